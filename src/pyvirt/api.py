@@ -1,0 +1,582 @@
+"""The Connection interface every pyvirt front end programs against, plus libvirt's numbering.
+
+The CLI, the web UI and the D-Bus bridge only ever see a :class:`Connection`; the test driver
+(in-process, ``test://`` URIs) and the remote client (pyvirtd over its unix socket, ``qemu://``
+URIs) implement it, and the QEMU driver inside pyvirtd implements its async twin.  Numbers
+(states, reasons, event types and details, error codes and domains) are libvirt's own, so that
+virsh output and org.libvirt D-Bus values map one to one.
+
+This module is on the CLI's hot path: stdlib only, nothing heavy at import time.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any
+
+# --------------------------------------------------------------------------------------------
+# libvirt's enums
+
+
+class DomainState(IntEnum):
+    """virDomainState."""
+
+    NOSTATE = 0
+    RUNNING = 1
+    BLOCKED = 2
+    PAUSED = 3
+    SHUTDOWN = 4
+    SHUTOFF = 5
+    CRASHED = 6
+    PMSUSPENDED = 7
+
+
+class RunningReason(IntEnum):
+    UNKNOWN = 0
+    BOOTED = 1
+    MIGRATED = 2
+    RESTORED = 3
+    FROM_SNAPSHOT = 4
+    UNPAUSED = 5
+    MIGRATION_CANCELED = 6
+    SAVE_CANCELED = 7
+    WAKEUP = 8
+    CRASHED = 9
+    POSTCOPY = 10
+
+
+class PausedReason(IntEnum):
+    UNKNOWN = 0
+    USER = 1
+    MIGRATION = 2
+    SAVE = 3
+    DUMP = 4
+    IOERROR = 5
+    WATCHDOG = 6
+    FROM_SNAPSHOT = 7
+    SHUTTING_DOWN = 8
+    SNAPSHOT = 9
+    CRASHED = 10
+    STARTING_UP = 11
+    POSTCOPY = 12
+    POSTCOPY_FAILED = 13
+
+
+class ShutdownReason(IntEnum):
+    UNKNOWN = 0
+    USER = 1
+
+
+class ShutoffReason(IntEnum):
+    UNKNOWN = 0
+    SHUTDOWN = 1
+    DESTROYED = 2
+    CRASHED = 3
+    MIGRATED = 4
+    SAVED = 5
+    FAILED = 6
+    FROM_SNAPSHOT = 7
+    DAEMON = 8
+
+
+class CrashedReason(IntEnum):
+    UNKNOWN = 0
+    PANICKED = 1
+
+
+class EventType(IntEnum):
+    """virDomainEventType."""
+
+    DEFINED = 0
+    UNDEFINED = 1
+    STARTED = 2
+    SUSPENDED = 3
+    RESUMED = 4
+    STOPPED = 5
+    SHUTDOWN = 6
+    PMSUSPENDED = 7
+    CRASHED = 8
+
+
+class DefinedDetail(IntEnum):
+    ADDED = 0
+    UPDATED = 1
+    RENAMED = 2
+    FROM_SNAPSHOT = 3
+
+
+class UndefinedDetail(IntEnum):
+    REMOVED = 0
+    RENAMED = 1
+
+
+class StartedDetail(IntEnum):
+    BOOTED = 0
+    MIGRATED = 1
+    RESTORED = 2
+    FROM_SNAPSHOT = 3
+    WAKEUP = 4
+
+
+class SuspendedDetail(IntEnum):
+    PAUSED = 0
+    MIGRATED = 1
+    IOERROR = 2
+    WATCHDOG = 3
+    RESTORED = 4
+    FROM_SNAPSHOT = 5
+    API_ERROR = 6
+    POSTCOPY = 7
+    POSTCOPY_FAILED = 8
+
+
+class ResumedDetail(IntEnum):
+    UNPAUSED = 0
+    MIGRATED = 1
+    FROM_SNAPSHOT = 2
+    POSTCOPY = 3
+
+
+class StoppedDetail(IntEnum):
+    SHUTDOWN = 0
+    DESTROYED = 1
+    CRASHED = 2
+    MIGRATED = 3
+    SAVED = 4
+    FAILED = 5
+    FROM_SNAPSHOT = 6
+
+
+class ShutdownDetail(IntEnum):
+    FINISHED = 0
+    GUEST = 1
+    HOST = 2
+
+
+class PMSuspendedDetail(IntEnum):
+    MEMORY = 0
+    DISK = 1
+
+
+class CrashedDetail(IntEnum):
+    PANICKED = 0
+    CRASHLOADED = 1
+
+
+STATE_REASONS: dict[DomainState, type[IntEnum]] = {
+    DomainState.RUNNING: RunningReason,
+    DomainState.PAUSED: PausedReason,
+    DomainState.SHUTDOWN: ShutdownReason,
+    DomainState.SHUTOFF: ShutoffReason,
+    DomainState.CRASHED: CrashedReason,
+}
+
+EVENT_DETAILS: dict[EventType, type[IntEnum]] = {
+    EventType.DEFINED: DefinedDetail,
+    EventType.UNDEFINED: UndefinedDetail,
+    EventType.STARTED: StartedDetail,
+    EventType.SUSPENDED: SuspendedDetail,
+    EventType.RESUMED: ResumedDetail,
+    EventType.STOPPED: StoppedDetail,
+    EventType.SHUTDOWN: ShutdownDetail,
+    EventType.PMSUSPENDED: PMSuspendedDetail,
+    EventType.CRASHED: CrashedDetail,
+}
+
+
+class ErrorCode(IntEnum):
+    """virErrorNumber (the subset pyvirt raises)."""
+
+    OK = 0
+    INTERNAL_ERROR = 1
+    NO_SUPPORT = 3
+    NO_CONNECT = 5
+    INVALID_CONN = 6
+    INVALID_DOMAIN = 7
+    INVALID_ARG = 8
+    OPERATION_FAILED = 9
+    NO_KERNEL = 17
+    NO_SOURCE = 19
+    NO_NAME = 21
+    XML_ERROR = 27
+    DOM_EXIST = 28
+    OPERATION_DENIED = 29
+    OPEN_FAILED = 30
+    READ_FAILED = 31
+    PARSE_FAILED = 32
+    WRITE_FAILED = 34
+    XML_DETAIL = 35
+    INVALID_NETWORK = 36
+    NETWORK_EXIST = 37
+    SYSTEM_ERROR = 38
+    RPC = 39
+    NO_DOMAIN = 42
+    NO_NETWORK = 43
+    INVALID_MAC = 44
+    AUTH_FAILED = 45
+    INVALID_STORAGE_POOL = 46
+    INVALID_STORAGE_VOL = 47
+    NO_STORAGE_POOL = 49
+    NO_STORAGE_VOL = 50
+    OPERATION_INVALID = 55
+    CONFIG_UNSUPPORTED = 67
+    OPERATION_TIMEOUT = 68
+    INVALID_STREAM = 73
+    ARGUMENT_UNSUPPORTED = 74
+    STORAGE_POOL_BUILT = 76
+    OPERATION_ABORTED = 78
+    OPERATION_UNSUPPORTED = 84
+    RESOURCE_BUSY = 87
+    ACCESS_DENIED = 88
+    STORAGE_VOL_EXIST = 90
+    XML_INVALID_SCHEMA = 92
+    NO_SERVER = 95
+    DEVICE_MISSING = 99
+
+
+class ErrorDomain(IntEnum):
+    """virErrorDomain (the subset pyvirt uses)."""
+
+    NONE = 0
+    XML = 5
+    DOM = 6
+    RPC = 7
+    CONF = 9
+    QEMU = 10
+    TEST = 12
+    REMOTE = 13
+    STORAGE = 18
+    NETWORK = 19
+    DOMAIN = 20
+    SECURITY = 24
+    CAPABILITIES = 44
+    URI = 45
+    DEVICE = 49
+
+
+class PyvirtError(Exception):
+    """An error with libvirt's code and domain, so every front end can show it as virsh does.
+
+    It crosses the HTTP API as ``{"code", "domain", "message"}`` and is rebuilt on the client side.
+    """
+
+    def __init__(self, message: str, code: int = ErrorCode.INTERNAL_ERROR,
+                 domain: int = ErrorDomain.NONE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = int(code)
+        self.domain = int(domain)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "domain": self.domain, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PyvirtError:
+        return cls(str(data.get("message", "unknown error")),
+                   int(data.get("code", ErrorCode.INTERNAL_ERROR)),
+                   int(data.get("domain", ErrorDomain.NONE)))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def no_domain(ref: str) -> PyvirtError:
+    """libvirt's wording for a failed lookup, which virsh prints after ``error: ``."""
+    return PyvirtError(f"Domain not found: no domain with matching name '{ref}'",
+                       ErrorCode.NO_DOMAIN, ErrorDomain.QEMU)
+
+
+def operation_invalid(message: str) -> PyvirtError:
+    return PyvirtError(f"Requested operation is not valid: {message}",
+                       ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
+
+
+# --------------------------------------------------------------------------------------------
+# Records that cross the API (plain data, JSON-friendly)
+
+
+@dataclass
+class DomainInfo:
+    """One domain as list/lookup/info return it: everything `list`, `dominfo` and
+    `domstate --reason` show, so a listing of N domains is one call, not N."""
+
+    name: str
+    uuid: str
+    id: int = -1                 # -1 when inactive, as libvirt
+    state: int = DomainState.SHUTOFF
+    reason: int = 0
+    persistent: bool = True
+    autostart: bool = False
+    title: str = ""
+    os_type: str = "hvm"
+    max_mem_kib: int = 0
+    mem_kib: int = 0
+    vcpus: int = 1
+    max_vcpus: int = 1
+    cpu_time_ns: int = 0
+    managed_save: bool = False
+    has_current_snapshot: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.id != -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DomainInfo:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class NodeInfo:
+    """virNodeInfo, as `nodeinfo` prints it."""
+
+    model: str
+    memory_kib: int
+    cpus: int
+    mhz: int
+    nodes: int
+    sockets: int
+    cores: int
+    threads: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DomainEvent:
+    """A lifecycle event: libvirt's (event, detail) numbering plus the domain's identity."""
+
+    name: str
+    uuid: str
+    event: int
+    detail: int
+    timestamp: float = 0.0
+    id: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DomainEvent:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class ListFilter:
+    """virConnectListAllDomains flags as booleans; None means 'do not filter on this'."""
+
+    active: bool | None = None
+    persistent: bool | None = None
+    autostart: bool | None = None
+    states: list[int] = field(default_factory=list)  # DomainState values; empty = any
+
+    def matches(self, info: DomainInfo) -> bool:
+        if self.active is not None and info.active != self.active:
+            return False
+        if self.persistent is not None and info.persistent != self.persistent:
+            return False
+        if self.autostart is not None and info.autostart != self.autostart:
+            return False
+        return not self.states or info.state in self.states
+
+
+# --------------------------------------------------------------------------------------------
+# The interface
+
+
+class ConsoleStream(abc.ABC):
+    """A guest serial console: bytes both ways until closed."""
+
+    @abc.abstractmethod
+    def read(self, size: int = 4096, timeout: float | None = None) -> bytes:
+        """Bytes from the guest; b'' at end of stream; raises TimeoutError after `timeout`."""
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def fileno(self) -> int:
+        """A selectable descriptor, where the transport has one (-1 if not)."""
+        return -1
+
+    def __enter__(self) -> ConsoleStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Connection(abc.ABC):
+    """What a hypervisor connection offers, libvirt-style.
+
+    A domain argument `dom` is a domain's name or UUID (what virsh resolves ids to via
+    :meth:`lookup_domain`).  Methods raise :class:`PyvirtError` with libvirt's codes.
+    Storage and network methods default to "not supported" so drivers grow them one by one.
+    """
+
+    uri: str
+
+    # -- connection / host
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def get_uri(self) -> str: ...
+
+    @abc.abstractmethod
+    def get_hostname(self) -> str: ...
+
+    @abc.abstractmethod
+    def get_version(self) -> dict[str, Any]:
+        """{"hypervisor": "QEMU", "hv_version": (major, minor, micro), "lib_version": (…),
+        "daemon_version": (…)} — what `virsh version` prints."""
+
+    @abc.abstractmethod
+    def get_capabilities(self) -> str: ...
+
+    @abc.abstractmethod
+    def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
+                                machine: str | None = None, virttype: str | None = None) -> str: ...
+
+    @abc.abstractmethod
+    def node_info(self) -> NodeInfo: ...
+
+    def get_sysinfo(self) -> str:
+        raise PyvirtError("this function is not supported by the connection driver: virConnectGetSysinfo",
+                          ErrorCode.NO_SUPPORT)
+
+    # -- domains: lookup and listing
+    @abc.abstractmethod
+    def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
+        """All domains matching `flt`, active first by id, then inactive by name."""
+
+    @abc.abstractmethod
+    def lookup_domain(self, ref: str) -> DomainInfo:
+        """By id (all digits, active only), then UUID, then name — virsh's order."""
+
+    # -- domains: configuration
+    @abc.abstractmethod
+    def define_xml(self, xml: str, validate: bool = False) -> DomainInfo: ...
+
+    @abc.abstractmethod
+    def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
+                 keep_nvram: bool = False, snapshots_metadata: bool = False) -> None: ...
+
+    @abc.abstractmethod
+    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str: ...
+
+    @abc.abstractmethod
+    def set_autostart(self, dom: str, autostart: bool) -> None: ...
+
+    @abc.abstractmethod
+    def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
+                   maximum: bool = False) -> None:
+        """Balloon target (live) and/or currentMemory (config); `maximum` sets <memory>."""
+
+    @abc.abstractmethod
+    def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
+                  maximum: bool = False) -> None: ...
+
+    def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
+                     config: bool = False) -> None:
+        """`kind` is "title" or "description" (virsh desc)."""
+        raise PyvirtError("this function is not supported by the connection driver: virDomainSetMetadata",
+                          ErrorCode.NO_SUPPORT)
+
+    def rename(self, dom: str, new_name: str) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virDomainRename",
+                          ErrorCode.NO_SUPPORT)
+
+    # -- domains: lifecycle
+    @abc.abstractmethod
+    def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
+                   validate: bool = False) -> DomainInfo:
+        """Start a transient domain."""
+
+    @abc.abstractmethod
+    def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
+              force_boot: bool = False) -> DomainInfo: ...
+
+    @abc.abstractmethod
+    def shutdown(self, dom: str, mode: str | None = None) -> None:
+        """Ask the guest to power off (ACPI by default; "agent" needs the guest agent)."""
+
+    @abc.abstractmethod
+    def reboot(self, dom: str, mode: str | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def reset(self, dom: str) -> None: ...
+
+    @abc.abstractmethod
+    def destroy(self, dom: str, *, graceful: bool = False) -> None: ...
+
+    @abc.abstractmethod
+    def suspend(self, dom: str) -> None: ...
+
+    @abc.abstractmethod
+    def resume(self, dom: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_info(self, dom: str) -> DomainInfo: ...
+
+    def get_state(self, dom: str) -> tuple[int, int]:
+        info = self.get_info(dom)
+        return info.state, info.reason
+
+    def memory_stats(self, dom: str) -> dict[str, int]:
+        """virsh dommemstat's tags (actual, rss, …) in KiB."""
+        raise PyvirtError("this function is not supported by the connection driver: virDomainMemoryStats",
+                          ErrorCode.NO_SUPPORT)
+
+    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
+                     ) -> list[dict[str, Any]]:
+        """virConnectGetAllDomainStats: [{"name": …, "stats": {"state.state": 1, …}}]."""
+        raise PyvirtError("this function is not supported by the connection driver: virConnectGetAllDomainStats",
+                          ErrorCode.NO_SUPPORT)
+
+    def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
+        """[{"name": "vnet0", "hwaddr": "52:54:…", "addrs": [{"type": "ipv4", "addr": …, "prefix": 24}]}]."""
+        raise PyvirtError("this function is not supported by the connection driver: virDomainInterfaceAddresses",
+                          ErrorCode.NO_SUPPORT)
+
+    def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virDomainSendKey",
+                          ErrorCode.NO_SUPPORT)
+
+    def display_uri(self, dom: str, kind: str | None = None) -> str:
+        """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
+        raise PyvirtError("this function is not supported by the connection driver: domdisplay",
+                          ErrorCode.NO_SUPPORT)
+
+    # -- events and console
+    @abc.abstractmethod
+    def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
+        """Lifecycle events from now on (for `dom` only, if given) until `timeout` seconds pass
+        (forever when None) or the consumer stops iterating."""
+
+    @abc.abstractmethod
+    def open_console(self, dom: str, *, force: bool = False, safe: bool = False) -> ConsoleStream: ...
+
+    # -- networks and storage (grown by later drivers)
+    def list_networks(self) -> list[dict[str, Any]]:
+        """[{"name", "uuid", "active", "autostart", "persistent", "bridge"}]."""
+        return []
+
+    def list_pools(self) -> list[dict[str, Any]]:
+        """[{"name", "uuid", "active", "autostart", "persistent", "capacity", "allocation", "available"}]."""
+        return []
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,38 @@
+"""connect(uri) -> Connection: the one entry point front ends use.
+
+`test://` URIs get the in-process test driver (imported lazily); `qemu://` URIs get the remote
+client that talks to pyvirtd over its unix socket.  Stdlib only: this is the CLI's hot path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyvirt.api import Connection, ErrorCode, ErrorDomain, PyvirtError
+
+
+def default_uri() -> str:
+    """-c is handled by callers; then PYVIRT_DEFAULT_URI, LIBVIRT_DEFAULT_URI, then system for
+    root and session for everybody else (libvirt's rule)."""
+    for var in ("PYVIRT_DEFAULT_URI", "LIBVIRT_DEFAULT_URI"):
+        value = os.environ.get(var)
+        if value:
+            return value
+    return "qemu:///system" if os.geteuid() == 0 else "qemu:///session"
+
+
+def connect(uri: str | None = None, *, readonly: bool = False) -> Connection:
+    uri = uri or default_uri()
+    if os.environ.get("VIRTCOMPAT_TEST_DRIVER_XML"):
+        from pyvirt.testdriver import open_test_connection
+
+        return open_test_connection(uri, readonly=readonly)
+    if uri.startswith("test://"):
+        from pyvirt.testdriver import open_test_connection
+
+        return open_test_connection(uri, readonly=readonly)
+    if uri.startswith("qemu://") or uri.startswith("qemu:///"):
+        from pyvirt.client.remote import RemoteConnection
+
+        return RemoteConnection(uri, readonly=readonly)
+    raise PyvirtError(f"no connection driver available for {uri}", ErrorCode.NO_CONNECT, ErrorDomain.NONE)

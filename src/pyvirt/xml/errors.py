@@ -1,0 +1,28 @@
+"""Errors raised while reading libvirt XML documents.
+
+Three kinds, so callers (virsh ``define``, the daemon) can tell the user *why* a document was
+refused: it is broken (:class:`XMLError`), it is valid libvirt that pyvirt cannot honour
+(:class:`XMLUnsupportedError`: refusing beats building a different machine), or it is well
+formed but inconsistent (:class:`XMLValidationError`).
+"""
+
+from __future__ import annotations
+
+
+class XMLError(ValueError):
+    """Malformed XML, a value of the wrong type, a bad unit, an element libvirt does not allow."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        self.message = message
+        if line is not None and f"line {line}" not in message:
+            message = f"{message} at line {line}"
+        super().__init__(message)
+
+
+class XMLUnsupportedError(XMLError):
+    """Valid libvirt XML that pyvirt does not implement (refused rather than silently dropped)."""
+
+
+class XMLValidationError(XMLError):
+    """Semantically invalid: duplicate target dev, duplicate PCI address, bad name, ..."""
