@@ -34,6 +34,7 @@ FAILURE_EXIT = (FAILURE_VALUE << 1) | 1  # 3
 _SEL_CODE32 = 0x08
 _SEL_DATA = 0x10
 _SEL_CODE64 = 0x18
+_IDT_VECTORS = 32  # exceptions 0-31: #3 returns, any other one reports failure
 
 
 class _Asm:
@@ -53,7 +54,7 @@ class _Asm:
     def emit_ref(self, raw: bytes, label: str, kind: str, tail: bytes = b"", _comment: str = "") -> None:
         """Emit ``raw``, then a placeholder for ``label`` (kind: abs16 / lin32 / rel8), then ``tail``."""
         self.code += raw
-        size = {"abs16": 2, "lin32": 4, "rel8": 1}[kind]
+        size = {"abs16": 2, "lin32": 4, "rel8": 1, "gate64": 16}[kind]
         self.fixups.append((len(self.code), label, kind))
         self.code += b"\0" * size
         self.code += tail
@@ -65,6 +66,11 @@ class _Asm:
                 self.code[off : off + 2] = struct.pack("<H", target)
             elif kind == "lin32":  # linear address (flat segments, identity paging)
                 self.code[off : off + 4] = struct.pack("<I", IMAGE_BASE + target)
+            elif kind == "gate64":  # 64-bit interrupt gate: selector 0x18, present, DPL0, type 0xE
+                lin = IMAGE_BASE + target
+                self.code[off : off + 16] = struct.pack(
+                    "<HHBBHII", lin & 0xFFFF, _SEL_CODE64, 0, 0x8E, (lin >> 16) & 0xFFFF, lin >> 32, 0
+                )
             else:  # rel8: relative to the end of the 1-byte displacement
                 rel = target - (off + 1)
                 if not -128 <= rel <= 127:
@@ -129,12 +135,18 @@ def build_image() -> bytes:
     a.emit_ref(b"\x74", "fail", "rel8", _comment="jz fail")
     a.emit(b"\xb0\x4c", "mov al, 'L'")
     a.emit(b"\xe6\xe9", "out 0xE9, al")
+    a.emit_ref(b"\x0f\x01\x1c\x25", "idtr", "lin32", _comment="lidt [idtr]  (SIB absolute form)")
+    a.emit(b"\xcc", "int3  -> vector 3 through the IDT, handler returns with iretq")
+    a.emit(b"\xb0\x49", "mov al, 'I'  (exception delivered and returned)")
+    a.emit(b"\xe6\xe9", "out 0xE9, al")
     a.emit(b"\x6a" + bytes([SUCCESS_VALUE]), "push SUCCESS_VALUE  (uses the stack through paging)")
     a.emit(b"\x58", "pop rax")
     a.emit(b"\xe6\xf4", "out 0xF4, al  -> QEMU exits with SUCCESS_EXIT")
     a.label("halt")
     a.emit(b"\xf4", "hlt")
     a.emit_ref(b"\xeb", "halt", "rel8", _comment="jmp halt")
+    a.label("int3_handler")
+    a.emit(b"\x48\xcf", "iretq")
     a.label("fail")
     a.emit(b"\xb0" + bytes([FAILURE_VALUE]), "mov al, FAILURE_VALUE")
     a.emit(b"\xe6\xf4", "out 0xF4, al  -> QEMU exits with FAILURE_EXIT")
@@ -150,6 +162,13 @@ def build_image() -> bytes:
     a.label("gdtr")
     a.emit(struct.pack("<H", 4 * 8 - 1), "GDT limit")
     a.emit_ref(b"", "gdt", "lin32", _comment="GDT linear base")
+    a.emit(b"\0" * 2, "pad so the IDT is 8-aligned")
+    a.label("idt")
+    for vector in range(_IDT_VECTORS):
+        a.emit_ref(b"", "int3_handler" if vector == 3 else "fail", "gate64", _comment=f"vector {vector}")
+    a.label("idtr")
+    a.emit(struct.pack("<H", _IDT_VECTORS * 16 - 1), "IDT limit")
+    a.emit_ref(b"", "idt", "lin32", b"\0" * 4, _comment="IDT linear base (64-bit)")
     code = a.resolve()
 
     image = bytearray(b"\xf4" * IMAGE_SIZE)  # hlt everywhere else
