@@ -7,6 +7,7 @@ path, mtime and size; for KVM also the boot), so a stale entry is never read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -46,10 +47,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
     except OSError:
         return

@@ -102,7 +102,9 @@ def run_probe(binary: str = DEFAULT_BINARY, accel: str = "kvm") -> tuple[int | N
             "-no-reboot", "-bios", str(image), "-debugcon", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ]  # fmt: skip
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         assert proc.stdout is not None and proc.stderr is not None
         markers = b""
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
