@@ -1,0 +1,586 @@
+"""The libvirt domain XML model: one dataclass per element, one line per attribute/child.
+
+Field order is libvirt's output order (virDomainDefFormat), so serializing is deterministic
+and matches ``virsh dumpxml``.  Sizes are stored in KiB, like libvirt.  Fields are flattened
+where libvirt's sub-element carries no identity of its own (``Disk.driver_type`` for
+``<driver type=>``), so consumers such as :mod:`pyvirt.qemu.argv` read plain attributes.
+Parsing, serializing and defaults live in :mod:`pyvirt.xml.mapping` and
+:mod:`pyvirt.xml.defaults`; this module only declares the vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .fields import (
+    INT,
+    ONOFF,
+    STR,
+    YESNO,
+    Enum,
+    Int,
+    attr,
+    child,
+    children,
+    flag,
+    line_field,
+    raw,
+    scaled,
+    state,
+    text,
+    values,
+)
+
+ADDRESS_TYPES = ("pci", "drive", "virtio-serial", "usb", "isa", "ccid", "spapr-vio", "ccw",
+                 "virtio-mmio", "s390", "unassigned", "dimm")
+HEX = Int(base0=True)
+
+
+@dataclass
+class Address:
+    """``<address>`` of a device: pci (domain/bus/slot/function), drive (controller/bus/target/unit),
+    virtio-serial (controller/bus/port), usb (bus/port), isa (iobase/irq).
+
+    Numbers are ints; PCI ones are written in libvirt's hex layout (``slot='0x05'``).
+    """
+
+    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa",
+                                          known=tuple(t for t in ADDRESS_TYPES if t not in (
+                                              "pci", "drive", "virtio-serial", "usb", "isa"))))
+    domain: int | None = attr("@domain", HEX)
+    controller: int | None = attr("@controller", INT)
+    bus: int | None = attr("@bus", HEX)
+    slot: int | None = attr("@slot", HEX)
+    function: int | None = attr("@function", HEX)
+    multifunction: bool | None = attr("@multifunction", ONOFF)
+    target: int | None = attr("@target", INT)
+    unit: int | None = attr("@unit", INT)
+    port: str | None = attr("@port")
+    iobase: str | None = attr("@iobase")
+    irq: str | None = attr("@irq")
+    line: int | None = line_field()
+
+    def is_pci(self) -> bool:
+        return self.type == "pci"
+
+
+# --------------------------------------------------------------------------- top level
+
+
+@dataclass
+class Loader:
+    """``<os><loader>``: firmware image (UEFI when type='pflash')."""
+
+    readonly: bool | None = attr("@readonly", YESNO)
+    secure: bool | None = attr("@secure", YESNO)
+    type: str | None = attr("@type", Enum("rom", "pflash"))
+    path: str | None = text(".")
+    line: int | None = line_field()
+
+
+@dataclass
+class NVRam:
+    """``<os><nvram>``: per-domain UEFI variable store, copied from ``template``."""
+
+    template: str | None = attr("@template")
+    path: str | None = text(".")
+    line: int | None = line_field()
+
+
+@dataclass
+class OS:
+    """``<os>``: guest type, machine, firmware and boot configuration."""
+
+    firmware: str | None = attr("@firmware", Enum("bios", "efi"))
+    type: str = attr("type", Enum("hvm", known=("xen", "linux", "exe", "uml")))
+    arch: str | None = attr("type/@arch", Enum("x86_64", "i686",
+                                                known=("aarch64", "armv7l", "ppc64", "ppc64le", "s390x",
+                                                       "riscv64", "mips", "mipsel", "sparc", "ppc")))
+    machine: str | None = attr("type/@machine")
+    loader: Loader | None = child("loader", Loader)
+    nvram: NVRam | None = child("nvram", NVRam)
+    kernel: str | None = text("kernel")
+    initrd: str | None = text("initrd")
+    cmdline: str | None = text("cmdline")
+    dtb: str | None = text("dtb")
+    boot_devs: list[str] = values("boot/@dev", Enum("hd", "cdrom", "network", "fd"))
+    bootmenu_enable: bool | None = attr("bootmenu/@enable", YESNO)
+    bootmenu_timeout: int | None = attr("bootmenu/@timeout", Int(0, 65535))
+    smbios_mode: str | None = attr("smbios/@mode", Enum("emulate", "host", "sysinfo"))
+    bios_useserial: bool | None = attr("bios/@useserial", YESNO)
+    bios_reboot_timeout: int | None = attr("bios/@rebootTimeout", Int(-1, 65535))
+    line: int | None = line_field()
+
+
+@dataclass
+class Features:
+    """``<features>``.  Presence-only features are bools; tristate ones hold 'on'/'off'."""
+
+    acpi: bool = flag("acpi")
+    apic: bool = flag("apic")
+    pae: bool = flag("pae")
+    hap: bool | None = state("hap")
+    pmu: bool | None = state("pmu")
+    vmport: bool | None = state("vmport")
+    smm: bool | None = state("smm")
+    vmcoreinfo: bool | None = state("vmcoreinfo")
+    line: int | None = line_field()
+
+
+@dataclass
+class CPUFeature:
+    """``<cpu><feature policy= name=>``."""
+
+    policy: str | None = attr("@policy", Enum("force", "require", "optional", "disable", "forbid"))
+    name: str | None = attr("@name")
+    line: int | None = line_field()
+
+
+@dataclass
+class CPU:
+    """``<cpu>``: mode (host-passthrough / host-model / custom), model, topology, features."""
+
+    mode: str | None = attr("@mode", Enum("custom", "host-model", "host-passthrough", "maximum"))
+    match: str | None = attr("@match", Enum("minimum", "exact", "strict"))
+    check: str | None = attr("@check", Enum("none", "partial", "full"))
+    migratable: bool | None = attr("@migratable", ONOFF)
+    model_fallback: str | None = attr("model/@fallback", Enum("allow", "forbid"))
+    model: str | None = text("model")
+    vendor: str | None = text("vendor")
+    sockets: int | None = attr("topology/@sockets", Int(1))
+    dies: int | None = attr("topology/@dies", Int(1))
+    cores: int | None = attr("topology/@cores", Int(1))
+    threads: int | None = attr("topology/@threads", Int(1))
+    features: list[CPUFeature] = children("feature", CPUFeature)
+    line: int | None = line_field()
+
+
+@dataclass
+class Timer:
+    """``<clock><timer>``."""
+
+    name: str | None = attr("@name", Enum("platform", "pit", "rtc", "hpet", "tsc", "kvmclock",
+                                          "hypervclock", "armvtimer"))
+    track: str | None = attr("@track", Enum("boot", "guest", "wall", "realtime"))
+    tickpolicy: str | None = attr("@tickpolicy", Enum("delay", "catchup", "merge", "discard"))
+    present: bool | None = attr("@present", YESNO)
+    line: int | None = line_field()
+
+
+@dataclass
+class Clock:
+    """``<clock offset=>`` with its timers."""
+
+    offset: str | None = attr("@offset", Enum("utc", "localtime", "timezone", "variable", "absolute"))
+    timezone: str | None = attr("@timezone")
+    adjustment: str | None = attr("@adjustment")
+    basis: str | None = attr("@basis", Enum("utc", "localtime"))
+    start: int | None = attr("@start", INT)
+    timers: list[Timer] = children("timer", Timer)
+    line: int | None = line_field()
+
+
+# --------------------------------------------------------------------------- devices
+
+LIFECYCLE = Enum("destroy", "restart", "preserve", "rename-restart",
+                 known=("coredump-destroy", "coredump-restart"))
+
+
+@dataclass
+class Disk:
+    """``<disk>``: file/block/volume backed disk, cdrom or floppy."""
+
+    type: str | None = attr("@type", Enum("file", "block", "volume",
+                                          known=("dir", "network", "nvme", "vhostuser")))
+    device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", known=("lun",)))
+    driver_name: str | None = attr("driver/@name", Enum("qemu"))
+    driver_type: str | None = attr("driver/@type", Enum("raw", "qcow2", "qcow", "vmdk", "vdi", "vpc",
+                                                        "vhdx", "qed", "luks", "dmg", "cloop", "bochs",
+                                                        "parallels", "iso", "fat", "host_device"))
+    driver_cache: str | None = attr("driver/@cache", Enum("default", "none", "writethrough",
+                                                          "writeback", "directsync", "unsafe"))
+    driver_discard: str | None = attr("driver/@discard", Enum("unmap", "ignore"))
+    driver_io: str | None = attr("driver/@io", Enum("threads", "native", "io_uring"))
+    driver_detect_zeroes: str | None = attr("driver/@detect_zeroes", Enum("off", "on", "unmap"))
+    source_file: str | None = attr("source/@file")
+    source_dev: str | None = attr("source/@dev")
+    source_pool: str | None = attr("source/@pool")
+    source_volume: str | None = attr("source/@volume")
+    source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
+    source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
+                                                                           "optional"))
+    target_dev: str | None = attr("target/@dev")
+    target_bus: str | None = attr("target/@bus", Enum("virtio", "sata", "scsi", "ide", "usb", "fdc",
+                                                      known=("xen", "uml", "sd")))
+    target_tray: str | None = attr("target/@tray", Enum("open", "closed"))
+    target_removable: bool | None = attr("target/@removable", ONOFF)
+    boot_order: int | None = attr("boot/@order", Int(1))
+    readonly: bool = flag("readonly")
+    shareable: bool = flag("shareable")
+    serial: str | None = text("serial")
+    wwn: str | None = text("wwn")
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Controller:
+    """``<controller>``: pci roots/ports, usb, sata, scsi, ide, virtio-serial."""
+
+    type: str | None = attr("@type", Enum("pci", "usb", "sata", "scsi", "ide", "virtio-serial", "fdc",
+                                          known=("ccid", "xenbus", "isa")))
+    index: int | None = attr("@index", Int(0))
+    model: str | None = attr("@model", Enum(
+        "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
+        "dmi-to-pci-bridge", "pcie-switch-upstream-port", "pcie-switch-downstream-port",
+        "pci-expander-bus", "pcie-expander-bus",
+        "piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
+        "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qemu-xhci", "none",
+        "virtio-scsi", "lsilogic", "lsisas1068", "lsisas1078", "vmpvscsi", "auto", "buslogic",
+        "virtio-transitional", "virtio-non-transitional",
+        known=("spapr-pci-host-bridge", "ibmvscsi", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
+               "am53c974", "dc390", "piix3", "piix4", "ich6")))
+    ports: int | None = attr("@ports", Int(1))
+    vectors: int | None = attr("@vectors", Int(0))
+    model_name: str | None = attr("model/@name")
+    driver_queues: int | None = attr("driver/@queues", Int(1))
+    driver_iothread: int | None = attr("driver/@iothread", Int(1))
+    target_chassis: int | None = attr("target/@chassis", Int(0))
+    target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=2))
+    target_bus_nr: int | None = attr("target/@busNr", Int(0))
+    target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Filesystem:
+    """``<filesystem type='mount'>``: a host directory shared with virtiofs or 9p."""
+
+    type: str | None = attr("@type", Enum("mount", known=("block", "file", "template", "ram", "bind",
+                                                          "volume")))
+    accessmode: str | None = attr("@accessmode", Enum("passthrough", "mapped", "squash"))
+    driver_type: str | None = attr("driver/@type", Enum("virtiofs", "path", known=("handle", "loop",
+                                                                                   "nbd", "ploop")))
+    driver_queue: int | None = attr("driver/@queue", Int(1))
+    binary_path: str | None = attr("binary/@path")
+    source_dir: str | None = attr("source/@dir")
+    target_dir: str | None = attr("target/@dir")
+    boot_order: int | None = attr("boot/@order", Int(1))
+    readonly: bool = flag("readonly")
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Interface:
+    """``<interface>``: user (slirp), network or bridge NIC."""
+
+    type: str | None = attr("@type", Enum("user", "network", "bridge",
+                                          known=("ethernet", "direct", "hostdev", "vhostuser", "server",
+                                                 "client", "mcast", "udp", "vdpa", "null", "vds",
+                                                 "internal")))
+    mac_address: str | None = attr("mac/@address")
+    source_network: str | None = attr("source/@network")
+    source_bridge: str | None = attr("source/@bridge")
+    source_portgroup: str | None = attr("source/@portgroup")
+    target_dev: str | None = attr("target/@dev")
+    model_type: str | None = attr("model/@type")
+    driver_name: str | None = attr("driver/@name", Enum("qemu", "vhost"))
+    driver_queues: int | None = attr("driver/@queues", Int(1))
+    link_state: str | None = attr("link/@state", Enum("up", "down"))
+    mtu_size: int | None = attr("mtu/@size", Int(1))
+    boot_order: int | None = attr("boot/@order", Int(1))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp",
+                  known=("vc", "dev", "pipe", "udp", "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus"))
+
+
+@dataclass
+class CharDev:
+    """``<serial>``, ``<console>``, ``<channel>`` or ``<parallel>`` (``kind`` says which)."""
+
+    type: str | None = attr("@type", CHAR_TYPES)
+    tty: str | None = attr("@tty", live_only=True)
+    source_path: str | None = attr("source/@path")
+    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
+    source_host: str | None = attr("source/@host")
+    source_service: str | None = attr("source/@service")
+    source_append: bool | None = attr("source/@append", ONOFF)
+    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
+    log_file: str | None = attr("log/@file")
+    log_append: bool | None = attr("log/@append", ONOFF)
+    target_type: str | None = attr("target/@type")
+    target_port: int | None = attr("target/@port", Int(0))
+    target_name: str | None = attr("target/@name")
+    target_state: str | None = attr("target/@state", Enum("connected", "disconnected"), live_only=True)
+    target_model_name: str | None = attr("target/model/@name")
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    kind: str = field(default="serial", compare=True, repr=True)
+    line: int | None = line_field()
+
+
+@dataclass
+class Input:
+    """``<input type= bus=>``: mouse, keyboard or tablet."""
+
+    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", known=("passthrough", "evdev")))
+    bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class TPM:
+    """``<tpm>``: an emulated (swtpm) or passthrough TPM."""
+
+    model: str | None = attr("@model", Enum("tpm-tis", "tpm-crb", known=("tpm-spapr", "spapr-tpm-proxy")))
+    backend_type: str | None = attr("backend/@type", Enum("emulator", "passthrough", known=("external",)))
+    backend_version: str | None = attr("backend/@version", Enum("1.2", "2.0"))
+    backend_device_path: str | None = attr("backend/device/@path")
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Listen:
+    """``<graphics><listen>``."""
+
+    type: str | None = attr("@type", Enum("address", "network", "socket", "none"))
+    address: str | None = attr("@address")
+    network: str | None = attr("@network")
+    socket: str | None = attr("@socket")
+    line: int | None = line_field()
+
+
+@dataclass
+class Graphics:
+    """``<graphics>``: VNC or SPICE display."""
+
+    type: str | None = attr("@type", Enum("vnc", "spice", known=("sdl", "rdp", "desktop", "egl-headless",
+                                                                 "dbus")))
+    port: int | None = attr("@port", Int(-1, 65535))
+    tls_port: int | None = attr("@tlsPort", Int(-1, 65535))
+    autoport: bool | None = attr("@autoport", YESNO)
+    websocket: int | None = attr("@websocket", Int(-1, 65535))
+    listen: str | None = attr("@listen")
+    socket: str | None = attr("@socket")
+    passwd: str | None = attr("@passwd", secret=True)
+    keymap: str | None = attr("@keymap")
+    listens: list[Listen] = children("listen", Listen)
+    line: int | None = line_field()
+
+
+@dataclass
+class Codec:
+    """``<sound><codec type=>``."""
+
+    type: str | None = attr("@type", Enum("duplex", "micro", "output"))
+    line: int | None = line_field()
+
+
+@dataclass
+class Sound:
+    """``<sound model=>``."""
+
+    model: str | None = attr("@model", Enum("ich6", "ich9", "ac97", "es1370", "sb16", "usb", "pcspk",
+                                            "ich7", known=("ics2220",)))
+    codecs: list[Codec] = children("codec", Codec)
+    audio_id: int | None = attr("audio/@id", Int(1))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Audio:
+    """``<audio id= type=>``: the host audio backend."""
+
+    id: int | None = attr("@id", Int(1))
+    type: str | None = attr("@type", Enum("none", "spice", known=("alsa", "coreaudio", "jack", "oss",
+                                                                  "pulseaudio", "sdl", "file", "dbus")))
+    line: int | None = line_field()
+
+
+@dataclass
+class Video:
+    """``<video><model type=...>``."""
+
+    model_type: str | None = attr("model/@type", Enum("vga", "cirrus", "qxl", "virtio", "bochs", "none",
+                                                      "ramfb", known=("vmvga", "xen", "vbox", "gop")))
+    model_ram: int | None = attr("model/@ram", Int(0))
+    model_vram: int | None = attr("model/@vram", Int(0))
+    model_vgamem: int | None = attr("model/@vgamem", Int(0))
+    model_heads: int | None = attr("model/@heads", Int(1))
+    model_primary: bool | None = attr("model/@primary", YESNO)
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Hostdev:
+    """``<hostdev mode='subsystem'>`` for PCI or USB (parsed and serialized; passthrough is host policy)."""
+
+    mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",)))
+    type: str | None = attr("@type", Enum("pci", "usb", known=("scsi", "scsi_host", "mdev")))
+    managed: bool | None = attr("@managed", YESNO)
+    source_vendor: str | None = attr("source/vendor/@id")
+    source_product: str | None = attr("source/product/@id")
+    source_address: Address | None = child("source/address", Address)
+    boot_order: int | None = attr("boot/@order", Int(1))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Watchdog:
+    """``<watchdog model= action=>``."""
+
+    model: str | None = attr("@model", Enum("i6300esb", "ib700", "itco", known=("diag288",)))
+    action: str | None = attr("@action", Enum("reset", "shutdown", "poweroff", "pause", "none", "dump",
+                                              "inject-nmi"))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class MemBalloon:
+    """``<memballoon model=>``."""
+
+    model: str | None = attr("@model", Enum("virtio", "none", "virtio-transitional",
+                                            "virtio-non-transitional", known=("xen",)))
+    autodeflate: bool | None = attr("@autodeflate", ONOFF)
+    free_page_reporting: bool | None = attr("@freePageReporting", ONOFF)
+    stats_period: int | None = attr("stats/@period", Int(0))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class RNG:
+    """``<rng model='virtio'>`` with a random (host device) or builtin backend."""
+
+    model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
+    rate_bytes: int | None = attr("rate/@bytes", Int(1))
+    rate_period: int | None = attr("rate/@period", Int(1))
+    backend_model: str | None = attr("backend/@model", Enum("random", "builtin", known=("egd",)))
+    backend: str | None = text("backend")
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Panic:
+    """``<panic model=>``."""
+
+    model: str | None = attr("@model", Enum("isa", "hyperv", known=("pseries", "s390")))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
+class Devices:
+    """``<devices>``: one list per device kind, in libvirt's output order."""
+
+    emulator: str | None = text("emulator")
+    disks: list[Disk] = children("disk", Disk)
+    controllers: list[Controller] = children("controller", Controller)
+    filesystems: list[Filesystem] = children("filesystem", Filesystem)
+    interfaces: list[Interface] = children("interface", Interface)
+    serials: list[CharDev] = children("serial", CharDev)
+    parallels: list[CharDev] = children("parallel", CharDev)
+    consoles: list[CharDev] = children("console", CharDev)
+    channels: list[CharDev] = children("channel", CharDev)
+    inputs: list[Input] = children("input", Input)
+    tpms: list[TPM] = children("tpm", TPM)
+    graphics: list[Graphics] = children("graphics", Graphics)
+    sounds: list[Sound] = children("sound", Sound)
+    audios: list[Audio] = children("audio", Audio)
+    videos: list[Video] = children("video", Video)
+    hostdevs: list[Hostdev] = children("hostdev", Hostdev)
+    watchdogs: list[Watchdog] = children("watchdog", Watchdog)
+    memballoon: MemBalloon | None = child("memballoon", MemBalloon)
+    rngs: list[RNG] = children("rng", RNG)
+    panics: list[Panic] = children("panic", Panic)
+    line: int | None = line_field()
+
+
+@dataclass
+class Domain:
+    """``<domain>``: the whole guest definition.
+
+    ``to_xml(inactive=True)`` gives what ``virsh dumpxml --inactive`` shows (no ids, aliases,
+    runtime tty paths); ``security_info`` includes graphics passwords.
+    """
+
+    type: str | None = attr("@type", Enum("kvm", "qemu", known=("xen", "lxc", "uml", "openvz", "test", "vmware",
+                                                                "hyperv", "vbox", "phyp", "vz", "bhyve",
+                                                                "kqemu", "ch")))
+    id: int | None = attr("@id", Int(-1), live_only=True)
+    name: str | None = text("name")
+    uuid: str | None = text("uuid")
+    title: str | None = text("title")
+    description: str | None = text("description")
+    metadata: list[str] | None = raw("metadata")
+    max_memory: int | None = scaled("maxMemory")
+    max_memory_slots: int | None = attr("maxMemory/@slots", Int(0))
+    memory: int | None = scaled("memory")
+    current_memory: int | None = scaled("currentMemory")
+    vcpu_placement: str | None = attr("vcpu/@placement", Enum("static", "auto"))
+    vcpu_cpuset: str | None = attr("vcpu/@cpuset")
+    vcpu_current: int | None = attr("vcpu/@current", Int(1))
+    vcpu: int | None = attr("vcpu", Int(1))
+    os: OS | None = child("os", OS)
+    features: Features | None = child("features", Features)
+    cpu: CPU | None = child("cpu", CPU)
+    clock: Clock | None = child("clock", Clock)
+    on_poweroff: str | None = text("on_poweroff", LIFECYCLE)
+    on_reboot: str | None = text("on_reboot", LIFECYCLE)
+    on_crash: str | None = text("on_crash", LIFECYCLE)
+    pm_suspend_to_mem: bool | None = attr("pm/suspend-to-mem/@enabled", YESNO)
+    pm_suspend_to_disk: bool | None = attr("pm/suspend-to-disk/@enabled", YESNO)
+    devices: Devices = child("devices", Devices, required=True)
+    line: int | None = line_field()
+
+    def to_xml(self, *, inactive: bool = False, security_info: bool = False) -> str:
+        """Serialize like libvirt (2-space indent, libvirt's element order)."""
+        from .mapping import format_document
+
+        return format_document(self, "domain", inactive=inactive, security_info=security_info)
+
+    def all_devices(self) -> list[object]:
+        """Every device object in output order (used for address/alias bookkeeping)."""
+        d = self.devices
+        out: list[object] = []
+        for name in ("disks", "controllers", "filesystems", "interfaces", "serials", "parallels",
+                     "consoles", "channels", "inputs", "tpms", "graphics", "sounds", "audios",
+                     "videos", "hostdevs", "watchdogs"):
+            out.extend(getattr(d, name))
+        if d.memballoon is not None:
+            out.append(d.memballoon)
+        out.extend(d.rngs)
+        out.extend(d.panics)
+        return out
+
+
+__all__ = [
+    "Address", "Audio", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "Input", "Interface", "Listen", "Loader",
+    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Sound", "TPM", "Timer", "Video", "Watchdog", "STR",
+]

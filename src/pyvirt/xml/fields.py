@@ -1,0 +1,178 @@
+"""Declarative XML field descriptions for the model dataclasses.
+
+Every model field says where it lives in XML with one line (virtinst's idea):
+``type: str | None = attr("@type", Enum("file", "block"))``.  The generic reader/writer in
+:mod:`pyvirt.xml.mapping` walks these declarations, so the set of supported attributes and
+child elements of every element is known exactly: whatever a document holds beyond it is
+refused, never silently dropped, and the field order fixes the output order.
+
+Paths are tiny relative XPaths: ``@a`` (own attribute), ``x/@a`` (attribute of a child),
+``x`` (text of a child), ``.`` (own text).  Intermediate elements are created on output in
+the order their first field is declared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import XMLError, XMLUnsupportedError
+
+
+class Conv:
+    """Converts one XML string to a Python value and back; raises XMLError on bad input."""
+
+    name = "string"
+
+    def parse(self, text: str, where: str, line: int | None) -> Any:
+        return text
+
+    def format(self, value: Any) -> str:
+        return str(value)
+
+
+class Str(Conv):
+    """Any string, kept as is."""
+
+
+class Int(Conv):
+    """A (by default non-negative) decimal integer; ``base0`` also accepts 0x-prefixed hex."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int | None = 0, maximum: int | None = None, base0: bool = False,
+                 hex_width: int | None = None) -> None:
+        self.minimum, self.maximum, self.base0, self.hex_width = minimum, maximum, base0, hex_width
+
+    def parse(self, text: str, where: str, line: int | None) -> int:
+        s = text.strip()
+        try:
+            value = int(s, 16) if self.base0 and s.lower().startswith("0x") else int(s, 10)
+        except ValueError:
+            raise XMLError(f"invalid integer {text!r} for {where}", line) from None
+        if self.minimum is not None and value < self.minimum:
+            raise XMLError(f"value {value} for {where} is below {self.minimum}", line)
+        if self.maximum is not None and value > self.maximum:
+            raise XMLError(f"value {value} for {where} is above {self.maximum}", line)
+        return value
+
+    def format(self, value: Any) -> str:
+        if self.hex_width is not None:
+            return f"0x{value:0{self.hex_width}x}"
+        return str(value)
+
+
+class Bool(Conv):
+    """A yes/no (or on/off) attribute stored as ``bool``."""
+
+    name = "boolean"
+
+    def __init__(self, true: str = "yes", false: str = "no") -> None:
+        self.true, self.false = true, false
+
+    def parse(self, text: str, where: str, line: int | None) -> bool:
+        if text == self.true:
+            return True
+        if text == self.false:
+            return False
+        raise XMLError(f"invalid value {text!r} for {where} (expected '{self.true}' or '{self.false}')", line)
+
+    def format(self, value: Any) -> str:
+        return self.true if value else self.false
+
+
+class Enum(Conv):
+    """One of a fixed set.  ``known`` lists values libvirt accepts but pyvirt does not implement."""
+
+    name = "enum"
+
+    def __init__(self, *values: str, known: tuple[str, ...] = ()) -> None:
+        self.values, self.known = values, known
+
+    def parse(self, text: str, where: str, line: int | None) -> str:
+        if text in self.values:
+            return text
+        if text in self.known:
+            raise XMLUnsupportedError(f"unsupported value {text!r} for {where}", line)
+        raise XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
+
+
+STR = Str()
+INT = Int()
+YESNO = Bool()
+ONOFF = Bool("on", "off")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Where one dataclass field lives in XML.
+
+    kind: ``value`` (attribute or text), ``flag`` (presence of an empty element), ``child``
+    (one nested model object), ``children`` (list of nested objects), ``values`` (list of one
+    attribute of repeated elements, e.g. ``boot/@dev``), ``scaled`` (a size with a ``unit``
+    attribute, stored in KiB), ``raw`` (the children of an element, kept verbatim).
+    """
+
+    path: str
+    kind: str = "value"
+    conv: Conv = STR
+    cls: Any = None
+    live_only: bool = False
+    secret: bool = False
+
+
+def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata={"xml": spec})
+    return dataclasses.field(default=default, metadata={"xml": spec})
+
+
+def attr(path: str, conv: Conv = STR, *, live_only: bool = False, secret: bool = False) -> Any:
+    """An attribute (``@a`` / ``x/@a``) or element text (``x`` / ``.``)."""
+    return _field(Spec(path, "value", conv, live_only=live_only, secret=secret))
+
+
+text = attr
+
+
+def flag(path: str) -> Any:
+    """``True`` when the empty element at ``path`` is present (``<readonly/>``)."""
+    return _field(Spec(path, "flag"), default=False)
+
+
+def child(path: str, cls: Any, *, live_only: bool = False, required: bool = False) -> Any:
+    """One nested model object, ``None`` when absent (an empty ``cls()`` when ``required``)."""
+    spec = Spec(path, "child", cls=cls, live_only=live_only)
+    return _field(spec, factory=cls) if required else _field(spec)
+
+
+def state(path: str) -> Any:
+    """A tristate feature ``<hap state='on|off'/>``; a bare ``<hap/>`` means on (libvirt's rule)."""
+    return _field(Spec(path, "state", ONOFF))
+
+
+def children(path: str, cls: Any) -> Any:
+    """A list of nested model objects of repeated elements at ``path``."""
+    return _field(Spec(path, "children", cls=cls), factory=list)
+
+
+def values(path: str, conv: Conv = STR) -> Any:
+    """A list of one attribute of repeated elements: ``values("boot/@dev")``."""
+    return _field(Spec(path, "values", conv), factory=list)
+
+
+def scaled(path: str) -> Any:
+    """A memory size (``<memory unit='MiB'>4</memory>``) stored in KiB."""
+    return _field(Spec(path, "scaled"))
+
+
+def raw(path: str) -> Any:
+    """Children of the element at ``path`` kept verbatim as serialized XML strings."""
+    return _field(Spec(path, "raw"), default=None)
+
+
+def line_field() -> Any:
+    """Source line of the element this object came from (not compared, not serialized)."""
+    return dataclasses.field(default=None, compare=False, repr=False)
