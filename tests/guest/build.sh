@@ -104,8 +104,17 @@ cat >"$ROOT/etc/inittab" <<'EOF'
 ::sysinit:/etc/rc
 ::respawn:/bin/cttyhack /bin/sh -l
 ::ctrlaltdel:/sbin/reboot
-::shutdown:/bin/sync
-::shutdown:/bin/umount -a -r
+::shutdown:/etc/rc.shutdown
+EOF
+
+cat >"$ROOT/etc/rc.shutdown" <<'EOF'
+#!/bin/sh
+# Flush and remount read-only so the disk variant's ext4 stays clean.
+sync
+umount -a -r 2>/dev/null
+mount -o remount,ro / 2>/dev/null
+sync
+exit 0
 EOF
 
 # /etc/rc: one-shot boot script run by busybox init (the same on both variants).
@@ -156,8 +165,10 @@ EOF
 
 cat >"$ROOT/etc/acpi/PWRF/00000080" <<'EOF'
 #!/bin/sh
+# ACPI power button: announce, flush, power off at once (init's graceful path waits 2 s).
 echo "PYVIRT-GUEST-POWERDOWN" >/dev/console
-poweroff
+/etc/rc.shutdown
+poweroff -f
 EOF
 
 cat >"$ROOT/etc/profile" <<'EOF'
@@ -201,7 +212,7 @@ fi
 echo "PYVIRT-GUEST-ROOT-FAILED $root" >/dev/console
 exec /bin/sh
 EOF
-chmod 755 "$ROOT/init" "$ROOT/etc/rc" "$ROOT/etc/udhcpc.script" "$ROOT/etc/acpi/PWRF/00000080"
+chmod 755 "$ROOT/init" "$ROOT/etc/rc" "$ROOT/etc/rc.shutdown" "$ROOT/etc/udhcpc.script" "$ROOT/etc/acpi/PWRF/00000080"
 
 # --- outputs ---------------------------------------------------------------------------------
 STAGE=$WORK/out
