@@ -1,0 +1,122 @@
+"""Locate the test guest built by ``tests/guest/build.sh``.
+
+Integration tests, the demo and the benchmarks all boot the same tiny guest (Debian's cloud
+kernel plus a busybox initramfs, or the same root filesystem on an ext4 qcow2 disk). The
+build script caches it under a key of package versions; this module only finds that cache,
+so callers never hard-code paths and get one clear message when the guest is missing.
+
+Stdlib only: the CLI and the demo import it and must start fast.
+
+What the guest does (tests rely on these console lines):
+- ``PYVIRT-GUEST-ROOT=initramfs`` or ``PYVIRT-GUEST-ROOT=disk``, then ``PYVIRT-GUEST-READY``
+  once booted; a root shell then runs on the console (ttyS0 with the default cmdline);
+- ``PYVIRT-DHCP-OK <ip>`` when udhcpc gets a lease on the first NIC (virtio-net);
+- ``PYVIRT-GUEST-POWERDOWN`` then an immediate poweroff on the ACPI power button
+  (QMP ``system_powerdown``); ``poweroff`` and ``reboot -f`` work from the shell.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "BUILD_HINT",
+    "DEFAULT_CMDLINE",
+    "DHCP_MARKER",
+    "DISK_ROOT_ARGS",
+    "POWERDOWN_MARKER",
+    "READY_MARKER",
+    "ROOT_MARKER",
+    "TestGuest",
+    "TestGuestMissing",
+    "default_cache_dir",
+    "find_test_guest",
+]
+
+#: Printed on the console once the guest has booted.
+READY_MARKER = "PYVIRT-GUEST-READY"
+#: Prefix of the line printed when DHCP gets a lease; the address follows after a space.
+DHCP_MARKER = "PYVIRT-DHCP-OK"
+#: Printed before the variant name (``initramfs`` or ``disk``).
+ROOT_MARKER = "PYVIRT-GUEST-ROOT="
+#: Printed when the ACPI power button was pressed.
+POWERDOWN_MARKER = "PYVIRT-GUEST-POWERDOWN"
+#: Kernel command line used when the build did not record one.
+DEFAULT_CMDLINE = "console=ttyS0 panic=-1 quiet"
+#: Appended to the command line to boot the disk variant on the first virtio-blk disk.
+DISK_ROOT_ARGS = "root=/dev/vda rootfstype=ext4"
+BUILD_HINT = "run `bash tests/guest/build.sh` (or `make guest`) as root to build it"
+
+
+class TestGuestMissing(FileNotFoundError):
+    """The test guest has not been built (or the cache is incomplete)."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+
+@dataclass(frozen=True)
+class TestGuest:
+    """Paths of one built test guest and the kernel command line to boot it with.
+
+    ``disk`` is a read-only template: copy it (or put a qcow2 overlay on it) before booting,
+    so that concurrent tests never write to the shared image.
+    """
+
+    __test__ = False  # not a pytest test class despite the name
+
+    directory: Path
+    kernel: Path
+    initrd: Path
+    disk: Path
+    cmdline: str
+
+    @property
+    def disk_cmdline(self) -> str:
+        """Command line for booting the disk variant (``disk`` attached as the first virtio-blk)."""
+        return f"{self.cmdline} {DISK_ROOT_ARGS}"
+
+    def info(self) -> dict[str, str]:
+        """The build's ``info`` file (kernel release, package versions, cache key) as a dict."""
+        result: dict[str, str] = {}
+        path = self.directory / "info"
+        if path.is_file():
+            for line in path.read_text().splitlines():
+                key, sep, value = line.partition("=")
+                if sep:
+                    result[key.strip()] = value.strip()
+        return result
+
+
+def default_cache_dir() -> Path:
+    """The cache root: ``$PYVIRT_GUEST_CACHE`` or ``~/.cache/pyvirt/test-guest`` (as build.sh)."""
+    env = os.environ.get("PYVIRT_GUEST_CACHE")
+    if env:
+        return Path(env)
+    return Path.home() / ".cache" / "pyvirt" / "test-guest"
+
+
+def find_test_guest(cache_dir: str | os.PathLike[str] | None = None) -> TestGuest:
+    """Return the latest built test guest (the cache's ``current`` link).
+
+    Raises TestGuestMissing, whose message says how to build it, when anything is missing.
+    """
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    current = root / "current"
+    if not current.exists():
+        raise TestGuestMissing(f"no test guest under {root}: {BUILD_HINT}")
+    directory = current.resolve()
+    paths = {name: directory / name for name in ("vmlinuz", "initrd.img", "disk.qcow2")}
+    missing = [name for name, path in paths.items() if not path.is_file()]
+    if missing:
+        raise TestGuestMissing(f"test guest {directory} lacks {', '.join(missing)}: {BUILD_HINT}")
+    cmdline_file = directory / "cmdline"
+    cmdline = cmdline_file.read_text().strip() if cmdline_file.is_file() else ""
+    return TestGuest(
+        directory=directory,
+        kernel=paths["vmlinuz"],
+        initrd=paths["initrd.img"],
+        disk=paths["disk.qcow2"],
+        cmdline=cmdline or DEFAULT_CMDLINE,
+    )

@@ -1,0 +1,62 @@
+"""Shared pytest fixtures: the QEMU binary and the test guest.
+
+Kept small and generic on purpose: every test layer (integration, e2e, benches' smoke tests)
+uses these, so a machine without QEMU or without a built guest skips those tests with one
+clear reason instead of failing them.
+
+Tests that request ``test_guest`` or ``qemu_binary`` are marked ``qemu`` automatically, so
+``pytest -m "not qemu"`` runs everything that needs no emulator.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pyvirt.testguest import TestGuest, TestGuestMissing, find_test_guest
+
+QEMU_FIXTURES = frozenset({"test_guest", "qemu_binary"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs QEMU as ``qemu`` (the marker is declared in pyproject.toml)."""
+    for item in items:
+        if QEMU_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.qemu)
+
+
+def find_qemu() -> str | None:
+    """Path of qemu-system-x86_64 on PATH, or None."""
+    return shutil.which("qemu-system-x86_64")
+
+
+@pytest.fixture(scope="session")
+def qemu_binary() -> str:
+    """qemu-system-x86_64's path; skips the test when QEMU is not installed."""
+    path = find_qemu()
+    if path is None:
+        pytest.skip("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def test_guest(qemu_binary: str) -> TestGuest:
+    """The built test guest; skips with the build command when it has not been built."""
+    try:
+        return find_test_guest()
+    except TestGuestMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def guest_disk(test_guest: TestGuest, tmp_path: Path) -> Path:
+    """A private qcow2 overlay on the guest's disk template, so tests never write the shared image."""
+    overlay = tmp_path / "disk.qcow2"
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(test_guest.disk), str(overlay)],
+        check=True,
+    )
+    return overlay
