@@ -1,0 +1,311 @@
+"""Generic reader/writer driven by the field declarations of :mod:`pyvirt.xml.fields`.
+
+Reading walks each declared path, converts values, and then checks the element subtree the
+class owns: any attribute, child element or text not declared is refused (an
+``UnknownNode`` is raised; :func:`pyvirt.xml.parse_domain` turns it into XMLUnsupportedError or
+XMLError depending on whether libvirt itself allows it).  Writing builds elements in field
+order, which is libvirt's order, and prints them libvirt-style (2-space indent, single quotes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from .errors import XMLError, XMLUnsupportedError
+from .fields import ONOFF, Spec
+from .units import parse_size_kib
+
+
+class UnknownNode(XMLUnsupportedError):
+    """An element/attribute/text the model does not declare (classified later)."""
+
+
+@dataclass
+class _Node:
+    """What one element of a class's owned subtree may contain."""
+
+    attrs: set[str] = field(default_factory=set)
+    kids: dict[str, _Node | None] = field(default_factory=dict)  # None: delegated to a sub-model
+    repeated: set[str] = field(default_factory=set)
+    text: bool = False
+
+
+def _split(path: str) -> tuple[list[str], str | None]:
+    """``a/b/@c`` -> (['a', 'b'], 'c'); ``a/b`` -> (['a', 'b'], None); ``.`` -> ([], None)."""
+    if path == ".":
+        return [], None
+    parts = path.split("/")
+    if parts[-1].startswith("@"):
+        return parts[:-1], parts[-1][1:]
+    return parts, None
+
+
+def specs(cls: Any) -> list[tuple[str, Spec]]:
+    """(field name, Spec) pairs of a model class in declaration order."""
+    return _specs(cls)
+
+
+@functools.cache
+def _specs(cls: Any) -> list[tuple[str, Spec]]:
+    return [(f.name, f.metadata["xml"]) for f in dataclasses.fields(cls) if "xml" in f.metadata]
+
+
+@functools.cache
+def _owned(cls: Any) -> _Node:
+    root = _Node()
+    for _name, spec in _specs(cls):
+        steps, att = _split(spec.path)
+        node = root
+        delegate = spec.kind in ("child", "children", "raw")
+        for i, step in enumerate(steps):
+            last = i == len(steps) - 1
+            if last and delegate:
+                node.kids[step] = None
+                if spec.kind == "children":
+                    node.repeated.add(step)
+                break
+            sub = node.kids.get(step)
+            if sub is None:
+                sub = node.kids[step] = _Node()
+            if last and spec.kind == "values":
+                node.repeated.add(step)
+            node = sub
+        else:
+            if att is not None:
+                node.attrs.add(att)
+            elif spec.kind in ("value", "scaled"):
+                node.text = True
+            if spec.kind == "scaled":
+                node.attrs.add("unit")
+            if spec.kind == "state":
+                node.attrs.add("state")
+    return root
+
+
+def _describe(el: etree._Element) -> str:
+    parent = el.getparent()
+    return f"<{parent.tag}/{el.tag}>" if parent is not None else f"<{el.tag}>"
+
+
+def _local(tag: Any) -> str:
+    return tag if isinstance(tag, str) else str(tag)
+
+
+def _check(el: etree._Element, node: _Node) -> None:
+    for att in el.attrib:
+        if att not in node.attrs:
+            raise UnknownNode(f"unsupported attribute '{_local(att)}' of {_describe(el)}", el.sourceline)
+    if not node.text and el.text and el.text.strip():
+        raise UnknownNode(f"unsupported text content in <{el.tag}>", el.sourceline)
+    seen: set[str] = set()
+    for sub in el:
+        if not isinstance(sub.tag, str):
+            continue
+        if sub.tail and sub.tail.strip():
+            raise UnknownNode(f"unsupported text content in <{el.tag}>", sub.sourceline)
+        if sub.tag not in node.kids:
+            raise UnknownNode(f"unsupported element {_describe(sub)}", sub.sourceline)
+        if sub.tag in seen and sub.tag not in node.repeated:
+            raise UnknownNode(f"unsupported repeated element {_describe(sub)}", sub.sourceline)
+        seen.add(sub.tag)
+        kid = node.kids[sub.tag]
+        if kid is not None:
+            _check(sub, kid)
+
+
+def _find(el: etree._Element, steps: list[str]) -> etree._Element | None:
+    for step in steps:
+        nxt = el.find(step)
+        if nxt is None:
+            return None
+        el = nxt
+    return el
+
+
+def _find_all(el: etree._Element, steps: list[str]) -> list[etree._Element]:
+    parent = _find(el, steps[:-1])
+    return [] if parent is None else parent.findall(steps[-1])
+
+
+def _where(el: etree._Element, att: str | None) -> str:
+    return f"attribute '{att}' of <{el.tag}>" if att else f"<{el.tag}>"
+
+
+def parse_obj(el: etree._Element, cls: Any) -> Any:
+    """Build a ``cls`` instance from element ``el`` (raising on anything undeclared)."""
+    _check(el, _owned(cls))
+    kwargs: dict[str, Any] = {}
+    for name, spec in _specs(cls):
+        steps, att = _split(spec.path)
+        if spec.kind == "children":
+            kwargs[name] = [_parse_child(sub, spec.cls) for sub in _find_all(el, steps)]
+            continue
+        if spec.kind == "values":
+            out = []
+            for sub in _find_all(el, steps):
+                raw_value = sub.get(att) if att else sub.text
+                if raw_value is None:
+                    raise XMLError(f"missing attribute '{att}' of <{sub.tag}>", sub.sourceline)
+                out.append(spec.conv.parse(raw_value, _where(sub, att), sub.sourceline))
+            kwargs[name] = out
+            continue
+        target = _find(el, steps)
+        if target is None:
+            continue
+        if spec.kind == "child":
+            kwargs[name] = _parse_child(target, spec.cls)
+        elif spec.kind == "flag":
+            kwargs[name] = True
+        elif spec.kind == "state":
+            st = target.get("state")
+            kwargs[name] = True if st is None else ONOFF.parse(st, _where(target, "state"), target.sourceline)
+        elif spec.kind == "scaled":
+            kwargs[name] = parse_size_kib(target.text or "", target.get("unit"), f"<{target.tag}>",
+                                          target.sourceline)
+        elif spec.kind == "raw":
+            kwargs[name] = [_raw_string(sub) for sub in target if isinstance(sub.tag, str)]
+        else:
+            value = target.get(att) if att else (target.text or "")
+            if value is not None:
+                kwargs[name] = spec.conv.parse(value, _where(target, att), target.sourceline)
+    obj = cls(**kwargs)
+    if hasattr(obj, "line"):
+        obj.line = el.sourceline
+    return obj
+
+
+def _parse_child(sub: etree._Element, cls: Any) -> Any:
+    obj = parse_obj(sub, cls)
+    if "kind" in {f.name for f in dataclasses.fields(cls)}:
+        obj.kind = sub.tag
+    return obj
+
+
+def _strip_ws(el: etree._Element) -> None:
+    for sub in el.iter():
+        if sub.text is not None and not sub.text.strip():
+            sub.text = None
+        if sub.tail is not None and not sub.tail.strip():
+            sub.tail = None
+
+
+def _raw_string(el: etree._Element) -> str:
+    copy = etree.fromstring(etree.tostring(el))
+    _strip_ws(copy)
+    copy.tail = None
+    return etree.tostring(copy, encoding="unicode")
+
+
+# ------------------------------------------------------------------ writing
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    inactive: bool = False
+    security_info: bool = False
+
+
+def _get_or_make(el: etree._Element, steps: list[str]) -> etree._Element:
+    for step in steps:
+        nxt = el.find(step)
+        if nxt is None:
+            nxt = etree.SubElement(el, step)
+        el = nxt
+    return el
+
+
+def _fmt_value(obj: Any, name: str, spec: Spec, value: Any) -> str:
+    hook = getattr(obj, "xml_format_value", None)
+    if hook is not None:
+        s = hook(name, value)
+        if s is not None:
+            return s
+    return spec.conv.format(value)
+
+
+def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
+    """The element tree for ``obj`` under ``tag`` (lxml, unindented)."""
+    el = etree.Element(tag)
+    for name, spec in _specs(type(obj)):
+        value = getattr(obj, name)
+        if value is None or value is False and spec.kind == "flag" or value == [] :
+            continue
+        if spec.live_only and opts.inactive or spec.secret and not opts.security_info:
+            continue
+        steps, att = _split(spec.path)
+        if spec.kind == "children":
+            parent = _get_or_make(el, steps[:-1])
+            for item in value:
+                parent.append(build(item, steps[-1], opts))
+        elif spec.kind == "values":
+            parent = _get_or_make(el, steps[:-1])
+            for item in value:
+                sub = etree.SubElement(parent, steps[-1])
+                if att:
+                    sub.set(att, spec.conv.format(item))
+                else:
+                    sub.text = spec.conv.format(item)
+        elif spec.kind == "child":
+            parent = _get_or_make(el, steps[:-1])
+            parent.append(build(value, steps[-1], opts))
+        elif spec.kind == "flag":
+            _get_or_make(el, steps)
+        elif spec.kind == "state":
+            _get_or_make(el, steps).set("state", ONOFF.format(value))
+        elif spec.kind == "scaled":
+            target = _get_or_make(el, steps)
+            target.set("unit", "KiB")
+            target.text = str(value)
+        elif spec.kind == "raw":
+            target = _get_or_make(el, steps)
+            for s in value:
+                target.append(etree.fromstring(s))
+        else:
+            target = _get_or_make(el, steps)
+            if att:
+                target.set(att, _fmt_value(obj, name, spec, value))
+            else:
+                target.text = _fmt_value(obj, name, spec, value)
+    return el
+
+
+def _esc(s: str) -> str:
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("'", "&apos;").replace('"', "&quot;"))
+
+
+def _write(el: etree._Element, indent: int, out: list[str]) -> None:
+    pad = "  " * indent
+    if el.tag.startswith("{"):  # verbatim foreign subtree (metadata)
+        text = etree.tostring(el, encoding="unicode", pretty_print=True).rstrip("\n")
+        out.extend(pad + ln for ln in text.split("\n"))
+        return
+    attrs = "".join(f" {k}='{_esc(v)}'" for k, v in el.attrib.items())
+    kids = list(el)
+    if not kids:
+        if el.text is None:
+            out.append(f"{pad}<{el.tag}{attrs}/>")
+        else:
+            out.append(f"{pad}<{el.tag}{attrs}>{_esc(el.text)}</{el.tag}>")
+        return
+    out.append(f"{pad}<{el.tag}{attrs}>")
+    for sub in kids:
+        _write(sub, indent + 1, out)
+    out.append(f"{pad}</{el.tag}>")
+
+
+def to_text(el: etree._Element) -> str:
+    """libvirt-style text of an element tree, ending with a newline."""
+    out: list[str] = []
+    _write(el, 0, out)
+    return "\n".join(out) + "\n"
+
+
+def format_document(obj: Any, tag: str, *, inactive: bool = False, security_info: bool = False) -> str:
+    """Serialize a model object as a complete document."""
+    return to_text(build(obj, tag, FormatOptions(inactive, security_info)))

@@ -1,0 +1,53 @@
+"""Memory size units as libvirt reads them (virScaleInteger), results in KiB.
+
+Kept separate because every XML kind (domain memory, volume capacity, pool sizes) scales numbers
+the same way and must refuse the same bad input.
+"""
+
+from __future__ import annotations
+
+from .errors import XMLError
+
+#: Largest size libvirt accepts for memory: it stores KiB in an unsigned long long of bytes.
+MAX_BYTES = 2**64 - 1
+
+_POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
+
+
+def unit_scale(unit: str | None, default: int = 1024) -> int:
+    """Bytes per unit for ``unit`` (``None``/empty = ``default``); case-insensitive like libvirt."""
+    if unit is None or unit == "":
+        return default
+    u = unit.lower()
+    if u in ("b", "byte", "bytes"):
+        return 1
+    power = _POWERS.get(u[0])
+    if power is None:
+        raise ValueError(unit)
+    rest = u[1:]
+    if rest in ("", "ib"):
+        return 1024**power
+    if rest == "b":
+        return 1000**power
+    raise ValueError(unit)
+
+
+def parse_size_bytes(number: str, unit: str | None, where: str, line: int | None,
+                     default_scale: int = 1024) -> int:
+    """Parse ``number`` in ``unit`` to bytes; XMLError for a bad number, unit or overflow."""
+    s = number.strip()
+    if not s.isdigit():
+        raise XMLError(f"invalid value {number!r} for {where}: expected a non-negative integer", line)
+    try:
+        scale = unit_scale(unit, default_scale)
+    except ValueError:
+        raise XMLError(f"unknown unit {unit!r} for {where}", line) from None
+    value = int(s) * scale
+    if value > MAX_BYTES:
+        raise XMLError(f"value {number}{unit or ''} for {where} is too large", line)
+    return value
+
+
+def parse_size_kib(number: str, unit: str | None, where: str, line: int | None) -> int:
+    """Parse a memory size to KiB, rounding bytes up as libvirt does (VIR_DIV_UP)."""
+    return -(-parse_size_bytes(number, unit, where, line) // 1024)

@@ -1,0 +1,99 @@
+"""Semantic checks libvirt makes at define time (XMLValidationError with the offending line)."""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+
+from .domain import Address, Domain
+from .errors import XMLError, XMLValidationError
+
+MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+NAME_MAX = 1024
+
+
+def validate_name(name: str | None, line: int | None = None) -> None:
+    """libvirt's rules plus two of pyvirt's, because names become file and directory names.
+
+    Refused: empty, longer than 1024 characters, containing '/' or NUL (libvirt's own rule,
+    the name is a path component), '.' and '..' or a leading '.' (hidden/relative path
+    components), a leading '-' (would read as an option on command lines), control characters.
+    """
+    if not name:
+        raise XMLValidationError("domain name must not be empty", line)
+    if len(name) > NAME_MAX:
+        raise XMLValidationError(f"domain name is longer than {NAME_MAX} characters", line)
+    if "/" in name:
+        raise XMLValidationError(f"name {name!r} cannot contain '/'", line)
+    if name.startswith("."):
+        raise XMLValidationError(f"name {name!r} cannot start with '.'", line)
+    if name.startswith("-"):
+        raise XMLValidationError(f"name {name!r} cannot start with '-'", line)
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise XMLValidationError("name cannot contain control characters", line)
+
+
+def normalize_uuid(value: str, line: int | None) -> str:
+    """libvirt accepts hex with or without dashes (and braces); store the canonical form."""
+    try:
+        return str(uuidlib.UUID(value.strip()))
+    except ValueError:
+        raise XMLError(f"malformed uuid element {value!r}", line) from None
+
+
+def _addr_key(a: Address) -> tuple[object, ...] | None:
+    if a.type == "pci" and a.slot is not None:
+        return ("pci", a.domain or 0, a.bus or 0, a.slot, a.function or 0)
+    if a.type == "drive":
+        return ("drive", a.controller or 0, a.bus or 0, a.target or 0, a.unit or 0)
+    if a.type == "virtio-serial" and a.port is not None:
+        return ("virtio-serial", a.controller or 0, a.bus or 0, a.port)
+    return None
+
+
+def validate_domain(dom: Domain) -> None:
+    """Required elements, name, uuid, MACs, unique target devs and addresses."""
+    if dom.type is None:
+        raise XMLError("missing attribute 'type' of <domain>", dom.line)
+    validate_name(dom.name, dom.line)
+    if dom.uuid is not None:
+        dom.uuid = normalize_uuid(dom.uuid, dom.line)
+    if dom.memory is None and dom.max_memory is None:
+        raise XMLError("missing element <memory>", dom.line)
+    if dom.os is None:
+        raise XMLError("missing element <os>", dom.line)
+    if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
+        raise XMLValidationError("current vcpus count must not exceed maximum", dom.line)
+    devs = dom.devices
+    targets: dict[str, int | None] = {}
+    for disk in devs.disks:
+        if disk.target_dev is None:
+            raise XMLError("missing attribute 'dev' of <disk/target>", disk.line)
+        if disk.target_dev in targets:
+            raise XMLValidationError(f"target '{disk.target_dev}' duplicated for disk sources", disk.line)
+        targets[disk.target_dev] = disk.line
+    for nic in devs.interfaces:
+        if nic.mac_address is not None and not MAC_RE.match(nic.mac_address):
+            raise XMLError(f"unable to parse mac address '{nic.mac_address}'", nic.line)
+        if nic.mac_address is not None:
+            if int(nic.mac_address[:2], 16) & 1:
+                raise XMLValidationError(f"expected unicast mac address, found multicast '{nic.mac_address}'",
+                                         nic.line)
+            nic.mac_address = nic.mac_address.lower()
+    seen: dict[tuple[object, ...], int | None] = {}
+    for dev in dom.all_devices():
+        addr = getattr(dev, "address", None)
+        if addr is None:
+            continue
+        key = _addr_key(addr)
+        if key is None:
+            continue
+        if key in seen:
+            raise XMLValidationError(f"duplicate {addr.type} address {key[1:]}", addr.line)
+        seen[key] = addr.line
+    ctrl: set[tuple[str | None, int | None]] = set()
+    for c in devs.controllers:
+        k = (c.type, c.index)
+        if c.index is not None and k in ctrl:
+            raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
+        ctrl.add(k)
