@@ -1,0 +1,392 @@
+"""TestConnection: libvirt's test driver semantics over the in-memory <node> state.
+
+Every connection gets its own fresh copy of the state (libvirt's rule for test:///default),
+so tests and demos never see each other's changes.  Lifecycle checks, their order and their
+error wording follow libvirt 9.0's test driver as `virsh -c test:///default` shows it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import time
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+
+import pyvirt
+from pyvirt.api import (
+    Connection,
+    ConsoleStream,
+    DefinedDetail,
+    DomainEvent,
+    DomainInfo,
+    DomainState,
+    EventType,
+    ListFilter,
+    NodeInfo,
+    PausedReason,
+    RunningReason,
+    ShutoffReason,
+    StartedDetail,
+    StoppedDetail,
+    UndefinedDetail,
+)
+from pyvirt.testdriver import errors as E
+from pyvirt.testdriver.domxml import parse_domain_xml
+from pyvirt.testdriver.events import EventBus
+from pyvirt.testdriver.hostobjects import ResourcesMixin
+from pyvirt.testdriver.loader import NodeState
+from pyvirt.testdriver.objects import DomainObj
+from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
+
+
+def _data(name: str) -> str:
+    return resources.files("pyvirt.testdriver").joinpath("data", name).read_text()
+
+
+def _read_hook(var: str) -> str | None:
+    path = os.environ.get(var)
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+class TestConnection(ResourcesMixin, Connection):
+    """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
+
+    __test__ = False  # not a pytest test class despite its name
+
+    def __init__(self, uri: str, state: NodeState, *, readonly: bool = False) -> None:
+        self.uri = uri
+        self._state = state
+        self._readonly = readonly
+        self._domains: list[DomainObj] = list(state.domains)
+        self._next_id = max([d.id for d in self._domains] + [0]) + 1
+        self._bus = EventBus()
+        self._closed = False
+
+    # -- helpers
+    def _write(self, function: str) -> None:
+        if self._readonly:
+            raise E.denied(function)
+
+    def _find(self, ref: str) -> DomainObj | None:
+        low = ref.lower()
+        for dom in self._domains:
+            if dom.uuid == low or dom.name == ref:
+                return dom
+        return None
+
+    def _get(self, ref: str) -> DomainObj:
+        dom = self._find(ref)
+        if dom is None:
+            raise E.no_domain(ref)
+        return dom
+
+    def _emit(self, dom: DomainObj, event: EventType, detail: int) -> None:
+        self._bus.emit(DomainEvent(name=dom.name, uuid=dom.uuid, event=int(event), detail=int(detail),
+                                   timestamp=time.time(), id=dom.id))
+
+    def _start(self, dom: DomainObj, live: etree._Element, paused: bool, restored: bool = False) -> None:
+        dom.live = live
+        dom.id = self._next_id
+        self._next_id += 1
+        dom.state, dom.reason = DomainState.RUNNING, (RunningReason.RESTORED if restored else RunningReason.BOOTED)
+        self._emit(dom, EventType.STARTED, StartedDetail.RESTORED if restored else StartedDetail.BOOTED)
+        if paused:
+            dom.state, dom.reason = DomainState.PAUSED, PausedReason.USER
+            self._emit(dom, EventType.SUSPENDED, 0)
+
+    def _stop(self, dom: DomainObj, reason: ShutoffReason, detail: StoppedDetail) -> None:
+        dom.state, dom.reason = DomainState.SHUTOFF, reason
+        self._emit(dom, EventType.STOPPED, detail)
+        dom.id = -1
+        dom.live = None
+        if dom.config is None:
+            self._domains.remove(dom)
+
+    def _check_collision(self, root: etree._Element) -> DomainObj | None:
+        """libvirt's virDomainObjListAdd checks: same UUID must mean same name and vice versa."""
+        name, uuid = text(root, "name"), text(root, "uuid").lower()
+        by_uuid = next((d for d in self._domains if d.uuid == uuid), None)
+        if by_uuid is not None and by_uuid.name != name:
+            raise E.failed(f"domain '{by_uuid.name}' is already defined with uuid {uuid}")
+        by_name = next((d for d in self._domains if d.name == name), None)
+        if by_name is not None and by_name.uuid != uuid:
+            raise E.failed(f"domain '{name}' already exists with uuid {by_name.uuid}")
+        return by_uuid
+
+    # -- connection / host
+    def close(self) -> None:
+        self._closed = True
+        self._bus.close()
+
+    def get_uri(self) -> str:
+        return os.environ.get("VIRTCOMPAT_FAKEURI") or self.uri
+
+    def get_hostname(self) -> str:
+        return socket.gethostname()
+
+    def get_version(self) -> dict[str, Any]:
+        lib = tuple(int(p) for p in pyvirt.__version__.split(".")[:3])
+        return {"hypervisor": "TEST", "hv_version": (0, 0, 2), "lib_version": lib, "daemon_version": lib}
+
+    def get_capabilities(self) -> str:
+        return _read_hook("VIRTCOMPAT_CAPS") or _data("capabilities.xml")
+
+    def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
+                                machine: str | None = None, virttype: str | None = None) -> str:
+        caps = _read_hook("VIRTCOMPAT_DOMCAPS")
+        if caps is None:
+            raise E.no_support("virConnectGetDomainCapabilities")
+        return caps
+
+    def node_info(self) -> NodeInfo:
+        return copy.copy(self._state.node)
+
+    def get_sysinfo(self) -> str:
+        return _data("sysinfo.xml")
+
+    # -- lookup and listing
+    def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
+        infos = [d.info() for d in self._domains]
+        if flt is not None:
+            infos = [i for i in infos if flt.matches(i)]
+        active = sorted((i for i in infos if i.active), key=lambda i: i.id)
+        inactive = sorted((i for i in infos if not i.active), key=lambda i: i.name)
+        return active + inactive
+
+    def lookup_domain(self, ref: str) -> DomainInfo:
+        if ref.isdigit():
+            for dom in self._domains:
+                if dom.id == int(ref):
+                    return dom.info()
+        return self._get(ref).info()
+
+    def get_info(self, dom: str) -> DomainInfo:
+        info = self._get(dom).info()
+        info.cpu_time_ns = time.time_ns()  # libvirt's test driver reports the wall clock
+        return info
+
+    # -- configuration
+    def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
+        self._write("virDomainDefineXML")
+        root, _ = parse_domain_xml(xml)
+        existing = self._check_collision(root)
+        if existing is None:
+            dom = DomainObj(config=root)
+            self._domains.append(dom)
+            self._emit(dom, EventType.DEFINED, DefinedDetail.ADDED)
+        else:
+            dom = existing
+            dom.config = root
+            self._emit(dom, EventType.DEFINED, DefinedDetail.UPDATED)
+        return dom.info()
+
+    def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
+                 keep_nvram: bool = False, snapshots_metadata: bool = False) -> None:
+        self._write("virDomainUndefineFlags")
+        obj = self._get(dom)
+        if obj.config is None:
+            raise E.invalid("cannot undefine transient domain")
+        if obj.managed_save and not managed_save:
+            raise E.invalid("Refusing to undefine while domain managed save image exists")
+        self._emit(obj, EventType.UNDEFINED, UndefinedDetail.REMOVED)
+        obj.managed_save = False
+        obj.autostart = False
+        if obj.active:
+            obj.config = None
+        else:
+            self._domains.remove(obj)
+
+    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str:
+        return self._get(dom).xml(inactive)
+
+    def set_autostart(self, dom: str, autostart: bool) -> None:
+        self._write("virDomainSetAutostart")
+        obj = self._get(dom)
+        if obj.config is None:
+            raise E.invalid("cannot set autostart for transient domain")
+        obj.autostart = autostart
+
+    def _targets(self, obj: DomainObj, live: bool, config: bool) -> list[etree._Element]:
+        """libvirt's live/config/current resolution (virDomainObjUpdateModificationImpact)."""
+        if not live and not config:
+            live, config = obj.active, not obj.active
+        if live and not obj.active:
+            raise E.invalid("domain is not running")
+        if config and obj.config is None:
+            raise E.invalid("transient domains do not have any persistent config")
+        trees = []
+        if live:
+            trees.append(obj.live)
+        if config:
+            trees.append(obj.config)
+        return [t for t in trees if t is not None]
+
+    def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
+                   maximum: bool = False) -> None:
+        self._write("virDomainSetMemoryFlags")
+        obj = self._get(dom)
+        if maximum and (live or (not config and obj.active)):
+            raise E.invalid("cannot resize the maximum memory on an active domain")
+        for tree in self._targets(obj, live, config):
+
+
+            if maximum:
+                set_child_text(tree, "memory", str(kib), after=("name", "uuid")).set("unit", "KiB")
+                if scaled(tree, "currentMemory") > kib:
+                    set_child_text(tree, "currentMemory", str(kib), after=("memory",)).set("unit", "KiB")
+            else:
+                if kib > scaled(tree, "memory"):
+                    raise E.invalid_arg("cannot set memory higher than max memory")
+                set_child_text(tree, "currentMemory", str(kib), after=("memory",)).set("unit", "KiB")
+
+    def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
+                  maximum: bool = False) -> None:
+        self._write("virDomainSetVcpusFlags")
+        obj = self._get(dom)
+        if count < 1:
+            raise E.invalid_arg(f"argument unsupported: invalid vcpu count {count}")
+        if maximum and (live or (not config and obj.active)):
+            raise E.invalid("cannot change maximum vCPUs on a live domain")
+        for tree in self._targets(obj, live, config):
+            vcpu = tree.find("vcpu")
+            if vcpu is None:
+                vcpu = set_child_text(tree, "vcpu", "1", after=("memory", "currentMemory"))
+            top = int((vcpu.text or "1").strip())
+            current = int(vcpu.get("current", top))
+            if maximum:
+                top, current = count, min(current, count)
+            elif count > top:
+                raise E.invalid_arg(f"requested cpu amount exceeds maximum ({count} > {top})")
+            else:
+                current = count
+            vcpu.text = str(top)
+            if current == top:
+                vcpu.attrib.pop("current", None)
+            else:
+                vcpu.set("current", str(current))
+
+    def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
+                     config: bool = False) -> None:
+        self._write("virDomainSetMetadata")
+        if kind not in ("title", "description"):
+            raise E.invalid_arg(f"unknown metadata type '{kind}'")
+        if kind == "title" and value and "\n" in value:
+            raise E.err("XML error: title can't contain newlines", 27)
+        obj = self._get(dom)
+        for tree in self._targets(obj, live, config):
+            el = tree.find(kind)
+            if not value:
+                if el is not None:
+                    tree.remove(el)
+                continue
+            after = ("name", "uuid", "genid") if kind == "title" else ("name", "uuid", "genid", "title")
+            set_child_text(tree, kind, value, after=after)
+
+    def rename(self, dom: str, new_name: str) -> None:
+        self._write("virDomainRename")
+        obj = self._get(dom)
+        if obj.active:
+            raise E.invalid("cannot rename active domain")
+        if obj.config is None:
+            raise E.invalid("cannot rename a transient domain")
+        if "/" in new_name:
+            raise E.err(f"XML error: name {new_name} cannot contain '/'", 27)
+        if self._find(new_name) is not None:
+            raise E.invalid(f"domain with name '{new_name}' already exists")
+        self._emit(obj, EventType.UNDEFINED, UndefinedDetail.RENAMED)
+        obj.config.find("name").text = new_name  # type: ignore[union-attr]
+        self._emit(obj, EventType.DEFINED, DefinedDetail.RENAMED)
+
+    # -- lifecycle
+    def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
+                   validate: bool = False) -> DomainInfo:
+        self._write("virDomainCreateXML")
+        root, _ = parse_domain_xml(xml)
+        existing = self._check_collision(root)
+        if existing is not None and existing.active:
+            raise E.invalid(f"domain '{existing.name}' is already active")
+        dom = existing or DomainObj(config=None)
+        if existing is None:
+            self._domains.append(dom)
+        self._start(dom, root, paused)
+        return dom.info()
+
+    def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
+              force_boot: bool = False) -> DomainInfo:
+        self._write("virDomainCreateWithFlags")
+        obj = self._get(dom)
+        if obj.state != DomainState.SHUTOFF:
+            raise E.invalid(f"Domain '{obj.name}' is already running")
+        assert obj.config is not None
+        restored = obj.managed_save and not force_boot
+        obj.managed_save = False
+        self._start(obj, copy.deepcopy(obj.config), paused, restored)
+        return obj.info()
+
+    def shutdown(self, dom: str, mode: str | None = None) -> None:
+        self._write("virDomainShutdownFlags")
+        obj = self._get(dom)
+        if mode not in (None, "", "acpi"):
+            raise E.unsupported_flags(2 if mode == "agent" else 0, "testDomainShutdownFlags")
+        if obj.state == DomainState.SHUTOFF:
+            raise E.internal(f"domain '{obj.name}' not running")
+        self._stop(obj, ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN)
+
+    def reboot(self, dom: str, mode: str | None = None) -> None:
+        self._write("virDomainReboot")
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        if text(obj.current, "on_reboot", "restart") == "destroy":
+            self._stop(obj, ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN)
+            return
+        obj.state, obj.reason = DomainState.RUNNING, RunningReason.BOOTED
+
+    def reset(self, dom: str) -> None:
+        self._write("virDomainReset")
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+
+    def destroy(self, dom: str, *, graceful: bool = False) -> None:
+        self._write("virDomainDestroyFlags")
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        self._stop(obj, ShutoffReason.DESTROYED, StoppedDetail.DESTROYED)
+
+    def suspend(self, dom: str) -> None:
+        self._write("virDomainSuspend")
+        obj = self._get(dom)
+        if obj.state in (DomainState.SHUTOFF, DomainState.PAUSED):
+            raise E.internal(f"domain '{obj.name}' not running")
+        obj.state, obj.reason = DomainState.PAUSED, PausedReason.USER
+        self._emit(obj, EventType.SUSPENDED, 0)
+
+    def resume(self, dom: str) -> None:
+        self._write("virDomainResume")
+        obj = self._get(dom)
+        if obj.state != DomainState.PAUSED:
+            raise E.internal(f"domain '{obj.name}' not paused")
+        obj.state, obj.reason = DomainState.RUNNING, RunningReason.UNPAUSED
+        self._emit(obj, EventType.RESUMED, 0)
+
+    # -- events and console
+    def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
+        match = None
+        if dom is not None:
+            obj = self._get(dom)
+            match = (obj.uuid, obj.name)
+        return self._bus.subscribe(match, timeout)
+
+    def open_console(self, dom: str, *, force: bool = False, safe: bool = False) -> ConsoleStream:
+        self._write("virDomainOpenConsole")
+        self._get(dom)
+        raise E.no_support("virDomainOpenConsole")

@@ -1,0 +1,123 @@
+"""Checking and normalising domain XML the way libvirt's test driver does on define/create.
+
+Validation is deliberately minimal (what libvirt checks before anything else, with its
+wording); when pyvirt's own XML model is importable it is asked too, so that XML the real
+driver would refuse as unsupported is refused here as well.  Loading <node> files skips the
+model check: those files come from other projects and may use anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.testdriver import ids
+from pyvirt.testdriver.xmlutil import TEST_NS, parse_string, set_child_text, text
+
+
+def _xml_error(message: str, code: int = ErrorCode.XML_ERROR) -> PyvirtError:
+    return PyvirtError(message, code, ErrorDomain.DOMAIN)
+
+
+@dataclass
+class TestExtensions:
+    """libvirt's test-driver-only elements (`<test:runstate>` …), removed from the definition."""
+
+    runstate: int | None = None
+    transient: bool = False
+    has_managed_save: bool = False
+
+
+def strip_test_extensions(root: etree._Element) -> TestExtensions:
+    """Take out `test:` namespace children, returning what they said."""
+    ext = TestExtensions()
+    for child in list(root):
+        if not isinstance(child.tag, str) or not child.tag.startswith(f"{{{TEST_NS}}}"):
+            continue
+        local = etree.QName(child).localname
+        if local == "runstate":
+            try:
+                ext.runstate = int((child.text or "").strip())
+            except ValueError:
+                ext.runstate = None
+        elif local == "transient":
+            ext.transient = True
+        elif local == "hasmanagedsave":
+            ext.has_managed_save = True
+        _remove_keeping_layout(child)
+    etree.cleanup_namespaces(root)
+    return ext
+
+
+def _remove_keeping_layout(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    prev = el.getprevious()
+    if prev is not None:
+        prev.tail = el.tail if el.tail is not None else prev.tail
+    else:
+        parent.text = (parent.text or "") if el.tail is None else parent.text
+    parent.remove(el)
+
+
+def check_domain(root: etree._Element, *, strict: bool) -> None:
+    """libvirt's first checks, in its order and wording."""
+    if root.tag != "domain":
+        raise _xml_error(f"XML error: expecting root element of 'domain', not '{root.tag}'")
+    if not root.get("type"):
+        raise PyvirtError("internal error: missing domain type attribute",
+                          ErrorCode.INTERNAL_ERROR, ErrorDomain.DOMAIN)
+    name = text(root, "name")
+    if not name:
+        raise _xml_error("missing name information", ErrorCode.NO_NAME)
+    if "/" in name:
+        raise _xml_error(f"XML error: name {name} cannot contain '/'")
+    if strict and root.find("memory") is None and root.find("cpu/numa") is None:
+        raise _xml_error("XML error: Memory size must be specified via <memory> or in the <numa> configuration")
+    if strict and not text(root, "os/type") and root.find("bootloader") is None:
+        raise _xml_error("XML error: an os <type> must be specified")
+
+
+def check_with_model(xml: str) -> None:
+    """Refuse what pyvirt's XML model refuses, when that model is available."""
+    try:
+        from pyvirt.xml import parse_domain  # type: ignore[attr-defined]
+        from pyvirt.xml.errors import XMLError  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    try:
+        parse_domain(xml)
+    except XMLError as exc:
+        code = ErrorCode.CONFIG_UNSUPPORTED if type(exc).__name__ == "XMLUnsupportedError" else ErrorCode.XML_ERROR
+        raise PyvirtError(str(exc), code, ErrorDomain.DOMAIN) from exc
+
+
+def normalise(root: etree._Element) -> None:
+    """Fill what libvirt always reports: a UUID, currentMemory and vcpu."""
+    if not text(root, "uuid"):
+        set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
+    else:
+        root.find("uuid").text = text(root, "uuid").lower()  # type: ignore[union-attr]
+    mem = root.find("memory")
+    if mem is not None and root.find("currentMemory") is None:
+        cur = set_child_text(root, "currentMemory", (mem.text or "0").strip(), after=("memory",))
+        if mem.get("unit"):
+            cur.set("unit", mem.get("unit", "KiB"))
+    if root.find("vcpu") is None:
+        set_child_text(root, "vcpu", "1", after=("memory", "currentMemory", "maxMemory"))
+
+
+def parse_domain_xml(xml: str, *, use_model: bool = True) -> tuple[etree._Element, TestExtensions]:
+    """Parse, check and normalise API-supplied domain XML."""
+    root = parse_string(xml)
+    if not isinstance(root.tag, str):
+        raise _xml_error("XML error: expecting root element of 'domain'")
+    ext = strip_test_extensions(root)
+    check_domain(root, strict=True)
+    if use_model:
+        check_with_model(xml)
+    normalise(root)
+    return root, ext

@@ -1,0 +1,171 @@
+"""Reading libvirt's `<node>` test-driver state files into test-connection objects.
+
+Format (libvirt's test driver): `<node>` holds `<cpu>`, `<memory>`, then `<domain>`,
+`<network>`, `<pool>` (with `<volume>` children), `<interface>` and `<device>` elements; any of
+them may instead be `<domain file="rel.xml"/>`, read relative to the node file.  Domains run
+unless `<test:runstate>` says otherwise; running ones get ids 1, 2, … in document order.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from pyvirt.api import DomainState, ErrorCode, ErrorDomain, NodeInfo, PyvirtError
+from pyvirt.testdriver import ids
+from pyvirt.testdriver.domxml import check_domain, normalise, strip_test_extensions
+from pyvirt.testdriver.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj, VolumeObj
+from pyvirt.testdriver.xmlutil import parse_file, scaled, set_child_text, text
+
+# libvirt's defaults when a node file has no <cpu>/<memory> (testOpenParse's defaults).
+DEFAULT_NODE = NodeInfo(model="i686", memory_kib=3145728, cpus=16, mhz=1400, nodes=2,
+                        sockets=2, cores=2, threads=2)
+
+
+@dataclass
+class NodeState:
+    """Everything one test connection starts with."""
+
+    node: NodeInfo
+    domains: list[DomainObj] = field(default_factory=list)
+    networks: list[NetworkObj] = field(default_factory=list)
+    pools: list[PoolObj] = field(default_factory=list)
+    interfaces: list[InterfaceObj] = field(default_factory=list)
+    devices: list[etree._Element] = field(default_factory=list)
+
+
+def _resolve(el: etree._Element, base_dir: str) -> etree._Element:
+    """Follow `file="…"` indirection (relative to the node file's folder)."""
+    ref = el.get("file")
+    if not ref:
+        return el
+    return parse_file(os.path.join(base_dir, ref))
+
+
+def _int(el: etree._Element, path: str, default: int) -> int:
+    try:
+        return int(text(el, path, str(default)))
+    except ValueError:
+        return default
+
+
+def _node_info(root: etree._Element) -> NodeInfo:
+    cpu = root.find("cpu")
+    info = copy.copy(DEFAULT_NODE)
+    if cpu is not None:
+        info.nodes = _int(cpu, "nodes", info.nodes)
+        info.sockets = _int(cpu, "sockets", info.sockets)
+        info.cores = _int(cpu, "cores", info.cores)
+        info.threads = _int(cpu, "threads", info.threads)
+        info.cpus = _int(cpu, "active", info.nodes * info.sockets * info.cores * info.threads)
+        info.mhz = _int(cpu, "mhz", info.mhz)
+        info.model = text(cpu, "model", info.model)
+    if root.find("memory") is not None:
+        info.memory_kib = scaled(root, "memory")
+    return info
+
+
+def _domain(el: etree._Element, next_id: int) -> DomainObj:
+    root = copy.deepcopy(el)
+    ext = strip_test_extensions(root)
+    check_domain(root, strict=False)
+    normalise(root)
+    state = ext.runstate if ext.runstate is not None else DomainState.RUNNING
+    if state == DomainState.SHUTOFF or state not in DomainState.__members__.values():
+        return DomainObj(config=root, state=DomainState.SHUTOFF, managed_save=ext.has_managed_save)
+    live = root
+    config = None if ext.transient else copy.deepcopy(root)
+    return DomainObj(config=config, live=live, state=state, reason=0, id=next_id,
+                     managed_save=ext.has_managed_save)
+
+
+def _set_bytes(root: etree._Element, tag: str, value: int, after: tuple[str, ...]) -> None:
+    el = set_child_text(root, tag, str(value), after=after)
+    el.set("unit", "bytes")
+
+
+def _pool(el: etree._Element, base_dir: str) -> PoolObj:
+    root = copy.deepcopy(el)
+    if not text(root, "uuid"):
+        set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
+    pool_path = text(root, "target/path")
+    volumes: list[VolumeObj] = []
+    for vol_el in root.findall("volume"):
+        vol = copy.deepcopy(_resolve(vol_el, base_dir))
+        root.remove(vol_el)
+        _fill_volume(vol, pool_path)
+        volumes.append(VolumeObj(vol))
+    capacity = scaled(root, "capacity", "bytes", "bytes")
+    allocation = scaled(root, "allocation", "bytes", "bytes")
+    allocation += sum(int(v.record()["allocation"]) for v in volumes)  # type: ignore[call-overload]
+    available = capacity - allocation if volumes else scaled(root, "available", "bytes", "bytes", capacity)
+    _set_bytes(root, "capacity", capacity, ("name", "uuid"))
+    _set_bytes(root, "allocation", allocation, ("name", "uuid", "capacity"))
+    _set_bytes(root, "available", available, ("name", "uuid", "capacity", "allocation"))
+    _tidy_tail(root)
+    return PoolObj(root, volumes)
+
+
+def _tidy_tail(root: etree._Element) -> None:
+    """Removing volumes leaves their whitespace behind; trim the last child's tail."""
+    children = list(root)
+    if children:
+        children[-1].tail = "\n"
+
+
+def _fill_volume(vol: etree._Element, pool_path: str) -> None:
+    """libvirt's test driver gives each volume `<pool path>/<name>` as path and key."""
+    name = text(vol, "name")
+    target = vol.find("target")
+    if target is None:
+        target = etree.SubElement(vol, "target")
+    path = text(target, "path")
+    if not path:
+        path = f"{pool_path}/{name}"
+        path_el = etree.Element("path")
+        path_el.text = path
+        path_el.tail = target.text
+        target.insert(0, path_el)
+    if not text(vol, "key"):
+        set_child_text(vol, "key", path, after=("name",))
+    for tag in ("capacity", "allocation"):
+        if vol.find(tag) is not None:
+            vol.find(tag).set("unit", "bytes")  # type: ignore[union-attr]
+            vol.find(tag).text = str(scaled(vol, tag, "bytes", "bytes"))  # type: ignore[union-attr]
+
+
+def load_node_file(path: str) -> NodeState:
+    """Load a `<node>` file; errors use libvirt's wording for a bad test driver file."""
+    root = parse_file(path)
+    return load_node(root, os.path.dirname(os.path.abspath(path)))
+
+
+def load_node(root: etree._Element, base_dir: str) -> NodeState:
+    if root.tag != "node":
+        raise PyvirtError(f"XML error: expecting root element of 'node', not '{root.tag}'",
+                          ErrorCode.XML_ERROR, ErrorDomain.TEST)
+    state = NodeState(node=_node_info(root))
+    next_id = 1
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "domain":
+            dom = _domain(_resolve(child, base_dir), next_id)
+            if dom.active:
+                next_id += 1
+            state.domains.append(dom)
+        elif child.tag == "network":
+            net = copy.deepcopy(_resolve(child, base_dir))
+            if not text(net, "uuid"):
+                set_child_text(net, "uuid", ids.new_uuid(), after=("name",))
+            state.networks.append(NetworkObj(net))
+        elif child.tag == "pool":
+            state.pools.append(_pool(_resolve(child, base_dir), base_dir))
+        elif child.tag == "interface":
+            state.interfaces.append(InterfaceObj(copy.deepcopy(_resolve(child, base_dir))))
+        elif child.tag == "device":
+            state.devices.append(copy.deepcopy(_resolve(child, base_dir)))
+    return state

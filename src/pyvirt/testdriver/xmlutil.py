@@ -1,0 +1,137 @@
+"""Secure lxml parsing and small XPath helpers for the test driver.
+
+The test driver keeps every object's XML as an lxml tree rather than a typed model, because
+<node> files from other projects use elements pyvirt's model may refuse; only the few fields
+the API reports (name, uuid, memory, vcpus, state…) are read with XPath.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
+
+_UNITS = {
+    "b": 1, "bytes": 1,
+    "k": 1024, "kib": 1024, "kb": 1000,
+    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
+    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
+    "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
+    "p": 1024**5, "pib": 1024**5, "pb": 1000**5,
+    "e": 1024**6, "eib": 1024**6, "eb": 1000**6,
+}
+
+
+def parser() -> etree.XMLParser:
+    """No entity expansion, no network: XML comes from users and foreign files."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False,
+                           huge_tree=False, load_dtd=False)
+
+
+def parse_string(text: str | bytes) -> etree._Element:
+    """Parse XML text or raise libvirt's XML_ERROR wording."""
+    data = text.encode() if isinstance(text, str) else text
+    try:
+        return etree.fromstring(data, parser())
+    except etree.XMLSyntaxError as exc:
+        raise PyvirtError(f"XML error: {exc}", ErrorCode.XML_ERROR, ErrorDomain.XML) from exc
+
+
+def parse_file(path: str) -> etree._Element:
+    """Parse a file; unreadable or malformed files are libvirt's 'failed to open/parse' errors."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise PyvirtError(f"Failed to open file '{path}': {exc.strerror}",
+                          ErrorCode.SYSTEM_ERROR, ErrorDomain.TEST) from exc
+    return parse_string(data)
+
+
+def text(el: etree._Element, path: str, default: str = "") -> str:
+    """Stripped text of the first element matching `path` (or `default`)."""
+    found = el.find(path)
+    if found is None or found.text is None:
+        return default
+    return found.text.strip()
+
+
+def scaled(el: etree._Element, path: str, default_unit: str = "KiB", out_unit: str = "KiB",
+           default: int = 0) -> int:
+    """A libvirt scaled integer (`<memory unit='MiB'>`), converted to `out_unit`."""
+    found = el.find(path)
+    if found is None or not (found.text or "").strip():
+        return default
+    unit = (found.get("unit") or default_unit).lower()
+    try:
+        value = int(found.text.strip()) * _UNITS.get(unit, 1024)
+    except ValueError:
+        return default
+    return value // _UNITS[out_unit.lower()]
+
+
+def _escape(value: str, quote: bool) -> str:
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value.replace("'", "&apos;") if quote else value
+
+
+def _qname(el: etree._Element, name: str) -> str:
+    qn = etree.QName(name)
+    if qn.namespace is None:
+        return qn.localname
+    for prefix, uri in (el.nsmap or {}).items():
+        if uri == qn.namespace and prefix:
+            return f"{prefix}:{qn.localname}"
+    return qn.localname
+
+
+def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | None, str]) -> None:
+    pad = "  " * depth
+    tag = _qname(el, el.tag)
+    attrs = []
+    for prefix, uri in (el.nsmap or {}).items():
+        if declared.get(prefix) != uri:
+            attrs.append(f" xmlns:{prefix}='{_escape(uri, True)}'" if prefix else f" xmlns='{_escape(uri, True)}'")
+    scope = {**declared, **(el.nsmap or {})}
+    attrs += [f" {_qname(el, k)}='{_escape(v, True)}'" for k, v in el.attrib.items()]
+    children = [c for c in el if isinstance(c.tag, str)]
+    body = (el.text or "").strip() if not children else ""
+    if not children and not body:
+        out.append(f"{pad}<{tag}{''.join(attrs)}/>")
+        return
+    if not children:
+        out.append(f"{pad}<{tag}{''.join(attrs)}>{_escape(el.text or '', False)}</{tag}>")
+        return
+    out.append(f"{pad}<{tag}{''.join(attrs)}>")
+    for child in children:
+        _emit(child, depth + 1, out, scope)
+    out.append(f"{pad}</{tag}>")
+
+
+def to_string(el: etree._Element) -> str:
+    """Serialise as libvirt does: single-quoted attributes, two-space indentation, no comments,
+    no XML declaration, trailing newline (so test-driver output reads like virsh's)."""
+    out: list[str] = []
+    _emit(el, 0, out, {})
+    return "\n".join(out) + "\n"
+
+
+def set_child_text(root: etree._Element, tag: str, value: str, after: tuple[str, ...] = ()) -> etree._Element:
+    """Set `<tag>` text, creating the element after the last of `after` present (keeps schema order)."""
+    el = root.find(tag)
+    if el is None:
+        el = etree.Element(tag)
+        anchor = None
+        for name in after:
+            found = root.find(name)
+            if found is not None:
+                anchor = found
+        if anchor is not None:
+            el.tail = anchor.tail
+            anchor.addnext(el)
+        else:
+            root.insert(0, el)
+    el.text = value
+    return el
