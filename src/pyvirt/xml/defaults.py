@@ -1,15 +1,367 @@
-"""placeholder, replaced below"""
+"""What libvirt's QEMU driver fills in at define time, for x86_64 guests.
+
+Learnt from libvirt 9.0's qemuxml2xml outputs: implicit controllers, default CPU, lifecycle
+actions, serial/console mirroring, input/audio/video/graphics defaults, drive addresses and
+PCI addresses in libvirt's assignment order (see :mod:`pyvirt.xml.pciaddr`).  Works on a
+copy so callers keep the user's document.
+"""
+
 from __future__ import annotations
 
+import copy
+import random
+import uuid as uuidlib
 from dataclasses import dataclass
+
+from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
+from .errors import XMLValidationError
+from .pciaddr import assign_pci_addresses, insert_controller, is_q35
+
+DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 
 
 @dataclass
 class HostDefaults:
-    """Host facts fill_defaults may use (from capabilities)."""
+    """Host facts that refine defaults (from capabilities); without them pyvirt keeps aliases.
+
+    machine_aliases maps an alias to the versioned machine, e.g. {'pc': 'pc-i440fx-7.2'}.
+    """
 
     machine_aliases: dict[str, str] | None = None
+    emulator: str = DEFAULT_EMULATOR
+    arch: str = "x86_64"
 
 
-def fill_defaults(domain, caps=None):
-    return domain
+def random_mac(rng: random.Random | None = None) -> str:
+    """A MAC in QEMU/libvirt's locally administered 52:54:00 range."""
+    r = rng or random.SystemRandom()
+    return "52:54:00:" + ":".join(f"{r.randrange(256):02x}" for _ in range(3))
+
+
+def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
+    """Return a copy of ``domain`` completed as libvirt completes it on define."""
+    dom = copy.deepcopy(domain)
+    host = caps or HostDefaults()
+    _top_level(dom, host)
+    _disks(dom)
+    _chardevs(dom)
+    _controllers(dom)
+    _simple_devices(dom)
+    assign_pci_addresses(dom)
+    _virtio_serial_addresses(dom)
+    return dom
+
+
+def _top_level(dom: Domain, host: HostDefaults) -> None:
+    if dom.uuid is None:
+        dom.uuid = str(uuidlib.uuid4())
+    if dom.memory is None and dom.max_memory is not None:
+        dom.memory = dom.max_memory
+    if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
+        dom.current_memory = dom.memory
+    if dom.vcpu is None:
+        dom.vcpu = 1
+    if dom.vcpu_placement is None:
+        dom.vcpu_placement = "static"
+    if dom.os is None:
+        dom.os = OS(type="hvm")
+    if dom.os.arch is None:
+        dom.os.arch = host.arch
+    if dom.os.machine is None:
+        dom.os.machine = "pc"
+    if host.machine_aliases and dom.os.machine in host.machine_aliases:
+        dom.os.machine = host.machine_aliases[dom.os.machine]
+    if not dom.os.boot_devs and dom.os.kernel is None and not _has_boot_order(dom):
+        dom.os.boot_devs = ["hd"]
+    if dom.cpu is None:
+        dom.cpu = CPU(mode="custom", match="exact", check="none", model="qemu64", model_fallback="forbid")
+    else:
+        _cpu(dom.cpu)
+    if dom.clock is None:
+        dom.clock = Clock(offset="utc")
+    dom.on_poweroff = dom.on_poweroff or "destroy"
+    dom.on_reboot = dom.on_reboot or "restart"
+    dom.on_crash = dom.on_crash or "destroy"
+    if dom.devices.emulator is None:
+        dom.devices.emulator = host.emulator
+
+
+def _cpu(cpu: CPU) -> None:
+    if cpu.mode is None:
+        cpu.mode = "custom"
+    if cpu.mode == "custom" and cpu.model is not None:
+        cpu.match = cpu.match or "exact"
+        cpu.model_fallback = cpu.model_fallback or "allow"
+        cpu.check = cpu.check or "partial"
+    elif cpu.mode == "host-passthrough" or cpu.mode == "maximum":
+        cpu.check = cpu.check or "none"
+        if cpu.mode == "host-passthrough" and cpu.migratable is None:
+            cpu.migratable = True
+    elif cpu.mode == "host-model":
+        cpu.check = cpu.check or "partial"
+
+
+def _has_boot_order(dom: Domain) -> bool:
+    return any(getattr(d, "boot_order", None) is not None for d in dom.all_devices())
+
+
+# ------------------------------------------------------------------ disks
+
+_BUS_BY_PREFIX = (("vd", "virtio"), ("hd", "ide"), ("sd", "scsi"), ("fd", "fdc"), ("xvd", "xen"))
+
+
+def disk_index(dev: str) -> int:
+    """``vda``→0, ``sdb``→1, ``sdaa``→26 (libvirt's virDiskNameToIndex)."""
+    i = 0
+    while i < len(dev) and not dev[i:].isalpha():
+        i += 1
+    for prefix in ("xvd", "vd", "hd", "sd", "fd", "ubd"):
+        if dev.startswith(prefix):
+            letters = dev[len(prefix):]
+            break
+    else:
+        raise XMLValidationError(f"unknown disk target name {dev!r}")
+    if not letters or not letters.isalpha() or not letters.islower():
+        raise XMLValidationError(f"unknown disk target name {dev!r}")
+    idx = 0
+    for ch in letters:
+        idx = idx * 26 + (ord(ch) - ord("a") + 1)
+    return idx - 1
+
+
+def _disks(dom: Domain) -> None:
+    q35 = is_q35(dom)
+    for disk in dom.devices.disks:
+        if disk.type is None:
+            disk.type = "file"
+        if disk.device is None:
+            disk.device = "disk"
+        dev = disk.target_dev or ""
+        if disk.target_bus is None:
+            for prefix, bus in _BUS_BY_PREFIX:
+                if dev.startswith(prefix):
+                    disk.target_bus = bus
+                    break
+        if disk.target_bus == "ide" and q35:
+            raise XMLValidationError("IDE controllers are unsupported for this QEMU binary or machine type",
+                                     disk.line)
+        has_source = any((disk.source_file, disk.source_dev, disk.source_volume))
+        if has_source and disk.driver_type is None and disk.type != "volume":
+            disk.driver_type = "raw"
+        if (disk.driver_type or disk.driver_cache) and disk.driver_name is None:
+            disk.driver_name = "qemu"
+        if disk.address is None and disk.target_bus in ("ide", "sata", "scsi", "fdc"):
+            disk.address = _drive_address(disk.target_bus, disk_index(dev))
+
+
+def _drive_address(bus: str, idx: int) -> Address:
+    if bus == "ide":
+        return Address(type="drive", controller=idx // 4, bus=(idx % 4) // 2, target=0, unit=idx % 2)
+    if bus == "sata":
+        return Address(type="drive", controller=idx // 6, bus=0, target=0, unit=idx % 6)
+    if bus == "fdc":
+        return Address(type="drive", controller=0, bus=0, target=0, unit=idx)
+    return Address(type="drive", controller=idx // 7, bus=0, target=0, unit=idx % 7)
+
+
+# ------------------------------------------------------------------ char devices
+
+
+def _chardevs(dom: Domain) -> None:
+    devs = dom.devices
+    for i, ser in enumerate(devs.serials):
+        if ser.target_port is None:
+            ser.target_port = i
+        if ser.target_type is None:
+            ser.target_type = "isa-serial"
+        if ser.target_type == "isa-serial" and ser.target_model_name is None:
+            ser.target_model_name = "isa-serial"
+    for i, par in enumerate(devs.parallels):
+        if par.target_port is None:
+            par.target_port = i
+    if devs.consoles:
+        first = devs.consoles[0]
+        if first.target_type in (None, "serial"):
+            if not devs.serials:
+                ser = CharDev(kind="serial", type=first.type, source_path=first.source_path,
+                              source_mode=first.source_mode, source_host=first.source_host,
+                              source_service=first.source_service, protocol_type=first.protocol_type,
+                              log_file=first.log_file, log_append=first.log_append,
+                              target_type="isa-serial", target_port=0, target_model_name="isa-serial")
+                devs.serials.append(ser)
+            _mirror(first, devs.serials[0])
+    elif devs.serials:
+        con = CharDev(kind="console")
+        _mirror(con, devs.serials[0])
+        devs.consoles.append(con)
+    for con in devs.consoles[1:]:
+        if con.target_type is None:
+            con.target_type = "virtio"
+        if con.target_port is None:
+            con.target_port = devs.consoles.index(con)
+    for ch in devs.channels:
+        if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
+            ch.source_mode = None  # libvirt generates the path at start
+
+
+def _mirror(con: CharDev, ser: CharDev) -> None:
+    """libvirt keeps console[0] of target type serial as a copy of serial[0]."""
+    for name in ("type", "source_path", "source_mode", "source_host", "source_service", "protocol_type",
+                 "log_file", "log_append", "tty"):
+        setattr(con, name, getattr(ser, name))
+    con.target_type = "serial"
+    con.target_port = ser.target_port
+    con.address = None
+
+
+# ------------------------------------------------------------------ controllers
+
+
+def _ctrl(dom: Domain, type_: str) -> list[Controller]:
+    return [c for c in dom.devices.controllers if c.type == type_]
+
+
+def _ensure(dom: Domain, type_: str, index: int, model: str | None = None) -> Controller:
+    for c in dom.devices.controllers:
+        if c.type == type_ and c.index == index:
+            return c
+    c = Controller(type=type_, index=index, model=model)
+    insert_controller(dom.devices.controllers, c)
+    return c
+
+
+def _controllers(dom: Domain) -> None:
+    devs = dom.devices
+    q35 = is_q35(dom)
+    counters: dict[str, int] = {}
+    for c in devs.controllers:
+        if c.index is None:
+            c.index = counters.get(c.type or "", 0)
+        counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
+    usb = _ctrl(dom, "usb")
+    if not usb:
+        _ensure(dom, "usb", 0, "qemu-xhci" if q35 else "piix3-uhci")
+    for c in _ctrl(dom, "usb"):
+        if c.model is None:
+            c.model = "qemu-xhci" if q35 else "piix3-uhci"
+    for c in _ctrl(dom, "scsi"):
+        if c.model is None:
+            c.model = "lsilogic"
+    for disk in devs.disks:
+        if disk.address is not None and disk.address.type == "drive":
+            bus = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[disk.target_bus or "ide"]
+            c = _ensure(dom, bus, disk.address.controller or 0)
+            if bus == "scsi" and c.model is None:
+                c.model = "lsilogic"
+    if q35:
+        _ensure(dom, "sata", 0)
+    root = [c for c in _ctrl(dom, "pci") if c.index == 0]
+    if not root:
+        _ensure(dom, "pci", 0, "pcie-root" if q35 else "pci-root")
+    need_vserial = any(ch.target_type == "virtio" for ch in devs.channels) or any(
+        c.target_type == "virtio" for c in devs.consoles)
+    if need_vserial and not _ctrl(dom, "virtio-serial"):
+        _ensure(dom, "virtio-serial", 0)
+    for ch in devs.channels:
+        if ch.target_type is None and ch.target_name is not None:
+            ch.target_type = "virtio"
+
+
+def _virtio_serial_addresses(dom: Domain) -> None:
+    used: set[tuple[int, int, int]] = set()
+    chans = [c for c in dom.devices.channels + dom.devices.consoles if c.target_type == "virtio"]
+    for c in chans:
+        if c.address is not None and c.address.port is not None:
+            used.add((c.address.controller or 0, c.address.bus or 0, int(c.address.port)))
+    for c in chans:
+        if c.address is None:
+            port = 1 if c.kind == "channel" else 0
+            while (0, 0, port) in used:
+                port += 1
+            used.add((0, 0, port))
+            c.address = Address(type="virtio-serial", controller=0, bus=0, port=str(port))
+
+
+# ------------------------------------------------------------------ other devices
+
+_VIDEO_DEFAULTS = {
+    "cirrus": {"model_vram": 16384},
+    "vga": {"model_vram": 16384},
+    "bochs": {"model_vram": 16384},
+    "qxl": {"model_ram": 65536, "model_vram": 65536, "model_vgamem": 16384},
+}
+
+
+def _simple_devices(dom: Domain) -> None:
+    devs = dom.devices
+    for nic in devs.interfaces:
+        if nic.mac_address is None:
+            nic.mac_address = random_mac()
+        if nic.model_type is None:
+            nic.model_type = "rtl8139"
+    for fs in devs.filesystems:
+        if fs.type is None:
+            fs.type = "mount"
+        if fs.accessmode is None:
+            fs.accessmode = "passthrough"
+    have = {(i.type, i.bus) for i in devs.inputs}
+    for inp in devs.inputs:
+        if inp.bus is None:
+            inp.bus = "usb" if inp.type == "tablet" else "ps2"
+    for kind in ("mouse", "keyboard"):
+        if (kind, "ps2") not in have:
+            devs.inputs.append(Input(type=kind, bus="ps2"))
+    for g in devs.graphics:
+        _graphics(g)
+    if devs.graphics and not devs.videos:
+        from .domain import Video
+
+        devs.videos.append(Video(model_type="cirrus"))
+    for i, v in enumerate(devs.videos):
+        if v.model_type is None:
+            v.model_type = "cirrus"
+        for name, value in _VIDEO_DEFAULTS.get(v.model_type, {}).items():
+            if getattr(v, name) is None:
+                setattr(v, name, value)
+        if v.model_type != "none" and v.model_heads is None:
+            v.model_heads = 1
+        if i == 0 and v.model_type != "none" and v.model_primary is None:
+            v.model_primary = True
+    if not devs.audios:
+        spice = any(g.type == "spice" for g in devs.graphics)
+        devs.audios.append(Audio(id=1, type="spice" if spice else "none"))
+    for s in devs.sounds:
+        if s.audio_id is None and len(devs.audios) > 1:
+            s.audio_id = devs.audios[0].id
+    if devs.memballoon is None:
+        devs.memballoon = MemBalloon(model="virtio")
+    for w in devs.watchdogs:
+        if w.action is None:
+            w.action = "reset"
+    for t in devs.tpms:
+        if t.model is None:
+            t.model = "tpm-tis"
+        if t.backend_type == "emulator" and t.backend_version is None:
+            t.backend_version = "2.0"
+    for r in devs.rngs:
+        if r.backend_model == "random" and r.backend is None:
+            r.backend = "/dev/urandom"
+
+
+def _graphics(g) -> None:  # noqa: ANN001
+    if g.type == "vnc" or g.type == "spice":
+        if g.type == "vnc" and g.port is None and g.autoport is None and g.socket is None:
+            g.port = -1
+        if g.port == -1 and g.autoport is None:
+            g.autoport = True
+        if g.autoport and g.port is None and g.type == "vnc":
+            g.port = -1
+        if g.listen is not None and not g.listens:
+            g.listens.append(Listen(type="address", address=g.listen))
+        if not g.listens and g.socket is None:
+            if g.type == "vnc" or g.autoport or g.port not in (None, 0):
+                g.listens.append(Listen(type="address"))
+            else:
+                g.listens.append(Listen(type="none"))
+        if g.listens and g.listens[0].type == "address" and g.listens[0].address and g.listen is None:
+            g.listen = g.listens[0].address

@@ -588,7 +588,7 @@ __all__ = [
 
 def _address_format(self: Address, name: str, value: object) -> str | None:
     """PCI numbers are written in hex with libvirt's widths; everything else in decimal."""
-    if self.type == "pci" and isinstance(value, int) and not isinstance(value, bool):
+    if self.type in ("pci", None) and isinstance(value, int) and not isinstance(value, bool):
         width = {"domain": 4, "bus": 2, "slot": 2, "function": 1}.get(name)
         if width is not None:
             return f"0x{value:0{width}x}"

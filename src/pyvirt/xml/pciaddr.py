@@ -1,0 +1,242 @@
+"""PCI address assignment in libvirt's order (qemuDomainAssignDevicePCISlots).
+
+i440fx: slot 1 is the PIIX3 (ISA bridge, IDE 1.1, UHCI 1.2), the primary video gets slot 2,
+then devices take free slots of bus 0 in libvirt's category order.  q35: SATA at 0x1f.2, the
+primary video at slot 1, and every PCI Express device gets its own pcie-root-port (added as
+needed, plus one spare for hotplug, packed 8 functions per slot from slot 2); conventional PCI
+devices go behind a pcie-to-pci-bridge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .domain import Address, Controller, Domain
+
+_PCIE_NIC = {"virtio", "e1000e", "virtio-non-transitional"}
+_SOUND_PCI = {"ich6", "ich9", "ac97", "es1370", "ich7"}
+
+
+def is_q35(dom: Domain) -> bool:
+    """True for q35 / pc-q35-* machines."""
+    machine = (dom.os.machine if dom.os else None) or ""
+    return machine == "q35" or machine.startswith("pc-q35")
+
+
+def _pci(bus: int, slot: int, function: int = 0, multi: bool | None = None) -> Address:
+    return Address(type="pci", domain=0, bus=bus, slot=slot, function=function, multifunction=multi)
+
+
+def _virtio_pcie(model: str | None) -> bool:
+    return model != "virtio-transitional"
+
+
+def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
+    """(device, is PCI Express) in libvirt's assignment order; only devices that want a PCI slot."""
+    d = dom.devices
+    for c in d.controllers:
+        if c.type == "pci" and c.model in ("pci-bridge", "pcie-to-pci-bridge", "dmi-to-pci-bridge"):
+            yield c, c.model != "pci-bridge"
+    for fs in d.filesystems:
+        yield fs, True
+    for nic in d.interfaces:
+        yield nic, nic.model_type in _PCIE_NIC
+    for s in d.sounds:
+        if s.model in _SOUND_PCI:
+            yield s, False
+    for c in d.controllers:
+        if c.type == "usb":
+            if c.model in ("none", None):
+                continue
+            yield c, c.model in ("qemu-xhci", "nec-xhci")
+        elif c.type == "scsi":
+            yield c, c.model in ("virtio-scsi", "virtio-non-transitional")
+        elif c.type == "virtio-serial" or c.type == "sata":
+            yield c, True
+        elif c.type == "ide":
+            yield c, False
+    for disk in d.disks:
+        if disk.target_bus == "virtio":
+            yield disk, True
+    for h in d.hostdevs:
+        if h.type == "pci":
+            yield h, True
+    if d.memballoon is not None and d.memballoon.model != "none":
+        yield d.memballoon, _virtio_pcie(d.memballoon.model)
+    for r in d.rngs:
+        yield r, _virtio_pcie(r.model)
+    for w in d.watchdogs:
+        if w.model == "i6300esb":
+            yield w, False
+    for v in d.videos[1:]:
+        if v.model_type not in ("none", "ramfb"):
+            yield v, v.model_type == "virtio"
+    for inp in d.inputs:
+        if inp.bus == "virtio":
+            yield inp, True
+
+
+class _Slots:
+    """Used (bus, slot, function) triples."""
+
+    def __init__(self) -> None:
+        self.used: set[tuple[int, int, int]] = set()
+
+    def take(self, bus: int, slot: int, function: int = 0) -> None:
+        self.used.add((bus, slot, function))
+
+    def slot_free(self, bus: int, slot: int) -> bool:
+        return not any((bus, slot, f) in self.used for f in range(8))
+
+    def next_slot(self, bus: int, first: int = 1) -> int:
+        for slot in range(first, 32):
+            if self.slot_free(bus, slot):
+                return slot
+        raise ValueError("no free PCI slot")
+
+
+def _mark_existing(dom: Domain, slots: _Slots) -> None:
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if a is not None and a.type == "pci" and a.slot is not None:
+            slots.take(a.bus or 0, a.slot, a.function or 0)
+
+
+def assign_pci_addresses(dom: Domain) -> None:
+    """Give every device that needs a PCI address one (never moving user-given addresses)."""
+    slots = _Slots()
+    _mark_existing(dom, slots)
+    if is_q35(dom):
+        _assign_q35(dom, slots)
+    else:
+        _assign_pc(dom, slots)
+
+
+def _fixed_pc(dom: Domain, slots: _Slots) -> None:
+    slots.take(0, 0)
+    for f in range(8):
+        slots.take(0, 1, f)
+    for c in dom.devices.controllers:
+        if c.address is None and c.index == 0 and c.type == "usb" and c.model == "piix3-uhci":
+            c.address = _pci(0, 1, 2)
+        if c.address is None and c.index == 0 and c.type == "ide":
+            c.address = _pci(0, 1, 1)
+    _primary_video(dom, slots, 2)
+
+
+def _primary_video(dom: Domain, slots: _Slots, slot: int) -> None:
+    if dom.devices.videos:
+        v = dom.devices.videos[0]
+        if v.model_type not in ("none", "ramfb") and v.address is None:
+            if slots.slot_free(0, slot):
+                v.address = _pci(0, slot)
+                slots.take(0, slot)
+            else:
+                s = slots.next_slot(0)
+                v.address = _pci(0, s)
+                slots.take(0, s)
+
+
+def _assign_pc(dom: Domain, slots: _Slots) -> None:
+    _fixed_pc(dom, slots)
+    for dev, _pcie in _candidates(dom):
+        if getattr(dev, "address", None) is None:
+            s = slots.next_slot(0)
+            dev.address = _pci(0, s)
+            slots.take(0, s)
+
+
+def _fixed_q35(dom: Domain, slots: _Slots) -> None:
+    slots.take(0, 0)
+    for f in range(8):
+        slots.take(0, 0x1F, f)
+    ich9 = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
+    for c in dom.devices.controllers:
+        if c.address is None and c.type == "sata" and c.index == 0:
+            c.address = _pci(0, 0x1F, 2)
+        if c.address is None and c.type == "usb" and c.index == 0 and c.model in ich9:
+            c.address = _pci(0, 0x1D, ich9[c.model], True if c.model == "ich9-uhci1" else None)
+            slots.take(0, 0x1D, ich9[c.model])
+    _primary_video(dom, slots, 1)
+
+
+def _root_ports(dom: Domain) -> list[Controller]:
+    return [c for c in dom.devices.controllers if c.type == "pci" and c.model == "pcie-root-port"]
+
+
+def _next_pci_index(dom: Domain) -> int:
+    return max((c.index or 0 for c in dom.devices.controllers if c.type == "pci"), default=0) + 1
+
+
+def _assign_q35(dom: Domain, slots: _Slots) -> None:
+    _fixed_q35(dom, slots)
+    todo = [(d, pcie) for d, pcie in _candidates(dom) if getattr(d, "address", None) is None
+            and not (isinstance(d, Controller) and d.type == "sata" and d.index == 0)]
+    conventional = [d for d, pcie in todo if not pcie]
+    express = [d for d, pcie in todo if pcie]
+    ctrls = dom.devices.controllers
+    if conventional and not any(c.model == "pcie-to-pci-bridge" for c in ctrls if c.type == "pci"):
+        bridge = Controller(type="pci", index=-1, model="pcie-to-pci-bridge", model_name="pcie-pci-bridge")
+        express.insert(0, bridge)
+    busy = {(d.address.bus or 0) for d in dom.all_devices()
+            if getattr(d, "address", None) is not None and d.address.type == "pci" and (d.address.bus or 0)}
+    free_ports = [c for c in _root_ports(dom) if c.index not in busy]
+    missing = len(express) - len(free_ports)
+    if missing > 0:
+        for _ in range(missing + 1):
+            idx = _next_pci_index(dom)
+            port = Controller(type="pci", index=idx, model="pcie-root-port")
+            insert_controller(ctrls, port)
+            free_ports.append(port)
+    for c in _root_ports(dom):
+        c.model_name = c.model_name or "pcie-root-port"
+    _address_root_ports(dom, slots)
+    bridge_bus: int | None = None
+    for dev, port in zip(express, free_ports, strict=False):
+        if isinstance(dev, Controller) and dev.index == -1:
+            dev.index = _next_pci_index(dom)
+            insert_controller(ctrls, dev)
+            bridge_bus = dev.index
+        dev.address = _pci(port.index or 0, 0)
+        slots.take(port.index or 0, 0)
+    if bridge_bus is None:
+        bridge_bus = next((c.index for c in ctrls if c.model == "pcie-to-pci-bridge"), None)
+    for dev in conventional:
+        if bridge_bus is None:
+            s = slots.next_slot(0)
+            dev.address = _pci(0, s)
+            slots.take(0, s)
+        else:
+            s = slots.next_slot(bridge_bus, 1)
+            dev.address = _pci(bridge_bus, s)
+            slots.take(bridge_bus, s)
+
+
+def insert_controller(ctrls: list[Controller], new: Controller) -> None:
+    """libvirt's virDomainControllerInsert: after the last controller of the same type with a
+    lower index, else at the end."""
+    pos = len(ctrls)
+    for i, c in enumerate(ctrls):
+        if c.type == new.type:
+            if (c.index or 0) > (new.index or 0):
+                pos = i
+                break
+            pos = i + 1
+    ctrls.insert(pos, new)
+
+
+def _address_root_ports(dom: Domain, slots: _Slots) -> None:
+    """Root ports without an address are packed 8 functions per slot from slot 2 (multifunction)."""
+    slot, function = None, 8
+    for c in _root_ports(dom):
+        if c.target_chassis is None:
+            c.target_chassis = c.index
+        if c.address is None:
+            if function >= 8 or slot is None:
+                slot = slots.next_slot(0, 1)
+                function = 0
+            c.address = _pci(0, slot, function, True if function == 0 else None)
+            slots.take(0, slot, function)
+            function += 1
+        if c.target_port is None and c.address.bus == 0 and c.address.slot is not None:
+            c.target_port = (c.address.slot << 3) + (c.address.function or 0)
