@@ -247,7 +247,7 @@ class Controller:
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_iothread: int | None = attr("driver/@iothread", Int(1))
     target_chassis: int | None = attr("target/@chassis", Int(0))
-    target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=2))
+    target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
     alias: str | None = attr("alias/@name", live_only=True)

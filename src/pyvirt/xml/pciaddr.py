@@ -186,7 +186,7 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
         for _ in range(missing + 1):
             idx = _next_pci_index(dom)
             port = Controller(type="pci", index=idx, model="pcie-root-port")
-            insert_controller(ctrls, port)
+            ctrls.append(port)  # libvirt appends controllers added while addressing
             free_ports.append(port)
     for c in _root_ports(dom):
         c.model_name = c.model_name or "pcie-root-port"
@@ -195,7 +195,7 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
     for dev, port in zip(express, free_ports, strict=False):
         if isinstance(dev, Controller) and dev.index == -1:
             dev.index = _next_pci_index(dom)
-            insert_controller(ctrls, dev)
+            ctrls.append(dev)
             bridge_bus = dev.index
         dev.address = _pci(port.index or 0, 0)
         slots.take(port.index or 0, 0)
