@@ -98,6 +98,9 @@ def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | N
     attrs += [f" {_qname(el, k)}='{_escape(v, True)}'" for k, v in el.attrib.items()]
     children = [c for c in el if isinstance(c.tag, str)]
     body = (el.text or "").strip() if not children else ""
+    if not children and not body and "\n" in (el.text or ""):
+        out.append(f"{pad}<{tag}{''.join(attrs)}>\n{pad}</{tag}>")  # libvirt's empty <devices>/<source>
+        return
     if not children and not body:
         out.append(f"{pad}<{tag}{''.join(attrs)}/>")
         return

@@ -1,0 +1,192 @@
+"""The test driver against facts read from libvirt's test driver (virsh -c test:///default)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DomainState, ErrorCode, EventType, ListFilter, PyvirtError
+from pyvirt.testdriver import open_test_connection
+
+REPO = Path(__file__).resolve().parents[2]
+NODE_DIR = REPO.parent / "shared" / "conformance" / "virt-manager-4.1.0" / "tree" / "tests" / "data" / "testdriver"
+TEST_UUID = "6695eb01-f6a4-8304-79aa-97f2502e193f"
+MINIMAL = "<domain type='test'><name>{name}</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+
+
+@pytest.fixture
+def conn():
+    c = open_test_connection("test:///default")
+    yield c
+    c.close()
+
+
+def _code(exc: pytest.ExceptionInfo[PyvirtError]) -> int:
+    return exc.value.code
+
+
+def test_default_objects(conn):
+    [info] = conn.list_domains()
+    assert (info.name, info.uuid, info.id, info.state) == ("test", TEST_UUID, 1, DomainState.RUNNING)
+    assert (info.max_mem_kib, info.mem_kib, info.vcpus, info.os_type) == (8388608, 2097152, 2, "linux")
+    assert conn.node_info().cpus == 16 and conn.node_info().memory_kib == 3145728
+    assert [n["name"] for n in conn.list_networks()] == ["default"]
+    assert conn.list_pools()[0]["capacity"] == 107374182400
+    assert conn.list_volumes("default-pool") == []
+    assert "<domain type='test' id='1'>" in conn.get_xml("test")
+    assert " id=" not in conn.get_xml("test", inactive=True).splitlines()[0]
+
+
+def test_fresh_state_per_connection(conn):
+    conn.destroy("test")
+    with open_test_connection("test:///default") as other:
+        assert other.lookup_domain("test").active
+
+
+def test_lookup_order(conn):
+    assert conn.lookup_domain("1").name == "test"
+    assert conn.lookup_domain(TEST_UUID.upper()).name == "test"
+    with pytest.raises(PyvirtError) as exc:
+        conn.lookup_domain("nope")
+    assert _code(exc) == ErrorCode.NO_DOMAIN
+
+
+def test_lifecycle(conn):
+    conn.suspend("test")
+    assert conn.get_state("test") == (DomainState.PAUSED, 1)
+    with pytest.raises(PyvirtError, match="internal error: domain 'test' not running"):
+        conn.suspend("test")
+    conn.resume("test")
+    assert conn.get_state("test") == (DomainState.RUNNING, 5)
+    with pytest.raises(PyvirtError, match="domain 'test' not paused"):
+        conn.resume("test")
+    conn.shutdown("test")
+    assert conn.get_state("test") == (DomainState.SHUTOFF, 1)
+    assert conn.start("test").id == 2
+    conn.destroy("test")
+    assert conn.get_state("test") == (DomainState.SHUTOFF, 2)
+    with pytest.raises(PyvirtError, match="Requested operation is not valid: domain is not running") as exc:
+        conn.destroy("test")
+    assert _code(exc) == ErrorCode.OPERATION_INVALID
+    assert conn.start("test").id == 3
+
+
+def test_transient_and_undefine(conn):
+    info = conn.create_xml(MINIMAL.format(name="tr"))
+    assert (info.id, info.persistent) == (2, False)
+    assert [d.name for d in conn.list_domains()] == ["test", "tr"]
+    conn.destroy("tr")
+    assert [d.name for d in conn.list_domains()] == ["test"]
+    conn.undefine("test")
+    assert not conn.lookup_domain("test").persistent
+    conn.destroy("test")
+    assert conn.list_domains() == []
+
+
+def test_define_collisions_and_listing(conn):
+    conn.define_xml(MINIMAL.format(name="b"))
+    conn.define_xml(MINIMAL.format(name="a"))
+    assert [d.name for d in conn.list_domains()] == ["test", "a", "b"]
+    assert [d.name for d in conn.list_domains(ListFilter(active=False))] == ["a", "b"]
+    other = MINIMAL.format(name="test").replace("<memory>", "<uuid>11111111-f6a4-8304-79aa-97f2502e193f</uuid><memory>")
+    with pytest.raises(PyvirtError, match=f"domain 'test' already exists with uuid {TEST_UUID}") as exc:
+        conn.define_xml(other)
+    assert _code(exc) == ErrorCode.OPERATION_FAILED
+    with pytest.raises(PyvirtError, match="missing name information"):
+        conn.define_xml("<domain type='test'><os><type>hvm</type></os></domain>")
+
+
+def test_memory_vcpus_rename(conn):
+    with pytest.raises(PyvirtError, match="cannot set memory higher than max memory"):
+        conn.set_memory("test", 99999999)
+    conn.set_memory("test", 1024)
+    assert conn.get_info("test").mem_kib == 1024
+    with pytest.raises(PyvirtError, match=r"requested cpu amount exceeds maximum \(5 > 2\)"):
+        conn.set_vcpus("test", 5)
+    conn.set_vcpus("test", 1)
+    assert conn.get_info("test").vcpus == 1
+    with pytest.raises(PyvirtError, match="cannot rename active domain"):
+        conn.rename("test", "x")
+    conn.destroy("test")
+    conn.rename("test", "test2")
+    assert conn.lookup_domain("test2").uuid == TEST_UUID
+    conn.set_metadata("test2", "title", "hello")
+    assert conn.lookup_domain("test2").title == "hello"
+
+
+def test_events(conn):
+    stream = conn.events(timeout=0.2)
+    conn.suspend("test")
+    conn.destroy("test")
+    got = [(e.event, e.detail) for e in stream]
+    assert got == [(EventType.SUSPENDED, 0), (EventType.STOPPED, 1)]
+
+
+def test_readonly_and_console():
+    with open_test_connection("test:///default", readonly=True) as ro:
+        with pytest.raises(PyvirtError, match="read only access prevents virDomainSuspend") as exc:
+            ro.suspend("test")
+        assert _code(exc) == ErrorCode.OPERATION_DENIED
+    with open_test_connection("test:///default") as c, pytest.raises(PyvirtError) as exc:
+        c.open_console("test")
+    assert _code(exc) == ErrorCode.NO_SUPPORT
+
+
+@pytest.mark.skipif(not NODE_DIR.is_dir(), reason="conformance tree missing")
+@pytest.mark.parametrize("name", sorted(p.name for p in NODE_DIR.glob("*.xml")) if NODE_DIR.is_dir() else [])
+def test_node_files_load(name):
+    with open_test_connection(f"test://{NODE_DIR / name}") as c:
+        for info in c.list_domains():
+            assert c.get_xml(info.name).startswith("<domain")
+
+
+@pytest.mark.skipif(not NODE_DIR.is_dir(), reason="conformance tree missing")
+def test_node_file_states():
+    with open_test_connection(f"test://{NODE_DIR / 'testdriver.xml'}") as c:
+        states = {d.name: (d.id, d.state, d.persistent, d.managed_save) for d in c.list_domains()}
+        assert states["test-state-paused"][:2] == (5, DomainState.PAUSED)
+        assert states["test-state-transient"][2] is False
+        assert states["test-state-managedsave"] == (-1, DomainState.SHUTOFF, True, True)
+        assert c.node_info().cpus == 4
+        vols = {v["name"]: v for v in c.list_volumes("pool-dir")}
+        assert vols["UPPER"]["path"] == "/pool-dir/UPPER"
+
+
+def test_hooks(monkeypatch, tmp_path):
+    caps = tmp_path / "caps.xml"
+    caps.write_text("<capabilities/>")
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", "qemu:///system")
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(caps))
+    monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
+    if NODE_DIR.is_dir():
+        monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(NODE_DIR / "empty.xml"))
+    with open_test_connection("qemu:///system") as c:
+        assert c.get_uri() == "qemu:///system"
+        assert c.get_capabilities() == "<capabilities/>"
+        info = c.define_xml(MINIMAL.format(name="p"))
+        assert info.uuid == "00000000-1111-2222-3333-444444444444"
+    from pyvirt.testdriver import ids
+
+    ids.reset_predictable()
+    assert [ids.new_mac(), ids.new_mac()] == ["00:11:22:33:44:55", "00:11:22:33:44:56"]
+
+
+def _virsh(*cmd: str) -> str:
+    return subprocess.run(["virsh", "-c", "test:///default", *cmd], capture_output=True, text=True,
+                          timeout=30, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("virsh") is None, reason="libvirt's virsh (oracle) not installed")
+def test_oracle_dominfo_and_xml(conn):
+    fields = dict(line.split(":", 1) for line in _virsh("dominfo", "test").splitlines() if ":" in line)
+    info = conn.get_info("test")
+    assert fields["UUID"].strip() == info.uuid
+    assert fields["Max memory"].split()[0] == str(info.max_mem_kib)
+    assert fields["CPU(s)"].strip() == str(info.vcpus)
+    assert _virsh("domstate", "--reason", "test").strip() == "running (unknown)"
+    assert _virsh("dumpxml", "test") .strip() == conn.get_xml("test").strip()
+    assert _virsh("net-dumpxml", "default").strip() == conn.get_network_xml("default").strip()
+    assert _virsh("pool-dumpxml", "default-pool").strip() == conn.get_pool_xml("default-pool").strip()
