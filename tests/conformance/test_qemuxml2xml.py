@@ -1,0 +1,74 @@
+"""libvirt's qemuxml2xml cases: parse + fill_defaults + to_xml(inactive) against libvirt's output.
+
+A case pyvirt refuses with XMLUnsupportedError counts as refused; every other case must match
+(attribute order and quoting ignored) unless listed, with a reason, in
+qemuxml2xml_known_differences.txt.  Every produced document must validate against domain.rng.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyvirt.xml import XMLUnsupportedError, fill_defaults, parse_domain
+
+REPO = Path(__file__).resolve().parents[2]
+CONF = REPO.parent / "shared" / "conformance"
+CASES = CONF / "libvirt-9.0.0" / "qemuxml2xml"
+SCHEMA = CONF / "libvirt-9.0.0" / "schemas" / "domain.rng"
+KNOWN_FILE = Path(__file__).with_name("qemuxml2xml_known_differences.txt")
+
+pytestmark = pytest.mark.skipif(not CASES.is_dir(), reason="shared conformance data not present")
+
+
+def _known() -> dict[str, str]:
+    out = {}
+    for line in KNOWN_FILE.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, reason = line.partition(" ")
+            out[name] = reason.strip()
+    return out
+
+
+def _compare():
+    sys.path.insert(0, str(CONF / "tools"))
+    try:
+        from libvirt_xml_compare import compare
+    finally:
+        sys.path.pop(0)
+    return compare
+
+
+def test_qemuxml2xml_cases():
+    from lxml import etree
+
+    compare = _compare()
+    rng = etree.RelaxNG(file=str(SCHEMA))
+    known = _known()
+    same, refused, different = [], [], {}
+    invalid = {}
+    for case in sorted(CASES.glob("in/*.xml")):
+        name = case.stem
+        try:
+            dom = parse_domain(case.read_bytes())
+        except XMLUnsupportedError:
+            refused.append(name)
+            continue
+        text = fill_defaults(dom).to_xml(inactive=True)
+        if not rng.validate(etree.fromstring(text.encode())):
+            invalid[name] = str(rng.error_log.last_error)
+        expected = (CASES / "out" / f"{name}.x86_64-latest.xml").read_text()
+        equal, diff = compare(expected, text, level="xml")
+        if equal:
+            same.append(name)
+        else:
+            different[name] = diff
+    print(f"same {len(same)}, refused {len(refused)}, different {len(different)}")
+    assert not invalid, invalid
+    unexpected = {k: v for k, v in different.items() if k not in known}
+    assert not unexpected, "\n".join(f"== {k}\n{v}" for k, v in unexpected.items())
+    fixed = [k for k in known if k in same]
+    assert not fixed, f"now matching, remove from the known list: {fixed}"
