@@ -87,9 +87,15 @@ def _owned(cls: Any) -> _Node:
     return root
 
 
+def _name(el: etree._Element) -> str:
+    """``prefix:local`` for namespaced elements (as the user wrote them), else the tag."""
+    qn = etree.QName(el)
+    return f"{el.prefix}:{qn.localname}" if qn.namespace and el.prefix else qn.localname
+
+
 def _describe(el: etree._Element) -> str:
     parent = el.getparent()
-    return f"<{parent.tag}/{el.tag}>" if parent is not None else f"<{el.tag}>"
+    return f"<{_name(parent)}/{_name(el)}>" if parent is not None else f"<{_name(el)}>"
 
 
 def _local(tag: Any) -> str:
