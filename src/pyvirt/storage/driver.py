@@ -1,0 +1,475 @@
+"""The storage driver: pools and volumes as plain methods with JSON-friendly results.
+
+State on disk (libvirt's split):
+- ``config_dir/storage/NAME.xml``: each defined pool (atomic writes);
+- ``config_dir/storage/autostart/NAME.xml``: symlink to the above when autostart is on;
+- ``config_dir/storage/volumes/NAME.json``: recorded volume formats (see records.py);
+- ``state_dir/storage/NAME.xml``: the pool is active (removed on stop).
+
+A corrupt pool file is logged and skipped, never rewritten.  One lock serialises changes;
+the daemon may call these methods from worker threads.
+
+Deleting (or wiping, shrinking, uploading over) a volume that a running guest uses is refused
+unless ``force=True``: the daemon supplies ``in_use(path) -> domain name | None``.  libvirt
+itself does not check, but losing a live guest's disk to a typo is the worse surprise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from pyvirt.api import ErrorCode
+from pyvirt.storage import names, sizes
+from pyvirt.storage.atomic import remove_quietly, write_atomic
+from pyvirt.storage.backends import BACKENDS, LogicalBackend
+from pyvirt.storage.errors import (
+    invalid_arg,
+    no_pool,
+    no_vol,
+    op_invalid,
+    storage_error,
+    unsupported,
+)
+from pyvirt.storage.model import PoolInfo, VolInfo
+from pyvirt.storage.records import FormatRecords
+from pyvirt.storage.volumes import FileVolumes
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+from pyvirt.xml.pool import PoolDef
+from pyvirt.xml.volume import VolumeDef
+
+log = logging.getLogger(__name__)
+InUse = Callable[[str], str | None]
+
+
+def _xml_error(exc: XMLError) -> Exception:
+    code = ErrorCode.CONFIG_UNSUPPORTED if isinstance(exc, XMLUnsupportedError) else ErrorCode.XML_ERROR
+    return storage_error(str(exc), code)
+
+
+def _size(value: int | str | None, what: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return sizes.parse_size(value)
+    except ValueError as exc:
+        raise invalid_arg(f"invalid {what}: {exc}") from None
+
+
+class StorageDriver:
+    """Storage pools (dir, fs, netfs, logical) and their volumes."""
+
+    def __init__(self, config_dir: str | os.PathLike[str], state_dir: str | os.PathLike[str],
+                 default_pool_path: str | os.PathLike[str], in_use: InUse | None = None) -> None:
+        self.config = Path(config_dir) / "storage"
+        self.state = Path(state_dir) / "storage"
+        self.default_pool_path = str(default_pool_path)
+        self.in_use = in_use or (lambda path: None)
+        self._lock = threading.RLock()
+        self._pools: dict[str, PoolDef] = {}
+        for d in (self.config, self.config / "autostart", self.config / "volumes", self.state):
+            d.mkdir(parents=True, exist_ok=True)
+        self._load()
+
+    # -- persistence --------------------------------------------------------------------
+
+    def _load(self) -> None:
+        for path in sorted(self.config.glob("*.xml")):
+            try:
+                pool = PoolDef.from_xml(path.read_bytes())
+            except (XMLError, OSError) as exc:
+                log.error("skipping unreadable pool file %s: %s", path, exc)
+                continue
+            if pool.name != path.stem:
+                log.error("skipping %s: it defines pool '%s'", path, pool.name)
+                continue
+            self._pools[pool.name] = pool
+
+    def _save(self, pool: PoolDef) -> None:
+        write_atomic(self.config / f"{pool.name}.xml", pool.to_xml())
+
+    def _pool(self, name: str) -> PoolDef:
+        pool = self._pools.get(name)
+        if pool is None:
+            raise no_pool(name)
+        return pool
+
+    def _active(self, name: str) -> bool:
+        return (self.state / f"{name}.xml").exists()
+
+    def _autostart(self, name: str) -> bool:
+        return (self.config / "autostart" / f"{name}.xml").is_symlink()
+
+    def _require_active(self, pool: PoolDef) -> None:
+        if not self._active(pool.name):
+            raise op_invalid(f"storage pool '{pool.name}' is not active")
+
+    def _records(self, name: str) -> FormatRecords:
+        return FormatRecords(self.config / "volumes" / f"{name}.json")
+
+    def _vols(self, pool: PoolDef) -> FileVolumes:
+        backend = BACKENDS[pool.type]
+        if not backend.file_based:
+            raise unsupported(f"this operation is not supported on {pool.type} pool '{pool.name}'")
+        return FileVolumes(pool.name, pool.target_path, self._records(pool.name),
+                           lambda: backend.space(pool)[2], self._backing_format)
+
+    def _backing_format(self, path: str) -> str | None:
+        """Recorded format of `path` if it is a volume of an active file pool, else None."""
+        real = os.path.realpath(path)
+        for pool in self._pools.values():
+            if not BACKENDS[pool.type].file_based or not self._active(pool.name):
+                continue
+            root = os.path.realpath(pool.target_path)
+            if os.path.dirname(real) == root and os.path.isfile(real):
+                return self._records(pool.name).format_of(os.path.basename(real)) or "raw"
+        return None
+
+    # -- pools --------------------------------------------------------------------------
+
+    def _info(self, pool: PoolDef) -> PoolInfo:
+        info = PoolInfo(pool.name, pool.uuid, pool.type, pool.target_path, self._active(pool.name),
+                        True, self._autostart(pool.name))
+        if info.active:
+            try:
+                info.capacity, info.allocation, info.available = BACKENDS[pool.type].space(pool)
+            except OSError as exc:
+                log.warning("pool %s: %s", pool.name, exc)
+        return info
+
+    def list_pools(self) -> list[PoolInfo]:
+        with self._lock:
+            return [self._info(p) for _, p in sorted(self._pools.items())]
+
+    def pool_info(self, name: str) -> PoolInfo:
+        with self._lock:
+            return self._info(self._pool(name))
+
+    def lookup_pool_by_uuid(self, uuid: str) -> PoolInfo:
+        with self._lock:
+            for pool in self._pools.values():
+                if pool.uuid == uuid.lower():
+                    return self._info(pool)
+        raise storage_error(f"Storage pool not found: no storage pool with matching uuid '{uuid}'",
+                            ErrorCode.NO_STORAGE_POOL)
+
+    def pool_xml(self, name: str, inactive: bool = False) -> str:
+        with self._lock:
+            pool = self._pool(name)
+            if inactive or not self._active(name):
+                return pool.to_xml()
+            info = self._info(pool)
+            return pool.to_xml(info.capacity, info.allocation, info.available)
+
+    def define_pool(self, xml: str) -> PoolInfo:
+        try:
+            pool = PoolDef.from_xml(xml)
+        except XMLError as exc:
+            raise _xml_error(exc) from None
+        names.check_name(pool.name, "storage pool")
+        BACKENDS[pool.type].check(pool)
+        with self._lock:
+            old = self._pools.get(pool.name)
+            for other in self._pools.values():
+                if other.name != pool.name and other.uuid == pool.uuid:
+                    raise storage_error(f"pool '{other.name}' already has uuid {pool.uuid}",
+                                        ErrorCode.OPERATION_FAILED)
+                if other.name != pool.name and other.target_path == pool.target_path:
+                    raise storage_error(f"pool '{other.name}' already uses target path "
+                                        f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
+            if old is not None:
+                if old.uuid != pool.uuid and "<uuid>" in xml:
+                    raise storage_error(f"pool '{pool.name}' already exists with uuid {old.uuid}",
+                                        ErrorCode.OPERATION_FAILED)
+                pool.uuid = old.uuid
+            if os.path.isfile(pool.target_path):
+                raise invalid_arg(f"pool target path '{pool.target_path}' is a file, not a directory")
+            self._save(pool)
+            self._pools[pool.name] = pool
+            return self._info(pool)
+
+    def build_pool(self, name: str) -> None:
+        with self._lock:
+            pool = self._pool(name)
+            if self._active(name):
+                raise op_invalid(f"storage pool '{name}' is already active")
+            BACKENDS[pool.type].build(pool)
+
+    def start_pool(self, name: str, build: bool = False) -> PoolInfo:
+        with self._lock:
+            pool = self._pool(name)
+            if self._active(name):
+                raise op_invalid(f"storage pool '{name}' is already active")
+            backend = BACKENDS[pool.type]
+            if build and backend.file_based and not os.path.exists(pool.target_path):
+                backend.build(pool)
+            backend.start(pool)
+            if backend.file_based:
+                self._vols(pool).clean_temp()
+            write_atomic(self.state / f"{name}.xml", pool.to_xml())
+            return self._info(pool)
+
+    def stop_pool(self, name: str) -> None:
+        """virsh pool-destroy: deactivate (unmount/deactivate VG); no data is touched."""
+        with self._lock:
+            pool = self._pool(name)
+            self._require_active(pool)
+            BACKENDS[pool.type].stop(pool)
+            remove_quietly(self.state / f"{name}.xml")
+
+    destroy_pool = stop_pool
+
+    def delete_pool(self, name: str) -> None:
+        """virsh pool-delete: remove the (empty) directory or the volume group."""
+        with self._lock:
+            pool = self._pool(name)
+            if self._active(name):
+                raise op_invalid(f"storage pool '{name}' is still active")
+            BACKENDS[pool.type].delete(pool)
+
+    def undefine_pool(self, name: str) -> None:
+        with self._lock:
+            pool = self._pool(name)
+            if self._active(name):
+                raise op_invalid(f"storage pool '{name}' is still active")
+            remove_quietly(self.config / "autostart" / f"{name}.xml")
+            remove_quietly(self.config / f"{name}.xml")
+            self._records(name).drop()
+            del self._pools[pool.name]
+
+    def set_autostart(self, name: str, autostart: bool) -> None:
+        with self._lock:
+            self._pool(name)
+            link = self.config / "autostart" / f"{name}.xml"
+            remove_quietly(link)
+            if autostart:
+                os.symlink(f"../{name}.xml", link)
+
+    def autostart_pools(self) -> list[str]:
+        """Start every autostart pool that is not active; returns those started (errors logged)."""
+        started = []
+        for info in self.list_pools():
+            if info.autostart and not info.active:
+                try:
+                    self.start_pool(info.name)
+                    started.append(info.name)
+                except Exception as exc:  # noqa: BLE001 - one bad pool must not stop the rest
+                    log.error("autostart of pool %s failed: %s", info.name, exc)
+        return started
+
+    def refresh_pool(self, name: str) -> PoolInfo:
+        """Re-scan: forget format records of files that are gone."""
+        with self._lock:
+            pool = self._pool(name)
+            self._require_active(pool)
+            if BACKENDS[pool.type].file_based:
+                vols = self._vols(pool)
+                vols.records.prune(set(vols.names()))
+            return self._info(pool)
+
+    def ensure_default_pool(self) -> PoolInfo:
+        """The ``default`` dir pool at default_pool_path: defined, built, started, autostart."""
+        with self._lock:
+            if "default" not in self._pools:
+                from pyvirt.xml.pool import Permissions
+
+                pool = PoolDef(type="dir", name="default", uuid=PoolDef.from_xml(
+                    "<pool type='dir'><name>default</name><target><path>/</path></target></pool>"
+                ).uuid, target_path=os.path.abspath(self.default_pool_path),
+                    permissions=Permissions(mode=0o711))
+                self.define_pool(pool.to_xml())
+                self.set_autostart("default", True)
+            if not self._active("default"):
+                self.start_pool("default", build=True)
+            return self.pool_info("default")
+
+    # -- volumes ------------------------------------------------------------------------
+
+    def _active_pool(self, name: str) -> PoolDef:
+        pool = self._pool(name)
+        self._require_active(pool)
+        return pool
+
+    def _vol_name(self, pool: PoolDef, name: str) -> str:
+        names.check_name(name, "storage volume")
+        if BACKENDS[pool.type].file_based and not self._vols(pool).exists(name):
+            raise no_vol(f"no storage vol with matching name '{name}' in pool '{pool.name}'")
+        return name
+
+    def _check_not_in_use(self, path: str, what: str, force: bool) -> None:
+        user = self.in_use(path)
+        if user and not force:
+            raise storage_error(f"cannot {what} volume '{path}': it is in use by domain '{user}' "
+                                "(use force to override)", ErrorCode.OPERATION_INVALID)
+
+    def list_volumes(self, pool_name: str) -> list[VolInfo]:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            backend = BACKENDS[pool.type]
+            if isinstance(backend, LogicalBackend):
+                return [VolInfo(pool.name, n, f"{pool.target_path}/{n}", f"{pool.target_path}/{n}",
+                                "block", "raw", size, size) for n, size in backend.list_lvs(pool)]
+            return self._vols(pool).list()
+
+    def vol_info(self, pool_name: str, name: str) -> VolInfo:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            if isinstance(BACKENDS[pool.type], LogicalBackend):
+                for vol in self.list_volumes(pool_name):
+                    if vol.name == name:
+                        return vol
+                raise no_vol(f"no storage vol with matching name '{name}'")
+            return self._vols(pool).info(self._vol_name(pool, name))
+
+    def vol_xml(self, pool_name: str, name: str) -> str:
+        vol = self.vol_info(pool_name, name)
+        doc = VolumeDef(name=vol.name, type=vol.type, key=vol.key, capacity=vol.capacity,
+                        allocation=vol.allocation, path=vol.path, format=vol.format)
+        if vol.backing:
+            from pyvirt.xml.volume import BackingStore
+
+            doc.backing = BackingStore(vol.backing, vol.backing_format)
+        return doc.to_xml()
+
+    def create_volume(self, pool_name: str, name: str, capacity: int | str | None,
+                      format: str = "raw", allocation: int | str | None = None,
+                      backing: str | None = None, prealloc_metadata: bool = False) -> VolInfo:
+        """virsh vol-create-as."""
+        names.check_name(name, "storage volume")
+        cap = _size(capacity, "capacity")
+        alloc = _size(allocation, "allocation")
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            backend = BACKENDS[pool.type]
+            if isinstance(backend, LogicalBackend):
+                if format != "raw" or backing:
+                    raise unsupported("logical volumes are raw and have no backing store")
+                if cap is None:
+                    raise invalid_arg("volume capacity is required")
+                backend.create_lv(pool, name, cap)
+                return self.vol_info(pool_name, name)
+            return self._vols(pool).create(name, cap, format, allocation=alloc, backing=backing,
+                                           prealloc_metadata=prealloc_metadata)
+
+    def create_volume_xml(self, pool_name: str, xml: str, prealloc_metadata: bool = False) -> VolInfo:
+        """virsh vol-create: a ``<volume>`` document."""
+        try:
+            doc = VolumeDef.from_xml(xml)
+        except XMLError as exc:
+            raise _xml_error(exc) from None
+        if doc.encryption:
+            raise unsupported("encrypted volumes are not supported by pyvirt")
+        if doc.type != "file":
+            raise unsupported(f"volume type '{doc.type}' cannot be created in a file pool")
+        names.check_name(doc.name, "storage volume")
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            if isinstance(BACKENDS[pool.type], LogicalBackend):
+                return self.create_volume(pool_name, doc.name, doc.capacity, "raw")
+            return self._vols(pool).create(
+                doc.name, doc.capacity, doc.format or "raw", allocation=doc.allocation,
+                backing=doc.backing.path if doc.backing else None,
+                prealloc_metadata=prealloc_metadata, compat=doc.compat,
+                cluster_size=doc.cluster_size, features=doc.features)
+
+    def clone_volume(self, pool_name: str, src: str, name: str, format: str | None = None,
+                     overlay: bool = False, target_pool: str | None = None) -> VolInfo:
+        """virsh vol-clone: a full copy (qemu-img convert), or a qcow2 overlay over `src`."""
+        names.check_name(name, "storage volume")
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            self._vol_name(pool, src)
+            dst_pool = self._active_pool(target_pool or pool_name)
+            if dst_pool is pool:
+                return self._vols(pool).clone(src, name, format, overlay)
+            src_vols = self._vols(pool)
+            return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.path_of(src)) \
+                if overlay else self._cross_pool_copy(src_vols, src, dst_pool, name, format)
+
+    def _cross_pool_copy(self, src_vols: FileVolumes, src: str, dst: PoolDef, name: str,
+                         fmt: str | None) -> VolInfo:
+        from pyvirt.storage import qemuimg
+
+        vols = self._vols(dst)
+        fmt = fmt or src_vols.format_of(src)
+        vols._check_new(name, fmt)
+        vols._guarded(name, fmt, lambda tmp: qemuimg.convert(
+            src_vols.path_of(src), src_vols.format_of(src), tmp, fmt))
+        return vols.describe(name)
+
+    def delete_volume(self, pool_name: str, name: str, force: bool = False) -> None:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            backend = BACKENDS[pool.type]
+            if isinstance(backend, LogicalBackend):
+                self._check_not_in_use(f"{pool.target_path}/{name}", "delete", force)
+                backend.remove_lv(pool, name)
+                return
+            vols = self._vols(pool)
+            self._vol_name(pool, name)
+            self._check_not_in_use(vols.path_of(name), "delete", force)
+            vols.delete(name)
+
+    def wipe_volume(self, pool_name: str, name: str, force: bool = False) -> None:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            vols = self._vols(pool)
+            self._vol_name(pool, name)
+            self._check_not_in_use(vols.path_of(name), "wipe", force)
+            vols.wipe(name)
+
+    def resize_volume(self, pool_name: str, name: str, capacity: int | str, shrink: bool = False,
+                      delta: bool = False, allocate: bool = False, force: bool = False) -> VolInfo:
+        """virsh vol-resize; shrinking needs ``shrink=True`` (and force if in use)."""
+        cap = _size(capacity, "capacity")
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            vols = self._vols(pool)
+            self._vol_name(pool, name)
+            if delta:
+                cap = vols.info(name).capacity + cap
+            if shrink:
+                self._check_not_in_use(vols.path_of(name), "shrink", force)
+            return vols.resize(name, cap, shrink=shrink, allocate=allocate)
+
+    def upload_volume(self, pool_name: str, name: str, data: Iterable[bytes] | BinaryIO,
+                      offset: int = 0, length: int | None = None, force: bool = False) -> int:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            vols = self._vols(pool)
+            self._vol_name(pool, name)
+            self._check_not_in_use(vols.path_of(name), "upload to", force)
+        return vols.upload(name, data, offset, length)
+
+    def download_volume(self, pool_name: str, name: str, offset: int = 0,
+                        length: int | None = None, chunk: int = 1 << 20) -> Iterator[bytes]:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            vols = self._vols(pool)
+            self._vol_name(pool, name)
+            return vols.download(name, offset, length, chunk)
+
+    def lookup_volume_by_path(self, path: str) -> VolInfo:
+        real = os.path.realpath(path)
+        with self._lock:
+            for pool in self._pools.values():
+                if not self._active(pool.name) or not BACKENDS[pool.type].file_based:
+                    continue
+                if os.path.dirname(real) == os.path.realpath(pool.target_path):
+                    name = os.path.basename(real)
+                    if not name.startswith(".") and os.path.exists(real):
+                        return self._vols(pool).describe(name)
+        raise no_vol(f"no storage vol with matching path '{path}'")
+
+    lookup_volume_by_key = lookup_volume_by_path  # a file volume's key is its path
+
+    def lookup_volume(self, pool_name: str, name: str) -> VolInfo:
+        with self._lock:
+            pool = self._active_pool(pool_name)
+            if not BACKENDS[pool.type].file_based:
+                return self.vol_info(pool_name, name)
+            return self._vols(pool).describe(self._vol_name(pool, name))
