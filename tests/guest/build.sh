@@ -78,12 +78,15 @@ mknod -m 666 "$ROOT/dev/null" c 1 3 2>/dev/null || true
 
 # Kernel modules: only what virtual hardware needs, with their dependencies, uncompressed
 # (busybox insmod cannot read .ko.xz/.ko.zst), then a fresh depmod over the small tree.
+# MODULES load before the READY marker; LATE_MODULES in the background after it (ata_piix
+# probes the empty IDE channels of the pc machine for a quarter of a second under TCG).
 MODULES="button evdev virtio_pci virtio_net virtio_blk virtio_console virtio_rng virtio_balloon \
-virtio_scsi virtio_input sd_mod sr_mod isofs ata_piix"
+virtio_scsi virtio_input sd_mod sr_mod isofs"
+LATE_MODULES="ata_piix"
 mkdir -p "$ROOT$MODDIR"
 cp "$MODDIR"/modules.{order,builtin,builtin.modinfo} "$ROOT$MODDIR/" 2>/dev/null || true
 wanted=""
-for m in $MODULES; do
+for m in $MODULES $LATE_MODULES; do
     deps=$(modprobe -S "$KVER" -d / --show-depends "$m" 2>/dev/null) || continue
     wanted="$wanted $m"
     while read -r kind path _; do
@@ -98,7 +101,9 @@ for m in $MODULES; do
     done <<<"$deps"
 done
 depmod -b "$ROOT" "$KVER"
-echo "$wanted" >"$ROOT/etc/modules"
+echo "$wanted" >"$ROOT/etc/modules.all"
+for m in $MODULES; do [[ " $wanted " == *" $m "* ]] && echo "$m"; done >"$ROOT/etc/modules"
+for m in $LATE_MODULES; do [[ " $wanted " == *" $m "* ]] && echo "$m"; done >"$ROOT/etc/modules.late"
 
 cat >"$ROOT/etc/inittab" <<'EOF'
 ::sysinit:/etc/rc
@@ -143,6 +148,7 @@ if [ -n "$nic" ]; then
 fi
 echo "PYVIRT-GUEST-ROOT=$(cat /etc/pyvirt-root)"
 echo "PYVIRT-GUEST-READY"
+modprobe -a $(cat /etc/modules.late) 2>/dev/null &
 EOF
 
 cat >"$ROOT/etc/udhcpc.script" <<'EOF'
@@ -201,7 +207,7 @@ done
 if [ -z "$root" ]; then
     exec /sbin/init
 fi
-modprobe -a virtio_pci virtio_blk virtio_scsi sd_mod ata_piix 2>/dev/null
+modprobe -a virtio_pci virtio_blk virtio_scsi sd_mod 2>/dev/null
 i=0
 while [ ! -b "$root" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 if mount -o "$mode" ${rootfstype:+-t "$rootfstype"} "$root" /newroot; then
