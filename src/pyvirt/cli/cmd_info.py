@@ -1,0 +1,72 @@
+"""Commands that show one domain's identity and state: dominfo, domstate, domid, domname, domuuid."""
+
+from __future__ import annotations
+
+from pyvirt.cli.context import Ctl
+from pyvirt.cli.fmt import keyvalues, reason_word, state_word
+from pyvirt.cli.grammar import Parsed
+
+
+def _ref(p: Parsed) -> str:
+    return p.str("domain") or ""
+
+
+def cmd_dominfo(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(_ref(p))
+    if info.active:
+        info = ctl.conn.get_info(info.uuid or info.name)
+    pairs = [
+        ("Id", str(info.id) if info.active else "-"),
+        ("Name", info.name),
+        ("UUID", info.uuid),
+        ("OS Type", info.os_type),
+        ("State", state_word(info.state)),
+        ("CPU(s)", str(info.vcpus)),
+    ]
+    if info.active:
+        pairs.append(("CPU time", f"{info.cpu_time_ns / 1e9:.1f}s"))
+    pairs.append(("Max memory", "no limit" if info.max_mem_kib >= 2**64 - 1 else f"{info.max_mem_kib} KiB"))
+    pairs += [
+        ("Used memory", f"{info.mem_kib} KiB"),
+        ("Persistent", "yes" if info.persistent else "no"),
+        ("Autostart", "enable" if info.autostart else "disable"),
+        ("Managed save", "yes" if info.managed_save else "no"),
+    ]
+    # Security labels are an optional driver extension: virsh prints them only when the
+    # host has a security model, which a driver says by offering get_security_label().
+    get_label = getattr(ctl.conn, "get_security_label", None)
+    if get_label is not None:
+        sec = get_label(info.uuid or info.name)
+        if sec and sec.get("model"):
+            pairs += [("Security model", sec["model"]), ("Security DOI", sec.get("doi", ""))]
+            if sec.get("label"):
+                mode = "enforcing" if sec.get("enforcing", True) else "permissive"
+                pairs.append(("Security label", f"{sec['label']} ({mode})"))
+    ctl.print(keyvalues(pairs))
+    return True
+
+
+def cmd_domstate(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(_ref(p))
+    state, reason = ctl.conn.get_state(info.uuid or info.name)
+    if p.bool("reason"):
+        ctl.print(f"{state_word(state)} ({reason_word(state, reason)})\n")
+    else:
+        ctl.print(f"{state_word(state)}\n")
+    return True
+
+
+def cmd_domid(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(_ref(p))
+    ctl.print(f"{info.id}\n" if info.active else "-\n")
+    return True
+
+
+def cmd_domname(ctl: Ctl, p: Parsed) -> bool:
+    ctl.print(ctl.domain(_ref(p)).name + "\n")
+    return True
+
+
+def cmd_domuuid(ctl: Ctl, p: Parsed) -> bool:
+    ctl.print(ctl.domain(_ref(p)).uuid + "\n")
+    return True

@@ -1,0 +1,98 @@
+"""The state one pyvirt invocation carries between commands: options, connection, output.
+
+It plays the part of virsh's ``vshControl``: commands receive it, print through it (so ``-q``
+and the shell behave the same everywhere) and resolve domains through it (so the "failed to get
+domain" wording lives in one place).  The connection is opened on first use, so ``help`` and
+``--version`` never touch the client package.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyvirt.api import Connection, DomainInfo
+
+
+class CmdError(Exception):
+    """A command failed: each message is printed as ``error: <message>``."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(messages[0] if messages else "")
+        self.messages = list(messages)
+
+
+class ConnectError(Exception):
+    """The hypervisor could not be reached: virsh stops the whole invocation."""
+
+
+class Ctl:
+    """Global options, the lazily opened connection, and output helpers."""
+
+    def __init__(self, uri: str | None = None, *, readonly: bool = False, quiet: bool = False,
+                 escape: str = "^]", debug: int = -1, interactive: bool = False) -> None:
+        self.uri = uri
+        self.readonly = readonly
+        self.quiet = quiet
+        self.escape = escape
+        self.debug = debug
+        self.interactive = interactive
+        self._conn: Connection | None = None
+        self.out = sys.stdout
+        self.err = sys.stderr
+
+    # -- connection
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self.connect(self.uri, self.readonly)
+        assert self._conn is not None
+        return self._conn
+
+    def connect(self, uri: str | None, readonly: bool) -> None:
+        from pyvirt.api import PyvirtError
+        from pyvirt.client import connect
+
+        self.close()
+        try:
+            self._conn = connect(uri, readonly=readonly)
+        except PyvirtError as exc:
+            raise ConnectError(exc.message) from None
+        except OSError as exc:
+            raise ConnectError(str(exc)) from None
+        self.uri, self.readonly = uri, readonly
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:  # noqa: SIM105 - no contextlib import on the hot path
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
+                pass
+
+    # -- domains
+    def domain(self, ref: str) -> DomainInfo:
+        """virsh's lookup by id, UUID or name; a miss is ``failed to get domain 'ref'``."""
+        from pyvirt.api import ErrorCode, PyvirtError
+
+        try:
+            return self.conn.lookup_domain(ref)
+        except PyvirtError as exc:
+            if exc.code in (ErrorCode.NO_DOMAIN, ErrorCode.INVALID_DOMAIN, ErrorCode.INVALID_ARG):
+                raise CmdError(f"failed to get domain '{ref}'") from None
+            raise
+
+    # -- output
+    def print(self, text: str) -> None:
+        self.out.write(text)
+
+    def extra(self, text: str) -> None:
+        """vshPrintExtra: informational output that ``-q`` silences."""
+        if not self.quiet:
+            self.out.write(text)
+
+    def error(self, message: str) -> None:
+        self.out.flush()
+        self.err.write(f"error: {message}\n")
+        self.err.flush()

@@ -1,0 +1,141 @@
+"""``pyvirt``: virsh's command line.  Entry point, global options and the fast paths.
+
+Start-up time matters (scripts call ``pyvirt domstate`` in loops), so this module imports only
+``sys`` and ``os`` at load time; ``--version`` answers before anything else is imported, and each
+command's implementation is imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """
+pyvirt [options]... [<command_string>]
+pyvirt [options]... <command> [args...]
+
+  options:
+    -c | --connect=URI      hypervisor connection URI
+    -d | --debug=NUM        debug level [0-4]
+    -e | --escape <char>    set escape sequence for console
+    -h | --help             this help
+    -q | --quiet            quiet mode
+    -r | --readonly         connect readonly
+    -v                      short version
+    -V                      long version
+         --version[=TYPE]   version, TYPE is short or long (default short)
+  commands (non interactive mode):
+
+  (specify help <group> for details about the commands in the group)
+
+  (use --help inside pyvirt to get help for a specific command)
+"""
+
+_WITH_ARG = {"-c": "connect", "--connect": "connect", "-d": "debug", "--debug": "debug",
+             "-e": "escape", "--escape": "escape", "-l": "log", "--log": "log",
+             "-k": "keepalive-interval", "--keepalive-interval": "keepalive-interval",
+             "-K": "keepalive-count", "--keepalive-count": "keepalive-count"}
+_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-r": "readonly", "--readonly": "readonly",
+          "-t": "timing", "--timing": "timing", "-h": "help", "--help": "help", "-v": "version",
+          "-V": "long-version", "--version": "version"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _version() -> str:
+    from pyvirt import __version__
+
+    return __version__
+
+
+def parse_global(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
+    """getopt with a leading '+': options stop at the first non-option word (the command)."""
+    opts: dict[str, str | bool] = {}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            i += 1
+            break
+        if not a.startswith("-") or a == "-":
+            break
+        name, eq, val = a.partition("=") if a.startswith("--") else (a[:2], "", a[2:])
+        if name == "--version" and eq:
+            if val not in ("short", "long"):
+                raise UsageError(f"unknown option '--version={val}'")
+            opts["version" if val == "short" else "long-version"] = True
+        elif name in _WITH_ARG:
+            if eq or val:
+                opts[_WITH_ARG[name]] = val
+            elif i + 1 < len(argv):
+                i += 1
+                opts[_WITH_ARG[name]] = argv[i]
+            else:
+                raise UsageError(f"option '{name}' requires an argument")
+        elif name in _FLAGS and not (val and not a.startswith("--")):
+            opts[_FLAGS[name]] = True
+        elif not a.startswith("--") and len(a) > 2 and all(f"-{c}" in _FLAGS for c in a[1:]):
+            for c in a[1:]:
+                opts[_FLAGS[f"-{c}"]] = True
+        else:
+            raise UsageError(f"unsupported option '{a}'. See --help.")
+        i += 1
+    return opts, argv[i:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("--version", "-v"):                 # the hot path: nothing imported
+        sys.stdout.write(_version() + "\n")
+        return 0
+    try:
+        opts, rest = parse_global(args)
+    except UsageError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    if opts.get("help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if opts.get("version"):
+        sys.stdout.write(_version() + "\n")
+        return 0
+    if opts.get("long-version"):
+        sys.stdout.write(f"pyvirt {_version()}, a virsh-compatible shell (virsh 9.0 command set)\n"
+                         " Hypervisors: QEMU/KVM Test\n")
+        return 0
+    from pyvirt.cli.context import ConnectError, Ctl
+
+    ctl = Ctl(opts.get("connect") or None,  # type: ignore[arg-type]
+              readonly=bool(opts.get("readonly")), quiet=bool(opts.get("quiet")),
+              escape=str(opts.get("escape", "^]")), debug=int(str(opts.get("debug", -1)) or -1))
+    try:
+        if not rest:
+            from pyvirt.cli.shell import interactive
+
+            return interactive(ctl)
+        from pyvirt.cli.grammar import ParseError, split_line
+        from pyvirt.cli.run import run_words
+
+        if len(rest) == 1:
+            try:
+                commands = split_line(rest[0])
+            except ParseError as exc:
+                sys.stderr.write(f"error: {exc}\n")
+                return 1
+        else:
+            commands = [rest]
+        ok = run_words(ctl, commands)
+        return 0 if ok else 1
+    except ConnectError:
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    except BrokenPipeError:
+        return 1
+    finally:
+        ctl.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

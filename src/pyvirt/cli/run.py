@@ -1,0 +1,67 @@
+"""Running parsed command lines: connect on demand, dispatch, report errors as virsh does.
+
+virsh parses a whole line before running any of it, keeps going after a command fails, prints an
+empty line after most commands (unless ``-q``) and exits with the status of the last command.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+from pyvirt.cli import table
+from pyvirt.cli.context import CmdError, ConnectError, Ctl
+from pyvirt.cli.grammar import Parsed, ParseError, parse_line
+
+QUIT = "quit"
+
+
+def run_words(ctl: Ctl, commands: Sequence[Sequence[str]]) -> bool | str:
+    """Parse and run commands; True/False is the last command's outcome, QUIT asks to leave."""
+    try:
+        parsed = parse_line(commands, table.lookup)
+    except ParseError as exc:
+        ctl.error(str(exc))
+        return False
+    ok: bool | str = True
+    for p in parsed:
+        ok = run_one(ctl, p)
+        if ok == QUIT:
+            return QUIT
+    return ok
+
+
+def handler(cmd: table.Cmd):
+    module = importlib.import_module(f"pyvirt.cli.{cmd.module}")
+    return getattr(module, "cmd_" + cmd.name.replace("-", "_"))
+
+
+def run_one(ctl: Ctl, p: Parsed) -> bool | str:
+    from pyvirt.api import PyvirtError
+
+    cmd = p.cmd
+    if cmd.name in ("quit", "exit"):
+        return QUIT
+    try:
+        if not cmd.noconnect:
+            ctl.conn  # noqa: B018 - open the connection before the command, as virsh does
+        ok = handler(cmd)(ctl, p) is not False
+    except ConnectError as exc:
+        ctl.error("failed to connect to the hypervisor")
+        ctl.error(str(exc))
+        if not ctl.interactive:
+            raise
+        return False
+    except CmdError as exc:
+        for m in exc.messages:
+            ctl.error(m)
+        ok = False
+    except PyvirtError as exc:
+        ctl.error(exc.message)
+        ok = False
+    except KeyboardInterrupt:
+        ok = False
+    if cmd.blank:
+        ctl.extra("\n")
+    ctl.out.flush()
+    return ok

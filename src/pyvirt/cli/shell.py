@@ -1,0 +1,109 @@
+"""The interactive shell: ``pyvirt # `` prompt, readline history and tab completion."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from pyvirt.cli import table
+from pyvirt.cli.context import ConnectError, Ctl
+from pyvirt.cli.grammar import ParseError, split_line
+from pyvirt.cli.run import QUIT, run_words
+
+WELCOME = ("Welcome to pyvirt, the virtualization interactive terminal.\n\n"
+           "Type:  'help' for help with commands\n"
+           "       'quit' to quit\n\n")
+
+
+def _history_path() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pyvirt", "history")
+
+
+class Completer:
+    """Commands for the first word, the command's --options after it, domain names for data."""
+
+    def __init__(self, ctl: Ctl) -> None:
+        self.ctl = ctl
+        self.matches: list[str] = []
+
+    def candidates(self, line: str, text: str) -> list[str]:
+        head = line[: len(line) - len(text)]
+        current = head.rsplit(";", 1)[-1].split()
+        if not current:
+            return sorted(c.name for c in table.COMMANDS if c.name.startswith(text))
+        cmd = table.lookup(current[0])
+        if cmd is None:
+            return []
+        if text.startswith("-"):
+            return [f"--{o.name}" for o in cmd.opts if f"--{o.name}".startswith(text)
+                    and f"--{o.name}" not in current]
+        if any(o.name == "domain" for o in cmd.opts) and self.ctl._conn is not None:
+            try:
+                return sorted(d.name for d in self.ctl.conn.list_domains() if d.name.startswith(text))
+            except Exception:  # noqa: BLE001 - completion must never break the prompt
+                return []
+        return []
+
+    def __call__(self, text: str, state: int) -> str | None:
+        if state == 0:
+            import readline
+
+            self.matches = self.candidates(readline.get_line_buffer(), text)
+        return self.matches[state] if state < len(self.matches) else None
+
+
+def interactive(ctl: Ctl) -> int:
+    ctl.interactive = True
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - readline is part of Debian's python
+        readline = None  # type: ignore[assignment]
+    hist = _history_path()
+    if readline is not None:
+        readline.set_completer(Completer(ctl))
+        readline.set_completer_delims(" \t;")
+        readline.parse_and_bind("tab: complete")
+        with contextlib.suppress(OSError):
+            readline.read_history_file(hist)
+    try:
+        ctl.conn  # noqa: B018 - connect up front, like virsh, so errors show before the prompt
+    except ConnectError as exc:
+        ctl.error("failed to connect to the hypervisor")
+        ctl.error(str(exc))
+    if not ctl.quiet:
+        ctl.print(WELCOME)
+    prompt = "pyvirt > " if ctl.readonly else "pyvirt # "
+    ok: bool | str = True
+    try:
+        while True:
+            try:
+                line = input(prompt)
+            except EOFError:
+                ctl.print("\n")
+                break
+            except KeyboardInterrupt:
+                ctl.print("\n")
+                continue
+            try:
+                commands = split_line(line)
+            except ParseError as exc:
+                ctl.error(str(exc))
+                continue
+            try:
+                ok = run_words(ctl, commands)
+            except ConnectError:
+                ok = False
+            if ok == QUIT:
+                break
+    finally:
+        if readline is not None:
+            try:
+                os.makedirs(os.path.dirname(hist), exist_ok=True)
+                readline.set_history_length(500)
+                readline.write_history_file(hist)
+            except OSError:
+                pass
+        sys.stdout.flush()
+    return 0 if ok else 1

@@ -1,0 +1,38 @@
+"""Option value conversions with virsh's error wording (numbers, scaled sizes)."""
+
+from __future__ import annotations
+
+from pyvirt.cli.context import CmdError
+
+_SCALE = {"": 1024, "b": 1, "byte": 1, "bytes": 1,
+          "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
+          "g": 1024**3, "gib": 1024**3, "gb": 1000**3, "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
+          "p": 1024**5, "pib": 1024**5, "pb": 1000**5, "e": 1024**6, "eib": 1024**6, "eb": 1000**6}
+
+
+def number(value: str | None, name: str, default: int | None = None) -> int | None:
+    """vshCommandOptInt/UInt: decimal (or 0x hex) integer, else virsh's 'malformed' error."""
+    if value is None:
+        return default
+    try:
+        n = int(value, 0)
+    except ValueError:
+        raise CmdError(f"Numeric value '{value}' for <{name}> option is malformed or out of range") from None
+    return n
+
+
+def scaled_kib(value: str, name: str) -> int:
+    """vshCommandOptScaledInt with KiB default: '1G' -> 1048576; bytes round up to KiB."""
+    s = value.strip()
+    i = len(s)
+    while i and not s[i - 1].isdigit():
+        i -= 1
+    digits, suffix = s[:i], s[i:].strip().lower()
+    try:
+        n = int(digits)
+        scale = _SCALE[suffix]
+    except (ValueError, KeyError):
+        raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range") from None
+    if n < 0:
+        raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range")
+    return (n * scale + 1023) // 1024
