@@ -246,10 +246,19 @@ script_sha256=$SHASH
 modules=$wanted
 EOF
 
-# Atomic publish: the key directory appears complete or not at all.
-rm -rf "$OUT.old"
-[ -e "$OUT" ] && mv -T "$OUT" "$OUT.old"
-mv -T "$STAGE" "$OUT"
-rm -rf "$OUT.old"
+# Atomic publish: the key directory appears complete or not at all. When a concurrent build
+# of the same key won the race, keep its files (QEMUs may already use them) unless forced.
+if [ -f "$OUT/info" ] && [ -z "${PYVIRT_GUEST_FORCE:-}" ]; then
+    :
+else
+    rm -rf "$OUT.old.$$"
+    if [ -e "$OUT" ]; then mv -T "$OUT" "$OUT.old.$$"; fi
+    mv -T "$STAGE" "$OUT"
+    rm -rf "$OUT.old.$$"
+fi
 ln -sfn "$KEY" "$CACHE/current.tmp.$$" && mv -T "$CACHE/current.tmp.$$" "$CACHE/current"
+# Older builds go after a day: long enough for any QEMU still booted from them (disk overlays
+# keep a backing-file path) to be gone.
+find "$CACHE" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]+' ! -name "$KEY" -mmin +1440 \
+    -exec rm -rf {} + 2>/dev/null || true
 echo "$OUT"
