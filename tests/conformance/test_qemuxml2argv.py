@@ -55,13 +55,13 @@ def _known() -> dict[str, str]:
 def _run_case(case: dict, compare) -> dict:
     from pyvirt.qemu.argv import build_argv
     from pyvirt.qemu.argv_format import format_args
-    from pyvirt.xml.domain import fill_defaults, parse_domain
+    from pyvirt.xml import fill_defaults, parse_domain
     from pyvirt.xml.errors import XMLError
 
     xml = (CASES_DIR / case["input"]).read_text()
     try:
         dom = parse_domain(xml)
-        fill_defaults(dom)
+        dom = fill_defaults(dom) or dom
         argv = build_argv(dom)
     except XMLError as exc:  # XMLUnsupportedError is a subclass
         return {"status": "refused", "reason": f"{type(exc).__name__}: {exc}"}

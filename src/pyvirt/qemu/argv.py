@@ -1,0 +1,249 @@
+"""Domain model + host capabilities -> the QEMU command line (pure; no I/O).
+
+``build_argv(domain, caps=None, runtime=None)`` returns the argv for qemu-system-x86_64 7.2+ in
+libvirt 9.0's modern syntax (-blockdev/-device/-netdev/-object/-audiodev as JSON; the few k=v
+options through :func:`pyvirt.qemu.escape.kv_option`).  With ``runtime=None`` the output is
+libvirt's test-mode debug command line (monitor ``fd=1729``, state under ``/tmp/lib/...``).
+
+Anything in the model that cannot be translated faithfully raises ``XMLUnsupportedError``:
+refusing beats starting a different machine.  ``python -m pyvirt.qemu.argv DOMAIN.xml`` prints
+the ``.args`` layout.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine
+from .argv_common import DEFAULT_QEMU_VERSION, Argv, Ctx, RuntimePaths, unsupported
+from .argv_format import format_args
+
+__all__ = ["RuntimePaths", "assign_aliases", "build_argv", "build_env", "format_args", "main"]
+
+DEFAULT_BINARY = "/usr/bin/qemu-system-x86_64"
+
+
+def assign_aliases(domain: Any) -> dict[int, str]:
+    """libvirt's device alias scheme (virtio-disk0, ide0-0-0, net0, serial0, pci.1, usb, ...).
+
+    Sets ``alias`` on devices that have none and returns ``{id(device): alias}``.
+    """
+    out: dict[int, str] = {}
+    devs = domain.devices
+
+    def put(dev: Any, name: str) -> None:
+        if getattr(dev, "alias", None) is None:
+            dev.alias = name
+        out[id(dev)] = dev.alias
+
+    for disk in devs.disks:
+        put(disk, _disk_alias(disk))
+    for c in devs.controllers:
+        idx = c.index or 0
+        if c.type == "pci":
+            name = ("pcie.0" if c.model == "pcie-root" else "pci") if idx == 0 else f"pci.{idx}"
+        elif c.type == "usb":
+            name = "usb" if idx == 0 else f"usb{idx}"
+        elif c.type in ("ide", "sata"):
+            name = "ide" if idx == 0 else f"{c.type}{idx}"
+        else:
+            name = f"{c.type}{idx}"
+        put(c, name)
+    for prefix, items in (("fs", devs.filesystems), ("net", devs.interfaces), ("serial", devs.serials),
+                          ("parallel", devs.parallels), ("channel", devs.channels),
+                          ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
+                          ("video", devs.videos), ("hostdev", devs.hostdevs),
+                          ("watchdog", devs.watchdogs), ("rng", devs.rngs), ("panic", devs.panics)):
+        for n, dev in enumerate(items):
+            put(dev, f"{prefix}{n}")
+    for n, con in enumerate(devs.consoles):
+        if n == 0 and (con.target_type in (None, "serial")) and devs.serials:
+            put(con, devs.serials[0].alias or "serial0")
+        else:
+            put(con, f"console{n}")
+    if devs.memballoon is not None:
+        put(devs.memballoon, "balloon0")
+    return out
+
+
+def _disk_alias(disk: Any) -> str:
+    addr = disk.address
+    bus = disk.target_bus
+    if bus in ("ide", "sata", "scsi", "fdc") and addr is not None and addr.type == "drive":
+        prefix = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[bus]
+        if bus == "scsi":
+            return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.target or 0}-{addr.unit or 0}"
+        return f"{prefix}{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
+    idx = _dev_index(disk.target_dev or "")
+    if bus == "virtio":
+        return f"virtio-disk{idx}"
+    if bus == "usb":
+        return f"usb-disk{idx}"
+    return f"{bus}-disk{idx}"
+
+
+def _dev_index(dev: str) -> int:
+    """'vda' -> 0, 'sdaa' -> 26 (libvirt's virDiskNameToIndex)."""
+    letters = dev.lstrip("hsvfx").lstrip("d") if dev else ""
+    n = 0
+    for ch in letters:
+        if not ch.isalpha():
+            break
+        n = n * 26 + (ord(ch) - ord("a") + 1)
+    return max(n - 1, 0)
+
+
+def _boot_indexes(domain: Any) -> dict[int, int]:
+    """Per-device bootindex: <boot order=> on devices, else <os><boot dev=> mapped like libvirt."""
+    devs = domain.devices
+    explicit = {id(d): d.boot_order for d in [*devs.disks, *devs.interfaces, *devs.filesystems,
+                                               *devs.hostdevs] if getattr(d, "boot_order", None)}
+    os_boot = domain.os.boot_devs if domain.os else []
+    if explicit:
+        if os_boot:
+            raise unsupported("per-device boot elements together with <os><boot>")
+        return explicit
+    out: dict[int, int] = {}
+    for n, dev in enumerate(os_boot, start=1):
+        if dev == "network":
+            target = devs.interfaces[0] if devs.interfaces else None
+        else:
+            want = {"hd": "disk", "cdrom": "cdrom", "fd": "floppy"}[dev]
+            target = next((d for d in devs.disks if (d.device or "disk") == want), None)
+        if target is not None and id(target) not in out:
+            out[id(target)] = n
+    return out
+
+
+def _version(caps: Any) -> tuple[int, int, int]:
+    v = getattr(caps, "version", None)
+    return tuple(v) if v else DEFAULT_QEMU_VERSION  # type: ignore[return-value]
+
+
+def _check_domain(domain: Any, caps: Any) -> None:
+    if domain.type not in ("kvm", "qemu"):
+        raise unsupported(f"domain type {domain.type!r}")
+    if domain.os is None or domain.os.type != "hvm":
+        raise unsupported("a non-hvm OS type")
+    if (domain.os.arch or "x86_64") not in ("x86_64", "i686"):
+        raise unsupported(f"arch {domain.os.arch!r}")
+    if not domain.os.machine:
+        raise unsupported("a domain without a machine type (run fill_defaults first)")
+    if domain.os.smbios_mode not in (None, "emulate"):
+        raise unsupported(f"<smbios mode='{domain.os.smbios_mode}'>")
+    if domain.vcpu_placement == "auto" or domain.vcpu_cpuset:
+        raise unsupported("vcpu placement/cpuset pinning")
+    machine = domain.os.machine
+    if not (machine in ("pc", "q35") or machine.startswith(("pc-i440fx-", "pc-q35-", "pc-"))):
+        raise unsupported(f"machine type {machine!r}")
+    if caps is not None and getattr(caps, "machines", None) and caps.machine(machine) is None:
+        raise unsupported(f"machine type {machine!r} (not offered by {getattr(caps, 'binary', 'QEMU')})")
+
+
+def _is_q35(machine: str) -> bool:
+    return machine == "q35" or machine.startswith("pc-q35")
+
+
+def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str]:
+    """The environment libvirt gives QEMU (HOME and XDG dirs in the private domain dir)."""
+    rt = runtime or RuntimePaths.debug(domain.name or "guest")
+    base = rt.domain_dir or "/tmp"
+    env = {"LC_ALL": "C", "PATH": "/bin" if rt.test_mode else "/usr/sbin:/usr/bin:/sbin:/bin",
+           "HOME": base}
+    if rt.test_mode:
+        env.update({"USER": "test", "LOGNAME": "test"})
+    env.update({"XDG_DATA_HOME": f"{base}/.local/share", "XDG_CACHE_HOME": f"{base}/.cache",
+                "XDG_CONFIG_HOME": f"{base}/.config"})
+    if domain.clock is not None and domain.clock.offset == "timezone":
+        env["TZ"] = domain.clock.timezone or ""
+    return env
+
+
+def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = None) -> list[str]:
+    """The complete argv (binary first) for *domain*, which should have gone through fill_defaults."""
+    _check_domain(domain, caps)
+    rt = runtime or RuntimePaths.debug(domain.name or "guest")
+    ctx = Ctx(domain=domain, caps=caps, runtime=rt, q35=_is_q35(domain.os.machine),
+              version=_version(caps))
+    ctx.aliases = assign_aliases(domain)
+    ctx.boot_index = _boot_indexes(domain)
+    a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)
+    a.kv("-name", None, [("guest", domain.name), ("debug-threads", True)])
+    a.opt("-S")
+    argv_machine.machine_opts(a, ctx)
+    if ctx.version >= (8, 0, 0) and (domain.features is None or not domain.features.acpi):
+        a.args[a.args.index("-machine") + 1] += ",acpi=off"
+    argv_machine.cpu_opts(a, ctx)
+    argv_machine.firmware_opts(a, ctx)
+    argv_machine.memory_opts(a, ctx)
+    argv_machine.smp_opts(a, ctx)
+    if domain.uuid:
+        a.opt("-uuid", domain.uuid)
+    if not domain.devices.graphics:
+        a.opt("-display", "none")
+    a.opt("-no-user-config")
+    a.opt("-nodefaults")
+    a.kv("-chardev", "socket", [("id", "charmonitor"), ("fd", rt.monitor_fd), ("server", True),
+                                ("wait", False)])
+    a.kv("-mon", None, [("chardev", "charmonitor"), ("id", "monitor"), ("mode", "control")])
+    env: dict[str, str] = {}
+    argv_machine.rtc_opts(a, ctx, env)
+    a.opt("-no-shutdown")
+    argv_machine.pm_opts(a, ctx)
+    argv_machine.boot_opts(a, ctx)
+    floppies = [d for d in domain.devices.disks if d.target_bus == "fdc"]
+    if floppies and ctx.q35:
+        props: dict[str, Any] = {"driver": "isa-fdc"}
+        a.device(props)
+    argv_controllers.controller_opts(a, ctx)
+    argv_disks.disk_opts(a, ctx)
+    argv_devices.fs_opts(a, ctx)
+    argv_devices.net_opts(a, ctx)
+    argv_chardev.serial_opts(a, ctx)
+    argv_chardev.parallel_opts(a, ctx)
+    argv_chardev.channel_opts(a, ctx)
+    argv_chardev.console_opts(a, ctx)
+    argv_devices.tpm_opts(a, ctx)
+    argv_devices.input_opts(a, ctx)
+    argv_devices.audio_opts(a, ctx)
+    argv_devices.graphics_opts(a, ctx)
+    argv_devices.video_opts(a, ctx)
+    argv_devices.sound_opts(a, ctx)
+    argv_devices.watchdog_opts(a, ctx)
+    argv_devices.hostdev_opts(a, ctx)
+    argv_devices.balloon_opts(a, ctx)
+    argv_devices.rng_opts(a, ctx)
+    argv_devices.panic_opts(a, ctx)
+    if rt.pidfile:
+        a.opt("-pidfile", rt.pidfile)
+    a.kv("-sandbox", "on", [("obsolete", "deny"), ("elevateprivileges", "deny"), ("spawn", "deny"),
+                            ("resourcecontrol", "deny")])
+    a.kv("-msg", None, [("timestamp", True)])
+    return a.args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pyvirt.qemu.argv DOMAIN.xml``: parse, fill defaults, print the .args layout."""
+    from pyvirt.xml import fill_defaults, parse_domain
+    from pyvirt.xml.errors import XMLError
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m pyvirt.qemu.argv DOMAIN.xml", file=sys.stderr)
+        return 2
+    try:
+        with open(args[0], "rb") as fh:
+            dom = parse_domain(fh.read())
+        filled = fill_defaults(dom)
+        dom = filled if filled is not None else dom
+        out = build_argv(dom)
+    except XMLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(format_args(out, build_env(dom)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

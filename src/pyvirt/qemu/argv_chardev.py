@@ -1,0 +1,123 @@
+"""Character devices (serial, console, channel, parallel) and their -chardev backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
+
+
+def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
+    """The ``-chardev`` value for a <serial>/<console>/<channel>/<parallel> source."""
+    from .escape import kv_option
+
+    t = chr_.type
+    pairs: list[tuple[str, Any]] = [("id", chr_id)]
+    if t == "pty":
+        head = "pty"
+    elif t == "null":
+        head = "null"
+    elif t == "stdio":
+        head = "stdio"
+    elif t == "file":
+        head = "file"
+        pairs.append(("path", chr_.source_path))
+        if chr_.source_append is not None:
+            pairs.append(("append", chr_.source_append))
+    elif t == "unix":
+        head = "socket"
+        path = chr_.source_path
+        if chr_.source_mode in (None, "bind") and ctx.runtime.test_mode and (
+                not path or chr_.kind == "channel"):
+            pairs += [("fd", TEST_FD), ("server", True), ("wait", False)]
+        else:
+            if not path:
+                if chr_.kind != "channel" or not chr_.target_name:
+                    raise unsupported(f"{chr_.kind} unix socket without a path", chr_.line)
+                path = f"{ctx.runtime.channel_dir or ctx.runtime.domain_dir}/{chr_.target_name}"
+            pairs.append(("path", path))
+            if chr_.source_mode in (None, "bind"):
+                pairs += [("server", True), ("wait", False)]
+    elif t == "tcp":
+        head = "socket"
+        pairs += [("host", chr_.source_host), ("port", chr_.source_service)]
+        if chr_.protocol_type == "telnet":
+            pairs.append(("telnet", True))
+        if chr_.source_mode == "bind":
+            pairs += [("server", True), ("wait", False)]
+    else:
+        raise unsupported(f"character device type {t!r}", chr_.line)
+    if chr_.log_file:
+        pairs.append(("logfile", chr_.log_file))
+        if chr_.log_append is not None:
+            pairs.append(("logappend", chr_.log_append))
+    return kv_option(head, pairs)
+
+
+def serial_opts(a: Argv, ctx: Ctx) -> None:
+    for s in ctx.domain.devices.serials:
+        alias = ctx.alias(s)
+        a.opt("-chardev", chardev_backend(ctx, s, f"char{alias}"))
+        ttype = s.target_type or "isa-serial"
+        model = s.target_model_name
+        if ttype == "isa-serial" and model in (None, "isa-serial"):
+            props: dict[str, Any] = {"driver": "isa-serial", "chardev": f"char{alias}", "id": alias,
+                                     "index": s.target_port or 0}
+        elif ttype == "usb-serial" and model in (None, "usb-serial"):
+            props = {"driver": "usb-serial", "chardev": f"char{alias}", "id": alias}
+            props.update(usb_props(s.address))
+        elif ttype == "pci-serial" and model in (None, "pci-serial"):
+            props = {"driver": "pci-serial", "chardev": f"char{alias}", "id": alias}
+            props.update(pci_props(ctx, s.address, "pci-serial"))
+        else:
+            raise unsupported(f"serial target {ttype!r}/{model!r}", s.line)
+        a.device(props)
+
+
+def parallel_opts(a: Argv, ctx: Ctx) -> None:
+    for p in ctx.domain.devices.parallels:
+        alias = ctx.alias(p)
+        a.opt("-chardev", chardev_backend(ctx, p, f"char{alias}"))
+        a.device({"driver": "isa-parallel", "chardev": f"char{alias}", "id": alias})
+
+
+def _virtio_serial_props(ctx: Ctx, dev: Any) -> dict[str, Any]:
+    addr = dev.address
+    if addr is None or addr.type != "virtio-serial":
+        raise unsupported(f"virtio {dev.kind} without a virtio-serial address", dev.line)
+    props: dict[str, Any] = {"bus": f"virtio-serial{addr.controller or 0}.{addr.bus or 0}"}
+    if addr.port:
+        props["nr"] = int(addr.port)
+    return props
+
+
+def channel_opts(a: Argv, ctx: Ctx) -> None:
+    for ch in ctx.domain.devices.channels:
+        alias = ctx.alias(ch)
+        if ch.target_type != "virtio":
+            raise unsupported(f"channel target type {ch.target_type!r}", ch.line)
+        a.opt("-chardev", chardev_backend(ctx, ch, f"char{alias}"))
+        props = {"driver": "virtserialport"}
+        props.update(_virtio_serial_props(ctx, ch))
+        props.update({"chardev": f"char{alias}", "id": alias})
+        if ch.target_name:
+            props["name"] = ch.target_name
+        a.device(props)
+
+
+def console_opts(a: Argv, ctx: Ctx) -> None:
+    for i, con in enumerate(ctx.domain.devices.consoles):
+        ttype = con.target_type or "serial"
+        if ttype == "serial":
+            if i == 0 and ctx.domain.devices.serials:
+                continue  # the first console mirrors serial0
+            raise unsupported("a serial console without a matching <serial>", con.line)
+        if ttype != "virtio":
+            raise unsupported(f"console target type {ttype!r}", con.line)
+        alias = ctx.alias(con)
+        a.opt("-chardev", chardev_backend(ctx, con, f"char{alias}"))
+        props = {"driver": "virtconsole"}
+        if con.address is not None:
+            props.update(_virtio_serial_props(ctx, con))
+        props.update({"chardev": f"char{alias}", "id": alias})
+        a.device(props)

@@ -1,0 +1,131 @@
+"""Shared helpers for the argv builder: the build context, PCI/bus naming and refusals.
+
+Kept apart from :mod:`pyvirt.qemu.argv` so the per-device modules can import them without
+import cycles.  Everything here is pure: no files are opened, no processes run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyvirt.xml.errors import XMLUnsupportedError
+
+from .escape import json_value, kv_option
+
+#: QEMU version assumed when no probed :class:`~pyvirt.qemu.caps.EmulatorCaps` is given.
+DEFAULT_QEMU_VERSION = (7, 2, 0)
+#: libvirt's test-mode stand-in for a file descriptor it passes to QEMU.
+TEST_FD = 1729
+
+
+@dataclass
+class RuntimePaths:
+    """Run-time plumbing pyvirtd adds to a command line (absent: libvirt-style debug output).
+
+    ``monitor_fd`` is the listening QMP socket pyvirtd passes to QEMU; ``domain_dir`` the private
+    per-guest directory (swtpm/virtiofsd sockets, generated channel sockets); ``tap_fds`` maps an
+    interface alias (``net0``) to the tap fds pyvirtd opened for it, ``vhost_fds`` likewise.
+    """
+
+    monitor_fd: int = TEST_FD
+    pidfile: str | None = None
+    domain_dir: str | None = None
+    channel_dir: str | None = None
+    tap_fds: dict[str, list[int]] = field(default_factory=dict)
+    vhost_fds: dict[str, list[int]] = field(default_factory=dict)
+    vnc_port: int | None = None
+    spice_port: int | None = None
+    tpm_socket: dict[str, str] = field(default_factory=dict)
+    virtiofs_socket: dict[str, str] = field(default_factory=dict)
+    test_mode: bool = False
+
+    @classmethod
+    def debug(cls, name: str) -> RuntimePaths:
+        """libvirt's qemuxml2argv test-mode constants, used when the caller gives no runtime."""
+        base = f"/tmp/lib/domain--1-{name}"
+        return cls(monitor_fd=TEST_FD, domain_dir=base, channel_dir=f"/tmp/channel/domain--1-{name}",
+                   test_mode=True)
+
+
+def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:
+    """The error for anything the argv builder cannot translate faithfully."""
+    return XMLUnsupportedError(f"unsupported by pyvirt's QEMU driver: {what}", line)
+
+
+class Argv:
+    """An argv under construction: options appended in libvirt's order."""
+
+    def __init__(self, binary: str) -> None:
+        self.args: list[str] = [binary]
+
+    def opt(self, name: str, value: str | None = None) -> None:
+        self.args.append(name)
+        if value is not None:
+            self.args.append(value)
+
+    def kv(self, name: str, head: Any, pairs: Any = ()) -> None:
+        """``name head,k=v,...`` through the single comma-escaping function."""
+        self.opt(name, kv_option(head, pairs))
+
+    def json(self, name: str, props: dict[str, Any]) -> None:
+        self.opt(name, json_value(props))
+
+    def device(self, props: dict[str, Any]) -> None:
+        self.json("-device", props)
+
+
+@dataclass
+class Ctx:
+    """What every device builder needs to know about the guest and the host."""
+
+    domain: Any
+    caps: Any
+    runtime: RuntimePaths
+    q35: bool
+    version: tuple[int, int, int]
+    aliases: dict[int, str] = field(default_factory=dict)
+    boot_index: dict[int, int] = field(default_factory=dict)
+
+    def alias(self, dev: Any) -> str:
+        return self.aliases[id(dev)]
+
+    def pci_bus_name(self, index: int) -> str:
+        if index == 0:
+            return "pcie.0" if self.q35 else "pci.0"
+        return f"pci.{index}"
+
+    def audio_id(self, wanted: int | None = None) -> str:
+        audios = self.domain.devices.audios
+        if wanted is not None:
+            return f"audio{wanted}"
+        return f"audio{audios[0].id if audios and audios[0].id else 1}"
+
+
+def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:
+    """``bus``/``multifunction``/``addr`` for a PCI device, from its ``<address>``."""
+    if address is None:
+        return {}
+    if address.type != "pci":
+        raise unsupported(f"{what} with address type {address.type!r}", address.line)
+    if address.domain:
+        raise unsupported(f"{what} on PCI domain {address.domain}", address.line)
+    props: dict[str, Any] = {"bus": ctx.pci_bus_name(address.bus or 0)}
+    if address.multifunction:
+        props["multifunction"] = True
+    addr = f"0x{address.slot or 0:x}"
+    if address.function:
+        addr += f".0x{address.function:x}"
+    props["addr"] = addr
+    return props
+
+
+def usb_props(address: Any) -> dict[str, Any]:
+    """``bus``/``port`` for a USB device (``usb.0`` is the first controller's bus)."""
+    if address is None or address.type != "usb":
+        return {}
+    bus = address.bus or 0
+    props: dict[str, Any] = {"bus": "usb.0" if bus == 0 else f"usb{bus}.0"}
+    if address.port:
+        props["port"] = address.port
+    return props

@@ -1,0 +1,131 @@
+"""Controllers: PCI bridges/ports, USB host controllers, SATA/SCSI HBAs, virtio-serial.
+
+Built-in controllers (pci-root/pcie-root, the PIIX IDE, q35's AHCI at 00:1f.2, the ISA FDC)
+produce no option: the machine type already has them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .argv_common import Argv, Ctx, pci_props, unsupported
+
+_USB_DRIVERS = {
+    "piix3-uhci": "piix3-usb-uhci", "piix4-uhci": "piix4-usb-uhci", "ehci": "usb-ehci",
+    "ich9-ehci1": "ich9-usb-ehci1", "ich9-uhci1": "ich9-usb-uhci1", "ich9-uhci2": "ich9-usb-uhci2",
+    "ich9-uhci3": "ich9-usb-uhci3", "vt82c686b-uhci": "vt82c686b-usb-uhci", "pci-ohci": "pci-ohci",
+    "nec-xhci": "nec-usb-xhci", "qemu-xhci": "qemu-xhci",
+}
+_PCI_DRIVERS = {
+    "pcie-root-port": "pcie-root-port", "pci-bridge": "pci-bridge", "dmi-to-pci-bridge": "i82801b11-bridge",
+    "pcie-to-pci-bridge": "pcie-pci-bridge", "pcie-switch-upstream-port": "x3130-upstream",
+    "pcie-switch-downstream-port": "xio3130-downstream",
+}
+_SCSI_DRIVERS = {"virtio-scsi": "virtio-scsi-pci", "lsilogic": "lsi", "lsisas1068": "mptsas1068",
+                 "lsisas1078": "megasas", "vmpvscsi": "pvscsi"}
+_COMPANION_PORT = {"ich9-uhci1": 0, "ich9-uhci2": 2, "ich9-uhci3": 4}
+
+
+def controller_opts(a: Argv, ctx: Ctx) -> None:
+    ctrls = ctx.domain.devices.controllers
+    order = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial", "fdc")
+    for kind in order:
+        for c in sorted((c for c in ctrls if c.type == kind), key=lambda c: c.index or 0):
+            props = _controller(ctx, c)
+            if props is not None:
+                a.device(props)
+    for c in ctrls:
+        if c.type not in order:
+            raise unsupported(f"controller type {c.type!r}", c.line)
+
+
+def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
+    idx = c.index or 0
+    if c.type == "pci":
+        return _pci(ctx, c)
+    if c.driver_queues is not None and c.type != "scsi" or c.driver_iothread is not None:
+        raise unsupported(f"<driver> on a {c.type} controller", c.line)
+    if c.type == "usb":
+        model = c.model
+        if model == "none":
+            return None
+        if model is None:
+            model = "qemu-xhci" if ctx.q35 else "piix3-uhci"
+        drv = _USB_DRIVERS.get(model)
+        if drv is None:
+            raise unsupported(f"usb controller model {model!r}", c.line)
+        props: dict[str, Any] = {"driver": drv}
+        if model in _COMPANION_PORT:
+            props["masterbus"] = f"{_usb_alias(idx)}.0"
+            props["firstport"] = _COMPANION_PORT[model]
+        else:
+            props["id"] = ctx.alias(c)
+        if c.ports is not None and model in ("qemu-xhci", "nec-xhci"):
+            props["p2"] = c.ports
+            props["p3"] = c.ports
+        props.update(pci_props(ctx, c.address, "usb controller"))
+        return props
+    if c.type == "ide":
+        if ctx.q35 or idx != 0:
+            raise unsupported("an IDE controller on this machine", c.line)
+        return None
+    if c.type == "sata":
+        if idx == 0 and ctx.q35:
+            return None  # q35's built-in AHCI
+        props = {"driver": "ahci", "id": ctx.alias(c)}
+        props.update(pci_props(ctx, c.address, "sata controller"))
+        return props
+    if c.type == "fdc":
+        return None
+    if c.type == "scsi":
+        model = c.model or "lsilogic"
+        if model in ("virtio-transitional", "virtio-non-transitional"):
+            drv = f"virtio-scsi-pci-{model.split('-', 1)[1]}"
+        else:
+            drv = _SCSI_DRIVERS.get(model)
+        if drv is None:
+            raise unsupported(f"scsi controller model {model!r}", c.line)
+        props = {"driver": drv, "id": ctx.alias(c)}
+        if c.driver_queues is not None:
+            props["num_queues"] = c.driver_queues
+        props.update(pci_props(ctx, c.address, "scsi controller"))
+        return props
+    if c.type == "virtio-serial":
+        props = {"driver": "virtio-serial-pci", "id": ctx.alias(c)}
+        if c.ports is not None:
+            props["max_ports"] = c.ports
+        if c.vectors is not None:
+            props["vectors"] = c.vectors
+        props.update(pci_props(ctx, c.address, "virtio-serial controller"))
+        return props
+    raise unsupported(f"controller type {c.type!r}", c.line)
+
+
+def _usb_alias(idx: int) -> str:
+    return "usb" if idx == 0 else f"usb{idx}"
+
+
+def _pci(ctx: Ctx, c: Any) -> dict[str, Any] | None:
+    model = c.model
+    if model in ("pci-root", "pcie-root"):
+        if (model == "pcie-root") != ctx.q35:
+            raise unsupported(f"{model} on this machine type", c.line)
+        return None
+    drv = _PCI_DRIVERS.get(model or "")
+    if drv is None:
+        raise unsupported(f"pci controller model {model!r}", c.line)
+    if c.model_name and c.model_name != drv and not (model == "pcie-root-port" and c.model_name == "ioh3420"):
+        raise unsupported(f"pci controller <model name='{c.model_name}'>", c.line)
+    if c.model_name == "ioh3420":
+        drv = "ioh3420"
+    props: dict[str, Any] = {"driver": drv}
+    if model in ("pcie-root-port", "pcie-switch-downstream-port"):
+        props["port"] = c.target_port if c.target_port is not None else 0
+        props["chassis"] = c.target_chassis if c.target_chassis is not None else c.index
+    elif model == "pci-bridge":
+        props["chassis_nr"] = c.target_chassis if c.target_chassis is not None else c.index
+    props["id"] = ctx.alias(c)
+    props.update(pci_props(ctx, c.address, f"{model} controller"))
+    if c.target_hotplug is not None:
+        props["hotplug"] = c.target_hotplug
+    return props

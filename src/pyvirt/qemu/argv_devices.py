@@ -1,0 +1,342 @@
+"""The remaining devices: NICs, inputs, graphics, audio, video, sound, watchdog, balloon, RNG,
+TPM, filesystems, panic.  One small function per device kind, in libvirt's emission order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
+
+_NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000", "e1000e": "e1000e",
+               "virtio-transitional": "virtio-net-pci-transitional",
+               "virtio-non-transitional": "virtio-net-pci-non-transitional", "vmxnet3": "vmxnet3",
+               "ne2k_pci": "ne2k_pci", "pcnet": "pcnet", "i82559er": "i82559er"}
+
+
+def net_opts(a: Argv, ctx: Ctx) -> None:
+    for nic in ctx.domain.devices.interfaces:
+        alias = ctx.alias(nic)
+        netdev_id = f"host{alias}"
+        if nic.mtu_size or nic.driver_queues or nic.target_dev and nic.type == "user":
+            raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
+        if nic.type == "user":
+            a.json("-netdev", {"type": "user", "id": netdev_id})
+        elif nic.type in ("network", "bridge"):
+            fds = ctx.runtime.tap_fds.get(alias)
+            if fds is None:
+                if not ctx.runtime.test_mode:
+                    raise unsupported(f"interface type {nic.type!r} without a tap fd from the daemon",
+                                      nic.line)
+                fds = [TEST_FD]
+            props: dict[str, Any] = {"type": "tap"}
+            props["fd" if len(fds) == 1 else "fds"] = ":".join(str(f) for f in fds)
+            vhost = ctx.runtime.vhost_fds.get(alias)
+            if vhost and nic.driver_name != "qemu":
+                props["vhost"] = True
+                props["vhostfd" if len(vhost) == 1 else "vhostfds"] = ":".join(str(f) for f in vhost)
+            props["id"] = netdev_id
+            a.json("-netdev", props)
+        else:
+            raise unsupported(f"interface type {nic.type!r}", nic.line)
+        model = nic.model_type or "rtl8139"
+        drv = _NIC_MODELS.get(model)
+        if drv is None:
+            raise unsupported(f"interface model {model!r}", nic.line)
+        dev: dict[str, Any] = {"driver": drv, "netdev": netdev_id, "id": alias, "mac": nic.mac_address}
+        dev.update(pci_props(ctx, nic.address, "network interface"))
+        boot = ctx.boot_index.get(id(nic))
+        if boot is not None:
+            dev["bootindex"] = boot
+        if nic.link_state == "down":
+            raise unsupported("<link state='down'> at start (set it with QMP set_link)", nic.line)
+        a.device(dev)
+
+
+def input_opts(a: Argv, ctx: Ctx) -> None:
+    for inp in ctx.domain.devices.inputs:
+        if inp.bus in (None, "ps2"):
+            if inp.type not in ("mouse", "keyboard"):
+                raise unsupported(f"{inp.type} on the ps2 bus", inp.line)
+            continue
+        if inp.bus == "usb":
+            drv = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}[inp.type]
+            props: dict[str, Any] = {"driver": drv, "id": ctx.alias(inp)}
+            props.update(usb_props(inp.address))
+        elif inp.bus == "virtio":
+            drv = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
+                   "tablet": "virtio-tablet-pci"}[inp.type]
+            props = {"driver": drv, "id": ctx.alias(inp)}
+            props.update(pci_props(ctx, inp.address, "virtio input"))
+        else:
+            raise unsupported(f"input bus {inp.bus!r}", inp.line)
+        a.device(props)
+
+
+def audio_opts(a: Argv, ctx: Ctx) -> None:
+    for au in ctx.domain.devices.audios:
+        if au.type not in ("none", "spice"):
+            raise unsupported(f"audio backend {au.type!r}", au.line)
+        a.json("-audiodev", {"id": f"audio{au.id or 1}", "driver": au.type})
+
+
+def graphics_opts(a: Argv, ctx: Ctx) -> None:
+    gfx = ctx.domain.devices.graphics
+    if len([g for g in gfx if g.type == "vnc"]) > 1 or len([g for g in gfx if g.type == "spice"]) > 1:
+        raise unsupported("more than one graphics device of a type")
+    for g in gfx:
+        if g.type == "vnc":
+            _vnc(a, ctx, g)
+        elif g.type == "spice":
+            _spice(a, ctx, g)
+        else:
+            raise unsupported(f"graphics type {g.type!r}", g.line)
+
+
+def _listen(g: Any) -> tuple[str, str | None]:
+    """(kind, value): kind 'address' / 'socket' / 'none'."""
+    if g.listens:
+        lis = g.listens[0]
+        if lis.type == "socket":
+            return "socket", lis.socket
+        if lis.type == "none":
+            return "none", None
+        if lis.type == "network":
+            raise unsupported("<listen type='network'>", lis.line)
+        return "address", lis.address or g.listen
+    if g.socket:
+        return "socket", g.socket
+    return "address", g.listen
+
+
+def _vnc(a: Argv, ctx: Ctx, g: Any) -> None:
+    from .escape import escape_value, kv_option
+
+    kind, value = _listen(g)
+    if kind == "none":
+        head = "none"
+    elif kind == "socket":
+        head = "unix:" + (value or f"{ctx.runtime.domain_dir}/vnc.sock")
+    else:
+        port = g.port if g.port is not None and g.port >= 5900 else None
+        if port is None and ctx.runtime.vnc_port is not None:
+            port = ctx.runtime.vnc_port
+        if port is None:
+            if g.autoport is False and g.port is not None and g.port < 5900:
+                raise unsupported(f"VNC port {g.port}", g.line)
+            port = 5900
+        host = value or "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        head = f"{host}:{port - 5900}"
+    pairs: list[tuple[str, Any]] = []
+    if g.websocket is not None and g.websocket != -1:
+        pairs.append(("websocket", g.websocket))
+    if g.passwd is not None:
+        pairs.append(("password", True))
+    pairs.append(("audiodev", ctx.audio_id()))
+    a.opt("-vnc", escape_value(head) + ("," + kv_option(None, pairs) if pairs else ""))
+    if g.keymap:
+        a.opt("-k", g.keymap)
+
+
+def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
+    kind, value = _listen(g)
+    pairs: list[tuple[str, Any]] = []
+    head = None
+    if kind == "socket":
+        head = "unix"
+        pairs += [("addr", value or f"{ctx.runtime.domain_dir}/spice.sock")]
+    elif kind == "none":
+        pairs.append(("port", 0))
+    else:
+        port = g.port if g.port is not None and g.port > 0 else None
+        if port is None and g.autoport is not False:
+            port = ctx.runtime.spice_port if ctx.runtime.spice_port is not None else 5900
+        if g.tls_port not in (None, -1, 0):
+            raise unsupported("SPICE TLS", g.line)
+        pairs.append(("port", port if port is not None else 0))
+        if value:
+            pairs.append(("addr", value))
+    pairs.append(("seamless-migration", True))
+    a.kv("-spice", head, pairs)
+
+
+def video_opts(a: Argv, ctx: Ctx) -> None:
+    for i, v in enumerate(ctx.domain.devices.videos):
+        primary = i == 0
+        t = v.model_type
+        if t == "none":
+            continue
+        props: dict[str, Any]
+        if t == "vga":
+            props = {"driver": "VGA" if primary else "secondary-vga", "id": ctx.alias(v)}
+            if v.model_vgamem:
+                props["vgamem_mb"] = v.model_vgamem // 1024
+        elif t == "cirrus":
+            props = {"driver": "cirrus-vga", "id": ctx.alias(v)}
+        elif t == "qxl":
+            props = {"driver": "qxl-vga" if primary else "qxl", "id": ctx.alias(v),
+                     "max_outputs": v.model_heads or 1, "ram_size": (v.model_ram or 65536) * 1024,
+                     "vram_size": (v.model_vram or 65536) * 1024, "vram64_size_mb": 0,
+                     "vgamem_mb": (v.model_vgamem or 16384) // 1024}
+        elif t == "virtio":
+            props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci", "id": ctx.alias(v)}
+            if v.model_heads and v.model_heads > 1:
+                props["max_outputs"] = v.model_heads
+        elif t == "bochs":
+            props = {"driver": "bochs-display", "id": ctx.alias(v)}
+            if v.model_vgamem:
+                props["vgamem"] = v.model_vgamem * 1024
+        elif t == "ramfb":
+            a.device({"driver": "ramfb", "id": ctx.alias(v)})
+            continue
+        else:
+            raise unsupported(f"video model {t!r}", v.line)
+        if t in ("vga", "cirrus") and not primary:
+            raise unsupported(f"secondary {t} video device", v.line)
+        props.update(pci_props(ctx, v.address, "video device"))
+        a.device(props)
+
+
+_SOUND = {"ac97": "AC97", "es1370": "ES1370", "ich6": "intel-hda", "ich9": "ich9-intel-hda",
+          "ich7": "intel-hda", "sb16": "sb16", "usb": "usb-audio"}
+_CODEC = {"duplex": "hda-duplex", "micro": "hda-micro", "output": "hda-output"}
+
+
+def sound_opts(a: Argv, ctx: Ctx) -> None:
+    for s in ctx.domain.devices.sounds:
+        if s.model == "pcspk":
+            continue  # a -machine property
+        drv = _SOUND[s.model]
+        alias = ctx.alias(s)
+        audio = ctx.audio_id(s.audio_id)
+        props: dict[str, Any] = {"driver": drv, "id": alias}
+        hda = s.model in ("ich6", "ich9", "ich7")
+        if not hda:
+            props["audiodev"] = audio
+        if s.model == "usb":
+            props.update(usb_props(s.address))
+        elif s.model != "sb16":
+            props.update(pci_props(ctx, s.address, "sound device"))
+        a.device(props)
+        if hda:
+            codecs = s.codecs or [type("C", (), {"type": "duplex"})()]
+            for n, codec in enumerate(codecs):
+                a.device({"driver": _CODEC[codec.type or "duplex"], "id": f"{alias}-codec{n}",
+                          "bus": f"{alias}.0", "cad": n, "audiodev": audio})
+        elif s.codecs:
+            raise unsupported(f"<codec> on sound model {s.model!r}", s.line)
+
+
+def watchdog_opts(a: Argv, ctx: Ctx) -> None:
+    wds = ctx.domain.devices.watchdogs
+    for w in wds:
+        if w.model == "i6300esb":
+            props: dict[str, Any] = {"driver": "i6300esb", "id": ctx.alias(w)}
+            props.update(pci_props(ctx, w.address, "watchdog"))
+            a.device(props)
+        elif w.model == "ib700":
+            a.device({"driver": "ib700", "id": ctx.alias(w)})
+        elif w.model == "itco":
+            if not ctx.q35:
+                raise unsupported("itco watchdog off q35", w.line)
+            a.opt("-global", "ICH9-LPC.noreboot=off")
+        else:
+            raise unsupported(f"watchdog model {w.model!r}", w.line)
+    if wds:
+        actions = {w.action or "reset" for w in wds}
+        if len(actions) > 1:
+            raise unsupported("watchdogs with different actions")
+        action = actions.pop()
+        a.opt("-watchdog-action", "pause" if action == "dump" else action)
+
+
+def balloon_opts(a: Argv, ctx: Ctx) -> None:
+    b = ctx.domain.devices.memballoon
+    if b is None or b.model == "none":
+        return
+    if b.model != "virtio":
+        raise unsupported(f"memballoon model {b.model!r}", b.line)
+    props: dict[str, Any] = {"driver": "virtio-balloon-pci", "id": ctx.alias(b)}
+    props.update(pci_props(ctx, b.address, "memballoon"))
+    if b.autodeflate is not None:
+        props["deflate-on-oom"] = b.autodeflate
+    if b.free_page_reporting is not None:
+        props["free-page-reporting"] = b.free_page_reporting
+    a.device(props)
+
+
+def rng_opts(a: Argv, ctx: Ctx) -> None:
+    for r in ctx.domain.devices.rngs:
+        alias = ctx.alias(r)
+        if r.model != "virtio":
+            raise unsupported(f"rng model {r.model!r}", r.line)
+        if r.backend_model == "random":
+            a.json("-object", {"qom-type": "rng-random", "id": f"obj{alias}",
+                               "filename": r.backend or "/dev/urandom"})
+        elif r.backend_model == "builtin":
+            a.json("-object", {"qom-type": "rng-builtin", "id": f"obj{alias}"})
+        else:
+            raise unsupported(f"rng backend {r.backend_model!r}", r.line)
+        props: dict[str, Any] = {"driver": "virtio-rng-pci", "rng": f"obj{alias}", "id": alias}
+        if r.rate_bytes is not None:
+            props["max-bytes"] = r.rate_bytes
+            props["period"] = r.rate_period or 1000
+        props.update(pci_props(ctx, r.address, "rng"))
+        a.device(props)
+
+
+def tpm_opts(a: Argv, ctx: Ctx) -> None:
+    for t in ctx.domain.devices.tpms:
+        alias = ctx.alias(t)
+        if t.backend_type != "emulator":
+            raise unsupported(f"TPM backend {t.backend_type!r}", t.line)
+        if t.backend_version == "1.2" and t.model == "tpm-crb":
+            raise unsupported("TPM 1.2 with tpm-crb", t.line)
+        sock = ctx.runtime.tpm_socket.get(alias) or f"{ctx.runtime.domain_dir}/{alias}-swtpm.sock"
+        a.kv("-chardev", "socket", [("id", f"chr{alias}"), ("path", sock)])
+        a.kv("-tpmdev", "emulator", [("id", f"tpm-{alias}"), ("chardev", f"chr{alias}")])
+        a.device({"driver": t.model or "tpm-tis", "tpmdev": f"tpm-{alias}", "id": alias})
+
+
+def fs_opts(a: Argv, ctx: Ctx) -> None:
+    for fs in ctx.domain.devices.filesystems:
+        alias = ctx.alias(fs)
+        if fs.type not in (None, "mount"):
+            raise unsupported(f"filesystem type {fs.type!r}", fs.line)
+        if fs.driver_type == "virtiofs":
+            if fs.readonly:
+                raise unsupported("read-only virtiofs", fs.line)
+            sock = ctx.runtime.virtiofs_socket.get(alias) or f"{ctx.runtime.domain_dir}/{alias}-fs.sock"
+            a.kv("-chardev", "socket", [("id", f"chr-vu-{alias}"), ("path", sock)])
+            props: dict[str, Any] = {"driver": "vhost-user-fs-pci", "id": alias, "chardev": f"chr-vu-{alias}",
+                                     "queue-size": fs.driver_queue or 1024, "tag": fs.target_dir}
+        else:
+            mode = fs.accessmode or "passthrough"
+            pairs: list[tuple[str, Any]] = [("id", f"fsdev-{alias}"), ("path", fs.source_dir)]
+            pairs.insert(0, ("security_model", "mapped" if mode == "mapped" else "passthrough"
+                             if mode == "passthrough" else "none"))
+            if fs.readonly:
+                pairs.append(("readonly", True))
+            a.kv("-fsdev", "local", pairs)
+            props = {"driver": "virtio-9p-pci", "id": alias, "fsdev": f"fsdev-{alias}",
+                     "mount_tag": fs.target_dir}
+        props.update(pci_props(ctx, fs.address, "filesystem"))
+        boot = ctx.boot_index.get(id(fs))
+        if boot is not None:
+            props["bootindex"] = boot
+        a.device(props)
+
+
+def panic_opts(a: Argv, ctx: Ctx) -> None:
+    for p in ctx.domain.devices.panics:
+        if p.model in (None, "isa"):
+            iobase = p.address.iobase if p.address is not None and p.address.iobase else "0x505"
+            a.device({"driver": "pvpanic", "ioport": int(iobase, 0)})
+        elif p.model != "hyperv":
+            raise unsupported(f"panic model {p.model!r}", p.line)
+
+
+def hostdev_opts(a: Argv, ctx: Ctx) -> None:
+    for h in ctx.domain.devices.hostdevs:
+        raise unsupported("<hostdev> device passthrough", h.line)

@@ -1,0 +1,155 @@
+"""Disks: a -blockdev chain (protocol node + format node) and the frontend -device.
+
+libvirt 9.0 never uses -drive: every disk source is a ``libvirt-N-storage`` protocol node
+(file / host_device / host_cdrom) under a ``libvirt-N-format`` node, and the frontend device
+names the format node in ``drive``.  Numbers count down so the last disk is ``libvirt-1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .argv_common import Argv, Ctx, pci_props, unsupported, usb_props
+
+#: <driver cache=> -> (cache.direct, cache.no-flush, write-cache)
+_CACHE = {
+    "none": (True, False, True),
+    "writeback": (False, False, True),
+    "writethrough": (False, False, False),
+    "directsync": (True, False, False),
+    "unsafe": (False, True, True),
+}
+
+
+def disk_opts(a: Argv, ctx: Ctx) -> None:
+    disks = ctx.domain.devices.disks
+    with_source = [d for d in disks if _source(d)]
+    node_no = {id(d): len(with_source) - i for i, d in enumerate(with_source)}
+    for disk in disks:
+        _check(disk)
+        node = None
+        if _source(disk):
+            node = f"libvirt-{node_no[id(disk)]}"
+            _blockdevs(a, disk, node)
+        a.device(_frontend(ctx, disk, node))
+
+
+def _source(disk: Any) -> str | None:
+    return disk.source_file or disk.source_dev
+
+
+def _check(disk: Any) -> None:
+    if disk.type == "volume" or disk.source_pool:
+        raise unsupported("<disk type='volume'> (resolve the pool volume to a path first)", disk.line)
+    if disk.source_startup_policy:
+        raise unsupported("<source startupPolicy=...>", disk.line)
+    if disk.wwn and disk.target_bus not in ("scsi", "ide", "sata"):
+        raise unsupported("<wwn> on this bus", disk.line)
+    if disk.driver_type not in (None, "raw", "qcow2", "qcow", "vmdk", "vdi", "vpc", "vhdx", "qed",
+                                "luks", "dmg", "cloop", "bochs", "parallels"):
+        raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
+
+
+def _blockdevs(a: Argv, disk: Any, node: str) -> None:
+    cache = _CACHE.get(disk.driver_cache or "")
+    if disk.type == "block" or (disk.source_dev and not disk.source_file):
+        driver = "host_cdrom" if disk.device == "cdrom" else "host_device"
+        proto: dict[str, Any] = {"driver": driver, "filename": disk.source_dev}
+    else:
+        proto = {"driver": "file", "filename": disk.source_file}
+    if disk.driver_io in ("native", "io_uring", "threads"):
+        proto["aio"] = disk.driver_io
+    proto["node-name"] = f"{node}-storage"
+    if cache is not None:
+        proto["cache"] = {"direct": cache[0], "no-flush": cache[1]}
+    proto["auto-read-only"] = True
+    proto["discard"] = "unmap"
+    a.json("-blockdev", proto)
+    fmt: dict[str, Any] = {"node-name": f"{node}-format", "read-only": bool(disk.readonly)}
+    if disk.driver_discard == "unmap":
+        fmt["discard"] = "unmap"
+    if cache is not None:
+        fmt["cache"] = {"direct": cache[0], "no-flush": cache[1]}
+    if disk.driver_detect_zeroes:
+        zeroes = disk.driver_detect_zeroes
+        if zeroes == "unmap" and disk.driver_discard != "unmap":
+            zeroes = "on"
+        fmt["detect-zeroes"] = zeroes
+    fmt["driver"] = disk.driver_type or "raw"
+    fmt["file"] = f"{node}-storage"
+    a.json("-blockdev", fmt)
+
+
+def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
+    bus = disk.target_bus
+    addr = disk.address
+    alias = ctx.alias(disk)
+    props: dict[str, Any]
+    tail: dict[str, Any] = {}
+    if bus == "virtio":
+        props = {"driver": "virtio-blk-pci"}
+        props.update(pci_props(ctx, addr, "virtio disk"))
+    elif bus in ("ide", "sata"):
+        props = {"driver": "ide-cd" if disk.device == "cdrom" else "ide-hd"}
+        props.update(_ide_bus(ctx, disk))
+    elif bus == "scsi":
+        props = {"driver": "scsi-cd" if disk.device == "cdrom" else "scsi-hd"}
+        props.update(_scsi_bus(ctx, disk))
+        props["device_id"] = disk.serial or f"drive-{alias}"
+    elif bus == "usb":
+        if disk.device == "cdrom":
+            raise unsupported("usb cdrom", disk.line)
+        props = {"driver": "usb-storage"}
+        props.update(usb_props(addr))
+        tail["removable"] = bool(disk.target_removable)
+    elif bus == "fdc":
+        if disk.device != "floppy":
+            raise unsupported("fdc bus for a non-floppy disk", disk.line)
+        props = {"driver": "floppy", "unit": addr.unit if addr and addr.unit is not None else 0}
+    else:
+        raise unsupported(f"disk bus {bus!r}", disk.line)
+    if disk.device == "floppy" and bus != "fdc":
+        raise unsupported(f"floppy on bus {bus!r}", disk.line)
+    if disk.device == "cdrom" and bus == "virtio":
+        raise unsupported("virtio cdrom", disk.line)
+    if node is not None:
+        props["drive"] = f"{node}-format"
+    props["id"] = alias
+    boot = ctx.boot_index.get(id(disk))
+    if boot is not None:
+        props["bootindex"] = boot
+    if disk.serial:
+        props["serial"] = disk.serial
+    if disk.wwn:
+        props["wwn"] = int(disk.wwn, 16)
+    cache = _CACHE.get(disk.driver_cache or "")
+    if cache is not None and disk.device != "cdrom" and bus != "fdc":
+        props["write-cache"] = "on" if cache[2] else "off"
+    props.update(tail)
+    return props
+
+
+def _ide_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
+    addr = disk.address
+    if addr is None or addr.type != "drive":
+        raise unsupported(f"{disk.target_bus} disk without a drive address", disk.line)
+    ctrl = addr.controller or 0
+    if disk.target_bus == "ide":
+        if ctx.q35:
+            raise unsupported("IDE bus on a q35 machine", disk.line)
+        return {"bus": f"ide.{addr.bus or 0}", "unit": addr.unit or 0}
+    base = "ide" if ctrl == 0 else f"sata{ctrl}"
+    return {"bus": f"{base}.{addr.unit or 0}"}
+
+
+def _scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
+    addr = disk.address
+    if addr is None or addr.type != "drive":
+        raise unsupported("scsi disk without a drive address", disk.line)
+    ctrl = addr.controller or 0
+    model = next((c.model for c in ctx.domain.devices.controllers
+                  if c.type == "scsi" and (c.index or 0) == ctrl), None)
+    if model not in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional"):
+        raise unsupported(f"scsi disk on controller model {model!r}", disk.line)
+    return {"bus": f"scsi{ctrl}.0", "channel": addr.bus or 0, "scsi-id": addr.target or 0,
+            "lun": addr.unit or 0}

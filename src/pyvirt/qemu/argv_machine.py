@@ -1,0 +1,260 @@
+"""Machine-level options: -machine, -accel, -cpu, -m/memory backend, -smp, -rtc, -boot, firmware.
+
+Each function appends to an :class:`~pyvirt.qemu.argv_common.Argv` in libvirt 9.0's order and
+refuses (``XMLUnsupportedError``) what it cannot express, rather than dropping it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from .argv_common import Argv, Ctx, unsupported
+from .escape import kv_option
+
+_ROM_BIOS_TYPES = (None, "rom")
+
+
+def machine_opts(a: Argv, ctx: Ctx) -> None:
+    """-machine TYPE,usb=off,... and -accel."""
+    dom = ctx.domain
+    feats = dom.features
+    pairs: list[tuple[str, Any]] = [("usb", False)]
+    if feats is not None and feats.vmport is not None:
+        pairs.append(("vmport", feats.vmport))
+    if feats is not None and feats.smm is not None:
+        pairs.append(("smm", feats.smm))
+    pairs.append(("dump-guest-core", False))
+    if not _needs_no_backend(dom):
+        pairs.append(("memory-backend", "pc.ram"))
+    if _uses_pflash(dom):
+        pairs.append(("pflash0", "libvirt-pflash0-format"))
+        if dom.os.nvram is not None or dom.os.loader.readonly:
+            pairs.append(("pflash1", "libvirt-pflash1-format"))
+    for timer in (dom.clock.timers if dom.clock else []):
+        if timer.name == "hpet" and timer.present is not None:
+            pairs.append(("hpet", timer.present))
+    if any(s.model == "pcspk" for s in dom.devices.sounds):
+        pairs.append(("pcspk-audiodev", ctx.audio_id()))
+    a.kv("-machine", dom.os.machine, pairs)
+    a.kv("-accel", "kvm" if dom.type == "kvm" else "tcg")
+
+
+def _needs_no_backend(dom: Any) -> bool:
+    return False
+
+
+def _uses_pflash(dom: Any) -> bool:
+    loader = dom.os.loader if dom.os else None
+    return loader is not None and loader.type == "pflash"
+
+
+def cpu_opts(a: Argv, ctx: Ctx) -> None:
+    """-cpu: host-passthrough -> host, maximum -> max, custom model + features, qemu64 default."""
+    dom = ctx.domain
+    cpu = dom.cpu
+    arch = dom.os.arch or "x86_64"
+    default = "qemu64" if arch == "x86_64" else "qemu32"
+    feats: list[tuple[str, Any]] = []
+    if cpu is None or (cpu.mode in (None, "custom") and not cpu.model):
+        model = default
+    elif cpu.mode == "host-passthrough":
+        model = "host"
+        if cpu.migratable is not None:
+            feats.append(("migratable", cpu.migratable))
+    elif cpu.mode == "maximum":
+        model = "max"
+        if cpu.migratable is not None:
+            feats.append(("migratable", cpu.migratable))
+    elif cpu.mode == "host-model":
+        # libvirt expands host-model to a named model from the host's CPU; pyvirt lets QEMU do it.
+        model = "host" if dom.type == "kvm" else "max"
+    else:
+        model = cpu.model
+        if cpu.vendor:
+            raise unsupported("<cpu><vendor>", cpu.line)
+    if cpu is not None:
+        for f in cpu.features:
+            if f.policy in ("require", "force", "optional", None):
+                feats.append((f.name, True))
+            elif f.policy in ("disable", "forbid"):
+                feats.append((f.name, False))
+    for timer in (dom.clock.timers if dom.clock else []):
+        if timer.name == "kvmclock" and timer.present is not None:
+            feats.append(("kvmclock", timer.present))
+        elif timer.name == "hypervclock" and timer.present:
+            feats.append(("hv-time", True))
+    if dom.features is not None and dom.features.pmu is not None:
+        feats.append(("pmu", dom.features.pmu))
+    if any(p.model == "hyperv" for p in dom.devices.panics):
+        feats.append(("hv-crash", None))
+    a.opt("-cpu", _cpu_value(model, feats))
+
+
+def _cpu_value(model: str, feats: list[tuple[str, Any]]) -> str:
+    flags = [f for f in feats if f[1] is not None]
+    bare = [name for name, val in feats if val is None]
+    value = kv_option(model, flags)
+    return ",".join([value] + bare)
+
+
+def memory_opts(a: Argv, ctx: Ctx) -> None:
+    """-m (MiB, or size/slots/maxmem with hotplug) plus the pc.ram memory-backend object."""
+    dom = ctx.domain
+    kib = _align_mib(dom.memory or 0)
+    if dom.max_memory:
+        a.kv("-m", None, [("size", f"{kib}k"), ("slots", dom.max_memory_slots or 0),
+                          ("maxmem", f"{_align_mib(dom.max_memory)}k")])
+    else:
+        a.opt("-m", str(kib // 1024))
+    if any(fs.driver_type == "virtiofs" for fs in dom.devices.filesystems):
+        # vhost-user devices need guest RAM shared with the backend process.
+        a.json("-object", {"qom-type": "memory-backend-memfd", "id": "pc.ram", "share": True,
+                           "x-use-canonical-path-for-ramblock-id": False, "size": kib * 1024})
+    else:
+        a.json("-object", {"qom-type": "memory-backend-ram", "id": "pc.ram", "size": kib * 1024})
+    a.kv("-overcommit", None, [("mem-lock", False)])
+
+
+def _align_mib(kib: int) -> int:
+    return (kib + 1023) // 1024 * 1024
+
+
+def smp_opts(a: Argv, ctx: Ctx) -> None:
+    """-smp N[,maxcpus=M],sockets=,[dies=,]cores=,threads=."""
+    dom = ctx.domain
+    maxv = dom.vcpu or 1
+    cur = dom.vcpu_current or maxv
+    pairs: list[tuple[str, Any]] = []
+    if cur != maxv:
+        pairs.append(("maxcpus", maxv))
+    cpu = dom.cpu
+    if cpu is not None and cpu.sockets:
+        sockets, dies, cores, threads = cpu.sockets, cpu.dies or 1, cpu.cores or 1, cpu.threads or 1
+        if sockets * dies * cores * threads != maxv:
+            raise unsupported("CPU topology that does not match the vcpu count", cpu.line)
+        pairs += [("sockets", sockets), ("dies", dies), ("cores", cores), ("threads", threads)]
+    else:
+        pairs += [("sockets", maxv), ("cores", 1), ("threads", 1)]
+    a.kv("-smp", cur, pairs)
+
+
+def rtc_opts(a: Argv, ctx: Ctx, env: dict[str, str]) -> None:
+    """-rtc from <clock offset=> and the rtc timer; the pit timer's tick policy as a -global."""
+    clock = ctx.domain.clock
+    offset = clock.offset if clock else "utc"
+    pairs: list[tuple[str, Any]] = []
+    if offset in (None, "utc"):
+        base = "utc"
+        if clock is not None and clock.adjustment not in (None, "0", "reset"):
+            base = _rtc_base(int(clock.adjustment))
+    elif offset == "localtime":
+        base = "localtime"
+    elif offset == "timezone":
+        base = "localtime"
+        env["TZ"] = clock.timezone or ""
+    elif offset == "variable":
+        adj = int(clock.adjustment or 0)
+        if clock.basis == "localtime":
+            raise unsupported("<clock offset='variable' basis='localtime'>", clock.line)
+        base = _rtc_base(adj) if adj else "utc"
+    elif offset == "absolute":
+        base = _dt.datetime.fromtimestamp(clock.start or 0, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    else:
+        raise unsupported(f"clock offset {offset!r}")
+    for timer in (clock.timers if clock else []):
+        if timer.name == "rtc":
+            if timer.track in ("guest",):
+                pairs.append(("clock", "vm"))
+            elif timer.track in ("wall", "realtime"):
+                pairs.append(("clock", "host" if timer.track == "wall" else "rt"))
+            if timer.tickpolicy == "catchup":
+                pairs.append(("driftfix", "slew"))
+            elif timer.tickpolicy not in (None, "delay"):
+                raise unsupported(f"rtc timer tickpolicy {timer.tickpolicy!r}", timer.line)
+    a.kv("-rtc", None, [("base", base)] + pairs)
+    for timer in (clock.timers if clock else []):
+        if timer.name == "pit" and timer.tickpolicy in ("delay", "discard"):
+            a.kv("-global", None, [("kvm-pit.lost_tick_policy", timer.tickpolicy)])
+        elif timer.name == "pit" and timer.tickpolicy not in (None, "catchup"):
+            raise unsupported(f"pit timer tickpolicy {timer.tickpolicy!r}", timer.line)
+        elif timer.name in ("platform", "tsc") and timer.present is not None:
+            raise unsupported(f"<timer name='{timer.name}'>", timer.line)
+
+
+def _rtc_base(adjust_s: int) -> str:
+    now = _dt.datetime.now(_dt.UTC) + _dt.timedelta(seconds=adjust_s)
+    return now.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def pm_opts(a: Argv, ctx: Ctx) -> None:
+    """-no-reboot, -no-acpi and the S3/S4 globals."""
+    dom = ctx.domain
+    if dom.on_reboot == "destroy":
+        a.opt("-no-reboot")
+    feats = dom.features
+    if feats is None or not feats.acpi:
+        if ctx.version >= (8, 0, 0):
+            return  # acpi=off was already put on -machine (see build_argv)
+        a.opt("-no-acpi")
+    pm_dev = "ICH9-LPC" if ctx.q35 else "PIIX4_PM"
+    for flag, state in (("disable_s3", dom.pm_suspend_to_mem), ("disable_s4", dom.pm_suspend_to_disk)):
+        if state is not None:
+            a.opt("-global", f"{pm_dev}.{flag}={0 if state else 1}")
+
+
+def boot_opts(a: Argv, ctx: Ctx) -> None:
+    """-boot menu/splash-time/strict, then -kernel/-initrd/-append/-dtb."""
+    os_ = ctx.domain.os
+    pairs: list[tuple[str, Any]] = []
+    if os_.bootmenu_enable is not None:
+        pairs.append(("menu", os_.bootmenu_enable))
+        if os_.bootmenu_enable and os_.bootmenu_timeout is not None:
+            pairs.append(("splash-time", os_.bootmenu_timeout))
+    if os_.bios_reboot_timeout is not None:
+        pairs.append(("reboot-timeout", os_.bios_reboot_timeout))
+    pairs.append(("strict", True))
+    a.kv("-boot", None, pairs)
+    if os_.kernel:
+        a.opt("-kernel", os_.kernel)
+    if os_.initrd:
+        a.opt("-initrd", os_.initrd)
+    if os_.cmdline:
+        a.opt("-append", os_.cmdline)
+    if os_.dtb:
+        a.opt("-dtb", os_.dtb)
+    if os_.bios_useserial:
+        raise unsupported("<bios useserial='yes'>", os_.line)
+
+
+def firmware_opts(a: Argv, ctx: Ctx) -> None:
+    """-bios for a ROM loader; pflash blockdevs for UEFI code and NVRAM."""
+    os_ = ctx.domain.os
+    loader = os_.loader
+    if os_.firmware is not None and (loader is None or not loader.path):
+        raise unsupported("firmware autoselection (<os firmware=...>) without an explicit loader path",
+                          os_.line)
+    if loader is None or not loader.path:
+        return
+    if loader.type in _ROM_BIOS_TYPES:
+        if os_.nvram is not None:
+            raise unsupported("<nvram> with a ROM loader", os_.line)
+        a.opt("-bios", loader.path)
+        return
+    if loader.secure:
+        a.opt("-global", "driver=cfi.pflash01,property=secure,value=on")
+    _pflash(a, 0, loader.path, read_only=bool(loader.readonly))
+    if os_.nvram is not None:
+        path = os_.nvram.path
+        if not path:
+            dom_name = ctx.domain.name
+            path = f"/var/lib/pyvirt/qemu/nvram/{dom_name}_VARS.fd"
+        _pflash(a, 1, path, read_only=False)
+
+
+def _pflash(a: Argv, unit: int, path: str, *, read_only: bool) -> None:
+    node = f"libvirt-pflash{unit}"
+    a.json("-blockdev", {"driver": "file", "filename": path, "node-name": f"{node}-storage",
+                         "auto-read-only": True, "discard": "unmap"})
+    a.json("-blockdev", {"node-name": f"{node}-format", "read-only": read_only, "driver": "raw",
+                         "file": f"{node}-storage"})
