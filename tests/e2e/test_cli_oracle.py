@@ -1,0 +1,83 @@
+"""Oracle test: the same command lines through the real virsh and through pyvirt, against
+test:///default, must give the same stdout, stderr and exit status.
+
+Nothing of virsh's output is written down here: both tools run in the test.  Only values that
+change from run to run (the test driver's CPU time is wall-clock based) are normalized.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import xml.dom.minidom
+
+import pytest
+
+VIRSH = shutil.which("virsh")
+pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
+
+SEQUENCES = [
+    "list", "list --all", "list --inactive", "list --name", "list --uuid", "list --all --name --uuid",
+    "list --title", "list --table", "list --state-running", "list --state-shutoff",
+    "list --all --autostart", "list --all --no-autostart", "list --persistent", "list --transient",
+    "list --id", "list --id --name", "list --table --name",
+    "domstate test", "domstate --reason test", "domstate 1", "domstate 6695eb01-f6a4-8304-79aa-97f2502e193f",
+    "domid test", "domname 1", "domuuid test", "domid nosuch", "domname 7",
+    "destroy test; list --all", "destroy test; domid test; domstate test --reason",
+    "suspend test; domstate test --reason", "suspend test; resume test; domstate --reason test",
+    "destroy test; start test; list",
+    "shutdown test; domstate test --reason", "reboot test", "reset test",
+    "autostart test; list --all --autostart", "autostart --disable test",
+    "destroy test; undefine test; list --all",
+    "uri", "hostname", "nodeinfo", "sysinfo", "domblklist test", "domblklist test --details",
+    "domiflist test", "desc test", "desc test --title", "desc test --title hello; list --title",
+    "destroy test; domrename test foo; list --all", "domrename test foo",
+    "setmem test 1024", "setmem test abc", "setvcpus test abc", "setvcpus test 1 --config",
+    "setmaxmem test 4096000", "event", "vncdisplay test", "domdisplay test",
+    "echo hello world", "help domstate", "help list", "help nosuch", "quit", "list; quit; list",
+    # errors: syntax, options, domains, states
+    "foo", "foo; list", "list --bar", "list --al", "list --all=foo", "start", "dominfo",
+    "dominfo test extra", "dominfo --domain=test", "dominfo test --domain test",
+    "domstate test --reason --reason", "dumpxml test --xpath", "list -all",
+    "start test", "resume test", "resume test; list", "list; resume test",
+    "dominfo nosuch", "start nosuch", "destroy nosuch", "undefine nosuch", "domstate nosuch --reason",
+    "suspend nosuch",
+]
+ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
+                  ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],
+                  ["-q", "dominfo x"], ["-q", "uri"]]
+XML_SEQUENCES = ["dumpxml test", "dumpxml --inactive test", "capabilities"]
+
+_CPU_TIME = re.compile(r"^(CPU time:\s+)[0-9.]+s$", re.M)
+
+
+def _run(tool: list[str], args: list[str]) -> tuple[str, str, int]:
+    proc = subprocess.run([*tool, "-c", "test:///default", *args], capture_output=True, text=True,
+                          timeout=60)
+    return _CPU_TIME.sub(r"\1Ns", proc.stdout), proc.stderr, proc.returncode
+
+
+PYVIRT = [sys.executable, "-m", "pyvirt.cli.main"]
+
+
+@pytest.mark.parametrize("line", SEQUENCES)
+def test_same_as_virsh(line: str) -> None:
+    assert _run(PYVIRT, [line]) == _run([VIRSH], [line])
+
+
+@pytest.mark.parametrize("args", ARGV_SEQUENCES, ids=" ".join)
+def test_argv_form_same_as_virsh(args: list[str]) -> None:
+    assert _run(PYVIRT, args) == _run([VIRSH], args)
+
+
+def _canon(text: str) -> str:
+    return xml.dom.minidom.parseString(text).toprettyxml()
+
+
+@pytest.mark.parametrize("line", XML_SEQUENCES)
+def test_xml_same_as_virsh(line: str) -> None:
+    ours, theirs = _run(PYVIRT, [line]), _run([VIRSH], [line])
+    assert ours[1:] == theirs[1:]
+    assert _canon(ours[0]) == _canon(theirs[0])
