@@ -36,9 +36,14 @@ def _load_compare():
 
 
 def _cases() -> list[dict]:
+    """The cases, each with a unique ``key`` (an input listed twice gets ``[kind]`` appended)."""
     if not (LIBVIRT / "index.json").exists():
         return []
-    return json.loads((LIBVIRT / "index.json").read_text())["qemuxml2argv_x86_64_latest"]
+    cases = json.loads((LIBVIRT / "index.json").read_text())["qemuxml2argv_x86_64_latest"]
+    names = [c["name"] for c in cases]
+    for c in cases:
+        c["key"] = c["name"] if names.count(c["name"]) == 1 else f"{c['name']}[{c['kind']}]"
+    return cases
 
 
 def _known() -> dict[str, str]:
@@ -79,7 +84,7 @@ def _run_case(case: dict, compare) -> dict:
 @pytest.fixture(scope="module")
 def results(request) -> dict[str, dict]:
     compare = _load_compare()
-    out = {c["name"]: dict(_run_case(c, compare), kind=c["kind"]) for c in _cases()}
+    out = {c["key"]: dict(_run_case(c, compare), kind=c["kind"]) for c in _cases()}
     counts = {k: sum(1 for r in out.values() if r["status"] == k) for k in ("same", "refused", "different")}
     report = REPO / ".cache" / "conformance-argv.json"
     report.parent.mkdir(exist_ok=True)
@@ -99,7 +104,7 @@ class _nullcontext:
         return False
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in _cases()])
+@pytest.mark.parametrize("name", [c["key"] for c in _cases()])
 def test_case(results: dict[str, dict], name: str) -> None:
     res = results[name]
     known = _known()

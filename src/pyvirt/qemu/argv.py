@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from pyvirt.xml.errors import XMLError
+
 from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine
 from .argv_common import DEFAULT_QEMU_VERSION, Argv, Ctx, RuntimePaths, unsupported
 from .argv_format import format_args
@@ -94,6 +96,22 @@ def _dev_index(dev: str) -> int:
     return max(n - 1, 0)
 
 
+def libvirt_disk_order(disks: list[Any]) -> list[Any]:
+    """The order libvirt keeps disks in (virDomainDiskInsert: grouped by bus, by target within
+    a bus); ``<boot dev='hd'>`` means the first disk in this order."""
+    out: list[Any] = []
+    for disk in disks:
+        at = -1
+        for i in range(len(out) - 1, -1, -1):
+            if out[i].target_bus == disk.target_bus:
+                if _dev_index(out[i].target_dev or "") > _dev_index(disk.target_dev or ""):
+                    at = i
+                elif at == -1:
+                    at = i + 1
+        out.insert(at if at != -1 else len(out), disk)
+    return out
+
+
 def _boot_indexes(domain: Any) -> dict[int, int]:
     """Per-device bootindex: <boot order=> on devices, else <os><boot dev=> mapped like libvirt."""
     devs = domain.devices
@@ -110,10 +128,30 @@ def _boot_indexes(domain: Any) -> dict[int, int]:
             target = devs.interfaces[0] if devs.interfaces else None
         else:
             want = {"hd": "disk", "cdrom": "cdrom", "fd": "floppy"}[dev]
-            target = next((d for d in devs.disks if (d.device or "disk") == want), None)
+            target = next((d for d in libvirt_disk_order(devs.disks) if (d.device or "disk") == want), None)
         if target is not None and id(target) not in out:
             out[id(target)] = n
     return out
+
+
+def _fill_usb_ports(domain: Any) -> None:
+    """Give USB devices without an address the next free port of the first bus (as libvirt's
+    define does); a no-op once fill_defaults assigns USB addresses itself."""
+    from pyvirt.xml.domain import Address
+
+    devs = domain.devices
+    usb_devs = [*(d for d in devs.disks if d.target_bus == "usb"),
+                *(i for i in devs.inputs if i.bus == "usb"),
+                *(s for s in devs.sounds if s.model == "usb"),
+                *(s for s in devs.serials if s.target_type == "usb-serial")]
+    used = {d.address.port for d in usb_devs if d.address is not None and d.address.type == "usb"}
+    port = 0
+    for dev in usb_devs:
+        if dev.address is None:
+            port += 1
+            while str(port) in used:
+                port += 1
+            dev.address = Address(type="usb", bus=0, port=str(port))
 
 
 def _version(caps: Any) -> tuple[int, int, int]:
@@ -130,6 +168,9 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"arch {domain.os.arch!r}")
     if not domain.os.machine:
         raise unsupported("a domain without a machine type (run fill_defaults first)")
+    if domain.os.firmware is not None and domain.os.loader is not None and (
+            domain.os.loader.path or domain.os.loader.type or domain.os.loader.secure is not None):
+        raise XMLError("loader attributes cannot be specified when firmware autoselection is enabled")
     if domain.os.smbios_mode not in (None, "emulate"):
         raise unsupported(f"<smbios mode='{domain.os.smbios_mode}'>")
     if domain.vcpu_placement == "auto" or domain.vcpu_cpuset:
@@ -168,6 +209,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
               version=_version(caps))
     ctx.aliases = assign_aliases(domain)
     ctx.boot_index = _boot_indexes(domain)
+    _fill_usb_ports(domain)
     a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)
     a.kv("-name", None, [("guest", domain.name), ("debug-threads", True)])
     a.opt("-S")
@@ -193,9 +235,15 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_machine.pm_opts(a, ctx)
     argv_machine.boot_opts(a, ctx)
     floppies = [d for d in domain.devices.disks if d.target_bus == "fdc"]
+    fd_boot = {("A", "B")[(d.address.unit or 0) if d.address else 0]: ctx.boot_index[id(d)]
+               for d in floppies if id(d) in ctx.boot_index}
     if floppies and ctx.q35:
         props: dict[str, Any] = {"driver": "isa-fdc"}
+        props.update({f"bootindex{k}": v for k, v in fd_boot.items()})
         a.device(props)
+    elif fd_boot:
+        for k, v in fd_boot.items():
+            a.opt("-global", f"isa-fdc.bootindex{k}={v}")
     argv_controllers.controller_opts(a, ctx)
     argv_disks.disk_opts(a, ctx)
     argv_devices.fs_opts(a, ctx)

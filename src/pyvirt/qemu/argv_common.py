@@ -38,6 +38,7 @@ class RuntimePaths:
     spice_port: int | None = None
     tpm_socket: dict[str, str] = field(default_factory=dict)
     virtiofs_socket: dict[str, str] = field(default_factory=dict)
+    host_cdroms: frozenset[str] = frozenset({"/dev/cdrom"})
     test_mode: bool = False
 
     @classmethod

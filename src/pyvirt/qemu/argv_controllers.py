@@ -120,7 +120,8 @@ def _pci(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         drv = "ioh3420"
     props: dict[str, Any] = {"driver": drv}
     if model in ("pcie-root-port", "pcie-switch-downstream-port"):
-        props["port"] = c.target_port if c.target_port is not None else 0
+        slot = c.address.slot if c.address is not None and c.address.slot is not None else 0
+        props["port"] = c.target_port if c.target_port is not None else slot
         props["chassis"] = c.target_chassis if c.target_chassis is not None else c.index
     elif model == "pci-bridge":
         props["chassis_nr"] = c.target_chassis if c.target_chassis is not None else c.index

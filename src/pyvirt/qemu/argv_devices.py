@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvirt.xml.errors import XMLError
+
 from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
 
 _NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000", "e1000e": "e1000e",
@@ -94,6 +96,8 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
 
 def _listen(g: Any) -> tuple[str, str | None]:
     """(kind, value): kind 'address' / 'socket' / 'none'."""
+    if g.socket:
+        return "socket", g.socket
     if g.listens:
         lis = g.listens[0]
         if lis.type == "socket":
@@ -185,9 +189,10 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
                 props["max_outputs"] = v.model_heads
         elif t == "bochs":
             props = {"driver": "bochs-display", "id": ctx.alias(v)}
-            if v.model_vgamem:
-                props["vgamem"] = v.model_vgamem * 1024
+            props["vgamem"] = (v.model_vgamem or 16384) * 1024
         elif t == "ramfb":
+            if v.address is not None:
+                raise XMLError("address not supported for video type ramfb", v.line)
             a.device({"driver": "ramfb", "id": ctx.alias(v)})
             continue
         else:
@@ -294,8 +299,9 @@ def tpm_opts(a: Argv, ctx: Ctx) -> None:
         if t.backend_version == "1.2" and t.model == "tpm-crb":
             raise unsupported("TPM 1.2 with tpm-crb", t.line)
         sock = ctx.runtime.tpm_socket.get(alias) or f"{ctx.runtime.domain_dir}/{alias}-swtpm.sock"
-        a.kv("-chardev", "socket", [("id", f"chr{alias}"), ("path", sock)])
-        a.kv("-tpmdev", "emulator", [("id", f"tpm-{alias}"), ("chardev", f"chr{alias}")])
+        chr_id = "chrtpm" if alias == "tpm0" else f"chrtpm{alias[3:]}"
+        a.kv("-chardev", "socket", [("id", chr_id), ("path", sock)])
+        a.kv("-tpmdev", "emulator", [("id", f"tpm-{alias}"), ("chardev", chr_id)])
         a.device({"driver": t.model or "tpm-tis", "tpmdev": f"tpm-{alias}", "id": alias})
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvirt.xml.errors import XMLError
+
 from .argv_common import Argv, Ctx, pci_props, unsupported, usb_props
 
 #: <driver cache=> -> (cache.direct, cache.no-flush, write-cache)
@@ -30,7 +32,7 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
         node = None
         if _source(disk):
             node = f"libvirt-{node_no[id(disk)]}"
-            _blockdevs(a, disk, node)
+            _blockdevs(a, ctx, disk, node)
         a.device(_frontend(ctx, disk, node))
 
 
@@ -45,15 +47,22 @@ def _check(disk: Any) -> None:
         raise unsupported("<source startupPolicy=...>", disk.line)
     if disk.wwn and disk.target_bus not in ("scsi", "ide", "sata"):
         raise unsupported("<wwn> on this bus", disk.line)
+    dev = disk.target_dev or ""
+    if dev[-1:].isdigit():
+        raise XMLError(f"invalid disk target {dev!r}, partitions can't appear in disk targets", disk.line)
+    if disk.target_bus == "usb" and disk.address is not None and disk.address.type != "usb":
+        raise XMLError("unexpected address type for usb disk", disk.line)
     if disk.driver_type not in (None, "raw", "qcow2", "qcow", "vmdk", "vdi", "vpc", "vhdx", "qed",
                                 "luks", "dmg", "cloop", "bochs", "parallels"):
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
 
 
-def _blockdevs(a: Argv, disk: Any, node: str) -> None:
+def _blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
     cache = _CACHE.get(disk.driver_cache or "")
     if disk.type == "block" or (disk.source_dev and not disk.source_file):
-        driver = "host_cdrom" if disk.device == "cdrom" else "host_device"
+        # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
+        cdrom = disk.device == "cdrom" and disk.source_dev in ctx.runtime.host_cdroms
+        driver = "host_cdrom" if cdrom else "host_device"
         proto: dict[str, Any] = {"driver": driver, "filename": disk.source_dev}
     else:
         proto = {"driver": "file", "filename": disk.source_file}
@@ -65,7 +74,7 @@ def _blockdevs(a: Argv, disk: Any, node: str) -> None:
     proto["auto-read-only"] = True
     proto["discard"] = "unmap"
     a.json("-blockdev", proto)
-    fmt: dict[str, Any] = {"node-name": f"{node}-format", "read-only": bool(disk.readonly)}
+    fmt: dict[str, Any] = {"node-name": f"{node}-format", "read-only": bool(disk.readonly) or disk.device == "cdrom"}
     if disk.driver_discard == "unmap":
         fmt["discard"] = "unmap"
     if cache is not None:
@@ -116,7 +125,7 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props["drive"] = f"{node}-format"
     props["id"] = alias
     boot = ctx.boot_index.get(id(disk))
-    if boot is not None:
+    if boot is not None and bus != "fdc":
         props["bootindex"] = boot
     if disk.serial:
         props["serial"] = disk.serial

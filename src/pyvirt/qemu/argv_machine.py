@@ -190,14 +190,19 @@ def _rtc_base(adjust_s: int) -> str:
 def pm_opts(a: Argv, ctx: Ctx) -> None:
     """-no-reboot, -no-acpi and the S3/S4 globals."""
     dom = ctx.domain
-    if dom.on_reboot == "destroy":
-        a.opt("-no-reboot")
+    # on_reboot=destroy: libvirt 9.0 no longer passes -no-reboot; the daemon reacts to the
+    # RESET event (or sets QMP set-action reboot=shutdown) instead.
     feats = dom.features
     if feats is None or not feats.acpi:
         if ctx.version >= (8, 0, 0):
             return  # acpi=off was already put on -machine (see build_argv)
         a.opt("-no-acpi")
     pm_dev = "ICH9-LPC" if ctx.q35 else "PIIX4_PM"
+    for c in dom.devices.controllers:
+        if c.type == "pci" and c.model == "pci-root" and c.target_hotplug is not None:
+            a.opt("-global", f"PIIX4_PM.acpi-root-pci-hotplug={'on' if c.target_hotplug else 'off'}")
+        elif c.type == "pci" and c.model == "pcie-root" and c.target_hotplug is not None:
+            raise unsupported("<target hotplug> on pcie-root", c.line)
     for flag, state in (("disable_s3", dom.pm_suspend_to_mem), ("disable_s4", dom.pm_suspend_to_disk)):
         if state is not None:
             a.opt("-global", f"{pm_dev}.{flag}={0 if state else 1}")
