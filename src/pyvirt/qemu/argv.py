@@ -87,7 +87,11 @@ def _disk_alias(disk: Any) -> str:
 
 def _dev_index(dev: str) -> int:
     """'vda' -> 0, 'sdaa' -> 26 (libvirt's virDiskNameToIndex)."""
-    letters = dev.lstrip("hsvfx").lstrip("d") if dev else ""
+    for prefix in ("xvd", "ubd", "hd", "sd", "vd", "fd"):
+        if dev.startswith(prefix):
+            dev = dev[len(prefix):]
+            break
+    letters = dev
     n = 0
     for ch in letters:
         if not ch.isalpha():
