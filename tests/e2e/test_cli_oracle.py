@@ -48,6 +48,11 @@ SEQUENCES = [
 ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
                   ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],
                   ["-q", "dominfo x"], ["-q", "uri"]]
+#: known differences, each with its cause; strict, so a fix elsewhere makes them pass loudly
+KNOWN = {
+    "sysinfo": "test driver's get_sysinfo() ends with an extra newline",
+    "dominfo --domain=test": "the Connection API has no security label call (dominfo's Security lines)",
+}
 XML_SEQUENCES = ["dumpxml test", "dumpxml --inactive test", "capabilities"]
 
 _CPU_TIME = re.compile(r"^(CPU time:\s+)[0-9.]+s$", re.M)
@@ -62,7 +67,8 @@ def _run(tool: list[str], args: list[str]) -> tuple[str, str, int]:
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.main"]
 
 
-@pytest.mark.parametrize("line", SEQUENCES)
+@pytest.mark.parametrize("line", [pytest.param(s, marks=pytest.mark.xfail(reason=KNOWN[s], strict=True))
+                                  if s in KNOWN else s for s in SEQUENCES])
 def test_same_as_virsh(line: str) -> None:
     assert _run(PYVIRT, [line]) == _run([VIRSH], [line])
 
