@@ -49,14 +49,33 @@ def daemon_case(n: int) -> None:
         with open(f"{scratch}/d{i}.xml", "w") as fh:
             fh.write(f"<domain type='qemu'><name>bench{i:04d}</name><memory unit='MiB'>64</memory>"
                      "<os><type arch='x86_64'>hvm</type></os></domain>")
-    proc = subprocess.run([PYVIRT, "-q", "-c", uri, script], env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        print(f"daemon case skipped: defining 1000 domains failed: {proc.stderr.strip()[:200]}")
-        return
-    ours = median_ms([PYVIRT, "-c", uri, "list", "--all"], n, env)
-    theirs = median_ms([VIRSH, "-c", uri, "list", "--all"], n) if VIRSH else None
-    row("list --all, 1000 domains (daemon)", ours, theirs)
-    subprocess.run([PYVIRT, "-c", uri, "list"], env=env, capture_output=True)
+    try:
+        proc = subprocess.run([PYVIRT, "-q", "-c", uri, script], env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"daemon case skipped: defining 1000 domains failed: {proc.stderr.strip()[:200]}")
+            return
+        ours = median_ms([PYVIRT, "-c", uri, "list", "--all"], n, env)
+        theirs = median_ms([VIRSH, "-c", uri, "list", "--all"], n) if VIRSH else None
+        row("list --all, 1000 domains (daemon)", ours, theirs)
+    finally:
+        _stop_our_daemon(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stop_our_daemon(scratch: str) -> None:
+    """The client auto-started a session pyvirtd in our scratch runtime dir: stop exactly that one."""
+    import signal
+
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                environ = fh.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmdline = fh.read()
+        except OSError:
+            continue
+        if f"XDG_RUNTIME_DIR={scratch}".encode() in environ.split(b"\0") and b"pyvirt" in cmdline:
+            os.kill(int(pid), signal.SIGTERM)
 
 
 def main() -> None:
