@@ -1,0 +1,54 @@
+"""Command output with a small fake Connection: the parts test:/// cannot show (events)."""
+
+from __future__ import annotations
+
+import io
+
+from pyvirt.api import DomainEvent, DomainInfo
+from pyvirt.cli import table
+from pyvirt.cli.context import Ctl
+from pyvirt.cli.grammar import split_line
+from pyvirt.cli.run import run_words
+
+
+class FakeConn:
+    def __init__(self, events: list[DomainEvent]) -> None:
+        self._events = events
+
+    def lookup_domain(self, ref: str) -> DomainInfo:
+        return DomainInfo(name="vm1", uuid="u-1", id=3, state=1)
+
+    def events(self, dom=None, timeout=None):
+        yield from self._events
+
+    def close(self) -> None:
+        pass
+
+
+def run(line: str, conn: FakeConn) -> tuple[str, bool]:
+    ctl = Ctl("fake:///")
+    ctl._conn = conn  # type: ignore[assignment]
+    ctl.out, ctl.err = io.StringIO(), io.StringIO()
+    ok = run_words(ctl, split_line(line))
+    return ctl.out.getvalue(), bool(ok)
+
+
+def test_event_lines_as_virsh() -> None:
+    evs = [DomainEvent("vm1", "u-1", 2, 0), DomainEvent("vm1", "u-1", 5, 1)]
+    out, ok = run("event --all --loop", FakeConn(evs))
+    assert out == ("event 'lifecycle' for domain 'vm1': Started Booted\n"
+                   "event 'lifecycle' for domain 'vm1': Stopped Destroyed\n"
+                   "event loop timed out\nevents received: 2\n\n")
+    assert ok
+    out, _ = run("event --event lifecycle --domain vm1", FakeConn(evs))
+    assert out == "event 'lifecycle' for domain 'vm1': Started Booted\nevents received: 1\n\n"
+
+
+def test_event_timestamp_prefix() -> None:
+    out, _ = run("event --all --timestamp", FakeConn([DomainEvent("vm1", "u-1", 3, 0, timestamp=0.5)]))
+    assert out.startswith("1970-01-01 00:00:00.500+0000: event 'lifecycle' for domain 'vm1': Suspended Paused\n")
+
+
+def test_table_has_no_duplicate_names() -> None:
+    names = [c.name for c in table.COMMANDS]
+    assert len(names) == len(set(names))
