@@ -1,0 +1,16 @@
+"""The lifecycle bench at least parses its options (benches print figures; they are never timed tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "lifecycle.py"
+
+
+def test_lifecycle_bench_help() -> None:
+    # --help exits before touching QEMU or starting a daemon, so this runs without the test guest
+    out = subprocess.run([sys.executable, str(BENCH), "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--runs" in out.stdout and "--quick" in out.stdout
