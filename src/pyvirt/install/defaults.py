@@ -1,0 +1,519 @@
+"""virt-install's defaults, applied in virtinst's order (Guest.set_defaults).
+
+Each step only fills what the options left unset.  Device defaults (disk bus and target,
+NIC model, video model, ...) live next to the step that needs them.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from pyvirt.install.guest import Guest, log
+from pyvirt.install.xmltree import append, child, set_text
+
+USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
+
+
+def set_defaults(g: Guest) -> None:
+    g.set_capabilities_defaults()
+    if g.root.find("uuid") is None:
+        set_text(g.root, "uuid", g.new_uuid())
+    sync_vcpus(g, 1)
+    _default_machine(g)
+    _default_uefi(g)
+    _default_graphics(g)
+    _default_video(g)
+    _default_input(g)
+    _default_console(g)
+    _default_usb(g)
+    _default_channels(g)
+    _default_rng(g)
+    _default_memballoon(g)
+    _default_tpm(g)
+    _clock(g)
+    _cpu(g)
+    _features(g)
+    _pm(g)
+    for disk in g.devs("disk"):
+        disk_defaults(g, disk)
+    for nic in g.devs("interface"):
+        nic_defaults(g, nic)
+    for gfx in g.devs("graphics"):
+        graphics_defaults(g, gfx)
+    for vid in g.devs("video"):
+        if vid.find("model") is None:
+            model = default_video_model(g)
+            if model:
+                child(vid, "model", type=model)
+    _virtioscsi_controller(g)
+    _pcie_controllers(g)
+    _spice_devices(g)
+
+
+def sync_vcpus(g: Guest, default: int) -> None:
+    vcpu = g.root.find("vcpu")
+    topo = g.root.find("cpu/topology")
+    if vcpu is None:
+        n = default
+        if topo is not None:
+            n = 1
+            for k in ("sockets", "dies", "cores", "threads"):
+                n *= int(topo.get(k) or 1)
+        set_text(g.root, "vcpu", n)
+    if topo is not None:
+        n = int(g.root.findtext("vcpu") or 1)
+        given = {k: int(topo.get(k)) for k in ("sockets", "dies", "cores", "threads") if topo.get(k)}
+        total = 1
+        for v in given.values():
+            total *= v
+        for k in ("sockets", "dies", "cores", "threads"):
+            if k not in given:
+                topo.set(k, str(1 if k == "dies" else n // total if k != "threads" or "cores" in given
+                                else n // total))
+                if k in ("sockets", "cores", "threads"):
+                    total *= int(topo.get(k))
+        for k in ("sockets", "dies", "cores", "threads"):
+            topo.attrib[k] = topo.attrib.pop(k)
+
+
+def _default_machine(g: Guest) -> None:
+    if g.machine:
+        return
+    info = g.lookup_capsinfo()
+    if (g.is_x86() and g.ci.is_qemu() and "q35" in info.machines
+            and g.osinfo.supports_chipset_q35()):
+        g.set_os_type(machine="q35")
+        return
+    if info.machines:
+        g.set_os_type(machine=info.machines[0])
+
+
+def is_uefi(g: Guest) -> bool:
+    loader = g.root.find("os/loader")
+    if loader is not None and loader.get("type") == "pflash":
+        return True
+    return g.os.get("firmware") == "efi"
+
+
+def _prefers_uefi(g: Guest) -> bool:
+    if g.is_x86() and (g.ci.is_qemu() or g.ci.is_test()):
+        return g.osinfo.requires_firmware_efi(g.arch or "")
+    return g.is_arm_machvirt() or g.ci.driver == "bhyve"
+
+
+def _default_uefi(g: Guest) -> None:
+    os_ = g.os
+    use = (_prefers_uefi(g) and os_.find("kernel") is None and os_.find("loader") is None
+           and os_.find("nvram") is None and os_.get("firmware") is None)
+    if not use and not g.flags.uefi_requested:
+        return
+    try:
+        enable_uefi(g)
+    except RuntimeError as exc:
+        if g.flags.uefi_requested:
+            raise
+        log.warning("Couldn't configure UEFI: %s", exc)
+        log.warning("Your VM may not boot successfully.")
+
+
+def enable_uefi(g: Guest) -> None:
+    dc = g.ci.domcaps
+    if dc.supports_firmware_efi():
+        g.os.set("firmware", "efi")
+        return
+    if not dc.loader_supported:
+        raise RuntimeError("Libvirt version does not support UEFI.")
+    paths = [p for p in dc.loader_values if any(
+        k in p for k in ("OVMF", "ovmf", "AAVMF", "aavmf", "edk2"))]
+    if not paths:
+        raise RuntimeError(f"Did not find any UEFI binary path for arch '{g.arch}'")
+    path = paths[0]
+    child(g.os, "loader", readonly="yes", type="pflash").text = path
+    if g.is_x86() and "secboot" in path:
+        child(g.root.find("features") if g.root.find("features") is not None
+              else child(g.root, "features"), "smm", state="on")
+        g.os.find("loader").set("secure", "yes")
+
+
+def _usb_disabled(g: Guest) -> bool:
+    usb = [c for c in g.devs("controller") if c.get("type") == "usb"]
+    return bool(usb) and all(c.get("model") == "none" for c in usb)
+
+
+def _default_graphics(g: Guest) -> None:
+    if g.flags.skip_graphics or g.devs("graphics"):
+        return
+    if g.is_container() and g.ci.driver != "vz":
+        return
+    if not g.is_x86() and not g.is_pseries():
+        return
+    g.add_device(etree.Element("graphics"))
+
+
+def _default_video(g: Guest) -> None:
+    if g.is_container() or g.devs("video") or not g.devs("graphics"):
+        return
+    g.add_device(etree.Element("video"))
+
+
+def _default_input(g: Guest) -> None:
+    if g.is_container() or g.devs("input") or not g.devs("graphics") or _usb_disabled(g):
+        return
+    tablet = g.is_x86() and not g.is_xenpv()
+    keyboard = False
+    if g.is_arm_machvirt() or g.is_riscv_virt() or g.is_pseries():
+        tablet = keyboard = True
+    if tablet:
+        g.add_device(etree.Element("input", type="tablet", bus="usb"))
+    if keyboard:
+        g.add_device(etree.Element("input", type="keyboard", bus="usb"))
+    if g.is_s390x() and g.osinfo.supports_virtioinput():
+        g.add_device(etree.Element("input", type="tablet", bus="virtio"))
+        g.add_device(etree.Element("input", type="keyboard", bus="virtio"))
+
+
+def _default_console(g: Guest) -> None:
+    if g.flags.skip_console or g.devs("console") or g.devs("serial"):
+        return
+    con = etree.Element("console", type="pty")
+    if g.is_s390x():
+        etree.SubElement(con, "target", type="sclp")
+    g.add_device(con)
+
+
+def _default_usb(g: Guest) -> None:
+    if any(c.get("type") == "usb" for c in g.devs("controller")):
+        return
+    if not (g.ci.is_qemu() or g.ci.is_test()):
+        return
+    usb2 = usb3 = False
+    if g.is_x86():
+        usb3 = g.osinfo.supports_usb3()
+        usb2 = not usb3
+    elif g.is_arm_machvirt() or g.is_riscv_virt() or g.is_pseries():
+        usb3 = True
+    if usb2:
+        for model in USB2_MODELS:
+            c = etree.Element("controller", type="usb", model=model)
+            if model != "ich9-ehci1":
+                etree.SubElement(c, "master", startport=str((int(model[-1]) - 1) * 2))
+            g.add_device(c)
+    elif usb3:
+        g.add_device(etree.Element("controller", type="usb", model="qemu-xhci", ports="15"))
+
+
+def _default_channels(g: Guest) -> None:
+    if g.flags.skip_channel or g.devs("channel"):
+        return
+    if g.ci.is_qemu() and (g.osinfo.supports_virtioserial() or g.is_arm_machvirt()
+                           or g.is_riscv_virt() or g.is_s390x() or g.is_pseries()):
+        ch = etree.Element("channel", type="unix")
+        etree.SubElement(ch, "source", mode="bind")
+        etree.SubElement(ch, "target", type="virtio", name="org.qemu.guest_agent.0")
+        g.add_device(ch)
+
+
+def _modern_platform(g: Guest) -> bool:
+    return (g.is_x86() or g.is_arm_machvirt() or g.is_riscv_virt() or g.is_s390x()
+            or g.is_pseries())
+
+
+def _default_rng(g: Guest) -> None:
+    if g.flags.skip_rng or g.devs("rng") or not _modern_platform(g):
+        return
+    if g.ci.is_qemu() and g.osinfo.supports_virtiorng():
+        rng = etree.Element("rng", model="virtio")
+        etree.SubElement(rng, "backend", model="random").text = "/dev/urandom"
+        g.add_device(rng)
+
+
+def _default_memballoon(g: Guest) -> None:
+    if g.devs("memballoon") or not g.ci.is_qemu() or not _modern_platform(g):
+        return
+    if g.osinfo.supports_virtioballoon():
+        g.add_device(etree.Element("memballoon", model="virtio"))
+
+
+def _default_tpm(g: Guest) -> None:
+    if g.flags.skip_tpm or g.devs("tpm") or not is_uefi(g):
+        return
+    if not g.ci.domcaps.supports_tpm_emulator():
+        return
+    tpm = etree.Element("tpm")
+    etree.SubElement(tpm, "backend", type="emulator")
+    g.add_device(tpm)
+
+
+def hyperv_supported(g: Guest) -> bool:
+    return g.osinfo.is_windows()
+
+
+def _clock(g: Guest) -> None:
+    if not g.is_hvm():
+        return
+    clock = child(g.root, "clock")
+    if clock.get("offset") is None:
+        clock.set("offset", g.osinfo.get_clock())
+    if clock.findall("timer") or not g.is_x86() or not g.ci.is_qemu():
+        return
+    append(clock, "timer", name="rtc", tickpolicy="catchup")
+    append(clock, "timer", name="pit", tickpolicy="delay")
+    append(clock, "timer", name="hpet", present="no")
+    if hyperv_supported(g):
+        append(clock, "timer", name="hypervclock", present="yes")
+
+
+def _cpu(g: Guest) -> None:
+    if not (g.ci.is_test() or g.ci.is_qemu()):
+        return
+    cpu = g.root.find("cpu")
+    if cpu is not None and (len(cpu) or cpu.attrib):
+        return
+    if g.flags.cpu_default == "none":
+        return
+    if g.is_arm_machvirt() and g.type == "kvm":
+        child(g.root, "cpu").set("mode", "host-passthrough")
+    elif g.arch == "aarch64" and g.is_arm_machvirt():
+        cpu = child(g.root, "cpu", mode="custom", match="exact")
+        child(cpu, "model", fallback="allow").text = "cortex-a57"
+    elif g.is_x86() and g.type == "kvm":
+        child(g.root, "cpu").set("mode", "host-passthrough")
+
+
+def _features(g: Guest) -> None:
+    if g.is_container() or not g.is_hvm():
+        return
+    feats = child(g.root, "features")
+    gfeat = g.lookup_capsinfo().guest.features
+    for name in ("acpi", "apic", "pae"):
+        if name in g.flags.extra.get("features_off", ()):
+            continue
+        if feats.find(name) is None and (name in gfeat):
+            child(feats, name)
+    if hyperv_supported(g) and (g.ci.is_qemu() or g.ci.is_test()):
+        hv = child(feats, "hyperv")
+        for name in ("relaxed", "vapic"):
+            if hv.find(name) is None:
+                child(hv, name, state="on")
+        if hv.find("spinlocks") is None:
+            child(hv, "spinlocks", state="on", retries="8191")
+    if not len(feats):
+        g.root.remove(feats)
+
+
+def _pm(g: Guest) -> None:
+    if not g.is_x86():
+        return
+    pm = child(g.root, "pm")
+    if pm.find("suspend-to-mem") is None:
+        child(pm, "suspend-to-mem", enabled="no")
+    if pm.find("suspend-to-disk") is None:
+        child(pm, "suspend-to-disk", enabled="no")
+
+
+def disk_default_bus(g: Guest, device: str) -> str:
+    if device == "floppy":
+        return "fdc"
+    if g.is_xenpv():
+        return "xen"
+    if not g.is_hvm():
+        return "ide"
+    if device == "disk" and g.supports_virtiodisk():
+        return "virtio"
+    if device == "cdrom" and g.supports_virtioscsi() and not g.is_x86():
+        return "scsi"
+    if g.is_arm():
+        return "sd"
+    if g.is_q35() or g.ci.driver == "bhyve":
+        return "sata"
+    return "ide"
+
+
+_PREFIX = {"virtio": ("vd", 1024), "xen": ("xvd", 1024), "fdc": ("fd", 2), "ide": ("hd", 4)}
+
+
+def num_to_target(num: int) -> str:
+    """1 -> a, 26 -> z, 27 -> aa (virtinst's disk naming)."""
+    out = ""
+    while num > 0:
+        num, rem = divmod(num - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+def generate_target(bus: str, device: str, used: list[str]) -> str:
+    prefix, maxnode = _PREFIX.get(bus, ("sd", 1024))
+    if device == "floppy":
+        prefix, maxnode = "fd", 2
+    skip = sorted(t for t in used if t and t.startswith(prefix))
+    first = None
+    for i in range(maxnode):
+        cand = prefix + num_to_target(i + 1)
+        if cand in skip:
+            skip.remove(cand)
+            continue
+        if not skip:
+            return cand
+        if first is None:
+            first = cand
+    if first:
+        return first
+    plural = "disk" if maxnode == 1 else "disks"
+    raise ValueError(f"Only {maxnode} {plural} for bus '{bus}' are supported")
+
+
+def disk_defaults(g: Guest, disk: etree._Element) -> None:
+    device = disk.get("device", "disk")
+    target = child(disk, "target")
+    if not target.get("bus"):
+        target.set("bus", disk_default_bus(g, device))
+    if device == "cdrom" and disk.find("readonly") is None:
+        child(disk, "readonly")
+    if g.ci.is_qemu() and device == "disk" and disk.get("type") == "block":
+        drv = child(disk, "driver")
+        drv.attrib.setdefault("cache", "none")
+        drv.attrib.setdefault("io", "native")
+        drv.attrib.setdefault("discard", "unmap")
+    if not target.get("dev"):
+        used = [d.find("target").get("dev") for d in g.devs("disk")
+                if d.find("target") is not None and d.find("target").get("dev")]
+        target.set("dev", generate_target(target.get("bus", ""), device, used))
+    target.attrib["bus"] = target.attrib.pop("bus")
+
+
+def default_nic_model(g: Guest) -> str | None:
+    if not g.is_hvm():
+        return None
+    if g.supports_virtionet():
+        return "virtio"
+    if g.is_q35():
+        return "e1000e"
+    if not g.is_x86():
+        return None
+    return "e1000"
+
+
+def nic_defaults(g: Guest, nic: etree._Element) -> None:
+    if nic.get("type") is None:
+        nic.set("type", "bridge")
+    if nic.find("mac") is None:
+        child(nic, "mac", address=g.new_mac())
+    if nic.get("type") == "bridge" and nic.find("source") is None:
+        if not g.ci.is_remote():
+            child(nic, "source", bridge="testsuitebr0" if _testsuite() else _host_bridge())
+    if nic.find("model") is None:
+        model = default_nic_model(g)
+        if model:
+            child(nic, "model", type=model)
+
+
+def _testsuite() -> bool:
+    import os
+    return bool(os.environ.get("VIRTINST_TEST_SUITE"))
+
+
+def _host_bridge() -> str | None:
+    import os
+    for name in sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else []:
+        if os.path.isdir(f"/sys/class/net/{name}/bridge") and os.path.exists(
+                f"/sys/class/net/{name}/brif"):
+            return name
+    return None
+
+
+def graphics_defaults(g: Guest, gfx: etree._Element) -> None:
+    if not gfx.get("type"):
+        gtype = "spice"
+        if g.ci.is_xen() or (g.ci.domcaps.present and "spice" not in g.ci.domcaps.graphics_types) \
+                or not g.ci.domcaps.present:
+            gtype = "vnc"
+        gfx.set("type", gtype)
+    gtype = gfx.get("type")
+    listen = gfx.find("listen")
+    need_port = listen is None or listen.get("type") in ("address", "network")
+    if gtype in ("vnc", "spice") and need_port and gfx.get("port") is None:
+        gfx.set("port", "-1")
+    if gtype == "spice" and need_port and gfx.get("tlsPort") is None:
+        gfx.set("tlsPort", "-1")
+    if gtype == "spice" and gfx.get("autoport") is None and gfx.get("port") == "-1" \
+            and gfx.get("tlsPort") == "-1":
+        gfx.set("autoport", "yes")
+    if gtype == "spice" and gfx.find("image") is None and not g.ci.is_remote():
+        child(gfx, "image", compression="off")
+    attrs = dict(gfx.attrib)
+    gfx.attrib.clear()
+    for k in ("type", "port", "tlsPort", "autoport"):
+        if k in attrs:
+            gfx.set(k, attrs.pop(k))
+    for k, v in attrs.items():
+        gfx.set(k, v)
+
+
+def _has_spice(g: Guest) -> bool:
+    return any(x.get("type") == "spice" for x in g.devs("graphics"))
+
+
+def _has_gl(g: Guest) -> bool:
+    return any(x.find("gl") is not None and x.find("gl").get("enable") == "yes"
+               for x in g.devs("graphics"))
+
+
+def default_video_model(g: Guest) -> str | None:
+    if not g.is_hvm():
+        return None
+    if g.is_pseries():
+        return "vga"
+    if g.is_arm_machvirt() or g.is_riscv_virt() or (g.is_s390x() and g.ci.is_qemu()):
+        return "virtio"
+    if _has_spice(g) and _has_gl(g):
+        return "virtio"
+    dc = g.ci.domcaps
+    if "virtio" in dc.video_models and g.osinfo.supports_virtiogpu():
+        return "virtio"
+    if g.is_x86() and _has_spice(g) and "qxl" in dc.video_models:
+        return "qxl"
+    if is_uefi(g) and "bochs" in dc.video_models:
+        return "bochs"
+    return "vga"
+
+
+def _virtioscsi_controller(g: Guest) -> None:
+    if any(c.get("type") == "scsi" for c in g.devs("controller")):
+        return
+    if not g.supports_virtioscsi():
+        return
+    if not any(d.find("target").get("bus") == "scsi" for d in g.devs("disk")):
+        return
+    g.add_device(etree.Element("controller", type="scsi", model="virtio-scsi"))
+
+
+def _pcie_controllers(g: Guest) -> None:
+    if any(c.get("type") == "pci" for c in g.devs("controller")):
+        return
+    if not (g.is_q35() or g.is_arm_machvirt() or g.is_riscv_virt()):
+        return
+    n = g.flags.num_pcie_root_ports
+    if n <= 0:
+        return
+    g.add_device(etree.Element("controller", type="pci", model="pcie-root"))
+    for _ in range(n):
+        g.add_device(etree.Element("controller", type="pci", model="pcie-root-port"))
+
+
+def _spice_devices(g: Guest) -> None:
+    if not _has_spice(g):
+        return
+    feats = g.root.find("features")
+    if g.is_x86() and (feats is None or feats.find("vmport") is None):
+        child(child(g.root, "features"), "vmport", state="off")
+    if not g.flags.skip_channel and not any(c.get("type") == "spicevmc" for c in g.devs("channel")):
+        ch = etree.Element("channel", type="spicevmc")
+        etree.SubElement(ch, "target", type="virtio", name="com.redhat.spice.0")
+        g.add_device(ch)
+    if not g.flags.skip_sound and not g.devs("sound") and g.is_hvm():
+        model = "ich9" if g.is_q35() else "ich6"
+        g.add_device(etree.Element("sound", model=model))
+    if (not g.flags.skip_usbredir and not g.devs("redirdev") and not _usb_disabled(g)
+            and g.is_x86()):
+        for _ in range(2):
+            g.add_device(etree.Element("redirdev", bus="usb", type="spicevmc"))

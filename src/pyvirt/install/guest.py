@@ -1,0 +1,284 @@
+"""The domain being built, and virt-install's defaults for what the options left open.
+
+`Guest` keeps the XML tree (in virt-install's element order, see `xmltree`) plus the
+facts the defaults depend on: connection kind, capabilities, domain capabilities, osinfo.
+`set_defaults()` follows virtinst's Guest.set_defaults step by step, so an option that is
+given always wins and everything else comes out as virt-install would write it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from pyvirt.install import osinfo as osdb
+from pyvirt.install.caps import Capabilities, CapsInfo, DomCaps
+from pyvirt.install.xmltree import append, child, set_text
+from pyvirt.testdriver import ids
+
+log = logging.getLogger("pyvirt.install")
+LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+
+
+@dataclass
+class ConnInfo:
+    """What virt-install asks of its connection: URI kind, caps, and lookups."""
+
+    conn: Any
+    uri: str
+    caps: Capabilities
+    domcaps: DomCaps
+
+    @property
+    def driver(self) -> str:
+        return self.uri.split(":", 1)[0].split("+", 1)[0]
+
+    def is_qemu(self) -> bool:
+        return self.driver == "qemu"
+
+    def is_test(self) -> bool:
+        return self.driver == "test"
+
+    def is_xen(self) -> bool:
+        return self.driver in ("xen", "libxl")
+
+    def is_remote(self) -> bool:
+        rest = self.uri.split("://", 1)[-1]
+        return "+" in self.uri.split(":", 1)[0] or not rest.startswith("/")
+
+    def is_session(self) -> bool:
+        return self.uri.endswith("/session")
+
+
+@dataclass
+class Flags:
+    skip_console: bool = False
+    skip_channel: bool = False
+    skip_sound: bool = False
+    skip_usbredir: bool = False
+    skip_graphics: bool = False
+    skip_rng: bool = False
+    skip_tpm: bool = False
+    uefi_requested: bool = False
+    num_pcie_root_ports: int = 14
+    cpu_default: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Guest:
+    """A domain under construction."""
+
+    def __init__(self, ci: ConnInfo) -> None:
+        self.ci = ci
+        self.root = etree.Element("domain")
+        self.flags = Flags()
+        self.osinfo: osdb.OsVariant = osdb.GENERIC
+        self.os_set = False
+        self._capsinfo: CapsInfo | None = None
+
+    # -- simple accessors
+    @property
+    def os(self) -> etree._Element:
+        return child(self.root, "os")
+
+    @property
+    def devices(self) -> etree._Element:
+        return child(self.root, "devices")
+
+    def devs(self, tag: str) -> list[etree._Element]:
+        d = self.root.find("devices")
+        return [] if d is None else d.findall(tag)
+
+    def add_device(self, el: etree._Element) -> etree._Element:
+        from pyvirt.install.xmltree import _insert
+        return _insert(self.devices, el)
+
+    @property
+    def type(self) -> str | None:
+        return self.root.get("type")
+
+    @property
+    def arch(self) -> str | None:
+        t = self.root.find("os/type")
+        return None if t is None else t.get("arch")
+
+    @property
+    def machine(self) -> str | None:
+        t = self.root.find("os/type")
+        return None if t is None else t.get("machine")
+
+    @property
+    def os_type(self) -> str | None:
+        t = self.root.find("os/type")
+        return None if t is None else t.text
+
+    def set_os_type(self, *, os_type: str | None = None, arch: str | None = None,
+                    machine: str | None = None) -> None:
+        t = child(self.os, "type")
+        if os_type:
+            t.text = os_type
+        if arch:
+            t.set("arch", arch)
+        if machine:
+            t.set("machine", machine)
+
+    # -- os predicates (virtinst DomainOs)
+    def is_x86(self) -> bool:
+        return (self.arch or "") in ("x86_64", "i686", "i386")
+
+    def is_hvm(self) -> bool:
+        return self.os_type == "hvm"
+
+    def is_xenpv(self) -> bool:
+        return self.os_type in ("xen", "linux")
+
+    def is_container(self) -> bool:
+        return self.os_type == "exe"
+
+    def is_q35(self) -> bool:
+        m = self.machine or ""
+        return m == "q35" or "q35" in m
+
+    def is_arm(self) -> bool:
+        return (self.arch or "") in ("armv6l", "armv7l", "aarch64")
+
+    def is_arm_machvirt(self) -> bool:
+        return self.is_arm() and (self.machine or "").startswith("virt")
+
+    def is_riscv_virt(self) -> bool:
+        return (self.arch or "").startswith("riscv") and (self.machine or "").startswith("virt")
+
+    def is_pseries(self) -> bool:
+        return (self.arch or "").startswith("ppc64") and (self.machine or "").startswith("pseries")
+
+    def is_s390x(self) -> bool:
+        return self.arch == "s390x"
+
+    # -- osinfo
+    def set_os_name(self, name: str) -> None:
+        found = osdb.lookup(name)
+        if found is None:
+            raise ValueError(f"Unknown OS name '{name}'. See `osinfo-query os` for valid values.")
+        self.osinfo = found
+        self.os_set = True
+
+    def supports_virtiodisk(self) -> bool:
+        return self._virtio_ok(self.osinfo.supports_virtiodisk())
+
+    def supports_virtionet(self) -> bool:
+        return self._virtio_ok(self.osinfo.supports_virtionet())
+
+    def supports_virtioscsi(self) -> bool:
+        return self._virtio_ok(self.osinfo.supports_virtioscsi())
+
+    def _virtio_ok(self, os_support: bool) -> bool:
+        if not (self.ci.is_qemu() or self.ci.is_test()):
+            return False
+        if self.is_arm_machvirt() or self.is_riscv_virt() or self.is_s390x() or self.is_pseries():
+            return True
+        return os_support
+
+    # -- capabilities
+    def lookup_capsinfo(self) -> CapsInfo:
+        info = self._capsinfo
+        if (info is None or (self.type and self.type != info.hypervisor_type)
+                or (self.os_type and self.os_type != info.os_type)
+                or (self.arch and self.arch != info.arch)
+                or (self.machine and self.machine not in info.machines)):
+            info = self.ci.caps.lookup(os_type=self.os_type, arch=self.arch, typ=self.type,
+                                       machine=self.machine)
+            self._capsinfo = info
+        return info
+
+    def set_capabilities_defaults(self) -> None:
+        info = self.lookup_capsinfo()
+        wants_default = not self.type and not self.os_type
+        self.root.set("type", info.hypervisor_type)
+        self.set_os_type(os_type=info.os_type, arch=info.arch)
+        if info.guest.loader and self.os.find("loader") is None:
+            set_text(self.os, "loader", info.guest.loader)
+        emu = self.root.find("devices/emulator")
+        if emu is None and not self.is_xenpv() and self.type != "vz" and info.emulator:
+            set_text(self.devices, "emulator", info.emulator)
+        if not self.machine:
+            rec = self._recommended_machine(info)
+            if rec:
+                self.set_os_type(machine=rec)
+        if wants_default and self.ci.is_qemu() and self.is_x86() and self.type != "kvm":
+            log.warning("KVM acceleration not available, using '%s'", self.type)
+
+    def _recommended_machine(self, info: CapsInfo) -> str | None:
+        if not (self.ci.is_qemu() or self.ci.is_test()):
+            return None
+        machines = info.machines
+        if info.arch in ("ppc64", "ppc64le") and "pseries" in machines:
+            return "pseries"
+        if info.arch in ("armv7l", "aarch64"):
+            for m in ("virt", "vexpress-a15"):
+                if m in machines:
+                    return m
+        if info.arch == "s390x" and "s390-ccw-virtio" in machines:
+            return "s390-ccw-virtio"
+        if info.arch in ("riscv64", "riscv32") and "virt" in machines:
+            return "virt"
+        return None
+
+    # -- name/uuid
+    def generate_name(self) -> str:
+        base = self.osinfo.name
+        if base.endswith("-unknown"):
+            base = base.rsplit("-", 1)[0]
+        force_num = False
+        if self.osinfo.is_generic():
+            force_num = True
+            base = "container" if self.is_container() else "vm"
+        if self.arch != self.ci.caps.host_arch:
+            base += "-" + ("arm" if self.arch == "armv7l" else str(self.arch))
+            force_num = False
+        sep = "" if force_num else "-"
+        start = 1 if force_num else 2
+
+        def taken(name: str) -> bool:
+            try:
+                self.ci.conn.lookup_domain(name)
+                return True
+            except Exception:
+                return False
+
+        if not force_num and not taken(base):
+            return base
+        for i in range(start, 100000):
+            cand = f"{base}{sep}{i}"
+            if not taken(cand):
+                return cand
+        raise RuntimeError("Failed to generate a name")
+
+    @property
+    def name(self) -> str | None:
+        return self.root.findtext("name")
+
+    def set_metadata_osinfo(self) -> None:
+        if self.osinfo.is_generic() or not self.osinfo.full_id:
+            return
+        meta = child(self.root, "metadata")
+        lo = meta.find(f"{{{LIBOSINFO_NS}}}libosinfo")
+        if lo is None:
+            lo = etree.SubElement(meta, f"{{{LIBOSINFO_NS}}}libosinfo", nsmap={"libosinfo": LIBOSINFO_NS})
+        for old in lo.findall(f"{{{LIBOSINFO_NS}}}os"):
+            lo.remove(old)
+        etree.SubElement(lo, f"{{{LIBOSINFO_NS}}}os", id=self.osinfo.full_id)
+
+    def new_uuid(self) -> str:
+        return ids.new_uuid()
+
+    def new_mac(self) -> str:
+        return ids.new_mac()
+
+    def add_boot(self, devs: list[str]) -> None:
+        for b in self.os.findall("boot"):
+            self.os.remove(b)
+        for d in devs:
+            append(self.os, "boot", dev=d)

@@ -1,0 +1,273 @@
+"""Domain-level options: --memory, --vcpus, --cpu, --boot, --features, --clock, --events,
+--metadata, --sysinfo, --seclabel, --launchSecurity."""
+
+from __future__ import annotations
+
+from pyvirt.install.guest import Guest
+from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
+from pyvirt.install.xmltree import append, child, set_text
+
+MEMORY = Spec("--memory", keys=["memory", "currentMemory", "maxmemory", "maxMemory",
+                                "maxMemory.slots", "hotplugmemorymax", "hotplugmemoryslots"],
+              positional=("memory",))
+VCPUS = Spec("--vcpus", keys=["vcpu", "vcpus", "maxvcpus", "vcpu.current", "sockets", "dies",
+                              "cores", "threads", "cpuset", "vcpu.cpuset", "placement",
+                              "vcpu.placement"],
+             positional=("vcpu",), comma=("cpuset", "vcpu.cpuset"))
+CPU = Spec("--cpu", keys=["model", "mode", "match", "vendor", "check", "migratable", "secure",
+                          "cache.mode", "cache.level", "model.fallback", "model.vendor_id",
+                          r"(force|require|optional|disable|forbid)",
+                          r"feature[0-9]*\.(name|policy)", r"cell[0-9]*\..*", r"numa\..*"],
+           positional=("model",), comma=("force", "require", "optional", "disable", "forbid"))
+BOOT = Spec("--boot", keys=["bootmenu", "menu", "bootmenu.enable", "bootmenu.timeout", "kernel",
+                            "initrd", "dtb", "kernel_args", "extra_args", "cmdline", "loader",
+                            "loader_ro", "loader.readonly", "loader_type", "loader.type",
+                            "loader_secure", "loader.secure", "nvram", "nvram.template",
+                            "nvram_template", "firmware", r"firmware\..*", "uefi", "arch",
+                            "machine", "os_type", "type", "init", r"initarg[0-9]*", "initdir",
+                            "inituser", "initgroup", r"initenv[0-9]*.*", "smbios_mode",
+                            "smbios.mode", "useserial", "bios.useserial", "rebootTimeout",
+                            "bios.rebootTimeout", r"boot[0-9]*\.dev", "hd", "cdrom", "fd",
+                            "network", "acpi.table", r"acpi\..*"],
+            comma=())
+FEATURES = Spec("--features", keys=[r"[a-zA-Z_.0-9]+"])
+CLOCK = Spec("--clock", keys=["offset", r"timer[0-9]*\.(name|present|tickpolicy|track|frequency|mode)",
+                              r"[a-z]+_(present|tickpolicy)", "adjustment", "basis", "timezone"],
+             positional=("offset",))
+EVENTS = Spec("--events", keys=["on_poweroff", "on_reboot", "on_crash", "on_lockfailure"])
+METADATA = Spec("--metadata", keys=["name", "uuid", "title", "description", "genid",
+                                    "genid_enable"])
+SYSINFO = Spec("--sysinfo", keys=[r".*"], positional=("type",))
+SECLABEL = Spec("--seclabel", keys=["type", "model", "relabel", "label", "baselabel",
+                                    "imagelabel"], comma=("label",))
+LAUNCHSEC = Spec("--launchSecurity", keys=["type", "policy", "cbitpos", "reducedPhysBits",
+                                           "session", "dhCert", "kernelHashes"],
+                 positional=("type",))
+
+
+def _int(value: str | None, what: str) -> int:
+    try:
+        return int(float(value or ""))
+    except ValueError as exc:
+        raise SubOptError(f"{what}: Invalid value '{value}'") from exc
+
+
+def apply_memory(g: Guest, optstr: str) -> None:
+    o = parse(MEMORY, optstr)
+    check_unknown(MEMORY, o)
+    mem = o.get("memory") or o.get("currentMemory")
+    cur = o.get("currentMemory")
+    if "memory" in o and "currentMemory" in o:
+        set_text(g.root, "memory", _int(o["memory"], "memory") * 1024)
+        set_text(g.root, "currentMemory", _int(cur, "currentMemory") * 1024)
+    elif mem is not None:
+        set_text(g.root, "currentMemory", _int(mem, "--memory") * 1024)
+        g.flags.extra["memory_only_current"] = True
+    maxmem = o.get("maxmemory")
+    if maxmem:
+        set_text(g.root, "memory", _int(maxmem, "maxmemory") * 1024)
+    mm = o.get("maxMemory") or o.get("hotplugmemorymax")
+    if mm:
+        el = set_text(g.root, "maxMemory", _int(mm, "maxMemory") * 1024)
+        slots = o.get("maxMemory.slots") or o.get("hotplugmemoryslots")
+        if slots and el is not None:
+            el.set("slots", slots)
+
+
+def apply_vcpus(g: Guest, optstr: str) -> None:
+    o = parse(VCPUS, optstr)
+    check_unknown(VCPUS, o)
+    count = o.get("maxvcpus") or o.get("vcpu") or o.get("vcpus")
+    if count:
+        el = set_text(g.root, "vcpu", _int(count, "--vcpus"))
+        cur = o.get("vcpu.current") or (o.get("vcpu") if o.get("maxvcpus") else None)
+        if cur and el is not None and cur != count:
+            el.set("current", cur)
+    cpuset = o.get("cpuset") or o.get("vcpu.cpuset")
+    if cpuset:
+        if cpuset == "auto":
+            g.root.find("vcpu") if g.root.find("vcpu") is not None else set_text(g.root, "vcpu", 1)
+            g.root.find("vcpu").set("placement", "auto")
+        else:
+            vc = g.root.find("vcpu")
+            if vc is None:
+                vc = set_text(g.root, "vcpu", 0)
+                g.flags.extra["vcpu_placeholder"] = True
+            vc.set("cpuset", cpuset)
+    topo = {k: o[k] for k in ("sockets", "dies", "cores", "threads") if o.get(k)}
+    if topo:
+        t = child(child(g.root, "cpu"), "topology")
+        for k, v in topo.items():
+            t.set(k, str(_int(v, k)))
+
+
+def apply_cpu(g: Guest, optstr: str) -> None:
+    o = parse(CPU, optstr)
+    check_unknown(CPU, o)
+    model = o.get("model")
+    if model == "none":
+        g.flags.cpu_default = "none"
+        return
+    cpu = child(g.root, "cpu")
+    if model in ("host-passthrough", "host-model", "maximum", "host-model-only"):
+        cpu.set("mode", model)
+    elif model in ("host", "host-copy"):
+        cpu.set("mode", "host-model")
+    elif model:
+        cpu.set("mode", "custom")
+        cpu.set("match", "exact")
+        child(cpu, "model", fallback="allow").text = model
+    for k in ("mode", "match", "check"):
+        if o.get(k):
+            cpu.set(k, o[k])
+    if o.get("migratable"):
+        cpu.set("migratable", "on" if yesno(o["migratable"]) else "off")
+    for pol in ("force", "require", "optional", "disable", "forbid"):
+        for name in (o.get(pol) or "").split(","):
+            if name:
+                append(cpu, "feature", policy=pol, name=name)
+
+
+def apply_boot(g: Guest, optstr: str) -> None:
+    o = parse(BOOT, optstr)
+    check_unknown(BOOT, o)
+    os_ = g.os
+    devs = [k for k, v in o.items() if v is None and k in ("hd", "cdrom", "fd", "network")]
+    if devs:
+        g.add_boot(devs)
+        g.flags.extra["boot_set"] = True
+    for k, v in o.items():
+        if k.startswith("boot") and k.endswith(".dev") and v:
+            append(os_, "boot", dev=v)
+            g.flags.extra["boot_set"] = True
+    if "uefi" in o:
+        g.flags.uefi_requested = True
+    menu = o.get("menu") or o.get("bootmenu") or o.get("bootmenu.enable")
+    if menu:
+        child(os_, "bootmenu", enable="yes" if yesno(menu) else "no")
+    for key, tag in (("kernel", "kernel"), ("initrd", "initrd"), ("dtb", "dtb")):
+        if o.get(key):
+            set_text(os_, tag, o[key])
+    args = o.get("kernel_args") or o.get("extra_args") or o.get("cmdline")
+    if args:
+        set_text(os_, "cmdline", args)
+    if o.get("loader"):
+        set_text(os_, "loader", o["loader"])
+    loader_attrs = {"loader_ro": "readonly", "loader.readonly": "readonly",
+                    "loader_type": "type", "loader.type": "type",
+                    "loader_secure": "secure", "loader.secure": "secure"}
+    for key, attr in loader_attrs.items():
+        if o.get(key):
+            val = o[key]
+            if attr in ("readonly", "secure"):
+                val = "yes" if yesno(val) else "no"
+            child(os_, "loader").set(attr, val)
+    if o.get("firmware"):
+        os_.set("firmware", o["firmware"])
+    if o.get("arch"):
+        g.set_os_type(arch=o["arch"])
+    if o.get("machine"):
+        g.set_os_type(machine=o["machine"])
+    smb = o.get("smbios_mode") or o.get("smbios.mode")
+    if smb:
+        child(os_, "smbios", mode=smb)
+
+
+def apply_features(g: Guest, optstr: str) -> None:
+    o = parse(FEATURES, optstr)
+    feats = child(g.root, "features")
+    off = g.flags.extra.setdefault("features_off", set())
+    for k, v in o.items():
+        name = k.split(".", 1)[0]
+        if k in ("acpi", "apic", "pae") and v is not None and not yesno(v):
+            off.add(k)
+            continue
+        if k.startswith("hyperv."):
+            hv = child(feats, "hyperv")
+            sub = k.split(".")[1]
+            if k.endswith(".retries"):
+                child(hv, sub, retries=v)
+            else:
+                child(hv, sub, state="on" if yesno(v) else "off")
+        elif k in ("vmport", "smm", "pmu", "hap", "pvspinlock"):
+            child(feats, name, state="on" if yesno(v) else "off")
+        elif k in ("acpi", "apic", "pae", "privnet", "vmcoreinfo", "viridian"):
+            child(feats, name)
+        elif k.startswith("kvm."):
+            kv = child(feats, "kvm")
+            sub = k.split(".")[1]
+            child(kv, sub, state="on" if yesno(v) else "off")
+        elif k.startswith("gic.") or k == "gic_version":
+            child(feats, "gic", version=v)
+        else:
+            raise SubOptError(f"Unknown --features options: ['{k}']")
+
+
+def apply_clock(g: Guest, optstr: str) -> None:
+    o = parse(CLOCK, optstr)
+    check_unknown(CLOCK, o)
+    clock = child(g.root, "clock")
+    if o.get("offset"):
+        clock.set("offset", o["offset"])
+    timers: dict[str, dict[str, str]] = {}
+    for k, v in o.items():
+        if k.startswith("timer"):
+            idx, attr = k[5:].split(".", 1)
+            timers.setdefault(f"#{idx}", {})[attr] = v or ""
+        elif "_" in k and k != "offset":
+            name, attr = k.rsplit("_", 1)
+            timers.setdefault(name, {"name": name})[attr] = v or ""
+    for attrs in timers.values():
+        t = append(clock, "timer", name=attrs.pop("name", None))
+        for a, val in attrs.items():
+            t.set(a, "yes" if a == "present" and yesno(val) else
+                  "no" if a == "present" else val)
+
+
+def apply_events(g: Guest, optstr: str) -> None:
+    o = parse(EVENTS, optstr)
+    check_unknown(EVENTS, o)
+    for k, v in o.items():
+        set_text(g.root, k, v)
+
+
+def apply_metadata(g: Guest, optstr: str) -> None:
+    o = parse(METADATA, optstr)
+    check_unknown(METADATA, o)
+    for k in ("name", "uuid", "title", "description"):
+        if o.get(k):
+            set_text(g.root, k, o[k])
+
+
+def apply_sysinfo(g: Guest, optstr: str) -> None:
+    o = parse(SYSINFO, optstr)
+    typ = o.get("type")
+    if typ in ("host", "emulate"):
+        child(g.os, "smbios", mode=typ)
+        return
+    raise SubOptError("--sysinfo: only host/emulate are supported by pyvirt yet")
+
+
+def apply_seclabel(g: Guest, optstr: str) -> None:
+    o = parse(SECLABEL, optstr)
+    check_unknown(SECLABEL, o)
+    sl = append(g.root, "seclabel", type=o.get("type"), model=o.get("model"),
+                relabel=("yes" if yesno(o["relabel"]) else "no") if o.get("relabel") else None)
+    for k in ("label", "baselabel", "imagelabel"):
+        if o.get(k):
+            set_text(sl, k, o[k])
+
+
+def apply_launchsec(g: Guest, optstr: str) -> None:
+    o = parse(LAUNCHSEC, optstr)
+    check_unknown(LAUNCHSEC, o)
+    ls = child(g.root, "launchSecurity", type=o.get("type"))
+    set_text(ls, "policy", o.get("policy") or "0x03")
+
+
+SPECS = {s.flag: s for s in (MEMORY, VCPUS, CPU, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
+                             SYSINFO, SECLABEL, LAUNCHSEC)}
+APPLY = {"--memory": apply_memory, "--vcpus": apply_vcpus, "--cpu": apply_cpu,
+         "--boot": apply_boot, "--features": apply_features, "--clock": apply_clock,
+         "--events": apply_events, "--metadata": apply_metadata, "--sysinfo": apply_sysinfo,
+         "--seclabel": apply_seclabel, "--launchSecurity": apply_launchsec}

@@ -1,0 +1,80 @@
+"""--network: NICs (network=, bridge=, type=user, model=, mac=, none)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from pyvirt.install.guest import Guest
+from pyvirt.install.subopts import Spec, check_unknown, parse
+from pyvirt.install.xmltree import child
+
+NETWORK = Spec("--network", keys=["type", "network", "bridge", "source", "source.mode",
+                                  "source_mode", "model", "model.type", "mac", "mac.address",
+                                  "target", "target.dev", "boot.order", "link.state",
+                                  "mtu.size", "portgroup", "trustGuestRxFilters",
+                                  "driver.name", "driver.queues", "rom.bar", "rom.file",
+                                  r"address\..*", "filterref", "virtualport.type"],
+               positional=("type",),
+               aliases={"model.type": "model", "mac.address": "mac", "target.dev": "target",
+                        "source_mode": "source.mode"})
+
+
+def apply_network(g: Guest, optstr: str) -> None:
+    if optstr == "none":
+        return
+    o = parse(NETWORK, optstr)
+    check_unknown(NETWORK, o)
+    typ = o.get("type")
+    if typ in ("network", "bridge") and o.get(typ) is None and "=" not in optstr.split(",")[0]:
+        pass
+    if typ == "default":
+        typ = None
+        if "network" not in o and "bridge" not in o:
+            typ = _default_type(g, o)
+    if typ == "user" or typ is None and "network" not in o and "bridge" not in o:
+        typ = typ or "user"
+    if typ is None:
+        typ = "network" if "network" in o else "bridge"
+    nic = etree.Element("interface", type=typ)
+    if typ == "network":
+        child(nic, "source", network=o.get("network") or o.get("source") or "default")
+    elif typ == "bridge" and (o.get("bridge") or o.get("source")):
+        child(nic, "source", bridge=o.get("bridge") or o.get("source"))
+    elif typ == "direct" and o.get("source"):
+        child(nic, "source", dev=o["source"], mode=o.get("source.mode") or "vepa")
+    mac = o.get("mac")
+    if mac and mac.upper() != "RANDOM":
+        child(nic, "mac", address=mac)
+    if o.get("target"):
+        child(nic, "target", dev=o["target"])
+    if o.get("model"):
+        child(nic, "model", type=o["model"])
+    if o.get("boot.order"):
+        child(nic, "boot", order=o["boot.order"])
+    if o.get("link.state"):
+        child(nic, "link", state=o["link.state"])
+    if o.get("mtu.size"):
+        child(nic, "mtu", size=o["mtu.size"])
+    g.add_device(nic)
+
+
+def _default_type(g: Guest, o: dict) -> str:
+    """virtinst's default source: user networking for session/test, else the 'default'
+    network when it is active, else the host bridge."""
+    import os
+    if g.ci.is_test() or g.ci.is_session():
+        return "user"
+    if os.environ.get("VIRTINST_TEST_SUITE"):
+        return "bridge"
+    try:
+        nets = {n["name"]: n for n in g.ci.conn.list_networks()}
+    except Exception:
+        nets = {}
+    if "default" in nets and nets["default"].get("active"):
+        o["network"] = "default"
+        return "network"
+    return "bridge"
+
+
+SPECS = {"--network": NETWORK}
+APPLY = {"--network": apply_network}

@@ -1,0 +1,242 @@
+"""OS defaults from osinfo-db, read directly with lxml.
+
+Why not libosinfo through GObject introspection: it pulls PyGObject and the typelib into
+a CLI that should start fast and run in a bare venv; the few facts virt-install needs
+(ids, family, PCI devices, resources, firmware, trees) are plain elements in
+/usr/share/osinfo/os/*/*.xml.  A cheap text scan indexes short-ids and ids; only the
+OS asked for (and what it derives from) is parsed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+OSINFO_DIRS = [os.environ.get("OSINFO_SYSTEM_DIR", "/usr/share/osinfo"), "/usr/share/osinfo"]
+_ID_RE = re.compile(rb'<os id="([^"]+)"')
+_SHORT_RE = re.compile(rb"<short-id>([^<]+)</short-id>")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, Path], dict[str, Path]]:
+    by_short: dict[str, Path] = {}
+    by_id: dict[str, Path] = {}
+    for base in dict.fromkeys(OSINFO_DIRS):
+        root = Path(base) / "os"
+        if not root.is_dir():
+            continue
+        for path in sorted(root.glob("*/*.xml")):
+            data = path.read_bytes()
+            m = _ID_RE.search(data)
+            if not m:
+                continue
+            by_id.setdefault(m.group(1).decode(), path)
+            for s in _SHORT_RE.findall(data):
+                by_short.setdefault(s.decode(), path)
+    return by_short, by_id
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path: Path) -> etree._Element:
+    return etree.parse(str(path)).getroot().find("os")
+
+
+@dataclass
+class OsVariant:
+    """One OS entry (or virt-install's synthetic 'generic')."""
+
+    name: str
+    full_id: str | None = None
+    all_names: list[str] = field(default_factory=list)
+    family: str = ""
+    distro: str = ""
+    label: str = ""
+    _nodes: list[etree._Element] = field(default_factory=list, repr=False)
+
+    # -- relationships: this OS first, then derives-from/clones ancestors
+    def _chain(self) -> list[etree._Element]:
+        return self._nodes
+
+    def is_generic(self) -> bool:
+        return self.name == "generic"
+
+    def is_linux_generic(self) -> bool:
+        return bool(re.match(r"linux\d\d\d\d", self.name))
+
+    def is_windows(self) -> bool:
+        return self.family in ("win9x", "winnt", "win16")
+
+    def get_clock(self) -> str:
+        return "localtime" if self.is_windows() or self.family == "solaris" else "utc"
+
+    def device_ids(self) -> set[str]:
+        ids: set[str] = set()
+        removed: set[str] = set()
+        for node in self._chain():
+            for dev in node.findall("devices/device"):
+                did = dev.get("id", "")
+                if dev.get("supported") == "false" or dev.get("removed") == "true":
+                    removed.add(did)
+                elif did not in removed:
+                    ids.add(did)
+        return ids
+
+    def _has(self, *ids: str) -> bool:
+        have = self.device_ids()
+        return any(i in have for i in ids)
+
+    def supports_virtiodisk(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1001", "http://pcisig.com/pci/1af4/1042")
+
+    def supports_virtioscsi(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1004", "http://pcisig.com/pci/1af4/1048")
+
+    def supports_virtionet(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1000", "http://pcisig.com/pci/1af4/1041")
+
+    def supports_virtiorng(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1005", "http://pcisig.com/pci/1af4/1044")
+
+    def supports_virtiogpu(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1050")
+
+    def supports_virtioballoon(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1002", "http://pcisig.com/pci/1af4/1045")
+
+    def supports_virtioserial(self) -> bool:
+        if self._has("http://pcisig.com/pci/1af4/1003", "http://pcisig.com/pci/1af4/1043"):
+            return True
+        return self.related_to("rhel6.0")
+
+    def supports_virtioinput(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1052")
+
+    def supports_usb3(self) -> bool:
+        return self._has("http://pcisig.com/pci/1b36/0004")
+
+    def supports_virtio1(self) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1041")
+
+    def supports_chipset_q35(self) -> bool:
+        if self.supports_virtionet() and not self.supports_virtio1():
+            return False
+        return self._has("http://qemu.org/chipset/x86/q35")
+
+    def related_to(self, short_id: str) -> bool:
+        """This OS or any OS it derives from, clones or upgrades has `short_id`."""
+        seen: set[str] = set()
+        todo = list(self._nodes[:1])
+        while todo:
+            node = todo.pop()
+            if short_id in [s.text for s in node.findall("short-id")]:
+                return True
+            for rel in ("derives-from", "clones", "upgrades"):
+                for r in node.findall(rel):
+                    rid = r.get("id", "")
+                    path = _index()[1].get(rid)
+                    if path is not None and rid not in seen:
+                        seen.add(rid)
+                        todo.append(_load(path))
+        return False
+
+    def requires_firmware_efi(self, arch: str) -> bool:
+        efi, bios = False, True
+        for node in self._chain():
+            for fw in node.findall("firmware"):
+                if fw.get("arch") != arch:
+                    continue
+                supported = fw.get("supported", "true") != "false"
+                if fw.get("type") == "efi":
+                    efi = supported
+                elif fw.get("type") == "bios":
+                    bios = supported
+            if node.findall("firmware"):
+                break
+        return (efi and not bios) or self.name == "win11"
+
+    def _resource(self, kind: str, key: str, arch: str) -> int | None:
+        for node in self._chain():
+            found = None
+            for res in node.findall("resources"):
+                if res.get("arch") in (arch, "all"):
+                    val = res.findtext(f"{kind}/{key}")
+                    if val and int(val) > 0 and (found is None or res.get("arch") == arch):
+                        found = int(val)
+            if found is not None:
+                return found
+        return None
+
+    def minimum(self, key: str, arch: str) -> int | None:
+        return self._resource("minimum", key, arch)
+
+    def recommended(self, key: str, arch: str) -> int | None:
+        val = self._resource("recommended", key, arch)
+        if val:
+            return val
+        low = self.minimum(key, arch)
+        return low * 2 if low else None
+
+    def network_install_ram(self, arch: str) -> int | None:
+        for node in self._chain():
+            for res in node.findall("network-install"):
+                if res.get("arch") in (arch, "all"):
+                    ram = res.findtext("ram")
+                    if ram:
+                        return int(ram)
+        return None
+
+    def tree_urls(self, arch: str) -> list[str]:
+        return [t.findtext("url", "") for t in self._nodes[0].findall("tree")
+                if t.get("arch") == arch and t.findtext("url")] if self._nodes else []
+
+    def has_trees(self) -> bool:
+        return bool(self._nodes and self._nodes[0].findall("tree"))
+
+
+def _variant(path: Path) -> OsVariant:
+    node = _load(path)
+    chain = [node]
+    seen = {node.get("id")}
+    todo = [node]
+    while todo:
+        cur = todo.pop(0)
+        for rel in ("derives-from", "clones"):
+            for r in cur.findall(rel):
+                rid = r.get("id", "")
+                p = _index()[1].get(rid)
+                if p is not None and rid not in seen:
+                    seen.add(rid)
+                    n = _load(p)
+                    chain.append(n)
+                    todo.append(n)
+    shorts = [s.text or "" for s in node.findall("short-id")]
+    label = next((n.text or "" for n in node.findall("name") if n.get(_XML_LANG) is None), "")
+    return OsVariant(name=shorts[0], full_id=node.get("id"), all_names=sorted(set(shorts)),
+                     family=node.findtext("family", ""), distro=node.findtext("distro", ""),
+                     label=label, _nodes=chain)
+
+
+GENERIC = OsVariant(name="generic", all_names=["generic"], label="Generic OS")
+
+
+def lookup(name: str) -> OsVariant | None:
+    """By short-id (or 'generic'); None when unknown."""
+    if name == "generic":
+        return GENERIC
+    path = _index()[0].get(name)
+    return _variant(path) if path else None
+
+
+def lookup_id(full_id: str) -> OsVariant | None:
+    path = _index()[1].get(full_id)
+    return _variant(path) if path else None
+
+
+def all_short_ids() -> list[str]:
+    return sorted(_index()[0])
