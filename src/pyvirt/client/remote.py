@@ -1,0 +1,323 @@
+"""The remote Connection: pyvirtd's HTTP API over its unix socket, standard library only.
+
+For qemu:///session a missing daemon is started on demand (as libvirt's virsh does), with a
+lock so that two clients starting at once start one daemon.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+from pyvirt.api import (
+    Connection,
+    ConsoleStream,
+    DomainEvent,
+    DomainInfo,
+    ErrorCode,
+    ErrorDomain,
+    ListFilter,
+    NodeInfo,
+    PyvirtError,
+)
+from pyvirt.client import wire
+from pyvirt.paths import state_paths
+
+SPAWN_TIMEOUT = 20.0
+
+
+def _q(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+class RemoteConsole(ConsoleStream):
+    def __init__(self, ws: wire.WebSocket) -> None:
+        self.ws = ws
+        self._pending = b""
+
+    def read(self, size: int = 4096, timeout: float | None = None) -> bytes:
+        if not self._pending:
+            if timeout is not None and not self.ws.buf:
+                ready, _, _ = select.select([self.ws.sock], [], [], timeout)
+                if not ready:
+                    raise TimeoutError("no console output")
+            data = self.ws.recv()
+            if data is None:
+                return b""
+            self._pending = data
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return out
+
+    def write(self, data: bytes) -> None:
+        self.ws.send(data)
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def fileno(self) -> int:
+        return self.ws.sock.fileno()
+
+    def has_buffered(self) -> bool:
+        return bool(self._pending or self.ws.buf)
+
+
+class EventStream:
+    """Subscribed on construction, so no event between subscribing and the next call is lost."""
+
+    def __init__(self, sock_path: str, dom: str | None, timeout: float | None) -> None:
+        target = "/v1/events" + (f"?domain={_q(dom)}" if dom else "")
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.sock, buffered = wire.open_stream(sock_path, target, None)
+        self.buf = buffered
+        self._read_until(b": subscribed\n\n")
+
+    def _read_until(self, marker: bytes) -> bytes | None:
+        while marker not in self.buf:
+            remaining = None if self.deadline is None else self.deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                return None
+            if not data:
+                return None
+            self.buf += data
+        chunk, _, self.buf = self.buf.partition(marker)
+        return chunk
+
+    def __iter__(self) -> Iterator[DomainEvent]:
+        try:
+            while True:
+                chunk = self._read_until(b"\n\n")
+                if chunk is None:
+                    return
+                for line in chunk.decode().splitlines():
+                    if line.startswith("data: "):
+                        yield DomainEvent.from_dict(json.loads(line[6:]))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class RemoteConnection(Connection):
+    def __init__(self, uri: str, readonly: bool = False, autostart: bool | None = None) -> None:
+        """`autostart`: start a daemon when none answers; by default only for session URIs."""
+        self.uri = uri
+        self.readonly = readonly
+        paths = state_paths(uri)
+        self.paths = paths
+        self.sock_path = str(paths.socket)
+        if autostart is None:
+            autostart = uri.rstrip("/").endswith("/session")
+        self._ensure_daemon(autostart)
+
+    # ------------------------------------------------------------------ transport
+    def _daemon_answers(self) -> bool:
+        try:
+            wire.open_unix(self.sock_path, 2.0).close()
+            return True
+        except OSError:
+            return False
+
+    def _ensure_daemon(self, autostart: bool) -> None:
+        if self._daemon_answers():
+            return
+        if not autostart:
+            raise PyvirtError(f"Failed to connect socket to '{self.sock_path}': no pyvirtd is running for "
+                              f"{self.uri}; start it with: pyvirtd --uri {self.uri}",
+                              ErrorCode.NO_CONNECT, ErrorDomain.RPC)
+        self._spawn_daemon()
+
+    def _spawn_daemon(self) -> None:
+        self.paths.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_path = self.paths.runtime / "pyvirtd-spawn.lock"
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self._daemon_answers():
+                return
+            self.paths.log.mkdir(parents=True, exist_ok=True, mode=0o700)
+            log_path = self.paths.log / "pyvirtd.log"
+            read_fd, write_fd = os.pipe()
+            cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", self.uri, "--ready-fd", str(write_fd),
+                   "--log-file", str(log_path)]
+            with open(os.devnull, "rb") as devnull:
+                subprocess.Popen(cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True,
+                                 pass_fds=(write_fd,), close_fds=True)
+            os.close(write_fd)
+            ready, _, _ = select.select([read_fd], [], [], SPAWN_TIMEOUT)
+            os.close(read_fd)
+            if not ready or not self._daemon_answers():
+                raise PyvirtError(f"Failed to start pyvirtd for {self.uri} (see {log_path})",
+                                  ErrorCode.NO_CONNECT, ErrorDomain.RPC)
+
+    def _call(self, method: str, target: str, payload: Any = None, mutating: bool = False) -> Any:
+        if mutating and self.readonly:
+            raise PyvirtError("operation forbidden: read only access prevents this operation",
+                              ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+        try:
+            status, body = wire.request(self.sock_path, method, target, payload)
+        except (OSError, ValueError) as exc:
+            raise PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
+                              ErrorDomain.RPC) from exc
+        if isinstance(body, dict) and "error" in body:
+            raise PyvirtError.from_dict(body["error"])
+        if status >= 400 or not isinstance(body, dict):
+            raise PyvirtError(f"internal error: unexpected reply {status} from pyvirtd", ErrorCode.RPC,
+                              ErrorDomain.RPC)
+        return body.get("result")
+
+    def _dom(self, dom: str) -> str:
+        return f"/v1/domains/{_q(dom)}"
+
+    def _act(self, dom: str, action: str, **body: Any) -> Any:
+        return self._call("POST", f"{self._dom(dom)}/{action}", body, mutating=True)
+
+    # ------------------------------------------------------------------ connection / host
+    def close(self) -> None:
+        pass
+
+    def get_uri(self) -> str:
+        return self.uri
+
+    def _host(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/host")
+
+    def get_hostname(self) -> str:
+        return self._host()["hostname"]
+
+    def get_version(self) -> dict[str, Any]:
+        version = self._host()["version"]
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in version.items()}
+
+    def get_capabilities(self) -> str:
+        return self._call("GET", "/v1/host/capabilities")
+
+    def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
+                                machine: str | None = None, virttype: str | None = None) -> str:
+        params = {k: v for k, v in (("emulator", emulator), ("arch", arch), ("machine", machine),
+                                    ("virttype", virttype)) if v}
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        return self._call("GET", "/v1/host/domcapabilities" + query)
+
+    def node_info(self) -> NodeInfo:
+        return NodeInfo(**self._host()["nodeinfo"])
+
+    # ------------------------------------------------------------------ domains
+    def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
+        params: dict[str, str] = {}
+        if flt is not None:
+            for key in ("active", "persistent", "autostart"):
+                value = getattr(flt, key)
+                if value is not None:
+                    params[key] = "1" if value else "0"
+            if flt.states:
+                params["states"] = ",".join(str(int(s)) for s in flt.states)
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        return [DomainInfo.from_dict(d) for d in self._call("GET", "/v1/domains" + query)]
+
+    def lookup_domain(self, ref: str) -> DomainInfo:
+        return DomainInfo.from_dict(self._call("GET", self._dom(ref)))
+
+    def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
+        return DomainInfo.from_dict(self._call("POST", "/v1/domains", {"xml": xml, "validate": validate},
+                                               mutating=True))
+
+    def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False, keep_nvram: bool = False,
+                 snapshots_metadata: bool = False) -> None:
+        self._call("DELETE", self._dom(dom), mutating=True)
+
+    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str:
+        query = urllib.parse.urlencode({"inactive": int(inactive), "security_info": int(security_info)})
+        return self._call("GET", f"{self._dom(dom)}/xml?{query}")
+
+    def set_autostart(self, dom: str, autostart: bool) -> None:
+        self._act(dom, "autostart", enable=autostart)
+
+    def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
+                   maximum: bool = False) -> None:
+        self._act(dom, "setmem", kib=kib, live=live, config=config, maximum=maximum)
+
+    def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
+                  maximum: bool = False) -> None:
+        self._act(dom, "setvcpus", count=count, live=live, config=config, maximum=maximum)
+
+    def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
+                     config: bool = False) -> None:
+        self._act(dom, "metadata", kind=kind, value=value, live=live, config=config)
+
+    def rename(self, dom: str, new_name: str) -> None:
+        self._act(dom, "rename", name=new_name)
+
+    def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
+                   validate: bool = False) -> DomainInfo:
+        return DomainInfo.from_dict(self._call("POST", "/v1/domains-create", {"xml": xml, "paused": paused},
+                                               mutating=True))
+
+    def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
+              force_boot: bool = False) -> DomainInfo:
+        return DomainInfo.from_dict(self._act(dom, "start", paused=paused))
+
+    def shutdown(self, dom: str, mode: str | None = None) -> None:
+        self._act(dom, "shutdown", mode=mode)
+
+    def reboot(self, dom: str, mode: str | None = None) -> None:
+        self._act(dom, "reboot", mode=mode)
+
+    def reset(self, dom: str) -> None:
+        self._act(dom, "reset")
+
+    def destroy(self, dom: str, *, graceful: bool = False) -> None:
+        self._act(dom, "destroy", graceful=graceful)
+
+    def suspend(self, dom: str) -> None:
+        self._act(dom, "suspend")
+
+    def resume(self, dom: str) -> None:
+        self._act(dom, "resume")
+
+    def get_info(self, dom: str) -> DomainInfo:
+        return self.lookup_domain(dom)
+
+    def memory_stats(self, dom: str) -> dict[str, int]:
+        return self._call("GET", f"{self._dom(dom)}/memstats")
+
+    def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
+        kind = {"linux": "number", "qnum": "qcode"}.get(codeset, "number")
+        keys = [{"type": kind, "data": k} for k in keycodes]
+        self._act(dom, "sendkey", keys=keys, holdtime=holdtime)
+
+    # ------------------------------------------------------------------ streams
+    def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
+        return iter(EventStream(self.sock_path, dom, timeout))
+
+    def subscribe(self, dom: str | None = None, timeout: float | None = None) -> EventStream:
+        """Like events(), but the subscription is live as soon as this returns."""
+        return EventStream(self.sock_path, dom, timeout)
+
+    def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
+                     history: bool = False) -> RemoteConsole:
+        query = urllib.parse.urlencode({"force": int(force), "history": int(history)})
+        try:
+            ws = wire.WebSocket.connect(self.sock_path, f"{self._dom(dom)}/console?{query}")
+        except wire.WireError as exc:
+            body = exc.args[1] if len(exc.args) > 1 else None
+            if isinstance(body, dict) and "error" in body:
+                raise PyvirtError.from_dict(body["error"]) from None
+            raise PyvirtError(f"cannot open console: {exc}", ErrorCode.INTERNAL_ERROR) from exc
+        with contextlib.suppress(OSError):
+            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return RemoteConsole(ws)

@@ -1,0 +1,207 @@
+"""Just enough HTTP/1.1 and WebSocket over a unix socket, with the standard library only.
+
+`http.client` pulls in `email` and `ssl` (tens of milliseconds); the CLI's hot path cannot pay
+that for a request of a few hundred bytes.  One request per connection (Connection: close)
+keeps the parser trivial: read to EOF, split head from body, de-chunk if needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import socket
+import struct
+from typing import Any
+
+
+class WireError(OSError):
+    pass
+
+
+def open_unix(path: str, timeout: float | None = 30.0) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _request_head(method: str, target: str, extra: dict[str, str], length: int | None) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: pyvirtd"]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = bytearray()
+    pos = 0
+    while True:
+        end = body.index(b"\r\n", pos)
+        size = int(body[pos:end].split(b";")[0], 16)
+        if size == 0:
+            return bytes(out)
+        out += body[end + 2:end + 2 + size]
+        pos = end + 2 + size + 2
+
+
+def request(path: str, method: str, target: str, payload: Any = None,
+            timeout: float | None = 300.0) -> tuple[int, Any]:
+    """One JSON request; returns (HTTP status, decoded JSON body)."""
+    body = b"" if payload is None else json.dumps(payload).encode()
+    headers = {"Connection": "close", "Accept": "application/json"}
+    if payload is not None:
+        headers["Content-Type"] = "application/json"
+    sock = open_unix(path, timeout)
+    try:
+        sock.sendall(_request_head(method, target, headers, len(body)) + body)
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        sock.close()
+    raw = b"".join(chunks)
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise WireError(f"truncated response from {path}")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    hdrs = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    if hdrs.get("transfer-encoding", "").lower() == "chunked":
+        rest = _dechunk(rest)
+    try:
+        return status, json.loads(rest) if rest else None
+    except ValueError as exc:
+        raise WireError(f"non-JSON response ({status}) from {path}: {rest[:200]!r}") from exc
+
+
+def _read_head(sock: socket.socket) -> tuple[int, bytes]:
+    """Read a response head, returning (status, bytes already read past it)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(4096)
+        if not data:
+            raise WireError("connection closed before the response head")
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status = int(head.split(b"\r\n", 1)[0].split()[1])
+    return status, rest
+
+
+def _read_error_body(sock: socket.socket, rest: bytes) -> Any:
+    data = rest
+    while True:
+        more = sock.recv(65536)
+        if not more:
+            break
+        data += more
+    try:
+        return json.loads(data)
+    except ValueError:
+        try:
+            return json.loads(_dechunk(data))
+        except (ValueError, IndexError):
+            return None
+
+
+def open_stream(path: str, target: str, timeout: float | None) -> tuple[socket.socket, bytes]:
+    """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
+    sock = open_unix(path, timeout)
+    sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream"}, None))
+    status, rest = _read_head(sock)
+    if status != 200:
+        body = _read_error_body(sock, rest)
+        sock.close()
+        raise WireError(f"HTTP {status}", body)
+    return sock, rest
+
+
+class WebSocket:
+    """A client WebSocket (RFC 6455) over an already connected socket: masked frames out."""
+
+    def __init__(self, sock: socket.socket, buffered: bytes) -> None:
+        self.sock = sock
+        self.buf = bytearray(buffered)
+        self.closed = False
+
+    @classmethod
+    def connect(cls, path: str, target: str, timeout: float | None = 30.0) -> WebSocket:
+        sock = open_unix(path, timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(_request_head("GET", target, {"Upgrade": "websocket", "Connection": "Upgrade",
+                                                   "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}, None))
+        status, rest = _read_head(sock)
+        if status != 101:
+            body = _read_error_body(sock, rest)
+            sock.close()
+            raise WireError(f"HTTP {status}", body)
+        return cls(sock, rest)
+
+    def _fill(self, n: int) -> bool:
+        while len(self.buf) < n:
+            data = self.sock.recv(65536)
+            if not data:
+                return False
+            self.buf += data
+        return True
+
+    def recv(self) -> bytes | None:
+        """The next data frame's payload; None when the peer closed."""
+        while not self.closed:
+            if not self._fill(2):
+                self.closed = True
+                return None
+            b0, b1 = self.buf[0], self.buf[1]
+            opcode, length, pos = b0 & 0x0F, b1 & 0x7F, 2
+            if length == 126:
+                if not self._fill(4):
+                    return None
+                length, pos = struct.unpack(">H", self.buf[2:4])[0], 4
+            elif length == 127:
+                if not self._fill(10):
+                    return None
+                length, pos = struct.unpack(">Q", self.buf[2:10])[0], 10
+            if not self._fill(pos + length):
+                self.closed = True
+                return None
+            payload = bytes(self.buf[pos:pos + length])
+            del self.buf[:pos + length]
+            if opcode in (0x0, 0x1, 0x2):
+                return payload
+            if opcode == 0x8:
+                self.closed = True
+                return None
+            if opcode == 0x9:
+                self._send(0xA, payload)
+        return None
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        n = len(payload)
+        if n < 126:
+            head = struct.pack(">BB", 0x80 | opcode, 0x80 | n)
+        elif n < 1 << 16:
+            head = struct.pack(">BBH", 0x80 | opcode, 0x80 | 126, n)
+        else:
+            head = struct.pack(">BBQ", 0x80 | opcode, 0x80 | 127, n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + masked)
+
+    def send(self, payload: bytes) -> None:
+        self._send(0x2, payload)
+
+    def close(self) -> None:
+        if not self.closed:
+            with contextlib.suppress(OSError):
+                self._send(0x8, b"\x03\xe8")
+            self.closed = True
+        self.sock.close()

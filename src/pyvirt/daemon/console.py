@@ -1,0 +1,112 @@
+"""The serial console relay: pyvirtd keeps each running guest's serial pty open and drained.
+
+Draining means the guest never blocks on a console nobody reads, and the last 64 KiB are kept
+so a client that attaches late can ask for what it missed (the boot marker, a login prompt).
+As libvirt, one interactive client at a time; `force` takes the console from the current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import termios
+import tty
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 64 * 1024
+
+
+class ConsoleRelay:
+    def __init__(self, pty_path: str) -> None:
+        self.pty_path = pty_path
+        self.history = bytearray()
+        self._fd: int | None = None
+        self._client: asyncio.Queue[bytes | None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def open(self) -> None:
+        fd = os.open(self.pty_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        with contextlib.suppress(termios.error):
+            tty.setraw(fd)
+        self._fd = fd
+        asyncio.get_running_loop().add_reader(fd, self._on_readable)
+
+    def _on_readable(self) -> None:
+        assert self._fd is not None
+        try:
+            data = os.read(self._fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # the guest side hung up (QEMU exiting)
+            self.close()
+            return
+        self.history += data
+        if len(self.history) > HISTORY_LIMIT:
+            del self.history[: len(self.history) - HISTORY_LIMIT]
+        if self._client is not None:
+            try:
+                self._client.put_nowait(data)
+            except asyncio.QueueFull:
+                self._drop_client()
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def wait_output(self) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        await fut
+
+    def attach(self, force: bool) -> asyncio.Queue[bytes | None]:
+        if self._fd is None:
+            raise PyvirtError("internal error: character device console0 is not using a PTY",
+                              ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+        if self._client is not None:
+            if not force:
+                raise PyvirtError("Operation not supported: Active console session exists for this domain",
+                                  ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+            self._drop_client()
+        self._client = asyncio.Queue(256)
+        return self._client
+
+    def detach(self, queue: asyncio.Queue[bytes | None]) -> None:
+        if self._client is queue:
+            self._client = None
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._client.put_nowait(None)
+            self._client = None
+
+    def write(self, data: bytes) -> None:
+        if self._fd is None:
+            return
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(self._fd, view)
+            except BlockingIOError:
+                break  # a full pty: the guest is not reading; drop rather than block the daemon
+            view = view[written:]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._fd)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        self._drop_client()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._waiters = []

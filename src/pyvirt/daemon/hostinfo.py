@@ -1,0 +1,74 @@
+"""Host facts for the API: hostname, versions, node info, capabilities XML (probed lazily, cached)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from typing import Any
+
+from pyvirt import __version__
+from pyvirt.api import ErrorCode, ErrorDomain, NodeInfo, PyvirtError
+
+
+def _version_tuple(text: str) -> list[int]:
+    return [int(p) for p in text.split(".")[:3] if p.isdigit()]
+
+
+class HostInfo:
+    def __init__(self, uri: str, driver: Any) -> None:
+        self.uri = uri
+        self.driver = driver
+        self._kvm: Any = None
+
+    def hostname(self) -> str:
+        return socket.gethostname()
+
+    async def kvm(self) -> Any:
+        if self._kvm is None:
+            from pyvirt.qemu.kvmprobe import kvm_usable
+
+            self._kvm = await asyncio.to_thread(kvm_usable)
+        return self._kvm
+
+    async def version(self) -> dict[str, Any]:
+        caps = await self.driver.caps()
+        return {"hypervisor": "QEMU", "hv_version": list(caps.version[:3]),
+                "lib_version": _version_tuple(__version__), "daemon_version": _version_tuple(__version__)}
+
+    def node_info(self) -> NodeInfo:
+        from pyvirt.qemu.capsxml import parse_cpuinfo
+
+        with open("/proc/cpuinfo") as handle:
+            cpuinfo_text = handle.read()
+        cpu = parse_cpuinfo(cpuinfo_text)
+        mhz = 0
+        for line in cpuinfo_text.splitlines():
+            if line.startswith("cpu MHz"):
+                mhz = int(float(line.partition(":")[2]))
+                break
+        mem_kib = 0
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    mem_kib = int(line.split()[1])
+                    break
+        cpus = os.cpu_count() or 1
+        return NodeInfo(model=os.uname().machine, memory_kib=mem_kib, cpus=cpus,
+                        mhz=mhz, nodes=1, sockets=int(cpu["sockets"]), cores=int(cpu["cores"]),
+                        threads=int(cpu["threads"]))
+
+    async def capabilities(self) -> str:
+        from pyvirt.qemu.capsxml import capabilities_xml
+
+        return capabilities_xml(await self.driver.caps(), await self.kvm())
+
+    async def domain_capabilities(self, emulator: str | None, arch: str | None, machine: str | None,
+                                  virttype: str | None) -> str:
+        from pyvirt.qemu.capsxml import domain_capabilities_xml
+
+        try:
+            return domain_capabilities_xml(await self.driver.caps(), await self.kvm(), machine=machine,
+                                           arch=arch or "x86_64", virttype=virttype or "qemu")
+        except ValueError as exc:
+            raise PyvirtError(f"invalid argument: {exc}", ErrorCode.INVALID_ARG, ErrorDomain.CAPABILITIES) from exc

@@ -1,0 +1,111 @@
+"""pyvirtd: one asyncio daemon per connection URI, serving its HTTP API on a unix socket.
+
+It takes an exclusive lock on its runtime dir (one daemon per URI), makes itself a child
+subreaper, finds running guests again, and leaves every guest running when it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import socket
+import sys
+
+from pyvirt.paths import StatePaths, state_paths
+
+log = logging.getLogger("pyvirtd")
+
+
+def _bind_socket(path: str, mode: int) -> socket.socket:
+    """Bind with a tight umask so there is no instant where the socket is open to others."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        sock.bind(path)
+    finally:
+        os.umask(old)
+    os.chmod(path, mode)
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _take_lock(paths: StatePaths) -> int:
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise SystemExit(f"pyvirtd: another pyvirtd already serves {paths.uri} ({paths.runtime})") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> None:
+    from pyvirt.daemon.driver import QemuDriver
+    from pyvirt.daemon.hostinfo import HostInfo
+    from pyvirt.daemon.http_api import make_app, serve_unix
+    from pyvirt.qemu.process import become_subreaper
+
+    paths.ensure()
+    lock_fd = _take_lock(paths)
+    become_subreaper()
+    driver = QemuDriver(paths)
+    await driver.load()
+    host = HostInfo(uri, driver)
+    sock = _bind_socket(str(paths.socket), 0o600)
+    runner = await serve_unix(make_app(driver, host), sock)
+    log.info("pyvirtd serving %s on %s", uri, paths.socket)
+    if ready_fd is not None:
+        with contextlib.suppress(OSError):
+            os.write(ready_fd, b"ready\n")
+            os.close(ready_fd)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("pyvirtd stopping; guests keep running")
+        await driver.close()  # ends event streams and consoles first, so the server can close at once
+        await runner.cleanup()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(paths.socket)
+        os.close(lock_fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pyvirtd", description="pyvirt daemon")
+    parser.add_argument("--uri", default=None, help="qemu:///system or qemu:///session (default by uid)")
+    parser.add_argument("--state-root", default=None,
+                        help="keep all state under this directory (tests, demos)")
+    parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--log-file", default=None)
+    args = parser.parse_args(argv)
+    uri = args.uri or ("qemu:///system" if os.geteuid() == 0 else "qemu:///session")
+    if uri not in ("qemu:///system", "qemu:///session"):
+        parser.error(f"unsupported URI {uri!r}: pyvirtd serves qemu:///system or qemu:///session")
+    if uri == "qemu:///system" and os.geteuid() != 0 and not args.state_root:
+        parser.error("qemu:///system needs root")
+    if args.state_root:
+        os.environ["PYVIRT_STATE_ROOT"] = args.state_root
+    paths = state_paths(uri, args.state_root)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, filename=args.log_file,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(uri, paths, args.ready_fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The daemon's one door to the XML model and the argv builder.
+
+Everything the lifecycle code needs from `pyvirt.xml` and `pyvirt.qemu.argv` goes through these
+few functions, mapping their errors to libvirt's error codes in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.xml import Domain, XMLError, XMLUnsupportedError, XMLValidationError, fill_defaults, parse_domain
+
+
+def xml_error(exc: XMLError) -> PyvirtError:
+    if isinstance(exc, XMLUnsupportedError):
+        return PyvirtError(f"unsupported configuration: {exc}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+    if isinstance(exc, XMLValidationError):
+        return PyvirtError(f"XML error: {exc}", ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN)
+    return PyvirtError(f"XML error: {exc}", ErrorCode.XML_ERROR, ErrorDomain.XML)
+
+
+def parse_definition(xml: str, caps: Any = None) -> Domain:
+    """Parse and complete a definition as libvirt's define does (defaults, addresses, MACs)."""
+    try:
+        dom = parse_domain(xml)
+        return fill_defaults(dom, caps)
+    except XMLError as exc:
+        raise xml_error(exc) from exc
+
+
+def parse_stored(xml: str) -> Domain:
+    """Re-read a definition pyvirt wrote itself (already complete)."""
+    try:
+        return parse_domain(xml)
+    except XMLError as exc:
+        raise xml_error(exc) from exc
+
+
+def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str) -> list[str]:
+    from pyvirt.qemu.argv import RuntimePaths, build_argv
+
+    try:
+        return build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
+                                                          domain_dir=private_dir))
+    except XMLError as exc:
+        raise xml_error(exc) from exc
+
+
+def assign_aliases(dom: Domain) -> None:
+    from pyvirt.qemu import argv
+
+    helper = getattr(argv, "assign_aliases", None)
+    if helper is not None:
+        helper(dom)

@@ -1,0 +1,88 @@
+"""Where a pyvirtd keeps its state, split as libvirt splits it (DESIGN.md, "State on disk").
+
+config  : inactive XML of every persistent object, autostart marks
+runtime : live XML, runtime records, QMP sockets, the daemon's own socket and lock
+data    : images (the default pool) and logs
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    uri: str
+    config: Path
+    runtime: Path
+    data: Path
+    log: Path
+
+    @property
+    def socket(self) -> Path:
+        return self.runtime / "pyvirtd.sock"
+
+    @property
+    def lock(self) -> Path:
+        return self.runtime / "pyvirtd.lock"
+
+    @property
+    def domains_config(self) -> Path:
+        return self.config / "qemu"
+
+    @property
+    def autostart_dir(self) -> Path:
+        return self.config / "qemu" / "autostart"
+
+    @property
+    def domains_runtime(self) -> Path:
+        return self.runtime / "qemu"
+
+    @property
+    def qemu_log(self) -> Path:
+        return self.log / "qemu"
+
+    @property
+    def images(self) -> Path:
+        return self.data / "images"
+
+    def ensure(self) -> None:
+        """Create every directory private to the owner (0700): sockets and state are not for others."""
+        for path in (self.config, self.domains_config, self.autostart_dir, self.runtime,
+                     self.domains_runtime, self.data, self.log, self.qemu_log):
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _session_runtime() -> Path:
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
+        return Path(xdg) / "pyvirt"
+    return Path(tempfile.gettempdir()) / f"pyvirt-{os.geteuid()}"
+
+
+def state_paths(uri: str, root: str | os.PathLike[str] | None = None) -> StatePaths:
+    """Paths for `uri` (qemu:///system or qemu:///session).
+
+    `root` (or $PYVIRT_STATE_ROOT) relocates everything under one directory: tests and the demo
+    run a private daemon without touching the machine's real state.
+    """
+    root = root or os.environ.get("PYVIRT_STATE_ROOT")
+    kind = "system" if uri.rstrip("/").endswith("/system") else "session"
+    if root:
+        base = Path(root)
+        return StatePaths(uri, base / "config", base / "run", base / "data", base / "log")
+    if kind == "system":
+        return StatePaths(uri, Path("/etc/pyvirt"), Path("/run/pyvirt"), Path("/var/lib/pyvirt"),
+                          Path("/var/log/pyvirt"))
+    home = Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "pyvirt"
+    data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "pyvirt"
+    return StatePaths(uri, config, _session_runtime(), data, data / "log")
+
+
+def socket_path(uri: str) -> Path:
+    """The daemon socket a client dials for `uri` (the client's only need from this module)."""
+    return state_paths(uri).socket

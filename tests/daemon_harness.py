@@ -1,0 +1,155 @@
+"""A private pyvirtd for a test: its own state root, started and stopped by the test.
+
+The daemon runs as a subprocess (as in production) so tests can also kill -9 it and start a
+new one over the same state, which is the point of several of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pyvirt.client.remote import RemoteConnection
+from pyvirt.testguest import TestGuest
+
+URI = "qemu:///session"
+
+
+class DaemonHarness:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = root / "pyvirtd.log"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYVIRT_STATE_ROOT"] = str(self.root)
+        return env
+
+    def start(self) -> None:
+        read_fd, write_fd = os.pipe()
+        cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", URI, "--state-root", str(self.root),
+               "--ready-fd", str(write_fd), "--log-file", str(self.log), "-v"]
+        with open(self.root / "pyvirtd.err", "ab") as err:
+            self.proc = subprocess.Popen(cmd, pass_fds=(write_fd,), start_new_session=True,
+                                         stdout=subprocess.DEVNULL, stderr=err)
+        os.close(write_fd)
+        ready, _, _ = select.select([read_fd], [], [], 60)
+        os.close(read_fd)
+        if not ready:
+            self.kill()
+            raise RuntimeError(f"pyvirtd did not start: {self.log_text()}")
+
+    def log_text(self) -> str:
+        out = ""
+        for path in (self.log, self.root / "pyvirtd.err"):
+            with contextlib.suppress(OSError):
+                out += path.read_text()[-4000:]
+        return out
+
+    def connect(self) -> RemoteConnection:
+        old = os.environ.get("PYVIRT_STATE_ROOT")
+        os.environ["PYVIRT_STATE_ROOT"] = str(self.root)
+        try:
+            return RemoteConnection(URI)
+        finally:
+            if old is None:
+                del os.environ["PYVIRT_STATE_ROOT"]
+            else:
+                os.environ["PYVIRT_STATE_ROOT"] = old
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self.proc = None
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+    def qemu_pids(self) -> list[int]:
+        """QEMU processes whose command line points into this harness's state root."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z" and cmd and b"qemu-system" in cmd[0] and str(self.root).encode() in b" ".join(cmd):
+                pids.append(int(entry.name))
+        return pids
+
+    def kill_all_guests(self) -> None:
+        for pid in self.qemu_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def guest_xml(guest: TestGuest, name: str, *, extra_devices: str = "", on_poweroff: str = "destroy",
+              on_reboot: str = "restart", memory_mib: int = 256, disk: Path | None = None) -> str:
+    cmdline = guest.disk_cmdline if disk else guest.cmdline
+    disk_xml = ""
+    if disk is not None:
+        disk_xml = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                    f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>{memory_mib}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{guest.kernel}</kernel>
+    <initrd>{guest.initrd}</initrd>
+    <cmdline>{cmdline}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>{on_poweroff}</on_poweroff>
+  <on_reboot>{on_reboot}</on_reboot>
+  <devices>
+    {disk_xml}
+    <serial type='pty'/>
+    <interface type='user'><model type='virtio'/></interface>
+    <video><model type='none'/></video>
+    {extra_devices}
+  </devices>
+</domain>
+"""
+
+
+def wait_console(conn: RemoteConnection, name: str, marker: str, timeout: float = 60.0) -> float:
+    """Seconds until `marker` shows on the serial console (history included)."""
+    start = time.monotonic()
+    with conn.open_console(name, history=True) as console:
+        seen = b""
+        while marker.encode() not in seen:
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                raise TimeoutError(f"{marker!r} not seen on {name}'s console; got {seen[-500:]!r}")
+            try:
+                data = console.read(65536, timeout=left)
+            except TimeoutError:
+                continue
+            if not data:
+                raise EOFError(f"console of {name} closed before {marker!r}; got {seen[-500:]!r}")
+            seen += data
+    return time.monotonic() - start
+
+
+def wait_state(conn: RemoteConnection, name: str, state: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        info = conn.get_info(name)
+        if info.state == state:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name}: state {info.state}/{info.reason}, wanted {state}")
+        time.sleep(0.05)
