@@ -35,7 +35,8 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     """(device, is PCI Express) in libvirt's assignment order; only devices that want a PCI slot."""
     d = dom.devices
     for c in d.controllers:
-        if c.type == "pci" and c.model in ("pci-bridge", "pcie-to-pci-bridge", "dmi-to-pci-bridge"):
+        if c.type == "pci" and c.model in ("pci-bridge", "pcie-to-pci-bridge", "dmi-to-pci-bridge",
+                                           "pcie-switch-upstream-port"):
             yield c, c.model != "pci-bridge"
     for fs in d.filesystems:
         yield fs, True
@@ -164,6 +165,32 @@ def _root_ports(dom: Domain) -> list[Controller]:
     return [c for c in dom.devices.controllers if c.type == "pci" and c.model == "pcie-root-port"]
 
 
+def _switch(dom: Domain, model: str) -> list[Controller]:
+    return sorted((c for c in dom.devices.controllers if c.type == "pci" and c.model == model),
+                  key=lambda c: c.index or 0)
+
+
+def _address_downstream_ports(dom: Domain, slots: _Slots) -> None:
+    """Downstream ports sit on an upstream port's bus (slots 0-31, one function each); libvirt
+    fills their ``chassis`` with the index and ``port`` with the slot."""
+    ups = [c.index or 0 for c in _switch(dom, "pcie-switch-upstream-port")]
+    for c in _switch(dom, "pcie-switch-downstream-port"):
+        c.model_name = c.model_name or "xio3130-downstream"
+        if c.address is None:
+            for bus in ups:
+                free = [s for s in range(32) if slots.slot_free(bus, s)]
+                if free:
+                    c.address = _pci(bus, free[0])
+                    slots.take(bus, free[0])
+                    break
+        if c.target_chassis is None:
+            c.target_chassis = c.index
+        if c.target_port is None and c.address is not None and c.address.slot is not None:
+            c.target_port = c.address.slot
+    for c in _switch(dom, "pcie-switch-upstream-port"):
+        c.model_name = c.model_name or "x3130-upstream"
+
+
 def _next_pci_index(dom: Domain) -> int:
     return max((c.index or 0 for c in dom.devices.controllers if c.type == "pci"), default=0) + 1
 
@@ -180,7 +207,8 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
         express.insert(0, bridge)
     busy = {(d.address.bus or 0) for d in dom.all_devices()
             if getattr(d, "address", None) is not None and d.address.type == "pci" and (d.address.bus or 0)}
-    free_ports = [c for c in _root_ports(dom) if c.index not in busy]
+    ports = _root_ports(dom) + _switch(dom, "pcie-switch-downstream-port")
+    free_ports = sorted((c for c in ports if c.index not in busy), key=lambda c: c.index or 0)
     missing = len(express) - len(free_ports)
     if missing > 0:
         for _ in range(missing + 1):
@@ -199,6 +227,9 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
             bridge_bus = dev.index
         dev.address = _pci(port.index or 0, 0)
         slots.take(port.index or 0, 0)
+        if isinstance(dev, Controller) and dev.model == "pcie-switch-upstream-port":
+            _address_downstream_ports(dom, slots)
+    _address_downstream_ports(dom, slots)
     if bridge_bus is None:
         bridge_bus = next((c.index for c in ctrls if c.model == "pcie-to-pci-bridge"), None)
     for dev in conventional:
