@@ -41,11 +41,14 @@ def normalize_uuid(value: str, line: int | None) -> str:
         raise XMLError(f"malformed uuid element {value!r}", line) from None
 
 
-def _addr_key(a: Address) -> tuple[object, ...] | None:
+def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
+    """The identity of an address; drive addresses are per controller type (an IDE disk and a
+    floppy may both sit at controller 0 unit 0)."""
     if a.type == "pci" and a.slot is not None:
         return ("pci", a.domain or 0, a.bus or 0, a.slot, a.function or 0)
     if a.type == "drive":
-        return ("drive", a.controller or 0, a.bus or 0, a.target or 0, a.unit or 0)
+        bus = getattr(dev, "target_bus", None) or type(dev).__name__
+        return ("drive", bus, a.controller or 0, a.bus or 0, a.target or 0, a.unit or 0)
     if a.type == "virtio-serial" and a.port is not None:
         return ("virtio-serial", a.controller or 0, a.bus or 0, a.port)
     return None
@@ -85,11 +88,12 @@ def validate_domain(dom: Domain) -> None:
         addr = getattr(dev, "address", None)
         if addr is None:
             continue
-        key = _addr_key(addr)
+        key = _addr_key(addr, dev)
         if key is None:
             continue
         if key in seen:
-            raise XMLValidationError(f"duplicate {addr.type} address {key[1:]}", addr.line)
+            shown = key[2:] if addr.type == "drive" else key[1:]
+            raise XMLValidationError(f"duplicate {addr.type} address {shown}", addr.line)
         seen[key] = addr.line
     ctrl: set[tuple[str | None, int | None]] = set()
     for c in devs.controllers:
