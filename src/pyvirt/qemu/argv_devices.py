@@ -74,11 +74,73 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
         a.device(props)
 
 
+_AUDIO_DRIVER = {"none": "none", "spice": "spice", "alsa": "alsa", "coreaudio": "coreaudio", "jack": "jack",
+                 "oss": "oss", "pulseaudio": "pa", "file": "wav"}
+# Per backend: the <input>/<output> attributes it takes (model field -> QEMU property), after
+# the common ones; libvirt's schema allows nothing else.
+_AUDIO_IO = {
+    "alsa": (("dev", "dev"),),
+    "coreaudio": (("buffer_count", "buffer-count"),),
+    "jack": (("server_name", "server-name"), ("client_name", "client-name"),
+             ("connect_ports", "connect-ports"), ("exact_name", "exact-name")),
+    "oss": (("dev", "dev"), ("buffer_count", "buffer-count"), ("try_poll", "try-poll")),
+    "pulseaudio": (("name", "name"), ("stream_name", "stream-name"), ("latency", "latency")),
+}
+_AUDIO_TOP = {"oss": (("try_mmap", "try-mmap"), ("exclusive", "exclusive"), ("dsp_policy", "dsp-policy")),
+              "pulseaudio": (("server_name", "server"),), "file": (("path", "path"),)}
+_AUDIO_IO_SPECIFIC = ("dev", "buffer_count", "try_poll", "server_name", "client_name", "connect_ports",
+                      "exact_name", "name", "stream_name", "latency")
+_AUDIO_TOP_SPECIFIC = ("try_mmap", "exclusive", "dsp_policy", "server_name", "path")
+
+
+def _audio_io(au: Any, io: Any, direction: str) -> dict[str, Any]:
+    """libvirt's qemuBuildAudioCommonProps + the backend's own stream properties.
+
+    The ``<settings>`` values only reach QEMU with ``fixedSettings='yes'`` (libvirt drops them
+    otherwise: QEMU would ignore them too).
+    """
+    allowed = dict(_AUDIO_IO.get(au.type, ()))
+    for name in _AUDIO_IO_SPECIFIC:
+        if getattr(io, name) is not None and name not in allowed:
+            raise XMLError(f"attribute '{name}' of <audio/{direction}> is not valid for audio type "
+                           f"{au.type!r}", io.line)
+    props: dict[str, Any] = {}
+    for name, key in (("mixing_engine", "mixing-engine"), ("fixed_settings", "fixed-settings"),
+                      ("voices", "voices"), ("buffer_length", "buffer-length")):
+        if getattr(io, name) is not None:
+            props[key] = getattr(io, name)
+    if io.fixed_settings:
+        for name in ("frequency", "channels", "format"):
+            if getattr(io, name) is not None:
+                props[name] = getattr(io, name)
+    for name, key in _AUDIO_IO.get(au.type, ()):
+        if getattr(io, name) is not None:
+            props[key] = getattr(io, name)
+    return props
+
+
 def audio_opts(a: Argv, ctx: Ctx) -> None:
     for au in ctx.domain.devices.audios:
-        if au.type not in ("none", "spice"):
+        drv = _AUDIO_DRIVER.get(au.type or "")
+        if drv is None:
             raise unsupported(f"audio backend {au.type!r}", au.line)
-        a.json("-audiodev", {"id": f"audio{au.id or 1}", "driver": au.type})
+        allowed = dict(_AUDIO_TOP.get(au.type, ()))
+        for name in _AUDIO_TOP_SPECIFIC:
+            if getattr(au, name) is not None and name not in allowed:
+                raise XMLError(f"attribute '{name}' of <audio> is not valid for audio type {au.type!r}",
+                               au.line)
+        props: dict[str, Any] = {"id": f"audio{au.id or 1}", "driver": drv}
+        if au.timer_period is not None:
+            props["timer-period"] = au.timer_period
+        for name, key in allowed.items():
+            if getattr(au, name) is not None:
+                props[key] = getattr(au, name)
+        for direction, io in (("in", au.input), ("out", au.output)):
+            if io is not None:
+                sub = _audio_io(au, io, "input" if direction == "in" else "output")
+                if sub:
+                    props[direction] = sub
+        a.json("-audiodev", props)
 
 
 def graphics_opts(a: Argv, ctx: Ctx) -> None:
@@ -86,6 +148,8 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
     if len([g for g in gfx if g.type == "vnc"]) > 1 or len([g for g in gfx if g.type == "spice"]) > 1:
         raise unsupported("more than one graphics device of a type")
     for g in gfx:
+        if g.audio_id is not None and g.type != "vnc":
+            raise unsupported(f"<audio> in <graphics type='{g.type}'>", g.line)
         if g.type == "vnc":
             _vnc(a, ctx, g)
         elif g.type == "spice":
@@ -137,7 +201,7 @@ def _vnc(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("websocket", g.websocket))
     if g.passwd is not None:
         pairs.append(("password", True))
-    pairs.append(("audiodev", ctx.audio_id()))
+    pairs.append(("audiodev", ctx.audio_id(g.audio_id)))
     a.opt("-vnc", escape_value(head) + ("," + kv_option(None, pairs) if pairs else ""))
     if g.keymap:
         a.opt("-k", g.keymap)

@@ -378,6 +378,7 @@ class Graphics:
     passwd: str | None = attr("@passwd", secret=True)
     keymap: str | None = attr("@keymap")
     listens: list[Listen] = children("listen", Listen)
+    audio_id: int | None = attr("audio/@id", Int(1))
     line: int | None = line_field()
 
 
@@ -402,13 +403,53 @@ class Sound:
     line: int | None = line_field()
 
 
+AUDIO_FORMATS = Enum("s8", "u8", "s16", "u16", "s32", "u32", "f32")
+
+
+@dataclass
+class AudioIO:
+    """``<audio><input>`` / ``<output>``: one stream direction of a host audio backend.
+
+    The attributes are the union over backends (``dev`` for alsa/oss, ``serverName`` for jack,
+    ...); which ones a backend accepts is checked where the backend is translated, because the
+    set depends on the parent's ``type``.
+    """
+
+    mixing_engine: bool | None = attr("@mixingEngine", YESNO)
+    fixed_settings: bool | None = attr("@fixedSettings", YESNO)
+    voices: int | None = attr("@voices", Int(1))
+    buffer_length: int | None = attr("@bufferLength", Int(1))
+    dev: str | None = attr("@dev")
+    buffer_count: int | None = attr("@bufferCount", Int(1))
+    try_poll: bool | None = attr("@tryPoll", YESNO)
+    server_name: str | None = attr("@serverName")
+    client_name: str | None = attr("@clientName")
+    connect_ports: str | None = attr("@connectPorts")
+    exact_name: bool | None = attr("@exactName", YESNO)
+    name: str | None = attr("@name")
+    stream_name: str | None = attr("@streamName")
+    latency: int | None = attr("@latency", Int(0))
+    frequency: int | None = attr("settings/@frequency", Int(1))
+    channels: int | None = attr("settings/@channels", Int(1))
+    format: str | None = attr("settings/@format", AUDIO_FORMATS)
+    line: int | None = line_field()
+
+
 @dataclass
 class Audio:
-    """``<audio id= type=>``: the host audio backend."""
+    """``<audio id= type=>``: the host audio backend (QEMU's -audiodev)."""
 
     id: int | None = attr("@id", Int(1))
-    type: str | None = attr("@type", Enum("none", "spice", known=("alsa", "coreaudio", "jack", "oss",
-                                                                  "pulseaudio", "sdl", "file", "dbus")))
+    type: str | None = attr("@type", Enum("none", "spice", "alsa", "coreaudio", "jack", "oss",
+                                          "pulseaudio", "file", known=("sdl", "dbus")))
+    timer_period: int | None = attr("@timerPeriod", Int(1))
+    try_mmap: bool | None = attr("@tryMMap", YESNO)
+    exclusive: bool | None = attr("@exclusive", YESNO)
+    dsp_policy: int | None = attr("@dspPolicy", Int(None))
+    server_name: str | None = attr("@serverName")
+    path: str | None = attr("@path")
+    input: AudioIO | None = child("input", AudioIO)
+    output: AudioIO | None = child("output", AudioIO)
     line: int | None = line_field()
 
 
@@ -580,7 +621,7 @@ class Domain:
 
 
 __all__ = [
-    "Address", "Audio", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "Input", "Interface", "Listen", "Loader",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Sound", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]

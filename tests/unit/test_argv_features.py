@@ -1,0 +1,63 @@
+"""build_argv for features added after the first pass: audio backends, PCIe switch ports, ..."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pyvirt.qemu.argv import build_argv
+from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml.errors import XMLError
+
+BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>{top}
+<os><type arch='x86_64' machine='{machine}'>hvm</type></os>{after_os}<devices>{devices}</devices></domain>"""
+
+
+def _dom(devices: str = "", machine: str = "pc", top: str = "", after_os: str = ""):
+    return fill_defaults(parse_domain(BASE.format(devices=devices, machine=machine, top=top,
+                                                  after_os=after_os)))
+
+
+def _json(argv: list[str], opt: str) -> list[dict]:
+    return [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == opt]
+
+
+def test_audio_backend_with_streams() -> None:
+    argv = build_argv(_dom("<audio id='1' type='oss' tryMMap='yes' dspPolicy='3'>"
+                           "<input fixedSettings='yes' dev='/dev/dsp0' tryPoll='no'>"
+                           "<settings frequency='44100' format='s16'/></input>"
+                           "<output fixedSettings='no'><settings channels='4'/></output></audio>"))
+    (au,) = _json(argv, "-audiodev")
+    assert au == {"id": "audio1", "driver": "oss", "try-mmap": True, "dsp-policy": 3,
+                  "in": {"fixed-settings": True, "frequency": 44100, "format": "s16", "dev": "/dev/dsp0",
+                         "try-poll": False},
+                  "out": {"fixed-settings": False}}
+
+
+def test_audio_attribute_of_another_backend_is_refused() -> None:
+    with pytest.raises(XMLError, match="not valid for audio type 'alsa'"):
+        build_argv(_dom("<audio id='1' type='alsa'><input bufferCount='3'/></audio>"))
+
+
+def test_audio_round_trip_and_names() -> None:
+    dom = _dom("<audio id='1' type='pulseaudio' serverName='h'><output name='n'/></audio>"
+               "<audio id='2' type='file' path='/tmp/a.wav'/>"
+               "<graphics type='vnc'><audio id='2'/></graphics>")
+    assert fill_defaults(parse_domain(dom.to_xml())) == dom
+    argv = build_argv(dom)
+    assert [a["driver"] for a in _json(argv, "-audiodev")] == ["pa", "wav"]
+    assert argv[argv.index("-vnc") + 1].endswith("audiodev=audio2")
+
+
+def test_pcie_switch_ports_are_addressed() -> None:
+    dom = _dom("<controller type='pci' index='0' model='pcie-root'/>"
+               "<controller type='pci' index='1' model='pcie-root-port'/>"
+               "<controller type='pci' index='2' model='pcie-switch-upstream-port'/>"
+               "<controller type='pci' index='3' model='pcie-switch-downstream-port'/>"
+               "<controller type='pci' index='4' model='pcie-switch-downstream-port'/>", machine="q35")
+    by_index = {c.index: c for c in dom.devices.controllers if c.type == "pci"}
+    assert (by_index[2].address.bus, by_index[2].address.slot) == (1, 0)
+    assert [(by_index[i].address.bus, by_index[i].address.slot) for i in (3, 4)] == [(2, 0), (2, 1)]
+    assert (by_index[4].target_chassis, by_index[4].target_port) == (4, 1)
+    assert by_index[2].model_name == "x3130-upstream"
