@@ -575,6 +575,115 @@ class Connection(abc.ABC):
         """[{"name", "uuid", "active", "autostart", "persistent", "capacity", "allocation", "available"}]."""
         return []
 
+    # -- storage beyond listing: drivers that manage storage override these
+    def lookup_pool(self, ref: str) -> dict[str, Any]:
+        """By name, then UUID: the same dict as one list_pools() entry."""
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolLookupByName",
+                          ErrorCode.NO_SUPPORT)
+
+    def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolGetXMLDesc",
+                          ErrorCode.NO_SUPPORT)
+
+    def define_pool(self, xml: str) -> dict[str, Any]:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolDefineXML",
+                          ErrorCode.NO_SUPPORT)
+
+    def create_pool(self, xml: str, build: bool = False) -> dict[str, Any]:
+        """A transient pool, started at once."""
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolCreateXML",
+                          ErrorCode.NO_SUPPORT)
+
+    def build_pool(self, pool: str) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolBuild",
+                          ErrorCode.NO_SUPPORT)
+
+    def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolCreate",
+                          ErrorCode.NO_SUPPORT)
+
+    def destroy_pool(self, pool: str) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolDestroy",
+                          ErrorCode.NO_SUPPORT)
+
+    def delete_pool(self, pool: str) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolDelete",
+                          ErrorCode.NO_SUPPORT)
+
+    def undefine_pool(self, pool: str) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolUndefine",
+                          ErrorCode.NO_SUPPORT)
+
+    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolSetAutostart",
+                          ErrorCode.NO_SUPPORT)
+
+    def refresh_pool(self, pool: str) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolRefresh",
+                          ErrorCode.NO_SUPPORT)
+
+    def list_volumes(self, pool: str) -> list[dict[str, Any]]:
+        """[{"pool", "name", "path", "key", "type", "format", "capacity", "allocation", "backing"}]."""
+        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolListAllVolumes",
+                          ErrorCode.NO_SUPPORT)
+
+    def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolLookupByName",
+                          ErrorCode.NO_SUPPORT)
+
+    def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
+        """By path or key."""
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolLookupByPath",
+                          ErrorCode.NO_SUPPORT)
+
+    def get_volume_xml(self, pool: str, name: str) -> str:
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolGetXMLDesc",
+                          ErrorCode.NO_SUPPORT)
+
+    def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,
+                      allocation: int | str | None = None, backing: str | None = None,
+                      prealloc_metadata: bool = False) -> dict[str, Any]:
+        """vol-create-as; sizes are bytes or virsh-style strings ('10G')."""
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolCreateXML",
+                          ErrorCode.NO_SUPPORT)
+
+    def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
+                          from_pool: str | None = None, from_vol: str | None = None) -> dict[str, Any]:
+        """vol-create, or vol-create-from when `from_vol` is given."""
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolCreateXML",
+                          ErrorCode.NO_SUPPORT)
+
+    def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,
+                     target_pool: str | None = None, overlay: bool = False) -> dict[str, Any]:
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolCreateXMLFrom",
+                          ErrorCode.NO_SUPPORT)
+
+    def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
+        """Refused while a running guest uses it, unless `force`."""
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolDelete",
+                          ErrorCode.NO_SUPPORT)
+
+    def wipe_volume(self, pool: str, name: str, force: bool = False) -> None:
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolWipe",
+                          ErrorCode.NO_SUPPORT)
+
+    def resize_volume(self, pool: str, name: str, capacity: int | str, *, delta: bool = False,
+                      shrink: bool = False, allocate: bool = False) -> dict[str, Any]:
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolResize",
+                          ErrorCode.NO_SUPPORT)
+
+    def upload_volume(self, pool: str, name: str, src: Any, *, offset: int = 0, length: int | None = None,
+                      progress: Any = None) -> int:
+        """Stream the binary file `src` into the volume; `progress(done, total)`."""
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolUpload",
+                          ErrorCode.NO_SUPPORT)
+
+    def download_volume(self, pool: str, name: str, dst: Any, *, offset: int = 0, length: int | None = None,
+                        sparse: bool = True, progress: Any = None) -> int:
+        """Stream the volume into the binary file `dst`."""
+        raise PyvirtError("this function is not supported by the connection driver: virStorageVolDownload",
+                          ErrorCode.NO_SUPPORT)
+
     def __enter__(self) -> Connection:
         return self
 

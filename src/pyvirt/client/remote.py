@@ -31,6 +31,7 @@ from pyvirt.api import (
     PyvirtError,
 )
 from pyvirt.client import wire
+from pyvirt.client.remote_storage import StorageClientMixin
 from pyvirt.paths import state_paths
 
 SPAWN_TIMEOUT = 20.0
@@ -113,7 +114,7 @@ class EventStream:
         self.sock.close()
 
 
-class RemoteConnection(Connection):
+class RemoteConnection(StorageClientMixin, Connection):
     def __init__(self, uri: str, readonly: bool = False, autostart: bool | None = None) -> None:
         """`autostart`: start a daemon when none answers; by default only for session URIs."""
         self.uri = uri

@@ -118,6 +118,8 @@ class QemuDriver:
         self._by_uuid: dict[str, DomainRecord] = {}
         self._registry_lock = asyncio.Lock()
         self._next_id = 1
+        # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
+        self.volume_resolver: Any = None
 
     # ------------------------------------------------------------------ capabilities
     async def caps(self) -> Any:
@@ -492,6 +494,41 @@ class QemuDriver:
             await self._start_locked(rec, paused=paused)
         return self.info(rec)
 
+    def _resolve_volumes(self, dom: Domain) -> None:
+        """Turn each ``<disk type='volume'>`` of the live copy into a file/block disk on its path."""
+        for disk in dom.devices.disks:
+            if disk.type != "volume" and not disk.source_pool:
+                continue
+            target = disk.target_dev or "?"
+            if self.volume_resolver is None or not disk.source_pool or not disk.source_volume:
+                raise PyvirtError(f"unsupported configuration: disk '{target}' names no usable storage volume",
+                                  ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+            try:
+                path, kind, fmt = self.volume_resolver(disk.source_pool, disk.source_volume)
+            except PyvirtError as exc:
+                raise PyvirtError(f"Cannot access storage volume '{disk.source_volume}' (pool "
+                                  f"'{disk.source_pool}') of disk '{target}': {exc.message}",
+                                  ErrorCode.NO_SOURCE, ErrorDomain.QEMU) from None
+            disk.type, disk.source_pool, disk.source_volume, disk.source_mode = kind, None, None, None
+            disk.source_file, disk.source_dev = (path, None) if kind == "file" else (None, path)
+            disk.driver_type = disk.driver_type or fmt
+
+    def domain_using_path(self, path: str) -> str | None:
+        """The running domain whose live disks include `path` (the storage driver's in-use check).
+
+        Called from the storage worker threads: it only reads, over a snapshot of the registry.
+        """
+        real = os.path.realpath(path)
+        for rec in list(self._by_name.values()):
+            live = rec.live
+            if not rec.active or live is None:
+                continue
+            for disk in live.devices.disks:
+                src = disk.source_file or disk.source_dev
+                if src and os.path.realpath(src) == real:
+                    return rec.name
+        return None
+
     def _check_sources(self, dom: Domain) -> None:
         """Fail early, naming the path, rather than leaving QEMU to fail with less to say."""
         os_ = dom.os
@@ -512,6 +549,7 @@ class QemuDriver:
         base = definition if definition is not None else rec.config
         assert base is not None
         dom = copy.deepcopy(base)
+        self._resolve_volumes(dom)
         self._check_sources(dom)
         model.assign_aliases(dom)
         files = self.store.runtime_files(rec.name)

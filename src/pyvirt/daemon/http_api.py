@@ -261,12 +261,17 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
-def make_app(driver: QemuDriver, host: HostInfo) -> web.Application:
+def make_app(driver: QemuDriver, host: HostInfo, storage: Any = None) -> web.Application:
+    """`storage`: a daemon.http_storage.StorageService whose routes are added (None: no storage API)."""
     app = web.Application(middlewares=[errors_middleware], client_max_size=16 << 20)
     app[DRIVER] = driver
     app[HOST] = host
     for method, path, handler, _ in ROUTES:
         app.router.add_route(method, path, handler)
+    if storage is not None:
+        from pyvirt.daemon.http_storage import add_routes
+
+        add_routes(app, storage)
     app.router.add_get("/openapi.json", openapi)
     return app
 

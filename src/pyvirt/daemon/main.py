@@ -49,6 +49,20 @@ def _take_lock(paths: StatePaths) -> int:
     return fd
 
 
+async def _start_storage(paths: StatePaths, driver: object) -> object:
+    """The storage driver (asking the QEMU driver which running guest uses a path), autostart pools."""
+    from pyvirt.daemon.http_storage import StorageService
+    from pyvirt.storage import StorageDriver
+
+    storage = StorageDriver(paths.config, paths.runtime, paths.images,
+                            in_use=driver.domain_using_path)  # type: ignore[attr-defined]
+    driver.volume_resolver = storage.resolve_disk_volume  # type: ignore[attr-defined]
+    started = await asyncio.to_thread(storage.autostart_pools)
+    if started:
+        log.info("autostarted pools: %s", ", ".join(started))
+    return StorageService(storage)
+
+
 async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> None:
     from pyvirt.daemon.driver import QemuDriver
     from pyvirt.daemon.hostinfo import HostInfo
@@ -59,10 +73,11 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
     lock_fd = _take_lock(paths)
     become_subreaper()
     driver = QemuDriver(paths)
+    storage = await _start_storage(paths, driver)  # pools first: autostarted guests may use their volumes
     await driver.load()
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)
-    runner = await serve_unix(make_app(driver, host), sock)
+    runner = await serve_unix(make_app(driver, host, storage), sock)
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
     if ready_fd is not None:
         with contextlib.suppress(OSError):

@@ -467,6 +467,15 @@ class StorageDriver:
 
     lookup_volume_by_key = lookup_volume_by_path  # a file volume's key is its path
 
+    def resolve_disk_volume(self, pool_name: str, name: str) -> tuple[str, str, str]:
+        """(path, disk type 'file'|'block', format) for a domain's ``<source pool volume>``.
+
+        The daemon calls this at guest start: QEMU only knows paths, so the live definition
+        carries the volume's path while the persistent one keeps naming the volume.
+        """
+        vol = self.lookup_volume(pool_name, name)
+        return vol.path, "block" if vol.type == "block" else "file", vol.format
+
     def lookup_volume(self, pool_name: str, name: str) -> VolInfo:
         with self._lock:
             pool = self._active_pool(pool_name)

@@ -46,7 +46,10 @@ class ResourcesMixin:
         raise err(f"Storage pool not found: no storage pool with matching name '{ref}'",
                   ErrorCode.NO_STORAGE_POOL)
 
-    def get_pool_xml(self, name: str) -> str:
+    def lookup_pool(self, ref: str) -> dict[str, Any]:
+        return self._pool(ref).record()
+
+    def get_pool_xml(self, name: str, inactive: bool = False) -> str:
         return to_string(self._pool(name).xml)
 
     def list_volumes(self, pool: str) -> list[dict[str, Any]]:
@@ -61,6 +64,17 @@ class ResourcesMixin:
 
     def get_volume_xml(self, pool: str, name: str) -> str:
         return to_string(self._volume(pool, name).xml)
+
+    def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
+        return {"pool": self._pool(pool).name, **self._volume(pool, name).record()}
+
+    def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
+        for pool in self._state.pools:
+            for vol in pool.volumes:
+                if vol.path == path:
+                    return {"pool": pool.name, **vol.record()}
+        raise err(f"Storage volume not found: no storage vol with matching path '{path}'",
+                  ErrorCode.NO_STORAGE_VOL)
 
     # -- host interfaces
     def list_interfaces(self) -> list[dict[str, Any]]:

@@ -1,0 +1,238 @@
+"""The remote Connection's storage half: pools and volumes over pyvirtd's HTTP API.
+
+Kept out of remote.py so that domain commands do not read it.  Upload and download speak
+raw HTTP on the unix socket: the file goes out with ``socket.sendfile`` and comes back in
+1 MiB pieces written as they arrive (all-zero pieces become holes), so neither side ever
+holds more than a piece of a volume in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import urllib.parse
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.client import wire
+
+CHUNK = 1 << 20
+_ZEROS = bytes(CHUNK)
+Progress = Callable[[int, int], None]
+
+
+def _q(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _query(**params: Any) -> str:
+    items = {k: (int(v) if isinstance(v, bool) else v) for k, v in params.items() if v not in (None, False)}
+    return ("?" + urllib.parse.urlencode(items)) if items else ""
+
+
+def _reply_error(status: int, body: Any) -> PyvirtError:
+    if isinstance(body, dict) and "error" in body:
+        return PyvirtError.from_dict(body["error"])
+    return PyvirtError(f"internal error: unexpected reply {status} from pyvirtd", ErrorCode.RPC, ErrorDomain.RPC)
+
+
+class StorageClientMixin:
+    """Pool and volume methods of :class:`pyvirt.client.remote.RemoteConnection`."""
+
+    sock_path: str
+    _call: Callable[..., Any]
+
+    # ------------------------------------------------------------------ pools
+    def _pool(self, pool: str) -> str:
+        return f"/v1/pools/{_q(pool)}"
+
+    def list_pools(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/pools")
+
+    def lookup_pool(self, ref: str) -> dict[str, Any]:
+        return self._call("GET", self._pool(ref))
+
+    def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
+        return self._call("GET", f"{self._pool(pool)}/xml{_query(inactive=inactive)}")
+
+    def define_pool(self, xml: str) -> dict[str, Any]:
+        return self._call("POST", "/v1/pools", {"xml": xml}, mutating=True)
+
+    def create_pool(self, xml: str, build: bool = False) -> dict[str, Any]:
+        return self._call("POST", "/v1/pools-create", {"xml": xml, "build": build}, mutating=True)
+
+    def _pool_act(self, pool: str, action: str, **body: Any) -> Any:
+        return self._call("POST", f"{self._pool(pool)}/{action}", body, mutating=True)
+
+    def build_pool(self, pool: str) -> None:
+        self._pool_act(pool, "build")
+
+    def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
+        return self._pool_act(pool, "start", build=build)
+
+    def destroy_pool(self, pool: str) -> None:
+        self._pool_act(pool, "destroy")
+
+    def delete_pool(self, pool: str) -> None:
+        self._pool_act(pool, "delete")
+
+    def undefine_pool(self, pool: str) -> None:
+        self._call("DELETE", self._pool(pool), mutating=True)
+
+    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
+        self._pool_act(pool, "autostart", enable=autostart)
+
+    def refresh_pool(self, pool: str) -> None:
+        self._pool_act(pool, "refresh")
+
+    # ------------------------------------------------------------------ volumes
+    def _vol(self, pool: str, name: str) -> str:
+        return f"{self._pool(pool)}/volumes/{_q(name)}"
+
+    def list_volumes(self, pool: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"{self._pool(pool)}/volumes")
+
+    def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
+        return self._call("GET", self._vol(pool, name))
+
+    def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
+        """By path or key (a file volume's key is its path)."""
+        return self._call("GET", f"/v1/volumes{_query(path=path)}")
+
+    def get_volume_xml(self, pool: str, name: str) -> str:
+        return self._call("GET", f"{self._vol(pool, name)}/xml")
+
+    def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,
+                      allocation: int | str | None = None, backing: str | None = None,
+                      prealloc_metadata: bool = False) -> dict[str, Any]:
+        return self._call("POST", f"{self._pool(pool)}/volumes",
+                          {"name": name, "capacity": capacity, "format": format, "allocation": allocation,
+                           "backing": backing, "prealloc_metadata": prealloc_metadata}, mutating=True)
+
+    def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
+                          from_pool: str | None = None, from_vol: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"xml": xml, "prealloc_metadata": prealloc_metadata}
+        if from_vol is not None:
+            body.update(from_vol=from_vol, from_pool=from_pool)
+        return self._call("POST", f"{self._pool(pool)}/volumes", body, mutating=True)
+
+    def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,
+                     target_pool: str | None = None, overlay: bool = False) -> dict[str, Any]:
+        return self._call("POST", f"{self._vol(pool, src)}/clone",
+                          {"name": name, "format": format, "target_pool": target_pool, "overlay": overlay},
+                          mutating=True)
+
+    def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
+        self._call("DELETE", f"{self._vol(pool, name)}{_query(force=force)}", mutating=True)
+
+    def wipe_volume(self, pool: str, name: str, force: bool = False) -> None:
+        self._call("POST", f"{self._vol(pool, name)}/wipe", {"force": force}, mutating=True)
+
+    def resize_volume(self, pool: str, name: str, capacity: int | str, *, delta: bool = False,
+                      shrink: bool = False, allocate: bool = False) -> dict[str, Any]:
+        return self._call("POST", f"{self._vol(pool, name)}/resize",
+                          {"capacity": capacity, "delta": delta, "shrink": shrink, "allocate": allocate},
+                          mutating=True)
+
+    # ------------------------------------------------------------------ streams
+    def upload_volume(self, pool: str, name: str, src: BinaryIO, *, offset: int = 0, length: int | None = None,
+                      progress: Progress | None = None) -> int:
+        """Send `src` (from its current position; `length` bytes or to its end) into the volume."""
+        if getattr(self, "readonly", False):
+            raise PyvirtError("operation forbidden: read only access prevents this operation",
+                              ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+        self.lookup_volume(pool, name)  # a clean error before any byte is sent
+        start = src.tell()
+        total = os.fstat(src.fileno()).st_size - start
+        if length:
+            total = min(total, length)
+        target = f"{self._vol(pool, name)}/data{_query(offset=offset or None, length=length or None)}"
+        sock = wire.open_unix(self.sock_path, None)
+        try:
+            sock.sendall(wire._request_head("PUT", target, {"Connection": "close",
+                                                            "Content-Type": "application/octet-stream"}, total))
+            sent = 0
+            try:
+                while sent < total:
+                    n = sock.sendfile(src, start + sent, min(CHUNK * 8, total - sent))
+                    if n == 0:
+                        break
+                    sent += n
+                    if progress:
+                        progress(sent, total)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the daemon refused mid-way: its reply says why
+            status, rest = wire._read_head(sock)
+            body = wire._read_error_body(sock, rest)
+        finally:
+            sock.close()
+        if status >= 400 or not isinstance(body, dict) or "error" in body:
+            raise _reply_error(status, body)
+        if sent < total:
+            raise PyvirtError(f"internal error: upload stopped after {sent} of {total} bytes",
+                              ErrorCode.INTERNAL_ERROR, ErrorDomain.STORAGE)
+        return int((body.get("result") or {}).get("bytes", sent))
+
+    def download_volume(self, pool: str, name: str, dst: BinaryIO, *, offset: int = 0,
+                        length: int | None = None, sparse: bool = True,
+                        progress: Progress | None = None) -> int:
+        """Write the volume's bytes to `dst` from its current position; zero pieces become holes
+        when `dst` is a regular file and `sparse` is set (then the file is sized at the end)."""
+        target = f"{self._vol(pool, name)}/data{_query(offset=offset or None, length=length or None)}"
+        sock = wire.open_unix(self.sock_path, None)
+        try:
+            sock.sendall(wire._request_head("GET", target, {"Connection": "close"}, None))
+            status, rest = _read_head_headers(sock)
+            if status != 200:
+                raise _reply_error(status, wire._read_error_body(sock, rest[1]))
+            headers, buffered = rest
+            total = int(headers.get("content-length", "0"))
+            fd = dst.fileno()
+            dst.flush()
+            pos = dst.tell()
+            holes = sparse and stat.S_ISREG(os.fstat(fd).st_mode)
+            got = 0
+            pending = bytearray(buffered)
+            while got < total:
+                while len(pending) < CHUNK and got + len(pending) < total:
+                    data = sock.recv(CHUNK)
+                    if not data:
+                        break
+                    pending += data
+                if not pending:
+                    break
+                piece = bytes(pending[:CHUNK])
+                del pending[:CHUNK]
+                if not (holes and piece == _ZEROS[:len(piece)]):
+                    view = memoryview(piece)
+                    at = pos + got
+                    while view:
+                        n = os.pwrite(fd, view, at)
+                        view, at = view[n:], at + n
+                got += len(piece)
+                if progress:
+                    progress(got, total)
+            if holes and os.fstat(fd).st_size < pos + got:
+                os.ftruncate(fd, pos + got)
+            dst.seek(pos + got)
+        finally:
+            sock.close()
+        if got < total:
+            raise PyvirtError(f"internal error: download stopped after {got} of {total} bytes",
+                              ErrorCode.INTERNAL_ERROR, ErrorDomain.STORAGE)
+        return got
+
+
+def _read_head_headers(sock: Any) -> tuple[int, tuple[dict[str, str], bytes]]:
+    """A response head with its headers (lower-case names) and the bytes read past it."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        if not data:
+            raise wire.WireError("connection closed before the response head")
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}
+    return int(status_line.split()[1]), (headers, rest)
