@@ -61,3 +61,33 @@ def test_pcie_switch_ports_are_addressed() -> None:
     assert [(by_index[i].address.bus, by_index[i].address.slot) for i in (3, 4)] == [(2, 0), (2, 1)]
     assert (by_index[4].target_chassis, by_index[4].target_port) == (4, 1)
     assert by_index[2].model_name == "x3130-upstream"
+
+
+def test_cpu_paravirt_features_and_feature_names() -> None:
+    dom = _dom(after_os="<features><apic eoi='on'/><pvspinlock state='off'/></features>"
+                        "<cpu mode='custom'><model>Haswell</model><feature name='lahf_lm' policy='require'/></cpu>")
+    argv = build_argv(dom)
+    parts = argv[argv.index("-cpu") + 1].split(",")
+    assert parts[0] == "Haswell"
+    assert {"lahf-lm=on", "kvm-pv-eoi=on", "kvm-pv-unhalt=off"} <= set(parts[1:])
+    assert fill_defaults(parse_domain(dom.to_xml())) == dom
+
+
+def test_intel_iommu_needs_q35_and_split_ioapic() -> None:
+    with pytest.raises(XMLError, match="only supported with Q35"):
+        _dom("<iommu model='intel'/>")
+    with pytest.raises(XMLError, match="split I/O APIC"):
+        _dom("<iommu model='intel'><driver intremap='on'/></iommu>", machine="q35")
+    dom = _dom("<iommu model='intel'><driver intremap='on' caching_mode='on'/></iommu>", machine="q35",
+               after_os="<features><ioapic driver='qemu'/></features>")
+    argv = build_argv(dom)
+    assert "kernel_irqchip=split" in argv[argv.index("-machine") + 1]
+    devs = _json(argv, "-device")
+    assert devs[0] == {"driver": "intel-iommu", "id": "iommu0", "intremap": "on", "caching-mode": True}
+
+
+def test_virtio_iommu_is_integrated_on_the_root_bus() -> None:
+    dom = _dom("<iommu model='virtio'/>", machine="q35")
+    assert (dom.devices.iommu.address.bus, dom.devices.iommu.address.slot) == (0, 1)
+    with pytest.raises(XMLError, match="integrated"):
+        _dom("<iommu model='virtio'><address type='pci' bus='1' slot='0'/></iommu>", machine="q35")

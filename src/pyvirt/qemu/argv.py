@@ -56,7 +56,8 @@ def assign_aliases(domain: Any) -> dict[int, str]:
                           ("parallel", devs.parallels), ("channel", devs.channels),
                           ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
                           ("video", devs.videos), ("hostdev", devs.hostdevs),
-                          ("watchdog", devs.watchdogs), ("rng", devs.rngs), ("panic", devs.panics)):
+                          ("watchdog", devs.watchdogs), ("rng", devs.rngs), ("panic", devs.panics),
+                          ("iommu", [devs.iommu] if devs.iommu is not None else [])):
         for n, dev in enumerate(items):
             put(dev, f"{prefix}{n}")
     for n, con in enumerate(devs.consoles):
@@ -238,6 +239,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     a.opt("-no-shutdown")
     argv_machine.pm_opts(a, ctx)
     argv_machine.boot_opts(a, ctx)
+    argv_devices.iommu_opts(a, ctx)
     floppies = [d for d in domain.devices.disks if d.target_bus == "fdc"]
     fd_boot = {("A", "B")[(d.address.unit or 0) if d.address else 0]: ctx.boot_index[id(d)]
                for d in floppies if id(d) in ctx.boot_index}

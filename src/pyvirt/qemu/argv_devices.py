@@ -119,6 +119,31 @@ def _audio_io(au: Any, io: Any, direction: str) -> dict[str, Any]:
     return props
 
 
+def iommu_opts(a: Argv, ctx: Ctx) -> None:
+    """intel-iommu / virtio-iommu; QEMU wants the IOMMU before the devices behind it."""
+    iommu = ctx.domain.devices.iommu
+    if iommu is None:
+        return
+    if iommu.model == "intel":
+        props: dict[str, Any] = {"driver": "intel-iommu", "id": ctx.alias(iommu)}
+        if iommu.driver_intremap is not None:
+            props["intremap"] = "on" if iommu.driver_intremap else "off"
+        if iommu.driver_caching_mode is not None:
+            props["caching-mode"] = iommu.driver_caching_mode
+        if iommu.driver_eim is not None:
+            props["eim"] = "on" if iommu.driver_eim else "off"
+        if iommu.driver_iotlb is not None:
+            props["device-iotlb"] = iommu.driver_iotlb
+        if iommu.driver_aw_bits is not None:
+            props["aw-bits"] = iommu.driver_aw_bits
+    elif iommu.model == "virtio":
+        props = {"driver": "virtio-iommu", "id": ctx.alias(iommu)}
+        props.update(pci_props(ctx, iommu.address, "virtio-iommu"))
+    else:
+        raise unsupported(f"iommu model {iommu.model!r}", iommu.line)
+    a.device(props)
+
+
 def audio_opts(a: Argv, ctx: Ctx) -> None:
     for au in ctx.domain.devices.audios:
         drv = _AUDIO_DRIVER.get(au.type or "")

@@ -24,6 +24,8 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
         pairs.append(("vmport", feats.vmport))
     if feats is not None and feats.smm is not None:
         pairs.append(("smm", feats.smm))
+    if feats is not None and feats.ioapic_driver is not None:
+        pairs.append(("kernel_irqchip", "split" if feats.ioapic_driver == "qemu" else "on"))
     pairs.append(("dump-guest-core", False))
     if not _needs_no_backend(dom):
         pairs.append(("memory-backend", "pc.ram"))
@@ -47,6 +49,15 @@ def _needs_no_backend(dom: Any) -> bool:
 def _uses_pflash(dom: Any) -> bool:
     loader = dom.os.loader if dom.os else None
     return loader is not None and loader.type == "pflash"
+
+
+# libvirt's cpu_map spells these features the old way; QEMU 7.2 wants its own names
+# (virQEMUCapsCPUFeaturesX86 in libvirt).
+_CPU_FEATURE_QEMU_NAMES = {
+    "cmp_legacy": "cmp-legacy", "ds_cpl": "ds-cpl", "fxsr_opt": "fxsr-opt", "lahf_lm": "lahf-lm",
+    "nodeid_msr": "nodeid-msr", "pclmuldq": "pclmulqdq", "perfctr_core": "perfctr-core",
+    "perfctr_nb": "perfctr-nb", "tsc_adjust": "tsc-adjust",
+}
 
 
 def cpu_opts(a: Argv, ctx: Ctx) -> None:
@@ -75,15 +86,20 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
             raise unsupported("<cpu><vendor>", cpu.line)
     if cpu is not None:
         for f in cpu.features:
+            name = _CPU_FEATURE_QEMU_NAMES.get(f.name or "", f.name)
             if f.policy in ("require", "force", "optional", None):
-                feats.append((f.name, True))
+                feats.append((name, True))
             elif f.policy in ("disable", "forbid"):
-                feats.append((f.name, False))
+                feats.append((name, False))
     for timer in (dom.clock.timers if dom.clock else []):
         if timer.name == "kvmclock" and timer.present is not None:
             feats.append(("kvmclock", timer.present))
         elif timer.name == "hypervclock" and timer.present:
             feats.append(("hv-time", True))
+    if dom.features is not None and dom.features.apic_eoi is not None:
+        feats.append(("kvm-pv-eoi", dom.features.apic_eoi))
+    if dom.features is not None and dom.features.pvspinlock is not None:
+        feats.append(("kvm-pv-unhalt", dom.features.pvspinlock))
     if dom.features is not None and dom.features.pmu is not None:
         feats.append(("pmu", dom.features.pmu))
     if any(p.model == "hyperv" for p in dom.devices.panics):

@@ -118,11 +118,14 @@ class Features:
 
     acpi: bool = flag("acpi")
     apic: bool = flag("apic")
+    apic_eoi: bool | None = attr("apic/@eoi", ONOFF)
     pae: bool = flag("pae")
     hap: bool | None = state("hap")
+    pvspinlock: bool | None = state("pvspinlock")
     pmu: bool | None = state("pmu")
     vmport: bool | None = state("vmport")
     smm: bool | None = state("smm")
+    ioapic_driver: str | None = attr("ioapic/@driver", Enum("qemu", "kvm"))
     vmcoreinfo: bool | None = state("vmcoreinfo")
     line: int | None = line_field()
 
@@ -536,6 +539,21 @@ class Panic:
 
 
 @dataclass
+class IOMMU:
+    """``<iommu model=>``: an emulated IOMMU (intel-iommu on q35, or virtio-iommu)."""
+
+    model: str | None = attr("@model", Enum("intel", "virtio", known=("smmuv3",)))
+    driver_intremap: bool | None = attr("driver/@intremap", ONOFF)
+    driver_caching_mode: bool | None = attr("driver/@caching_mode", ONOFF)
+    driver_eim: bool | None = attr("driver/@eim", ONOFF)
+    driver_iotlb: bool | None = attr("driver/@iotlb", ONOFF)
+    driver_aw_bits: int | None = attr("driver/@aw_bits", Int(1))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
 class Devices:
     """``<devices>``: one list per device kind, in libvirt's output order."""
 
@@ -559,6 +577,7 @@ class Devices:
     memballoon: MemBalloon | None = child("memballoon", MemBalloon)
     rngs: list[RNG] = children("rng", RNG)
     panics: list[Panic] = children("panic", Panic)
+    iommu: IOMMU | None = child("iommu", IOMMU)
     line: int | None = line_field()
 
 
@@ -617,12 +636,14 @@ class Domain:
             out.append(d.memballoon)
         out.extend(d.rngs)
         out.extend(d.panics)
+        if d.iommu is not None:
+            out.append(d.iommu)
         return out
 
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "Input", "Interface", "Listen", "Loader",
+    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "Input", "Interface", "Listen", "Loader",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Sound", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]
 

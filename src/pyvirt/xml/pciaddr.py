@@ -77,6 +77,13 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
             yield inp, True
 
 
+def _integrated(dom: Domain) -> list[object]:
+    """Devices that must sit on the root bus itself (libvirt's VIR_PCI_CONNECT_INTEGRATED),
+    addressed after everything else: virtio-iommu."""
+    i = dom.devices.iommu
+    return [i] if i is not None and i.model == "virtio" and i.address is None else []
+
+
 class _Slots:
     """Used (bus, slot, function) triples."""
 
@@ -145,6 +152,14 @@ def _assign_pc(dom: Domain, slots: _Slots) -> None:
             s = slots.next_slot(0)
             dev.address = _pci(0, s)
             slots.take(0, s)
+    _assign_integrated(dom, slots)
+
+
+def _assign_integrated(dom: Domain, slots: _Slots) -> None:
+    for dev in _integrated(dom):
+        s = slots.next_slot(0)
+        dev.address = _pci(0, s)  # type: ignore[attr-defined]
+        slots.take(0, s)
 
 
 def _fixed_q35(dom: Domain, slots: _Slots) -> None:
@@ -241,6 +256,7 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
             s = slots.next_slot(bridge_bus, 1)
             dev.address = _pci(bridge_bus, s)
             slots.take(bridge_bus, s)
+    _assign_integrated(dom, slots)
 
 
 def insert_controller(ctrls: list[Controller], new: Controller) -> None:

@@ -95,9 +95,44 @@ def validate_domain(dom: Domain) -> None:
             shown = key[2:] if addr.type == "drive" else key[1:]
             raise XMLValidationError(f"duplicate {addr.type} address {shown}", addr.line)
         seen[key] = addr.line
+    _validate_iommu(dom)
     ctrl: set[tuple[str | None, int | None]] = set()
     for c in devs.controllers:
         k = (c.type, c.index)
         if c.index is not None and k in ctrl:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
+
+
+def _is_q35(dom: Domain) -> bool:
+    machine = (dom.os.machine if dom.os else None) or ""
+    return machine == "q35" or machine.startswith("pc-q35")
+
+
+def _validate_iommu(dom: Domain) -> None:
+    """libvirt's qemuValidateDomainDeviceDefIOMMU / qemuValidateDomainDefFeatures rules."""
+    iommu = dom.devices.iommu
+    if iommu is None:
+        return
+    if iommu.model == "intel":
+        if not _is_q35(dom):
+            raise XMLValidationError("IOMMU device: 'intel' is only supported with Q35 machines", iommu.line)
+        if iommu.driver_intremap and (dom.features is None or dom.features.ioapic_driver != "qemu"):
+            raise XMLValidationError("IOMMU interrupt remapping requires split I/O APIC "
+                                     "(ioapic driver='qemu')", iommu.line)
+        if iommu.driver_eim and not iommu.driver_intremap:
+            raise XMLValidationError("IOMMU eim requires interrupt remapping to be enabled", iommu.line)
+        if iommu.address is not None:
+            raise XMLValidationError("IOMMU device: 'intel' does not support an address", iommu.line)
+    elif iommu.model == "virtio":
+        extra = (iommu.driver_intremap, iommu.driver_caching_mode, iommu.driver_eim, iommu.driver_iotlb,
+                 iommu.driver_aw_bits)
+        if any(v is not None for v in extra):
+            raise XMLValidationError("iommu model 'virtio' doesn't support additional attributes", iommu.line)
+        a = iommu.address
+        if a is not None and a.type != "pci":
+            raise XMLValidationError("IOMMU device: 'virtio' needs a PCI address", iommu.line)
+        if a is not None and a.bus:
+            raise XMLValidationError(f"The device at PCI address {a.domain or 0:04x}:{a.bus:02x}:"
+                                     f"{a.slot or 0:02x}.{a.function or 0} needs to be an integrated "
+                                     "device (bus=0)", iommu.line)
