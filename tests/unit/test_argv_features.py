@@ -88,6 +88,6 @@ def test_intel_iommu_needs_q35_and_split_ioapic() -> None:
 
 def test_virtio_iommu_is_integrated_on_the_root_bus() -> None:
     dom = _dom("<iommu model='virtio'/>", machine="q35")
-    assert (dom.devices.iommu.address.bus, dom.devices.iommu.address.slot) == (0, 1)
+    assert dom.devices.iommu.address.bus == 0  # after the root port the USB controller needs
     with pytest.raises(XMLError, match="integrated"):
         _dom("<iommu model='virtio'><address type='pci' bus='1' slot='0'/></iommu>", machine="q35")
