@@ -398,9 +398,8 @@ def nic_defaults(g: Guest, nic: etree._Element) -> None:
         nic.set("type", "bridge")
     if nic.find("mac") is None:
         child(nic, "mac", address=g.new_mac())
-    if nic.get("type") == "bridge" and nic.find("source") is None:
-        if not g.ci.is_remote():
-            child(nic, "source", bridge="testsuitebr0" if _testsuite() else _host_bridge())
+    if nic.get("type") == "bridge" and nic.find("source") is None and not g.ci.is_remote():
+        child(nic, "source", bridge="testsuitebr0" if _testsuite() else _host_bridge())
     if nic.find("model") is None:
         model = default_nic_model(g)
         if model:
@@ -424,8 +423,9 @@ def _host_bridge() -> str | None:
 def graphics_defaults(g: Guest, gfx: etree._Element) -> None:
     if not gfx.get("type"):
         gtype = "spice"
-        if g.ci.is_xen() or (g.ci.domcaps.present and "spice" not in g.ci.domcaps.graphics_types) \
-                or not g.ci.domcaps.present:
+        dc = g.ci.domcaps
+        spice_ok = "spice" in dc.graphics_types if dc.graphics_types else g.ci.is_test()
+        if g.ci.is_xen() or not spice_ok:
             gtype = "vnc"
         gfx.set("type", gtype)
     gtype = gfx.get("type")
@@ -470,7 +470,8 @@ def default_video_model(g: Guest) -> str | None:
     dc = g.ci.domcaps
     if "virtio" in dc.video_models and g.osinfo.supports_virtiogpu():
         return "virtio"
-    if g.is_x86() and _has_spice(g) and "qxl" in dc.video_models:
+    qxl_ok = "qxl" in dc.video_models if dc.video_models else g.ci.is_test()
+    if g.is_x86() and _has_spice(g) and qxl_ok:
         return "qxl"
     if is_uefi(g) and "bochs" in dc.video_models:
         return "bochs"

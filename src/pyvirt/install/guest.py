@@ -161,7 +161,7 @@ class Guest:
     def set_os_name(self, name: str) -> None:
         found = osdb.lookup(name)
         if found is None:
-            raise ValueError(f"Unknown OS name '{name}'. See `osinfo-query os` for valid values.")
+            raise ValueError(f"Unknown OS name '{name}'. See `--osinfo list` for valid values.")
         self.osinfo = found
         self.os_set = True
 

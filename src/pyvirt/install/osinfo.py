@@ -42,7 +42,7 @@ def _index() -> tuple[dict[str, Path], dict[str, Path]]:
     return by_short, by_id
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path: Path) -> etree._Element:
     return etree.parse(str(path)).getroot().find("os")
 

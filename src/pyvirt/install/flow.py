@@ -1,0 +1,420 @@
+"""virt-install's top-level flow: options -> Guest -> install XML -> print or create.
+
+Mirrors virtinstall.main: convert legacy options, connect, build the guest from explicit
+options, pick the install method, resolve the OS, run every option parser, apply
+defaults, validate, then --print-xml / --dry-run or define+start through the Connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from typing import Any
+
+from pyvirt.cli.install import INSTALL_METHODS, Fail
+from pyvirt.install import osinfo as osdb
+from pyvirt.install.caps import Capabilities, DomCaps
+from pyvirt.install.guest import ConnInfo, Guest, log
+from pyvirt.install.installer import Installer
+from pyvirt.install.subopts import Spec, SubOptError, parse, yesno
+from pyvirt.install.xmltree import set_text
+
+PARSE_ORDER = ["--metadata", "--events", "--memory", "--vcpus", "--cpu", "--boot", "--features",
+               "--clock", "--sysinfo", "--seclabel", "--launchSecurity", "--disk", "--network",
+               "--graphics", "--controller", "--input", "--serial", "--parallel", "--channel",
+               "--console", "--host-device", "--sound", "--watchdog", "--video", "--smartcard",
+               "--redirdev", "--memballoon", "--tpm", "--rng", "--panic", "--filesystem",
+               "--vsock"]
+OSV = Spec("--os-variant", keys=["name", "short-id", "id", "detect", "require"])
+LOCATION = Spec("--location", keys=["location", "kernel", "initrd"], positional=("location",))
+INSTALL = Spec("--install", keys=["os", "kernel", "initrd", "kernel_args", "kernel_args_overwrite",
+                                  "bootdev", "no_install"], positional=("os",))
+
+
+def _convert(o: argparse.Namespace) -> None:
+    if o.cdrom_short:
+        if o.cdrom:
+            raise Fail("Cannot use -c and --cdrom at the same time")
+        if "://" in o.cdrom_short:
+            raise Fail("-c specified with what looks like a libvirt URI. Did you mean to use "
+                       "--connect? If not, use --cdrom instead")
+        o.cdrom = o.cdrom_short
+    if o.xmlstep:
+        o.xmlonly = o.xmlstep
+    if not o.memory and o.oldmemory:
+        o.memory = [str(o.oldmemory)]
+    if o.cpuset:
+        o.vcpus = (o.vcpus or []) + [f"cpuset={o.cpuset}"]
+    if o.nodisks and (o.file_paths or o.disk or o.disksize):
+        raise Fail("Cannot specify storage and use --nodisks")
+    if (o.file_paths or o.disksize or not o.sparse) and o.disk:
+        raise Fail("Cannot mix --file, --nonsparse, or --file-size with --disk options. "
+                   "Use --disk PATH[,size=SIZE][,sparse=yes|no]")
+    if not o.disk:
+        if o.nodisks:
+            o.disk = ["none"]
+        else:
+            paths, sizes = list(o.file_paths or []), list(o.disksize or [])
+            n = max(len(paths), len(sizes))
+            paths += [None] * (n - len(paths))
+            sizes += [None] * (n - len(sizes))
+            o.disk = []
+            for p, s in zip(paths, sizes, strict=False):
+                parts = ([f"path={p}"] if p else []) + ([f"size={s}"] if s else [])
+                if not o.sparse:
+                    parts.append("sparse=no")
+                o.disk.append(",".join(parts))
+    if o.nonetworks:
+        o.network = ["none"]
+    if o.bridge and o.network:
+        raise Fail("Cannot use --bridge and --network at the same time")
+    nets = ["bridge:" + b for b in o.bridge] if o.bridge else list(o.network or [])
+    macs = list(o.mac or [])
+    n = max(len(macs), 1, len(nets))
+    nets += [None] * (n - len(nets))
+    macs += [None] * (n - len(macs))
+    o.network = []
+    for net, mac in zip(nets, macs, strict=False):
+        net = net or "default"
+        if mac:
+            net += f",mac={mac}"
+        for prefix in ("network", "bridge"):
+            if net.startswith(prefix + ":"):
+                net = net.replace(prefix + ":", prefix + "=", 1)
+        o.network.append(net)
+    if o.graphics and (o.vnc or o.sdl or o.keymap or o.vncport or o.vnclisten):
+        raise Fail("Cannot mix --graphics and old style graphical options")
+    if sum(bool(x) for x in (o.vnc, o.nographics, o.sdl, o.graphics)) > 1:
+        raise Fail("Can't specify more than one of VNC, SDL, --graphics or --nographics")
+    if not o.graphics and (o.vnc or o.sdl or o.nographics):
+        s = "vnc" if o.vnc else "sdl" if o.sdl else "none"
+        if o.vnclisten:
+            s += f",listen={o.vnclisten}"
+        if o.vncport:
+            s += f",port={o.vncport}"
+        if o.keymap:
+            s += f",keymap={o.keymap}"
+        o.graphics = [s]
+    if not o.features:
+        feats = (["acpi=off"] if o.noacpi else []) + (["apic=off"] if o.noapic else [])
+        if feats:
+            o.features = [",".join(feats)]
+    if o.wait == 0:
+        log.warning("Treating --wait 0 as --noautoconsole")
+        o.autoconsole, o.wait = "none", None
+
+
+def _connect(uri: str | None) -> ConnInfo:
+    from pyvirt.client import connect
+    conn = connect(uri)
+    real = conn.get_uri()
+    caps = Capabilities.parse(conn.get_capabilities())
+    try:
+        dc = DomCaps.parse(conn.get_domain_capabilities())
+    except Exception:
+        dc = DomCaps()
+    return ConnInfo(conn=conn, uri=real, caps=caps, domcaps=dc)
+
+
+def _osvariant(o: argparse.Namespace, install_os: str | None) -> dict[str, Any]:
+    raw = o.os_variant or install_os
+    data: dict[str, Any] = {"name": None, "id": None, "detect": False, "require": False}
+    if raw is None or raw == "auto":
+        data.update(detect=True, require="auto")
+    elif "=" not in raw:
+        if raw == "none":
+            data["name"] = "generic"
+        elif "://" in raw:
+            data["id"] = raw
+        else:
+            data["name"] = raw
+    else:
+        d = parse(OSV, raw)
+        data["name"] = d.get("name") or d.get("short-id")
+        data["id"] = d.get("id")
+        if d.get("detect") is not None:
+            data["detect"] = yesno(d["detect"])
+        if d.get("require") is not None:
+            data["require"] = yesno(d["require"])
+    if data["id"]:
+        found = osdb.lookup_id(data["id"])
+        if found is None:
+            raise Fail(f"Unknown libosinfo ID '{data['id']}'")
+        data["name"] = found.name
+    elif data["name"] and data["name"] != "list" and osdb.lookup(data["name"]) is None:
+        raise Fail(f"Unknown OS name '{data['name']}'. See `--osinfo list` for valid values.")
+    return data
+
+
+def _fail_require(g: Guest, inst: Installer, osd: dict[str, Any]) -> None:
+    msg = "--os-variant/--osinfo OS name is required, but no value was\nset or detected."
+    if osd["require"] is True:
+        raise Fail(msg)
+    if osd["require"] != "auto" or not g.is_hvm():
+        return
+    text = msg + "\n\n" + ("This is now a fatal error. Specifying an OS name is required\n"
+                           "for modern, performant, and secure virtual machine defaults.\n")
+    if inst.location or inst.cdrom:
+        text += ("\nIf you expected virt-install to detect an OS name from the\n"
+                 "install media, you can set a fallback OS name with:\n\n"
+                 "  --osinfo detect=on,name=OSNAME\n")
+    text += "\nYou can see a full list of possible OS name values with:\n\n   virt-install --osinfo list\n"
+    generic = [n for n in reversed(osdb.all_short_ids()) if osdb.OsVariant(name=n).is_linux_generic()]
+    if generic:
+        text += ("\nIf your Linux distro is not listed, try one of generic values\n"
+                 f"such as: {', '.join(generic)}\n")
+    text += ("\nIf you just need to get the old behavior back, you can use:\n\n"
+             "  --osinfo detect=on,require=off\n\nOr export VIRTINSTALL_OSINFO_DISABLE_REQUIRE=1\n")
+    text = "\n" + text
+    if "VIRTINSTALL_OSINFO_DISABLE_REQUIRE" in os.environ:
+        log.warning("%s", text)
+        log.warning("VIRTINSTALL_OSINFO_DISABLE_REQUIRE set. Skipping fatal error.")
+        return
+    raise Fail(text)
+
+
+def _installer(o: argparse.Namespace, g: Guest) -> Installer:
+    inst = Installer()
+    idata = parse(INSTALL, o.install) if o.install else {}
+    extra = list(o.extra_args or [])
+    if idata.get("kernel_args"):
+        if idata.get("kernel_args_overwrite") and yesno(idata["kernel_args_overwrite"]):
+            inst.kernel_args = idata["kernel_args"]
+        else:
+            extra = [idata["kernel_args"]]
+    inst.kernel, inst.initrd = idata.get("kernel"), idata.get("initrd")
+    inst.bootdev = idata.get("bootdev")
+    if idata.get("os"):
+        osv = osdb.lookup(idata["os"])
+        if osv is None:
+            raise Fail(f"Unknown OS name '{idata['os']}'. See `--osinfo list` for valid values.")
+        urls = osv.tree_urls(g.arch or "")
+        if not osv.has_trees():
+            raise Fail(f"OS '{osv.name}' does not have a URL location")
+        if not urls:
+            raise Fail(f"OS '{osv.name}' does not have a URL location for the architecture '{g.arch}'")
+        inst.location = urls[0]
+    elif o.location:
+        loc = parse(LOCATION, o.location)
+        inst.location = loc.get("location")
+        if (loc.get("kernel") or loc.get("initrd")) and not inst.location:
+            raise Fail("location kernel/initrd may only be specified with a location URL/path")
+        if bool(loc.get("kernel")) != bool(loc.get("initrd")):
+            raise Fail("location kernel/initrd must be be specified as a pair")
+        if inst.location and "://" not in inst.location and not os.path.exists(inst.location):
+            raise Fail(f"Error validating install location: Validating install media "
+                       f"'{inst.location}' failed: location does not exist")
+    elif o.cdrom:
+        inst.cdrom = o.cdrom
+        inst.bootdev = "cdrom"
+        if o.livecd:
+            inst.no_install = True
+    elif o.pxe:
+        inst.bootdev = "network"
+    elif idata:
+        pass
+    elif o.import_install or o.xmlonly or o.boot or o.cloud_init or o.unattended:
+        inst.no_install = True
+    if extra and not (inst.location or inst.kernel):
+        raise Fail("Kernel arguments are only supported with location or kernel installs.")
+    if o.initrd_inject and not (inst.location or inst.kernel or o.location):
+        raise Fail("Install method does not support initrd injections.")
+    if extra:
+        inst.kernel_args = " ".join(extra)
+    inst.cloudinit = bool(o.cloud_init) and o.cloud_init != "none"
+    return inst
+
+
+def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
+    _convert(o)
+    from pyvirt.install.opts import registry
+    specs, apply = registry()
+    osd = _osvariant(o, None)
+    if osd["name"] == "list":
+        for name in osdb.all_short_ids():
+            print(name)
+        return 0
+    if o.os_variant is None and o.install and "=" not in o.install.split(",")[0]:
+        osd = _osvariant(o, o.install.split(",")[0])
+    ci = _connect(o.connect)
+    g = Guest(ci)
+    if o.name:
+        set_text(g.root, "name", o.name)
+    if o.uuid:
+        set_text(g.root, "uuid", o.uuid)
+    if o.description:
+        set_text(g.root, "description", o.description)
+    if o.os_type:
+        g.set_os_type(os_type=o.os_type)
+    if o.virt_type:
+        g.root.set("type", o.virt_type)
+    if o.arch:
+        g.set_os_type(arch=o.arch)
+    if o.machine:
+        g.set_os_type(machine=o.machine)
+    try:
+        for s in o.boot or []:
+            apply["--boot"](g, s)
+        for s in o.metadata or []:
+            apply["--metadata"](g, s)
+        g.set_capabilities_defaults()
+    except SubOptError as exc:
+        raise Fail(str(exc)) from exc
+    inst = _installer(o, g)
+    if osd["name"]:
+        g.set_os_name(osd["name"])
+    else:
+        _fail_require(g, inst, osd)
+    if not g.name:
+        name = g.generate_name()
+        out(f"Using default --name {name}")
+        set_text(g.root, "name", name)
+    if o.cloud_init and o.cloud_init != "none":
+        g.flags.extra["cloudinit"] = o.cloud_init
+    try:
+        for flag in PARSE_ORDER:
+            if flag in ("--boot", "--metadata"):
+                continue
+            for s in getattr(o, flag[2:].replace("-", "_"), None) or []:
+                if flag in apply:
+                    apply[flag](g, s)
+    except SubOptError as exc:
+        raise Fail(str(exc)) from exc
+    _cli_defaults(o, g, out)
+    inst.set_install_defaults(g)
+    _validate(o, g, inst)
+    _warnings(o, g)
+    return _finish(o, g, inst, out)
+
+
+def _memory_specified(g: Guest) -> bool:
+    return g.root.find("currentMemory") is not None or g.root.find("memory") is not None
+
+
+def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> None:
+    if g.is_container():
+        if not _memory_specified(g):
+            out("Using container default --memory 1024")
+            set_text(g.root, "currentMemory", 1024 * 1024)
+        return
+    arch = g.arch or ""
+    ram = g.osinfo.recommended("ram", arch)
+    if ram and not _memory_specified(g):
+        mb = str(ram / (1024 * 1024)).rstrip("0").rstrip(".")
+        out(f"Using {g.osinfo.name} default --memory {mb}")
+        set_text(g.root, "currentMemory", ram // 1024)
+    ncpus = g.osinfo.recommended("n-cpus", arch)
+    if ncpus and g.root.find("vcpu") is None:
+        from pyvirt.install.defaults import sync_vcpus
+        if g.root.find("cpu/topology") is None:
+            set_text(g.root, "vcpu", ncpus)
+        sync_vcpus(g, ncpus)
+    storage = g.osinfo.recommended("storage", arch)
+    if storage and not (o.disk or o.filesystem):
+        diskstr = f"size={storage // (1024 ** 3)}"
+        out(f"Using {g.osinfo.name} default --disk {diskstr}")
+        o.disk = [diskstr]
+        from pyvirt.install.opts.disk import apply_disk
+        apply_disk(g, diskstr)
+
+
+def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
+    msg = ""
+    if not o.reinstall:
+        if not _memory_specified(g):
+            msg += "\n--memory amount in MiB is required"
+        if not (g.is_container() or o.disk or o.filesystem):
+            msg += "\n--disk storage must be specified (override with --disk none)"
+    if not g.is_container() and not inst.options_specified():
+        msg += f"\nAn install method must be specified\n({INSTALL_METHODS})"
+    if msg:
+        raise Fail(msg)
+
+
+def _warnings(o: argparse.Namespace, g: Guest) -> None:
+    if o.pxe and not any(n.get("type") != "user" for n in g.devs("interface")):
+        log.warning("The guest's network configuration may not support PXE")
+    if g.osinfo.is_generic() and g.is_hvm():
+        log.warning("Using --osinfo %s, VM performance may suffer. Specify an accurate OS "
+                    "for optimal results.", g.osinfo.name)
+    cur = g.root.findtext("currentMemory")
+    if cur:
+        rammb = int(cur) // 1024
+        minram = g.osinfo.minimum("ram", g.arch or "") or 0
+        if minram:
+            if minram // 1024 > int(cur):
+                log.warning("Requested memory %s MiB is less than the recommended %s MiB for OS %s",
+                            rammb, minram // (1024 * 1024), g.osinfo.name)
+        elif rammb < 17:
+            log.warning("Requested memory %s MiB is abnormally low. Were you trying to specify GiB?",
+                        rammb)
+
+
+def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[..., None]) -> int:
+    start_xml, final_xml = inst.build_xml(g)
+    if o.xmlonly or o.dry:
+        first, second = (start_xml, final_xml) if start_xml else (final_xml, None)
+        if o.dry and not o.xmlonly:
+            out("Dry run completed successfully")
+            return 0
+        if o.xmlonly not in ("1", "2", "all"):
+            raise Fail(f"Unknown XML step request '{o.xmlonly}', must be 1, 2, or all")
+        if o.xmlonly == "1":
+            text = first
+        elif o.xmlonly == "2":
+            if not second:
+                raise Fail("Requested installation does not have XML step 2")
+            text = second
+        else:
+            text = first + (second or "")
+        print(text, end="")
+        return 0
+    return _create(o, g, inst, start_xml, final_xml, out)
+
+
+def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | None,
+            final_xml: str, out: Callable[..., None]) -> int:
+    conn = g.ci.conn
+    name = g.name or ""
+    try:
+        conn.lookup_domain(name)
+        raise Fail(f"Guest name '{name}' is already in use.")
+    except Fail:
+        raise
+    except Exception:
+        pass
+    out("\nStarting install...")
+    needs_boot = (not o.noreboot) or bool(start_xml)
+    try:
+        if o.transient or needs_boot:
+            conn.create_xml(start_xml or final_xml)
+        if not o.transient:
+            conn.define_xml(final_xml)
+        if o.autostart:
+            conn.set_autostart(name, True)
+    except Exception as exc:
+        raise Fail(f"{exc}\nDomain installation does not appear to have been successful.\n"
+                   "If it was, you can restart your domain by running:\n"
+                   f"  virsh --connect {g.ci.uri} start {name}\n"
+                   "otherwise, please restart your installation.") from exc
+    testsuite = bool(os.environ.get("VIRTINST_TEST_SUITE"))
+    ac = o.autoconsole
+    gfx = g.devs("graphics")
+    if ac is None:
+        ac = "text" if inst.cloudinit or not gfx else "graphical"
+    if ac == "text":
+        out(f"Running text console command: virsh --connect {g.ci.uri} console {name}")
+    elif ac == "graphical":
+        out(f"Running graphical console command: virt-viewer --connect {g.ci.uri} --wait {name}")
+    if o.wait is not None:
+        if o.wait < 0:
+            out("\nDomain is still running. Installation may be in progress.")
+            out("Waiting for the installation to complete.")
+        else:
+            out("\nDomain is still running. Installation may be in progress.")
+            out(f"Waiting {o.wait} minute{'s' if o.wait != 1 else ''} for the installation to complete.")
+        if testsuite:
+            raise Fail("Installation has exceeded specified time limit. Exiting application.")
+    out("Domain creation completed.")
+    return 0
