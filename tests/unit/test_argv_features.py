@@ -91,3 +91,14 @@ def test_virtio_iommu_is_integrated_on_the_root_bus() -> None:
     assert dom.devices.iommu.address.bus == 0  # after the root port the USB controller needs
     with pytest.raises(XMLError, match="integrated"):
         _dom("<iommu model='virtio'><address type='pci' bus='1' slot='0'/></iommu>", machine="q35")
+
+
+def test_virtio_options_reach_virtio_devices_only() -> None:
+    dom = _dom("<interface type='user'><model type='virtio'/><driver iommu='on' packed='off'/></interface>"
+               "<rng model='virtio'><backend model='random'>/dev/random</backend><driver ats='on'/></rng>")
+    assert fill_defaults(parse_domain(dom.to_xml())) == dom
+    devs = {d["driver"]: d for d in _json(build_argv(dom), "-device")}
+    assert devs["virtio-net-pci"]["iommu_platform"] is True and devs["virtio-net-pci"]["packed"] is False
+    assert devs["virtio-rng-pci"]["ats"] is True
+    with pytest.raises(XMLError, match="non-virtio interface"):
+        build_argv(_dom("<interface type='user'><model type='e1000'/><driver ats='on'/></interface>"))

@@ -18,7 +18,7 @@ from typing import Any
 from pyvirt.xml.errors import XMLError
 
 from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine
-from .argv_common import DEFAULT_QEMU_VERSION, Argv, Ctx, RuntimePaths, unsupported
+from .argv_common import DEFAULT_QEMU_VERSION, Argv, Ctx, RuntimePaths, check_virtio_options, unsupported
 from .argv_format import format_args
 
 __all__ = ["RuntimePaths", "assign_aliases", "build_argv", "build_env", "format_args", "main"]
@@ -269,6 +269,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_devices.balloon_opts(a, ctx)
     argv_devices.rng_opts(a, ctx)
     argv_devices.panic_opts(a, ctx)
+    check_virtio_options(ctx)
     if rt.pidfile:
         a.opt("-pidfile", rt.pidfile)
     a.kv("-sandbox", "on", [("obsolete", "deny"), ("elevateprivileges", "deny"), ("spawn", "deny"),

@@ -87,6 +87,16 @@ class Ctx:
     version: tuple[int, int, int]
     aliases: dict[int, str] = field(default_factory=dict)
     boot_index: dict[int, int] = field(default_factory=dict)
+    virtio_done: set[int] = field(default_factory=set)
+
+    def virtio(self, dev: Any, props: dict[str, Any]) -> None:
+        """Add the ``<driver iommu ats packed page_per_vq>`` options of a virtio device (libvirt's
+        qemuBuildVirtioOptionsProps) and note that this device's options reached QEMU."""
+        self.virtio_done.add(id(dev))
+        for name, key in VIRTIO_OPTIONS:
+            value = getattr(dev, name, None)
+            if value is not None:
+                props[key] = value
 
     def alias(self, dev: Any) -> str:
         return self.aliases[id(dev)]
@@ -101,6 +111,22 @@ class Ctx:
         if wanted is not None:
             return f"audio{wanted}"
         return f"audio{audios[0].id if audios and audios[0].id else 1}"
+
+
+VIRTIO_OPTIONS = (("driver_iommu", "iommu_platform"), ("driver_ats", "ats"), ("driver_packed", "packed"),
+                  ("driver_page_per_vq", "page-per-vq"))
+
+
+def check_virtio_options(ctx: Ctx) -> None:
+    """Refuse virtio options on a device whose builder did not apply them (a non-virtio model)."""
+    for dev in ctx.domain.all_devices():
+        if id(dev) in ctx.virtio_done:
+            continue
+        for name, _key in VIRTIO_OPTIONS:
+            if getattr(dev, name, None) is not None:
+                attr_name = name.removeprefix("driver_")
+                raise unsupported(f"<driver {attr_name}=...> on a non-virtio {type(dev).__name__.lower()}",
+                                  getattr(dev, "line", None))
 
 
 def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:

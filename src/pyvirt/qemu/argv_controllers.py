@@ -85,13 +85,18 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
             drv = _SCSI_DRIVERS.get(model)
         if drv is None:
             raise unsupported(f"scsi controller model {model!r}", c.line)
-        props = {"driver": drv, "id": ctx.alias(c)}
+        props = {"driver": drv}
+        if model.startswith("virtio"):
+            ctx.virtio(c, props)
+        props["id"] = ctx.alias(c)
         if c.driver_queues is not None:
             props["num_queues"] = c.driver_queues
         props.update(pci_props(ctx, c.address, "scsi controller"))
         return props
     if c.type == "virtio-serial":
-        props = {"driver": "virtio-serial-pci", "id": ctx.alias(c)}
+        props = {"driver": "virtio-serial-pci"}
+        ctx.virtio(c, props)
+        props["id"] = ctx.alias(c)
         if c.ports is not None:
             props["max_ports"] = c.ports
         if c.vectors is not None:

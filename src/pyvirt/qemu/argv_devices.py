@@ -44,7 +44,10 @@ def net_opts(a: Argv, ctx: Ctx) -> None:
         drv = _NIC_MODELS.get(model)
         if drv is None:
             raise unsupported(f"interface model {model!r}", nic.line)
-        dev: dict[str, Any] = {"driver": drv, "netdev": netdev_id, "id": alias, "mac": nic.mac_address}
+        dev: dict[str, Any] = {"driver": drv}
+        if model.startswith("virtio"):
+            ctx.virtio(nic, dev)
+        dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
         dev.update(pci_props(ctx, nic.address, "network interface"))
         boot = ctx.boot_index.get(id(nic))
         if boot is not None:
@@ -67,7 +70,9 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
         elif inp.bus == "virtio":
             drv = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
                    "tablet": "virtio-tablet-pci"}[inp.type]
-            props = {"driver": drv, "id": ctx.alias(inp)}
+            props = {"driver": drv}
+            ctx.virtio(inp, props)
+            props["id"] = ctx.alias(inp)
             props.update(pci_props(ctx, inp.address, "virtio input"))
         else:
             raise unsupported(f"input bus {inp.bus!r}", inp.line)
@@ -351,7 +356,9 @@ def balloon_opts(a: Argv, ctx: Ctx) -> None:
         return
     if b.model != "virtio":
         raise unsupported(f"memballoon model {b.model!r}", b.line)
-    props: dict[str, Any] = {"driver": "virtio-balloon-pci", "id": ctx.alias(b)}
+    props: dict[str, Any] = {"driver": "virtio-balloon-pci"}
+    ctx.virtio(b, props)
+    props["id"] = ctx.alias(b)
     props.update(pci_props(ctx, b.address, "memballoon"))
     if b.autodeflate is not None:
         props["deflate-on-oom"] = b.autodeflate
@@ -372,7 +379,9 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
             a.json("-object", {"qom-type": "rng-builtin", "id": f"obj{alias}"})
         else:
             raise unsupported(f"rng backend {r.backend_model!r}", r.line)
-        props: dict[str, Any] = {"driver": "virtio-rng-pci", "rng": f"obj{alias}", "id": alias}
+        props: dict[str, Any] = {"driver": "virtio-rng-pci"}
+        ctx.virtio(r, props)
+        props.update({"rng": f"obj{alias}", "id": alias})
         if r.rate_bytes is not None:
             props["max-bytes"] = r.rate_bytes
             props["period"] = r.rate_period or 1000
@@ -416,6 +425,7 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
             a.kv("-fsdev", "local", pairs)
             props = {"driver": "virtio-9p-pci", "id": alias, "fsdev": f"fsdev-{alias}",
                      "mount_tag": fs.target_dir}
+        ctx.virtio(fs, props)
         props.update(pci_props(ctx, fs.address, "filesystem"))
         boot = ctx.boot_index.get(id(fs))
         if boot is not None:

@@ -97,6 +97,7 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     tail: dict[str, Any] = {}
     if bus == "virtio":
         props = {"driver": "virtio-blk-pci"}
+        ctx.virtio(disk, props)
         props.update(pci_props(ctx, addr, "virtio disk"))
     elif bus in ("ide", "sata"):
         props = {"driver": "ide-cd" if disk.device == "cdrom" else "ide-hd"}
