@@ -9,22 +9,28 @@ Measured (medians of --runs runs, raw and pyvirt interleaved so load hits both a
 5. --batch guests started at once until all printed READY, both ways;
 6. pyvirtd's VmRSS when fresh, and with --domains defined and --batch running.
 
-The libvirt column holds figures measured earlier with libvirt 9.0 on the reference machine,
-for comparison only; this bench does not start libvirtd (its default network would change the
-host's bridges and firewall under other jobs).
+The 'libvirt ref' column holds figures measured earlier with libvirt 9.0 on the reference
+machine. With --libvirt the same measurements also go through libvirtd (qemu:///system, via the
+system Python's libvirt binding, serial read from the guest's pty) into the 'libvirt now'
+column; virtlogd/libvirtd are started only if not running and stopped again if the bench started
+them, and only guests named pyvirt-bench-* are created (and removed) there. No libvirt network
+is started, so the host's bridges and firewall are left alone.
 
 The bench owns everything it starts: a private pyvirtd on a temporary state root, its guests,
-the bare QEMUs; all are torn down (and the state root removed) on exit, error or SIGTERM.
+the bare QEMUs (and libvirtd's bench guests); all are torn down (and the state root removed) on exit, error or SIGTERM.
 
-Usage: python bench/lifecycle.py [--runs N] [--quick]
+Usage: python bench/lifecycle.py [--runs N] [--quick] [--libvirt]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,6 +53,8 @@ from _common import (  # noqa: E402 - bench/ is not a package; its helpers sit n
     small_domain_xml,
     wait_all_markers,
 )
+
+from pyvirt.testguest import TestGuest, TestGuestMissing, find_test_guest  # noqa: E402 - stdlib only
 
 if TYPE_CHECKING:
     from pyvirt.client.remote import RemoteConnection
@@ -65,6 +73,7 @@ class Row:
     libvirt: str = "-"
     target: str = "-"
     unit: str = "ms"
+    measured_libvirt: str = "-"
 
 
 def log(msg: str) -> None:
@@ -125,6 +134,8 @@ def bench_single(conn: RemoteConnection, guest_name: str, raw_cmd: tuple[list[st
             step()
         log(f"run {i + 1}/{runs}: boot raw {boot_raw[-1]:.0f} pyvirt {boot_ours[-1]:.0f} ms, "
             f"start() {start_ret[-1]:.0f} ms, destroy raw {destroy_raw[-1]:.1f} pyvirt {destroy_ours[-1]:.1f} ms")
+    log(f"boot overhead from the fastest runs (less sensitive to other jobs' load): "
+        f"{min(boot_ours) - min(boot_raw):+.1f} ms")
     return [
         Row("start -> serial READY", median(boot_raw), median(boot_ours),
             f"+{LIBVIRT['boot_overhead']:.0f}", TARGETS["boot_overhead"]),
@@ -185,17 +196,216 @@ def bench_batch(conn: RemoteConnection, names: list[str], raw_cmd: tuple[list[st
     return Row(f"{len(names)} started at once, all READY", median(raw_times), median(our_times)), rss_loaded
 
 
+# ---------------------------------------------------------------------------- libvirt (optional)
+
+LV_PREFIX = "pyvirt-bench-"
+
+
+def _pty_marker(path: str, deadline: float) -> float:
+    """perf_counter stamp when READY shows on a libvirt guest's serial pty."""
+    import select
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        seen = b""
+        while READY_MARKER.encode() not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{READY_MARKER} not seen on {path}: {seen[-300:]!r}")
+            if select.select([fd], [], [], left)[0]:
+                with contextlib.suppress(BlockingIOError):
+                    seen = (seen + os.read(fd, 65536))[-4096:]
+        return time.perf_counter()
+    finally:
+        os.close(fd)
+
+
+def libvirt_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """The same measurements through libvirt's Python binding; runs under the system Python.
+
+    Serial output is read from the guest's pty (libvirt's `<serial type='pty'>`), opened right
+    after create() returns, as `virsh console` would; the time to look the pty up is included,
+    as pyvirt's open_console is.
+    """
+    import libvirt  # the system package; the project's venv does not have it
+
+    conn = libvirt.open("qemu:///system")
+    guest = TestGuest(directory=Path(spec["dir"]), kernel=Path(spec["kernel"]), initrd=Path(spec["initrd"]),
+                      disk=Path(spec["kernel"]), cmdline=spec["cmdline"])
+    pidfile = Path("/run/libvirtd.pid")
+    rss = lambda: int(next(line.split()[1] for line in Path(f"/proc/{pidfile.read_text().strip()}/status")  # noqa: E731
+                           .read_text().splitlines() if line.startswith("VmRSS:")))
+    out: dict[str, Any] = {"rss_idle_kib": rss()}
+
+    def boot(name: str) -> tuple[float, float, float]:
+        dom = conn.lookupByName(name)
+        t_call = time.perf_counter()
+        dom.create()
+        t_ret = time.perf_counter()
+        xml = dom.XMLDesc()
+        path = xml.split("<serial type='pty'>", 1)[1].split("<source path='", 1)[1].split("'", 1)[0]
+        return t_call, t_ret, _pty_marker(path, time.monotonic() + 600)
+
+    try:
+        boot_name = LV_PREFIX + "boot"
+        conn.defineXML(guest_xml(guest, boot_name))
+        dom = conn.lookupByName(boot_name)
+        boots, rets, destroys = [], [], []
+        for i in range(spec["runs"] + 1):  # the first one warms up and is not counted
+            t_call, t_ret, t_marker = boot(boot_name)
+            t = time.perf_counter()
+            dom.destroy()
+            destroy = time.perf_counter() - t
+            if i:
+                boots.append(ms(t_marker - t_call))
+                rets.append(ms(t_ret - t_call))
+                destroys.append(ms(destroy))
+                log(f"libvirt run {i}/{spec['runs']}: boot {boots[-1]:.0f} ms, start {rets[-1]:.0f} ms, "
+                    f"destroy {destroys[-1]:.1f} ms")
+        out.update(boot=median(boots), start_return=median(rets), destroy=median(destroys))
+
+        for i in range(spec["domains"]):
+            conn.defineXML(small_domain_xml(f"{LV_PREFIX}small-{i:04}"))
+        one_call, per_domain = [], []
+        for _ in range(spec["list_iterations"]):
+            t = time.perf_counter()
+            stats = conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE)
+            one_call.append(ms(time.perf_counter() - t))
+            t = time.perf_counter()
+            listed = [(d.name(), d.state()) for d in conn.listAllDomains()]
+            per_domain.append(ms(time.perf_counter() - t))
+        log(f"libvirt list of {len(stats)}: getAllDomainStats(STATE) {median(one_call):.1f} ms, "
+            f"listAllDomains + state() each (as virsh list --all) {median(per_domain):.1f} ms "
+            f"({len(listed)} domains)")
+        out.update(list=median(one_call), list_virsh=median(per_domain))
+
+        names = [f"{LV_PREFIX}batch-{i:02}" for i in range(spec["batch"])]
+        for name in names:
+            conn.defineXML(guest_xml(guest, name))
+        batch, rss_loaded = [], 0
+        for i in range(spec["batch_runs"]):
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=len(names)) as pool:
+                ends = list(pool.map(lambda n: boot(n)[2], names))
+            batch.append(ms(max(ends) - t0))
+            rss_loaded = max(rss_loaded, rss())
+            for name in names:
+                conn.lookupByName(name).destroy()
+            log(f"libvirt batch run {i + 1}/{spec['batch_runs']}: {batch[-1]:.0f} ms")
+        out.update(batch=median(batch), rss_loaded_kib=rss_loaded)
+        return out
+    finally:
+        for dom in conn.listAllDomains():
+            if dom.name().startswith(LV_PREFIX):
+                with contextlib.suppress(libvirt.libvirtError):
+                    if dom.isActive():
+                        dom.destroy()
+                with contextlib.suppress(libvirt.libvirtError):
+                    dom.undefine()
+        conn.close()
+
+
+def _running(pidfile: str) -> int | None:
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(Path(pidfile).read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    return None
+
+
+def run_libvirt(args: argparse.Namespace, guest: TestGuest, top: Path) -> dict[str, Any] | None:
+    """Start virtlogd/libvirtd if they are not running, run the worker, stop what we started.
+
+    Returns None (with a note on stderr) when libvirt is not usable here.
+    """
+    system_python = "/usr/bin/python3"
+    if not (shutil.which("libvirtd") and shutil.which("virtlogd") and os.path.exists(system_python)):
+        log("libvirt: libvirtd/virtlogd or the system python not found; skipped")
+        return None
+    if subprocess.run([system_python, "-c", "import libvirt"], capture_output=True).returncode != 0:
+        log("libvirt: the system python has no libvirt binding (python3-libvirt); skipped")
+        return None
+    started: list[int] = []
+    try:
+        for daemon, pidfile in (("virtlogd", "/run/virtlogd.pid"), ("libvirtd", "/run/libvirtd.pid")):
+            if _running(pidfile) is None:
+                subprocess.run([daemon, "-d"], check=True, timeout=30)
+                deadline = time.monotonic() + 30
+                while (pid := _running(pidfile)) is None:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{daemon} did not start")
+                    time.sleep(0.1)
+                started.append(pid)
+                log(f"libvirt: started {daemon} (pid {pid}); it is stopped again at the end")
+            else:
+                log(f"libvirt: {daemon} already running; its RSS is not a fresh daemon's")
+        time.sleep(1.0)
+        # QEMU runs as libvirt-qemu under libvirtd: give it a kernel and initrd it can read
+        lvdir = top / "libvirt"
+        lvdir.mkdir()
+        top.chmod(0o755)
+        lvdir.chmod(0o755)
+        kernel, initrd = lvdir / "vmlinuz", lvdir / "initrd.img"
+        shutil.copyfile(guest.kernel, kernel)
+        shutil.copyfile(guest.initrd, initrd)
+        spec = {"dir": str(lvdir), "kernel": str(kernel), "initrd": str(initrd), "cmdline": guest.cmdline,
+                "runs": args.runs, "batch": args.batch, "batch_runs": args.batch_runs,
+                "domains": args.domains, "list_iterations": args.list_iterations}
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+        proc = subprocess.run([system_python, __file__, "--libvirt-worker", json.dumps(spec)], env=env,
+                              stdout=subprocess.PIPE, text=True, timeout=1800)
+        if proc.returncode != 0:
+            log(f"libvirt: worker failed (exit {proc.returncode}); libvirt column left out")
+            return None
+        result: dict[str, Any] = json.loads(proc.stdout)
+        return result
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        log(f"libvirt: {exc}; libvirt column left out")
+        return None
+    finally:
+        for pid in reversed(started):  # libvirtd first, then virtlogd; wait so a rerun starts fresh
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """Still running (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def print_table(rows: list[Row], runs: int) -> None:
     print(f"pyvirt lifecycle bench: medians of {runs} run(s); raw QEMU measured in the same run")
-    header = f"{'':40} {'raw QEMU':>10} {'pyvirt':>10} {'overhead':>10} {'libvirt 9.0':>12} {'target':>8}"
+    header = (f"{'':40} {'raw QEMU':>10} {'pyvirt':>10} {'overhead':>10} {'libvirt now':>12} "
+              f"{'libvirt ref':>12} {'target':>8}")
     print(header)
     print("-" * len(header))
     for r in rows:
         raw = f"{r.raw:10.1f}" if r.raw is not None else f"{'-':>10}"
         ours = f"{r.ours:10.1f}" if r.ours is not None else f"{'-':>10}"
         over = f"{r.ours - r.raw:+10.1f}" if r.raw is not None and r.ours is not None else f"{'-':>10}"
-        print(f"{r.label + ' (' + r.unit + ')':40} {raw} {ours} {over} {r.libvirt:>12} {r.target:>8}")
-    print("libvirt 9.0: figures measured earlier on the reference machine (not in this run).")
+        print(f"{r.label + ' (' + r.unit + ')':40} {raw} {ours} {over} {r.measured_libvirt:>12} "
+              f"{r.libvirt:>12} {r.target:>8}")
+    print("overhead: pyvirt - raw QEMU. libvirt now: libvirtd measured in this run (--libvirt; boot as\n"
+          "overhead over this run's raw QEMU). libvirt ref: libvirt 9.0 figures measured earlier.")
+
+
+def add_libvirt(rows: list[Row], lv: dict[str, Any]) -> None:
+    """Fill the 'libvirt now' column; rows are in the order main() builds them."""
+    boot, ret, destroy, listing, batch, idle, loaded = rows
+    if boot.raw is not None:
+        boot.measured_libvirt = f"{lv['boot'] - boot.raw:+.1f}"
+    ret.measured_libvirt = f"{lv['start_return']:.1f}"
+    destroy.measured_libvirt = f"{lv['destroy']:.1f}"
+    listing.measured_libvirt = f"{lv['list']:.1f}"
+    batch.measured_libvirt = f"{lv['batch']:.1f}"
+    idle.measured_libvirt = f"{lv['rss_idle_kib'] / 1024:.1f}"
+    loaded.measured_libvirt = f"{lv['rss_loaded_kib'] / 1024:.1f}"
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -212,6 +422,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--domains", type=int, default=1000, help="defined domains to list (default 1000)")
     ap.add_argument("--list-iterations", type=int, default=20, help="list_domains calls timed (default 20)")
     ap.add_argument("--dir", default=None, help="where to put the temporary state root")
+    ap.add_argument("--libvirt", action="store_true",
+                    help="also measure libvirtd (qemu:///system), starting virtlogd/libvirtd if not running "
+                         "and stopping what it started")
+    ap.add_argument("--libvirt-worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run, 2 guests at once, 50 domains (figures not meaningful)")
     args = ap.parse_args(argv)
@@ -222,8 +436,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from pyvirt.testguest import TestGuestMissing, find_test_guest
-
+    if args.libvirt_worker is not None:  # child under the system python, see run_libvirt()
+        print(json.dumps(libvirt_worker(json.loads(args.libvirt_worker))))
+        return 0
     try:
         guest = find_test_guest()
     except TestGuestMissing as exc:
@@ -256,6 +471,13 @@ def main(argv: list[str] | None = None) -> int:
                         unit="MiB"))
         rows.append(Row(f"pyvirtd RSS, {args.domains} def + {args.batch} run", None, rss_loaded / 1024,
                         f"{LIBVIRT['rss_loaded']:.0f}", unit="MiB"))
+        if args.libvirt:
+            for info in conn.list_domains():
+                if info.id >= 0:
+                    conn.destroy(info.name)
+            lv = run_libvirt(args, guest, top)
+            if lv is not None:
+                add_libvirt(rows, lv)
         print_table(rows, args.runs)
         return 0
     finally:
