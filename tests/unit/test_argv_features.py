@@ -102,3 +102,16 @@ def test_virtio_options_reach_virtio_devices_only() -> None:
     assert devs["virtio-rng-pci"]["ats"] is True
     with pytest.raises(XMLError, match="non-virtio interface"):
         build_argv(_dom("<interface type='user'><model type='e1000'/><driver ats='on'/></interface>"))
+
+
+def test_disk_queue_options_and_rotation_rate() -> None:
+    dom = _dom("<disk type='file'><driver name='qemu' type='raw' queues='4' queue_size='256' ioeventfd='on'/>"
+               "<source file='/tmp/a.img'/><target dev='vda' bus='virtio'/></disk>"
+               "<disk type='file'><source file='/tmp/b.img'/><target dev='hda' bus='ide' rotation_rate='1'/></disk>")
+    assert fill_defaults(parse_domain(dom.to_xml())) == dom
+    devs = {d["driver"]: d for d in _json(build_argv(dom), "-device")}
+    assert (devs["virtio-blk-pci"]["num-queues"], devs["virtio-blk-pci"]["queue-size"]) == (4, 256)
+    assert devs["virtio-blk-pci"]["ioeventfd"] is True and devs["ide-hd"]["rotation_rate"] == 1
+    with pytest.raises(XMLError, match="queues"):
+        build_argv(_dom("<disk type='file'><driver name='qemu' queues='2'/><source file='/tmp/a'/>"
+                        "<target dev='hda' bus='ide'/></disk>"))

@@ -47,6 +47,12 @@ def net_opts(a: Argv, ctx: Ctx) -> None:
         dev: dict[str, Any] = {"driver": drv}
         if model.startswith("virtio"):
             ctx.virtio(nic, dev)
+            if nic.driver_txmode is not None:
+                dev["tx"] = "bh" if nic.driver_txmode == "iothread" else "timer"
+            if nic.driver_ioeventfd is not None:
+                dev["ioeventfd"] = nic.driver_ioeventfd
+        elif nic.driver_txmode is not None or nic.driver_ioeventfd is not None:
+            raise unsupported("<driver txmode/ioeventfd> on a non-virtio interface", nic.line)
         dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
         dev.update(pci_props(ctx, nic.address, "network interface"))
         boot = ctx.boot_index.get(id(nic))

@@ -98,6 +98,10 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     if bus == "virtio":
         props = {"driver": "virtio-blk-pci"}
         ctx.virtio(disk, props)
+        for name, key in (("driver_ioeventfd", "ioeventfd"), ("driver_queues", "num-queues"),
+                          ("driver_queue_size", "queue-size")):
+            if getattr(disk, name) is not None:
+                props[key] = getattr(disk, name)
         props.update(pci_props(ctx, addr, "virtio disk"))
     elif bus in ("ide", "sata"):
         props = {"driver": "ide-cd" if disk.device == "cdrom" else "ide-hd"}
@@ -118,6 +122,14 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props = {"driver": "floppy", "unit": addr.unit if addr and addr.unit is not None else 0}
     else:
         raise unsupported(f"disk bus {bus!r}", disk.line)
+    if bus != "virtio":
+        for name in ("driver_ioeventfd", "driver_queues", "driver_queue_size"):
+            if getattr(disk, name) is not None:
+                raise unsupported(f"<driver {name.removeprefix('driver_')}=...> on a {bus} disk", disk.line)
+    if disk.target_rotation_rate is not None:
+        if bus not in ("ide", "sata", "scsi") or disk.device == "cdrom":
+            raise XMLError("rotation rate is only valid for SCSI/IDE/SATA disks", disk.line)
+        tail["rotation_rate"] = disk.target_rotation_rate
     if disk.device == "floppy" and bus != "fdc":
         raise unsupported(f"floppy on bus {bus!r}", disk.line)
     if disk.device == "cdrom" and bus == "virtio":
