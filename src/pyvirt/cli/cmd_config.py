@@ -32,6 +32,12 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
     if p.bool("nvram") and p.bool("keep-nvram"):
         raise CmdError("Options --nvram and --keep-nvram are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")
+    remove_storage = None
+    if p.has("storage") or p.bool("remove-all-storage") or p.bool("delete-storage-volume-snapshots"):
+        from pyvirt.cli.cmd_vol import undefine_storage
+
+        # volumes are resolved before the domain goes: a bad --storage changes nothing
+        remove_storage = undefine_storage(ctl, _key(info), p)
     try:
         ctl.conn.undefine(_key(info), managed_save=p.bool("managed-save"), nvram=p.bool("nvram"),
                           keep_nvram=p.bool("keep-nvram"),
@@ -39,7 +45,7 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
     except PyvirtError as exc:
         raise CmdError(f"Failed to undefine domain '{info.name}'", exc.message) from None
     ctl.extra(f"Domain '{info.name}' has been undefined\n")
-    return True
+    return remove_storage() if remove_storage is not None else True
 
 
 def cmd_dumpxml(ctl: Ctl, p: Parsed) -> bool:

@@ -7,6 +7,7 @@ runs, so that ``pyvirt list`` never pays for ``edit``'s or ``event``'s imports.
 
 from __future__ import annotations
 
+from pyvirt.cli import table_storage
 from pyvirt.cli.grammar import ARGV, BOOL, NUMBER, STRING, Cmd, Opt
 
 DOMAIN = "Domain Management"
@@ -17,7 +18,8 @@ VIRSH = "Virsh itself"
 
 #: help groups in virsh's order with their keyword for ``help <keyword>``
 GROUPS: tuple[tuple[str, str], ...] = (
-    (DOMAIN, "domain"), (MONITOR, "monitor"), (EVENTS, "events"), (HOST, "host"), (VIRSH, "virsh"),
+    (DOMAIN, "domain"), (MONITOR, "monitor"), (EVENTS, "events"), (HOST, "host"), *table_storage.GROUPS,
+    (VIRSH, "virsh"),
 )
 
 
@@ -152,7 +154,7 @@ COMMANDS: tuple[Cmd, ...] = (
         (_dom(),)),
     Cmd("undefine", DOMAIN, "cmd_config", "undefine a domain",
         "Undefine an inactive domain, or convert persistent to transient.",
-        (_dom(), Opt("managed-save", BOOL, "remove domain managed state file"),
+        (_dom(), Opt("managed-save", BOOL, "remove domain managed state file"), *table_storage.UNDEFINE_OPTS,
          Opt("snapshots-metadata", BOOL, "remove all domain snapshot metadata (vm must be inactive)"),
          Opt("nvram", BOOL, "remove nvram file"), Opt("keep-nvram", BOOL, "keep nvram file"))),
     Cmd("vncdisplay", DOMAIN, "cmd_devices", "vnc display",
@@ -228,6 +230,7 @@ COMMANDS: tuple[Cmd, ...] = (
          Opt("readonly", BOOL, "read-only connection")), noconnect=True),
 )
 
+COMMANDS += table_storage.COMMANDS
 _BY_NAME: dict[str, Cmd] = {c.name: c for c in COMMANDS}
 
 

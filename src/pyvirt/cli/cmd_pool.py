@@ -1,0 +1,339 @@
+"""Storage pool commands: pool-list, pool-info, pool-define(-as), pool-create(-as), pool-build,
+pool-start, pool-destroy, pool-delete, pool-undefine, pool-autostart, pool-refresh, pool-dumpxml,
+pool-edit, pool-uuid, pool-name, pool-capabilities.
+
+Pools come back from the connection as dicts (the same keys from the test driver and from
+pyvirtd), and every message is virsh 9.0's: scripts grep for "Pool x started".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.fmt import keyvalues, table
+from pyvirt.cli.grammar import Parsed
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def pretty(value: int) -> str:
+    """vshPrettyCapacity: ``0.00 B``, ``1.00 GiB``."""
+    size, idx = float(value), 0
+    while size >= 1024 and idx < len(_UNITS) - 1:
+        size /= 1024
+        idx += 1
+    return f"{size:.2f} {_UNITS[idx]}"
+
+
+def yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def get_pool(ctl: Ctl, ref: str) -> dict[str, Any]:
+    """vshCommandOptPool: by name, then UUID; a miss prints virsh's two error lines."""
+    from pyvirt.api import PyvirtError
+
+    try:
+        return ctl.conn.lookup_pool(ref)
+    except PyvirtError as exc:
+        raise CmdError(f"failed to get pool '{ref}'", exc.message) from None
+
+
+def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
+    """Look the pool up, run `call(name)`, and print virsh's success or failure lines."""
+    from pyvirt.api import PyvirtError
+
+    pool = get_pool(ctl, p.str("pool") or "")
+    name = pool["name"]
+    try:
+        call(name)
+    except PyvirtError as exc:
+        raise CmdError(fail.format(name), exc.message) from None
+    ctl.extra(done.format(name) + "\n")
+    return True
+
+
+# ------------------------------------------------------------------------------------ listing
+def _matches(p: Parsed, pool: dict[str, Any]) -> bool:
+    active = bool(pool.get("active"))
+    if not p.bool("all") and p.bool("inactive") == active:  # default: active only
+        return False
+    if p.bool("persistent") != p.bool("transient") and bool(pool.get("persistent", True)) != p.bool("persistent"):
+        return False
+    if p.bool("autostart") != p.bool("no-autostart") and bool(pool.get("autostart")) != p.bool("autostart"):
+        return False
+    types = [t for t in (p.str("type") or "").split(",") if t]
+    return not types or pool.get("type") in types
+
+
+def cmd_pool_list(ctl: Ctl, p: Parsed) -> bool:
+    details, by_name, by_uuid = p.bool("details"), p.bool("name"), p.bool("uuid")
+    if details and (by_name or by_uuid):
+        raise CmdError(f"Options --details and --{'name' if by_name else 'uuid'} are mutually exclusive")
+    pools = sorted((x for x in ctl.conn.list_pools() if _matches(p, x)), key=lambda x: x["name"])
+    if by_name or by_uuid:
+        lines = []
+        for x in pools:
+            if by_uuid and by_name:
+                lines.append(f"{x['uuid']:<36} {x['name']:<20}\n")
+            elif by_uuid:
+                lines.append(f"{x['uuid']:<36}\n")
+            else:
+                lines.append(f"{x['name']:<20}\n")
+        ctl.print("".join(lines))
+        return True
+    if not details:
+        rows = [[x["name"], "active" if x.get("active") else "inactive", yes_no(x.get("autostart"))]
+                for x in pools]
+        ctl.print(table(["Name", "State", "Autostart"], rows, show_header=not ctl.quiet))
+        return True
+    rows = []
+    for x in pools:
+        sizes = [pretty(int(x.get(k) or 0)) for k in ("capacity", "allocation", "available")] \
+            if x.get("active") else ["-", "-", "-"]
+        rows.append([x["name"], "running" if x.get("active") else "inactive", yes_no(x.get("autostart")),
+                     yes_no(x.get("persistent", True)), *sizes])
+    ctl.print(table(["Name", "State", "Autostart", "Persistent", "Capacity", "Allocation", "Available"], rows,
+                    show_header=not ctl.quiet))
+    return True
+
+
+def cmd_pool_info(ctl: Ctl, p: Parsed) -> bool:
+    pool = get_pool(ctl, p.str("pool") or "")
+    active = bool(pool.get("active"))
+    pairs = [("Name", pool["name"]), ("UUID", pool["uuid"]), ("State", "running" if active else "inactive"),
+             ("Persistent", yes_no(pool.get("persistent", True))), ("Autostart", yes_no(pool.get("autostart")))]
+    if active:
+        for key in ("capacity", "allocation", "available"):
+            value = int(pool.get(key) or 0)
+            pairs.append((key.capitalize(), str(value) if p.bool("bytes") else pretty(value)))
+    ctl.print(keyvalues(pairs))
+    return True
+
+
+def cmd_pool_uuid(ctl: Ctl, p: Parsed) -> bool:
+    ctl.print(get_pool(ctl, p.str("pool") or "")["uuid"] + "\n")
+    return True
+
+
+def cmd_pool_name(ctl: Ctl, p: Parsed) -> bool:
+    ctl.print(get_pool(ctl, p.str("pool") or "")["name"] + "\n")
+    return True
+
+
+def cmd_pool_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    pool = get_pool(ctl, p.str("pool") or "")
+    xml = ctl.conn.get_pool_xml(pool["name"], inactive=p.bool("inactive"))
+    expr = p.str("xpath")
+    if expr is None:
+        ctl.print(xml if xml.endswith("\n") else xml + "\n")
+        return True
+    from pyvirt.cli.xpath import xpath_dump
+
+    ctl.print(xpath_dump(xml, expr, wrap=p.bool("wrap")))
+    return True
+
+
+def cmd_pool_capabilities(ctl: Ctl, p: Parsed) -> bool:
+    """What pyvirt's storage driver supports: dir, fs, netfs and logical pools."""
+    formats = {"dir": ("none", "raw", "qcow2"), "fs": ("auto", "ext2", "ext3", "ext4", "xfs", "vfat"),
+               "netfs": ("auto", "nfs", "cifs"), "logical": ("auto", "lvm2")}
+    lines = ["<storagepoolCapabilities>\n"]
+    for kind, fmts in formats.items():
+        lines.append(f"  <pool type='{kind}' supported='yes'>\n")
+        if kind != "dir":
+            lines.append("    <poolOptions>\n      <defaultFormat type='"
+                         f"{fmts[0]}'/>\n      <enum name='sourceFormatType'>\n")
+            lines += [f"        <value>{f}</value>\n" for f in fmts]
+            lines.append("      </enum>\n    </poolOptions>\n")
+        vol_fmts = ("raw",) if kind == "logical" else ("raw", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi")
+        lines.append("    <volOptions>\n      <defaultFormat type='raw'/>\n      <enum name='targetFormatType'>\n")
+        lines += [f"        <value>{f}</value>\n" for f in vol_fmts]
+        lines.append("      </enum>\n    </volOptions>\n  </pool>\n")
+    lines.append("</storagepoolCapabilities>\n")
+    ctl.print("".join(lines))
+    return True
+
+
+# ------------------------------------------------------------------------------------ definition
+def _read(path: str) -> str:
+    from pyvirt.cli.cmd_lifecycle import read_file
+
+    return read_file(path)
+
+
+def cmd_pool_define(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.api import PyvirtError
+
+    path = p.str("file") or ""
+    xml = _read(path)
+    try:
+        pool = ctl.conn.define_pool(xml)
+    except PyvirtError as exc:
+        raise CmdError(f"Failed to define pool from {path}", exc.message) from None
+    ctl.extra(f"Pool {pool['name']} defined from {path}\n")
+    return True
+
+
+def _overwrite_check(p: Parsed) -> None:
+    if p.bool("overwrite") and p.bool("no-overwrite"):
+        raise CmdError("Options --overwrite and --no-overwrite are mutually exclusive")
+
+
+def cmd_pool_create(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.api import PyvirtError
+
+    _overwrite_check(p)
+    path = p.str("file") or ""
+    xml = _read(path)
+    try:
+        pool = ctl.conn.create_pool(xml, build=p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite"))
+    except PyvirtError as exc:
+        raise CmdError(f"Failed to create pool from {path}", exc.message) from None
+    ctl.extra(f"Pool {pool['name']} created from {path}\n")
+    return True
+
+
+def _esc(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;")
+
+
+def build_pool_xml(p: Parsed) -> str:
+    """virsh's buildPoolXML: the same element order, so --print-xml matches."""
+    name, kind = p.str("name") or "", p.str("type") or ""
+    host, path, dev, src_name, target = (p.str(k) for k in ("source-host", "source-path", "source-dev",
+                                                            "source-name", "target"))
+    src_fmt, initiator, proto = p.str("source-format"), p.str("source-initiator"), p.str("source-protocol-ver")
+    auth_type, auth_user = p.str("auth-type"), p.str("auth-username")
+    secret_usage, secret_uuid = p.str("secret-usage"), p.str("secret-uuid")
+    out = [f"<pool type='{_esc(kind)}'>\n", f"  <name>{_esc(name)}</name>\n"]
+    if any((host, path, dev, src_name, src_fmt, initiator, auth_type, p.str("adapter-name"))):
+        out.append("  <source>\n")
+        if host:
+            out.append(f"    <host name='{_esc(host)}'/>\n")
+        if path:
+            out.append(f"    <dir path='{_esc(path)}'/>\n")
+        if dev:
+            out.append(f"    <device path='{_esc(dev)}'/>\n")
+        if p.str("adapter-name"):
+            out.append(f"    <adapter type='scsi_host' name='{_esc(p.str('adapter-name') or '')}'/>\n")
+        if initiator:
+            out.append(f"    <initiator>\n      <iqn name='{_esc(initiator)}'/>\n    </initiator>\n")
+        if auth_type and auth_user and (secret_usage or secret_uuid):
+            out.append(f"    <auth type='{_esc(auth_type)}' username='{_esc(auth_user)}'>\n")
+            attr = f"usage='{_esc(secret_usage)}'" if secret_usage else f"uuid='{_esc(secret_uuid or '')}'"
+            out.append(f"      <secret {attr}/>\n    </auth>\n")
+        if src_fmt:
+            out.append(f"    <format type='{_esc(src_fmt)}'/>\n")
+        if src_name:
+            out.append(f"    <name>{_esc(src_name)}</name>\n")
+        if proto:
+            out.append(f"    <protocol ver='{_esc(proto)}'/>\n")
+        out.append("  </source>\n")
+    if target:
+        out.append(f"  <target>\n    <path>{_esc(target)}</path>\n  </target>\n")
+    out.append("</pool>\n")
+    return "".join(out)
+
+
+def _define_or_create_as(ctl: Ctl, p: Parsed, create: bool) -> bool:
+    from pyvirt.api import PyvirtError
+
+    xml = build_pool_xml(p)
+    if p.bool("print-xml"):
+        ctl.print(xml)
+        return True
+    name = p.str("name") or ""
+    try:
+        if create:
+            _overwrite_check(p)
+            ctl.conn.create_pool(xml, build=p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite"))
+        else:
+            ctl.conn.define_pool(xml)
+    except PyvirtError as exc:
+        raise CmdError(f"Failed to {'create' if create else 'define'} pool {name}", exc.message) from None
+    ctl.extra(f"Pool {name} {'created' if create else 'defined'}\n")
+    return True
+
+
+def cmd_pool_define_as(ctl: Ctl, p: Parsed) -> bool:
+    return _define_or_create_as(ctl, p, create=False)
+
+
+def cmd_pool_create_as(ctl: Ctl, p: Parsed) -> bool:
+    return _define_or_create_as(ctl, p, create=True)
+
+
+def cmd_pool_edit(ctl: Ctl, p: Parsed) -> bool:
+    """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
+    import os
+    import tempfile
+
+    from pyvirt.api import PyvirtError
+    from pyvirt.cli.cmd_edit import _ask, _run_editor
+
+    pool = get_pool(ctl, p.str("pool") or "")
+    original = ctl.conn.get_pool_xml(pool["name"], inactive=True)
+    fd, path = tempfile.mkstemp(prefix=f"pyvirt-pool-{pool['name']}-", suffix=".xml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(original)
+        edit = True
+        while True:
+            if edit:
+                _run_editor(path)
+            with open(path, encoding="utf-8") as fh:
+                new = fh.read()
+            if new == original:
+                ctl.extra(f"Pool {pool['name']} XML configuration not changed.\n")
+                return True
+            try:
+                done = ctl.conn.define_pool(new)
+            except PyvirtError as exc:
+                ctl.error(exc.message)
+                answer = _ask(ctl)
+                if answer == "n":
+                    return False
+                edit = answer in ("y", "i")
+                continue
+            ctl.extra(f"Pool {done['name']} XML configuration edited.\n")
+            return True
+    finally:
+        os.unlink(path)
+
+
+# ------------------------------------------------------------------------------------ lifecycle
+def cmd_pool_build(ctl: Ctl, p: Parsed) -> bool:
+    _overwrite_check(p)
+    return _act(ctl, p, "Failed to build pool {}", "Pool {} built", ctl.conn.build_pool)
+
+
+def cmd_pool_start(ctl: Ctl, p: Parsed) -> bool:
+    _overwrite_check(p)
+    build = p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite")
+    return _act(ctl, p, "Failed to start pool {}", "Pool {} started",
+                lambda name: ctl.conn.start_pool(name, build=build))
+
+
+def cmd_pool_destroy(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to destroy pool {}", "Pool {} destroyed", ctl.conn.destroy_pool)
+
+
+def cmd_pool_delete(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to delete pool {}", "Pool {} deleted", ctl.conn.delete_pool)
+
+
+def cmd_pool_undefine(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to undefine pool {}", "Pool {} has been undefined", ctl.conn.undefine_pool)
+
+
+def cmd_pool_refresh(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to refresh pool {}", "Pool {} refreshed", ctl.conn.refresh_pool)
+
+
+def cmd_pool_autostart(ctl: Ctl, p: Parsed) -> bool:
+    enable = not p.bool("disable")
+    verb = "mark" if enable else "unmark"
+    return _act(ctl, p, f"failed to {verb} pool {{}} as autostarted", f"Pool {{}} {verb}ed as autostarted",
+                lambda name: ctl.conn.set_pool_autostart(name, enable))
