@@ -2,22 +2,17 @@
 
 For qemu:///session a missing daemon is started on demand (as libvirt's virsh does), with a
 lock so that two clients starting at once start one daemon.
+
+Every ``pyvirt`` command imports this module, so it imports only what one request needs:
+``subprocess``/``fcntl`` (spawning), ``select`` (console reads), ``socket`` (streams) and
+``pyvirt.paths`` (pathlib, dataclasses, tempfile) load when those paths run;
+:func:`socket_path` computes the socket's place the way :func:`pyvirt.paths.state_paths` does.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import os
-import select
-import socket
-import subprocess
-import sys
 import time
-import urllib.parse
-from collections.abc import Iterator
-from typing import Any
 
 from pyvirt.api import (
     Connection,
@@ -32,13 +27,34 @@ from pyvirt.api import (
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
-from pyvirt.paths import state_paths
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from pyvirt.paths import StatePaths
 
 SPAWN_TIMEOUT = 20.0
 
+_q = wire.quote
+_SOL_SOCKET, _SO_KEEPALIVE = 1, 9  # <sys/socket.h> on Linux, without importing socket
 
-def _q(value: str) -> str:
-    return urllib.parse.quote(value, safe="")
+
+def socket_path(uri: str) -> str:
+    """``str(pyvirt.paths.state_paths(uri).socket)`` without importing pathlib and dataclasses
+    (a unit test keeps the two in step)."""
+    root = os.environ.get("PYVIRT_STATE_ROOT")
+    if root:
+        return os.path.join(root.rstrip("/") or "/", "run", "pyvirtd.sock")
+    if uri.rstrip("/").endswith("/system"):
+        return "/run/pyvirt/pyvirtd.sock"
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
+        return os.path.join(xdg.rstrip("/") or "/", "pyvirt", "pyvirtd.sock")
+    from pyvirt.paths import state_paths
+
+    return str(state_paths(uri).socket)
 
 
 class RemoteConsole(ConsoleStream):
@@ -49,6 +65,8 @@ class RemoteConsole(ConsoleStream):
     def read(self, size: int = 4096, timeout: float | None = None) -> bytes:
         if not self._pending:
             if timeout is not None and not self.ws.buf:
+                import select
+
                 ready, _, _ = select.select([self.ws.sock], [], [], timeout)
                 if not ready:
                     raise TimeoutError("no console output")
@@ -106,7 +124,7 @@ class EventStream:
                     return
                 for line in chunk.decode().splitlines():
                     if line.startswith("data: "):
-                        yield DomainEvent.from_dict(json.loads(line[6:]))
+                        yield DomainEvent.from_dict(wire.loads(line[6:]))
         finally:
             self.close()
 
@@ -119,17 +137,25 @@ class RemoteConnection(StorageClientMixin, Connection):
         """`autostart`: start a daemon when none answers; by default only for session URIs."""
         self.uri = uri
         self.readonly = readonly
-        paths = state_paths(uri)
-        self.paths = paths
-        self.sock_path = str(paths.socket)
+        self._paths: StatePaths | None = None
+        self.sock_path = socket_path(uri)
         if autostart is None:
             autostart = uri.rstrip("/").endswith("/session")
         self._ensure_daemon(autostart)
 
+    @property
+    def paths(self) -> StatePaths:
+        """The daemon's state paths (loaded on first use: only spawning needs them)."""
+        if self._paths is None:
+            from pyvirt.paths import state_paths
+
+            self._paths = state_paths(self.uri)
+        return self._paths
+
     # ------------------------------------------------------------------ transport
     def _daemon_answers(self) -> bool:
         try:
-            wire.open_unix(self.sock_path, 2.0).close()
+            wire.open_unix_fast(self.sock_path, 2.0).close()
             return True
         except OSError:
             return False
@@ -144,6 +170,11 @@ class RemoteConnection(StorageClientMixin, Connection):
         self._spawn_daemon()
 
     def _spawn_daemon(self) -> None:
+        import fcntl
+        import select
+        import subprocess
+        import sys
+
         self.paths.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock_path = self.paths.runtime / "pyvirtd-spawn.lock"
         with open(lock_path, "a") as lock:
@@ -211,7 +242,7 @@ class RemoteConnection(StorageClientMixin, Connection):
                                 machine: str | None = None, virttype: str | None = None) -> str:
         params = {k: v for k, v in (("emulator", emulator), ("arch", arch), ("machine", machine),
                                     ("virttype", virttype)) if v}
-        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        query = ("?" + wire.urlencode(params)) if params else ""
         return self._call("GET", "/v1/host/domcapabilities" + query)
 
     def node_info(self) -> NodeInfo:
@@ -227,7 +258,7 @@ class RemoteConnection(StorageClientMixin, Connection):
                     params[key] = "1" if value else "0"
             if flt.states:
                 params["states"] = ",".join(str(int(s)) for s in flt.states)
-        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        query = ("?" + wire.urlencode(params)) if params else ""
         return [DomainInfo.from_dict(d) for d in self._call("GET", "/v1/domains" + query)]
 
     def lookup_domain(self, ref: str) -> DomainInfo:
@@ -242,7 +273,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         self._call("DELETE", self._dom(dom), mutating=True)
 
     def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str:
-        query = urllib.parse.urlencode({"inactive": int(inactive), "security_info": int(security_info)})
+        query = wire.urlencode({"inactive": int(inactive), "security_info": int(security_info)})
         return self._call("GET", f"{self._dom(dom)}/xml?{query}")
 
     def set_autostart(self, dom: str, autostart: bool) -> None:
@@ -311,7 +342,7 @@ class RemoteConnection(StorageClientMixin, Connection):
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> RemoteConsole:
-        query = urllib.parse.urlencode({"force": int(force), "history": int(history)})
+        query = wire.urlencode({"force": int(force), "history": int(history)})
         try:
             ws = wire.WebSocket.connect(self.sock_path, f"{self._dom(dom)}/console?{query}")
         except wire.WireError as exc:
@@ -319,6 +350,8 @@ class RemoteConnection(StorageClientMixin, Connection):
             if isinstance(body, dict) and "error" in body:
                 raise PyvirtError.from_dict(body["error"]) from None
             raise PyvirtError(f"cannot open console: {exc}", ErrorCode.INTERNAL_ERROR) from exc
-        with contextlib.suppress(OSError):
-            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        try:  # noqa: SIM105 - contextlib is not loaded on this path
+            ws.sock.setsockopt(_SOL_SOCKET, _SO_KEEPALIVE, 1)
+        except OSError:
+            pass
         return RemoteConsole(ws)

@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import os
 import stat
-import urllib.parse
-from collections.abc import Callable
-from typing import Any, BinaryIO
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.client import wire
 
+TYPE_CHECKING = False  # remote.py imports this module on every command: no typing at run time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, BinaryIO
+
+    Progress = Callable[[int, int], None]
+
 CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
-Progress = Callable[[int, int], None]
-
-
-def _q(value: str) -> str:
-    return urllib.parse.quote(value, safe="")
+_q = wire.quote
 
 
 def _query(**params: Any) -> str:
     items = {k: (int(v) if isinstance(v, bool) else v) for k, v in params.items() if v not in (None, False)}
-    return ("?" + urllib.parse.urlencode(items)) if items else ""
+    return ("?" + wire.urlencode(items)) if items else ""
 
 
 def _reply_error(status: int, body: Any) -> PyvirtError:

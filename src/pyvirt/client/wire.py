@@ -3,25 +3,127 @@
 `http.client` pulls in `email` and `ssl` (tens of milliseconds); the CLI's hot path cannot pay
 that for a request of a few hundred bytes.  One request per connection (Connection: close)
 keeps the parser trivial: read to EOF, split head from body, de-chunk if needed.
+
+Import cost is part of every ``pyvirt`` command, so this module loads nothing slow at import:
+``socket`` (which loads ``enum`` and ``selectors``), ``json`` (which loads ``re`` and compiles
+patterns) and ``urllib.parse`` each cost several ms of CPU.  It uses the C halves they wrap
+(``_socket``, ``_json``) directly, with ``json`` as the fallback on interpreters without ``_json``,
+and imports ``base64``/``struct`` only when a WebSocket is opened.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
+import _socket
 import os
-import socket
-import struct
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from socket import socket as PySocket
+    from typing import Any
 
 
 class WireError(OSError):
     pass
 
 
-def open_unix(path: str, timeout: float | None = 30.0) -> socket.socket:
+# ---------------------------------------------------------------- JSON through the C accelerator
+class _DecodeContext:
+    """What ``_json.make_scanner`` reads off a JSONDecoder: json.loads' defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}[name]
+
+
+_scanner: Any = None
+_encoder: Any = None
+
+
+def loads(data: bytes | str) -> Any:
+    """json.loads for the replies pyvirtd sends (UTF-8 JSON); raises ValueError on bad input."""
+    global _scanner
+    text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+    if _scanner is None:
+        try:
+            import _json
+
+            _scanner = _json.make_scanner(_DecodeContext())
+        except (ImportError, AttributeError):
+            import json
+
+            _scanner = json.JSONDecoder().scan_once
+    start = len(text) - len(text.lstrip())
+    try:
+        value, end = _scanner(text, start)
+    except StopIteration as exc:
+        raise ValueError(f"Expecting value at {exc.value}") from None
+    if text[end:].strip():
+        raise ValueError(f"Extra data at {end}")
+    return value
+
+
+def dumps(value: Any) -> str:
+    """json.dumps(value) with its default separators, ASCII output."""
+    global _encoder
+    if _encoder is None:
+        try:
+            import _json
+
+            _encoder = _json.make_encoder(None, _no_default, _json.encode_basestring_ascii, None,
+                                          ": ", ", ", False, False, True)
+        except (ImportError, AttributeError):
+            import json
+
+            return json.dumps(value)
+    return "".join(_encoder(value, 0))
+
+
+def _no_default(obj: Any) -> Any:
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+# ---------------------------------------------------------------- URLs without urllib.parse
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def quote(value: str) -> str:
+    """urllib.parse.quote(value, safe=""): a path segment or query value, percent-encoded."""
+    raw = value.encode("utf-8")
+    if all(b in _SAFE for b in raw):
+        return value
+    return "".join(chr(b) if b in _SAFE else f"%{b:02X}" for b in raw)
+
+
+def urlencode(params: dict[str, Any]) -> str:
+    """urllib.parse.urlencode for flat str/int values (spaces become %20, which servers accept)."""
+    return "&".join(f"{quote(str(k))}={quote(str(v))}" for k, v in params.items())
+
+
+# ---------------------------------------------------------------- HTTP over a unix socket
+def open_unix(path: str, timeout: float | None = 30.0) -> PySocket:
+    """A connected ``socket.socket`` for streams (events, consoles, volume transfers)."""
+    import socket
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def open_unix_fast(path: str, timeout: float | None = 30.0) -> _socket.socket:
+    """A connected ``_socket.socket``: the C type ``socket.socket`` subclasses, with the methods
+    one request needs (sendall, recv, close) but without importing ``socket`` (enum, selectors)."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(path)
@@ -54,11 +156,11 @@ def _dechunk(body: bytes) -> bytes:
 def request(path: str, method: str, target: str, payload: Any = None,
             timeout: float | None = 300.0) -> tuple[int, Any]:
     """One JSON request; returns (HTTP status, decoded JSON body)."""
-    body = b"" if payload is None else json.dumps(payload).encode()
+    body = b"" if payload is None else dumps(payload).encode()
     headers = {"Connection": "close", "Accept": "application/json"}
     if payload is not None:
         headers["Content-Type"] = "application/json"
-    sock = open_unix(path, timeout)
+    sock = open_unix_fast(path, timeout)
     try:
         sock.sendall(_request_head(method, target, headers, len(body)) + body)
         chunks = []
@@ -79,12 +181,12 @@ def request(path: str, method: str, target: str, payload: Any = None,
     if hdrs.get("transfer-encoding", "").lower() == "chunked":
         rest = _dechunk(rest)
     try:
-        return status, json.loads(rest) if rest else None
+        return status, loads(rest) if rest else None
     except ValueError as exc:
         raise WireError(f"non-JSON response ({status}) from {path}: {rest[:200]!r}") from exc
 
 
-def _read_head(sock: socket.socket) -> tuple[int, bytes]:
+def _read_head(sock: _socket.socket) -> tuple[int, bytes]:
     """Read a response head, returning (status, bytes already read past it)."""
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -97,7 +199,7 @@ def _read_head(sock: socket.socket) -> tuple[int, bytes]:
     return status, rest
 
 
-def _read_error_body(sock: socket.socket, rest: bytes) -> Any:
+def _read_error_body(sock: _socket.socket, rest: bytes) -> Any:
     data = rest
     while True:
         more = sock.recv(65536)
@@ -105,15 +207,15 @@ def _read_error_body(sock: socket.socket, rest: bytes) -> Any:
             break
         data += more
     try:
-        return json.loads(data)
+        return loads(data)
     except ValueError:
         try:
-            return json.loads(_dechunk(data))
+            return loads(_dechunk(data))
         except (ValueError, IndexError):
             return None
 
 
-def open_stream(path: str, target: str, timeout: float | None) -> tuple[socket.socket, bytes]:
+def open_stream(path: str, target: str, timeout: float | None) -> tuple[_socket.socket, bytes]:
     """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
     sock = open_unix(path, timeout)
     sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream"}, None))
@@ -128,13 +230,15 @@ def open_stream(path: str, target: str, timeout: float | None) -> tuple[socket.s
 class WebSocket:
     """A client WebSocket (RFC 6455) over an already connected socket: masked frames out."""
 
-    def __init__(self, sock: socket.socket, buffered: bytes) -> None:
+    def __init__(self, sock: _socket.socket, buffered: bytes) -> None:
         self.sock = sock
         self.buf = bytearray(buffered)
         self.closed = False
 
     @classmethod
     def connect(cls, path: str, target: str, timeout: float | None = 30.0) -> WebSocket:
+        import base64
+
         sock = open_unix(path, timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         sock.sendall(_request_head("GET", target, {"Upgrade": "websocket", "Connection": "Upgrade",
@@ -156,6 +260,8 @@ class WebSocket:
 
     def recv(self) -> bytes | None:
         """The next data frame's payload; None when the peer closed."""
+        import struct
+
         while not self.closed:
             if not self._fill(2):
                 self.closed = True
@@ -185,6 +291,8 @@ class WebSocket:
         return None
 
     def _send(self, opcode: int, payload: bytes) -> None:
+        import struct
+
         mask = os.urandom(4)
         n = len(payload)
         if n < 126:
@@ -201,7 +309,9 @@ class WebSocket:
 
     def close(self) -> None:
         if not self.closed:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - contextlib is not loaded on this path
                 self._send(0x8, b"\x03\xe8")
+            except OSError:
+                pass
             self.closed = True
         self.sock.close()
