@@ -75,10 +75,12 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
             props.update(usb_props(inp.address))
         elif inp.bus == "virtio":
             drv = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
-                   "tablet": "virtio-tablet-pci"}[inp.type]
+                   "tablet": "virtio-tablet-pci", "passthrough": "virtio-input-host-pci"}[inp.type]
             props = {"driver": drv}
             ctx.virtio(inp, props)
             props["id"] = ctx.alias(inp)
+            if inp.type == "passthrough":
+                props["evdev"] = inp.source_evdev
             props.update(pci_props(ctx, inp.address, "virtio input"))
         else:
             raise unsupported(f"input bus {inp.bus!r}", inp.line)

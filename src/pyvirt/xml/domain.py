@@ -355,10 +355,11 @@ class CharDev:
 
 @dataclass
 class Input:
-    """``<input type= bus=>``: mouse, keyboard or tablet."""
+    """``<input type= bus=>``: mouse, keyboard, tablet, or a host evdev passed through (virtio)."""
 
-    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", known=("passthrough", "evdev")))
+    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", known=("evdev",)))
     bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
+    source_evdev: str | None = attr("source/@evdev")
     driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
     driver_packed: bool | None = attr("driver/@packed", ONOFF)

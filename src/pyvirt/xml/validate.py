@@ -96,6 +96,12 @@ def validate_domain(dom: Domain) -> None:
             raise XMLValidationError(f"duplicate {addr.type} address {shown}", addr.line)
         seen[key] = addr.line
     _validate_iommu(dom)
+    for inp in devs.inputs:
+        if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):
+            raise XMLValidationError("passthrough input needs bus='virtio' and <source evdev=>", inp.line)
+        if inp.type != "passthrough" and inp.source_evdev is not None:
+            raise XMLValidationError(f"<source evdev> is only valid for passthrough inputs, not {inp.type!r}",
+                                     inp.line)
     ctrl: set[tuple[str | None, int | None]] = set()
     for c in devs.controllers:
         k = (c.type, c.index)
