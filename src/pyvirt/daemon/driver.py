@@ -647,7 +647,7 @@ class QemuDriver:
             for dev in [*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels]:
                 alias = getattr(dev, "alias", None)
                 if dev.type == "pty" and alias and f"char{alias}" in ptys:
-                    dev.source_path = ptys[f"char{alias}"]
+                    dev.source_path = dev.tty = ptys[f"char{alias}"]
         path = ptys.get("charserial0") or next(iter(ptys.values()), None)
         if path:
             relay = ConsoleRelay(path)
