@@ -114,6 +114,7 @@ class QemuDriver:
         self.events = EventBus()
         self.reaper = process.Reaper()
         self._caps = emulator_caps
+        self._kvm: Any = None
         self._by_name: dict[str, DomainRecord] = {}
         self._by_uuid: dict[str, DomainRecord] = {}
         self._registry_lock = asyncio.Lock()
@@ -128,6 +129,14 @@ class QemuDriver:
 
             self._caps = await asyncio.to_thread(probe_emulator)
         return self._caps
+
+    async def kvm(self) -> Any:
+        """The KVM verdict (probed once per daemon; the probe itself caches per boot)."""
+        if self._kvm is None:
+            from pyvirt.qemu.kvmprobe import kvm_usable
+
+            self._kvm = await asyncio.to_thread(kvm_usable)
+        return self._kvm
 
     # ------------------------------------------------------------------ startup
     async def load(self) -> None:
@@ -529,6 +538,15 @@ class QemuDriver:
                     return rec.name
         return None
 
+    async def _check_accelerator(self, dom: Domain) -> None:
+        """type='kvm' only where the probe saw KVM run a standard guest; never a silent TCG fallback."""
+        if dom.type != "kvm":
+            return
+        verdict = await self.kvm()
+        if not verdict.usable:
+            raise PyvirtError(f"unsupported configuration: KVM is not usable on this host ({verdict.reason}); "
+                              "use <domain type='qemu'> for TCG", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
     def _check_sources(self, dom: Domain) -> None:
         """Fail early, naming the path, rather than leaving QEMU to fail with less to say."""
         os_ = dom.os
@@ -549,6 +567,7 @@ class QemuDriver:
         base = definition if definition is not None else rec.config
         assert base is not None
         dom = copy.deepcopy(base)
+        await self._check_accelerator(dom)
         self._resolve_volumes(dom)
         self._check_sources(dom)
         model.assign_aliases(dom)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from typing import Any
@@ -19,17 +18,12 @@ class HostInfo:
     def __init__(self, uri: str, driver: Any) -> None:
         self.uri = uri
         self.driver = driver
-        self._kvm: Any = None
 
     def hostname(self) -> str:
         return socket.gethostname()
 
     async def kvm(self) -> Any:
-        if self._kvm is None:
-            from pyvirt.qemu.kvmprobe import kvm_usable
-
-            self._kvm = await asyncio.to_thread(kvm_usable)
-        return self._kvm
+        return await self.driver.kvm()
 
     async def version(self) -> dict[str, Any]:
         caps = await self.driver.caps()
