@@ -42,8 +42,9 @@ def vol_size(text: str) -> int:
     return value
 
 
-def get_vol(ctl: Ctl, ref: str, pool_ref: str | None) -> dict[str, Any]:
-    """vshCommandOptVol: by name within --pool, then by key, then by path."""
+def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> dict[str, Any]:
+    """vshCommandOptVol: by name within --pool, then by key, then by path (`hint`: the command
+    has a --pool option, so a miss suggests it, as virsh does)."""
     from pyvirt.api import PyvirtError
 
     last: PyvirtError | None = None
@@ -57,7 +58,8 @@ def get_vol(ctl: Ctl, ref: str, pool_ref: str | None) -> dict[str, Any]:
         return ctl.conn.lookup_volume_by_path(ref)
     except PyvirtError as exc:
         last = exc
-    first = f"failed to get vol '{ref}'" + ("" if pool_ref is not None else ", specifying --pool might help")
+    first = f"failed to get vol '{ref}'" + ("" if pool_ref is not None or not hint else
+                                            ", specifying --pool might help")
     raise CmdError(first, last.message)
 
 
@@ -123,12 +125,12 @@ def cmd_vol_key(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_vol_name(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(get_vol(ctl, p.str("vol") or "", None)["name"] + "\n")
+    ctl.print(get_vol(ctl, p.str("vol") or "", None, hint=False)["name"] + "\n")
     return True
 
 
 def cmd_vol_pool(ctl: Ctl, p: Parsed) -> bool:
-    vol = get_vol(ctl, p.str("vol") or "", None)
+    vol = get_vol(ctl, p.str("vol") or "", None, hint=False)
     if p.bool("uuid"):
         ctl.print(get_pool(ctl, vol["pool"])["uuid"] + "\n")
     else:
