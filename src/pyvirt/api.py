@@ -340,13 +340,17 @@ class Record:
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as a dataclass)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _copy(getattr(self, k)) for k in self._fields}
+        return {k: getattr(self, k) for k in self._fields}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:
-        """Unknown keys are ignored, so a newer daemon's extra fields do not break an older client."""
-        fields = cls._fields
-        return cls(**{k: v for k, v in data.items() if k in fields})
+        """Unknown keys are ignored, so a newer daemon's extra fields do not break an older client.
+        The common case (exactly our fields) is one call: `list` builds a thousand of these."""
+        try:
+            return cls(**data)
+        except TypeError:
+            fields = cls._fields
+            return cls(**{k: v for k, v in data.items() if k in fields})
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -356,10 +360,6 @@ class Record:
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields)
         return f"{self.__class__.__name__}({inner})"
-
-
-def _copy(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else value
 
 
 class DomainInfo(Record):
@@ -452,6 +452,9 @@ class ListFilter(Record):
         self.persistent = persistent
         self.autostart = autostart
         self.states: list[int] = [] if states is None else states  # DomainState values; empty = any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "states": list(self.states)}  # a copy, as dataclasses.asdict
 
     def matches(self, info: DomainInfo) -> bool:
         if self.active is not None and info.active != self.active:
