@@ -229,3 +229,36 @@ def test_bad_input_changes_nothing(daemon: DaemonHarness, test_guest: TestGuest,
     with pytest.raises(PyvirtError) as err:
         conn.start("does-not-exist")
     assert err.value.code == 42
+
+
+def _count_markers_after(conn: object, name: str, action: object, count: int = 1, timeout: float = 60) -> int:
+    """Run `action` with the console attached and count fresh READY markers."""
+    seen = b""
+    with conn.open_console(name) as console:  # type: ignore[attr-defined]
+        action()  # type: ignore[operator]
+        deadline = time.monotonic() + timeout
+        while seen.count(READY_MARKER.encode()) < count and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                seen += console.read(65536, timeout=1)
+    return seen.count(READY_MARKER.encode())
+
+
+def test_reboot_reset_and_balloon(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    conn = daemon.connect()
+    conn.define_xml(guest_xml(test_guest, "rr"))
+    conn.start("rr")
+    wait_console(conn, "rr", READY_MARKER)
+    pids = daemon.qemu_pids()
+    assert _count_markers_after(conn, "rr", lambda: conn.reboot("rr")) == 1  # ACPI reboot: boots again
+    assert _count_markers_after(conn, "rr", lambda: conn.reset("rr")) == 1
+    assert daemon.qemu_pids() == pids and conn.get_info("rr").state == DomainState.RUNNING
+    conn.set_memory("rr", 200 * 1024, live=True)
+    assert conn.get_info("rr").mem_kib == 200 * 1024
+    deadline = time.monotonic() + 30
+    while conn.memory_stats("rr").get("actual") != 200 * 1024 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stats = conn.memory_stats("rr")
+    assert stats["actual"] == 200 * 1024 and stats["rss"] > 0
+    with pytest.raises(PyvirtError, match="higher than max memory"):
+        conn.set_memory("rr", 512 * 1024, live=True)
+    conn.destroy("rr")
