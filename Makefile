@@ -36,7 +36,7 @@ unit: venv
 	$(PY) -m pytest -q tests/unit
 
 test: deps venv guest lint
-	$(PY) -m pytest -q -ra
+	PYVIRT_REQUIRE_QEMU=1 $(PY) -m pytest -q -ra
 
 demo: deps venv guest
 	$(PY) -m pyvirt.demo

@@ -10,6 +10,7 @@ Tests that request ``test_guest`` or ``qemu_binary`` are marked ``qemu`` automat
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,14 @@ import pytest
 from pyvirt.testguest import TestGuest, TestGuestMissing, find_test_guest
 
 QEMU_FIXTURES = frozenset({"test_guest", "qemu_binary"})
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip on a developer machine without QEMU; fail where PYVIRT_REQUIRE_QEMU=1 (`make test`,
+    CI), so that a broken set-up can never pass as a green run of skipped tests."""
+    if os.environ.get("PYVIRT_REQUIRE_QEMU") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,7 +47,7 @@ def qemu_binary() -> str:
     """qemu-system-x86_64's path; skips the test when QEMU is not installed."""
     path = find_qemu()
     if path is None:
-        pytest.skip("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)")
+        _skip_or_fail("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)")
     return path
 
 
@@ -48,7 +57,7 @@ def test_guest(qemu_binary: str) -> TestGuest:
     try:
         return find_test_guest()
     except TestGuestMissing as exc:
-        pytest.skip(str(exc))
+        _skip_or_fail(str(exc))
 
 
 @pytest.fixture
