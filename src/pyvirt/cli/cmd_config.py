@@ -179,12 +179,21 @@ def cmd_domxml_to_native(ctl: Ctl, p: Parsed) -> bool:
 
 
 def _local_argv(xml: str) -> str:
+    """libvirt's answer for qemu-argv: the environment and the command line on one line
+    (virCommandToString without line breaks).  pyvirt.qemu is imported here only: it pulls in
+    the XML model and lxml, which no other command run against pyvirtd needs."""
     try:
-        from pyvirt.qemu import argv as qargv  # type: ignore[attr-defined]
+        from pyvirt.qemu.argv import build_argv, build_env
+        from pyvirt.qemu.argv_format import shell_quote
+        from pyvirt.xml import XMLError, fill_defaults, parse_domain
     except ImportError:
         raise CmdError("domxml-to-native: pyvirt.qemu.argv is not available in this installation") from None
-    for name in ("domain_xml_to_native", "xml_to_argv_string", "xml_to_args"):
-        fn = getattr(qargv, name, None)
-        if fn is not None:
-            return fn(xml)
-    raise CmdError("domxml-to-native: pyvirt.qemu.argv offers no XML-to-argv entry point")
+    try:
+        dom = parse_domain(xml.encode())
+        filled = fill_defaults(dom)
+        dom = filled if filled is not None else dom
+        argv = build_argv(dom)
+    except XMLError as exc:
+        raise CmdError(str(exc)) from None
+    env = [f"{k}={shell_quote(v)}" for k, v in build_env(dom).items()]
+    return " ".join(env + [shell_quote(a) for a in argv])
