@@ -248,8 +248,10 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
 
 
 def openapi_document() -> dict[str, Any]:
+    from pyvirt.daemon.http_storage import ROUTES as STORAGE_ROUTES
+
     paths: dict[str, Any] = {}
-    for method, path, handler, summary in ROUTES:
+    for method, path, handler, summary in [*ROUTES, *STORAGE_ROUTES]:
         paths.setdefault(path, {})[method.lower()] = {
             "operationId": handler.__name__, "summary": summary,
             "responses": {"200": {"description": "`{\"result\": ...}`"},
