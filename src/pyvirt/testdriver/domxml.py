@@ -82,7 +82,7 @@ def check_domain(root: etree._Element, *, strict: bool) -> None:
         raise _xml_error("XML error: an os <type> must be specified")
 
 
-def check_with_model(root: etree._Element) -> None:
+def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> None:
     """Refuse what pyvirt's XML model refuses, when that model is available.
 
     The model describes QEMU domains; the test driver's own `type='test'` is checked as
@@ -98,7 +98,10 @@ def check_with_model(root: etree._Element) -> None:
     try:
         parse_domain(etree.tostring(probe, encoding="unicode"))
     except XMLError as exc:
-        code = ErrorCode.CONFIG_UNSUPPORTED if type(exc).__name__ == "XMLUnsupportedError" else ErrorCode.XML_ERROR
+        unsupported = type(exc).__name__ == "XMLUnsupportedError"
+        if unsupported and unsupported_ok:
+            return
+        code = ErrorCode.CONFIG_UNSUPPORTED if unsupported else ErrorCode.XML_ERROR
         raise PyvirtError(str(exc), code, ErrorDomain.DOMAIN) from exc
 
 
@@ -117,14 +120,18 @@ def normalise(root: etree._Element) -> None:
         set_child_text(root, "vcpu", "1", after=("memory", "currentMemory", "maxMemory"))
 
 
-def parse_domain_xml(xml: str, *, use_model: bool = True) -> tuple[etree._Element, TestExtensions]:
-    """Parse, check and normalise API-supplied domain XML."""
+def parse_domain_xml(xml: str, *, use_model: bool = True,
+                     unsupported_ok: bool = False) -> tuple[etree._Element, TestExtensions]:
+    """Parse, check and normalise API-supplied domain XML.
+
+    `unsupported_ok` keeps the model's XML errors (bad values, as libvirt's generic parser
+    refuses them) but lets through what only pyvirt's QEMU driver would not run."""
     root = parse_string(xml)
     if not isinstance(root.tag, str):
         raise _xml_error("XML error: expecting root element of 'domain'")
     ext = strip_test_extensions(root)
     check_domain(root, strict=True)
     if use_model:
-        check_with_model(root)
+        check_with_model(root, unsupported_ok=unsupported_ok)
     normalise(root)
     return root, ext

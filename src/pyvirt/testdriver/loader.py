@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import uuid as _uuid
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -72,6 +73,10 @@ def _domain(el: etree._Element, next_id: int) -> DomainObj:
     root = copy.deepcopy(el)
     ext = strip_test_extensions(root)
     check_domain(root, strict=False)
+    if not text(root, "uuid"):
+        # libvirt gives node-file domains random UUIDs: the predictable hook is virtinst's
+        # (for what clients create), and a loaded domain holding it would collide with them.
+        set_child_text(root, "uuid", str(_uuid.uuid4()), after=("name",))
     normalise(root)
     state = ext.runstate if ext.runstate is not None else DomainState.RUNNING
     if state == DomainState.SHUTOFF or state not in DomainState.__members__.values():
