@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -255,9 +256,9 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
         g.set_os_type(machine=o.machine)
     try:
         for s in o.boot or []:
-            apply["--boot"](g, s)
+            _apply(apply, "--boot", g, s)
         for s in o.metadata or []:
-            apply["--metadata"](g, s)
+            _apply(apply, "--metadata", g, s)
         g.set_capabilities_defaults()
     except SubOptError as exc:
         raise Fail(str(exc)) from exc
@@ -278,7 +279,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
                 continue
             for s in getattr(o, flag[2:].replace("-", "_"), None) or []:
                 if flag in apply:
-                    apply[flag](g, s)
+                    _apply(apply, flag, g, s)
     except SubOptError as exc:
         raise Fail(str(exc)) from exc
     _cli_defaults(o, g, out)
@@ -286,6 +287,21 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
     _validate(o, g, inst)
     _warnings(o, g)
     return _finish(o, g, inst, out)
+
+
+def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: str) -> None:
+    """Run one option parser, wording its refusal as virt-install does: ``Error: --disk
+    OPTSTR: reason``; unknown sub-options are reported bare, as virt-install reports them."""
+    try:
+        apply[flag](g, optstr)
+    except SubOptError as exc:
+        msg = str(exc)
+        if msg.startswith("Unknown ") or msg.startswith("Error: "):
+            raise
+        prefix = f"{flag}: "
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+        raise Fail(f"Error: {flag} {optstr}: {msg}") from exc
 
 
 def _memory_specified(g: Guest) -> bool:
@@ -373,8 +389,67 @@ def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[...,
     return _create(o, g, inst, start_xml, final_xml, out)
 
 
+def _autoconsole(o: argparse.Namespace, g: Guest, inst: Installer) -> tuple[str | None, bool]:
+    """(console kind or None, whether it was the default) as virt-install picks it."""
+    ac = o.autoconsole or "default"
+    if ac not in ("none", "default", "text", "graphical"):
+        raise Fail(f"Unknown autoconsole type '{ac}'")
+    if ac != "default":
+        return (None if ac == "none" else ac), False
+    if inst.cloudinit:
+        return "text", True
+    gfx = g.devs("graphics")
+    if not gfx:
+        return "text", True
+    if gfx[0].get("type") not in ("default", "vnc", "spice"):
+        return None, True
+    if not _testsuite():
+        import shutil
+        if not shutil.which("virt-viewer"):
+            log.warning("Unable to connect to graphical console: virt-viewer not installed. "
+                        "Please install the 'virt-viewer' package.")
+            return None, True
+        if not os.environ.get("DISPLAY"):
+            log.warning("Graphics requested but DISPLAY is not set. Not running virt-viewer.")
+            return None, True
+    return "graphical", True
+
+
+def _testsuite() -> bool:
+    return bool(os.environ.get("VIRTINST_TEST_SUITE"))
+
+
+def _run_console(kind: str, g: Guest, out: Callable[..., None], wait: bool) -> None:
+    """Start the console viewer (waiting for it unless --wait counts time instead).
+
+    The text console is pyvirt's own ``console`` command (virsh's, same keys); under the
+    test suite nothing is run, as virt-install runs /bin/test there."""
+    import shlex
+    import subprocess
+    name = g.name or ""
+    if kind == "text":
+        shown = ["virsh", "--connect", g.ci.uri, "console", name]
+        argv = [sys.executable, "-m", "pyvirt.cli.main", "--connect", g.ci.uri, "console", name]
+        out(f"Running text console command: {shlex.join(shown)}")
+    else:
+        argv = ["virt-viewer", "--connect", g.ci.uri, "--wait", name]
+        out(f"Running graphical console command: {shlex.join(argv)}")
+    if _testsuite():
+        argv = ["/bin/test"]
+    try:
+        child = subprocess.Popen(argv)
+    except OSError as exc:
+        log.warning("Console command failed: %s", exc)
+        return
+    if wait and child.wait():
+        log.warning("Console command returned failure.")
+
+
 def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | None,
             final_xml: str, out: Callable[..., None]) -> int:
+    """Define/start as virt-install's start_install + _process_domain: console, waiting,
+    and the reboot into the final XML after an install phase."""
+    from pyvirt.api import DomainState, ShutoffReason
     conn = g.ci.conn
     name = g.name or ""
     try:
@@ -384,7 +459,23 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
         raise
     except Exception:
         pass
+    console, ac_default = _autoconsole(o, g, inst)
+    if inst.cdrom and console == "text":
+        log.warning("CDROM media does not print to the text console by default, so you likely "
+                    "will not see text install output. You might want to use --location. See "
+                    "the man page for examples of using --location with CDROM media")
+    if o.wait is None and console is None and ac_default:
+        log.warning("No console to launch for the guest, defaulting to --wait -1")
+        o.wait = -1
     out("\nStarting install...")
+    if inst.generated_password:
+        out(f"Password for first root login is: {inst.generated_password}", force=True)
+        if _testsuite() or sys.stdin.isatty():
+            sys.stdout.write("Installation will continue in 10 seconds (press Enter to skip)...")
+            sys.stdout.flush()
+            if not _testsuite():
+                import select
+                select.select([sys.stdin], [], [], 10)
     needs_boot = (not o.noreboot) or bool(start_xml)
     try:
         if o.transient or needs_boot:
@@ -394,27 +485,91 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
         if o.autostart:
             conn.set_autostart(name, True)
     except Exception as exc:
+        inst.cleanup_created(g)
         raise Fail(f"{exc}\nDomain installation does not appear to have been successful.\n"
                    "If it was, you can restart your domain by running:\n"
                    f"  virsh --connect {g.ci.uri} start {name}\n"
                    "otherwise, please restart your installation.") from exc
-    testsuite = bool(os.environ.get("VIRTINST_TEST_SUITE"))
-    ac = o.autoconsole
-    gfx = g.devs("graphics")
-    if ac is None:
-        ac = "text" if inst.cloudinit or not gfx else "graphical"
-    if ac == "text":
-        out(f"Running text console command: virsh --connect {g.ci.uri} console {name}")
-    elif ac == "graphical":
-        out(f"Running graphical console command: virt-viewer --connect {g.ci.uri} --wait {name}")
-    if o.wait is not None:
-        if o.wait < 0:
-            out("\nDomain is still running. Installation may be in progress.")
-            out("Waiting for the installation to complete.")
-        else:
-            out("\nDomain is still running. Installation may be in progress.")
-            out(f"Waiting {o.wait} minute{'s' if o.wait != 1 else ''} for the installation to complete.")
-        if testsuite:
-            raise Fail("Installation has exceeded specified time limit. Exiting application.")
+    inst.cleanup_install_media(g)
+    if not (o.transient or needs_boot):
+        out("Domain creation completed.")
+        out(f"You can restart your domain by running:\n  virsh --connect {g.ci.uri} start {name}")
+        return 0
+
+    def state() -> tuple[int, int] | None:
+        try:
+            return conn.get_state(name)
+        except Exception:
+            return None  # a transient guest that shut down is gone
+
+    def inactive() -> bool:
+        st = state()
+        if st is not None and st[0] == DomainState.CRASHED:
+            raise Fail("Domain has crashed.")
+        return st is None or st[0] == DomainState.SHUTOFF
+
+    def destroy_on_exit() -> None:
+        if o.destroy_on_exit and not inactive():
+            conn.destroy(name)
+
+    if console:
+        _run_console(console, g, out, wait=o.wait is None)
+        destroy_on_exit()
+    if os.environ.get("VIRTINST_TESTSUITE_HACK_DESTROY"):
+        conn.destroy(name)
+    if not inactive():
+        if console and not _testsuite():
+            import time
+            time.sleep(2)
+        if not inactive():
+            msg = "\nDomain is still running. Installation may be in progress."
+            if o.wait is None:
+                if not inst.has_install_phase():
+                    out("Domain creation completed.")
+                    return 0
+                out(msg + "\nYou can reconnect to the console to complete the installation process.")
+                return 0
+            out(msg)
+            out("Waiting for the installation to complete." if o.wait < 0 else
+                f"Waiting {o.wait} minute{'s' if o.wait != 1 else ''} for the installation to complete.")
+            if not _wait(o.wait, inactive):
+                out("Installation has exceeded specified time limit. Exiting application.")
+                destroy_on_exit()
+                return 1
+            out("Domain has shutdown. Continuing.")
     out("Domain creation completed.")
+    if o.transient:
+        destroy_on_exit()
+        return 0
+    st = state()
+    if st is not None and st[0] != DomainState.SHUTOFF:
+        destroy_on_exit()
+        return 0
+    if o.noreboot or not inst.has_install_phase():
+        out(f"You can restart your domain by running:\n  virsh --connect {g.ci.uri} start {name}")
+        return 0
+    if (st is not None and st[1] in (ShutoffReason.DESTROYED, ShutoffReason.SAVED)
+            and not o.destroy_on_exit):
+        out("User stopped the VM. Not rebooting.")
+        return 0
+    out("Restarting guest.")
+    conn.start(name)
+    if console:
+        _run_console(console, g, out, wait=True)
+    destroy_on_exit()
     return 0
+
+
+def _wait(minutes: int, inactive: Callable[[], bool]) -> bool:
+    """Poll once a second until the guest is off (True) or --wait's minutes pass (False);
+    the test suite never waits."""
+    import time
+    start = time.monotonic()
+    while True:
+        if _testsuite():
+            return False
+        time.sleep(1)
+        if inactive():
+            return True
+        if minutes >= 0 and time.monotonic() - start >= minutes * 60:
+            return False

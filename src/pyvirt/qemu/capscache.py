@@ -7,12 +7,12 @@ path, mtime and size; for KVM also the boot), so a stale entry is never read.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from pyvirt.atomicio import write_atomic
 
 
 def default_cache_dir() -> Path:
@@ -33,22 +33,12 @@ def read_json(path: Path) -> Any | None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON via temp file + fsync + rename, so readers never see half a file.
+    """Write ``data`` as JSON atomically, so readers never see half a file.
 
     Failure to write (read-only cache dir, full disk) is ignored: the cache is an optimisation.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True), 0o644)
     except OSError:
         return

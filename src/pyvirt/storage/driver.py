@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pyvirt.api import ErrorCode
+from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.storage import names, sizes
-from pyvirt.storage.atomic import remove_quietly, write_atomic
 from pyvirt.storage.backends import BACKENDS, LogicalBackend
 from pyvirt.storage.errors import (
     invalid_arg,

@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from pyvirt.storage.atomic import write_atomic
+from pyvirt.atomicio import write_atomic
 
 log = logging.getLogger(__name__)
 

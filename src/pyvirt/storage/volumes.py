@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from pyvirt.api import ErrorCode
+from pyvirt.atomicio import fsync_dir, remove_quietly
 from pyvirt.storage import qcow2, qemuimg
-from pyvirt.storage.atomic import fsync_dir, remove_quietly
 from pyvirt.storage.errors import invalid_arg, op_failed, op_invalid, storage_error
 from pyvirt.storage.model import VolInfo
 from pyvirt.storage.records import FormatRecords

@@ -99,7 +99,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
     elif path is None and device == "disk":
-        raise SubOptError("--disk: A disk path must be specified.")
+        raise SubOptError(f"Device type '{device}' requires a path")
     if path:
         pool, vol = _find_volume(conn, path)
         if vol is not None and pool is not None:

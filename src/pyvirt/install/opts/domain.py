@@ -31,9 +31,16 @@ BOOT = Spec("--boot", keys=["bootmenu", "menu", "bootmenu.enable", "bootmenu.tim
                             "network", "acpi.table", r"acpi\..*"],
             comma=())
 FEATURES = Spec("--features", keys=[r"[a-zA-Z_.0-9]+"])
+# The timer shorthands virt-install knows; other NAME_tickpolicy keys are refused as unknown.
 CLOCK = Spec("--clock", keys=["offset", r"timer[0-9]*\.(name|present|tickpolicy|track|frequency|mode)",
-                              r"[a-z]+_(present|tickpolicy)", "adjustment", "basis", "timezone"],
+                              r"timer[0-9]*\.catchup\.(threshold|slew)",
+                              r"(pit|rtc)_tickpolicy",
+                              r"(platform|pit|rtc|hpet|tsc|kvmclock|hypervclock)_present",
+                              "adjustment", "basis", "timezone"],
              positional=("offset",))
+# Accepted and dropped: they never had any effect in libvirt (virt-install does the same).
+_NOOP_TICKPOLICY = ("platform_tickpolicy", "hpet_tickpolicy", "tsc_tickpolicy",
+                    "kvmclock_tickpolicy", "hypervclock_tickpolicy")
 EVENTS = Spec("--events", keys=["on_poweroff", "on_reboot", "on_crash", "on_lockfailure"])
 METADATA = Spec("--metadata", keys=["name", "uuid", "title", "description", "genid",
                                     "genid_enable"])
@@ -205,6 +212,8 @@ def apply_features(g: Guest, optstr: str) -> None:
 
 def apply_clock(g: Guest, optstr: str) -> None:
     o = parse(CLOCK, optstr)
+    for key in _NOOP_TICKPOLICY:
+        o.pop(key, None)
     check_unknown(CLOCK, o)
     clock = child(g.root, "clock")
     if o.get("offset"):
@@ -220,6 +229,9 @@ def apply_clock(g: Guest, optstr: str) -> None:
     for attrs in timers.values():
         t = append(clock, "timer", name=attrs.pop("name", None))
         for a, val in attrs.items():
+            if a.startswith("catchup."):
+                child(t, "catchup").set(a.split(".", 1)[1], val)
+                continue
             t.set(a, "yes" if a == "present" and yesno(val) else
                   "no" if a == "present" else val)
 
