@@ -206,6 +206,8 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
         if inst.location and "://" not in inst.location and not os.path.exists(inst.location):
             raise Fail(f"Error validating install location: Validating install media "
                        f"'{inst.location}' failed: location does not exist")
+        inst.location_kernel, inst.location_initrd = loc.get("kernel"), loc.get("initrd")
+        inst.validate_location(g.arch or "")
     elif o.cdrom:
         inst.cdrom = o.cdrom
         inst.bootdev = "cdrom"
@@ -223,7 +225,12 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
         raise Fail("Install method does not support initrd injections.")
     if extra:
         inst.kernel_args = " ".join(extra)
-    inst.cloudinit = bool(o.cloud_init) and o.cloud_init != "none"
+    if o.cloud_init and o.cloud_init != "none":
+        from pyvirt.install.media import CloudInit
+        try:
+            inst.cloudinit = CloudInit.parse(o.cloud_init)
+        except SubOptError as exc:
+            raise Fail(str(exc)) from exc
     return inst
 
 
@@ -271,8 +278,6 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
         name = g.generate_name()
         out(f"Using default --name {name}")
         set_text(g.root, "name", name)
-    if o.cloud_init and o.cloud_init != "none":
-        g.flags.extra["cloudinit"] = o.cloud_init
     try:
         for flag in PARSE_ORDER:
             if flag in ("--boot", "--metadata"):
@@ -368,8 +373,15 @@ def _warnings(o: argparse.Namespace, g: Guest) -> None:
 
 
 def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[..., None]) -> int:
-    start_xml, final_xml = inst.build_xml(g)
+    if not (o.dry and not o.xmlonly):
+        inst.prepare(g)
+    try:
+        start_xml, final_xml = inst.build_xml(g)
+    except BaseException:
+        inst.cleanup_install_media(g)
+        raise
     if o.xmlonly or o.dry:
+        inst.cleanup_install_media(g)
         first, second = (start_xml, final_xml) if start_xml else (final_xml, None)
         if o.dry and not o.xmlonly:
             out("Dry run completed successfully")
@@ -386,7 +398,10 @@ def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[...,
             text = first + (second or "")
         print(text, end="")
         return 0
-    return _create(o, g, inst, start_xml, final_xml, out)
+    try:
+        return _create(o, g, inst, start_xml, final_xml, out)
+    finally:
+        inst.cleanup_install_media(g)
 
 
 def _autoconsole(o: argparse.Namespace, g: Guest, inst: Installer) -> tuple[str | None, bool]:
@@ -478,6 +493,7 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
                 select.select([sys.stdin], [], [], 10)
     needs_boot = (not o.noreboot) or bool(start_xml)
     try:
+        inst.build_storage(g)
         if o.transient or needs_boot:
             conn.create_xml(start_xml or final_xml)
         if not o.transient:

@@ -175,11 +175,13 @@ class Guest:
         return self._virtio_ok(self.osinfo.supports_virtioscsi())
 
     def _virtio_ok(self, os_support: bool) -> bool:
-        if not (self.ci.is_qemu() or self.ci.is_test()):
+        # virt-install only picks virtio on QEMU connections (not the test driver), and on
+        # x86 only when the OS supports it; these machine types have nothing else.
+        if not self.ci.is_qemu():
             return False
         if self.is_arm_machvirt() or self.is_riscv_virt() or self.is_s390x() or self.is_pseries():
             return True
-        return os_support
+        return os_support and self.is_x86()
 
     # -- capabilities
     def lookup_capsinfo(self) -> CapsInfo:

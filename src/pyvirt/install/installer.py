@@ -7,14 +7,16 @@ from disk; imports have only the final XML.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from pyvirt.install.defaults import disk_defaults, set_defaults
-from pyvirt.install.guest import Guest
+from pyvirt.install.guest import Guest, log
+from pyvirt.install.media import CloudInit
 from pyvirt.install.xmltree import child, set_text, to_string
 
 
@@ -22,13 +24,35 @@ from pyvirt.install.xmltree import child, set_text, to_string
 class Installer:
     cdrom: str | None = None
     location: str | None = None
+    location_kernel: str | None = None
+    location_initrd: str | None = None
     bootdev: str | None = None
     kernel: str | None = None
     initrd: str | None = None
     kernel_args: str | None = None
     no_install: bool = False
-    cloudinit: bool = False
+    cloudinit: CloudInit | None = None
     _cdrom_added: bool = False
+    _seed_iso: str | None = None
+    _tmpfiles: list[str] = field(default_factory=list)
+    _created_vols: list[tuple[str, str]] = field(default_factory=list)
+
+    # -- media facts
+    def local_location(self) -> bool:
+        return bool(self.location) and "://" not in (self.location or "")
+
+    def location_iso(self) -> str | None:
+        """A local ISO given to --location: attached as the install CD, like --cdrom."""
+        if self.local_location() and os.path.isfile(self.location or ""):
+            return self.location
+        return None
+
+    def cdrom_path(self) -> str | None:
+        return self.cdrom or self.location_iso()
+
+    @property
+    def generated_password(self) -> str | None:
+        return self.cloudinit.generated_password() if self.cloudinit else None
 
     def has_install_phase(self) -> bool:
         if self.no_install:
@@ -36,7 +60,31 @@ class Installer:
         return bool(self.cdrom or self.bootdev or self.location or self.kernel)
 
     def options_specified(self) -> bool:
-        return self.no_install or self.has_install_phase()
+        return self.no_install or self.has_install_phase() or bool(self.cloudinit)
+
+    def validate_location(self, arch: str) -> None:
+        """Find the kernel/initrd of a local --location now, so a tree without one is
+        refused before anything is created (virt-install's 'Error validating install
+        location')."""
+        if not self.local_location():
+            return
+        from pyvirt.install.media import TreeReader, find_kernel
+        loc = self.location or ""
+        try:
+            reader = TreeReader(loc)
+            if self.location_kernel:
+                for rel in (self.location_kernel, self.location_initrd or ""):
+                    if not reader.exists(rel):
+                        raise RuntimeError(f"Couldn't find file '{rel}' in '{loc}'")
+                return
+            found = find_kernel(reader, arch)
+        except RuntimeError as exc:
+            raise ValueError(f"Error validating install location: {exc}") from exc
+        if found is None:
+            raise ValueError(f"Error validating install location: Could not find an installable "
+                             f"distribution at URL '{loc}'\n\nThe location must be the root "
+                             "directory of an install tree.\n")
+        self.location_kernel, self.location_initrd = found
 
     def _can_set_bootorder(self, g: Guest) -> bool:
         return (not g.is_container() and g.root.find("os/kernel") is None
@@ -60,19 +108,24 @@ class Installer:
         device = disks[0].get("device") if disks else None
         return {"cdrom": "cdrom", "floppy": "fd"}.get(device or "", "hd")
 
-    def _add_cdrom(self, g: Guest) -> None:
-        if not self.cdrom:
-            return
-        self._cdrom_added = True
+    def _cdrom_element(self, g: Guest, path: str) -> etree._Element:
         disk = etree.Element("disk", type="file", device="cdrom")
         if g.ci.is_qemu():
             from pyvirt.install.opts.disk import _find_volume, _volume_format
-            pool, vol = _find_volume(g.ci.conn, self.cdrom)
+            pool, vol = _find_volume(g.ci.conn, path)
             drv = child(disk, "driver", name="qemu")
-            fmt = _volume_format(g.ci.conn, pool, vol) if vol else ("raw" if os.path.exists(self.cdrom) else None)
+            fmt = _volume_format(g.ci.conn, pool, vol) if vol else ("raw" if os.path.exists(path) else None)
             if fmt:
                 drv.set("type", fmt)
-        child(disk, "source", file=self.cdrom)
+        child(disk, "source", file=path)
+        return disk
+
+    def _add_cdrom(self, g: Guest) -> None:
+        path = self.cdrom_path()
+        if not path:
+            return
+        self._cdrom_added = True
+        disk = self._cdrom_element(g, path)
         existing = g.devs("disk")
         for d in existing:
             if d.get("device") == "cdrom":
@@ -96,6 +149,81 @@ class Installer:
             mem = set_text(g.root, "memory", cur.text)
             del mem
 
+    # -- media preparation (files the install XML points at; removed after start)
+    def prepare(self, g: Guest) -> None:
+        """Fetch a local --location's kernel/initrd and build the cloud-init seed ISO into
+        the scratch directory."""
+        from pyvirt.install import media
+        if self.local_location() and self.location_kernel and not self.kernel:
+            reader = media.TreeReader(self.location or "")
+            scratch = media.scratchdir(g.ci.uri)
+            self.kernel = reader.fetch(self.location_kernel, scratch)
+            self._tmpfiles.append(self.kernel)
+            self.initrd = reader.fetch(self.location_initrd or "", scratch)
+            self._tmpfiles.append(self.initrd)
+            if not reader.is_iso and not self.kernel_args:
+                log.warning("Directory tree installs typically do not work unless extra kernel "
+                            "args are passed to point the installer at a network accessible "
+                            "install tree.")
+        if self.cloudinit:
+            if "VIRTINST_TEST_SUITE_PRINT_CLOUDINIT" in os.environ and not self.cloudinit.user_data:
+                print(self.cloudinit.scrubbed_user_data())
+            log.debug("Generated cloud-init userdata: \n%s", self.cloudinit.scrubbed_user_data())
+            self._seed_iso = media.build_iso(self.cloudinit.files(), media.scratchdir(g.ci.uri),
+                                             label="cidata", suffix="-cloudinit.iso")
+            self._tmpfiles.append(self._seed_iso)
+
+    def cleanup_install_media(self, g: Guest) -> None:
+        """Remove the scratch files (the running guest keeps them open)."""
+        del g
+        for path in self._tmpfiles:
+            log.debug("Removing %s", path)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        self._tmpfiles = []
+
+    # -- storage for --disk size=
+    def build_storage(self, g: Guest) -> None:
+        """Create the volumes --disk size= asked for, through the connection's storage API,
+        remembering them so a failed define removes them again."""
+        from pyvirt.api import ErrorCode, PyvirtError
+        conn = g.ci.conn
+        for new in g.flags.extra.get("new_disks", []):
+            try:
+                conn.create_volume(new.pool, new.name, int(new.size_bytes), format=new.format,
+                                   allocation=None if new.sparse else int(new.size_bytes))
+            except PyvirtError as exc:
+                if exc.code == ErrorCode.NO_SUPPORT:
+                    log.debug("Connection cannot create volumes; not creating %s", new.path)
+                    continue
+                raise
+            self._created_vols.append((new.pool, new.name))
+
+    def cleanup_created(self, g: Guest) -> None:
+        """After a failed install: delete what build_storage created, and the media."""
+        for pool, name in self._created_vols:
+            log.debug("Removing volume %s/%s", pool, name)
+            try:
+                g.ci.conn.delete_volume(pool, name)
+            except Exception as exc:
+                log.error("Failed to remove disk '%s': %s", name, exc)
+        self._created_vols = []
+        self.cleanup_install_media(g)
+
+    # -- the two XML documents
+    def _seed_cdrom(self, g: Guest, root: etree._Element) -> etree._Element | None:
+        if not self._seed_iso:
+            return None
+        path = self._seed_iso
+        if os.environ.get("VIRTINST_TEST_SUITE"):
+            path = os.path.join("/VIRTINST-TESTSUITE", os.path.basename(path).split("-", 2)[-1])
+        disk = self._cdrom_element(g, self._seed_iso)
+        disk.find("source").set("file", path)
+        devices = root.find("devices")
+        devices.append(disk)
+        disk_defaults(_Shadow(g, root), disk)
+        return disk
+
     def build_xml(self, g: Guest) -> tuple[str | None, str]:
         final = copy.deepcopy(g.root)
         if not (self.has_install_phase() or self.cloudinit):
@@ -114,14 +242,53 @@ class Installer:
         else:
             ig.add_boot([])
         if self.cloudinit:
-            child(initial.find("os"), "smbios", mode="sysinfo")
+            self._smbios_nocloud(ig)
+            seed = self._seed_cdrom(g, initial)
+            if seed is not None:
+                fseed = self._seed_cdrom(_Shadow(g, final), final)
+                if fseed is not None:
+                    fseed.remove(fseed.find("source"))
+        cdpath = self.cdrom_path()
         if self._cdrom_added and not g.osinfo.is_windows():
             for d in final.findall("devices/disk"):
                 src = d.find("source")
-                if d.get("device") == "cdrom" and src is not None and src.get("file") == self.cdrom:
+                if d.get("device") == "cdrom" and src is not None and src.get("file") == cdpath:
                     d.remove(src)
                     break
         return to_string(initial), to_string(final)
+
+    @staticmethod
+    def _smbios_nocloud(g: Guest) -> None:
+        """Point cloud-init at the NoCloud seed through the SMBIOS serial (ds=nocloud)."""
+        if not (g.ci.is_qemu() or g.ci.is_test()):
+            return
+        if not (g.is_x86() or g.is_arm_machvirt()):
+            return
+        smb = g.root.find("os/smbios")
+        if smb is not None and smb.get("mode") not in (None, "sysinfo"):
+            return
+        child(g.os, "smbios", mode="sysinfo")
+        info = None
+        for si in g.root.findall("sysinfo"):
+            if si.get("type") == "smbios":
+                info = si
+        if info is None:
+            # virt-install adds it to the parsed install XML, so it lands after <devices>
+            # (and whatever follows them), before the on_* events.
+            info = etree.Element("sysinfo", type="smbios")
+            anchor = next((e for e in g.root if e.tag in ("on_poweroff", "on_reboot", "on_crash")),
+                          None)
+            if anchor is not None:
+                anchor.addprevious(info)
+            else:
+                g.root.append(info)
+        system = info.find("system")
+        if system is None:
+            system = etree.SubElement(info, "system")
+        for e in system.findall("entry"):
+            if e.get("name") == "serial":
+                system.remove(e)
+        etree.SubElement(system, "entry", name="serial").text = "ds=nocloud"
 
 
 class _Shadow(Guest):
