@@ -18,7 +18,7 @@ from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, DomCaps
 from pyvirt.install.guest import ConnInfo, Guest, log
 from pyvirt.install.installer import Installer
-from pyvirt.install.subopts import Spec, SubOptError, parse, yesno
+from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno
 from pyvirt.install.xmltree import set_text
 
 PARSE_ORDER = ["--metadata", "--events", "--memory", "--vcpus", "--cpu", "--boot", "--features",
@@ -247,6 +247,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
         osd = _osvariant(o, o.install.split(",")[0])
     ci = _connect(o.connect)
     g = Guest(ci)
+    g.flags.extra["checks"] = _checks(o.check or [])
     if o.name:
         set_text(g.root, "name", o.name)
     if o.uuid:
@@ -294,6 +295,24 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
     return _finish(o, g, inst, out)
 
 
+CHECK = Spec("--check", keys=["all", "disk_size", "mac_in_use", "path_exists", "path_in_use"])
+
+
+def _checks(values: list[str]) -> dict[str, bool]:
+    """--check all=off,path_in_use=on: which of virt-install's safety checks stay fatal."""
+    from pyvirt.install.subopts import check_unknown
+    out: dict[str, bool] = {}
+    try:
+        for v in values:
+            d = parse(CHECK, v)
+            check_unknown(CHECK, d)
+            for k, val in d.items():
+                out[k] = yesno(val or "on", "--check")
+    except SubOptError as exc:
+        raise Fail(str(exc)) from exc
+    return out
+
+
 def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: str) -> None:
     """Run one option parser, wording its refusal as virt-install does: ``Error: --disk
     OPTSTR: reason``; unknown sub-options are reported bare, as virt-install reports them."""
@@ -301,7 +320,7 @@ def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: s
         apply[flag](g, optstr)
     except SubOptError as exc:
         msg = str(exc)
-        if msg.startswith("Unknown ") or msg.startswith("Error: "):
+        if isinstance(exc, CheckError) or msg.startswith("Unknown ") or msg.startswith("Error: "):
             raise
         prefix = f"{flag}: "
         if msg.startswith(prefix):

@@ -18,6 +18,11 @@ class SubOptError(ValueError):
     """A sub-option string that virt-install would refuse."""
 
 
+class CheckError(SubOptError):
+    """A refusal virt-install makes after parsing (--check ones): reported without the
+    ``Error: --opt STR:`` prefix."""
+
+
 @dataclass
 class Spec:
     """The sub-options one command-line option accepts.

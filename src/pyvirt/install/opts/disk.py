@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
+from pyvirt.install.guest import Guest, log
+from pyvirt.install.subopts import CheckError, Spec, SubOptError, check_unknown, parse, yesno
 from pyvirt.install.xmltree import child
 
 DISK = Spec("--disk", keys=["path", "pool", "vol", "size", "format", "bus", "device", "cache",
@@ -79,6 +81,8 @@ def apply_disk(g: Guest, optstr: str) -> None:
     disk = etree.Element("disk", type="file", device=device)
     if o.get("vol"):
         pname, _, vname = o["vol"].partition("/")
+        if not vname and o.get("pool"):  # source_pool=P,source_volume=V
+            pname, vname = o["pool"], o["vol"]
         try:
             vols = conn.list_volumes(pname)
         except Exception as exc:
@@ -87,17 +91,29 @@ def apply_disk(g: Guest, optstr: str) -> None:
         if vol is None:
             raise SubOptError(f"Storage volume not found: no storage vol with matching name '{vname}'")
         path = vol["path"]
-    if path is None and (size or o.get("pool")):
+    sparse = yesno(o["sparse"]) if o.get("sparse") is not None else True
+    if path is None and not o.get("vol") and (size or o.get("pool")):
         pool = _pool_by_name(conn, o.get("pool") or "default") if conn else None
         if pool is None and o.get("pool"):
             raise SubOptError(f"Storage pool not found: no storage pool with matching name '{o['pool']}'")
+        _check_format(pool, o.get("format"))
         base = (pool or {}).get("path") or "/var/lib/libvirt/images"
-        ext = fmt or "qcow2"
+        ext = fmt or _default_format(pool)
         name = g.name or "vm"
         path = _unique(conn, pool, os.path.join(base, f"{name}.{ext}"))
-        g.flags.extra.setdefault("new_disks", []).append((path, size, ext))
+        _new_disk(g, pool, path, size, ext, sparse)
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
+    elif path and size and not o.get("vol") and not os.path.exists(path) \
+            and _find_volume(conn, path)[1] is None:
+        # A new file at an explicit path: its folder must be (or become) a pool.
+        pool = _pool_for_dir(conn, os.path.dirname(path))
+        if pool is None:
+            raise SubOptError(f"Don't know how to create storage for path '{os.path.basename(path)}'. "
+                              "Use libvirt APIs to manage the parent directory as a pool first.")
+        _check_format(pool, o.get("format"))
+        ext = fmt or _default_format(pool)
+        _new_disk(g, pool, path, size, ext, sparse)
     elif path is None and device == "disk":
         raise SubOptError(f"Device type '{device}' requires a path")
     if path:
@@ -139,7 +155,170 @@ def apply_disk(g: Guest, optstr: str) -> None:
         child(disk, "serial").text = o["serial"]
     if o.get("boot.order"):
         child(disk, "boot", order=o["boot.order"])
+    new_paths = {n.path for n in g.flags.extra.get("new_disks", [])}
+    if path and path not in new_paths:
+        check_in_use(g, path, disk.find("readonly") is not None or device == "cdrom",
+                     disk.find("shareable") is not None)
     g.add_device(disk)
+
+
+@dataclass
+class NewDisk:
+    """A volume --disk size= asks for, created by Installer.build_storage at install time."""
+
+    pool: str
+    name: str
+    path: str
+    size_bytes: int
+    format: str | None
+    sparse: bool
+
+
+BLOCK_POOLS = ("logical", "disk", "iscsi", "scsi", "mpath")
+NO_FORMAT_POOLS = ("logical", "disk", "iscsi", "scsi", "mpath", "rbd", "sheepdog", "gluster",
+                   "iscsi-direct", "zfs")
+
+
+def _check_format(pool: dict | None, fmt: str | None) -> None:
+    if fmt and pool is not None and pool.get("type") in NO_FORMAT_POOLS and fmt != "raw" \
+            or fmt and pool is not None and pool.get("type") in BLOCK_POOLS:
+        raise SubOptError("Format attribute not supported for this volume type")
+
+
+def _default_format(pool: dict | None) -> str:
+    return "raw" if pool is not None and pool.get("type") in NO_FORMAT_POOLS else "qcow2"
+
+
+def _pool_for_dir(conn: Any, dirname: str) -> dict | None:
+    """The pool whose target is `dirname`; for a local folder that none manages, a new dir
+    pool is made for it (virt-install does the same), unless it is under /dev."""
+    want = os.path.normpath(dirname)
+    try:
+        pools = conn.list_pools()
+    except Exception:
+        return None
+    for pool in pools:
+        if pool.get("path") and os.path.normpath(pool["path"]) == want:
+            return pool
+    if want.startswith("/dev") or not os.path.isdir(want):
+        return None
+    names = {p["name"] for p in pools}
+    base = os.path.basename(want) or "root"
+    name = base
+    for i in range(1, 1000):
+        if name not in names:
+            break
+        name = f"{base}-{i}"
+    xml = (f"<pool type='dir'><name>{escape(name)}</name>"
+           f"<target><path>{escape(want)}</path></target></pool>")
+    try:
+        conn.define_pool(xml)
+        conn.start_pool(name, build=True)
+        conn.set_pool_autostart(name, True)
+        return _pool_by_name(conn, name)
+    except Exception as exc:
+        log.debug("Could not create a pool for %s: %s", want, exc)
+        return None
+
+
+def _new_disk(g: Guest, pool: dict | None, path: str, size: str | None, fmt: str,
+              sparse: bool) -> None:
+    if pool is None or size is None:
+        return
+    nbytes = int(float(size) * 1024 ** 3)
+    g.flags.extra.setdefault("new_disks", []).append(
+        NewDisk(pool=pool["name"], name=os.path.basename(path), path=path, size_bytes=nbytes,
+                format=None if pool.get("type") in NO_FORMAT_POOLS else fmt, sparse=sparse))
+
+
+def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """(pool, volume) -> path, and backing path -> volume path, over every pool."""
+    paths: dict[tuple[str, str], str] = {}
+    backing: dict[str, str] = {}
+    try:
+        pools = conn.list_pools()
+    except Exception:
+        return paths, backing
+    for pool in pools:
+        try:
+            vols = conn.list_volumes(pool["name"])
+        except Exception:
+            continue
+        for vol in vols:
+            paths[(pool["name"], vol["name"])] = vol.get("path", "")
+            try:
+                root = etree.fromstring(conn.get_volume_xml(pool["name"], vol["name"]).encode())
+            except Exception:
+                continue
+            back = root.findtext("backingStore/path")
+            if back:
+                backing[back] = vol.get("path", "")
+    return paths, backing
+
+
+def _disk_users(conn: Any, skip: str | None, path: str, readonly: bool,
+                shareable: bool) -> list[str]:
+    """Names of the domains whose disks (or kernel/initrd/dtb) use `path`, directly or as
+    the backing file of the volume they use (virtinst's path_in_use_by)."""
+    try:
+        doms = conn.list_domains()
+    except Exception:
+        return []
+    roots = []
+    for dom in doms:
+        if dom.name == skip:
+            continue
+        try:
+            roots.append((dom.name, etree.fromstring(conn.get_xml(dom.name).encode())))
+        except Exception:
+            continue
+    if not roots:
+        return []
+    volpaths, backing = _pool_paths(conn)
+    chain: list[str] = []
+    back = path
+    while back in backing and backing[back] not in chain:
+        back = backing[back]
+        chain.append(back)
+    users = []
+    for name, root in roots:
+        if not readonly and path in (root.findtext("os/kernel"), root.findtext("os/initrd"),
+                                     root.findtext("os/dtb")):
+            users.append(name)
+            continue
+        for d in root.findall("devices/disk"):
+            src = d.find("source")
+            if src is None:
+                continue
+            if src.get("pool") and src.get("volume"):
+                used = volpaths.get((src.get("pool", ""), src.get("volume", "")))
+            else:
+                used = next((src.get(a) for a in ("file", "dev", "dir", "name") if src.get(a)), None)
+            if used in chain:
+                users.append(name)
+                break
+            if used != path:
+                continue
+            if shareable and d.find("shareable") is not None:
+                continue
+            if readonly and d.find("readonly") is not None:
+                continue
+            users.append(name)
+            break
+    return users
+
+
+def check_in_use(g: Guest, path: str, readonly: bool, shareable: bool) -> None:
+    """virt-install's path_in_use check: refuse a disk another guest already uses."""
+    users = _disk_users(g.ci.conn, g.name, path, readonly, shareable)
+    if not users:
+        return
+    checks = g.flags.extra.get("checks", {})
+    msg = f"Disk {path} is already in use by other guests {users}."
+    if not checks.get("path_in_use", checks.get("all", True)):
+        log.warning("%s", msg)
+        return
+    raise CheckError(f"{msg} (Use --check path_in_use=off or --check all=off to override)")
 
 
 def _unique(conn: Any, pool: dict | None, path: str) -> str:
