@@ -234,7 +234,22 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
     return inst
 
 
+def _stub_options(o: argparse.Namespace) -> None:
+    """--test-stub-command: fill what an otherwise bare command line needs to succeed
+    (virt-install's aid for trying one new option in isolation)."""
+    if not o.test_stub_command:
+        return
+    o.import_install = True
+    o.connect = o.connect or "test:///default"
+    o.name = o.name or "test-stub-command"
+    o.memory = o.memory or ["256"]
+    o.disk = o.disk or ["none"]
+    o.graphics = o.graphics or ["none"]
+    o.os_variant = o.os_variant or "fedora27"
+
+
 def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
+    _stub_options(o)
     _convert(o)
     from pyvirt.install.opts import registry
     specs, apply = registry()
@@ -242,6 +257,8 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
     if osd["name"] == "list":
         for name in osdb.all_short_ids():
             print(name)
+        print()
+        print("You can see additional information with:\n\n  osinfo-query os\n")
         return 0
     if o.os_variant is None and o.install and "=" not in o.install.split(",")[0]:
         osd = _osvariant(o, o.install.split(",")[0])

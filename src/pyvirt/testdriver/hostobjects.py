@@ -15,6 +15,7 @@ from pyvirt.testdriver.objects import InterfaceObj, NetworkObj, PoolObj, VolumeO
 from pyvirt.testdriver.xmlutil import to_string
 
 _NO_INTERFACE = 57  # virErrorNumber VIR_ERR_NO_INTERFACE (not in api.ErrorCode yet)
+_NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE
 
 
 class ResourcesMixin:
@@ -91,3 +92,11 @@ class ResourcesMixin:
 
     def list_node_devices(self) -> list[str]:
         return [d.findtext("name", "") for d in self._state.devices]
+
+    def get_node_device_xml(self, name: str) -> str:
+        """nodedev-dumpxml: the <device> as loaded (virt-install reads capability types)."""
+        for dev in self._state.devices:
+            if dev.findtext("name", "") == name:
+                return to_string(dev)
+        raise err(f"Node device not found: no node device with matching name '{name}'",
+                  _NO_NODE_DEVICE)

@@ -347,13 +347,47 @@ def apply_vsock(g: Guest, optstr: str) -> None:
     g.add_device(v)
 
 
+def _nodedev(g: Guest, name: str) -> etree._Element | None:
+    getter = getattr(g.ci.conn, "get_node_device_xml", None)
+    if getter is None:
+        return None
+    try:
+        return etree.fromstring(getter(name).encode())
+    except Exception:
+        return None
+
+
 def apply_hostdev(g: Guest, optstr: str) -> None:
+    """--host-device NODEDEV: PCI and USB devices by node device name (the forms the
+    connection can resolve); other node device kinds are refused as virt-install does."""
     o = parse(HOSTDEV, optstr)
+    check_unknown(HOSTDEV, o)
     name = o.get("name") or ""
-    if ":" not in name and "." not in name and not name.startswith("pci_") \
-            and not name.startswith("usb_"):
-        raise SubOptError(f"Unknown hostdev address string format '{name}'")
-    raise SubOptError(f"Did not find a matching node device for '{name}'")
+    dev = _nodedev(g, name)
+    if dev is None:
+        if ":" not in name and "." not in name and not name.startswith("pci_") \
+                and not name.startswith("usb_"):
+            raise SubOptError(f"Unknown hostdev address string format '{name}'")
+        raise SubOptError(f"Did not find a matching node device for '{name}'")
+    cap = dev.find("capability")
+    kind = cap.get("type") if cap is not None else None
+    if cap is None or kind not in ("pci", "usb_device"):
+        raise SubOptError(f"Unsupported node device type '{kind}'")
+    hd = etree.Element("hostdev", mode="subsystem", type="pci" if kind == "pci" else "usb",
+                       managed="yes")
+    src = etree.SubElement(hd, "source")
+    if kind == "pci":
+        etree.SubElement(src, "address", domain=hex(int(cap.findtext("domain", "0"))),
+                         bus=hex(int(cap.findtext("bus", "0"))),
+                         slot=hex(int(cap.findtext("slot", "0"))),
+                         function=hex(int(cap.findtext("function", "0"))))
+    else:
+        vendor, product = cap.find("vendor"), cap.find("product")
+        etree.SubElement(src, "vendor", id=vendor.get("id", "") if vendor is not None else "")
+        etree.SubElement(src, "product", id=product.get("id", "") if product is not None else "")
+    if o.get("boot.order"):
+        etree.SubElement(hd, "boot", order=o["boot.order"])
+    g.add_device(hd)
 
 
 SPECS = {s.flag: s for s in (GRAPHICS, VIDEO, CONSOLE, SERIAL, PARALLEL, CHANNEL, CONTROLLER,
