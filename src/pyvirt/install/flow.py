@@ -21,7 +21,7 @@ from pyvirt.install.installer import Installer
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno
 from pyvirt.install.xmltree import set_text
 
-PARSE_ORDER = ["--metadata", "--events", "--memory", "--vcpus", "--cpu", "--boot", "--features",
+PARSE_ORDER = ["--xml", "--metadata", "--events", "--memory", "--vcpus", "--cpu", "--boot", "--features",
                "--clock", "--sysinfo", "--seclabel", "--launchSecurity", "--disk", "--network",
                "--graphics", "--controller", "--input", "--serial", "--parallel", "--channel",
                "--console", "--host-device", "--sound", "--watchdog", "--video", "--smartcard",
@@ -408,7 +408,37 @@ def _warnings(o: argparse.Namespace, g: Guest) -> None:
                         rammb)
 
 
+UNATTENDED = Spec("--unattended", keys=["profile", "admin-password-file", "user-login",
+                                        "user-password-file", "product-key", "reg-login"])
+
+
+def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
+    """What virt-install refuses about --unattended before generating scripts. pyvirt does
+    not generate install scripts (yet): a valid request is accepted with a warning."""
+    if not o.unattended:
+        return
+    from pyvirt.install.subopts import check_unknown
+    data = {} if o.unattended == 1 else parse(UNATTENDED, o.unattended)
+    try:
+        check_unknown(UNATTENDED, data)
+    except SubOptError as exc:
+        raise Fail(str(exc)) from exc
+    profiles = g.osinfo.install_script_profiles()
+    if not profiles:
+        raise Fail(f"OS '{g.osinfo.name}' does not support unattended installation.")
+    profile = data.get("profile")
+    if profile and profile not in profiles:
+        raise Fail(f"OS '{g.osinfo.name}' does not support unattended installation for the "
+                   f"'{profile}' profile. Available profiles: {', '.join(profiles)}")
+    login = (data.get("user-login") or "").lower()
+    if login == "root":
+        raise Fail(f"{g.osinfo.name} cannot use '{login}' as user-login.")
+    log.warning("pyvirt does not generate unattended install scripts; the installer will "
+                "run interactively")
+
+
 def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[..., None]) -> int:
+    _check_unattended(o, g)
     if not (o.dry and not o.xmlonly):
         inst.prepare(g)
     try:

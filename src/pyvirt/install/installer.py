@@ -224,10 +224,17 @@ class Installer:
         disk_defaults(_Shadow(g, root), disk)
         return disk
 
+    @staticmethod
+    def _manual(g: Guest, root: etree._Element) -> str:
+        """--xml edits run last, on each document written."""
+        for action in g.flags.extra.get("xml_actions", []):
+            action(root)
+        return to_string(root)
+
     def build_xml(self, g: Guest) -> tuple[str | None, str]:
         final = copy.deepcopy(g.root)
         if not (self.has_install_phase() or self.cloudinit):
-            return None, to_string(final)
+            return None, self._manual(g, final)
         initial = copy.deepcopy(g.root)
         ig = _Shadow(g, initial)
         set_text(initial, "on_reboot", "destroy")
@@ -255,7 +262,7 @@ class Installer:
                 if d.get("device") == "cdrom" and src is not None and src.get("file") == cdpath:
                     d.remove(src)
                     break
-        return to_string(initial), to_string(final)
+        return self._manual(g, initial), self._manual(g, final)
 
     @staticmethod
     def _smbios_nocloud(g: Guest) -> None:

@@ -69,6 +69,14 @@ class OsVariant:
     def is_linux_generic(self) -> bool:
         return bool(re.match(r"linux\d\d\d\d", self.name))
 
+    def install_script_profiles(self) -> list[str]:
+        """Profiles (jeos, desktop, …) of the OS's own unattended-install scripts."""
+        out = []
+        for node in self._chain()[:1]:
+            for sc in node.findall("installer/script"):
+                out.append((sc.get("id") or "").rstrip("/").rsplit("/", 1)[-1])
+        return sorted(set(out))
+
     def is_windows(self) -> bool:
         return self.family in ("win9x", "winnt", "win16")
 

@@ -12,11 +12,12 @@ from pyvirt.install.subopts import Spec
 
 
 def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
-    from pyvirt.install.opts import devices, disk, domain, network
+    from pyvirt.install.opts import devices, disk, domain, network, xmlopt
 
     specs: dict[str, Spec] = {}
     apply: dict[str, Callable] = {}
     for mod in (domain, disk, network, devices):
         specs.update(mod.SPECS)
         apply.update(mod.APPLY)
+    apply["--xml"] = xmlopt.apply_xml
     return specs, apply
