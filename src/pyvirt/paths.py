@@ -8,9 +8,10 @@ data    : images (the default pool) and logs
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from pyvirt.rundir import runtime_dir
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,6 @@ class StatePaths:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def _session_runtime() -> Path:
-    xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
-        return Path(xdg) / "pyvirt"
-    return Path(tempfile.gettempdir()) / f"pyvirt-{os.geteuid()}"
-
-
 def state_paths(uri: str, root: str | os.PathLike[str] | None = None) -> StatePaths:
     """Paths for `uri` (qemu:///system or qemu:///session).
 
@@ -73,16 +67,11 @@ def state_paths(uri: str, root: str | os.PathLike[str] | None = None) -> StatePa
     kind = "system" if uri.rstrip("/").endswith("/system") else "session"
     if root:
         base = Path(root)
-        return StatePaths(uri, base / "config", base / "run", base / "data", base / "log")
+        return StatePaths(uri, base / "config", Path(runtime_dir(uri, root)), base / "data", base / "log")
     if kind == "system":
-        return StatePaths(uri, Path("/etc/pyvirt"), Path("/run/pyvirt"), Path("/var/lib/pyvirt"),
+        return StatePaths(uri, Path("/etc/pyvirt"), Path(runtime_dir(uri)), Path("/var/lib/pyvirt"),
                           Path("/var/log/pyvirt"))
     home = Path.home()
     config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "pyvirt"
     data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "pyvirt"
-    return StatePaths(uri, config, _session_runtime(), data, data / "log")
-
-
-def socket_path(uri: str) -> Path:
-    """The daemon socket a client dials for `uri` (the client's only need from this module)."""
-    return state_paths(uri).socket
+    return StatePaths(uri, config, Path(runtime_dir(uri)), data, data / "log")

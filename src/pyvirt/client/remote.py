@@ -6,7 +6,7 @@ lock so that two clients starting at once start one daemon.
 Every ``pyvirt`` command imports this module, so it imports only what one request needs:
 ``subprocess``/``fcntl`` (spawning), ``select`` (console reads), ``socket`` (streams) and
 ``pyvirt.paths`` (pathlib, dataclasses, tempfile) load when those paths run;
-:func:`socket_path` computes the socket's place the way :func:`pyvirt.paths.state_paths` does.
+the socket's place comes from :mod:`pyvirt.rundir`, which :mod:`pyvirt.paths` uses too.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pyvirt.api import (
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
+from pyvirt.rundir import socket_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -40,21 +41,6 @@ SPAWN_TIMEOUT = 20.0
 _q = wire.quote
 _SOL_SOCKET, _SO_KEEPALIVE = 1, 9  # <sys/socket.h> on Linux, without importing socket
 
-
-def socket_path(uri: str) -> str:
-    """``str(pyvirt.paths.state_paths(uri).socket)`` without importing pathlib and dataclasses
-    (a unit test keeps the two in step)."""
-    root = os.environ.get("PYVIRT_STATE_ROOT")
-    if root:
-        return os.path.join(root.rstrip("/") or "/", "run", "pyvirtd.sock")
-    if uri.rstrip("/").endswith("/system"):
-        return "/run/pyvirt/pyvirtd.sock"
-    xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
-        return os.path.join(xdg.rstrip("/") or "/", "pyvirt", "pyvirtd.sock")
-    from pyvirt.paths import state_paths
-
-    return str(state_paths(uri).socket)
 
 
 class RemoteConsole(ConsoleStream):
