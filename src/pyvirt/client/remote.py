@@ -245,7 +245,11 @@ class RemoteConnection(StorageClientMixin, Connection):
             if flt.states:
                 params["states"] = ",".join(str(int(s)) for s in flt.states)
         query = ("?" + wire.urlencode(params)) if params else ""
-        return [DomainInfo.from_dict(d) for d in self._call("GET", "/v1/domains" + query)]
+        table = self._call("GET", "/v1/domains" + query)
+        fields, rows = table["fields"], table["rows"]
+        if tuple(fields) == DomainInfo._fields:
+            return [DomainInfo(*row) for row in rows]
+        return [DomainInfo.from_dict(dict(zip(fields, row, strict=True))) for row in rows]
 
     def lookup_domain(self, ref: str) -> DomainInfo:
         return DomainInfo.from_dict(self._call("GET", self._dom(ref)))

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from pyvirt import __version__
-from pyvirt.api import ErrorCode, ListFilter, PyvirtError
+from pyvirt.api import DomainInfo, ErrorCode, ListFilter, PyvirtError
 from pyvirt.daemon.driver import QemuDriver
 from pyvirt.daemon.hostinfo import HostInfo
 
@@ -96,7 +96,10 @@ async def list_domains(request: web.Request) -> web.Response:
 
     states = [int(s) for s in q.get("states", "").split(",") if s]
     flt = ListFilter(active=tri("active"), persistent=tri("persistent"), autostart=tri("autostart"), states=states)
-    return _ok([i.to_dict() for i in request.app[DRIVER].list_domains(flt)])
+    # columns once, then one row per domain: half the bytes of a list of objects, for 1000s of domains
+    fields = DomainInfo._fields
+    rows = [[getattr(i, k) for k in fields] for i in request.app[DRIVER].list_domains(flt)]
+    return _ok({"fields": fields, "rows": rows})
 
 
 async def lookup_domain(request: web.Request) -> web.Response:
@@ -232,7 +235,8 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/v1/host", host_info, "hostname, URI, versions, node info"),
     ("GET", "/v1/host/capabilities", capabilities, "libvirt <capabilities> XML"),
     ("GET", "/v1/host/domcapabilities", domain_capabilities, "libvirt <domainCapabilities> XML"),
-    ("GET", "/v1/domains", list_domains, "list domains (filters: active, persistent, autostart, states)"),
+    ("GET", "/v1/domains", list_domains,
+     "list domains as {fields, rows} (filters: active, persistent, autostart, states)"),
     ("POST", "/v1/domains", define_domain, "define a persistent domain from {xml}"),
     ("POST", "/v1/domains-create", create_domain, "start a transient domain from {xml, paused}"),
     ("GET", "/v1/domains/{dom}", lookup_domain, "look a domain up by id, UUID or name"),
