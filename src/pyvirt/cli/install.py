@@ -200,4 +200,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module, so flow's `Fail` is the class main() catches.
+    from pyvirt.cli.install import main as _main
+    sys.exit(_main())
