@@ -86,6 +86,9 @@ def parse_global(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "install":                            # `pyvirt install` = virt-install
+        from pyvirt.cli.install import main as install_main
+        return install_main(list(args[1:]))
     if args and args[0] in ("--version", "-v"):                 # the hot path: nothing imported
         sys.stdout.write(_version() + "\n")
         return 0
