@@ -143,3 +143,21 @@ def test_racing_clients_start_one_session_daemon(tmp_path: Path, test_guest: Tes
             os.environ.pop("PYVIRT_STATE_ROOT", None)
         else:
             os.environ["PYVIRT_STATE_ROOT"] = old
+
+
+def test_define_validate_and_autodestroy(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    from pyvirt.xml.schema import relaxng
+
+    conn = daemon.connect()
+    if relaxng("domain") is None:
+        pytest.skip("libvirt's RelaxNG schemas are not available")
+    good = guest_xml(test_guest, "valid")
+    assert conn.define_xml(good, validate=True).name == "valid"
+    bad = good.replace("<vcpu>1</vcpu>", "<vcpu>one</vcpu>").replace("<name>valid</name>", "<name>v2</name>")
+    with pytest.raises(PyvirtError) as err:
+        conn.define_xml(bad, validate=True)
+    assert err.value.code == 92 and "schema" in err.value.message
+    with pytest.raises(PyvirtError) as err:
+        conn.start("valid", autodestroy=True)
+    assert err.value.code == 74
+    assert conn.get_info("valid").state == DomainState.SHUTOFF

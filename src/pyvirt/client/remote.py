@@ -284,13 +284,25 @@ class RemoteConnection(StorageClientMixin, Connection):
     def rename(self, dom: str, new_name: str) -> None:
         self._act(dom, "rename", name=new_name)
 
+    @staticmethod
+    def _refuse_autodestroy(autodestroy: bool) -> None:
+        """Each request is its own connection here, so "destroy when this client goes away" has no
+        connection to follow yet: refuse it rather than start a guest that outlives its owner."""
+        if autodestroy:
+            raise PyvirtError("Operation not supported: --autodestroy is not supported by pyvirtd yet",
+                              ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
+
     def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
                    validate: bool = False) -> DomainInfo:
-        return DomainInfo.from_dict(self._call("POST", "/v1/domains-create", {"xml": xml, "paused": paused},
+        self._refuse_autodestroy(autodestroy)
+        return DomainInfo.from_dict(self._call("POST", "/v1/domains-create",
+                                               {"xml": xml, "paused": paused, "validate": validate},
                                                mutating=True))
 
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
               force_boot: bool = False) -> DomainInfo:
+        """`force_boot` (discard a managed save) is a no-op: pyvirtd keeps no managed saves yet."""
+        self._refuse_autodestroy(autodestroy)
         return DomainInfo.from_dict(self._act(dom, "start", paused=paused))
 
     def shutdown(self, dom: str, mode: str | None = None) -> None:

@@ -306,8 +306,8 @@ class QemuDriver:
         return infos
 
     # ------------------------------------------------------------------ definitions
-    async def define(self, xml: str) -> DomainInfo:
-        dom = model.parse_definition(xml, None)
+    async def define(self, xml: str, validate: bool = False) -> DomainInfo:
+        dom = model.parse_definition(xml, None, validate)
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
             if dom.uuid is None:
@@ -469,9 +469,9 @@ class QemuDriver:
         self.events.emit(new_name, rec.uuid, EventType.DEFINED, 2)
 
     # ------------------------------------------------------------------ lifecycle
-    async def create(self, xml: str, paused: bool = False) -> DomainInfo:
+    async def create(self, xml: str, paused: bool = False, validate: bool = False) -> DomainInfo:
         """Start a transient domain (or run a persistent one from this XML, as libvirt does)."""
-        dom = model.parse_definition(xml, None)
+        dom = model.parse_definition(xml, None, validate)
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
             if existing is not None and (existing.active or (dom.uuid and existing.uuid != dom.uuid)):

@@ -109,12 +109,13 @@ async def lookup_domain(request: web.Request) -> web.Response:
 
 async def define_domain(request: web.Request) -> web.Response:
     body = await _body(request)
-    return _ok((await request.app[DRIVER].define(str(body["xml"]))).to_dict())
+    return _ok((await request.app[DRIVER].define(str(body["xml"]), bool(body.get("validate")))).to_dict())
 
 
 async def create_domain(request: web.Request) -> web.Response:
     body = await _body(request)
-    info = await request.app[DRIVER].create(str(body["xml"]), paused=bool(body.get("paused")))
+    info = await request.app[DRIVER].create(str(body["xml"]), paused=bool(body.get("paused")),
+                                            validate=bool(body.get("validate")))
     return _ok(info.to_dict())
 
 

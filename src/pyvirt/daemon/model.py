@@ -20,8 +20,31 @@ def xml_error(exc: XMLError) -> PyvirtError:
     return PyvirtError(f"XML error: {exc}", ErrorCode.XML_ERROR, ErrorDomain.XML)
 
 
-def parse_definition(xml: str, caps: Any = None) -> Domain:
+def validate_schema(xml: str) -> None:
+    """`define --validate`: check against libvirt's RelaxNG schema, as libvirt does, or say why not."""
+    from pyvirt.xml import safe_parse
+    from pyvirt.xml.schema import relaxng, schema_error
+
+    if relaxng("domain") is None:
+        raise PyvirtError("Operation not supported: XML schema validation needs libvirt's RelaxNG schemas "
+                          "(install libvirt-daemon or set PYVIRT_LIBVIRT_SCHEMAS)",
+                          ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.DOMAIN)
+    try:
+        root = safe_parse(xml)
+    except XMLError as exc:
+        raise xml_error(exc) from exc
+    problem = schema_error(root, "domain")
+    if problem is not None:
+        message, line = problem
+        where = f" (line {line})" if line else ""
+        raise PyvirtError(f"XML document failed to validate against schema: {message}{where}",
+                          ErrorCode.XML_INVALID_SCHEMA, ErrorDomain.DOMAIN)
+
+
+def parse_definition(xml: str, caps: Any = None, validate: bool = False) -> Domain:
     """Parse and complete a definition as libvirt's define does (defaults, addresses, MACs)."""
+    if validate:
+        validate_schema(xml)
     try:
         dom = parse_domain(xml)
         return fill_defaults(dom, caps)
