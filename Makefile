@@ -7,16 +7,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio \
                 genisoimage osinfo-db iproute2 procps python3-venv e2fsprogs kmod
+TEST_APT_PACKAGES := libvirt-clients
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv guest test unit lint demo demo-stop clean
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+.PHONY: deps test-deps venv guest test unit lint demo demo-stop clean
+
+# Installs what is missing of PACKAGES (apt-get update only when something is).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+# Test-only: the reference virsh, an oracle the CLI tests compare against (never a dependency).
+test-deps: deps
+	$(call apt_install,$(TEST_APT_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +46,7 @@ lint: venv
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
-test: deps venv guest lint
+test: test-deps venv guest lint
 	PYVIRT_REQUIRE_QEMU=1 $(PY) -m pytest -q -ra
 
 demo: deps venv guest
