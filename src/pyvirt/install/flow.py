@@ -430,9 +430,21 @@ def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
     if profile and profile not in profiles:
         raise Fail(f"OS '{g.osinfo.name}' does not support unattended installation for the "
                    f"'{profile}' profile. Available profiles: {', '.join(profiles)}")
+    profile = profile or ("desktop" if "desktop" in profiles else profiles[0])
+    log.debug("Using unattended profile '%s'", profile)
     login = (data.get("user-login") or "").lower()
     if login == "root":
         raise Fail(f"{g.osinfo.name} cannot use '{login}' as user-login.")
+    required = set()
+    for sid in g.osinfo.install_script_ids():
+        if sid.rstrip("/").rsplit("/", 1)[-1] != profile:
+            continue
+        script = osdb.install_script(sid)
+        if script is not None:
+            required |= {p.get("name") for p in script.iter("param") if p.get("policy") == "required"}
+    for param, key in (("user-password", "user-password-file"), ("admin-password", "admin-password-file")):
+        if param in required and not data.get(key):
+            raise Fail(f"{g.osinfo.name} requires the {param} to be set.")
     log.warning("pyvirt does not generate unattended install scripts; the installer will "
                 "run interactively")
 

@@ -69,6 +69,11 @@ class OsVariant:
     def is_linux_generic(self) -> bool:
         return bool(re.match(r"linux\d\d\d\d", self.name))
 
+    def install_script_ids(self) -> list[str]:
+        """Ids of the OS's own unattended-install scripts (kickstart, preseed, …)."""
+        return [sc.get("id") or "" for node in self._chain()[:1]
+                for sc in node.findall("installer/script")]
+
     def install_script_profiles(self) -> list[str]:
         """Profiles (jeos, desktop, …) of the OS's own unattended-install scripts."""
         out = []
@@ -248,3 +253,20 @@ def lookup_id(full_id: str) -> OsVariant | None:
 
 def all_short_ids() -> list[str]:
     return sorted(_index()[0])
+
+
+def install_script(script_id: str) -> etree._Element | None:
+    """The <install-script> element with this id, from osinfo-db's install-script folder."""
+    needle = f'id="{script_id}"'.encode()
+    paths = [p for d in dict.fromkeys(OSINFO_DIRS) for p in Path(d, "install-script").rglob("*.xml")]
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if needle in data:
+            root = etree.fromstring(data)
+            for el in root.iter("install-script"):
+                if el.get("id") == script_id:
+                    return el
+    return None
