@@ -363,13 +363,13 @@ class StorageDriver:
             raise _xml_error(exc) from None
         if doc.encryption:
             raise unsupported("encrypted volumes are not supported by pyvirt")
-        if doc.type != "file":
-            raise unsupported(f"volume type '{doc.type}' cannot be created in a file pool")
         names.check_name(doc.name, "storage volume")
         with self._lock:
             pool = self._active_pool(pool_name)
             if isinstance(BACKENDS[pool.type], LogicalBackend):
                 return self.create_volume(pool_name, doc.name, doc.capacity, "raw")
+            if doc.type != "file":
+                raise unsupported(f"volume type '{doc.type}' cannot be created in a file pool")
             return self._vols(pool).create(
                 doc.name, doc.capacity, doc.format or "raw", allocation=doc.allocation,
                 backing=doc.backing.path if doc.backing else None,
@@ -406,6 +406,7 @@ class StorageDriver:
             pool = self._active_pool(pool_name)
             backend = BACKENDS[pool.type]
             if isinstance(backend, LogicalBackend):
+                self.vol_info(pool_name, name)  # "not found" before lvremove's own wording
                 self._check_not_in_use(f"{pool.target_path}/{name}", "delete", force)
                 backend.remove_lv(pool, name)
                 return
