@@ -50,6 +50,7 @@ DEFAULT = [
     "pool-define-as p2 netfs --source-host h --source-path /x --target /mnt --print-xml",
     "pool-create-as p2 dir --target /tmp/p2 --print-xml",
     "pool-start", "pool-info", "vol-list", "vol-create-as default-pool a", "pool-list --bogus",
+    "vol-create-as", "vol-create-as --name a", "pool-define-as", "vol-upload",
 ]
 NODE_LINES = [
     "pool-list --all", "vol-list p1", "vol-path --pool p1 b.qcow2", "vol-key --pool p1 b.qcow2",

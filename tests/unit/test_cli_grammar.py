@@ -48,6 +48,13 @@ def test_errors_word_for_word(line: str, message: str) -> None:
     assert str(exc.value) == message
 
 
+def test_every_missing_required_option_is_named() -> None:
+    with pytest.raises(ParseError) as exc:
+        parse("vol-create-as --name a")
+    assert exc.value.messages == ["command 'vol-create-as' requires <pool> option",
+                                  "command 'vol-create-as' requires <capacity> option"]
+
+
 def test_table_layout() -> None:
     out = vtable(["Id", "Name", "State"], [["1", "test", "running"]])
     assert out == " Id   Name   State\n----------------------\n 1    test   running\n"

@@ -20,7 +20,11 @@ ARGV = "argv"          # positional, takes every remaining data word
 
 
 class ParseError(Exception):
-    """A syntax error: virsh prints it as ``error: <msg>`` and runs nothing of the line."""
+    """A syntax error: virsh prints each message as ``error: <msg>`` and runs nothing of the line."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(messages[0] if messages else "")
+        self.messages = list(messages)
 
 
 class Opt:
@@ -190,11 +194,10 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
             lst.append(w)
         else:
             values[slot.name] = w
-    for o in cmd.opts:
-        if o.req and o.name not in values:
-            if o.pos:
-                raise ParseError(f"command '{cmd.name}' requires <{o.name}> option")
-            raise ParseError(f"command '{cmd.name}' requires --{o.name} option")
+    missing = [f"command '{cmd.name}' requires " + (f"<{o.name}>" if o.pos else f"--{o.name}") + " option"
+               for o in cmd.opts if o.req and o.name not in values]
+    if missing:  # vshCommandCheckOpts names every one
+        raise ParseError(*missing)
     return Parsed(cmd, values)
 
 

@@ -24,7 +24,8 @@ def run_words(ctl: Ctl, commands: Sequence[Sequence[str]]) -> bool | str:
     try:
         parsed = parse_line(commands, table.lookup)
     except ParseError as exc:
-        ctl.error(str(exc))
+        for message in exc.messages:
+            ctl.error(message)
         return False
     ok: bool | str = True
     for p in parsed:
