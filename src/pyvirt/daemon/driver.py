@@ -588,6 +588,7 @@ class QemuDriver:
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
             ident = process.spawn_detached(argv, files.log, pass_fds=(listener.fileno(),))
+            self.reaper.track(ident.pid)
         except BaseException:
             listener.close()
             self.store.clear_runtime(rec.name)

@@ -85,26 +85,60 @@ def spawn_detached(argv: Sequence[str], log_path: Path, pass_fds: Sequence[int] 
 
 
 class Reaper:
-    """Reaps every child of the daemon on SIGCHLD and keeps their exit statuses for waiters."""
+    """Reaps the daemon's QEMUs and adopted orphans on SIGCHLD, keeping exit statuses for errors.
+
+    It must not reap children that other code waits for: `subprocess.run("qemu-img" ...)` in a
+    worker thread would then see ECHILD and report success for a command that failed.  So it
+    reaps only (a) the QEMU pids it was told about and (b) zombies outside the daemon's own
+    session: orphans adopted as subreaper come from the guests' sessions, never from ours.
+    """
 
     def __init__(self) -> None:
         self.statuses: dict[int, int] = {}
+        self.tracked: set[int] = set()
+        self.own_session = os.getsid(0)
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.own_session = os.getsid(0)
         loop.add_signal_handler(signal.SIGCHLD, self.reap)
         self.reap()
 
+    def track(self, pid: int) -> None:
+        self.tracked.add(pid)
+        self.reap()  # it may have exited already
+
+    def _record(self, pid: int, status: int) -> None:
+        self.tracked.discard(pid)
+        self.statuses[pid] = status
+        if len(self.statuses) > 4096:  # bounded: drop the oldest
+            self.statuses.pop(next(iter(self.statuses)))
+
+    def _session_of(self, pid: int) -> int | None:
+        fields = _stat_fields(pid)
+        return int(fields[3]) if fields else None
+
     def reap(self) -> None:
-        while True:
+        for pid in list(self.tracked):
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                self.tracked.discard(pid)
+                continue
+            if done:
+                self._record(pid, status)
+        while True:  # adopted orphans: peek first, reap only what is not someone else's to wait for
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return
-            if pid == 0:
+            if info is None:
                 return
-            self.statuses[pid] = status
-            if len(self.statuses) > 4096:  # bounded: drop the oldest
-                self.statuses.pop(next(iter(self.statuses)))
+            session = self._session_of(info.si_pid)
+            if session is None or session == self.own_session:
+                return  # a child of ours that its own waiter (subprocess, asyncio) will collect
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(info.si_pid, 0)
+                self._record(info.si_pid, status)
 
     def exit_code(self, pid: int) -> int | None:
         status = self.statuses.get(pid)
