@@ -9,9 +9,14 @@ gets fresh state.
 from __future__ import annotations
 
 import os
-from importlib import resources as _resources
 
 from pyvirt.api import Connection, ErrorCode, ErrorDomain, PyvirtError
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+#: the shipped fixture; found with os.path, not importlib.resources (which imports pathlib,
+#: tempfile, inspect and zipfile: ~15 ms of start-up for one path).  pyvirt is installed as
+#: plain files (no zipapp), so __file__ always names a real folder.
+DEFAULT_FIXTURE = os.path.join(DATA_DIR, "default.xml")
 
 
 def node_file_for(uri: str) -> str:
@@ -25,7 +30,7 @@ def node_file_for(uri: str) -> str:
     if path.startswith("localhost/"):
         path = path[len("localhost"):]
     if path in ("/default", "/default/"):
-        return str(_resources.files("pyvirt.testdriver").joinpath("data", "default.xml"))
+        return DEFAULT_FIXTURE
     if not path.startswith("/"):
         raise PyvirtError("testOpen: path on URI must be absolute", ErrorCode.INVALID_ARG, ErrorDomain.TEST)
     return path
@@ -34,9 +39,18 @@ def node_file_for(uri: str) -> str:
 def open_test_connection(uri: str, readonly: bool = False) -> Connection:
     """Open a fresh in-memory connection (libvirt's test driver gives each open its own state)."""
     from pyvirt.testdriver.connection import TestConnection
-    from pyvirt.testdriver.loader import load_node_file
 
-    return TestConnection(uri, load_node_file(node_file_for(uri)), readonly=readonly)
+    path = node_file_for(uri)
+    state = None
+    if path == DEFAULT_FIXTURE:  # ours, trusted: the light reader (see fastload)
+        from pyvirt.testdriver.fastload import load_fixture
+
+        state = load_fixture(path)
+    if state is None:
+        from pyvirt.testdriver.loader import load_node_file
+
+        state = load_node_file(path)
+    return TestConnection(uri, state, readonly=readonly)
 
 
-__all__ = ["node_file_for", "open_test_connection"]
+__all__ = ["DATA_DIR", "DEFAULT_FIXTURE", "node_file_for", "open_test_connection"]

@@ -3,19 +3,15 @@
 Every connection gets its own fresh copy of the state (libvirt's rule for test:///default),
 so tests and demos never see each other's changes.  Lifecycle checks, their order and their
 error wording follow libvirt 9.0's test driver as `virsh -c test:///default` shows it.
+
+Start-up matters (see pyvirt.api): lxml, `copy`, `socket`, the event bus and the domain XML
+checks are imported by the methods that use them, so `list` loads none of them.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-import socket
 import time
-from collections.abc import Iterator
-from importlib import resources
-from typing import Any
-
-from lxml import etree
 
 import pyvirt
 from pyvirt.api import (
@@ -35,17 +31,32 @@ from pyvirt.api import (
     StoppedDetail,
     UndefinedDetail,
 )
+from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
-from pyvirt.testdriver.domxml import parse_domain_xml
-from pyvirt.testdriver.events import EventBus
 from pyvirt.testdriver.hostobjects import ResourcesMixin
-from pyvirt.testdriver.loader import NodeState
 from pyvirt.testdriver.objects import DomainObj
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from lxml import etree
+
+    from pyvirt.testdriver.events import EventBus
+    from pyvirt.testdriver.loader import NodeState
+
 
 def _data(name: str) -> str:
-    return resources.files("pyvirt.testdriver").joinpath("data", name).read_text()
+    with open(os.path.join(DATA_DIR, name), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _parse_domain_xml(xml: str, unsupported_ok: bool) -> etree._Element:
+    from pyvirt.testdriver.domxml import parse_domain_xml
+
+    return parse_domain_xml(xml, unsupported_ok=unsupported_ok)[0]
 
 
 def _read_hook(var: str) -> str | None:
@@ -67,7 +78,7 @@ class TestConnection(ResourcesMixin, Connection):
         self._readonly = readonly
         self._domains: list[DomainObj] = list(state.domains)
         self._next_id = max([d.id for d in self._domains] + [0]) + 1
-        self._bus = EventBus()
+        self._bus: EventBus | None = None  # made by the first events() call: none listen before
         self._closed = False
         # libvirt's test driver accepts any valid domain (Xen PV, vz, aarch64, USB2
         # companion controllers …): only the model's XML errors count here, not what
@@ -93,6 +104,8 @@ class TestConnection(ResourcesMixin, Connection):
         return dom
 
     def _emit(self, dom: DomainObj, event: EventType, detail: int) -> None:
+        if self._bus is None:
+            return
         self._bus.emit(DomainEvent(name=dom.name, uuid=dom.uuid, event=int(event), detail=int(detail),
                                    timestamp=time.time(), id=dom.id))
 
@@ -128,12 +141,15 @@ class TestConnection(ResourcesMixin, Connection):
     # -- connection / host
     def close(self) -> None:
         self._closed = True
-        self._bus.close()
+        if self._bus is not None:
+            self._bus.close()
 
     def get_uri(self) -> str:
         return os.environ.get("VIRTCOMPAT_FAKEURI") or self.uri
 
     def get_hostname(self) -> str:
+        import socket
+
         return socket.gethostname()
 
     def get_version(self) -> dict[str, Any]:
@@ -151,7 +167,7 @@ class TestConnection(ResourcesMixin, Connection):
         return caps
 
     def node_info(self) -> NodeInfo:
-        return copy.copy(self._state.node)
+        return NodeInfo.from_dict(self._state.node.to_dict())
 
     def get_sysinfo(self) -> str:
         return _data("sysinfo.xml")
@@ -180,7 +196,7 @@ class TestConnection(ResourcesMixin, Connection):
     # -- configuration
     def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
         self._write("virDomainDefineXML")
-        root, _ = parse_domain_xml(xml, unsupported_ok=self._unsupported_ok)
+        root = _parse_domain_xml(xml, self._unsupported_ok)
         existing = self._check_collision(root)
         if existing is None:
             dom = DomainObj(config=root)
@@ -313,7 +329,7 @@ class TestConnection(ResourcesMixin, Connection):
     def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
                    validate: bool = False) -> DomainInfo:
         self._write("virDomainCreateXML")
-        root, _ = parse_domain_xml(xml, unsupported_ok=self._unsupported_ok)
+        root = _parse_domain_xml(xml, self._unsupported_ok)
         existing = self._check_collision(root)
         if existing is not None and existing.active:
             raise E.invalid(f"domain '{existing.name}' is already active")
@@ -332,6 +348,8 @@ class TestConnection(ResourcesMixin, Connection):
         assert obj.config is not None
         restored = obj.managed_save and not force_boot
         obj.managed_save = False
+        import copy
+
         self._start(obj, copy.deepcopy(obj.config), paused, restored)
         return obj.info()
 
@@ -388,6 +406,10 @@ class TestConnection(ResourcesMixin, Connection):
         if dom is not None:
             obj = self._get(dom)
             match = (obj.uuid, obj.name)
+        if self._bus is None:
+            from pyvirt.testdriver.events import EventBus
+
+            self._bus = EventBus()
         return self._bus.subscribe(match, timeout)
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False) -> ConsoleStream:

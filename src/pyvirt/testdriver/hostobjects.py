@@ -6,13 +6,16 @@ libvirt's test driver serves them straight from the loaded <node> state.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyvirt.api import ErrorCode
 from pyvirt.testdriver.errors import err
-from pyvirt.testdriver.loader import NodeState
-from pyvirt.testdriver.objects import InterfaceObj, NetworkObj, PoolObj, VolumeObj
 from pyvirt.testdriver.xmlutil import to_string
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pyvirt.testdriver.loader import NodeState
+    from pyvirt.testdriver.objects import InterfaceObj, NetworkObj, PoolObj, VolumeObj
 
 _NO_INTERFACE = 57  # virErrorNumber VIR_ERR_NO_INTERFACE (not in api.ErrorCode yet)
 _NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE

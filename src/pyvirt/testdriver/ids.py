@@ -3,15 +3,15 @@
 virt-manager's test suite compares generated XML byte for byte, so with the hook set every
 new UUID is ``00000000-1111-2222-3333-444444444444`` and MACs count up from
 ``00:11:22:33:44:55``.  Kept free of pyvirt imports so the CLI and virt-install code can use
-it too (one counter per process, as virtinst's own predictable mode).
+it too (one counter per process, as virtinst's own predictable mode).  `uuid` and `random`
+are imported on first use: `uuid` alone pulls in `platform` (~2 ms), and most CLI runs never
+generate an identifier.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import random
-import uuid as _uuid
 
 PREDICTABLE_UUID = "00000000-1111-2222-3333-444444444444"
 _PREDICTABLE_MAC_BASE = 0x001122334455
@@ -27,7 +27,9 @@ def new_uuid() -> str:
     """A random UUID, or the fixed predictable one."""
     if predictable():
         return PREDICTABLE_UUID
-    return str(_uuid.uuid4())
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def new_mac(prefix: str = "52:54:00") -> str:
@@ -35,6 +37,8 @@ def new_mac(prefix: str = "52:54:00") -> str:
     if predictable():
         value = _PREDICTABLE_MAC_BASE + next(_mac_counter)
         return ":".join(f"{(value >> shift) & 0xFF:02x}" for shift in range(40, -8, -8))
+    import random
+
     tail = [random.randint(0, 255) for _ in range(6 - len(prefix.split(":")))]
     return ":".join([prefix.lower(), *(f"{b:02x}" for b in tail)])
 

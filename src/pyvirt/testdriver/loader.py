@@ -4,38 +4,73 @@ Format (libvirt's test driver): `<node>` holds `<cpu>`, `<memory>`, then `<domai
 `<network>`, `<pool>` (with `<volume>` children), `<interface>` and `<device>` elements; any of
 them may instead be `<domain file="rel.xml"/>`, read relative to the node file.  Domains run
 unless `<test:runstate>` says otherwise; running ones get ids 1, 2, … in document order.
+
+lxml, `copy` and the domain checks are imported where used: the default fixture's fast path
+(fastload) calls into this module for node info and pending domains without needing them.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-import uuid as _uuid
-from dataclasses import dataclass, field
-
-from lxml import etree
 
 from pyvirt.api import DomainState, ErrorCode, ErrorDomain, NodeInfo, PyvirtError
 from pyvirt.testdriver import ids
-from pyvirt.testdriver.domxml import check_domain, normalise, strip_test_extensions
 from pyvirt.testdriver.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj, VolumeObj
-from pyvirt.testdriver.xmlutil import parse_file, scaled, set_child_text, text
+from pyvirt.testdriver.xmlutil import parse_file, parse_string, scaled, set_child_text, text
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from lxml import etree
 
 # libvirt's defaults when a node file has no <cpu>/<memory> (testOpenParse's defaults).
 DEFAULT_NODE = NodeInfo(model="i686", memory_kib=3145728, cpus=16, mhz=1400, nodes=2,
                         sockets=2, cores=2, threads=2)
 
 
-@dataclass
 class NodeState:
-    """Everything one test connection starts with."""
+    """Everything one test connection starts with.
 
-    node: NodeInfo
-    domains: list[DomainObj] = field(default_factory=list)
-    networks: list[NetworkObj] = field(default_factory=list)
-    pools: list[PoolObj] = field(default_factory=list)
-    interfaces: list[InterfaceObj] = field(default_factory=list)
-    devices: list[etree._Element] = field(default_factory=list)
+    `pending`, when given, loads networks, pools, interfaces and devices on first access to
+    any of them (the fixture fast path: `list` needs none of them)."""
+
+    __slots__ = ("node", "domains", "_networks", "_pools", "_interfaces", "_devices", "_pending")
+
+    def __init__(self, node: NodeInfo, domains: list[DomainObj] | None = None, *,
+                 pending: Callable[[], NodeState] | None = None) -> None:
+        self.node = node
+        self.domains = domains if domains is not None else []
+        self._networks: list[NetworkObj] = []
+        self._pools: list[PoolObj] = []
+        self._interfaces: list[InterfaceObj] = []
+        self._devices: list[etree._Element] = []
+        self._pending = pending
+
+    def _load(self) -> NodeState:
+        if self._pending is not None:
+            build, self._pending = self._pending, None
+            other = build()
+            self._networks, self._pools = other._networks, other._pools
+            self._interfaces, self._devices = other._interfaces, other._devices
+        return self
+
+    @property
+    def networks(self) -> list[NetworkObj]:
+        return self._load()._networks
+
+    @property
+    def pools(self) -> list[PoolObj]:
+        return self._load()._pools
+
+    @property
+    def interfaces(self) -> list[InterfaceObj]:
+        return self._load()._interfaces
+
+    @property
+    def devices(self) -> list[etree._Element]:
+        return self._load()._devices
 
 
 def _resolve(el: etree._Element, base_dir: str) -> etree._Element:
@@ -46,16 +81,17 @@ def _resolve(el: etree._Element, base_dir: str) -> etree._Element:
     return parse_file(os.path.join(base_dir, ref))
 
 
-def _int(el: etree._Element, path: str, default: int) -> int:
+def _int(el: Any, path: str, default: int) -> int:
     try:
         return int(text(el, path, str(default)))
     except ValueError:
         return default
 
 
-def _node_info(root: etree._Element) -> NodeInfo:
+def node_info(root: Any) -> NodeInfo:
+    """<cpu>/<memory> of a <node> (an lxml tree or fastload's light one) over libvirt's defaults."""
     cpu = root.find("cpu")
-    info = copy.copy(DEFAULT_NODE)
+    info = NodeInfo.from_dict(DEFAULT_NODE.to_dict())
     if cpu is not None:
         info.nodes = _int(cpu, "nodes", info.nodes)
         info.sockets = _int(cpu, "sockets", info.sockets)
@@ -70,13 +106,19 @@ def _node_info(root: etree._Element) -> NodeInfo:
 
 
 def _domain(el: etree._Element, next_id: int) -> DomainObj:
+    import copy
+
+    from pyvirt.testdriver.domxml import check_domain, normalise, strip_test_extensions
+
     root = copy.deepcopy(el)
     ext = strip_test_extensions(root)
     check_domain(root, strict=False)
     if not text(root, "uuid"):
         # libvirt gives node-file domains random UUIDs: the predictable hook is virtinst's
         # (for what clients create), and a loaded domain holding it would collide with them.
-        set_child_text(root, "uuid", str(_uuid.uuid4()), after=("name",))
+        import uuid
+
+        set_child_text(root, "uuid", str(uuid.uuid4()), after=("name",))
     normalise(root)
     state = ext.runstate if ext.runstate is not None else DomainState.RUNNING
     if state == DomainState.SHUTOFF or state not in DomainState.__members__.values():
@@ -87,12 +129,25 @@ def _domain(el: etree._Element, next_id: int) -> DomainObj:
                      managed_save=ext.has_managed_save)
 
 
+def pending_domain(source: bytes, summary: Any, next_id: int) -> DomainObj:
+    """A running domain of the fixture, built by `_domain` from its XML text on first real use;
+    `summary` (fastload's light tree of the same text) answers name, uuid and info() till then."""
+
+    def build() -> tuple[etree._Element | None, etree._Element | None]:
+        dom = _domain(parse_string(source), next_id)
+        return dom.config, dom.live
+
+    return DomainObj(state=DomainState.RUNNING, reason=0, id=next_id, pending=build, summary=summary)
+
+
 def _set_bytes(root: etree._Element, tag: str, value: int, after: tuple[str, ...]) -> None:
     el = set_child_text(root, tag, str(value), after=after)
     el.set("unit", "bytes")
 
 
 def _pool(el: etree._Element, base_dir: str) -> PoolObj:
+    import copy
+
     root = copy.deepcopy(el)
     if not text(root, "uuid"):
         set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
@@ -124,6 +179,8 @@ def _tidy_tail(root: etree._Element) -> None:
 def _fill_volume(vol: etree._Element, pool_path: str) -> None:
     """libvirt's test driver gives each volume `<pool path>/<name>` as path and key."""
     name = text(vol, "name")
+    from lxml import etree
+
     target = vol.find("target")
     if target is None:
         target = etree.SubElement(vol, "target")
@@ -142,22 +199,27 @@ def _fill_volume(vol: etree._Element, pool_path: str) -> None:
             vol.find(tag).text = str(scaled(vol, tag, "bytes", "bytes"))  # type: ignore[union-attr]
 
 
-def load_node_file(path: str) -> NodeState:
+def load_node_file(path: str, *, skip_domains: bool = False) -> NodeState:
     """Load a `<node>` file; errors use libvirt's wording for a bad test driver file."""
     root = parse_file(path)
-    return load_node(root, os.path.dirname(os.path.abspath(path)))
+    return load_node(root, os.path.dirname(os.path.abspath(path)), skip_domains=skip_domains)
 
 
-def load_node(root: etree._Element, base_dir: str) -> NodeState:
+def load_node(root: etree._Element, base_dir: str, *, skip_domains: bool = False) -> NodeState:
+    """Build the state; `skip_domains` serves the fixture fast path, which has its own."""
+    import copy
+
     if root.tag != "node":
         raise PyvirtError(f"XML error: expecting root element of 'node', not '{root.tag}'",
                           ErrorCode.XML_ERROR, ErrorDomain.TEST)
-    state = NodeState(node=_node_info(root))
+    state = NodeState(node=node_info(root))
     next_id = 1
     for child in root:
         if not isinstance(child.tag, str):
             continue
         if child.tag == "domain":
+            if skip_domains:
+                continue
             dom = _domain(_resolve(child, base_dir), next_id)
             if dom.active:
                 next_id += 1
@@ -166,11 +228,11 @@ def load_node(root: etree._Element, base_dir: str) -> NodeState:
             net = copy.deepcopy(_resolve(child, base_dir))
             if not text(net, "uuid"):
                 set_child_text(net, "uuid", ids.new_uuid(), after=("name",))
-            state.networks.append(NetworkObj(net))
+            state._networks.append(NetworkObj(net))
         elif child.tag == "pool":
-            state.pools.append(_pool(_resolve(child, base_dir), base_dir))
+            state._pools.append(_pool(_resolve(child, base_dir), base_dir))
         elif child.tag == "interface":
-            state.interfaces.append(InterfaceObj(copy.deepcopy(_resolve(child, base_dir))))
+            state._interfaces.append(InterfaceObj(copy.deepcopy(_resolve(child, base_dir))))
         elif child.tag == "device":
-            state.devices.append(copy.deepcopy(_resolve(child, base_dir)))
+            state._devices.append(copy.deepcopy(_resolve(child, base_dir)))
     return state

@@ -4,30 +4,74 @@ Each keeps its XML as an lxml tree and reads the handful of reported fields with
 domain has libvirt's two definitions: `config` (the persistent one, None when transient) and
 `live` (present while active), so config-only changes on a running guest show up after the
 next start, exactly as `setmem --config` behaves on libvirt's test driver.
+
+Plain `__slots__` classes rather than dataclasses: importing `dataclasses` costs more CPU
+than the whole `list` command should (see pyvirt.api's note).  A domain loaded from the
+shipped default fixture starts as a *pending* object (a light tree for the reported fields
+plus a callable that builds the lxml definitions), so listing it never imports lxml.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
-
-from lxml import etree
-
 from pyvirt.api import DomainInfo, DomainState
 from pyvirt.testdriver.xmlutil import scaled, text, to_string
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-@dataclass
+    from lxml import etree
+
+    Trees = tuple[etree._Element | None, etree._Element | None]
+
+
 class DomainObj:
     """One domain: its definitions, run state and the flags `dominfo` shows."""
 
-    config: etree._Element | None
-    live: etree._Element | None = None
-    state: int = DomainState.SHUTOFF
-    reason: int = 0
-    id: int = -1
-    autostart: bool = False
-    managed_save: bool = False
+    __slots__ = ("_config", "_live", "_pending", "_summary", "state", "reason", "id", "autostart",
+                 "managed_save")
+
+    def __init__(self, config: etree._Element | None = None, live: etree._Element | None = None,
+                 state: int = DomainState.SHUTOFF, reason: int = 0, id: int = -1,  # noqa: A002
+                 autostart: bool = False, managed_save: bool = False, *,
+                 pending: Callable[[], Trees] | None = None, summary: Any = None) -> None:
+        self._config = config
+        self._live = live
+        # `pending` builds (config, live) on first use; until then `summary` (an element-like
+        # light tree of the current definition) answers name, uuid and info().
+        self._pending = pending
+        self._summary = summary
+        self.state = state
+        self.reason = reason
+        self.id = id
+        self.autostart = autostart
+        self.managed_save = managed_save
+
+    def _materialise(self) -> None:
+        if self._pending is not None:
+            build, self._pending, self._summary = self._pending, None, None
+            self._config, self._live = build()
+
+    @property
+    def config(self) -> etree._Element | None:
+        self._materialise()
+        return self._config
+
+    @config.setter
+    def config(self, tree: etree._Element | None) -> None:
+        self._materialise()
+        self._config = tree
+
+    @property
+    def live(self) -> etree._Element | None:
+        self._materialise()
+        return self._live
+
+    @live.setter
+    def live(self, tree: etree._Element | None) -> None:
+        self._materialise()
+        self._live = tree
 
     @property
     def current(self) -> etree._Element:
@@ -36,13 +80,17 @@ class DomainObj:
         assert tree is not None, "a domain always has at least one definition"
         return tree
 
+    def _reading(self) -> Any:
+        """The tree the reported fields are read from (the light summary while pending)."""
+        return self._summary if self._pending is not None else self.current
+
     @property
     def name(self) -> str:
-        return text(self.current, "name")
+        return text(self._reading(), "name")
 
     @property
     def uuid(self) -> str:
-        return text(self.current, "uuid").lower()
+        return text(self._reading(), "uuid").lower()
 
     @property
     def active(self) -> bool:
@@ -50,11 +98,13 @@ class DomainObj:
 
     @property
     def persistent(self) -> bool:
-        return self.config is not None
+        if self._pending is not None:
+            return True  # pending domains come only from the fixture, which has no <test:transient>
+        return self._config is not None
 
     def info(self) -> DomainInfo:
         """The DomainInfo record, read from the current definition."""
-        tree = self.current
+        tree = self._reading()
         max_mem = scaled(tree, "memory")
         vcpu = tree.find("vcpu")
         max_vcpus = int((vcpu.text or "1").strip()) if vcpu is not None else 1
@@ -71,6 +121,8 @@ class DomainObj:
         """Inactive XML is the persistent definition; live XML carries the `id` attribute."""
         if inactive and self.config is not None:
             return to_string(self.config)
+        import copy
+
         tree = copy.deepcopy(self.current)
         if self.active and not inactive:
             attrs = dict(tree.attrib)
@@ -82,35 +134,13 @@ class DomainObj:
         return to_string(tree)
 
 
-@dataclass
-class VolumeObj:
-    """A storage volume; path and key default to `<pool target>/<name>` as libvirt's test driver."""
+class _XMLObj:
+    """What every non-domain object shares: its XML tree, and name/uuid read from it."""
 
-    xml: etree._Element
+    __slots__ = ("xml",)
 
-    @property
-    def name(self) -> str:
-        return text(self.xml, "name")
-
-    @property
-    def path(self) -> str:
-        return text(self.xml, "target/path")
-
-    def record(self) -> dict[str, object]:
-        return {"name": self.name, "path": self.path, "type": self.xml.get("type", "file"),
-                "capacity": scaled(self.xml, "capacity", "bytes", "bytes"),
-                "allocation": scaled(self.xml, "allocation", "bytes", "bytes")}
-
-
-@dataclass
-class PoolObj:
-    """A storage pool and its volumes (in load order)."""
-
-    xml: etree._Element
-    volumes: list[VolumeObj] = field(default_factory=list)
-    active: bool = True
-    autostart: bool = False
-    persistent: bool = True
+    def __init__(self, xml: etree._Element) -> None:
+        self.xml = xml
 
     @property
     def name(self) -> str:
@@ -120,44 +150,82 @@ class PoolObj:
     def uuid(self) -> str:
         return text(self.xml, "uuid").lower()
 
-    def record(self) -> dict[str, object]:
+
+class _Switchable(_XMLObj):
+    """Networks and pools: loaded ones are active and persistent, as libvirt's test driver has them."""
+
+    __slots__ = ("active", "autostart", "persistent")
+
+    def __init__(self, xml: etree._Element, active: bool = True, autostart: bool = False,
+                 persistent: bool = True) -> None:
+        super().__init__(xml)
+        self.active = active
+        self.autostart = autostart
+        self.persistent = persistent
+
+    def _flags(self) -> dict[str, object]:
         return {"name": self.name, "uuid": self.uuid, "active": self.active, "autostart": self.autostart,
-                "persistent": self.persistent, "type": self.xml.get("type", ""),
+                "persistent": self.persistent}
+
+
+class VolumeObj(_XMLObj):
+    """A storage volume; path and key default to `<pool target>/<name>` as libvirt's test driver."""
+
+    __slots__ = ()
+
+    @property
+    def path(self) -> str:
+        return text(self.xml, "target/path")
+
+    @property
+    def capacity(self) -> int:
+        return scaled(self.xml, "capacity", "bytes", "bytes")
+
+    @property
+    def allocation(self) -> int:
+        return scaled(self.xml, "allocation", "bytes", "bytes")
+
+    def record(self) -> dict[str, object]:
+        return {"name": self.name, "path": self.path, "type": self.xml.get("type", "file"),
+                "capacity": self.capacity, "allocation": self.allocation}
+
+
+class PoolObj(_Switchable):
+    """A storage pool and its volumes (in load order)."""
+
+    __slots__ = ("volumes",)
+
+    def __init__(self, xml: etree._Element, volumes: list[VolumeObj] | None = None, active: bool = True,
+                 autostart: bool = False, persistent: bool = True) -> None:
+        super().__init__(xml, active, autostart, persistent)
+        self.volumes = volumes if volumes is not None else []
+
+    def record(self) -> dict[str, object]:
+        return {**self._flags(), "type": self.xml.get("type", ""),
                 "capacity": scaled(self.xml, "capacity", "bytes", "bytes"),
                 "allocation": scaled(self.xml, "allocation", "bytes", "bytes"),
                 "available": scaled(self.xml, "available", "bytes", "bytes"),
                 "path": text(self.xml, "target/path")}
 
 
-@dataclass
-class NetworkObj:
-    """A virtual network; loaded ones are active and persistent, as libvirt's test driver has them."""
+class NetworkObj(_Switchable):
+    """A virtual network."""
 
-    xml: etree._Element
-    active: bool = True
-    autostart: bool = False
-    persistent: bool = True
-
-    @property
-    def name(self) -> str:
-        return text(self.xml, "name")
-
-    @property
-    def uuid(self) -> str:
-        return text(self.xml, "uuid").lower()
+    __slots__ = ()
 
     def record(self) -> dict[str, object]:
         bridge = self.xml.find("bridge")
-        return {"name": self.name, "uuid": self.uuid, "active": self.active, "autostart": self.autostart,
-                "persistent": self.persistent, "bridge": bridge.get("name", "") if bridge is not None else ""}
+        return {**self._flags(), "bridge": bridge.get("name", "") if bridge is not None else ""}
 
 
-@dataclass
-class InterfaceObj:
+class InterfaceObj(_XMLObj):
     """A host interface (`iface-list`)."""
 
-    xml: etree._Element
-    active: bool = True
+    __slots__ = ("active",)
+
+    def __init__(self, xml: etree._Element, active: bool = True) -> None:
+        super().__init__(xml)
+        self.active = active
 
     @property
     def name(self) -> str:

@@ -3,13 +3,21 @@
 The test driver keeps every object's XML as an lxml tree rather than a typed model, because
 <node> files from other projects use elements pyvirt's model may refuse; only the few fields
 the API reports (name, uuid, memory, vcpus, state…) are read with XPath.
+
+lxml is imported inside the functions that need it: `text()` and `scaled()` also read the
+light trees of :mod:`pyvirt.testdriver.fastload`, so `list` on test:///default never loads lxml
+(~9 ms of the CLI's start-up).
 """
 
 from __future__ import annotations
 
-from lxml import etree
-
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from lxml import etree
 
 TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
 
@@ -26,12 +34,16 @@ _UNITS = {
 
 def parser() -> etree.XMLParser:
     """No entity expansion, no network: XML comes from users and foreign files."""
+    from lxml import etree
+
     return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False,
                            huge_tree=False, load_dtd=False)
 
 
 def parse_string(text: str | bytes) -> etree._Element:
     """Parse XML text or raise libvirt's XML_ERROR wording."""
+    from lxml import etree
+
     data = text.encode() if isinstance(text, str) else text
     try:
         return etree.fromstring(data, parser())
@@ -50,7 +62,7 @@ def parse_file(path: str) -> etree._Element:
     return parse_string(data)
 
 
-def text(el: etree._Element, path: str, default: str = "") -> str:
+def text(el: Any, path: str, default: str = "") -> str:
     """Stripped text of the first element matching `path` (or `default`)."""
     found = el.find(path)
     if found is None or found.text is None:
@@ -58,7 +70,7 @@ def text(el: etree._Element, path: str, default: str = "") -> str:
     return found.text.strip()
 
 
-def scaled(el: etree._Element, path: str, default_unit: str = "KiB", out_unit: str = "KiB",
+def scaled(el: Any, path: str, default_unit: str = "KiB", out_unit: str = "KiB",
            default: int = 0) -> int:
     """A libvirt scaled integer (`<memory unit='MiB'>`), converted to `out_unit`."""
     found = el.find(path)
@@ -78,6 +90,10 @@ def _escape(value: str, quote: bool) -> str:
 
 
 def _qname(el: etree._Element, name: str) -> str:
+    if name[0] != "{":
+        return name
+    from lxml import etree
+
     qn = etree.QName(name)
     if qn.namespace is None:
         return qn.localname
@@ -125,6 +141,8 @@ def set_child_text(root: etree._Element, tag: str, value: str, after: tuple[str,
     """Set `<tag>` text, creating the element after the last of `after` present (keeps schema order)."""
     el = root.find(tag)
     if el is None:
+        from lxml import etree
+
         el = etree.Element(tag)
         anchor = None
         for name in after:
