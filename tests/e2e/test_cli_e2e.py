@@ -66,6 +66,19 @@ def test_edit_failure_asks_again(tmp_path) -> None:
     assert proc.returncode == 1
 
 
+def test_pool_edit_shares_the_edit_loop(tmp_path) -> None:
+    unchanged = run("-c", "test:///default", "pool-edit default-pool", env={"EDITOR": "true", "VISUAL": ""})
+    assert unchanged.stdout == "Pool default-pool XML configuration not changed.\n\n"
+    script = tmp_path / "break.sh"
+    script.write_text("#!/bin/sh\necho '<pool' > \"$1\"\n")
+    script.chmod(0o755)
+    proc = run("-c", "test:///default", "pool-edit default-pool", stdin="f\nn\n",
+               env={"EDITOR": str(script), "VISUAL": ""})
+    assert proc.stdout.count("Failed. Try again? [y,n,i,f,?]: ") == 2
+    assert proc.stderr.count("error: ") == 2
+    assert proc.returncode == 1
+
+
 def test_event_timeout_counts() -> None:
     proc = run("-c", "test:///default", "event --all --timeout 1")
     assert proc.stdout == "event loop timed out\nevents received: 0\n\n"

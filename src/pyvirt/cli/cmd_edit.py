@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.grammar import Parsed
@@ -57,13 +58,15 @@ def _ask(ctl: Ctl) -> str:
             return c
 
 
-def cmd_edit(ctl: Ctl, p: Parsed) -> bool:
+def edit_loop(ctl: Ctl, original: str, name: str, label: str, define: Callable[[str, bool], str], *,
+              tmp_prefix: str, validate: bool = True, relax: bool = False) -> bool:
+    """virsh-edit.c's loop over a temporary copy of `original`.  `label` formats as the object
+    (``"Domain '{}'"``, ``"Pool {}"``) in the not-changed/edited lines; `define(xml, validate)`
+    redefines and returns the new name.  On failure: y edits again, n gives up, f redefines as it
+    is, i redefines without validation where `relax` (otherwise it edits again, like y)."""
     from pyvirt.api import PyvirtError
 
-    info = ctl.domain(p.str("domain") or "")
-    original = ctl.conn.get_xml(info.uuid or info.name, inactive=True, security_info=True)
-    validate = not p.bool("skip-validate")
-    fd, path = tempfile.mkstemp(prefix=f"pyvirt-{info.name}-", suffix=".xml")
+    fd, path = tempfile.mkstemp(prefix=tmp_prefix, suffix=".xml")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(original)
@@ -74,20 +77,28 @@ def cmd_edit(ctl: Ctl, p: Parsed) -> bool:
             with open(path, encoding="utf-8") as fh:
                 new = fh.read()
             if new == original:
-                ctl.extra(f"Domain '{info.name}' XML configuration not changed.\n")
+                ctl.extra(f"{label.format(name)} XML configuration not changed.\n")
                 return True
             try:
-                dom = ctl.conn.define_xml(new, validate=validate)
+                done = define(new, validate)
             except PyvirtError as exc:
                 ctl.error(exc.message)
                 answer = _ask(ctl)
                 if answer == "n":
                     return False
-                if answer == "i":
+                if answer == "i" and relax:
                     validate = False
-                edit = answer == "y"
+                edit = answer == "y" or (answer == "i" and not relax)
                 continue
-            ctl.extra(f"Domain '{dom.name}' XML configuration edited.\n")
+            ctl.extra(f"{label.format(done)} XML configuration edited.\n")
             return True
     finally:
         os.unlink(path)
+
+
+def cmd_edit(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    original = ctl.conn.get_xml(info.uuid or info.name, inactive=True, security_info=True)
+    return edit_loop(ctl, original, info.name, "Domain '{}'",
+                     lambda xml, validate: ctl.conn.define_xml(xml, validate=validate).name,
+                     tmp_prefix=f"pyvirt-{info.name}-", validate=not p.bool("skip-validate"), relax=True)

@@ -267,40 +267,11 @@ def cmd_pool_create_as(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_pool_edit(ctl: Ctl, p: Parsed) -> bool:
     """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
-    import os
-    import tempfile
+    from pyvirt.cli.cmd_edit import edit_loop
 
-    from pyvirt.api import PyvirtError
-    from pyvirt.cli.cmd_edit import _ask, _run_editor
-
-    pool = get_pool(ctl, p.str("pool") or "")
-    original = ctl.conn.get_pool_xml(pool["name"], inactive=True)
-    fd, path = tempfile.mkstemp(prefix=f"pyvirt-pool-{pool['name']}-", suffix=".xml")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(original)
-        edit = True
-        while True:
-            if edit:
-                _run_editor(path)
-            with open(path, encoding="utf-8") as fh:
-                new = fh.read()
-            if new == original:
-                ctl.extra(f"Pool {pool['name']} XML configuration not changed.\n")
-                return True
-            try:
-                done = ctl.conn.define_pool(new)
-            except PyvirtError as exc:
-                ctl.error(exc.message)
-                answer = _ask(ctl)
-                if answer == "n":
-                    return False
-                edit = answer in ("y", "i")
-                continue
-            ctl.extra(f"Pool {done['name']} XML configuration edited.\n")
-            return True
-    finally:
-        os.unlink(path)
+    name = get_pool(ctl, p.str("pool") or "")["name"]
+    return edit_loop(ctl, ctl.conn.get_pool_xml(name, inactive=True), name, "Pool {}",
+                     lambda xml, _validate: ctl.conn.define_pool(xml)["name"], tmp_prefix=f"pyvirt-pool-{name}-")
 
 
 # ------------------------------------------------------------------------------------ lifecycle
