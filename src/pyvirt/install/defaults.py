@@ -392,6 +392,12 @@ def default_nic_model(g: Guest) -> str | None:
         return "e1000e"
     if not g.is_x86():
         return None
+    # virt-install's preference among the NICs the OS lists (osinfo names them by PCI id).
+    ids = g.osinfo.device_ids()
+    for model, pci in (("e1000", "8086/100e"), ("rtl8139", "10ec/8139"),
+                       ("ne2k_pci", "10ec/8029"), ("pcnet", "1022/2000")):
+        if f"http://pcisig.com/pci/{pci}" in ids:
+            return model
     return "e1000"
 
 

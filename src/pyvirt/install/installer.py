@@ -187,8 +187,16 @@ class Installer:
         """Create the volumes --disk size= asked for, through the connection's storage API,
         remembering them so a failed define removes them again."""
         from pyvirt.api import ErrorCode, PyvirtError
+        from pyvirt.install.opts.disk import _pool_for_dir
         conn = g.ci.conn
         for new in g.flags.extra.get("new_disks", []):
+            if not new.pool and new.folder:
+                pool = _pool_for_dir(conn, new.folder, create=True)
+                if pool is None:
+                    raise RuntimeError(f"Don't know how to create storage for path '{new.name}'. "
+                                       "Use libvirt APIs to manage the parent directory as a "
+                                       "pool first.")
+                new.pool = pool["name"]
             try:
                 conn.create_volume(new.pool, new.name, int(new.size_bytes), format=new.format,
                                    allocation=None if new.sparse else int(new.size_bytes))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -92,34 +93,44 @@ def apply_disk(g: Guest, optstr: str) -> None:
             raise SubOptError(f"Storage volume not found: no storage vol with matching name '{vname}'")
         path = vol["path"]
     sparse = yesno(o["sparse"]) if o.get("sparse") is not None else True
+    new = False
     if path is None and not o.get("vol") and (size or o.get("pool")):
-        pool = _pool_by_name(conn, o.get("pool") or "default") if conn else None
-        if pool is None and o.get("pool"):
-            raise SubOptError(f"Storage pool not found: no storage pool with matching name '{o['pool']}'")
+        pname = o.get("pool") or "default"
+        pool = _pool_by_name(conn, pname) if conn else None
+        if pool is None and pname != "default":
+            raise SubOptError(f"Storage pool not found: no storage pool with matching name '{pname}'")
         _check_format(pool, o.get("format"))
+        # No 'default' pool yet: virt-install makes it at /var/lib/libvirt/images; pyvirtd
+        # makes its own on first use (build_storage looks it up again).
         base = (pool or {}).get("path") or "/var/lib/libvirt/images"
         ext = fmt or _default_format(pool)
-        name = g.name or "vm"
-        path = _unique(conn, pool, os.path.join(base, f"{name}.{ext}"))
-        _new_disk(g, pool, path, size, ext, sparse)
+        path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{ext}"))
+        _new_disk(g, pool or {"name": "default"}, path, size, ext, sparse)
+        new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
     elif path and size and not o.get("vol") and not os.path.exists(path) \
             and _find_volume(conn, path)[1] is None:
-        # A new file at an explicit path: its folder must be (or become) a pool.
-        pool = _pool_for_dir(conn, os.path.dirname(path))
-        if pool is None:
+        # A new file at an explicit path: its folder must be a pool, or a folder a dir pool
+        # can be made for at install time (never under /dev).
+        pool = _pool_for_dir(conn, os.path.dirname(path), create=False)
+        if pool is None and os.path.normpath(path).startswith("/dev/"):
             raise SubOptError(f"Don't know how to create storage for path '{os.path.basename(path)}'. "
                               "Use libvirt APIs to manage the parent directory as a pool first.")
         _check_format(pool, o.get("format"))
         ext = fmt or _default_format(pool)
-        _new_disk(g, pool, path, size, ext, sparse)
+        _new_disk(g, pool or {"name": "", "dir": os.path.dirname(path)}, path, size, ext, sparse)
+        new = True
+        if g.ci.is_qemu():
+            child(disk, "driver", name="qemu", type=ext)
     elif path is None and device == "disk":
         raise SubOptError(f"Device type '{device}' requires a path")
     if path:
         pool, vol = _find_volume(conn, path)
         if vol is not None and pool is not None:
             vfmt = _volume_format(conn, pool, vol)
+            if vfmt is None and pool.get("type") in ("dir", "fs", "netfs"):
+                vfmt = "raw"  # libvirt's default format for file volumes
             if pool.get("type") in ("logical", "disk", "iscsi", "scsi", "mpath"):
                 disk.set("type", "block")
             if g.ci.is_qemu():
@@ -128,13 +139,13 @@ def apply_disk(g: Guest, optstr: str) -> None:
                     drv.set("type", fmt or vfmt or "raw")
         elif os.path.isdir(path):
             disk.set("type", "dir")
-        elif path.startswith("/dev/"):
+        elif _is_block(path):
             disk.set("type", "block")
         elif g.ci.is_qemu():
             drv = child(disk, "driver", name="qemu")
             if fmt:
                 drv.set("type", fmt)
-            elif os.path.exists(path):
+            elif os.path.isfile(path):
                 drv.set("type", "raw")
         attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type", "file")]
         child(disk, "source").set(attr, path)
@@ -147,10 +158,15 @@ def apply_disk(g: Guest, optstr: str) -> None:
         child(disk, "target").set("bus", o["target.bus"])
     if o.get("target.dev"):
         child(disk, "target").set("dev", o["target.dev"])
-    if o.get("readonly") is not None and yesno(o.get("readonly") or "yes"):
+    perms = o.get("perms")
+    if perms not in (None, "rw", "ro", "sh"):
+        raise SubOptError(f"Unknown 'perms' value '{perms}'")
+    if perms == "ro" or (o.get("readonly") is not None and yesno(o.get("readonly") or "yes")):
         child(disk, "readonly")
-    if o.get("shareable") is not None and yesno(o.get("shareable") or "yes"):
+    if perms == "sh" or (o.get("shareable") is not None and yesno(o.get("shareable") or "yes")):
         child(disk, "shareable")
+    if new and sparse and device == "disk" and g.ci.is_qemu() and not o.get("driver.discard"):
+        child(disk, "driver").set("discard", "unmap")  # a sparse new volume: let TRIM free it
     if o.get("serial"):
         child(disk, "serial").text = o["serial"]
     if o.get("boot.order"):
@@ -170,6 +186,7 @@ class NewDisk:
     name: str
     path: str
     size_bytes: int
+    folder: str | None
     format: str | None
     sparse: bool
 
@@ -189,9 +206,18 @@ def _default_format(pool: dict | None) -> str:
     return "raw" if pool is not None and pool.get("type") in NO_FORMAT_POOLS else "qcow2"
 
 
-def _pool_for_dir(conn: Any, dirname: str) -> dict | None:
-    """The pool whose target is `dirname`; for a local folder that none manages, a new dir
-    pool is made for it (virt-install does the same), unless it is under /dev."""
+def _is_block(path: str) -> bool:
+    """A block device, or a /dev path not there yet (a volume a block pool will make)."""
+    import stat
+    try:
+        return stat.S_ISBLK(os.stat(path).st_mode)
+    except OSError:
+        return path.startswith("/dev/")
+
+
+def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> dict | None:
+    """The pool whose target is `dirname`; with `create`, a folder that none manages gets a
+    new dir pool (virt-install does the same), unless it is under /dev."""
     want = os.path.normpath(dirname)
     try:
         pools = conn.list_pools()
@@ -200,7 +226,7 @@ def _pool_for_dir(conn: Any, dirname: str) -> dict | None:
     for pool in pools:
         if pool.get("path") and os.path.normpath(pool["path"]) == want:
             return pool
-    if want.startswith("/dev") or not os.path.isdir(want):
+    if not create or want.startswith("/dev"):
         return None
     names = {p["name"] for p in pools}
     base = os.path.basename(want) or "root"
@@ -221,13 +247,16 @@ def _pool_for_dir(conn: Any, dirname: str) -> dict | None:
         return None
 
 
-def _new_disk(g: Guest, pool: dict | None, path: str, size: str | None, fmt: str,
+def _new_disk(g: Guest, pool: dict, path: str, size: str | None, fmt: str,
               sparse: bool) -> None:
-    if pool is None or size is None:
+    """Plan a volume; `pool` may be a placeholder ({'name': 'default'} not made yet, or
+    {'name': '', 'dir': D} for a folder that gets a dir pool at install time)."""
+    if size is None:
         return
     nbytes = int(float(size) * 1024 ** 3)
     g.flags.extra.setdefault("new_disks", []).append(
         NewDisk(pool=pool["name"], name=os.path.basename(path), path=path, size_bytes=nbytes,
+                folder=pool.get("dir"),
                 format=None if pool.get("type") in NO_FORMAT_POOLS else fmt, sparse=sparse))
 
 
@@ -321,16 +350,18 @@ def check_in_use(g: Guest, path: str, readonly: bool, shareable: bool) -> None:
     raise CheckError(f"{msg} (Use --check path_in_use=off or --check all=off to override)")
 
 
-def _unique(conn: Any, pool: dict | None, path: str) -> str:
-    if pool is None:
-        return path
-    names = {v["path"] for v in conn.list_volumes(pool["name"])}
-    if path not in names:
+def _unique(g: Guest, pool: dict | None, path: str) -> str:
+    """`path`, or `stem-N.ext` when the pool (or this command's earlier disks) has it."""
+    taken = {n.path for n in g.flags.extra.get("new_disks", [])}
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            taken |= {v["path"] for v in g.ci.conn.list_volumes(pool["name"])}
+    if path not in taken:
         return path
     stem, ext = os.path.splitext(path)
     for i in range(1, 1000):
         cand = f"{stem}-{i}{ext}"
-        if cand not in names:
+        if cand not in taken:
             return cand
     return path
 
