@@ -204,3 +204,18 @@ def test_disk_size_volume(daemon: DaemonHarness, test_guest: TestGuest) -> None:
     assert {v["name"] for v in conn.list_volumes("default")} == set(vols)
     with pytest.raises(PyvirtError):
         conn.lookup_domain("sz2")
+
+
+def test_disk_path_in_unmanaged_folder(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    target = folder / "new.qcow2"
+    _install(daemon, "--name", "fold", "--import", "--disk", f"{target},size=0.01", *_boot(test_guest))
+    conn = daemon.connect()
+    pools = [p for p in conn.list_pools() if p.get("path") and Path(p["path"]) == folder]
+    assert pools, "no dir pool made for the folder"
+    assert "new.qcow2" in {v["name"] for v in conn.list_volumes(pools[0]["name"])}
+    assert target.is_file()
+    disk = _xml(daemon, "fold", inactive=True).find("devices/disk")
+    assert disk.find("source").get("file") == str(target)
+    assert disk.find("driver").get("discard") == "unmap"
