@@ -50,7 +50,6 @@ ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", 
                   ["-q", "dominfo x"], ["-q", "uri"]]
 #: known differences, each with its cause; strict, so a fix elsewhere makes them pass loudly
 KNOWN = {
-    "sysinfo": "test driver's get_sysinfo() ends with an extra newline",
     "dominfo --domain=test": "the Connection API has no security label call (dominfo's Security lines)",
 }
 XML_SEQUENCES = ["dumpxml test", "dumpxml --inactive test", "capabilities"]

@@ -21,7 +21,7 @@ NODE = """<node>
     <name>p1</name>
     <uuid>35bb2ad9-388a-cdfe-461a-b8907f6e53fe</uuid>
     <target><path>/pools/p1</path></target>
-    <volume type='file'><name>disk-a.img</name><capacity>10737418240</capacity>
+    <volume type='file'><name>disk-a.img</name><capacity unit='GiB'>10</capacity>
       <allocation>314572800</allocation></volume>
     <volume type='file'><name>b.qcow2</name><capacity>536870912</capacity><allocation>200704</allocation></volume>
   </pool>
@@ -58,10 +58,14 @@ NODE_LINES = [
     "pool-list --type logical", "pool-list --type logical,dir", "pool-name 35bb2ad9-388a-cdfe-461a-b8907f6e53fe",
     "vol-info --pool p1 nope", "vol-info /pools/p1/nope", "vol-list p1 --details",
     "vol-info --pool p1 disk-a.img", "vol-info /pools/p1/b.qcow2 --bytes", "vol-path /pools/p1/b.qcow2",
+    "pool-list --all --details", "pool-dumpxml p1", "vol-dumpxml --pool p1 disk-a.img",
+    "vol-create-as p1 new.img 1G --allocation 10M; vol-dumpxml --pool p1 new.img; pool-info p1 --bytes",
+    "vol-delete --pool p1 b.qcow2; pool-info p1 --bytes; vol-list p1",
+    "vol-create-as p1 big 200G", "vol-create-as p1 b.qcow2 1G",
+    "pool-destroy p1; pool-info p1; pool-destroy p1; vol-create-as p1 x 1G; pool-start p1; pool-start p1; vol-list p1",
 ]
 #: known differences of pyvirt's test driver (not of the storage commands), strict: a fix shows up
 KNOWN_NODE = {
-    "pool-list --all --details": "test driver: pool sizes are not recomputed from the volumes",
 }
 
 

@@ -1,14 +1,17 @@
-"""Networks, storage pools/volumes and host interfaces of a test connection (read side).
+"""Networks, storage pools/volumes and host interfaces of a test connection.
 
 Kept apart from the domain code: front ends need these for listings and XML views, and
-libvirt's test driver serves them straight from the loaded <node> state.
+libvirt's test driver serves them straight from the loaded <node> state.  Storage also has
+libvirt's test-driver write side (pool start/destroy, volume create/delete), so virt-install's
+and virt-manager's storage paths can be tried against test:///default.
 """
 
 from __future__ import annotations
 
 from pyvirt.api import ErrorCode
+from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
-from pyvirt.testdriver.xmlutil import to_string
+from pyvirt.testdriver.xmlutil import _UNITS, scaled, to_string
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -16,6 +19,22 @@ if TYPE_CHECKING:
 
     from pyvirt.testdriver.loader import NodeState
     from pyvirt.testdriver.objects import InterfaceObj, NetworkObj, PoolObj, VolumeObj
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")
+
+
+def _bytes(size: int | str) -> int:
+    """A size in bytes from an int or a virsh-style string ('10G', '512MiB', '1000KB')."""
+    if isinstance(size, int):
+        return size
+    digits = size.strip()
+    cut = len(digits) - len(digits.lstrip("0123456789"))
+    unit = digits[cut:].strip().lower() or "b"
+    if cut == 0 or unit not in _UNITS:
+        raise E.invalid_arg(f"invalid size '{size}'")
+    return int(digits[:cut]) * _UNITS[unit]
+
 
 _NO_INTERFACE = 57  # virErrorNumber VIR_ERR_NO_INTERFACE (not in api.ErrorCode yet)
 _NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE
@@ -25,6 +44,9 @@ class ResourcesMixin:
     """Lookups and XML for networks, pools, volumes and interfaces."""
 
     _state: NodeState
+
+    def _write(self, function: str) -> None:  # TestConnection's (read-only connections refuse)
+        raise NotImplementedError
 
     # -- networks
     def list_networks(self) -> list[dict[str, Any]]:
@@ -56,8 +78,61 @@ class ResourcesMixin:
     def get_pool_xml(self, name: str, inactive: bool = False) -> str:
         return to_string(self._pool(name).xml)
 
+    def _active_pool(self, ref: str, named: bool = True) -> PoolObj:
+        pool = self._pool(ref)
+        if not pool.active:
+            raise E.invalid(f"storage pool '{pool.name}' is not active" if named else "storage pool is not active")
+        return pool
+
+    def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
+        """virStoragePoolCreate: the test driver keeps the volumes it had (no refresh)."""
+        self._write("virStoragePoolCreate")
+        obj = self._pool(pool)
+        if obj.active:
+            raise E.invalid(f"storage pool '{obj.name}' is active")
+        obj.active = True
+        return obj.record()
+
+    def destroy_pool(self, pool: str) -> None:
+        self._write("virStoragePoolDestroy")
+        self._active_pool(pool).active = False
+
     def list_volumes(self, pool: str) -> list[dict[str, Any]]:
-        return [v.record() for v in self._pool(pool).volumes]
+        return [v.record() for v in self._active_pool(pool, named=False).volumes]
+
+    def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,  # noqa: A002
+                      allocation: int | str | None = None, backing: str | None = None,
+                      prealloc_metadata: bool = False) -> dict[str, Any]:
+        """vol-create-as, with testStorageVolCreateXML's checks: unique name, room in the pool."""
+        self._write("virStorageVolCreateXML")
+        obj = self._active_pool(pool)
+        if any(v.name == name for v in obj.volumes):
+            raise E.failed("storage vol already exists")
+        cap = _bytes(capacity or 0)
+        parts = [f"<volume type='file'><name>{_escape(name)}</name><capacity>{cap}</capacity>"]
+        if allocation is not None:
+            parts.append(f"<allocation>{_bytes(allocation)}</allocation>")
+        if format:
+            parts.append(f"<target><format type='{_escape(format)}'/></target>")
+        if backing:
+            parts.append(f"<backingStore><path>{_escape(backing)}</path></backingStore>")
+        from pyvirt.testdriver.loader import fill_volume
+        from pyvirt.testdriver.xmlutil import parse_string
+
+        vol = fill_volume(parse_string("".join(parts) + "</volume>"), obj)
+        used = scaled(obj.xml, "allocation", "bytes", "bytes")
+        if used + vol.allocation > scaled(obj.xml, "capacity", "bytes", "bytes"):
+            raise E.internal(f"Not enough free space in pool for volume '{name}'")
+        obj.volumes.append(vol)
+        obj.set_allocation(used + vol.allocation)
+        return {"pool": obj.name, **vol.record()}
+
+    def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
+        self._write("virStorageVolDelete")
+        obj = self._active_pool(pool)
+        vol = self._volume(obj.name, name)
+        obj.volumes.remove(vol)
+        obj.set_allocation(scaled(obj.xml, "allocation", "bytes", "bytes") - vol.allocation)
 
     def _volume(self, pool: str, name: str) -> VolumeObj:
         for vol in self._pool(pool).volumes:

@@ -140,9 +140,10 @@ def pending_domain(source: bytes, summary: Any, next_id: int) -> DomainObj:
     return DomainObj(state=DomainState.RUNNING, reason=0, id=next_id, pending=build, summary=summary)
 
 
-def _set_bytes(root: etree._Element, tag: str, value: int, after: tuple[str, ...]) -> None:
-    el = set_child_text(root, tag, str(value), after=after)
-    el.set("unit", "bytes")
+#: testStoragePoolObjSetDefaults: every pool of a node file reports 100 GiB, whatever it says
+POOL_CAPACITY = 100 * 1024**3
+#: pool types whose volumes are files, formatted `<format type='raw'/>` unless told otherwise
+_FILE_POOLS = ("dir", "fs", "netfs")
 
 
 def _pool(el: etree._Element, base_dir: str) -> PoolObj:
@@ -151,22 +152,17 @@ def _pool(el: etree._Element, base_dir: str) -> PoolObj:
     root = copy.deepcopy(el)
     if not text(root, "uuid"):
         set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
-    pool_path = text(root, "target/path")
-    volumes: list[VolumeObj] = []
+    if root.find("source") is None:  # libvirt formats an empty <source> for every pool
+        set_child_text(root, "source", "\n", after=("name", "uuid", "capacity", "allocation", "available"))
+    set_child_text(root, "capacity", str(POOL_CAPACITY), after=("name", "uuid")).set("unit", "bytes")
+    pool = PoolObj(root)
     for vol_el in root.findall("volume"):
         vol = copy.deepcopy(_resolve(vol_el, base_dir))
         root.remove(vol_el)
-        _fill_volume(vol, pool_path)
-        volumes.append(VolumeObj(vol))
-    capacity = scaled(root, "capacity", "bytes", "bytes")
-    allocation = scaled(root, "allocation", "bytes", "bytes")
-    allocation += sum(int(v.record()["allocation"]) for v in volumes)  # type: ignore[call-overload]
-    available = capacity - allocation if volumes else scaled(root, "available", "bytes", "bytes", capacity)
-    _set_bytes(root, "capacity", capacity, ("name", "uuid"))
-    _set_bytes(root, "allocation", allocation, ("name", "uuid", "capacity"))
-    _set_bytes(root, "available", available, ("name", "uuid", "capacity", "allocation"))
+        pool.volumes.append(fill_volume(vol, pool))
+    pool.set_allocation(sum(v.allocation for v in pool.volumes))
     _tidy_tail(root)
-    return PoolObj(root, volumes)
+    return pool
 
 
 def _tidy_tail(root: etree._Element) -> None:
@@ -176,27 +172,32 @@ def _tidy_tail(root: etree._Element) -> None:
         children[-1].tail = "\n"
 
 
-def _fill_volume(vol: etree._Element, pool_path: str) -> None:
-    """libvirt's test driver gives each volume `<pool path>/<name>` as path and key."""
-    name = text(vol, "name")
+def fill_volume(vol: etree._Element, pool: PoolObj) -> VolumeObj:
+    """What libvirt's test driver reports for a volume of `pool`: `<pool path>/<name>` as path
+    and key, sizes in bytes (allocation defaulting to the capacity), raw format in file pools."""
     from lxml import etree
 
+    name = text(vol, "name")
+    # read both sizes before rewriting either: the unit attribute changes under them
+    capacity = scaled(vol, "capacity", "bytes", "bytes")
+    allocation = scaled(vol, "allocation", "bytes", "bytes", capacity)
+    set_child_text(vol, "capacity", str(capacity), after=("name", "key")).set("unit", "bytes")
+    set_child_text(vol, "allocation", str(allocation), after=("name", "key", "capacity")).set("unit", "bytes")
     target = vol.find("target")
     if target is None:
         target = etree.SubElement(vol, "target")
     path = text(target, "path")
     if not path:
-        path = f"{pool_path}/{name}"
+        path = f"{text(pool.xml, 'target/path')}/{name}"
         path_el = etree.Element("path")
         path_el.text = path
         path_el.tail = target.text
         target.insert(0, path_el)
+    if pool.xml.get("type") in _FILE_POOLS and target.find("format") is None:
+        etree.SubElement(target, "format").set("type", "raw")
     if not text(vol, "key"):
         set_child_text(vol, "key", path, after=("name",))
-    for tag in ("capacity", "allocation"):
-        if vol.find(tag) is not None:
-            vol.find(tag).set("unit", "bytes")  # type: ignore[union-attr]
-            vol.find(tag).text = str(scaled(vol, tag, "bytes", "bytes"))  # type: ignore[union-attr]
+    return VolumeObj(vol)
 
 
 def load_node_file(path: str, *, skip_domains: bool = False) -> NodeState:

@@ -14,7 +14,7 @@ plus a callable that builds the lxml definitions), so listing it never imports l
 from __future__ import annotations
 
 from pyvirt.api import DomainInfo, DomainState
-from pyvirt.testdriver.xmlutil import scaled, text, to_string
+from pyvirt.testdriver.xmlutil import scaled, set_child_text, text, to_string
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -206,6 +206,13 @@ class PoolObj(_Switchable):
                 "allocation": scaled(self.xml, "allocation", "bytes", "bytes"),
                 "available": scaled(self.xml, "available", "bytes", "bytes"),
                 "path": text(self.xml, "target/path")}
+
+    def set_allocation(self, allocation: int) -> None:
+        """Pool sizes follow the volumes (testStorageVolCreateXML/Delete): available = capacity - allocation."""
+        capacity = scaled(self.xml, "capacity", "bytes", "bytes")
+        for tag, value, after in (("allocation", allocation, ("name", "uuid", "capacity")),
+                                  ("available", capacity - allocation, ("name", "uuid", "capacity", "allocation"))):
+            set_child_text(self.xml, tag, str(value), after=after).set("unit", "bytes")
 
 
 class NetworkObj(_Switchable):
