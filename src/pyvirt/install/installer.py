@@ -114,7 +114,7 @@ class Installer:
             from pyvirt.install.opts.disk import _find_volume, _volume_format
             pool, vol = _find_volume(g.ci.conn, path)
             drv = child(disk, "driver", name="qemu")
-            fmt = _volume_format(g.ci.conn, pool, vol) if vol else ("raw" if os.path.exists(path) else None)
+            fmt = _volume_format(g.ci.conn, pool, vol) if vol else None
             if fmt:
                 drv.set("type", fmt)
         child(disk, "source", file=path)
@@ -262,13 +262,18 @@ class Installer:
             if seed is not None:
                 fseed = self._seed_cdrom(_Shadow(g, final), final)
                 if fseed is not None:
-                    fseed.remove(fseed.find("source"))
+                    for tag in ("source", "driver"):
+                        if fseed.find(tag) is not None:
+                            fseed.remove(fseed.find(tag))
         cdpath = self.cdrom_path()
         if self._cdrom_added and not g.osinfo.is_windows():
             for d in final.findall("devices/disk"):
                 src = d.find("source")
                 if d.get("device") == "cdrom" and src is not None and src.get("file") == cdpath:
                     d.remove(src)
+                    drv = d.find("driver")
+                    if drv is not None:  # an empty drive has no format
+                        d.remove(drv)
                     break
         return self._manual(g, initial), self._manual(g, final)
 

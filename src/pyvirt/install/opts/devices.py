@@ -177,14 +177,6 @@ def apply_controller(g: Guest, optstr: str) -> None:
                     etree.SubElement(c, "master", startport=str((int(m[-1]) - 1) * 2))
                 g.add_device(c)
         return
-    if typ == "usb" and not o.get("model") and g.is_x86():
-        from pyvirt.install.defaults import USB2_MODELS
-        for m in USB2_MODELS:
-            c = etree.Element("controller", type="usb", model=m)
-            if m != "ich9-ehci1":
-                etree.SubElement(c, "master", startport=str((int(m[-1]) - 1) * 2))
-            g.add_device(c)
-        return
     c = etree.Element("controller", type=typ or "")
     for k in ("index", "model", "ports", "vectors", "maxGrantFrames"):
         if o.get(k):

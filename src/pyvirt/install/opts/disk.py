@@ -102,7 +102,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         _check_format(pool, o.get("format"))
         # No 'default' pool yet: virt-install makes it at /var/lib/libvirt/images; pyvirtd
         # makes its own on first use (build_storage looks it up again).
-        base = (pool or {}).get("path") or "/var/lib/libvirt/images"
+        base = (pool or {}).get("path") or _default_pool_dir(g)
         ext = fmt or _default_format(pool)
         path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{ext}"))
         _new_disk(g, pool or {"name": "default"}, path, size, ext, sparse)
@@ -143,10 +143,8 @@ def apply_disk(g: Guest, optstr: str) -> None:
             disk.set("type", "block")
         elif g.ci.is_qemu():
             drv = child(disk, "driver", name="qemu")
-            if fmt:
+            if fmt:  # a file no pool knows: its format is not guessed (virt-install neither)
                 drv.set("type", fmt)
-            elif os.path.isfile(path):
-                drv.set("type", "raw")
         attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type", "file")]
         child(disk, "source").set(attr, path)
     drv_keys = {"driver.name": "name", "driver.cache": "cache", "driver.io": "io",
@@ -204,6 +202,14 @@ def _check_format(pool: dict | None, fmt: str | None) -> None:
 
 def _default_format(pool: dict | None) -> str:
     return "raw" if pool is not None and pool.get("type") in NO_FORMAT_POOLS else "qcow2"
+
+
+def _default_pool_dir(g: Guest) -> str:
+    """Where virt-install would make the 'default' pool: per user for session URIs."""
+    if g.ci.is_session():
+        data = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+        return os.path.join(data, "libvirt", "images")
+    return "/var/lib/libvirt/images"
 
 
 def _is_block(path: str) -> bool:
