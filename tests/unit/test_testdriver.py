@@ -190,3 +190,65 @@ def test_oracle_dominfo_and_xml(conn):
     assert _virsh("dumpxml", "test") .strip() == conn.get_xml("test").strip()
     assert _virsh("net-dumpxml", "default").strip() == conn.get_network_xml("default").strip()
     assert _virsh("pool-dumpxml", "default-pool").strip() == conn.get_pool_xml("default-pool").strip()
+
+
+def test_default_fast_path_matches_regular_loader() -> None:
+    """The pyexpat fast path must answer exactly as the lxml loader does for the fixture."""
+    from pyvirt.testdriver import DEFAULT_FIXTURE
+    from pyvirt.testdriver.connection import TestConnection
+    from pyvirt.testdriver.loader import load_node_file
+
+    fast = open_test_connection("test:///default")
+    slow = TestConnection("test:///default", load_node_file(DEFAULT_FIXTURE))
+    assert fast.list_domains() == slow.list_domains()
+    assert fast.node_info() == slow.node_info()
+    assert fast.get_xml("test") == slow.get_xml("test")
+    assert fast.get_xml("test", inactive=True) == slow.get_xml("test", inactive=True)
+    assert fast.list_pools() == slow.list_pools() and fast.list_networks() == slow.list_networks()
+
+
+def test_list_on_default_does_not_import_lxml() -> None:
+    import sys
+
+    code = ("import sys; from pyvirt.testdriver import open_test_connection as o; "
+            "o('test:///default').list_domains(); print(sorted(m for m in ('lxml', 'socket', 'uuid', "
+            "'dataclasses', 'importlib.resources') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_storage_write_ops_follow_libvirt() -> None:
+    conn = open_test_connection("test:///default")
+    vol = conn.create_volume("default-pool", "a", "1G", allocation=10 * 1024**2, format="qcow2")
+    assert (vol["capacity"], vol["allocation"], vol["path"]) == (1024**3, 10 * 1024**2, "/default-pool/a")
+    assert "<format type='qcow2'/>" in conn.get_volume_xml("default-pool", "a")
+    pool = conn.lookup_pool("default-pool")
+    assert pool["allocation"] == 10 * 1024**2 and pool["available"] == pool["capacity"] - 10 * 1024**2
+    with pytest.raises(PyvirtError, match="storage vol already exists"):
+        conn.create_volume("default-pool", "a", 1)
+    with pytest.raises(PyvirtError, match="Not enough free space in pool for volume 'b'"):
+        conn.create_volume("default-pool", "b", 200 * 1024**3)
+    conn.delete_volume("default-pool", "a")
+    assert conn.lookup_pool("default-pool")["allocation"] == 0 and conn.list_volumes("default-pool") == []
+    conn.destroy_pool("default-pool")
+    with pytest.raises(PyvirtError, match="storage pool 'default-pool' is not active"):
+        conn.destroy_pool("default-pool")
+    with pytest.raises(PyvirtError, match="storage pool is not active"):
+        conn.list_volumes("default-pool")
+    conn.start_pool("default-pool")
+    with pytest.raises(PyvirtError, match="storage pool 'default-pool' is active"):
+        conn.start_pool("default-pool")
+    ro = open_test_connection("test:///default", readonly=True)
+    with pytest.raises(PyvirtError, match="virStoragePoolDestroy"):
+        ro.destroy_pool("default-pool")
+
+
+def test_memory_and_domain_stats() -> None:
+    conn = open_test_connection("test:///default")
+    stats = conn.memory_stats("test")
+    assert list(stats)[:2] == ["actual", "swap_in"] and stats["actual"] == 2097152 and stats["rss"] == 1048576
+    assert conn.domain_stats() == [{"name": "test", "stats": {"state.state": 1, "state.reason": 0}}]
+    assert conn.domain_stats(["test"], ["balloon"]) == [{"name": "test", "stats": {}}]
+    conn.destroy("test")
+    with pytest.raises(PyvirtError, match="domain is not running"):
+        conn.memory_stats("test")
