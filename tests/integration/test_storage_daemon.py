@@ -106,13 +106,21 @@ def test_pools_and_volumes_api(daemon: DaemonHarness, tmp_path: Path) -> None:
     conn.destroy_pool("tp")
     assert "tp" not in {p["name"] for p in conn.list_pools()}
 
-    # autostart survives a daemon restart; the pool comes back active
+    # autostart survives a daemon restart; the pool comes back active.  A transient pool
+    # survives it too, still transient (it lives in the runtime dir)
+    conn.create_pool(dir_pool_xml("tp2", tmp_path / "tp2"), build=True)
     conn.set_pool_autostart("p1", True)
     conn.destroy_pool("p1")
     daemon.stop()
     daemon.start()
     conn = daemon.connect()
     assert conn.lookup_pool("p1")["active"]
+    tp2 = conn.lookup_pool("tp2")
+    assert tp2["active"] and tp2["persistent"] is False
+    with pytest.raises(PyvirtError, match="^internal error: pool has no config file$"):
+        conn.set_pool_autostart("tp2", True)
+    conn.destroy_pool("tp2")
+    assert "tp2" not in {p["name"] for p in conn.list_pools()}
     assert [v["name"] for v in conn.list_volumes("p1")] == ["a.qcow2", "b.raw"]
 
 
@@ -169,7 +177,10 @@ def test_guest_boots_from_pool_volume(daemon: DaemonHarness, test_guest: TestGue
 
     conn.start("vg")
     wait_console(conn, "vg", ROOT_MARKER + "disk", timeout=120)
-    assert f"file='{vol['path']}'" in conn.get_xml("vg")  # the live XML carries the resolved path
+    live = conn.get_xml("vg")  # the live XML keeps naming the volume (libvirt's does); argv has the path
+    assert "<disk type='volume' device='disk'>" in live and "volume='root.qcow2'" in live, live
+    assert "file=" not in live.split("<disk", 1)[1].split("</disk>")[0]
+    assert vol["path"] in Path(f"/proc/{daemon.qemu_pids()[0]}/cmdline").read_text()
 
     with pytest.raises(PyvirtError) as err:
         conn.delete_volume("default", "root.qcow2")

@@ -199,6 +199,36 @@ def test_pool_lifecycle_and_corrupt_file(tmp_path: Path) -> None:
     assert drv2.list_pools() == []
 
 
+def test_transient_pool_lives_in_the_runtime_dir(tmp_path: Path) -> None:
+    """pool-create: only a state file; a new driver (daemon restart) finds it still transient,
+    a fresh runtime dir (host reboot) forgets it, and stopping it forgets it at once."""
+    drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img")
+    xml = f"<pool type='dir'><name>tp</name><target><path>{tmp_path / 'tp'}</path></target></pool>"
+    info = drv.create_pool(xml, build=True)
+    assert info.active and not info.persistent
+    assert not (tmp_path / "etc" / "storage" / "tp.xml").exists()
+    with pytest.raises(PyvirtError, match="^operation failed: pool 'tp' already exists"):
+        drv.create_pool(xml)
+    with pytest.raises(PyvirtError, match="^Requested operation is not valid: storage pool 'tp' "
+                                          "is still active$"):
+        drv.undefine_pool("tp")
+    again = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img")
+    assert (again.pool_info("tp").active, again.pool_info("tp").persistent) == (True, False)
+    assert StorageDriver(tmp_path / "etc", tmp_path / "run2", tmp_path / "img").list_pools() == []
+    again.stop_pool("tp")
+    assert again.list_pools() == []
+    assert StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img").list_pools() == []
+    # pool-define over a running transient pool makes it persistent (libvirt does the same)
+    drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img")
+    drv.create_pool(xml)
+    assert drv.define_pool(xml).persistent
+    drv.stop_pool("tp")
+    assert not drv.pool_info("tp").active
+    with pytest.raises(PyvirtError, match="^Requested operation is not valid: storage pool 'tp' "
+                                          "is not active$"):
+        drv.stop_pool("tp")
+
+
 def test_logical_refused_precisely_without_lvm(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     from pyvirt.storage import backends

@@ -16,6 +16,7 @@ import signal
 import socket
 import time
 import uuid as uuidlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -503,9 +504,15 @@ class QemuDriver:
             await self._start_locked(rec, paused=paused)
         return self.info(rec)
 
-    def _resolve_volumes(self, dom: Domain) -> None:
-        """Turn each ``<disk type='volume'>`` of the live copy into a file/block disk on its path."""
-        for disk in dom.devices.disks:
+    def _resolve_volumes(self, dom: Domain) -> dict[int, tuple[str, str]]:
+        """Resolve each ``<disk type='volume'>``: {disk index: (path, 'file'|'block')}.
+
+        The live definition keeps naming pool and volume, as libvirt's live XML does (so
+        ``dumpxml`` shows what the user wrote); only the source checks and QEMU's argv need
+        the path, see :meth:`_volume_sources`.  A disk that names no format gets the volume's.
+        """
+        resolved: dict[int, tuple[str, str]] = {}
+        for index, disk in enumerate(dom.devices.disks):
             if disk.type != "volume" and not disk.source_pool:
                 continue
             target = disk.target_dev or "?"
@@ -518,9 +525,41 @@ class QemuDriver:
                 raise PyvirtError(f"Cannot access storage volume '{disk.source_volume}' (pool "
                                   f"'{disk.source_pool}') of disk '{target}': {exc.message}",
                                   ErrorCode.NO_SOURCE, ErrorDomain.QEMU) from None
+            resolved[index] = (path, kind)
+            disk.driver_type = disk.driver_type or fmt
+        return resolved
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _volume_sources(dom: Domain, resolved: dict[int, tuple[str, str]]) -> Iterator[None]:
+        """Within the block, `dom`'s volume disks are file/block disks on their paths.
+
+        In place rather than on a copy, so that what argv building adds to the definition
+        (aliases, USB ports) stays in the live XML; only the disk sources are put back.
+        """
+        saved = {}
+        for index, (path, kind) in resolved.items():
+            disk = dom.devices.disks[index]
+            saved[index] = (disk.type, disk.source_pool, disk.source_volume, disk.source_mode,
+                            disk.source_file, disk.source_dev)
             disk.type, disk.source_pool, disk.source_volume, disk.source_mode = kind, None, None, None
             disk.source_file, disk.source_dev = (path, None) if kind == "file" else (None, path)
-            disk.driver_type = disk.driver_type or fmt
+        try:
+            yield
+        finally:
+            for index, values in saved.items():
+                disk = dom.devices.disks[index]
+                (disk.type, disk.source_pool, disk.source_volume, disk.source_mode,
+                 disk.source_file, disk.source_dev) = values
+
+    def _disk_path(self, disk: Any) -> str | None:
+        """A live disk's host path; a volume disk's is asked of the storage driver again."""
+        if disk.source_pool and disk.source_volume and self.volume_resolver is not None:
+            try:
+                return str(self.volume_resolver(disk.source_pool, disk.source_volume)[0])
+            except PyvirtError:
+                return None
+        return disk.source_file or disk.source_dev
 
     def domain_using_path(self, path: str) -> str | None:
         """The running domain whose live disks include `path` (the storage driver's in-use check).
@@ -533,7 +572,7 @@ class QemuDriver:
             if not rec.active or live is None:
                 continue
             for disk in live.devices.disks:
-                src = disk.source_file or disk.source_dev
+                src = self._disk_path(disk)
                 if src and os.path.realpath(src) == real:
                     return rec.name
         return None
@@ -568,8 +607,9 @@ class QemuDriver:
         assert base is not None
         dom = copy.deepcopy(base)
         await self._check_accelerator(dom)
-        self._resolve_volumes(dom)
-        self._check_sources(dom)
+        volumes = self._resolve_volumes(dom)
+        with self._volume_sources(dom, volumes):
+            self._check_sources(dom)
         model.assign_aliases(dom)
         files = self.store.runtime_files(rec.name)
         for stale in (files.monitor, files.pidfile):
@@ -581,8 +621,9 @@ class QemuDriver:
         try:
             listener.bind(str(files.monitor))
             listener.listen(1)
-            argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
-                                            str(files.private_dir))
+            with self._volume_sources(dom, volumes):
+                argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
+                                                str(files.private_dir))
             # intent first: a daemon that dies from here on finds the guest again and finishes the job
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}

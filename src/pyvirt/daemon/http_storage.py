@@ -5,10 +5,8 @@ runs in a worker thread; the event loop keeps serving consoles and events meanwh
 upload and download are plain HTTP bodies streamed through in 1 MiB pieces, so moving a
 1 GiB image costs the daemon about 1 MiB of memory, not 1 GiB.
 
-Transient pools (``pool-create``): the storage driver only knows persistent pools, so a
-created pool is defined, started, and remembered here as transient; stopping it undefines
-it, as libvirt does.  That memory lives in the daemon process only: after a restart such a
-pool shows as persistent (documented limit).
+Transient pools (``pool-create``) are the storage driver's: kept in the runtime dir only, so
+a daemon restart finds them again, still transient, and stopping one forgets it.
 
 The pool ``default`` (a dir pool under the data dir's images/) is created on the first
 storage request, not at daemon start: a daemon that only ever runs domains never makes it.
@@ -35,11 +33,10 @@ CHUNK = 1 << 20
 
 
 class StorageService:
-    """The StorageDriver plus what the HTTP layer adds: default pool, transient pools, threads."""
+    """The StorageDriver plus what the HTTP layer adds: the default pool, worker threads."""
 
     def __init__(self, driver: StorageDriver) -> None:
         self.driver = driver
-        self.transient: set[str] = set()
         self._default_done = False
         self._default_lock = threading.Lock()
 
@@ -73,9 +70,7 @@ class StorageService:
         return self.driver.lookup_pool_by_uuid(ref).name
 
     def pool_dict(self, name: str) -> dict[str, Any]:
-        data = self.driver.pool_info(name).to_dict()
-        data["persistent"] = name not in self.transient
-        return data
+        return self.driver.pool_info(name).to_dict()
 
 
 SERVICE: web.AppKey[StorageService] = web.AppKey("storage", StorageService)
@@ -143,31 +138,18 @@ async def define_pool(request: web.Request) -> web.Response:
 
     def run() -> dict[str, Any]:
         info = svc.driver.define_pool(str(body["xml"]))
-        svc.transient.discard(info.name)
         return svc.pool_dict(info.name)
 
     return _ok(await svc.call(run))
 
 
 async def create_pool(request: web.Request) -> web.Response:
-    """pool-create: define + start, remembered as transient; undone if the start fails."""
+    """pool-create: a transient pool, started at once (the driver keeps it in the runtime dir)."""
     svc = _svc(request)
     body = await _body(request)
 
     def run() -> dict[str, Any]:
-        from pyvirt.xml.pool import PoolDef
-
-        name = PoolDef.from_xml(str(body["xml"])).name
-        if name in {p.name for p in svc.driver.list_pools()}:
-            raise PyvirtError(f"operation failed: pool '{name}' already exists", ErrorCode.OPERATION_FAILED,
-                              ErrorDomain.STORAGE)
-        info = svc.driver.define_pool(str(body["xml"]))
-        try:
-            svc.driver.start_pool(info.name, build=_flag(body.get("build")))
-        except BaseException:
-            svc.driver.undefine_pool(info.name)
-            raise
-        svc.transient.add(info.name)
+        info = svc.driver.create_pool(str(body["xml"]), build=_flag(body.get("build")))
         return svc.pool_dict(info.name)
 
     try:
@@ -182,7 +164,6 @@ async def undefine_pool(request: web.Request) -> web.Response:
     def run() -> None:
         name = svc.pool_name(request.match_info["pool"])
         svc.driver.undefine_pool(name)
-        svc.transient.discard(name)
 
     await svc.call(run)
     return _ok()
@@ -201,17 +182,13 @@ async def pool_action(request: web.Request) -> web.Response:
         elif action == "start":
             drv.start_pool(name, build=_flag(body.get("build")))
         elif action == "destroy":
-            drv.stop_pool(name)
-            if name in svc.transient:
-                drv.undefine_pool(name)
-                svc.transient.discard(name)
+            transient = not drv.pool_info(name).persistent
+            drv.stop_pool(name)  # a transient pool is forgotten here
+            if transient:
                 return None
         elif action == "delete":
             drv.delete_pool(name)
         elif action == "autostart":
-            if name in svc.transient:
-                raise PyvirtError("Requested operation is not valid: cannot set autostart for transient pool",
-                                  ErrorCode.OPERATION_INVALID, ErrorDomain.STORAGE)
             drv.set_autostart(name, _flag(body.get("enable", True)))
         elif action == "refresh":
             drv.refresh_pool(name)

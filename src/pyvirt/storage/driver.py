@@ -4,7 +4,9 @@ State on disk (libvirt's split):
 - ``config_dir/storage/NAME.xml``: each defined pool (atomic writes);
 - ``config_dir/storage/autostart/NAME.xml``: symlink to the above when autostart is on;
 - ``config_dir/storage/volumes/NAME.json``: recorded volume formats (see records.py);
-- ``state_dir/storage/NAME.xml``: the pool is active (removed on stop).
+- ``state_dir/storage/NAME.xml``: the pool is active (removed on stop).  A transient pool
+  (``pool-create``) has only this file: state_dir is the runtime dir, so a daemon restart
+  finds it again, still transient, and a host reboot forgets it, as libvirt does.
 
 A corrupt pool file is logged and skipped, never rewritten.  One lock serialises changes;
 the daemon may call these methods from worker threads.
@@ -71,6 +73,7 @@ class StorageDriver:
         self.in_use = in_use or (lambda path: None)
         self._lock = threading.RLock()
         self._pools: dict[str, PoolDef] = {}
+        self._transient: set[str] = set()
         for d in (self.config, self.config / "autostart", self.config / "volumes", self.state):
             d.mkdir(parents=True, exist_ok=True)
         self._load()
@@ -88,6 +91,17 @@ class StorageDriver:
                 log.error("skipping %s: it defines pool '%s'", path, pool.name)
                 continue
             self._pools[pool.name] = pool
+        for path in sorted(self.state.glob("*.xml")):
+            if path.stem in self._pools:
+                continue
+            try:
+                pool = PoolDef.from_xml(path.read_bytes())
+            except (XMLError, OSError) as exc:
+                log.error("skipping unreadable transient pool file %s: %s", path, exc)
+                continue
+            if pool.name == path.stem:
+                self._pools[pool.name] = pool
+                self._transient.add(pool.name)
 
     def _save(self, pool: PoolDef) -> None:
         write_atomic(self.config / f"{pool.name}.xml", pool.to_xml())
@@ -133,7 +147,7 @@ class StorageDriver:
 
     def _info(self, pool: PoolDef) -> PoolInfo:
         info = PoolInfo(pool.name, pool.uuid, pool.type, pool.target_path, self._active(pool.name),
-                        True, self._autostart(pool.name))
+                        pool.name not in self._transient, self._autostart(pool.name))
         if info.active:
             try:
                 info.capacity, info.allocation, info.available = BACKENDS[pool.type].space(pool)
@@ -165,13 +179,18 @@ class StorageDriver:
             info = self._info(pool)
             return pool.to_xml(info.capacity, info.allocation, info.available)
 
-    def define_pool(self, xml: str) -> PoolInfo:
+    def _parse(self, xml: str) -> PoolDef:
         try:
             pool = PoolDef.from_xml(xml)
         except XMLError as exc:
             raise _xml_error(exc) from None
         names.check_name(pool.name, "storage pool")
         BACKENDS[pool.type].check(pool)
+        return pool
+
+    def define_pool(self, xml: str) -> PoolInfo:
+        """virsh pool-define; defining a running transient pool makes it persistent."""
+        pool = self._parse(xml)
         with self._lock:
             old = self._pools.get(pool.name)
             for other in self._pools.values():
@@ -190,6 +209,32 @@ class StorageDriver:
                 raise invalid_arg(f"pool target path '{pool.target_path}' is a file, not a directory")
             self._save(pool)
             self._pools[pool.name] = pool
+            self._transient.discard(pool.name)
+            return self._info(pool)
+
+    def create_pool(self, xml: str, build: bool = False) -> PoolInfo:
+        """virsh pool-create: a transient pool, started now and forgotten when stopped."""
+        pool = self._parse(xml)
+        with self._lock:
+            if pool.name in self._pools:
+                raise storage_error(f"operation failed: pool '{pool.name}' already exists",
+                                    ErrorCode.OPERATION_FAILED)
+            for other in self._pools.values():
+                if other.uuid == pool.uuid:
+                    raise storage_error(f"operation failed: pool '{other.name}' already exists "
+                                        f"with uuid {pool.uuid}", ErrorCode.OPERATION_FAILED)
+                if other.target_path == pool.target_path:
+                    raise storage_error(f"pool '{other.name}' already uses target path "
+                                        f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
+            backend = BACKENDS[pool.type]
+            if build and backend.file_based and not os.path.exists(pool.target_path):
+                backend.build(pool)
+            backend.start(pool)
+            if backend.file_based:
+                self._vols(pool).clean_temp()
+            write_atomic(self.state / f"{pool.name}.xml", pool.to_xml())
+            self._pools[pool.name] = pool
+            self._transient.add(pool.name)
             return self._info(pool)
 
     def build_pool(self, name: str) -> None:
@@ -220,6 +265,10 @@ class StorageDriver:
             self._require_active(pool)
             BACKENDS[pool.type].stop(pool)
             remove_quietly(self.state / f"{name}.xml")
+            if name in self._transient:
+                self._transient.discard(name)
+                self._records(name).drop()
+                del self._pools[name]
 
     destroy_pool = stop_pool
 
@@ -244,6 +293,8 @@ class StorageDriver:
     def set_autostart(self, name: str, autostart: bool) -> None:
         with self._lock:
             self._pool(name)
+            if name in self._transient:
+                raise storage_error("pool has no config file", ErrorCode.INTERNAL_ERROR)  # libvirt's words
             link = self.config / "autostart" / f"{name}.xml"
             remove_quietly(link)
             if autostart:

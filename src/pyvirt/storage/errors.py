@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
+#: libvirt's virErrorMsg() prefixes: virsh prints "error: <prefix><detail>", and users (and
+#: scripts) match on that whole line, so a storage error carries the prefix its code gets in
+#: libvirt.  A message that already starts with it is left alone.
+PREFIXES: dict[int, str] = {
+    ErrorCode.INTERNAL_ERROR: "internal error: ",
+    ErrorCode.OPERATION_INVALID: "Requested operation is not valid: ",
+    ErrorCode.OPERATION_FAILED: "operation failed: ",
+    ErrorCode.INVALID_ARG: "invalid argument: ",
+    ErrorCode.OPERATION_UNSUPPORTED: "Operation not supported: ",
+    ErrorCode.CONFIG_UNSUPPORTED: "unsupported configuration: ",
+    ErrorCode.XML_ERROR: "XML error: ",
+}
+
 
 def storage_error(message: str, code: int = ErrorCode.INTERNAL_ERROR) -> PyvirtError:
+    prefix = PREFIXES.get(int(code), "")
+    if prefix and not message.startswith(prefix):
+        message = prefix + message
     return PyvirtError(message, code, ErrorDomain.STORAGE)
 
 
