@@ -3,8 +3,8 @@ setmaxmem, setvcpus, domxml-to-native."""
 
 from __future__ import annotations
 
-from pyvirt.cli.cmd_lifecycle import read_file
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.cmd_lifecycle import from_file, read_file
+from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number, scaled_kib
 
@@ -14,21 +14,12 @@ def _key(info) -> str:
 
 
 def cmd_define(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    path = p.str("file") or ""
-    xml = read_file(path)
-    try:
-        info = ctl.conn.define_xml(xml, validate=p.bool("validate"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to define domain from {path}", exc.message) from None
+    path, info = from_file(p, "define domain", lambda xml: ctl.conn.define_xml(xml, validate=p.bool("validate")))
     ctl.extra(f"Domain '{info.name}' defined from {path}\n")
     return True
 
 
 def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     if p.bool("nvram") and p.bool("keep-nvram"):
         raise CmdError("Options --nvram and --keep-nvram are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")
@@ -38,12 +29,10 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
 
         # volumes are resolved before the domain goes: a bad --storage changes nothing
         remove_storage = undefine_storage(ctl, _key(info), p)
-    try:
+    with failing(f"Failed to undefine domain '{info.name}'"):
         ctl.conn.undefine(_key(info), managed_save=p.bool("managed-save"), nvram=p.bool("nvram"),
                           keep_nvram=p.bool("keep-nvram"),
                           snapshots_metadata=p.bool("snapshots-metadata"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to undefine domain '{info.name}'", exc.message) from None
     ctl.extra(f"Domain '{info.name}' has been undefined\n")
     return remove_storage() if remove_storage is not None else True
 
@@ -51,26 +40,15 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
 def cmd_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     xml = ctl.conn.get_xml(_key(info), inactive=p.bool("inactive"), security_info=p.bool("security-info"))
-    expr = p.str("xpath")
-    if expr is None:
-        ctl.print(xml if xml.endswith("\n") else xml + "\n")
-        return True
-    from pyvirt.cli.xpath import xpath_dump  # lxml, only for this flag
-
-    ctl.print(xpath_dump(xml, expr, wrap=p.bool("wrap")))
+    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
     return True
 
 
 def cmd_autostart(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     info = ctl.domain(p.str("domain") or "")
     enable = not p.bool("disable")
-    try:
+    with failing(f"Failed to {'mark' if enable else 'unmark'} domain '{info.name}' as autostarted"):
         ctl.conn.set_autostart(_key(info), enable)
-    except PyvirtError as exc:
-        verb = "mark" if enable else "unmark"
-        raise CmdError(f"Failed to {verb} domain '{info.name}' as autostarted", exc.message) from None
     ctl.extra(f"Domain '{info.name}' {'marked' if enable else 'unmarked'} as autostarted\n")
     return True
 
@@ -84,8 +62,6 @@ def _metadata_text(xml: str, tag: str) -> str:
 
 
 def cmd_desc(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     info = ctl.domain(p.str("domain") or "")
     title = p.bool("title")
     kind = "title" if title else "description"
@@ -99,10 +75,8 @@ def cmd_desc(ctl: Ctl, p: Parsed) -> bool:
         else:
             ctl.print(f"No {kind} for domain: {info.name}\n")
         return True
-    try:
+    with failing(f"Failed to set new domain {kind}"):
         ctl.conn.set_metadata(_key(info), kind, " ".join(words), live=live, config=config)
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to set new domain {kind}", exc.message) from None
     ctl.extra(f"Domain {kind} updated successfully\n")
     return True
 
@@ -130,15 +104,11 @@ def cmd_setmem(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_setmaxmem(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     live, config = _scope(p)
     info = ctl.domain(p.str("domain") or "")
     kib = scaled_kib(p.str("size") or "", "size")
-    try:
+    with failing("Unable to change MaxMemorySize"):
         ctl.conn.set_memory(_key(info), kib, live=live, config=config, maximum=True)
-    except PyvirtError as exc:
-        raise CmdError("Unable to change MaxMemorySize", exc.message) from None
     return True
 
 

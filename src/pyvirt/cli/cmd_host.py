@@ -3,7 +3,7 @@ domcapabilities, sysinfo."""
 
 from __future__ import annotations
 
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.context import Ctl, failing
 from pyvirt.cli.fmt import keyvalues
 from pyvirt.cli.grammar import Parsed
 
@@ -50,36 +50,20 @@ def cmd_nodeinfo(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def _xml(ctl: Ctl, text: str) -> None:
-    ctl.print(text if text.endswith("\n") else text + "\n")
-
-
 def cmd_capabilities(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    try:
-        _xml(ctl, ctl.conn.get_capabilities())
-    except PyvirtError as exc:
-        raise CmdError("failed to get capabilities", exc.message) from None
+    with failing("failed to get capabilities"):
+        ctl.print_xml(ctl.conn.get_capabilities())
     return True
 
 
 def cmd_domcapabilities(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    try:
-        _xml(ctl, ctl.conn.get_domain_capabilities(p.str("emulatorbin"), p.str("arch"), p.str("machine"),
-                                                   p.str("virttype")))
-    except PyvirtError as exc:
-        raise CmdError("failed to get emulator capabilities", exc.message) from None
+    with failing("failed to get emulator capabilities"):
+        ctl.print_xml(ctl.conn.get_domain_capabilities(p.str("emulatorbin"), p.str("arch"), p.str("machine"),
+                                                       p.str("virttype")))
     return True
 
 
 def cmd_sysinfo(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    try:
-        _xml(ctl, ctl.conn.get_sysinfo())
-    except PyvirtError as exc:
-        raise CmdError("failed to get sysinfo", exc.message) from None
+    with failing("failed to get sysinfo"):
+        ctl.print_xml(ctl.conn.get_sysinfo())
     return True

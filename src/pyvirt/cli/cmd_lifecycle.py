@@ -7,8 +7,16 @@ the driver's own message.
 
 from __future__ import annotations
 
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
+
+TYPE_CHECKING = False  # no typing import at start-up (see context.py)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 def read_file(path: str) -> str:
@@ -20,53 +28,48 @@ def read_file(path: str) -> str:
         raise CmdError(f"Failed to open file '{path}': {exc.strerror}") from None
 
 
-def _act(ctl: Ctl, p: Parsed, verb: str, done: str, call) -> bool:
-    from pyvirt.api import PyvirtError
+def from_file(p: Parsed, what: str, call: Callable[[str], T]) -> tuple[str, T]:
+    """Read --file and hand its XML to `call`: the define/create commands of domains, pools and
+    volumes.  A driver error reads "Failed to <what> from FILE"; returns (FILE, call's result)."""
+    path = p.str("file") or ""
+    xml = read_file(path)
+    with failing(f"Failed to {what} from {path}"):
+        return path, call(xml)
 
+
+def _act(ctl: Ctl, p: Parsed, verb: str, done: str, call) -> bool:
     info = ctl.domain(p.str("domain") or "")
-    try:
+    with failing(f"Failed to {verb} domain '{info.name}'"):
         call(info.uuid or info.name)
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to {verb} domain '{info.name}'", exc.message) from None
     ctl.extra(f"Domain '{info.name}' {done}\n")
     return True
 
 
-def cmd_start(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
+def _console(ctl: Ctl, p: Parsed, name: str) -> bool:
+    """start/create --console: attach once the domain runs."""
+    if not p.bool("console"):
+        return True
+    from pyvirt.cli.cmd_console import run_console
 
+    return run_console(ctl, name)
+
+
+def cmd_start(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     if info.active:
         raise CmdError("Domain is already active")
-    try:
+    with failing(f"Failed to start domain '{info.name}'"):
         ctl.conn.start(info.uuid or info.name, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"),
                        force_boot=p.bool("force-boot"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to start domain '{info.name}'", exc.message) from None
     ctl.extra(f"Domain '{info.name}' started\n")
-    if p.bool("console"):
-        from pyvirt.cli.cmd_console import run_console
-
-        return run_console(ctl, info.name)
-    return True
+    return _console(ctl, p, info.name)
 
 
 def cmd_create(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    path = p.str("file") or ""
-    xml = read_file(path)
-    try:
-        info = ctl.conn.create_xml(xml, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"),
-                                   validate=p.bool("validate"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to create domain from {path}", exc.message) from None
+    path, info = from_file(p, "create domain", lambda xml: ctl.conn.create_xml(
+        xml, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"), validate=p.bool("validate")))
     ctl.extra(f"Domain '{info.name}' created from {path}\n")
-    if p.bool("console"):
-        from pyvirt.cli.cmd_console import run_console
-
-        return run_console(ctl, info.name)
-    return True
+    return _console(ctl, p, info.name)
 
 
 def cmd_destroy(ctl: Ctl, p: Parsed) -> bool:

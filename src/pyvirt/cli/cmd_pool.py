@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.cmd_lifecycle import from_file
+from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 
@@ -32,24 +33,15 @@ def yes_no(value: Any) -> str:
 
 def get_pool(ctl: Ctl, ref: str) -> dict[str, Any]:
     """vshCommandOptPool: by name, then UUID; a miss prints virsh's two error lines."""
-    from pyvirt.api import PyvirtError
-
-    try:
+    with failing(f"failed to get pool '{ref}'"):
         return ctl.conn.lookup_pool(ref)
-    except PyvirtError as exc:
-        raise CmdError(f"failed to get pool '{ref}'", exc.message) from None
 
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
     """Look the pool up, run `call(name)`, and print virsh's success or failure lines."""
-    from pyvirt.api import PyvirtError
-
-    pool = get_pool(ctl, p.str("pool") or "")
-    name = pool["name"]
-    try:
+    name = get_pool(ctl, p.str("pool") or "")["name"]
+    with failing(fail.format(name)):
         call(name)
-    except PyvirtError as exc:
-        raise CmdError(fail.format(name), exc.message) from None
     ctl.extra(done.format(name) + "\n")
     return True
 
@@ -124,14 +116,8 @@ def cmd_pool_name(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_pool_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
-    xml = ctl.conn.get_pool_xml(pool["name"], inactive=p.bool("inactive"))
-    expr = p.str("xpath")
-    if expr is None:
-        ctl.print(xml if xml.endswith("\n") else xml + "\n")
-        return True
-    from pyvirt.cli.xpath import xpath_dump
-
-    ctl.print(xpath_dump(xml, expr, wrap=p.bool("wrap")))
+    ctl.print_xml(ctl.conn.get_pool_xml(pool["name"], inactive=p.bool("inactive")), p.str("xpath"),
+                  wrap=p.bool("wrap"))
     return True
 
 
@@ -157,40 +143,22 @@ def cmd_pool_capabilities(ctl: Ctl, p: Parsed) -> bool:
 
 
 # ------------------------------------------------------------------------------------ definition
-def _read(path: str) -> str:
-    from pyvirt.cli.cmd_lifecycle import read_file
-
-    return read_file(path)
-
-
 def cmd_pool_define(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    path = p.str("file") or ""
-    xml = _read(path)
-    try:
-        pool = ctl.conn.define_pool(xml)
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to define pool from {path}", exc.message) from None
+    path, pool = from_file(p, "define pool", ctl.conn.define_pool)
     ctl.extra(f"Pool {pool['name']} defined from {path}\n")
     return True
 
 
-def _overwrite_check(p: Parsed) -> None:
+def _build(p: Parsed) -> bool:
+    """--build, --overwrite or --no-overwrite (which exclude each other): build the pool first."""
     if p.bool("overwrite") and p.bool("no-overwrite"):
         raise CmdError("Options --overwrite and --no-overwrite are mutually exclusive")
+    return p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite")
 
 
 def cmd_pool_create(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
-    _overwrite_check(p)
-    path = p.str("file") or ""
-    xml = _read(path)
-    try:
-        pool = ctl.conn.create_pool(xml, build=p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to create pool from {path}", exc.message) from None
+    build = _build(p)
+    path, pool = from_file(p, "create pool", lambda xml: ctl.conn.create_pool(xml, build=build))
     ctl.extra(f"Pool {pool['name']} created from {path}\n")
     return True
 
@@ -238,21 +206,16 @@ def build_pool_xml(p: Parsed) -> str:
 
 
 def _define_or_create_as(ctl: Ctl, p: Parsed, create: bool) -> bool:
-    from pyvirt.api import PyvirtError
-
     xml = build_pool_xml(p)
     if p.bool("print-xml"):
         ctl.print(xml)
         return True
     name = p.str("name") or ""
-    try:
+    with failing(f"Failed to {'create' if create else 'define'} pool {name}"):
         if create:
-            _overwrite_check(p)
-            ctl.conn.create_pool(xml, build=p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite"))
+            ctl.conn.create_pool(xml, build=_build(p))
         else:
             ctl.conn.define_pool(xml)
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to {'create' if create else 'define'} pool {name}", exc.message) from None
     ctl.extra(f"Pool {name} {'created' if create else 'defined'}\n")
     return True
 
@@ -276,13 +239,12 @@ def cmd_pool_edit(ctl: Ctl, p: Parsed) -> bool:
 
 # ------------------------------------------------------------------------------------ lifecycle
 def cmd_pool_build(ctl: Ctl, p: Parsed) -> bool:
-    _overwrite_check(p)
+    _build(p)  # only its --overwrite/--no-overwrite check
     return _act(ctl, p, "Failed to build pool {}", "Pool {} built", ctl.conn.build_pool)
 
 
 def cmd_pool_start(ctl: Ctl, p: Parsed) -> bool:
-    _overwrite_check(p)
-    build = p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite")
+    build = _build(p)
     return _act(ctl, p, "Failed to start pool {}", "Pool {} started",
                 lambda name: ctl.conn.start_pool(name, build=build))
 

@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.cmd_pool import get_pool, pretty
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
@@ -69,13 +70,9 @@ def _vol(ctl: Ctl, p: Parsed) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------ read side
 def cmd_vol_list(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     pool = get_pool(ctl, p.str("pool") or "")
-    try:
+    with failing("Failed to list active vols"):
         vols = sorted(ctl.conn.list_volumes(pool["name"]), key=lambda v: v["name"])
-    except PyvirtError as exc:
-        raise CmdError("Failed to list active vols", exc.message) from None
     if p.bool("details"):
         rows = [[v["name"], v.get("path", ""), v.get("type", "file"), pretty(int(v.get("capacity") or 0)),
                  pretty(int(v.get("allocation") or 0))] for v in vols]
@@ -102,14 +99,7 @@ def cmd_vol_info(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_vol_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     vol = _vol(ctl, p)
-    xml = ctl.conn.get_volume_xml(vol["pool"], vol["name"])
-    expr = p.str("xpath")
-    if expr is None:
-        ctl.print(xml if xml.endswith("\n") else xml + "\n")
-        return True
-    from pyvirt.cli.xpath import xpath_dump
-
-    ctl.print(xpath_dump(xml, expr, wrap=p.bool("wrap")))
+    ctl.print_xml(ctl.conn.get_volume_xml(vol["pool"], vol["name"]), p.str("xpath"), wrap=p.bool("wrap"))
     return True
 
 
@@ -144,8 +134,6 @@ def _esc(value: str) -> str:
 
 
 def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     pool = get_pool(ctl, p.str("pool") or "")
     name = p.str("name") or ""
     capacity = vol_size(p.str("capacity") or "")
@@ -172,95 +160,65 @@ def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
         out.append("</volume>\n")
         ctl.print("".join(out))
         return True
-    try:
+    with failing(f"Failed to create vol {name}"):
         ctl.conn.create_volume(pool["name"], name, capacity, format=fmt, allocation=allocation, backing=backing,
                                prealloc_metadata=p.bool("prealloc-metadata"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to create vol {name}", exc.message) from None
     ctl.extra(f"Vol {name} created\n")
     return True
 
 
 def cmd_vol_create(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-    from pyvirt.cli.cmd_lifecycle import read_file
-
     pool = get_pool(ctl, p.str("pool") or "")
-    path = p.str("file") or ""
-    xml = read_file(path)
-    try:
-        vol = ctl.conn.create_volume_xml(pool["name"], xml, prealloc_metadata=p.bool("prealloc-metadata"))
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to create vol from {path}", exc.message) from None
+    path, vol = from_file(p, "create vol", lambda xml: ctl.conn.create_volume_xml(
+        pool["name"], xml, prealloc_metadata=p.bool("prealloc-metadata")))
     ctl.extra(f"Vol {vol['name']} created from {path}\n")
     return True
 
 
 def cmd_vol_create_from(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-    from pyvirt.cli.cmd_lifecycle import read_file
-
     pool = get_pool(ctl, p.str("pool") or "")
-    path = p.str("file") or ""
     src = get_vol(ctl, p.str("vol") or "", p.str("inputpool") or pool["name"])
-    xml = read_file(path)
-    try:
-        vol = ctl.conn.create_volume_xml(pool["name"], xml, prealloc_metadata=p.bool("prealloc-metadata"),
-                                         from_pool=src["pool"], from_vol=src["name"])
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to create vol from {path}", exc.message) from None
+    _, vol = from_file(p, "create vol", lambda xml: ctl.conn.create_volume_xml(
+        pool["name"], xml, prealloc_metadata=p.bool("prealloc-metadata"), from_pool=src["pool"],
+        from_vol=src["name"]))
     ctl.extra(f"Vol {vol['name']} created from input vol {src['name']}\n")
     return True
 
 
 def cmd_vol_clone(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     src = _vol(ctl, p)
     new = p.str("newname") or ""
     if p.bool("print-xml"):
         xml = ctl.conn.get_volume_xml(src["pool"], src["name"])
         ctl.print(re.sub(r"<name>.*?</name>", f"<name>{_esc(new)}</name>", xml, count=1))
         return True
-    try:
+    with failing(f"Failed to clone vol from {src['name']}"):
         ctl.conn.clone_volume(src["pool"], src["name"], new)
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to clone vol from {src['name']}", exc.message) from None
     ctl.extra(f"Vol {new} cloned from {src['name']}\n")
     return True
 
 
 # ------------------------------------------------------------------------------------ changes
 def cmd_vol_delete(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     vol = _vol(ctl, p)
-    try:
+    with failing(f"Failed to delete vol {p.str('vol')}"):
         ctl.conn.delete_volume(vol["pool"], vol["name"])
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to delete vol {p.str('vol')}", exc.message) from None
     ctl.extra(f"Vol {p.str('vol')} deleted\n")
     return True
 
 
 def cmd_vol_wipe(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     vol = _vol(ctl, p)
     algorithm = p.str("algorithm")
     if algorithm not in (None, "zero"):
         raise CmdError(f"Unsupported algorithm '{algorithm}'")
-    try:
+    with failing(f"Failed to wipe vol {p.str('vol')}"):
         ctl.conn.wipe_volume(vol["pool"], vol["name"])
-    except PyvirtError as exc:
-        raise CmdError(f"Failed to wipe vol {p.str('vol')}", exc.message) from None
     ctl.extra(f"Vol {p.str('vol')} wiped\n")
     return True
 
 
 def cmd_vol_resize(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import PyvirtError
-
     vol = _vol(ctl, p)
     text = p.str("capacity") or ""
     delta, shrink = p.bool("delta"), p.bool("shrink")
@@ -278,13 +236,10 @@ def cmd_vol_resize(ctl: Ctl, p: Parsed) -> bool:
                            "invalid argument: can't shrink capacity below 0 bytes")
     else:
         target = size
-    try:
+    how = "by" if p.bool("delta") else "to"
+    with failing(f"Failed to change size of volume '{vol['name']}' {how} {text}"):
         ctl.conn.resize_volume(vol["pool"], vol["name"], target, delta=delta, shrink=shrink,
                                allocate=p.bool("allocate"))
-    except PyvirtError as exc:
-        how = "by" if p.bool("delta") else "to"
-        raise CmdError(f"Failed to change size of volume '{vol['name']}' {how} {text}", exc.message) from None
-    how = "by" if p.bool("delta") else "to"
     ctl.extra(f"Size of volume '{vol['name']}' successfully changed {how} {text}\n")
     return True
 

@@ -24,6 +24,27 @@ class CmdError(Exception):
         self.messages = list(messages)
 
 
+class failing:  # a lower-case name: it reads as a statement, `with failing("Failed to ..."):`
+    """A driver error (PyvirtError) inside the block becomes virsh's two lines: `first`, then the
+    driver's own message.  A class, not contextlib: nothing more to import on the hot path."""
+
+    __slots__ = ("first",)
+
+    def __init__(self, first: str) -> None:
+        self.first = first
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if exc is not None:
+            from pyvirt.api import PyvirtError
+
+            if isinstance(exc, PyvirtError):
+                raise CmdError(self.first, exc.message) from None
+        return False
+
+
 class ConnectError(Exception):
     """The hypervisor could not be reached: virsh stops the whole invocation."""
 
@@ -87,6 +108,15 @@ class Ctl:
     # -- output
     def print(self, text: str) -> None:
         self.out.write(text)
+
+    def print_xml(self, xml: str, xpath: str | None = None, *, wrap: bool = False) -> None:
+        """A document as the dumpxml commands print it (ending in a newline), or what --xpath selects."""
+        if xpath is None:
+            self.print(xml if xml.endswith("\n") else xml + "\n")
+            return
+        from pyvirt.cli.xpath import xpath_dump  # lxml, only for that flag
+
+        self.print(xpath_dump(xml, xpath, wrap=wrap))
 
     def extra(self, text: str) -> None:
         """vshPrintExtra: informational output that ``-q`` silences."""
