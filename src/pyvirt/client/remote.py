@@ -246,6 +246,8 @@ class RemoteConnection(StorageClientMixin, Connection):
                 params["states"] = ",".join(str(int(s)) for s in flt.states)
         query = ("?" + wire.urlencode(params)) if params else ""
         table = self._call("GET", "/v1/domains" + query)
+        if isinstance(table, list):  # a pyvirtd from before the {fields, rows} form (still running)
+            return [DomainInfo.from_dict(d) for d in table]
         fields, rows = table["fields"], table["rows"]
         if tuple(fields) == DomainInfo._fields:
             return [DomainInfo(*row) for row in rows]
