@@ -70,6 +70,21 @@ def _relay(stream, esc: int) -> None:
             termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
 
 
+def _forward(stream, fd_in: int, esc: int) -> bool:
+    """Copy what the user typed to the guest; False at end of input or at the escape character
+    (what came before it still goes)."""
+    data = os.read(fd_in, 1024)
+    if not data:
+        return False
+    if esc in data:
+        before = data[:data.index(esc)]
+        if before:
+            stream.write(before)
+        return False
+    stream.write(data)
+    return True
+
+
 def _relay_select(stream, sfd: int, fd_in: int, fd_out: int, esc: int) -> None:
     while True:
         ready, _, _ = select.select([fd_in, sfd], [], [])
@@ -83,16 +98,8 @@ def _relay_select(stream, sfd: int, fd_in: int, fd_out: int, esc: int) -> None:
             if not data:
                 return
             os.write(fd_out, data)
-        if fd_in in ready:
-            data = os.read(fd_in, 1024)
-            if not data:
-                return
-            if esc in data:
-                before = data[:data.index(esc)]
-                if before:
-                    stream.write(before)
-                return
-            stream.write(data)
+        if fd_in in ready and not _forward(stream, fd_in, esc):
+            return
 
 
 def _relay_threads(stream, fd_in: int, fd_out: int, esc: int) -> None:
@@ -117,15 +124,6 @@ def _relay_threads(stream, fd_in: int, fd_out: int, esc: int) -> None:
     t.start()
     while not done.is_set():
         ready, _, _ = select.select([fd_in], [], [], 0.2)
-        if not ready:
-            continue
-        data = os.read(fd_in, 1024)
-        if not data:
+        if ready and not _forward(stream, fd_in, esc):
             break
-        if esc in data:
-            before = data[:data.index(esc)]
-            if before:
-                stream.write(before)
-            break
-        stream.write(data)
     done.set()

@@ -163,7 +163,8 @@ def cmd_pool_create(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def _esc(value: str) -> str:
+def xml_escape(value: str) -> str:
+    """Text for an attribute or element of the XML the storage commands build (--print-xml)."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;")
 
 
@@ -175,32 +176,32 @@ def build_pool_xml(p: Parsed) -> str:
     src_fmt, initiator, proto = p.str("source-format"), p.str("source-initiator"), p.str("source-protocol-ver")
     auth_type, auth_user = p.str("auth-type"), p.str("auth-username")
     secret_usage, secret_uuid = p.str("secret-usage"), p.str("secret-uuid")
-    out = [f"<pool type='{_esc(kind)}'>\n", f"  <name>{_esc(name)}</name>\n"]
+    out = [f"<pool type='{xml_escape(kind)}'>\n", f"  <name>{xml_escape(name)}</name>\n"]
     if any((host, path, dev, src_name, src_fmt, initiator, auth_type, p.str("adapter-name"))):
         out.append("  <source>\n")
         if host:
-            out.append(f"    <host name='{_esc(host)}'/>\n")
+            out.append(f"    <host name='{xml_escape(host)}'/>\n")
         if path:
-            out.append(f"    <dir path='{_esc(path)}'/>\n")
+            out.append(f"    <dir path='{xml_escape(path)}'/>\n")
         if dev:
-            out.append(f"    <device path='{_esc(dev)}'/>\n")
+            out.append(f"    <device path='{xml_escape(dev)}'/>\n")
         if p.str("adapter-name"):
-            out.append(f"    <adapter type='scsi_host' name='{_esc(p.str('adapter-name') or '')}'/>\n")
+            out.append(f"    <adapter type='scsi_host' name='{xml_escape(p.str('adapter-name') or '')}'/>\n")
         if initiator:
-            out.append(f"    <initiator>\n      <iqn name='{_esc(initiator)}'/>\n    </initiator>\n")
+            out.append(f"    <initiator>\n      <iqn name='{xml_escape(initiator)}'/>\n    </initiator>\n")
         if auth_type and auth_user and (secret_usage or secret_uuid):
-            out.append(f"    <auth type='{_esc(auth_type)}' username='{_esc(auth_user)}'>\n")
-            attr = f"usage='{_esc(secret_usage)}'" if secret_usage else f"uuid='{_esc(secret_uuid or '')}'"
+            out.append(f"    <auth type='{xml_escape(auth_type)}' username='{xml_escape(auth_user)}'>\n")
+            attr = f"usage='{xml_escape(secret_usage)}'" if secret_usage else f"uuid='{xml_escape(secret_uuid or '')}'"
             out.append(f"      <secret {attr}/>\n    </auth>\n")
         if src_fmt:
-            out.append(f"    <format type='{_esc(src_fmt)}'/>\n")
+            out.append(f"    <format type='{xml_escape(src_fmt)}'/>\n")
         if src_name:
-            out.append(f"    <name>{_esc(src_name)}</name>\n")
+            out.append(f"    <name>{xml_escape(src_name)}</name>\n")
         if proto:
-            out.append(f"    <protocol ver='{_esc(proto)}'/>\n")
+            out.append(f"    <protocol ver='{xml_escape(proto)}'/>\n")
         out.append("  </source>\n")
     if target:
-        out.append(f"  <target>\n    <path>{_esc(target)}</path>\n  </target>\n")
+        out.append(f"  <target>\n    <path>{xml_escape(target)}</path>\n  </target>\n")
     out.append("</pool>\n")
     return "".join(out)
 

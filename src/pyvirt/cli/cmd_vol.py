@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.cmd_pool import get_pool, pretty
+from pyvirt.cli.cmd_pool import get_pool, pretty, xml_escape
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
@@ -129,10 +129,6 @@ def cmd_vol_pool(ctl: Ctl, p: Parsed) -> bool:
 
 
 # ------------------------------------------------------------------------------------ creation
-def _esc(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;")
-
-
 def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
     name = p.str("name") or ""
@@ -147,15 +143,15 @@ def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
         backing = bvol["path"]
         backing_fmt = backing_fmt or bvol.get("format")
     if p.bool("print-xml"):
-        out = ["<volume>\n", f"  <name>{_esc(name)}</name>\n", f"  <capacity>{capacity}</capacity>\n"]
+        out = ["<volume>\n", f"  <name>{xml_escape(name)}</name>\n", f"  <capacity>{capacity}</capacity>\n"]
         if allocation is not None:
             out.append(f"  <allocation>{allocation}</allocation>\n")
         if fmt:
-            out.append(f"  <target>\n    <format type='{_esc(fmt)}'/>\n  </target>\n")
+            out.append(f"  <target>\n    <format type='{xml_escape(fmt)}'/>\n  </target>\n")
         if backing:
-            out.append(f"  <backingStore>\n    <path>{_esc(backing)}</path>\n")
+            out.append(f"  <backingStore>\n    <path>{xml_escape(backing)}</path>\n")
             if backing_fmt:
-                out.append(f"    <format type='{_esc(backing_fmt)}'/>\n")
+                out.append(f"    <format type='{xml_escape(backing_fmt)}'/>\n")
             out.append("  </backingStore>\n")
         out.append("</volume>\n")
         ctl.print("".join(out))
@@ -190,7 +186,7 @@ def cmd_vol_clone(ctl: Ctl, p: Parsed) -> bool:
     new = p.str("newname") or ""
     if p.bool("print-xml"):
         xml = ctl.conn.get_volume_xml(src["pool"], src["name"])
-        ctl.print(re.sub(r"<name>.*?</name>", f"<name>{_esc(new)}</name>", xml, count=1))
+        ctl.print(re.sub(r"<name>.*?</name>", f"<name>{xml_escape(new)}</name>", xml, count=1))
         return True
     with failing(f"Failed to clone vol from {src['name']}"):
         ctl.conn.clone_volume(src["pool"], src["name"], new)
