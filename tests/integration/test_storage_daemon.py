@@ -159,6 +159,35 @@ def test_upload_download_1gib_flat_memory(daemon: DaemonHarness, tmp_path: Path)
     assert _digest(tmp_path / "back.img") == _digest(src)
 
 
+def test_sparse_upload_sends_holes_as_lengths(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """A sparse source goes as data frames + hole lengths; holes read back as zeros, also when
+    patching over old data at an offset (where skipping them would let the old bytes show)."""
+    conn = daemon.connect()
+    conn.create_volume("default", "sp.raw", 4 << 20)
+    full = tmp_path / "full.img"
+    full.write_bytes(b"\xff" * (4 << 20))
+    with open(full, "rb") as fh:
+        conn.upload_volume("default", "sp.raw", fh)
+    src = tmp_path / "sparse.img"
+    with open(src, "wb") as fh:
+        fh.truncate(2 << 20)
+        fh.seek(1 << 20)
+        fh.write(b"\xab" * 4096)
+    with open(src, "rb") as fh:
+        assert conn.upload_volume("default", "sp.raw", fh, offset=1 << 20, length=2 << 20) == 2 << 20
+    path = conn.lookup_volume("default", "sp.raw")["path"]
+    data = Path(path).read_bytes()
+    assert data[: 1 << 20] == b"\xff" * (1 << 20)  # before the patch: untouched
+    assert data[1 << 20:2 << 20] == bytes(1 << 20)  # the patch's leading hole: zeros now
+    assert data[2 << 20:(2 << 20) + 4096] == b"\xab" * 4096
+    assert data[(2 << 20) + 4096:3 << 20] == bytes((1 << 20) - 4096)
+    assert data[3 << 20:] == b"\xff" * (1 << 20)
+    with open(src, "rb") as fh:  # whole-volume replace: sized to the source, holes stay holes
+        conn.upload_volume("default", "sp.raw", fh)
+    assert os.path.getsize(path) == 2 << 20 and os.stat(path).st_blocks * 512 <= 64 << 10
+    assert Path(path).read_bytes() == src.read_bytes()
+
+
 def _volume_guest_xml(guest: TestGuest, name: str, pool: str, vol: str) -> str:
     disk = (f"<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
             f"<source pool='{pool}' volume='{vol}'/><target dev='vda' bus='virtio'/></disk>")

@@ -229,6 +229,15 @@ def test_transient_pool_lives_in_the_runtime_dir(tmp_path: Path) -> None:
         drv.stop_pool("tp")
 
 
+def test_patch_upload_writes_zeros_over_old_data(drv: StorageDriver) -> None:
+    """A zero chunk (or a hole) uploaded at an offset must replace the old bytes."""
+    drv.create_volume("default", "z.raw", 1 << 20)
+    drv.upload_volume("default", "z.raw", [b"\xff" * 8192], offset=0, length=8192)
+    drv.upload_volume("default", "z.raw", [bytes(4096), 4096], offset=0, length=8192)
+    with open(drv.vol_info("default", "z.raw").path, "rb") as fh:
+        assert fh.read(8192) == bytes(8192)
+
+
 def test_logical_refused_precisely_without_lvm(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     from pyvirt.storage import backends

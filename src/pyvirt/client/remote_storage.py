@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.client import wire
@@ -148,19 +149,37 @@ class StorageClientMixin:
         if length:
             total = min(total, length)
         target = f"{self._vol(pool, name)}/data{_query(offset=offset or None, length=length or None)}"
+        extents = _extents(src.fileno(), start, total)
+        sparse = any(kind == b"H" for kind, _at, _n in extents)
+        if sparse:  # holes go as lengths (frames, see the daemon's SPARSE_TYPE), not as zeros
+            ctype = "application/x-pyvirt-sparse"
+            body_len = sum(_FRAME.size + (n if kind == b"D" else 0) for kind, _at, n in extents)
+        else:
+            ctype, body_len = "application/octet-stream", total
         sock = wire.open_unix(self.sock_path, None)
         try:
-            sock.sendall(wire._request_head("PUT", target, {"Connection": "close",
-                                                            "Content-Type": "application/octet-stream"}, total))
+            sock.sendall(wire._request_head("PUT", target, {"Connection": "close", "Content-Type": ctype},
+                                            body_len))
             sent = 0
             try:
-                while sent < total:
-                    n = sock.sendfile(src, start + sent, min(CHUNK * 8, total - sent))
-                    if n == 0:
+                for kind, at, n in extents:
+                    if sparse:
+                        sock.sendall(_FRAME.pack(kind, n))
+                    if kind == b"H":
+                        sent += n
+                        continue
+                    end = sent + n
+                    while sent < end:
+                        k = sock.sendfile(src, at + (sent - (end - n)), min(CHUNK * 8, end - sent))
+                        if k == 0:
+                            break
+                        sent += k
+                        if progress:
+                            progress(sent, total)
+                    if sent < end:
                         break
-                    sent += n
-                    if progress:
-                        progress(sent, total)
+                if progress and sent == total:
+                    progress(sent, total)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the daemon refused mid-way: its reply says why
             status, rest = wire._read_head(sock)
@@ -222,6 +241,38 @@ class StorageClientMixin:
             raise PyvirtError(f"internal error: download stopped after {got} of {total} bytes",
                               ErrorCode.INTERNAL_ERROR, ErrorDomain.STORAGE)
         return got
+
+
+_FRAME = struct.Struct(">cQ")
+
+
+def _extents(fd: int, start: int, total: int) -> list[tuple[bytes, int, int]]:
+    """[(b"D" or b"H", file offset, length)] covering `total` bytes from `start`.
+
+    SEEK_DATA/SEEK_HOLE where the file system has them; otherwise (or for a pipe-like
+    source) one data extent, which is what a plain upload sends anyway.
+    """
+    end = start + total
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return [(b"D", start, total)] if total else []
+        out: list[tuple[bytes, int, int]] = []
+        pos = start
+        while pos < end:
+            try:
+                data_at = min(os.lseek(fd, pos, os.SEEK_DATA), end)
+            except OSError:  # ENXIO: nothing but a hole up to the end
+                data_at = end
+            if data_at > pos:
+                out.append((b"H", pos, data_at - pos))
+                pos = data_at
+                continue
+            hole_at = min(os.lseek(fd, pos, os.SEEK_HOLE), end)
+            out.append((b"D", pos, hole_at - pos))
+            pos = hole_at
+        return out
+    except (OSError, AttributeError):
+        return [(b"D", start, total)] if total else []
 
 
 def _read_head_headers(sock: Any) -> tuple[int, tuple[dict[str, str], bytes]]:

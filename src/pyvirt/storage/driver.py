@@ -488,7 +488,7 @@ class StorageDriver:
                 self._check_not_in_use(vols.path_of(name), "shrink", force)
             return vols.resize(name, cap, shrink=shrink, allocate=allocate)
 
-    def upload_volume(self, pool_name: str, name: str, data: Iterable[bytes] | BinaryIO,
+    def upload_volume(self, pool_name: str, name: str, data: Iterable[bytes | int] | BinaryIO,
                       offset: int = 0, length: int | None = None, force: bool = False) -> int:
         with self._lock:
             pool = self._active_pool(pool_name)

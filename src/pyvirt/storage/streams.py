@@ -1,9 +1,11 @@
 """Volume upload/download in constant memory (libvirt's virStorageVolUpload/Download).
 
 Upload takes an iterable of byte chunks or a binary file-like; download returns an iterator
-of chunks.  Zero chunks are skipped on upload (the file stays sparse) and holes are found with
-SEEK_DATA/SEEK_HOLE on download, so a 1 GiB sparse raw image moves without 1 GiB of I/O
-or memory.
+of chunks.  Holes are found with SEEK_DATA/SEEK_HOLE on download, and on upload a chunk may
+be an int: a hole of that many bytes (the sparse upload protocol sends holes as lengths, so
+a 1 GiB sparse image moves without 1 GiB of zeros on the wire).  Into a fresh file, zero
+chunks and holes are skipped (the file stays sparse); into an existing one they are written
+as zeros, or the old bytes would show through.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
 
 
-def chunks_of(data: Iterable[bytes] | BinaryIO, chunk: int = CHUNK) -> Iterator[bytes]:
-    """Normalise a file-like or an iterable of bytes into an iterator of chunks."""
+Chunk = bytes | int  # data, or the length of a hole
+
+
+def chunks_of(data: Iterable[Chunk] | BinaryIO, chunk: int = CHUNK) -> Iterator[Chunk]:
+    """Normalise a file-like or an iterable of bytes (and hole lengths) into chunks."""
     read = getattr(data, "read", None)
     if read is not None:
         while True:
@@ -27,17 +32,36 @@ def chunks_of(data: Iterable[bytes] | BinaryIO, chunk: int = CHUNK) -> Iterator[
             yield block
     else:
         for block in data:  # type: ignore[union-attr]
-            if block:
+            if isinstance(block, int):
+                if block > 0:
+                    yield block
+            elif block:
                 yield bytes(block)
 
 
-def write_chunks(fd: int, offset: int, chunks: Iterator[bytes], length: int | None) -> int:
-    """pwrite chunks from `offset`, leaving zero runs as holes; returns bytes consumed."""
+def write_chunks(fd: int, offset: int, chunks: Iterator[Chunk], length: int | None,
+                 fresh: bool = False) -> int:
+    """pwrite chunks from `offset`; returns bytes consumed.
+
+    Zero runs and holes become holes only when `fresh` (a new file the caller sizes with
+    ftruncate); in an existing file they must overwrite what was there.
+    """
     done = 0
     for block in chunks:
+        if isinstance(block, int):
+            size = block if length is None else min(block, length - done)
+            if fresh:
+                done += size
+            else:
+                for at in range(0, size, CHUNK):
+                    n = min(CHUNK, size - at)
+                    done += _pwrite_all(fd, _ZEROS[:n] if n < CHUNK else _ZEROS, offset + done)
+            if length is not None and done >= length:
+                break
+            continue
         if length is not None and done + len(block) > length:
             block = block[: length - done]
-        if block.count(0) != len(block):
+        if not fresh or block.count(0) != len(block):
             view = memoryview(block)
             while view:
                 n = os.pwrite(fd, view, offset + done)
@@ -48,6 +72,14 @@ def write_chunks(fd: int, offset: int, chunks: Iterator[bytes], length: int | No
         if length is not None and done >= length:
             break
     return done
+
+
+def _pwrite_all(fd: int, data: bytes, at: int) -> int:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, at)
+        view, at = view[n:], at + n
+    return len(data)
 
 
 def read_chunks(path: str, offset: int, length: int, chunk: int = CHUNK) -> Iterator[bytes]:

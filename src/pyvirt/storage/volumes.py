@@ -262,7 +262,7 @@ class FileVolumes:
 
     # -- streams ------------------------------------------------------------------------
 
-    def upload(self, name: str, data: Iterable[bytes] | BinaryIO, offset: int = 0,
+    def upload(self, name: str, data: Iterable[bytes | int] | BinaryIO, offset: int = 0,
                length: int | None = None) -> int:
         """Replace (offset 0, no length) or patch the volume's bytes; returns bytes written.
 
@@ -280,7 +280,7 @@ class FileVolumes:
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 try:
-                    done = write_chunks(fd, 0, chunks, None)
+                    done = write_chunks(fd, 0, chunks, None, fresh=True)
                     os.ftruncate(fd, done)
                     os.fsync(fd)
                 finally:
