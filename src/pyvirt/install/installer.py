@@ -197,6 +197,9 @@ class Installer:
                                        "Use libvirt APIs to manage the parent directory as a "
                                        "pool first.")
                 new.pool = pool["name"]
+            if new.pool == "default" and not self._ensure_default_pool(conn, new.path):
+                log.debug("No 'default' pool and none could be made; not creating %s", new.path)
+                continue
             try:
                 conn.create_volume(new.pool, new.name, int(new.size_bytes), format=new.format,
                                    allocation=None if new.sparse else int(new.size_bytes))
@@ -206,6 +209,26 @@ class Installer:
                     continue
                 raise
             self._created_vols.append((new.pool, new.name))
+
+    @staticmethod
+    def _ensure_default_pool(conn: object, path: str) -> bool:
+        """The 'default' pool, made at the new volume's folder when missing (virt-install
+        builds it the same way; pyvirtd already made its own on first use)."""
+        from xml.sax.saxutils import escape
+
+        from pyvirt.install.opts.disk import _pool_by_name
+        try:
+            if _pool_by_name(conn, "default") is not None:
+                return True
+            folder = os.path.dirname(path)
+            conn.define_pool(f"<pool type='dir'><name>default</name><target><path>{escape(folder)}"  # type: ignore[attr-defined]
+                             "</path></target></pool>")
+            conn.start_pool("default", build=True)  # type: ignore[attr-defined]
+            conn.set_pool_autostart("default", True)  # type: ignore[attr-defined]
+            return True
+        except Exception as exc:
+            log.debug("Could not make the default pool: %s", exc)
+            return False
 
     def cleanup_created(self, g: Guest) -> None:
         """After a failed install: delete what build_storage created, and the media."""
