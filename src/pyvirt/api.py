@@ -533,6 +533,11 @@ class Connection(abc.ABC):
         raise PyvirtError("this function is not supported by the connection driver: virConnectGetSysinfo",
                           ErrorCode.NO_SUPPORT)
 
+    def domain_xml_to_native(self, native_format: str, xml: str) -> str:
+        """virConnectDomainXMLToNative: for "qemu-argv", the command line the driver would run."""
+        raise PyvirtError("this function is not supported by the connection driver: virConnectDomainXMLToNative",
+                          ErrorCode.NO_SUPPORT)
+
     # -- domains: lookup and listing
     @abc.abstractmethod
     def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:

@@ -123,8 +123,8 @@ def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_domxml_to_native(ctl: Ctl, p: Parsed) -> bool:
-    """Through the connection when the driver offers it (as libvirt does); for qemu:// URIs,
-    pyvirt's own argv generator, imported here only."""
+    """Through the connection, as libvirt does: pyvirtd builds the command line (the CLI never
+    imports the QEMU driver); the test driver answers "not supported" like libvirt's."""
     fmt = p.str("format") or ""
     if p.str("domain") and p.str("xml"):
         raise CmdError("Options --domain and --xml are mutually exclusive")
@@ -135,35 +135,6 @@ def cmd_domxml_to_native(ctl: Ctl, p: Parsed) -> bool:
         xml = read_file(p.str("xml") or "")
     else:
         raise CmdError("Either --domain or --xml must be specified")
-    native = getattr(ctl.conn, "domain_xml_to_native", None)
-    if native is not None:
-        out = native(fmt, xml)
-    elif ctl.conn.get_uri().startswith("qemu"):
-        if fmt != "qemu-argv":
-            raise CmdError(f"unsupported configuration: unsupported config type {fmt}")
-        out = _local_argv(xml)
-    else:
-        raise CmdError("this function is not supported by the connection driver: virConnectDomainXMLToNative")
+    out = ctl.conn.domain_xml_to_native(fmt, xml)
     ctl.print(out if out.endswith("\n") else out + "\n")
     return True
-
-
-def _local_argv(xml: str) -> str:
-    """libvirt's answer for qemu-argv: the environment and the command line on one line
-    (virCommandToString without line breaks).  pyvirt.qemu is imported here only: it pulls in
-    the XML model and lxml, which no other command run against pyvirtd needs."""
-    try:
-        from pyvirt.qemu.argv import build_argv, build_env
-        from pyvirt.qemu.argv_format import shell_quote
-        from pyvirt.xml import XMLError, fill_defaults, parse_domain
-    except ImportError:
-        raise CmdError("domxml-to-native: pyvirt.qemu.argv is not available in this installation") from None
-    try:
-        dom = parse_domain(xml.encode())
-        filled = fill_defaults(dom)
-        dom = filled if filled is not None else dom
-        argv = build_argv(dom)
-    except XMLError as exc:
-        raise CmdError(str(exc)) from None
-    env = [f"{k}={shell_quote(v)}" for k, v in build_env(dom).items()]
-    return " ".join(env + [shell_quote(a) for a in argv])

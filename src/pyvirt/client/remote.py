@@ -253,6 +253,9 @@ class RemoteConnection(StorageClientMixin, Connection):
             return [DomainInfo(*row) for row in rows]
         return [DomainInfo.from_dict(dict(zip(fields, row, strict=True))) for row in rows]
 
+    def domain_xml_to_native(self, native_format: str, xml: str) -> str:
+        return self._call("POST", "/v1/xml-to-native", {"format": native_format, "xml": xml})
+
     def lookup_domain(self, ref: str) -> DomainInfo:
         return DomainInfo.from_dict(self._call("GET", self._dom(ref)))
 

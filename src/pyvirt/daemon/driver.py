@@ -347,6 +347,15 @@ class QemuDriver:
                 self._save_runtime(rec)
         self.events.emit(rec.name, rec.uuid, EventType.UNDEFINED, UndefinedDetail.REMOVED, rec.id)
 
+    async def xml_to_native(self, native_format: str, xml: str) -> str:
+        if native_format != "qemu-argv":
+            raise PyvirtError(f"unsupported configuration: unsupported config type {native_format}",
+                              ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+        dom = model.parse_definition(xml, None)
+        model.assign_aliases(dom)
+        files = self.store.runtime_files(dom.name or "")
+        return model.native_command_line(dom, await self.caps(), str(files.pidfile), str(files.private_dir))
+
     def get_xml(self, ref: str, inactive: bool = False, security_info: bool = False) -> str:
         rec = self.lookup(ref)
         if inactive and rec.config is not None:

@@ -119,6 +119,11 @@ async def create_domain(request: web.Request) -> web.Response:
     return _ok(info.to_dict())
 
 
+async def xml_to_native(request: web.Request) -> web.Response:
+    body = await _body(request)
+    return _ok(await request.app[DRIVER].xml_to_native(str(body["format"]), str(body["xml"])))
+
+
 async def undefine_domain(request: web.Request) -> web.Response:
     await request.app[DRIVER].undefine(request.match_info["dom"])
     return _ok()
@@ -240,6 +245,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
      "list domains as {fields, rows} (filters: active, persistent, autostart, states)"),
     ("POST", "/v1/domains", define_domain, "define a persistent domain from {xml}"),
     ("POST", "/v1/domains-create", create_domain, "start a transient domain from {xml, paused}"),
+    ("POST", "/v1/xml-to-native", xml_to_native, "{format: 'qemu-argv', xml}: the QEMU command line"),
     ("GET", "/v1/domains/{dom}", lookup_domain, "look a domain up by id, UUID or name"),
     ("DELETE", "/v1/domains/{dom}", undefine_domain, "undefine"),
     ("GET", "/v1/domains/{dom}/xml", domain_xml, "domain XML (inactive, security_info)"),

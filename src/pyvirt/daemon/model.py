@@ -76,3 +76,17 @@ def assign_aliases(dom: Domain) -> None:
     helper = getattr(argv, "assign_aliases", None)
     if helper is not None:
         helper(dom)
+
+
+def native_command_line(dom: Domain, caps: Any, pidfile: str, private_dir: str) -> str:
+    """`domxml-to-native qemu-argv`: the environment and command line on one line, as libvirt prints
+    it.  The monitor is shown as fd 3; a real start passes whichever fd its listening socket has."""
+    from pyvirt.qemu.argv import build_env
+    from pyvirt.qemu.argv_format import shell_quote
+
+    argv = build_command_line(dom, caps, 3, pidfile, private_dir)
+    try:
+        env = build_env(dom)
+    except XMLError as exc:
+        raise xml_error(exc) from exc
+    return " ".join([f"{k}={shell_quote(v)}" for k, v in env.items()] + [shell_quote(a) for a in argv])
