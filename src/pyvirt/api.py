@@ -533,6 +533,11 @@ class Connection(abc.ABC):
         raise PyvirtError("this function is not supported by the connection driver: virConnectGetSysinfo",
                           ErrorCode.NO_SUPPORT)
 
+    def get_security_label(self, dom: str) -> dict[str, Any]:
+        """The host's security model and the domain's label: {"model", "doi", "label", "enforcing"};
+        {} where the driver has no security model (virsh then prints no Security lines)."""
+        return {}
+
     def domain_xml_to_native(self, native_format: str, xml: str) -> str:
         """virConnectDomainXMLToNative: for "qemu-argv", the command line the driver would run."""
         raise PyvirtError("this function is not supported by the connection driver: virConnectDomainXMLToNative",

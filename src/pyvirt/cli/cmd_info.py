@@ -12,9 +12,7 @@ def _ref(p: Parsed) -> str:
 
 
 def cmd_dominfo(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(_ref(p))
-    if info.active:
-        info = ctl.conn.get_info(info.uuid or info.name)
+    info = ctl.conn.get_info(ctl.domain(_ref(p)).uuid)  # virDomainGetInfo, as virsh asks
     pairs = [
         ("Id", str(info.id) if info.active else "-"),
         ("Name", info.name),
@@ -23,7 +21,7 @@ def cmd_dominfo(ctl: Ctl, p: Parsed) -> bool:
         ("State", state_word(info.state)),
         ("CPU(s)", str(info.vcpus)),
     ]
-    if info.active:
+    if info.cpu_time_ns:  # virsh's rule: shown whenever the driver reports any
         pairs.append(("CPU time", f"{info.cpu_time_ns / 1e9:.1f}s"))
     pairs.append(("Max memory", "no limit" if info.max_mem_kib >= 2**64 - 1 else f"{info.max_mem_kib} KiB"))
     pairs += [
@@ -32,16 +30,13 @@ def cmd_dominfo(ctl: Ctl, p: Parsed) -> bool:
         ("Autostart", "enable" if info.autostart else "disable"),
         ("Managed save", "yes" if info.managed_save else "no"),
     ]
-    # Security labels are an optional driver extension: virsh prints them only when the
-    # host has a security model, which a driver says by offering get_security_label().
-    get_label = getattr(ctl.conn, "get_security_label", None)
-    if get_label is not None:
-        sec = get_label(info.uuid or info.name)
-        if sec and sec.get("model"):
-            pairs += [("Security model", sec["model"]), ("Security DOI", sec.get("doi", ""))]
-            if sec.get("label"):
-                mode = "enforcing" if sec.get("enforcing", True) else "permissive"
-                pairs.append(("Security label", f"{sec['label']} ({mode})"))
+    # virsh prints the Security lines only when the host has a security model
+    sec = ctl.conn.get_security_label(info.uuid or info.name)
+    if sec.get("model"):
+        pairs += [("Security model", sec["model"]), ("Security DOI", sec.get("doi", ""))]
+        if sec.get("label"):
+            mode = "enforcing" if sec.get("enforcing", True) else "permissive"
+            pairs.append(("Security label", f"{sec['label']} ({mode})"))
     ctl.print(keyvalues(pairs))
     return True
 

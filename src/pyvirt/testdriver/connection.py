@@ -172,6 +172,15 @@ class TestConnection(ResourcesMixin, Connection):
     def get_sysinfo(self) -> str:
         return _data("sysinfo.xml")
 
+    def get_security_label(self, dom: str) -> dict[str, Any]:
+        """libvirt's test driver has the model 'testSecurity' (empty DOI) and labels running
+        domains 'libvirt-test', enforcing — as `virsh -c test:///default dominfo test` shows."""
+        info = self.get_info(dom)
+        label = {"model": "testSecurity", "doi": ""}
+        if info.active:
+            label.update(label="libvirt-test", enforcing=True)
+        return label
+
     # -- lookup and listing
     def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
         infos = [d.info() for d in self._domains]
