@@ -102,8 +102,6 @@ def _qemu_fd_copy(daemon: DaemonHarness, suffix: str, dest: Path) -> Path:
     raise AssertionError(f"no QEMU holds a *{suffix} file open")
 
 
-@pytest.mark.xfail(strict=True, reason="pyvirtd's XML model refuses <sysinfo> (the ds=nocloud "
-                   "SMBIOS serial virt-install puts on the install XML)")
 def test_cloud_init_seed(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
     pw = tmp_path / "pw.txt"
     pw.write_text("s3cret-pw\n")

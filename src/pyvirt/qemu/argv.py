@@ -56,7 +56,7 @@ def assign_aliases(domain: Any) -> dict[int, str]:
                           ("parallel", devs.parallels), ("channel", devs.channels),
                           ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
                           ("video", devs.videos), ("hostdev", devs.hostdevs),
-                          ("watchdog", devs.watchdogs), ("rng", devs.rngs), ("panic", devs.panics),
+                          ("redir", devs.redirdevs), ("watchdog", devs.watchdogs), ("rng", devs.rngs), ("panic", devs.panics),
                           ("iommu", [devs.iommu] if devs.iommu is not None else [])):
         for n, dev in enumerate(items):
             put(dev, f"{prefix}{n}")
@@ -148,7 +148,8 @@ def _fill_usb_ports(domain: Any) -> None:
     usb_devs = [*(d for d in devs.disks if d.target_bus == "usb"),
                 *(i for i in devs.inputs if i.bus == "usb"),
                 *(s for s in devs.sounds if s.model == "usb"),
-                *(s for s in devs.serials if s.target_type == "usb-serial")]
+                *(s for s in devs.serials if s.target_type == "usb-serial"),
+                *devs.redirdevs]
     used = {d.address.port for d in usb_devs if d.address is not None and d.address.type == "usb"}
     port = 0
     for dev in usb_devs:
@@ -176,8 +177,9 @@ def _check_domain(domain: Any, caps: Any) -> None:
     if domain.os.firmware is not None and domain.os.loader is not None and (
             domain.os.loader.path or domain.os.loader.type or domain.os.loader.secure is not None):
         raise XMLError("loader attributes cannot be specified when firmware autoselection is enabled")
-    if domain.os.smbios_mode not in (None, "emulate"):
-        raise unsupported(f"<smbios mode='{domain.os.smbios_mode}'>")
+    if domain.os.smbios_mode == "host":
+        raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
+                          "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")
     if domain.vcpu_placement == "auto" or domain.vcpu_cpuset:
         raise unsupported("vcpu placement/cpuset pinning")
     machine = domain.os.machine
@@ -227,6 +229,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_machine.smp_opts(a, ctx)
     if domain.uuid:
         a.opt("-uuid", domain.uuid)
+    argv_machine.smbios_opts(a, ctx)
     if not domain.devices.graphics:
         a.opt("-display", "none")
     a.opt("-no-user-config")
@@ -265,6 +268,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_devices.video_opts(a, ctx)
     argv_devices.sound_opts(a, ctx)
     argv_devices.watchdog_opts(a, ctx)
+    argv_devices.redirdev_opts(a, ctx)
     argv_devices.hostdev_opts(a, ctx)
     argv_devices.balloon_opts(a, ctx)
     argv_devices.rng_opts(a, ctx)

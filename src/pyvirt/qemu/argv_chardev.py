@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvirt.xml.errors import XMLError
+
 from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
 
 
@@ -28,7 +30,7 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
         head = "socket"
         path = chr_.source_path
         if chr_.source_mode in (None, "bind") and ctx.runtime.test_mode and (
-                not path or chr_.kind == "channel"):
+                not path or chr_.kind in ("channel", "redirdev")):
             pairs += [("fd", TEST_FD), ("server", True), ("wait", False)]
         else:
             if not path:
@@ -38,7 +40,18 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
             pairs.append(("path", path))
             if chr_.source_mode in (None, "bind"):
                 pairs += [("server", True), ("wait", False)]
+    elif t == "spicevmc":
+        # libvirt names the SPICE channel by the device: usbredir for <redirdev>, vdagent for the
+        # agent <channel> (the only char device spicevmc is valid for besides redirdev).
+        if chr_.kind not in ("redirdev", "channel"):
+            raise unsupported(f"spicevmc {chr_.kind}", chr_.line)
+        if not any(g.type == "spice" for g in ctx.domain.devices.graphics):
+            raise unsupported(f"spicevmc {chr_.kind} without <graphics type='spice'>", chr_.line)
+        head = "spicevmc"
+        pairs.append(("name", "usbredir" if chr_.kind == "redirdev" else "vdagent"))
     elif t == "tcp":
+        if not chr_.source_service:
+            raise XMLError(f"Missing source service attribute for char device ({chr_.kind})", chr_.line)
         head = "socket"
         pairs += [("host", chr_.source_host), ("port", chr_.source_service)]
         if chr_.protocol_type == "telnet":

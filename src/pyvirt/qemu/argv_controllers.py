@@ -57,7 +57,8 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         props: dict[str, Any] = {"driver": drv}
         if model in _COMPANION_PORT:
             props["masterbus"] = f"{_usb_alias(idx)}.0"
-            props["firstport"] = _COMPANION_PORT[model]
+            props["firstport"] = (c.master_startport if c.master_startport is not None
+                                  else _COMPANION_PORT[model])
         else:
             props["id"] = ctx.alias(c)
         if c.ports is not None and model in ("qemu-xhci", "nec-xhci"):

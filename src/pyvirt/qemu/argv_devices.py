@@ -263,6 +263,16 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("port", port if port is not None else 0))
         if value:
             pairs.append(("addr", value))
+    if g.mouse_mode is not None:
+        pairs.append(("agent-mouse", g.mouse_mode == "client"))
+    # libvirt's order (qemuBuildGraphicsSPICECommandLine); virt-install sets <image compression='off'>.
+    pairs += [("image-compression", g.image_compression), ("jpeg-wan-compression", g.jpeg_compression),
+              ("zlib-glz-wan-compression", g.zlib_compression),
+              ("playback-compression", g.playback_compression), ("streaming-video", g.streaming_mode)]
+    if g.clipboard_copypaste is False:
+        pairs.append(("disable-copy-paste", True))
+    if g.filetransfer_enable is False:
+        pairs.append(("disable-agent-file-xfer", True))
     pairs.append(("seamless-migration", True))
     a.kv("-spice", head, pairs)
 
@@ -448,6 +458,26 @@ def panic_opts(a: Argv, ctx: Ctx) -> None:
             a.device({"driver": "pvpanic", "ioport": int(iobase, 0)})
         elif p.model != "hyperv":
             raise unsupported(f"panic model {p.model!r}", p.line)
+
+
+def redirdev_opts(a: Argv, ctx: Ctx) -> None:
+    """``<redirdev bus='usb'>``: a chardev (spicevmc ``name=usbredir``, or a socket) feeding a
+    ``usb-redir`` device on the USB bus (libvirt's qemuBuildRedirdevCommandLine)."""
+    from .argv_chardev import chardev_backend
+
+    for r in ctx.domain.devices.redirdevs:
+        if r.type == "spicevmc" and not any(g.type == "spice" for g in ctx.domain.devices.graphics):
+            raise unsupported("<redirdev type='spicevmc'> without <graphics type='spice'> "
+                              "(QEMU's spicevmc chardev needs a SPICE server)", r.line)
+        if r.address is not None and r.address.type != "usb":
+            raise XMLError(f"redirdev with address type {r.address.type!r} (expected 'usb')", r.line)
+        alias = ctx.alias(r)
+        a.opt("-chardev", chardev_backend(ctx, r, f"char{alias}"))
+        props: dict[str, Any] = {"driver": "usb-redir", "chardev": f"char{alias}", "id": alias}
+        if r.boot_order is not None:
+            props["bootindex"] = r.boot_order
+        props.update(usb_props(r.address))
+        a.device(props)
 
 
 def hostdev_opts(a: Argv, ctx: Ctx) -> None:

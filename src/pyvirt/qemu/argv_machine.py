@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from pyvirt.xml.errors import XMLError
+
 from .argv_common import Argv, Ctx, unsupported
 from .escape import kv_option
 
@@ -279,3 +281,48 @@ def _pflash(a: Argv, unit: int, path: str, *, read_only: bool) -> None:
                          "auto-read-only": True, "discard": "unmap"})
     a.json("-blockdev", {"node-name": f"{node}-format", "read-only": read_only, "driver": "raw",
                          "file": f"{node}-storage"})
+
+
+def _smbios_source(ctx: Ctx) -> Any:
+    """The ``<sysinfo type='smbios'>`` that ``<smbios mode='sysinfo'>`` points at, or None when the
+    guest keeps QEMU's own tables (no <smbios>, or mode='emulate')."""
+    os_ = ctx.domain.os
+    if os_ is None or os_.smbios_mode in (None, "emulate"):
+        return None
+    # mode='host' was refused in argv._check_domain: it needs the host's DMI tables.
+    for info in ctx.domain.sysinfos:
+        if info.type == "smbios":
+            return info
+    raise XMLError(f"Domain '{ctx.domain.name}' sysinfo are not available")
+
+
+def smbios_opts(a: Argv, ctx: Ctx) -> None:
+    """``-smbios type=0/1/2/3/11`` from <sysinfo> (libvirt's qemuBuildSmbiosCommandLine).
+
+    Field order and the always-written (possibly empty) manufacturer of types 2 and 3 follow
+    libvirt; every value goes through :func:`pyvirt.qemu.escape.kv_option`.
+    """
+    src = _smbios_source(ctx)
+    if src is None:
+        return
+    if src.bios is not None:
+        a.kv("-smbios", "type=0", [(n, src.bios.get(n)) for n in ("vendor", "version", "date", "release")])
+    system = src.system
+    names = ("manufacturer", "product", "version", "serial", "uuid", "sku", "family")
+    if system is not None:
+        vals = {n: system.get(n) for n in names}
+        # libvirt 9.0 skips type=1 when only sku is set (its emptiness test reads "def->sku &&");
+        # reproduced so the same XML gives the same tables.
+        only_sku = vals["sku"] is not None and all(vals[n] is None for n in names if n != "sku")
+        if not only_sku:
+            a.kv("-smbios", "type=1", [(n, vals[n]) for n in names])
+    if len(src.base_boards) > 1:
+        raise unsupported("more than one <baseBoard> (QEMU takes one SMBIOS type 2 entry)", src.line)
+    for board in src.base_boards:
+        a.kv("-smbios", "type=2", [("manufacturer", board.get("manufacturer") or "")]
+             + [(n, board.get(n)) for n in ("product", "version", "serial", "asset", "location")])
+    if src.chassis is not None:
+        a.kv("-smbios", "type=3", [("manufacturer", src.chassis.get("manufacturer") or "")]
+             + [(n, src.chassis.get(n)) for n in ("version", "serial", "asset", "sku")])
+    if src.oem_strings is not None:
+        a.kv("-smbios", "type=11", [("value", e.value or "") for e in src.oem_strings.entries])

@@ -200,6 +200,8 @@ def _chardevs(dom: Domain) -> None:
         if con.target_port is None:
             con.target_port = devs.consoles.index(con)
     for ch in devs.channels:
+        if ch.type == "spicevmc" and ch.target_type == "virtio" and ch.target_name is None:
+            ch.target_name = "com.redhat.spice.0"  # the SPICE agent's port, libvirt's default
         if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
             ch.source_mode = None  # libvirt generates the path at start
 
@@ -215,6 +217,10 @@ def _mirror(con: CharDev, ser: CharDev) -> None:
 
 
 # ------------------------------------------------------------------ controllers
+
+
+#: UHCI companions of an ICH9 EHCI controller and the first port each one serves.
+USB_COMPANIONS = {"ich9-uhci1": 0, "ich9-uhci2": 2, "ich9-uhci3": 4}
 
 
 def _ctrl(dom: Domain, type_: str) -> list[Controller]:
@@ -234,9 +240,17 @@ def _controllers(dom: Domain) -> None:
     devs = dom.devices
     q35 = is_q35(dom)
     counters: dict[str, int] = {}
+    usb_master = 0
     for c in devs.controllers:
+        if c.type == "usb" and (c.master_startport is not None or c.model in USB_COMPANIONS):
+            # a USB2 companion (virt-install writes them without index) shares its EHCI's bus
+            if c.index is None:
+                c.index = usb_master
+            continue
         if c.index is None:
             c.index = counters.get(c.type or "", 0)
+        if c.type == "usb":
+            usb_master = c.index
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
     usb = _ctrl(dom, "usb")
     if not usb:

@@ -112,6 +112,60 @@ class OS:
     line: int | None = line_field()
 
 
+# --------------------------------------------------------------------------- sysinfo
+
+#: Entry names libvirt 9.0 reads in each ``<sysinfo type='smbios'>`` section, in its output order
+#: (virSysinfo*Format); anything else is refused by libvirt's schema, so pyvirt refuses it too.
+SMBIOS_ENTRY_NAMES: dict[str, tuple[str, ...]] = {
+    "bios": ("vendor", "version", "date", "release"),
+    "system": ("manufacturer", "product", "version", "serial", "uuid", "sku", "family"),
+    "baseBoard": ("manufacturer", "product", "version", "serial", "asset", "location"),
+    "chassis": ("manufacturer", "version", "serial", "asset", "sku"),
+}
+
+
+@dataclass
+class SysinfoEntry:
+    """``<entry name=>value</entry>`` of a sysinfo section (``oemStrings`` entries have no name)."""
+
+    name: str | None = attr("@name")
+    value: str | None = text(".")
+    line: int | None = line_field()
+
+
+@dataclass
+class SysinfoSection:
+    """``<bios>``, ``<system>``, ``<baseBoard>``, ``<chassis>`` or ``<oemStrings>``: a list of entries.
+
+    Kept as a list (not one field per name) because libvirt's XML names the SMBIOS field in an
+    attribute; :mod:`pyvirt.xml.validate` checks the names and puts them into libvirt's order.
+    """
+
+    entries: list[SysinfoEntry] = children("entry", SysinfoEntry)
+    line: int | None = line_field()
+
+    def get(self, name: str) -> str | None:
+        """The first non-empty value of entry *name* (libvirt's ``string(entry[@name=...])``)."""
+        for e in self.entries:
+            if e.name == name and e.value:
+                return e.value
+        return None
+
+
+@dataclass
+class Sysinfo:
+    """``<sysinfo type='smbios'>``: SMBIOS tables the guest sees (QEMU ``-smbios``) when
+    ``<os><smbios mode='sysinfo'/>`` asks for them (cloud-init's ``ds=nocloud`` serial, say)."""
+
+    type: str | None = attr("@type", Enum("smbios", known=("fwcfg",)))
+    bios: SysinfoSection | None = child("bios", SysinfoSection)
+    system: SysinfoSection | None = child("system", SysinfoSection)
+    base_boards: list[SysinfoSection] = children("baseBoard", SysinfoSection)
+    chassis: SysinfoSection | None = child("chassis", SysinfoSection)
+    oem_strings: SysinfoSection | None = child("oemStrings", SysinfoSection)
+    line: int | None = line_field()
+
+
 @dataclass
 class Features:
     """``<features>``.  Presence-only features are bools; tristate ones hold 'on'/'off'."""
@@ -265,6 +319,7 @@ class Controller:
     target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
+    master_startport: int | None = attr("master/@startport", Int(0))
     alias: str | None = attr("alias/@name", live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
@@ -324,8 +379,8 @@ class Interface:
     line: int | None = line_field()
 
 
-CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp",
-                  known=("vc", "dev", "pipe", "udp", "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus"))
+CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc",
+                  known=("vc", "dev", "pipe", "udp", "spiceport", "nmdm", "qemu-vdagent", "dbus"))
 
 
 @dataclass
@@ -409,6 +464,15 @@ class Graphics:
     keymap: str | None = attr("@keymap")
     listens: list[Listen] = children("listen", Listen)
     audio_id: int | None = attr("audio/@id", Int(1))
+    image_compression: str | None = attr("image/@compression", Enum("auto_glz", "auto_lz", "quic", "glz",
+                                                                     "lz", "off"))
+    jpeg_compression: str | None = attr("jpeg/@compression", Enum("auto", "never", "always"))
+    zlib_compression: str | None = attr("zlib/@compression", Enum("auto", "never", "always"))
+    playback_compression: bool | None = attr("playback/@compression", ONOFF)
+    streaming_mode: str | None = attr("streaming/@mode", Enum("filter", "all", "off"))
+    mouse_mode: str | None = attr("mouse/@mode", Enum("server", "client"))
+    clipboard_copypaste: bool | None = attr("clipboard/@copypaste", YESNO)
+    filetransfer_enable: bool | None = attr("filetransfer/@enable", YESNO)
     line: int | None = line_field()
 
 
@@ -516,6 +580,34 @@ class Hostdev:
 
 
 @dataclass
+class Redirdev:
+    """``<redirdev bus='usb'>``: a USB device redirected from a client over a character device
+    (``spicevmc``: the SPICE client's USB, the default of virt-install; ``tcp``/``unix`` sockets).
+
+    The source fields carry :class:`CharDev`'s names so the one ``-chardev`` builder serves both.
+    """
+
+    bus: str | None = attr("@bus", Enum("usb"))
+    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix",
+                                          known=("pty", "file", "null", "stdio", "dev", "pipe", "udp",
+                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+    source_path: str | None = attr("source/@path")
+    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
+    source_host: str | None = attr("source/@host")
+    source_service: str | None = attr("source/@service")
+    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
+    boot_order: int | None = attr("boot/@order", Int(1))
+    alias: str | None = attr("alias/@name", live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+    source_append: bool | None = None
+    log_file: str | None = None
+    log_append: bool | None = None
+    target_name: str | None = None
+    kind: str = field(default="redirdev", compare=False, repr=False)
+
+
+@dataclass
 class Watchdog:
     """``<watchdog model= action=>``."""
 
@@ -608,6 +700,7 @@ class Devices:
     audios: list[Audio] = children("audio", Audio)
     videos: list[Video] = children("video", Video)
     hostdevs: list[Hostdev] = children("hostdev", Hostdev)
+    redirdevs: list[Redirdev] = children("redirdev", Redirdev)
     watchdogs: list[Watchdog] = children("watchdog", Watchdog)
     memballoon: MemBalloon | None = child("memballoon", MemBalloon)
     rngs: list[RNG] = children("rng", RNG)
@@ -641,6 +734,7 @@ class Domain:
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
     vcpu_current: int | None = attr("vcpu/@current", Int(1))
     vcpu: int | None = attr("vcpu", Int(1))
+    sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
     features: Features | None = child("features", Features)
     cpu: CPU | None = child("cpu", CPU)
@@ -665,7 +759,7 @@ class Domain:
         out: list[object] = []
         for name in ("disks", "controllers", "filesystems", "interfaces", "serials", "parallels",
                      "consoles", "channels", "inputs", "tpms", "graphics", "sounds", "audios",
-                     "videos", "hostdevs", "watchdogs"):
+                     "videos", "hostdevs", "redirdevs", "watchdogs"):
             out.extend(getattr(d, name))
         if d.memballoon is not None:
             out.append(d.memballoon)
@@ -679,7 +773,8 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "Input", "Interface", "Listen", "Loader",
-    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Sound", "TPM", "Timer", "Video", "Watchdog", "STR",
+    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
+    "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]
 
 

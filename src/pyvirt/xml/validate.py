@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 
-from .domain import Address, Domain
+from .domain import SMBIOS_ENTRY_NAMES, Address, Domain, SysinfoEntry, SysinfoSection
 from .errors import XMLError, XMLValidationError
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -61,6 +61,7 @@ def validate_domain(dom: Domain) -> None:
     validate_name(dom.name, dom.line)
     if dom.uuid is not None:
         dom.uuid = normalize_uuid(dom.uuid, dom.line)
+    _validate_sysinfo(dom)
     if dom.memory is None and dom.max_memory is None:
         raise XMLError("missing element <memory>", dom.line)
     if dom.os is None:
@@ -104,6 +105,8 @@ def validate_domain(dom: Domain) -> None:
                                      inp.line)
     ctrl: set[tuple[str | None, int | None]] = set()
     for c in devs.controllers:
+        if c.type == "usb" and (c.master_startport is not None or (c.model or "").startswith("ich9-uhci")):
+            continue  # USB2 companions share the index of their EHCI master
         k = (c.type, c.index)
         if c.index is not None and k in ctrl:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
@@ -142,3 +145,58 @@ def _validate_iommu(dom: Domain) -> None:
             raise XMLValidationError(f"The device at PCI address {a.domain or 0:04x}:{a.bus:02x}:"
                                      f"{a.slot or 0:02x}.{a.function or 0} needs to be an integrated "
                                      "device (bus=0)", iommu.line)
+
+
+_BIOS_DATE_RE = re.compile(r"^([+-]?\d+)/([+-]?\d+)/([+-]?\d+)$")
+
+
+def _normalized_section(sec: SysinfoSection | None, kind: str) -> SysinfoSection | None:
+    """libvirt's virSysinfo*ParseXML: unknown names refused, the first non-empty value of each
+    name kept in libvirt's order, and a section without any value dropped (so the XML that comes
+    back, and the ``-smbios`` options, are libvirt's)."""
+    if sec is None:
+        return None
+    allowed = SMBIOS_ENTRY_NAMES[kind]
+    for e in sec.entries:
+        if e.name not in allowed:
+            raise XMLError(f"invalid entry name {e.name!r} in <sysinfo><{kind}> "
+                           f"(expected one of {', '.join(allowed)})", e.line or sec.line)
+    kept = [SysinfoEntry(name=n, value=v) for n in allowed if (v := sec.get(n)) is not None]
+    if not kept:
+        return None
+    return SysinfoSection(entries=kept, line=sec.line)
+
+
+def _validate_sysinfo(dom: Domain) -> None:
+    """libvirt's sysinfo rules: entry names per section, the BIOS date format, and a system
+    uuid equal to the domain's (taken as the domain's when the domain has none)."""
+    for info in dom.sysinfos:
+        if info.type is None:
+            raise XMLError("missing attribute 'type' of <sysinfo>", info.line)
+        info.bios = _normalized_section(info.bios, "bios")
+        info.system = _normalized_section(info.system, "system")
+        info.base_boards = [b for b in (_normalized_section(b, "baseBoard") for b in info.base_boards)
+                            if b is not None]
+        info.chassis = _normalized_section(info.chassis, "chassis")
+        if info.oem_strings is not None:
+            for e in info.oem_strings.entries:
+                if e.name is not None:
+                    raise XMLError("<oemStrings><entry> takes no 'name' attribute", e.line)
+                if e.value is None:
+                    e.value = ""
+        date = info.bios.get("date") if info.bios else None
+        if date is not None:
+            m = _BIOS_DATE_RE.match(date)
+            month, day, year = (int(x) for x in m.groups()) if m else (0, 0, -1)
+            if not (1 <= month <= 12 and 1 <= day <= 31 and (0 <= year < 100 or year >= 1900)):
+                raise XMLValidationError("Invalid BIOS 'date' format", info.bios.line if info.bios else None)
+        sys_uuid = info.system.get("uuid") if info.system else None
+        if sys_uuid is not None and info.system is not None:
+            canon = normalize_uuid(sys_uuid, info.system.line)
+            if dom.uuid is None:
+                dom.uuid = canon
+            elif dom.uuid != canon:
+                raise XMLValidationError("UUID mismatch between <uuid> and <sysinfo>", info.system.line)
+            for e in info.system.entries:
+                if e.name == "uuid":
+                    e.value = canon
