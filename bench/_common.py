@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -271,3 +271,51 @@ class PrivateDaemon:
         for pid in self.qemu_pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------- libvirt (the reference)
+
+def _pid_running(pidfile: str) -> int | None:
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(Path(pidfile).read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    """Still running (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@contextlib.contextmanager
+def libvirt_daemons(log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)):
+    """virtlogd + libvirtd (qemu:///system) for the duration: started only if not running, and
+    only those started here are stopped again (libvirtd first, waiting so a rerun starts fresh)."""
+    started: list[int] = []
+    try:
+        for daemon, pidfile in (("virtlogd", "/run/virtlogd.pid"), ("libvirtd", "/run/libvirtd.pid")):
+            if _pid_running(pidfile) is None:
+                subprocess.run([daemon, "-d"], check=True, timeout=30)
+                deadline = time.monotonic() + 30
+                while (pid := _pid_running(pidfile)) is None:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{daemon} did not start")
+                    time.sleep(0.1)
+                started.append(pid)
+                log(f"libvirt: started {daemon} (pid {pid}); it is stopped again at the end")
+            else:
+                log(f"libvirt: {daemon} already running; its RSS is not a fresh daemon's")
+        time.sleep(1.0)
+        yield
+    finally:
+        for pid in reversed(started):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)

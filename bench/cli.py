@@ -24,6 +24,7 @@ import compileall
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, small_domain_xml  # noqa: E402
+from _common import PrivateDaemon, libvirt_daemons, small_domain_xml  # noqa: E402
 
 PYVIRT = shutil.which("pyvirt") or os.path.join(os.path.dirname(sys.executable), "pyvirt")
 VIRSH = shutil.which("virsh")
@@ -74,7 +75,7 @@ def header(n: int) -> None:
           "ratio wall/cpu")
 
 
-def daemon_case(n: int, count: int) -> None:
+def daemon_case(n: int, count: int, libvirt: bool) -> None:
     root = Path(tempfile.mkdtemp(prefix="pyvirt-bench-cli-"))
     daemon = PrivateDaemon(root)
     try:
@@ -92,8 +93,8 @@ def daemon_case(n: int, count: int) -> None:
             rtts.append((time.perf_counter() - t) * 1000)
         env = {**os.environ, "PYVIRT_STATE_ROOT": str(root)}
         ours = run_medians([PYVIRT, "-c", "qemu:///session", "list", "--all"], n, env)
-        theirs = run_medians([VIRSH, "-c", "qemu:///session", "list", "--all"], n) if VIRSH else None
-        row(f"list --all, {listed} domains (pyvirtd)", ours, theirs)
+        theirs = libvirt_list(n, count, root) if libvirt else None
+        row(f"list --all, {listed} domains (pyvirtd / libvirtd)", ours, theirs)
         print(f"  daemon share: list_domains() round trip from a warm client {statistics.median(rtts):.1f} ms "
               f"wall (median); defining {count} took {define_s:.1f} s")
     finally:
@@ -101,11 +102,45 @@ def daemon_case(n: int, count: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def libvirt_list(n: int, count: int, workdir: Path) -> Figure | None:
+    """`virsh list --all` against libvirtd (qemu:///system) holding `count` defined domains.
+
+    The domains are defined and undefined in one virsh run each (virsh takes ;-separated
+    commands), named pyvirt-bench-cli-NNNN so that nothing else of libvirt's is touched.
+    """
+    if not (VIRSH and shutil.which("libvirtd")):
+        return None
+    files = []
+    for i in range(count):
+        path = workdir / f"libvirt-{i:04d}.xml"
+        path.write_text(small_domain_xml(f"pyvirt-bench-cli-{i:04d}"))
+        files.append(path)
+    names = [f"pyvirt-bench-cli-{i:04d}" for i in range(count)]
+    try:
+        with libvirt_daemons():
+            define = subprocess.run([VIRSH, "-q", "-c", "qemu:///system", "; ".join(f"define {f}" for f in files)],
+                                    capture_output=True, text=True, timeout=600)
+            try:
+                if define.returncode != 0:
+                    print(f"libvirt: define failed: {define.stderr[-300:]}", file=sys.stderr)
+                    return None
+                return run_medians([VIRSH, "-c", "qemu:///system", "list", "--all"], n)
+            finally:
+                subprocess.run([VIRSH, "-q", "-c", "qemu:///system", "; ".join(f"undefine {x}" for x in names)],
+                               capture_output=True, timeout=600)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"libvirt: {exc}; left out", file=sys.stderr)
+        return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--daemon", action="store_true", help="also time list --all against a private pyvirtd")
     ap.add_argument("--domains", type=int, default=1000, help="domains the daemon case defines")
+    ap.add_argument("--libvirt", action="store_true",
+                    help="with --daemon: the same listing by virsh against libvirtd (started only if not "
+                         "running, stopped again if started here; its bench domains are undefined after)")
     args = ap.parse_args()
     import pyvirt
 
@@ -118,7 +153,7 @@ def main() -> None:
     row("-c test:///default list --all", run_medians([PYVIRT, "-c", "test:///default", "list", "--all"], args.n),
         run_medians([*virsh, "-c", "test:///default", "list", "--all"], args.n) if virsh else None)
     if args.daemon:
-        daemon_case(args.n, args.domains)
+        daemon_case(args.n, args.domains, args.libvirt)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from _common import (  # noqa: E402 - bench/ is not a package; its helpers sit n
     PrivateDaemon,
     RawQemu,
     guest_xml,
+    libvirt_daemons,
     median,
     ms,
     raw_qemu_command,
@@ -305,14 +306,6 @@ def libvirt_worker(spec: dict[str, Any]) -> dict[str, Any]:
         conn.close()
 
 
-def _running(pidfile: str) -> int | None:
-    with contextlib.suppress(OSError, ValueError):
-        pid = int(Path(pidfile).read_text().strip())
-        os.kill(pid, 0)
-        return pid
-    return None
-
-
 def run_libvirt(args: argparse.Namespace, guest: TestGuest, top: Path) -> dict[str, Any] | None:
     """Start virtlogd/libvirtd if they are not running, run the worker, stop what we started.
 
@@ -325,58 +318,36 @@ def run_libvirt(args: argparse.Namespace, guest: TestGuest, top: Path) -> dict[s
     if subprocess.run([system_python, "-c", "import libvirt"], capture_output=True).returncode != 0:
         log("libvirt: the system python has no libvirt binding (python3-libvirt); skipped")
         return None
-    started: list[int] = []
     try:
-        for daemon, pidfile in (("virtlogd", "/run/virtlogd.pid"), ("libvirtd", "/run/libvirtd.pid")):
-            if _running(pidfile) is None:
-                subprocess.run([daemon, "-d"], check=True, timeout=30)
-                deadline = time.monotonic() + 30
-                while (pid := _running(pidfile)) is None:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{daemon} did not start")
-                    time.sleep(0.1)
-                started.append(pid)
-                log(f"libvirt: started {daemon} (pid {pid}); it is stopped again at the end")
-            else:
-                log(f"libvirt: {daemon} already running; its RSS is not a fresh daemon's")
-        time.sleep(1.0)
-        # QEMU runs as libvirt-qemu under libvirtd: give it a kernel and initrd it can read
-        lvdir = top / "libvirt"
-        lvdir.mkdir()
-        top.chmod(0o755)
-        lvdir.chmod(0o755)
-        kernel, initrd = lvdir / "vmlinuz", lvdir / "initrd.img"
-        shutil.copyfile(guest.kernel, kernel)
-        shutil.copyfile(guest.initrd, initrd)
-        spec = {"dir": str(lvdir), "kernel": str(kernel), "initrd": str(initrd), "cmdline": guest.cmdline,
-                "runs": args.runs, "batch": args.batch, "batch_runs": args.batch_runs,
-                "domains": args.domains, "list_iterations": args.list_iterations}
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
-        proc = subprocess.run([system_python, __file__, "--libvirt-worker", json.dumps(spec)], env=env,
-                              stdout=subprocess.PIPE, text=True, timeout=1800)
-        if proc.returncode != 0:
-            log(f"libvirt: worker failed (exit {proc.returncode}); libvirt column left out")
-            return None
-        result: dict[str, Any] = json.loads(proc.stdout)
-        return result
+        with libvirt_daemons(log):
+            return _libvirt_worker(args, guest, top, system_python)
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         log(f"libvirt: {exc}; libvirt column left out")
         return None
-    finally:
-        for pid in reversed(started):  # libvirtd first, then virtlogd; wait so a rerun starts fresh
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
 
 
-def _alive(pid: int) -> bool:
-    """Still running (a zombie waiting for init to reap it counts as gone)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+def _libvirt_worker(args: argparse.Namespace, guest: TestGuest, top: Path,
+                    system_python: str) -> dict[str, Any] | None:
+    """Run the libvirt half in the system python (which has the libvirt binding)."""
+    # QEMU runs as libvirt-qemu under libvirtd: give it a kernel and initrd it can read
+    lvdir = top / "libvirt"
+    lvdir.mkdir()
+    top.chmod(0o755)
+    lvdir.chmod(0o755)
+    kernel, initrd = lvdir / "vmlinuz", lvdir / "initrd.img"
+    shutil.copyfile(guest.kernel, kernel)
+    shutil.copyfile(guest.initrd, initrd)
+    spec = {"dir": str(lvdir), "kernel": str(kernel), "initrd": str(initrd), "cmdline": guest.cmdline,
+            "runs": args.runs, "batch": args.batch, "batch_runs": args.batch_runs,
+            "domains": args.domains, "list_iterations": args.list_iterations}
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.run([system_python, __file__, "--libvirt-worker", json.dumps(spec)], env=env,
+                          stdout=subprocess.PIPE, text=True, timeout=1800)
+    if proc.returncode != 0:
+        log(f"libvirt: worker failed (exit {proc.returncode}); libvirt column left out")
+        return None
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
 def print_table(rows: list[Row], runs: int) -> None:
