@@ -334,6 +334,19 @@ class RemoteConnection(StorageClientMixin, Connection):
     def memory_stats(self, dom: str) -> dict[str, int]:
         return self._call("GET", f"{self._dom(dom)}/memstats")
 
+    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
+                     ) -> list[dict[str, Any]]:
+        params = {k: ",".join(v) for k, v in (("domains", doms), ("groups", groups)) if v}
+        query = ("?" + wire.urlencode(params)) if params else ""
+        return self._call("GET", "/v1/domain-stats" + query)
+
+    def display_uri(self, dom: str, kind: str | None = None) -> str:
+        query = ("?" + wire.urlencode({"type": kind})) if kind else ""
+        return self._call("GET", f"{self._dom(dom)}/display{query}")
+
+    def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
+        return self._call("GET", f"{self._dom(dom)}/ifaddr?" + wire.urlencode({"source": source}))
+
     def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
         kind = {"linux": "number", "qnum": "qcode"}.get(codeset, "number")
         keys = [{"type": kind, "data": k} for k in keycodes]

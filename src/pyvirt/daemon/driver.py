@@ -45,6 +45,7 @@ from pyvirt.api import (
 from pyvirt.daemon import model
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.events import EventBus
+from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.store import DomainStore
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
@@ -71,6 +72,7 @@ class Running:
     guest_shutdown: bool = False            # QEMU reported a guest-initiated poweroff
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     start_time: float = 0.0
+    ports: list[int] = field(default_factory=list)   # display ports this guest holds
 
 
 @dataclass
@@ -119,6 +121,7 @@ class QemuDriver:
         self._by_name: dict[str, DomainRecord] = {}
         self._by_uuid: dict[str, DomainRecord] = {}
         self._registry_lock = asyncio.Lock()
+        self.ports = PortAllocator()
         self._next_id = 1
         # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
         self.volume_resolver: Any = None
@@ -223,7 +226,9 @@ class QemuDriver:
         if rec.id == -1:
             rec.id = self._allocate_id()
         rec.live = live or copy.deepcopy(rec.config)
-        rec.run = Running(ident=ident, start_time=float(record.get("start_time", time.time())))
+        held = [g.port for g in rec.live.devices.graphics if g.port and g.port >= 5900] if rec.live else []
+        self.ports.taken.update(held)
+        rec.run = Running(ident=ident, start_time=float(record.get("start_time", time.time())), ports=held)
         try:
             await self._connect_monitor(rec, files.monitor)
             status = await rec.run.qmp.execute("query-status")  # type: ignore[union-attr]
@@ -626,6 +631,7 @@ class QemuDriver:
                 os.unlink(stale)
         files.private_dir.mkdir(mode=0o700, exist_ok=True)
         dom_id = self._allocate_id()
+        ports = self.ports.assign(dom)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(str(files.monitor))
@@ -641,10 +647,11 @@ class QemuDriver:
             self.reaper.track(ident.pid)
         except BaseException:
             listener.close()
+            self.ports.release(ports)
             self.store.clear_runtime(rec.name)
             raise
         listener.close()
-        rec.run = Running(ident=ident, start_time=time.time())
+        rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP
         try:
@@ -676,6 +683,8 @@ class QemuDriver:
             if run.console:
                 run.console.close()
         code = self.reaper.exit_code(run.ident.pid) if run else None
+        if run is not None:
+            self.ports.release(run.ports)
         self.store.clear_runtime(rec.name)
         rec.run, rec.live, rec.id = None, None, -1
         rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FAILED
@@ -806,6 +815,7 @@ class QemuDriver:
         await self._close_monitor(run)
         if run.console is not None:
             run.console.close()
+        self.ports.release(run.ports)
         self.store.clear_runtime(rec.name)
         dom_id = rec.id
         rec.run, rec.live, rec.id = None, None, -1
@@ -906,6 +916,80 @@ class QemuDriver:
                 if line.startswith("VmRSS:"):
                     stats["rss"] = int(line.split()[1])
         return stats
+
+    def domain_stats(self, refs: list[str] | None, groups: list[str] | None) -> list[dict[str, Any]]:
+        """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer."""
+        wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block"))
+        recs = [self.lookup(r) for r in refs] if refs else sorted(self._by_name.values(), key=lambda r: r.name)
+        out = []
+        for rec in recs:
+            info = self.info(rec)
+            dom = rec.current()
+            stats: dict[str, Any] = {}
+            if "state" in wanted:
+                stats.update({"state.state": info.state, "state.reason": info.reason})
+            if "cpu-total" in wanted and rec.run is not None:
+                stats["cpu.time"] = info.cpu_time_ns
+            if "balloon" in wanted:
+                stats.update({"balloon.current": info.mem_kib, "balloon.maximum": info.max_mem_kib})
+            if "vcpu" in wanted:
+                stats.update({"vcpu.current": info.vcpus, "vcpu.maximum": info.max_vcpus})
+            if "interface" in wanted and rec.active:
+                nics = dom.devices.interfaces
+                stats["net.count"] = len(nics)
+                for i, nic in enumerate(nics):
+                    stats[f"net.{i}.name"] = nic.target_dev or nic.alias or f"net{i}"
+            if "block" in wanted:
+                disks = dom.devices.disks
+                stats["block.count"] = len(disks)
+                for i, disk in enumerate(disks):
+                    stats[f"block.{i}.name"] = disk.target_dev
+                    path = self._disk_path(disk)
+                    if path:
+                        stats[f"block.{i}.path"] = path
+            out.append({"name": rec.name, "stats": stats})
+        return out
+
+    def display_uri(self, ref: str, kind: str | None) -> str:
+        """`domdisplay`: the first (or the `kind`) VNC/SPICE display of a running guest."""
+        rec = self.lookup(ref)
+        if not rec.active or rec.live is None:
+            raise operation_invalid("domain is not running")
+        for g in rec.live.devices.graphics:
+            if (kind and g.type != kind) or g.type not in ("vnc", "spice") or not g.port or g.port < 0:
+                continue
+            host = (g.listens[0].address if g.listens and g.listens[0].address else g.listen) or "localhost"
+            if host in ("0.0.0.0", "::"):
+                host = "localhost"
+            if ":" in host:
+                host = f"[{host}]"
+            return f"vnc://{host}:{g.port - 5900}" if g.type == "vnc" else f"spice://{host}:{g.port}"
+        raise PyvirtError("No graphical display found", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+
+    def interface_addresses(self, ref: str, source: str) -> list[dict[str, Any]]:
+        """`domifaddr`: 'arp' reads the host's ARP table; 'lease' has no pyvirt network leases yet
+        (user-mode NICs have none in libvirt either); 'agent' needs a guest agent pyvirt does not drive."""
+        rec = self.lookup(ref)
+        if not rec.active or rec.live is None:
+            raise operation_invalid("domain is not running")
+        if source == "agent":
+            raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
+                              ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+        if source != "arp":
+            return []
+        table: dict[str, list[str]] = {}
+        with contextlib.suppress(OSError), open("/proc/net/arp") as handle:
+            for line in list(handle)[1:]:
+                fields = line.split()
+                if len(fields) >= 4 and fields[2] != "0x0":
+                    table.setdefault(fields[3].lower(), []).append(fields[0])
+        out = []
+        for i, nic in enumerate(rec.live.devices.interfaces):
+            mac = (nic.mac_address or "").lower()
+            addrs = [{"type": "ipv4", "addr": a, "prefix": 0} for a in table.get(mac, [])]
+            if addrs:
+                out.append({"name": nic.target_dev or nic.alias or f"net{i}", "hwaddr": mac, "addrs": addrs})
+        return out
 
     async def send_key(self, ref: str, keycodes: list[dict[str, Any]], holdtime: int) -> None:
         rec = self.lookup(ref)

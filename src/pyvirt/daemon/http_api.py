@@ -173,6 +173,22 @@ async def domain_action(request: web.Request) -> web.Response:
     return _ok(result)
 
 
+async def domain_stats(request: web.Request) -> web.Response:
+    q = request.query
+    refs = [r for r in q.get("domains", "").split(",") if r] or None
+    groups = [g for g in q.get("groups", "").split(",") if g] or None
+    return _ok(request.app[DRIVER].domain_stats(refs, groups))
+
+
+async def domain_display(request: web.Request) -> web.Response:
+    return _ok(request.app[DRIVER].display_uri(request.match_info["dom"], request.query.get("type")))
+
+
+async def domain_ifaddr(request: web.Request) -> web.Response:
+    return _ok(request.app[DRIVER].interface_addresses(request.match_info["dom"],
+                                                       request.query.get("source", "lease")))
+
+
 async def domain_memstats(request: web.Request) -> web.Response:
     return _ok(await request.app[DRIVER].memory_stats(request.match_info["dom"]))
 
@@ -250,6 +266,9 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("DELETE", "/v1/domains/{dom}", undefine_domain, "undefine"),
     ("GET", "/v1/domains/{dom}/xml", domain_xml, "domain XML (inactive, security_info)"),
     ("GET", "/v1/domains/{dom}/memstats", domain_memstats, "balloon and RSS figures (KiB)"),
+    ("GET", "/v1/domains/{dom}/display", domain_display, "domdisplay URI (type=vnc|spice)"),
+    ("GET", "/v1/domains/{dom}/ifaddr", domain_ifaddr, "interface addresses (source=lease|arp|agent)"),
+    ("GET", "/v1/domain-stats", domain_stats, "libvirt-style stats (domains=a,b&groups=state,balloon…)"),
     ("POST", "/v1/domains/{dom}/{action}", domain_action,
      "start, shutdown, reboot, reset, destroy, suspend, resume, autostart, setmem, setvcpus, metadata, "
      "rename, sendkey"),

@@ -1,0 +1,82 @@
+"""Displays and statistics of running guests: auto-allocated VNC/SPICE ports that never collide,
+shown by vncdisplay/domdisplay, released when guests stop; domstats/dommemstat/domifaddr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import PyvirtError
+from pyvirt.testguest import TestGuest
+from tests.daemon_harness import DaemonHarness, guest_xml
+
+pytestmark = pytest.mark.timeout(180)
+PYVIRT = [sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///session"]
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, test_guest: TestGuest) -> Iterator[DaemonHarness]:
+    harness = DaemonHarness(tmp_path)
+    harness.start()
+    try:
+        yield harness
+    finally:
+        harness.stop()
+        harness.kill_all_guests()
+
+
+def _cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PYVIRT, *args], capture_output=True, text=True, env=daemon.env(), timeout=60)
+
+
+def test_autoport_displays_do_not_collide(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    conn = daemon.connect()
+    vnc = "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>"
+    for name in ("v1", "v2"):
+        xml = guest_xml(test_guest, name, extra_devices=vnc).replace("<video><model type='none'/></video>", "")
+        conn.define_xml(xml)
+        conn.start(name)
+    spice = "<graphics type='spice' autoport='yes'/><video><model type='qxl'/></video>"
+    xml = guest_xml(test_guest, "s1", extra_devices=spice).replace("<video><model type='none'/></video>", "")
+    conn.define_xml(xml)
+    conn.start("s1")
+
+    displays = {n: conn.display_uri(n) for n in ("v1", "v2", "s1")}
+    assert displays["v1"].startswith("vnc://127.0.0.1:") and displays["v2"].startswith("vnc://127.0.0.1:")
+    ports = {int(displays[n].rsplit(":", 1)[1]) + 5900 for n in ("v1", "v2")}
+    ports.add(int(displays["s1"].rsplit(":", 1)[1]))
+    assert len(ports) == 3  # three guests, three ports
+    shown = _cli(daemon, "vncdisplay", "v2")
+    assert shown.returncode == 0 and shown.stdout.startswith("127.0.0.1:")
+    assert _cli(daemon, "domdisplay", "s1").stdout.startswith("spice://")
+
+    conn.destroy("v1")
+    conn.define_xml(guest_xml(test_guest, "v3", extra_devices=vnc).replace("<video><model type='none'/></video>", ""))
+    conn.start("v3")
+    assert conn.display_uri("v3") == displays["v1"]  # the freed port is used again
+    with pytest.raises(PyvirtError, match="not running"):
+        conn.display_uri("v1")
+
+
+def test_stats_commands(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    conn = daemon.connect()
+    conn.define_xml(guest_xml(test_guest, "st"))
+    conn.define_xml(guest_xml(test_guest, "off"))
+    conn.start("st")
+    stats = {r["name"]: r["stats"] for r in conn.domain_stats()}
+    assert stats["st"]["state.state"] == 1 and stats["off"]["state.state"] == 5
+    assert stats["st"]["cpu.time"] > 0 and stats["st"]["balloon.maximum"] == 256 * 1024
+    assert stats["st"]["net.count"] == 1 and "cpu.time" not in stats["off"]
+    out = _cli(daemon, "domstats", "st", "--state")
+    assert out.returncode == 0 and "Domain: 'st'" in out.stdout and "state.state=1" in out.stdout
+    mem = _cli(daemon, "dommemstat", "st")
+    assert mem.returncode == 0 and "rss " in mem.stdout
+    lease = _cli(daemon, "domifaddr", "st")
+    assert lease.returncode == 0 and "MAC address" in lease.stdout
+    agent = _cli(daemon, "domifaddr", "st", "--source", "agent")
+    assert agent.returncode == 1 and "agent" in agent.stderr
+    conn.destroy("st")
