@@ -16,11 +16,9 @@ import signal
 import socket
 import time
 import uuid as uuidlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from qemu.qmp import EventListener, QMPClient
+from qemu.qmp import EventListener
 
 from pyvirt.api import (
     DomainInfo,
@@ -38,15 +36,18 @@ from pyvirt.api import (
     StartedDetail,
     StoppedDetail,
     SuspendedDetail,
-    UndefinedDetail,
     no_domain,
     operation_invalid,
 )
 from pyvirt.daemon import model
 from pyvirt.daemon.console import ConsoleRelay
+from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
+from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.ports import PortAllocator
+from pyvirt.daemon.records import DomainRecord, Running, mem_kib
 from pyvirt.daemon.store import DomainStore
+from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
 from pyvirt.qemu.qmp import connect as qmp_connect
@@ -57,58 +58,7 @@ log = logging.getLogger(__name__)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-@dataclass
-class Running:
-    """What exists only while QEMU runs."""
-
-    ident: process.ProcessIdentity
-    qmp: QMPClient | None = None
-    listener: EventListener | None = None   # registered at connect: no event is missed before reading
-    console: ConsoleRelay | None = None
-    supervisor: asyncio.Task[None] | None = None
-    stop_reason: int | None = None          # set by whoever decided the guest must stop
-    stop_detail: int | None = None
-    fake_reboot: bool = False               # reboot via ACPI: reset instead of quit on SHUTDOWN
-    guest_shutdown: bool = False            # QEMU reported a guest-initiated poweroff
-    exited: asyncio.Event = field(default_factory=asyncio.Event)
-    start_time: float = 0.0
-    ports: list[int] = field(default_factory=list)   # display ports this guest holds
-
-
-@dataclass
-class DomainRecord:
-    name: str
-    uuid: str
-    config: Domain | None                   # persistent definition (None: transient)
-    live: Domain | None = None
-    id: int = -1
-    state: int = DomainState.SHUTOFF
-    reason: int = ShutoffReason.UNKNOWN
-    autostart: bool = False
-    run: Running | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    info_cache: DomainInfo | None = None
-
-    @property
-    def persistent(self) -> bool:
-        return self.config is not None
-
-    @property
-    def active(self) -> bool:
-        return self.id != -1
-
-    def current(self) -> Domain:
-        dom = self.live if self.live is not None else self.config
-        assert dom is not None
-        return dom
-
-
-def _mem_kib(dom: Domain) -> tuple[int, int]:
-    maximum = dom.memory or 0
-    return maximum, dom.current_memory or maximum
-
-
-class QemuDriver:
+class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -284,7 +234,7 @@ class QemuDriver:
 
     def info(self, rec: DomainRecord) -> DomainInfo:
         dom = rec.current()
-        max_kib, cur_kib = _mem_kib(dom)
+        max_kib, cur_kib = mem_kib(dom)
         cpu_ns = 0
         if rec.run is not None:
             cpu_ns = self._cpu_time_ns(rec.run.ident.pid)
@@ -310,178 +260,6 @@ class QemuDriver:
         infos = [i for i in infos if flt.matches(i)]
         infos.sort(key=lambda i: (0, i.id, "") if i.id != -1 else (1, 0, i.name))
         return infos
-
-    # ------------------------------------------------------------------ definitions
-    async def define(self, xml: str, validate: bool = False) -> DomainInfo:
-        dom = model.parse_definition(xml, None, validate)
-        async with self._registry_lock:
-            existing = self._by_name.get(dom.name or "")
-            if dom.uuid is None:
-                dom.uuid = existing.uuid if existing else str(uuidlib.uuid4())
-            same_uuid = self._by_uuid.get(dom.uuid)
-            if existing is not None and existing.uuid != dom.uuid:
-                raise PyvirtError(f"operation failed: domain '{dom.name}' already exists with uuid {existing.uuid}",
-                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-            if same_uuid is not None and same_uuid.name != dom.name:
-                raise PyvirtError(f"operation failed: domain '{same_uuid.name}' is already defined with uuid "
-                                  f"{dom.uuid}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-            rec = existing
-            if rec is None:
-                rec = DomainRecord(name=dom.name or "", uuid=dom.uuid, config=None)
-            async with rec.lock:
-                updated = rec.persistent
-                self.store.save_config(rec.name, dom.to_xml(inactive=True, security_info=True))
-                rec.config = dom
-                self._index(rec)
-                if rec.active:
-                    self._save_runtime(rec)
-        self.events.emit(rec.name, rec.uuid, EventType.DEFINED, 1 if updated else 0, rec.id)
-        return self.info(rec)
-
-    async def undefine(self, ref: str) -> None:
-        rec = self.lookup(ref)
-        async with rec.lock:
-            if not rec.persistent:
-                raise operation_invalid("cannot undefine transient domain")
-            self.store.delete_config(rec.name)
-            rec.config = None
-            rec.autostart = False
-            if not rec.active:
-                self._unindex(rec)
-            else:
-                self._save_runtime(rec)
-        self.events.emit(rec.name, rec.uuid, EventType.UNDEFINED, UndefinedDetail.REMOVED, rec.id)
-
-    async def xml_to_native(self, native_format: str, xml: str) -> str:
-        if native_format != "qemu-argv":
-            raise PyvirtError(f"unsupported configuration: unsupported config type {native_format}",
-                              ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
-        dom = model.parse_definition(xml, None)
-        model.assign_aliases(dom)
-        files = self.store.runtime_files(dom.name or "")
-        return model.native_command_line(dom, await self.caps(), str(files.pidfile), str(files.private_dir))
-
-    def get_xml(self, ref: str, inactive: bool = False, security_info: bool = False) -> str:
-        rec = self.lookup(ref)
-        if inactive and rec.config is not None:
-            return rec.config.to_xml(inactive=True, security_info=security_info)
-        if rec.active and rec.live is not None and not inactive:
-            dom = rec.live
-            dom.id = rec.id
-            return dom.to_xml(security_info=security_info)
-        return rec.current().to_xml(inactive=True, security_info=security_info)
-
-    async def set_autostart(self, ref: str, on: bool) -> None:
-        rec = self.lookup(ref)
-        async with rec.lock:
-            if not rec.persistent:
-                raise operation_invalid("cannot set autostart for transient domain")
-            self.store.set_autostart(rec.name, on)
-            rec.autostart = on
-
-    async def set_metadata(self, ref: str, kind: str, value: str | None, live: bool, config: bool) -> None:
-        rec = self.lookup(ref)
-        if kind not in ("title", "description"):
-            raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
-        async with rec.lock:
-            targets = self._targets(rec, live, config)
-            for dom in targets:
-                setattr(dom, kind, value or None)
-            self._persist(rec, targets)
-
-    def _targets(self, rec: DomainRecord, live: bool, config: bool) -> list[Domain]:
-        """libvirt's --live/--config/--current rule."""
-        if not live and not config:  # current
-            live, config = rec.active, not rec.active
-        targets: list[Domain] = []
-        if live:
-            if not rec.active or rec.live is None:
-                raise operation_invalid("domain is not running")
-            targets.append(rec.live)
-        if config:
-            if rec.config is None:
-                raise operation_invalid("cannot change persistent config of a transient domain")
-            targets.append(rec.config)
-        return targets
-
-    def _persist(self, rec: DomainRecord, touched: list[Domain]) -> None:
-        if rec.config is not None and any(t is rec.config for t in touched):
-            self.store.save_config(rec.name, rec.config.to_xml(inactive=True, security_info=True))
-        if rec.active and any(t is rec.live for t in touched):
-            self._save_runtime(rec)
-
-    async def set_memory(self, ref: str, kib: int, live: bool, config: bool, maximum: bool) -> None:
-        rec = self.lookup(ref)
-        if kib <= 0:
-            raise PyvirtError("invalid argument: memory size must be positive", ErrorCode.INVALID_ARG)
-        async with rec.lock:
-            if maximum:
-                if live or (not config and rec.active):
-                    raise operation_invalid("cannot resize the maximum memory on an active domain")
-                targets = self._targets(rec, False, True)
-                for dom in targets:
-                    dom.memory = kib
-                    if (dom.current_memory or 0) > kib:
-                        dom.current_memory = kib
-                self._persist(rec, targets)
-                return
-            targets = self._targets(rec, live, config)
-            for dom in targets:
-                if kib > (dom.memory or 0):
-                    raise PyvirtError("invalid argument: cannot set memory higher than max memory",
-                                      ErrorCode.INVALID_ARG)
-            for dom in targets:
-                if dom is rec.live and rec.run is not None and rec.run.qmp is not None:
-                    await rec.run.qmp.execute("balloon", {"value": kib * 1024})
-                dom.current_memory = kib
-            self._persist(rec, targets)
-
-    async def set_vcpus(self, ref: str, count: int, live: bool, config: bool, maximum: bool) -> None:
-        rec = self.lookup(ref)
-        if count <= 0:
-            raise PyvirtError("invalid argument: vcpu count must be positive", ErrorCode.INVALID_ARG)
-        async with rec.lock:
-            if live or (not config and rec.active):
-                raise PyvirtError("Operation not supported: live vcpu changes are not supported by pyvirt yet; "
-                                  "use --config", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
-            targets = self._targets(rec, False, True)
-            for dom in targets:
-                if maximum:
-                    dom.vcpu = count
-                    if dom.vcpu_current and dom.vcpu_current > count:
-                        dom.vcpu_current = None
-                else:
-                    if count > (dom.vcpu or 1):
-                        raise PyvirtError(f"invalid argument: requested vcpus is greater than max allowable "
-                                          f"vcpus for the persistent domain: {count} > {dom.vcpu}",
-                                          ErrorCode.INVALID_ARG)
-                    dom.vcpu_current = None if count == dom.vcpu else count
-            self._persist(rec, targets)
-
-    async def rename(self, ref: str, new_name: str) -> None:
-        rec = self.lookup(ref)
-        async with self._registry_lock, rec.lock:
-            if rec.active:
-                raise operation_invalid("domain has to be inactive")
-            if not rec.persistent:
-                raise operation_invalid("cannot rename a transient domain")
-            if new_name in self._by_name:
-                raise PyvirtError(f"operation failed: domain with name '{new_name}' already exists",
-                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-            assert rec.config is not None
-            candidate = copy.deepcopy(rec.config)
-            candidate.name = new_name
-            checked = model.parse_definition(candidate.to_xml(inactive=True, security_info=True))
-            old = rec.name
-            self.store.save_config(new_name, checked.to_xml(inactive=True, security_info=True))
-            if rec.autostart:
-                self.store.set_autostart(new_name, True)
-            self.store.delete_config(old)
-            self._unindex(rec)
-            rec.name, rec.config = new_name, checked
-            self._index(rec)
-        self.events.emit(old, rec.uuid, EventType.UNDEFINED, UndefinedDetail.RENAMED)
-        self.events.emit(new_name, rec.uuid, EventType.DEFINED, 2)
 
     # ------------------------------------------------------------------ lifecycle
     async def create(self, xml: str, paused: bool = False, validate: bool = False) -> DomainInfo:
@@ -517,79 +295,6 @@ class QemuDriver:
                 raise operation_invalid("domain is already running")
             await self._start_locked(rec, paused=paused)
         return self.info(rec)
-
-    def _resolve_volumes(self, dom: Domain) -> dict[int, tuple[str, str]]:
-        """Resolve each ``<disk type='volume'>``: {disk index: (path, 'file'|'block')}.
-
-        The live definition keeps naming pool and volume, as libvirt's live XML does (so
-        ``dumpxml`` shows what the user wrote); only the source checks and QEMU's argv need
-        the path, see :meth:`_volume_sources`.  A disk that names no format gets the volume's.
-        """
-        resolved: dict[int, tuple[str, str]] = {}
-        for index, disk in enumerate(dom.devices.disks):
-            if disk.type != "volume" and not disk.source_pool:
-                continue
-            target = disk.target_dev or "?"
-            if self.volume_resolver is None or not disk.source_pool or not disk.source_volume:
-                raise PyvirtError(f"unsupported configuration: disk '{target}' names no usable storage volume",
-                                  ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
-            try:
-                path, kind, fmt = self.volume_resolver(disk.source_pool, disk.source_volume)
-            except PyvirtError as exc:
-                raise PyvirtError(f"Cannot access storage volume '{disk.source_volume}' (pool "
-                                  f"'{disk.source_pool}') of disk '{target}': {exc.message}",
-                                  ErrorCode.NO_SOURCE, ErrorDomain.QEMU) from None
-            resolved[index] = (path, kind)
-            disk.driver_type = disk.driver_type or fmt
-        return resolved
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _volume_sources(dom: Domain, resolved: dict[int, tuple[str, str]]) -> Iterator[None]:
-        """Within the block, `dom`'s volume disks are file/block disks on their paths.
-
-        In place rather than on a copy, so that what argv building adds to the definition
-        (aliases, USB ports) stays in the live XML; only the disk sources are put back.
-        """
-        saved = {}
-        for index, (path, kind) in resolved.items():
-            disk = dom.devices.disks[index]
-            saved[index] = (disk.type, disk.source_pool, disk.source_volume, disk.source_mode,
-                            disk.source_file, disk.source_dev)
-            disk.type, disk.source_pool, disk.source_volume, disk.source_mode = kind, None, None, None
-            disk.source_file, disk.source_dev = (path, None) if kind == "file" else (None, path)
-        try:
-            yield
-        finally:
-            for index, values in saved.items():
-                disk = dom.devices.disks[index]
-                (disk.type, disk.source_pool, disk.source_volume, disk.source_mode,
-                 disk.source_file, disk.source_dev) = values
-
-    def _disk_path(self, disk: Any) -> str | None:
-        """A live disk's host path; a volume disk's is asked of the storage driver again."""
-        if disk.source_pool and disk.source_volume and self.volume_resolver is not None:
-            try:
-                return str(self.volume_resolver(disk.source_pool, disk.source_volume)[0])
-            except PyvirtError:
-                return None
-        return disk.source_file or disk.source_dev
-
-    def domain_using_path(self, path: str) -> str | None:
-        """The running domain whose live disks include `path` (the storage driver's in-use check).
-
-        Called from the storage worker threads: it only reads, over a snapshot of the registry.
-        """
-        real = os.path.realpath(path)
-        for rec in list(self._by_name.values()):
-            live = rec.live
-            if not rec.active or live is None:
-                continue
-            for disk in live.devices.disks:
-                src = self._disk_path(disk)
-                if src and os.path.realpath(src) == real:
-                    return rec.name
-        return None
 
     async def _check_accelerator(self, dom: Domain) -> None:
         """type='kvm' only where the probe saw KVM run a standard guest; never a silent TCG fallback."""
@@ -903,93 +608,6 @@ class QemuDriver:
             rec.state, rec.reason = DomainState.RUNNING, RunningReason.UNPAUSED
             self._save_runtime(rec)
         self.events.emit(rec.name, rec.uuid, EventType.RESUMED, ResumedDetail.UNPAUSED, rec.id)
-
-    async def memory_stats(self, ref: str) -> dict[str, int]:
-        rec = self.lookup(ref)
-        run = self._running(rec)
-        stats: dict[str, int] = {}
-        with contextlib.suppress(PyvirtError):
-            balloon = await self._qmp(run, "query-balloon")
-            stats["actual"] = int(balloon["actual"]) // 1024
-        with contextlib.suppress(OSError), open(f"/proc/{run.ident.pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    stats["rss"] = int(line.split()[1])
-        return stats
-
-    def domain_stats(self, refs: list[str] | None, groups: list[str] | None) -> list[dict[str, Any]]:
-        """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer."""
-        wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block"))
-        recs = [self.lookup(r) for r in refs] if refs else sorted(self._by_name.values(), key=lambda r: r.name)
-        out = []
-        for rec in recs:
-            info = self.info(rec)
-            dom = rec.current()
-            stats: dict[str, Any] = {}
-            if "state" in wanted:
-                stats.update({"state.state": info.state, "state.reason": info.reason})
-            if "cpu-total" in wanted and rec.run is not None:
-                stats["cpu.time"] = info.cpu_time_ns
-            if "balloon" in wanted:
-                stats.update({"balloon.current": info.mem_kib, "balloon.maximum": info.max_mem_kib})
-            if "vcpu" in wanted:
-                stats.update({"vcpu.current": info.vcpus, "vcpu.maximum": info.max_vcpus})
-            if "interface" in wanted and rec.active:
-                nics = dom.devices.interfaces
-                stats["net.count"] = len(nics)
-                for i, nic in enumerate(nics):
-                    stats[f"net.{i}.name"] = nic.target_dev or nic.alias or f"net{i}"
-            if "block" in wanted:
-                disks = dom.devices.disks
-                stats["block.count"] = len(disks)
-                for i, disk in enumerate(disks):
-                    stats[f"block.{i}.name"] = disk.target_dev
-                    path = self._disk_path(disk)
-                    if path:
-                        stats[f"block.{i}.path"] = path
-            out.append({"name": rec.name, "stats": stats})
-        return out
-
-    def display_uri(self, ref: str, kind: str | None) -> str:
-        """`domdisplay`: the first (or the `kind`) VNC/SPICE display of a running guest."""
-        rec = self.lookup(ref)
-        if not rec.active or rec.live is None:
-            raise operation_invalid("domain is not running")
-        for g in rec.live.devices.graphics:
-            if (kind and g.type != kind) or g.type not in ("vnc", "spice") or not g.port or g.port < 0:
-                continue
-            host = (g.listens[0].address if g.listens and g.listens[0].address else g.listen) or "localhost"
-            if host in ("0.0.0.0", "::"):
-                host = "localhost"
-            if ":" in host:
-                host = f"[{host}]"
-            return f"vnc://{host}:{g.port - 5900}" if g.type == "vnc" else f"spice://{host}:{g.port}"
-        raise PyvirtError("No graphical display found", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-
-    def interface_addresses(self, ref: str, source: str) -> list[dict[str, Any]]:
-        """`domifaddr`: 'arp' reads the host's ARP table; 'lease' has no pyvirt network leases yet
-        (user-mode NICs have none in libvirt either); 'agent' needs a guest agent pyvirt does not drive."""
-        rec = self.lookup(ref)
-        if not rec.active or rec.live is None:
-            raise operation_invalid("domain is not running")
-        if source == "agent":
-            raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
-                              ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
-        if source != "arp":
-            return []
-        table: dict[str, list[str]] = {}
-        with contextlib.suppress(OSError), open("/proc/net/arp") as handle:
-            for line in list(handle)[1:]:
-                fields = line.split()
-                if len(fields) >= 4 and fields[2] != "0x0":
-                    table.setdefault(fields[3].lower(), []).append(fields[0])
-        out = []
-        for i, nic in enumerate(rec.live.devices.interfaces):
-            mac = (nic.mac_address or "").lower()
-            addrs = [{"type": "ipv4", "addr": a, "prefix": 0} for a in table.get(mac, [])]
-            if addrs:
-                out.append({"name": nic.target_dev or nic.alias or f"net{i}", "hwaddr": mac, "addrs": addrs})
-        return out
 
     async def send_key(self, ref: str, keycodes: list[dict[str, Any]], holdtime: int) -> None:
         rec = self.lookup(ref)

@@ -1,0 +1,202 @@
+"""Domain definitions: define, undefine, XML, autostart, metadata, memory/vCPU settings, rename.
+
+A mixin of the QEMU driver.  Changes follow libvirt's --live/--config/--current rule and are
+persisted atomically; a running domain's live definition is touched only with --live.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid as uuidlib
+from typing import Any
+
+from pyvirt.api import (
+    DomainInfo,
+    ErrorCode,
+    ErrorDomain,
+    EventType,
+    PyvirtError,
+    UndefinedDetail,
+    operation_invalid,
+)
+from pyvirt.daemon import model
+from pyvirt.daemon.records import DomainRecord
+from pyvirt.xml import Domain
+
+
+class DefinitionsMixin:
+    _by_name: dict[str, DomainRecord]
+    _by_uuid: dict[str, DomainRecord]
+    store: Any
+    events: Any
+
+    async def define(self, xml: str, validate: bool = False) -> DomainInfo:
+        dom = model.parse_definition(xml, None, validate)
+        async with self._registry_lock:
+            existing = self._by_name.get(dom.name or "")
+            if dom.uuid is None:
+                dom.uuid = existing.uuid if existing else str(uuidlib.uuid4())
+            same_uuid = self._by_uuid.get(dom.uuid)
+            if existing is not None and existing.uuid != dom.uuid:
+                raise PyvirtError(f"operation failed: domain '{dom.name}' already exists with uuid {existing.uuid}",
+                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+            if same_uuid is not None and same_uuid.name != dom.name:
+                raise PyvirtError(f"operation failed: domain '{same_uuid.name}' is already defined with uuid "
+                                  f"{dom.uuid}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+            rec = existing
+            if rec is None:
+                rec = DomainRecord(name=dom.name or "", uuid=dom.uuid, config=None)
+            async with rec.lock:
+                updated = rec.persistent
+                self.store.save_config(rec.name, dom.to_xml(inactive=True, security_info=True))
+                rec.config = dom
+                self._index(rec)
+                if rec.active:
+                    self._save_runtime(rec)
+        self.events.emit(rec.name, rec.uuid, EventType.DEFINED, 1 if updated else 0, rec.id)
+        return self.info(rec)
+
+    async def undefine(self, ref: str) -> None:
+        rec = self.lookup(ref)
+        async with rec.lock:
+            if not rec.persistent:
+                raise operation_invalid("cannot undefine transient domain")
+            self.store.delete_config(rec.name)
+            rec.config = None
+            rec.autostart = False
+            if not rec.active:
+                self._unindex(rec)
+            else:
+                self._save_runtime(rec)
+        self.events.emit(rec.name, rec.uuid, EventType.UNDEFINED, UndefinedDetail.REMOVED, rec.id)
+
+    async def xml_to_native(self, native_format: str, xml: str) -> str:
+        if native_format != "qemu-argv":
+            raise PyvirtError(f"unsupported configuration: unsupported config type {native_format}",
+                              ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+        dom = model.parse_definition(xml, None)
+        model.assign_aliases(dom)
+        files = self.store.runtime_files(dom.name or "")
+        return model.native_command_line(dom, await self.caps(), str(files.pidfile), str(files.private_dir))
+
+    def get_xml(self, ref: str, inactive: bool = False, security_info: bool = False) -> str:
+        rec = self.lookup(ref)
+        if inactive and rec.config is not None:
+            return rec.config.to_xml(inactive=True, security_info=security_info)
+        if rec.active and rec.live is not None and not inactive:
+            dom = rec.live
+            dom.id = rec.id
+            return dom.to_xml(security_info=security_info)
+        return rec.current().to_xml(inactive=True, security_info=security_info)
+
+    async def set_autostart(self, ref: str, on: bool) -> None:
+        rec = self.lookup(ref)
+        async with rec.lock:
+            if not rec.persistent:
+                raise operation_invalid("cannot set autostart for transient domain")
+            self.store.set_autostart(rec.name, on)
+            rec.autostart = on
+
+    async def set_metadata(self, ref: str, kind: str, value: str | None, live: bool, config: bool) -> None:
+        rec = self.lookup(ref)
+        if kind not in ("title", "description"):
+            raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            for dom in targets:
+                setattr(dom, kind, value or None)
+            self._persist(rec, targets)
+
+    def _targets(self, rec: DomainRecord, live: bool, config: bool) -> list[Domain]:
+        """libvirt's --live/--config/--current rule."""
+        if not live and not config:  # current
+            live, config = rec.active, not rec.active
+        targets: list[Domain] = []
+        if live:
+            if not rec.active or rec.live is None:
+                raise operation_invalid("domain is not running")
+            targets.append(rec.live)
+        if config:
+            if rec.config is None:
+                raise operation_invalid("cannot change persistent config of a transient domain")
+            targets.append(rec.config)
+        return targets
+
+    def _persist(self, rec: DomainRecord, touched: list[Domain]) -> None:
+        if rec.config is not None and any(t is rec.config for t in touched):
+            self.store.save_config(rec.name, rec.config.to_xml(inactive=True, security_info=True))
+        if rec.active and any(t is rec.live for t in touched):
+            self._save_runtime(rec)
+
+    async def set_memory(self, ref: str, kib: int, live: bool, config: bool, maximum: bool) -> None:
+        rec = self.lookup(ref)
+        if kib <= 0:
+            raise PyvirtError("invalid argument: memory size must be positive", ErrorCode.INVALID_ARG)
+        async with rec.lock:
+            if maximum:
+                if live or (not config and rec.active):
+                    raise operation_invalid("cannot resize the maximum memory on an active domain")
+                targets = self._targets(rec, False, True)
+                for dom in targets:
+                    dom.memory = kib
+                    if (dom.current_memory or 0) > kib:
+                        dom.current_memory = kib
+                self._persist(rec, targets)
+                return
+            targets = self._targets(rec, live, config)
+            for dom in targets:
+                if kib > (dom.memory or 0):
+                    raise PyvirtError("invalid argument: cannot set memory higher than max memory",
+                                      ErrorCode.INVALID_ARG)
+            for dom in targets:
+                if dom is rec.live and rec.run is not None and rec.run.qmp is not None:
+                    await rec.run.qmp.execute("balloon", {"value": kib * 1024})
+                dom.current_memory = kib
+            self._persist(rec, targets)
+
+    async def set_vcpus(self, ref: str, count: int, live: bool, config: bool, maximum: bool) -> None:
+        rec = self.lookup(ref)
+        if count <= 0:
+            raise PyvirtError("invalid argument: vcpu count must be positive", ErrorCode.INVALID_ARG)
+        async with rec.lock:
+            if live or (not config and rec.active):
+                raise PyvirtError("Operation not supported: live vcpu changes are not supported by pyvirt yet; "
+                                  "use --config", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+            targets = self._targets(rec, False, True)
+            for dom in targets:
+                if maximum:
+                    dom.vcpu = count
+                    if dom.vcpu_current and dom.vcpu_current > count:
+                        dom.vcpu_current = None
+                else:
+                    if count > (dom.vcpu or 1):
+                        raise PyvirtError(f"invalid argument: requested vcpus is greater than max allowable "
+                                          f"vcpus for the persistent domain: {count} > {dom.vcpu}",
+                                          ErrorCode.INVALID_ARG)
+                    dom.vcpu_current = None if count == dom.vcpu else count
+            self._persist(rec, targets)
+
+    async def rename(self, ref: str, new_name: str) -> None:
+        rec = self.lookup(ref)
+        async with self._registry_lock, rec.lock:
+            if rec.active:
+                raise operation_invalid("domain has to be inactive")
+            if not rec.persistent:
+                raise operation_invalid("cannot rename a transient domain")
+            if new_name in self._by_name:
+                raise PyvirtError(f"operation failed: domain with name '{new_name}' already exists",
+                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+            assert rec.config is not None
+            candidate = copy.deepcopy(rec.config)
+            candidate.name = new_name
+            checked = model.parse_definition(candidate.to_xml(inactive=True, security_info=True))
+            old = rec.name
+            self.store.save_config(new_name, checked.to_xml(inactive=True, security_info=True))
+            if rec.autostart:
+                self.store.set_autostart(new_name, True)
+            self.store.delete_config(old)
+            self._unindex(rec)
+            rec.name, rec.config = new_name, checked
+            self._index(rec)
+        self.events.emit(old, rec.uuid, EventType.UNDEFINED, UndefinedDetail.RENAMED)
+        self.events.emit(new_name, rec.uuid, EventType.DEFINED, 2)
