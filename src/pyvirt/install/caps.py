@@ -168,6 +168,7 @@ class DomCaps:
     loader_values: list[str] = field(default_factory=list)
     loader_supported: bool = False
     tpm_models: list[str] = field(default_factory=list)
+    tpm_supported: bool = False
     tpm_backends: list[str] = field(default_factory=list)
     cpu_host_model: bool = False
     cpu_host_passthrough: bool = False
@@ -194,6 +195,7 @@ class DomCaps:
             loader_supported=loader is not None and loader.get("supported") == "yes",
             tpm_models=enum("devices/tpm/enum[@name='model']/value"),
             tpm_backends=enum("devices/tpm/enum[@name='backendModel']/value"),
+            tpm_supported=bool(root.xpath("devices/tpm[@supported='yes']")),
             cpu_host_model=bool(root.xpath("cpu/mode[@name='host-model' and @supported='yes']")),
             cpu_host_passthrough=bool(root.xpath(
                 "cpu/mode[@name='host-passthrough' and @supported='yes']")),

@@ -19,6 +19,7 @@ def set_defaults(g: Guest) -> None:
     if g.root.find("uuid") is None:
         set_text(g.root, "uuid", g.new_uuid())
     sync_vcpus(g, 1)
+    _container_init(g)
     _default_machine(g)
     _default_uefi(g)
     _default_graphics(g)
@@ -40,6 +41,8 @@ def set_defaults(g: Guest) -> None:
         nic_defaults(g, nic)
     for gfx in g.devs("graphics"):
         graphics_defaults(g, gfx)
+    for tpm in g.devs("tpm"):
+        tpm_defaults(g, tpm)
     for vid in g.devs("video"):
         if vid.find("model") is None:
             model = default_video_model(g)
@@ -53,7 +56,9 @@ def set_defaults(g: Guest) -> None:
 def sync_vcpus(g: Guest, default: int) -> None:
     vcpu = g.root.find("vcpu")
     topo = g.root.find("cpu/topology")
-    if vcpu is None:
+    if vcpu is None or g.flags.extra.pop("vcpu_placeholder", False):
+        # --cpuset alone creates a <vcpu> holding 0 only to carry the attribute; the count
+        # still comes from the topology, osinfo or the default as if it were missing.
         n = default
         if topo is not None:
             n = 1
@@ -236,6 +241,21 @@ def _default_memballoon(g: Guest) -> None:
         g.add_device(etree.Element("memballoon", model="virtio"))
 
 
+def tpm_defaults(g: Guest, tpm: etree._Element) -> None:
+    """An emulated TPM without model or version gets virtinst's default model.
+
+    tpm-crb when the domain capabilities list it (it implies TPM 2.0), and also when they
+    say nothing about TPMs (virtinst's old default, kept for old libvirt) unless the guest
+    is pseries; otherwise libvirt picks by architecture, so the model stays unset.
+    """
+    be = tpm.find("backend")
+    if tpm.get("model") or be is None or be.get("type") != "emulator" or be.get("version"):
+        return
+    dc = g.ci.domcaps
+    if (not dc.tpm_supported and not g.is_pseries()) or "tpm-crb" in dc.tpm_models:
+        tpm.set("model", "tpm-crb")
+
+
 def _default_tpm(g: Guest) -> None:
     if g.flags.skip_tpm or g.devs("tpm") or not is_uefi(g):
         return
@@ -277,8 +297,10 @@ def _cpu(g: Guest) -> None:
         child(g.root, "cpu").set("mode", "host-passthrough")
     elif g.arch == "aarch64" and g.is_arm_machvirt():
         cpu = child(g.root, "cpu", mode="custom", match="exact")
-        child(cpu, "model", fallback="allow").text = "cortex-a57"
-    elif g.is_x86() and g.type == "kvm":
+        child(cpu, "model").text = "cortex-a57"
+    elif g.is_x86() and g.type == "kvm" and g.arch == g.ci.caps.host_arch:
+        # virtinst only gives the host CPU to a guest of the host's own arch (an i686
+        # guest on an x86_64 host keeps QEMU's default model).
         child(g.root, "cpu").set("mode", "host-passthrough")
 
 
@@ -290,7 +312,9 @@ def _features(g: Guest) -> None:
     for name in ("acpi", "apic", "pae"):
         if name in g.flags.extra.get("features_off", ()):
             continue
-        if feats.find(name) is None and (name in gfeat):
+        if feats.find(name) is None and (name in gfeat or (
+                # virtinst: Xen x86_64 HVM guests always get PAE (its caps omit the flag).
+                name == "pae" and g.ci.is_xen() and g.arch == "x86_64")):
             child(feats, name)
     if hyperv_supported(g) and (g.ci.is_qemu() or g.ci.is_test()):
         hv = child(feats, "hyperv")
@@ -303,8 +327,21 @@ def _features(g: Guest) -> None:
         g.root.remove(feats)
 
 
+def _container_init(g: Guest) -> None:
+    """A container needs a program to run: /sbin/init when a filesystem is mounted at /
+    (a full OS tree), else /bin/sh, as virtinst does."""
+    os_el = g.root.find("os")
+    if not g.is_container() or os_el is None or os_el.find("init") is not None:
+        return
+    root_fs = any(fs.find("target") is not None and fs.find("target").get("dir") == "/"
+                  for fs in g.devs("filesystem"))
+    child(os_el, "init").text = "/sbin/init" if root_fs else "/bin/sh"
+
+
 def _pm(g: Guest) -> None:
-    if not g.is_x86():
+    # virtinst disables guest suspend only where libvirt lets it (its conn_pm_disable
+    # check: QEMU and the test driver), so LXC, Xen and bhyve guests get no <pm>.
+    if not g.is_x86() or not (g.ci.is_qemu() or g.ci.is_test()):
         return
     pm = child(g.root, "pm")
     if pm.find("suspend-to-mem") is None:

@@ -362,9 +362,10 @@ def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> 
         out(f"Using {g.osinfo.name} default --memory {mb}")
         set_text(g.root, "currentMemory", ram // 1024)
     ncpus = g.osinfo.recommended("n-cpus", arch)
-    if ncpus and g.root.find("vcpu") is None:
+    if ncpus and (g.root.find("vcpu") is None or g.flags.extra.get("vcpu_placeholder")):
         from pyvirt.install.defaults import sync_vcpus
         if g.root.find("cpu/topology") is None:
+            g.flags.extra.pop("vcpu_placeholder", None)
             set_text(g.root, "vcpu", ncpus)
         sync_vcpus(g, ncpus)
     storage = g.osinfo.recommended("storage", arch)

@@ -11,6 +11,7 @@ import contextlib
 import copy
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -18,6 +19,14 @@ from pyvirt.install.defaults import disk_defaults, set_defaults
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.media import CloudInit
 from pyvirt.install.xmltree import child, set_text, to_string
+
+
+def _is_url_source(src: etree._Element, path: str) -> bool:
+    """Whether a network <source> is the one _cdrom_element made for the URL `path`."""
+    url = urlsplit(path)
+    host = src.find("host")
+    return (src.get("protocol") == url.scheme and src.get("name") == url.path.lstrip("/")
+            and host is not None and host.get("name") == url.hostname)
 
 
 @dataclass
@@ -109,8 +118,18 @@ class Installer:
         return {"cdrom": "cdrom", "floppy": "fd"}.get(device or "", "hd")
 
     def _cdrom_element(self, g: Guest, path: str) -> etree._Element:
+        url = urlsplit(path)
+        if url.scheme in ("http", "https", "ftp", "ftps", "tftp") and url.hostname:
+            # A remote ISO is not fetched: QEMU reads it over the network itself, so it
+            # becomes a network disk the way virtinst describes a URL source.
+            disk = etree.Element("disk", type="network", device="cdrom")
+            src = child(disk, "source", protocol=url.scheme, name=url.path.lstrip("/"))
+            host = etree.SubElement(src, "host", name=url.hostname)
+            if url.port:
+                host.set("port", str(url.port))
+            return disk
         disk = etree.Element("disk", type="file", device="cdrom")
-        if g.ci.is_qemu():
+        if g.ci.is_qemu() or g.ci.is_xen():
             from pyvirt.install.opts.disk import _find_volume, _volume_format
             pool, vol = _find_volume(g.ci.conn, path)
             drv = child(disk, "driver", name="qemu")
@@ -292,8 +311,10 @@ class Installer:
         if self._cdrom_added and not g.osinfo.is_windows():
             for d in final.findall("devices/disk"):
                 src = d.find("source")
-                if d.get("device") == "cdrom" and src is not None and src.get("file") == cdpath:
+                if d.get("device") == "cdrom" and src is not None and cdpath and (
+                        src.get("file") == cdpath or _is_url_source(src, cdpath)):
                     d.remove(src)
+                    d.set("type", "file")  # an empty drive, even where the media was a URL
                     drv = d.find("driver")
                     if drv is not None:  # an empty drive has no format
                         d.remove(drv)

@@ -146,10 +146,43 @@ def _primary_video(dom: Domain, slots: _Slots, slot: int) -> None:
                 slots.take(0, s)
 
 
+_ICH9_FUNCTION = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
+
+
+def _is_usb2(dev: object) -> bool:
+    return (isinstance(dev, Controller) and dev.type == "usb"
+            and dev.model in _ICH9_FUNCTION)
+
+
+def _usb2_sibling_slot(dom: Domain, ctrl: Controller) -> tuple[int, int] | None:
+    """(bus, slot) of an already addressed ICH9 controller of the same USB2 set (same index)."""
+    for c in dom.devices.controllers:
+        if (c is not ctrl and _is_usb2(c) and c.index == ctrl.index and c.address is not None
+                and c.address.type == "pci" and c.address.slot is not None):
+            return c.address.bus or 0, c.address.slot
+    return None
+
+
+def _assign_usb2(dom: Domain, slots: _Slots, ctrl: Controller, bus: int, first: int) -> None:
+    """An ICH9 EHCI and its UHCI companions form one multifunction device: libvirt puts the
+    whole set (one controller index) in one slot, EHCI at function 7 and UHCI1/2/3 at 0/1/2
+    (multifunction on UHCI1), taking a fresh slot only for the first member it addresses."""
+    where = _usb2_sibling_slot(dom, ctrl)
+    if where is None:
+        where = (bus, slots.next_slot(bus, first))
+    fn = _ICH9_FUNCTION[ctrl.model or ""]
+    ctrl.address = _pci(where[0], where[1], fn, True if fn == 0 else None)
+    slots.take(where[0], where[1], fn)
+
+
 def _assign_pc(dom: Domain, slots: _Slots) -> None:
     _fixed_pc(dom, slots)
     for dev, _pcie in _candidates(dom):
         if getattr(dev, "address", None) is None:
+            if _is_usb2(dev):
+                assert isinstance(dev, Controller)
+                _assign_usb2(dom, slots, dev, 0, 1)
+                continue
             s = slots.next_slot(0)
             dev.address = _pci(0, s)
             slots.take(0, s)
@@ -167,7 +200,7 @@ def _fixed_q35(dom: Domain, slots: _Slots) -> None:
     slots.take(0, 0)
     for f in range(8):
         slots.take(0, 0x1F, f)
-    ich9 = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhci3": 2}
+    ich9 = _ICH9_FUNCTION
     for c in dom.devices.controllers:
         if c.address is None and c.type == "sata" and c.index == 0:
             c.address = _pci(0, 0x1F, 2)
@@ -255,6 +288,11 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
     if bridge_bus is None:
         bridge_bus = next((c.index for c in ctrls if c.model == "pcie-to-pci-bridge"), None)
     for dev in conventional:
+        if _is_usb2(dev):
+            assert isinstance(dev, Controller)
+            _assign_usb2(dom, slots, dev, 0 if bridge_bus is None else bridge_bus,
+                         1)
+            continue
         if bridge_bus is None:
             s = slots.next_slot(0)
             dev.address = _pci(0, s)

@@ -133,7 +133,10 @@ def apply_disk(g: Guest, optstr: str) -> None:
                 vfmt = "raw"  # libvirt's default format for file volumes
             if pool.get("type") in ("logical", "disk", "iscsi", "scsi", "mpath"):
                 disk.set("type", "block")
-            if g.ci.is_qemu():
+            if g.ci.is_xen() and disk.get("type") == "block":
+                # Xen's recommended default for block devices (virtinst follows it).
+                child(disk, "driver", name="phy")
+            elif g.ci.is_qemu() or g.ci.is_xen():
                 drv = child(disk, "driver", name="qemu")
                 if vfmt or fmt:
                     drv.set("type", fmt or vfmt or "raw")

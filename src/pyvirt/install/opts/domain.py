@@ -29,7 +29,7 @@ BOOT = Spec("--boot", keys=["bootmenu", "menu", "bootmenu.enable", "bootmenu.tim
                             "smbios.mode", "useserial", "bios.useserial", "rebootTimeout",
                             "bios.rebootTimeout", r"boot[0-9]*\.dev", "hd", "cdrom", "fd",
                             "network", "acpi.table", r"acpi\..*"],
-            comma=())
+            comma=("kernel_args", "extra_args", "cmdline"))
 FEATURES = Spec("--features", keys=[r"[a-zA-Z_.0-9]+"])
 # The timer shorthands virt-install knows; other NAME_tickpolicy keys are refused as unknown.
 CLOCK = Spec("--clock", keys=["offset", r"timer[0-9]*\.(name|present|tickpolicy|track|frequency|mode)",
@@ -123,7 +123,7 @@ def apply_cpu(g: Guest, optstr: str) -> None:
     elif model:
         cpu.set("mode", "custom")
         cpu.set("match", "exact")
-        child(cpu, "model", fallback="allow").text = model
+        child(cpu, "model").text = model
     for k in ("mode", "match", "check"):
         if o.get(k):
             cpu.set(k, o[k])
