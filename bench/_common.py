@@ -53,25 +53,7 @@ def ms(seconds: float) -> float:
 
 def guest_xml(guest: TestGuest, name: str, memory_mib: int = 256) -> str:
     """The test guest as integration tests define it (initramfs root, serial on a pty)."""
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>{memory_mib}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{guest.kernel}</kernel>
-    <initrd>{guest.initrd}</initrd>
-    <cmdline>{guest.cmdline}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <serial type='pty'/>
-    <interface type='user'><model type='virtio'/></interface>
-    <video><model type='none'/></video>
-  </devices>
-</domain>
-"""
+    return guest.domain_xml(name, memory_mib=memory_mib)
 
 
 def small_domain_xml(name: str) -> str:

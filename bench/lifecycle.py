@@ -55,6 +55,7 @@ from _common import (  # noqa: E402 - bench/ is not a package; its helpers sit n
     wait_all_markers,
 )
 
+from pyvirt.client.expect import wait_for_output  # noqa: E402 - stdlib only
 from pyvirt.testguest import TestGuest, TestGuestMissing, find_test_guest  # noqa: E402 - stdlib only
 
 if TYPE_CHECKING:
@@ -87,20 +88,7 @@ def pyvirt_boot(conn: RemoteConnection, name: str, timeout: float = 180.0) -> tu
     t_call = time.perf_counter()
     conn.start(name)
     t_ret = time.perf_counter()
-    deadline = time.monotonic() + timeout
-    seen = b""
-    with conn.open_console(name, history=True) as console:
-        while READY_MARKER.encode() not in seen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{READY_MARKER} not seen on {name}: {seen[-300:]!r}")
-            try:
-                data = console.read(65536, timeout=left)
-            except TimeoutError:
-                continue
-            if not data:
-                raise EOFError(f"console of {name} closed before {READY_MARKER}: {seen[-300:]!r}")
-            seen = (seen + data)[-4096:]
+    wait_for_output(conn, name, READY_MARKER, timeout)
     return t_call, t_ret, time.perf_counter()
 
 

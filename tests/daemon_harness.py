@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from pyvirt.client.expect import wait_for_output
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import TestGuest
 
@@ -96,52 +97,13 @@ class DaemonHarness:
 
 def guest_xml(guest: TestGuest, name: str, *, extra_devices: str = "", on_poweroff: str = "destroy",
               on_reboot: str = "restart", memory_mib: int = 256, disk: Path | None = None) -> str:
-    cmdline = guest.disk_cmdline if disk else guest.cmdline
-    disk_xml = ""
-    if disk is not None:
-        disk_xml = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-                    f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>{memory_mib}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{guest.kernel}</kernel>
-    <initrd>{guest.initrd}</initrd>
-    <cmdline>{cmdline}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>{on_poweroff}</on_poweroff>
-  <on_reboot>{on_reboot}</on_reboot>
-  <devices>
-    {disk_xml}
-    <serial type='pty'/>
-    <interface type='user'><model type='virtio'/></interface>
-    <video><model type='none'/></video>
-    {extra_devices}
-  </devices>
-</domain>
-"""
+    return guest.domain_xml(name, memory_mib=memory_mib, disk=disk, extra_devices=extra_devices,
+                            on_poweroff=on_poweroff, on_reboot=on_reboot)
 
 
 def wait_console(conn: RemoteConnection, name: str, marker: str, timeout: float = 60.0) -> float:
     """Seconds until `marker` shows on the serial console (history included)."""
-    start = time.monotonic()
-    with conn.open_console(name, history=True) as console:
-        seen = b""
-        while marker.encode() not in seen:
-            left = timeout - (time.monotonic() - start)
-            if left <= 0:
-                raise TimeoutError(f"{marker!r} not seen on {name}'s console; got {seen[-500:]!r}")
-            try:
-                data = console.read(65536, timeout=left)
-            except TimeoutError:
-                continue
-            if not data:
-                raise EOFError(f"console of {name} closed before {marker!r}; got {seen[-500:]!r}")
-            seen += data
-    return time.monotonic() - start
+    return wait_for_output(conn, name, marker, timeout)
 
 
 def wait_state(conn: RemoteConnection, name: str, state: int, timeout: float = 30.0) -> None:

@@ -654,7 +654,9 @@ class Connection(abc.ABC):
         (forever when None) or the consumer stops iterating."""
 
     @abc.abstractmethod
-    def open_console(self, dom: str, *, force: bool = False, safe: bool = False) -> ConsoleStream: ...
+    def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
+                     history: bool = False) -> ConsoleStream:
+        """The serial console; `history` first replays the recent output the driver kept."""
 
     # -- networks and storage (grown by later drivers)
     def list_networks(self) -> list[dict[str, Any]]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from pyvirt.api import DomainState, PyvirtError
 from pyvirt.client import default_uri
+from pyvirt.client.expect import wait_for_output
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuestMissing, find_test_guest
 
@@ -20,44 +20,7 @@ DEMO_NAME = "demo"
 
 
 def demo_xml(name: str) -> str:
-    guest = find_test_guest()
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <title>pyvirt demo guest (busybox, serial console)</title>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{guest.kernel}</kernel>
-    <initrd>{guest.initrd}</initrd>
-    <cmdline>{guest.cmdline}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'/>
-    <interface type='user'><model type='virtio'/></interface>
-    <video><model type='none'/></video>
-  </devices>
-</domain>
-"""
-
-
-def wait_for_marker(conn: RemoteConnection, name: str, timeout: float = 90.0) -> float:
-    start = time.monotonic()
-    seen = b""
-    with conn.open_console(name, history=True) as console:
-        while READY_MARKER.encode() not in seen:
-            left = timeout - (time.monotonic() - start)
-            if left <= 0:
-                raise TimeoutError(f"the guest did not print {READY_MARKER} within {timeout:.0f}s")
-            try:
-                chunk = console.read(65536, timeout=left)
-            except TimeoutError:
-                continue
-            if not chunk:
-                raise EOFError("the guest's console closed before it booted")
-            seen += chunk
-    return time.monotonic() - start
+    return find_test_guest().domain_xml(name, title="pyvirt demo guest (busybox, serial console)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Domain '{DEMO_NAME}' is already running")
         # a guest that was already up printed its marker long ago: only a fresh boot is awaited
-        seconds = wait_for_marker(conn, DEMO_NAME) if started else 0.0
+        seconds = wait_for_output(conn, DEMO_NAME, READY_MARKER, 90) if started else 0.0
     except TestGuestMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

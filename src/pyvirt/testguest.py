@@ -77,6 +77,40 @@ class TestGuest:
         """Command line for booting the disk variant (``disk`` attached as the first virtio-blk)."""
         return f"{self.cmdline} {DISK_ROOT_ARGS}"
 
+    def domain_xml(self, name: str, *, memory_mib: int = 256, title: str | None = None,
+                   disk: str | os.PathLike[str] | None = None, extra_devices: str = "",
+                   on_poweroff: str = "destroy", on_reboot: str = "restart") -> str:
+        """A libvirt domain that boots this guest under TCG: direct kernel boot, serial on a pty,
+        a virtio NIC on user networking, no display.  With `disk`, the root is that qcow2 (virtio)."""
+        cmdline = self.disk_cmdline if disk is not None else self.cmdline
+        disk_xml = ""
+        if disk is not None:
+            disk_xml = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                        f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+        title_xml = f"\n  <title>{title}</title>" if title else ""
+        return f"""<domain type='qemu'>
+  <name>{name}</name>{title_xml}
+  <memory unit='MiB'>{memory_mib}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{self.kernel}</kernel>
+    <initrd>{self.initrd}</initrd>
+    <cmdline>{cmdline}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>{on_poweroff}</on_poweroff>
+  <on_reboot>{on_reboot}</on_reboot>
+  <devices>
+    {disk_xml}
+    <serial type='pty'/>
+    <interface type='user'><model type='virtio'/></interface>
+    <video><model type='none'/></video>
+    {extra_devices}
+  </devices>
+</domain>
+"""
+
     def info(self) -> dict[str, str]:
         """The build's ``info`` file (kernel release, package versions, cache key) as a dict."""
         result: dict[str, str] = {}

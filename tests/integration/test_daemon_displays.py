@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,16 +15,6 @@ from tests.daemon_harness import DaemonHarness, guest_xml
 pytestmark = pytest.mark.timeout(180)
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///session"]
 
-
-@pytest.fixture
-def daemon(tmp_path: Path, test_guest: TestGuest) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path)
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,6 @@ from tests.daemon_harness import DaemonHarness, guest_xml, wait_console, wait_st
 
 pytestmark = pytest.mark.timeout(240)
 
-
-@pytest.fixture
-def daemon(tmp_path: Path, test_guest: TestGuest) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path)
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _state_files(root: Path) -> dict[str, bytes]:

@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,6 @@ from tests.daemon_harness import URI, DaemonHarness, guest_xml, wait_console
 
 pytestmark = pytest.mark.timeout(240)
 
-
-@pytest.fixture
-def daemon(tmp_path: Path, test_guest: TestGuest) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path)
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def test_socket_is_private_and_api_is_described(daemon: DaemonHarness) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,16 +23,6 @@ from tests.daemon_harness import DaemonHarness, wait_console
 pytestmark = pytest.mark.timeout(300)
 INSTALL = [sys.executable, "-m", "pyvirt.cli.install"]
 
-
-@pytest.fixture
-def daemon(tmp_path: Path, test_guest: TestGuest) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path)
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _install(daemon: DaemonHarness, guest: TestGuest, name: str, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,6 @@ from tests.daemon_harness import URI, DaemonHarness, guest_xml, wait_console
 pytestmark = pytest.mark.timeout(300)
 GiB = 1 << 30
 
-
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path)
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:

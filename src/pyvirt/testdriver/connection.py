@@ -442,7 +442,8 @@ class TestConnection(ResourcesMixin, Connection):
             self._bus = EventBus()
         return self._bus.subscribe(match, timeout)
 
-    def open_console(self, dom: str, *, force: bool = False, safe: bool = False) -> ConsoleStream:
+    def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
+                     history: bool = False) -> ConsoleStream:
         self._write("virDomainOpenConsole")
         self._get(dom)
         raise E.no_support("virDomainOpenConsole")
