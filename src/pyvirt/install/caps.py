@@ -87,12 +87,15 @@ class Capabilities:
     host_arch: str
     guests: list[CapsGuest] = field(default_factory=list)
     secmodels: list[str] = field(default_factory=list)
+    # The host CPU's model name (libvirt's cpu_map naming): --cpu host-copy copies it.
+    host_cpu_model: str | None = None
 
     @classmethod
     def parse(cls, xml: str) -> Capabilities:
         root = etree.fromstring(xml.encode())
         caps = cls(host_arch=root.findtext("host/cpu/arch", "").strip())
         caps.secmodels = [m.text or "" for m in root.findall("host/secmodel/model")]
+        caps.host_cpu_model = (root.findtext("host/cpu/model") or "").strip() or None
         for g in root.findall("guest"):
             arch = g.find("arch")
             if arch is None:
@@ -156,6 +159,46 @@ class Capabilities:
         return CapsInfo(guest, domain)
 
 
+# The CPU flags virt-install counts as speculative-execution mitigations
+# (virtinst.domcapabilities._lookup_cpu_security_features).
+SECURITY_FEATURES = ("spec-ctrl", "ssbd", "ibpb", "virt-ssbd", "md-clear")
+
+
+def _model_security_features(model: str) -> set[str]:
+    """Mitigation flags a named x86 CPU model already includes in libvirt's cpu_map.
+
+    virt-install asks libvirt to expand the host-model CPU (baselineCPU with
+    EXPAND_FEATURES), which adds the model's own features to the required ones.  pyvirt
+    has no cpu_map, so this encodes the few model families whose definition carries one
+    of SECURITY_FEATURES (checked against libvirt 9's x86_*.xml).
+    """
+    if model.endswith("-IBRS"):
+        return {"spec-ctrl"}
+    if model.startswith(("Cascadelake", "Cooperlake", "Icelake", "Snowridge",
+                         "SapphireRapids")):
+        return {"spec-ctrl", "ssbd"}
+    if model in ("EPYC-IBPB", "EPYC-Rome", "EPYC-Milan", "Dhyana"):
+        return {"ibpb"}
+    return set()
+
+
+def _cpu_security_features(root: etree._Element) -> list[str]:
+    """virt-install's domcaps.get_cpu_security_features: the mitigation flags of the expanded
+    host-model CPU (its model's flags plus required ones, less disabled ones), sorted as
+    libvirt's expansion lists them."""
+    mode = root.find("cpu/mode[@name='host-model']")
+    if mode is None or mode.get("supported") != "yes":
+        return []
+    found = _model_security_features((mode.findtext("model") or "").strip())
+    for f in mode.findall("feature"):
+        name = f.get("name", "")
+        if f.get("policy") in ("require", "force"):
+            found.add(name)
+        elif f.get("policy") in ("disable", "forbid"):
+            found.discard(name)
+    return sorted(found & set(SECURITY_FEATURES))
+
+
 @dataclass
 class DomCaps:
     """The few domain-capabilities facts virt-install's defaults consult."""
@@ -172,6 +215,7 @@ class DomCaps:
     tpm_backends: list[str] = field(default_factory=list)
     cpu_host_model: bool = False
     cpu_host_passthrough: bool = False
+    cpu_security_features: list[str] = field(default_factory=list)
     sev: bool = False
     graphics_types: list[str] = field(default_factory=list)
     video_models: list[str] = field(default_factory=list)
@@ -199,6 +243,7 @@ class DomCaps:
             cpu_host_model=bool(root.xpath("cpu/mode[@name='host-model' and @supported='yes']")),
             cpu_host_passthrough=bool(root.xpath(
                 "cpu/mode[@name='host-passthrough' and @supported='yes']")),
+            cpu_security_features=_cpu_security_features(root),
             sev=bool(root.xpath("features/sev[@supported='yes']")),
             graphics_types=enum("devices/graphics/enum[@name='type']/value"),
             video_models=enum("devices/video/enum[@name='modelType']/value"),

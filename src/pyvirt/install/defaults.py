@@ -128,8 +128,13 @@ def enable_uefi(g: Guest) -> None:
         return
     if not dc.loader_supported:
         raise RuntimeError("Libvirt version does not support UEFI.")
-    paths = [p for p in dc.loader_values if any(
-        k in p for k in ("OVMF", "ovmf", "AAVMF", "aavmf", "edk2"))]
+    if g.ci.driver == "bhyve":
+        # bhyve's firmware is named after it; otherwise virt-install takes the first path
+        paths = ([p for p in dc.loader_values if "BHYVE_UEFI.fd" in p]
+                 or dc.loader_values[:1])
+    else:
+        paths = [p for p in dc.loader_values if any(
+            k in p for k in ("OVMF", "ovmf", "AAVMF", "aavmf", "edk2"))]
     if not paths:
         raise RuntimeError(f"Did not find any UEFI binary path for arch '{g.arch}'")
     path = paths[0]
@@ -180,7 +185,14 @@ def _default_input(g: Guest) -> None:
 def _default_console(g: Guest) -> None:
     if g.flags.skip_console or g.devs("console") or g.devs("serial"):
         return
-    con = etree.Element("console", type="pty")
+    if g.ci.driver == "bhyve":
+        # bhyve has no pty consoles: virt-install pairs a null-modem device named after a
+        # fresh UUID (master end A for bhyve, slave end B for the user).
+        prefix = f"/dev/nmdm{g.new_uuid()}"
+        con = etree.Element("console", type="nmdm")
+        etree.SubElement(con, "source", master=prefix + "A", slave=prefix + "B")
+    else:
+        con = etree.Element("console", type="pty")
     if g.is_s390x():
         etree.SubElement(con, "target", type="sclp")
     g.add_device(con)

@@ -279,8 +279,14 @@ class Guest:
     def new_mac(self) -> str:
         return ids.new_mac()
 
-    def add_boot(self, devs: list[str]) -> None:
+    def add_boot(self, devs: list[str], at_end: bool = False) -> None:
+        """Replace the <boot> order.  at_end appends them after every other <os> child,
+        as virt-install does when it rewrites the boot order of the install XML (a copy
+        parsed from the final XML, where new children go last rather than in order)."""
         for b in self.os.findall("boot"):
             self.os.remove(b)
         for d in devs:
-            append(self.os, "boot", dev=d)
+            if at_end:
+                etree.SubElement(self.os, "boot", dev=d)
+            else:
+                append(self.os, "boot", dev=d)

@@ -295,7 +295,11 @@ class Installer:
             if self.kernel_args:
                 set_text(initial.find("os"), "cmdline", self.kernel_args)
         if self.bootdev and self._can_set_bootorder(ig):
-            ig.add_boot(self._boot_order(ig, self.bootdev))
+            # virt-install's install XML shows <boot> after later <os> children (smbios)
+            # only when the boot order was its own default; a --boot order set by the
+            # user stays in place (singleton-config-2 vs -3).
+            ig.add_boot(self._boot_order(ig, self.bootdev),
+                        at_end=not g.flags.extra.get("boot_set"))
         else:
             ig.add_boot([])
         if self.cloudinit:

@@ -103,8 +103,10 @@ def apply_disk(g: Guest, optstr: str) -> None:
         # No 'default' pool yet: virt-install makes it at /var/lib/libvirt/images; pyvirtd
         # makes its own on first use (build_storage looks it up again).
         base = (pool or {}).get("path") or _default_pool_dir(g)
-        ext = fmt or _default_format(pool)
-        path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{ext}"))
+        ext = fmt or _default_format(g, pool)
+        # virt-install names a raw image .img (StorageVolume.get_file_extension_for_format)
+        suffix = "img" if ext == "raw" else ext
+        path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{suffix}"))
         _new_disk(g, pool or {"name": "default"}, path, size, ext, sparse)
         new = True
         if g.ci.is_qemu():
@@ -118,7 +120,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
             raise SubOptError(f"Don't know how to create storage for path '{os.path.basename(path)}'. "
                               "Use libvirt APIs to manage the parent directory as a pool first.")
         _check_format(pool, o.get("format"))
-        ext = fmt or _default_format(pool)
+        ext = fmt or _default_format(g, pool)
         _new_disk(g, pool or {"name": "", "dir": os.path.dirname(path)}, path, size, ext, sparse)
         new = True
         if g.ci.is_qemu():
@@ -203,8 +205,12 @@ def _check_format(pool: dict | None, fmt: str | None) -> None:
         raise SubOptError("Format attribute not supported for this volume type")
 
 
-def _default_format(pool: dict | None) -> str:
-    return "raw" if pool is not None and pool.get("type") in NO_FORMAT_POOLS else "qcow2"
+def _default_format(g: Guest, pool: dict | None) -> str:
+    """qcow2 only where virt-install trusts it (its conn_default_qcow2: QEMU and the test
+    driver); other hypervisors (bhyve, Xen, ...) and pools without formats get raw."""
+    if pool is not None and pool.get("type") in NO_FORMAT_POOLS:
+        return "raw"
+    return "qcow2" if g.ci.is_qemu() or g.ci.is_test() else "raw"
 
 
 def _default_pool_dir(g: Guest) -> str:

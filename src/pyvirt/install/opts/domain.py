@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
-from pyvirt.install.xmltree import append, child, set_text
+from pyvirt.install.xmltree import Element, append, child, set_text
+
+log = logging.getLogger(__name__)
 
 MEMORY = Spec("--memory", keys=["memory", "currentMemory", "maxmemory", "maxMemory",
                                 "maxMemory.slots", "hotplugmemorymax", "hotplugmemoryslots"],
@@ -116,14 +120,18 @@ def apply_cpu(g: Guest, optstr: str) -> None:
         g.flags.cpu_default = "none"
         return
     cpu = child(g.root, "cpu")
-    if model in ("host-passthrough", "host-model", "maximum", "host-model-only"):
-        cpu.set("mode", model)
-    elif model in ("host", "host-copy"):
-        cpu.set("mode", "host-model")
+    secure = yesno(o["secure"]) if o.get("secure") else True
+    if model in ("host-passthrough", "host-model", "maximum", "host"):
+        cpu.set("mode", "host-model" if model == "host" else model)
+    elif model in ("host-copy", "host-model-only"):
+        if model == "host-copy":
+            log.warning("CPU mode=host-copy no longer supported, using mode=host-model-only")
+        # virt-install copies the host's CPU model name out of the capabilities (and
+        # leaves the CPU alone when the host reports none).
+        if g.ci.caps.host_cpu_model:
+            _set_cpu_model(g, cpu, g.ci.caps.host_cpu_model, secure)
     elif model:
-        cpu.set("mode", "custom")
-        cpu.set("match", "exact")
-        child(cpu, "model").text = model
+        _set_cpu_model(g, cpu, model, secure)
     for k in ("mode", "match", "check"):
         if o.get(k):
             cpu.set(k, o[k])
@@ -133,6 +141,25 @@ def apply_cpu(g: Guest, optstr: str) -> None:
         for name in (o.get(pol) or "").split(","):
             if name:
                 append(cpu, "feature", policy=pol, name=name)
+
+
+def _set_cpu_model(g: Guest, cpu: Element, model: str, secure: bool) -> None:
+    """A named CPU model, as virt-install's DomainCpu.set_model writes it.
+
+    Unless secure=off, virt-install adds the host-model CPU's speculative-execution
+    mitigations (from domcaps) as required features, so a guest with a fixed model is not
+    left without flags the host offers; secure=off adds none.
+    """
+    cpu.set("mode", "custom")
+    if not cpu.get("match"):
+        cpu.set("match", "exact")
+    child(cpu, "model").text = model
+    if not secure:
+        return
+    have = {f.get("name") for f in cpu.findall("feature")}
+    for name in g.ci.domcaps.cpu_security_features:
+        if name not in have:
+            append(cpu, "feature", policy="require", name=name)
 
 
 def apply_boot(g: Guest, optstr: str) -> None:
@@ -260,10 +287,28 @@ def apply_sysinfo(g: Guest, optstr: str) -> None:
     raise SubOptError("--sysinfo: only host/emulate are supported by pyvirt yet")
 
 
+def _guess_secmodel(secmodels: list[str], label: str | None) -> str | None:
+    """The security driver a --seclabel without model= means: the host's first one, or
+    for a label the driver its syntax belongs to (user:role:type[:level] is SELinux,
+    uid:gid is DAC); the test driver's model wins whenever the host offers it."""
+    if "testSecurity" in secmodels:
+        return "testSecurity"
+    if not label:
+        return secmodels[0] if secmodels else None
+    parts = min(3, len(label.split(":")))
+    return {3: "selinux", 2: "dac"}.get(parts)
+
+
 def apply_seclabel(g: Guest, optstr: str) -> None:
     o = parse(SECLABEL, optstr)
     check_unknown(SECLABEL, o)
-    sl = append(g.root, "seclabel", type=o.get("type"), model=o.get("model"),
+    typ, model = o.get("type"), o.get("model")
+    if typ or model:
+        # virt-install's SecLabel.set_defaults: once either is given it fills in the other
+        # (an empty pair is left for libvirt to choose).
+        typ = typ or "dynamic"
+        model = model or _guess_secmodel(g.ci.caps.secmodels, o.get("label"))
+    sl = append(g.root, "seclabel", type=typ, model=model,
                 relabel=("yes" if yesno(o["relabel"]) else "no") if o.get("relabel") else None)
     for k in ("label", "baselabel", "imagelabel"):
         if o.get(k):
