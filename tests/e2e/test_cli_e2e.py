@@ -102,3 +102,50 @@ def test_unreachable_daemon_is_one_clear_error() -> None:
 def test_quiet_list_and_names() -> None:
     assert run("-q", "-c", "test:///default", "list --all").stdout == " 1   test   running\n"
     assert run("-c", "test:///default", "list --name").stdout == "test\n\n"
+
+
+def _pty_session(keys: list[bytes], timeout: float = 20.0) -> str:
+    """Run the interactive shell on a pseudo-terminal (readline active), type `keys`, return the screen."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the shell, as a user would start it
+        os.execvpe(sys.executable, [*PYVIRT, "-c", "test:///default"], {**os.environ, "TERM": "dumb"})
+    out = b""
+
+    def drain(until: bytes, wait: float) -> None:
+        """Read until `until` appears in what arrives from now on (or `wait` seconds pass)."""
+        nonlocal out
+        start = len(out)
+        deadline = time.monotonic() + wait
+        while until not in out[start:] and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    return
+
+    try:
+        drain(b"pyvirt # ", timeout)
+        for key in keys:
+            os.write(fd, key)
+            drain(b"pyvirt # ", timeout if key.endswith(b"\n") else 0.5)
+        return out.decode(errors="replace")
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+
+
+def test_shell_completes_commands_and_domains_on_a_terminal() -> None:
+    screen = _pty_session([b"dominf\t", b"te\t", b"\n", b"domstate --reas\t", b"te\t", b"\n", b"quit\n"])
+    assert "pyvirt # dominfo test" in screen  # command and domain name completed
+    assert "domstate --reason test" in screen  # option completed
+    assert "running (unknown)" in screen and "UUID:" in screen  # what virsh says for test:///default
+
+
+def test_shell_history_recalls_the_last_line() -> None:
+    screen = _pty_session([b"domid test\n", b"\x1b[A", b"\n", b"quit\n"])  # Up-arrow, Enter: run it again
+    assert screen.count("pyvirt # domid test\r\n1\r\n") == 2, screen

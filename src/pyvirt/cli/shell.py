@@ -50,7 +50,9 @@ class Completer:
         if state == 0:
             import readline
 
-            self.matches = self.candidates(readline.get_line_buffer(), text)
+            # Python's readline binding appends nothing after a unique completion: add the space
+            # GNU readline (and so virsh) would, so the next word can be typed straight away
+            self.matches = [m + " " for m in self.candidates(readline.get_line_buffer(), text)]
         return self.matches[state] if state < len(self.matches) else None
 
 
