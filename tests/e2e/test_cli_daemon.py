@@ -99,6 +99,13 @@ def test_start_running_domain_is_an_error(cli: Cli, running: str) -> None:
     assert again.stderr == "error: Domain is already active\n"
 
 
+def test_send_key(cli: Cli, running: str) -> None:
+    sent = cli("send-key", running, "KEY_LEFTCTRL", "KEY_A")
+    assert (sent.returncode, sent.stderr) == (0, ""), sent.stderr
+    bad = cli("send-key", running, "KEY_NOSUCH")
+    assert bad.returncode == 1 and "KEY_NOSUCH" in bad.stderr
+
+
 def test_suspend_resume_with_events(cli: Cli, running: str) -> None:
     watcher = subprocess.Popen([*PYVIRT, "-c", "qemu:///session", "event", "--all", "--loop", "--timeout", "15"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env)
