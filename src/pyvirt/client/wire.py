@@ -110,20 +110,16 @@ def open_unix(path: str, timeout: float | None = 30.0) -> PySocket:
     """A connected ``socket.socket`` for streams (events, consoles, volume transfers)."""
     import socket
 
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(path)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+    return _connect(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), path, timeout)
 
 
 def open_unix_fast(path: str, timeout: float | None = 30.0) -> _socket.socket:
     """A connected ``_socket.socket``: the C type ``socket.socket`` subclasses, with the methods
     one request needs (sendall, recv, close) but without importing ``socket`` (enum, selectors)."""
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    return _connect(_socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM), path, timeout)
+
+
+def _connect(sock: Any, path: str, timeout: float | None) -> Any:
     sock.settimeout(timeout)
     try:
         sock.connect(path)

@@ -563,23 +563,21 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
                 await run.exited.wait()
 
     async def shutdown(self, ref: str, mode: str | None = None) -> None:
-        rec = self.lookup(ref)
-        if mode not in (None, "", "acpi"):
-            raise PyvirtError(f"Operation not supported: shutdown mode '{mode}' is not supported",
-                              ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
-        async with rec.lock:
-            run = self._running(rec)
-            run.fake_reboot = False
-            await self._qmp(run, "system_powerdown")
+        await self._power_button(ref, mode, then_reboot=False)
 
     async def reboot(self, ref: str, mode: str | None = None) -> None:
+        """libvirt's "fake reboot": the ACPI power button, then a reset instead of a quit."""
+        await self._power_button(ref, mode, then_reboot=True)
+
+    async def _power_button(self, ref: str, mode: str | None, then_reboot: bool) -> None:
         rec = self.lookup(ref)
         if mode not in (None, "", "acpi"):
-            raise PyvirtError(f"Operation not supported: reboot mode '{mode}' is not supported",
+            what = "reboot" if then_reboot else "shutdown"
+            raise PyvirtError(f"Operation not supported: {what} mode '{mode}' is not supported",
                               ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
         async with rec.lock:
             run = self._running(rec)
-            run.fake_reboot = True
+            run.fake_reboot = then_reboot
             await self._qmp(run, "system_powerdown")
 
     async def reset(self, ref: str) -> None:
