@@ -11,8 +11,13 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o600) -> None:
-    """Write to a temp file in the same directory, fsync it, rename over `path`, fsync the dir."""
+def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o600,
+                 durable: bool = True) -> None:
+    """Write to a temp file in the same directory, fsync it, rename over `path`, fsync the dir.
+
+    `durable=False` keeps the all-or-nothing rename but skips the fsyncs: for runtime state that
+    describes running QEMUs, which a power loss ends too (and which lives on tmpfs in /run).
+    """
     target = Path(path)
     payload = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -20,14 +25,16 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(target.parent)
+    if durable:
+        fsync_dir(target.parent)
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

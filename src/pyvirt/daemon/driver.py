@@ -134,7 +134,7 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
         self._next_id += 1
         from pyvirt.atomicio import write_atomic
 
-        write_atomic(self.store.next_id_path(), str(self._next_id))
+        write_atomic(self.store.next_id_path(), str(self._next_id), durable=False)
         return dom_id
 
     async def _reattach(self, name: str, record: dict[str, Any], live_xml: str | None) -> None:

@@ -101,9 +101,10 @@ class DomainStore:
 
     def save_runtime(self, name: str, record: dict[str, Any], live_xml: str | None = None) -> None:
         files = self.runtime_files(name)
+        # runtime state describes running QEMUs, which a power loss ends too: atomic, not durable
         if live_xml is not None:
-            write_atomic(files.live_xml, live_xml, 0o600)
-        write_atomic(files.record, json.dumps(record, sort_keys=True), 0o600)
+            write_atomic(files.live_xml, live_xml, 0o600, durable=False)
+        write_atomic(files.record, json.dumps(record, sort_keys=True), 0o600, durable=False)
 
     def clear_runtime(self, name: str) -> None:
         files = self.runtime_files(name)
