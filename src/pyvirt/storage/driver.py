@@ -226,13 +226,7 @@ class StorageDriver:
                 if other.target_path == pool.target_path:
                     raise storage_error(f"pool '{other.name}' already uses target path "
                                         f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
-            backend = BACKENDS[pool.type]
-            if build and backend.file_based and not os.path.exists(pool.target_path):
-                backend.build(pool)
-            backend.start(pool)
-            if backend.file_based:
-                self._vols(pool).clean_temp()
-            write_atomic(self.state / f"{pool.name}.xml", pool.to_xml())
+            self._activate(pool, build)
             self._pools[pool.name] = pool
             self._transient.add(pool.name)
             return self._info(pool)
@@ -249,14 +243,18 @@ class StorageDriver:
             pool = self._pool(name)
             if self._active(name):
                 raise op_invalid(f"storage pool '{name}' is already active")
-            backend = BACKENDS[pool.type]
-            if build and backend.file_based and not os.path.exists(pool.target_path):
-                backend.build(pool)
-            backend.start(pool)
-            if backend.file_based:
-                self._vols(pool).clean_temp()
-            write_atomic(self.state / f"{name}.xml", pool.to_xml())
+            self._activate(pool, build)
             return self._info(pool)
+
+    def _activate(self, pool: PoolDef, build: bool) -> None:
+        """Start a pool (building a missing directory first if asked) and mark it active."""
+        backend = BACKENDS[pool.type]
+        if build and backend.file_based and not os.path.exists(pool.target_path):
+            backend.build(pool)
+        backend.start(pool)
+        if backend.file_based:
+            self._vols(pool).clean_temp()
+        write_atomic(self.state / f"{pool.name}.xml", pool.to_xml())
 
     def stop_pool(self, name: str) -> None:
         """virsh pool-destroy: deactivate (unmount/deactivate VG); no data is touched."""

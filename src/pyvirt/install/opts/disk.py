@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -31,20 +32,27 @@ DISK = Spec("--disk", keys=["path", "pool", "vol", "size", "format", "bus", "dev
                      "source_pool": "pool", "source_volume": "vol"})
 
 
-def _find_volume(conn: Any, path: str) -> tuple[dict | None, dict | None]:
-    """(pool record, volume record) holding `path`, if the connection knows it."""
+def _all_volumes(conn: Any) -> Iterator[tuple[dict, dict]]:
+    """(pool record, volume record) for every volume the connection can list; a pool or a
+    connection that cannot list (inactive, no storage driver) just contributes nothing."""
     try:
         pools = conn.list_pools()
     except Exception:
-        return None, None
+        return
     for pool in pools:
         try:
             vols = conn.list_volumes(pool["name"])
         except Exception:
             continue
         for vol in vols:
-            if vol.get("path") == path:
-                return pool, vol
+            yield pool, vol
+
+
+def _find_volume(conn: Any, path: str) -> tuple[dict | None, dict | None]:
+    """(pool record, volume record) holding `path`, if the connection knows it."""
+    for pool, vol in _all_volumes(conn):
+        if vol.get("path") == path:
+            return pool, vol
     return None, None
 
 
@@ -279,24 +287,15 @@ def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     """(pool, volume) -> path, and backing path -> volume path, over every pool."""
     paths: dict[tuple[str, str], str] = {}
     backing: dict[str, str] = {}
-    try:
-        pools = conn.list_pools()
-    except Exception:
-        return paths, backing
-    for pool in pools:
+    for pool, vol in _all_volumes(conn):
+        paths[(pool["name"], vol["name"])] = vol.get("path", "")
         try:
-            vols = conn.list_volumes(pool["name"])
+            root = etree.fromstring(conn.get_volume_xml(pool["name"], vol["name"]).encode())
         except Exception:
             continue
-        for vol in vols:
-            paths[(pool["name"], vol["name"])] = vol.get("path", "")
-            try:
-                root = etree.fromstring(conn.get_volume_xml(pool["name"], vol["name"]).encode())
-            except Exception:
-                continue
-            back = root.findtext("backingStore/path")
-            if back:
-                backing[back] = vol.get("path", "")
+        back = root.findtext("backingStore/path")
+        if back:
+            backing[back] = vol.get("path", "")
     return paths, backing
 
 
