@@ -488,6 +488,11 @@ class ConsoleStream(abc.ABC):
         """A selectable descriptor, where the transport has one (-1 if not)."""
         return -1
 
+    def has_buffered(self) -> bool:
+        """Whether bytes already read from the descriptor wait in the stream: select() on
+        fileno() no longer reports them, so a select loop must drain these first."""
+        return False
+
     def __enter__(self) -> ConsoleStream:
         return self
 

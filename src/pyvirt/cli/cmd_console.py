@@ -89,15 +89,18 @@ def _relay_select(stream, sfd: int, fd_in: int, fd_out: int, esc: int) -> None:
     while True:
         ready, _, _ = select.select([fd_in, sfd], [], [])
         if sfd in ready:
-            try:
-                data = stream.read(4096, timeout=0)
-            except TimeoutError:
-                data = None
-            if data is None:
-                continue
-            if not data:
-                return
-            os.write(fd_out, data)
+            # one recv can bring several frames: drain what the stream holds, or it would sit
+            # there unseen by select() until the guest prints something more
+            while True:
+                try:
+                    data = stream.read(65536, timeout=0)
+                except TimeoutError:
+                    break
+                if not data:
+                    return
+                os.write(fd_out, data)
+                if not stream.has_buffered():
+                    break
         if fd_in in ready and not _forward(stream, fd_in, esc):
             return
 
