@@ -12,14 +12,12 @@ every case libvirt refuses must be refused by pyvirt too.  A JSON report goes to
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CONF = REPO.parent / "shared" / "conformance"
-LIBVIRT = CONF / "libvirt-9.0.0"
+from tests.conformance_data import LIBVIRT, REPO, load_tool
+
 CASES_DIR = LIBVIRT / "qemuxml2argv"
 KNOWN_FILE = Path(__file__).with_name("argv_known_differences.txt")
 
@@ -27,12 +25,7 @@ pytestmark = pytest.mark.skipif(not (LIBVIRT / "index.json").exists(), reason="c
 
 
 def _load_compare():
-    sys.path.insert(0, str(CONF / "tools"))
-    try:
-        import argv_compare  # noqa: PLC0415
-    finally:
-        sys.path.pop(0)
-    return argv_compare
+    return load_tool("argv_compare")
 
 
 def _cases() -> list[dict]:

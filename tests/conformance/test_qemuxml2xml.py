@@ -7,17 +7,15 @@ qemuxml2xml_known_differences.txt.  Every produced document must validate agains
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from pyvirt.xml import XMLUnsupportedError, fill_defaults, parse_domain
+from tests.conformance_data import LIBVIRT, SCHEMAS, load_tool
 
-REPO = Path(__file__).resolve().parents[2]
-CONF = REPO.parent / "shared" / "conformance"
-CASES = CONF / "libvirt-9.0.0" / "qemuxml2xml"
-SCHEMA = CONF / "libvirt-9.0.0" / "schemas" / "domain.rng"
+CASES = LIBVIRT / "qemuxml2xml"
+SCHEMA = SCHEMAS / "domain.rng"
 KNOWN_FILE = Path(__file__).with_name("qemuxml2xml_known_differences.txt")
 
 pytestmark = pytest.mark.skipif(not CASES.is_dir(), reason="shared conformance data not present")
@@ -34,12 +32,7 @@ def _known() -> dict[str, str]:
 
 
 def _compare():
-    sys.path.insert(0, str(CONF / "tools"))
-    try:
-        from libvirt_xml_compare import compare
-    finally:
-        sys.path.pop(0)
-    return compare
+    return load_tool("libvirt_xml_compare").compare
 
 
 def test_qemuxml2xml_cases():

@@ -15,8 +15,8 @@ from lxml import etree
 from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef
 from pyvirt.xml.volume import VolumeDef
+from tests.conformance_data import LIBVIRT as ROOT
 
-ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "libvirt-9.0.0"
 POOL_DIR = ROOT / "storagepoolxml2xml"
 VOL_DIR = ROOT / "storagevolxml2xml"
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CONF = REPO.parent / "shared" / "conformance"
+from tests.conformance_data import CONFORMANCE as CONF
+from tests.conformance_data import REPO
+
 CASES = CONF / "virt-manager-4.1.0" / "cases.json"
 # Regression floor: what pyvirt reached when this was recorded (raise as it improves).
 FLOOR = {"compare": 32, "valid": 26, "invalid": 39}

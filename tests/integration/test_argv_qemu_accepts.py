@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-LIBVIRT = REPO.parent / "shared" / "conformance" / "libvirt-9.0.0"
+from tests.conformance_data import LIBVIRT, load_tool
+
 QEMU = shutil.which("qemu-system-x86_64")
 
 pytestmark = [pytest.mark.qemu,
@@ -31,7 +31,6 @@ SAMPLE = 15
 
 def _candidates() -> list[str]:
     """Conformance cases pyvirt builds like libvirt, minus those needing host resources."""
-    import sys
 
     from pyvirt.qemu.argv import build_argv
     from pyvirt.qemu.argv_format import format_args
@@ -40,11 +39,7 @@ def _candidates() -> list[str]:
 
     if not (LIBVIRT / "index.json").exists():
         return []
-    sys.path.insert(0, str(LIBVIRT.parent / "tools"))
-    try:
-        import argv_compare
-    finally:
-        sys.path.pop(0)
+    argv_compare = load_tool("argv_compare")
     out = []
     for case in json.loads((LIBVIRT / "index.json").read_text())["qemuxml2argv_x86_64_latest"]:
         if case["kind"] != "argv":

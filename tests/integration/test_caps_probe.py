@@ -13,12 +13,13 @@ from pyvirt.qemu import kvmprobe
 from pyvirt.qemu.caps import DEFAULT_BINARY, probe_emulator
 from pyvirt.qemu.capsxml import capabilities_xml, domain_capabilities_xml
 from pyvirt.qemu.kvmprobe.image import SUCCESS_EXIT
+from tests.conformance_data import SCHEMAS
 
 pytestmark = [
     pytest.mark.qemu,
     pytest.mark.skipif(not shutil.which(DEFAULT_BINARY), reason="qemu-system-x86_64 not installed"),
 ]
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "libvirt-9.0.0" / "schemas"
+
 PVM_HOST = Path("/sys/module/kvm_pvm").exists()
 
 

@@ -20,8 +20,7 @@ from pyvirt.qemu.capsxml import (
 )
 from pyvirt.qemu.kvmprobe import KvmVerdict
 from pyvirt.qemu.kvmprobe import image as probeimage
-
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "libvirt-9.0.0" / "schemas"
+from tests.conformance_data import SCHEMAS
 
 REPLIES = [
     {"qemu": {"major": 7, "minor": 2, "micro": 22}, "package": "Debian 1:7.2+dfsg-7 "},

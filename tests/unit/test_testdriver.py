@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from pyvirt.api import DomainState, ErrorCode, EventType, ListFilter, PyvirtError
 from pyvirt.testdriver import open_test_connection
+from tests.conformance_data import VIRT_MANAGER
 
-REPO = Path(__file__).resolve().parents[2]
-NODE_DIR = REPO.parent / "shared" / "conformance" / "virt-manager-4.1.0" / "tree" / "tests" / "data" / "testdriver"
+NODE_DIR = VIRT_MANAGER / "tree" / "tests" / "data" / "testdriver"
 TEST_UUID = "6695eb01-f6a4-8304-79aa-97f2502e193f"
 MINIMAL = "<domain type='test'><name>{name}</name><memory>1024</memory><os><type>hvm</type></os></domain>"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
 
@@ -16,8 +14,9 @@ from pyvirt.xml import (
     safe_parse,
 )
 from pyvirt.xml.units import parse_size_kib
+from tests.conformance_data import SCHEMAS
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "libvirt-9.0.0" / "schemas" / "domain.rng"
+SCHEMA = SCHEMAS / "domain.rng"
 
 BASE = """<domain type='kvm'>
   <name>vm1</name>

@@ -1,0 +1,24 @@
+"""Where the reference projects' cases are (../shared/conformance beside the checkout), and
+how tests import the comparison tools shipped with them (never copies of them)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[1]
+CONFORMANCE = REPO.parent / "shared" / "conformance"
+LIBVIRT = CONFORMANCE / "libvirt-9.0.0"
+SCHEMAS = LIBVIRT / "schemas"
+VIRT_MANAGER = CONFORMANCE / "virt-manager-4.1.0"
+
+
+def load_tool(name: str) -> ModuleType:
+    """Import `tools/NAME.py` from the conformance folder."""
+    sys.path.insert(0, str(CONFORMANCE / "tools"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.pop(0)
