@@ -321,6 +321,12 @@ def no_domain(ref: str) -> PyvirtError:
                        ErrorCode.NO_DOMAIN, ErrorDomain.QEMU)
 
 
+def no_support(function: str) -> PyvirtError:
+    """libvirt's answer for an API the connection's driver does not implement."""
+    return PyvirtError(f"this function is not supported by the connection driver: {function}",
+                       ErrorCode.NO_SUPPORT, ErrorDomain.NONE)
+
+
 def operation_invalid(message: str) -> PyvirtError:
     return PyvirtError(f"Requested operation is not valid: {message}",
                        ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
@@ -536,8 +542,7 @@ class Connection(abc.ABC):
     def node_info(self) -> NodeInfo: ...
 
     def get_sysinfo(self) -> str:
-        raise PyvirtError("this function is not supported by the connection driver: virConnectGetSysinfo",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virConnectGetSysinfo")
 
     def get_security_label(self, dom: str) -> dict[str, Any]:
         """The host's security model and the domain's label: {"model", "doi", "label", "enforcing"};
@@ -546,8 +551,7 @@ class Connection(abc.ABC):
 
     def domain_xml_to_native(self, native_format: str, xml: str) -> str:
         """virConnectDomainXMLToNative: for "qemu-argv", the command line the driver would run."""
-        raise PyvirtError("this function is not supported by the connection driver: virConnectDomainXMLToNative",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virConnectDomainXMLToNative")
 
     # -- domains: lookup and listing
     @abc.abstractmethod
@@ -584,12 +588,10 @@ class Connection(abc.ABC):
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
                      config: bool = False) -> None:
         """`kind` is "title" or "description" (virsh desc)."""
-        raise PyvirtError("this function is not supported by the connection driver: virDomainSetMetadata",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virDomainSetMetadata")
 
     def rename(self, dom: str, new_name: str) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virDomainRename",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virDomainRename")
 
     # -- domains: lifecycle
     @abc.abstractmethod
@@ -629,28 +631,23 @@ class Connection(abc.ABC):
 
     def memory_stats(self, dom: str) -> dict[str, int]:
         """virsh dommemstat's tags (actual, rss, …) in KiB."""
-        raise PyvirtError("this function is not supported by the connection driver: virDomainMemoryStats",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virDomainMemoryStats")
 
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
                      ) -> list[dict[str, Any]]:
         """virConnectGetAllDomainStats: [{"name": …, "stats": {"state.state": 1, …}}]."""
-        raise PyvirtError("this function is not supported by the connection driver: virConnectGetAllDomainStats",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virConnectGetAllDomainStats")
 
     def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
         """[{"name": "vnet0", "hwaddr": "52:54:…", "addrs": [{"type": "ipv4", "addr": …, "prefix": 24}]}]."""
-        raise PyvirtError("this function is not supported by the connection driver: virDomainInterfaceAddresses",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virDomainInterfaceAddresses")
 
     def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virDomainSendKey",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virDomainSendKey")
 
     def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
-        raise PyvirtError("this function is not supported by the connection driver: domdisplay",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("domdisplay")
 
     # -- events and console
     @abc.abstractmethod
@@ -675,111 +672,88 @@ class Connection(abc.ABC):
     # -- storage beyond listing: drivers that manage storage override these
     def lookup_pool(self, ref: str) -> dict[str, Any]:
         """By name, then UUID: the same dict as one list_pools() entry."""
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolLookupByName",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolLookupByName")
 
     def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolGetXMLDesc",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolGetXMLDesc")
 
     def define_pool(self, xml: str) -> dict[str, Any]:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolDefineXML",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolDefineXML")
 
     def create_pool(self, xml: str, build: bool = False) -> dict[str, Any]:
         """A transient pool, started at once."""
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolCreateXML",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolCreateXML")
 
     def build_pool(self, pool: str) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolBuild",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolBuild")
 
     def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolCreate",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolCreate")
 
     def destroy_pool(self, pool: str) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolDestroy",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolDestroy")
 
     def delete_pool(self, pool: str) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolDelete",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolDelete")
 
     def undefine_pool(self, pool: str) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolUndefine",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolUndefine")
 
     def set_pool_autostart(self, pool: str, autostart: bool) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolSetAutostart",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolSetAutostart")
 
     def refresh_pool(self, pool: str) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolRefresh",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolRefresh")
 
     def list_volumes(self, pool: str) -> list[dict[str, Any]]:
         """[{"pool", "name", "path", "key", "type", "format", "capacity", "allocation", "backing"}]."""
-        raise PyvirtError("this function is not supported by the connection driver: virStoragePoolListAllVolumes",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStoragePoolListAllVolumes")
 
     def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolLookupByName",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolLookupByName")
 
     def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
         """By path or key."""
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolLookupByPath",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolLookupByPath")
 
     def get_volume_xml(self, pool: str, name: str) -> str:
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolGetXMLDesc",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolGetXMLDesc")
 
     def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,
                       allocation: int | str | None = None, backing: str | None = None,
                       prealloc_metadata: bool = False) -> dict[str, Any]:
         """vol-create-as; sizes are bytes or virsh-style strings ('10G')."""
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolCreateXML",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolCreateXML")
 
     def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
                           from_pool: str | None = None, from_vol: str | None = None) -> dict[str, Any]:
         """vol-create, or vol-create-from when `from_vol` is given."""
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolCreateXML",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolCreateXML")
 
     def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,
                      target_pool: str | None = None, overlay: bool = False) -> dict[str, Any]:
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolCreateXMLFrom",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolCreateXMLFrom")
 
     def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         """Refused while a running guest uses it, unless `force`."""
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolDelete",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolDelete")
 
     def wipe_volume(self, pool: str, name: str, force: bool = False) -> None:
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolWipe",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolWipe")
 
     def resize_volume(self, pool: str, name: str, capacity: int | str, *, delta: bool = False,
                       shrink: bool = False, allocate: bool = False) -> dict[str, Any]:
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolResize",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolResize")
 
     def upload_volume(self, pool: str, name: str, src: Any, *, offset: int = 0, length: int | None = None,
                       progress: Any = None) -> int:
         """Stream the binary file `src` into the volume; `progress(done, total)`."""
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolUpload",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolUpload")
 
     def download_volume(self, pool: str, name: str, dst: Any, *, offset: int = 0, length: int | None = None,
                         sparse: bool = True, progress: Any = None) -> int:
         """Stream the volume into the binary file `dst`."""
-        raise PyvirtError("this function is not supported by the connection driver: virStorageVolDownload",
-                          ErrorCode.NO_SUPPORT)
+        raise no_support("virStorageVolDownload")
 
     def __enter__(self) -> Connection:
         return self

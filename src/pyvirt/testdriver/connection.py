@@ -30,6 +30,7 @@ from pyvirt.api import (
     StartedDetail,
     StoppedDetail,
     UndefinedDetail,
+    no_support,
 )
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
@@ -163,7 +164,7 @@ class TestConnection(ResourcesMixin, Connection):
                                 machine: str | None = None, virttype: str | None = None) -> str:
         caps = _read_hook("VIRTCOMPAT_DOMCAPS")
         if caps is None:
-            raise E.no_support("virConnectGetDomainCapabilities")
+            raise no_support("virConnectGetDomainCapabilities")
         return caps
 
     def node_info(self) -> NodeInfo:
@@ -446,4 +447,4 @@ class TestConnection(ResourcesMixin, Connection):
                      history: bool = False) -> ConsoleStream:
         self._write("virDomainOpenConsole")
         self._get(dom)
-        raise E.no_support("virDomainOpenConsole")
+        raise no_support("virDomainOpenConsole")

@@ -34,9 +34,6 @@ def unsupported_flags(flags: int, function: str) -> PyvirtError:
     return err(f"unsupported flags (0x{flags:x}) in function {function}", ErrorCode.INVALID_ARG)
 
 
-def no_support(function: str) -> PyvirtError:
-    return PyvirtError(f"this function is not supported by the connection driver: {function}",
-                       ErrorCode.NO_SUPPORT, ErrorDomain.NONE)
 
 
 def denied(function: str) -> PyvirtError:
