@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyvirt.rundir import runtime_dir
+from pyvirt.rundir import ensure_private_dir, runtime_dir
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,12 @@ class StatePaths:
         return self.data / "images"
 
     def ensure(self) -> None:
-        """Create every directory private to the owner (0700): sockets and state are not for others."""
-        for path in (self.config, self.domains_config, self.autostart_dir, self.runtime,
+        """Create every directory private to the owner (0700): sockets and state are not for others.
+
+        The runtime dir (socket, lock, QMP sockets) must also *be* private if it already exists.
+        """
+        ensure_private_dir(self.runtime)
+        for path in (self.config, self.domains_config, self.autostart_dir,
                      self.domains_runtime, self.data, self.log, self.qemu_log):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
 

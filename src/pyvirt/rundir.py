@@ -7,6 +7,7 @@ for that hot path, so both it and the client take the answer from here.
 from __future__ import annotations
 
 import os
+import stat
 
 
 def runtime_dir(uri: str, root: str | os.PathLike[str] | None = None) -> str:
@@ -27,3 +28,30 @@ def runtime_dir(uri: str, root: str | os.PathLike[str] | None = None) -> str:
 
 def socket_path(uri: str) -> str:
     return os.path.join(runtime_dir(uri), "pyvirtd.sock")
+
+
+class UnsafeDirError(PermissionError):
+    """A runtime directory someone else could have prepared (owner, mode or a symlink)."""
+
+
+def ensure_private_dir(path: str | os.PathLike[str]) -> None:
+    """Create `path` 0700 (parents as needed) or accept it only if it is a real directory of ours
+    that nobody else can enter.
+
+    The session fallback under /tmp has a predictable name: another local user could create it
+    first (or a symlink in its place) and then read, replace or hijack the daemon's socket and
+    lock file.  So an existing directory is checked with lstat, never followed, and refused
+    with a message naming what is wrong.
+    """
+    path = os.fspath(path)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st = os.lstat(path)
+    problem = None
+    if not stat.S_ISDIR(st.st_mode):
+        problem = "is not a directory (a symlink or another file is in its place)"
+    elif st.st_uid != os.geteuid():
+        problem = f"is owned by uid {st.st_uid}, not by uid {os.geteuid()}"
+    elif st.st_mode & 0o077:
+        problem = f"has mode {stat.S_IMODE(st.st_mode):04o}; it must be private to its owner (0700)"
+    if problem:
+        raise UnsafeDirError(f"refusing runtime directory {path}: it {problem}")

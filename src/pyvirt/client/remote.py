@@ -27,7 +27,7 @@ from pyvirt.api import (
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
-from pyvirt.rundir import socket_path
+from pyvirt.rundir import ensure_private_dir, socket_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -143,6 +143,9 @@ class RemoteConnection(StorageClientMixin, Connection):
         try:
             wire.open_unix_fast(self.sock_path, 2.0).close()
             return True
+        except wire.PeerNotTrusted as exc:
+            raise PyvirtError(f"Failed to connect socket to '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
+                              ErrorDomain.RPC) from None
         except OSError:
             return False
 
@@ -161,9 +164,14 @@ class RemoteConnection(StorageClientMixin, Connection):
         import subprocess
         import sys
 
-        self.paths.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_path = self.paths.runtime / "pyvirtd-spawn.lock"
-        with open(lock_path, "a") as lock:
+        try:
+            ensure_private_dir(self.paths.runtime)
+            lock_fd = os.open(self.paths.runtime / "pyvirtd-spawn.lock",
+                              os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise PyvirtError(f"Failed to start pyvirtd for {self.uri}: {exc}", ErrorCode.NO_CONNECT,
+                              ErrorDomain.RPC) from None
+        with open(lock_fd, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self._daemon_answers():
                 return

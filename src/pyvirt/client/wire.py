@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import _socket
 import os
+import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -119,10 +120,31 @@ def open_unix_fast(path: str, timeout: float | None = 30.0) -> _socket.socket:
     return _connect(_socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM), path, timeout)
 
 
+class PeerNotTrusted(PermissionError):
+    """The socket is served by a process of another user: talking to it could leak what we send."""
+
+
+_SOL_SOCKET, _SO_PEERCRED = 1, 17  # <sys/socket.h> on Linux
+
+
+def _check_peer(sock: Any, path: str) -> None:
+    """Accept only a daemon running as us or as root (SO_PEERCRED: the listener's credentials).
+
+    A socket path under a world-writable directory could have been bound by another local
+    user; the kernel's record of who listens is the one fact that cannot be faked.
+    """
+    cred = sock.getsockopt(_SOL_SOCKET, _SO_PEERCRED, 12)  # struct ucred: pid, uid, gid
+    uid = int.from_bytes(cred[4:8], sys.byteorder)
+    if uid not in (0, os.geteuid()):
+        raise PeerNotTrusted(f"{path} is served by a process of uid {uid}, not by this user or root; "
+                             "refusing to talk to it")
+
+
 def _connect(sock: Any, path: str, timeout: float | None) -> Any:
     sock.settimeout(timeout)
     try:
         sock.connect(path)
+        _check_peer(sock, path)
     except OSError:
         sock.close()
         raise

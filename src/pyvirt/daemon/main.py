@@ -38,7 +38,11 @@ def _bind_socket(path: str, mode: int) -> socket.socket:
 
 
 def _take_lock(paths: StatePaths) -> int:
-    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    """Lock the runtime dir for this daemon; never through a symlink (it would truncate its target)."""
+    try:
+        fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise SystemExit(f"pyvirtd: cannot open lock file {paths.lock}: {exc}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -69,7 +73,10 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
     from pyvirt.daemon.http_api import make_app, serve_unix
     from pyvirt.qemu.process import become_subreaper
 
-    paths.ensure()
+    try:
+        paths.ensure()
+    except PermissionError as exc:
+        raise SystemExit(f"pyvirtd: {exc}") from None
     lock_fd = _take_lock(paths)
     become_subreaper()
     driver = QemuDriver(paths)
