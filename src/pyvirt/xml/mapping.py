@@ -78,7 +78,7 @@ def _owned(cls: Any) -> _Node:
         else:
             if att is not None:
                 node.attrs.add(att)
-            elif spec.kind in ("value", "scaled"):
+            elif spec.kind in ("value", "scaled", "values"):
                 node.text = True
             if spec.kind == "scaled":
                 node.attrs.add("unit")
@@ -234,9 +234,17 @@ def _fmt_value(obj: Any, name: str, spec: Spec, value: Any) -> str:
     return spec.conv.format(value)
 
 
+#: Text marking an element written as an open/close pair even when empty (libvirt 9.0 writes
+#: ``<ip ...>`` / ``</ip>`` for a network address without DHCP); a model class asks for it
+#: with ``xml_keep_open = True``.  Whitespace-only text never survives parsing, so it is free.
+_KEEP_OPEN = "\n"
+
+
 def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
     """The element tree for ``obj`` under ``tag`` (lxml, unindented)."""
     el = etree.Element(tag)
+    if getattr(obj, "xml_keep_open", False):
+        el.text = _KEEP_OPEN
     for name, spec in _specs(type(obj)):
         value = getattr(obj, name)
         if value is None or value is False and spec.kind == "flag" or value == [] :
@@ -293,6 +301,10 @@ def _write(el: etree._Element, indent: int, out: list[str]) -> None:
         return
     attrs = "".join(f" {k}='{_esc(v)}'" for k, v in el.attrib.items())
     kids = list(el)
+    if not kids and el.text == _KEEP_OPEN:
+        out.append(f"{pad}<{el.tag}{attrs}>")
+        out.append(f"{pad}</{el.tag}>")
+        return
     if not kids:
         if el.text is None:
             out.append(f"{pad}<{el.tag}{attrs}/>")

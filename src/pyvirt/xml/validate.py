@@ -12,7 +12,7 @@ MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 NAME_MAX = 1024
 
 
-def validate_name(name: str | None, line: int | None = None) -> None:
+def validate_name(name: str | None, line: int | None = None, what: str = "domain") -> None:
     """libvirt's rules plus two of pyvirt's, because names become file and directory names.
 
     Refused: empty, longer than 1024 characters, containing '/' or NUL (libvirt's own rule,
@@ -20,9 +20,9 @@ def validate_name(name: str | None, line: int | None = None) -> None:
     components), a leading '-' (would read as an option on command lines), control characters.
     """
     if not name:
-        raise XMLValidationError("domain name must not be empty", line)
+        raise XMLValidationError(f"{what} name must not be empty", line)
     if len(name) > NAME_MAX:
-        raise XMLValidationError(f"domain name is longer than {NAME_MAX} characters", line)
+        raise XMLValidationError(f"{what} name is longer than {NAME_MAX} characters", line)
     if "/" in name:
         raise XMLValidationError(f"name {name!r} cannot contain '/'", line)
     if name.startswith("."):

@@ -1,0 +1,115 @@
+"""The <network> model: libvirt's normalisation rules and refusals, one behaviour per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError, XMLValidationError
+from pyvirt.xml.network import Network
+from pyvirt.xml.network_rules import check_unique_hosts
+
+
+def _net(body: str, attrs: str = "") -> Network:
+    return Network.from_xml(f"<network{attrs}><name>n1</name><uuid>81ff0d90-c91e-6742-64da-4a736edb9a9b</uuid>"
+                            f"{body}</network>")
+
+
+IP4 = "<ip address='10.9.8.1' netmask='255.255.255.0'><dhcp><range start='10.9.8.2' end='10.9.8.254'/></dhcp></ip>"
+
+
+def test_forward_without_mode_is_nat_and_bridge_gets_stp_defaults() -> None:
+    net = _net("<forward/><bridge name='vbr9'/>" + IP4)
+    assert net.forward_mode == "nat"
+    xml = net.to_xml()
+    assert "<forward mode='nat'/>" in xml
+    assert "<bridge name='vbr9' stp='on' delay='0'/>" in xml
+
+
+def test_isolated_network_has_no_forward_but_a_bridge() -> None:
+    net = _net(IP4)
+    assert net.forward is None and net.forward_mode == "none"
+    assert "<bridge stp='on' delay='0'/>" in net.to_xml()
+
+
+def test_bridge_mode_keeps_bridge_without_stp() -> None:
+    xml = _net("<forward mode='bridge'/><bridge name='br0'/>").to_xml()
+    assert "<bridge name='br0'/>" in xml
+    with pytest.raises(XMLError, match="stp"):
+        _net("<forward mode='bridge'/><bridge name='br0' stp='off'/>")
+
+
+def test_forward_dev_becomes_first_interface() -> None:
+    net = _net("<forward mode='route' dev='eth7'/>" + IP4)
+    assert [i.dev for i in net.forward.interfaces] == ["eth7"]
+    with pytest.raises(XMLError, match="must match"):
+        _net("<forward mode='route' dev='eth7'><interface dev='eth8'/></forward>" + IP4)
+
+
+def test_addresses_are_canonical_and_mac_lower_case() -> None:
+    net = _net("<mac address='52:54:00:AB:CD:0E'/><ip family='ipv6' address='2001:DB8:0:0::1' prefix='64'/>")
+    assert net.mac == "52:54:00:ab:cd:0e"
+    assert net.ips[0].address == "2001:db8::1"
+
+
+def test_ip_without_dhcp_is_written_open_and_closed() -> None:
+    xml = _net("<ip address='10.1.1.1' prefix='24'/>").to_xml()
+    assert "  <ip address='10.1.1.1' prefix='24'>\n  </ip>\n" in xml
+
+
+def test_empty_settings_are_dropped() -> None:
+    xml = _net("<dns/><domain localOnly='yes'/><ip address='10.1.1.1' prefix='24'><dhcp/></ip>", " ipv6='no'").to_xml()
+    for gone in ("<dns", "<domain", "<dhcp", "ipv6="):
+        assert gone not in xml
+
+
+def test_dhcp_range_outside_subnet_is_refused() -> None:
+    with pytest.raises(XMLError, match="not in network"):
+        _net("<ip address='10.9.8.1' netmask='255.255.255.0'><dhcp><range start='10.9.9.2' end='10.9.9.9'/>"
+             "</dhcp></ip>")
+    with pytest.raises(XMLError, match="before"):
+        _net("<ip address='10.9.8.1' netmask='255.255.255.0'><dhcp><range start='10.9.8.9' end='10.9.8.2'/>"
+             "</dhcp></ip>")
+
+
+def test_unknown_forward_mode_and_bad_values_are_errors() -> None:
+    with pytest.raises(XMLError, match="mode"):
+        _net("<forward mode='teleport'/>" + IP4)
+    with pytest.raises(XMLError, match="multicast"):
+        _net("<mac address='01:00:5e:00:00:01'/>")
+    with pytest.raises(XMLError, match="no IP address"):
+        _net("<forward mode='nat'/>")
+
+
+def test_unsupported_extension_is_refused_by_name() -> None:
+    with pytest.raises(XMLUnsupportedError, match="options"):
+        Network.from_xml("<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>"
+                         "<name>n</name><dnsmasq:options><dnsmasq:option value='x'/></dnsmasq:options></network>")
+
+
+def test_unknown_element_is_an_error_naming_it() -> None:
+    with pytest.raises(XMLError, match="frobnicate"):
+        _net("<frobnicate/>")
+
+
+def test_name_rules() -> None:
+    with pytest.raises(XMLError, match="name"):
+        Network.from_xml("<network><name>a/b</name></network>")
+    with pytest.raises(XMLError, match="missing name"):
+        Network.from_xml("<network><bridge name='x'/></network>")
+
+
+def test_duplicate_dhcp_hosts_are_found() -> None:
+    net = _net("<ip address='10.9.8.1' prefix='24'><dhcp><host mac='52:54:00:00:00:01' ip='10.9.8.5'/>"
+               "<host mac='52:54:00:00:00:02' ip='10.9.8.5'/></dhcp></ip>")
+    with pytest.raises(XMLValidationError, match="10.9.8.5"):
+        check_unique_hosts(net)
+
+
+def test_lease_defaults() -> None:
+    net = _net("<ip address='10.9.8.1' prefix='24'><dhcp><range start='10.9.8.2' end='10.9.8.9'>"
+               "<lease expiry='5'/></range><host name='h' ip='10.9.8.20'><lease expiry='0'/></host></dhcp></ip>")
+    xml = net.to_xml()
+    assert "<lease expiry='5' unit='minutes'/>" in xml and "<lease expiry='0'/>" in xml
+    with pytest.raises(XMLUnsupportedError, match="minimum lease"):
+        _net("<ip address='10.9.8.1' prefix='24'><dhcp><range start='10.9.8.2' end='10.9.8.9'>"
+             "<lease expiry='60' unit='seconds'/></range></dhcp></ip>")
