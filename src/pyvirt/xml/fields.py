@@ -121,6 +121,7 @@ class Spec:
     cls: Any = None
     live_only: bool = False
     secret: bool = False
+    unit: str = "KiB"
 
 
 def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
@@ -163,9 +164,10 @@ def values(path: str, conv: Conv = STR) -> Any:
     return _field(Spec(path, "values", conv), factory=list)
 
 
-def scaled(path: str) -> Any:
-    """A memory size (``<memory unit='MiB'>4</memory>``) stored in KiB."""
-    return _field(Spec(path, "scaled"))
+def scaled(path: str, unit: str = "KiB") -> Any:
+    """A size with a ``unit`` attribute (``<memory unit='MiB'>4</memory>``), stored in KiB, or in
+    bytes when ``unit='bytes'`` (where libvirt keeps bytes, e.g. a qcow2 metadata cache size)."""
+    return _field(Spec(path, "scaled", unit=unit))
 
 
 def raw(path: str) -> Any:

@@ -18,7 +18,7 @@ from lxml import etree
 
 from .errors import XMLError, XMLUnsupportedError
 from .fields import ONOFF, Spec
-from .units import parse_size_kib
+from .units import parse_size_bytes, parse_size_kib
 
 
 class UnknownNode(XMLUnsupportedError):
@@ -171,8 +171,12 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
             st = target.get("state")
             kwargs[name] = True if st is None else ONOFF.parse(st, _where(target, "state"), target.sourceline)
         elif spec.kind == "scaled":
-            kwargs[name] = parse_size_kib(target.text or "", target.get("unit"), f"<{target.tag}>",
-                                          target.sourceline)
+            if spec.unit == "bytes":
+                kwargs[name] = parse_size_bytes(target.text or "", target.get("unit"), f"<{target.tag}>",
+                                                target.sourceline, default_scale=1)
+            else:
+                kwargs[name] = parse_size_kib(target.text or "", target.get("unit"), f"<{target.tag}>",
+                                              target.sourceline)
         elif spec.kind == "raw":
             kwargs[name] = [_raw_string(sub) for sub in target if isinstance(sub.tag, str)]
         else:
@@ -273,7 +277,7 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
             _get_or_make(el, steps).set("state", ONOFF.format(value))
         elif spec.kind == "scaled":
             target = _get_or_make(el, steps)
-            target.set("unit", "KiB")
+            target.set("unit", spec.unit)
             target.text = str(value)
         elif spec.kind == "raw":
             target = _get_or_make(el, steps)

@@ -1,0 +1,296 @@
+"""libvirt's ``<domainsnapshot>`` XML <-> :class:`SnapshotDef` (snapshot_conf.c's rules).
+
+Two ways of reading, as libvirt has them:
+
+- *create* (``virsh snapshot-create``): a request.  Only name, description, ``<memory>`` and
+  ``<disks>`` count; the bookkeeping elements a snapshot's own dump carries (state, parent,
+  creationTime, the domain) are ignored, as libvirt ignores them, so the dump of one snapshot
+  can be fed back to create another.
+- *redefine* (``--redefine``, and pyvirt's own metadata files): the full record, where
+  creationTime and state are required and ``<domain>`` is the guest's definition when the
+  snapshot was taken.
+
+Defaults are filled in here once (memory location from the state, a disk's external location
+when it names a file or format) so the stored record, ``snapshot-dumpxml`` and the drivers
+all read the same values.  Writing follows virDomainSnapshotDefFormat's order and omissions.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .domain import Domain
+from .errors import XMLError, XMLUnsupportedError
+from .fields import YESNO, Enum, Int, attr, child, children, line_field, raw, scaled, text
+from .mapping import FormatOptions, UnknownNode, build, parse_obj, to_text
+from .safe import safe_parse
+from .schema import schema_error
+
+#: Snapshot locations (virDomainSnapshotLocation); absent means "default" (decided later).
+LOCATION = Enum("no", "internal", "external", "manual")
+#: virDomainSnapshotState: a domain state plus disk-snapshot ("nostate" is never valid input).
+STATES = ("running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended",
+          "disk-snapshot")
+#: virStorageFileFormat names valid for a snapshot's new image (0, "none", is not).
+IMAGE_FORMATS = ("raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop",
+                 "cow", "qcow", "qcow2", "qed", "vmdk", "luks", "luks2")
+NET_PROTOCOLS = ("nbd", "rbd", "sheepdog", "gluster", "iscsi", "http", "https", "ftp", "ftps",
+                 "tftp", "ssh", "vxhs", "nfs")
+
+
+@dataclass
+class SnapshotHost:
+    """``<source><host>`` of a network disk's new image (libvirt prints transport first)."""
+
+    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma"))
+    name: str | None = attr("@name")
+    port: int | None = attr("@port", Int(0, 65535))
+    socket: str | None = attr("@socket")
+    line: int | None = line_field()
+
+
+@dataclass
+class Seclabel:
+    """``<source><seclabel>``: a per-image security label override."""
+
+    model: str | None = attr("@model")
+    labelskip: bool | None = attr("@labelskip", YESNO)
+    relabel: bool | None = attr("@relabel", YESNO)
+    label: str | None = text("label")
+    line: int | None = line_field()
+
+
+@dataclass
+class SnapshotSource:
+    """``<disk><source>`` of an external snapshot: the new image (file, block device or network)."""
+
+    file: str | None = attr("@file")
+    dev: str | None = attr("@dev")
+    protocol: str | None = attr("@protocol", Enum(*NET_PROTOCOLS))
+    name: str | None = attr("@name")
+    startup_policy: str | None = attr("@startupPolicy", Enum("mandatory", "requisite", "optional"))
+    hosts: list[SnapshotHost] = children("host", SnapshotHost)
+    seclabels: list[Seclabel] = children("seclabel", Seclabel)
+    line: int | None = line_field()
+
+
+@dataclass
+class SnapshotDisk:
+    """``<disks><disk>``: what happens to one guest disk (by target or source path)."""
+
+    name: str | None = attr("@name")
+    snapshot: str | None = attr("@snapshot", LOCATION)
+    type: str | None = attr("@type", Enum("file", "block", "network",
+                                          known=("nvme", "vhostuser", "vhostvdpa")))
+    driver_type: str | None = attr("driver/@type")
+    metadata_cache_max_size: int | None = scaled("driver/metadata_cache/max_size", unit="bytes")
+    source: SnapshotSource | None = child("source", SnapshotSource)
+    line: int | None = line_field()
+
+    @property
+    def path(self) -> str | None:
+        """The new image's path (file, device, or network volume name), as libvirt's src->path."""
+        src = self.source
+        if src is None:
+            return None
+        return {"block": src.dev, "network": src.name}.get(self.type or "file", src.file)
+
+
+@dataclass
+class SnapshotDef:
+    """One snapshot: its record (state, parent, time, guest definition) and what it holds.
+
+    ``domain`` is the guest definition when the snapshot was taken (``None`` for a request,
+    or an old record that kept only the UUID); ``inactive_domain`` is the persistent one of a
+    running guest.  ``cookie`` keeps the driver's ``<cookie>`` children verbatim.
+    """
+
+    name: str | None = text("name")
+    description: str | None = text("description")
+    state: str | None = text("state")
+    parent: str | None = text("parent/name")
+    creation_time: int | None = attr("creationTime", Int(None))
+    memory: str | None = attr("memory/@snapshot", LOCATION)
+    memory_file: str | None = attr("memory/@file")
+    disks: list[SnapshotDisk] = children("disks/disk", SnapshotDisk)
+    cookie: list[str] | None = raw("cookie")
+    active: int | None = attr("active", Int(0, 1))
+    domain: Domain | None = field(default=None, compare=False)
+    inactive_domain: Domain | None = field(default=None, compare=False)
+    line: int | None = line_field()
+
+    def to_xml(self, domain_uuid: str | None = None, *, internal: bool = False,
+               current: bool = False) -> str:
+        """virDomainSnapshotDefFormat: ``domain_uuid`` is written as ``<domain><uuid>`` when the
+        record holds no definition; ``internal`` adds ``<active>`` (current or not), which only
+        the driver's own metadata files carry."""
+        return to_text(self.to_element(domain_uuid, internal=internal, current=current))
+
+    def to_element(self, domain_uuid: str | None = None, *, internal: bool = False,
+                   current: bool = False) -> etree._Element:
+        view = dataclasses.replace(self, active=(1 if current else 0) if internal else None,
+                                   disks=[_disk_view(d) for d in self.disks], cookie=None)
+        opts = FormatOptions(inactive=True, security_info=True)
+        el = build(view, "domainsnapshot", opts)
+        at = len(el)
+        if el.find("active") is not None:
+            at -= 1
+        extra: list[etree._Element] = []
+        if self.domain is not None:
+            extra.append(build(self.domain, "domain", opts))
+        elif domain_uuid is not None:
+            dom = etree.Element("domain")
+            etree.SubElement(dom, "uuid").text = domain_uuid
+            extra.append(dom)
+        if self.inactive_domain is not None:
+            extra.append(build(self.inactive_domain, "inactiveDomain", opts))
+        if self.cookie is not None:
+            cookie = etree.Element("cookie")
+            for s in self.cookie:
+                cookie.append(etree.fromstring(s))
+            extra.append(cookie)
+        for i, sub in enumerate(extra):
+            el.insert(at + i, sub)
+        return el
+
+    @property
+    def offline(self) -> bool:
+        """A snapshot of a shut-off guest, or a disk-only one: it has no memory state."""
+        return self.state in ("shutoff", "disk-snapshot")
+
+
+def _disk_view(d: SnapshotDisk) -> SnapshotDisk:
+    """What libvirt prints of a disk: the image part only when there is a path or format."""
+    if d.path is None and d.driver_type is None:
+        return SnapshotDisk(name=d.name, snapshot=d.snapshot)
+    src = d.source
+    if src is not None and not (any(v is not None for v in (src.file, src.dev, src.protocol, src.name,
+                                                            src.startup_policy))
+                                or src.hosts or src.seclabels):
+        src = None  # an empty <source/> is not written back
+    return dataclasses.replace(d, type=d.type or "file", source=src)
+
+
+_SPECIAL = ("domain", "inactiveDomain")
+
+
+def parse_snapshot(xml: str | bytes, *, redefine: bool = False, internal: bool = False,
+                   creation_time: int | None = None) -> SnapshotDef:
+    """Read ``<domainsnapshot>`` the way virDomainSnapshotDefParse does.
+
+    ``creation_time`` stands for libvirt's clock in a create request: it becomes the snapshot's
+    time and, when the request has no name, its name.  ``internal`` reads ``<active>``.
+    """
+    root = safe_parse(xml)
+    if root.tag != "domainsnapshot":
+        raise XMLError(f"expected root element <domainsnapshot>, found <{root.tag}>", root.sourceline)
+    body = copy.deepcopy(root)
+    kept = {tag: body.find(tag) for tag in _SPECIAL}
+    for sub in kept.values():
+        if sub is not None:
+            body.remove(sub)
+    try:
+        snap: SnapshotDef = parse_obj(body, SnapshotDef)
+    except UnknownNode as e:
+        bad = schema_error(root, "domainsnapshot")
+        if bad is not None:
+            raise XMLError(f"{e.message} (libvirt's schema: {bad[0]})", e.line or bad[1]) from None
+        raise XMLUnsupportedError(e.message, e.line) from None
+    if redefine:
+        _read_record(snap, kept, root)
+    else:
+        snap.state = snap.parent = None
+        snap.creation_time = creation_time
+        if snap.name is None and creation_time is not None:
+            snap.name = str(creation_time)
+    if not internal:
+        snap.active = None
+    _check_memory(snap, redefine)
+    for disk in snap.disks:
+        _check_disk(disk)
+    if snap.offline:
+        snap.cookie = None
+    return snap
+
+
+def _read_record(snap: SnapshotDef, kept: dict[str, etree._Element | None], root: etree._Element) -> None:
+    from .parse import parse_domain_element
+
+    if snap.name is None:
+        raise XMLError("a redefined snapshot must have a name", root.sourceline)
+    if snap.creation_time is None:
+        raise XMLError("missing creationTime from existing snapshot", root.sourceline)
+    if snap.state is None:
+        raise XMLError("missing state from existing snapshot", root.sourceline)
+    if snap.state not in STATES:
+        raise XMLUnsupportedError(f"Invalid state '{snap.state}' in domain snapshot XML", root.sourceline)
+    dom = kept["domain"]
+    if dom is not None and dom.get("type") is not None:
+        snap.domain = parse_domain_element(dom)
+    inactive = kept["inactiveDomain"]
+    if inactive is not None:
+        snap.inactive_domain = parse_domain_element(inactive)
+
+
+def _check_memory(snap: SnapshotDef, redefine: bool) -> None:
+    line = snap.line
+    if snap.memory == "manual":
+        raise XMLError("'manual' memory snapshot mode not supported", line)
+    if snap.memory is None:
+        if snap.memory_file is not None:
+            snap.memory = "external"
+        elif redefine:
+            snap.memory = "no" if snap.offline else "internal"
+    if snap.memory_file is not None and snap.memory != "external":
+        raise XMLError(f"memory filename '{snap.memory_file}' requires external snapshot", line)
+    if snap.memory_file is None and snap.memory == "external":
+        raise XMLError("external memory snapshots require a filename", line)
+    if snap.offline and snap.memory not in (None, "no"):
+        raise XMLError("memory state cannot be saved with offline or disk-only snapshot", line)
+    if snap.memory_file is not None and not snap.memory_file.startswith("/"):
+        raise XMLError(f"memory snapshot file path ({snap.memory_file}) must be absolute", line)
+
+
+def _check_disk(disk: SnapshotDisk) -> None:
+    line = disk.line
+    if disk.name is None:
+        raise XMLError("missing name from disk snapshot element", line)
+    if disk.driver_type is not None and disk.driver_type not in IMAGE_FORMATS:
+        raise XMLUnsupportedError(f"unknown disk snapshot driver '{disk.driver_type}'", line)
+    if disk.metadata_cache_max_size == 0:
+        raise XMLError("value of <max_size> must be at least 1", line)
+    src = disk.source
+    if src is not None:
+        for sl in src.seclabels:
+            if sl.relabel is False and sl.label is not None:
+                raise XMLError("Cannot specify a label if relabelling is turned off", sl.line)
+            if sl.labelskip:
+                sl.relabel = None  # libvirt prints one or the other
+            else:
+                sl.labelskip = None
+                if sl.relabel is None:
+                    sl.relabel = True
+        kind = disk.type or "file"
+        allowed = {"file": ("file",), "block": ("dev",), "network": ("protocol", "name")}[kind]
+        for a in ("file", "dev", "protocol", "name"):
+            if getattr(src, a) is not None and a not in allowed:
+                raise XMLError(f"attribute '{a}' of <source> does not fit a disk of type '{kind}'",
+                               src.line)
+        if src.hosts and kind != "network":
+            raise XMLError(f"<host> of <source> does not fit a disk of type '{kind}'", src.line)
+        if kind == "network" and src.protocol is None:
+            raise XMLError("missing network source protocol type", src.line)
+        for host in src.hosts:
+            if host.transport == "tcp":
+                host.transport = None  # libvirt's default, not written
+            if host.port == 0:
+                host.port = None
+    path = disk.path
+    if disk.type in (None, "file", "block") and path and not path.startswith("/"):
+        raise XMLError(f"disk snapshot image path '{path}' must be absolute", line)
+    if disk.snapshot is None and (path or disk.driver_type):
+        disk.snapshot = "external"

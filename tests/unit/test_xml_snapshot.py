@@ -1,0 +1,86 @@
+"""<domainsnapshot> model: libvirt's create/redefine rules, defaults, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+from pyvirt.xml.snapshot import parse_snapshot
+
+DOMAIN = """<domain type='qemu'><name>g</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+<memory unit='KiB'>65536</memory><os><type arch='x86_64'>hvm</type></os><devices/></domain>"""
+
+
+def test_create_request_ignores_record_elements_and_names_by_time() -> None:
+    snap = parse_snapshot("<domainsnapshot><state>running</state><parent><name>p</name></parent>"
+                          "<creationTime>5</creationTime></domainsnapshot>", creation_time=77)
+    assert (snap.name, snap.state, snap.parent, snap.creation_time) == ("77", None, None, 77)
+    assert "<name>77</name>" in snap.to_xml()
+
+
+def test_redefine_round_trip_with_domain_and_active() -> None:
+    text = ("<domainsnapshot>\n  <name>s1</name>\n  <state>shutoff</state>\n  <parent>\n    <name>s0</name>\n"
+            "  </parent>\n  <creationTime>12</creationTime>\n  <memory snapshot='no'/>\n  <disks>\n"
+            "    <disk name='vda' snapshot='internal'/>\n  </disks>\n" + "".join(
+                "  " + ln + "\n" for ln in parse_snapshot(
+                    f"<domainsnapshot><name>x</name><state>shutoff</state><creationTime>1</creationTime>"
+                    f"{DOMAIN}</domainsnapshot>", redefine=True).domain.to_xml(inactive=True).splitlines())
+            + "  <active>1</active>\n</domainsnapshot>\n")
+    snap = parse_snapshot(text, redefine=True, internal=True)
+    assert snap.parent == "s0" and snap.active == 1 and snap.domain is not None
+    assert snap.to_xml(internal=True, current=True) == text
+    assert "<active>" not in snap.to_xml()
+
+
+def test_redefine_defaults_memory_from_state() -> None:
+    on = parse_snapshot("<domainsnapshot><name>a</name><state>running</state><creationTime>1</creationTime>"
+                        "</domainsnapshot>", redefine=True)
+    off = parse_snapshot("<domainsnapshot><name>a</name><state>shutoff</state><creationTime>1</creationTime>"
+                         "</domainsnapshot>", redefine=True)
+    assert (on.memory, off.memory) == ("internal", "no")
+
+
+def test_disk_with_file_becomes_external_and_prints_type() -> None:
+    snap = parse_snapshot("<domainsnapshot><disks><disk name='vda'><source file='/i/new.qcow2'/></disk>"
+                          "</disks></domainsnapshot>", creation_time=1)
+    assert snap.disks[0].snapshot == "external"
+    assert "<disk name='vda' snapshot='external' type='file'>" in snap.to_xml()
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    ("<domainsnapshot><memory snapshot='manual'/></domainsnapshot>", "'manual' memory"),
+    ("<domainsnapshot><memory snapshot='external'/></domainsnapshot>", "require a filename"),
+    ("<domainsnapshot><memory snapshot='internal' file='/m'/></domainsnapshot>", "requires external"),
+    ("<domainsnapshot><memory file='m'/></domainsnapshot>", "must be absolute"),
+    ("<domainsnapshot><disks><disk snapshot='no'/></disks></domainsnapshot>", "missing name"),
+    ("<domainsnapshot><disks><disk name='a' type='volume'/></disks></domainsnapshot>", "'volume'"),
+    ("<domainsnapshot><disks><disk name='a'><source file='rel'/></disk></disks></domainsnapshot>",
+     "must be absolute"),
+    ("<domainsnapshot><disks><disk name='a' type='block'><source file='/x'/></disk></disks></domainsnapshot>",
+     "does not fit"),
+    ("<domainsnapshot><bogus/></domainsnapshot>", "bogus"),
+    ("<domain/>", "expected root element <domainsnapshot>"),
+])
+def test_bad_requests_are_refused_with_reason(xml: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        parse_snapshot(xml, creation_time=1)
+
+
+@pytest.mark.parametrize(("xml", "message"), [
+    ("<domainsnapshot><state>running</state><creationTime>1</creationTime></domainsnapshot>", "must have a name"),
+    ("<domainsnapshot><name>a</name><state>running</state></domainsnapshot>", "creationTime"),
+    ("<domainsnapshot><name>a</name><creationTime>1</creationTime></domainsnapshot>", "missing state"),
+    ("<domainsnapshot><name>a</name><state>nostate</state><creationTime>1</creationTime></domainsnapshot>",
+     "Invalid state"),
+    ("<domainsnapshot><name>a</name><state>shutoff</state><creationTime>1</creationTime>"
+     "<memory snapshot='internal'/></domainsnapshot>", "offline"),
+])
+def test_bad_records_are_refused(xml: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        parse_snapshot(xml, redefine=True)
+
+
+def test_unknown_driver_format_is_unsupported() -> None:
+    with pytest.raises(XMLUnsupportedError, match="unknown disk snapshot driver"):
+        parse_snapshot("<domainsnapshot><disks><disk name='a'><driver type='none'/></disk></disks>"
+                       "</domainsnapshot>", creation_time=1)
