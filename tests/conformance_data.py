@@ -4,12 +4,14 @@ how tests import the comparison tools shipped with them (never copies of them)."
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[1]
-CONFORMANCE = REPO.parent / "shared" / "conformance"
+# PYVIRT_CONFORMANCE points elsewhere when the checkout is not beside shared/ (a git worktree).
+CONFORMANCE = Path(os.environ.get("PYVIRT_CONFORMANCE") or REPO.parent / "shared" / "conformance")
 LIBVIRT = CONFORMANCE / "libvirt-9.0.0"
 SCHEMAS = LIBVIRT / "schemas"
 VIRT_MANAGER = CONFORMANCE / "virt-manager-4.1.0"

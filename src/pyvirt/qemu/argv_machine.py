@@ -12,7 +12,7 @@ from typing import Any
 from pyvirt.xml.errors import XMLError
 
 from .argv_common import Argv, Ctx, unsupported
-from .escape import kv_option
+from .escape import FLAG
 
 _ROM_BIOS_TYPES = (None, "rom")
 
@@ -105,15 +105,8 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if dom.features is not None and dom.features.pmu is not None:
         feats.append(("pmu", dom.features.pmu))
     if any(p.model == "hyperv" for p in dom.devices.panics):
-        feats.append(("hv-crash", None))
-    a.opt("-cpu", _cpu_value(model, feats))
-
-
-def _cpu_value(model: str, feats: list[tuple[str, Any]]) -> str:
-    flags = [f for f in feats if f[1] is not None]
-    bare = [name for name, val in feats if val is None]
-    value = kv_option(model, flags)
-    return ",".join([value] + bare)
+        feats.append(("hv-crash", FLAG))
+    a.kv("-cpu", model, feats)
 
 
 def memory_opts(a: Argv, ctx: Ctx) -> None:

@@ -19,6 +19,7 @@ from .fields import (
     YESNO,
     Enum,
     Int,
+    Pattern,
     attr,
     child,
     children,
@@ -34,6 +35,10 @@ from .fields import (
 ADDRESS_TYPES = ("pci", "drive", "virtio-serial", "usb", "isa", "ccid", "spapr-vio", "ccw",
                  "virtio-mmio", "s390", "unassigned", "dimm")
 HEX = Int(base0=True)
+#: libvirt's schema patterns for name-like values (domaincommon.rng / cputypes.rng)
+ALIAS_NAME = Pattern(r"[a-zA-Z0-9_\-.]+", "aliasName")
+FEATURE_NAME = Pattern(r"[a-zA-Z0-9\-_.]+", "featureName")
+DISK_TARGET_DEV = Pattern(r"(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+", "diskTargetDev")
 
 
 @dataclass
@@ -189,7 +194,7 @@ class CPUFeature:
     """``<cpu><feature policy= name=>``."""
 
     policy: str | None = attr("@policy", Enum("force", "require", "optional", "disable", "forbid"))
-    name: str | None = attr("@name")
+    name: str | None = attr("@name", FEATURE_NAME)
     line: int | None = line_field()
 
 
@@ -273,7 +278,7 @@ class Disk:
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
     source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
                                                                            "optional"))
-    target_dev: str | None = attr("target/@dev")
+    target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)
     target_bus: str | None = attr("target/@bus", Enum("virtio", "sata", "scsi", "ide", "usb", "fdc",
                                                       known=("xen", "uml", "sd")))
     target_tray: str | None = attr("target/@tray", Enum("open", "closed"))
@@ -284,7 +289,7 @@ class Disk:
     shareable: bool = flag("shareable")
     serial: str | None = text("serial")
     wwn: str | None = text("wwn")
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -320,7 +325,7 @@ class Controller:
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
     master_startport: int | None = attr("master/@startport", Int(0))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -344,7 +349,7 @@ class Filesystem:
     target_dir: str | None = attr("target/@dir")
     boot_order: int | None = attr("boot/@order", Int(1))
     readonly: bool = flag("readonly")
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -374,7 +379,7 @@ class Interface:
     link_state: str | None = attr("link/@state", Enum("up", "down"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
     boot_order: int | None = attr("boot/@order", Int(1))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -402,7 +407,7 @@ class CharDev:
     target_name: str | None = attr("target/@name")
     target_state: str | None = attr("target/@state", Enum("connected", "disconnected"), live_only=True)
     target_model_name: str | None = attr("target/model/@name")
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     kind: str = field(default="serial", compare=True, repr=True)
     line: int | None = line_field()
@@ -419,7 +424,7 @@ class Input:
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
     driver_packed: bool | None = attr("driver/@packed", ONOFF)
     driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -432,7 +437,7 @@ class TPM:
     backend_type: str | None = attr("backend/@type", Enum("emulator", "passthrough", known=("external",)))
     backend_version: str | None = attr("backend/@version", Enum("1.2", "2.0"))
     backend_device_path: str | None = attr("backend/device/@path")
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -492,7 +497,7 @@ class Sound:
                                             "ich7", known=("ics2220",)))
     codecs: list[Codec] = children("codec", Codec)
     audio_id: int | None = attr("audio/@id", Int(1))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -558,7 +563,7 @@ class Video:
     model_vgamem: int | None = attr("model/@vgamem", Int(0))
     model_heads: int | None = attr("model/@heads", Int(1))
     model_primary: bool | None = attr("model/@primary", YESNO)
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -574,7 +579,7 @@ class Hostdev:
     source_product: str | None = attr("source/product/@id")
     source_address: Address | None = child("source/address", Address)
     boot_order: int | None = attr("boot/@order", Int(1))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -597,7 +602,7 @@ class Redirdev:
     source_service: str | None = attr("source/@service")
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
     boot_order: int | None = attr("boot/@order", Int(1))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
     source_append: bool | None = None
@@ -614,7 +619,7 @@ class Watchdog:
     model: str | None = attr("@model", Enum("i6300esb", "ib700", "itco", known=("diag288",)))
     action: str | None = attr("@action", Enum("reset", "shutdown", "poweroff", "pause", "none", "dump",
                                               "inject-nmi"))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -632,7 +637,7 @@ class MemBalloon:
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
     driver_packed: bool | None = attr("driver/@packed", ONOFF)
     driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -650,7 +655,7 @@ class RNG:
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
     driver_packed: bool | None = attr("driver/@packed", ONOFF)
     driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -660,7 +665,7 @@ class Panic:
     """``<panic model=>``."""
 
     model: str | None = attr("@model", Enum("isa", "hyperv", known=("pseries", "s390")))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 
@@ -675,7 +680,7 @@ class IOMMU:
     driver_eim: bool | None = attr("driver/@eim", ONOFF)
     driver_iotlb: bool | None = attr("driver/@iotlb", ONOFF)
     driver_aw_bits: int | None = attr("driver/@aw_bits", Int(1))
-    alias: str | None = attr("alias/@name", live_only=True)
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
     address: Address | None = child("address", Address)
     line: int | None = line_field()
 

@@ -14,6 +14,7 @@ the order their first field is declared.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,23 @@ class Enum(Conv):
         if text in self.known:
             raise XMLUnsupportedError(f"unsupported value {text!r} for {where}", line)
         raise XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
+
+
+class Pattern(Conv):
+    """A string matching one of libvirt's schema patterns (``featureName``, ``aliasName``...).
+
+    Name-like values end up in QEMU options and file names; checking them where they are read
+    keeps a name such as ``sse2,model-id=x`` from ever reaching the command line builder.
+    """
+
+    def __init__(self, pattern: str, schema_name: str) -> None:
+        self.regex, self.name = re.compile(pattern), schema_name
+
+    def parse(self, text: str, where: str, line: int | None) -> str:
+        if self.regex.fullmatch(text):
+            return text
+        raise XMLError(f"invalid value {text!r} for {where} (libvirt's {self.name} pattern is "
+                       f"{self.regex.pattern})", line)
 
 
 STR = Str()
