@@ -180,7 +180,7 @@ def _check_domain(domain: Any, caps: Any) -> None:
     if domain.os.smbios_mode == "host":
         raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
                           "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")
-    if domain.vcpu_placement == "auto" or domain.vcpu_cpuset:
+    if domain.vcpu_placement == "auto":
         raise unsupported("vcpu placement/cpuset pinning")
     machine = domain.os.machine
     if not (machine in ("pc", "q35") or machine.startswith(("pc-i440fx-", "pc-q35-", "pc-"))):

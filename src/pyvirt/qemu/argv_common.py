@@ -138,8 +138,8 @@ def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:
     if address.domain:
         raise unsupported(f"{what} on PCI domain {address.domain}", address.line)
     props: dict[str, Any] = {"bus": ctx.pci_bus_name(address.bus or 0)}
-    if address.multifunction:
-        props["multifunction"] = True
+    if address.multifunction is not None:  # an explicit 'off' is passed on too, as libvirt does
+        props["multifunction"] = address.multifunction
     addr = f"0x{address.slot or 0:x}"
     if address.function:
         addr += f".0x{address.function:x}"

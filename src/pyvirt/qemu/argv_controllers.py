@@ -130,7 +130,7 @@ def _pci(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         props["port"] = c.target_port if c.target_port is not None else slot
         props["chassis"] = c.target_chassis if c.target_chassis is not None else c.index
     elif model == "pci-bridge":
-        props["chassis_nr"] = c.target_chassis if c.target_chassis is not None else c.index
+        props["chassis_nr"] = c.target_chassis_nr if c.target_chassis_nr is not None else c.index
     props["id"] = ctx.alias(c)
     props.update(pci_props(ctx, c.address, f"{model} controller"))
     if c.target_hotplug is not None:

@@ -297,7 +297,7 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
                      "vgamem_mb": (v.model_vgamem or 16384) // 1024}
         elif t == "virtio":
             props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci", "id": ctx.alias(v)}
-            if v.model_heads and v.model_heads > 1:
+            if v.model_heads:  # libvirt writes the head count whenever it is known (default 1)
                 props["max_outputs"] = v.model_heads
         elif t == "bochs":
             props = {"driver": "bochs-display", "id": ctx.alias(v)}

@@ -249,6 +249,8 @@ def _controllers(dom: Domain) -> None:
             continue
         if c.index is None:
             c.index = counters.get(c.type or "", 0)
+            if c.type == "pci" and c.index == 0 and c.model not in ("pci-root", "pcie-root"):
+                c.index = 1  # index 0 is the (implicit) root bus's
         if c.type == "usb":
             usb_master = c.index
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)

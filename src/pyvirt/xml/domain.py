@@ -320,6 +320,7 @@ class Controller:
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
     driver_packed: bool | None = attr("driver/@packed", ONOFF)
     driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
+    target_chassis_nr: int | None = attr("target/@chassisNr", Int(1, 255))
     target_chassis: int | None = attr("target/@chassis", Int(0))
     target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))

@@ -111,14 +111,54 @@ def _mark_existing(dom: Domain, slots: _Slots) -> None:
             slots.take(a.bus or 0, a.slot, a.function or 0)
 
 
+def _normalise(dom: Domain) -> None:
+    """Absent domain/bus/function of a user-given PCI address mean 0 (libvirt writes them out)."""
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if a is not None and a.type == "pci" and a.slot is not None:
+            a.domain = a.domain or 0
+            a.bus = a.bus or 0
+            a.function = a.function or 0
+
+
+def _set_all_multi(dom: Domain) -> None:
+    """libvirt's virDomainPCIAddressSetAllMulti: function 0 of a slot whose other functions are
+    in use gets ``multifunction='on'`` unless the XML said 'off'."""
+    used = {(a.bus, a.slot, a.function) for d in dom.all_devices()
+            if (a := getattr(d, "address", None)) is not None and a.type == "pci" and a.slot is not None}
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if (a is not None and a.type == "pci" and a.slot is not None and a.function == 0
+                and a.multifunction is None
+                and any((a.bus, a.slot, f) in used for f in range(1, 8))):
+            a.multifunction = True
+
+
 def assign_pci_addresses(dom: Domain) -> None:
     """Give every device that needs a PCI address one (never moving user-given addresses)."""
+    _normalise(dom)
     slots = _Slots()
     _mark_existing(dom, slots)
     if is_q35(dom):
         _assign_q35(dom, slots)
     else:
         _assign_pc(dom, slots)
+    _set_all_multi(dom)
+    _bridge_models(dom)
+
+
+#: <model name=> libvirt fills in for PCI controllers (the QEMU device that implements them)
+_BRIDGE_MODEL_NAMES = {"dmi-to-pci-bridge": "i82801b11-bridge", "pci-bridge": "pci-bridge",
+                       "pcie-to-pci-bridge": "pcie-pci-bridge"}
+
+
+def _bridge_models(dom: Domain) -> None:
+    for c in dom.devices.controllers:
+        if c.type != "pci" or c.model not in _BRIDGE_MODEL_NAMES:
+            continue
+        c.model_name = c.model_name or _BRIDGE_MODEL_NAMES[c.model or ""]
+        if c.model == "pci-bridge" and c.target_chassis_nr is None:
+            c.target_chassis_nr = c.index
 
 
 def _fixed_pc(dom: Domain, slots: _Slots) -> None:
@@ -244,20 +284,47 @@ def _next_pci_index(dom: Domain) -> int:
     return max((c.index or 0 for c in dom.devices.controllers if c.type == "pci"), default=0) + 1
 
 
+#: Controllers whose bus takes conventional PCI devices, with the first slot they offer
+#: (the DMI bridge's bus starts at slot 0; the others keep slot 0 for their SHPC).
+_CONVENTIONAL_BUS_MIN_SLOT = {"dmi-to-pci-bridge": 0, "pcie-to-pci-bridge": 1, "pci-bridge": 1}
+
+
+def _conventional_buses(dom: Domain) -> list[Controller]:
+    return sorted((c for c in dom.devices.controllers
+                   if c.type == "pci" and c.model in _CONVENTIONAL_BUS_MIN_SLOT and (c.index or 0) > 0),
+                  key=lambda c: c.index or 0)
+
+
+def _place_conventional(dom: Domain, slots: _Slots, dev: object) -> None:
+    """First free slot on the first bus (by index) that takes conventional PCI devices."""
+    for bus in _conventional_buses(dom):
+        if bus.address is None and bus.model != "dmi-to-pci-bridge":
+            continue  # not placed yet: its bus does not exist for devices already being placed
+        idx = bus.index or 0
+        first = _CONVENTIONAL_BUS_MIN_SLOT[bus.model or ""]
+        for s in range(first, 32):
+            if slots.slot_free(idx, s):
+                dev.address = _pci(idx, s)  # type: ignore[attr-defined]
+                slots.take(idx, s)
+                return
+    raise XMLUnsupportedError("no free slot for a conventional PCI device on q35 (add a pcie-to-pci-bridge)",
+                              getattr(dev, "line", None))
+
+
 def _assign_q35(dom: Domain, slots: _Slots) -> None:
     for c in dom.devices.controllers:
-        if c.type == "pci" and c.model in ("dmi-to-pci-bridge", "pci-bridge") and c.address is None:
-            # libvirt puts a dmi-to-pci-bridge at 00:1e.0 and pci-bridges behind it, then fills
-            # both with conventional devices; pyvirt does not reproduce that placement yet.
-            raise XMLUnsupportedError(f"automatic PCI address for a {c.model} controller on q35 "
-                                      "(give it an <address>)", c.line)
+        if c.type == "pci" and c.model == "dmi-to-pci-bridge" and c.address is None:
+            # libvirt's preferred home of the DMI-to-PCI bridge is 00:1e.0
+            s = 0x1E if slots.slot_free(0, 0x1E) else slots.next_slot(0)
+            c.address = _pci(0, s)
+            slots.take(0, s)
     _fixed_q35(dom, slots)
     todo = [(d, pcie) for d, pcie in _candidates(dom) if getattr(d, "address", None) is None
             and not (isinstance(d, Controller) and d.type == "sata" and d.index == 0)]
     conventional = [d for d, pcie in todo if not pcie]
     express = [d for d, pcie in todo if pcie]
     ctrls = dom.devices.controllers
-    if conventional and not any(c.model == "pcie-to-pci-bridge" for c in ctrls if c.type == "pci"):
+    if conventional and not _conventional_buses(dom):
         bridge = Controller(type="pci", index=-1, model="pcie-to-pci-bridge", model_name="pcie-pci-bridge")
         express.insert(0, bridge)
     busy = {(d.address.bus or 0) for d in dom.all_devices()
@@ -274,33 +341,22 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
     for c in _root_ports(dom):
         c.model_name = c.model_name or "pcie-root-port"
     _address_root_ports(dom, slots)
-    bridge_bus: int | None = None
     for dev, port in zip(express, free_ports, strict=False):
         if isinstance(dev, Controller) and dev.index == -1:
             dev.index = _next_pci_index(dom)
             ctrls.append(dev)
-            bridge_bus = dev.index
         dev.address = _pci(port.index or 0, 0)
         slots.take(port.index or 0, 0)
         if isinstance(dev, Controller) and dev.model == "pcie-switch-upstream-port":
             _address_downstream_ports(dom, slots)
     _address_downstream_ports(dom, slots)
-    if bridge_bus is None:
-        bridge_bus = next((c.index for c in ctrls if c.model == "pcie-to-pci-bridge"), None)
     for dev in conventional:
         if _is_usb2(dev):
             assert isinstance(dev, Controller)
-            _assign_usb2(dom, slots, dev, 0 if bridge_bus is None else bridge_bus,
-                         1)
+            buses = [b for b in _conventional_buses(dom) if b.address is not None]
+            _assign_usb2(dom, slots, dev, buses[0].index or 0 if buses else 0, 1)
             continue
-        if bridge_bus is None:
-            s = slots.next_slot(0)
-            dev.address = _pci(0, s)
-            slots.take(0, s)
-        else:
-            s = slots.next_slot(bridge_bus, 1)
-            dev.address = _pci(bridge_bus, s)
-            slots.take(bridge_bus, s)
+        _place_conventional(dom, slots, dev)
     _assign_integrated(dom, slots)
 
 
@@ -317,18 +373,42 @@ def insert_controller(ctrls: list[Controller], new: Controller) -> None:
     ctrls.insert(pos, new)
 
 
+def _aggregate_slot_ok(dom: Domain, slot: int) -> bool:
+    """May more root ports join root-bus *slot*?  libvirt aggregates pcie-root-ports as functions
+    of one slot: a slot qualifies when everything in it is a root port (or it is empty) and its
+    function 0 was not declared ``multifunction='off'``."""
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if a is None or a.type != "pci" or (a.bus or 0) != 0 or a.slot != slot:
+            continue
+        if not (isinstance(dev, Controller) and dev.type == "pci" and dev.model == "pcie-root-port"):
+            return False
+        if (a.function or 0) == 0 and a.multifunction is False:
+            return False
+    return True
+
+
+def _next_root_port_address(dom: Domain, slots: _Slots) -> tuple[int, int]:
+    """First free (slot, function) on pcie.0 in a slot that takes root ports (libvirt's
+    VIR_PCI_CONNECT_AGGREGATE_SLOT search, from slot 1 up)."""
+    for slot in range(1, 32):
+        if not _aggregate_slot_ok(dom, slot):
+            continue
+        for function in range(8):
+            if (0, slot, function) not in slots.used:
+                return slot, function
+    raise XMLUnsupportedError("no free PCI slot on pcie.0 for another pcie-root-port")
+
+
 def _address_root_ports(dom: Domain, slots: _Slots) -> None:
-    """Root ports without an address are packed 8 functions per slot from slot 2 (multifunction)."""
-    slot, function = None, 8
+    """Root ports without an address fill free functions of root-port-only slots from slot 1;
+    ``port`` is (slot << 3) + function as libvirt derives it."""
     for c in _root_ports(dom):
         if c.target_chassis is None:
             c.target_chassis = c.index
         if c.address is None:
-            if function >= 8 or slot is None:
-                slot = slots.next_slot(0, 1)
-                function = 0
-            c.address = _pci(0, slot, function, True if function == 0 else None)
+            slot, function = _next_root_port_address(dom, slots)
+            c.address = _pci(0, slot, function)
             slots.take(0, slot, function)
-            function += 1
-        if c.target_port is None and c.address.bus == 0 and c.address.slot is not None:
+        if c.target_port is None and (c.address.bus or 0) == 0 and c.address.slot is not None:
             c.target_port = (c.address.slot << 3) + (c.address.function or 0)
