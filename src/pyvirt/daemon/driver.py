@@ -52,6 +52,7 @@ from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
 from pyvirt.qemu.qmp import connect as qmp_connect
 from pyvirt.xml import Domain
+from pyvirt.xml.validate import parse_cpuset
 
 log = logging.getLogger(__name__)
 
@@ -362,6 +363,8 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
         try:
             self._save_runtime(rec, phase="starting", intent="paused" if paused else "running")
             await self._connect_monitor(rec, files.monitor)
+            if dom.vcpu_cpuset:
+                process.pin_all_threads(ident.pid, parse_cpuset(dom.vcpu_cpuset))
             await self._open_console(rec)
             if not paused:
                 await rec.run.qmp.execute("cont")  # type: ignore[union-attr]

@@ -84,6 +84,15 @@ def spawn_detached(argv: Sequence[str], log_path: Path, pass_fds: Sequence[int] 
     return ProcessIdentity(proc.pid, ticks if ticks is not None else -1)
 
 
+def pin_all_threads(pid: int, cpus: frozenset[int]) -> None:
+    """Restrict every thread of *pid* to *cpus* (``<vcpu cpuset>``, libvirt's default pinning of
+    the emulator and all vCPUs).  Called once QEMU has created its vCPU threads (the monitor
+    answers, guest still stopped by -S); threads started later inherit the mask."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(tid), cpus)
+
+
 class Reaper:
     """Reaps the daemon's QEMUs and adopted orphans on SIGCHLD, keeping exit statuses for errors.
 

@@ -12,6 +12,32 @@ MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 NAME_MAX = 1024
 
 
+CPUSET_RE = re.compile(r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*")
+#: highest host CPU number a cpuset may name (libvirt's VIR_DOMAIN_CPUMASK_LEN)
+CPUSET_MAX = 4096
+
+
+def parse_cpuset(text: str, line: int | None = None) -> frozenset[int]:
+    """libvirt's cpuset syntax (``0-3,^2,8``) -> the set of host CPUs; empty result refused."""
+    if not CPUSET_RE.fullmatch(text):
+        raise XMLError(f"invalid cpuset {text!r} (expected e.g. '0-3,^2,8')", line)
+    cpus: set[int] = set()
+    for part in text.split(","):
+        if part.startswith("^"):
+            continue
+        lo, _, hi = part.partition("-")
+        first, last = int(lo), int(hi or lo)
+        if first > last or last >= CPUSET_MAX:
+            raise XMLError(f"invalid cpuset range {part!r}", line)
+        cpus.update(range(first, last + 1))
+    for part in text.split(","):
+        if part.startswith("^"):
+            cpus.discard(int(part[1:]))
+    if not cpus:
+        raise XMLError(f"cpuset {text!r} selects no CPU", line)
+    return frozenset(cpus)
+
+
 def validate_name(name: str | None, line: int | None = None, what: str = "domain") -> None:
     """libvirt's rules plus two of pyvirt's, because names become file and directory names.
 
@@ -66,6 +92,8 @@ def validate_domain(dom: Domain) -> None:
         raise XMLError("missing element <memory>", dom.line)
     if dom.os is None:
         raise XMLError("missing element <os>", dom.line)
+    if dom.vcpu_cpuset is not None:
+        parse_cpuset(dom.vcpu_cpuset, dom.line)
     if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
         raise XMLValidationError("current vcpus count must not exceed maximum", dom.line)
     devs = dom.devices
