@@ -332,6 +332,27 @@ def operation_invalid(message: str) -> PyvirtError:
                        ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
 
 
+#: pyvirt.xml error classes -> (libvirt code, message prefix); by class name so that this module
+#: stays free of the XML package (the CLI's hot path imports it).
+_XML_ERRORS = {
+    "UpdateInvalid": (ErrorCode.OPERATION_INVALID, "Requested operation is not valid: "),
+    "UpdateUnsupported": (ErrorCode.OPERATION_UNSUPPORTED, "Operation not supported: "),
+    "XMLUnsupportedError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
+    "XMLValidationError": (ErrorCode.XML_DETAIL, "XML error: "),
+}
+
+
+def from_xml_error(exc: Exception, domain: int) -> PyvirtError:
+    """A pyvirt.xml error as libvirt reports it (code and message prefix, no line number), from
+    `domain`."""
+    message = getattr(exc, "message", None) or str(exc)
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _XML_ERRORS:
+            code, prefix = _XML_ERRORS[cls.__name__]
+            return PyvirtError(f"{prefix}{message}", code, domain)
+    return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, domain)
+
+
 # --------------------------------------------------------------------------------------------
 # Records that cross the API (plain data, JSON-friendly)
 
@@ -445,6 +466,29 @@ class DomainEvent(Record):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DomainEvent:
         return super().from_dict(data)  # type: ignore[no-any-return]
+
+
+class NetworkEventType(Numbering):
+    """virNetworkEventLifecycleType (virsh net-event prints the names capitalised)."""
+
+    DEFINED = 0
+    UNDEFINED = 1
+    STARTED = 2
+    STOPPED = 3
+
+
+class NetworkEvent(Record):
+    """A network lifecycle event (virConnectNetworkEventLifecycleCallback's arguments)."""
+
+    _fields = ("name", "uuid", "event", "detail", "timestamp")
+    __slots__ = _fields
+
+    def __init__(self, name: str, uuid: str, event: int, detail: int = 0, timestamp: float = 0.0) -> None:
+        self.name = name
+        self.uuid = uuid
+        self.event = event
+        self.detail = detail
+        self.timestamp = timestamp
 
 
 class ListFilter(Record):
@@ -754,6 +798,50 @@ class Connection(abc.ABC):
                         sparse: bool = True, progress: Any = None) -> int:
         """Stream the volume into the binary file `dst`."""
         raise no_support("virStorageVolDownload")
+
+    # -- networks beyond listing: drivers that manage networks override these
+    def lookup_network(self, ref: str) -> dict[str, Any]:
+        """By name, then UUID: the same dict as one list_networks() entry."""
+        raise no_support("virNetworkLookupByName")
+
+    def get_network_xml(self, name: str, inactive: bool = False) -> str:
+        raise no_support("virNetworkGetXMLDesc")
+
+    def define_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+        """A persistent network (or the next config of an existing one)."""
+        raise no_support("virNetworkDefineXML")
+
+    def create_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+        """A transient network, started at once."""
+        raise no_support("virNetworkCreateXML")
+
+    def start_network(self, name: str) -> None:
+        raise no_support("virNetworkCreate")
+
+    def destroy_network(self, name: str) -> None:
+        raise no_support("virNetworkDestroy")
+
+    def undefine_network(self, name: str) -> None:
+        raise no_support("virNetworkUndefine")
+
+    def set_network_autostart(self, name: str, autostart: bool) -> None:
+        raise no_support("virNetworkSetAutostart")
+
+    def update_network(self, name: str, command: str, section: str, xml: str, parent_index: int = -1,
+                       live: bool = False, config: bool = False) -> None:
+        """virNetworkUpdate: `command` add-first/add-last/delete/modify on one `section`."""
+        raise no_support("virNetworkUpdate")
+
+    def network_dhcp_leases(self, name: str, mac: str | None = None) -> list[dict[str, Any]]:
+        """[{"expirytime", "mac", "iaid", "type", "ipaddr", "prefix", "hostname", "clientid"}]."""
+        raise no_support("virNetworkGetDHCPLeases")
+
+    def list_network_ports(self, name: str) -> list[dict[str, Any]]:
+        raise no_support("virNetworkListAllPorts")
+
+    def network_events(self, name: str | None = None, timeout: float | None = None) -> Iterator[NetworkEvent]:
+        """Network lifecycle events from now on, as :meth:`events` gives domain ones."""
+        raise no_support("virConnectNetworkEventRegisterAny")
 
     def __enter__(self) -> Connection:
         return self

@@ -229,10 +229,9 @@ def synopsis(cmd: Cmd) -> str:
 
 
 def help_text(cmd: Cmd) -> str:
-    lines = ["  NAME", f"    {cmd.name} - {cmd.summary}", "", "  SYNOPSIS", f"    {synopsis(cmd)}", "",
-             "  DESCRIPTION"]
-    lines += [f"    {d}" for d in cmd.desc.split("\n")]
-    lines.append("")
+    lines = ["  NAME", f"    {cmd.name} - {cmd.summary}", "", "  SYNOPSIS", f"    {synopsis(cmd)}", ""]
+    if cmd.desc:  # virsh leaves the section out for commands without a description (net-update)
+        lines += ["  DESCRIPTION", *(f"    {d}" for d in cmd.desc.split("\n")), ""]
     if cmd.opts:
         lines.append("  OPTIONS")
         for o in cmd.opts:

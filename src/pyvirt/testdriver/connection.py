@@ -35,6 +35,7 @@ from pyvirt.api import (
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.hostobjects import ResourcesMixin
+from pyvirt.testdriver.networks import NetworksMixin
 from pyvirt.testdriver.objects import DomainObj
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
@@ -68,7 +69,7 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(ResourcesMixin, Connection):
+class TestConnection(NetworksMixin, ResourcesMixin, Connection):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
 
     __test__ = False  # not a pytest test class despite its name

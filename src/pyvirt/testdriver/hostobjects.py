@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from pyvirt.testdriver.loader import NodeState
-    from pyvirt.testdriver.objects import InterfaceObj, NetworkObj, PoolObj, VolumeObj
+    from pyvirt.testdriver.objects import InterfaceObj, PoolObj, VolumeObj
 
 def _escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")
@@ -41,25 +41,12 @@ _NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE
 
 
 class ResourcesMixin:
-    """Lookups and XML for networks, pools, volumes and interfaces."""
+    """Lookups and XML for pools, volumes and interfaces (networks: testdriver.networks)."""
 
     _state: NodeState
 
     def _write(self, function: str) -> None:  # TestConnection's (read-only connections refuse)
         raise NotImplementedError
-
-    # -- networks
-    def list_networks(self) -> list[dict[str, Any]]:
-        return [n.record() for n in sorted(self._state.networks, key=lambda n: n.name)]
-
-    def _network(self, ref: str) -> NetworkObj:
-        for net in self._state.networks:
-            if ref in (net.name, net.uuid):
-                return net
-        raise err(f"Network not found: no network with matching name '{ref}'", ErrorCode.NO_NETWORK)
-
-    def get_network_xml(self, name: str) -> str:
-        return to_string(self._network(name).xml)
 
     # -- pools and volumes
     def list_pools(self) -> list[dict[str, Any]]:

@@ -216,9 +216,44 @@ class PoolObj(_Switchable):
 
 
 class NetworkObj(_Switchable):
-    """A virtual network."""
+    """A virtual network: libvirt's ``def`` (what runs) and ``newDef`` (the persistent config
+    that takes over at the next start, set by a define or a ``--config`` update while active).
 
-    __slots__ = ()
+    Loaded networks keep the tree they came with until something changes them; a network
+    libvirt would accept but pyvirt's model refuses (a typo'd attribute libvirt ignores) is
+    still listed and dumped as loaded.
+    """
+
+    __slots__ = ("_model", "new_def")
+
+    def __init__(self, xml: etree._Element, model: Any = None, active: bool = True, autostart: bool = False,
+                 persistent: bool = True) -> None:
+        super().__init__(xml, active, autostart, persistent)
+        self._model = model
+        self.new_def: Any = None
+
+    @property
+    def model(self) -> Any:
+        """The :class:`pyvirt.xml.network.Network` of the running definition (None if unreadable)."""
+        if self._model is None:
+            from pyvirt.xml.errors import XMLError
+            from pyvirt.xml.network import Network
+
+            try:
+                self._model = Network.from_xml(to_string(self.xml))
+            except XMLError:
+                return None
+        return self._model
+
+    def set_model(self, model: Any) -> None:
+        from pyvirt.testdriver.xmlutil import parse_string
+
+        self._model = model
+        self.xml = parse_string(model.to_xml())
+
+    def xml_text(self, inactive: bool = False) -> str:
+        model = self.new_def if inactive and self.new_def is not None else self.model
+        return model.to_xml() if model is not None else to_string(self.xml)
 
     def record(self) -> dict[str, object]:
         bridge = self.xml.find("bridge")

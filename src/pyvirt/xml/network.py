@@ -271,7 +271,10 @@ class VirtualPort:
 
 @dataclass
 class PortGroup:
-    """``<portgroup>``: named settings (vlan, virtualport, bandwidth) guests can pick."""
+    """``<portgroup>``: named settings (vlan, virtualport, bandwidth) guests can pick (always
+    written open/closed, as libvirt does)."""
+
+    xml_keep_open = True
 
     name: str | None = attr("@name")
     default: bool | None = attr("@default", YESNO)

@@ -1,0 +1,269 @@
+"""virsh 9.0's Networking commands: net-list, net-info, net-define/create/start/destroy/undefine,
+net-autostart, net-update, net-dumpxml, net-edit, net-uuid/name, net-dhcp-leases, net-event and
+the net-port-* commands.
+
+Networks come back from the connection as dicts (the same keys from the test driver and
+from pyvirtd); every message is virsh's, since scripts grep for "Network x started".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pyvirt.cli.cmd_lifecycle import from_file
+from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.fmt import keyvalues, table
+from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import number
+
+#: net-event's names (``net-event --list``) and virshNetworkEventToString's words
+EVENT_NAMES = ("lifecycle",)
+_EVENT_WORDS = ("Defined", "Undefined", "Started", "Stopped")
+_SECTIONS = ("bridge", "domain", "ip", "ip-dhcp-host", "ip-dhcp-range", "forward", "forward-interface",
+             "forward-pf", "portgroup", "dns-host", "dns-txt", "dns-srv")
+_COMMANDS = ("add", "add-first", "add-last", "delete", "modify")
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def _is_uuid(text: str) -> bool:
+    hexes = text.replace("-", "")
+    return len(hexes) == 32 and all(c in "0123456789abcdefABCDEF" for c in hexes)
+
+
+def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = True) -> dict[str, Any]:
+    """vshCommandOptNetworkBy: UUID first (when it looks like one), then name; a miss prints
+    "failed to get network 'REF'" and the driver's last word, as virsh does."""
+    from pyvirt.api import PyvirtError
+
+    last: PyvirtError | None = None
+    if by_uuid and _is_uuid(ref) or by_name:
+        try:
+            net = ctl.conn.lookup_network(ref)
+        except PyvirtError as exc:
+            last = exc
+        else:
+            if by_uuid or net["name"] == ref:
+                return net
+            last = PyvirtError(f"Network not found: no network with matching name '{ref}'")
+    raise CmdError(f"failed to get network '{ref}'", *([last.message] if last is not None else []))
+
+
+def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
+    name = get_network(ctl, p.str("network") or "")["name"]
+    with failing(fail.format(name)):
+        call(name)
+    ctl.extra(done.format(name) + "\n")
+    return True
+
+
+# ------------------------------------------------------------------------------------ listing
+def _matches(p: Parsed, net: dict[str, Any]) -> bool:
+    active = bool(net.get("active"))
+    if not p.bool("all") and p.bool("inactive") == active:  # default: active only
+        return False
+    if p.bool("persistent") != p.bool("transient") and bool(net.get("persistent", True)) != p.bool("persistent"):
+        return False
+    return not (p.bool("autostart") != p.bool("no-autostart") and bool(net.get("autostart")) != p.bool("autostart"))
+
+
+def cmd_net_list(ctl: Ctl, p: Parsed) -> bool:
+    if sum(p.bool(k) for k in ("table", "name", "uuid")) > 1:
+        raise CmdError("Only one argument from --table, --name and --uuid may be specified.")
+    nets = sorted((n for n in ctl.conn.list_networks() if _matches(p, n)), key=lambda n: n["name"])
+    if p.bool("name") or p.bool("uuid"):
+        key = "name" if p.bool("name") else "uuid"
+        ctl.print("".join(f"{n[key]}\n" for n in nets))
+        return True
+    rows = [[n["name"], "active" if n.get("active") else "inactive", _yes_no(n.get("autostart")),
+             _yes_no(n.get("persistent", True))] for n in nets]
+    ctl.print(table(["Name", "State", "Autostart", "Persistent"], rows, show_header=not ctl.quiet))
+    return True
+
+
+def cmd_net_info(ctl: Ctl, p: Parsed) -> bool:
+    net = get_network(ctl, p.str("network") or "")
+    pairs = [("Name", net["name"]), ("UUID", net["uuid"]), ("Active", _yes_no(net.get("active"))),
+             ("Persistent", _yes_no(net.get("persistent", True))), ("Autostart", _yes_no(net.get("autostart")))]
+    if net.get("bridge"):
+        pairs.append(("Bridge", net["bridge"]))
+    ctl.print(keyvalues(pairs))
+    return True
+
+
+def cmd_net_uuid(ctl: Ctl, p: Parsed) -> bool:
+    ctl.print(get_network(ctl, p.str("network") or "", by_uuid=False)["uuid"] + "\n")
+    return True
+
+
+def cmd_net_name(ctl: Ctl, p: Parsed) -> bool:
+    ctl.print(get_network(ctl, p.str("network") or "", by_name=False)["name"] + "\n")
+    return True
+
+
+def cmd_net_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    net = get_network(ctl, p.str("network") or "")
+    ctl.print_xml(ctl.conn.get_network_xml(net["name"], inactive=p.bool("inactive")), p.str("xpath"),
+                  wrap=p.bool("wrap"))
+    return True
+
+
+# ------------------------------------------------------------------------------------ definition
+def cmd_net_define(ctl: Ctl, p: Parsed) -> bool:
+    path, net = from_file(p, "define network", lambda xml: ctl.conn.define_network(xml, p.bool("validate")))
+    ctl.extra(f"Network {net['name']} defined from {path}\n")
+    return True
+
+
+def cmd_net_create(ctl: Ctl, p: Parsed) -> bool:
+    path, net = from_file(p, "create network", lambda xml: ctl.conn.create_network(xml, p.bool("validate")))
+    ctl.extra(f"Network {net['name']} created from {path}\n")
+    return True
+
+
+def cmd_net_edit(ctl: Ctl, p: Parsed) -> bool:
+    """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
+    from pyvirt.cli.cmd_edit import edit_loop
+
+    name = get_network(ctl, p.str("network") or "")["name"]
+    return edit_loop(ctl, ctl.conn.get_network_xml(name, inactive=True), name, "Network {}",
+                     lambda xml, validate: ctl.conn.define_network(xml, validate)["name"],
+                     tmp_prefix=f"pyvirt-net-{name}-")
+
+
+# ------------------------------------------------------------------------------------ lifecycle
+def cmd_net_start(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to start network {}", "Network {} started", ctl.conn.start_network)
+
+
+def cmd_net_destroy(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to destroy network {}", "Network {} destroyed", ctl.conn.destroy_network)
+
+
+def cmd_net_undefine(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "Failed to undefine network {}", "Network {} has been undefined",
+                ctl.conn.undefine_network)
+
+
+def cmd_net_autostart(ctl: Ctl, p: Parsed) -> bool:
+    enable = not p.bool("disable")
+    verb = "mark" if enable else "unmark"
+    return _act(ctl, p, f"failed to {verb} network {{}} as autostarted", f"Network {{}} {verb}ed as autostarted",
+                lambda name: ctl.conn.set_network_autostart(name, enable))
+
+
+def cmd_net_update(ctl: Ctl, p: Parsed) -> bool:
+    current, live, config = p.bool("current"), p.bool("live"), p.bool("config")
+    for other, given in (("live", live), ("config", config)):
+        if current and given:
+            raise CmdError(f"Options --current and --{other} are mutually exclusive")
+    net = get_network(ctl, p.str("network") or "")
+    command, section = p.str("command") or "", p.str("section") or ""
+    if command not in _COMMANDS:
+        raise CmdError(f"unrecognized command name '{command}'")
+    if section not in _SECTIONS:
+        raise CmdError(f"unrecognized section name '{section}'")
+    xml = p.str("xml") or ""
+    if not xml.startswith("<"):
+        from pyvirt.cli.cmd_lifecycle import read_file
+
+        xml = read_file(xml)
+    parent = number(p.str("parent-index"), "parent-index")
+    with failing(f"Failed to update network {net['name']}"):
+        ctl.conn.update_network(net["name"], command, section, xml, -1 if parent is None else parent,
+                                live=live, config=config)
+    if config:
+        affected = "persistent config and live state" if live else "persistent config"
+    elif live or net.get("active"):
+        affected = "live state"
+    else:
+        affected = "persistent config"
+    ctl.extra(f"Updated network {net['name']} {affected}")  # virsh's message has no newline of its own
+    return True
+
+
+# ------------------------------------------------------------------------------------ leases, events, ports
+def cmd_net_dhcp_leases(ctl: Ctl, p: Parsed) -> bool:
+    net = get_network(ctl, p.str("network") or "")
+    mac = (p.str("mac") or "").lower() or None
+    with failing(f"Failed to get leases info for {net['name']}"):
+        leases = ctl.conn.network_dhcp_leases(net["name"], mac)
+    rows = []
+    for lease in sorted(leases, key=lambda x: (x.get("mac") or "", x.get("ipaddr") or "")):
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(lease.get("expirytime") or 0)))
+        rows.append([when, lease.get("mac") or "", "ipv6" if lease.get("type") == 1 else "ipv4",
+                     f"{lease.get('ipaddr')}/{lease.get('prefix')}", lease.get("hostname") or "-",
+                     lease.get("clientid") or "-"])
+    ctl.print(table(["Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID"],
+                    rows, show_header=not ctl.quiet))
+    return True
+
+
+def _stamp() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}+0000"
+
+
+def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
+    if p.bool("list"):
+        ctl.print("".join(n + "\n" for n in EVENT_NAMES))
+        return True
+    kind = p.str("event")
+    if kind is None:
+        raise CmdError("either --list or --event <type> is required")
+    if kind not in EVENT_NAMES:
+        raise CmdError(f"unknown event type {kind}")
+    timeout = number(p.str("timeout"), "timeout")
+    name = get_network(ctl, p.str("network") or "")["uuid"] if p.str("network") else None
+    count, outcome = 0, "timeout"
+    deadline = time.monotonic() + timeout if timeout else None
+    try:
+        for ev in ctl.conn.network_events(name, timeout=float(timeout) if timeout else None):
+            prefix = _stamp() + ": " if p.bool("timestamp") else ""
+            word = _EVENT_WORDS[ev.event] if 0 <= ev.event < len(_EVENT_WORDS) else "unknown"
+            ctl.print(f"{prefix}event '{kind}' for network {ev.name}: {word}\n")
+            ctl.out.flush()
+            count += 1
+            if not p.bool("loop"):
+                outcome = "done"
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+    if outcome != "done":
+        ctl.print(f"event loop {'timed out' if outcome == 'timeout' else 'interrupted'}\n")
+    ctl.print(f"events received: {count}\n")
+    return True
+
+
+def cmd_net_port_list(ctl: Ctl, p: Parsed) -> bool:
+    net = get_network(ctl, p.str("network") or "")
+    ports = ctl.conn.list_network_ports(net["name"])
+    if p.bool("uuid"):
+        ctl.print("".join(f"{x['uuid']}\n" for x in ports))
+        return True
+    ctl.print(table(["UUID"], [[x["uuid"]] for x in ports], show_header=not ctl.quiet))
+    return True
+
+
+def cmd_net_port_create(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.api import no_support
+
+    get_network(ctl, p.str("network") or "")
+    raise no_support("virNetworkPortCreateXML")
+
+
+def _port_lookup(ctl: Ctl, p: Parsed) -> bool:
+    """Ports (libvirt's per-guest-NIC reservations) are not kept by pyvirt: no lookup succeeds.
+    virsh reports the miss but still exits 0 here (its cmd returns true), and so do we."""
+    get_network(ctl, p.str("network") or "")
+    ctl.error(f"failed to get network port '{p.str('port') or ''}'")
+    return True
+
+
+cmd_net_port_dumpxml = _port_lookup
+cmd_net_port_delete = _port_lookup
