@@ -87,10 +87,16 @@ def test_intel_iommu_needs_q35_and_split_ioapic() -> None:
 
 
 def test_virtio_iommu_is_integrated_on_the_root_bus() -> None:
-    dom = _dom("<iommu model='virtio'/>", machine="q35")
+    acpi = "<features><acpi/></features>"
+    dom = _dom("<iommu model='virtio'/>", machine="q35", after_os=acpi)
     assert dom.devices.iommu.address.bus == 0  # after the root port the USB controller needs
     with pytest.raises(XMLError, match="integrated"):
-        _dom("<iommu model='virtio'><address type='pci' bus='1' slot='0'/></iommu>", machine="q35")
+        _dom("<iommu model='virtio'><address type='pci' bus='1' slot='0'/></iommu>", machine="q35", after_os=acpi)
+    # libvirt's machine checks: q35 (or ARM virt) only, and the guest finds it through ACPI
+    with pytest.raises(XMLError, match="only supported with Q35"):
+        _dom("<iommu model='virtio'/>", machine="pc", after_os=acpi)
+    with pytest.raises(XMLError, match="requires ACPI"):
+        _dom("<iommu model='virtio'/>", machine="q35")
 
 
 def test_virtio_options_reach_virtio_devices_only() -> None:

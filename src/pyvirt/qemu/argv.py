@@ -48,7 +48,7 @@ def assign_aliases(domain: Any) -> dict[int, str]:
         elif c.type == "usb":
             name = "usb" if idx == 0 else f"usb{idx}"
         elif c.type in ("ide", "sata"):
-            name = "ide" if idx == 0 else f"{c.type}{idx}"
+            name = controller_alias_ide_sata(c.type, idx, _is_q35(domain.os.machine or ""))
         else:
             name = f"{c.type}{idx}"
         put(c, name)
@@ -68,6 +68,15 @@ def assign_aliases(domain: Any) -> dict[int, str]:
     if devs.memballoon is not None:
         put(devs.memballoon, "balloon0")
     return out
+
+
+def controller_alias_ide_sata(type_: str, index: int, q35: bool) -> str:
+    """libvirt's qemuAssignDeviceControllerAlias: the i440fx's built-in IDE and the q35's built-in
+    AHCI (SATA index 0) are QEMU's ``ide``; any other IDE/SATA controller is TYPE+INDEX
+    (an AHCI added to an i440fx guest is ``sata0``)."""
+    if index == 0 and ((type_ == "ide" and not q35) or (type_ == "sata" and q35)):
+        return "ide"
+    return f"{type_}{index}"
 
 
 def _disk_alias(disk: Any) -> str:
@@ -125,16 +134,21 @@ def _boot_indexes(domain: Any) -> dict[int, int]:
     os_boot = domain.os.boot_devs if domain.os else []
     if explicit:
         if os_boot:
-            raise unsupported("per-device boot elements together with <os><boot>")
+            raise XMLError("per-device boot elements cannot be used together with os/boot elements")
         return explicit
+    # libvirt's qemuProcessPrepareDeviceBootorder: each <boot dev> kind keeps the position of its
+    # last mention, and goes to the first disk of that kind in libvirt's disk order (a 'lun' is a
+    # disk) or to the first interface.
+    position = {dev: n for n, dev in enumerate(os_boot, start=1)}
     out: dict[int, int] = {}
-    for n, dev in enumerate(os_boot, start=1):
+    kinds = {"hd": ("disk", "lun"), "cdrom": ("cdrom",), "fd": ("floppy",)}
+    for dev, n in position.items():
         if dev == "network":
             target = devs.interfaces[0] if devs.interfaces else None
         else:
-            want = {"hd": "disk", "cdrom": "cdrom", "fd": "floppy"}[dev]
-            target = next((d for d in libvirt_disk_order(devs.disks) if (d.device or "disk") == want), None)
-        if target is not None and id(target) not in out:
+            target = next((d for d in libvirt_disk_order(devs.disks) if (d.device or "disk") in kinds[dev]),
+                          None)
+        if target is not None:
             out[id(target)] = n
     return out
 

@@ -221,7 +221,8 @@ def _vnc(a: Argv, ctx: Ctx, g: Any) -> None:
     if kind == "none":
         head = "none"
     elif kind == "socket":
-        head = "unix:" + (value or f"{ctx.runtime.domain_dir}/vnc.sock")
+        # QEMU 7.2 spells a unix socket as the 'vnc' key (libvirt 9.0's vnc=unix:PATH)
+        head = "vnc=unix:" + (value or f"{ctx.runtime.domain_dir}/vnc.sock")
     else:
         port = g.port if g.port is not None and g.port >= 5900 else None
         if port is None and ctx.runtime.vnc_port is not None:
@@ -454,8 +455,11 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
 def panic_opts(a: Argv, ctx: Ctx) -> None:
     for p in ctx.domain.devices.panics:
         if p.model in (None, "isa"):
-            iobase = p.address.iobase if p.address is not None and p.address.iobase else "0x505"
-            a.device({"driver": "pvpanic", "ioport": int(iobase, 0)})
+            # 'ioport' only from an ISA address, as libvirt; QEMU's own default is 0x505
+            props: dict[str, Any] = {"driver": "pvpanic"}
+            if p.address is not None and p.address.iobase:
+                props["ioport"] = int(p.address.iobase, 0)
+            a.device(props)
         elif p.model != "hyperv":
             raise unsupported(f"panic model {p.model!r}", p.line)
 

@@ -52,6 +52,10 @@ def _check(disk: Any) -> None:
         raise XMLError(f"invalid disk target {dev!r}, partitions can't appear in disk targets", disk.line)
     if disk.target_bus == "usb" and disk.address is not None and disk.address.type != "usb":
         raise XMLError("unexpected address type for usb disk", disk.line)
+    if disk.shareable and not disk.readonly and (disk.driver_type or "raw") != "raw":
+        # qemuBlockStorageSourceSupportsConcurrentAccess: only raw images can be shared writable
+        raise XMLError(f"shared access for disk '{dev}' requires use of supported storage format",
+                       disk.line)
     if disk.driver_type not in (None, "raw", "qcow2", "qcow", "vmdk", "vdi", "vpc", "vhdx", "qed",
                                 "luks", "dmg", "cloop", "bochs", "parallels"):
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
@@ -144,8 +148,11 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props["serial"] = disk.serial
     if disk.wwn:
         props["wwn"] = int(disk.wwn, 16)
+    if disk.shareable:
+        props["share-rw"] = True
     cache = _CACHE.get(disk.driver_cache or "")
-    if cache is not None and disk.device != "cdrom" and bus != "fdc":
+    if cache is not None and disk.device != "lun":
+        # libvirt sets it on every frontend but scsi-block (lun): cdroms and floppies too
         props["write-cache"] = "on" if cache[2] else "off"
     props.update(tail)
     return props
@@ -160,8 +167,9 @@ def _ide_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
         if ctx.q35:
             raise unsupported("IDE bus on a q35 machine", disk.line)
         return {"bus": f"ide.{addr.bus or 0}", "unit": addr.unit or 0}
-    base = "ide" if ctrl == 0 else f"sata{ctrl}"
-    return {"bus": f"{base}.{addr.unit or 0}"}
+    from .argv import controller_alias_ide_sata
+
+    return {"bus": f"{controller_alias_ide_sata('sata', ctrl, ctx.q35)}.{addr.unit or 0}"}
 
 
 def _scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
 from .errors import XMLValidationError
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
+from .validate import check_addresses
 
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 
@@ -49,6 +50,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     _simple_devices(dom)
     assign_pci_addresses(dom)
     _virtio_serial_addresses(dom)
+    check_addresses(dom)
     return dom
 
 
@@ -159,8 +161,8 @@ def _drive_address(bus: str, idx: int) -> Address:
         return Address(type="drive", controller=idx // 4, bus=(idx % 4) // 2, target=0, unit=idx % 2)
     if bus == "sata":
         return Address(type="drive", controller=idx // 6, bus=0, target=0, unit=idx % 6)
-    if bus == "fdc":
-        return Address(type="drive", controller=0, bus=0, target=0, unit=idx)
+    if bus == "fdc":  # one controller with two units: fdc (the third) is refused at validation
+        return Address(type="drive", controller=idx // 2, bus=0, target=0, unit=idx % 2)
     return Address(type="drive", controller=idx // 7, bus=0, target=0, unit=idx % 7)
 
 
@@ -285,7 +287,8 @@ def _controllers(dom: Domain) -> None:
 
 def _virtio_serial_addresses(dom: Domain) -> None:
     used: set[tuple[int, int, int]] = set()
-    chans = [c for c in dom.devices.channels + dom.devices.consoles if c.target_type == "virtio"]
+    # libvirt addresses virtio consoles first (port 0 allowed), then channels (from port 1)
+    chans = [c for c in dom.devices.consoles + dom.devices.channels if c.target_type == "virtio"]
     for c in chans:
         if c.address is not None and c.address.port is not None:
             used.add((c.address.controller or 0, c.address.bus or 0, int(c.address.port)))

@@ -80,6 +80,33 @@ def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     return None
 
 
+def check_addresses(dom: Domain) -> None:
+    """No two devices at one address; floppies only where the one FDC has them.  Run at parse
+    and again after define-time address assignment (an assigned address may collide with a
+    given one, which libvirt refuses too)."""
+    seen: dict[tuple[object, ...], int | None] = {}
+    for dev in dom.all_devices():
+        addr = getattr(dev, "address", None)
+        if addr is None:
+            continue
+        if addr.type == "drive" and getattr(dev, "target_bus", None) == "fdc":
+            for field, limit, what in (("controller", 0, "Only 1 fdc controller is supported"),
+                                       ("bus", 0, "Only 1 fdc bus is supported"),
+                                       ("target", 0, "target must be 0 for controller fdc"),
+                                       ("unit", 1, "Only 2 fdc units are supported")):
+                if (getattr(addr, field) or 0) > limit:
+                    raise XMLValidationError(what, addr.line or getattr(dev, "line", None))
+        key = _addr_key(addr, dev)
+        if key is None:
+            continue
+        if key in seen:
+            shown = key[2:] if addr.type == "drive" else key[1:]
+            target = getattr(dev, "target_dev", None)
+            whose = f" for disk with target name '{target}'" if addr.type == "drive" and target else ""
+            raise XMLValidationError(f"duplicate {addr.type} address {shown}{whose}", addr.line)
+        seen[key] = addr.line
+
+
 def validate_domain(dom: Domain) -> None:
     """Required elements, name, uuid, MACs, unique target devs and addresses."""
     if dom.type is None:
@@ -112,18 +139,7 @@ def validate_domain(dom: Domain) -> None:
                 raise XMLValidationError(f"expected unicast mac address, found multicast '{nic.mac_address}'",
                                          nic.line)
             nic.mac_address = nic.mac_address.lower()
-    seen: dict[tuple[object, ...], int | None] = {}
-    for dev in dom.all_devices():
-        addr = getattr(dev, "address", None)
-        if addr is None:
-            continue
-        key = _addr_key(addr, dev)
-        if key is None:
-            continue
-        if key in seen:
-            shown = key[2:] if addr.type == "drive" else key[1:]
-            raise XMLValidationError(f"duplicate {addr.type} address {shown}", addr.line)
-        seen[key] = addr.line
+    check_addresses(dom)
     _validate_iommu(dom)
     for inp in devs.inputs:
         if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):
@@ -162,6 +178,11 @@ def _validate_iommu(dom: Domain) -> None:
         if iommu.address is not None:
             raise XMLValidationError("IOMMU device: 'intel' does not support an address", iommu.line)
     elif iommu.model == "virtio":
+        if not _is_q35(dom):
+            raise XMLValidationError("IOMMU device: 'virtio' is only supported with Q35 and ARM Virt machines",
+                                     iommu.line)
+        if dom.features is None or not dom.features.acpi:
+            raise XMLValidationError("IOMMU device: 'virtio' requires ACPI (<features><acpi/>)", iommu.line)
         extra = (iommu.driver_intremap, iommu.driver_caching_mode, iommu.driver_eim, iommu.driver_iotlb,
                  iommu.driver_aw_bits)
         if any(v is not None for v in extra):

