@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conformance.argv_normalise import normalise
 from tests.conformance_data import LIBVIRT, REPO, load_tool
 
 CASES_DIR = LIBVIRT / "qemuxml2argv"
@@ -68,7 +69,7 @@ def _run_case(case: dict, compare) -> dict:
     if case["kind"] != "argv":
         return {"status": "different", "diff": ["libvirt refuses this XML, pyvirt built an argv"]}
     expected = (CASES_DIR / case["expected"]).read_text()
-    lines = compare.diff(compare.signature(format_args(argv)), compare.signature(expected))
+    lines = compare.diff(normalise(compare.signature(format_args(argv))), normalise(compare.signature(expected)))
     if lines:
         return {"status": "different", "diff": lines[:12]}
     return {"status": "same"}
