@@ -24,10 +24,11 @@ def test_redefine_round_trip_with_domain_and_active() -> None:
             "    <disk name='vda' snapshot='internal'/>\n  </disks>\n" + "".join(
                 "  " + ln + "\n" for ln in parse_snapshot(
                     f"<domainsnapshot><name>x</name><state>shutoff</state><creationTime>1</creationTime>"
-                    f"{DOMAIN}</domainsnapshot>", redefine=True).domain.to_xml(inactive=True).splitlines())
+                    f"{DOMAIN}</domainsnapshot>", redefine=True).domain_xml.splitlines())
             + "  <active>1</active>\n</domainsnapshot>\n")
     snap = parse_snapshot(text, redefine=True, internal=True)
-    assert snap.parent == "s0" and snap.active == 1 and snap.domain is not None
+    assert snap.parent == "s0" and snap.active == 1
+    assert snap.domain().name == "g"
     assert snap.to_xml(internal=True, current=True) == text
     assert "<active>" not in snap.to_xml()
 

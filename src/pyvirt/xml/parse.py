@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
-from lxml import etree
-
 from .domain import Domain
 from .errors import XMLError, XMLUnsupportedError
 from .mapping import UnknownNode, parse_obj
@@ -19,17 +15,6 @@ def parse_domain(xml: str | bytes) -> Domain:
     root = safe_parse(xml)
     if root.tag != "domain":
         raise XMLError(f"expected root element <domain>, found <{root.tag}>", root.sourceline)
-    return parse_domain_element(root)
-
-
-def parse_domain_element(root: etree._Element) -> Domain:
-    """A domain definition held inside another document (a snapshot's ``<domain>`` or
-    ``<inactiveDomain>``), read by the same rules as a stand-alone one."""
-    if root.tag != "domain" or root.getparent() is not None:
-        line = root.sourceline
-        root = copy.deepcopy(root)
-        root.tag = "domain"
-        root.sourceline = line
     try:
         dom = parse_obj(root, Domain)
     except UnknownNode as e:

@@ -26,7 +26,7 @@ from lxml import etree
 from .domain import Domain
 from .errors import XMLError, XMLUnsupportedError
 from .fields import YESNO, Enum, Int, attr, child, children, line_field, raw, scaled, text
-from .mapping import FormatOptions, UnknownNode, build, parse_obj, to_text
+from .mapping import FormatOptions, UnknownNode, _strip_ws, build, parse_obj, to_text
 from .safe import safe_parse
 from .schema import schema_error
 
@@ -104,9 +104,11 @@ class SnapshotDisk:
 class SnapshotDef:
     """One snapshot: its record (state, parent, time, guest definition) and what it holds.
 
-    ``domain`` is the guest definition when the snapshot was taken (``None`` for a request,
-    or an old record that kept only the UUID); ``inactive_domain`` is the persistent one of a
-    running guest.  ``cookie`` keeps the driver's ``<cookie>`` children verbatim.
+    ``domain_xml`` is the guest definition when the snapshot was taken, as text (``None`` for a
+    request, or an old record that kept only the UUID): drivers read it with their own domain
+    rules (the test driver keeps any valid libvirt domain, pyvirtd only what it runs);
+    ``inactive_domain_xml`` is the persistent one of a running guest.  ``cookie`` keeps the
+    driver's ``<cookie>`` children verbatim.
     """
 
     name: str | None = text("name")
@@ -119,8 +121,8 @@ class SnapshotDef:
     disks: list[SnapshotDisk] = children("disks/disk", SnapshotDisk)
     cookie: list[str] | None = raw("cookie")
     active: int | None = attr("active", Int(0, 1))
-    domain: Domain | None = field(default=None, compare=False)
-    inactive_domain: Domain | None = field(default=None, compare=False)
+    domain_xml: str | None = field(default=None, compare=False)
+    inactive_domain_xml: str | None = field(default=None, compare=False)
     line: int | None = line_field()
 
     def to_xml(self, domain_uuid: str | None = None, *, internal: bool = False,
@@ -128,39 +130,55 @@ class SnapshotDef:
         """virDomainSnapshotDefFormat: ``domain_uuid`` is written as ``<domain><uuid>`` when the
         record holds no definition; ``internal`` adds ``<active>`` (current or not), which only
         the driver's own metadata files carry."""
-        return to_text(self.to_element(domain_uuid, internal=internal, current=current))
-
-    def to_element(self, domain_uuid: str | None = None, *, internal: bool = False,
-                   current: bool = False) -> etree._Element:
-        view = dataclasses.replace(self, active=(1 if current else 0) if internal else None,
-                                   disks=[_disk_view(d) for d in self.disks], cookie=None)
-        opts = FormatOptions(inactive=True, security_info=True)
-        el = build(view, "domainsnapshot", opts)
-        at = len(el)
-        if el.find("active") is not None:
-            at -= 1
-        extra: list[etree._Element] = []
-        if self.domain is not None:
-            extra.append(build(self.domain, "domain", opts))
+        view = dataclasses.replace(self, active=None, cookie=None,
+                                   disks=[_disk_view(d) for d in self.disks])
+        head = to_text(build(view, "domainsnapshot", FormatOptions(inactive=True, security_info=True)))
+        lines = head.splitlines()
+        if lines == ["<domainsnapshot/>"]:
+            lines = ["<domainsnapshot>", "</domainsnapshot>"]
+        body = lines[:-1]
+        if self.domain_xml is not None:
+            body += ["  " + ln for ln in self.domain_xml.splitlines()]
         elif domain_uuid is not None:
-            dom = etree.Element("domain")
-            etree.SubElement(dom, "uuid").text = domain_uuid
-            extra.append(dom)
-        if self.inactive_domain is not None:
-            extra.append(build(self.inactive_domain, "inactiveDomain", opts))
+            body += ["  <domain>", f"    <uuid>{domain_uuid}</uuid>", "  </domain>"]
+        if self.inactive_domain_xml is not None:
+            body += ["  " + ln for ln in _retag(self.inactive_domain_xml, "inactiveDomain").splitlines()]
         if self.cookie is not None:
             cookie = etree.Element("cookie")
-            for s in self.cookie:
-                cookie.append(etree.fromstring(s))
-            extra.append(cookie)
-        for i, sub in enumerate(extra):
-            el.insert(at + i, sub)
-        return el
+            for item in self.cookie:
+                cookie.append(etree.fromstring(item))
+            body += ["  " + ln for ln in to_text(cookie).splitlines()]
+        if internal:
+            body.append(f"  <active>{1 if current else 0}</active>")
+        return "\n".join([*body, "</domainsnapshot>"]) + "\n"
+
+    def domain(self) -> Domain | None:
+        """The guest definition the snapshot recorded, read with the domain rules (None when
+        the record kept only the UUID)."""
+        from .parse import parse_domain
+
+        return parse_domain(self.domain_xml) if self.domain_xml is not None else None
 
     @property
     def offline(self) -> bool:
         """A snapshot of a shut-off guest, or a disk-only one: it has no memory state."""
         return self.state in ("shutoff", "disk-snapshot")
+
+
+def _retag(xml: str, tag: str) -> str:
+    root = safe_parse(xml)
+    root.tag = tag
+    _strip_ws(root)
+    return to_text(root)
+
+
+def _element_text(el: etree._Element) -> str:
+    """A nested definition as a stand-alone libvirt-style document."""
+    copy_ = copy.deepcopy(el)
+    copy_.tag = "domain"
+    copy_.tail = None
+    _strip_ws(copy_)
+    return to_text(copy_)
 
 
 def _disk_view(d: SnapshotDisk) -> SnapshotDisk:
@@ -218,8 +236,6 @@ def parse_snapshot(xml: str | bytes, *, redefine: bool = False, internal: bool =
 
 
 def _read_record(snap: SnapshotDef, kept: dict[str, etree._Element | None], root: etree._Element) -> None:
-    from .parse import parse_domain_element
-
     if snap.name is None:
         raise XMLError("a redefined snapshot must have a name", root.sourceline)
     if snap.creation_time is None:
@@ -229,11 +245,11 @@ def _read_record(snap: SnapshotDef, kept: dict[str, etree._Element | None], root
     if snap.state not in STATES:
         raise XMLUnsupportedError(f"Invalid state '{snap.state}' in domain snapshot XML", root.sourceline)
     dom = kept["domain"]
-    if dom is not None and dom.get("type") is not None:
-        snap.domain = parse_domain_element(dom)
+    if dom is not None and dom.get("type") is not None:  # older records kept only <uuid>
+        snap.domain_xml = _element_text(dom)
     inactive = kept["inactiveDomain"]
     if inactive is not None:
-        snap.inactive_domain = parse_domain_element(inactive)
+        snap.inactive_domain_xml = _element_text(inactive)
 
 
 def _check_memory(snap: SnapshotDef, redefine: bool) -> None:
