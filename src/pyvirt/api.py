@@ -254,6 +254,8 @@ class ErrorCode(Numbering):
     NO_STORAGE_VOL = 50
     OPERATION_INVALID = 55
     CONFIG_UNSUPPORTED = 67
+    INVALID_DOMAIN_SNAPSHOT = 71
+    NO_DOMAIN_SNAPSHOT = 72
     OPERATION_TIMEOUT = 68
     INVALID_STREAM = 73
     ARGUMENT_UNSUPPORTED = 74
@@ -284,6 +286,7 @@ class ErrorDomain(Numbering):
     NETWORK = 19
     DOMAIN = 20
     SECURITY = 24
+    DOMAIN_SNAPSHOT = 35
     CAPABILITIES = 44
     URI = 45
     DEVICE = 49
@@ -351,6 +354,12 @@ def from_xml_error(exc: Exception, domain: int) -> PyvirtError:
             code, prefix = _XML_ERRORS[cls.__name__]
             return PyvirtError(f"{prefix}{message}", code, domain)
     return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, domain)
+
+
+def no_snapshot(name: str) -> PyvirtError:
+    """libvirt's wording for a snapshot lookup that found nothing."""
+    return PyvirtError(f"Domain snapshot not found: no domain snapshot with matching name '{name}'",
+                       ErrorCode.NO_DOMAIN_SNAPSHOT, ErrorDomain.DOMAIN_SNAPSHOT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -427,6 +436,32 @@ class DomainInfo(Record):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DomainInfo:
+        return super().from_dict(data)  # type: ignore[no-any-return]
+
+
+class SnapshotInfo(Record):
+    """One snapshot as the snapshot-* commands need it: listing a domain's snapshots is one call.
+
+    ``location`` is where its state lives: "internal", "external", "both" or "none"
+    (virsh snapshot-info's Location line); ``state`` is the snapshot state word ("running",
+    "shutoff", "disk-snapshot", …); ``parent`` is "" for a root.
+    """
+
+    _fields = ("name", "parent", "creation_time", "state", "current", "location", "metadata")
+    __slots__ = _fields
+
+    def __init__(self, name: str, parent: str = "", creation_time: int = 0, state: str = "shutoff",
+                 current: bool = False, location: str = "internal", metadata: bool = True) -> None:
+        self.name = name
+        self.parent = parent
+        self.creation_time = creation_time
+        self.state = state
+        self.current = current
+        self.location = location
+        self.metadata = metadata
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SnapshotInfo:
         return super().from_dict(data)  # type: ignore[no-any-return]
 
 
@@ -692,6 +727,29 @@ class Connection(abc.ABC):
     def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
         raise no_support("domdisplay")
+
+    # -- snapshots (virDomainSnapshot*); a snapshot is named within its domain
+    def snapshot_create(self, dom: str, xml: str, *, redefine: bool = False, current: bool = False,
+                        no_metadata: bool = False, halt: bool = False, disk_only: bool = False,
+                        reuse_external: bool = False, quiesce: bool = False, atomic: bool = False,
+                        live: bool = False, validate: bool = False) -> str:
+        """virDomainSnapshotCreateXML: take (or, with `redefine`, record) a snapshot; its name."""
+        raise no_support("virDomainSnapshotCreateXML")
+
+    def list_snapshots(self, dom: str) -> list[SnapshotInfo]:
+        """Every snapshot of `dom` (filtering and trees are the caller's: one call lists all)."""
+        raise no_support("virDomainListAllSnapshots")
+
+    def snapshot_xml(self, dom: str, name: str, *, security_info: bool = False) -> str:
+        raise no_support("virDomainSnapshotGetXMLDesc")
+
+    def snapshot_revert(self, dom: str, name: str, *, running: bool = False, paused: bool = False,
+                        force: bool = False, reset_nvram: bool = False) -> None:
+        raise no_support("virDomainRevertToSnapshot")
+
+    def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
+                        metadata_only: bool = False) -> None:
+        raise no_support("virDomainSnapshotDelete")
 
     # -- events and console
     @abc.abstractmethod

@@ -31,6 +31,16 @@ def test_positional_named_and_equals_forms() -> None:
     assert parse("dominfo -- --weird").values == {"domain": "--weird"}
 
 
+def test_optional_string_options_fill_from_bare_words_and_argv_options_repeat() -> None:
+    """virsh fills non-bool options from bare words in table order; help still shows `--opt`."""
+    assert parse("snapshot-create-as dom s1 'a desc'").values == {"domain": "dom", "name": "s1",
+                                                                  "description": "a desc"}
+    assert parse("snapshot-delete dom s1 --children").values == {"domain": "dom", "snapshotname": "s1",
+                                                                 "children": True}
+    assert parse("snapshot-create-as d --diskspec vda --diskspec vdb").argv("diskspec") == ["vda", "vdb"]
+    assert "[--snapshotname <string>]" in synopsis(table.lookup("snapshot-delete"))
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("nosuch", "unknown command: 'nosuch'"),
     ("list --bar", "command 'list' doesn't support option --bar"),

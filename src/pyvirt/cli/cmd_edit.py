@@ -59,11 +59,14 @@ def _ask(ctl: Ctl) -> str:
 
 
 def edit_loop(ctl: Ctl, original: str, name: str, label: str, define: Callable[[str, bool], str], *,
-              tmp_prefix: str, validate: bool = True, relax: bool = False) -> bool:
+              tmp_prefix: str, validate: bool = True, relax: bool = False,
+              done_message: Callable[[str], str] | None = None) -> bool:
     """virsh-edit.c's loop over a temporary copy of `original`.  `label` formats as the object
     (``"Domain '{}'"``, ``"Pool {}"``) in the not-changed/edited lines; `define(xml, validate)`
     redefines and returns the new name.  On failure: y edits again, n gives up, f redefines as it
-    is, i redefines without validation where `relax` (otherwise it edits again, like y)."""
+    is, i redefines without validation where `relax` (otherwise it edits again, like y).
+    `done_message(new_name)` replaces the "XML configuration edited." line where virsh words it
+    otherwise (snapshot-edit)."""
     from pyvirt.api import PyvirtError
 
     fd, path = tempfile.mkstemp(prefix=tmp_prefix, suffix=".xml")
@@ -90,7 +93,8 @@ def edit_loop(ctl: Ctl, original: str, name: str, label: str, define: Callable[[
                     validate = False
                 edit = answer == "y" or (answer == "i" and not relax)
                 continue
-            ctl.extra(f"{label.format(done)} XML configuration edited.\n")
+            ctl.extra(done_message(done) if done_message is not None
+                      else f"{label.format(done)} XML configuration edited.\n")
             return True
     finally:
         os.unlink(path)

@@ -30,15 +30,18 @@ class ParseError(Exception):
 class Opt:
     """One option of a command: name, type, whether it is positional and/or required."""
 
-    __slots__ = ("name", "kind", "help", "pos", "req")
+    __slots__ = ("name", "kind", "help", "pos", "req", "fill")
 
     def __init__(self, name: str, kind: str = BOOL, help: str = "", *, pos: bool = False,
-                 req: bool = False) -> None:
+                 req: bool = False, fill: bool = False) -> None:
         self.name = name
         self.kind = kind
         self.help = help
         self.pos = pos or kind == ARGV
         self.req = req
+        # virsh fills any non-bool option from bare words, in table order, unless it is marked
+        # option-only; help still shows it as `--name <string>` (``fill`` says exactly that)
+        self.fill = fill
 
 
 class Cmd:
@@ -155,7 +158,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
     if cmd is None:
         raise ParseError(f"unknown command: '{name}'")
     values: dict[str, object] = {}
-    positional = [o for o in cmd.opts if o.pos]
+    positional = [o for o in cmd.opts if o.pos or o.fill]
     data_only = False
     i = 1
     while i < len(words):
@@ -166,7 +169,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
             opt = cmd.opt(oname)
             if opt is None:
                 raise ParseError(f"command '{cmd.name}' doesn't support option --{oname}")
-            if opt.name in values:
+            if opt.name in values and opt.kind != ARGV:  # argv options repeat (--diskspec a --diskspec b)
                 raise ParseError(f"option --{opt.name} already seen")
             if opt.kind == BOOL:
                 if eq:
@@ -180,7 +183,12 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
                 i += 1
             else:
                 raise ParseError(f"expected syntax: --{opt.name} <{_type_word(opt)}>")
-            values[opt.name] = [value] if opt.kind == ARGV else value
+            if opt.kind == ARGV:
+                lst = values.setdefault(opt.name, [])
+                assert isinstance(lst, list)
+                lst.append(value)
+            else:
+                values[opt.name] = value
             continue
         if not data_only and w == "--":
             data_only = True

@@ -7,7 +7,7 @@ runs, so that ``pyvirt list`` never pays for ``edit``'s or ``event``'s imports.
 
 from __future__ import annotations
 
-from pyvirt.cli import table_network, table_storage
+from pyvirt.cli import table_network, table_snapshot, table_storage
 from pyvirt.cli.grammar import ARGV, BOOL, NUMBER, STRING, Cmd, Opt
 
 DOMAIN = "Domain Management"
@@ -18,7 +18,8 @@ VIRSH = "Virsh itself"
 
 #: help groups in virsh's order with their keyword for ``help <keyword>``
 GROUPS: tuple[tuple[str, str], ...] = (
-    (DOMAIN, "domain"), (MONITOR, "monitor"), (EVENTS, "events"), (HOST, "host"), *table_network.GROUPS, *table_storage.GROUPS,
+    (DOMAIN, "domain"), (MONITOR, "monitor"), (EVENTS, "events"), (HOST, "host"), *table_network.GROUPS,
+    *table_snapshot.GROUPS, *table_storage.GROUPS,
     (VIRSH, "virsh"),
 )
 
@@ -230,7 +231,7 @@ COMMANDS: tuple[Cmd, ...] = (
          Opt("readonly", BOOL, "read-only connection")), noconnect=True),
 )
 
-COMMANDS += table_network.COMMANDS + table_storage.COMMANDS
+COMMANDS += table_network.COMMANDS + table_storage.COMMANDS + table_snapshot.COMMANDS
 _BY_NAME: dict[str, Cmd] = {c.name: c for c in COMMANDS}
 
 

@@ -9,7 +9,8 @@ from pyvirt.cli.context import CmdError
 def xpath_dump(xml: str, expr: str, *, wrap: bool = False) -> str:
     from lxml import etree
 
-    root = etree.fromstring(xml.encode())
+    # blank text dropped so nodes are re-indented from column 0, as virsh (libxml2) prints them
+    root = etree.fromstring(xml.encode(), etree.XMLParser(remove_blank_text=True))
     try:
         result = root.xpath(expr)
     except etree.XPathError as exc:
@@ -20,10 +21,10 @@ def xpath_dump(xml: str, expr: str, *, wrap: bool = False) -> str:
     for r in result:
         if isinstance(r, etree._Element):
             r.tail = None
-            parts.append(etree.tostring(r, encoding="unicode"))
+            parts.append(etree.tostring(r, encoding="unicode", pretty_print=True).rstrip("\n"))
         else:
             parts.append(str(r))
     if wrap:
-        body = "".join(f"  {x}\n" for x in parts)
+        body = "".join(f"  {ln}\n" for x in parts for ln in x.split("\n"))
         return f"<nodes>\n{body}</nodes>\n"
     return "".join(x + "\n" for x in parts)

@@ -37,6 +37,7 @@ from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.hostobjects import ResourcesMixin
 from pyvirt.testdriver.networks import NetworksMixin
 from pyvirt.testdriver.objects import DomainObj
+from pyvirt.testdriver.snapshots import SnapshotsMixin
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -69,7 +70,7 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(NetworksMixin, ResourcesMixin, Connection):
+class TestConnection(SnapshotsMixin, NetworksMixin, ResourcesMixin, Connection):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
 
     __test__ = False  # not a pytest test class despite its name
@@ -82,6 +83,7 @@ class TestConnection(NetworksMixin, ResourcesMixin, Connection):
         self._next_id = max([d.id for d in self._domains] + [0]) + 1
         self._bus: EventBus | None = None  # made by the first events() call: none listen before
         self._closed = False
+        self._snapsets = {}
         # libvirt's test driver accepts any valid domain (Xen PV, vz, aarch64, USB2
         # companion controllers …): only the model's XML errors count here, not what
         # pyvirt's QEMU driver leaves unsupported.
@@ -124,10 +126,12 @@ class TestConnection(NetworksMixin, ResourcesMixin, Connection):
     def _stop(self, dom: DomainObj, reason: ShutoffReason, detail: StoppedDetail) -> None:
         dom.state, dom.reason = DomainState.SHUTOFF, reason
         self._emit(dom, EventType.STOPPED, detail)
+        uuid = dom.uuid
         dom.id = -1
         dom.live = None
         if dom.config is None:
             self._domains.remove(dom)
+            self.drop_snapshots(uuid)
 
     def _check_collision(self, root: etree._Element) -> DomainObj | None:
         """libvirt's virDomainObjListAdd checks: same UUID must mean same name and vice versa."""
@@ -248,6 +252,9 @@ class TestConnection(NetworksMixin, ResourcesMixin, Connection):
             raise E.invalid("cannot undefine transient domain")
         if obj.managed_save and not managed_save:
             raise E.invalid("Refusing to undefine while domain managed save image exists")
+        count = self.snapshot_count(obj)
+        if count and not obj.active and not snapshots_metadata:
+            raise E.invalid(f"cannot delete inactive domain with {count} snapshots")
         self._emit(obj, EventType.UNDEFINED, UndefinedDetail.REMOVED)
         obj.managed_save = False
         obj.autostart = False
@@ -255,6 +262,7 @@ class TestConnection(NetworksMixin, ResourcesMixin, Connection):
             obj.config = None
         else:
             self._domains.remove(obj)
+            self.drop_snapshots(obj.uuid)
 
     def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str:
         return self._get(dom).xml(inactive)

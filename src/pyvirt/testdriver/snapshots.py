@@ -1,0 +1,233 @@
+"""Snapshots in the test driver: metadata only, with libvirt 9.0 test driver's flags and wording.
+
+A snapshot records the domain's definition and run state; reverting puts both back (the
+test driver has no disks or memory to restore).  The tree rules live in
+:mod:`pyvirt.snapshot_tree`, shared with pyvirtd.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+from pyvirt.api import (
+    DomainState,
+    ErrorCode,
+    ErrorDomain,
+    EventType,
+    PausedReason,
+    PyvirtError,
+    RunningReason,
+    ShutoffReason,
+    SnapshotInfo,
+    StartedDetail,
+    StoppedDetail,
+)
+from pyvirt.snapshot_tree import GuestDisk, SnapshotSet, align_disks
+from pyvirt.testdriver import errors as E
+from pyvirt.testdriver.xmlutil import parse_string, to_string
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from pyvirt.testdriver.objects import DomainObj
+    from pyvirt.xml.snapshot import SnapshotDef
+
+#: virDomainSnapshotCreateFlags and the ones libvirt's test driver accepts
+CREATE_FLAGS = {"redefine": 0x1, "current": 0x2, "no_metadata": 0x4, "halt": 0x8, "disk_only": 0x10,
+                "reuse_external": 0x20, "quiesce": 0x40, "atomic": 0x80, "live": 0x100, "validate": 0x200}
+TEST_CREATE_OK = 0x1 | 0x2 | 0x8 | 0x200
+STATE_WORDS = {DomainState.RUNNING: "running", DomainState.BLOCKED: "blocked", DomainState.PAUSED: "paused",
+               DomainState.SHUTDOWN: "shutdown", DomainState.SHUTOFF: "shutoff", DomainState.CRASHED: "crashed",
+               DomainState.PMSUSPENDED: "pmsuspended"}
+
+
+def flag_error(message: str) -> PyvirtError:
+    """The public API's flag checks (libvirt-domain-snapshot.c), worded as libvirt's macros."""
+    return PyvirtError(message, ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
+
+
+def exclusive(a: str, b: str) -> PyvirtError:
+    return flag_error(f"Flags '{a}' and '{b}' are mutually exclusive")
+
+
+def check_create_flags(redefine: bool, current: bool, no_metadata: bool) -> None:
+    if current and not redefine:
+        raise flag_error("Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' is required by flag "
+                         "'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT'")
+    if redefine and no_metadata:
+        raise exclusive("VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE", "VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA")
+
+
+def parse_request(xml: str, *, redefine: bool, validate: bool) -> SnapshotDef:
+    """The snapshot XML as libvirt reports its errors (XML error / unsupported configuration)."""
+    from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+    from pyvirt.xml.snapshot import parse_snapshot
+
+    if validate:
+        from pyvirt.xml.safe import safe_parse
+        from pyvirt.xml.schema import schema_error
+
+        try:
+            bad = schema_error(safe_parse(xml), "domainsnapshot")
+        except XMLError as e:
+            raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
+        if bad is not None:
+            raise PyvirtError(f"XML document failed to validate against schema: {bad[0]}",
+                              ErrorCode.XML_INVALID_SCHEMA, ErrorDomain.DOMAIN_SNAPSHOT)
+    try:
+        return parse_snapshot(xml, redefine=redefine, creation_time=int(time.time()))
+    except XMLUnsupportedError as e:
+        raise PyvirtError(f"unsupported configuration: {e.message}", ErrorCode.CONFIG_UNSUPPORTED,
+                          ErrorDomain.DOMAIN_SNAPSHOT) from None
+    except XMLError as e:
+        raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
+
+
+class SnapshotsMixin:
+    """virDomainSnapshot* for :class:`pyvirt.testdriver.connection.TestConnection`."""
+
+    _snapsets: dict[str, SnapshotSet]  # by domain UUID, made on first use
+
+    def _snapset(self, obj: DomainObj) -> SnapshotSet:
+        return self._snapsets.setdefault(obj.uuid, SnapshotSet())
+
+    def snapshot_count(self, obj: DomainObj) -> int:
+        snaps = self._snapsets.get(obj.uuid)
+        return len(snaps.snaps) if snaps is not None else 0
+
+    def drop_snapshots(self, uuid: str) -> None:
+        """Forget the snapshots of a domain that is gone."""
+        self._snapsets.pop(uuid, None)
+
+    def snapshot_create(self, dom: str, xml: str, *, redefine: bool = False, current: bool = False,
+                        no_metadata: bool = False, halt: bool = False, disk_only: bool = False,
+                        reuse_external: bool = False, quiesce: bool = False, atomic: bool = False,
+                        live: bool = False, validate: bool = False) -> str:
+        given = dict(redefine=redefine, current=current, no_metadata=no_metadata, halt=halt,
+                     disk_only=disk_only, reuse_external=reuse_external, quiesce=quiesce, atomic=atomic,
+                     live=live, validate=validate)
+        check_create_flags(redefine, current, no_metadata)
+        self._write("virDomainSnapshotCreateXML")  # type: ignore[attr-defined]
+        obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
+        flags = sum(CREATE_FLAGS[k] for k, v in given.items() if v)
+        if flags & ~TEST_CREATE_OK:
+            raise E.unsupported_flags(flags & ~TEST_CREATE_OK, "testDomainSnapshotCreateXML")
+        snap = parse_request(xml, redefine=redefine, validate=validate)
+        snaps = self._snapset(obj)
+        if redefine:
+            self._redefine(obj, snaps, snap, current)
+            return snap.name or ""
+        snaps.check_new(snap, redefine=False)
+        tree = obj.current
+        snap.domain_xml = to_string(copy.deepcopy(tree))
+        snap.state = STATE_WORDS.get(obj.state, "nostate")
+        if snap.memory is None:
+            snap.memory = "no" if snap.offline else "internal"
+        elif snap.offline and snap.memory != "no":
+            raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
+                              ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT)
+        align_disks(snap, _guest_disks(tree), "internal", True)
+        snaps.add(snap)
+        if halt and obj.active:
+            self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)  # type: ignore[attr-defined]
+        return snap.name or ""
+
+    def _redefine(self, obj: DomainObj, snaps: SnapshotSet, snap: SnapshotDef, current: bool) -> None:
+        if snap.domain_xml is not None:
+            from pyvirt.testdriver.domxml import parse_domain_xml
+            from pyvirt.testdriver.xmlutil import text
+
+            root = parse_domain_xml(snap.domain_xml, unsupported_ok=True)[0]
+            snap.domain_xml = to_string(root)  # with the defaults a define fills in
+            uuid = text(root, "uuid").lower()
+            if uuid != obj.uuid:
+                raise PyvirtError(f"invalid argument: definition for snapshot {snap.name} must use uuid {obj.uuid}",
+                                  ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_SNAPSHOT)
+        old = snaps.snaps.get(snap.name or "")
+        if old is not None:
+            online = ("running", "paused")
+            if (old.state in online) != (snap.state in online):
+                raise PyvirtError(f"invalid argument: cannot change between online and offline snapshot state "
+                                  f"in snapshot {snap.name}", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_SNAPSHOT)
+            if snap.domain_xml is None:
+                snap.domain_xml = old.domain_xml
+        if snap.domain_xml is None:
+            raise E.internal("missing domain in snapshot")
+        from pyvirt.snapshot_tree import is_external
+
+        external = snap.state == "disk-snapshot" or is_external(snap)
+        align_disks(snap, _guest_disks(parse_string(snap.domain_xml)), "external" if external else "internal",
+                    not external)
+        snaps.add(snap, redefine=True, make_current=current or snaps.current == snap.name)
+
+    def list_snapshots(self, dom: str) -> list[SnapshotInfo]:
+        obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
+        return self._snapset(obj).records()
+
+    def snapshot_xml(self, dom: str, name: str, *, security_info: bool = False) -> str:
+        obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
+        return self._snapset(obj).get(name).to_xml(obj.uuid)
+
+    def snapshot_revert(self, dom: str, name: str, *, running: bool = False, paused: bool = False,
+                        force: bool = False, reset_nvram: bool = False) -> None:
+        if running and paused:
+            raise exclusive("VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING", "VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED")
+        self._write("virDomainRevertToSnapshot")  # type: ignore[attr-defined]
+        obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
+        if reset_nvram:
+            raise E.unsupported_flags(0x8, "testDomainRevertToSnapshot")
+        snaps = self._snapset(obj)
+        snap = snaps.get(name)
+        tree = parse_string(snap.domain_xml) if snap.domain_xml is not None else copy.deepcopy(obj.current)
+        # libvirt 9.0's test driver leaves an offline snapshot's guest off even with --running
+        online = snap.state in ("running", "paused")
+        if online:
+            if obj.active and to_string(obj.current) != to_string(tree):
+                # another machine than the one running: it is stopped and started again
+                self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)  # type: ignore[attr-defined]
+                if obj not in self._domains:  # type: ignore[attr-defined]
+                    self._domains.append(obj)  # type: ignore[attr-defined]
+            if obj.active:
+                obj.live = tree
+            else:
+                if obj.config is not None:
+                    obj.config = copy.deepcopy(tree)
+                obj.live = tree
+                obj.id = self._next_id  # type: ignore[attr-defined]
+                self._next_id += 1  # type: ignore[attr-defined]
+                self._emit(obj, EventType.STARTED, StartedDetail.FROM_SNAPSHOT)  # type: ignore[attr-defined]
+            want_paused = paused or (snap.state == "paused" and not running)
+            if want_paused:
+                obj.state, obj.reason = DomainState.PAUSED, PausedReason.FROM_SNAPSHOT
+            else:
+                obj.state, obj.reason = DomainState.RUNNING, RunningReason.FROM_SNAPSHOT
+        else:
+            if obj.active:
+                self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)  # type: ignore[attr-defined]
+            if obj.config is not None:
+                obj.config = tree
+            obj.state, obj.reason = DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT
+        snaps.current = name
+
+    def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
+                        metadata_only: bool = False) -> None:
+        if children and children_only:
+            raise exclusive("VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN", "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY")
+        self._write("virDomainSnapshotDelete")  # type: ignore[attr-defined]
+        obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
+        self._snapset(obj).remove(name, children=children, children_only=children_only)
+
+
+def _guest_disks(tree: etree._Element) -> list[GuestDisk]:
+    out = []
+    for disk in tree.findall("devices/disk"):
+        target = disk.find("target")
+        src = disk.find("source")
+        path = None
+        if src is not None:
+            path = src.get("file") or src.get("dev") or src.get("name") or src.get("volume")
+        out.append(GuestDisk(target.get("dev", "") if target is not None else "", path, disk.get("snapshot"),
+                             regular_file=disk.get("type", "file") == "file"))
+    return out
