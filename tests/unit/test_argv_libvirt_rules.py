@@ -112,3 +112,17 @@ def test_pvpanic_ioport_only_from_an_isa_address() -> None:
     (p,) = [d for d in _devices(_argv("<panic model='isa'><address type='isa' iobase='0x506'/></panic>"))
             if d["driver"] == "pvpanic"]
     assert p["ioport"] == 0x506
+
+
+def test_iotune_is_kept_off_argv_and_becomes_qmp_throttle_arguments() -> None:
+    iotune = ("<iotune><total_bytes_sec>5000</total_bytes_sec><read_iops_sec>30</read_iops_sec>"
+              "<size_iops_sec>2000</size_iops_sec><group_name>grp</group_name></iotune>")
+    xml = BASE.format(devices=_disk("vda", "virtio").replace("<target", iotune + "<target"), machine="pc", boot="")
+    dom = fill_defaults(parse_domain(xml))
+    assert "<total_bytes_sec>5000</total_bytes_sec>" in dom.to_xml()
+    assert not any("throttle" in a or "5000" in a for a in build_argv(dom))  # libvirt 9.0: QMP only
+    args = dom.devices.disks[0].iotune.qmp_arguments("virtio-disk0")
+    assert args == {"id": "virtio-disk0", "bps": 5000, "bps_rd": 0, "bps_wr": 0, "iops": 0, "iops_rd": 30,
+                    "iops_wr": 0, "iops_size": 2000, "group": "grp"}
+    with pytest.raises(XMLError, match="total and read/write bytes_sec"):
+        parse_domain(xml.replace("<read_iops_sec>30</read_iops_sec>", "<read_bytes_sec>1</read_bytes_sec>"))

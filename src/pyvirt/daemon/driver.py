@@ -365,6 +365,10 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             await self._connect_monitor(rec, files.monitor)
             if dom.vcpu_cpuset:
                 process.pin_all_threads(ident.pid, parse_cpuset(dom.vcpu_cpuset))
+            for disk in dom.devices.disks:
+                if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
+                    await rec.run.qmp.execute(  # type: ignore[union-attr]
+                        "block_set_io_throttle", disk.iotune.qmp_arguments(disk.alias or ""))
             await self._open_console(rec)
             if not paused:
                 await rec.run.qmp.execute("cont")  # type: ignore[union-attr]

@@ -248,6 +248,59 @@ LIFECYCLE = Enum("destroy", "restart", "preserve", "rename-restart",
                  known=("coredump-destroy", "coredump-restart"))
 
 
+#: ``<iotune>`` children in libvirt's output order, with the QMP block_set_io_throttle argument
+#: each one becomes (libvirt 9.0 applies disk throttling over QMP after start, not on argv).
+IOTUNE_FIELDS = (
+    ("total_bytes_sec", "bps"), ("read_bytes_sec", "bps_rd"), ("write_bytes_sec", "bps_wr"),
+    ("total_iops_sec", "iops"), ("read_iops_sec", "iops_rd"), ("write_iops_sec", "iops_wr"),
+    ("total_bytes_sec_max", "bps_max"), ("read_bytes_sec_max", "bps_rd_max"),
+    ("write_bytes_sec_max", "bps_wr_max"), ("total_iops_sec_max", "iops_max"),
+    ("read_iops_sec_max", "iops_rd_max"), ("write_iops_sec_max", "iops_wr_max"),
+    ("size_iops_sec", "iops_size"), ("group_name", "group"),
+    ("total_bytes_sec_max_length", "bps_max_length"), ("read_bytes_sec_max_length", "bps_rd_max_length"),
+    ("write_bytes_sec_max_length", "bps_wr_max_length"), ("total_iops_sec_max_length", "iops_max_length"),
+    ("read_iops_sec_max_length", "iops_rd_max_length"), ("write_iops_sec_max_length", "iops_wr_max_length"),
+)
+
+
+@dataclass
+class IOTune:
+    """``<disk><iotune>``: I/O throttling (bytes/s, IOPS, bursts, a shared throttle group)."""
+
+    total_bytes_sec: int | None = text("total_bytes_sec", INT)
+    read_bytes_sec: int | None = text("read_bytes_sec", INT)
+    write_bytes_sec: int | None = text("write_bytes_sec", INT)
+    total_iops_sec: int | None = text("total_iops_sec", INT)
+    read_iops_sec: int | None = text("read_iops_sec", INT)
+    write_iops_sec: int | None = text("write_iops_sec", INT)
+    total_bytes_sec_max: int | None = text("total_bytes_sec_max", INT)
+    read_bytes_sec_max: int | None = text("read_bytes_sec_max", INT)
+    write_bytes_sec_max: int | None = text("write_bytes_sec_max", INT)
+    total_iops_sec_max: int | None = text("total_iops_sec_max", INT)
+    read_iops_sec_max: int | None = text("read_iops_sec_max", INT)
+    write_iops_sec_max: int | None = text("write_iops_sec_max", INT)
+    size_iops_sec: int | None = text("size_iops_sec", INT)
+    group_name: str | None = text("group_name")
+    total_bytes_sec_max_length: int | None = text("total_bytes_sec_max_length", INT)
+    read_bytes_sec_max_length: int | None = text("read_bytes_sec_max_length", INT)
+    write_bytes_sec_max_length: int | None = text("write_bytes_sec_max_length", INT)
+    total_iops_sec_max_length: int | None = text("total_iops_sec_max_length", INT)
+    read_iops_sec_max_length: int | None = text("read_iops_sec_max_length", INT)
+    write_iops_sec_max_length: int | None = text("write_iops_sec_max_length", INT)
+    line: int | None = line_field()
+
+    def qmp_arguments(self, device_id: str) -> dict[str, object]:
+        """``block_set_io_throttle`` arguments (the six base rates are mandatory there: 0 = off)."""
+        args: dict[str, object] = {"id": device_id}
+        for name, key in IOTUNE_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                args[key] = value
+        for key in ("bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr"):
+            args.setdefault(key, 0)
+        return args
+
+
 @dataclass
 class Disk:
     """``<disk>``: file/block/volume backed disk, cdrom or floppy."""
@@ -284,6 +337,7 @@ class Disk:
     target_tray: str | None = attr("target/@tray", Enum("open", "closed"))
     target_removable: bool | None = attr("target/@removable", ONOFF)
     target_rotation_rate: int | None = attr("target/@rotation_rate", Int(1, 65534))
+    iotune: IOTune | None = child("iotune", IOTune)
     boot_order: int | None = attr("boot/@order", Int(1))
     readonly: bool = flag("readonly")
     shareable: bool = flag("shareable")
@@ -778,7 +832,7 @@ class Domain:
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "Input", "Interface", "Listen", "Loader",
+    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface", "Listen", "Loader",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]

@@ -80,6 +80,21 @@ def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     return None
 
 
+def _validate_iotune(t: object, dev: str | None) -> None:
+    """libvirt's virDomainDiskIoTuneValidate: a total rate excludes its read/write rates."""
+    for kind in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max", "bytes_sec_max_length",
+                 "iops_sec_max_length"):
+        total = getattr(t, f"total_{kind}")
+        if total and (getattr(t, f"read_{kind}") or getattr(t, f"write_{kind}")):
+            raise XMLValidationError(f"total and read/write {kind} cannot be set at the same time "
+                                     f"(disk '{dev}')", getattr(t, "line", None))
+    for kind in ("bytes_sec", "iops_sec"):
+        for side in ("total", "read", "write"):
+            if getattr(t, f"{side}_{kind}_max") and not getattr(t, f"{side}_{kind}"):
+                raise XMLValidationError(f"value '{side}_{kind}' cannot be smaller than '{side}_{kind}_max' "
+                                         f"(disk '{dev}')", getattr(t, "line", None))
+
+
 def check_addresses(dom: Domain) -> None:
     """No two devices at one address; floppies only where the one FDC has them.  Run at parse
     and again after define-time address assignment (an assigned address may collide with a
@@ -126,6 +141,8 @@ def validate_domain(dom: Domain) -> None:
     devs = dom.devices
     targets: dict[str, int | None] = {}
     for disk in devs.disks:
+        if disk.iotune is not None:
+            _validate_iotune(disk.iotune, disk.target_dev)
         if disk.target_dev is None:
             raise XMLError("missing attribute 'dev' of <disk/target>", disk.line)
         if disk.target_dev in targets:
