@@ -126,3 +126,13 @@ def test_iotune_is_kept_off_argv_and_becomes_qmp_throttle_arguments() -> None:
                     "iops_wr": 0, "iops_size": 2000, "group": "grp"}
     with pytest.raises(XMLError, match="total and read/write bytes_sec"):
         parse_domain(xml.replace("<read_iops_sec>30</read_iops_sec>", "<read_bytes_sec>1</read_bytes_sec>"))
+
+
+def test_disk_qom_name_for_qmp_block_commands() -> None:
+    from pyvirt.qemu.argv_disks import disk_qom_name
+
+    dom = fill_defaults(parse_domain(BASE.format(devices=_disk("vda", "virtio") + _disk("hda", "ide"),
+                                                 machine="pc", boot="")))
+    build_argv(dom)  # assigns aliases
+    names = sorted(disk_qom_name(d) for d in dom.devices.disks)
+    assert names == ["/machine/peripheral/virtio-disk0/virtio-backend", "ide0-0-0"]

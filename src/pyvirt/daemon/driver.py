@@ -50,6 +50,7 @@ from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
+from pyvirt.qemu.argv_disks import disk_qom_name
 from pyvirt.qemu.qmp import connect as qmp_connect
 from pyvirt.xml import Domain
 from pyvirt.xml.validate import parse_cpuset
@@ -368,7 +369,7 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             for disk in dom.devices.disks:
                 if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
                     await rec.run.qmp.execute(  # type: ignore[union-attr]
-                        "block_set_io_throttle", disk.iotune.qmp_arguments(disk.alias or ""))
+                        "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))
             await self._open_console(rec)
             if not paused:
                 await rec.run.qmp.execute("cont")  # type: ignore[union-attr]

@@ -36,6 +36,14 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
         a.device(_frontend(ctx, disk, node))
 
 
+def disk_qom_name(disk: Any) -> str:
+    """The QOM path QMP's block commands name a disk frontend by (libvirt's ``qomName``): a
+    virtio-blk-pci proxies its block backend through the inner virtio device."""
+    if disk.target_bus == "virtio":
+        return f"/machine/peripheral/{disk.alias}/virtio-backend"
+    return disk.alias or ""
+
+
 def _source(disk: Any) -> str | None:
     return disk.source_file or disk.source_dev
 
