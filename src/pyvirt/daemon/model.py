@@ -6,6 +6,7 @@ few functions, mapping their errors to libvirt's error codes in one place.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
@@ -60,12 +61,51 @@ def parse_stored(xml: str) -> Domain:
         raise xml_error(exc) from exc
 
 
+def hugepage_dirs(name: str, mounts: str = "/proc/mounts",
+                  meminfo: str = "/proc/meminfo") -> tuple[dict[int, str], int]:
+    """({page KiB: this guest's directory on the hugetlbfs of that size}, default page KiB) from
+    the host's mounts, as libvirt's hugetlbfs_mount discovery; the directories are created."""
+    from pyvirt.xml.units import unit_scale
+
+    dirs: dict[int, str] = {}
+    default = 2048
+    try:
+        with open(meminfo) as fh:
+            for line in fh:
+                if line.startswith("Hugepagesize:"):
+                    default = int(line.split()[1])
+        with open(mounts) as fh:
+            entries = [line.split() for line in fh]
+    except OSError:
+        return dirs, default
+    for entry in entries:
+        if len(entry) < 4 or entry[2] != "hugetlbfs":
+            continue
+        size = default
+        for opt in entry[3].split(","):
+            if opt.startswith("pagesize="):
+                value = opt.split("=", 1)[1]  # '2M', '1024M', '1G'
+                number, unit = (value[:-1], value[-1]) if value[-1:].isalpha() else (value, "b")
+                size = int(number) * unit_scale(unit) // 1024
+        path = os.path.join(entry[1].replace("\\040", " "), "pyvirt", name)
+        dirs.setdefault(size, path)
+    return dirs, default
+
+
 def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str) -> list[str]:
     from pyvirt.qemu.argv import RuntimePaths, build_argv
 
+    pages: dict[int, str] = {}
+    default_page = 2048
+    mb = dom.memory_backing
+    if mb is not None and (mb.hugepages or mb.pages):
+        pages, default_page = hugepage_dirs(dom.name or "")
+        for path in pages.values():
+            os.makedirs(path, mode=0o700, exist_ok=True)
     try:
         return build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
-                                                          domain_dir=private_dir))
+                                                          domain_dir=private_dir, hugepage_dirs=pages,
+                                                          default_hugepage_kib=default_page))
     except XMLError as exc:
         raise xml_error(exc) from exc
 

@@ -39,14 +39,20 @@ class RuntimePaths:
     tpm_socket: dict[str, str] = field(default_factory=dict)
     virtiofs_socket: dict[str, str] = field(default_factory=dict)
     host_cdroms: frozenset[str] = frozenset({"/dev/cdrom"})
+    #: huge page size (KiB) -> this guest's directory on a hugetlbfs of that size
+    hugepage_dirs: dict[int, str] = field(default_factory=dict)
+    default_hugepage_kib: int = 2048
     test_mode: bool = False
 
     @classmethod
     def debug(cls, name: str) -> RuntimePaths:
         """libvirt's qemuxml2argv test-mode constants, used when the caller gives no runtime."""
         base = f"/tmp/lib/domain--1-{name}"
+        # libvirt's test hugetlbfs mounts, guest directory named by its short name
+        pages = {size: f"{mount}/libvirt/qemu/-1-{name[:20]}"
+                 for size, mount in ((2048, "/dev/hugepages2M"), (1048576, "/dev/hugepages1G"))}
         return cls(monitor_fd=TEST_FD, domain_dir=base, channel_dir=f"/tmp/channel/domain--1-{name}",
-                   test_mode=True)
+                   hugepage_dirs=pages, test_mode=True)
 
 
 def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:

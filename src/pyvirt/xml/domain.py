@@ -172,6 +172,33 @@ class Sysinfo:
 
 
 @dataclass
+class HugePage:
+    """``<memoryBacking><hugepages><page size= unit= nodeset=>``."""
+
+    size: int | None = attr("@size", Int(1))
+    unit: str | None = attr("@unit", Enum("b", "bytes", "KiB", "k", "K", "KB", "M", "MiB", "MB", "G", "GiB",
+                                          "GB", "T", "TiB", "TB"))
+    nodeset: str | None = attr("@nodeset")
+    line: int | None = line_field()
+
+
+@dataclass
+class MemoryBacking:
+    """``<memoryBacking>``: huge pages, memfd / shared guest RAM, locking, preallocation."""
+
+    hugepages: bool = flag("hugepages")
+    pages: list[HugePage] = children("hugepages/page", HugePage)
+    nosharepages: bool = flag("nosharepages")
+    locked: bool = flag("locked")
+    source_type: str | None = attr("source/@type", Enum("anonymous", "memfd", known=("file",)))
+    access_mode: str | None = attr("access/@mode", Enum("shared", "private"))
+    allocation_mode: str | None = attr("allocation/@mode", Enum("immediate", "ondemand"))
+    allocation_threads: int | None = attr("allocation/@threads", Int(1))
+    discard: bool = flag("discard")
+    line: int | None = line_field()
+
+
+@dataclass
 class Features:
     """``<features>``.  Presence-only features are bools; tristate ones hold 'on'/'off'."""
 
@@ -790,6 +817,7 @@ class Domain:
     max_memory_slots: int | None = attr("maxMemory/@slots", Int(0))
     memory: int | None = scaled("memory")
     current_memory: int | None = scaled("currentMemory")
+    memory_backing: MemoryBacking | None = child("memoryBacking", MemoryBacking)
     vcpu_placement: str | None = attr("vcpu/@placement", Enum("static", "auto"))
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
     vcpu_current: int | None = attr("vcpu/@current", Int(1))
@@ -832,7 +860,8 @@ class Domain:
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface", "Listen", "Loader",
+    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface",
+    "HugePage", "Listen", "Loader", "MemoryBacking",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]
