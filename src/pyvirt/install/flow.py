@@ -21,12 +21,16 @@ from pyvirt.install.installer import Installer
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno
 from pyvirt.install.xmltree import set_text
 
-PARSE_ORDER = ["--xml", "--metadata", "--events", "--memory", "--vcpus", "--cpu", "--boot", "--features",
-               "--clock", "--sysinfo", "--seclabel", "--launchSecurity", "--disk", "--network",
-               "--graphics", "--controller", "--input", "--serial", "--parallel", "--channel",
-               "--console", "--host-device", "--sound", "--watchdog", "--video", "--smartcard",
-               "--redirdev", "--memballoon", "--tpm", "--rng", "--panic", "--filesystem",
-               "--vsock"]
+# virt-install runs its parsers in this order (cli.py's registration order): later options
+# see what earlier ones built (e.g. --memdev after --memory, --events after devices).
+PARSE_ORDER = ["--xml", "--metadata", "--events", "--memory", "--vcpus", "--cpu", "--boot", "--idmap",
+               "--features", "--clock", "--sysinfo", "--seclabel", "--launchSecurity", "--disk",
+               "--network", "--graphics", "--controller", "--input", "--serial", "--parallel",
+               "--channel", "--console", "--hostdev", "--sound", "--audio", "--watchdog", "--video",
+               "--smartcard", "--redirdev", "--memballoon", "--tpm", "--rng", "--panic",
+               "--filesystem", "--shmem", "--memdev", "--vsock", "--iommu", "--iothreads",
+               "--keywrap", "--cputune", "--numatune", "--memtune", "--blkiotune",
+               "--memorybacking", "--pm", "--resource", "--qemu-commandline"]
 OSV = Spec("--os-variant", keys=["name", "short-id", "id", "detect", "require"])
 LOCATION = Spec("--location", keys=["location", "kernel", "initrd"], positional=("location",))
 INSTALL = Spec("--install", keys=["os", "kernel", "initrd", "kernel_args", "kernel_args_overwrite",

@@ -41,6 +41,12 @@ class Spec:
     def __post_init__(self) -> None:
         self._regexes = [re.compile(f"^(?:{k})$") for k in self.keys]
 
+    def add_keys(self, keys: Iterable[str]) -> None:
+        """More accepted names (the table-driven ones, see opts.generic)."""
+        new = [k for k in keys if k not in self.keys]
+        self.keys = list(self.keys) + new
+        self._regexes += [re.compile(f"^(?:{k})$") for k in new]
+
     def known(self, key: str) -> bool:
         """True when `key` (or its alias) is one of this option's sub-options."""
         key = self.aliases.get(key, key)
@@ -50,7 +56,7 @@ class Spec:
         """Sub-option names for ``--OPTION=?`` (regexes shown as virt-install shows them)."""
         names = set()
         for k in list(self.keys) + list(self.aliases):
-            names.add(k.replace("[0-9]*", "[0-9]*"))
+            names.add(k.replace("\\.", "."))
         return sorted(names, key=lambda s: s.lower())
 
 

@@ -42,7 +42,28 @@ ORDER: dict[str, list[str]] = {
 _CHAR = ("serial", "parallel", "console", "channel")
 
 
+def _chain(el: Element) -> str:
+    tags = []
+    node: Element | None = el
+    while node is not None:
+        tags.append(node.tag)
+        node = node.getparent()
+    return "/".join(reversed(tags))
+
+
 def _order_for(parent: Element) -> list[str]:
+    """virt-install's child order for `parent`: optmap's table keyed by the element's path
+    under <domain> (a device still being built is looked up under <devices>), else the
+    per-tag table above."""
+    from pyvirt.install.optmap import ORDER as BY_PATH
+    chain = _chain(parent)
+    if chain == "domain" or chain.endswith("hyperv"):
+        # <domain>: install-time settings (on_reboot...) land last, as in virt-install;
+        # <hyperv>: children come in the order virt-install's defaults set them
+        return ORDER[parent.tag]
+    for key in (chain, f"domain/devices/{chain}", f"domain/{chain}"):
+        if key in BY_PATH:
+            return BY_PATH[key]
     tag = "char" if parent.tag in _CHAR else parent.tag
     return ORDER.get(tag, [])
 

@@ -1,23 +1,38 @@
 """One small parser per virt-install option.
 
 Each parser module exposes `SPECS` (flag -> subopts.Spec) and `APPLY` (flag -> function
-``(guest, optstr)``); `registry()` merges them for the CLI and for ``--OPTION=?``.
+``(guest, optstr)``); `registry()` merges them for the CLI and for ``--OPTION=?``, adds the
+sub-options that are plain XML locations (optmap, applied by generic.with_paths) to every
+option, and gives options made only of such locations a table-driven parser.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from pyvirt.install.subopts import Spec
 
 
+@cache
 def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
-    from pyvirt.install.opts import devices, disk, domain, network, xmlopt
+    from pyvirt.install import optmap
+    from pyvirt.install.opts import devices, disk, domain, generic, network, xmlopt
 
     specs: dict[str, Spec] = {}
     apply: dict[str, Callable] = {}
     for mod in (domain, disk, network, devices):
         specs.update(mod.SPECS)
         apply.update(mod.APPLY)
+    for flag in list(specs):
+        keys = generic.table_keys(flag)
+        if keys:
+            specs[flag].add_keys(keys)
+            apply[flag] = generic.with_paths(flag, apply[flag], specs[flag])
+    handled = {generic.table_flag(f) for f in specs}
+    for flag in optmap.PATHS:
+        if flag not in handled:
+            specs[flag] = generic.table_spec(flag)
+            apply[flag] = generic.table_only(flag, specs[flag])
     apply["--xml"] = xmlopt.apply_xml
     return specs, apply

@@ -58,7 +58,7 @@ PANIC = Spec("--panic", keys=["model", "iobase", r"address\..*"], positional=("m
 REDIRDEV = Spec("--redirdev", keys=["bus", "type", "server", "boot.order"], positional=("bus",))
 SMARTCARD = Spec("--smartcard", keys=["mode", "type", "database"], positional=("mode",))
 VSOCK = Spec("--vsock", keys=["cid.auto", "cid.address", "model"], positional=("cid.auto",))
-HOSTDEV = Spec("--host-device", keys=["name", "type", "driver_name", "boot.order", "rom.bar"],
+HOSTDEV = Spec("--hostdev", keys=["name", "type", "driver_name", "boot.order", "rom.bar"],
                positional=("name",))
 
 
@@ -392,4 +392,4 @@ APPLY = {"--graphics": apply_graphics, "--video": apply_video,
          "--tpm": apply_tpm, "--memballoon": apply_memballoon, "--watchdog": apply_watchdog,
          "--sound": apply_sound, "--filesystem": apply_filesystem, "--panic": apply_panic,
          "--redirdev": apply_redirdev, "--smartcard": apply_smartcard, "--vsock": apply_vsock,
-         "--host-device": apply_hostdev}
+         "--hostdev": apply_hostdev}

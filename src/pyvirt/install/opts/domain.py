@@ -34,7 +34,7 @@ BOOT = Spec("--boot", keys=["bootmenu", "menu", "bootmenu.enable", "bootmenu.tim
                             "bios.rebootTimeout", r"boot[0-9]*\.dev", "hd", "cdrom", "fd",
                             "network", "acpi.table", r"acpi\..*"],
             comma=("kernel_args", "extra_args", "cmdline"))
-FEATURES = Spec("--features", keys=[r"[a-zA-Z_.0-9]+"])
+FEATURES = Spec("--features")  # every name is an optmap row
 # The timer shorthands virt-install knows; other NAME_tickpolicy keys are refused as unknown.
 CLOCK = Spec("--clock", keys=["offset", r"timer[0-9]*\.(name|present|tickpolicy|track|frequency|mode)",
                               r"timer[0-9]*\.catchup\.(threshold|slew)",
@@ -208,33 +208,15 @@ def apply_boot(g: Guest, optstr: str) -> None:
 
 
 def apply_features(g: Guest, optstr: str) -> None:
+    """``acpi=off``/``apic=off``/``pae=off`` also stop the defaults from adding them back;
+    everything else is a plain location (optmap, written by opts.generic)."""
     o = parse(FEATURES, optstr)
-    feats = child(g.root, "features")
+    check_unknown(FEATURES, o)
+    child(g.root, "features")
     off = g.flags.extra.setdefault("features_off", set())
-    for k, v in o.items():
-        name = k.split(".", 1)[0]
-        if k in ("acpi", "apic", "pae") and v is not None and not yesno(v):
+    for k in ("acpi", "apic", "pae"):
+        if k in o and o[k] is not None and not yesno(o[k]):
             off.add(k)
-            continue
-        if k.startswith("hyperv."):
-            hv = child(feats, "hyperv")
-            sub = k.split(".")[1]
-            if k.endswith(".retries"):
-                child(hv, sub, retries=v)
-            else:
-                child(hv, sub, state="on" if yesno(v) else "off")
-        elif k in ("vmport", "smm", "pmu", "hap", "pvspinlock"):
-            child(feats, name, state="on" if yesno(v) else "off")
-        elif k in ("acpi", "apic", "pae", "privnet", "vmcoreinfo", "viridian"):
-            child(feats, name)
-        elif k.startswith("kvm."):
-            kv = child(feats, "kvm")
-            sub = k.split(".")[1]
-            child(kv, sub, state="on" if yesno(v) else "off")
-        elif k.startswith("gic.") or k == "gic_version":
-            child(feats, "gic", version=v)
-        else:
-            raise SubOptError(f"Unknown --features options: ['{k}']")
 
 
 def apply_clock(g: Guest, optstr: str) -> None:

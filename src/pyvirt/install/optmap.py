@@ -1,0 +1,1422 @@
+"""virt-install 4.1's sub-option -> XML location table, and its element order.
+
+Most of virt-install's sub-options are plain properties: ``--disk driver.cache=none`` sets
+``<disk><driver cache="none"/>``.  Writing one handler per name would repeat the same three
+lines a thousand times, so this table states, per option, where each such sub-option lands
+(relative to the element the option builds) and how its value is written; `pathset` applies
+it.  The handlers in opts/ keep what is more than a path (disk paths and storage, network
+types, graphics ports...).  The table mirrors virt-install 4.1's documented ``--OPTION=?``
+names and the libvirt XML they map to (virtinst's XML properties), so both tools agree.
+
+Row format: ``NAME PATH [KIND]``.  PATH is relative to the option's element; ``[]`` marks a
+list element whose index comes from the digits in NAME (``boot1.dev`` -> second ``<boot>``);
+a final ``@attr`` is an attribute, otherwise the element's text.  KIND: ``i`` integer
+(``0x`` accepted, written in decimal), ``b`` on/off presence of an empty element, ``YN``/
+``OO`` on/off written yes/no or on/off, ``yn``/``oo`` free text; a trailing ``!`` marks a
+name whose handler in opts/ does more than set the path (it must set it itself).
+"""
+
+from __future__ import annotations
+
+# flag -> (element path under <domain>, element tag, rows)
+_RAW: dict[str, tuple[str, str, str]] = {
+    "--cpu": ("cpu", "cpu", """
+model.fallback model/@fallback
+model.vendor_id model/@vendor_id
+vendor vendor
+mode @mode
+match @match
+check @check
+migratable @migratable OO
+topology.sockets topology/@sockets i
+topology.dies topology/@dies i
+topology.cores topology/@cores i
+topology.threads topology/@threads i
+cache.level cache/@level i
+cache.mode cache/@mode
+numa.cell[0-9]*.id numa/cell[]/@id i
+cell[0-9]*.id numa/cell[]/@id i
+numa.cell[0-9]*.cpus numa/cell[]/@cpus
+cell[0-9]*.cpus numa/cell[]/@cpus
+numa.cell[0-9]*.memory numa/cell[]/@memory i
+cell[0-9]*.memory numa/cell[]/@memory i
+numa.cell[0-9]*.unit numa/cell[]/@unit
+numa.cell[0-9]*.memAccess numa/cell[]/@memAccess
+numa.cell[0-9]*.discard numa/cell[]/@discard YN
+numa.cell[0-9]*.distances.sibling[0-9]*.id numa/cell[]/distances/sibling[]/@id i
+cell[0-9]*.distances.sibling[0-9]*.id numa/cell[]/distances/sibling[]/@id i
+numa.cell[0-9]*.distances.sibling[0-9]*.value numa/cell[]/distances/sibling[]/@value i
+cell[0-9]*.distances.sibling[0-9]*.value numa/cell[]/distances/sibling[]/@value i
+numa.cell[0-9]*.cache[0-9]*.level numa/cell[]/cache[]/@level i
+numa.cell[0-9]*.cache[0-9]*.associativity numa/cell[]/cache[]/@associativity
+numa.cell[0-9]*.cache[0-9]*.policy numa/cell[]/cache[]/@policy
+numa.cell[0-9]*.cache[0-9]*.size.value numa/cell[]/cache[]/size/@value i
+numa.cell[0-9]*.cache[0-9]*.size.unit numa/cell[]/cache[]/size/@unit
+numa.cell[0-9]*.cache[0-9]*.line.value numa/cell[]/cache[]/line/@value i
+numa.cell[0-9]*.cache[0-9]*.line.unit numa/cell[]/cache[]/line/@unit
+numa.interconnects.latency[0-9]*.initiator numa/interconnects/latency[]/@initiator i
+numa.interconnects.latency[0-9]*.target numa/interconnects/latency[]/@target i
+numa.interconnects.latency[0-9]*.cache numa/interconnects/latency[]/@cache i
+numa.interconnects.latency[0-9]*.type numa/interconnects/latency[]/@type
+numa.interconnects.latency[0-9]*.value numa/interconnects/latency[]/@value i
+numa.interconnects.latency[0-9]*.unit numa/interconnects/latency[]/@unit
+numa.interconnects.bandwidth[0-9]*.initiator numa/interconnects/bandwidth[]/@initiator i
+numa.interconnects.bandwidth[0-9]*.target numa/interconnects/bandwidth[]/@target i
+numa.interconnects.bandwidth[0-9]*.type numa/interconnects/bandwidth[]/@type
+numa.interconnects.bandwidth[0-9]*.cache numa/interconnects/bandwidth[]/@cache i
+numa.interconnects.bandwidth[0-9]*.value numa/interconnects/bandwidth[]/@value i
+numa.interconnects.bandwidth[0-9]*.unit numa/interconnects/bandwidth[]/@unit
+"""),
+    "--boot": ("os", "os", """
+os_type type
+arch type/@arch
+machine type/@machine
+loader loader
+loader.readonly loader/@readonly YN
+loader_ro loader/@readonly YN
+loader.type loader/@type
+loader_type loader/@type
+loader.secure loader/@secure YN
+loader_secure loader/@secure YN
+firmware @firmware
+firmware.feature[0-9]*.enabled firmware/feature[]/@enabled YN
+firmware.feature[0-9]*.name firmware/feature[]/@name
+nvram nvram
+nvram.template nvram/@template
+nvram_template nvram/@template
+boot[0-9]*.dev boot[]/@dev
+bootmenu.enable bootmenu/@enable YN
+menu bootmenu/@enable YN
+bootmenu.timeout bootmenu/@timeout i
+bios.useserial bios/@useserial YN
+useserial bios/@useserial YN
+bios.rebootTimeout bios/@rebootTimeout i
+rebootTimeout bios/@rebootTimeout i
+smbios.mode smbios/@mode
+smbios_mode smbios/@mode
+kernel kernel
+initrd initrd
+cmdline cmdline
+extra_args cmdline
+kernel_args cmdline
+dtb dtb
+acpi.table acpi/table
+acpi.table.type acpi/table/@type
+init init
+initarg[0-9]* initarg[]/
+initenv[0-9]* initenv[]/
+initenv[0-9]*.name initenv[]/@name
+initdir initdir
+inituser inituser
+initgroup initgroup
+"""),
+    "--idmap": ("idmap", "idmap", """
+uid.start uid/@start i
+uid_start uid/@start i
+uid.target uid/@target i
+uid_target uid/@target i
+uid.count uid/@count i
+uid_count uid/@count i
+gid.start gid/@start i
+gid_start gid/@start i
+gid.target gid/@target i
+gid_target gid/@target i
+gid.count gid/@count i
+gid_count gid/@count i
+"""),
+    "--disk": ("devices/disk", "disk", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+boot.loadparm boot/@loadparm
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+source.dir source/@dir
+source.file source/@file
+source.dev source/@dev
+source.pool source/@pool
+source_pool source/@pool
+source.volume source/@volume
+source_volume source/@volume
+source.name source/@name
+source_name source/@name
+source.protocol source/@protocol
+source_protocol source/@protocol
+source.startupPolicy source/@startupPolicy
+startup_policy source/@startupPolicy
+source.type source/@type
+source.namespace source/@namespace i
+source.managed source/@managed YN
+source.address.domain source/address/@domain i
+source.address.bus source/address/@bus i
+source.address.slot source/address/@slot i
+source.address.function source/address/@function i
+source.seclabel[0-9]*.model source/seclabel[]/@model
+seclabel[0-9]*.model source/seclabel[]/@model
+source.seclabel[0-9]*.relabel source/seclabel[]/@relabel YN
+seclabel[0-9]*.relabel source/seclabel[]/@relabel YN
+source.seclabel[0-9]*.label source/seclabel[]/label
+seclabel[0-9]*.label source/seclabel[]/label
+snapshot @snapshot
+snapshot_policy @snapshot
+sgio @sgio
+rawio @rawio
+serial serial
+wwn wwn
+readonly readonly b
+shareable shareable b
+transient transient b
+transient.shareBacking transient/@shareBacking YN
+target.bus target/@bus
+target.removable target/@removable OO
+removable target/@removable OO
+target.dev target/@dev
+target target/@dev
+target.rotation_rate target/@rotation_rate i
+rotation_rate target/@rotation_rate i
+driver.cache driver/@cache
+driver.discard driver/@discard
+discard driver/@discard
+driver.detect_zeroes driver/@detect_zeroes
+detect_zeroes driver/@detect_zeroes
+driver.name driver/@name
+driver_name driver/@name
+driver.type driver/@type
+driver_type driver/@type
+driver.copy_on_read driver/@copy_on_read OO
+driver.io driver/@io
+io driver/@io
+driver.iothread driver/@iothread i
+driver.queues driver/@queues i
+driver.error_policy driver/@error_policy
+error_policy driver/@error_policy
+iotune.read_bytes_sec iotune/read_bytes_sec i
+read_bytes_sec iotune/read_bytes_sec i
+iotune.write_bytes_sec iotune/write_bytes_sec i
+write_bytes_sec iotune/write_bytes_sec i
+iotune.total_bytes_sec iotune/total_bytes_sec i
+total_bytes_sec iotune/total_bytes_sec i
+iotune.read_iops_sec iotune/read_iops_sec i
+read_iops_sec iotune/read_iops_sec i
+iotune.write_iops_sec iotune/write_iops_sec i
+write_iops_sec iotune/write_iops_sec i
+iotune.total_iops_sec iotune/total_iops_sec i
+total_iops_sec iotune/total_iops_sec i
+blockio.logical_block_size blockio/@logical_block_size
+logical_block_size blockio/@logical_block_size
+blockio.physical_block_size blockio/@physical_block_size
+physical_block_size blockio/@physical_block_size
+geometry.cyls geometry/@cyls i
+geometry.heads geometry/@heads i
+geometry.secs geometry/@secs i
+geometry.trans geometry/@trans
+source.reservations.managed source/reservations/@managed
+reservations.managed source/reservations/@managed
+source.reservations.source.type source/reservations/source/@type
+reservations.source.type source/reservations/source/@type
+source.reservations.source.path source/reservations/source/@path
+reservations.source.path source/reservations/source/@path
+source.reservations.source.mode source/reservations/source/@mode
+reservations.source.mode source/reservations/source/@mode
+"""),
+    "--network": ("devices/interface", "interface", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+boot.loadparm boot/@loadparm
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+trustGuestRxFilters @trustGuestRxFilters YN
+source.mode source/@mode
+source_mode source/@mode
+source.type source/@type
+source_type source/@type
+source.path source/@path
+source_path source/@path
+source.portgroup source/@portgroup
+portgroup source/@portgroup
+target.dev target/@dev
+target target/@dev
+model.type model/@type
+model model/@type
+filterref.filter filterref/@filter
+filterref filterref/@filter
+driver.name driver/@name
+driver_name driver/@name
+driver.queues driver/@queues i
+driver_queues driver/@queues i
+rom.file rom/@file
+rom_file rom/@file
+rom.bar rom/@bar OO
+rom_bar rom/@bar OO
+mtu.size mtu/@size i
+virtualport.type virtualport/@type
+virtualport_type virtualport/@type
+virtualport.parameters.managerid virtualport/parameters/@managerid i
+virtualport_managerid virtualport/parameters/@managerid i
+virtualport.parameters.typeid virtualport/parameters/@typeid i
+virtualport_typeid virtualport/parameters/@typeid i
+virtualport.parameters.typeidversion virtualport/parameters/@typeidversion i
+virtualport_typeidversion virtualport/parameters/@typeidversion i
+virtualport.parameters.instanceid virtualport/parameters/@instanceid
+virtualport_instanceid virtualport/parameters/@instanceid
+virtualport.parameters.profileid virtualport/parameters/@profileid
+virtualport_profileid virtualport/parameters/@profileid
+virtualport.parameters.interfaceid virtualport/parameters/@interfaceid
+virtualport_interfaceid virtualport/parameters/@interfaceid
+"""),
+    "--graphics": ("devices/graphics", "graphics", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+websocket @websocket i
+password @passwd
+passwd @passwd
+passwordValidTo @passwdValidTo
+passwdValidTo @passwdValidTo
+connected @connected
+defaultMode @defaultMode
+listens[0-9]*.type listen[]/@type
+listens[0-9]*.address listen[]/@address
+listens[0-9]*.network listen[]/@network
+listens[0-9]*.socket listen[]/@socket
+image.compression image/@compression
+image_compression image/@compression
+streaming.mode streaming/@mode
+streaming_mode streaming/@mode
+clipboard.copypaste clipboard/@copypaste YN
+clipboard_copypaste clipboard/@copypaste YN
+mouse.mode mouse/@mode
+mouse_mode mouse/@mode
+filetransfer.enable filetransfer/@enable YN
+filetransfer_enable filetransfer/@enable YN
+zlib.compression zlib/@compression
+gl.enable gl/@enable YN
+gl gl/@enable YN
+gl.rendernode gl/@rendernode
+rendernode gl/@rendernode
+"""),
+    "--controller": ("devices/controller", "controller", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+type @type
+model @model
+index @index i
+maxGrantFrames @maxGrantFrames i
+vectors @vectors i
+master.startport master/@startport i
+master master/@startport i
+driver.iothread driver/@iothread i
+driver.queues driver/@queues i
+driver_queues driver/@queues i
+target.chassisNr target/@chassisNr i
+target.chassis target/@chassis i
+target.port target/@port i
+target.hotplug target/@hotplug oo
+target.busNr target/@busNr i
+target.index target/@index i
+target.node target/node i
+"""),
+    "--input": ("devices/input", "input", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+type @type
+bus @bus
+model @model
+source.evdev source/@evdev
+source.dev source/@dev
+source.repeat source/@repeat OO
+source.grab source/@grab
+source.grabToggle source/@grabToggle
+"""),
+    "--serial": ("devices/serial", "serial", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+type @type
+char_type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/../source[@mode='bind']/@service i
+source.connect_service source/../source[@mode='connect']/@service i
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type source/../protocol/@type
+protocol source/../protocol/@type
+log.file source/../log/@file
+log.append source/../log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+target.type target/@type
+target_type target/@type
+target.name target/@name
+name target/@name
+target.port target/@port i
+target.model.name target/model/@name
+"""),
+    "--parallel": ("devices/parallel", "parallel", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+type @type
+char_type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/../source[@mode='bind']/@service i
+source.connect_service source/../source[@mode='connect']/@service i
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type source/../protocol/@type
+protocol source/../protocol/@type
+log.file source/../log/@file
+log.append source/../log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+target.type target/@type
+target_type target/@type
+target.name target/@name
+name target/@name
+target.port target/@port i
+target.model.name target/model/@name
+"""),
+    "--channel": ("devices/channel", "channel", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+type @type
+char_type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/../source[@mode='bind']/@service i
+source.connect_service source/../source[@mode='connect']/@service i
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type source/../protocol/@type
+protocol source/../protocol/@type
+log.file source/../log/@file
+log.append source/../log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+target.type target/@type
+target_type target/@type
+target.name target/@name
+name target/@name
+target.port target/@port i
+target.model.name target/model/@name
+"""),
+    "--console": ("devices/console", "console", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+type @type
+char_type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/../source[@mode='bind']/@service i
+source.connect_service source/../source[@mode='connect']/@service i
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type source/../protocol/@type
+protocol source/../protocol/@type
+log.file source/../log/@file
+log.append source/../log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+target.type target/@type
+target_type target/@type
+target.name target/@name
+name target/@name
+target.port target/@port i
+target.model.name target/model/@name
+"""),
+    "--hostdev": ("devices/hostdev", "hostdev", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+type @type
+driver.name driver/@name
+driver_name driver/@name
+rom.bar rom/@bar OO
+rom_bar rom/@bar OO
+"""),
+    "--filesystem": ("devices/filesystem", "filesystem", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+accessmode @accessmode
+mode @accessmode
+model @model
+multidevs @multidevs
+readonly readonly b
+space_hard_limit space_hard_limit
+space_soft_limit space_soft_limit
+fmode @fmode
+dmode @dmode
+source.file source/@file
+source.dir source/@dir
+source.dev source/@dev
+source.name source/@name
+source.pool source/@pool
+source.volume source/@volume
+source.units source/@units
+source.usage source/@usage
+source.socket source/socket
+target.dir target/@dir
+binary.path binary/@path
+binary.xattr binary/@xattr OO
+binary.cache.mode binary/cache/@mode
+binary.lock.posix binary/lock/@posix OO
+binary.lock.flock binary/lock/@flock OO
+binary.sandbox.mode binary/sandbox/@mode
+driver.format driver/@format
+driver.name driver/@name
+driver.queue driver/@queue
+driver.type driver/@type
+driver.wrpolicy driver/@wrpolicy
+"""),
+    "--sound": ("devices/sound", "sound", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+model @model
+audio.id audio/@id
+codec[0-9]*.type codec[]/@type
+"""),
+    "--audio": ("devices/audio", "audio", """
+type @type
+id @id
+"""),
+    "--watchdog": ("devices/watchdog", "watchdog", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+model @model
+action @action
+"""),
+    "--video": ("devices/video", "video", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+model.type model/@type
+model model/@type
+model.acceleration.accel3d model/acceleration/@accel3d YN
+accel3d model/acceleration/@accel3d YN
+model.heads model/@heads i
+heads model/@heads i
+model.ram model/@ram i
+ram model/@ram i
+model.vram model/@vram i
+vram model/@vram i
+model.vram64 model/@vram64 i
+vram64 model/@vram64 i
+model.vgamem model/@vgamem i
+vgamem model/@vgamem i
+"""),
+    "--smartcard": ("devices/smartcard", "smartcard", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+mode @mode
+type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/../source[@mode='bind']/@service i
+source.connect_service source/../source[@mode='connect']/@service i
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type source/../protocol/@type
+log.file source/../log/@file
+log.append source/../log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+database database
+certificate[0-9]* certificate[]/.
+"""),
+    "--redirdev": ("devices/redirdev", "redirdev", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+bus @bus
+type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/../source[@mode='bind']/@service i
+source.connect_service source/../source[@mode='connect']/@service i
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type source/../protocol/@type
+log.file source/../log/@file
+log.append source/../log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+"""),
+    "--memballoon": ("devices/memballoon", "memballoon", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+model @model
+autodeflate @autodeflate OO
+stats.period stats/@period i
+freePageReporting @freePageReporting OO
+"""),
+    "--tpm": ("devices/tpm", "tpm", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+model @model
+backend.type backend/@type
+type backend/@type
+backend.version backend/@version
+version backend/@version
+backend.device.path backend/device/@path
+path backend/device/@path
+backend.encryption.secret backend/encryption/@secret
+backend.persistent_state backend/@persistent_state YN
+active_pcr_banks.sha1 active_pcr_banks/sha1 b
+active_pcr_banks.sha256 active_pcr_banks/sha256 b
+active_pcr_banks.sha384 active_pcr_banks/sha384 b
+active_pcr_banks.sha512 active_pcr_banks/sha512 b
+"""),
+    "--rng": ("devices/rng", "rng", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+model @model
+backend backend[@model='random']
+backend.model backend/@model
+backend.type backend/@type
+backend_type backend/@type
+backend.source.path backend/source/@path
+backend.source.service backend/source/@service i
+backend_service backend/source/@service i
+backend.source.bind_service backend/source/../source[@mode='bind']/@service i
+backend.source.connect_service backend/source/../source[@mode='connect']/@service i
+backend_connect_service backend/source/../source[@mode='connect']/@service i
+backend.source.mode backend/source/@mode
+backend_mode backend/source/@mode
+backend.source.master backend/source/@master
+backend.source.slave backend/source/@slave
+backend.protocol.type backend/source/../protocol/@type
+backend.log.file backend/source/../log/@file
+backend.log.append backend/source/../log/@append OO
+backend.source.clipboard.copypaste backend/source/clipboard/@copypaste YN
+backend.source.mouse.mode backend/source/mouse/@mode
+backend.source.channel backend/source/@channel
+backend.source.tls backend/source/@tls YN
+rate.bytes rate/@bytes
+rate_bytes rate/@bytes
+rate.period rate/@period
+rate_period rate/@period
+"""),
+    "--panic": ("devices/panic", "panic", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+model @model
+"""),
+    "--shmem": ("devices/shmem", "shmem", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+name @name
+role @role
+model.type model/@type
+size size i
+size.unit size/@unit
+server.path server/@path
+msi.vectors msi/@vectors i
+msi.ioeventfd msi/@ioeventfd oo
+"""),
+    "--memdev": ("devices/memory", "memory", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+model @model
+access @access
+discard @discard YN
+uuid uuid
+target.node target/node i
+target_node target/node i
+target.block target/block i
+target.current target/current i
+target.requested target/requested i
+target.readonly target/readonly b
+source.pagesize source/pagesize i
+source_pagesize source/pagesize i
+source.path source/path
+source_path source/path
+source.nodemask source/nodemask
+source_nodemask source/nodemask
+source.pmem source/pmem b
+"""),
+    "--vsock": ("devices/vsock", "vsock", """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+model @model
+cid.auto cid/@auto YN
+auto_cid cid/@auto YN
+cid.address cid/@address i
+cid cid/@address i
+"""),
+    "--iommu": ("devices/iommu", "iommu", """
+model @model
+driver.aw_bits driver/@aw_bits i
+driver.intremap driver/@intremap OO
+driver.caching_mode driver/@caching_mode OO
+driver.eim driver/@eim OO
+driver.iotlb driver/@iotlb OO
+"""),
+    "--iothreads": ("", "domain", """
+iothreads iothreads i
+iothreadids.iothread[0-9]*.id iothreadids/iothread[]/@id i
+iothreadids.iothread[0-9]*.thread_pool_min iothreadids/iothread[]/@thread_pool_min i
+iothreadids.iothread[0-9]*.thread_pool_max iothreadids/iothread[]/@thread_pool_max i
+"""),
+    "--seclabel": ("seclabel", "seclabel", """
+type @type
+model @model
+relabel @relabel YN
+label label
+baselabel baselabel
+"""),
+    "--keywrap": ("keywrap", "keywrap", """
+cipher[0-9]*.name cipher[]/@name
+cipher[0-9]*.state cipher[]/@state oo
+"""),
+    "--cputune": ("cputune", "cputune", """
+shares shares i
+period period i
+quota quota i
+global_period global_period i
+global_quota global_quota i
+emulator_period emulator_period i
+emulator_quota emulator_quota i
+iothread_period iothread_period i
+iothread_quota iothread_quota i
+vcpupin[0-9]*.vcpu vcpupin[]/@vcpu i
+vcpupin[0-9]*.cpuset vcpupin[]/@cpuset
+emulatorpin.cpuset emulatorpin/@cpuset
+iothreadpin[0-9]*.iothread iothreadpin[]/@iothread i
+iothreadpin[0-9]*.cpuset iothreadpin[]/@cpuset
+emulatorsched.scheduler emulatorsched/@scheduler
+emulatorsched.priority emulatorsched/@priority i
+vcpusched[0-9]*.vcpus vcpusched[]/@vcpus
+vcpusched[0-9]*.scheduler vcpusched[]/@scheduler
+vcpusched[0-9]*.priority vcpusched[]/@priority i
+iothreadsched[0-9]*.iothreads iothreadsched[]/@iothreads
+iothreadsched[0-9]*.scheduler iothreadsched[]/@scheduler
+iothreadsched[0-9]*.priority iothreadsched[]/@priority i
+cachetune[0-9]*.vcpus cachetune[]/@vcpus
+cachetune[0-9]*.cache[0-9]*.id cachetune[]/cache[]/@id i
+cachetune[0-9]*.cache[0-9]*.level cachetune[]/cache[]/@level i
+cachetune[0-9]*.cache[0-9]*.type cachetune[]/cache[]/@type
+cachetune[0-9]*.cache[0-9]*.size cachetune[]/cache[]/@size i
+cachetune[0-9]*.cache[0-9]*.unit cachetune[]/cache[]/@unit
+cachetune[0-9]*.monitor[0-9]*.level cachetune[]/monitor[]/@level i
+cachetune[0-9]*.monitor[0-9]*.vcpus cachetune[]/monitor[]/@vcpus
+memorytune[0-9]*.vcpus memorytune[]/@vcpus
+memorytune[0-9]*.node[0-9]*.id memorytune[]/node[]/@id i
+memorytune[0-9]*.node[0-9]*.bandwidth memorytune[]/node[]/@bandwidth i
+"""),
+    "--numatune": ("numatune", "numatune", """
+memory.nodeset memory/@nodeset
+nodeset memory/@nodeset
+memory.mode memory/@mode
+mode memory/@mode
+memory.placement memory/@placement
+memnode[0-9]*.cellid memnode[]/@cellid i
+memnode[0-9]*.mode memnode[]/@mode
+memnode[0-9]*.nodeset memnode[]/@nodeset
+"""),
+    "--memtune": ("memtune", "memtune", """
+hard_limit hard_limit i
+soft_limit soft_limit i
+swap_hard_limit swap_hard_limit i
+min_guarantee min_guarantee i
+"""),
+    "--blkiotune": ("blkiotune", "blkiotune", """
+weight weight i
+device[0-9]*.path device[]/path
+device_path device[]/path
+device[0-9]*.weight device[]/weight
+device_weight device[]/weight
+device[0-9]*.read_bytes_sec device[]/read_bytes_sec i
+read_bytes_sec device[]/read_bytes_sec i
+device[0-9]*.write_bytes_sec device[]/write_bytes_sec i
+write_bytes_sec device[]/write_bytes_sec i
+device[0-9]*.read_iops_sec device[]/read_iops_sec i
+read_iops_sec device[]/read_iops_sec i
+device[0-9]*.write_iops_sec device[]/write_iops_sec i
+write_iops_sec device[]/write_iops_sec i
+"""),
+    "--memorybacking": ("memoryBacking", "memoryBacking", """
+hugepages hugepages b
+hugepages.page[0-9]*.size hugepages/page[]/@size
+size hugepages/page[]/@size
+hugepages.page[0-9]*.unit hugepages/page[]/@unit
+unit hugepages/page[]/@unit
+hugepages.page[0-9]*.nodeset hugepages/page[]/@nodeset
+nodeset hugepages/page[]/@nodeset
+nosharepages nosharepages b
+locked locked b
+access.mode access/@mode
+access_mode access/@mode
+source.type source/@type
+source_type source/@type
+discard discard b
+allocation.mode allocation/@mode
+allocation.threads allocation/@threads i
+"""),
+    "--features": ("features", "features", """
+acpi acpi b
+apic apic b
+pae pae b
+privnet privnet b
+hap hap b
+viridian viridian b
+apic.eoi apic/@eoi OO
+eoi apic/@eoi OO
+pmu.state pmu/@state OO
+pmu pmu/@state OO
+hyperv.reset.state hyperv/reset/@state OO
+hyperv_reset hyperv/reset/@state OO
+hyperv.vapic.state hyperv/vapic/@state OO
+hyperv_vapic hyperv/vapic/@state OO
+hyperv.relaxed.state hyperv/relaxed/@state OO
+hyperv_relaxed hyperv/relaxed/@state OO
+hyperv.spinlocks.state hyperv/spinlocks/@state OO
+hyperv_spinlocks hyperv/spinlocks/@state OO
+hyperv.spinlocks.retries hyperv/spinlocks/@retries i
+hyperv_spinlocks_retries hyperv/spinlocks/@retries i
+hyperv.synic.state hyperv/synic/@state OO
+hyperv_synic hyperv/synic/@state OO
+vmport.state vmport/@state OO
+vmport vmport/@state OO
+kvm.hidden.state kvm/hidden/@state OO
+kvm_hidden kvm/hidden/@state OO
+kvm.hint-dedicated.state kvm/hint-dedicated/@state OO
+kvm.poll-control.state kvm/poll-control/@state OO
+pvspinlock.state pvspinlock/@state OO
+gic.version gic/@version
+gic_version gic/@version
+smm.state smm/@state OO
+smm smm/@state OO
+vmcoreinfo.state vmcoreinfo/@state OO
+vmcoreinfo vmcoreinfo/@state OO
+ioapic.driver ioapic/@driver
+"""),
+    "--clock": ("clock", "clock", """
+offset @offset
+timer[0-9]*.name timer[]/@name
+timer[0-9]*.present timer[]/@present YN
+timer[0-9]*.tickpolicy timer[]/@tickpolicy
+timer[0-9]*.track timer[]/@track
+timer[0-9]*.mode timer[]/@mode
+timer[0-9]*.frequency timer[]/@frequency i
+timer[0-9]*.catchup.threshold timer[]/catchup/@threshold i
+timer[0-9]*.catchup.slew timer[]/catchup/@slew i
+timer[0-9]*.catchup.limit timer[]/catchup/@limit i
+"""),
+    "--pm": ("pm", "pm", """
+suspend_to_mem.enabled suspend-to-mem/@enabled YN
+suspend_to_mem suspend-to-mem/@enabled YN
+suspend_to_disk.enabled suspend-to-disk/@enabled YN
+suspend_to_disk suspend-to-disk/@enabled YN
+"""),
+    "--resource": ("resource", "resource", """
+partition partition
+fibrechannel.appid fibrechannel/@appid
+"""),
+    "--sysinfo": ("sysinfo", "sysinfo", """
+bios.vendor bios/entry[@name='vendor']
+bios_vendor bios/entry[@name='vendor']
+bios.version bios/entry[@name='version']
+bios_version bios/entry[@name='version']
+bios.date bios/entry[@name='date']
+bios_date bios/entry[@name='date']
+bios.release bios/entry[@name='release']
+bios_release bios/entry[@name='release']
+system.manufacturer system/entry[@name='manufacturer']
+system_manufacturer system/entry[@name='manufacturer']
+system.product system/entry[@name='product']
+system_product system/entry[@name='product']
+system.version system/entry[@name='version']
+system_version system/entry[@name='version']
+system.serial system/entry[@name='serial']
+system_serial system/entry[@name='serial']
+system.sku system/entry[@name='sku']
+system_sku system/entry[@name='sku']
+system.family system/entry[@name='family']
+system_family system/entry[@name='family']
+baseBoard.manufacturer baseBoard/entry[@name='manufacturer']
+baseBoard_manufacturer baseBoard/entry[@name='manufacturer']
+baseBoard.product baseBoard/entry[@name='product']
+baseBoard_product baseBoard/entry[@name='product']
+baseBoard.version baseBoard/entry[@name='version']
+baseBoard_version baseBoard/entry[@name='version']
+baseBoard.serial baseBoard/entry[@name='serial']
+baseBoard_serial baseBoard/entry[@name='serial']
+baseBoard.asset baseBoard/entry[@name='asset']
+baseBoard_asset baseBoard/entry[@name='asset']
+baseBoard.location baseBoard/entry[@name='location']
+baseBoard_location baseBoard/entry[@name='location']
+chassis.manufacturer chassis/entry[@name='manufacturer']
+chassis.version chassis/entry[@name='version']
+chassis.serial chassis/entry[@name='serial']
+chassis.asset chassis/entry[@name='asset']
+chassis.sku chassis/entry[@name='sku']
+oemStrings.entry[0-9]* oemStrings/entry[]/
+entry[0-9]* entry[]/
+entry[0-9]*.name entry[]/@name
+entry[0-9]*.file entry[]/@file
+"""),
+    "--qemu-commandline": ("qemu:commandline", "qemu:commandline", """
+
+"""),
+    "--launchSecurity": ("launchSecurity", "launchSecurity", """
+type @type
+cbitpos cbitpos i
+reducedPhysBits reducedPhysBits i
+policy policy
+session session
+dhCert dhCert
+kernelHashes @kernelHashes YN
+"""),
+}
+
+# element path from <domain> -> its children in virt-install's order
+_ORDER_RAW = """
+domain: name uuid genid title description metadata iothreads iothreadids defaultiothread maxMemory memory currentMemory blkiotune memtune memoryBacking vcpu vcpus numatune resource sysinfo bootloader bootloader_args os idmap features cpu clock on_poweroff on_reboot on_crash pm devices launchSecurity seclabel keywrap on_lockfailure cputune qemu:commandline
+domain/blkiotune: weight device
+domain/blkiotune/device: path weight read_bytes_sec write_bytes_sec read_iops_sec write_iops_sec
+domain/memtune: hard_limit soft_limit swap_hard_limit min_guarantee
+domain/memoryBacking: hugepages nosharepages locked discard access source allocation
+domain/numatune: memory memnode
+domain/resource: partition fibrechannel
+domain/sysinfo: bios system baseBoard chassis oemStrings entry
+domain/os: type firmware loader nvram init initarg initenv initdir inituser initgroup kernel initrd cmdline dtb acpi boot bootmenu bios smbios
+domain/idmap: uid gid
+domain/features: acpi apic pae gic hap viridian privnet pmu hyperv vmport kvm pvspinlock smm vmcoreinfo ioapic
+domain/features/hyperv: reset vapic relaxed spinlocks synic
+domain/features/kvm: hidden hint-dedicated poll-control
+domain/cpu: model vendor topology cache feature numa
+domain/cpu/numa: cell interconnects
+domain/cpu/numa/cell: distances cache
+domain/cpu/numa/cell/cache: size line
+domain/cpu/numa/interconnects: latency bandwidth
+domain/pm: suspend-to-mem suspend-to-disk
+domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
+domain/devices/disk: driver auth source target readonly shareable transient serial wwn blockio iotune geometry address alias boot
+domain/devices/disk/source: host address reservations seclabel
+domain/devices/disk/iotune: read_bytes_sec read_iops_sec total_bytes_sec total_iops_sec write_bytes_sec write_iops_sec
+domain/devices/controller: master driver target address alias boot
+domain/devices/filesystem: readonly space_hard_limit space_soft_limit driver target source binary address alias boot
+domain/devices/filesystem/binary: cache lock sandbox
+domain/devices/interface: source mac target model virtualport filterref rom mtu link driver address alias boot
+domain/devices/smartcard: database address alias boot certificate source driver
+domain/devices/smartcard/source: .. clipboard mouse seclabel
+domain/devices/smartcard/source/..: source protocol log
+domain/devices/serial: source target address alias boot driver
+domain/devices/serial/source: .. clipboard mouse seclabel
+domain/devices/serial/source/..: source protocol log
+domain/devices/parallel: source target address alias boot driver
+domain/devices/parallel/source: .. clipboard mouse seclabel
+domain/devices/parallel/source/..: source protocol log
+domain/devices/console: source target address alias boot driver
+domain/devices/console/source: .. clipboard mouse seclabel
+domain/devices/console/source/..: source protocol log
+domain/devices/channel: source target address alias boot driver
+domain/devices/channel/source: .. clipboard mouse seclabel
+domain/devices/channel/source/..: source protocol log
+domain/devices/input: source address alias boot driver
+domain/devices/tpm: backend active_pcr_banks address alias boot driver
+domain/devices/tpm/backend: device encryption
+domain/devices/tpm/active_pcr_banks: sha1 sha256 sha384 sha512
+domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib address alias boot listen driver
+domain/devices/sound: audio address alias boot codec driver
+domain/devices/audio: address alias boot driver
+domain/devices/video: model address alias boot driver
+domain/devices/hostdev: source driver rom address alias boot
+domain/devices/hostdev/source: vendor product address adapter interface char block
+domain/devices/redirdev: source address alias boot driver
+domain/devices/redirdev/source: .. clipboard mouse seclabel
+domain/devices/redirdev/source/..: source protocol log
+domain/devices/watchdog: address alias boot driver
+domain/devices/memballoon: stats address alias boot driver
+domain/devices/rng: backend rate address alias boot driver
+domain/devices/rng/backend/source: .. clipboard mouse seclabel
+domain/devices/rng/backend/source/..: source protocol log
+domain/devices/panic: address alias boot driver
+domain/devices/shmem: model size server msi address alias boot driver
+domain/devices/memory: uuid address alias boot source target driver
+domain/devices/memory/source: pagesize nodemask path alignsize pmem
+domain/devices/memory/target: size node label readonly block requested current
+domain/devices/vsock: cid address alias boot driver
+domain/devices/iommu: driver address alias boot
+domain/launchSecurity: cbitpos reducedPhysBits policy session dhCert
+domain/seclabel: label baselabel
+domain/cputune: shares period quota global_period global_quota emulator_period emulator_quota iothread_period iothread_quota vcpupin emulatorpin iothreadpin emulatorsched vcpusched iothreadsched cachetune memorytune
+domain/cputune/cachetune: cache monitor
+domain/qemu:commandline: qemu:arg qemu:env
+"""
+
+
+
+def _rows(text: str) -> dict[str, tuple[str, str]]:
+    rows: dict[str, tuple[str, str]] = {}
+    for line in text.strip().splitlines():
+        name, path, *kind = line.split()
+        rows[name] = (path, kind[0] if kind else "")
+    return rows
+
+
+PATHS: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
+    flag: (where, tag, _rows(text)) for flag, (where, tag, text) in _RAW.items()}
+ORDER: dict[str, list[str]] = {
+    key.strip(): val.split() for key, _, val in
+    (line.partition(":") for line in _ORDER_RAW.strip().splitlines())}

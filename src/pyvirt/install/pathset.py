@@ -1,0 +1,128 @@
+"""Applying optmap's plain sub-options: ``--disk driver.cache=none`` -> ``<driver cache>``.
+
+One function per step: `lookup` finds the table row for a typed name (``boot1.dev`` matches
+``boot[0-9]*.dev`` and yields index 1), `convert` turns the typed value into what the XML
+holds (yes/no, decimal integers), `set_path` creates the elements in virt-install's order
+(xmltree) and writes the value.  The option handlers in opts/ call `apply` for every name
+they do not handle themselves, so no listed sub-option is ever accepted and dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pyvirt.install.optmap import PATHS
+from pyvirt.install.subopts import SubOptError, yesno
+from pyvirt.install.xmltree import Element, append, child
+
+_BOOL_KINDS = ("b", "YN", "OO")
+
+
+@cache
+def _compiled(flag: str) -> list[tuple[re.Pattern[str], str, str]]:
+    rows = PATHS.get(flag, ("", "", {}))[2]
+    out = []
+    for name, (path, kind) in rows.items():
+        pattern = re.escape(name).replace(re.escape("[0-9]*"), "([0-9]*)")
+        out.append((re.compile(f"^{pattern}$"), path, kind))
+    return out
+
+
+def names(flag: str) -> list[str]:
+    """Every sub-option name the table knows for `flag` (for ``--OPTION=?`` and Spec)."""
+    return list(PATHS.get(flag, ("", "", {}))[2])
+
+
+def where(flag: str) -> tuple[str, str] | None:
+    """(path under <domain>, tag) of the element `flag` builds, if the table has it."""
+    entry = PATHS.get(flag)
+    return (entry[0], entry[1]) if entry else None
+
+
+def lookup(flag: str, key: str) -> tuple[str, str, list[int]] | None:
+    """(path, kind, list indexes) for a typed sub-option name, or None."""
+    for regex, path, kind in _compiled(flag):
+        m = regex.match(key)
+        if m:
+            return path, kind, [int(g or 0) for g in m.groups()]
+    return None
+
+
+def convert(kind: str, value: str | None, flag: str, key: str) -> str | bool:
+    """The value as virt-install writes it for a row's kind (True/False: element present or
+    removed)."""
+    kind = kind.rstrip("!")
+    if kind in _BOOL_KINDS:
+        on = yesno("on" if value is None else value, flag)
+        return on if kind == "b" else ("yes" if on else "no") if kind == "YN" else ("on" if on else "off")
+    if value is None:
+        return True
+    if kind == "i":
+        try:
+            return str(int(value, 16 if "0x" in value else 10))
+        except ValueError as exc:
+            raise SubOptError(f"invalid literal for int() with base 10: '{value}'") from exc
+    return value
+
+
+def _step(parent: Element, tag: str, index: int | None) -> Element:
+    if index is None:
+        return child(parent, tag)
+    found = parent.findall(tag)
+    while len(found) <= index:
+        found.append(append(parent, tag))
+    return found[index]
+
+
+def set_path(el: Element, path: str, value: str | bool, indexes: list[int] | None = None) -> None:
+    """Write `value` at `path` under `el`, creating elements in their ordered places."""
+    idx = list(indexes or [])
+    parts = path.split("/")
+    last = parts[-1]
+    node = el
+    for part in parts[:-1] if last.startswith("@") else parts:
+        is_list = part.endswith("[]")
+        node = _step(node, part[:-2] if is_list else part, idx.pop(0) if is_list and idx else
+                     (0 if is_list else None))
+    if last.startswith("@"):
+        if value is False:
+            node.attrib.pop(last[1:], None)
+        elif value is not True:
+            node.set(last[1:], value)
+        return
+    if value is False:
+        node.getparent().remove(node)
+    elif value is not True:
+        node.text = value
+
+
+def is_set(el: Element, path: str, indexes: list[int] | None = None) -> bool:
+    """Whether the handler already wrote this location (it wins over the table)."""
+    idx = list(indexes or [])
+    node = el
+    parts = path.split("/")
+    last = parts[-1]
+    for part in parts[:-1] if last.startswith("@") else parts:
+        tag = part[:-2] if part.endswith("[]") else part
+        found = node.findall(tag)
+        i = (idx.pop(0) if idx else 0) if part.endswith("[]") else 0
+        if len(found) <= i:
+            return False
+        node = found[i]
+    return node.get(last[1:]) is not None if last.startswith("@") else True
+
+
+def apply(flag: str, opts: dict[str, str | None], el: Element, *, skip: set[str] | None = None) -> None:
+    """Set every table row named in `opts` (and not in `skip`) on `el`; rows whose handler
+    does more than a path (kind ``!``) and locations the handler already wrote are left."""
+    for key, value in opts.items():
+        if skip and key in skip:
+            continue
+        row = lookup(flag, key)
+        if row is None:
+            continue
+        path, kind, indexes = row
+        if kind.endswith("!") or is_set(el, path, indexes):
+            continue
+        set_path(el, path, convert(kind, value, flag, key), indexes)
