@@ -552,6 +552,70 @@ class ListFilter(Record):
         return not self.states or info.state in self.states
 
 
+class _ItemAccess:
+    """``info["name"]`` and ``info.get("name")`` as well as ``info.name``: pools and volumes were
+    dicts before they were records, and front ends still index them that way."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+class PoolInfo(_ItemAccess, Record):
+    """A storage pool as list/lookup return it (virStoragePoolGetInfo plus identity and flags)."""
+
+    _fields = ("name", "uuid", "type", "path", "active", "persistent", "autostart", "capacity",
+               "allocation", "available")
+    __slots__ = _fields
+
+    def __init__(self, name: str, uuid: str, type: str = "dir", path: str = "",  # noqa: A002
+                 active: bool = False, persistent: bool = True, autostart: bool = False,
+                 capacity: int = 0, allocation: int = 0, available: int = 0) -> None:
+        self.name = name
+        self.uuid = uuid
+        self.type = type
+        self.path = path              # the target path (directory, VG device dir, mount point)
+        self.active = active
+        self.persistent = persistent
+        self.autostart = autostart
+        self.capacity = capacity      # bytes
+        self.allocation = allocation
+        self.available = available
+
+    @property
+    def state(self) -> str:
+        return "running" if self.active else "inactive"
+
+
+class VolInfo(_ItemAccess, Record):
+    """A storage volume as list/lookup return it (virStorageVolGetInfo plus identity)."""
+
+    _fields = ("pool", "name", "path", "key", "type", "format", "capacity", "allocation", "backing",
+               "backing_format")
+    __slots__ = _fields
+
+    def __init__(self, pool: str, name: str, path: str = "", key: str = "", type: str = "file",  # noqa: A002
+                 format: str = "raw", capacity: int = 0, allocation: int = 0,  # noqa: A002
+                 backing: str | None = None, backing_format: str | None = None) -> None:
+        self.pool = pool
+        self.name = name
+        self.path = path
+        self.key = key
+        self.type = type              # file, block, dir …
+        self.format = format
+        self.capacity = capacity      # bytes
+        self.allocation = allocation
+        self.backing = backing
+        self.backing_format = backing_format
+
+
 # --------------------------------------------------------------------------------------------
 # The interface
 
@@ -585,12 +649,27 @@ class ConsoleStream(abc.ABC):
         self.close()
 
 
+def op(kind: str, route: str, libvirt: str, *, readonly: bool | None = None,
+       stream: bool = False) -> Any:
+    """Declare a Connection method as an operation (see pyvirt.operations): its object kind
+    (libvirt-dbus's interface name), its HTTP route and the libvirt function it mirrors.
+    `readonly` defaults to "GET is read-only"; `stream` marks hand-written transports."""
+
+    def mark(func: Any) -> Any:
+        func._op = (kind, route, libvirt, readonly, stream)
+        return func
+
+    return mark
+
+
 class Connection(abc.ABC):
-    """What a hypervisor connection offers, libvirt-style.
+    """What a hypervisor connection offers, libvirt-style: the one declaration of every operation.
 
     A domain argument `dom` is a domain's name or UUID (what virsh resolves ids to via
-    :meth:`lookup_domain`).  Methods raise :class:`PyvirtError` with libvirt's codes.
-    Storage and network methods default to "not supported" so drivers grow them one by one.
+    :meth:`lookup_domain`); a `pool` is a pool's name or UUID.  Methods raise :class:`PyvirtError`
+    with libvirt's codes.  Methods marked ``@op`` are the operations (pyvirt.operations); their
+    annotations are their wire types.  Optional ones default to "not supported" so drivers grow
+    them one by one.
     """
 
     uri: str
@@ -602,105 +681,132 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def get_uri(self) -> str: ...
 
+    @op("Connect", "GET /v1/host/hostname", "virConnectGetHostname")
     @abc.abstractmethod
     def get_hostname(self) -> str: ...
 
+    @op("Connect", "GET /v1/host/version", "virConnectGetVersion")
     @abc.abstractmethod
     def get_version(self) -> dict[str, Any]:
         """{"hypervisor": "QEMU", "hv_version": (major, minor, micro), "lib_version": (…),
         "daemon_version": (…)} — what `virsh version` prints."""
 
+    @op("Connect", "GET /v1/host/capabilities", "virConnectGetCapabilities")
     @abc.abstractmethod
     def get_capabilities(self) -> str: ...
 
+    @op("Connect", "GET /v1/host/domcapabilities", "virConnectGetDomainCapabilities")
     @abc.abstractmethod
     def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                 machine: str | None = None, virttype: str | None = None) -> str: ...
 
+    @op("Connect", "GET /v1/host/nodeinfo", "virNodeGetInfo")
     @abc.abstractmethod
     def node_info(self) -> NodeInfo: ...
 
+    @op("Connect", "GET /v1/host/sysinfo", "virConnectGetSysinfo")
     def get_sysinfo(self) -> str:
         raise no_support("virConnectGetSysinfo")
 
+    @op("Domain", "GET /v1/domains/{dom}/seclabel", "virDomainGetSecurityLabel")
     def get_security_label(self, dom: str) -> dict[str, Any]:
         """The host's security model and the domain's label: {"model", "doi", "label", "enforcing"};
         {} where the driver has no security model (virsh then prints no Security lines)."""
         return {}
 
+    @op("Connect", "POST /v1/xml-to-native", "virConnectDomainXMLToNative", readonly=True)
     def domain_xml_to_native(self, native_format: str, xml: str) -> str:
         """virConnectDomainXMLToNative: for "qemu-argv", the command line the driver would run."""
         raise no_support("virConnectDomainXMLToNative")
 
     # -- domains: lookup and listing
+    @op("Connect", "GET /v1/domains", "virConnectListAllDomains")
     @abc.abstractmethod
     def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
         """All domains matching `flt`, active first by id, then inactive by name."""
 
+    @op("Connect", "GET /v1/domains/{ref}", "virDomainLookupByName")
     @abc.abstractmethod
     def lookup_domain(self, ref: str) -> DomainInfo:
         """By id (all digits, active only), then UUID, then name — virsh's order."""
 
     # -- domains: configuration
+    @op("Connect", "POST /v1/domains", "virDomainDefineXMLFlags")
     @abc.abstractmethod
     def define_xml(self, xml: str, validate: bool = False) -> DomainInfo: ...
 
+    @op("Domain", "DELETE /v1/domains/{dom}", "virDomainUndefineFlags")
     @abc.abstractmethod
     def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
                  keep_nvram: bool = False, snapshots_metadata: bool = False) -> None: ...
 
+    @op("Domain", "GET /v1/domains/{dom}/xml", "virDomainGetXMLDesc")
     @abc.abstractmethod
     def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/autostart", "virDomainSetAutostart")
     @abc.abstractmethod
     def set_autostart(self, dom: str, autostart: bool) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/setmem", "virDomainSetMemoryFlags")
     @abc.abstractmethod
     def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
                    maximum: bool = False) -> None:
         """Balloon target (live) and/or currentMemory (config); `maximum` sets <memory>."""
 
+    @op("Domain", "POST /v1/domains/{dom}/setvcpus", "virDomainSetVcpusFlags")
     @abc.abstractmethod
     def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
                   maximum: bool = False) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/metadata", "virDomainSetMetadata")
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
                      config: bool = False) -> None:
         """`kind` is "title" or "description" (virsh desc)."""
         raise no_support("virDomainSetMetadata")
 
+    @op("Domain", "POST /v1/domains/{dom}/rename", "virDomainRename")
     def rename(self, dom: str, new_name: str) -> None:
         raise no_support("virDomainRename")
 
     # -- domains: lifecycle
+    @op("Connect", "POST /v1/domains-create", "virDomainCreateXML")
     @abc.abstractmethod
     def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
                    validate: bool = False) -> DomainInfo:
         """Start a transient domain."""
 
+    @op("Domain", "POST /v1/domains/{dom}/start", "virDomainCreateWithFlags")
     @abc.abstractmethod
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
               force_boot: bool = False) -> DomainInfo: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/shutdown", "virDomainShutdownFlags")
     @abc.abstractmethod
     def shutdown(self, dom: str, mode: str | None = None) -> None:
         """Ask the guest to power off (ACPI by default; "agent" needs the guest agent)."""
 
+    @op("Domain", "POST /v1/domains/{dom}/reboot", "virDomainReboot")
     @abc.abstractmethod
     def reboot(self, dom: str, mode: str | None = None) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/reset", "virDomainReset")
     @abc.abstractmethod
     def reset(self, dom: str) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/destroy", "virDomainDestroyFlags")
     @abc.abstractmethod
     def destroy(self, dom: str, *, graceful: bool = False) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/suspend", "virDomainSuspend")
     @abc.abstractmethod
     def suspend(self, dom: str) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/resume", "virDomainResume")
     @abc.abstractmethod
     def resume(self, dom: str) -> None: ...
 
+    @op("Domain", "GET /v1/domains/{dom}/info", "virDomainGetInfo")
     @abc.abstractmethod
     def get_info(self, dom: str) -> DomainInfo: ...
 
@@ -708,22 +814,27 @@ class Connection(abc.ABC):
         info = self.get_info(dom)
         return info.state, info.reason
 
+    @op("Domain", "GET /v1/domains/{dom}/memstats", "virDomainMemoryStats")
     def memory_stats(self, dom: str) -> dict[str, int]:
         """virsh dommemstat's tags (actual, rss, …) in KiB."""
         raise no_support("virDomainMemoryStats")
 
+    @op("Connect", "GET /v1/domain-stats", "virConnectGetAllDomainStats")
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
                      ) -> list[dict[str, Any]]:
         """virConnectGetAllDomainStats: [{"name": …, "stats": {"state.state": 1, …}}]."""
         raise no_support("virConnectGetAllDomainStats")
 
+    @op("Domain", "GET /v1/domains/{dom}/ifaddr", "virDomainInterfaceAddresses")
     def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
         """[{"name": "vnet0", "hwaddr": "52:54:…", "addrs": [{"type": "ipv4", "addr": …, "prefix": 24}]}]."""
         raise no_support("virDomainInterfaceAddresses")
 
+    @op("Domain", "POST /v1/domains/{dom}/sendkey", "virDomainSendKey")
     def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
         raise no_support("virDomainSendKey")
 
+    @op("Domain", "GET /v1/domains/{dom}/display", "virDomainGetXMLDesc")
     def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
         raise no_support("domdisplay")
@@ -751,107 +862,132 @@ class Connection(abc.ABC):
                         metadata_only: bool = False) -> None:
         raise no_support("virDomainSnapshotDelete")
 
-    # -- events and console
+    # -- events and console (streams: their transports are written by hand on both sides)
+    @op("Connect", "GET /v1/events", "virConnectDomainEventRegisterAny", stream=True)
     @abc.abstractmethod
     def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
         """Lifecycle events from now on (for `dom` only, if given) until `timeout` seconds pass
         (forever when None) or the consumer stops iterating."""
 
+    @op("Domain", "GET /v1/domains/{dom}/console", "virDomainOpenConsole", readonly=False, stream=True)
     @abc.abstractmethod
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> ConsoleStream:
         """The serial console; `history` first replays the recent output the driver kept."""
 
-    # -- networks and storage (grown by later drivers)
+    # -- networks (grown by later drivers)
     def list_networks(self) -> list[dict[str, Any]]:
         """[{"name", "uuid", "active", "autostart", "persistent", "bridge"}]."""
         return []
 
-    def list_pools(self) -> list[dict[str, Any]]:
-        """[{"name", "uuid", "active", "autostart", "persistent", "capacity", "allocation", "available"}]."""
+    # -- storage pools
+    @op("Connect", "GET /v1/pools", "virConnectListAllStoragePools")
+    def list_pools(self) -> list[PoolInfo]:
         return []
 
-    # -- storage beyond listing: drivers that manage storage override these
-    def lookup_pool(self, ref: str) -> dict[str, Any]:
-        """By name, then UUID: the same dict as one list_pools() entry."""
+    @op("Connect", "GET /v1/pools/{ref}", "virStoragePoolLookupByName")
+    def lookup_pool(self, ref: str) -> PoolInfo:
+        """By name, then UUID."""
         raise no_support("virStoragePoolLookupByName")
 
+    @op("StoragePool", "GET /v1/pools/{pool}/xml", "virStoragePoolGetXMLDesc")
     def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
         raise no_support("virStoragePoolGetXMLDesc")
 
-    def define_pool(self, xml: str) -> dict[str, Any]:
+    @op("Connect", "POST /v1/pools", "virStoragePoolDefineXML")
+    def define_pool(self, xml: str) -> PoolInfo:
         raise no_support("virStoragePoolDefineXML")
 
-    def create_pool(self, xml: str, build: bool = False) -> dict[str, Any]:
+    @op("Connect", "POST /v1/pools-create", "virStoragePoolCreateXML")
+    def create_pool(self, xml: str, build: bool = False) -> PoolInfo:
         """A transient pool, started at once."""
         raise no_support("virStoragePoolCreateXML")
 
+    @op("StoragePool", "POST /v1/pools/{pool}/build", "virStoragePoolBuild")
     def build_pool(self, pool: str) -> None:
         raise no_support("virStoragePoolBuild")
 
-    def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
+    @op("StoragePool", "POST /v1/pools/{pool}/start", "virStoragePoolCreate")
+    def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
         raise no_support("virStoragePoolCreate")
 
+    @op("StoragePool", "POST /v1/pools/{pool}/destroy", "virStoragePoolDestroy")
     def destroy_pool(self, pool: str) -> None:
         raise no_support("virStoragePoolDestroy")
 
+    @op("StoragePool", "POST /v1/pools/{pool}/delete", "virStoragePoolDelete")
     def delete_pool(self, pool: str) -> None:
         raise no_support("virStoragePoolDelete")
 
+    @op("StoragePool", "DELETE /v1/pools/{pool}", "virStoragePoolUndefine")
     def undefine_pool(self, pool: str) -> None:
         raise no_support("virStoragePoolUndefine")
 
+    @op("StoragePool", "POST /v1/pools/{pool}/autostart", "virStoragePoolSetAutostart")
     def set_pool_autostart(self, pool: str, autostart: bool) -> None:
         raise no_support("virStoragePoolSetAutostart")
 
+    @op("StoragePool", "POST /v1/pools/{pool}/refresh", "virStoragePoolRefresh")
     def refresh_pool(self, pool: str) -> None:
         raise no_support("virStoragePoolRefresh")
 
-    def list_volumes(self, pool: str) -> list[dict[str, Any]]:
-        """[{"pool", "name", "path", "key", "type", "format", "capacity", "allocation", "backing"}]."""
+    # -- storage volumes
+    @op("StoragePool", "GET /v1/pools/{pool}/volumes", "virStoragePoolListAllVolumes")
+    def list_volumes(self, pool: str) -> list[VolInfo]:
         raise no_support("virStoragePoolListAllVolumes")
 
-    def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
+    @op("StorageVol", "GET /v1/pools/{pool}/volumes/{name}", "virStorageVolLookupByName")
+    def lookup_volume(self, pool: str, name: str) -> VolInfo:
         raise no_support("virStorageVolLookupByName")
 
-    def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
+    @op("Connect", "GET /v1/volumes", "virStorageVolLookupByPath")
+    def lookup_volume_by_path(self, path: str) -> VolInfo:
         """By path or key."""
         raise no_support("virStorageVolLookupByPath")
 
+    @op("StorageVol", "GET /v1/pools/{pool}/volumes/{name}/xml", "virStorageVolGetXMLDesc")
     def get_volume_xml(self, pool: str, name: str) -> str:
         raise no_support("virStorageVolGetXMLDesc")
 
-    def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,
+    @op("StoragePool", "POST /v1/pools/{pool}/volumes", "virStorageVolCreateXML")
+    def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,  # noqa: A002
                       allocation: int | str | None = None, backing: str | None = None,
-                      prealloc_metadata: bool = False) -> dict[str, Any]:
+                      prealloc_metadata: bool = False) -> VolInfo:
         """vol-create-as; sizes are bytes or virsh-style strings ('10G')."""
         raise no_support("virStorageVolCreateXML")
 
+    @op("StoragePool", "POST /v1/pools/{pool}/volumes-xml", "virStorageVolCreateXMLFrom")
     def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
-                          from_pool: str | None = None, from_vol: str | None = None) -> dict[str, Any]:
+                          from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:
         """vol-create, or vol-create-from when `from_vol` is given."""
         raise no_support("virStorageVolCreateXML")
 
-    def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,
-                     target_pool: str | None = None, overlay: bool = False) -> dict[str, Any]:
+    @op("StorageVol", "POST /v1/pools/{pool}/volumes/{src}/clone", "virStorageVolCreateXMLFrom")
+    def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,  # noqa: A002
+                     target_pool: str | None = None, overlay: bool = False) -> VolInfo:
         raise no_support("virStorageVolCreateXMLFrom")
 
+    @op("StorageVol", "DELETE /v1/pools/{pool}/volumes/{name}", "virStorageVolDelete")
     def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         """Refused while a running guest uses it, unless `force`."""
         raise no_support("virStorageVolDelete")
 
+    @op("StorageVol", "POST /v1/pools/{pool}/volumes/{name}/wipe", "virStorageVolWipe")
     def wipe_volume(self, pool: str, name: str, force: bool = False) -> None:
         raise no_support("virStorageVolWipe")
 
+    @op("StorageVol", "POST /v1/pools/{pool}/volumes/{name}/resize", "virStorageVolResize")
     def resize_volume(self, pool: str, name: str, capacity: int | str, *, delta: bool = False,
-                      shrink: bool = False, allocate: bool = False) -> dict[str, Any]:
+                      shrink: bool = False, allocate: bool = False) -> VolInfo:
         raise no_support("virStorageVolResize")
 
+    @op("StorageVol", "PUT /v1/pools/{pool}/volumes/{name}/data", "virStorageVolUpload", stream=True)
     def upload_volume(self, pool: str, name: str, src: Any, *, offset: int = 0, length: int | None = None,
                       progress: Any = None) -> int:
         """Stream the binary file `src` into the volume; `progress(done, total)`."""
         raise no_support("virStorageVolUpload")
 
+    @op("StorageVol", "GET /v1/pools/{pool}/volumes/{name}/data", "virStorageVolDownload", stream=True)
     def download_volume(self, pool: str, name: str, dst: Any, *, offset: int = 0, length: int | None = None,
                         sparse: bool = True, progress: Any = None) -> int:
         """Stream the volume into the binary file `dst`."""

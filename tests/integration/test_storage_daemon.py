@@ -324,6 +324,7 @@ def test_cli_bad_input_leaves_state_unchanged(daemon: DaemonHarness, args: tuple
     lines = out.stderr.splitlines()
     assert lines[:len(errors)] == errors, out.stderr
     after = (conn.list_pools(), conn.list_volumes("default"))
-    strip = [{k: v for k, v in p.items() if k not in ("allocation", "available")} for p in before[0]]
-    assert strip == [{k: v for k, v in p.items() if k not in ("allocation", "available")} for p in after[0]]
+    strip = [{k: v for k, v in p.to_dict().items() if k not in ("allocation", "available")} for p in before[0]]
+    assert strip == [{k: v for k, v in p.to_dict().items() if k not in ("allocation", "available")}
+                     for p in after[0]]
     assert before[1] == after[1]

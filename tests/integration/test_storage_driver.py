@@ -33,13 +33,13 @@ def drv(tmp_path: Path) -> StorageDriver:
 
 
 def snapshot(d: StorageDriver, pool: str = "default") -> list[tuple[str, str, int]]:
-    root = d.pool_info(pool).path
+    root = d.lookup_pool(pool).path
     return sorted((v.name, v.format, v.capacity) for v in d.list_volumes(pool)) + \
         [("files", ",".join(sorted(os.listdir(root))), 0)]
 
 
 def test_default_pool(drv: StorageDriver, tmp_path: Path) -> None:
-    info = drv.pool_info("default")
+    info = drv.lookup_pool("default")
     assert info.active and info.autostart and info.capacity > 0
     assert (tmp_path / "etc/storage/default.xml").exists()
     assert os.stat(tmp_path / "images").st_mode & 0o777 == 0o711
@@ -58,7 +58,7 @@ def test_create_qcow2_and_raw(drv: StorageDriver) -> None:
     assert m.allocation > q.allocation
     info = drv.vol_info("default", "a.qcow2")
     assert info.capacity == GiB
-    assert "<format type='qcow2'/>" in drv.vol_xml("default", "a.qcow2")
+    assert "<format type='qcow2'/>" in drv.get_volume_xml("default", "a.qcow2")
     with pytest.raises(PyvirtError) as err:
         drv.create_volume("default", "a.qcow2", "1G", "qcow2")
     assert err.value.code == ErrorCode.STORAGE_VOL_EXIST
@@ -76,7 +76,7 @@ def test_create_from_xml(drv: StorageDriver) -> None:
 def test_bad_inputs_leave_state_unchanged(drv: StorageDriver, tmp_path: Path) -> None:
     drv.create_volume("default", "keep", "1M")
     before = snapshot(drv)
-    huge = drv.pool_info("default").available + GiB
+    huge = drv.lookup_pool("default").available + GiB
     bad = [
         dict(name="a/b", capacity="1M"), dict(name="..", capacity="1M"),
         dict(name="-x", capacity="1M"), dict(name="n\0ul", capacity="1M"),
@@ -96,7 +96,7 @@ def test_bad_inputs_leave_state_unchanged(drv: StorageDriver, tmp_path: Path) ->
         drv.vol_info("default", "missing")
     assert err.value.code == ErrorCode.NO_STORAGE_VOL
     with pytest.raises(PyvirtError) as err:
-        drv.pool_info("nopool")
+        drv.lookup_pool("nopool")
     assert err.value.code == ErrorCode.NO_STORAGE_POOL
     afile = tmp_path / "afile"
     afile.write_text("x")
@@ -182,13 +182,13 @@ def test_pool_lifecycle_and_corrupt_file(tmp_path: Path) -> None:
     drv.build_pool("p1")
     assert os.stat(path).st_mode & 0o777 == 0o750
     drv.start_pool("p1")
-    drv.set_autostart("p1", True)
-    assert drv.pool_info("p1").autostart
-    assert "<capacity unit='bytes'>0</capacity>" not in drv.pool_xml("p1")
+    drv.set_pool_autostart("p1", True)
+    assert drv.lookup_pool("p1").autostart
+    assert "<capacity unit='bytes'>0</capacity>" not in drv.get_pool_xml("p1")
     drv.refresh_pool("p1")
     with pytest.raises(PyvirtError):
         drv.undefine_pool("p1")
-    drv.stop_pool("p1")
+    drv.destroy_pool("p1")
     drv.delete_pool("p1")
     assert not path.exists()
     (tmp_path / "etc/storage/bad.xml").write_text("<pool type='dir'><name>bad")
@@ -213,20 +213,20 @@ def test_transient_pool_lives_in_the_runtime_dir(tmp_path: Path) -> None:
                                           "is still active$"):
         drv.undefine_pool("tp")
     again = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img")
-    assert (again.pool_info("tp").active, again.pool_info("tp").persistent) == (True, False)
+    assert (again.lookup_pool("tp").active, again.lookup_pool("tp").persistent) == (True, False)
     assert StorageDriver(tmp_path / "etc", tmp_path / "run2", tmp_path / "img").list_pools() == []
-    again.stop_pool("tp")
+    again.destroy_pool("tp")
     assert again.list_pools() == []
     assert StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img").list_pools() == []
     # pool-define over a running transient pool makes it persistent (libvirt does the same)
     drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "img")
     drv.create_pool(xml)
     assert drv.define_pool(xml).persistent
-    drv.stop_pool("tp")
-    assert not drv.pool_info("tp").active
+    drv.destroy_pool("tp")
+    assert not drv.lookup_pool("tp").active
     with pytest.raises(PyvirtError, match="^Requested operation is not valid: storage pool 'tp' "
                                           "is not active$"):
-        drv.stop_pool("tp")
+        drv.destroy_pool("tp")
 
 
 def test_patch_upload_writes_zeros_over_old_data(drv: StorageDriver) -> None:

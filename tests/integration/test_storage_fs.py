@@ -32,10 +32,10 @@ def test_fs_pool_mount_cycle(tmp_path: Path) -> None:
         drv.build_pool("fsp")
         drv.start_pool("fsp")
         assert os.path.ismount(mnt)
-        assert drv.pool_info("fsp").capacity < 64 * 2**20
+        assert drv.lookup_pool("fsp").capacity < 64 * 2**20
         drv.create_volume("fsp", "v.qcow2", "1G", "qcow2")
         assert [v.name for v in drv.list_volumes("fsp")] == ["lost+found", "v.qcow2"]
-        drv.stop_pool("fsp")
+        drv.destroy_pool("fsp")
         assert not os.path.ismount(mnt)
     finally:
         if os.path.ismount(mnt):

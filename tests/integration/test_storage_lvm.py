@@ -52,12 +52,12 @@ def test_logical_pool_lifecycle(tmp_path: Path) -> None:
                         f"<target><path>/dev/{vg}</path></target></pool>")
         drv.build_pool("lv")
         drv.start_pool("lv")
-        info = drv.pool_info("lv")
+        info = drv.lookup_pool("lv")
         assert info.active and info.type == "logical" and info.path == f"/dev/{vg}"
         assert 100 * MiB < info.capacity <= 128 * MiB and info.allocation == 0
         assert info.available == info.capacity
         assert drv.list_volumes("lv") == []
-        assert f"<name>{vg}</name>" in drv.pool_xml("lv")
+        assert f"<name>{vg}</name>" in drv.get_pool_xml("lv")
 
         if dm_problem is None:
             vol = drv.create_volume("lv", "v1", "8M")
@@ -77,8 +77,8 @@ def test_logical_pool_lifecycle(tmp_path: Path) -> None:
         assert sorted(vols) == ["v1", "v2"]
         assert vols["v2"].capacity == 8 * MiB and vols["v1"].key == f"/dev/{vg}/v1"
         assert drv.vol_info("lv", "v1").capacity == 8 * MiB
-        assert drv.pool_info("lv").allocation == 16 * MiB
-        assert "<capacity unit='bytes'>8388608</capacity>" in drv.vol_xml("lv", "v1")
+        assert drv.lookup_pool("lv").allocation == 16 * MiB
+        assert "<capacity unit='bytes'>8388608</capacity>" in drv.get_volume_xml("lv", "v1")
 
         with pytest.raises(PyvirtError) as err:
             drv.delete_volume("lv", "nope")
@@ -88,8 +88,8 @@ def test_logical_pool_lifecycle(tmp_path: Path) -> None:
         drv.delete_volume("lv", "v2")
         assert drv.list_volumes("lv") == []
 
-        drv.stop_pool("lv")
-        assert not drv.pool_info("lv").active
+        drv.destroy_pool("lv")
+        assert not drv.lookup_pool("lv").active
         drv.delete_pool("lv")
         assert _lvm("vgs", vg).returncode != 0  # the VG is gone
         assert _lvm("pvs", dev).returncode != 0  # and so is the PV label

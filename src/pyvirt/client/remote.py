@@ -18,15 +18,13 @@ from pyvirt.api import (
     Connection,
     ConsoleStream,
     DomainEvent,
-    DomainInfo,
     ErrorCode,
     ErrorDomain,
-    ListFilter,
-    NodeInfo,
     PyvirtError,
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
+from pyvirt.operations import OPERATIONS, Operation, query_items
 from pyvirt.rundir import ensure_private_dir, socket_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -80,7 +78,7 @@ class EventStream:
     """Subscribed on construction, so no event between subscribing and the next call is lost."""
 
     def __init__(self, sock_path: str, dom: str | None, timeout: float | None) -> None:
-        target = "/v1/events" + (f"?domain={_q(dom)}" if dom else "")
+        target = OPERATIONS["events"].path + (f"?dom={_q(dom)}" if dom else "")
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.sock, buffered = wire.open_stream(sock_path, target, None)
         self.buf = buffered
@@ -206,159 +204,38 @@ class RemoteConnection(StorageClientMixin, Connection):
                               ErrorDomain.RPC)
         return body.get("result")
 
-    def _dom(self, dom: str) -> str:
-        return f"/v1/domains/{_q(dom)}"
+    def _target(self, op: Operation, bound: dict[str, Any]) -> str:
+        path = op.path
+        for name in op.path_params:
+            path = path.replace("{" + name + "}", _q(str(bound[name])))
+        return path
 
-    def _act(self, dom: str, action: str, **body: Any) -> Any:
-        return self._call("POST", f"{self._dom(dom)}/{action}", body, mutating=True)
+    def _invoke(self, op: Operation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """One declared operation as one request (see pyvirt.operations for where arguments go)."""
+        bound = op.bind(args, kwargs)
+        target = self._target(op, bound)
+        payload = None
+        if op.in_query:
+            items = query_items(op, bound)
+            if items:
+                target += "?" + wire.urlencode(items)
+        else:
+            from pyvirt.optypes import encode
 
-    # ------------------------------------------------------------------ connection / host
+            payload = {k: encode(v) for k, v in bound.items() if k not in op.path_params}
+        result = self._call(op.method, target, payload, mutating=not op.readonly)
+        if op.returns_none:
+            return None
+        from pyvirt.optypes import decode
+
+        return decode(result, op.result)
+
+    # ------------------------------------------------------------------ connection
     def close(self) -> None:
         pass
 
     def get_uri(self) -> str:
         return self.uri
-
-    def _host(self) -> dict[str, Any]:
-        return self._call("GET", "/v1/host")
-
-    def get_hostname(self) -> str:
-        return self._host()["hostname"]
-
-    def get_version(self) -> dict[str, Any]:
-        version = self._host()["version"]
-        return {k: tuple(v) if isinstance(v, list) else v for k, v in version.items()}
-
-    def get_capabilities(self) -> str:
-        return self._call("GET", "/v1/host/capabilities")
-
-    def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
-                                machine: str | None = None, virttype: str | None = None) -> str:
-        params = {k: v for k, v in (("emulator", emulator), ("arch", arch), ("machine", machine),
-                                    ("virttype", virttype)) if v}
-        query = ("?" + wire.urlencode(params)) if params else ""
-        return self._call("GET", "/v1/host/domcapabilities" + query)
-
-    def node_info(self) -> NodeInfo:
-        return NodeInfo(**self._host()["nodeinfo"])
-
-    # ------------------------------------------------------------------ domains
-    def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
-        params: dict[str, str] = {}
-        if flt is not None:
-            for key in ("active", "persistent", "autostart"):
-                value = getattr(flt, key)
-                if value is not None:
-                    params[key] = "1" if value else "0"
-            if flt.states:
-                params["states"] = ",".join(str(int(s)) for s in flt.states)
-        query = ("?" + wire.urlencode(params)) if params else ""
-        table = self._call("GET", "/v1/domains" + query)
-        if isinstance(table, list):  # a pyvirtd from before the {fields, rows} form (still running)
-            return [DomainInfo.from_dict(d) for d in table]
-        fields, rows = table["fields"], table["rows"]
-        if tuple(fields) == DomainInfo._fields:
-            return [DomainInfo(*row) for row in rows]
-        return [DomainInfo.from_dict(dict(zip(fields, row, strict=True))) for row in rows]
-
-    def domain_xml_to_native(self, native_format: str, xml: str) -> str:
-        return self._call("POST", "/v1/xml-to-native", {"format": native_format, "xml": xml})
-
-    def lookup_domain(self, ref: str) -> DomainInfo:
-        return DomainInfo.from_dict(self._call("GET", self._dom(ref)))
-
-    def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
-        return DomainInfo.from_dict(self._call("POST", "/v1/domains", {"xml": xml, "validate": validate},
-                                               mutating=True))
-
-    def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False, keep_nvram: bool = False,
-                 snapshots_metadata: bool = False) -> None:
-        self._call("DELETE", self._dom(dom), mutating=True)
-
-    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str:
-        query = wire.urlencode({"inactive": int(inactive), "security_info": int(security_info)})
-        return self._call("GET", f"{self._dom(dom)}/xml?{query}")
-
-    def set_autostart(self, dom: str, autostart: bool) -> None:
-        self._act(dom, "autostart", enable=autostart)
-
-    def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
-                   maximum: bool = False) -> None:
-        self._act(dom, "setmem", kib=kib, live=live, config=config, maximum=maximum)
-
-    def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
-                  maximum: bool = False) -> None:
-        self._act(dom, "setvcpus", count=count, live=live, config=config, maximum=maximum)
-
-    def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
-                     config: bool = False) -> None:
-        self._act(dom, "metadata", kind=kind, value=value, live=live, config=config)
-
-    def rename(self, dom: str, new_name: str) -> None:
-        self._act(dom, "rename", name=new_name)
-
-    @staticmethod
-    def _refuse_autodestroy(autodestroy: bool) -> None:
-        """Each request is its own connection here, so "destroy when this client goes away" has no
-        connection to follow yet: refuse it rather than start a guest that outlives its owner."""
-        if autodestroy:
-            raise PyvirtError("Operation not supported: --autodestroy is not supported by pyvirtd yet",
-                              ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
-
-    def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
-                   validate: bool = False) -> DomainInfo:
-        self._refuse_autodestroy(autodestroy)
-        return DomainInfo.from_dict(self._call("POST", "/v1/domains-create",
-                                               {"xml": xml, "paused": paused, "validate": validate},
-                                               mutating=True))
-
-    def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-              force_boot: bool = False) -> DomainInfo:
-        """`force_boot` (discard a managed save) is a no-op: pyvirtd keeps no managed saves yet."""
-        self._refuse_autodestroy(autodestroy)
-        return DomainInfo.from_dict(self._act(dom, "start", paused=paused))
-
-    def shutdown(self, dom: str, mode: str | None = None) -> None:
-        self._act(dom, "shutdown", mode=mode)
-
-    def reboot(self, dom: str, mode: str | None = None) -> None:
-        self._act(dom, "reboot", mode=mode)
-
-    def reset(self, dom: str) -> None:
-        self._act(dom, "reset")
-
-    def destroy(self, dom: str, *, graceful: bool = False) -> None:
-        self._act(dom, "destroy", graceful=graceful)
-
-    def suspend(self, dom: str) -> None:
-        self._act(dom, "suspend")
-
-    def resume(self, dom: str) -> None:
-        self._act(dom, "resume")
-
-    def get_info(self, dom: str) -> DomainInfo:
-        return self.lookup_domain(dom)
-
-    def memory_stats(self, dom: str) -> dict[str, int]:
-        return self._call("GET", f"{self._dom(dom)}/memstats")
-
-    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
-                     ) -> list[dict[str, Any]]:
-        params = {k: ",".join(v) for k, v in (("domains", doms), ("groups", groups)) if v}
-        query = ("?" + wire.urlencode(params)) if params else ""
-        return self._call("GET", "/v1/domain-stats" + query)
-
-    def display_uri(self, dom: str, kind: str | None = None) -> str:
-        query = ("?" + wire.urlencode({"type": kind})) if kind else ""
-        return self._call("GET", f"{self._dom(dom)}/display{query}")
-
-    def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
-        return self._call("GET", f"{self._dom(dom)}/ifaddr?" + wire.urlencode({"source": source}))
-
-    def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
-        kind = {"linux": "number", "qnum": "qcode"}.get(codeset, "number")
-        keys = [{"type": kind, "data": k} for k in keycodes]
-        self._act(dom, "sendkey", keys=keys, holdtime=holdtime)
 
     # ------------------------------------------------------------------ streams
     def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
@@ -371,8 +248,9 @@ class RemoteConnection(StorageClientMixin, Connection):
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> RemoteConsole:
         query = wire.urlencode({"force": int(force), "history": int(history)})
+        target = self._target(OPERATIONS["open_console"], {"dom": dom})
         try:
-            ws = wire.WebSocket.connect(self.sock_path, f"{self._dom(dom)}/console?{query}")
+            ws = wire.WebSocket.connect(self.sock_path, f"{target}?{query}")
         except wire.WireError as exc:
             body = exc.args[1] if len(exc.args) > 1 else None
             if isinstance(body, dict) and "error" in body:
@@ -383,3 +261,25 @@ class RemoteConnection(StorageClientMixin, Connection):
         except OSError:
             pass
         return RemoteConsole(ws)
+
+
+def _method(op: Operation) -> Any:
+    def method(self: RemoteConnection, *args: Any, **kwargs: Any) -> Any:
+        return self._invoke(op, args, kwargs)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = op.func.__doc__
+    return method
+
+
+def _bind_operations() -> None:
+    """Every declared, non-stream operation becomes a method (unless the class writes its own)."""
+    import abc
+
+    for name, op in OPERATIONS.items():
+        if not op.stream and name not in RemoteConnection.__dict__:
+            setattr(RemoteConnection, name, _method(op))
+    abc.update_abstractmethods(RemoteConnection)
+
+
+_bind_operations()

@@ -1,6 +1,6 @@
-"""The remote Connection's storage half: pools and volumes over pyvirtd's HTTP API.
+"""The remote Connection's volume streams: upload and download over pyvirtd's HTTP API.
 
-Kept out of remote.py so that domain commands do not read it.  Upload and download speak
+Upload and download speak
 raw HTTP on the unix socket: the file goes out with ``socket.sendfile`` and comes back in
 1 MiB pieces written as they arrive (all-zero pieces become holes), so neither side ever
 holds more than a piece of a volume in memory.
@@ -14,6 +14,7 @@ import struct
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.client import wire
+from pyvirt.operations import OPERATIONS
 
 TYPE_CHECKING = False  # remote.py imports this module on every command: no typing at run time
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 _ZEROS = bytes(CHUNK)
-_q = wire.quote
 
 
 def _query(**params: Any) -> str:
@@ -39,102 +39,17 @@ def _reply_error(status: int, body: Any) -> PyvirtError:
 
 
 class StorageClientMixin:
-    """Pool and volume methods of :class:`pyvirt.client.remote.RemoteConnection`."""
+    """The volume streams of :class:`pyvirt.client.remote.RemoteConnection` (the other storage
+    operations are generated from their declarations)."""
 
     sock_path: str
     _call: Callable[..., Any]
+    _target: Callable[..., str]
+    lookup_volume: Callable[..., Any]
 
-    # ------------------------------------------------------------------ pools
-    def _pool(self, pool: str) -> str:
-        return f"/v1/pools/{_q(pool)}"
-
-    def list_pools(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/pools")
-
-    def lookup_pool(self, ref: str) -> dict[str, Any]:
-        return self._call("GET", self._pool(ref))
-
-    def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
-        return self._call("GET", f"{self._pool(pool)}/xml{_query(inactive=inactive)}")
-
-    def define_pool(self, xml: str) -> dict[str, Any]:
-        return self._call("POST", "/v1/pools", {"xml": xml}, mutating=True)
-
-    def create_pool(self, xml: str, build: bool = False) -> dict[str, Any]:
-        return self._call("POST", "/v1/pools-create", {"xml": xml, "build": build}, mutating=True)
-
-    def _pool_act(self, pool: str, action: str, **body: Any) -> Any:
-        return self._call("POST", f"{self._pool(pool)}/{action}", body, mutating=True)
-
-    def build_pool(self, pool: str) -> None:
-        self._pool_act(pool, "build")
-
-    def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
-        return self._pool_act(pool, "start", build=build)
-
-    def destroy_pool(self, pool: str) -> None:
-        self._pool_act(pool, "destroy")
-
-    def delete_pool(self, pool: str) -> None:
-        self._pool_act(pool, "delete")
-
-    def undefine_pool(self, pool: str) -> None:
-        self._call("DELETE", self._pool(pool), mutating=True)
-
-    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
-        self._pool_act(pool, "autostart", enable=autostart)
-
-    def refresh_pool(self, pool: str) -> None:
-        self._pool_act(pool, "refresh")
-
-    # ------------------------------------------------------------------ volumes
-    def _vol(self, pool: str, name: str) -> str:
-        return f"{self._pool(pool)}/volumes/{_q(name)}"
-
-    def list_volumes(self, pool: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"{self._pool(pool)}/volumes")
-
-    def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
-        return self._call("GET", self._vol(pool, name))
-
-    def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
-        """By path or key (a file volume's key is its path)."""
-        return self._call("GET", f"/v1/volumes{_query(path=path)}")
-
-    def get_volume_xml(self, pool: str, name: str) -> str:
-        return self._call("GET", f"{self._vol(pool, name)}/xml")
-
-    def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,
-                      allocation: int | str | None = None, backing: str | None = None,
-                      prealloc_metadata: bool = False) -> dict[str, Any]:
-        return self._call("POST", f"{self._pool(pool)}/volumes",
-                          {"name": name, "capacity": capacity, "format": format, "allocation": allocation,
-                           "backing": backing, "prealloc_metadata": prealloc_metadata}, mutating=True)
-
-    def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
-                          from_pool: str | None = None, from_vol: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"xml": xml, "prealloc_metadata": prealloc_metadata}
-        if from_vol is not None:
-            body.update(from_vol=from_vol, from_pool=from_pool)
-        return self._call("POST", f"{self._pool(pool)}/volumes", body, mutating=True)
-
-    def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,
-                     target_pool: str | None = None, overlay: bool = False) -> dict[str, Any]:
-        return self._call("POST", f"{self._vol(pool, src)}/clone",
-                          {"name": name, "format": format, "target_pool": target_pool, "overlay": overlay},
-                          mutating=True)
-
-    def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
-        self._call("DELETE", f"{self._vol(pool, name)}{_query(force=force)}", mutating=True)
-
-    def wipe_volume(self, pool: str, name: str, force: bool = False) -> None:
-        self._call("POST", f"{self._vol(pool, name)}/wipe", {"force": force}, mutating=True)
-
-    def resize_volume(self, pool: str, name: str, capacity: int | str, *, delta: bool = False,
-                      shrink: bool = False, allocate: bool = False) -> dict[str, Any]:
-        return self._call("POST", f"{self._vol(pool, name)}/resize",
-                          {"capacity": capacity, "delta": delta, "shrink": shrink, "allocate": allocate},
-                          mutating=True)
+    def _data_target(self, op: str, pool: str, name: str, offset: int, length: int | None) -> str:
+        path = self._target(OPERATIONS[op], {"pool": pool, "name": name})
+        return path + _query(offset=offset or None, length=length or None)
 
     # ------------------------------------------------------------------ streams
     def upload_volume(self, pool: str, name: str, src: BinaryIO, *, offset: int = 0, length: int | None = None,
@@ -148,7 +63,7 @@ class StorageClientMixin:
         total = os.fstat(src.fileno()).st_size - start
         if length:
             total = min(total, length)
-        target = f"{self._vol(pool, name)}/data{_query(offset=offset or None, length=length or None)}"
+        target = self._data_target("upload_volume", pool, name, offset, length)
         extents = _extents(src.fileno(), start, total)
         sparse = any(kind == b"H" for kind, _at, _n in extents)
         if sparse:  # holes go as lengths (frames, see the daemon's SPARSE_TYPE), not as zeros
@@ -198,7 +113,7 @@ class StorageClientMixin:
                         progress: Progress | None = None) -> int:
         """Write the volume's bytes to `dst` from its current position; zero pieces become holes
         when `dst` is a regular file and `sparse` is set (then the file is sized at the end)."""
-        target = f"{self._vol(pool, name)}/data{_query(offset=offset or None, length=length or None)}"
+        target = self._data_target("download_volume", pool, name, offset, length)
         sock = wire.open_unix(self.sock_path, None)
         try:
             sock.sendall(wire._request_head("GET", target, {"Connection": "close"}, None))

@@ -30,7 +30,7 @@ class DefinitionsMixin:
     store: Any
     events: Any
 
-    async def define(self, xml: str, validate: bool = False) -> DomainInfo:
+    async def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
         dom = model.parse_definition(xml, None, validate)
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
@@ -56,8 +56,11 @@ class DefinitionsMixin:
         self.events.emit(rec.name, rec.uuid, EventType.DEFINED, 1 if updated else 0, rec.id)
         return self.info(rec)
 
-    async def undefine(self, ref: str) -> None:
-        rec = self.lookup(ref)
+    async def undefine(self, dom: str, managed_save: bool = False, nvram: bool = False,
+                       keep_nvram: bool = False, snapshots_metadata: bool = False) -> None:
+        """The flags name files pyvirtd never makes (managed saves, NVRAM, snapshot metadata):
+        with none to remove, each is satisfied as it stands."""
+        rec = self.lookup(dom)
         async with rec.lock:
             if not rec.persistent:
                 raise operation_invalid("cannot undefine transient domain")
@@ -70,7 +73,7 @@ class DefinitionsMixin:
                 self._save_runtime(rec)
         self.events.emit(rec.name, rec.uuid, EventType.UNDEFINED, UndefinedDetail.REMOVED, rec.id)
 
-    async def xml_to_native(self, native_format: str, xml: str) -> str:
+    async def domain_xml_to_native(self, native_format: str, xml: str) -> str:
         if native_format != "qemu-argv":
             raise PyvirtError(f"unsupported configuration: unsupported config type {native_format}",
                               ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
@@ -79,32 +82,33 @@ class DefinitionsMixin:
         files = self.store.runtime_files(dom.name or "")
         return model.native_command_line(dom, await self.caps(), str(files.pidfile), str(files.private_dir))
 
-    def get_xml(self, ref: str, inactive: bool = False, security_info: bool = False) -> str:
-        rec = self.lookup(ref)
+    def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False) -> str:
+        rec = self.lookup(dom)
         if inactive and rec.config is not None:
             return rec.config.to_xml(inactive=True, security_info=security_info)
         if rec.active and rec.live is not None and not inactive:
-            dom = rec.live
-            dom.id = rec.id
-            return dom.to_xml(security_info=security_info)
+            live = rec.live
+            live.id = rec.id
+            return live.to_xml(security_info=security_info)
         return rec.current().to_xml(inactive=True, security_info=security_info)
 
-    async def set_autostart(self, ref: str, on: bool) -> None:
-        rec = self.lookup(ref)
+    async def set_autostart(self, dom: str, autostart: bool) -> None:
+        rec = self.lookup(dom)
         async with rec.lock:
             if not rec.persistent:
                 raise operation_invalid("cannot set autostart for transient domain")
-            self.store.set_autostart(rec.name, on)
-            rec.autostart = on
+            self.store.set_autostart(rec.name, autostart)
+            rec.autostart = autostart
 
-    async def set_metadata(self, ref: str, kind: str, value: str | None, live: bool, config: bool) -> None:
-        rec = self.lookup(ref)
+    async def set_metadata(self, dom: str, kind: str, value: str | None, live: bool = False,
+                           config: bool = False) -> None:
+        rec = self.lookup(dom)
         if kind not in ("title", "description"):
             raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
         async with rec.lock:
             targets = self._targets(rec, live, config)
-            for dom in targets:
-                setattr(dom, kind, value or None)
+            for target in targets:
+                setattr(target, kind, value or None)
             self._persist(rec, targets)
 
     def _targets(self, rec: DomainRecord, live: bool, config: bool) -> list[Domain]:
@@ -128,8 +132,9 @@ class DefinitionsMixin:
         if rec.active and any(t is rec.live for t in touched):
             self._save_runtime(rec)
 
-    async def set_memory(self, ref: str, kib: int, live: bool, config: bool, maximum: bool) -> None:
-        rec = self.lookup(ref)
+    async def set_memory(self, dom: str, kib: int, live: bool = False, config: bool = False,
+                         maximum: bool = False) -> None:
+        rec = self.lookup(dom)
         if kib <= 0:
             raise PyvirtError("invalid argument: memory size must be positive", ErrorCode.INVALID_ARG)
         async with rec.lock:
@@ -154,8 +159,9 @@ class DefinitionsMixin:
                 dom.current_memory = kib
             self._persist(rec, targets)
 
-    async def set_vcpus(self, ref: str, count: int, live: bool, config: bool, maximum: bool) -> None:
-        rec = self.lookup(ref)
+    async def set_vcpus(self, dom: str, count: int, live: bool = False, config: bool = False,
+                        maximum: bool = False) -> None:
+        rec = self.lookup(dom)
         if count <= 0:
             raise PyvirtError("invalid argument: vcpu count must be positive", ErrorCode.INVALID_ARG)
         async with rec.lock:
@@ -176,8 +182,8 @@ class DefinitionsMixin:
                     dom.vcpu_current = None if count == dom.vcpu else count
             self._persist(rec, targets)
 
-    async def rename(self, ref: str, new_name: str) -> None:
-        rec = self.lookup(ref)
+    async def rename(self, dom: str, new_name: str) -> None:
+        rec = self.lookup(dom)
         async with self._registry_lock, rec.lock:
             if rec.active:
                 raise operation_invalid("domain has to be inactive")

@@ -234,6 +234,17 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             raise no_domain(ref)
         return rec
 
+    def lookup_domain(self, ref: str) -> DomainInfo:
+        return self.info(self.lookup(ref))
+
+    def get_info(self, dom: str) -> DomainInfo:
+        return self.info(self.lookup(dom))
+
+    def get_security_label(self, dom: str) -> dict[str, Any]:
+        """pyvirtd runs guests without a security driver: no model, so no Security lines."""
+        self.lookup(dom)
+        return {}
+
     def info(self, rec: DomainRecord) -> DomainInfo:
         dom = rec.current()
         max_kib, cur_kib = mem_kib(dom)
@@ -264,8 +275,18 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
         return infos
 
     # ------------------------------------------------------------------ lifecycle
-    async def create(self, xml: str, paused: bool = False, validate: bool = False) -> DomainInfo:
+    @staticmethod
+    def _refuse_autodestroy(autodestroy: bool) -> None:
+        """Until calls carry their client's session, "destroy when this client goes away" has no
+        client to follow: refuse it rather than start a guest that outlives its owner."""
+        if autodestroy:
+            raise PyvirtError("Operation not supported: --autodestroy is not supported by pyvirtd yet",
+                              ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
+
+    async def create_xml(self, xml: str, paused: bool = False, autodestroy: bool = False,
+                         validate: bool = False) -> DomainInfo:
         """Start a transient domain (or run a persistent one from this XML, as libvirt does)."""
+        self._refuse_autodestroy(autodestroy)
         dom = model.parse_definition(xml, None, validate)
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
@@ -290,8 +311,11 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             raise
         return self.info(rec)
 
-    async def start(self, ref: str, paused: bool = False) -> DomainInfo:
-        rec = self.lookup(ref)
+    async def start(self, dom: str, paused: bool = False, autodestroy: bool = False,
+                    force_boot: bool = False) -> DomainInfo:
+        """`force_boot` (discard a managed save) has nothing to discard: pyvirtd keeps none yet."""
+        self._refuse_autodestroy(autodestroy)
+        rec = self.lookup(dom)
         async with rec.lock:
             if rec.active:
                 raise operation_invalid("domain is already running")
@@ -555,8 +579,8 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             raise PyvirtError(f"internal error: QMP {command} failed: {exc}", ErrorCode.INTERNAL_ERROR,
                               ErrorDomain.QEMU) from exc
 
-    async def destroy(self, ref: str, graceful: bool = False) -> None:
-        rec = self.lookup(ref)
+    async def destroy(self, dom: str, graceful: bool = False) -> None:
+        rec = self.lookup(dom)
         async with rec.lock:
             run = self._running(rec)
             run.stop_reason, run.stop_detail = ShutoffReason.DESTROYED, StoppedDetail.DESTROYED
@@ -570,12 +594,12 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
                 process.kill(run.ident, signal.SIGKILL)
                 await run.exited.wait()
 
-    async def shutdown(self, ref: str, mode: str | None = None) -> None:
-        await self._power_button(ref, mode, then_reboot=False)
+    async def shutdown(self, dom: str, mode: str | None = None) -> None:
+        await self._power_button(dom, mode, then_reboot=False)
 
-    async def reboot(self, ref: str, mode: str | None = None) -> None:
+    async def reboot(self, dom: str, mode: str | None = None) -> None:
         """libvirt's "fake reboot": the ACPI power button, then a reset instead of a quit."""
-        await self._power_button(ref, mode, then_reboot=True)
+        await self._power_button(dom, mode, then_reboot=True)
 
     async def _power_button(self, ref: str, mode: str | None, then_reboot: bool) -> None:
         rec = self.lookup(ref)
@@ -588,13 +612,13 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             run.fake_reboot = then_reboot
             await self._qmp(run, "system_powerdown")
 
-    async def reset(self, ref: str) -> None:
-        rec = self.lookup(ref)
+    async def reset(self, dom: str) -> None:
+        rec = self.lookup(dom)
         async with rec.lock:
             await self._qmp(self._running(rec), "system_reset")
 
-    async def suspend(self, ref: str) -> None:
-        rec = self.lookup(ref)
+    async def suspend(self, dom: str) -> None:
+        rec = self.lookup(dom)
         async with rec.lock:
             run = self._running(rec)
             if rec.state == DomainState.PAUSED:
@@ -604,8 +628,8 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             self._save_runtime(rec)
         self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED, SuspendedDetail.PAUSED, rec.id)
 
-    async def resume(self, ref: str) -> None:
-        rec = self.lookup(ref)
+    async def resume(self, dom: str) -> None:
+        rec = self.lookup(dom)
         async with rec.lock:
             run = self._running(rec)
             if rec.state != DomainState.PAUSED:
@@ -615,9 +639,10 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
             self._save_runtime(rec)
         self.events.emit(rec.name, rec.uuid, EventType.RESUMED, ResumedDetail.UNPAUSED, rec.id)
 
-    async def send_key(self, ref: str, keycodes: list[dict[str, Any]], holdtime: int) -> None:
-        rec = self.lookup(ref)
-        args: dict[str, Any] = {"keys": keycodes}
+    async def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
+        rec = self.lookup(dom)
+        kind = {"linux": "number", "qnum": "qcode"}.get(codeset, "number")
+        args: dict[str, Any] = {"keys": [{"type": kind, "data": k} for k in keycodes]}
         if holdtime:
             args["hold-time"] = holdtime
         await self._qmp(self._running(rec), "send-key", args)

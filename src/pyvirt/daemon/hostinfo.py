@@ -7,7 +7,7 @@ import socket
 from typing import Any
 
 from pyvirt import __version__
-from pyvirt.api import ErrorCode, ErrorDomain, NodeInfo, PyvirtError
+from pyvirt.api import ErrorCode, ErrorDomain, NodeInfo, PyvirtError, no_support
 
 
 def _version_tuple(text: str) -> list[int]:
@@ -19,13 +19,17 @@ class HostInfo:
         self.uri = uri
         self.driver = driver
 
-    def hostname(self) -> str:
+    def get_hostname(self) -> str:
         return socket.gethostname()
+
+    def get_sysinfo(self) -> str:
+        """libvirt reads the host's SMBIOS tables with dmidecode; pyvirtd does not (yet)."""
+        raise no_support("virConnectGetSysinfo")
 
     async def kvm(self) -> Any:
         return await self.driver.kvm()
 
-    async def version(self) -> dict[str, Any]:
+    async def get_version(self) -> dict[str, Any]:
         caps = await self.driver.caps()
         return {"hypervisor": "QEMU", "hv_version": list(caps.version[:3]),
                 "lib_version": _version_tuple(__version__), "daemon_version": _version_tuple(__version__)}
@@ -52,13 +56,13 @@ class HostInfo:
                         mhz=mhz, nodes=1, sockets=int(cpu["sockets"]), cores=int(cpu["cores"]),
                         threads=int(cpu["threads"]))
 
-    async def capabilities(self) -> str:
+    async def get_capabilities(self) -> str:
         from pyvirt.qemu.capsxml import capabilities_xml
 
         return capabilities_xml(await self.driver.caps(), await self.kvm())
 
-    async def domain_capabilities(self, emulator: str | None, arch: str | None, machine: str | None,
-                                  virttype: str | None) -> str:
+    async def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
+                                      machine: str | None = None, virttype: str | None = None) -> str:
         from pyvirt.qemu.capsxml import domain_capabilities_xml
 
         try:

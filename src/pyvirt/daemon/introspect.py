@@ -14,8 +14,8 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
 class IntrospectionMixin:
     _by_name: dict[str, Any]
 
-    async def memory_stats(self, ref: str) -> dict[str, int]:
-        rec = self.lookup(ref)
+    async def memory_stats(self, dom: str) -> dict[str, int]:
+        rec = self.lookup(dom)
         run = self._running(rec)
         stats: dict[str, int] = {}
         with contextlib.suppress(PyvirtError):
@@ -27,10 +27,11 @@ class IntrospectionMixin:
                     stats["rss"] = int(line.split()[1])
         return stats
 
-    def domain_stats(self, refs: list[str] | None, groups: list[str] | None) -> list[dict[str, Any]]:
+    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
+                     ) -> list[dict[str, Any]]:
         """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer."""
         wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block"))
-        recs = [self.lookup(r) for r in refs] if refs else sorted(self._by_name.values(), key=lambda r: r.name)
+        recs = [self.lookup(r) for r in doms] if doms else sorted(self._by_name.values(), key=lambda r: r.name)
         out = []
         for rec in recs:
             info = self.info(rec)
@@ -60,9 +61,9 @@ class IntrospectionMixin:
             out.append({"name": rec.name, "stats": stats})
         return out
 
-    def display_uri(self, ref: str, kind: str | None) -> str:
+    def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay`: the first (or the `kind`) VNC/SPICE display of a running guest."""
-        rec = self.lookup(ref)
+        rec = self.lookup(dom)
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
         for g in rec.live.devices.graphics:
@@ -76,10 +77,10 @@ class IntrospectionMixin:
             return f"vnc://{host}:{g.port - 5900}" if g.type == "vnc" else f"spice://{host}:{g.port}"
         raise PyvirtError("No graphical display found", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
-    def interface_addresses(self, ref: str, source: str) -> list[dict[str, Any]]:
+    def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
         """`domifaddr`: 'arp' reads the host's ARP table; 'lease' has no pyvirt network leases yet
         (user-mode NICs have none in libvirt either); 'agent' needs a guest agent pyvirt does not drive."""
-        rec = self.lookup(ref)
+        rec = self.lookup(dom)
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
         if source == "agent":

@@ -55,16 +55,15 @@ def _take_lock(paths: StatePaths) -> int:
 
 async def _start_storage(paths: StatePaths, driver: object) -> object:
     """The storage driver (asking the QEMU driver which running guest uses a path), autostart pools."""
-    from pyvirt.daemon.http_storage import StorageService
     from pyvirt.storage import StorageDriver
 
     storage = StorageDriver(paths.config, paths.runtime, paths.images,
-                            in_use=driver.domain_using_path)  # type: ignore[attr-defined]
+                            in_use=driver.domain_using_path, default_pool=True)  # type: ignore[attr-defined]
     driver.volume_resolver = storage.resolve_disk_volume  # type: ignore[attr-defined]
     started = await asyncio.to_thread(storage.autostart_pools)
     if started:
         log.info("autostarted pools: %s", ", ".join(started))
-    return StorageService(storage)
+    return storage
 
 
 async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> None:

@@ -63,10 +63,22 @@ def _size(value: int | str | None, what: str) -> int | None:
 
 
 class StorageDriver:
-    """Storage pools (dir, fs, netfs, logical) and their volumes."""
+    """Storage pools (dir, fs, netfs, logical) and their volumes: the StoragePool and StorageVol
+    operations of pyvirt.api.Connection, under their declared names.  A `pool` argument is a
+    pool's name or UUID.
+
+    With ``default_pool=True`` (pyvirtd) the pool ``default`` (a dir pool at default_pool_path)
+    is made on the first storage call, not at start: a daemon that only runs domains never
+    makes it, and a failure to make it is logged, never fatal to other pools.
+    """
+
+    #: every method may block (qemu-img, stat, fsync): pyvirtd calls them in worker threads
+    BLOCKING = True
 
     def __init__(self, config_dir: str | os.PathLike[str], state_dir: str | os.PathLike[str],
-                 default_pool_path: str | os.PathLike[str], in_use: InUse | None = None) -> None:
+                 default_pool_path: str | os.PathLike[str], in_use: InUse | None = None,
+                 default_pool: bool = False) -> None:
+        self._default_pending = default_pool
         self.config = Path(config_dir) / "storage"
         self.state = Path(state_dir) / "storage"
         self.default_pool_path = str(default_pool_path)
@@ -106,11 +118,30 @@ class StorageDriver:
     def _save(self, pool: PoolDef) -> None:
         write_atomic(self.config / f"{pool.name}.xml", pool.to_xml())
 
-    def _pool(self, name: str) -> PoolDef:
-        pool = self._pools.get(name)
+    def _pool(self, ref: str) -> PoolDef:
+        """A pool by name, then by UUID (virsh's vshCommandOptPool order)."""
+        pool = self._pools.get(ref)
+        if pool is None and self._default_pending:
+            self._ensure_default()
+            pool = self._pools.get(ref)
+        if pool is None and len(ref) in (32, 36):
+            low = ref.lower().replace("-", "")
+            pool = next((p for p in self._pools.values() if p.uuid.replace("-", "") == low), None)
         if pool is None:
-            raise no_pool(name)
+            raise no_pool(ref)
         return pool
+
+    def _ensure_default(self) -> None:
+        if not self._default_pending:
+            return
+        with self._lock:
+            if not self._default_pending:
+                return
+            self._default_pending = False
+            try:
+                self.ensure_default_pool()
+            except Exception as exc:  # noqa: BLE001 - other pools must still work
+                log.error("cannot create the default storage pool: %s", exc)
 
     def _active(self, name: str) -> bool:
         return (self.state / f"{name}.xml").exists()
@@ -156,25 +187,18 @@ class StorageDriver:
         return info
 
     def list_pools(self) -> list[PoolInfo]:
+        self._ensure_default()
         with self._lock:
             return [self._info(p) for _, p in sorted(self._pools.items())]
 
-    def pool_info(self, name: str) -> PoolInfo:
+    def lookup_pool(self, ref: str) -> PoolInfo:
         with self._lock:
-            return self._info(self._pool(name))
+            return self._info(self._pool(ref))
 
-    def lookup_pool_by_uuid(self, uuid: str) -> PoolInfo:
+    def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
         with self._lock:
-            for pool in self._pools.values():
-                if pool.uuid == uuid.lower():
-                    return self._info(pool)
-        raise storage_error(f"Storage pool not found: no storage pool with matching uuid '{uuid}'",
-                            ErrorCode.NO_STORAGE_POOL)
-
-    def pool_xml(self, name: str, inactive: bool = False) -> str:
-        with self._lock:
-            pool = self._pool(name)
-            if inactive or not self._active(name):
+            pool = self._pool(pool)  # type: ignore[assignment]
+            if inactive or not self._active(pool.name):
                 return pool.to_xml()
             info = self._info(pool)
             return pool.to_xml(info.capacity, info.allocation, info.available)
@@ -184,6 +208,8 @@ class StorageDriver:
             pool = PoolDef.from_xml(xml)
         except XMLError as exc:
             raise _xml_error(exc) from None
+        except ValueError as exc:  # what the pool parser refuses before its own checks
+            raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
         names.check_name(pool.name, "storage pool")
         BACKENDS[pool.type].check(pool)
         return pool
@@ -191,6 +217,7 @@ class StorageDriver:
     def define_pool(self, xml: str) -> PoolInfo:
         """virsh pool-define; defining a running transient pool makes it persistent."""
         pool = self._parse(xml)
+        self._ensure_default()
         with self._lock:
             old = self._pools.get(pool.name)
             for other in self._pools.values():
@@ -215,6 +242,7 @@ class StorageDriver:
     def create_pool(self, xml: str, build: bool = False) -> PoolInfo:
         """virsh pool-create: a transient pool, started now and forgotten when stopped."""
         pool = self._parse(xml)
+        self._ensure_default()
         with self._lock:
             if pool.name in self._pools:
                 raise storage_error(f"operation failed: pool '{pool.name}' already exists",
@@ -231,18 +259,18 @@ class StorageDriver:
             self._transient.add(pool.name)
             return self._info(pool)
 
-    def build_pool(self, name: str) -> None:
+    def build_pool(self, pool: str) -> None:
         with self._lock:
-            pool = self._pool(name)
-            if self._active(name):
-                raise op_invalid(f"storage pool '{name}' is already active")
-            BACKENDS[pool.type].build(pool)
+            obj = self._pool(pool)
+            if self._active(obj.name):
+                raise op_invalid(f"storage pool '{obj.name}' is already active")
+            BACKENDS[obj.type].build(obj)
 
-    def start_pool(self, name: str, build: bool = False) -> PoolInfo:
+    def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
         with self._lock:
-            pool = self._pool(name)
-            if self._active(name):
-                raise op_invalid(f"storage pool '{name}' is already active")
+            pool = self._pool(pool)  # type: ignore[assignment]
+            if self._active(pool.name):
+                raise op_invalid(f"storage pool '{pool.name}' is already active")
             self._activate(pool, build)
             return self._info(pool)
 
@@ -256,10 +284,12 @@ class StorageDriver:
             self._vols(pool).clean_temp()
         write_atomic(self.state / f"{pool.name}.xml", pool.to_xml())
 
-    def stop_pool(self, name: str) -> None:
-        """virsh pool-destroy: deactivate (unmount/deactivate VG); no data is touched."""
+    def destroy_pool(self, pool: str) -> None:
+        """virsh pool-destroy: deactivate (unmount/deactivate VG); no data is touched.
+        A transient pool is forgotten here."""
         with self._lock:
-            pool = self._pool(name)
+            pool = self._pool(pool)  # type: ignore[assignment]
+            name = pool.name
             self._require_active(pool)
             BACKENDS[pool.type].stop(pool)
             remove_quietly(self.state / f"{name}.xml")
@@ -268,19 +298,18 @@ class StorageDriver:
                 self._records(name).drop()
                 del self._pools[name]
 
-    destroy_pool = stop_pool
-
-    def delete_pool(self, name: str) -> None:
+    def delete_pool(self, pool: str) -> None:
         """virsh pool-delete: remove the (empty) directory or the volume group."""
         with self._lock:
-            pool = self._pool(name)
-            if self._active(name):
-                raise op_invalid(f"storage pool '{name}' is still active")
-            BACKENDS[pool.type].delete(pool)
+            obj = self._pool(pool)
+            if self._active(obj.name):
+                raise op_invalid(f"storage pool '{obj.name}' is still active")
+            BACKENDS[obj.type].delete(obj)
 
-    def undefine_pool(self, name: str) -> None:
+    def undefine_pool(self, pool: str) -> None:
         with self._lock:
-            pool = self._pool(name)
+            pool = self._pool(pool)  # type: ignore[assignment]
+            name = pool.name
             if self._active(name):
                 raise op_invalid(f"storage pool '{name}' is still active")
             remove_quietly(self.config / "autostart" / f"{name}.xml")
@@ -288,9 +317,9 @@ class StorageDriver:
             self._records(name).drop()
             del self._pools[pool.name]
 
-    def set_autostart(self, name: str, autostart: bool) -> None:
+    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
         with self._lock:
-            self._pool(name)
+            name = self._pool(pool).name
             if name in self._transient:
                 raise storage_error("pool has no config file", ErrorCode.INTERNAL_ERROR)  # libvirt's words
             link = self.config / "autostart" / f"{name}.xml"
@@ -301,19 +330,20 @@ class StorageDriver:
     def autostart_pools(self) -> list[str]:
         """Start every autostart pool that is not active; returns those started (errors logged)."""
         started = []
-        for info in self.list_pools():
-            if info.autostart and not info.active:
-                try:
-                    self.start_pool(info.name)
-                    started.append(info.name)
-                except Exception as exc:  # noqa: BLE001 - one bad pool must not stop the rest
-                    log.error("autostart of pool %s failed: %s", info.name, exc)
+        with self._lock:  # not list_pools(): that would make the default pool at daemon start
+            names = [n for n in sorted(self._pools) if self._autostart(n) and not self._active(n)]
+        for name in names:
+            try:
+                self.start_pool(name)
+                started.append(name)
+            except Exception as exc:  # noqa: BLE001 - one bad pool must not stop the rest
+                log.error("autostart of pool %s failed: %s", name, exc)
         return started
 
-    def refresh_pool(self, name: str) -> PoolInfo:
+    def refresh_pool(self, pool: str) -> PoolInfo:
         """Re-scan: forget format records of files that are gone."""
         with self._lock:
-            pool = self._pool(name)
+            pool = self._pool(pool)  # type: ignore[assignment]
             self._require_active(pool)
             if BACKENDS[pool.type].file_based:
                 vols = self._vols(pool)
@@ -331,10 +361,10 @@ class StorageDriver:
                 ).uuid, target_path=os.path.abspath(self.default_pool_path),
                     permissions=Permissions(mode=0o711))
                 self.define_pool(pool.to_xml())
-                self.set_autostart("default", True)
+                self.set_pool_autostart("default", True)
             if not self._active("default"):
                 self.start_pool("default", build=True)
-            return self.pool_info("default")
+            return self.lookup_pool("default")
 
     # -- volumes ------------------------------------------------------------------------
 
@@ -355,27 +385,27 @@ class StorageDriver:
             raise storage_error(f"cannot {what} volume '{path}': it is in use by domain '{user}' "
                                 "(use force to override)", ErrorCode.OPERATION_INVALID)
 
-    def list_volumes(self, pool_name: str) -> list[VolInfo]:
+    def list_volumes(self, pool: str) -> list[VolInfo]:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             backend = BACKENDS[pool.type]
             if isinstance(backend, LogicalBackend):
                 return [VolInfo(pool.name, n, f"{pool.target_path}/{n}", f"{pool.target_path}/{n}",
                                 "block", "raw", size, size) for n, size in backend.list_lvs(pool)]
             return self._vols(pool).list()
 
-    def vol_info(self, pool_name: str, name: str) -> VolInfo:
+    def vol_info(self, pool: str, name: str) -> VolInfo:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             if isinstance(BACKENDS[pool.type], LogicalBackend):
-                for vol in self.list_volumes(pool_name):
+                for vol in self.list_volumes(pool.name):
                     if vol.name == name:
                         return vol
                 raise no_vol(f"no storage vol with matching name '{name}'")
             return self._vols(pool).info(self._vol_name(pool, name))
 
-    def vol_xml(self, pool_name: str, name: str) -> str:
-        vol = self.vol_info(pool_name, name)
+    def get_volume_xml(self, pool: str, name: str) -> str:
+        vol = self.vol_info(pool, name)
         doc = VolumeDef(name=vol.name, type=vol.type, key=vol.key, capacity=vol.capacity,
                         allocation=vol.allocation, path=vol.path, format=vol.format)
         if vol.backing:
@@ -384,15 +414,16 @@ class StorageDriver:
             doc.backing = BackingStore(vol.backing, vol.backing_format)
         return doc.to_xml()
 
-    def create_volume(self, pool_name: str, name: str, capacity: int | str | None,
-                      format: str = "raw", allocation: int | str | None = None,
+    def create_volume(self, pool: str, name: str, capacity: int | str | None,
+                      format: str | None = "raw", allocation: int | str | None = None,
                       backing: str | None = None, prealloc_metadata: bool = False) -> VolInfo:
         """virsh vol-create-as."""
+        format = format or "raw"
         names.check_name(name, "storage volume")
         cap = _size(capacity, "capacity")
         alloc = _size(allocation, "allocation")
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             backend = BACKENDS[pool.type]
             if isinstance(backend, LogicalBackend):
                 if format != "raw" or backing:
@@ -400,23 +431,34 @@ class StorageDriver:
                 if cap is None:
                     raise invalid_arg("volume capacity is required")
                 backend.create_lv(pool, name, cap)
-                return self.vol_info(pool_name, name)
+                return self.vol_info(pool.name, name)
             return self._vols(pool).create(name, cap, format, allocation=alloc, backing=backing,
                                            prealloc_metadata=prealloc_metadata)
 
-    def create_volume_xml(self, pool_name: str, xml: str, prealloc_metadata: bool = False) -> VolInfo:
-        """virsh vol-create: a ``<volume>`` document."""
+    def create_volume_xml(self, pool: str, xml: str, prealloc_metadata: bool = False,
+                          from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:
+        """virsh vol-create: a ``<volume>`` document; vol-create-from when `from_vol` is given
+        (the document names the new volume and may pick a format, the data comes from
+        `from_vol` in `from_pool`, by default this pool)."""
         try:
             doc = VolumeDef.from_xml(xml)
         except XMLError as exc:
             raise _xml_error(exc) from None
+        except ValueError as exc:
+            raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
+        if from_vol:
+            info = self.clone_volume(from_pool or pool, from_vol, doc.name, format=doc.format,
+                                     target_pool=pool)
+            if doc.capacity and doc.capacity > info.capacity:
+                info = self.resize_volume(pool, doc.name, doc.capacity)
+            return info
         if doc.encryption:
             raise unsupported("encrypted volumes are not supported by pyvirt")
         names.check_name(doc.name, "storage volume")
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             if isinstance(BACKENDS[pool.type], LogicalBackend):
-                return self.create_volume(pool_name, doc.name, doc.capacity, "raw")
+                return self.create_volume(pool.name, doc.name, doc.capacity, "raw")
             if doc.type != "file":
                 raise unsupported(f"volume type '{doc.type}' cannot be created in a file pool")
             return self._vols(pool).create(
@@ -425,14 +467,14 @@ class StorageDriver:
                 prealloc_metadata=prealloc_metadata, compat=doc.compat,
                 cluster_size=doc.cluster_size, features=doc.features)
 
-    def clone_volume(self, pool_name: str, src: str, name: str, format: str | None = None,
+    def clone_volume(self, pool: str, src: str, name: str, format: str | None = None,
                      overlay: bool = False, target_pool: str | None = None) -> VolInfo:
         """virsh vol-clone: a full copy (qemu-img convert), or a qcow2 overlay over `src`."""
         names.check_name(name, "storage volume")
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             self._vol_name(pool, src)
-            dst_pool = self._active_pool(target_pool or pool_name)
+            dst_pool = self._active_pool(target_pool or pool.name)
             if dst_pool is pool:
                 return self._vols(pool).clone(src, name, format, overlay)
             src_vols = self._vols(pool)
@@ -450,12 +492,12 @@ class StorageDriver:
             src_vols.path_of(src), src_vols.format_of(src), tmp, fmt))
         return vols.describe(name)
 
-    def delete_volume(self, pool_name: str, name: str, force: bool = False) -> None:
+    def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             backend = BACKENDS[pool.type]
             if isinstance(backend, LogicalBackend):
-                self.vol_info(pool_name, name)  # "not found" before lvremove's own wording
+                self.vol_info(pool.name, name)  # "not found" before lvremove's own wording
                 self._check_not_in_use(f"{pool.target_path}/{name}", "delete", force)
                 backend.remove_lv(pool, name)
                 return
@@ -464,20 +506,20 @@ class StorageDriver:
             self._check_not_in_use(vols.path_of(name), "delete", force)
             vols.delete(name)
 
-    def wipe_volume(self, pool_name: str, name: str, force: bool = False) -> None:
+    def wipe_volume(self, pool: str, name: str, force: bool = False) -> None:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             vols = self._vols(pool)
             self._vol_name(pool, name)
             self._check_not_in_use(vols.path_of(name), "wipe", force)
             vols.wipe(name)
 
-    def resize_volume(self, pool_name: str, name: str, capacity: int | str, shrink: bool = False,
+    def resize_volume(self, pool: str, name: str, capacity: int | str, shrink: bool = False,
                       delta: bool = False, allocate: bool = False, force: bool = False) -> VolInfo:
         """virsh vol-resize; shrinking needs ``shrink=True`` (and force if in use)."""
         cap = _size(capacity, "capacity")
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             vols = self._vols(pool)
             self._vol_name(pool, name)
             if delta:
@@ -486,24 +528,36 @@ class StorageDriver:
                 self._check_not_in_use(vols.path_of(name), "shrink", force)
             return vols.resize(name, cap, shrink=shrink, allocate=allocate)
 
-    def upload_volume(self, pool_name: str, name: str, data: Iterable[bytes | int] | BinaryIO,
+    def upload_volume(self, pool: str, name: str, data: Iterable[bytes | int] | BinaryIO,
                       offset: int = 0, length: int | None = None, force: bool = False) -> int:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             vols = self._vols(pool)
             self._vol_name(pool, name)
             self._check_not_in_use(vols.path_of(name), "upload to", force)
         return vols.upload(name, data, offset, length)
 
-    def download_volume(self, pool_name: str, name: str, offset: int = 0,
+    def download_volume(self, pool: str, name: str, offset: int = 0,
                         length: int | None = None, chunk: int = 1 << 20) -> Iterator[bytes]:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             vols = self._vols(pool)
             self._vol_name(pool, name)
             return vols.download(name, offset, length, chunk)
 
+    def open_download(self, pool: str, name: str, offset: int = 0,
+                      length: int | None = None) -> tuple[int, Iterator[bytes]]:
+        """(byte count, pieces) of a download: known up front, so the transport can say it
+        before the first byte; `length` 0 or None means to the end."""
+        info = self.vol_info(pool, name)
+        size = os.path.getsize(info.path) if info.type == "file" else info.capacity
+        left = max(0, size - offset)
+        count = left if not length else min(length, left)
+        return count, self.download_volume(pool, name, offset=offset, length=count)
+
     def lookup_volume_by_path(self, path: str) -> VolInfo:
+        """By path or key (a file volume's key is its path)."""
+        self._ensure_default()
         real = os.path.realpath(path)
         with self._lock:
             for pool in self._pools.values():
@@ -517,18 +571,18 @@ class StorageDriver:
 
     lookup_volume_by_key = lookup_volume_by_path  # a file volume's key is its path
 
-    def resolve_disk_volume(self, pool_name: str, name: str) -> tuple[str, str, str]:
+    def resolve_disk_volume(self, pool: str, name: str) -> tuple[str, str, str]:
         """(path, disk type 'file'|'block', format) for a domain's ``<source pool volume>``.
 
         The daemon calls this at guest start: QEMU only knows paths, so the live definition
         carries the volume's path while the persistent one keeps naming the volume.
         """
-        vol = self.lookup_volume(pool_name, name)
+        vol = self.lookup_volume(pool, name)
         return vol.path, "block" if vol.type == "block" else "file", vol.format
 
-    def lookup_volume(self, pool_name: str, name: str) -> VolInfo:
+    def lookup_volume(self, pool: str, name: str) -> VolInfo:
         with self._lock:
-            pool = self._active_pool(pool_name)
+            pool = self._active_pool(pool)
             if not BACKENDS[pool.type].file_based:
-                return self.vol_info(pool_name, name)
+                return self.vol_info(pool.name, name)
             return self._vols(pool).describe(self._vol_name(pool, name))

@@ -8,7 +8,7 @@ and virt-manager's storage paths can be tried against test:///default.
 
 from __future__ import annotations
 
-from pyvirt.api import ErrorCode
+from pyvirt.api import ErrorCode, PoolInfo, VolInfo
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import _UNITS, scaled, to_string
@@ -49,8 +49,8 @@ class ResourcesMixin:
         raise NotImplementedError
 
     # -- pools and volumes
-    def list_pools(self) -> list[dict[str, Any]]:
-        return [p.record() for p in sorted(self._state.pools, key=lambda p: p.name)]
+    def list_pools(self) -> list[PoolInfo]:
+        return [PoolInfo.from_dict(p.record()) for p in sorted(self._state.pools, key=lambda p: p.name)]
 
     def _pool(self, ref: str) -> PoolObj:
         for pool in self._state.pools:
@@ -59,8 +59,8 @@ class ResourcesMixin:
         raise err(f"Storage pool not found: no storage pool with matching name '{ref}'",
                   ErrorCode.NO_STORAGE_POOL)
 
-    def lookup_pool(self, ref: str) -> dict[str, Any]:
-        return self._pool(ref).record()
+    def lookup_pool(self, ref: str) -> PoolInfo:
+        return PoolInfo.from_dict(self._pool(ref).record())
 
     def get_pool_xml(self, name: str, inactive: bool = False) -> str:
         return to_string(self._pool(name).xml)
@@ -71,25 +71,26 @@ class ResourcesMixin:
             raise E.invalid(f"storage pool '{pool.name}' is not active" if named else "storage pool is not active")
         return pool
 
-    def start_pool(self, pool: str, build: bool = False) -> dict[str, Any]:
+    def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
         """virStoragePoolCreate: the test driver keeps the volumes it had (no refresh)."""
         self._write("virStoragePoolCreate")
         obj = self._pool(pool)
         if obj.active:
             raise E.invalid(f"storage pool '{obj.name}' is active")
         obj.active = True
-        return obj.record()
+        return PoolInfo.from_dict(obj.record())
 
     def destroy_pool(self, pool: str) -> None:
         self._write("virStoragePoolDestroy")
         self._active_pool(pool).active = False
 
-    def list_volumes(self, pool: str) -> list[dict[str, Any]]:
-        return [v.record() for v in self._active_pool(pool, named=False).volumes]
+    def list_volumes(self, pool: str) -> list[VolInfo]:
+        obj = self._active_pool(pool, named=False)
+        return [VolInfo(pool=obj.name, **v.record()) for v in obj.volumes]
 
     def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,  # noqa: A002
                       allocation: int | str | None = None, backing: str | None = None,
-                      prealloc_metadata: bool = False) -> dict[str, Any]:
+                      prealloc_metadata: bool = False) -> VolInfo:
         """vol-create-as, with testStorageVolCreateXML's checks: unique name, room in the pool."""
         self._write("virStorageVolCreateXML")
         obj = self._active_pool(pool)
@@ -112,7 +113,7 @@ class ResourcesMixin:
             raise E.internal(f"Not enough free space in pool for volume '{name}'")
         obj.volumes.append(vol)
         obj.set_allocation(used + vol.allocation)
-        return {"pool": obj.name, **vol.record()}
+        return VolInfo(pool=obj.name, **vol.record())
 
     def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         self._write("virStorageVolDelete")
@@ -131,14 +132,14 @@ class ResourcesMixin:
     def get_volume_xml(self, pool: str, name: str) -> str:
         return to_string(self._volume(pool, name).xml)
 
-    def lookup_volume(self, pool: str, name: str) -> dict[str, Any]:
-        return {"pool": self._pool(pool).name, **self._volume(pool, name).record()}
+    def lookup_volume(self, pool: str, name: str) -> VolInfo:
+        return VolInfo(pool=self._pool(pool).name, **self._volume(pool, name).record())
 
-    def lookup_volume_by_path(self, path: str) -> dict[str, Any]:
+    def lookup_volume_by_path(self, path: str) -> VolInfo:
         for pool in self._state.pools:
             for vol in pool.volumes:
                 if vol.path == path:
-                    return {"pool": pool.name, **vol.record()}
+                    return VolInfo(pool=pool.name, **vol.record())
         raise err(f"Storage volume not found: no storage vol with matching path '{path}'",
                   ErrorCode.NO_STORAGE_VOL)
 

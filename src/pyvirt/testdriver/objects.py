@@ -186,7 +186,9 @@ class VolumeObj(_XMLObj):
         return scaled(self.xml, "allocation", "bytes", "bytes")
 
     def record(self) -> dict[str, object]:
-        return {"name": self.name, "path": self.path, "type": self.xml.get("type", "file"),
+        fmt = self.xml.find("target/format")
+        return {"name": self.name, "path": self.path, "key": self.path, "type": self.xml.get("type", "file"),
+                "format": fmt.get("type", "raw") if fmt is not None else "raw",
                 "capacity": self.capacity, "allocation": self.allocation}
 
 

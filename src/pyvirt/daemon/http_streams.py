@@ -1,0 +1,203 @@
+"""The operations whose results are streams, not JSON: events (Server-Sent Events), the serial
+console (a WebSocket of raw bytes) and volume data (HTTP bodies streamed both ways).
+
+Their routes come from the declarations like every other's (pyvirt.operations, ``stream=True``);
+only their transports are written here.  Volume data moves in 1 MiB pieces, so moving a 1 GiB
+image costs the daemon about 1 MiB of memory, not 1 GiB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.daemon.rest import Handler, from_text, ok
+from pyvirt.optypes import Type
+
+CHUNK = 1 << 20
+_BOOL, _COUNT = Type("bool"), Type("int", nullable=True)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return bool(from_text(request.query.get(name, "0"), _BOOL, name))
+
+
+def _count(request: web.Request, name: str) -> int | None:
+    text = request.query.get(name, "")
+    value = from_text(text, _COUNT, name) if text else None
+    if value is not None and value < 0:
+        raise PyvirtError(f"invalid argument: {name} must be a non-negative integer", ErrorCode.INVALID_ARG,
+                          ErrorDomain.STORAGE)
+    return value
+
+
+def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
+    """The stream operations' handlers, by operation name."""
+    out: dict[str, Handler] = {}
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        """Server-Sent Events: one `data:` line of JSON per lifecycle event."""
+        only = request.query.get("dom") or request.query.get("domain")
+        queue = driver.events.subscribe()
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        try:
+            await resp.prepare(request)
+            await resp.write(b": subscribed\n\n")
+            while True:
+                ev = await queue.get()
+                if ev is None:
+                    break
+                if only and only not in (ev.name, ev.uuid):
+                    continue
+                await resp.write(f"data: {json.dumps(ev.to_dict())}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            driver.events.unsubscribe(queue)
+        return resp
+
+    async def open_console(request: web.Request) -> web.StreamResponse:
+        """The serial console: binary WebSocket frames both ways; `?history=1` replays recent output."""
+        relay = driver.console(request.match_info["dom"])
+        queue = relay.attach(force=_flag(request, "force"))
+        ws = web.WebSocketResponse(max_msg_size=1 << 20)
+        await ws.prepare(request)
+        if _flag(request, "history") and relay.history:
+            await ws.send_bytes(bytes(relay.history))
+
+        async def pump_out() -> None:
+            while True:
+                data = await queue.get()
+                if data is None:
+                    await ws.close()
+                    return
+                await ws.send_bytes(data)
+
+        out = asyncio.create_task(pump_out())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY:
+                    relay.write(msg.data)
+                elif msg.type == WSMsgType.TEXT:
+                    relay.write(msg.data.encode())
+                elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                    break
+        finally:
+            out.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await out
+            relay.detach(queue)
+        return ws
+
+    out["events"] = events
+    out["open_console"] = open_console
+    if storage is not None:
+        out["upload_volume"] = _upload(storage)
+        out["download_volume"] = _download(storage)
+    return out
+
+
+#: Content-Type of a sparse upload body: frames of kind (b"D" data or b"H" hole) and an
+#: 8-byte big-endian length; a data frame's bytes follow it, a hole frame has none.  The
+#: client finds the holes with SEEK_DATA/SEEK_HOLE, so they never cross the socket.
+SPARSE_TYPE = "application/x-pyvirt-sparse"
+_FRAME = struct.Struct(">cQ")
+
+
+def _upload(storage: Any) -> Handler:
+    async def upload_volume(request: web.Request) -> web.Response:
+        """PUT …/data?offset=&length=: the body is written as it arrives (holes kept, 1 MiB pieces).
+
+        A body of SPARSE_TYPE carries data extents and hole lengths instead of every byte.
+        """
+        pool, name = request.match_info["pool"], request.match_info["name"]
+        offset = _count(request, "offset") or 0
+        length = _count(request, "length")
+        force = _flag(request, "force")
+        loop = asyncio.get_running_loop()
+        content = request.content
+        sparse = request.content_type == SPARSE_TYPE
+        left = 0  # bytes of the current data frame still to read (sparse bodies)
+
+        async def read_frame_piece() -> bytes | int:
+            nonlocal left
+            while left == 0:
+                try:
+                    kind, size = _FRAME.unpack(await content.readexactly(_FRAME.size))
+                except asyncio.IncompleteReadError as exc:
+                    if exc.partial:
+                        raise PyvirtError("invalid argument: truncated sparse upload frame",
+                                          ErrorCode.INVALID_ARG, ErrorDomain.STORAGE) from None
+                    return b""
+                if kind == b"H":
+                    if size:
+                        return size
+                elif kind == b"D":
+                    left = size
+                else:
+                    raise PyvirtError(f"invalid argument: unknown sparse upload frame {kind!r}",
+                                      ErrorCode.INVALID_ARG, ErrorDomain.STORAGE)
+            try:
+                data = await content.readexactly(min(left, CHUNK))
+            except asyncio.IncompleteReadError:
+                raise PyvirtError("invalid argument: sparse upload body ends inside a data frame",
+                                  ErrorCode.INVALID_ARG, ErrorDomain.STORAGE) from None
+            left -= len(data)
+            return data
+
+        async def read_piece() -> bytes:
+            parts: list[bytes] = []
+            size = 0
+            while size < CHUNK:
+                data = await content.read(CHUNK - size)
+                if not data:
+                    break
+                parts.append(data)
+                size += len(data)
+            return b"".join(parts)
+
+        def pieces() -> Iterator[bytes | int]:
+            reader = read_frame_piece if sparse else read_piece
+            while True:
+                piece = asyncio.run_coroutine_threadsafe(reader(), loop).result()
+                if not piece:
+                    return
+                yield piece
+
+        written = await asyncio.to_thread(storage.upload_volume, pool, name, pieces(), offset=offset,
+                                          length=length, force=force)
+        return ok({"bytes": written})
+
+    return upload_volume
+
+
+def _download(storage: Any) -> Handler:
+    async def download_volume(request: web.Request) -> web.StreamResponse:
+        """GET …/data?offset=&length=: Content-Length is known up front; holes come as zeros."""
+        pool, name = request.match_info["pool"], request.match_info["name"]
+        offset = _count(request, "offset") or 0
+        length = _count(request, "length")
+        count, chunks = await asyncio.to_thread(storage.open_download, pool, name, offset, length)
+        resp = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        resp.content_length = count
+        await resp.prepare(request)
+        try:
+            while True:
+                block = await asyncio.to_thread(next, chunks, None)
+                if block is None:
+                    break
+                await resp.write(block)
+        finally:
+            with contextlib.suppress(Exception):
+                chunks.close()  # type: ignore[attr-defined]
+        await resp.write_eof()
+        return resp
+
+    return download_volume

@@ -1,0 +1,189 @@
+"""pyvirtd's routes, made from the declared operations (pyvirt.operations): handlers only translate.
+
+Each route checks its request against the operation's declaration (path, query or JSON body:
+types checked, nothing coerced, unknown fields refused), calls the implementation of the same
+name on the first implementation object that has one (host facts, the QEMU driver, the storage
+driver), and checks the result against the declared result type before it leaves.
+
+Errors are mapped in one place (:func:`error_response`): a PyvirtError keeps libvirt's code,
+domain and message; anything else is a bug in pyvirtd, logged with its trace and answered as
+libvirt's "internal error" — never as the client's "invalid argument".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from pyvirt.api import ErrorCode, PyvirtError, no_support
+from pyvirt.operations import OPERATIONS, Operation
+from pyvirt.optypes import ParamSpec, Type, check_fields, check_result, encode_result, invalid
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: libvirt error code -> HTTP status (everything else: 500)
+HTTP_STATUS = {ErrorCode.NO_DOMAIN: 404, ErrorCode.NO_STORAGE_POOL: 404, ErrorCode.NO_STORAGE_VOL: 404,
+               ErrorCode.NO_NETWORK: 404, ErrorCode.OPERATION_INVALID: 409, ErrorCode.DOM_EXIST: 409,
+               ErrorCode.STORAGE_VOL_EXIST: 409, ErrorCode.XML_ERROR: 400, ErrorCode.XML_DETAIL: 400,
+               ErrorCode.INVALID_ARG: 400, ErrorCode.CONFIG_UNSUPPORTED: 400,
+               ErrorCode.OPERATION_DENIED: 403, ErrorCode.NO_SUPPORT: 501,
+               ErrorCode.ARGUMENT_UNSUPPORTED: 400, ErrorCode.OPERATION_UNSUPPORTED: 501}
+
+
+def error_response(exc: PyvirtError) -> web.Response:
+    return web.json_response({"error": exc.to_dict()}, status=HTTP_STATUS.get(exc.code, 500))
+
+
+def internal_error(exc: BaseException) -> PyvirtError:
+    return PyvirtError(f"internal error: {type(exc).__name__}: {exc}", ErrorCode.INTERNAL_ERROR)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except PyvirtError as exc:
+        return error_response(exc)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the client must get an answer, the log the trace
+        log.exception("internal error in %s %s", request.method, request.path)
+        return error_response(internal_error(exc))
+
+
+def ok(data: Any = None) -> web.Response:
+    return web.json_response({"result": data})
+
+
+# ------------------------------------------------------------------------------ requests
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no", "")
+
+
+def from_text(text: str, t: Type, where: str) -> Any:
+    """A query-string value as a `t` (the query's only types are the scalars and their lists)."""
+    for k in (t.arg if t.kind == "union" else [t]):
+        if k.kind == "bool" and text in _TRUE + _FALSE:
+            return text in _TRUE
+        if k.kind == "int" and text.lstrip("-").isdigit() and text.count("-") <= 1 and not text.endswith("-"):
+            return int(text)
+        if k.kind == "float":
+            try:
+                return float(text)
+            except ValueError:
+                continue
+        if k.kind in ("str", "any"):
+            return text
+        if k.kind == "list":
+            return [from_text(part, k.arg, f"{where}[{i}]") for i, part in enumerate(text.split(",")) if part]
+    raise invalid(where, f"must be {t.describe()}, not {text!r}")
+
+
+def parse_query(params: list[ParamSpec], query: Any) -> dict[str, Any]:
+    """Query parameters by declaration; a Record parameter is read from its fields' names."""
+    from pyvirt.optypes import record_fields
+
+    known: set[str] = set()
+    out: dict[str, Any] = {}
+    for p in params:
+        if p.type.kind == "record":
+            fields = record_fields(p.type.arg)
+            known.update(f.name for f in fields)
+            present = {f.name: from_text(query[f.name], f.type, f.name) for f in fields if f.name in query}
+            if present or p.required:
+                out[p.name] = p.type.arg(**present)
+            continue
+        known.add(p.name)
+        if p.name in query:
+            out[p.name] = from_text(query[p.name], p.type, p.name)
+        elif p.required:
+            raise invalid(p.name, "missing required parameter")
+    for key in query:
+        if key not in known:
+            raise invalid(key, "unknown parameter")
+    return out
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    """The JSON object body ({} when there is none)."""
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PyvirtError(f"invalid argument: request body is not JSON: {exc}", ErrorCode.INVALID_ARG) from None
+    if not isinstance(data, dict):
+        raise PyvirtError("invalid argument: request body must be a JSON object", ErrorCode.INVALID_ARG)
+    return data
+
+
+async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
+    values: dict[str, Any] = {name: request.match_info[name] for name in op.path_params}
+    rest = [p for p in op.params if p.name not in op.path_params]
+    if op.in_query:
+        values.update(parse_query(rest, request.query))
+    else:
+        values.update(check_fields(await read_object(request), rest, ""))
+    return values
+
+
+# ------------------------------------------------------------------------------ dispatch
+def find_implementation(op: Operation, impls: list[Any]) -> tuple[Any, Callable[..., Any]] | None:
+    """The first implementation object with a method of the operation's name."""
+    for impl in impls:
+        fn = getattr(impl, op.name, None)
+        if callable(fn):
+            return impl, fn
+    return None
+
+
+async def call(impl: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Coroutines are awaited; a BLOCKING implementation (storage) runs in a worker thread."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(**kwargs)
+    if getattr(impl, "BLOCKING", False):
+        return await asyncio.to_thread(fn, **kwargs)
+    return fn(**kwargs)
+
+
+def make_handler(op: Operation, impls: list[Any]) -> Handler:
+    found = find_implementation(op, impls)
+
+    async def handler(request: web.Request) -> web.Response:
+        kwargs = await parse_request(op, request)
+        if found is None:
+            raise no_support(op.libvirt)
+        result = await call(found[0], found[1], kwargs)
+        if op.returns_none:
+            return ok(None)
+        data = encode_result(result, op.result)
+        try:
+            check_result(data, op.result)
+        except PyvirtError as exc:  # the driver broke the declaration: our bug, not the client's
+            log.error("%s returned what its declaration does not allow: %s", op.name, exc.message)
+            raise PyvirtError(f"internal error: {op.name} result: {exc.message}", ErrorCode.INTERNAL_ERROR) from None
+        return ok(data)
+
+    handler.__name__ = op.name
+    return handler
+
+
+def add_operation_routes(app: web.Application, impls: list[Any], streams: dict[str, Handler]) -> None:
+    """One route per declared operation; stream operations get the hand-written `streams` handler."""
+    for op in OPERATIONS.values():
+        if op.stream:
+            handler = streams.get(op.name)
+            if handler is None:
+                continue
+        else:
+            handler = make_handler(op, impls)
+        app.router.add_route(op.method, op.path, handler)
+
+

@@ -1,0 +1,169 @@
+"""The table of operations: every method of :class:`pyvirt.api.Connection` marked with ``@op``.
+
+A declaration is the method itself: its name, its annotated parameters and result, its docstring,
+and the ``@op(kind, "METHOD /path/{param}", "virLibvirtFunction")`` mark.  From this table come
+pyvirtd's routes with their request/response checks (daemon/rest.py), the remote client's
+methods (client/remote.py), the OpenAPI document (daemon/openapi.py), and :func:`table` for a
+D-Bus or web face to map onto.  Drivers implement the declared methods under the same names.
+
+Where arguments travel: ``{name}`` in the path; the rest in the query string for GET and DELETE,
+in a JSON object body otherwise.  A Record argument in a query is spread into its fields.
+Results are ``{"result": ...}``; errors ``{"error": {code, domain, message}}`` (libvirt numbers).
+
+This module is on the CLI's hot path (the remote client builds its methods from it at import):
+it reads code objects and strings only; the type language (pyvirt.optypes) loads on first use.
+"""
+
+from __future__ import annotations
+
+from pyvirt import api
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pyvirt.optypes import ParamSpec, Type
+
+#: libvirt-dbus's interface names, in its order; an object kind not listed here has no operation yet.
+KINDS = ("Connect", "Domain", "DomainSnapshot", "Network", "NodeDevice", "Interface", "Secret",
+         "StoragePool", "StorageVol")
+
+
+class Operation:
+    """One declared operation.  ``stream`` ones (events, console, volume data) have hand-written
+    transports on both sides; all others are generated."""
+
+    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "func",
+                 "path_params", "_params", "_result")
+
+    def __init__(self, func: Any) -> None:
+        kind, route, libvirt, readonly, stream = func._op
+        if kind not in KINDS:
+            raise ValueError(f"{func.__name__}: unknown object kind {kind!r}")
+        self.name: str = func.__name__
+        self.kind: str = kind
+        self.method, _, self.path = route.partition(" ")
+        self.libvirt: str = libvirt
+        self.readonly: bool = self.method == "GET" if readonly is None else readonly
+        self.stream: bool = stream
+        self.func = func
+        self.path_params = tuple(seg[1:-1] for seg in self.path.split("/") if seg.startswith("{"))
+        self._params: list[ParamSpec] | None = None
+        self._result: Type | None = None
+
+    @property
+    def in_query(self) -> bool:
+        return self.method in ("GET", "DELETE")
+
+    @property
+    def params(self) -> list[ParamSpec]:
+        """Declared parameters (without self), typed."""
+        if self._params is None:
+            from pyvirt.optypes import signature
+
+            self._params = signature(self.func)[1:]
+        return self._params
+
+    @property
+    def result(self) -> Type:
+        if self._result is None:
+            from pyvirt.optypes import Type, parse
+
+            note = self.func.__annotations__.get("return", "None")
+            if note == "None" or (self.stream and note == "ConsoleStream"):  # bytes, not JSON
+                self._result = Type("any", nullable=True)
+            else:
+                self._result = parse(note)
+        return self._result
+
+    @property
+    def returns_none(self) -> bool:
+        return self.func.__annotations__.get("return", "None") == "None"
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Call arguments as {name: value}, defaults filled in (what a Python call would bind)."""
+        code = self.func.__code__
+        names = code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount]
+        if len(args) > code.co_argcount - 1:
+            raise TypeError(f"{self.name}() takes {code.co_argcount - 1} positional arguments "
+                            f"but {len(args)} were given")
+        bound = dict(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{key}'")
+            if key in bound:
+                raise TypeError(f"{self.name}() got multiple values for argument '{key}'")
+            bound[key] = value
+        defaults = self.func.__defaults__ or ()
+        kwdefaults = self.func.__kwdefaults__ or {}
+        first = code.co_argcount - len(defaults)
+        for i, name in enumerate(names, start=1):
+            if name in bound:
+                continue
+            if i < code.co_argcount:
+                if i >= first:
+                    bound[name] = defaults[i - first]
+                    continue
+            elif name in kwdefaults:
+                bound[name] = kwdefaults[name]
+                continue
+            raise TypeError(f"{self.name}() missing required argument: '{name}'")
+        return bound
+
+
+def _collect() -> dict[str, Operation]:
+    out = {}
+    for cls in reversed(api.Connection.__mro__):
+        for name, value in vars(cls).items():
+            if callable(value) and hasattr(value, "_op"):
+                out[name] = Operation(value)
+    return out
+
+
+#: name -> Operation, in declaration order
+OPERATIONS: dict[str, Operation] = _collect()
+
+
+# ------------------------------------------------------------------------------ query strings
+def query_value(value: Any) -> str | None:
+    """One argument as a query-string value (None: leave it out)."""
+    if value is None:
+        return None
+    if value is True or value is False:
+        return "1" if value else "0"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def query_items(op: Operation, bound: dict[str, Any]) -> dict[str, str]:
+    """The non-path arguments of a GET/DELETE as query parameters; Records spread into fields."""
+    out: dict[str, str] = {}
+    for name, value in bound.items():
+        if name in op.path_params:
+            continue
+        if isinstance(value, api.Record):
+            for key in value._fields:
+                text = query_value(getattr(value, key))
+                if text is not None and text != "":
+                    out[key] = text
+            continue
+        text = query_value(value)
+        if text is not None:
+            out[name] = text
+    return out
+
+
+def table() -> list[dict[str, Any]]:
+    """Every operation as plain data: what a D-Bus or web face maps its members onto."""
+    from pyvirt.optypes import schema
+
+    rows = []
+    for op in OPERATIONS.values():
+        rows.append({"kind": op.kind, "name": op.name, "libvirt": op.libvirt, "readonly": op.readonly,
+                     "stream": op.stream, "http": f"{op.method} {op.path}",
+                     "params": [{"name": p.name, "schema": schema(p.type), "required": p.required}
+                                for p in op.params],
+                     "result": None if op.returns_none else schema(op.result),
+                     "doc": (op.func.__doc__ or "").strip()})
+    return rows
