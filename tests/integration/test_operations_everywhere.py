@@ -151,7 +151,8 @@ STEPS: list[Step] = [
         x.pool, "<volume><name>v3</name><capacity>1048576</capacity></volume>")),
     ("resize_volume", lambda c, x: c.resize_volume(x.pool, "v1", 2 * MiB)),
     ("wipe_volume", lambda c, x: c.wipe_volume(x.pool, "v1")),
-    ("delete_volume", lambda c, x: c.delete_volume(x.pool, "v1")),
+    ("delete_volume", lambda c, x: [c.delete_volume(x.pool, v.name) for v in c.list_volumes(x.pool)
+                                    if v.name in ("v1", "v2", "v3")]),
     ("destroy_pool", lambda c, x: c.destroy_pool(x.pool)),
     ("delete_pool", lambda c, x: c.delete_pool(x.pool)),
     ("undefine_pool", lambda c, x: c.undefine_pool(x.pool)),
