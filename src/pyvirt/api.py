@@ -876,6 +876,7 @@ class Connection(abc.ABC):
         """The serial console; `history` first replays the recent output the driver kept."""
 
     # -- networks (grown by later drivers)
+    @op("Connect", "GET /v1/networks", "virConnectListAllNetworks")
     def list_networks(self) -> list[dict[str, Any]]:
         """[{"name", "uuid", "active", "autostart", "persistent", "bridge"}]."""
         return []
@@ -994,42 +995,53 @@ class Connection(abc.ABC):
         raise no_support("virStorageVolDownload")
 
     # -- networks beyond listing: drivers that manage networks override these
+    @op("Connect", "GET /v1/networks/{ref}", "virNetworkLookupByName")
     def lookup_network(self, ref: str) -> dict[str, Any]:
         """By name, then UUID: the same dict as one list_networks() entry."""
         raise no_support("virNetworkLookupByName")
 
+    @op("Network", "GET /v1/networks/{name}/xml", "virNetworkGetXMLDesc")
     def get_network_xml(self, name: str, inactive: bool = False) -> str:
         raise no_support("virNetworkGetXMLDesc")
 
+    @op("Connect", "POST /v1/networks", "virNetworkDefineXMLFlags")
     def define_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
         """A persistent network (or the next config of an existing one)."""
         raise no_support("virNetworkDefineXML")
 
+    @op("Connect", "POST /v1/networks-create", "virNetworkCreateXMLFlags")
     def create_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
         """A transient network, started at once."""
         raise no_support("virNetworkCreateXML")
 
+    @op("Network", "POST /v1/networks/{name}/start", "virNetworkCreate")
     def start_network(self, name: str) -> None:
         raise no_support("virNetworkCreate")
 
+    @op("Network", "POST /v1/networks/{name}/destroy", "virNetworkDestroy")
     def destroy_network(self, name: str) -> None:
         raise no_support("virNetworkDestroy")
 
+    @op("Network", "DELETE /v1/networks/{name}", "virNetworkUndefine")
     def undefine_network(self, name: str) -> None:
         raise no_support("virNetworkUndefine")
 
+    @op("Network", "POST /v1/networks/{name}/autostart", "virNetworkSetAutostart")
     def set_network_autostart(self, name: str, autostart: bool) -> None:
         raise no_support("virNetworkSetAutostart")
 
+    @op("Network", "POST /v1/networks/{name}/update", "virNetworkUpdate")
     def update_network(self, name: str, command: str, section: str, xml: str, parent_index: int = -1,
                        live: bool = False, config: bool = False) -> None:
         """virNetworkUpdate: `command` add-first/add-last/delete/modify on one `section`."""
         raise no_support("virNetworkUpdate")
 
+    @op("Network", "GET /v1/networks/{name}/leases", "virNetworkGetDHCPLeases")
     def network_dhcp_leases(self, name: str, mac: str | None = None) -> list[dict[str, Any]]:
         """[{"expirytime", "mac", "iaid", "type", "ipaddr", "prefix", "hostname", "clientid"}]."""
         raise no_support("virNetworkGetDHCPLeases")
 
+    @op("Network", "GET /v1/networks/{name}/ports", "virNetworkListAllPorts")
     def list_network_ports(self, name: str) -> list[dict[str, Any]]:
         raise no_support("virNetworkListAllPorts")
 

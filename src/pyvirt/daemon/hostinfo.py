@@ -26,6 +26,11 @@ class HostInfo:
         """libvirt reads the host's SMBIOS tables with dmidecode; pyvirtd does not (yet)."""
         raise no_support("virConnectGetSysinfo")
 
+    def list_networks(self) -> list[dict[str, Any]]:
+        """pyvirtd has no network driver yet, so it manages no networks (user-mode NICs need
+        none); every other network operation answers "not supported"."""
+        return []
+
     async def kvm(self) -> Any:
         return await self.driver.kvm()
 
