@@ -840,6 +840,7 @@ class Connection(abc.ABC):
         raise no_support("domdisplay")
 
     # -- snapshots (virDomainSnapshot*); a snapshot is named within its domain
+    @op("Domain", "POST /v1/domains/{dom}/snapshots", "virDomainSnapshotCreateXML")
     def snapshot_create(self, dom: str, xml: str, *, redefine: bool = False, current: bool = False,
                         no_metadata: bool = False, halt: bool = False, disk_only: bool = False,
                         reuse_external: bool = False, quiesce: bool = False, atomic: bool = False,
@@ -847,17 +848,21 @@ class Connection(abc.ABC):
         """virDomainSnapshotCreateXML: take (or, with `redefine`, record) a snapshot; its name."""
         raise no_support("virDomainSnapshotCreateXML")
 
+    @op("Domain", "GET /v1/domains/{dom}/snapshots", "virDomainListAllSnapshots")
     def list_snapshots(self, dom: str) -> list[SnapshotInfo]:
         """Every snapshot of `dom` (filtering and trees are the caller's: one call lists all)."""
         raise no_support("virDomainListAllSnapshots")
 
+    @op("DomainSnapshot", "GET /v1/domains/{dom}/snapshots/{name}/xml", "virDomainSnapshotGetXMLDesc")
     def snapshot_xml(self, dom: str, name: str, *, security_info: bool = False) -> str:
         raise no_support("virDomainSnapshotGetXMLDesc")
 
+    @op("DomainSnapshot", "POST /v1/domains/{dom}/snapshots/{name}/revert", "virDomainRevertToSnapshot")
     def snapshot_revert(self, dom: str, name: str, *, running: bool = False, paused: bool = False,
                         force: bool = False, reset_nvram: bool = False) -> None:
         raise no_support("virDomainRevertToSnapshot")
 
+    @op("DomainSnapshot", "DELETE /v1/domains/{dom}/snapshots/{name}", "virDomainSnapshotDelete")
     def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
                         metadata_only: bool = False) -> None:
         raise no_support("virDomainSnapshotDelete")
