@@ -8,6 +8,8 @@ code), and ``list_snapshots`` answers the same records everywhere.
 
 from __future__ import annotations
 
+import time
+
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, SnapshotInfo, no_snapshot
 
 TYPE_CHECKING = False
@@ -22,6 +24,48 @@ def no_current() -> PyvirtError:
 
 def _invalid_arg(message: str) -> PyvirtError:
     return PyvirtError(f"invalid argument: {message}", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_SNAPSHOT)
+
+
+def flag_error(message: str) -> PyvirtError:
+    """The public API's flag checks (libvirt-domain-snapshot.c), worded as libvirt's macros."""
+    return PyvirtError(message, ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
+
+
+def exclusive(a: str, b: str) -> PyvirtError:
+    return flag_error(f"Flags '{a}' and '{b}' are mutually exclusive")
+
+
+def check_create_flags(redefine: bool, current: bool, no_metadata: bool) -> None:
+    if current and not redefine:
+        raise flag_error("Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' is required by flag "
+                         "'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT'")
+    if redefine and no_metadata:
+        raise exclusive("VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE", "VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA")
+
+
+def parse_request(xml: str, *, redefine: bool, validate: bool) -> SnapshotDef:
+    """The snapshot XML as libvirt reports its errors (XML error / unsupported configuration)."""
+    from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+    from pyvirt.xml.snapshot import parse_snapshot
+
+    if validate:
+        from pyvirt.xml.safe import safe_parse
+        from pyvirt.xml.schema import schema_error
+
+        try:
+            bad = schema_error(safe_parse(xml), "domainsnapshot")
+        except XMLError as e:
+            raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
+        if bad is not None:
+            raise PyvirtError(f"XML document failed to validate against schema: {bad[0]}",
+                              ErrorCode.XML_INVALID_SCHEMA, ErrorDomain.DOMAIN_SNAPSHOT)
+    try:
+        return parse_snapshot(xml, redefine=redefine, creation_time=int(time.time()))
+    except XMLUnsupportedError as e:
+        raise PyvirtError(f"unsupported configuration: {e.message}", ErrorCode.CONFIG_UNSUPPORTED,
+                          ErrorDomain.DOMAIN_SNAPSHOT) from None
+    except XMLError as e:
+        raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
 
 
 def location(snap: SnapshotDef) -> str:

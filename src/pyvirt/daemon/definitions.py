@@ -64,6 +64,11 @@ class DefinitionsMixin:
         async with rec.lock:
             if not rec.persistent:
                 raise operation_invalid("cannot undefine transient domain")
+            count = self.has_snapshots(rec)  # type: ignore[attr-defined]
+            if count and not rec.active:
+                if not snapshots_metadata:
+                    raise operation_invalid(f"cannot delete inactive domain with {count} snapshots")
+                self.drop_snapshot_metadata(rec)  # type: ignore[attr-defined]
             self.store.delete_config(rec.name)
             rec.config = None
             rec.autostart = False

@@ -46,6 +46,7 @@ from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running, mem_kib
+from pyvirt.daemon.snapshots import SnapshotsMixin
 from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -77,6 +78,7 @@ class QemuDriver(DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
         self._next_id = 1
         # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
         self.volume_resolver: Any = None
+        self._snapsets: dict[str, Any] = {}  # domain UUID -> its SnapshotSet, read on first use
 
     # ------------------------------------------------------------------ capabilities
     async def caps(self) -> Any:

@@ -8,7 +8,6 @@ test driver has no disks or memory to restore).  The tree rules live in
 from __future__ import annotations
 
 import copy
-import time
 
 from pyvirt.api import (
     DomainState,
@@ -23,7 +22,14 @@ from pyvirt.api import (
     StartedDetail,
     StoppedDetail,
 )
-from pyvirt.snapshot_tree import GuestDisk, SnapshotSet, align_disks
+from pyvirt.snapshot_tree import (
+    GuestDisk,
+    SnapshotSet,
+    align_disks,
+    check_create_flags,
+    exclusive,
+    parse_request,
+)
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.xmlutil import parse_string, to_string
 
@@ -41,48 +47,6 @@ TEST_CREATE_OK = 0x1 | 0x2 | 0x8 | 0x200
 STATE_WORDS = {DomainState.RUNNING: "running", DomainState.BLOCKED: "blocked", DomainState.PAUSED: "paused",
                DomainState.SHUTDOWN: "shutdown", DomainState.SHUTOFF: "shutoff", DomainState.CRASHED: "crashed",
                DomainState.PMSUSPENDED: "pmsuspended"}
-
-
-def flag_error(message: str) -> PyvirtError:
-    """The public API's flag checks (libvirt-domain-snapshot.c), worded as libvirt's macros."""
-    return PyvirtError(message, ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
-
-
-def exclusive(a: str, b: str) -> PyvirtError:
-    return flag_error(f"Flags '{a}' and '{b}' are mutually exclusive")
-
-
-def check_create_flags(redefine: bool, current: bool, no_metadata: bool) -> None:
-    if current and not redefine:
-        raise flag_error("Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' is required by flag "
-                         "'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT'")
-    if redefine and no_metadata:
-        raise exclusive("VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE", "VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA")
-
-
-def parse_request(xml: str, *, redefine: bool, validate: bool) -> SnapshotDef:
-    """The snapshot XML as libvirt reports its errors (XML error / unsupported configuration)."""
-    from pyvirt.xml.errors import XMLError, XMLUnsupportedError
-    from pyvirt.xml.snapshot import parse_snapshot
-
-    if validate:
-        from pyvirt.xml.safe import safe_parse
-        from pyvirt.xml.schema import schema_error
-
-        try:
-            bad = schema_error(safe_parse(xml), "domainsnapshot")
-        except XMLError as e:
-            raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
-        if bad is not None:
-            raise PyvirtError(f"XML document failed to validate against schema: {bad[0]}",
-                              ErrorCode.XML_INVALID_SCHEMA, ErrorDomain.DOMAIN_SNAPSHOT)
-    try:
-        return parse_snapshot(xml, redefine=redefine, creation_time=int(time.time()))
-    except XMLUnsupportedError as e:
-        raise PyvirtError(f"unsupported configuration: {e.message}", ErrorCode.CONFIG_UNSUPPORTED,
-                          ErrorDomain.DOMAIN_SNAPSHOT) from None
-    except XMLError as e:
-        raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
 
 
 class SnapshotsMixin:

@@ -1,0 +1,391 @@
+"""Internal snapshots of QEMU guests: qcow2 snapshots of every disk, plus RAM for a running guest.
+
+A running guest is snapshotted by QEMU itself (QMP ``snapshot-save`` / ``-load`` / ``-delete``
+jobs, QEMU >= 6.0): disks and the memory state go into the qcow2 images, the guest pauses only
+while the job runs.  A shut-off guest's disks are snapshotted with ``qemu-img snapshot``.
+
+Metadata is libvirt's: one ``<domainsnapshot>`` file per snapshot (with ``<active>`` marking
+the current one) under ``config/qemu/snapshot/DOMAIN/``, each written atomically; the tree
+rules are :mod:`pyvirt.snapshot_tree`'s, shared with the test driver.  External snapshots
+(new overlays, memory to a file) are refused with a clear message: not implemented yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyvirt.api import (
+    DomainState,
+    ErrorCode,
+    ErrorDomain,
+    EventType,
+    PausedReason,
+    PyvirtError,
+    RunningReason,
+    ShutoffReason,
+    SnapshotInfo,
+    StoppedDetail,
+    SuspendedDetail,
+)
+from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.daemon import model
+from pyvirt.snapshot_tree import (
+    GuestDisk,
+    SnapshotSet,
+    align_disks,
+    check_create_flags,
+    exclusive,
+    is_external,
+    parse_request,
+)
+
+if TYPE_CHECKING:
+    from pyvirt.daemon.records import DomainRecord, Running
+    from pyvirt.xml import Domain
+    from pyvirt.xml.snapshot import SnapshotDef
+
+log = logging.getLogger(__name__)
+
+JOB_TIMEOUT = 600.0  # seconds: saving a large guest's RAM to a slow disk takes a while
+
+
+def _unsupported(message: str) -> PyvirtError:
+    return PyvirtError(f"unsupported configuration: {message}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def _failed(message: str) -> PyvirtError:
+    return PyvirtError(f"operation failed: {message}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+
+
+def guest_disks(dom: Domain) -> list[GuestDisk]:
+    """The guest's disks as snapshot alignment sees them; read-only ones are never snapshotted
+    (libvirt's default for them)."""
+    out = []
+    for d in dom.devices.disks:
+        source = d.source_file or d.source_dev
+        readonly = bool(d.readonly) or d.device == "cdrom"
+        out.append(GuestDisk(d.target_dev or "", source, "no" if readonly else None,
+                             regular_file=(d.type or "file") == "file"))
+    return out
+
+
+class SnapshotsMixin:
+    """virDomainSnapshot* for :class:`pyvirt.daemon.driver.QemuDriver`."""
+
+    _snapsets: dict[str, SnapshotSet]  # by domain UUID
+
+    # ------------------------------------------------------------------ metadata on disk
+    def _snapshot_dir(self, rec: DomainRecord) -> Path:
+        return self.paths.domains_config / "snapshot" / rec.name  # type: ignore[attr-defined]
+
+    def _snapset(self, rec: DomainRecord) -> SnapshotSet:
+        """A domain's snapshots, read from disk on first use."""
+        snaps = self._snapsets.get(rec.uuid)
+        if snaps is None:
+            snaps = self._snapsets[rec.uuid] = self._load_snapshots(rec)
+        return snaps
+
+    def _load_snapshots(self, rec: DomainRecord) -> SnapshotSet:
+        """Read a domain's snapshot files; one that cannot be read is logged and skipped."""
+        from pyvirt.xml.errors import XMLError
+        from pyvirt.xml.snapshot import parse_snapshot
+
+        snaps = SnapshotSet()
+        folder = self._snapshot_dir(rec)
+        found: list[SnapshotDef] = []
+        for path in sorted(folder.glob("*.xml")) if folder.is_dir() else []:
+            try:
+                found.append(parse_snapshot(path.read_text(), redefine=True, internal=True))
+            except (OSError, UnicodeDecodeError, XMLError) as exc:
+                log.error("skipping snapshot metadata %s: %s", path, exc)
+        found.sort(key=lambda s: (s.creation_time or 0, s.name or ""))
+        for snap in found:
+            snaps.snaps[snap.name or ""] = snap
+            if snap.active:
+                snaps.current = snap.name
+        for snap in found:  # a parent whose file was lost: the child becomes a root
+            if snap.parent is not None and snap.parent not in snaps.snaps:
+                snap.parent = None
+        return snaps
+
+    def _persist(self, rec: DomainRecord, snaps: SnapshotSet, removed: tuple[str, ...] | list[str] = ()) -> None:
+        folder = self._snapshot_dir(rec)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name, snap in snaps.snaps.items():
+            write_atomic(folder / f"{name}.xml", snap.to_xml(internal=True, current=name == snaps.current))
+        for name in removed:
+            remove_quietly(folder / f"{name}.xml")
+
+    def has_snapshots(self, rec: DomainRecord) -> int:
+        return len(self._snapset(rec).snaps)
+
+    def drop_snapshot_metadata(self, rec: DomainRecord) -> None:
+        self._snapsets.pop(rec.uuid, None)
+        folder = self._snapshot_dir(rec)
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
+    # ------------------------------------------------------------------ API
+    def list_snapshots(self, dom: str) -> list[SnapshotInfo]:
+        return self._snapset(self.lookup(dom)).records()  # type: ignore[attr-defined]
+
+    def snapshot_xml(self, dom: str, name: str, security_info: bool = False) -> str:
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        return self._snapset(rec).get(name).to_xml(rec.uuid)
+
+    async def snapshot_create(self, dom: str, xml: str, *, redefine: bool = False, current: bool = False,
+                              no_metadata: bool = False, halt: bool = False, disk_only: bool = False,
+                              reuse_external: bool = False, quiesce: bool = False, atomic: bool = False,
+                              live: bool = False, validate: bool = False) -> str:
+        check_create_flags(redefine, current, no_metadata)
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        if quiesce:
+            raise _unsupported("quiesce needs the QEMU guest agent, which pyvirt does not drive")
+        if disk_only or reuse_external or live:
+            flag = "disk-only" if disk_only else "reuse-external" if reuse_external else "live"
+            raise _unsupported(f"--{flag}: external snapshots are not implemented by pyvirt yet")
+        snap = parse_request(xml, redefine=redefine, validate=validate)
+        _check_name(snap.name)
+        async with rec.lock:
+            snaps = self._snapset(rec)
+            if redefine:
+                self._redefine(rec, snaps, snap, current)
+                return snap.name or ""
+            snaps.check_new(snap, redefine=False)
+            guest = rec.current()
+            snap.domain_xml = guest.to_xml(inactive=True)
+            snap.state = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused"}.get(
+                DomainState(rec.state), "shutoff") if rec.active else "shutoff"
+            if snap.memory is None:
+                snap.memory = "no" if snap.offline else "internal"
+            if snap.memory == "external" or is_external(snap):
+                raise _unsupported("external snapshots are not implemented by pyvirt yet")
+            if snap.offline and snap.memory != "no":
+                raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
+                                  ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT)
+            align_disks(snap, guest_disks(guest), "internal", True)
+            images = _internal_images(guest, snap)
+            if rec.active:
+                await self._save_running(rec, snap, images)
+            else:
+                await asyncio.to_thread(_qemu_img_all, "-c", snap.name or "", images)
+            if not no_metadata:
+                snaps.add(snap)
+                self._persist(rec, snaps)
+            if halt and rec.active:
+                await self._stop_for_snapshot(rec)
+        return snap.name or ""
+
+    def _redefine(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef, current: bool) -> None:
+        """Record metadata only (a snapshot taken elsewhere, or an edited one)."""
+        old = snaps.snaps.get(snap.name or "")
+        if snap.domain_xml is not None:
+            dom = model.parse_stored(snap.domain_xml)
+            if dom.uuid != rec.uuid:
+                raise PyvirtError(f"invalid argument: definition for snapshot {snap.name} must use uuid {rec.uuid}",
+                                  ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_SNAPSHOT)
+        elif old is not None:
+            snap.domain_xml = old.domain_xml
+        else:
+            snap.domain_xml = rec.current().to_xml(inactive=True)
+        if old is not None:
+            online = ("running", "paused")
+            if (old.state in online) != (snap.state in online):
+                raise PyvirtError(f"invalid argument: cannot change between online and offline snapshot state "
+                                  f"in snapshot {snap.name}", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_SNAPSHOT)
+        external = snap.state == "disk-snapshot" or is_external(snap)
+        align_disks(snap, guest_disks(model.parse_stored(snap.domain_xml)),
+                    "external" if external else "internal", not external)
+        snaps.add(snap, redefine=True, make_current=current or snaps.current == snap.name)
+        self._persist(rec, snaps)
+
+    async def snapshot_revert(self, dom: str, name: str, *, running: bool = False, paused: bool = False,
+                              force: bool = False, reset_nvram: bool = False) -> None:
+        if running and paused:
+            raise exclusive("VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING", "VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED")
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        if reset_nvram:
+            raise _unsupported("--reset-nvram: the domain has no UEFI NVRAM managed by pyvirt")
+        async with rec.lock:
+            snaps = self._snapset(rec)
+            snap = snaps.get(name)
+            if is_external(snap):
+                raise _unsupported("revert to external snapshot not supported yet")
+            guest = rec.current()
+            images = _internal_images(guest, snap)
+            if snap.state in ("running", "paused"):
+                if not rec.active:
+                    await self._start_locked(rec, paused=True)  # type: ignore[attr-defined]
+                run = rec.run
+                assert run is not None
+                await self._job(run, "snapshot-load", {"tag": name, **_devices(await self._nodes(run, images))})
+                want_paused = paused or (snap.state == "paused" and not running)
+                await self._qmp(run, "stop" if want_paused else "cont")  # type: ignore[attr-defined]
+                if want_paused:
+                    rec.state, rec.reason = DomainState.PAUSED, PausedReason.FROM_SNAPSHOT
+                    self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED,  # type: ignore[attr-defined]
+                                     SuspendedDetail.FROM_SNAPSHOT, rec.id)
+                else:
+                    rec.state, rec.reason = DomainState.RUNNING, RunningReason.FROM_SNAPSHOT
+                self._save_runtime(rec)  # type: ignore[attr-defined]
+            else:
+                if rec.active:
+                    await self._stop_for_snapshot(rec)
+                await asyncio.to_thread(_qemu_img_all, "-a", name, images)
+                rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT
+                if running or paused:
+                    await self._start_locked(rec, paused=paused)  # type: ignore[attr-defined]
+            snaps.current = name
+            self._persist(rec, snaps)
+
+    async def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
+                              metadata_only: bool = False) -> None:
+        if children and children_only:
+            raise exclusive("VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN", "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY")
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        async with rec.lock:
+            snaps = self._snapset(rec)
+            snaps.get(name)
+            doomed = snaps.descendants(name) if children or children_only else []
+            if not children_only:
+                doomed.append(name)
+            if not metadata_only:
+                for victim in reversed(doomed):
+                    snap = snaps.snaps[victim]
+                    if is_external(snap):
+                        raise _unsupported(f"deletion of external snapshot {victim} is not implemented "
+                                           "by pyvirt yet (use --metadata to forget it)")
+                guest = rec.current()
+                for victim in reversed(doomed):
+                    images = _internal_images(guest, snaps.snaps[victim])
+                    if rec.run is not None:
+                        run = rec.run
+                        await self._job(run, "snapshot-delete",
+                                        {"tag": victim, "devices": list(await self._nodes(run, images))})
+                    else:
+                        await asyncio.to_thread(_qemu_img_all, "-d", victim, images)
+            gone = [s.name or "" for s in snaps.remove(name, children=children, children_only=children_only)]
+            self._persist(rec, snaps, gone)
+
+    # ------------------------------------------------------------------ QEMU work
+    async def _save_running(self, rec: DomainRecord, snap: SnapshotDef, images: list[tuple[str, str]]) -> None:
+        run = rec.run
+        assert run is not None
+        if snap.memory == "internal" and not images:
+            raise _unsupported("an internal snapshot of a running guest needs a qcow2 disk to hold its memory state")
+        nodes = await self._nodes(run, images)
+        args: dict[str, Any] = {"tag": snap.name, **_devices(nodes)}
+        await self._job(run, "snapshot-save", args)
+
+    async def _nodes(self, run: Running, images: list[tuple[str, str]]) -> list[str]:
+        """The block node of each image, found by file name among QEMU's format nodes."""
+        found = await self._qmp(run, "query-named-block-nodes", {"flat": True})  # type: ignore[attr-defined]
+        by_file: dict[str, str] = {}
+        for node in found:
+            if node.get("drv") == "qcow2" and node.get("node-name"):
+                by_file.setdefault(node.get("file", ""), node["node-name"])
+        out = []
+        for target, path in images:
+            node = by_file.get(path)
+            if node is None:
+                raise _failed(f"cannot find the block node of disk '{target}' ({path}) in QEMU")
+            out.append(node)
+        return out
+
+    async def _job(self, run: Running, command: str, args: dict[str, Any]) -> None:
+        """Run one QMP job to its end; its error, if any, becomes ours."""
+        job_id = f"pyvirt-{command}"
+        await self._qmp(run, command, {"job-id": job_id, **args})  # type: ignore[attr-defined]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + JOB_TIMEOUT
+        while True:
+            jobs = await self._qmp(run, "query-jobs")  # type: ignore[attr-defined]
+            job = next((j for j in jobs if j.get("id") == job_id), None)
+            if job is None or job.get("status") == "concluded":
+                break
+            if loop.time() > deadline:
+                with contextlib.suppress(PyvirtError):
+                    await self._qmp(run, "job-cancel", {"id": job_id})  # type: ignore[attr-defined]
+                raise _failed(f"{command} did not finish within {JOB_TIMEOUT:.0f} s")
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(PyvirtError):
+            await self._qmp(run, "job-dismiss", {"id": job_id})  # type: ignore[attr-defined]
+        if job is not None and job.get("error"):
+            raise _failed(f"{command}: {job['error']}")
+
+    async def _stop_for_snapshot(self, rec: DomainRecord) -> None:
+        """Stop the guest (--halt, or reverting to a shut-off snapshot): reason 'from snapshot'."""
+        from pyvirt.qemu import process
+
+        run = rec.run
+        assert run is not None
+        run.stop_reason, run.stop_detail = ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT
+        process.kill(run.ident, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(run.exited.wait(), 10)
+        except TimeoutError:
+            process.kill(run.ident, signal.SIGKILL)
+            await run.exited.wait()
+
+
+def _check_name(name: str | None) -> None:
+    """A snapshot's name becomes a file name: the domain name rules apply (no '/', no leading '.')."""
+    from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.validate import validate_name
+
+    try:
+        validate_name(name, None, "snapshot")
+    except XMLError as exc:
+        raise PyvirtError(f"invalid argument: {exc.message}", ErrorCode.INVALID_ARG,
+                          ErrorDomain.DOMAIN_SNAPSHOT) from None
+
+
+def _internal_images(dom: Domain, snap: SnapshotDef) -> list[tuple[str, str]]:
+    """(target, image path) of every disk the snapshot holds internally; each must be qcow2
+    (libvirt's check, with its wording)."""
+    by_target = {d.target_dev: d for d in dom.devices.disks}
+    out = []
+    for sd in snap.disks:
+        if sd.snapshot != "internal":
+            continue
+        disk = by_target.get(sd.name)
+        if disk is None:
+            raise _unsupported(f"no disk named '{sd.name}'")
+        fmt = disk.driver_type or "raw"
+        if fmt != "qcow2":
+            raise _unsupported(f"internal snapshot for disk {sd.name} unsupported for storage type {fmt}")
+        path = disk.source_file or disk.source_dev
+        if not path:
+            raise _unsupported(f"internal snapshot for disk {sd.name}: the disk has no source")
+        out.append((sd.name or "", path))
+    return out
+
+
+def _devices(nodes: list[str]) -> dict[str, Any]:
+    """snapshot-save/-load arguments: the disks, and the first one holds the memory state."""
+    if not nodes:
+        raise _unsupported("an internal snapshot of a running guest needs a qcow2 disk")
+    return {"vmstate": nodes[0], "devices": nodes}
+
+
+def _qemu_img_all(flag: str, name: str, images: list[tuple[str, str]]) -> None:
+    """qemu-img snapshot -c/-a/-d NAME on every image of a shut-off guest.  The image is named
+    with --image-opts (driver=qcow2): qemu-img snapshot has no -f, and the format is never probed."""
+    from pyvirt.qemu.escape import kv_option
+    from pyvirt.storage import qemuimg
+
+    verb = {"-c": "creating", "-a": "applying", "-d": "deleting"}[flag]
+    for target, path in images:
+        try:
+            spec = kv_option(None, {"driver": "qcow2", "file.driver": "file", "file.filename": path})
+            qemuimg.run(["snapshot", "-q", "--image-opts", flag, name, spec],
+                        f"{verb} internal snapshot '{name}' of disk '{target}'")
+        except PyvirtError as exc:
+            raise _failed(exc.message.removeprefix("operation failed: ")) from None
+
