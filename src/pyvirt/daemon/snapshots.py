@@ -114,7 +114,7 @@ class SnapshotsMixin:
                 snap.parent = None
         return snaps
 
-    def _persist(self, rec: DomainRecord, snaps: SnapshotSet, removed: tuple[str, ...] | list[str] = ()) -> None:
+    def _persist_snapshots(self, rec: DomainRecord, snaps: SnapshotSet, removed: tuple[str, ...] | list[str] = ()) -> None:
         folder = self._snapshot_dir(rec)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name, snap in snaps.snaps.items():
@@ -155,7 +155,7 @@ class SnapshotsMixin:
         async with rec.lock:
             snaps = self._snapset(rec)
             if redefine:
-                self._redefine(rec, snaps, snap, current)
+                self._redefine_snapshot(rec, snaps, snap, current)
                 return snap.name or ""
             snaps.check_new(snap, redefine=False)
             guest = rec.current()
@@ -172,17 +172,17 @@ class SnapshotsMixin:
             align_disks(snap, guest_disks(guest), "internal", True)
             images = _internal_images(guest, snap)
             if rec.active:
-                await self._save_running(rec, snap, images)
+                await self._snapshot_running(rec, snap, images)
             else:
                 await asyncio.to_thread(_qemu_img_all, "-c", snap.name or "", images)
             if not no_metadata:
                 snaps.add(snap)
-                self._persist(rec, snaps)
+                self._persist_snapshots(rec, snaps)
             if halt and rec.active:
                 await self._stop_for_snapshot(rec)
         return snap.name or ""
 
-    def _redefine(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef, current: bool) -> None:
+    def _redefine_snapshot(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef, current: bool) -> None:
         """Record metadata only (a snapshot taken elsewhere, or an edited one)."""
         old = snaps.snaps.get(snap.name or "")
         if snap.domain_xml is not None:
@@ -203,7 +203,7 @@ class SnapshotsMixin:
         align_disks(snap, guest_disks(model.parse_stored(snap.domain_xml)),
                     "external" if external else "internal", not external)
         snaps.add(snap, redefine=True, make_current=current or snaps.current == snap.name)
-        self._persist(rec, snaps)
+        self._persist_snapshots(rec, snaps)
 
     async def snapshot_revert(self, dom: str, name: str, *, running: bool = False, paused: bool = False,
                               force: bool = False, reset_nvram: bool = False) -> None:
@@ -224,7 +224,7 @@ class SnapshotsMixin:
                     await self._start_locked(rec, paused=True)  # type: ignore[attr-defined]
                 run = rec.run
                 assert run is not None
-                await self._job(run, "snapshot-load", {"tag": name, **_devices(await self._nodes(run, images))})
+                await self._snapshot_job(run, "snapshot-load", {"tag": name, **_devices(await self._snapshot_nodes(run, images))})
                 want_paused = paused or (snap.state == "paused" and not running)
                 await self._qmp(run, "stop" if want_paused else "cont")  # type: ignore[attr-defined]
                 if want_paused:
@@ -242,7 +242,7 @@ class SnapshotsMixin:
                 if running or paused:
                     await self._start_locked(rec, paused=paused)  # type: ignore[attr-defined]
             snaps.current = name
-            self._persist(rec, snaps)
+            self._persist_snapshots(rec, snaps)
 
     async def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
                               metadata_only: bool = False) -> None:
@@ -266,24 +266,24 @@ class SnapshotsMixin:
                     images = _internal_images(guest, snaps.snaps[victim])
                     if rec.run is not None:
                         run = rec.run
-                        await self._job(run, "snapshot-delete",
-                                        {"tag": victim, "devices": list(await self._nodes(run, images))})
+                        await self._snapshot_job(run, "snapshot-delete",
+                                        {"tag": victim, "devices": list(await self._snapshot_nodes(run, images))})
                     else:
                         await asyncio.to_thread(_qemu_img_all, "-d", victim, images)
             gone = [s.name or "" for s in snaps.remove(name, children=children, children_only=children_only)]
-            self._persist(rec, snaps, gone)
+            self._persist_snapshots(rec, snaps, gone)
 
     # ------------------------------------------------------------------ QEMU work
-    async def _save_running(self, rec: DomainRecord, snap: SnapshotDef, images: list[tuple[str, str]]) -> None:
+    async def _snapshot_running(self, rec: DomainRecord, snap: SnapshotDef, images: list[tuple[str, str]]) -> None:
         run = rec.run
         assert run is not None
         if snap.memory == "internal" and not images:
             raise _unsupported("an internal snapshot of a running guest needs a qcow2 disk to hold its memory state")
-        nodes = await self._nodes(run, images)
+        nodes = await self._snapshot_nodes(run, images)
         args: dict[str, Any] = {"tag": snap.name, **_devices(nodes)}
-        await self._job(run, "snapshot-save", args)
+        await self._snapshot_job(run, "snapshot-save", args)
 
-    async def _nodes(self, run: Running, images: list[tuple[str, str]]) -> list[str]:
+    async def _snapshot_nodes(self, run: Running, images: list[tuple[str, str]]) -> list[str]:
         """The block node of each image, found by file name among QEMU's format nodes."""
         found = await self._qmp(run, "query-named-block-nodes", {"flat": True})  # type: ignore[attr-defined]
         by_file: dict[str, str] = {}
@@ -298,7 +298,7 @@ class SnapshotsMixin:
             out.append(node)
         return out
 
-    async def _job(self, run: Running, command: str, args: dict[str, Any]) -> None:
+    async def _snapshot_job(self, run: Running, command: str, args: dict[str, Any]) -> None:
         """Run one QMP job to its end; its error, if any, becomes ours."""
         job_id = f"pyvirt-{command}"
         await self._qmp(run, command, {"job-id": job_id, **args})  # type: ignore[attr-defined]
