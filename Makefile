@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio lvm2 \
-                genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod
+                genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
+                dnsmasq-base nftables
 TEST_APT_PACKAGES := libvirt-clients
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

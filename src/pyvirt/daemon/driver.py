@@ -39,7 +39,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import model
+from pyvirt.daemon import model, nics
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
@@ -79,6 +79,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
         self.volume_resolver: Any = None
         self._snapsets: dict[str, Any] = {}  # domain UUID -> its SnapshotSet, read on first use
+        # set by pyvirtd on qemu:///system: the NetworkDriver (bridges of <interface type='network'>)
+        self.networks: Any = None
 
     # ------------------------------------------------------------------ capabilities
     async def caps(self) -> Any:
@@ -363,6 +365,10 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(stale)
         files.private_dir.mkdir(mode=0o700, exist_ok=True)
+        if self.networks is None:
+            for note in nics.session_fallback(dom):
+                log.warning("%s: %s", rec.name, note)
+        taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
         dom_id = self._allocate_id()
         ports = self.ports.assign(dom)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -371,19 +377,22 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             listener.listen(1)
             with self._volume_sources(dom, volumes):
                 argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
-                                                str(files.private_dir))
+                                                str(files.private_dir), taps)
             # intent first: a daemon that dies from here on finds the guest again and finishes the job
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
-            ident = process.spawn_detached(argv, files.log, pass_fds=(listener.fileno(),))
+            ident = process.spawn_detached(argv, files.log,
+                                           pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g)))
             self.reaper.track(ident.pid)
         except BaseException:
             listener.close()
+            nics.close_all(taps)
             self.ports.release(ports)
             self.store.clear_runtime(rec.name)
             raise
         listener.close()
+        nics.close_all(taps)  # QEMU holds them now: the taps go when it does
         rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP

@@ -78,8 +78,9 @@ class IntrospectionMixin:
         raise PyvirtError("No graphical display found", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
     def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
-        """`domifaddr`: 'arp' reads the host's ARP table; 'lease' has no pyvirt network leases yet
-        (user-mode NICs have none in libvirt either); 'agent' needs a guest agent pyvirt does not drive."""
+        """`domifaddr`: 'lease' reads the DHCP leases of the guest's virtual networks (user-mode
+        NICs have none, in libvirt either); 'arp' reads the host's ARP table; 'agent' needs a
+        guest agent pyvirt does not drive."""
         rec = self.lookup(dom)
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
@@ -87,7 +88,9 @@ class IntrospectionMixin:
             raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
                               ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
         if source != "arp":
-            return []
+            from pyvirt.daemon.nics import lease_addresses
+
+            return lease_addresses(rec.live, getattr(self, "networks", None))
         table: dict[str, list[str]] = {}
         with contextlib.suppress(OSError), open("/proc/net/arp") as handle:
             for line in list(handle)[1:]:

@@ -66,6 +66,24 @@ async def _start_storage(paths: StatePaths, driver: object) -> object:
     return storage
 
 
+async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object | None:
+    """The network driver on qemu:///system (bridges need root): running networks found again,
+    `default` defined on the first start, autostarted networks started.  Session daemons have
+    none (their guests' `network` NICs use user-mode networking)."""
+    from pyvirt.network.driver import NetworkDriver, system_mode
+
+    if not uri.endswith("/system") or not system_mode():
+        return None
+    networks = NetworkDriver(paths.config / "network", paths.runtime / "network")
+    await asyncio.to_thread(networks.load)
+    await asyncio.to_thread(networks.ensure_default)
+    started = await asyncio.to_thread(networks.autostart_networks)
+    if started:
+        log.info("autostarted networks: %s", ", ".join(started))
+    driver.networks = networks  # type: ignore[attr-defined]
+    return networks
+
+
 async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> None:
     from pyvirt.daemon.driver import QemuDriver
     from pyvirt.daemon.hostinfo import HostInfo
@@ -80,6 +98,7 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
     become_subreaper()
     driver = QemuDriver(paths)
     storage = await _start_storage(paths, driver)  # pools first: autostarted guests may use their volumes
+    await _start_networks(uri, paths, driver)  # and networks: their NICs join the bridges
     await driver.load()
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)

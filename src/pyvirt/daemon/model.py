@@ -92,7 +92,8 @@ def hugepage_dirs(name: str, mounts: str = "/proc/mounts",
     return dirs, default
 
 
-def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str) -> list[str]:
+def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str,
+                       tap_fds: dict[str, list[int]] | None = None) -> list[str]:
     from pyvirt.qemu.argv import RuntimePaths, build_argv
 
     pages: dict[int, str] = {}
@@ -105,7 +106,8 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
     try:
         return build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
                                                           domain_dir=private_dir, hugepage_dirs=pages,
-                                                          default_hugepage_kib=default_page))
+                                                          default_hugepage_kib=default_page,
+                                                          tap_fds=tap_fds or {}))
     except XMLError as exc:
         raise xml_error(exc) from exc
 

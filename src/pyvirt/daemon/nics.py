@@ -1,0 +1,103 @@
+"""Guest NICs on virtual networks and host bridges: the tap devices pyvirtd opens for QEMU.
+
+For ``<interface type='network'>`` the network driver names the bridge (and refuses a network
+that is not running, in libvirt's words); ``type='bridge'`` names it directly.  Each NIC gets a
+tap device (``vnetN``, or its ``<target dev>``) attached to that bridge; QEMU receives the open
+fd, so the tap lives exactly as long as QEMU does: a guest's end removes it, and a pyvirtd
+crash leaves it (and the guest's connectivity) untouched.
+
+Session daemons cannot create taps or bridges.  A ``network`` NIC there falls back to QEMU's
+user-mode networking with a logged explanation, as libvirt's session mode would need root (or a
+setuid bridge helper) for anything else; ``bridge`` NICs are refused, naming what needs root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.xml.domain import Domain
+
+log = logging.getLogger(__name__)
+
+
+def session_fallback(dom: Domain) -> list[str]:
+    """Session mode: `network` NICs become user-mode ones (messages say so); `bridge` is refused."""
+    notes = []
+    for nic in dom.devices.interfaces:
+        if nic.type == "network":
+            notes.append(f"interface {nic.mac_address or nic.alias}: network '{nic.source_network}' needs "
+                         "qemu:///system (root) for its bridge; this session guest uses user-mode networking")
+            nic.type, nic.source_network = "user", None
+        elif nic.type == "bridge":
+            raise PyvirtError(f"unsupported configuration: interface type='bridge' (bridge "
+                              f"'{nic.source_bridge}') needs qemu:///system: session daemons cannot create tap "
+                              "devices", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+    return notes
+
+
+def open_taps(dom: Domain, networks: Any) -> dict[str, list[int]]:
+    """One tap per network/bridge NIC, attached and up; {alias: [fd]}.  All or nothing."""
+    from pyvirt.network import hostnet
+
+    fds: dict[str, list[int]] = {}
+    if not any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
+        return fds
+    try:
+        taken = hostnet.link_names()
+        for nic in dom.devices.interfaces:
+            if nic.type not in ("network", "bridge"):
+                continue
+            mtu = nic.mtu_size
+            if nic.type == "network":
+                if networks is None:
+                    raise PyvirtError("unsupported configuration: no network driver in this daemon",
+                                      ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+                bridge, net_mtu = networks.bridge_for(nic.source_network or "")
+                mtu = mtu or net_mtu
+            else:
+                bridge = nic.source_bridge or ""
+                hostnet.check_ifname(bridge, "bridge")
+                if bridge not in taken:
+                    raise PyvirtError(f"Cannot get interface MTU on '{bridge}': No such device",
+                                      ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU)
+            name = nic.target_dev if nic.target_dev and not nic.target_dev.startswith("vnet") else None
+            name = name or hostnet.free_name("vnet", taken)
+            fd = hostnet.open_tap(name, vnet_hdr=(nic.model_type or "").startswith("virtio"))
+            fds[nic.alias or name] = [fd]
+            taken.add(name)
+            hostnet.attach_to_bridge(name, bridge, mtu)
+            nic.target_dev = name  # the live XML shows it, as libvirt's does
+    except BaseException:
+        close_all(fds)
+        raise
+    return fds
+
+
+def close_all(fds: dict[str, list[int]]) -> None:
+    """pyvirtd's copies: once QEMU holds the taps, closing these leaves them to QEMU alone."""
+    for group in fds.values():
+        for fd in group:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def lease_addresses(dom: Domain, networks: Any) -> list[dict[str, Any]]:
+    """`domifaddr --source lease`: each network NIC's DHCP leases from its network's dnsmasq."""
+    if networks is None:
+        return []
+    out = []
+    for i, nic in enumerate(dom.devices.interfaces):
+        if nic.type != "network" or not nic.mac_address:
+            continue
+        with contextlib.suppress(PyvirtError):
+            leases = networks.network_dhcp_leases(nic.source_network or "", nic.mac_address)
+            addrs = [{"type": "ipv6" if lease["type"] == 1 else "ipv4", "addr": lease["ipaddr"],
+                      "prefix": lease["prefix"]} for lease in leases]
+            if addrs:
+                out.append({"name": nic.target_dev or nic.alias or f"net{i}", "hwaddr": nic.mac_address.lower(),
+                            "addrs": addrs})
+    return out

@@ -1,0 +1,117 @@
+"""The network driver against the real kernel, nft and dnsmasq, inside a private namespace.
+
+Each check runs a small Python program in the namespace (the driver must see that namespace's
+links and rules) and asserts on what it reports.  No QEMU here: the guest-side checks are in
+test_network_daemon.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests import netns as N
+
+pytestmark = pytest.mark.skipif(N.available() is not None, reason=str(N.available()))
+
+PRELUDE = """
+import json, subprocess, sys
+from pathlib import Path
+from pyvirt.api import PyvirtError
+from pyvirt.network.driver import NetworkDriver
+root = Path(sys.argv[1])
+def drv():
+    d = NetworkDriver(root / "config", root / "run")
+    d.load()
+    return d
+def links():
+    return sorted(e["ifname"] for e in json.loads(subprocess.run(["ip", "-j", "link"], capture_output=True,
+                                                                  text=True).stdout))
+def tables():
+    return subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout.split()
+def dnsmasqs():
+    return subprocess.run(["pgrep", "-f", "conf-file=" + str(root)], capture_output=True, text=True).stdout.split()
+def err(fn):
+    try:
+        fn()
+    except PyvirtError as e:
+        return e.message
+    return None
+out = {}
+"""
+
+
+def _run(ns: N.NetNS, root: Path, body: str) -> dict:
+    script = PRELUDE + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
+    proc = ns.run(sys.executable, "-c", script, str(root), check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_default_network_lifecycle_restart_and_teardown(tmp_path: Path) -> None:
+    with N.netns() as ns:
+        first = _run(ns, tmp_path, """
+            d = drv(); d.ensure_default(); out["started"] = d.autostart_networks()
+            out["list"] = d.list_networks(); out["links"] = links(); out["tables"] = tables()
+            out["dnsmasq"] = len(dnsmasqs())
+        """)
+        assert first["started"] == ["default"]
+        net = first["list"][0]
+        assert net["active"] and net["persistent"] and net["autostart"] and net["bridge"] == "virbr0"
+        assert "virbr0" in first["links"] and "pyvirt_default" in first["tables"] and first["dnsmasq"] == 1
+        # a new driver (pyvirtd restarted) finds it running: nothing set up twice
+        again = _run(ns, tmp_path, """
+            d = drv(); d.ensure_default(); out["started"] = d.autostart_networks()
+            out["list"] = d.list_networks(); out["links"] = links(); out["dnsmasq"] = len(dnsmasqs())
+            out["bridges"] = [l for l in links() if l.startswith("virbr")]
+        """)
+        assert again["started"] == [] and again["list"][0]["active"]
+        assert again["bridges"] == ["virbr0"] and again["dnsmasq"] == 1
+        gone = _run(ns, tmp_path, """
+            d = drv(); d.destroy_network("default")
+            out["links"] = links(); out["tables"] = tables(); out["dnsmasq"] = len(dnsmasqs())
+            out["active"] = d.lookup_network("default")["active"]
+        """)
+        assert "virbr0" not in gone["links"] and "pyvirt_default" not in gone["tables"]
+        assert gone["dnsmasq"] == 0 and gone["active"] is False
+
+
+def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
+    with N.netns() as ns:
+        got = _run(ns, tmp_path, """
+            d = drv()
+            d.create_network("<network><name>a</name><bridge name='vbra'/><ip address='10.20.0.1' prefix='24'/>"
+                             "</network>")
+            before = (links(), tables(), len(dnsmasqs()))
+            out["overlap"] = err(lambda: d.create_network(
+                "<network><name>b</name><ip address='10.20.0.9' prefix='16'/></network>"))
+            out["in_use"] = err(lambda: d.create_network(
+                "<network><name>c</name><bridge name='vbra'/><ip address='10.30.0.1' prefix='24'/></network>"))
+            out["too_long"] = err(lambda: d.create_network(
+                "<network><name>d</name><bridge name='averyverylongbridge'/></network>"))
+            out["range"] = err(lambda: d.create_network(
+                "<network><name>e</name><ip address='10.40.0.1' prefix='24'><dhcp>"
+                "<range start='10.41.0.2' end='10.41.0.9'/></dhcp></ip></network>"))
+            out["dup_host"] = err(lambda: d.create_network(
+                "<network><name>f</name><ip address='10.50.0.1' prefix='24'><dhcp>"
+                "<host mac='52:54:00:00:00:01' ip='10.50.0.5'/><host mac='52:54:00:00:00:01' ip='10.50.0.6'/>"
+                "</dhcp></ip></network>"))
+            out["mode"] = err(lambda: d.create_network(
+                "<network><name>g</name><forward mode='teleport'/></network>"))
+            out["vepa"] = err(lambda: d.create_network(
+                "<network><name>h</name><forward mode='vepa'><interface dev='eth0'/></forward></network>"))
+            out["unchanged"] = before == (links(), tables(), len(dnsmasqs()))
+            out["names"] = [n["name"] for n in d.list_networks()]
+        """)
+        assert "overlaps" in got["overlap"] and "'a'" in got["overlap"]
+        assert "already in use" in got["in_use"]
+        assert "longer than 15" in got["too_long"]
+        assert "not in network" in got["range"]
+        assert "duplicate DHCP host mac" in got["dup_host"]
+        assert "forward" in got["mode"] and "teleport" in got["mode"]
+        assert "vepa" in got["vepa"] and "not supported" in got["vepa"]
+        assert got["unchanged"] and got["names"] == ["a"]

@@ -1,0 +1,67 @@
+"""What the network driver hands to nft and dnsmasq, built from the model (no root needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import PyvirtError
+from pyvirt.network import dnsmasq, firewall
+from pyvirt.xml.network import Network
+
+NAT = """<network><name>n1</name><forward mode='nat'/><bridge name='vbr7'/><domain name='lab' localOnly='yes'/>
+<dns><forwarder addr='10.0.0.53'/><host ip='10.7.0.9'><hostname>db</hostname></host>
+<txt name='t' value='v'/><srv service='ldap' protocol='tcp' target='db' port='389'/></dns>
+<ip address='10.7.0.1' prefix='24'><dhcp><range start='10.7.0.10' end='10.7.0.19'><lease expiry='1' unit='hours'/>
+</range><host mac='52:54:00:00:00:01' name='h1' ip='10.7.0.5'/></dhcp></ip></network>"""
+
+
+def test_nat_rules_masquerade_and_filter_forwarding() -> None:
+    program = firewall.ruleset("n1", "nat", "vbr7", ["10.7.0.0/24"])
+    assert program is not None
+    assert "table inet pyvirt_n1 {}\ndelete table inet pyvirt_n1\n" in program  # atomic replace
+    assert "ip saddr 10.7.0.0/24 ip daddr != 10.7.0.0/24 masquerade" in program
+    assert 'oifname "vbr7" ip daddr 10.7.0.0/24 ct state related,established accept' in program
+    assert 'iifname "vbr7" reject' in program
+
+
+def test_isolated_network_forwards_nothing_and_open_has_no_rules() -> None:
+    program = firewall.ruleset("iso", "none", "vbr8", ["10.8.0.0/24"])
+    assert program is not None and "masquerade" not in program and "saddr 10.8" not in program
+    assert 'iifname "vbr8" reject' in program and 'oifname "vbr8" reject' in program
+    assert firewall.ruleset("o", "open", "vbr9", ["10.9.0.0/24"]) is None
+
+
+def test_table_names_are_nft_identifiers() -> None:
+    assert firewall.table_name("my-net.1") != firewall.table_name("my_net_1")
+    assert all(c.isalnum() or c == "_" for c in firewall.table_name("my-net.1"))
+
+
+def test_dnsmasq_config_from_model(tmp_path: Path) -> None:
+    files = dnsmasq.Files.under(tmp_path, "n1")
+    conf, hosts = dnsmasq.config(Network.from_xml(NAT), "vbr7", files)
+    lines = conf.splitlines()
+    for want in ("interface=vbr7", "dhcp-range=10.7.0.10,10.7.0.19,255.255.255.0,1h", "domain=lab",
+                 "local=/lab/", "server=10.0.0.53", "no-resolv", "address=/db/10.7.0.9", "txt-record=t,v",
+                 "srv-host=_ldap._tcp,db,389,0,0", f"dhcp-leasefile={files.leases}", "dhcp-lease-max=10"):
+        assert want in lines, want
+    assert hosts == "52:54:00:00:00:01,h1,10.7.0.5\n"
+
+
+def test_dnsmasq_refuses_values_that_would_change_its_config(tmp_path: Path) -> None:
+    net = Network.from_xml("<network><name>n</name><dns><txt name='t' value='a,b'/></dns>"
+                           "<ip address='10.1.0.1' prefix='24'/></network>")
+    with pytest.raises(PyvirtError, match="cannot be passed to dnsmasq"):
+        dnsmasq.config(net, "vbr1", dnsmasq.Files.under(tmp_path, "n"))
+
+
+def test_leases_are_read_back(tmp_path: Path) -> None:
+    import ipaddress
+
+    files = dnsmasq.Files.under(tmp_path, "n1")
+    files.leases.write_text("1900000000 52:54:00:AA:00:01 10.7.0.12 guest 01:52:54:00:aa:00:01\n"
+                            "1900000001 52:54:00:aa:00:02 10.7.0.13 * *\n")
+    leases = dnsmasq.read_leases(files, [ipaddress.ip_network("10.7.0.0/24")])
+    assert [(x["mac"], x["ipaddr"], x["prefix"], x["hostname"]) for x in leases] == [
+        ("52:54:00:aa:00:01", "10.7.0.12", 24, "guest"), ("52:54:00:aa:00:02", "10.7.0.13", 24, "")]
