@@ -23,8 +23,13 @@ URI = "qemu:///session"
 
 
 class DaemonHarness:
-    def __init__(self, root: Path) -> None:
+    """`uri` and `wrap` (a command prefix, e.g. ``ip netns exec NS``) let network tests run a
+    system daemon inside a private network namespace."""
+
+    def __init__(self, root: Path, uri: str = URI, wrap: tuple[str, ...] = ()) -> None:
         self.root = root
+        self.uri = uri
+        self.wrap = wrap
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = root / "pyvirtd.log"
 
@@ -35,7 +40,7 @@ class DaemonHarness:
 
     def start(self) -> None:
         read_fd, write_fd = os.pipe()
-        cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", URI, "--state-root", str(self.root),
+        cmd = [*self.wrap, sys.executable, "-m", "pyvirt.daemon.main", "--uri", self.uri, "--state-root", str(self.root),
                "--ready-fd", str(write_fd), "--log-file", str(self.log), "-v"]
         with open(self.root / "pyvirtd.err", "ab") as err:
             self.proc = subprocess.Popen(cmd, pass_fds=(write_fd,), start_new_session=True,
@@ -58,7 +63,7 @@ class DaemonHarness:
         old = os.environ.get("PYVIRT_STATE_ROOT")
         os.environ["PYVIRT_STATE_ROOT"] = str(self.root)
         try:
-            return RemoteConnection(URI)
+            return RemoteConnection(self.uri)
         finally:
             if old is None:
                 del os.environ["PYVIRT_STATE_ROOT"]

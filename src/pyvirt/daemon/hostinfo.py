@@ -27,8 +27,8 @@ class HostInfo:
         raise no_support("virConnectGetSysinfo")
 
     def list_networks(self) -> list[dict[str, Any]]:
-        """pyvirtd has no network driver yet, so it manages no networks (user-mode NICs need
-        none); every other network operation answers "not supported"."""
+        """Session daemons have no network driver (bridges need root), so they manage no networks
+        (user-mode NICs need none); every other network operation answers "not supported"."""
         return []
 
     async def kvm(self) -> Any:

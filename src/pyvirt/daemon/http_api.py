@@ -2,8 +2,8 @@
 
 Every route comes from a declared operation (pyvirt.operations): generic handlers for the calls
 (daemon/rest.py), hand-written transports for the streams (daemon/http_streams.py).  The
-implementations are the host facts, the QEMU driver and the storage driver, searched in that
-order for a method of the operation's name.  ``GET /openapi.json`` describes it all.
+implementations are the network driver, the host facts, the QEMU driver and the storage driver,
+searched in that order for a method of the operation's name.  ``GET /openapi.json`` describes it all.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
-def make_app(driver: Any, host: Any, storage: Any = None) -> web.Application:
+def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None) -> web.Application:
     """`driver`: the QEMU driver (domains, events, consoles); `host`: host facts; `storage`: the
-    storage driver (None: pools and volumes answer "not supported")."""
+    storage driver (None: pools and volumes answer "not supported"); `networks`: the network
+    driver (None on session daemons: networks answer "not supported")."""
     app = web.Application(middlewares=[errors_middleware], client_max_size=16 << 20)
-    impls = [x for x in (host, driver, storage) if x is not None]
+    # the network driver first: where there is one, it answers list_networks, not the host's empty list
+    impls = [x for x in (networks, host, driver, storage) if x is not None]
     add_operation_routes(app, impls, stream_handlers(driver, storage))
     app.router.add_get("/openapi.json", openapi)
     return app

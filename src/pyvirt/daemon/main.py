@@ -98,11 +98,11 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
     become_subreaper()
     driver = QemuDriver(paths)
     storage = await _start_storage(paths, driver)  # pools first: autostarted guests may use their volumes
-    await _start_networks(uri, paths, driver)  # and networks: their NICs join the bridges
+    networks = await _start_networks(uri, paths, driver)  # and networks: their NICs join the bridges
     await driver.load()
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)
-    runner = await serve_unix(make_app(driver, host, storage), sock)
+    runner = await serve_unix(make_app(driver, host, storage, networks), sock)
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
     if ready_fd is not None:
         with contextlib.suppress(OSError):

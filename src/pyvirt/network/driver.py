@@ -95,7 +95,9 @@ class _Net:
 
 
 class NetworkDriver:
-    """virNetwork* for pyvirtd."""
+    """virNetwork* for pyvirtd (the declared Network operations, by the same names)."""
+
+    BLOCKING = True  # iproute2, nft, dnsmasq: pyvirtd calls these methods in worker threads
 
     def __init__(self, config_dir: Path, runtime_dir: Path) -> None:
         self.config = config_dir
@@ -206,9 +208,9 @@ class NetworkDriver:
         with self._lock:
             return self._record(self._get(ref))
 
-    def get_network_xml(self, ref: str, inactive: bool = False) -> str:
+    def get_network_xml(self, name: str, inactive: bool = False) -> str:
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if inactive and entry.config is not None:
                 return entry.config.to_xml(inactive=True)
             return entry.current.to_xml(inactive=inactive)
@@ -261,10 +263,10 @@ class NetworkDriver:
             self._emit(live, NetworkEventType.STARTED)
             return self._record(entry)
 
-    def undefine_network(self, ref: str) -> None:
+    def undefine_network(self, name: str) -> None:
         """A running network stays up, now transient (libvirt's network driver)."""
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if entry.config is None:
                 raise _invalid(f"network '{entry.current.name}' is not persistent")
             name = entry.current.name or ""
@@ -275,9 +277,9 @@ class NetworkDriver:
             if entry.live is None:
                 del self._nets[name]
 
-    def set_network_autostart(self, ref: str, autostart: bool) -> None:
+    def set_network_autostart(self, name: str, autostart: bool) -> None:
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if entry.config is None:
                 raise PyvirtError("internal error: cannot set autostart for transient network",
                                   ErrorCode.INTERNAL_ERROR, ErrorDomain.NETWORK)
@@ -288,18 +290,18 @@ class NetworkDriver:
                 remove_quietly(link)
 
     # ------------------------------------------------------------------ lifecycle
-    def start_network(self, ref: str) -> None:
+    def start_network(self, name: str) -> None:
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if entry.live is not None:
                 raise _invalid(f"network '{entry.current.name}' is already active")
             assert entry.config is not None
             entry.live = self._setup(entry.config)
             self._emit(entry.live, NetworkEventType.STARTED)
 
-    def destroy_network(self, ref: str) -> None:
+    def destroy_network(self, name: str) -> None:
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if entry.live is None:
                 raise _invalid(f"network '{entry.current.name}' is not active")
             live, entry.live = entry.live, None
@@ -432,12 +434,12 @@ class NetworkDriver:
         remove_quietly(self._live_file(name))
 
     # ------------------------------------------------------------------ changes while defined or running
-    def update_network(self, ref: str, command: str, section: str, xml: str, parent_index: int = -1,
+    def update_network(self, name: str, command: str, section: str, xml: str, parent_index: int = -1,
                        live: bool = False, config: bool = False) -> None:
         from pyvirt.xml.network_update import update_network
 
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if not live and not config:
                 live, config = entry.live is not None, entry.live is None
             if live and entry.live is None:
@@ -466,9 +468,9 @@ class NetworkDriver:
                 self._save_live(new_live)
 
     # ------------------------------------------------------------------ guests
-    def network_dhcp_leases(self, ref: str, mac: str | None = None) -> list[dict[str, Any]]:
+    def network_dhcp_leases(self, name: str, mac: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            entry = self._get(ref)
+            entry = self._get(name)
             if entry.live is None:
                 raise _invalid(f"network '{entry.current.name}' is not active")
             live = entry.live

@@ -1,0 +1,199 @@
+"""Virtual networks end to end: pyvirtd (qemu:///system) in a private network namespace, the real
+test guest under TCG on the `default` NAT network it creates on its first start.
+
+One namespace, one daemon and one booted guest are shared by the tests of this module, in order:
+the guest gets a DHCP lease (net-dhcp-leases, domifaddr --source lease), reaches a TCP server on
+the bridge's host side and, masqueraded, one on an "outside" address; pyvirtd is killed with
+SIGKILL and restarted without doubling anything or cutting the guest off; an isolated network
+forwards nothing; destroying the network removes its bridge, dnsmasq and rules, and a guest
+cannot start on it while it is down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import PyvirtError
+from tests import netns as N
+from tests.daemon_harness import DaemonHarness, wait_console
+
+pytestmark = pytest.mark.skipif(N.available() is not None, reason=str(N.available()))
+
+MAC = "52:54:00:5e:00:42"
+OUTSIDE = "10.99.0.1"  # a host in the "outside world" namespace, behind the daemon's namespace
+UPLINK = "10.99.0.2"   # the daemon namespace's own address towards it (what masquerading shows)
+SERVER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+while True:
+    c, peer = s.accept()
+    data = c.recv(200)
+    with open(sys.argv[3], "a") as fh:
+        fh.write(f"{peer[0]} {data.decode(errors='replace').strip()}\\n")
+    c.close()
+"""
+
+
+#: connect to argv[1]:5555 until something answers (a new bridge port needs a moment to forward)
+PROBE = """
+import errno, socket, sys, time
+deadline = time.monotonic() + 15
+while True:
+    try:
+        socket.create_connection((sys.argv[1], 5555), timeout=2).sendall(b"iso\\n")
+        print("connected"); break
+    except ConnectionRefusedError:
+        print("refused"); break
+    except OSError as e:
+        if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) and time.monotonic() > deadline - 10:
+            print("unreachable"); break
+        if time.monotonic() > deadline:
+            print("timeout"); break
+        time.sleep(0.3)
+"""
+
+
+class Env:
+    outside: N.NetNS
+
+    def __init__(self, ns: N.NetNS, daemon: DaemonHarness, root: Path) -> None:
+        self.ns, self.daemon, self.root = ns, daemon, root
+        self.conn = daemon.connect()
+        self.seen = root / "server.log"
+
+    def reconnect(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        self.conn = self.daemon.connect()
+
+    def guest_says(self, command: str, marker: str, timeout: float = 60) -> None:
+        with self.conn.open_console("netguest") as console:
+            console.write(f"\n{command}; echo {marker}-$?\n".encode())
+        wait_console(self.conn, "netguest", f"{marker}-0", timeout)
+
+    def received(self, text: str) -> list[str]:
+        lines = self.seen.read_text().splitlines() if self.seen.exists() else []
+        return [ln.split()[0] for ln in lines if ln.endswith(text)]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, test_guest) -> Iterator[Env]:  # noqa: ANN001
+    root = tmp_path_factory.mktemp("netd")
+    with N.netns() as ns, N.netns() as outside:
+        # the "outside world": another namespace reached over a veth pair, with a TCP server
+        ns.run("ip", "link", "add", "up0", "type", "veth", "peer", "name", "up1")
+        ns.run("ip", "link", "set", "up1", "netns", outside.name)
+        ns.run("ip", "addr", "add", f"{UPLINK}/24", "dev", "up0")
+        ns.run("ip", "link", "set", "up0", "up")
+        outside.run("ip", "addr", "add", f"{OUTSIDE}/24", "dev", "up1")
+        outside.run("ip", "link", "set", "up1", "up")
+        daemon = DaemonHarness(root, uri="qemu:///system", wrap=("ip", "netns", "exec", ns.name))
+        daemon.start()
+        e = Env(ns, daemon, root)
+        e.outside = outside
+        try:
+            yield e
+        finally:
+            with contextlib.suppress(Exception):
+                e.conn.close()
+            daemon.stop()
+            daemon.kill_all_guests()
+
+
+def _start_servers(env: Env) -> None:
+    import subprocess
+
+    for ns, addr in ((env.ns, "192.168.122.1"), (env.outside, OUTSIDE)):
+        subprocess.Popen(ns.cmd(sys.executable, "-c", SERVER, addr, "5555", str(env.seen)))
+    time.sleep(0.5)
+
+
+def test_default_network_created_on_first_start(env: Env) -> None:
+    (net,) = env.conn.list_networks()
+    assert (net["name"], net["active"], net["autostart"], net["persistent"]) == ("default", True, True, True)
+    assert "<forward mode='nat'/>" in env.conn.get_network_xml("default")
+    links = env.ns.run("ip", "-br", "addr", "show", "dev", net["bridge"]).stdout
+    assert "192.168.122.1/24" in links
+    assert "pyvirt_default" in env.ns.run("nft", "list", "tables").stdout
+
+
+def test_guest_gets_lease_and_reaches_host_and_outside(env: Env, test_guest) -> None:  # noqa: ANN001
+    xml = test_guest.domain_xml("netguest").replace(
+        "<interface type='user'><model type='virtio'/></interface>",
+        f"<interface type='network'><source network='default'/><mac address='{MAC}'/><model type='virtio'/>"
+        "</interface>")
+    env.conn.define_xml(xml)
+    env.conn.start("netguest")
+    wait_console(env.conn, "netguest", "PYVIRT-DHCP-OK", 120)
+    leases = env.conn.network_dhcp_leases("default")
+    assert [x["mac"] for x in leases] == [MAC]
+    ip = leases[0]["ipaddr"]
+    assert ip.startswith("192.168.122.") and leases[0]["prefix"] == 24
+    (iface,) = env.conn.interface_addresses("netguest", "lease")
+    assert iface["hwaddr"] == MAC and iface["addrs"][0]["addr"] == ip
+    assert iface["name"].startswith("vnet")
+    _start_servers(env)
+    env.guest_says("echo from-guest-1 | nc 192.168.122.1 5555", "NC1")
+    env.guest_says(f"echo from-guest-2 | nc {OUTSIDE} 5555", "NC2")
+    deadline = time.monotonic() + 10
+    while not (env.received("from-guest-1") and env.received("from-guest-2")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert env.received("from-guest-1") == [ip]  # on the bridge: the guest's own address
+    assert env.received("from-guest-2") == [UPLINK]  # leaving the network: masqueraded
+
+
+def test_kill9_restart_keeps_network_and_connectivity(env: Env) -> None:
+    assert env.daemon.proc is not None
+    env.daemon.kill(signal.SIGKILL)
+    env.daemon.start()
+    env.reconnect()
+    (net,) = env.conn.list_networks()
+    assert net["active"]
+    assert [ln for ln in env.ns.run("ip", "-br", "link").stdout.split("\n") if ln.startswith("virbr")].__len__() == 1
+    dnsmasqs = env.ns.run("pgrep", "-f", f"conf-file={env.root}", check=False).stdout.split()
+    assert len(dnsmasqs) == 1
+    env.guest_says(f"echo from-guest-3 | nc {OUTSIDE} 5555", "NC3")
+    deadline = time.monotonic() + 10
+    while not env.received("from-guest-3") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert env.received("from-guest-3") == [UPLINK]
+
+
+def test_isolated_network_does_not_forward(env: Env) -> None:
+    env.conn.create_network("<network><name>iso</name><bridge name='isobr0'/>"
+                            "<ip address='10.98.0.1' prefix='24'/></network>")
+    # a veth "guest" in a namespace of its own, plugged into the isolated bridge
+    with N.netns() as guest:
+        env.ns.run("ip", "link", "add", "isov0", "type", "veth", "peer", "name", "isov1")
+        env.ns.run("ip", "link", "set", "isov0", "master", "isobr0", "up")
+        env.ns.run("ip", "link", "set", "isov1", "netns", guest.name)
+        guest.run("ip", "addr", "add", "10.98.0.50/24", "dev", "isov1")
+        guest.run("ip", "link", "set", "isov1", "up")
+        guest.run("ip", "route", "add", "default", "via", "10.98.0.1")
+        on_bridge = guest.run(sys.executable, "-c", PROBE, "10.98.0.1", check=False)
+        beyond = guest.run(sys.executable, "-c", PROBE, OUTSIDE, check=False)
+    assert on_bridge.stdout.strip() == "refused"  # the link works: the bridge's host side answers
+    assert beyond.stdout.strip() in ("refused", "unreachable"), "an isolated network forwarded traffic"
+    assert env.received("iso") == []
+    env.conn.destroy_network("iso")
+    assert "isobr0" not in env.ns.run("ip", "-br", "link").stdout
+
+
+def test_destroy_removes_bridge_dnsmasq_rules_and_guests_cannot_start(env: Env) -> None:
+    env.conn.destroy("netguest")
+    env.conn.destroy_network("default")
+    assert "virbr0" not in env.ns.run("ip", "-br", "link").stdout
+    assert "pyvirt_default" not in env.ns.run("nft", "list", "tables").stdout
+    assert env.ns.run("pgrep", "-f", f"conf-file={env.root}", check=False).stdout.split() == []
+    with pytest.raises(PyvirtError, match="network 'default' is not active"):
+        env.conn.start("netguest")
+    env.conn.start_network("default")
+    assert env.conn.lookup_network("default")["active"]
