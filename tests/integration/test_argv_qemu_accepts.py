@@ -59,6 +59,8 @@ def _candidates() -> list[str]:
             continue
         if any(g.type == "spice" for g in d.graphics):
             continue
+        if dom.memory_backing is not None and (dom.memory_backing.hugepages or dom.memory_backing.pages):
+            continue  # huge pages need a hugetlbfs mount on the host
         if any(a.type not in ("none", "file") for a in d.audios):
             continue  # sound servers (pulseaudio, jack, alsa devices…) do not exist on a headless host
         out.append(case["name"])
