@@ -62,3 +62,69 @@ def test_hugetlbfs_mount_discovery(tmp_path) -> None:
     dirs, default = hugepage_dirs("vm1", str(mounts), str(meminfo))
     assert default == 2048
     assert dirs == {2048: "/dev/hugepages/pyvirt/vm1", 1048576: "/mnt/huge1g/pyvirt/vm1"}
+
+
+NUMA = """<domain type='qemu'><name>g</name><memory unit='MiB'>1024</memory>{mb}<vcpu>4</vcpu>{tune}
+<os><type arch='x86_64' machine='pc'>hvm</type></os><cpu><numa>
+<cell id='0' cpus='0-1' memory='512' unit='MiB'/><cell id='1' cpus='2,3' memory='524287' unit='KiB'{cell1}/>
+</numa></cpu><devices/></domain>"""
+
+
+def _numa_argv(mb: str = "", tune: str = "", cell1: str = "", runtime: RuntimePaths | None = None) -> list[str]:
+    return build_argv(fill_defaults(parse_domain(NUMA.format(mb=mb, tune=tune, cell1=cell1))), runtime=runtime)
+
+
+def _objects(argv: list[str]) -> dict[str, dict]:
+    objs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-object"]
+    return {o["id"]: o for o in objs}
+
+
+def test_numa_cells_get_one_backend_and_node_each() -> None:
+    argv = _numa_argv()
+    objs = _objects(argv)
+    assert "pc.ram" not in objs and "memory-backend" not in argv[argv.index("-machine") + 1]
+    assert objs["ram-node0"] == {"qom-type": "memory-backend-ram", "id": "ram-node0", "size": 512 << 20}
+    assert objs["ram-node1"]["size"] == 512 << 20  # cells are aligned up to whole MiB
+    nodes = [argv[i + 1] for i, a in enumerate(argv) if a == "-numa"]
+    assert nodes == ["node,nodeid=0,cpus=0-1,memdev=ram-node0", "node,nodeid=1,cpus=2,cpus=3,memdev=ram-node1"]
+    assert argv[argv.index("-m") + 1] == "1024"
+    assert argv.index("-numa") > argv.index("-smp")
+
+
+def test_numatune_binds_backends_and_memnode_overrides() -> None:
+    tune = "<numatune><memory mode='strict' nodeset='0-1'/><memnode cellid='1' mode='interleave' nodeset='1'/></numatune>"
+    objs = _objects(_numa_argv(tune=tune, runtime=RuntimePaths(host_numa_nodes=frozenset({0, 1}))))
+    assert (objs["ram-node0"]["host-nodes"], objs["ram-node0"]["policy"]) == ([0, 1], "bind")
+    assert (objs["ram-node1"]["host-nodes"], objs["ram-node1"]["policy"]) == ([1], "interleave")
+    with pytest.raises(XMLError, match="not available on this host"):
+        _numa_argv(tune="<numatune><memory mode='strict' nodeset='5'/></numatune>",
+                   runtime=RuntimePaths(host_numa_nodes=frozenset({0})))
+
+
+def test_hugepages_per_cell_with_preallocation_thread_context() -> None:
+    rt = RuntimePaths(hugepage_dirs={2048: "/hp2M", 1048576: "/hp1G"}, host_numa_nodes=frozenset({0}))
+    mb = ("<memoryBacking><hugepages><page size='1' unit='GiB' nodeset='1'/><page size='2' unit='MiB'/>"
+          "</hugepages></memoryBacking>")
+    objs = _objects(_numa_argv(mb=mb, tune="<numatune><memory mode='strict' nodeset='0'/></numatune>",
+                               cell1=" memAccess='shared' discard='yes'", runtime=rt))
+    assert objs["ram-node0"]["mem-path"] == "/hp2M" and objs["ram-node1"]["mem-path"] == "/hp1G"
+    assert objs["ram-node1"]["share"] is True and objs["ram-node1"]["discard-data"] is True
+    assert objs["ram-node0"]["prealloc-context"] == "tc-ram-node0"
+    assert objs["tc-ram-node0"] == {"qom-type": "thread-context", "id": "tc-ram-node0", "node-affinity": [0]}
+
+
+def test_numa_validation() -> None:
+    with pytest.raises(XMLError, match="exceeds the <vcpu> count"):
+        parse_domain(NUMA.format(mb="", tune="", cell1="").replace("cpus='2,3'", "cpus='2-4'"))
+    with pytest.raises(XMLError, match="non-existent guest NUMA node"):
+        parse_domain(NUMA.format(mb="", cell1="", tune="<numatune><memnode cellid='2' mode='strict' "
+                                                       "nodeset='0'/></numatune>"))
+
+
+def test_host_numa_nodes(tmp_path) -> None:
+    from pyvirt.daemon.model import host_numa_nodes
+
+    online = tmp_path / "online"
+    online.write_text("0-1,3\n")
+    assert host_numa_nodes(str(online)) == {0, 1, 3}
+    assert host_numa_nodes(str(tmp_path / "absent")) is None

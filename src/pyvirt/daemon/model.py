@@ -92,6 +92,17 @@ def hugepage_dirs(name: str, mounts: str = "/proc/mounts",
     return dirs, default
 
 
+def host_numa_nodes(online: str = "/sys/devices/system/node/online") -> frozenset[int] | None:
+    """The host's online NUMA nodes (None when the kernel does not say)."""
+    from pyvirt.xml.validate import parse_cpuset
+
+    try:
+        with open(online) as fh:
+            return parse_cpuset(fh.read().strip())
+    except (OSError, XMLError):
+        return None
+
+
 def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str,
                        tap_fds: dict[str, list[int]] | None = None) -> list[str]:
     from pyvirt.qemu.argv import RuntimePaths, build_argv

@@ -17,7 +17,7 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
-from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine
+from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine, argv_memory
 from .argv_common import DEFAULT_QEMU_VERSION, Argv, Ctx, RuntimePaths, check_virtio_options, unsupported
 from .argv_format import format_args
 
@@ -239,8 +239,9 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
         a.args[a.args.index("-machine") + 1] += ",acpi=off"
     argv_machine.cpu_opts(a, ctx)
     argv_machine.firmware_opts(a, ctx)
-    argv_machine.memory_opts(a, ctx)
+    argv_memory.memory_opts(a, ctx)
     argv_machine.smp_opts(a, ctx)
+    argv_memory.numa_opts(a, ctx)
     if domain.uuid:
         a.opt("-uuid", domain.uuid)
     argv_machine.smbios_opts(a, ctx)

@@ -42,6 +42,8 @@ class RuntimePaths:
     #: huge page size (KiB) -> this guest's directory on a hugetlbfs of that size
     hugepage_dirs: dict[int, str] = field(default_factory=dict)
     default_hugepage_kib: int = 2048
+    #: the host's NUMA nodes (<numatune> nodesets are checked against them); None: not known
+    host_numa_nodes: frozenset[int] | None = None
     test_mode: bool = False
 
     @classmethod
@@ -52,7 +54,7 @@ class RuntimePaths:
         pages = {size: f"{mount}/libvirt/qemu/-1-{name[:20]}"
                  for size, mount in ((2048, "/dev/hugepages2M"), (1048576, "/dev/hugepages1G"))}
         return cls(monitor_fd=TEST_FD, domain_dir=base, channel_dir=f"/tmp/channel/domain--1-{name}",
-                   hugepage_dirs=pages, test_mode=True)
+                   hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)), test_mode=True)
 
 
 def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:

@@ -47,7 +47,8 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
 
 
 def _needs_no_backend(dom: Any) -> bool:
-    return False
+    """With guest NUMA cells each node has its own backend (no single pc.ram)."""
+    return bool(dom.cpu is not None and dom.cpu.numa_cells)
 
 
 def _uses_pflash(dom: Any) -> bool:
@@ -109,88 +110,6 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if any(p.model == "hyperv" for p in dom.devices.panics):
         feats.append(("hv-crash", FLAG))
     a.kv("-cpu", model, feats)
-
-
-def memory_opts(a: Argv, ctx: Ctx) -> None:
-    """-m (MiB, or size/slots/maxmem with hotplug) plus the pc.ram memory-backend object."""
-    dom = ctx.domain
-    kib = _align_mib(dom.memory or 0)
-    if dom.max_memory:
-        a.kv("-m", None, [("size", f"{kib}k"), ("slots", dom.max_memory_slots or 0),
-                          ("maxmem", f"{_align_mib(dom.max_memory)}k")])
-    else:
-        a.opt("-m", str(kib // 1024))
-    a.json("-object", _ram_backend(ctx, kib * 1024))
-    mb = dom.memory_backing
-    a.kv("-overcommit", None, [("mem-lock", bool(mb is not None and mb.locked))])
-
-
-#: the host's base page (KiB): a <page> of this size means "no huge pages" (libvirt's rule)
-SYSTEM_PAGE_KIB = 4
-
-
-def hugepage_kib(ctx: Ctx) -> int | None:
-    """Huge page size (KiB) the guest RAM uses, or None: ``<hugepages/>`` alone means the host's
-    default size, a ``<page>`` without nodeset names it; nodesets need guest NUMA cells."""
-    from pyvirt.xml.units import unit_scale
-
-    mb = ctx.domain.memory_backing
-    if mb is None or not (mb.hugepages or mb.pages):
-        return None
-    size = ctx.runtime.default_hugepage_kib
-    for page in mb.pages:
-        if page.nodeset is not None and page.nodeset != "0":
-            raise XMLError(f"hugepages: node {page.nodeset} not found", page.line)
-        size = (page.size or 0) * unit_scale(page.unit, 1024) // 1024
-    return None if size == SYSTEM_PAGE_KIB else size
-
-
-def _ram_backend(ctx: Ctx, size: int) -> dict[str, Any]:
-    """The ``pc.ram`` memory backend: plain RAM, memfd (shared with vhost-user processes) or
-    a hugetlbfs file (libvirt's qemuBuildMemoryBackendProps for the non-NUMA case)."""
-    dom = ctx.domain
-    mb = dom.memory_backing
-    share: bool | None = None
-    if mb is not None and mb.access_mode is not None:
-        share = mb.access_mode == "shared"
-    memfd = mb is not None and mb.source_type == "memfd"
-    if any(fs.driver_type == "virtiofs" for fs in dom.devices.filesystems) and not memfd and share is None:
-        memfd, share = True, True  # vhost-user devices need guest RAM shared with the backend process
-    huge = hugepage_kib(ctx)
-    props: dict[str, Any]
-    if memfd:
-        props = {"qom-type": "memory-backend-memfd", "id": "pc.ram"}
-        if huge is not None:
-            props.update({"hugetlb": True, "hugetlbsize": huge * 1024})
-    elif huge is not None:
-        path = ctx.runtime.hugepage_dirs.get(huge)
-        if path is None:
-            raise unsupported(f"huge pages of {huge} KiB (no hugetlbfs mounted for that size on this host)",
-                              mb.line if mb else None)
-        props = {"qom-type": "memory-backend-file", "id": "pc.ram", "mem-path": path}
-    elif share:
-        raise unsupported("shared guest RAM without <source type='memfd'/> or huge pages (libvirt uses a "
-                          "file in memory_backing_dir)", mb.line if mb else None)
-    else:
-        props = {"qom-type": "memory-backend-ram", "id": "pc.ram"}
-    if props["qom-type"] != "memory-backend-ram":
-        if share is not None:
-            props["share"] = share
-        props["x-use-canonical-path-for-ramblock-id"] = False
-        if huge is not None or (mb is not None and mb.allocation_mode == "immediate"):
-            props["prealloc"] = True
-    elif mb is not None and mb.allocation_mode == "immediate":
-        props["prealloc"] = True
-    if mb is not None and mb.allocation_threads is not None:
-        props["prealloc-threads"] = mb.allocation_threads
-    if mb is not None and mb.discard:
-        props["discard-data"] = True
-    props["size"] = size
-    return props
-
-
-def _align_mib(kib: int) -> int:
-    return (kib + 1023) // 1024 * 1024
 
 
 def smp_opts(a: Argv, ctx: Ctx) -> None:

@@ -171,6 +171,30 @@ class Sysinfo:
     line: int | None = line_field()
 
 
+NUMA_MODES = Enum("strict", "preferred", "interleave", "restrictive")
+
+
+@dataclass
+class MemNode:
+    """``<numatune><memnode cellid= mode= nodeset=>``: host binding of one guest NUMA cell."""
+
+    cellid: int | None = attr("@cellid", Int(0))
+    mode: str | None = attr("@mode", NUMA_MODES)
+    nodeset: str | None = attr("@nodeset")
+    line: int | None = line_field()
+
+
+@dataclass
+class NumaTune:
+    """``<numatune>``: which host NUMA nodes guest RAM comes from."""
+
+    memory_mode: str | None = attr("memory/@mode", NUMA_MODES)
+    memory_nodeset: str | None = attr("memory/@nodeset")
+    memory_placement: str | None = attr("memory/@placement", Enum("static", known=("auto",)))
+    memnodes: list[MemNode] = children("memnode", MemNode)
+    line: int | None = line_field()
+
+
 @dataclass
 class HugePage:
     """``<memoryBacking><hugepages><page size= unit= nodeset=>``."""
@@ -226,6 +250,19 @@ class CPUFeature:
 
 
 @dataclass
+class NumaCell:
+    """``<cpu><numa><cell>``: one guest NUMA node (memory normalised to KiB when read)."""
+
+    id: int | None = attr("@id", Int(0))
+    cpus: str | None = attr("@cpus")
+    memory: int | None = attr("@memory", INT)
+    unit: str | None = attr("@unit")
+    mem_access: str | None = attr("@memAccess", Enum("shared", "private"))
+    discard: bool | None = attr("@discard", YESNO)
+    line: int | None = line_field()
+
+
+@dataclass
 class CPU:
     """``<cpu>``: mode (host-passthrough / host-model / custom), model, topology, features."""
 
@@ -241,6 +278,7 @@ class CPU:
     cores: int | None = attr("topology/@cores", Int(1))
     threads: int | None = attr("topology/@threads", Int(1))
     features: list[CPUFeature] = children("feature", CPUFeature)
+    numa_cells: list[NumaCell] = children("numa/cell", NumaCell)
     line: int | None = line_field()
 
 
@@ -822,6 +860,7 @@ class Domain:
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
     vcpu_current: int | None = attr("vcpu/@current", Int(1))
     vcpu: int | None = attr("vcpu", Int(1))
+    numatune: NumaTune | None = child("numatune", NumaTune)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
     features: Features | None = child("features", Features)
@@ -861,7 +900,7 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface",
-    "HugePage", "Listen", "Loader", "MemoryBacking",
+    "HugePage", "Listen", "Loader", "MemNode", "MemoryBacking", "NumaCell", "NumaTune",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]

@@ -95,6 +95,47 @@ def _validate_iotune(t: object, dev: str | None) -> None:
                                          f"(disk '{dev}')", getattr(t, "line", None))
 
 
+def _validate_numa(dom: Domain) -> None:
+    """Guest NUMA cells (ids 0..n-1 in order, vCPUs within <vcpu>, memory to KiB) and
+    <numatune> (nodesets, memnodes naming existing cells), as libvirt's virDomainNuma* checks."""
+    from .units import unit_scale
+
+    cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    seen_cpus: set[int] = set()
+    for n, cell in enumerate(cells):
+        if cell.id is None:
+            cell.id = n
+        if cell.id != n:
+            raise XMLError(f"Invalid 'id' attribute in NUMA cell: {cell.id} (cells must be numbered "
+                           "0, 1, ... in order)", cell.line)
+        if cell.memory is None:
+            raise XMLError("missing attribute 'memory' of <cell>", cell.line)
+        try:
+            scale = unit_scale(cell.unit, 1024)
+        except ValueError:
+            raise XMLError(f"invalid unit {cell.unit!r} of <cell>", cell.line) from None
+        cell.memory, cell.unit = (cell.memory * scale + 1023) // 1024, "KiB"
+        if cell.cpus is not None:
+            cpus = parse_cpuset(cell.cpus, cell.line)
+            if dom.vcpu is not None and max(cpus) >= dom.vcpu:
+                raise XMLValidationError("Number of CPUs in <numa> exceeds the <vcpu> count", cell.line)
+            if cpus & seen_cpus:
+                raise XMLValidationError(f"NUMA cells {cell.id} and an earlier one share vCPUs", cell.line)
+            seen_cpus |= cpus
+    tune = dom.numatune
+    if tune is None:
+        return
+    if tune.memory_nodeset is not None:
+        parse_cpuset(tune.memory_nodeset, tune.line)
+    for mn in tune.memnodes:
+        if mn.cellid is None or mn.cellid >= len(cells):
+            raise XMLValidationError(f"Numatune memnode {mn.cellid} references non-existent guest NUMA node",
+                                     mn.line)
+        if mn.nodeset is None:
+            raise XMLError("missing attribute 'nodeset' of <memnode>", mn.line)
+        parse_cpuset(mn.nodeset, mn.line)
+
+
 def check_addresses(dom: Domain) -> None:
     """No two devices at one address; floppies only where the one FDC has them.  Run at parse
     and again after define-time address assignment (an assigned address may collide with a
@@ -136,6 +177,7 @@ def validate_domain(dom: Domain) -> None:
         raise XMLError("missing element <os>", dom.line)
     if dom.vcpu_cpuset is not None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
+    _validate_numa(dom)
     if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
         raise XMLValidationError("current vcpus count must not exceed maximum", dom.line)
     devs = dom.devices

@@ -1,0 +1,161 @@
+"""Guest RAM: ``-m``, the memory backends and the guest NUMA topology (``-numa``).
+
+libvirt's qemuBuildMemoryBackendProps in the cases pyvirt supports: one ``pc.ram`` backend, or
+one ``ram-nodeN`` backend per ``<cpu><numa><cell>``; each plain RAM, memfd (shared with
+vhost-user processes) or a file on a hugetlbfs, bound to host NUMA nodes by ``<numatune>``
+(with a ``thread-context`` to preallocate on those nodes, as libvirt 9.0 with QEMU 7.2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyvirt.xml.errors import XMLError
+from pyvirt.xml.units import unit_scale
+from pyvirt.xml.validate import parse_cpuset
+
+from .argv_common import Argv, Ctx, unsupported
+
+#: the host's base page (KiB): a <page> of this size means "no huge pages" (libvirt's rule)
+SYSTEM_PAGE_KIB = 4
+#: <numatune> mode -> QEMU memory backend policy ('restrictive' leaves QEMU's policy alone)
+_POLICY = {"strict": "bind", "preferred": "preferred", "interleave": "interleave"}
+
+
+def align_mib(kib: int) -> int:
+    """Round KiB up to whole MiB, as libvirt aligns guest RAM and NUMA cells."""
+    return (kib + 1023) // 1024 * 1024
+
+
+def memory_opts(a: Argv, ctx: Ctx) -> None:
+    """-m (MiB, or size/slots/maxmem with hotplug), the pc.ram backend without NUMA cells, and
+    -overcommit mem-lock."""
+    dom = ctx.domain
+    cells = numa_cells(dom)
+    kib = sum(align_mib(c.memory or 0) for c in cells) if cells else align_mib(dom.memory or 0)
+    if dom.max_memory:
+        a.kv("-m", None, [("size", f"{kib}k"), ("slots", dom.max_memory_slots or 0),
+                          ("maxmem", f"{align_mib(dom.max_memory)}k")])
+    else:
+        a.opt("-m", str(kib // 1024))
+    if not cells:
+        _backend(a, ctx, "pc.ram", kib * 1024, None)
+    mb = dom.memory_backing
+    a.kv("-overcommit", None, [("mem-lock", bool(mb is not None and mb.locked))])
+
+
+def numa_cells(dom: Any) -> list[Any]:
+    return list(dom.cpu.numa_cells) if dom.cpu is not None else []
+
+
+def numa_opts(a: Argv, ctx: Ctx) -> None:
+    """One backend and one ``-numa node`` per cell (after -smp, libvirt's order)."""
+    for cell in numa_cells(ctx.domain):
+        node = cell.id or 0
+        _backend(a, ctx, f"ram-node{node}", align_mib(cell.memory or 0) * 1024, cell)
+        pairs: list[tuple[str, Any]] = [("nodeid", node)]
+        if cell.cpus:
+            pairs += [("cpus", part) for part in cell.cpus.split(",") if not part.startswith("^")]
+        pairs.append(("memdev", f"ram-node{node}"))
+        a.kv("-numa", "node", pairs)
+
+
+def _page_kib(ctx: Ctx, cell: Any) -> int | None:
+    """Huge page size (KiB) for the guest RAM or one NUMA cell, or None for normal pages:
+    ``<hugepages/>`` alone means the host's default; a ``<page>`` applies to the cells in its
+    nodeset, one without nodeset to the rest."""
+    mb = ctx.domain.memory_backing
+    if mb is None or not (mb.hugepages or mb.pages):
+        return None
+    cell_ids = {c.id or 0 for c in numa_cells(ctx.domain)} or {0}
+    size = ctx.runtime.default_hugepage_kib
+    chosen = None
+    for page in mb.pages:
+        page_kib = (page.size or 0) * unit_scale(page.unit, 1024) // 1024
+        if page.nodeset is None:
+            if chosen is None:
+                size = page_kib
+            continue
+        nodes = parse_cpuset(page.nodeset, page.line)
+        missing = sorted(nodes - cell_ids)
+        if missing:
+            raise XMLError(f"hugepages: node {missing[0]} not found", page.line)
+        if cell is not None and (cell.id or 0) in nodes or cell is None and 0 in nodes:
+            chosen = page_kib
+    size = chosen if chosen is not None else size
+    return None if size == SYSTEM_PAGE_KIB else size
+
+
+def _host_binding(ctx: Ctx, cell: Any) -> tuple[list[int], str] | None:
+    """(host nodes, policy) from <numatune>: a <memnode> for this cell, else <memory>."""
+    tune = ctx.domain.numatune
+    if tune is None:
+        return None
+    mode, nodeset = tune.memory_mode or "strict", tune.memory_nodeset
+    if cell is not None:
+        for mn in tune.memnodes:
+            if mn.cellid == (cell.id or 0):
+                mode, nodeset = mn.mode or "strict", mn.nodeset
+    if nodeset is None or mode == "restrictive":
+        return None
+    nodes = sorted(parse_cpuset(nodeset, tune.line))
+    known = ctx.runtime.host_numa_nodes
+    if known is not None and not set(nodes) <= known:
+        raise XMLError(f"NUMA node {max(set(nodes) - known)} of <numatune> nodeset '{nodeset}' is not "
+                       "available on this host", tune.line)
+    return nodes, _POLICY[mode]
+
+
+def _backend(a: Argv, ctx: Ctx, ident: str, size: int, cell: Any) -> None:
+    """Append the backend for pc.ram (cell None) or one NUMA cell, with its thread-context."""
+    dom = ctx.domain
+    mb = dom.memory_backing
+    share: bool | None = None
+    if mb is not None and mb.access_mode is not None:
+        share = mb.access_mode == "shared"
+    if cell is not None and cell.mem_access is not None:
+        share = cell.mem_access == "shared"
+    memfd = mb is not None and mb.source_type == "memfd"
+    if (cell is None and any(fs.driver_type == "virtiofs" for fs in dom.devices.filesystems)
+            and not memfd and share is None):
+        memfd, share = True, True  # vhost-user devices need guest RAM shared with the backend process
+    huge = _page_kib(ctx, cell)
+    where = (cell.line if cell is not None else None) or (mb.line if mb is not None else None)
+    props: dict[str, Any]
+    if memfd:
+        props = {"qom-type": "memory-backend-memfd", "id": ident}
+        if huge is not None:
+            props.update({"hugetlb": True, "hugetlbsize": huge * 1024})
+    elif huge is not None:
+        path = ctx.runtime.hugepage_dirs.get(huge)
+        if path is None:
+            raise unsupported(f"huge pages of {huge} KiB (no hugetlbfs mounted for that size on this host)",
+                              where)
+        props = {"qom-type": "memory-backend-file", "id": ident, "mem-path": path}
+    elif share:
+        raise unsupported("shared guest RAM without <source type='memfd'/> or huge pages (libvirt uses a "
+                          "file in memory_backing_dir)", where)
+    else:
+        props = {"qom-type": "memory-backend-ram", "id": ident}
+    if props["qom-type"] != "memory-backend-ram" and share is not None:
+        props["share"] = share
+    if cell is None and props["qom-type"] != "memory-backend-ram":
+        props["x-use-canonical-path-for-ramblock-id"] = False
+    discard = cell.discard if cell is not None and cell.discard is not None else (
+        True if mb is not None and mb.discard else None)
+    if discard is not None and props["qom-type"] != "memory-backend-ram":
+        props["discard-data"] = discard
+    prealloc = huge is not None or (mb is not None and mb.allocation_mode == "immediate")
+    if prealloc:
+        props["prealloc"] = True
+    if mb is not None and mb.allocation_threads is not None:
+        props["prealloc-threads"] = mb.allocation_threads
+    props["size"] = size
+    binding = _host_binding(ctx, cell)
+    if binding is not None:
+        props["host-nodes"], props["policy"] = binding
+        if prealloc and ctx.version >= (7, 2, 0):
+            # preallocate with threads on the bound nodes (libvirt 9.0 + QEMU 7.2 thread-context)
+            a.json("-object", {"qom-type": "thread-context", "id": f"tc-{ident}", "node-affinity": binding[0]})
+            props["prealloc-context"] = f"tc-{ident}"
+    a.json("-object", props)
