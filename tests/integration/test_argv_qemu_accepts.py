@@ -61,6 +61,11 @@ def _candidates() -> list[str]:
             continue
         if dom.memory_backing is not None and (dom.memory_backing.hugepages or dom.memory_backing.pages):
             continue  # huge pages need a hugetlbfs mount on the host
+        if any(i.type == "passthrough" for i in d.inputs):
+            continue  # host evdev devices do not exist here
+        chardevs = [*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs]
+        if any(c.source_mode == "connect" for c in chardevs):
+            continue  # a client socket needs its server
         if any(a.type not in ("none", "file") for a in d.audios):
             continue  # sound servers (pulseaudio, jack, alsa devices…) do not exist on a headless host
         out.append(case["name"])
