@@ -483,24 +483,53 @@ class NodeInfo(Record):
         self.threads = threads
 
 
-class DomainEvent(Record):
-    """A lifecycle event: libvirt's (event, detail) numbering plus the domain's identity."""
+class Event(Record):
+    """A lifecycle event of any object kind: libvirt's (event, detail) numbering for that kind
+    (EventType/…Detail for domains, StoragePoolEventType, NetworkEventType) plus the object's
+    identity.  ``kind`` is the object kind's name in pyvirt.operations.KINDS ("Domain",
+    "StoragePool", "Network", …); ``id`` is a running domain's id (-1 otherwise).  One stream
+    carries every kind (:meth:`Connection.events`)."""
 
-    _fields = ("name", "uuid", "event", "detail", "timestamp", "id")
+    _fields = ("name", "uuid", "event", "detail", "timestamp", "id", "kind")
     __slots__ = _fields
+    KIND = ""  # the kind a subclass stands for
 
-    def __init__(self, name: str, uuid: str, event: int, detail: int, timestamp: float = 0.0,
-                 id: int = -1) -> None:  # noqa: A002
+    def __init__(self, name: str, uuid: str, event: int, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "") -> None:  # noqa: A002
         self.name = name
         self.uuid = uuid
         self.event = event
         self.detail = detail
         self.timestamp = timestamp
         self.id = id
+        self.kind = kind or self.KIND
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DomainEvent:
-        return super().from_dict(data)  # type: ignore[no-any-return]
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        """The subclass of the event's kind (a plain Event for a kind this client does not know)."""
+        target = EVENT_CLASSES.get(str(data.get("kind", cls.KIND or "Domain")), Event) if cls is Event else cls
+        return super(Event, target).from_dict(data)  # type: ignore[no-any-return]
+
+
+class DomainEvent(Event):
+    """A domain lifecycle event (virConnectDomainEventCallback's event and detail)."""
+
+    __slots__ = ()
+    KIND = "Domain"
+
+
+class NetworkEvent(Event):
+    """A network lifecycle event (virConnectNetworkEventLifecycleCallback's arguments)."""
+
+    __slots__ = ()
+    KIND = "Network"
+
+
+class StoragePoolEvent(Event):
+    """A storage pool lifecycle event (virConnectStoragePoolEventLifecycleCallback's arguments)."""
+
+    __slots__ = ()
+    KIND = "StoragePool"
 
 
 class NetworkEventType(Numbering):
@@ -512,18 +541,18 @@ class NetworkEventType(Numbering):
     STOPPED = 3
 
 
-class NetworkEvent(Record):
-    """A network lifecycle event (virConnectNetworkEventLifecycleCallback's arguments)."""
+class StoragePoolEventType(Numbering):
+    """virStoragePoolEventLifecycleType (virsh pool-event prints the names capitalised)."""
 
-    _fields = ("name", "uuid", "event", "detail", "timestamp")
-    __slots__ = _fields
+    DEFINED = 0
+    UNDEFINED = 1
+    STARTED = 2
+    STOPPED = 3
+    CREATED = 4
+    DELETED = 5
 
-    def __init__(self, name: str, uuid: str, event: int, detail: int = 0, timestamp: float = 0.0) -> None:
-        self.name = name
-        self.uuid = uuid
-        self.event = event
-        self.detail = detail
-        self.timestamp = timestamp
+
+EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent)}
 
 
 class ListFilter(Record):
@@ -870,9 +899,11 @@ class Connection(abc.ABC):
     # -- events and console (streams: their transports are written by hand on both sides)
     @op("Connect", "GET /v1/events", "virConnectDomainEventRegisterAny", stream=True)
     @abc.abstractmethod
-    def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
-        """Lifecycle events from now on (for `dom` only, if given) until `timeout` seconds pass
-        (forever when None) or the consumer stops iterating."""
+    def events(self, dom: str | None = None, timeout: float | None = None, *,
+               kinds: list[str] | None = None) -> Iterator[Event]:
+        """Lifecycle events from now on, of the object kinds in `kinds` (default ["Domain"]; see
+        Event), for the object named or with the UUID `dom` only if given, until `timeout` seconds
+        pass (forever when None) or the consumer stops iterating.  Subscribed when this returns."""
 
     @op("Domain", "GET /v1/domains/{dom}/console", "virDomainOpenConsole", readonly=False, stream=True)
     @abc.abstractmethod
@@ -1050,9 +1081,9 @@ class Connection(abc.ABC):
     def list_network_ports(self, name: str) -> list[dict[str, Any]]:
         raise no_support("virNetworkListAllPorts")
 
-    def network_events(self, name: str | None = None, timeout: float | None = None) -> Iterator[NetworkEvent]:
-        """Network lifecycle events from now on, as :meth:`events` gives domain ones."""
-        raise no_support("virConnectNetworkEventRegisterAny")
+    def network_events(self, name: str | None = None, timeout: float | None = None) -> Iterator[Event]:
+        """Network lifecycle events from now on: :meth:`events` for the kind "Network"."""
+        return self.events(name, timeout, kinds=["Network"])
 
     def __enter__(self) -> Connection:
         return self

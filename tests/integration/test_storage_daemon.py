@@ -328,3 +328,32 @@ def test_cli_bad_input_leaves_state_unchanged(daemon: DaemonHarness, args: tuple
     assert strip == [{k: v for k, v in p.to_dict().items() if k not in ("allocation", "available")}
                      for p in after[0]]
     assert before[1] == after[1]
+
+
+def test_pool_lifecycle_events_share_the_event_stream(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """virsh pool-event's numbers on the one event stream, filtered by kind and by pool; the
+    domain-only default subscription sees none of them."""
+    from pyvirt.api import StoragePoolEvent, StoragePoolEventType
+
+    conn = daemon.connect()
+    conn.list_pools()  # the default pool is made (and announced) before we listen
+    pools = conn.subscribe(timeout=60, kinds=["StoragePool"])
+    only_p2 = conn.subscribe("p2", timeout=60, kinds=["StoragePool"])
+    domains = conn.subscribe(timeout=2)
+    conn.define_pool(dir_pool_xml("p1", tmp_path / "p1"))
+    conn.build_pool("p1")
+    conn.start_pool("p1")
+    conn.destroy_pool("p1")
+    conn.delete_pool("p1")
+    conn.undefine_pool("p1")
+    conn.create_pool(dir_pool_xml("p2", tmp_path / "p2"), build=True)
+    got = [(ev.name, ev.event) for _, ev in zip(range(7), pools, strict=False)]
+    E = StoragePoolEventType
+    assert got == [("p1", E.DEFINED), ("p1", E.CREATED), ("p1", E.STARTED), ("p1", E.STOPPED),
+                   ("p1", E.DELETED), ("p1", E.UNDEFINED), ("p2", E.STARTED)]
+    first = next(iter(only_p2))
+    assert isinstance(first, StoragePoolEvent) and (first.name, first.event, first.kind) == ("p2", E.STARTED,
+                                                                                              "StoragePool")
+    assert list(domains) == []
+    with pytest.raises(PyvirtError, match="kinds: unknown object kind 'Pools'"):
+        conn.subscribe(kinds=["Pools"])

@@ -67,7 +67,7 @@ def test_records_behave_like_the_dataclasses_they_replaced() -> None:
     assert again == info and again is not info and info.active
     assert info != api.DomainInfo("vm", "u-1")
     assert repr(api.DomainEvent("vm", "u", 2, 0)) == "DomainEvent(name='vm', uuid='u', event=2, detail=0, " \
-                                                    "timestamp=0.0, id=-1)"
+                                                    "timestamp=0.0, id=-1, kind='Domain')"
     flt = api.ListFilter(states=[1])
     assert flt.to_dict()["states"] is not flt.states and api.ListFilter().states == []
     with pytest.raises(TypeError):

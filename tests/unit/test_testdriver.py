@@ -251,3 +251,28 @@ def test_memory_and_domain_stats() -> None:
     conn.destroy("test")
     with pytest.raises(PyvirtError, match="domain is not running"):
         conn.memory_stats("test")
+
+
+def test_one_event_stream_for_every_kind() -> None:
+    """Domain, pool and network events of the test driver through events(kinds=…); the default
+    subscription is domains only, and a name or UUID filter works for every kind."""
+    from pyvirt import api
+    from pyvirt.client import connect
+
+    conn = connect("test:///default")
+    every = conn.events(timeout=0.2, kinds=["Domain", "StoragePool", "Network"])
+    domains = conn.events(timeout=0.2)
+    pool = conn.events("default-pool", timeout=0.2, kinds=["StoragePool"])
+    nets = conn.network_events(timeout=0.2)
+    conn.destroy_pool("default-pool")
+    conn.start_pool("default-pool")
+    conn.destroy_network("default")
+    conn.destroy("test")
+    kinds = [(type(ev).__name__, ev.name, ev.event) for ev in every]
+    assert kinds == [("StoragePoolEvent", "default-pool", api.StoragePoolEventType.STOPPED),
+                     ("StoragePoolEvent", "default-pool", api.StoragePoolEventType.STARTED),
+                     ("NetworkEvent", "default", api.NetworkEventType.STOPPED),
+                     ("DomainEvent", "test", api.EventType.STOPPED)]
+    assert [ev.kind for ev in domains] == ["Domain"]
+    assert [ev.event for ev in pool] == [api.StoragePoolEventType.STOPPED, api.StoragePoolEventType.STARTED]
+    assert [ev.name for ev in nets] == ["default"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 
+from pyvirt.api import Event
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import event_words
 from pyvirt.cli.grammar import Parsed
@@ -40,16 +42,31 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
         info = ctl.domain(p.str("domain") or "")
         dom = info.uuid or info.name
     want_lifecycle = p.bool("all") or kind == "lifecycle"
+
+    def line(ev: Event) -> str | None:
+        if not want_lifecycle:
+            return None
+        what, detail = event_words(ev.event, ev.detail)
+        return f"event 'lifecycle' for domain '{ev.name}': {what} {detail}"
+
+    return event_loop(ctl, p, ctl.conn.events(dom, timeout=float(timeout) if timeout else None), line,
+                      timeout) > 0
+
+
+def event_loop(ctl: Ctl, p: Parsed, events: Iterator[Event], line: Callable[[Event], str | None],
+               timeout: float | None) -> int:
+    """virsh's event loop for every object kind (event, net-event, pool-event): print each event's
+    `line` (None: not one asked for), stop after the first unless --loop, then the trailer."""
     count = 0
     deadline = time.monotonic() + timeout if timeout else None
     outcome = "timeout"
     try:
-        for ev in ctl.conn.events(dom, timeout=float(timeout) if timeout else None):
-            if not want_lifecycle:
+        for ev in events:
+            text = line(ev)
+            if text is None:
                 continue
-            what, detail = event_words(ev.event, ev.detail)
             prefix = _stamp(ev.timestamp) + ": " if p.bool("timestamp") else ""
-            ctl.print(f"{prefix}event 'lifecycle' for domain '{ev.name}': {what} {detail}\n")
+            ctl.print(f"{prefix}{text}\n")
             ctl.out.flush()
             count += 1
             if not p.bool("loop"):
@@ -64,4 +81,4 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
     elif outcome == "interrupted":
         ctl.print("event loop interrupted\n")
     ctl.print(f"events received: {count}\n")
-    return count > 0
+    return count

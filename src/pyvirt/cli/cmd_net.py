@@ -202,11 +202,6 @@ def cmd_net_dhcp_leases(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def _stamp() -> str:
-    t = time.time()
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}+0000"
-
-
 def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
     if p.bool("list"):
         ctl.print("".join(n + "\n" for n in EVENT_NAMES))
@@ -218,25 +213,13 @@ def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
         raise CmdError(f"unknown event type {kind}")
     timeout = number(p.str("timeout"), "timeout")
     name = get_network(ctl, p.str("network") or "")["uuid"] if p.str("network") else None
-    count, outcome = 0, "timeout"
-    deadline = time.monotonic() + timeout if timeout else None
-    try:
-        for ev in ctl.conn.network_events(name, timeout=float(timeout) if timeout else None):
-            prefix = _stamp() + ": " if p.bool("timestamp") else ""
-            word = _EVENT_WORDS[ev.event] if 0 <= ev.event < len(_EVENT_WORDS) else "unknown"
-            ctl.print(f"{prefix}event '{kind}' for network {ev.name}: {word}\n")
-            ctl.out.flush()
-            count += 1
-            if not p.bool("loop"):
-                outcome = "done"
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-    except KeyboardInterrupt:
-        outcome = "interrupted"
-    if outcome != "done":
-        ctl.print(f"event loop {'timed out' if outcome == 'timeout' else 'interrupted'}\n")
-    ctl.print(f"events received: {count}\n")
+    from pyvirt.cli.cmd_event import event_loop
+
+    def line(ev: Any) -> str:
+        word = _EVENT_WORDS[ev.event] if 0 <= ev.event < len(_EVENT_WORDS) else "unknown"
+        return f"event '{kind}' for network {ev.name}: {word}"
+
+    event_loop(ctl, p, ctl.conn.network_events(name, timeout=float(timeout) if timeout else None), line, timeout)
     return True
 
 

@@ -271,3 +271,35 @@ def cmd_pool_autostart(ctl: Ctl, p: Parsed) -> bool:
     verb = "mark" if enable else "unmark"
     return _act(ctl, p, f"failed to {verb} pool {{}} as autostarted", f"Pool {{}} {verb}ed as autostarted",
                 lambda name: ctl.conn.set_pool_autostart(name, enable))
+
+
+# ------------------------------------------------------------------------------------ events
+#: pool-event's names (``pool-event --list``) and virshPoolEventToString's words
+POOL_EVENT_NAMES = ("lifecycle", "refresh")
+_POOL_EVENT_WORDS = ("Defined", "Undefined", "Started", "Stopped", "Created", "Deleted")
+
+
+def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_event import event_loop
+    from pyvirt.cli.values import number
+
+    if p.bool("list"):
+        ctl.print("".join(n + "\n" for n in POOL_EVENT_NAMES))
+        return True
+    kind = p.str("event")
+    if kind is None:
+        raise CmdError("either --list or --event <type> is required")
+    if kind not in POOL_EVENT_NAMES:
+        raise CmdError(f"unknown event type {kind}")
+    if kind == "refresh":
+        raise CmdError("pyvirt does not deliver storage pool refresh events (only lifecycle)")
+    timeout = number(p.str("timeout"), "timeout")
+    name = get_pool(ctl, p.str("pool") or "")["uuid"] if p.str("pool") else None
+
+    def line(ev: Any) -> str:
+        word = _POOL_EVENT_WORDS[ev.event] if 0 <= ev.event < len(_POOL_EVENT_WORDS) else "unknown"
+        return f"event 'lifecycle' for storage pool {ev.name}: {word}"
+
+    event_loop(ctl, p, ctl.conn.events(name, timeout=float(timeout) if timeout else None, kinds=["StoragePool"]),
+               line, timeout)
+    return True

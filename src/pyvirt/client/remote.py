@@ -17,9 +17,9 @@ import time
 from pyvirt.api import (
     Connection,
     ConsoleStream,
-    DomainEvent,
     ErrorCode,
     ErrorDomain,
+    Event,
     PyvirtError,
 )
 from pyvirt.client import wire
@@ -39,6 +39,14 @@ SPAWN_TIMEOUT = 20.0
 _q = wire.quote
 _SOL_SOCKET, _SO_KEEPALIVE = 1, 9  # <sys/socket.h> on Linux, without importing socket
 
+
+
+def stream_error(exc: wire.WireError, what: str) -> PyvirtError:
+    """The daemon's refusal of a stream (its error object), or what went wrong on the way."""
+    body = exc.args[1] if len(exc.args) > 1 else None
+    if isinstance(body, dict) and "error" in body:
+        return PyvirtError.from_dict(body["error"])
+    return PyvirtError(f"{what}: {exc}", ErrorCode.RPC, ErrorDomain.RPC)
 
 
 class RemoteConsole(ConsoleStream):
@@ -77,10 +85,16 @@ class RemoteConsole(ConsoleStream):
 class EventStream:
     """Subscribed on construction, so no event between subscribing and the next call is lost."""
 
-    def __init__(self, sock_path: str, dom: str | None, timeout: float | None) -> None:
-        target = OPERATIONS["events"].path + (f"?dom={_q(dom)}" if dom else "")
+    def __init__(self, sock_path: str, dom: str | None, timeout: float | None,
+                 kinds: list[str] | None = None) -> None:
+        query = {"dom": dom, "kinds": ",".join(kinds) if kinds else None}
+        items = {k: v for k, v in query.items() if v}
+        target = OPERATIONS["events"].path + ("?" + wire.urlencode(items) if items else "")
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.sock, buffered = wire.open_stream(sock_path, target, None)
+        try:
+            self.sock, buffered = wire.open_stream(sock_path, target, None)
+        except wire.WireError as exc:
+            raise stream_error(exc, "cannot subscribe to events") from None
         self.buf = buffered
         self._read_until(b": subscribed\n\n")
 
@@ -100,7 +114,7 @@ class EventStream:
         chunk, _, self.buf = self.buf.partition(marker)
         return chunk
 
-    def __iter__(self) -> Iterator[DomainEvent]:
+    def __iter__(self) -> Iterator[Event]:
         try:
             while True:
                 chunk = self._read_until(b"\n\n")
@@ -108,7 +122,7 @@ class EventStream:
                     return
                 for line in chunk.decode().splitlines():
                     if line.startswith("data: "):
-                        yield DomainEvent.from_dict(wire.loads(line[6:]))
+                        yield Event.from_dict(wire.loads(line[6:]))
         finally:
             self.close()
 
@@ -238,12 +252,14 @@ class RemoteConnection(StorageClientMixin, Connection):
         return self.uri
 
     # ------------------------------------------------------------------ streams
-    def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
-        return iter(EventStream(self.sock_path, dom, timeout))
+    def events(self, dom: str | None = None, timeout: float | None = None, *,
+               kinds: list[str] | None = None) -> Iterator[Event]:
+        return iter(EventStream(self.sock_path, dom, timeout, kinds))
 
-    def subscribe(self, dom: str | None = None, timeout: float | None = None) -> EventStream:
+    def subscribe(self, dom: str | None = None, timeout: float | None = None, *,
+                  kinds: list[str] | None = None) -> EventStream:
         """Like events(), but the subscription is live as soon as this returns."""
-        return EventStream(self.sock_path, dom, timeout)
+        return EventStream(self.sock_path, dom, timeout, kinds)
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> RemoteConsole:
@@ -252,10 +268,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         try:
             ws = wire.WebSocket.connect(self.sock_path, f"{target}?{query}")
         except wire.WireError as exc:
-            body = exc.args[1] if len(exc.args) > 1 else None
-            if isinstance(body, dict) and "error" in body:
-                raise PyvirtError.from_dict(body["error"]) from None
-            raise PyvirtError(f"cannot open console: {exc}", ErrorCode.INTERNAL_ERROR) from exc
+            raise stream_error(exc, "cannot open console") from None
         try:  # noqa: SIM105 - contextlib is not loaded on this path
             ws.sock.setsockopt(_SOL_SOCKET, _SO_KEEPALIVE, 1)
         except OSError:

@@ -236,7 +236,7 @@ def _read_error_body(sock: _socket.socket, rest: bytes) -> Any:
 def open_stream(path: str, target: str, timeout: float | None) -> tuple[_socket.socket, bytes]:
     """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
     sock = open_unix(path, timeout)
-    sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream"}, None))
+    sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream", "Connection": "close"}, None))
     status, rest = _read_head(sock)
     if status != 200:
         body = _read_error_body(sock, rest)

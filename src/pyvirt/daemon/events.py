@@ -1,13 +1,15 @@
-"""The lifecycle event bus: one bounded queue per subscriber, so no event is lost between a
-client subscribing and the operation it then starts, and a slow client never blocks the daemon."""
+"""The lifecycle event bus of every object kind: one bounded queue per subscriber, so no event is
+lost between a client subscribing and the operation it then starts, and a slow client never blocks
+the daemon.  Drivers that run in worker threads (storage) publish through :meth:`threadsafe`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
-from pyvirt.api import DomainEvent
+from pyvirt.api import DomainEvent, Event
 
 log = logging.getLogger(__name__)
 
@@ -16,20 +18,35 @@ class EventBus:
     QUEUE_LIMIT = 1024
 
     def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[DomainEvent | None]] = set()
+        self._subscribers: set[asyncio.Queue[Event | None]] = set()
 
-    def subscribe(self) -> asyncio.Queue[DomainEvent | None]:
-        queue: asyncio.Queue[DomainEvent | None] = asyncio.Queue(self.QUEUE_LIMIT)
+    def subscribe(self) -> asyncio.Queue[Event | None]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(self.QUEUE_LIMIT)
         self._subscribers.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[DomainEvent | None]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
         self._subscribers.discard(queue)
 
     def emit(self, name: str, uuid: str, event: int, detail: int, dom_id: int = -1) -> DomainEvent:
+        """A domain's event."""
         ev = DomainEvent(name=name, uuid=uuid, event=int(event), detail=int(detail),
                          timestamp=time.time(), id=dom_id)
-        log.info("event %s: %d/%d", name, event, detail)
+        self.publish(ev)
+        return ev
+
+    def threadsafe(self, loop: asyncio.AbstractEventLoop) -> Callable[[Event], None]:
+        """A publish() that worker threads may call: it hands the event to `loop`."""
+        def publish(ev: Event) -> None:
+            if not ev.timestamp:
+                ev.timestamp = time.time()
+            loop.call_soon_threadsafe(self.publish, ev)
+
+        return publish
+
+    def publish(self, ev: Event) -> None:
+        """Any kind's event, to every subscriber (in the event loop's thread)."""
+        log.info("event %s %s: %d/%d", ev.kind, ev.name, ev.event, ev.detail)
         for queue in list(self._subscribers):
             try:
                 queue.put_nowait(ev)
@@ -38,7 +55,6 @@ class EventBus:
                 self._subscribers.discard(queue)
                 queue.get_nowait()
                 queue.put_nowait(None)
-        return ev
 
     def close(self) -> None:
         for queue in list(self._subscribers):

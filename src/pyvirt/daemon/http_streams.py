@@ -19,10 +19,11 @@ from aiohttp import WSMsgType, web
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon.rest import Handler, from_text, ok
+from pyvirt.operations import KINDS
 from pyvirt.optypes import Type
 
 CHUNK = 1 << 20
-_BOOL, _COUNT = Type("bool"), Type("int", nullable=True)
+_BOOL, _COUNT, _KINDS = Type("bool"), Type("int", nullable=True), Type("list", Type("str"))
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -43,8 +44,13 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
     out: dict[str, Handler] = {}
 
     async def events(request: web.Request) -> web.StreamResponse:
-        """Server-Sent Events: one `data:` line of JSON per lifecycle event."""
+        """Server-Sent Events: one `data:` line of JSON per lifecycle event of the kinds asked for."""
         only = request.query.get("dom") or request.query.get("domain")
+        kinds = set(from_text(request.query.get("kinds", "Domain"), _KINDS, "kinds") or ["Domain"])
+        unknown = kinds - set(KINDS)
+        if unknown:
+            raise PyvirtError(f"invalid argument: kinds: unknown object kind {sorted(unknown)[0]!r}",
+                              ErrorCode.INVALID_ARG)
         queue = driver.events.subscribe()
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         try:
@@ -54,7 +60,7 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
                 ev = await queue.get()
                 if ev is None:
                     break
-                if only and only not in (ev.name, ev.uuid):
+                if ev.kind not in kinds or (only and only not in (ev.name, ev.uuid)):
                     continue
                 await resp.write(f"data: {json.dumps(ev.to_dict())}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):

@@ -58,7 +58,8 @@ async def _start_storage(paths: StatePaths, driver: object) -> object:
     from pyvirt.storage import StorageDriver
 
     storage = StorageDriver(paths.config, paths.runtime, paths.images,
-                            in_use=driver.domain_using_path, default_pool=True)  # type: ignore[attr-defined]
+                            in_use=driver.domain_using_path, default_pool=True,  # type: ignore[attr-defined]
+                            on_event=driver.events.threadsafe(asyncio.get_running_loop()))  # type: ignore[attr-defined]
     driver.volume_resolver = storage.resolve_disk_volume  # type: ignore[attr-defined]
     started = await asyncio.to_thread(storage.autostart_pools)
     if started:

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from pyvirt.api import ErrorCode
+from pyvirt.api import ErrorCode, Event, StoragePoolEvent
+from pyvirt.api import StoragePoolEventType as PoolEv
 from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.storage import names, sizes
 from pyvirt.storage.backends import BACKENDS, LogicalBackend
@@ -77,8 +78,11 @@ class StorageDriver:
 
     def __init__(self, config_dir: str | os.PathLike[str], state_dir: str | os.PathLike[str],
                  default_pool_path: str | os.PathLike[str], in_use: InUse | None = None,
-                 default_pool: bool = False) -> None:
+                 default_pool: bool = False, on_event: Callable[[Event], None] | None = None) -> None:
+        """`on_event` receives the pools' lifecycle events (virsh pool-event's numbers); it is
+        called from whatever thread runs the method."""
         self._default_pending = default_pool
+        self._on_event = on_event
         self.config = Path(config_dir) / "storage"
         self.state = Path(state_dir) / "storage"
         self.default_pool_path = str(default_pool_path)
@@ -130,6 +134,10 @@ class StorageDriver:
         if pool is None:
             raise no_pool(ref)
         return pool
+
+    def _event(self, pool: PoolDef, event: int) -> None:
+        if self._on_event is not None:
+            self._on_event(StoragePoolEvent(pool.name, pool.uuid, event))
 
     def _ensure_default(self) -> None:
         if not self._default_pending:
@@ -237,6 +245,7 @@ class StorageDriver:
             self._save(pool)
             self._pools[pool.name] = pool
             self._transient.discard(pool.name)
+            self._event(pool, PoolEv.DEFINED)
             return self._info(pool)
 
     def create_pool(self, xml: str, build: bool = False) -> PoolInfo:
@@ -257,6 +266,7 @@ class StorageDriver:
             self._activate(pool, build)
             self._pools[pool.name] = pool
             self._transient.add(pool.name)
+            self._event(pool, PoolEv.STARTED)
             return self._info(pool)
 
     def build_pool(self, pool: str) -> None:
@@ -265,6 +275,7 @@ class StorageDriver:
             if self._active(obj.name):
                 raise op_invalid(f"storage pool '{obj.name}' is already active")
             BACKENDS[obj.type].build(obj)
+            self._event(obj, PoolEv.CREATED)
 
     def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
         with self._lock:
@@ -272,6 +283,7 @@ class StorageDriver:
             if self._active(pool.name):
                 raise op_invalid(f"storage pool '{pool.name}' is already active")
             self._activate(pool, build)
+            self._event(pool, PoolEv.STARTED)
             return self._info(pool)
 
     def _activate(self, pool: PoolDef, build: bool) -> None:
@@ -293,6 +305,7 @@ class StorageDriver:
             self._require_active(pool)
             BACKENDS[pool.type].stop(pool)
             remove_quietly(self.state / f"{name}.xml")
+            self._event(pool, PoolEv.STOPPED)
             if name in self._transient:
                 self._transient.discard(name)
                 self._records(name).drop()
@@ -305,6 +318,7 @@ class StorageDriver:
             if self._active(obj.name):
                 raise op_invalid(f"storage pool '{obj.name}' is still active")
             BACKENDS[obj.type].delete(obj)
+            self._event(obj, PoolEv.DELETED)
 
     def undefine_pool(self, pool: str) -> None:
         with self._lock:
@@ -316,6 +330,7 @@ class StorageDriver:
             remove_quietly(self.config / f"{name}.xml")
             self._records(name).drop()
             del self._pools[pool.name]
+            self._event(pool, PoolEv.UNDEFINED)
 
     def set_pool_autostart(self, pool: str, autostart: bool) -> None:
         with self._lock:

@@ -21,6 +21,7 @@ from pyvirt.api import (
     DomainEvent,
     DomainInfo,
     DomainState,
+    Event,
     EventType,
     ListFilter,
     NodeInfo,
@@ -108,10 +109,13 @@ class TestConnection(SnapshotsMixin, NetworksMixin, ResourcesMixin, Connection):
         return dom
 
     def _emit(self, dom: DomainObj, event: EventType, detail: int) -> None:
-        if self._bus is None:
-            return
-        self._bus.emit(DomainEvent(name=dom.name, uuid=dom.uuid, event=int(event), detail=int(detail),
-                                   timestamp=time.time(), id=dom.id))
+        self._publish(DomainEvent(name=dom.name, uuid=dom.uuid, event=int(event), detail=int(detail),
+                                  timestamp=time.time(), id=dom.id))
+
+    def _publish(self, event: Event) -> None:
+        """Every kind's events go through here (domains, pools, networks)."""
+        if self._bus is not None:
+            self._bus.emit(event)
 
     def _start(self, dom: DomainObj, live: etree._Element, paused: bool, restored: bool = False) -> None:
         dom.live = live
@@ -441,16 +445,21 @@ class TestConnection(SnapshotsMixin, NetworksMixin, ResourcesMixin, Connection):
         self._emit(obj, EventType.RESUMED, 0)
 
     # -- events and console
-    def events(self, dom: str | None = None, timeout: float | None = None) -> Iterator[DomainEvent]:
+    def events(self, dom: str | None = None, timeout: float | None = None, *,
+               kinds: list[str] | None = None) -> Iterator[Event]:
+        kinds = kinds or ["Domain"]
         match = None
         if dom is not None:
-            obj = self._get(dom)
-            match = (obj.uuid, obj.name)
+            if kinds == ["Domain"]:  # a domain that does not exist is an error, as virsh event --domain
+                obj = self._get(dom)
+                match = (obj.uuid, obj.name)
+            else:
+                match = ("", dom) if len(dom) != 36 else (dom.lower(), "")
         if self._bus is None:
             from pyvirt.testdriver.events import EventBus
 
             self._bus = EventBus()
-        return self._bus.subscribe(match, timeout)
+        return self._bus.subscribe(match, timeout, kinds)
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> ConsoleStream:

@@ -8,7 +8,9 @@ and virt-manager's storage paths can be tried against test:///default.
 
 from __future__ import annotations
 
-from pyvirt.api import ErrorCode, PoolInfo, VolInfo
+import time
+
+from pyvirt.api import ErrorCode, Event, PoolInfo, StoragePoolEvent, StoragePoolEventType, VolInfo
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import _UNITS, scaled, to_string
@@ -48,6 +50,12 @@ class ResourcesMixin:
     def _write(self, function: str) -> None:  # TestConnection's (read-only connections refuse)
         raise NotImplementedError
 
+    def _publish(self, event: Event) -> None:  # TestConnection's (one stream for every kind)
+        raise NotImplementedError
+
+    def _pool_event(self, obj: PoolObj, event: int) -> None:
+        self._publish(StoragePoolEvent(obj.name, obj.uuid, event, timestamp=time.time()))
+
     # -- pools and volumes
     def list_pools(self) -> list[PoolInfo]:
         return [PoolInfo.from_dict(p.record()) for p in sorted(self._state.pools, key=lambda p: p.name)]
@@ -78,11 +86,14 @@ class ResourcesMixin:
         if obj.active:
             raise E.invalid(f"storage pool '{obj.name}' is active")
         obj.active = True
+        self._pool_event(obj, StoragePoolEventType.STARTED)
         return PoolInfo.from_dict(obj.record())
 
     def destroy_pool(self, pool: str) -> None:
         self._write("virStoragePoolDestroy")
-        self._active_pool(pool).active = False
+        obj = self._active_pool(pool)
+        obj.active = False
+        self._pool_event(obj, StoragePoolEventType.STOPPED)
 
     def list_volumes(self, pool: str) -> list[VolInfo]:
         obj = self._active_pool(pool, named=False)

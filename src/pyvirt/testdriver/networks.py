@@ -8,13 +8,14 @@ running transient one, destroy needs no running network, undefine refuses a runn
 
 from __future__ import annotations
 
-from pyvirt.api import ErrorCode, ErrorDomain, NetworkEvent, NetworkEventType, from_xml_error
+import time
+
+from pyvirt.api import ErrorCode, ErrorDomain, Event, NetworkEvent, NetworkEventType, from_xml_error
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Any
 
     from pyvirt.testdriver.loader import NodeState
@@ -177,27 +178,8 @@ class NetworksMixin:
                 obj.set_model(new_config)
 
     # -- events
+    def _publish(self, event: Event) -> None:  # TestConnection's (one stream for every kind)
+        raise NotImplementedError
+
     def _net_event(self, obj: NetworkObj, event: NetworkEventType) -> None:
-        for q in getattr(self, "_net_listeners", []):
-            q.put(NetworkEvent(obj.name, obj.uuid, int(event)))
-
-    def network_events(self, name: str | None = None, timeout: float | None = None) -> Iterator[NetworkEvent]:
-        import queue
-        import time
-
-        q: queue.SimpleQueue[NetworkEvent] = queue.SimpleQueue()
-        if not hasattr(self, "_net_listeners"):
-            self._net_listeners = []
-        self._net_listeners.append(q)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while True:
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                try:
-                    ev = q.get(timeout=left)
-                except queue.Empty:
-                    return
-                if name is None or name in (ev.name, ev.uuid):
-                    yield ev
-        finally:
-            self._net_listeners.remove(q)
+        self._publish(NetworkEvent(obj.name, obj.uuid, int(event), timestamp=time.time()))
