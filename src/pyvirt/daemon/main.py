@@ -76,6 +76,7 @@ async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object
     if not uri.endswith("/system") or not system_mode():
         return None
     networks = NetworkDriver(paths.config / "network", paths.runtime / "network")
+    networks.add_listener(driver.events.threadsafe(asyncio.get_running_loop()))  # type: ignore[attr-defined]
     await asyncio.to_thread(networks.load)
     await asyncio.to_thread(networks.ensure_default)
     started = await asyncio.to_thread(networks.autostart_networks)
