@@ -136,3 +136,42 @@ def test_disk_qom_name_for_qmp_block_commands() -> None:
     build_argv(dom)  # assigns aliases
     names = sorted(disk_qom_name(d) for d in dom.devices.disks)
     assert names == ["/machine/peripheral/virtio-disk0/virtio-backend", "ide0-0-0"]
+
+
+def _chardev(argv: list[str], ident: str) -> str:
+    return next(argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-chardev" and f"id={ident}" in argv[i + 1])
+
+
+def test_vc_and_host_device_chardevs() -> None:
+    argv = _argv("<serial type='vc'/><serial type='dev'><source path='/dev/ttyS0'/></serial>"
+                 "<parallel type='dev'><source path='/dev/parport0'/></parallel>")
+    assert _chardev(argv, "charserial0") == "vc,id=charserial0"
+    assert _chardev(argv, "charserial1") == "tty,id=charserial1,path=/dev/ttyS0"
+    assert _chardev(argv, "charparallel0") == "parallel,id=charparallel0,path=/dev/parport0"
+
+
+def test_9p_create_modes_and_writeout() -> None:
+    argv = _argv("<filesystem accessmode='mapped' fmode='644' dmode='0755'><driver type='path' wrpolicy='immediate'/>"
+                 "<source dir='/srv'/><target dir='t'/></filesystem>")
+    assert argv[argv.index("-fsdev") + 1] == ("local,security_model=mapped,writeout=immediate,fmode=0644,"
+                                              "dmode=0755,id=fsdev-fs0,path=/srv")
+    with pytest.raises(XMLError, match="fmode is only supported with accessmode='mapped'"):
+        _argv("<filesystem fmode='644'><source dir='/srv'/><target dir='t'/></filesystem>")
+
+
+def test_vnc_power_control_qxl_vram64_tcg_tb_cache_copy_on_read() -> None:
+    argv = _argv("<graphics type='vnc' powerControl='yes'/><video><model type='qxl' vram64='131072'/></video>"
+                 + _disk("vda", "virtio", extra=" copy_on_read='on'"))
+    assert ",power-control=on," in argv[argv.index("-vnc") + 1]
+    ids = _by_id(argv)
+    assert ids["video0"]["vram64_size_mb"] == 128
+    assert ids["virtio-disk0"]["drive"] == "libvirt-CoR-vda"
+    blockdevs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-blockdev"]
+    assert {"driver": "copy-on-read", "node-name": "libvirt-CoR-vda", "file": "libvirt-1-format",
+            "discard": "unmap"} in blockdevs
+    xml = BASE.format(devices="", machine="pc", boot="").replace(
+        "</os>", "</os><features><tcg><tb-cache unit='MiB'>100</tb-cache></tcg></features>")
+    argv = build_argv(fill_defaults(parse_domain(xml)))
+    assert argv[argv.index("-accel") + 1] == "tcg,tb-size=100"
+    with pytest.raises(XMLError, match="TCG features are incompatible"):
+        build_argv(fill_defaults(parse_domain(xml.replace("type='qemu'", "type='kvm'"))))

@@ -19,6 +19,14 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
         head = "pty"
     elif t == "null":
         head = "null"
+    elif t == "vc":
+        head = "vc"
+    elif t == "dev":
+        # a host serial line (tty) or, for <parallel>, a host parallel port
+        head = "parallel" if chr_.kind == "parallel" else "tty"
+        if not chr_.source_path:
+            raise XMLError(f"Missing source path attribute for char device ({chr_.kind})", chr_.line)
+        pairs.append(("path", chr_.source_path))
     elif t == "stdio":
         head = "stdio"
     elif t == "file":

@@ -240,6 +240,8 @@ def _vnc(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("websocket", g.websocket))
     if g.passwd is not None:
         pairs.append(("password", True))
+    if g.power_control:
+        pairs.append(("power-control", True))
     pairs.append(("audiodev", ctx.audio_id(g.audio_id)))
     a.opt("-vnc", escape_value(head) + ("," + kv_option(None, pairs) if pairs else ""))
     if g.keymap:
@@ -294,7 +296,7 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
         elif t == "qxl":
             props = {"driver": "qxl-vga" if primary else "qxl", "id": ctx.alias(v),
                      "max_outputs": v.model_heads or 1, "ram_size": (v.model_ram or 65536) * 1024,
-                     "vram_size": (v.model_vram or 65536) * 1024, "vram64_size_mb": 0,
+                     "vram_size": (v.model_vram or 65536) * 1024, "vram64_size_mb": (v.model_vram64 or 0) // 1024,
                      "vgamem_mb": (v.model_vgamem or 16384) // 1024}
         elif t == "virtio":
             props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci", "id": ctx.alias(v)}
@@ -439,6 +441,15 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
             pairs: list[tuple[str, Any]] = [("id", f"fsdev-{alias}"), ("path", fs.source_dir)]
             pairs.insert(0, ("security_model", "mapped" if mode == "mapped" else "passthrough"
                              if mode == "passthrough" else "none"))
+            if fs.driver_wrpolicy is not None:
+                pairs.insert(1, ("writeout", fs.driver_wrpolicy))
+            for name in ("fmode", "dmode"):
+                value = getattr(fs, name)
+                if value is not None:
+                    # libvirt writes the create mode as 4 octal digits; only 'mapped' stores it
+                    if mode != "mapped":
+                        raise XMLError(f"{name} is only supported with accessmode='mapped'", fs.line)
+                    pairs.insert(len(pairs) - 2, (name, value))
             if fs.readonly:
                 pairs.append(("readonly", True))
             a.kv("-fsdev", "local", pairs)

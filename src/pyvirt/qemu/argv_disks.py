@@ -29,11 +29,18 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
     node_no = {id(d): len(with_source) - i for i, d in enumerate(with_source)}
     for disk in disks:
         _check(disk)
-        node = None
+        drive = None
         if _source(disk):
             node = f"libvirt-{node_no[id(disk)]}"
             _blockdevs(a, ctx, disk, node)
-        a.device(_frontend(ctx, disk, node))
+            drive = f"{node}-format"
+            if disk.driver_copy_on_read:
+                # libvirt puts a copy-on-read filter on top of the format node
+                cor = f"libvirt-CoR-{disk.target_dev}"
+                a.json("-blockdev", {"driver": "copy-on-read", "node-name": cor, "file": drive,
+                                     "discard": "unmap"})
+                drive = cor
+        a.device(_frontend(ctx, disk, drive))
 
 
 def disk_qom_name(disk: Any) -> str:
@@ -147,7 +154,7 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     if disk.device == "cdrom" and bus == "virtio":
         raise unsupported("virtio cdrom", disk.line)
     if node is not None:
-        props["drive"] = f"{node}-format"
+        props["drive"] = node
     props["id"] = alias
     boot = ctx.boot_index.get(id(disk))
     if boot is not None and bus != "fdc":

@@ -43,7 +43,11 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
     if any(s.model == "pcspk" for s in dom.devices.sounds):
         pairs.append(("pcspk-audiodev", ctx.audio_id()))
     a.kv("-machine", dom.os.machine, pairs)
-    a.kv("-accel", "kvm" if dom.type == "kvm" else "tcg")
+    tb = dom.features.tcg_tb_cache if dom.features is not None else None
+    if tb is not None and dom.type != "qemu":
+        raise XMLError(f"TCG features are incompatible with domain type '{dom.type}'", dom.features.line)
+    a.kv("-accel", "kvm" if dom.type == "kvm" else "tcg",
+         [("tb-size", tb // 1024 if tb is not None else None)])
 
 
 def _needs_no_backend(dom: Any) -> bool:

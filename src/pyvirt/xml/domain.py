@@ -237,6 +237,7 @@ class Features:
     smm: bool | None = state("smm")
     ioapic_driver: str | None = attr("ioapic/@driver", Enum("qemu", "kvm"))
     vmcoreinfo: bool | None = state("vmcoreinfo")
+    tcg_tb_cache: int | None = scaled("tcg/tb-cache")
     line: int | None = line_field()
 
 
@@ -381,6 +382,7 @@ class Disk:
                                                           "writeback", "directsync", "unsafe"))
     driver_discard: str | None = attr("driver/@discard", Enum("unmap", "ignore"))
     driver_io: str | None = attr("driver/@io", Enum("threads", "native", "io_uring"))
+    driver_copy_on_read: bool | None = attr("driver/@copy_on_read", ONOFF)
     driver_detect_zeroes: str | None = attr("driver/@detect_zeroes", Enum("off", "on", "unmap"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_queues: int | None = attr("driver/@queues", Int(1))
@@ -457,8 +459,11 @@ class Filesystem:
     type: str | None = attr("@type", Enum("mount", known=("block", "file", "template", "ram", "bind",
                                                           "volume")))
     accessmode: str | None = attr("@accessmode", Enum("passthrough", "mapped", "squash"))
+    fmode: str | None = attr("@fmode", Pattern(r"[0-7]{1,4}", "createMode"))
+    dmode: str | None = attr("@dmode", Pattern(r"[0-7]{1,4}", "createMode"))
     driver_type: str | None = attr("driver/@type", Enum("virtiofs", "path", known=("handle", "loop",
                                                                                    "nbd", "ploop")))
+    driver_wrpolicy: str | None = attr("driver/@wrpolicy", Enum("immediate"))
     driver_queue: int | None = attr("driver/@queue", Int(1))
     driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
@@ -504,8 +509,8 @@ class Interface:
     line: int | None = line_field()
 
 
-CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc",
-                  known=("vc", "dev", "pipe", "udp", "spiceport", "nmdm", "qemu-vdagent", "dbus"))
+CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev",
+                  known=("pipe", "udp", "spiceport", "nmdm", "qemu-vdagent", "dbus"))
 
 
 @dataclass
@@ -587,6 +592,7 @@ class Graphics:
     socket: str | None = attr("@socket")
     passwd: str | None = attr("@passwd", secret=True)
     keymap: str | None = attr("@keymap")
+    power_control: bool | None = attr("@powerControl", YESNO)
     listens: list[Listen] = children("listen", Listen)
     audio_id: int | None = attr("audio/@id", Int(1))
     image_compression: str | None = attr("image/@compression", Enum("auto_glz", "auto_lz", "quic", "glz",
@@ -680,6 +686,7 @@ class Video:
                                                       "ramfb", known=("vmvga", "xen", "vbox", "gop")))
     model_ram: int | None = attr("model/@ram", Int(0))
     model_vram: int | None = attr("model/@vram", Int(0))
+    model_vram64: int | None = attr("model/@vram64", Int(0))
     model_vgamem: int | None = attr("model/@vgamem", Int(0))
     model_heads: int | None = attr("model/@heads", Int(1))
     model_primary: bool | None = attr("model/@primary", YESNO)

@@ -178,6 +178,10 @@ def validate_domain(dom: Domain) -> None:
     if dom.vcpu_cpuset is not None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
     _validate_numa(dom)
+    for fs in dom.devices.filesystems:  # libvirt keeps create modes as 4 octal digits
+        for name in ("fmode", "dmode"):
+            if getattr(fs, name) is not None:
+                setattr(fs, name, f"{int(getattr(fs, name), 8):04o}")
     if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
         raise XMLValidationError("current vcpus count must not exceed maximum", dom.line)
     devs = dom.devices
