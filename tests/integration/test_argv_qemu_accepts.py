@@ -64,8 +64,8 @@ def _candidates() -> list[str]:
         if any(i.type == "passthrough" for i in d.inputs):
             continue  # host evdev devices do not exist here
         chardevs = [*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs]
-        if any(c.source_mode == "connect" for c in chardevs):
-            continue  # a client socket needs its server
+        if any(c.source_mode == "connect" or c.type == "dev" for c in chardevs):
+            continue  # a client socket needs its server; host tty/parport devices do not exist here
         if any(a.type not in ("none", "file") for a in d.audios):
             continue  # sound servers (pulseaudio, jack, alsa devices…) do not exist on a headless host
         out.append(case["name"])
