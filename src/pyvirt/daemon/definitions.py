@@ -160,7 +160,7 @@ class DefinitionsMixin:
                                       ErrorCode.INVALID_ARG)
             for dom in targets:
                 if dom is rec.live and rec.run is not None and rec.run.qmp is not None:
-                    await rec.run.qmp.execute("balloon", {"value": kib * 1024})
+                    await self._qmp(rec.run, "balloon", {"value": kib * 1024})
                 dom.current_memory = kib
             self._persist(rec, targets)
 

@@ -18,8 +18,6 @@ import time
 import uuid as uuidlib
 from typing import Any
 
-from qemu.qmp import EventListener
-
 from pyvirt.api import (
     DomainInfo,
     DomainState,
@@ -52,6 +50,7 @@ from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
 from pyvirt.qemu.argv_disks import disk_qom_name
+from pyvirt.qemu.qmp import BoundedEventListener
 from pyvirt.qemu.qmp import connect as qmp_connect
 from pyvirt.xml import Domain
 from pyvirt.xml.validate import parse_cpuset
@@ -59,6 +58,13 @@ from pyvirt.xml.validate import parse_cpuset
 log = logging.getLogger(__name__)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+#: every monitor command has a deadline: a wedged QEMU must never wedge the daemon
+MONITOR_TIMEOUT = 30.0
+#: how long a starting QEMU may take to answer on its monitor (its exit ends the wait at once)
+CONNECT_TIMEOUT = 10.0
+#: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
+HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED")
 
 
 class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
@@ -74,6 +80,10 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         self._by_name: dict[str, DomainRecord] = {}
         self._by_uuid: dict[str, DomainRecord] = {}
         self._registry_lock = asyncio.Lock()
+        self._caps_lock = asyncio.Lock()
+        self.monitor_timeout = MONITOR_TIMEOUT
+        self.connect_timeout = CONNECT_TIMEOUT
+        self._claimed: list[tuple[DomainRecord, dict[str, Any]]] = []
         self.ports = PortAllocator()
         self._next_id = 1
         # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
@@ -84,10 +94,11 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
 
     # ------------------------------------------------------------------ capabilities
     async def caps(self) -> Any:
-        if self._caps is None:
-            from pyvirt.qemu.caps import probe_emulator
+        async with self._caps_lock:  # concurrent first starts probe once
+            if self._caps is None:
+                from pyvirt.qemu.caps import probe_emulator
 
-            self._caps = await asyncio.to_thread(probe_emulator)
+                self._caps = await asyncio.to_thread(probe_emulator)
         return self._caps
 
     async def kvm(self) -> Any:
@@ -100,7 +111,13 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
 
     # ------------------------------------------------------------------ startup
     async def load(self) -> None:
-        """Read every definition, re-attach to every guest still running, then autostart."""
+        """Read every definition and claim every guest still running; no monitor I/O yet.
+
+        Talking to the guests' monitors waits for `resume()`, which runs after the daemon's
+        socket is served: one wedged QEMU must not keep the daemon from answering.  Until then
+        each claimed guest shows its recorded state and its lock is held, so operations on it
+        wait for the re-attach while every other domain is usable.
+        """
         self.paths.ensure()
         self.reaper.install(asyncio.get_running_loop())
         self._load_next_id()
@@ -117,7 +134,12 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                                autostart=self.store.is_autostart(dom.name))
             self._index(rec)
         for name, record, live_xml in self.store.iter_runtime():
-            await self._reattach(name, record, live_xml)
+            await self._claim(name, record, live_xml)
+
+    async def resume_guests(self) -> None:
+        """Re-attach to every claimed guest, all in parallel, then autostart."""
+        claimed, self._claimed = self._claimed, []
+        await asyncio.gather(*(self._reattach(rec, record) for rec, record in claimed))
         for rec in list(self._by_name.values()):
             if rec.autostart and not rec.active:
                 try:
@@ -143,7 +165,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         write_atomic(self.store.next_id_path(), str(self._next_id), durable=False)
         return dom_id
 
-    async def _reattach(self, name: str, record: dict[str, Any], live_xml: str | None) -> None:
+    async def _claim(self, name: str, record: dict[str, Any], live_xml: str | None) -> None:
+        """Phase one of a re-attach: is that very QEMU alive?  Index it, hold its lock."""
         files = self.store.runtime_files(name)
         ident = None
         if record.get("pid"):
@@ -178,6 +201,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             if not rec.persistent:
                 self._unindex(rec)
             return
+        await rec.lock.acquire()  # a fresh record: never blocks; released by _reattach
         rec.id = int(record.get("id", -1))
         if rec.id == -1:
             rec.id = self._allocate_id()
@@ -185,36 +209,50 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         held = [g.port for g in rec.live.devices.graphics if g.port and g.port >= 5900] if rec.live else []
         self.ports.taken.update(held)
         rec.run = Running(ident=ident, start_time=float(record.get("start_time", time.time())), ports=held)
+        rec.state = DomainState.PAUSED if record.get("state") in ("paused", "starting") else DomainState.RUNNING
+        rec.reason = int(record.get("reason", 0))
+        self._claimed.append((rec, record))
+
+    async def _reattach(self, rec: DomainRecord, record: dict[str, Any]) -> None:
+        """Phase two: connect to the monitor (with deadlines) and supervise, or end the guest."""
+        run = rec.run
+        assert run is not None
+        files = self.store.runtime_files(rec.name)
         try:
-            await self._connect_monitor(rec, files.monitor)
-            status = await rec.run.qmp.execute("query-status")  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001 - any monitor failure means we cannot control it
-            log.error("domain %s: cannot re-attach to QEMU monitor (%s); killing it", name, exc)
-            process.kill(ident)
-            rec.run = None
-            rec.id = -1
-            self.store.clear_runtime(name)
-            rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.CRASHED
-            return
-        qstatus = status.get("status")
-        if record.get("state") == "starting" and qstatus == "prelaunch":
-            if record.get("intent") == "paused":
-                rec.state, rec.reason = DomainState.PAUSED, PausedReason.USER
-            else:  # finish the start the dead daemon had begun
-                await rec.run.qmp.execute("cont")  # type: ignore[union-attr]
-                rec.state, rec.reason = DomainState.RUNNING, RunningReason.BOOTED
-        elif status.get("running"):
-            rec.state = DomainState.RUNNING
-            rec.reason = int(record.get("reason", RunningReason.BOOTED)) if record.get("state") == "running" \
-                else RunningReason.UNPAUSED
-        else:
-            rec.state = DomainState.PAUSED
-            rec.reason = int(record.get("reason", PausedReason.UNKNOWN)) if record.get("state") == "paused" \
-                else PausedReason.UNKNOWN
-        await self._open_console(rec)
-        self._save_runtime(rec)
-        rec.run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{name}")
-        log.info("re-attached to domain %s (pid %d)", name, ident.pid)
+            try:
+                await self._connect_monitor(rec, files.monitor)
+                status = await self._qmp(run, "query-status")
+                qstatus = status.get("status") if isinstance(status, dict) else None
+                if qstatus is None:
+                    raise ValueError(f"query-status answered {status!r}")
+                if record.get("state") == "starting" and qstatus == "prelaunch":
+                    if record.get("intent") == "paused":
+                        rec.state, rec.reason = DomainState.PAUSED, PausedReason.USER
+                    else:  # finish the start the dead daemon had begun
+                        await self._before_cont(rec)
+                        await self._qmp(run, "cont")
+                        rec.state, rec.reason = DomainState.RUNNING, RunningReason.BOOTED
+                elif status.get("running"):
+                    rec.state = DomainState.RUNNING
+                    rec.reason = int(record.get("reason", RunningReason.BOOTED)) \
+                        if record.get("state") == "running" else RunningReason.UNPAUSED
+                else:
+                    rec.state = DomainState.PAUSED
+                    rec.reason = int(record.get("reason", PausedReason.UNKNOWN)) \
+                        if record.get("state") == "paused" else PausedReason.UNKNOWN
+                await self._open_console(rec)
+            except Exception as exc:  # noqa: BLE001 - any monitor failure means we cannot control it
+                log.error("domain %s: cannot re-attach to QEMU monitor (%s); killing it", rec.name, exc)
+                process.kill(run.ident)
+                if run.stop_reason is None:
+                    run.stop_reason, run.stop_detail = ShutoffReason.CRASHED, StoppedDetail.FAILED
+                await self._on_exit(rec, run)
+                return
+            self._save_runtime(rec)
+            run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
+            log.info("re-attached to domain %s (pid %d)", rec.name, run.ident.pid)
+        finally:
+            rec.lock.release()
 
     # ------------------------------------------------------------------ registry
     def _index(self, rec: DomainRecord) -> None:
@@ -291,7 +329,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                          validate: bool = False) -> DomainInfo:
         """Start a transient domain (or run a persistent one from this XML, as libvirt does)."""
         self._refuse_autodestroy(autodestroy)
-        dom = model.parse_definition(xml, None, validate)
+        dom = await asyncio.to_thread(model.parse_definition, xml, None, validate)  # not on the loop
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
             if existing is not None and (existing.active or (dom.uuid and existing.uuid != dom.uuid)):
@@ -308,6 +346,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             self._index(rec)
         try:
             async with rec.lock:
+                if self._by_name.get(rec.name) is None:  # a concurrent create failed and dropped it
+                    self._index(rec)
                 await self._start_locked(rec, paused=paused, definition=dom)
         except BaseException:
             if not rec.persistent and not rec.active:
@@ -321,8 +361,6 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         self._refuse_autodestroy(autodestroy)
         rec = self.lookup(dom)
         async with rec.lock:
-            if rec.active:
-                raise operation_invalid("domain is already running")
             await self._start_locked(rec, paused=paused)
         return self.info(rec)
 
@@ -351,9 +389,15 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                                   "No such file or directory", ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
 
     async def _start_locked(self, rec: DomainRecord, paused: bool, definition: Domain | None = None) -> None:
-        caps = await self.caps()
+        """Start under the domain's lock; everything checked before waiting for it is checked again
+        here, since another operation may have started, undefined or replaced the domain meanwhile."""
         base = definition if definition is not None else rec.config
-        assert base is not None
+        if self._by_name.get(rec.name) is not rec or base is None:
+            raise no_domain(rec.name)
+        if rec.active:
+            raise operation_invalid(f"domain '{rec.name}' is already active" if definition is not None
+                                    else "domain is already running")
+        caps = await self.caps()
         dom = copy.deepcopy(base)
         await self._check_accelerator(dom)
         volumes = self._resolve_volumes(dom)
@@ -399,15 +443,10 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         try:
             self._save_runtime(rec, phase="starting", intent="paused" if paused else "running")
             await self._connect_monitor(rec, files.monitor)
-            if dom.vcpu_cpuset:
-                process.pin_all_threads(ident.pid, parse_cpuset(dom.vcpu_cpuset))
-            for disk in dom.devices.disks:
-                if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
-                    await rec.run.qmp.execute(  # type: ignore[union-attr]
-                        "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))
             await self._open_console(rec)
+            await self._before_cont(rec)
             if not paused:
-                await rec.run.qmp.execute("cont")  # type: ignore[union-attr]
+                await self._qmp(rec.run, "cont")
         except BaseException as exc:
             await self._abort_start(rec, files.log, exc)
             raise
@@ -423,20 +462,19 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
 
     async def _abort_start(self, rec: DomainRecord, log_path: Any, exc: BaseException) -> None:
         run = rec.run
+        code = None
         if run is not None:
             process.kill(run.ident)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(process.wait_for_exit(run.ident), 5)
-            await self._close_monitor(run)
-            if run.console:
-                run.console.close()
-        code = self.reaper.exit_code(run.ident.pid) if run else None
-        if run is not None:
-            self.ports.release(run.ports)
-        self.store.clear_runtime(rec.name)
-        rec.run, rec.live, rec.id = None, None, -1
-        rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FAILED
-        if isinstance(exc, PyvirtError):
+            code = self.reaper.exit_code(run.ident.pid)
+            if run.stop_reason is None:
+                run.stop_reason, run.stop_detail = ShutoffReason.FAILED, StoppedDetail.FAILED
+            await self._on_exit(rec, run, emit=False)
+        else:
+            self.store.clear_runtime(rec.name)
+            rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FAILED
+        if isinstance(exc, PyvirtError | asyncio.CancelledError):
             return
         tail = process.log_tail(log_path)
         detail = f" (exit code {code})" if code is not None else ""
@@ -444,15 +482,48 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                           ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU) from exc
 
     async def _connect_monitor(self, rec: DomainRecord, monitor: Any) -> None:
-        assert rec.run is not None
-        client = await qmp_connect(monitor, timeout=10.0, name=rec.name)
-        listener = EventListener()
+        """Connect to QEMU's monitor, giving up at once if QEMU exits (no waiting out the timeout)."""
+        run = rec.run
+        assert run is not None
+        connecting = asyncio.ensure_future(qmp_connect(monitor, timeout=self.connect_timeout, name=rec.name))
+        exited = asyncio.ensure_future(process.wait_for_exit(run.ident))
+        try:
+            await asyncio.wait({connecting, exited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (connecting, exited):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+        if not connecting.done() or connecting.cancelled():
+            raise ProcessLookupError("QEMU exited before its monitor answered")
+        client = connecting.result()
+        listener = BoundedEventListener(HANDLED_EVENTS, owner=rec.name)
         client.register_listener(listener)
-        rec.run.qmp, rec.run.listener = client, listener
+        run.qmp, run.listener = client, listener
         dom = rec.current()
         if (dom.on_reboot or "restart") == "destroy":
             # a guest reboot then arrives as SHUTDOWN(reason guest-reset) instead of a silent reset
-            await client.execute("set-action", {"reboot": "shutdown"})
+            await self._qmp(run, "set-action", {"reboot": "shutdown"})
+
+    async def _before_cont(self, rec: DomainRecord) -> None:
+        """What is set on a QEMU still in prelaunch, before its vCPUs first run."""
+        run, dom = rec.run, rec.live
+        assert run is not None and dom is not None
+        if dom.vcpu_cpuset:
+            process.pin_all_threads(run.ident.pid, parse_cpuset(dom.vcpu_cpuset))
+        for disk in dom.devices.disks:
+            if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
+                await self._qmp(run, "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))
+        await self._set_graphics_passwords(rec)
+
+    async def _set_graphics_passwords(self, rec: DomainRecord) -> None:
+        """Display passwords go to QEMU over QMP, never on its command line (which every local
+        user can read in /proc) -- as libvirt does; without this nobody could log in at all."""
+        assert rec.run is not None and rec.live is not None
+        for g in rec.live.devices.graphics:
+            if g.passwd is not None and g.type in ("vnc", "spice"):
+                await self._qmp(rec.run, "set_password", {"protocol": g.type, "password": g.passwd})
 
     async def _close_monitor(self, run: Running) -> None:
         if run.qmp is not None:
@@ -464,11 +535,15 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         """Find the first serial's pty (QMP query-chardev) and keep it drained."""
         assert rec.run is not None and rec.run.qmp is not None
         try:
-            chardevs = await rec.run.qmp.execute("query-chardev")
-        except Exception as exc:  # noqa: BLE001
+            chardevs = await self._qmp(rec.run, "query-chardev")
+            ptys = {c["label"]: c["filename"][4:] for c in chardevs
+                    if isinstance(c.get("filename"), str) and c["filename"].startswith("pty:")}
+        except PyvirtError as exc:
             log.warning("%s: query-chardev failed: %s", rec.name, exc)
             return
-        ptys = {c["label"]: c["filename"][4:] for c in chardevs if c.get("filename", "").startswith("pty:")}
+        except (TypeError, KeyError, AttributeError) as exc:
+            log.warning("%s: query-chardev answered nonsense: %s", rec.name, exc)
+            return
         dom = rec.live
         if dom is not None:
             for dev in [*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels]:
@@ -527,8 +602,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                 return
             if run.fake_reboot:
                 run.fake_reboot = False
-                await run.qmp.execute("system_reset")  # type: ignore[union-attr]
-                await run.qmp.execute("cont")  # type: ignore[union-attr]
+                await self._qmp(run, "system_reset")
+                await self._qmp(run, "cont")
                 return
             run.guest_shutdown = True
             dom = rec.current()
@@ -537,27 +612,27 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             self.events.emit(rec.name, rec.uuid, EventType.SHUTDOWN,
                              ShutdownDetail.GUEST if guest else ShutdownDetail.HOST, rec.id)
             if action in ("restart", "rename-restart") and not reset:
-                await run.qmp.execute("system_reset")  # type: ignore[union-attr]
-                await run.qmp.execute("cont")  # type: ignore[union-attr]
+                await self._qmp(run, "system_reset")
+                await self._qmp(run, "cont")
                 return
             rec.state, rec.reason = DomainState.SHUTDOWN, 1
             run.stop_reason, run.stop_detail = ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN
             with contextlib.suppress(Exception):
-                await run.qmp.execute("quit")  # type: ignore[union-attr]
+                await self._qmp(run, "quit")
         elif name == "GUEST_PANICKED":
             action = rec.current().on_crash or "destroy"
             self.events.emit(rec.name, rec.uuid, EventType.CRASHED, 0, rec.id)
             if action == "restart":
-                await run.qmp.execute("system_reset")  # type: ignore[union-attr]
-                await run.qmp.execute("cont")  # type: ignore[union-attr]
+                await self._qmp(run, "system_reset")
+                await self._qmp(run, "cont")
             elif action in ("destroy", "coredump-destroy"):
                 run.stop_reason, run.stop_detail = ShutoffReason.CRASHED, StoppedDetail.CRASHED
                 process.kill(run.ident, signal.SIGTERM)
             else:
                 rec.state, rec.reason = DomainState.CRASHED, 1
 
-    async def _on_exit(self, rec: DomainRecord, run: Running) -> None:
-        """The one place a guest's end is handled, whatever ended it."""
+    async def _on_exit(self, rec: DomainRecord, run: Running, emit: bool = True) -> None:
+        """The one place a guest's end is handled, whatever ended it (a failed start: emit=False)."""
         if run.stop_reason is None:
             run.stop_reason, run.stop_detail = ShutoffReason.CRASHED, StoppedDetail.FAILED
         await self._close_monitor(run)
@@ -571,7 +646,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         run.exited.set()
         if not rec.persistent:
             self._unindex(rec)
-        self.events.emit(rec.name, rec.uuid, EventType.STOPPED, run.stop_detail or 0, dom_id)
+        if emit:
+            self.events.emit(rec.name, rec.uuid, EventType.STOPPED, run.stop_detail or 0, dom_id)
 
     # ------------------------------------------------------------------ operations on a running guest
     def _running(self, rec: DomainRecord) -> Running:
@@ -579,31 +655,41 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             raise operation_invalid("domain is not running")
         return rec.run
 
-    async def _qmp(self, run: Running, command: str, args: dict[str, Any] | None = None) -> Any:
+    async def _qmp(self, run: Running, command: str, args: dict[str, Any] | None = None,
+                   timeout: float | None = None) -> Any:
+        """Every monitor command goes through here: one deadline, one error mapping."""
+        timeout = timeout or self.monitor_timeout
         if run.qmp is None:
             raise PyvirtError("internal error: monitor not available", ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
         try:
-            return await asyncio.wait_for(run.qmp.execute(command, args), 30)
+            return await asyncio.wait_for(run.qmp.execute(command, args), timeout)
         except PyvirtError:
             raise
+        except TimeoutError as exc:
+            raise PyvirtError(f"Timed out during operation: QEMU did not answer {command} within {timeout:g} s",
+                              ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU) from exc
         except Exception as exc:  # noqa: BLE001
             raise PyvirtError(f"internal error: QMP {command} failed: {exc}", ErrorCode.INTERNAL_ERROR,
                               ErrorDomain.QEMU) from exc
 
     async def destroy(self, dom: str, graceful: bool = False) -> None:
+        """Signal QEMU without waiting for the domain's lock: an operation stuck on a wedged
+        monitor holds that lock, and destroy is how a user gets out of exactly that."""
         rec = self.lookup(dom)
-        async with rec.lock:
-            run = self._running(rec)
+        run = rec.run
+        if run is None or not rec.active:
+            raise operation_invalid("domain is not running")
+        if run.stop_reason is None:
             run.stop_reason, run.stop_detail = ShutoffReason.DESTROYED, StoppedDetail.DESTROYED
-            process.kill(run.ident, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(run.exited.wait(), 10 if not graceful else 30)
-            except TimeoutError:
-                if graceful:
-                    raise PyvirtError("operation failed: failed to terminate process gracefully",
-                                      ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
-                process.kill(run.ident, signal.SIGKILL)
-                await run.exited.wait()
+        process.kill(run.ident, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(run.exited.wait(), 10 if not graceful else 30)
+        except TimeoutError:
+            if graceful:
+                raise PyvirtError("operation failed: failed to terminate process gracefully",
+                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
+            process.kill(run.ident, signal.SIGKILL)
+            await run.exited.wait()
 
     async def shutdown(self, dom: str, mode: str | None = None) -> None:
         await self._power_button(dom, mode, then_reboot=False)

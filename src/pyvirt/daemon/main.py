@@ -110,6 +110,7 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
         with contextlib.suppress(OSError):
             os.write(ready_fd, b"ready\n")
             os.close(ready_fd)
+    resuming = asyncio.create_task(driver.resume_guests(), name="resume-guests")  # monitors, after serving
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -118,6 +119,10 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
         await stop.wait()
     finally:
         log.info("pyvirtd stopping; guests keep running")
+        if not resuming.done():
+            resuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await resuming
         await driver.close()  # ends event streams and consoles first, so the server can close at once
         await runner.cleanup()
         with contextlib.suppress(FileNotFoundError):

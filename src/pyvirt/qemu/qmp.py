@@ -10,17 +10,61 @@ probes that just want a few replies.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qemu.qmp import QMPClient
+from qemu.qmp import EventListener, QMPClient
 from qemu.qmp.error import QMPError
 
-__all__ = ["QMPClient", "QMPError", "listen_unix", "connect", "execute", "run_commands"]
+__all__ = ["QMPClient", "QMPError", "BoundedEventListener", "listen_unix", "connect", "execute",
+           "run_commands"]
+
+log = logging.getLogger(__name__)
+
+# qemu.qmp logs every monitor message at debug level: display passwords (set_password) would
+# land in pyvirtd's log with -v, and a flooding guest would fill it.  Never below INFO.
+logging.getLogger("qemu.qmp").setLevel(logging.INFO)
 
 Command = tuple[str, Mapping[str, Any] | None]
+
+
+class BoundedEventListener(EventListener):
+    """Only the named events, at most `maxsize` waiting, no history: a guest cannot grow the daemon.
+
+    ``EventListener`` keeps every event it accepts twice, in an unbounded queue and in an
+    unbounded history; a QEMU that floods events (a misbehaving or hostile guest can make it)
+    then grows pyvirtd without limit.  Here events past the bound are dropped and counted, and
+    the flood is logged at most once a minute per guest.
+    """
+
+    def __init__(self, names: Sequence[str], maxsize: int = 256, owner: str = "") -> None:
+        super().__init__(names)
+        self._queue = asyncio.Queue(maxsize)
+        self.owner = owner
+        self.seen = 0            # every event QEMU sent, accepted or not
+        self.dropped = 0         # accepted events lost to the bound
+        self._last_warning = 0.0
+
+    def accept(self, event: Any) -> bool:
+        self.seen += 1
+        return super().accept(event)
+
+    async def put(self, event: Any) -> None:
+        if not self.accept(event):
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            now = time.monotonic()
+            if now - self._last_warning > 60:
+                self._last_warning = now
+                log.warning("%s: QEMU floods its monitor with events (%d seen, %d dropped); "
+                            "treating the guest as misbehaving", self.owner, self.seen, self.dropped)
 
 
 def listen_unix(path: str | Path) -> socket.socket:
@@ -40,12 +84,19 @@ def listen_unix(path: str | Path) -> socket.socket:
     return sock
 
 
+def _hear_nothing(event: Any) -> bool:
+    return False
+
+
 async def connect(address: str | Path, timeout: float = 5.0, name: str | None = None) -> QMPClient:
     """Connect and negotiate capabilities; retry while the socket is not there yet, up to ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         client = QMPClient(name)
+        # the library's default listener keeps every event forever (queue and history): mute it;
+        # callers that want events register a BoundedEventListener for the names they handle
+        client.events.event_filter = _hear_nothing
         try:
             await asyncio.wait_for(client.connect(str(address)), max(0.01, deadline - loop.time()))
             return client

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""A fake qemu-system binary speaking QMP, that misbehaves on request (issue 10's campaign).
+
+pyvirtd runs it through a domain's ``<emulator>``: it reads the monitor fd and the pidfile from
+the command line pyvirt built, writes the pidfile, and answers QMP on the inherited listening
+socket.  What it does wrong is chosen with ``FAKEQEMU_MODE`` in a wrapper script a test writes
+(``make_emulator``), a comma-separated list of:
+
+  exit-early        print an error and exit 1 before accepting the monitor
+  hang:CMD          never answer CMD (``hang:greeting`` never sends the greeting)
+  flood             after capabilities, send events as fast as the socket takes them
+  huge-reply:CMD    answer CMD with one line larger than any sane read limit (32 MiB)
+  lie:CMD           answer CMD with a reply of the wrong shape
+  exit-on:CMD       exit 1 when CMD arrives, without answering
+  log-argv          write its command line to $FAKEQEMU_LOG, and every QMP command it receives,
+                    one JSON line each, to $FAKEQEMU_LOG.qmp (to check what QEMU was given)
+
+Everything else behaves like a quiet QEMU: ``-S`` starts in prelaunch, ``cont``/``stop`` switch
+state, ``system_powerdown`` emits SHUTDOWN (guest) and waits for ``quit``, SIGTERM exits.
+Standard library only; no pyvirt import, so it is exactly as foreign as a real QEMU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+
+def _arg_after(argv: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(argv[:-1]):
+        if arg == flag:
+            return argv[i + 1]
+    return None
+
+
+def _monitor_fd(argv: list[str]) -> int:
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "-chardev" and "id=charmonitor" in argv[i + 1]:
+            for part in argv[i + 1].split(","):
+                if part.startswith("fd="):
+                    return int(part[3:])
+    raise SystemExit("fakeqemu: no monitor fd on the command line")
+
+
+def make_emulator(directory: str | os.PathLike[str], mode: str = "", name: str = "fake-qemu") -> str:
+    """Write an executable wrapper that runs this fake with `mode`; returns its path for <emulator>."""
+    path = os.path.join(os.fspath(directory), name)
+    log = os.path.join(os.fspath(directory), name + ".argv")
+    with open(path, "w") as handle:
+        handle.write(f"#!/bin/sh\nFAKEQEMU_MODE='{mode}' FAKEQEMU_LOG='{log}' "
+                     f"exec {sys.executable} {os.path.abspath(__file__)} \"$@\"\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+class Fake:
+    def __init__(self, argv: list[str], modes: list[str]) -> None:
+        self.argv = argv
+        self.modes = modes
+        self.running = "-S" not in argv
+        self.conn: socket.socket | None = None
+        self.pending_event: tuple[str, dict[str, object]] | None = None
+        self.send_lock = threading.Lock()
+        log = os.environ.get("FAKEQEMU_LOG")
+        self.qmp_log = open(log + ".qmp", "a") if log and "log-argv" in modes else None  # noqa: SIM115
+
+    def has(self, mode: str) -> bool:
+        return mode in self.modes
+
+    def send(self, obj: object) -> None:
+        assert self.conn is not None
+        with self.send_lock:
+            self.conn.sendall(json.dumps(obj).encode() + b"\r\n")
+
+    def event(self, name: str, data: dict[str, object] | None = None) -> None:
+        now = time.time()
+        self.send({"event": name, "data": data or {},
+                   "timestamp": {"seconds": int(now), "microseconds": int(now % 1 * 1e6)}})
+
+    def reply(self, cmd: str, args: dict[str, object]) -> object:
+        if cmd == "query-status":
+            return {"status": "running" if self.running else "prelaunch", "running": self.running,
+                    "singlestep": False}
+        if cmd == "cont":
+            self.running = True
+        elif cmd == "stop":
+            self.running = False
+        elif cmd == "query-chardev":
+            return []
+        elif cmd == "system_powerdown":
+            self.pending_event = ("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+        elif cmd == "query-version":
+            return {"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": "fake"}
+        return {}
+
+    def serve(self) -> None:
+        fd = _monitor_fd(self.argv)
+        listener = socket.socket(fileno=fd)
+        while True:  # as QEMU: a monitor client may go (a daemon restart) and another come
+            self.conn, _ = listener.accept()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.session()
+            self.conn.close()
+
+    def session(self) -> None:
+        assert self.conn is not None
+        if self.has("hang:greeting"):
+            time.sleep(3600)
+        self.send({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": ""},
+                           "capabilities": []}})
+        decoder = json.JSONDecoder()
+        buf = ""
+        while True:
+            data = self.conn.recv(65536)
+            if not data:
+                return
+            buf += data.decode()
+            while True:  # QMP is a stream of JSON values, newlines optional
+                buf = buf.lstrip()
+                try:
+                    msg, end = decoder.raw_decode(buf)
+                except ValueError:
+                    break
+                buf = buf[end:]
+                self.command(msg)
+
+    def command(self, msg: dict[str, object]) -> None:
+        cmd = str(msg.get("execute"))
+        reply_id = msg.get("id")
+        if self.qmp_log is not None:
+            self.qmp_log.write(json.dumps(msg) + "\n")
+            self.qmp_log.flush()
+        if self.has(f"exit-on:{cmd}"):
+            os._exit(1)
+        if self.has(f"hang:{cmd}"):
+            return
+        if cmd == "quit":
+            self.send({"return": {}, "id": reply_id})
+            self.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"})
+            os._exit(0)
+        if self.has(f"huge-reply:{cmd}"):
+            assert self.conn is not None
+            chunk = b"x" * (1 << 20)
+            with self.send_lock:
+                self.conn.sendall(b'{"return": "')
+                for _ in range(32):
+                    self.conn.sendall(chunk)
+                self.conn.sendall(b'"}\r\n')
+            return
+        if self.has(f"lie:{cmd}"):
+            self.send({"return": ["not", "what", "was", "asked"], "id": reply_id})
+            return
+        self.pending_event = None
+        self.send({"return": self.reply(cmd, dict(msg.get("arguments") or {})), "id": reply_id})
+        if self.pending_event is not None:
+            self.event(*self.pending_event)
+        if cmd == "qmp_capabilities" and self.has("flood"):
+            threading.Thread(target=self.flood, daemon=True).start()
+
+    def flood(self) -> None:
+        """Events as fast as the socket takes them, still answering commands: a berserk guest."""
+        with contextlib.suppress(OSError):
+            while True:
+                self.event("RTC_CHANGE", {"offset": 1, "qom-path": "/machine/unattached/device[0]"})
+
+
+def main(argv: list[str]) -> int:
+    modes = [m for m in os.environ.get("FAKEQEMU_MODE", "").split(",") if m]
+    if "log-argv" in modes and os.environ.get("FAKEQEMU_LOG"):
+        with open(os.environ["FAKEQEMU_LOG"], "w") as handle:
+            json.dump(argv, handle)
+    if "exit-early" in modes:
+        print("fakeqemu: exiting early as asked", file=sys.stderr)
+        return 1
+    pidfile = _arg_after(argv, "-pidfile")
+    if pidfile:
+        with open(pidfile, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        Fake(argv, modes).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
