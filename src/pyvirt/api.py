@@ -330,6 +330,16 @@ def no_support(function: str) -> PyvirtError:
                        ErrorCode.NO_SUPPORT, ErrorDomain.NONE)
 
 
+def system_error(what: str, exc: OSError, domain: int = ErrorDomain.CONF) -> PyvirtError:
+    """An OS failure as libvirt reports it (virReportSystemError): what failed, then the OS's own
+    words for its errno -- "No space left on device" is the user's problem to fix, not an
+    "internal error"."""
+    reason = exc.strerror or str(exc)
+    err = PyvirtError(f"{what}: {reason}", ErrorCode.SYSTEM_ERROR, domain)
+    err.errno = exc.errno  # type: ignore[attr-defined]
+    return err
+
+
 def operation_invalid(message: str) -> PyvirtError:
     return PyvirtError(f"Requested operation is not valid: {message}",
                        ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)

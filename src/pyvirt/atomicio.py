@@ -20,7 +20,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o
     """
     target = Path(path)
     payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # the temp name must fit the 255-byte file name limit whenever the target's does
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

@@ -6,8 +6,11 @@ persisted atomically; a running domain's live definition is touched only with --
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import uuid as uuidlib
+from collections.abc import Callable
 from typing import Any
 
 from pyvirt.api import (
@@ -31,7 +34,7 @@ class DefinitionsMixin:
     events: Any
 
     async def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
-        dom = model.parse_definition(xml, None, validate)
+        dom = await asyncio.to_thread(model.parse_definition, xml, None, validate)  # not on the loop
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
             if dom.uuid is None:
@@ -48,11 +51,8 @@ class DefinitionsMixin:
                 rec = DomainRecord(name=dom.name or "", uuid=dom.uuid, config=None)
             async with rec.lock:
                 updated = rec.persistent
-                self.store.save_config(rec.name, dom.to_xml(inactive=True, security_info=True))
-                rec.config = dom
+                self._commit(rec, config=dom)
                 self._index(rec)
-                if rec.active:
-                    self._save_runtime(rec)
         self.events.emit(rec.name, rec.uuid, EventType.DEFINED, 1 if updated else 0, rec.id)
         return self.info(rec)
 
@@ -111,10 +111,7 @@ class DefinitionsMixin:
         if kind not in ("title", "description"):
             raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
         async with rec.lock:
-            targets = self._targets(rec, live, config)
-            for target in targets:
-                setattr(target, kind, value or None)
-            self._persist(rec, targets)
+            self._change(rec, self._targets(rec, live, config), lambda target: setattr(target, kind, value or None))
 
     def _targets(self, rec: DomainRecord, live: bool, config: bool) -> list[Domain]:
         """libvirt's --live/--config/--current rule."""
@@ -131,11 +128,43 @@ class DefinitionsMixin:
             targets.append(rec.config)
         return targets
 
-    def _persist(self, rec: DomainRecord, touched: list[Domain]) -> None:
-        if rec.config is not None and any(t is rec.config for t in touched):
-            self.store.save_config(rec.name, rec.config.to_xml(inactive=True, security_info=True))
-        if rec.active and any(t is rec.live for t in touched):
-            self._save_runtime(rec)
+    def _change(self, rec: DomainRecord, targets: list[Domain], mutate: Callable[[Domain], None]) -> None:
+        """Apply `mutate` to copies of the targeted definitions, validate each as define would, then
+        commit.  A value define would refuse is refused here too: otherwise the next daemon start
+        would find a definition it cannot load."""
+        new_config = new_live = None
+        for dom in targets:
+            candidate = copy.deepcopy(dom)
+            mutate(candidate)
+            if dom is rec.config:
+                new_config = model.parse_definition(candidate.to_xml(inactive=True, security_info=True))
+            else:
+                model.parse_stored(candidate.to_xml(security_info=True))  # what a restart re-reads
+                new_live = candidate
+        self._commit(rec, config=new_config, live=new_live)
+
+    def _commit(self, rec: DomainRecord, config: Domain | None = None, live: Domain | None = None) -> None:
+        """Write first, then change what the daemon holds: a failed write (disk full) leaves the
+        file and the definition in memory as they were -- never one changed without the other."""
+        old_config, old_live = rec.config, rec.live
+        if config is not None:
+            self.store.save_config(rec.name, config.to_xml(inactive=True, security_info=True))
+            rec.config, rec.load_error = config, None
+        if live is not None:
+            rec.live = live
+        if rec.active:
+            try:
+                self._save_runtime(rec)
+            except BaseException:
+                rec.config, rec.live = old_config, old_live
+                if config is not None:
+                    if old_config is not None:
+                        with contextlib.suppress(PyvirtError):
+                            self.store.save_config(rec.name, old_config.to_xml(inactive=True,
+                                                                               security_info=True))
+                    else:
+                        self.store.delete_config(rec.name)
+                raise
 
     async def set_memory(self, dom: str, kib: int, live: bool = False, config: bool = False,
                          maximum: bool = False) -> None:
@@ -146,23 +175,28 @@ class DefinitionsMixin:
             if maximum:
                 if live or (not config and rec.active):
                     raise operation_invalid("cannot resize the maximum memory on an active domain")
-                targets = self._targets(rec, False, True)
-                for dom in targets:
+
+                def set_max(dom: Domain) -> None:
                     dom.memory = kib
                     if (dom.current_memory or 0) > kib:
                         dom.current_memory = kib
-                self._persist(rec, targets)
+
+                self._change(rec, self._targets(rec, False, True), set_max)
                 return
             targets = self._targets(rec, live, config)
             for dom in targets:
                 if kib > (dom.memory or 0):
                     raise PyvirtError("invalid argument: cannot set memory higher than max memory",
                                       ErrorCode.INVALID_ARG)
-            for dom in targets:
-                if dom is rec.live and rec.run is not None and rec.run.qmp is not None:
-                    await self._qmp(rec.run, "balloon", {"value": kib * 1024})
+
+            def set_current(dom: Domain) -> None:
                 dom.current_memory = kib
-            self._persist(rec, targets)
+
+            self._change(rec, [t for t in targets if t is not rec.live], set_current)  # validated first
+            if any(t is rec.live for t in targets):
+                if rec.run is not None and rec.run.qmp is not None:
+                    await self._qmp(rec.run, "balloon", {"value": kib * 1024})
+                self._change(rec, [rec.live], set_current)  # type: ignore[list-item]
 
     async def set_vcpus(self, dom: str, count: int, live: bool = False, config: bool = False,
                         maximum: bool = False) -> None:
@@ -173,8 +207,8 @@ class DefinitionsMixin:
             if live or (not config and rec.active):
                 raise PyvirtError("Operation not supported: live vcpu changes are not supported by pyvirt yet; "
                                   "use --config", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
-            targets = self._targets(rec, False, True)
-            for dom in targets:
+
+            def set_count(dom: Domain) -> None:
                 if maximum:
                     dom.vcpu = count
                     if dom.vcpu_current and dom.vcpu_current > count:
@@ -185,7 +219,8 @@ class DefinitionsMixin:
                                           f"vcpus for the persistent domain: {count} > {dom.vcpu}",
                                           ErrorCode.INVALID_ARG)
                     dom.vcpu_current = None if count == dom.vcpu else count
-            self._persist(rec, targets)
+
+            self._change(rec, self._targets(rec, False, True), set_count)
 
     async def rename(self, dom: str, new_name: str) -> None:
         rec = self.lookup(dom)

@@ -124,17 +124,33 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         for path, xml in self.store.iter_configs():
             try:
                 dom = model.parse_stored(xml)
+                if dom.name != path.stem:
+                    raise PyvirtError(f"it defines domain {dom.name!r}", ErrorCode.XML_ERROR)
             except PyvirtError as exc:
-                log.error("skipping domain config %s: %s", path, exc)
-                continue
-            if dom.name != path.stem:
-                log.error("skipping domain config %s: it defines domain %r", path, dom.name)
+                self._index_broken(path.stem, xml, f"domain config {path} cannot be loaded: {exc}")
                 continue
             rec = DomainRecord(name=dom.name, uuid=dom.uuid or "", config=dom,
                                autostart=self.store.is_autostart(dom.name))
             self._index(rec)
         for name, record, live_xml in self.store.iter_runtime():
             await self._claim(name, record, live_xml)
+
+    def _index_broken(self, name: str, xml: str, error: str) -> None:
+        """A stored definition that no longer loads stays listed (shut off, reason "failed") with
+        its error, and its file untouched, until the user defines it anew or undefines it."""
+        log.error("%s", error)
+        uuid = None
+        with contextlib.suppress(Exception):
+            from pyvirt.xml import safe_parse
+
+            text = (safe_parse(xml).findtext("uuid") or "").strip().lower()
+            uuid = str(uuidlib.UUID(text))
+        if uuid is None or uuid in self._by_uuid:
+            uuid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"pyvirt-broken-config:{name}"))
+        rec = DomainRecord(name=name, uuid=uuid, config=Domain(name=name, uuid=uuid, type="qemu"),
+                           state=DomainState.SHUTOFF, reason=ShutoffReason.FAILED,
+                           autostart=self.store.is_autostart(name), load_error=error)
+        self._index(rec)
 
     async def resume_guests(self) -> None:
         """Re-attach to every claimed guest, all in parallel, then autostart."""
@@ -397,6 +413,9 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         if rec.active:
             raise operation_invalid(f"domain '{rec.name}' is already active" if definition is not None
                                     else "domain is already running")
+        if rec.load_error and definition is None:
+            raise PyvirtError(f"XML error: {rec.load_error}; define it again or undefine it",
+                              ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)
         caps = await self.caps()
         dom = copy.deepcopy(base)
         await self._check_accelerator(dom)
@@ -405,10 +424,9 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             self._check_sources(dom)
         model.assign_aliases(dom)
         files = self.store.runtime_files(rec.name)
-        for stale in (files.monitor, files.pidfile):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(stale)
-        files.private_dir.mkdir(mode=0o700, exist_ok=True)
+        self.store.check_runtime_paths(rec.name)
+        self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
+        files.private_dir.mkdir(mode=0o700)
         if self.networks is None:
             for note in nics.session_fallback(dom):
                 log.warning("%s: %s", rec.name, note)

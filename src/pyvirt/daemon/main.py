@@ -106,11 +106,17 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
     sock = _bind_socket(str(paths.socket), 0o600)
     runner = await serve_unix(make_app(driver, host, storage, networks), sock)
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
-    if ready_fd is not None:
-        with contextlib.suppress(OSError):
-            os.write(ready_fd, b"ready\n")
-            os.close(ready_fd)
-    resuming = asyncio.create_task(driver.resume_guests(), name="resume-guests")  # monitors, after serving
+    # the socket is served from here on; re-attaching to running guests (monitor I/O, each
+    # bounded by deadlines) happens now, in parallel, and "ready" means every guest's state is known
+    resuming = asyncio.create_task(driver.resume_guests(), name="resume-guests")
+
+    def announce(_: object) -> None:
+        if ready_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(ready_fd, b"ready\n")
+                os.close(ready_fd)
+
+    resuming.add_done_callback(announce)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -44,6 +44,7 @@ class DomainRecord:
     run: Running | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     info_cache: DomainInfo | None = None
+    load_error: str | None = None           # its stored config could not be loaded: shown, never dropped
 
     @property
     def persistent(self) -> bool:

@@ -3,25 +3,33 @@
 Layout (per domain NAME):
   config/qemu/NAME.xml               inactive definition (persistent domains only)
   config/qemu/autostart/NAME.xml     symlink to ../NAME.xml when autostart is on
-  run/qemu/NAME.json                 runtime record: id, pid identity, paths, state, intent
-  run/qemu/NAME.xml                  live XML
-  run/qemu/NAME.pid                  QEMU's own pidfile (found even if the daemon died mid-start)
-  run/qemu/NAME.monitor              QMP socket
-  run/qemu/NAME/                     private per-guest dir
+  run/qemu/KEY/                      the guest's own runtime dir, KEY = runtime_key(NAME):
+           record.json               runtime record: name, id, pid identity, state, intent
+           live.xml                  live XML
+           qemu.pid                  QEMU's own pidfile (found even if the daemon died mid-start)
+           qmp.sock                  QMP socket
+           ...                       whatever else the guest needs at run time (display sockets)
+
+One directory per guest, named by a fixed-length key, so no two domains' files can collide
+(domain "x.json" against domain "x"), the monitor's path fits AF_UNIX's 108 bytes whatever the
+name, and clearing a guest's runtime state is one directory removal.
 
 A file that cannot be read or parsed is logged and skipped; it is never rewritten with less.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pyvirt.api import system_error
 from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.paths import StatePaths
 
@@ -36,6 +44,16 @@ class RuntimeFiles:
     monitor: Path
     private_dir: Path
     log: Path
+
+
+#: sun_path is 108 bytes with the terminating NUL
+UNIX_PATH_MAX = 107
+
+
+def runtime_key(name: str) -> str:
+    """A domain's runtime directory name: a readable prefix of the name plus a digest of all of it."""
+    prefix = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in name[:8])
+    return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
 
 
 class DomainStore:
@@ -57,7 +75,11 @@ class DomainStore:
                 log.error("skipping unreadable domain config %s: %s", path, exc)
 
     def save_config(self, name: str, xml: str) -> None:
-        write_atomic(self.config_path(name), xml, 0o600)
+        path = self.config_path(name)
+        try:
+            write_atomic(path, xml, 0o600)
+        except OSError as exc:
+            raise system_error(f"cannot write config file '{path}'", exc) from exc
 
     def delete_config(self, name: str) -> None:
         remove_quietly(self.autostart_link(name))
@@ -79,18 +101,41 @@ class DomainStore:
 
     # -- runtime
     def runtime_files(self, name: str) -> RuntimeFiles:
-        base = self.paths.domains_runtime
-        return RuntimeFiles(record=base / f"{name}.json", live_xml=base / f"{name}.xml",
-                            pidfile=base / f"{name}.pid", monitor=base / f"{name}.monitor",
-                            private_dir=base / name, log=self.paths.qemu_log / f"{name}.log")
+        base = self.paths.domains_runtime / runtime_key(name)
+        return RuntimeFiles(record=base / "record.json", live_xml=base / "live.xml",
+                            pidfile=base / "qemu.pid", monitor=base / "qmp.sock",
+                            private_dir=base, log=self.paths.qemu_log / f"{name}.log")
+
+    def check_runtime_paths(self, name: str) -> None:
+        """Refuse, naming the limit, a state root so deep that the monitor socket cannot be bound."""
+        monitor = str(self.runtime_files(name).monitor)
+        if len(monitor.encode()) > UNIX_PATH_MAX:
+            from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+            raise PyvirtError(f"unsupported configuration: the monitor socket path {monitor} is longer than "
+                              f"the {UNIX_PATH_MAX} bytes a unix socket path may have; use a shorter "
+                              "runtime directory", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
 
     def iter_runtime(self) -> Iterator[tuple[str, dict[str, Any], str | None]]:
-        """(name, record, live XML or None) for every runtime record that can be read."""
-        for path in sorted(self.paths.domains_runtime.glob("*.json")):
-            name = path.stem
+        """(name, record, live XML or None) for every runtime record that can be read.
+
+        A guest dir without a record is a start that never got as far as spawning QEMU (the
+        record is written before): it is removed, not left behind forever.
+        """
+        for base in sorted(self.paths.domains_runtime.iterdir()):
+            if not base.is_dir() or base.is_symlink():
+                continue
+            path = base / "record.json"
             try:
                 record = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
+                name = record["name"]
+                if not isinstance(name, str) or runtime_key(name) != base.name:
+                    raise ValueError(f"record names domain {name!r}, which does not live here")
+            except FileNotFoundError:
+                log.warning("removing runtime dir %s: it has no runtime record", base)
+                self._remove_dir(base)
+                continue
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.error("skipping unreadable runtime record %s: %s", path, exc)
                 continue
             try:
@@ -102,21 +147,27 @@ class DomainStore:
     def save_runtime(self, name: str, record: dict[str, Any], live_xml: str | None = None) -> None:
         files = self.runtime_files(name)
         # runtime state describes running QEMUs, which a power loss ends too: atomic, not durable
-        if live_xml is not None:
-            write_atomic(files.live_xml, live_xml, 0o600, durable=False)
-        write_atomic(files.record, json.dumps(record, sort_keys=True), 0o600, durable=False)
+        try:
+            if live_xml is not None:
+                write_atomic(files.live_xml, live_xml, 0o600, durable=False)
+            files.private_dir.mkdir(mode=0o700, exist_ok=True)
+            write_atomic(files.record, json.dumps({**record, "name": name}, sort_keys=True), 0o600,
+                         durable=False)
+        except OSError as exc:
+            raise system_error(f"cannot write runtime state of domain '{name}'", exc) from exc
 
     def clear_runtime(self, name: str) -> None:
-        files = self.runtime_files(name)
-        for path in (files.record, files.live_xml, files.pidfile, files.monitor):
-            remove_quietly(path)
-        if files.private_dir.is_dir():
-            for child in files.private_dir.iterdir():
-                remove_quietly(child)
-            try:
-                files.private_dir.rmdir()
-            except OSError as exc:
-                log.warning("could not remove %s: %s", files.private_dir, exc)
+        self._remove_dir(self.runtime_files(name).private_dir)
+
+    @staticmethod
+    def _remove_dir(path: Path) -> None:
+        """Remove a guest's runtime dir and all in it (rmtree never follows symlinks out of it)."""
+        try:
+            shutil.rmtree(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc)
 
     def next_id_path(self) -> Path:
         return self.paths.runtime / "next-id"

@@ -115,6 +115,7 @@ class FileVolumes:
         tmp = self._tmp()
         try:
             build(tmp)
+            os.chmod(tmp, 0o600)  # libvirt's default: a guest's disk is nobody else's to read
             fd = os.open(tmp, os.O_RDONLY)
             try:
                 os.fsync(fd)

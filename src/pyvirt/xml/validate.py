@@ -9,7 +9,7 @@ from .domain import SMBIOS_ENTRY_NAMES, Address, Domain, SysinfoEntry, SysinfoSe
 from .errors import XMLError, XMLValidationError
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-NAME_MAX = 1024
+NAME_MAX = 251  # bytes (UTF-8): NAME.xml must fit the file system's 255-byte name limit
 
 
 CPUSET_RE = re.compile(r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*")
@@ -41,14 +41,15 @@ def parse_cpuset(text: str, line: int | None = None) -> frozenset[int]:
 def validate_name(name: str | None, line: int | None = None, what: str = "domain") -> None:
     """libvirt's rules plus two of pyvirt's, because names become file and directory names.
 
-    Refused: empty, longer than 1024 characters, containing '/' or NUL (libvirt's own rule,
+    Refused: empty, longer than NAME_MAX bytes, containing '/' or NUL (libvirt's own rule,
     the name is a path component), '.' and '..' or a leading '.' (hidden/relative path
     components), a leading '-' (would read as an option on command lines), control characters.
     """
     if not name:
         raise XMLValidationError(f"{what} name must not be empty", line)
-    if len(name) > NAME_MAX:
-        raise XMLValidationError(f"{what} name is longer than {NAME_MAX} characters", line)
+    if len(name.encode()) > NAME_MAX:
+        raise XMLValidationError(f"{what} name is longer than {NAME_MAX} bytes: it names files (NAME.xml), "
+                                 "and a file name has at most 255", line)
     if "/" in name:
         raise XMLValidationError(f"name {name!r} cannot contain '/'", line)
     if name.startswith("."):

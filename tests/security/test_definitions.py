@@ -1,0 +1,116 @@
+"""Config changes and their files (issue 10, defects 5 and 7, and ENOSPC of defect 10).
+
+Every config change is validated as define validates; a stored definition that no longer loads
+stays listed with its error; a failed write leaves file and memory as they were.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DomainState, ErrorCode, PyvirtError, ShutoffReason
+from tests.security.fakedriver import domain_xml, new_driver, run, shut_down
+
+
+def test_setmaxmem_refuses_what_define_refuses_and_the_domain_survives_a_restart(tmp_path: Path) -> None:
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define(domain_xml("mem", emulator()))
+        config = tmp_path / "config" / "qemu" / "mem.xml"
+        before = config.read_text()
+        with pytest.raises(PyvirtError, match="too large"):
+            await drv.set_memory("mem", 10**20, live=False, config=True, maximum=True)
+        assert config.read_text() == before
+        assert drv.lookup("mem").config.memory == 65536
+        second = new_driver(tmp_path)
+        await second.load()
+        assert second.lookup("mem").load_error is None
+        await shut_down(second)
+
+    run(tmp_path, scenario)
+
+
+def test_a_config_that_no_longer_loads_stays_listed_with_its_error(tmp_path: Path) -> None:
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define(domain_xml("good", emulator()))
+        broken = tmp_path / "config" / "qemu" / "bad.xml"
+        broken.write_text("<domain type='qemu'><name>bad</name><uuid>5d1c3f0e-6b8a-4b8e-9f59-2b1e0c3f7a11"
+                          "</uuid><memory>99999999999999999999999</memory></domain>")
+        second = new_driver(tmp_path)
+        await second.load()
+        await second.resume_guests()
+        names = {i.name: i for i in second.list_domains()}
+        assert set(names) == {"good", "bad"}
+        bad = names["bad"]
+        assert bad.state == DomainState.SHUTOFF and bad.reason == ShutoffReason.FAILED
+        assert bad.uuid == "5d1c3f0e-6b8a-4b8e-9f59-2b1e0c3f7a11"
+        with pytest.raises(PyvirtError, match="bad.xml cannot be loaded"):
+            await second.start("bad")
+        assert "99999999999999999999999" in broken.read_text()  # the file is never rewritten with less
+        fixed = domain_xml("bad", emulator(), extra="<uuid>5d1c3f0e-6b8a-4b8e-9f59-2b1e0c3f7a11</uuid>")
+        await second.define(fixed)
+        await second.start("bad")
+        await second.destroy("bad")
+        await shut_down(second)
+
+    run(tmp_path, scenario)
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pyvirt.daemon.store.write_atomic", full)
+
+
+def test_failed_config_write_changes_nothing_and_reports_the_os_error(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define(domain_xml("full", emulator()))
+        config = tmp_path / "config" / "qemu" / "full.xml"
+        before = config.read_text()
+        with monkeypatch.context() as patch:
+            _disk_full(patch)
+            with pytest.raises(PyvirtError) as err:
+                await drv.set_metadata("full", "title", "new title", live=False, config=True)
+            assert err.value.code == ErrorCode.SYSTEM_ERROR
+            assert "No space left on device" in str(err.value) and str(config) in str(err.value)
+            assert drv.lookup("full").config.title is None
+            with pytest.raises(PyvirtError, match="No space left"):
+                await drv.set_vcpus("full", 1, live=False, config=True, maximum=True)
+            with pytest.raises(PyvirtError, match="No space left"):
+                await drv.define(domain_xml("never", emulator()))
+            assert [i.name for i in drv.list_domains()] == ["full"]
+        assert config.read_text() == before
+        await drv.set_metadata("full", "title", "new title", live=False, config=True)
+        assert "new title" in config.read_text()
+
+    run(tmp_path, scenario)
+
+
+def test_failed_runtime_write_leaves_the_live_definition_unchanged(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define(domain_xml("live", emulator()))
+        await drv.start("live")
+        config = tmp_path / "config" / "qemu" / "live.xml"
+        before = config.read_text()
+        real = __import__("pyvirt.daemon.store", fromlist=["write_atomic"]).write_atomic
+
+        def runtime_full(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if "/run/" in str(path):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(path, *args, **kwargs)
+
+        with monkeypatch.context() as patch:
+            patch.setattr("pyvirt.daemon.store.write_atomic", runtime_full)
+            with pytest.raises(PyvirtError, match="No space left"):
+                await drv.set_metadata("live", "title", "both", live=True, config=True)
+        rec = drv.lookup("live")
+        assert rec.live.title is None and rec.config.title is None
+        assert config.read_text() == before  # the config write that succeeded was rolled back
+        await drv.destroy("live")
+
+    run(tmp_path, scenario)
