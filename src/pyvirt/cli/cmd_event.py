@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from pyvirt.api import Event
+from pyvirt.api import Event, PyvirtError
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import event_words
 from pyvirt.cli.grammar import Parsed
@@ -49,19 +49,49 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
         what, detail = event_words(ev.event, ev.detail)
         return f"event 'lifecycle' for domain '{ev.name}': {what} {detail}"
 
-    return event_loop(ctl, p, ctl.conn.events(dom, timeout=float(timeout) if timeout else None), line,
-                      timeout) > 0
+    return event_loop(ctl, p, lambda left: ctl.conn.events(dom, timeout=left), line, timeout) > 0
 
 
-def event_loop(ctl: Ctl, p: Parsed, events: Iterator[Event], line: Callable[[Event], str | None],
-               timeout: float | None) -> int:
+class _Disconnected(Exception):
+    pass
+
+
+def _resubscribing(ctl: Ctl, subscribe: Callable[[float | None], Iterator[Event]], deadline: float | None,
+                   loop: bool) -> Iterator[Event]:
+    """Events until the deadline; a daemon that goes away is reported as virsh reports it, and
+    with --loop the subscription is made again once a daemon answers (a restart ends no loop)."""
+    from pyvirt.client.remote import EventStreamClosed
+
+    while True:
+        left = None if deadline is None else max(0.001, deadline - time.monotonic())
+        try:
+            yield from subscribe(left)
+            return
+        except EventStreamClosed as exc:
+            ctl.error(f"Disconnected from {getattr(ctl.conn, 'uri', '') or ctl.uri} due to {exc}")
+            if not loop:
+                raise _Disconnected() from None
+        while True:  # wait for a daemon to answer again
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(0.2)
+            try:
+                ctl.conn.get_version()
+                break
+            except PyvirtError:
+                continue
+
+
+def event_loop(ctl: Ctl, p: Parsed, subscribe: Callable[[float | None], Iterator[Event]],
+               line: Callable[[Event], str | None], timeout: float | None) -> int:
     """virsh's event loop for every object kind (event, net-event, pool-event): print each event's
-    `line` (None: not one asked for), stop after the first unless --loop, then the trailer."""
+    `line` (None: not one asked for), stop after the first unless --loop, then the trailer.
+    `subscribe(seconds_left)` opens the stream; it is called again after a daemon restart."""
     count = 0
     deadline = time.monotonic() + timeout if timeout else None
     outcome = "timeout"
     try:
-        for ev in events:
+        for ev in _resubscribing(ctl, subscribe, deadline, p.bool("loop")):
             text = line(ev)
             if text is None:
                 continue
@@ -76,6 +106,8 @@ def event_loop(ctl: Ctl, p: Parsed, events: Iterator[Event], line: Callable[[Eve
                 break
     except KeyboardInterrupt:
         outcome = "interrupted"
+    except _Disconnected:
+        outcome = "disconnected"  # already said, as an error
     if outcome == "timeout":
         ctl.print("event loop timed out\n")
     elif outcome == "interrupted":

@@ -219,7 +219,7 @@ def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
         word = _EVENT_WORDS[ev.event] if 0 <= ev.event < len(_EVENT_WORDS) else "unknown"
         return f"event '{kind}' for network {ev.name}: {word}"
 
-    event_loop(ctl, p, ctl.conn.network_events(name, timeout=float(timeout) if timeout else None), line, timeout)
+    event_loop(ctl, p, lambda left: ctl.conn.network_events(name, timeout=left), line, timeout)
     return True
 
 

@@ -300,6 +300,5 @@ def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
         word = _POOL_EVENT_WORDS[ev.event] if 0 <= ev.event < len(_POOL_EVENT_WORDS) else "unknown"
         return f"event 'lifecycle' for storage pool {ev.name}: {word}"
 
-    event_loop(ctl, p, ctl.conn.events(name, timeout=float(timeout) if timeout else None, kinds=["StoragePool"]),
-               line, timeout)
+    event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=["StoragePool"]), line, timeout)
     return True

@@ -82,8 +82,16 @@ class RemoteConsole(ConsoleStream):
         return bool(self._pending or self.ws.buf)
 
 
+class EventStreamClosed(PyvirtError):
+    """The daemon ended the event stream (it stopped or restarted): not a timeout."""
+
+
 class EventStream:
-    """Subscribed on construction, so no event between subscribing and the next call is lost."""
+    """Subscribed on construction, so no event between subscribing and the next call is lost.
+
+    Iteration ends quietly at the timeout; it raises EventStreamClosed when the daemon goes away,
+    so a caller can tell the two apart (virsh reports the disconnect) and subscribe again.
+    """
 
     def __init__(self, sock_path: str, dom: str | None, timeout: float | None,
                  kinds: list[str] | None = None) -> None:
@@ -108,8 +116,11 @@ class EventStream:
                 data = self.sock.recv(65536)
             except TimeoutError:
                 return None
+            except OSError as exc:
+                raise EventStreamClosed(f"event stream broken: {exc}", ErrorCode.NO_CONNECT,
+                                        ErrorDomain.RPC) from None
             if not data:
-                return None
+                raise EventStreamClosed("end of file", ErrorCode.NO_CONNECT, ErrorDomain.RPC)
             self.buf += data
         chunk, _, self.buf = self.buf.partition(marker)
         return chunk

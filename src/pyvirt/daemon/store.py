@@ -46,6 +46,9 @@ class RuntimeFiles:
     log: Path
 
 
+#: what one stored definition may weigh (the API takes requests up to 16 MiB; what is stored
+#: must be something every client can be sent back)
+MAX_STORED_XML = 8 << 20
 #: sun_path is 108 bytes with the terminating NUL
 UNIX_PATH_MAX = 107
 
@@ -76,6 +79,11 @@ class DomainStore:
 
     def save_config(self, name: str, xml: str) -> None:
         path = self.config_path(name)
+        if len(xml) > MAX_STORED_XML:
+            from pyvirt.api import ErrorCode, PyvirtError
+
+            raise PyvirtError(f"XML error: domain '{name}' would be stored as {len(xml)} bytes of XML; "
+                              f"at most {MAX_STORED_XML} are kept", ErrorCode.XML_ERROR)
         try:
             write_atomic(path, xml, 0o600)
         except OSError as exc:
