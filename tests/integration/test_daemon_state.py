@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.api import DomainState, PyvirtError
+from pyvirt.api import DomainState, PyvirtError, ShutoffReason
 from pyvirt.client import wire
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuest
@@ -62,7 +62,7 @@ def test_autostart_and_restart_keeps_guests(daemon: DaemonHarness, test_guest: T
         conn.destroy(name)
 
 
-def test_corrupt_config_is_skipped_and_kept(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+def test_corrupt_config_is_kept_and_listed_as_failed(daemon: DaemonHarness, test_guest: TestGuest) -> None:
     conn = daemon.connect()
     conn.define_xml(guest_xml(test_guest, "good"))
     daemon.stop()
@@ -70,7 +70,11 @@ def test_corrupt_config_is_skipped_and_kept(daemon: DaemonHarness, test_guest: T
     broken.write_text("<domain type='qemu'><name>broken</name>")
     daemon.start()
     conn = daemon.connect()
-    assert [i.name for i in conn.list_domains()] == ["good"]
+    infos = {i.name: i for i in conn.list_domains()}
+    assert sorted(infos) == ["broken", "good"]  # kept visible (issue 10, defect 5), never dropped
+    assert (infos["broken"].state, infos["broken"].reason) == (DomainState.SHUTOFF, ShutoffReason.FAILED)
+    with pytest.raises(PyvirtError, match="broken.xml cannot be loaded"):
+        conn.start("broken")
     assert broken.read_text() == "<domain type='qemu'><name>broken</name>"
     assert "broken.xml" in daemon.log_text()
 
@@ -85,7 +89,7 @@ def test_failed_start_reports_qemu_log(daemon: DaemonHarness, test_guest: TestGu
     assert "qcow2" in err.value.message.lower()
     assert conn.get_info("bad").state == DomainState.SHUTOFF
     assert daemon.qemu_pids() == []
-    assert not list((daemon.root / "run" / "qemu").glob("bad.*"))
+    assert list((daemon.root / "run" / "qemu").iterdir()) == []  # no runtime dir left behind
 
 
 def test_kvm_domain_refused_where_kvm_unusable(daemon: DaemonHarness, test_guest: TestGuest) -> None:

@@ -50,12 +50,20 @@ from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
 from pyvirt.qemu.argv_disks import disk_qom_name
-from pyvirt.qemu.qmp import BoundedEventListener
+from pyvirt.qemu.qmp import BoundedEventListener, Runstate
 from pyvirt.qemu.qmp import connect as qmp_connect
 from pyvirt.xml import Domain
 from pyvirt.xml.validate import parse_cpuset
 
 log = logging.getLogger(__name__)
+
+
+class MonitorGone(PyvirtError):
+    """QEMU's monitor closed under a command: the guest is ending, which is no internal error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Requested operation is not valid: {message}", ErrorCode.OPERATION_INVALID,
+                         ErrorDomain.QEMU)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -482,6 +490,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         run = rec.run
         code = None
         if run is not None:
+            destroyed = run.stop_reason == ShutoffReason.DESTROYED
             process.kill(run.ident)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(process.wait_for_exit(run.ident), 5)
@@ -489,10 +498,12 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             if run.stop_reason is None:
                 run.stop_reason, run.stop_detail = ShutoffReason.FAILED, StoppedDetail.FAILED
             await self._on_exit(rec, run, emit=False)
+            if destroyed:  # a concurrent destroy won (it never waits for a start): that is no QEMU failure
+                raise operation_invalid(f"domain '{rec.name}' was destroyed while it was starting") from exc
         else:
             self.store.clear_runtime(rec.name)
             rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FAILED
-        if isinstance(exc, PyvirtError | asyncio.CancelledError):
+        if isinstance(exc, PyvirtError | asyncio.CancelledError) and not isinstance(exc, MonitorGone):
             return
         tail = process.log_tail(log_path)
         detail = f" (exit code {code})" if code is not None else ""
@@ -677,8 +688,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                    timeout: float | None = None) -> Any:
         """Every monitor command goes through here: one deadline, one error mapping."""
         timeout = timeout or self.monitor_timeout
-        if run.qmp is None:
-            raise PyvirtError("internal error: monitor not available", ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+        if run.qmp is None or run.qmp.runstate != Runstate.RUNNING:
+            raise MonitorGone("domain is not running")  # QEMU is on its way out (or never answered)
         try:
             return await asyncio.wait_for(run.qmp.execute(command, args), timeout)
         except PyvirtError:
@@ -687,6 +698,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             raise PyvirtError(f"Timed out during operation: QEMU did not answer {command} within {timeout:g} s",
                               ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU) from exc
         except Exception as exc:  # noqa: BLE001
+            if run.qmp is None or run.qmp.runstate != Runstate.RUNNING:  # QEMU went away meanwhile
+                raise MonitorGone("domain is not running") from exc
             raise PyvirtError(f"internal error: QMP {command} failed: {exc}", ErrorCode.INTERNAL_ERROR,
                               ErrorDomain.QEMU) from exc
 

@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qemu.qmp import EventListener, QMPClient
+from qemu.qmp import EventListener, QMPClient, Runstate
 from qemu.qmp.error import QMPError
 
-__all__ = ["QMPClient", "QMPError", "BoundedEventListener", "listen_unix", "connect", "execute",
+__all__ = ["QMPClient", "QMPError", "Runstate", "BoundedEventListener", "listen_unix", "connect", "execute",
            "run_commands"]
 
 log = logging.getLogger(__name__)

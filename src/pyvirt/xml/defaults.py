@@ -67,6 +67,8 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.vcpu_placement = "static"
     if dom.os is None:
         dom.os = OS(type="hvm")
+    if dom.os.type is None:  # <os> without <type>: as without <os> (else the stored XML would not reload)
+        dom.os.type = "hvm"
     if dom.os.arch is None:
         dom.os.arch = host.arch
     if dom.os.machine is None:
