@@ -17,7 +17,7 @@ from tests.security.fakedriver import domain_xml, new_driver, run, shut_down
 
 def test_setmaxmem_refuses_what_define_refuses_and_the_domain_survives_a_restart(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("mem", emulator()))
+        await drv.define_xml(domain_xml("mem", emulator()))
         config = tmp_path / "config" / "qemu" / "mem.xml"
         before = config.read_text()
         with pytest.raises(PyvirtError, match="too large"):
@@ -34,7 +34,7 @@ def test_setmaxmem_refuses_what_define_refuses_and_the_domain_survives_a_restart
 
 def test_a_config_that_no_longer_loads_stays_listed_with_its_error(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("good", emulator()))
+        await drv.define_xml(domain_xml("good", emulator()))
         broken = tmp_path / "config" / "qemu" / "bad.xml"
         broken.write_text("<domain type='qemu'><name>bad</name><uuid>5d1c3f0e-6b8a-4b8e-9f59-2b1e0c3f7a11"
                           "</uuid><memory>99999999999999999999999</memory></domain>")
@@ -50,7 +50,7 @@ def test_a_config_that_no_longer_loads_stays_listed_with_its_error(tmp_path: Pat
             await second.start("bad")
         assert "99999999999999999999999" in broken.read_text()  # the file is never rewritten with less
         fixed = domain_xml("bad", emulator(), extra="<uuid>5d1c3f0e-6b8a-4b8e-9f59-2b1e0c3f7a11</uuid>")
-        await second.define(fixed)
+        await second.define_xml(fixed)
         await second.start("bad")
         await second.destroy("bad")
         await shut_down(second)
@@ -68,7 +68,7 @@ def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_failed_config_write_changes_nothing_and_reports_the_os_error(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("full", emulator()))
+        await drv.define_xml(domain_xml("full", emulator()))
         config = tmp_path / "config" / "qemu" / "full.xml"
         before = config.read_text()
         with monkeypatch.context() as patch:
@@ -81,7 +81,7 @@ def test_failed_config_write_changes_nothing_and_reports_the_os_error(tmp_path: 
             with pytest.raises(PyvirtError, match="No space left"):
                 await drv.set_vcpus("full", 1, live=False, config=True, maximum=True)
             with pytest.raises(PyvirtError, match="No space left"):
-                await drv.define(domain_xml("never", emulator()))
+                await drv.define_xml(domain_xml("never", emulator()))
             assert [i.name for i in drv.list_domains()] == ["full"]
         assert config.read_text() == before
         await drv.set_metadata("full", "title", "new title", live=False, config=True)
@@ -93,7 +93,7 @@ def test_failed_config_write_changes_nothing_and_reports_the_os_error(tmp_path: 
 def test_failed_runtime_write_leaves_the_live_definition_unchanged(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("live", emulator()))
+        await drv.define_xml(domain_xml("live", emulator()))
         await drv.start("live")
         config = tmp_path / "config" / "qemu" / "live.xml"
         before = config.read_text()

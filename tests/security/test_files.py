@@ -16,7 +16,7 @@ def test_runtime_files_of_similar_names_do_not_collide(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         emu = emulator()
         for name in ("x", "x.json", "x.xml", "x.monitor"):
-            await drv.create(domain_xml(name, emu))
+            await drv.create_xml(domain_xml(name, emu))
         assert len(fake_pids(tmp_path)) == 4
         await drv.destroy("x.json")
         await drv.destroy("x.monitor")
@@ -52,11 +52,11 @@ def test_names_longer_than_a_file_name_are_refused_at_define(tmp_path: Path) -> 
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         emu = emulator()
         with pytest.raises(PyvirtError, match="longer than 251 bytes"):
-            await drv.define(domain_xml("n" * 252, emu))
+            await drv.define_xml(domain_xml("n" * 252, emu))
         with pytest.raises(PyvirtError, match="longer than 251 bytes"):
-            await drv.define(domain_xml("é" * 126, emu))  # 252 bytes in UTF-8
+            await drv.define_xml(domain_xml("é" * 126, emu))  # 252 bytes in UTF-8
         longest = "n" * 251
-        await drv.define(domain_xml(longest, emu))
+        await drv.define_xml(domain_xml(longest, emu))
         await drv.start(longest)  # its monitor socket path is short whatever the name
         await drv.destroy(longest)
 

@@ -28,12 +28,33 @@ from tests.fakeqemu import make_emulator  # noqa: E402
 from tests.security.fakedriver import domain_xml, new_driver, shut_down  # noqa: E402
 from tests.security.test_fuzz import COUNTS, _report_counts, _value  # noqa: E402, F401
 
-KEYS = ["xml", "name", "new_name", "kib", "count", "live", "config", "maximum", "kind", "value", "keys",
-        "keycodes", "holdtime", "paused", "format", "capacity", "allocation", "flags", "on", "mode",
-        "build", "force", "validate", "inactive", "security_info", "codeset", "type"]
-ACTIONS = ["start", "shutdown", "reboot", "reset", "suspend", "resume", "autostart", "setmem", "setvcpus",
-           "metadata", "rename", "sendkey", "clone", "wipe", "resize", "build", "refresh", "zzz"]
-SKIP = re.compile(r"/events|/console|/data$")
+
+def _body_keys() -> list[str]:
+    """Every property name any request body declares (the API's own OpenAPI document), plus strangers."""
+    from pyvirt.daemon.openapi import document
+
+    keys: set[str] = {"zzz", "flags", "type"}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("properties"), dict):
+                keys.update(node["properties"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for ops in document()["paths"].values():
+        for op in ops.values():
+            walk(op.get("requestBody"))
+    return sorted(keys)
+
+
+KEYS = _body_keys()
+PARAMS = {"dom": ["fz", "fz", "nope", "1"], "pool": ["default", "default", "nope"],
+          "name": ["v1.img", "v1.img", "fz", "nope"], "src": ["v1.img", "nope"]}
+SKIP = re.compile(r"/events|/console|/data$|/upload|/download")
 
 _json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
                                _value),
@@ -51,18 +72,18 @@ class Daemon:
 
         from pyvirt.daemon.hostinfo import HostInfo
         from pyvirt.daemon.http_api import make_app
-        from pyvirt.daemon.http_storage import StorageService
         from pyvirt.storage import StorageDriver
 
         self.root = root
         self.loop = asyncio.new_event_loop()
         self.driver = new_driver(root)
         self.driver.paths.ensure()  # as pyvirtd does first
-        storage = StorageDriver(self.driver.paths.config, self.driver.paths.runtime, self.driver.paths.images)
+        storage = StorageDriver(self.driver.paths.config, self.driver.paths.runtime, self.driver.paths.images,
+                                default_pool=True)
         self.driver.volume_resolver = storage.resolve_disk_volume
         self.emulator = make_emulator(root)
         self.loop.run_until_complete(self.driver.load())
-        app = make_app(self.driver, HostInfo("qemu:///session", self.driver), StorageService(storage))
+        app = make_app(self.driver, HostInfo("qemu:///session", self.driver), storage)
         self.client = TestClient(TestServer(app), loop=self.loop)
         self.loop.run_until_complete(self.client.start_server())
         self.storage = storage
@@ -71,9 +92,14 @@ class Daemon:
 
     def seed(self) -> None:
         """The objects every example starts from (an earlier example may have renamed or removed them)."""
-        self.storage.ensure_default_pool()
         with contextlib.suppress(Exception):
-            self.loop.run_until_complete(self.driver.define(domain_xml("fz", self.emulator)))
+            self.storage.ensure_default_pool()
+        with contextlib.suppress(Exception):
+            self.storage.start_pool("default")
+        if not any(p.name == "default" and p.active for p in self.storage.list_pools()):
+            return
+        with contextlib.suppress(Exception):
+            self.loop.run_until_complete(self.driver.define_xml(domain_xml("fz", self.emulator)))
         if shutil.which("qemu-img") and not any(v.name == "v1.img" for v in self.storage.list_volumes("default")):
             self.storage.create_volume_xml("default", "<volume><name>v1.img</name><capacity>4096</capacity>"
                                                       "<target><format type='raw'/></target></volume>")
@@ -116,10 +142,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
 @st.composite
 def api_request(draw: st.DrawFn, routes: list[tuple[str, str]]) -> tuple[str, str, Any]:
     method, template = draw(st.sampled_from(routes))
-    path = template.replace("{dom}", draw(st.sampled_from(["fz", "fz", "nope", "1"])))
-    path = path.replace("{pool}", draw(st.sampled_from(["default", "default", "nope"])))
-    path = path.replace("{vol}", draw(st.sampled_from(["v1.img", "v1.img", "nope"])))
-    path = path.replace("{action}", draw(st.sampled_from(ACTIONS)))
+    path = re.sub(r"\{(\w+)\}", lambda m: draw(st.sampled_from(PARAMS.get(m.group(1), ["fz", "nope"]))), template)
     return method, path, draw(_body)
 
 
@@ -132,7 +155,7 @@ def test_api_bodies_never_500_and_a_refusal_changes_nothing(daemon: Daemon, data
     COUNTS["HTTP API requests (random JSON bodies)"] += 1
     before = daemon.snapshot()
     status, answer = daemon.request(method, path, body)
-    assert status < 500, (method, path, body, answer)
+    assert status < 500 or status == 501, (method, path, body, answer)  # 501: "not supported", by design
     # a path no route matches (unknown action) is answered by the HTTP layer; its JSON-ness is the
     # transport's business (issue 10 item left to the API spine), not a crash
     assert status == 404 or isinstance(answer, dict) and ("error" in answer or "result" in answer), (method, path, answer)

@@ -27,7 +27,7 @@ def test_concurrent_creates_of_one_transient_domain_start_one_qemu(tmp_path: Pat
 
         drv.caps = slow_caps
         xml = domain_xml("twice", emulator(), extra="<uuid>8e3b6a35-3f5a-4bd6-9a39-4c8f8c6c0b1d</uuid>")
-        results = await asyncio.gather(drv.create(xml), drv.create(xml), return_exceptions=True)
+        results = await asyncio.gather(drv.create_xml(xml), drv.create_xml(xml), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         assert len(errors) == 1, results
         assert isinstance(errors[0], PyvirtError) and "already active" in str(errors[0])
@@ -41,7 +41,7 @@ def test_concurrent_creates_of_one_transient_domain_start_one_qemu(tmp_path: Pat
 
 def test_start_racing_undefine_says_no_domain_not_internal_error(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("racy", emulator()))
+        await drv.define_xml(domain_xml("racy", emulator()))
         rec = drv.lookup("racy")
         await rec.lock.acquire()  # another operation holds the domain: both calls queue behind it
         undefine = asyncio.create_task(drv.undefine("racy"))
@@ -62,7 +62,7 @@ def test_start_returns_at_once_when_qemu_exits_at_once(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         began = time.monotonic()
         with pytest.raises(PyvirtError, match="exiting early") as err:
-            await drv.create(domain_xml("early", emulator("exit-early")))
+            await drv.create_xml(domain_xml("early", emulator("exit-early")))
         took = time.monotonic() - began
         assert took < drv.connect_timeout / 2, f"start waited {took:.1f}s for a QEMU that had exited"
         assert "exit code 1" in str(err.value)
@@ -75,7 +75,7 @@ def test_hung_cont_times_out_and_leaves_nothing_behind(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         began = time.monotonic()
         with pytest.raises(PyvirtError) as err:
-            await drv.create(domain_xml("stuck", emulator("hang:cont")))
+            await drv.create_xml(domain_xml("stuck", emulator("hang:cont")))
         assert time.monotonic() - began < 10
         assert err.value.code == ErrorCode.OPERATION_TIMEOUT and "cont" in str(err.value)
         assert drv.list_domains() == []
@@ -87,7 +87,7 @@ def test_hung_cont_times_out_and_leaves_nothing_behind(tmp_path: Path) -> None:
 
 def test_destroy_does_not_wait_behind_an_operation_stuck_on_the_monitor(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.create(domain_xml("wedged", emulator("hang:stop")))
+        await drv.create_xml(domain_xml("wedged", emulator("hang:stop")))
         suspend = asyncio.create_task(drv.suspend("wedged"))  # holds the domain lock, never answered
         await asyncio.sleep(0.2)
         began = time.monotonic()
@@ -103,8 +103,8 @@ def test_destroy_does_not_wait_behind_an_operation_stuck_on_the_monitor(tmp_path
 
 def test_reattach_to_a_wedged_qemu_is_bounded_and_does_not_block_other_guests(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("wedged", emulator("hang:query-status", "fake-wedged")))
-        await drv.define(domain_xml("fine", emulator("", "fake-fine")))
+        await drv.define_xml(domain_xml("wedged", emulator("hang:query-status", "fake-wedged")))
+        await drv.define_xml(domain_xml("fine", emulator("", "fake-fine")))
         await drv.start("wedged")
         await drv.start("fine")
         await drv.close()  # the daemon goes away; guests keep running
@@ -128,7 +128,7 @@ def test_reattach_to_a_wedged_qemu_is_bounded_and_does_not_block_other_guests(tm
 
 def test_monitor_lying_at_reattach_ends_that_guest_cleanly(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.define(domain_xml("liar", emulator("lie:query-status")))
+        await drv.define_xml(domain_xml("liar", emulator("lie:query-status")))
         await drv.start("liar")
         await drv.close()
         second = new_driver(tmp_path)
@@ -143,7 +143,7 @@ def test_monitor_lying_at_reattach_ends_that_guest_cleanly(tmp_path: Path) -> No
 
 def test_event_flood_is_bounded_and_the_guest_stays_controllable(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
-        await drv.create(domain_xml("flood", emulator("flood")))
+        await drv.create_xml(domain_xml("flood", emulator("flood")))
         run_ = drv.lookup("flood").run
         await asyncio.sleep(0.5)  # let the allocator settle before measuring
         before = kib_rss()
@@ -178,7 +178,7 @@ def test_unbounded_monitor_read_is_refused(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         before = kib_rss()
         with pytest.raises(PyvirtError):
-            await drv.create(domain_xml("huge", emulator("huge-reply:cont")))
+            await drv.create_xml(domain_xml("huge", emulator("huge-reply:cont")))
         assert kib_rss() - before < 40_000  # the reply is 32 MiB; the read limit is 10 MiB
         assert drv.list_domains() == []
         assert fake_pids(tmp_path) == []
@@ -194,7 +194,7 @@ def test_graphics_password_reaches_qemu_by_qmp_never_by_argv(tmp_path: Path,
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         emu = emulator("log-argv")
         graphics = f"<graphics type='vnc' port='-1' autoport='yes' passwd='{secret}'/>"
-        await drv.create(domain_xml("pw", emu, graphics))
+        await drv.create_xml(domain_xml("pw", emu, graphics))
         argv = json.loads(Path(emu + ".argv").read_text())
         assert not any(secret in arg for arg in argv)
         assert any("password=on" in arg for arg in argv)

@@ -55,7 +55,7 @@ def test_define_of_a_bomb_is_refused_and_stores_nothing(tmp_path: Path) -> None:
     async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
         xml = domain_xml("bomb", emulator(), devices="<a/>" * (MAX_ELEMENTS + 1))
         with pytest.raises(PyvirtError, match="too many elements"):
-            await drv.define(xml)
+            await drv.define_xml(xml)
         assert drv.list_domains() == []
         assert list((tmp_path / "config" / "qemu").glob("*.xml")) == []
 
