@@ -89,6 +89,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         self._by_uuid: dict[str, DomainRecord] = {}
         self._registry_lock = asyncio.Lock()
         self._caps_lock = asyncio.Lock()
+        self._unwinding: set[asyncio.Future[Any]] = set()  # cancelled monitor connects still unwinding
         self.monitor_timeout = MONITOR_TIMEOUT
         self.connect_timeout = CONNECT_TIMEOUT
         self._claimed: list[tuple[DomainRecord, dict[str, Any]]] = []
@@ -521,9 +522,13 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         finally:
             for task in (connecting, exited):
                 if not task.done():
+                    # qemu.qmp can take until its own timeout to unwind a connect whose peer reset
+                    # mid-greeting: wait a moment, then let it finish on its own (kept referenced)
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+                    await asyncio.wait({task}, timeout=1.0)
+                    if not task.done():
+                        self._unwinding.add(task)
+                        task.add_done_callback(self._unwinding.discard)
         if not connecting.done() or connecting.cancelled():
             raise ProcessLookupError("QEMU exited before its monitor answered")
         client = connecting.result()
