@@ -31,6 +31,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: libvirt error code -> HTTP status (everything else: 500)
 HTTP_STATUS = {ErrorCode.NO_DOMAIN: 404, ErrorCode.NO_STORAGE_POOL: 404, ErrorCode.NO_STORAGE_VOL: 404,
+               ErrorCode.NO_DOMAIN_SNAPSHOT: 404,
                ErrorCode.NO_NETWORK: 404, ErrorCode.OPERATION_INVALID: 409, ErrorCode.DOM_EXIST: 409,
                ErrorCode.STORAGE_VOL_EXIST: 409, ErrorCode.XML_ERROR: 400, ErrorCode.XML_DETAIL: 400,
                ErrorCode.INVALID_ARG: 400, ErrorCode.CONFIG_UNSUPPORTED: 400,
