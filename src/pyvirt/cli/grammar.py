@@ -13,10 +13,11 @@ TYPE_CHECKING = False  # collections.abc costs ~1.5 ms at start-up; only annotat
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-BOOL = "bool"
-STRING = "string"
-NUMBER = "number"
-ARGV = "argv"          # positional, takes every remaining data word
+BOOL = "bool"          # VSH_OT_BOOL: --name, no value
+STRING = "string"      # VSH_OT_STRING: optional, value given as --name v or in its positional slot
+NUMBER = "number"      # VSH_OT_INT
+DATA = "data"          # VSH_OT_DATA: a value help shows positionally (<name>)
+ARGV = "argv"          # VSH_OT_ARGV: takes every remaining data word
 
 
 class ParseError(Exception):
@@ -28,20 +29,21 @@ class ParseError(Exception):
 
 
 class Opt:
-    """One option of a command: name, type, whether it is positional and/or required."""
+    """One option of a command: name, type, whether it is required and whether it may be positional.
 
-    __slots__ = ("name", "kind", "help", "pos", "req", "fill")
+    As in virsh, every option that takes a value also fills a positional slot (in table order),
+    unless it is `named` (virsh's VSH_OFLAG_REQ_OPT: only ``--name value`` sets it).
+    """
 
-    def __init__(self, name: str, kind: str = BOOL, help: str = "", *, pos: bool = False,
-                 req: bool = False, fill: bool = False) -> None:
+    __slots__ = ("name", "kind", "help", "pos", "req")
+
+    def __init__(self, name: str, kind: str = BOOL, help: str = "", *, req: bool = False,
+                 named: bool = False) -> None:
         self.name = name
         self.kind = kind
         self.help = help
-        self.pos = pos or kind == ARGV
+        self.pos = kind != BOOL and not named
         self.req = req
-        # virsh fills any non-bool option from bare words, in table order, unless it is marked
-        # option-only; help still shows it as `--name <string>` (``fill`` says exactly that)
-        self.fill = fill
 
 
 class Cmd:
@@ -158,7 +160,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
     if cmd is None:
         raise ParseError(f"unknown command: '{name}'")
     values: dict[str, object] = {}
-    positional = [o for o in cmd.opts if o.pos or o.fill]
+    positional = [o for o in cmd.opts if o.pos]
     data_only = False
     i = 1
     while i < len(words):
@@ -202,7 +204,8 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
             lst.append(w)
         else:
             values[slot.name] = w
-    missing = [f"command '{cmd.name}' requires " + (f"<{o.name}>" if o.pos else f"--{o.name}") + " option"
+    missing = [f"command '{cmd.name}' requires " + (f"<{o.name}>" if o.kind in (DATA, ARGV) else f"--{o.name}")
+               + " option"
                for o in cmd.opts if o.req and o.name not in values]
     if missing:  # vshCommandCheckOpts names every one
         raise ParseError(*missing)
@@ -222,33 +225,41 @@ def _type_word(opt: Opt) -> str:
 # help text (virsh's layout)
 
 
-def synopsis(cmd: Cmd) -> str:
-    parts = [cmd.name]
+def _shapes(cmd: Cmd) -> list[tuple[str, str]]:
+    """(synopsis word, OPTIONS column) of each option, as virsh 9.0's vshCmddefHelp draws them.
+
+    An argv option is drawn as nameable (``[--cmd] <string>``) only once some earlier option is
+    positional, mirroring how virsh decides it."""
+    shapes: list[tuple[str, str]] = []
+    shortopt = False
     for o in cmd.opts:
-        if o.pos and o.kind == ARGV:
-            parts.append(f"[--{o.name}] <{_type_word(o)}>..." if o.req else f"[[--{o.name}] <{_type_word(o)}>]...")
-        elif o.pos:
-            parts.append(f"<{o.name}>" if o.req else f"[<{o.name}>]")
-        elif o.kind == BOOL:
-            parts.append(f"[--{o.name}]")
+        n = o.name
+        if o.kind == BOOL:
+            shapes.append((f"[--{n}]", f"--{n}"))
+        elif o.kind == NUMBER:
+            shapes.append((f"<{n}>", f"[--{n}] <number>") if o.req else (f"[--{n} <number>]", f"--{n} <number>"))
+        elif o.kind == STRING:
+            shapes.append((f"[--{n} <string>]", f"--{n} <string>"))
+        elif o.kind == DATA:
+            shapes.append((f"<{n}>" if o.req else f"[<{n}>]", f"[--{n}] <string>"))
+        elif shortopt:
+            shapes.append((f"{{[--{n}] <string>}}..." if o.req else f"[[--{n}] <string>]...", f"[--{n}] <string>"))
         else:
-            parts.append(f"--{o.name} <{_type_word(o)}>" if o.req else f"[--{o.name} <{_type_word(o)}>]")
-    return " ".join(parts)
+            shapes.append((f"<{n}>..." if o.req else f"[<{n}>]...", f"<{n}>"))
+        shortopt = shortopt or (o.pos and o.kind != ARGV)
+    return shapes
+
+
+def synopsis(cmd: Cmd) -> str:
+    return " ".join([cmd.name, *(syn for syn, _ in _shapes(cmd))])
 
 
 def help_text(cmd: Cmd) -> str:
-    lines = ["  NAME", f"    {cmd.name} - {cmd.summary}", "", "  SYNOPSIS", f"    {synopsis(cmd)}", ""]
-    if cmd.desc:  # virsh leaves the section out for commands without a description (net-update)
-        lines += ["  DESCRIPTION", *(f"    {d}" for d in cmd.desc.split("\n")), ""]
+    """``help CMD``: NAME, SYNOPSIS, DESCRIPTION (when there is one), OPTIONS (when there are any)."""
+    text = f"  NAME\n    {cmd.name} - {cmd.summary}\n\n  SYNOPSIS\n    {synopsis(cmd)}\n"
+    if cmd.desc:
+        text += f"\n  DESCRIPTION\n    {cmd.desc}\n"
     if cmd.opts:
-        lines.append("  OPTIONS")
-        for o in cmd.opts:
-            if o.kind == BOOL:
-                left = f"--{o.name}"
-            elif o.pos:
-                left = f"[--{o.name}] <{_type_word(o)}>"
-            else:
-                left = f"--{o.name} <{_type_word(o)}>"
-            lines.append(f"    {left:<15}  {o.help}")
-        lines.append("")
-    return "\n".join(lines) + "\n"
+        text += "\n  OPTIONS\n" + "".join(f"    {left:<15}  {o.help}\n"
+                                           for o, (_, left) in zip(cmd.opts, _shapes(cmd), strict=True))
+    return text + "\n"

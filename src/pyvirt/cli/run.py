@@ -65,7 +65,7 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
         ok = False
     except KeyboardInterrupt:
         ok = False
-    if cmd.blank:
+    if cmd.blank or not ok:  # a failed command always gets virsh's blank line
         ctl.extra("\n")
     ctl.out.flush()
     return ok

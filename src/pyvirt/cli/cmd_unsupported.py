@@ -1,0 +1,221 @@
+"""Commands pyvirt knows but does not implement yet: they fail as virsh does on a driver without the call.
+
+virsh resolves the domain first (so a wrong name still reads "failed to get domain 'x'"), then calls
+the libvirt API, which answers "this function is not supported by the connection driver: virXxx".
+Where the object lookup before the call is itself missing here (networks, node devices), the entry
+names the call virsh makes once the lookup succeeds.  Many commands print their own first line before the driver's message ("Failed to attach device
+from f.xml"); `_CALLS` records, per command, the API virsh calls first and that line, with
+``{option}`` standing for the option's value.  Binding a command to a real implementation
+(its `module` in pyvirt.cli.tables) takes it out of here.
+"""
+
+from __future__ import annotations
+
+from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.grammar import Parsed
+
+#: command -> "virApi" or "virApi|first line"
+_CALLS: dict[str, str] = {
+    # -- Domain Management
+    "attach-device": "virDomainAttachDevice|Failed to attach device from {file}",
+    "attach-disk": "virDomainAttachDevice|Failed to attach disk",
+    "attach-interface": "virDomainAttachDevice|Failed to attach interface",
+    "blkdeviotune": "virDomainGetBlockIoTune|Unable to get block I/O throttle parameters",
+    "blkiotune": "virDomainGetBlkioParameters|Unable to get number of blkio parameters",
+    "blockcommit": "virDomainBlockCommit",
+    "blockcopy": "virDomainBlockCopy",
+    "blockjob": "virDomainGetBlockJobInfo",
+    "blockpull": "virDomainBlockPull",
+    "blockresize": "virDomainBlockResize|Failed to resize block device '{path}'",
+    "change-media": "virDomainUpdateDeviceFlags",
+    "cpu-stats": "virDomainGetCPUStats|Failed to retrieve CPU statistics for domain '{domain}'",
+    "detach-device": "virDomainDetachDevice|Failed to detach device from {file}",
+    "detach-device-alias": "virDomainDetachDeviceAlias|Failed to detach device with alias {alias}",
+    "detach-disk": "virDomainDetachDevice|Failed to detach disk",
+    "detach-interface": "virDomainDetachDevice|Failed to detach interface",
+    "domfsfreeze": "virDomainFSFreeze|Unable to freeze filesystems",
+    "domfsthaw": "virDomainFSThaw|Unable to thaw filesystems",
+    "domfsinfo": "virDomainGetFSInfo|Unable to get filesystem information",
+    "domfstrim": "virDomainFSTrim|Unable to invoke fstrim",
+    "domhostname": "virDomainGetHostname|failed to get hostname",
+    "domif-setlink": "virDomainUpdateDeviceFlags",
+    "domiftune": "virDomainGetInterfaceParameters|Unable to get interface parameters",
+    "domjobabort": "virDomainAbortJob",
+    "domjobinfo": "virDomainGetJobInfo",
+    "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
+    "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
+    "dompmsuspend": "virDomainPMSuspendForDuration|Domain '{domain}' could not be suspended",
+    "dompmwakeup": "virDomainPMWakeup|Domain '{domain}' could not be woken up",
+    "domxml-from-native": "virConnectDomainXMLFromNative",
+    "dump": "virDomainCoreDumpWithFormat|Failed to core dump domain '{domain}' to {file}",
+    "get-user-sshkeys": "virDomainAuthorizedSSHKeysGet",
+    "inject-nmi": "virDomainInjectNMI",
+    "iothreadinfo": "virDomainGetIOThreadInfo|Unable to get domain IOThreads information",
+    "iothreadpin": "virDomainPinIOThread",
+    "iothreadadd": "virDomainAddIOThread",
+    "iothreadset": "virDomainSetIOThreadParams",
+    "iothreaddel": "virDomainDelIOThread",
+    "send-process-signal": "virDomainSendProcessSignal",
+    "lxc-enter-namespace": "virDomainLxcOpenNamespace",
+    "managedsave": "virDomainManagedSave|Failed to save domain '{domain}' state",
+    "managedsave-remove": "virDomainHasManagedSaveImage|Failed to check for domain managed save image",
+    "managedsave-edit": "virDomainManagedSaveGetXMLDesc",
+    "managedsave-dumpxml": "virDomainManagedSaveGetXMLDesc",
+    "managedsave-define": "virDomainManagedSaveDefineXML|Failed to update {domain} XML configuration",
+    "memtune": "virDomainGetMemoryParameters|Unable to get number of memory parameters",
+    "perf": "virDomainGetPerfEvents|Unable to get perf events",
+    "metadata": "virDomainGetMetadata",
+    "migrate": "virDomainMigrateToURI3",
+    "migrate-setmaxdowntime": "virDomainMigrateSetMaxDowntime",
+    "migrate-getmaxdowntime": "virDomainMigrateGetMaxDowntime",
+    "migrate-compcache": "virDomainMigrateGetCompressionCache",
+    "migrate-setspeed": "virDomainMigrateSetMaxSpeed",
+    "migrate-getspeed": "virDomainMigrateGetMaxSpeed",
+    "migrate-postcopy": "virDomainMigrateStartPostCopy",
+    "numatune": "virDomainGetNumaParameters|Unable to get number of memory parameters",
+    "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",
+    "qemu-monitor-command": "virDomainQemuMonitorCommand",
+    "qemu-monitor-event": "virConnectDomainQemuMonitorEventRegister",
+    "qemu-agent-command": "virDomainQemuAgentCommand",
+    "guest-agent-timeout": "virDomainAgentSetResponseTimeout",
+    "restore": "virDomainRestore|Failed to restore domain from {file}",
+    "save": "virDomainSave|Failed to save domain '{domain}' to {file}",
+    "save-image-define": "virDomainSaveImageDefineXML|Failed to update {file}",
+    "save-image-dumpxml": "virDomainSaveImageGetXMLDesc",
+    "save-image-edit": "virDomainSaveImageGetXMLDesc",
+    "schedinfo": "virDomainGetSchedulerType|Failed to get scheduler parameters",
+    "screenshot": "virDomainScreenshot|could not take a screenshot of {domain}",
+    "set-lifecycle-action": "virDomainSetLifecycleAction|Unable to change lifecycle action.",
+    "set-user-sshkeys": "virDomainAuthorizedSSHKeysSet",
+    "set-user-password": "virDomainSetUserPassword",
+    "update-device": "virDomainUpdateDeviceFlags|Failed to update device from {file}",
+    "update-memory-device": "virDomainUpdateDeviceFlags",
+    "vcpucount": "virDomainGetVcpusFlags",
+    "vcpuinfo": "virDomainGetVcpus",
+    "vcpupin": "virDomainGetVcpuPinInfo",
+    "emulatorpin": "virDomainGetEmulatorPinInfo|Unable to get emulator cpu affinity",
+    "guestvcpus": "virDomainGetGuestVcpus",
+    "setvcpu": "virDomainSetVcpu",
+    "domblkthreshold": "virDomainSetBlockThreshold",
+    "guestinfo": "virDomainGetGuestInfo",
+    "domdirtyrate-calc": "virDomainStartDirtyRateCalc",
+    "dom-fd-associate": "virDomainFDAssociate",
+    # -- Domain Monitoring
+    "domblkerror": "virDomainGetDiskErrors",
+    "domblkinfo": "virDomainGetBlockInfo",
+    "domblkstat": "virDomainBlockStatsFlags|Failed to get block stats {domain} {device}",
+    "domcontrol": "virDomainGetControlInfo",
+    "domif-getlink": "virDomainGetXMLDesc",
+    "domifstat": "virDomainInterfaceStats|Failed to get interface stats {domain} {interface}",
+    "domtime": "virDomainGetTime",
+    # -- Host and Hypervisor
+    "allocpages": "virNodeAllocPages",
+    "cpu-baseline": "virConnectBaselineCPU",
+    "cpu-compare": "virConnectCompareCPU",
+    "cpu-models": "virConnectGetCPUModelNames|failed to get CPU model names",
+    "freecell": "virNodeGetCellsFreeMemory",
+    "freepages": "virNodeGetFreePages",
+    "hypervisor-cpu-baseline": "virConnectBaselineHypervisorCPU",
+    "hypervisor-cpu-compare": "virConnectCompareHypervisorCPU",
+    "maxvcpus": "virConnectGetMaxVcpus",
+    "node-memory-tune": "virNodeGetMemoryParameters|Unable to get number of memory parameters",
+    "nodecpumap": "virNodeGetCPUMap|Unable to get cpu map",
+    "nodecpustats": "virNodeGetCPUStats|Unable to get number of cpu stats",
+    "nodememstats": "virNodeGetMemoryStats|Unable to get number of memory stats",
+    "nodesevinfo": "virNodeGetSEVInfo|Unable to get host SEV information",
+    "nodesuspend": "virNodeSuspendForDuration",
+    # -- Checkpoint
+    "checkpoint-create": "virDomainCheckpointCreateXML",
+    "checkpoint-create-as": "virDomainCheckpointCreateXML",
+    "checkpoint-delete": "virDomainCheckpointLookupByName",
+    "checkpoint-dumpxml": "virDomainCheckpointLookupByName",
+    "checkpoint-edit": "virDomainCheckpointLookupByName",
+    "checkpoint-info": "virDomainCheckpointLookupByName",
+    "checkpoint-list": "virDomainListAllCheckpoints",
+    "checkpoint-parent": "virDomainCheckpointLookupByName",
+    # -- Interface
+    "iface-begin": "virInterfaceChangeBegin|Failed to start network config change transaction",
+    "iface-bridge": "virInterfaceLookupByName",
+    "iface-commit": "virInterfaceChangeCommit|Failed to commit network config change transaction",
+    "iface-define": "virInterfaceDefineXML|Failed to define interface from {file}",
+    "iface-destroy": "virInterfaceLookupByName|failed to get interface '{interface}'",
+    "iface-dumpxml": "virInterfaceLookupByName|failed to get interface '{interface}'",
+    "iface-edit": "virInterfaceLookupByName|failed to get interface '{interface}'",
+    "iface-list": "virConnectListAllInterfaces|Failed to list interfaces",
+    "iface-mac": "virInterfaceLookupByName|failed to get interface '{interface}'",
+    "iface-name": "virInterfaceLookupByMACString|failed to get interface '{interface}'",
+    "iface-rollback": "virInterfaceChangeRollback|Failed to rollback network config change transaction",
+    "iface-start": "virInterfaceLookupByName|failed to get interface '{interface}'",
+    "iface-unbridge": "virInterfaceLookupByName|failed to get interface '{bridge}'",
+    "iface-undefine": "virInterfaceLookupByName|failed to get interface '{interface}'",
+    # -- Network Filter
+    "nwfilter-define": "virNWFilterDefineXML|Failed to define network filter from {file}",
+    "nwfilter-dumpxml": "virNWFilterLookupByName|failed to get nwfilter '{nwfilter}'",
+    "nwfilter-edit": "virNWFilterLookupByName|failed to get nwfilter '{nwfilter}'",
+    "nwfilter-list": "virConnectNumOfNWFilters|Failed to count network filters",
+    "nwfilter-undefine": "virNWFilterLookupByName|failed to get nwfilter '{nwfilter}'",
+    "nwfilter-binding-create": "virNWFilterBindingCreateXML|Failed to create network filter from {file}",
+    "nwfilter-binding-delete": "virNWFilterBindingLookupByPortDev|failed to get nwfilter binding '{binding}'",
+    "nwfilter-binding-dumpxml": "virNWFilterBindingLookupByPortDev|failed to get nwfilter binding '{binding}'",
+    "nwfilter-binding-list": "virConnectListAllNWFilterBindings|Failed to list network filter bindings",
+    # -- Node Device
+    "nodedev-create": "virNodeDeviceCreateXML|Failed to create node device from {file}",
+    "nodedev-destroy": "virNodeDeviceLookupByName|Could not find matching device '{device}'",
+    "nodedev-detach": "virNodeDeviceDettach|Failed to detach device {device}",
+    "nodedev-dumpxml": "virNodeDeviceLookupByName|Could not find matching device '{device}'",
+    "nodedev-list": "virConnectListAllNodeDevices|Failed to list node devices",
+    "nodedev-reattach": "virNodeDeviceReAttach|Failed to re-attach device {device}",
+    "nodedev-reset": "virNodeDeviceReset|Failed to reset device {device}",
+    "nodedev-event": "virConnectNodeDeviceEventRegisterAny",
+    "nodedev-define": "virNodeDeviceDefineXML|Failed to define node device from '{file}'",
+    "nodedev-undefine": "virNodeDeviceUndefine|Failed to undefine node device '{device}'",
+    "nodedev-start": "virNodeDeviceCreate|Failed to start device {device}",
+    "nodedev-autostart": "virNodeDeviceSetAutostart|failed to mark device {device} as autostarted",
+    "nodedev-info": "virNodeDeviceLookupByName|Could not find matching device '{device}'",
+    # -- Secret
+    "secret-define": "virSecretDefineXML|Failed to set attributes from {file}",
+    "secret-dumpxml": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
+    "secret-event": "virConnectSecretEventRegisterAny",
+    "secret-get-value": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
+    "secret-list": "virConnectNumOfSecrets|Failed to count secrets",
+    "secret-set-value": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
+    "secret-undefine": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
+    # -- Backup
+    "backup-begin": "virDomainBackupBegin",
+    "backup-dumpxml": "virDomainBackupGetXMLDesc",
+    # -- Storage Pool
+    "find-storage-pool-sources-as": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",
+    "find-storage-pool-sources": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",
+}
+
+
+def api_of(name: str) -> str | None:
+    """The libvirt API an unimplemented command fails on (None: not one of them)."""
+    spec = _CALLS.get(name)
+    return spec.partition("|")[0] if spec else None
+
+
+def _run(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.api import no_support
+
+    api, _, first = _CALLS[p.cmd.name].partition("|")
+    if p.cmd.opt("domain") is not None and p.str("domain") is not None:
+        ctl.domain(p.str("domain") or "")
+    message = no_support(api).message
+    if first:
+        raise CmdError(first.format_map(_Values(p.values)), message)
+    raise CmdError(message)
+
+
+class _Values(dict):
+    """Option values for a first line; an option not given reads as virsh's "(null)"-free empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def __getattr__(attr: str):
+    """``cmd_<name>`` for every command listed above: one handler serves them all."""
+    if attr.startswith("cmd_") and attr[4:].replace("_", "-") in _CALLS:
+        return _run
+    raise AttributeError(attr)
