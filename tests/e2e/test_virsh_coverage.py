@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -22,11 +23,13 @@ VIRSH = shutil.which("virsh")
 pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.main"]
 ENV = {**os.environ, "LC_ALL": "C"}
+#: where both tools run: some commands write files (test:///default's screenshot) into the cwd
+_CWD = tempfile.mkdtemp(prefix="pyvirt-coverage-")
 
 
 def _out(tool: list[str], line: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True,
-                          timeout=timeout, env=ENV, stdin=subprocess.DEVNULL)
+                          timeout=timeout, env=ENV, stdin=subprocess.DEVNULL, cwd=_CWD)
 
 
 @pytest.fixture(scope="module")
