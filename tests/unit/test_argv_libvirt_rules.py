@@ -175,3 +175,26 @@ def test_vnc_power_control_qxl_vram64_tcg_tb_cache_copy_on_read() -> None:
     assert argv[argv.index("-accel") + 1] == "tcg,tb-size=100"
     with pytest.raises(XMLError, match="TCG features are incompatible"):
         build_argv(fill_defaults(parse_domain(xml.replace("type='qemu'", "type='kvm'"))))
+
+
+def test_iothreads_hyperv_passthrough_blockio_rss() -> None:
+    xml = BASE.format(machine="pc", boot="", devices=(
+        _disk("hda", "ide").replace("<target", "<blockio logical_block_size='512' physical_block_size='4096'/><target")
+        + "<interface type='user'><model type='virtio'/><driver rss='on' rss_hash_report='off'/></interface>"))
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>1</vcpu><iothreads>3</iothreads><iothreadids><iothread id='2' "
+                      "thread_pool_min='0' thread_pool_max='4'/></iothreadids><defaultiothread thread_pool_max='8'/>")
+    xml = xml.replace("</os>", "</os><features><hyperv mode='passthrough'/></features>")
+    dom = fill_defaults(parse_domain(xml))
+    assert [t.id for t in dom.iothread_ids] == [2, 1, 3]
+    argv = build_argv(dom)
+    objs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-object"]
+    threads = [o for o in objs if o["qom-type"] in ("iothread", "main-loop")]
+    assert threads == [{"qom-type": "iothread", "id": "iothread2", "thread-pool-min": 0, "thread-pool-max": 4},
+                       {"qom-type": "iothread", "id": "iothread1"}, {"qom-type": "iothread", "id": "iothread3"},
+                       {"qom-type": "main-loop", "id": "main-loop", "thread-pool-max": 8}]
+    assert "hv-passthrough=on" in argv[argv.index("-cpu") + 1]
+    ids = _by_id(argv)
+    assert (ids["ide0-0-0"]["logical_block_size"], ids["ide0-0-0"]["physical_block_size"]) == (512, 4096)
+    assert ids["net0"]["rss"] is True and ids["net0"]["hash"] is False
+    with pytest.raises(XMLError, match="rss"):
+        _argv("<interface type='user'><model type='e1000'/><driver rss='on'/></interface>")

@@ -241,6 +241,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_machine.firmware_opts(a, ctx)
     argv_memory.memory_opts(a, ctx)
     argv_machine.smp_opts(a, ctx)
+    argv_machine.iothread_opts(a, ctx)
     argv_memory.numa_opts(a, ctx)
     if domain.uuid:
         a.opt("-uuid", domain.uuid)

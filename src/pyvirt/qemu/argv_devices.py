@@ -51,8 +51,13 @@ def net_opts(a: Argv, ctx: Ctx) -> None:
                 dev["tx"] = "bh" if nic.driver_txmode == "iothread" else "timer"
             if nic.driver_ioeventfd is not None:
                 dev["ioeventfd"] = nic.driver_ioeventfd
-        elif nic.driver_txmode is not None or nic.driver_ioeventfd is not None:
-            raise unsupported("<driver txmode/ioeventfd> on a non-virtio interface", nic.line)
+            if nic.driver_rss is not None:
+                dev["rss"] = nic.driver_rss
+            if nic.driver_rss_hash_report is not None:
+                dev["hash"] = nic.driver_rss_hash_report
+        elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_rss,
+                                         nic.driver_rss_hash_report)):
+            raise unsupported("<driver txmode/ioeventfd/rss> on a non-virtio interface", nic.line)
         dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
         dev.update(pci_props(ctx, nic.address, "network interface"))
         boot = ctx.boot_index.get(id(nic))

@@ -145,6 +145,10 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         for name in ("driver_ioeventfd", "driver_queues", "driver_queue_size"):
             if getattr(disk, name) is not None:
                 raise unsupported(f"<driver {name.removeprefix('driver_')}=...> on a {bus} disk", disk.line)
+    if disk.blockio_logical is not None:
+        tail["logical_block_size"] = disk.blockio_logical
+    if disk.blockio_physical is not None:
+        tail["physical_block_size"] = disk.blockio_physical
     if disk.target_rotation_rate is not None:
         if bus not in ("ide", "sata", "scsi") or disk.device == "cdrom":
             raise XMLError("rotation rate is only valid for SCSI/IDE/SATA disks", disk.line)

@@ -109,6 +109,10 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         feats.append(("kvm-pv-eoi", dom.features.apic_eoi))
     if dom.features is not None and dom.features.pvspinlock is not None:
         feats.append(("kvm-pv-unhalt", dom.features.pvspinlock))
+    if dom.features is not None and dom.features.hyperv_mode == "passthrough":
+        feats.append(("hv-passthrough", True))
+    elif dom.features is not None and dom.features.hyperv_mode is not None:
+        raise unsupported("<hyperv mode='custom'> (Hyper-V enlightenments one by one)", dom.features.line)
     if dom.features is not None and dom.features.pmu is not None:
         feats.append(("pmu", dom.features.pmu))
     if any(p.model == "hyperv" for p in dom.devices.panics):
@@ -304,3 +308,22 @@ def smbios_opts(a: Argv, ctx: Ctx) -> None:
              + [(n, src.chassis.get(n)) for n in ("version", "serial", "asset", "sku")])
     if src.oem_strings is not None:
         a.kv("-smbios", "type=11", [("value", e.value or "") for e in src.oem_strings.entries])
+
+
+def iothread_opts(a: Argv, ctx: Ctx) -> None:
+    """One ``iothread`` object per <iothreadids> entry (libvirt's qemuBuildIOThreadCommandLine)."""
+    for t in ctx.domain.iothread_ids:
+        props: dict[str, Any] = {"qom-type": "iothread", "id": f"iothread{t.id}"}
+        if t.thread_pool_min is not None:
+            props["thread-pool-min"] = t.thread_pool_min
+        if t.thread_pool_max is not None:
+            props["thread-pool-max"] = t.thread_pool_max
+        a.json("-object", props)
+    dom = ctx.domain
+    if dom.default_iothread_pool_min is not None or dom.default_iothread_pool_max is not None:
+        main: dict[str, Any] = {"qom-type": "main-loop", "id": "main-loop"}
+        if dom.default_iothread_pool_min is not None:
+            main["thread-pool-min"] = dom.default_iothread_pool_min
+        if dom.default_iothread_pool_max is not None:
+            main["thread-pool-max"] = dom.default_iothread_pool_max
+        a.json("-object", main)

@@ -63,6 +63,15 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.current_memory = dom.memory
     if dom.vcpu is None:
         dom.vcpu = 1
+    if dom.iothreads:  # libvirt lists every iothread, filling the unused ids from 1 up
+        from .domain import IOThread
+
+        used = {t.id for t in dom.iothread_ids}
+        n = 1
+        while len(dom.iothread_ids) < dom.iothreads:
+            if n not in used:
+                dom.iothread_ids.append(IOThread(id=n))
+            n += 1
     if dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
     if dom.os is None:

@@ -196,6 +196,16 @@ class NumaTune:
 
 
 @dataclass
+class IOThread:
+    """``<iothreadids><iothread id= thread_pool_min= thread_pool_max=>``."""
+
+    id: int | None = attr("@id", Int(1))
+    thread_pool_min: int | None = attr("@thread_pool_min", Int(0))
+    thread_pool_max: int | None = attr("@thread_pool_max", Int(1))
+    line: int | None = line_field()
+
+
+@dataclass
 class HugePage:
     """``<memoryBacking><hugepages><page size= unit= nodeset=>``."""
 
@@ -238,6 +248,7 @@ class Features:
     ioapic_driver: str | None = attr("ioapic/@driver", Enum("qemu", "kvm"))
     vmcoreinfo: bool | None = state("vmcoreinfo")
     tcg_tb_cache: int | None = scaled("tcg/tb-cache")
+    hyperv_mode: str | None = attr("hyperv/@mode", Enum("custom", "passthrough"))
     line: int | None = line_field()
 
 
@@ -398,6 +409,8 @@ class Disk:
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
     source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
                                                                            "optional"))
+    blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
+    blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
     target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)
     target_bus: str | None = attr("target/@bus", Enum("virtio", "sata", "scsi", "ide", "usb", "fdc",
                                                       known=("xen", "uml", "sd")))
@@ -501,6 +514,8 @@ class Interface:
     driver_ats: bool | None = attr("driver/@ats", ONOFF)
     driver_packed: bool | None = attr("driver/@packed", ONOFF)
     driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
+    driver_rss: bool | None = attr("driver/@rss", ONOFF)
+    driver_rss_hash_report: bool | None = attr("driver/@rss_hash_report", ONOFF)
     link_state: str | None = attr("link/@state", Enum("up", "down"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
     boot_order: int | None = attr("boot/@order", Int(1))
@@ -867,6 +882,10 @@ class Domain:
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
     vcpu_current: int | None = attr("vcpu/@current", Int(1))
     vcpu: int | None = attr("vcpu", Int(1))
+    iothreads: int | None = text("iothreads", Int(0))
+    iothread_ids: list[IOThread] = children("iothreadids/iothread", IOThread)
+    default_iothread_pool_min: int | None = attr("defaultiothread/@thread_pool_min", Int(0))
+    default_iothread_pool_max: int | None = attr("defaultiothread/@thread_pool_max", Int(1))
     numatune: NumaTune | None = child("numatune", NumaTune)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
@@ -907,7 +926,7 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface",
-    "HugePage", "Listen", "Loader", "MemNode", "MemoryBacking", "NumaCell", "NumaTune",
+    "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "NumaCell", "NumaTune",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]

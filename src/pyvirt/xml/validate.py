@@ -96,6 +96,21 @@ def _validate_iotune(t: object, dev: str | None) -> None:
                                          f"(disk '{dev}')", getattr(t, "line", None))
 
 
+def _validate_iothreads(dom: Domain) -> None:
+    """Unique ids; more ids than <iothreads> raise the count (libvirt's rule)."""
+    ids = [t.id for t in dom.iothread_ids]
+    if any(i is None for i in ids):
+        raise XMLError("missing attribute 'id' of <iothread>", dom.line)
+    if len(set(ids)) != len(ids):
+        raise XMLValidationError("duplicate iothread id in <iothreadids>", dom.line)
+    for t in dom.iothread_ids:
+        if t.thread_pool_min is not None and t.thread_pool_max is not None and \
+                t.thread_pool_min > t.thread_pool_max:
+            raise XMLValidationError(f"iothread {t.id}: thread_pool_min is greater than thread_pool_max", t.line)
+    if ids and (dom.iothreads or 0) < len(ids):
+        dom.iothreads = len(ids)
+
+
 def _validate_numa(dom: Domain) -> None:
     """Guest NUMA cells (ids 0..n-1 in order, vCPUs within <vcpu>, memory to KiB) and
     <numatune> (nodesets, memnodes naming existing cells), as libvirt's virDomainNuma* checks."""
@@ -179,6 +194,7 @@ def validate_domain(dom: Domain) -> None:
     if dom.vcpu_cpuset is not None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
     _validate_numa(dom)
+    _validate_iothreads(dom)
     for fs in dom.devices.filesystems:  # libvirt keeps create modes as 4 octal digits
         for name in ("fmode", "dmode"):
             if getattr(fs, name) is not None:
