@@ -129,6 +129,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         """
         self.paths.ensure()
         self.reaper.install(asyncio.get_running_loop())
+        self.store.remove_stale_temps()
         self._load_next_id()
         for path, xml in self.store.iter_configs():
             try:

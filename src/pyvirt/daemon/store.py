@@ -70,6 +70,16 @@ class DomainStore:
     def autostart_link(self, name: str) -> Path:
         return self.paths.autostart_dir / f"{name}.xml"
 
+    def remove_stale_temps(self) -> None:
+        """Temp files of writes a killed daemon never finished (write_atomic's ``.NAME.*.tmp``): the
+        rename never happened, so the real file is intact and these are nobody's."""
+        for base in (self.paths.domains_config, self.paths.autostart_dir, self.paths.runtime):
+            for tmp in base.glob(".*.tmp"):
+                log.info("removing %s, left by an interrupted write", tmp)
+                remove_quietly(tmp)
+        for tmp in self.paths.domains_runtime.glob("*/.*.tmp"):
+            remove_quietly(tmp)
+
     def iter_configs(self) -> Iterator[tuple[Path, str]]:
         for path in sorted(self.paths.domains_config.glob("*.xml")):
             try:
