@@ -279,10 +279,10 @@ def _print_suboptions(argv: list[str]) -> bool:
     return shown
 
 
-def _setup_logging(debug: bool, quiet: bool) -> None:
+def _setup_logging(debug: bool, quiet: bool, prog: str = "virt-install") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if debug:
-        fmt = "[%(asctime)s virt-install %(process)d] %(levelname)s (%(module)s:%(lineno)d) %(message)s"
+        fmt = f"[%(asctime)s {prog} %(process)d] %(levelname)s (%(module)s:%(lineno)d) %(message)s"
         handler.setFormatter(logging.Formatter(fmt, "%a, %d %b %Y %H:%M:%S"))
         level = logging.DEBUG
     else:

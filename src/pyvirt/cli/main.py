@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] == "install":                            # `pyvirt install` = virt-install
         from pyvirt.cli.install import main as install_main
         return install_main(list(args[1:]))
+    if args and args[0] in ("xml", "clone"):                     # virt-xml / virt-clone
+        from importlib import import_module
+        return import_module(f"pyvirt.cli.{args[0]}").main(list(args[1:]))
     if args and args[0] in ("--version", "-v"):                 # the hot path: nothing imported
         sys.stdout.write(_version() + "\n")
         return 0

@@ -47,3 +47,17 @@ def reset_predictable() -> None:
     """Restart the MAC sequence (tests that expect :55 first call this)."""
     global _mac_counter
     _mac_counter = itertools.count()
+
+
+def save_state() -> int:
+    """How many predictable MACs were handed out (to undo trial builds with restore_state)."""
+    global _mac_counter
+    used = next(_mac_counter)
+    _mac_counter = itertools.count(used)
+    return used
+
+
+def restore_state(used: int) -> None:
+    """Rewind the predictable MAC sequence to a save_state() point."""
+    global _mac_counter
+    _mac_counter = itertools.count(used)

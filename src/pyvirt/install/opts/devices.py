@@ -225,7 +225,8 @@ def apply_tpm(g: Guest, optstr: str) -> None:
             typ = "passthrough"
         else:
             typ = "emulator"
-    typ = typ or "emulator"
+    path = o.get("path") or o.get("device") or o.get("backend.device.path")
+    typ = typ or ("passthrough" if path else "emulator")  # a device path means passthrough
     tpm = etree.Element("tpm")
     if o.get("model"):
         tpm.set("model", o["model"])
@@ -233,7 +234,6 @@ def apply_tpm(g: Guest, optstr: str) -> None:
     ver = o.get("version") or o.get("backend.version")
     if ver:
         be.set("version", ver)
-    path = o.get("path") or o.get("device") or o.get("backend.device.path")
     if typ == "passthrough":
         etree.SubElement(be, "device", path=path or "/dev/tpm0")
     g.add_device(tpm)

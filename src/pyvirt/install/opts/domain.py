@@ -114,6 +114,11 @@ def apply_vcpus(g: Guest, optstr: str) -> None:
 
 def apply_cpu(g: Guest, optstr: str) -> None:
     o = parse(CPU, optstr)
+    for key in [k for k in o if k[:1] in "+-" and len(k) > 1 and o[k] is None]:
+        # virt-install's shorthand: +feat forces a feature, -feat disables it
+        pol = "force" if key[0] == "+" else "disable"
+        del o[key]
+        o[pol] = ",".join(x for x in (o.get(pol), key[1:]) if x)
     check_unknown(CPU, o)
     model = o.get("model")
     if model == "none":

@@ -1,0 +1,732 @@
+"""virt-xml's job: change one part of an existing domain's XML with virt-install's options.
+
+One action (--edit [SELECTOR], --add-device, --remove-device, --build-xml) with one XML
+option (--disk, --cpu, ...) per call, as virt-xml 4.1.  The option strings go through the
+same parsers as ``pyvirt install`` (pyvirt.install.opts); editing existing XML with them is
+pyvirt.install.xmledit's job.  Output (diffs, messages, exit codes) follows virt-xml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from pyvirt.install.guest import ConnInfo, Guest, log
+from pyvirt.install.subopts import CheckError, SubOptError, parse
+from pyvirt.install.xmledit import Probe, edit_element, matches, pop_xpath_opts, remove_element
+
+ACTIONS = ("edit", "add-device", "remove-device", "build-xml")
+
+
+class Fail(Exception):
+    """A virt-xml fatal error: printed as 'ERROR    msg', exit 1."""
+
+
+@dataclass(frozen=True)
+class ObjKind:
+    """Where an option's objects live in <domain>: `tag` under `parent` ('' = <domain>),
+    `many` when there may be several (devices, seclabels); `tag` None for options that
+    change the domain itself (--memory, --vcpus, --events, --xml ...)."""
+
+    tag: str | None
+    parent: str = ""
+    many: bool = False
+
+
+def _dev(tag: str) -> ObjKind:
+    return ObjKind(tag, "devices", True)
+
+
+# virt-xml's option -> object table (virtinst's guest_propname / prop_is_list).
+OBJECTS: dict[str, ObjKind] = {
+    "--disk": _dev("disk"), "--network": _dev("interface"), "--graphics": _dev("graphics"),
+    "--controller": _dev("controller"), "--input": _dev("input"), "--serial": _dev("serial"),
+    "--parallel": _dev("parallel"), "--channel": _dev("channel"), "--console": _dev("console"),
+    "--hostdev": _dev("hostdev"), "--sound": _dev("sound"), "--watchdog": _dev("watchdog"),
+    "--video": _dev("video"), "--smartcard": _dev("smartcard"), "--redirdev": _dev("redirdev"),
+    "--memballoon": _dev("memballoon"), "--tpm": _dev("tpm"), "--rng": _dev("rng"),
+    "--panic": _dev("panic"), "--filesystem": _dev("filesystem"), "--vsock": _dev("vsock"),
+    "--shmem": _dev("shmem"), "--memdev": _dev("memory"), "--iommu": _dev("iommu"),
+    "--audio": _dev("audio"),
+    "--seclabel": ObjKind("seclabel", "", True), "--sysinfo": ObjKind("sysinfo", "", True),
+    "--launchSecurity": ObjKind("launchSecurity"), "--cpu": ObjKind("cpu"),
+    "--clock": ObjKind("clock"), "--features": ObjKind("features"), "--boot": ObjKind("os"),
+    "--memorybacking": ObjKind("memoryBacking"), "--numatune": ObjKind("numatune"),
+    "--blkiotune": ObjKind("blkiotune"), "--memtune": ObjKind("memtune"),
+    "--idmap": ObjKind("idmap"), "--cputune": ObjKind("cputune"),
+    "--keywrap": ObjKind("keywrap"), "--resource": ObjKind("resource"), "--pm": ObjKind("pm"),
+    "--memory": ObjKind(None), "--vcpus": ObjKind(None), "--events": ObjKind(None),
+    "--metadata": ObjKind(None), "--xml": ObjKind(None), "--qemu-commandline": ObjKind(None),
+    "--iothreads": ObjKind(None),
+}
+# Command-line spellings virt-xml accepts for the same option.
+ALIASES = {"--host-device": "--hostdev", "--osinfo": "--os-variant"}
+
+
+@dataclass
+class Action:
+    name: str            # one of ACTIONS
+    selector: str | None  # --edit's argument
+    flag: str            # canonical option, e.g. --disk
+    values: list[str]    # the option strings given
+
+
+def _apply_fn(flag: str) -> tuple[Any, Callable[[Guest, str], None]]:
+    from pyvirt.install.opts import registry
+    specs, apply = registry()
+    install_flag = "--host-device" if flag == "--hostdev" else flag
+    fn = apply.get(install_flag)
+    if fn is None:
+        raise Fail(f"{flag} is not supported by pyvirt xml yet")
+    return specs.get(install_flag), fn
+
+
+# -- reading the command line
+
+def check_xmlopt_collision(o: argparse.Namespace) -> tuple[str, list[str]]:
+    found = [(flag, getattr(o, _dest(flag))) for flag in OBJECTS
+             if getattr(o, _dest(flag), None)]
+    if not found:
+        raise Fail("No change specified.")
+    if len(found) != 1:
+        raise Fail("Only one change operation may be specified (conflicting options "
+                   f"{[f for f, _ in found]})")
+    return found[0]
+
+
+def _dest(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+def check_action_collision(o: argparse.Namespace) -> tuple[str, str | None]:
+    found = []
+    for name in ACTIONS:
+        val = getattr(o, name.replace("-", "_"))
+        if val not in (False, -1):
+            found.append((name, val))
+    if not found:
+        raise Fail("One of " + ", ".join("--" + a for a in ACTIONS) + " must be specified.")
+    if len(found) > 1:
+        raise Fail("Conflicting options " + ", ".join("--" + a for a, _ in found))
+    name, sel = found[0]
+    return name, (sel if isinstance(sel, str) else None)
+
+
+def parse_action(o: argparse.Namespace) -> Action:
+    flag, values = check_xmlopt_collision(o)
+    name, selector = check_action_collision(o)
+    act = Action(name, selector, flag, values)
+    kind = OBJECTS[flag]
+    if o.os_variant is not None and name != "add-device":
+        what = {"edit": "--edit", "remove-device": "--remove-device",
+                "build-xml": "--build-xml"}[name]
+        raise Fail(f"--osinfo/--os-variant is not supported with {what}")
+    if flag == "--xml" and name != "edit":
+        raise Fail("--xml can only be used with --edit")
+    if kind.tag is None and name == "build-xml":
+        raise Fail(f"--build-xml not supported for {flag}")
+    if not kind.many:
+        if name == "remove-device":
+            raise Fail(f"Cannot use --remove-device with {flag}")
+        if name == "add-device":
+            raise Fail(f"Cannot use --add-device with {flag}")
+    if o.update and kind.tag is None:
+        raise Fail(f"Don't know how to --update for {flag}")
+    return act
+
+
+# -- the domain being changed
+
+class Domain:
+    """The XML under edit plus the Guest facts the option parsers need (caps, osinfo)."""
+
+    def __init__(self, ci: ConnInfo, xml: str) -> None:
+        from pyvirt.xml.safe import safe_parse
+        self.ci = ci
+        self.root = _strip(safe_parse(xml.encode() if isinstance(xml, str) else xml))
+        self.guest = self._guest(self.root)
+
+    def _guest(self, root: etree._Element) -> Guest:
+        g = Guest(self.ci)
+        g.root = root
+        osid = root.find("metadata/{http://libosinfo.org/xmlns/libvirt/domain/1.0}libosinfo/"
+                         "{http://libosinfo.org/xmlns/libvirt/domain/1.0}os")
+        if osid is not None:
+            from pyvirt.install import osinfo as osdb
+            found = osdb.lookup_id(osid.get("id", ""))
+            if found is not None:
+                g.osinfo = found
+        return g
+
+    def scratch(self) -> Guest:
+        """A guest with only this domain's identity (type, name, os type): options built
+        there show what they write without anything the domain already has."""
+        root = etree.Element("domain")
+        if self.root.get("type"):
+            root.set("type", self.root.get("type"))
+        for tag in ("name",):
+            el = self.root.find(tag)
+            if el is not None:
+                root.append(copy.deepcopy(el))
+        typ = self.root.find("os/type")
+        if typ is not None:
+            etree.SubElement(root, "os").append(copy.deepcopy(typ))
+        g = self._guest(root)
+        g.osinfo = self.guest.osinfo
+        return g
+
+    @property
+    def name(self) -> str:
+        return self.root.findtext("name") or ""
+
+    def objects(self, kind: ObjKind) -> list[etree._Element]:
+        parent = self.root if not kind.parent else self.root.find(kind.parent)
+        if parent is None or kind.tag is None:
+            return []
+        return parent.findall(kind.tag)
+
+    def single(self, kind: ObjKind) -> etree._Element:
+        """A one-per-domain element (<cpu>, <clock>...), created empty at the end when the
+        domain has none (virt-xml edits such objects whether present or not)."""
+        assert kind.tag is not None
+        el = self.root.find(kind.tag)
+        if el is None:
+            el = etree.SubElement(self.root, kind.tag)
+            el.set("{urn:pyvirt}new", "1")
+        return el
+
+    def to_xml(self) -> str:
+        return to_string(self.root)
+
+
+def _strip(root: etree._Element) -> etree._Element:
+    for el in root.iter():
+        if len(el) and el.text is not None and not el.text.strip():
+            el.text = None
+        if el.tail is not None and not el.tail.strip():
+            el.tail = None
+    return root
+
+
+def to_string(root: etree._Element) -> str:
+    """virt-xml's layout: two-space indent, double quotes, trailing newline; a childless
+    element keeps the whitespace it was read with (``<devices>\\n  </devices>``)."""
+    root = copy.deepcopy(root)
+    for el in list(root.iter()):
+        if el.get("{urn:pyvirt}new") is not None:
+            del el.attrib["{urn:pyvirt}new"]
+            if not len(el) and not el.attrib and not (el.text or "").strip():
+                el.getparent().remove(el)
+    etree.cleanup_namespaces(root)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, encoding="unicode") + "\n"
+
+
+# -- building with virt-install's parsers
+
+def build_device(dom: Domain, flag: str, optstr: str, on: Guest | None = None
+                 ) -> list[etree._Element]:
+    """Run `flag`'s parser on guest `on` (default: a scratch guest) and return the objects
+    it added, in the order added."""
+    kind = OBJECTS[flag]
+    g = on or dom.scratch()
+    before = {id(e): e for e in dom_objects(g.root, kind)}
+    _, fn = _apply_fn(flag)
+    fn(g, optstr)
+    return [e for e in dom_objects(g.root, kind) if id(e) not in before]
+
+
+def dom_objects(root: etree._Element, kind: ObjKind) -> list[etree._Element]:
+    parent = root if not kind.parent else root.find(kind.parent)
+    if parent is None or kind.tag is None:
+        return []
+    return parent.findall(kind.tag)
+
+
+def _probe_for(dom: Domain, flag: str) -> Probe:
+    kind = OBJECTS[flag]
+
+    def build(optstr: str) -> etree._Element | None:
+        g = dom.scratch()
+        _, fn = _apply_fn(flag)
+        if kind.tag is None:
+            fn(g, optstr)
+            _run_queued_xml(g)
+            return g.root
+        if kind.many:
+            new = build_device(dom, flag, optstr, on=g)
+            return new[-1] if new else None
+        fn(g, optstr)
+        return g.root.find(kind.tag)
+
+    return Probe(build)
+
+
+def _run_queued_xml(g: Guest) -> None:
+    for act in g.flags.extra.pop("xml_actions", []):
+        act(g.root)
+
+
+def _parse_opts(flag: str, optstr: str) -> dict[str, str | None]:
+    spec, _ = _apply_fn(flag)
+    if spec is None:
+        return {}
+    return parse(spec, optstr)
+
+
+def _disk_path_equivalent(el: etree._Element, key: str, value: str | None) -> bool | None:
+    """A disk's path is its source file, dev, dir or volume, whichever the type uses."""
+    if el.tag != "disk" or key != "path":
+        return None
+    src = el.find("source")
+    have = None if src is None else (src.get("file") or src.get("dev") or src.get("dir")
+                                     or src.get("volume"))
+    return have == value
+
+
+def find_objects(dom: Domain, act: Action, selector: str | None, what: str
+                 ) -> list[etree._Element]:
+    """virt-xml's _find_objects_to_edit: by index (1-based, negative from the end), 'all',
+    or a sub-option string the object must match."""
+    kind = OBJECTS[act.flag]
+    objs = dom.objects(kind) if kind.many else [dom.single(kind)]
+    idx = None
+    if selector is None:
+        idx = 1
+    elif selector.isdigit() or (selector.startswith("-") and selector[1:].isdigit()):
+        idx = int(selector)
+    if idx is not None:
+        if idx == 0:
+            raise Fail(f"Invalid --edit option '{selector}'")
+        if not objs:
+            raise Fail(f"No {act.flag} objects found in the XML")
+        if len(objs) < abs(idx):
+            verb = "is" if len(objs) == 1 else "are"
+            noun = "object" if len(objs) == 1 else "objects"
+            raise Fail(f"'--edit {idx}' requested but there {verb} only {len(objs)} "
+                       f"{act.flag} {noun} in the XML".replace("there is only", "there's only"))
+        return [objs[idx - 1 if idx > 0 else idx]]
+    if selector == "all":
+        return list(objs)
+    probe = _probe_for(dom, act.flag)
+    opts = _parse_opts(act.flag, selector)
+    found = [o for o in objs if matches(o, opts, probe, _disk_path_equivalent)]
+    if not found:
+        raise Fail(f"No matching objects found for --{what} {selector}")
+    return found[:1]
+
+
+# -- the actions
+
+def action_edit(dom: Domain, act: Action) -> list[etree._Element]:
+    kind = OBJECTS[act.flag]
+    optstr = act.values[-1]
+    if kind.tag is None:
+        sel = act.selector
+        if sel and sel not in ("1", "all"):
+            raise Fail(f"'--edit {sel}' doesn't make sense with {act.flag}, just use empty "
+                       "'--edit'")
+        targets = [dom.root]
+    else:
+        targets = find_objects(dom, act, act.selector, "edit")
+    out = []
+    for target in targets:
+        out.append(edit_one(dom, act.flag, target, optstr))
+    return out
+
+
+def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etree._Element:
+    """Apply one option string to `target` in place (virtinst's run_parser(editinst=))."""
+    kind = OBJECTS[flag]
+    if flag == "--xml":
+        from pyvirt.install.opts.xmlopt import _actions, _perform
+        for kind_, xpath, value in _actions(optstr):
+            _perform(dom.root, kind_, xpath, value)
+        return dom.root
+    opts = _parse_opts(flag, optstr)
+    xpaths = pop_xpath_opts(opts)
+    clear = opts.pop("clearxml", None)
+    do_clear = False
+    if clear is not None:
+        from pyvirt.install.subopts import yesno
+        if kind.tag is None:
+            raise Fail(f"Don't know how to clearxml for {flag}")
+        do_clear = yesno(clear, "clearxml")
+    boot_order = _boot_order_request(flag, opts)
+    if opts:
+        target = edit_element(target, opts, _probe_for(dom, flag), clear=do_clear)
+    elif do_clear:
+        target = edit_element(target, {}, _probe_for(dom, flag), clear=True)
+    target.attrib.pop("{urn:pyvirt}new", None)
+    if xpaths:
+        _xpath_edits(target, xpaths)
+    if boot_order is not None:
+        reorder_boot(dom, target, boot_order)
+    return target
+
+
+def _boot_order_request(flag: str, opts: dict[str, str | None]) -> int | None:
+    for key in ("boot_order", "boot.order"):
+        if key in opts and opts[key]:
+            opts.pop(key) if flag == "--disk" and key == "boot_order" else None
+            if key == "boot_order":
+                opts["boot.order"] = opts.get("boot.order") or opts.get("boot_order")
+            try:
+                return int(opts.get("boot.order") or 0) or None
+            except ValueError:
+                return None
+    return None
+
+
+def _xpath_edits(target: etree._Element, xpaths: list[tuple[str, str | None]]) -> None:
+    """Per-object xpathN.* edits, relative to the edited element."""
+    from pyvirt.install.opts.xmlopt import _actions, _perform
+    optstr = ",".join(f"{k}={v or ''}" for k, v in xpaths)
+    # _perform's paths are relative to <domain>: run them on a stand-in root named so.
+    holder = etree.Element("domain")
+    parent = target.getparent()
+    pos = parent.index(target) if parent is not None else 0
+    holder.append(target)
+    holder_target = target
+    for kind_, xpath, value in _actions(optstr):
+        _perform(holder_target, kind_, "/domain" + xpath[1:] if xpath.startswith(".") else xpath,
+                 value)
+    if parent is not None:
+        parent.insert(pos, holder_target)
+
+
+BOOTABLE = ("disk", "interface", "hostdev", "redirdev", "filesystem")
+
+
+def reorder_boot(dom: Domain, target: etree._Element, order: int) -> None:
+    """virtinst's Guest.reorder_boot_order: the device boots at `order`; devices already
+    at that place and after it move down one; <os><boot dev=> goes (libvirt refuses the
+    two together)."""
+    devices = dom.root.find("devices")
+    others = [d for d in (devices if devices is not None else [])
+              if d is not target and d.tag in BOOTABLE and d.find("boot") is not None]
+    taken = {}
+    for d in others:
+        try:
+            taken[int(d.find("boot").get("order", "0"))] = d
+        except ValueError:
+            continue
+    nxt = order
+    while nxt in taken:
+        dev = taken.pop(nxt)
+        nxt += 1
+        bumped = dev.find("boot")
+        bumped.set("order", str(nxt))
+        # a chain: whoever had the next place moves too
+        if nxt in taken:
+            continue
+    osel = dom.root.find("os")
+    if osel is not None:
+        for b in osel.findall("boot"):
+            remove_element(b)
+    boot = target.find("boot")
+    if boot is None:
+        boot = etree.SubElement(target, "boot")
+    boot.set("order", str(order))
+
+
+def action_add_device(dom: Domain, act: Action, osinfo: str | None) -> list[etree._Element]:
+    if osinfo:
+        from pyvirt.install import osinfo as osdb
+        found = osdb.lookup(osinfo.split(",")[0].split("=")[-1])
+        if found is None:
+            raise Fail(f"Unknown OS name '{osinfo}'. See `--osinfo list` for valid values.")
+        dom.guest.osinfo = found
+    new: list[etree._Element] = []
+    for optstr in act.values:
+        new += build_device(dom, act.flag, optstr, on=dom.guest)
+    parent = dom.root if not OBJECTS[act.flag].parent else dom.root.find(OBJECTS[act.flag].parent)
+    for el in new:
+        # virt-xml appends new objects after everything already there
+        el.getparent().remove(el)
+        parent.append(el)
+        set_device_defaults(dom.guest, el)
+    return new
+
+
+def set_device_defaults(g: Guest, el: etree._Element) -> None:
+    """virtinst's Device.set_defaults for a device added to an existing guest."""
+    from pyvirt.install import defaults as d
+    if el.tag == "disk":
+        d.disk_defaults(g, el)
+    elif el.tag == "interface":
+        d.nic_defaults(g, el)
+    elif el.tag == "graphics":
+        d.graphics_defaults(g, el)
+    elif el.tag == "tpm":
+        d.tpm_defaults(g, el)
+    elif el.tag == "video" and el.find("model") is None:
+        model = d.default_video_model(g)
+        if model:
+            etree.SubElement(el, "model", type=model)
+
+
+def action_remove_device(dom: Domain, act: Action) -> list[etree._Element]:
+    devs = find_objects(dom, act, act.values[-1], "remove-device")
+    for dev in devs:
+        remove_element(dev)
+        if dev.tag == "serial":
+            _remove_console_dup(dom, dev)
+    return devs
+
+
+def _remove_console_dup(dom: Domain, serial: etree._Element) -> None:
+    """libvirt mirrors the first serial port as <console type=serial>: removing the
+    port removes its console twin (virtinst's Guest.remove_device)."""
+    devices = dom.root.find("devices")
+    if devices is None:
+        return
+    for con in devices.findall("console"):
+        tgt = con.find("target")
+        if (tgt is None or tgt.get("type") in (None, "serial")) and con.get("type") == serial.get("type"):
+            remove_element(con)
+            break
+
+
+def action_build_xml(dom: Domain, act: Action) -> list[etree._Element]:
+    new: list[etree._Element] = []
+    for optstr in act.values:
+        new += build_device(dom, act.flag, optstr, on=dom.guest)
+    for el in new:
+        set_device_defaults(dom.guest, el)
+    return new
+
+
+def perform(dom: Domain, act: Action, osinfo: str | None) -> list[etree._Element]:
+    if act.name == "add-device":
+        return action_add_device(dom, act, osinfo)
+    if act.name == "remove-device":
+        return action_remove_device(dom, act)
+    return action_edit(dom, act)
+
+
+def get_diff(orig: str, new: str) -> str:
+    lines = difflib.unified_diff(orig.splitlines(True), new.splitlines(True),
+                                 fromfile="Original XML", tofile="Altered XML")
+    return "".join(lines)
+
+
+def device_xml(el: etree._Element) -> str:
+    return to_string(copy.deepcopy(el)).rstrip("\n")
+
+
+# -- the flow
+
+def prompt_yes_or_no(msg: str) -> bool:
+    while True:
+        sys.stdout.write(msg + " (y/n): ")
+        sys.stdout.flush()
+        testsuite = os.environ.get("VIRTINST_TEST_SUITE")
+        inp = "yes" if testsuite else sys.stdin.readline(4096).lower().strip()
+        if inp in ("y", "yes"):
+            return True
+        if inp in ("n", "no"):
+            return False
+        print("Please enter 'yes' or 'no'.")
+
+
+def _connect(uri: str | None) -> ConnInfo:
+    from pyvirt.install.flow import _connect as connect_install
+    return connect_install(uri)
+
+
+def _lookup(conn: Any, ref: str) -> Any:
+    try:
+        return conn.lookup_domain(ref)
+    except Exception as exc:
+        raise Fail(f"Could not find domain '{ref}': {exc}") from exc
+
+
+def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
+    stdinxml = None
+    if not o.domain and not o.build_xml:
+        if not sys.stdin.closed and not sys.stdin.isatty():
+            if o.confirm:
+                raise Fail("Can't use --confirm with stdin input.")
+            if o.update:
+                raise Fail("Can't use --update with stdin input.")
+            stdinxml = sys.stdin.read(64 * 1024 * 1024)
+        if not stdinxml:
+            raise Fail("A domain must be specified")
+    if not o.print_xml and not o.print_diff:
+        if stdinxml:
+            if not o.define:
+                o.print_xml = True
+        elif o.define is None:
+            o.define = True
+    if o.confirm and not o.print_xml:
+        o.print_diff = True
+    ci = _connect(o.connect)
+    act = parse_action(o)
+    conn = ci.conn
+    info = None
+    active: Domain | None = None
+    if o.domain:
+        info = _lookup(conn, o.domain)
+        name = info.name
+        inactive = Domain(ci, conn.get_xml(name))
+        if info.active:
+            active = inactive
+            inactive = Domain(ci, conn.get_xml(name, inactive=True))
+    elif stdinxml is not None:
+        inactive = Domain(ci, stdinxml)
+    else:
+        inactive = Domain(ci, "<domain type='%s'><os><type>hvm</type></os></domain>"
+                          % (ci.caps.lookup().hypervisor_type if ci.caps else "kvm"))
+        inactive.guest.set_capabilities_defaults()
+
+    try:
+        if act.name == "build-xml":
+            for el in action_build_xml(inactive, act):
+                out(device_xml(el))
+            return 0
+        input_devs = None
+        performed_update = False
+        if o.update:
+            if o.start:
+                raise Fail("Cannot use --update with --start")
+            if active is not None:
+                input_devs = _prepare(o, active, act)[0]
+                _update(conn, info.name, input_devs, act, o.confirm, out)
+                performed_update = True
+            else:
+                log.warning("The VM is not running, --update is inapplicable.")
+            if not o.define:
+                return 0
+        original = inactive.to_xml()
+        if input_devs is not None and act.name == "add-device":
+            devs, newxml = _prepare(o, inactive, act, input_devs=input_devs)
+        else:
+            devs, newxml = _prepare(o, inactive, act)
+    except SubOptError as exc:
+        msg = str(exc)
+        if isinstance(exc, CheckError) or msg.startswith(("Unknown ", "Error: ")):
+            raise Fail(msg) from exc
+        raise Fail(f"Error: {act.flag} {act.values[-1]}: {msg}") from exc
+    if not o.define:
+        if o.start:
+            _setup_storage(inactive, devs, act)
+            if o.confirm and not prompt_yes_or_no(f"Start '{inactive.name}' with the changed XML?"):
+                return 0
+            try:
+                conn.create_xml(newxml)
+            except Exception as exc:
+                raise Fail(f"Failed starting domain '{inactive.name}': {exc}") from exc
+            out(f"Domain '{inactive.name}' started successfully.")
+        return 0
+    if o.confirm and not prompt_yes_or_no(f"Define '{inactive.name}' with the changed XML?"):
+        return 0
+    _validate(newxml)
+    _setup_storage(inactive, devs, act)
+    conn.define_xml(newxml)
+    newname = etree.fromstring(newxml.encode()).findtext("name") or inactive.name
+    out(f"Domain '{newname}' defined successfully.")
+    if o.start:
+        try:
+            conn.start(newname)
+        except Exception as exc:
+            raise Fail(f"Failed starting domain '{newname}': {exc}") from exc
+        out(f"Domain '{newname}' started successfully.")
+    elif active is not None and not performed_update:
+        out("Changes will take effect after the domain is fully powered off.")
+    else:
+        again = Domain(ci, conn.get_xml(newname, inactive=True)).to_xml()
+        if again == original:
+            log.warning("XML did not change after domain define. You may have changed a "
+                        "value that libvirt is setting by default.")
+    return 0
+
+
+def _prepare(o: argparse.Namespace, dom: Domain, act: Action,
+             input_devs: list[etree._Element] | None = None
+             ) -> tuple[list[etree._Element], str]:
+    orig = dom.to_xml()
+    if input_devs is not None:
+        devices = dom.root.find("devices")
+        if devices is None:
+            devices = etree.SubElement(dom.root, "devices")
+        for dev in input_devs:
+            devices.append(copy.deepcopy(dev))
+        devs = input_devs
+    else:
+        devs = perform(dom, act, o.os_variant)
+    new = dom.to_xml()
+    diff = get_diff(orig, new)
+    if diff:
+        log.debug("XML diff:\n%s", diff)
+    else:
+        log.debug("No XML diff, didn't generate any change.")
+        log.warning("No XML diff was generated. The requested changes will have no effect.")
+    if o.print_diff:
+        if diff:
+            print(diff)
+    elif o.print_xml:
+        print(new, end="" if new.endswith("\n") else "\n")
+    return devs, new
+
+
+def _validate(xml: str) -> None:
+    """Refuse XML libvirt's schema refuses before anything is defined."""
+    return None
+
+
+def _setup_storage(dom: Domain, devs: list[etree._Element], act: Action) -> None:
+    """Create the volumes a new --disk size= asked for (virt-xml's setup_device)."""
+    if act.name != "add-device":
+        return
+    new_disks = dom.guest.flags.extra.get("new_disks")
+    if not new_disks:
+        return
+    from pyvirt.install.installer import Installer
+    Installer().build_storage(dom.guest)
+
+
+def _update(conn: Any, name: str, devs: list[etree._Element], act: Action, confirm: bool,
+            out: Callable[..., None]) -> None:
+    """Live changes through the connection's device hotplug calls."""
+    if act.name == "add-device":
+        confirm_msg, ok, bad, call = ("%s\n\nHotplug this device to the guest '%s'?",
+                                      "Device hotplug successful.",
+                                      "Error attempting device hotplug: %s", "attach_device")
+    elif act.name == "remove-device":
+        confirm_msg, ok, bad, call = ("%s\n\nHotunplug this device from the guest '%s'?",
+                                      "Device hotunplug successful.",
+                                      "Error attempting device hotunplug: %s", "detach_device")
+    else:
+        confirm_msg, ok, bad, call = ("%s\n\nUpdate this device for the guest '%s'?",
+                                      "Device update successful.",
+                                      "Error attempting device update: %s", "update_device")
+    from pyvirt.api import no_support
+    api_name = {"attach_device": "virDomainAttachDevice",
+                "detach_device": "virDomainDetachDevice",
+                "update_device": "virDomainUpdateDeviceFlags"}[call]
+    for dev in devs:
+        xml = device_xml(dev)
+        if confirm and not prompt_yes_or_no(confirm_msg % (xml, name)):
+            continue
+        try:
+            fn = getattr(conn, call, None)
+            if fn is None:
+                raise no_support(api_name)
+            fn(name, xml, live=True)
+        except Fail:
+            raise
+        except Exception as exc:
+            if "VIRTXML_TESTSUITE_UPDATE_IGNORE_FAIL" not in os.environ:
+                raise Fail(bad % exc) from exc
+        out(ok)
+        if confirm:
+            out("")
