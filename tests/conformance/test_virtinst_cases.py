@@ -1,4 +1,4 @@
-"""virt-install conformance: virt-manager 4.1.0's CLI cases run against pyvirt-install.
+"""virt-manager 4.1.0's CLI cases (virt-install, virt-xml, virt-clone) run against pyvirt.
 
 The cases and expected outputs stay in ../shared/conformance; this test only runs the
 shared runner and guards against regressions with the numbers reached so far.
@@ -19,17 +19,26 @@ from tests.conformance_data import CONFORMANCE as CONF
 from tests.conformance_data import REPO
 
 CASES = CONF / "virt-manager-4.1.0" / "cases.json"
-# Regression floor: what pyvirt reached when this was recorded (raise as it improves).
-FLOOR = {"compare": 32, "valid": 26, "invalid": 39}
+# Regression floors per tool: what pyvirt reached when this was recorded (raise as it
+# improves).  virt-xml's compare cases mostly diff against libvirt's formatting of the
+# test driver's domains, which pyvirt's test driver does not reproduce yet (see
+# docs/conformance.md).
+FLOORS = {
+    "virt-install": {"compare": 32, "valid": 26, "invalid": 39},
+    "virt-xml": {"compare": 6, "valid": 0, "invalid": 17},
+    "virt-clone": {"compare": 0, "valid": 0, "invalid": 0},
+}
+COMMANDS = {"virt-install": "pyvirt-install", "virt-xml": "pyvirt-xml", "virt-clone": "pyvirt-clone"}
 
 
 @pytest.mark.skipif(not CASES.exists(), reason="shared conformance data not present")
-def test_virtinst_cases(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", list(FLOORS))
+def test_virtinst_cases(tmp_path: Path, app: str) -> None:
     report = tmp_path / "report.json"
     cmd = [sys.executable, str(CONF / "tools" / "run_virtinst_cases.py"), str(CASES),
            "--topdir", str(CONF / "virt-manager-4.1.0" / "tree"), "--magic-uri", "env",
-           "--app", "virt-install", "--level", "masked",
-           "--cmd", f"virt-install={REPO / '.venv' / 'bin' / 'pyvirt-install'}",
+           "--app", app, "--level", "masked",
+           "--cmd", f"{app}={REPO / '.venv' / 'bin' / COMMANDS[app]}",
            "--report", str(report)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     assert re.search(r"\d+ passed, \d+ failed, \d+ skipped", proc.stdout), proc.stdout[-2000:]
@@ -38,7 +47,7 @@ def test_virtinst_cases(tmp_path: Path) -> None:
     for r in json.loads(report.read_text()):
         counts[(kinds[r["id"]], r["result"])] += 1
     for kind in ("compare", "valid", "invalid"):
-        print(f"{kind}: {counts[(kind, 'pass')]} passed, {counts[(kind, 'fail')]} failed, "
+        print(f"{app} {kind}: {counts[(kind, 'pass')]} passed, {counts[(kind, 'fail')]} failed, "
               f"{counts[(kind, 'skipped')]} skipped")
-    for kind, floor in FLOOR.items():
-        assert counts[(kind, "pass")] >= floor, (kind, counts)
+    for kind, floor in FLOORS[app].items():
+        assert counts[(kind, "pass")] >= floor, (app, kind, counts)
