@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pyvirt.cli.install import DEVICE_OPTS, GUEST_OPTS, _help_request, _print_suboptions
+from pyvirt.cli.install import _DEVICES, _GENERAL, _GUEST, _help_request, _print_suboptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,13 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     a("--list-devices", action="store_true")
     a("-q", "--quiet", action="store_true")
     a("-d", "--debug", action="store_true")
-    seen = set()
-    for flag in list(OBJECTS) + DEVICE_OPTS + GUEST_OPTS:
-        if flag in seen or flag in ("--host-device", "--hostdev"):
-            continue
-        seen.add(flag)
-        a(flag, action="append", dest=flag[2:].replace("-", "_"))
-    a("--hostdev", "--host-device", action="append", dest="hostdev")
+    # virt-install's option groups, same spellings (``-w``, ``--security`` ...)
+    for flags, _help in _GENERAL + _DEVICES + _GUEST + [(("--boot",), ""), (("--idmap",), "")]:
+        canon = next((f for f in flags if f in OBJECTS), flags[0])
+        a(*flags, action="append", dest=canon[2:].replace("-", "_"))
     return p
 
 

@@ -82,11 +82,10 @@ class Action:
 def _apply_fn(flag: str) -> tuple[Any, Callable[[Guest, str], None]]:
     from pyvirt.install.opts import registry
     specs, apply = registry()
-    install_flag = "--host-device" if flag == "--hostdev" else flag
-    fn = apply.get(install_flag)
+    fn = apply.get(flag)
     if fn is None:
         raise Fail(f"{flag} is not supported by pyvirt xml yet")
-    return specs.get(install_flag), fn
+    return specs.get(flag), fn
 
 
 # -- reading the command line
