@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     # virt-install's option groups, same spellings (``-w``, ``--security`` ...)
     for flags, _help in _GENERAL + _DEVICES + _GUEST + [(("--boot",), ""), (("--idmap",), "")]:
         canon = next((f for f in flags if f in OBJECTS), flags[0])
+        if canon == "--hostdev":
+            flags = (*flags, "--host-device")
         a(*flags, action="append", dest=canon[2:].replace("-", "_"))
     return p
 

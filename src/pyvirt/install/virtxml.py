@@ -359,6 +359,11 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         if kind.tag is None:
             raise Fail(f"Don't know how to clearxml for {flag}")
         do_clear = yesno(clear, "clearxml")
+    refresh = opts.pop("refresh-machine-type", None) if flag == "--boot" else None
+    if refresh is not None:
+        from pyvirt.install.subopts import yesno
+        if yesno(refresh, "refresh-machine-type"):
+            refresh_machine_type(dom)
     boot_order = _boot_order_request(flag, opts)
     if opts:
         target = edit_element(target, opts, _probe_for(dom, flag), clear=do_clear)
@@ -370,6 +375,22 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
     if boot_order is not None:
         reorder_boot(dom, target, boot_order)
     return target
+
+
+def refresh_machine_type(dom: Domain) -> None:
+    """--boot refresh-machine-type=yes: a versioned machine type becomes the current
+    alias of its family (pc-q35-7.2 -> q35, pc-i440fx-7.2 -> pc), so the next boot gets
+    the newest one."""
+    typ = dom.root.find("os/type")
+    machine = "" if typ is None else typ.get("machine", "")
+    if "q35" in machine:
+        new = "q35"
+    elif machine.startswith("pc"):
+        new = "pc"
+    else:
+        raise Fail(f"Don't know how to refresh machine type '{machine}'")
+    assert typ is not None
+    typ.set("machine", new)
 
 
 def _boot_order_request(flag: str, opts: dict[str, str | None]) -> int | None:

@@ -3,6 +3,8 @@ tpm, memballoon, watchdog, sound, filesystem, panic, redirdev, smartcard, vsock.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from pyvirt.install.guest import Guest
@@ -346,7 +348,27 @@ def _nodedev(g: Guest, name: str) -> etree._Element | None:
     try:
         return etree.fromstring(getter(name).encode())
     except Exception:
+        pass
+    m = re.fullmatch(r"(?:0x)?([0-9a-fA-F]{1,4}):(?:0x)?([0-9a-fA-F]{1,4})", name)
+    if m is None:
         return None
+    # VENDOR:PRODUCT: the USB device with those ids (virt-install's lookup)
+    want = (int(m.group(1), 16), int(m.group(2), 16))
+    for devname in getattr(g.ci.conn, "list_node_devices", list)():
+        try:
+            dev = etree.fromstring(getter(devname).encode())
+        except Exception:
+            continue
+        cap = dev.find("capability[@type='usb_device']")
+        if cap is None or cap.find("vendor") is None or cap.find("product") is None:
+            continue
+        try:
+            ids = (int(cap.find("vendor").get("id", ""), 16), int(cap.find("product").get("id", ""), 16))
+        except ValueError:
+            continue
+        if ids == want:
+            return dev
+    return None
 
 
 def apply_hostdev(g: Guest, optstr: str) -> None:
