@@ -132,6 +132,7 @@ class Cloner:
         self.sparse = True
         self.reflink = False
         self.replace = False
+        self.overwrite = False  # --check path_exists=off: copies may replace existing files
         self.nvram_path: str | None = None
         self.check_mac = True
         self._init_new()
@@ -413,16 +414,19 @@ class Cloner:
                              "storage pool")
         if info.path and os.path.exists(info.path):
             copy_file(info.path, info.new_path, sparse=self.sparse, reflink=self.reflink,
-                      progress=progress)
+                      progress=progress, overwrite=self.overwrite)
 
 
 def copy_file(src: str, dst: str, *, sparse: bool = True, reflink: bool = False,
-              progress: Callable[[str, int, int], None] | None = None) -> None:
+              progress: Callable[[str, int, int], None] | None = None,
+              overwrite: bool = False) -> None:
     """Copy a local disk image: reflink when asked and possible, else block by block,
-    leaving holes for zero blocks when `sparse`.  The destination must not exist."""
+    leaving holes for zero blocks when `sparse`.  The destination must not exist unless
+    `overwrite`."""
     chunk = 1024 * 1024
     total = os.path.getsize(src)
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if overwrite else os.O_EXCL)
+    fd = os.open(dst, flags, 0o600)
     try:
         with open(src, "rb") as fin:
             if reflink:

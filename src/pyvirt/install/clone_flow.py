@@ -21,7 +21,7 @@ def _progress(name: str, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _process_disks(o: argparse.Namespace, cloner: Cloner) -> None:
+def _process_disks(o: argparse.Namespace, cloner: Cloner, checks: dict[str, bool]) -> None:
     newpaths = list(o.new_diskfile or [])
     for info in cloner.diskinfos:
         if info.target in (o.target or []):
@@ -44,6 +44,12 @@ def _process_disks(o: argparse.Namespace, cloner: Cloner) -> None:
             from pyvirt.install.clone import clone_path
             newpath = clone_path(cloner.src_name, cloner.name, info.path, cloner.path_exists)
         cloner.set_new_path(info, newpath)
+        if info.action == CLONE and newpath and cloner.path_exists(newpath):
+            if checks.get("path_exists", checks.get("all", True)):
+                raise CloneError(f"This will overwrite the existing path '{newpath}' (Use "
+                                 "--check path_exists=off or --check all=off to override)")
+            log.warning("This will overwrite the existing path '%s'", newpath)
+            cloner.overwrite = True
 
 
 def run(o: argparse.Namespace) -> int:
@@ -79,7 +85,7 @@ def run(o: argparse.Namespace) -> int:
             (needs_path or not cloner.diskinfos):
         raise CloneError("Either --auto-clone or --file is required, use '--auto-clone "
                              "or --file' and try again.")
-    _process_disks(o, cloner)
+    _process_disks(o, cloner, checks)
     cloner.prepare()
     if o.xmlonly:
         print(cloner.to_xml(), end="")

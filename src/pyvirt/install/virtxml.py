@@ -266,7 +266,11 @@ def _probe_for(dom: Domain, flag: str) -> Probe:
         fn(g, optstr)
         return g.root.find(kind.tag)
 
-    return Probe(build)
+    return Probe(build, FILLERS.get(flag))
+
+
+# What a scratch build of an option needs besides the user's sub-options (see Probe).
+FILLERS = {"--disk": {"path": "/nonexistent/pyvirt-probe"}}
 
 
 def _run_queued_xml(g: Guest) -> None:

@@ -159,11 +159,21 @@ class Probe:
     are reset before every build so MACs/UUIDs do not show up as differences.
     """
 
-    def __init__(self, build: Callable[[str], etree._Element | None]) -> None:
+    def __init__(self, build: Callable[[str], etree._Element | None],
+                 filler: dict[str, str] | None = None) -> None:
         self._build = build
         self._cache: dict[str, Flat | None] = {}
+        # options a build may need to succeed at all (a disk needs a path): added, when
+        # the user's own options fail alone, to every build, so they never show as changes
+        self._filler = filler or {}
 
     def flat(self, opts: dict[str, str | None]) -> Flat | None:
+        got = self._flat(opts)
+        if got is None and self._filler and not set(self._filler) & set(opts):
+            got = self._flat({**self._filler, **opts})
+        return got
+
+    def _flat(self, opts: dict[str, str | None]) -> Flat | None:
         s = _optstr(opts)
         if s not in self._cache:
             from pyvirt.testdriver import ids
