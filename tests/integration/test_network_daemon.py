@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.api import PyvirtError
+from pyvirt.api import NetworkEventType, PyvirtError
 from tests import netns as N
 from tests.daemon_harness import DaemonHarness, wait_console
 
@@ -109,8 +110,6 @@ def env(tmp_path_factory: pytest.TempPathFactory, test_guest) -> Iterator[Env]: 
 
 
 def _start_servers(env: Env) -> None:
-    import subprocess
-
     for ns, addr in ((env.ns, "192.168.122.1"), (env.outside, OUTSIDE)):
         subprocess.Popen(ns.cmd(sys.executable, "-c", SERVER, addr, "5555", str(env.seen)))
     time.sleep(0.5)
@@ -140,6 +139,9 @@ def test_guest_gets_lease_and_reaches_host_and_outside(env: Env, test_guest) -> 
     (iface,) = env.conn.interface_addresses("netguest", "lease")
     assert iface["hwaddr"] == MAC and iface["addrs"][0]["addr"] == ip
     assert iface["name"].startswith("vnet")
+    cli = subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///system", "net-dhcp-leases",
+                          "default"], capture_output=True, text=True, env=env.daemon.env(), timeout=60)
+    assert cli.returncode == 0 and MAC in cli.stdout and f"{ip}/24" in cli.stdout, cli
     _start_servers(env)
     env.guest_says("echo from-guest-1 | nc 192.168.122.1 5555", "NC1")
     env.guest_says(f"echo from-guest-2 | nc {OUTSIDE} 5555", "NC2")
@@ -168,8 +170,11 @@ def test_kill9_restart_keeps_network_and_connectivity(env: Env) -> None:
 
 
 def test_isolated_network_does_not_forward(env: Env) -> None:
+    events = env.conn.network_events("iso", timeout=20)  # subscribed from here on
     env.conn.create_network("<network><name>iso</name><bridge name='isobr0'/>"
                             "<ip address='10.98.0.1' prefix='24'/></network>")
+    first = next(events)
+    assert (first.name, first.event) == ("iso", NetworkEventType.STARTED)
     # a veth "guest" in a namespace of its own, plugged into the isolated bridge
     with N.netns() as guest:
         env.ns.run("ip", "link", "add", "isov0", "type", "veth", "peer", "name", "isov1")
