@@ -32,9 +32,11 @@ class DefinitionsMixin:
     _by_uuid: dict[str, DomainRecord]
     store: Any
     events: Any
+    _check_emulator: Callable[[Domain], None]
 
     async def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
         dom = await asyncio.to_thread(model.parse_definition, xml, None, validate)  # not on the loop
+        self._check_emulator(dom)
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
             if dom.uuid is None:

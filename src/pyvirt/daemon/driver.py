@@ -356,6 +356,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         """Start a transient domain (or run a persistent one from this XML, as libvirt does)."""
         self._refuse_autodestroy(autodestroy)
         dom = await asyncio.to_thread(model.parse_definition, xml, None, validate)  # not on the loop
+        self._check_emulator(dom)
         async with self._registry_lock:
             existing = self._by_name.get(dom.name or "")
             if existing is not None and (existing.active or (dom.uuid and existing.uuid != dom.uuid)):
@@ -389,6 +390,13 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         async with rec.lock:
             await self._start_locked(rec, paused=paused)
         return self.info(rec)
+
+    def _check_emulator(self, dom: Domain) -> None:
+        """A system daemon runs only the configured QEMU binaries (pyvirt.daemon.emulators)."""
+        if self.paths.uri.rstrip("/").endswith("/system"):
+            from pyvirt.daemon.emulators import check_emulator
+
+            check_emulator(dom.devices.emulator, self.paths.config)
 
     async def _check_accelerator(self, dom: Domain) -> None:
         """type='kvm' only where the probe saw KVM run a standard guest; never a silent TCG fallback."""
@@ -428,6 +436,7 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                               ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)
         caps = await self.caps()
         dom = copy.deepcopy(base)
+        self._check_emulator(dom)  # again: the allowed list may have changed since define
         await self._check_accelerator(dom)
         volumes = self._resolve_volumes(dom)
         with self._volume_sources(dom, volumes):
