@@ -120,3 +120,19 @@ def wait_state(conn: RemoteConnection, name: str, state: int, timeout: float = 3
         if time.monotonic() > deadline:
             raise TimeoutError(f"{name}: state {info.state}/{info.reason}, wanted {state}")
         time.sleep(0.05)
+
+
+def guest_shell(conn: object, name: str, command: str, marker: str, timeout: float = 30) -> str:
+    """Run `command` on the guest's console shell and return what the console showed until
+    `marker` was printed (the echoed command line spells it split by quotes, so only the
+    output matches)."""
+    seen = b""
+    with conn.open_console(name) as console:  # type: ignore[attr-defined]
+        console.write(f"\n{command}; echo {marker[:3]}''{marker[3:]}\n".encode())
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in seen and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                seen += console.read(65536, timeout=1)
+    text = seen.decode(errors="replace")
+    assert marker in text, f"no {marker} from the guest: {text!r}"
+    return text

@@ -878,6 +878,47 @@ class Connection(abc.ABC):
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
         raise no_support("domdisplay")
 
+    # -- saved state: a stopped guest's RAM and devices in a file (save/restore, managed save)
+    @op("Domain", "POST /v1/domains/{dom}/save", "virDomainSaveFlags")
+    def save(self, dom: str, path: str, *, xml: str | None = None, bypass_cache: bool = False,
+             running: bool = False, paused: bool = False) -> None:
+        """Stop a running guest, its state kept in `path` (on the driver's host; absolute)."""
+        raise no_support("virDomainSaveFlags")
+
+    @op("Connect", "POST /v1/domains-restore", "virDomainRestoreFlags")
+    def restore(self, path: str, *, xml: str | None = None, bypass_cache: bool = False, running: bool = False,
+                paused: bool = False, reset_nvram: bool = False) -> None:
+        """Run the guest saved in `path` again, where it stopped."""
+        raise no_support("virDomainRestoreFlags")
+
+    @op("Connect", "GET /v1/save-image", "virDomainSaveImageGetXMLDesc")
+    def save_image_xml(self, path: str, *, security_info: bool = False) -> str:
+        """The domain XML kept in a save image."""
+        raise no_support("virDomainSaveImageGetXMLDesc")
+
+    @op("Connect", "POST /v1/save-image", "virDomainSaveImageDefineXML")
+    def save_image_define(self, path: str, xml: str, *, running: bool = False, paused: bool = False) -> None:
+        """Replace the domain XML kept in a save image (same guest ABI)."""
+        raise no_support("virDomainSaveImageDefineXML")
+
+    @op("Domain", "POST /v1/domains/{dom}/managedsave", "virDomainManagedSave")
+    def managed_save(self, dom: str, *, bypass_cache: bool = False, running: bool = False,
+                     paused: bool = False) -> None:
+        """Save the guest where the driver keeps it: the next start restores it."""
+        raise no_support("virDomainManagedSave")
+
+    @op("Domain", "DELETE /v1/domains/{dom}/managedsave", "virDomainManagedSaveRemove")
+    def managed_save_remove(self, dom: str) -> None:
+        raise no_support("virDomainManagedSaveRemove")
+
+    @op("Domain", "GET /v1/domains/{dom}/managedsave/xml", "virDomainManagedSaveGetXMLDesc")
+    def managed_save_xml(self, dom: str, *, security_info: bool = False) -> str:
+        raise no_support("virDomainManagedSaveGetXMLDesc")
+
+    @op("Domain", "POST /v1/domains/{dom}/managedsave/xml", "virDomainManagedSaveDefineXML")
+    def managed_save_define(self, dom: str, xml: str, *, running: bool = False, paused: bool = False) -> None:
+        raise no_support("virDomainManagedSaveDefineXML")
+
     # -- snapshots (virDomainSnapshot*); a snapshot is named within its domain
     @op("Domain", "POST /v1/domains/{dom}/snapshots", "virDomainSnapshotCreateXML")
     def snapshot_create(self, dom: str, xml: str, *, redefine: bool = False, current: bool = False,

@@ -8,31 +8,14 @@ the offline snapshot, metadata surviving a pyvirtd restart, and the refusals.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from pyvirt.api import DomainState, ErrorCode, PyvirtError, RunningReason, ShutoffReason
 from pyvirt.testguest import READY_MARKER, TestGuest
-from tests.daemon_harness import DaemonHarness, guest_xml, wait_console
-
-
-def _shell(conn: object, name: str, command: str, marker: str, timeout: float = 30) -> str:
-    """Run `command` on the guest's console shell; the text up to `marker`'s second sighting
-    (the first is the echo of the command line itself)."""
-    seen = b""
-    with conn.open_console(name) as console:  # type: ignore[attr-defined]
-        console.write(f"\n{command}; echo {marker[:3]}''{marker[3:]}\n".encode())
-        deadline = time.monotonic() + timeout
-        while marker.encode() not in seen and time.monotonic() < deadline:
-            with contextlib.suppress(TimeoutError):
-                seen += console.read(65536, timeout=1)
-    text = seen.decode(errors="replace")
-    assert marker in text, f"no {marker} from the guest: {text!r}"
-    return text
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
 
 
 def _snapshot_tags(disk: Path) -> list[str]:
@@ -50,14 +33,14 @@ def test_internal_snapshots_of_a_running_and_a_shut_off_guest(
 
     conn.start("snap")
     wait_console(conn, "snap", READY_MARKER, 180)
-    _shell(conn, "snap", "echo before > /root/marker; sync; X=before", "STEP-1")
+    guest_shell(conn, "snap", "echo before > /root/marker; sync; X=before", "STEP-1")
     conn.snapshot_create("snap", "<domainsnapshot><name>s1</name><description>with RAM</description>"
                                  "</domainsnapshot>")
-    _shell(conn, "snap", "echo after > /root/marker; sync; X=after", "STEP-2")
+    guest_shell(conn, "snap", "echo after > /root/marker; sync; X=after", "STEP-2")
 
     conn.snapshot_revert("snap", "s1")
     assert conn.get_state("snap") == (DomainState.RUNNING, RunningReason.FROM_SNAPSHOT)
-    out = _shell(conn, "snap", "echo FILE=$(cat /root/marker) VAR=$X", "STEP-3")
+    out = guest_shell(conn, "snap", "echo FILE=$(cat /root/marker) VAR=$X", "STEP-3")
     assert "FILE=before VAR=before" in out, out
     recs = {r.name: r for r in conn.list_snapshots("snap")}
     assert (recs["s1"].parent, recs["s1"].state, recs["s1"].current) == ("off", "running", True)
@@ -84,7 +67,7 @@ def test_internal_snapshots_of_a_running_and_a_shut_off_guest(
     assert conn.get_state("snap") == (DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT)
     conn.start("snap")
     wait_console(conn, "snap", READY_MARKER, 180)
-    out = _shell(conn, "snap", "echo FILE=$(cat /root/marker 2>/dev/null || echo none)", "STEP-4")
+    out = guest_shell(conn, "snap", "echo FILE=$(cat /root/marker 2>/dev/null || echo none)", "STEP-4")
     assert "FILE=none" in out, out
     conn.destroy("snap")
 

@@ -36,6 +36,8 @@ def cmd_list(ctl: Ctl, p: Parsed) -> bool:
         other = "name" if by_name else "uuid" if by_uuid else "id"
         raise CmdError(f"Options --table and --{other} are mutually exclusive")
     doms = ctl.conn.list_domains(build_filter(p))
+    if p.bool("with-managed-save") != p.bool("without-managed-save"):  # both: no filter (libvirt)
+        doms = [d for d in doms if d.managed_save == p.bool("with-managed-save")]
     if by_name or by_uuid or by_id:
         lines = []
         for d in doms:

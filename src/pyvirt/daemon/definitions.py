@@ -22,6 +22,7 @@ from pyvirt.api import (
     UndefinedDetail,
     operation_invalid,
 )
+from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml import Domain
@@ -60,12 +61,16 @@ class DefinitionsMixin:
 
     async def undefine(self, dom: str, managed_save: bool = False, nvram: bool = False,
                        keep_nvram: bool = False, snapshots_metadata: bool = False) -> None:
-        """The flags name files pyvirtd never makes (managed saves, NVRAM, snapshot metadata):
-        with none to remove, each is satisfied as it stands."""
+        """A managed save image or snapshot metadata stop an inactive domain's undefine unless the
+        matching flag says to remove them (libvirt's rule); pyvirtd keeps no NVRAM yet."""
         rec = self.lookup(dom)
         async with rec.lock:
             if not rec.persistent:
                 raise operation_invalid("cannot undefine transient domain")
+            if self.has_managed_save(rec):  # type: ignore[attr-defined]
+                if not managed_save:
+                    raise operation_invalid("Refusing to undefine while domain managed save image exists")
+                remove_quietly(self.managed_save_path(rec))  # type: ignore[attr-defined]
             count = self.has_snapshots(rec)  # type: ignore[attr-defined]
             if count and not rec.active:
                 if not snapshots_metadata:

@@ -44,6 +44,7 @@ from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running, mem_kib
+from pyvirt.daemon.saves import SavesMixin
 from pyvirt.daemon.snapshots import SnapshotsMixin
 from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.volumes import VolumeDisksMixin
@@ -75,7 +76,7 @@ CONNECT_TIMEOUT = 10.0
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED")
 
 
-class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -323,7 +324,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         return DomainInfo(name=rec.name, uuid=rec.uuid, id=rec.id, state=int(rec.state), reason=int(rec.reason),
                           persistent=rec.persistent, autostart=rec.autostart, title=dom.title or "",
                           max_mem_kib=max_kib, mem_kib=cur_kib, vcpus=dom.vcpu_current or vcpus,
-                          max_vcpus=vcpus, cpu_time_ns=cpu_ns)
+                          max_vcpus=vcpus, cpu_time_ns=cpu_ns,
+                          managed_save=not rec.active and rec.persistent and self.has_managed_save(rec))
 
     @staticmethod
     def _cpu_time_ns(pid: int) -> int:
@@ -384,11 +386,12 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
 
     async def start(self, dom: str, paused: bool = False, autodestroy: bool = False,
                     force_boot: bool = False) -> DomainInfo:
-        """`force_boot` (discard a managed save) has nothing to discard: pyvirtd keeps none yet."""
+        """A managed save, if there is one, is restored instead of a boot (`force_boot` discards it)."""
         self._refuse_autodestroy(autodestroy)
         rec = self.lookup(dom)
         async with rec.lock:
-            await self._start_locked(rec, paused=paused)
+            if not await self.start_from_managed_save(rec, paused, force_boot):
+                await self._start_locked(rec, paused=paused)
         return self.info(rec)
 
     def _check_emulator(self, dom: Domain) -> None:
@@ -422,9 +425,12 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
                 raise PyvirtError(f"Cannot access storage file '{path}' of disk '{target}': "
                                   "No such file or directory", ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
 
-    async def _start_locked(self, rec: DomainRecord, paused: bool, definition: Domain | None = None) -> None:
+    async def _start_locked(self, rec: DomainRecord, paused: bool, definition: Domain | None = None,
+                            incoming: Any = None) -> None:
         """Start under the domain's lock; everything checked before waiting for it is checked again
-        here, since another operation may have started, undefined or replaced the domain meanwhile."""
+        here, since another operation may have started, undefined or replaced the domain meanwhile.
+        `incoming(run)`, when given, loads a saved state into the new QEMU (started with
+        ``-incoming defer``) before the guest runs: a restore, not a boot."""
         base = definition if definition is not None else rec.config
         if self._by_name.get(rec.name) is not rec or base is None:
             raise no_domain(rec.name)
@@ -459,6 +465,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             with self._volume_sources(dom, volumes):
                 argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
                                                 str(files.private_dir), taps)
+            if incoming is not None:
+                argv += ["-incoming", "defer"]
             # intent first: a daemon that dies from here on finds the guest again and finishes the job
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
@@ -482,6 +490,8 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
             await self._connect_monitor(rec, files.monitor)
             await self._open_console(rec)
             await self._before_cont(rec)
+            if incoming is not None:
+                await incoming(rec.run)
             if not paused:
                 await self._qmp(rec.run, "cont")
         except BaseException as exc:
@@ -490,10 +500,12 @@ class QemuDriver(SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, Introspecti
         if paused:
             rec.state, rec.reason = DomainState.PAUSED, PausedReason.USER
         else:
-            rec.state, rec.reason = DomainState.RUNNING, RunningReason.BOOTED
+            rec.state = DomainState.RUNNING
+            rec.reason = RunningReason.RESTORED if incoming is not None else RunningReason.BOOTED
         self._save_runtime(rec)
         rec.run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
-        self.events.emit(rec.name, rec.uuid, EventType.STARTED, StartedDetail.BOOTED, rec.id)
+        self.events.emit(rec.name, rec.uuid, EventType.STARTED,
+                         StartedDetail.RESTORED if incoming is not None else StartedDetail.BOOTED, rec.id)
         if paused:
             self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED, SuspendedDetail.PAUSED, rec.id)
 

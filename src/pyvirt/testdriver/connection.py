@@ -38,6 +38,7 @@ from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.hostobjects import ResourcesMixin
 from pyvirt.testdriver.networks import NetworksMixin
 from pyvirt.testdriver.objects import DomainObj
+from pyvirt.testdriver.saves import SavesMixin
 from pyvirt.testdriver.snapshots import SnapshotsMixin
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
@@ -71,7 +72,7 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(SnapshotsMixin, NetworksMixin, ResourcesMixin, Connection):
+class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, Connection):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
 
     __test__ = False  # not a pytest test class despite its name

@@ -499,7 +499,7 @@ COMMANDS = (
             Opt("noseclabel", BOOL, "Do not change process security label"),
             Opt("cmd", ARGV, "command to run", req=True),
         )),
-    Cmd("managedsave", _G, "cmd_unsupported", "managed save of a domain state",
+    Cmd("managedsave", _G, "cmd_saves", "managed save of a domain state",
         "Save and destroy a running domain, so it can be restarted from\n    the same state at a later time.  When the virsh 'start'\n    command is next run for the domain, it will automatically\n    be started from this saved state.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("bypass-cache", BOOL, "avoid file system cache when saving"),
@@ -507,24 +507,24 @@ COMMANDS = (
             Opt("paused", BOOL, "set domain to be paused on next start"),
             Opt("verbose", BOOL, "display the progress of save"),
         )),
-    Cmd("managedsave-remove", _G, "cmd_unsupported", "Remove managed save of a domain",
+    Cmd("managedsave-remove", _G, "cmd_saves", "Remove managed save of a domain",
         "Remove an existing managed save state file from a domain", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("managedsave-edit", _G, "cmd_unsupported", "edit XML for a domain's managed save state file",
+    Cmd("managedsave-edit", _G, "cmd_saves", "edit XML for a domain's managed save state file",
         "Edit the domain XML associated with the managed save state file", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("running", BOOL, "set domain to be running on start"),
             Opt("paused", BOOL, "set domain to be paused on start"),
         )),
-    Cmd("managedsave-dumpxml", _G, "cmd_unsupported", "Domain information of managed save state file in XML",
+    Cmd("managedsave-dumpxml", _G, "cmd_saves", "Domain information of managed save state file in XML",
         "Dump XML of domain information for a managed save state file to stdout.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("managedsave-define", _G, "cmd_unsupported", "redefine the XML for a domain's managed save state file",
+    Cmd("managedsave-define", _G, "cmd_saves", "redefine the XML for a domain's managed save state file",
         "Replace the domain XML associated with a managed save state file", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("xml", DATA, "filename containing updated XML for the target", req=True),
@@ -700,7 +700,7 @@ COMMANDS = (
         "Reset the target domain as if by power button", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("restore", _G, "cmd_unsupported", "restore a domain from a saved state in a file",
+    Cmd("restore", _G, "cmd_saves", "restore a domain from a saved state in a file",
         "Restore a domain.", (
             Opt("file", DATA, "the state to restore", req=True),
             Opt("bypass-cache", BOOL, "avoid file system cache when restoring"),
@@ -713,7 +713,7 @@ COMMANDS = (
         "Resume a previously suspended domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("save", _G, "cmd_unsupported", "save a domain state to a file",
+    Cmd("save", _G, "cmd_saves", "save a domain state to a file",
         "Save the RAM state of a running domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "where to save the data", req=True),
@@ -723,21 +723,21 @@ COMMANDS = (
             Opt("paused", BOOL, "set domain to be paused on restore"),
             Opt("verbose", BOOL, "display the progress of save"),
         )),
-    Cmd("save-image-define", _G, "cmd_unsupported", "redefine the XML for a domain's saved state file",
+    Cmd("save-image-define", _G, "cmd_saves", "redefine the XML for a domain's saved state file",
         "Replace the domain XML associated with a saved state file", (
             Opt("file", DATA, "saved state file to modify", req=True),
             Opt("xml", DATA, "filename containing updated XML for the target", req=True),
             Opt("running", BOOL, "set domain to be running on restore"),
             Opt("paused", BOOL, "set domain to be paused on restore"),
         )),
-    Cmd("save-image-dumpxml", _G, "cmd_unsupported", "saved state domain information in XML",
+    Cmd("save-image-dumpxml", _G, "cmd_saves", "saved state domain information in XML",
         "Dump XML of domain information for a saved state file to stdout.", (
             Opt("file", DATA, "saved state file to read", req=True),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("save-image-edit", _G, "cmd_unsupported", "edit XML for a domain's saved state file",
+    Cmd("save-image-edit", _G, "cmd_saves", "edit XML for a domain's saved state file",
         "Edit the domain XML associated with a saved state file", (
             Opt("file", DATA, "saved state file to edit", req=True),
             Opt("running", BOOL, "set domain to be running on restore"),

@@ -1,0 +1,129 @@
+"""save, restore, managedsave(-remove/-dumpxml/-define/-edit), save-image-dumpxml/-define/-edit.
+
+File names are made absolute here: the driver (pyvirtd) runs in another working directory.
+Messages keep the name as the user typed it, as virsh does.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyvirt.cli.cmd_lifecycle import read_file
+from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.grammar import Parsed
+
+
+def _abs(path: str) -> str:
+    return os.path.abspath(path) if path else path
+
+
+def _state(p: Parsed) -> dict[str, bool]:
+    return {"running": p.bool("running"), "paused": p.bool("paused")}
+
+
+def _xml_option(p: Parsed) -> str | None:
+    path = p.str("xml")
+    return read_file(path) if path else None
+
+
+def cmd_save(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    path = p.str("file") or ""
+    xml = _xml_option(p)
+    with failing(f"Failed to save domain '{info.name}' to {path}"):
+        ctl.conn.save(info.uuid or info.name, _abs(path), xml=xml, bypass_cache=p.bool("bypass-cache"),
+                      **_state(p))
+    ctl.extra(f"\nDomain '{info.name}' saved to {path}\n")
+    return True
+
+
+def cmd_restore(ctl: Ctl, p: Parsed) -> bool:
+    path = p.str("file") or ""
+    xml = _xml_option(p)
+    with failing(f"Failed to restore domain from {path}"):
+        ctl.conn.restore(_abs(path), xml=xml, bypass_cache=p.bool("bypass-cache"),
+                         reset_nvram=p.bool("reset-nvram"), **_state(p))
+    ctl.extra(f"Domain restored from {path}\n")
+    return True
+
+
+def cmd_managedsave(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    with failing(f"Failed to save domain '{info.name}' state"):
+        ctl.conn.managed_save(info.uuid or info.name, bypass_cache=p.bool("bypass-cache"), **_state(p))
+    ctl.extra(f"\nDomain '{info.name}' state saved by libvirt\n")
+    return True
+
+
+def cmd_managedsave_remove(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    if not ctl.conn.get_info(info.uuid or info.name).managed_save:
+        ctl.extra(f"Domain '{info.name}' has no manage save image; removal skipped")
+        return True
+    with failing(f"Failed to remove managed save image for domain '{info.name}'"):
+        ctl.conn.managed_save_remove(info.uuid or info.name)
+    ctl.extra(f"Removed managedsave image for domain '{info.name}'")
+    return True
+
+
+def cmd_managedsave_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    xml = ctl.conn.managed_save_xml(info.uuid or info.name, security_info=p.bool("security-info"))
+    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    return True
+
+
+def cmd_managedsave_define(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    xml = read_file(p.str("xml") or "")
+    with failing(f"Failed to update {info.name} XML configuration"):
+        ctl.conn.managed_save_define(info.uuid or info.name, xml, **_state(p))
+    ctl.extra(f"Managed save state file of domain '{info.name}' updated.\n")
+    return True
+
+
+def cmd_managedsave_edit(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_edit import edit_loop
+
+    info = ctl.domain(p.str("domain") or "")
+    dom = info.uuid or info.name
+    original = ctl.conn.managed_save_xml(dom, security_info=True)
+
+    def define(xml: str, validate: bool) -> str:
+        ctl.conn.managed_save_define(dom, xml, **_state(p))
+        return info.name
+
+    return edit_loop(ctl, original, info.name, "Managed save image of domain '{}'", define,
+                     tmp_prefix=f"pyvirt-{info.name}-save-",
+                     done_message=lambda name: f"Managed save image of Domain '{name}' XML configuration edited.\n")
+
+
+def cmd_save_image_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    xml = ctl.conn.save_image_xml(_abs(p.str("file") or ""), security_info=p.bool("security-info"))
+    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    return True
+
+
+def cmd_save_image_define(ctl: Ctl, p: Parsed) -> bool:
+    path = p.str("file") or ""
+    xml = read_file(p.str("xml") or "")
+    with failing(f"Failed to update {path}"):
+        ctl.conn.save_image_define(_abs(path), xml, **_state(p))
+    ctl.extra(f"State file {path} updated.\n")
+    return True
+
+
+def cmd_save_image_edit(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_edit import edit_loop
+
+    path = p.str("file") or ""
+    if p.bool("running") and p.bool("paused"):
+        raise CmdError("Options --running and --paused are mutually exclusive")
+    original = ctl.conn.save_image_xml(_abs(path), security_info=True)
+
+    def define(xml: str, validate: bool) -> str:
+        ctl.conn.save_image_define(_abs(path), xml, **_state(p))
+        return path
+
+    return edit_loop(ctl, original, path, "State file {}", define, tmp_prefix="pyvirt-save-image-",
+                     done_message=lambda name: f"State file {name} edited.\n")

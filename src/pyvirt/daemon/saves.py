@@ -1,0 +1,290 @@
+"""Save, restore and managed save: a guest's RAM and device state in a file, QEMU's migration
+stream behind libvirt's save-image header (:mod:`pyvirt.qemu.saveimage`).
+
+Saving pauses the guest, migrates it into the file through a descriptor handed to QEMU
+(``getfd`` + ``migrate fd:``), marks the image complete, and stops QEMU (shut off, reason
+"saved").  The image is written under a temporary name and renamed into place, so a failed or
+interrupted save never leaves a half image where a good one was; on failure the guest runs on.
+Restoring starts a new QEMU with ``-incoming defer`` and feeds it the stream
+(``migrate-incoming fd:``) before the guest runs.  A managed save lives in pyvirtd's data dir
+and is restored by the next ``start`` (unless ``--force-boot``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyvirt.api import (
+    DomainState,
+    ErrorCode,
+    ErrorDomain,
+    PyvirtError,
+    ShutoffReason,
+    StoppedDetail,
+    operation_invalid,
+)
+from pyvirt.atomicio import fsync_dir, remove_quietly
+from pyvirt.daemon import model
+from pyvirt.qemu import saveimage
+
+if TYPE_CHECKING:
+    from pyvirt.daemon.records import DomainRecord, Running
+    from pyvirt.xml import Domain
+
+#: QEMU's own default (32 MiB/s) would make saving a 1 GiB guest take half a minute: libvirt lifts it
+UNLIMITED_BANDWIDTH = (2**63 - 1) // (1 << 20) * (1 << 20)
+MIGRATE_TIMEOUT = 600.0
+
+
+def _invalid_arg(message: str) -> PyvirtError:
+    return PyvirtError(f"invalid argument: {message}", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
+
+
+def _failed(message: str) -> PyvirtError:
+    return PyvirtError(f"operation failed: {message}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+
+
+def _absolute(path: str) -> str:
+    if not path or not os.path.isabs(path) or "\0" in path:
+        raise _invalid_arg(f"save image path '{path}' must be absolute")
+    return os.path.normpath(path)
+
+
+class SavesMixin:
+    """virDomainSave*/Restore*/ManagedSave* for :class:`pyvirt.daemon.driver.QemuDriver`."""
+
+    # ------------------------------------------------------------------ paths and flags
+    def managed_save_path(self, rec: DomainRecord) -> Path:
+        return self.paths.data / "save" / f"{rec.name}.save"  # type: ignore[attr-defined]
+
+    def has_managed_save(self, rec: DomainRecord) -> bool:
+        return self.managed_save_path(rec).is_file()
+
+    # ------------------------------------------------------------------ API
+    async def save(self, dom: str, path: str, *, xml: str | None = None, bypass_cache: bool = False,
+                   running: bool = False, paused: bool = False) -> None:
+        _exclusive_state(running, paused)
+        target = _absolute(path)
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        async with rec.lock:
+            await self._save_locked(rec, target, xml, running, paused)
+
+    async def managed_save(self, dom: str, *, bypass_cache: bool = False, running: bool = False,
+                           paused: bool = False) -> None:
+        _exclusive_state(running, paused)
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        if not rec.persistent:
+            raise operation_invalid("cannot do managed save for transient domain")
+        target = self.managed_save_path(rec)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        async with rec.lock:
+            await self._save_locked(rec, str(target), None, running, paused)
+
+    async def restore(self, path: str, *, xml: str | None = None, bypass_cache: bool = False,
+                      running: bool = False, paused: bool = False, reset_nvram: bool = False) -> None:
+        _exclusive_state(running, paused)
+        if reset_nvram:
+            raise PyvirtError("unsupported configuration: --reset-nvram: the domain has no UEFI NVRAM managed "
+                              "by pyvirt", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+        source = _absolute(path)
+        header = await asyncio.to_thread(saveimage.read_header, source)
+        dom = self._image_domain(header.xml if xml is None else xml, header)
+        rec = await self._restore_target(dom)
+        try:
+            async with rec.lock:
+                if rec.active:
+                    raise operation_invalid(f"domain '{rec.name}' is already active")
+                await self._restore_locked(rec, dom, source, header, running, paused)
+        except BaseException:
+            if not rec.persistent and not rec.active:
+                self._unindex(rec)  # type: ignore[attr-defined]
+            raise
+
+    def save_image_xml(self, path: str, *, security_info: bool = False) -> str:
+        header = saveimage.read_header(_absolute(path))
+        return model.parse_stored(header.xml).to_xml(inactive=True, security_info=security_info)
+
+    def save_image_define(self, path: str, xml: str, *, running: bool = False, paused: bool = False) -> None:
+        _exclusive_state(running, paused)
+        source = _absolute(path)
+        header = saveimage.read_header(source)
+        self._redefine_image(source, header, xml, running, paused)
+
+    def managed_save_xml(self, dom: str, *, security_info: bool = False) -> str:
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        path = self._existing_managed_save(rec)
+        return self.save_image_xml(str(path), security_info=security_info)
+
+    def managed_save_define(self, dom: str, xml: str, *, running: bool = False, paused: bool = False) -> None:
+        _exclusive_state(running, paused)
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        path = self._existing_managed_save(rec)
+        self._redefine_image(str(path), saveimage.read_header(str(path)), xml, running, paused)
+
+    async def managed_save_remove(self, dom: str) -> None:
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        async with rec.lock:
+            remove_quietly(self.managed_save_path(rec))
+
+    # ------------------------------------------------------------------ start with a managed save
+    async def start_from_managed_save(self, rec: DomainRecord, paused: bool, force_boot: bool) -> bool:
+        """Called by start with the domain locked: True when a managed save was restored."""
+        path = self.managed_save_path(rec)
+        if rec.active or not path.is_file():
+            return False  # starting a running guest fails in _start_locked, with libvirt's words
+        if force_boot:
+            remove_quietly(path)
+            return False
+        header = await asyncio.to_thread(saveimage.read_header, str(path))
+        dom = self._image_domain(header.xml, header)
+        if dom.uuid != rec.uuid:
+            raise _failed(f"managed save image {path} belongs to another domain ({dom.uuid})")
+        await self._restore_locked(rec, dom, str(path), header, False, paused)
+        remove_quietly(path)
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    async def _restore_target(self, dom: Domain) -> DomainRecord:
+        """The domain a restore runs: the defined one with this name and UUID, or a new transient one."""
+        from pyvirt.daemon.records import DomainRecord
+
+        async with self._registry_lock:  # type: ignore[attr-defined]
+            by_name = self._by_name.get(dom.name or "")  # type: ignore[attr-defined]
+            by_uuid = self._by_uuid.get(dom.uuid or "")  # type: ignore[attr-defined]
+            if by_name is not None and by_name.uuid != dom.uuid:
+                raise _failed(f"domain '{dom.name}' already exists with uuid {by_name.uuid}")
+            if by_uuid is not None and by_uuid.name != dom.name:
+                raise _failed(f"domain '{by_uuid.name}' is already defined with uuid {dom.uuid}")
+            rec = by_name
+            if rec is None:
+                rec = DomainRecord(name=dom.name or "", uuid=dom.uuid or "", config=None)
+                self._index(rec)  # type: ignore[attr-defined]
+            return rec
+
+    def _existing_managed_save(self, rec: DomainRecord) -> Path:
+        path = self.managed_save_path(rec)
+        if not path.is_file():
+            raise operation_invalid("domain does not have managed save image")
+        return path
+
+    @staticmethod
+    def _image_domain(xml: str, header: saveimage.SaveHeader) -> Domain:
+        dom = model.parse_stored(xml)
+        if xml is not header.xml:  # an updated XML must describe the same guest
+            saved = model.parse_stored(header.xml)
+            if (saved.name, saved.uuid) != (dom.name, dom.uuid):
+                raise _invalid_arg("the updated XML must keep the saved domain's name and UUID")
+        return dom
+
+    def _redefine_image(self, path: str, header: saveimage.SaveHeader, xml: str, running: bool,
+                        paused: bool) -> None:
+        dom = self._image_domain(xml, header)
+        was_running = header.was_running if not (running or paused) else running
+        new = saveimage.SaveHeader(dom.to_xml(inactive=True, security_info=True), was_running, header.data_len)
+        saveimage.rewrite_header(path, new)
+
+    async def _save_locked(self, rec: DomainRecord, target: str, xml: str | None, running: bool,
+                           paused: bool) -> None:
+        run = self._running(rec)  # type: ignore[attr-defined]
+        dom = rec.current()
+        if xml is not None:
+            dom = self._image_domain(xml, saveimage.SaveHeader(dom.to_xml(inactive=True), True))
+        was_running = rec.state == DomainState.RUNNING
+        header = saveimage.SaveHeader(dom.to_xml(inactive=True, security_info=True),
+                                      running or (was_running and not paused))
+        folder = os.path.dirname(target)
+        tmp = os.path.join(folder, f".{os.path.basename(target)}.pyvirt-partial")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise PyvirtError(f"Failed to create file '{target}': {exc.strerror}", ErrorCode.SYSTEM_ERROR,
+                              ErrorDomain.QEMU) from None
+        stopped = False
+        try:
+            os.write(fd, header.pack(partial=True))
+            os.lseek(fd, header.stream_offset, os.SEEK_SET)
+            if was_running:
+                await self._qmp(run, "stop")  # type: ignore[attr-defined]
+                stopped = True
+            await self._qmp(run, "migrate-set-parameters", {"max-bandwidth": UNLIMITED_BANDWIDTH})  # type: ignore[attr-defined]
+            await self._pass_fd(run, fd, "pyvirt-save")
+            await self._qmp(run, "migrate", {"uri": "fd:pyvirt-save"})  # type: ignore[attr-defined]
+            await self._wait_migration(run)
+            os.pwrite(fd, saveimage.MAGIC, 0)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            remove_quietly(tmp)
+            if stopped:
+                with contextlib.suppress(Exception):
+                    await self._qmp(run, "cont")  # type: ignore[attr-defined]
+            raise
+        os.close(fd)
+        os.replace(tmp, target)
+        fsync_dir(folder)
+        await self._stop_saved(rec, run)
+
+    async def _restore_locked(self, rec: DomainRecord, dom: Domain, source: str, header: saveimage.SaveHeader,
+                              running: bool, paused: bool) -> None:
+        start_paused = paused or (not running and not header.was_running)
+
+        async def incoming(run: Running) -> None:
+            fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.lseek(fd, header.stream_offset, os.SEEK_SET)
+                await self._pass_fd(run, fd, "pyvirt-restore")
+            finally:
+                os.close(fd)
+            await self._qmp(run, "migrate-incoming", {"uri": "fd:pyvirt-restore"})  # type: ignore[attr-defined]
+            await self._wait_migration(run)
+
+        # QEMU must be the machine in the image: its definition, whatever the config says now
+        await self._start_locked(rec, paused=start_paused, definition=dom,  # type: ignore[attr-defined]
+                                 incoming=incoming)
+
+    async def _pass_fd(self, run: Running, fd: int, name: str) -> None:
+        if run.qmp is None:
+            raise _failed("monitor not available")
+        run.qmp.send_fd_scm(fd)
+        await self._qmp(run, "getfd", {"fdname": name})  # type: ignore[attr-defined]
+
+    async def _wait_migration(self, run: Running) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MIGRATE_TIMEOUT
+        while True:
+            info = await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
+            status = info.get("status")
+            if status == "completed":
+                return
+            if status in ("failed", "cancelled"):
+                raise _failed(f"migration {status}: {info.get('error-desc', 'QEMU gave no reason')}")
+            if loop.time() > deadline:
+                with contextlib.suppress(PyvirtError):
+                    await self._qmp(run, "migrate_cancel")  # type: ignore[attr-defined]
+                raise _failed(f"saving the guest state took longer than {MIGRATE_TIMEOUT:.0f} s")
+            await asyncio.sleep(0.05)
+
+    async def _stop_saved(self, rec: DomainRecord, run: Running) -> None:
+        """QEMU has nothing left to do once its state is in the image: shut off, reason saved."""
+        from pyvirt.qemu import process
+
+        run.stop_reason, run.stop_detail = ShutoffReason.SAVED, StoppedDetail.SAVED
+        with contextlib.suppress(Exception):
+            await self._qmp(run, "quit")  # type: ignore[attr-defined]
+        try:
+            await asyncio.wait_for(run.exited.wait(), 10)
+        except TimeoutError:
+            process.kill(run.ident, signal.SIGKILL)
+            await run.exited.wait()
+
+
+def _exclusive_state(running: bool, paused: bool) -> None:
+    if running and paused:
+        raise PyvirtError("Flags 'VIR_DOMAIN_SAVE_RUNNING' and 'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive",
+                          ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
+
