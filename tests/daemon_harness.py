@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from pyvirt.client.expect import wait_for_output
@@ -81,23 +82,27 @@ class DaemonHarness:
 
     def qemu_pids(self) -> list[int]:
         """QEMU processes whose command line points into this harness's state root."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
-                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if state != "Z" and cmd and b"qemu-system" in cmd[0] and str(self.root).encode() in b" ".join(cmd):
-                pids.append(int(entry.name))
-        return pids
+        return [pid for pid, cmd in live_processes()
+                if cmd and b"qemu-system" in cmd[0] and str(self.root).encode() in b" ".join(cmd)]
 
     def kill_all_guests(self) -> None:
         for pid in self.qemu_pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def live_processes() -> Iterator[tuple[int, list[bytes]]]:
+    """(pid, argv) of every process that has not exited (zombies are left out)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            yield int(entry.name), cmd
 
 
 def guest_xml(guest: TestGuest, name: str, *, extra_devices: str = "", on_poweroff: str = "destroy",

@@ -17,6 +17,7 @@ from pyvirt.daemon.driver import QemuDriver
 from pyvirt.paths import state_paths
 from pyvirt.qemu import process
 from pyvirt.qemu.caps import EmulatorCaps, MachineType
+from tests.daemon_harness import live_processes
 from tests.fakeqemu import make_emulator
 
 T = TypeVar("T")
@@ -48,19 +49,9 @@ async def open_driver(root: Path, monitor_timeout: float = 5.0) -> QemuDriver:
 
 
 def fake_pids(root: Path) -> list[int]:
-    """Fake QEMUs whose pidfile lies under `root` (what a test started), alive or zombie-free."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and any(a.startswith(str(root).encode()) for a in argv) and b"-pidfile" in argv:
-            pids.append(int(entry.name))
-    return pids
+    """Live fake QEMUs whose pidfile lies under `root` (what a test started)."""
+    return [pid for pid, argv in live_processes()
+            if b"-pidfile" in argv and any(a.startswith(str(root).encode()) for a in argv)]
 
 
 async def shut_down(drv: QemuDriver) -> None:

@@ -25,7 +25,7 @@ import pytest
 
 from pyvirt.api import DomainState, PyvirtError
 from pyvirt.daemon.store import runtime_key
-from tests.daemon_harness import DaemonHarness
+from tests.daemon_harness import DaemonHarness, live_processes
 from tests.fakeqemu import make_emulator
 from tests.security.fakedriver import domain_xml
 
@@ -38,18 +38,11 @@ NAMES = [f"k{i}" for i in range(5)]
 def guests(root: Path) -> dict[str, list[int]]:
     """domain name -> pids of live fake QEMUs started for this state root."""
     found: dict[str, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state == "Z" or "-pidfile" not in argv or not argv[argv.index("-pidfile") + 1].startswith(str(root)):
-            continue
-        name = argv[argv.index("-name") + 1].split(",")[0].removeprefix("guest=")
-        found.setdefault(name, []).append(int(entry.name))
+    for pid, raw in live_processes():
+        argv = [a.decode(errors="replace") for a in raw]
+        if "-pidfile" in argv and argv[argv.index("-pidfile") + 1].startswith(str(root)):
+            name = argv[argv.index("-name") + 1].split(",")[0].removeprefix("guest=")
+            found.setdefault(name, []).append(pid)
     return found
 
 
