@@ -44,13 +44,33 @@ def set_defaults(g: Guest) -> None:
     for tpm in g.devs("tpm"):
         tpm_defaults(g, tpm)
     for vid in g.devs("video"):
-        if vid.find("model") is None:
+        if vid.find("model") is None or not vid.find("model").get("type"):
             model = default_video_model(g)
             if model:
                 child(vid, "model", type=model)
+        # virt-install: a virtio video card for a guest with SPICE GL gets 3D acceleration
+        if vid.findtext("model[@type='virtio']") is not None and _has_gl(g):
+            acc = child(child(vid, "model"), "acceleration")
+            if acc.get("accel3d") is None:
+                acc.set("accel3d", "yes")
+    for fs in g.devs("filesystem"):
+        filesystem_defaults(g, fs)
     _virtioscsi_controller(g)
     _pcie_controllers(g)
     _spice_devices(g)
+
+
+def filesystem_defaults(g: Guest, fs: etree._Element) -> None:
+    """virt-install's DeviceFilesystem defaults (QEMU, LXC and test connections): type
+    mount, and accessmode mapped (passthrough needs QEMU running as root) except for
+    virtiofs, where libvirt's own default is left."""
+    if not (g.ci.is_qemu() or g.ci.is_test() or g.ci.driver == "lxc"):
+        return
+    if not fs.get("type"):
+        fs.set("type", "mount")
+    driver = fs.find("driver")
+    if fs.get("accessmode") is None and (driver is None or driver.get("type") != "virtiofs"):
+        fs.set("accessmode", "mapped")
 
 
 def sync_vcpus(g: Guest, default: int) -> None:

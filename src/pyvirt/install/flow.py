@@ -392,6 +392,18 @@ def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
         msg += f"\nAn install method must be specified\n({INSTALL_METHODS})"
     if msg:
         raise Fail(msg)
+    _validate_launch_security(g)
+
+
+def _validate_launch_security(g: Guest) -> None:
+    """virt-install's DomainLaunchSecurity.validate: SEV needs a Q35 machine booting UEFI."""
+    ls = g.root.find("launchSecurity")
+    if ls is None or ls.get("type") != "sev":
+        return
+    os_ = g.root.find("os")
+    uefi = os_ is not None and (os_.get("firmware") == "efi" or os_.find("loader") is not None)
+    if not (g.is_q35() and uefi):
+        raise Fail("SEV launch security requires a Q35 UEFI machine")
 
 
 def _warnings(o: argparse.Namespace, g: Guest) -> None:

@@ -287,7 +287,12 @@ class Installer:
             return None, self._manual(g, final)
         initial = copy.deepcopy(g.root)
         ig = _Shadow(g, initial)
-        set_text(initial, "on_reboot", "destroy")
+        # virt-install edits an <on_reboot> the options made in place, else appends one to
+        # the built XML (so it lands after <devices>)
+        reboot = initial.find("on_reboot")
+        if reboot is None:
+            reboot = etree.SubElement(initial, "on_reboot")
+        reboot.text = "destroy"
         if self.kernel and not self.no_install:
             set_text(initial.find("os"), "kernel", self.kernel)
             if self.initrd:

@@ -453,15 +453,15 @@ type @type
 char_type @type
 source.path source/@path
 source.service source/@service i
-source.bind_service source/../source[@mode='bind']/@service i
-source.connect_service source/../source[@mode='connect']/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
-protocol.type source/../protocol/@type
-protocol source/../protocol/@type
-log.file source/../log/@file
-log.append source/../log/@append OO
+protocol.type protocol/@type
+protocol protocol/@type
+log.file log/@file
+log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
@@ -498,15 +498,15 @@ type @type
 char_type @type
 source.path source/@path
 source.service source/@service i
-source.bind_service source/../source[@mode='bind']/@service i
-source.connect_service source/../source[@mode='connect']/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
-protocol.type source/../protocol/@type
-protocol source/../protocol/@type
-log.file source/../log/@file
-log.append source/../log/@append OO
+protocol.type protocol/@type
+protocol protocol/@type
+log.file log/@file
+log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
@@ -543,15 +543,15 @@ type @type
 char_type @type
 source.path source/@path
 source.service source/@service i
-source.bind_service source/../source[@mode='bind']/@service i
-source.connect_service source/../source[@mode='connect']/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
-protocol.type source/../protocol/@type
-protocol source/../protocol/@type
-log.file source/../log/@file
-log.append source/../log/@append OO
+protocol.type protocol/@type
+protocol protocol/@type
+log.file log/@file
+log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
@@ -588,15 +588,15 @@ type @type
 char_type @type
 source.path source/@path
 source.service source/@service i
-source.bind_service source/../source[@mode='bind']/@service i
-source.connect_service source/../source[@mode='connect']/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
-protocol.type source/../protocol/@type
-protocol source/../protocol/@type
-log.file source/../log/@file
-log.append source/../log/@append OO
+protocol.type protocol/@type
+protocol protocol/@type
+log.file log/@file
+log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
@@ -809,14 +809,14 @@ mode @mode
 type @type
 source.path source/@path
 source.service source/@service i
-source.bind_service source/../source[@mode='bind']/@service i
-source.connect_service source/../source[@mode='connect']/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
-protocol.type source/../protocol/@type
-log.file source/../log/@file
-log.append source/../log/@append OO
+protocol.type protocol/@type
+log.file log/@file
+log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
@@ -849,14 +849,14 @@ bus @bus
 type @type
 source.path source/@path
 source.service source/@service i
-source.bind_service source/../source[@mode='bind']/@service i
-source.connect_service source/../source[@mode='connect']/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
-protocol.type source/../protocol/@type
-log.file source/../log/@file
-log.append source/../log/@append OO
+protocol.type protocol/@type
+log.file log/@file
+log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
@@ -953,23 +953,23 @@ driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
 driver.page_per_vq driver/@page_per_vq OO
 model @model
-backend backend[@model='random']
+backend backend !
 backend.model backend/@model
 backend.type backend/@type
 backend_type backend/@type
 backend.source.path backend/source/@path
 backend.source.service backend/source/@service i
 backend_service backend/source/@service i
-backend.source.bind_service backend/source/../source[@mode='bind']/@service i
-backend.source.connect_service backend/source/../source[@mode='connect']/@service i
-backend_connect_service backend/source/../source[@mode='connect']/@service i
+backend.source.bind_service backend/source/@service i!
+backend.source.connect_service backend/source/@service i!
+backend_connect_service backend/source/@service i!
 backend.source.mode backend/source/@mode
 backend_mode backend/source/@mode
 backend.source.master backend/source/@master
 backend.source.slave backend/source/@slave
-backend.protocol.type backend/source/../protocol/@type
-backend.log.file backend/source/../log/@file
-backend.log.append backend/source/../log/@append OO
+backend.protocol.type backend/protocol/@type
+backend.log.file backend/log/@file
+backend.log.append backend/log/@append OO
 backend.source.clipboard.copypaste backend/source/clipboard/@copypaste YN
 backend.source.mouse.mode backend/source/mouse/@mode
 backend.source.channel backend/source/@channel
@@ -1273,43 +1273,43 @@ partition partition
 fibrechannel.appid fibrechannel/@appid
 """),
     "--sysinfo": ("sysinfo", "sysinfo", """
-bios.vendor bios/entry[@name='vendor']
-bios_vendor bios/entry[@name='vendor']
-bios.version bios/entry[@name='version']
-bios_version bios/entry[@name='version']
-bios.date bios/entry[@name='date']
-bios_date bios/entry[@name='date']
-bios.release bios/entry[@name='release']
-bios_release bios/entry[@name='release']
-system.manufacturer system/entry[@name='manufacturer']
-system_manufacturer system/entry[@name='manufacturer']
-system.product system/entry[@name='product']
-system_product system/entry[@name='product']
-system.version system/entry[@name='version']
-system_version system/entry[@name='version']
-system.serial system/entry[@name='serial']
-system_serial system/entry[@name='serial']
-system.sku system/entry[@name='sku']
-system_sku system/entry[@name='sku']
-system.family system/entry[@name='family']
-system_family system/entry[@name='family']
-baseBoard.manufacturer baseBoard/entry[@name='manufacturer']
-baseBoard_manufacturer baseBoard/entry[@name='manufacturer']
-baseBoard.product baseBoard/entry[@name='product']
-baseBoard_product baseBoard/entry[@name='product']
-baseBoard.version baseBoard/entry[@name='version']
-baseBoard_version baseBoard/entry[@name='version']
-baseBoard.serial baseBoard/entry[@name='serial']
-baseBoard_serial baseBoard/entry[@name='serial']
-baseBoard.asset baseBoard/entry[@name='asset']
-baseBoard_asset baseBoard/entry[@name='asset']
-baseBoard.location baseBoard/entry[@name='location']
-baseBoard_location baseBoard/entry[@name='location']
-chassis.manufacturer chassis/entry[@name='manufacturer']
-chassis.version chassis/entry[@name='version']
-chassis.serial chassis/entry[@name='serial']
-chassis.asset chassis/entry[@name='asset']
-chassis.sku chassis/entry[@name='sku']
+bios.vendor bios/entry !
+bios_vendor bios/entry !
+bios.version bios/entry !
+bios_version bios/entry !
+bios.date bios/entry !
+bios_date bios/entry !
+bios.release bios/entry !
+bios_release bios/entry !
+system.manufacturer system/entry !
+system_manufacturer system/entry !
+system.product system/entry !
+system_product system/entry !
+system.version system/entry !
+system_version system/entry !
+system.serial system/entry !
+system_serial system/entry !
+system.sku system/entry !
+system_sku system/entry !
+system.family system/entry !
+system_family system/entry !
+baseBoard.manufacturer baseBoard/entry !
+baseBoard_manufacturer baseBoard/entry !
+baseBoard.product baseBoard/entry !
+baseBoard_product baseBoard/entry !
+baseBoard.version baseBoard/entry !
+baseBoard_version baseBoard/entry !
+baseBoard.serial baseBoard/entry !
+baseBoard_serial baseBoard/entry !
+baseBoard.asset baseBoard/entry !
+baseBoard_asset baseBoard/entry !
+baseBoard.location baseBoard/entry !
+baseBoard_location baseBoard/entry !
+chassis.manufacturer chassis/entry !
+chassis.version chassis/entry !
+chassis.serial chassis/entry !
+chassis.asset chassis/entry !
+chassis.sku chassis/entry !
 oemStrings.entry[0-9]* oemStrings/entry[]/
 entry[0-9]* entry[]/
 entry[0-9]*.name entry[]/@name
@@ -1335,13 +1335,13 @@ domain: name uuid genid title description metadata iothreads iothreadids default
 domain/blkiotune: weight device
 domain/blkiotune/device: path weight read_bytes_sec write_bytes_sec read_iops_sec write_iops_sec
 domain/memtune: hard_limit soft_limit swap_hard_limit min_guarantee
-domain/memoryBacking: hugepages nosharepages locked discard access source allocation
+domain/memoryBacking: hugepages nosharepages locked access source discard allocation
 domain/numatune: memory memnode
 domain/resource: partition fibrechannel
 domain/sysinfo: bios system baseBoard chassis oemStrings entry
 domain/os: type firmware loader nvram init initarg initenv initdir inituser initgroup kernel initrd cmdline dtb acpi boot bootmenu bios smbios
 domain/idmap: uid gid
-domain/features: acpi apic pae gic hap viridian privnet pmu hyperv vmport kvm pvspinlock smm vmcoreinfo ioapic
+domain/features: acpi apic pae gic privnet hap viridian pmu hyperv vmport kvm pvspinlock smm vmcoreinfo ioapic
 domain/features/hyperv: reset vapic relaxed spinlocks synic
 domain/features/kvm: hidden hint-dedicated poll-control
 domain/cpu: model vendor topology cache feature numa
@@ -1351,11 +1351,11 @@ domain/cpu/numa/cell/cache: size line
 domain/cpu/numa/interconnects: latency bandwidth
 domain/pm: suspend-to-mem suspend-to-disk
 domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
-domain/devices/disk: driver auth source target readonly shareable transient serial wwn blockio iotune geometry address alias boot
+domain/devices/disk: driver auth source target serial wwn readonly shareable transient iotune blockio geometry address alias boot
 domain/devices/disk/source: host address reservations seclabel
-domain/devices/disk/iotune: read_bytes_sec read_iops_sec total_bytes_sec total_iops_sec write_bytes_sec write_iops_sec
+domain/devices/disk/iotune: read_bytes_sec write_bytes_sec total_bytes_sec read_iops_sec write_iops_sec total_iops_sec
 domain/devices/controller: master driver target address alias boot
-domain/devices/filesystem: readonly space_hard_limit space_soft_limit driver target source binary address alias boot
+domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver address alias boot
 domain/devices/filesystem/binary: cache lock sandbox
 domain/devices/interface: source mac target model virtualport filterref rom mtu link driver address alias boot
 domain/devices/smartcard: database address alias boot certificate source driver
@@ -1411,7 +1411,7 @@ def _rows(text: str) -> dict[str, tuple[str, str]]:
     rows: dict[str, tuple[str, str]] = {}
     for line in text.strip().splitlines():
         name, path, *kind = line.split()
-        rows[name] = (path, kind[0] if kind else "")
+        rows[name] = (path.rstrip("/"), kind[0] if kind else "")
     return rows
 
 

@@ -40,12 +40,25 @@ class Spec:
 
     def __post_init__(self) -> None:
         self._regexes = [re.compile(f"^(?:{k})$") for k in self.keys]
+        self._own = list(self._regexes)
+
+    def handles(self, key: str) -> bool:
+        """True when `key` is one of the names the option's own handler declared (as
+        opposed to the table-driven names add_keys brought in)."""
+        key = self.aliases.get(key, key)
+        return any(r.match(key) for r in self._own)
 
     def add_keys(self, keys: Iterable[str]) -> None:
         """More accepted names (the table-driven ones, see opts.generic)."""
         new = [k for k in keys if k not in self.keys]
         self.keys = list(self.keys) + new
         self._regexes += [re.compile(f"^(?:{k})$") for k in new]
+
+    def takes_comma(self, key: str) -> bool:
+        """Whether `key`'s value runs on over commas up to the next known name (a
+        ``[0-9]*`` in a comma name matches any index)."""
+        return any(re.match("^" + re.escape(c).replace(re.escape("[0-9]*"), "[0-9]*") + "$", key)
+                   for c in self.comma)
 
     def known(self, key: str) -> bool:
         """True when `key` (or its alias) is one of this option's sub-options."""
@@ -93,7 +106,7 @@ def parse(spec: Spec, optstr: str) -> dict[str, str | None]:
     while tuples:
         key, val = tuples.pop(0)
         key = spec.aliases.get(key, key)
-        if spec.known(key) and key in spec.comma:
+        if spec.known(key) and spec.takes_comma(key):
             parts = [val or ""]
             while tuples and not spec.known(tuples[0][0]):
                 k2, v2 = tuples.pop(0)

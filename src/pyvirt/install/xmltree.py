@@ -57,8 +57,7 @@ def _order_for(parent: Element) -> list[str]:
     per-tag table above."""
     from pyvirt.install.optmap import ORDER as BY_PATH
     chain = _chain(parent)
-    if chain == "domain" or chain.endswith("hyperv"):
-        # <domain>: install-time settings (on_reboot...) land last, as in virt-install;
+    if chain.endswith("hyperv"):
         # <hyperv>: children come in the order virt-install's defaults set them
         return ORDER[parent.tag]
     for key in (chain, f"domain/devices/{chain}", f"domain/{chain}"):

@@ -3,68 +3,69 @@ tpm, memballoon, watchdog, sound, filesystem, panic, redirdev, smartcard, vsock.
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
-from pyvirt.install.xmltree import child
+from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
+from pyvirt.install.xmltree import Element, child, set_attrs
 
-GRAPHICS = Spec("--graphics", keys=["type", "port", "tlsport", "tlsPort", "websocket", "listen",
-                                    "listens0.type", r"listens[0-9]*\..*", "keymap", "password",
-                                    "passwd", "passwordvalidto", "connected", "defaultMode",
-                                    "gl", "gl.enable", "rendernode", "gl.rendernode",
-                                    "image.compression", "image_compression", "clipboard.copypaste",
-                                    "mouse.mode", "filetransfer.enable", "zlib.compression",
-                                    "streaming.mode", "display", "xauth"],
-                positional=("type",), aliases={"password": "passwd", "tlsport": "tlsPort",
-                                               "gl.enable": "gl"})
-VIDEO = Spec("--video", keys=["model", "model.type", "model.heads", "model.vram", "model.ram",
-                              "model.vgamem", "model.acceleration.accel3d", "accel3d", "heads",
-                              "vram", "ram", "vgamem"],
-             positional=("model",), aliases={"model.type": "model"})
-CHAR_KEYS = ["type", "char_type", "path", "source.path", "mode", "source.mode", "host",
-             "bind_host", "source.host", "source.service", "protocol", "protocol.type",
-             "target_type", "target.type", "name", "target.name", "target_port",
-             "target.port", "target_address", "target.address", "log.file", "log.append",
-             "target.model.name", "source.master", "source.slave", "source.channel",
-             "source.seclabel.*", r"source\..*"]
+GRAPHICS = Spec("--graphics", keys=["type", "port", "tlsPort", "listen", "keymap"],
+                positional=("type",), aliases={"tlsport": "tlsPort"})
+VIDEO = Spec("--video", keys=["model"], positional=("model",), aliases={"model.type": "model"})
+# The names beyond optmap's plain locations (see _char).
+CHAR_KEYS = ["type", "path", "mode", "host", "bind_host", "source.host", "source.bind_host",
+             "source.connect_host", "source.bind_service", "source.connect_service",
+             "source.mode", "source.path", "target.address"]
 CONSOLE = Spec("--console", keys=CHAR_KEYS, positional=("type",))
 SERIAL = Spec("--serial", keys=CHAR_KEYS, positional=("type",))
 PARALLEL = Spec("--parallel", keys=CHAR_KEYS, positional=("type",))
 CHANNEL = Spec("--channel", keys=CHAR_KEYS, positional=("type",))
-CONTROLLER = Spec("--controller", keys=["type", "model", "index", "ports", "vectors",
-                                        "master", "maxGrantFrames", "driver.queues",
-                                        "num_pcie_root_ports", r"address\..*", "target.*"],
+CONTROLLER = Spec("--controller", keys=["type", "address", "num_pcie_root_ports"],
                   positional=("type",))
-INPUT = Spec("--input", keys=["type", "bus", "model", "source.evdev", r"source\..*"],
-             positional=("type",))
+INPUT = Spec("--input", keys=["type", "bus"], positional=("type",))
 RNG = Spec("--rng", keys=["type", "model", "device", "backend", "backend.model",
-                          "backend.type", r"backend\..*", "rate.bytes", "rate.period"],
-           positional=("type",))
-TPM = Spec("--tpm", keys=["type", "model", "path", "device", "version", "backend.type",
-                          "backend.version", "backend.device.path", r"backend\..*"],
-           positional=("type",))
-MEMBALLOON = Spec("--memballoon", keys=["model", "autodeflate", "stats.period",
-                                        "freePageReporting", r"address\..*"],
-                  positional=("model",))
-WATCHDOG = Spec("--watchdog", keys=["model", "action", r"address\..*"], positional=("model",))
-SOUND = Spec("--sound", keys=["model", "codec.type", r"codec[0-9]*\.type"],
+                          "backend.type", "backend.source.host", "backend.source.bind_host",
+                          "backend.source.connect_host"], positional=("backend.model",))
+TPM = Spec("--tpm", keys=["type", "model", "path", "version"], positional=("type",),
+           aliases={"backend.type": "type", "backend.version": "version",
+                    "backend.device.path": "path"})
+MEMBALLOON = Spec("--memballoon", keys=["model"], positional=("model",))
+WATCHDOG = Spec("--watchdog", keys=["model", "action"], positional=("model",))
+SOUND = Spec("--sound", keys=["model"],
              positional=("model",))
-FILESYSTEM = Spec("--filesystem", keys=["type", "accessmode", "mode", "driver.type",
-                                        "source", "source.dir", "target", "target.dir",
-                                        "readonly", "multidevs", "binary.path"],
-                  positional=("source", "target"))
-PANIC = Spec("--panic", keys=["model", "iobase", r"address\..*"], positional=("model",))
-REDIRDEV = Spec("--redirdev", keys=["bus", "type", "server", "boot.order"], positional=("bus",))
-SMARTCARD = Spec("--smartcard", keys=["mode", "type", "database"], positional=("mode",))
-VSOCK = Spec("--vsock", keys=["cid.auto", "cid.address", "model"], positional=("cid.auto",))
-HOSTDEV = Spec("--hostdev", keys=["name", "type", "driver_name", "boot.order", "rom.bar"],
-               positional=("name",))
+FILESYSTEM = Spec("--filesystem", keys=["type", "accessmode", "source", "target"],
+                  positional=("source", "target"), aliases={"mode": "accessmode"})
+PANIC = Spec("--panic", keys=["model", "iobase", "address.iobase", "address.type"],
+             positional=("model",))
+_CHAR_HOSTS = ["source.host", "source.bind_host", "source.connect_host"]
+REDIRDEV = Spec("--redirdev", keys=["bus", "type", "server", *_CHAR_HOSTS], positional=("bus",))
+SMARTCARD = Spec("--smartcard", keys=["mode", "type", *_CHAR_HOSTS], positional=("mode",),
+                 comma=("database", r"certificate[0-9]*"))
+VSOCK = Spec("--vsock", keys=["model", "cid.auto", "cid.address"], positional=("model",))
+HOSTDEV = Spec("--hostdev", keys=["name", "type"], positional=("name",))
+
+
+def _port(o: dict[str, str | None], key: str, label: str) -> int | None:
+    """virt-install's port check: a VNC/SPICE port is -1 (auto) or 5900 and above."""
+    raw = o.get(key)
+    if raw is None:
+        return None
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise SubOptError(f"invalid literal for int() with base 10: '{raw}'") from exc
+    if port < 5900 and port != -1:
+        raise SubOptError(f"{label} must be above 5900, or -1 for auto allocation")
+    return port
 
 
 def apply_graphics(g: Guest, optstr: str) -> None:
+    """--graphics: the type, ports and listen shorthand; the rest are table locations.
+
+    As virt-install: ``listen=ADDR`` is only the ``listen`` attribute (libvirt derives the
+    <listen> child), ``listen=none`` drops ports and adds ``<listen type="none"/>``,
+    ``listen=socket`` adds ``<listen type="socket"/>``; spice with both ports automatic
+    gets ``autoport="yes"``; ``keymap=local``/``none`` mean no keymap."""
     o = parse(GRAPHICS, optstr)
     check_unknown(GRAPHICS, o)
     typ = o.get("type") or "default"
@@ -74,50 +75,78 @@ def apply_graphics(g: Guest, optstr: str) -> None:
     gfx = etree.Element("graphics")
     if typ != "default":
         gfx.set("type", typ)
-    if o.get("port"):
-        try:
-            port = int(o["port"])
-        except ValueError as exc:
-            raise SubOptError(f"Invalid graphics port '{o['port']}'") from exc
+    port = _port(o, "port", "Port")
+    tls = _port(o, "tlsPort", "TLS Port")
+    if port is not None:
         gfx.set("port", str(port))
-        gfx.set("autoport", "no" if port != -1 else "yes")
-    if o.get("tlsPort"):
-        gfx.set("tlsPort", o["tlsPort"])
-    if o.get("keymap"):
-        gfx.set("keymap", o["keymap"])
-    if o.get("listen"):
-        listen = o["listen"]
-        if listen == "none":
-            child(gfx, "listen", type="none")
-        elif listen == "socket":
-            child(gfx, "listen", type="socket")
-        else:
-            gfx.set("listen", listen)
-            child(gfx, "listen", type="address", address=listen)
-    if o.get("passwd"):
-        gfx.set("passwd", o["passwd"])
-    if o.get("gl"):
-        child(gfx, "gl", enable="yes" if yesno(o["gl"]) else "no")
-    ic = o.get("image.compression") or o.get("image_compression")
-    if ic:
-        child(gfx, "image", compression=ic)
+    if tls is not None:
+        gfx.set("tlsPort", str(tls))
+    if typ == "spice" and port == -1 and tls == -1:
+        gfx.set("autoport", "yes")
+    keymap = o.get("keymap")
+    if keymap and keymap.lower() not in ("local", "none"):
+        gfx.set("keymap", keymap)
+    listen = o.get("listen")
+    if listen == "none":
+        for k in ("port", "tlsPort", "autoport"):
+            gfx.attrib.pop(k, None)
+        child(gfx, "listen", type="none")
+    elif listen == "socket":
+        child(gfx, "listen", type="socket")
+    elif listen:
+        gfx.set("listen", listen)
     g.add_device(gfx)
 
 
 def apply_video(g: Guest, optstr: str) -> None:
+    """--video MODEL: the model type (``default`` leaves it to the defaults); heads, vram,
+    acceleration... are table locations."""
     o = parse(VIDEO, optstr)
     check_unknown(VIDEO, o)
     vid = etree.Element("video")
     if o.get("model") and o["model"] != "default":
-        m = child(vid, "model", type=o["model"])
-        for k in ("heads", "vram", "ram", "vgamem"):
-            v = o.get(k) or o.get(f"model.{k}")
-            if v:
-                m.set(k, v)
+        child(vid, "model", type=o["model"])
     g.add_device(vid)
 
 
+def _host_port(value: str | None) -> tuple[str | None, str | None]:
+    """virt-install's HOST:PORT shorthand; a port without a host means 127.0.0.1."""
+    host, _, port = (value or "").partition(":")
+    if port and not host:
+        host = "127.0.0.1"
+    return host or None, port or None
+
+
+def _char_source(dev: Element, mode: str | None) -> Element:
+    """The <source> of a given mode (``None``: the main one); UDP has a bind and a connect
+    source, bind first."""
+    for src in dev.findall("source"):
+        if mode is None or src.get("mode") == mode:
+            return src
+    main = dev.find("source")
+    if main is not None and main.get("mode") is None:
+        main.set("mode", mode or "")
+        return main
+    src = etree.Element("source", mode=mode) if mode else etree.Element("source")
+    if mode == "bind" and main is not None:
+        main.addprevious(src)
+    else:
+        child(dev, "source")  # ordered placement of the first one
+        if main is None:
+            src = dev.find("source")
+            if mode:
+                src.set("mode", mode)
+            return src
+        main.addnext(src)
+    return src
+
+
 def _char(tag: str, spec: Spec):
+    """--serial/--parallel/--console/--channel, as virt-install's char parser: ``path``,
+    ``mode`` and ``bind_host`` are the source's; ``host=H:P`` connects (binds when
+    mode=bind); ``target.address=H:P`` splits into address and port; UNIX and TCP sources
+    default to mode=bind, channels to a virtio target, spicevmc/qemu-vdagent channels to
+    the SPICE agent's name."""
     def apply(g: Guest, optstr: str) -> None:
         if optstr == "none":
             if tag == "console":
@@ -127,141 +156,192 @@ def _char(tag: str, spec: Spec):
             return
         o = parse(spec, optstr)
         check_unknown(spec, o)
-        typ = o.get("type") or o.get("char_type") or "pty"
+        for old, new in (("path", "source.path"), ("mode", "source.mode"),
+                         ("bind_host", "source.bind_host")):
+            if old in o:
+                o[new] = o.pop(old)
+        typ = o.get("type") or "pty"
         dev = etree.Element(tag, type=typ)
-        path = o.get("path") or o.get("source.path")
-        mode = o.get("mode") or o.get("source.mode")
-        host = o.get("host") or o.get("source.host")
-        if path or mode or host:
-            src = child(dev, "source")
-            if mode:
+        mode = o.get("source.mode")
+        if o.get("source.bind_host") or (o.get("host") and mode == "bind"):
+            h, p = _host_port(o.get("source.bind_host") or o.get("host"))
+            src = _char_source(dev, "bind")
+            set_attrs(src, host=h, service=p)
+        if o.get("source.connect_host") or (o.get("host") and mode != "bind"):
+            h, p = _host_port(o.get("source.connect_host") or o.get("host"))
+            src = _char_source(dev, "connect")
+            set_attrs(src, host=h, service=p)
+        if o.get("source.bind_service"):
+            _char_source(dev, "bind").set("service", o["source.bind_service"])
+        if o.get("source.connect_service"):
+            _char_source(dev, "connect").set("service", o["source.connect_service"])
+        if o.get("source.host"):
+            h, p = _host_port(o["source.host"])
+            set_attrs(_char_source(dev, None), host=h, service=p)
+        if mode:
+            src = dev.find("source")
+            if src is None or (src.get("mode") and src.get("mode") != mode):
+                src = _char_source(dev, None) if src is None else src
+            if src.get("mode") is None:
                 src.set("mode", mode)
-            if path:
-                src.set("path", path)
-            if host:
-                h, _, svc = host.partition(":")
-                src.set("host", h)
-                if svc:
-                    src.set("service", svc)
-        proto = o.get("protocol") or o.get("protocol.type")
-        if proto:
-            child(dev, "protocol", type=proto)
-        ttype = o.get("target_type") or o.get("target.type")
-        tname = o.get("name") or o.get("target.name")
-        tport = o.get("target_port") or o.get("target.port")
-        if tag == "channel" and not ttype and typ in ("spicevmc", "unix", "pty") and not o.get("target.address"):
-            ttype = "virtio"
-        if tag == "channel" and typ == "spicevmc" and not tname:
-            tname = "com.redhat.spice.0"
-        if ttype or tname or tport:
-            tgt = child(dev, "target", type=ttype, name=tname, port=tport)
-            del tgt
+        if o.get("source.path"):
+            _char_source(dev, None).set("path", o["source.path"])
+        if o.get("target.address"):
+            h, p = _host_port(o["target.address"])
+            set_attrs(child(dev, "target"), address=h, port=p)
+        _char_defaults(tag, dev, o)
         g.add_device(dev)
     return apply
 
 
+def _char_defaults(tag: str, dev: Element, o: dict[str, str | None]) -> None:
+    """virt-install's char device defaults, for what the sub-options leave out (names the
+    table writes later are looked up in `o`, since they are not in the XML yet)."""
+    typ = dev.get("type")
+    src = dev.find("source")
+    if typ in ("unix", "tcp") and (src is None or not src.get("mode")):
+        _char_source(dev, None).set("mode", "bind")
+    if tag != "channel":
+        return
+    if not any(k in o for k in ("target.type", "target_type")):
+        tgt = child(dev, "target")
+        if not tgt.get("type"):
+            tgt.set("type", "virtio")
+    named = any(k in o for k in ("target.name", "name"))
+    if typ in ("spicevmc", "qemu-vdagent") and not named:
+        tgt = child(dev, "target")
+        if not tgt.get("name"):
+            tgt.set("name", "com.redhat.spice.0")
+
+
+def _pci_address(el: Element, addr: str) -> None:
+    """``address=[DOMAIN:]BUS:SLOT.FUNCTION`` (virt-install's controller shorthand)."""
+    if addr.count(":") not in (1, 2) or "." not in addr:
+        raise SubOptError(f"Expected PCI format string for '{addr}'")
+    rest, func = addr.split(".", 1)
+    rest, slot = rest.rsplit(":", 1)
+    domain, bus = rest.split(":", 1) if ":" in rest else ("0", rest)
+    child(el, "address", type="pci", domain=domain, bus=bus, slot=slot, function=func)
+
+
 def apply_controller(g: Guest, optstr: str) -> None:
+    """--controller TYPE: ``usb2``/``usb3`` are virt-install's controller sets,
+    ``num_pcie_root_ports=N`` only sets how many root ports the defaults add."""
+    if optstr in ("usb2", "usb3"):
+        _usb_set(g, optstr)
+        return
     o = parse(CONTROLLER, optstr)
     check_unknown(CONTROLLER, o)
     if o.get("num_pcie_root_ports"):
         g.flags.num_pcie_root_ports = int(o["num_pcie_root_ports"])
-        if len(o) == 1:
-            return
-    typ = o.get("type")
-    if typ == "usb2" or typ == "usb3":
-        if typ == "usb3":
-            g.add_device(etree.Element("controller", type="usb", model="qemu-xhci", ports="15"))
-        else:
-            from pyvirt.install.defaults import USB2_MODELS
-            for m in USB2_MODELS:
-                c = etree.Element("controller", type="usb", model=m)
-                if m != "ich9-ehci1":
-                    etree.SubElement(c, "master", startport=str((int(m[-1]) - 1) * 2))
-                g.add_device(c)
         return
-    c = etree.Element("controller", type=typ or "")
-    for k in ("index", "model", "ports", "vectors", "maxGrantFrames"):
-        if o.get(k):
-            c.set(k, o[k])
-    if o.get("master"):
-        etree.SubElement(c, "master", startport=o["master"])
+    c = etree.Element("controller")
+    if o.get("type"):
+        c.set("type", o["type"])
+    if o.get("address"):
+        _pci_address(c, o["address"])
     g.add_device(c)
 
 
+def _usb_set(g: Guest, which: str) -> None:
+    if which == "usb3":
+        g.add_device(etree.Element("controller", type="usb", model="qemu-xhci", ports="15"))
+        return
+    from pyvirt.install.defaults import USB2_MODELS
+    for m in USB2_MODELS:
+        c = etree.Element("controller", type="usb", model=m)
+        if m != "ich9-ehci1":
+            etree.SubElement(c, "master", startport=str((int(m[-1]) - 1) * 2))
+        g.add_device(c)
+
+
 def apply_input(g: Guest, optstr: str) -> None:
+    """--input TYPE,bus=B: mouse by default; the bus defaults to usb for a tablet, none
+    for evdev, xen on Xen and ps2 otherwise (virt-install's DeviceInput defaults)."""
     o = parse(INPUT, optstr)
     check_unknown(INPUT, o)
-    typ = o.get("type") or "mouse"
-    bus = o.get("bus")
-    if not bus and typ in ("tablet", "keyboard", "mouse") and typ == "tablet":
-        bus = "usb"
-    g.add_device(etree.Element("input", type=typ, **({"bus": bus} if bus else {})))
+    typ = o.get("type") if o.get("type") not in (None, "default") else "mouse"
+    bus = o.get("bus") if o.get("bus") not in (None, "default") else None
+    if bus is None and "bus" not in o:
+        bus = ("usb" if typ == "tablet" else None if typ == "evdev" else
+               "xen" if g.ci.is_xen() else "ps2")
+    inp = etree.Element("input", type=typ)
+    if bus:
+        inp.set("bus", bus)
+    g.add_device(inp)
 
 
 def apply_rng(g: Guest, optstr: str) -> None:
+    """--rng: ``--rng /dev/urandom`` is the random backend reading that device; ``type=``
+    and ``device=`` are the old names of ``backend.model=`` and ``backend=``; the model
+    defaults to virtio.  Backend source, rate, address... are table locations."""
     if optstr == "none":
         g.flags.skip_rng = True
         return
     o = parse(RNG, optstr)
     check_unknown(RNG, o)
-    typ = o.get("type") or o.get("backend.model") or "random"
-    if typ == "default":
-        typ = "random"
+    bmodel = o.get("backend.model") or o.get("type")
+    device = o.get("backend") or o.get("device")
+    if bmodel and bmodel.startswith("/"):
+        device, bmodel = bmodel, "random"
     rng = etree.Element("rng", model=o.get("model") or "virtio")
-    be = etree.SubElement(rng, "backend", model=typ)
-    if typ == "random":
-        be.text = o.get("device") or "/dev/urandom"
+    be = child(rng, "backend")
+    if bmodel:
+        be.set("model", bmodel)
+    if device:
+        be.text = device
+    if o.get("backend.type"):
+        be.set("type", o["backend.type"])
+    for key, mode in (("backend.source.bind_host", "bind"), ("backend.source.connect_host",
+                      "connect"), ("backend.source.host", None)):
+        if o.get(key):
+            h, p = _host_port(o[key])
+            set_attrs(_char_source(be, mode), host=h, service=p)
     g.add_device(rng)
 
 
 def apply_tpm(g: Guest, optstr: str) -> None:
+    """--tpm: ``--tpm /dev/tpm0`` passes that host device through; ``default`` leaves
+    every choice to the defaults (emulator backend, tpm-crb when the host offers it)."""
     if optstr == "none":
         g.flags.skip_tpm = True
         return
     o = parse(TPM, optstr)
     check_unknown(TPM, o)
-    typ = o.get("type") or o.get("backend.type")
-    if typ == "default" or (typ and typ.startswith("/")):
-        if typ and typ.startswith("/"):
-            o["path"] = typ
-            typ = "passthrough"
-        else:
-            typ = "emulator"
-    path = o.get("path") or o.get("device") or o.get("backend.device.path")
-    typ = typ or ("passthrough" if path else "emulator")  # a device path means passthrough
+    typ = o.get("type")
+    path = o.get("path")
+    if typ and typ.startswith("/"):
+        path, typ = typ, None
+    if typ == "default":
+        typ = None
+    if path and not typ:
+        typ = "passthrough"
     tpm = etree.Element("tpm")
     if o.get("model"):
         tpm.set("model", o["model"])
-    be = etree.SubElement(tpm, "backend", type=typ)
-    ver = o.get("version") or o.get("backend.version")
-    if ver:
-        be.set("version", ver)
-    if typ == "passthrough":
-        etree.SubElement(be, "device", path=path or "/dev/tpm0")
+    be = etree.SubElement(tpm, "backend", type=typ or "emulator")
+    if o.get("version"):
+        be.set("version", o["version"])
+    if path:
+        etree.SubElement(be, "device", path=path)
     g.add_device(tpm)
 
 
 def apply_memballoon(g: Guest, optstr: str) -> None:
+    """--memballoon MODEL (virtio by default; ``none`` is a model too)."""
     o = parse(MEMBALLOON, optstr)
     check_unknown(MEMBALLOON, o)
-    model = o.get("model") or "virtio"
-    if model == "default":
-        model = "virtio"
-    mb = etree.Element("memballoon", model=model)
-    if o.get("autodeflate"):
-        mb.set("autodeflate", "on" if yesno(o["autodeflate"]) else "off")
-    if o.get("stats.period"):
-        etree.SubElement(mb, "stats", period=o["stats.period"])
-    g.add_device(mb)
+    model = o.get("model") if o.get("model") not in (None, "default") else "virtio"
+    g.add_device(etree.Element("memballoon", model=model))
 
 
 def apply_watchdog(g: Guest, optstr: str) -> None:
+    """--watchdog MODEL,action=A: i6300esb and reset by default."""
     o = parse(WATCHDOG, optstr)
     check_unknown(WATCHDOG, o)
-    model = o.get("model")
-    if not model or model == "default":
-        model = "i6300esb"
-    g.add_device(etree.Element("watchdog", model=model, action=o.get("action") or "reset"))
+    model = o.get("model") if o.get("model") not in (None, "default") else "i6300esb"
+    action = o.get("action") if o.get("action") not in (None, "default") else "reset"
+    g.add_device(etree.Element("watchdog", model=model, action=action))
 
 
 def apply_sound(g: Guest, optstr: str) -> None:
@@ -276,131 +356,235 @@ def apply_sound(g: Guest, optstr: str) -> None:
     g.add_device(etree.Element("sound", model=model))
 
 
+_FS_SOURCE = {"template": "name", "file": "file", "block": "dev", "ram": "usage"}
+
+
 def apply_filesystem(g: Guest, optstr: str) -> None:
+    """--filesystem SOURCE,TARGET: the source attribute follows the type (template ->
+    name, file -> file, block -> dev, ram -> usage, else dir); type defaults to mount."""
     o = parse(FILESYSTEM, optstr)
     check_unknown(FILESYSTEM, o)
-    fs = etree.Element("filesystem", type=o.get("type") or "mount")
-    mode = o.get("accessmode") or o.get("mode")
-    if mode:
-        fs.set("accessmode", mode)
-    if o.get("driver.type"):
-        etree.SubElement(fs, "driver", type=o["driver.type"])
-    src = o.get("source") or o.get("source.dir")
-    if src:
-        etree.SubElement(fs, "source", dir=src)
-    tgt = o.get("target") or o.get("target.dir")
-    if tgt:
-        etree.SubElement(fs, "target", dir=tgt)
-    if o.get("readonly") is not None and yesno(o.get("readonly") or "yes"):
-        etree.SubElement(fs, "readonly")
+    typ = o.get("type") or "mount"
+    fs = etree.Element("filesystem", type=typ)
+    if o.get("accessmode"):
+        fs.set("accessmode", o["accessmode"])
+    if o.get("source"):
+        child(fs, "source").set(_FS_SOURCE.get(typ, "dir"), o["source"])
+    if o.get("target"):
+        child(fs, "target", dir=o["target"])
     g.add_device(fs)
 
 
 def apply_panic(g: Guest, optstr: str) -> None:
+    """--panic MODEL; a lone ``0x...`` is an ISA panic device at that I/O base."""
     o = parse(PANIC, optstr)
     check_unknown(PANIC, o)
     model = o.get("model")
-    if model == "default" or model is None:
-        model = "isa" if g.is_x86() else ("pseries" if g.is_pseries() else "s390" if g.is_s390x() else None)
+    if len(o) == 1 and model and model.startswith("0x"):
+        o["address.iobase"], model = model, "isa"
+    if model in (None, "default"):
+        model = "isa" if g.is_x86() else ("pseries" if g.is_pseries() else
+                                          "s390" if g.is_s390x() else None)
     p = etree.Element("panic")
-    if model and model.startswith("0x"):
-        p.set("model", "isa")
-        etree.SubElement(p, "address", type="isa", iobase=model)
-    elif model:
+    if model:
         p.set("model", model)
+    iobase = o.get("address.iobase") or o.get("iobase")
+    if iobase:
+        child(p, "address", type=o.get("address.type") or "isa", iobase=iobase)
     g.add_device(p)
 
 
 def apply_redirdev(g: Guest, optstr: str) -> None:
+    """--redirdev BUS,type=T,server=HOST:PORT (a TCP source)."""
     if optstr == "none":
         g.flags.skip_usbredir = True
         return
     o = parse(REDIRDEV, optstr)
     check_unknown(REDIRDEV, o)
-    g.add_device(etree.Element("redirdev", bus=o.get("bus") or "usb",
-                               type=o.get("type") or "spicevmc"))
+    bus = o.get("bus") if o.get("bus") not in (None, "default") else "usb"
+    typ = o.get("type") if o.get("type") not in (None, "default") else "spicevmc"
+    rd = etree.Element("redirdev", bus=bus, type=typ)
+    for key, mode in (("server", None), ("source.host", None),
+                      ("source.bind_host", "bind"), ("source.connect_host", "connect")):
+        if o.get(key):
+            h, p = _host_port(o[key])
+            set_attrs(_char_source(rd, mode), host=h, service=p)
+    g.add_device(rd)
 
 
 def apply_smartcard(g: Guest, optstr: str) -> None:
+    """--smartcard MODE: passthrough by default; the type defaults to spicevmc for
+    passthrough and tcp otherwise (virt-install's DeviceSmartcard.default_type)."""
     if optstr == "none":
         return
     o = parse(SMARTCARD, optstr)
     check_unknown(SMARTCARD, o)
-    g.add_device(etree.Element("smartcard", mode=o.get("mode") or "passthrough",
-                               **({"type": o["type"]} if o.get("type") else {})))
+    mode = o.get("mode") if o.get("mode") not in (None, "default") else "passthrough"
+    sc = etree.Element("smartcard", mode=mode)
+    typ = o.get("type") if o.get("type") not in (None, "default") else None
+    sc.set("type", typ or ("spicevmc" if mode == "passthrough" else "tcp"))
+    for key, cmode in (("source.host", None), ("source.bind_host", "bind"),
+                       ("source.connect_host", "connect")):
+        if o.get(key):
+            h, p = _host_port(o[key])
+            set_attrs(_char_source(sc, cmode), host=h, service=p)
+    g.add_device(sc)
 
 
 def apply_vsock(g: Guest, optstr: str) -> None:
+    """--vsock: model virtio; without a CID, cid.auto=yes."""
     o = parse(VSOCK, optstr)
-    v = etree.Element("vsock", model="virtio")
-    auto = o.get("cid.auto")
-    if auto in (None, "auto", "default") or auto and yesno(auto):
-        etree.SubElement(v, "cid", auto="yes")
-    else:
-        etree.SubElement(v, "cid", auto="no", address=o.get("cid.address") or auto or "3")
+    check_unknown(VSOCK, o)
+    model = o.get("model") if o.get("model") not in (None, "default") else "virtio"
+    v = etree.Element("vsock", model=model)
+    if o.get("cid.auto") is None and o.get("cid.address") is None:
+        child(v, "cid", auto="yes")
     g.add_device(v)
 
 
-def _nodedev(g: Guest, name: str) -> etree._Element | None:
-    getter = getattr(g.ci.conn, "get_node_device_xml", None)
-    if getter is None:
-        return None
+def _nodedevs(g: Guest) -> list[Element]:
+    """Every node device the connection lists (none when it cannot list them)."""
+    conn = g.ci.conn
+    out = []
     try:
-        return etree.fromstring(getter(name).encode())
+        names = conn.list_node_devices()
     except Exception:
-        pass
-    m = re.fullmatch(r"(?:0x)?([0-9a-fA-F]{1,4}):(?:0x)?([0-9a-fA-F]{1,4})", name)
-    if m is None:
-        return None
-    # VENDOR:PRODUCT: the USB device with those ids (virt-install's lookup)
-    want = (int(m.group(1), 16), int(m.group(2), 16))
-    for devname in getattr(g.ci.conn, "list_node_devices", list)():
+        return []
+    for name in names:
         try:
-            dev = etree.fromstring(getter(devname).encode())
+            out.append(etree.fromstring(conn.get_node_device_xml(name).encode()))
         except Exception:
             continue
-        cap = dev.find("capability[@type='usb_device']")
-        if cap is None or cap.find("vendor") is None or cap.find("product") is None:
-            continue
-        try:
-            ids = (int(cap.find("vendor").get("id", ""), 16), int(cap.find("product").get("id", ""), 16))
-        except ValueError:
-            continue
-        if ids == want:
+    return out
+
+
+def _hex_eq(a: str | None, b: str | None) -> bool:
+    """virt-install's _compare_int: an unset side matches, numbers compare by value."""
+    if a is None or b is None:
+        return True
+    try:
+        return int(str(a), 0 if str(a).startswith("0x") else 10) == \
+            int(str(b), 0 if str(b).startswith("0x") else 10)
+    except ValueError:
+        return a == b
+
+
+def _cap(dev: Element) -> Element | None:
+    return dev.find("capability")
+
+
+def _matches(dev: Element, want: dict[str, str | None]) -> bool:
+    cap = _cap(dev)
+    if cap is None:
+        return False
+    kind = cap.get("type")
+    if kind == "pci" and want["type"] == "pci":
+        return all(_hex_eq(cap.findtext(k), want[k]) for k in ("domain", "bus", "slot", "function"))
+    if kind == "usb_device" and want["type"] == "usb":
+        return (_hex_eq(cap.find("product").get("id") if cap.find("product") is not None else None,
+                        want.get("product"))
+                and _hex_eq(cap.find("vendor").get("id") if cap.find("vendor") is not None else None,
+                            want.get("vendor"))
+                and _hex_eq(cap.findtext("bus"), want.get("bus"))
+                and _hex_eq(cap.findtext("device"), want.get("device")))
+    return False
+
+
+def _address_string(addr: str) -> dict[str, str | None]:
+    """virt-install's three host device address forms: (domain:)bus:slot.func (PCI),
+    vendor:product and bus.device (USB)."""
+    if addr.count(":") in (1, 2) and "." in addr:
+        rest, func = addr.split(".", 1)
+        rest, slot = rest.rsplit(":", 1)
+        domain, bus = rest.split(":", 1) if ":" in rest else ("0", rest)
+        return {"type": "pci", "domain": f"0x{int(domain, 16):04X}", "bus": f"0x{int(bus, 16):02X}",
+                "slot": f"0x{int(slot, 16):02X}", "function": f"0x{int(func, 16):02X}"}
+    if ":" in addr:
+        vendor, product = addr.split(":")
+        return {"type": "usb", "vendor": f"0x{int(vendor, 16):04X}",
+                "product": f"0x{int(product, 16):04X}", "bus": None, "device": None}
+    if "." in addr:
+        bus, device = addr.split(".", 1)
+        return {"type": "usb", "bus": bus, "device": device, "vendor": None, "product": None}
+    raise SubOptError(f"Unknown hostdev address string format '{addr}'")
+
+
+def _lookup_nodedev(g: Guest, name: str) -> Element:
+    devs = _nodedevs(g)
+    for dev in devs:
+        if dev.findtext("name") == name:
             return dev
-    return None
+    want = _address_string(name)
+    found = [d for d in devs if _matches(d, want)]
+    if len(found) > 1:
+        raise SubOptError(f"{name} corresponds to multiple node devices")
+    if not found:
+        raise SubOptError(f"Did not find a matching node device for '{name}'")
+    return found[0]
+
+
+def _hostdev_from_nodedev(g: Guest, hd: Element, dev: Element, devs: list[Element]) -> None:
+    """virt-install's DeviceHostdev.set_from_nodedev for the kinds a host can pass."""
+    cap = _cap(dev)
+    kind = cap.get("type") if cap is not None else None
+    if kind == "net":
+        parent = next((d for d in devs if d.findtext("name") == dev.findtext("parent")), None)
+        if parent is None:
+            raise SubOptError(f"Unsupported node device type '{kind}'")
+        return _hostdev_from_nodedev(g, hd, parent, devs)
+    src = child(hd, "source")
+    if kind == "pci":
+        hd.set("type", "pci")
+        child(src, "address", domain=cap.findtext("domain"), bus=cap.findtext("bus"),
+              slot=cap.findtext("slot"), function=cap.findtext("function"))
+        addr = src.find("address")
+        for k in ("domain", "bus", "slot", "function"):
+            v = addr.get(k)
+            if v is not None and not v.startswith("0x"):
+                addr.set(k, hex(int(v)))
+    elif kind == "usb_device":
+        hd.set("type", "usb")
+        vendor = cap.find("vendor").get("id")
+        product = cap.find("product").get("id")
+        child(src, "vendor", id=vendor)
+        child(src, "product", id=product)
+        same = [d for d in devs if _cap(d) is not None and _cap(d).get("type") == "usb_device"
+                and _cap(d).find("vendor").get("id") == vendor
+                and _cap(d).find("product").get("id") == product]
+        if len(same) > 1:
+            child(src, "address", bus=cap.findtext("bus"), device=cap.findtext("device"))
+    elif kind == "scsi":
+        hd.set("type", "scsi")
+        hd.set("managed", "no")
+        child(src, "adapter", name=f"scsi_host{cap.findtext('host')}")
+        child(src, "address", bus=cap.findtext("bus"), target=cap.findtext("target"),
+              unit=cap.findtext("lun"))
+    else:
+        raise SubOptError(f"Unsupported node device type '{kind}'")
 
 
 def apply_hostdev(g: Guest, optstr: str) -> None:
-    """--host-device NODEDEV: PCI and USB devices by node device name (the forms the
-    connection can resolve); other node device kinds are refused as virt-install does."""
+    """--hostdev NAME: a node device by name or by address (PCI D:B:S.F, USB vendor:product
+    or bus.device); ``type=net|misc|storage`` pass a host interface/char/block device in
+    capabilities mode instead."""
     o = parse(HOSTDEV, optstr)
     check_unknown(HOSTDEV, o)
     name = o.get("name") or ""
-    dev = _nodedev(g, name)
-    if dev is None:
-        if ":" not in name and "." not in name and not name.startswith("pci_") \
-                and not name.startswith("usb_"):
-            raise SubOptError(f"Unknown hostdev address string format '{name}'")
-        raise SubOptError(f"Did not find a matching node device for '{name}'")
-    cap = dev.find("capability")
-    kind = cap.get("type") if cap is not None else None
-    if cap is None or kind not in ("pci", "usb_device"):
-        raise SubOptError(f"Unsupported node device type '{kind}'")
-    hd = etree.Element("hostdev", mode="subsystem", type="pci" if kind == "pci" else "usb",
-                       managed="yes")
-    src = etree.SubElement(hd, "source")
-    if kind == "pci":
-        etree.SubElement(src, "address", domain=hex(int(cap.findtext("domain", "0"))),
-                         bus=hex(int(cap.findtext("bus", "0"))),
-                         slot=hex(int(cap.findtext("slot", "0"))),
-                         function=hex(int(cap.findtext("function", "0"))))
-    else:
-        vendor, product = cap.find("vendor"), cap.find("product")
-        etree.SubElement(src, "vendor", id=vendor.get("id", "") if vendor is not None else "")
-        etree.SubElement(src, "product", id=product.get("id", "") if product is not None else "")
-    if o.get("boot.order"):
-        etree.SubElement(hd, "boot", order=o["boot.order"])
+    typ = o.get("type")
+    hd = etree.Element("hostdev", mode="subsystem")
+    if typ:
+        hd.set("type", typ)
+    caps_tags = {"net": ("interface", None), "misc": ("char", None), "storage": ("block", None)}
+    if typ in caps_tags:
+        hd.set("mode", "capabilities")
+        if name:
+            child(child(hd, "source"), caps_tags[typ][0]).text = name
+    elif name:
+        devs = _nodedevs(g)
+        dev = _lookup_nodedev(g, name)
+        _hostdev_from_nodedev(g, hd, dev, devs)
+    if hd.get("mode") == "subsystem" and hd.get("type") in ("pci", "usb") and not hd.get("managed"):
+        hd.set("managed", "yes")
     g.add_device(hd)
 
 

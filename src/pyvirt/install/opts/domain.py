@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
+from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
 from pyvirt.install.xmltree import Element, append, child, set_text
@@ -16,44 +18,40 @@ MEMORY = Spec("--memory", keys=["memory", "currentMemory", "maxmemory", "maxMemo
               positional=("memory",))
 VCPUS = Spec("--vcpus", keys=["vcpu", "vcpus", "maxvcpus", "vcpu.current", "sockets", "dies",
                               "cores", "threads", "cpuset", "vcpu.cpuset", "placement",
-                              "vcpu.placement"],
+                              "vcpu.placement", r"vcpus\.vcpu[0-9]*\.(id|enabled|hotpluggable|order)"],
              positional=("vcpu",), comma=("cpuset", "vcpu.cpuset"))
-CPU = Spec("--cpu", keys=["model", "mode", "match", "vendor", "check", "migratable", "secure",
-                          "cache.mode", "cache.level", "model.fallback", "model.vendor_id",
-                          r"(force|require|optional|disable|forbid)",
-                          r"feature[0-9]*\.(name|policy)", r"cell[0-9]*\..*", r"numa\..*"],
+CPU = Spec("--cpu", keys=["model", "mode", "match", "check", "migratable", "secure",
+                          r"(force|require|optional|disable|forbid)"],
            positional=("model",), comma=("force", "require", "optional", "disable", "forbid"))
-BOOT = Spec("--boot", keys=["bootmenu", "menu", "bootmenu.enable", "bootmenu.timeout", "kernel",
-                            "initrd", "dtb", "kernel_args", "extra_args", "cmdline", "loader",
-                            "loader_ro", "loader.readonly", "loader_type", "loader.type",
-                            "loader_secure", "loader.secure", "nvram", "nvram.template",
-                            "nvram_template", "firmware", r"firmware\..*", "uefi", "arch",
-                            "machine", "os_type", "type", "init", r"initarg[0-9]*", "initdir",
-                            "inituser", "initgroup", r"initenv[0-9]*.*", "smbios_mode",
-                            "smbios.mode", "useserial", "bios.useserial", "rebootTimeout",
-                            "bios.rebootTimeout", r"boot[0-9]*\.dev", "hd", "cdrom", "fd",
-                            "network", "acpi.table", r"acpi\..*"],
+BOOT = Spec("--boot", keys=["menu", "bootmenu", "bootmenu.enable", "kernel", "initrd", "dtb",
+                            "kernel_args", "extra_args", "cmdline", "loader", "loader_ro",
+                            "loader.readonly", "loader_type", "loader.type", "loader_secure",
+                            "loader.secure", "firmware", "uefi", "arch", "machine",
+                            "smbios_mode", "smbios.mode", r"boot[0-9]*\.dev", "hd", "cdrom",
+                            "fd", "network"],
             comma=("kernel_args", "extra_args", "cmdline"))
 FEATURES = Spec("--features")  # every name is an optmap row
 # The timer shorthands virt-install knows; other NAME_tickpolicy keys are refused as unknown.
 CLOCK = Spec("--clock", keys=["offset", r"timer[0-9]*\.(name|present|tickpolicy|track|frequency|mode)",
-                              r"timer[0-9]*\.catchup\.(threshold|slew)",
+                              r"timer[0-9]*\.catchup\.(threshold|slew|limit)",
                               r"(pit|rtc)_tickpolicy",
-                              r"(platform|pit|rtc|hpet|tsc|kvmclock|hypervclock)_present",
-                              "adjustment", "basis", "timezone"],
+                              r"(platform|pit|rtc|hpet|tsc|kvmclock|hypervclock)_present"],
              positional=("offset",))
+_CLOCK_ORDER = ["offset", "pit_tickpolicy", "rtc_tickpolicy", "platform_present", "pit_present",
+                "rtc_present", "hpet_present", "tsc_present", "kvmclock_present",
+                "hypervclock_present"]
 # Accepted and dropped: they never had any effect in libvirt (virt-install does the same).
 _NOOP_TICKPOLICY = ("platform_tickpolicy", "hpet_tickpolicy", "tsc_tickpolicy",
                     "kvmclock_tickpolicy", "hypervclock_tickpolicy")
 EVENTS = Spec("--events", keys=["on_poweroff", "on_reboot", "on_crash", "on_lockfailure"])
 METADATA = Spec("--metadata", keys=["name", "uuid", "title", "description", "genid",
-                                    "genid_enable"])
-SYSINFO = Spec("--sysinfo", keys=[r".*"], positional=("type",))
+                                    "genid_enable", "os_name", "os_full_id"],
+                comma=("name", "title", "description"))
+SYSINFO = Spec("--sysinfo", keys=["type", "system.uuid", r"(bios|system|baseBoard|chassis)[._].*"],
+               positional=("type",), comma=("type",))
 SECLABEL = Spec("--seclabel", keys=["type", "model", "relabel", "label", "baselabel",
                                     "imagelabel"], comma=("label",))
-LAUNCHSEC = Spec("--launchSecurity", keys=["type", "policy", "cbitpos", "reducedPhysBits",
-                                           "session", "dhCert", "kernelHashes"],
-                 positional=("type",))
+LAUNCHSEC = Spec("--launchSecurity", keys=["type", "policy"], positional=("type",))
 
 
 def _int(value: str | None, what: str) -> int:
@@ -105,6 +103,19 @@ def apply_vcpus(g: Guest, optstr: str) -> None:
                 vc = set_text(g.root, "vcpu", 0)
                 g.flags.extra["vcpu_placeholder"] = True
             vc.set("cpuset", cpuset)
+    placement = o.get("placement") or o.get("vcpu.placement")
+    if placement:
+        vc = g.root.find("vcpu")
+        if vc is None:
+            vc = set_text(g.root, "vcpu", 0)
+            g.flags.extra["vcpu_placeholder"] = True
+        vc.set("placement", placement)
+    for key, val in o.items():  # <vcpus><vcpu id= enabled= hotpluggable= order=/>
+        m = re.match(r"^vcpus\.vcpu([0-9]*)\.(id|enabled|hotpluggable|order)$", key)
+        if m and val is not None:
+            if m.group(2) in ("enabled", "hotpluggable"):
+                val = "yes" if yesno(val, "--vcpus") else "no"
+            pathset.set_path(g.root, f"vcpus/vcpu[]/@{m.group(2)}", val, [int(m.group(1) or 0)])
     topo = {k: o[k] for k in ("sockets", "dies", "cores", "threads") if o.get(k)}
     if topo:
         t = child(child(g.root, "cpu"), "topology")
@@ -233,7 +244,9 @@ def apply_clock(g: Guest, optstr: str) -> None:
     if o.get("offset"):
         clock.set("offset", o["offset"])
     timers: dict[str, dict[str, str]] = {}
-    for k, v in o.items():
+    # virt-install applies the NAME_attr shorthands in its own order, then timerN.*
+    for k, v in sorted(o.items(), key=lambda kv: _CLOCK_ORDER.index(kv[0])
+                       if kv[0] in _CLOCK_ORDER else len(_CLOCK_ORDER)):
         if k.startswith("timer"):
             idx, attr = k[5:].split(".", 1)
             timers.setdefault(f"#{idx}", {})[attr] = v or ""
@@ -258,20 +271,62 @@ def apply_events(g: Guest, optstr: str) -> None:
 
 
 def apply_metadata(g: Guest, optstr: str) -> None:
+    """--metadata: name, uuid, title, description, genid (``genid_enable=yes`` asks libvirt
+    to generate one) and the libosinfo OS (os_name / os_full_id)."""
     o = parse(METADATA, optstr)
     check_unknown(METADATA, o)
-    for k in ("name", "uuid", "title", "description"):
+    for k in ("name", "uuid", "genid", "title", "description"):
         if o.get(k):
             set_text(g.root, k, o[k])
+    if o.get("genid_enable") is not None:
+        if yesno(o["genid_enable"], "--metadata"):
+            child(g.root, "genid")
+        elif g.root.find("genid") is not None and not g.root.findtext("genid"):
+            g.root.remove(g.root.find("genid"))
+    if o.get("os_name"):
+        g.set_os_name(o["os_name"])
+    if o.get("os_full_id"):
+        from pyvirt.install import osinfo as osdb
+        found = osdb.lookup_id(o["os_full_id"])
+        if found is None:
+            raise SubOptError(f"Unknown libosinfo ID '{o['os_full_id']}'")
+        g.set_os_name(found.name)
+
+
+_SYSINFO_FIELDS = {
+    "bios": ("vendor", "version", "date", "release"),
+    "system": ("manufacturer", "product", "version", "serial", "uuid", "sku", "family"),
+    "baseBoard": ("manufacturer", "product", "version", "serial", "asset", "location"),
+    "chassis": ("manufacturer", "version", "serial", "asset", "sku")}
 
 
 def apply_sysinfo(g: Guest, optstr: str) -> None:
+    """--sysinfo host|emulate sets <os><smbios mode>; anything else is an SMBIOS table
+    (type smbios by default, also <smbios mode="sysinfo">) merged into an earlier
+    --sysinfo of the same type; ``system.uuid`` also becomes the guest's UUID."""
     o = parse(SYSINFO, optstr)
-    typ = o.get("type")
+    check_unknown(SYSINFO, o)
+    typ = o.get("type") or "smbios"
     if typ in ("host", "emulate"):
         child(g.os, "smbios", mode=typ)
         return
-    raise SubOptError("--sysinfo: only host/emulate are supported by pyvirt yet")
+    if typ == "smbios":
+        child(g.os, "smbios", mode="sysinfo")
+    si = next((e for e in g.root.findall("sysinfo") if e.get("type") == typ), None)
+    if si is None:
+        si = append(g.root, "sysinfo", type=typ)
+    for section, fields in _SYSINFO_FIELDS.items():
+        for field in fields:
+            val = o.get(f"{section}.{field}") or o.get(f"{section}_{field}")
+            if val is None:
+                continue
+            sec = child(si, section)
+            entry = next((e for e in sec.findall("entry") if e.get("name") == field), None)
+            if entry is None:
+                entry = append(sec, "entry", name=field)
+            entry.text = val
+            if section == "system" and field == "uuid":
+                set_text(g.root, "uuid", val)
 
 
 def _guess_secmodel(secmodels: list[str], label: str | None) -> str | None:

@@ -14,7 +14,7 @@ from lxml import etree
 
 from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import Spec, check_unknown, parse
+from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child
 
 Apply = Callable[[Guest, str], None]
@@ -27,6 +27,19 @@ POSITIONAL = {"--iothreads": ("iothreads",), "--numatune": ("nodeset",),
               "--resource": ("partition",), "--cputune": ("model",), "--memdev": ("model",),
               "--shmem": ("name",), "--iommu": ("model",), "--hostdev": ("name",),
               "--sysinfo": ("type",), "--audio": ("type",)}
+
+
+# virt-install's can_comma names among the table's: their values run on over commas.
+COMMA = {"--cpu": ("numa.cell[0-9]*.cpus",), "--cputune": (
+    "vcpupin[0-9]*.cpuset", "emulatorpin.cpuset", "iothreadpin[0-9]*.cpuset",
+    "vcpusched[0-9]*.vcpus", "iothreadsched[0-9]*.iothreads", "cachetune[0-9]*.vcpus",
+    "cachetune[0-9]*.monitor[0-9]*.vcpus", "memorytune[0-9]*.vcpus"),
+    "--numatune": ("memory.nodeset", "memnode[0-9]*.cellid", "memnode[0-9]*.nodeset", "nodeset"),
+    "--memorybacking": ("hugepages.page[0-9]*.nodeset",), "--memdev": ("source.nodemask",),
+    "--resource": ("fibrechannel.appid",), "--smartcard": ("database", "certificate[0-9]*"),
+    "--sysinfo": ("oemStrings.entry[0-9]*", "entry[0-9]*", "entry[0-9]*.name",
+                  "entry[0-9]*.file"),
+    "--seclabel": ("label", "baselabel")}
 
 
 def table_flag(flag: str) -> str:
@@ -57,8 +70,34 @@ def _target(g: Guest, flag: str, before: list[Element]) -> Element | None:
     return _guest_element(g, path)
 
 
+# Options whose devices take ``boot.order`` (virt-install's boot_order device args).
+BOOT_ORDER = ("--disk", "--network", "--hostdev", "--redirdev")
+
+
+def reorder_boot(g: Guest, dev: Element, index: int) -> None:
+    """virt-install's Guest.reorder_boot_order: `dev` boots at `index`, the devices at or
+    after it move down one, and <os><boot dev> goes (libvirt refuses both kinds)."""
+    for el in g.root.findall("os/boot"):
+        el.getparent().remove(el)
+    ordered = sorted((b for b in g.root.iterfind("devices/*/boot[@order]")
+                      if b.getparent() is not dev), key=lambda b: int(b.get("order")))
+    child(dev, "boot").set("order", str(index))
+    nxt = None
+    for b in ordered:
+        cur = int(b.get("order"))
+        if cur in (nxt, index):
+            nxt = cur + 1
+            b.set("order", str(nxt))
+        elif nxt is not None:
+            break
+
+
 def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
     """`handler`, then the table's sub-options it did not write itself."""
+    if flag in BOOT_ORDER:
+        spec.add_keys(["boot.order", "boot_order"])
+    spec.comma = tuple(spec.comma) + COMMA.get(table_flag(flag), ())
+
     def apply(g: Guest, optstr: str) -> None:
         loc = pathset.where(table_flag(flag))
         before = g.devs(loc[1]) if loc and loc[0].startswith("devices/") else []
@@ -66,16 +105,24 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
         if optstr == "none" or loc is None:
             return
         opts = parse(spec, optstr)
-        if not any(pathset.lookup(table_flag(flag), k) for k in opts):
+        order = opts.get("boot.order") or opts.get("boot_order")
+        if not order and not any(pathset.lookup(table_flag(flag), k) for k in opts):
             return
         el = _target(g, flag, before)
-        if el is not None:
-            pathset.apply(table_flag(flag), opts, el)
+        if el is None:
+            return
+        pathset.apply(table_flag(flag), opts, el, skip={k for k in opts if spec.handles(k)})
+        if order and flag in BOOT_ORDER:
+            try:
+                reorder_boot(g, el, int(order))
+            except ValueError as exc:
+                raise SubOptError(f"invalid literal for int() with base 10: '{order}'") from exc
     return apply
 
 
 def table_spec(flag: str) -> Spec:
-    return Spec(flag, keys=table_keys(flag), positional=POSITIONAL.get(table_flag(flag), ()))
+    return Spec(flag, keys=table_keys(flag), positional=POSITIONAL.get(table_flag(flag), ()),
+                comma=COMMA.get(table_flag(flag), ()))
 
 
 def table_only(flag: str, spec: Spec) -> Apply:
