@@ -689,13 +689,15 @@ class ConsoleStream(abc.ABC):
 
 
 def op(kind: str, route: str, libvirt: str, *, readonly: bool | None = None,
-       stream: bool = False) -> Any:
+       stream: bool = False, session: str | None = None) -> Any:
     """Declare a Connection method as an operation (see pyvirt.operations): its object kind
     (libvirt-dbus's interface name), its HTTP route and the libvirt function it mirrors.
-    `readonly` defaults to "GET is read-only"; `stream` marks hand-written transports."""
+    `readonly` defaults to "GET is read-only"; `stream` marks hand-written transports;
+    `session` names the flag argument that, when true, ties the call to the client's session
+    (what lives only as long as the client does, e.g. autodestroy)."""
 
     def mark(func: Any) -> Any:
-        func._op = (kind, route, libvirt, readonly, stream)
+        func._op = (kind, route, libvirt, readonly, stream, session)
         return func
 
     return mark
@@ -809,13 +811,13 @@ class Connection(abc.ABC):
         raise no_support("virDomainRename")
 
     # -- domains: lifecycle
-    @op("Connect", "POST /v1/domains-create", "virDomainCreateXML")
+    @op("Connect", "POST /v1/domains-create", "virDomainCreateXML", session="autodestroy")
     @abc.abstractmethod
     def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
                    validate: bool = False) -> DomainInfo:
         """Start a transient domain."""
 
-    @op("Domain", "POST /v1/domains/{dom}/start", "virDomainCreateWithFlags")
+    @op("Domain", "POST /v1/domains/{dom}/start", "virDomainCreateWithFlags", session="autodestroy")
     @abc.abstractmethod
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
               force_boot: bool = False) -> DomainInfo: ...

@@ -33,11 +33,11 @@ class Operation:
     """One declared operation.  ``stream`` ones (events, console, volume data) have hand-written
     transports on both sides; all others are generated."""
 
-    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "func",
+    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "func",
                  "path_params", "_params", "_result")
 
     def __init__(self, func: Any) -> None:
-        kind, route, libvirt, readonly, stream = func._op
+        kind, route, libvirt, readonly, stream, session = func._op
         if kind not in KINDS:
             raise ValueError(f"{func.__name__}: unknown object kind {kind!r}")
         self.name: str = func.__name__
@@ -46,6 +46,7 @@ class Operation:
         self.libvirt: str = libvirt
         self.readonly: bool = self.method == "GET" if readonly is None else readonly
         self.stream: bool = stream
+        self.session: str | None = session  # the flag argument that needs the client's session
         self.func = func
         self.path_params = tuple(seg[1:-1] for seg in self.path.split("/") if seg.startswith("{"))
         self._params: list[ParamSpec] | None = None

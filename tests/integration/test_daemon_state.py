@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from pyvirt.api import DomainState, PyvirtError, ShutoffReason
 from pyvirt.client import wire
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuest
-from tests.daemon_harness import URI, DaemonHarness, guest_xml, wait_console
+from tests.daemon_harness import URI, DaemonHarness, guest_xml, wait_console, wait_state
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -150,7 +151,11 @@ def test_define_validate_and_autodestroy(daemon: DaemonHarness, test_guest: Test
     with pytest.raises(PyvirtError) as err:
         conn.define_xml(bad, validate=True)
     assert err.value.code == 92 and "schema" in err.value.message
-    with pytest.raises(PyvirtError) as err:
-        conn.start("valid", autodestroy=True)
-    assert err.value.code == 74
-    assert conn.get_info("valid").state == DomainState.SHUTOFF
+    other = daemon.connect()
+    assert conn.start("valid", autodestroy=True).state == DomainState.RUNNING
+    other.get_info("valid")  # another client's calls do not end it
+    time.sleep(0.5)
+    assert other.get_info("valid").state == DomainState.RUNNING
+    conn.close()  # the starting client goes away: its autodestroy guest goes with it
+    wait_state(other, "valid", DomainState.SHUTOFF)
+    assert other.get_info("valid").reason == ShutoffReason.DESTROYED  # persistent: still defined

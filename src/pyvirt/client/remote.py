@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pyvirt.paths import StatePaths
 
 SPAWN_TIMEOUT = 20.0
+MAX_EVENT = 1 << 20  # one Server-Sent Event (a lifecycle event is ~200 bytes)
 
 _q = wire.quote
 _SOL_SOCKET, _SO_KEEPALIVE = 1, 9  # <sys/socket.h> on Linux, without importing socket
@@ -108,6 +109,10 @@ class EventStream:
 
     def _read_until(self, marker: bytes) -> bytes | None:
         while marker not in self.buf:
+            if len(self.buf) > MAX_EVENT:
+                self.close()
+                raise PyvirtError(f"internal error: pyvirtd sent an event larger than {MAX_EVENT} bytes",
+                                  ErrorCode.RPC, ErrorDomain.RPC)
             remaining = None if self.deadline is None else self.deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return None
@@ -148,6 +153,8 @@ class RemoteConnection(StorageClientMixin, Connection):
         self.readonly = readonly
         self._paths: StatePaths | None = None
         self.sock_path = socket_path(uri)
+        self._http: wire.HTTPConnection | None = None
+        self._session: tuple[wire.WebSocket, str] | None = None
         if autostart is None:
             autostart = uri.rstrip("/").endswith("/session")
         self._ensure_daemon(autostart)
@@ -213,12 +220,15 @@ class RemoteConnection(StorageClientMixin, Connection):
                 raise PyvirtError(f"Failed to start pyvirtd for {self.uri} (see {log_path})",
                                   ErrorCode.NO_CONNECT, ErrorDomain.RPC)
 
-    def _call(self, method: str, target: str, payload: Any = None, mutating: bool = False) -> Any:
+    def _call(self, method: str, target: str, payload: Any = None, mutating: bool = False,
+              headers: dict[str, str] | None = None) -> Any:
         if mutating and self.readonly:
             raise PyvirtError("operation forbidden: read only access prevents this operation",
                               ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+        if self._http is None:
+            self._http = wire.HTTPConnection(self.sock_path)
         try:
-            status, body = wire.request(self.sock_path, method, target, payload)
+            status, body = self._http.request(method, target, payload, headers)
         except (OSError, ValueError) as exc:
             raise PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
                               ErrorDomain.RPC) from exc
@@ -248,16 +258,45 @@ class RemoteConnection(StorageClientMixin, Connection):
             from pyvirt.optypes import encode
 
             payload = {k: encode(v) for k, v in bound.items() if k not in op.path_params}
-        result = self._call(op.method, target, payload, mutating=not op.readonly)
+        headers = None
+        if op.session and bound.get(op.session):
+            headers = {"X-Pyvirt-Session": self._session_id()}
+        result = self._call(op.method, target, payload, mutating=not op.readonly, headers=headers)
         if op.returns_none:
             return None
         from pyvirt.optypes import decode
 
         return decode(result, op.result)
 
+    def _session_id(self) -> str:
+        """This client's session (opened on first need): what lives only as long as this
+        connection, such as autodestroy guests, ends when it is closed or this process dies."""
+        if self._session is None:
+            try:
+                ws = wire.WebSocket.connect(self.sock_path, "/v1/session")
+                sid = ws.recv()
+            except wire.WireError as exc:
+                raise stream_error(exc, "cannot open a client session") from None
+            except OSError as exc:
+                raise PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
+                                  ErrorDomain.RPC) from exc
+            if not sid:
+                ws.close()
+                raise PyvirtError("internal error: pyvirtd opened no client session", ErrorCode.RPC,
+                                  ErrorDomain.RPC)
+            ws.sock.settimeout(None)
+            self._session = (ws, sid.decode())
+        return self._session[1]
+
     # ------------------------------------------------------------------ connection
     def close(self) -> None:
-        pass
+        """Ends the session (the daemon then destroys this client's autodestroy guests)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._session is not None:
+            self._session[0].close()
+            self._session = None
 
     def get_uri(self) -> str:
         return self.uri

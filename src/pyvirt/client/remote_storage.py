@@ -97,8 +97,8 @@ class StorageClientMixin:
                     progress(sent, total)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the daemon refused mid-way: its reply says why
-            status, rest = wire._read_head(sock)
-            body = wire._read_error_body(sock, rest)
+            status, headers, reader = wire.read_head(sock)
+            body = wire.read_error(reader, headers)
         finally:
             sock.close()
         if status >= 400 or not isinstance(body, dict) or "error" in body:
@@ -117,11 +117,15 @@ class StorageClientMixin:
         sock = wire.open_unix(self.sock_path, None)
         try:
             sock.sendall(wire._request_head("GET", target, {"Connection": "close"}, None))
-            status, rest = _read_head_headers(sock)
+            status, headers, reader = wire.read_head(sock)
             if status != 200:
-                raise _reply_error(status, wire._read_error_body(sock, rest[1]))
-            headers, buffered = rest
-            total = int(headers.get("content-length", "0"))
+                raise _reply_error(status, wire.read_error(reader, headers))
+            buffered = bytes(reader.buf)
+            length_text = headers.get("content-length", "")
+            if not length_text.isdigit():
+                raise PyvirtError(f"internal error: download without a valid Content-Length ({length_text[:20]!r})",
+                                  ErrorCode.RPC, ErrorDomain.RPC)
+            total = int(length_text)
             fd = dst.fileno()
             dst.flush()
             pos = dst.tell()
@@ -188,17 +192,3 @@ def _extents(fd: int, start: int, total: int) -> list[tuple[bytes, int, int]]:
         return out
     except (OSError, AttributeError):
         return [(b"D", start, total)] if total else []
-
-
-def _read_head_headers(sock: Any) -> tuple[int, tuple[dict[str, str], bytes]]:
-    """A response head with its headers (lower-case names) and the bytes read past it."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(65536)
-        if not data:
-            raise wire.WireError("connection closed before the response head")
-        buf += data
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}
-    return int(status_line.split()[1]), (headers, rest)

@@ -1,8 +1,9 @@
 """Just enough HTTP/1.1 and WebSocket over a unix socket, with the standard library only.
 
 `http.client` pulls in `email` and `ssl` (tens of milliseconds); the CLI's hot path cannot pay
-that for a request of a few hundred bytes.  One request per connection (Connection: close)
-keeps the parser trivial: read to EOF, split head from body, de-chunk if needed.
+that for a request of a few hundred bytes.  A client keeps one connection alive for all its
+calls (:class:`HTTPConnection`); every read is bounded (:class:`Reader`: head, body and
+WebSocket frame sizes), so a misbehaving peer gets a clear error, not this process's memory.
 
 Import cost is part of every ``pyvirt`` command, so this module loads nothing slow at import:
 ``socket`` (which loads ``enum`` and ``selectors``), ``json`` (which loads ``re`` and compiles
@@ -159,90 +160,210 @@ def _request_head(method: str, target: str, extra: dict[str, str], length: int |
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def _dechunk(body: bytes) -> bytes:
-    out = bytearray()
-    pos = 0
-    while True:
-        end = body.index(b"\r\n", pos)
-        size = int(body[pos:end].split(b";")[0], 16)
-        if size == 0:
-            return bytes(out)
-        out += body[end + 2:end + 2 + size]
-        pos = end + 2 + size + 2
+# ---------------------------------------------------------------- bounded reading
+#: what a well-behaved pyvirtd never exceeds; a peer that does is refused, not followed
+MAX_HEAD = 64 << 10        # a response head
+MAX_BODY = 256 << 20       # a JSON reply (a listing of 100 000 domains is ~25 MiB)
+MAX_FRAME = 16 << 20       # one WebSocket frame (console output comes in pieces of a few KiB)
+
+
+class Reader:
+    """Bytes from a socket with a buffer, every read bounded: the peer decides nothing about how
+    much memory this process spends."""
+
+    def __init__(self, sock: Any, buffered: bytes = b"") -> None:
+        self.sock = sock
+        self.buf = bytearray(buffered)
+
+    def _more(self, what: str) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise WireError(f"connection closed by pyvirtd in the middle of {what}")
+        self.buf += data
+
+    def head(self) -> tuple[int, dict[str, str]]:
+        """A response head: (status, lower-case headers); WireError if it is malformed or too big."""
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            if len(self.buf) > MAX_HEAD:
+                raise WireError(f"response head larger than {MAX_HEAD} bytes: not a pyvirtd reply")
+            if not self.buf:
+                data = self.sock.recv(65536)
+                if not data:
+                    raise ConnectionClosed("connection closed before the response head")
+                self.buf += data
+                continue
+            self._more("a response head")
+        if end > MAX_HEAD:
+            raise WireError(f"response head larger than {MAX_HEAD} bytes: not a pyvirtd reply")
+        head = bytes(self.buf[:end]).decode("latin-1")
+        del self.buf[:end + 4]
+        status_line, *lines = head.split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isdigit() and len(parts[1]) == 3):
+            raise WireError(f"malformed status line from pyvirtd: {status_line[:80]!r}")
+        headers = {}
+        for line in lines:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise WireError(f"malformed header line from pyvirtd: {line[:80]!r}")
+            headers[name.strip().lower()] = value.strip()
+        return int(parts[1]), headers
+
+    def exactly(self, n: int, what: str) -> bytes:
+        while len(self.buf) < n:
+            self._more(what)
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def line(self, what: str) -> bytes:
+        while True:
+            end = self.buf.find(b"\r\n")
+            if end >= 0:
+                out = bytes(self.buf[:end])
+                del self.buf[:end + 2]
+                return out
+            if len(self.buf) > 1024:
+                raise WireError(f"malformed {what}: line too long")
+            self._more(what)
+
+    def body(self, headers: dict[str, str], limit: int | None = None) -> bytes:
+        """The body the head announces (Content-Length, chunked, or up to EOF), at most `limit`
+        bytes (MAX_BODY by default)."""
+        limit = MAX_BODY if limit is None else limit
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            out = bytearray()
+            while True:
+                size_text = self.line("chunked body").split(b";")[0].strip()
+                try:
+                    size = int(size_text, 16)
+                except ValueError:
+                    raise WireError(f"malformed chunk size from pyvirtd: {size_text[:20]!r}") from None
+                if size == 0:
+                    self.line("chunked body")  # the empty trailer
+                    return bytes(out)
+                if len(out) + size > limit:
+                    raise WireError(f"reply body larger than {limit} bytes: refusing it")
+                out += self.exactly(size, "a chunked body")
+                self.line("chunked body")
+        length_text = headers.get("content-length")
+        if length_text is not None:
+            if not length_text.isdigit():
+                raise WireError(f"malformed Content-Length from pyvirtd: {length_text[:20]!r}")
+            length = int(length_text)
+            if length > limit:
+                raise WireError(f"reply body of {length} bytes is larger than {limit}: refusing it")
+            return self.exactly(length, "a reply body")
+        while True:  # no length: the body ends with the connection
+            data = self.sock.recv(65536)
+            if not data:
+                out = bytes(self.buf)
+                self.buf.clear()
+                return out
+            self.buf += data
+            if len(self.buf) > limit:
+                raise WireError(f"reply body larger than {limit} bytes: refusing it")
+
+
+class ConnectionClosed(WireError):
+    """The peer closed before answering at all (a kept-alive connection it had already dropped)."""
+
+
+def _decode(status: int, body: bytes, path: str) -> Any:
+    try:
+        return loads(body) if body else None
+    except ValueError as exc:
+        raise WireError(f"non-JSON response ({status}) from {path}: {body[:200]!r}") from exc
+
+
+class HTTPConnection:
+    """One kept-alive connection to pyvirtd for all of a client's calls.  A call on a reused
+    connection that the daemon closed while it was idle (nothing answered) is sent again once
+    on a fresh one."""
+
+    def __init__(self, path: str, timeout: float | None = 300.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.sock: Any = None
+        self.reader: Reader | None = None
+
+    def request(self, method: str, target: str, payload: Any = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """One JSON request; (HTTP status, decoded JSON body)."""
+        body = b"" if payload is None else dumps(payload).encode()
+        extra = {"Accept": "application/json", **(headers or {})}
+        if payload is not None:
+            extra["Content-Type"] = "application/json"
+        data = _request_head(method, target, extra, len(body)) + body
+        for attempt in (0, 1):
+            reused = self.sock is not None
+            if not reused:
+                self.sock = open_unix_fast(self.path, self.timeout)
+                self.reader = Reader(self.sock)
+            assert self.reader is not None
+            try:
+                self.sock.sendall(data)
+                status, hdrs = self.reader.head()
+                reply = self.reader.body(hdrs)
+            except (ConnectionClosed, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if reused and attempt == 0:
+                    continue
+                raise
+            except BaseException:
+                self.close()  # the connection is in an unknown state: never reuse it
+                raise
+            if hdrs.get("connection", "").lower() == "close" or "content-length" not in hdrs:
+                self.close()
+            return status, _decode(status, reply, self.path)
+        raise WireError("unreachable")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.reader = None
 
 
 def request(path: str, method: str, target: str, payload: Any = None,
             timeout: float | None = 300.0) -> tuple[int, Any]:
-    """One JSON request; returns (HTTP status, decoded JSON body)."""
-    body = b"" if payload is None else dumps(payload).encode()
-    headers = {"Connection": "close", "Accept": "application/json"}
-    if payload is not None:
-        headers["Content-Type"] = "application/json"
-    sock = open_unix_fast(path, timeout)
+    """One JSON request on a connection of its own; returns (HTTP status, decoded JSON body)."""
+    conn = HTTPConnection(path, timeout)
     try:
-        sock.sendall(_request_head(method, target, headers, len(body)) + body)
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
+        return conn.request(method, target, payload, {"Connection": "close"})
     finally:
-        sock.close()
-    raw = b"".join(chunks)
-    head, sep, rest = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise WireError(f"truncated response from {path}")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    status = int(status_line.split()[1])
-    hdrs = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
-    if hdrs.get("transfer-encoding", "").lower() == "chunked":
-        rest = _dechunk(rest)
+        conn.close()
+
+
+def read_head(sock: Any, buffered: bytes = b"") -> tuple[int, dict[str, str], Reader]:
+    """A response head on a stream's socket: (status, headers, the reader holding what followed)."""
+    reader = Reader(sock, buffered)
+    status, headers = reader.head()
+    return status, headers, reader
+
+
+def read_error(reader: Reader, headers: dict[str, str]) -> Any:
+    """A refused stream's error body (JSON), or None if it is not one."""
     try:
-        return status, loads(rest) if rest else None
-    except ValueError as exc:
-        raise WireError(f"non-JSON response ({status}) from {path}: {rest[:200]!r}") from exc
+        return loads(reader.body(headers, 1 << 20))
+    except (ValueError, OSError):
+        return None
 
 
-def _read_head(sock: _socket.socket) -> tuple[int, bytes]:
-    """Read a response head, returning (status, bytes already read past it)."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(4096)
-        if not data:
-            raise WireError("connection closed before the response head")
-        buf += data
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    status = int(head.split(b"\r\n", 1)[0].split()[1])
-    return status, rest
-
-
-def _read_error_body(sock: _socket.socket, rest: bytes) -> Any:
-    data = rest
-    while True:
-        more = sock.recv(65536)
-        if not more:
-            break
-        data += more
-    try:
-        return loads(data)
-    except ValueError:
-        try:
-            return loads(_dechunk(data))
-        except (ValueError, IndexError):
-            return None
-
-
-def open_stream(path: str, target: str, timeout: float | None) -> tuple[_socket.socket, bytes]:
+def open_stream(path: str, target: str, timeout: float | None) -> tuple[Any, bytes]:
     """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
     sock = open_unix(path, timeout)
-    sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream", "Connection": "close"}, None))
-    status, rest = _read_head(sock)
-    if status != 200:
-        body = _read_error_body(sock, rest)
+    try:
+        sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream", "Connection": "close"}, None))
+        status, headers, reader = read_head(sock)
+        if status != 200:
+            raise WireError(f"HTTP {status}", read_error(reader, headers))
+    except BaseException:
         sock.close()
-        raise WireError(f"HTTP {status}", body)
-    return sock, rest
+        raise
+    return sock, bytes(reader.buf)
 
 
 class WebSocket:
@@ -261,12 +382,14 @@ class WebSocket:
         key = base64.b64encode(os.urandom(16)).decode()
         sock.sendall(_request_head("GET", target, {"Upgrade": "websocket", "Connection": "Upgrade",
                                                    "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}, None))
-        status, rest = _read_head(sock)
-        if status != 101:
-            body = _read_error_body(sock, rest)
+        try:
+            status, headers, reader = read_head(sock)
+            if status != 101:
+                raise WireError(f"HTTP {status}", read_error(reader, headers))
+        except BaseException:
             sock.close()
-            raise WireError(f"HTTP {status}", body)
-        return cls(sock, rest)
+            raise
+        return cls(sock, bytes(reader.buf))
 
     def _fill(self, n: int) -> bool:
         while len(self.buf) < n:
@@ -294,6 +417,10 @@ class WebSocket:
                 if not self._fill(10):
                     return None
                 length, pos = struct.unpack(">Q", self.buf[2:10])[0], 10
+            if b1 & 0x80:
+                raise WireError("pyvirtd sent a masked WebSocket frame (servers must not mask)")
+            if length > MAX_FRAME:
+                raise WireError(f"WebSocket frame of {length} bytes is larger than {MAX_FRAME}: refusing it")
             if not self._fill(pos + length):
                 self.closed = True
                 return None

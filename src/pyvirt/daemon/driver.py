@@ -37,7 +37,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import model, nics
+from pyvirt.daemon import model, nics, session
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
@@ -45,6 +45,7 @@ from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running, mem_kib
 from pyvirt.daemon.saves import SavesMixin
+from pyvirt.daemon.session import Session
 from pyvirt.daemon.snapshots import SnapshotsMixin
 from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.volumes import VolumeDisksMixin
@@ -346,17 +347,36 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
 
     # ------------------------------------------------------------------ lifecycle
     @staticmethod
-    def _refuse_autodestroy(autodestroy: bool) -> None:
-        """Until calls carry their client's session, "destroy when this client goes away" has no
-        client to follow: refuse it rather than start a guest that outlives its owner."""
-        if autodestroy:
-            raise PyvirtError("Operation not supported: --autodestroy is not supported by pyvirtd yet",
+    def _autodestroy_owner(autodestroy: bool) -> Session | None:
+        """The calling client's session, which the guest must not outlive; a call that asks for
+        autodestroy without one is refused rather than starting a guest that nobody owns."""
+        if not autodestroy:
+            return None
+        owner = session.current.get()
+        if owner is None:
+            raise PyvirtError("Operation not supported: autodestroy needs a client session "
+                              f"(the {session.HEADER} header of a session opened at /v1/session)",
                               ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
+        return owner
+
+    def _destroy_when_gone(self, owner: Session | None, rec: DomainRecord) -> None:
+        """libvirt's autodestroy: this run of the guest ends when its client goes away."""
+        if owner is None:
+            return
+        run = rec.run
+
+        async def cleanup() -> None:
+            if run is not None and rec.run is run:
+                log.info("destroying domain %s: the client that started it went away (autodestroy)", rec.name)
+                with contextlib.suppress(PyvirtError):
+                    await self.destroy(rec.uuid)
+
+        owner.on_close(cleanup)
 
     async def create_xml(self, xml: str, paused: bool = False, autodestroy: bool = False,
                          validate: bool = False) -> DomainInfo:
         """Start a transient domain (or run a persistent one from this XML, as libvirt does)."""
-        self._refuse_autodestroy(autodestroy)
+        owner = self._autodestroy_owner(autodestroy)
         dom = await asyncio.to_thread(model.parse_definition, xml, None, validate)  # not on the loop
         self._check_emulator(dom)
         async with self._registry_lock:
@@ -378,6 +398,7 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
                 if self._by_name.get(rec.name) is None:  # a concurrent create failed and dropped it
                     self._index(rec)
                 await self._start_locked(rec, paused=paused, definition=dom)
+                self._destroy_when_gone(owner, rec)
         except BaseException:
             if not rec.persistent and not rec.active:
                 self._unindex(rec)
@@ -387,11 +408,12 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
     async def start(self, dom: str, paused: bool = False, autodestroy: bool = False,
                     force_boot: bool = False) -> DomainInfo:
         """A managed save, if there is one, is restored instead of a boot (`force_boot` discards it)."""
-        self._refuse_autodestroy(autodestroy)
+        owner = self._autodestroy_owner(autodestroy)
         rec = self.lookup(dom)
         async with rec.lock:
             if not await self.start_from_managed_save(rec, paused, force_boot):
                 await self._start_locked(rec, paused=paused)
+            self._destroy_when_gone(owner, rec)
         return self.info(rec)
 
     def _check_emulator(self, dom: Domain) -> None:

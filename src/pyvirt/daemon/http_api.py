@@ -31,10 +31,14 @@ def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None) 
     """`driver`: the QEMU driver (domains, events, consoles); `host`: host facts; `storage`: the
     storage driver (None: pools and volumes answer "not supported"); `networks`: the network
     driver (None on session daemons: networks answer "not supported")."""
+    from pyvirt.daemon.session import Sessions
+
     app = web.Application(middlewares=[errors_middleware], client_max_size=16 << 20)
     # the network driver first: where there is one, it answers list_networks, not the host's empty list
     impls = [x for x in (networks, host, driver, storage) if x is not None]
-    add_operation_routes(app, impls, stream_handlers(driver, storage))
+    sessions = Sessions()
+    add_operation_routes(app, impls, stream_handlers(driver, storage), sessions)
+    app.router.add_get("/v1/session", sessions.serve)
     app.router.add_get("/openapi.json", openapi)
     return app
 

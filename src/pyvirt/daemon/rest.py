@@ -154,14 +154,21 @@ async def call(impl: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any
     return fn(**kwargs)
 
 
-def make_handler(op: Operation, impls: list[Any]) -> Handler:
+def make_handler(op: Operation, impls: list[Any], sessions: Any = None) -> Handler:
+    from pyvirt.daemon import session
+
     found = find_implementation(op, impls)
 
     async def handler(request: web.Request) -> web.Response:
         kwargs = await parse_request(op, request)
         if found is None:
             raise no_support(op.libvirt)
-        result = await call(found[0], found[1], kwargs)
+        token = session.bind(request, sessions)
+        try:
+            result = await call(found[0], found[1], kwargs)
+        finally:
+            if token is not None:
+                session.current.reset(token)
         if op.returns_none:
             return ok(None)
         data = encode_result(result, op.result)
@@ -176,15 +183,17 @@ def make_handler(op: Operation, impls: list[Any]) -> Handler:
     return handler
 
 
-def add_operation_routes(app: web.Application, impls: list[Any], streams: dict[str, Handler]) -> None:
-    """One route per declared operation; stream operations get the hand-written `streams` handler."""
+def add_operation_routes(app: web.Application, impls: list[Any], streams: dict[str, Handler],
+                         sessions: Any = None) -> None:
+    """One route per declared operation; stream operations get the hand-written `streams` handler.
+    `sessions` (daemon.session.Sessions): calls carrying a session id run with it current."""
     for op in OPERATIONS.values():
         if op.stream:
             handler = streams.get(op.name)
             if handler is None:
                 continue
         else:
-            handler = make_handler(op, impls)
+            handler = make_handler(op, impls, sessions)
         app.router.add_route(op.method, op.path, handler)
 
 

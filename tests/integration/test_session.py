@@ -1,0 +1,86 @@
+"""Client sessions: a guest started with --autodestroy ends with the client that started it, whether
+that client exits or is killed (libvirt's per-connection autodestroy)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DomainState, PyvirtError
+from pyvirt.client.remote import RemoteConnection
+from pyvirt.testguest import TestGuest
+from tests.daemon_harness import URI, DaemonHarness, guest_xml
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _pyvirt(daemon: DaemonHarness, *args: str) -> list[str]:
+    return [sys.executable, "-m", "pyvirt.cli.main", "-c", URI, *args]
+
+
+def _wait_gone(conn: RemoteConnection, name: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while name in [d.name for d in conn.list_domains()]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} still there: {conn.get_info(name)}")
+        time.sleep(0.1)
+
+
+def test_autodestroy_guest_ends_when_the_cli_exits(daemon: DaemonHarness, test_guest: TestGuest,
+                                                   tmp_path: Path) -> None:
+    """virsh's own behaviour: `create --autodestroy` from a one-shot command is gone when it returns."""
+    xml = tmp_path / "ad1.xml"
+    xml.write_text(guest_xml(test_guest, "ad1"))
+    out = subprocess.run(_pyvirt(daemon, "create", "--autodestroy", str(xml)), capture_output=True, text=True,
+                         env=daemon.env(), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Domain 'ad1' created" in out.stdout
+    _wait_gone(daemon.connect(), "ad1")
+
+
+def test_autodestroy_guest_ends_when_the_cli_is_killed(daemon: DaemonHarness, test_guest: TestGuest,
+                                                       tmp_path: Path) -> None:
+    conn = daemon.connect()
+    xml = tmp_path / "ad2.xml"
+    xml.write_text(guest_xml(test_guest, "ad2"))
+    proc = subprocess.Popen(_pyvirt(daemon, f"create --autodestroy {xml}; event --all --loop --timeout 240"),
+                            env=daemon.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if conn.get_info("ad2").state == DomainState.RUNNING:
+                    break
+            except PyvirtError:
+                pass
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "ad2 never ran"
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert conn.get_info("ad2").state == DomainState.RUNNING  # its client still lives
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        _wait_gone(conn, "ad2")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_autodestroy_needs_a_session(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    """A raw call without a session cannot ask for autodestroy: nobody would own the guest."""
+    from pyvirt.client import wire
+
+    status, body = wire.request(str(daemon.connect().sock_path), "POST", "/v1/domains-create",
+                                {"xml": guest_xml(test_guest, "ad3"), "autodestroy": True})
+    assert status == 400 and body["error"]["code"] == 74 and "session" in body["error"]["message"]
+    status, body = wire.request(str(daemon.connect().sock_path), "POST", "/v1/domains-create",
+                                {"xml": guest_xml(test_guest, "ad3")}, )
+    assert status == 200
+    assert "ad3" in [d.name for d in daemon.connect().list_domains()]
