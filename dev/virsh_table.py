@@ -128,7 +128,9 @@ def probe(cmd: dict) -> None:
 
 #: Commands after whose success virsh prints no blank line (seen against test:///default; a failed
 #: command always gets one, and a run with an unknown name can only show that side)
-NO_BLANK_ON_SUCCESS = {"echo", "desc", "domtime", "quit", "exit"}
+NO_BLANK_ON_SUCCESS = {"echo", "desc", "domtime", "quit", "exit", "domstats", "iothreadinfo", "managedsave-remove",
+                       "screenshot", "checkpoint-create", "checkpoint-create-as", "snapshot-create",
+                       "snapshot-create-as"}
 
 
 def current_modules() -> dict[str, str]:

@@ -745,6 +745,41 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def node_info(self) -> NodeInfo: ...
 
+    @op("Connect", "GET /v1/host/freemem", "virNodeGetFreeMemory")
+    def node_free_memory(self) -> int:
+        """Free host memory in bytes (virsh freecell's Total)."""
+        raise no_support("virNodeGetFreeMemory")
+
+    @op("Connect", "GET /v1/host/cells/freemem", "virNodeGetCellsFreeMemory")
+    def node_cells_free_memory(self, start: int = 0, count: int = 1) -> list[int]:
+        """Free memory in bytes of NUMA cells start, start+1, … (at most `count`)."""
+        raise no_support("virNodeGetCellsFreeMemory")
+
+    @op("Connect", "GET /v1/host/maxvcpus", "virConnectGetMaxVcpus")
+    def max_vcpus(self, virttype: str | None = None) -> int:
+        """The most vCPUs one guest of that virtualization type may have."""
+        raise no_support("virConnectGetMaxVcpus")
+
+    @op("Connect", "GET /v1/host/cpumap", "virNodeGetCPUMap")
+    def node_cpu_map(self) -> list[bool]:
+        """One entry per present host CPU: whether it is online."""
+        raise no_support("virNodeGetCPUMap")
+
+    @op("Connect", "GET /v1/host/cpustats", "virNodeGetCPUStats")
+    def node_cpu_stats(self, cpu: int = -1) -> dict[str, int]:
+        """Cumulative CPU time in ns of one CPU (-1: all): user, system, idle, iowait."""
+        raise no_support("virNodeGetCPUStats")
+
+    @op("Connect", "GET /v1/host/memstats", "virNodeGetMemoryStats")
+    def node_memory_stats(self, cell: int = -1) -> dict[str, int]:
+        """Host memory in KiB of one NUMA cell (-1: all): total, free, buffers, cached."""
+        raise no_support("virNodeGetMemoryStats")
+
+    @op("Connect", "GET /v1/host/storagepoolcaps", "virConnectGetStoragePoolCapabilities")
+    def get_storage_pool_capabilities(self) -> str:
+        """<storagepoolCapabilities>: the pool types the storage driver runs (pool-capabilities)."""
+        raise no_support("virConnectGetStoragePoolCapabilities")
+
     @op("Connect", "GET /v1/host/sysinfo", "virConnectGetSysinfo")
     def get_sysinfo(self) -> str:
         raise no_support("virConnectGetSysinfo")

@@ -8,7 +8,7 @@ the stdlib parser keeps lxml off the CLI's import path.
 
 from __future__ import annotations
 
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
@@ -68,7 +68,8 @@ def cmd_domifaddr(ctl: Ctl, p: Parsed) -> bool:
     source = p.str("source") or "lease"
     if source not in ("lease", "agent", "arp"):
         raise CmdError(f"Unknown data source '{source}'")
-    ifaces = ctl.conn.interface_addresses(info.uuid or info.name, source)
+    with failing("Failed to query for interfaces addresses"):
+        ifaces = ctl.conn.interface_addresses(info.uuid or info.name, source)
     only = p.str("interface")
     out = [f" {'Name':<10} {'MAC address':<20} {'Protocol':<12} {'Address'}\n", "-" * 79 + "\n"]
     for iface in ifaces:

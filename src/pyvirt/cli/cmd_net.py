@@ -15,7 +15,7 @@ from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
-from pyvirt.cli.values import number
+from pyvirt.cli.values import is_uuid, number
 
 #: net-event's names (``net-event --list``) and virshNetworkEventToString's words
 EVENT_NAMES = ("lifecycle",)
@@ -29,18 +29,13 @@ def _yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def _is_uuid(text: str) -> bool:
-    hexes = text.replace("-", "")
-    return len(hexes) == 32 and all(c in "0123456789abcdefABCDEF" for c in hexes)
-
-
 def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = True) -> dict[str, Any]:
     """vshCommandOptNetworkBy: UUID first (when it looks like one), then name; a miss prints
     "failed to get network 'REF'" and the driver's last word, as virsh does."""
     from pyvirt.api import PyvirtError
 
     last: PyvirtError | None = None
-    if by_uuid and _is_uuid(ref) or by_name:
+    if by_uuid and is_uuid(ref) or by_name:
         try:
             net = ctl.conn.lookup_network(ref)
         except PyvirtError as exc:

@@ -14,6 +14,7 @@ from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import is_uuid
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -110,7 +111,24 @@ def cmd_pool_uuid(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_pool_name(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(get_pool(ctl, p.str("pool") or "")["name"] + "\n")
+    """virsh looks the pool up by UUID only: a non-UUID is not looked up at all, and a miss is
+    virStoragePoolLookupByUUIDString's error."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    ref = p.str("pool") or ""
+    if not is_uuid(ref):
+        raise CmdError(f"failed to get pool '{ref}'")
+    try:
+        pool = ctl.conn.lookup_pool(ref)
+    except PyvirtError as exc:
+        if exc.code != ErrorCode.NO_STORAGE_POOL:
+            raise CmdError(f"failed to get pool '{ref}'", exc.message) from None
+        raise CmdError(f"failed to get pool '{ref}'",
+                       f"Storage pool not found: no storage pool with matching uuid '{ref}'") from None
+    if pool["uuid"].replace("-", "") != ref.replace("-", "").lower():
+        raise CmdError(f"failed to get pool '{ref}'",
+                       f"Storage pool not found: no storage pool with matching uuid '{ref}'")
+    ctl.print(pool["name"] + "\n")
     return True
 
 
@@ -122,27 +140,13 @@ def cmd_pool_dumpxml(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_pool_capabilities(ctl: Ctl, p: Parsed) -> bool:
-    """What pyvirt's storage driver supports: dir, fs, netfs and logical pools."""
-    formats = {"dir": ("none", "raw", "qcow2"), "fs": ("auto", "ext2", "ext3", "ext4", "xfs", "vfat"),
-               "netfs": ("auto", "nfs", "cifs"), "logical": ("auto", "lvm2")}
-    lines = ["<storagepoolCapabilities>\n"]
-    for kind, fmts in formats.items():
-        lines.append(f"  <pool type='{kind}' supported='yes'>\n")
-        if kind != "dir":
-            lines.append("    <poolOptions>\n      <defaultFormat type='"
-                         f"{fmts[0]}'/>\n      <enum name='sourceFormatType'>\n")
-            lines += [f"        <value>{f}</value>\n" for f in fmts]
-            lines.append("      </enum>\n    </poolOptions>\n")
-        vol_fmts = ("raw",) if kind == "logical" else ("raw", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi")
-        lines.append("    <volOptions>\n      <defaultFormat type='raw'/>\n      <enum name='targetFormatType'>\n")
-        lines += [f"        <value>{f}</value>\n" for f in vol_fmts]
-        lines.append("      </enum>\n    </volOptions>\n  </pool>\n")
-    lines.append("</storagepoolCapabilities>\n")
-    ctl.print("".join(lines))
+    with failing("failed to get storage pool capabilities"):
+        ctl.print_xml(ctl.conn.get_storage_pool_capabilities())
     return True
 
 
 # ------------------------------------------------------------------------------------ definition
+
 def cmd_pool_define(ctl: Ctl, p: Parsed) -> bool:
     path, pool = from_file(p, "define pool", ctl.conn.define_pool)
     ctl.extra(f"Pool {pool['name']} defined from {path}\n")

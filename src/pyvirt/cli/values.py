@@ -36,3 +36,9 @@ def scaled_kib(value: str, name: str) -> int:
     if n < 0:
         raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range")
     return (n * scale + 1023) // 1024
+
+
+def is_uuid(text: str) -> bool:
+    """virUUIDParse's shape: 32 hex digits, dashes allowed (virsh tries a UUID lookup only then)."""
+    digits = text.replace("-", "")
+    return len(digits) == 32 and all(c in "0123456789abcdefABCDEF" for c in digits)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pyvirt import __version__
 from pyvirt.api import ErrorCode, ErrorDomain, NodeInfo, PyvirtError, no_support
+from pyvirt.daemon import hostnuma
 
 
 def _version_tuple(text: str) -> list[int]:
@@ -60,6 +61,25 @@ class HostInfo:
         return NodeInfo(model=os.uname().machine, memory_kib=mem_kib, cpus=cpus,
                         mhz=mhz, nodes=1, sockets=int(cpu["sockets"]), cores=int(cpu["cores"]),
                         threads=int(cpu["threads"]))
+
+    # -- NUMA cells, CPUs and memory (pyvirt.daemon.hostnuma reads them)
+    def node_free_memory(self) -> int:
+        return hostnuma.free_memory()
+
+    def node_cells_free_memory(self, start: int = 0, count: int = 1) -> list[int]:
+        return hostnuma.cells_free_memory(start, count)
+
+    def max_vcpus(self, virttype: str | None = None) -> int:
+        return hostnuma.max_vcpus(virttype)
+
+    def node_cpu_map(self) -> list[bool]:
+        return hostnuma.cpu_map()
+
+    def node_cpu_stats(self, cpu: int = -1) -> dict[str, int]:
+        return hostnuma.cpu_stats(cpu)
+
+    def node_memory_stats(self, cell: int = -1) -> dict[str, int]:
+        return hostnuma.memory_stats(cell)
 
     async def get_capabilities(self) -> str:
         from pyvirt.qemu.capsxml import capabilities_xml

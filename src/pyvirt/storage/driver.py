@@ -194,6 +194,26 @@ class StorageDriver:
                 log.warning("pool %s: %s", pool.name, exc)
         return info
 
+    def get_storage_pool_capabilities(self) -> str:
+        """virConnectGetStoragePoolCapabilities: the pool types this driver runs (dir, fs, netfs,
+        logical) with their source and volume formats."""
+        formats = {"dir": ("none", "raw", "qcow2"), "fs": ("auto", "ext2", "ext3", "ext4", "xfs", "vfat"),
+                   "netfs": ("auto", "nfs", "cifs"), "logical": ("auto", "lvm2")}
+        lines = ["<storagepoolCapabilities>\n"]
+        for kind, fmts in formats.items():
+            lines.append(f"  <pool type='{kind}' supported='yes'>\n")
+            if kind != "dir":
+                lines.append("    <poolOptions>\n      <defaultFormat type='"
+                             f"{fmts[0]}'/>\n      <enum name='sourceFormatType'>\n")
+                lines += [f"        <value>{f}</value>\n" for f in fmts]
+                lines.append("      </enum>\n    </poolOptions>\n")
+            vol_fmts = ("raw",) if kind == "logical" else ("raw", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi")
+            lines.append("    <volOptions>\n      <defaultFormat type='raw'/>\n      <enum name='targetFormatType'>\n")
+            lines += [f"        <value>{f}</value>\n" for f in vol_fmts]
+            lines.append("      </enum>\n    </volOptions>\n  </pool>\n")
+        lines.append("</storagepoolCapabilities>\n")
+        return "".join(lines)
+
     def list_pools(self) -> list[PoolInfo]:
         self._ensure_default()
         with self._lock:

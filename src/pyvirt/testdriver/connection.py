@@ -36,6 +36,7 @@ from pyvirt.api import (
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.hostobjects import ResourcesMixin
+from pyvirt.testdriver.monitor import TEST_CLOCK, MonitorMixin
 from pyvirt.testdriver.networks import NetworksMixin
 from pyvirt.testdriver.objects import DomainObj
 from pyvirt.testdriver.saves import SavesMixin
@@ -72,7 +73,7 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, Connection):
+class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, MonitorMixin, Connection):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
 
     __test__ = False  # not a pytest test class despite its name
@@ -214,15 +215,14 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         return info
 
     def memory_stats(self, dom: str) -> dict[str, int]:
-        """testDomainMemoryStats: fixed fractions of the current balloon, in virsh's order.
-
-        `last_update` is a clock value in libvirt too (it changes from run to run)."""
+        """testDomainMemoryStats: fixed fractions of the current balloon, in virsh's order;
+        `last_update` is the test driver's stopped guest clock."""
         obj = self._get(dom)
         if not obj.active:
             raise E.invalid("domain is not running")
         cur = obj.info().mem_kib
         return {"actual": cur, "swap_in": 0, "swap_out": 0, "major_fault": 0, "minor_fault": 0,
-                "unused": cur // 2, "available": cur, "usable": cur // 2, "last_update": int(time.time()),
+                "unused": cur // 2, "available": cur, "usable": cur // 2, "last_update": TEST_CLOCK,
                 "disk_caches": cur // 8, "hugetlb_pgalloc": 0, "hugetlb_pgfail": 0, "rss": cur // 2}
 
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None

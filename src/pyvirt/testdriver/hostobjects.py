@@ -13,7 +13,7 @@ import time
 from pyvirt.api import ErrorCode, Event, PoolInfo, StoragePoolEvent, StoragePoolEventType, VolInfo
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
-from pyvirt.testdriver.xmlutil import _UNITS, scaled, to_string
+from pyvirt.testdriver.xmlutil import _UNITS, scaled, set_child_text, to_string
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -94,6 +94,52 @@ class ResourcesMixin:
         obj = self._active_pool(pool)
         obj.active = False
         self._pool_event(obj, StoragePoolEventType.STOPPED)
+
+    def define_pool(self, xml: str) -> PoolInfo:
+        """testStoragePoolDefineXML: checked by the pool model, new pools inactive with the test
+        driver's 100 GiB; an inactive pool of that name (same UUID) is redefined."""
+        from pyvirt.testdriver.loader import POOL_CAPACITY
+        from pyvirt.testdriver.objects import PoolObj
+        from pyvirt.testdriver.xmlutil import parse_string
+        from pyvirt.xml.errors import XMLError
+        from pyvirt.xml.pool import PoolDef
+
+        self._write("virStoragePoolDefineXML")
+        try:
+            pool = PoolDef.from_xml(xml)
+        except XMLError as exc:
+            raise err(f"XML error: {exc.message}", ErrorCode.XML_ERROR) from None
+        old = next((p for p in self._state.pools if p.name == pool.name), None)
+        for other in self._state.pools:
+            if other is not old and other.uuid == pool.uuid and "<uuid>" in xml:
+                raise E.failed(f"pool '{other.name}' already exists with uuid {other.uuid}")
+        if old is not None and "<uuid>" in xml and old.uuid != pool.uuid:
+            raise E.failed(f"pool '{old.name}' already exists with uuid {old.uuid}")
+        if old is not None and old.active:
+            raise E.failed(f"pool '{old.name}' already exists with uuid {old.uuid}")
+        root = parse_string(pool.to_xml())
+        if old is not None:
+            set_uuid = root.find("uuid")
+            if set_uuid is not None:
+                set_uuid.text = old.uuid
+        obj = PoolObj(root, active=False)
+        set_child_text(root, "capacity", str(POOL_CAPACITY), after=("name", "uuid")).set("unit", "bytes")
+        obj.set_allocation(0)
+        if old is not None:
+            obj.volumes = old.volumes
+            self._state.pools[self._state.pools.index(old)] = obj
+        else:
+            self._state.pools.append(obj)
+        self._pool_event(obj, StoragePoolEventType.DEFINED)
+        return PoolInfo.from_dict(obj.record())
+
+    def undefine_pool(self, pool: str) -> None:
+        self._write("virStoragePoolUndefine")
+        obj = self._pool(pool)
+        if obj.active:
+            raise E.invalid(f"storage pool '{obj.name}' is active")
+        self._state.pools.remove(obj)
+        self._pool_event(obj, StoragePoolEventType.UNDEFINED)
 
     def list_volumes(self, pool: str) -> list[VolInfo]:
         obj = self._active_pool(pool, named=False)

@@ -43,7 +43,7 @@ COMMANDS = (
             Opt("arch", STRING, "domain architecture (/domain/os/type/@arch)"),
             Opt("machine", STRING, "machine type (/domain/os/type/@machine)"),
         )),
-    Cmd("freecell", _G, "cmd_unsupported", "NUMA free memory",
+    Cmd("freecell", _G, "cmd_host", "NUMA free memory",
         "display available free memory for the NUMA cell.", (
             Opt("cellno", NUMBER, "NUMA cell number"),
             Opt("all", BOOL, "show free memory for all NUMA cells"),
@@ -77,7 +77,7 @@ COMMANDS = (
             Opt("error", BOOL, "report error if CPUs are incompatible"),
             Opt("validate", BOOL, "validate the XML document against schema"),
         )),
-    Cmd("maxvcpus", _G, "cmd_unsupported", "connection vcpu maximum",
+    Cmd("maxvcpus", _G, "cmd_host", "connection vcpu maximum",
         "Show maximum number of virtual CPUs for guests on this connection.", (
             Opt("type", STRING, "domain type"),
         )),
@@ -87,18 +87,18 @@ COMMANDS = (
             Opt("shm-sleep-millisecs", NUMBER, "number of millisecs the shared memory service should sleep before next scan"),
             Opt("shm-merge-across-nodes", NUMBER, "Specifies if pages from different numa nodes can be merged"),
         )),
-    Cmd("nodecpumap", _G, "cmd_unsupported", "node cpu map",
+    Cmd("nodecpumap", _G, "cmd_host", "node cpu map",
         "Displays the node's total number of CPUs, the number of online CPUs and the list of online CPUs.", (
             Opt("pretty", BOOL, "return human readable output"),
         )),
-    Cmd("nodecpustats", _G, "cmd_unsupported", "Prints cpu stats of the node.",
+    Cmd("nodecpustats", _G, "cmd_host", "Prints cpu stats of the node.",
         "Returns cpu stats of the node, in nanoseconds.", (
             Opt("cpu", NUMBER, "prints specified cpu statistics only."),
             Opt("percent", BOOL, "prints by percentage during 1 second."),
         )),
     Cmd("nodeinfo", _G, "cmd_host", "node information",
         "Returns basic information about the node."),
-    Cmd("nodememstats", _G, "cmd_unsupported", "Prints memory stats of the node.",
+    Cmd("nodememstats", _G, "cmd_host", "Prints memory stats of the node.",
         "Returns memory stats of the node, in kilobytes.", (
             Opt("cell", NUMBER, "prints specified cell statistics only."),
         )),

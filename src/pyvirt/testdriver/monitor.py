@@ -1,0 +1,122 @@
+"""Host figures and guest monitoring answers of a test connection, as libvirt's test driver gives them.
+
+libvirt's test driver has no host to measure: it answers from its <node> state (NUMA cells in its
+capabilities, the node info) and from canned figures that never change (CPU statistics, an
+eight-CPU map with 0,2,4 online, a guest clock stopped at 627319920).  Front ends and scripts
+are tested against exactly those answers, so pyvirt gives the same ones; `virsh -c test:///default`
+shows each of them (the oracle tests compare live).
+"""
+
+from __future__ import annotations
+
+from pyvirt.testdriver import errors as E
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pyvirt.api import NodeInfo
+    from pyvirt.testdriver.loader import NodeState
+    from pyvirt.testdriver.objects import DomainObj, NetworkObj
+
+#: the test driver's guest clock (virsh domtime, dommemstat's last_update): seconds since the epoch
+TEST_CLOCK = 627319920
+#: testNodeGetCPUStats's figures in ns, whatever the CPU asked for
+_CPU_STATS = {"user": 9797400000, "system": 34678723400000, "idle": 87264900000, "iowait": 763600000}
+#: testNodeGetCPUMap: eight CPUs present, every other one of the first six online
+_CPU_MAP = [True, False, True, False, True, False, False, False]
+_MAX_VCPUS = 32
+
+
+class MonitorMixin:
+    """node_* figures, max_vcpus, interface addresses and send-key for TestConnection."""
+
+    _state: NodeState
+
+    def get_capabilities(self) -> str:  # TestConnection's
+        raise NotImplementedError
+
+    def node_info(self) -> NodeInfo:  # TestConnection's
+        raise NotImplementedError
+
+    def _get(self, ref: str) -> DomainObj:  # TestConnection's
+        raise NotImplementedError
+
+    def _network(self, ref: str) -> NetworkObj:  # NetworksMixin's
+        raise NotImplementedError
+
+    # -- host
+    def _cells(self) -> list[int]:
+        """Each NUMA cell's memory figure from the capabilities (KiB there; the driver hands the
+        number out as bytes, which is what virsh freecell then shows divided by 1024)."""
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(self.get_capabilities())
+        return [int(m.text or 0) for m in root.iterfind("host/topology/cells/cell/memory")]
+
+    def node_free_memory(self) -> int:
+        # testNodeGetFreeMemory hands out the node memory figure (KiB) as bytes, as for cells
+        return self.node_info().memory_kib
+
+    def node_cells_free_memory(self, start: int = 0, count: int = 1) -> list[int]:
+        cells = self._cells()
+        if start < 0 or start >= len(cells):
+            raise E.invalid_arg("Range exceeds available cells")
+        return cells[start:start + max(count, 0)]
+
+    def max_vcpus(self, virttype: str | None = None) -> int:
+        return _MAX_VCPUS
+
+    def node_cpu_map(self) -> list[bool]:
+        return list(_CPU_MAP)
+
+    def node_cpu_stats(self, cpu: int = -1) -> dict[str, int]:
+        return dict(_CPU_STATS)
+
+    # -- guests
+    def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
+        """testDomainInterfaceAddresses: interface i is testnet<i>; on a network it gets the
+        address after the network's DHCP range start (or after its own address) plus i, with the
+        network's prefix; other interfaces get 192.168.0.(1+i)/24."""
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        tree = obj.live if obj.live is not None else obj.config
+        out: list[dict[str, Any]] = []
+        for i, nic in enumerate(tree.iterfind("devices/interface") if tree is not None else ()):
+            mac = nic.find("mac")
+            source_el = nic.find("source")
+            if nic.get("type") == "network" and source_el is not None:
+                addr, prefix = _network_base(self._network(source_el.get("network", "")))
+                address = _ipv4_add(addr, 1 + i)
+            else:
+                address, prefix = f"192.168.0.{1 + i}", 24
+            out.append({"name": f"testnet{i}", "hwaddr": mac.get("address", "") if mac is not None else "",
+                        "addrs": [{"type": "ipv4", "addr": address, "prefix": prefix}]})
+        return out
+
+    def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
+        """testDomainSendKey: the keys go nowhere, but only a running guest takes them."""
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+
+
+def _network_base(net: NetworkObj) -> tuple[str, int]:
+    """The first IPv4 <ip> of a network: (DHCP range start, or its address; prefix length)."""
+    for ip in net.xml.iterfind("ip"):
+        if ip.get("family", "ipv4") != "ipv4":
+            continue
+        prefix = int(ip.get("prefix")) if ip.get("prefix") else _prefix(ip.get("netmask", "255.255.255.0"))
+        rng = ip.find("dhcp/range")
+        return (rng.get("start") if rng is not None else ip.get("address", "0.0.0.0")), prefix
+    return "0.0.0.0", 0
+
+
+def _prefix(netmask: str) -> int:
+    return sum(bin(int(part)).count("1") for part in netmask.split("."))
+
+
+def _ipv4_add(address: str, n: int) -> str:
+    a, b, c, d = (int(x) for x in address.split("."))
+    value = ((a << 24) | (b << 16) | (c << 8) | d) + n
+    return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))

@@ -1,0 +1,81 @@
+"""Oracle test for host figures and guest monitoring on libvirt's test driver: the same command
+lines through the real virsh and through pyvirt must give the same stdout, stderr and exit status.
+
+Nothing of virsh's output is written down here: both tools run in the test.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VIRSH = shutil.which("virsh")
+pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
+PYVIRT = [sys.executable, "-m", "pyvirt.cli.main"]
+
+SEQUENCES = [
+    # host: cells, CPUs, memory
+    "freecell", "freecell --all", "freecell 0", "freecell --cellno 1", "freecell 5", "freecell x",
+    "freecell 0 --all", "maxvcpus", "maxvcpus --type qemu", "nodecpumap", "nodecpumap --pretty",
+    "nodecpustats", "nodecpustats 2", "nodecpustats --cpu x", "nodememstats", "nodememstats 0",
+    "nodecpustats --percent",
+    # guests: memory statistics, stats records, addresses, keys
+    "dommemstat test", "domstats", "domstats --raw test", "domstats --state", "domstats; uri",
+    "domifaddr test", "domifaddr test --full", "domifaddr test --interface testnet0",
+    "domifaddr test --source arp", "domifaddr test --source bogus", "destroy test; domifaddr test",
+    "send-key test 1", "send-key test KEY_A KEY_B", "send-key test --codeset usb 4", "send-key test KEY_FOO",
+    "send-key test --holdtime x 1", "destroy test; send-key test 1", "send-key nosuch 1",
+    # storage pools: define/undefine, lookups by UUID, capabilities the test driver lacks
+    "pool-define-as p dir --target /tmp/x; pool-list --all; pool-info p; pool-start p; pool-undefine p",
+    "pool-define-as p dir --target /tmp/x; pool-undefine p; pool-list --all",
+    "pool-define-as default-pool dir --target /x", "pool-define-as q dir",
+    "pool-name 35bb2ad9-388a-cdfe-461a-b8907f6e53fe", "pool-name nosuch",
+    "pool-name dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566", "pool-name default-pool", "pool-capabilities",
+]
+
+#: a node with several NICs on networks with and without DHCP ranges, and a second domain
+NODE = """<node>
+<network><name>default</name><bridge name='virbr0'/><forward/>
+  <ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.254'/>
+  </dhcp></ip></network>
+<network><name>n2</name><bridge name='virbr1'/><ip address='10.0.0.1' prefix='16'/></network>
+<domain type='test'><name>t2</name><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os><devices>
+  <interface type='network'><mac address='52:54:00:00:00:01'/><source network='n2'/></interface>
+  <interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/></interface>
+  <interface type='user'><mac address='52:54:00:00:00:03'/></interface>
+  <interface type='network'><mac address='52:54:00:00:00:04'/><source network='nosuch'/></interface>
+</devices></domain>
+<domain type='test'><name>t3</name><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
+</node>
+"""
+NODE_SEQUENCES = ["domifaddr t2", "domifaddr t3", "domstats", "domstats t3 t2", "domifaddr t2 --interface testnet1"]
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _run(tool: list[str], uri: str, line: str) -> tuple[str, str, int]:
+    proc = subprocess.run([*tool, "-c", uri, line], capture_output=True, text=True, timeout=60)
+    # pool-define-as makes a random UUID in both tools
+    return _UUID.sub("UUID", proc.stdout), proc.stderr, proc.returncode
+
+
+@pytest.mark.parametrize("line", SEQUENCES)
+def test_same_as_virsh(line: str) -> None:
+    assert _run(PYVIRT, "test:///default", line) == _run([VIRSH], "test:///default", line)
+
+
+@pytest.fixture(scope="module")
+def node_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("node") / "node.xml"
+    path.write_text(NODE)
+    return f"test://{path}"
+
+
+@pytest.mark.parametrize("line", NODE_SEQUENCES)
+def test_node_file_same_as_virsh(node_uri: str, line: str) -> None:
+    assert _run(PYVIRT, node_uri, line) == _run([VIRSH], node_uri, line)
