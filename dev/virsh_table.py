@@ -6,10 +6,11 @@ test oracle) what its interface is — ``virsh help``, ``virsh help GROUP``, ``v
 and probes what help does not show:
 
 * which non-bool options may be given positionally (virsh's VSH_OFLAG_REQ_OPT is invisible in
-  help): parse-only runs against an unreachable default URI, counting the data words a command
-  accepts with and without each option named;
+  help): parse-only runs against an unreachable default URI, where a data word followed by the
+  option named again draws "option --x already seen" exactly when the word filled it;
 * which commands need a connection (the same runs: a connecting command says "failed to connect");
-* nothing else: which commands skip the blank line after success is a short list kept below.
+* nothing else (virsh prints its blank line after every command; some commands end their own
+  output without a newline, which is theirs to reproduce).
 
 What it writes is a fact sheet of virsh's interface (names, option tables, help strings), like the
 test:///default fixtures; which pyvirt module implements each command is kept from the current
@@ -126,13 +127,6 @@ def probe(cmd: dict) -> None:
         o["named"] = "already seen" not in _run_parse(name, [*before, *others, "y", f"--{o['name']}", "x"])
 
 
-#: Commands after whose success virsh prints no blank line (seen against test:///default; a failed
-#: command always gets one, and a run with an unknown name can only show that side)
-NO_BLANK_ON_SUCCESS = {"echo", "desc", "domtime", "quit", "exit", "domstats", "iothreadinfo", "managedsave-remove",
-                       "screenshot", "checkpoint-create", "checkpoint-create-as", "snapshot-create",
-                       "snapshot-create-as"}
-
-
 def current_modules() -> dict[str, str]:
     """command -> implementing module, read from the current table's source (no import: the
     table may be mid-change)."""
@@ -164,8 +158,6 @@ def render(title: str, keyword: str, cmds: list[dict], modules: dict[str, str]) 
         flags = ""
         if c["noconnect"]:
             flags += ", noconnect=True"
-        if c["name"] in NO_BLANK_ON_SUCCESS:
-            flags += ", blank=False"
         module = modules.get(c["name"], "cmd_unsupported")
         lines.append(f"    Cmd({_q(c['name'])}, _G, {_q(module)}, {_q(c['summary'])},")
         lines.append(f"        {_q(c['desc'])}, (" if c["opts"] else f"        {_q(c['desc'])}{flags}),")

@@ -47,7 +47,8 @@ SEQUENCES = [
 ]
 ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
                   ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],
-                  ["-q", "dominfo x"], ["-q", "uri"]]
+                  ["-q", "dominfo x"], ["-q", "uri"], ["-q", "echo hi; echo --err oops; desc test; domstats"],
+                  ["echo --err oops; desc test --new-desc hi; desc test; desc test --title"]]
 #: known differences, each with its cause; strict, so a fix elsewhere makes them pass loudly
 KNOWN: dict[str, str] = {}
 XML_SEQUENCES = ["dumpxml test", "dumpxml --inactive test", "capabilities"]

@@ -71,13 +71,13 @@ def cmd_desc(ctl: Ctl, p: Parsed) -> bool:
         xml = ctl.conn.get_xml(_key(info), inactive=config)
         text = _metadata_text(xml, kind)
         if text:
-            ctl.print(text + "\n")
+            ctl.print(text)  # virsh ends it with its after-command line
         else:
-            ctl.print(f"No {kind} for domain: {info.name}\n")
+            ctl.extra(f"No {kind} for domain: {info.name}")
         return True
     with failing(f"Failed to set new domain {kind}"):
         ctl.conn.set_metadata(_key(info), kind, " ".join(words), live=live, config=config)
-    ctl.extra(f"Domain {kind} updated successfully\n")
+    ctl.extra(f"Domain {kind} updated successfully")
     return True
 
 

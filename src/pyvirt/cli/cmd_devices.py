@@ -100,12 +100,9 @@ def cmd_domstats(ctl: Ctl, p: Parsed) -> bool:
     refs = p.argv("domain")
     doms = [(lambda i: i.uuid or i.name)(ctl.domain(r)) for r in refs] or None
     records = ctl.conn.domain_stats(doms, groups or None)
-    out = []
-    for rec in records:
-        out.append(f"Domain: '{rec['name']}'\n")
-        out += [f"  {k}={_stat(v)}\n" for k, v in rec.get("stats", {}).items()]
-        out.append("\n")
-    ctl.print("".join(out))
+    blocks = ["".join([f"Domain: '{rec['name']}'\n", *(f"  {k}={_stat(v)}\n" for k, v in rec.get("stats", {}).items())])
+              for rec in records]
+    ctl.print("\n".join(blocks))  # a blank line between records; the runner's ends the last
     return True
 
 

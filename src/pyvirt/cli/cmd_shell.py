@@ -41,9 +41,9 @@ def cmd_echo(ctl: Ctl, p: Parsed) -> bool:
         import shlex
 
         words = [shlex.quote(w) if w else "''" for w in words]
-    text = " ".join(words) + "\n"
+    text = " ".join(words)  # no newline: the runner's line after the command ends it
     if p.bool("err"):
-        ctl.err.write(text)
+        ctl.error(text)
     else:
         ctl.print(text)
     return True

@@ -49,10 +49,10 @@ class Opt:
 class Cmd:
     """A command's definition: name, help group, implementing module, and option table."""
 
-    __slots__ = ("name", "group", "module", "summary", "desc", "opts", "noconnect", "blank")
+    __slots__ = ("name", "group", "module", "summary", "desc", "opts", "noconnect")
 
     def __init__(self, name: str, group: str, module: str, summary: str, desc: str,
-                 opts: Sequence[Opt] = (), *, noconnect: bool = False, blank: bool = True) -> None:
+                 opts: Sequence[Opt] = (), *, noconnect: bool = False) -> None:
         self.name = name
         self.group = group
         self.module = module
@@ -60,7 +60,6 @@ class Cmd:
         self.desc = desc
         self.opts = tuple(opts)
         self.noconnect = noconnect
-        self.blank = blank          # virsh prints an empty line after most commands
 
     def opt(self, name: str) -> Opt | None:
         for o in self.opts:

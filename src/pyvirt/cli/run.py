@@ -65,7 +65,6 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
         ok = False
     except KeyboardInterrupt:
         ok = False
-    if cmd.blank or not ok:  # a failed command always gets virsh's blank line
-        ctl.extra("\n")
+    ctl.extra("\n")  # vshCommandRun's line after every command: commands end their own output without it
     ctl.out.flush()
     return ok

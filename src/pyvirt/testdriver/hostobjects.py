@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import time
 
-from pyvirt.api import ErrorCode, Event, PoolInfo, StoragePoolEvent, StoragePoolEventType, VolInfo
+from pyvirt.api import (
+    ErrorCode,
+    ErrorDomain,
+    Event,
+    PoolInfo,
+    StoragePoolEvent,
+    StoragePoolEventType,
+    VolInfo,
+    from_xml_error,
+)
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import _UNITS, scaled, set_child_text, to_string
@@ -108,7 +117,7 @@ class ResourcesMixin:
         try:
             pool = PoolDef.from_xml(xml)
         except XMLError as exc:
-            raise err(f"XML error: {exc.message}", ErrorCode.XML_ERROR) from None
+            raise from_xml_error(exc, ErrorDomain.TEST) from None
         old = next((p for p in self._state.pools if p.name == pool.name), None)
         for other in self._state.pools:
             if other is not old and other.uuid == pool.uuid and "<uuid>" in xml:

@@ -17,7 +17,7 @@ COMMANDS = (
             Opt("redefine", BOOL, "redefine metadata for existing checkpoint"),
             Opt("redefine-validate", BOOL, "validate the redefined checkpoint"),
             Opt("quiesce", BOOL, "quiesce guest's file systems"),
-        ), blank=False),
+        )),
     Cmd("checkpoint-create-as", _G, "cmd_unsupported", "Create a checkpoint from a set of args",
         "Create a checkpoint from arguments for use in future incremental backups", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
@@ -26,7 +26,7 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print XML document rather than create"),
             Opt("quiesce", BOOL, "quiesce guest's file systems"),
             Opt("diskspec", ARGV, "disk attributes: disk[,checkpoint=type][,bitmap=name]"),
-        ), blank=False),
+        )),
     Cmd("checkpoint-delete", _G, "cmd_unsupported", "Delete a domain checkpoint",
         "Checkpoint Delete", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),

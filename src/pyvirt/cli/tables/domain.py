@@ -242,7 +242,7 @@ COMMANDS = (
             Opt("title", BOOL, "modify/get the title instead of description"),
             Opt("edit", BOOL, "open an editor to modify the description"),
             Opt("new-desc", ARGV, "message"),
-        ), blank=False),
+        )),
     Cmd("destroy", _G, "cmd_lifecycle", "destroy (stop) a domain",
         "Forcefully stop a given domain, but leave its resources intact.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
@@ -441,7 +441,7 @@ COMMANDS = (
             Opt("config", BOOL, "affect next boot"),
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
-        ), blank=False),
+        )),
     Cmd("iothreadpin", _G, "cmd_unsupported", "control domain IOThread affinity",
         "Pin domain IOThreads to host physical CPUs.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
@@ -758,7 +758,7 @@ COMMANDS = (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", STRING, "where to store the screenshot"),
             Opt("screen", NUMBER, "ID of a screen to take screenshot of"),
-        ), blank=False),
+        )),
     Cmd("set-lifecycle-action", _G, "cmd_unsupported", "change lifecycle actions",
         "Change lifecycle actions for the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),

@@ -103,7 +103,7 @@ COMMANDS = (
             Opt("backing", BOOL, "add backing chain information to block stats"),
             Opt("nowait", BOOL, "report only stats that are accessible instantly"),
             Opt("domain", ARGV, "list of domains to get stats for"),
-        ), blank=False),
+        )),
     Cmd("domtime", _G, "cmd_unsupported", "domain time",
         "Gets or sets the domain's system time", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
@@ -111,7 +111,7 @@ COMMANDS = (
             Opt("pretty", BOOL, "print domain's time in human readable form"),
             Opt("sync", BOOL, "instead of setting given time, synchronize from domain's RTC"),
             Opt("time", NUMBER, "time to set"),
-        ), blank=False),
+        )),
     Cmd("list", _G, "cmd_list", "list domains",
         "Returns list of domains.", (
             Opt("inactive", BOOL, "list inactive domains"),

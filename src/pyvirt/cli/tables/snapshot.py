@@ -24,7 +24,7 @@ COMMANDS = (
             Opt("atomic", BOOL, "require atomic operation"),
             Opt("live", BOOL, "take a live snapshot"),
             Opt("validate", BOOL, "validate the XML against the schema"),
-        ), blank=False),
+        )),
     Cmd("snapshot-create-as", _G, "cmd_snapshot", "Create a snapshot from a set of args",
         "Create a snapshot (disk and RAM) from arguments", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
@@ -41,7 +41,7 @@ COMMANDS = (
             Opt("validate", BOOL, "validate the XML against the schema"),
             Opt("memspec", STRING, "memory attributes: [file=]name[,snapshot=type]", named=True),
             Opt("diskspec", ARGV, "disk attributes: disk[,snapshot=type][,driver=type][,stype=type][,file=name]"),
-        ), blank=False),
+        )),
     Cmd("snapshot-current", _G, "cmd_snapshot", "Get or set the current snapshot",
         "Get or set the current snapshot", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),

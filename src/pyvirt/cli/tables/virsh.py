@@ -21,9 +21,9 @@ COMMANDS = (
             Opt("split", BOOL, "split each argument on ','; ',,' is an escape sequence"),
             Opt("err", BOOL, "output to stderr"),
             Opt("string", ARGV, "arguments to echo"),
-        ), noconnect=True, blank=False),
+        ), noconnect=True),
     Cmd("exit", _G, "cmd_shell", "quit this interactive terminal",
-        "", noconnect=True, blank=False),
+        "", noconnect=True),
     Cmd("help", _G, "cmd_shell", "print help",
         "Prints global help, command specific help, or help for a\n    group of related commands", (
             Opt("command", STRING, "Prints global help, command specific help, or help for a group of related commands"),
@@ -31,7 +31,7 @@ COMMANDS = (
     Cmd("pwd", _G, "cmd_shell", "print the current directory",
         "Print the current directory.", noconnect=True),
     Cmd("quit", _G, "cmd_shell", "quit this interactive terminal",
-        "", noconnect=True, blank=False),
+        "", noconnect=True),
     Cmd("connect", _G, "cmd_shell", "(re)connect to hypervisor",
         "Connect to local hypervisor. This is built-in command after shell start up.", (
             Opt("name", STRING, "hypervisor connection URI"),
