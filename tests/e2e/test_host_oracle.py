@@ -38,7 +38,8 @@ SEQUENCES = [
     "pool-name dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566", "pool-name default-pool", "pool-capabilities",
 ]
 
-#: a node with several NICs on networks with and without DHCP ranges, and a second domain
+#: a node with several NICs on networks with and without DHCP ranges, and a second domain (libvirt
+#: lists domains in hash order: domstats names them)
 NODE = """<node>
 <network><name>default</name><bridge name='virbr0'/><forward/>
   <ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.254'/>
@@ -53,7 +54,7 @@ NODE = """<node>
 <domain type='test'><name>t3</name><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
 </node>
 """
-NODE_SEQUENCES = ["domifaddr t2", "domifaddr t3", "domstats", "domstats t3 t2", "domifaddr t2 --interface testnet1"]
+NODE_SEQUENCES = ["domifaddr t2", "domifaddr t3", "domstats t3 t2", "domstats t2 --raw", "domifaddr t2 --interface testnet1"]
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
