@@ -41,6 +41,7 @@ from pyvirt.daemon import model, nics, session
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
+from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running, mem_kib
@@ -470,10 +471,13 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
         with self._volume_sources(dom, volumes):
             self._check_sources(dom)
         model.assign_aliases(dom)
+        prepare_firmware(dom, caps, self.paths.data / "nvram")
         files = self.store.runtime_files(rec.name)
         self.store.check_runtime_paths(rec.name)
         self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
         files.private_dir.mkdir(mode=0o700)
+        helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
+                                          self.paths.qemu_log)
         if self.networks is None:
             for note in nics.session_fallback(dom):
                 log.warning("%s: %s", rec.name, note)
@@ -500,6 +504,7 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
             listener.close()
             nics.close_all(taps)
             self.ports.release(ports)
+            stop_helpers(helpers)
             self.store.clear_runtime(rec.name)
             raise
         listener.close()
@@ -517,6 +522,7 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
             if not paused:
                 await self._qmp(rec.run, "cont")
         except BaseException as exc:
+            stop_helpers(helpers)
             await self._abort_start(rec, files.log, exc)
             raise
         if paused:

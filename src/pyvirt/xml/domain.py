@@ -93,6 +93,15 @@ class NVRam:
 
 
 @dataclass
+class FirmwareFeature:
+    """``<os><firmware><feature enabled= name=>``: a wish for firmware autoselection."""
+
+    enabled: bool | None = attr("@enabled", YESNO)
+    name: str | None = attr("@name", Enum("enrolled-keys", "secure-boot"))
+    line: int | None = line_field()
+
+
+@dataclass
 class OS:
     """``<os>``: guest type, machine, firmware and boot configuration."""
 
@@ -102,6 +111,7 @@ class OS:
                                                 known=("aarch64", "armv7l", "ppc64", "ppc64le", "s390x",
                                                        "riscv64", "mips", "mipsel", "sparc", "ppc")))
     machine: str | None = attr("type/@machine")
+    firmware_features: list[FirmwareFeature] = children("firmware/feature", FirmwareFeature)
     loader: Loader | None = child("loader", Loader)
     nvram: NVRam | None = child("nvram", NVRam)
     kernel: str | None = text("kernel")
@@ -925,7 +935,7 @@ class Domain:
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface",
+    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface",
     "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "NumaCell", "NumaTune",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",

@@ -187,6 +187,7 @@ def validate_domain(dom: Domain) -> None:
     if dom.uuid is not None:
         dom.uuid = normalize_uuid(dom.uuid, dom.line)
     _validate_sysinfo(dom)
+    _validate_firmware(dom)
     if dom.memory is None and dom.max_memory is None:
         raise XMLError("missing element <memory>", dom.line)
     if dom.os is None:
@@ -235,6 +236,20 @@ def validate_domain(dom: Domain) -> None:
         if c.index is not None and k in ctrl:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
+
+
+def _validate_firmware(dom: Domain) -> None:
+    """libvirt's virDomainDefOSValidate rules for <os><firmware><feature>."""
+    os_ = dom.os
+    if os_ is None or not os_.firmware_features:
+        return
+    if os_.firmware is None:
+        raise XMLValidationError("cannot use feature-based firmware autoselection when firmware autoselection "
+                                 "is disabled", os_.line)
+    wanted = {f.name: f.enabled for f in os_.firmware_features}
+    if wanted.get("enrolled-keys") and wanted.get("secure-boot") is False:
+        raise XMLValidationError("firmware feature 'enrolled-keys' cannot be enabled when firmware feature "
+                                 "'secure-boot' is disabled", os_.line)
 
 
 def _is_q35(dom: Domain) -> bool:

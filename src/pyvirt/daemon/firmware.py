@@ -1,0 +1,120 @@
+"""Firmware and TPM helpers prepared before QEMU starts: UEFI autoselection with a per-domain
+NVRAM copied from its template, and one swtpm per emulated TPM.
+
+Both happen at start, on the copy QEMU is built from: the persistent definition keeps
+``<os firmware='efi'>`` (so an updated ``ovmf`` package is picked up), the live XML shows the
+chosen loader and NVRAM.  swtpm is started with ``--terminate``: it ends when its QEMU does, so
+it needs no tracking across a pyvirtd restart; if QEMU never starts, pyvirtd kills it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.qemu import process
+from pyvirt.qemu.firmware import select
+from pyvirt.xml.domain import Domain, Features, Loader, NVRam
+
+SWTPM_WAIT = 10.0
+
+
+def _unsupported(message: str) -> PyvirtError:
+    return PyvirtError(f"unsupported configuration: {message}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def prepare_firmware(dom: Domain, caps: Any, nvram_dir: Path) -> None:
+    """Resolve ``<os firmware='efi'>`` to a loader and NVRAM (libvirt's qemuFirmwareFillDomain)
+    and make sure a per-domain NVRAM exists, copied from its template."""
+    os_ = dom.os
+    if os_ is None:
+        return
+    if os_.firmware == "bios":
+        os_.firmware = None  # SeaBIOS, QEMU's own default
+    elif os_.firmware == "efi":
+        wanted = {f.name: bool(f.enabled) for f in os_.firmware_features if f.name}
+        machine = os_.machine or ""
+        if caps is not None and hasattr(caps, "canonical_machine"):
+            machine = caps.canonical_machine(machine)
+        desc = select(os_.arch or "x86_64", machine, wanted)
+        smm = "requires-smm" in desc.features
+        os_.loader = Loader(readonly=True, secure=True if smm else None, type="pflash", path=desc.executable)
+        path = os_.nvram.path if os_.nvram is not None and os_.nvram.path else None
+        os_.nvram = NVRam(template=desc.nvram_template,
+                          path=path or str(nvram_dir / f"{dom.name}_VARS.fd"))
+        os_.firmware, os_.firmware_features = None, []
+        if smm:
+            dom.features = dom.features or Features()
+            dom.features.smm = True
+    nvram = os_.nvram
+    if nvram is not None and nvram.path and not os.path.exists(nvram.path):
+        if not nvram.template:
+            raise _unsupported(f"NVRAM file '{nvram.path}' does not exist and no template to create it from")
+        _copy_template(nvram.template, nvram.path)
+
+
+def _copy_template(template: str, path: str) -> None:
+    """Copy under a temporary name, then rename: a crash never leaves half a variable store."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".nvram.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out, open(template, "rb") as src:
+            shutil.copyfileobj(src, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise PyvirtError(f"operation failed: cannot create NVRAM '{path}' from template '{template}': "
+                          f"{exc.strerror}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
+
+
+def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path) -> list[process.ProcessIdentity]:
+    """One swtpm per ``<tpm><backend type='emulator'>``, listening where the command line expects
+    it (``<private dir>/<alias>-swtpm.sock``); state kept per domain UUID across restarts."""
+    started: list[process.ProcessIdentity] = []
+    try:
+        for tpm in dom.devices.tpms:
+            if tpm.backend_type != "emulator":
+                continue
+            binary = shutil.which("swtpm")
+            if binary is None:
+                raise _unsupported("an emulated TPM needs swtpm, which is not installed (Debian packages "
+                                   "'swtpm' and 'swtpm-tools')")
+            version = tpm.backend_version or "2.0"
+            state = state_root / (dom.uuid or dom.name or "") / ("tpm2" if version == "2.0" else "tpm1.2")
+            state.mkdir(parents=True, exist_ok=True, mode=0o700)
+            sock = private_dir / f"{tpm.alias or 'tpm0'}-swtpm.sock"
+            log = log_dir / f"{dom.name}-swtpm.log"
+            for p in (sock, state, log):
+                if "," in str(p):
+                    raise _unsupported(f"swtpm cannot use the path '{p}' (it contains a comma)")
+            argv = [binary, "socket", "--ctrl", f"type=unixio,path={sock},mode=0600",
+                    "--tpmstate", f"dir={state},mode=0600", "--log", f"file={log}", "--terminate"]
+            if version == "2.0":
+                argv.append("--tpm2")
+            ident = process.spawn_detached(argv, log)
+            started.append(ident)
+            deadline = time.monotonic() + SWTPM_WAIT
+            while not sock.exists():
+                if time.monotonic() > deadline or not process.identity_alive(ident):
+                    raise PyvirtError(f"operation failed: swtpm did not start: {process.log_tail(log)}",
+                                      ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+                time.sleep(0.02)
+    except BaseException:
+        stop_helpers(started)
+        raise
+    return started
+
+
+def stop_helpers(idents: list[process.ProcessIdentity]) -> None:
+    for ident in idents:
+        process.kill(ident)

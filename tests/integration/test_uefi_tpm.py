@@ -1,0 +1,58 @@
+"""UEFI with Secure Boot and a TPM, with the real test guest under TCG, through pyvirtd.
+
+One boot (OVMF under TCG takes about a minute): ``<os firmware='efi'>`` with secure-boot wished
+and no enrolled keys (Debian's secboot OVMF with an empty key store, so the guest's kernel loads)
+on q35 with SMM, per-domain NVRAM from the template, and an emulated TPM 2.0: the guest sees EFI,
+/dev/tpm0 and the TPM2 ACPI table; swtpm runs with the guest and ends with it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pyvirt.qemu import process
+from pyvirt.testguest import READY_MARKER, TestGuest
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
+
+FIRMWARE = ("<firmware><feature enabled='yes' name='secure-boot'/><feature enabled='no' name='enrolled-keys'/>"
+            "</firmware>")
+TPM = "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+
+
+def _swtpm_pids(root: Path) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            cmd = process.cmdline(int(entry.name))
+            if cmd and cmd[0].endswith("swtpm") and any(str(root) in c for c in cmd):
+                out.append(int(entry.name))
+    return out
+
+
+def test_uefi_secure_boot_guest_with_tpm(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    if not Path("/usr/share/qemu/firmware").is_dir():
+        import pytest
+
+        pytest.skip("ovmf is not installed (make deps)")
+    xml = guest_xml(test_guest, "efi", extra_devices=TPM).replace("<os>", "<os firmware='efi'>")
+    xml = xml.replace("machine='pc'>hvm</type>", f"machine='q35'>hvm</type>{FIRMWARE}")
+    conn = daemon.connect()
+    conn.define_xml(xml)
+    assert "firmware='efi'" in conn.get_xml("efi", inactive=True)
+    conn.start("efi")
+    live = conn.get_xml("efi")
+    assert "OVMF_CODE_4M.secboot.fd" in live and "<smm state='on'/>" in live
+    nvram = daemon.root / "data" / "nvram" / "efi_VARS.fd"
+    assert nvram.is_file() and f">{nvram}</nvram>" in live
+    assert _swtpm_pids(daemon.root), "swtpm did not start with the guest"
+    wait_console(conn, "efi", READY_MARKER, 300)
+    out = guest_shell(conn, "efi", "[ -d /sys/firmware/efi ] && echo EFI=yes; ls /dev/tpm0 "
+                                   "/sys/firmware/acpi/tables/TPM2", "STEP-1")
+    assert "EFI=yes" in out and "/dev/tpm0" in out and "No such file" not in out, out
+    conn.destroy("efi")
+    deadline = time.monotonic() + 10
+    while _swtpm_pids(daemon.root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _swtpm_pids(daemon.root), "swtpm outlived its guest"
+    assert nvram.is_file()  # the guest's variables stay for its next boot
