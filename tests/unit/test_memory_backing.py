@@ -128,3 +128,53 @@ def test_host_numa_nodes(tmp_path) -> None:
     online.write_text("0-1,3\n")
     assert host_numa_nodes(str(online)) == {0, 1, 3}
     assert host_numa_nodes(str(tmp_path / "absent")) is None
+
+
+HOTPLUG = """<domain type='qemu'><name>g</name><maxMemory slots='4' unit='GiB'>16</maxMemory>
+<memory unit='MiB'>1024</memory>{mb}<vcpu>2</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>
+<cpu><numa><cell id='0' cpus='0-1' memory='1' unit='GiB'/></numa></cpu><devices>{mems}</devices></domain>"""
+
+DIMM = ("<memory model='dimm'>{src}<target><size unit='MiB'>512</size><node>0</node></target>{addr}</memory>")
+
+
+def test_dimms_get_slots_aliases_and_backends() -> None:
+    rt = RuntimePaths(hugepage_dirs={2048: "/hp2M"})
+    mems = (DIMM.format(src="<source><nodemask>0</nodemask><pagesize unit='KiB'>2048</pagesize></source>",
+                        addr="<address type='dimm' slot='1' base='0x100000000'/>") + DIMM.format(src="", addr=""))
+    dom = fill_defaults(parse_domain(HOTPLUG.format(mb="", mems=mems)))
+    assert [m.address.slot for m in dom.devices.memories] == [1, 0]
+    assert "base='0x100000000'" in dom.to_xml()
+    argv = build_argv(dom, runtime=rt)
+    assert argv[argv.index("-m") + 1] == "size=1048576k,slots=4,maxmem=16777216k"
+    objs = _objects(argv)
+    assert objs["memdimm1"] == {"qom-type": "memory-backend-file", "id": "memdimm1", "mem-path": "/hp2M",
+                                "prealloc": True, "size": 512 << 20, "host-nodes": [0], "policy": "bind",
+                                "prealloc-context": "tc-memdimm1"}
+    assert objs["memdimm0"] == {"qom-type": "memory-backend-ram", "id": "memdimm0", "size": 512 << 20}
+    devs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-device"]
+    assert {"driver": "pc-dimm", "node": 0, "memdev": "memdimm1", "id": "dimm1", "slot": 1,
+            "addr": 1 << 32} in devs
+
+
+def test_virtio_mem_device() -> None:
+    mem = ("<memory model='virtio-mem'><target><size unit='GiB'>1</size><node>0</node>"
+           "<block unit='KiB'>2048</block><requested unit='MiB'>256</requested></target></memory>")
+    argv = build_argv(fill_defaults(parse_domain(HOTPLUG.format(mb="", mems=mem))))
+    objs = _objects(argv)
+    assert objs["memvirtiomem0"] == {"qom-type": "memory-backend-ram", "id": "memvirtiomem0", "reserve": False,
+                                     "size": 1 << 30}
+    dev = next(json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1])
+               if a == "-device" and "virtio-mem-pci" in argv[i + 1])
+    assert (dev["block-size"], dev["requested-size"], dev["id"]) == (2 << 20, 256 << 20, "virtiomem0")
+    assert dev["bus"] == "pci.0"
+
+
+def test_memory_hotplug_needs_max_memory_and_numa() -> None:
+    with pytest.raises(XMLError, match="maxMemory"):
+        parse_domain(HOTPLUG.format(mb="", mems=DIMM.format(src="", addr="")).replace(
+            "<maxMemory slots='4' unit='GiB'>16</maxMemory>", ""))
+    with pytest.raises(XMLError, match="At least one numa node"):
+        parse_domain(HOTPLUG.format(mb="", mems=DIMM.format(src="", addr="")).replace(
+            "<numa><cell id='0' cpus='0-1' memory='1' unit='GiB'/></numa>", ""))
+    with pytest.raises(XMLError, match="exceeds slots count"):
+        parse_domain(HOTPLUG.format(mb="", mems=DIMM.format(src="", addr="<address type='dimm' slot='4'/>")))

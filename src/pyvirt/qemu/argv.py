@@ -67,6 +67,14 @@ def assign_aliases(domain: Any) -> dict[int, str]:
             put(con, f"console{n}")
     if devs.memballoon is not None:
         put(devs.memballoon, "balloon0")
+    # libvirt names a DIMM by its slot, virtio-mem devices by their position among them
+    virtio_mem = 0
+    for mem in devs.memories:
+        if mem.model == "dimm":
+            put(mem, f"dimm{mem.address.slot if mem.address is not None and mem.address.slot is not None else 0}")
+        else:
+            put(mem, f"virtiomem{virtio_mem}")
+            virtio_mem += 1
     return out
 
 
@@ -243,6 +251,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_machine.smp_opts(a, ctx)
     argv_machine.iothread_opts(a, ctx)
     argv_memory.numa_opts(a, ctx)
+    argv_memory.memory_device_opts(a, ctx)
     if domain.uuid:
         a.opt("-uuid", domain.uuid)
     argv_machine.smbios_opts(a, ctx)

@@ -119,8 +119,20 @@ def _backend(a: Argv, ctx: Ctx, ident: str, size: int, cell: Any) -> None:
     if (cell is None and any(fs.driver_type == "virtiofs" for fs in dom.devices.filesystems)
             and not memfd and share is None):
         memfd, share = True, True  # vhost-user devices need guest RAM shared with the backend process
-    huge = _page_kib(ctx, cell)
+    discard = cell.discard if cell is not None and cell.discard is not None else (
+        True if mb is not None and mb.discard else None)
     where = (cell.line if cell is not None else None) or (mb.line if mb is not None else None)
+    props = backend_props(ctx, ident, size, share=share, memfd=memfd, huge=_page_kib(ctx, cell),
+                          discard=discard, where=where)
+    if cell is None and props["qom-type"] != "memory-backend-ram":
+        props["x-use-canonical-path-for-ramblock-id"] = False
+    _bind_and_append(a, ctx, props, _host_binding(ctx, cell))
+
+
+def backend_props(ctx: Ctx, ident: str, size: int, *, share: bool | None, memfd: bool, huge: int | None,
+                  discard: bool | None, where: int | None) -> dict[str, Any]:
+    """A memory backend object: memfd, hugetlbfs file or plain RAM (libvirt's choice order)."""
+    mb = ctx.domain.memory_backing
     props: dict[str, Any]
     if memfd:
         props = {"qom-type": "memory-backend-memfd", "id": ident}
@@ -132,30 +144,71 @@ def _backend(a: Argv, ctx: Ctx, ident: str, size: int, cell: Any) -> None:
             raise unsupported(f"huge pages of {huge} KiB (no hugetlbfs mounted for that size on this host)",
                               where)
         props = {"qom-type": "memory-backend-file", "id": ident, "mem-path": path}
-    elif share:
-        raise unsupported("shared guest RAM without <source type='memfd'/> or huge pages (libvirt uses a "
-                          "file in memory_backing_dir)", where)
+    elif share is not None:
+        raise unsupported("guest RAM with an explicit access mode but neither <source type='memfd'/> nor huge "
+                          "pages (libvirt uses a file in qemu.conf's memory_backing_dir)", where)
     else:
         props = {"qom-type": "memory-backend-ram", "id": ident}
     if props["qom-type"] != "memory-backend-ram" and share is not None:
         props["share"] = share
-    if cell is None and props["qom-type"] != "memory-backend-ram":
-        props["x-use-canonical-path-for-ramblock-id"] = False
-    discard = cell.discard if cell is not None and cell.discard is not None else (
-        True if mb is not None and mb.discard else None)
     if discard is not None and props["qom-type"] != "memory-backend-ram":
         props["discard-data"] = discard
-    prealloc = huge is not None or (mb is not None and mb.allocation_mode == "immediate")
-    if prealloc:
+    if huge is not None or (mb is not None and mb.allocation_mode == "immediate"):
         props["prealloc"] = True
     if mb is not None and mb.allocation_threads is not None:
         props["prealloc-threads"] = mb.allocation_threads
     props["size"] = size
-    binding = _host_binding(ctx, cell)
+    return props
+
+
+def _bind_and_append(a: Argv, ctx: Ctx, props: dict[str, Any], binding: tuple[list[int], str] | None) -> None:
     if binding is not None:
         props["host-nodes"], props["policy"] = binding
-        if prealloc and ctx.version >= (7, 2, 0):
+        if props.get("prealloc") and ctx.version >= (7, 2, 0):
             # preallocate with threads on the bound nodes (libvirt 9.0 + QEMU 7.2 thread-context)
+            ident = props["id"]
             a.json("-object", {"qom-type": "thread-context", "id": f"tc-{ident}", "node-affinity": binding[0]})
             props["prealloc-context"] = f"tc-{ident}"
     a.json("-object", props)
+
+
+def memory_device_opts(a: Argv, ctx: Ctx) -> None:
+    """``<memory model='dimm'|'virtio-mem'>``: a backend (memdimmN / memvirtiomemN) and its device."""
+    from .argv_common import pci_props
+
+    dom = ctx.domain
+    mb = dom.memory_backing
+    for mem in dom.devices.memories:
+        alias = ctx.alias(mem)
+        ident = f"mem{alias}"
+        huge = _page_kib(ctx, None) if mem.source_pagesize is None else (
+            None if mem.source_pagesize == SYSTEM_PAGE_KIB else mem.source_pagesize)
+        share = None if mem.access is None else mem.access == "shared"
+        if share is None and mb is not None and mb.access_mode is not None:
+            share = mb.access_mode == "shared"
+        memfd = mb is not None and mb.source_type == "memfd"
+        props = backend_props(ctx, ident, align_mib(mem.target_size or 0) * 1024, share=share, memfd=memfd,
+                              huge=huge, discard=mem.discard, where=mem.line)
+        binding = None
+        if mem.source_nodemask:
+            binding = (sorted(parse_cpuset(mem.source_nodemask, mem.line)), "bind")
+        dev: dict[str, Any]
+        if mem.model == "dimm":
+            _bind_and_append(a, ctx, props, binding)
+            dev = {"driver": "pc-dimm", "node": mem.target_node or 0, "memdev": ident, "id": alias}
+            if mem.address is not None and mem.address.type == "dimm":
+                dev["slot"] = mem.address.slot or 0
+                if mem.address.base is not None:
+                    dev["addr"] = mem.address.base
+        else:  # virtio-mem: the device, not the backend, preallocates what the guest plugs
+            prealloc = props.pop("prealloc", None)
+            props = {**{k: v for k, v in props.items() if k != "size"}, "reserve": False, "size": props["size"]}
+            _bind_and_append(a, ctx, props, binding)
+            dev = {"driver": "virtio-mem-pci", "node": mem.target_node or 0,
+                   "block-size": (mem.target_block or 2048) * 1024,
+                   "requested-size": (mem.target_requested or 0) * 1024, "memdev": ident}
+            if prealloc:
+                dev["prealloc"] = True
+            dev["id"] = alias
+            dev.update(pci_props(ctx, mem.address, "virtio-mem"))
+        a.device(dev)

@@ -48,6 +48,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     _chardevs(dom)
     _controllers(dom)
     _simple_devices(dom)
+    _memory_devices(dom)
     assign_pci_addresses(dom)
     _virtio_serial_addresses(dom)
     check_addresses(dom)
@@ -106,6 +107,9 @@ def _cpu(cpu: CPU) -> None:
         cpu.match = cpu.match or "exact"
         cpu.model_fallback = cpu.model_fallback or "allow"
         cpu.check = cpu.check or "partial"
+    elif cpu.mode == "custom" and cpu.match is None and cpu.check is None:
+        # a <cpu> holding only topology/NUMA gets the default model, as when <cpu> is absent
+        cpu.match, cpu.check, cpu.model, cpu.model_fallback = "exact", "none", "qemu64", "forbid"
     elif cpu.mode == "host-passthrough" or cpu.mode == "maximum":
         cpu.check = cpu.check or "none"
         if cpu.mode == "host-passthrough" and cpu.migratable is None:
@@ -294,6 +298,17 @@ def _controllers(dom: Domain) -> None:
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:
             ch.target_type = "virtio"
+
+
+def _memory_devices(dom: Domain) -> None:
+    """DIMMs without an address get the first free slot (libvirt's qemuDomainAssignMemorySlots)."""
+    dimms = [m for m in dom.devices.memories if m.model == "dimm"]
+    used = {m.address.slot for m in dimms if m.address is not None and m.address.slot is not None}
+    for mem in dimms:
+        if mem.address is None:
+            slot = next(n for n in range(len(dimms) + len(used) + 1) if n not in used)
+            used.add(slot)
+            mem.address = Address(type="dimm", slot=slot)
 
 
 def _virtio_serial_addresses(dom: Domain) -> None:

@@ -49,9 +49,9 @@ class Address:
     Numbers are ints; PCI ones are written in libvirt's hex layout (``slot='0x05'``).
     """
 
-    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa",
+    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa", "dimm",
                                           known=tuple(t for t in ADDRESS_TYPES if t not in (
-                                              "pci", "drive", "virtio-serial", "usb", "isa"))))
+                                              "pci", "drive", "virtio-serial", "usb", "isa", "dimm"))))
     domain: int | None = attr("@domain", HEX)
     controller: int | None = attr("@controller", INT)
     bus: int | None = attr("@bus", HEX)
@@ -63,6 +63,7 @@ class Address:
     port: str | None = attr("@port")
     iobase: str | None = attr("@iobase")
     irq: str | None = attr("@irq")
+    base: int | None = attr("@base", HEX)
     line: int | None = line_field()
 
     def is_pci(self) -> bool:
@@ -823,6 +824,25 @@ class Panic:
 
 
 @dataclass
+class MemoryDevice:
+    """``<devices><memory model=>``: hot-pluggable guest RAM (a DIMM, or a virtio-mem region whose
+    plugged size the guest driver adjusts); sizes in KiB."""
+
+    model: str | None = attr("@model", Enum("dimm", "virtio-mem", known=("nvdimm", "virtio-pmem", "sgx-epc")))
+    access: str | None = attr("@access", Enum("shared", "private"))
+    discard: bool | None = attr("@discard", YESNO)
+    source_nodemask: str | None = text("source/nodemask")
+    source_pagesize: int | None = scaled("source/pagesize")
+    target_size: int | None = scaled("target/size")
+    target_node: int | None = text("target/node", Int(0))
+    target_block: int | None = scaled("target/block")
+    target_requested: int | None = scaled("target/requested")
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
+    address: Address | None = child("address", Address)
+    line: int | None = line_field()
+
+
+@dataclass
 class IOMMU:
     """``<iommu model=>``: an emulated IOMMU (intel-iommu on q35, or virtio-iommu)."""
 
@@ -862,6 +882,7 @@ class Devices:
     memballoon: MemBalloon | None = child("memballoon", MemBalloon)
     rngs: list[RNG] = children("rng", RNG)
     panics: list[Panic] = children("panic", Panic)
+    memories: list[MemoryDevice] = children("memory", MemoryDevice)
     iommu: IOMMU | None = child("iommu", IOMMU)
     line: int | None = line_field()
 
@@ -928,6 +949,7 @@ class Domain:
             out.append(d.memballoon)
         out.extend(d.rngs)
         out.extend(d.panics)
+        out.extend(d.memories)
         if d.iommu is not None:
             out.append(d.iommu)
         return out
@@ -935,8 +957,9 @@ class Domain:
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input", "Interface",
-    "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "NumaCell", "NumaTune",
+    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input",
+    "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
+    "NumaTune",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
 ]
@@ -944,6 +967,8 @@ __all__ = [
 
 def _address_format(self: Address, name: str, value: object) -> str | None:
     """PCI numbers are written in hex with libvirt's widths; everything else in decimal."""
+    if name == "base" and isinstance(value, int):
+        return f"0x{value:x}"
     if self.type in ("pci", None) and isinstance(value, int) and not isinstance(value, bool):
         width = {"domain": 4, "bus": 2, "slot": 2, "function": 1}.get(name)
         if width is not None:

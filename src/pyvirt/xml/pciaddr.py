@@ -76,6 +76,9 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     for inp in d.inputs:
         if inp.bus == "virtio":
             yield inp, True
+    for mem in d.memories:
+        if mem.model == "virtio-mem":
+            yield mem, True
 
 
 def _integrated(dom: Domain) -> list[object]:

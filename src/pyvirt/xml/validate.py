@@ -96,6 +96,35 @@ def _validate_iotune(t: object, dev: str | None) -> None:
                                          f"(disk '{dev}')", getattr(t, "line", None))
 
 
+def _validate_memory_devices(dom: Domain) -> None:
+    """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA, existing target node."""
+    mems = dom.devices.memories
+    if not mems:
+        return
+    cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    for mem in mems:
+        if dom.max_memory is None:
+            raise XMLValidationError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
+                                     mem.line)
+        if not cells:
+            raise XMLValidationError("At least one numa node has to be configured when enabling memory hotplug",
+                                     mem.line)
+        if mem.target_size is None:
+            raise XMLError("missing element <target><size> of <memory>", mem.line)
+        if (mem.target_node or 0) >= len(cells):
+            raise XMLValidationError(f"can't add memory backend for guest node '{mem.target_node}' as the guest "
+                                     f"has only '{len(cells)}' NUMA nodes configured", mem.line)
+        a = mem.address
+        if mem.model == "dimm" and a is not None:
+            if a.type != "dimm":
+                raise XMLValidationError("only 'dimm' addresses are supported for the pc-dimm device", mem.line)
+            if a.slot is not None and dom.max_memory_slots is not None and a.slot >= dom.max_memory_slots:
+                raise XMLValidationError(f"memory device slot '{a.slot}' exceeds slots count "
+                                         f"'{dom.max_memory_slots}'", mem.line)
+        if mem.model == "virtio-mem" and mem.target_block is None:
+            raise XMLError("virtio-mem device needs <target><block>", mem.line)
+
+
 def _validate_iothreads(dom: Domain) -> None:
     """Unique ids; more ids than <iothreads> raise the count (libvirt's rule)."""
     ids = [t.id for t in dom.iothread_ids]
@@ -196,6 +225,7 @@ def validate_domain(dom: Domain) -> None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
     _validate_numa(dom)
     _validate_iothreads(dom)
+    _validate_memory_devices(dom)
     for fs in dom.devices.filesystems:  # libvirt keeps create modes as 4 octal digits
         for name in ("fmode", "dmode"):
             if getattr(fs, name) is not None:
