@@ -61,6 +61,10 @@ def _candidates() -> list[str]:
             continue
         if dom.memory_backing is not None and (dom.memory_backing.hugepages or dom.memory_backing.pages):
             continue  # huge pages need a hugetlbfs mount on the host
+        addrs = [a for x in dom.all_devices() if (a := getattr(x, "address", None)) is not None and a.type == "pci"]
+        if any(a.multifunction is False and any(b.slot == a.slot and b.bus == a.bus and b.function for b in addrs)
+               for a in addrs):
+            continue  # libvirt's data may say multifunction='off' beside other functions; QEMU refuses that
         if any(i.type == "passthrough" for i in d.inputs):
             continue  # host evdev devices do not exist here
         chardevs = [*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs]
