@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from pyvirt.cli.context import CmdError
-
-_SCALE = {"": 1024, "b": 1, "byte": 1, "bytes": 1,
-          "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
-          "g": 1024**3, "gib": 1024**3, "gb": 1000**3, "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
-          "p": 1024**5, "pib": 1024**5, "pb": 1000**5, "e": 1024**6, "eib": 1024**6, "eb": 1000**6}
+from pyvirt.xml.units import unit_scale
 
 
 def number(value: str | None, name: str, default: int | None = None) -> int | None:
@@ -30,8 +26,8 @@ def scaled_kib(value: str, name: str) -> int:
     digits, suffix = s[:i], s[i:].strip().lower()
     try:
         n = int(digits)
-        scale = _SCALE[suffix]
-    except (ValueError, KeyError):
+        scale = unit_scale(suffix, 1024)
+    except ValueError:
         raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range") from None
     if n < 0:
         raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range")

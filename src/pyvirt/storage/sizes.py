@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pyvirt.xml.pool import unit_multiplier
+from pyvirt.xml.units import unit_scale
 
 MAX_SIZE = 2**63 - 1
 _SIZE_RE = re.compile(r"\s*([0-9]+)\s*([A-Za-z]*)\s*")
@@ -34,7 +34,7 @@ def parse_size(text: str | int, default_unit: str = "b") -> int:
                          "suffix such as K, M, G, T, KiB, MB)")
     number, unit = m.groups()
     try:
-        mult = unit_multiplier(unit or default_unit)
+        mult = unit_scale(unit or default_unit, 1)
     except ValueError:
         raise ValueError(f"unknown size suffix '{unit}' in '{text}'") from None
     value = int(number) * mult

@@ -22,7 +22,7 @@ from pyvirt.api import (
 )
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
-from pyvirt.testdriver.xmlutil import _UNITS, scaled, set_child_text, to_string
+from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -39,12 +39,16 @@ def _bytes(size: int | str) -> int:
     """A size in bytes from an int or a virsh-style string ('10G', '512MiB', '1000KB')."""
     if isinstance(size, int):
         return size
+    from pyvirt.xml.units import unit_scale
+
     digits = size.strip()
     cut = len(digits) - len(digits.lstrip("0123456789"))
-    unit = digits[cut:].strip().lower() or "b"
-    if cut == 0 or unit not in _UNITS:
-        raise E.invalid_arg(f"invalid size '{size}'")
-    return int(digits[:cut]) * _UNITS[unit]
+    try:
+        if cut == 0:
+            raise ValueError(size)
+        return int(digits[:cut]) * unit_scale(digits[cut:].strip(), 1)
+    except ValueError:
+        raise E.invalid_arg(f"invalid size '{size}'") from None
 
 
 _NO_INTERFACE = 57  # virErrorNumber VIR_ERR_NO_INTERFACE (not in api.ErrorCode yet)

@@ -21,15 +21,6 @@ if TYPE_CHECKING:
 
 TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
 
-_UNITS = {
-    "b": 1, "bytes": 1,
-    "k": 1024, "kib": 1024, "kb": 1000,
-    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
-    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
-    "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
-    "p": 1024**5, "pib": 1024**5, "pb": 1000**5,
-    "e": 1024**6, "eib": 1024**6, "eb": 1000**6,
-}
 
 
 def parser() -> etree.XMLParser:
@@ -76,12 +67,13 @@ def scaled(el: Any, path: str, default_unit: str = "KiB", out_unit: str = "KiB",
     found = el.find(path)
     if found is None or not (found.text or "").strip():
         return default
-    unit = (found.get("unit") or default_unit).lower()
+    from pyvirt.xml.units import unit_scale  # the one unit table (light: no lxml)
+
     try:
-        value = int(found.text.strip()) * _UNITS.get(unit, 1024)
+        value = int(found.text.strip()) * unit_scale(found.get("unit") or default_unit)
     except ValueError:
         return default
-    return value // _UNITS[out_unit.lower()]
+    return value // unit_scale(out_unit)
 
 
 def _escape(value: str, quote: bool) -> str:

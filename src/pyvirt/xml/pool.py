@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from pyvirt.xml.errors import XMLError, XMLUnsupportedError, XMLValidationError
+from pyvirt.xml.units import unit_scale
 
 # --------------------------------------------------------------------------------------------
 # shared helpers
@@ -30,23 +31,12 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 
 FS_NS = "http://libvirt.org/schemas/storagepool/fs/1.0"
 
-# libvirt's virScaleInteger table: bare letters and *iB are powers of 1024, *B powers of 1000.
-_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
-
-
 def unit_multiplier(unit: str | None, default: int = 1) -> int:
-    """Bytes per `unit` (``None``/empty means `default`); raises ValueError for unknown units."""
-    if unit is None or unit == "":
-        return default
-    u = unit.strip().lower()
-    if u in ("b", "byte", "bytes"):
-        return 1
-    m = re.fullmatch(r"([kmgtpe])(ib|b)?", u)
-    if not m:
-        raise ValueError(f"unknown unit '{unit}'")
-    power = _POWERS[m.group(1)]
-    base = 1000 if m.group(2) == "b" else 1024
-    return base ** power
+    """Bytes per `unit` (``None``/empty means `default`, bytes); raises ValueError for unknown units."""
+    try:
+        return unit_scale(unit.strip() if unit else unit, default)
+    except ValueError:
+        raise ValueError(f"unknown unit '{unit}'") from None
 
 
 def scale(text: str, unit: str | None, where: str, line: int | None) -> int:

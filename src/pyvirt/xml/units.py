@@ -1,7 +1,7 @@
 """Memory size units as libvirt reads them (virScaleInteger), results in KiB.
 
 Kept separate because every XML kind (domain memory, volume capacity, pool sizes) scales numbers
-the same way and must refuse the same bad input.
+the same way and must refuse the same bad input; free of lxml, so the CLI's hot path may use it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ _POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 
 
 def unit_scale(unit: str | None, default: int = 1024) -> int:
-    """Bytes per unit for ``unit`` (``None``/empty = ``default``); case-insensitive like libvirt."""
+    """Bytes per unit for ``unit`` (``None``/empty = ``default``); case-insensitive like libvirt.
+
+    The one table of libvirt's size units (virScaleInteger): XML sizes, virsh option values
+    (cli/values.py), virsh-style sizes (storage/sizes.py) and the test driver all use it.  A
+    bare letter or ``*iB`` is a power of 1024, ``*B`` a power of 1000, ``b``/``bytes`` is 1.
+    Raises ValueError for anything else."""
     if unit is None or unit == "":
         return default
     u = unit.lower()
