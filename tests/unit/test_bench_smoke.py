@@ -14,3 +14,10 @@ def test_lifecycle_bench_help() -> None:
     out = subprocess.run([sys.executable, str(BENCH), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--runs" in out.stdout and "--quick" in out.stdout
+
+
+def test_snapshot_bench_help() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("snapshot.py")), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--runs" in out.stdout and "--libvirt" in out.stdout
