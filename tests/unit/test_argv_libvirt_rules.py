@@ -198,3 +198,34 @@ def test_iothreads_hyperv_passthrough_blockio_rss() -> None:
     assert ids["net0"]["rss"] is True and ids["net0"]["hash"] is False
     with pytest.raises(XMLError, match="rss"):
         _argv("<interface type='user'><model type='e1000'/><driver rss='on'/></interface>")
+
+
+def test_acpi_index_goes_to_the_pci_device_and_must_be_unique() -> None:
+    ids = _by_id(_argv(_disk("vda", "virtio").replace("<target", "<acpi index='7'/><target")
+                       + "<interface type='user'><model type='virtio'/><acpi index='8'/></interface>"))
+    assert ids["virtio-disk0"]["acpi-index"] == 7 and ids["net0"]["acpi-index"] == 8
+    with pytest.raises(XMLError, match="non unique 'acpi index' '7'"):
+        _argv(_disk("vda", "virtio").replace("<target", "<acpi index='7'/><target")
+              + "<interface type='user'><model type='virtio'/><acpi index='7'/></interface>")
+    with pytest.raises(XMLError, match="<acpi index> on a device that is not a PCI device"):
+        _argv(_disk("hda", "ide").replace("<target", "<acpi index='3'/><target"))
+
+
+def test_scsi_vpd_and_lsilogic_addressing() -> None:
+    disks = (_disk("sda", "scsi").replace("</disk>", "<vendor>SEA GATE</vendor><product>X1</product></disk>")
+             + "<controller type='scsi' index='0' model='lsilogic'/>")
+    ids = _by_id(_argv(disks))
+    assert ids["scsi0-0-0"] == {**ids["scsi0-0-0"], "bus": "scsi0.0", "scsi-id": 0, "vendor": "SEA GATE",
+                                "product": "X1"}
+    assert "lun" not in ids["scsi0-0-0"] and "channel" not in ids["scsi0-0-0"]
+    with pytest.raises(XMLError, match="Only scsi disk supports vendor and product"):
+        _argv(_disk("vda", "virtio").replace("</disk>", "<vendor>A</vendor></disk>"))
+
+
+def test_guestfwd_channel() -> None:
+    argv = _argv("<channel type='unix'><source mode='connect' path='/run/fwd.sock'/>"
+                 "<target type='guestfwd' address='10.0.2.1' port='4600'/></channel>")
+    netdevs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-netdev"]
+    assert {"type": "user", "guestfwd": [{"str": "tcp:10.0.2.1:4600-chardev:charchannel0"}],
+            "id": "channel0"} in netdevs
+    assert _chardev(argv, "charchannel0") == "socket,id=charchannel0,path=/run/fwd.sock"

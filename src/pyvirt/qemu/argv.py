@@ -18,7 +18,16 @@ from typing import Any
 from pyvirt.xml.errors import XMLError
 
 from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine, argv_memory
-from .argv_common import DEFAULT_QEMU_VERSION, Argv, Ctx, RuntimePaths, check_virtio_options, unsupported
+from .argv_common import (
+    DEFAULT_QEMU_VERSION,
+    Argv,
+    Ctx,
+    RuntimePaths,
+    check_acpi_indexes,
+    check_virtio_options,
+    collect_acpi_indexes,
+    unsupported,
+)
 from .argv_format import format_args
 
 __all__ = ["RuntimePaths", "assign_aliases", "build_argv", "build_env", "format_args", "main"]
@@ -40,7 +49,7 @@ def assign_aliases(domain: Any) -> dict[int, str]:
         out[id(dev)] = dev.alias
 
     for disk in devs.disks:
-        put(disk, _disk_alias(disk))
+        put(disk, _disk_alias(disk, domain))
     for c in devs.controllers:
         idx = c.index or 0
         if c.type == "pci":
@@ -87,12 +96,16 @@ def controller_alias_ide_sata(type_: str, index: int, q35: bool) -> str:
     return f"{type_}{index}"
 
 
-def _disk_alias(disk: Any) -> str:
+def _disk_alias(disk: Any, domain: Any) -> str:
     addr = disk.address
     bus = disk.target_bus
     if bus in ("ide", "sata", "scsi", "fdc") and addr is not None and addr.type == "drive":
         prefix = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[bus]
         if bus == "scsi":
+            model = next((c.model for c in domain.devices.controllers
+                          if c.type == "scsi" and (c.index or 0) == (addr.controller or 0)), None)
+            if model in ("lsilogic", "lsisas1068", "lsisas1078"):  # no target/LUN level: 3 numbers
+                return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
             return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.target or 0}-{addr.unit or 0}"
         return f"{prefix}{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
     idx = _dev_index(disk.target_dev or "")
@@ -238,6 +251,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
               version=_version(caps))
     ctx.aliases = assign_aliases(domain)
     ctx.boot_index = _boot_indexes(domain)
+    collect_acpi_indexes(ctx)
     _fill_usb_ports(domain)
     a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)
     a.kv("-name", None, [("guest", domain.name), ("debug-threads", True)])
@@ -299,6 +313,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_devices.rng_opts(a, ctx)
     argv_devices.panic_opts(a, ctx)
     check_virtio_options(ctx)
+    check_acpi_indexes(ctx)
     if rt.pidfile:
         a.opt("-pidfile", rt.pidfile)
     a.kv("-sandbox", "on", [("obsolete", "deny"), ("elevateprivileges", "deny"), ("spawn", "deny"),

@@ -115,6 +115,14 @@ def _virtio_serial_props(ctx: Ctx, dev: Any) -> dict[str, Any]:
 def channel_opts(a: Argv, ctx: Ctx) -> None:
     for ch in ctx.domain.devices.channels:
         alias = ctx.alias(ch)
+        if ch.target_type == "guestfwd":
+            # slirp forwards guest connections to ADDRESS:PORT into the chardev
+            if not ch.target_address or ch.target_port is None:
+                raise XMLError("guestfwd channel needs <target address= port=>", ch.line)
+            a.opt("-chardev", chardev_backend(ctx, ch, f"char{alias}"))
+            a.json("-netdev", {"type": "user", "guestfwd": [
+                {"str": f"tcp:{ch.target_address}:{ch.target_port}-chardev:char{alias}"}], "id": alias})
+            continue
         if ch.target_type != "virtio":
             raise unsupported(f"channel target type {ch.target_type!r}", ch.line)
         a.opt("-chardev", chardev_backend(ctx, ch, f"char{alias}"))

@@ -96,6 +96,8 @@ class Ctx:
     aliases: dict[int, str] = field(default_factory=dict)
     boot_index: dict[int, int] = field(default_factory=dict)
     virtio_done: set[int] = field(default_factory=set)
+    #: id(address) -> <acpi index> of the device owning that address; pci_props consumes them
+    acpi_indexes: dict[int, int] = field(default_factory=dict)
 
     def virtio(self, dev: Any, props: dict[str, Any]) -> None:
         """Add the ``<driver iommu ats packed page_per_vq>`` options of a virtio device (libvirt's
@@ -125,6 +127,21 @@ VIRTIO_OPTIONS = (("driver_iommu", "iommu_platform"), ("driver_ats", "ats"), ("d
                   ("driver_page_per_vq", "page-per-vq"))
 
 
+def collect_acpi_indexes(ctx: Ctx) -> None:
+    """Note every device's <acpi index>; :func:`pci_props` writes it as ``acpi-index``."""
+    for dev in ctx.domain.all_devices():
+        index = getattr(dev, "acpi_index", None)
+        if index is not None:
+            ctx.acpi_indexes[id(dev.address)] = index  # type: ignore[attr-defined]
+
+
+def check_acpi_indexes(ctx: Ctx) -> None:
+    """An <acpi index> no PCI device consumed sits on a device QEMU cannot give one."""
+    for dev in ctx.domain.all_devices():
+        if getattr(dev, "acpi_index", None) is not None and id(dev.address) in ctx.acpi_indexes:  # type: ignore
+            raise unsupported("<acpi index> on a device that is not a PCI device", getattr(dev, "line", None))
+
+
 def check_virtio_options(ctx: Ctx) -> None:
     """Refuse virtio options on a device whose builder did not apply them (a non-virtio model)."""
     for dev in ctx.domain.all_devices():
@@ -152,6 +169,9 @@ def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:
     if address.function:
         addr += f".0x{address.function:x}"
     props["addr"] = addr
+    acpi = ctx.acpi_indexes.pop(id(address), None)
+    if acpi is not None:
+        props["acpi-index"] = acpi
     return props
 
 

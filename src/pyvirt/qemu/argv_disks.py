@@ -149,6 +149,13 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         tail["logical_block_size"] = disk.blockio_logical
     if disk.blockio_physical is not None:
         tail["physical_block_size"] = disk.blockio_physical
+    if disk.vendor is not None or disk.product is not None:
+        if bus != "scsi":
+            raise XMLError("Only scsi disk supports vendor and product", disk.line)
+        if disk.vendor is not None:
+            tail["vendor"] = disk.vendor
+        if disk.product is not None:
+            tail["product"] = disk.product
     if disk.target_rotation_rate is not None:
         if bus not in ("ide", "sata", "scsi") or disk.device == "cdrom":
             raise XMLError("rotation rate is only valid for SCSI/IDE/SATA disks", disk.line)
@@ -198,7 +205,12 @@ def _scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
     ctrl = addr.controller or 0
     model = next((c.model for c in ctx.domain.devices.controllers
                   if c.type == "scsi" and (c.index or 0) == ctrl), None)
-    if model not in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional"):
-        raise unsupported(f"scsi disk on controller model {model!r}", disk.line)
-    return {"bus": f"scsi{ctrl}.0", "channel": addr.bus or 0, "scsi-id": addr.target or 0,
-            "lun": addr.unit or 0}
+    if model in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional", "vmpvscsi"):
+        return {"bus": f"scsi{ctrl}.0", "channel": addr.bus or 0, "scsi-id": addr.target or 0,
+                "lun": addr.unit or 0}
+    if model in ("lsilogic", "lsisas1068", "lsisas1078"):
+        # parallel SCSI HBAs: one bus per <address bus>, the unit is the SCSI id, no LUNs
+        if addr.target:
+            raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
+        return {"bus": f"scsi{ctrl}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
+    raise unsupported(f"scsi disk on controller model {model!r}", disk.line)

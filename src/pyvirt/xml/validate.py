@@ -226,6 +226,13 @@ def validate_domain(dom: Domain) -> None:
     _validate_numa(dom)
     _validate_iothreads(dom)
     _validate_memory_devices(dom)
+    seen_acpi: set[int] = set()
+    for dev in dom.all_devices():
+        index = getattr(dev, "acpi_index", None)
+        if index is not None:
+            if index in seen_acpi:
+                raise XMLValidationError(f"non unique 'acpi index' '{index}'", getattr(dev, "line", None))
+            seen_acpi.add(index)
     for fs in dom.devices.filesystems:  # libvirt keeps create modes as 4 octal digits
         for name in ("fmode", "dmode"):
             if getattr(fs, name) is not None:
