@@ -229,3 +229,17 @@ def test_guestfwd_channel() -> None:
     assert {"type": "user", "guestfwd": [{"str": "tcp:10.0.2.1:4600-chardev:charchannel0"}],
             "id": "channel0"} in netdevs
     assert _chardev(argv, "charchannel0") == "socket,id=charchannel0,path=/run/fwd.sock"
+
+
+def test_usb_cdrom_is_usb_storage_like_libvirt() -> None:
+    ids = _by_id(_argv(_disk("sda", "usb", "cdrom").replace("</disk>", "<readonly/></disk>")))
+    assert ids["usb-disk0"]["driver"] == "usb-storage" and ids["usb-disk0"]["removable"] is False
+
+
+def test_cpu_features_policies_and_qemu_names() -> None:
+    xml = BASE.format(devices="", machine="pc", boot="").replace(
+        "</os>", "</os><cpu mode='custom'><model>Haswell</model><feature policy='require' name='tsc_adjust'/>"
+                 "<feature policy='optional' name='vmx'/><feature policy='forbid' name='kvm_pv_eoi'/>"
+                 "<feature policy='force' name='pclmuldq'/></cpu>")
+    argv = build_argv(fill_defaults(parse_domain(xml)))
+    assert argv[argv.index("-cpu") + 1] == "Haswell,tsc-adjust=on,kvm-pv-eoi=off,pclmulqdq=on"

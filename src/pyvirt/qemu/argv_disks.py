@@ -130,8 +130,7 @@ def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props.update(_scsi_bus(ctx, disk))
         props["device_id"] = disk.serial or f"drive-{alias}"
     elif bus == "usb":
-        if disk.device == "cdrom":
-            raise unsupported("usb cdrom", disk.line)
+        # libvirt 9.0 gives a USB cdrom the same usb-storage device as a USB disk
         props = {"driver": "usb-storage"}
         props.update(usb_props(addr))
         tail["removable"] = bool(disk.target_removable)

@@ -65,7 +65,8 @@ def _uses_pflash(dom: Any) -> bool:
 _CPU_FEATURE_QEMU_NAMES = {
     "cmp_legacy": "cmp-legacy", "ds_cpl": "ds-cpl", "fxsr_opt": "fxsr-opt", "lahf_lm": "lahf-lm",
     "nodeid_msr": "nodeid-msr", "pclmuldq": "pclmulqdq", "perfctr_core": "perfctr-core",
-    "perfctr_nb": "perfctr-nb", "tsc_adjust": "tsc-adjust",
+    "perfctr_nb": "perfctr-nb", "tsc_adjust": "tsc-adjust", "kvm_pv_eoi": "kvm-pv-eoi",
+    "kvm_pv_unhalt": "kvm-pv-unhalt",
 }
 
 
@@ -96,7 +97,9 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if cpu is not None:
         for f in cpu.features:
             name = _CPU_FEATURE_QEMU_NAMES.get(f.name or "", f.name)
-            if f.policy in ("require", "force", "optional", None):
+            # qemuBuildCpuModelArgStr: 'optional' is resolved against the host by libvirt, never
+            # written on the command line; a feature without policy is required
+            if f.policy in ("require", "force", None):
                 feats.append((name, True))
             elif f.policy in ("disable", "forbid"):
                 feats.append((name, False))
