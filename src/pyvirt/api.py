@@ -910,6 +910,31 @@ class Connection(abc.ABC):
     def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
         raise no_support("virDomainSendKey")
 
+    @op("Domain", "POST /v1/domains/{dom}/devices/attach", "virDomainAttachDeviceFlags")
+    def attach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
+        """Add a device (`xml`: one device element) to the running guest (live: hot-plug) and/or
+        its persistent definition (config); neither flag: whichever is current."""
+        # virsh calls the plain function for the running guest, the Flags one for --config
+        raise no_support(f"virDomainAttachDevice{'Flags' if config else ''}")
+
+    @op("Domain", "POST /v1/domains/{dom}/devices/detach", "virDomainDetachDeviceFlags")
+    def detach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
+        """Remove the device `xml` names (a disk by its target) from the guest and/or definition;
+        live, it returns once the guest has released it (QEMU's DEVICE_DELETED)."""
+        # virsh calls the plain function for the running guest, the Flags one for --config
+        raise no_support(f"virDomainDetachDevice{'Flags' if config else ''}")
+
+    @op("Domain", "GET /v1/domains/{dom}/blockstats", "virDomainBlockStatsFlags")
+    def block_stats(self, dom: str, disk: str) -> dict[str, int]:
+        """I/O counters of one disk (by target or source path), under libvirt's field names:
+        rd_operations, rd_bytes, wr_operations, wr_bytes, flush_operations, rd/wr/flush_total_times."""
+        raise no_support("virDomainBlockStatsFlags")
+
+    @op("Domain", "GET /v1/domains/{dom}/screenshot", "virDomainScreenshot")
+    def screenshot(self, dom: str, screen: int = 0) -> str:
+        """The guest's display as a PNG image, base64-encoded."""
+        raise no_support("virDomainScreenshot")
+
     @op("Domain", "GET /v1/domains/{dom}/display", "virDomainGetXMLDesc")
     def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""

@@ -30,6 +30,12 @@ SEQUENCES = [
     "domifaddr test --source arp", "domifaddr test --source bogus", "destroy test; domifaddr test",
     "send-key test 1", "send-key test KEY_A KEY_B", "send-key test --codeset usb 4", "send-key test KEY_FOO",
     "send-key test --holdtime x 1", "destroy test; send-key test 1", "send-key nosuch 1",
+    # device changes: the XML attach-disk writes, scope flags, and what the test driver refuses
+    "attach-disk test /tmp/a.img vdb --print-xml --targetbus virtio --subdriver qcow2 --driver qemu",
+    "attach-disk test /tmp/a.img vdb --print-xml", "attach-disk test /tmp/a.img vdb --live --current",
+    "attach-disk test /dev/null sdb --print-xml --type cdrom --mode readonly --cache none --serial S1",
+    "attach-disk test /tmp/a.img vdb --mode bogus --print-xml", "attach-disk test /tmp/a.img vdb",
+    "attach-disk nosuch /tmp/a.img vdb", "detach-disk test vdb", "attach-device test /dev/null --config",
     # storage pools: define/undefine, lookups by UUID, capabilities the test driver lacks
     "pool-define-as p dir --target /tmp/x; pool-list --all; pool-info p; pool-start p; pool-undefine p",
     "pool-define-as p dir --target /tmp/x; pool-undefine p; pool-list --all",

@@ -21,7 +21,7 @@ from pyvirt.testguest import TestGuest
 from tests.daemon_harness import DaemonHarness
 
 MiB = 1 << 20
-VNC = "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>"
+VNC = "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>"
 NET = ("<network><name>{name}</name><bridge name='virbr9'/><ip address='192.168.150.1' netmask='255.255.255.0'>"
        "<dhcp><range start='192.168.150.2' end='192.168.150.254'/></dhcp></ip></network>")
 
@@ -37,6 +37,13 @@ class Ctx:
         self.pool = ""
         self.events: Any = None
         self.vol_path = ""
+
+
+def _disk_xml(x: Ctx) -> str:
+    image = x.tmp / "opsdisk.img"
+    if not image.exists():
+        image.write_bytes(b"\0" * 65536)
+    return f"<disk type='file' device='disk'><source file='{image}'/><target dev='vdb' bus='virtio'/></disk>"
 
 
 def _pool_xml(name: str, path: Path) -> str:
@@ -126,7 +133,11 @@ STEPS: list[Step] = [
     ("snapshot_xml", lambda c, x: c.snapshot_xml(x.dom, "s1")),
     ("snapshot_revert", lambda c, x: c.snapshot_revert(x.dom, "s1")),
     ("snapshot_delete", lambda c, x: c.snapshot_delete(x.dom, "s1")),
+    ("attach_device", lambda c, x: c.attach_device(x.dom, _disk_xml(x), config=True)),
     ("start", lambda c, x: c.start(x.dom)),
+    ("block_stats", lambda c, x: c.block_stats(x.dom, "vdb")["rd_operations"]),
+    ("screenshot", lambda c, x: c.screenshot(x.dom)),
+    ("detach_device", lambda c, x: c.detach_device(x.dom, _disk_xml(x), config=True)),
     ("save", lambda c, x: c.save(x.dom, str(x.tmp / "ops.save"))),
     ("save_image_xml", lambda c, x: c.save_image_xml(str(x.tmp / "ops.save"))),
     ("save_image_define", lambda c, x: c.save_image_define(str(x.tmp / "ops.save"),
@@ -227,7 +238,8 @@ def test_every_operation_through_the_test_driver(tmp_path: Path) -> None:
 @pytest.mark.qemu
 def test_every_operation_through_pyvirtd(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
     conn = daemon.connect()
-    outcome = _run_all(conn, Ctx(test_guest.domain_xml("opsvm", extra_devices=VNC), tmp_path))
+    xml = test_guest.domain_xml("opsvm", extra_devices=VNC).replace("<video><model type='none'/></video>", "")
+    outcome = _run_all(conn, Ctx(xml, tmp_path))
     unsupported = sorted(k for k, v in outcome.items() if v != "ok")
     assert unsupported == sorted(PYVIRTD_LACKS), unsupported
 

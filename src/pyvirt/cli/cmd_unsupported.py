@@ -17,8 +17,6 @@ from pyvirt.cli.grammar import Parsed
 #: command -> "virApi" or "virApi|first line"
 _CALLS: dict[str, str] = {
     # -- Domain Management
-    "attach-device": "virDomainAttachDevice|Failed to attach device from {file}",
-    "attach-disk": "virDomainAttachDevice|Failed to attach disk",
     "attach-interface": "virDomainAttachDevice|Failed to attach interface",
     "blkdeviotune": "virDomainGetBlockIoTune|Unable to get block I/O throttle parameters",
     "blkiotune": "virDomainGetBlkioParameters|Unable to get number of blkio parameters",
@@ -29,9 +27,7 @@ _CALLS: dict[str, str] = {
     "blockresize": "virDomainBlockResize|Failed to resize block device '{path}'",
     "change-media": "virDomainUpdateDeviceFlags",
     "cpu-stats": "virDomainGetCPUStats|Failed to retrieve CPU statistics for domain '{domain}'",
-    "detach-device": "virDomainDetachDevice|Failed to detach device from {file}",
     "detach-device-alias": "virDomainDetachDeviceAlias|Failed to detach device with alias {alias}",
-    "detach-disk": "virDomainDetachDevice|Failed to detach disk",
     "detach-interface": "virDomainDetachDevice|Failed to detach interface",
     "domfsfreeze": "virDomainFSFreeze|Unable to freeze filesystems",
     "domfsthaw": "virDomainFSThaw|Unable to thaw filesystems",
@@ -74,7 +70,6 @@ _CALLS: dict[str, str] = {
     "qemu-agent-command": "virDomainQemuAgentCommand",
     "guest-agent-timeout": "virDomainAgentSetResponseTimeout",
     "schedinfo": "virDomainGetSchedulerType|Failed to get scheduler parameters",
-    "screenshot": "virDomainScreenshot|could not take a screenshot of {domain}",
     "set-lifecycle-action": "virDomainSetLifecycleAction|Unable to change lifecycle action.",
     "set-user-sshkeys": "virDomainAuthorizedSSHKeysSet",
     "set-user-password": "virDomainSetUserPassword",
@@ -93,7 +88,6 @@ _CALLS: dict[str, str] = {
     # -- Domain Monitoring
     "domblkerror": "virDomainGetDiskErrors",
     "domblkinfo": "virDomainGetBlockInfo",
-    "domblkstat": "virDomainBlockStatsFlags|Failed to get block stats {domain} {device}",
     "domcontrol": "virDomainGetControlInfo",
     "domif-getlink": "virDomainGetXMLDesc",
     "domifstat": "virDomainInterfaceStats|Failed to get interface stats {domain} {interface}",

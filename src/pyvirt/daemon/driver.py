@@ -42,6 +42,7 @@ from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
+from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running, mem_kib
@@ -75,10 +76,10 @@ MONITOR_TIMEOUT = 30.0
 #: how long a starting QEMU may take to answer on its monitor (its exit ends the wait at once)
 CONNECT_TIMEOUT = 10.0
 #: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
-HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED")
+HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED")
 
 
-class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -703,6 +704,10 @@ class QemuDriver(SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin,
             run.stop_reason, run.stop_detail = ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN
             with contextlib.suppress(Exception):
                 await self._qmp(run, "quit")
+        elif name == "DEVICE_DELETED":
+            gone = run.unplugged.get(str(data.get("device", "")))
+            if gone is not None:
+                gone.set()
         elif name == "GUEST_PANICKED":
             action = rec.current().on_crash or "destroy"
             self.events.emit(rec.name, rec.uuid, EventType.CRASHED, 0, rec.id)

@@ -29,6 +29,8 @@ class Running:
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     start_time: float = 0.0
     ports: list[int] = field(default_factory=list)   # display ports this guest holds
+    # device ids whose removal is awaited -> set by QEMU's DEVICE_DELETED for that id
+    unplugged: dict[str, asyncio.Event] = field(default_factory=dict)
 
 
 @dataclass

@@ -243,16 +243,23 @@ def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str
     return env
 
 
-def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = None) -> list[str]:
-    """The complete argv (binary first) for *domain*, which should have gone through fill_defaults."""
-    _check_domain(domain, caps)
+def device_context(domain: Any, caps: Any = None, runtime: RuntimePaths | None = None) -> Ctx:
+    """What the device builders need (aliases, boot indexes, USB ports) for *domain*: the whole
+    command line is built with it, and so is one device hot-plugged into a running guest."""
     rt = runtime or RuntimePaths.debug(domain.name or "guest")
-    ctx = Ctx(domain=domain, caps=caps, runtime=rt, q35=_is_q35(domain.os.machine),
-              version=_version(caps))
+    ctx = Ctx(domain=domain, caps=caps, runtime=rt, q35=_is_q35(domain.os.machine), version=_version(caps))
     ctx.aliases = assign_aliases(domain)
     ctx.boot_index = _boot_indexes(domain)
     collect_acpi_indexes(ctx)
     _fill_usb_ports(domain)
+    return ctx
+
+
+def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = None) -> list[str]:
+    """The complete argv (binary first) for *domain*, which should have gone through fill_defaults."""
+    _check_domain(domain, caps)
+    ctx = device_context(domain, caps, runtime)
+    rt = ctx.runtime
     a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)
     a.kv("-name", None, [("guest", domain.name), ("debug-threads", True)])
     a.opt("-S")

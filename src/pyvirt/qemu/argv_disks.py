@@ -28,11 +28,11 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
     with_source = [d for d in disks if _source(d)]
     node_no = {id(d): len(with_source) - i for i, d in enumerate(with_source)}
     for disk in disks:
-        _check(disk)
+        check_disk(disk)
         drive = None
         if _source(disk):
             node = f"libvirt-{node_no[id(disk)]}"
-            _blockdevs(a, ctx, disk, node)
+            blockdevs(a, ctx, disk, node)
             drive = f"{node}-format"
             if disk.driver_copy_on_read:
                 # libvirt puts a copy-on-read filter on top of the format node
@@ -40,7 +40,7 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
                 a.json("-blockdev", {"driver": "copy-on-read", "node-name": cor, "file": drive,
                                      "discard": "unmap"})
                 drive = cor
-        a.device(_frontend(ctx, disk, drive))
+        a.device(frontend(ctx, disk, drive))
 
 
 def disk_qom_name(disk: Any) -> str:
@@ -55,7 +55,7 @@ def _source(disk: Any) -> str | None:
     return disk.source_file or disk.source_dev
 
 
-def _check(disk: Any) -> None:
+def check_disk(disk: Any) -> None:
     if disk.type == "volume" or disk.source_pool:
         raise unsupported("<disk type='volume'> (resolve the pool volume to a path first)", disk.line)
     if disk.source_startup_policy:
@@ -76,7 +76,7 @@ def _check(disk: Any) -> None:
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
 
 
-def _blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
+def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
     cache = _CACHE.get(disk.driver_cache or "")
     if disk.type == "block" or (disk.source_dev and not disk.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
@@ -108,7 +108,7 @@ def _blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
     a.json("-blockdev", fmt)
 
 
-def _frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
+def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     bus = disk.target_bus
     addr = disk.address
     alias = ctx.alias(disk)

@@ -10,7 +10,7 @@ GROUP = ("Domain Management", "domain")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("attach-device", _G, "cmd_unsupported", "attach device from an XML file",
+    Cmd("attach-device", _G, "cmd_hotplug", "attach device from an XML file",
         "Attach device from an XML <file>.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "XML file", req=True),
@@ -19,7 +19,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("attach-disk", _G, "cmd_unsupported", "attach disk device",
+    Cmd("attach-disk", _G, "cmd_hotplug", "attach disk device",
         "Attach new disk device.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("source", DATA, "source of disk device or name of network disk", req=True),
@@ -249,7 +249,7 @@ COMMANDS = (
             Opt("graceful", BOOL, "terminate gracefully"),
             Opt("remove-logs", BOOL, "remove domain logs"),
         )),
-    Cmd("detach-device", _G, "cmd_unsupported", "detach device from an XML file",
+    Cmd("detach-device", _G, "cmd_hotplug", "detach device from an XML file",
         "Detach device from an XML <file>", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "XML file", req=True),
@@ -266,7 +266,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("detach-disk", _G, "cmd_unsupported", "detach disk device",
+    Cmd("detach-disk", _G, "cmd_hotplug", "detach disk device",
         "Detach disk device.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("target", DATA, "target of disk device", req=True),
@@ -753,7 +753,7 @@ COMMANDS = (
             Opt("live", BOOL, "get/set value from running domain"),
             Opt("set", ARGV, "parameter=value"),
         )),
-    Cmd("screenshot", _G, "cmd_unsupported", "take a screenshot of a current domain console and store it into a file",
+    Cmd("screenshot", _G, "cmd_hotplug", "take a screenshot of a current domain console and store it into a file",
         "screenshot of a current domain console", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", STRING, "where to store the screenshot"),

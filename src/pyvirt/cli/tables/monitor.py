@@ -27,7 +27,7 @@ COMMANDS = (
             Opt("inactive", BOOL, "get inactive rather than running configuration"),
             Opt("details", BOOL, "additionally display the type and device value"),
         )),
-    Cmd("domblkstat", _G, "cmd_unsupported", "get device block stats for a domain",
+    Cmd("domblkstat", _G, "cmd_hotplug", "get device block stats for a domain",
         "Get device block stats for a running domain. See man page or use --human for explanation of fields", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("device", STRING, "block device"),
