@@ -350,7 +350,9 @@ def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: s
 
 
 def _memory_specified(g: Guest) -> bool:
-    return g.root.find("currentMemory") is not None or g.root.find("memory") is not None
+    """virt-install's memory_specified: <memory>, <currentMemory> or NUMA cells (whose
+    sizes libvirt adds up)."""
+    return any(g.root.find(p) is not None for p in ("currentMemory", "memory", "cpu/numa/cell"))
 
 
 def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> None:

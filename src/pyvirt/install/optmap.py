@@ -1351,53 +1351,53 @@ domain/cpu/numa/cell/cache: size line
 domain/cpu/numa/interconnects: latency bandwidth
 domain/pm: suspend-to-mem suspend-to-disk
 domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
-domain/devices/disk: driver auth source target serial wwn readonly shareable transient iotune blockio geometry address alias boot
+domain/devices/disk: driver auth source target serial wwn readonly shareable transient iotune blockio geometry alias address boot
 domain/devices/disk/source: host address reservations seclabel
 domain/devices/disk/iotune: read_bytes_sec write_bytes_sec total_bytes_sec read_iops_sec write_iops_sec total_iops_sec
-domain/devices/controller: master driver target address alias boot
-domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver address alias boot
+domain/devices/controller: master driver target alias address boot
+domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver alias address boot
 domain/devices/filesystem/binary: cache lock sandbox
-domain/devices/interface: source mac target model virtualport filterref rom mtu link driver address alias boot
-domain/devices/smartcard: database address alias boot certificate source driver
+domain/devices/interface: source mac target model virtualport filterref rom mtu link driver alias address boot
+domain/devices/smartcard: database alias address boot certificate source driver
 domain/devices/smartcard/source: .. clipboard mouse seclabel
 domain/devices/smartcard/source/..: source protocol log
-domain/devices/serial: source target address alias boot driver
+domain/devices/serial: source target alias address boot driver
 domain/devices/serial/source: .. clipboard mouse seclabel
 domain/devices/serial/source/..: source protocol log
-domain/devices/parallel: source target address alias boot driver
+domain/devices/parallel: source target alias address boot driver
 domain/devices/parallel/source: .. clipboard mouse seclabel
 domain/devices/parallel/source/..: source protocol log
-domain/devices/console: source target address alias boot driver
+domain/devices/console: source target alias address boot driver
 domain/devices/console/source: .. clipboard mouse seclabel
 domain/devices/console/source/..: source protocol log
-domain/devices/channel: source target address alias boot driver
+domain/devices/channel: source target alias address boot driver
 domain/devices/channel/source: .. clipboard mouse seclabel
 domain/devices/channel/source/..: source protocol log
-domain/devices/input: source address alias boot driver
-domain/devices/tpm: backend active_pcr_banks address alias boot driver
+domain/devices/input: source alias address boot driver
+domain/devices/tpm: backend active_pcr_banks alias address boot driver
 domain/devices/tpm/backend: device encryption
 domain/devices/tpm/active_pcr_banks: sha1 sha256 sha384 sha512
-domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib address alias boot listen driver
-domain/devices/sound: audio address alias boot codec driver
-domain/devices/audio: address alias boot driver
-domain/devices/video: model address alias boot driver
-domain/devices/hostdev: source driver rom address alias boot
+domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib alias address boot listen driver
+domain/devices/sound: audio alias address boot codec driver
+domain/devices/audio: alias address boot driver
+domain/devices/video: model alias address boot driver
+domain/devices/hostdev: source driver rom alias address boot
 domain/devices/hostdev/source: vendor product address adapter interface char block
-domain/devices/redirdev: source address alias boot driver
+domain/devices/redirdev: source alias address boot driver
 domain/devices/redirdev/source: .. clipboard mouse seclabel
 domain/devices/redirdev/source/..: source protocol log
-domain/devices/watchdog: address alias boot driver
-domain/devices/memballoon: stats address alias boot driver
-domain/devices/rng: backend rate address alias boot driver
+domain/devices/watchdog: alias address boot driver
+domain/devices/memballoon: stats alias address boot driver
+domain/devices/rng: backend rate alias address boot driver
 domain/devices/rng/backend/source: .. clipboard mouse seclabel
 domain/devices/rng/backend/source/..: source protocol log
-domain/devices/panic: address alias boot driver
-domain/devices/shmem: model size server msi address alias boot driver
-domain/devices/memory: uuid address alias boot source target driver
+domain/devices/panic: alias address boot driver
+domain/devices/shmem: model size server msi alias address boot driver
+domain/devices/memory: uuid alias address boot source target driver
 domain/devices/memory/source: pagesize nodemask path alignsize pmem
 domain/devices/memory/target: size node label readonly block requested current
-domain/devices/vsock: cid address alias boot driver
-domain/devices/iommu: driver address alias boot
+domain/devices/vsock: cid alias address boot driver
+domain/devices/iommu: driver alias address boot
 domain/launchSecurity: cbitpos reducedPhysBits policy session dhCert
 domain/seclabel: label baselabel
 domain/cputune: shares period quota global_period global_quota emulator_period emulator_quota iothread_period iothread_quota vcpupin emulatorpin iothreadpin emulatorsched vcpusched iothreadsched cachetune memorytune

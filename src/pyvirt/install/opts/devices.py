@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child, set_attrs
@@ -41,7 +42,7 @@ _CHAR_HOSTS = ["source.host", "source.bind_host", "source.connect_host"]
 REDIRDEV = Spec("--redirdev", keys=["bus", "type", "server", *_CHAR_HOSTS], positional=("bus",))
 SMARTCARD = Spec("--smartcard", keys=["mode", "type", *_CHAR_HOSTS], positional=("mode",),
                  comma=("database", r"certificate[0-9]*"))
-VSOCK = Spec("--vsock", keys=["model", "cid.auto", "cid.address"], positional=("model",))
+VSOCK = Spec("--vsock", keys=["model"], positional=("model",))
 HOSTDEV = Spec("--hostdev", keys=["name", "type"], positional=("name",))
 
 
@@ -437,7 +438,7 @@ def apply_vsock(g: Guest, optstr: str) -> None:
     check_unknown(VSOCK, o)
     model = o.get("model") if o.get("model") not in (None, "default") else "virtio"
     v = etree.Element("vsock", model=model)
-    if o.get("cid.auto") is None and o.get("cid.address") is None:
+    if not any(k in o for k in ("cid.auto", "auto_cid", "cid.address", "cid")):
         child(v, "cid", auto="yes")
     g.add_device(v)
 
@@ -588,7 +589,32 @@ def apply_hostdev(g: Guest, optstr: str) -> None:
     g.add_device(hd)
 
 
-SPECS = {s.flag: s for s in (GRAPHICS, VIDEO, CONSOLE, SERIAL, PARALLEL, CHANNEL, CONTROLLER,
+MEMDEV = Spec("--memdev", keys=["model", "target.size", "target_size", "target.label_size",
+                                "target_label_size", "source.alignsize"], positional=("model",))
+
+
+def apply_memdev(g: Guest, optstr: str) -> None:
+    """--memdev MODEL,target.size=MiB: sizes are given in MiB and written in KiB (label
+    and alignment sizes too); everything else is a table location."""
+    o = parse(MEMDEV, optstr)
+    check_unknown(MEMDEV, o)
+    mem = etree.Element("memory")
+    if o.get("model"):
+        mem.set("model", o["model"])
+    for keys, path in ((("target.size", "target_size"), "target/size"),
+                       (("target.label_size", "target_label_size"), "target/label/size"),
+                       (("source.alignsize",), "source/alignsize")):
+        val = next((o[k] for k in keys if o.get(k) is not None), None)
+        if val is not None:
+            try:
+                kib = int(val) * 1024
+            except ValueError as exc:
+                raise SubOptError(f"invalid literal for int() with base 10: '{val}'") from exc
+            pathset.set_path(mem, path, str(kib))
+    g.add_device(mem)
+
+
+SPECS = {s.flag: s for s in (MEMDEV, GRAPHICS, VIDEO, CONSOLE, SERIAL, PARALLEL, CHANNEL, CONTROLLER,
                              INPUT, RNG, TPM, MEMBALLOON, WATCHDOG, SOUND, FILESYSTEM, PANIC,
                              REDIRDEV, SMARTCARD, VSOCK, HOSTDEV)}
 APPLY = {"--graphics": apply_graphics, "--video": apply_video,
@@ -598,4 +624,4 @@ APPLY = {"--graphics": apply_graphics, "--video": apply_video,
          "--tpm": apply_tpm, "--memballoon": apply_memballoon, "--watchdog": apply_watchdog,
          "--sound": apply_sound, "--filesystem": apply_filesystem, "--panic": apply_panic,
          "--redirdev": apply_redirdev, "--smartcard": apply_smartcard, "--vsock": apply_vsock,
-         "--hostdev": apply_hostdev}
+         "--hostdev": apply_hostdev, "--memdev": apply_memdev}

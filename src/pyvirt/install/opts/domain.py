@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
+
+from lxml import etree
 
 from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
@@ -364,9 +367,39 @@ def apply_launchsec(g: Guest, optstr: str) -> None:
     set_text(ls, "policy", o.get("policy") or "0x03")
 
 
-SPECS = {s.flag: s for s in (MEMORY, VCPUS, CPU, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
+QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+QEMUCLI = Spec("--qemu-commandline", keys=["args", "env"], comma=("args", "env"))
+
+
+def apply_qemu_commandline(g: Guest, optstr: str) -> None:
+    """--qemu-commandline ARGS | args=ARGS | env=NAME=VALUE: <qemu:commandline> entries
+    (ARGS split as a shell would), the qemu namespace declared on <domain>."""
+    if optstr.startswith("env="):
+        kind, value = "env", optstr.split("=", 1)[1]
+    else:
+        kind, value = "args", optstr.split("=", 1)[1] if optstr.startswith("args=") else optstr
+    cl = g.root.find(f"{{{QEMU_NS}}}commandline")
+    if cl is None:
+        cl = etree.SubElement(g.root, f"{{{QEMU_NS}}}commandline")
+    if kind == "args":
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise SubOptError(str(exc)) from exc
+        for word in words:
+            etree.SubElement(cl, f"{{{QEMU_NS}}}arg", value=word)
+    else:
+        name, sep, val = value.partition("=")
+        if not sep:
+            raise SubOptError("not enough values to unpack (expected 2, got 1)")
+        etree.SubElement(cl, f"{{{QEMU_NS}}}env", name=name, value=val)
+    etree.cleanup_namespaces(g.root, top_nsmap={"qemu": QEMU_NS})
+
+
+SPECS = {s.flag: s for s in (QEMUCLI, MEMORY, VCPUS, CPU, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
                              SYSINFO, SECLABEL, LAUNCHSEC)}
 APPLY = {"--memory": apply_memory, "--vcpus": apply_vcpus, "--cpu": apply_cpu,
          "--boot": apply_boot, "--features": apply_features, "--clock": apply_clock,
          "--events": apply_events, "--metadata": apply_metadata, "--sysinfo": apply_sysinfo,
-         "--seclabel": apply_seclabel, "--launchSecurity": apply_launchsec}
+         "--seclabel": apply_seclabel, "--launchSecurity": apply_launchsec,
+         "--qemu-commandline": apply_qemu_commandline}

@@ -11,9 +11,7 @@ from pyvirt.install.xmltree import child
 NETWORK = Spec("--network", keys=["type", "network", "bridge", "source", "source.mode",
                                   "source_mode", "model", "model.type", "mac", "mac.address",
                                   "target", "target.dev", "boot.order", "link.state",
-                                  "mtu.size", "portgroup", "trustGuestRxFilters",
-                                  "driver.name", "driver.queues", "rom.bar", "rom.file",
-                                  r"address\..*", "filterref", "virtualport.type"],
+                                  "mtu.size"],
                positional=("type",),
                aliases={"model.type": "model", "mac.address": "mac", "target.dev": "target",
                         "source_mode": "source.mode"})
