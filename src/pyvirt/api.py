@@ -633,6 +633,22 @@ class PoolInfo(_ItemAccess, Record):
         return "running" if self.active else "inactive"
 
 
+class NetworkInfo(_ItemAccess, Record):
+    """A virtual network as list/lookup/define return it."""
+
+    _fields = ("name", "uuid", "active", "persistent", "autostart", "bridge")
+    __slots__ = _fields
+
+    def __init__(self, name: str, uuid: str, active: bool = False, persistent: bool = True,
+                 autostart: bool = False, bridge: str = "") -> None:
+        self.name = name
+        self.uuid = uuid
+        self.active = active
+        self.persistent = persistent
+        self.autostart = autostart
+        self.bridge = bridge          # the bridge device's name ("" when it has none)
+
+
 class VolInfo(_ItemAccess, Record):
     """A storage volume as list/lookup return it (virStorageVolGetInfo plus identity)."""
 
@@ -1026,8 +1042,7 @@ class Connection(abc.ABC):
 
     # -- networks (grown by later drivers)
     @op("Connect", "GET /v1/networks", "virConnectListAllNetworks")
-    def list_networks(self) -> list[dict[str, Any]]:
-        """[{"name", "uuid", "active", "autostart", "persistent", "bridge"}]."""
+    def list_networks(self) -> list[NetworkInfo]:
         return []
 
     # -- storage pools
@@ -1145,8 +1160,8 @@ class Connection(abc.ABC):
 
     # -- networks beyond listing: drivers that manage networks override these
     @op("Connect", "GET /v1/networks/{ref}", "virNetworkLookupByName")
-    def lookup_network(self, ref: str) -> dict[str, Any]:
-        """By name, then UUID: the same dict as one list_networks() entry."""
+    def lookup_network(self, ref: str) -> NetworkInfo:
+        """By name, then UUID."""
         raise no_support("virNetworkLookupByName")
 
     @op("Network", "GET /v1/networks/{name}/xml", "virNetworkGetXMLDesc")
@@ -1154,12 +1169,12 @@ class Connection(abc.ABC):
         raise no_support("virNetworkGetXMLDesc")
 
     @op("Connect", "POST /v1/networks", "virNetworkDefineXMLFlags")
-    def define_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+    def define_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         """A persistent network (or the next config of an existing one)."""
         raise no_support("virNetworkDefineXML")
 
     @op("Connect", "POST /v1/networks-create", "virNetworkCreateXMLFlags")
-    def create_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+    def create_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         """A transient network, started at once."""
         raise no_support("virNetworkCreateXML")
 

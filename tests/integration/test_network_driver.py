@@ -56,7 +56,7 @@ def test_default_network_lifecycle_restart_and_teardown(tmp_path: Path) -> None:
     with N.netns() as ns:
         first = _run(ns, tmp_path, """
             d = drv(); d.ensure_default(); out["started"] = d.autostart_networks()
-            out["list"] = d.list_networks(); out["links"] = links(); out["tables"] = tables()
+            out["list"] = [n.to_dict() for n in d.list_networks()]; out["links"] = links(); out["tables"] = tables()
             out["dnsmasq"] = len(dnsmasqs())
         """)
         assert first["started"] == ["default"]
@@ -66,7 +66,7 @@ def test_default_network_lifecycle_restart_and_teardown(tmp_path: Path) -> None:
         # a new driver (pyvirtd restarted) finds it running: nothing set up twice
         again = _run(ns, tmp_path, """
             d = drv(); d.ensure_default(); out["started"] = d.autostart_networks()
-            out["list"] = d.list_networks(); out["links"] = links(); out["dnsmasq"] = len(dnsmasqs())
+            out["list"] = [n.to_dict() for n in d.list_networks()]; out["links"] = links(); out["dnsmasq"] = len(dnsmasqs())
             out["bridges"] = [l for l in links() if l.startswith("virbr")]
         """)
         assert again["started"] == [] and again["list"][0]["active"]

@@ -352,18 +352,25 @@ def read_error(reader: Reader, headers: dict[str, str]) -> Any:
         return None
 
 
-def open_stream(path: str, target: str, timeout: float | None) -> tuple[Any, bytes]:
-    """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
+def _open_get(path: str, target: str, headers: dict[str, str], want: int,
+              timeout: float | None) -> tuple[Any, bytes]:
+    """GET a stream (`want`: its success status); the socket and the bytes read past the head.
+    A refusal is a WireError carrying the daemon's error object."""
     sock = open_unix(path, timeout)
     try:
-        sock.sendall(_request_head("GET", target, {"Accept": "text/event-stream", "Connection": "close"}, None))
-        status, headers, reader = read_head(sock)
-        if status != 200:
-            raise WireError(f"HTTP {status}", read_error(reader, headers))
+        sock.sendall(_request_head("GET", target, headers, None))
+        status, hdrs, reader = read_head(sock)
+        if status != want:
+            raise WireError(f"HTTP {status}", read_error(reader, hdrs))
     except BaseException:
         sock.close()
         raise
     return sock, bytes(reader.buf)
+
+
+def open_stream(path: str, target: str, timeout: float | None) -> tuple[Any, bytes]:
+    """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
+    return _open_get(path, target, {"Accept": "text/event-stream", "Connection": "close"}, 200, timeout)
 
 
 class WebSocket:
@@ -378,18 +385,11 @@ class WebSocket:
     def connect(cls, path: str, target: str, timeout: float | None = 30.0) -> WebSocket:
         import base64
 
-        sock = open_unix(path, timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall(_request_head("GET", target, {"Upgrade": "websocket", "Connection": "Upgrade",
-                                                   "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}, None))
-        try:
-            status, headers, reader = read_head(sock)
-            if status != 101:
-                raise WireError(f"HTTP {status}", read_error(reader, headers))
-        except BaseException:
-            sock.close()
-            raise
-        return cls(sock, bytes(reader.buf))
+        sock, buffered = _open_get(path, target, {"Upgrade": "websocket", "Connection": "Upgrade",
+                                                  "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"},
+                                   101, timeout)
+        return cls(sock, buffered)
 
     def _fill(self, n: int) -> bool:
         while len(self.buf) < n:

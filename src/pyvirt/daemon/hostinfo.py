@@ -7,7 +7,7 @@ import socket
 from typing import Any
 
 from pyvirt import __version__
-from pyvirt.api import ErrorCode, ErrorDomain, NodeInfo, PyvirtError, no_support
+from pyvirt.api import ErrorCode, ErrorDomain, NetworkInfo, NodeInfo, PyvirtError, no_support
 from pyvirt.daemon import hostnuma
 
 
@@ -27,7 +27,7 @@ class HostInfo:
         """libvirt reads the host's SMBIOS tables with dmidecode; pyvirtd does not (yet)."""
         raise no_support("virConnectGetSysinfo")
 
-    def list_networks(self) -> list[dict[str, Any]]:
+    def list_networks(self) -> list[NetworkInfo]:
         """Session daemons have no network driver (bridges need root), so they manage no networks
         (user-mode NICs need none); every other network operation answers "not supported"."""
         return []

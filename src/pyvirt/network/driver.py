@@ -32,6 +32,7 @@ from pyvirt.api import (
     ErrorDomain,
     NetworkEvent,
     NetworkEventType,
+    NetworkInfo,
     PyvirtError,
     from_xml_error,
 )
@@ -194,17 +195,17 @@ class NetworkDriver:
                 return candidate
         raise _no_network(ref)
 
-    def _record(self, entry: _Net) -> dict[str, Any]:
+    def _record(self, entry: _Net) -> NetworkInfo:
         net = entry.current
-        return {"name": net.name, "uuid": net.uuid, "active": entry.live is not None,
-                "persistent": entry.config is not None, "autostart": self._autostart_link(net.name or "").exists(),
-                "bridge": net.bridge_name or ""}
+        return NetworkInfo(net.name or "", net.uuid or "", active=entry.live is not None,
+                           persistent=entry.config is not None,
+                           autostart=self._autostart_link(net.name or "").exists(), bridge=net.bridge_name or "")
 
-    def list_networks(self) -> list[dict[str, Any]]:
+    def list_networks(self) -> list[NetworkInfo]:
         with self._lock:
             return [self._record(e) for _, e in sorted(self._nets.items())]
 
-    def lookup_network(self, ref: str) -> dict[str, Any]:
+    def lookup_network(self, ref: str) -> NetworkInfo:
         with self._lock:
             return self._record(self._get(ref))
 
@@ -236,7 +237,7 @@ class NetworkDriver:
         if entry is not None and "<uuid" not in xml:
             net.uuid = entry.current.uuid
 
-    def define_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+    def define_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         net = _parse(xml)
         with self._lock:
             self._keep_uuid(net, xml)
@@ -249,7 +250,7 @@ class NetworkDriver:
             self._emit(net, NetworkEventType.DEFINED)
             return self._record(entry)
 
-    def create_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+    def create_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         net = _parse(xml)
         with self._lock:
             self._keep_uuid(net, xml)

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import time
 
-from pyvirt.api import ErrorCode, ErrorDomain, Event, NetworkEvent, NetworkEventType, from_xml_error
+from pyvirt.api import (
+    ErrorCode,
+    ErrorDomain,
+    Event,
+    NetworkEvent,
+    NetworkEventType,
+    NetworkInfo,
+    from_xml_error,
+)
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 
@@ -54,8 +62,8 @@ class NetworksMixin:
         raise NotImplementedError
 
     # -- lookups
-    def list_networks(self) -> list[dict[str, Any]]:
-        return [n.record() for n in sorted(self._state.networks, key=lambda n: n.name)]
+    def list_networks(self) -> list[NetworkInfo]:
+        return [NetworkInfo.from_dict(n.record()) for n in sorted(self._state.networks, key=lambda n: n.name)]
 
     def _network(self, ref: str) -> NetworkObj:
         for net in self._state.networks:
@@ -63,8 +71,8 @@ class NetworksMixin:
                 return net
         raise err(f"Network not found: no network with matching name '{ref}'", ErrorCode.NO_NETWORK)
 
-    def lookup_network(self, ref: str) -> dict[str, Any]:
-        return self._network(ref).record()
+    def lookup_network(self, ref: str) -> NetworkInfo:
+        return NetworkInfo.from_dict(self._network(ref).record())
 
     def get_network_xml(self, name: str, inactive: bool = False) -> str:
         if inactive:
@@ -90,7 +98,7 @@ class NetworksMixin:
         self._state.networks.append(obj)
         return obj
 
-    def define_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+    def define_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         self._write("virNetworkDefineXML")
         model = parse(xml, validate)
         for net in self._state.networks:  # a transient network of that name becomes persistent
@@ -103,9 +111,9 @@ class NetworksMixin:
             obj.set_model(model)
         obj.persistent = True
         self._net_event(obj, NetworkEventType.DEFINED)
-        return obj.record()
+        return NetworkInfo.from_dict(obj.record())
 
-    def create_network(self, xml: str, validate: bool = False) -> dict[str, Any]:
+    def create_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         self._write("virNetworkCreateXML")
         model = parse(xml, validate)
         obj = self._assign(model, live=True)
@@ -114,7 +122,7 @@ class NetworksMixin:
         obj.set_model(model)
         obj.active = True
         self._net_event(obj, NetworkEventType.STARTED)
-        return obj.record()
+        return NetworkInfo.from_dict(obj.record())
 
     def start_network(self, name: str) -> None:
         self._write("virNetworkCreate")
