@@ -6,17 +6,24 @@ XML: libvirt's own test format, so files move between the two); a managed save i
 
 from __future__ import annotations
 
-import struct
-
 from pyvirt.api import ErrorCode, PyvirtError, ShutoffReason, StoppedDetail
 from pyvirt.testdriver import errors as E
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from struct import Struct
+
     from pyvirt.testdriver.objects import DomainObj
 
 MAGIC = b"TestGuestMagic\0"
 MAX_XML = 16 << 20
+
+
+def _int32() -> Struct:
+    """struct.Struct("<i"), imported on use: `struct` is not on `list`'s path."""
+    import struct
+
+    return struct.Struct("<i")
 
 
 def _exclusive_state(running: bool, paused: bool) -> None:
@@ -44,7 +51,7 @@ def _read_image(path: str) -> str:
         raw_len = fh.read(4)
         if len(raw_len) < 4:
             raise E.err(f"failed to read metadata length in '{path}': Success", ErrorCode.SYSTEM_ERROR)
-        (length,) = struct.unpack("<i", raw_len)
+        (length,) = _int32().unpack(raw_len)
         if not 0 < length <= MAX_XML:
             raise E.internal(f"length of metadata out of range: {length}")
         xml = fh.read(length)
@@ -70,7 +77,7 @@ class SavesMixin:
         data = obj.xml(inactive=False).encode()
         try:
             with open(path, "wb") as fh:
-                fh.write(MAGIC + struct.pack("<i", len(data)) + data)
+                fh.write(MAGIC + _int32().pack(len(data)) + data)
         except OSError as exc:
             raise E.err(f"saving domain '{obj.name}' to '{path}': {exc.strerror}", ErrorCode.SYSTEM_ERROR) from None
         self._stop(obj, ShutoffReason.SAVED, StoppedDetail.SAVED)  # type: ignore[attr-defined]
@@ -112,7 +119,7 @@ class SavesMixin:
         _read_image(path)
         data = to_string(_parse_domain_xml(xml, True)).encode()
         with open(path, "wb") as fh:
-            fh.write(MAGIC + struct.pack("<i", len(data)) + data)
+            fh.write(MAGIC + _int32().pack(len(data)) + data)
 
     def managed_save(self, dom: str, *, bypass_cache: bool = False, running: bool = False,
                      paused: bool = False) -> None:

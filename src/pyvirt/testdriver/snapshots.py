@@ -7,8 +7,6 @@ test driver has no disks or memory to restore).  The tree rules live in
 
 from __future__ import annotations
 
-import copy
-
 from pyvirt.api import (
     DomainState,
     ErrorCode,
@@ -49,6 +47,13 @@ STATE_WORDS = {DomainState.RUNNING: "running", DomainState.BLOCKED: "blocked", D
                DomainState.PMSUSPENDED: "pmsuspended"}
 
 
+
+def _deepcopy(tree: etree._Element) -> etree._Element:
+    """copy.deepcopy, imported on use: `copy` (weakref, itertools) is not on `list`'s path."""
+    import copy
+
+    return copy.deepcopy(tree)
+
 class SnapshotsMixin:
     """virDomainSnapshot* for :class:`pyvirt.testdriver.connection.TestConnection`."""
 
@@ -85,7 +90,7 @@ class SnapshotsMixin:
             return snap.name or ""
         snaps.check_new(snap, redefine=False)
         tree = obj.current
-        snap.domain_xml = to_string(copy.deepcopy(tree))
+        snap.domain_xml = to_string(_deepcopy(tree))
         snap.state = STATE_WORDS.get(obj.state, "nostate")
         if snap.memory is None:
             snap.memory = "no" if snap.offline else "internal"
@@ -144,7 +149,7 @@ class SnapshotsMixin:
             raise E.unsupported_flags(0x8, "testDomainRevertToSnapshot")
         snaps = self._snapset(obj)
         snap = snaps.get(name)
-        tree = parse_string(snap.domain_xml) if snap.domain_xml is not None else copy.deepcopy(obj.current)
+        tree = parse_string(snap.domain_xml) if snap.domain_xml is not None else _deepcopy(obj.current)
         # libvirt 9.0's test driver leaves an offline snapshot's guest off even with --running
         online = snap.state in ("running", "paused")
         if online:
@@ -157,7 +162,7 @@ class SnapshotsMixin:
                 obj.live = tree
             else:
                 if obj.config is not None:
-                    obj.config = copy.deepcopy(tree)
+                    obj.config = _deepcopy(tree)
                 obj.live = tree
                 obj.id = self._next_id  # type: ignore[attr-defined]
                 self._next_id += 1  # type: ignore[attr-defined]
