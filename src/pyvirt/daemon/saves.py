@@ -63,7 +63,8 @@ class SavesMixin:
         return self.paths.data / "save" / f"{rec.name}.save"  # type: ignore[attr-defined]
 
     def has_managed_save(self, rec: DomainRecord) -> bool:
-        return self.managed_save_path(rec).is_file()
+        """One stat, no pathlib: `list` asks this of every inactive domain."""
+        return os.path.isfile(f"{self.paths.data}/save/{rec.name}.save")  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ API
     async def save(self, dom: str, path: str, *, xml: str | None = None, bypass_cache: bool = False,
