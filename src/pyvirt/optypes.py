@@ -155,21 +155,16 @@ def record_fields(cls: type) -> list[ParamSpec]:
 
 
 # ------------------------------------------------------------------------------ checking
+_JSON_WORDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+               (list, "a list"), (dict, "an object"))  # bool before int: a bool is an int in Python
+
+
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
+    for cls, word in _JSON_WORDS:
+        if isinstance(value, cls):
+            return word
     return type(value).__name__
 
 
