@@ -7,6 +7,7 @@ new one over the same state, which is the point of several of them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import select
 import signal
@@ -28,7 +29,7 @@ class DaemonHarness:
     system daemon inside a private network namespace."""
 
     def __init__(self, root: Path, uri: str = URI, wrap: tuple[str, ...] = ()) -> None:
-        self.root = root
+        self.root = short_alias(root)
         self.uri = uri
         self.wrap = wrap
         self.proc: subprocess.Popen[bytes] | None = None
@@ -89,6 +90,24 @@ class DaemonHarness:
         for pid in self.qemu_pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def short_alias(root: Path) -> Path:
+    """A short path that is a symlink to `root`, the same for the same root (restart tests build a
+    second harness over it).
+
+    pytest's tmp_path is deep; under it a guest's generated unix sockets (monitor, agent channel)
+    would pass AF_UNIX's 108-byte limit, which pyvirtd rightly refuses.  Production roots
+    (/run/pyvirt, $XDG_RUNTIME_DIR/pyvirt) are short; the files still live in tmp_path."""
+    root = Path(root).absolute()
+    if len(str(root)) <= 40:
+        return root
+    alias = Path("/tmp") / ("pvt-" + hashlib.sha256(str(root).encode()).hexdigest()[:12])
+    with contextlib.suppress(FileExistsError):
+        alias.symlink_to(root, target_is_directory=True)
+    if alias.resolve() != root.resolve():
+        raise RuntimeError(f"{alias} exists and does not point to {root}")
+    return alias
 
 
 def live_processes() -> Iterator[tuple[int, list[bytes]]]:

@@ -53,6 +53,7 @@ from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
+from pyvirt.qemu.argv_chardev import generated_socket_names
 from pyvirt.qemu.argv_disks import disk_qom_name
 from pyvirt.qemu.qmp import BoundedEventListener, Runstate
 from pyvirt.qemu.qmp import connect as qmp_connect
@@ -474,7 +475,7 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         model.assign_aliases(dom)
         prepare_firmware(dom, caps, self.paths.data / "nvram")
         files = self.store.runtime_files(rec.name)
-        self.store.check_runtime_paths(rec.name)
+        self.store.check_runtime_paths(rec.name, generated_socket_names(dom))
         self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
         files.private_dir.mkdir(mode=0o700)
         helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",

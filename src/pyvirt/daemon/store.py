@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,15 +124,18 @@ class DomainStore:
                             pidfile=base / "qemu.pid", monitor=base / "qmp.sock",
                             private_dir=base, log=self.paths.qemu_log / f"{name}.log")
 
-    def check_runtime_paths(self, name: str) -> None:
-        """Refuse, naming the limit, a state root so deep that the monitor socket cannot be bound."""
-        monitor = str(self.runtime_files(name).monitor)
-        if len(monitor.encode()) > UNIX_PATH_MAX:
-            from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+    def check_runtime_paths(self, name: str, socket_names: Iterable[str] = ()) -> None:
+        """Refuse, naming the limit, a state root so deep that a socket QEMU binds in the guest's
+        runtime dir (the monitor, and `socket_names`: agent channels and the like) cannot be bound;
+        QEMU would only fail later with a less helpful message."""
+        base = self.runtime_files(name).private_dir
+        for sock in [self.runtime_files(name).monitor, *(base / n for n in socket_names)]:
+            if len(str(sock).encode()) > UNIX_PATH_MAX:
+                from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
-            raise PyvirtError(f"unsupported configuration: the monitor socket path {monitor} is longer than "
-                              f"the {UNIX_PATH_MAX} bytes a unix socket path may have; use a shorter "
-                              "runtime directory", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+                raise PyvirtError(f"unsupported configuration: the socket path {sock} is longer than "
+                                  f"the {UNIX_PATH_MAX} bytes a unix socket path may have; use a shorter "
+                                  "runtime directory", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
 
     def iter_runtime(self) -> Iterator[tuple[str, dict[str, Any], str | None]]:
         """(name, record, live XML or None) for every runtime record that can be read.

@@ -150,3 +150,11 @@ def console_opts(a: Argv, ctx: Ctx) -> None:
             props.update(_virtio_serial_props(ctx, con))
         props.update({"chardev": f"char{alias}", "id": alias})
         a.device(props)
+
+
+def generated_socket_names(dom: Any) -> list[str]:
+    """Names of the unix sockets the command line puts in the guest's runtime dir for channels that
+    give no path (virtio channels named by their target, as libvirt's channel/target dir), so the
+    daemon can check their length before QEMU tries to bind them."""
+    return [ch.target_name for ch in dom.devices.channels
+            if ch.type == "unix" and not ch.source_path and ch.target_name]
