@@ -161,3 +161,26 @@ def test_api_bodies_never_500_and_a_refusal_changes_nothing(daemon: Daemon, data
     assert status == 404 or isinstance(answer, dict) and ("error" in answer or "result" in answer), (method, path, answer)
     if status >= 400:
         assert daemon.snapshot() == before, (method, path, body, answer)
+
+
+def test_deeply_nested_body_is_400_not_500(daemon: Daemon) -> None:
+    daemon.seed()
+
+    async def post() -> tuple[int, Any]:
+        resp = await daemon.client.post("/v1/domains", data="[" * 200_000 + "]" * 200_000,
+                                        headers={"Content-Type": "application/json"})
+        return resp.status, await resp.json(content_type=None)
+
+    status, answer = daemon.loop.run_until_complete(post())
+    assert status == 400 and "nests too deeply" in answer["error"]["message"]
+
+
+def test_oversized_body_is_answered_in_json(daemon: Daemon) -> None:
+    """A 413 reaches the client as an error it can show (the CLI said "non-JSON response")."""
+    async def post() -> tuple[int, Any]:
+        resp = await daemon.client.post("/v1/domains", data=b" " * (17 << 20),
+                                        headers={"Content-Type": "application/json"})
+        return resp.status, await resp.json(content_type=None)
+
+    status, answer = daemon.loop.run_until_complete(post())
+    assert status == 413 and "too large" in answer["error"]["message"]

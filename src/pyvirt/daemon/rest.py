@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pyvirt.api import ErrorCode, PyvirtError, no_support
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, no_support
 from pyvirt.operations import OPERATIONS, Operation
 from pyvirt.optypes import ParamSpec, Type, check_fields, check_result, encode_result, invalid
 
@@ -53,6 +53,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except PyvirtError as exc:
         return error_response(exc)
+    except web.HTTPRequestEntityTooLarge as exc:  # aiohttp's own 413 would reach clients as plain text
+        return web.json_response({"error": PyvirtError(f"request too large for pyvirtd: {exc.text}",
+                                                       ErrorCode.RPC, ErrorDomain.RPC).to_dict()},
+                                 status=exc.status)
     except web.HTTPException:
         raise
     except Exception as exc:  # noqa: BLE001 - the client must get an answer, the log the trace
@@ -120,6 +124,8 @@ async def read_object(request: web.Request) -> dict[str, Any]:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PyvirtError(f"invalid argument: request body is not JSON: {exc}", ErrorCode.INVALID_ARG) from None
+    except RecursionError:  # "[[[[…" deeper than the parser's stack: the client's error, not ours
+        raise PyvirtError("invalid argument: request body nests too deeply", ErrorCode.INVALID_ARG) from None
     if not isinstance(data, dict):
         raise PyvirtError("invalid argument: request body must be a JSON object", ErrorCode.INVALID_ARG)
     return data
