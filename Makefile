@@ -50,8 +50,10 @@ unit: venv
 test: test-deps venv guest lint
 	PYVIRT_REQUIRE_QEMU=1 $(PY) -m pytest -q -ra
 
+# The demo guest uses user-mode networking; PYVIRT_NETWORK_AUTOSTART=0 keeps a pyvirtd it starts
+# from creating libvirt's `default` NAT bridge on this host (drop it to get that network).
 demo: deps venv guest
-	$(PY) -m pyvirt.demo
+	PYVIRT_NETWORK_AUTOSTART=0 $(PY) -m pyvirt.demo
 
 demo-stop: venv
 	$(PY) -m pyvirt.demo --stop

@@ -78,10 +78,15 @@ async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object
     networks = NetworkDriver(paths.config / "network", paths.runtime / "network")
     networks.add_listener(driver.events.threadsafe(asyncio.get_running_loop()))  # type: ignore[attr-defined]
     await asyncio.to_thread(networks.load)
-    await asyncio.to_thread(networks.ensure_default)
-    started = await asyncio.to_thread(networks.autostart_networks)
-    if started:
-        log.info("autostarted networks: %s", ", ".join(started))
+    if os.environ.get("PYVIRT_NETWORK_AUTOSTART", "1") == "0":
+        # `make demo` on a host whose own network must stay untouched (a shared machine, a CI
+        # sandbox): running networks are still found again, nothing new is created on the host
+        log.info("PYVIRT_NETWORK_AUTOSTART=0: no default network, no network autostart")
+    else:
+        await asyncio.to_thread(networks.ensure_default)
+        started = await asyncio.to_thread(networks.autostart_networks)
+        if started:
+            log.info("autostarted networks: %s", ", ".join(started))
     driver.networks = networks  # type: ignore[attr-defined]
     return networks
 
