@@ -145,3 +145,10 @@ def test_copy_file_keeps_holes_and_refuses_existing(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         copy_file(str(src), str(dst))
     assert dst.read_bytes() == src.read_bytes()
+
+
+def test_graphics_port_edit_recomputes_autoport(dom: Domain) -> None:
+    devices = dom.root.find("devices")
+    gfx = etree.SubElement(devices, "graphics", type="vnc", port="-1", autoport="yes")
+    edit_one(dom, "--graphics", gfx, "tlsport=5902,keymap=ja")
+    assert dict(gfx.attrib) == {"type": "vnc", "port": "-1", "tlsPort": "5902", "keymap": "ja"}

@@ -374,6 +374,8 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
     elif do_clear:
         target = edit_element(target, {}, _probe_for(dom, flag), clear=True)
     target.attrib.pop("{urn:pyvirt}new", None)
+    if target.tag == "graphics" and {"port", "tlsport", "tlsPort"} & set(opts):
+        _graphics_autoport(target)
     if xpaths:
         _xpath_edits(target, xpaths)
     if boot_order is not None:
@@ -395,6 +397,15 @@ def refresh_machine_type(dom: Domain) -> None:
         raise Fail(f"Don't know how to refresh machine type '{machine}'")
     assert typ is not None
     typ.set("machine", new)
+
+
+def _graphics_autoport(gfx: etree._Element) -> None:
+    """virtinst recomputes autoport whenever a port is set: yes only for SPICE with both
+    ports automatic (-1), otherwise left out (libvirt decides)."""
+    if gfx.get("type") == "spice" and gfx.get("port") == "-1" and gfx.get("tlsPort") == "-1":
+        gfx.set("autoport", "yes")
+    else:
+        gfx.attrib.pop("autoport", None)
 
 
 def _boot_order_request(flag: str, opts: dict[str, str | None]) -> int | None:
