@@ -2,8 +2,9 @@
 
 `pyvirt xml GUEST --edit --vcpus 2` on a running guest changes the next boot (the guest
 then counts 2 CPUs); `pyvirt clone --auto-clone` makes a guest with its own name, UUID, MAC
-and disk copy that boots beside the original; bad input changes nothing.  One daemon and
-one guest for the whole module keep it to a few boots.
+and disk copy that boots beside the original; bad input changes nothing.  A private daemon
+per test and
+no more boots than the checks need.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,18 +24,6 @@ from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_xml, wait_console
 
 pytestmark = pytest.mark.timeout(400)
-
-
-@pytest.fixture(scope="module")
-def mod_daemon(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str
-               ) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path_factory.mktemp("vxd"))
-    harness.start()
-    try:
-        yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _tool(daemon: DaemonHarness, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -65,25 +53,25 @@ def _guest_cpus(daemon: DaemonHarness, name: str) -> int:
     raise AssertionError(f"no CPU count on the console: {seen[-300:]!r}")
 
 
-def test_edit_vcpus_applies_at_next_boot(mod_daemon: DaemonHarness, test_guest: TestGuest,
+def test_edit_vcpus_applies_at_next_boot(daemon: DaemonHarness, test_guest: TestGuest,
                                          guest_disk: Path) -> None:
-    conn = mod_daemon.connect()
+    conn = daemon.connect()
     conn.define_xml(guest_xml(test_guest, "vx", disk=guest_disk))
     conn.start("vx")
     wait_console(conn, "vx", READY_MARKER, 120)
-    assert _guest_cpus(mod_daemon, "vx") == 1
+    assert _guest_cpus(daemon, "vx") == 1
 
-    proc = _tool(mod_daemon, "xml", "vx", "--edit", "--vcpus", "2")
+    proc = _tool(daemon, "xml", "vx", "--edit", "--vcpus", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Domain 'vx' defined successfully." in proc.stdout
     assert "Changes will take effect after the domain is fully powered off." in proc.stdout
-    assert _xml(mod_daemon, "vx", inactive=True).findtext("vcpu") == "2"
-    assert _xml(mod_daemon, "vx").findtext("vcpu") == "1"  # the running guest is unchanged
+    assert _xml(daemon, "vx", inactive=True).findtext("vcpu") == "2"
+    assert _xml(daemon, "vx").findtext("vcpu") == "1"  # the running guest is unchanged
 
     # Live changes go through the connection's hotplug calls; without them virt-xml's
     # error names the call and nothing is defined.
     before = conn.get_xml("vx", inactive=True)
-    proc = _tool(mod_daemon, "xml", "vx", "--add-device", "--network", "user", "--update")
+    proc = _tool(daemon, "xml", "vx", "--add-device", "--network", "user", "--update")
     if not hasattr(conn, "attach_device"):
         assert proc.returncode == 1
         assert "not supported by the connection driver: virDomainAttachDevice" in proc.stderr
@@ -92,18 +80,18 @@ def test_edit_vcpus_applies_at_next_boot(mod_daemon: DaemonHarness, test_guest: 
     conn.destroy("vx")
     conn.start("vx")
     wait_console(conn, "vx", READY_MARKER, 120)
-    assert _guest_cpus(mod_daemon, "vx") == 2
+    assert _guest_cpus(daemon, "vx") == 2
 
 
-def test_bad_edits_change_nothing(mod_daemon: DaemonHarness, test_guest: TestGuest) -> None:
-    conn = mod_daemon.connect()
+def test_bad_edits_change_nothing(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    conn = daemon.connect()
     conn.define_xml(guest_xml(test_guest, "vxbad"))
     before = conn.get_xml("vxbad", inactive=True)
     for args, msg in ((["--edit", "--network", "foo=bar"], "Unknown --network options: ['foo']"),
                       (["--edit", "--vcpus", "cores=x"], "--vcpus"),
                       (["--edit", "--memory", "hugepages=maybe"], "hugepages"),
                       (["--edit", "--xml", "./devices/foo/@bar=1"], "")):
-        proc = _tool(mod_daemon, "xml", "vxbad", *args)
+        proc = _tool(daemon, "xml", "vxbad", *args)
         if msg:
             assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
             assert msg in proc.stderr, (args, proc.stderr)
@@ -113,15 +101,15 @@ def test_bad_edits_change_nothing(mod_daemon: DaemonHarness, test_guest: TestGue
     conn.undefine("vxbad")
 
 
-def test_clone_boots_beside_original(mod_daemon: DaemonHarness, test_guest: TestGuest,
+def test_clone_boots_beside_original(daemon: DaemonHarness, test_guest: TestGuest,
                                      guest_disk: Path) -> None:
-    conn = mod_daemon.connect()
+    conn = daemon.connect()
     conn.define_xml(guest_xml(test_guest, "orig", disk=guest_disk))
-    proc = _tool(mod_daemon, "clone", "--original", "orig", "--auto-clone")
+    proc = _tool(daemon, "clone", "--original", "orig", "--auto-clone")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Clone 'orig-clone' created successfully." in proc.stdout
 
-    a, b = _xml(mod_daemon, "orig", inactive=True), _xml(mod_daemon, "orig-clone", inactive=True)
+    a, b = _xml(daemon, "orig", inactive=True), _xml(daemon, "orig-clone", inactive=True)
     assert a.findtext("uuid") != b.findtext("uuid")
     amac = a.find("devices/interface/mac").get("address")
     bmac = b.find("devices/interface/mac").get("address")
@@ -138,16 +126,16 @@ def test_clone_boots_beside_original(mod_daemon: DaemonHarness, test_guest: Test
     wait_console(conn, "orig-clone", READY_MARKER, 120)
 
     # Onto an existing name, or while the original runs: refused, nothing touched.
-    proc = _tool(mod_daemon, "clone", "--original", "orig", "--auto-clone")
+    proc = _tool(daemon, "clone", "--original", "orig", "--auto-clone")
     assert proc.returncode == 1 and "Domain to clone must be shutoff." in proc.stderr
     conn.destroy("orig")
-    proc = _tool(mod_daemon, "clone", "--original", "orig", "--name", "orig-clone",
+    proc = _tool(daemon, "clone", "--original", "orig", "--name", "orig-clone",
                  "--auto-clone")
     assert proc.returncode == 1
     assert "Invalid name for new guest: Guest name 'orig-clone' is already in use." in proc.stderr
-    proc = _tool(mod_daemon, "clone", "--original", "orig", "--name", "third", "--file", bpath)
+    proc = _tool(daemon, "clone", "--original", "orig", "--name", "third", "--file", bpath)
     assert proc.returncode == 1 and "This will overwrite the existing path" in proc.stderr
     with pytest.raises(PyvirtError):
         conn.lookup_domain("third")
-    assert _xml(mod_daemon, "orig-clone", inactive=True).findtext("uuid") == b.findtext("uuid")
+    assert _xml(daemon, "orig-clone", inactive=True).findtext("uuid") == b.findtext("uuid")
     conn.destroy("orig-clone")

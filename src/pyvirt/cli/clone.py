@@ -39,24 +39,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from pyvirt.cli.install import _setup_logging
-    from pyvirt.install.guest import log
     argv = list(sys.argv[1:] if argv is None else argv)
     o = _parser().parse_args(argv)
     o.quiet = o.quiet or o.xmlonly
     _setup_logging(o.debug, o.quiet, prog="virt-clone")
-    try:
-        from pyvirt.install.clone_flow import run
-        return run(o)
-    except Exception as exc:
-        from pyvirt.api import PyvirtError
-        from pyvirt.install.clone import CloneError
-        from pyvirt.install.subopts import SubOptError
-        if isinstance(exc, (CloneError, SubOptError, ValueError, RuntimeError, OSError,
-                            PyvirtError)):
-            log.debug("", exc_info=True)
-            log.error("%s", exc)
-            return 1
-        raise
+    from pyvirt.cli.install import report_errors
+    from pyvirt.install.clone import CloneError
+    from pyvirt.install.clone_flow import run
+    return report_errors(lambda: run(o), CloneError)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 
 from pyvirt.install.guest import log
 
@@ -292,6 +293,19 @@ def _setup_logging(debug: bool, quiet: bool, prog: str = "virt-install") -> None
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG)
     log.propagate = False
+
+
+def report_errors(run: Callable[[], int], *known: type[BaseException]) -> int:
+    """Run a virt-install family command: an expected error (its own `known` kinds, option
+    errors, libvirt-style errors) is printed as virt-install prints it, exit status 1."""
+    from pyvirt.api import PyvirtError
+    from pyvirt.install.subopts import SubOptError
+    try:
+        return run()
+    except (*known, SubOptError, ValueError, RuntimeError, OSError, PyvirtError) as exc:
+        log.debug("", exc_info=True)
+        log.error("%s", exc)
+        return 1
 
 
 QUIET = False

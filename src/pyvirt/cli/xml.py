@@ -76,20 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         if not o.quiet:
             print(msg)
 
-    try:
-        if o.list_devices:
-            return _list_devices(o)
-        from pyvirt.install.virtxml import run
-        return run(o, out)
-    except Exception as exc:
-        from pyvirt.api import PyvirtError
-        from pyvirt.install.subopts import SubOptError
-        from pyvirt.install.virtxml import Fail
-        if isinstance(exc, (Fail, SubOptError, ValueError, RuntimeError, PyvirtError)):
-            log.debug("", exc_info=True)
-            log.error("%s", exc)
-            return 1
-        raise
+    from pyvirt.cli.install import report_errors
+    from pyvirt.install.virtxml import Fail, run
+    if o.list_devices:
+        return report_errors(lambda: _list_devices(o), Fail)
+    return report_errors(lambda: run(o, out), Fail)
 
 
 if __name__ == "__main__":

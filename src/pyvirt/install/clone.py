@@ -101,6 +101,12 @@ class DiskInfo:
         t = self.disk.find("target")
         return None if t is None else t.get("dev")
 
+    def check_cloneable(self) -> None:
+        """A disk to be copied whose storage cannot be (missing, rbd, network) is refused."""
+        if self.action == CLONE and self.cloneable_msg:
+            raise CloneError("Could not determine original disk information: "
+                             + self.cloneable_msg)
+
     def share_msg(self) -> str | None:
         if self.path is None and self.disk.get("type") != "network":
             return "No storage to clone."
@@ -309,9 +315,7 @@ class Cloner:
         for info in self.diskinfos:
             if info.action == SHARE:
                 continue
-            if info.action == CLONE and info.cloneable_msg:
-                raise CloneError("Could not determine original disk information: "
-                                 + info.cloneable_msg)
+            info.check_cloneable()
             if info.new_path is None:
                 path = clone_path(self.src_name, self.name, info.path, self.path_exists)
                 self.set_new_path(info, path)

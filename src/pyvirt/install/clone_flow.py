@@ -33,9 +33,7 @@ def _process_disks(o: argparse.Namespace, cloner: Cloner, checks: dict[str, bool
     for info in cloner.diskinfos:
         if info.action == SHARE:
             continue
-        if info.action == CLONE and info.cloneable_msg:
-            raise CloneError("Could not determine original disk information: "
-                             + info.cloneable_msg)
+        info.check_cloneable()
         newpath = newpaths.pop(0) if newpaths else None
         if newpath is None and not o.auto_clone:
             raise CloneError("Either --auto-clone or --file is required, use '--auto-clone "
