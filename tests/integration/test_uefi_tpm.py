@@ -11,6 +11,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
+from pyvirt.api import PyvirtError
 from pyvirt.qemu import process
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
@@ -32,14 +35,14 @@ def _swtpm_pids(root: Path) -> list[int]:
 
 def test_uefi_secure_boot_guest_with_tpm(daemon: DaemonHarness, test_guest: TestGuest) -> None:
     if not Path("/usr/share/qemu/firmware").is_dir():
-        import pytest
-
         pytest.skip("ovmf is not installed (make deps)")
     xml = guest_xml(test_guest, "efi", extra_devices=TPM).replace("<os>", "<os firmware='efi'>")
     xml = xml.replace("machine='pc'>hvm</type>", f"machine='q35'>hvm</type>{FIRMWARE}")
     conn = daemon.connect()
     conn.define_xml(xml)
     assert "firmware='efi'" in conn.get_xml("efi", inactive=True)
+    with pytest.raises(PyvirtError, match="pflash based firmware are not supported"):
+        conn.snapshot_create("efi", "<domainsnapshot/>")  # the NVRAM would be left out
     conn.start("efi")
     live = conn.get_xml("efi")
     assert "OVMF_CODE_4M.secboot.fd" in live and "<smm state='on'/>" in live

@@ -169,6 +169,7 @@ class SnapshotsMixin:
             if snap.offline and snap.memory != "no":
                 raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
                                   ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT)
+            _refuse_pflash(guest)
             align_disks(snap, guest_disks(guest), "internal", True)
             images = _internal_images(guest, snap)
             if rec.active:
@@ -344,6 +345,14 @@ def _check_name(name: str | None) -> None:
     except XMLError as exc:
         raise PyvirtError(f"invalid argument: {exc.message}", ErrorCode.INVALID_ARG,
                           ErrorDomain.DOMAIN_SNAPSHOT) from None
+
+
+def _refuse_pflash(dom: Domain) -> None:
+    """UEFI variables live in a raw flash image that QEMU's internal snapshots leave out: a
+    revert would pair old disks and RAM with new variables, so libvirt refuses, and so do we."""
+    os_ = dom.os
+    if os_ is not None and (os_.firmware == "efi" or (os_.loader is not None and os_.loader.type == "pflash")):
+        raise _unsupported("internal snapshots of a VM with pflash based firmware are not supported")
 
 
 def _internal_images(dom: Domain, snap: SnapshotDef) -> list[tuple[str, str]]:
