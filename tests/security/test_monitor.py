@@ -64,7 +64,7 @@ def test_start_returns_at_once_when_qemu_exits_at_once(tmp_path: Path) -> None:
         with pytest.raises(PyvirtError, match="exiting early") as err:
             await drv.create_xml(domain_xml("early", emulator("exit-early")))
         took = time.monotonic() - began
-        assert took < drv.connect_timeout / 2, f"start waited {took:.1f}s for a QEMU that had exited"
+        assert took < 5, f"start waited {took:.1f}s for a QEMU that had exited (connect timeout {drv.connect_timeout} s)"
         assert "exit code 1" in str(err.value)
         assert drv.list_domains() == []
 

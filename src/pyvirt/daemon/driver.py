@@ -74,8 +74,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 #: every monitor command has a deadline: a wedged QEMU must never wedge the daemon
 MONITOR_TIMEOUT = 30.0
-#: how long a starting QEMU may take to answer on its monitor (its exit ends the wait at once)
-CONNECT_TIMEOUT = 10.0
+#: how long a starting QEMU may take to answer on its monitor: libvirt's 30 s (a loaded host can
+#: take more than 10 s to bring TCG up); a QEMU that exits ends the wait at once, so it costs nothing
+CONNECT_TIMEOUT = 30.0
 #: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED")
 
