@@ -243,3 +243,32 @@ def test_cpu_features_policies_and_qemu_names() -> None:
                  "<feature policy='force' name='pclmuldq'/></cpu>")
     argv = build_argv(fill_defaults(parse_domain(xml)))
     assert argv[argv.index("-cpu") + 1] == "Haswell,tsc-adjust=on,kvm-pv-eoi=off,pclmulqdq=on"
+
+
+@pytest.mark.parametrize(("devices", "message"), [
+    (_disk("vda", "virtio").replace("</disk>", "<boot order='1'/></disk>")
+     + "<interface type='user'><boot order='1'/></interface>", "boot order 1 is already used"),
+    ("<controller type='usb' model='none'/><input type='tablet' bus='usb'/>", "USB is disabled"),
+    ("<input type='tablet' bus='usb'><address type='usb' bus='0' port='1'/></input>"
+     "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input>", "double use of USB port 1"),
+    ("<video><model type='vga' primary='yes'/></video><video><model type='qxl' primary='yes'/></video>",
+     "Only one primary video"),
+    ("<panic model='isa'/><panic model='isa'/>", "Multiple panic devices with model 'isa'"),
+    ("<tpm model='tpm-tis'><backend type='emulator'/></tpm><tpm model='tpm-crb'><backend type='emulator'/></tpm>",
+     "only a single TPM"),
+    (_disk("vda", "virtio").replace("</disk>", "<address type='drive' controller='0' bus='0' unit='0'/></disk>"),
+     "cannot have an address of type 'drive'"),
+    ("<controller type='usb' model='qemu-xhci'><address type='pci' slot='0'/></controller>",
+     "double use of PCI Address 0000:00:00.0"),
+])
+def test_invalid_domains_libvirt_refuses(devices: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _argv(devices)
+
+
+def test_usb_ports_are_start_time_addresses() -> None:
+    """libvirt keeps no USB address in the inactive XML; the command line gets ports 1, 2, ..."""
+    dom = fill_defaults(parse_domain(BASE.format(devices="<input type='tablet' bus='usb'/>", machine="pc", boot="")))
+    assert dom.devices.inputs[0].address is None
+    ids = _by_id(build_argv(dom))
+    assert ids["input0"]["port"] == "1"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from pyvirt.xml.defaults import assign_usb_ports
 from pyvirt.xml.errors import XMLError
 
 from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine, argv_memory
@@ -174,27 +175,6 @@ def _boot_indexes(domain: Any) -> dict[int, int]:
     return out
 
 
-def _fill_usb_ports(domain: Any) -> None:
-    """Give USB devices without an address the next free port of the first bus (as libvirt's
-    define does); a no-op once fill_defaults assigns USB addresses itself."""
-    from pyvirt.xml.domain import Address
-
-    devs = domain.devices
-    usb_devs = [*(d for d in devs.disks if d.target_bus == "usb"),
-                *(i for i in devs.inputs if i.bus == "usb"),
-                *(s for s in devs.sounds if s.model == "usb"),
-                *(s for s in devs.serials if s.target_type == "usb-serial"),
-                *devs.redirdevs]
-    used = {d.address.port for d in usb_devs if d.address is not None and d.address.type == "usb"}
-    port = 0
-    for dev in usb_devs:
-        if dev.address is None:
-            port += 1
-            while str(port) in used:
-                port += 1
-            dev.address = Address(type="usb", bus=0, port=str(port))
-
-
 def _version(caps: Any) -> tuple[int, int, int]:
     v = getattr(caps, "version", None)
     return tuple(v) if v else DEFAULT_QEMU_VERSION  # type: ignore[return-value]
@@ -249,9 +229,9 @@ def device_context(domain: Any, caps: Any = None, runtime: RuntimePaths | None =
     rt = runtime or RuntimePaths.debug(domain.name or "guest")
     ctx = Ctx(domain=domain, caps=caps, runtime=rt, q35=_is_q35(domain.os.machine), version=_version(caps))
     ctx.aliases = assign_aliases(domain)
+    assign_usb_ports(domain)
     ctx.boot_index = _boot_indexes(domain)
     collect_acpi_indexes(ctx)
-    _fill_usb_ports(domain)
     return ctx
 
 

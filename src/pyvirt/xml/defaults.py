@@ -49,6 +49,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     _controllers(dom)
     _simple_devices(dom)
     _memory_devices(dom)
+    _check_usb(dom)
     assign_pci_addresses(dom)
     _virtio_serial_addresses(dom)
     check_addresses(dom)
@@ -298,6 +299,50 @@ def _controllers(dom: Domain) -> None:
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:
             ch.target_type = "virtio"
+
+
+def _usb_devices(dom: Domain) -> list:
+    devs = dom.devices
+    return [*(d for d in devs.disks if d.target_bus == "usb"),
+            *(i for i in devs.inputs if i.bus == "usb"),
+            *(s for s in devs.sounds if s.model == "usb"),
+            *(s for s in devs.serials if s.target_type == "usb-serial"),
+            *devs.redirdevs]
+
+
+def _check_usb(dom: Domain) -> None:
+    """libvirt's define-time USB checks: a controller must exist, no port used twice."""
+    usb_devs = _usb_devices(dom)
+    if not usb_devs:
+        return
+    if not any(c.type == "usb" and c.model != "none" for c in dom.devices.controllers):
+        raise XMLValidationError("USB is disabled for this domain, but USB devices are present in the domain XML",
+                                 getattr(usb_devs[0], "line", None))
+    used: set[tuple[int, str]] = set()
+    for d in usb_devs:
+        a = d.address
+        if a is not None and a.type == "usb" and a.port is not None:
+            key = (a.bus or 0, a.port)
+            if key in used:
+                raise XMLValidationError(f"Attempted double use of USB port {a.port} on bus {a.bus or 0}",
+                                         getattr(d, "line", None))
+            used.add(key)
+
+
+def assign_usb_ports(dom: Domain) -> None:
+    """USB devices without an address get the next free port of the first bus.  libvirt does
+    this when the guest starts (qemuDomainAssignUSBAddresses), so the inactive XML keeps no USB
+    address; the argv builder and the daemon's live definition call it."""
+    usb_devs = _usb_devices(dom)
+    used = {(d.address.bus or 0, d.address.port) for d in usb_devs
+            if d.address is not None and d.address.type == "usb" and d.address.port is not None}
+    port = 0
+    for d in usb_devs:
+        if d.address is None:
+            port += 1
+            while (0, str(port)) in used:
+                port += 1
+            d.address = Address(type="usb", bus=0, port=str(port))
 
 
 def _memory_devices(dom: Domain) -> None:

@@ -96,6 +96,41 @@ def _validate_iotune(t: object, dev: str | None) -> None:
                                          f"(disk '{dev}')", getattr(t, "line", None))
 
 
+def _validate_device_counts(dom: Domain) -> None:
+    """libvirt's one-of-a-kind rules: boot orders, primary video, panic models, TPMs."""
+    devs = dom.devices
+    orders: set[int] = set()
+    for dev in dom.all_devices():
+        order = getattr(dev, "boot_order", None)
+        if order is not None:
+            if order in orders:
+                raise XMLValidationError(f"boot order {order} is already used by another device",
+                                         getattr(dev, "line", None))
+            orders.add(order)
+    if sum(1 for v in devs.videos if v.model_primary) > 1:
+        raise XMLValidationError("Only one primary video device is supported", devs.videos[-1].line)
+    models = [p.model or "isa" for p in devs.panics]
+    for model in set(models):
+        if models.count(model) > 1:
+            raise XMLValidationError(f"Multiple panic devices with model '{model}' are not supported",
+                                     devs.panics[-1].line)
+    if len(devs.tpms) > 1:
+        raise XMLValidationError("only a single TPM non-proxy device is supported", devs.tpms[-1].line)
+    for disk in devs.disks:
+        a = disk.address
+        if disk.target_bus == "virtio" and a is not None and a.type not in ("pci", None):
+            raise XMLValidationError(f"virtio disk '{disk.target_dev}' cannot have an address of type '{a.type}'",
+                                     disk.line)
+        if disk.target_bus in ("ide", "sata", "scsi", "fdc") and a is not None and a.type not in ("drive", None):
+            raise XMLValidationError(f"{disk.target_bus} disk '{disk.target_dev}' needs an address of type "
+                                     f"'drive', not '{a.type}'", disk.line)
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if a is not None and a.type == "pci" and not a.domain and not a.bus and a.slot == 0:
+            raise XMLValidationError("Attempted double use of PCI Address 0000:00:00.0 (the host bridge)",
+                                     a.line or getattr(dev, "line", None))
+
+
 def _validate_memory_devices(dom: Domain) -> None:
     """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA, existing target node."""
     mems = dom.devices.memories
@@ -226,6 +261,7 @@ def validate_domain(dom: Domain) -> None:
     _validate_numa(dom)
     _validate_iothreads(dom)
     _validate_memory_devices(dom)
+    _validate_device_counts(dom)
     seen_acpi: set[int] = set()
     for dev in dom.all_devices():
         index = getattr(dev, "acpi_index", None)
