@@ -940,6 +940,13 @@ class Connection(abc.ABC):
         # virsh calls the plain function for the running guest, the Flags one for --config
         raise no_support(f"virDomainDetachDevice{'Flags' if config else ''}")
 
+    @op("Domain", "POST /v1/domains/{dom}/devices/update", "virDomainUpdateDeviceFlags")
+    def update_device(self, dom: str, xml: str, live: bool = False, config: bool = False,
+                      force: bool = False) -> None:
+        """Change a device in place: for a cdrom or floppy, its medium (the <source> in `xml`, or
+        none to eject; `force` ejects a locked tray)."""
+        raise no_support("virDomainUpdateDeviceFlags")
+
     @op("Domain", "GET /v1/domains/{dom}/blockstats", "virDomainBlockStatsFlags")
     def block_stats(self, dom: str, disk: str) -> dict[str, int]:
         """I/O counters of one disk (by target or source path), under libvirt's field names:

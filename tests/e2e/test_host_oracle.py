@@ -57,10 +57,20 @@ NODE = """<node>
   <interface type='user'><mac address='52:54:00:00:00:03'/></interface>
   <interface type='network'><mac address='52:54:00:00:00:04'/><source network='nosuch'/></interface>
 </devices></domain>
+<domain type='test'><name>c</name><memory>1048576</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices>
+  <disk type='file' device='cdrom'><source file='/tmp/a.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>
+  <disk type='file' device='cdrom'><target dev='hdd' bus='ide'/><readonly/></disk>
+  <disk type='file' device='disk'><source file='/tmp/x.img'/><target dev='vda' bus='virtio'/></disk>
+</devices></domain>
 <domain type='test'><name>t3</name><memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
 </node>
 """
-NODE_SEQUENCES = ["domifaddr t2", "domifaddr t3", "domstats t3 t2", "domstats t2 --raw", "domifaddr t2 --interface testnet1"]
+NODE_SEQUENCES = ["domifaddr t2", "domifaddr t3", "domstats t3 t2", "domstats t2 --raw", "domifaddr t2 --interface testnet1",
+                  "change-media c hdc --eject", "change-media c hdd /tmp/b.iso --insert", "change-media c hdd --insert",
+                  "change-media c hdc /tmp/b.iso", "change-media c vda --eject", "change-media c hdd --eject",
+                  "change-media c hdc /tmp/b.iso --insert", "change-media c hdq --eject",
+                  "change-media c hdc --eject --insert", "change-media c hdc --eject --config --current",
+                  "update-device c /dev/null"]
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -109,3 +109,39 @@ def test_screenshot_is_a_png(daemon: DaemonHarness, test_guest: TestGuest, tmp_p
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width >= 320 and height >= 200
+
+
+CDROM = ("<controller type='scsi' model='virtio-scsi'/>"
+         "<disk type='file' device='cdrom'><target dev='sda' bus='scsi'/><readonly/></disk>")
+
+
+def _cd_label_count(conn, marker: str) -> str:
+    text = guest_shell(conn, "cd", "dd if=/dev/sr0 bs=2048 skip=16 count=1 2>/dev/null | grep -a -c PYVIRT''CD", marker)
+    return text.rsplit(marker, 1)[0].split()[-1]  # grep's count, printed just before the marker
+
+
+def test_change_media_seen_by_guest(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "hello.txt").write_text("hello\n")
+    iso = tmp_path / "cd.iso"
+    subprocess.run(["genisoimage", "-quiet", "-V", "PYVIRTCD", "-o", str(iso), str(content)], check=True)
+    conn = daemon.connect()
+    conn.define_xml(guest_xml(test_guest, "cd", extra_devices=CDROM))
+    conn.start("cd")
+    wait_console(conn, "cd", READY_MARKER)
+    assert _cd_label_count(conn, "CDMARK0") == "0"
+
+    empty = _cli(daemon, "change-media", "cd", "sda", "--eject")
+    assert (empty.returncode, empty.stderr) == (1, "error: The disk device 'sda' doesn't have media\n")
+    inserted = _cli(daemon, "change-media", "cd", "sda", str(iso), "--insert")
+    assert (inserted.returncode, inserted.stdout, inserted.stderr) == (0, "Successfully inserted media.\n\n", "")
+    assert str(iso) in _cli(daemon, "domblklist", "cd").stdout
+    assert _cd_label_count(conn, "CDMARK1") == "1"
+
+    ejected = _cli(daemon, "change-media", "cd", "sda", "--eject")
+    assert (ejected.returncode, ejected.stdout) == (0, "Successfully ejected media.\n\n")
+    assert str(iso) not in _cli(daemon, "domblklist", "cd").stdout
+    assert _cd_label_count(conn, "CDMARK2") == "0"
+    not_removable = _cli(daemon, "change-media", "cd", "vda", "--eject")
+    assert not_removable.stderr == "error: No disk found whose source path or target is vda\n"

@@ -21,7 +21,8 @@ from pyvirt.testguest import TestGuest
 from tests.daemon_harness import DaemonHarness
 
 MiB = 1 << 20
-VNC = "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>"
+CDROM = "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>"
+VNC = f"<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>{CDROM}"
 NET = ("<network><name>{name}</name><bridge name='virbr9'/><ip address='192.168.150.1' netmask='255.255.255.0'>"
        "<dhcp><range start='192.168.150.2' end='192.168.150.254'/></dhcp></ip></network>")
 
@@ -138,6 +139,7 @@ STEPS: list[Step] = [
     ("block_stats", lambda c, x: c.block_stats(x.dom, "vdb")["rd_operations"]),
     ("screenshot", lambda c, x: c.screenshot(x.dom)),
     ("detach_device", lambda c, x: c.detach_device(x.dom, _disk_xml(x), config=True)),
+    ("update_device", lambda c, x: c.update_device(x.dom, CDROM, config=True)),
     ("save", lambda c, x: c.save(x.dom, str(x.tmp / "ops.save"))),
     ("save_image_xml", lambda c, x: c.save_image_xml(str(x.tmp / "ops.save"))),
     ("save_image_define", lambda c, x: c.save_image_define(str(x.tmp / "ops.save"),

@@ -188,3 +188,66 @@ def cmd_screenshot(ctl: Ctl, p: Parsed) -> bool:
     write_atomic(path, data)
     ctl.print(f"Screenshot saved to {path}, with type of image/png")
     return True
+
+
+def cmd_update_device(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    path = p.str("file") or ""
+    live, config = _scope(ctl, p, info)
+    xml = read_file(path)
+    with failing(f"Failed to update device from {path}"):
+        ctl.conn.update_device(_key(info), xml, live=live, config=config, force=p.bool("force"))
+    ctl.extra("Device updated successfully\n")
+    return True
+
+
+def cmd_change_media(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdChangeMedia: the domain's own cdrom/floppy <disk> with its <source> replaced
+    (or removed, to eject), handed to virDomainUpdateDeviceFlags."""
+    import xml.etree.ElementTree as ET
+
+    picked = [a for a in ("eject", "insert", "update") if p.bool(a)]
+    if len(picked) > 1:
+        raise CmdError(f"Options --{picked[0]} and --{picked[1]} are mutually exclusive")
+    action = picked[0] if picked else "update"
+    source = p.str("source")
+    if action != "eject" and not source:
+        raise CmdError("New disk media source was not specified")
+    info = ctl.domain(p.str("domain") or "")
+    live, config = _scope(ctl, p, info)
+    target = p.str("path") or ""
+    root = ET.fromstring(ctl.conn.get_xml(_key(info), inactive=config and not live))
+    disk = None
+    for candidate in root.iterfind("devices/disk"):
+        if candidate.get("device") not in ("cdrom", "floppy"):
+            continue
+        tgt, src = candidate.find("target"), candidate.find("source")
+        names = {tgt.get("dev") if tgt is not None else None}
+        names |= {src.get(a) for a in ("file", "dev")} if src is not None else set()
+        if target in names:
+            disk = candidate
+            break
+    if disk is None:
+        raise CmdError(f"No disk found whose source path or target is {target}")
+    dev = disk.find("target").get("dev")  # type: ignore[union-attr]
+    old = disk.find("source")
+    if action == "eject" and old is None:
+        raise CmdError(f"The disk device '{dev}' doesn't have media")
+    if action == "insert" and old is not None:
+        raise CmdError(f"The disk device '{dev}' already has media")
+    if old is not None:
+        disk.remove(old)
+    if action != "eject":
+        block = p.bool("block")
+        disk.set("type", "block" if block else "file")
+        new = ET.Element("source", {"dev" if block else "file": source or ""})
+        disk.insert(list(disk).index(disk.find("target")), new)  # type: ignore[arg-type]
+    xml = ET.tostring(disk, encoding="unicode")
+    if p.bool("print-xml"):
+        ctl.print(xml.rstrip() + "\n")
+        return True
+    with failing(f"Failed to complete action {action} on media"):
+        ctl.conn.update_device(_key(info), xml, live=live, config=config, force=p.bool("force"))
+    done = {"eject": "ejected", "insert": "inserted", "update": "updated"}[action]
+    ctl.extra(f"Successfully {done} media.\n")
+    return True

@@ -178,6 +178,48 @@ class HotplugMixin:
                 return inserted.get("node-name")
         return None
 
+    # ------------------------------------------------------------------ media
+    async def update_device(self, dom: str, xml: str, live: bool = False, config: bool = False,
+                            force: bool = False) -> None:
+        """The medium of a cdrom or floppy: blockdev-change-medium to insert or swap, eject to empty."""
+        probe = _probe_disk(_device_element(xml))
+        rec = self.lookup(dom)
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            new_config = new_live = None
+            for current in targets:
+                disk = _find_disk(current, probe.target_dev)
+                if disk is None:
+                    raise PyvirtError(f"operation failed: disk {probe.target_dev} not found",
+                                      ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+                if disk.device not in ("cdrom", "floppy"):
+                    raise _unsupported(f"disk '{disk.target_dev}' is not removable: only the media of cdrom "
+                                       "and floppy disks can be changed")
+                changed = copy.deepcopy(current)
+                mine = _find_disk(changed, probe.target_dev)
+                mine.source_file, mine.source_dev = probe.source_file, probe.source_dev
+                if probe.driver_type:
+                    mine.driver_type = probe.driver_type
+                if current is rec.config:
+                    new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
+                else:
+                    await self._change_medium(rec, mine, force)
+                    new_live = changed
+            self._commit(rec, config=new_config, live=new_live)
+
+    async def _change_medium(self, rec: DomainRecord, disk: Any, force: bool) -> None:
+        run = self._running(rec)
+        path = disk.source_file or disk.source_dev
+        if path is None:
+            await self._qmp(run, "eject", {"id": disk.alias, "force": force})
+            return
+        if not os.path.exists(path):
+            raise PyvirtError(f"Cannot access storage file '{path}': No such file or directory",
+                              ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
+        await self._qmp(run, "blockdev-change-medium", {"id": disk.alias, "filename": path,
+                                                        "format": disk.driver_type or "raw",
+                                                        "read-only-mode": "read-only"})
+
     # ------------------------------------------------------------------ monitoring
     async def block_stats(self, dom: str, disk: str) -> dict[str, int]:
         """query-blockstats for one disk, under virDomainBlockStatsFlags' field names."""

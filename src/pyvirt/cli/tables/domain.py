@@ -189,7 +189,7 @@ COMMANDS = (
             Opt("path", DATA, "Fully-qualified path of block device", req=True),
             Opt("size", NUMBER, "New size of the block device, as scaled integer (default KiB)", req=True),
         )),
-    Cmd("change-media", _G, "cmd_unsupported", "Change media of CD or floppy drive",
+    Cmd("change-media", _G, "cmd_hotplug", "Change media of CD or floppy drive",
         "Change media of CD or floppy drive.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "Fully-qualified path or target of disk device", req=True),
@@ -849,7 +849,7 @@ COMMANDS = (
             Opt("tpm", BOOL, "remove TPM state"),
             Opt("keep-tpm", BOOL, "keep TPM state"),
         )),
-    Cmd("update-device", _G, "cmd_unsupported", "update device from an XML file",
+    Cmd("update-device", _G, "cmd_hotplug", "update device from an XML file",
         "Update device from an XML <file>.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "XML file", req=True),
