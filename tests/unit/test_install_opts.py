@@ -146,3 +146,18 @@ def test_xml_actions() -> None:
     assert root.find("clock") is None and root.find("features/hap") is not None
     with pytest.raises(SubOptError, match=r"/@foo xmlXPathEval\(\) failed"):
         _perform(root, *_actions("/@foo=bar")[0])
+
+
+def test_install_package_never_imports_the_cli() -> None:
+    """Issue 9: install/ builds guests; prompts, consoles' exit codes and argument parsing
+    live in cli/install.py, which imports install/ and never the other way round."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "src" / "pyvirt" / "install"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names if n == "pyvirt.cli" or n.startswith("pyvirt.cli.")]
+    assert offenders == []

@@ -167,7 +167,7 @@ def test_hooks(monkeypatch, tmp_path):
         assert c.get_capabilities() == "<capabilities/>"
         info = c.define_xml(MINIMAL.format(name="p"))
         assert info.uuid == "00000000-1111-2222-3333-444444444444"
-    from pyvirt.testdriver import ids
+    from pyvirt import ids
 
     ids.reset_predictable()
     assert [ids.new_mac(), ids.new_mac()] == ["00:11:22:33:44:55", "00:11:22:33:44:56"]

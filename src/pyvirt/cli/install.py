@@ -11,14 +11,10 @@ import logging
 import sys
 from collections.abc import Callable
 
+from pyvirt.install.errors import INSTALL_METHODS, Fail  # noqa: F401  (re-exported)
 from pyvirt.install.guest import log
 
-INSTALL_METHODS = "--location URL, --cdrom CD/ISO, --pxe, --import, --boot hd|cdrom|..."
 VERSION = "4.1.0"  # the virt-install release whose command line this mirrors
-
-
-class Fail(Exception):
-    """A virt-install fatal error: printed as 'ERROR    msg', exit 1."""
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -20,9 +20,9 @@ from typing import Any
 
 from lxml import etree
 
+from pyvirt import ids
 from pyvirt.install.guest import ConnInfo, log
 from pyvirt.install.xmltree import set_text
-from pyvirt.testdriver import ids
 
 CLONE, SHARE, PRESERVE = "clone", "share", "preserve"
 RBD_ISSUE = " https://github.com/virt-manager/virt-manager/issues/177"

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pyvirt.cli.install import INSTALL_METHODS, Fail
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, DomCaps
+from pyvirt.install.errors import INSTALL_METHODS, Fail
 from pyvirt.install.guest import ConnInfo, Guest, log
 from pyvirt.install.installer import Installer
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno

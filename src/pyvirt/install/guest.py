@@ -14,10 +14,10 @@ from typing import Any
 
 from lxml import etree
 
+from pyvirt import ids
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, CapsInfo, DomCaps
 from pyvirt.install.xmltree import append, child, set_text
-from pyvirt.testdriver import ids
 
 log = logging.getLogger("pyvirt.install")
 LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"

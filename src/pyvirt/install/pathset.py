@@ -97,25 +97,11 @@ def set_path(el: Element, path: str, value: str | bool, indexes: list[int] | Non
         node.text = value
 
 
-def is_set(el: Element, path: str, indexes: list[int] | None = None) -> bool:
-    """Whether the handler already wrote this location (it wins over the table)."""
-    idx = list(indexes or [])
-    node = el
-    parts = path.split("/")
-    last = parts[-1]
-    for part in parts[:-1] if last.startswith("@") else parts:
-        tag = part[:-2] if part.endswith("[]") else part
-        found = node.findall(tag)
-        i = (idx.pop(0) if idx else 0) if part.endswith("[]") else 0
-        if len(found) <= i:
-            return False
-        node = found[i]
-    return node.get(last[1:]) is not None if last.startswith("@") else True
-
-
 def apply(flag: str, opts: dict[str, str | None], el: Element, *, skip: set[str] | None = None) -> None:
-    """Set every table row named in `opts` (and not in `skip`) on `el`; rows whose handler
-    does more than a path (kind ``!``) and locations the handler already wrote are left."""
+    """Set every table row named in `opts` (and not in `skip`: the names the option's
+    handler declares) on `el`; a value given here wins over what the handler filled in, as
+    in virt-install, where defaults only fill what is unset.  Rows whose meaning is more
+    than a path (kind ``!``) are the handler's."""
     for key, value in opts.items():
         if skip and key in skip:
             continue
@@ -123,6 +109,6 @@ def apply(flag: str, opts: dict[str, str | None], el: Element, *, skip: set[str]
         if row is None:
             continue
         path, kind, indexes = row
-        if kind.endswith("!") or is_set(el, path, indexes):
+        if kind.endswith("!"):
             continue
         set_path(el, path, convert(kind, value, flag, key), indexes)

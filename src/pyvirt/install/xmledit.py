@@ -176,7 +176,7 @@ class Probe:
     def _flat(self, opts: dict[str, str | None]) -> Flat | None:
         s = _optstr(opts)
         if s not in self._cache:
-            from pyvirt.testdriver import ids
+            from pyvirt import ids
             state = ids.save_state()
             try:
                 self._cache[s] = flatten(self._build(s))

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from pyvirt import ids
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.testdriver import ids
 from pyvirt.testdriver.xmlutil import TEST_NS, parse_string, set_child_text, text
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 
+from pyvirt import ids
 from pyvirt.api import DomainState, ErrorCode, ErrorDomain, NodeInfo, PyvirtError
-from pyvirt.testdriver import ids
 from pyvirt.testdriver.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj, VolumeObj
 from pyvirt.testdriver.xmlutil import parse_file, parse_string, scaled, set_child_text, text
 

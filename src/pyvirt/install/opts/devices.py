@@ -17,16 +17,24 @@ VIDEO = Spec("--video", keys=["model"], positional=("model",), aliases={"model.t
 CHAR_KEYS = ["type", "path", "mode", "host", "bind_host", "source.host", "source.bind_host",
              "source.connect_host", "source.bind_service", "source.connect_service",
              "source.mode", "source.path", "target.address"]
-CONSOLE = Spec("--console", keys=CHAR_KEYS, positional=("type",))
-SERIAL = Spec("--serial", keys=CHAR_KEYS, positional=("type",))
-PARALLEL = Spec("--parallel", keys=CHAR_KEYS, positional=("type",))
-CHANNEL = Spec("--channel", keys=CHAR_KEYS, positional=("type",))
+_CHAR_ALIASES = {"char_type": "type"}
+CONSOLE = Spec("--console", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)
+SERIAL = Spec("--serial", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)
+PARALLEL = Spec("--parallel", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)
+CHANNEL = Spec("--channel", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)
 CONTROLLER = Spec("--controller", keys=["type", "address", "num_pcie_root_ports"],
                   positional=("type",))
 INPUT = Spec("--input", keys=["type", "bus"], positional=("type",))
+_CHAR_HOSTS = ["source.host", "source.bind_host", "source.connect_host",
+               "source.bind_service", "source.connect_service"]
 RNG = Spec("--rng", keys=["type", "model", "device", "backend", "backend.model",
-                          "backend.type", "backend.source.host", "backend.source.bind_host",
-                          "backend.source.connect_host"], positional=("backend.model",))
+                          "backend.type", *("backend." + k for k in _CHAR_HOSTS)],
+           positional=("backend.model",),
+           aliases={"backend_type": "backend.type", "backend_connect_service":
+                    "backend.source.connect_service", "backend_mode": "backend.source.mode",
+                    "backend_host": "backend.source.host", "backend_service":
+                    "backend.source.service", "backend_connect_host":
+                    "backend.source.connect_host"})
 TPM = Spec("--tpm", keys=["type", "model", "path", "version"], positional=("type",),
            aliases={"backend.type": "type", "backend.version": "version",
                     "backend.device.path": "path"})
@@ -36,9 +44,8 @@ SOUND = Spec("--sound", keys=["model"],
              positional=("model",))
 FILESYSTEM = Spec("--filesystem", keys=["type", "accessmode", "source", "target"],
                   positional=("source", "target"), aliases={"mode": "accessmode"})
-PANIC = Spec("--panic", keys=["model", "iobase", "address.iobase", "address.type"],
+PANIC = Spec("--panic", keys=["model", "iobase", "address.iobase"],
              positional=("model",))
-_CHAR_HOSTS = ["source.host", "source.bind_host", "source.connect_host"]
 REDIRDEV = Spec("--redirdev", keys=["bus", "type", "server", *_CHAR_HOSTS], positional=("bus",))
 SMARTCARD = Spec("--smartcard", keys=["mode", "type", *_CHAR_HOSTS], positional=("mode",),
                  comma=("database", r"certificate[0-9]*"))
@@ -142,6 +149,20 @@ def _char_source(dev: Element, mode: str | None) -> Element:
     return src
 
 
+def _char_hosts(parent: Element, o: dict[str, str | None], prefix: str = "") -> None:
+    """``source.host``/``source.bind_host``/``source.connect_host`` (HOST:PORT) and the
+    ``*_service`` ports of a char source, for any element holding one (char devices,
+    smartcards, redirdevs, RNG backends)."""
+    for key, mode in (("source.bind_host", "bind"), ("source.connect_host", "connect"),
+                      ("source.host", None)):
+        if o.get(prefix + key):
+            h, p = _host_port(o[prefix + key])
+            set_attrs(_char_source(parent, mode), host=h, service=p)
+    for key, mode in (("source.bind_service", "bind"), ("source.connect_service", "connect")):
+        if o.get(prefix + key):
+            _char_source(parent, mode).set("service", o[prefix + key])
+
+
 def _char(tag: str, spec: Spec):
     """--serial/--parallel/--console/--channel, as virt-install's char parser: ``path``,
     ``mode`` and ``bind_host`` are the source's; ``host=H:P`` connects (binds when
@@ -172,13 +193,8 @@ def _char(tag: str, spec: Spec):
             h, p = _host_port(o.get("source.connect_host") or o.get("host"))
             src = _char_source(dev, "connect")
             set_attrs(src, host=h, service=p)
-        if o.get("source.bind_service"):
-            _char_source(dev, "bind").set("service", o["source.bind_service"])
-        if o.get("source.connect_service"):
-            _char_source(dev, "connect").set("service", o["source.connect_service"])
-        if o.get("source.host"):
-            h, p = _host_port(o["source.host"])
-            set_attrs(_char_source(dev, None), host=h, service=p)
+        _char_hosts(dev, {k: v for k, v in o.items() if k not in (
+            "source.bind_host", "source.connect_host")})
         if mode:
             src = dev.find("source")
             if src is None or (src.get("mode") and src.get("mode") != mode):
@@ -293,11 +309,7 @@ def apply_rng(g: Guest, optstr: str) -> None:
         be.text = device
     if o.get("backend.type"):
         be.set("type", o["backend.type"])
-    for key, mode in (("backend.source.bind_host", "bind"), ("backend.source.connect_host",
-                      "connect"), ("backend.source.host", None)):
-        if o.get(key):
-            h, p = _host_port(o[key])
-            set_attrs(_char_source(be, mode), host=h, service=p)
+    _char_hosts(be, o, "backend.")
     g.add_device(rng)
 
 
@@ -405,11 +417,10 @@ def apply_redirdev(g: Guest, optstr: str) -> None:
     bus = o.get("bus") if o.get("bus") not in (None, "default") else "usb"
     typ = o.get("type") if o.get("type") not in (None, "default") else "spicevmc"
     rd = etree.Element("redirdev", bus=bus, type=typ)
-    for key, mode in (("server", None), ("source.host", None),
-                      ("source.bind_host", "bind"), ("source.connect_host", "connect")):
-        if o.get(key):
-            h, p = _host_port(o[key])
-            set_attrs(_char_source(rd, mode), host=h, service=p)
+    if o.get("server"):
+        h, p = _host_port(o["server"])
+        set_attrs(_char_source(rd, None), host=h, service=p)
+    _char_hosts(rd, o)
     g.add_device(rd)
 
 
@@ -424,11 +435,7 @@ def apply_smartcard(g: Guest, optstr: str) -> None:
     sc = etree.Element("smartcard", mode=mode)
     typ = o.get("type") if o.get("type") not in (None, "default") else None
     sc.set("type", typ or ("spicevmc" if mode == "passthrough" else "tcp"))
-    for key, cmode in (("source.host", None), ("source.bind_host", "bind"),
-                       ("source.connect_host", "connect")):
-        if o.get(key):
-            h, p = _host_port(o[key])
-            set_attrs(_char_source(sc, cmode), host=h, service=p)
+    _char_hosts(sc, o)
     g.add_device(sc)
 
 

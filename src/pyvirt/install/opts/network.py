@@ -40,6 +40,8 @@ def apply_network(g: Guest, optstr: str) -> None:
         child(nic, "source", bridge=o.get("bridge") or o.get("source"))
     elif typ == "direct" and o.get("source"):
         child(nic, "source", dev=o["source"], mode=o.get("source.mode") or "vepa")
+    if o.get("source.mode"):
+        child(nic, "source").set("mode", o["source.mode"])
     mac = o.get("mac")
     if mac and mac.upper() != "RANDOM":
         child(nic, "mac", address=mac)
