@@ -70,12 +70,18 @@ def test_edit_vcpus_applies_at_next_boot(daemon: DaemonHarness, test_guest: Test
 
     # Live changes go through the connection's hotplug calls; without them virt-xml's
     # error names the call and nothing is defined.
-    before = conn.get_xml("vx", inactive=True)
-    proc = _tool(daemon, "xml", "vx", "--add-device", "--network", "user", "--update")
-    if not hasattr(conn, "attach_device"):
-        assert proc.returncode == 1
-        assert "not supported by the connection driver: virDomainAttachDevice" in proc.stderr
-        assert conn.get_xml("vx", inactive=True) == before
+    proc = _tool(daemon, "xml", "vx", "--add-device", "--disk", "size=0.01,bus=virtio", "--update")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Device hotplug successful." in proc.stdout
+    assert len(_xml(daemon, "vx").findall("devices/disk")) == 2
+    assert len(_xml(daemon, "vx", inactive=True).findall("devices/disk")) == 2
+    with conn.open_console("vx") as console:
+        seen, deadline = b"", time.monotonic() + 90  # the guest's PCI hotplug takes a while
+        while not re.search(rb"BLK=[^\n]*vdb", seen) and time.monotonic() < deadline:
+            console.write(b"\necho BLK=$(ls /sys/block | tr '\\n' ,)\n")
+            with contextlib.suppress(TimeoutError):
+                seen += console.read(65536, timeout=2)
+    assert re.search(rb"BLK=[^\n]*vdb", seen), seen[-300:]
 
     conn.destroy("vx")
     conn.start("vx")

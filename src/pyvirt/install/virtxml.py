@@ -635,6 +635,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
                 raise Fail("Cannot use --update with --start")
             if active is not None:
                 input_devs = _prepare(o, active, act)[0]
+                _setup_storage(active, input_devs, act)  # a new --disk size= volume first
                 _update(conn, info.name, input_devs, act, o.confirm, out)
                 performed_update = True
             else:
