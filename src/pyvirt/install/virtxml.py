@@ -665,7 +665,6 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
         return 0
     if o.confirm and not prompt_yes_or_no(f"Define '{inactive.name}' with the changed XML?"):
         return 0
-    _validate(newxml)
     _setup_storage(inactive, devs, act)
     conn.define_xml(newxml)
     newname = etree.fromstring(newxml.encode()).findtext("name") or inactive.name
@@ -712,11 +711,6 @@ def _prepare(o: argparse.Namespace, dom: Domain, act: Action,
     elif o.print_xml:
         print(new, end="" if new.endswith("\n") else "\n")
     return devs, new
-
-
-def _validate(xml: str) -> None:
-    """Refuse XML libvirt's schema refuses before anything is defined."""
-    return None
 
 
 def _setup_storage(dom: Domain, devs: list[etree._Element], act: Action) -> None:
