@@ -108,7 +108,7 @@ def node_info(root: Any) -> NodeInfo:
 def _domain(el: etree._Element, next_id: int) -> DomainObj:
     import copy
 
-    from pyvirt.testdriver.domxml import check_domain, normalise, strip_test_extensions
+    from pyvirt.testdriver.domxml import check_domain, format_like_libvirt, normalise, strip_test_extensions
 
     root = copy.deepcopy(el)
     ext = strip_test_extensions(root)
@@ -120,6 +120,7 @@ def _domain(el: etree._Element, next_id: int) -> DomainObj:
 
         set_child_text(root, "uuid", str(uuid.uuid4()), after=("name",))
     normalise(root)
+    root = format_like_libvirt(root)
     state = ext.runstate if ext.runstate is not None else DomainState.RUNNING
     if state == DomainState.SHUTOFF or state not in DomainState.__members__.values():
         return DomainObj(config=root, state=DomainState.SHUTOFF, managed_save=ext.has_managed_save)
