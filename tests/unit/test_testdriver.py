@@ -276,3 +276,23 @@ def test_one_event_stream_for_every_kind() -> None:
     assert [ev.kind for ev in domains] == ["Domain"]
     assert [ev.event for ev in pool] == [api.StoragePoolEventType.STOPPED, api.StoragePoolEventType.STARTED]
     assert [ev.name for ev in nets] == ["default"]
+
+
+def test_defined_xml_is_returned_formatted(conn):
+    """libvirt's test driver returns its formatting of what it parsed, not the client's text."""
+    conn.define_xml("<domain type='test'><os><type>hvm</type></os><memory unit='MiB'>1</memory>"
+                    "<name>fmt</name><devices><interface type='network'><mac address='52:54:00:AB:CD:EF'/>"
+                    "<source network='default'/></interface></devices></domain>")
+    xml = conn.get_xml("fmt", inactive=True)
+    assert xml.index("<name>fmt</name>") < xml.index("<memory unit='KiB'>1024</memory>") < xml.index("<os>")
+    assert "52:54:00:ab:cd:ef" in xml and "<domain type='test'>" in xml
+    # An empty <devices> is written open and closed, as libvirt does.
+    conn.define_xml(MINIMAL.format(name="empty").replace("</domain>", "<devices/></domain>"))
+    assert "  <devices>\n  </devices>\n" in conn.get_xml("empty", inactive=True)
+
+
+def test_xml_the_model_cannot_represent_is_kept_as_written(conn):
+    conn.define_xml(MINIMAL.format(name="raw").replace("</domain>", "<blkiotune><weight>100</weight>"
+                                                        "</blkiotune></domain>"))
+    xml = conn.get_xml("raw", inactive=True)
+    assert "<weight>100</weight>" in xml and xml.index("<memory>") < xml.index("<os>")
