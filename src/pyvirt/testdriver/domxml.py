@@ -82,6 +82,15 @@ def check_domain(root: etree._Element, *, strict: bool) -> None:
         raise _xml_error("XML error: an os <type> must be specified")
 
 
+def _model_text(root: etree._Element) -> str:
+    """The document as pyvirt's model is asked about it: the model describes QEMU domains,
+    so the test driver's own `type='test'` is read as `qemu` and the rest is judged as is."""
+    probe = copy.deepcopy(root)
+    if probe.get("type") == "test":
+        probe.set("type", "qemu")
+    return etree.tostring(probe, encoding="unicode")
+
+
 def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> None:
     """Refuse what pyvirt's XML model refuses, when that model is available.
 
@@ -92,11 +101,8 @@ def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> N
         from pyvirt.xml.errors import XMLError  # type: ignore[attr-defined]
     except ImportError:
         return
-    probe = copy.deepcopy(root)
-    if probe.get("type") == "test":
-        probe.set("type", "qemu")
     try:
-        parse_domain(etree.tostring(probe, encoding="unicode"))
+        parse_domain(_model_text(root))
     except XMLError as exc:
         unsupported = type(exc).__name__ == "XMLUnsupportedError"
         if unsupported and unsupported_ok:
@@ -151,12 +157,9 @@ def format_like_libvirt(root: etree._Element) -> etree._Element:
         from pyvirt.xml import XMLError, parse_domain
     except ImportError:  # the model is optional for the test driver
         return root
-    probe = copy.deepcopy(root)
-    dom_type = probe.get("type")
-    if dom_type == "test":
-        probe.set("type", "qemu")  # the model describes QEMU domains; the rest is judged as is
+    dom_type = root.get("type")
     try:
-        formatted = parse_string(parse_domain(etree.tostring(probe, encoding="unicode")).to_xml())
+        formatted = parse_string(parse_domain(_model_text(root)).to_xml())
     except (XMLError, PyvirtError):
         return root
     if dom_type is not None:
