@@ -55,7 +55,7 @@ def test_pools_and_volumes_api(daemon: DaemonHarness, tmp_path: Path) -> None:
     conn = daemon.connect()
     pools = {p["name"]: p for p in conn.list_pools()}
     assert pools["default"]["active"] and pools["default"]["autostart"]  # created on first use
-    assert pools["default"]["path"] == str(tmp_path / "data" / "images")
+    assert pools["default"]["path"] == str(daemon.root / "data" / "images")
 
     conn.define_pool(dir_pool_xml("p1", tmp_path / "p1"))
     assert not conn.lookup_pool("p1")["active"]

@@ -101,6 +101,12 @@ async def connect(address: str | Path, timeout: float = 5.0, name: str | None = 
             await asyncio.wait_for(client.connect(str(address)), max(0.01, deadline - loop.time()))
             return client
         except (QMPError, OSError) as exc:
+            # Python 3.11's wait_for can swallow a cancellation that races with the attempt's own
+            # failure: honour it, or a cancelled connect retries until its deadline and holds up
+            # the daemon's exit behind it
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from exc
             # FileNotFoundError / ConnectionRefused are wrapped by qemu.qmp; retry until the deadline.
             if loop.time() >= deadline:
                 raise TimeoutError(f"QMP connect to {address} timed out: {exc}") from exc
