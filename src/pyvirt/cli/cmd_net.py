@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import is_uuid, number
@@ -48,21 +48,12 @@ def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = Tru
 
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
-    name = get_network(ctl, p.str("network") or "")["name"]
-    with failing(fail.format(name)):
-        call(name)
-    ctl.extra(done.format(name) + "\n")
-    return True
+    return act_on(ctl, get_network(ctl, p.str("network") or "")["name"], fail, done, call)
 
 
 # ------------------------------------------------------------------------------------ listing
 def _matches(p: Parsed, net: dict[str, Any]) -> bool:
-    active = bool(net.get("active"))
-    if not p.bool("all") and p.bool("inactive") == active:  # default: active only
-        return False
-    if p.bool("persistent") != p.bool("transient") and bool(net.get("persistent", True)) != p.bool("persistent"):
-        return False
-    return not (p.bool("autostart") != p.bool("no-autostart") and bool(net.get("autostart")) != p.bool("autostart"))
+    return state_flags_match(p, net)
 
 
 def cmd_net_list(ctl: Ctl, p: Parsed) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import is_uuid
@@ -40,21 +40,12 @@ def get_pool(ctl: Ctl, ref: str) -> dict[str, Any]:
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
     """Look the pool up, run `call(name)`, and print virsh's success or failure lines."""
-    name = get_pool(ctl, p.str("pool") or "")["name"]
-    with failing(fail.format(name)):
-        call(name)
-    ctl.extra(done.format(name) + "\n")
-    return True
+    return act_on(ctl, get_pool(ctl, p.str("pool") or "")["name"], fail, done, call)
 
 
 # ------------------------------------------------------------------------------------ listing
 def _matches(p: Parsed, pool: dict[str, Any]) -> bool:
-    active = bool(pool.get("active"))
-    if not p.bool("all") and p.bool("inactive") == active:  # default: active only
-        return False
-    if p.bool("persistent") != p.bool("transient") and bool(pool.get("persistent", True)) != p.bool("persistent"):
-        return False
-    if p.bool("autostart") != p.bool("no-autostart") and bool(pool.get("autostart")) != p.bool("autostart"):
+    if not state_flags_match(p, pool):
         return False
     types = [t for t in (p.str("type") or "").split(",") if t]
     return not types or pool.get("type") in types

@@ -13,7 +13,11 @@ import sys
 TYPE_CHECKING = False  # typing costs ~5 ms at start-up; this is what it would say
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from pyvirt.api import Connection, DomainInfo
+    from pyvirt.cli.grammar import Parsed
 
 
 class CmdError(Exception):
@@ -127,3 +131,23 @@ class Ctl:
         self.out.flush()
         self.err.write(f"error: {message}\n")
         self.err.flush()
+
+
+def act_on(ctl: Ctl, name: str, fail: str, done: str, call: Callable[[str], object]) -> bool:
+    """Run `call(name)` on a named host object (pool, network) and print virsh's failure or
+    success line, `fail`/`done` formatted with the name."""
+    with failing(fail.format(name)):
+        call(name)
+    ctl.extra(done.format(name) + "\n")
+    return True
+
+
+def state_flags_match(p: Parsed, obj: Any) -> bool:
+    """virsh's --all/--inactive, --persistent/--transient and --autostart/--no-autostart filters of
+    pool-list and net-list (active only by default; each pair filters when one side is given)."""
+    active = bool(obj.get("active"))
+    if not p.bool("all") and p.bool("inactive") == active:
+        return False
+    if p.bool("persistent") != p.bool("transient") and bool(obj.get("persistent", True)) != p.bool("persistent"):
+        return False
+    return not (p.bool("autostart") != p.bool("no-autostart") and bool(obj.get("autostart")) != p.bool("autostart"))
