@@ -1,6 +1,6 @@
 """The client's start-up shortcuts must agree with the slow, obvious code they replace.
 
-remote.socket_path() mirrors pyvirt.paths.state_paths(), wire.loads/dumps stand in for json,
+rundir.socket_path() mirrors pyvirt.paths.state_paths(), wire.loads/dumps stand in for json,
 wire.quote/urlencode for urllib.parse, and api's Numbering/Record classes for IntEnum and
 dataclasses.  Each shortcut exists only for start-up time; these tests keep it honest.
 """
@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from pyvirt import api
+from pyvirt import api, rundir
 from pyvirt.client import remote, wire
 from pyvirt.paths import state_paths
 
@@ -26,7 +26,7 @@ def test_socket_path_matches_state_paths(monkeypatch, tmp_path, uri: str, env: d
     monkeypatch.delenv("PYVIRT_STATE_ROOT", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, str(tmp_path) if value == "TMP" else value)
-    assert remote.socket_path(uri) == str(state_paths(uri).socket)
+    assert rundir.socket_path(uri) == str(state_paths(uri).socket)
 
 
 @pytest.mark.parametrize("value", [{"a": [1, 2.5, None, True, False, "é\"\\\n"], "b": {}}, [], "x", -3, 1e300,

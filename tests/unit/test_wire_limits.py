@@ -122,10 +122,12 @@ def test_chunked_bodies_are_read_and_bounded(server, monkeypatch) -> None:  # no
 
 def test_remote_client_turns_a_bad_peer_into_a_libvirt_error(server, tmp_path: Path) -> None:  # noqa: ANN001
     from pyvirt.client.remote import RemoteConnection
+    from pyvirt.client.transport import UnixTransport
 
     srv = server([b"GARBAGE\r\n\r\n"])
     conn = RemoteConnection.__new__(RemoteConnection)  # no daemon check: the fake answers once
     conn.uri, conn.readonly, conn.sock_path = "qemu:///session", False, srv.path
+    conn.endpoint, conn.transport = srv.path, UnixTransport(srv.path)
     conn._http = conn._session = None
     with pytest.raises(PyvirtError) as err:
         conn.get_hostname()

@@ -31,7 +31,7 @@ def connect(uri: str | None = None, *, readonly: bool = False) -> Connection:
         from pyvirt.testdriver import open_test_connection
 
         return open_test_connection(uri, readonly=readonly)
-    if uri.startswith("qemu://") or uri.startswith("qemu:///"):
+    if uri.startswith("qemu:") or uri.startswith("qemu+"):  # any transport (pyvirt.client.transport)
         from pyvirt.client.remote import RemoteConnection
 
         return RemoteConnection(uri, readonly=readonly)

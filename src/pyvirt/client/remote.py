@@ -25,7 +25,7 @@ from pyvirt.api import (
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
 from pyvirt.operations import OPERATIONS, Operation, query_items
-from pyvirt.rundir import ensure_private_dir, socket_path
+from pyvirt.rundir import ensure_private_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class EventStream:
     so a caller can tell the two apart (virsh reports the disconnect) and subscribe again.
     """
 
-    def __init__(self, sock_path: str, dom: str | None, timeout: float | None,
+    def __init__(self, sock_path: Any, dom: str | None, timeout: float | None,
                  kinds: list[str] | None = None) -> None:
         query = {"dom": dom, "kinds": ",".join(kinds) if kinds else None}
         items = {k: v for k, v in query.items() if v}
@@ -149,14 +149,22 @@ class EventStream:
 class RemoteConnection(StorageClientMixin, Connection):
     def __init__(self, uri: str, readonly: bool = False, autostart: bool | None = None) -> None:
         """`autostart`: start a daemon when none answers; by default only for session URIs."""
+        from pyvirt.client.transport import open_target
+
         self.uri = uri
         self.readonly = readonly
         self._paths: StatePaths | None = None
-        self.sock_path = socket_path(uri)
+        parsed, self.transport = open_target(uri)
+        self.local_uri = parsed.local_uri  # what the serving pyvirtd calls itself
+        #: what every stream dials: the socket's path (local), else the transport (ssh, tls)
+        self.endpoint: Any = self.transport.path if self.transport.local else self.transport  # type: ignore[attr-defined]
+        self.sock_path = str(self.endpoint)
         self._http: wire.HTTPConnection | None = None
         self._session: tuple[wire.WebSocket, str] | None = None
+        if not self.transport.local:
+            return  # the remote side starts its session daemon itself (pyvirt-ssh-helper)
         if autostart is None:
-            autostart = uri.rstrip("/").endswith("/session")
+            autostart = parsed.kind == "session" and "socket" not in parsed.params
         self._ensure_daemon(autostart)
 
     @property
@@ -165,7 +173,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         if self._paths is None:
             from pyvirt.paths import state_paths
 
-            self._paths = state_paths(self.uri)
+            self._paths = state_paths(self.local_uri)
         return self._paths
 
     # ------------------------------------------------------------------ transport
@@ -184,7 +192,7 @@ class RemoteConnection(StorageClientMixin, Connection):
             return
         if not autostart:
             raise PyvirtError(f"Failed to connect socket to '{self.sock_path}': no pyvirtd is running for "
-                              f"{self.uri}; start it with: pyvirtd --uri {self.uri}",
+                              f"{self.uri}; start it with: pyvirtd --uri {self.local_uri}",
                               ErrorCode.NO_CONNECT, ErrorDomain.RPC)
         self._spawn_daemon()
 
@@ -208,7 +216,7 @@ class RemoteConnection(StorageClientMixin, Connection):
             self.paths.log.mkdir(parents=True, exist_ok=True, mode=0o700)
             log_path = self.paths.log / "pyvirtd.log"
             read_fd, write_fd = os.pipe()
-            cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", self.uri, "--ready-fd", str(write_fd),
+            cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", self.local_uri, "--ready-fd", str(write_fd),
                    "--log-file", str(log_path)]
             with open(os.devnull, "rb") as devnull:
                 subprocess.Popen(cmd, stdin=devnull, stdout=devnull, stderr=devnull, start_new_session=True,
@@ -226,18 +234,23 @@ class RemoteConnection(StorageClientMixin, Connection):
             raise PyvirtError("operation forbidden: read only access prevents this operation",
                               ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
         if self._http is None:
-            self._http = wire.HTTPConnection(self.sock_path)
+            self._http = wire.HTTPConnection(self.endpoint)
         try:
             status, body = self._http.request(method, target, payload, headers)
         except (OSError, ValueError) as exc:
-            raise PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
-                              ErrorDomain.RPC) from exc
+            raise self._unreachable(exc) from exc
         if isinstance(body, dict) and "error" in body:
             raise PyvirtError.from_dict(body["error"])
         if status >= 400 or not isinstance(body, dict):
             raise PyvirtError(f"internal error: unexpected reply {status} from pyvirtd", ErrorCode.RPC,
                               ErrorDomain.RPC)
         return body.get("result")
+
+    def _unreachable(self, exc: BaseException) -> PyvirtError:
+        """A transport failure, with what the transport's helper said (ssh's own complaint)."""
+        said = self.transport.diagnostics()
+        return PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}" + (f" ({said})" if said else ""),
+                           ErrorCode.NO_CONNECT, ErrorDomain.RPC)
 
     def _target(self, op: Operation, bound: dict[str, Any]) -> str:
         path = op.path
@@ -273,13 +286,12 @@ class RemoteConnection(StorageClientMixin, Connection):
         connection, such as autodestroy guests, ends when it is closed or this process dies."""
         if self._session is None:
             try:
-                ws = wire.WebSocket.connect(self.sock_path, "/v1/session")
+                ws = wire.WebSocket.connect(self.endpoint, "/v1/session")
                 sid = ws.recv()
             except wire.WireError as exc:
                 raise stream_error(exc, "cannot open a client session") from None
             except OSError as exc:
-                raise PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
-                                  ErrorDomain.RPC) from exc
+                raise self._unreachable(exc) from exc
             if not sid:
                 ws.close()
                 raise PyvirtError("internal error: pyvirtd opened no client session", ErrorCode.RPC,
@@ -297,6 +309,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         if self._session is not None:
             self._session[0].close()
             self._session = None
+        self.transport.close()
 
     def get_uri(self) -> str:
         return self.uri
@@ -304,19 +317,19 @@ class RemoteConnection(StorageClientMixin, Connection):
     # ------------------------------------------------------------------ streams
     def events(self, dom: str | None = None, timeout: float | None = None, *,
                kinds: list[str] | None = None) -> Iterator[Event]:
-        return iter(EventStream(self.sock_path, dom, timeout, kinds))
+        return iter(EventStream(self.endpoint, dom, timeout, kinds))
 
     def subscribe(self, dom: str | None = None, timeout: float | None = None, *,
                   kinds: list[str] | None = None) -> EventStream:
         """Like events(), but the subscription is live as soon as this returns."""
-        return EventStream(self.sock_path, dom, timeout, kinds)
+        return EventStream(self.endpoint, dom, timeout, kinds)
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> RemoteConsole:
         query = wire.urlencode({"force": int(force), "history": int(history)})
         target = self._target(OPERATIONS["open_console"], {"dom": dom})
         try:
-            ws = wire.WebSocket.connect(self.sock_path, f"{target}?{query}")
+            ws = wire.WebSocket.connect(self.endpoint, f"{target}?{query}")
         except wire.WireError as exc:
             raise stream_error(exc, "cannot open console") from None
         try:  # noqa: SIM105 - contextlib is not loaded on this path

@@ -43,6 +43,7 @@ class StorageClientMixin:
     operations are generated from their declarations)."""
 
     sock_path: str
+    endpoint: Any
     _call: Callable[..., Any]
     _target: Callable[..., str]
     lookup_volume: Callable[..., Any]
@@ -71,7 +72,7 @@ class StorageClientMixin:
             body_len = sum(_FRAME.size + (n if kind == b"D" else 0) for kind, _at, n in extents)
         else:
             ctype, body_len = "application/octet-stream", total
-        sock = wire.open_unix(self.sock_path, None)
+        sock = wire.dial(self.endpoint, None)
         try:
             sock.sendall(wire._request_head("PUT", target, {"Connection": "close", "Content-Type": ctype},
                                             body_len))
@@ -114,7 +115,7 @@ class StorageClientMixin:
         """Write the volume's bytes to `dst` from its current position; zero pieces become holes
         when `dst` is a regular file and `sparse` is set (then the file is sized at the end)."""
         target = self._data_target("download_volume", pool, name, offset, length)
-        sock = wire.open_unix(self.sock_path, None)
+        sock = wire.dial(self.endpoint, None)
         try:
             sock.sendall(wire._request_head("GET", target, {"Connection": "close"}, None))
             status, headers, reader = wire.read_head(sock)

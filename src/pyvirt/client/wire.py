@@ -152,6 +152,14 @@ def _connect(sock: Any, path: str, timeout: float | None) -> Any:
     return sock
 
 
+def dial(endpoint: Any, timeout: float | None, fast: bool = False) -> Any:
+    """A connected stream socket to pyvirtd: `endpoint` is a unix socket's path or a transport
+    (pyvirt.client.transport: ssh, tls) that opens one; `fast` picks ``_socket`` for a path."""
+    if isinstance(endpoint, str):
+        return (open_unix_fast if fast else open_unix)(endpoint, timeout)
+    return endpoint.open(timeout, fast)
+
+
 def _request_head(method: str, target: str, extra: dict[str, str], length: int | None) -> bytes:
     lines = [f"{method} {target} HTTP/1.1", "Host: pyvirtd"]
     lines += [f"{k}: {v}" for k, v in extra.items()]
@@ -284,8 +292,8 @@ class HTTPConnection:
     connection that the daemon closed while it was idle (nothing answered) is sent again once
     on a fresh one."""
 
-    def __init__(self, path: str, timeout: float | None = 300.0) -> None:
-        self.path = path
+    def __init__(self, path: Any, timeout: float | None = 300.0) -> None:
+        self.path = path  # a unix socket's path or a transport (see dial)
         self.timeout = timeout
         self.sock: Any = None
         self.reader: Reader | None = None
@@ -301,7 +309,7 @@ class HTTPConnection:
         for attempt in (0, 1):
             reused = self.sock is not None
             if not reused:
-                self.sock = open_unix_fast(self.path, self.timeout)
+                self.sock = dial(self.path, self.timeout, fast=True)
                 self.reader = Reader(self.sock)
             assert self.reader is not None
             try:
@@ -327,7 +335,7 @@ class HTTPConnection:
         self.sock = self.reader = None
 
 
-def request(path: str, method: str, target: str, payload: Any = None,
+def request(path: Any, method: str, target: str, payload: Any = None,
             timeout: float | None = 300.0) -> tuple[int, Any]:
     """One JSON request on a connection of its own; returns (HTTP status, decoded JSON body)."""
     conn = HTTPConnection(path, timeout)
@@ -352,11 +360,11 @@ def read_error(reader: Reader, headers: dict[str, str]) -> Any:
         return None
 
 
-def _open_get(path: str, target: str, headers: dict[str, str], want: int,
+def _open_get(path: Any, target: str, headers: dict[str, str], want: int,
               timeout: float | None) -> tuple[Any, bytes]:
     """GET a stream (`want`: its success status); the socket and the bytes read past the head.
     A refusal is a WireError carrying the daemon's error object."""
-    sock = open_unix(path, timeout)
+    sock = dial(path, timeout)
     try:
         sock.sendall(_request_head("GET", target, headers, None))
         status, hdrs, reader = read_head(sock)
@@ -368,7 +376,7 @@ def _open_get(path: str, target: str, headers: dict[str, str], want: int,
     return sock, bytes(reader.buf)
 
 
-def open_stream(path: str, target: str, timeout: float | None) -> tuple[Any, bytes]:
+def open_stream(path: Any, target: str, timeout: float | None) -> tuple[Any, bytes]:
     """GET a streamed response (Server-Sent Events); returns the socket and its buffered bytes."""
     return _open_get(path, target, {"Accept": "text/event-stream", "Connection": "close"}, 200, timeout)
 
@@ -382,7 +390,7 @@ class WebSocket:
         self.closed = False
 
     @classmethod
-    def connect(cls, path: str, target: str, timeout: float | None = 30.0) -> WebSocket:
+    def connect(cls, path: Any, target: str, timeout: float | None = 30.0) -> WebSocket:
         import base64
 
         key = base64.b64encode(os.urandom(16)).decode()
