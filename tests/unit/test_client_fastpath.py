@@ -15,7 +15,7 @@ import urllib.parse
 import pytest
 
 from pyvirt import api, rundir
-from pyvirt.client import remote, wire
+from pyvirt.client import wire
 from pyvirt.paths import state_paths
 
 
