@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "READY_MARKER",
     "PrivateDaemon",
+    "compile_pyvirt",
     "RawQemu",
     "guest_xml",
     "median",
@@ -39,6 +40,16 @@ __all__ = [
 ]
 
 SESSION_URI = "qemu:///session"
+
+
+def compile_pyvirt() -> None:
+    """Byte-compile pyvirt's modules once: with PYTHONDONTWRITEBYTECODE set (as in some CI shells)
+    every command run would otherwise compile them anew, which an installed pyvirt never does."""
+    import compileall
+
+    import pyvirt
+
+    compileall.compile_dir(os.path.dirname(pyvirt.__file__), quiet=1)
 
 
 def median(values: Iterable[float]) -> float:

@@ -20,7 +20,6 @@ libvirtd's qemu:///session when one answers, else n/a.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import shutil
 import statistics
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, libvirt_daemons, small_domain_xml  # noqa: E402
+from _common import PrivateDaemon, compile_pyvirt, libvirt_daemons, small_domain_xml  # noqa: E402
 
 PYVIRT = shutil.which("pyvirt") or os.path.join(os.path.dirname(sys.executable), "pyvirt")
 VIRSH = shutil.which("virsh")
@@ -142,9 +141,7 @@ def main() -> None:
                     help="with --daemon: the same listing by virsh against libvirtd (started only if not "
                          "running, stopped again if started here; its bench domains are undefined after)")
     args = ap.parse_args()
-    import pyvirt
-
-    compileall.compile_dir(os.path.dirname(pyvirt.__file__), quiet=1)
+    compile_pyvirt()
     header(args.n)
     virsh = [VIRSH] if VIRSH else None
     row("--version", run_medians([PYVIRT, "--version"], args.n),

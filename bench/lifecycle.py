@@ -19,7 +19,13 @@ is started, so the host's bridges and firewall are left alone.
 The bench owns everything it starts: a private pyvirtd on a temporary state root, its guests,
 the bare QEMUs (and libvirtd's bench guests); all are torn down (and the state root removed) on exit, error or SIGTERM.
 
-Usage: python bench/lifecycle.py [--runs N] [--quick] [--libvirt]
+7. start -> marker of a firmware-only guest (a 64 KiB ROM that writes to COM1 at once, see
+   bench/_rom.py): bare QEMU, ``pyvirt start`` as a user runs it, pyvirt's API, and with
+   --libvirt ``virsh start`` against a private session libvirtd (its own user and network
+   namespace), all interleaved; medians of --firmware-runs rounds with min/max. --firmware runs
+   only this part (it needs no test guest).
+
+Usage: python bench/lifecycle.py [--runs N] [--quick] [--libvirt] [--firmware] [--firmware-runs N]
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from _common import (  # noqa: E402 - bench/ is not a package; its helpers sit n
     small_domain_xml,
     wait_all_markers,
 )
+from _firmware import bench_firmware, print_firmware  # noqa: E402
 
 from pyvirt.client.expect import wait_for_output  # noqa: E402 - stdlib only
 from pyvirt.testguest import TestGuest, TestGuestMissing, find_test_guest  # noqa: E402 - stdlib only
@@ -385,12 +392,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="also measure libvirtd (qemu:///system), starting virtlogd/libvirtd if not running "
                          "and stopping what it started")
     ap.add_argument("--libvirt-worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--firmware", action="store_true",
+                    help="only the firmware-only guest's start -> marker figures (no test guest needed)")
+    ap.add_argument("--firmware-runs", type=int, default=15, help="rounds of the firmware figure (default 15)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run, 2 guests at once, 50 domains (figures not meaningful)")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.batch_runs, args.batch, args.domains, args.list_iterations = 1, 1, 2, 50, 5
+        args.firmware_runs = 3
     return args
+
+
+def firmware_only(args: argparse.Namespace) -> int:
+    """Only the firmware-only guest: a private pyvirtd (and libvirtd with --libvirt), no kernel."""
+    signal.signal(signal.SIGTERM, _terminate)
+    top = Path(tempfile.mkdtemp(prefix="pyvirt-bench-fw-", dir=args.dir))
+    daemon = PrivateDaemon(top / "state")
+    try:
+        daemon.start()
+        conn = daemon.connect()
+        fw = bench_firmware(top / "firmware", daemon, conn, args.firmware_runs, args.libvirt)
+        print_firmware(fw, args.firmware_runs)
+        return 0
+    finally:
+        daemon.stop()
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.libvirt_worker is not None:  # child under the system python, see run_libvirt()
         print(json.dumps(libvirt_worker(json.loads(args.libvirt_worker))))
         return 0
+    if args.firmware:
+        return firmware_only(args)
     try:
         guest = find_test_guest()
     except TestGuestMissing as exc:
@@ -438,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
             if lv is not None:
                 add_libvirt(rows, lv)
         print_table(rows, args.runs)
+        fw = bench_firmware(top / "firmware", daemon, conn, args.firmware_runs, args.libvirt)
+        print_firmware(fw, args.firmware_runs)
         return 0
     finally:
         for q in list(live):

@@ -1,0 +1,172 @@
+"""A firmware-only guest for start-up benchmarks, and a private libvirtd to compare against.
+
+The guest is a 64 KiB ROM (``<loader type='rom'>``, QEMU's ``-bios``) whose first instructions
+write a marker to COM1: no kernel, no disk, so "start -> marker" is QEMU's own start-up plus the
+management stack's path, and its noise is a few milliseconds instead of a kernel boot's ±500 ms.
+It is assembled here from a handful of x86 real-mode bytes, so no toolchain is needed.
+
+The serial port is a file (``<serial type='file'>``): the bench waits for the marker in that file
+for all three stacks alike (bare QEMU, pyvirt, libvirt), polling it every 0.5 ms.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROM_MARKER = "PYVIRT-ROM-READY"
+ROM_SIZE = 64 * 1024
+
+
+def rom_image(marker: str = ROM_MARKER) -> bytes:
+    """The ROM: code at offset 0 that writes *marker* to port 0x3f8, then halts for good.
+
+    The CPU resets at F000:FFF0 (physical 0xFFFFFFF0, the ROM's last 16 bytes) with CS based at
+    0xFFFF0000, so a near jump from there to offset 0 lands at the start of the ROM. COM1 needs
+    no set-up: QEMU's 16550 transmits whatever is written to its data register.
+    """
+    code = bytearray(b"\xba\xf8\x03")  # mov dx, 0x3f8
+    for byte in (marker + "\r\n").encode():
+        code += bytes((0xB0, byte, 0xEE))  # mov al, byte ; out dx, al
+    code += b"\xfa\xf4\xeb\xfd"  # cli ; hlt ; jmp back to hlt
+    rom = bytearray(b"\xf4" * ROM_SIZE)  # hlt everywhere else
+    rom[: len(code)] = code
+    rel = (0 - (0xFFF0 + 3)) & 0xFFFF  # jmp near rel16, relative to the next instruction
+    rom[0xFFF0:0xFFF3] = bytes((0xE9, rel & 0xFF, rel >> 8))
+    return bytes(rom)
+
+
+def write_rom(path: Path) -> Path:
+    path.write_bytes(rom_image())
+    path.chmod(0o644)
+    return path
+
+
+def rom_domain_xml(name: str, rom: Path, serial_log: Path) -> str:
+    """The same definition for pyvirt and libvirt: TCG, 16 MiB, the ROM, COM1 into a file."""
+    return (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>"
+            f"<os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>{rom}</loader></os>"
+            f"<devices><serial type='file'><source path='{serial_log}'/></serial></devices></domain>")
+
+
+def wait_file_marker(path: Path, marker: str = ROM_MARKER, timeout: float = 30.0,
+                     proc: subprocess.Popen[bytes] | None = None) -> float:
+    """perf_counter stamp of the first poll that finds *marker* in *path* (which the caller
+    removed before starting the guest, so an old run's marker cannot match)."""
+    needle = marker.encode()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(path, "rb") as fh:
+                if needle in fh.read(65536):
+                    return time.perf_counter()
+        except FileNotFoundError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{marker!r} did not appear in {path}")
+        if proc is not None and proc.poll() not in (None, 0):
+            raise RuntimeError(f"{proc.args!r} failed with exit code {proc.returncode}")
+        time.sleep(0.0005)
+
+
+# ---------------------------------------------------------------------------- a private libvirtd
+
+class SessionLibvirtd:
+    """libvirtd in session mode, as an unprivileged user, in its own network namespace.
+
+    Nothing it does can touch the host's libvirtd, bridges or firewall: its state lives under
+    *root*, its network namespace is empty, and it runs as *user* (``nobody`` by default) since
+    libvirtd run by root is always the system daemon. virsh (run by root) reaches it through
+    the socket path in the URI.
+    """
+
+    def __init__(self, root: Path, user: str = "nobody") -> None:
+        self.root = root
+        self.user = pwd.getpwnam(user)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "run" / "libvirt" / "libvirt-sock"
+
+    @property
+    def uri(self) -> str:
+        return f"qemu+unix:///session?socket={self.socket}"
+
+    @staticmethod
+    def available() -> str | None:
+        """Why it cannot run here, or None."""
+        if os.geteuid() != 0:
+            return "needs root (to run libvirtd as another user in its own network namespace)"
+        for tool in ("libvirtd", "virsh", "unshare", "setpriv"):
+            if shutil.which(tool) is None:
+                return f"{tool} not found"
+        return None
+
+    def owned_dir(self, path: Path) -> Path:
+        """A directory the daemon's user may write (serial logs of its guests)."""
+        path.mkdir(parents=True, exist_ok=True)
+        os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        return path
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.root.chmod(0o755)
+        for sub in ("home", "run"):
+            self.owned_dir(self.root / sub)
+        env = {"HOME": str(self.root / "home"), "XDG_RUNTIME_DIR": str(self.root / "run"),
+               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        cmd = ["unshare", "-n", "setpriv", f"--reuid={self.user.pw_uid}", f"--regid={self.user.pw_gid}",
+               "--clear-groups", "libvirtd"]
+        with open(self.root / "libvirtd.log", "ab") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         start_new_session=True, cwd=self.root)
+        deadline = time.monotonic() + timeout
+        while subprocess.run(["virsh", "-q", "-c", self.uri, "uri"], capture_output=True).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"private libvirtd did not start; see {self.root}/libvirtd.log")
+            time.sleep(0.1)
+
+    def virsh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["virsh", "-q", "-c", self.uri, *args], capture_output=True, text=True,
+                              check=check, timeout=120)
+
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid  # unshare and setpriv exec, so this is libvirtd itself
+
+    def stop(self) -> None:
+        """Stop the daemon (its pid only), then any QEMU of its own left (run as its user,
+        command line under our root)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+        needle = str(self.root).encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == self.user.pw_uid and needle in (entry / "cmdline").read_bytes():
+                    os.kill(int(entry.name), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def session_libvirtd(root: Path) -> Iterator[SessionLibvirtd]:
+    daemon = SessionLibvirtd(root)
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
