@@ -1,9 +1,8 @@
-"""A firmware-only guest for start-up benchmarks, and a private libvirtd to compare against.
+"""The firmware-only guest for start-up benchmarks, and a private libvirtd to compare against.
 
-The guest is a 64 KiB ROM (``<loader type='rom'>``, QEMU's ``-bios``) whose first instructions
-write a marker to COM1: no kernel, no disk, so "start -> marker" is QEMU's own start-up plus the
-management stack's path, and its noise is a few milliseconds instead of a kernel boot's ±500 ms.
-It is assembled here from a handful of x86 real-mode bytes, so no toolchain is needed.
+The guest is pyvirt.testguest's 64 KiB ROM (``<loader type='rom'>``, QEMU's ``-bios``) whose first
+instructions write a marker to COM1: no kernel, no disk, so "start -> marker" is QEMU's own
+start-up plus the management stack's path, with a few ms of noise instead of a kernel boot's ±500.
 
 The serial port is a file (``<serial type='file'>``): the bench waits for the marker in that file
 for all three stacks alike (bare QEMU, pyvirt, libvirt), polling it every 0.5 ms.
@@ -21,39 +20,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-ROM_MARKER = "PYVIRT-ROM-READY"
-ROM_SIZE = 64 * 1024
+from pyvirt.testguest import ROM_MARKER, rom_domain_xml, rom_image
 
-
-def rom_image(marker: str = ROM_MARKER) -> bytes:
-    """The ROM: code at offset 0 that writes *marker* to port 0x3f8, then halts for good.
-
-    The CPU resets at F000:FFF0 (physical 0xFFFFFFF0, the ROM's last 16 bytes) with CS based at
-    0xFFFF0000, so a near jump from there to offset 0 lands at the start of the ROM. COM1 needs
-    no set-up: QEMU's 16550 transmits whatever is written to its data register.
-    """
-    code = bytearray(b"\xba\xf8\x03")  # mov dx, 0x3f8
-    for byte in (marker + "\r\n").encode():
-        code += bytes((0xB0, byte, 0xEE))  # mov al, byte ; out dx, al
-    code += b"\xfa\xf4\xeb\xfd"  # cli ; hlt ; jmp back to hlt
-    rom = bytearray(b"\xf4" * ROM_SIZE)  # hlt everywhere else
-    rom[: len(code)] = code
-    rel = (0 - (0xFFF0 + 3)) & 0xFFFF  # jmp near rel16, relative to the next instruction
-    rom[0xFFF0:0xFFF3] = bytes((0xE9, rel & 0xFF, rel >> 8))
-    return bytes(rom)
+__all__ = ["ROM_MARKER", "SessionLibvirtd", "rom_domain_xml", "session_libvirtd", "wait_file_marker", "write_rom"]
 
 
 def write_rom(path: Path) -> Path:
     path.write_bytes(rom_image())
     path.chmod(0o644)
     return path
-
-
-def rom_domain_xml(name: str, rom: Path, serial_log: Path) -> str:
-    """The same definition for pyvirt and libvirt: TCG, 16 MiB, the ROM, COM1 into a file."""
-    return (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>"
-            f"<os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>{rom}</loader></os>"
-            f"<devices><serial type='file'><source path='{serial_log}'/></serial></devices></domain>")
 
 
 def wait_file_marker(path: Path, marker: str = ROM_MARKER, timeout: float = 30.0,

@@ -28,11 +28,14 @@ __all__ = [
     "DISK_ROOT_ARGS",
     "POWERDOWN_MARKER",
     "READY_MARKER",
+    "ROM_MARKER",
     "ROOT_MARKER",
     "TestGuest",
     "TestGuestMissing",
     "default_cache_dir",
     "find_test_guest",
+    "rom_domain_xml",
+    "rom_image",
 ]
 
 #: Printed on the console once the guest has booted.
@@ -47,6 +50,8 @@ POWERDOWN_MARKER = "PYVIRT-GUEST-POWERDOWN"
 DEFAULT_CMDLINE = "console=ttyS0 panic=-1 quiet"
 #: Appended to the command line to boot the disk variant on the first virtio-blk disk.
 DISK_ROOT_ARGS = "root=/dev/vda rootfstype=ext4"
+#: Written to COM1 by the firmware-only guest (:func:`rom_image`) as its very first act.
+ROM_MARKER = "PYVIRT-ROM-READY"
 BUILD_HINT = "run `bash tests/guest/build.sh` (or `make guest`) as root to build it"
 
 
@@ -154,3 +159,39 @@ def find_test_guest(cache_dir: str | os.PathLike[str] | None = None) -> TestGues
         disk=paths["disk.qcow2"],
         cmdline=cmdline or DEFAULT_CMDLINE,
     )
+
+
+# ---------------------------------------------------------------------------- firmware-only guest
+
+ROM_SIZE = 64 * 1024
+
+
+def rom_image(marker: str = ROM_MARKER) -> bytes:
+    """A 64 KiB ROM (``<loader type='rom'>``, QEMU's ``-bios``) that writes *marker* to COM1 as its
+    first instructions, then halts for good: a guest with no kernel and no disk, whose start is
+    QEMU's start-up plus the management stack's path, with a few ms of noise instead of a kernel
+    boot's hundreds. Assembled here from a handful of x86 real-mode bytes (no toolchain needed).
+
+    The CPU resets at F000:FFF0 (physical 0xFFFFFFF0, the ROM's last 16 bytes) with CS based at
+    0xFFFF0000, so a near jump from there to offset 0 lands at the start of the ROM. COM1 needs
+    no set-up: QEMU's 16550 transmits whatever is written to its data register.
+    """
+    code = bytearray(b"\xba\xf8\x03")  # mov dx, 0x3f8
+    for byte in (marker + "\r\n").encode():
+        code += bytes((0xB0, byte, 0xEE))  # mov al, byte ; out dx, al
+    code += b"\xfa\xf4\xeb\xfd"  # cli ; hlt ; jmp back to hlt
+    rom = bytearray(b"\xf4" * ROM_SIZE)  # hlt everywhere else
+    rom[: len(code)] = code
+    rel = (0 - (0xFFF0 + 3)) & 0xFFFF  # jmp near rel16, relative to the next instruction
+    rom[0xFFF0:0xFFF3] = bytes((0xE9, rel & 0xFF, rel >> 8))
+    return bytes(rom)
+
+
+def rom_domain_xml(name: str, rom: str | os.PathLike[str], serial_log: str | os.PathLike[str] | None = None) -> str:
+    """The firmware-only guest as libvirt XML: TCG, 16 MiB, the ROM, COM1 into *serial_log*
+    (a file), or on a pty when no file is given."""
+    serial = (f"<serial type='file'><source path='{serial_log}'/></serial>" if serial_log is not None
+              else "<serial type='pty'/>")
+    return (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>"
+            f"<os><type arch='x86_64' machine='pc'>hvm</type><loader type='rom'>{rom}</loader></os>"
+            f"<devices>{serial}</devices></domain>")

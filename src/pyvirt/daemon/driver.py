@@ -186,16 +186,23 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         except (OSError, ValueError):
             self._next_id = 1
 
-    def _allocate_id(self) -> int:
+    def _allocate_id(self, persist: bool = True) -> int:
+        """The next free id; `persist=False` leaves writing the counter to the caller
+        (`_persist_next_id`), which a start does once its guest runs: a daemon that dies before
+        that finds the id in the guest's runtime record, and `used` skips it."""
         used = {rec.id for rec in self._by_name.values()}
         while self._next_id in used:
             self._next_id += 1
         dom_id = self._next_id
         self._next_id += 1
+        if persist:
+            self._persist_next_id()
+        return dom_id
+
+    def _persist_next_id(self) -> None:
         from pyvirt.atomicio import write_atomic
 
         write_atomic(self.store.next_id_path(), str(self._next_id), durable=False)
-        return dom_id
 
     async def _claim(self, name: str, record: dict[str, Any], live_xml: str | None) -> None:
         """Phase one of a re-attach: is that very QEMU alive?  Index it, hold its lock."""
@@ -257,7 +264,9 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                 qstatus = status.get("status") if isinstance(status, dict) else None
                 if qstatus is None:
                     raise ValueError(f"query-status answered {status!r}")
-                if record.get("state") == "starting" and qstatus == "prelaunch":
+                if record.get("state") == "starting" and status.get("running"):
+                    rec.state, rec.reason = DomainState.RUNNING, RunningReason.BOOTED  # started without -S
+                elif record.get("state") == "starting" and qstatus == "prelaunch":
                     if record.get("intent") == "paused":
                         rec.state, rec.reason = DomainState.PAUSED, PausedReason.USER
                     else:  # finish the start the dead daemon had begun
@@ -479,14 +488,19 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         self.store.check_runtime_paths(rec.name, generated_socket_names(dom))
         self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
         files.private_dir.mkdir(mode=0o700)
-        helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
-                                          self.paths.qemu_log)
+        helpers: list[process.ProcessIdentity] = []
+        if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
+            helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
+                                              self.paths.qemu_log)
         if self.networks is None:
             for note in nics.session_fallback(dom):
                 log.warning("%s: %s", rec.name, note)
-        taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
-        dom_id = self._allocate_id()
+        taps: dict[str, list[int]] = {}
+        if any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
+            taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
+        dom_id = self._allocate_id(persist=False)
         ports = self.ports.assign(dom)
+        at_once = self._runs_at_once(dom, paused, incoming)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(str(files.monitor))
@@ -496,6 +510,8 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                                                 str(files.private_dir), taps)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
+            if at_once:
+                argv.remove("-S")
             # intent first: a daemon that dies from here on finds the guest again and finishes the job
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
@@ -516,14 +532,16 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP
         try:
-            self._save_runtime(rec, phase="starting", intent="paused" if paused else "running")
+            # the pid joins the intent record; the live XML written with it has not changed
+            self._save_runtime(rec, phase="starting", intent="paused" if paused else "running", xml=False)
             await self._connect_monitor(rec, files.monitor)
-            await self._open_console(rec)
-            await self._before_cont(rec)
-            if incoming is not None:
-                await incoming(rec.run)
-            if not paused:
-                await self._qmp(rec.run, "cont")
+            consoles = await self._open_console(rec)
+            if not at_once:
+                await self._before_cont(rec)
+                if incoming is not None:
+                    await incoming(rec.run)
+                if not paused:
+                    await self._qmp(rec.run, "cont")
         except BaseException as exc:
             stop_helpers(helpers)
             await self._abort_start(rec, files.log, exc)
@@ -533,7 +551,8 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         else:
             rec.state = DomainState.RUNNING
             rec.reason = RunningReason.RESTORED if incoming is not None else RunningReason.BOOTED
-        self._save_runtime(rec)
+        self._save_runtime(rec, xml=consoles)  # the live XML changed only if pty paths were filled in
+        self._persist_next_id()
         rec.run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
         self.events.emit(rec.name, rec.uuid, EventType.STARTED,
                          StartedDetail.RESTORED if incoming is not None else StartedDetail.BOOTED, rec.id)
@@ -563,6 +582,22 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         detail = f" (exit code {code})" if code is not None else ""
         raise PyvirtError(f"internal error: QEMU failed to start{detail}: {tail or exc}",
                           ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU) from exc
+
+    @staticmethod
+    def _runs_at_once(dom: Domain, paused: bool, incoming: Any) -> bool:
+        """Whether QEMU may run its vCPUs from the first instant (no ``-S``, no ``cont``), which
+        saves the guest the monitor handshake.  Not when anything must happen while it is still
+        stopped: a paused start or a restore, vCPU pinning, disk throttling and display passwords
+        set over QMP (`_before_cont`), a reboot action set over QMP (`_connect_monitor`), or a pty
+        console, whose first output QEMU drops until pyvirtd's relay has the pty open."""
+        if paused or incoming is not None or dom.vcpu_cpuset or (dom.on_reboot or "restart") == "destroy":
+            return False
+        devs = dom.devices
+        if any(disk.iotune is not None for disk in devs.disks):
+            return False
+        if any(g.passwd is not None for g in devs.graphics):
+            return False
+        return not any(dev.type == "pty" for dev in (*devs.serials, *devs.consoles, *devs.channels))
 
     async def _connect_monitor(self, rec: DomainRecord, monitor: Any) -> None:
         """Connect to QEMU's monitor, giving up at once if QEMU exits (no waiting out the timeout)."""
@@ -618,20 +653,24 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                 await asyncio.wait_for(run.qmp.disconnect(), 2)
             run.qmp = None
 
-    async def _open_console(self, rec: DomainRecord) -> None:
-        """Find the first serial's pty (QMP query-chardev) and keep it drained."""
+    async def _open_console(self, rec: DomainRecord) -> bool:
+        """Find the first serial's pty (QMP query-chardev) and keep it drained; True when pty
+        paths were filled into the live XML.  No monitor round trip for a guest without ptys."""
         assert rec.run is not None and rec.run.qmp is not None
+        dom = rec.live
+        if dom is not None and not any(dev.type == "pty" for dev in
+                                       (*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels)):
+            return False
         try:
             chardevs = await self._qmp(rec.run, "query-chardev")
             ptys = {c["label"]: c["filename"][4:] for c in chardevs
                     if isinstance(c.get("filename"), str) and c["filename"].startswith("pty:")}
         except PyvirtError as exc:
             log.warning("%s: query-chardev failed: %s", rec.name, exc)
-            return
+            return False
         except (TypeError, KeyError, AttributeError) as exc:
             log.warning("%s: query-chardev answered nonsense: %s", rec.name, exc)
-            return
-        dom = rec.live
+            return False
         if dom is not None:
             for dev in [*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels]:
                 alias = getattr(dev, "alias", None)
@@ -644,10 +683,14 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                 relay.open()
             except OSError as exc:
                 log.warning("%s: cannot open console pty %s: %s", rec.name, path, exc)
-                return
+                return True
             rec.run.console = relay
+        return True
 
-    def _save_runtime(self, rec: DomainRecord, phase: str | None = None, intent: str | None = None) -> None:
+    def _save_runtime(self, rec: DomainRecord, phase: str | None = None, intent: str | None = None,
+                      xml: bool = True) -> None:
+        """The runtime record, and with `xml` the live XML (serializing it is most of the cost:
+        callers that changed only the state pass xml=False)."""
         if rec.run is None:
             return
         state = phase or {DomainState.RUNNING: "running", DomainState.PAUSED: "paused"}.get(
@@ -656,7 +699,7 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                   "persistent": rec.persistent, **rec.run.ident.to_dict()}
         if intent:
             record["intent"] = intent
-        live_xml = rec.live.to_xml(security_info=True) if rec.live is not None else None
+        live_xml = rec.live.to_xml(security_info=True) if xml and rec.live is not None else None
         self.store.save_runtime(rec.name, record, live_xml)
 
     # ------------------------------------------------------------------ supervision
@@ -815,7 +858,7 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                 return  # libvirt: suspending a paused domain succeeds
             await self._qmp(run, "stop")
             rec.state, rec.reason = DomainState.PAUSED, PausedReason.USER
-            self._save_runtime(rec)
+            self._save_runtime(rec, xml=False)
         self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED, SuspendedDetail.PAUSED, rec.id)
 
     async def resume(self, dom: str) -> None:
@@ -826,7 +869,7 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                 raise operation_invalid("domain is not paused")
             await self._qmp(run, "cont")
             rec.state, rec.reason = DomainState.RUNNING, RunningReason.UNPAUSED
-            self._save_runtime(rec)
+            self._save_runtime(rec, xml=False)
         self.events.emit(rec.name, rec.uuid, EventType.RESUMED, ResumedDetail.UNPAUSED, rec.id)
 
     async def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
