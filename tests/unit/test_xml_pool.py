@@ -48,3 +48,69 @@ def test_volume_units_and_refusals():
 def test_pool_roundtrip():
     pool = PoolDef.from_xml(DIR.format(""))
     assert PoolDef.from_xml(pool.to_xml()) == pool
+
+
+def test_source_elements_of_another_pool_type_are_refused_by_name():
+    doc = DIR.format("<source><host name='h'/></source>\n")
+    with pytest.raises(XMLError, match="<host>"):
+        PoolDef.from_xml(doc)
+
+
+def test_read_only_volume_facts_are_accepted_and_not_written():
+    vol = VolumeDef.from_xml("<volume><name>v</name><source><extent start='0'/></source><target>"
+                             "<timestamps><atime>1.5</atime></timestamps><nocow/></target></volume>")
+    out = vol.to_xml()
+    assert "timestamps" not in out and "nocow" not in out and "extent" not in out
+    assert VolumeDef.from_xml(out).to_xml() == out
+
+
+def test_request_documents_escape_values_and_parse_back():
+    """pool-define-as/vol-create-as --print-xml documents are built by the model: a hostile name
+    stays one value, and the document reads back to the same pool."""
+    from pyvirt.xml.pool import SourceHost, VirshPoolSource
+    from pyvirt.xml.volume import BackingStore
+
+    name = "a'<b>&\"c"
+    pool = PoolDef(type="netfs", name=name, target_path="/mnt",
+                   source=VirshPoolSource(hosts=[SourceHost(name="h")], dir="/x", format="nfs"))
+    xml = pool.to_request_xml()
+    assert "uuid" not in xml and "capacity" not in xml
+    assert xml.index("<dir ") < xml.index("<format ")  # virsh's order
+    back = PoolDef.from_xml(xml)
+    assert back.name == name and back.source.hosts[0].name == "h" and back.source.dir == "/x"
+    vol = VolumeDef(name=name, capacity=5, format="qcow2", backing=BackingStore(path="/b'c"))
+    text = vol.to_request_xml()
+    assert "<capacity>5</capacity>" in text and "type=" not in text.split("\n")[0]
+    assert VolumeDef.from_xml(text).backing.path == "/b'c"
+
+
+def test_output_order_must_name_every_written_field():
+    from dataclasses import dataclass
+
+    from pyvirt.xml.fields import attr
+    from pyvirt.xml.mapping import format_document
+
+    @dataclass
+    class Bad:
+        xml_order = ("a",)
+        a: str | None = attr("@a")
+        b: str | None = attr("@b")
+
+    with pytest.raises(TypeError, match="xml_order"):
+        format_document(Bad(a="1"), "x")
+
+
+def test_pool_mount_options_keep_their_namespace():
+    doc = ("<pool type='netfs' xmlns:x='http://libvirt.org/schemas/storagepool/fs/1.0'><name>n</name>"
+           "<source><host name='h'/><dir path='/e'/></source><target><path>/mnt</path></target>"
+           "<x:mount_opts><x:option name='sync'/></x:mount_opts></pool>")
+    pool = PoolDef.from_xml(doc)
+    assert pool.mount_opts == ["sync"]
+    out = pool.to_xml()
+    assert "xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'" in out.split("\n")[0]
+    assert "<fs:option name='sync'/>" in out
+    assert PoolDef.from_xml(out) == pool
+    with pytest.raises(XMLError, match="mount_opts"):
+        PoolDef.from_xml(DIR.replace("<pool type='dir'>", "<pool type='dir' xmlns:fs='http://libvirt.org/"
+                                     "schemas/storagepool/fs/1.0'>").format(
+            "<fs:mount_opts><fs:option name='sync'/></fs:mount_opts>\n"))

@@ -9,13 +9,16 @@ from pyvirtd); every message is virsh's, since scripts grep for "Network x start
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import is_uuid, number
+
+if TYPE_CHECKING:
+    from pyvirt.api import NetworkInfo
 
 #: net-event's names (``net-event --list``) and virshNetworkEventToString's words
 EVENT_NAMES = ("lifecycle",)
@@ -29,7 +32,7 @@ def _yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = True) -> dict[str, Any]:
+def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = True) -> NetworkInfo:
     """vshCommandOptNetworkBy: UUID first (when it looks like one), then name; a miss prints
     "failed to get network 'REF'" and the driver's last word, as virsh does."""
     from pyvirt.api import PyvirtError
@@ -41,58 +44,58 @@ def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = Tru
         except PyvirtError as exc:
             last = exc
         else:
-            if by_uuid or net["name"] == ref:
+            if by_uuid or net.name == ref:
                 return net
             last = PyvirtError(f"Network not found: no network with matching name '{ref}'")
     raise CmdError(f"failed to get network '{ref}'", *([last.message] if last is not None else []))
 
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
-    return act_on(ctl, get_network(ctl, p.str("network") or "")["name"], fail, done, call)
+    return act_on(ctl, get_network(ctl, p.str("network") or "").name, fail, done, call)
 
 
 # ------------------------------------------------------------------------------------ listing
-def _matches(p: Parsed, net: dict[str, Any]) -> bool:
+def _matches(p: Parsed, net: NetworkInfo) -> bool:
     return state_flags_match(p, net)
 
 
 def cmd_net_list(ctl: Ctl, p: Parsed) -> bool:
     if sum(p.bool(k) for k in ("table", "name", "uuid")) > 1:
         raise CmdError("Only one argument from --table, --name and --uuid may be specified.")
-    nets = sorted((n for n in ctl.conn.list_networks() if _matches(p, n)), key=lambda n: n["name"])
+    nets = sorted((n for n in ctl.conn.list_networks() if _matches(p, n)), key=lambda n: n.name)
     if p.bool("name") or p.bool("uuid"):
         key = "name" if p.bool("name") else "uuid"
         ctl.print("".join(f"{n[key]}\n" for n in nets))
         return True
-    rows = [[n["name"], "active" if n.get("active") else "inactive", _yes_no(n.get("autostart")),
-             _yes_no(n.get("persistent", True))] for n in nets]
+    rows = [[n.name, "active" if n.active else "inactive", _yes_no(n.autostart),
+             _yes_no(n.persistent)] for n in nets]
     ctl.print(table(["Name", "State", "Autostart", "Persistent"], rows, show_header=not ctl.quiet))
     return True
 
 
 def cmd_net_info(ctl: Ctl, p: Parsed) -> bool:
     net = get_network(ctl, p.str("network") or "")
-    pairs = [("Name", net["name"]), ("UUID", net["uuid"]), ("Active", _yes_no(net.get("active"))),
-             ("Persistent", _yes_no(net.get("persistent", True))), ("Autostart", _yes_no(net.get("autostart")))]
-    if net.get("bridge"):
-        pairs.append(("Bridge", net["bridge"]))
+    pairs = [("Name", net.name), ("UUID", net.uuid), ("Active", _yes_no(net.active)),
+             ("Persistent", _yes_no(net.persistent)), ("Autostart", _yes_no(net.autostart))]
+    if net.bridge:
+        pairs.append(("Bridge", net.bridge))
     ctl.print(keyvalues(pairs))
     return True
 
 
 def cmd_net_uuid(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(get_network(ctl, p.str("network") or "", by_uuid=False)["uuid"] + "\n")
+    ctl.print(get_network(ctl, p.str("network") or "", by_uuid=False).uuid + "\n")
     return True
 
 
 def cmd_net_name(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(get_network(ctl, p.str("network") or "", by_name=False)["name"] + "\n")
+    ctl.print(get_network(ctl, p.str("network") or "", by_name=False).name + "\n")
     return True
 
 
 def cmd_net_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     net = get_network(ctl, p.str("network") or "")
-    ctl.print_xml(ctl.conn.get_network_xml(net["name"], inactive=p.bool("inactive")), p.str("xpath"),
+    ctl.print_xml(ctl.conn.get_network_xml(net.name, inactive=p.bool("inactive")), p.str("xpath"),
                   wrap=p.bool("wrap"))
     return True
 
@@ -100,13 +103,13 @@ def cmd_net_dumpxml(ctl: Ctl, p: Parsed) -> bool:
 # ------------------------------------------------------------------------------------ definition
 def cmd_net_define(ctl: Ctl, p: Parsed) -> bool:
     path, net = from_file(p, "define network", lambda xml: ctl.conn.define_network(xml, p.bool("validate")))
-    ctl.extra(f"Network {net['name']} defined from {path}\n")
+    ctl.extra(f"Network {net.name} defined from {path}\n")
     return True
 
 
 def cmd_net_create(ctl: Ctl, p: Parsed) -> bool:
     path, net = from_file(p, "create network", lambda xml: ctl.conn.create_network(xml, p.bool("validate")))
-    ctl.extra(f"Network {net['name']} created from {path}\n")
+    ctl.extra(f"Network {net.name} created from {path}\n")
     return True
 
 
@@ -114,9 +117,9 @@ def cmd_net_edit(ctl: Ctl, p: Parsed) -> bool:
     """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
     from pyvirt.cli.cmd_edit import edit_loop
 
-    name = get_network(ctl, p.str("network") or "")["name"]
+    name = get_network(ctl, p.str("network") or "").name
     return edit_loop(ctl, ctl.conn.get_network_xml(name, inactive=True), name, "Network {}",
-                     lambda xml, validate: ctl.conn.define_network(xml, validate)["name"],
+                     lambda xml, validate: ctl.conn.define_network(xml, validate).name,
                      tmp_prefix=f"pyvirt-net-{name}-")
 
 
@@ -158,16 +161,16 @@ def cmd_net_update(ctl: Ctl, p: Parsed) -> bool:
 
         xml = read_file(xml)
     parent = number(p.str("parent-index"), "parent-index")
-    with failing(f"Failed to update network {net['name']}"):
-        ctl.conn.update_network(net["name"], command, section, xml, -1 if parent is None else parent,
+    with failing(f"Failed to update network {net.name}"):
+        ctl.conn.update_network(net.name, command, section, xml, -1 if parent is None else parent,
                                 live=live, config=config)
     if config:
         affected = "persistent config and live state" if live else "persistent config"
-    elif live or net.get("active"):
+    elif live or net.active:
         affected = "live state"
     else:
         affected = "persistent config"
-    ctl.extra(f"Updated network {net['name']} {affected}")  # virsh's message has no newline of its own
+    ctl.extra(f"Updated network {net.name} {affected}")  # virsh's message has no newline of its own
     return True
 
 
@@ -175,8 +178,8 @@ def cmd_net_update(ctl: Ctl, p: Parsed) -> bool:
 def cmd_net_dhcp_leases(ctl: Ctl, p: Parsed) -> bool:
     net = get_network(ctl, p.str("network") or "")
     mac = (p.str("mac") or "").lower() or None
-    with failing(f"Failed to get leases info for {net['name']}"):
-        leases = ctl.conn.network_dhcp_leases(net["name"], mac)
+    with failing(f"Failed to get leases info for {net.name}"):
+        leases = ctl.conn.network_dhcp_leases(net.name, mac)
     rows = []
     for lease in sorted(leases, key=lambda x: (x.get("mac") or "", x.get("ipaddr") or "")):
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(lease.get("expirytime") or 0)))
@@ -198,7 +201,7 @@ def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
     if kind not in EVENT_NAMES:
         raise CmdError(f"unknown event type {kind}")
     timeout = number(p.str("timeout"), "timeout")
-    name = get_network(ctl, p.str("network") or "")["uuid"] if p.str("network") else None
+    name = get_network(ctl, p.str("network") or "").uuid if p.str("network") else None
     from pyvirt.cli.cmd_event import event_loop
 
     def line(ev: Any) -> str:
@@ -211,7 +214,7 @@ def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_net_port_list(ctl: Ctl, p: Parsed) -> bool:
     net = get_network(ctl, p.str("network") or "")
-    ports = ctl.conn.list_network_ports(net["name"])
+    ports = ctl.conn.list_network_ports(net.name)
     if p.bool("uuid"):
         ctl.print("".join(f"{x['uuid']}\n" for x in ports))
         return True

@@ -2,19 +2,22 @@
 pool-start, pool-destroy, pool-delete, pool-undefine, pool-autostart, pool-refresh, pool-dumpxml,
 pool-edit, pool-uuid, pool-name, pool-capabilities.
 
-Pools come back from the connection as dicts (the same keys from the test driver and from
-pyvirtd), and every message is virsh 9.0's: scripts grep for "Pool x started".
+Pools come back from the connection as typed records (``api.PoolInfo``, the same from the test
+driver and from pyvirtd), and every message is virsh 9.0's: scripts grep for "Pool x started".
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import is_uuid
+
+if TYPE_CHECKING:
+    from pyvirt.api import PoolInfo
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -32,7 +35,7 @@ def yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def get_pool(ctl: Ctl, ref: str) -> dict[str, Any]:
+def get_pool(ctl: Ctl, ref: str) -> PoolInfo:
     """vshCommandOptPool: by name, then UUID; a miss prints virsh's two error lines."""
     with failing(f"failed to get pool '{ref}'"):
         return ctl.conn.lookup_pool(ref)
@@ -40,44 +43,44 @@ def get_pool(ctl: Ctl, ref: str) -> dict[str, Any]:
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
     """Look the pool up, run `call(name)`, and print virsh's success or failure lines."""
-    return act_on(ctl, get_pool(ctl, p.str("pool") or "")["name"], fail, done, call)
+    return act_on(ctl, get_pool(ctl, p.str("pool") or "").name, fail, done, call)
 
 
 # ------------------------------------------------------------------------------------ listing
-def _matches(p: Parsed, pool: dict[str, Any]) -> bool:
+def _matches(p: Parsed, pool: PoolInfo) -> bool:
     if not state_flags_match(p, pool):
         return False
     types = [t for t in (p.str("type") or "").split(",") if t]
-    return not types or pool.get("type") in types
+    return not types or pool.type in types
 
 
 def cmd_pool_list(ctl: Ctl, p: Parsed) -> bool:
     details, by_name, by_uuid = p.bool("details"), p.bool("name"), p.bool("uuid")
     if details and (by_name or by_uuid):
         raise CmdError(f"Options --details and --{'name' if by_name else 'uuid'} are mutually exclusive")
-    pools = sorted((x for x in ctl.conn.list_pools() if _matches(p, x)), key=lambda x: x["name"])
+    pools = sorted((x for x in ctl.conn.list_pools() if _matches(p, x)), key=lambda x: x.name)
     if by_name or by_uuid:
         lines = []
         for x in pools:
             if by_uuid and by_name:
-                lines.append(f"{x['uuid']:<36} {x['name']:<20}\n")
+                lines.append(f"{x.uuid:<36} {x.name:<20}\n")
             elif by_uuid:
-                lines.append(f"{x['uuid']:<36}\n")
+                lines.append(f"{x.uuid:<36}\n")
             else:
-                lines.append(f"{x['name']:<20}\n")
+                lines.append(f"{x.name:<20}\n")
         ctl.print("".join(lines))
         return True
     if not details:
-        rows = [[x["name"], "active" if x.get("active") else "inactive", yes_no(x.get("autostart"))]
+        rows = [[x.name, "active" if x.active else "inactive", yes_no(x.autostart)]
                 for x in pools]
         ctl.print(table(["Name", "State", "Autostart"], rows, show_header=not ctl.quiet))
         return True
     rows = []
     for x in pools:
         sizes = [pretty(int(x.get(k) or 0)) for k in ("capacity", "allocation", "available")] \
-            if x.get("active") else ["-", "-", "-"]
-        rows.append([x["name"], "running" if x.get("active") else "inactive", yes_no(x.get("autostart")),
-                     yes_no(x.get("persistent", True)), *sizes])
+            if x.active else ["-", "-", "-"]
+        rows.append([x.name, "running" if x.active else "inactive", yes_no(x.autostart),
+                     yes_no(x.persistent), *sizes])
     ctl.print(table(["Name", "State", "Autostart", "Persistent", "Capacity", "Allocation", "Available"], rows,
                     show_header=not ctl.quiet))
     return True
@@ -85,9 +88,9 @@ def cmd_pool_list(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_pool_info(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
-    active = bool(pool.get("active"))
-    pairs = [("Name", pool["name"]), ("UUID", pool["uuid"]), ("State", "running" if active else "inactive"),
-             ("Persistent", yes_no(pool.get("persistent", True))), ("Autostart", yes_no(pool.get("autostart")))]
+    active = bool(pool.active)
+    pairs = [("Name", pool.name), ("UUID", pool.uuid), ("State", "running" if active else "inactive"),
+             ("Persistent", yes_no(pool.persistent)), ("Autostart", yes_no(pool.autostart))]
     if active:
         for key in ("capacity", "allocation", "available"):
             value = int(pool.get(key) or 0)
@@ -97,7 +100,7 @@ def cmd_pool_info(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_pool_uuid(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(get_pool(ctl, p.str("pool") or "")["uuid"] + "\n")
+    ctl.print(get_pool(ctl, p.str("pool") or "").uuid + "\n")
     return True
 
 
@@ -116,16 +119,16 @@ def cmd_pool_name(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"failed to get pool '{ref}'", exc.message) from None
         raise CmdError(f"failed to get pool '{ref}'",
                        f"Storage pool not found: no storage pool with matching uuid '{ref}'") from None
-    if pool["uuid"].replace("-", "") != ref.replace("-", "").lower():
+    if pool.uuid.replace("-", "") != ref.replace("-", "").lower():
         raise CmdError(f"failed to get pool '{ref}'",
                        f"Storage pool not found: no storage pool with matching uuid '{ref}'")
-    ctl.print(pool["name"] + "\n")
+    ctl.print(pool.name + "\n")
     return True
 
 
 def cmd_pool_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
-    ctl.print_xml(ctl.conn.get_pool_xml(pool["name"], inactive=p.bool("inactive")), p.str("xpath"),
+    ctl.print_xml(ctl.conn.get_pool_xml(pool.name, inactive=p.bool("inactive")), p.str("xpath"),
                   wrap=p.bool("wrap"))
     return True
 
@@ -140,7 +143,7 @@ def cmd_pool_capabilities(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_pool_define(ctl: Ctl, p: Parsed) -> bool:
     path, pool = from_file(p, "define pool", ctl.conn.define_pool)
-    ctl.extra(f"Pool {pool['name']} defined from {path}\n")
+    ctl.extra(f"Pool {pool.name} defined from {path}\n")
     return True
 
 
@@ -154,51 +157,34 @@ def _build(p: Parsed) -> bool:
 def cmd_pool_create(ctl: Ctl, p: Parsed) -> bool:
     build = _build(p)
     path, pool = from_file(p, "create pool", lambda xml: ctl.conn.create_pool(xml, build=build))
-    ctl.extra(f"Pool {pool['name']} created from {path}\n")
+    ctl.extra(f"Pool {pool.name} created from {path}\n")
     return True
 
 
-def xml_escape(value: str) -> str:
-    """Text for an attribute or element of the XML the storage commands build (--print-xml)."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;")
-
-
 def build_pool_xml(p: Parsed) -> str:
-    """virsh's buildPoolXML: the same element order, so --print-xml matches."""
-    name, kind = p.str("name") or "", p.str("type") or ""
+    """virsh's buildPoolXML, through the pool model: only what the options give, in virsh's
+    order (its <source> children differ from libvirt's), so --print-xml matches."""
+    from pyvirt.xml.pool import PoolDef, SourceAuth, SourceDevice, SourceHost, VirshPoolSource
+
     host, path, dev, src_name, target = (p.str(k) for k in ("source-host", "source-path", "source-dev",
                                                             "source-name", "target"))
-    src_fmt, initiator, proto = p.str("source-format"), p.str("source-initiator"), p.str("source-protocol-ver")
+    src_fmt, initiator, adapter = p.str("source-format"), p.str("source-initiator"), p.str("adapter-name")
     auth_type, auth_user = p.str("auth-type"), p.str("auth-username")
     secret_usage, secret_uuid = p.str("secret-usage"), p.str("secret-uuid")
-    out = [f"<pool type='{xml_escape(kind)}'>\n", f"  <name>{xml_escape(name)}</name>\n"]
-    if any((host, path, dev, src_name, src_fmt, initiator, auth_type, p.str("adapter-name"))):
-        out.append("  <source>\n")
-        if host:
-            out.append(f"    <host name='{xml_escape(host)}'/>\n")
-        if path:
-            out.append(f"    <dir path='{xml_escape(path)}'/>\n")
-        if dev:
-            out.append(f"    <device path='{xml_escape(dev)}'/>\n")
-        if p.str("adapter-name"):
-            out.append(f"    <adapter type='scsi_host' name='{xml_escape(p.str('adapter-name') or '')}'/>\n")
-        if initiator:
-            out.append(f"    <initiator>\n      <iqn name='{xml_escape(initiator)}'/>\n    </initiator>\n")
+    source = None
+    if any((host, path, dev, src_name, src_fmt, initiator, auth_type, adapter)):
+        auth = None
         if auth_type and auth_user and (secret_usage or secret_uuid):
-            out.append(f"    <auth type='{xml_escape(auth_type)}' username='{xml_escape(auth_user)}'>\n")
-            attr = f"usage='{xml_escape(secret_usage)}'" if secret_usage else f"uuid='{xml_escape(secret_uuid or '')}'"
-            out.append(f"      <secret {attr}/>\n    </auth>\n")
-        if src_fmt:
-            out.append(f"    <format type='{xml_escape(src_fmt)}'/>\n")
-        if src_name:
-            out.append(f"    <name>{xml_escape(src_name)}</name>\n")
-        if proto:
-            out.append(f"    <protocol ver='{xml_escape(proto)}'/>\n")
-        out.append("  </source>\n")
-    if target:
-        out.append(f"  <target>\n    <path>{xml_escape(target)}</path>\n  </target>\n")
-    out.append("</pool>\n")
-    return "".join(out)
+            auth = SourceAuth(type=auth_type, username=auth_user, secret_usage=secret_usage or None,
+                              secret_uuid=None if secret_usage else secret_uuid)
+        source = VirshPoolSource(
+            hosts=[SourceHost(name=host)] if host else [], dir=path or None,
+            devices=[SourceDevice(path=dev)] if dev else [],
+            adapter_type="scsi_host" if adapter else None, adapter_name=adapter or None,
+            initiator_iqn=initiator or None, auth=auth, format=src_fmt or None, name=src_name or None,
+            protocol_ver=p.str("source-protocol-ver") or None)  # written as given, checked by define
+    return PoolDef(type=p.str("type") or "", name=p.str("name") or "", source=source,
+                   target_path=target or None).to_request_xml()
 
 
 def _define_or_create_as(ctl: Ctl, p: Parsed, create: bool) -> bool:
@@ -228,9 +214,9 @@ def cmd_pool_edit(ctl: Ctl, p: Parsed) -> bool:
     """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
     from pyvirt.cli.cmd_edit import edit_loop
 
-    name = get_pool(ctl, p.str("pool") or "")["name"]
+    name = get_pool(ctl, p.str("pool") or "").name
     return edit_loop(ctl, ctl.conn.get_pool_xml(name, inactive=True), name, "Pool {}",
-                     lambda xml, _validate: ctl.conn.define_pool(xml)["name"], tmp_prefix=f"pyvirt-pool-{name}-")
+                     lambda xml, _validate: ctl.conn.define_pool(xml).name, tmp_prefix=f"pyvirt-pool-{name}-")
 
 
 # ------------------------------------------------------------------------------------ lifecycle
@@ -289,7 +275,7 @@ def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
     if kind == "refresh":
         raise CmdError("pyvirt does not deliver storage pool refresh events (only lifecycle)")
     timeout = number(p.str("timeout"), "timeout")
-    name = get_pool(ctl, p.str("pool") or "")["uuid"] if p.str("pool") else None
+    name = get_pool(ctl, p.str("pool") or "").uuid if p.str("pool") else None
 
     def line(ev: Any) -> str:
         word = _POOL_EVENT_WORDS[ev.event] if 0 <= ev.event < len(_POOL_EVENT_WORDS) else "unknown"

@@ -12,14 +12,17 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.cmd_pool import get_pool, pretty, xml_escape
+from pyvirt.cli.cmd_pool import get_pool, pretty
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
+
+if TYPE_CHECKING:
+    from pyvirt.api import VolInfo
 
 _SIZE = re.compile(r"([0-9]+)\s*([A-Za-z]*)")
 _SCALE = {"": 1, "b": 1, "byte": 1, "bytes": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2,
@@ -43,7 +46,7 @@ def vol_size(text: str) -> int:
     return value
 
 
-def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> dict[str, Any]:
+def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> VolInfo:
     """vshCommandOptVol: by name within --pool, then by key, then by path (`hint`: the command
     has a --pool option, so a miss suggests it, as virsh does)."""
     from pyvirt.api import PyvirtError
@@ -52,7 +55,7 @@ def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> dict
     if pool_ref is not None:
         pool = get_pool(ctl, pool_ref)
         try:
-            return ctl.conn.lookup_volume(pool["name"], ref)
+            return ctl.conn.lookup_volume(pool.name, ref)
         except PyvirtError as exc:
             last = exc
     try:
@@ -64,7 +67,7 @@ def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> dict
     raise CmdError(first, last.message)
 
 
-def _vol(ctl: Ctl, p: Parsed) -> dict[str, Any]:
+def _vol(ctl: Ctl, p: Parsed) -> VolInfo:
     return get_vol(ctl, p.str("vol") or "", p.str("pool"))
 
 
@@ -72,13 +75,13 @@ def _vol(ctl: Ctl, p: Parsed) -> dict[str, Any]:
 def cmd_vol_list(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
     with failing("Failed to list active vols"):
-        vols = sorted(ctl.conn.list_volumes(pool["name"]), key=lambda v: v["name"])
+        vols = sorted(ctl.conn.list_volumes(pool.name), key=lambda v: v.name)
     if p.bool("details"):
-        rows = [[v["name"], v.get("path", ""), v.get("type", "file"), pretty(int(v.get("capacity") or 0)),
-                 pretty(int(v.get("allocation") or 0))] for v in vols]
+        rows = [[v.name, v.path, v.type, pretty(int(v.capacity or 0)),
+                 pretty(int(v.allocation or 0))] for v in vols]
         ctl.print(table(["Name", "Path", "Type", "Capacity", "Allocation"], rows, show_header=not ctl.quiet))
     else:
-        rows = [[v["name"], v.get("path", "")] for v in vols]
+        rows = [[v.name, v.path] for v in vols]
         ctl.print(table(["Name", "Path"], rows, show_header=not ctl.quiet))
     return True
 
@@ -88,43 +91,43 @@ def cmd_vol_info(ctl: Ctl, p: Parsed) -> bool:
     as_bytes = p.bool("bytes")
 
     def size(key: str) -> str:
-        value = int(vol.get(key) or 0)
+        value = int(getattr(vol, key) or 0)
         return f"{value} bytes" if as_bytes else pretty(value)
 
     alloc_label = "Physical" if p.bool("physical") else "Allocation"
-    ctl.print(keyvalues([("Name", vol["name"]), ("Type", vol.get("type", "file")), ("Capacity", size("capacity")),
+    ctl.print(keyvalues([("Name", vol.name), ("Type", vol.type), ("Capacity", size("capacity")),
                          (alloc_label, size("allocation"))]))
     return True
 
 
 def cmd_vol_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     vol = _vol(ctl, p)
-    ctl.print_xml(ctl.conn.get_volume_xml(vol["pool"], vol["name"]), p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(ctl.conn.get_volume_xml(vol.pool, vol.name), p.str("xpath"), wrap=p.bool("wrap"))
     return True
 
 
 def cmd_vol_path(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(_vol(ctl, p)["path"] + "\n")
+    ctl.print(_vol(ctl, p).path + "\n")
     return True
 
 
 def cmd_vol_key(ctl: Ctl, p: Parsed) -> bool:
     vol = _vol(ctl, p)
-    ctl.print((vol.get("key") or vol["path"]) + "\n")
+    ctl.print((vol.key or vol.path) + "\n")
     return True
 
 
 def cmd_vol_name(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(get_vol(ctl, p.str("vol") or "", None, hint=False)["name"] + "\n")
+    ctl.print(get_vol(ctl, p.str("vol") or "", None, hint=False).name + "\n")
     return True
 
 
 def cmd_vol_pool(ctl: Ctl, p: Parsed) -> bool:
     vol = get_vol(ctl, p.str("vol") or "", None, hint=False)
     if p.bool("uuid"):
-        ctl.print(get_pool(ctl, vol["pool"])["uuid"] + "\n")
+        ctl.print(get_pool(ctl, vol.pool).uuid + "\n")
     else:
-        ctl.print(vol["pool"] + "\n")
+        ctl.print(vol.pool + "\n")
     return True
 
 
@@ -139,25 +142,18 @@ def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
     backing_ref, backing_fmt = p.str("backing-vol"), p.str("backing-vol-format")
     backing = None
     if backing_ref:
-        bvol = get_vol(ctl, backing_ref, pool["name"])
-        backing = bvol["path"]
-        backing_fmt = backing_fmt or bvol.get("format")
+        bvol = get_vol(ctl, backing_ref, pool.name)
+        backing = bvol.path
+        backing_fmt = backing_fmt or bvol.format
     if p.bool("print-xml"):
-        out = ["<volume>\n", f"  <name>{xml_escape(name)}</name>\n", f"  <capacity>{capacity}</capacity>\n"]
-        if allocation is not None:
-            out.append(f"  <allocation>{allocation}</allocation>\n")
-        if fmt:
-            out.append(f"  <target>\n    <format type='{xml_escape(fmt)}'/>\n  </target>\n")
-        if backing:
-            out.append(f"  <backingStore>\n    <path>{xml_escape(backing)}</path>\n")
-            if backing_fmt:
-                out.append(f"    <format type='{xml_escape(backing_fmt)}'/>\n")
-            out.append("  </backingStore>\n")
-        out.append("</volume>\n")
-        ctl.print("".join(out))
+        from pyvirt.xml.volume import BackingStore, VolumeDef
+
+        doc = VolumeDef(name=name, capacity=capacity, allocation=allocation, format=fmt or None,
+                        backing=BackingStore(path=backing, format=backing_fmt or None) if backing else None)
+        ctl.print(doc.to_request_xml())
         return True
     with failing(f"Failed to create vol {name}"):
-        ctl.conn.create_volume(pool["name"], name, capacity, format=fmt, allocation=allocation, backing=backing,
+        ctl.conn.create_volume(pool.name, name, capacity, format=fmt, allocation=allocation, backing=backing,
                                prealloc_metadata=p.bool("prealloc-metadata"))
     ctl.extra(f"Vol {name} created\n")
     return True
@@ -166,18 +162,18 @@ def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
 def cmd_vol_create(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
     path, vol = from_file(p, "create vol", lambda xml: ctl.conn.create_volume_xml(
-        pool["name"], xml, prealloc_metadata=p.bool("prealloc-metadata")))
-    ctl.extra(f"Vol {vol['name']} created from {path}\n")
+        pool.name, xml, prealloc_metadata=p.bool("prealloc-metadata")))
+    ctl.extra(f"Vol {vol.name} created from {path}\n")
     return True
 
 
 def cmd_vol_create_from(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
-    src = get_vol(ctl, p.str("vol") or "", p.str("inputpool") or pool["name"])
+    src = get_vol(ctl, p.str("vol") or "", p.str("inputpool") or pool.name)
     _, vol = from_file(p, "create vol", lambda xml: ctl.conn.create_volume_xml(
-        pool["name"], xml, prealloc_metadata=p.bool("prealloc-metadata"), from_pool=src["pool"],
-        from_vol=src["name"]))
-    ctl.extra(f"Vol {vol['name']} created from input vol {src['name']}\n")
+        pool.name, xml, prealloc_metadata=p.bool("prealloc-metadata"), from_pool=src.pool,
+        from_vol=src.name))
+    ctl.extra(f"Vol {vol.name} created from input vol {src.name}\n")
     return True
 
 
@@ -185,12 +181,15 @@ def cmd_vol_clone(ctl: Ctl, p: Parsed) -> bool:
     src = _vol(ctl, p)
     new = p.str("newname") or ""
     if p.bool("print-xml"):
-        xml = ctl.conn.get_volume_xml(src["pool"], src["name"])
-        ctl.print(re.sub(r"<name>.*?</name>", f"<name>{xml_escape(new)}</name>", xml, count=1))
+        from pyvirt.xml.volume import VolumeDef
+
+        doc = VolumeDef.from_xml(ctl.conn.get_volume_xml(src.pool, src.name))
+        doc.name = new
+        ctl.print(doc.to_xml())
         return True
-    with failing(f"Failed to clone vol from {src['name']}"):
-        ctl.conn.clone_volume(src["pool"], src["name"], new)
-    ctl.extra(f"Vol {new} cloned from {src['name']}\n")
+    with failing(f"Failed to clone vol from {src.name}"):
+        ctl.conn.clone_volume(src.pool, src.name, new)
+    ctl.extra(f"Vol {new} cloned from {src.name}\n")
     return True
 
 
@@ -198,7 +197,7 @@ def cmd_vol_clone(ctl: Ctl, p: Parsed) -> bool:
 def cmd_vol_delete(ctl: Ctl, p: Parsed) -> bool:
     vol = _vol(ctl, p)
     with failing(f"Failed to delete vol {p.str('vol')}"):
-        ctl.conn.delete_volume(vol["pool"], vol["name"])
+        ctl.conn.delete_volume(vol.pool, vol.name)
     ctl.extra(f"Vol {p.str('vol')} deleted\n")
     return True
 
@@ -209,7 +208,7 @@ def cmd_vol_wipe(ctl: Ctl, p: Parsed) -> bool:
     if algorithm not in (None, "zero"):
         raise CmdError(f"Unsupported algorithm '{algorithm}'")
     with failing(f"Failed to wipe vol {p.str('vol')}"):
-        ctl.conn.wipe_volume(vol["pool"], vol["name"])
+        ctl.conn.wipe_volume(vol.pool, vol.name)
     ctl.extra(f"Vol {p.str('vol')} wiped\n")
     return True
 
@@ -225,18 +224,18 @@ def cmd_vol_resize(ctl: Ctl, p: Parsed) -> bool:
         raw = raw[1:]
     size = vol_size(raw)
     if text.startswith("-"):
-        current = int(ctl.conn.lookup_volume(vol["pool"], vol["name"]).get("capacity") or 0)
+        current = int(ctl.conn.lookup_volume(vol.pool, vol.name).capacity or 0)
         target, delta = current - size, False
         if target < 0:
-            raise CmdError(f"Failed to change size of volume '{vol['name']}' by {text}",
+            raise CmdError(f"Failed to change size of volume '{vol.name}' by {text}",
                            "invalid argument: can't shrink capacity below 0 bytes")
     else:
         target = size
     how = "by" if p.bool("delta") else "to"
-    with failing(f"Failed to change size of volume '{vol['name']}' {how} {text}"):
-        ctl.conn.resize_volume(vol["pool"], vol["name"], target, delta=delta, shrink=shrink,
+    with failing(f"Failed to change size of volume '{vol.name}' {how} {text}"):
+        ctl.conn.resize_volume(vol.pool, vol.name, target, delta=delta, shrink=shrink,
                                allocate=p.bool("allocate"))
-    ctl.extra(f"Size of volume '{vol['name']}' successfully changed {how} {text}\n")
+    ctl.extra(f"Size of volume '{vol.name}' successfully changed {how} {text}\n")
     return True
 
 
@@ -279,7 +278,7 @@ def cmd_vol_upload(ctl: Ctl, p: Parsed) -> bool:
     except OSError:
         raise CmdError(f"cannot read {path}") from None
     try:
-        ctl.conn.upload_volume(vol["pool"], vol["name"], src, offset=offset, length=length,
+        ctl.conn.upload_volume(vol.pool, vol.name, src, offset=offset, length=length,
                                progress=_progress("Uploading"))
     except PyvirtError as exc:
         raise CmdError(f"cannot upload to volume {p.str('vol')}", exc.message) from None
@@ -301,7 +300,7 @@ def cmd_vol_download(ctl: Ctl, p: Parsed) -> bool:
         raise CmdError(f"cannot create {path}") from None
     ok = False
     try:
-        ctl.conn.download_volume(vol["pool"], vol["name"], dst, offset=offset, length=length,
+        ctl.conn.download_volume(vol.pool, vol.name, dst, offset=offset, length=length,
                                  sparse=True, progress=_progress("Downloading"))
         ok = True
     except PyvirtError as exc:
@@ -349,7 +348,7 @@ def undefine_storage(ctl: Ctl, dom: str, p: Parsed) -> Callable[[], bool]:
             if token not in known:
                 raise CmdError(f"Volume '{token}' was not found in domain's definition.")
         disks = [d for d in disks if d[0] in wanted or d[1] in wanted]
-    chosen: list[tuple[str, str, dict[str, Any]]] = []
+    chosen: list[tuple[str, str, VolInfo]] = []
     for target, source, pool, volume in disks:
         try:
             vol = ctl.conn.lookup_volume(pool, volume) if pool and volume else ctl.conn.lookup_volume_by_path(source)
@@ -359,7 +358,7 @@ def undefine_storage(ctl: Ctl, dom: str, p: Parsed) -> Callable[[], bool]:
                 raise CmdError(msg) from None
             ctl.extra(msg + "\n")
             continue
-        chosen.append((target, vol.get("path") or source, vol))
+        chosen.append((target, vol.path or source, vol))
 
     def remove() -> bool:
         ok = True
@@ -367,14 +366,14 @@ def undefine_storage(ctl: Ctl, dom: str, p: Parsed) -> Callable[[], bool]:
             if p.bool("wipe-storage"):
                 ctl.extra(f"Wiping volume '{target}'({source}) ... ")
                 try:
-                    ctl.conn.wipe_volume(vol["pool"], vol["name"])
+                    ctl.conn.wipe_volume(vol.pool, vol.name)
                     ctl.extra("done.\n")
                 except PyvirtError as exc:
                     ctl.error(f"Failed! Volume not removed.\n{exc.message}")
                     ok = False
                     continue
             try:
-                ctl.conn.delete_volume(vol["pool"], vol["name"])
+                ctl.conn.delete_volume(vol.pool, vol.name)
             except PyvirtError as exc:
                 ctl.error(f"Failed to remove storage volume '{target}'({source})")
                 ctl.error(exc.message)

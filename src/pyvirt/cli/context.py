@@ -145,9 +145,9 @@ def act_on(ctl: Ctl, name: str, fail: str, done: str, call: Callable[[str], obje
 def state_flags_match(p: Parsed, obj: Any) -> bool:
     """virsh's --all/--inactive, --persistent/--transient and --autostart/--no-autostart filters of
     pool-list and net-list (active only by default; each pair filters when one side is given)."""
-    active = bool(obj.get("active"))
+    active = bool(obj.active)
     if not p.bool("all") and p.bool("inactive") == active:
         return False
-    if p.bool("persistent") != p.bool("transient") and bool(obj.get("persistent", True)) != p.bool("persistent"):
+    if p.bool("persistent") != p.bool("transient") and bool(obj.persistent) != p.bool("persistent"):
         return False
-    return not (p.bool("autostart") != p.bool("no-autostart") and bool(obj.get("autostart")) != p.bool("autostart"))
+    return not (p.bool("autostart") != p.bool("no-autostart") and bool(obj.autostart) != p.bool("autostart"))

@@ -116,7 +116,7 @@ class FsBackend(DirBackend):
 
 class NetfsBackend(FsBackend):
     def _source(self, pool: PoolDef) -> str:
-        host = pool.source.hosts[0][0]
+        host = pool.source.hosts[0].name
         if pool.source.format == "cifs":
             return f"//{host}/{pool.source.dir}"
         return f"{host}:{pool.source.dir}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -391,10 +392,9 @@ class StorageDriver:
             if "default" not in self._pools:
                 from pyvirt.xml.pool import Permissions
 
-                pool = PoolDef(type="dir", name="default", uuid=PoolDef.from_xml(
-                    "<pool type='dir'><name>default</name><target><path>/</path></target></pool>"
-                ).uuid, target_path=os.path.abspath(self.default_pool_path),
-                    permissions=Permissions(mode=0o711))
+                pool = PoolDef(type="dir", name="default", uuid=str(uuidlib.uuid4()),
+                               target_path=os.path.abspath(self.default_pool_path),
+                               permissions=Permissions(mode=0o711))
                 self.define_pool(pool.to_xml())
                 self.set_pool_autostart("default", True)
             if not self._active("default"):
@@ -500,7 +500,7 @@ class StorageDriver:
                 doc.name, doc.capacity, doc.format or "raw", allocation=doc.allocation,
                 backing=doc.backing.path if doc.backing else None,
                 prealloc_metadata=prealloc_metadata, compat=doc.compat,
-                cluster_size=doc.cluster_size, features=doc.features)
+                cluster_size=doc.cluster_size, features=doc.feature_names())
 
     def clone_volume(self, pool: str, src: str, name: str, format: str | None = None,
                      overlay: bool = False, target_pool: str | None = None) -> VolInfo:

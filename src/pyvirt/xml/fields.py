@@ -7,8 +7,11 @@ child elements of every element is known exactly: whatever a document holds beyo
 refused, never silently dropped, and the field order fixes the output order.
 
 Paths are tiny relative XPaths: ``@a`` (own attribute), ``x/@a`` (attribute of a child),
-``x`` (text of a child), ``.`` (own text).  Intermediate elements are created on output in
-the order their first field is declared.
+``x`` (text of a child), ``.`` (own text); a step may carry one of the :data:`NAMESPACES`
+prefixes (``fs:mount_opts``).  Intermediate elements are created on output in the order their
+first field is written.  Output order is declaration order unless the class names another
+with ``xml_order`` (a tuple of field names): shared field groups can then be declared once
+and still be written where libvirt writes them.
 """
 
 from __future__ import annotations
@@ -117,6 +120,39 @@ class Pattern(Conv):
                        f"{self.regex.pattern})", line)
 
 
+class Octal(Conv):
+    """A file mode written in octal with a leading zero (``<mode>0700</mode>``), as libvirt."""
+
+    name = "octal mode"
+
+    def parse(self, text: str, where: str, line: int | None) -> int:
+        s = text.strip()
+        if not re.fullmatch(r"[0-7]{1,4}", s):
+            raise XMLError(f"malformed octal mode {text!r} for {where}", line)
+        return int(s, 8)
+
+    def format(self, value: Any) -> str:
+        return f"0{value:o}"
+
+
+class OwnerId(Conv):
+    """A uid/gid; -1 (or its unsigned 32-bit form) means "not given" and reads as ``None``."""
+
+    name = "id"
+
+    def parse(self, text: str, where: str, line: int | None) -> int | None:
+        s = text.strip()
+        if not re.fullmatch(r"-?[0-9]+", s):
+            raise XMLError(f"malformed {where} {text!r}", line)
+        value = int(s, 10)
+        if value < -1 or value > 0xFFFFFFFF:
+            raise XMLError(f"{where} {text!r} out of range", line)
+        return None if value in (-1, 0xFFFFFFFF) else value
+
+
+#: Namespace prefixes a field path may use; the root element declares the ones it writes.
+NAMESPACES = {"fs": "http://libvirt.org/schemas/storagepool/fs/1.0"}
+
 STR = Str()
 INT = Int()
 YESNO = Bool()
@@ -131,6 +167,7 @@ class Spec:
     (one nested model object), ``children`` (list of nested objects), ``values`` (list of one
     attribute of repeated elements, e.g. ``boot/@dev``), ``scaled`` (a size with a ``unit``
     attribute, stored in KiB), ``raw`` (the children of an element, kept verbatim).
+    ``parse_only``: accepted on input, never written (facts libvirt reads and drops).
     """
 
     path: str
@@ -140,6 +177,8 @@ class Spec:
     live_only: bool = False
     secret: bool = False
     unit: str = "KiB"
+    unit_label: str | None = None
+    parse_only: bool = False
 
 
 def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
@@ -151,6 +190,12 @@ def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = 
 def attr(path: str, conv: Conv = STR, *, live_only: bool = False, secret: bool = False) -> Any:
     """An attribute (``@a`` / ``x/@a``) or element text (``x`` / ``.``)."""
     return _field(Spec(path, "value", conv, live_only=live_only, secret=secret))
+
+
+def ignored(path: str) -> Any:
+    """An element accepted with any content and dropped, as libvirt drops read-only facts
+    (a volume's ``<timestamps>``) and creation hints (``<nocow/>``) from what it stores."""
+    return _field(Spec(path, "raw", parse_only=True), default=None)
 
 
 text = attr
@@ -182,10 +227,11 @@ def values(path: str, conv: Conv = STR) -> Any:
     return _field(Spec(path, "values", conv), factory=list)
 
 
-def scaled(path: str, unit: str = "KiB") -> Any:
+def scaled(path: str, unit: str = "KiB", label: str | None = None) -> Any:
     """A size with a ``unit`` attribute (``<memory unit='MiB'>4</memory>``), stored in KiB, or in
-    bytes when ``unit='bytes'`` (where libvirt keeps bytes, e.g. a qcow2 metadata cache size)."""
-    return _field(Spec(path, "scaled", unit=unit))
+    bytes when ``unit='bytes'`` (where libvirt keeps bytes, e.g. a qcow2 metadata cache size).
+    ``label``: the unit name written when libvirt spells it differently (``B``)."""
+    return _field(Spec(path, "scaled", unit=unit, unit_label=label))
 
 
 def raw(path: str) -> Any:

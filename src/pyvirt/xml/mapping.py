@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 
 from .errors import XMLError, XMLUnsupportedError
-from .fields import ONOFF, Spec
+from .fields import NAMESPACES, ONOFF, Spec
 from .units import parse_size_bytes, parse_size_kib
 
 
@@ -35,14 +35,23 @@ class _Node:
     text: bool = False
 
 
+@functools.cache
 def _split(path: str) -> tuple[list[str], str | None]:
-    """``a/b/@c`` -> (['a', 'b'], 'c'); ``a/b`` -> (['a', 'b'], None); ``.`` -> ([], None)."""
+    """``a/b/@c`` -> (['a', 'b'], 'c'); ``a/b`` -> (['a', 'b'], None); ``.`` -> ([], None).
+    A prefixed step (``fs:option``) becomes lxml's ``{uri}option``."""
     if path == ".":
         return [], None
-    parts = path.split("/")
+    parts = [_clark(p) for p in path.split("/")]
     if parts[-1].startswith("@"):
         return parts[:-1], parts[-1][1:]
     return parts, None
+
+
+def _clark(step: str) -> str:
+    prefix, sep, local = step.partition(":")
+    if not sep or step.startswith("@"):
+        return step
+    return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
 def specs(cls: Any) -> list[tuple[str, Spec]]:
@@ -53,6 +62,21 @@ def specs(cls: Any) -> list[tuple[str, Spec]]:
 @functools.cache
 def _specs(cls: Any) -> list[tuple[str, Spec]]:
     return [(f.name, f.metadata["xml"]) for f in dataclasses.fields(cls) if "xml" in f.metadata]
+
+
+@functools.cache
+def _output_specs(cls: Any) -> list[tuple[str, Spec]]:
+    """The written fields in output order: ``cls.xml_order`` (field names) when the class gives
+    one, else declaration order.  An order that misses or invents a field is a model bug."""
+    written = [(n, s) for n, s in _specs(cls) if not s.parse_only]
+    order = getattr(cls, "xml_order", None)
+    if order is None:
+        return written
+    by_name = dict(written)
+    if sorted(order) != sorted(by_name):
+        raise TypeError(f"{cls.__name__}.xml_order must name each written field once: "
+                        f"{sorted(set(order) ^ set(by_name))}")
+    return [(n, by_name[n]) for n in order]
 
 
 @functools.cache
@@ -147,6 +171,8 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     _check(el, _owned(cls))
     kwargs: dict[str, Any] = {}
     for name, spec in _specs(cls):
+        if spec.parse_only:
+            continue
         steps, att = _split(spec.path)
         if spec.kind == "children":
             kwargs[name] = [_parse_child(sub, spec.cls) for sub in _find_all(el, steps)]
@@ -189,6 +215,24 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     return obj
 
 
+def parse_model(root: etree._Element, cls: Any, schema_kind: str,
+                body: etree._Element | None = None) -> Any:
+    """:func:`parse_obj` of a whole document (``body``: a trimmed copy of ``root`` to map).
+
+    What the model does not declare is refused either way; libvirt's RelaxNG schema (``KIND.rng``)
+    tells which error it is: valid libvirt that pyvirt does not implement (XMLUnsupportedError)
+    or something libvirt refuses too (XMLError, with the schema's words)."""
+    try:
+        return parse_obj(root if body is None else body, cls)
+    except UnknownNode as e:
+        from .schema import schema_error
+
+        bad = schema_error(root, schema_kind)
+        if bad is not None:
+            raise XMLError(f"{e.message} (libvirt's schema: {bad[0]})", e.line or bad[1]) from None
+        raise XMLUnsupportedError(e.message, e.line) from None
+
+
 def _parse_child(sub: etree._Element, cls: Any) -> Any:
     obj = parse_obj(sub, cls)
     if "kind" in {f.name for f in dataclasses.fields(cls)}:
@@ -218,6 +262,8 @@ def _raw_string(el: etree._Element) -> str:
 class FormatOptions:
     inactive: bool = False
     security_info: bool = False
+    #: sizes as bare byte counts, no ``unit`` (the documents virsh's own builders write)
+    bare_sizes: bool = False
 
 
 def _get_or_make(el: etree._Element, steps: list[str]) -> etree._Element:
@@ -249,7 +295,7 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
     el = etree.Element(tag)
     if getattr(obj, "xml_keep_open", False):
         el.text = _KEEP_OPEN
-    for name, spec in _specs(type(obj)):
+    for name, spec in _output_specs(type(obj)):
         value = getattr(obj, name)
         if value is None or value is False and spec.kind == "flag" or value == [] :
             continue
@@ -277,7 +323,8 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
             _get_or_make(el, steps).set("state", ONOFF.format(value))
         elif spec.kind == "scaled":
             target = _get_or_make(el, steps)
-            target.set("unit", spec.unit)
+            if not opts.bare_sizes:
+                target.set("unit", spec.unit_label or spec.unit)
             target.text = str(value)
         elif spec.kind == "raw":
             target = _get_or_make(el, steps)
@@ -297,28 +344,45 @@ def _esc(s: str) -> str:
             .replace("'", "&apos;").replace('"', "&quot;"))
 
 
+_PREFIXES = {uri: prefix for prefix, uri in NAMESPACES.items()}
+
+
+def _tag(el: etree._Element) -> str | None:
+    """The written name of a modelled element (``fs:option`` for a known namespace), or None
+    for a foreign one (metadata), which is copied verbatim."""
+    if not el.tag.startswith("{"):
+        return el.tag
+    qn = etree.QName(el)
+    prefix = _PREFIXES.get(qn.namespace or "")
+    return None if prefix is None else f"{prefix}:{qn.localname}"
+
+
 def _write(el: etree._Element, indent: int, out: list[str]) -> None:
     pad = "  " * indent
-    if el.tag.startswith("{"):  # verbatim foreign subtree (metadata)
+    tag = _tag(el)
+    if tag is None:  # verbatim foreign subtree (metadata)
         text = etree.tostring(el, encoding="unicode", pretty_print=True).rstrip("\n")
         out.extend(pad + ln for ln in text.split("\n"))
         return
     attrs = "".join(f" {k}='{_esc(v)}'" for k, v in el.attrib.items())
+    if indent == 0:  # the root declares the known namespaces its modelled elements use
+        used = {etree.QName(sub).namespace for sub in el.iter() if isinstance(sub.tag, str)}
+        attrs += "".join(f" xmlns:{p}='{_esc(u)}'" for p, u in NAMESPACES.items() if u in used)
     kids = list(el)
     if not kids and el.text == _KEEP_OPEN:
-        out.append(f"{pad}<{el.tag}{attrs}>")
-        out.append(f"{pad}</{el.tag}>")
+        out.append(f"{pad}<{tag}{attrs}>")
+        out.append(f"{pad}</{tag}>")
         return
     if not kids:
         if el.text is None:
-            out.append(f"{pad}<{el.tag}{attrs}/>")
+            out.append(f"{pad}<{tag}{attrs}/>")
         else:
-            out.append(f"{pad}<{el.tag}{attrs}>{_esc(el.text)}</{el.tag}>")
+            out.append(f"{pad}<{tag}{attrs}>{_esc(el.text)}</{tag}>")
         return
-    out.append(f"{pad}<{el.tag}{attrs}>")
+    out.append(f"{pad}<{tag}{attrs}>")
     for sub in kids:
         _write(sub, indent + 1, out)
-    out.append(f"{pad}</{el.tag}>")
+    out.append(f"{pad}</{tag}>")
 
 
 def to_text(el: etree._Element) -> str:
@@ -328,6 +392,7 @@ def to_text(el: etree._Element) -> str:
     return "\n".join(out) + "\n"
 
 
-def format_document(obj: Any, tag: str, *, inactive: bool = False, security_info: bool = False) -> str:
+def format_document(obj: Any, tag: str, *, inactive: bool = False, security_info: bool = False,
+                    bare_sizes: bool = False) -> str:
     """Serialize a model object as a complete document."""
-    return to_text(build(obj, tag, FormatOptions(inactive, security_info)))
+    return to_text(build(obj, tag, FormatOptions(inactive, security_info, bare_sizes)))

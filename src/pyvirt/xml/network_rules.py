@@ -16,10 +16,9 @@ import re
 import uuid as uuidlib
 
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
-from .mapping import UnknownNode, parse_obj
+from .mapping import parse_model
 from .network import DHCP, DNS, IP, Bridge, DNSSrv, Forward, ForwardInterface, Lease, Network, Route, Vlan
-from .safe import safe_parse
-from .schema import schema_error
+from .safe import parse_root
 from .validate import validate_name
 
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -34,17 +33,7 @@ _MAC_PART = re.compile(r"^[0-9a-fA-F]{1,2}$")
 
 def parse_network(xml: str | bytes) -> Network:
     """Parse libvirt network XML into a normalised :class:`Network` (XMLError and subclasses)."""
-    root = safe_parse(xml)
-    if root.tag != "network":
-        raise XMLError(f"expected root element <network>, found <{root.tag}>", root.sourceline)
-    try:
-        net = parse_obj(root, Network)
-    except UnknownNode as e:
-        bad = schema_error(root, "network")
-        if bad is not None:
-            msg, line = bad
-            raise XMLError(f"{e.message} (libvirt's schema: {msg})", e.line or line) from None
-        raise XMLUnsupportedError(e.message, e.line) from None
+    net = parse_model(parse_root(xml, "network"), Network, "network")
     normalize_network(net)
     return net
 

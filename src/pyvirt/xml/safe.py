@@ -44,3 +44,11 @@ def safe_parse(xml: str | bytes) -> etree._Element:
         if isinstance(el, etree._Entity):
             raise XMLError("entity references are not allowed", el.sourceline)
     return root
+
+
+def parse_root(xml: str | bytes, tag: str) -> etree._Element:
+    """:func:`safe_parse`, then insist on the document's root element ``tag``."""
+    root = safe_parse(xml)
+    if root.tag != tag:
+        raise XMLError(f"expected root element <{tag}>, found <{root.tag}>", root.sourceline)
+    return root

@@ -26,9 +26,8 @@ from lxml import etree
 from .domain import Domain
 from .errors import XMLError, XMLUnsupportedError
 from .fields import YESNO, Enum, Int, attr, child, children, line_field, raw, scaled, text
-from .mapping import FormatOptions, UnknownNode, _strip_ws, build, parse_obj, to_text
-from .safe import safe_parse
-from .schema import schema_error
+from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
+from .safe import parse_root, safe_parse
 
 #: Snapshot locations (virDomainSnapshotLocation); absent means "default" (decided later).
 LOCATION = Enum("no", "internal", "external", "manual")
@@ -203,21 +202,13 @@ def parse_snapshot(xml: str | bytes, *, redefine: bool = False, internal: bool =
     ``creation_time`` stands for libvirt's clock in a create request: it becomes the snapshot's
     time and, when the request has no name, its name.  ``internal`` reads ``<active>``.
     """
-    root = safe_parse(xml)
-    if root.tag != "domainsnapshot":
-        raise XMLError(f"expected root element <domainsnapshot>, found <{root.tag}>", root.sourceline)
+    root = parse_root(xml, "domainsnapshot")
     body = copy.deepcopy(root)
     kept = {tag: body.find(tag) for tag in _SPECIAL}
     for sub in kept.values():
         if sub is not None:
             body.remove(sub)
-    try:
-        snap: SnapshotDef = parse_obj(body, SnapshotDef)
-    except UnknownNode as e:
-        bad = schema_error(root, "domainsnapshot")
-        if bad is not None:
-            raise XMLError(f"{e.message} (libvirt's schema: {bad[0]})", e.line or bad[1]) from None
-        raise XMLUnsupportedError(e.message, e.line) from None
+    snap: SnapshotDef = parse_model(root, SnapshotDef, "domainsnapshot", body)
     if redefine:
         _read_record(snap, kept, root)
     else:
