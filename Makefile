@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio lvm2 \
                 genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
                 dnsmasq-base nftables ovmf swtpm swtpm-tools
-TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server
+TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 

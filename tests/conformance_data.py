@@ -24,3 +24,5 @@ def load_tool(name: str) -> ModuleType:
         return importlib.import_module(name)
     finally:
         sys.path.pop(0)
+# libvirt-dbus's introspection files and what Cockpit Machines uses of them (shared/reference)
+REFERENCE = Path(os.environ.get("PYVIRT_REFERENCE") or CONFORMANCE.parent / "reference")

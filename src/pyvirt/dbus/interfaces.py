@@ -1,0 +1,66 @@
+"""The org.libvirt interfaces, read from libvirt-dbus 1.4.1's own introspection files.
+
+The files in ``data/`` are verbatim copies of the contract (a test compares them with the shared
+reference): every member, argument name and signature comes from them, never retyped, so the
+service cannot drift from what D-Bus clients were written against.  Each member's DocString
+names the libvirt function it wraps; that name is what a member without an implementation
+reports in libvirt's "not supported" error.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+from dbus_fast.introspection import Interface, Method, Node, Property, Signal
+
+PREFIX = "org.libvirt."
+#: libvirt-dbus's interface files, by object kind
+KINDS = ("Connect", "Domain", "DomainSnapshot", "Interface", "NWFilter", "Network", "NodeDevice",
+         "Secret", "StoragePool", "StorageVol")
+
+_FUNCTION = re.compile(r"#(vir\w+)")
+
+
+def data_files() -> dict[str, str]:
+    """file name -> text of each shipped introspection file."""
+    folder = resources.files("pyvirt.dbus") / "data"
+    return {f"{PREFIX}{kind}.xml": (folder / f"{PREFIX}{kind}.xml").read_text() for kind in KINDS}
+
+
+@functools.cache
+def interfaces() -> dict[str, Interface]:
+    """kind ("Domain", …) -> the parsed interface."""
+    out = {}
+    for name, text in data_files().items():
+        (iface,) = Node.parse(text).interfaces
+        if iface.name != name[:-4]:
+            raise ValueError(f"{name} declares {iface.name}")
+        out[iface.name[len(PREFIX):]] = iface
+    return out
+
+
+def _doc(member: Method | Property | Signal) -> str:
+    return str((member.annotations or {}).get("org.gtk.GDBus.DocString", ""))
+
+
+def libvirt_function(member: Method | Property) -> str:
+    """The libvirt API a member wraps, from its DocString link (virDomainCreateWithFlags…)."""
+    match = _FUNCTION.search(_doc(member))
+    return match.group(1) if match else member.name
+
+
+@functools.cache
+def methods(kind: str) -> dict[str, Method]:
+    return {m.name: m for m in interfaces()[kind].methods}
+
+
+@functools.cache
+def properties(kind: str) -> dict[str, Property]:
+    return {p.name: p for p in interfaces()[kind].properties}
+
+
+@functools.cache
+def signals(kind: str) -> dict[str, Signal]:
+    return {s.name: s for s in interfaces()[kind].signals}

@@ -1,0 +1,734 @@
+"""The one table that maps org.libvirt members onto the spine's operations.
+
+Most members are a declared operation of :class:`pyvirt.api.Connection` with libvirt's flag bits
+turned into the operation's keyword arguments: one :func:`call` row each, nothing hand-written.
+The object a path names fills the operation's identity parameters (``dom``, ``pool``, …), the
+member's other arguments fill the parameters the row names, and the result becomes the member's
+out signature (records become object paths).  A few members need more than one operation or a
+libvirt structure the spine does not return (lookups that must match exactly one key, list
+filters, typed statistics): those are small functions below, still one row each.
+
+A member with no row answers libvirt's "this function is not supported by the connection
+driver: virXxx" (the function named by the member's DocString), as libvirt-dbus does over a
+driver that lacks it.  Handlers run in a worker thread (Connection calls block).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyvirt import api
+from pyvirt.api import DomainInfo, ErrorCode, ErrorDomain, NetworkInfo, PoolInfo, PyvirtError, VolInfo
+from pyvirt.dbus import paths
+from pyvirt.operations import OPERATIONS
+
+UINT_MAX = 0xFFFFFFFF
+
+
+class Ctx:
+    """One call: the connection, the object its path names, and the libvirt function (for errors)."""
+
+    def __init__(self, conn: api.Connection, target: paths.Target, function: str) -> None:
+        self.conn = conn
+        self.target = target
+        self.function = function
+        self.flags = 0  # the member's flags argument, once checked (custom rows read it here)
+
+    # -- paths of what the spine returns
+    def path_of(self, value: Any) -> str:
+        base = self.target.conn_path
+        if isinstance(value, DomainInfo):
+            return paths.object_path(base, "Domain", value.uuid)
+        if isinstance(value, NetworkInfo):
+            return paths.object_path(base, "Network", value.uuid)
+        if isinstance(value, PoolInfo):
+            return paths.object_path(base, "StoragePool", value.uuid)
+        if isinstance(value, VolInfo):
+            return paths.object_path(base, "StorageVol", value.key or value.path)
+        raise TypeError(f"no object path for {type(value).__name__}")
+
+    def snapshot_path(self, name: str) -> str:
+        return paths.snapshot_path(self.target.conn_path, self.target.ident[0], name)
+
+    # -- the object the path names, looked up afresh on every call (no cached copies)
+    def network(self) -> NetworkInfo:
+        uuid = self.target.ident[0]
+        info = self.conn.lookup_network(uuid)
+        if info.uuid.lower() != uuid:
+            raise not_found("Network", "uuid", uuid)
+        return info
+
+    def volume(self) -> VolInfo:
+        return self.conn.lookup_volume_by_path(self.target.ident[0])
+
+    def identity(self) -> dict[str, Any]:
+        """The operation parameters that name the target object."""
+        kind, ident = self.target.kind, self.target.ident
+        if kind == "Domain":
+            return {"dom": ident[0]}
+        if kind == "DomainSnapshot":
+            return {"dom": ident[0], "name": ident[1]}
+        if kind == "StoragePool":
+            return {"pool": ident[0]}
+        if kind == "StorageVol":
+            vol = self.volume()
+            return {"pool": vol.pool, "name": vol.name}
+        if kind == "Network":
+            return {"name": self.network().name}
+        return {}
+
+    def check_flags(self, flags: int, allowed: int) -> None:
+        if flags & ~allowed:
+            raise unsupported_flags(flags & ~allowed, self.function)
+
+
+def unsupported_flags(bits: int, function: str) -> PyvirtError:
+    """libvirt's virCheckFlags wording."""
+    return PyvirtError(f"invalid argument: unsupported flags (0x{bits:x}) in function {function}",
+                       ErrorCode.INVALID_ARG, ErrorDomain.NONE)
+
+
+_NOT_FOUND = {"Domain": ("Domain not found: no domain", ErrorCode.NO_DOMAIN, ErrorDomain.QEMU),
+              "Network": ("Network not found: no network", ErrorCode.NO_NETWORK, ErrorDomain.NETWORK),
+              "StoragePool": ("Storage pool not found: no storage pool", ErrorCode.NO_STORAGE_POOL,
+                              ErrorDomain.STORAGE)}
+
+
+def not_found(kind: str, key: str, value: Any) -> PyvirtError:
+    text, code, domain = _NOT_FOUND[kind]
+    return PyvirtError(f"{text} with matching {key} '{value}'", code, domain)
+
+
+# ---------------------------------------------------------------------------------------- rows
+Handler = Callable[..., Any]  # (ctx, *dbus_args) -> value of the out signature
+
+
+class Row:
+    """How one member is served: `handler(ctx, *args)`; `nargs` the D-Bus arguments it takes
+    before the flags argument, `has_flags` whether one follows (a test checks both against the
+    introspection files); `op` the operation of a :func:`call` row."""
+
+    __slots__ = ("handler", "op", "nargs", "has_flags")
+
+    def __init__(self, handler: Handler, nargs: int, has_flags: bool, op: str | None = None) -> None:
+        self.handler = handler
+        self.nargs = nargs
+        self.has_flags = has_flags
+        self.op = op
+
+
+def _none_if_empty(value: str) -> str | None:
+    return value or None
+
+
+def call(op_name: str, *args: str | tuple[str, Callable[[Any], Any]],
+         flags: dict[int, str | tuple[str, Any]] | None = None,
+         out: Callable[[Ctx, Any], Any] | None = None) -> Row:
+    """A member that is one operation: its in-arguments (before `flags`) go to the parameters
+    named in `args` (a (name, convert) pair converts the D-Bus value first), the bits of `flags`
+    set keyword arguments (``bit: "kwarg"`` sets it true, ``bit: ("kwarg", value)`` gives it that
+    value; several values of one kwarg are joined with ","), any other bit is refused.  The result
+    goes through `out`, or becomes an object path (list) when it is a record (list)."""
+    op = OPERATIONS[op_name]
+    known = {p.name for p in op.params}
+    specs = [a if isinstance(a, tuple) else (a, None) for a in args]
+    for name, _ in specs:
+        if name not in known:
+            raise ValueError(f"{op_name} has no parameter {name!r}")
+    for target in (flags or {}).values():
+        name = target if isinstance(target, str) else target[0]
+        if name not in known:
+            raise ValueError(f"{op_name} has no parameter {name!r}")
+    allowed = sum(flags or {})
+
+    def handler(ctx: Ctx, *values: Any) -> Any:
+        kwargs = {k: v for k, v in ctx.identity().items() if k in op.path_params}
+        if flags is not None:
+            bits = values[-1]
+            values = values[:-1]
+            ctx.check_flags(bits, allowed)
+            for bit, target in flags.items():
+                if not bits & bit:
+                    continue
+                if isinstance(target, str):
+                    kwargs[target] = True
+                else:
+                    key, value = target
+                    kwargs[key] = f"{kwargs[key]},{value}" if key in kwargs else value
+        for (name, convert), value in zip(specs, values, strict=True):
+            kwargs[name] = convert(value) if convert else value
+        # positional where the declaration has them: a driver may name them differently
+        bound = op.bind((), kwargs)
+        code = op.func.__code__
+        positional = code.co_varnames[1:code.co_argcount]
+        args = [bound.pop(n) for n in positional]
+        result = getattr(ctx.conn, op_name)(*args, **bound)
+        if out is not None:
+            return out(ctx, result)
+        if isinstance(result, list) and all(isinstance(r, api.Record) for r in result):
+            return [ctx.path_of(r) for r in result]
+        if isinstance(result, api.Record):
+            return ctx.path_of(result)
+        return result
+
+    return Row(handler, len(specs), flags is not None, op_name)
+
+
+def custom(flags: int | None = 0) -> Callable[[Handler], Row]:
+    """A member written by hand; the flags argument (when the member has one, last) is checked
+    against the bits in `flags` before the function runs, and not passed on."""
+
+    def wrap(func: Handler) -> Row:
+        def handler(ctx: Ctx, *values: Any) -> Any:
+            if flags is not None:
+                ctx.check_flags(values[-1], flags)
+                ctx.flags = values[-1]
+                values = values[:-1]
+            return func(ctx, *values)
+
+        nargs = func.__code__.co_argcount - 1  # all but ctx
+        return Row(handler, nargs, flags is not None)
+
+    return wrap
+
+
+# ---------------------------------------------------------------------- libvirt's numberings
+#: virDomainShutdownFlagValues / virDomainRebootFlagValues -> pyvirt's mode words (virsh --mode)
+POWER_MODES = {1: ("mode", "acpi"), 2: ("mode", "agent"), 4: ("mode", "initctl"), 8: ("mode", "signal"),
+               16: ("mode", "paravirt")}
+AFFECT = {1: "live", 2: "config"}  # VIR_DOMAIN_AFFECT_LIVE / _CONFIG (0: current)
+#: virKeycodeSet -> virsh's codeset names
+CODESETS = ("linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb", "win32", "qnum")
+#: virDomainMemoryStatTags -> virsh dommemstat's names
+MEMORY_TAGS = ("swap_in", "swap_out", "major_fault", "minor_fault", "unused", "available", "actual",
+               "rss", "usable", "last_update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail")
+#: virDomainStatsTypes bits -> the group names of virConnectGetAllDomainStats
+STATS_GROUPS = {1: "state", 2: "cpu-total", 4: "balloon", 8: "vcpu", 16: "interface", 32: "block",
+                64: "perf", 128: "iothread", 256: "memory", 512: "dirtyrate", 1024: "vm"}
+INTERFACE_SOURCES = ("lease", "agent", "arp")  # virDomainInterfaceAddressesSource
+NETWORK_UPDATE_COMMANDS = (None, "modify", "delete", "add-last", "add-first")
+NETWORK_UPDATE_SECTIONS = (None, "bridge", "domain", "ip", "ip-dhcp-host", "ip-dhcp-range", "forward",
+                           "forward-interface", "forward-pf", "portgroup", "dns-host", "dns-txt", "dns-srv")
+POOL_STATES = {"inactive": 0, "building": 1, "running": 2, "degraded": 3, "inaccessible": 4}
+VOL_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
+
+
+def _index(names: tuple[str | None, ...], what: str) -> Callable[[int], str]:
+    def convert(number: int) -> str:
+        if 0 <= number < len(names) and names[number] is not None:
+            return names[number]  # type: ignore[return-value]
+        raise PyvirtError(f"invalid argument: unknown {what} {number}", ErrorCode.INVALID_ARG)
+
+    return convert
+
+
+def _version(parts: Any) -> int:
+    major, minor, micro = (list(parts) + [0, 0, 0])[:3]
+    return int(major) * 1_000_000 + int(minor) * 1_000 + int(micro)
+
+
+def _variant_type(key: str, value: Any) -> str:
+    """The D-Bus type libvirt's typed parameter of that name has (libvirt-dbus sends each with
+    its own type): strings, booleans, doubles; ints by libvirt's declared field types."""
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, float):
+        return "d"
+    if isinstance(value, str):
+        return "s"
+    last = key.rsplit(".", 1)[-1]
+    if last in ("state", "reason") or key.startswith("state."):
+        return "i"
+    if last in ("count", "current", "maximum", "backingIndex") and not key.startswith("balloon."):
+        return "u"
+    return "x" if value < 0 else "t"
+
+
+def typed_params(stats: dict[str, Any]) -> dict[str, Any]:
+    from dbus_fast import Variant
+
+    return {key: Variant(_variant_type(key, value), value) for key, value in stats.items()}
+
+
+# ------------------------------------------------------------------------------ Connect: custom
+
+
+def domains_matching(conn: api.Connection, flags: int) -> list[DomainInfo]:
+    """virConnectListAllDomains's filter groups (bits shared with virConnectGetAllDomainStats):
+    ACTIVE/INACTIVE, PERSISTENT/TRANSIENT, RUNNING/PAUSED/SHUTOFF/OTHER, MANAGEDSAVE/NO_,
+    AUTOSTART/NO_, HAS_SNAPSHOT/NO_; a group with no bit set does not filter."""
+    flt = api.ListFilter()
+    if (flags & 3) in (1, 2):
+        flt.active = bool(flags & 1)
+    if (flags & 12) in (4, 8):
+        flt.persistent = bool(flags & 4)
+    if (flags & 3072) in (1024, 2048):
+        flt.autostart = bool(flags & 1024)
+    infos = conn.list_domains(flt)
+    if flags & 240:  # RUNNING, PAUSED, SHUTOFF, OTHER
+        want = {s for bit, s in ((16, 1), (32, 3), (64, 5)) if flags & bit}
+        infos = [i for i in infos if i.state in want or (flags & 128 and i.state not in (1, 3, 5))]
+    if (flags & 768) in (256, 512):
+        infos = [i for i in infos if i.managed_save == bool(flags & 256)]
+    if (flags & 12288) in (4096, 8192):
+        infos = [i for i in infos if bool(conn.list_snapshots(i.uuid)) == bool(flags & 4096)]
+    return infos
+
+
+@custom(0x3FFF)  # ACTIVE … NO_SNAPSHOT
+def list_domains(ctx: Ctx) -> list[str]:
+    return [ctx.path_of(i) for i in domains_matching(ctx.conn, ctx.flags)]
+
+
+def _state_filter(flags: int, info: Any, extra: tuple[tuple[int, int, str], ...] = ()) -> bool:
+    """libvirt's list filter groups: INACTIVE/ACTIVE, PERSISTENT/TRANSIENT, AUTOSTART/NO_AUTOSTART
+    (bits 1,2 / 4,8 / 16,32 for networks and pools); a group with both or neither bit set passes."""
+    for on, off, field in ((2, 1, "active"), (4, 8, "persistent"), (16, 32, "autostart"), *extra):
+        group = flags & (on | off)
+        if group in (on, off) and bool(getattr(info, field)) != bool(group & on):
+            return False
+    return True
+
+
+@custom(63)
+def list_networks(ctx: Ctx) -> list[str]:
+    flags = ctx.flags
+    return [ctx.path_of(n) for n in ctx.conn.list_networks() if _state_filter(flags, n)]
+
+
+POOL_TYPE_BITS = ("dir", "fs", "netfs", "logical", "disk", "iscsi", "scsi", "mpath", "rbd", "sheepdog",
+                  "gluster", "zfs", "vstorage", "iscsi-direct")
+
+
+@custom((1 << (6 + len(POOL_TYPE_BITS))) - 1)
+def list_pools(ctx: Ctx) -> list[str]:
+    flags = ctx.flags
+    types = {t for i, t in enumerate(POOL_TYPE_BITS) if flags & (64 << i)}
+    return [ctx.path_of(p) for p in ctx.conn.list_pools()
+            if _state_filter(flags, p) and (not types or p.type in types)]
+
+
+@custom(None)
+def domain_by_name(ctx: Ctx, name: str) -> str:
+    info = ctx.conn.lookup_domain(name)
+    if info.name != name:
+        raise not_found("Domain", "name", name)
+    return ctx.path_of(info)
+
+
+@custom(None)
+def domain_by_uuid(ctx: Ctx, uuid: str) -> str:
+    info = ctx.conn.lookup_domain(uuid)
+    if info.uuid.lower().replace("-", "") != uuid.lower().replace("-", ""):
+        raise not_found("Domain", "uuid", uuid)
+    return ctx.path_of(info)
+
+
+@custom(None)
+def domain_by_id(ctx: Ctx, number: int) -> str:
+    info = ctx.conn.lookup_domain(str(number)) if number >= 0 else None
+    if info is None or info.id != number:
+        raise PyvirtError(f"Domain not found: no domain with matching id {number}", ErrorCode.NO_DOMAIN,
+                          ErrorDomain.QEMU)
+    return ctx.path_of(info)
+
+
+def _lookup(kind: str, lookup: str, key: str) -> Row:
+    @custom(None)
+    def find(ctx: Ctx, value: str) -> str:
+        info = getattr(ctx.conn, lookup)(value)
+        if str(getattr(info, key)).lower() != value.lower():
+            raise not_found(kind, key, value)
+        return ctx.path_of(info)
+
+    return find
+
+
+STATS_NOWAIT = 1 << 29  # never waits: accepted
+
+
+def _groups(stats: int) -> list[str] | None:
+    return [g for bit, g in STATS_GROUPS.items() if stats & bit] or None
+
+
+@custom(0xFF | STATS_NOWAIT)
+def all_domain_stats(ctx: Ctx, stats: int) -> list[tuple[str, dict[str, Any]]]:
+    """a(sa{sv}): (domain name, typed parameters) per domain, filtered as ListDomains."""
+    names = [i.uuid for i in domains_matching(ctx.conn, ctx.flags & 0xFF)] if ctx.flags & 0xFF else None
+    if names == []:
+        return []
+    return [(rec["name"], typed_params(rec["stats"])) for rec in ctx.conn.domain_stats(names, _groups(stats))]
+
+
+# ------------------------------------------------------------------------------- Domain: custom
+@custom(0)
+def domain_state(ctx: Ctx) -> list[int]:
+    info = ctx.conn.get_info(ctx.target.ident[0])
+    return [info.state, info.reason]
+
+
+@custom(STATS_NOWAIT)  # one domain: no list filter flags (as virDomainListGetStats)
+def domain_stats(ctx: Ctx, stats: int) -> dict[str, Any]:
+    (record,) = ctx.conn.domain_stats([ctx.target.ident[0]], _groups(stats))
+    return typed_params(record["stats"])
+
+
+@custom(5)  # VIR_DOMAIN_AFFECT_LIVE, VIR_DOMAIN_VCPU_MAXIMUM
+def domain_vcpus(ctx: Ctx) -> int:
+    info = ctx.conn.get_info(ctx.target.ident[0])
+    return info.max_vcpus if ctx.flags & 4 else info.vcpus
+
+
+@custom(0)
+def has_managed_save(ctx: Ctx) -> bool:
+    return ctx.conn.get_info(ctx.target.ident[0]).managed_save
+
+
+@custom(0)
+def domain_memory_stats(ctx: Ctx) -> dict[int, int]:
+    stats = ctx.conn.memory_stats(ctx.target.ident[0])
+    return {MEMORY_TAGS.index(k): v for k, v in stats.items() if k in MEMORY_TAGS}
+
+
+_IP_TYPES = {"ipv4": 0, "ipv6": 1}
+
+
+@custom(0)
+def interface_addresses(ctx: Ctx, source: int) -> list[Any]:
+    """a(ssa(isu)): (name, hwaddr, [(type, address, prefix)])."""
+    found = ctx.conn.interface_addresses(ctx.target.ident[0], _index(INTERFACE_SOURCES, "source")(source))
+    return [[i.get("name", ""), i.get("hwaddr") or "",
+             [[_IP_TYPES.get(a.get("type", "ipv4"), 0), a.get("addr", ""), int(a.get("prefix", 0))]
+              for a in i.get("addrs", [])]] for i in found]
+
+
+@custom(None)
+def security_labels(ctx: Ctx) -> list[Any]:
+    label = ctx.conn.get_security_label(ctx.target.ident[0])
+    return [[label.get("label", ""), bool(label.get("enforcing"))]] if label else []
+
+
+@custom(3)  # VIR_DOMAIN_AFFECT_LIVE, _CONFIG
+def set_metadata(ctx: Ctx, kind: int, metadata: str, key: str, uri: str) -> None:
+    """Description (0) and title (1); <metadata> elements (2) need key and uri, which pyvirt's
+    operation does not take: refused as libvirt refuses a type its driver lacks."""
+    if kind not in (0, 1):
+        raise PyvirtError(f"Operation not supported: metadata type {kind} is not supported",
+                          ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.DOMAIN)
+    if key or uri:
+        raise PyvirtError("invalid argument: key and uri must be empty for a title or description",
+                          ErrorCode.INVALID_ARG)
+    ctx.conn.set_metadata(ctx.target.ident[0], ("description", "title")[kind], metadata or None,
+                          live=bool(ctx.flags & 1), config=bool(ctx.flags & 2))
+
+
+# snapshot list flags (virDomainSnapshotListFlags)
+S_ROOTS, S_METADATA, S_LEAVES, S_NO_LEAVES, S_NO_METADATA = 1, 2, 4, 8, 16
+S_INACTIVE, S_ACTIVE, S_DISK_ONLY, S_INTERNAL, S_EXTERNAL, S_TOPOLOGICAL = 32, 64, 128, 256, 512, 1024
+
+
+def _snapshot_filter(flags: int, snaps: list[api.SnapshotInfo], chosen: list[api.SnapshotInfo]
+                     ) -> list[api.SnapshotInfo]:
+    parents = {s.parent for s in snaps}
+    out = []
+    for s in chosen:
+        leaf = s.name not in parents
+        if (flags & (S_LEAVES | S_NO_LEAVES)) in (S_LEAVES, S_NO_LEAVES) and leaf != bool(flags & S_LEAVES):
+            continue
+        if ((flags & (S_METADATA | S_NO_METADATA)) in (S_METADATA, S_NO_METADATA)
+                and s.metadata != bool(flags & S_METADATA)):
+            continue
+        states = flags & (S_INACTIVE | S_ACTIVE | S_DISK_ONLY)
+        if states and not ((flags & S_INACTIVE and s.state == "shutoff")
+                           or (flags & S_DISK_ONLY and s.state == "disk-snapshot")
+                           or (flags & S_ACTIVE and s.state not in ("shutoff", "disk-snapshot"))):
+            continue
+        where = flags & (S_INTERNAL | S_EXTERNAL)
+        if where in (S_INTERNAL, S_EXTERNAL) and (s.location == "internal") != bool(where & S_INTERNAL):
+            continue
+        out.append(s)
+    return out
+
+
+@custom(2047)
+def list_snapshots(ctx: Ctx) -> list[str]:
+    flags = ctx.flags
+    snaps = ctx.conn.list_snapshots(ctx.target.ident[0])
+    chosen = [s for s in snaps if not s.parent] if flags & S_ROOTS else snaps
+    return [ctx.snapshot_path(s.name) for s in _snapshot_filter(flags, snaps, chosen)]
+
+
+def _snapshot_named(ctx: Ctx, name: str) -> api.SnapshotInfo:
+    for snap in ctx.conn.list_snapshots(ctx.target.ident[0]):
+        if snap.name == name:
+            return snap
+    raise api.no_snapshot(name)
+
+
+@custom(0)
+def snapshot_current(ctx: Ctx) -> str:
+    for snap in ctx.conn.list_snapshots(ctx.target.ident[0]):
+        if snap.current:
+            return ctx.snapshot_path(snap.name)
+    raise PyvirtError("Domain snapshot not found: the domain does not have a current snapshot",
+                      ErrorCode.NO_DOMAIN_SNAPSHOT, ErrorDomain.DOMAIN_SNAPSHOT)
+
+
+@custom(0)
+def snapshot_by_name(ctx: Ctx, name: str) -> str:
+    return ctx.snapshot_path(_snapshot_named(ctx, name).name)
+
+
+@custom(0)
+def snapshot_is_current(ctx: Ctx) -> bool:
+    return _snapshot_named(ctx, ctx.target.ident[1]).current
+
+
+@custom(0)
+def snapshot_parent(ctx: Ctx) -> str:
+    snap = _snapshot_named(ctx, ctx.target.ident[1])
+    if not snap.parent:
+        raise PyvirtError(f"Domain snapshot not found: snapshot '{snap.name}' does not have a parent",
+                          ErrorCode.NO_DOMAIN_SNAPSHOT, ErrorDomain.DOMAIN_SNAPSHOT)
+    return ctx.snapshot_path(snap.parent)
+
+
+@custom(2047)
+def snapshot_children(ctx: Ctx) -> list[str]:
+    flags = ctx.flags
+    snaps = ctx.conn.list_snapshots(ctx.target.ident[0])
+    _snapshot_named(ctx, ctx.target.ident[1])
+    wanted = {ctx.target.ident[1]}
+    chosen = []
+    grew = True
+    while grew:  # direct children, or every descendant with VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS (1)
+        grew = False
+        for s in snaps:
+            if s.parent in wanted and s not in chosen:
+                chosen.append(s)
+                if flags & 1:
+                    wanted.add(s.name)
+                    grew = True
+    return [ctx.snapshot_path(s.name) for s in _snapshot_filter(flags & ~1, snaps, chosen)]
+
+
+# --------------------------------------------------------------------- networks, pools, volumes
+@custom(0)
+def dhcp_leases(ctx: Ctx, mac: str) -> list[Any]:
+    """a(sxisssuss): iface, expirytime, type, mac, iaid, ipaddr, prefix, hostname, clientid."""
+    leases = ctx.conn.network_dhcp_leases(ctx.network().name, mac or None)
+    return [[lease.get("iface", ""), int(lease.get("expirytime", 0)),
+             _IP_TYPES.get(str(lease.get("type", "ipv4")), 0) if isinstance(lease.get("type", 0), str)
+             else int(lease.get("type", 0)),
+             lease.get("mac") or "", lease.get("iaid") or "", lease.get("ipaddr") or "",
+             int(lease.get("prefix", 0)), lease.get("hostname") or "", lease.get("clientid") or ""]
+            for lease in leases]
+
+
+@custom(None)
+def pool_info(ctx: Ctx) -> list[int]:
+    info = ctx.conn.lookup_pool(ctx.target.ident[0])
+    return [2 if info.active else 0, info.capacity, info.allocation, info.available]
+
+
+@custom(0)
+def volume_info(ctx: Ctx) -> list[int]:
+    vol = ctx.volume()
+    kind = VOL_TYPES.index(vol.type) if vol.type in VOL_TYPES else 0
+    return [kind, vol.capacity, vol.allocation]
+
+
+@custom(0)
+def volume_wipe(ctx: Ctx, pattern: int) -> None:
+    if pattern != 0:  # VIR_STORAGE_VOL_WIPE_ALG_ZERO only
+        raise PyvirtError(f"Operation not supported: wiping algorithm {pattern} is not supported",
+                          ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.STORAGE)
+    vol = ctx.volume()
+    ctx.conn.wipe_volume(vol.pool, vol.name)
+
+
+@custom(1)
+def volume_create_from(ctx: Ctx, xml: str, key: str) -> str:
+    src = ctx.conn.lookup_volume_by_path(key)
+    vol = ctx.conn.create_volume_xml(ctx.target.ident[0], xml, prealloc_metadata=bool(ctx.flags & 1),
+                                     from_pool=src.pool, from_vol=src.name)
+    return ctx.path_of(vol)
+
+
+# ------------------------------------------------------------------------------------ the table
+METHODS: dict[str, Row] = {
+    # org.libvirt.Connect
+    "Connect.DomainCreateXML": call("create_xml", "xml", flags={1: "paused", 2: "autodestroy", 16: "validate"}),
+    "Connect.DomainDefineXML": call("define_xml", "xml"),
+    "Connect.DomainLookupByID": domain_by_id,
+    "Connect.DomainLookupByName": domain_by_name,
+    "Connect.DomainLookupByUUID": domain_by_uuid,
+    "Connect.DomainRestore": call("restore", "path", ("xml", _none_if_empty),
+                                  flags={1: "bypass_cache", 2: "running", 4: "paused", 8: "reset_nvram"}),
+    "Connect.DomainSaveImageDefineXML": call("save_image_define", "path", "xml",
+                                             flags={2: "running", 4: "paused"}),
+    "Connect.DomainSaveImageGetXMLDesc": call("save_image_xml", "path", flags={1: "security_info"}),
+    "Connect.GetAllDomainStats": all_domain_stats,
+    "Connect.GetCapabilities": call("get_capabilities"),
+    "Connect.GetDomainCapabilities": call("get_domain_capabilities", ("emulator", _none_if_empty),
+                                          ("arch", _none_if_empty), ("machine", _none_if_empty),
+                                          ("virttype", _none_if_empty), flags={}),
+    "Connect.GetSysinfo": call("get_sysinfo", flags={}),
+    "Connect.ListDomains": list_domains,
+    "Connect.ListNetworks": list_networks,
+    "Connect.ListStoragePools": list_pools,
+    "Connect.NetworkCreateXML": call("create_network", "xml"),
+    "Connect.NetworkDefineXML": call("define_network", "xml"),
+    "Connect.NetworkLookupByName": _lookup("Network", "lookup_network", "name"),
+    "Connect.NetworkLookupByUUID": _lookup("Network", "lookup_network", "uuid"),
+    "Connect.NodeGetCPUMap": call("node_cpu_map", flags={}),
+    "Connect.NodeGetCPUStats": call("node_cpu_stats", "cpu", flags={}),
+    "Connect.NodeGetFreeMemory": call("node_free_memory"),
+    "Connect.NodeGetMemoryStats": call("node_memory_stats", "cell", flags={}),
+    "Connect.StoragePoolCreateXML": call("create_pool", "xml", flags={1: "build"}),
+    "Connect.StoragePoolDefineXML": call("define_pool", "xml", flags={}),
+    "Connect.StoragePoolLookupByName": _lookup("StoragePool", "lookup_pool", "name"),
+    "Connect.StoragePoolLookupByUUID": _lookup("StoragePool", "lookup_pool", "uuid"),
+    "Connect.StorageVolLookupByKey": call("lookup_volume_by_path", "path"),
+    "Connect.StorageVolLookupByPath": call("lookup_volume_by_path", "path"),
+    # org.libvirt.Domain
+    "Domain.AttachDevice": call("attach_device", "xml", flags=AFFECT),
+    "Domain.Create": call("start", flags={1: "paused", 2: "autodestroy", 8: "force_boot"}),
+    "Domain.Destroy": call("destroy", flags={1: "graceful"}),
+    "Domain.DetachDevice": call("detach_device", "xml", flags=AFFECT),
+    "Domain.GetSecurityLabelList": security_labels,
+    "Domain.GetState": domain_state,
+    "Domain.GetStats": domain_stats,
+    "Domain.GetVcpus": domain_vcpus,
+    "Domain.GetXMLDesc": call("get_xml", flags={1: "security_info", 2: "inactive"}),
+    "Domain.HasManagedSaveImage": has_managed_save,
+    "Domain.InterfaceAddresses": interface_addresses,
+    "Domain.ListDomainSnapshots": list_snapshots,
+    "Domain.ManagedSave": call("managed_save", flags={1: "bypass_cache", 2: "running", 4: "paused"}),
+    "Domain.ManagedSaveRemove": call("managed_save_remove", flags={}),
+    "Domain.MemoryStats": domain_memory_stats,
+    "Domain.Reboot": call("reboot", flags=POWER_MODES),
+    "Domain.Rename": call("rename", "new_name", flags={}),
+    "Domain.Reset": call("reset", flags={}),
+    "Domain.Resume": call("resume"),
+    "Domain.Save": call("save", "path", ("xml", _none_if_empty), flags={1: "bypass_cache", 2: "running", 4: "paused"}),
+    "Domain.SendKey": call("send_key", ("codeset", _index(CODESETS, "codeset")), "holdtime", "keycodes", flags={}),
+    "Domain.SetMemory": call("set_memory", "kib", flags={**AFFECT, 4: "maximum"}),
+    "Domain.SetMetadata": set_metadata,
+    "Domain.SetVcpus": call("set_vcpus", "count", flags={**AFFECT, 4: "maximum"}),
+    "Domain.Shutdown": call("shutdown", flags=POWER_MODES),
+    "Domain.SnapshotCreateXML": call("snapshot_create", "xml", flags={
+        1: "redefine", 2: "current", 4: "no_metadata", 8: "halt", 16: "disk_only", 32: "reuse_external",
+        64: "quiesce", 128: "atomic", 256: "live", 512: "validate"}, out=lambda c, name: c.snapshot_path(name)),
+    "Domain.SnapshotCurrent": snapshot_current,
+    "Domain.SnapshotLookupByName": snapshot_by_name,
+    "Domain.Suspend": call("suspend"),
+    "Domain.Undefine": call("undefine", flags={1: "managed_save", 2: "snapshots_metadata", 4: "nvram",
+                                               8: "keep_nvram"}),
+    "Domain.UpdateDevice": call("update_device", "xml", flags={**AFFECT, 4: "force"}),
+    # org.libvirt.DomainSnapshot
+    "DomainSnapshot.Delete": call("snapshot_delete", flags={1: "children", 2: "metadata_only", 4: "children_only"}),
+    "DomainSnapshot.GetParent": snapshot_parent,
+    "DomainSnapshot.GetXMLDesc": call("snapshot_xml", flags={1: "security_info"}),
+    "DomainSnapshot.IsCurrent": snapshot_is_current,
+    "DomainSnapshot.ListChildren": snapshot_children,
+    "DomainSnapshot.Revert": call("snapshot_revert", flags={1: "running", 2: "paused", 4: "force", 8: "reset_nvram"}),
+    # org.libvirt.Network
+    "Network.Create": call("start_network"),
+    "Network.Destroy": call("destroy_network"),
+    "Network.GetDHCPLeases": dhcp_leases,
+    "Network.GetXMLDesc": call("get_network_xml", flags={1: "inactive"}),
+    "Network.Undefine": call("undefine_network"),
+    "Network.Update": call("update_network", ("command", _index(NETWORK_UPDATE_COMMANDS, "update command")),
+                           ("section", _index(NETWORK_UPDATE_SECTIONS, "update section")), "parent_index", "xml",
+                           flags=AFFECT),
+    # org.libvirt.StoragePool
+    "StoragePool.Build": call("build_pool", flags={}),
+    "StoragePool.Create": call("start_pool", flags={1: "build"}),
+    "StoragePool.Delete": call("delete_pool", flags={}),
+    "StoragePool.Destroy": call("destroy_pool"),
+    "StoragePool.GetInfo": pool_info,
+    "StoragePool.GetXMLDesc": call("get_pool_xml", flags={1: "inactive"}),
+    "StoragePool.ListStorageVolumes": call("list_volumes", flags={}),
+    "StoragePool.Refresh": call("refresh_pool", flags={}),
+    "StoragePool.StorageVolCreateXML": call("create_volume_xml", "xml", flags={1: "prealloc_metadata"}),
+    "StoragePool.StorageVolCreateXMLFrom": volume_create_from,
+    "StoragePool.StorageVolLookupByName": call("lookup_volume", "name"),
+    "StoragePool.Undefine": call("undefine_pool"),
+    # org.libvirt.StorageVol
+    "StorageVol.Delete": call("delete_volume", flags={}),
+    "StorageVol.GetInfo": volume_info,
+    "StorageVol.GetXMLDesc": call("get_volume_xml", flags={}),
+    "StorageVol.Resize": call("resize_volume", "capacity", flags={1: "allocate", 2: "delta", 4: "shrink"}),
+    "StorageVol.Wipe": volume_wipe,
+}
+
+
+# ---------------------------------------------------------------------------------- properties
+class Properties:
+    """The properties of one interface: `fetch(ctx)` reads the object once (a Get or a GetAll is
+    one lookup, never a cached copy), each getter takes what it read; `setters` call the spine."""
+
+    def __init__(self, fetch: Callable[[Ctx], Any], getters: dict[str, Callable[[Any], Any]],
+                 setters: dict[str, Callable[[Ctx, Any], None]] | None = None) -> None:
+        self.fetch = fetch
+        self.getters = getters
+        self.setters = setters or {}
+
+
+def _set_domain_autostart(ctx: Ctx, value: bool) -> None:
+    ctx.conn.set_autostart(ctx.target.ident[0], value)
+
+
+def _set_network_autostart(ctx: Ctx, value: bool) -> None:
+    ctx.conn.set_network_autostart(ctx.network().name, value)
+
+
+def _set_pool_autostart(ctx: Ctx, value: bool) -> None:
+    ctx.conn.set_pool_autostart(ctx.target.ident[0], value)
+
+
+class _ConnectFacts:
+    """Connection facts read on demand: GetAll asks each at most once."""
+
+    def __init__(self, conn: api.Connection) -> None:
+        self.conn = conn
+        self._version: dict[str, Any] | None = None
+
+    def version(self, key: str) -> int:
+        if self._version is None:
+            self._version = self.conn.get_version()
+        return _version(self._version[key])
+
+
+def _pool(ctx: Ctx) -> PoolInfo:
+    info = ctx.conn.lookup_pool(ctx.target.ident[0])
+    if info.uuid.lower() != ctx.target.ident[0]:
+        raise not_found("StoragePool", "uuid", ctx.target.ident[0])
+    return info
+
+
+_ACTIVE_AUTOSTART = {"Active": lambda i: bool(i.active), "Autostart": lambda i: bool(i.autostart),
+                     "Name": lambda i: i.name, "Persistent": lambda i: bool(i.persistent),
+                     "UUID": lambda i: i.uuid}
+
+PROPERTIES: dict[str, Properties] = {
+    "Connect": Properties(lambda ctx: _ConnectFacts(ctx.conn), {
+        # a local unix socket: not encrypted, secure (what libvirt says of its own socket)
+        "Encrypted": lambda f: False,
+        "Secure": lambda f: True,
+        "Hostname": lambda f: f.conn.get_hostname(),
+        "LibVersion": lambda f: f.version("lib_version"),
+        "Version": lambda f: f.version("hv_version"),
+    }),
+    "Domain": Properties(lambda ctx: ctx.conn.get_info(ctx.target.ident[0]), {
+        **_ACTIVE_AUTOSTART,
+        "Id": lambda i: i.id if i.id >= 0 else UINT_MAX,  # (unsigned)-1 when inactive, as libvirt
+        "OSType": lambda i: i.os_type,
+    }, {"Autostart": _set_domain_autostart}),
+    "Network": Properties(Ctx.network, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_network_autostart}),
+    "StoragePool": Properties(_pool, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_pool_autostart}),
+    "StorageVol": Properties(Ctx.volume, {"Name": lambda v: v.name, "Key": lambda v: v.key or v.path,
+                                          "Path": lambda v: v.path}),
+}

@@ -1,0 +1,275 @@
+"""The org.libvirt service on a bus: one generic dispatcher for every member of every object.
+
+Objects are not registered one by one (a thousand domains would be a thousand exports): a
+message handler sees each method call under /org/libvirt, decodes the path into the object it
+names (pyvirt.dbus.paths), checks the interface, member and signature against the introspection
+files (pyvirt.dbus.interfaces) and runs the member's row of pyvirt.dbus.members in the
+connection's worker threads.  Errors from the spine become ``org.libvirt.Error`` with libvirt's
+message; bad paths, members and signatures get the standard D-Bus errors.  Lifecycle events of
+the spine's one event stream become the Connect object's signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from dbus_fast import Message, MessageType, Variant
+from dbus_fast.introspection import Node
+
+from pyvirt.api import ErrorCode, Event, PyvirtError
+from pyvirt.dbus import interfaces, members, paths
+from pyvirt.dbus.backend import Backend
+
+log = logging.getLogger("pyvirt.dbus")
+
+BUS_NAME = "org.libvirt"
+ERROR = "org.libvirt.Error"
+PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
+INTROSPECT_IFACE = "org.freedesktop.DBus.Introspectable"
+UNKNOWN_OBJECT = "org.freedesktop.DBus.Error.UnknownObject"
+UNKNOWN_INTERFACE = "org.freedesktop.DBus.Error.UnknownInterface"
+UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"
+UNKNOWN_PROPERTY = "org.freedesktop.DBus.Error.UnknownProperty"
+INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+READ_ONLY = "org.freedesktop.DBus.Error.PropertyReadOnly"
+
+#: spine event kind -> (Connect signal, whether it carries a detail)
+SIGNALS = {"Domain": ("DomainEvent", True), "Network": ("NetworkEvent", False),
+           "StoragePool": ("StoragePoolEvent", True)}
+#: what a connection object lists as children in its introspection data
+_CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}
+
+
+class DBusFailure(Exception):
+    """A reply error other than libvirt's: (D-Bus error name, text)."""
+
+    def __init__(self, name: str, text: str) -> None:
+        super().__init__(text)
+        self.name = name
+        self.text = text
+
+
+def connection_uris(system: bool) -> dict[str, str]:
+    """The exported connection objects: QEMU for the bus's own URI, and a fresh test driver."""
+    return {"QEMU": "qemu:///system" if system else "qemu:///session", "Test": "test:///default"}
+
+
+class Service:
+    def __init__(self, bus: Any, uris: dict[str, str], threads: int = 4) -> None:
+        self.bus = bus
+        loop = asyncio.get_running_loop()
+        self.backends = {name: Backend(name, uri, threads, self._emit, loop) for name, uri in uris.items()}
+        self.names = tuple(self.backends)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self.bus.add_message_handler(self._on_message)
+
+    def close(self) -> None:
+        for backend in self.backends.values():
+            backend.close()
+
+    # ------------------------------------------------------------------ dispatch
+    def _on_message(self, msg: Message) -> bool | None:
+        if msg.message_type != MessageType.METHOD_CALL:
+            return None
+        path = msg.path or ""
+        if not (path == "/" or path == "/org" or path == paths.ROOT or path.startswith(paths.ROOT + "/")):
+            return None
+        if msg.interface not in (None, INTROSPECT_IFACE, PROPERTIES_IFACE) \
+                and not (msg.interface or "").startswith(interfaces.PREFIX):
+            return None  # Peer and the like: the library's own answers
+        task = asyncio.ensure_future(self._handle(msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _handle(self, msg: Message) -> None:
+        try:
+            signature, body = await self._dispatch(msg)
+            reply = Message.new_method_return(msg, signature, body)
+        except DBusFailure as exc:
+            reply = Message.new_error(msg, exc.name, exc.text)
+        except PyvirtError as exc:
+            reply = Message.new_error(msg, ERROR, exc.message)
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the service or leak a trace
+            log.exception("%s.%s on %s", msg.interface, msg.member, msg.path)
+            reply = Message.new_error(msg, ERROR, f"internal error: {type(exc).__name__}")
+        if int(msg.flags) & 1:  # NO_REPLY_EXPECTED
+            return
+        try:
+            self.bus.send(reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. a value the signature cannot carry
+            log.exception("reply to %s.%s", msg.interface, msg.member)
+            self.bus.send(Message.new_error(msg, ERROR, f"internal error: {type(exc).__name__}"))
+
+    async def _dispatch(self, msg: Message) -> tuple[str, list[Any]]:
+        path, member = msg.path, msg.member
+        if msg.interface == INTROSPECT_IFACE or (msg.interface is None and member == "Introspect"):
+            _expect(msg, "")
+            return "s", [await self._introspect(path)]
+        target = self._target(path)
+        if msg.interface == PROPERTIES_IFACE or (msg.interface is None and member in ("Get", "GetAll", "Set")):
+            return await self._properties(msg, target)
+        iface = interfaces.PREFIX + target.kind
+        if msg.interface not in (None, iface):
+            raise DBusFailure(UNKNOWN_INTERFACE, f"No such interface '{msg.interface}' on object at path {path}")
+        method = interfaces.methods(target.kind).get(member)
+        if method is None:
+            raise DBusFailure(UNKNOWN_METHOD, f"No such method '{member}'")
+        _expect(msg, method.in_signature)
+        function = interfaces.libvirt_function(method)
+        row = members.METHODS.get(f"{target.kind}.{member}")
+        if row is None:
+            raise PyvirtError(f"this function is not supported by the connection driver: {function}", 3)
+        backend = self.backends[target.conn]
+        result = await backend.run(_run_row, row, target, function, tuple(msg.body))
+        outs = method.out_args
+        if not outs:
+            return "", []
+        return method.out_signature, [result] if len(outs) == 1 else list(result)
+
+    def _target(self, path: str) -> paths.Target:
+        try:
+            return paths.parse(path, self.names)
+        except paths.BadPath:
+            raise DBusFailure(UNKNOWN_OBJECT, f"Unknown object '{path}'.") from None
+
+    # ------------------------------------------------------------------ properties
+    async def _properties(self, msg: Message, target: paths.Target) -> tuple[str, list[Any]]:
+        member = msg.member
+        iface_name = interfaces.PREFIX + target.kind
+        declared = interfaces.properties(target.kind)
+        table = members.PROPERTIES.get(target.kind)
+        backend = self.backends[target.conn]
+        if member == "GetAll":
+            _expect(msg, "s")
+            if msg.body[0] not in ("", iface_name):
+                return "a{sv}", [{}]  # GDBus: no properties on an interface the object lacks
+            if table is None:
+                return "a{sv}", [{}]
+            values = await backend.run(_read_all, table, target, declared)
+            return "a{sv}", [{name: Variant(declared[name].signature, value) for name, value in values.items()}]
+        if member == "Get":
+            _expect(msg, "ss")
+            name = _property_name(msg.body, iface_name, declared)
+            getter = table.getters.get(name) if table else None
+            if getter is None:
+                raise PyvirtError("this function is not supported by the connection driver: "
+                                  f"{interfaces.libvirt_function(declared[name])}", 3)
+            value = await backend.run(_read_one, table, target, getter)
+            return "v", [Variant(declared[name].signature, value)]
+        if member == "Set":
+            _expect(msg, "ssv")
+            name = _property_name(msg.body, iface_name, declared)
+            if "write" not in declared[name].access.value:
+                raise DBusFailure(READ_ONLY, f"Property '{name}' is not writable")
+            value = msg.body[2]
+            if value.signature != declared[name].signature:
+                raise DBusFailure(INVALID_ARGS, f"Error setting property '{name}': Expected type "
+                                  f"'{declared[name].signature}' but got '{value.signature}'")
+            setter = table.setters[name]  # type: ignore[union-attr]
+            await backend.run(_write_one, setter, target, value.value)
+            return "", []
+        raise DBusFailure(UNKNOWN_METHOD, f"No such method '{member}'")
+
+    # ------------------------------------------------------------------ introspection
+    async def _introspect(self, path: str) -> str:
+        """The interface of the object at `path` (from the files) plus the standard ones, and its
+        child nodes, so busctl tree and d-feet can walk the objects."""
+        node = Node.default()
+        node.interfaces = [i for i in node.interfaces if i.name != "org.freedesktop.DBus.ObjectManager"]
+        children: list[str] = []
+        if path in ("/", "/org", paths.ROOT):
+            children = {"/": ["org"], "/org": ["libvirt"], paths.ROOT: list(self.names)}[path]
+        else:
+            try:
+                target = paths.parse(path, self.names)
+            except paths.BadPath:
+                target = None
+                parts = path[len(paths.ROOT) + 1:].split("/")
+                if len(parts) == 2 and parts[0] in self.names and parts[1] in _CHILD_LISTS:
+                    children = await self._children(parts[0], parts[1])
+            if target is not None:
+                node.interfaces.append(interfaces.interfaces()[target.kind])
+                if target.kind == "Connect":
+                    children = list(_CHILD_LISTS)
+        element = node.to_xml()
+        for child in children:
+            ET.SubElement(element, "node", name=child)
+        header = Node().tostring().split("<node")[0]
+        return header + ET.tostring(element, encoding="unicode")
+
+    async def _children(self, conn: str, segment: str) -> list[str]:
+        listing = await self.backends[conn].run(lambda c: getattr(c, _CHILD_LISTS[segment])())
+        return [paths.encode_uuid(i.uuid) for i in listing]
+
+    # ------------------------------------------------------------------ signals
+    def _emit(self, conn: str, event: Event) -> None:
+        spec = SIGNALS.get(event.kind)
+        if spec is None or not event.uuid:
+            return
+        member, with_detail = spec
+        conn_path = f"{paths.ROOT}/{conn}"
+        body = [paths.object_path(conn_path, event.kind, event.uuid), event.event]
+        if with_detail:
+            body.append(event.detail)
+        signature = interfaces.signals("Connect")[member].signature
+        try:
+            self.bus.send(Message.new_signal(conn_path, interfaces.PREFIX + "Connect", member, signature, body))
+        except Exception:  # noqa: BLE001
+            log.exception("signal %s for %s", member, event)
+
+
+# ---------------------------------------------------------------------- worker-thread bodies
+def _run_row(conn: Any, row: members.Row, target: paths.Target, function: str, args: tuple[Any, ...]) -> Any:
+    try:
+        return row.handler(members.Ctx(conn, target, function), *args)
+    except PyvirtError as exc:
+        if exc.code == ErrorCode.NO_DOMAIN and target.kind in ("Domain", "DomainSnapshot"):
+            # the spine was given the path's UUID: say so, as libvirt's lookup by UUID does
+            raise members.not_found("Domain", "uuid", target.ident[0]) from None
+        raise
+
+
+def _read_all(conn: Any, table: members.Properties, target: paths.Target, declared: dict[str, Any]
+              ) -> dict[str, Any]:
+    """Every property the object has; one that pyvirt cannot read is left out (GetAll still
+    answers), as libvirt-dbus leaves out a property whose libvirt call fails."""
+    record = table.fetch(members.Ctx(conn, target, "GetAll"))
+    out = {}
+    for name in declared:
+        getter = table.getters.get(name)
+        if getter is None:
+            continue
+        try:
+            out[name] = getter(record)
+        except PyvirtError as exc:
+            log.debug("GetAll %s: %s", name, exc)
+    return out
+
+
+def _read_one(conn: Any, table: members.Properties, target: paths.Target, getter: Any) -> Any:
+    return getter(table.fetch(members.Ctx(conn, target, "Get")))
+
+
+def _write_one(conn: Any, setter: Any, target: paths.Target, value: Any) -> None:
+    setter(members.Ctx(conn, target, "Set"), value)
+
+
+def _property_name(body: list[Any], iface_name: str, declared: dict[str, Any]) -> str:
+    iface, name = body[0], body[1]
+    if iface != iface_name:
+        raise DBusFailure(INVALID_ARGS, f"No such interface '{iface}'")
+    if name not in declared:
+        raise DBusFailure(INVALID_ARGS, f"No such property '{name}'")
+    return str(name)
+
+
+def _expect(msg: Message, signature: str) -> None:
+    if (msg.signature or "") != signature:
+        raise DBusFailure(INVALID_ARGS, f"Type of message, '({msg.signature or ''})', does not match "
+                          f"expected type '({signature})'")

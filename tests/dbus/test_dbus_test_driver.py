@@ -1,0 +1,386 @@
+"""pyvirt-dbus on a private session bus, its /org/libvirt/Test object (fresh test:///default).
+
+One service per module; tests that change objects make their own (names unique per test).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbus_fast import Variant
+from dbus_fast.introspection import Node
+from dbus_fast.signature import SignatureTree
+
+from pyvirt.api import DefinedDetail, EventType, StartedDetail, StoppedDetail
+from pyvirt.dbus import interfaces, members, paths
+from tests.dbus.bus import CONNECT, DOMAIN, PROPS, TEST, Client, DBusError, running_service, wait_signal
+from tests.dbus.cockpit_reference import LIBVIRT_DBUS, cockpit_members
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "pyvirt" / "dbus"
+SAMPLE_DOMAIN = """<domain type='test'><name>{name}</name><memory>131072</memory><vcpu>1</vcpu>
+<os><type>hvm</type></os><devices/></domain>"""
+
+
+# ------------------------------------------------------------------------- no bus needed
+def test_shipped_introspection_files_are_verbatim_copies() -> None:
+    if not LIBVIRT_DBUS.exists():
+        pytest.skip(f"{LIBVIRT_DBUS} not found")
+    shipped = interfaces.data_files()
+    reference = {p.name: p.read_text() for p in LIBVIRT_DBUS.glob("org.libvirt.*.xml")}
+    assert shipped == reference
+
+
+def test_interface_counts_are_libvirt_dbus_1_4_1s() -> None:
+    ifaces = interfaces.interfaces().values()
+    assert sum(len(i.methods) for i in ifaces) == 194
+    assert sum(len(i.properties) for i in ifaces) == 37
+    assert sum(len(i.signals) for i in ifaces) == 27
+
+
+def test_every_row_matches_its_members_arguments() -> None:
+    """A row takes exactly the member's arguments (flags last) and serves a member that exists."""
+    for key, row in members.METHODS.items():
+        kind, name = key.split(".")
+        method = interfaces.methods(kind)[name]
+        has_flags = bool(method.in_args) and method.in_args[-1].name == "flags"
+        assert (row.nargs, row.has_flags) == (len(method.in_args) - has_flags, has_flags), key
+
+
+#: object kinds the spine has no operations for yet: their members answer libvirt's "not supported"
+NO_SPINE_KIND = ("Interface", "NodeDevice")
+
+
+#: members Cockpit uses whose operation the spine does not declare yet
+NO_SPINE_OPERATION = ("Domain.InjectNMI",)
+
+
+def _lacks_spine_kind(kind: str, name: str) -> bool:
+    return (kind in NO_SPINE_KIND or (kind == "Connect" and any(k in name for k in NO_SPINE_KIND))
+            or f"{kind}.{name}" in NO_SPINE_OPERATION)
+
+
+def test_every_method_cockpit_uses_has_a_row() -> None:
+    for kind, names in cockpit_members().items():
+        for name in names:
+            if _lacks_spine_kind(kind, name):  # listed so that adding the kind updates this test
+                assert f"{kind}.{name}" not in members.METHODS
+                assert kind not in NO_SPINE_KIND or kind not in members.PROPERTIES
+            elif name == "<GetAll>":
+                assert kind in members.PROPERTIES, kind
+            elif name in interfaces.methods(kind):
+                assert f"{kind}.{name}" in members.METHODS, f"{kind}.{name}"
+            elif name in interfaces.properties(kind):
+                assert name in members.PROPERTIES[kind].getters, f"{kind}.{name}"
+            else:
+                assert name in interfaces.signals(kind) or name in interfaces.signals("Connect"), name
+
+
+def test_path_encoding_of_odd_bytes() -> None:
+    base = "/org/libvirt/QEMU"
+    assert paths.object_path(base, "NodeDevice", "pci_0000_00_01_0") == f"{base}/nodedev/pci_5f0000_5f00_5f01_5f0"
+    assert paths.object_path(base, "Interface", "02:fc:00:00:00:01") == f"{base}/interface/02_3afc_3a00_3a00_3a00_3a01"
+    assert paths.object_path(base, "Domain", "6695EB01-f6a4-8304-79aa-97f2502e193f") == \
+        f"{base}/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f"
+    for name in ["a b", "/var/lib/x.qcow2", "é-ü", "x_y", "_", "..", "semi;colon", "\x01\x7f", "名前"]:
+        element = paths.encode_name(name)
+        assert set(element) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"), element
+        assert paths.decode_name(element) == name
+        target = paths.parse(f"{base}/storagevol/{element}", ["QEMU"])
+        assert (target.kind, target.ident) == ("StorageVol", (name,))
+    snap = paths.snapshot_path(base, "6695eb01-f6a4-8304-79aa-97f2502e193f", "before upgrade")
+    target = paths.parse(snap, ["QEMU"])
+    assert (target.kind, target.ident) == ("DomainSnapshot", ("6695eb01-f6a4-8304-79aa-97f2502e193f",
+                                                              "before upgrade"))
+    for bad in ["/org/libvirt/QEMU/domain/test", "/org/libvirt/QEMU/nodedev/a_zz", "/org/libvirt/QEMU/nodedev/a_",
+                "/org/libvirt/Other", "/org/libvirt/QEMU/bogus/x", "/org/libvirt/QEMU/network/_1/snapshot/x",
+                "/org/libvirt/QEMU/nodedev/_ff"]:
+        with pytest.raises(paths.BadPath):
+            paths.parse(bad, ["QEMU"])
+
+
+def test_conventions_examples_round_trip() -> None:
+    """The example paths of the conventions file decode and encode back unchanged."""
+    readme = LIBVIRT_DBUS / "README.md"
+    if not readme.exists():
+        pytest.skip(f"{readme} not found")
+    import re
+
+    examples = re.findall(r"`(/org/libvirt/\w+/\w+/[\w]+)`", readme.read_text())
+    assert len(examples) >= 3
+    for example in examples:
+        target = paths.parse(example, ["QEMU", "Test"])
+        assert paths.object_path(target.conn_path, target.kind, target.ident[0]) == example
+
+
+def test_dbus_face_never_imports_the_daemon_or_the_qemu_driver() -> None:
+    for source in SRC.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert not name.startswith(("pyvirt.daemon", "pyvirt.qemu")), f"{source.name} imports {name}"
+    code = ("import sys, pyvirt.dbus.main, pyvirt.dbus.service, pyvirt.client.remote, pyvirt.testdriver;"
+            "print([m for m in sys.modules if m.startswith(('pyvirt.daemon', 'pyvirt.qemu'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# ------------------------------------------------------------------------- on a bus
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    folder = tmp_path_factory.mktemp("dbus")
+    with running_service(folder, folder / "state") as (_bus, service, client):
+        client.service = service  # type: ignore[attr-defined]
+        yield client
+        assert service.alive(), service.log.read_text()[-3000:]
+
+
+def _define(client: Client, name: str) -> str:
+    return client.one(TEST, CONNECT, "DomainDefineXML", "s", SAMPLE_DOMAIN.format(name=name))
+
+
+def _zero(code: str) -> Any:
+    """A harmless value of a D-Bus type."""
+    tree = SignatureTree(code).types[0]
+
+    def value(t: Any) -> Any:
+        token = t.token
+        if token == "a":
+            return {} if t.children[0].token == "{" else b"" if t.children[0].token == "y" else []
+        if token == "(":
+            return [value(c) for c in t.children]
+        if token == "v":
+            return Variant("s", "")
+        return {"s": "", "o": "/", "g": "", "b": False, "d": 0.0}.get(token, 0)
+
+    return value(tree)
+
+
+def _reference_members() -> dict[str, dict[str, str]]:
+    """interface -> {"M name": in+out signature, "P name": type+access, "S name": signature},
+    from the reference files themselves (parsed here, not by the service's code)."""
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(LIBVIRT_DBUS.glob("org.libvirt.*.xml")):
+        iface = ET.parse(path).getroot().find("interface")
+        assert iface is not None
+        table = out.setdefault(iface.get("name", ""), {})
+        for m in iface:
+            args = "".join(f"{a.get('direction', 'in')}:{a.get('type')};" for a in m.findall("arg"))
+            if m.tag == "method":
+                table[f"M {m.get('name')}"] = args
+            elif m.tag == "signal":
+                table[f"S {m.get('name')}"] = "".join(a.get("type", "") for a in m.findall("arg"))
+            elif m.tag == "property":
+                table[f"P {m.get('name')}"] = f"{m.get('type')} {m.get('access')}"
+    return out
+
+
+def _exported_members(client: Client, path: str, name: str) -> dict[str, str]:
+    node = Node.parse(client.one(path, "org.freedesktop.DBus.Introspectable", "Introspect"))
+    (iface,) = [i for i in node.interfaces if i.name == name]
+    table = {f"M {m.name}": "".join(f"in:{a.signature};" for a in m.in_args)
+             + "".join(f"out:{a.signature};" for a in m.out_args) for m in iface.methods}
+    table.update({f"S {s.name}": s.signature for s in iface.signals})
+    table.update({f"P {p.name}": f"{p.signature} {p.access.value}" for p in iface.properties})
+    return table
+
+
+def _sample_paths(client: Client) -> dict[str, str]:
+    dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
+    uid = "_" + "0" * 8 + "_0000_0000_0000_" + "0" * 12
+    return {"Connect": TEST, "Domain": dom, "DomainSnapshot": f"{dom}/snapshot/none",
+            "Network": client.one(TEST, CONNECT, "NetworkLookupByName", "s", "default"),
+            "StoragePool": client.one(TEST, CONNECT, "StoragePoolLookupByName", "s", "default-pool"),
+            "StorageVol": f"{TEST}/storagevol/x", "NodeDevice": f"{TEST}/nodedev/x",
+            "Interface": f"{TEST}/interface/x", "Secret": f"{TEST}/secret/{uid}", "NWFilter": f"{TEST}/nwfilter/{uid}"}
+
+
+def test_exported_signatures_equal_the_introspection_files(client: Client) -> None:
+    """Every member of every interface, as the running service exports it, against the files."""
+    reference = _reference_members()
+    assert sum(1 for t in reference.values() for k in t if k[0] == "M") == 194
+    for kind, path in _sample_paths(client).items():
+        name = interfaces.PREFIX + kind
+        assert _exported_members(client, path, name) == reference[name], kind
+
+
+def test_every_method_answers_its_own_signature(client: Client) -> None:
+    """Each of the 194 methods called with harmless values of exactly its signature is served:
+    a reply or a libvirt error, never "unknown method" or "invalid arguments"."""
+    dom = _define(client, "every-method")
+    targets = _sample_paths(client)
+    targets["Domain"] = dom
+    targets["Network"] = f"{TEST}/network/_{'1' * 8}_1111_1111_1111_{'1' * 12}"   # none such: no changes
+    targets["StoragePool"] = f"{TEST}/storagepool/_{'1' * 8}_1111_1111_1111_{'1' * 12}"
+    served = 0
+    for kind, methods in ((k, interfaces.methods(k)) for k in interfaces.KINDS):
+        for method in methods.values():
+            if kind == "Connect" and method.name in ("DomainRestore", "DomainSaveImageDefineXML"):
+                args = ["/nonexistent"] + [_zero(a.signature) for a in method.in_args[1:]]
+            else:
+                args = [_zero(a.signature) for a in method.in_args]
+            try:
+                client.call(targets[kind], interfaces.PREFIX + kind, method.name, method.in_signature, *args)
+            except DBusError as exc:
+                assert exc.name == "org.libvirt.Error", f"{kind}.{method.name}: {exc}"
+            served += 1
+    assert served == 194
+    assert client.service.alive()  # type: ignore[attr-defined]
+    names = [client.get(p, DOMAIN, "Name") for p in client.one(TEST, CONNECT, "ListDomains", "u", 0)]
+    assert "test" in names
+
+
+def test_connect_properties_and_lookups(client: Client) -> None:
+    props = client.get_all(TEST, CONNECT)
+    assert props["Encrypted"] is False and props["Secure"] is True
+    assert props["LibVersion"] >= 1000 and props["Hostname"]
+    dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
+    assert dom == client.one(TEST, CONNECT, "DomainLookupByUUID", "s", client.get(dom, DOMAIN, "UUID"))
+    assert dom in client.one(TEST, CONNECT, "ListDomains", "u", 0)
+    assert dom in client.one(TEST, CONNECT, "ListDomains", "u", 1)       # ACTIVE
+    assert dom not in client.one(TEST, CONNECT, "ListDomains", "u", 2)   # INACTIVE
+    with pytest.raises(DBusError, match="no domain with matching name 'nope'") as err:
+        client.call(TEST, CONNECT, "DomainLookupByName", "s", "nope")
+    assert err.value.name == "org.libvirt.Error"
+
+
+def test_domain_properties_getall_and_autostart(client: Client) -> None:
+    dom = _define(client, "props")
+    props = client.get_all(dom, DOMAIN)
+    assert props["Name"] == "props" and props["Active"] is False and props["Persistent"] is True
+    assert props["Id"] == 0xFFFFFFFF and props["OSType"] == "linux"  # libvirt's test driver says linux
+    assert dom.endswith(paths.encode_uuid(props["UUID"]))
+    client.call(dom, PROPS, "Set", "ssv", DOMAIN, "Autostart", Variant("b", True))
+    assert client.get(dom, DOMAIN, "Autostart") is True
+    with pytest.raises(DBusError) as err:
+        client.call(dom, PROPS, "Set", "ssv", DOMAIN, "Name", Variant("s", "other"))
+    assert err.value.name == "org.freedesktop.DBus.Error.PropertyReadOnly"
+    with pytest.raises(DBusError) as err:
+        client.call(dom, PROPS, "Set", "ssv", DOMAIN, "Autostart", Variant("s", "yes"))
+    assert err.value.name == "org.freedesktop.DBus.Error.InvalidArgs"
+    assert client.get(dom, DOMAIN, "Autostart") is True and client.get(dom, DOMAIN, "Name") == "props"
+
+
+# Cockpit's members, with the arguments it passes (flags as it does); `None` marks members the
+# test driver does not implement, as libvirt's test driver does not (libvirt's "not supported").
+def _cockpit_calls(client: Client, dom: str) -> list[tuple[str, str, str, list[Any]]]:
+    net = client.one(TEST, CONNECT, "NetworkLookupByName", "s", "default")
+    pool = client.one(TEST, CONNECT, "StoragePoolLookupByName", "s", "default-pool")
+    return [
+        (TEST, CONNECT, "LibVersion", []), (TEST, CONNECT, "ListDomains", [0]),
+        (TEST, CONNECT, "ListNetworks", [0]), (TEST, CONNECT, "ListStoragePools", [0]),
+        (TEST, CONNECT, "DomainLookupByName", ["cockpit"]), (TEST, CONNECT, "NetworkLookupByName", ["default"]),
+        (TEST, CONNECT, "StoragePoolLookupByName", ["default-pool"]),
+        (TEST, CONNECT, "NodeGetMemoryStats", [-1, 0]),
+        (dom, DOMAIN, "GetXMLDesc", [0]), (dom, DOMAIN, "GetState", [0]), (dom, DOMAIN, "GetStats", [1, 0]),
+        (dom, DOMAIN, "SetMemory", [131072, 2]), (dom, DOMAIN, "Suspend", []), (dom, DOMAIN, "Resume", []),
+        (dom, DOMAIN, "InterfaceAddresses", [0, 0]), (dom, DOMAIN, "SendKey", [0, 0, [29, 56, 59], 0]),
+        (dom, DOMAIN, "SnapshotCreateXML", ["<domainsnapshot><name>s1</name></domainsnapshot>", 0]),
+        (dom, DOMAIN, "ListDomainSnapshots", [0]), (dom, DOMAIN, "SnapshotCurrent", [0]),
+        (dom, DOMAIN, "SnapshotLookupByName", ["s1", 0]),
+        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "GetXMLDesc", [0]),
+        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "IsCurrent", [0]),
+        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "Revert", [0]),
+        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "Delete", [0]),
+        (dom, DOMAIN, "Reboot", [0]), (dom, DOMAIN, "Reset", [0]), (dom, DOMAIN, "Shutdown", [0]),
+        (dom, DOMAIN, "Create", [0]), (dom, DOMAIN, "Destroy", [0]), (dom, DOMAIN, "Rename", ["cockpit2", 0]),
+        (net, "org.libvirt.Network", "GetXMLDesc", [0]), (pool, "org.libvirt.StoragePool", "GetXMLDesc", [0]),
+        (pool, "org.libvirt.StoragePool", "ListStorageVolumes", [0]), (pool, "org.libvirt.StoragePool", "Refresh", [0]),
+        (dom, DOMAIN, "Undefine", [0]),
+    ]
+
+
+#: what pyvirt's test driver answers "not supported" (as libvirt's test driver)
+TEST_DRIVER_LACKS = {"Connect.NodeGetMemoryStats", "StoragePool.Refresh"}
+
+
+def test_cockpit_members_on_the_test_object(client: Client) -> None:
+    dom = _define(client, "cockpit")
+    client.call(dom, DOMAIN, "Create", "u", 0)
+    done, failed = set(), []
+    for path, iface, member, args in _cockpit_calls(client, dom):
+        kind = iface.rsplit(".", 1)[1]
+        try:
+            if member in interfaces.properties(kind):
+                client.get(path, iface, member)
+            else:
+                sig = interfaces.methods(kind)[member].in_signature
+                client.call(path, iface, member, sig, *args)
+        except DBusError as exc:
+            assert exc.name == "org.libvirt.Error", exc
+            if f"{kind}.{member}" not in TEST_DRIVER_LACKS or "not supported" not in exc.text:
+                failed.append(f"{kind}.{member}: {exc.text}")
+        done.add(f"{kind}.{member}")
+    assert not failed
+    assert client.one(TEST, CONNECT, "ListDomains", "u", 0).count(dom) == 0  # undefined at the end
+    assert len(done) >= 30
+
+
+def test_lifecycle_signals(client: Client) -> None:
+    with client.signals() as q:
+        dom = _define(client, "signals")
+        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.DEFINED, DefinedDetail.ADDED])
+        client.call(dom, DOMAIN, "Create", "u", 0)
+        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STARTED, StartedDetail.BOOTED])
+        client.call(dom, DOMAIN, "Suspend")
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.SUSPENDED])
+        client.call(dom, DOMAIN, "Resume")
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.RESUMED])
+        client.call(dom, DOMAIN, "Destroy", "u", 0)
+        msg = wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STOPPED, StoppedDetail.DESTROYED])
+        assert (msg.path, msg.interface, msg.signature) == (TEST, CONNECT, "oii")
+        client.call(dom, DOMAIN, "Undefine", "u", 0)
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.UNDEFINED])
+        net = client.one(TEST, CONNECT, "NetworkDefineXML", "s",
+                         "<network><name>signet</name><bridge name='virbr9'/></network>")
+        msg = wait_signal(q, "NetworkEvent", lambda b: b == [net, 0])
+        assert msg.signature == "oi"
+        pool = client.one(TEST, CONNECT, "StoragePoolDefineXML", "su",
+                          "<pool type='dir'><name>sigpool</name><target><path>/tmp/sigpool</path></target></pool>", 0)
+        wait_signal(q, "StoragePoolEvent", lambda b: b == [pool, 0, 0])
+
+
+def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
+    before = client.one(TEST, CONNECT, "ListDomains", "u", 0)
+
+    def error(path: str, iface: str | None, member: str, sig: str = "", *args: Any) -> DBusError:
+        with pytest.raises(DBusError) as err:
+            client.call(path, iface, member, sig, *args)
+        return err.value
+
+    assert error(TEST, CONNECT, "DomainDefineXML", "s", "<domain><name>x").name == "org.libvirt.Error"
+    assert error(TEST, CONNECT, "DomainDefineXML", "s", "<domain type='test'/>").name == "org.libvirt.Error"
+    huge = "<domain type='test'><name>" + "x" * (8 << 20) + "</name></domain>"
+    assert error(TEST, CONNECT, "DomainDefineXML", "s", huge).name == "org.libvirt.Error"
+    assert error(TEST, CONNECT, "DomainLookupByName", "s", "y" * (1 << 20)).name == "org.libvirt.Error"
+    assert error(TEST, CONNECT, "ListDomains", "s", "0").name == "org.freedesktop.DBus.Error.InvalidArgs"
+    assert error(TEST, CONNECT, "ListDomains", "").name == "org.freedesktop.DBus.Error.InvalidArgs"
+    assert error(TEST, CONNECT, "NoSuchMember", "").name == "org.freedesktop.DBus.Error.UnknownMethod"
+    assert error(TEST, "org.libvirt.Nope", "ListDomains", "u", 0).name == \
+        "org.freedesktop.DBus.Error.UnknownInterface"
+    assert error(f"{TEST}/domain/notauuid", DOMAIN, "GetState", "u", 0).name == \
+        "org.freedesktop.DBus.Error.UnknownObject"
+    assert error("/org/libvirt/Elsewhere", CONNECT, "ListDomains", "u", 0).name == \
+        "org.freedesktop.DBus.Error.UnknownObject"
+    gone = f"{TEST}/domain/{paths.encode_uuid(str(uuid.uuid4()))}"
+    err = error(gone, DOMAIN, "Create", "u", 0)
+    assert err.name == "org.libvirt.Error" and "no domain with matching uuid" in err.text
+    dom = before[0]
+    err = error(dom, DOMAIN, "Destroy", "u", 0x100)
+    assert "unsupported flags (0x100)" in err.text
+    assert "not supported" in error(dom, DOMAIN, "InjectNMI", "u", 0).text
+    assert error(dom, PROPS, "Get", "ss", DOMAIN, "Nope").name == "org.freedesktop.DBus.Error.InvalidArgs"
+    assert "not supported" in error(dom, PROPS, "Get", "ss", DOMAIN, "SchedulerType").text
+    time.sleep(0.1)
+    assert client.service.alive()  # type: ignore[attr-defined]
+    assert client.one(TEST, CONNECT, "ListDomains", "u", 0) == before
+    assert client.get(dom, DOMAIN, "Active") is True
