@@ -12,7 +12,7 @@ TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: deps test-deps venv guest test unit lint demo demo-stop clean
+.PHONY: deps test-deps venv guest test unit lint demo demo-stop clean install-dbus install-compat
 
 # Installs what is missing of PACKAGES (apt-get update only when something is).
 define apt_install
@@ -57,6 +57,34 @@ demo: deps venv guest
 
 demo-stop: venv
 	$(PY) -m pyvirt.demo --stop
+
+# pyvirt-dbus without systemd: session and system bus activation files and the system bus
+# policy (root owns org.libvirt; root and group DBUS_GROUP may call it).  DESTDIR stages them.
+PREFIX ?= /usr/local
+DBUS_SERVICES ?= $(PREFIX)/share/dbus-1
+DBUS_POLICY ?= /etc/dbus-1/system.d
+DBUS_GROUP ?= pyvirt
+BINDIR := $(abspath $(VENV))/bin
+
+install-dbus: venv
+	install -d $(DESTDIR)$(DBUS_SERVICES)/services $(DESTDIR)$(DBUS_SERVICES)/system-services $(DESTDIR)$(DBUS_POLICY)
+	sed 's|@BINDIR@|$(BINDIR)|g' data/dbus/org.libvirt.service.in > $(DESTDIR)$(DBUS_SERVICES)/services/org.libvirt.service
+	sed 's|@BINDIR@|$(BINDIR)|g' data/dbus/org.libvirt.system.service.in > $(DESTDIR)$(DBUS_SERVICES)/system-services/org.libvirt.service
+	sed 's|@GROUP@|$(DBUS_GROUP)|g' data/dbus/org.libvirt.conf.in > $(DESTDIR)$(DBUS_POLICY)/org.libvirt.conf
+	@if [ -z "$(DESTDIR)" ] && ! getent group $(DBUS_GROUP) >/dev/null; then $(SUDO) groupadd --system $(DBUS_GROUP); fi
+
+# The names Cockpit Machines (and scripts written for libvirt) run: virsh, virt-install, virt-xml,
+# virt-clone and libvirt-dbus, as links to pyvirt's commands in PREFIX/bin.  A file of that name
+# that is not already such a link is left alone (and reported).
+COMPAT_LINKS := virsh:pyvirt virt-install:pyvirt-install virt-xml:pyvirt-xml virt-clone:pyvirt-clone \
+                libvirt-dbus:pyvirt-dbus
+
+install-compat: venv
+	install -d $(DESTDIR)$(PREFIX)/bin
+	@for pair in $(COMPAT_LINKS); do name=$${pair%%:*}; target=$(BINDIR)/$${pair#*:}; \
+	  link=$(DESTDIR)$(PREFIX)/bin/$$name; \
+	  if [ -e "$$link" ] && [ ! -L "$$link" ]; then echo "$$link exists and is not a link: left alone" >&2; exit 1; fi; \
+	  ln -sfn "$$target" "$$link" && echo "$$link -> $$target"; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

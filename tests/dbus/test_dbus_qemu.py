@@ -1,0 +1,111 @@
+"""pyvirt-dbus's /org/libvirt/QEMU backed by a real pyvirtd running the test guest under TCG.
+
+One daemon, one service and one guest for the module: the guest is defined, started, read the
+way Cockpit Machines reads it, suspended, resumed, shut down with the ACPI button and undefined,
+all over D-Bus, while the signals Cockpit listens to are checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DefinedDetail, EventType, StartedDetail, StoppedDetail
+from pyvirt.testguest import READY_MARKER, TestGuest
+from tests.daemon_harness import DaemonHarness, wait_console, wait_state
+from tests.dbus.bus import CONNECT, DOMAIN, QEMU, Client, DBusError, running_service, wait_signal
+
+GUEST = "dbusguest"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str
+          ) -> Iterator[tuple[DaemonHarness, Client]]:
+    root = tmp_path_factory.mktemp("dbus-qemu")
+    daemon = DaemonHarness(root / "state")
+    (root / "state").mkdir()
+    daemon.start()
+    try:
+        with running_service(root, daemon.root) as (_bus, service, client):
+            client.service = service  # type: ignore[attr-defined]
+            yield daemon, client
+            assert service.alive(), service.log.read_text()[-3000:]
+    finally:
+        daemon.stop()
+        daemon.kill_all_guests()
+
+
+def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client], test_guest: TestGuest) -> None:
+    daemon, client = stack
+    conn = daemon.connect()
+    with client.signals() as q:
+        dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s", test_guest.domain_xml(GUEST, memory_mib=192))
+        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.DEFINED, DefinedDetail.ADDED])
+        assert conn.lookup_domain(GUEST).uuid == client.get(dom, DOMAIN, "UUID")  # pyvirtd has it
+        assert dom in client.one(QEMU, CONNECT, "ListDomains", "u", 0)
+        assert client.one(QEMU, CONNECT, "DomainLookupByName", "s", GUEST) == dom
+
+        client.call(dom, DOMAIN, "Create", "u", 0)
+        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STARTED, StartedDetail.BOOTED])
+        props = client.get_all(dom, DOMAIN)
+        assert props["Active"] is True and 0 < props["Id"] < 0xFFFFFFFF and props["Name"] == GUEST
+        assert list(client.one(dom, DOMAIN, "GetState", "u", 0)) == [1, 1]  # running, booted
+        assert f"<name>{GUEST}</name>" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
+        stats = client.one(dom, DOMAIN, "GetStats", "uu", 1 | 4 | 8 | 32, 0)
+        assert stats["state.state"].value == 1 and stats["state.state"].signature == "i"
+        mem = client.one(QEMU, CONNECT, "NodeGetMemoryStats", "iu", -1, 0)
+        assert mem["total"] > 0
+        assert client.get(QEMU, CONNECT, "LibVersion") > 0
+        assert "<domainCapabilities" in client.one(QEMU, CONNECT, "GetDomainCapabilities", "ssssu", "", "", "", "",
+                                                   0)
+        wait_console(conn, GUEST, READY_MARKER, timeout=120)
+
+        client.call(dom, DOMAIN, "Suspend")
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.SUSPENDED])
+        assert client.one(dom, DOMAIN, "GetState", "u", 0)[0] == 3
+        client.call(dom, DOMAIN, "Resume")
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.RESUMED])
+
+        client.call(dom, DOMAIN, "Shutdown", "u", 0)  # the ACPI button: the guest powers off
+        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STOPPED, StoppedDetail.SHUTDOWN],
+                    timeout=120)
+        wait_state(conn, GUEST, 5)
+        assert client.get(dom, DOMAIN, "Active") is False
+
+        client.call(dom, DOMAIN, "Undefine", "u", 0)
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.UNDEFINED])
+    with pytest.raises(DBusError) as err:
+        client.call(dom, DOMAIN, "GetState", "u", 0)
+    assert err.value.name == "org.libvirt.Error" and "no domain with matching uuid" in err.value.text
+
+
+def test_storage_as_cockpit_reads_it(stack: tuple[DaemonHarness, Client], tmp_path: Path) -> None:
+    _daemon, client = stack
+    pool_dir = tmp_path / "pool"
+    pool_dir.mkdir()
+    with client.signals() as q:
+        pool = client.one(QEMU, CONNECT, "StoragePoolDefineXML", "su",
+                          f"<pool type='dir'><name>dbuspool</name><target><path>{pool_dir}</path></target></pool>", 0)
+        wait_signal(q, "StoragePoolEvent", lambda b: b[:2] == [pool, 0])
+        client.call(pool, "org.libvirt.StoragePool", "Create", "u", 0)
+        wait_signal(q, "StoragePoolEvent", lambda b: b[:2] == [pool, 2])
+    assert pool in client.one(QEMU, CONNECT, "ListStoragePools", "u", 0)
+    props = client.get_all(pool, "org.libvirt.StoragePool")
+    assert props["Name"] == "dbuspool" and props["Active"] is True
+    client.call(pool, "org.libvirt.StoragePool", "Refresh", "u", 0)
+    vol = client.one(pool, "org.libvirt.StoragePool", "StorageVolCreateXML", "su",
+                     "<volume><name>v1.qcow2</name><capacity unit='M'>8</capacity>"
+                     "<target><format type='qcow2'/></target></volume>", 0)
+    assert client.one(pool, "org.libvirt.StoragePool", "ListStorageVolumes", "u", 0) == [vol]
+    path = client.get(vol, "org.libvirt.StorageVol", "Path")
+    assert path == str(pool_dir / "v1.qcow2") and (pool_dir / "v1.qcow2").exists()
+    assert client.one(QEMU, CONNECT, "StorageVolLookupByPath", "s", path) == vol
+    assert "<format type='qcow2'/>" in client.one(vol, "org.libvirt.StorageVol", "GetXMLDesc", "u", 0)
+    client.call(vol, "org.libvirt.StorageVol", "Delete", "u", 0)
+    assert not (pool_dir / "v1.qcow2").exists()
+    client.call(pool, "org.libvirt.StoragePool", "Destroy")
+    client.call(pool, "org.libvirt.StoragePool", "Undefine")
+    assert pool not in client.one(QEMU, CONNECT, "ListStoragePools", "u", 0)
+    assert isinstance(client.one(QEMU, CONNECT, "ListNetworks", "u", 0), list)
