@@ -330,6 +330,12 @@ def no_support(function: str) -> PyvirtError:
                        ErrorCode.NO_SUPPORT, ErrorDomain.NONE)
 
 
+def read_only_denied() -> PyvirtError:
+    """libvirt's answer on a read-only connection to an operation that changes something."""
+    return PyvirtError("operation forbidden: read only access prevents this operation",
+                       ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+
+
 def system_error(what: str, exc: OSError, domain: int = ErrorDomain.CONF) -> PyvirtError:
     """An OS failure as libvirt reports it (virReportSystemError): what failed, then the OS's own
     words for its errno -- "No space left on device" is the user's problem to fix, not an
@@ -1159,7 +1165,9 @@ class Connection(abc.ABC):
         """Stream the binary file `src` into the volume; `progress(done, total)`."""
         raise no_support("virStorageVolUpload")
 
-    @op("StorageVol", "GET /v1/pools/{pool}/volumes/{name}/data", "virStorageVolDownload", stream=True)
+    # not read-only although a GET: libvirt refuses a disk's content to read-only connections
+    @op("StorageVol", "GET /v1/pools/{pool}/volumes/{name}/data", "virStorageVolDownload", readonly=False,
+        stream=True)
     def download_volume(self, pool: str, name: str, dst: Any, *, offset: int = 0, length: int | None = None,
                         sparse: bool = True, progress: Any = None) -> int:
         """Stream the volume into the binary file `dst`."""

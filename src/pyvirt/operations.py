@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
     from pyvirt.optypes import ParamSpec, Type
 
+#: the header of a request from a read-only connection (``-r``): pyvirtd refuses it every operation
+#: not declared read-only (daemon/access.py), whatever the transport
+READONLY_HEADER = "X-Pyvirt-Readonly"
+
 #: libvirt-dbus's interface names, in its order; an object kind not listed here has no operation yet.
 KINDS = ("Connect", "Domain", "DomainSnapshot", "Network", "NodeDevice", "Interface", "Secret",
          "StoragePool", "StorageVol")

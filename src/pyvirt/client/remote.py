@@ -21,10 +21,11 @@ from pyvirt.api import (
     ErrorDomain,
     Event,
     PyvirtError,
+    read_only_denied,
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
-from pyvirt.operations import OPERATIONS, Operation, query_items
+from pyvirt.operations import OPERATIONS, READONLY_HEADER, Operation, query_items
 from pyvirt.rundir import ensure_private_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -230,9 +231,10 @@ class RemoteConnection(StorageClientMixin, Connection):
 
     def _call(self, method: str, target: str, payload: Any = None, mutating: bool = False,
               headers: dict[str, str] | None = None) -> Any:
-        if mutating and self.readonly:
-            raise PyvirtError("operation forbidden: read only access prevents this operation",
-                              ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+        if self.readonly:
+            if mutating:
+                raise read_only_denied()
+            headers = {READONLY_HEADER: "1", **(headers or {})}  # pyvirtd enforces it too
         if self._http is None:
             self._http = wire.HTTPConnection(self.endpoint)
         try:
@@ -326,6 +328,8 @@ class RemoteConnection(StorageClientMixin, Connection):
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> RemoteConsole:
+        if self.readonly:  # libvirt's rule: a console is not for read-only connections
+            raise read_only_denied()
         query = wire.urlencode({"force": int(force), "history": int(history)})
         target = self._target(OPERATIONS["open_console"], {"dom": dom})
         try:

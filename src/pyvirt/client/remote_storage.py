@@ -12,7 +12,7 @@ import os
 import stat
 import struct
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, read_only_denied
 from pyvirt.client import wire
 from pyvirt.operations import OPERATIONS
 
@@ -57,8 +57,7 @@ class StorageClientMixin:
                       progress: Progress | None = None) -> int:
         """Send `src` (from its current position; `length` bytes or to its end) into the volume."""
         if getattr(self, "readonly", False):
-            raise PyvirtError("operation forbidden: read only access prevents this operation",
-                              ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+            raise read_only_denied()
         self.lookup_volume(pool, name)  # a clean error before any byte is sent
         start = src.tell()
         total = os.fstat(src.fileno()).st_size - start
@@ -114,6 +113,8 @@ class StorageClientMixin:
                         progress: Progress | None = None) -> int:
         """Write the volume's bytes to `dst` from its current position; zero pieces become holes
         when `dst` is a regular file and `sparse` is set (then the file is sized at the end)."""
+        if getattr(self, "readonly", False):  # libvirt's rule: no disk content on read-only connections
+            raise read_only_denied()
         target = self._data_target("download_volume", pool, name, offset, length)
         sock = wire.dial(self.endpoint, None)
         try:

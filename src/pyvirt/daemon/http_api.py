@@ -27,13 +27,17 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
-def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None) -> web.Application:
+def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None,
+             tls_policy: Any = None) -> web.Application:
     """`driver`: the QEMU driver (domains, events, consoles); `host`: host facts; `storage`: the
     storage driver (None: pools and volumes answer "not supported"); `networks`: the network
-    driver (None on session daemons: networks answer "not supported")."""
+    driver (None on session daemons: networks answer "not supported"); `tls_policy`
+    (daemon.access.TLSPolicy): the rules for clients of the TLS listener, when there is one."""
+    from pyvirt.daemon.access import tls_middleware
     from pyvirt.daemon.session import Sessions
 
-    app = web.Application(middlewares=[errors_middleware], client_max_size=16 << 20)
+    middlewares = [errors_middleware] + ([tls_middleware(tls_policy)] if tls_policy is not None else [])
+    app = web.Application(middlewares=middlewares, client_max_size=16 << 20)
     # the network driver first: where there is one, it answers list_networks, not the host's empty list
     impls = [x for x in (networks, host, driver, storage) if x is not None]
     sessions = Sessions()

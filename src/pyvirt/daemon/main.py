@@ -91,7 +91,18 @@ async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object
     return networks
 
 
-async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> None:
+def _tls_settings(paths: StatePaths, listen: bool) -> object | None:
+    """The TLS listener pyvirtd.conf asks for (None: none); a bad configuration stops the daemon."""
+    from pyvirt.daemon.config import ConfigError, load
+    from pyvirt.daemon.tls_listener import settings
+
+    try:
+        return settings(load(paths.config), paths.config, listen)
+    except ConfigError as exc:
+        raise SystemExit(f"pyvirtd: {exc}") from None
+
+
+async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen: bool = False) -> None:
     from pyvirt.daemon.driver import QemuDriver
     from pyvirt.daemon.hostinfo import HostInfo
     from pyvirt.daemon.http_api import make_app, serve_unix
@@ -101,6 +112,7 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
         paths.ensure()
     except PermissionError as exc:
         raise SystemExit(f"pyvirtd: {exc}") from None
+    tls = _tls_settings(paths, listen)  # before anything starts: a refused configuration changes nothing
     lock_fd = _take_lock(paths)
     become_subreaper()
     driver = QemuDriver(paths)
@@ -109,8 +121,17 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None) -> Non
     await driver.load()
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)
-    runner = await serve_unix(make_app(driver, host, storage, networks), sock)
+    runner = await serve_unix(make_app(driver, host, storage, networks,
+                                       tls.policy if tls is not None else None), sock)  # type: ignore[attr-defined]
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
+    if tls is not None:
+        from pyvirt.daemon.tls_listener import serve_tls
+
+        try:
+            await serve_tls(runner, tls)  # type: ignore[arg-type]
+        except OSError as exc:
+            await runner.cleanup()
+            raise SystemExit(f"pyvirtd: cannot listen for TLS clients: {exc}") from None
     # the socket is served from here on; re-attaching to running guests (monitor I/O, each
     # bounded by deadlines) happens now, in parallel, and "ready" means every guest's state is known
     resuming = asyncio.create_task(driver.resume_guests(), name="resume-guests")
@@ -147,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-root", default=None,
                         help="keep all state under this directory (tests, demos)")
     parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--listen", action="store_true",
+                        help="listen for TLS clients (libvirtd's --listen; pyvirtd.conf's listen_tls = 1 does too)")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--log-file", default=None)
     args = parser.parse_args(argv)
@@ -161,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, filename=args.log_file,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(uri, paths, args.ready_fd))
+        asyncio.run(serve(uri, paths, args.ready_fd, args.listen))
     return 0
 
 

@@ -35,7 +35,7 @@ HTTP_STATUS = {ErrorCode.NO_DOMAIN: 404, ErrorCode.NO_STORAGE_POOL: 404, ErrorCo
                ErrorCode.NO_NETWORK: 404, ErrorCode.OPERATION_INVALID: 409, ErrorCode.DOM_EXIST: 409,
                ErrorCode.STORAGE_VOL_EXIST: 409, ErrorCode.XML_ERROR: 400, ErrorCode.XML_DETAIL: 400,
                ErrorCode.INVALID_ARG: 400, ErrorCode.CONFIG_UNSUPPORTED: 400,
-               ErrorCode.OPERATION_DENIED: 403, ErrorCode.NO_SUPPORT: 501,
+               ErrorCode.OPERATION_DENIED: 403, ErrorCode.AUTH_FAILED: 403, ErrorCode.NO_SUPPORT: 501,
                ErrorCode.ARGUMENT_UNSUPPORTED: 400, ErrorCode.OPERATION_UNSUPPORTED: 501}
 
 
@@ -192,7 +192,10 @@ def make_handler(op: Operation, impls: list[Any], sessions: Any = None) -> Handl
 def add_operation_routes(app: web.Application, impls: list[Any], streams: dict[str, Handler],
                          sessions: Any = None) -> None:
     """One route per declared operation; stream operations get the hand-written `streams` handler.
-    `sessions` (daemon.session.Sessions): calls carrying a session id run with it current."""
+    `sessions` (daemon.session.Sessions): calls carrying a session id run with it current.
+    Every route refuses read-only requests for what its declaration does not mark read-only."""
+    from pyvirt.daemon.access import guard
+
     for op in OPERATIONS.values():
         if op.stream:
             handler = streams.get(op.name)
@@ -200,6 +203,6 @@ def add_operation_routes(app: web.Application, impls: list[Any], streams: dict[s
                 continue
         else:
             handler = make_handler(op, impls, sessions)
-        app.router.add_route(op.method, op.path, handler)
+        app.router.add_route(op.method, op.path, guard(op, handler))
 
 
