@@ -10,11 +10,14 @@ off the CPU column there, and off the wall column on a quiet machine.
 pyvirt's modules are byte-compiled first (``compileall``): with PYTHONDONTWRITEBYTECODE set (as
 in some CI shells) every run would otherwise recompile them, which an installed pyvirt never does.
 
+Each pyvirt command is run alternately with its virsh counterpart (who goes first swaps every
+pair), and the ratio printed is the median of the per-pair ratios.
+
 --daemon starts a private pyvirtd (its own PYVIRT_STATE_ROOT under a temp dir, as
 tests/daemon_harness.py does), defines --domains inactive domains through the API, then times
 ``pyvirt list --all`` against it; also the round trip of one ``list_domains()`` call from a
-warm client (the daemon's share of the command).  virsh's figure is its ``list --all`` against
-libvirtd's qemu:///session when one answers, else n/a.
+warm client (the daemon's share of the command).  With --libvirt, virsh's figure is its
+``list --all`` against a private session libvirtd holding the same definitions.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,52 +33,73 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, compile_pyvirt, libvirt_daemons, small_domain_xml  # noqa: E402
+from _common import PrivateDaemon, compile_pyvirt, small_domain_xml  # noqa: E402
 
 PYVIRT = shutil.which("pyvirt") or os.path.join(os.path.dirname(sys.executable), "pyvirt")
 VIRSH = shutil.which("virsh")
 
-Figure = tuple[float, float]  # (wall ms, cpu ms) medians
+Sample = tuple[float, float]  # (wall ms, cpu ms) of one run
 
 
-def run_medians(argv: list[str], n: int, env: dict[str, str] | None = None) -> Figure | None:
-    """Median wall and CPU milliseconds of `argv` over n runs; None if any run fails."""
-    walls, cpus = [], []
-    for _ in range(n):
-        t = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # child: quiet, then exec (fork+exec keeps wait4's rusage to this one command)
-            try:
-                fd = os.open(os.devnull, os.O_RDWR)
-                for target in (0, 1, 2):
-                    os.dup2(fd, target)
-                os.execvpe(argv[0], argv, env if env is not None else os.environ)
-            finally:
-                os._exit(127)
-        _, status, usage = os.wait4(pid, 0)
-        walls.append((time.perf_counter() - t) * 1000)
-        cpus.append((usage.ru_utime + usage.ru_stime) * 1000)
-        if status != 0:
-            return None
-    return statistics.median(walls), statistics.median(cpus)
+def run_once(argv: list[str], env: dict[str, str] | None = None) -> Sample | None:
+    """Wall and CPU milliseconds of one run of `argv`; None if it fails."""
+    t = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: quiet, then exec (fork+exec keeps wait4's rusage to this one command)
+        try:
+            fd = os.open(os.devnull, os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(fd, target)
+            os.execvpe(argv[0], argv, env if env is not None else os.environ)
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = (time.perf_counter() - t) * 1000
+    return None if status != 0 else (wall, (usage.ru_utime + usage.ru_stime) * 1000)
 
 
-def row(label: str, ours: Figure | None, theirs: Figure | None) -> None:
-    def cell(fig: Figure | None) -> str:
-        return f"{fig[0]:7.1f} {fig[1]:6.1f}" if fig else f"{'n/a':>7} {'n/a':>6}"
+def paired(label: str, ours: list[str], theirs: list[str] | None, n: int,
+           env_ours: dict[str, str] | None = None, env_theirs: dict[str, str] | None = None) -> None:
+    """Run the two commands alternately n times (who goes first swaps every pair, so drift in
+    the machine's load hits both alike) and print medians with min-max, and the median of the
+    per-pair ratios: on a shared host that ratio is steadier than a ratio of two medians."""
+    a: list[Sample] = []
+    b: list[Sample] = []
+    for i in range(n):
+        steps = [(ours, env_ours, a), (theirs, env_theirs, b)] if theirs else [(ours, env_ours, a)]
+        for argv, env, out in (steps if i % 2 == 0 else steps[::-1]):
+            sample = run_once(argv, env)
+            if sample is None:
+                print(f"{label}: {argv!r} failed", file=sys.stderr)
+                return
+            out.append(sample)
 
-    ratio = lambda i: f"{ours[i] / theirs[i]:5.2f}x" if ours and theirs else "  n/a"  # noqa: E731
-    print(f"{label:<40} {cell(ours)}   {cell(theirs)}   {ratio(0)} {ratio(1)}")
+    def cell(data: list[Sample], k: int) -> str:
+        values = [x[k] for x in data]
+        return f"{statistics.median(values):6.1f} ({min(values):5.1f}-{max(values):5.1f})"
+
+    def ratio(k: int) -> str:
+        return f"{statistics.median(x[k] / y[k] for x, y in zip(a, b, strict=True)):5.2f}x" if b else "  n/a"
+
+    ours_cells = f"{cell(a, 0)} {cell(a, 1)}"
+    theirs_cells = f"{cell(b, 0)} {cell(b, 1)}" if b else f"{'n/a':>43}"
+    print(f"{label:<34} {ours_cells}   {theirs_cells}   {ratio(0)} {ratio(1)}")
 
 
 def header(n: int) -> None:
-    print(f"{'median of ' + str(n) + ' (ms)':<40} {'pyvirt wall/cpu':>14}   {'virsh wall/cpu':>14}   "
-          "ratio wall/cpu")
+    print(f"{n} pairs, alternating; ms: median (min-max)")
+    print(f"{'':<34} {'pyvirt wall':>21} {'pyvirt cpu':>21}   {'virsh wall':>21} {'virsh cpu':>21}   "
+          "ratio wall/cpu (median of pairs)")
 
 
 def daemon_case(n: int, count: int, libvirt: bool) -> None:
+    """`list --all` with `count` defined domains: pyvirtd vs a private session libvirtd holding
+    the same definitions, the two listed alternately."""
+    from _rom import SessionLibvirtd
+
     root = Path(tempfile.mkdtemp(prefix="pyvirt-bench-cli-"))
-    daemon = PrivateDaemon(root)
+    daemon = PrivateDaemon(root / "state")
+    lv: SessionLibvirtd | None = None
     try:
         daemon.start()
         conn = daemon.connect()
@@ -90,46 +113,32 @@ def daemon_case(n: int, count: int, libvirt: bool) -> None:
             t = time.perf_counter()
             conn.list_domains()
             rtts.append((time.perf_counter() - t) * 1000)
-        env = {**os.environ, "PYVIRT_STATE_ROOT": str(root)}
-        ours = run_medians([PYVIRT, "-c", "qemu:///session", "list", "--all"], n, env)
-        theirs = libvirt_list(n, count, root) if libvirt else None
-        row(f"list --all, {listed} domains (pyvirtd / libvirtd)", ours, theirs)
+        theirs = None
+        if libvirt and (why := SessionLibvirtd.available()) is None:
+            lv = SessionLibvirtd(Path(tempfile.mkdtemp(prefix="pvlv-", dir="/tmp")))
+            lv.start()
+            xml = root / "defs"
+            xml.mkdir()
+            files = []
+            for i in range(count):
+                path = xml / f"{i:04d}.xml"
+                path.write_text(small_domain_xml(f"bench{i:04d}"))
+                files.append(str(path))
+            lv.virsh("; ".join(f"define {f}" for f in files))
+            theirs = [VIRSH or "virsh", "-c", lv.uri, "list", "--all"]
+        elif libvirt:
+            print(f"libvirt: {why}; left out", file=sys.stderr)
+        env = {**os.environ, "PYVIRT_STATE_ROOT": str(daemon.root)}
+        paired(f"list --all, {listed} domains", [PYVIRT, "-c", "qemu:///session", "list", "--all"], theirs, n,
+               env)
         print(f"  daemon share: list_domains() round trip from a warm client {statistics.median(rtts):.1f} ms "
               f"wall (median); defining {count} took {define_s:.1f} s")
     finally:
         daemon.stop()
+        if lv is not None:
+            lv.stop()
+            shutil.rmtree(lv.root, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def libvirt_list(n: int, count: int, workdir: Path) -> Figure | None:
-    """`virsh list --all` against libvirtd (qemu:///system) holding `count` defined domains.
-
-    The domains are defined and undefined in one virsh run each (virsh takes ;-separated
-    commands), named pyvirt-bench-cli-NNNN so that nothing else of libvirt's is touched.
-    """
-    if not (VIRSH and shutil.which("libvirtd")):
-        return None
-    files = []
-    for i in range(count):
-        path = workdir / f"libvirt-{i:04d}.xml"
-        path.write_text(small_domain_xml(f"pyvirt-bench-cli-{i:04d}"))
-        files.append(path)
-    names = [f"pyvirt-bench-cli-{i:04d}" for i in range(count)]
-    try:
-        with libvirt_daemons():
-            define = subprocess.run([VIRSH, "-q", "-c", "qemu:///system", "; ".join(f"define {f}" for f in files)],
-                                    capture_output=True, text=True, timeout=600)
-            try:
-                if define.returncode != 0:
-                    print(f"libvirt: define failed: {define.stderr[-300:]}", file=sys.stderr)
-                    return None
-                return run_medians([VIRSH, "-c", "qemu:///system", "list", "--all"], n)
-            finally:
-                subprocess.run([VIRSH, "-q", "-c", "qemu:///system", "; ".join(f"undefine {x}" for x in names)],
-                               capture_output=True, timeout=600)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        print(f"libvirt: {exc}; left out", file=sys.stderr)
-        return None
 
 
 def main() -> None:
@@ -138,17 +147,16 @@ def main() -> None:
     ap.add_argument("--daemon", action="store_true", help="also time list --all against a private pyvirtd")
     ap.add_argument("--domains", type=int, default=1000, help="domains the daemon case defines")
     ap.add_argument("--libvirt", action="store_true",
-                    help="with --daemon: the same listing by virsh against libvirtd (started only if not "
-                         "running, stopped again if started here; its bench domains are undefined after)")
+                    help="with --daemon: the same listing by virsh against a private session libvirtd "
+                         "(bench/_rom.py: its own user, state dir and network namespace)")
     args = ap.parse_args()
     compile_pyvirt()
     header(args.n)
     virsh = [VIRSH] if VIRSH else None
-    row("--version", run_medians([PYVIRT, "--version"], args.n),
-        run_medians([*virsh, "--version"], args.n) if virsh else None)
-    row("python -c pass (floor)", run_medians([sys.executable, "-c", "pass"], args.n), None)
-    row("-c test:///default list --all", run_medians([PYVIRT, "-c", "test:///default", "list", "--all"], args.n),
-        run_medians([*virsh, "-c", "test:///default", "list", "--all"], args.n) if virsh else None)
+    paired("--version", [PYVIRT, "--version"], virsh and [*virsh, "--version"], args.n)
+    paired("python -c pass (floor) / virsh -v", [sys.executable, "-c", "pass"], virsh and [*virsh, "-v"], args.n)
+    paired("-c test:///default list --all", [PYVIRT, "-c", "test:///default", "list", "--all"],
+           virsh and [*virsh, "-c", "test:///default", "list", "--all"], args.n)
     if args.daemon:
         daemon_case(args.n, args.domains, args.libvirt)
 

@@ -10,15 +10,40 @@ driver without the call.
 
 from __future__ import annotations
 
-from pyvirt.cli.grammar import Cmd
-from pyvirt.cli.tables import MODULES
+import importlib
 
-#: help groups in virsh's order with their keyword for ``help <keyword>``
-GROUPS: tuple[tuple[str, str], ...] = tuple(m.GROUP for m in MODULES)
-COMMANDS: tuple[Cmd, ...] = tuple(c for m in MODULES for c in m.COMMANDS)
-_BY_NAME: dict[str, Cmd] = {c.name: c for c in COMMANDS}
+from pyvirt.cli.grammar import Cmd
+from pyvirt.cli.tables import INDEX, ORDER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = ["Cmd", "lookup"]  # and COMMANDS, GROUPS: see __getattr__
+
+_by_group: dict[str, dict[str, Cmd]] = {}
+
+
+def _group(keyword: str) -> dict[str, Cmd]:
+    """One help group's commands by name, its module imported on first use."""
+    found = _by_group.get(keyword)
+    if found is None:
+        module: ModuleType = importlib.import_module(f"pyvirt.cli.tables.{keyword}")
+        found = _by_group[keyword] = {c.name: c for c in module.COMMANDS}
+    return found
 
 
 def lookup(name: str) -> Cmd | None:
     """The command called `name` (no abbreviations, as virsh)."""
-    return _BY_NAME.get(name)
+    keyword = INDEX.get(name)
+    return None if keyword is None else _group(keyword).get(name)
+
+
+def __getattr__(attr: str) -> tuple:
+    """COMMANDS (every command, in help order) and GROUPS (help groups in virsh's order with their
+    keyword for ``help <keyword>``) load every group: only help, completion and tests need them."""
+    if attr == "COMMANDS":
+        return tuple(c for k in ORDER for c in _group(k).values())
+    if attr == "GROUPS":
+        return tuple(importlib.import_module(f"pyvirt.cli.tables.{k}").GROUP for k in ORDER)
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -1,0 +1,73 @@
+"""What a CLI command imports at start-up: only its own group of the command table, only the
+modules its path needs.  Start-up time is measured by bench/cli.py; these tests keep the import
+set from growing unnoticed (no timing in tests: the set of modules is what can be asserted)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+
+from pyvirt.cli import table
+from pyvirt.cli.tables import INDEX, ORDER
+
+
+def test_index_names_every_command_of_every_group_once() -> None:
+    declared = {}
+    for keyword in ORDER:
+        for cmd in importlib.import_module(f"pyvirt.cli.tables.{keyword}").COMMANDS:
+            assert cmd.name not in declared, f"{cmd.name} in {declared.get(cmd.name)} and {keyword}"
+            declared[cmd.name] = keyword
+    assert declared == INDEX  # dev/virsh_table.py writes both; a hand edit must keep them in step
+    assert [c.name for c in table.COMMANDS] == list(INDEX)
+    assert table.lookup("list") is table.lookup("list") and table.lookup("lis") is None
+
+
+def _loaded_after(argv: list[str], env_root: str | None = None) -> set[str]:
+    code = textwrap.dedent(f"""
+        import os, sys
+        if {env_root!r}:
+            os.environ["PYVIRT_STATE_ROOT"] = {env_root!r}
+        from pyvirt.cli.main import main
+        try:
+            main({argv!r})
+        except SystemExit:
+            pass
+        print(" ".join(sorted(sys.modules)))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    return set(out.split()[-1000:]) if out else set()
+
+
+# the modules that once crept onto the hot path, each costing ms of CPU per command
+HEAVY = {"argparse", "lxml", "aiohttp", "http.client", "json", "enum", "typing", "dataclasses", "re",
+         "pathlib", "subprocess", "tempfile", "urllib.parse", "asyncio", "ssl", "uuid", "inspect"}
+
+
+def test_version_loads_no_command_table() -> None:
+    loaded = _loaded_after(["--version"])
+    assert "pyvirt.cli.main" in loaded
+    assert not {m for m in loaded if m.startswith("pyvirt.cli.tables.")}
+    assert not loaded & HEAVY
+
+
+def test_list_loads_one_table_group_and_nothing_heavy() -> None:
+    loaded = _loaded_after(["-c", "test:///default", "list", "--all"])
+    assert "pyvirt.cli.cmd_list" in loaded
+    assert {m for m in loaded if m.startswith("pyvirt.cli.tables.")} == {f"pyvirt.cli.tables.{INDEX['list']}"}
+    assert not loaded & (HEAVY | {"pyvirt.daemon", "pyvirt.qemu", "pyvirt.xml.domain"})
+
+
+def test_remote_path_loads_only_the_client(tmp_path) -> None:
+    """qemu:///system never autostarts a daemon: the command fails to connect, after importing
+    everything a remote command imports before its request."""
+    loaded = _loaded_after(["-c", "qemu:///system", "list", "--all"], str(tmp_path))
+    assert "pyvirt.client.remote" in loaded
+    ours = {m for m in loaded if m.startswith("pyvirt")}
+    allowed = {"pyvirt", "pyvirt.api", "pyvirt.cli", "pyvirt.cli.main", "pyvirt.cli.context", "pyvirt.cli.grammar",
+               "pyvirt.cli.table", "pyvirt.cli.tables", f"pyvirt.cli.tables.{INDEX['list']}", "pyvirt.cli.run",
+               "pyvirt.client", "pyvirt.client.remote", "pyvirt.client.remote_storage", "pyvirt.client.wire",
+               "pyvirt.client.transport", "pyvirt.operations", "pyvirt.rundir"}
+    assert ours <= allowed, f"new on the remote hot path: {sorted(ours - allowed)}"
+    assert not loaded & HEAVY
