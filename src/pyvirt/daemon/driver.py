@@ -328,7 +328,8 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         self.lookup(dom)
         return {}
 
-    def info(self, rec: DomainRecord) -> DomainInfo:
+    def info(self, rec: DomainRecord, saved: set[str] | None = None) -> DomainInfo:
+        """`saved`: the managed saves' file names, when the caller read them once for many domains."""
         dom = rec.current()
         max_kib, cur_kib = mem_kib(dom)
         cpu_ns = 0
@@ -339,7 +340,8 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
                           persistent=rec.persistent, autostart=rec.autostart, title=dom.title or "",
                           max_mem_kib=max_kib, mem_kib=cur_kib, vcpus=dom.vcpu_current or vcpus,
                           max_vcpus=vcpus, cpu_time_ns=cpu_ns,
-                          managed_save=not rec.active and rec.persistent and self.has_managed_save(rec))
+                          managed_save=not rec.active and rec.persistent and (
+                              self.has_managed_save(rec) if saved is None else f"{rec.name}.save" in saved))
 
     @staticmethod
     def _cpu_time_ns(pid: int) -> int:
@@ -353,7 +355,8 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
 
     def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
         flt = flt or ListFilter()
-        infos = [self.info(rec) for rec in self._by_name.values()]
+        saved = self.managed_save_names()  # one listdir, not a stat per domain
+        infos = [self.info(rec, saved) for rec in self._by_name.values()]
         infos = [i for i in infos if flt.matches(i)]
         infos.sort(key=lambda i: (0, i.id, "") if i.id != -1 else (1, 0, i.name))
         return infos

@@ -66,6 +66,13 @@ class SavesMixin:
         """One stat, no pathlib: `list` asks this of every inactive domain."""
         return os.path.isfile(f"{self.paths.data}/save/{rec.name}.save")  # type: ignore[attr-defined]
 
+    def managed_save_names(self) -> set[str]:
+        """The file names in the managed-save directory (for listing every domain at once)."""
+        try:
+            return set(os.listdir(f"{self.paths.data}/save"))  # type: ignore[attr-defined]
+        except OSError:
+            return set()
+
     # ------------------------------------------------------------------ API
     async def save(self, dom: str, path: str, *, xml: str | None = None, bypass_cache: bool = False,
                    running: bool = False, paused: bool = False) -> None:
