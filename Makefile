@@ -7,12 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio lvm2 \
                 genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
-                dnsmasq-base nftables ovmf swtpm swtpm-tools
-TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon
+                dnsmasq-base nftables ovmf swtpm swtpm-tools openssl nodejs npm
+TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: deps test-deps venv guest test unit lint demo demo-stop clean install-dbus install-compat
+.PHONY: deps test-deps venv web-assets guest test unit lint demo demo-stop clean install-dbus install-compat
 
 # Installs what is missing of PACKAGES (apt-get update only when something is).
 define apt_install
@@ -38,6 +38,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 venv: $(VENV)/.installed
 
+# The web UI's front-end packages, exactly as package-lock.json pins them (served from the package).
+WEB := src/pyvirt/web
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web-assets: $(WEB)/node_modules/.installed
+
 guest: deps
 	bash tests/guest/build.sh
 
@@ -47,12 +55,12 @@ lint: venv
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
-test: test-deps venv guest lint
+test: test-deps venv web-assets guest lint
 	PYVIRT_REQUIRE_QEMU=1 $(PY) -m pytest -q -ra
 
 # The demo guest uses user-mode networking; PYVIRT_NETWORK_AUTOSTART=0 keeps a pyvirtd it starts
 # from creating libvirt's `default` NAT bridge on this host (drop it to get that network).
-demo: deps venv guest
+demo: deps venv web-assets guest
 	PYVIRT_NETWORK_AUTOSTART=0 $(PY) -m pyvirt.demo
 
 demo-stop: venv

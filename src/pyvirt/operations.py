@@ -33,6 +33,17 @@ KINDS = ("Connect", "Domain", "DomainSnapshot", "Network", "NodeDevice", "Interf
          "StoragePool", "StorageVol")
 
 
+#: libvirt error code -> HTTP status (everything else: 500); pyvirtd and the web face answer alike
+HTTP_STATUS = {api.ErrorCode.NO_DOMAIN: 404, api.ErrorCode.NO_STORAGE_POOL: 404, api.ErrorCode.NO_STORAGE_VOL: 404,
+               api.ErrorCode.NO_DOMAIN_SNAPSHOT: 404,
+               api.ErrorCode.NO_NETWORK: 404, api.ErrorCode.OPERATION_INVALID: 409, api.ErrorCode.DOM_EXIST: 409,
+               api.ErrorCode.STORAGE_VOL_EXIST: 409, api.ErrorCode.XML_ERROR: 400, api.ErrorCode.XML_DETAIL: 400,
+               api.ErrorCode.INVALID_ARG: 400, api.ErrorCode.CONFIG_UNSUPPORTED: 400,
+               api.ErrorCode.OPERATION_DENIED: 403, api.ErrorCode.AUTH_FAILED: 403,
+               api.ErrorCode.NO_SUPPORT: 501,
+               api.ErrorCode.ARGUMENT_UNSUPPORTED: 400, api.ErrorCode.OPERATION_UNSUPPORTED: 501}
+
+
 class Operation:
     """One declared operation.  ``stream`` ones (events, console, volume data) have hand-written
     transports on both sides; all others are generated."""

@@ -223,6 +223,52 @@ def check_fields(data: dict[str, Any], fields: list[ParamSpec], where: str) -> d
     return out
 
 
+# ------------------------------------------------------------------------------ query strings
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no", "")
+
+
+def from_text(text: str, t: Type, where: str) -> Any:
+    """A query-string value as a `t` (the query's only types are the scalars and their lists)."""
+    for k in (t.arg if t.kind == "union" else [t]):
+        if k.kind == "bool" and text in _TRUE + _FALSE:
+            return text in _TRUE
+        if k.kind == "int" and text.lstrip("-").isdigit() and text.count("-") <= 1 and not text.endswith("-"):
+            return int(text)
+        if k.kind == "float":
+            try:
+                return float(text)
+            except ValueError:
+                continue
+        if k.kind in ("str", "any"):
+            return text
+        if k.kind == "list":
+            return [from_text(part, k.arg, f"{where}[{i}]") for i, part in enumerate(text.split(",")) if part]
+    raise invalid(where, f"must be {t.describe()}, not {text!r}")
+
+
+def parse_query(params: list[ParamSpec], query: Any) -> dict[str, Any]:
+    """Query parameters by declaration; a Record parameter is read from its fields' names."""
+    known: set[str] = set()
+    out: dict[str, Any] = {}
+    for p in params:
+        if p.type.kind == "record":
+            fields = record_fields(p.type.arg)
+            known.update(f.name for f in fields)
+            present = {f.name: from_text(query[f.name], f.type, f.name) for f in fields if f.name in query}
+            if present or p.required:
+                out[p.name] = p.type.arg(**present)
+            continue
+        known.add(p.name)
+        if p.name in query:
+            out[p.name] = from_text(query[p.name], p.type, p.name)
+        elif p.required:
+            raise invalid(p.name, "missing required parameter")
+    for key in query:
+        if key not in known:
+            raise invalid(key, "unknown parameter")
+    return out
+
+
 # ------------------------------------------------------------------------------ the wire form
 def encode(value: Any) -> Any:
     """A result as JSON data: records as objects, tuples as arrays."""

@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in ("xml", "clone"):                     # virt-xml / virt-clone
         from importlib import import_module
         return import_module(f"pyvirt.cli.{args[0]}").main(list(args[1:]))
+    if args and args[0] == "web":                                # the web UI's own process
+        from pyvirt.web.main import main as web_main
+        return web_main(list(args[1:]))
     if args and args[0] in ("--version", "-v"):                 # the hot path: nothing imported
         sys.stdout.write(_version() + "\n")
         return 0

@@ -22,21 +22,15 @@ from typing import Any
 from aiohttp import web
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, no_support
-from pyvirt.operations import OPERATIONS, Operation
-from pyvirt.optypes import ParamSpec, Type, check_fields, check_result, encode_result, invalid
+from pyvirt.operations import HTTP_STATUS, OPERATIONS, Operation
+from pyvirt.optypes import check_fields, check_result, encode_result, from_text, parse_query
+
+# HTTP_STATUS (operations), from_text and parse_query (optypes) are shared with the web face
+__all__ = ["HTTP_STATUS", "from_text", "parse_query"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-#: libvirt error code -> HTTP status (everything else: 500)
-HTTP_STATUS = {ErrorCode.NO_DOMAIN: 404, ErrorCode.NO_STORAGE_POOL: 404, ErrorCode.NO_STORAGE_VOL: 404,
-               ErrorCode.NO_DOMAIN_SNAPSHOT: 404,
-               ErrorCode.NO_NETWORK: 404, ErrorCode.OPERATION_INVALID: 409, ErrorCode.DOM_EXIST: 409,
-               ErrorCode.STORAGE_VOL_EXIST: 409, ErrorCode.XML_ERROR: 400, ErrorCode.XML_DETAIL: 400,
-               ErrorCode.INVALID_ARG: 400, ErrorCode.CONFIG_UNSUPPORTED: 400,
-               ErrorCode.OPERATION_DENIED: 403, ErrorCode.AUTH_FAILED: 403, ErrorCode.NO_SUPPORT: 501,
-               ErrorCode.ARGUMENT_UNSUPPORTED: 400, ErrorCode.OPERATION_UNSUPPORTED: 501}
 
 
 def error_response(exc: PyvirtError) -> web.Response:
@@ -69,53 +63,6 @@ def ok(data: Any = None) -> web.Response:
 
 
 # ------------------------------------------------------------------------------ requests
-_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no", "")
-
-
-def from_text(text: str, t: Type, where: str) -> Any:
-    """A query-string value as a `t` (the query's only types are the scalars and their lists)."""
-    for k in (t.arg if t.kind == "union" else [t]):
-        if k.kind == "bool" and text in _TRUE + _FALSE:
-            return text in _TRUE
-        if k.kind == "int" and text.lstrip("-").isdigit() and text.count("-") <= 1 and not text.endswith("-"):
-            return int(text)
-        if k.kind == "float":
-            try:
-                return float(text)
-            except ValueError:
-                continue
-        if k.kind in ("str", "any"):
-            return text
-        if k.kind == "list":
-            return [from_text(part, k.arg, f"{where}[{i}]") for i, part in enumerate(text.split(",")) if part]
-    raise invalid(where, f"must be {t.describe()}, not {text!r}")
-
-
-def parse_query(params: list[ParamSpec], query: Any) -> dict[str, Any]:
-    """Query parameters by declaration; a Record parameter is read from its fields' names."""
-    from pyvirt.optypes import record_fields
-
-    known: set[str] = set()
-    out: dict[str, Any] = {}
-    for p in params:
-        if p.type.kind == "record":
-            fields = record_fields(p.type.arg)
-            known.update(f.name for f in fields)
-            present = {f.name: from_text(query[f.name], f.type, f.name) for f in fields if f.name in query}
-            if present or p.required:
-                out[p.name] = p.type.arg(**present)
-            continue
-        known.add(p.name)
-        if p.name in query:
-            out[p.name] = from_text(query[p.name], p.type, p.name)
-        elif p.required:
-            raise invalid(p.name, "missing required parameter")
-    for key in query:
-        if key not in known:
-            raise invalid(key, "unknown parameter")
-    return out
-
-
 async def read_object(request: web.Request) -> dict[str, Any]:
     """The JSON object body ({} when there is none)."""
     if not request.can_read_body:

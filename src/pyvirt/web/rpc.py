@@ -1,0 +1,81 @@
+"""The web UI's JSON API: one route per declared operation, made from pyvirt.operations.
+
+``/api`` + the operation's pyvirtd path and method (``POST /api/v1/domains/{dom}/start``), the
+same arguments (path segments; query string for GET/DELETE; a JSON object body otherwise), the
+same checks (pyvirt.optypes: types checked, nothing coerced, unknown fields refused) and the same
+answers (``{"result": …}`` or ``{"error": {code, domain, message}}`` with libvirt's numbers and
+pyvirt.operations.HTTP_STATUS).  pyvirtd's OpenAPI document therefore describes this API too.
+Each call goes to pyvirtd through a client Connection: the web face adds no operation of its
+own and cannot do anything the CLI could not.  Stream operations (events, console, volume data)
+have their own handlers in pyvirt.web.streams.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.operations import HTTP_STATUS, OPERATIONS, Operation
+from pyvirt.optypes import check_fields, encode_result, parse_query
+from pyvirt.web.backend import Backend
+
+log = logging.getLogger(__name__)
+PREFIX = "/api"
+#: the largest JSON body the UI sends (a domain XML is a few KiB)
+MAX_BODY = 4 << 20
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(exc: PyvirtError) -> web.Response:
+    return web.json_response({"error": exc.to_dict()}, status=HTTP_STATUS.get(exc.code, 500))
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise PyvirtError(f"invalid argument: request body over {MAX_BODY} bytes", ErrorCode.INVALID_ARG)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise PyvirtError(f"invalid argument: request body is not JSON: {exc}", ErrorCode.INVALID_ARG) from None
+    if not isinstance(data, dict):
+        raise PyvirtError("invalid argument: request body must be a JSON object", ErrorCode.INVALID_ARG)
+    return data
+
+
+async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
+    values: dict[str, Any] = {name: request.match_info[name] for name in op.path_params}
+    rest = [p for p in op.params if p.name not in op.path_params]
+    if op.in_query:
+        values.update(parse_query(rest, request.query))
+    else:
+        values.update(check_fields(await read_object(request), rest, ""))
+    return values
+
+
+def make_handler(op: Operation, backend: Backend) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            kwargs = await parse_request(op, request)
+            result = await backend.call(op.name, kwargs)
+        except PyvirtError as exc:
+            return error_response(exc)
+        if op.returns_none:
+            return web.json_response({"result": None})
+        return web.json_response({"result": encode_result(result, op.result)})
+
+    handler.__name__ = op.name
+    return handler
+
+
+def add_routes(app: web.Application, backend: Backend) -> None:
+    for op in OPERATIONS.values():
+        if not op.stream:
+            app.router.add_route(op.method, PREFIX + op.path, make_handler(op, backend))

@@ -1,0 +1,208 @@
+"""The web UI's streams: live events, the serial console, the VNC console, volume upload.
+
+All of them go through the client Connection like the JSON API does: events from the process's
+one subscription (pyvirt.web.backend), the serial console from ``Connection.open_console``,
+the VNC display's address from ``Connection.display_uri`` (the web process then relays the
+browser's RFB bytes to that port, as websockify does for noVNC), uploads through
+``Connection.upload_volume``.  Every WebSocket here passed the guard's Origin check first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.web.backend import Backend
+from pyvirt.web.rpc import PREFIX, error_response
+
+log = logging.getLogger(__name__)
+#: bytes the browser may send per WebSocket message (keystrokes and RFB input are small)
+MAX_MSG = 1 << 20
+SPOOL_CHUNK = 1 << 16
+_ZERO = bytes(SPOOL_CHUNK)
+#: event queue per browser; a browser that falls this far behind loses the oldest
+EVENT_BACKLOG = 1000
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Every lifecycle event of domains, pools and networks, as JSON text messages."""
+    backend: Backend = request.app[BACKEND]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+    await ws.prepare(request)
+    q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(EVENT_BACKLOG)
+    backend.listeners.add(q)
+    # "subscribed": from here on this page misses no event, so it may load its lists now
+    if await asyncio.to_thread(backend.subscribed.wait, 10):
+        await ws.send_str(json.dumps({"kind": "Connect", "event": "subscribed"}))
+    reader = asyncio.ensure_future(ws.receive())  # notices the browser going away
+    try:
+        while not ws.closed:
+            getter = asyncio.ensure_future(q.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done:
+                getter.cancel()
+                break
+            await ws.send_str(json.dumps(getter.result()))
+    finally:
+        backend.listeners.discard(q)
+        reader.cancel()
+        await ws.close()
+    return ws
+
+
+async def console(request: web.Request) -> web.StreamResponse:
+    """The guest's serial console as binary WebSocket messages, both ways (history first)."""
+    backend: Backend = request.app[BACKEND]
+    dom = request.match_info["dom"]
+    conn = await asyncio.to_thread(backend.dedicated)
+    try:
+        stream = await asyncio.to_thread(conn.open_console, dom, force=True, history=True)
+    except PyvirtError as exc:
+        if not backend.shared:
+            conn.close()
+        return error_response(exc)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MSG)
+    await ws.prepare(request)
+    stop = asyncio.Event()
+
+    def pump() -> None:  # guest -> browser, in a thread: the console read blocks
+        loop = request.app[LOOP]
+        while not stop.is_set():
+            try:
+                data = stream.read(65536, timeout=0.5)
+            except TimeoutError:
+                continue
+            except (OSError, PyvirtError):
+                break
+            if not data:
+                break
+            asyncio.run_coroutine_threadsafe(ws.send_bytes(data), loop).result(30)
+        loop.call_soon_threadsafe(stop.set)
+
+    pumping = asyncio.ensure_future(asyncio.to_thread(pump))
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.BINARY:
+                await asyncio.to_thread(stream.write, msg.data)
+            elif msg.type == WSMsgType.TEXT:
+                await asyncio.to_thread(stream.write, msg.data.encode())
+            else:
+                break
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            stream.close()
+        with contextlib.suppress(Exception):
+            await pumping
+        if not backend.shared:
+            conn.close()
+        await ws.close()
+    return ws
+
+
+def vnc_address(uri: str) -> tuple[str, int]:
+    """``vnc://HOST:DISPLAY`` (display_uri's form) as (host, TCP port)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "vnc" or parts.hostname is None or parts.port is None:
+        raise PyvirtError(f"not a VNC display: {uri}", ErrorCode.OPERATION_FAILED)
+    return parts.hostname, parts.port + 5900
+
+
+async def vnc(request: web.Request) -> web.StreamResponse:
+    """RFB between noVNC (binary WebSocket messages) and the guest's VNC server."""
+    backend: Backend = request.app[BACKEND]
+    dom = request.match_info["dom"]
+    try:
+        uri = await backend.call("display_uri", {"dom": dom, "kind": "vnc"})
+        host, port = vnc_address(uri)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
+    except PyvirtError as exc:
+        return error_response(exc)
+    except (OSError, TimeoutError) as exc:
+        return error_response(PyvirtError(f"cannot reach the VNC display of {dom}: {exc}",
+                                          ErrorCode.OPERATION_FAILED))
+    ws = web.WebSocketResponse(protocols=("binary",), heartbeat=30, max_msg_size=MAX_MSG)
+    await ws.prepare(request)
+
+    async def guest_to_browser() -> None:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                return
+            await ws.send_bytes(data)
+
+    relay = asyncio.ensure_future(guest_to_browser())
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.BINARY:
+                break
+            writer.write(msg.data)
+            await writer.drain()
+            if relay.done():
+                break
+    finally:
+        relay.cancel()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+        await ws.close()
+    return ws
+
+
+async def upload(request: web.Request) -> web.StreamResponse:
+    """``PUT /api/v1/pools/{pool}/volumes/{name}/data``: the body into the volume.
+
+    The body is spooled to a private temporary file first, zero blocks left as holes, then sent
+    with Connection.upload_volume, which sends holes as lengths (sparse-aware, as vol-upload).
+    A body larger than the volume is refused before anything is written."""
+    backend: Backend = request.app[BACKEND]
+    pool, name = request.match_info["pool"], request.match_info["name"]
+    length = request.content_length
+    try:
+        if length is None:
+            raise PyvirtError("invalid argument: upload needs a Content-Length", ErrorCode.INVALID_ARG)
+        vol = await backend.call("lookup_volume", {"pool": pool, "name": name})
+        if length > vol.capacity:
+            raise PyvirtError(f"invalid argument: {length} bytes do not fit volume '{name}' "
+                              f"of {vol.capacity} bytes", ErrorCode.INVALID_ARG)
+        with tempfile.TemporaryFile(dir=request.app[SPOOL]) as spool:
+            got = 0
+            while True:
+                chunk = await request.content.read(SPOOL_CHUNK)
+                if not chunk:
+                    break
+                got += len(chunk)
+                if got > length:
+                    raise PyvirtError("invalid argument: body longer than its Content-Length",
+                                      ErrorCode.INVALID_ARG)
+                if chunk == _ZERO[:len(chunk)]:
+                    spool.seek(len(chunk), os.SEEK_CUR)
+                else:
+                    spool.write(chunk)
+            spool.truncate(got)
+            spool.seek(0)
+            sent = await backend.run(lambda conn: conn.upload_volume(pool, name, spool))
+    except PyvirtError as exc:
+        return error_response(exc)
+    return web.json_response({"result": sent})
+
+
+BACKEND = web.AppKey("backend", Backend)
+LOOP = web.AppKey("loop", asyncio.AbstractEventLoop)
+SPOOL = web.AppKey("spool", str)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(PREFIX + "/events", events)
+    app.router.add_get(PREFIX + "/v1/domains/{dom}/console", console)
+    app.router.add_get(PREFIX + "/v1/domains/{dom}/vnc", vnc)
+    app.router.add_put(PREFIX + "/v1/pools/{pool}/volumes/{name}/data", upload)
