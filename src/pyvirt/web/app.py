@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from pyvirt.web import rpc, streams
+from pyvirt.web import create, rpc, streams
 from pyvirt.web.auth import Auth, RateLimited
 from pyvirt.web.backend import Backend
 from pyvirt.web.guard import COOKIE, SESSION_KEY, Guard
@@ -129,6 +129,7 @@ def make_app(backend: Backend, auth: Auth, guard: Guard) -> web.Application:
     r.add_get("/api/session", pages.session)
     streams.add_routes(app)  # before the generated routes: the upload route is the stream op's
     rpc.add_routes(app, backend)
+    create.add_routes(app)
     r.add_get("/", pages.index)  # one page; its views are #/guests, #/guest/NAME, #/storage, …
     r.add_static("/static/", STATIC)
     for url, pkg in VENDOR.items():

@@ -1,0 +1,107 @@
+"""Create a guest from the web UI through ``pyvirt install`` itself (the virt-install engine):
+the form's fields become its command line, run as a subprocess with an argv list (no shell), so
+the browser gets exactly what the CLI would build, defaults and validation included.
+
+Values travel as virt-install sub-option values, where a comma starts the next sub-option and
+a double quote starts a quoted value: fields that carry them are refused here with the field's
+name, instead of being allowed to add options the form does not show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from aiohttp import web
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.web.rpc import PREFIX, error_response, read_object
+from pyvirt.web.streams import BACKEND
+
+INSTALL_TIMEOUT = 600.0
+FIELDS = {"name": str, "memory": int, "vcpus": int, "osinfo": str, "disk": str, "kernel": str,
+          "initrd": str, "cmdline": str, "network": str, "graphics": str}
+_osinfo_ids: list[str] | None = None
+
+
+def _bad(field: str, why: str) -> PyvirtError:
+    return PyvirtError(f"invalid argument: {field}: {why}", ErrorCode.INVALID_ARG)
+
+
+def install_argv(uri: str, form: dict[str, Any]) -> list[str]:
+    """`pyvirt install` arguments for an import (existing disk and/or kernel + initrd)."""
+    for key, value in form.items():
+        if key not in FIELDS:
+            raise _bad(key, "unknown field")
+        if type(value) is not FIELDS[key]:
+            raise _bad(key, f"must be {'an integer' if FIELDS[key] is int else 'a string'}")
+        if isinstance(value, str) and ("\n" in value or "\0" in value or len(value) > 4096):
+            raise _bad(key, "not a single line")
+        if key not in ("cmdline", "name") and isinstance(value, str) and ("," in value or '"' in value):
+            raise _bad(key, "may not contain ',' or '\"'")
+    if key_missing := [k for k in ("name", "memory") if not form.get(k)]:
+        raise _bad(key_missing[0], "required")
+    if '"' in form.get("cmdline", ""):
+        raise _bad("cmdline", "may not contain '\"'")
+    if not form.get("disk") and not form.get("kernel"):
+        raise _bad("disk", "give an existing disk image, or a kernel (and initrd) to boot")
+    argv = ["--connect", uri, "--name", form["name"], "--memory", str(form["memory"]),
+            "--vcpus", str(form.get("vcpus") or 1), "--osinfo", form.get("osinfo") or "linux2022",
+            "--import", "--noautoconsole"]
+    argv += ["--disk", f"path={form['disk']}"] if form.get("disk") else ["--nodisks"]
+    if form.get("kernel"):
+        boot = f"kernel={form['kernel']}"
+        if form.get("initrd"):
+            boot += f",initrd={form['initrd']}"
+        if form.get("cmdline"):
+            boot += f',kernel_args="{form["cmdline"]}"'
+        argv += ["--boot", boot]
+    network = form.get("network") or "user"
+    argv += ["--network", network if network in ("user", "none") else f"network={network}"]
+    graphics = form.get("graphics") or "vnc"
+    if graphics not in ("vnc", "none"):
+        raise _bad("graphics", "vnc or none")
+    argv += ["--graphics", "vnc,listen=127.0.0.1" if graphics == "vnc" else "none"]
+    return argv
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    """``POST /api/create``: {name, memory (MiB), vcpus, osinfo, disk | kernel, initrd, cmdline,
+    network, graphics} -> {result: {output}} once the guest is defined and started."""
+    try:
+        argv = install_argv(request.app[BACKEND].uri, await read_object(request))
+    except PyvirtError as exc:
+        return error_response(exc)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "pyvirt.cli.install", *argv,
+                                                stdin=asyncio.subprocess.DEVNULL,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), INSTALL_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return error_response(PyvirtError("pyvirt install did not finish in time", ErrorCode.OPERATION_FAILED))
+    text = out.decode(errors="replace")[-20000:]
+    if proc.returncode != 0:
+        errors = [line.removeprefix("ERROR").strip() for line in text.splitlines() if line.startswith("ERROR")]
+        return web.json_response({"error": {"code": ErrorCode.INVALID_ARG, "domain": 0,
+                                            "message": "; ".join(errors) or text.strip() or "pyvirt install failed"},
+                                  "output": text}, status=400)
+    return web.json_response({"result": {"output": text}})
+
+
+async def osinfo_ids(request: web.Request) -> web.StreamResponse:
+    """Short ids of osinfo-db's operating systems (for the form's search list)."""
+    global _osinfo_ids
+    if _osinfo_ids is None:
+        from pyvirt.install import osinfo
+
+        _osinfo_ids = await asyncio.to_thread(osinfo.all_short_ids)
+    return web.Response(text=json.dumps({"result": _osinfo_ids}), content_type="application/json")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(PREFIX + "/create", create)
+    app.router.add_get(PREFIX + "/osinfo", osinfo_ids)

@@ -1,0 +1,103 @@
+// The page's one way to the server: the JSON API (pyvirtd's operations under /api), the CSRF
+// token on every state change, and the one live event socket every view listens to.
+let session = null;
+
+export class ApiError extends Error {
+  constructor(error, status) {
+    super(error.message || `HTTP ${status}`);
+    this.code = error.code;
+    this.status = status;
+  }
+}
+
+export async function init() {
+  const r = await fetch('/api/session');
+  if (r.status === 401) { location.href = '/login'; return null; }
+  session = await r.json();
+  return session;
+}
+
+export function csrf() { return session ? session.csrf : ''; }
+
+function query(args) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(args || {})) {
+    if (v === undefined || v === null) continue;
+    q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  }
+  const s = q.toString();
+  return s ? '?' + s : '';
+}
+
+// call('POST', `/v1/domains/${q(name)}/start`, {paused: false}) -> the operation's result
+export async function call(method, path, args) {
+  let url = '/api' + path;
+  const opts = { method, headers: {} };
+  if (method === 'GET' || method === 'DELETE') url += query(args);
+  else { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(args || {}); }
+  if (method !== 'GET') opts.headers['X-CSRF-Token'] = csrf();
+  const r = await fetch(url, opts);
+  if (r.status === 401) { location.href = '/login'; throw new ApiError({ message: 'logged out' }, 401); }
+  let data;
+  try { data = await r.json(); } catch { throw new ApiError({ message: `${r.status} ${r.statusText}` }, r.status); }
+  if (data.error) throw new ApiError(data.error, r.status);
+  return data.result;
+}
+
+// a list of records crosses the wire as {fields, rows}
+export function rows(table) {
+  if (!table || !table.fields) return table || [];
+  return table.rows.map((r) => Object.fromEntries(table.fields.map((f, i) => [f, r[i]])));
+}
+
+export const q = encodeURIComponent;
+
+export function wsURL(path) {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}
+
+// ------------------------------------------------------------------ events
+const listeners = new Set();
+let socket = null;
+
+export function onEvent(fn) {
+  listeners.add(fn);
+  if (socket && socket.readyState === WebSocket.OPEN && socket.subscribed) fn({ kind: 'Connect', event: 'subscribed' });
+  return () => listeners.delete(fn);
+}
+
+function emit(ev) { for (const fn of [...listeners]) fn(ev); }
+
+export function openEvents() {
+  socket = new WebSocket(wsURL('/api/events'));
+  socket.onmessage = (m) => {
+    const ev = JSON.parse(m.data);
+    if (ev.kind === 'Connect' && ev.event === 'subscribed') socket.subscribed = true;
+    emit(ev);
+  };
+  socket.onclose = () => { emit({ kind: 'Connect', event: 'lost' }); setTimeout(openEvents, 2000); };
+}
+
+// ------------------------------------------------------------------ libvirt's numbers
+export const STATES = ['no state', 'running', 'blocked', 'paused', 'in shutdown', 'shut off', 'crashed', 'suspended'];
+export const RUNNING = 1, PAUSED = 3, SHUTOFF = 5;
+export function active(info) { return info.id !== -1; }
+
+export function fmtBytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+// XML built through the DOM, so names are escaped by the serializer, never by hand
+export function xmlDoc(root, children) {
+  const doc = document.implementation.createDocument(null, root, null);
+  for (const [tag, text] of Object.entries(children)) {
+    if (text === undefined || text === '') continue;
+    const el = doc.createElement(tag);
+    el.textContent = text;
+    doc.documentElement.appendChild(el);
+  }
+  return new XMLSerializer().serializeToString(doc);
+}

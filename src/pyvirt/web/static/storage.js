@@ -1,0 +1,94 @@
+// Storage pools and their volumes; upload a file into a new volume with a progress bar
+// (the body streams to the web process, which sends it on sparse-aware, as vol-upload).
+import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
+import { call, rows, q, onEvent, fmtBytes, csrf } from '/static/api.js';
+import { Action, ErrorBox, Field } from '/static/ui.js';
+
+function put(url, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('PUT', url);
+    x.setRequestHeader('X-CSRF-Token', csrf());
+    x.setRequestHeader('Content-Type', 'application/octet-stream');
+    x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); };
+    x.onload = () => {
+      let data = {};
+      try { data = JSON.parse(x.responseText); } catch { /* not JSON */ }
+      if (x.status >= 400 || data.error) reject(new Error((data.error && data.error.message) || `HTTP ${x.status}`));
+      else resolve(data.result);
+    };
+    x.onerror = () => reject(new Error('upload failed (connection lost)'));
+    x.send(file);
+  });
+}
+
+function Upload({ pools, onDone }) {
+  const [pool, setPool] = useState('');
+  const [file, setFile] = useState(null);
+  const [name, setName] = useState('');
+  const [progress, setProgress] = useState(null);
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState('');
+  const target = pool || (pools[0] && pools[0].name) || '';
+  const start = async () => {
+    setError(null); setDone('');
+    try {
+      if (!file) throw new Error('choose a file first');
+      const vol = name.trim() || file.name;
+      await call('POST', `/v1/pools/${q(target)}/volumes`, { name: vol, capacity: Math.max(file.size, 1), format: 'raw' });
+      setProgress(0);
+      await put(`/api/v1/pools/${q(target)}/volumes/${q(vol)}/data`, file, (a, b) => setProgress(Math.round(a * 100 / b)));
+      setProgress(100); setDone(`Uploaded ${vol} (${fmtBytes(file.size)}).`);
+      onDone();
+    } catch (e) { setError(e); }
+  };
+  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-labelledby="upload-h">
+    <h2 id="upload-h">Upload an ISO or disk image</h2>
+    <${Field} id="up-pool" label="Pool"><select id="up-pool" value=${target} onChange=${(e) => setPool(e.target.value)}>
+      ${pools.map((p) => html`<option value=${p.name}>${p.name}</option>`)}</select></${Field}>
+    <${Field} id="up-file" label="File"><input id="up-file" type="file" onChange=${(e) => setFile(e.target.files[0] || null)} /></${Field}>
+    <${Field} id="up-name" label="Volume name" hint="empty: the file's name"><input id="up-name" value=${name} onInput=${(e) => setName(e.target.value)} /></${Field}>
+    <button type="button" onClick=${start} disabled=${progress !== null && progress < 100 && !error}>Upload</button>
+    ${progress !== null && html`<div class="progress"><label for="up-progress">Upload progress</label>
+      <progress id="up-progress" max="100" value=${progress}>${progress}%</progress> <span id="up-percent">${progress}%</span></div>`}
+    <${ErrorBox} error=${error} />
+    ${done && html`<p class="ok" role="status">${done}</p>`}
+  </form>`;
+}
+
+export function Storage() {
+  const [pools, setPools] = useState(null);
+  const [vols, setVols] = useState({});
+  const [error, setError] = useState(null);
+  const load = async () => {
+    try {
+      const ps = rows(await call('GET', '/v1/pools'));
+      setPools(ps);
+      const out = {};
+      for (const p of ps.filter((x) => x.active)) {
+        try { out[p.name] = rows(await call('GET', `/v1/pools/${q(p.name)}/volumes`)); } catch (e) { out[p.name] = e; }
+      }
+      setVols(out); setError(null);
+    } catch (e) { setError(e); }
+  };
+  useEffect(() => onEvent((ev) => { if (ev.event === 'subscribed' || ev.kind === 'StoragePool') load(); }), []);
+  if (!pools) return html`<section><h1>Storage</h1><${ErrorBox} error=${error} /><p class="loading">Loading…</p></section>`;
+  return html`<section aria-labelledby="storage-h"><h1 id="storage-h">Storage</h1>
+    <${ErrorBox} error=${error} />
+    <${Upload} pools=${pools.filter((p) => p.active)} onDone=${load} />
+    ${pools.map((p) => html`<div class="card" key=${p.name}>
+      <h2>${p.name} <span class=${'state ' + (p.active ? 's1' : 's5')}>${p.active ? 'active' : 'inactive'}</span></h2>
+      <p>${p.type} at ${p.path} — ${fmtBytes(p.allocation)} used of ${fmtBytes(p.capacity)}, ${fmtBytes(p.available)} free</p>
+      <div class="toolbar">
+        <${Action} label="Start" disabled=${p.active} run=${async () => { await call('POST', `/v1/pools/${q(p.name)}/start`, {}); await load(); }} />
+        <${Action} label="Stop" disabled=${!p.active} run=${async () => { await call('POST', `/v1/pools/${q(p.name)}/destroy`, {}); await load(); }} />
+        <${Action} label="Refresh" disabled=${!p.active} run=${async () => { await call('POST', `/v1/pools/${q(p.name)}/refresh`, {}); await load(); }} />
+      </div>
+      ${vols[p.name] instanceof Error ? html`<${ErrorBox} error=${vols[p.name]} />` : vols[p.name] && html`
+      <table class="list" aria-label=${'Volumes of ' + p.name}><thead><tr><th>Volume</th><th>Format</th><th>Capacity</th><th>Allocation</th><th>Actions</th></tr></thead>
+        <tbody>${vols[p.name].map((v) => html`<tr key=${v.name} data-volume=${v.name}><td>${v.name}</td><td>${v.format}</td>
+          <td>${fmtBytes(v.capacity)}</td><td>${fmtBytes(v.allocation)}</td>
+          <td><${Action} label="Delete" kind="danger" run=${async () => { await call('DELETE', `/v1/pools/${q(p.name)}/volumes/${q(v.name)}`); await load(); }} /></td></tr>`)}</tbody></table>`}
+    </div>`)}
+  </section>`;
+}
