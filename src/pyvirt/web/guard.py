@@ -2,7 +2,8 @@
 
 Rules, in order:
 - every response carries a strict Content-Security-Policy (scripts only from this origin, no
-  inline script, no eval), nosniff, no framing, no referrer;
+  inline script, no eval), nosniff, no framing, no referrer to other sites (not
+  "no-referrer": under it browsers send "Origin: null" with same-origin form posts);
 - the Host header must name this server (a page on another site that rebinds its DNS name to
   127.0.0.1 cannot talk to us through the victim's browser);
 - only the login page and its stylesheet are public; anything else without a valid session is
@@ -27,11 +28,13 @@ COOKIE = "pyvirt_web"
 PUBLIC = frozenset({"/login", "/login.css"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+# style-src allows inline styles: xterm.js writes its theme and cell sizes into <style> elements
+# it creates (they cannot run script); scripts stay 'self' only: no inline script, no eval.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-           "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+           "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
            "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Resource-Policy": "same-origin"}
 
 SESSION_KEY = web.RequestKey("session", Session)

@@ -1,0 +1,277 @@
+"""The web UI in a real browser (Debian's chromium driven by Playwright, headless) against a real
+pyvirtd and the test guest under TCG: one daemon, one `pyvirt web` and one guest for the module,
+walked through in order as a person would — log in, create the guest by import, watch its state
+change without reloading, read its serial console and type into it, see its VNC screen, take
+and revert a snapshot, upload an ISO, shut it down, delete it with its storage; plus the XSS and
+accessibility checks.  Screenshots go to .cache/web-screenshots/ (a few are copied into docs/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyvirt.api import DomainState, PyvirtError
+from pyvirt.testguest import READY_MARKER, TestGuest
+from tests.daemon_harness import DaemonHarness
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / ".cache" / "web-screenshots"
+GUEST = "webguest"
+XSS = "<img src=x onerror=alert(1)>"
+
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+class Web:
+    """`pyvirt web` started for the harness's daemon; its login URL."""
+
+    def __init__(self, daemon: DaemonHarness) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "pyvirt.web.main", "-c", daemon.uri,
+                                      "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=daemon.env())
+        assert self.proc.stdout is not None
+        lines = [self.proc.stdout.readline() for _ in range(2)]
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/login\?token=(\S+)", "".join(lines))
+        assert found, lines
+        self.base, self.token = found.group(1), found.group(2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, test_guest: TestGuest) -> Iterator[dict[str, Any]]:
+    daemon = DaemonHarness(tmp_path_factory.mktemp("web"))
+    daemon.start()
+    web = Web(daemon)
+    conn = daemon.connect()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        # API answers of 4xx are expected (a deleted guest's info is 404): assets and pages must load
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                if m.type == "error" and "Failed to load resource" not in m.text else None)
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and "/api/" not in r.url and "/login" not in r.url else None)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        try:
+            yield {"daemon": daemon, "web": web, "conn": conn, "page": page, "guest": test_guest,
+                   "problems": problems, "dialogs": dialogs}
+        finally:
+            browser.close()
+            web.stop()
+            conn.close()
+            daemon.stop()
+            daemon.kill_all_guests()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def row_state(page: Any, name: str, state: int, timeout: float = 30_000) -> None:
+    page.locator(f'tr[data-guest="{name}"] .state[data-state="{state}"]').wait_for(timeout=timeout)
+
+
+def test_login_then_create_by_import(env: dict[str, Any]) -> None:
+    page, web, conn, guest = env["page"], env["web"], env["conn"], env["guest"]
+    page.goto(web.base + "/")
+    assert page.url.endswith("/login")  # no session: the login page
+    page.fill("#token", "wrong")
+    page.click("button[type=submit]")
+    assert page.locator(".error").inner_text() == "Wrong token or password."
+    page.fill("#token", web.token)
+    page.click("button[type=submit]")
+    page.locator("h1#guests-h").wait_for()
+    shot(page, "list-empty")
+
+    conn.create_volume("default", "webguest.qcow2", 64 << 20, format="qcow2")
+    disk = conn.lookup_volume("default", "webguest.qcow2").path
+    page.click("text=Create guest")
+    page.fill("#c-name", GUEST)
+    page.fill("#c-mem", "256")
+    page.check("input[value=kernel]")
+    page.fill("#c-disk", disk)
+    page.fill("#c-kernel", str(guest.kernel))
+    page.fill("#c-initrd", str(guest.initrd))
+    page.fill("#c-cmdline", guest.cmdline)
+    shot(page, "create")
+    page.click("button[type=submit]")
+    page.locator("#guest-state[data-state='1']").wait_for(timeout=120_000)  # pyvirt install started it
+    xml = conn.get_xml(GUEST)
+    assert str(guest.kernel) in xml and disk in xml and "type='vnc'" in xml.replace('"', "'")
+
+
+def test_state_changes_arrive_without_reload(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    page.click("nav >> text=Guests")
+    row_state(page, GUEST, DomainState.RUNNING)
+    marker = page.evaluate("() => { window.__noReload = 1; return window.__noReload; }")
+    assert marker == 1
+    started = time.monotonic()
+    conn.suspend(GUEST)  # from outside the browser: only the event can tell the page
+    row_state(page, GUEST, DomainState.PAUSED)
+    latency = time.monotonic() - started
+    shot(page, "list-paused")
+    conn.resume(GUEST)
+    row_state(page, GUEST, DomainState.RUNNING)
+    assert page.evaluate("() => window.__noReload") == 1  # the same page, never reloaded
+    assert latency < 10
+
+
+def test_serial_console(env: dict[str, Any]) -> None:
+    page = env["page"]
+    page.click(f'tr[data-guest="{GUEST}"] a')
+    page.click("#tab-console")
+    rows = page.locator("#serial-console .xterm-rows")
+    rows.wait_for()
+    page.wait_for_function("(m) => document.querySelector('#serial-console .xterm-rows').innerText.includes(m)",
+                           arg=READY_MARKER, timeout=90_000)
+    page.click("#serial-console")
+    page.keyboard.type("echo $((6*7))WEB\n")
+    page.wait_for_function("() => document.querySelector('#serial-console .xterm-rows').innerText.includes('42WEB')",
+                           timeout=30_000)
+    shot(page, "serial-console")
+
+
+def test_vnc_console_shows_pixels(env: dict[str, Any]) -> None:
+    page = env["page"]
+    page.click("#tab-graphics")
+    page.locator("text=VNC connected").wait_for(timeout=30_000)
+    lit = 0
+    deadline = time.monotonic() + 30
+    while lit == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        lit = page.evaluate("""() => {
+            const c = document.querySelector('#vnc-screen canvas');
+            if (!c || !c.width) return 0;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] || d[i + 1] || d[i + 2]) n++;
+            return n; }""")
+    shot(page, "vnc-console")
+    assert lit > 100, "the VNC canvas stayed black"
+
+
+def test_snapshot_take_and_revert(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    page.click("#tab-snapshots")
+    page.fill("#snap-name", "web-s1")
+    page.click("text=Take snapshot")
+    page.locator('tr[data-snapshot="web-s1"]').wait_for(timeout=120_000)
+    assert [s.name for s in conn.list_snapshots(GUEST)] == ["web-s1"]
+    page.click('tr[data-snapshot="web-s1"] >> text=Revert')
+    page.locator('tr[data-snapshot="web-s1"] button:has-text("Revert")').wait_for(state="visible")
+    page.wait_for_function("() => !document.querySelector('[aria-busy=true]')", timeout=120_000)
+    assert not page.locator(".panel .error").count(), page.locator(".panel .error").all_inner_texts()
+    shot(page, "snapshots")
+    assert conn.get_info(GUEST).state == DomainState.RUNNING
+
+
+def test_upload_iso_with_progress(env: dict[str, Any], tmp_path: Path) -> None:
+    page, conn = env["page"], env["conn"]
+    src = tmp_path / "iso"
+    src.mkdir()
+    (src / "hello.txt").write_bytes(os.urandom(300_000))
+    iso = tmp_path / "small.iso"
+    subprocess.run(["genisoimage", "-quiet", "-o", str(iso), "-V", "WEBTEST", str(src)], check=True)
+    page.click("nav >> text=Storage")
+    page.set_input_files("#up-file", str(iso))
+    page.click("button:has-text('Upload')")
+    page.locator("#up-percent", has_text="100%").wait_for(timeout=60_000)
+    page.locator("text=Uploaded small.iso").wait_for(timeout=60_000)
+    shot(page, "storage-upload")
+    vol = conn.lookup_volume("default", "small.iso")
+    assert Path(vol.path).read_bytes()[:iso.stat().st_size] == iso.read_bytes()
+
+
+def test_guest_names_render_as_text(env: dict[str, Any]) -> None:
+    page, conn, guest, dialogs = env["page"], env["conn"], env["guest"], env["dialogs"]
+    xml = guest.domain_xml("xss-guest", title="TITLE").replace(
+        "<name>xss-guest</name>", "<name>&lt;img src=x onerror=alert(1)&gt;</name>").replace(
+        "<title>TITLE</title>", "<title>&lt;img src=x onerror=alert(2)&gt;</title>")
+    conn.define_xml(xml)
+    try:
+        page.click("nav >> text=Guests")
+        page.locator(f'tr[data-guest="{XSS}"]').wait_for(timeout=15_000)
+        row = page.locator(f'tr[data-guest="{XSS}"]')
+        assert XSS in row.inner_text()
+        assert row.locator("img").count() == 0
+        page.click(f'tr[data-guest="{XSS}"] a')
+        page.locator("#guest-h").wait_for()
+        assert XSS in page.locator("#guest-h").inner_text()
+        page.wait_for_timeout(500)
+        assert page.locator("main img").count() == 0 and dialogs == []
+    finally:
+        conn.undefine(XSS)
+
+
+def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> None:
+    page = env["page"]
+    unlabelled_js = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+        .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+        .filter((el) => !((el.labels && el.labels.length) || el.getAttribute('aria-label')
+                          || el.getAttribute('aria-labelledby') || (el.textContent || '').trim()
+                          || el.getAttribute('title')))
+        .map((el) => el.outerHTML.slice(0, 80))"""
+    for view in ("#/guests", f"#/guest/{GUEST}", "#/create", "#/storage", "#/networks", "#/host"):
+        page.goto(env["web"].base + "/" + view)
+        page.locator("main h1").first.wait_for()
+        page.wait_for_timeout(300)
+        assert page.evaluate(unlabelled_js) == [], view
+        tree = page.locator("main").aria_snapshot()
+        assert "heading" in tree, view
+    # keyboard only: from the search box, Tab reaches the guest's link and Enter opens it
+    page.goto(env["web"].base + "/#/guests")
+    page.locator(f'tr[data-guest="{GUEST}"]').wait_for()
+    page.focus("#search")
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent") == GUEST:
+            break
+    page.keyboard.press("Enter")
+    page.locator("#guest-h", has_text=GUEST).wait_for()
+    # the create form is filled with the keyboard alone
+    page.goto(env["web"].base + "/#/create")
+    page.focus("#c-name")
+    page.keyboard.type("kb")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "c-os"
+    shot(page, "guest-overview")
+
+
+def test_shut_down_then_delete_with_storage(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    disk = conn.lookup_volume("default", "webguest.qcow2").path
+    page.goto(env["web"].base + f"/#/guest/{GUEST}")
+    page.locator("#guest-state[data-state='1']").wait_for()
+    page.click("button:has-text('Shut down')")
+    page.locator("#guest-state[data-state='5']").wait_for(timeout=60_000)
+    page.click("#tab-delete")
+    page.check("#del-storage")
+    page.click(f"button:has-text('Delete {GUEST}')")
+    page.locator("text=Deleted volume default/webguest.qcow2").wait_for(timeout=30_000)
+    shot(page, "deleted")
+    with pytest.raises(PyvirtError):
+        conn.lookup_domain(GUEST)
+    assert not Path(disk).exists()
+    assert [p for p in env["problems"] if "favicon" not in p] == [], "\n".join(env["problems"])
+
