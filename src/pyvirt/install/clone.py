@@ -16,13 +16,16 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from pyvirt import ids
 from pyvirt.install.guest import ConnInfo, log
 from pyvirt.install.xmltree import set_text
+
+if TYPE_CHECKING:
+    from pyvirt.api import PoolInfo, VolInfo
 
 CLONE, SHARE, PRESERVE = "clone", "share", "preserve"
 RBD_ISSUE = " https://github.com/virt-manager/virt-manager/issues/177"
@@ -88,8 +91,8 @@ class DiskInfo:
     cloneable_msg: str | None = None
     new_path: str | None = None
     new_type: str | None = None
-    volume: dict[str, Any] | None = None      # the source's pool volume, if managed
-    new_pool: dict[str, Any] | None = None    # pool the copy goes into (managed copy)
+    volume: VolInfo | None = None      # the source's pool volume, if managed
+    new_pool: PoolInfo | None = None    # pool the copy goes into (managed copy)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -215,7 +218,7 @@ class Cloner:
                                      "to override)")
 
     # -- storage facts
-    def _volume_for(self, path: str | None) -> dict[str, Any] | None:
+    def _volume_for(self, path: str | None) -> VolInfo | None:
         if not path:
             return None
         try:
@@ -244,21 +247,13 @@ class Cloner:
             info.action = SHARE
         return info
 
-    def _pool_of_dir(self, dirname: str) -> dict[str, Any] | None:
+    def _pool_of_dir(self, dirname: str) -> PoolInfo | None:
         try:
             pools = self.conn.list_pools()
         except Exception:
             return None
         for p in pools:
-            if p.get("path") is not None:
-                if p["path"] == dirname:
-                    return p
-                continue
-            try:
-                xml = etree.fromstring(self.conn.get_pool_xml(p["name"]).encode())
-            except Exception:
-                continue
-            if xml.findtext("target/path") == dirname:
+            if p.path == dirname:
                 return p
         return None
 
@@ -289,11 +284,8 @@ class Cloner:
     def _check_space(self, info: DiskInfo) -> None:
         if info.new_pool is None or info.volume is None:
             return
-        want = int(info.volume.get("allocation") or 0) if self.sparse else \
-            int(info.volume.get("capacity") or 0)
-        if info.new_pool.get("available") is None:
-            return
-        avail = int(info.new_pool["available"])
+        want = int(info.volume.allocation or 0) if self.sparse else int(info.volume.capacity or 0)
+        avail = int(info.new_pool.available)
         if want > avail:
             raise CloneError(
                 f"Could not use path '{info.new_path}' for cloning: There is not enough free "
@@ -399,19 +391,19 @@ class Cloner:
         assert info.new_path is not None
         name = os.path.basename(info.new_path)
         if info.volume is not None and info.new_pool is not None:
-            src_pool = info.volume.get("pool") or ""
+            src_pool = info.volume.pool
             try:
-                self.conn.clone_volume(src_pool, info.volume["name"], name,
-                                       target_pool=info.new_pool["name"])
+                self.conn.clone_volume(src_pool, info.volume.name, name,
+                                       target_pool=info.new_pool.name)
             except Exception as exc:
                 from pyvirt.api import ErrorCode, PyvirtError
                 if not (self.ci.is_test() and isinstance(exc, PyvirtError)
                         and exc.code == ErrorCode.NO_SUPPORT):
                     raise
                 # test driver volumes hold no data: a volume of the same size is the copy
-                self.conn.create_volume(info.new_pool["name"], name,
-                                        int(info.volume.get("capacity") or 0),
-                                        format=info.volume.get("format"))
+                self.conn.create_volume(info.new_pool.name, name,
+                                        int(info.volume.capacity or 0),
+                                        format=info.volume.format)
             return
         if self.ci.is_remote():
             raise CloneError(f"Cannot copy '{info.path}' on a remote connection without a "

@@ -215,7 +215,7 @@ class Installer:
                     raise RuntimeError(f"Don't know how to create storage for path '{new.name}'. "
                                        "Use libvirt APIs to manage the parent directory as a "
                                        "pool first.")
-                new.pool = pool["name"]
+                new.pool = pool.name
             if new.pool == "default" and not self._ensure_default_pool(conn, new.path):
                 log.debug("No 'default' pool and none could be made; not creating %s", new.path)
                 continue

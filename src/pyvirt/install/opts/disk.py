@@ -7,14 +7,16 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-from xml.sax.saxutils import escape
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, check_unknown, parse, yesno
 from pyvirt.install.xmltree import child
+
+if TYPE_CHECKING:
+    from pyvirt.api import PoolInfo, VolInfo
 
 DISK = Spec("--disk", keys=["path", "pool", "vol", "size", "format", "bus", "device", "cache",
                             "driver.cache", "io", "driver.io", "discard", "driver.discard",
@@ -40,33 +42,33 @@ def _all_volumes(conn: Any) -> Iterator[tuple[dict, dict]]:
         return
     for pool in pools:
         try:
-            vols = conn.list_volumes(pool["name"])
+            vols = conn.list_volumes(pool.name)
         except Exception:
             continue
         for vol in vols:
             yield pool, vol
 
 
-def _find_volume(conn: Any, path: str) -> tuple[dict | None, dict | None]:
+def _find_volume(conn: Any, path: str) -> tuple[PoolInfo | None, VolInfo | None]:
     """(pool record, volume record) holding `path`, if the connection knows it."""
     for pool, vol in _all_volumes(conn):
-        if vol.get("path") == path:
+        if vol.path == path:
             return pool, vol
     return None, None
 
 
-def _volume_format(conn: Any, pool: dict, vol: dict) -> str | None:
+def _volume_format(conn: Any, pool: PoolInfo, vol: VolInfo) -> str | None:
     try:
-        root = etree.fromstring(conn.get_volume_xml(pool["name"], vol["name"]).encode())
+        root = etree.fromstring(conn.get_volume_xml(pool.name, vol.name).encode())
     except Exception:
         return None
     fmt = root.find("target/format")
     return None if fmt is None else fmt.get("type")
 
 
-def _pool_by_name(conn: Any, name: str) -> dict | None:
+def _pool_by_name(conn: Any, name: str) -> PoolInfo | None:
     for pool in conn.list_pools():
-        if pool["name"] == name:
+        if pool.name == name:
             return pool
     return None
 
@@ -95,10 +97,10 @@ def apply_disk(g: Guest, optstr: str) -> None:
             vols = conn.list_volumes(pname)
         except Exception as exc:
             raise SubOptError(str(exc)) from exc
-        vol = next((v for v in vols if v["name"] == vname), None)
+        vol = next((v for v in vols if v.name == vname), None)
         if vol is None:
             raise SubOptError(f"Storage volume not found: no storage vol with matching name '{vname}'")
-        path = vol["path"]
+        path = vol.path
     sparse = yesno(o["sparse"]) if o.get("sparse") is not None else True
     new = False
     if path is None and not o.get("vol") and (size or o.get("pool")):
@@ -109,12 +111,12 @@ def apply_disk(g: Guest, optstr: str) -> None:
         _check_format(pool, o.get("format"))
         # No 'default' pool yet: virt-install makes it at /var/lib/libvirt/images; pyvirtd
         # makes its own on first use (build_storage looks it up again).
-        base = (pool or {}).get("path") or _default_pool_dir(g)
+        base = (pool.path if pool else None) or _default_pool_dir(g)
         ext = fmt or _default_format(g, pool)
         # virt-install names a raw image .img (StorageVolume.get_file_extension_for_format)
         suffix = "img" if ext == "raw" else ext
         path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{suffix}"))
-        _new_disk(g, pool or {"name": "default"}, path, size, ext, sparse)
+        _new_disk(g, pool, "default", None, path, size, ext, sparse)
         new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
@@ -128,7 +130,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
                               "Use libvirt APIs to manage the parent directory as a pool first.")
         _check_format(pool, o.get("format"))
         ext = fmt or _default_format(g, pool)
-        _new_disk(g, pool or {"name": "", "dir": os.path.dirname(path)}, path, size, ext, sparse)
+        _new_disk(g, pool, "", os.path.dirname(path), path, size, ext, sparse)
         new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
@@ -138,9 +140,9 @@ def apply_disk(g: Guest, optstr: str) -> None:
         pool, vol = _find_volume(conn, path)
         if vol is not None and pool is not None:
             vfmt = _volume_format(conn, pool, vol)
-            if vfmt is None and pool.get("type") in ("dir", "fs", "netfs"):
+            if vfmt is None and pool.type in ("dir", "fs", "netfs"):
                 vfmt = "raw"  # libvirt's default format for file volumes
-            if pool.get("type") in ("logical", "disk", "iscsi", "scsi", "mpath"):
+            if pool.type in ("logical", "disk", "iscsi", "scsi", "mpath"):
                 disk.set("type", "block")
             if g.ci.is_xen() and disk.get("type") == "block":
                 # Xen's recommended default for block devices (virtinst follows it).
@@ -206,16 +208,16 @@ NO_FORMAT_POOLS = ("logical", "disk", "iscsi", "scsi", "mpath", "rbd", "sheepdog
                    "iscsi-direct", "zfs")
 
 
-def _check_format(pool: dict | None, fmt: str | None) -> None:
-    if fmt and pool is not None and pool.get("type") in NO_FORMAT_POOLS and fmt != "raw" \
-            or fmt and pool is not None and pool.get("type") in BLOCK_POOLS:
+def _check_format(pool: PoolInfo | None, fmt: str | None) -> None:
+    if fmt and pool is not None and pool.type in NO_FORMAT_POOLS and fmt != "raw" \
+            or fmt and pool is not None and pool.type in BLOCK_POOLS:
         raise SubOptError("Format attribute not supported for this volume type")
 
 
-def _default_format(g: Guest, pool: dict | None) -> str:
+def _default_format(g: Guest, pool: PoolInfo | None) -> str:
     """qcow2 only where virt-install trusts it (its conn_default_qcow2: QEMU and the test
     driver); other hypervisors (bhyve, Xen, ...) and pools without formats get raw."""
-    if pool is not None and pool.get("type") in NO_FORMAT_POOLS:
+    if pool is not None and pool.type in NO_FORMAT_POOLS:
         return "raw"
     return "qcow2" if g.ci.is_qemu() or g.ci.is_test() else "raw"
 
@@ -237,7 +239,7 @@ def _is_block(path: str) -> bool:
         return path.startswith("/dev/")
 
 
-def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> dict | None:
+def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> PoolInfo | None:
     """The pool whose target is `dirname`; with `create`, a folder that none manages gets a
     new dir pool (virt-install does the same), unless it is under /dev."""
     want = os.path.normpath(dirname)
@@ -246,19 +248,20 @@ def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> dict | None:
     except Exception:
         return None
     for pool in pools:
-        if pool.get("path") and os.path.normpath(pool["path"]) == want:
+        if pool.path and os.path.normpath(pool.path) == want:
             return pool
     if not create or want.startswith("/dev"):
         return None
-    names = {p["name"] for p in pools}
+    names = {p.name for p in pools}
     base = os.path.basename(want) or "root"
     name = base
     for i in range(1, 1000):
         if name not in names:
             break
         name = f"{base}-{i}"
-    xml = (f"<pool type='dir'><name>{escape(name)}</name>"
-           f"<target><path>{escape(want)}</path></target></pool>")
+    from pyvirt.xml.pool import PoolDef
+
+    xml = PoolDef(type="dir", name=name, target_path=want).to_request_xml()
     try:
         conn.define_pool(xml)
         conn.start_pool(name, build=True)
@@ -269,17 +272,17 @@ def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> dict | None:
         return None
 
 
-def _new_disk(g: Guest, pool: dict, path: str, size: str | None, fmt: str,
-              sparse: bool) -> None:
-    """Plan a volume; `pool` may be a placeholder ({'name': 'default'} not made yet, or
-    {'name': '', 'dir': D} for a folder that gets a dir pool at install time)."""
+def _new_disk(g: Guest, pool: PoolInfo | None, pool_name: str, folder: str | None, path: str,
+              size: str | None, fmt: str, sparse: bool) -> None:
+    """Plan a volume in `pool`; without one, in `pool_name` ('default': not made yet) or, when
+    that is empty, in a dir pool made for `folder` at install time."""
     if size is None:
         return
     nbytes = int(float(size) * 1024 ** 3)
     g.flags.extra.setdefault("new_disks", []).append(
-        NewDisk(pool=pool["name"], name=os.path.basename(path), path=path, size_bytes=nbytes,
-                folder=pool.get("dir"),
-                format=None if pool.get("type") in NO_FORMAT_POOLS else fmt, sparse=sparse))
+        NewDisk(pool=pool.name if pool else pool_name, name=os.path.basename(path), path=path,
+                size_bytes=nbytes, folder=None if pool else folder,
+                format=None if pool and pool.type in NO_FORMAT_POOLS else fmt, sparse=sparse))
 
 
 def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
@@ -287,14 +290,14 @@ def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     paths: dict[tuple[str, str], str] = {}
     backing: dict[str, str] = {}
     for pool, vol in _all_volumes(conn):
-        paths[(pool["name"], vol["name"])] = vol.get("path", "")
+        paths[(pool.name, vol.name)] = vol.path
         try:
-            root = etree.fromstring(conn.get_volume_xml(pool["name"], vol["name"]).encode())
+            root = etree.fromstring(conn.get_volume_xml(pool.name, vol.name).encode())
         except Exception:
             continue
         back = root.findtext("backingStore/path")
         if back:
-            backing[back] = vol.get("path", "")
+            backing[back] = vol.path
     return paths, backing
 
 
@@ -363,12 +366,12 @@ def check_in_use(g: Guest, path: str, readonly: bool, shareable: bool) -> None:
     raise CheckError(f"{msg} (Use --check path_in_use=off or --check all=off to override)")
 
 
-def _unique(g: Guest, pool: dict | None, path: str) -> str:
+def _unique(g: Guest, pool: PoolInfo | None, path: str) -> str:
     """`path`, or `stem-N.ext` when the pool (or this command's earlier disks) has it."""
     taken = {n.path for n in g.flags.extra.get("new_disks", [])}
     if pool is not None:
         with contextlib.suppress(Exception):
-            taken |= {v["path"] for v in g.ci.conn.list_volumes(pool["name"])}
+            taken |= {v.path for v in g.ci.conn.list_volumes(pool.name)}
     if path not in taken:
         return path
     stem, ext = os.path.splitext(path)

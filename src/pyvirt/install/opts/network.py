@@ -67,10 +67,10 @@ def _default_type(g: Guest, o: dict) -> str:
     if os.environ.get("VIRTINST_TEST_SUITE"):
         return "bridge"
     try:
-        nets = {n["name"]: n for n in g.ci.conn.list_networks()}
+        nets = {n.name: n for n in g.ci.conn.list_networks()}
     except Exception:
         nets = {}
-    if "default" in nets and nets["default"].get("active"):
+    if "default" in nets and nets["default"].active:
         o["network"] = "default"
         return "network"
     return "bridge"
