@@ -83,13 +83,14 @@ def raw_qemu_command(xml: str, workdir: Path) -> tuple[list[str], dict[str, str]
     pipe. Everything else (machine, devices, sandbox) is pyvirt's argv, built with the same probed
     capabilities the daemon uses.
     """
-    from pyvirt.daemon.model import assign_aliases, parse_definition
+    from pyvirt.daemon.model import parse_definition
     from pyvirt.qemu.argv import RuntimePaths, build_argv, build_env
     from pyvirt.qemu.caps import probe_emulator
+    from pyvirt.xml.defaults import assign_start_defaults
 
     caps = probe_emulator()
     dom = parse_definition(xml, None)  # as pyvirtd defines it; caps only steer the argv
-    assign_aliases(dom)
+    assign_start_defaults(dom)
     workdir.mkdir(parents=True, exist_ok=True)
     runtime = RuntimePaths(monitor_fd=3, pidfile=None, domain_dir=str(workdir))
     argv = build_argv(dom, caps, runtime=runtime)

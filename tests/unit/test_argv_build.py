@@ -78,3 +78,25 @@ def test_main_prints_args_layout(tmp_path, capsys) -> None:
     assert main([str(path)]) == 0
     out = capsys.readouterr().out
     assert "\n-accel tcg \\\n" in out and out.rstrip().endswith("-msg timestamp=on")
+
+
+def test_build_argv_does_not_change_the_definition() -> None:
+    """The argv builder is pure: aliases and USB ports are start-time defaults the daemon assigns
+    (xml.defaults.assign_start_defaults); building a command line leaves the definition as given,
+    and the line is the same as for the definition with those defaults assigned."""
+    import copy
+
+    from pyvirt.xml.defaults import assign_start_defaults
+
+    devices = ("<disk type='file' device='disk'><source file='/i.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+               "<disk type='file' device='disk'><source file='/u.img'/><target dev='sda' bus='usb'/></disk>"
+               "<input type='tablet' bus='usb'/><serial type='pty'/>")
+    dom = fill_defaults(parse_domain(BASE.format(type="qemu", name="g", machine="pc", devices=devices)))
+    before = copy.deepcopy(dom)
+    argv = build_argv(dom)
+    assert dom == before and dom.devices.disks[0].alias is None and dom.devices.inputs[0].address is None
+    started = copy.deepcopy(dom)
+    assign_start_defaults(started)
+    assert started.devices.disks[0].alias == "virtio-disk0" and started.devices.inputs[0].address.port
+    assert build_argv(started) == argv
+    assert "virtio-disk0" in " ".join(argv)

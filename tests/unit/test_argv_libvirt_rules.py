@@ -10,6 +10,7 @@ import pytest
 
 from pyvirt.qemu.argv import build_argv
 from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml.defaults import assign_start_defaults
 from pyvirt.xml.errors import XMLError
 
 BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
@@ -133,7 +134,7 @@ def test_disk_qom_name_for_qmp_block_commands() -> None:
 
     dom = fill_defaults(parse_domain(BASE.format(devices=_disk("vda", "virtio") + _disk("hda", "ide"),
                                                  machine="pc", boot="")))
-    build_argv(dom)  # assigns aliases
+    assign_start_defaults(dom)  # aliases are start-time defaults (the daemon assigns them)
     names = sorted(disk_qom_name(d) for d in dom.devices.disks)
     assert names == ["/machine/peripheral/virtio-disk0/virtio-backend", "ide0-0-0"]
 

@@ -26,6 +26,7 @@ from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml import Domain
+from pyvirt.xml.defaults import assign_start_defaults
 
 
 class DefinitionsMixin:
@@ -90,7 +91,7 @@ class DefinitionsMixin:
             raise PyvirtError(f"unsupported configuration: unsupported config type {native_format}",
                               ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
         dom = model.parse_definition(xml, None)
-        model.assign_aliases(dom)
+        assign_start_defaults(dom)
         files = self.store.runtime_files(dom.name or "")
         return model.native_command_line(dom, await self.caps(), str(files.pidfile), str(files.private_dir))
 

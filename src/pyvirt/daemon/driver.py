@@ -58,6 +58,7 @@ from pyvirt.qemu.argv_disks import disk_qom_name
 from pyvirt.qemu.qmp import BoundedEventListener, Runstate
 from pyvirt.qemu.qmp import connect as qmp_connect
 from pyvirt.xml import Domain
+from pyvirt.xml.defaults import assign_start_defaults
 from pyvirt.xml.validate import parse_cpuset
 
 log = logging.getLogger(__name__)
@@ -485,7 +486,7 @@ class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, Vol
         volumes = self._resolve_volumes(dom)
         with self._volume_sources(dom, volumes):
             self._check_sources(dom)
-        model.assign_aliases(dom)
+        assign_start_defaults(dom)
         prepare_firmware(dom, caps, self.paths.data / "nvram")
         files = self.store.runtime_files(rec.name)
         self.store.check_runtime_paths(rec.name, generated_socket_names(dom))

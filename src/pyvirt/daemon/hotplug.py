@@ -21,6 +21,7 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.xml import Domain, XMLError, safe_parse
+from pyvirt.xml.defaults import assign_start_defaults
 
 #: how long a detach waits for the guest to release the device (libvirt waits 5 s, then leaves it
 #: pending; pyvirt reports the timeout instead of keeping a half-removed device)
@@ -95,6 +96,7 @@ class HotplugMixin:
                 else:
                     new_live = _with_device(current, el, inactive=False)
             if new_live is not None:
+                assign_start_defaults(new_live)  # the new device's alias (and USB port), as at start
                 disk = _find_disk(new_live, target_dev)
                 await self._plug_disk(rec, new_live, disk, caps)
             self._commit(rec, config=new_config, live=new_live)

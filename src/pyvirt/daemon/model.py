@@ -123,14 +123,6 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
         raise xml_error(exc) from exc
 
 
-def assign_aliases(dom: Domain) -> None:
-    from pyvirt.qemu import argv
-
-    helper = getattr(argv, "assign_aliases", None)
-    if helper is not None:
-        helper(dom)
-
-
 def native_command_line(dom: Domain, caps: Any, pidfile: str, private_dir: str) -> str:
     """`domxml-to-native qemu-argv`: the environment and command line on one line, as libvirt prints
     it.  The monitor is shown as fd 3; a real start passes whichever fd its listening socket has."""

@@ -15,8 +15,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pyvirt.xml.defaults import assign_usb_ports
+from pyvirt.xml.aliases import dev_index, device_aliases
+from pyvirt.xml.defaults import needs_start_defaults, with_start_defaults
 from pyvirt.xml.errors import XMLError
+from pyvirt.xml.pciaddr import is_q35
 
 from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine, argv_memory
 from .argv_common import (
@@ -31,105 +33,9 @@ from .argv_common import (
 )
 from .argv_format import format_args
 
-__all__ = ["RuntimePaths", "assign_aliases", "build_argv", "build_env", "format_args", "main"]
+__all__ = ["RuntimePaths", "build_argv", "build_env", "format_args", "main"]
 
 DEFAULT_BINARY = "/usr/bin/qemu-system-x86_64"
-
-
-def assign_aliases(domain: Any) -> dict[int, str]:
-    """libvirt's device alias scheme (virtio-disk0, ide0-0-0, net0, serial0, pci.1, usb, ...).
-
-    Sets ``alias`` on devices that have none and returns ``{id(device): alias}``.
-    """
-    out: dict[int, str] = {}
-    devs = domain.devices
-
-    def put(dev: Any, name: str) -> None:
-        if getattr(dev, "alias", None) is None:
-            dev.alias = name
-        out[id(dev)] = dev.alias
-
-    for disk in devs.disks:
-        put(disk, _disk_alias(disk, domain))
-    for c in devs.controllers:
-        idx = c.index or 0
-        if c.type == "pci":
-            name = ("pcie.0" if c.model == "pcie-root" else "pci") if idx == 0 else f"pci.{idx}"
-        elif c.type == "usb":
-            name = "usb" if idx == 0 else f"usb{idx}"
-        elif c.type in ("ide", "sata"):
-            name = controller_alias_ide_sata(c.type, idx, _is_q35(domain.os.machine or ""))
-        else:
-            name = f"{c.type}{idx}"
-        put(c, name)
-    for prefix, items in (("fs", devs.filesystems), ("net", devs.interfaces), ("serial", devs.serials),
-                          ("parallel", devs.parallels), ("channel", devs.channels),
-                          ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
-                          ("video", devs.videos), ("hostdev", devs.hostdevs),
-                          ("redir", devs.redirdevs), ("watchdog", devs.watchdogs), ("rng", devs.rngs), ("panic", devs.panics),
-                          ("iommu", [devs.iommu] if devs.iommu is not None else [])):
-        for n, dev in enumerate(items):
-            put(dev, f"{prefix}{n}")
-    for n, con in enumerate(devs.consoles):
-        if n == 0 and (con.target_type in (None, "serial")) and devs.serials:
-            put(con, devs.serials[0].alias or "serial0")
-        else:
-            put(con, f"console{n}")
-    if devs.memballoon is not None:
-        put(devs.memballoon, "balloon0")
-    # libvirt names a DIMM by its slot, virtio-mem devices by their position among them
-    virtio_mem = 0
-    for mem in devs.memories:
-        if mem.model == "dimm":
-            put(mem, f"dimm{mem.address.slot if mem.address is not None and mem.address.slot is not None else 0}")
-        else:
-            put(mem, f"virtiomem{virtio_mem}")
-            virtio_mem += 1
-    return out
-
-
-def controller_alias_ide_sata(type_: str, index: int, q35: bool) -> str:
-    """libvirt's qemuAssignDeviceControllerAlias: the i440fx's built-in IDE and the q35's built-in
-    AHCI (SATA index 0) are QEMU's ``ide``; any other IDE/SATA controller is TYPE+INDEX
-    (an AHCI added to an i440fx guest is ``sata0``)."""
-    if index == 0 and ((type_ == "ide" and not q35) or (type_ == "sata" and q35)):
-        return "ide"
-    return f"{type_}{index}"
-
-
-def _disk_alias(disk: Any, domain: Any) -> str:
-    addr = disk.address
-    bus = disk.target_bus
-    if bus in ("ide", "sata", "scsi", "fdc") and addr is not None and addr.type == "drive":
-        prefix = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[bus]
-        if bus == "scsi":
-            model = next((c.model for c in domain.devices.controllers
-                          if c.type == "scsi" and (c.index or 0) == (addr.controller or 0)), None)
-            if model in ("lsilogic", "lsisas1068", "lsisas1078"):  # no target/LUN level: 3 numbers
-                return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
-            return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.target or 0}-{addr.unit or 0}"
-        return f"{prefix}{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
-    idx = _dev_index(disk.target_dev or "")
-    if bus == "virtio":
-        return f"virtio-disk{idx}"
-    if bus == "usb":
-        return f"usb-disk{idx}"
-    return f"{bus}-disk{idx}"
-
-
-def _dev_index(dev: str) -> int:
-    """'vda' -> 0, 'sdaa' -> 26 (libvirt's virDiskNameToIndex)."""
-    for prefix in ("xvd", "ubd", "hd", "sd", "vd", "fd"):
-        if dev.startswith(prefix):
-            dev = dev[len(prefix):]
-            break
-    letters = dev
-    n = 0
-    for ch in letters:
-        if not ch.isalpha():
-            break
-        n = n * 26 + (ord(ch) - ord("a") + 1)
-    return max(n - 1, 0)
 
 
 def libvirt_disk_order(disks: list[Any]) -> list[Any]:
@@ -140,7 +46,7 @@ def libvirt_disk_order(disks: list[Any]) -> list[Any]:
         at = -1
         for i in range(len(out) - 1, -1, -1):
             if out[i].target_bus == disk.target_bus:
-                if _dev_index(out[i].target_dev or "") > _dev_index(disk.target_dev or ""):
+                if dev_index(out[i].target_dev or "") > dev_index(disk.target_dev or ""):
                     at = i
                 elif at == -1:
                     at = i + 1
@@ -204,10 +110,6 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"machine type {machine!r} (not offered by {getattr(caps, 'binary', 'QEMU')})")
 
 
-def _is_q35(machine: str) -> bool:
-    return machine == "q35" or machine.startswith("pc-q35")
-
-
 def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str]:
     """The environment libvirt gives QEMU (HOME and XDG dirs in the private domain dir)."""
     rt = runtime or RuntimePaths.debug(domain.name or "guest")
@@ -225,11 +127,15 @@ def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str
 
 def device_context(domain: Any, caps: Any = None, runtime: RuntimePaths | None = None) -> Ctx:
     """What the device builders need (aliases, boot indexes, USB ports) for *domain*: the whole
-    command line is built with it, and so is one device hot-plugged into a running guest."""
+    command line is built with it, and so is one device hot-plugged into a running guest.
+
+    Pure: *domain* is never changed.  A definition without its start-time defaults (USB ports,
+    set by the daemon at start as libvirt does) is completed on a copy: ``ctx.domain``."""
+    if needs_start_defaults(domain):
+        domain = with_start_defaults(domain)
     rt = runtime or RuntimePaths.debug(domain.name or "guest")
-    ctx = Ctx(domain=domain, caps=caps, runtime=rt, q35=_is_q35(domain.os.machine), version=_version(caps))
-    ctx.aliases = assign_aliases(domain)
-    assign_usb_ports(domain)
+    ctx = Ctx(domain=domain, caps=caps, runtime=rt, q35=is_q35(domain), version=_version(caps))
+    ctx.aliases = device_aliases(domain)
     ctx.boot_index = _boot_indexes(domain)
     collect_acpi_indexes(ctx)
     return ctx
@@ -239,6 +145,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     """The complete argv (binary first) for *domain*, which should have gone through fill_defaults."""
     _check_domain(domain, caps)
     ctx = device_context(domain, caps, runtime)
+    domain = ctx.domain
     rt = ctx.runtime
     a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)
     a.kv("-name", None, [("guest", domain.name), ("debug-threads", True)])

@@ -192,7 +192,7 @@ def _ide_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
         if ctx.q35:
             raise unsupported("IDE bus on a q35 machine", disk.line)
         return {"bus": f"ide.{addr.bus or 0}", "unit": addr.unit or 0}
-    from .argv import controller_alias_ide_sata
+    from pyvirt.xml.aliases import controller_alias_ide_sata
 
     return {"bus": f"{controller_alias_ide_sata('sata', ctrl, ctx.q35)}.{addr.unit or 0}"}
 

@@ -21,7 +21,8 @@ _NODE = re.compile(r"libvirt-(\d+)-(?:format|storage)$")
 
 def disk_plug(domain: Any, disk: Any, caps: Any, used_nodes: set[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(blockdev-add arguments in order, device_add arguments) for `disk`, one of `domain`'s disks
-    (the live definition with the new disk in it, through fill_defaults: address and alias set)."""
+    (the live definition with the new disk in it, through fill_defaults and the start-time
+    defaults: address and alias set)."""
     if disk.target_bus not in ("virtio", "scsi", "usb"):
         raise unsupported(f"hot-plugging a disk on bus {disk.target_bus!r} (virtio, scsi and usb can be)",
                           disk.line)
@@ -30,6 +31,7 @@ def disk_plug(domain: Any, disk: Any, caps: Any, used_nodes: set[str]) -> tuple[
                           "change-media)", disk.line)
     argv_disks.check_disk(disk)  # the same checks as at start
     ctx = device_context(domain, caps)
+    disk = next(d for d, mine in zip(ctx.domain.devices.disks, domain.devices.disks, strict=True) if mine is disk)
     taken = {int(m.group(1)) for n in used_nodes if (m := _NODE.match(n))}
     index = next(i for i in range(1, len(taken) + 2) if i not in taken)
     node = f"libvirt-{index}"

@@ -332,7 +332,7 @@ def _check_usb(dom: Domain) -> None:
 def assign_usb_ports(dom: Domain) -> None:
     """USB devices without an address get the next free port of the first bus.  libvirt does
     this when the guest starts (qemuDomainAssignUSBAddresses), so the inactive XML keeps no USB
-    address; the argv builder and the daemon's live definition call it."""
+    address; the daemon's live definition gets them (assign_start_defaults)."""
     usb_devs = _usb_devices(dom)
     used = {(d.address.bus or 0, d.address.port) for d in usb_devs
             if d.address is not None and d.address.type == "usb" and d.address.port is not None}
@@ -343,6 +343,28 @@ def assign_usb_ports(dom: Domain) -> None:
             while (0, str(port)) in used:
                 port += 1
             d.address = Address(type="usb", bus=0, port=str(port))
+
+
+def needs_start_defaults(dom: Domain) -> bool:
+    """Whether `dom` lacks what libvirt assigns at start (USB ports of USB devices)."""
+    return any(d.address is None for d in _usb_devices(dom))
+
+
+def assign_start_defaults(dom: Domain) -> None:
+    """What libvirt assigns when a guest starts, not at define: device aliases and USB ports.
+    The daemon calls it on the live definition; the argv builder only reads them."""
+    from .aliases import assign_aliases
+
+    assign_usb_ports(dom)
+    assign_aliases(dom)
+
+
+def with_start_defaults(dom: Domain) -> Domain:
+    """A copy of `dom` with its start-time defaults (the argv builder's view of a definition
+    that has not been started, e.g. ``domxml-to-native`` or a conformance case)."""
+    out = copy.deepcopy(dom)
+    assign_usb_ports(out)
+    return out
 
 
 def _memory_devices(dom: Domain) -> None:

@@ -74,6 +74,33 @@ class Address:
 
 
 @dataclass
+class DeviceInfo:
+    """libvirt's device info (virDomainDeviceInfoFormat): the alias (live XML only) and the
+    address any device may carry, declared once and written last in every device's element."""
+
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True, tail=2)
+    address: Address | None = child("address", Address, tail=3)
+
+
+@dataclass
+class PCIDeviceInfo(DeviceInfo):
+    """Device info of devices that may sit on PCI: also ``<acpi index=>`` (before the alias)."""
+
+    acpi_index: int | None = attr("acpi/@index", Int(1), tail=1)
+
+
+@dataclass
+class VirtioOptions:
+    """virDomainVirtioOptions: ``<driver iommu= ats= packed= page_per_vq=>`` of virtio devices,
+    written after the driver element's own attributes (``late``)."""
+
+    driver_iommu: bool | None = attr("driver/@iommu", ONOFF, late=True)
+    driver_ats: bool | None = attr("driver/@ats", ONOFF, late=True)
+    driver_packed: bool | None = attr("driver/@packed", ONOFF, late=True)
+    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF, late=True)
+
+
+@dataclass
 class Loader:
     """``<os><loader>``: firmware image (UEFI when type='pflash')."""
 
@@ -390,7 +417,7 @@ class IOTune:
 
 
 @dataclass
-class Disk:
+class Disk(VirtioOptions, PCIDeviceInfo):
     """``<disk>``: file/block/volume backed disk, cdrom or floppy."""
 
     type: str | None = attr("@type", Enum("file", "block", "volume",
@@ -409,10 +436,6 @@ class Disk:
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_queue_size: int | None = attr("driver/@queue_size", Int(1))
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
     source_pool: str | None = attr("source/@pool")
@@ -436,14 +459,11 @@ class Disk:
     wwn: str | None = text("wwn")
     vendor: str | None = text("vendor", Pattern(r"[\x20-\x7E]{0,8}", "vendor"))
     product: str | None = text("product", Pattern(r"[\x20-\x7E]{0,16}", "product"))
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class Controller:
+class Controller(VirtioOptions, PCIDeviceInfo):
     """``<controller>``: pci roots/ports, usb, sata, scsi, ide, virtio-serial."""
 
     type: str | None = attr("@type", Enum("pci", "usb", "sata", "scsi", "ide", "virtio-serial", "fdc",
@@ -464,24 +484,17 @@ class Controller:
     model_name: str | None = attr("model/@name")
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_iothread: int | None = attr("driver/@iothread", Int(1))
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
     target_chassis_nr: int | None = attr("target/@chassisNr", Int(1, 255))
     target_chassis: int | None = attr("target/@chassis", Int(0))
     target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
     master_startport: int | None = attr("master/@startport", Int(0))
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class Filesystem:
+class Filesystem(VirtioOptions, PCIDeviceInfo):
     """``<filesystem type='mount'>``: a host directory shared with virtiofs or 9p."""
 
     type: str | None = attr("@type", Enum("mount", known=("block", "file", "template", "ram", "bind",
@@ -493,23 +506,16 @@ class Filesystem:
                                                                                    "nbd", "ploop")))
     driver_wrpolicy: str | None = attr("driver/@wrpolicy", Enum("immediate"))
     driver_queue: int | None = attr("driver/@queue", Int(1))
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
     binary_path: str | None = attr("binary/@path")
     source_dir: str | None = attr("source/@dir")
     target_dir: str | None = attr("target/@dir")
     boot_order: int | None = attr("boot/@order", Int(1))
     readonly: bool = flag("readonly")
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class Interface:
+class Interface(VirtioOptions, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
     type: str | None = attr("@type", Enum("user", "network", "bridge",
@@ -526,18 +532,12 @@ class Interface:
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_txmode: str | None = attr("driver/@txmode", Enum("iothread", "timer"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    driver_rss: bool | None = attr("driver/@rss", ONOFF)
-    driver_rss_hash_report: bool | None = attr("driver/@rss_hash_report", ONOFF)
+    # libvirt writes these after the virtio options (late: declared after them, by the mixin)
+    driver_rss: bool | None = attr("driver/@rss", ONOFF, late=True)
+    driver_rss_hash_report: bool | None = attr("driver/@rss_hash_report", ONOFF, late=True)
     link_state: str | None = attr("link/@state", Enum("up", "down"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
     boot_order: int | None = attr("boot/@order", Int(1))
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
@@ -546,7 +546,7 @@ CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc
 
 
 @dataclass
-class CharDev:
+class CharDev(DeviceInfo):
     """``<serial>``, ``<console>``, ``<channel>`` or ``<parallel>`` (``kind`` says which)."""
 
     type: str | None = attr("@type", CHAR_TYPES)
@@ -565,39 +565,28 @@ class CharDev:
     target_name: str | None = attr("target/@name")
     target_state: str | None = attr("target/@state", Enum("connected", "disconnected"), live_only=True)
     target_model_name: str | None = attr("target/model/@name")
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     kind: str = field(default="serial", compare=True, repr=True)
     line: int | None = line_field()
 
 
 @dataclass
-class Input:
+class Input(VirtioOptions, PCIDeviceInfo):
     """``<input type= bus=>``: mouse, keyboard, tablet, or a host evdev passed through (virtio)."""
 
     type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", known=("evdev",)))
     bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
     source_evdev: str | None = attr("source/@evdev")
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class TPM:
+class TPM(DeviceInfo):
     """``<tpm>``: an emulated (swtpm) or passthrough TPM."""
 
     model: str | None = attr("@model", Enum("tpm-tis", "tpm-crb", known=("tpm-spapr", "spapr-tpm-proxy")))
     backend_type: str | None = attr("backend/@type", Enum("emulator", "passthrough", known=("external",)))
     backend_version: str | None = attr("backend/@version", Enum("1.2", "2.0"))
     backend_device_path: str | None = attr("backend/device/@path")
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
@@ -650,16 +639,13 @@ class Codec:
 
 
 @dataclass
-class Sound:
+class Sound(PCIDeviceInfo):
     """``<sound model=>``."""
 
     model: str | None = attr("@model", Enum("ich6", "ich9", "ac97", "es1370", "sb16", "usb", "pcspk",
                                             "ich7", known=("ics2220",)))
     codecs: list[Codec] = children("codec", Codec)
     audio_id: int | None = attr("audio/@id", Int(1))
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
@@ -714,7 +700,7 @@ class Audio:
 
 
 @dataclass
-class Video:
+class Video(PCIDeviceInfo):
     """``<video><model type=...>``."""
 
     model_type: str | None = attr("model/@type", Enum("vga", "cirrus", "qxl", "virtio", "bochs", "none",
@@ -725,14 +711,11 @@ class Video:
     model_vgamem: int | None = attr("model/@vgamem", Int(0))
     model_heads: int | None = attr("model/@heads", Int(1))
     model_primary: bool | None = attr("model/@primary", YESNO)
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class Hostdev:
+class Hostdev(PCIDeviceInfo):
     """``<hostdev mode='subsystem'>`` for PCI or USB (parsed and serialized; passthrough is host policy)."""
 
     mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",)))
@@ -742,14 +725,11 @@ class Hostdev:
     source_product: str | None = attr("source/product/@id")
     source_address: Address | None = child("source/address", Address)
     boot_order: int | None = attr("boot/@order", Int(1))
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class Redirdev:
+class Redirdev(DeviceInfo):
     """``<redirdev bus='usb'>``: a USB device redirected from a client over a character device
     (``spicevmc``: the SPICE client's USB, the default of virt-install; ``tcp``/``unix`` sockets).
 
@@ -766,8 +746,6 @@ class Redirdev:
     source_service: str | None = attr("source/@service")
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
     boot_order: int | None = attr("boot/@order", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
     source_append: bool | None = None
     log_file: str | None = None
@@ -777,20 +755,17 @@ class Redirdev:
 
 
 @dataclass
-class Watchdog:
+class Watchdog(PCIDeviceInfo):
     """``<watchdog model= action=>``."""
 
     model: str | None = attr("@model", Enum("i6300esb", "ib700", "itco", known=("diag288",)))
     action: str | None = attr("@action", Enum("reset", "shutdown", "poweroff", "pause", "none", "dump",
                                               "inject-nmi"))
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class MemBalloon:
+class MemBalloon(VirtioOptions, PCIDeviceInfo):
     """``<memballoon model=>``."""
 
     model: str | None = attr("@model", Enum("virtio", "none", "virtio-transitional",
@@ -798,18 +773,11 @@ class MemBalloon:
     autodeflate: bool | None = attr("@autodeflate", ONOFF)
     free_page_reporting: bool | None = attr("@freePageReporting", ONOFF)
     stats_period: int | None = attr("stats/@period", Int(0))
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class RNG:
+class RNG(VirtioOptions, PCIDeviceInfo):
     """``<rng model='virtio'>`` with a random (host device) or builtin backend."""
 
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
@@ -817,28 +785,19 @@ class RNG:
     rate_period: int | None = attr("rate/@period", Int(1))
     backend_model: str | None = attr("backend/@model", Enum("random", "builtin", known=("egd",)))
     backend: str | None = text("backend")
-    driver_iommu: bool | None = attr("driver/@iommu", ONOFF)
-    driver_ats: bool | None = attr("driver/@ats", ONOFF)
-    driver_packed: bool | None = attr("driver/@packed", ONOFF)
-    driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF)
-    acpi_index: int | None = attr("acpi/@index", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class Panic:
+class Panic(DeviceInfo):
     """``<panic model=>``."""
 
     model: str | None = attr("@model", Enum("isa", "hyperv", known=("pseries", "s390")))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class MemoryDevice:
+class MemoryDevice(DeviceInfo):
     """``<devices><memory model=>``: hot-pluggable guest RAM (a DIMM, or a virtio-mem region whose
     plugged size the guest driver adjusts); sizes in KiB."""
 
@@ -851,13 +810,11 @@ class MemoryDevice:
     target_node: int | None = text("target/node", Int(0))
     target_block: int | None = scaled("target/block")
     target_requested: int | None = scaled("target/requested")
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 
 @dataclass
-class IOMMU:
+class IOMMU(DeviceInfo):
     """``<iommu model=>``: an emulated IOMMU (intel-iommu on q35, or virtio-iommu)."""
 
     model: str | None = attr("@model", Enum("intel", "virtio", known=("smmuv3",)))
@@ -866,8 +823,6 @@ class IOMMU:
     driver_eim: bool | None = attr("driver/@eim", ONOFF)
     driver_iotlb: bool | None = attr("driver/@iotlb", ONOFF)
     driver_aw_bits: int | None = attr("driver/@aw_bits", Int(1))
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True)
-    address: Address | None = child("address", Address)
     line: int | None = line_field()
 
 

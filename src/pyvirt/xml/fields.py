@@ -168,6 +168,12 @@ class Spec:
     attribute of repeated elements, e.g. ``boot/@dev``), ``scaled`` (a size with a ``unit``
     attribute, stored in KiB), ``raw`` (the children of an element, kept verbatim).
     ``parse_only``: accepted on input, never written (facts libvirt reads and drops).
+
+    Where a field is written, when not where it is declared (fields shared through a mixin
+    class come first in declaration order): ``tail`` > 0 writes it after every other field,
+    ranked by that number (libvirt's device info: acpi index, alias, address); ``late`` writes
+    it right after the last other field of the same element (the virtio options libvirt puts
+    after a ``<driver>``'s own attributes).
     """
 
     path: str
@@ -179,6 +185,8 @@ class Spec:
     unit: str = "KiB"
     unit_label: str | None = None
     parse_only: bool = False
+    tail: int = 0
+    late: bool = False
 
 
 def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
@@ -187,9 +195,10 @@ def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = 
     return dataclasses.field(default=default, metadata={"xml": spec})
 
 
-def attr(path: str, conv: Conv = STR, *, live_only: bool = False, secret: bool = False) -> Any:
+def attr(path: str, conv: Conv = STR, *, live_only: bool = False, secret: bool = False,
+         tail: int = 0, late: bool = False) -> Any:
     """An attribute (``@a`` / ``x/@a``) or element text (``x`` / ``.``)."""
-    return _field(Spec(path, "value", conv, live_only=live_only, secret=secret))
+    return _field(Spec(path, "value", conv, live_only=live_only, secret=secret, tail=tail, late=late))
 
 
 def ignored(path: str) -> Any:
@@ -206,9 +215,9 @@ def flag(path: str) -> Any:
     return _field(Spec(path, "flag"), default=False)
 
 
-def child(path: str, cls: Any, *, live_only: bool = False, required: bool = False) -> Any:
+def child(path: str, cls: Any, *, live_only: bool = False, required: bool = False, tail: int = 0) -> Any:
     """One nested model object, ``None`` when absent (an empty ``cls()`` when ``required``)."""
-    spec = Spec(path, "child", cls=cls, live_only=live_only)
+    spec = Spec(path, "child", cls=cls, live_only=live_only, tail=tail)
     return _field(spec, factory=cls) if required else _field(spec)
 
 

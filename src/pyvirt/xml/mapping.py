@@ -67,11 +67,18 @@ def _specs(cls: Any) -> list[tuple[str, Spec]]:
 @functools.cache
 def _output_specs(cls: Any) -> list[tuple[str, Spec]]:
     """The written fields in output order: ``cls.xml_order`` (field names) when the class gives
-    one, else declaration order.  An order that misses or invents a field is a model bug."""
+    one (an order that misses or invents a field is a model bug), else declaration order with
+    ``late`` fields moved behind their element's other fields and ``tail`` fields last."""
     written = [(n, s) for n, s in _specs(cls) if not s.parse_only]
     order = getattr(cls, "xml_order", None)
     if order is None:
-        return written
+        out = [(n, s) for n, s in written if not s.tail and not s.late]
+        for n, s in written:
+            if s.late:
+                step = _split(s.path)[0][:1]
+                at = max((i for i, (_, o) in enumerate(out) if _split(o.path)[0][:1] == step), default=len(out) - 1)
+                out.insert(at + 1, (n, s))
+        return out + sorted(((n, s) for n, s in written if s.tail), key=lambda ns: ns[1].tail)
     by_name = dict(written)
     if sorted(order) != sorted(by_name):
         raise TypeError(f"{cls.__name__}.xml_order must name each written field once: "

@@ -7,6 +7,7 @@ import uuid as uuidlib
 
 from .domain import SMBIOS_ENTRY_NAMES, Address, Domain, SysinfoEntry, SysinfoSection
 from .errors import XMLError, XMLValidationError
+from .pciaddr import is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 NAME_MAX = 251  # bytes (UTF-8): NAME.xml must fit the file system's 255-byte name limit
@@ -325,18 +326,13 @@ def _validate_firmware(dom: Domain) -> None:
                                  "'secure-boot' is disabled", os_.line)
 
 
-def _is_q35(dom: Domain) -> bool:
-    machine = (dom.os.machine if dom.os else None) or ""
-    return machine == "q35" or machine.startswith("pc-q35")
-
-
 def _validate_iommu(dom: Domain) -> None:
     """libvirt's qemuValidateDomainDeviceDefIOMMU / qemuValidateDomainDefFeatures rules."""
     iommu = dom.devices.iommu
     if iommu is None:
         return
     if iommu.model == "intel":
-        if not _is_q35(dom):
+        if not is_q35(dom):
             raise XMLValidationError("IOMMU device: 'intel' is only supported with Q35 machines", iommu.line)
         if iommu.driver_intremap and (dom.features is None or dom.features.ioapic_driver != "qemu"):
             raise XMLValidationError("IOMMU interrupt remapping requires split I/O APIC "
@@ -346,7 +342,7 @@ def _validate_iommu(dom: Domain) -> None:
         if iommu.address is not None:
             raise XMLValidationError("IOMMU device: 'intel' does not support an address", iommu.line)
     elif iommu.model == "virtio":
-        if not _is_q35(dom):
+        if not is_q35(dom):
             raise XMLValidationError("IOMMU device: 'virtio' is only supported with Q35 and ARM Virt machines",
                                      iommu.line)
         if dom.features is None or not dom.features.acpi:
