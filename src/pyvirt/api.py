@@ -677,6 +677,81 @@ class VolInfo(_ItemAccess, Record):
         self.backing_format = backing_format
 
 
+class MigrationDisk(Record):
+    """A disk a migration copies (--copy-storage-*): what the destination must create first."""
+
+    _fields = ("target", "path", "format", "capacity", "backing", "backing_format")
+    __slots__ = _fields
+
+    def __init__(self, target: str, path: str, format: str = "raw", capacity: int = 0,  # noqa: A002
+                 backing: str | None = None, backing_format: str | None = None) -> None:
+        self.target = target
+        self.path = path
+        self.format = format
+        self.capacity = capacity  # bytes
+        self.backing = backing
+        self.backing_format = backing_format
+
+
+class MigrationSource(Record):
+    """What the source tells the destination before a migration (libvirt's Begin phase): the
+    domain's XML (secrets included: the destination needs them) and the disks to copy."""
+
+    _fields = ("xml", "disks")
+    __slots__ = _fields
+
+    def __init__(self, xml: str, disks: list[MigrationDisk] | None = None) -> None:
+        self.xml = xml
+        self.disks = list(disks or [])
+
+
+class MigrationTarget(Record):
+    """Where the source sends the guest (libvirt's Prepare phase answer): QEMU's migration URI
+    on the destination and, when storage is copied, its NBD server (host:port)."""
+
+    _fields = ("name", "uri", "nbd")
+    __slots__ = _fields
+
+    def __init__(self, name: str, uri: str, nbd: str | None = None) -> None:
+        self.name = name
+        self.uri = uri
+        self.nbd = nbd
+
+
+class JobInfo(Record):
+    """virDomainGetJobStats for a domain's job (migration): libvirt's job type numbers
+    (0 none, 1 bounded, 2 unbounded, 3 completed, 4 failed, 5 cancelled), sizes in bytes,
+    times in milliseconds.  `data_*` is memory plus disks, what virsh's --verbose counts."""
+
+    _fields = ("type", "operation", "time_elapsed", "data_total", "data_processed", "data_remaining",
+               "mem_total", "mem_processed", "mem_remaining", "mem_bps", "disk_total", "disk_processed",
+               "disk_remaining", "downtime", "setup_time", "iteration", "error")
+    __slots__ = _fields
+
+    def __init__(self, type: int = 0, operation: int = 0, time_elapsed: int = 0, data_total: int = 0,  # noqa: A002
+                 data_processed: int = 0, data_remaining: int = 0, mem_total: int = 0, mem_processed: int = 0,
+                 mem_remaining: int = 0, mem_bps: int = 0, disk_total: int = 0, disk_processed: int = 0,
+                 disk_remaining: int = 0, downtime: int = 0, setup_time: int = 0, iteration: int = 0,
+                 error: str | None = None) -> None:
+        self.type = type
+        self.operation = operation
+        self.time_elapsed = time_elapsed
+        self.data_total = data_total
+        self.data_processed = data_processed
+        self.data_remaining = data_remaining
+        self.mem_total = mem_total
+        self.mem_processed = mem_processed
+        self.mem_remaining = mem_remaining
+        self.mem_bps = mem_bps
+        self.disk_total = disk_total
+        self.disk_processed = disk_processed
+        self.disk_remaining = disk_remaining
+        self.downtime = downtime
+        self.setup_time = setup_time
+        self.iteration = iteration
+        self.error = error
+
+
 # --------------------------------------------------------------------------------------------
 # The interface
 
@@ -968,6 +1043,81 @@ class Connection(abc.ABC):
     def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
         raise no_support("domdisplay")
+
+    # -- migration: the client drives libvirt's phases between two connections (cli/cmd_migrate.py)
+    @op("Domain", "POST /v1/domains/{dom}/migration/begin", "virDomainMigrateBegin3Params", readonly=False)
+    def migrate_begin(self, dom: str, *, copy_storage: str | None = None) -> MigrationSource:
+        """The running guest's XML for the destination and, with `copy_storage` ("all" or "inc"),
+        the disks it must create."""
+        raise no_support("virDomainMigrateBegin3Params")
+
+    @op("Connect", "POST /v1/migrations/incoming", "virDomainMigratePrepare3Params")
+    def migrate_prepare(self, xml: str, *, disks: list[MigrationDisk] | None = None,
+                        copy_storage: str | None = None, listen_address: str | None = None,
+                        postcopy: bool = False) -> MigrationTarget:
+        """Destination: start a QEMU waiting for the guest (``-incoming defer``), create and export
+        the disks to copy (NBD), and say where the source must send."""
+        raise no_support("virDomainMigratePrepare3Params")
+
+    @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params")
+    def migrate_perform(self, dom: str, uri: str, *, nbd: str | None = None, copy_storage: str | None = None,
+                        live: bool = False, auto_converge: bool = False, postcopy: bool = False,
+                        bandwidth: int = 0) -> None:
+        """Source: start sending the guest to `uri` (disks first, mirrored to `nbd`); returns at once,
+        the job's progress is get_job_info's.  `bandwidth` in MiB/s (0: unlimited)."""
+        raise no_support("virDomainMigratePerform3Params")
+
+    @op("Connect", "POST /v1/migrations/incoming/{name}/finish", "virDomainMigrateFinish3Params")
+    def migrate_finish(self, name: str, *, cancelled: bool = False, persistent: bool = False) -> DomainInfo | None:
+        """Destination: the guest arrived (run it; define it too when `persistent`), or
+        `cancelled`: remove what prepare made."""
+        raise no_support("virDomainMigrateFinish3Params")
+
+    @op("Domain", "POST /v1/domains/{dom}/migration/confirm", "virDomainMigrateConfirm3Params")
+    def migrate_confirm(self, dom: str, *, cancelled: bool = False, undefine_source: bool = False) -> None:
+        """Source: the destination runs the guest (stop it here; undefine it when asked), or
+        `cancelled`: the guest goes on running here."""
+        raise no_support("virDomainMigrateConfirm3Params")
+
+    @op("Domain", "GET /v1/domains/{dom}/job", "virDomainGetJobStats")
+    def get_job_info(self, dom: str, *, completed: bool = False) -> JobInfo:
+        """The domain's current job (type 0 when none), or with `completed` the last finished one."""
+        raise no_support("virDomainGetJobInfo")  # what virsh names once it fell back from GetJobStats
+
+    @op("Domain", "POST /v1/domains/{dom}/job/abort", "virDomainAbortJob")
+    def abort_job(self, dom: str) -> None:
+        raise no_support("virDomainAbortJob")
+
+    @op("Domain", "PUT /v1/domains/{dom}/migration/max-downtime", "virDomainMigrateSetMaxDowntime")
+    def migrate_set_max_downtime(self, dom: str, downtime: int) -> None:
+        """Milliseconds the guest may stand still at the end of a live migration."""
+        raise no_support("virDomainMigrateSetMaxDowntime")
+
+    @op("Domain", "GET /v1/domains/{dom}/migration/max-downtime", "virDomainMigrateGetMaxDowntime")
+    def migrate_get_max_downtime(self, dom: str) -> int:
+        raise no_support("virDomainMigrateGetMaxDowntime")
+
+    @op("Domain", "PUT /v1/domains/{dom}/migration/max-speed", "virDomainMigrateSetMaxSpeed")
+    def migrate_set_max_speed(self, dom: str, bandwidth: int, *, postcopy: bool = False) -> None:
+        """MiB/s."""
+        raise no_support("virDomainMigrateSetMaxSpeed")
+
+    @op("Domain", "GET /v1/domains/{dom}/migration/max-speed", "virDomainMigrateGetMaxSpeed")
+    def migrate_get_max_speed(self, dom: str, *, postcopy: bool = False) -> int:
+        raise no_support("virDomainMigrateGetMaxSpeed")
+
+    @op("Domain", "POST /v1/domains/{dom}/migration/postcopy", "virDomainMigrateStartPostCopy")
+    def migrate_start_post_copy(self, dom: str) -> None:
+        raise no_support("virDomainMigrateStartPostCopy")
+
+    @op("Domain", "PUT /v1/domains/{dom}/migration/compression-cache", "virDomainMigrateSetCompressionCache")
+    def migrate_set_compression_cache(self, dom: str, size: int) -> None:
+        """Bytes (QEMU's XBZRLE cache)."""
+        raise no_support("virDomainMigrateSetCompressionCache")
+
+    @op("Domain", "GET /v1/domains/{dom}/migration/compression-cache", "virDomainMigrateGetCompressionCache")
+    def migrate_get_compression_cache(self, dom: str) -> int:
+        raise no_support("virDomainMigrateGetCompressionCache")
 
     # -- saved state: a stopped guest's RAM and devices in a file (save/restore, managed save)
     @op("Domain", "POST /v1/domains/{dom}/save", "virDomainSaveFlags")

@@ -8,6 +8,7 @@ has no step here (add one to STEPS when you declare an operation: docs/HACKING.m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class Ctx:
         self.pool = ""
         self.events: Any = None
         self.vol_path = ""
+        self.incoming = ""
 
 
 def _disk_xml(x: Ctx) -> str:
@@ -103,6 +105,33 @@ def _start_paused(c: api.Connection, x: Ctx) -> None:
 
 Step = tuple[str, Callable[[api.Connection, Ctx], Any]]
 
+
+def _refused(code: int, call: Callable[[api.Connection, Ctx], Any]) -> Callable[[api.Connection, Ctx], Any]:
+    """A step whose right answer is libvirt's error `code` (e.g. "no job is active")."""
+    def step(c: api.Connection, x: Ctx) -> None:
+        try:
+            call(c, x)
+        except api.PyvirtError as exc:
+            if exc.code == code:
+                return
+            raise
+        raise AssertionError(f"expected error code {code}")
+    return step
+
+
+def _migration_round(c: api.Connection, x: Ctx) -> None:
+    """prepare on this daemon (a QEMU waiting for a guest), then finish(cancelled) removes it."""
+    begin = c.migrate_begin(x.dom)
+    xml = re.sub(r"<uuid>[^<]*</uuid>", "", begin.xml.replace(f"<name>{x.dom}</name>", "<name>opsvm-in</name>"))
+    target = c.migrate_prepare(xml)
+    assert target.uri.startswith("tcp:") and target.name == "opsvm-in"
+    x.incoming = target.name
+
+
+def _tunables(c: api.Connection, x: Ctx) -> None:
+    c.migrate_set_max_downtime(x.dom, 450)
+    assert c.migrate_get_max_downtime(x.dom) == 450
+
 #: (operation, call) in an order that works against both drivers
 STEPS: list[Step] = [
     ("get_hostname", lambda c, x: c.get_hostname()),
@@ -136,6 +165,22 @@ STEPS: list[Step] = [
     ("snapshot_delete", lambda c, x: c.snapshot_delete(x.dom, "s1")),
     ("attach_device", lambda c, x: c.attach_device(x.dom, _disk_xml(x), config=True)),
     ("start", lambda c, x: c.start(x.dom)),
+    ("migrate_set_max_downtime", _tunables),
+    ("migrate_get_max_downtime", lambda c, x: c.migrate_get_max_downtime(x.dom)),
+    ("migrate_set_max_speed", lambda c, x: c.migrate_set_max_speed(x.dom, 100)),
+    ("migrate_get_max_speed", lambda c, x: c.migrate_get_max_speed(x.dom) == 100 or 1 / 0),
+    ("migrate_set_compression_cache", lambda c, x: c.migrate_set_compression_cache(x.dom, 64 * MiB)),
+    ("migrate_get_compression_cache", lambda c, x: c.migrate_get_compression_cache(x.dom) == 64 * MiB or 1 / 0),
+    ("get_job_info", lambda c, x: c.get_job_info(x.dom).type == 0 or 1 / 0),
+    ("abort_job", _refused(api.ErrorCode.OPERATION_INVALID, lambda c, x: c.abort_job(x.dom))),
+    ("migrate_start_post_copy", _refused(api.ErrorCode.OPERATION_INVALID,
+                                         lambda c, x: c.migrate_start_post_copy(x.dom))),
+    ("migrate_perform", _refused(api.ErrorCode.INVALID_ARG,  # only tcp:HOST:PORT ever reaches QEMU
+                                 lambda c, x: c.migrate_perform(x.dom, "exec:touch /tmp/pwned"))),
+    ("migrate_confirm", _refused(api.ErrorCode.OPERATION_INVALID, lambda c, x: c.migrate_confirm(x.dom))),
+    ("migrate_begin", lambda c, x: c.migrate_begin(x.dom).xml),
+    ("migrate_prepare", _migration_round),
+    ("migrate_finish", lambda c, x: c.migrate_finish(x.incoming, cancelled=True)),
     ("block_stats", lambda c, x: c.block_stats(x.dom, "vdb")["rd_operations"]),
     ("screenshot", lambda c, x: c.screenshot(x.dom)),
     ("detach_device", lambda c, x: c.detach_device(x.dom, _disk_xml(x), config=True)),

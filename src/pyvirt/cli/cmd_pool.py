@@ -19,16 +19,12 @@ from pyvirt.cli.values import is_uuid
 if TYPE_CHECKING:
     from pyvirt.api import PoolInfo
 
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-
-
 def pretty(value: int) -> str:
     """vshPrettyCapacity: ``0.00 B``, ``1.00 GiB``."""
-    size, idx = float(value), 0
-    while size >= 1024 and idx < len(_UNITS) - 1:
-        size /= 1024
-        idx += 1
-    return f"{size:.2f} {_UNITS[idx]}"
+    from pyvirt.cli.fmt import pretty_capacity
+
+    size, unit = pretty_capacity(value)
+    return f"{size:.2f} {unit}"
 
 
 def yes_no(value: Any) -> str:

@@ -77,3 +77,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], *, show_header: 
 def keyvalues(pairs: Sequence[tuple[str, str]], width: int = 15) -> str:
     """dominfo's ``Key:<pad> value`` block (``%-15s %s``)."""
     return "".join(f"{k + ':':<{width}} {v}\n" for k, v in pairs)
+
+
+_CAPACITY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def pretty_capacity(value: int) -> tuple[float, str]:
+    """vshPrettyCapacity: the value in the largest binary unit that keeps it at least 1."""
+    size, idx = float(value), 0
+    while size >= 1024 and idx < len(_CAPACITY_UNITS) - 1:
+        size /= 1024
+        idx += 1
+    return size, _CAPACITY_UNITS[idx]

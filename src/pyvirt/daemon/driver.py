@@ -44,6 +44,7 @@ from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
 from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
+from pyvirt.daemon.migration import MigrationMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running, mem_kib
 from pyvirt.daemon.saves import SavesMixin
@@ -82,7 +83,7 @@ CONNECT_TIMEOUT = 30.0
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED")
 
 
-class QemuDriver(HotplugMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:

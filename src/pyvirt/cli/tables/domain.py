@@ -341,12 +341,12 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("domjobabort", _G, "cmd_unsupported", "abort active domain job",
+    Cmd("domjobabort", _G, "cmd_migrate", "abort active domain job",
         "Aborts the currently running domain job", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("postcopy", BOOL, "interrupt post-copy migration"),
         )),
-    Cmd("domjobinfo", _G, "cmd_unsupported", "domain job information",
+    Cmd("domjobinfo", _G, "cmd_migrate", "domain job information",
         "Returns information about jobs running on a domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("completed", BOOL, "return statistics of a recently completed job"),
@@ -563,7 +563,7 @@ COMMANDS = (
             Opt("set", STRING, "new metadata to set"),
             Opt("remove", BOOL, "remove the metadata corresponding to an uri"),
         )),
-    Cmd("migrate", _G, "cmd_unsupported", "migrate domain to another host",
+    Cmd("migrate", _G, "cmd_migrate", "migrate domain to another host",
         "Migrate domain to another host.  Add --live for live migration.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("desturi", DATA, "connection URI of the destination host as seen from the client(normal migration) or source(p2p migration)", req=True),
@@ -615,32 +615,32 @@ COMMANDS = (
             Opt("bandwidth", NUMBER, "migration bandwidth limit in MiB/s"),
             Opt("tls-destination", STRING, "override the destination host name used for TLS verification"),
         )),
-    Cmd("migrate-setmaxdowntime", _G, "cmd_unsupported", "set maximum tolerable downtime",
+    Cmd("migrate-setmaxdowntime", _G, "cmd_migrate", "set maximum tolerable downtime",
         "Set maximum tolerable downtime of a domain which is being live-migrated to another host.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("downtime", NUMBER, "maximum tolerable downtime (in milliseconds) for migration", req=True),
         )),
-    Cmd("migrate-getmaxdowntime", _G, "cmd_unsupported", "get maximum tolerable downtime",
+    Cmd("migrate-getmaxdowntime", _G, "cmd_migrate", "get maximum tolerable downtime",
         "Get maximum tolerable downtime of a domain which is being live-migrated to another host.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("migrate-compcache", _G, "cmd_unsupported", "get/set compression cache size",
+    Cmd("migrate-compcache", _G, "cmd_migrate", "get/set compression cache size",
         "Get/set size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("size", NUMBER, "requested size of the cache (in bytes) used for compression", named=True),
         )),
-    Cmd("migrate-setspeed", _G, "cmd_unsupported", "Set the maximum migration bandwidth",
+    Cmd("migrate-setspeed", _G, "cmd_migrate", "Set the maximum migration bandwidth",
         "Set the maximum migration bandwidth (in MiB/s) for a domain which is being migrated to another host.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("bandwidth", NUMBER, "migration bandwidth limit in MiB/s", req=True),
             Opt("postcopy", BOOL, "set post-copy migration bandwidth"),
         )),
-    Cmd("migrate-getspeed", _G, "cmd_unsupported", "Get the maximum migration bandwidth",
+    Cmd("migrate-getspeed", _G, "cmd_migrate", "Get the maximum migration bandwidth",
         "Get the maximum migration bandwidth (in MiB/s) for a domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("postcopy", BOOL, "get post-copy migration bandwidth"),
         )),
-    Cmd("migrate-postcopy", _G, "cmd_unsupported", "Switch running migration from pre-copy to post-copy",
+    Cmd("migrate-postcopy", _G, "cmd_migrate", "Switch running migration from pre-copy to post-copy",
         "Switch running migration from pre-copy to post-copy. The migration must have been started with --postcopy option.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),

@@ -1,0 +1,180 @@
+"""Live migration between two pyvirtd on this machine (each its own state root), the real test
+guest under TCG: shared storage, --copy-storage-all, an interrupted migration, offline migration.
+
+The guest prints a counter on its serial console every 100 ms; after the move the destination's
+console goes on counting from where the source stopped, and never shows the boot marker again
+(no reboot: the same running guest).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DomainState, ShutoffReason
+from pyvirt.client.remote import RemoteConnection
+from pyvirt.testguest import READY_MARKER, TestGuest
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console, wait_state
+
+pytestmark = pytest.mark.timeout(420)
+MEMORY_MIB = 128
+TICK = re.compile(rb"TICK(\d+)\b")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str) -> Iterator[tuple[DaemonHarness, DaemonHarness]]:
+    """Source and destination daemons, shared by this module's tests."""
+    src = DaemonHarness(tmp_path_factory.mktemp("src"))
+    dst = DaemonHarness(tmp_path_factory.mktemp("dst"))
+    src.start()
+    dst.start()
+    try:
+        yield src, dst
+    finally:
+        for d in (src, dst):
+            d.stop()
+            d.kill_all_guests()
+
+
+def _uri(d: DaemonHarness) -> str:
+    return f"qemu+unix:///session?socket={d.root / 'run' / 'pyvirtd.sock'}"
+
+
+def _pyvirt(src: DaemonHarness, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYVIRT_STATE_ROOT"}
+    return subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", _uri(src), *args], capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def _overlay(test_guest: TestGuest, path: Path) -> Path:
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(test_guest.disk), str(path)],
+                   check=True)
+    return path
+
+
+def _boot_counting(conn: RemoteConnection, test_guest: TestGuest, name: str, disk: Path) -> None:
+    conn.define_xml(guest_xml(test_guest, name, memory_mib=MEMORY_MIB, disk=disk))
+    conn.start(name)
+    wait_console(conn, name, READY_MARKER, timeout=180)
+    guest_shell(conn, name, "(i=0; while :; do echo TICK$i; i=$((i+1)); sleep 0.1; done) >/dev/console 2>&1 & true",
+                "STARTED-COUNTING")
+    wait_console(conn, name, "TICK5", timeout=60)
+
+
+def _ticks(conn: RemoteConnection, name: str, seconds: float) -> tuple[list[int], bytes]:
+    seen = b""
+    with conn.open_console(name, history=True) as console:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                seen += console.read(65536, timeout=0.5)
+            except TimeoutError:
+                continue
+    return [int(n) for n in TICK.findall(seen)], seen
+
+
+def _check_moved(src: DaemonHarness, dst: DaemonHarness, name: str, last_before: int) -> None:
+    s, d = src.connect(), dst.connect()
+    wait_state(d, name, DomainState.RUNNING)
+    ticks, text = _ticks(d, name, 2.0)
+    assert ticks, f"the destination's console shows no counter: {text[-300:]!r}"
+    assert max(ticks) > last_before, (last_before, ticks[-5:])
+    assert READY_MARKER.encode() not in text  # the same guest, not a reboot
+    if name in [x.name for x in s.list_domains()]:  # still defined there: shut off, "migrated"
+        info = s.get_info(name)
+        assert info.state == DomainState.SHUTOFF and info.reason == ShutoffReason.MIGRATED
+    assert not src.qemu_pids()
+
+
+def test_live_migration_with_shared_storage(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
+                                            tmp_path: Path) -> None:
+    src, dst = pair
+    disk = _overlay(test_guest, tmp_path / "shared.qcow2")  # both daemons see the same file
+    _boot_counting(src.connect(), test_guest, "mig1", disk)
+    before, _ = _ticks(src.connect(), "mig1", 0.5)
+    out = _pyvirt(src, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", "mig1", _uri(dst))
+    assert out.returncode == 0, out.stderr
+    assert "Migration: [100.00 %]" in out.stderr
+    _check_moved(src, dst, "mig1", max(before))
+    assert "mig1" not in [d.name for d in src.connect().list_domains()]  # --undefinesource
+    assert dst.connect().lookup_domain("mig1").persistent  # --persistent
+    out = _pyvirt(src, "domjobinfo", "mig1")
+    assert out.returncode == 1  # gone from the source
+    dst.connect().destroy("mig1")
+
+
+def test_live_migration_copying_storage(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
+                                        tmp_path: Path) -> None:
+    src, dst = pair
+    disk = _overlay(test_guest, tmp_path / "src-disk.qcow2")
+    _boot_counting(src.connect(), test_guest, "mig2", disk)
+    guest_shell(src.connect(), "mig2", "echo moved-with-its-disk > /root/proof; sync", "WROTE-PROOF")
+    before, _ = _ticks(src.connect(), "mig2", 0.5)
+    dest_disk = tmp_path / "dst-disk.qcow2"  # not there yet: the destination creates it
+    xml = tmp_path / "dest.xml"
+    xml.write_text(src.connect().get_xml("mig2", inactive=True).replace(str(disk), str(dest_disk)))
+    out = _pyvirt(src, "migrate", "--live", "--copy-storage-all", "--xml", str(xml), "mig2", _uri(dst))
+    assert out.returncode == 0, out.stderr
+    _check_moved(src, dst, "mig2", max(before))
+    assert dest_disk.exists()
+    text = guest_shell(dst.connect(), "mig2", "cat /root/proof", "READ-PROOF")
+    assert "moved-with-its-disk" in text
+    assert "mig2" in [d.name for d in src.connect().list_domains()]  # still defined (no --undefinesource)
+    assert not dst.connect().lookup_domain("mig2").persistent  # transient there (no --persistent)
+    dst.connect().destroy("mig2")
+
+
+def test_killing_the_destination_mid_way_leaves_the_guest_on_the_source(
+        pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest, tmp_path: Path) -> None:
+    src, dst = pair
+    disk = _overlay(test_guest, tmp_path / "stay.qcow2")
+    conn = src.connect()
+    _boot_counting(conn, test_guest, "mig3", disk)
+    conn.migrate_set_max_speed("mig3", 1)  # 1 MiB/s: the move takes long enough to interrupt
+    assert _pyvirt(src, "migrate-getspeed", "mig3").stdout.strip() == "1"
+    proc = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", _uri(src), "migrate", "--live",
+                             "mig3", _uri(dst)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while conn.get_job_info("mig3").type != 2:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        job = _pyvirt(src, "domjobinfo", "mig3").stdout
+        assert "Outgoing migration" in job and "Memory total:" in job, job
+        for pid in dst.qemu_pids():
+            os.kill(pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1 and "error:" in err, err
+    wait_state(conn, "mig3", DomainState.RUNNING)
+    ticks_then, _ = _ticks(conn, "mig3", 0.3)
+    time.sleep(1)
+    ticks_now, _ = _ticks(conn, "mig3", 0.3)
+    assert max(ticks_now) > max(ticks_then)  # the guest runs on, on the source
+    assert "mig3" not in [d.name for d in dst.connect().list_domains()]
+    assert not dst.qemu_pids()
+    assert conn.get_job_info("mig3", completed=True).type in (4, 5)
+    conn.migrate_set_max_speed("mig3", 0)
+    conn.destroy("mig3")
+
+
+def test_offline_migration_moves_the_definition(pair: tuple[DaemonHarness, DaemonHarness],
+                                                test_guest: TestGuest) -> None:
+    src, dst = pair
+    src.connect().define_xml(guest_xml(test_guest, "mig4", memory_mib=MEMORY_MIB))
+    out = _pyvirt(src, "migrate", "--offline", "mig4", _uri(dst))
+    assert out.returncode == 1 and "persistent" in out.stderr
+    out = _pyvirt(src, "migrate", "--offline", "--persistent", "--undefinesource", "mig4", _uri(dst))
+    assert out.returncode == 0, out.stderr
+    assert "mig4" not in [d.name for d in src.connect().list_domains()]
+    assert dst.connect().lookup_domain("mig4").persistent
