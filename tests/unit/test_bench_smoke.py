@@ -21,3 +21,10 @@ def test_snapshot_bench_help() -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--runs" in out.stdout and "--libvirt" in out.stdout
+
+
+def test_migrate_bench_help() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("migrate.py")), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--runs" in out.stdout and "--memory" in out.stdout
