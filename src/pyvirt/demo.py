@@ -15,6 +15,7 @@ from pyvirt.client import default_uri
 from pyvirt.client.expect import wait_for_output
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuestMissing, find_test_guest
+from pyvirt.web import launch as web_launch
 
 DEMO_NAME = "demo"
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             if DEMO_NAME in names:
                 conn.undefine(DEMO_NAME)
             print(f"demo guest '{DEMO_NAME}' removed (pyvirtd keeps running: {conn.sock_path})")
+            if web_launch.stop(uri):
+                print("web UI stopped")
             return 0
         names = {i.name: i for i in conn.list_domains()}
         if DEMO_NAME not in names:
@@ -69,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  .venv/bin/pyvirt dominfo {DEMO_NAME}")
     print(f"  .venv/bin/pyvirt console {DEMO_NAME}      # Ctrl+] to leave")
     print(f"  .venv/bin/pyvirt shutdown {DEMO_NAME}     # ACPI power button")
-    print("  make demo-stop                        # remove the demo guest")
+    print("  make demo-stop                        # remove the demo guest, stop the web UI")
+    try:
+        url = web_launch.start(uri)
+    except (OSError, RuntimeError) as exc:
+        print(f"\nThe web UI did not start: {exc}", file=sys.stderr)
+        return 1
+    print("\nWeb UI (pyvirt web), open this address in a browser on this machine; the token in it logs you in:")
+    print(f"  {url}")
     return 0
 
 

@@ -28,3 +28,10 @@ def test_migrate_bench_help() -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--runs" in out.stdout and "--memory" in out.stdout
+
+
+def test_web_bench_help() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("web.py")), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--guests" in out.stdout and "--runs" in out.stdout

@@ -1,7 +1,7 @@
 // One guest: overview (+ CPU graph), actions, serial console, VNC console, snapshots, XML, delete.
 import { html, useEffect, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
 import { call, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc } from '/static/api.js';
-import { Action, ErrorBox, Field } from '/static/ui.js';
+import { Action, ErrorBox, Field, loadAsset } from '/static/ui.js';
 
 const TABS = [['overview', 'Overview'], ['console', 'Serial console'], ['graphics', 'Graphical console'],
   ['snapshots', 'Snapshots'], ['xml', 'XML'], ['delete', 'Delete']];
@@ -118,7 +118,7 @@ function CpuGraph({ name }) {
       } catch { /* the guest stopped: the graph keeps what it had */ }
       if (!stopped) setTimeout(tick, 2000);
     };
-    import('/vendor/uplot/dist/uPlot.esm.js').then(({ default: uPlot }) => {
+    Promise.all([import('/vendor/uplot/dist/uPlot.esm.js'), loadAsset('/vendor/uplot/dist/uPlot.min.css')]).then(([{ default: uPlot }]) => {
       if (stopped || !box.current) return;
       plot = new uPlot({ width: Math.min(640, box.current.clientWidth || 640), height: 180, title: 'CPU use (%)',
         scales: { y: { range: [0, 100] } }, series: [{}, { label: 'CPU %', stroke: '#2a6fdb', fill: 'rgba(42,111,219,0.1)' }] },
@@ -135,6 +135,15 @@ function SerialConsole({ name, running }) {
   const [status, setStatus] = useState('connecting');
   useEffect(() => {
     if (!running) return undefined;
+    let cleanup = null, gone = false;
+    Promise.all([loadAsset('/vendor/xterm/lib/xterm.js'), loadAsset('/vendor/xterm/css/xterm.css')])
+      .then(() => loadAsset('/vendor/xterm-fit/lib/addon-fit.js'))
+      .then(() => { if (!gone) cleanup = openTerminal(); })
+      .catch(() => setStatus('failed to load xterm.js'));
+    return () => { gone = true; if (cleanup) cleanup(); };
+  }, [name, running]);
+
+  function openTerminal() {
     const term = new window.Terminal({ convertEol: false, cursorBlink: true, fontSize: 14, rows: 24 });
     const fit = new window.FitAddon.FitAddon();
     term.loadAddon(fit);
@@ -147,9 +156,8 @@ function SerialConsole({ name, running }) {
     ws.onmessage = (m) => term.write(new Uint8Array(m.data));
     ws.onclose = () => setStatus('closed');
     const sub = term.onData((d) => { if (ws.readyState === WebSocket.OPEN) ws.send(enc.encode(d)); });
-    box.current.terminal = term;  // for tests and the text mirror
     return () => { sub.dispose(); ws.close(); term.dispose(); };
-  }, [name, running]);
+  }
   if (!running) return html`<p>The guest is not running.</p>`;
   return html`<div><p class="hint">Console ${status}. Type into the terminal below.</p>
     <div class="terminal" ref=${box} id="serial-console" role="application" aria-label=${'Serial console of ' + name}></div></div>`;

@@ -1,6 +1,6 @@
 // The guest list: loaded once the event socket is subscribed, then kept current by events
 // (one info request for the guest an event names; no polling), search, state filter, bulk actions.
-import { html, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
+import { Component, html, useCallback, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
 import { call, rows, q, onEvent, STATES, fmtBytes } from '/static/api.js';
 import { ErrorBox } from '/static/ui.js';
 
@@ -12,6 +12,22 @@ const BULK = [
   ['Shut down', (n) => call('POST', `/v1/domains/${q(n)}/shutdown`, {})],
   ['Force off', (n) => call('POST', `/v1/domains/${q(n)}/destroy`, {})],
 ];
+
+// One row; re-rendered only when its guest's record or its checkbox changed, so an event for
+// one guest of 1000 redraws one row, not the table.
+class GuestRow extends Component {
+  shouldComponentUpdate(next) { return next.g !== this.props.g || next.checked !== this.props.checked; }
+
+  render({ g, checked, toggle }) {
+    return html`<tr data-guest=${g.name}>
+      <td><input type="checkbox" aria-label=${'Select ' + g.name} checked=${checked} onChange=${() => toggle(g.name)} /></td>
+      <td><a href=${'#/guest/' + encodeURIComponent(g.name)}>${g.name}</a>
+        ${g.title ? html`<div class="title">${g.title}</div>` : null}</td>
+      <td><span class=${'state s' + g.state} data-state=${g.state}>${STATES[g.state] || g.state}</span></td>
+      <td>${g.vcpus}</td><td>${fmtBytes(g.max_mem_kib * 1024)}</td><td>${g.autostart ? 'yes' : 'no'}</td>
+    </tr>`;
+  }
+}
 
 export function GuestList() {
   const [guests, setGuests] = useState(null);
@@ -55,7 +71,7 @@ export function GuestList() {
       .sort((a, b) => a.name.localeCompare(b.name));
   }, [guests, search, filter]);
 
-  const toggle = (name) => setSelected((s) => { const n = new Set(s); n.has(name) ? n.delete(name) : n.add(name); return n; });
+  const toggle = useCallback((name) => setSelected((s) => { const n = new Set(s); n.has(name) ? n.delete(name) : n.add(name); return n; }), []);
   const allShown = shown.length > 0 && shown.every((g) => selected.has(g.name));
   const toggleAll = () => setSelected(allShown ? new Set() : new Set(shown.map((g) => g.name)));
 
@@ -95,14 +111,7 @@ export function GuestList() {
       <thead><tr>
         <th><input type="checkbox" aria-label="Select all shown guests" checked=${allShown} onChange=${toggleAll} /></th>
         <th>Name</th><th>State</th><th>vCPUs</th><th>Memory</th><th>Autostart</th></tr></thead>
-      <tbody>${shown.map((g) => html`<tr key=${g.name} data-guest=${g.name}>
-        <td><input type="checkbox" aria-label=${'Select ' + g.name} checked=${selected.has(g.name)}
-          onChange=${() => toggle(g.name)} /></td>
-        <td><a href=${'#/guest/' + encodeURIComponent(g.name)}>${g.name}</a>
-          ${g.title ? html`<div class="title">${g.title}</div>` : null}</td>
-        <td><span class=${'state s' + g.state} data-state=${g.state}>${STATES[g.state] || g.state}</span></td>
-        <td>${g.vcpus}</td><td>${fmtBytes(g.max_mem_kib * 1024)}</td><td>${g.autostart ? 'yes' : 'no'}</td>
-      </tr>`)}</tbody>
+      <tbody>${shown.map((g) => html`<${GuestRow} key=${g.name} g=${g} checked=${selected.has(g.name)} toggle=${toggle} />`)}</tbody>
     </table>
     <p class="count">${shown.length} of ${guests.size} guests shown</p>`}
   </section>`;

@@ -27,3 +27,20 @@ export function Field({ id, label, children, hint }) {
   return html`<div class="field"><label for=${id}>${label}</label>${children}
     ${hint ? html`<small>${hint}</small>` : null}</div>`;
 }
+
+// Assets a view needs only when it opens (xterm.js is ~280 KiB): a same-origin <script> or
+// stylesheet added once, as the CSP allows ('self'); the list page ships without them.
+const loaded = new Map();
+export function loadAsset(url) {
+  if (!loaded.has(url)) {
+    loaded.set(url, new Promise((resolve, reject) => {
+      const css = url.endsWith('.css');
+      const el = document.createElement(css ? 'link' : 'script');
+      if (css) { el.rel = 'stylesheet'; el.href = url; } else { el.src = url; }
+      el.onload = resolve;
+      el.onerror = () => reject(new Error(`cannot load ${url}`));
+      document.head.appendChild(el);
+    }));
+  }
+  return loaded.get(url);
+}
