@@ -971,6 +971,11 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def destroy(self, dom: str, *, graceful: bool = False) -> None: ...
 
+    @op("Domain", "POST /v1/domains/{dom}/inject-nmi", "virDomainInjectNMI")
+    def inject_nmi(self, dom: str) -> None:
+        """A non-maskable interrupt to the running guest (its kernel may dump or panic on it)."""
+        raise no_support("virDomainInjectNMI")
+
     @op("Domain", "POST /v1/domains/{dom}/suspend", "virDomainSuspend")
     @abc.abstractmethod
     def suspend(self, dom: str) -> None: ...

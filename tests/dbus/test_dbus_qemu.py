@@ -62,6 +62,8 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
                                                    0)
         wait_console(conn, GUEST, READY_MARKER, timeout=120)
 
+        client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
+        assert client.get(dom, DOMAIN, "Active") is True
         client.call(dom, DOMAIN, "Suspend")
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.SUSPENDED])
         assert client.one(dom, DOMAIN, "GetState", "u", 0)[0] == 3

@@ -206,6 +206,7 @@ STEPS: list[Step] = [
     ("suspend", lambda c, x: c.suspend(x.dom)),
     ("events", _events_read),
     ("resume", lambda c, x: c.resume(x.dom)),
+    ("inject_nmi", lambda c, x: c.inject_nmi(x.dom)),
     ("reset", lambda c, x: c.reset(x.dom)),
     ("destroy", lambda c, x: c.destroy(x.dom)),
     ("start", _start_paused),  # a paused guest takes the power button without acting on it yet

@@ -87,6 +87,13 @@ def cmd_reboot(ctl: Ctl, p: Parsed) -> bool:
     return _act(ctl, p, "reboot", "is being rebooted", lambda d: ctl.conn.reboot(d, mode))
 
 
+def cmd_inject_nmi(ctl: Ctl, p: Parsed) -> bool:
+    """virsh inject-nmi: silent on success."""
+    info = ctl.domain(p.str("domain") or "")
+    ctl.conn.inject_nmi(info.uuid or info.name)
+    return True
+
+
 def cmd_reset(ctl: Ctl, p: Parsed) -> bool:
     return _act(ctl, p, "reset", "was reset", ctl.conn.reset)
 

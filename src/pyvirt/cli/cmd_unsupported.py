@@ -42,7 +42,6 @@ _CALLS: dict[str, str] = {
     "domxml-from-native": "virConnectDomainXMLFromNative",
     "dump": "virDomainCoreDumpWithFormat|Failed to core dump domain '{domain}' to {file}",
     "get-user-sshkeys": "virDomainAuthorizedSSHKeysGet",
-    "inject-nmi": "virDomainInjectNMI",
     "iothreadinfo": "virDomainGetIOThreadInfo|Unable to get domain IOThreads information",
     "iothreadpin": "virDomainPinIOThread",
     "iothreadadd": "virDomainAddIOThread",

@@ -855,6 +855,11 @@ class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, Defin
         async with rec.lock:
             await self._qmp(self._running(rec), "system_reset")
 
+    async def inject_nmi(self, dom: str) -> None:
+        rec = self.lookup(dom)
+        async with rec.lock:
+            await self._qmp(self._running(rec), "inject-nmi")
+
     async def suspend(self, dom: str) -> None:
         rec = self.lookup(dom)
         async with rec.lock:

@@ -603,6 +603,7 @@ METHODS: dict[str, Row] = {
     "Domain.GetVcpus": domain_vcpus,
     "Domain.GetXMLDesc": call("get_xml", flags={1: "security_info", 2: "inactive"}),
     "Domain.HasManagedSaveImage": has_managed_save,
+    "Domain.InjectNMI": call("inject_nmi", flags={}),
     "Domain.InterfaceAddresses": interface_addresses,
     "Domain.ListDomainSnapshots": list_snapshots,
     "Domain.ManagedSave": call("managed_save", flags={1: "bypass_cache", 2: "running", 4: "paused"}),

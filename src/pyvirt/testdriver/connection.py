@@ -422,6 +422,12 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         if not self._get(dom).active:
             raise E.invalid("domain is not running")
 
+    def inject_nmi(self, dom: str) -> None:
+        """testDomainInjectNMI: accepted (and nothing happens) while the domain runs."""
+        self._write("virDomainInjectNMI")
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+
     def destroy(self, dom: str, *, graceful: bool = False) -> None:
         self._write("virDomainDestroyFlags")
         obj = self._get(dom)

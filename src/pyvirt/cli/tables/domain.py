@@ -431,7 +431,7 @@ COMMANDS = (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "user to list authorized keys for", req=True),
         )),
-    Cmd("inject-nmi", _G, "cmd_unsupported", "Inject NMI to the guest",
+    Cmd("inject-nmi", _G, "cmd_lifecycle", "Inject NMI to the guest",
         "Inject NMI to the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
