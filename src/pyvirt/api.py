@@ -548,6 +548,16 @@ class StoragePoolEvent(Event):
     KIND = "StoragePool"
 
 
+class StoragePoolRefreshEvent(Event):
+    """A storage pool was refreshed (libvirt's VIR_STORAGE_POOL_EVENT_ID_REFRESH, a generic callback:
+    no event or detail numbers).  Its own event kind, ``StoragePool.refresh`` (an object kind, a dot,
+    libvirt's event name), asked for by that name, so a lifecycle subscriber never mistakes it for
+    lifecycle event 0."""
+
+    __slots__ = ()
+    KIND = "StoragePool.refresh"
+
+
 class NetworkEventType(Numbering):
     """virNetworkEventLifecycleType (virsh net-event prints the names capitalised)."""
 
@@ -568,7 +578,8 @@ class StoragePoolEventType(Numbering):
     DELETED = 5
 
 
-EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent)}
+EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
+                                                               StoragePoolRefreshEvent)}
 
 
 class ListFilter(Record):
@@ -1198,8 +1209,8 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def events(self, dom: str | None = None, timeout: float | None = None, *,
                kinds: list[str] | None = None) -> Iterator[Event]:
-        """Lifecycle events from now on, of the object kinds in `kinds` (default ["Domain"]; see
-        Event), for the object named or with the UUID `dom` only if given, until `timeout` seconds
+        """Lifecycle events from now on, of the event kinds in `kinds` (default ["Domain"]; an object
+        kind for its lifecycle events, or one of EVENT_CLASSES' other kinds, e.g. "StoragePool.refresh"), for the object named or with the UUID `dom` only if given, until `timeout` seconds
         pass (forever when None) or the consumer stops iterating.  Subscribed when this returns."""
 
     @op("Domain", "GET /v1/domains/{dom}/console", "virDomainOpenConsole", readonly=False, stream=True)

@@ -355,5 +355,12 @@ def test_pool_lifecycle_events_share_the_event_stream(daemon: DaemonHarness, tmp
     assert isinstance(first, StoragePoolEvent) and (first.name, first.event, first.kind) == ("p2", E.STARTED,
                                                                                               "StoragePool")
     assert list(domains) == []
-    with pytest.raises(PyvirtError, match="kinds: unknown object kind 'Pools'"):
+    with pytest.raises(PyvirtError, match="kinds: unknown event kind 'Pools'"):
         conn.subscribe(kinds=["Pools"])
+    # pool-refresh: libvirt's refresh event, a kind of its own on the same stream
+    refresh = conn.subscribe("p2", timeout=60, kinds=["StoragePool.refresh"])
+    lifecycle = conn.subscribe(timeout=2, kinds=["StoragePool"])
+    conn.refresh_pool("p2")
+    ev = next(iter(refresh))
+    assert (type(ev).__name__, ev.kind, ev.name) == ("StoragePoolRefreshEvent", "StoragePool.refresh", "p2")
+    assert list(lifecycle) == []

@@ -52,3 +52,20 @@ def test_event_timestamp_prefix() -> None:
 def test_table_has_no_duplicate_names() -> None:
     names = [c.name for c in table.COMMANDS]
     assert len(names) == len(set(names))
+
+
+def test_pool_event_refresh_line_as_virsh() -> None:
+    """pool-event --event refresh asks for the refresh kind only and prints virsh's generic line."""
+    from pyvirt.api import StoragePoolRefreshEvent
+
+    class PoolConn(FakeConn):
+        kinds: list[str] | None = None
+
+        def events(self, dom=None, timeout=None, kinds=None):
+            PoolConn.kinds = kinds
+            yield from self._events
+
+    conn = PoolConn([StoragePoolRefreshEvent("p1", "u-2", 0)])
+    out, ok = run("pool-event --event refresh --loop", conn)
+    assert ok and PoolConn.kinds == ["StoragePool.refresh"]
+    assert out.startswith("event 'refresh' for storage pool p1\n") and "events received: 1" in out

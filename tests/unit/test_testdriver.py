@@ -296,3 +296,23 @@ def test_xml_the_model_cannot_represent_is_kept_as_written(conn):
                                                         "</blkiotune></domain>"))
     xml = conn.get_xml("raw", inactive=True)
     assert "<weight>100</weight>" in xml and xml.index("<memory>") < xml.index("<os>")
+
+
+def test_pool_refresh_event_is_its_own_kind() -> None:
+    """pool-refresh publishes libvirt's refresh event (VIR_STORAGE_POOL_EVENT_ID_REFRESH) as the
+    kind "StoragePool.refresh": lifecycle subscribers do not see it; an inactive pool refuses."""
+    from pyvirt import api
+    from pyvirt.client import connect
+
+    conn = connect("test:///default")
+    refresh = conn.events(timeout=0.2, kinds=["StoragePool.refresh"])
+    lifecycle = conn.events(timeout=0.2, kinds=["StoragePool"])
+    conn.refresh_pool("default-pool")
+    conn.destroy_pool("default-pool")
+    with pytest.raises(api.PyvirtError, match="not active"):
+        conn.refresh_pool("default-pool")
+    got = list(refresh)
+    assert [(type(ev).__name__, ev.kind, ev.name) for ev in got] == [
+        ("StoragePoolRefreshEvent", "StoragePool.refresh", "default-pool")]
+    assert [ev.event for ev in lifecycle] == [api.StoragePoolEventType.STOPPED]
+

@@ -268,14 +268,15 @@ def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
         raise CmdError("either --list or --event <type> is required")
     if kind not in POOL_EVENT_NAMES:
         raise CmdError(f"unknown event type {kind}")
-    if kind == "refresh":
-        raise CmdError("pyvirt does not deliver storage pool refresh events (only lifecycle)")
     timeout = number(p.str("timeout"), "timeout")
     name = get_pool(ctl, p.str("pool") or "").uuid if p.str("pool") else None
 
     def line(ev: Any) -> str:
+        if kind == "refresh":  # virshPoolEventGenericPrint
+            return f"event 'refresh' for storage pool {ev.name}"
         word = _POOL_EVENT_WORDS[ev.event] if 0 <= ev.event < len(_POOL_EVENT_WORDS) else "unknown"
         return f"event 'lifecycle' for storage pool {ev.name}: {word}"
 
-    event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=["StoragePool"]), line, timeout)
+    kinds = ["StoragePool.refresh" if kind == "refresh" else "StoragePool"]
+    event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=kinds), line, timeout)
     return True

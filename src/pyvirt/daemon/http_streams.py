@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import EVENT_CLASSES, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon.rest import Handler, from_text, ok
 from pyvirt.operations import KINDS
 from pyvirt.optypes import Type
@@ -47,9 +47,9 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
         """Server-Sent Events: one `data:` line of JSON per lifecycle event of the kinds asked for."""
         only = request.query.get("dom") or request.query.get("domain")
         kinds = set(from_text(request.query.get("kinds", "Domain"), _KINDS, "kinds") or ["Domain"])
-        unknown = kinds - set(KINDS)
+        unknown = kinds - set(KINDS) - set(EVENT_CLASSES)
         if unknown:
-            raise PyvirtError(f"invalid argument: kinds: unknown object kind {sorted(unknown)[0]!r}",
+            raise PyvirtError(f"invalid argument: kinds: unknown event kind {sorted(unknown)[0]!r}",
                               ErrorCode.INVALID_ARG)
         queue = driver.events.subscribe()
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})

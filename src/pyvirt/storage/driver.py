@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from pyvirt.api import ErrorCode, Event, StoragePoolEvent
+from pyvirt.api import ErrorCode, Event, StoragePoolEvent, StoragePoolRefreshEvent
 from pyvirt.api import StoragePoolEventType as PoolEv
 from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.storage import names, sizes
@@ -136,9 +136,9 @@ class StorageDriver:
             raise no_pool(ref)
         return pool
 
-    def _event(self, pool: PoolDef, event: int) -> None:
+    def _event(self, pool: PoolDef, event: int, cls: type[Event] = StoragePoolEvent) -> None:
         if self._on_event is not None:
-            self._on_event(StoragePoolEvent(pool.name, pool.uuid, event))
+            self._on_event(cls(pool.name, pool.uuid, event))
 
     def _ensure_default(self) -> None:
         if not self._default_pending:
@@ -377,14 +377,16 @@ class StorageDriver:
         return started
 
     def refresh_pool(self, pool: str) -> PoolInfo:
-        """Re-scan: forget format records of files that are gone."""
+        """Re-scan: forget format records of files that are gone; then the refresh event."""
         with self._lock:
             pool = self._pool(pool)  # type: ignore[assignment]
             self._require_active(pool)
             if BACKENDS[pool.type].file_based:
                 vols = self._vols(pool)
                 vols.records.prune(set(vols.names()))
-            return self._info(pool)
+            info = self._info(pool)
+        self._event(pool, 0, StoragePoolRefreshEvent)
+        return info
 
     def ensure_default_pool(self) -> PoolInfo:
         """The ``default`` dir pool at default_pool_path: defined, built, started, autostart."""

@@ -17,6 +17,7 @@ from pyvirt.api import (
     PoolInfo,
     StoragePoolEvent,
     StoragePoolEventType,
+    StoragePoolRefreshEvent,
     VolInfo,
     from_xml_error,
 )
@@ -101,6 +102,12 @@ class ResourcesMixin:
         obj.active = True
         self._pool_event(obj, StoragePoolEventType.STARTED)
         return PoolInfo.from_dict(obj.record())
+
+    def refresh_pool(self, pool: str) -> None:
+        """testStoragePoolRefresh: nothing to re-scan in memory; the refresh event only."""
+        self._write("virStoragePoolRefresh")
+        obj = self._active_pool(pool)
+        self._publish(StoragePoolRefreshEvent(obj.name, obj.uuid, 0, timestamp=time.time()))
 
     def destroy_pool(self, pool: str) -> None:
         self._write("virStoragePoolDestroy")
