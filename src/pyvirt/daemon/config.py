@@ -30,6 +30,9 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "tls_allowed_dn_list": (list, None),
     "tls_readonly_dn_list": (list, []),     # pyvirt: these DNs get read-only connections
     "tls_readonly": (int, 0),               # pyvirt: every TLS connection is read-only
+    # pyvirt: seconds a client connection may sit between requests, or take to send one request's
+    # head, before pyvirtd drops it (streams in progress are not idle); at least 1
+    "client_idle_timeout": (int, 60),
 }
 
 

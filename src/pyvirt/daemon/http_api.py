@@ -47,8 +47,20 @@ def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None,
     return app
 
 
-async def serve_unix(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+#: seconds a connection may be idle, or take to send one request's head (pyvirtd.conf's
+#: client_idle_timeout)
+IDLE_TIMEOUT = 60
+
+
+async def serve_unix(app: web.Application, sock: socket.socket, idle_timeout: float = IDLE_TIMEOUT) -> web.AppRunner:
+    """Serve `app` on the listening unix socket `sock` (the TLS listener shares the runner).
+
+    aiohttp's keep-alive timer runs from the moment a connection is made and is not pushed back
+    by bytes that do not complete a request, so `idle_timeout` bounds a peer that connects and
+    sends nothing, one that trickles a request head, and one idle between requests; a request
+    being served (events, console, session streams) is never idle."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0,
+                           keepalive_timeout=idle_timeout)
     await runner.setup()
     site = web.SockSite(runner, sock)
     await site.start()

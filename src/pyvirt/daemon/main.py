@@ -91,13 +91,17 @@ async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object
     return networks
 
 
-def _tls_settings(paths: StatePaths, listen: bool) -> object | None:
-    """The TLS listener pyvirtd.conf asks for (None: none); a bad configuration stops the daemon."""
+def _settings(paths: StatePaths, listen: bool) -> tuple[object | None, int]:
+    """The TLS listener pyvirtd.conf asks for (None: none) and the client idle timeout; a bad
+    configuration stops the daemon."""
     from pyvirt.daemon.config import ConfigError, load
     from pyvirt.daemon.tls_listener import settings
 
     try:
-        return settings(load(paths.config), paths.config, listen)
+        config = load(paths.config)
+        if config.client_idle_timeout < 1:
+            raise ConfigError(f"{config.path}: client_idle_timeout must be at least 1 (seconds)")
+        return settings(config, paths.config, listen), config.client_idle_timeout
     except ConfigError as exc:
         raise SystemExit(f"pyvirtd: {exc}") from None
 
@@ -112,7 +116,7 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen
         paths.ensure()
     except PermissionError as exc:
         raise SystemExit(f"pyvirtd: {exc}") from None
-    tls = _tls_settings(paths, listen)  # before anything starts: a refused configuration changes nothing
+    tls, idle_timeout = _settings(paths, listen)  # before anything starts: a refused configuration changes nothing
     lock_fd = _take_lock(paths)
     become_subreaper()
     driver = QemuDriver(paths)
@@ -122,7 +126,8 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)
     runner = await serve_unix(make_app(driver, host, storage, networks,
-                                       tls.policy if tls is not None else None), sock)  # type: ignore[attr-defined]
+                                       tls.policy if tls is not None else None), sock,  # type: ignore[attr-defined]
+                              idle_timeout=idle_timeout)
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
     if tls is not None:
         from pyvirt.daemon.tls_listener import serve_tls
