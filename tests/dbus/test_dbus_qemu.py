@@ -7,6 +7,7 @@ all over D-Bus, while the signals Cockpit listens to are checked.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +112,47 @@ def test_storage_as_cockpit_reads_it(stack: tuple[DaemonHarness, Client], tmp_pa
     client.call(pool, "org.libvirt.StoragePool", "Undefine")
     assert pool not in client.one(QEMU, CONNECT, "ListStoragePools", "u", 0)
     assert isinstance(client.one(QEMU, CONNECT, "ListNetworks", "u", 0), list)
+
+
+def _files(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")
+            if p.is_file() and p.suffix == ".xml"}
+
+
+def test_bad_input_leaves_pyvirtd_state_alone(stack: tuple[DaemonHarness, Client]) -> None:
+    daemon, client = stack
+    before_files = _files(daemon.root)
+    before = client.one(QEMU, CONNECT, "ListDomains", "u", 0)
+    for xml in ("<domain type='qemu'><name>bad", "<domain type='qemu'><name>x</name></domain>",
+                "<domain type='qemu'><name>../../etc</name><memory>1</memory></domain>",
+                "<domain type='qemu'><name>" + "z" * (4 << 20) + "</name></domain>"):
+        with pytest.raises(DBusError) as err:
+            client.call(QEMU, CONNECT, "DomainDefineXML", "s", xml)
+        assert err.value.name == "org.libvirt.Error"
+    with pytest.raises(DBusError) as err:
+        client.call(QEMU, CONNECT, "DomainCreateXML", "su", "<domain/>", 0x8000)
+    assert "unsupported flags (0x8000)" in err.value.text
+    assert client.one(QEMU, CONNECT, "ListDomains", "u", 0) == before
+    assert _files(daemon.root) == before_files
+    assert client.service.alive()  # type: ignore[attr-defined]
+
+
+def test_signals_resume_after_pyvirtd_restarts(stack: tuple[DaemonHarness, Client], test_guest: TestGuest) -> None:
+    """pyvirtd going away ends the service's event stream; it subscribes again, and calls and
+    signals work against the new daemon."""
+    daemon, client = stack
+    daemon.stop()
+    daemon.start()
+    with client.signals() as q:
+        deadline = time.monotonic() + 30
+        while True:  # the first call after the restart may still meet the old connection
+            try:
+                dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s", test_guest.domain_xml("again"))
+                break
+            except DBusError:
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        # the event subscription is renewed within a second or so; a change after that is seen
+        time.sleep(3)
+        client.call(dom, DOMAIN, "Undefine", "u", 0)
+        wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.UNDEFINED])

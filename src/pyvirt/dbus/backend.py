@@ -102,7 +102,7 @@ class Backend:
                 try:
                     stream = source.events(kinds=EVENT_KINDS)
                     break
-                except PyvirtError as exc:
+                except (PyvirtError, OSError) as exc:  # no socket while pyvirtd restarts: OSError
                     log.debug("%s: resubscribing: %s", self.name, exc)
 
     def close(self) -> None:
