@@ -236,6 +236,11 @@ class PrivateDaemon:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
+    def cpu_ms(self) -> float:
+        """CPU time (user + system) the daemon process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
     def qemu_pids(self) -> list[int]:
         """Live QEMUs started by this daemon (their command line points into our state root)."""
         pids = []
@@ -252,8 +257,9 @@ class PrivateDaemon:
                 pids.append(int(entry.name))
         return pids
 
-    def stop(self) -> None:
-        """Stop the daemon, then kill any guest it left behind (pyvirtd keeps guests on exit)."""
+    def stop(self, kill_guests: bool = True) -> None:
+        """Stop the daemon, then kill any guest it left behind (pyvirtd keeps guests on exit)
+        unless `kill_guests` is False (a restart)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -262,7 +268,7 @@ class PrivateDaemon:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
-        for pid in self.qemu_pids():
+        for pid in self.qemu_pids() if kill_guests else ():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 

@@ -117,9 +117,9 @@ class SessionLibvirtd:
         assert self.proc is not None
         return self.proc.pid  # unshare and setpriv exec, so this is libvirtd itself
 
-    def stop(self) -> None:
+    def stop(self, kill_guests: bool = True) -> None:
         """Stop the daemon (its pid only), then any QEMU of its own left (run as its user,
-        command line under our root)."""
+        command line under our root) unless `kill_guests` is False (a restart)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -128,6 +128,8 @@ class SessionLibvirtd:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+        if not kill_guests:
+            return
         needle = str(self.root).encode()
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():

@@ -24,7 +24,7 @@ HISTORY_LIMIT = 64 * 1024
 class ConsoleRelay:
     def __init__(self, pty_path: str) -> None:
         self.pty_path = pty_path
-        self.history = bytearray()
+        self.history = bytearray()  # up to 2 * HISTORY_LIMIT held; `recent()` is what clients get
         self._fd: int | None = None
         self._client: asyncio.Queue[bytes | None] | None = None
         self._waiters: list[asyncio.Future[None]] = []
@@ -48,8 +48,8 @@ class ConsoleRelay:
             self.close()
             return
         self.history += data
-        if len(self.history) > HISTORY_LIMIT:
-            del self.history[: len(self.history) - HISTORY_LIMIT]
+        if len(self.history) > 2 * HISTORY_LIMIT:  # trimmed in bulk: a chatty guest's every read
+            del self.history[: len(self.history) - HISTORY_LIMIT]  # must not move 64 KiB
         if self._client is not None:
             try:
                 self._client.put_nowait(data)
@@ -59,6 +59,10 @@ class ConsoleRelay:
         for fut in waiters:
             if not fut.done():
                 fut.set_result(None)
+
+    def recent(self) -> bytes:
+        """The last HISTORY_LIMIT bytes the guest printed."""
+        return bytes(self.history[-HISTORY_LIMIT:])
 
     async def wait_output(self) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

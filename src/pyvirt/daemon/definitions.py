@@ -154,9 +154,12 @@ class DefinitionsMixin:
     def _commit(self, rec: DomainRecord, config: Domain | None = None, live: Domain | None = None) -> None:
         """Write first, then change what the daemon holds: a failed write (disk full) leaves the
         file and the definition in memory as they were -- never one changed without the other."""
-        old_config, old_live = rec.config, rec.live
+        # what a failed runtime write rolls back to (only an active domain has one to write)
+        old_config, old_live = (rec.config, rec.live) if rec.active else (None, None)
+        stored = None
         if config is not None:
-            self.store.save_config(rec.name, config.to_xml(inactive=True, security_info=True))
+            stored = config.to_xml(inactive=True, security_info=True)
+            self.store.save_config(rec.name, stored)
             rec.config, rec.load_error = config, None
         if live is not None:
             rec.live = live
@@ -173,6 +176,8 @@ class DefinitionsMixin:
                     else:
                         self.store.delete_config(rec.name)
                 raise
+        if stored is not None:
+            rec.stored_as(stored)  # an idle domain keeps the text, not the object tree
 
     async def set_memory(self, dom: str, kib: int, live: bool = False, config: bool = False,
                          maximum: bool = False) -> None:
@@ -245,12 +250,14 @@ class DefinitionsMixin:
             candidate.name = new_name
             checked = model.parse_definition(candidate.to_xml(inactive=True, security_info=True))
             old = rec.name
-            self.store.save_config(new_name, checked.to_xml(inactive=True, security_info=True))
+            stored = checked.to_xml(inactive=True, security_info=True)
+            self.store.save_config(new_name, stored)
             if rec.autostart:
                 self.store.set_autostart(new_name, True)
             self.store.delete_config(old)
             self._unindex(rec)
             rec.name, rec.config = new_name, checked
+            rec.stored_as(stored)
             self._index(rec)
         self.events.emit(old, rec.uuid, EventType.UNDEFINED, UndefinedDetail.RENAMED)
         self.events.emit(new_name, rec.uuid, EventType.DEFINED, 2)

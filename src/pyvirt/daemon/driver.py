@@ -46,7 +46,7 @@ from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.migration import MigrationMixin
 from pyvirt.daemon.ports import PortAllocator
-from pyvirt.daemon.records import DomainRecord, Running, mem_kib
+from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.daemon.saves import SavesMixin
 from pyvirt.daemon.session import Session
 from pyvirt.daemon.snapshots import SnapshotsMixin
@@ -149,6 +149,7 @@ class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, Defin
                 continue
             rec = DomainRecord(name=dom.name, uuid=dom.uuid or "", config=dom,
                                autostart=self.store.is_autostart(dom.name))
+            rec.stored_as(xml)  # kept as text while idle
             self._index(rec)
         for name, record, live_xml in self.store.iter_runtime():
             await self._claim(name, record, live_xml)
@@ -332,15 +333,13 @@ class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, Defin
 
     def info(self, rec: DomainRecord, saved: set[str] | None = None) -> DomainInfo:
         """`saved`: the managed saves' file names, when the caller read them once for many domains."""
-        dom = rec.current()
-        max_kib, cur_kib = mem_kib(dom)
+        title, max_kib, cur_kib, vcpus, vcpus_now = rec.summary()  # an idle config is not parsed for this
         cpu_ns = 0
         if rec.run is not None:
             cpu_ns = self._cpu_time_ns(rec.run.ident.pid)
-        vcpus = dom.vcpu or 1
         return DomainInfo(name=rec.name, uuid=rec.uuid, id=rec.id, state=int(rec.state), reason=int(rec.reason),
-                          persistent=rec.persistent, autostart=rec.autostart, title=dom.title or "",
-                          max_mem_kib=max_kib, mem_kib=cur_kib, vcpus=dom.vcpu_current or vcpus,
+                          persistent=rec.persistent, autostart=rec.autostart, title=title,
+                          max_mem_kib=max_kib, mem_kib=cur_kib, vcpus=vcpus_now,
                           max_vcpus=vcpus, cpu_time_ns=cpu_ns,
                           managed_save=not rec.active and rec.persistent and (
                               self.has_managed_save(rec) if saved is None else f"{rec.name}.save" in saved))
@@ -781,6 +780,7 @@ class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, Defin
         self.store.clear_runtime(rec.name)
         dom_id = rec.id
         rec.run, rec.live, rec.id = None, None, -1
+        rec.compact()
         rec.state, rec.reason = DomainState.SHUTOFF, run.stop_reason
         run.exited.set()
         if not rec.persistent:

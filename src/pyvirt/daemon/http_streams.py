@@ -76,7 +76,7 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
         ws = web.WebSocketResponse(max_msg_size=1 << 20)
         await ws.prepare(request)
         if _flag(request, "history") and relay.history:
-            await ws.send_bytes(bytes(relay.history))
+            await ws.send_bytes(relay.recent())
 
         async def pump_out() -> None:
             while True:

@@ -35,7 +35,6 @@ class IntrospectionMixin:
         out = []
         for rec in recs:
             info = self.info(rec)
-            dom = rec.current()
             stats: dict[str, Any] = {}
             if "state" in wanted:
                 stats.update({"state.state": info.state, "state.reason": info.reason})
@@ -45,13 +44,13 @@ class IntrospectionMixin:
                 stats.update({"balloon.current": info.mem_kib, "balloon.maximum": info.max_mem_kib})
             if "vcpu" in wanted:
                 stats.update({"vcpu.current": info.vcpus, "vcpu.maximum": info.max_vcpus})
-            if "interface" in wanted and rec.active:
-                nics = dom.devices.interfaces
+            if "interface" in wanted and rec.active and rec.live is not None:
+                nics = rec.live.devices.interfaces
                 stats["net.count"] = len(nics)
                 for i, nic in enumerate(nics):
                     stats[f"net.{i}.name"] = nic.target_dev or nic.alias or f"net{i}"
             if "block" in wanted:
-                disks = dom.devices.disks
+                disks = rec.disks()  # an idle domain's config stays unparsed
                 stats["block.count"] = len(disks)
                 for i, disk in enumerate(disks):
                     stats[f"block.{i}.name"] = disk.target_dev

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from qemu.qmp import EventListener, QMPClient
 
-from pyvirt.api import DomainInfo, DomainState, ShutoffReason
+from pyvirt.api import DomainState, ShutoffReason
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.qemu import process
 from pyvirt.xml import Domain
@@ -33,24 +34,74 @@ class Running:
     unplugged: dict[str, asyncio.Event] = field(default_factory=dict)
 
 
-@dataclass
 class DomainRecord:
-    name: str
-    uuid: str
-    config: Domain | None                   # persistent definition (None: transient)
-    live: Domain | None = None
-    id: int = -1
-    state: int = DomainState.SHUTOFF
-    reason: int = ShutoffReason.UNKNOWN
-    autostart: bool = False
-    run: Running | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    info_cache: DomainInfo | None = None
-    load_error: str | None = None           # its stored config could not be loaded: shown, never dropped
+    """One domain as pyvirtd holds it.
+
+    An idle persistent definition is kept as the XML text it is stored as, plus the few values a
+    listing shows (`summary`): the parsed model (~8 KiB for the smallest domain, far more for a
+    real one) is built again from that text when an operation asks for `config`, and dropped
+    when the domain is idle again (`compact`), so 1000 defined domains cost their text, not 1000
+    object trees.  The text is exactly what was written to (or read from) disk, so parsing it
+    gives what a daemon restart would.
+    """
+
+    __slots__ = ("name", "uuid", "_config", "_config_xml", "_summary", "live", "id", "state", "reason",
+                 "autostart", "run", "lock", "load_error", "_disks")
+
+    def __init__(self, name: str, uuid: str, config: Domain | None, live: Domain | None = None, id: int = -1,
+                 state: int = DomainState.SHUTOFF, reason: int = ShutoffReason.UNKNOWN, autostart: bool = False,
+                 run: Running | None = None, load_error: str | None = None) -> None:
+        self.name = name
+        self.uuid = uuid
+        self._config = config                       # persistent definition (None: transient)
+        self._config_xml: str | None = None         # its stored text, while that is still what it is
+        self._summary: tuple[str, int, int, int, int] | None = None
+        self._disks: tuple[DiskRef, ...] = ()
+        self.live = live
+        self.id = id
+        self.state = state
+        self.reason = reason
+        self.autostart = autostart
+        self.run = run
+        self.lock = asyncio.Lock()
+        self.load_error = load_error                # its stored config could not be loaded: shown, never dropped
+
+    def __repr__(self) -> str:
+        return f"DomainRecord(name={self.name!r}, uuid={self.uuid!r}, id={self.id}, state={self.state})"
+
+    @property
+    def config(self) -> Domain | None:
+        if self._config is None and self._config_xml is not None:
+            from pyvirt.daemon.model import parse_stored
+
+            self._config = parse_stored(self._config_xml)
+        return self._config
+
+    @config.setter
+    def config(self, value: Domain | None) -> None:
+        self._config, self._config_xml, self._summary = value, None, None
+
+    def stored_as(self, xml: str) -> None:
+        """`xml` is the config's stored text: keep it, and the config only while it is in use."""
+        if self._config is not None:
+            self._config_xml, self._summary = xml, _summary(self._config)
+            self._disks = tuple(DiskRef(d) for d in self._config.devices.disks)
+            self.compact()
+
+    def compact(self) -> None:
+        """Drop the parsed config of an idle domain (it is parsed again from its text on use)."""
+        if self._config_xml is not None and self.id == -1 and self.live is None:
+            self._config = None
+
+    def disks(self) -> tuple[Any, ...]:
+        """The current definition's disks (target, source) without parsing an idle config."""
+        if self.live is None and self._config is None and self._config_xml is not None:
+            return self._disks
+        return tuple(self.current().devices.disks)
 
     @property
     def persistent(self) -> bool:
-        return self.config is not None
+        return self._config is not None or self._config_xml is not None
 
     @property
     def active(self) -> bool:
@@ -60,6 +111,30 @@ class DomainRecord:
         dom = self.live if self.live is not None else self.config
         assert dom is not None
         return dom
+
+    def summary(self) -> tuple[str, int, int, int, int]:
+        """(title, max KiB, current KiB, max vCPUs, current vCPUs) without parsing an idle config."""
+        if self.live is not None:
+            return _summary(self.live)
+        if self._config is None and self._summary is not None:
+            return self._summary
+        return _summary(self.current())
+
+
+def _summary(dom: Domain) -> tuple[str, int, int, int, int]:
+    maximum, current = mem_kib(dom)
+    vcpus = dom.vcpu or 1
+    return dom.title or "", maximum, current, vcpus, dom.vcpu_current or vcpus
+
+
+class DiskRef:
+    """What domain stats need of an idle domain's disk (target and source), kept without its model."""
+
+    __slots__ = ("target_dev", "source_file", "source_dev", "source_pool", "source_volume")
+
+    def __init__(self, disk: Any) -> None:
+        for attr in self.__slots__:
+            setattr(self, attr, getattr(disk, attr, None))
 
 
 def mem_kib(dom: Domain) -> tuple[int, int]:
