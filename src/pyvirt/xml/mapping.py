@@ -177,10 +177,15 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     """Build a ``cls`` instance from element ``el`` (raising on anything undeclared)."""
     _check(el, _owned(cls))
     kwargs: dict[str, Any] = {}
+    present = {sub.tag for sub in el}  # most declared paths are absent: skip them without a search
     for name, spec in _specs(cls):
         if spec.parse_only:
             continue
         steps, att = _split(spec.path)
+        if steps and steps[0] not in present:
+            if spec.kind in ("children", "values"):
+                kwargs[name] = []
+            continue
         if spec.kind == "children":
             kwargs[name] = [_parse_child(sub, spec.cls) for sub in _find_all(el, steps)]
             continue
@@ -242,9 +247,14 @@ def parse_model(root: etree._Element, cls: Any, schema_kind: str,
 
 def _parse_child(sub: etree._Element, cls: Any) -> Any:
     obj = parse_obj(sub, cls)
-    if "kind" in {f.name for f in dataclasses.fields(cls)}:
+    if _has_kind(cls):
         obj.kind = sub.tag
     return obj
+
+
+@functools.cache
+def _has_kind(cls: Any) -> bool:
+    return "kind" in {f.name for f in dataclasses.fields(cls)}
 
 
 def _strip_ws(el: etree._Element) -> None:
