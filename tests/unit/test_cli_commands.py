@@ -69,3 +69,39 @@ def test_pool_event_refresh_line_as_virsh() -> None:
     out, ok = run("pool-event --event refresh --loop", conn)
     assert ok and PoolConn.kinds == ["StoragePool.refresh"]
     assert out.startswith("event 'refresh' for storage pool p1\n") and "events received: 1" in out
+
+
+def _run_on(uri: str, line: str, conn: object | None = None) -> tuple[str, str, bool]:
+    ctl = Ctl(uri)
+    if conn is not None:
+        ctl._conn = conn  # type: ignore[assignment]
+    ctl.out, ctl.err = io.StringIO(), io.StringIO()
+    ok = run_words(ctl, split_line(line))
+    return ctl.out.getvalue(), ctl.err.getvalue(), bool(ok)
+
+
+def test_start_is_one_call_and_words_failures_as_virsh() -> None:
+    """start asks the driver once; only a failure looks the domain up (by name or UUID, as
+    virsh's start does: never by id) to say what virsh says."""
+    assert _run_on("test:///default", "start nonexist")[1] == "error: failed to get domain 'nonexist'\n"
+    assert _run_on("test:///default", "start test")[1] == "error: Domain is already active\n"
+    assert _run_on("test:///default", "start 1")[1] == "error: failed to get domain '1'\n"  # test's id
+    out, err, ok = _run_on("test:///default", "destroy test; start test")
+    assert ok and not err and "Domain 'test' started\n" in out
+
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    class Failing(FakeConn):
+        calls: list[str] = []
+
+        def start(self, ref: str, **flags: object) -> DomainInfo:
+            self.calls.append(ref)
+            raise PyvirtError("internal error: QEMU failed to start", ErrorCode.INTERNAL_ERROR)
+
+        def lookup_domain(self, ref: str) -> DomainInfo:
+            return DomainInfo(name="vm1", uuid="u-1", id=-1, state=5)
+
+    conn = Failing([])
+    _, err, ok = _run_on("fake:///", "start vm1", conn)
+    assert not ok and conn.calls == ["vm1"]  # not started a second time to word the error
+    assert err == "error: Failed to start domain 'vm1'\nerror: internal error: QEMU failed to start\n"

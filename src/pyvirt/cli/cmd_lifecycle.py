@@ -55,12 +55,23 @@ def _console(ctl: Ctl, p: Parsed, name: str) -> bool:
 
 
 def cmd_start(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    if info.active:
-        raise CmdError("Domain is already active")
-    with failing(f"Failed to start domain '{info.name}'"):
-        ctl.conn.start(info.uuid or info.name, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"),
-                       force_boot=p.bool("force-boot"))
+    """One request when it works (start resolves the name or UUID itself and returns the domain);
+    only a failure looks the domain up, to word the error as virsh does.  virsh's start finds its
+    domain by name or UUID, never by id: a number that is only some running domain's id is
+    "failed to get domain"."""
+    from pyvirt.api import PyvirtError
+
+    ref = p.str("domain") or ""
+    try:
+        info = ctl.conn.start(ref, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"),
+                              force_boot=p.bool("force-boot"))
+    except PyvirtError as exc:
+        found = ctl.domain(ref)  # "failed to get domain" when there is none
+        if ref not in (found.name, found.uuid) and ref.lower() != found.uuid:
+            raise CmdError(f"failed to get domain '{ref}'") from None
+        if found.active:
+            raise CmdError("Domain is already active") from None
+        raise CmdError(f"Failed to start domain '{found.name}'", exc.message) from None
     ctl.extra(f"Domain '{info.name}' started\n")
     return _console(ctl, p, info.name)
 
