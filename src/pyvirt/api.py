@@ -578,8 +578,32 @@ class StoragePoolEventType(Numbering):
     DELETED = 5
 
 
+class DeviceEventType(Numbering):
+    """Which of libvirt's device events (VIR_DOMAIN_EVENT_ID_DEVICE_ADDED / _REMOVED /
+    _REMOVAL_FAILED) a DomainDeviceEvent is; virsh's event names are the lower-case words."""
+
+    ADDED = 0
+    REMOVED = 1
+    REMOVAL_FAILED = 2
+
+
+class DomainDeviceEvent(Event):
+    """A device of a running domain came or went: `event` is a DeviceEventType, `device` the
+    device's alias (what libvirt's callbacks pass).  Its own kind, "DomainDevice", so that
+    lifecycle consumers never read a device event as a lifecycle one."""
+
+    _fields = (*Event._fields, "device")
+    __slots__ = ("device",)
+    KIND = "DomainDevice"
+
+    def __init__(self, name: str, uuid: str, event: int, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", device: str = "") -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.device = device
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
-                                                               StoragePoolRefreshEvent)}
+                                                             StoragePoolRefreshEvent, DomainDeviceEvent)}
 
 
 class ListFilter(Record):
@@ -1049,6 +1073,12 @@ class Connection(abc.ABC):
         """I/O counters of one disk (by target or source path), under libvirt's field names:
         rd_operations, rd_bytes, wr_operations, wr_bytes, flush_operations, rd/wr/flush_total_times."""
         raise no_support("virDomainBlockStatsFlags")
+
+    @op("Domain", "GET /v1/domains/{dom}/ifstats", "virDomainInterfaceStats")
+    def interface_stats(self, dom: str, device: str) -> dict[str, int]:
+        """Traffic counters of one NIC (by target device name or MAC address), libvirt's field
+        names: rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop."""
+        raise no_support("virDomainInterfaceStats")
 
     @op("Domain", "GET /v1/domains/{dom}/screenshot", "virDomainScreenshot")
     def screenshot(self, dom: str, screen: int = 0) -> str:

@@ -18,9 +18,7 @@ from pyvirt.cli.grammar import Parsed
 
 def _scope(ctl: Ctl, p: Parsed, info) -> tuple[bool, bool]:
     """(live, config) for the API; (False, False) is --current."""
-    for other in ("live", "config"):
-        if p.bool("current") and p.bool(other):
-            raise CmdError(f"Options --current and --{other} are mutually exclusive")
+    check_scope(p)
     live, config = p.bool("live"), p.bool("config")
     if p.bool("persistent"):
         config = True
@@ -28,6 +26,15 @@ def _scope(ctl: Ctl, p: Parsed, info) -> tuple[bool, bool]:
     if not (live or config or p.bool("current")):
         live = True  # virDomainAttachDevice / virDomainDetachDevice act on the running guest
     return live, config
+
+
+def check_scope(p: Parsed) -> None:
+    """virsh's VSH_EXCLUSIVE_OPTIONS_VAR checks of the scope flags, in its order."""
+    if p.bool("persistent") and p.bool("current"):
+        raise CmdError("Options --persistent and --current are mutually exclusive")
+    for other in ("live", "config"):
+        if p.bool("current") and p.bool(other):
+            raise CmdError(f"Options --current and --{other} are mutually exclusive")
 
 
 def _key(info) -> str:

@@ -17,7 +17,6 @@ from pyvirt.cli.grammar import Parsed
 #: command -> "virApi" or "virApi|first line"
 _CALLS: dict[str, str] = {
     # -- Domain Management
-    "attach-interface": "virDomainAttachDevice|Failed to attach interface",
     "blkdeviotune": "virDomainGetBlockIoTune|Unable to get block I/O throttle parameters",
     "blkiotune": "virDomainGetBlkioParameters|Unable to get number of blkio parameters",
     "blockcommit": "virDomainBlockCommit",
@@ -27,13 +26,11 @@ _CALLS: dict[str, str] = {
     "blockresize": "virDomainBlockResize|Failed to resize block device '{path}'",
     "cpu-stats": "virDomainGetCPUStats|Failed to retrieve CPU statistics for domain '{domain}'",
     "detach-device-alias": "virDomainDetachDeviceAlias|Failed to detach device with alias {alias}",
-    "detach-interface": "virDomainDetachDevice|Failed to detach interface",
     "domfsfreeze": "virDomainFSFreeze|Unable to freeze filesystems",
     "domfsthaw": "virDomainFSThaw|Unable to thaw filesystems",
     "domfsinfo": "virDomainGetFSInfo|Unable to get filesystem information",
     "domfstrim": "virDomainFSTrim|Unable to invoke fstrim",
     "domhostname": "virDomainGetHostname|failed to get hostname",
-    "domif-setlink": "virDomainUpdateDeviceFlags",
     "domiftune": "virDomainGetInterfaceParameters|Unable to get interface parameters",
     "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
     "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
@@ -77,8 +74,6 @@ _CALLS: dict[str, str] = {
     "domblkerror": "virDomainGetDiskErrors",
     "domblkinfo": "virDomainGetBlockInfo",
     "domcontrol": "virDomainGetControlInfo",
-    "domif-getlink": "virDomainGetXMLDesc",
-    "domifstat": "virDomainInterfaceStats|Failed to get interface stats {domain} {interface}",
     "domtime": "virDomainGetTime",
     # -- Host and Hypervisor
     "allocpages": "virNodeAllocPages",

@@ -43,6 +43,7 @@ from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
 from pyvirt.daemon.hotplug import HotplugMixin
+from pyvirt.daemon.hotplug_nic import NicHotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.migration import MigrationMixin
 from pyvirt.daemon.ports import PortAllocator
@@ -83,7 +84,8 @@ CONNECT_TIMEOUT = 30.0
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED")
 
 
-class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(HotplugMixin, NicHotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin,
+                 VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -642,6 +644,7 @@ class QemuDriver(HotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, Defin
             if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
                 await self._qmp(run, "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))
         await self._set_graphics_passwords(rec)
+        await self.set_nic_links(rec)
 
     async def _set_graphics_passwords(self, rec: DomainRecord) -> None:
         """Display passwords go to QEMU over QMP, never on its command line (which every local

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from pyvirt.api import DomainEvent, Event
+from pyvirt.api import DomainDeviceEvent, DomainEvent, Event
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,13 @@ class EventBus:
         """A domain's event."""
         ev = DomainEvent(name=name, uuid=uuid, event=int(event), detail=int(detail),
                          timestamp=time.time(), id=dom_id)
+        self.publish(ev)
+        return ev
+
+    def emit_device(self, name: str, uuid: str, event: int, device: str, dom_id: int = -1) -> DomainDeviceEvent:
+        """A device of a running domain was added or removed (libvirt's device events)."""
+        ev = DomainDeviceEvent(name=name, uuid=uuid, event=int(event), timestamp=time.time(), id=dom_id,
+                               device=device)
         self.publish(ev)
         return ev
 

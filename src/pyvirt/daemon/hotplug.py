@@ -17,7 +17,7 @@ import os
 import tempfile
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.api import DeviceEventType, ErrorCode, ErrorDomain, PyvirtError, operation_invalid
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.xml import Domain, XMLError, safe_parse
@@ -26,7 +26,7 @@ from pyvirt.xml.defaults import assign_start_defaults
 #: how long a detach waits for the guest to release the device (libvirt waits 5 s, then leaves it
 #: pending; pyvirt reports the timeout instead of keeping a half-removed device)
 UNPLUG_TIMEOUT = 15.0
-_DEVICE_KINDS = ("disk",)
+_DEVICE_KINDS = ("disk", "interface")
 
 
 def _unsupported(message: str) -> PyvirtError:
@@ -44,7 +44,7 @@ def _device_element(xml: str) -> Any:
     return el
 
 
-def _with_device(dom: Domain, el: Any, *, inactive: bool) -> Domain:
+def with_device(dom: Domain, el: Any, *, inactive: bool) -> Domain:
     """`dom` with the device added, completed as define completes a definition."""
     root = safe_parse(dom.to_xml(inactive=inactive, security_info=True))
     root.find("devices").append(copy.deepcopy(el))
@@ -83,6 +83,10 @@ class HotplugMixin:
     async def attach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
         el = _device_element(xml)
         rec = self.lookup(dom)
+        if el.tag == "interface":
+            await self._attach_nic(rec, el, live, config)
+            return
+        plugged = None
         async with rec.lock:
             targets = self._targets(rec, live, config)
             caps = await self.caps()
@@ -92,14 +96,16 @@ class HotplugMixin:
                 if _find_disk(current, target_dev) is not None:
                     raise operation_invalid(f"target {target_dev} already exists")
                 if current is rec.config:
-                    new_config = _with_device(current, el, inactive=True)
+                    new_config = with_device(current, el, inactive=True)
                 else:
-                    new_live = _with_device(current, el, inactive=False)
+                    new_live = with_device(current, el, inactive=False)
             if new_live is not None:
                 assign_start_defaults(new_live)  # the new device's alias (and USB port), as at start
-                disk = _find_disk(new_live, target_dev)
-                await self._plug_disk(rec, new_live, disk, caps)
+                plugged = _find_disk(new_live, target_dev)
+                await self._plug_disk(rec, new_live, plugged, caps)
             self._commit(rec, config=new_config, live=new_live)
+        if plugged is not None:
+            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.ADDED, plugged.alias or "", rec.id)
 
     async def _plug_disk(self, rec: DomainRecord, live: Domain, disk: Any, caps: Any) -> None:
         from pyvirt.qemu.hotplug import disk_plug
@@ -127,9 +133,14 @@ class HotplugMixin:
             raise
 
     async def detach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
-        probe = _probe_disk(_device_element(xml))
-        source = probe.source_file or probe.source_dev
+        el = _device_element(xml)
         rec = self.lookup(dom)
+        if el.tag == "interface":
+            await self._detach_nic(rec, el, live, config)
+            return
+        probe = _probe_disk(el)
+        source = probe.source_file or probe.source_dev
+        removed = None
         async with rec.lock:
             targets = self._targets(rec, live, config)
             found = [(current, _find_disk(current, probe.target_dev, source)) for current in targets]
@@ -145,15 +156,23 @@ class HotplugMixin:
                     new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
                 else:
                     await self._unplug_disk(rec, disk)
-                    new_live = changed
+                    new_live, removed = changed, disk
             self._commit(rec, config=new_config, live=new_live)
+        if removed is not None:
+            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.REMOVED, removed.alias or "", rec.id)
 
     async def _unplug_disk(self, rec: DomainRecord, disk: Any) -> None:
         from pyvirt.qemu.hotplug import disk_nodes
 
         run = self._running(rec)
-        alias = disk.alias or ""
         node = await self._format_node(run, disk)
+        await self._unplug(run, disk.alias or "")
+        for name in disk_nodes(node) if node else []:
+            with contextlib.suppress(PyvirtError):
+                await self._qmp(run, "blockdev-del", {"node-name": name})
+
+    async def _unplug(self, run: Running, alias: str) -> None:
+        """device_del, then wait for QEMU's DEVICE_DELETED: the guest has let the device go."""
         gone = run.unplugged.setdefault(alias, asyncio.Event())
         try:
             await self._qmp(run, "device_del", {"id": alias})
@@ -165,9 +184,6 @@ class HotplugMixin:
                                   ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU) from None
         finally:
             run.unplugged.pop(alias, None)
-        for name in disk_nodes(node) if node else []:
-            with contextlib.suppress(PyvirtError):
-                await self._qmp(run, "blockdev-del", {"node-name": name})
 
     async def _format_node(self, run: Running, disk: Any) -> str | None:
         """The block node behind a disk's frontend (query-block names frontends by QOM path)."""
@@ -183,9 +199,14 @@ class HotplugMixin:
     # ------------------------------------------------------------------ media
     async def update_device(self, dom: str, xml: str, live: bool = False, config: bool = False,
                             force: bool = False) -> None:
-        """The medium of a cdrom or floppy: blockdev-change-medium to insert or swap, eject to empty."""
-        probe = _probe_disk(_device_element(xml))
+        """The medium of a cdrom or floppy: blockdev-change-medium to insert or swap, eject to empty;
+        a NIC's link state (hotplug_nic)."""
+        el = _device_element(xml)
         rec = self.lookup(dom)
+        if el.tag == "interface":
+            await self._update_nic(rec, el, live, config)
+            return
+        probe = _probe_disk(el)
         async with rec.lock:
             targets = self._targets(rec, live, config)
             new_config = new_live = None

@@ -26,17 +26,21 @@ log = logging.getLogger(__name__)
 
 def session_fallback(dom: Domain) -> list[str]:
     """Session mode: `network` NICs become user-mode ones (messages say so); `bridge` is refused."""
-    notes = []
-    for nic in dom.devices.interfaces:
-        if nic.type == "network":
-            notes.append(f"interface {nic.mac_address or nic.alias}: network '{nic.source_network}' needs "
-                         "qemu:///system (root) for its bridge; this session guest uses user-mode networking")
-            nic.type, nic.source_network = "user", None
-        elif nic.type == "bridge":
-            raise PyvirtError(f"unsupported configuration: interface type='bridge' (bridge "
-                              f"'{nic.source_bridge}') needs qemu:///system: session daemons cannot create tap "
-                              "devices", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
-    return notes
+    return [note for nic in dom.devices.interfaces if (note := session_nic(nic))]
+
+
+def session_nic(nic: Any) -> str | None:
+    """One NIC of a session guest (at start or hot-plugged): the note when it changed."""
+    if nic.type == "network":
+        note = (f"interface {nic.mac_address or nic.alias}: network '{nic.source_network}' needs "
+                "qemu:///system (root) for its bridge; this session guest uses user-mode networking")
+        nic.type, nic.source_network = "user", None
+        return note
+    if nic.type == "bridge":
+        raise PyvirtError(f"unsupported configuration: interface type='bridge' (bridge "
+                          f"'{nic.source_bridge}') needs qemu:///system: session daemons cannot create tap "
+                          "devices", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+    return None
 
 
 def open_taps(dom: Domain, networks: Any) -> dict[str, list[int]]:
@@ -49,32 +53,45 @@ def open_taps(dom: Domain, networks: Any) -> dict[str, list[int]]:
     try:
         taken = hostnet.link_names()
         for nic in dom.devices.interfaces:
-            if nic.type not in ("network", "bridge"):
-                continue
-            mtu = nic.mtu_size
-            if nic.type == "network":
-                if networks is None:
-                    raise PyvirtError("unsupported configuration: no network driver in this daemon",
-                                      ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
-                bridge, net_mtu = networks.bridge_for(nic.source_network or "")
-                mtu = mtu or net_mtu
-            else:
-                bridge = nic.source_bridge or ""
-                hostnet.check_ifname(bridge, "bridge")
-                if bridge not in taken:
-                    raise PyvirtError(f"Cannot get interface MTU on '{bridge}': No such device",
-                                      ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU)
-            name = nic.target_dev if nic.target_dev and not nic.target_dev.startswith("vnet") else None
-            name = name or hostnet.free_name("vnet", taken)
-            fd = hostnet.open_tap(name, vnet_hdr=(nic.model_type or "").startswith("virtio"))
-            fds[nic.alias or name] = [fd]
-            taken.add(name)
-            hostnet.attach_to_bridge(name, bridge, mtu)
-            nic.target_dev = name  # the live XML shows it, as libvirt's does
+            if nic.type in ("network", "bridge"):
+                fd = open_tap(nic, networks, taken)
+                fds[nic.alias or nic.target_dev] = [fd]
     except BaseException:
         close_all(fds)
         raise
     return fds
+
+
+def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
+    """A tap for one network/bridge NIC (start or hot-plug), attached to its bridge and up; its
+    name goes into the NIC's <target dev> (the live XML shows it, as libvirt's does)."""
+    from pyvirt.network import hostnet
+
+    taken = hostnet.link_names() if taken is None else taken
+    mtu = nic.mtu_size
+    if nic.type == "network":
+        if networks is None:
+            raise PyvirtError("unsupported configuration: no network driver in this daemon",
+                              ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+        bridge, net_mtu = networks.bridge_for(nic.source_network or "")
+        mtu = mtu or net_mtu
+    else:
+        bridge = nic.source_bridge or ""
+        hostnet.check_ifname(bridge, "bridge")
+        if bridge not in taken:
+            raise PyvirtError(f"Cannot get interface MTU on '{bridge}': No such device",
+                              ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU)
+    name = nic.target_dev if nic.target_dev and not nic.target_dev.startswith("vnet") else None
+    name = name or hostnet.free_name("vnet", taken)
+    fd = hostnet.open_tap(name, vnet_hdr=(nic.model_type or "").startswith("virtio"))
+    taken.add(name)
+    try:
+        hostnet.attach_to_bridge(name, bridge, mtu)
+    except BaseException:
+        os.close(fd)
+        raise
+    nic.target_dev = name
+    return fd
 
 
 def close_all(fds: dict[str, list[int]]) -> None:

@@ -17,55 +17,62 @@ _NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000
 
 def net_opts(a: Argv, ctx: Ctx) -> None:
     for nic in ctx.domain.devices.interfaces:
-        alias = ctx.alias(nic)
-        netdev_id = f"host{alias}"
-        if nic.mtu_size or nic.driver_queues or nic.target_dev and nic.type == "user":
-            raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
-        if nic.type == "user":
-            a.json("-netdev", {"type": "user", "id": netdev_id})
-        elif nic.type in ("network", "bridge"):
-            fds = ctx.runtime.tap_fds.get(alias)
-            if fds is None:
-                if not ctx.runtime.test_mode:
-                    raise unsupported(f"interface type {nic.type!r} without a tap fd from the daemon",
-                                      nic.line)
-                fds = [TEST_FD]
-            props: dict[str, Any] = {"type": "tap"}
-            props["fd" if len(fds) == 1 else "fds"] = ":".join(str(f) for f in fds)
-            vhost = ctx.runtime.vhost_fds.get(alias)
-            if vhost and nic.driver_name != "qemu":
-                props["vhost"] = True
-                props["vhostfd" if len(vhost) == 1 else "vhostfds"] = ":".join(str(f) for f in vhost)
-            props["id"] = netdev_id
-            a.json("-netdev", props)
-        else:
-            raise unsupported(f"interface type {nic.type!r}", nic.line)
-        model = nic.model_type or "rtl8139"
-        drv = _NIC_MODELS.get(model)
-        if drv is None:
-            raise unsupported(f"interface model {model!r}", nic.line)
-        dev: dict[str, Any] = {"driver": drv}
-        if model.startswith("virtio"):
-            ctx.virtio(nic, dev)
-            if nic.driver_txmode is not None:
-                dev["tx"] = "bh" if nic.driver_txmode == "iothread" else "timer"
-            if nic.driver_ioeventfd is not None:
-                dev["ioeventfd"] = nic.driver_ioeventfd
-            if nic.driver_rss is not None:
-                dev["rss"] = nic.driver_rss
-            if nic.driver_rss_hash_report is not None:
-                dev["hash"] = nic.driver_rss_hash_report
-        elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_rss,
-                                         nic.driver_rss_hash_report)):
-            raise unsupported("<driver txmode/ioeventfd/rss> on a non-virtio interface", nic.line)
-        dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
-        dev.update(pci_props(ctx, nic.address, "network interface"))
-        boot = ctx.boot_index.get(id(nic))
-        if boot is not None:
-            dev["bootindex"] = boot
-        if nic.link_state == "down":
-            raise unsupported("<link state='down'> at start (set it with QMP set_link)", nic.line)
+        netdev, dev = nic_args(ctx, nic)
+        a.json("-netdev", netdev)
         a.device(dev)
+
+
+def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(-netdev, -device) properties of one NIC: the command line and a hot-plug
+    (netdev_add / device_add take the same JSON) share them.  A link set down in the XML is
+    not a property: pyvirtd sets it with QMP set_link before the guest runs, as libvirt does."""
+    alias = ctx.alias(nic)
+    netdev_id = f"host{alias}"
+    if nic.mtu_size or nic.driver_queues or nic.target_dev and nic.type == "user":
+        raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
+    props: dict[str, Any]
+    if nic.type == "user":
+        props = {"type": "user", "id": netdev_id}
+    elif nic.type in ("network", "bridge"):
+        fds = ctx.runtime.tap_fds.get(alias)
+        if fds is None:
+            if not ctx.runtime.test_mode:
+                raise unsupported(f"interface type {nic.type!r} without a tap fd from the daemon",
+                                  nic.line)
+            fds = [TEST_FD]
+        props = {"type": "tap"}
+        props["fd" if len(fds) == 1 else "fds"] = ":".join(str(f) for f in fds)
+        vhost = ctx.runtime.vhost_fds.get(alias)
+        if vhost and nic.driver_name != "qemu":
+            props["vhost"] = True
+            props["vhostfd" if len(vhost) == 1 else "vhostfds"] = ":".join(str(f) for f in vhost)
+        props["id"] = netdev_id
+    else:
+        raise unsupported(f"interface type {nic.type!r}", nic.line)
+    model = nic.model_type or "rtl8139"
+    drv = _NIC_MODELS.get(model)
+    if drv is None:
+        raise unsupported(f"interface model {model!r}", nic.line)
+    dev: dict[str, Any] = {"driver": drv}
+    if model.startswith("virtio"):
+        ctx.virtio(nic, dev)
+        if nic.driver_txmode is not None:
+            dev["tx"] = "bh" if nic.driver_txmode == "iothread" else "timer"
+        if nic.driver_ioeventfd is not None:
+            dev["ioeventfd"] = nic.driver_ioeventfd
+        if nic.driver_rss is not None:
+            dev["rss"] = nic.driver_rss
+        if nic.driver_rss_hash_report is not None:
+            dev["hash"] = nic.driver_rss_hash_report
+    elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_rss,
+                                     nic.driver_rss_hash_report)):
+        raise unsupported("<driver txmode/ioeventfd/rss> on a non-virtio interface", nic.line)
+    dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
+    dev.update(pci_props(ctx, nic.address, "network interface"))
+    boot = ctx.boot_index.get(id(nic))
+    if boot is not None:
+        dev["bootindex"] = boot
+    return props, dev
 
 
 def input_opts(a: Argv, ctx: Ctx) -> None:

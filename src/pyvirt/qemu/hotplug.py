@@ -49,3 +49,19 @@ def disk_nodes(format_node: str) -> list[str]:
     """The nodes to delete after a disk's device is gone: its format node, then its storage node."""
     m = _NODE.match(format_node)
     return [format_node, f"libvirt-{m.group(1)}-storage"] if m else [format_node]
+
+
+def nic_plug(domain: Any, nic: Any, caps: Any, fd_name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(netdev_add arguments, device_add arguments) for `nic`, one of `domain`'s interfaces (the
+    live definition with the new NIC in it, through fill_defaults).  A tap NIC names the fd that
+    pyvirtd handed QEMU with getfd (`fd_name`) where the command line gives a number."""
+    from pyvirt.qemu.argv_devices import nic_args
+
+    ctx = device_context(domain, caps)
+    ctx.runtime.test_mode = False
+    if fd_name is not None:
+        ctx.runtime.tap_fds[ctx.alias(nic)] = [fd_name]  # type: ignore[list-item]
+    netdev, device = nic_args(ctx, nic)
+    if nic.boot_order is None:
+        device.pop("bootindex", None)
+    return netdev, device

@@ -120,6 +120,9 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
             self._bus.emit(event)
 
     def _start(self, dom: DomainObj, live: etree._Element, paused: bool, restored: bool = False) -> None:
+        from pyvirt.testdriver.domxml import generate_ifnames
+
+        generate_ifnames(live)
         dom.live = live
         dom.id = self._next_id
         self._next_id += 1

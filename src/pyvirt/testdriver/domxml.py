@@ -168,3 +168,26 @@ def format_like_libvirt(root: etree._Element) -> etree._Element:
     if devices is not None and len(devices) == 0:
         devices.text = "\n"  # libvirt writes an empty <devices> open and closed (see to_string)
     return formatted
+
+
+#: <interface> children libvirt writes after <target> (a generated target goes before the first)
+_AFTER_TARGET = frozenset(("guest", "model", "driver", "backend", "filterref", "tune", "teaming", "link", "mtu",
+                           "coalesce", "rom", "bandwidth", "vlan", "boot", "acpi", "alias", "address"))
+
+
+def generate_ifnames(root: etree._Element) -> None:
+    """testDomainGenerateIfnames: at start, each NIC without a <target dev> gets the first
+    'testnetN' no NIC of this domain has (the live XML shows it)."""
+    nics = list(root.iterfind("devices/interface"))
+    taken = {t.get("dev") for nic in nics if (t := nic.find("target")) is not None}
+    for nic in nics:
+        target = nic.find("target")
+        if target is not None and target.get("dev"):
+            continue
+        name = next(f"testnet{n}" for n in range(len(nics) + len(taken) + 1) if f"testnet{n}" not in taken)
+        taken.add(name)
+        if target is None:
+            target = etree.Element("target")
+            after = next((i for i, child in enumerate(nic) if child.tag in _AFTER_TARGET), len(nic))
+            nic.insert(after, target)
+        target.set("dev", name)

@@ -108,7 +108,13 @@ def node_info(root: Any) -> NodeInfo:
 def _domain(el: etree._Element, next_id: int) -> DomainObj:
     import copy
 
-    from pyvirt.testdriver.domxml import check_domain, format_like_libvirt, normalise, strip_test_extensions
+    from pyvirt.testdriver.domxml import (
+        check_domain,
+        format_like_libvirt,
+        generate_ifnames,
+        normalise,
+        strip_test_extensions,
+    )
 
     root = copy.deepcopy(el)
     ext = strip_test_extensions(root)
@@ -125,6 +131,7 @@ def _domain(el: etree._Element, next_id: int) -> DomainObj:
     if state == DomainState.SHUTOFF or state not in DomainState.__members__.values():
         return DomainObj(config=root, state=DomainState.SHUTOFF, managed_save=ext.has_managed_save)
     live = root
+    generate_ifnames(live)  # before the copy: libvirt names them in the definition it loaded
     config = None if ext.transient else copy.deepcopy(root)
     return DomainObj(config=config, live=live, state=state, reason=0, id=next_id,
                      managed_save=ext.has_managed_save)

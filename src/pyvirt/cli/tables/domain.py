@@ -49,7 +49,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("attach-interface", _G, "cmd_unsupported", "attach network interface",
+    Cmd("attach-interface", _G, "cmd_nic", "attach network interface",
         "Attach new network interface.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("type", DATA, "network interface type", req=True),
@@ -276,7 +276,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
             Opt("print-xml", BOOL, "print XML document rather than detach the disk"),
         )),
-    Cmd("detach-interface", _G, "cmd_unsupported", "detach network interface",
+    Cmd("detach-interface", _G, "cmd_nic", "detach network interface",
         "Detach network interface.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("type", DATA, "network interface type", req=True),
@@ -323,7 +323,7 @@ COMMANDS = (
         "", (
             Opt("domain", DATA, "domain name or uuid", req=True),
         )),
-    Cmd("domif-setlink", _G, "cmd_unsupported", "set link state of a virtual interface",
+    Cmd("domif-setlink", _G, "cmd_nic", "set link state of a virtual interface",
         "Set link state of a domain's virtual interface. This command wraps usage of update-device command.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device (MAC Address)", req=True),

@@ -37,7 +37,7 @@ COMMANDS = (
         "Returns state of a control interface to the domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("domif-getlink", _G, "cmd_unsupported", "get link state of a virtual interface",
+    Cmd("domif-getlink", _G, "cmd_nic", "get link state of a virtual interface",
         "Get link state of a domain's virtual interface.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device (MAC Address)", req=True),
@@ -55,7 +55,7 @@ COMMANDS = (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("inactive", BOOL, "get inactive rather than running configuration"),
         )),
-    Cmd("domifstat", _G, "cmd_unsupported", "get network interface stats for a domain",
+    Cmd("domifstat", _G, "cmd_nic", "get network interface stats for a domain",
         "Get network interface stats for a running domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device specified by name or MAC Address", req=True),

@@ -1,0 +1,234 @@
+"""Network interfaces of running guests: hot-plug, unplug, link state and traffic counters.
+
+As libvirt's QEMU driver: a new NIC is completed as define would (MAC, PCI address, alias) once,
+so the live and the persistent copies share its MAC; a tap NIC's tap is opened by pyvirtd and
+handed to QEMU over the monitor (SCM_RIGHTS + getfd) where a start passes it on the command line;
+netdev_add and device_add take the very JSON of -netdev and -device (pyvirt.qemu.hotplug).  An
+unplug waits for QEMU's DEVICE_DELETED, then removes the backend.  Both emit libvirt's
+device-added / device-removed events.  Which NIC an XML names is libvirt's virDomainNetFindIdx
+rule: by MAC when one is given, by PCI address when one is given, else the only one there is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import os
+from typing import Any
+
+from pyvirt.api import DeviceEventType, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.daemon import model
+from pyvirt.daemon.records import DomainRecord
+from pyvirt.xml import Domain, XMLError
+from pyvirt.xml.defaults import assign_start_defaults
+
+log = logging.getLogger(__name__)
+
+#: libvirt's counters, in virDomainInterfaceStats' order; a tap's rx is the guest's tx
+IFSTAT_FIELDS = ("rx_bytes", "rx_packets", "rx_errs", "rx_drop", "tx_bytes", "tx_packets", "tx_errs", "tx_drop")
+_SYSFS_OF = {"rx_bytes": "tx_bytes", "rx_packets": "tx_packets", "rx_errs": "tx_errors", "rx_drop": "tx_dropped",
+             "tx_bytes": "rx_bytes", "tx_packets": "rx_packets", "tx_errs": "rx_errors", "tx_drop": "rx_dropped"}
+
+
+def _missing(message: str) -> PyvirtError:
+    return PyvirtError(f"device not found: {message}", ErrorCode.DEVICE_MISSING, ErrorDomain.DOMAIN)
+
+
+def probe_nic(el: Any) -> Any:
+    """The <interface> an XML names, read through the domain model without completing it (a
+    detach or update must not invent a MAC)."""
+    from lxml import etree
+
+    from pyvirt.xml import parse_domain
+
+    shell = ("<domain type='qemu'><name>probe</name><memory>1024</memory><os><type>hvm</type></os>"
+             f"<devices>{etree.tostring(el, encoding='unicode')}</devices></domain>")
+    try:
+        return parse_domain(shell).devices.interfaces[0]
+    except XMLError as exc:
+        raise model.xml_error(exc) from exc
+
+
+def find_nic(dom: Domain, probe: Any) -> Any:
+    """libvirt's virDomainNetFindIdx: the one NIC matching the probe's MAC and PCI address."""
+    addr = probe.address
+    pci = (addr.domain, addr.bus, addr.slot, addr.function) if addr is not None and addr.type == "pci" else None
+    mac = (probe.mac_address or "").lower() or None
+    found = []
+    for nic in dom.devices.interfaces:
+        if mac and (nic.mac_address or "").lower() != mac:
+            continue
+        if pci and (nic.address is None or (nic.address.domain, nic.address.bus, nic.address.slot,
+                                            nic.address.function) != pci):
+            continue
+        found.append(nic)
+    if len(found) > 1:
+        raise PyvirtError("operation failed: " + (f"multiple devices matching MAC address {mac} found" if mac
+                                                  else "multiple matching devices found"),
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.DOMAIN)
+    if not found:
+        if mac:
+            raise _missing(f"no device matching MAC address {mac} found")
+        raise _missing("no matching device found")
+    return found[0]
+
+
+def nic_by_name(dom: Domain, device: str) -> Any:
+    """libvirt's virDomainNetFind: a NIC by MAC address or host-side device name."""
+    for nic in dom.devices.interfaces:
+        if (nic.mac_address or "").lower() == device.lower() or (nic.target_dev and nic.target_dev == device):
+            return nic
+    raise PyvirtError(f"invalid argument: '{device}' is not a known interface", ErrorCode.INVALID_ARG,
+                      ErrorDomain.DOMAIN)
+
+
+class NicHotplugMixin:
+    """The <interface> half of attach/detach/update_device, and interface_stats, for QemuDriver."""
+
+    # lookup, _running, _targets, _commit, _qmp, caps, events and networks come from QemuDriver
+
+    async def _attach_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
+        from pyvirt.daemon.hotplug import with_device
+        from pyvirt.xml.defaults import random_mac
+
+        if el.find("mac") is None:  # one MAC for the live and the persistent copy
+            from lxml import etree
+
+            el.insert(0, etree.Element("mac", address=random_mac()))
+        plugged = None
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            new_config = new_live = None
+            for current in targets:
+                changed = with_device(current, el, inactive=current is rec.config)
+                if current is rec.config:
+                    new_config = changed
+                else:
+                    new_live = changed
+            if new_live is not None:
+                plugged = new_live.devices.interfaces[-1]  # appended last
+                await self._plug_nic(rec, new_live, plugged)
+            self._commit(rec, config=new_config, live=new_live)
+        if plugged is not None:
+            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.ADDED, plugged.alias or "", rec.id)
+
+    async def _plug_nic(self, rec: DomainRecord, live: Domain, nic: Any) -> None:
+        from pyvirt.daemon import nics
+        from pyvirt.qemu.hotplug import nic_plug
+
+        run = self._running(rec)
+        caps = await self.caps()
+        if self.networks is None:
+            note = nics.session_nic(nic)  # as at start: session NICs use user-mode networking
+            if note:
+                log.warning("%s: %s", rec.name, note)
+        assign_start_defaults(live)  # the new NIC's alias, as at start
+        fd = fd_name = None
+        if nic.type in ("network", "bridge"):
+            fd = await asyncio.to_thread(nics.open_tap, nic, self.networks)
+            fd_name = f"fd-{nic.alias}"
+        try:
+            try:
+                netdev, device = nic_plug(live, nic, caps, fd_name)
+            except XMLError as exc:
+                raise model.xml_error(exc) from exc
+            if fd is not None:
+                assert run.qmp is not None
+                run.qmp.send_fd_scm(fd)
+                await self._qmp(run, "getfd", {"fdname": fd_name})
+            await self._qmp(run, "netdev_add", netdev)
+            try:
+                await self._qmp(run, "device_add", device)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self._qmp(run, "netdev_del", {"id": netdev["id"]})
+                raise
+            if nic.link_state == "down":
+                await self._qmp(run, "set_link", {"name": nic.alias, "up": False})
+        finally:
+            if fd is not None:
+                os.close(fd)  # QEMU holds its own copy now (or never will: the tap goes with ours)
+
+    async def _detach_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
+        probe = probe_nic(el)
+        removed = None
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            found = [(current, find_nic(current, probe)) for current in targets]
+            new_config = new_live = None
+            for current, nic in found:
+                changed = copy.deepcopy(current)
+                index = current.devices.interfaces.index(nic)
+                del changed.devices.interfaces[index]
+                if current is rec.config:
+                    new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
+                else:
+                    await self._unplug_nic(rec, nic)
+                    new_live, removed = changed, nic
+            self._commit(rec, config=new_config, live=new_live)
+        if removed is not None:
+            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.REMOVED, removed.alias or "", rec.id)
+
+    async def _unplug_nic(self, rec: DomainRecord, nic: Any) -> None:
+        run = self._running(rec)
+        await self._unplug(run, nic.alias or "")
+        with contextlib.suppress(PyvirtError):
+            await self._qmp(run, "netdev_del", {"id": f"host{nic.alias}"})
+
+    async def _update_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
+        """What libvirt changes on a NIC in place here: its link state (QMP set_link when live).
+        Any other difference is refused, naming it, as libvirt refuses what it cannot change."""
+        probe = probe_nic(el)
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            new_config = new_live = None
+            for current in targets:
+                nic = find_nic(current, probe)
+                for field in ("type", "model_type", "source_network", "source_bridge"):
+                    if getattr(probe, field) is not None and getattr(probe, field) != getattr(nic, field):
+                        what = field.replace("_type", "").replace("source_", "source ")
+                        raise PyvirtError(f"Operation not supported: cannot modify network device {what} setting",
+                                          ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+                changed = copy.deepcopy(current)
+                mine = changed.devices.interfaces[current.devices.interfaces.index(nic)]
+                mine.link_state = None if probe.link_state in (None, "up") else probe.link_state
+                if current is rec.config:
+                    new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
+                else:
+                    if (nic.link_state or "up") != (probe.link_state or "up"):
+                        await self._qmp(self._running(rec), "set_link",
+                                        {"name": nic.alias, "up": (probe.link_state or "up") == "up"})
+                    new_live = changed
+            self._commit(rec, config=new_config, live=new_live)
+
+    async def set_nic_links(self, rec: DomainRecord) -> None:
+        """At start, before the guest runs: links the XML sets down (libvirt does the same)."""
+        assert rec.run is not None and rec.live is not None
+        for nic in rec.live.devices.interfaces:
+            if nic.link_state == "down":
+                await self._qmp(rec.run, "set_link", {"name": nic.alias, "up": False})
+
+    async def interface_stats(self, dom: str, device: str) -> dict[str, int]:
+        """The host side of a NIC's tap, seen from the guest (rx and tx swapped), as libvirt."""
+        rec = self.lookup(dom)
+        self._running(rec)
+        nic = nic_by_name(rec.current(), device)
+        if nic.type not in ("network", "bridge") or not nic.target_dev:
+            raise PyvirtError(f"Operation not supported: interface '{device}' (type='{nic.type}') has no host "
+                              "device to count its traffic on (QEMU's user-mode network keeps no counters)",
+                              ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+        from pyvirt.network.hostnet import check_ifname
+
+        check_ifname(nic.target_dev, "interface")
+        out: dict[str, int] = {}
+        base = f"/sys/class/net/{nic.target_dev}/statistics"
+        for key in IFSTAT_FIELDS:
+            try:
+                with open(os.path.join(base, _SYSFS_OF[key])) as handle:
+                    out[key] = int(handle.read(64).strip())
+            except (OSError, ValueError) as exc:
+                raise PyvirtError(f"internal error: cannot read the counters of '{nic.target_dev}': {exc}",
+                                  ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU) from exc
+        return out
