@@ -170,6 +170,32 @@ def test_kill9_restart_keeps_network_and_connectivity(env: Env) -> None:
     assert env.received("from-guest-3") == [UPLINK]
 
 
+def test_tap_nic_counters_and_hotplug(env: Env) -> None:
+    """domifstat reads the guest's tap (its DHCP and TCP traffic moved both ways); a NIC hot-plugged
+    on the network gets its own tap on the bridge (handed to QEMU over the monitor), the guest
+    sees it, and an unplug removes the tap."""
+    stats = env.conn.interface_stats("netguest", MAC)
+    assert stats["rx_bytes"] > 0 and stats["tx_bytes"] > 0 and stats["rx_packets"] > 0
+    (tap,) = [ln.split("'")[1] for ln in env.conn.get_xml("netguest").splitlines() if "<target dev='vnet" in ln]
+    cli = subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///system", "domifstat", "netguest",
+                          tap], capture_output=True, text=True, env=env.daemon.env(), timeout=60)
+    assert cli.returncode == 0 and cli.stdout.startswith(f"{tap} rx_bytes "), cli
+    assert [ln.split()[1] for ln in cli.stdout.split("\n") if ln] == [
+        "rx_bytes", "rx_packets", "rx_errs", "rx_drop", "tx_bytes", "tx_packets", "tx_errs", "tx_drop"]
+    bridge = env.conn.list_networks()[0]["bridge"]
+    nic = ("<interface type='network'><source network='default'/><mac address='52:54:00:5e:00:43'/>"
+           "<model type='virtio'/></interface>")
+    env.conn.attach_device("netguest", nic, live=True)
+    (new_tap,) = [ln.split("'")[1] for ln in env.conn.get_xml("netguest").splitlines()
+                  if "<target dev='vnet" in ln and f"'{tap}'" not in ln]
+    assert new_tap in env.ns.run("ip", "-br", "link", "show", "master", bridge).stdout
+    env.guest_says("sleep 2; test -e /sys/class/net/eth1", "HPNIC1")
+    assert env.conn.interface_stats("netguest", "52:54:00:5e:00:43")["rx_errs"] == 0
+    env.conn.detach_device("netguest", nic, live=True)
+    assert new_tap not in env.ns.run("ip", "-br", "link").stdout
+    env.guest_says("test ! -e /sys/class/net/eth1", "HPNIC2")
+
+
 def test_isolated_network_does_not_forward(env: Env) -> None:
     events = env.conn.network_events("iso", timeout=20)  # subscribed from here on
     env.conn.create_network("<network><name>iso</name><bridge name='isobr0'/>"

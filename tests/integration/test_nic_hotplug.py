@@ -96,10 +96,15 @@ def test_link_state_follows_domif_setlink(daemon: DaemonHarness) -> None:
 def test_detach_interface_waits_for_the_guest(daemon: DaemonHarness) -> None:
     conn = daemon.connect()
     events = conn.events(DOM, timeout=60, kinds=["DomainDevice"])
+    watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "device-removed", "--timeout", "60"],
+                               stdout=subprocess.PIPE, text=True, env=daemon.env())
+    time.sleep(3)  # virsh event subscribes once it started
     out = _cli(daemon, "detach-interface", DOM, "user", "--mac", "52:54:00:aa:00:01")
     assert (out.returncode, out.stdout, out.stderr) == (0, "Interface detached successfully\n\n", "")
     ev = next(iter(events))
     assert (ev.event, ev.device) == (DeviceEventType.REMOVED, "net1")
+    printed, _ = watcher.communicate(timeout=60)
+    assert printed.startswith(f"event 'device-removed' for domain '{DOM}': net1\nevents received: 1\n")
     assert set(_guest_nics(daemon, "NICE")) == {"eth0"}  # gone before the command returned
     assert "52:54:00:aa:00:01" not in _cli(daemon, "domiflist", DOM).stdout
     again = _cli(daemon, "detach-interface", DOM, "user", "--mac", "52:54:00:aa:00:01")

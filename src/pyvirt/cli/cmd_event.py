@@ -11,13 +11,18 @@ from pyvirt.cli.fmt import event_words
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 
-#: virsh 9.0's event names, in its order (``event --list``); pyvirt delivers "lifecycle".
+#: virsh 9.0's event names, in its order (``event --list``); pyvirt delivers "lifecycle" and the
+#: device events (_DEVICE_EVENTS).
 EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "graphics",
                "io-error-reason", "control-error", "block-job", "disk-change", "tray-change",
                "pm-wakeup", "pm-suspend", "balloon-change", "pm-suspend-disk", "device-removed",
                "block-job-2", "tunable", "agent-lifecycle", "device-added", "migration-iteration",
                "job-completed", "device-removal-failed", "metadata-change", "block-threshold",
                "memory-failure", "memory-device-size-change")
+
+
+#: DeviceEventType's values, as virsh names the events
+_DEVICE_EVENTS = ("device-added", "device-removed", "device-removal-failed")
 
 
 def _stamp(ts: float) -> str:
@@ -41,15 +46,19 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
     if p.str("domain"):
         info = ctl.domain(p.str("domain") or "")
         dom = info.uuid or info.name
-    want_lifecycle = p.bool("all") or kind == "lifecycle"
+    want = set(EVENT_NAMES) if p.bool("all") else {kind}
+    kinds = ["Domain"] + (["DomainDevice"] if want & set(_DEVICE_EVENTS) else [])
 
     def line(ev: Event) -> str | None:
-        if not want_lifecycle:
+        if ev.kind == "DomainDevice":
+            name = _DEVICE_EVENTS[ev.event] if 0 <= ev.event < len(_DEVICE_EVENTS) else ""
+            return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}" if name in want else None
+        if "lifecycle" not in want:
             return None
         what, detail = event_words(ev.event, ev.detail)
         return f"event 'lifecycle' for domain '{ev.name}': {what} {detail}"
 
-    return event_loop(ctl, p, lambda left: ctl.conn.events(dom, timeout=left), line, timeout) > 0
+    return event_loop(ctl, p, lambda left: ctl.conn.events(dom, timeout=left, kinds=kinds), line, timeout) > 0
 
 
 class _Disconnected(Exception):

@@ -460,7 +460,7 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         kinds = kinds or ["Domain"]
         match = None
         if dom is not None:
-            if kinds == ["Domain"]:  # a domain that does not exist is an error, as virsh event --domain
+            if set(kinds) <= {"Domain", "DomainDevice"}:  # no such domain is an error, as virsh event --domain
                 obj = self._get(dom)
                 match = (obj.uuid, obj.name)
             else:
