@@ -87,10 +87,10 @@ def test_config_only_attach_and_bad_device(daemon: DaemonHarness, test_guest: Te
     assert "vdb" in _cli(daemon, "domblklist", "hc", "--inactive").stdout
     assert _cli(daemon, "detach-device", "hc", str(disk), "--config").returncode == 0
     assert "vdb" not in _cli(daemon, "domblklist", "hc", "--inactive").stdout
-    nic = tmp_path / "nic.xml"
-    nic.write_text("<interface type='user'/>")
-    refused = _cli(daemon, "attach-device", "hc", str(nic), "--config")
-    assert refused.returncode == 1 and "<interface>" in refused.stderr
+    sound = tmp_path / "sound.xml"
+    sound.write_text("<sound model='ich6'/>")
+    refused = _cli(daemon, "attach-device", "hc", str(sound), "--config")
+    assert refused.returncode == 1 and "<sound>" in refused.stderr
     mixed = _cli(daemon, "attach-device", "hc", str(disk), "--current", "--live")
     assert mixed.stderr == "error: Options --current and --live are mutually exclusive\n"
 
