@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from pyvirt.api import DomainEvent, DomainInfo
+from pyvirt.api import DeviceEventType, DomainDeviceEvent, DomainEvent, DomainInfo
 from pyvirt.cli import table
 from pyvirt.cli.context import Ctl
 from pyvirt.cli.grammar import split_line
@@ -18,8 +18,8 @@ class FakeConn:
     def lookup_domain(self, ref: str) -> DomainInfo:
         return DomainInfo(name="vm1", uuid="u-1", id=3, state=1)
 
-    def events(self, dom=None, timeout=None):
-        yield from self._events
+    def events(self, dom=None, timeout=None, kinds=None):
+        yield from (e for e in self._events if e.kind in (kinds or ["Domain"]))
 
     def close(self) -> None:
         pass
@@ -42,6 +42,19 @@ def test_event_lines_as_virsh() -> None:
     assert ok
     out, _ = run("event --event lifecycle --domain vm1", FakeConn(evs))
     assert out == "event 'lifecycle' for domain 'vm1': Started Booted\nevents received: 1\n\n"
+
+
+def test_device_event_lines_as_virsh() -> None:
+    evs = [DomainEvent("vm1", "u-1", 2, 0), DomainDeviceEvent("vm1", "u-1", DeviceEventType.ADDED, device="net1"),
+           DomainDeviceEvent("vm1", "u-1", DeviceEventType.REMOVED, device="virtio-disk1")]
+    out, _ = run("event --event device-removed", FakeConn(evs))
+    assert out == "event 'device-removed' for domain 'vm1': virtio-disk1\nevents received: 1\n\n"
+    out, _ = run("event --all --loop", FakeConn(evs))
+    assert out.splitlines()[:3] == ["event 'lifecycle' for domain 'vm1': Started Booted",
+                                    "event 'device-added' for domain 'vm1': net1",
+                                    "event 'device-removed' for domain 'vm1': virtio-disk1"]
+    out, _ = run("event --event lifecycle", FakeConn(evs[1:]))  # device events are not asked for
+    assert "events received: 0" in out
 
 
 def test_event_timestamp_prefix() -> None:
