@@ -578,32 +578,37 @@ class StoragePoolEventType(Numbering):
     DELETED = 5
 
 
-class DeviceEventType(Numbering):
-    """Which of libvirt's device events (VIR_DOMAIN_EVENT_ID_DEVICE_ADDED / _REMOVED /
-    _REMOVAL_FAILED) a DomainDeviceEvent is; virsh's event names are the lower-case words."""
-
-    ADDED = 0
-    REMOVED = 1
-    REMOVAL_FAILED = 2
-
-
 class DomainDeviceEvent(Event):
-    """A device of a running domain came or went: `event` is a DeviceEventType, `device` the
-    device's alias (what libvirt's callbacks pass).  Its own kind, "DomainDevice", so that
-    lifecycle consumers never read a device event as a lifecycle one."""
+    """A device of a running domain came or went (libvirt's device event IDs, whose callbacks
+    carry the device's alias): `device`.  Each ID is its own event kind, ``Domain.<libvirt's
+    event name>`` (HACKING: event kinds), so a lifecycle subscriber never reads one of these."""
 
     _fields = (*Event._fields, "device")
     __slots__ = ("device",)
-    KIND = "DomainDevice"
 
-    def __init__(self, name: str, uuid: str, event: int, detail: int = 0, timestamp: float = 0.0,
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
                  id: int = -1, kind: str = "", device: str = "") -> None:  # noqa: A002
         super().__init__(name, uuid, event, detail, timestamp, id, kind)
         self.device = device
 
 
+class DeviceAddedEvent(DomainDeviceEvent):
+    """VIR_DOMAIN_EVENT_ID_DEVICE_ADDED: a hot-plug completed."""
+
+    __slots__ = ()
+    KIND = "Domain.device-added"
+
+
+class DeviceRemovedEvent(DomainDeviceEvent):
+    """VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED: the guest let a device go (QEMU's DEVICE_DELETED)."""
+
+    __slots__ = ()
+    KIND = "Domain.device-removed"
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
-                                                             StoragePoolRefreshEvent, DomainDeviceEvent)}
+                                                             StoragePoolRefreshEvent, DeviceAddedEvent,
+                                                             DeviceRemovedEvent)}
 
 
 class ListFilter(Record):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pyvirt.api import DeviceEventType
+from pyvirt.api import DeviceAddedEvent, DeviceRemovedEvent
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
 
@@ -66,12 +66,12 @@ def _wait_nics(daemon: DaemonHarness, want, marker: str) -> dict[str, str]:
 def test_attach_interface_reaches_the_guest(daemon: DaemonHarness) -> None:
     conn = daemon.connect()
     assert set(_guest_nics(daemon, "NICA")) == {"eth0"}
-    events = conn.events(DOM, timeout=60, kinds=["DomainDevice"])
+    events = conn.events(DOM, timeout=60, kinds=[DeviceAddedEvent.KIND])
     out = _cli(daemon, "attach-interface", DOM, "network", "default", "--model", "virtio",
                "--mac", "52:54:00:aa:00:01")
     assert (out.returncode, out.stdout, out.stderr) == (0, "Interface attached successfully\n\n", "")
     ev = next(iter(events))
-    assert (ev.event, ev.device, ev.name) == (DeviceEventType.ADDED, "net1", DOM)
+    assert (type(ev), ev.device, ev.name) == (DeviceAddedEvent, "net1", DOM)
     nics = _wait_nics(daemon, lambda n: "eth1" in n, "NICB")
     assert set(nics) == {"eth0", "eth1"}
     listing = _cli(daemon, "domiflist", DOM).stdout
@@ -94,14 +94,14 @@ def test_link_state_follows_domif_setlink(daemon: DaemonHarness) -> None:
 
 def test_detach_interface_waits_for_the_guest(daemon: DaemonHarness) -> None:
     conn = daemon.connect()
-    events = conn.events(DOM, timeout=60, kinds=["DomainDevice"])
+    events = conn.events(DOM, timeout=60, kinds=[DeviceRemovedEvent.KIND])
     watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "device-removed", "--timeout", "60"],
                                stdout=subprocess.PIPE, text=True, env=daemon.env())
     time.sleep(3)  # virsh event subscribes once it started
     out = _cli(daemon, "detach-interface", DOM, "user", "--mac", "52:54:00:aa:00:01")
     assert (out.returncode, out.stdout, out.stderr) == (0, "Interface detached successfully\n\n", "")
     ev = next(iter(events))
-    assert (ev.event, ev.device) == (DeviceEventType.REMOVED, "net1")
+    assert (type(ev), ev.device) == (DeviceRemovedEvent, "net1")
     printed, _ = watcher.communicate(timeout=60)
     assert printed.startswith(f"event 'device-removed' for domain '{DOM}': net1\nevents received: 1\n")
     assert set(_guest_nics(daemon, "NICE")) == {"eth0"}  # gone before the command returned

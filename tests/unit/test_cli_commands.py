@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from pyvirt.api import DeviceEventType, DomainDeviceEvent, DomainEvent, DomainInfo
+from pyvirt.api import DeviceAddedEvent, DeviceRemovedEvent, DomainEvent, DomainInfo
 from pyvirt.cli import table
 from pyvirt.cli.context import Ctl
 from pyvirt.cli.grammar import split_line
@@ -45,8 +45,8 @@ def test_event_lines_as_virsh() -> None:
 
 
 def test_device_event_lines_as_virsh() -> None:
-    evs = [DomainEvent("vm1", "u-1", 2, 0), DomainDeviceEvent("vm1", "u-1", DeviceEventType.ADDED, device="net1"),
-           DomainDeviceEvent("vm1", "u-1", DeviceEventType.REMOVED, device="virtio-disk1")]
+    evs = [DomainEvent("vm1", "u-1", 2, 0), DeviceAddedEvent("vm1", "u-1", device="net1"),
+           DeviceRemovedEvent("vm1", "u-1", device="virtio-disk1")]
     out, _ = run("event --event device-removed", FakeConn(evs))
     assert out == "event 'device-removed' for domain 'vm1': virtio-disk1\nevents received: 1\n\n"
     out, _ = run("event --all --loop", FakeConn(evs))

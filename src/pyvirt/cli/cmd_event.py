@@ -21,8 +21,8 @@ EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "gra
                "memory-failure", "memory-device-size-change")
 
 
-#: DeviceEventType's values, as virsh names the events
-_DEVICE_EVENTS = ("device-added", "device-removed", "device-removal-failed")
+#: the device events pyvirt delivers: their event kinds are "Domain.<name>"
+_DEVICE_EVENTS = ("device-added", "device-removed")
 
 
 def _stamp(ts: float) -> str:
@@ -47,11 +47,11 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
         info = ctl.domain(p.str("domain") or "")
         dom = info.uuid or info.name
     want = set(EVENT_NAMES) if p.bool("all") else {kind}
-    kinds = ["Domain"] + (["DomainDevice"] if want & set(_DEVICE_EVENTS) else [])
+    kinds = ["Domain"] + [f"Domain.{name}" for name in _DEVICE_EVENTS if name in want]
 
     def line(ev: Event) -> str | None:
-        if ev.kind == "DomainDevice":
-            name = _DEVICE_EVENTS[ev.event] if 0 <= ev.event < len(_DEVICE_EVENTS) else ""
+        if ev.kind.startswith("Domain."):
+            name = ev.kind.partition(".")[2]
             return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}" if name in want else None
         if "lifecycle" not in want:
             return None

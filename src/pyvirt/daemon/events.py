@@ -35,10 +35,10 @@ class EventBus:
         self.publish(ev)
         return ev
 
-    def emit_device(self, name: str, uuid: str, event: int, device: str, dom_id: int = -1) -> DomainDeviceEvent:
-        """A device of a running domain was added or removed (libvirt's device events)."""
-        ev = DomainDeviceEvent(name=name, uuid=uuid, event=int(event), timestamp=time.time(), id=dom_id,
-                               device=device)
+    def emit_device(self, kind: type[DomainDeviceEvent], name: str, uuid: str, device: str,
+                    dom_id: int = -1) -> DomainDeviceEvent:
+        """A device of a running domain was added or removed (`kind`: DeviceAddedEvent, ...)."""
+        ev = kind(name=name, uuid=uuid, timestamp=time.time(), id=dom_id, device=device)
         self.publish(ev)
         return ev
 

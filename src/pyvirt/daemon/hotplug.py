@@ -17,7 +17,14 @@ import os
 import tempfile
 from typing import Any
 
-from pyvirt.api import DeviceEventType, ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.api import (
+    DeviceAddedEvent,
+    DeviceRemovedEvent,
+    ErrorCode,
+    ErrorDomain,
+    PyvirtError,
+    operation_invalid,
+)
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.xml import Domain, XMLError, safe_parse
@@ -105,7 +112,7 @@ class HotplugMixin:
                 await self._plug_disk(rec, new_live, plugged, caps)
             self._commit(rec, config=new_config, live=new_live)
         if plugged is not None:
-            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.ADDED, plugged.alias or "", rec.id)
+            self.events.emit_device(DeviceAddedEvent, rec.name, rec.uuid, plugged.alias or "", rec.id)
 
     async def _plug_disk(self, rec: DomainRecord, live: Domain, disk: Any, caps: Any) -> None:
         from pyvirt.qemu.hotplug import disk_plug
@@ -159,7 +166,7 @@ class HotplugMixin:
                     new_live, removed = changed, disk
             self._commit(rec, config=new_config, live=new_live)
         if removed is not None:
-            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.REMOVED, removed.alias or "", rec.id)
+            self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, removed.alias or "", rec.id)
 
     async def _unplug_disk(self, rec: DomainRecord, disk: Any) -> None:
         from pyvirt.qemu.hotplug import disk_nodes

@@ -18,7 +18,7 @@ import logging
 import os
 from typing import Any
 
-from pyvirt.api import DeviceEventType, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import DeviceAddedEvent, DeviceRemovedEvent, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml import Domain, XMLError
@@ -112,7 +112,7 @@ class NicHotplugMixin:
                 await self._plug_nic(rec, new_live, plugged)
             self._commit(rec, config=new_config, live=new_live)
         if plugged is not None:
-            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.ADDED, plugged.alias or "", rec.id)
+            self.events.emit_device(DeviceAddedEvent, rec.name, rec.uuid, plugged.alias or "", rec.id)
 
     async def _plug_nic(self, rec: DomainRecord, live: Domain, nic: Any) -> None:
         from pyvirt.daemon import nics
@@ -169,7 +169,7 @@ class NicHotplugMixin:
                     new_live, removed = changed, nic
             self._commit(rec, config=new_config, live=new_live)
         if removed is not None:
-            self.events.emit_device(rec.name, rec.uuid, DeviceEventType.REMOVED, removed.alias or "", rec.id)
+            self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, removed.alias or "", rec.id)
 
     async def _unplug_nic(self, rec: DomainRecord, nic: Any) -> None:
         run = self._running(rec)

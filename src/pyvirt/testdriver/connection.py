@@ -460,7 +460,7 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         kinds = kinds or ["Domain"]
         match = None
         if dom is not None:
-            if set(kinds) <= {"Domain", "DomainDevice"}:  # no such domain is an error, as virsh event --domain
+            if all(k.partition(".")[0] == "Domain" for k in kinds):  # no such domain: an error, as virsh's
                 obj = self._get(dom)
                 match = (obj.uuid, obj.name)
             else:
