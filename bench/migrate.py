@@ -78,12 +78,12 @@ class QMP:
             if "event" not in msg:
                 return msg
 
-    def cmd(self, name: str, **args: Any) -> Any:
-        self.file.write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
+    def cmd(self, command: str, /, **args: Any) -> Any:
+        self.file.write(json.dumps({"execute": command, "arguments": args}).encode() + b"\n")
         self.file.flush()
         reply = self._reply()
         if "error" in reply:
-            raise RuntimeError(f"{name}: {reply['error']}")
+            raise RuntimeError(f"{command}: {reply['error']}")
         return reply.get("return")
 
     def close(self) -> None:
@@ -152,6 +152,7 @@ def raw_round(xml: str, work: Path, template: Path, pyvirt_disk: Path, copy: boo
     dst = None
     try:
         src.wait_console(READY_MARKER)
+        time.sleep(2)  # let the fresh guest settle (DHCP, udev) as the pyvirt guest has by its turn
         port = free_port()
         dst_xml = xml
         dst_disk = work / "raw-dst.qcow2"
