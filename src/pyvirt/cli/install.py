@@ -314,6 +314,49 @@ def out(msg: str, force: bool = False) -> None:
         print(msg)
 
 
+class Terminal:
+    """The install flow's front end here (install.flow.Frontend): prints, starts the console
+    viewer (pyvirt's own ``console`` for text, virt-viewer for graphics) and pauses for the user."""
+
+    def out(self, msg: str, force: bool = False) -> None:
+        out(msg, force)
+
+    def console(self, kind: str, uri: str, name: str, wait: bool) -> None:
+        """Start the console viewer, waiting for it unless --wait counts time instead; under
+        the test suite nothing is run, as virt-install runs /bin/test there."""
+        import shlex
+        import subprocess
+
+        from pyvirt.install.flow import testsuite
+
+        if kind == "text":
+            shown = ["virsh", "--connect", uri, "console", name]
+            argv = [sys.executable, "-m", "pyvirt.cli.main", "--connect", uri, "console", name]
+            out(f"Running text console command: {shlex.join(shown)}")
+        else:
+            argv = ["virt-viewer", "--connect", uri, "--wait", name]
+            out(f"Running graphical console command: {shlex.join(argv)}")
+        if testsuite():
+            argv = ["/bin/test"]
+        try:
+            child = subprocess.Popen(argv)
+        except OSError as exc:
+            log.warning("Console command failed: %s", exc)
+            return
+        if wait and child.wait():
+            log.warning("Console command returned failure.")
+
+    def pause(self, seconds: float) -> None:
+        from pyvirt.install.flow import testsuite
+
+        if testsuite() or sys.stdin.isatty():
+            sys.stdout.write(f"Installation will continue in {seconds:g} seconds (press Enter to skip)...")
+            sys.stdout.flush()
+            if not testsuite():
+                import select
+                select.select([sys.stdin], [], [], seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _help_request(argv) and _print_suboptions(argv):
@@ -324,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(opts.debug, QUIET)
     try:
         from pyvirt.install.flow import run
-        return run(opts, out)
+        return run(opts, Terminal())
     except Fail as exc:
         log.error("%s", exc)
         return 1

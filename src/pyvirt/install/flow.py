@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -252,7 +251,9 @@ def _stub_options(o: argparse.Namespace) -> None:
     o.os_variant = o.os_variant or "fedora27"
 
 
-def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
+def run(o: argparse.Namespace, ui: Frontend) -> int:
+    """virt-install: `o` its parsed options, `ui` the terminal's side (cli/install.py)."""
+    out = ui.out
     _stub_options(o)
     _convert(o)
     from pyvirt.install.opts import registry
@@ -313,7 +314,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
     inst.set_install_defaults(g)
     _validate(o, g, inst)
     _warnings(o, g)
-    return _finish(o, g, inst, out)
+    return _finish(o, g, inst, ui)
 
 
 CHECK = Spec("--check", keys=["all", "disk_size", "mac_in_use", "path_exists", "path_in_use"])
@@ -468,7 +469,8 @@ def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
                 "run interactively")
 
 
-def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[..., None]) -> int:
+def _finish(o: argparse.Namespace, g: Guest, inst: Installer, ui: Frontend) -> int:
+    out = ui.out
     _check_unattended(o, g)
     if not (o.dry and not o.xmlonly):
         inst.prepare(g)
@@ -496,7 +498,7 @@ def _finish(o: argparse.Namespace, g: Guest, inst: Installer, out: Callable[...,
         print(text, end="")
         return 0
     try:
-        return _create(o, g, inst, start_xml, final_xml, out)
+        return _create(o, g, inst, start_xml, final_xml, ui)
     finally:
         inst.cleanup_install_media(g)
 
@@ -515,7 +517,7 @@ def _autoconsole(o: argparse.Namespace, g: Guest, inst: Installer) -> tuple[str 
         return "text", True
     if gfx[0].get("type") not in ("default", "vnc", "spice"):
         return None, True
-    if not _testsuite():
+    if not testsuite():
         import shutil
         if not shutil.which("virt-viewer"):
             log.warning("Unable to connect to graphical console: virt-viewer not installed. "
@@ -527,40 +529,32 @@ def _autoconsole(o: argparse.Namespace, g: Guest, inst: Installer) -> tuple[str 
     return "graphical", True
 
 
-def _testsuite() -> bool:
+def testsuite() -> bool:
     return bool(os.environ.get("VIRTINST_TEST_SUITE"))
 
 
-def _run_console(kind: str, g: Guest, out: Callable[..., None], wait: bool) -> None:
-    """Start the console viewer (waiting for it unless --wait counts time instead).
+class Frontend:
+    """What a run needs from the terminal it runs in: messages, the guest's console, a pause.
 
-    The text console is pyvirt's own ``console`` command (virsh's, same keys); under the
-    test suite nothing is run, as virt-install runs /bin/test there."""
-    import shlex
-    import subprocess
-    name = g.name or ""
-    if kind == "text":
-        shown = ["virsh", "--connect", g.ci.uri, "console", name]
-        argv = [sys.executable, "-m", "pyvirt.cli.main", "--connect", g.ci.uri, "console", name]
-        out(f"Running text console command: {shlex.join(shown)}")
-    else:
-        argv = ["virt-viewer", "--connect", g.ci.uri, "--wait", name]
-        out(f"Running graphical console command: {shlex.join(argv)}")
-    if _testsuite():
-        argv = ["/bin/test"]
-    try:
-        child = subprocess.Popen(argv)
-    except OSError as exc:
-        log.warning("Console command failed: %s", exc)
-        return
-    if wait and child.wait():
-        log.warning("Console command returned failure.")
+    The install flow decides *whether* a console is wanted and which kind (virt-install's
+    policy); starting a viewer or reading the keyboard is the command line's business
+    (``cli/install.py``).  This default shows nothing and starts nothing."""
+
+    def out(self, msg: str, force: bool = False) -> None:
+        pass
+
+    def console(self, kind: str, uri: str, name: str, wait: bool) -> None:
+        """Run the `kind` ('text' or 'graphical') console of `name`, waiting for it with `wait`."""
+
+    def pause(self, seconds: float) -> None:
+        """Give the user `seconds` to read something (the generated root password)."""
 
 
 def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | None,
-            final_xml: str, out: Callable[..., None]) -> int:
+            final_xml: str, ui: Frontend) -> int:
     """Define/start as virt-install's start_install + _process_domain: console, waiting,
     and the reboot into the final XML after an install phase."""
+    out = ui.out
     from pyvirt.api import DomainState, ShutoffReason
     conn = g.ci.conn
     name = g.name or ""
@@ -582,12 +576,7 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
     out("\nStarting install...")
     if inst.generated_password:
         out(f"Password for first root login is: {inst.generated_password}", force=True)
-        if _testsuite() or sys.stdin.isatty():
-            sys.stdout.write("Installation will continue in 10 seconds (press Enter to skip)...")
-            sys.stdout.flush()
-            if not _testsuite():
-                import select
-                select.select([sys.stdin], [], [], 10)
+        ui.pause(10)
     needs_boot = (not o.noreboot) or bool(start_xml)
     try:
         inst.build_storage(g)
@@ -626,12 +615,12 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
             conn.destroy(name)
 
     if console:
-        _run_console(console, g, out, wait=o.wait is None)
+        ui.console(console, g.ci.uri, name, wait=o.wait is None)
         destroy_on_exit()
     if os.environ.get("VIRTINST_TESTSUITE_HACK_DESTROY"):
         conn.destroy(name)
     if not inactive():
-        if console and not _testsuite():
+        if console and not testsuite():
             import time
             time.sleep(2)
         if not inactive():
@@ -668,7 +657,7 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
     out("Restarting guest.")
     conn.start(name)
     if console:
-        _run_console(console, g, out, wait=True)
+        ui.console(console, g.ci.uri, name, wait=True)
     destroy_on_exit()
     return 0
 
@@ -679,7 +668,7 @@ def _wait(minutes: int, inactive: Callable[[], bool]) -> bool:
     import time
     start = time.monotonic()
     while True:
-        if _testsuite():
+        if testsuite():
             return False
         time.sleep(1)
         if inactive():
