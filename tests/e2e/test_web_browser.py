@@ -258,20 +258,67 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
     shot(page, "guest-overview")
 
 
-def test_shut_down_then_delete_with_storage(env: dict[str, Any]) -> None:
+def test_volume_create_resize_and_hotplug(env: dict[str, Any]) -> None:
     page, conn = env["page"], env["conn"]
-    disk = conn.lookup_volume("default", "webguest.qcow2").path
+    page.click("nav >> text=Storage")
+    page.fill("#nv-name", "extra.qcow2")
+    page.fill("#nv-size", "0.01")
+    page.click("button:has-text('Create volume')")
+    page.locator('tr[data-volume="extra.qcow2"]').wait_for(timeout=30_000)
+    page.fill('input[id="rs-default-extra.qcow2"]', "0.02")
+    page.click('tr[data-volume="extra.qcow2"] >> text=Resize')
+    page.locator('tr[data-volume="extra.qcow2"]', has_text="20.5 MiB").wait_for(timeout=30_000)
+    assert abs(conn.lookup_volume("default", "extra.qcow2").capacity - 0.02 * (1 << 30)) < 512
+    page.goto(env["web"].base + f"/#/guest/{GUEST}")
+    page.click("#tab-devices")
+    extra = conn.lookup_volume("default", "extra.qcow2").path
+    page.locator("#attach-vol").select_option(extra)
+    page.click("button:has-text('Attach disk')")
+    page.locator('tr[data-disk="vdb"]').wait_for(timeout=60_000)
+    shot(page, "devices")
+    assert extra in conn.get_xml(GUEST) and extra in conn.get_xml(GUEST, inactive=True)
+
+
+def test_shut_down(env: dict[str, Any]) -> None:
+    page = env["page"]
     page.goto(env["web"].base + f"/#/guest/{GUEST}")
     page.locator("#guest-state[data-state='1']").wait_for()
     page.click("button:has-text('Shut down')")
     page.locator("#guest-state[data-state='5']").wait_for(timeout=60_000)
+
+
+def test_sizing_clone_and_rename_when_off(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    page.click("#tab-overview")
+    page.fill("#edit-vcpus", "2")
+    page.fill("#edit-mem", "320")
+    page.click("button:has-text('Save sizing')")
+    page.locator("dd", has_text="320.0 MiB of 320.0 MiB").wait_for(timeout=30_000)
+    info = conn.get_info(GUEST)
+    assert (info.max_vcpus, info.vcpus, info.max_mem_kib) == (2, 2, 320 * 1024)
+    page.fill("#clone-name", "webclone")
+    page.click("button:has-text('Clone')")
+    page.locator("#guest-h", has_text="webclone").wait_for(timeout=120_000)
+    page.fill("#rename", "webcopy")
+    page.click("button:has-text('Rename')")
+    page.locator("#guest-h", has_text="webcopy").wait_for(timeout=30_000)
+    names = {d.name for d in conn.list_domains()}
+    assert "webcopy" in names and "webclone" not in names
+    copy_xml = conn.get_xml("webcopy", inactive=True)
+    assert "webguest.qcow2" not in copy_xml  # the clone has disks of its own
+
+
+def test_delete_with_storage(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    disk = conn.lookup_volume("default", "webguest.qcow2").path
+    page.goto(env["web"].base + f"/#/guest/{GUEST}")
     page.click("#tab-delete")
     page.check("#del-storage")
     page.click(f"button:has-text('Delete {GUEST}')")
     page.locator("text=Deleted volume default/webguest.qcow2").wait_for(timeout=30_000)
+    page.locator("text=Deleted volume default/extra.qcow2").wait_for(timeout=30_000)
     shot(page, "deleted")
     with pytest.raises(PyvirtError):
         conn.lookup_domain(GUEST)
     assert not Path(disk).exists()
     assert [p for p in env["problems"] if "favicon" not in p] == [], "\n".join(env["problems"])
-

@@ -294,3 +294,12 @@ def test_stream_rss_flat_1gib_sparse(tmp_path: Path) -> None:
     n, total, growth = (int(x) for x in out.stdout.split())
     assert n == total == GiB
     assert growth < 64 * 2**20, growth
+
+
+def test_qcow2_resize_rounds_up_to_512_as_libvirt(drv: StorageDriver) -> None:
+    """qemu-img refuses sizes that are not a multiple of 512; libvirt rounds a qcow2's new
+    capacity up (storageBackendResizeQemuImg), raw files keep the exact size (truncate)."""
+    drv.create_volume("default", "q", "1M", "qcow2")
+    assert drv.resize_volume("default", "q", 2**21 + 1).capacity == 2**21 + 512
+    drv.create_volume("default", "r", "1M")
+    assert drv.resize_volume("default", "r", 2**21 + 1).capacity == 2**21 + 1

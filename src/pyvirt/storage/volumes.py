@@ -257,6 +257,8 @@ class FileVolumes:
                               "bytes without the shrink flag")
         if allocate and capacity > vol.capacity:
             self._check_space(capacity - vol.capacity, f"growing '{name}'")
+        if vol.format != "raw":  # libvirt (storageBackendResizeQemuImg) rounds up: qemu-img wants 512s
+            capacity = -(-capacity // 512) * 512
         qemuimg.resize(vol.path, vol.format, capacity, shrink=capacity < vol.capacity,
                        preallocation="falloc" if allocate and vol.format == "raw" else None)
         return self.describe(name)

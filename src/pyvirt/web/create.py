@@ -1,6 +1,7 @@
-"""Create a guest from the web UI through ``pyvirt install`` itself (the virt-install engine):
-the form's fields become its command line, run as a subprocess with an argv list (no shell), so
-the browser gets exactly what the CLI would build, defaults and validation included.
+"""Create and clone guests from the web UI through ``pyvirt install`` and ``pyvirt clone``
+themselves (the virt-install and virt-clone engines): the form's fields become their command
+line, run as a subprocess with an argv list (no shell), so the browser gets exactly what the CLI
+would build, defaults and validation included.
 
 Values travel as virt-install sub-option values, where a comma starts the next sub-option and
 a double quote starts a quoted value: fields that carry them are refused here with the field's
@@ -47,24 +48,45 @@ def install_argv(uri: str, form: dict[str, Any]) -> list[str]:
         raise _bad("cmdline", "may not contain '\"'")
     if not form.get("disk") and not form.get("kernel"):
         raise _bad("disk", "give an existing disk image, or a kernel (and initrd) to boot")
-    argv = ["--connect", uri, "--name", form["name"], "--memory", str(form["memory"]),
-            "--vcpus", str(form.get("vcpus") or 1), "--osinfo", form.get("osinfo") or "linux2022",
+    # VALUE glued to its option: a value that starts with "-" stays a value, never an option
+    argv = ["--connect", uri, f"--name={form['name']}", f"--memory={form['memory']}",
+            f"--vcpus={form.get('vcpus') or 1}", f"--osinfo={form.get('osinfo') or 'linux2022'}",
             "--import", "--noautoconsole"]
-    argv += ["--disk", f"path={form['disk']}"] if form.get("disk") else ["--nodisks"]
+    argv += [f"--disk=path={form['disk']}"] if form.get("disk") else ["--nodisks"]
     if form.get("kernel"):
         boot = f"kernel={form['kernel']}"
         if form.get("initrd"):
             boot += f",initrd={form['initrd']}"
         if form.get("cmdline"):
             boot += f',kernel_args="{form["cmdline"]}"'
-        argv += ["--boot", boot]
+        argv += [f"--boot={boot}"]
     network = form.get("network") or "user"
-    argv += ["--network", network if network in ("user", "none") else f"network={network}"]
+    argv += ["--network=" + (network if network in ("user", "none") else f"network={network}")]
     graphics = form.get("graphics") or "vnc"
     if graphics not in ("vnc", "none"):
         raise _bad("graphics", "vnc or none")
-    argv += ["--graphics", "vnc,listen=127.0.0.1" if graphics == "vnc" else "none"]
+    argv += ["--graphics=" + ("vnc,listen=127.0.0.1" if graphics == "vnc" else "none")]
     return argv
+
+
+async def run_tool(module: str, argv: list[str]) -> web.Response:
+    """`python -m MODULE ARGV...`: {result: {output}} or its ERROR lines as a libvirt-style error."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", module, *argv,
+                                                stdin=asyncio.subprocess.DEVNULL,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), INSTALL_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return error_response(PyvirtError(f"{module} did not finish in time", ErrorCode.OPERATION_FAILED))
+    text = out.decode(errors="replace")[-20000:]
+    if proc.returncode != 0:
+        errors = [line.removeprefix("ERROR").strip() for line in text.splitlines() if line.startswith("ERROR")]
+        return web.json_response({"error": {"code": ErrorCode.INVALID_ARG, "domain": 0,
+                                            "message": "; ".join(errors) or text.strip() or f"{module} failed"},
+                                  "output": text}, status=400)
+    return web.json_response({"result": {"output": text}})
 
 
 async def create(request: web.Request) -> web.StreamResponse:
@@ -74,22 +96,24 @@ async def create(request: web.Request) -> web.StreamResponse:
         argv = install_argv(request.app[BACKEND].uri, await read_object(request))
     except PyvirtError as exc:
         return error_response(exc)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "pyvirt.cli.install", *argv,
-                                                stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    return await run_tool("pyvirt.cli.install", argv)
+
+
+async def clone(request: web.Request) -> web.StreamResponse:
+    """``POST /api/clone``: {original, name} -> ``pyvirt clone --auto-clone`` (new disks beside
+    the original's, as virt-clone makes them)."""
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), INSTALL_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return error_response(PyvirtError("pyvirt install did not finish in time", ErrorCode.OPERATION_FAILED))
-    text = out.decode(errors="replace")[-20000:]
-    if proc.returncode != 0:
-        errors = [line.removeprefix("ERROR").strip() for line in text.splitlines() if line.startswith("ERROR")]
-        return web.json_response({"error": {"code": ErrorCode.INVALID_ARG, "domain": 0,
-                                            "message": "; ".join(errors) or text.strip() or "pyvirt install failed"},
-                                  "output": text}, status=400)
-    return web.json_response({"result": {"output": text}})
+        form = await read_object(request)
+        for key in form:
+            if key not in ("original", "name"):
+                raise _bad(key, "unknown field")
+        for key in ("original", "name"):
+            if not isinstance(form.get(key), str) or not form[key]:
+                raise _bad(key, "required string")
+    except PyvirtError as exc:
+        return error_response(exc)
+    return await run_tool("pyvirt.cli.clone", ["--connect", request.app[BACKEND].uri, f"--original={form['original']}",
+                                               f"--name={form['name']}", "--auto-clone"])
 
 
 async def osinfo_ids(request: web.Request) -> web.StreamResponse:
@@ -104,4 +128,5 @@ async def osinfo_ids(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post(PREFIX + "/create", create)
+    app.router.add_post(PREFIX + "/clone", clone)
     app.router.add_get(PREFIX + "/osinfo", osinfo_ids)

@@ -2,8 +2,9 @@
 import { html, useEffect, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
 import { call, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc } from '/static/api.js';
 import { Action, ErrorBox, Field, loadAsset } from '/static/ui.js';
+import { Devices } from '/static/devices.js';
 
-const TABS = [['overview', 'Overview'], ['console', 'Serial console'], ['graphics', 'Graphical console'],
+const TABS = [['overview', 'Overview'], ['devices', 'Disks & NICs'], ['console', 'Serial console'], ['graphics', 'Graphical console'],
   ['snapshots', 'Snapshots'], ['xml', 'XML'], ['delete', 'Delete']];
 
 function parseXML(text) {
@@ -35,10 +36,10 @@ export function GuestDetails({ name }) {
   const [tab, setTab] = useState('overview');
   const path = `/v1/domains/${q(name)}`;
 
+  const load = async () => {
+    try { setInfo(await call('GET', `${path}/info`)); setError(null); } catch (e) { setError(e); }
+  };
   useEffect(() => {
-    const load = async () => {
-      try { setInfo(await call('GET', `${path}/info`)); setError(null); } catch (e) { setError(e); }
-    };
     return onEvent((ev) => {
       if ((ev.kind === 'Connect' && ev.event === 'subscribed') || (ev.kind === 'Domain' && ev.name === name)) load();
     });
@@ -65,7 +66,8 @@ export function GuestDetails({ name }) {
         aria-selected=${tab === id ? 'true' : 'false'} aria-controls="tabpanel" onClick=${() => setTab(id)}>${label}</button>`)}
     </div>
     <div role="tabpanel" id="tabpanel" aria-labelledby=${'tab-' + tab} class="panel">
-      ${tab === 'overview' && html`<${Overview} name=${name} info=${info} />`}
+      ${tab === 'overview' && html`<${Overview} name=${name} info=${info} reload=${load} />`}
+      ${tab === 'devices' && html`<${Devices} name=${name} info=${info} />`}
       ${tab === 'console' && html`<${SerialConsole} name=${name} running=${on} />`}
       ${tab === 'graphics' && html`<${VncConsole} name=${name} running=${on} />`}
       ${tab === 'snapshots' && html`<${Snapshots} name=${name} />`}
@@ -75,10 +77,10 @@ export function GuestDetails({ name }) {
   </section>`;
 }
 
-function Overview({ name, info }) {
+function Overview({ name, info, reload }) {
   const [xml, setXml] = useState(null);
   useEffect(() => { call('GET', `/v1/domains/${q(name)}/xml`).then((t) => setXml(parseXML(t))).catch(() => {}); }, [name, info.state]);
-  const autostart = () => call('POST', `/v1/domains/${q(name)}/autostart`, { autostart: !info.autostart });
+  const autostart = async () => { await call('POST', `/v1/domains/${q(name)}/autostart`, { autostart: !info.autostart }); await reload(); };
   return html`<div class="overview">
     <dl class="facts">
       <dt>State</dt><dd>${STATES[info.state]}</dd>
@@ -94,40 +96,118 @@ function Overview({ name, info }) {
         <dt>Displays</dt><dd>${xml.graphics.join(', ') || 'none'}</dd>`}
       <dt>UUID</dt><dd>${info.uuid}</dd>
     </dl>
-    ${info.id !== -1 && html`<${CpuGraph} name=${name} />`}
+    <${EditSizing} key=${info.max_vcpus + ':' + info.max_mem_kib} name=${name} info=${info} reload=${reload} />
+    ${info.persistent && html`<${RenameClone} name=${name} info=${info} />`}
+    ${info.id !== -1 && html`<${UsageGraphs} name=${name} />`}
   </div>`;
 }
 
-// CPU use over the last minutes from domain_stats (a sampled figure: this is the one timer)
-function CpuGraph({ name }) {
-  const box = useRef(null);
+// Usage over the last five minutes: CPU % (domain_stats cpu.time), memory (the QEMU process's
+// RSS, memory_stats) and disk throughput (block_stats of each disk, read + written).  Sampled
+// figures: this is the UI's one timer, running only while the overview is shown.
+const SERIES = [
+  ['cpu', 'CPU use (%)', 'CPU %', '#2a6fdb', { range: [0, 100] }],
+  ['mem', 'Memory (MiB, QEMU RSS)', 'MiB', '#1e7b34', {}],
+  ['disk', 'Disk I/O (KiB/s, read + written)', 'KiB/s', '#9a5b00', {}],
+];
+
+function UsageGraphs({ name }) {
+  const boxes = { cpu: useRef(null), mem: useRef(null), disk: useRef(null) };
   useEffect(() => {
-    let plot = null, last = null, stopped = false;
-    const xs = [], ys = [];
+    let stopped = false, last = null;
+    const plots = {}, xs = [], ys = { cpu: [], mem: [], disk: [] };
+    const path = `/v1/domains/${q(name)}`;
     const tick = async () => {
       try {
-        const stats = await call('GET', '/v1/domain-stats', { doms: name, groups: 'cpu-total' });
-        const s = stats[0] && stats[0].stats;
+        const [stats, mem] = await Promise.all([
+          call('GET', '/v1/domain-stats', { doms: name, groups: 'cpu-total,block' }),
+          call('GET', `${path}/memstats`).catch(() => ({}))]);
+        const st = (stats[0] && stats[0].stats) || {};
+        const disks = [];
+        for (let i = 0; i < (st['block.count'] || 0); i++) if (st[`block.${i}.name`]) disks.push(st[`block.${i}.name`]);
+        const io = await Promise.all(disks.map((d) => call('GET', `${path}/blockstats`, { disk: d }).catch(() => null)));
+        const bytes = io.reduce((n, b) => n + (b ? b.rd_bytes + b.wr_bytes : 0), 0);
         const now = Date.now() / 1000;
-        if (s && last) {
-          xs.push(now); ys.push(Math.max(0, (s['cpu.time'] - last.cpu) / ((now - last.t) * 1e9) * 100));
-          if (xs.length > 150) { xs.shift(); ys.shift(); }
-          if (plot) plot.setData([xs, ys]);
+        if (last && st['cpu.time'] !== undefined) {
+          const dt = now - last.t;
+          xs.push(now);
+          ys.cpu.push(Math.max(0, (st['cpu.time'] - last.cpu) / (dt * 1e9) * 100));
+          ys.mem.push((mem.rss || 0) / 1024);
+          ys.disk.push(Math.max(0, (bytes - last.bytes) / dt / 1024));
+          if (xs.length > 150) { xs.shift(); for (const k in ys) ys[k].shift(); }
+          for (const k in plots) plots[k].setData([xs, ys[k]]);
         }
-        if (s) last = { cpu: s['cpu.time'], t: now };
-      } catch { /* the guest stopped: the graph keeps what it had */ }
+        if (st['cpu.time'] !== undefined) last = { cpu: st['cpu.time'], bytes, t: now };
+      } catch { /* the guest stopped: the graphs keep what they had */ }
       if (!stopped) setTimeout(tick, 2000);
     };
     Promise.all([import('/vendor/uplot/dist/uPlot.esm.js'), loadAsset('/vendor/uplot/dist/uPlot.min.css')]).then(([{ default: uPlot }]) => {
-      if (stopped || !box.current) return;
-      plot = new uPlot({ width: Math.min(640, box.current.clientWidth || 640), height: 180, title: 'CPU use (%)',
-        scales: { y: { range: [0, 100] } }, series: [{}, { label: 'CPU %', stroke: '#2a6fdb', fill: 'rgba(42,111,219,0.1)' }] },
-      [xs, ys], box.current);
+      if (stopped) return;
+      for (const [key, title, label, color, scale] of SERIES) {
+        const box = boxes[key].current;
+        if (!box) continue;
+        plots[key] = new uPlot({ width: 360, height: 170, title, scales: { y: scale },
+          series: [{}, { label, stroke: color, fill: color + '1a' }] }, [xs, ys[key]], box);
+      }
       tick();
     });
-    return () => { stopped = true; if (plot) plot.destroy(); };
+    return () => { stopped = true; for (const k in plots) plots[k].destroy(); };
   }, [name]);
-  return html`<figure class="graph"><div ref=${box}></div><figcaption class="sr-only">CPU use of ${name}</figcaption></figure>`;
+  return html`<div class="graphs">${SERIES.map(([key, title]) => html`<figure class="graph">
+    <div ref=${boxes[key]}></div><figcaption class="sr-only">${title} of ${name}</figcaption></figure>`)}</div>`;
+}
+
+// Rename (virDomainRename) and clone (pyvirt clone --auto-clone): both want the guest shut off
+function RenameClone({ name, info }) {
+  const [newName, setNewName] = useState('');
+  const [cloneName, setCloneName] = useState(`${name}-clone`);
+  const off = info.id === -1;
+  const rename = async () => {
+    await call('POST', `/v1/domains/${q(name)}/rename`, { new_name: newName.trim() });
+    location.hash = '#/guest/' + encodeURIComponent(newName.trim());
+  };
+  const clone = async () => {
+    await call('POST', '/clone', { original: name, name: cloneName.trim() });
+    location.hash = '#/guest/' + encodeURIComponent(cloneName.trim());
+  };
+  return html`<div class="card inline-cards">
+    <form class="inline" onSubmit=${(e) => e.preventDefault()} aria-label="Rename">
+      <${Field} id="rename" label="New name"><input id="rename" value=${newName} onInput=${(e) => setNewName(e.target.value)} /></${Field}>
+      <${Action} label="Rename" disabled=${!off || !newName.trim()} title=${off ? 'Rename' : 'shut the guest off first'} run=${rename} />
+    </form>
+    <form class="inline" onSubmit=${(e) => e.preventDefault()} aria-label="Clone">
+      <${Field} id="clone-name" label="Clone's name"><input id="clone-name" value=${cloneName} onInput=${(e) => setCloneName(e.target.value)} /></${Field}>
+      <${Action} label="Clone" disabled=${!off || !cloneName.trim()} title=${off ? 'Clone with copies of its disks' : 'shut the guest off first'} run=${clone} />
+    </form>
+  </div>`;
+}
+
+// What can change in the definition: vCPUs and memory (next start), as setvcpus/setmem --config
+function EditSizing({ name, info, reload }) {
+  const [vcpus, setVcpus] = useState(info.max_vcpus);
+  const [mib, setMib] = useState(Math.round(info.max_mem_kib / 1024));
+  const path = `/v1/domains/${q(name)}`;
+  const save = async () => {
+    const kib = mib * 1024;
+    if (kib !== info.max_mem_kib) {
+      if (kib > info.max_mem_kib) await call('POST', `${path}/setmem`, { kib, config: true, maximum: true });
+      await call('POST', `${path}/setmem`, { kib, config: true });
+      if (kib < info.max_mem_kib) await call('POST', `${path}/setmem`, { kib, config: true, maximum: true });
+    }
+    if (vcpus !== info.max_vcpus) {
+      if (vcpus > info.max_vcpus) await call('POST', `${path}/setvcpus`, { count: vcpus, config: true, maximum: true });
+      await call('POST', `${path}/setvcpus`, { count: vcpus, config: true });
+      if (vcpus < info.max_vcpus) await call('POST', `${path}/setvcpus`, { count: vcpus, config: true, maximum: true });
+    }
+    await reload();
+  };
+  return html`<form class="inline card" onSubmit=${(e) => e.preventDefault()} aria-label="Sizing">
+    <${Field} id="edit-vcpus" label="vCPUs (next start)"><input id="edit-vcpus" type="number" min="1" value=${vcpus}
+      onInput=${(e) => setVcpus(Number(e.target.value))} /></${Field}>
+    <${Field} id="edit-mem" label="Memory MiB (next start)"><input id="edit-mem" type="number" min="16" value=${mib}
+      onInput=${(e) => setMib(Number(e.target.value))} /></${Field}>
+    <${Action} label="Save sizing" disabled=${!info.persistent} run=${save} />
+  </form>`;
 }
 
 function SerialConsole({ name, running }) {

@@ -56,6 +56,35 @@ function Upload({ pools, onDone }) {
   </form>`;
 }
 
+function NewVolume({ pools, onDone }) {
+  const [f, setF] = useState({ pool: '', name: '', gib: 10, format: 'qcow2' });
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'number' ? Number(e.target.value) : e.target.value });
+  const pool = f.pool || (pools[0] && pools[0].name) || '';
+  const create = async () => {
+    await call('POST', `/v1/pools/${q(pool)}/volumes`, { name: f.name.trim(), capacity: Math.round(f.gib * 2 ** 30), format: f.format });
+    setF({ ...f, name: '' });
+    await onDone();
+  };
+  return html`<form class="card inline" onSubmit=${(e) => e.preventDefault()} aria-label="New volume">
+    <${Field} id="nv-pool" label="Pool"><select id="nv-pool" value=${pool} onChange=${set('pool')}>
+      ${pools.map((p) => html`<option value=${p.name}>${p.name}</option>`)}</select></${Field}>
+    <${Field} id="nv-name" label="New volume name"><input id="nv-name" value=${f.name} onInput=${set('name')} /></${Field}>
+    <${Field} id="nv-size" label="Size (GiB)"><input id="nv-size" type="number" min="0.001" step="any" value=${f.gib} onInput=${set('gib')} /></${Field}>
+    <${Field} id="nv-format" label="Format"><select id="nv-format" value=${f.format} onChange=${set('format')}>
+      <option value="qcow2">qcow2</option><option value="raw">raw</option></select></${Field}>
+    <${Action} label="Create volume" disabled=${!f.name.trim()} run=${create} />
+  </form>`;
+}
+
+function Resize({ pool, vol, onDone }) {
+  const [gib, setGib] = useState('');
+  const id = `rs-${pool}-${vol.name}`;
+  return html`<span class="resize"><label class="sr-only" for=${id}>New size of ${vol.name} (GiB)</label>
+    <input id=${id} class="small" type="number" min="0.001" step="any" placeholder="GiB" value=${gib} onInput=${(e) => setGib(e.target.value)} />
+    <${Action} label="Resize" disabled=${!gib} run=${async () => {
+      await call('POST', `/v1/pools/${q(pool)}/volumes/${q(vol.name)}/resize`, { capacity: Math.round(Number(gib) * 2 ** 30) }); setGib(''); await onDone(); }} /></span>`;
+}
+
 export function Storage() {
   const [pools, setPools] = useState(null);
   const [vols, setVols] = useState({});
@@ -76,6 +105,7 @@ export function Storage() {
   return html`<section aria-labelledby="storage-h"><h1 id="storage-h">Storage</h1>
     <${ErrorBox} error=${error} />
     <${Upload} pools=${pools.filter((p) => p.active)} onDone=${load} />
+    <${NewVolume} pools=${pools.filter((p) => p.active)} onDone=${load} />
     ${pools.map((p) => html`<div class="card" key=${p.name}>
       <h2>${p.name} <span class=${'state ' + (p.active ? 's1' : 's5')}>${p.active ? 'active' : 'inactive'}</span></h2>
       <p>${p.type} at ${p.path} — ${fmtBytes(p.allocation)} used of ${fmtBytes(p.capacity)}, ${fmtBytes(p.available)} free</p>
@@ -88,7 +118,8 @@ export function Storage() {
       <table class="list" aria-label=${'Volumes of ' + p.name}><thead><tr><th>Volume</th><th>Format</th><th>Capacity</th><th>Allocation</th><th>Actions</th></tr></thead>
         <tbody>${vols[p.name].map((v) => html`<tr key=${v.name} data-volume=${v.name}><td>${v.name}</td><td>${v.format}</td>
           <td>${fmtBytes(v.capacity)}</td><td>${fmtBytes(v.allocation)}</td>
-          <td><${Action} label="Delete" kind="danger" run=${async () => { await call('DELETE', `/v1/pools/${q(p.name)}/volumes/${q(v.name)}`); await load(); }} /></td></tr>`)}</tbody></table>`}
+          <td><${Resize} pool=${p.name} vol=${v} onDone=${load} />
+            <${Action} label="Delete" kind="danger" run=${async () => { await call('DELETE', `/v1/pools/${q(p.name)}/volumes/${q(v.name)}`); await load(); }} /></td></tr>`)}</tbody></table>`}
     </div>`)}
   </section>`;
 }
