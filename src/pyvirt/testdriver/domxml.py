@@ -102,7 +102,10 @@ def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> N
     except ImportError:
         return
     try:
-        parse_domain(_model_text(root))
+        # libvirt's generic parser skips what it does not know and its define does not
+        # validate against the schema: where the QEMU driver's refusals do not apply, only
+        # the model's real errors (bad values, broken rules) refuse the document
+        parse_domain(_model_text(root), keep_unknown=unsupported_ok)
     except XMLError as exc:
         unsupported = type(exc).__name__ == "XMLUnsupportedError"
         if unsupported and unsupported_ok:
@@ -111,12 +114,32 @@ def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> N
         raise PyvirtError(str(exc), code, ErrorDomain.DOMAIN) from exc
 
 
+def _numa_memory_kib(root: etree._Element) -> int:
+    """Total RAM of the guest NUMA cells (0 without cells); libvirt makes it the domain's."""
+    from pyvirt.xml.units import parse_size_kib
+
+    total = 0
+    for cell in root.findall("cpu/numa/cell"):
+        if cell.get("memory"):
+            try:
+                total += parse_size_kib(cell.get("memory", ""), cell.get("unit"), "<cell memory>", cell.sourceline)
+            except ValueError:
+                return 0
+    return total
+
+
 def normalise(root: etree._Element) -> None:
-    """Fill what libvirt always reports: a UUID, currentMemory and vcpu."""
+    """Fill what libvirt always reports: a UUID, memory (from NUMA cells when they give it,
+    as virDomainDefPostParseMemory), currentMemory and vcpu."""
     if not text(root, "uuid"):
         set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
     else:
         root.find("uuid").text = text(root, "uuid").lower()  # type: ignore[union-attr]
+    numa_kib = _numa_memory_kib(root)
+    if numa_kib:
+        total = set_child_text(root, "memory", str(numa_kib),
+                               after=("name", "uuid", "genid", "title", "description", "metadata", "maxMemory"))
+        total.attrib.pop("unit", None)
     mem = root.find("memory")
     if mem is not None and root.find("currentMemory") is None:
         cur = set_child_text(root, "currentMemory", (mem.text or "0").strip(), after=("memory",))
@@ -143,25 +166,53 @@ def parse_domain_xml(xml: str, *, use_model: bool = True,
     return format_like_libvirt(root), ext
 
 
+#: the first guest architecture of libvirt's test driver capabilities (testBuildCapabilities),
+#: which its parser gives a domain that names none
+TEST_GUEST_ARCH = "i686"
+
+
+def _interface_names(dom: object) -> None:
+    """libvirt's test driver names every interface without a target ``testnetN`` (the lowest N
+    unused), as its testDomainGenerateIfnames does on define and load."""
+    nics = dom.devices.interfaces  # type: ignore[attr-defined]
+    used = {n.target_dev for n in nics if n.target_dev}
+    n = 0
+    for nic in nics:
+        if nic.target_dev:
+            continue
+        while f"testnet{n}" in used:
+            n += 1
+        nic.target_dev = f"testnet{n}"
+        used.add(nic.target_dev)
+
+
 def format_like_libvirt(root: etree._Element) -> etree._Element:
     """The definition as libvirt's test driver returns it: parsed, then formatted.
 
     libvirt never hands back the text a client defined; it formats its parsed definition
-    (children in its order, `unit='KiB'`, lower-case MACs, canonical values), and clients
-    such as virt-xml diff against that.  pyvirt's model does the same round trip (without
-    the QEMU driver's define-time defaults: the test driver adds no controllers or
-    addresses).  Documents the model cannot represent (it refuses unknown elements rather
-    than dropping them) or refuses are kept exactly as written: the explicit fallback.
+    (children in its order, `unit='KiB'`, lower-case MACs, canonical values, what its
+    driver-independent post-parse adds: implicit controllers, drive addresses), and clients
+    such as virt-xml diff against that.  pyvirt's model does the same round trip, keeping
+    what it does not declare verbatim in libvirt's place (not the QEMU driver's define-time
+    defaults: no PCI addresses or machine types).  Documents the model cannot read at all
+    (malformed values) are kept exactly as written: the explicit fallback.
     """
     try:
         from pyvirt.xml import XMLError, parse_domain
+        from pyvirt.xml.generic_defaults import fill_generic_defaults, format_kept_elements
     except ImportError:  # the model is optional for the test driver
         return root
     dom_type = root.get("type")
     try:
-        formatted = parse_string(parse_domain(_model_text(root)).to_xml())
+        dom = parse_domain(_model_text(root), keep_unknown=True, validate=False)
+        fill_generic_defaults(dom)
+        _interface_names(dom)
+        if dom.os is not None and dom.os.arch is None:
+            dom.os.arch = TEST_GUEST_ARCH
+        formatted = parse_string(dom.to_xml(inactive=True))
     except (XMLError, PyvirtError):
         return root
+    format_kept_elements(formatted)
     if dom_type is not None:
         formatted.set("type", dom_type)
     devices = formatted.find("devices")

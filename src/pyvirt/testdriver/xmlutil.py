@@ -76,9 +76,13 @@ def scaled(el: Any, path: str, default_unit: str = "KiB", out_unit: str = "KiB",
     return value // unit_scale(out_unit)
 
 
-def _escape(value: str, quote: bool) -> str:
+def _escape(value: str, quote: bool, verbatim: bool = False) -> str:
+    """libvirt's virBufferEscapeString (quotes too); ``verbatim`` subtrees (<metadata>, which
+    libvirt dumps through libxml2) escape only what XML requires, attributes in double quotes."""
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return value.replace("'", "&apos;") if quote else value
+    if verbatim:
+        return value.replace('"', "&quot;") if quote else value
+    return value.replace("'", "&apos;").replace('"', "&quot;")
 
 
 def _qname(el: etree._Element, name: str) -> str:
@@ -95,15 +99,18 @@ def _qname(el: etree._Element, name: str) -> str:
     return qn.localname
 
 
-def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | None, str]) -> None:
+def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | None, str],
+          verbatim: bool = False) -> None:
     pad = "  " * depth
     tag = _qname(el, el.tag)
+    q = '"' if verbatim else "'"
     attrs = []
     for prefix, uri in (el.nsmap or {}).items():
         if declared.get(prefix) != uri:
-            attrs.append(f" xmlns:{prefix}='{_escape(uri, True)}'" if prefix else f" xmlns='{_escape(uri, True)}'")
+            value = _escape(uri, True, verbatim)
+            attrs.append(f" xmlns:{prefix}={q}{value}{q}" if prefix else f" xmlns={q}{value}{q}")
     scope = {**declared, **(el.nsmap or {})}
-    attrs += [f" {_qname(el, k)}='{_escape(v, True)}'" for k, v in el.attrib.items()]
+    attrs += [f" {_qname(el, k)}={q}{_escape(v, True, verbatim)}{q}" for k, v in el.attrib.items()]
     children = [c for c in el if isinstance(c.tag, str)]
     body = (el.text or "").strip() if not children else ""
     if not children and not body and "\n" in (el.text or ""):
@@ -113,11 +120,11 @@ def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | N
         out.append(f"{pad}<{tag}{''.join(attrs)}/>")
         return
     if not children:
-        out.append(f"{pad}<{tag}{''.join(attrs)}>{_escape(el.text or '', False)}</{tag}>")
+        out.append(f"{pad}<{tag}{''.join(attrs)}>{_escape(el.text or '', False, verbatim)}</{tag}>")
         return
     out.append(f"{pad}<{tag}{''.join(attrs)}>")
     for child in children:
-        _emit(child, depth + 1, out, scope)
+        _emit(child, depth + 1, out, scope, verbatim or el.tag == "metadata")
     out.append(f"{pad}</{tag}>")
 
 

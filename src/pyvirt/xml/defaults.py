@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
 from .errors import XMLValidationError
+from .generic_defaults import drive_address, fill_iothread_ids
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
 from .validate import check_addresses
 
@@ -65,15 +66,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.current_memory = dom.memory
     if dom.vcpu is None:
         dom.vcpu = 1
-    if dom.iothreads:  # libvirt lists every iothread, filling the unused ids from 1 up
-        from .domain import IOThread
-
-        used = {t.id for t in dom.iothread_ids}
-        n = 1
-        while len(dom.iothread_ids) < dom.iothreads:
-            if n not in used:
-                dom.iothread_ids.append(IOThread(id=n))
-            n += 1
+    fill_iothread_ids(dom)
     if dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
     if dom.os is None:
@@ -128,6 +121,14 @@ def _has_boot_order(dom: Domain) -> bool:
 _BUS_BY_PREFIX = (("vd", "virtio"), ("hd", "ide"), ("sd", "scsi"), ("fd", "fdc"), ("xvd", "xen"))
 
 
+def disk_bus(dev: str) -> str | None:
+    """The bus a disk target name implies (``vda``→virtio, ``hdc``→ide), libvirt's default."""
+    for prefix, bus in _BUS_BY_PREFIX:
+        if dev.startswith(prefix):
+            return bus
+    return None
+
+
 def disk_index(dev: str) -> int:
     """``vda``→0, ``sdb``→1, ``sdaa``→26 (libvirt's virDiskNameToIndex)."""
     i = 0
@@ -156,10 +157,7 @@ def _disks(dom: Domain) -> None:
             disk.device = "disk"
         dev = disk.target_dev or ""
         if disk.target_bus is None:
-            for prefix, bus in _BUS_BY_PREFIX:
-                if dev.startswith(prefix):
-                    disk.target_bus = bus
-                    break
+            disk.target_bus = disk_bus(dev)
         if disk.target_bus == "ide" and q35:
             raise XMLValidationError("IDE controllers are unsupported for this QEMU binary or machine type",
                                      disk.line)
@@ -169,17 +167,7 @@ def _disks(dom: Domain) -> None:
         if (disk.driver_type or disk.driver_cache) and disk.driver_name is None:
             disk.driver_name = "qemu"
         if disk.address is None and disk.target_bus in ("ide", "sata", "scsi", "fdc"):
-            disk.address = _drive_address(disk.target_bus, disk_index(dev))
-
-
-def _drive_address(bus: str, idx: int) -> Address:
-    if bus == "ide":
-        return Address(type="drive", controller=idx // 4, bus=(idx % 4) // 2, target=0, unit=idx % 2)
-    if bus == "sata":
-        return Address(type="drive", controller=idx // 6, bus=0, target=0, unit=idx % 6)
-    if bus == "fdc":  # one controller with two units: fdc (the third) is refused at validation
-        return Address(type="drive", controller=idx // 2, bus=0, target=0, unit=idx % 2)
-    return Address(type="drive", controller=idx // 7, bus=0, target=0, unit=idx % 7)
+            disk.address = drive_address(disk.target_bus, disk_index(dev))
 
 
 # ------------------------------------------------------------------ char devices

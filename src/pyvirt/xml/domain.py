@@ -279,6 +279,7 @@ class Features:
     apic_eoi: bool | None = attr("apic/@eoi", ONOFF)
     pae: bool = flag("pae")
     hap: bool | None = state("hap")
+    hyperv_mode: str | None = attr("hyperv/@mode", Enum("custom", "passthrough"))
     pvspinlock: bool | None = state("pvspinlock")
     pmu: bool | None = state("pmu")
     vmport: bool | None = state("vmport")
@@ -286,7 +287,6 @@ class Features:
     ioapic_driver: str | None = attr("ioapic/@driver", Enum("qemu", "kvm"))
     vmcoreinfo: bool | None = state("vmcoreinfo")
     tcg_tb_cache: int | None = scaled("tcg/tb-cache")
-    hyperv_mode: str | None = attr("hyperv/@mode", Enum("custom", "passthrough"))
     line: int | None = line_field()
 
 
@@ -452,13 +452,13 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     target_removable: bool | None = attr("target/@removable", ONOFF)
     target_rotation_rate: int | None = attr("target/@rotation_rate", Int(1, 65534))
     iotune: IOTune | None = child("iotune", IOTune)
-    boot_order: int | None = attr("boot/@order", Int(1))
     readonly: bool = flag("readonly")
     shareable: bool = flag("shareable")
     serial: str | None = text("serial")
     wwn: str | None = text("wwn")
     vendor: str | None = text("vendor", Pattern(r"[\x20-\x7E]{0,8}", "vendor"))
     product: str | None = text("product", Pattern(r"[\x20-\x7E]{0,16}", "product"))
+    boot_order: int | None = attr("boot/@order", Int(1))  # virDomainDeviceInfoFormat: after the disk's own
     line: int | None = line_field()
 
 
@@ -551,8 +551,8 @@ class CharDev(DeviceInfo):
 
     type: str | None = attr("@type", CHAR_TYPES)
     tty: str | None = attr("@tty", live_only=True)
+    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))  # libvirt writes mode first
     source_path: str | None = attr("source/@path")
-    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
     source_append: bool | None = attr("source/@append", ONOFF)
@@ -740,8 +740,8 @@ class Redirdev(DeviceInfo):
     type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix",
                                           known=("pty", "file", "null", "stdio", "dev", "pipe", "udp",
                                                  "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))  # libvirt writes mode first
     source_path: str | None = attr("source/@path")
-    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
@@ -855,6 +855,12 @@ class Devices:
     iommu: IOMMU | None = child("iommu", IOMMU)
     line: int | None = line_field()
 
+    #: libvirt's device order (virDomainDefFormatInternal), for kinds the model keeps verbatim
+    xml_child_order = ("emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard",
+                       "serial", "parallel", "console", "channel", "input", "tpm", "graphics", "sound",
+                       "audio", "video", "hostdev", "redirdev", "redirfilter", "hub", "watchdog",
+                       "memballoon", "rng", "nvram", "panic", "shmem", "memory", "iommu", "vsock", "crypto")
+
 
 @dataclass
 class Domain:
@@ -899,6 +905,15 @@ class Domain:
     pm_suspend_to_disk: bool | None = attr("pm/suspend-to-disk/@enabled", YESNO)
     devices: Devices = child("devices", Devices, required=True)
     line: int | None = line_field()
+
+    #: libvirt's order of the domain's children (virDomainDefFormatInternal), for elements the
+    #: model keeps verbatim
+    xml_child_order = ("name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
+                       "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+                       "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo",
+                       "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock",
+                       "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "devices",
+                       "seclabel", "keywrap", "launchSecurity")
 
     def to_xml(self, *, inactive: bool = False, security_info: bool = False) -> str:
         """Serialize like libvirt (2-space indent, libvirt's element order)."""

@@ -16,13 +16,38 @@ and still be written where libvirt writes them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import XMLError, XMLUnsupportedError
+
+#: Set while reading for a formatter that must keep what the model does not declare (the test
+#: driver returns every domain formatted the way libvirt's generic parser would, whatever it
+#: holds).  Never set on the QEMU driver's path: there, what is not declared is refused.
+_KEEP_UNKNOWN: contextvars.ContextVar[str] = contextvars.ContextVar("keep_unknown", default="")
+
+
+@contextlib.contextmanager
+def keeping_unknown(*, any_value: bool = False) -> Iterator[None]:
+    """Within this block, undeclared attributes/elements and values libvirt knows but pyvirt
+    does not implement are kept on the objects read (``_xml_extra``) and written back by
+    :func:`pyvirt.xml.mapping.build`, instead of being refused.  ``any_value`` (formatting
+    only) also keeps enumerated values the model does not list at all."""
+    token = _KEEP_UNKNOWN.set("any" if any_value else "known")
+    try:
+        yield
+    finally:
+        _KEEP_UNKNOWN.reset(token)
+
+
+def keep_unknown_active() -> bool:
+    """Whether :func:`keeping_unknown` is in effect (for converters and post-parse checks)."""
+    return bool(_KEEP_UNKNOWN.get())
 
 
 class Conv:
@@ -98,7 +123,9 @@ class Enum(Conv):
     def parse(self, text: str, where: str, line: int | None) -> str:
         if text in self.values:
             return text
-        if text in self.known:
+        if text in self.known or _KEEP_UNKNOWN.get() == "any":
+            if keep_unknown_active():
+                return text
             raise XMLUnsupportedError(f"unsupported value {text!r} for {where}", line)
         raise XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
 

@@ -17,12 +17,24 @@ from typing import Any
 from lxml import etree
 
 from .errors import XMLError, XMLUnsupportedError
-from .fields import NAMESPACES, ONOFF, Spec
+from .fields import NAMESPACES, ONOFF, Spec, keep_unknown_active
 from .units import parse_size_bytes, parse_size_kib
 
 
 class UnknownNode(XMLUnsupportedError):
     """An element/attribute/text the model does not declare (classified later)."""
+
+
+@dataclass
+class Extra:
+    """One undeclared piece kept verbatim: an attribute (``name``/``value``) or an element
+    (``element``), found at ``steps`` below the object's element, after sibling ``prev``."""
+
+    steps: tuple[str, ...]
+    name: str | None = None
+    value: str | None = None
+    element: etree._Element | None = None
+    prev: str | None = None
 
 
 @dataclass
@@ -133,26 +145,39 @@ def _local(tag: Any) -> str:
     return tag if isinstance(tag, str) else str(tag)
 
 
-def _check(el: etree._Element, node: _Node) -> None:
+def _check(el: etree._Element, node: _Node, extras: list[Extra] | None = None,
+           steps: tuple[str, ...] = ()) -> None:
+    """Refuse what ``node`` does not declare, or (``extras`` given) collect it there."""
     for att in el.attrib:
         if att not in node.attrs:
-            raise UnknownNode(f"unsupported attribute '{_local(att)}' of {_describe(el)}", el.sourceline)
+            if extras is None:
+                raise UnknownNode(f"unsupported attribute '{_local(att)}' of {_describe(el)}", el.sourceline)
+            extras.append(Extra(steps, name=att, value=el.get(att)))
     if not node.text and el.text and el.text.strip():
         raise UnknownNode(f"unsupported text content in <{el.tag}>", el.sourceline)
     seen: set[str] = set()
+    prev: str | None = None
     for sub in el:
         if not isinstance(sub.tag, str):
             continue
         if sub.tail and sub.tail.strip():
             raise UnknownNode(f"unsupported text content in <{el.tag}>", sub.sourceline)
-        if sub.tag not in node.kids:
-            raise UnknownNode(f"unsupported element {_describe(sub)}", sub.sourceline)
-        if sub.tag in seen and sub.tag not in node.repeated:
+        unknown = sub.tag not in node.kids or (sub.tag in seen and sub.tag not in node.repeated)
+        if unknown and extras is None:
+            if sub.tag not in node.kids:
+                raise UnknownNode(f"unsupported element {_describe(sub)}", sub.sourceline)
             raise UnknownNode(f"unsupported repeated element {_describe(sub)}", sub.sourceline)
-        seen.add(sub.tag)
-        kid = node.kids[sub.tag]
-        if kid is not None:
-            _check(sub, kid)
+        if unknown and sub.tag in node.kids:
+            pass  # a declared element repeated: libvirt reads the first and ignores the rest
+        elif unknown:
+            assert extras is not None
+            extras.append(Extra(steps, element=sub, prev=prev))
+        else:
+            seen.add(sub.tag)
+            kid = node.kids[sub.tag]
+            if kid is not None:
+                _check(sub, kid, extras, (*steps, sub.tag))
+        prev = sub.tag
 
 
 def _find(el: etree._Element, steps: list[str]) -> etree._Element | None:
@@ -174,8 +199,10 @@ def _where(el: etree._Element, att: str | None) -> str:
 
 
 def parse_obj(el: etree._Element, cls: Any) -> Any:
-    """Build a ``cls`` instance from element ``el`` (raising on anything undeclared)."""
-    _check(el, _owned(cls))
+    """Build a ``cls`` instance from element ``el`` (raising on anything undeclared, or keeping
+    it on ``obj._xml_extra`` inside :func:`keeping_unknown`)."""
+    extras: list[Extra] | None = [] if keep_unknown_active() else None
+    _check(el, _owned(cls), extras)
     kwargs: dict[str, Any] = {}
     present = {sub.tag for sub in el}  # most declared paths are absent: skip them without a search
     for name, spec in _specs(cls):
@@ -224,6 +251,8 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     obj = cls(**kwargs)
     if hasattr(obj, "line"):
         obj.line = el.sourceline
+    if extras:
+        set_extras(obj, extras)
     return obj
 
 
@@ -243,6 +272,16 @@ def parse_model(root: etree._Element, cls: Any, schema_kind: str,
         if bad is not None:
             raise XMLError(f"{e.message} (libvirt's schema: {bad[0]})", e.line or bad[1]) from None
         raise XMLUnsupportedError(e.message, e.line) from None
+
+
+def set_extras(obj: Any, extras: list[Extra]) -> None:
+    """Attach kept undeclared pieces to a model object (not a field: never compared)."""
+    obj.__dict__["_xml_extra"] = extras
+
+
+def get_extras(obj: Any) -> list[Extra]:
+    """The undeclared pieces kept on ``obj`` (empty unless read inside keeping_unknown)."""
+    return getattr(obj, "__dict__", {}).get("_xml_extra", [])
 
 
 def _parse_child(sub: etree._Element, cls: Any) -> Any:
@@ -353,7 +392,55 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
                 target.set(att, _fmt_value(obj, name, spec, value))
             else:
                 target.text = _fmt_value(obj, name, spec, value)
+    _apply_extras(obj, el)
     return el
+
+
+def _get_or_make_ordered(el: etree._Element, steps: list[str], node: _Node | None) -> etree._Element:
+    """As :func:`_get_or_make`, but a missing element is created where the model declares it
+    among its siblings (an element holding only kept attributes still sits in libvirt's place)."""
+    for step in steps:
+        nxt = el.find(step)
+        if nxt is None:
+            nxt = etree.Element(step)
+            declared = list(node.kids) if node is not None else []
+            pos = len(el)
+            if step in declared:
+                later = set(declared[declared.index(step) + 1:])
+                pos = next((i for i, kid in enumerate(el) if kid.tag in later), len(el))
+            el.insert(pos, nxt)
+        node = node.kids.get(step) if node is not None else None
+        el = nxt
+    return el
+
+
+def _apply_extras(obj: Any, el: etree._Element) -> None:
+    """Put kept undeclared pieces back: attributes after the declared ones, elements where
+    libvirt's order (``xml_child_order`` of the class) puts them, else after the sibling they
+    followed in the source."""
+    order: tuple[str, ...] = getattr(obj, "xml_child_order", ())
+    for extra in get_extras(obj):
+        parent = _get_or_make_ordered(el, list(extra.steps), _owned(type(obj)))
+        if extra.element is None:
+            assert extra.name is not None and extra.value is not None
+            parent.set(extra.name, extra.value)
+            continue
+        sub = etree.fromstring(etree.tostring(extra.element))
+        _strip_ws(sub)
+        sub.tail = None
+        if not extra.steps and sub.tag in order:
+            rank = order.index(sub.tag)
+            pos = len(parent)
+            for i, kid in enumerate(parent):
+                if isinstance(kid.tag, str) and kid.tag in order and order.index(kid.tag) > rank:
+                    pos = i
+                    break
+            parent.insert(pos, sub)
+        elif extra.prev is None:
+            parent.insert(0, sub)
+        else:
+            same = [i for i, kid in enumerate(parent) if kid.tag == extra.prev]
+            parent.insert(same[-1] + 1 if same else len(parent), sub)
 
 
 def _esc(s: str) -> str:

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from .domain import Domain
+from .errors import XMLError
+from .fields import keeping_unknown
 from .mapping import parse_model
 from .safe import parse_root
 from .validate import validate_domain
 
 
-def parse_domain(xml: str | bytes) -> Domain:
-    """Parse libvirt domain XML into a :class:`Domain` (raises XMLError and subclasses)."""
-    dom = parse_model(parse_root(xml, "domain"), Domain, "domain")
-    validate_domain(dom)
+def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool = True) -> Domain:
+    """Parse libvirt domain XML into a :class:`Domain` (raises XMLError and subclasses).
+
+    ``keep_unknown`` is for formatting only (the test driver): what the model does not
+    declare is kept verbatim and written back instead of refused.  A domain read that way
+    must never reach the QEMU driver.  ``validate=False`` (only with ``keep_unknown``)
+    lets a document the QEMU driver's semantic checks refuse still be read for formatting."""
+    root = parse_root(xml, "domain")
+    if keep_unknown:
+        with keeping_unknown(any_value=not validate):
+            dom = parse_model(root, Domain, "domain")
+    else:
+        dom = parse_model(root, Domain, "domain")
+    if keep_unknown and not validate:
+        # formatting only: the QEMU driver's semantic checks (q35-only devices, …) are not
+        # libvirt's generic parser's, so they do not stop a test-driver domain being formatted
+        with contextlib.suppress(XMLError):
+            validate_domain(dom)
+        return dom
+    validate_domain(dom, qemu=not keep_unknown)
     return dom

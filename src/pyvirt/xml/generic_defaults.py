@@ -1,0 +1,323 @@
+"""What libvirt's driver-independent code adds to every domain it parses and formats.
+
+libvirt's generic parser (virDomainDefPostParseCommon, virDomainDefAddImplicitDevices) and
+formatter (virDomainDefFormat) complete a definition the same way for every driver: implicit
+disk controllers, full drive addresses, ``placement='static'``, canonical cpusets, a
+``rom`` loader type, default video RAM...  libvirt's test driver returns exactly that, and
+clients such as virt-xml diff against it, so pyvirt's test driver applies these rules.
+
+The QEMU driver's own define-time defaults (machine types, controller models, PCI
+addresses) live in :mod:`pyvirt.xml.defaults`; these rules are the part every driver shares.
+Elements the model keeps verbatim (see ``keeping_unknown``) get libvirt's formatting rules in
+:func:`format_kept_elements`, on the formatted tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from lxml import etree
+
+from .domain import OS, Address, CharDev, Clock, Controller, Domain, Video
+from .mapping import get_extras
+from .pciaddr import insert_controller
+from .validate import parse_cpuset
+
+#: libvirt's default video RAM (KiB) per model, where the generic code sets one
+#: (virDomainVideoDefaultRAM); these models' vram is also rounded up to a power of two
+_VIDEO_VRAM = {"vga": 16384, "cirrus": 16384, "vmvga": 16384, "xen": 4096, "qxl": 65536}
+#: disk buses whose disks sit on a drive controller, with (units per bus, buses per controller)
+_DRIVE_BUSES = {"ide": (2, 2), "fdc": (2, 1), "scsi": (7, 1), "sata": (6, 1)}
+
+
+def format_cpuset(cpus: frozenset[int] | set[int]) -> str:
+    """libvirt's canonical cpuset text (virBitmapFormat): ranges joined by commas, ``1-2``."""
+    out: list[str] = []
+    run: list[int] = []
+    for cpu in sorted(cpus):
+        if run and cpu == run[-1] + 1:
+            run.append(cpu)
+            continue
+        if run:
+            out.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+        run = [cpu]
+    if run:
+        out.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+    return ",".join(out)
+
+
+def fill_generic_defaults(dom: Domain) -> None:
+    """Complete ``dom`` in place the way every libvirt driver does on parse and format."""
+    if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
+        dom.current_memory = dom.memory
+    if dom.vcpu is not None and dom.vcpu_placement is None:
+        dom.vcpu_placement = "static"
+    if dom.vcpu_cpuset:
+        dom.vcpu_cpuset = format_cpuset(parse_cpuset(dom.vcpu_cpuset, dom.line))
+    fill_iothread_ids(dom)
+    if dom.os is None and any(e.element is not None and e.element.tag == "bootloader" for e in get_extras(dom)):
+        dom.os = OS(type="xen")  # a host bootloader means a Xen PV guest (virDomainDefParseXML)
+    if dom.os is not None and dom.os.loader is not None and dom.os.loader.path and dom.os.loader.type is None:
+        dom.os.loader.type = "rom"
+    cpu = dom.cpu
+    if cpu is not None and cpu.sockets is not None and cpu.dies is None:
+        cpu.dies = 1
+    if cpu is not None and cpu.model is not None and cpu.mode in (None, "custom"):
+        cpu.mode = "custom"
+        cpu.model_fallback = cpu.model_fallback or "allow"
+    if dom.os is not None and dom.os.type == "hvm" and not dom.os.boot_devs \
+            and not any(getattr(d, "boot_order", None) is not None for d in dom.all_devices()):
+        dom.os.boot_devs = ["hd"]
+    if dom.clock is None:
+        dom.clock = Clock(offset="utc")
+    dom.on_poweroff = dom.on_poweroff or "destroy"
+    dom.on_reboot = dom.on_reboot or "restart"
+    dom.on_crash = dom.on_crash or "destroy"
+    feats = dom.features
+    if feats is not None and feats.hyperv_mode is None and any(e.steps[:1] == ("hyperv",)
+                                                               for e in get_extras(feats)):
+        feats.hyperv_mode = "custom"
+    _disk_addresses(dom)
+    _implicit_controllers(dom)
+    _chardevs(dom)
+    from .defaults import random_mac
+
+    for nic in dom.devices.interfaces:
+        nic.mac_address = nic.mac_address or random_mac()
+    for fs in dom.devices.filesystems:
+        fs.type = fs.type or "mount"
+        fs.accessmode = fs.accessmode or "passthrough"
+    for hd in dom.devices.hostdevs:
+        if hd.type == "pci" and hd.source_address is not None and hd.source_address.domain is None:
+            hd.source_address.domain = 0
+    if dom.devices.graphics and not dom.devices.videos:
+        pv = dom.os is not None and dom.os.type in ("xen", "linux")  # virDomainVideoDefaultType
+        dom.devices.videos.append(Video(model_type="xen" if pv else "cirrus"))
+    _videos(dom)
+    _graphics(dom)
+
+
+def _chardevs(dom: Domain) -> None:
+    """Ports in list order and the console that mirrors the first serial port
+    (virDomainDefAddConsoleCompat)."""
+    devs = dom.devices
+    for group in (devs.serials, devs.parallels):
+        for i, dev in enumerate(group):
+            if dev.target_port is None:
+                dev.target_port = i
+    first = devs.consoles[0] if devs.consoles else None
+    if devs.serials and (first is None or first.target_type not in (None, "serial")):
+        devs.consoles.insert(0, CharDev(kind="console"))
+        first = devs.consoles[0]
+    if first is not None and first.target_type in (None, "serial"):
+        if not devs.serials:
+            devs.serials.append(CharDev(kind="serial", type=first.type, source_path=first.source_path,
+                                        source_mode=first.source_mode, source_host=first.source_host,
+                                        source_service=first.source_service,
+                                        protocol_type=first.protocol_type, target_port=0))
+        ser = devs.serials[0]
+        for name in ("type", "source_path", "source_mode", "source_host", "source_service", "protocol_type"):
+            setattr(first, name, getattr(ser, name))
+        first.target_type, first.target_port = "serial", ser.target_port
+    for i, con in enumerate(devs.consoles[1:], start=1):
+        if con.target_port is None:
+            con.target_port = i
+
+
+def fill_iothread_ids(dom: Domain) -> None:
+    """libvirt lists every iothread, filling the unused ids from 1 up."""
+    if not dom.iothreads:
+        return
+    from .domain import IOThread
+
+    used = {t.id for t in dom.iothread_ids}
+    n = 1
+    while len(dom.iothread_ids) < dom.iothreads:
+        if n not in used:
+            dom.iothread_ids.append(IOThread(id=n))
+        n += 1
+
+
+def drive_address(bus: str, idx: int) -> Address:
+    """The drive address libvirt gives disk number ``idx`` of ``bus`` (virDomainDiskDefAssignAddress)."""
+    units, buses = _DRIVE_BUSES[bus]
+    per_controller = units * buses
+    return Address(type="drive", controller=idx // per_controller, bus=(idx % per_controller) // units,
+                   target=0, unit=idx % units)
+
+
+def _disk_addresses(dom: Domain) -> None:
+    from .defaults import disk_bus, disk_index
+
+    for disk in dom.devices.disks:
+        if disk.target_bus is None and disk.target_dev:
+            disk.target_bus = disk_bus(disk.target_dev)
+        disk.type = disk.type or "file"
+        disk.device = disk.device or "disk"
+        if disk.device == "cdrom":
+            disk.readonly = True
+    dom.devices.disks = order_disks(dom.devices.disks)
+    for disk in dom.devices.disks:
+        if disk.target_bus not in _DRIVE_BUSES:
+            continue
+        a = disk.address
+        if a is None and disk.target_dev:
+            try:
+                disk.address = drive_address(disk.target_bus, disk_index(disk.target_dev))
+            except ValueError:
+                continue
+        elif a is not None and a.type == "drive":
+            a.controller = a.controller or 0
+            a.bus = a.bus or 0
+            a.target = a.target or 0
+            a.unit = a.unit or 0
+
+
+def order_disks(disks: list) -> list:
+    """Disks in libvirt's order: each inserted after the last disk of its bus whose target
+    sorts before it (virDomainDiskInsertPreAlloced), so ``sdb`` follows ``sda`` wherever
+    the document put it."""
+    from .defaults import disk_index
+
+    def index(disk: object) -> int:
+        try:
+            return disk_index(getattr(disk, "target_dev", None) or "")
+        except ValueError:
+            return -1
+
+    out: list = []
+    for disk in disks:
+        insert_at = -1
+        for i in range(len(out) - 1, -1, -1):
+            if out[i].target_bus != disk.target_bus:
+                continue
+            if index(out[i]) > index(disk):
+                insert_at = i
+            elif insert_at == -1:
+                insert_at = i + 1
+        out.insert(len(out) if insert_at == -1 else insert_at, disk)
+    return out
+
+
+def _ensure_controller(dom: Domain, type_: str, index: int) -> None:
+    if not any(c.type == type_ and c.index == index for c in dom.devices.controllers):
+        insert_controller(dom.devices.controllers, Controller(type=type_, index=index))
+
+
+def _implicit_controllers(dom: Domain) -> None:
+    """virDomainDefAddImplicitControllers: a controller for every drive address in use (all
+    indexes up to the highest), virtio-serial for virtio consoles/channels, ccid for smartcards."""
+    for c in dom.devices.controllers:
+        if c.index is None:  # the first index no controller of its type uses
+            used = {o.index for o in dom.devices.controllers if o.type == c.type}
+            c.index = next(i for i in range(len(used) + 1) if i not in used)
+    ordered: list[Controller] = []
+    for c in dom.devices.controllers:  # virDomainControllerInsertPreAlloced
+        insert_controller(ordered, c)
+    dom.devices.controllers = ordered
+    for bus in ("scsi", "fdc", "ide", "sata"):
+        highest = max((d.address.controller or 0 for d in dom.devices.disks
+                       if d.target_bus == bus and d.address is not None and d.address.type == "drive"),
+                      default=-1)
+        for index in range(highest + 1):
+            _ensure_controller(dom, bus, index)
+    devs = dom.devices
+    wants_vserial = any(ch.target_type == "virtio" for ch in (*devs.channels, *devs.consoles))
+    if wants_vserial and not any(c.type == "virtio-serial" for c in devs.controllers):
+        _ensure_controller(dom, "virtio-serial", 0)
+    for dev in (*devs.channels, *devs.consoles):
+        if dev.address is not None and dev.address.type == "virtio-serial":
+            _ensure_controller(dom, "virtio-serial", dev.address.controller or 0)
+    has_card = any(e.element is not None and e.element.tag == "smartcard" for e in get_extras(devs))
+    if has_card and not any(c.type == "ccid" for c in devs.controllers):
+        _ensure_controller(dom, "ccid", 0)
+
+
+def _videos(dom: Domain) -> None:
+    for i, video in enumerate(dom.devices.videos):
+        vram = _VIDEO_VRAM.get(video.model_type or "")
+        if vram is not None and not video.model_vram:
+            video.model_vram = vram
+        elif vram is not None and video.model_vram:
+            video.model_vram = 1 << (video.model_vram - 1).bit_length()
+        if video.model_type == "qxl" and not video.model_ram:
+            video.model_ram = vram
+        if video.model_type not in (None, "none") and video.model_heads is None:
+            video.model_heads = 1
+        if i == 0 and video.model_primary is None and video.model_type not in (None, "none"):
+            video.model_primary = True
+
+
+def _graphics(dom: Domain) -> None:
+    from .domain import Listen
+
+    for g in dom.devices.graphics:
+        if g.type == "vnc" and g.socket is None:
+            if g.port is None or g.port == -1 or g.autoport:
+                g.port, g.autoport = -1, True
+            else:
+                g.autoport = False
+            if not g.listens:
+                g.listens.append(Listen(type="address", address=g.listen))
+        elif g.type == "spice":
+            if not g.listens:
+                unset = g.port is None and g.tls_port is None and not g.autoport
+                g.listens.append(Listen(type="none") if unset and not g.listen
+                                 else Listen(type="address", address=g.listen))
+            if g.autoport:
+                g.port = g.tls_port = None  # libvirt picks them at start
+            elif any(ls.type in ("address", "network") for ls in g.listens):
+                g.autoport = False
+
+
+def format_kept_elements(root: etree._Element) -> None:
+    """libvirt's formatting of elements pyvirt's model keeps verbatim, on a formatted domain:
+    VNC/SPICE graphics without SDL's attributes, a vsock ``cid`` with ``auto``, a seclabel
+    with ``relabel``, USB redirection filters without their "any" (-1) values."""
+    for g in root.iterfind("devices/graphics"):
+        if g.get("type") in ("vnc", "spice"):
+            for att in ("display", "xauth", "fullscreen"):
+                g.attrib.pop(att, None)
+    for cid in root.iterfind("devices/vsock/cid"):
+        if cid.get("auto") is None:
+            _set_first(cid, "auto", "yes" if cid.get("address") is None else "no")
+    for label in root.iterfind("seclabel"):
+        kind = label.get("type") or ("dynamic" if label.get("model") else None)
+        if kind is not None:
+            relabel = label.get("relabel") or ("no" if kind == "none" else "yes")
+            rest = {k: v for k, v in label.attrib.items() if k not in ("type", "model", "relabel")}
+            model = label.get("model")
+            label.attrib.clear()
+            label.set("type", kind)
+            if model is not None:
+                label.set("model", model)
+            label.set("relabel", relabel)
+            for k, v in rest.items():
+                label.set(k, v)
+    for source in root.iterfind("devices/rng/backend/source"):
+        backend = source.getparent()
+        if backend.get("type") == "tcp" and backend.find("protocol") is None:
+            etree.SubElement(backend, "protocol").set("type", "raw")
+    for addr in root.iter("address"):
+        if addr.get("type") == "spapr-vio" and addr.get("reg"):
+            with contextlib.suppress(ValueError):
+                addr.set("reg", f"0x{int(addr.get('reg', ''), 0):08x}")
+    slots = [int(a.get("slot", "0"), 0) for a in root.iterfind("devices/smartcard/address[@type='ccid']")
+             if a.get("slot", "").isdigit()]
+    for card in root.iterfind("devices/smartcard"):
+        if card.find("address") is None:  # the next ccid slot (virDomainDefAddImplicitDevices)
+            slot = max(slots, default=-1) + 1
+            slots.append(slot)
+            etree.SubElement(card, "address", {"type": "ccid", "controller": "0", "slot": str(slot)})
+    for dev in root.iterfind("devices/redirfilter/usbdev"):
+        for att in ("class", "vendor", "product", "version"):
+            if dev.get(att) == "-1":
+                dev.attrib.pop(att)
+
+
+def _set_first(el: etree._Element, name: str, value: str) -> None:
+    rest = dict(el.attrib)
+    el.attrib.clear()
+    el.set(name, value)
+    for k, v in rest.items():
+        el.set(k, v)
