@@ -98,20 +98,30 @@ def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> N
     `qemu` so that only the rest of the document is judged."""
     try:
         from pyvirt.xml import parse_domain  # type: ignore[attr-defined]
-        from pyvirt.xml.errors import XMLError  # type: ignore[attr-defined]
+        from pyvirt.xml.errors import XMLError, XMLUnsupportedError  # type: ignore[attr-defined]
+        from pyvirt.xml.generic_defaults import check_kept_elements
     except ImportError:
         return
+    text = _model_text(root)
     try:
-        # libvirt's generic parser skips what it does not know and its define does not
-        # validate against the schema: where the QEMU driver's refusals do not apply, only
-        # the model's real errors (bad values, broken rules) refuse the document
-        parse_domain(_model_text(root), keep_unknown=unsupported_ok)
+        parse_domain(text)
+        return
     except XMLError as exc:
-        unsupported = type(exc).__name__ == "XMLUnsupportedError"
-        if unsupported and unsupported_ok:
+        refusal = exc
+    if unsupported_ok and not isinstance(refusal, XMLUnsupportedError):
+        # Something the model does not declare, in a document libvirt's schema refuses.
+        # libvirt's parser skips what it does not read and its define does not validate
+        # against the schema: only the generic parser's own checks refuse the document.
+        try:
+            parse_domain(text, keep_unknown=True)
+            check_kept_elements(root)
             return
-        code = ErrorCode.CONFIG_UNSUPPORTED if unsupported else ErrorCode.XML_ERROR
-        raise PyvirtError(str(exc), code, ErrorDomain.DOMAIN) from exc
+        except XMLError as exc:
+            refusal = exc
+    if isinstance(refusal, XMLUnsupportedError) and unsupported_ok:
+        return
+    code = ErrorCode.CONFIG_UNSUPPORTED if isinstance(refusal, XMLUnsupportedError) else ErrorCode.XML_ERROR
+    raise PyvirtError(str(refusal), code, ErrorDomain.DOMAIN) from refusal
 
 
 def _numa_memory_kib(root: etree._Element) -> int:

@@ -19,6 +19,7 @@ import contextlib
 from lxml import etree
 
 from .domain import OS, Address, CharDev, Clock, Controller, Domain, Video
+from .errors import XMLError
 from .mapping import get_extras
 from .pciaddr import insert_controller
 from .validate import parse_cpuset
@@ -268,6 +269,18 @@ def _graphics(dom: Domain) -> None:
                 g.port = g.tls_port = None  # libvirt picks them at start
             elif any(ls.type in ("address", "network") for ls in g.listens):
                 g.autoport = False
+
+
+def check_kept_elements(root: etree._Element) -> None:
+    """The checks libvirt's generic parser makes on elements pyvirt's model keeps verbatim
+    (virSecurityLabelDefParseXML: a seclabel's type and relabel)."""
+    for label in root.iter("seclabel"):
+        kind = label.get("type")
+        if kind is not None and kind not in ("none", "dynamic", "static"):
+            raise XMLError(f"invalid security type '{kind}'", label.sourceline)
+        relabel = label.get("relabel")
+        if relabel is not None and relabel not in ("yes", "no"):
+            raise XMLError(f"invalid security relabel value '{relabel}'", label.sourceline)
 
 
 def format_kept_elements(root: etree._Element) -> None:
