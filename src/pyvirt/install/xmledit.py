@@ -273,17 +273,21 @@ def matches(target: etree._Element, opts: dict[str, str | None], probe: Probe,
             ) -> bool:
     """Whether `target` already has what `opts` would write (virt-xml's ``--edit
     target=hda`` / ``--remove-device --disk /path`` selection)."""
-    full = probe.flat(opts)
-    if full is None:
-        return False
-    have = flatten(target)
-    for key, value in opts.items():
-        if equivalent is not None:
+    rest = dict(opts)
+    if equivalent is not None:  # sub-options judged on the target alone (a disk's path)
+        for key, value in opts.items():
             verdict = equivalent(target, key, value)
             if verdict is not None:
                 if not verdict:
                     return False
-                continue
+                del rest[key]
+    if not rest:
+        return True  # no build needed: /dev/null names a disk even where it cannot make one
+    full = probe.flat(opts)
+    if full is None:
+        return False
+    have = flatten(target)
+    for key in rest:
         for path in probe.controlled(opts, key, full):
             if path[-1] == ("*",):
                 continue
