@@ -194,12 +194,12 @@ class PrivateDaemon:
         self.proc: subprocess.Popen[bytes] | None = None
         self._old_env: str | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         read_fd, write_fd = os.pipe()
         cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", SESSION_URI, "--state-root",
                str(self.root), "--ready-fd", str(write_fd), "--log-file", str(self.root / "pyvirtd.log")]
-        env = dict(os.environ, PYVIRT_STATE_ROOT=str(self.root))
+        env = dict(os.environ, PYVIRT_STATE_ROOT=str(self.root), **(env or {}))
         with open(self.root / "pyvirtd.err", "ab") as err:
             self.proc = subprocess.Popen(cmd, env=env, pass_fds=(write_fd,), start_new_session=True,
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)

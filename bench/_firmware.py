@@ -72,8 +72,11 @@ def _read(path: Path) -> bytes:
 
 
 def bench_firmware(top: Path, daemon: PrivateDaemon, conn: RemoteConnection, runs: int,
-                   libvirt: bool) -> dict[str, list[float]]:
-    """Rounds of every side; returns each side's samples in ms (after one unmeasured warm-up)."""
+                   libvirt: bool, before: tuple[PrivateDaemon, RemoteConnection, str] | None = None
+                   ) -> dict[str, list[float]]:
+    """Rounds of every side; returns each side's samples in ms (after one unmeasured warm-up).
+    `before`: a second pyvirtd running an older source tree (its src/ dir), measured in the same
+    rounds through the same CLI and API paths (a before/after comparison that load cannot skew)."""
     compile_pyvirt()
     top.mkdir(parents=True, exist_ok=True)
     top.chmod(0o755)
@@ -82,13 +85,9 @@ def bench_firmware(top: Path, daemon: PrivateDaemon, conn: RemoteConnection, run
             break
         parent.chmod(parent.stat().st_mode | 0o005)
     rom = write_rom(top / "rom.bin")
-    ours_serial = top / "pyvirt-serial.log"
-    conn.define_xml(rom_domain_xml(NAME, rom, ours_serial))
     raw_serial = top / "raw-serial.log"
     raw_argv, raw_env = raw_qemu_command(rom_domain_xml(NAME, rom, raw_serial), top / "raw")
-    env = dict(os.environ, PYVIRT_STATE_ROOT=str(daemon.root))
-    samples: dict[str, list[float]] = {"raw QEMU": [], "pyvirt start (CLI)": [], "pyvirt CLI exits": [],
-                                       "pyvirt API start()": []}
+    samples: dict[str, list[float]] = {"raw QEMU": []}
 
     def raw() -> None:
         _unlink(raw_serial)
@@ -101,20 +100,34 @@ def bench_firmware(top: Path, daemon: PrivateDaemon, conn: RemoteConnection, run
             proc.kill()
             proc.wait(10)
 
-    def ours_cli() -> None:
-        marker, done = _timed_command([PYVIRT, "-c", "qemu:///session", "start", NAME], ours_serial, env)
-        samples["pyvirt start (CLI)"].append(marker)
-        samples["pyvirt CLI exits"].append(done)
-        conn.destroy(NAME)
+    def pyvirt_sides(prefix: str, daemon: PrivateDaemon, conn: RemoteConnection,
+                     src: str | None) -> list[Callable[[], None]]:
+        serial = top / f"{prefix or 'pyvirt'}-serial.log".replace(" ", "-")
+        conn.define_xml(rom_domain_xml(NAME, rom, serial))
+        env = dict(os.environ, PYVIRT_STATE_ROOT=str(daemon.root))
+        if src is not None:
+            env["PYTHONPATH"] = src
+        cli, exits, api = (f"{prefix}pyvirt start (CLI)", f"{prefix}pyvirt CLI exits", f"{prefix}pyvirt API start()")
+        samples.update({cli: [], exits: [], api: []})
 
-    def ours_api() -> None:
-        _unlink(ours_serial)
-        t0 = time.perf_counter()
-        conn.start(NAME)
-        samples["pyvirt API start()"].append(ms(wait_file_marker(ours_serial) - t0))
-        conn.destroy(NAME)
+        def ours_cli() -> None:
+            marker, done = _timed_command([PYVIRT, "-c", "qemu:///session", "start", NAME], serial, env)
+            samples[cli].append(marker)
+            samples[exits].append(done)
+            conn.destroy(NAME)
 
-    sides: list[Callable[[], None]] = [raw, ours_cli, ours_api]
+        def ours_api() -> None:
+            _unlink(serial)
+            t0 = time.perf_counter()
+            conn.start(NAME)
+            samples[api].append(ms(wait_file_marker(serial) - t0))
+            conn.destroy(NAME)
+
+        return [ours_cli, ours_api]
+
+    sides: list[Callable[[], None]] = [raw, *pyvirt_sides("", daemon, conn, None)]
+    if before is not None:
+        sides += pyvirt_sides("before: ", *before)
     lv: SessionLibvirtd | None = None
     if libvirt:
         why = SessionLibvirtd.available()
@@ -153,9 +166,10 @@ def bench_firmware(top: Path, daemon: PrivateDaemon, conn: RemoteConnection, run
                 side()
             _log(f"round {i + 1}/{runs}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in samples.items() if v))
     finally:
-        with contextlib.suppress(Exception):
-            if conn.get_info(NAME).active:
-                conn.destroy(NAME)
+        for c in (conn, before[1]) if before is not None else (conn,):
+            with contextlib.suppress(Exception):
+                if c.get_info(NAME).active:
+                    c.destroy(NAME)
         if lv is not None:
             lv.stop()
             shutil.rmtree(lv.root, ignore_errors=True)

@@ -26,6 +26,7 @@ the bare QEMUs (and libvirtd's bench guests); all are torn down (and the state r
    only this part (it needs no test guest).
 
 Usage: python bench/lifecycle.py [--runs N] [--quick] [--libvirt] [--firmware] [--firmware-runs N]
+       [--before-src OLD/src]
 """
 
 from __future__ import annotations
@@ -398,6 +399,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--firmware", action="store_true",
                     help="only the firmware-only guest's start -> marker figures (no test guest needed)")
     ap.add_argument("--firmware-runs", type=int, default=15, help="rounds of the firmware figure (default 15)")
+    ap.add_argument("--before-src", default=None,
+                    help="with --firmware: also a pyvirtd and CLI run from this source tree (an older commit's "
+                         "src/, e.g. from `git archive`), in the same rounds: before/after")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run, 2 guests at once, 50 domains (figures not meaningful)")
     args = ap.parse_args(argv)
@@ -412,14 +416,22 @@ def firmware_only(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     top = Path(tempfile.mkdtemp(prefix="pyvirt-bench-fw-", dir=args.dir))
     daemon = PrivateDaemon(top / "state")
+    old = PrivateDaemon(top / "before") if args.before_src else None
     try:
         daemon.start()
         conn = daemon.connect()
-        fw = bench_firmware(top / "firmware", daemon, conn, args.firmware_runs, args.libvirt)
+        before = None
+        if old is not None:
+            src = str(Path(args.before_src).resolve())
+            old.start(env={"PYTHONPATH": src})
+            before = (old, old.connect(), src)
+        fw = bench_firmware(top / "firmware", daemon, conn, args.firmware_runs, args.libvirt, before)
         print_firmware(fw, args.firmware_runs)
         return 0
     finally:
         daemon.stop()
+        if old is not None:
+            old.stop()
         shutil.rmtree(top, ignore_errors=True)
 
 
