@@ -36,6 +36,7 @@ __all__ = [
     "ms",
     "raw_qemu_command",
     "small_domain_xml",
+    "terminate",
     "wait_all_markers",
 ]
 
@@ -183,6 +184,17 @@ def wait_all_markers(qemus: list[RawQemu], marker: str = READY_MARKER, timeout: 
 
 # ---------------------------------------------------------------------------- pyvirtd
 
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM a daemon the bench started, wait for it, SIGKILL if it does not go."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class PrivateDaemon:
     """A pyvirtd with its own state root, started and torn down by a bench.
 
@@ -260,13 +272,7 @@ class PrivateDaemon:
     def stop(self, kill_guests: bool = True) -> None:
         """Stop the daemon, then kill any guest it left behind (pyvirtd keeps guests on exit)
         unless `kill_guests` is False (a restart)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        terminate(self.proc)
         self.proc = None
         for pid in self.qemu_pids() if kill_guests else ():
             with contextlib.suppress(ProcessLookupError):

@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from _common import terminate
+
 from pyvirt.testguest import ROM_MARKER, rom_domain_xml, rom_image
 
 __all__ = ["ROM_MARKER", "SessionLibvirtd", "rom_domain_xml", "session_libvirtd", "wait_file_marker", "write_rom"]
@@ -120,13 +122,7 @@ class SessionLibvirtd:
     def stop(self, kill_guests: bool = True) -> None:
         """Stop the daemon (its pid only), then any QEMU of its own left (run as its user,
         command line under our root) unless `kill_guests` is False (a restart)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        terminate(self.proc)
         self.proc = None
         if not kill_guests:
             return
