@@ -1037,6 +1037,18 @@ class Connection(abc.ABC):
         """virsh dommemstat's tags (actual, rss, …) in KiB."""
         raise no_support("virDomainMemoryStats")
 
+    @op("Domain", "POST /v1/domains/{dom}/memstats-period", "virDomainSetMemoryStatsPeriod")
+    def set_memory_stats_period(self, dom: str, period: int, *, live: bool = False, config: bool = False) -> None:
+        """How often (seconds; 0 stops) the balloon driver asks the guest for its memory figures:
+        <memballoon><stats period> in the XML, QEMU's guest-stats-polling-interval live."""
+        raise no_support("virDomainSetMemoryStatsPeriod")
+
+    @op("Domain", "POST /v1/domains/{dom}/qemu-monitor", "virDomainQemuMonitorCommand")
+    def qemu_monitor_command(self, dom: str, command: str, *, hmp: bool = False) -> str:
+        """A raw QMP command (a JSON object with "execute") and QEMU's reply as JSON text, or an
+        HMP command line and its output (`hmp`).  Unchecked: the domain is marked tainted."""
+        raise no_support("virDomainQemuMonitorCommand")
+
     @op("Connect", "GET /v1/domain-stats", "virConnectGetAllDomainStats")
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
                      ) -> list[dict[str, Any]]:
@@ -1078,6 +1090,24 @@ class Connection(abc.ABC):
         """I/O counters of one disk (by target or source path), under libvirt's field names:
         rd_operations, rd_bytes, wr_operations, wr_bytes, flush_operations, rd/wr/flush_total_times."""
         raise no_support("virDomainBlockStatsFlags")
+
+    @op("Domain", "GET /v1/domains/{dom}/blockinfo", "virDomainGetBlockInfo")
+    def block_info(self, dom: str, disk: str) -> dict[str, int]:
+        """Sizes of one disk (by target or source path) in bytes: capacity (what the guest sees),
+        allocation (what the image uses on the host), physical (the host file or device size)."""
+        raise no_support("virDomainGetBlockInfo")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockresize", "virDomainBlockResize")
+    def block_resize(self, dom: str, disk: str, size: int) -> None:
+        """Grow (or shrink, where the format allows) a running guest's disk to `size` bytes."""
+        raise no_support("virDomainBlockResize")
+
+    @op("Domain", "GET /v1/domains/{dom}/vcpucount", "virDomainGetVcpusFlags")
+    def vcpu_count(self, dom: str, *, live: bool = False, config: bool = False, maximum: bool = False,
+                   guest: bool = False) -> int:
+        """vCPUs of the running guest (`live`) or the definition (`config`), the current count or the
+        `maximum`; neither scope: whichever the domain has now.  `guest` asks the guest agent."""
+        raise no_support("virDomainGetVcpusFlags")
 
     @op("Domain", "GET /v1/domains/{dom}/ifstats", "virDomainInterfaceStats")
     def interface_stats(self, dom: str, device: str) -> dict[str, int]:

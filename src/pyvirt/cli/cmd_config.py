@@ -122,6 +122,33 @@ def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
+def cmd_vcpucount(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdVcpucount: one count, or with no option the four rows it can get (a shut-off
+    domain has no live ones)."""
+    flags = {n: p.bool(n) for n in ("maximum", "active", "live", "config", "current", "guest")}
+    for a, b in (("current", "live"), ("current", "config"), ("live", "config"), ("active", "maximum"),
+                 ("guest", "config")):
+        if flags[a] and flags[b]:
+            raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
+    info = ctl.domain(p.str("domain") or "")
+    key = _key(info)
+    if not any(flags.values()):
+        rows = [("maximum", "config", {"config": True, "maximum": True}),
+                ("maximum", "live", {"live": True, "maximum": True}),
+                ("current", "config", {"config": True}), ("current", "live", {"live": True})]
+        ctl.print("".join(f"{which:<12} {state:<12} {ctl.conn.vcpu_count(key, **kw):3d}\n"
+                          for which, state, kw in rows if state == "config" or info.active))
+        return True
+    call = {"live": flags["live"], "config": flags["config"], "maximum": flags["maximum"], "guest": flags["guest"]}
+    if flags["guest"]:
+        with failing("Failed to retrieve vCPU count from the guest"):
+            count = ctl.conn.vcpu_count(key, **call)
+    else:
+        count = ctl.conn.vcpu_count(key, **call)
+    ctl.print(f"{count}\n")
+    return True
+
+
 def cmd_domxml_to_native(ctl: Ctl, p: Parsed) -> bool:
     """Through the connection, as libvirt does: pyvirtd builds the command line (the CLI never
     imports the QEMU driver); the test driver answers "not supported" like libvirt's."""

@@ -88,8 +88,21 @@ def cmd_domifaddr(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_dommemstat(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdDomMemStat: with --period it only sets the collection period (and prints nothing)."""
+    from pyvirt.cli.cmd_hotplug import check_scope
+
+    check_scope(p)
     info = ctl.domain(p.str("domain") or "")
-    number(p.str("period"), "period")
+    period = number(p.str("period"), "period")
+    if period is not None:
+        if period < 0:
+            raise CmdError(f"Invalid collection period value '{period}'")
+        live, config = p.bool("live"), p.bool("config")
+        if not (live or config or p.bool("current")) and info.active:
+            live = True
+        with failing("Unable to change balloon collection period."):
+            ctl.conn.set_memory_stats_period(info.uuid or info.name, period, live=live, config=config)
+        return True
     stats = ctl.conn.memory_stats(info.uuid or info.name)
     ctl.print("".join(f"{k} {v}\n" for k, v in stats.items()))
     return True

@@ -23,7 +23,6 @@ _CALLS: dict[str, str] = {
     "blockcopy": "virDomainBlockCopy",
     "blockjob": "virDomainGetBlockJobInfo",
     "blockpull": "virDomainBlockPull",
-    "blockresize": "virDomainBlockResize|Failed to resize block device '{path}'",
     "cpu-stats": "virDomainGetCPUStats|Failed to retrieve CPU statistics for domain '{domain}'",
     "detach-device-alias": "virDomainDetachDeviceAlias|Failed to detach device with alias {alias}",
     "domfsfreeze": "virDomainFSFreeze|Unable to freeze filesystems",
@@ -51,7 +50,6 @@ _CALLS: dict[str, str] = {
     "metadata": "virDomainGetMetadata",
     "numatune": "virDomainGetNumaParameters|Unable to get number of memory parameters",
     "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",
-    "qemu-monitor-command": "virDomainQemuMonitorCommand",
     "qemu-monitor-event": "virConnectDomainQemuMonitorEventRegister",
     "qemu-agent-command": "virDomainQemuAgentCommand",
     "guest-agent-timeout": "virDomainAgentSetResponseTimeout",
@@ -60,7 +58,6 @@ _CALLS: dict[str, str] = {
     "set-user-sshkeys": "virDomainAuthorizedSSHKeysSet",
     "set-user-password": "virDomainSetUserPassword",
     "update-memory-device": "virDomainUpdateDeviceFlags",
-    "vcpucount": "virDomainGetVcpusFlags",
     "vcpuinfo": "virDomainGetVcpus",
     "vcpupin": "virDomainGetVcpuPinInfo",
     "emulatorpin": "virDomainGetEmulatorPinInfo|Unable to get emulator cpu affinity",
@@ -72,7 +69,6 @@ _CALLS: dict[str, str] = {
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     "domblkerror": "virDomainGetDiskErrors",
-    "domblkinfo": "virDomainGetBlockInfo",
     "domcontrol": "virDomainGetControlInfo",
     "domtime": "virDomainGetTime",
     # -- Host and Hypervisor

@@ -19,6 +19,11 @@ def number(value: str | None, name: str, default: int | None = None) -> int | No
 
 def scaled_kib(value: str, name: str) -> int:
     """vshCommandOptScaledInt with KiB default: '1G' -> 1048576; bytes round up to KiB."""
+    return (scaled_bytes(value, name) + 1023) // 1024
+
+
+def scaled_bytes(value: str, name: str, default_scale: int = 1024) -> int:
+    """vshCommandOptScaledInt in bytes: a number with an optional unit (default KiB)."""
     s = value.strip()
     i = len(s)
     while i and not s[i - 1].isdigit():
@@ -26,12 +31,12 @@ def scaled_kib(value: str, name: str) -> int:
     digits, suffix = s[:i], s[i:].strip().lower()
     try:
         n = int(digits)
-        scale = unit_scale(suffix, 1024)
+        scale = unit_scale(suffix, default_scale)
     except ValueError:
         raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range") from None
     if n < 0:
         raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range")
-    return (n * scale + 1023) // 1024
+    return n * scale
 
 
 def is_uuid(text: str) -> bool:

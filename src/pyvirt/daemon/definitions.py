@@ -217,9 +217,19 @@ class DefinitionsMixin:
         if count <= 0:
             raise PyvirtError("invalid argument: vcpu count must be positive", ErrorCode.INVALID_ARG)
         async with rec.lock:
-            if live or (not config and rec.active):
-                raise PyvirtError("Operation not supported: live vcpu changes are not supported by pyvirt yet; "
-                                  "use --config", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+            targets = self._targets(rec, live, config)
+            on_live = any(t is rec.live for t in targets)
+            on_config = any(t is rec.config for t in targets)
+            if maximum and on_live:
+                raise PyvirtError("Operation not supported: maximum vcpu count of a live domain can't be modified",
+                                  ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+            if on_config and not maximum and rec.config is not None and count > (rec.config.vcpu or 1):
+                raise PyvirtError(f"invalid argument: requested vcpus is greater than max allowable vcpus for the "
+                                  f"persistent domain: {count} > {rec.config.vcpu}", ErrorCode.INVALID_ARG)
+            if on_live:
+                await self._set_live_vcpus(rec, count)  # CPU hot-plug (daemon/vcpus.py)
+            if not on_config:
+                return
 
             def set_count(dom: Domain) -> None:
                 if maximum:

@@ -38,6 +38,7 @@ from pyvirt.api import (
     operation_invalid,
 )
 from pyvirt.daemon import model, nics, session
+from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.events import EventBus
@@ -52,6 +53,7 @@ from pyvirt.daemon.saves import SavesMixin
 from pyvirt.daemon.session import Session
 from pyvirt.daemon.snapshots import SnapshotsMixin
 from pyvirt.daemon.store import DomainStore
+from pyvirt.daemon.vcpus import VcpuMixin
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
@@ -84,8 +86,8 @@ CONNECT_TIMEOUT = 30.0
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED")
 
 
-class QemuDriver(HotplugMixin, NicHotplugMixin, MigrationMixin, SavesMixin, SnapshotsMixin, DefinitionsMixin,
-                 VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, MigrationMixin, SavesMixin, SnapshotsMixin,
+                 DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -645,6 +647,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, MigrationMixin, SavesMixin, Snap
                 await self._qmp(run, "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))
         await self._set_graphics_passwords(rec)
         await self.set_nic_links(rec)
+        balloon = dom.devices.memballoon
+        if balloon is not None and balloon.stats_period and balloon.model not in (None, "none"):
+            await self.apply_stats_period(run, balloon, balloon.stats_period)
 
     async def _set_graphics_passwords(self, rec: DomainRecord) -> None:
         """Display passwords go to QEMU over QMP, never on its command line (which every local

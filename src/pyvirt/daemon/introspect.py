@@ -5,22 +5,51 @@ A mixin of the QEMU driver (it uses `lookup`, `info`, `_running`, `_qmp`, `_disk
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+
+log = logging.getLogger(__name__)
+
+
+#: QEMU's guest-stats names, libvirt's, and the divisor to libvirt's unit (KiB for sizes)
+_GUEST_STATS = (("stat-swap-in", "swap_in", 1024), ("stat-swap-out", "swap_out", 1024),
+                ("stat-major-faults", "major_fault", 1), ("stat-minor-faults", "minor_fault", 1),
+                ("stat-free-memory", "unused", 1024), ("stat-total-memory", "available", 1024),
+                ("stat-available-memory", "usable", 1024), ("stat-disk-caches", "disk_caches", 1024),
+                ("stat-htlb-pgalloc", "hugetlb_pgalloc", 1), ("stat-htlb-pgfail", "hugetlb_pgfail", 1))
+_STATS_ORDER = ("actual", "swap_in", "swap_out", "major_fault", "minor_fault", "unused", "available", "usable",
+                "last_update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail")
 
 
 class IntrospectionMixin:
     _by_name: dict[str, Any]
 
     async def memory_stats(self, dom: str) -> dict[str, int]:
+        """libvirt's order: the balloon's size, what the guest last reported (once a stats period is
+        set: <memballoon><stats period>), then QEMU's resident size."""
         rec = self.lookup(dom)
         run = self._running(rec)
         stats: dict[str, int] = {}
         with contextlib.suppress(PyvirtError):
             balloon = await self._qmp(run, "query-balloon")
             stats["actual"] = int(balloon["actual"]) // 1024
+        mb = rec.current().devices.memballoon
+        if mb is not None and mb.model not in (None, "none") and mb.alias:
+            with contextlib.suppress(PyvirtError, TypeError, ValueError, AttributeError):
+                guest = await self._qmp(run, "qom-get", {"path": f"/machine/peripheral/{mb.alias}",
+                                                         "property": "guest-stats"})
+                figures = guest.get("stats", {})
+                for qemu_name, name, divisor in _GUEST_STATS:
+                    value = int(figures.get(qemu_name, -1))
+                    if value >= 0:
+                        stats[name] = value // divisor
+                if int(guest.get("last-update", 0)) > 0:
+                    stats["last_update"] = int(guest["last-update"])
+                    stats = {k: stats[k] for k in _STATS_ORDER if k in stats}
         with contextlib.suppress(OSError), open(f"/proc/{run.ident.pid}/status") as handle:
             for line in handle:
                 if line.startswith("VmRSS:"):
@@ -103,3 +132,59 @@ class IntrospectionMixin:
             if addrs:
                 out.append({"name": nic.target_dev or nic.alias or f"net{i}", "hwaddr": mac, "addrs": addrs})
         return out
+
+    async def set_memory_stats_period(self, dom: str, period: int, live: bool = False, config: bool = False) -> None:
+        """<memballoon><stats period> and, live, QEMU's guest-stats-polling-interval (qom-set)."""
+        if period < 0:
+            raise PyvirtError("invalid argument: invalid statistics period", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
+        rec = self.lookup(dom)
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            for target in targets:
+                mb = target.devices.memballoon
+                if mb is None or mb.model in (None, "none"):
+                    which = "Inactive" if target is rec.config else "Active"
+                    raise operation_invalid(f"{which} domain doesn't have balloon device")
+            if rec.live is not None and any(t is rec.live for t in targets):
+                await self.apply_stats_period(rec.run, rec.live.devices.memballoon, period)
+
+            def set_period(target: Any) -> None:
+                target.devices.memballoon.stats_period = period or None
+
+            self._change(rec, targets, set_period)
+
+    async def apply_stats_period(self, run: Any, balloon: Any, period: int) -> None:
+        """The polling interval of a running guest's balloon (also at start, from the XML)."""
+        await self._qmp(run, "qom-set", {"path": f"/machine/peripheral/{balloon.alias}",
+                                         "property": "guest-stats-polling-interval", "value": period})
+
+    async def qemu_monitor_command(self, dom: str, command: str, hmp: bool = False) -> str:
+        """virDomainQemuMonitorCommand: QEMU's reply as text, its errors included (libvirt passes
+        them through too).  Like libvirt, pyvirt logs that the domain is now tainted."""
+        import json
+
+        rec = self.lookup(dom)
+        run = self._running(rec)
+        log.warning("%s: custom monitor control taints the domain (qemu-monitor-command)", rec.name)
+        if hmp:
+            return str(await self._qmp(run, "human-monitor-command", {"command-line": command}))
+        try:
+            request = json.loads(command)
+        except ValueError as exc:
+            raise PyvirtError(f"internal error: cannot parse json {command}: {exc}", ErrorCode.INTERNAL_ERROR,
+                              ErrorDomain.QEMU) from None
+        if not isinstance(request, dict) or not isinstance(request.get("execute"), str):
+            raise PyvirtError("internal error: the command is not a QMP object with an 'execute' member",
+                              ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+        args = request.get("arguments")
+        self._monitor_ids = getattr(self, "_monitor_ids", 0) + 1
+        ident = request.get("id", f"pyvirt-{self._monitor_ids}")
+        from qemu.qmp import ExecuteError
+
+        if run.qmp is None:
+            raise operation_invalid("domain is not running")
+        try:
+            result = await asyncio.wait_for(run.qmp.execute(request["execute"], args), self.monitor_timeout)
+        except ExecuteError as exc:
+            return json.dumps({"error": {"class": exc.error_class, "desc": exc.error.error.desc}, "id": ident})
+        return json.dumps({"return": result, "id": ident})

@@ -297,6 +297,25 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
             trees.append(obj.config)
         return [t for t in trees if t is not None]
 
+    def set_memory_stats_period(self, dom: str, period: int, *, live: bool = False, config: bool = False) -> None:
+        """testDomainSetMemoryStatsPeriod: one definition (live or config), which needs a balloon."""
+        self._write("virDomainSetMemoryStatsPeriod")
+        obj = self._get(dom)
+        if live and config:
+            raise E.err("Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive",
+                        E.ErrorCode.INVALID_ARG)
+        (tree,) = self._targets(obj, live, config)
+        balloon = tree.find("devices/memballoon")
+        if balloon is None or balloon.get("model") == "none":
+            raise E.invalid("No memory balloon device configured, can not set the collection period")
+        stats = balloon.find("stats")
+        if stats is not None:
+            balloon.remove(stats)
+        if period:  # 0 stops the collection: libvirt writes no <stats>
+            from lxml import etree
+
+            balloon.insert(0, etree.Element("stats", period=str(period)))
+
     def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
                    maximum: bool = False) -> None:
         self._write("virDomainSetMemoryFlags")

@@ -95,6 +95,35 @@ class MonitorMixin:
                         "addrs": [{"type": "ipv4", "addr": address, "prefix": prefix}]})
         return out
 
+    def vcpu_count(self, dom: str, *, live: bool = False, config: bool = False, maximum: bool = False,
+                   guest: bool = False) -> int:
+        """testDomainGetVcpusFlags: one definition's count (no guest agent: an unsupported flag)."""
+        if guest:
+            raise E.unsupported_flags(0x8, "testDomainGetVcpusFlags")
+        obj = self._get(dom)
+        if live and config:
+            raise E.invalid_arg("Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
+        if live and not obj.active:
+            raise E.invalid("domain is not running")
+        tree = obj.config if config or not obj.active else obj.live
+        vcpu = tree.find("vcpu") if tree is not None else None
+        top = int((vcpu.text or "1").strip()) if vcpu is not None else 1
+        return top if maximum else int(vcpu.get("current", top)) if vcpu is not None else top
+
+    def block_info(self, dom: str, disk: str) -> dict[str, int]:
+        """testDomainGetBlockInfo: a disk by target or source gets fixed figures (1 TiB)."""
+        obj = self._get(dom)
+        tree = obj.live if obj.live is not None else obj.config
+        for el in tree.iterfind("devices/disk") if tree is not None else ():
+            target, source = el.find("target"), el.find("source")
+            names = {target.get("dev") if target is not None else None}
+            names |= {source.get(a) for a in ("file", "dev", "name")} if source is not None else set()
+            if disk in names:
+                if source is None:
+                    raise E.invalid_arg(f"disk '{disk}' does not currently have a source assigned")
+                return {"capacity": 1099506450432, "allocation": 1099511627776, "physical": 1099511627776}
+        raise E.invalid_arg(f"invalid path {disk} not assigned to domain")
+
     def interface_stats(self, dom: str, device: str) -> dict[str, int]:
         """testDomainInterfaceStats: a running guest's NIC (by MAC or target dev) gets figures
         derived from the clock in microseconds -- no meaning, "just enough to mix it up"."""

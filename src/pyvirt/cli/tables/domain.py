@@ -183,7 +183,7 @@ COMMANDS = (
             Opt("keep-relative", BOOL, "keep the backing chain relatively referenced"),
             Opt("bytes", BOOL, "the bandwidth limit is in bytes/s rather than MiB/s"),
         )),
-    Cmd("blockresize", _G, "cmd_unsupported", "Resize block device of domain.",
+    Cmd("blockresize", _G, "cmd_blocks", "Resize block device of domain.",
         "Resize block device of domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "Fully-qualified path of block device", req=True),
@@ -657,7 +657,7 @@ COMMANDS = (
         "QEMU Attach", (
             Opt("pid", DATA, "pid", req=True),
         )),
-    Cmd("qemu-monitor-command", _G, "cmd_unsupported", "QEMU Monitor Command",
+    Cmd("qemu-monitor-command", _G, "cmd_monitor", "QEMU Monitor Command",
         "QEMU Monitor Command", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("hmp", BOOL, "command is in human monitor protocol"),
@@ -870,7 +870,7 @@ COMMANDS = (
             Opt("node", NUMBER, "memory device target node"),
             Opt("requested-size", NUMBER, "new value of <requested/> size, as scaled integer (default KiB)"),
         )),
-    Cmd("vcpucount", _G, "cmd_unsupported", "domain vcpu counts",
+    Cmd("vcpucount", _G, "cmd_config", "domain vcpu counts",
         "Returns the number of virtual CPUs used by the domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("maximum", BOOL, "get maximum count of vcpus"),

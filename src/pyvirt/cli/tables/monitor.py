@@ -14,7 +14,7 @@ COMMANDS = (
         "Show block device errors", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("domblkinfo", _G, "cmd_unsupported", "domain block device size information",
+    Cmd("domblkinfo", _G, "cmd_blocks", "domain block device size information",
         "Get block device size info for a domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("device", STRING, "block device"),

@@ -1,5 +1,6 @@
-"""Oracle test for the guest NIC commands (attach-interface, detach-interface, domif-setlink,
-domif-getlink, domifstat) on libvirt's test driver: the same command lines through the real virsh
+"""Oracle test for the live-change and per-device commands (attach-interface, detach-interface,
+domif-setlink, domif-getlink, domifstat, dommemstat --period, vcpucount, domblkinfo, blockresize,
+qemu-monitor-command) on libvirt's test driver: the same command lines through the real virsh
 and through pyvirt give the same stdout, stderr and exit status.  The test driver refuses the
 device calls themselves, so what is compared is virsh's own work: the XML it writes or picks, its
 checks and their order, and its error lines.  domifstat's figures are clock-based in both: only
@@ -43,6 +44,25 @@ SEQUENCES = [
     "domif-getlink test testnet0", "domif-getlink test AA:BB:CC:DD:EE:FF", "domif-getlink test nosuch",
     "domif-getlink test testnet0 --config", "domifstat test testnet0", "domifstat test aa:bb:cc:dd:ee:ff",
     "domifstat test nosuch", "destroy test; domifstat test testnet0", "domifstat nosuch x",
+    # balloon statistics period (the test driver keeps it in the XML)
+    "dommemstat test --period 5; dumpxml test", "dommemstat test --period 5 --config; dumpxml test --inactive",
+    "dommemstat test --period -1", "destroy test; dommemstat test --period 3 --live",
+    "dommemstat test --period 3 --live --current", "dommemstat test --period x",
+    "dommemstat test --period 3 --live --config", "dommemstat test --period 3; dommemstat test --period 0; dumpxml test",
+    # vCPU counts
+    "vcpucount test", "vcpucount test --maximum", "vcpucount test --live --maximum", "vcpucount test --active --config",
+    "vcpucount test --current", "vcpucount test --guest", "vcpucount test --active --maximum",
+    "vcpucount test --guest --config", "vcpucount test --live --config", "destroy test; vcpucount test",
+    "destroy test; vcpucount test --live", "setvcpus test 1 --live; vcpucount test",
+    "setvcpus test 1 --config; vcpucount test", "vcpucount nosuch",
+    # disk sizes
+    "domblkinfo test", "domblkinfo test --all", "domblkinfo test vda --human", "domblkinfo test --all --human",
+    "domblkinfo test vdz", "domblkinfo test vda --all", "destroy test; domblkinfo test vda",
+    "domblkinfo test /guest/diskimage1", "blockresize test vda 10M", "blockresize nosuch vda 1",
+    "blockresize test vda x",
+    # raw monitor commands (the test driver has none)
+    "qemu-monitor-command test query-status", "qemu-monitor-command test --hmp --pretty info",
+    "qemu-monitor-command nosuch x",
 ]
 
 #: two NICs of one type, a link already down, a NIC without a target
@@ -75,7 +95,7 @@ def test_same_as_virsh(line: str) -> None:
 
 @pytest.fixture(scope="module")
 def node_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("nicnode") / "node.xml"
+    path: Path = tmp_path_factory.mktemp("livenode") / "node.xml"
     path.write_text(NODE)
     return f"test://{path}"
 

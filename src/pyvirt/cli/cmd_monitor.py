@@ -1,0 +1,63 @@
+"""qemu-monitor-command: a raw QMP (or HMP) command for a running guest, as virsh 9.0 sends it.
+
+virsh wraps a bare command name into a QMP object ({"execute": NAME, "arguments": REST-as-JSON})
+when the words are not a JSON object already, and prints QEMU's reply as it came, or reformatted
+(--pretty) or only its "return" member (--return-value).
+"""
+
+from __future__ import annotations
+
+from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.grammar import Parsed
+
+
+def _qmp_wrap(words: list[str]) -> str:
+    """virsh's cmdQemuMonitorCommandQMPWrap."""
+    import json
+
+    full = " ".join(words)
+    try:
+        if isinstance(json.loads(full), dict):
+            return full
+    except ValueError:
+        pass
+    if not words or words[0].startswith("{"):
+        return full  # a broken object: QEMU's parser says what is wrong with it
+    command: dict[str, object] = {"execute": words[0]}
+    if len(words) > 1:
+        rest = " ".join(words[1:])
+        try:
+            command["arguments"] = json.loads(rest)
+        except ValueError:
+            raise CmdError(f"failed to wrap arguments '{rest}' into a QMP command wrapper") from None
+    return json.dumps(command, separators=(",", ":"))
+
+
+def cmd_qemu_monitor_command(ctl: Ctl, p: Parsed) -> bool:
+    import json
+
+    for other in ("pretty", "return-value"):
+        if p.bool("hmp") and p.bool(other):
+            raise CmdError(f"Options --hmp and --{other} are mutually exclusive")
+    info = ctl.domain(p.str("domain") or "")
+    if p.has("pass-fds"):
+        raise CmdError("pyvirt does not pass file descriptors to QEMU through qemu-monitor-command (--pass-fds)")
+    hmp = p.bool("hmp")
+    command = " ".join(p.argv("cmd")) if hmp else _qmp_wrap(p.argv("cmd"))
+    result = ctl.conn.qemu_monitor_command(info.uuid or info.name, command, hmp=hmp)
+    if not (p.bool("pretty") or p.bool("return-value")):
+        ctl.print(result + "\n")
+        return True
+    try:
+        reply = json.loads(result)
+    except ValueError:
+        if p.bool("return-value"):
+            raise CmdError("Failed to parse JSON") from None
+        ctl.print(result + "\n")
+        return True
+    if p.bool("return-value"):
+        if not isinstance(reply, dict) or "return" not in reply:
+            raise CmdError("'return' member missing")
+        reply = reply["return"]
+    ctl.print(json.dumps(reply, indent=2) if p.bool("pretty") else json.dumps(reply, separators=(",", ":")))
+    return True
