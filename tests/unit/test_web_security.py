@@ -234,3 +234,40 @@ def test_non_loopback_listener_gets_tls(tmp_path: Path) -> None:
         proc.wait(10)
 
 
+
+
+def test_pam_login_needs_root_or_the_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PAM says yes only for the right password; then root, or a member of the group, gets in."""
+    import grp
+    import pwd
+    import types
+
+    from pyvirt.web import auth
+
+    fake = types.ModuleType("pam")
+    fake.pam = lambda: types.SimpleNamespace(  # type: ignore[attr-defined]
+        authenticate=lambda user, password, service="login": password == "right")
+    monkeypatch.setitem(sys.modules, "pam", fake)
+    users = {"root": (0, 0), "alice": (1000, 1000), "bob": (1001, 1001)}
+    monkeypatch.setattr(pwd, "getpwnam", lambda u: types.SimpleNamespace(pw_uid=users[u][0], pw_gid=users[u][1]))
+    monkeypatch.setattr(grp, "getgrnam", lambda g: types.SimpleNamespace(gr_mem=["alice"], gr_gid=4242))
+    assert auth.pam_login("root", "right", "libvirt")
+    assert auth.pam_login("alice", "right", "libvirt")
+    assert not auth.pam_login("alice", "wrong", "libvirt")
+    assert not auth.pam_login("bob", "right", "libvirt")  # not in the group
+    assert not auth.pam_login("ali\0ce", "right", "libvirt")
+    a = Auth(token="t", pam_group="libvirt")
+    assert a.pam_group == "libvirt"
+    assert a.login("1.2.3.4", user="alice", password="right") is not None
+    assert a.login("1.2.3.4", user="bob", password="right") is None
+    assert Auth(token="t", pam_group=None).login("1.2.3.5", user="alice", password="right") is None
+
+
+def test_login_page_offers_pam_only_when_enabled() -> None:
+    async def body(client: TestClient, auth: Auth, _: set[str]) -> None:
+        page = await (await client.get("/login")).text()
+        assert 'name="user"' not in page and 'name="token"' in page
+        auth.pam_group = "libvirt"
+        page = await (await client.get("/login")).text()
+        assert 'name="user"' in page and "libvirt" in page
+    run(body)

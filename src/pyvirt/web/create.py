@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+import tempfile
 from typing import Any
 
 from aiohttp import web
 
 from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.atomicio import write_atomic
 from pyvirt.web.rpc import PREFIX, error_response, read_object
-from pyvirt.web.streams import BACKEND
+from pyvirt.web.streams import BACKEND, SPOOL
 
 INSTALL_TIMEOUT = 600.0
-FIELDS = {"name": str, "memory": int, "vcpus": int, "osinfo": str, "disk": str, "kernel": str,
-          "initrd": str, "cmdline": str, "network": str, "graphics": str}
+FIELDS = {"name": str, "memory": int, "vcpus": int, "osinfo": str, "source": str, "disk": str, "kernel": str,
+          "initrd": str, "cmdline": str, "iso": str, "url": str, "disk_size": int, "ssh_key": str,
+          "root_password": bool, "network": str, "graphics": str}
+#: fields whose value is not a virt-install sub-option value (own argv element, or a file's content)
+FREE_TEXT = ("name", "cmdline", "ssh_key")
+SOURCES = ("disk", "kernel", "iso", "url", "pxe", "cloud")
 _osinfo_ids: list[str] | None = None
 
 
@@ -31,41 +38,72 @@ def _bad(field: str, why: str) -> PyvirtError:
     return PyvirtError(f"invalid argument: {field}: {why}", ErrorCode.INVALID_ARG)
 
 
-def install_argv(uri: str, form: dict[str, Any]) -> list[str]:
-    """`pyvirt install` arguments for an import (existing disk and/or kernel + initrd)."""
+def _check(form: dict[str, Any]) -> None:
     for key, value in form.items():
         if key not in FIELDS:
             raise _bad(key, "unknown field")
         if type(value) is not FIELDS[key]:
-            raise _bad(key, f"must be {'an integer' if FIELDS[key] is int else 'a string'}")
-        if isinstance(value, str) and ("\n" in value or "\0" in value or len(value) > 4096):
+            kind = {int: "an integer", bool: "true or false"}.get(FIELDS[key], "a string")
+            raise _bad(key, f"must be {kind}")
+        if isinstance(value, str) and ("\n" in value or "\0" in value or len(value) > 8192):
             raise _bad(key, "not a single line")
-        if key not in ("cmdline", "name") and isinstance(value, str) and ("," in value or '"' in value):
+        if key not in FREE_TEXT and isinstance(value, str) and ("," in value or '"' in value):
             raise _bad(key, "may not contain ',' or '\"'")
     if key_missing := [k for k in ("name", "memory") if not form.get(k)]:
         raise _bad(key_missing[0], "required")
     if '"' in form.get("cmdline", ""):
         raise _bad("cmdline", "may not contain '\"'")
-    if not form.get("disk") and not form.get("kernel"):
-        raise _bad("disk", "give an existing disk image, or a kernel (and initrd) to boot")
+
+
+def install_argv(uri: str, form: dict[str, Any], key_file: str | None = None) -> list[str]:
+    """`pyvirt install` arguments for the form: import (an existing disk, a kernel + initrd, a
+    cloud image with cloud-init), an ISO, a URL/tree, or PXE (the last three with a new disk).
+    `key_file`: where the caller wrote the SSH key (cloud images)."""
+    _check(form)
+    source = form.get("source") or ("kernel" if form.get("kernel") else "disk")
+    if source not in SOURCES:
+        raise _bad("source", f"one of {', '.join(SOURCES)}")
     # VALUE glued to its option: a value that starts with "-" stays a value, never an option
     argv = ["--connect", uri, f"--name={form['name']}", f"--memory={form['memory']}",
             f"--vcpus={form.get('vcpus') or 1}", f"--osinfo={form.get('osinfo') or 'linux2022'}",
-            "--import", "--noautoconsole"]
-    argv += [f"--disk=path={form['disk']}"] if form.get("disk") else ["--nodisks"]
-    if form.get("kernel"):
+            "--noautoconsole"]
+    need = {"disk": "disk", "cloud": "disk", "kernel": "kernel", "iso": "iso", "url": "url"}.get(source)
+    if need and not form.get(need):
+        raise _bad(need, f"required to boot from {source}")
+    if source in ("disk", "kernel", "cloud"):
+        argv.append("--import")
+        argv += [f"--disk=path={form['disk']}"] if form.get("disk") else ["--nodisks"]
+    else:
+        size = form.get("disk_size") or 0
+        if size <= 0:
+            raise _bad("disk_size", "a new disk needs a size in GiB")
+        argv.append(f"--disk=size={size}")
+        argv.append({"iso": f"--cdrom={form.get('iso')}", "url": f"--location={form.get('url')}",
+                     "pxe": "--pxe"}[source])
+    if source == "kernel":
         boot = f"kernel={form['kernel']}"
         if form.get("initrd"):
             boot += f",initrd={form['initrd']}"
         if form.get("cmdline"):
             boot += f',kernel_args="{form["cmdline"]}"'
-        argv += [f"--boot={boot}"]
+        argv.append(f"--boot={boot}")
+    if source == "cloud":
+        parts = []
+        if form.get("root_password"):
+            parts.append("root-password-generate=yes")
+        if form.get("ssh_key"):
+            if key_file is None:
+                raise _bad("ssh_key", "no place to write it")
+            parts.append(f"root-ssh-key={key_file}")
+        if not parts:
+            raise _bad("ssh_key", "a cloud image needs an SSH key or a generated root password")
+        argv.append("--cloud-init=" + ",".join(parts))
     network = form.get("network") or "user"
-    argv += ["--network=" + (network if network in ("user", "none") else f"network={network}")]
+    argv.append("--network=" + (network if network in ("user", "none") else f"network={network}"))
     graphics = form.get("graphics") or "vnc"
     if graphics not in ("vnc", "none"):
         raise _bad("graphics", "vnc or none")
-    argv += ["--graphics=" + ("vnc,listen=127.0.0.1" if graphics == "vnc" else "none")]
+    argv.append("--graphics=" + ("vnc,listen=127.0.0.1" if graphics == "vnc" else "none"))
     return argv
 
 
@@ -90,13 +128,20 @@ async def run_tool(module: str, argv: list[str]) -> web.Response:
 
 
 async def create(request: web.Request) -> web.StreamResponse:
-    """``POST /api/create``: {name, memory (MiB), vcpus, osinfo, disk | kernel, initrd, cmdline,
-    network, graphics} -> {result: {output}} once the guest is defined and started."""
-    try:
-        argv = install_argv(request.app[BACKEND].uri, await read_object(request))
-    except PyvirtError as exc:
-        return error_response(exc)
-    return await run_tool("pyvirt.cli.install", argv)
+    """``POST /api/create``: {name, memory (MiB), vcpus, osinfo, source, disk, kernel, initrd,
+    cmdline, iso, url, disk_size (GiB), ssh_key, root_password, network, graphics} -> {result:
+    {output}} once pyvirt install has defined and started the guest (its output carries a
+    generated root password)."""
+    with tempfile.TemporaryDirectory(dir=request.app[SPOOL]) as private:
+        key_file = os.path.join(private, "ssh-key.pub")
+        try:
+            form = await read_object(request)
+            argv = install_argv(request.app[BACKEND].uri, form, key_file)
+        except PyvirtError as exc:
+            return error_response(exc)
+        if form.get("ssh_key"):
+            write_atomic(key_file, form["ssh_key"].strip() + "\n", mode=0o600)
+        return await run_tool("pyvirt.cli.install", argv)
 
 
 async def clone(request: web.Request) -> web.StreamResponse:

@@ -243,8 +243,14 @@ function SerialConsole({ name, running }) {
     <div class="terminal" ref=${box} id="serial-console" role="application" aria-label=${'Serial console of ' + name}></div></div>`;
 }
 
+// Key combinations a browser would keep for itself, sent with virDomainSendKey (Linux keycodes)
+const KEYS = { 'Ctrl+Alt+Del': [29, 56, 111], 'Ctrl+Alt+Backspace': [29, 56, 14], 'Ctrl+Alt+F1': [29, 56, 59],
+  'Ctrl+Alt+F2': [29, 56, 60], 'Ctrl+Alt+F7': [29, 56, 65], 'Alt+Tab': [56, 15], 'Alt+F4': [56, 62], 'PrintScreen': [99] };
+
 function VncConsole({ name, running }) {
   const box = useRef(null);
+  const [combo, setCombo] = useState('Ctrl+Alt+Del');
+  const sendKeys = () => call('POST', `/v1/domains/${q(name)}/sendkey`, { codeset: 'linux', holdtime: 100, keycodes: KEYS[combo] });
   const rfb = useRef(null);
   const [status, setStatus] = useState('connecting');
   useEffect(() => {
@@ -262,8 +268,29 @@ function VncConsole({ name, running }) {
   }, [name, running]);
   if (!running) return html`<p>The guest is not running.</p>`;
   return html`<div><p class="hint" role="status">VNC ${status}.</p>
-    <div class="toolbar"><button type="button" onClick=${() => rfb.current && rfb.current.sendCtrlAltDel()}>Send Ctrl+Alt+Del</button></div>
+    <div class="toolbar">
+      <label for="send-keys" class="sr-only">Keys to send</label>
+      <select id="send-keys" value=${combo} onChange=${(e) => setCombo(e.target.value)}>
+        ${Object.keys(KEYS).map((k) => html`<option value=${k}>${k}</option>`)}</select>
+      <${Action} label="Send keys" run=${sendKeys} /></div>
     <div class="vnc" ref=${box} id="vnc-screen" aria-label=${'Graphical console of ' + name}></div></div>`;
+}
+
+// Snapshots in tree order (each one after its parent, by creation time) with their depth
+function treeOrder(list) {
+  const kids = new Map();
+  for (const s of list) kids.set(s.parent || '', [...(kids.get(s.parent || '') || []), s]);
+  const out = [];
+  const walk = (parent, depth) => {
+    for (const s of (kids.get(parent) || []).sort((a, b) => a.creation_time - b.creation_time)) {
+      out.push([s, depth]);
+      walk(s.name, depth + 1);
+    }
+  };
+  walk('', 0);
+  const seen = new Set(out.map(([s]) => s.name));
+  for (const s of list) if (!seen.has(s.name)) out.push([s, 0]);  // a parent not listed
+  return out;
 }
 
 function Snapshots({ name }) {
@@ -285,8 +312,8 @@ function Snapshots({ name }) {
       <${Action} label="Take snapshot" run=${create} />
     </form>
     ${list && (list.length ? html`<table class="list" aria-label="Snapshots"><thead><tr><th>Name</th><th>Parent</th><th>Taken</th><th>State</th><th>Actions</th></tr></thead>
-      <tbody>${list.map((s) => html`<tr key=${s.name} data-snapshot=${s.name}>
-        <td>${s.name}${s.current ? html` <span class="badge">current</span>` : null}</td><td>${s.parent || '—'}</td>
+      <tbody>${treeOrder(list).map(([s, depth]) => html`<tr key=${s.name} data-snapshot=${s.name}>
+        <td><span class="tree" style=${{ paddingLeft: `${depth * 1.4}rem` }}>${depth ? '└ ' : ''}${s.name}</span>${s.current ? html` <span class="badge">current</span>` : null}</td><td>${s.parent || '—'}</td>
         <td>${new Date(s.creation_time * 1000).toLocaleString()}</td><td>${s.state}</td>
         <td><${Action} label="Revert" run=${async () => { await call('POST', `${path}/${q(s.name)}/revert`, {}); await load(); }} />
             <${Action} label="Delete" kind="danger" run=${async () => { await call('DELETE', `${path}/${q(s.name)}`); await load(); }} /></td>

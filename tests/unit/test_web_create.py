@@ -1,0 +1,95 @@
+"""The web UI's "create guest" and "clone" (pyvirt.web.create): form -> pyvirt install's command
+line, and the refusals that keep a form field from adding options the form does not show."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from pyvirt.api import PyvirtError
+from pyvirt.client import connect
+from pyvirt.web.app import make_app
+from pyvirt.web.auth import Auth
+from pyvirt.web.backend import Backend
+from pyvirt.web.create import install_argv
+from pyvirt.web.guard import Guard
+
+URI = "test:///default"
+BASE = {"name": "g1", "memory": 256}
+
+
+def print_xml(argv: list[str]) -> str:
+    """What pyvirt install builds for these arguments (--print-xml: nothing is created)."""
+    out = subprocess.run([sys.executable, "-m", "pyvirt.cli.install", *argv, "--print-xml"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def test_every_source_makes_what_pyvirt_install_makes(tmp_path) -> None:
+    disk = tmp_path / "d.img"
+    disk.write_bytes(bytes(1 << 20))
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"k")
+    iso = tmp_path / "x.iso"
+    iso.write_bytes(bytes(2048))
+    xml = print_xml(install_argv(URI, {**BASE, "source": "disk", "disk": str(disk)}))
+    assert str(disk) in xml and "<name>g1</name>" in xml
+    xml = print_xml(install_argv(URI, {**BASE, "source": "kernel", "kernel": str(kernel), "initrd": str(kernel),
+                                       "cmdline": "console=ttyS0 panic=-1"}))
+    assert "<cmdline>console=ttyS0 panic=-1</cmdline>" in xml and "<kernel>" in xml
+    argv = install_argv(URI, {**BASE, "source": "iso", "iso": str(iso), "disk_size": 1})
+    assert f"--cdrom={iso}" in argv and "--disk=size=1" in argv
+    assert "--pxe" in install_argv(URI, {**BASE, "source": "pxe", "disk_size": 2})
+    argv = install_argv(URI, {**BASE, "source": "cloud", "disk": str(disk), "ssh_key": "ssh-ed25519 AAAA x@y",
+                              "root_password": True}, key_file="/k.pub")
+    assert "--cloud-init=root-password-generate=yes,root-ssh-key=/k.pub" in argv
+
+
+@pytest.mark.parametrize(("form", "field"), [
+    ({"source": "disk", "disk": "/a.img,bus=ide"}, "disk"),              # a sub-option smuggled in
+    ({"source": "kernel", "kernel": "/k", "cmdline": 'a" ,initrd=/x'}, "cmdline"),
+    ({"source": "disk", "disk": "/a", "osinfo": "linux2022,require=off"}, "osinfo"),
+    ({"source": "iso", "iso": "/x.iso"}, "disk_size"),
+    ({"source": "cloud", "disk": "/a"}, "ssh_key"),
+    ({"source": "disk"}, "disk"),
+    ({"source": "floppy"}, "source"),
+    ({"source": "disk", "disk": "/a", "extra": "1"}, "extra"),
+    ({"source": "disk", "disk": "/a", "memory": "256"}, "memory"),
+    ({"source": "disk", "disk": "/a", "network": "default\n--debug"}, "network"),
+])
+def test_bad_fields_are_refused_by_name(form: dict, field: str) -> None:
+    with pytest.raises(PyvirtError, match=f"invalid argument: {field}:"):
+        install_argv(URI, {**BASE, **form}, key_file="/k")
+
+
+def test_a_name_that_looks_like_an_option_stays_a_value() -> None:
+    argv = install_argv(URI, {**BASE, "name": "--debug", "source": "kernel", "kernel": "/k"})
+    assert "--name=--debug" in argv and "--debug" not in argv
+
+
+def test_create_endpoint_runs_pyvirt_install(tmp_path) -> None:
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"k")
+
+    async def main() -> None:
+        auth = Auth(token="t")
+        app = make_app(Backend(URI, lambda: connect(URI)), auth, Guard(auth, None, tls=False))
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            await client.get("/login", params={"token": "t"})
+            csrf = (await (await client.get("/api/session")).json())["csrf"]
+            ok = await client.post("/api/create", json={**BASE, "source": "kernel", "kernel": str(kernel)},
+                                   headers={"X-CSRF-Token": csrf})
+            assert ok.status == 200, await ok.text()
+            assert "Domain creation completed" in (await ok.json())["result"]["output"]
+            taken = await client.post("/api/create", json={**BASE, "name": "test", "source": "kernel",
+                                                           "kernel": str(kernel)}, headers={"X-CSRF-Token": csrf})
+            assert taken.status == 400 and "test" in (await taken.json())["error"]["message"]
+            clone = await client.post("/api/clone", json={"original": "test", "name": "c", "bogus": 1},
+                                      headers={"X-CSRF-Token": csrf})
+            assert clone.status == 400 and "bogus" in (await clone.json())["error"]["message"]
+    asyncio.run(main())
