@@ -439,7 +439,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
 
     def _check_emulator(self, dom: Domain) -> None:
         """A system daemon runs only the configured QEMU binaries (pyvirt.daemon.emulators)."""
-        if self.paths.uri.rstrip("/").endswith("/system"):
+        if self._is_system():
             from pyvirt.daemon.emulators import check_emulator
 
             check_emulator(dom.devices.emulator, self.paths.config)
@@ -453,8 +453,26 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
             raise PyvirtError(f"unsupported configuration: KVM is not usable on this host ({verdict.reason}); "
                               "use <domain type='qemu'> for TCG", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
 
+    def _is_system(self) -> bool:
+        return self.paths.uri.rstrip("/").endswith("/system")
+
+    def _check_guest_paths(self, dom: Domain) -> None:
+        """A system daemon hands QEMU (root) no host file a guest must not reach (daemon.guestpaths)."""
+        if self._is_system():
+            from pyvirt.daemon.guestpaths import check_guest_paths, own_dirs
+
+            check_guest_paths(dom, own_dirs(self.paths))
+
+    async def _check_backing_chains(self, dom: Domain) -> None:
+        """The same for the files behind its disk images (qemu-img reads them: a worker thread)."""
+        if self._is_system() and any((d.driver_type or "raw") != "raw" for d in dom.devices.disks):
+            from pyvirt.daemon.guestpaths import check_backing_chains, own_dirs
+
+            await asyncio.to_thread(check_backing_chains, dom, own_dirs(self.paths))
+
     def _check_sources(self, dom: Domain) -> None:
         """Fail early, naming the path, rather than leaving QEMU to fail with less to say."""
+        self._check_guest_paths(dom)
         os_ = dom.os
         for what, path in (("kernel", os_.kernel if os_ else None), ("initrd", os_.initrd if os_ else None)):
             if path and not os.path.exists(path):
@@ -490,6 +508,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
         volumes = self._resolve_volumes(dom)
         with self._volume_sources(dom, volumes):
             self._check_sources(dom)
+            await self._check_backing_chains(dom)
         assign_start_defaults(dom)
         prepare_firmware(dom, caps, self.paths.data / "nvram")
         files = self.store.runtime_files(rec.name)

@@ -109,6 +109,8 @@ class HotplugMixin:
             if new_live is not None:
                 assign_start_defaults(new_live)  # the new device's alias (and USB port), as at start
                 plugged = _find_disk(new_live, target_dev)
+                self._check_guest_paths(new_live)  # type: ignore[attr-defined]  # QemuDriver's
+                await self._check_backing_chains(new_live)  # type: ignore[attr-defined]
                 await self._plug_disk(rec, new_live, plugged, caps)
             self._commit(rec, config=new_config, live=new_live)
         if plugged is not None:
