@@ -951,7 +951,10 @@ class Connection(abc.ABC):
     @op("Domain", "DELETE /v1/domains/{dom}", "virDomainUndefineFlags")
     @abc.abstractmethod
     def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
-                 keep_nvram: bool = False, snapshots_metadata: bool = False) -> None: ...
+                 keep_nvram: bool = False, snapshots_metadata: bool = False, tpm: bool = False,
+                 keep_tpm: bool = False) -> None:
+        """A UEFI variable store refuses the undefine unless `nvram` (delete it) or `keep_nvram`;
+        an emulated TPM's state goes with the domain unless `keep_tpm` (libvirt's rules)."""
 
     @op("Domain", "GET /v1/domains/{dom}/xml", "virDomainGetXMLDesc")
     @abc.abstractmethod
@@ -992,7 +995,9 @@ class Connection(abc.ABC):
     @op("Domain", "POST /v1/domains/{dom}/start", "virDomainCreateWithFlags", session="autodestroy")
     @abc.abstractmethod
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-              force_boot: bool = False) -> DomainInfo: ...
+              force_boot: bool = False, reset_nvram: bool = False) -> DomainInfo:
+        """Boot (or restore the managed save); `reset_nvram` starts from a fresh copy of the UEFI
+        variable store's template."""
 
     @op("Domain", "POST /v1/domains/{dom}/shutdown", "virDomainShutdownFlags")
     @abc.abstractmethod

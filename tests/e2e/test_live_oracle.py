@@ -1,6 +1,6 @@
 """Oracle test for the live-change and per-device commands (attach-interface, detach-interface,
 domif-setlink, domif-getlink, domifstat, dommemstat --period, vcpucount, domblkinfo, blockresize,
-qemu-monitor-command) on libvirt's test driver: the same command lines through the real virsh
+qemu-monitor-command, undefine's NVRAM/TPM flags, start --reset-nvram) on libvirt's test driver: the same command lines through the real virsh
 and through pyvirt give the same stdout, stderr and exit status.  The test driver refuses the
 device calls themselves, so what is compared is virsh's own work: the XML it writes or picks, its
 checks and their order, and its error lines.  domifstat's figures are clock-based in both: only
@@ -63,6 +63,12 @@ SEQUENCES = [
     # raw monitor commands (the test driver has none)
     "qemu-monitor-command test query-status", "qemu-monitor-command test --hmp --pretty info",
     "qemu-monitor-command nosuch x",
+    # UEFI variable store and TPM state at undefine and start (the test driver takes few of the flags)
+    "destroy test; start test --reset-nvram", "undefine test --tpm --keep-tpm", "destroy test; undefine test --tpm",
+    "destroy test; undefine test --keep-tpm --nvram", "destroy test; undefine test --nvram",
+    "destroy test; undefine test --tpm --nvram", "destroy test; undefine test --nvram --managed-save",
+    "destroy test; undefine test --keep-tpm", "destroy test; undefine test --keep-nvram",
+    "undefine test --nvram --keep-nvram",
 ]
 
 #: two NICs of one type, a link already down, a NIC without a target

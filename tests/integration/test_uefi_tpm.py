@@ -59,3 +59,34 @@ def test_uefi_secure_boot_guest_with_tpm(daemon: DaemonHarness, test_guest: Test
         time.sleep(0.1)
     assert not _swtpm_pids(daemon.root), "swtpm outlived its guest"
     assert nvram.is_file()  # the guest's variables stay for its next boot
+
+
+def test_nvram_and_tpm_state_at_undefine_and_start(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    """libvirt's rules without booting the firmware: a domain with a variable store refuses a plain
+    undefine (nothing removed), --keep-nvram keeps the file, --nvram deletes it; an emulated TPM's
+    state goes with the domain unless --keep-tpm; start --reset-nvram copies the template afresh."""
+    code, template = Path("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+    if not (code.exists() and template.exists()):
+        pytest.skip("ovmf is not installed (make deps)")
+    conn = daemon.connect()
+    vars_file = daemon.root / "own_VARS.fd"
+    loader = (f"<loader readonly='yes' type='pflash'>{code}</loader>"
+              f"<nvram template='{template}'>{vars_file}</nvram>")
+    xml = guest_xml(test_guest, "nv", extra_devices=TPM).replace("machine='pc'>hvm</type>",
+                                                                 f"machine='pc'>hvm</type>{loader}")
+    info = conn.define_xml(xml)
+    saved = conn.get_xml("nv", inactive=True)  # the same UUID when defined again
+    vars_file.write_bytes(b"changed by the guest")
+    conn.start("nv", paused=True, reset_nvram=True)  # paused: the firmware never runs
+    assert vars_file.read_bytes() == template.read_bytes()
+    tpm_state = daemon.root / "data" / "swtpm" / info.uuid
+    assert tpm_state.is_dir()  # swtpm started with the guest and keeps its state there
+    conn.destroy("nv")
+    with pytest.raises(PyvirtError, match="cannot undefine domain with nvram"):
+        conn.undefine("nv")
+    assert conn.lookup_domain("nv").name == "nv" and vars_file.exists() and tpm_state.is_dir()
+    conn.undefine("nv", keep_nvram=True, keep_tpm=True)
+    assert vars_file.exists() and tpm_state.is_dir()
+    conn.define_xml(saved)
+    conn.undefine("nv", nvram=True)
+    assert not vars_file.exists() and not tpm_state.exists()

@@ -20,8 +20,9 @@ def cmd_define(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
-    if p.bool("nvram") and p.bool("keep-nvram"):
-        raise CmdError("Options --nvram and --keep-nvram are mutually exclusive")
+    for keep in ("nvram", "tpm"):
+        if p.bool(keep) and p.bool(f"keep-{keep}"):
+            raise CmdError(f"Options --{keep} and --keep-{keep} are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")
     remove_storage = None
     if p.has("storage") or p.bool("remove-all-storage") or p.bool("delete-storage-volume-snapshots"):
@@ -31,7 +32,7 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
         remove_storage = undefine_storage(ctl, _key(info), p)
     with failing(f"Failed to undefine domain '{info.name}'"):
         ctl.conn.undefine(_key(info), managed_save=p.bool("managed-save"), nvram=p.bool("nvram"),
-                          keep_nvram=p.bool("keep-nvram"),
+                          keep_nvram=p.bool("keep-nvram"), tpm=p.bool("tpm"), keep_tpm=p.bool("keep-tpm"),
                           snapshots_metadata=p.bool("snapshots-metadata"))
     ctl.extra(f"Domain '{info.name}' has been undefined\n")
     return remove_storage() if remove_storage is not None else True

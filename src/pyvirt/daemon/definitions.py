@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import os
+import shutil
 import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
@@ -61,13 +63,25 @@ class DefinitionsMixin:
         return self.info(rec)
 
     async def undefine(self, dom: str, managed_save: bool = False, nvram: bool = False,
-                       keep_nvram: bool = False, snapshots_metadata: bool = False) -> None:
-        """A managed save image or snapshot metadata stop an inactive domain's undefine unless the
-        matching flag says to remove them (libvirt's rule); pyvirtd keeps no NVRAM yet."""
+                       keep_nvram: bool = False, snapshots_metadata: bool = False, tpm: bool = False,
+                       keep_tpm: bool = False) -> None:
+        """A managed save image, snapshot metadata or a UEFI variable store stop the undefine unless
+        the matching flag says what to do with them (libvirt's rules); an emulated TPM's state goes
+        with an inactive domain unless `keep_tpm`.  Every check comes before anything is removed."""
+        from pyvirt.daemon.firmware import nvram_path, tpm_state_dir
+
         rec = self.lookup(dom)
         async with rec.lock:
             if not rec.persistent:
                 raise operation_invalid("cannot undefine transient domain")
+            if nvram and keep_nvram or tpm and keep_tpm:
+                which = "NVRAM" if nvram and keep_nvram else "TPM"
+                raise PyvirtError(f"invalid argument: cannot both keep and delete {which}", ErrorCode.INVALID_ARG,
+                                  ErrorDomain.QEMU)
+            assert rec.config is not None
+            vars_file = nvram_path(rec.config, self.paths.data / "nvram")
+            if vars_file and os.path.exists(vars_file) and not (nvram or keep_nvram):
+                raise operation_invalid("cannot undefine domain with nvram")
             if self.has_managed_save(rec):  # type: ignore[attr-defined]
                 if not managed_save:
                     raise operation_invalid("Refusing to undefine while domain managed save image exists")
@@ -77,9 +91,20 @@ class DefinitionsMixin:
                 if not snapshots_metadata:
                     raise operation_invalid(f"cannot delete inactive domain with {count} snapshots")
                 self.drop_snapshot_metadata(rec)  # type: ignore[attr-defined]
+            if vars_file and nvram:
+                try:
+                    os.unlink(vars_file)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise PyvirtError(f"failed to remove nvram: {vars_file}: {exc.strerror}",
+                                      ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU) from None
+            tpm_dir = tpm_state_dir(rec.config, self.paths.data / "swtpm")
             self.store.delete_config(rec.name)
             rec.config = None
             rec.autostart = False
+            if tpm_dir is not None and not keep_tpm and not rec.active:
+                shutil.rmtree(tpm_dir, ignore_errors=True)
             if not rec.active:
                 self._unindex(rec)
             else:

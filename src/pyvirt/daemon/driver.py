@@ -427,11 +427,19 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
         return self.info(rec)
 
     async def start(self, dom: str, paused: bool = False, autodestroy: bool = False,
-                    force_boot: bool = False) -> DomainInfo:
-        """A managed save, if there is one, is restored instead of a boot (`force_boot` discards it)."""
+                    force_boot: bool = False, reset_nvram: bool = False) -> DomainInfo:
+        """A managed save, if there is one, is restored instead of a boot (`force_boot` discards it);
+        `reset_nvram` drops the UEFI variable store, which the start copies afresh from its template."""
         owner = self._autodestroy_owner(autodestroy)
         rec = self.lookup(dom)
         async with rec.lock:
+            if reset_nvram and rec.config is not None and not rec.active:
+                from pyvirt.daemon.firmware import nvram_path
+
+                vars_file = nvram_path(rec.config, self.paths.data / "nvram")
+                if vars_file:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(vars_file)
             if not await self.start_from_managed_save(rec, paused, force_boot):
                 await self._start_locked(rec, paused=paused)
             self._destroy_when_gone(owner, rec)

@@ -59,6 +59,26 @@ def prepare_firmware(dom: Domain, caps: Any, nvram_dir: Path) -> None:
         _copy_template(nvram.template, nvram.path)
 
 
+def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
+    """Where a domain's UEFI variable store is (or will be once it starts): its <nvram> path, or
+    for <os firmware='efi'> the per-domain file prepare_firmware creates (qemuDomainNVRAMPathFormat)."""
+    os_ = dom.os
+    if os_ is None:
+        return None
+    if os_.nvram is not None and os_.nvram.path:
+        return os_.nvram.path
+    if os_.firmware == "efi":
+        return str(nvram_dir / f"{dom.name}_VARS.fd")
+    return None
+
+
+def tpm_state_dir(dom: Domain, state_root: Path) -> Path | None:
+    """The emulated TPM's state directory (start_swtpms keeps it per domain UUID)."""
+    if not any(t.backend_type == "emulator" for t in dom.devices.tpms):
+        return None
+    return state_root / (dom.uuid or dom.name or "")
+
+
 def _copy_template(template: str, path: str) -> None:
     """Copy under a temporary name, then rename: a crash never leaves half a variable store."""
     folder = os.path.dirname(path)

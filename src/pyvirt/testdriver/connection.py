@@ -253,9 +253,14 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         return dom.info()
 
     def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
-                 keep_nvram: bool = False, snapshots_metadata: bool = False) -> None:
+                 keep_nvram: bool = False, snapshots_metadata: bool = False, tpm: bool = False,
+                 keep_tpm: bool = False) -> None:
         self._write("virDomainUndefineFlags")
         obj = self._get(dom)
+        if nvram:
+            # testDomainUndefineFlags takes MANAGED_SAVE and SNAPSHOTS_METADATA only; virsh falls back
+            # to a plain undefine for the others, except a NVRAM removal it cannot emulate
+            raise E.unsupported_flags(0x4 | (0x20 if tpm else 0) | (0x40 if keep_tpm else 0), "testDomainUndefineFlags")
         if obj.config is None:
             raise E.invalid("cannot undefine transient domain")
         if obj.managed_save and not managed_save:
@@ -407,8 +412,10 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         return dom.info()
 
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-              force_boot: bool = False) -> DomainInfo:
+              force_boot: bool = False, reset_nvram: bool = False) -> DomainInfo:
         self._write("virDomainCreateWithFlags")
+        if reset_nvram:  # VIR_DOMAIN_START_RESET_NVRAM: libvirt's test driver takes no such flag
+            raise E.unsupported_flags(0x20, "testDomainCreateWithFlags")
         obj = self._get(dom)
         if obj.state != DomainState.SHUTOFF:
             raise E.invalid(f"Domain '{obj.name}' is already running")
