@@ -4,7 +4,8 @@ All of them go through the client Connection like the JSON API does: events from
 one subscription (pyvirt.web.backend), the serial console from ``Connection.open_console``,
 the VNC display's address from ``Connection.display_uri`` (the web process then relays the
 browser's RFB bytes to that port, as websockify does for noVNC), uploads through
-``Connection.upload_volume``.  Every WebSocket here passed the guard's Origin check first.
+``Connection.upload_volume`` and ``download_volume``.  Every WebSocket here passed the guard's
+Origin check first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import os
 import tempfile
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -196,6 +197,30 @@ async def upload(request: web.Request) -> web.StreamResponse:
     return web.json_response({"result": sent})
 
 
+async def download(request: web.Request) -> web.StreamResponse:
+    """``GET /api/v1/pools/{pool}/volumes/{name}/data``: the volume's bytes as a file download.
+
+    The client's download_volume writes with pwrite (holes kept), so the bytes go through a
+    private sparse temporary file, streamed out and removed as soon as the response ends."""
+    backend: Backend = request.app[BACKEND]
+    pool, name = request.match_info["pool"], request.match_info["name"]
+    with tempfile.TemporaryFile(dir=request.app[SPOOL]) as spool:
+        try:
+            await backend.run(lambda conn: conn.download_volume(pool, name, spool))
+        except PyvirtError as exc:
+            return error_response(exc)
+        size = spool.seek(0, os.SEEK_END)
+        spool.seek(0)
+        response = web.StreamResponse(headers={
+            "Content-Type": "application/octet-stream", "Content-Length": str(size),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"})
+        await response.prepare(request)
+        while chunk := await asyncio.to_thread(spool.read, 1 << 20):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
 BACKEND = web.AppKey("backend", Backend)
 LOOP = web.AppKey("loop", asyncio.AbstractEventLoop)
 SPOOL = web.AppKey("spool", str)
@@ -206,3 +231,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(PREFIX + "/v1/domains/{dom}/console", console)
     app.router.add_get(PREFIX + "/v1/domains/{dom}/vnc", vnc)
     app.router.add_put(PREFIX + "/v1/pools/{pool}/volumes/{name}/data", upload)
+    app.router.add_get(PREFIX + "/v1/pools/{pool}/volumes/{name}/data", download)

@@ -118,7 +118,8 @@ export function Storage() {
       <table class="list" aria-label=${'Volumes of ' + p.name}><thead><tr><th>Volume</th><th>Format</th><th>Capacity</th><th>Allocation</th><th>Actions</th></tr></thead>
         <tbody>${vols[p.name].map((v) => html`<tr key=${v.name} data-volume=${v.name}><td>${v.name}</td><td>${v.format}</td>
           <td>${fmtBytes(v.capacity)}</td><td>${fmtBytes(v.allocation)}</td>
-          <td><${Resize} pool=${p.name} vol=${v} onDone=${load} />
+          <td><a class="button" href=${`/api/v1/pools/${q(p.name)}/volumes/${q(v.name)}/data`} download=${v.name}>Download</a>
+            <${Resize} pool=${p.name} vol=${v} onDone=${load} />
             <${Action} label="Delete" kind="danger" run=${async () => { await call('DELETE', `/v1/pools/${q(p.name)}/volumes/${q(v.name)}`); await load(); }} /></td></tr>`)}</tbody></table>`}
     </div>`)}
   </section>`;
