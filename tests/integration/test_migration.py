@@ -81,12 +81,31 @@ def _ticks(conn: RemoteConnection, name: str, seconds: float) -> tuple[list[int]
     return [int(n) for n in TICK.findall(seen)], seen
 
 
+def _last_tick(conn: RemoteConnection, name: str) -> int:
+    """The counter's latest value on the console (history included), waiting for one if need be."""
+    deadline = time.monotonic() + 30
+    while True:
+        ticks, text = _ticks(conn, name, 1.0)
+        if ticks:
+            return max(ticks)
+        assert time.monotonic() < deadline, f"no counter on {name}'s console: {text[-300:]!r}"
+
+
+def _counts_past(conn: RemoteConnection, name: str, value: int, timeout: float = 90) -> None:
+    """The counter shows a value above `value` (it counts on, whatever the machine's load)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ticks, text = _ticks(conn, name, 1.0)
+        if ticks and max(ticks) > value:
+            return
+        assert time.monotonic() < deadline, f"{name} never counted past {value}: {text[-300:]!r}"
+
+
 def _check_moved(src: DaemonHarness, dst: DaemonHarness, name: str, last_before: int) -> None:
     s, d = src.connect(), dst.connect()
     wait_state(d, name, DomainState.RUNNING)
-    ticks, text = _ticks(d, name, 2.0)
-    assert ticks, f"the destination's console shows no counter: {text[-300:]!r}"
-    assert max(ticks) > last_before, (last_before, ticks[-5:])
+    _counts_past(d, name, last_before)  # the counter goes on past where the source left it
+    _, text = _ticks(d, name, 0.5)
     assert READY_MARKER.encode() not in text  # the same guest, not a reboot
     if name in [x.name for x in s.list_domains()]:  # still defined there: shut off, "migrated"
         info = s.get_info(name)
@@ -99,11 +118,11 @@ def test_live_migration_with_shared_storage(pair: tuple[DaemonHarness, DaemonHar
     src, dst = pair
     disk = _overlay(test_guest, tmp_path / "shared.qcow2")  # both daemons see the same file
     _boot_counting(src.connect(), test_guest, "mig1", disk)
-    before, _ = _ticks(src.connect(), "mig1", 0.5)
+    before = _last_tick(src.connect(), "mig1")
     out = _pyvirt(src, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", "mig1", _uri(dst))
     assert out.returncode == 0, out.stderr
     assert "Migration: [100.00 %]" in out.stderr
-    _check_moved(src, dst, "mig1", max(before))
+    _check_moved(src, dst, "mig1", before)
     assert "mig1" not in [d.name for d in src.connect().list_domains()]  # --undefinesource
     assert dst.connect().lookup_domain("mig1").persistent  # --persistent
     out = _pyvirt(src, "domjobinfo", "mig1")
@@ -117,13 +136,13 @@ def test_live_migration_copying_storage(pair: tuple[DaemonHarness, DaemonHarness
     disk = _overlay(test_guest, tmp_path / "src-disk.qcow2")
     _boot_counting(src.connect(), test_guest, "mig2", disk)
     guest_shell(src.connect(), "mig2", "echo moved-with-its-disk > /root/proof; sync", "WROTE-PROOF")
-    before, _ = _ticks(src.connect(), "mig2", 0.5)
+    before = _last_tick(src.connect(), "mig2")
     dest_disk = tmp_path / "dst-disk.qcow2"  # not there yet: the destination creates it
     xml = tmp_path / "dest.xml"
     xml.write_text(src.connect().get_xml("mig2", inactive=True).replace(str(disk), str(dest_disk)))
     out = _pyvirt(src, "migrate", "--live", "--copy-storage-all", "--xml", str(xml), "mig2", _uri(dst))
     assert out.returncode == 0, out.stderr
-    _check_moved(src, dst, "mig2", max(before))
+    _check_moved(src, dst, "mig2", before)
     assert dest_disk.exists()
     text = guest_shell(dst.connect(), "mig2", "cat /root/proof", "READ-PROOF")
     assert "moved-with-its-disk" in text
@@ -157,10 +176,7 @@ def test_killing_the_destination_mid_way_leaves_the_guest_on_the_source(
             proc.kill()
     assert proc.returncode == 1 and "error:" in err, err
     wait_state(conn, "mig3", DomainState.RUNNING)
-    ticks_then, _ = _ticks(conn, "mig3", 0.3)
-    time.sleep(1)
-    ticks_now, _ = _ticks(conn, "mig3", 0.3)
-    assert max(ticks_now) > max(ticks_then)  # the guest runs on, on the source
+    _counts_past(conn, "mig3", _last_tick(conn, "mig3"))  # the guest runs on, on the source
     assert "mig3" not in [d.name for d in dst.connect().list_domains()]
     assert not dst.qemu_pids()
     assert conn.get_job_info("mig3", completed=True).type in (4, 5)
@@ -178,3 +194,37 @@ def test_offline_migration_moves_the_definition(pair: tuple[DaemonHarness, Daemo
     assert out.returncode == 0, out.stderr
     assert "mig4" not in [d.name for d in src.connect().list_domains()]
     assert dst.connect().lookup_domain("mig4").persistent
+
+
+def test_postcopy_switch_and_tunables(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
+                                      tmp_path: Path) -> None:
+    """--postcopy, then migrate-postcopy while the slowed pre-copy runs: the guest finishes its move
+    in post-copy and counts on at the destination; the tunables read back what was set."""
+    src, dst = pair
+    disk = _overlay(test_guest, tmp_path / "postcopy.qcow2")
+    conn = src.connect()
+    _boot_counting(conn, test_guest, "mig5", disk)
+    assert _pyvirt(src, "migrate-setmaxdowntime", "mig5", "250").returncode == 0
+    assert _pyvirt(src, "migrate-getmaxdowntime", "mig5").stdout.strip() == "250"
+    out = _pyvirt(src, "migrate-compcache", "mig5", "--size", str(32 << 20))
+    assert out.stdout.strip() == "Compression cache: 32.000 MiB", out.stdout + out.stderr
+    assert _pyvirt(src, "migrate-setspeed", "mig5", "2").returncode == 0
+    before = _last_tick(conn, "mig5")
+    proc = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", _uri(src), "migrate", "--live",
+                             "--postcopy", "mig5", _uri(dst)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while conn.get_job_info("mig5").type != 2:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        out = _pyvirt(src, "migrate-postcopy", "mig5")
+        assert out.returncode == 0, out.stderr
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    _check_moved(src, dst, "mig5", before)
+    dst.connect().destroy("mig5")

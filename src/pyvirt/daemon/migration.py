@@ -148,6 +148,11 @@ class MigrationMixin:
     def _incoming(self) -> dict[str, IncomingJob]:
         return self.__dict__.setdefault("_incoming_jobs", {})
 
+    def _speeds(self) -> dict[str, int]:
+        """migrate-setspeed's value per domain (bytes/s), what its next migrations use, as libvirt
+        keeps it; unset: unlimited (QEMU's own default of 32 MiB/s would crawl)."""
+        return self.__dict__.setdefault("_migration_speeds", {})
+
     # ------------------------------------------------------------------ begin (source)
     async def migrate_begin(self, dom: str, copy_storage: str | None = None) -> MigrationSource:
         if copy_storage not in COPY_MODES:
@@ -369,8 +374,8 @@ class MigrationMixin:
             caps = [{"capability": "auto-converge", "state": auto_converge},
                     {"capability": "postcopy-ram", "state": postcopy}]
             await self._qmp(run, "migrate-set-capabilities", {"capabilities": caps})  # type: ignore[attr-defined]
-            await self._qmp(run, "migrate-set-parameters",  # type: ignore[attr-defined]
-                            {"max-bandwidth": bandwidth * MiB if bandwidth else UNLIMITED_BANDWIDTH})
+            speed = bandwidth * MiB if bandwidth else self._speeds().get(rec.uuid, UNLIMITED_BANDWIDTH)
+            await self._qmp(run, "migrate-set-parameters", {"max-bandwidth": speed})  # type: ignore[attr-defined]
             if not live and job.was_running:  # libvirt's non-live migration: the guest stands still
                 await self._qmp(run, "stop")  # type: ignore[attr-defined]
             self._outgoing()[rec.uuid] = job
@@ -576,6 +581,8 @@ class MigrationMixin:
             raise _invalid(f"bandwidth must be between 0 and {UNLIMITED_BANDWIDTH // MiB} MiB/s")
         value = bandwidth * MiB if bandwidth else UNLIMITED_BANDWIDTH
         await self._set_parameters(dom, {"max-postcopy-bandwidth" if postcopy else "max-bandwidth": value})
+        if not postcopy:
+            self._speeds()[self.lookup(dom).uuid] = value  # type: ignore[attr-defined]
 
     async def migrate_get_max_speed(self, dom: str, postcopy: bool = False) -> int:
         value = int((await self._parameters(dom)).get("max-postcopy-bandwidth" if postcopy else "max-bandwidth", 0))
