@@ -84,3 +84,18 @@ def test_netcat_proxy_is_refused_not_ignored() -> None:
 
 def test_unquote() -> None:
     assert unquote("a%2Fb+c%20d%zz%4") == "a/b+c d%zz%4"
+
+
+def test_migration_reaches_a_remote_destination_through_its_uri_host() -> None:
+    from pyvirt.cli.cmd_migrate import _listen_default, _reachable
+
+    class Dest:
+        def __init__(self, uri: str) -> None:
+            self.transport = ParsedURI(uri).transport_object()
+
+    remote = Dest("qemu+ssh://root@dst.example/system")
+    assert _listen_default(remote) == "0.0.0.0"
+    assert _reachable("tcp:0.0.0.0:49152", remote) == "tcp:dst.example:49152"
+    local = Dest("qemu:///system")
+    assert _listen_default(local) is None
+    assert _reachable("tcp:127.0.0.1:49152", local) == "tcp:127.0.0.1:49152"

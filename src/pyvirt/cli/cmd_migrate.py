@@ -97,7 +97,8 @@ def _live(ctl: Ctl, dest: Connection, name: str, p: Parsed, copy: str | None) ->
     begin = src.migrate_begin(name, copy_storage=copy)
     xml = read_file(p.str("xml") or "") if p.str("xml") else begin.xml
     target = dest.migrate_prepare(xml, disks=begin.disks, copy_storage=copy,
-                                  listen_address=p.str("listen-address"), postcopy=p.bool("postcopy"))
+                                  listen_address=p.str("listen-address") or _listen_default(dest),
+                                  postcopy=p.bool("postcopy"))
     performed = False
     try:
         src.migrate_perform(name, _reachable(target.uri, dest), nbd=target.nbd and _reachable(target.nbd, dest),
@@ -114,13 +115,23 @@ def _live(ctl: Ctl, dest: Connection, name: str, p: Parsed, copy: str | None) ->
     src.migrate_confirm(name, undefine_source=p.bool("undefinesource"))
 
 
+def _dest_host(dest: Connection) -> str | None:
+    """The destination URI's host (None: a daemon on this machine)."""
+    parsed = getattr(getattr(dest, "transport", None), "uri", None)
+    return getattr(parsed, "host", None)
+
+
+def _listen_default(dest: Connection) -> str | None:
+    """A destination on another host must be reachable from the source: it listens on every
+    address (libvirt's default) and is reached through its URI's host; a local one on loopback."""
+    return "0.0.0.0" if _dest_host(dest) else None
+
+
 def _reachable(address: str, dest: Connection) -> str:
     """A destination listening on every address (0.0.0.0, ::) is reached through its URI's host."""
-    host = getattr(getattr(dest, "transport", None), "uri", None)
-    remote_host = getattr(host, "host", None)
     for wildcard in ("0.0.0.0", "[::]"):
         if wildcard in address:
-            return address.replace(wildcard, remote_host or "127.0.0.1")
+            return address.replace(wildcard, _dest_host(dest) or "127.0.0.1")
     return address
 
 
