@@ -5,8 +5,7 @@ writes to ssh reaches pyvirtd's unix socket here, what pyvirtd answers goes back
 URI the user's daemon is started when none answers, as a local client would start it.  The
 socket's owner is checked (SO_PEERCRED) exactly as a local client checks it.
 
-Bytes are relayed as they come, in both directions; end of input is passed on as a half-close,
-so a peer that finishes writing still gets its answer.
+Bytes are relayed as they come, in both directions, until either side closes.
 """
 
 from __future__ import annotations
@@ -23,18 +22,16 @@ CHUNK = 65536
 
 
 def relay(sock: socket.socket, rfd: int, wfd: int) -> None:
-    """Copy rfd -> sock and sock -> wfd until the socket's side ends."""
-    reading_input = True
+    """Copy rfd -> sock and sock -> wfd until either side ends.  The client closes its end only
+    when it is done with the connection (it never half-closes), so the end of input ends the
+    relay at once; waiting for pyvirtd to close a kept-alive connection would hold ssh open."""
     while True:
-        watch = [sock] + ([rfd] if reading_input else [])
-        ready, _, _ = select.select(watch, [], [])
+        ready, _, _ = select.select([sock, rfd], [], [])
         if rfd in ready:
             data = os.read(rfd, CHUNK)
-            if data:
-                sock.sendall(data)
-            else:
-                reading_input = False
-                sock.shutdown(socket.SHUT_WR)
+            if not data:
+                return
+            sock.sendall(data)
         if sock in ready:
             data = sock.recv(CHUNK)
             if not data:
