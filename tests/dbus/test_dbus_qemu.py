@@ -54,14 +54,17 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         assert props["Active"] is True and 0 < props["Id"] < 0xFFFFFFFF and props["Name"] == GUEST
         assert list(client.one(dom, DOMAIN, "GetState", "u", 0)) == [1, 1]  # running, booted
         assert f"<name>{GUEST}</name>" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
-        stats = client.one(dom, DOMAIN, "GetStats", "uu", 1 | 4 | 8 | 32, 0)
+        stats = client.one(dom, DOMAIN, "GetStats", "uu", 1 | 4 | 8 | 32, 0)  # Cockpit's groups
         assert stats["state.state"].value == 1 and stats["state.state"].signature == "i"
+        assert stats["balloon.rss"].signature == "t" and stats["balloon.rss"].value > 1024  # Cockpit's Usage
         mem = client.one(QEMU, CONNECT, "NodeGetMemoryStats", "iu", -1, 0)
         assert mem["total"] > 0
         assert client.get(QEMU, CONNECT, "LibVersion") > 0
         assert "<domainCapabilities" in client.one(QEMU, CONNECT, "GetDomainCapabilities", "ssssu", "", "", "", "",
                                                    0)
         wait_console(conn, GUEST, READY_MARKER, timeout=120)
+        stats = client.one(dom, DOMAIN, "GetStats", "uu", 8, 0)  # the booted guest's vCPU has run
+        assert stats["vcpu.0.time"].signature == "t" and stats["vcpu.0.time"].value > 0
 
         client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
         assert client.get(dom, DOMAIN, "Active") is True

@@ -25,8 +25,32 @@ _STATS_ORDER = ("actual", "swap_in", "swap_out", "major_fault", "minor_fault", "
                 "last_update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail")
 
 
+def _rss_kib(pid: int) -> int | None:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def _vcpu_threads(pid: int) -> dict[int, int]:
+    """vCPU number -> thread id, by the names QEMU gives its threads with debug-threads=on
+    ("CPU 0/TCG", "CPU 1/KVM"): libvirt's vcpu.N.time without a QMP call."""
+    import os
+
+    out: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/task/{tid}/comm") as handle:
+                comm = handle.read().strip()
+                if comm.startswith("CPU ") and "/" in comm:
+                    out[int(comm[4:comm.index("/")])] = int(tid)
+    return out
+
+
 class IntrospectionMixin:
     _by_name: dict[str, Any]
+    _cpu_time_ns: Any  # the driver's: CPU time of a process or thread, from /proc/ID/stat
 
     async def memory_stats(self, dom: str) -> dict[str, int]:
         """libvirt's order: the balloon's size, what the guest last reported (once a stats period is
@@ -50,10 +74,8 @@ class IntrospectionMixin:
                 if int(guest.get("last-update", 0)) > 0:
                     stats["last_update"] = int(guest["last-update"])
                     stats = {k: stats[k] for k in _STATS_ORDER if k in stats}
-        with contextlib.suppress(OSError), open(f"/proc/{run.ident.pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    stats["rss"] = int(line.split()[1])
+        if (rss := _rss_kib(run.ident.pid)) is not None:
+            stats["rss"] = rss
         return stats
 
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
@@ -71,8 +93,13 @@ class IntrospectionMixin:
                 stats["cpu.time"] = info.cpu_time_ns
             if "balloon" in wanted:
                 stats.update({"balloon.current": info.mem_kib, "balloon.maximum": info.max_mem_kib})
+                if rec.run is not None and (rss := _rss_kib(rec.run.ident.pid)) is not None:
+                    stats["balloon.rss"] = rss  # what Cockpit shows as the guest's memory use
             if "vcpu" in wanted:
                 stats.update({"vcpu.current": info.vcpus, "vcpu.maximum": info.max_vcpus})
+                if rec.run is not None:
+                    for n, tid in sorted(_vcpu_threads(rec.run.ident.pid).items()):
+                        stats.update({f"vcpu.{n}.state": 1, f"vcpu.{n}.time": self._cpu_time_ns(tid)})
             if "interface" in wanted and rec.active and rec.live is not None:
                 nics = rec.live.devices.interfaces
                 stats["net.count"] = len(nics)
