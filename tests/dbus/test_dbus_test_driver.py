@@ -384,3 +384,25 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     assert client.service.alive()  # type: ignore[attr-defined]
     assert client.one(TEST, CONNECT, "ListDomains", "u", 0) == before
     assert client.get(dom, DOMAIN, "Active") is True
+
+
+def test_snapshot_tree_over_dbus(client: Client) -> None:
+    dom = _define(client, "snaps")
+    snap = "org.libvirt.DomainSnapshot"
+    a = client.one(dom, DOMAIN, "SnapshotCreateXML", "su", "<domainsnapshot><name>a</name></domainsnapshot>", 0)
+    b = client.one(dom, DOMAIN, "SnapshotCreateXML", "su", "<domainsnapshot><name>b c</name></domainsnapshot>", 0)
+    assert b == f"{dom}/snapshot/b_20c"  # names encoded as libvirt-dbus does
+    assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 1) == [a]          # ROOTS
+    assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 4) == [b]          # LEAVES
+    assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 1024) == [a, b]    # TOPOLOGICAL
+    assert client.one(a, snap, "ListChildren", "u", 0) == [b]
+    assert client.one(b, snap, "GetParent", "u", 0) == a
+    assert client.one(b, snap, "IsCurrent", "u", 0) is True
+    assert client.one(dom, DOMAIN, "SnapshotCurrent", "u", 0) == b
+    assert "<name>b c</name>" in client.one(b, snap, "GetXMLDesc", "u", 0)
+    with pytest.raises(DBusError, match="does not have a parent"):
+        client.call(a, snap, "GetParent", "u", 0)
+    client.call(a, snap, "Delete", "u", 1)  # with its children
+    assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 0) == []
+    with pytest.raises(DBusError, match="no domain snapshot with matching name"):
+        client.call(b, snap, "IsCurrent", "u", 0)

@@ -210,7 +210,6 @@ INTERFACE_SOURCES = ("lease", "agent", "arp")  # virDomainInterfaceAddressesSour
 NETWORK_UPDATE_COMMANDS = (None, "modify", "delete", "add-last", "add-first")
 NETWORK_UPDATE_SECTIONS = (None, "bridge", "domain", "ip", "ip-dhcp-host", "ip-dhcp-range", "forward",
                            "forward-interface", "forward-pf", "portgroup", "dns-host", "dns-txt", "dns-srv")
-POOL_STATES = {"inactive": 0, "building": 1, "running": 2, "degraded": 3, "inaccessible": 4}
 VOL_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
 
 
@@ -456,6 +455,19 @@ def list_snapshots(ctx: Ctx) -> list[str]:
     flags = ctx.flags
     snaps = ctx.conn.list_snapshots(ctx.target.ident[0])
     chosen = [s for s in snaps if not s.parent] if flags & S_ROOTS else snaps
+    if flags & S_TOPOLOGICAL:  # every parent before its children
+        known = {s.name for s in snaps}
+        placed: set[str] = set()
+        ordered: list[api.SnapshotInfo] = []
+        while len(ordered) < len(chosen):
+            ready = [s for s in chosen if s.name not in placed
+                     and (not s.parent or s.parent in placed or s.parent not in known)]
+            if not ready:  # a cycle cannot come from a driver; keep whatever is left as listed
+                ordered += [s for s in chosen if s.name not in placed]
+                break
+            ordered += ready
+            placed.update(s.name for s in ready)
+        chosen = ordered
     return [ctx.snapshot_path(s.name) for s in _snapshot_filter(flags, snaps, chosen)]
 
 
