@@ -51,7 +51,8 @@ def ensure_private_dir(path: str | os.PathLike[str]) -> None:
         problem = "is not a directory (a symlink or another file is in its place)"
     elif st.st_uid != os.geteuid():
         problem = f"is owned by uid {st.st_uid}, not by uid {os.geteuid()}"
-    elif st.st_mode & 0o077:
-        problem = f"has mode {stat.S_IMODE(st.st_mode):04o}; it must be private to its owner (0700)"
+    elif st.st_mode & 0o067:  # group search alone is how a system daemon lets its QEMU group in
+        problem = (f"has mode {stat.S_IMODE(st.st_mode):04o}; it must be private to its owner (0700, "
+                   "or 0710 for the QEMU group of qemu.conf)")
     if problem:
         raise UnsafeDirError(f"refusing runtime directory {path}: it {problem}")

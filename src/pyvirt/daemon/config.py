@@ -51,7 +51,10 @@ class DaemonConfig:
         raise AttributeError(name)
 
 
-def parse(text: str, path: str = "pyvirtd.conf") -> DaemonConfig:
+def parse(text: str, path: str = "pyvirtd.conf", settings: dict[str, tuple[type, Any]] | None = None) -> DaemonConfig:
+    """Read a file in libvirtd.conf's syntax; `settings` (name -> (type, default)): what it may
+    set (pyvirtd.conf's by default; qemu.conf has its own)."""
+    settings = SETTINGS if settings is None else settings
     values: dict[str, Any] = {}
     pending, start = "", 0
     for number, raw in enumerate(text.splitlines(), 1):
@@ -68,13 +71,13 @@ def parse(text: str, path: str = "pyvirtd.conf") -> DaemonConfig:
         where = f"{path}:{start}"
         if not eq or not name.isidentifier():
             raise ConfigError(f"{where}: expected 'name = value'")
-        if name not in SETTINGS:
-            raise ConfigError(f"{where}: unsupported setting '{name}' (pyvirtd knows: {', '.join(SETTINGS)})")
+        if name not in settings:
+            raise ConfigError(f"{where}: unsupported setting '{name}' (known here: {', '.join(settings)})")
         try:
             value = ast.literal_eval(value_text.strip())
         except (ValueError, SyntaxError):
             raise ConfigError(f"{where}: {name}: cannot read value {value_text.strip()!r}") from None
-        kind = SETTINGS[name][0]
+        kind = settings[name][0]
         if kind is str and isinstance(value, int) and not isinstance(value, bool) and name == "tls_port":
             value = str(value)
         ok = isinstance(value, kind) and not isinstance(value, bool)

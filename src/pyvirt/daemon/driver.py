@@ -16,6 +16,7 @@ import signal
 import socket
 import time
 import uuid as uuidlib
+from pathlib import Path
 from typing import Any
 
 from pyvirt.api import (
@@ -478,6 +479,20 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
 
             await asyncio.to_thread(check_backing_chains, dom, own_dirs(self.paths))
 
+    def _qemu_user(self) -> Any:
+        """The unprivileged user a system daemon runs QEMU as (qemu.conf), or None: root."""
+        if not self._is_system():
+            return None
+        from pyvirt.daemon.qemuuser import load
+
+        return load(self.paths.config)
+
+    def _give_to_qemu(self, dom: Domain, user: Any, guest_dir: Path) -> None:
+        from pyvirt.daemon.qemuuser import open_runtime_dirs, relabel
+
+        open_runtime_dirs(user, [self.paths.runtime, self.paths.domains_runtime], guest_dir)
+        relabel(dom, user, guest_dir)
+
     def _check_sources(self, dom: Domain) -> None:
         """Fail early, naming the path, rather than leaving QEMU to fail with less to say."""
         self._check_guest_paths(dom)
@@ -523,6 +538,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
         self.store.check_runtime_paths(rec.name, generated_socket_names(dom))
         self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
         files.private_dir.mkdir(mode=0o700)
+        qemu_user = self._qemu_user()
+        if qemu_user is not None:
+            with self._volume_sources(dom, volumes):
+                await asyncio.to_thread(self._give_to_qemu, dom, qemu_user, files.private_dir)
         helpers: list[process.ProcessIdentity] = []
         if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
             helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
@@ -552,7 +571,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
             ident = process.spawn_detached(argv, files.log,
-                                           pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g)))
+                                           pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g)),
+                                           user=qemu_user)
             self.reaper.track(ident.pid)
         except BaseException:
             listener.close()

@@ -178,7 +178,12 @@ class DomainStore:
             raise system_error(f"cannot write runtime state of domain '{name}'", exc) from exc
 
     def clear_runtime(self, name: str) -> None:
-        self._remove_dir(self.runtime_files(name).private_dir)
+        """Every end of a guest comes here: what was chowned to its QEMU user is given back first."""
+        from pyvirt.daemon.qemuuser import restore
+
+        base = self.runtime_files(name).private_dir
+        restore(base)
+        self._remove_dir(base)
 
     @staticmethod
     def _remove_dir(path: Path) -> None:

@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -72,12 +73,16 @@ def cmdline(pid: int) -> list[str]:
 
 
 def spawn_detached(argv: Sequence[str], log_path: Path, pass_fds: Sequence[int] = (),
-                   env: dict[str, str] | None = None) -> ProcessIdentity:
-    """Start QEMU in a new session with stdin closed and stdout/stderr appended to `log_path`."""
+                   env: dict[str, str] | None = None, user: Any = None) -> ProcessIdentity:
+    """Start QEMU in a new session with stdin closed and stdout/stderr appended to `log_path`;
+    as `user` (uid, gid, groups: daemon.qemuuser.QemuUser) when given."""
+    ids: dict[str, Any] = {}
+    if user is not None:
+        ids = {"user": user.uid, "group": user.gid, "extra_groups": list(user.groups)}
     with open(log_path, "ab", buffering=0) as log:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True, pass_fds=tuple(pass_fds), close_fds=True,
-                                env=env)
+                                env=env, **ids)
     # Popen's own bookkeeping must not reap it behind the daemon's reaper: forget the object.
     proc.returncode = 0
     ticks = start_ticks(proc.pid)

@@ -1,0 +1,188 @@
+"""System-mode guests as an unprivileged user: libvirt's qemu.conf ``user``/``group`` and its DAC
+security driver (ownership of what QEMU opens given to that user at start, given back at stop).
+
+``CONFIG/qemu.conf`` (``/etc/pyvirt/qemu.conf``), in libvirt's syntax and names::
+
+    user = "pyvirt-qemu"     # a name, or "+UID"
+    group = "pyvirt-qemu"    # a name, or "+GID"
+
+Not configured (or ``root``): QEMU runs as root, as before.  Configured, a system daemon:
+
+* spawns QEMU with that uid/gid and no supplementary groups but ``kvm`` (when the host has it):
+  a process that leaves uid 0 keeps no capabilities; QEMU's ``-sandbox`` denies it regaining any;
+* relabels before start: every disk image (and its backing chain), kernel, initrd, dtb, firmware
+  and NVRAM QEMU must open is chowned to the user, unless it only reads a file it can already
+  read; the original owners are remembered, by inode, in a root-owned record in the guest's
+  runtime directory, written before the first chown;
+* gives ownership back when the guest's runtime directory is cleared, which every end of a
+  guest goes through (destroy, shutdown, crash, a failed start, a daemon restart that finds
+  QEMU gone);
+* lets QEMU into its runtime directory (pidfile, channel sockets): the directory is group-owned
+  by the QEMU group with the sticky bit, so QEMU can create files there but not touch the
+  daemon's own records; the directories above it get group search permission only.
+
+What QEMU must reach through directories is the administrator's to allow (as with libvirt):
+an image under a 0700 directory stays unreachable, and the start fails with QEMU's EACCES.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import json
+import logging
+import os
+import pwd
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+log = logging.getLogger(__name__)
+
+SETTINGS: dict[str, tuple[type, Any]] = {"user": (str, "root"), "group": (str, "root")}
+RECORD = "dac.json"
+
+
+@dataclass(frozen=True)
+class QemuUser:
+    uid: int
+    gid: int
+    groups: tuple[int, ...] = ()
+
+
+def _config_error(msg: str) -> PyvirtError:
+    return PyvirtError(f"configuration error: {msg}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def load(config_dir: str | os.PathLike[str]) -> QemuUser | None:
+    """The configured QEMU user, or None for root (nothing configured)."""
+    from pyvirt.daemon.config import ConfigError, parse
+
+    path = Path(config_dir) / "qemu.conf"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        conf = parse(text, str(path), SETTINGS)
+    except ConfigError as exc:
+        raise _config_error(str(exc)) from None
+    user, group = conf.values.get("user", "root"), conf.values.get("group", "root")
+    uid, gid = _id(user, pwd.getpwnam, "user", path), _id(group, grp.getgrnam, "group", path)
+    if uid == 0 and gid == 0:
+        return None
+    extra: tuple[int, ...] = ()
+    with contextlib.suppress(KeyError):
+        extra = (grp.getgrnam("kvm").gr_gid,)
+    return QemuUser(uid, gid, extra)
+
+
+def _id(value: str, lookup: Any, what: str, path: Path) -> int:
+    if value.startswith("+") and value[1:].isdigit():
+        return int(value[1:])
+    try:
+        entry = lookup(value)
+    except KeyError:
+        raise _config_error(f"{path}: {what} '{value}' does not exist on this host") from None
+    return int(entry.pw_uid if what == "user" else entry.gr_gid)
+
+
+def open_runtime_dirs(user: QemuUser, dirs: list[Path], guest_dir: Path) -> None:
+    """Let QEMU reach its runtime directory: search permission for its group on `dirs` (the
+    tree above), create-but-not-delete-others' (sticky, group-writable) on `guest_dir`."""
+    for d in dirs:
+        os.chown(d, -1, user.gid)
+        os.chmod(d, 0o710)
+    os.chown(guest_dir, -1, user.gid)
+    os.chmod(guest_dir, 0o1770)
+
+
+def _readable_by(st: os.stat_result, user: QemuUser) -> bool:
+    if st.st_uid == user.uid:
+        return bool(st.st_mode & stat.S_IRUSR)
+    if st.st_gid == user.gid or st.st_gid in user.groups:
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
+
+
+def guest_files(dom: Any) -> list[tuple[str, bool]]:
+    """(path, read-only) of every existing host file QEMU opens for `dom`, backing chains included."""
+    from pyvirt.daemon.guestpaths import backing_chain
+
+    out: list[tuple[str, bool]] = []
+    os_ = dom.os
+    if os_ is not None:
+        for path in (os_.kernel, os_.initrd, os_.dtb, os_.loader.path if os_.loader else None):
+            if path:
+                out.append((path, True))
+        if os_.nvram is not None and os_.nvram.path:
+            out.append((os_.nvram.path, False))
+    for disk in dom.devices.disks:
+        path = disk.source_file or disk.source_dev
+        if not path:
+            continue
+        out.append((path, bool(disk.readonly)))
+        if (disk.driver_type or "raw") != "raw":
+            out.extend((back, True) for back in backing_chain(path, disk.driver_type))
+    return out
+
+
+def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
+    """Give `user` what QEMU opens for `dom`; the owners to restore go to the guest's record first.
+    Called again for a running guest (a hot-plugged disk), it adds to the record: what it gave
+    before keeps its true original owner."""
+    from pyvirt.atomicio import write_atomic
+
+    before = _read_record(guest_dir / RECORD) or []
+    plan: list[dict[str, Any]] = list(before)
+    seen = {(e["dev"], e["ino"]) for e in before}
+    for path, readonly in guest_files(dom):
+        real = os.path.realpath(path)
+        try:
+            st = os.stat(real)
+        except OSError:
+            continue  # a missing file is QEMU's (or the source check's) to report
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode)) or (st.st_dev, st.st_ino) in seen:
+            continue
+        if readonly and _readable_by(st, user):
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        plan.append({"path": real, "dev": st.st_dev, "ino": st.st_ino, "uid": st.st_uid, "gid": st.st_gid})
+    write_atomic(guest_dir / RECORD, json.dumps(plan), durable=False)
+    for entry in plan[len(before):]:
+        os.chown(entry["path"], user.uid, user.gid, follow_symlinks=False)
+
+
+def _read_record(path: Path) -> list[dict[str, Any]] | None:
+    """The record, if it is the daemon's own (a QEMU that may write in the directory cannot have
+    replaced it: sticky bit) and readable; None otherwise."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            log.error("%s is not the daemon's own record: ownership not restored from it", path)
+            return None
+        plan = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.error("cannot read %s: %s", path, exc)
+        return None
+    return plan if isinstance(plan, list) else None
+
+
+def restore(guest_dir: Path) -> None:
+    """Give back what :func:`relabel` gave, file by file, only to the very inodes it chowned."""
+    for entry in _read_record(guest_dir / RECORD) or []:
+        if not isinstance(entry, dict):
+            continue
+        try:
+            now = os.lstat(entry["path"])
+            if (now.st_dev, now.st_ino) != (entry["dev"], entry["ino"]):
+                log.warning("%s was replaced while the guest ran: its owner is left as it is", entry["path"])
+                continue
+            os.chown(entry["path"], entry["uid"], entry["gid"], follow_symlinks=False)
+        except (OSError, KeyError, TypeError) as exc:
+            log.warning("could not restore the owner of %s: %s", entry.get("path"), exc)
