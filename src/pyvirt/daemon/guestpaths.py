@@ -1,7 +1,8 @@
 """Which host files a system daemon lets a definition hand to QEMU.
 
-On qemu:///system QEMU still runs as root (the privilege drop to an unprivileged user with DAC
-relabelling is not done yet: docs/SECURITY.md), so whoever may define a domain could otherwise
+On qemu:///system QEMU runs as root unless qemu.conf names a user (daemon/qemuuser.py), and
+even then the DAC relabelling would hand it whatever a definition names, so whoever may define a
+domain could otherwise
 read or write any file of the host through it: ``<disk><source file='/etc/shadow'/>`` read from
 inside the guest, a serial ``<source path=>`` or ``<log file=>`` appending to a file under
 /etc, a qcow2 image whose backing file is the daemon's own state.  Until the drop lands, every
@@ -37,7 +38,7 @@ BACKED_FORMATS = ("qcow2", "qcow", "qed", "vmdk", "vpc", "vhdx")
 
 def _refuse(what: str, path: str, why: str) -> PyvirtError:
     return PyvirtError(f"unsupported configuration: {what} '{path}' {why}; a system daemon does not hand "
-                       "it to QEMU (QEMU runs as root: docs/SECURITY.md)", ErrorCode.CONFIG_UNSUPPORTED,
+                       "it to QEMU (docs/SECURITY.md)", ErrorCode.CONFIG_UNSUPPORTED,
                        ErrorDomain.QEMU)
 
 
