@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 #: event kinds the web UI shows live
 EVENT_KINDS = ["Domain", "StoragePool", "Network"]
 POOL_SIZE = 8
+RESUBSCRIBE_DELAY = 1.0
 
 
 class Backend:
@@ -98,19 +99,25 @@ class Backend:
         import time
 
         while not self._closed:
+            conn = None
             try:
                 conn = self.dedicated()
                 stream = conn.events(kinds=EVENT_KINDS)  # subscribed when this returns
                 self.subscribed.set()
+                # pages that saw "lost" load their lists again now that nothing can be missed
+                self._deliver({"kind": "Connect", "event": "subscribed"})
                 for ev in stream:
                     self._deliver(event_dict(ev))
             except PyvirtError as exc:
                 log.warning("event stream: %s; subscribing again", exc)
             except Exception:  # noqa: BLE001 - keep the one subscription alive, log the bug
                 log.exception("event stream failed")
+            if conn is not None and not self.shared:  # a fresh connection next time
+                with contextlib.suppress(Exception):
+                    conn.close()
             self.subscribed.clear()
             self._deliver({"kind": "Connect", "event": "lost"})  # pages reload their lists then
-            time.sleep(1.0)
+            time.sleep(RESUBSCRIBE_DELAY)
 
     def _deliver(self, data: dict[str, Any]) -> None:
         loop = self._loop

@@ -40,9 +40,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
     await ws.prepare(request)
     q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(EVENT_BACKLOG)
+    live = backend.subscribed.is_set()
     backend.listeners.add(q)
-    # "subscribed": from here on this page misses no event, so it may load its lists now
-    if await asyncio.to_thread(backend.subscribed.wait, 10):
+    # "subscribed": from here on this page misses no event, so it may load its lists now (when
+    # the subscription is not up yet, the backend says it to every page once it is)
+    if live:
         await ws.send_str(json.dumps({"kind": "Connect", "event": "subscribed"}))
     reader = asyncio.ensure_future(ws.receive())  # notices the browser going away
     try:
