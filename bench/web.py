@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SESSION_URI, PrivateDaemon, median, small_domain_xml  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
+# as root (CI) chromium needs --no-sandbox; a container's small /dev/shm would crash its renderer
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
 # timestamps of domain events as the page's WebSocket receives them, and of the last change of a
 # row's state in the DOM (a CDP init script, not the page's: Playwright's own polling would add
 # its own delay to the figure)
@@ -77,7 +79,7 @@ def main() -> int:
             print(f"defined {args.guests} guests in {time.monotonic() - t0:.1f} s")
             web, url = start_web(daemon)
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
                 cold, warm, listed, shipped = [], [], [], {}
                 for _ in range(args.runs):
                     ctx = browser.new_context()  # empty cache: a cold load

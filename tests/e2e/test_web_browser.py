@@ -24,6 +24,8 @@ from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness
 
 CHROMIUM = "/usr/bin/chromium"
+# as root (CI) chromium needs --no-sandbox; a container's small /dev/shm would crash its renderer
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
 AXE = Path(__file__).resolve().parents[2] / "src" / "pyvirt" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_JS = """async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
     .filter((v) => ['serious', 'critical'].includes(v.impact))
@@ -65,7 +67,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, test_guest: TestGuest) -> Iter
     conn = daemon.connect()
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 860})
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
