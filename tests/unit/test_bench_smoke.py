@@ -35,3 +35,20 @@ def test_web_bench_help() -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--guests" in out.stdout and "--runs" in out.stdout
+
+
+def test_scale_bench_help() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("scale.py")), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--guests" in out.stdout and "--clients" in out.stdout and "--libvirt" in out.stdout
+
+
+def test_firmware_rom_jumps_from_the_reset_vector_to_its_code() -> None:
+    from pyvirt.testguest import ROM_MARKER, rom_image
+
+    rom = rom_image()
+    assert len(rom) == 64 * 1024 and rom[0xFFF0] == 0xE9  # jmp near at F000:FFF0
+    target = (0xFFF3 + int.from_bytes(rom[0xFFF1:0xFFF3], "little")) & 0xFFFF
+    assert target == 0 and rom[:3] == b"\xba\xf8\x03"  # mov dx, 0x3f8 (COM1)
+    assert bytes(rom[4:3 * len(ROM_MARKER) + 3:3]) == ROM_MARKER.encode()  # mov al, c; out dx, al ...
