@@ -84,8 +84,9 @@ class IntrospectionMixin:
         wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block"))
         recs = [self.lookup(r) for r in doms] if doms else sorted(self._by_name.values(), key=lambda r: r.name)
         out = []
+        saved = self.managed_save_names()  # type: ignore[attr-defined]  # one listdir for all
         for rec in recs:
-            info = self.info(rec)
+            info = self.info(rec, saved)
             stats: dict[str, Any] = {}
             if "state" in wanted:
                 stats.update({"state.state": info.state, "state.reason": info.reason})
