@@ -19,7 +19,9 @@ is started, so the host's bridges and firewall are left alone.
 The bench owns everything it starts: a private pyvirtd on a temporary state root, its guests,
 the bare QEMUs (and libvirtd's bench guests); all are torn down (and the state root removed) on exit, error or SIGTERM.
 
-7. start -> marker of a firmware-only guest (a 64 KiB ROM that writes to COM1 at once, see
+7. pyvirtd's CPU while the --batch guests boot with nobody on their consoles, per second of the
+   QEMUs' CPU (the daemon should be idle: every ms it spends is taken from the guests);
+8. start -> marker of a firmware-only guest (a 64 KiB ROM that writes to COM1 at once, see
    bench/_rom.py): bare QEMU, ``pyvirt start`` as a user runs it, pyvirt's API, and with
    --libvirt ``virsh start`` against a private session libvirtd (its own user and network
    namespace), all interleaved; medians of --firmware-runs rounds with min/max. --firmware runs
@@ -162,6 +164,7 @@ def bench_batch(conn: RemoteConnection, names: list[str], raw_cmd: tuple[list[st
     """Both batch figures; also the daemon's RSS while the batch runs (the 'loaded' figure)."""
     raw_times, our_times, daemon_cpu = [], [], []
     rss_loaded = 0
+    clients = {n: daemon.connect() for n in names}
 
     def raw_run() -> None:
         t0 = time.perf_counter()
@@ -180,13 +183,13 @@ def bench_batch(conn: RemoteConnection, names: list[str], raw_cmd: tuple[list[st
         nonlocal rss_loaded
         cpu0 = daemon.cpu_ms()
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=len(names)) as pool:
-            ends = list(pool.map(lambda n: pyvirt_boot(conn, n, timeout=600)[2], names))
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:  # a client each: one HTTP stream is one caller's
+            ends = list(pool.map(lambda n: pyvirt_boot(clients[n], n, timeout=600)[2], names))
         our_times.append(ms(max(ends) - t0))
         daemon_cpu.append(daemon.cpu_ms() - cpu0)
         rss_loaded = max(rss_loaded, daemon.rss_kib())
         with ThreadPoolExecutor(max_workers=len(names)) as pool:
-            list(pool.map(conn.destroy, names))
+            list(pool.map(lambda n: clients[n].destroy(n), names))
 
     for i in range(runs):
         for step in ((raw_run, our_run) if i % 2 == 0 else (our_run, raw_run)):
@@ -194,6 +197,33 @@ def bench_batch(conn: RemoteConnection, names: list[str], raw_cmd: tuple[list[st
         log(f"batch run {i + 1}/{runs}: raw {raw_times[-1]:.0f} ms, pyvirt {our_times[-1]:.0f} ms "
             f"(pyvirtd used {daemon_cpu[-1]:.0f} ms CPU, consoles watched by the bench's clients)")
     return Row(f"{len(names)} started at once, all READY", median(raw_times), median(our_times)), rss_loaded
+
+
+def bench_unwatched(names: list[str], daemon: PrivateDaemon, window: float) -> Row:
+    """pyvirtd's CPU while the batch boots with nobody on the consoles, as a share of the QEMUs':
+    every ms the daemon spends on a small host is taken from the guests."""
+    clients = {n: daemon.connect() for n in names}  # one HTTP stream is one caller's
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        list(pool.map(lambda n: clients[n].start(n), names))
+    pids = daemon.qemu_pids()
+    cpu0, qemu0, t0 = daemon.cpu_ms(), _cpu_ms(pids), time.perf_counter()
+    time.sleep(window)
+    ours, qemus = daemon.cpu_ms() - cpu0, _cpu_ms(pids) - qemu0
+    elapsed = time.perf_counter() - t0
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        list(pool.map(lambda n: clients[n].destroy(n), names))
+    log(f"unwatched boot of {len(names)}: {elapsed:.1f} s, pyvirtd {ours:.0f} ms CPU, QEMUs {qemus:.0f} ms CPU")
+    return Row(f"pyvirtd CPU, {len(names)} booting unwatched", None, 1000 * ours / max(qemus, 1.0),
+               unit="ms/s guest CPU")
+
+
+def _cpu_ms(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------- libvirt (optional)
@@ -474,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
                         unit="MiB"))
         rows.append(Row(f"pyvirtd RSS, {args.domains} def + {args.batch} run", None, rss_loaded / 1024,
                         f"{LIBVIRT['rss_loaded']:.0f}", unit="MiB"))
+        unwatched = bench_unwatched(names, daemon, 5.0 if args.quick else 30.0)
         if args.libvirt:
             for info in conn.list_domains():
                 if info.id >= 0:
@@ -481,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             lv = run_libvirt(args, guest, top)
             if lv is not None:
                 add_libvirt(rows, lv)
-        print_table(rows, args.runs)
+        print_table([*rows, unwatched], args.runs)
         fw = bench_firmware(top / "firmware", daemon, conn, args.firmware_runs, args.libvirt)
         print_firmware(fw, args.firmware_runs)
         return 0
