@@ -23,6 +23,7 @@ from pyvirt.api import DomainState, ShutoffReason
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console, wait_state
+from tests.sshd import SSHServer
 
 pytestmark = pytest.mark.timeout(420)
 MEMORY_MIB = 128
@@ -228,3 +229,26 @@ def test_postcopy_switch_and_tunables(pair: tuple[DaemonHarness, DaemonHarness],
     assert proc.returncode == 0, err
     _check_moved(src, dst, "mig5", before)
     dst.connect().destroy("mig5")
+
+
+def test_live_migration_to_a_destination_reached_over_ssh(pair: tuple[DaemonHarness, DaemonHarness],
+                                                          test_guest: TestGuest, tmp_path: Path) -> None:
+    """The destination URI is qemu+ssh:// (a private sshd on loopback): prepare and finish travel
+    through ssh, the guest's memory over the migration port (kept on loopback here)."""
+    why = SSHServer.available()
+    if why:
+        pytest.skip(why)
+    src, dst = pair
+    sshd = SSHServer(tmp_path / "sshd")
+    sshd.start()
+    try:
+        disk = _overlay(test_guest, tmp_path / "viassh.qcow2")
+        _boot_counting(src.connect(), test_guest, "mig6", disk)
+        before = _last_tick(src.connect(), "mig6")
+        dest = sshd.uri("/session", socket=str(dst.root / "run" / "pyvirtd.sock"))
+        out = _pyvirt(src, "migrate", "--live", "--listen-address", "127.0.0.1", "mig6", dest)
+        assert out.returncode == 0, out.stderr
+        _check_moved(src, dst, "mig6", before)
+        dst.connect().destroy("mig6")
+    finally:
+        sshd.stop()
