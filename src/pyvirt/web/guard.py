@@ -69,6 +69,9 @@ class Guard:
             response.headers.setdefault(key, value)
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        elif request.path.startswith("/vendor/") and response.status == 200:
+            # pinned npm packages change only with package-lock.json: a day without revalidation
+            response.headers.setdefault("Cache-Control", "private, max-age=86400")
         if isinstance(response, web.HTTPException):
             raise response
         return response
