@@ -606,9 +606,25 @@ class DeviceRemovedEvent(DomainDeviceEvent):
     KIND = "Domain.device-removed"
 
 
+class BlockJobEvent(Event):
+    """A block job changed state (libvirt's block-job event, with the disk's path, and block-job-2,
+    with its target; `kind` says which): `disk`, `job` (virsh's words: "Block Pull", "Block Copy",
+    "Block Commit", "Active Block Commit"), `status` ("completed", "failed", "canceled", "ready")."""
+
+    _fields = (*Event._fields, "disk", "job", "status")
+    __slots__ = ("disk", "job", "status")
+    KIND = "Domain.block-job"
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", disk: str = "", job: str = "", status: str = "") -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.disk, self.job, self.status = disk, job, status
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
                                                              DeviceRemovedEvent)}
+EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 
 class ListFilter(Record):
@@ -1106,6 +1122,39 @@ class Connection(abc.ABC):
     def block_resize(self, dom: str, disk: str, size: int) -> None:
         """Grow (or shrink, where the format allows) a running guest's disk to `size` bytes."""
         raise no_support("virDomainBlockResize")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockpull", "virDomainBlockPull")
+    def block_pull(self, dom: str, disk: str, bandwidth: int = 0) -> None:
+        """Start pulling the whole backing chain into the disk's image (`bandwidth` in bytes/s)."""
+        raise no_support("virDomainBlockPull")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockcommit", "virDomainBlockCommit")
+    def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0) -> None:
+        """Start committing the disk's active image into the bottom of its chain (`active`); the
+        job waits, ready, for block_job_abort(pivot=True) or an abort."""
+        raise no_support("virDomainBlockCommit")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockcopy", "virDomainBlockCopy")
+    def block_copy(self, dom: str, disk: str, dest: str, *, format: str | None = None,  # noqa: A002
+                   reuse_external: bool = False, bandwidth: int = 0) -> None:
+        """Start mirroring the disk into a new image `dest`; ready, it waits for a pivot or an abort."""
+        raise no_support("virDomainBlockRebase")  # what virsh calls for a plain blockcopy
+
+    @op("Domain", "GET /v1/domains/{dom}/blockjob", "virDomainGetBlockJobInfo")
+    def block_job_info(self, dom: str, disk: str) -> dict[str, Any]:
+        """The disk's block job: type (virDomainBlockJobType), state (none, running, ready,
+        completed, failed, canceled), cur and end (bytes done, bytes in all), bandwidth (bytes/s), error."""
+        raise no_support("virDomainGetBlockJobInfo")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockjob/abort", "virDomainBlockJobAbort")
+    def block_job_abort(self, dom: str, disk: str, pivot: bool = False) -> None:
+        """End the disk's block job: cancel it, or (`pivot`) switch the disk onto a ready copy or commit."""
+        raise no_support("virDomainBlockJobAbort")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockjob/speed", "virDomainBlockJobSetSpeed")
+    def block_job_speed(self, dom: str, disk: str, bandwidth: int) -> None:
+        """Change a running block job's bandwidth limit (bytes/s; 0: none)."""
+        raise no_support("virDomainBlockJobSetSpeed")
 
     @op("Domain", "GET /v1/domains/{dom}/vcpucount", "virDomainGetVcpusFlags")
     def vcpu_count(self, dom: str, *, live: bool = False, config: bool = False, maximum: bool = False,

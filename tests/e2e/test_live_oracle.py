@@ -1,6 +1,6 @@
 """Oracle test for the live-change and per-device commands (attach-interface, detach-interface,
 domif-setlink, domif-getlink, domifstat, dommemstat --period, vcpucount, domblkinfo, blockresize,
-qemu-monitor-command, undefine's NVRAM/TPM flags, start --reset-nvram) on libvirt's test driver: the same command lines through the real virsh
+qemu-monitor-command, undefine's NVRAM/TPM flags, start --reset-nvram, block jobs) on libvirt's test driver: the same command lines through the real virsh
 and through pyvirt give the same stdout, stderr and exit status.  The test driver refuses the
 device calls themselves, so what is compared is virsh's own work: the XML it writes or picks, its
 checks and their order, and its error lines.  domifstat's figures are clock-based in both: only
@@ -69,6 +69,11 @@ SEQUENCES = [
     "destroy test; undefine test --tpm --nvram", "destroy test; undefine test --nvram --managed-save",
     "destroy test; undefine test --keep-tpm", "destroy test; undefine test --keep-nvram",
     "undefine test --nvram --keep-nvram",
+    # block jobs: virsh's own checks, then the test driver's refusal
+    "blockpull test vda", "blockpull test vda --wait", "blockcommit test vda --active", "blockcommit test vda --pivot",
+    "blockcopy test vda /tmp/x.img", "blockcopy test vda", "blockjob test vda", "blockjob test vda --info",
+    "blockjob test vda --abort", "blockjob test vda --pivot", "blockjob test vda --bandwidth 5",
+    "blockpull test vda --bandwidth x", "blockcopy test vda /tmp/x --pivot --finish", "blockjob nosuch vda",
 ]
 
 #: two NICs of one type, a link already down, a NIC without a target

@@ -184,6 +184,72 @@ def test_block_info_and_resize(daemon: DaemonHarness, tmp_path_factory: pytest.T
     assert _cli(daemon, "detach-disk", DOM, "vdb").returncode == 0
 
 
+def _new_guest_disk(daemon: DaemonHarness, before: set[str], marker: str) -> str:
+    deadline = time.monotonic() + 20
+    while True:
+        now = {w for w in _guest_words(daemon, "ls /sys/block", marker) if w.startswith("vd")}
+        if now - before or time.monotonic() > deadline:
+            (name,) = now - before
+            return name
+        marker += "x"
+        time.sleep(1)
+
+
+def test_block_jobs(daemon: DaemonHarness, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """blockpull flattens a qcow2 overlay; blockcopy --pivot moves the disk onto a new image the guest
+    keeps using; blockcommit --active --pivot writes the guest's data down into the base; each job
+    ends with libvirt's block-job-2 event."""
+    from pyvirt.api import BlockJobEvent
+    from pyvirt.storage import qemuimg
+
+    folder = tmp_path_factory.mktemp("jobs")
+    base, top, copy_to = folder / "base.raw", folder / "top.qcow2", folder / "copy.qcow2"
+    base.write_bytes(b"PYVIRT-BASE-DATA".ljust(4 << 20, b"\0"))
+    qemuimg.create(str(top), "qcow2", None, backing=str(base), backing_fmt="raw")
+    before = {w for w in _guest_words(daemon, "ls /sys/block", "JOBA") if w.startswith("vd")}
+    assert _cli(daemon, "attach-disk", DOM, str(top), "vdc", "--subdriver", "qcow2").returncode == 0
+    dev = _new_guest_disk(daemon, before, "JOBB")
+    idle = _cli(daemon, "blockjob", DOM, "vdc", "--info")
+    assert (idle.returncode, idle.stdout) == (0, "No current block job for vdc\n"), idle
+
+    conn = daemon.connect()
+    events = conn.events(DOM, timeout=120, kinds=["Domain.block-job-2"])
+    pulled = _cli(daemon, "blockpull", DOM, "vdc", "--wait")
+    assert (pulled.returncode, pulled.stdout) == (0, "\nPull complete\n"), pulled
+    ev = next(iter(events))
+    assert (type(ev), ev.disk, ev.job, ev.status) == (BlockJobEvent, "vdc", "Block Pull", "completed")
+    assert "backing-filename" not in qemuimg.info(str(top), "qcow2")  # the overlay no longer needs its base
+
+    copied = _cli(daemon, "blockcopy", DOM, "vdc", str(copy_to), "--format", "qcow2", "--pivot", "--verbose")
+    assert (copied.returncode, copied.stdout) == (0, "\nSuccessfully pivoted\n"), copied
+    assert "Block Copy: [100 %]" in copied.stderr
+    assert str(copy_to) in _cli(daemon, "domblklist", DOM).stdout
+    assert str(top) in _cli(daemon, "domblklist", DOM, "--inactive").stdout or "vdc" not in _cli(
+        daemon, "domblklist", DOM, "--inactive").stdout  # the definition is not changed by a copy
+    text = _guest_words(daemon, f"dd if=/dev/{dev} bs=16 count=1 2>/dev/null; echo", "JOBC")
+    assert "PYVIRT-BASE-DATA" in text  # the guest reads its data from the copy
+    again = _cli(daemon, "blockcopy", DOM, "vdc", str(copy_to))
+    assert again.returncode == 1 and "exists" in again.stderr
+
+    # a new overlay on top of the copy, written by the guest, then committed down into the copy
+    top2 = folder / "top2.qcow2"
+    assert _cli(daemon, "detach-disk", DOM, "vdc").returncode == 0
+    qemuimg.create(str(top2), "qcow2", None, backing=str(copy_to), backing_fmt="qcow2")
+    assert _cli(daemon, "attach-disk", DOM, str(top2), "vdc", "--subdriver", "qcow2").returncode == 0
+    dev = _new_guest_disk(daemon, before, "JOBD")
+    _guest_words(daemon, f"echo PYVIRT-GUEST-WROTE | dd of=/dev/{dev} bs=512 seek=100 conv=fsync 2>/dev/null",
+                 "JOBE")
+    committed = _cli(daemon, "blockcommit", DOM, "vdc", "--active", "--pivot")
+    assert (committed.returncode, committed.stdout) == (0, "\nSuccessfully pivoted\n"), committed
+    assert str(copy_to) in _cli(daemon, "domblklist", DOM).stdout
+    assert _cli(daemon, "detach-disk", DOM, "vdc").returncode == 0
+    raw = folder / "check.raw"
+    qemuimg.convert(str(copy_to), "qcow2", str(raw), "raw")
+    assert b"PYVIRT-GUEST-WROTE" in raw.read_bytes()  # the guest's write reached the base
+    missing = _cli(daemon, "blockpull", DOM, "vdz")
+    assert missing.returncode == 1 and "invalid path vdz not assigned to domain" in missing.stderr
+
+
 def test_vcpu_hotplug(daemon: DaemonHarness) -> None:
     counts = _cli(daemon, "vcpucount", DOM).stdout
     assert counts == ("maximum      config         2\nmaximum      live           2\n"

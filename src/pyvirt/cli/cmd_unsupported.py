@@ -19,10 +19,6 @@ _CALLS: dict[str, str] = {
     # -- Domain Management
     "blkdeviotune": "virDomainGetBlockIoTune|Unable to get block I/O throttle parameters",
     "blkiotune": "virDomainGetBlkioParameters|Unable to get number of blkio parameters",
-    "blockcommit": "virDomainBlockCommit",
-    "blockcopy": "virDomainBlockCopy",
-    "blockjob": "virDomainGetBlockJobInfo",
-    "blockpull": "virDomainBlockPull",
     "cpu-stats": "virDomainGetCPUStats|Failed to retrieve CPU statistics for domain '{domain}'",
     "detach-device-alias": "virDomainDetachDeviceAlias|Failed to detach device with alias {alias}",
     "domfsfreeze": "virDomainFSFreeze|Unable to freeze filesystems",

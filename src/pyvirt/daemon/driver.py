@@ -39,6 +39,7 @@ from pyvirt.api import (
     operation_invalid,
 )
 from pyvirt.daemon import model, nics, session
+from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
@@ -84,10 +85,10 @@ MONITOR_TIMEOUT = 30.0
 #: take more than 10 s to bring TCG up); a QEMU that exits ends the wait at once, so it costs nothing
 CONNECT_TIMEOUT = 30.0
 #: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
-HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED")
+HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVENTS)
 
 
-class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, MigrationMixin, SavesMixin, SnapshotsMixin,
+class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin, SavesMixin, SnapshotsMixin,
                  DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
@@ -808,6 +809,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, VcpuMixin, Migrat
             run.stop_reason, run.stop_detail = ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN
             with contextlib.suppress(Exception):
                 await self._qmp(run, "quit")
+        elif name in BLOCK_JOB_EVENTS:
+            await self.on_block_job_event(rec, run, name, data)
         elif name == "DEVICE_DELETED":
             gone = run.unplugged.get(str(data.get("device", "")))
             if gone is not None:

@@ -32,6 +32,8 @@ class Running:
     ports: list[int] = field(default_factory=list)   # display ports this guest holds
     # device ids whose removal is awaited -> set by QEMU's DEVICE_DELETED for that id
     unplugged: dict[str, asyncio.Event] = field(default_factory=dict)
+    # disk target -> its last block job (daemon/blockjobs.py: id, type, state, ...)
+    block_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class DomainRecord:

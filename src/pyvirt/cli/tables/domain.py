@@ -115,7 +115,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("blockcommit", _G, "cmd_unsupported", "Start a block commit operation.",
+    Cmd("blockcommit", _G, "cmd_blockjob", "Start a block commit operation.",
         "Commit changes from a snapshot down to its backing image.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of disk", req=True),
@@ -134,7 +134,7 @@ COMMANDS = (
             Opt("keep-relative", BOOL, "keep the backing chain relatively referenced"),
             Opt("bytes", BOOL, "the bandwidth limit is in bytes/s rather than MiB/s"),
         )),
-    Cmd("blockcopy", _G, "cmd_unsupported", "Start a block copy operation.",
+    Cmd("blockcopy", _G, "cmd_blockjob", "Start a block copy operation.",
         "Copy a disk backing image chain to dest.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of source disk", req=True),
@@ -158,7 +158,7 @@ COMMANDS = (
             Opt("synchronous-writes", BOOL, "the copy job forces guest writes to be synchronously written to the destination"),
             Opt("print-xml", BOOL, "print the XML used to start the copy job instead of starting the job"),
         )),
-    Cmd("blockjob", _G, "cmd_unsupported", "Manage active block operations",
+    Cmd("blockjob", _G, "cmd_blockjob", "Manage active block operations",
         "Query, adjust speed, or cancel active block operations.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of disk", req=True),
@@ -170,7 +170,7 @@ COMMANDS = (
             Opt("raw", BOOL, "implies --info; output details rather than human summary"),
             Opt("bandwidth", NUMBER, "set the bandwidth limit in MiB/s"),
         )),
-    Cmd("blockpull", _G, "cmd_unsupported", "Populate a disk from its backing image.",
+    Cmd("blockpull", _G, "cmd_blockjob", "Populate a disk from its backing image.",
         "Populate a disk from its backing image.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of disk", req=True),

@@ -1,0 +1,173 @@
+"""Block jobs as virsh 9.0 runs them: blockpull, blockcommit, blockcopy start a job and, with
+--wait (or --pivot/--finish/--keep-overlay), poll it as virshBlockJobWait does (every half second,
+progress on stderr with --verbose, the job aborted after --timeout seconds), then print virsh's
+closing line; blockjob shows (--info), aborts (--abort), pivots (--pivot) or re-limits
+(--bandwidth) the disk's job.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import number
+
+#: virDomainBlockJobType -> virsh's label
+LABELS = {1: "Block Pull", 2: "Block Copy", 3: "Block Commit", 4: "Active Block Commit"}
+_MiB = 1 << 20
+
+
+def _bandwidth(p: Parsed) -> int:
+    """virsh's --bandwidth: MiB/s, or bytes/s with --bytes; a scaled integer."""
+    text = p.str("bandwidth")
+    if text is None:
+        return 0
+    from pyvirt.cli.values import scaled_bytes
+
+    try:
+        value = scaled_bytes(text, "--bandwidth", 1 if p.bool("bytes") else _MiB)
+    except CmdError:
+        raise CmdError(f"Scaled numeric value '{text}' for <--bandwidth> option is malformed or out of range") from None
+    return value
+
+
+def _progress(info: dict) -> int:
+    end = int(info.get("end", 0))
+    return 100 if end == 0 else int(int(info.get("cur", 0)) * 100 // end)
+
+
+def _wait(ctl: Ctl, p: Parsed, key: str, disk: str, until_ready: bool) -> str:
+    """virshBlockJobWait: the job's final state ('ready' for a mirror that reached it)."""
+    timeout = number(p.str("timeout"), "timeout")
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        info = ctl.conn.block_job_info(key, disk)
+        state = info.get("state", "none")
+        if p.bool("verbose") and info.get("type"):
+            sys.stderr.write(f"\r{LABELS.get(info['type'], 'Block Job')}: [{_progress(info):3d} %]")
+            sys.stderr.flush()
+        if state in ("completed", "failed", "canceled", "none") or (state == "ready" and until_ready):
+            return "completed" if state == "none" else state
+        if deadline is not None and time.monotonic() >= deadline:
+            ctl.conn.block_job_abort(key, disk)
+            return "canceled"
+        time.sleep(0.5)
+
+
+def _start(ctl: Ctl, p: Parsed):
+    info = ctl.domain(p.str("domain") or "")
+    return info.uuid or info.name, p.str("path") or ""
+
+
+def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
+    bandwidth = _bandwidth(p)
+    if p.has("base"):
+        raise CmdError("pyvirt pulls the whole backing chain: --base (a partial pull) is not supported yet")
+    key, disk = _start(ctl, p)
+    ctl.conn.block_pull(key, disk, bandwidth=bandwidth)
+    if not (p.bool("wait") or p.has("timeout")):
+        ctl.extra("Block Pull started")
+        return True
+    outcome = _wait(ctl, p, key, disk, until_ready=False)
+    ctl.extra({"completed": "\nPull complete", "failed": "\nPull failed", "canceled": "\nPull aborted"}[outcome])
+    return outcome == "completed"
+
+
+def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
+    bandwidth = _bandwidth(p)
+    if p.bool("pivot") and p.bool("keep-overlay"):
+        raise CmdError("Options --pivot and --keep-overlay are mutually exclusive")
+    for opt in ("base", "top", "shallow", "delete", "keep-relative"):
+        if p.has(opt):
+            raise CmdError(f"pyvirt commits the active image into the bottom of its chain: --{opt} is not "
+                           "supported yet")
+    active = p.bool("active") or p.bool("pivot") or p.bool("keep-overlay")
+    blocking = p.bool("wait") or p.has("timeout") or p.bool("pivot") or p.bool("keep-overlay")
+    key, disk = _start(ctl, p)
+    ctl.conn.block_commit(key, disk, active=active, bandwidth=bandwidth)
+    if not blocking:
+        ctl.extra("Active Block Commit started" if active else "Block Commit started")
+        return True
+    outcome = _wait(ctl, p, key, disk, until_ready=active)
+    if outcome == "ready":
+        if p.bool("pivot"):
+            with failing("failed to pivot job for disk " + disk):
+                ctl.conn.block_job_abort(key, disk, pivot=True)
+            ctl.extra("\nSuccessfully pivoted")
+        elif p.bool("keep-overlay"):
+            with failing("failed to finish job for disk " + disk):
+                ctl.conn.block_job_abort(key, disk)
+            ctl.extra("\nCommit complete, overlay image kept")
+        else:
+            ctl.extra("\nNow in synchronized phase")
+        return True
+    ctl.extra({"completed": "\nCommit complete", "failed": "\nCommit failed", "canceled": "\nCommit aborted"}[outcome])
+    return outcome == "completed"
+
+
+def cmd_blockcopy(ctl: Ctl, p: Parsed) -> bool:
+    if p.bool("pivot") and p.bool("finish"):
+        raise CmdError("Options --pivot and --finish are mutually exclusive")
+    if not p.has("dest") and not p.has("xml"):
+        raise CmdError("need either --dest or --xml")
+    bandwidth = _bandwidth(p)
+    for opt in ("xml", "shallow", "blockdev", "granularity", "buf-size", "transient-job", "synchronous-writes",
+                "print-xml"):
+        if p.has(opt):
+            raise CmdError(f"pyvirt's blockcopy does not support --{opt} yet")
+    blocking = p.bool("wait") or p.has("timeout") or p.bool("pivot") or p.bool("finish")
+    key, disk = _start(ctl, p)
+    ctl.conn.block_copy(key, disk, p.str("dest") or "", format=p.str("format"),
+                        reuse_external=p.bool("reuse-external"), bandwidth=bandwidth)
+    if not blocking:
+        ctl.extra("Block Copy started")
+        return True
+    outcome = _wait(ctl, p, key, disk, until_ready=True)
+    if outcome != "ready":
+        ctl.extra({"completed": "\nCopy complete", "failed": "\nCopy failed", "canceled": "\nCopy aborted"}[outcome])
+        return False
+    if p.bool("pivot"):
+        with failing("failed to pivot job for disk " + disk):
+            ctl.conn.block_job_abort(key, disk, pivot=True)
+        ctl.extra("\nSuccessfully pivoted")
+    elif p.bool("finish"):
+        with failing("failed to finish job for disk " + disk):
+            ctl.conn.block_job_abort(key, disk)
+        ctl.extra("\nSuccessfully copied")
+    else:
+        ctl.extra("\nNow in mirroring phase")
+    return True
+
+
+def cmd_blockjob(ctl: Ctl, p: Parsed) -> bool:
+    abort = p.bool("abort") or p.bool("async") or p.bool("pivot")
+    info_wanted = p.bool("info") or p.bool("raw")
+    if abort and info_wanted:
+        raise CmdError("Options --abort and --info are mutually exclusive")
+    if p.has("bandwidth") and (abort or info_wanted):
+        raise CmdError("Options --bandwidth and --abort are mutually exclusive" if abort
+                       else "Options --bandwidth and --info are mutually exclusive")
+    bandwidth = _bandwidth(p)
+    key, disk = _start(ctl, p)
+    if abort:
+        ctl.conn.block_job_abort(key, disk, pivot=p.bool("pivot"))
+        return True
+    if p.has("bandwidth"):
+        ctl.conn.block_job_speed(key, disk, bandwidth)
+        return True
+    info = ctl.conn.block_job_info(key, disk)
+    if info.get("state") in ("none", "completed", "failed", "canceled"):
+        if not p.bool("raw"):
+            ctl.extra(f"No current block job for {disk}")
+        return True
+    if p.bool("raw"):
+        ctl.print(f" type={info['type']}\n bandwidth={info['bandwidth']}\n cur={info['cur']}\n end={info['end']}\n")
+        return True
+    ctl.print(f"{LABELS.get(info['type'], 'Block Job')}: [{_progress(info):3d} %]")
+    if info.get("bandwidth"):
+        bw = int(info["bandwidth"])
+        ctl.print(f"    Bandwidth limit: {bw} bytes/s ({bw / _MiB:.3f} MiB/s)" if not p.bool("bytes")
+                  else f"    Bandwidth limit: {bw} bytes/s")
+    return True

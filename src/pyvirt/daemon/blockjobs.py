@@ -1,0 +1,267 @@
+"""Block jobs of running guests, on QEMU's -blockdev job commands, with libvirt's semantics:
+blockpull (block-stream: the disk's image takes in its backing chain), blockcommit (block-commit:
+an image's data goes down into its base; --active commits the top and waits for a pivot),
+blockcopy (blockdev-mirror into a new image, then a pivot onto it), blockjob (--info, --abort,
+--pivot, bandwidth).
+
+One job per disk, as libvirt.  QEMU's job events (BLOCK_JOB_READY / _COMPLETED / _CANCELLED /
+_ERROR) keep each disk's last job state, publish libvirt's block-job and block-job-2 events, and
+a pivot rewrites the live definition's <source> (the copy's file, or the commit's base).  Only
+the running guest changes: as libvirt, the persistent definition keeps its source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import os
+from typing import Any
+
+from pyvirt.api import BlockJobEvent, ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.daemon.records import DomainRecord, Running
+
+#: libvirt's virDomainBlockJobType numbers and virsh's words for them
+JOB_TYPES = {"pull": (1, "Block Pull"), "copy": (2, "Block Copy"), "commit": (3, "Block Commit"),
+             "active-commit": (4, "Active Block Commit")}
+#: QEMU's job event -> libvirt's virConnectDomainEventBlockJobStatus word
+_STATUS = {"BLOCK_JOB_COMPLETED": "completed", "BLOCK_JOB_READY": "ready", "BLOCK_JOB_CANCELLED": "canceled",
+           "BLOCK_JOB_ERROR": "failed"}
+BLOCK_JOB_EVENTS = tuple(_STATUS)
+MiB = 1 << 20
+
+
+def _invalid_path(disk: str) -> PyvirtError:
+    return PyvirtError(f"invalid argument: invalid path {disk} not assigned to domain", ErrorCode.INVALID_ARG,
+                       ErrorDomain.QEMU)
+
+
+def _chain(image: dict[str, Any]) -> list[str]:
+    """The filenames of a query-block image chain, top first."""
+    out = []
+    while isinstance(image, dict):
+        out.append(str(image.get("filename", "")))
+        image = image.get("backing-image")  # type: ignore[assignment]
+    return out
+
+
+class BlockJobsMixin:
+    """block_pull, block_commit, block_copy, block_job_info, block_job_abort, block_job_speed."""
+
+    # lookup, _running, _qmp, _commit, _format_node, _qemu_image, events come from QemuDriver
+
+    def _job_disk(self, rec: DomainRecord, ref: str) -> Any:
+        from pyvirt.daemon.blockops import find_disk
+
+        if not rec.active or rec.live is None:
+            raise operation_invalid("domain is not running")
+        disk = find_disk(rec.live, ref)
+        if disk is None:
+            raise _invalid_path(ref)
+        return disk
+
+    def _jobs(self, run: Running) -> dict[str, dict[str, Any]]:
+        return run.block_jobs
+
+    async def _start_job(self, rec: DomainRecord, disk: Any, kind: str, command: str, args: dict[str, Any],
+                         extra: dict[str, Any] | None = None) -> None:
+        run = self._running(rec)
+        jobs = self._jobs(run)
+        current = jobs.get(disk.target_dev)
+        if current is not None and current["state"] in ("running", "ready"):
+            raise operation_invalid(f"disk '{disk.target_dev}' already in active block job")
+        job_id = f"{kind}-{disk.target_dev}-{disk.alias}"
+        jobs[disk.target_dev] = {"id": job_id, "type": kind, "state": "running", "error": "", **(extra or {})}
+        try:
+            await self._qmp(run, command, {"job-id": job_id, **args})
+        except BaseException:
+            jobs.pop(disk.target_dev, None)
+            raise
+
+    # ------------------------------------------------------------------ starting jobs
+    async def block_pull(self, dom: str, disk: str, bandwidth: int = 0) -> None:
+        """block-stream of the whole chain into the disk's image (libvirt's full pull)."""
+        rec = self.lookup(dom)
+        async with rec.lock:
+            found = self._job_disk(rec, disk)
+            node = await self._format_node(self._running(rec), found)
+            args: dict[str, Any] = {"device": node, "auto-dismiss": True}
+            if bandwidth:
+                args["speed"] = bandwidth
+            await self._start_job(rec, found, "pull", "block-stream", args)
+
+    async def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0) -> None:
+        """block-commit of the disk's image into the bottom of its chain: only the active layer can
+        be committed here (libvirt's --active), which waits in 'ready' for a pivot or an abort."""
+        rec = self.lookup(dom)
+        async with rec.lock:
+            found = self._job_disk(rec, disk)
+            run = self._running(rec)
+            image = await self._qemu_image(run, found) or {}
+            chain = _chain(image)
+            if len(chain) < 2:
+                raise operation_invalid(f"top '{chain[0] if chain else disk}' in chain for '{disk}' has no "
+                                        "backing file")
+            if not active:
+                raise PyvirtError("Operation not supported: committing the active layer requires --active "
+                                  "(pyvirt commits only the top image)", ErrorCode.OPERATION_UNSUPPORTED,
+                                  ErrorDomain.QEMU)
+            node = await self._format_node(run, found)
+            args: dict[str, Any] = {"device": node, "auto-dismiss": False}
+            if bandwidth:
+                args["speed"] = bandwidth
+            await self._start_job(rec, found, "active-commit", "block-commit", args,
+                                  {"base": chain[-1], "base_format": (image.get("backing-image") or {}).get("format")})
+
+    async def block_copy(self, dom: str, disk: str, dest: str, *, format: str | None = None,  # noqa: A002
+                         reuse_external: bool = False, bandwidth: int = 0) -> None:
+        """blockdev-mirror of the whole chain into `dest` (created, unless `reuse_external`, with the
+        disk's virtual size); the job waits in 'ready' for a pivot onto the copy or an abort."""
+        from pyvirt.qemu.hotplug import _NODE
+        from pyvirt.storage import qemuimg
+
+        rec = self.lookup(dom)
+        async with rec.lock:
+            found = self._job_disk(rec, disk)
+            run = self._running(rec)
+            fmt = format or ("raw" if reuse_external else found.driver_type or "raw")
+            if fmt not in ("raw", "qcow2"):
+                raise PyvirtError(f"unsupported configuration: blockcopy destination format '{fmt}' (raw and qcow2 "
+                                  "are supported)", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+            if not os.path.isabs(dest):
+                raise PyvirtError(f"invalid argument: destination '{dest}' must be an absolute path",
+                                  ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
+            exists = os.path.exists(dest)
+            if reuse_external and not exists:
+                raise PyvirtError(f"Cannot access storage file '{dest}': No such file or directory",
+                                  ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
+            if not reuse_external and exists:
+                raise PyvirtError(f"requested operation is not valid: destination file '{dest}' exists; use "
+                                  "--reuse-external", ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
+            image = await self._qemu_image(run, found) or {}
+            size = int(image.get("virtual-size", 0))
+            created = False
+            if not reuse_external:
+                await asyncio.to_thread(qemuimg.create, dest, fmt, size)
+                created = True
+            used = {n.get("node-name", "") for n in await self._qmp(run, "query-named-block-nodes")}
+            taken = {int(m.group(1)) for n in used if (m := _NODE.match(n))}
+            index = next(i for i in range(1, len(taken) + 2) if i not in taken)
+            target = f"libvirt-{index}"
+            added: list[str] = []
+            try:
+                await self._qmp(run, "blockdev-add", {"driver": "file", "filename": dest,
+                                                      "node-name": f"{target}-storage"})
+                added.append(f"{target}-storage")
+                await self._qmp(run, "blockdev-add", {"driver": fmt, "file": f"{target}-storage",
+                                                      "node-name": f"{target}-format"})
+                added.append(f"{target}-format")
+                args: dict[str, Any] = {"device": await self._format_node(run, found), "target": f"{target}-format",
+                                        "sync": "full", "auto-dismiss": False}
+                if bandwidth:
+                    args["speed"] = bandwidth
+                await self._start_job(rec, found, "copy", "blockdev-mirror", args,
+                                      {"dest": dest, "format": fmt, "nodes": [f"{target}-format", f"{target}-storage"]})
+            except BaseException:
+                for name in reversed(added):
+                    with contextlib.suppress(Exception):
+                        await self._qmp(run, "blockdev-del", {"node-name": name})
+                if created:
+                    with contextlib.suppress(OSError):
+                        os.unlink(dest)
+                raise
+
+    # ------------------------------------------------------------------ inspecting and ending jobs
+    async def block_job_info(self, dom: str, disk: str) -> dict[str, Any]:
+        """The disk's job: type (libvirt's number), state (running, ready, completed, failed,
+        canceled; "none" when the disk never had one), cur/end (bytes), bandwidth (bytes/s)."""
+        rec = self.lookup(dom)
+        found = self._job_disk(rec, disk)
+        run = self._running(rec)
+        job = self._jobs(run).get(found.target_dev)
+        if job is None:
+            return {"type": 0, "state": "none", "cur": 0, "end": 0, "bandwidth": 0, "error": ""}
+        out = {"type": JOB_TYPES[job["type"]][0], "state": job["state"], "cur": 0, "end": 0, "bandwidth": 0,
+               "error": job["error"]}
+        for entry in await self._qmp(run, "query-block-jobs"):
+            if entry.get("device") == job["id"]:
+                out.update(cur=int(entry.get("offset", 0)), end=int(entry.get("len", 0)),
+                           bandwidth=int(entry.get("speed", 0)))
+        return out
+
+    async def block_job_speed(self, dom: str, disk: str, bandwidth: int) -> None:
+        rec = self.lookup(dom)
+        found = self._job_disk(rec, disk)
+        run = self._running(rec)
+        job = self._jobs(run).get(found.target_dev)
+        if job is None or job["state"] not in ("running", "ready"):
+            raise operation_invalid(f"disk {found.target_dev} does not have an active block job")
+        await self._qmp(run, "block-job-set-speed", {"device": job["id"], "speed": bandwidth})
+
+    async def block_job_abort(self, dom: str, disk: str, pivot: bool = False) -> None:
+        """Cancel the disk's job, or with `pivot` finish a ready copy or active commit onto its new
+        image; either way this returns once QEMU reported the job's end."""
+        rec = self.lookup(dom)
+        async with rec.lock:
+            found = self._job_disk(rec, disk)
+            run = self._running(rec)
+            job = self._jobs(run).get(found.target_dev)
+            if job is None or job["state"] not in ("running", "ready"):
+                raise operation_invalid(f"disk {found.target_dev} does not have an active block job")
+            if pivot and (job["type"] not in ("copy", "active-commit") or job["state"] != "ready"):
+                raise operation_invalid(f"block job '{job['id']}' not ready for pivot yet")
+            ended = job.setdefault("ended", asyncio.Event())
+            old_node = await self._format_node(run, found) if pivot else None
+            if pivot:
+                job["pivot"] = True
+                await self._qmp(run, "job-complete", {"id": job["id"]})
+            else:
+                await self._qmp(run, "block-job-cancel", {"device": job["id"], "force": True})
+            await asyncio.wait_for(ended.wait(), 60)
+            if pivot and job["state"] == "completed":
+                from pyvirt.qemu.hotplug import disk_nodes
+
+                # the disk's old top image is out of the graph now: its nodes go, which also lets
+                # go of the chain it held (a commit's base stays, held by the disk itself)
+                for node in disk_nodes(old_node) if old_node else []:
+                    with contextlib.suppress(PyvirtError):
+                        await self._qmp(run, "blockdev-del", {"node-name": node})
+                changed = copy.deepcopy(rec.live)
+                mine = next(d for d in changed.devices.disks if d.target_dev == found.target_dev)
+                if job["type"] == "copy":
+                    mine.source_file, mine.driver_type = job["dest"], job["format"]
+                else:
+                    mine.source_file = job["base"]
+                    mine.driver_type = job.get("base_format") or mine.driver_type
+                self._commit(rec, live=changed)
+
+    async def on_block_job_event(self, rec: DomainRecord, run: Running, name: str, data: dict[str, Any]) -> None:
+        """QEMU's job event: the disk's job state, libvirt's events, clean-up of a copy's nodes."""
+        job_id = str(data.get("device", ""))
+        jobs = self._jobs(run)
+        target, job = next(((t, j) for t, j in jobs.items() if j["id"] == job_id), (None, None))
+        if job is None or target is None:
+            return
+        status = _STATUS[name]
+        if name == "BLOCK_JOB_ERROR":
+            job["error"] = str(data.get("operation", "")) + " error"
+            return  # the job stops with BLOCK_JOB_COMPLETED carrying the error
+        if name == "BLOCK_JOB_COMPLETED" and data.get("error"):
+            status, job["error"] = "failed", str(data.get("error"))
+        job["state"] = status
+        if status != "ready":
+            if job["type"] in ("copy", "active-commit"):
+                with contextlib.suppress(PyvirtError):
+                    await self._qmp(run, "job-dismiss", {"id": job_id})
+            if job["type"] == "copy" and not job.get("pivot"):
+                for node in job.get("nodes", []):  # the copy was abandoned: its nodes go
+                    with contextlib.suppress(PyvirtError):
+                        await self._qmp(run, "blockdev-del", {"node-name": node})
+            if "ended" in job:
+                job["ended"].set()
+        disk = next((d for d in (rec.live.devices.disks if rec.live else []) if d.target_dev == target), None)
+        path = (disk.source_file or disk.source_dev or target) if disk is not None else target
+        kind = JOB_TYPES[job["type"]][1]
+        for event, where in (("block-job", path), ("block-job-2", target)):
+            self.events.publish(BlockJobEvent(name=rec.name, uuid=rec.uuid, id=rec.id, kind=f"Domain.{event}",
+                                              disk=where, job=kind, status=status))
