@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio lvm2 \
                 genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
-                dnsmasq-base nftables ovmf swtpm swtpm-tools openssl nodejs npm
+                dnsmasq-base nftables ovmf swtpm swtpm-tools openssl
 TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -25,6 +25,10 @@ endef
 
 deps:
 	$(call apt_install,$(APT_PACKAGES))
+	@# npm: Debian's nodejs+npm unless a node with its own npm (e.g. NodeSource's, which
+	@# conflicts with Debian's npm package) is already there.
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
 
 # Test-only: the reference virsh, an oracle the CLI tests compare against (never a dependency).
 test-deps: deps
