@@ -4,6 +4,7 @@ line, and the refusals that keep a form field from adding options the form does 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 
@@ -72,7 +73,14 @@ def test_a_name_that_looks_like_an_option_stays_a_value() -> None:
     assert "--name=--debug" in argv and "--debug" not in argv
 
 
-def test_create_endpoint_runs_pyvirt_install(tmp_path) -> None:
+async def streamed(resp) -> tuple[list[str], dict]:
+    """The NDJSON answer of /api/create or /api/clone: (output lines, final object)."""
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("application/x-ndjson")
+    msgs = [json.loads(line) for line in (await resp.text()).splitlines()]
+    return [m["line"] for m in msgs[:-1]], msgs[-1]
+
+
+def test_create_endpoint_streams_pyvirt_install(tmp_path) -> None:
     kernel = tmp_path / "vmlinuz"
     kernel.write_bytes(b"k")
 
@@ -82,13 +90,17 @@ def test_create_endpoint_runs_pyvirt_install(tmp_path) -> None:
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
             await client.get("/login", params={"token": "t"})
             csrf = (await (await client.get("/api/session")).json())["csrf"]
-            ok = await client.post("/api/create", json={**BASE, "source": "kernel", "kernel": str(kernel)},
-                                   headers={"X-CSRF-Token": csrf})
-            assert ok.status == 200, await ok.text()
-            assert "Domain creation completed" in (await ok.json())["result"]["output"]
-            taken = await client.post("/api/create", json={**BASE, "name": "test", "source": "kernel",
-                                                           "kernel": str(kernel)}, headers={"X-CSRF-Token": csrf})
-            assert taken.status == 400 and "test" in (await taken.json())["error"]["message"]
+            lines, final = await streamed(await client.post(
+                "/api/create", json={**BASE, "source": "kernel", "kernel": str(kernel)}, headers={"X-CSRF-Token": csrf}))
+            assert "Domain creation completed." in lines  # each line came as it was printed
+            assert "Domain creation completed" in final["result"]["output"]
+            _, taken = await streamed(await client.post(
+                "/api/create", json={**BASE, "name": "test", "source": "kernel", "kernel": str(kernel)},
+                headers={"X-CSRF-Token": csrf}))
+            assert "test" in taken["error"]["message"] and "result" not in taken
+            refused = await client.post("/api/create", json={**BASE, "source": "disk", "disk": "/a,bus=ide"},
+                                        headers={"X-CSRF-Token": csrf})
+            assert refused.status == 400 and "disk" in (await refused.json())["error"]["message"]
             clone = await client.post("/api/clone", json={"original": "test", "name": "c", "bogus": 1},
                                       headers={"X-CSRF-Token": csrf})
             assert clone.status == 400 and "bogus" in (await clone.json())["error"]["message"]

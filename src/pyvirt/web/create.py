@@ -107,24 +107,42 @@ def install_argv(uri: str, form: dict[str, Any], key_file: str | None = None) ->
     return argv
 
 
-async def run_tool(module: str, argv: list[str]) -> web.Response:
-    """`python -m MODULE ARGV...`: {result: {output}} or its ERROR lines as a libvirt-style error."""
+#: output lines kept for the final answer (the page has seen them all as they came)
+MAX_LINES = 400
+
+
+async def run_tool(request: web.Request, module: str, argv: list[str]) -> web.StreamResponse:
+    """`python -m MODULE ARGV...`, its output streamed as it comes (the page's progress view):
+    NDJSON, one ``{"line": …}`` per output line, then ``{"result": {"output"}}`` or, when the tool
+    failed, ``{"error": {code, domain, message}}`` made of its ERROR lines."""
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", module, *argv,
                                                 stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert proc.stdout is not None
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+    lines: list[str] = []
+    failure, code = None, ErrorCode.INVALID_ARG
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), INSTALL_TIMEOUT)
-    except TimeoutError:
+        async with asyncio.timeout(INSTALL_TIMEOUT):
+            while raw := await proc.stdout.readline():
+                text = raw.decode(errors="replace").rstrip("\n")
+                lines = [*lines[-MAX_LINES + 1:], text]
+                await response.write(json.dumps({"line": text}).encode() + b"\n")
+            await proc.wait()
+    except (TimeoutError, ValueError) as exc:  # ValueError: a line over the reader's limit
         proc.kill()
         await proc.wait()
-        return error_response(PyvirtError(f"{module} did not finish in time", ErrorCode.OPERATION_FAILED))
-    text = out.decode(errors="replace")[-20000:]
-    if proc.returncode != 0:
-        errors = [line.removeprefix("ERROR").strip() for line in text.splitlines() if line.startswith("ERROR")]
-        return web.json_response({"error": {"code": ErrorCode.INVALID_ARG, "domain": 0,
-                                            "message": "; ".join(errors) or text.strip() or f"{module} failed"},
-                                  "output": text}, status=400)
-    return web.json_response({"result": {"output": text}})
+        failure = f"{module} did not finish: {'timed out' if isinstance(exc, TimeoutError) else exc}"
+        code = ErrorCode.OPERATION_FAILED
+    if failure is None and proc.returncode != 0:
+        errors = [line.removeprefix("ERROR").strip() for line in lines if line.startswith("ERROR")]
+        failure = "; ".join(errors) or "\n".join(lines).strip() or f"{module} failed"
+    final = ({"result": {"output": "\n".join(lines)}} if failure is None else
+             {"error": {"code": code, "domain": 0, "message": failure}})
+    await response.write(json.dumps(final).encode() + b"\n")
+    await response.write_eof()
+    return response
 
 
 async def create(request: web.Request) -> web.StreamResponse:
@@ -141,7 +159,7 @@ async def create(request: web.Request) -> web.StreamResponse:
             return error_response(exc)
         if form.get("ssh_key"):
             write_atomic(key_file, form["ssh_key"].strip() + "\n", mode=0o600)
-        return await run_tool("pyvirt.cli.install", argv)
+        return await run_tool(request, "pyvirt.cli.install", argv)
 
 
 async def clone(request: web.Request) -> web.StreamResponse:
@@ -157,8 +175,9 @@ async def clone(request: web.Request) -> web.StreamResponse:
                 raise _bad(key, "required string")
     except PyvirtError as exc:
         return error_response(exc)
-    return await run_tool("pyvirt.cli.clone", ["--connect", request.app[BACKEND].uri, f"--original={form['original']}",
-                                               f"--name={form['name']}", "--auto-clone"])
+    return await run_tool(request, "pyvirt.cli.clone",
+                          ["--connect", request.app[BACKEND].uri, f"--original={form['original']}",
+                           f"--name={form['name']}", "--auto-clone"])
 
 
 async def osinfo_ids(request: web.Request) -> web.StreamResponse:

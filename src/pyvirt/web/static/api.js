@@ -44,6 +44,36 @@ export async function call(method, path, args) {
   return data.result;
 }
 
+// A long tool run (/create, /clone): NDJSON lines {"line"} as they come, given to onLine, then
+// {"result"} (returned) or {"error"} (thrown).  A refusal before the run is plain JSON.
+export async function callStream(path, args, onLine) {
+  const r = await fetch('/api' + path, { method: 'POST', body: JSON.stringify(args || {}),
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() } });
+  if (r.status === 401) { location.href = '/login'; throw new ApiError({ message: 'logged out' }, 401); }
+  if (!(r.headers.get('Content-Type') || '').startsWith('application/x-ndjson')) {
+    const data = await r.json().catch(() => ({ error: { message: `${r.status} ${r.statusText}` } }));
+    if (data.error) throw new ApiError(data.error, r.status);
+    return data.result;
+  }
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '', last = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buf += dec.decode(value, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      if ('line' in msg) onLine(msg.line); else last = msg;
+    }
+    if (done) break;
+  }
+  if (!last) throw new ApiError({ message: 'the run ended without an answer' }, r.status);
+  if (last.error) throw new ApiError(last.error, r.status);
+  return last.result;
+}
+
 // a list of records crosses the wire as {fields, rows}
 export function rows(table) {
   if (!table || !table.fields) return table || [];

@@ -2,7 +2,7 @@
 // command line): import an existing disk or a kernel + initrd, install from an ISO, a URL/tree or
 // PXE onto a new disk, or boot a cloud image configured by cloud-init.
 import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows } from '/static/api.js';
+import { call, callStream, rows } from '/static/api.js';
 import { ErrorBox, Field } from '/static/ui.js';
 
 const SOURCES = [['disk', 'an existing disk image (import)'], ['kernel', 'a kernel and initrd'],
@@ -21,6 +21,7 @@ export function CreateGuest() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
+  const [progress, setProgress] = useState([]);
   useEffect(() => {
     call('GET', '/osinfo').then(setOsids).catch(() => {});
     call('GET', '/v1/networks').then((t) => setNets(rows(t))).catch(() => {});
@@ -37,13 +38,13 @@ export function CreateGuest() {
   const has = (f) => FIELDS_OF[form.source].includes(f);
   const submit = async (e) => {
     e.preventDefault();
-    setBusy(true); setError(null); setDone(null);
+    setBusy(true); setError(null); setDone(null); setProgress([]);
     const body = { name: form.name.trim(), memory: form.memory, vcpus: form.vcpus, osinfo: form.osinfo.trim(),
       source: form.source, network: form.network, graphics: form.graphics };
     for (const f of FIELDS_OF[form.source]) body[f] = typeof form[f] === 'string' ? form[f].trim() : form[f];
     for (const k of Object.keys(body)) if (body[k] === '' || body[k] === false) delete body[k];
     try {
-      const r = await call('POST', '/create', body);
+      const r = await callStream('/create', body, (line) => setProgress((p) => [...p, line]));
       if (form.source === 'cloud') setDone({ name: body.name, output: r.output });  // it may hold a generated password
       else location.hash = '#/guest/' + encodeURIComponent(body.name);
     } catch (err) { setError(err); } finally { setBusy(false); }
@@ -83,6 +84,7 @@ export function CreateGuest() {
         <option value="vnc">VNC (graphical console)</option><option value="none">none (serial console only)</option></select></${Field}>
       <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create and start'}</button>
       ${busy && html`<p role="status" class="hint">pyvirt install is creating disks, preparing media and starting the guest…</p>`}
+      ${(busy || error) && progress.length > 0 && html`<pre class="output" id="create-progress" aria-live="polite">${progress.join('\n')}</pre>`}
       <${ErrorBox} error=${error} />
       ${done && html`<div role="status"><p class="ok">Created ${done.name}.</p><pre class="output">${done.output}</pre>
         <a href=${'#/guest/' + encodeURIComponent(done.name)}>Open ${done.name}</a></div>`}

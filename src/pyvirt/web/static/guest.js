@@ -1,6 +1,6 @@
 // One guest: overview (+ CPU graph), actions, serial console, VNC console, snapshots, XML, delete.
 import { html, useEffect, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc } from '/static/api.js';
+import { call, callStream, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc } from '/static/api.js';
 import { Action, ErrorBox, Field, loadAsset } from '/static/ui.js';
 import { Devices } from '/static/devices.js';
 
@@ -167,7 +167,7 @@ function RenameClone({ name, info }) {
     location.hash = '#/guest/' + encodeURIComponent(newName.trim());
   };
   const clone = async () => {
-    await call('POST', '/clone', { original: name, name: cloneName.trim() });
+    await callStream('/clone', { original: name, name: cloneName.trim() }, () => {});
     location.hash = '#/guest/' + encodeURIComponent(cloneName.trim());
   };
   return html`<div class="card inline-cards">
