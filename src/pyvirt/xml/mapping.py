@@ -198,21 +198,44 @@ def _where(el: etree._Element, att: str | None) -> str:
     return f"attribute '{att}' of <{el.tag}>" if att else f"<{el.tag}>"
 
 
+_Item = tuple[int, str, Spec, list[str], "str | None"]
+
+
+@functools.cache
+def _plan(cls: Any) -> tuple[dict[str, list[_Item]], list[_Item], tuple[str, ...]]:
+    """The parsed fields of ``cls`` grouped by the first element of their path (those without
+    one apart), and the list-valued ones (empty unless found)."""
+    by_first: dict[str, list[_Item]] = {}
+    rootless: list[_Item] = []
+    lists: list[str] = []
+    for index, (name, spec) in enumerate(_specs(cls)):
+        if spec.parse_only:
+            continue
+        steps, att = _split(spec.path)
+        if spec.kind in ("children", "values"):
+            lists.append(name)
+        item = (index, name, spec, steps, att)
+        if steps:
+            by_first.setdefault(steps[0], []).append(item)
+        else:
+            rootless.append(item)
+    return by_first, rootless, tuple(lists)
+
+
 def parse_obj(el: etree._Element, cls: Any) -> Any:
     """Build a ``cls`` instance from element ``el`` (raising on anything undeclared, or keeping
     it on ``obj._xml_extra`` inside :func:`keeping_unknown`)."""
     extras: list[Extra] | None = [] if keep_unknown_active() else None
     _check(el, _owned(cls), extras)
-    kwargs: dict[str, Any] = {}
-    present = {sub.tag for sub in el}  # most declared paths are absent: skip them without a search
-    for name, spec in _specs(cls):
-        if spec.parse_only:
-            continue
-        steps, att = _split(spec.path)
-        if steps and steps[0] not in present:
-            if spec.kind in ("children", "values"):
-                kwargs[name] = []
-            continue
+    by_first, rootless, lists = _plan(cls)
+    kwargs: dict[str, Any] = {name: [] for name in lists}
+    # most declared paths are absent: only the fields under child tags present are looked at,
+    # in declaration order (so the first bad value reported does not depend on set order)
+    todo = list(rootless)
+    for tag in {sub.tag for sub in el}:
+        todo += by_first.get(tag, ())
+    todo.sort(key=lambda item: item[0])
+    for _, name, spec, steps, att in todo:
         if spec.kind == "children":
             kwargs[name] = [_parse_child(sub, spec.cls) for sub in _find_all(el, steps)]
             continue
