@@ -304,12 +304,24 @@ def test_volume_create_resize_and_hotplug(env: dict[str, Any]) -> None:
     assert extra in conn.get_xml(GUEST) and extra in conn.get_xml(GUEST, inactive=True)
 
 
-def test_shut_down(env: dict[str, Any]) -> None:
-    page = env["page"]
+def test_bulk_shut_down_reports_each_guest(env: dict[str, Any]) -> None:
+    """Bulk 'Shut down' of the running guest and one that is off: one result per guest."""
+    page, conn, guest = env["page"], env["conn"], env["guest"]
+    conn.define_xml(guest.domain_xml("idle"))
+    page.goto(env["web"].base + "/#/guests")
+    page.locator('tr[data-guest="idle"]').wait_for(timeout=15_000)
+    page.check(f'input[aria-label="Select {GUEST}"]')
+    page.check('input[aria-label="Select idle"]')
+    page.click("button:has-text('Shut down (2)')")
+    page.locator(f'.results li.ok[data-guest="{GUEST}"]').wait_for(timeout=30_000)
+    failed = page.locator('.results li.failed[data-guest="idle"]')
+    failed.wait_for(timeout=30_000)
+    assert "not running" in failed.inner_text()
+    row_state(page, GUEST, DomainState.SHUTOFF, timeout=60_000)
+    shot(page, "bulk-results")
+    conn.undefine("idle")
     page.goto(env["web"].base + f"/#/guest/{GUEST}")
-    page.locator("#guest-state[data-state='1']").wait_for()
-    page.click("button:has-text('Shut down')")
-    page.locator("#guest-state[data-state='5']").wait_for(timeout=60_000)
+    page.locator("#guest-state[data-state='5']").wait_for()
 
 
 def test_sizing_clone_and_rename_when_off(env: dict[str, Any]) -> None:
