@@ -515,6 +515,12 @@ def graphics_defaults(g: Guest, gfx: etree._Element) -> None:
     if gtype == "spice" and gfx.get("autoport") is None and gfx.get("port") == "-1" \
             and gfx.get("tlsPort") == "-1":
         gfx.set("autoport", "yes")
+    gl = gfx.find("gl")
+    if gtype == "spice" and gl is not None and gl.get("enable") == "yes" and gl.get("rendernode") is None:
+        from pyvirt.install.opts.devices import drm_render_node
+        node = drm_render_node(g)
+        if node:
+            gl.set("rendernode", node)
     if gtype == "spice" and gfx.find("image") is None and not g.ci.is_remote():
         child(gfx, "image", compression="off")
     attrs = dict(gfx.attrib)

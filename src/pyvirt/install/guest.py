@@ -17,10 +17,9 @@ from lxml import etree
 from pyvirt import ids
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, CapsInfo, DomCaps
-from pyvirt.install.xmltree import append, child, set_text
+from pyvirt.install.xmltree import LIBOSINFO_NS, append, child, set_text
 
 log = logging.getLogger("pyvirt.install")
-LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
 
 
 @dataclass

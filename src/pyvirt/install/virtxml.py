@@ -324,7 +324,7 @@ def find_objects(dom: Domain, act: Action, selector: str | None, what: str
     found = [o for o in objs if matches(o, opts, probe, _disk_path_equivalent)]
     if not found:
         raise Fail(f"No matching objects found for --{what} {selector}")
-    return found[:1]
+    return found  # every match, as virtinst's lookup_child_from_option_string
 
 
 # -- the actions
@@ -341,8 +341,12 @@ def action_edit(dom: Domain, act: Action) -> list[etree._Element]:
     else:
         targets = find_objects(dom, act, act.selector, "edit")
     out = []
+    # --xml may be given several times: virt-xml applies every one (parse_option_strings)
+    optstrs = act.values if act.flag == "--xml" else [optstr]
     for target in targets:
-        out.append(edit_one(dom, act.flag, target, optstr))
+        for one in optstrs:
+            edited = edit_one(dom, act.flag, target, one)
+        out.append(edited)
     return out
 
 
@@ -558,6 +562,13 @@ def device_xml(el: etree._Element) -> str:
     return to_string(copy.deepcopy(el)).rstrip("\n")
 
 
+def _as_in_document(el: etree._Element, xml: str) -> str:
+    """A device's XML as virt-xml shows it before a hotplug: indented at its depth in the
+    domain document, with a final newline (virtinst's get_xml of a child node)."""
+    pad = "  " * sum(1 for _ in el.iterancestors())
+    return "".join(f"{pad}{line}\n" for line in xml.split("\n"))
+
+
 # -- the flow
 
 def prompt_yes_or_no(msg: str) -> bool:
@@ -745,7 +756,7 @@ def _update(conn: Any, name: str, devs: list[etree._Element], act: Action, confi
                 "update_device": "virDomainUpdateDeviceFlags"}[call]
     for dev in devs:
         xml = device_xml(dev)
-        if confirm and not prompt_yes_or_no(confirm_msg % (xml, name)):
+        if confirm and not prompt_yes_or_no(confirm_msg % (_as_in_document(dev, xml), name)):
             continue
         try:
             fn = getattr(conn, call, None)

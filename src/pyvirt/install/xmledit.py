@@ -23,6 +23,7 @@ from typing import Any
 from lxml import etree
 
 from pyvirt.install.subopts import SubOptError
+from pyvirt.install.xmltree import NAMESPACE_PREFIXES
 
 Path = tuple[tuple[str, ...], ...]
 Flat = dict[Path, str | None]
@@ -79,6 +80,11 @@ def _find(root: etree._Element, step: tuple[str, ...]) -> etree._Element | None:
     return kids[idx] if idx < len(kids) else None
 
 
+def _nsmap_for(tag: str) -> dict[str, str] | None:
+    uri = etree.QName(tag).namespace
+    return {NAMESPACE_PREFIXES[uri]: uri} if uri in NAMESPACE_PREFIXES else None
+
+
 def _walk(root: etree._Element, steps: Path, create: bool) -> etree._Element | None:
     node = root
     for step in steps:
@@ -87,7 +93,7 @@ def _walk(root: etree._Element, steps: Path, create: bool) -> etree._Element | N
             if not create:
                 return None
             _, tag, key = step
-            found = etree.SubElement(node, tag)
+            found = etree.SubElement(node, tag, nsmap=_nsmap_for(tag))
             if key.startswith("name="):
                 found.set("name", key[5:])
             _drop_blank_text(node)

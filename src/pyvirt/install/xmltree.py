@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from lxml import etree
 
+QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+#: prefixes virt-install writes for the namespaces its options use (else lxml invents ns0)
+NAMESPACE_PREFIXES = {QEMU_NS: "qemu", LIBOSINFO_NS: "libosinfo"}
+
 Element = etree._Element
 
 ORDER: dict[str, list[str]] = {

@@ -3,6 +3,8 @@ tpm, memballoon, watchdog, sound, filesystem, panic, redirdev, smartcard, vsock.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from pyvirt.install import pathset
@@ -561,6 +563,8 @@ def _hostdev_from_nodedev(g: Guest, hd: Element, dev: Element, devs: list[Elemen
                 and _cap(d).find("product").get("id") == product]
         if len(same) > 1:
             child(src, "address", bus=cap.findtext("bus"), device=cap.findtext("device"))
+    elif kind == "mdev":
+        _mdev_hostdev(hd, dev, cap)
     elif kind == "scsi":
         hd.set("type", "scsi")
         hd.set("managed", "no")
@@ -569,6 +573,44 @@ def _hostdev_from_nodedev(g: Guest, hd: Element, dev: Element, devs: list[Elemen
               unit=cap.findtext("lun"))
     else:
         raise SubOptError(f"Unsupported node device type '{kind}'")
+
+
+def _mdev_hostdev(hd: Element, dev: Element, cap: Element) -> None:
+    """virt-install's mdev passthrough: the model and management follow the mdev type, the
+    source is the mdev's UUID (its <uuid>, else the name ``mdev_UUID_WITH_UNDERSCORES``)."""
+    type_id = cap.find("type").get("id") if cap.find("type") is not None else ""
+    hd.set("type", "mdev")
+    if type_id == "vfio_ccw-io":
+        hd.set("managed", "no")
+        hd.set("model", "vfio-ccw")
+    elif type_id == "vfio_ap-passthrough":
+        hd.set("managed", "no")
+        hd.set("model", "vfio-ap")
+    elif re.match(r"^nvidia-[0-9]{2}", type_id) or re.match(r"^i915-GVTg_V[0-9]_[0-9]", type_id):
+        hd.set("managed", "yes")
+        hd.set("model", "vfio-pci")
+        hd.set("display", "off")
+        hd.set("ramfb", "off")
+    else:
+        raise SubOptError(f"Don't know how to generate nodedev for mdev type id '{type_id}'")
+    uuid = cap.findtext("uuid") or (dev.findtext("name") or "")[5:].replace("_", "-")
+    child(child(hd, "source"), "address", uuid=uuid)
+
+
+def drm_render_node(g: Guest) -> str | None:
+    """The first DRM render node the host lists, by its by-path link when it has one
+    (virt-install's default ``rendernode`` for SPICE with OpenGL)."""
+    for dev in _nodedevs(g):
+        cap = _cap(dev)
+        if cap is None or cap.get("type") != "drm" or cap.findtext("type") != "render":
+            continue
+        nodes = [n.text or "" for n in dev.findall("devnode")]
+        for path in nodes:
+            parts = path.split("/")
+            if len(parts) > 2 and parts[-2] == "by-path":
+                return path
+        return nodes[0] if nodes else None
+    return None
 
 
 def apply_hostdev(g: Guest, optstr: str) -> None:

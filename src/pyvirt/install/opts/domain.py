@@ -12,7 +12,7 @@ from lxml import etree
 from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
-from pyvirt.install.xmltree import Element, append, child, set_text
+from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +189,12 @@ def apply_boot(g: Guest, optstr: str) -> None:
     if devs:
         g.add_boot(devs)
         g.flags.extra["boot_set"] = True
-    for k, v in o.items():
-        if k.startswith("boot") and k.endswith(".dev") and v:
-            append(os_, "boot", dev=v)
-            g.flags.extra["boot_set"] = True
+    # bootN.dev by N (an unnumbered boot.dev is boot0), not by where they were written
+    numbered = [(int(m.group(1) or 0), v) for k, v in o.items()
+                if v and (m := re.fullmatch(r"boot(\d*)\.dev", k))]
+    for _n, v in sorted(numbered, key=lambda item: item[0]):
+        append(os_, "boot", dev=v)
+        g.flags.extra["boot_set"] = True
     if "uefi" in o:
         g.flags.uefi_requested = True
     menu = o.get("menu") or o.get("bootmenu") or o.get("bootmenu.enable")
@@ -367,20 +369,19 @@ def apply_launchsec(g: Guest, optstr: str) -> None:
     set_text(ls, "policy", o.get("policy") or "0x03")
 
 
-QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 QEMUCLI = Spec("--qemu-commandline", keys=["args", "env"], comma=("args", "env"))
 
 
 def apply_qemu_commandline(g: Guest, optstr: str) -> None:
     """--qemu-commandline ARGS | args=ARGS | env=NAME=VALUE: <qemu:commandline> entries
-    (ARGS split as a shell would), the qemu namespace declared on <domain>."""
+    (ARGS split as a shell would)."""
     if optstr.startswith("env="):
         kind, value = "env", optstr.split("=", 1)[1]
     else:
         kind, value = "args", optstr.split("=", 1)[1] if optstr.startswith("args=") else optstr
     cl = g.root.find(f"{{{QEMU_NS}}}commandline")
-    if cl is None:
-        cl = etree.SubElement(g.root, f"{{{QEMU_NS}}}commandline")
+    if cl is None:  # the namespace declared on the element, as virt-install writes it
+        cl = etree.SubElement(g.root, f"{{{QEMU_NS}}}commandline", nsmap={"qemu": QEMU_NS})
     if kind == "args":
         try:
             words = shlex.split(value)
@@ -393,7 +394,6 @@ def apply_qemu_commandline(g: Guest, optstr: str) -> None:
         if not sep:
             raise SubOptError("not enough values to unpack (expected 2, got 1)")
         etree.SubElement(cl, f"{{{QEMU_NS}}}env", name=name, value=val)
-    etree.cleanup_namespaces(g.root, top_nsmap={"qemu": QEMU_NS})
 
 
 SPECS = {s.flag: s for s in (QEMUCLI, MEMORY, VCPUS, CPU, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
