@@ -250,6 +250,55 @@ def test_block_jobs(daemon: DaemonHarness, tmp_path_factory: pytest.TempPathFact
     assert missing.returncode == 1 and "invalid path vdz not assigned to domain" in missing.stderr
 
 
+def test_external_disk_only_snapshot(daemon: DaemonHarness, test_guest: TestGuest,
+                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    """snapshot-create-as --disk-only: the running guest moves onto a new qcow2 overlay (the base
+    keeps the snapshot's data while the guest writes on), the snapshot is listed and dumped with
+    its overlay; a shut-off domain's definition moves onto libvirt's default overlay name."""
+    from pyvirt.storage import qemuimg
+
+    folder = tmp_path_factory.mktemp("ext")
+    base, overlay = folder / "data.raw", folder / "data.ext1"
+    base.write_bytes(b"PYVIRT-BEFORE".ljust(4 << 20, b"\0"))
+    before = {w for w in _guest_words(daemon, "ls /sys/block", "EXTA") if w.startswith("vd")}
+    assert _cli(daemon, "attach-disk", DOM, str(base), "vdd").returncode == 0
+    dev = _new_guest_disk(daemon, before, "EXTB")
+    out = _cli(daemon, "snapshot-create-as", DOM, "ext1", "--disk-only", "--diskspec", f"vdd,file={overlay}")
+    assert (out.returncode, out.stdout) == (0, "Domain snapshot ext1 created\n"), out
+    assert f"vdd      {overlay}" in _cli(daemon, "domblklist", DOM).stdout
+    chain = qemuimg.run(["info", "-U", "--backing-chain", str(overlay)], "chain")
+    assert f"backing file: {base}" in chain and "file format: qcow2" in chain
+    listing = _cli(daemon, "snapshot-list", DOM).stdout
+    assert "ext1" in listing and "disk-snapshot" in listing
+    assert f"<source file='{overlay}'/>" in _cli(daemon, "snapshot-dumpxml", DOM, "ext1").stdout
+    _guest_words(daemon, f"echo PYVIRT-AFTER | dd of=/dev/{dev} conv=fsync 2>/dev/null", "EXTC")
+    assert base.read_bytes().startswith(b"PYVIRT-BEFORE")  # the snapshot's state is untouched
+    assert "PYVIRT-AFTER" in " ".join(_guest_words(daemon, f"dd if=/dev/{dev} bs=16 count=1 2>/dev/null; echo",
+                                                   "EXTD"))
+    again = _cli(daemon, "snapshot-create-as", DOM, "ext2", "--disk-only", "--diskspec", f"vdd,file={overlay}")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert f"vdd      {overlay}" in _cli(daemon, "domblklist", DOM).stdout  # nothing changed
+    revert = _cli(daemon, "snapshot-revert", DOM, "ext1")
+    assert revert.returncode == 1 and "revert to external snapshot not supported yet" in revert.stderr
+    assert _cli(daemon, "snapshot-delete", DOM, "ext1", "--metadata").returncode == 0
+    assert _cli(daemon, "detach-disk", DOM, "vdd").returncode == 0
+
+    # a shut-off domain: the overlay is named after the snapshot beside the image, the definition moves
+    offline = folder / "off.qcow2"
+    qemuimg.create(str(offline), "qcow2", 1 << 20)
+    conn = daemon.connect()
+    disk = f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{offline}'/>" \
+           "<target dev='vda' bus='virtio'/></disk>"
+    conn.define_xml(guest_xml(test_guest, "offext", extra_devices=disk))
+    out = _cli(daemon, "snapshot-create-as", "offext", "s1", "--disk-only")
+    assert out.returncode == 0, out
+    moved = folder / "off.s1"
+    assert f"<source file='{moved}'/>" in _cli(daemon, "dumpxml", "offext", "--inactive").stdout
+    assert f"backing file: {offline}" in qemuimg.run(["info", str(moved)], "info")
+    conn.snapshot_delete("offext", "s1", metadata_only=True)
+    conn.undefine("offext")
+
+
 def test_vcpu_hotplug(daemon: DaemonHarness) -> None:
     counts = _cli(daemon, "vcpucount", DOM).stdout
     assert counts == ("maximum      config         2\nmaximum      live           2\n"

@@ -117,7 +117,7 @@ class BlockJobsMixin:
                          reuse_external: bool = False, bandwidth: int = 0) -> None:
         """blockdev-mirror of the whole chain into `dest` (created, unless `reuse_external`, with the
         disk's virtual size); the job waits in 'ready' for a pivot onto the copy or an abort."""
-        from pyvirt.qemu.hotplug import _NODE
+        from pyvirt.qemu.hotplug import free_node
         from pyvirt.storage import qemuimg
 
         rec = self.lookup(dom)
@@ -145,9 +145,7 @@ class BlockJobsMixin:
                 await asyncio.to_thread(qemuimg.create, dest, fmt, size)
                 created = True
             used = {n.get("node-name", "") for n in await self._qmp(run, "query-named-block-nodes")}
-            taken = {int(m.group(1)) for n in used if (m := _NODE.match(n))}
-            index = next(i for i in range(1, len(taken) + 2) if i not in taken)
-            target = f"libvirt-{index}"
+            target = free_node(used)
             added: list[str] = []
             try:
                 await self._qmp(run, "blockdev-add", {"driver": "file", "filename": dest,

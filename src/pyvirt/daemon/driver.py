@@ -54,6 +54,7 @@ from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.daemon.saves import SavesMixin
 from pyvirt.daemon.session import Session
 from pyvirt.daemon.snapshots import SnapshotsMixin
+from pyvirt.daemon.snapshots_external import ExternalSnapshotsMixin
 from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.vcpus import VcpuMixin
 from pyvirt.daemon.volumes import VolumeDisksMixin
@@ -88,8 +89,8 @@ CONNECT_TIMEOUT = 30.0
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVENTS)
 
 
-class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin, SavesMixin, SnapshotsMixin,
-                 DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin, SavesMixin,
+                 SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:

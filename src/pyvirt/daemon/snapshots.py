@@ -147,9 +147,8 @@ class SnapshotsMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         if quiesce:
             raise _unsupported("quiesce needs the QEMU guest agent, which pyvirt does not drive")
-        if disk_only or reuse_external or live:
-            flag = "disk-only" if disk_only else "reuse-external" if reuse_external else "live"
-            raise _unsupported(f"--{flag}: external snapshots are not implemented by pyvirt yet")
+        if live:
+            raise _unsupported("--live: external memory snapshots are not implemented by pyvirt yet")
         snap = parse_request(xml, redefine=redefine, validate=validate)
         _check_name(snap.name)
         async with rec.lock:
@@ -162,10 +161,30 @@ class SnapshotsMixin:
             snap.domain_xml = guest.to_xml(inactive=True)
             snap.state = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused"}.get(
                 DomainState(rec.state), "shutoff") if rec.active else "shutoff"
+            if snap.memory == "external":
+                raise _unsupported("external memory snapshots (--memspec) are not implemented by pyvirt yet; "
+                                   "take an internal one, or a disk-only one (--disk-only)")
+            if disk_only or is_external(snap):
+                if snap.memory not in (None, "no"):
+                    raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
+                                      ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT)
+                if not disk_only and rec.active:
+                    raise _unsupported("an external snapshot of a running guest without its memory needs --disk-only")
+                snap.memory = "no"
+                snap.state = "disk-snapshot" if disk_only else snap.state
+                _refuse_pflash(guest)
+                align_disks(snap, guest_disks(guest), "external", False)
+                await self._external_snapshot(rec, snap, reuse_external)  # type: ignore[attr-defined]
+                if not no_metadata:
+                    snaps.add(snap)
+                    self._persist_snapshots(rec, snaps)
+                if halt and rec.active:
+                    await self._stop_for_snapshot(rec)
+                return snap.name or ""
+            if reuse_external:
+                raise _unsupported("--reuse-external applies to external snapshots only")
             if snap.memory is None:
                 snap.memory = "no" if snap.offline else "internal"
-            if snap.memory == "external" or is_external(snap):
-                raise _unsupported("external snapshots are not implemented by pyvirt yet")
             if snap.offline and snap.memory != "no":
                 raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
                                   ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT)

@@ -32,9 +32,7 @@ def disk_plug(domain: Any, disk: Any, caps: Any, used_nodes: set[str]) -> tuple[
     argv_disks.check_disk(disk)  # the same checks as at start
     ctx = device_context(domain, caps)
     disk = next(d for d, mine in zip(ctx.domain.devices.disks, domain.devices.disks, strict=True) if mine is disk)
-    taken = {int(m.group(1)) for n in used_nodes if (m := _NODE.match(n))}
-    index = next(i for i in range(1, len(taken) + 2) if i not in taken)
-    node = f"libvirt-{index}"
+    node = free_node(used_nodes)
     scratch = Argv("qemu")
     argv_disks.blockdevs(scratch, ctx, disk, node)
     blockdevs = [json.loads(v) for k, v in zip(scratch.args[1::2], scratch.args[2::2], strict=True)
@@ -65,3 +63,9 @@ def nic_plug(domain: Any, nic: Any, caps: Any, fd_name: str | None = None) -> tu
     if nic.boot_order is None:
         device.pop("bootindex", None)
     return netdev, device
+
+
+def free_node(used_nodes: set[str]) -> str:
+    """The first libvirt-N block node name a running QEMU does not hold (…-storage / …-format)."""
+    taken = {int(m.group(1)) for n in used_nodes if (m := _NODE.match(n))}
+    return f"libvirt-{next(i for i in range(1, len(taken) + 2) if i not in taken)}"
