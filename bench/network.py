@@ -2,10 +2,12 @@
 a guest's start to its DHCP lease, against a private pyvirtd (qemu:///system) that runs in a
 network namespace of its own (nothing touches the host's networking).
 
-libvirt's figures for the same operations are printed next to pyvirt's where libvirtd can run
-here (libvirt-daemon-system installed as a test-only oracle: it needs its libvirt-qemu and
-libvirt-dnsmasq users); libvirtd then runs in a private mount + network namespace too, with its
-state on tmpfs, so the host's libvirt state and networking stay untouched.
+libvirt's net-start / net-destroy are measured in the same run, interleaved round by round with
+pyvirt's so machine load hits both alike: a private system libvirtd (libvirt-daemon 9.0, a
+test-only oracle) runs in a network namespace of its own and a private mount namespace whose
+libvirt directories are tmpfs, so the host's libvirt state, bridges and firewall stay untouched.
+Both figures are API calls as a client sees them: pyvirt's RemoteConnection call, and the time
+``virsh -t`` prints for the same call against libvirtd.
 
 Usage: python bench/network.py [--runs N] [--guest-runs N]
 """
@@ -13,9 +15,8 @@ Usage: python bench/network.py [--runs N] [--guest-runs N]
 from __future__ import annotations
 
 import argparse
-import os
-import pwd
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,60 +25,118 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import median, ms  # noqa: E402
+from bench._common import median, ms, terminate  # noqa: E402
 from tests.daemon_harness import DaemonHarness  # noqa: E402
-from tests.netns import available, netns  # noqa: E402
+from tests.netns import NetNS, available, netns  # noqa: E402
 
 NET = ("<network><name>bench</name><bridge name='benchbr0'/><forward mode='nat'/>"
        "<ip address='10.66.0.1' prefix='24'><dhcp><range start='10.66.0.2' end='10.66.0.200'/></dhcp></ip>"
        "</network>")
-LIBVIRT_SCRIPT = r"""
-set -e
-mount --make-rprivate /
-for d in /var/log/libvirt /run/libvirt /etc/libvirt/qemu/networks /var/lib/libvirt/network /var/lib/libvirt/dnsmasq; do
-  mkdir -p $d; mount -t tmpfs none $d
-done
-ip link set lo up
-virtlogd -d -p /run/libvirt/virtlogd.pid
-libvirtd -d -p /run/libvirt/libvirtd.pid
-for i in $(seq 50); do [ -S /run/libvirt/libvirt-sock ] && break; sleep 0.1; done
-echo "$NETXML" > /run/libvirt/bench.xml
-virsh -q -c qemu:///system net-define /run/libvirt/bench.xml >/dev/null
-CMDS=""
-for i in $(seq $RUNS); do CMDS="$CMDS net-start bench; net-destroy bench;"; done
-virsh -t -c qemu:///system "$CMDS"
-kill $(cat /run/libvirt/libvirtd.pid) $(cat /run/libvirt/virtlogd.pid)
-"""
+# Every directory a system libvirtd writes (and /etc/libvirt/qemu, so no host domain or network
+# definition is seen, let alone autostarted) becomes an empty tmpfs in its own mount namespace.
+_PRIVATE_DIRS = ("/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt", "/etc/libvirt/qemu")
+_LIBVIRTD_SCRIPT = (
+    "set -e; mount --make-rprivate /; "
+    + "".join(f"mkdir -p {d}; mount -t tmpfs none {d}; " for d in _PRIVATE_DIRS)
+    + "mkdir -p /etc/libvirt/qemu/networks; exec libvirtd")
 
 
-def libvirt_figures(runs: int) -> tuple[float, float] | str:
-    """(net-start ms, net-destroy ms) medians from virsh -t, or why there are none."""
-    for user in ("libvirt-qemu", "libvirt-dnsmasq"):
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            return f"not measured: user {user} missing (install libvirt-daemon-system as a test-only oracle)"
-    env = {**os.environ, "NETXML": NET.replace("benchbr0", "lvbr0"), "RUNS": str(runs)}
-    proc = subprocess.run(["unshare", "-m", "-n", "bash", "-c", LIBVIRT_SCRIPT], capture_output=True, text=True,
-                          env=env, timeout=300)
-    times = [float(t) for t in re.findall(r"\(Time: ([0-9.]+) ms\)", proc.stdout)]
-    if proc.returncode != 0 or len(times) < 2 * runs:
-        return f"not measured: libvirtd failed ({(proc.stderr or proc.stdout).strip()[-200:]})"
-    return median(times[0::2]), median(times[1::2])
+class SystemLibvirtd:
+    """A root (qemu:///system) libvirtd confined to *ns* and to a private mount namespace.
+
+    bench/_rom.SessionLibvirtd cannot serve here: a session libvirtd has no bridges or
+    firewall to set up, which is exactly what net-start costs. virsh reaches this daemon by
+    entering its namespaces (its socket lives on its private /run/libvirt).
+    """
+
+    def __init__(self, ns: NetNS) -> None:
+        self.ns = ns
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> str | None:
+        for tool in ("libvirtd", "virsh", "nsenter", "unshare"):
+            if shutil.which(tool) is None:
+                return f"{tool} not found (libvirt-daemon / libvirt-clients are test-only oracles)"
+        if not Path("/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_network.so").exists():
+            return "libvirt's network driver is not installed (libvirt-daemon-driver-network)"
+        return None
+
+    def start(self, log: Path, timeout: float = 60.0) -> None:
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(self.ns.cmd("unshare", "-m", "bash", "-c", _LIBVIRTD_SCRIPT),
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while self.virsh("uri", check=False).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"private libvirtd did not start; see {log}")
+            time.sleep(0.2)
+
+    def virsh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        assert self.proc is not None
+        return subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", "-n", "virsh", "-q", "-t", "-c",
+                               "qemu:///system", *args], capture_output=True, text=True, check=check, timeout=120)
+
+    def timed(self, command: str) -> list[float]:
+        """ms of each call in *command* (virsh's own ``-t`` figure, the API call only)."""
+        return [float(t) for t in re.findall(r"\(Time: ([0-9.]+) ms\)", self.virsh(command).stdout)]
+
+    def stop(self) -> None:
+        terminate(self.proc)  # libvirtd itself (bash execs it); dnsmasq goes with the namespace
+        self.proc = None
 
 
-def pyvirt_figures(conn, runs: int) -> tuple[float, float]:  # noqa: ANN001 - a RemoteConnection
-    conn.define_network(NET)
-    starts, stops = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        conn.start_network("bench")
-        starts.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        conn.destroy_network("bench")
-        stops.append(time.perf_counter() - t)
-    conn.undefine_network("bench")
-    return ms(median(starts)), ms(median(stops))
+def pyvirt_round(conn) -> tuple[float, float]:  # noqa: ANN001 - a RemoteConnection
+    """ms of one net-start and one net-destroy of the bench network."""
+    t = time.perf_counter()
+    conn.start_network("bench")
+    start = time.perf_counter() - t
+    t = time.perf_counter()
+    conn.destroy_network("bench")
+    return ms(start), ms(time.perf_counter() - t)
+
+
+def libvirt_round(lv: SystemLibvirtd) -> tuple[float, float]:
+    times = lv.timed("net-start bench; net-destroy bench")
+    if len(times) != 2:
+        raise RuntimeError(f"virsh printed {len(times)} timings, expected 2")
+    return times[0], times[1]
+
+
+def interleaved(conn, lv: SystemLibvirtd | None, runs: int) -> dict[str, list[float]]:  # noqa: ANN001
+    """Rounds of start+destroy on both, alternating which goes first; one warm-up round each
+    (libvirtd's first net-start loads its firewall helpers) is not counted."""
+    out: dict[str, list[float]] = {"py_start": [], "py_stop": [], "lv_start": [], "lv_stop": []}
+    for i in range(runs + 1):
+        sides = [("py", lambda: pyvirt_round(conn))]
+        if lv is not None:
+            sides.append(("lv", lambda: libvirt_round(lv)))
+        for side, run in (sides if i % 2 else sides[::-1]):
+            start, stop = run()
+            if i:
+                out[f"{side}_start"].append(start)
+                out[f"{side}_stop"].append(stop)
+    return out
+
+
+def row(label: str, values: list[float]) -> str:
+    return f"{label:<22} {median(values):8.1f} {min(values):8.1f} {max(values):8.1f}"
+
+
+def print_figures(fig: dict[str, list[float]], runs: int, lv_note: str | None) -> None:
+    print(f"network start/stop (NAT + DHCP, {runs} interleaved rounds, ms):")
+    print(f"{'':<22} {'median':>8} {'min':>8} {'max':>8}")
+    for op in ("start", "stop"):
+        verb = "net-start" if op == "start" else "net-destroy"
+        print(row(f"pyvirt  {verb}", fig[f"py_{op}"]))
+        if fig[f"lv_{op}"]:
+            print(row(f"libvirt {verb}", fig[f"lv_{op}"]))
+            ratios = [p / q for p, q in zip(fig[f"py_{op}"], fig[f"lv_{op}"], strict=True)]
+            print(f"{'  ratio pyvirt/libvirt':<22} {median(ratios):8.2f} {min(ratios):8.2f} {max(ratios):8.2f}"
+                  "   (per round, paired)")
+    if lv_note:
+        print(f"  libvirt not measured: {lv_note}")
 
 
 def lease_times(conn, runs: int) -> list[float]:  # noqa: ANN001
@@ -114,24 +173,28 @@ def main() -> int:
     if why is not None:
         print(f"network bench skipped: {why}")
         return 0
-    with tempfile.TemporaryDirectory() as tmp, netns() as ns:
+    lv_note = SystemLibvirtd.available()
+    with tempfile.TemporaryDirectory() as tmp, netns() as ns, netns() as lv_ns:
         daemon = DaemonHarness(Path(tmp), uri="qemu:///system", wrap=("ip", "netns", "exec", ns.name))
         daemon.start()
+        lv = None if lv_note else SystemLibvirtd(lv_ns)
         try:
+            if lv is not None:
+                lv.start(Path(tmp) / "libvirtd.log")
+                xml = Path(tmp) / "lvbench.xml"
+                xml.write_text(NET.replace("benchbr0", "lvbr0"))
+                lv.virsh("net-define", str(xml))
             conn = daemon.connect()
-            start, stop = pyvirt_figures(conn, args.runs)
+            conn.define_network(NET)
+            fig = interleaved(conn, lv, args.runs)
+            conn.undefine_network("bench")
             leases = lease_times(conn, args.guest_runs) if args.guest_runs else []
         finally:
+            if lv is not None:
+                lv.stop()
             daemon.stop()
             daemon.kill_all_guests()
-    lv = libvirt_figures(args.runs)
-    print(f"network start/stop (NAT + DHCP, median of {args.runs}, ms):")
-    print(f"  pyvirt   net-start {start:8.1f}   net-destroy {stop:8.1f}")
-    if isinstance(lv, str):
-        print(f"  libvirt  {lv}")
-    else:
-        print(f"  libvirt  net-start {lv[0]:8.1f}   net-destroy {lv[1]:8.1f}   "
-              f"(ratio pyvirt/libvirt {start / lv[0]:.2f} / {stop / lv[1]:.2f})")
+    print_figures(fig, args.runs, lv_note)
     if leases:
         print(f"guest start -> DHCP lease (TCG boot, median of {len(leases)}): {median(leases):.2f} s "
               f"(runs: {', '.join(f'{x:.2f}' for x in leases)})")

@@ -52,3 +52,10 @@ def test_firmware_rom_jumps_from_the_reset_vector_to_its_code() -> None:
     target = (0xFFF3 + int.from_bytes(rom[0xFFF1:0xFFF3], "little")) & 0xFFFF
     assert target == 0 and rom[:3] == b"\xba\xf8\x03"  # mov dx, 0x3f8 (COM1)
     assert bytes(rom[4:3 * len(ROM_MARKER) + 3:3]) == ROM_MARKER.encode()  # mov al, c; out dx, al ...
+
+
+def test_network_bench_help() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("network.py")), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--runs" in out.stdout and "--guest-runs" in out.stdout
