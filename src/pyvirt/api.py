@@ -1189,9 +1189,11 @@ class Connection(abc.ABC):
     @op("Connect", "POST /v1/migrations/incoming", "virDomainMigratePrepare3Params")
     def migrate_prepare(self, xml: str, *, disks: list[MigrationDisk] | None = None,
                         copy_storage: str | None = None, listen_address: str | None = None,
-                        postcopy: bool = False) -> MigrationTarget:
+                        postcopy: bool = False, uri: str | None = None,
+                        disks_uri: str | None = None) -> MigrationTarget:
         """Destination: start a QEMU waiting for the guest (``-incoming defer``), create and export
-        the disks to copy (NBD), and say where the source must send."""
+        the disks to copy (NBD), and say where the source must send.  `uri`/`disks_uri`: where to
+        listen, as virsh's --migrateuri/--disks-uri (``unix:///PATH``, ``tcp://HOST[:PORT]``)."""
         raise no_support("virDomainMigratePrepare3Params")
 
     @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params")

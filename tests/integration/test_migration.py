@@ -66,8 +66,8 @@ def _boot_counting(conn: RemoteConnection, test_guest: TestGuest, name: str, dis
     conn.start(name)
     wait_console(conn, name, READY_MARKER, timeout=180)
     guest_shell(conn, name, "(i=0; while :; do echo TICK$i; i=$((i+1)); sleep 0.1; done) >/dev/console 2>&1 & true",
-                "STARTED-COUNTING")
-    wait_console(conn, name, "TICK5", timeout=60)
+                "STARTED-COUNTING", timeout=120)
+    wait_console(conn, name, "TICK5", timeout=120)
 
 
 def _ticks(conn: RemoteConnection, name: str, seconds: float) -> tuple[list[int], bytes]:
@@ -136,7 +136,7 @@ def test_live_migration_copying_storage(pair: tuple[DaemonHarness, DaemonHarness
     src, dst = pair
     disk = _overlay(test_guest, tmp_path / "src-disk.qcow2")
     _boot_counting(src.connect(), test_guest, "mig2", disk)
-    guest_shell(src.connect(), "mig2", "echo moved-with-its-disk > /root/proof; sync", "WROTE-PROOF")
+    guest_shell(src.connect(), "mig2", "echo moved-with-its-disk > /root/proof; sync", "WROTE-PROOF", timeout=120)
     before = _last_tick(src.connect(), "mig2")
     dest_disk = tmp_path / "dst-disk.qcow2"  # not there yet: the destination creates it
     xml = tmp_path / "dest.xml"
@@ -145,7 +145,7 @@ def test_live_migration_copying_storage(pair: tuple[DaemonHarness, DaemonHarness
     assert out.returncode == 0, out.stderr
     _check_moved(src, dst, "mig2", before)
     assert dest_disk.exists()
-    text = guest_shell(dst.connect(), "mig2", "cat /root/proof", "READ-PROOF")
+    text = guest_shell(dst.connect(), "mig2", "cat /root/proof", "READ-PROOF", timeout=120)
     assert "moved-with-its-disk" in text
     assert "mig2" in [d.name for d in src.connect().list_domains()]  # still defined (no --undefinesource)
     assert not dst.connect().lookup_domain("mig2").persistent  # transient there (no --persistent)
@@ -252,3 +252,23 @@ def test_live_migration_to_a_destination_reached_over_ssh(pair: tuple[DaemonHarn
         dst.connect().destroy("mig6")
     finally:
         sshd.stop()
+
+
+def test_live_migration_over_unix_channels(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
+                                           tmp_path: Path) -> None:
+    """--migrateuri unix:///PATH and --disks-uri unix:///PATH: memory and disks over unix sockets
+    (same host), no TCP port at all; the socket files are gone afterwards."""
+    src, dst = pair
+    disk = _overlay(test_guest, tmp_path / "unix-src.qcow2")
+    _boot_counting(src.connect(), test_guest, "mig7", disk)
+    before = _last_tick(src.connect(), "mig7")
+    dest_disk = tmp_path / "unix-dst.qcow2"
+    xml = tmp_path / "dest.xml"
+    xml.write_text(src.connect().get_xml("mig7", inactive=True).replace(str(disk), str(dest_disk)))
+    mem, nbd = Path(f"/tmp/pvmig-{os.getpid()}.sock"), Path(f"/tmp/pvnbd-{os.getpid()}.sock")
+    out = _pyvirt(src, "migrate", "--live", "--copy-storage-all", "--xml", str(xml), "--migrateuri", f"unix://{mem}",
+                  "--disks-uri", f"unix://{nbd}", "mig7", _uri(dst))
+    assert out.returncode == 0, out.stderr
+    _check_moved(src, dst, "mig7", before)
+    assert not mem.exists() and not nbd.exists()
+    dst.connect().destroy("mig7")

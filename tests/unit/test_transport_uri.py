@@ -99,3 +99,23 @@ def test_migration_reaches_a_remote_destination_through_its_uri_host() -> None:
     local = Dest("qemu:///system")
     assert _listen_default(local) is None
     assert _reachable("tcp:127.0.0.1:49152", local) == "tcp:127.0.0.1:49152"
+
+
+@pytest.mark.parametrize("spec, kind", [("unix:///run/x/m.sock", "unix"), ("tcp://127.0.0.1:4444", "inet"),
+                                        ("tcp:127.0.0.1:4444", "inet"), ("tcp://localhost", "inet")])
+def test_migration_listen_channels(spec: str, kind: str) -> None:
+    from pyvirt.daemon.migration import channel_text, listen_channel
+
+    addr = listen_channel(spec, "127.0.0.1", "migration")
+    assert addr["type"] == kind
+    text = channel_text(addr, "tcp:")
+    assert text.startswith("unix:/run/x/m.sock" if kind == "unix" else "tcp:")
+
+
+@pytest.mark.parametrize("uri", ["exec:touch /tmp/x", "fd:3", "file:/tmp/x", "unix:relative", "tcp:h",
+                                 "tcp:a;b:1", "rdma:h:1"])
+def test_only_tcp_and_unix_migration_uris_reach_qemu(uri: str) -> None:
+    from pyvirt.daemon.migration import _migration_uri
+
+    with pytest.raises(PyvirtError):
+        _migration_uri(uri)

@@ -28,8 +28,8 @@ POLL = 0.1
 #: migrate's options pyvirt does not implement (p2p/tunnelled need a daemon-to-daemon channel)
 _REFUSED = ("p2p", "direct", "tunnelled", "suspend", "copy-storage-synchronous-writes", "change-protection",
             "compressed", "rdma-pin-all", "abort-on-error", "postcopy-after-precopy", "postcopy-resume",
-            "zerocopy", "migrateuri", "graphicsuri", "dname", "timeout", "timeout-suspend", "timeout-postcopy",
-            "migrate-disks", "disks-port", "disks-uri", "comp-methods", "comp-mt-level", "comp-mt-threads",
+            "zerocopy", "graphicsuri", "dname", "timeout", "timeout-suspend", "timeout-postcopy",
+            "migrate-disks", "disks-port", "comp-methods", "comp-mt-level", "comp-mt-threads",
             "comp-mt-dthreads", "comp-xbzrle-cache", "auto-converge-initial", "auto-converge-increment",
             "persistent-xml", "tls", "postcopy-bandwidth")
 _JOB_TYPES = ("None", "Bounded", "Unbounded", "Completed", "Failed", "Cancelled")
@@ -98,7 +98,8 @@ def _live(ctl: Ctl, dest: Connection, name: str, p: Parsed, copy: str | None) ->
     xml = read_file(p.str("xml") or "") if p.str("xml") else begin.xml
     target = dest.migrate_prepare(xml, disks=begin.disks, copy_storage=copy,
                                   listen_address=p.str("listen-address") or _listen_default(dest),
-                                  postcopy=p.bool("postcopy"))
+                                  postcopy=p.bool("postcopy"), uri=p.str("migrateuri"),
+                                  disks_uri=p.str("disks-uri"))
     performed = False
     try:
         src.migrate_perform(name, _reachable(target.uri, dest), nbd=target.nbd and _reachable(target.nbd, dest),

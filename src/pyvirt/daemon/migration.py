@@ -89,13 +89,66 @@ def _host_port(text: str, what: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _unix_path(path: str, what: str) -> str:
+    if not path.startswith("/") or "\0" in path or len(path.encode()) > 107:
+        raise _invalid(f"{what} socket '{path}' must be an absolute path of at most 107 bytes")
+    return path
+
+
 def _migration_uri(uri: str) -> str:
-    """Only tcp:HOST:PORT reaches QEMU's migrate (never exec:, fd: or file:)."""
+    """Only tcp:HOST:PORT or unix:/PATH reaches QEMU's migrate (never exec:, fd: or file:)."""
     scheme, _, rest = uri.partition(":")
+    if scheme == "unix":
+        return f"unix:{_unix_path(rest, 'migration')}"
     if scheme != "tcp":
-        raise _invalid(f"migration URI '{uri}' must be tcp:HOST:PORT")
+        raise _invalid(f"migration URI '{uri}' must be tcp:HOST:PORT or unix:/PATH")
     host, port = _host_port(rest, "migration URI")
     return f"tcp:[{host}]:{port}" if ":" in host else f"tcp:{host}:{port}"
+
+
+def _nbd_server(nbd: str) -> dict[str, Any]:
+    """The destination's NBD server as QMP's SocketAddress: HOST:PORT or unix:/PATH."""
+    if nbd.startswith("unix:"):
+        return {"type": "unix", "path": _unix_path(nbd[5:], "NBD")}
+    host, port = _host_port(nbd, "NBD server")
+    return {"type": "inet", "host": host, "port": str(port)}
+
+
+def listen_channel(spec: str | None, default_host: str, what: str) -> dict[str, Any]:
+    """Where the destination listens, from libvirt's --migrateuri/--disks-uri forms
+    (``unix:///PATH``, ``tcp://HOST[:PORT]``, ``tcp:HOST:PORT``); none: a free port on
+    `default_host`.  A SocketAddress for QMP."""
+    if spec is None:
+        return {"type": "inet", "host": default_host, "port": str(_free_port(default_host))}
+    if spec.startswith("unix://"):
+        path = _unix_path(spec[len("unix://"):], what)
+        if os.path.lexists(path):
+            raise _invalid(f"{what} socket '{path}' already exists")
+        return {"type": "unix", "path": path}
+    rest = spec[len("tcp://"):] if spec.startswith("tcp://") else spec[len("tcp:"):] if spec.startswith("tcp:") else None
+    if rest is None:
+        raise _invalid(f"{what} URI '{spec}' must be unix:///PATH or tcp://HOST[:PORT]")
+    rest = rest.rstrip("/")
+    if ":" not in rest.lstrip("[").split("]")[-1]:  # no port: a free one
+        host = rest[1:-1] if rest.startswith("[") else rest
+        _host_port(f"{rest}:1", f"{what} URI")
+        return {"type": "inet", "host": host, "port": str(_free_port(host))}
+    host, port = _host_port(rest, f"{what} URI")
+    return {"type": "inet", "host": host, "port": str(port)}
+
+
+def _unlink_all(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def channel_text(addr: dict[str, Any], scheme: str = "") -> str:
+    """A SocketAddress as QEMU's migration URI (scheme "tcp:") or the NBD string perform takes."""
+    if addr["type"] == "unix":
+        return f"unix:{addr['path']}"
+    host = f"[{addr['host']}]" if ":" in addr["host"] else addr["host"]
+    return f"{scheme}{host}:{addr['port']}"
 
 
 def _free_port(host: str) -> int:
@@ -136,6 +189,7 @@ class IncomingJob:
     created: list[str]
     task: asyncio.Task[None]
     ready: asyncio.Future[tuple[str, str | None]]
+    sockets: list[str] = field(default_factory=list)  # unix channels' socket files
 
 
 class MigrationMixin:
@@ -187,13 +241,17 @@ class MigrationMixin:
     # ------------------------------------------------------------------ prepare (destination)
     async def migrate_prepare(self, xml: str, disks: list[MigrationDisk] | None = None,
                               copy_storage: str | None = None, listen_address: str | None = None,
-                              postcopy: bool = False) -> MigrationTarget:
+                              postcopy: bool = False, uri: str | None = None,
+                              disks_uri: str | None = None) -> MigrationTarget:
         from pyvirt.daemon.records import DomainRecord
 
         if copy_storage not in COPY_MODES:
             raise _invalid(f"copy_storage must be 'all' or 'inc', not {copy_storage!r}")
         host = listen_address or "127.0.0.1"
         _host_port(f"{host}:1", "listen address")
+        for spec, what in ((uri, "migration"), (disks_uri, "disks")):
+            if spec is not None:
+                listen_channel(spec, host, what)  # refused now, before anything starts
         dom = await asyncio.to_thread(model.parse_definition, xml, None, False)
         self._check_emulator(dom)  # type: ignore[attr-defined]
         name = dom.name or ""
@@ -221,6 +279,7 @@ class MigrationMixin:
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[tuple[str, str | None]] = loop.create_future()
         exports = sorted(wanted)
+        sockets: list[str] = []
 
         async def incoming(run: Running) -> None:
             if postcopy:
@@ -228,30 +287,36 @@ class MigrationMixin:
                                 {"capabilities": [{"capability": "postcopy-ram", "state": True}]})
             nbd = None
             if exports:
-                nbd_port = _free_port(host)
+                addr = listen_channel(disks_uri, host, "disks")
+                if addr["type"] == "unix":
+                    sockets.append(addr["path"])  # QEMU leaves its socket file behind
+                data = {k: v for k, v in addr.items() if k != "type"}
                 await self._qmp(run, "nbd-server-start",  # type: ignore[attr-defined]
-                                {"addr": {"type": "inet", "data": {"host": host, "port": str(nbd_port)}}})
+                                {"addr": {"type": addr["type"], "data": data}})
                 nodes = await self._block_nodes(run)
                 for target in exports:
                     node = nodes[wanted[target].source_file]["node-name"]
                     await self._qmp(run, "block-export-add",  # type: ignore[attr-defined]
                                     {"type": "nbd", "id": f"migrate-{target}", "node-name": node,
                                      "name": target, "writable": True})
-                nbd = f"[{host}]:{nbd_port}" if ":" in host else f"{host}:{nbd_port}"
-            port = _free_port(host)
-            uri = f"tcp:[{host}]:{port}" if ":" in host else f"tcp:{host}:{port}"
-            await self._qmp(run, "migrate-incoming", {"uri": uri})  # type: ignore[attr-defined]
-            ready.set_result((uri, nbd))
+                nbd = channel_text(addr)
+            addr = listen_channel(uri, host, "migration")
+            if addr["type"] == "unix":
+                sockets.append(addr["path"])
+            qemu_uri = channel_text(addr, "tcp:")
+            await self._qmp(run, "migrate-incoming", {"uri": qemu_uri})  # type: ignore[attr-defined]
+            ready.set_result((qemu_uri, nbd))
             await self._wait_migration(run)  # type: ignore[attr-defined]
             if exports:
                 await self._qmp(run, "nbd-server-stop")  # type: ignore[attr-defined]
+            _unlink_all(sockets)
 
         async def start() -> None:
             async with rec.lock:
                 await self._start_locked(rec, paused=True, definition=dom, incoming=incoming)  # type: ignore[attr-defined]
 
         task = asyncio.create_task(start(), name=f"migrate-in-{name}")
-        job = IncomingJob(name, created, task, ready)
+        job = IncomingJob(name, created, task, ready, sockets)
         self._incoming()[name] = job
         await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
@@ -321,9 +386,7 @@ class MigrationMixin:
                 await self.destroy(job.name)  # type: ignore[attr-defined]
         if rec is not None:
             self._forget(rec)
-        for path in job.created:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        _unlink_all(job.created + job.sockets)
 
     # ------------------------------------------------------------------ finish (destination)
     async def migrate_finish(self, name: str, cancelled: bool = False, persistent: bool = False) -> DomainInfo | None:
@@ -363,7 +426,7 @@ class MigrationMixin:
         if bandwidth < 0:
             raise _invalid("bandwidth must not be negative")
         qemu_uri = _migration_uri(uri)
-        nbd_server = _host_port(nbd, "NBD server") if nbd else None
+        nbd_server = _nbd_server(nbd) if nbd else None
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             run = self._running(rec)  # type: ignore[attr-defined]
@@ -383,7 +446,7 @@ class MigrationMixin:
                                        name=f"migrate-out-{rec.name}")
 
     async def _run_outgoing(self, rec: DomainRecord, run: Running, job: OutgoingJob, uri: str,
-                            nbd: tuple[str, int] | None, copy_storage: str | None) -> None:
+                            nbd: dict[str, Any] | None, copy_storage: str | None) -> None:
         deadline = time.monotonic() + JOB_TIMEOUT
         try:
             if nbd is not None:
@@ -412,10 +475,9 @@ class MigrationMixin:
         finally:
             job.ended = time.monotonic()
 
-    async def _start_mirrors(self, rec: DomainRecord, run: Running, job: OutgoingJob, nbd: tuple[str, int],
+    async def _start_mirrors(self, rec: DomainRecord, run: Running, job: OutgoingJob, nbd: dict[str, Any],
                              copy_storage: str | None) -> None:
         nodes = await self._block_nodes(run)
-        host, port = nbd
         for disk in copied_disks(rec.current()):
             target = disk.target_dev or ""
             node = nodes.get(disk.source_file, {}).get("node-name")
@@ -423,7 +485,7 @@ class MigrationMixin:
                 raise _failed(f"disk '{target}' has no block node to mirror")
             remote = f"migrate-{target}"
             await self._qmp(run, "blockdev-add", {"driver": "nbd", "node-name": remote, "export": target,  # type: ignore[attr-defined]
-                                                   "server": {"type": "inet", "host": host, "port": str(port)}})
+                                                   "server": nbd})
             job.nodes.append(remote)
             await self._qmp(run, "blockdev-mirror", {"job-id": remote, "device": node, "target": remote,  # type: ignore[attr-defined]
                                                       "sync": "top" if copy_storage == "inc" else "full",
