@@ -30,11 +30,13 @@ __all__ = [
     "READY_MARKER",
     "PrivateDaemon",
     "compile_pyvirt",
+    "cpu_ms",
     "RawQemu",
     "guest_xml",
     "median",
     "ms",
     "raw_qemu_command",
+    "rss_kib",
     "small_domain_xml",
     "terminate",
     "wait_all_markers",
@@ -184,6 +186,24 @@ def wait_all_markers(qemus: list[RawQemu], marker: str = READY_MARKER, timeout: 
 
 # ---------------------------------------------------------------------------- pyvirtd
 
+def rss_kib(pid: int) -> int:
+    """VmRSS of a process, as `ps` and libvirt's figures count it."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_ms(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far (those gone count 0)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
 def terminate(proc: subprocess.Popen[bytes] | None) -> None:
     """SIGTERM a daemon the bench started, wait for it, SIGKILL if it does not go."""
     if proc is not None and proc.poll() is None:
@@ -242,16 +262,10 @@ class PrivateDaemon:
         return self.proc.pid
 
     def rss_kib(self) -> int:
-        """VmRSS of the daemon process, as `ps` and libvirt's figures count it."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
+        return rss_kib(self.pid)
 
     def cpu_ms(self) -> float:
-        """CPU time (user + system) the daemon process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+        return cpu_ms([self.pid])
 
     def qemu_pids(self) -> list[int]:
         """Live QEMUs started by this daemon (their command line points into our state root)."""

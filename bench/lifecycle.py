@@ -55,6 +55,7 @@ from _common import (  # noqa: E402 - bench/ is not a package; its helpers sit n
     READY_MARKER,
     PrivateDaemon,
     RawQemu,
+    cpu_ms,
     guest_xml,
     libvirt_daemons,
     median,
@@ -206,24 +207,15 @@ def bench_unwatched(names: list[str], daemon: PrivateDaemon, window: float) -> R
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         list(pool.map(lambda n: clients[n].start(n), names))
     pids = daemon.qemu_pids()
-    cpu0, qemu0, t0 = daemon.cpu_ms(), _cpu_ms(pids), time.perf_counter()
+    cpu0, qemu0, t0 = daemon.cpu_ms(), cpu_ms(pids), time.perf_counter()
     time.sleep(window)
-    ours, qemus = daemon.cpu_ms() - cpu0, _cpu_ms(pids) - qemu0
+    ours, qemus = daemon.cpu_ms() - cpu0, cpu_ms(pids) - qemu0
     elapsed = time.perf_counter() - t0
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         list(pool.map(lambda n: clients[n].destroy(n), names))
     log(f"unwatched boot of {len(names)}: {elapsed:.1f} s, pyvirtd {ours:.0f} ms CPU, QEMUs {qemus:.0f} ms CPU")
     return Row(f"pyvirtd CPU, {len(names)} booting unwatched", None, 1000 * ours / max(qemus, 1.0),
                unit="ms/s guest CPU")
-
-
-def _cpu_ms(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------- libvirt (optional)

@@ -34,6 +34,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the libvirt worker's python
 
+from _common import rss_kib  # noqa: E402 - bench/ is not a package; stdlib and pyvirt.testguest only
+
 from pyvirt.testguest import rom_domain_xml, rom_image  # noqa: E402 - stdlib only
 
 SMALL = ("<domain type='qemu'><name>{}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
@@ -47,13 +49,6 @@ def log(msg: str) -> None:
 def stats_ms(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {"median": ordered[len(ordered) // 2], "min": ordered[0], "max": ordered[-1]}
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 def timed(fn: Any, repeat: int) -> dict[str, float]:
