@@ -145,6 +145,7 @@ def bench_firmware(top: Path, daemon: PrivateDaemon, conn: RemoteConnection, run
                 lv.start()
             except (OSError, RuntimeError) as exc:
                 _log(f"libvirt: {exc}; left out")
+                shutil.rmtree(lv.root, ignore_errors=True)
                 lv = None
         else:
             _log(f"libvirt: {why}; left out")
