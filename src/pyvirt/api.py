@@ -711,6 +711,31 @@ class NetworkInfo(_ItemAccess, Record):
         self.bridge = bridge          # the bridge device's name ("" when it has none)
 
 
+class InterfaceInfo(_ItemAccess, Record):
+    """A host network interface (virConnectListAllInterfaces: name, MAC, whether it is up)."""
+
+    _fields = ("name", "mac", "active")
+    __slots__ = _fields
+
+    def __init__(self, name: str, mac: str = "", active: bool = False) -> None:
+        self.name = name
+        self.mac = mac
+        self.active = active
+
+
+class NodeDeviceInfo(_ItemAccess, Record):
+    """A host device (virConnectListAllNodeDevices): its libvirt name ("pci_0000_00_01_0",
+    "net_eth0_02_fc_00_00_00_01", "computer"), its parent's, and its capability types."""
+
+    _fields = ("name", "parent", "caps")
+    __slots__ = _fields
+
+    def __init__(self, name: str, parent: str = "", caps: list[str] | None = None) -> None:
+        self.name = name
+        self.parent = parent
+        self.caps: list[str] = [] if caps is None else caps
+
+
 class VolInfo(_ItemAccess, Record):
     """A storage volume as list/lookup return it (virStorageVolGetInfo plus identity)."""
 
@@ -1339,6 +1364,23 @@ class Connection(abc.ABC):
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> ConsoleStream:
         """The serial console; `history` first replays the recent output the driver kept."""
+
+    # -- host interfaces and node devices (read-only: what the host has)
+    @op("Connect", "GET /v1/interfaces", "virConnectListAllInterfaces")
+    def list_interfaces(self) -> list[InterfaceInfo]:
+        raise no_support("virConnectListAllInterfaces")
+
+    @op("Interface", "GET /v1/interfaces/{name}/xml", "virInterfaceGetXMLDesc")
+    def get_interface_xml(self, name: str, inactive: bool = False) -> str:
+        raise no_support("virInterfaceGetXMLDesc")
+
+    @op("Connect", "GET /v1/nodedevs", "virConnectListAllNodeDevices")
+    def list_node_devices(self) -> list[NodeDeviceInfo]:
+        raise no_support("virConnectListAllNodeDevices")
+
+    @op("NodeDevice", "GET /v1/nodedevs/{name}/xml", "virNodeDeviceGetXMLDesc")
+    def get_node_device_xml(self, name: str) -> str:
+        raise no_support("virNodeDeviceGetXMLDesc")
 
     # -- networks (grown by later drivers)
     @op("Connect", "GET /v1/networks", "virConnectListAllNetworks")

@@ -159,3 +159,24 @@ def test_signals_resume_after_pyvirtd_restarts(stack: tuple[DaemonHarness, Clien
         time.sleep(3)
         client.call(dom, DOMAIN, "Undefine", "u", 0)
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.UNDEFINED])
+
+
+def test_host_interfaces_and_node_devices(stack: tuple[DaemonHarness, Client]) -> None:
+    """What Cockpit's host device and direct-attachment pickers read: the host's own."""
+    _daemon, client = stack
+    ifaces = client.one(QEMU, CONNECT, "ListInterfaces", "u", 0)
+    names = {client.get(p, "org.libvirt.Interface", "Name"): p for p in ifaces}
+    assert set(names) == {p.name for p in Path("/sys/class/net").iterdir()}
+    lo = names["lo"]
+    assert lo == client.one(QEMU, CONNECT, "InterfaceLookupByName", "s", "lo")
+    props = client.get_all(lo, "org.libvirt.Interface")
+    assert props["MAC"] == (Path("/sys/class/net/lo/address").read_text().strip())
+    assert "name=\"lo\"" in client.one(lo, "org.libvirt.Interface", "GetXMLDesc", "u", 0)
+    devs = client.one(QEMU, CONNECT, "ListNodeDevices", "u", 0)
+    assert f"{QEMU}/nodedev/computer" in devs
+    pci = client.one(QEMU, CONNECT, "ListNodeDevices", "u", 2)  # VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
+    assert len(pci) == len(list(Path("/sys/bus/pci/devices").iterdir()))
+    if pci:
+        assert client.one(pci[0], "org.libvirt.NodeDevice", "ListCaps") == ["pci"]
+        assert "<capability type=\"pci\">" in client.one(pci[0], "org.libvirt.NodeDevice", "GetXMLDesc", "u", 0)
+        assert client.get(pci[0], "org.libvirt.NodeDevice", "Parent")

@@ -7,8 +7,17 @@ import socket
 from typing import Any
 
 from pyvirt import __version__
-from pyvirt.api import ErrorCode, ErrorDomain, NetworkInfo, NodeInfo, PyvirtError, no_support
-from pyvirt.daemon import hostnuma
+from pyvirt.api import (
+    ErrorCode,
+    ErrorDomain,
+    InterfaceInfo,
+    NetworkInfo,
+    NodeDeviceInfo,
+    NodeInfo,
+    PyvirtError,
+    no_support,
+)
+from pyvirt.daemon import hostdevs, hostnuma
 
 
 def _version_tuple(text: str) -> list[int]:
@@ -31,6 +40,18 @@ class HostInfo:
         """Session daemons have no network driver (bridges need root), so they manage no networks
         (user-mode NICs need none); every other network operation answers "not supported"."""
         return []
+
+    def list_interfaces(self) -> list[InterfaceInfo]:
+        return hostdevs.list_interfaces()
+
+    def get_interface_xml(self, name: str, inactive: bool = False) -> str:
+        return hostdevs.interface_xml(name)
+
+    def list_node_devices(self) -> list[NodeDeviceInfo]:
+        return hostdevs.list_node_devices()
+
+    def get_node_device_xml(self, name: str) -> str:
+        return hostdevs.node_device_xml(name)
 
     async def kvm(self) -> Any:
         return await self.driver.kvm()

@@ -19,7 +19,17 @@ from collections.abc import Callable
 from typing import Any
 
 from pyvirt import api
-from pyvirt.api import DomainInfo, ErrorCode, ErrorDomain, NetworkInfo, PoolInfo, PyvirtError, VolInfo
+from pyvirt.api import (
+    DomainInfo,
+    ErrorCode,
+    ErrorDomain,
+    InterfaceInfo,
+    NetworkInfo,
+    NodeDeviceInfo,
+    PoolInfo,
+    PyvirtError,
+    VolInfo,
+)
 from pyvirt.dbus import paths
 from pyvirt.operations import OPERATIONS
 
@@ -46,6 +56,10 @@ class Ctx:
             return paths.object_path(base, "StoragePool", value.uuid)
         if isinstance(value, VolInfo):
             return paths.object_path(base, "StorageVol", value.key or value.path)
+        if isinstance(value, InterfaceInfo):  # by MAC, as libvirt-dbus
+            return paths.object_path(base, "Interface", value.mac)
+        if isinstance(value, NodeDeviceInfo):
+            return paths.object_path(base, "NodeDevice", value.name)
         raise TypeError(f"no object path for {type(value).__name__}")
 
     def snapshot_path(self, name: str) -> str:
@@ -62,6 +76,17 @@ class Ctx:
     def volume(self) -> VolInfo:
         return self.conn.lookup_volume_by_path(self.target.ident[0])
 
+    def interface(self) -> InterfaceInfo:
+        mac = self.target.ident[0]
+        for iface in self.conn.list_interfaces():
+            if iface.mac.lower() == mac.lower():
+                return iface
+        raise PyvirtError(f"Interface not found: couldn't find interface with MAC address '{mac}'",
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+
+    def node_device(self) -> NodeDeviceInfo:
+        return _node_device(self.conn, self.target.ident[0])
+
     def identity(self) -> dict[str, Any]:
         """The operation parameters that name the target object."""
         kind, ident = self.target.kind, self.target.ident
@@ -76,6 +101,10 @@ class Ctx:
             return {"pool": vol.pool, "name": vol.name}
         if kind == "Network":
             return {"name": self.network().name}
+        if kind == "Interface":
+            return {"name": self.interface().name}
+        if kind == "NodeDevice":
+            return {"name": self.node_device().name}
         return {}
 
     def check_flags(self, flags: int, allowed: int) -> None:
@@ -568,6 +597,64 @@ def volume_create_from(ctx: Ctx, xml: str, key: str) -> str:
     return ctx.path_of(vol)
 
 
+# ------------------------------------------------------------------- host interfaces, node devices
+@custom(3)  # VIR_CONNECT_LIST_INTERFACES_INACTIVE / _ACTIVE
+def list_interfaces(ctx: Ctx) -> list[str]:
+    want = {1: False, 2: True}.get(ctx.flags & 3)
+    return [ctx.path_of(i) for i in ctx.conn.list_interfaces() if want is None or i.active == want]
+
+
+def _interface_by(ctx: Ctx, key: str, value: str) -> str:
+    for iface in ctx.conn.list_interfaces():
+        if getattr(iface, key).lower() == value.lower():
+            return ctx.path_of(iface)
+    what = "named" if key == "name" else "with MAC address"
+    raise PyvirtError(f"Interface not found: couldn't find interface {what} '{value}'",
+                      ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+
+
+@custom(None)
+def interface_by_name(ctx: Ctx, name: str) -> str:
+    return _interface_by(ctx, "name", name)
+
+
+@custom(None)
+def interface_by_mac(ctx: Ctx, mac: str) -> str:
+    return _interface_by(ctx, "mac", mac)
+
+
+#: virConnectListAllNodeDeviceFlags capability bits -> libvirt's capability names
+NODEDEV_CAPS = ("system", "pci", "usb_device", "usb", "net", "scsi_host", "scsi_target", "scsi", "storage",
+                "fc_host", "vports", "scsi_generic", "drm", "mdev_types", "mdev", "ccw", "css", "vdpa",
+                "ap_card", "ap_queue", "ap_matrix", "vpd")
+
+
+def _node_device(conn: api.Connection, name: str) -> NodeDeviceInfo:
+    for dev in conn.list_node_devices():
+        if dev.name == name:
+            return dev
+    raise PyvirtError(f"Node device not found: no node device with matching name '{name}'",
+                      ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+
+
+@custom((1 << len(NODEDEV_CAPS)) - 1 | 3 << 30)  # capability bits; INACTIVE (1<<30), ACTIVE (1<<31)
+def list_node_devices(ctx: Ctx) -> list[str]:
+    caps = {c for i, c in enumerate(NODEDEV_CAPS) if ctx.flags & (1 << i)}
+    if ctx.flags & (1 << 30) and not ctx.flags & (1 << 31):
+        return []  # every device pyvirt lists is present (active)
+    return [ctx.path_of(d) for d in ctx.conn.list_node_devices() if not caps or caps & set(d.caps)]
+
+
+@custom(None)
+def node_device_by_name(ctx: Ctx, name: str) -> str:
+    return ctx.path_of(_node_device(ctx.conn, name))
+
+
+@custom(None)
+def node_device_caps(ctx: Ctx) -> list[str]:
+    return list(ctx.node_device().caps)
+
+
 # ------------------------------------------------------------------------------------ the table
 METHODS: dict[str, Row] = {
     # org.libvirt.Connect
@@ -587,13 +674,18 @@ METHODS: dict[str, Row] = {
                                           ("arch", _none_if_empty), ("machine", _none_if_empty),
                                           ("virttype", _none_if_empty), flags={}),
     "Connect.GetSysinfo": call("get_sysinfo", flags={}),
+    "Connect.InterfaceLookupByMAC": interface_by_mac,
+    "Connect.InterfaceLookupByName": interface_by_name,
     "Connect.ListDomains": list_domains,
+    "Connect.ListInterfaces": list_interfaces,
+    "Connect.ListNodeDevices": list_node_devices,
     "Connect.ListNetworks": list_networks,
     "Connect.ListStoragePools": list_pools,
     "Connect.NetworkCreateXML": call("create_network", "xml"),
     "Connect.NetworkDefineXML": call("define_network", "xml"),
     "Connect.NetworkLookupByName": _lookup("Network", "lookup_network", "name"),
     "Connect.NetworkLookupByUUID": _lookup("Network", "lookup_network", "uuid"),
+    "Connect.NodeDeviceLookupByName": node_device_by_name,
     "Connect.NodeGetCPUMap": call("node_cpu_map", flags={}),
     "Connect.NodeGetCPUStats": call("node_cpu_stats", "cpu", flags={}),
     "Connect.NodeGetFreeMemory": call("node_free_memory"),
@@ -647,6 +739,10 @@ METHODS: dict[str, Row] = {
     "DomainSnapshot.IsCurrent": snapshot_is_current,
     "DomainSnapshot.ListChildren": snapshot_children,
     "DomainSnapshot.Revert": call("snapshot_revert", flags={1: "running", 2: "paused", 4: "force", 8: "reset_nvram"}),
+    # org.libvirt.Interface, org.libvirt.NodeDevice (read-only: the host's)
+    "Interface.GetXMLDesc": call("get_interface_xml", flags={1: "inactive"}),
+    "NodeDevice.GetXMLDesc": call("get_node_device_xml", flags={}),
+    "NodeDevice.ListCaps": node_device_caps,
     # org.libvirt.Network
     "Network.Create": call("start_network"),
     "Network.Destroy": call("destroy_network"),
@@ -742,6 +838,9 @@ PROPERTIES: dict[str, Properties] = {
     }, {"Autostart": _set_domain_autostart}),
     "Network": Properties(Ctx.network, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_network_autostart}),
     "StoragePool": Properties(_pool, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_pool_autostart}),
+    "Interface": Properties(Ctx.interface, {"Active": lambda i: bool(i.active), "MAC": lambda i: i.mac,
+                                            "Name": lambda i: i.name}),
+    "NodeDevice": Properties(Ctx.node_device, {"Name": lambda d: d.name, "Parent": lambda d: d.parent}),
     "StorageVol": Properties(Ctx.volume, {"Name": lambda v: v.name, "Key": lambda v: v.key or v.path,
                                           "Path": lambda v: v.path}),
 }

@@ -14,6 +14,8 @@ from pyvirt.api import (
     ErrorCode,
     ErrorDomain,
     Event,
+    InterfaceInfo,
+    NodeDeviceInfo,
     PoolInfo,
     StoragePoolEvent,
     StoragePoolEventType,
@@ -27,7 +29,6 @@ from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import Any
 
     from pyvirt.testdriver.loader import NodeState
     from pyvirt.testdriver.objects import InterfaceObj, PoolObj, VolumeObj
@@ -221,8 +222,9 @@ class ResourcesMixin:
                   ErrorCode.NO_STORAGE_VOL)
 
     # -- host interfaces
-    def list_interfaces(self) -> list[dict[str, Any]]:
-        return [i.record() for i in sorted(self._state.interfaces, key=lambda i: i.name)]
+    def list_interfaces(self) -> list[InterfaceInfo]:
+        records = (i.record() for i in sorted(self._state.interfaces, key=lambda i: i.name))
+        return [InterfaceInfo(str(r["name"]), str(r["mac"]), bool(r["active"])) for r in records]
 
     def _interface(self, name: str) -> InterfaceObj:
         for iface in self._state.interfaces:
@@ -230,11 +232,12 @@ class ResourcesMixin:
                 return iface
         raise err(f"Interface not found: no interface with matching name '{name}'", _NO_INTERFACE)
 
-    def get_interface_xml(self, name: str) -> str:
+    def get_interface_xml(self, name: str, inactive: bool = False) -> str:
         return to_string(self._interface(name).xml)
 
-    def list_node_devices(self) -> list[str]:
-        return [d.findtext("name", "") for d in self._state.devices]
+    def list_node_devices(self) -> list[NodeDeviceInfo]:
+        return [NodeDeviceInfo(d.findtext("name", ""), d.findtext("parent", ""),
+                               [c.get("type", "") for c in d.findall("capability")]) for d in self._state.devices]
 
     def get_node_device_xml(self, name: str) -> str:
         """nodedev-dumpxml: the <device> as loaded (virt-install reads capability types)."""

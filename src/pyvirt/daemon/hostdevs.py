@@ -1,0 +1,137 @@
+"""Host network interfaces and node devices, read from sysfs as libvirt's udev backends see them.
+
+Read-only: what `virsh iface-list` / `nodedev-list` (and Cockpit's host device and "direct
+attachment" pickers) show.  Interfaces are every entry of /sys/class/net (up when IFF_UP is set);
+node devices are the `computer` root, the PCI functions and the network interfaces, named as
+libvirt names them (pci_DDDD_BB_SS_F, net_IFACE_MAC), with the XML fields libvirt fills from
+the same sysfs files.  Values from sysfs reach the XML only through ElementTree (escaped).
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from pyvirt.api import ErrorCode, ErrorDomain, InterfaceInfo, NodeDeviceInfo, PyvirtError
+
+SYS = Path("/sys")
+MAX_READ = 4096
+
+
+def _read(path: Path) -> str:
+    try:
+        with open(path) as handle:
+            return handle.read(MAX_READ).strip()
+    except OSError:
+        return ""
+
+
+def _up(net: Path) -> bool:
+    try:
+        return bool(int(_read(net / "flags") or "0", 16) & 1)  # IFF_UP
+    except ValueError:
+        return False
+
+
+def list_interfaces(sys: Path = SYS) -> list[InterfaceInfo]:
+    out = []
+    for net in sorted((sys / "class/net").iterdir()) if (sys / "class/net").is_dir() else ():
+        out.append(InterfaceInfo(net.name, _read(net / "address"), _up(net)))
+    return out
+
+
+def _no_interface(name: str) -> PyvirtError:
+    return PyvirtError(f"Interface not found: couldn't find interface named '{name}'",
+                       ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+
+
+def _tostring(root: ET.Element) -> str:
+    ET.indent(root, "  ")
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def interface_xml(name: str, sys: Path = SYS) -> str:
+    """libvirt's udev backend: type ethernet or bridge (with its ports), MAC, link state/speed."""
+    net = sys / "class/net" / name
+    if "/" in name or name in ("", ".", "..") or not net.is_dir():
+        raise _no_interface(name)
+    bridge = (net / "bridge").is_dir()
+    root = ET.Element("interface", type="bridge" if bridge else "ethernet", name=name)
+    ET.SubElement(root, "start", mode="none")
+    if not bridge:
+        ET.SubElement(root, "mac", address=_read(net / "address"))
+    link = {"state": _read(net / "operstate") or "unknown"}
+    speed = _read(net / "speed")
+    if speed.isdigit():
+        link = {"speed": speed, **link}
+    ET.SubElement(root, "link", link)
+    if bridge:
+        ports = ET.SubElement(root, "bridge")
+        for port in sorted(p.name for p in (net / "brif").iterdir()) if (net / "brif").is_dir() else ():
+            ET.SubElement(ports, "interface", type="ethernet", name=port)
+    return _tostring(root)
+
+
+# ----------------------------------------------------------------------------- node devices
+def _pci_name(address: str) -> str:
+    return "pci_" + address.replace(":", "_").replace(".", "_")
+
+
+def _pci_parent(device: Path) -> str:
+    parent = device.resolve().parent.name
+    return _pci_name(parent) if parent.count(":") == 2 and "." in parent else "computer"
+
+
+def _net_name(name: str, mac: str) -> str:
+    return f"net_{name}_{mac.replace(':', '_')}" if mac else f"net_{name}"
+
+
+def _devices(sys: Path) -> dict[str, tuple[str, str, Path, str]]:
+    """libvirt name -> (parent, capability type, sysfs path, key: PCI address or interface name)."""
+    out: dict[str, tuple[str, str, Path, str]] = {"computer": ("", "system", sys / "devices", "")}
+    pci = sys / "bus/pci/devices"
+    for dev in sorted(pci.iterdir()) if pci.is_dir() else ():
+        out[_pci_name(dev.name)] = (_pci_parent(dev), "pci", dev.resolve(), dev.name)
+    nets = sys / "class/net"
+    for net in sorted(nets.iterdir()) if nets.is_dir() else ():
+        device = net / "device"
+        parent = _pci_name(device.resolve().name) if device.exists() and (pci / device.resolve().name).exists() \
+            else "computer"
+        out[_net_name(net.name, _read(net / "address"))] = (parent, "net", net.resolve(), net.name)
+    return out
+
+
+def list_node_devices(sys: Path = SYS) -> list[NodeDeviceInfo]:
+    return [NodeDeviceInfo(name, parent, [cap]) for name, (parent, cap, _p, _k) in _devices(sys).items()]
+
+
+def node_device_xml(name: str, sys: Path = SYS) -> str:
+    found = _devices(sys).get(name)
+    if found is None:
+        raise PyvirtError(f"Node device not found: no node device with matching name '{name}'",
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+    parent, cap, path, key = found
+    root = ET.Element("device")
+    ET.SubElement(root, "name").text = name
+    ET.SubElement(root, "path").text = str(path)
+    if parent:
+        ET.SubElement(root, "parent").text = parent
+    driver = path / "driver"
+    if driver.exists():
+        ET.SubElement(ET.SubElement(root, "driver"), "name").text = os.path.basename(os.path.realpath(driver))
+    capability = ET.SubElement(root, "capability", type=cap)
+    if cap == "pci":
+        domain, bus, slot_fn = key.split(":")
+        slot, function = slot_fn.split(".")
+        ET.SubElement(capability, "class").text = _read(path / "class")
+        for tag, value in (("domain", domain), ("bus", bus), ("slot", slot), ("function", function)):
+            ET.SubElement(capability, tag).text = str(int(value, 16))
+        ET.SubElement(capability, "product", id=_read(path / "device"))
+        ET.SubElement(capability, "vendor", id=_read(path / "vendor"))
+    elif cap == "net":
+        ET.SubElement(capability, "interface").text = key
+        ET.SubElement(capability, "address").text = _read(path / "address")
+        ET.SubElement(capability, "link", state=_read(path / "operstate") or "unknown")
+        ET.SubElement(capability, "capability", type="80203")
+    return _tostring(root)
