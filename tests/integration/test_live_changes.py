@@ -254,7 +254,8 @@ def test_external_disk_only_snapshot(daemon: DaemonHarness, test_guest: TestGues
                                      tmp_path_factory: pytest.TempPathFactory) -> None:
     """snapshot-create-as --disk-only: the running guest moves onto a new qcow2 overlay (the base
     keeps the snapshot's data while the guest writes on), the snapshot is listed and dumped with
-    its overlay; a shut-off domain's definition moves onto libvirt's default overlay name."""
+    its overlay, and deleting it merges the overlay back (libvirt 9.0's external delete); a shut-off
+    domain's definition moves onto libvirt's default overlay name and back."""
     from pyvirt.storage import qemuimg
 
     folder = tmp_path_factory.mktemp("ext")
@@ -280,7 +281,12 @@ def test_external_disk_only_snapshot(daemon: DaemonHarness, test_guest: TestGues
     assert f"vdd      {overlay}" in _cli(daemon, "domblklist", DOM).stdout  # nothing changed
     revert = _cli(daemon, "snapshot-revert", DOM, "ext1")
     assert revert.returncode == 1 and "revert to external snapshot not supported yet" in revert.stderr
-    assert _cli(daemon, "snapshot-delete", DOM, "ext1", "--metadata").returncode == 0
+    # deleting it commits the overlay into the base (active commit + pivot) and removes the overlay
+    deleted = _cli(daemon, "snapshot-delete", DOM, "ext1")
+    assert (deleted.returncode, deleted.stdout) == (0, "Domain snapshot ext1 deleted\n\n"), deleted
+    assert f"vdd      {base}" in _cli(daemon, "domblklist", DOM).stdout and not overlay.exists()
+    assert base.read_bytes().startswith(b"PYVIRT-AFTER")  # the guest's write is in the base now
+    assert "ext1" not in _cli(daemon, "snapshot-list", DOM).stdout
     assert _cli(daemon, "detach-disk", DOM, "vdd").returncode == 0
 
     # a shut-off domain: the overlay is named after the snapshot beside the image, the definition moves
@@ -295,7 +301,9 @@ def test_external_disk_only_snapshot(daemon: DaemonHarness, test_guest: TestGues
     moved = folder / "off.s1"
     assert f"<source file='{moved}'/>" in _cli(daemon, "dumpxml", "offext", "--inactive").stdout
     assert f"backing file: {offline}" in qemuimg.run(["info", str(moved)], "info")
-    conn.snapshot_delete("offext", "s1", metadata_only=True)
+    conn.snapshot_delete("offext", "s1")  # qemu-img commit, the definition back on the image
+    assert f"<source file='{offline}'/>" in _cli(daemon, "dumpxml", "offext", "--inactive").stdout
+    assert not moved.exists()
     conn.undefine("offext")
 
 

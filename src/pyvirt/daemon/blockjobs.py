@@ -95,23 +95,26 @@ class BlockJobsMixin:
         be committed here (libvirt's --active), which waits in 'ready' for a pivot or an abort."""
         rec = self.lookup(dom)
         async with rec.lock:
-            found = self._job_disk(rec, disk)
-            run = self._running(rec)
-            image = await self._qemu_image(run, found) or {}
-            chain = _chain(image)
-            if len(chain) < 2:
-                raise operation_invalid(f"top '{chain[0] if chain else disk}' in chain for '{disk}' has no "
-                                        "backing file")
-            if not active:
-                raise PyvirtError("Operation not supported: committing the active layer requires --active "
-                                  "(pyvirt commits only the top image)", ErrorCode.OPERATION_UNSUPPORTED,
-                                  ErrorDomain.QEMU)
-            node = await self._format_node(run, found)
-            args: dict[str, Any] = {"device": node, "auto-dismiss": False}
-            if bandwidth:
-                args["speed"] = bandwidth
-            await self._start_job(rec, found, "active-commit", "block-commit", args,
-                                  {"base": chain[-1], "base_format": (image.get("backing-image") or {}).get("format")})
+            await self._block_commit_locked(rec, disk, active, bandwidth)
+
+    async def _block_commit_locked(self, rec: DomainRecord, disk: str, active: bool, bandwidth: int) -> None:
+        found = self._job_disk(rec, disk)
+        run = self._running(rec)
+        image = await self._qemu_image(run, found) or {}
+        chain = _chain(image)
+        if len(chain) < 2:
+            raise operation_invalid(f"top '{chain[0] if chain else disk}' in chain for '{disk}' has no "
+                                    "backing file")
+        if not active:
+            raise PyvirtError("Operation not supported: committing the active layer requires --active "
+                              "(pyvirt commits only the top image)", ErrorCode.OPERATION_UNSUPPORTED,
+                              ErrorDomain.QEMU)
+        node = await self._format_node(run, found)
+        args: dict[str, Any] = {"device": node, "auto-dismiss": False}
+        if bandwidth:
+            args["speed"] = bandwidth
+        await self._start_job(rec, found, "active-commit", "block-commit", args,
+                              {"base": chain[-1], "base_format": (image.get("backing-image") or {}).get("format")})
 
     async def block_copy(self, dom: str, disk: str, dest: str, *, format: str | None = None,  # noqa: A002
                          reuse_external: bool = False, bandwidth: int = 0) -> None:
@@ -201,37 +204,40 @@ class BlockJobsMixin:
         image; either way this returns once QEMU reported the job's end."""
         rec = self.lookup(dom)
         async with rec.lock:
-            found = self._job_disk(rec, disk)
-            run = self._running(rec)
-            job = self._jobs(run).get(found.target_dev)
-            if job is None or job["state"] not in ("running", "ready"):
-                raise operation_invalid(f"disk {found.target_dev} does not have an active block job")
-            if pivot and (job["type"] not in ("copy", "active-commit") or job["state"] != "ready"):
-                raise operation_invalid(f"block job '{job['id']}' not ready for pivot yet")
-            ended = job.setdefault("ended", asyncio.Event())
-            old_node = await self._format_node(run, found) if pivot else None
-            if pivot:
-                job["pivot"] = True
-                await self._qmp(run, "job-complete", {"id": job["id"]})
-            else:
-                await self._qmp(run, "block-job-cancel", {"device": job["id"], "force": True})
-            await asyncio.wait_for(ended.wait(), 60)
-            if pivot and job["state"] == "completed":
-                from pyvirt.qemu.hotplug import disk_nodes
+            await self._block_job_abort_locked(rec, disk, pivot)
 
-                # the disk's old top image is out of the graph now: its nodes go, which also lets
-                # go of the chain it held (a commit's base stays, held by the disk itself)
-                for node in disk_nodes(old_node) if old_node else []:
-                    with contextlib.suppress(PyvirtError):
-                        await self._qmp(run, "blockdev-del", {"node-name": node})
-                changed = copy.deepcopy(rec.live)
-                mine = next(d for d in changed.devices.disks if d.target_dev == found.target_dev)
-                if job["type"] == "copy":
-                    mine.source_file, mine.driver_type = job["dest"], job["format"]
-                else:
-                    mine.source_file = job["base"]
-                    mine.driver_type = job.get("base_format") or mine.driver_type
-                self._commit(rec, live=changed)
+    async def _block_job_abort_locked(self, rec: DomainRecord, disk: str, pivot: bool) -> None:
+        found = self._job_disk(rec, disk)
+        run = self._running(rec)
+        job = self._jobs(run).get(found.target_dev)
+        if job is None or job["state"] not in ("running", "ready"):
+            raise operation_invalid(f"disk {found.target_dev} does not have an active block job")
+        if pivot and (job["type"] not in ("copy", "active-commit") or job["state"] != "ready"):
+            raise operation_invalid(f"block job '{job['id']}' not ready for pivot yet")
+        ended = job.setdefault("ended", asyncio.Event())
+        old_node = await self._format_node(run, found) if pivot else None
+        if pivot:
+            job["pivot"] = True
+            await self._qmp(run, "job-complete", {"id": job["id"]})
+        else:
+            await self._qmp(run, "block-job-cancel", {"device": job["id"], "force": True})
+        await asyncio.wait_for(ended.wait(), 60)
+        if pivot and job["state"] == "completed":
+            from pyvirt.qemu.hotplug import disk_nodes
+
+            # the disk's old top image is out of the graph now: its nodes go, which also lets
+            # go of the chain it held (a commit's base stays, held by the disk itself)
+            for node in disk_nodes(old_node) if old_node else []:
+                with contextlib.suppress(PyvirtError):
+                    await self._qmp(run, "blockdev-del", {"node-name": node})
+            changed = copy.deepcopy(rec.live)
+            mine = next(d for d in changed.devices.disks if d.target_dev == found.target_dev)
+            if job["type"] == "copy":
+                mine.source_file, mine.driver_type = job["dest"], job["format"]
+            else:
+                mine.source_file = job["base"]
+                mine.driver_type = job.get("base_format") or mine.driver_type
+            self._commit(rec, live=changed)
 
     async def on_block_job_event(self, rec: DomainRecord, run: Running, name: str, data: dict[str, Any]) -> None:
         """QEMU's job event: the disk's job state, libvirt's events, clean-up of a copy's nodes."""
@@ -263,3 +269,21 @@ class BlockJobsMixin:
         for event, where in (("block-job", path), ("block-job-2", target)):
             self.events.publish(BlockJobEvent(name=rec.name, uuid=rec.uuid, id=rec.id, kind=f"Domain.{event}",
                                               disk=where, job=kind, status=status))
+
+    async def commit_and_pivot(self, rec: DomainRecord, disk: str, timeout: float = 300) -> None:
+        """Active commit of the disk's top image into its chain, pivoted once ready (the caller
+        holds the domain's lock): what deleting an external snapshot of a running guest does."""
+        await self._block_commit_locked(rec, disk, True, 0)
+        run = self._running(rec)
+        job = self._jobs(run)[disk]
+        deadline = asyncio.get_running_loop().time() + timeout
+        while job["state"] == "running":
+            if asyncio.get_running_loop().time() > deadline:
+                await self._block_job_abort_locked(rec, disk, False)
+                raise PyvirtError(f"Timed out during operation: commit of disk '{disk}' did not get ready",
+                                  ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU)
+            await asyncio.sleep(0.1)
+        if job["state"] != "ready":
+            raise PyvirtError(f"operation failed: commit of disk '{disk}' {job['state']}: {job['error']}",
+                              ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+        await self._block_job_abort_locked(rec, disk, True)

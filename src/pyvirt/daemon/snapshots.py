@@ -275,12 +275,13 @@ class SnapshotsMixin:
             doomed = snaps.descendants(name) if children or children_only else []
             if not children_only:
                 doomed.append(name)
-            if not metadata_only:
-                for victim in reversed(doomed):
-                    snap = snaps.snaps[victim]
-                    if is_external(snap):
-                        raise _unsupported(f"deletion of external snapshot {victim} is not implemented "
-                                           "by pyvirt yet (use --metadata to forget it)")
+            external = [v for v in doomed if is_external(snaps.snaps[v])]
+            if external and not metadata_only:
+                if len(doomed) != 1 or snaps.descendants(name):
+                    raise _unsupported(f"deletion of external snapshot {name} with children is not implemented "
+                                       "by pyvirt yet (use --metadata to forget it)")
+                await self._delete_external(rec, snaps.snaps[name])  # type: ignore[attr-defined]
+            elif not metadata_only:
                 guest = rec.current()
                 for victim in reversed(doomed):
                     images = _internal_images(guest, snaps.snaps[victim])
