@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from pyvirt.api import DeviceAddedEvent, DeviceRemovedEvent, DomainEvent, DomainInfo
+from pyvirt.api import BlockJobEvent, DeviceAddedEvent, DeviceRemovedEvent, DomainEvent, DomainInfo
 from pyvirt.cli import table
 from pyvirt.cli.context import Ctl
 from pyvirt.cli.grammar import split_line
@@ -55,6 +55,15 @@ def test_device_event_lines_as_virsh() -> None:
                                     "event 'device-removed' for domain 'vm1': virtio-disk1"]
     out, _ = run("event --event lifecycle", FakeConn(evs[1:]))  # device events are not asked for
     assert "events received: 0" in out
+
+
+def test_block_job_event_lines_as_virsh() -> None:
+    evs = [BlockJobEvent("vm1", "u-1", kind="Domain.block-job", disk="/i/a.qcow2", job="Block Pull", status="completed"),
+           BlockJobEvent("vm1", "u-1", kind="Domain.block-job-2", disk="vda", job="Block Pull", status="completed")]
+    out, _ = run("event --event block-job-2", FakeConn(evs))
+    assert out == "event 'block-job-2' for domain 'vm1': Block Pull for vda completed\nevents received: 1\n\n"
+    out, _ = run("event --event block-job", FakeConn(evs))
+    assert out.startswith("event 'block-job' for domain 'vm1': Block Pull for /i/a.qcow2 completed\n")
 
 
 def test_event_timestamp_prefix() -> None:

@@ -11,8 +11,8 @@ from pyvirt.cli.fmt import event_words
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 
-#: virsh 9.0's event names, in its order (``event --list``); pyvirt delivers "lifecycle" and the
-#: device events (_DEVICE_EVENTS).
+#: virsh 9.0's event names, in its order (``event --list``); pyvirt delivers "lifecycle" and
+#: _OTHER_EVENTS.
 EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "graphics",
                "io-error-reason", "control-error", "block-job", "disk-change", "tray-change",
                "pm-wakeup", "pm-suspend", "balloon-change", "pm-suspend-disk", "device-removed",
@@ -21,8 +21,8 @@ EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "gra
                "memory-failure", "memory-device-size-change")
 
 
-#: the device events pyvirt delivers: their event kinds are "Domain.<name>"
-_DEVICE_EVENTS = ("device-added", "device-removed")
+#: the non-lifecycle domain events pyvirt delivers: their event kinds are "Domain.<name>"
+_OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2")
 
 
 def _stamp(ts: float) -> str:
@@ -47,12 +47,17 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
         info = ctl.domain(p.str("domain") or "")
         dom = info.uuid or info.name
     want = set(EVENT_NAMES) if p.bool("all") else {kind}
-    kinds = ["Domain"] + [f"Domain.{name}" for name in _DEVICE_EVENTS if name in want]
+    kinds = ["Domain"] + [f"Domain.{name}" for name in _OTHER_EVENTS if name in want]
 
     def line(ev: Event) -> str | None:
         if ev.kind.startswith("Domain."):
             name = ev.kind.partition(".")[2]
-            return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}" if name in want else None
+            if name not in want:
+                return None
+            if name.startswith("block-job"):  # virshEventBlockJobPrint
+                what = f"{getattr(ev, 'job', '')} for {getattr(ev, 'disk', '')} {getattr(ev, 'status', '')}"
+                return f"event '{name}' for domain '{ev.name}': {what}"
+            return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}"
         if "lifecycle" not in want:
             return None
         what, detail = event_words(ev.event, ev.detail)
