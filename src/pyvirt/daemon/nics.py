@@ -7,8 +7,9 @@ fd, so the tap lives exactly as long as QEMU does: a guest's end removes it, and
 crash leaves it (and the guest's connectivity) untouched.
 
 Session daemons cannot create taps or bridges.  A ``network`` NIC there falls back to QEMU's
-user-mode networking with a logged explanation, as libvirt's session mode would need root (or a
-setuid bridge helper) for anything else; ``bridge`` NICs are refused, naming what needs root.
+user-mode networking with a logged explanation, as libvirt's session mode would need root for
+anything else; a ``bridge`` NIC gets its tap from QEMU's setuid bridge helper, as libvirt's
+session mode does (``network/bridge_helper.py``), and is refused where the helper is missing.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ import os
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.network import bridge_helper
 from pyvirt.xml.domain import Domain
 
 log = logging.getLogger(__name__)
 
 
 def session_fallback(dom: Domain) -> list[str]:
-    """Session mode: `network` NICs become user-mode ones (messages say so); `bridge` is refused."""
+    """Session mode: `network` NICs become user-mode ones (messages say so); `bridge` NICs need
+    the bridge helper."""
     return [note for nic in dom.devices.interfaces if (note := session_nic(nic))]
 
 
@@ -36,10 +39,11 @@ def session_nic(nic: Any) -> str | None:
                 "qemu:///system (root) for its bridge; this session guest uses user-mode networking")
         nic.type, nic.source_network = "user", None
         return note
-    if nic.type == "bridge":
+    if nic.type == "bridge" and not bridge_helper.available():
         raise PyvirtError(f"unsupported configuration: interface type='bridge' (bridge "
-                          f"'{nic.source_bridge}') needs qemu:///system: session daemons cannot create tap "
-                          "devices", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+                          f"'{nic.source_bridge}') needs qemu:///system or QEMU's bridge helper "
+                          f"{bridge_helper.HELPER}: session daemons cannot create tap devices",
+                          ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
     return None
 
 
@@ -67,6 +71,11 @@ def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
     name goes into the NIC's <target dev> (the live XML shows it, as libvirt's does)."""
     from pyvirt.network import hostnet
 
+    vnet_hdr = (nic.model_type or "").startswith("virtio")
+    if nic.type == "bridge" and networks is None:  # a session daemon: the helper makes the tap
+        hostnet.check_ifname(nic.source_bridge or "", "bridge")
+        fd, nic.target_dev = bridge_helper.open_tap(nic.source_bridge or "", vnet_hdr=vnet_hdr)
+        return fd
     taken = hostnet.link_names() if taken is None else taken
     mtu = nic.mtu_size
     if nic.type == "network":
@@ -83,7 +92,7 @@ def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
                               ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU)
     name = nic.target_dev if nic.target_dev and not nic.target_dev.startswith("vnet") else None
     name = name or hostnet.free_name("vnet", taken)
-    fd = hostnet.open_tap(name, vnet_hdr=(nic.model_type or "").startswith("virtio"))
+    fd = hostnet.open_tap(name, vnet_hdr=vnet_hdr)
     taken.add(name)
     try:
         hostnet.attach_to_bridge(name, bridge, mtu)
