@@ -66,6 +66,18 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         stats = client.one(dom, DOMAIN, "GetStats", "uu", 8, 0)  # the booted guest's vCPU has run
         assert stats["vcpu.0.time"].signature == "t" and stats["vcpu.0.time"].value > 0
 
+        # hot-plug and unplug a disk: the Domain object's DeviceAdded / DeviceRemoved (Cockpit's
+        # disk list follows them)
+        image = daemon.root / "hotplug.raw"
+        image.write_bytes(b"\0" * (1 << 20))
+        disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{image}'/>"
+                "<target dev='vdb' bus='virtio'/></disk>")
+        client.call(dom, DOMAIN, "AttachDevice", "su", disk, 1)  # VIR_DOMAIN_AFFECT_LIVE
+        added = wait_signal(q, "DeviceAdded", lambda b: len(b) == 1 and b[0] != "", timeout=60)
+        assert (added.path, added.interface) == (dom, DOMAIN)
+        client.call(dom, DOMAIN, "DetachDevice", "su", disk, 1)
+        removed = wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
+        assert removed.path == dom
         client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
         assert client.get(dom, DOMAIN, "Active") is True
         client.call(dom, DOMAIN, "Suspend")
@@ -100,7 +112,9 @@ def test_storage_as_cockpit_reads_it(stack: tuple[DaemonHarness, Client], tmp_pa
     assert pool in client.one(QEMU, CONNECT, "ListStoragePools", "u", 0)
     props = client.get_all(pool, "org.libvirt.StoragePool")
     assert props["Name"] == "dbuspool" and props["Active"] is True
-    client.call(pool, "org.libvirt.StoragePool", "Refresh", "u", 0)
+    with client.signals() as q:
+        client.call(pool, "org.libvirt.StoragePool", "Refresh", "u", 0)
+        assert wait_signal(q, "Refresh", lambda b: b == []).path == pool
     vol = client.one(pool, "org.libvirt.StoragePool", "StorageVolCreateXML", "su",
                      "<volume><name>v1.qcow2</name><capacity unit='M'>8</capacity>"
                      "<target><format type='qcow2'/></target></volume>", 0)

@@ -347,6 +347,10 @@ def test_lifecycle_signals(client: Client) -> None:
         pool = client.one(TEST, CONNECT, "StoragePoolDefineXML", "su",
                           "<pool type='dir'><name>sigpool</name><target><path>/tmp/sigpool</path></target></pool>", 0)
         wait_signal(q, "StoragePoolEvent", lambda b: b == [pool, 0, 0])
+        default = client.one(TEST, CONNECT, "StoragePoolLookupByName", "s", "default-pool")
+        client.call(default, "org.libvirt.StoragePool", "Refresh", "u", 0)
+        msg = wait_signal(q, "Refresh", lambda b: b == [])  # the pool object's own signal
+        assert (msg.path, msg.interface) == (default, "org.libvirt.StoragePool")
 
 
 def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:

@@ -27,8 +27,10 @@ from pyvirt.client import connect
 
 log = logging.getLogger("pyvirt.dbus")
 
-#: the object kinds whose lifecycle events become org.libvirt.Connect signals
-EVENT_KINDS = ["Domain", "Network", "StoragePool"]
+#: the event kinds that become signals: lifecycle ones on org.libvirt.Connect, the others on the
+#: object (service.py:SIGNALS, OBJECT_SIGNALS)
+EVENT_KINDS = ["Domain", "Network", "StoragePool", "Domain.device-added", "Domain.device-removed",
+               "Domain.block-job-2", "StoragePool.refresh"]
 RESUBSCRIBE_DELAY = 1.0
 
 

@@ -39,6 +39,17 @@ READ_ONLY = "org.freedesktop.DBus.Error.PropertyReadOnly"
 #: spine event kind -> (Connect signal, whether it carries a detail)
 SIGNALS = {"Domain": ("DomainEvent", True), "Network": ("NetworkEvent", False),
            "StoragePool": ("StoragePoolEvent", True)}
+#: spine event kind -> (object interface, signal, its arguments from the event); libvirt's numbers
+#: for block jobs (virDomainBlockJobType, virConnectDomainEventBlockJobStatus)
+_JOB_TYPES = {"Block Pull": 1, "Block Copy": 2, "Block Commit": 3, "Active Block Commit": 4}
+_JOB_STATUS = {"completed": 0, "failed": 1, "canceled": 2, "ready": 3}
+OBJECT_SIGNALS = {
+    "Domain.device-added": ("Domain", "DeviceAdded", lambda e: [e.device]),
+    "Domain.device-removed": ("Domain", "DeviceRemoved", lambda e: [e.device]),
+    "Domain.block-job-2": ("Domain", "BlockJob", lambda e: [e.disk, _JOB_TYPES.get(e.job, 0),
+                                                            _JOB_STATUS.get(e.status, 1)]),
+    "StoragePool.refresh": ("StoragePool", "Refresh", lambda e: []),
+}
 #: what a connection object lists as children in its introspection data
 _CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}
 
@@ -209,17 +220,24 @@ class Service:
 
     # ------------------------------------------------------------------ signals
     def _emit(self, conn: str, event: Event) -> None:
-        spec = SIGNALS.get(event.kind)
-        if spec is None or not event.uuid:
+        if not event.uuid:
             return
-        member, with_detail = spec
         conn_path = f"{paths.ROOT}/{conn}"
-        body = [paths.object_path(conn_path, event.kind, event.uuid), event.event]
-        if with_detail:
-            body.append(event.detail)
-        signature = interfaces.signals("Connect")[member].signature
+        if event.kind in SIGNALS:  # lifecycle: on the connection object, naming the object
+            member, with_detail = SIGNALS[event.kind]
+            kind, path = "Connect", conn_path
+            body = [paths.object_path(conn_path, event.kind, event.uuid), event.event]
+            if with_detail:
+                body.append(event.detail)
+        elif event.kind in OBJECT_SIGNALS:  # the object's own signal
+            kind, member, arguments = OBJECT_SIGNALS[event.kind]
+            path = paths.object_path(conn_path, kind, event.uuid)
+            body = arguments(event)
+        else:
+            return
+        signature = interfaces.signals(kind)[member].signature
         try:
-            self.bus.send(Message.new_signal(conn_path, interfaces.PREFIX + "Connect", member, signature, body))
+            self.bus.send(Message.new_signal(path, interfaces.PREFIX + kind, member, signature, body))
         except Exception:  # noqa: BLE001
             log.exception("signal %s for %s", member, event)
 
