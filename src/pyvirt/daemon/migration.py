@@ -189,6 +189,7 @@ class IncomingJob:
     created: list[str]
     task: asyncio.Task[None]
     ready: asyncio.Future[tuple[str, str | None]]
+    abandon: asyncio.Event                   # set: stop waiting for the guest (finish(cancelled))
     sockets: list[str] = field(default_factory=list)  # unix channels' socket files
 
 
@@ -280,6 +281,7 @@ class MigrationMixin:
         ready: asyncio.Future[tuple[str, str | None]] = loop.create_future()
         exports = sorted(wanted)
         sockets: list[str] = []
+        abandon = asyncio.Event()
 
         async def incoming(run: Running) -> None:
             if postcopy:
@@ -306,7 +308,7 @@ class MigrationMixin:
             qemu_uri = channel_text(addr, "tcp:")
             await self._qmp(run, "migrate-incoming", {"uri": qemu_uri})  # type: ignore[attr-defined]
             ready.set_result((qemu_uri, nbd))
-            await self._wait_migration(run)  # type: ignore[attr-defined]
+            await self._wait_incoming(run, abandon)
             if exports:
                 await self._qmp(run, "nbd-server-stop")  # type: ignore[attr-defined]
             _unlink_all(sockets)
@@ -316,7 +318,7 @@ class MigrationMixin:
                 await self._start_locked(rec, paused=True, definition=dom, incoming=incoming)  # type: ignore[attr-defined]
 
         task = asyncio.create_task(start(), name=f"migrate-in-{name}")
-        job = IncomingJob(name, created, task, ready, sockets)
+        job = IncomingJob(name, created, task, ready, abandon, sockets)
         self._incoming()[name] = job
         await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
@@ -373,13 +375,34 @@ class MigrationMixin:
             raise _failed(f"no size given for disk(s) {', '.join(missing)} to create")
         return created
 
+    async def _wait_incoming(self, run: Running, abandon: asyncio.Event) -> None:
+        """Until QEMU says the guest arrived; a flag, not a task cancellation, ends it early
+        (Python 3.11's wait_for can swallow a cancellation that meets a monitor reply)."""
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while True:
+            if abandon.is_set():
+                raise _failed("incoming migration cancelled")
+            info = await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
+            status = info.get("status")
+            if status == "completed":
+                return
+            if status in ("failed", "cancelled"):
+                raise _failed(f"incoming migration {status}: {info.get('error-desc', 'QEMU gave no reason')}")
+            if time.monotonic() > deadline:
+                raise _failed(f"the guest did not arrive within {JOB_TIMEOUT:.0f} s")
+            await asyncio.sleep(POLL)
+
     async def _drop_incoming(self, job: IncomingJob) -> None:
         """Kill the destination QEMU (if any) and remove the disks prepare created."""
         self._incoming().pop(job.name, None)
+        job.abandon.set()
         if not job.task.done():
+            await asyncio.wait({job.task}, timeout=30)
+        if not job.task.done():  # stuck elsewhere (a start that hangs): cancel it after all
             job.task.cancel()
-        with contextlib.suppress(BaseException):
-            await job.task
+            await asyncio.wait({job.task}, timeout=30)
+        if job.task.done() and not job.task.cancelled():
+            job.task.exception()  # retrieved: the failure is the cancellation we asked for
         rec = self._by_name.get(job.name)  # type: ignore[attr-defined]
         if rec is not None and rec.active:
             with contextlib.suppress(PyvirtError):
