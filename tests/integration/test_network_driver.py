@@ -115,3 +115,30 @@ def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
         assert "forward" in got["mode"] and "teleport" in got["mode"]
         assert "vepa" in got["vepa"] and "not supported" in got["vepa"]
         assert got["unchanged"] and got["names"] == ["a"]
+
+
+def test_nat_ranges_and_static_routes(tmp_path: Path) -> None:
+    """<nat><address>/<port> become SNAT rules, <route> a kernel route via the bridge; both go
+    with the network."""
+    with N.netns() as ns:
+        got = _run(ns, tmp_path, """
+            d = drv()
+            d.create_network("<network><name>r</name><bridge name='vbrr'/><forward mode='nat'><nat>"
+                             "<address start='10.99.0.10' end='10.99.0.20'/><port start='2000' end='3000'/></nat>"
+                             "</forward><ip address='10.21.0.1' prefix='24'/>"
+                             "<route address='10.60.0.0' prefix='24' gateway='10.21.0.5' metric='7'/></network>")
+            out["rules"] = subprocess.run(["nft", "list", "table", "inet", "pyvirt_r"], capture_output=True,
+                                          text=True).stdout
+            out["route"] = subprocess.run(["ip", "route", "show", "10.60.0.0/24"], capture_output=True,
+                                          text=True).stdout
+            d.destroy_network("r")
+            out["route_after"] = subprocess.run(["ip", "route", "show", "10.60.0.0/24"], capture_output=True,
+                                                text=True).stdout
+            out["tables_after"] = tables()
+        """)
+    rules = got["rules"]
+    assert "snat ip to 10.99.0.10-10.99.0.20:2000-3000" in rules, rules
+    assert "ip saddr 10.21.0.0/24 ip daddr != 10.21.0.0/24 snat ip to 10.99.0.10-10.99.0.20" in rules
+    assert "masquerade" not in rules
+    assert "via 10.21.0.5 dev vbrr" in got["route"] and "metric 7" in got["route"], got["route"]
+    assert got["route_after"].strip() == "" and "pyvirt_r" not in got["tables_after"]

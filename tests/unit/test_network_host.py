@@ -26,6 +26,25 @@ def test_nat_rules_masquerade_and_filter_forwarding() -> None:
     assert 'iifname "vbr7" reject' in program
 
 
+def test_nat_like_libvirt_ports_multicast_and_ipv6() -> None:
+    """libvirt's NAT: TCP/UDP source ports 1024-65535, local multicast/broadcast not NATed,
+    IPv6 masqueraded only with <nat ipv6='yes'>."""
+    program = firewall.ruleset("n1", "nat", "vbr7", ["10.7.0.0/24", "fd00:7::/64"])
+    assert program is not None
+    assert ("meta l4proto { tcp, udp } ip saddr 10.7.0.0/24 ip daddr != 10.7.0.0/24 masquerade to :1024-65535"
+            in program)
+    assert "ip saddr 10.7.0.0/24 ip daddr 224.0.0.0/24 return" in program
+    assert "ip6 saddr fd00:7::/64 ip6 daddr != fd00:7::/64" not in program
+    net = Network.from_xml("<network><name>n6</name><forward><nat ipv6='yes'><port start='5000' end='6000'/></nat>"
+                           "</forward><ip family='ipv6' address='fd00:7::1' prefix='64'/></network>")
+    assert net.forward is not None
+    program = firewall.ruleset("n6", "nat", "vbr6", ["fd00:7::/64"], net.forward.nat)
+    assert program is not None
+    assert "ip6 saddr fd00:7::/64 ip6 daddr != fd00:7::/64 masquerade to :5000-6000" in program
+    assert "ip6 saddr fd00:7::/64 ip6 daddr ff02::/16 return" in program
+    assert 'oifname "vbr6" ip6 daddr fd00:7::/64 ct state related,established accept' in program
+
+
 def test_isolated_network_forwards_nothing_and_open_has_no_rules() -> None:
     program = firewall.ruleset("iso", "none", "vbr8", ["10.8.0.0/24"])
     assert program is not None and "masquerade" not in program and "saddr 10.8" not in program

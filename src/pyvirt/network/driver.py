@@ -41,7 +41,13 @@ from pyvirt.network import dnsmasq, firewall, hostnet
 from pyvirt.network.hostnet import net_error
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.network import Network
-from pyvirt.xml.network_rules import BRIDGED_MODES, check_unique_hosts, ip_network, parse_network
+from pyvirt.xml.network_rules import (
+    BRIDGED_MODES,
+    check_unique_hosts,
+    ip_network,
+    parse_network,
+    route_destination,
+)
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +162,7 @@ class NetworkDriver:
             return
         if live.forward_mode in BRIDGED_MODES:
             if not firewall.present(name):
-                firewall.apply(name, live.forward_mode, bridge, self._subnets(live))
+                self._apply_rules(live, bridge)
             if dnsmasq.needed(live) and dnsmasq.pid_of(self._files(name)) is None:
                 log.warning("network %s: dnsmasq was not running; starting it again", name)
                 dnsmasq.start(live, bridge, self._files(name))
@@ -341,17 +347,17 @@ class NetworkDriver:
                             "supported by pyvirt's network driver", ErrorCode.CONFIG_UNSUPPORTED)
         for what, present in (("<portgroup>", net.portgroups), ("<virtualport>", net.virtualport),
                               ("<vlan>", net.vlan), ("<bandwidth>", net.bandwidth),
-                              ("<port isolated>", net.port_isolated), ("<forward><nat> address/port range",
-                                                                      net.forward and net.forward.nat
-                                                                      and (net.forward.nat.address_start
-                                                                           or net.forward.nat.port_start)),
+                              ("<port isolated>", net.port_isolated),
                               ("<forward dev>", net.forward and net.forward.interfaces and mode != "bridge"),
-                              ("<route>", net.routes)):
+                              ("<route> in a network without a bridge of its own",
+                               net.routes and mode not in BRIDGED_MODES)):
             if present:
                 raise net_error(f"unsupported configuration: {what} in network '{name}' is not supported by "
                                 "pyvirt's network driver", ErrorCode.CONFIG_UNSUPPORTED)
         try:
             check_unique_hosts(net)
+            for route in net.routes:
+                route_destination(route)
         except XMLError as exc:
             raise from_xml_error(exc, ErrorDomain.NETWORK) from None
         if mode == "bridge":
@@ -409,7 +415,9 @@ class NetworkDriver:
                 subnet = ip_network(ip)
                 hostnet.addr_add(bridge, ip.address or "", subnet.prefixlen)
             hostnet.link_up(bridge)
-            firewall.apply(name, live.forward_mode, bridge, self._subnets(live))
+            for route in live.routes:
+                hostnet.route_add(bridge, route_destination(route), route.gateway or "", route.metric)
+            self._apply_rules(live, bridge)
             if live.forward_mode in ("nat", "route"):
                 if any(ip_network(ip).version == 4 for ip in live.ips):
                     hostnet.set_sysctl("net/ipv4/ip_forward", "1")
@@ -423,6 +431,10 @@ class NetworkDriver:
             raise
         log.info("network %s started on %s", name, bridge)
         return live
+
+    def _apply_rules(self, live: Network, bridge: str) -> None:
+        firewall.apply(live.name or "", live.forward_mode, bridge, self._subnets(live),
+                       live.forward.nat if live.forward is not None else None)
 
     def _teardown(self, live: Network) -> None:
         """Undo _setup; every step tolerates what is already gone."""

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 from pyvirt.network.hostnet import run
+
+if TYPE_CHECKING:
+    from pyvirt.xml.network import Nat
 
 _SAFE = re.compile(r"[^A-Za-z0-9_]")
 
@@ -26,7 +30,25 @@ def table_name(network: str) -> str:
     return f"pyvirt_{clean}"
 
 
-def ruleset(network: str, mode: str, bridge: str, subnets: list[str]) -> str | None:
+def snat_rules(fam: str, net: str, nat: Nat | None) -> list[str]:
+    """Source NAT for subnet *net* (nft family word *fam*), libvirt's rules in nft words: local
+    multicast (and IPv4 broadcast) is left alone; TCP/UDP get source ports from ``<nat><port>``
+    (libvirt's 1024-65535 when absent); with ``<nat><address>`` (IPv4 only, as in libvirt) the
+    source becomes that range (SNAT) instead of the outgoing interface's address (masquerade)."""
+    match = f"{fam} saddr {net} {fam} daddr != {net}"
+    ports = f"{nat.port_start or 1024}-{nat.port_end or 65535}" if nat is not None else "1024-65535"
+    if fam == "ip" and nat is not None and nat.address_start:
+        end = nat.address_end if nat.address_end and nat.address_end != nat.address_start else None
+        to = nat.address_start + (f"-{end}" if end else "")
+        action, port_action = f"snat ip to {to}", f"snat ip to {to}:{ports}"
+    else:
+        action, port_action = "masquerade", f"masquerade to :{ports}"
+    keep = ["224.0.0.0/24", "255.255.255.255"] if fam == "ip" else ["ff02::/16"]
+    return [*(f"{fam} saddr {net} {fam} daddr {dest} return" for dest in keep),
+            f"meta l4proto {{ tcp, udp }} {match} {port_action}", f"{match} {action}"]
+
+
+def ruleset(network: str, mode: str, bridge: str, subnets: list[str], nat_range: Nat | None = None) -> str | None:
     """The nft program for a network, or None when it needs no rules (open mode)."""
     if mode == "open":
         return None
@@ -40,9 +62,9 @@ def ruleset(network: str, mode: str, bridge: str, subnets: list[str]) -> str | N
         for fam, nets in (("ip", v4), ("ip6", v6)):
             for net in nets:
                 fwd.append(f"iifname {br} {fam} saddr {net} accept")
-                if mode == "nat" and fam == "ip":
+                if mode == "nat" and (fam == "ip" or (nat_range is not None and nat_range.ipv6)):
                     fwd.append(f"oifname {br} {fam} daddr {net} ct state related,established accept")
-                    nat.append(f"{fam} saddr {net} {fam} daddr != {net} masquerade")
+                    nat += snat_rules(fam, net, nat_range)
                 else:
                     fwd.append(f"oifname {br} {fam} daddr {net} accept")
     fwd.append(f"iifname {br} oifname {br} accept")  # guest to guest on the same bridge
@@ -60,8 +82,8 @@ def ruleset(network: str, mode: str, bridge: str, subnets: list[str]) -> str | N
     return "\n".join(lines) + "\n"
 
 
-def apply(network: str, mode: str, bridge: str, subnets: list[str]) -> None:
-    program = ruleset(network, mode, bridge, subnets)
+def apply(network: str, mode: str, bridge: str, subnets: list[str], nat_range: Nat | None = None) -> None:
+    program = ruleset(network, mode, bridge, subnets, nat_range)
     if program is not None:
         run(["nft", "-f", "-"], input=program)
 

@@ -90,6 +90,11 @@ def addr_add(dev: str, address: str, prefix: int) -> None:
     run(["ip", "addr", "add", f"{address}/{prefix}", "dev", dev])
 
 
+def route_add(dev: str, destination: str, gateway: str, metric: int | None = None) -> None:
+    """A static route via a gateway on `dev` (a network's ``<route>``); it goes with the device."""
+    run(["ip", "route", "add", destination, "via", gateway, "dev", dev, *(["metric", str(metric)] if metric else [])])
+
+
 def routes() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Destinations of the routes this namespace already has (for overlap checks)."""
     out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []

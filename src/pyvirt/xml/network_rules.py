@@ -57,7 +57,7 @@ def format_mac(text: str, what: str, netname: str, line: int | None) -> str:
     return ":".join(f"{o:02x}" for o in octets)
 
 
-def ip_prefix(ip: IP) -> int:
+def ip_prefix(ip: IP | Route) -> int:
     """virSocketAddrGetIPPrefix: explicit prefix, netmask bits, else the classful default."""
     if ip.prefix:
         return ip.prefix
@@ -74,6 +74,14 @@ def ip_prefix(ip: IP) -> int:
     if first & 0xE0 == 0xC0:
         return 24
     return -1
+
+
+def route_destination(route: Route) -> str:
+    """``ip route`` destination of a ``<route>`` (prefix as libvirt derives it for addresses)."""
+    prefix = ip_prefix(route)
+    if prefix < 0:
+        raise XMLError(f"bad prefix for static route to {route.address}", route.line)
+    return str(ipaddress.ip_network(f"{route.address}/{prefix}", strict=False))
 
 
 def ip_network(ip: IP) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
