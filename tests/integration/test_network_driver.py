@@ -117,28 +117,72 @@ def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
         assert got["unchanged"] and got["names"] == ["a"]
 
 
+SNAT_SERVER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.98.0.1", 5555)); s.listen(1); s.settimeout(20)
+c, peer = s.accept(); print(peer[0], peer[1], flush=True)
+"""
+SNAT_CLIENT = """
+import socket, time
+deadline = time.monotonic() + 15
+while True:
+    try:
+        socket.create_connection(("10.98.0.1", 5555), timeout=2).close(); break
+    except OSError:
+        if time.monotonic() > deadline: raise
+        time.sleep(0.2)
+"""
+
+
 def test_nat_ranges_and_static_routes(tmp_path: Path) -> None:
-    """<nat><address>/<port> become SNAT rules, <route> a kernel route via the bridge; both go
-    with the network."""
-    with N.netns() as ns:
+    """<nat><address>/<port> become SNAT rules that real traffic follows, <route> a kernel route
+    via the bridge; both go with the network.  A "guest" (a veth in its own namespace, on the
+    network's bridge) reaches an "outside" namespace, which sees the <nat> address (not the
+    uplink's primary one, as masquerading would) and a source port from the <nat><port> range
+    (not the client's own ephemeral port)."""
+    import subprocess
+
+    with N.netns() as ns, N.netns() as guest, N.netns() as outside:
         got = _run(ns, tmp_path, """
-            d = drv()
-            d.create_network("<network><name>r</name><bridge name='vbrr'/><forward mode='nat'><nat>"
-                             "<address start='10.99.0.10' end='10.99.0.20'/><port start='2000' end='3000'/></nat>"
-                             "</forward><ip address='10.21.0.1' prefix='24'/>"
-                             "<route address='10.60.0.0' prefix='24' gateway='10.21.0.5' metric='7'/></network>")
+            drv().create_network("<network><name>r</name><bridge name='vbrr'/><forward mode='nat'><nat>"
+                                 "<address start='10.98.0.3' end='10.98.0.3'/><port start='2000' end='2100'/></nat>"
+                                 "</forward><ip address='10.21.0.1' prefix='24'/>"
+                                 "<route address='10.60.0.0' prefix='24' gateway='10.21.0.5' metric='7'/></network>")
             out["rules"] = subprocess.run(["nft", "list", "table", "inet", "pyvirt_r"], capture_output=True,
                                           text=True).stdout
             out["route"] = subprocess.run(["ip", "route", "show", "10.60.0.0/24"], capture_output=True,
                                           text=True).stdout
-            d.destroy_network("r")
-            out["route_after"] = subprocess.run(["ip", "route", "show", "10.60.0.0/24"], capture_output=True,
-                                                text=True).stdout
-            out["tables_after"] = tables()
+        """)
+        ns.run("ip", "link", "add", "vg", "type", "veth", "peer", "name", "eth0", "netns", guest.name)
+        ns.run("ip", "link", "set", "vg", "master", "vbrr", "up")
+        ns.run("ip", "link", "add", "vo", "type", "veth", "peer", "name", "eth0", "netns", outside.name)
+        ns.run("ip", "addr", "add", "10.98.0.2/24", "dev", "vo")  # what masquerading would show
+        ns.run("ip", "addr", "add", "10.98.0.3/24", "dev", "vo")
+        ns.run("ip", "link", "set", "vo", "up")
+        for side, addr in ((guest, "10.21.0.50/24"), (outside, "10.98.0.1/24")):
+            side.run("ip", "addr", "add", addr, "dev", "eth0")
+            side.run("ip", "link", "set", "eth0", "up")
+        guest.run("ip", "route", "add", "default", "via", "10.21.0.1")
+        server = subprocess.Popen(outside.cmd(sys.executable, "-c", SNAT_SERVER), stdout=subprocess.PIPE, text=True)
+        try:
+            guest.run(sys.executable, "-c", SNAT_CLIENT, timeout=30)
+            seen, _ = server.communicate(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+        after = _run(ns, tmp_path, """
+            drv().destroy_network("r")
+            out["route"] = subprocess.run(["ip", "route", "show", "10.60.0.0/24"], capture_output=True,
+                                          text=True).stdout
+            out["tables"] = tables()
         """)
     rules = got["rules"]
-    assert "snat ip to 10.99.0.10-10.99.0.20:2000-3000" in rules, rules
-    assert "ip saddr 10.21.0.0/24 ip daddr != 10.21.0.0/24 snat ip to 10.99.0.10-10.99.0.20" in rules
+    assert "snat ip to 10.98.0.3:2000-2100" in rules, rules
+    assert "ip saddr 10.21.0.0/24 ip daddr != 10.21.0.0/24 snat ip to 10.98.0.3" in rules
     assert "masquerade" not in rules
+    addr, port = seen.split()
+    assert addr == "10.98.0.3" and 2000 <= int(port) <= 2100, seen
     assert "via 10.21.0.5 dev vbrr" in got["route"] and "metric 7" in got["route"], got["route"]
-    assert got["route_after"].strip() == "" and "pyvirt_r" not in got["tables_after"]
+    assert after["route"].strip() == "" and "pyvirt_r" not in after["tables"]
