@@ -104,7 +104,12 @@ def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
                 "<network><name>g</name><forward mode='teleport'/></network>"))
             out["vepa"] = err(lambda: d.create_network(
                 "<network><name>h</name><forward mode='vepa'><interface dev='eth0'/></forward></network>"))
+            out["pg"] = err(lambda: d.create_network(
+                "<network><name>p</name><ip address='10.60.1.1' prefix='24'/><portgroup name='slow'>"
+                "<bandwidth><inbound average='100'/></bandwidth></portgroup></network>"))
             out["unchanged"] = before == (links(), tables(), len(dnsmasqs()))
+            d.create_network("<network><name>q</name><bridge name='vbrq'/><ip address='10.61.0.1' prefix='24'/>"
+                             "<portgroup name='plain' default='yes'/></network>")  # names only: nothing to drop
             out["names"] = [n["name"] for n in d.list_networks()]
         """)
         assert "overlaps" in got["overlap"] and "'a'" in got["overlap"]
@@ -114,7 +119,8 @@ def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
         assert "duplicate DHCP host mac" in got["dup_host"]
         assert "forward" in got["mode"] and "teleport" in got["mode"]
         assert "vepa" in got["vepa"] and "not supported" in got["vepa"]
-        assert got["unchanged"] and got["names"] == ["a"]
+        assert "portgroup name='slow'" in got["pg"] and "not supported" in got["pg"]
+    assert got["unchanged"] and got["names"] == ["a", "q"]
 
 
 SNAT_SERVER = """

@@ -345,7 +345,11 @@ class NetworkDriver:
         if mode not in SUPPORTED_MODES:
             raise net_error(f"unsupported configuration: forward mode '{mode}' of network '{name}' is not "
                             "supported by pyvirt's network driver", ErrorCode.CONFIG_UNSUPPORTED)
-        for what, present in (("<portgroup>", net.portgroups), ("<virtualport>", net.virtualport),
+        # a portgroup that only names itself changes nothing for a guest's tap: accepted, as libvirt does
+        loaded_pg = next((pg.name for pg in net.portgroups
+                          if pg.vlan or pg.virtualport or pg.bandwidth or pg.trust_guest_rx_filters), None)
+        for what, present in ((f"<portgroup name='{loaded_pg}'> with vlan/virtualport/bandwidth/trustGuestRxFilters",
+                               loaded_pg is not None), ("<virtualport>", net.virtualport),
                               ("<vlan>", net.vlan), ("<bandwidth>", net.bandwidth),
                               ("<port isolated>", net.port_isolated),
                               ("<forward dev>", net.forward and net.forward.interfaces and mode != "bridge"),
