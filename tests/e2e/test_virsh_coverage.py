@@ -109,8 +109,9 @@ KNOWN = {
 
 def test_unimplemented_commands_fail_as_libvirt_does() -> None:
     """Where libvirt's test driver lacks the call too, pyvirt's failure must be virsh's, byte for byte."""
-    lines = [ln for c in table.COMMANDS if c.module == "cmd_unsupported" and (ln := _line(c))]
-    assert len(lines) > 100
+    unsupported = [c for c in table.COMMANDS if c.module == "cmd_unsupported"]
+    lines = [ln for c in unsupported if (ln := _line(c))]
+    assert len(lines) > 0.75 * len(unsupported)  # nearly every one gets a command line to compare
     compared, differ = 0, []
     for line in lines:
         try:
