@@ -302,6 +302,37 @@ def test_volume_create_resize_and_hotplug(env: dict[str, Any]) -> None:
     page.locator('tr[data-disk="vdb"]').wait_for(timeout=60_000)
     shot(page, "devices")
     assert extra in conn.get_xml(GUEST) and extra in conn.get_xml(GUEST, inactive=True)
+    # the NIC's link switch: down on the running guest (domif-getlink's answer changes), then up
+    switch = page.locator('tr[data-mac] input[role="switch"]').first
+    assert switch.get_attribute("data-link") == "up" and switch.is_checked()
+    switch.click()
+    page.locator('tr[data-mac] input[role="switch"][data-link="down"]').wait_for(timeout=30_000)
+    assert "state='down'" in conn.get_xml(GUEST).replace('"', "'")
+    page.locator('tr[data-mac] input[role="switch"]').first.click()
+    page.locator('tr[data-mac] input[role="switch"][data-link="up"]').wait_for(timeout=30_000)
+    assert "state='down'" not in conn.get_xml(GUEST).replace('"', "'")
+
+
+def test_pool_create_and_remove(env: dict[str, Any]) -> None:
+    """A directory pool made from the storage page (defined, built, started), then removed with its
+    directory; a relative path is refused by its field's name and defines nothing."""
+    page, conn = env["page"], env["conn"]
+    target = Path(env["daemon"].root) / "webpool"
+    page.click("nav >> text=Storage")
+    page.fill("#np-name", "webpool")
+    page.fill("#np-path", "relative/dir")
+    page.click("button:has-text('Create pool')")
+    page.locator("form[aria-label='New directory pool'] .error", has_text="Target directory").wait_for()
+    assert "webpool" not in [p.name for p in conn.list_pools()]
+    page.fill("#np-path", str(target))
+    page.click("button:has-text('Create pool')")
+    page.locator('[data-pool="webpool"] .state.s1').wait_for(timeout=30_000)
+    info = conn.lookup_pool("webpool")
+    assert info.active and info.autostart and target.is_dir()
+    page.check('input[id="rm-dir-webpool"]')
+    page.click('[data-pool="webpool"] >> text=Remove pool')
+    page.locator('[data-pool="webpool"]').wait_for(state="detached", timeout=30_000)
+    assert "webpool" not in [p.name for p in conn.list_pools()] and not target.exists()
 
 
 def test_bulk_shut_down_reports_each_guest(env: dict[str, Any]) -> None:

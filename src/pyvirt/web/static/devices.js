@@ -1,5 +1,5 @@
 // A guest's disks and network interfaces: attach an existing pool volume, detach a disk, eject or
-// insert a CD-ROM's medium, add or remove a NIC.  Device XML is built through the DOM (names
+// insert a CD-ROM's medium, add or remove a NIC, set a NIC's link up or down.  Device XML is built through the DOM (names
 // and paths escaped by the serializer) and sent with attach_device / detach_device /
 // update_device: live when the guest runs, to the definition when it is persistent.
 import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
@@ -23,6 +23,32 @@ function freeTarget(used, prefix) {
     if (!used.includes(t)) return t;
   }
   throw new Error('no free disk name left');
+}
+
+// A NIC's link as a labelled switch: what `virsh domif-setlink` does (the interface element with
+// <link state=…> sent through update_device: the running guest when it runs, else the
+// definition) and `domif-getlink` reads (the state in the XML shown).  Its error shows beside it.
+function LinkToggle({ node, mac, apply }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const link = node.querySelector('link');
+  const up = ((link && link.getAttribute('state')) || 'up') === 'up';
+  const id = 'link-' + mac;
+  const toggle = async () => {
+    setBusy(true); setError(null);
+    try {
+      const copy = node.cloneNode(true);
+      let l = copy.querySelector('link');
+      if (!l) { l = copy.ownerDocument.createElement('link'); copy.appendChild(l); }
+      l.setAttribute('state', up ? 'down' : 'up');
+      await apply(copy);
+    } catch (e) { setError(e); } finally { setBusy(false); }
+  };
+  return html`<span class="action link-toggle">
+    <input type="checkbox" role="switch" id=${id} checked=${up} disabled=${busy} aria-busy=${busy ? 'true' : 'false'}
+      data-link=${up ? 'up' : 'down'} onChange=${toggle} />
+    <label for=${id}>Link ${up ? 'up' : 'down'}<span class="sr-only"> (${mac})</span></label>
+    <${ErrorBox} error=${error} /></span>`;
 }
 
 export function Devices({ name, info }) {
@@ -82,6 +108,10 @@ export function Devices({ name, info }) {
     await call('POST', `${path}/devices/update`, { xml: ser(disk), ...flags });
     await load();
   };
+  const setLink = async (node) => {
+    await call('POST', `${path}/devices/update`, { xml: ser(node), live: on, config: !on });
+    await load();
+  };
   const addNic = async () => {
     const d = newDoc();
     const kids = [el(d, 'model', { type: 'virtio' })];
@@ -115,13 +145,14 @@ export function Devices({ name, info }) {
       <${Action} label="Attach disk" disabled=${!pick} run=${attach} />
     </form>
     <h2>Network interfaces</h2>
-    <table class="list" aria-label="Network interfaces"><thead><tr><th>Type</th><th>Source</th><th>MAC</th><th>Model</th><th>Actions</th></tr></thead>
+    <table class="list" aria-label="Network interfaces"><thead><tr><th>Type</th><th>Source</th><th>MAC</th><th>Model</th><th>Link</th><th>Actions</th></tr></thead>
       <tbody>${ifaces.map((node) => {
         const mac = (node.querySelector('mac') || { getAttribute: () => '' }).getAttribute('address');
         const src = node.querySelector('source');
         return html`<tr key=${mac} data-mac=${mac}><td>${node.getAttribute('type')}</td>
           <td>${src ? src.getAttribute('network') || src.getAttribute('bridge') || '' : ''}</td><td>${mac}</td>
           <td>${(node.querySelector('model') || { getAttribute: () => '' }).getAttribute('type')}</td>
+          <td><${LinkToggle} node=${node} mac=${mac} apply=${setLink} /></td>
           <td><${Action} label="Remove" kind="danger" run=${() => detach(node)} /></td></tr>`;
       })}</tbody></table>
     <form class="inline" onSubmit=${(e) => e.preventDefault()}>

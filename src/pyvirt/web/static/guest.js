@@ -103,51 +103,66 @@ function Overview({ name, info, reload }) {
 }
 
 // Usage over the last five minutes: CPU % (domain_stats cpu.time), memory (the QEMU process's
-// RSS, memory_stats) and disk throughput (block_stats of each disk, read + written).  Sampled
+// RSS, memory_stats), disk throughput (block_stats of each disk, read + written) and network
+// throughput (interface_stats of each NIC domain_stats names, received and sent: NICs with a host
+// device only, as `virsh domifstat`; QEMU's user-mode network keeps no counters).  Sampled
 // figures: this is the UI's one timer, running only while the overview is shown.
 const SERIES = [
-  ['cpu', 'CPU use (%)', 'CPU %', '#2a6fdb', { range: [0, 100] }],
-  ['mem', 'Memory (MiB, QEMU RSS)', 'MiB', '#1e7b34', {}],
-  ['disk', 'Disk I/O (KiB/s, read + written)', 'KiB/s', '#9a5b00', {}],
+  ['cpu', 'CPU use (%)', [['CPU %', '#2a6fdb']], { range: [0, 100] }],
+  ['mem', 'Memory (MiB, QEMU RSS)', [['MiB', '#1e7b34']], {}],
+  ['disk', 'Disk I/O (KiB/s, read + written)', [['KiB/s', '#9a5b00']], {}],
+  ['net', 'Network (KiB/s, received / sent)', [['rx KiB/s', '#7a3db8'], ['tx KiB/s', '#c0392b']], {}],
 ];
 
+const sum = (list, key) => list.reduce((n, s) => n + (s ? s[key] : 0), 0);
+
 function UsageGraphs({ name }) {
-  const boxes = { cpu: useRef(null), mem: useRef(null), disk: useRef(null) };
+  const boxes = { cpu: useRef(null), mem: useRef(null), disk: useRef(null), net: useRef(null) };
   useEffect(() => {
     let stopped = false, last = null;
-    const plots = {}, xs = [], ys = { cpu: [], mem: [], disk: [] };
+    const plots = {}, xs = [], ys = { cpu: [[]], mem: [[]], disk: [[]], net: [[], []] };
+    const uncounted = new Set();  // NICs without counters (user-mode): asked once, not every tick
     const path = `/v1/domains/${q(name)}`;
+    const names = (st, kind) => {
+      const out = [];
+      for (let i = 0; i < (st[`${kind}.count`] || 0); i++) if (st[`${kind}.${i}.name`]) out.push(st[`${kind}.${i}.name`]);
+      return out;
+    };
+    const rate = (now, before, dt) => Math.max(0, (now - before) / dt / 1024);
     const tick = async () => {
       try {
         const [stats, mem] = await Promise.all([
-          call('GET', '/v1/domain-stats', { doms: name, groups: 'cpu-total,block' }),
+          call('GET', '/v1/domain-stats', { doms: name, groups: 'cpu-total,block,interface' }),
           call('GET', `${path}/memstats`).catch(() => ({}))]);
         const st = (stats[0] && stats[0].stats) || {};
-        const disks = [];
-        for (let i = 0; i < (st['block.count'] || 0); i++) if (st[`block.${i}.name`]) disks.push(st[`block.${i}.name`]);
-        const io = await Promise.all(disks.map((d) => call('GET', `${path}/blockstats`, { disk: d }).catch(() => null)));
-        const bytes = io.reduce((n, b) => n + (b ? b.rd_bytes + b.wr_bytes : 0), 0);
+        const [io, nics] = await Promise.all([
+          Promise.all(names(st, 'block').map((d) => call('GET', `${path}/blockstats`, { disk: d }).catch(() => null))),
+          Promise.all(names(st, 'net').filter((d) => !uncounted.has(d)).map((d) => call('GET', `${path}/ifstats`, { device: d })
+            .catch((e) => { if (e.code === 84) uncounted.add(d); return null; })))]);
+        const bytes = sum(io, 'rd_bytes') + sum(io, 'wr_bytes'), rx = sum(nics, 'rx_bytes'), tx = sum(nics, 'tx_bytes');
         const now = Date.now() / 1000;
         if (last && st['cpu.time'] !== undefined) {
           const dt = now - last.t;
           xs.push(now);
-          ys.cpu.push(Math.max(0, (st['cpu.time'] - last.cpu) / (dt * 1e9) * 100));
-          ys.mem.push((mem.rss || 0) / 1024);
-          ys.disk.push(Math.max(0, (bytes - last.bytes) / dt / 1024));
-          if (xs.length > 150) { xs.shift(); for (const k in ys) ys[k].shift(); }
-          for (const k in plots) plots[k].setData([xs, ys[k]]);
+          ys.cpu[0].push(Math.max(0, (st['cpu.time'] - last.cpu) / (dt * 1e9) * 100));
+          ys.mem[0].push((mem.rss || 0) / 1024);
+          ys.disk[0].push(rate(bytes, last.bytes, dt));
+          ys.net[0].push(rate(rx, last.rx, dt));
+          ys.net[1].push(rate(tx, last.tx, dt));
+          if (xs.length > 150) { xs.shift(); for (const k in ys) for (const y of ys[k]) y.shift(); }
+          for (const k in plots) plots[k].setData([xs, ...ys[k]]);
         }
-        if (st['cpu.time'] !== undefined) last = { cpu: st['cpu.time'], bytes, t: now };
+        if (st['cpu.time'] !== undefined) last = { cpu: st['cpu.time'], bytes, rx, tx, t: now };
       } catch { /* the guest stopped: the graphs keep what they had */ }
       if (!stopped) setTimeout(tick, 2000);
     };
     Promise.all([import('/vendor/uplot/dist/uPlot.esm.js'), loadAsset('/vendor/uplot/dist/uPlot.min.css')]).then(([{ default: uPlot }]) => {
       if (stopped) return;
-      for (const [key, title, label, color, scale] of SERIES) {
+      for (const [key, title, lines, scale] of SERIES) {
         const box = boxes[key].current;
         if (!box) continue;
         plots[key] = new uPlot({ width: 360, height: 170, title, scales: { y: scale },
-          series: [{}, { label, stroke: color, fill: color + '1a' }] }, [xs, ys[key]], box);
+          series: [{}, ...lines.map(([label, color]) => ({ label, stroke: color, fill: color + '1a' }))] }, [xs, ...ys[key]], box);
       }
       tick();
     });

@@ -1,5 +1,7 @@
 // Storage pools and their volumes; upload a file into a new volume with a progress bar
-// (the body streams to the web process, which sends it on sparse-aware, as vol-upload).
+// (the body streams to the web process, which sends it on sparse-aware, as vol-upload); create a
+// directory pool and remove a pool (virsh pool-define + pool-build + pool-start, pool-destroy +
+// pool-delete + pool-undefine: the same operations, one after the other).
 import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
 import { call, rows, q, onEvent, fmtBytes, csrf } from '/static/api.js';
 import { Action, ErrorBox, Field } from '/static/ui.js';
@@ -85,6 +87,59 @@ function Resize({ pool, vol, onDone }) {
       await call('POST', `/v1/pools/${q(pool)}/volumes/${q(vol.name)}/resize`, { capacity: Math.round(Number(gib) * 2 ** 30) }); setGib(''); await onDone(); }} /></span>`;
 }
 
+// A directory pool: defined, built (its directory made), started, autostarted if asked.  A
+// failure after the definition undefines it again, so a refused pool leaves nothing behind.
+function NewPool({ onDone }) {
+  const [f, setF] = useState({ name: '', path: '', autostart: true });
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  const create = async () => {
+    const name = f.name.trim(), dir = f.path.trim();
+    if (!dir.startsWith('/')) throw new Error('Target directory: an absolute path is needed');
+    const d = document.implementation.createDocument(null, null, null);
+    const pool = d.createElement('pool');
+    pool.setAttribute('type', 'dir');
+    const n = d.createElement('name'); n.textContent = name; pool.appendChild(n);
+    const t = d.createElement('target'), p = d.createElement('path');
+    p.textContent = dir; t.appendChild(p); pool.appendChild(t);
+    await call('POST', '/v1/pools', { xml: new XMLSerializer().serializeToString(pool) });
+    try {
+      await call('POST', `/v1/pools/${q(name)}/start`, { build: true });
+      if (f.autostart) await call('POST', `/v1/pools/${q(name)}/autostart`, { autostart: true });
+    } catch (e) {
+      await call('POST', `/v1/pools/${q(name)}/destroy`, {}).catch(() => {});
+      await call('DELETE', `/v1/pools/${q(name)}`).catch(() => {});
+      throw e;
+    }
+    setF({ ...f, name: '', path: '' });
+    await onDone();
+  };
+  return html`<form class="card inline" onSubmit=${(e) => e.preventDefault()} aria-label="New directory pool">
+    <${Field} id="np-name" label="New pool name"><input id="np-name" value=${f.name} onInput=${set('name')} /></${Field}>
+    <${Field} id="np-path" label="Target directory"><input id="np-path" value=${f.path} placeholder="/var/lib/libvirt/images/…" onInput=${set('path')} /></${Field}>
+    <div class="field"><label><input type="checkbox" id="np-autostart" checked=${f.autostart} onChange=${set('autostart')} /> Start with pyvirtd</label></div>
+    <${Action} label="Create pool" disabled=${!f.name.trim() || !f.path.trim()} run=${create} />
+  </form>`;
+}
+
+// Remove a pool: stop it, optionally delete its directory (pool-delete: only an empty one),
+// then undefine it (a transient pool is gone once stopped).
+function RemovePool({ pool, onDone }) {
+  const [dir, setDir] = useState(false);
+  const id = `rm-dir-${pool.name}`;
+  const remove = async () => {
+    const base = `/v1/pools/${q(pool.name)}`;
+    if (pool.active) await call('POST', `${base}/destroy`, {});
+    if (!pool.persistent) return onDone();
+    if (dir) await call('POST', `${base}/delete`, {});
+    await call('DELETE', base);
+    await onDone();
+  };
+  return html`<span class="remove-pool">
+    <input type="checkbox" id=${id} checked=${dir} onChange=${(e) => setDir(e.target.checked)} />
+    <label for=${id}>and its directory<span class="sr-only"> (${pool.name})</span></label>
+    <${Action} label="Remove pool" kind="danger" run=${remove} /></span>`;
+}
+
 export function Storage() {
   const [pools, setPools] = useState(null);
   const [vols, setVols] = useState({});
@@ -106,13 +161,15 @@ export function Storage() {
     <${ErrorBox} error=${error} />
     <${Upload} pools=${pools.filter((p) => p.active)} onDone=${load} />
     <${NewVolume} pools=${pools.filter((p) => p.active)} onDone=${load} />
-    ${pools.map((p) => html`<div class="card" key=${p.name}>
+    <${NewPool} onDone=${load} />
+    ${pools.map((p) => html`<div class="card" key=${p.name} data-pool=${p.name}>
       <h2>${p.name} <span class=${'state ' + (p.active ? 's1' : 's5')}>${p.active ? 'active' : 'inactive'}</span></h2>
       <p>${p.type} at ${p.path} — ${fmtBytes(p.allocation)} used of ${fmtBytes(p.capacity)}, ${fmtBytes(p.available)} free</p>
       <div class="toolbar">
         <${Action} label="Start" disabled=${p.active} run=${async () => { await call('POST', `/v1/pools/${q(p.name)}/start`, {}); await load(); }} />
         <${Action} label="Stop" disabled=${!p.active} run=${async () => { await call('POST', `/v1/pools/${q(p.name)}/destroy`, {}); await load(); }} />
         <${Action} label="Refresh" disabled=${!p.active} run=${async () => { await call('POST', `/v1/pools/${q(p.name)}/refresh`, {}); await load(); }} />
+        <${RemovePool} pool=${p} onDone=${load} />
       </div>
       ${vols[p.name] instanceof Error ? html`<${ErrorBox} error=${vols[p.name]} />` : vols[p.name] && html`
       <table class="list" aria-label=${'Volumes of ' + p.name}><thead><tr><th>Volume</th><th>Format</th><th>Capacity</th><th>Allocation</th><th>Actions</th></tr></thead>
