@@ -914,6 +914,13 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def get_capabilities(self) -> str: ...
 
+    @op("Connect", "GET /v1/host/kvm", "virConnectGetCapabilities")
+    def kvm_reason(self) -> str:
+        """Why the host's KVM probe found KVM usable or not, in words meant for users (the verdict
+        itself is the capabilities' domain type 'kvm').  pyvirt's own: libvirt gives no reason, and
+        a page that says "KVM not usable" is only useful with it."""
+        raise no_support("kvm_reason")
+
     @op("Connect", "GET /v1/host/domcapabilities", "virConnectGetDomainCapabilities")
     @abc.abstractmethod
     def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,

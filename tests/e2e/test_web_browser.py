@@ -250,6 +250,8 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
         assert page.evaluate(unlabelled_js) == [], view
         tree = page.locator("main").aria_snapshot()
         assert "heading" in tree, view
+    # the host page (the last one above) gives the KVM probe's reason beside its verdict
+    assert env["conn"].kvm_reason() in page.locator("#kvm-reason").inner_text()
     # axe-core (pinned in package-lock.json as a devDependency): no serious or critical violation.
     # It is injected as a script, which the page's own CSP rightly refuses: a context of its own
     # bypasses CSP for the checker only.

@@ -185,6 +185,7 @@ STEPS: list[Step] = [
     ("get_hostname", lambda c, x: c.get_hostname()),
     ("get_version", lambda c, x: c.get_version()["hypervisor"]),
     ("get_capabilities", lambda c, x: c.get_capabilities()),
+    ("kvm_reason", lambda c, x: c.kvm_reason()),
     ("get_domain_capabilities", lambda c, x: c.get_domain_capabilities(arch="x86_64")),
     ("node_info", lambda c, x: c.node_info().cpus),
     ("get_sysinfo", lambda c, x: c.get_sysinfo()),

@@ -56,6 +56,9 @@ class HostInfo:
     async def kvm(self) -> Any:
         return await self.driver.kvm()
 
+    async def kvm_reason(self) -> str:
+        return str((await self.kvm()).reason)
+
     async def get_version(self) -> dict[str, Any]:
         caps = await self.driver.caps()
         return {"hypervisor": "QEMU", "hv_version": list(caps.version[:3]),
