@@ -6,7 +6,8 @@ the guest gets a DHCP lease (net-dhcp-leases, domifaddr --source lease), reaches
 the bridge's host side and, masqueraded, one on an "outside" address; pyvirtd is killed with
 SIGKILL and restarted without doubling anything or cutting the guest off; an isolated network
 forwards nothing; `pyvirt install --network network=default` and `--network bridge=<its bridge>`
-define the matching <interface> and the guest gets a lease from its dnsmasq; destroying the network removes its bridge, dnsmasq and rules, and a guest
+define the matching <interface> and the guest gets a lease from its dnsmasq (and, on `default`,
+it and the first guest reach each other); destroying the network removes its bridge, dnsmasq and rules, and a guest
 cannot start on it while it is down.
 """
 
@@ -76,10 +77,10 @@ class Env:
             self.conn.close()
         self.conn = self.daemon.connect()
 
-    def guest_says(self, command: str, marker: str, timeout: float = 60) -> None:
-        with self.conn.open_console("netguest") as console:
+    def guest_says(self, command: str, marker: str, timeout: float = 60, guest: str = "netguest") -> None:
+        with self.conn.open_console(guest) as console:
             console.write(f"\n{command}; echo {marker}-$?\n".encode())
-        wait_console(self.conn, "netguest", f"{marker}-0", timeout)
+        wait_console(self.conn, guest, f"{marker}-0", timeout)
 
     def received(self, text: str) -> list[str]:
         lines = self.seen.read_text().splitlines() if self.seen.exists() else []
@@ -245,9 +246,20 @@ def _install_and_wait_for_lease(env: Env, test_guest, network: str, mac: str) ->
     ifaces = env.conn.interface_addresses("ni1", "lease")
     assert [(i["hwaddr"], i["addrs"][0]["addr"]) for i in ifaces] == want, ifaces
     print(f"ni1 on {network}: lease after {time.monotonic() - started:.1f} s")
+    if network.startswith("network="):
+        _guests_reach_each_other(env, leases[0]["ipaddr"])
     env.conn.destroy("ni1")
     env.conn.undefine("ni1")
     return xml
+
+
+def _guests_reach_each_other(env: Env, ni1_ip: str) -> None:
+    """Two guests on one network talk directly: ni1 listens, netguest (started by an earlier test
+    and still on `default`) connects to ni1's leased address and ni1 receives what it sent."""
+    (lease,) = [x for x in env.conn.network_dhcp_leases("default") if x["mac"] == MAC]
+    env.guest_says("(nc -l -p 6000 > /tmp/peer &)", "LISTEN", guest="ni1")
+    env.guest_says(f"sleep 1; echo from-{lease['ipaddr']} | nc {ni1_ip} 6000", "PEER")
+    env.guest_says(f"sleep 1; grep -q from-{lease['ipaddr']} /tmp/peer", "GOTPEER", guest="ni1")
 
 
 def test_install_network_and_bridge_options_get_leases(env: Env, test_guest) -> None:  # noqa: ANN001
