@@ -125,7 +125,7 @@ def test_unimplemented_commands_fail_as_libvirt_does() -> None:
         if (ours.stdout, ours.stderr, ours.returncode) != (theirs.stdout, theirs.stderr, theirs.returncode) \
                 and line not in KNOWN:
             differ.append((line, ours.stderr, theirs.stderr))
-    assert compared >= 40
+    assert compared >= len(lines) // 4  # falls as commands get implemented (34 of 96 on 2026-11-30)
     assert differ == []
 
 
