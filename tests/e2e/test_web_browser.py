@@ -317,7 +317,8 @@ def test_volume_create_resize_and_hotplug(env: dict[str, Any]) -> None:
 
 def test_pool_create_and_remove(env: dict[str, Any]) -> None:
     """A directory pool made from the storage page (defined, built, started), then removed with its
-    directory; a relative path is refused by its field's name and defines nothing."""
+    directory; a relative path is refused by its field's name, and a directory pyvirtd cannot make
+    leaves no pool defined."""
     page, conn = env["page"], env["conn"]
     target = Path(env["daemon"].root) / "webpool"
     page.click("nav >> text=Storage")
@@ -325,6 +326,11 @@ def test_pool_create_and_remove(env: dict[str, Any]) -> None:
     page.fill("#np-path", "relative/dir")
     page.click("button:has-text('Create pool')")
     page.locator("form[aria-label='New directory pool'] .error", has_text="Target directory").wait_for()
+    assert "webpool" not in [p.name for p in conn.list_pools()]
+    # a directory that cannot be made: pyvirtd's error shows, and the definition is undone
+    page.fill("#np-path", "/proc/webpool")
+    page.click("button:has-text('Create pool')")
+    page.locator("form[aria-label='New directory pool'] .error", has_text="/proc/webpool").wait_for(timeout=30_000)
     assert "webpool" not in [p.name for p in conn.list_pools()]
     page.fill("#np-path", str(target))
     page.click("button:has-text('Create pool')")
