@@ -457,12 +457,12 @@ def _nodedevs(g: Guest) -> list[Element]:
     conn = g.ci.conn
     out = []
     try:
-        names = conn.list_node_devices()
+        devices = conn.list_node_devices()  # NodeDeviceInfo records
     except Exception:
         return []
-    for name in names:
+    for dev in devices:
         try:
-            out.append(etree.fromstring(conn.get_node_device_xml(name).encode()))
+            out.append(etree.fromstring(conn.get_node_device_xml(dev.name).encode()))
         except Exception:
             continue
     return out
