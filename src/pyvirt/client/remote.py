@@ -105,6 +105,9 @@ class EventStream:
             self.sock, buffered = wire.open_stream(sock_path, target, None)
         except wire.WireError as exc:
             raise stream_error(exc, "cannot subscribe to events") from None
+        except OSError as exc:  # pyvirtd gone (socket missing, refused): libvirt's no-connect error
+            raise EventStreamClosed(f"Failed to connect socket to '{sock_path}': {exc.strerror or exc}",
+                                    ErrorCode.NO_CONNECT, ErrorDomain.RPC) from None
         self.buf = buffered
         self._read_until(b": subscribed\n\n")
 

@@ -104,7 +104,7 @@ class Backend:
                 try:
                     stream = source.events(kinds=EVENT_KINDS)
                     break
-                except (PyvirtError, OSError) as exc:  # no socket while pyvirtd restarts: OSError
+                except PyvirtError as exc:  # no socket while pyvirtd restarts: no-connect error
                     log.debug("%s: resubscribing: %s", self.name, exc)
 
     def close(self) -> None:
