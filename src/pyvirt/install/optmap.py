@@ -974,6 +974,9 @@ backend.source.clipboard.copypaste backend/source/clipboard/@copypaste YN
 backend.source.mouse.mode backend/source/mouse/@mode
 backend.source.channel backend/source/@channel
 backend.source.tls backend/source/@tls YN
+backend.source.seclabel[0-9]*.model backend/source/seclabel[]/@model
+backend.source.seclabel[0-9]*.relabel backend/source/seclabel[]/@relabel YN
+backend.source.seclabel[0-9]*.label backend/source/seclabel[]/label
 rate.bytes rate/@bytes
 rate_bytes rate/@bytes
 rate.period rate/@period

@@ -17,7 +17,7 @@ from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
 log = logging.getLogger(__name__)
 
 MEMORY = Spec("--memory", keys=["memory", "currentMemory", "maxmemory", "maxMemory",
-                                "maxMemory.slots", "hotplugmemorymax", "hotplugmemoryslots"],
+                                "maxMemory.slots", "hotplugmemorymax", "hotplugmemoryslots", "hugepages"],
               positional=("memory",))
 VCPUS = Spec("--vcpus", keys=["vcpu", "vcpus", "maxvcpus", "vcpu.current", "sockets", "dies",
                               "cores", "threads", "cpuset", "vcpu.cpuset", "placement",
@@ -31,7 +31,7 @@ BOOT = Spec("--boot", keys=["menu", "bootmenu", "bootmenu.enable", "kernel", "in
                             "loader.readonly", "loader_type", "loader.type", "loader_secure",
                             "loader.secure", "firmware", "uefi", "arch", "machine",
                             "smbios_mode", "smbios.mode", r"boot[0-9]*\.dev", "hd", "cdrom",
-                            "fd", "network"],
+                            "fd", "network", "domain_type", "emulator", "bootloader", "bootloader_args"],
             comma=("kernel_args", "extra_args", "cmdline"))
 FEATURES = Spec("--features")  # every name is an optmap row
 # The timer shorthands virt-install knows; other NAME_tickpolicy keys are refused as unknown.
@@ -84,6 +84,9 @@ def apply_memory(g: Guest, optstr: str) -> None:
         slots = o.get("maxMemory.slots") or o.get("hotplugmemoryslots")
         if slots and el is not None:
             el.set("slots", slots)
+    if "hugepages" in o:  # virt-install's alias of --memorybacking hugepages=
+        backing = child(g.root, "memoryBacking")
+        pathset.set_path(backing, "hugepages", yesno(o["hugepages"] or "on", "hugepages"))
 
 
 def apply_vcpus(g: Guest, optstr: str) -> None:
@@ -195,6 +198,14 @@ def apply_boot(g: Guest, optstr: str) -> None:
     for _n, v in sorted(numbered, key=lambda item: item[0]):
         append(os_, "boot", dev=v)
         g.flags.extra["boot_set"] = True
+    # guest-level settings virt-install takes through --boot (set_*_cb of its ParserBoot)
+    if o.get("domain_type"):
+        g.root.set("type", o["domain_type"])
+    if o.get("emulator"):
+        set_text(child(g.root, "devices"), "emulator", o["emulator"])
+    for key in ("bootloader", "bootloader_args"):
+        if o.get(key):
+            set_text(g.root, key, o[key])
     if "uefi" in o:
         g.flags.uefi_requested = True
     menu = o.get("menu") or o.get("bootmenu") or o.get("bootmenu.enable")
