@@ -247,20 +247,23 @@ def edit_element(target: etree._Element, opts: dict[str, str | None], probe: Pro
             continue
         remove_path(target, path)
     order = list(full)
+    existed = {path[:-1] for path in full
+               if path[-1] == ("*",) and path[:-1] and _walk(target, path[:-1], create=False) is not None}
     for path in sorted(to_set, key=order.index):
         if path[-1] == ("*",):
             _walk(target, path[:-1], create=True)
         else:
             set_path(target, path, to_set[path])
-    _attr_order(target, full)
+    _attr_order(target, full, existed)
     return target
 
 
-def _attr_order(target: etree._Element, full: Flat) -> None:
+def _attr_order(target: etree._Element, full: Flat, existed: set[Path]) -> None:
     """Elements this edit created get their attributes in the order the parser wrote them
-    (the ``name`` key is set first only to find the element again)."""
+    (the ``name`` key is set first only to find the element again); elements that were
+    there keep theirs, new attributes last (libxml2's, so virt-xml's)."""
     for path in full:
-        if path[-1] != ("*",) or not path[:-1]:
+        if path[-1] != ("*",) or not path[:-1] or path[:-1] in existed:
             continue
         el = _walk(target, path[:-1], create=False)
         if el is None:
