@@ -185,12 +185,12 @@ def test_host_interfaces_and_node_devices(stack: tuple[DaemonHarness, Client]) -
     assert lo == client.one(QEMU, CONNECT, "InterfaceLookupByName", "s", "lo")
     props = client.get_all(lo, "org.libvirt.Interface")
     assert props["MAC"] == (Path("/sys/class/net/lo/address").read_text().strip())
-    assert "name=\"lo\"" in client.one(lo, "org.libvirt.Interface", "GetXMLDesc", "u", 0)
+    assert "name='lo'" in client.one(lo, "org.libvirt.Interface", "GetXMLDesc", "u", 0)
     devs = client.one(QEMU, CONNECT, "ListNodeDevices", "u", 0)
     assert f"{QEMU}/nodedev/computer" in devs
     pci = client.one(QEMU, CONNECT, "ListNodeDevices", "u", 2)  # VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
     assert len(pci) == len(list(Path("/sys/bus/pci/devices").iterdir()))
     if pci:
         assert client.one(pci[0], "org.libvirt.NodeDevice", "ListCaps") == ["pci"]
-        assert "<capability type=\"pci\">" in client.one(pci[0], "org.libvirt.NodeDevice", "GetXMLDesc", "u", 0)
+        assert "<capability type='pci'>" in client.one(pci[0], "org.libvirt.NodeDevice", "GetXMLDesc", "u", 0)
         assert client.get(pci[0], "org.libvirt.NodeDevice", "Parent")

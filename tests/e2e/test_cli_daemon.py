@@ -228,6 +228,20 @@ def test_dumpxml_inactive_and_edit(cli: Cli) -> None:
     assert cli("undefine", "e2e-edit").returncode == 0
 
 
+def test_host_interfaces(cli: Cli) -> None:
+    """iface-list/-mac/-name/-dumpxml against pyvirtd read this host's /sys/class/net."""
+    listing = cli("iface-list", "--all")
+    assert listing.returncode == 0, listing.stderr
+    names = [ln.split()[0] for ln in listing.stdout.splitlines()[2:] if ln.strip()]
+    assert names == sorted(p.name for p in Path("/sys/class/net").iterdir())
+    mac = Path("/sys/class/net/lo/address").read_text().strip()
+    assert cli("iface-mac", "lo").stdout == mac + "\n"
+    xml = cli("iface-dumpxml", "lo", "--xpath", "string(//mac/@address)")
+    assert xml.stdout.strip() == mac, xml
+    gone = cli("iface-mac", "no-such-if0")
+    assert (gone.returncode, gone.stderr.splitlines()[0]) == (1, "error: failed to get interface 'no-such-if0'")
+
+
 def test_domxml_to_native(cli: Cli) -> None:
     xml_file = cli.workdir / "native.xml"
     xml_file.write_text(SMALL.format(name="e2e-native"))

@@ -36,6 +36,11 @@ SEQUENCES = [
     "attach-disk test /dev/null sdb --print-xml --type cdrom --mode readonly --cache none --serial S1",
     "attach-disk test /tmp/a.img vdb --mode bogus --print-xml", "attach-disk test /tmp/a.img vdb",
     "attach-disk nosuch /tmp/a.img vdb", "detach-disk test vdb", "attach-device test /dev/null --config",
+    # host interfaces (read-only): lookups by name or MAC, each only where virsh allows it
+    "iface-list", "iface-list --all", "iface-list --inactive", "iface-list --all --inactive",
+    "iface-mac eth1", "iface-mac nope", "iface-mac aa:bb:cc:dd:ee:ff", "iface-name AA:BB:CC:DD:EE:FF",
+    "iface-name 02:00:00:00:00:01", "iface-name eth1", "iface-dumpxml eth1", "iface-dumpxml aa:bb:cc:dd:ee:ff",
+    "iface-dumpxml eth1 --inactive", "iface-dumpxml eth1 --xpath //mtu", "iface-dumpxml nope",
     # storage pools: define/undefine, lookups by UUID, capabilities the test driver lacks
     "pool-define-as p dir --target /tmp/x; pool-list --all; pool-info p; pool-start p; pool-undefine p",
     "pool-define-as p dir --target /tmp/x; pool-undefine p; pool-list --all",

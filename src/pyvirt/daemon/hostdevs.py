@@ -4,14 +4,16 @@ Read-only: what `virsh iface-list` / `nodedev-list` (and Cockpit's host device a
 attachment" pickers) show.  Interfaces are every entry of /sys/class/net (up when IFF_UP is set);
 node devices are the `computer` root, the PCI functions and the network interfaces, named as
 libvirt names them (pci_DDDD_BB_SS_F, net_IFACE_MAC), with the XML fields libvirt fills from
-the same sysfs files.  Values from sysfs reach the XML only through ElementTree (escaped).
+the same sysfs files.  Values from sysfs reach the XML only through lxml elements and
+pyvirt.xml's writer (escaped).
 """
 
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from lxml import etree as ET
 
 from pyvirt.api import ErrorCode, ErrorDomain, InterfaceInfo, NodeDeviceInfo, PyvirtError
 
@@ -46,9 +48,11 @@ def _no_interface(name: str) -> PyvirtError:
                        ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
 
 
-def _tostring(root: ET.Element) -> str:
-    ET.indent(root, "  ")
-    return ET.tostring(root, encoding="unicode") + "\n"
+def _tostring(root: ET._Element) -> str:
+    """libvirt's layout (single quotes, two-space indent), by the one XML writer of pyvirt.xml."""
+    from pyvirt.xml.mapping import to_text
+
+    return to_text(root)
 
 
 def interface_xml(name: str, sys: Path = SYS) -> str:

@@ -31,7 +31,7 @@ COMMANDS = (
         "forcefully stop a physical host interface.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
-    Cmd("iface-dumpxml", _G, "cmd_unsupported", "interface information in XML",
+    Cmd("iface-dumpxml", _G, "cmd_iface", "interface information in XML",
         "Output the physical host interface information as an XML dump to stdout.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
             Opt("inactive", BOOL, "show inactive defined XML"),
@@ -42,16 +42,16 @@ COMMANDS = (
         "Edit the XML configuration for a physical host interface.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
-    Cmd("iface-list", _G, "cmd_unsupported", "list physical host interfaces",
+    Cmd("iface-list", _G, "cmd_iface", "list physical host interfaces",
         "Returns list of physical host interfaces.", (
             Opt("inactive", BOOL, "list inactive interfaces"),
             Opt("all", BOOL, "list inactive & active interfaces"),
         )),
-    Cmd("iface-mac", _G, "cmd_unsupported", "convert an interface name to interface MAC address",
+    Cmd("iface-mac", _G, "cmd_iface", "convert an interface name to interface MAC address",
         "", (
             Opt("interface", DATA, "interface name", req=True),
         )),
-    Cmd("iface-name", _G, "cmd_unsupported", "convert an interface MAC address to interface name",
+    Cmd("iface-name", _G, "cmd_iface", "convert an interface MAC address to interface name",
         "", (
             Opt("interface", DATA, "interface mac", req=True),
         )),
