@@ -69,6 +69,8 @@ def _candidates() -> list[str]:
             continue  # libvirt's data puts IDE disks at unit 2; QEMU's IDE buses have 2 units
         if d.iommu is not None and d.iommu.driver_eim:
             continue  # extended interrupt mode needs KVM's in-kernel irqchip (TCG here)
+        if any(k.type == "network" for k in d.disks):
+            continue  # no nbd/iscsi/rbd/... servers here (and QEMU may lack their block drivers)
         if any(i.type == "passthrough" for i in d.inputs):
             continue  # host evdev devices do not exist here
         chardevs = [*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs]

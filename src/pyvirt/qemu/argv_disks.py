@@ -12,6 +12,7 @@ from typing import Any
 from pyvirt.xml.errors import XMLError
 
 from .argv_common import Argv, Ctx, pci_props, unsupported, usb_props
+from .argv_netdisk import is_network, net_storage
 
 #: <driver cache=> -> (cache.direct, cache.no-flush, write-cache)
 _CACHE = {
@@ -51,8 +52,8 @@ def disk_qom_name(disk: Any) -> str:
     return disk.alias or ""
 
 
-def _source(disk: Any) -> str | None:
-    return disk.source_file or disk.source_dev
+def _source(disk: Any) -> str | bool | None:
+    return disk.source_file or disk.source_dev or is_network(disk)
 
 
 def check_disk(disk: Any) -> None:
@@ -78,11 +79,13 @@ def check_disk(disk: Any) -> None:
 
 def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
     cache = _CACHE.get(disk.driver_cache or "")
-    if disk.type == "block" or (disk.source_dev and not disk.source_file):
+    if is_network(disk):
+        proto: dict[str, Any] = net_storage(disk)
+    elif disk.type == "block" or (disk.source_dev and not disk.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
         cdrom = disk.device == "cdrom" and disk.source_dev in ctx.runtime.host_cdroms
         driver = "host_cdrom" if cdrom else "host_device"
-        proto: dict[str, Any] = {"driver": driver, "filename": disk.source_dev}
+        proto = {"driver": driver, "filename": disk.source_dev}
     else:
         proto = {"driver": "file", "filename": disk.source_file}
     if disk.driver_io in ("native", "io_uring", "threads"):

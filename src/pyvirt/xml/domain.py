@@ -416,12 +416,28 @@ class IOTune:
         return args
 
 
+#: virStorageNetProtocol names (libvirt's ``<source protocol=...>`` of network disks/images)
+NET_PROTOCOLS = ("nbd", "rbd", "sheepdog", "gluster", "iscsi", "http", "https", "ftp", "ftps",
+                 "tftp", "ssh", "vxhs", "nfs")
+
+
+@dataclass
+class NetHost:
+    """``<source><host>`` of a network disk or image (libvirt prints transport first)."""
+
+    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma"))
+    name: str | None = attr("@name")
+    port: int | None = attr("@port", Int(0, 65535))
+    socket: str | None = attr("@socket")
+    line: int | None = line_field()
+
+
 @dataclass
 class Disk(VirtioOptions, PCIDeviceInfo):
     """``<disk>``: file/block/volume backed disk, cdrom or floppy."""
 
-    type: str | None = attr("@type", Enum("file", "block", "volume",
-                                          known=("dir", "network", "nvme", "vhostuser")))
+    type: str | None = attr("@type", Enum("file", "block", "volume", "network",
+                                          known=("dir", "nvme", "vhostuser")))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", known=("lun",)))
     driver_name: str | None = attr("driver/@name", Enum("qemu"))
     driver_type: str | None = attr("driver/@type", Enum("raw", "qcow2", "qcow", "vmdk", "vdi", "vpc",
@@ -443,6 +459,17 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
     source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
                                                                            "optional"))
+    # <disk type='network'>: where the image lives (-blockdev driver = protocol, see argv_netdisk)
+    source_protocol: str | None = attr("source/@protocol", Enum(*NET_PROTOCOLS))
+    source_name: str | None = attr("source/@name")
+    source_query: str | None = attr("source/@query")
+    source_tls: bool | None = attr("source/@tls", YESNO)
+    source_hosts: list[NetHost] = children("source/host", NetHost)
+    source_snapshot: str | None = attr("source/snapshot/@name")
+    source_config: str | None = attr("source/config/@file")
+    source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
+    source_identity_user: str | None = attr("source/identity/@user")
+    source_identity_group: str | None = attr("source/identity/@group")
     blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
     target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .domain import Domain
+from .domain import NET_PROTOCOLS, Domain, NetHost
 from .errors import XMLError, XMLUnsupportedError
 from .fields import YESNO, Enum, Int, attr, child, children, line_field, raw, scaled, text
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
@@ -37,19 +37,8 @@ STATES = ("running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pms
 #: virStorageFileFormat names valid for a snapshot's new image (0, "none", is not).
 IMAGE_FORMATS = ("raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop",
                  "cow", "qcow", "qcow2", "qed", "vmdk", "luks", "luks2")
-NET_PROTOCOLS = ("nbd", "rbd", "sheepdog", "gluster", "iscsi", "http", "https", "ftp", "ftps",
-                 "tftp", "ssh", "vxhs", "nfs")
-
-
-@dataclass
-class SnapshotHost:
-    """``<source><host>`` of a network disk's new image (libvirt prints transport first)."""
-
-    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma"))
-    name: str | None = attr("@name")
-    port: int | None = attr("@port", Int(0, 65535))
-    socket: str | None = attr("@socket")
-    line: int | None = line_field()
+#: a snapshot's new image on the network is a <source><host> like a network disk's
+SnapshotHost = NetHost
 
 
 @dataclass

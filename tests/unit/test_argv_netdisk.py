@@ -1,0 +1,85 @@
+"""Network disks (<disk type='network'>): the -blockdev protocol node libvirt 9.0 builds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pyvirt.qemu.argv import build_argv
+from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+
+BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>{disks}</devices></domain>"""
+
+
+def _disk(source: str, *, device: str = "disk", bus: str = "virtio", dev: str = "vda", extra: str = "") -> str:
+    return (f"<disk type='network' device='{device}'><driver name='qemu' type='raw'/>{source}"
+            f"<target dev='{dev}' bus='{bus}'/>{extra}</disk>")
+
+
+def _storage(*disks: str) -> list[dict]:
+    argv = build_argv(fill_defaults(parse_domain(BASE.format(disks="".join(disks)))))
+    nodes = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-blockdev"]
+    return [n for n in nodes if n["node-name"].endswith("-storage")]
+
+
+def test_nbd_export_with_default_port_and_unix_socket() -> None:
+    a, b = _storage(_disk("<source protocol='nbd' name='img'><host name='h.example'/></source>"),
+                    _disk("<source protocol='nbd'><host transport='unix' socket='/run/n.sock'/></source>",
+                          dev="vdb"))
+    assert a["driver"] == "nbd" and a["export"] == "img"
+    assert a["server"] == {"type": "inet", "host": "h.example", "port": "10809"}
+    assert b["server"] == {"type": "unix", "path": "/run/n.sock"} and "export" not in b
+    assert a["node-name"] == "libvirt-2-storage" and b["node-name"] == "libvirt-1-storage"
+
+
+def test_url_protocols_build_a_url_with_port_and_query() -> None:
+    (n,) = _storage(_disk("<source protocol='https' name='dir/f.iso' query='a=b'><host name='::1'/></source>",
+                          device="cdrom", bus="ide", dev="hda",
+                          extra="<readonly/><address type='drive' controller='0' bus='0' target='0' unit='0'/>"))
+    assert n["driver"] == "https" and n["url"] == "https://[::1]:443/dir/f.iso?a=b"
+
+
+def test_rbd_pool_namespace_image_snapshot_and_monitors() -> None:
+    (n,) = _storage(_disk("<source protocol='rbd' name='p/ns/img'><host name='m1'/><host name='m2' port='1'/>"
+                          "<snapshot name='s'/><config file='/c.conf'/></source>"))
+    assert list(n)[:6] == ["driver", "pool", "namespace", "image", "snapshot", "conf"]
+    assert (n["pool"], n["namespace"], n["image"]) == ("p", "ns", "img")
+    assert n["server"] == [{"host": "m1", "port": "6789"}, {"host": "m2", "port": "1"}]
+
+
+def test_iscsi_target_lun_and_initiator() -> None:
+    (n,) = _storage(_disk("<source protocol='iscsi' name='iqn.2000-01.x:t/3'><host name='s'/>"
+                          "<initiator><iqn name='iqn.2000-01.x:me'/></initiator></source>"))
+    assert n["portal"] == "s:3260" and n["target"] == "iqn.2000-01.x:t" and n["lun"] == 3
+    assert n["initiator-name"] == "iqn.2000-01.x:me" and n["transport"] == "tcp"
+
+
+def test_gluster_and_nfs() -> None:
+    g, f = _storage(_disk("<source protocol='gluster' name='vol/dir/img'><host name='g'/></source>"),
+                    _disk("<source protocol='nfs' name='/x/y'><host name='n'/>"
+                          "<identity user='+7' group='+8'/></source>", dev="vdb"))
+    assert (g["volume"], g["path"], g["debug"]) == ("vol", "dir/img", 4)
+    assert g["server"] == [{"type": "inet", "host": "g", "port": "24007"}]
+    assert f["server"] == {"host": "n", "type": "inet"} and (f["user"], f["group"]) == (7, 8)
+
+
+@pytest.mark.parametrize(("source", "error", "match"), [
+    ("<source protocol='nbd'/>", XMLError, "exactly one <host>"),
+    ("<source protocol='rbd' name='noslash'><host name='m'/></source>", XMLError, "pool and image"),
+    ("<source protocol='nbd' tls='yes'><host name='h'/></source>", XMLUnsupportedError, "tls"),
+    ("<source protocol='sheepdog' name='x'><host name='h'/></source>", XMLUnsupportedError, "sheepdog"),
+    ("<source protocol='nbd'><host name='h'/><snapshot name='s'/></source>", XMLError, "only supported"),
+    ("<source protocol='nfs' name='/a'><host name='n' port='2049'/></source>", XMLError, "port"),
+])
+def test_invalid_or_unsupported_sources_are_refused(source: str, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        _storage(_disk(source))
+
+
+def test_auth_is_refused_not_dropped() -> None:
+    with pytest.raises(XMLUnsupportedError, match="auth"):
+        _storage(_disk("<auth username='u'><secret type='iscsi' usage='x'/></auth>"
+                       "<source protocol='iscsi' name='iqn.2000-01.x:t'><host name='s'/></source>"))
