@@ -62,6 +62,9 @@ class Flags:
     skip_rng: bool = False
     skip_tpm: bool = False
     uefi_requested: bool = False
+    # Options applied to an existing domain (virt-xml), not one being installed: virtinst's
+    # parsers act at once there instead of leaving it to the install defaults.
+    editing: bool = False
     num_pcie_root_ports: int = 14
     cpu_default: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -156,6 +156,7 @@ class Domain:
     def _guest(self, root: etree._Element) -> Guest:
         g = Guest(self.ci)
         g.root = root
+        g.flags.editing = True
         osid = root.find("metadata/{http://libosinfo.org/xmlns/libvirt/domain/1.0}libosinfo/"
                          "{http://libosinfo.org/xmlns/libvirt/domain/1.0}os")
         if osid is not None:
@@ -373,6 +374,14 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         if yesno(refresh, "refresh-machine-type"):
             refresh_machine_type(dom)
     boot_order = _boot_order_request(flag, opts)
+    if flag == "--cpu" and opts.get("model") in ("host-copy", "host-model-only") \
+            and dom.guest.ci.caps.host_cpu_model:
+        # virtinst's DomainCpu.set_special_mode clears the CPU before copying the host's
+        # model: the old <cpu> goes and a new one is added at the end of the domain.
+        parent = target.getparent()
+        if parent is not None:
+            parent.remove(target)
+            target = etree.SubElement(parent, target.tag)
     if opts:
         target = edit_element(target, opts, _probe_for(dom, flag), clear=do_clear)
     elif do_clear:

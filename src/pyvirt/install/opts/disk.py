@@ -22,7 +22,7 @@ DISK = Spec("--disk", keys=["path", "pool", "vol", "size", "format", "bus", "dev
                             "driver.cache", "io", "driver.io", "discard", "driver.discard",
                             "sparse", "backing_store", "backing_format", "readonly",
                             "shareable", "boot.order", "boot_order", "target", "target.dev",
-                            "target.bus", "serial", "source_pool", "source_volume",
+                            "target.bus", "serial", "source.pool", "source.volume",
                             "driver.name", "driver.type", "driver_name", "driver_type", "type",
                             "perms", "bootorder"],
             positional=("path",),
@@ -30,7 +30,7 @@ DISK = Spec("--disk", keys=["path", "pool", "vol", "size", "format", "bus", "dev
                      "cache": "driver.cache", "io": "driver.io", "discard": "driver.discard",
                      "boot_order": "boot.order", "bootorder": "boot.order",
                      "target": "target.dev", "bus": "target.bus",
-                     "source_pool": "pool", "source_volume": "vol"})
+                     "source_pool": "source.pool", "source_volume": "source.volume"})
 
 
 def _all_volumes(conn: Any) -> Iterator[tuple[dict, dict]]:
@@ -89,6 +89,13 @@ def apply_disk(g: Guest, optstr: str) -> None:
         except ValueError as exc:
             raise SubOptError(f"Improper value for 'size': could not convert string to float: '{size}'") from exc
     disk = etree.Element("disk", type="file", device=device)
+    # source.pool/source.volume name the volume in the XML itself (<disk type='volume'>,
+    # virtinst's DeviceDisk.source); vol=POOL/VOL only finds the path of one.
+    by_ref = bool(o.get("source.pool") or o.get("source.volume"))
+    if by_ref:
+        if not (o.get("source.pool") and o.get("source.volume")):
+            raise SubOptError("--disk source.pool= and source.volume= must be given together")
+        o["pool"], o["vol"] = o["source.pool"], o["source.volume"]
     if o.get("vol"):
         pname, _, vname = o["vol"].partition("/")
         if not vname and o.get("pool"):  # source_pool=P,source_volume=V
@@ -161,15 +168,29 @@ def apply_disk(g: Guest, optstr: str) -> None:
                 drv.set("type", fmt)
         attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type", "file")]
         child(disk, "source").set(attr, path)
+    if by_ref:
+        disk.set("type", "volume")
+        src = child(disk, "source")
+        src.attrib.clear()
+        src.set("volume", o["vol"])
+        src.set("pool", o["pool"])
+        drv = disk.find("driver")
+        ref_pool = _pool_by_name(conn, o["pool"]) if conn else None
+        if drv is not None and drv.get("type") and not fmt and (
+                drv.get("type") == "iso" or ref_pool is None or ref_pool.type in NO_FORMAT_POOLS):
+            # Only a file volume has a format of its own (virtinst's supports_format and
+            # _qemu_sanitize_drvtype): anything else is raw to QEMU.
+            drv.set("type", "raw")
     drv_keys = {"driver.name": "name", "driver.cache": "cache", "driver.io": "io",
                 "driver.discard": "discard"}
     for k, attr in drv_keys.items():
         if o.get(k):
             child(disk, "driver").set(attr, o[k])
-    if o.get("target.bus"):
-        child(disk, "target").set("bus", o["target.bus"])
+    # virtinst's DeviceDisk orders its properties "target" (dev) before "bus".
     if o.get("target.dev"):
         child(disk, "target").set("dev", o["target.dev"])
+    if o.get("target.bus"):
+        child(disk, "target").set("bus", o["target.bus"])
     perms = o.get("perms")
     if perms not in (None, "rw", "ro", "sh"):
         raise SubOptError(f"Unknown 'perms' value '{perms}'")

@@ -207,7 +207,14 @@ def apply_boot(g: Guest, optstr: str) -> None:
         if o.get(key):
             set_text(g.root, key, o[key])
     if "uefi" in o:
-        g.flags.uefi_requested = True
+        if g.flags.editing:  # virtinst's set_uefi_cb: an edit enables it right away
+            from pyvirt.install.defaults import enable_uefi
+            try:
+                enable_uefi(g)
+            except RuntimeError as exc:
+                raise SubOptError(str(exc)) from exc
+        else:
+            g.flags.uefi_requested = True
     menu = o.get("menu") or o.get("bootmenu") or o.get("bootmenu.enable")
     if menu:
         child(os_, "bootmenu", enable="yes" if yesno(menu) else "no")
@@ -307,6 +314,10 @@ def apply_metadata(g: Guest, optstr: str) -> None:
         if found is None:
             raise SubOptError(f"Unknown libosinfo ID '{o['os_full_id']}'")
         g.set_os_name(found.name)
+    if o.get("os_name") or o.get("os_full_id"):
+        # virtinst's Guest.set_os_name writes <libosinfo:os id=> at once (virt-xml's edit
+        # of an existing guest has no install step that would write it later).
+        g.set_metadata_osinfo()
 
 
 _SYSINFO_FIELDS = {
