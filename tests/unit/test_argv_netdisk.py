@@ -83,3 +83,33 @@ def test_auth_is_refused_not_dropped() -> None:
     with pytest.raises(XMLUnsupportedError, match="auth"):
         _storage(_disk("<auth username='u'><secret type='iscsi' usage='x'/></auth>"
                        "<source protocol='iscsi' name='iqn.2000-01.x:t'><host name='s'/></source>"))
+
+
+def _blockdevs(*disks: str) -> list[dict]:
+    argv = build_argv(fill_defaults(parse_domain(BASE.format(disks="".join(disks)))))
+    return [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-blockdev"]
+
+
+def test_backing_chain_nodes_numbered_from_the_last_disk_top_first() -> None:
+    top = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/i/top.qcow2'/>"
+           "<backingStore type='network'><format type='qcow2'/><source protocol='nbd'><host name='h'/></source>"
+           "<backingStore type='file'><format type='raw'/><source file='/i/base.raw'/><backingStore/>"
+           "</backingStore></backingStore><target dev='vda' bus='virtio'/></disk>")
+    other = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/i/o.qcow2'/>"
+             "<backingStore/><target dev='vdb' bus='virtio'/></disk>")
+    nodes = {n["node-name"]: n for n in _blockdevs(top, other)}
+    # the last disk is libvirt-1; the first disk's top is 2, its layers 3 and 4 below it
+    assert nodes["libvirt-1-format"]["backing"] is None
+    assert nodes["libvirt-2-storage"]["filename"] == "/i/top.qcow2"
+    assert nodes["libvirt-2-format"]["backing"] == "libvirt-3-format"
+    assert nodes["libvirt-3-storage"]["driver"] == "nbd"
+    assert nodes["libvirt-3-format"] == {"node-name": "libvirt-3-format", "read-only": True, "driver": "qcow2",
+                                         "file": "libvirt-3-storage", "backing": "libvirt-4-format"}
+    assert "backing" not in nodes["libvirt-4-format"] and nodes["libvirt-4-format"]["read-only"] is True
+
+
+def test_backing_layer_without_source_is_refused() -> None:
+    with pytest.raises(XMLError, match="missing source of <backingStore>"):
+        _blockdevs("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a'/>"
+                   "<backingStore type='file'><format type='raw'/></backingStore>"
+                   "<target dev='vda' bus='virtio'/></disk>")

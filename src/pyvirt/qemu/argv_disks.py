@@ -26,14 +26,26 @@ _CACHE = {
 
 def disk_opts(a: Argv, ctx: Ctx) -> None:
     disks = ctx.domain.devices.disks
-    with_source = [d for d in disks if _source(d)]
-    node_no = {id(d): len(with_source) - i for i, d in enumerate(with_source)}
+    # libvirt numbers the nodes walking the disks from the last one, each from its top layer
+    # down its <backingStore> chain: the last disk's top image is libvirt-1
+    node_no: dict[int, int] = {}
+    for d in reversed(disks):
+        if _source(d):
+            for layer in chain(d):
+                node_no[id(layer)] = len(node_no) + 1
     for disk in disks:
         check_disk(disk)
         drive = None
         if _source(disk):
+            layers = chain(disk)
+            backing: str | None = None
+            for layer in reversed(layers[1:]):
+                below = backing
+                backing = f"libvirt-{node_no[id(layer)]}"
+                blockdevs(a, ctx, disk, backing, layer=layer, backing=below or _ends(layer))
+                backing += "-format"
             node = f"libvirt-{node_no[id(disk)]}"
-            blockdevs(a, ctx, disk, node)
+            blockdevs(a, ctx, disk, node, backing=backing or _ends(disk))
             drive = f"{node}-format"
             if disk.driver_copy_on_read:
                 # libvirt puts a copy-on-read filter on top of the format node
@@ -54,6 +66,30 @@ def disk_qom_name(disk: Any) -> str:
 
 def _source(disk: Any) -> str | bool | None:
     return disk.source_file or disk.source_dev or is_network(disk)
+
+
+def chain(disk: Any) -> list[Any]:
+    """The disk and the images of its XML backing chain, top first (no terminator)."""
+    layers = [disk]
+    layer = disk.backing_store
+    while layer is not None and not layer.terminator:
+        if not (layer.source_file or layer.source_dev or is_network(layer)):
+            raise XMLError("missing source of <backingStore>", layer.line)
+        layers.append(layer)
+        layer = layer.backing_store
+    return layers
+
+
+#: the QEMU format drivers that take a backing image (a raw node has no ``backing`` at all)
+_BACKING_FORMATS = frozenset({"qcow2", "qcow", "qed", "vmdk"})
+
+#: the ``backing`` of a format node whose chain ends in ``<backingStore/>``: none (JSON null)
+_NO_BACKING = object()
+
+
+def _ends(layer: Any) -> object | None:
+    bs = layer.backing_store
+    return _NO_BACKING if bs is not None and bs.terminator else None
 
 
 def check_disk(disk: Any) -> None:
@@ -77,17 +113,22 @@ def check_disk(disk: Any) -> None:
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
 
 
-def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
+def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
+              backing: object | None = None) -> None:
+    """The protocol + format nodes of ``layer`` (the disk's own image when None); ``backing``
+    names the format node below it (or ``_NO_BACKING`` for a chain that ends there)."""
+    top = layer is None
+    layer = disk if top else layer
     cache = _CACHE.get(disk.driver_cache or "")
-    if is_network(disk):
-        proto: dict[str, Any] = net_storage(disk)
-    elif disk.type == "block" or (disk.source_dev and not disk.source_file):
+    if is_network(layer):
+        proto: dict[str, Any] = net_storage(layer)
+    elif layer.type == "block" or (layer.source_dev and not layer.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
-        cdrom = disk.device == "cdrom" and disk.source_dev in ctx.runtime.host_cdroms
+        cdrom = top and disk.device == "cdrom" and layer.source_dev in ctx.runtime.host_cdroms
         driver = "host_cdrom" if cdrom else "host_device"
-        proto = {"driver": driver, "filename": disk.source_dev}
+        proto = {"driver": driver, "filename": layer.source_dev}
     else:
-        proto = {"driver": "file", "filename": disk.source_file}
+        proto = {"driver": "file", "filename": layer.source_file}
     if disk.driver_io in ("native", "io_uring", "threads"):
         proto["aio"] = disk.driver_io
     proto["node-name"] = f"{node}-storage"
@@ -96,18 +137,21 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str) -> None:
     proto["auto-read-only"] = True
     proto["discard"] = "unmap"
     a.json("-blockdev", proto)
-    fmt: dict[str, Any] = {"node-name": f"{node}-format", "read-only": bool(disk.readonly) or disk.device == "cdrom"}
+    read_only = bool(disk.readonly) or disk.device == "cdrom" or not top
+    fmt: dict[str, Any] = {"node-name": f"{node}-format", "read-only": read_only}
     if disk.driver_discard == "unmap":
         fmt["discard"] = "unmap"
     if cache is not None:
         fmt["cache"] = {"direct": cache[0], "no-flush": cache[1]}
-    if disk.driver_detect_zeroes:
+    if disk.driver_detect_zeroes and top:
         zeroes = disk.driver_detect_zeroes
         if zeroes == "unmap" and disk.driver_discard != "unmap":
             zeroes = "on"
         fmt["detect-zeroes"] = zeroes
-    fmt["driver"] = disk.driver_type or "raw"
+    fmt["driver"] = (disk.driver_type if top else layer.format_type) or "raw"
     fmt["file"] = f"{node}-storage"
+    if backing is not None and fmt["driver"] in _BACKING_FORMATS:
+        fmt["backing"] = None if backing is _NO_BACKING else backing
     a.json("-blockdev", fmt)
 
 

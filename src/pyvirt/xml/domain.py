@@ -11,6 +11,8 @@ Parsing, serializing and defaults live in :mod:`pyvirt.xml.mapping` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
+from types import MappingProxyType
 
 from .fields import (
     INT,
@@ -416,6 +418,10 @@ class IOTune:
         return args
 
 
+#: virStorageFileFormat names pyvirt knows for a disk image (<driver type=>, <format type=>)
+DISK_FORMATS = ("raw", "qcow2", "qcow", "vmdk", "vdi", "vpc",
+                "vhdx", "qed", "luks", "dmg", "cloop", "bochs",
+                "parallels", "iso", "fat", "host_device")
 #: virStorageNetProtocol names (libvirt's ``<source protocol=...>`` of network disks/images)
 NET_PROTOCOLS = ("nbd", "rbd", "sheepdog", "gluster", "iscsi", "http", "https", "ftp", "ftps",
                  "tftp", "ssh", "vxhs", "nfs")
@@ -433,6 +439,40 @@ class NetHost:
 
 
 @dataclass
+class BackingStore:
+    """``<disk><backingStore>``: one layer of the backing chain the XML spells out (libvirt then
+    opens exactly that chain); an empty ``<backingStore/>`` says the chain ends here."""
+
+    type: str | None = attr("@type", Enum("file", "block", "network"))
+    index: int | None = attr("@index", Int(1))
+    format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
+    source_file: str | None = attr("source/@file")
+    source_dev: str | None = attr("source/@dev")
+    source_protocol: str | None = attr("source/@protocol", Enum(*NET_PROTOCOLS))
+    source_name: str | None = attr("source/@name")
+    source_query: str | None = attr("source/@query")
+    source_tls: bool | None = attr("source/@tls", YESNO)
+    source_hosts: list[NetHost] = children("source/host", NetHost)
+    source_snapshot: str | None = attr("source/snapshot/@name")
+    source_config: str | None = attr("source/config/@file")
+    source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
+    source_identity_user: str | None = attr("source/identity/@user")
+    source_identity_group: str | None = attr("source/identity/@group")
+    backing_store: BackingStore | None = child("backingStore", None)  # the class itself: set below
+    line: int | None = line_field()
+
+    @property
+    def terminator(self) -> bool:
+        """``<backingStore/>``: no further backing image (QEMU is told ``backing: null``)."""
+        return self.type is None and not (self.source_file or self.source_dev or self.source_protocol)
+
+
+# a dataclass cannot name itself while being defined: point the nested layer's spec at it now
+_bs_field = BackingStore.__dataclass_fields__["backing_store"]
+_bs_field.metadata = MappingProxyType({"xml": dataclass_replace(_bs_field.metadata["xml"], cls=BackingStore)})
+
+
+@dataclass
 class Disk(VirtioOptions, PCIDeviceInfo):
     """``<disk>``: file/block/volume backed disk, cdrom or floppy."""
 
@@ -440,9 +480,7 @@ class Disk(VirtioOptions, PCIDeviceInfo):
                                           known=("dir", "nvme", "vhostuser")))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", known=("lun",)))
     driver_name: str | None = attr("driver/@name", Enum("qemu"))
-    driver_type: str | None = attr("driver/@type", Enum("raw", "qcow2", "qcow", "vmdk", "vdi", "vpc",
-                                                        "vhdx", "qed", "luks", "dmg", "cloop", "bochs",
-                                                        "parallels", "iso", "fat", "host_device"))
+    driver_type: str | None = attr("driver/@type", Enum(*DISK_FORMATS))
     driver_cache: str | None = attr("driver/@cache", Enum("default", "none", "writethrough",
                                                           "writeback", "directsync", "unsafe"))
     driver_discard: str | None = attr("driver/@discard", Enum("unmap", "ignore"))
@@ -470,6 +508,7 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
     source_identity_user: str | None = attr("source/identity/@user")
     source_identity_group: str | None = attr("source/identity/@group")
+    backing_store: BackingStore | None = child("backingStore", BackingStore)
     blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
     target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)
