@@ -479,7 +479,9 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     type: str | None = attr("@type", Enum("file", "block", "volume", "network",
                                           known=("dir", "nvme", "vhostuser")))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", known=("lun",)))
-    driver_name: str | None = attr("driver/@name", Enum("qemu"))
+    # libvirt's generic parser takes any driver name; Xen's (file, tap, tap2, phy) are the
+    # ones other drivers use, kept by the test driver and refused as unsupported by QEMU's.
+    driver_name: str | None = attr("driver/@name", Enum("qemu", known=("file", "tap", "tap2", "phy")))
     driver_type: str | None = attr("driver/@type", Enum(*DISK_FORMATS))
     driver_cache: str | None = attr("driver/@cache", Enum("default", "none", "writethrough",
                                                           "writeback", "directsync", "unsafe"))
