@@ -109,3 +109,20 @@ def test_disks_are_ordered_per_bus_by_target() -> None:
                        "</disk><disk><target dev='sda' bus='scsi'/></disk></devices></domain>",
                        keep_unknown=True, validate=False)
     assert [d.target_dev for d in order_disks(dom.devices.disks)] == ["sda", "sdb", "vda"]
+
+
+def test_a_host_bootloader_drops_boot_devices_bootmenu_and_bios() -> None:
+    """libvirt formats <boot>, <bootmenu> and <bios> only without <bootloader> (real libvirt
+    9.0's test driver drops them on define, so virt-xml reports an unchanged XML)."""
+    doc = ("<domain type='test'><name>b</name><memory>1024</memory>"
+           "<bootloader>/tmp/bootfoo</bootloader><os><type arch='i686'>hvm</type>"
+           "<boot dev='cdrom'/><bootmenu enable='yes'/><bios useserial='yes'/></os></domain>")
+    dom = parse_domain(doc, keep_unknown=True, validate=False)
+    fill_generic_defaults(dom)
+    text = dom.to_xml()
+    assert "<bootloader>" in text
+    assert "<boot " not in text and "<bootmenu" not in text and "<bios" not in text
+    plain = parse_domain(doc.replace("<bootloader>/tmp/bootfoo</bootloader>", ""),
+                         keep_unknown=True, validate=False)
+    fill_generic_defaults(plain)
+    assert "<bootmenu enable='yes'/>" in plain.to_xml()

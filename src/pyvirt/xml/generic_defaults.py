@@ -56,7 +56,8 @@ def fill_generic_defaults(dom: Domain) -> None:
     if dom.vcpu_cpuset:
         dom.vcpu_cpuset = format_cpuset(parse_cpuset(dom.vcpu_cpuset, dom.line))
     fill_iothread_ids(dom)
-    if dom.os is None and any(e.element is not None and e.element.tag == "bootloader" for e in get_extras(dom)):
+    bootloader = any(e.element is not None and e.element.tag == "bootloader" for e in get_extras(dom))
+    if dom.os is None and bootloader:
         dom.os = OS(type="xen")  # a host bootloader means a Xen PV guest (virDomainDefParseXML)
     if dom.os is not None and dom.os.loader is not None and dom.os.loader.path and dom.os.loader.type is None:
         dom.os.loader.type = "rom"
@@ -69,6 +70,12 @@ def fill_generic_defaults(dom: Domain) -> None:
     if dom.os is not None and dom.os.type == "hvm" and not dom.os.boot_devs \
             and not any(getattr(d, "boot_order", None) is not None for d in dom.all_devices()):
         dom.os.boot_devs = ["hd"]
+    if bootloader and dom.os is not None:
+        # virDomainDefFormatInternal writes <boot>, <bootmenu> and <bios> only for a domain
+        # without a host bootloader (checked against real libvirt 9.0's test driver).
+        dom.os.boot_devs = []
+        dom.os.bootmenu_enable = dom.os.bootmenu_timeout = None
+        dom.os.bios_useserial = dom.os.bios_reboot_timeout = None
     if dom.clock is None:
         dom.clock = Clock(offset="utc")
     dom.on_poweroff = dom.on_poweroff or "destroy"
