@@ -584,8 +584,12 @@ def prompt_yes_or_no(msg: str) -> bool:
     while True:
         sys.stdout.write(msg + " (y/n): ")
         sys.stdout.flush()
-        testsuite = os.environ.get("VIRTINST_TEST_SUITE")
-        inp = "yes" if testsuite else sys.stdin.readline(4096).lower().strip()
+        # virt-xml reads the answer even in its test suite (which feeds stdin); at the end
+        # of input it would ask forever: stop with an error instead.
+        line = sys.stdin.readline(4096)
+        if not line:
+            raise Fail("No answer to the prompt: end of input")
+        inp = line.lower().strip()
         if inp in ("y", "yes"):
             return True
         if inp in ("n", "no"):
