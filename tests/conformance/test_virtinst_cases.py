@@ -24,7 +24,7 @@ CASES = CONF / "virt-manager-4.1.0" / "cases.json"
 # driver's domains (tests/conformance/test_testdriver_oracle.py checks that formatting).
 FLOORS = {
     "virt-install": {"compare": 34, "valid": 26, "invalid": 39},
-    "virt-xml": {"compare": 53, "valid": 1, "invalid": 19},
+    "virt-xml": {"compare": 53, "valid": 4, "invalid": 19},
     "virt-clone": {"compare": 4, "valid": 11, "invalid": 11},
 }
 COMMANDS = {"virt-install": "pyvirt-install", "virt-xml": "pyvirt-xml", "virt-clone": "pyvirt-clone"}
