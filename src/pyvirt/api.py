@@ -623,7 +623,7 @@ class BlockJobEvent(Event):
 
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
-                                                             DeviceRemovedEvent)}
+                                                             DeviceRemovedEvent, BlockJobEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 
