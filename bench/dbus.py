@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, median, small_domain_xml  # noqa: E402
+from _common import PrivateDaemon, median, rss_kib, small_domain_xml, terminate  # noqa: E402
 
 CONNECT = "/org/libvirt/QEMU"
 LIBVIRT_DBUS = shutil.which("libvirt-dbus") or "/usr/sbin/libvirt-dbus"
@@ -53,23 +52,6 @@ def start_bus(config: Path, prefix: list[str]) -> subprocess.Popen[bytes]:
     assert proc.stdout is not None
     proc.stdout.readline()
     return proc
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 class Side:
@@ -216,7 +198,7 @@ def main() -> None:
                   f"daemon behind it {rss_kib(side.daemon_pid()) / 1024:7.1f}")
     finally:
         for proc in reversed(procs):
-            stop(proc)
+            terminate(proc)
         daemon.stop()
         if lv is not None:
             lv.stop()
