@@ -78,9 +78,23 @@ class Env:
         self.conn = self.daemon.connect()
 
     def guest_says(self, command: str, marker: str, timeout: float = 60, guest: str = "netguest") -> None:
+        """Type `command` on the guest's shell and wait for its exit status 0.  The console stays
+        open until then; a line the shell never echoed (typed while busybox's line editor was
+        still waiting for its cursor-position reply) is typed again, once: it never ran."""
+        line = f"\n{command}; echo {marker}-$?\n".encode()
+        done, echoed = f"{marker}-0".encode(), f"echo {marker}-$?".encode()
+        seen, deadline, retyped = b"", time.monotonic() + timeout, False
         with self.conn.open_console(guest) as console:
-            console.write(f"\n{command}; echo {marker}-$?\n".encode())
-        wait_console(self.conn, guest, f"{marker}-0", timeout)
+            console.write(line)
+            typed = time.monotonic()
+            while done not in seen and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    seen += console.read(65536, timeout=1)
+                if not retyped and echoed not in seen and time.monotonic() - typed > 10:
+                    console.write(line)
+                    retyped = True
+        if done not in seen:
+            raise TimeoutError(f"{marker}-0 not seen on {guest}'s console within {timeout:.0f} s: {seen[-400:]!r}")
 
     def received(self, text: str) -> list[str]:
         lines = self.seen.read_text().splitlines() if self.seen.exists() else []
