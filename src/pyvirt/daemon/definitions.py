@@ -99,7 +99,7 @@ class DefinitionsMixin:
                 except OSError as exc:
                     raise PyvirtError(f"failed to remove nvram: {vars_file}: {exc.strerror}",
                                       ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU) from None
-            tpm_dir = tpm_state_dir(rec.config, self.paths.data / "swtpm")
+            tpm_dir = tpm_state_dir(rec.config, self.paths.data / "swtpm", force=tpm)
             self.store.delete_config(rec.name)
             rec.config = None
             rec.autostart = False

@@ -72,9 +72,13 @@ def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
     return None
 
 
-def tpm_state_dir(dom: Domain, state_root: Path) -> Path | None:
-    """The emulated TPM's state directory (start_swtpms keeps it per domain UUID)."""
-    if not any(t.backend_type == "emulator" for t in dom.devices.tpms):
+def tpm_state_dir(dom: Domain, state_root: Path, *, force: bool = False) -> Path | None:
+    """The emulated TPM's state directory (start_swtpms keeps it per domain UUID); None when
+    there is none to remove, or the TPM asks for its state to outlive the domain
+    (``persistent_state='yes'``) and *force* (undefine's ``--tpm``) does not override that, as
+    libvirt's qemuTPMEmulatorCleanupHost decides."""
+    emulators = [t for t in dom.devices.tpms if t.backend_type == "emulator"]
+    if not emulators or not force and any(t.backend_persistent_state for t in emulators):
         return None
     return state_root / (dom.uuid or dom.name or "")
 

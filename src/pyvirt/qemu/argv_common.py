@@ -17,6 +17,8 @@ from .escape import json_value, kv_option
 DEFAULT_QEMU_VERSION = (7, 2, 0)
 #: libvirt's test-mode stand-in for a file descriptor it passes to QEMU.
 TEST_FD = 1729
+#: libvirt's test-mode stand-in for the swtpm socket (qemuxml2argvtest's testUpdateQEMUTPMHostCaps mock)
+TEST_SWTPM_SOCKET = "/dev/test"
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
-from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
+from .argv_common import TEST_FD, TEST_SWTPM_SOCKET, Argv, Ctx, pci_props, unsupported, usb_props
 
 _NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000", "e1000e": "e1000e",
                "virtio-transitional": "virtio-net-pci-transitional",
@@ -311,7 +311,9 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
                      "vram_size": (v.model_vram or 65536) * 1024, "vram64_size_mb": (v.model_vram64 or 0) // 1024,
                      "vgamem_mb": (v.model_vgamem or 16384) // 1024}
         elif t == "virtio":
-            props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci", "id": ctx.alias(v)}
+            props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci"}
+            ctx.virtio(v, props)
+            props["id"] = ctx.alias(v)
             if v.model_heads:  # libvirt writes the head count whenever it is known (default 1)
                 props["max_outputs"] = v.model_heads
         elif t == "bochs":
@@ -425,11 +427,17 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
 def tpm_opts(a: Argv, ctx: Ctx) -> None:
     for t in ctx.domain.devices.tpms:
         alias = ctx.alias(t)
-        if t.backend_type != "emulator":
+        if t.backend_type == "external":
+            # a TPM emulator run by someone else: QEMU speaks swtpm's protocol over its socket,
+            # exactly as with the swtpm pyvirtd starts (libvirt's qemuBuildTPMBackendStr)
+            sock = t.backend_source_path
+        elif t.backend_type == "emulator":
+            if t.backend_version == "1.2" and t.model == "tpm-crb":
+                raise unsupported("TPM 1.2 with tpm-crb", t.line)
+            sock = ctx.runtime.tpm_socket.get(alias) or (
+                TEST_SWTPM_SOCKET if ctx.runtime.test_mode else f"{ctx.runtime.domain_dir}/{alias}-swtpm.sock")
+        else:
             raise unsupported(f"TPM backend {t.backend_type!r}", t.line)
-        if t.backend_version == "1.2" and t.model == "tpm-crb":
-            raise unsupported("TPM 1.2 with tpm-crb", t.line)
-        sock = ctx.runtime.tpm_socket.get(alias) or f"{ctx.runtime.domain_dir}/{alias}-swtpm.sock"
         chr_id = "chrtpm" if alias == "tpm0" else f"chrtpm{alias[3:]}"
         a.kv("-chardev", "socket", [("id", chr_id), ("path", sock)])
         a.kv("-tpmdev", "emulator", [("id", f"tpm-{alias}"), ("chardev", chr_id)])

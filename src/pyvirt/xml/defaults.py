@@ -443,6 +443,8 @@ def _simple_devices(dom: Domain) -> None:
             t.model = "tpm-tis"
         if t.backend_type == "emulator" and t.backend_version is None:
             t.backend_version = "2.0"
+        if t.backend_type == "external" and t.backend_source_mode is None:
+            t.backend_source_mode = "connect"
     for r in devs.rngs:
         if r.backend_model == "random" and r.backend is None:
             r.backend = "/dev/urandom"

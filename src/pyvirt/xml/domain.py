@@ -652,9 +652,16 @@ class TPM(DeviceInfo):
     """``<tpm>``: an emulated (swtpm) or passthrough TPM."""
 
     model: str | None = attr("@model", Enum("tpm-tis", "tpm-crb", known=("tpm-spapr", "spapr-tpm-proxy")))
-    backend_type: str | None = attr("backend/@type", Enum("emulator", "passthrough", known=("external",)))
+    backend_type: str | None = attr("backend/@type", Enum("emulator", "passthrough", "external"))
     backend_version: str | None = attr("backend/@version", Enum("1.2", "2.0"))
+    #: keep swtpm's state when the domain is undefined (libvirt: also for transient domains)
+    backend_persistent_state: bool | None = attr("backend/@persistent_state", YESNO)
     backend_device_path: str | None = attr("backend/device/@path")
+    #: ``type='external'``: the socket of a TPM emulator someone else runs (libvirt writes
+    #: ``<source type='unix' mode='connect' path=>``, the only form it accepts)
+    backend_source_type: str | None = attr("backend/source/@type", Enum("unix"))
+    backend_source_mode: str | None = attr("backend/source/@mode", Enum("connect"))
+    backend_source_path: str | None = attr("backend/source/@path")
     line: int | None = line_field()
 
 
@@ -768,8 +775,8 @@ class Audio:
 
 
 @dataclass
-class Video(PCIDeviceInfo):
-    """``<video><model type=...>``."""
+class Video(VirtioOptions, PCIDeviceInfo):
+    """``<video><model type=...>`` (``<driver iommu= ...>``: virtio options of a virtio GPU)."""
 
     model_type: str | None = attr("model/@type", Enum("vga", "cirrus", "qxl", "virtio", "bochs", "none",
                                                       "ramfb", known=("vmvga", "xen", "vbox", "gop")))
@@ -780,6 +787,11 @@ class Video(PCIDeviceInfo):
     model_heads: int | None = attr("model/@heads", Int(1))
     model_primary: bool | None = attr("model/@primary", YESNO)
     line: int | None = line_field()
+
+    #: libvirt writes ``<driver>`` (virtio options) before ``<model>`` (virDomainVideoDefFormat)
+    xml_order = ("driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq", "model_type", "model_ram",
+                 "model_vram", "model_vram64", "model_vgamem", "model_heads", "model_primary", "acpi_index",
+                 "alias", "address")
 
 
 @dataclass

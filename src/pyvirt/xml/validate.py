@@ -268,6 +268,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_iothreads(dom)
     _validate_memory_devices(dom)
     _validate_device_counts(dom)
+    _validate_tpms(dom)
     seen_acpi: set[int] = set()
     for dev in dom.all_devices():
         index = getattr(dev, "acpi_index", None)
@@ -316,6 +317,25 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         if c.index is not None and k in ctrl:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
+
+
+def _validate_tpms(dom: Domain) -> None:
+    """libvirt's virDomainTPMDefParseXML rules for the backend's own children and attributes:
+    each belongs to one backend type, and an external TPM needs its socket."""
+    for t in dom.devices.tpms:
+        external = (t.backend_source_type, t.backend_source_mode, t.backend_source_path)
+        if t.backend_type == "external":
+            if t.backend_source_type is None:
+                raise XMLError("missing external TPM backend source type (<tpm><backend><source type='unix'>)",
+                               t.line)
+            if not t.backend_source_path:
+                raise XMLError("missing external TPM backend socket path (<tpm><backend><source path=>)", t.line)
+        elif any(v is not None for v in external):
+            raise XMLValidationError(f"<tpm><backend><source> is only valid with backend type 'external', "
+                                     f"not {t.backend_type!r}", t.line)
+        if t.backend_persistent_state is not None and t.backend_type != "emulator":
+            raise XMLValidationError(f"<tpm><backend persistent_state=> is only valid with backend type "
+                                     f"'emulator', not {t.backend_type!r}", t.line)
 
 
 def _validate_firmware(dom: Domain) -> None:
