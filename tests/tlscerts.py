@@ -56,3 +56,15 @@ class TestCA:
         shutil.copy(key, directory / "clientkey.pem")
         os.chmod(directory / "clientkey.pem", 0o600)
         return directory
+
+    def qemu_pki(self, directory: Path) -> Path:
+        """A QEMU tls-creds-x509 directory (qemu.conf's *_tls_x509_cert_dir): ca-cert.pem, a server
+        certificate for 127.0.0.1/localhost and a client certificate, in QEMU's file names."""
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.cert, directory / "ca-cert.pem")
+        for endpoint, server in (("server", True), ("client", False)):
+            cert, key = self.issue(f"qemu-{endpoint}", f"/C=GB/O=pyvirt test/CN=qemu {endpoint}", server=server)
+            shutil.copy(cert, directory / f"{endpoint}-cert.pem")
+            shutil.copy(key, directory / f"{endpoint}-key.pem")
+            os.chmod(directory / f"{endpoint}-key.pem", 0o600)
+        return directory

@@ -1213,27 +1213,30 @@ class Connection(abc.ABC):
 
     # -- migration: the client drives libvirt's phases between two connections (cli/cmd_migrate.py)
     @op("Domain", "POST /v1/domains/{dom}/migration/begin", "virDomainMigrateBegin3Params", readonly=False)
-    def migrate_begin(self, dom: str, *, copy_storage: str | None = None) -> MigrationSource:
+    def migrate_begin(self, dom: str, *, copy_storage: str | None = None, tls: bool = False) -> MigrationSource:
         """The running guest's XML for the destination and, with `copy_storage` ("all" or "inc"),
-        the disks it must create."""
+        the disks it must create.  `tls`: the migration will be encrypted (qemu.conf's
+        migrate_tls_force refuses one that is not)."""
         raise no_support("virDomainMigrateBegin3Params")
 
     @op("Connect", "POST /v1/migrations/incoming", "virDomainMigratePrepare3Params")
     def migrate_prepare(self, xml: str, *, disks: list[MigrationDisk] | None = None,
                         copy_storage: str | None = None, listen_address: str | None = None,
                         postcopy: bool = False, uri: str | None = None,
-                        disks_uri: str | None = None) -> MigrationTarget:
+                        disks_uri: str | None = None, tls: bool = False) -> MigrationTarget:
         """Destination: start a QEMU waiting for the guest (``-incoming defer``), create and export
         the disks to copy (NBD), and say where the source must send.  `uri`/`disks_uri`: where to
-        listen, as virsh's --migrateuri/--disks-uri (``unix:///PATH``, ``tcp://HOST[:PORT]``)."""
+        listen, as virsh's --migrateuri/--disks-uri (``unix:///PATH``, ``tcp://HOST[:PORT]``).
+        `tls`: both streams only over TLS with qemu.conf's migration certificates."""
         raise no_support("virDomainMigratePrepare3Params")
 
     @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params")
     def migrate_perform(self, dom: str, uri: str, *, nbd: str | None = None, copy_storage: str | None = None,
                         live: bool = False, auto_converge: bool = False, postcopy: bool = False,
-                        bandwidth: int = 0) -> None:
+                        bandwidth: int = 0, tls: bool = False) -> None:
         """Source: start sending the guest to `uri` (disks first, mirrored to `nbd`); returns at once,
-        the job's progress is get_job_info's.  `bandwidth` in MiB/s (0: unlimited)."""
+        the job's progress is get_job_info's.  `bandwidth` in MiB/s (0: unlimited).  `tls`: over
+        TLS, the destination's certificate checked against the host connected to."""
         raise no_support("virDomainMigratePerform3Params")
 
     @op("Connect", "POST /v1/migrations/incoming/{name}/finish", "virDomainMigrateFinish3Params")

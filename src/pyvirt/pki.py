@@ -12,6 +12,15 @@ libvirt                                  pyvirt (config dir: /etc/pyvirt, ~/.con
 A client URI's ``?pkipath=DIR`` names one directory holding cacert.pem, clientcert.pem and
 clientkey.pem, as libvirt's does.  One module for both sides, so the daemon and the client can
 never disagree about a file's place.
+
+QEMU's own TLS (the migration and NBD streams) reads a directory in QEMU's naming, as libvirt's
+qemu.conf ``default_tls_x509_cert_dir`` / ``migrate_tls_x509_cert_dir`` do:
+
+libvirt                                  pyvirt
+/etc/pki/qemu/ (default_tls_x509_...)    CONFIG/pki/qemu/
+/etc/pki/libvirt-migrate/ (if it exists) CONFIG/pki/pyvirt-migrate/ (if it exists)
+  ca-cert.pem, server-cert.pem, server-key.pem (the destination), client-cert.pem,
+  client-key.pem (the source), ca-crl.pem (optional)
 """
 
 from __future__ import annotations
@@ -46,6 +55,28 @@ def client_files(config: str | os.PathLike[str], pkipath: str | None = None) -> 
     pki = os.path.join(os.fspath(config), "pki")
     return TLSFiles(os.path.join(pki, "CA", "cacert.pem"), os.path.join(pki, "pyvirt", "clientcert.pem"),
                     os.path.join(pki, "pyvirt", "private", "clientkey.pem"))
+
+
+def qemu_tls_dir(config: str | os.PathLike[str]) -> str:
+    """libvirt's /etc/pki/qemu: qemu.conf's default_tls_x509_cert_dir when not set."""
+    return os.path.join(os.fspath(config), "pki", "qemu")
+
+
+def migrate_tls_dir(config: str | os.PathLike[str], default_dir: str) -> str:
+    """qemu.conf's migrate_tls_x509_cert_dir when not set: libvirt's rule, its own directory
+    (/etc/pki/libvirt-migrate) when that exists, else `default_dir`."""
+    own = os.path.join(os.fspath(config), "pki", "pyvirt-migrate")
+    return own if os.path.isdir(own) else default_dir
+
+
+#: what QEMU's tls-creds-x509 reads from its directory, per endpoint (ca-crl.pem is optional)
+QEMU_TLS_FILES = {"server": ("ca-cert.pem", "server-cert.pem", "server-key.pem"),
+                  "client": ("ca-cert.pem", "client-cert.pem", "client-key.pem")}
+
+
+def missing_qemu_files(directory: str, endpoint: str) -> list[str]:
+    """The files QEMU needs for `endpoint` ("server"/"client") that `directory` lacks."""
+    return [name for name in QEMU_TLS_FILES[endpoint] if not os.path.isfile(os.path.join(directory, name))]
 
 
 #: x509 attribute names as Python's ssl module gives them -> the short names DNs are written with

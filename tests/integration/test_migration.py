@@ -1,5 +1,6 @@
 """Live migration between two pyvirtd on this machine (each its own state root), the real test
-guest under TCG: shared storage, --copy-storage-all, an interrupted migration, offline migration.
+guest under TCG: shared storage, --copy-storage-all, an interrupted migration, offline migration,
+--tls (certificates the test makes, tests/tlscerts.py).
 
 The guest prints a counter on its serial console every 100 ms; after the move the destination's
 console goes on counting from where the source stopped, and never shows the boot marker again
@@ -24,6 +25,7 @@ from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console, wait_state
 from tests.sshd import SSHServer
+from tests.tlscerts import TestCA
 
 pytestmark = pytest.mark.timeout(420)
 MEMORY_MIB = 128
@@ -272,3 +274,54 @@ def test_live_migration_over_unix_channels(pair: tuple[DaemonHarness, DaemonHarn
     _check_moved(src, dst, "mig7", before)
     assert not mem.exists() and not nbd.exists()
     dst.connect().destroy("mig7")
+
+
+def test_tls_migration_and_its_refusals(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
+                                        tmp_path: Path) -> None:
+    """--tls --copy-storage-all: memory and disks over TLS with QEMU's x509 credentials from each
+    daemon's CONFIG/pki/qemu.  Refused first, each time leaving the guest counting on the source
+    and nothing on the destination: without --tls under migrate_tls_force, a destination without
+    certificates, a destination whose certificate another CA signed (the source checks it)."""
+    if not __import__("shutil").which("openssl"):
+        pytest.skip("openssl missing")
+    src, dst = pair
+    ca, other = TestCA(tmp_path / "ca"), TestCA(tmp_path / "other", "some other CA")
+    qemu_dirs = [d.root / "config" / "pki" / "qemu" for d in (src, dst)]
+    for directory in qemu_dirs:
+        ca.qemu_pki(directory)
+    disk = _overlay(test_guest, tmp_path / "tls-src.qcow2")
+    conn = src.connect()
+    _boot_counting(conn, test_guest, "mig8", disk)
+    dest_disk = tmp_path / "tls-dst.qcow2"
+    xml = tmp_path / "dest.xml"
+    xml.write_text(conn.get_xml("mig8", inactive=True).replace(str(disk), str(dest_disk)))
+    migrate = ("migrate", "--live", "--copy-storage-all", "--xml", str(xml), "mig8", _uri(dst))
+
+    def refused(out: subprocess.CompletedProcess[str], why: str) -> None:
+        assert out.returncode == 1 and why in out.stderr, out.stderr
+        assert conn.get_info("mig8").state == DomainState.RUNNING
+        assert "mig8" not in [d.name for d in dst.connect().list_domains()]
+        assert not dst.qemu_pids() and not dest_disk.exists()
+
+    conf = src.root / "config" / "qemu.conf"
+    conf.write_text("migrate_tls_force = 1\n")
+    try:
+        refused(_pyvirt(src, *migrate), "migrate_tls_force")
+    finally:
+        conf.unlink()
+    away = qemu_dirs[1].with_name("qemu.away")
+    qemu_dirs[1].rename(away)
+    try:
+        refused(_pyvirt(src, *migrate[:1], "--tls", *migrate[1:]), "server-cert.pem")
+        other.qemu_pki(qemu_dirs[1])  # a certificate the source's CA never signed
+        refused(_pyvirt(src, *migrate[:1], "--tls", *migrate[1:]), "certificate")
+    finally:
+        __import__("shutil").rmtree(qemu_dirs[1], ignore_errors=True)
+        away.rename(qemu_dirs[1])
+    _counts_past(conn, "mig8", _last_tick(conn, "mig8"))  # the failed attempts left it running
+    before = _last_tick(conn, "mig8")
+    out = _pyvirt(src, *migrate[:1], "--tls", *migrate[1:])
+    assert out.returncode == 0, out.stderr
+    _check_moved(src, dst, "mig8", before)
+    assert dest_disk.exists()
+    dst.connect().destroy("mig8")

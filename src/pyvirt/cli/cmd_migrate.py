@@ -31,7 +31,7 @@ _REFUSED = ("p2p", "direct", "tunnelled", "suspend", "copy-storage-synchronous-w
             "zerocopy", "graphicsuri", "dname", "timeout", "timeout-suspend", "timeout-postcopy",
             "migrate-disks", "disks-port", "comp-methods", "comp-mt-level", "comp-mt-threads",
             "comp-mt-dthreads", "comp-xbzrle-cache", "auto-converge-initial", "auto-converge-increment",
-            "persistent-xml", "tls", "postcopy-bandwidth")
+            "persistent-xml", "postcopy-bandwidth")
 _JOB_TYPES = ("None", "Bounded", "Unbounded", "Completed", "Failed", "Cancelled")
 _OPERATIONS = ("Unknown", "Start", "Save", "Restore", "Incoming migration", "Outgoing migration", "Snapshot",
                "Snapshot revert", "Dump", "Backup", "Snapshot delete")
@@ -94,17 +94,18 @@ def _offline(ctl: Ctl, dest: Connection, name: str, p: Parsed) -> None:
 
 def _live(ctl: Ctl, dest: Connection, name: str, p: Parsed, copy: str | None) -> None:
     src = ctl.conn
-    begin = src.migrate_begin(name, copy_storage=copy)
+    tls = p.bool("tls")
+    begin = src.migrate_begin(name, copy_storage=copy, tls=tls)
     xml = read_file(p.str("xml") or "") if p.str("xml") else begin.xml
     target = dest.migrate_prepare(xml, disks=begin.disks, copy_storage=copy,
                                   listen_address=p.str("listen-address") or _listen_default(dest),
                                   postcopy=p.bool("postcopy"), uri=p.str("migrateuri"),
-                                  disks_uri=p.str("disks-uri"))
+                                  disks_uri=p.str("disks-uri"), tls=tls)
     performed = False
     try:
         src.migrate_perform(name, _reachable(target.uri, dest), nbd=target.nbd and _reachable(target.nbd, dest),
                             copy_storage=copy, live=p.bool("live"), auto_converge=p.bool("auto-converge"),
-                            postcopy=p.bool("postcopy"))
+                            postcopy=p.bool("postcopy"), tls=tls)
         performed = True
         job = _watch(ctl, src, name, p.bool("verbose"))
         if job.type != 3:

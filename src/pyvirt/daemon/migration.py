@@ -49,7 +49,7 @@ from pyvirt.api import (
     StoppedDetail,
     operation_invalid,
 )
-from pyvirt.daemon import model
+from pyvirt.daemon import migration_tls, model
 from pyvirt.daemon.saves import UNLIMITED_BANDWIDTH
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ class OutgoingJob:
     mirrors: list[str] = field(default_factory=list)
     nodes: list[str] = field(default_factory=list)
     aborting: bool = False
+    tls: str | None = None          # the credentials object of a --tls migration
     task: asyncio.Task[None] | None = None
 
     @property
@@ -209,9 +210,10 @@ class MigrationMixin:
         return self.__dict__.setdefault("_migration_speeds", {})
 
     # ------------------------------------------------------------------ begin (source)
-    async def migrate_begin(self, dom: str, copy_storage: str | None = None) -> MigrationSource:
+    async def migrate_begin(self, dom: str, copy_storage: str | None = None, tls: bool = False) -> MigrationSource:
         if copy_storage not in COPY_MODES:
             raise _invalid(f"copy_storage must be 'all' or 'inc', not {copy_storage!r}")
+        migration_tls.check_allowed(self.paths.config, tls)  # type: ignore[attr-defined]
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         run = self._running(rec)  # type: ignore[attr-defined]
         job = self._outgoing().get(rec.uuid)
@@ -243,11 +245,13 @@ class MigrationMixin:
     async def migrate_prepare(self, xml: str, disks: list[MigrationDisk] | None = None,
                               copy_storage: str | None = None, listen_address: str | None = None,
                               postcopy: bool = False, uri: str | None = None,
-                              disks_uri: str | None = None) -> MigrationTarget:
+                              disks_uri: str | None = None, tls: bool = False) -> MigrationTarget:
         from pyvirt.daemon.records import DomainRecord
 
         if copy_storage not in COPY_MODES:
             raise _invalid(f"copy_storage must be 'all' or 'inc', not {copy_storage!r}")
+        config_dir = self.paths.config  # type: ignore[attr-defined]
+        migration_tls.check_allowed(config_dir, tls)
         host = listen_address or "127.0.0.1"
         _host_port(f"{host}:1", "listen address")
         for spec, what in ((uri, "migration"), (disks_uri, "disks")):
@@ -287,14 +291,17 @@ class MigrationMixin:
             if postcopy:
                 await self._qmp(run, "migrate-set-capabilities",  # type: ignore[attr-defined]
                                 {"capabilities": [{"capability": "postcopy-ram", "state": True}]})
+            creds = await migration_tls.enable(self._qmp, run, config_dir, "server") if tls else None  # type: ignore[attr-defined]
             nbd = None
             if exports:
                 addr = listen_channel(disks_uri, host, "disks")
                 if addr["type"] == "unix":
                     sockets.append(addr["path"])  # QEMU leaves its socket file behind
                 data = {k: v for k, v in addr.items() if k != "type"}
-                await self._qmp(run, "nbd-server-start",  # type: ignore[attr-defined]
-                                {"addr": {"type": addr["type"], "data": data}})
+                server: dict[str, Any] = {"addr": {"type": addr["type"], "data": data}}
+                if creds:
+                    server["tls-creds"] = creds
+                await self._qmp(run, "nbd-server-start", server)  # type: ignore[attr-defined]
                 nodes = await self._block_nodes(run)
                 for target in exports:
                     node = nodes[wanted[target].source_file]["node-name"]
@@ -311,6 +318,8 @@ class MigrationMixin:
             await self._wait_incoming(run, abandon)
             if exports:
                 await self._qmp(run, "nbd-server-stop")  # type: ignore[attr-defined]
+            if creds:
+                await migration_tls.disable(self._qmp, run)  # type: ignore[attr-defined]
             _unlink_all(sockets)
 
         async def start() -> None:
@@ -441,7 +450,7 @@ class MigrationMixin:
     # ------------------------------------------------------------------ perform (source)
     async def migrate_perform(self, dom: str, uri: str, nbd: str | None = None, copy_storage: str | None = None,
                               live: bool = False, auto_converge: bool = False, postcopy: bool = False,
-                              bandwidth: int = 0) -> None:
+                              bandwidth: int = 0, tls: bool = False) -> None:
         if copy_storage not in COPY_MODES:
             raise _invalid(f"copy_storage must be 'all' or 'inc', not {copy_storage!r}")
         if copy_storage and not nbd:
@@ -457,11 +466,20 @@ class MigrationMixin:
             if old is not None and old.active:
                 raise operation_invalid("another migration job is already running for this domain")
             job = OutgoingJob(was_running=rec.state == DomainState.RUNNING)
-            caps = [{"capability": "auto-converge", "state": auto_converge},
-                    {"capability": "postcopy-ram", "state": postcopy}]
-            await self._qmp(run, "migrate-set-capabilities", {"capabilities": caps})  # type: ignore[attr-defined]
-            speed = bandwidth * MiB if bandwidth else self._speeds().get(rec.uuid, UNLIMITED_BANDWIDTH)
-            await self._qmp(run, "migrate-set-parameters", {"max-bandwidth": speed})  # type: ignore[attr-defined]
+            try:
+                if tls:
+                    host = migration_tls.hostname_of(_nbd_server(qemu_uri[4:]) if qemu_uri.startswith("tcp:")
+                                                      else {"type": "unix"})
+                    job.tls = await migration_tls.enable(self._qmp, run, self.paths.config, "client", host)  # type: ignore[attr-defined]
+                caps = [{"capability": "auto-converge", "state": auto_converge},
+                        {"capability": "postcopy-ram", "state": postcopy}]
+                await self._qmp(run, "migrate-set-capabilities", {"capabilities": caps})  # type: ignore[attr-defined]
+                speed = bandwidth * MiB if bandwidth else self._speeds().get(rec.uuid, UNLIMITED_BANDWIDTH)
+                await self._qmp(run, "migrate-set-parameters", {"max-bandwidth": speed})  # type: ignore[attr-defined]
+            except BaseException:
+                if job.tls:
+                    await migration_tls.disable(self._qmp, run)  # type: ignore[attr-defined]
+                raise
             if not live and job.was_running:  # libvirt's non-live migration: the guest stands still
                 await self._qmp(run, "stop")  # type: ignore[attr-defined]
             self._outgoing()[rec.uuid] = job
@@ -507,8 +525,10 @@ class MigrationMixin:
             if not node:
                 raise _failed(f"disk '{target}' has no block node to mirror")
             remote = f"migrate-{target}"
-            await self._qmp(run, "blockdev-add", {"driver": "nbd", "node-name": remote, "export": target,  # type: ignore[attr-defined]
-                                                   "server": nbd})
+            node_args: dict[str, Any] = {"driver": "nbd", "node-name": remote, "export": target, "server": nbd}
+            if job.tls:
+                node_args.update({"tls-creds": job.tls, "tls-hostname": migration_tls.hostname_of(nbd)})
+            await self._qmp(run, "blockdev-add", node_args)  # type: ignore[attr-defined]
             job.nodes.append(remote)
             await self._qmp(run, "blockdev-mirror", {"job-id": remote, "device": node, "target": remote,  # type: ignore[attr-defined]
                                                       "sync": "top" if copy_storage == "inc" else "full",
@@ -574,6 +594,9 @@ class MigrationMixin:
             await self._wait_mirrors_gone(run, job, 10)
         with contextlib.suppress(BaseException):
             await self._drop_nodes(run, job)
+        if job.tls:
+            with contextlib.suppress(BaseException):
+                await migration_tls.disable(self._qmp, run)  # type: ignore[attr-defined]
         if job.was_running:
             with contextlib.suppress(BaseException):
                 status = await self._qmp(run, "query-status")  # type: ignore[attr-defined]

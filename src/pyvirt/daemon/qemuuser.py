@@ -38,11 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.daemon.qemuconf import config_error
 
 log = logging.getLogger(__name__)
 
-SETTINGS: dict[str, tuple[type, Any]] = {"user": (str, "root"), "group": (str, "root")}
 RECORD = "dac.json"
 
 
@@ -53,24 +52,13 @@ class QemuUser:
     groups: tuple[int, ...] = ()
 
 
-def _config_error(msg: str) -> PyvirtError:
-    return PyvirtError(f"configuration error: {msg}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
-
-
 def load(config_dir: str | os.PathLike[str]) -> QemuUser | None:
     """The configured QEMU user, or None for root (nothing configured)."""
-    from pyvirt.daemon.config import ConfigError, parse
+    from pyvirt.daemon.qemuconf import load as load_conf
 
+    conf = load_conf(config_dir)
     path = Path(config_dir) / "qemu.conf"
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return None
-    try:
-        conf = parse(text, str(path), SETTINGS)
-    except ConfigError as exc:
-        raise _config_error(str(exc)) from None
-    user, group = conf.values.get("user", "root"), conf.values.get("group", "root")
+    user, group = conf["user"], conf["group"]
     uid, gid = _id(user, pwd.getpwnam, "user", path), _id(group, grp.getgrnam, "group", path)
     if uid == 0 and gid == 0:
         return None
@@ -86,7 +74,7 @@ def _id(value: str, lookup: Any, what: str, path: Path) -> int:
     try:
         entry = lookup(value)
     except KeyError:
-        raise _config_error(f"{path}: {what} '{value}' does not exist on this host") from None
+        raise config_error(f"{path}: {what} '{value}' does not exist on this host") from None
     return int(entry.pw_uid if what == "user" else entry.gr_gid)
 
 

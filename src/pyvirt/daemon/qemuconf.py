@@ -1,0 +1,81 @@
+"""qemu.conf: the QEMU driver's settings, in libvirt's syntax and names (``CONFIG/qemu.conf``,
+``/etc/pyvirt/qemu.conf`` for the system daemon).
+
+One table for the whole file, so every reader (the QEMU user of daemon/qemuuser.py, the migration
+TLS of daemon/migration_tls.py) accepts the others' settings and any other name still stops with
+the file, line and setting named.  The file is read when a setting is needed, so a change applies
+to the next guest start or migration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+#: setting -> (type, default): libvirt's names; the TLS directories default as pki.py says
+SETTINGS: dict[str, tuple[type, Any]] = {
+    "user": (str, "root"),
+    "group": (str, "root"),
+    "default_tls_x509_cert_dir": (str, None),
+    "default_tls_x509_verify": (int, 1),
+    "migrate_tls_x509_cert_dir": (str, None),
+    "migrate_tls_x509_verify": (int, None),   # unset: default_tls_x509_verify
+    "migrate_tls_force": (int, 0),
+}
+_BOOLEANS = ("default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force")
+_DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir")
+
+
+def config_error(msg: str) -> PyvirtError:
+    return PyvirtError(f"configuration error: {msg}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def load(config_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every setting's value (the defaults where the file says nothing, or there is no file);
+    a malformed file, a boolean that is not 0/1 or a certificate directory that does not exist
+    raise a configuration error naming the file (libvirt's virQEMUDriverConfigValidate)."""
+    from pyvirt.daemon.config import ConfigError, parse
+
+    path = Path(config_dir) / "qemu.conf"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        text = ""
+    try:
+        values = parse(text, str(path), SETTINGS).values
+    except ConfigError as exc:
+        raise config_error(str(exc)) from None
+    for name in _BOOLEANS:
+        if values.get(name, 0) not in (0, 1):
+            raise config_error(f"{path}: {name} must be 0 or 1, not {values[name]}")
+    for name in _DIRECTORIES:
+        if name in values and not os.path.isdir(values[name]):
+            raise config_error(f"{path}: {name} directory '{values[name]}' does not exist")
+    return {name: values.get(name, default) for name, (_kind, default) in SETTINGS.items()}
+
+
+@dataclass(frozen=True)
+class MigrateTLS:
+    """Where a migration's TLS certificates are and how they are checked."""
+
+    directory: str
+    verify: bool     # the destination checks the source's client certificate
+    force: bool      # migrations without TLS are refused
+
+
+def migrate_tls(config_dir: str | os.PathLike[str]) -> MigrateTLS:
+    """libvirt's rules: migrate_tls_x509_cert_dir, else the migration directory of pki.py if it
+    exists, else default_tls_x509_cert_dir (itself defaulting to CONFIG/pki/qemu); the verify
+    flag likewise falls back to default_tls_x509_verify."""
+    from pyvirt import pki
+
+    conf = load(config_dir)
+    default_dir = conf["default_tls_x509_cert_dir"] or pki.qemu_tls_dir(config_dir)
+    directory = conf["migrate_tls_x509_cert_dir"] or pki.migrate_tls_dir(config_dir, default_dir)
+    verify = conf["migrate_tls_x509_verify"]
+    return MigrateTLS(directory, bool(conf["default_tls_x509_verify"] if verify is None else verify),
+                      bool(conf["migrate_tls_force"]))
