@@ -23,8 +23,14 @@ define apt_install
 	fi
 endef
 
+# The system user qemu:///system runs QEMU as (qemu.conf's default user; libvirt's libvirt-qemu).
+QEMU_USER := pyvirt-qemu
+
 deps:
 	$(call apt_install,$(APT_PACKAGES))
+	@getent passwd $(QEMU_USER) >/dev/null || { $(SUDO) useradd --system --user-group --no-create-home \
+	  --home-dir /var/lib/pyvirt --shell /usr/sbin/nologin --comment "pyvirt QEMU guests" $(QEMU_USER) && \
+	  echo "created the system user $(QEMU_USER) (QEMU of qemu:///system runs as it)"; }
 	@# npm: Debian's nodejs+npm unless a node with its own npm (e.g. NodeSource's, which
 	@# conflicts with Debian's npm package) is already there.
 	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \

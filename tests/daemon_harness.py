@@ -41,6 +41,8 @@ class DaemonHarness:
         return env
 
     def start(self) -> None:
+        if self.uri.rstrip("/").endswith("/system"):
+            qemu_as_root(self.root / "config")
         read_fd, write_fd = os.pipe()
         cmd = [*self.wrap, sys.executable, "-m", "pyvirt.daemon.main", "--uri", self.uri, "--state-root", str(self.root),
                "--ready-fd", str(write_fd), "--log-file", str(self.log), "-v"]
@@ -90,6 +92,18 @@ class DaemonHarness:
         for pid in self.qemu_pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def qemu_as_root(config_dir: Path) -> None:
+    """A test's system daemon runs QEMU as root (qemu.conf ``user = "root"``), unless the test
+    wrote its own qemu.conf: its state root sits under pytest's 0700 directories and the test
+    guest in /root/.cache, which the default unprivileged QEMU user could not reach (as libvirt's
+    libvirt-qemu could not).  tests/security/test_qemu_user.py covers the unprivileged default."""
+    conf = Path(config_dir) / "qemu.conf"
+    if not conf.exists():
+        conf.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conf.write_text('# test daemon: state and test guest live in root-only directories\n'
+                        'user = "root"\ngroup = "root"\n')
 
 
 def short_alias(root: Path) -> Path:

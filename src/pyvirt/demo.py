@@ -8,6 +8,7 @@ CLI uses, so afterwards `pyvirt list`, `pyvirt console demo`, `pyvirt destroy de
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pyvirt.api import DomainState, PyvirtError
@@ -20,8 +21,14 @@ from pyvirt.web import launch as web_launch
 DEMO_NAME = "demo"
 
 
-def demo_xml(name: str) -> str:
-    return find_test_guest().domain_xml(name, title="pyvirt demo guest (busybox, serial console)")
+def demo_xml(name: str, uri: str) -> str:
+    guest = find_test_guest()
+    if uri.rstrip("/").endswith("/system") and os.geteuid() == 0:
+        # system guests run as pyvirt-qemu, who cannot read the build cache under /root
+        from pyvirt.install.media import scratchdir
+
+        guest = guest.copied_to(scratchdir(uri))
+    return guest.domain_xml(name, title="pyvirt demo guest (busybox, serial console)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         names = {i.name: i for i in conn.list_domains()}
         if DEMO_NAME not in names:
-            conn.define_xml(demo_xml(DEMO_NAME))
+            conn.define_xml(demo_xml(DEMO_NAME, uri))
             print(f"Domain '{DEMO_NAME}' defined")
         state = conn.get_info(DEMO_NAME).state
         started = state not in (DomainState.RUNNING, DomainState.PAUSED)

@@ -116,6 +116,23 @@ class TestGuest:
 </domain>
 """
 
+    def copied_to(self, folder: str | os.PathLike[str]) -> TestGuest:
+        """This guest with its kernel and initrd copied into `folder` (refreshed when they
+        differ): a system pyvirtd's QEMU runs unprivileged and cannot reach the build cache
+        under /root, as libvirt's cannot (virt-install copies boot files to its boot dir too)."""
+        import shutil
+
+        folder = Path(folder)
+        copies = []
+        for src in (self.kernel, self.initrd):
+            dst = folder / f"pyvirt-test-guest-{src.name}"
+            if not dst.exists() or dst.stat().st_size != src.stat().st_size \
+                    or dst.stat().st_mtime != src.stat().st_mtime:
+                shutil.copy2(src, dst)
+                dst.chmod(0o644)
+            copies.append(dst)
+        return TestGuest(self.directory, copies[0], copies[1], self.disk, self.cmdline)
+
     def info(self) -> dict[str, str]:
         """The build's ``info`` file (kernel release, package versions, cache key) as a dict."""
         result: dict[str, str] = {}

@@ -12,12 +12,14 @@ from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.daemon.driver import QemuDriver
 from pyvirt.daemon.emulators import DEFAULT_PATTERNS, check_emulator
 from pyvirt.paths import state_paths
+from tests.daemon_harness import qemu_as_root
 from tests.fakeqemu import make_emulator
 from tests.security.fakedriver import CAPS, domain_xml, shut_down
 
 
 def test_system_daemon_refuses_an_emulator_outside_its_list(tmp_path: Path) -> None:
     async def scenario() -> None:
+        qemu_as_root(tmp_path / "config")  # the fake QEMU lives in pytest's 0700 tmp dir
         drv = QemuDriver(state_paths("qemu:///system", tmp_path), emulator_caps=CAPS)
         await drv.load()
         fake = make_emulator(tmp_path)

@@ -15,6 +15,7 @@ import pytest
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.daemon.driver import QemuDriver
 from pyvirt.paths import state_paths
+from tests.daemon_harness import qemu_as_root
 from tests.fakeqemu import make_emulator
 from tests.security.fakedriver import CAPS, domain_xml, shut_down
 
@@ -27,6 +28,7 @@ def _disk(path: str | Path, fmt: str = "raw", dev: str = "vda") -> str:
 def _run(tmp_path: Path, uri: str, devices: list[str]) -> list[str]:
     """Start one guest per device list entry; the error message of each start ('' when it ran)."""
     async def scenario() -> list[str]:
+        qemu_as_root(tmp_path / "state" / "config")  # the fake QEMU lives in pytest's 0700 tmp dir
         drv = QemuDriver(state_paths(uri, tmp_path / "state"), emulator_caps=CAPS)
         drv.monitor_timeout = 5.0
         await drv.load()

@@ -1,12 +1,14 @@
-"""qemu:///system with qemu.conf's user/group: QEMU runs unprivileged (no capabilities), what it
-opens is chowned to that user at start and given back at stop, and the QEMU process itself gets
-EACCES for a host secret (issue 10, defence in depth).  Real QEMU under TCG, the firmware-only
-ROM guest; the state root lives in a directory the QEMU user may search, as an admin's would."""
+"""qemu:///system run by root: QEMU runs as the unprivileged pyvirt-qemu by default (qemu.conf's
+user/group change it), without capabilities; what it opens is chowned to that user at start and
+given back at stop, and the QEMU process itself gets EACCES for what it was not given (issue 10,
+defence in depth).  Real QEMU under TCG, the firmware-only ROM guest; the state root lives in a
+directory the QEMU user may search, as an admin's would."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pyvirt.api import PyvirtError
+from pyvirt.daemon.qemuconf import DEFAULT_USER
 from pyvirt.paths import state_paths
 from pyvirt.testguest import rom_domain_xml, rom_image
 
@@ -23,6 +26,16 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="no QEMU installed"),
 ]
 NOBODY = 65534
+
+
+def _default_user() -> pwd.struct_passwd:
+    """pyvirt-qemu, which `make deps` creates; its absence fails under make test (it must exist)."""
+    try:
+        return pwd.getpwnam(DEFAULT_USER)
+    except KeyError:
+        if os.environ.get("PYVIRT_REQUIRE_QEMU"):
+            pytest.fail(f"the system user {DEFAULT_USER} is missing: `make deps` creates it")
+        pytest.skip(f"no system user {DEFAULT_USER} (`make deps` creates it)")
 
 
 @pytest.fixture
@@ -39,26 +52,35 @@ def _status(pid: int) -> dict[str, str]:
     return dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
 
 
-def test_system_guest_runs_as_the_configured_user_and_its_files_are_given_back(root: Path) -> None:
+def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(root: Path) -> None:
     from pyvirt.daemon.driver import QemuDriver
 
+    qemu = _default_user()
     paths = state_paths("qemu:///system", root)
     paths.ensure()
-    (paths.config / "qemu.conf").write_text('# test\nuser = "nobody"\ngroup = "nogroup"\n')
+    assert not (paths.config / "qemu.conf").exists()  # nothing configured: the default applies
     images = root / "images"
     images.mkdir(mode=0o711)
     rom = images / "rom.bin"
     rom.write_bytes(rom_image())
-    rom.chmod(0o600)  # root's own, unreadable to nobody: relabelled for the run
+    rom.chmod(0o600)  # root's own, unreadable to QEMU's user: relabelled for the run
     disk = images / "disk.img"
     disk.write_bytes(b"\0" * (1 << 20))
     disk.chmod(0o600)
     plugged = images / "plugged.img"
     plugged.write_bytes(b"\0" * (1 << 20))
     plugged.chmod(0o600)
+    secret = images / "not-given.img"  # reachable, in the same directory, but never handed to QEMU
+    secret.write_bytes(b"\0" * 4096)
+    secret.chmod(0o600)
     xml = rom_domain_xml("dac", rom).replace("</os>", "</os><features><acpi/></features>").replace(
         "<devices>", f"<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                      f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+
+    async def probe(drv: QemuDriver, run: object, path: Path | str, node: str) -> None:
+        with pytest.raises(PyvirtError, match="Permission denied"):
+            await drv._qmp(run, "blockdev-add", {"driver": "file", "node-name": node,
+                                                 "filename": str(path), "read-only": True})
 
     async def scenario() -> None:
         drv = QemuDriver(paths)
@@ -68,21 +90,23 @@ def test_system_guest_runs_as_the_configured_user_and_its_files_are_given_back(r
             await drv.start("dac")
             rec = drv._by_name["dac"]
             status = _status(rec.run.ident.pid)
-            assert status["Uid"].split() == [str(NOBODY)] * 4 and status["Gid"].split()[0] == str(NOBODY)
+            assert status["Uid"].split() == [str(qemu.pw_uid)] * 4
+            assert status["Gid"].split() == [str(qemu.pw_gid)] * 4
             assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0
-            assert (disk.stat().st_uid, rom.stat().st_uid) == (NOBODY, NOBODY)
-            # the QEMU process itself cannot open a host secret (whatever a definition says)
-            with pytest.raises(PyvirtError, match="Permission denied"):
-                await drv._qmp(rec.run, "blockdev-add", {"driver": "file", "node-name": "probe",
-                                                         "filename": "/etc/shadow", "read-only": True})
+            assert [(p.stat().st_uid, p.stat().st_gid) for p in (disk, rom)] == [(qemu.pw_uid, qemu.pw_gid)] * 2
+            # the QEMU process itself cannot open what it was not given: a host secret, a root
+            # image next to its own, the daemon's stored definitions
+            await probe(drv, rec.run, "/etc/shadow", "p1")
+            await probe(drv, rec.run, secret, "p2")
+            await probe(drv, rec.run, paths.domains_config / "dac.xml", "p3")
             # a hot-plugged disk is given to QEMU's user too (QEMU opens it: device_add succeeds)
             await drv.attach_device("dac", f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                                            f"<source file='{plugged}'/><target dev='vdb' bus='virtio'/></disk>",
                                     live=True)
-            assert plugged.stat().st_uid == NOBODY
+            assert plugged.stat().st_uid == qemu.pw_uid
             await drv.destroy("dac")
-            assert [(p.stat().st_uid, p.stat().st_gid, oct(p.stat().st_mode & 0o777)) for p in (disk, rom, plugged)] \
-                == [(0, 0, "0o600")] * 3
+            assert [(p.stat().st_uid, p.stat().st_gid, oct(p.stat().st_mode & 0o777))
+                    for p in (disk, rom, plugged, secret)] == [(0, 0, "0o600")] * 4
         finally:
             for r in list(drv._by_name.values()):
                 if r.run is not None:
@@ -102,3 +126,30 @@ def test_an_unknown_user_is_refused_by_name(root: Path) -> None:
     assert load(root) is None  # root: no change from before
     (root / "qemu.conf").write_text('user = "+65534"\ngroup = "+65534"\n')
     assert (load(root).uid, load(root).gid) == (NOBODY, NOBODY)
+
+
+def test_qemu_conf_user_group_and_dynamic_ownership(root: Path, caplog: pytest.LogCaptureFixture,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.daemon import qemuconf, qemuuser
+
+    qemu = _default_user()
+    got = qemuuser.load(root)  # no qemu.conf: the default user, its own group, relabelling on
+    assert (got.uid, got.gid, got.relabel) == (qemu.pw_uid, qemu.pw_gid, True)
+    (root / "qemu.conf").write_text('user = "nobody"\n')  # no group named: the user's primary group
+    assert (qemuuser.load(root).uid, qemuuser.load(root).gid) == (NOBODY, pwd.getpwnam("nobody").pw_gid)
+    (root / "qemu.conf").write_text('dynamic_ownership = 0\n')
+    assert qemuuser.load(root).relabel is False
+    (root / "qemu.conf").write_text('dynamic_ownership = 2\n')
+    with pytest.raises(PyvirtError, match="dynamic_ownership must be 0 or 1"):
+        qemuuser.load(root)
+    (root / "qemu.conf").write_text('usr = "nobody"\n')
+    with pytest.raises(PyvirtError, match="unsupported setting 'usr'"):
+        qemuuser.load(root)
+    # the default user missing (a host that skipped `make deps`): root, and the log says why, once
+    (root / "qemu.conf").unlink()
+    missing = "pyvirt-no-such-user"
+    monkeypatch.setitem(qemuconf.SETTINGS, "user", (str, missing))
+    with caplog.at_level("WARNING", logger="pyvirt.daemon.qemuuser"):
+        assert qemuuser.load(root) is None and qemuuser.load(root) is None
+    warned = [r.getMessage() for r in caplog.records if missing in r.getMessage()]
+    assert len(warned) == 1 and "QEMU runs as root" in warned[0] and "make deps" in warned[0]

@@ -482,8 +482,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             await asyncio.to_thread(check_backing_chains, dom, own_dirs(self.paths))
 
     def _qemu_user(self) -> Any:
-        """The unprivileged user a system daemon runs QEMU as (qemu.conf), or None: root."""
-        if not self._is_system():
+        """The unprivileged user a system daemon run by root runs QEMU as (qemu.conf, default
+        pyvirt-qemu), or None: QEMU runs as the daemon's own user."""
+        if not self._is_system() or os.geteuid() != 0:
             return None
         from pyvirt.daemon.qemuuser import load
 
@@ -492,7 +493,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
     def _give_to_qemu(self, dom: Domain, user: Any, guest_dir: Path) -> None:
         from pyvirt.daemon.qemuuser import open_runtime_dirs, relabel
 
-        open_runtime_dirs(user, [self.paths.runtime, self.paths.domains_runtime], guest_dir)
+        data = self.paths.data  # the NVRAM stores and boot files QEMU opens live below it
+        open_runtime_dirs(user, [self.paths.runtime, self.paths.domains_runtime, data, data / "nvram",
+                                 data / "boot"], guest_dir)
         relabel(dom, user, guest_dir)
 
     def _check_sources(self, dom: Domain) -> None:

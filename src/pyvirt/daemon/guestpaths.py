@@ -1,11 +1,10 @@
 """Which host files a system daemon lets a definition hand to QEMU.
 
-On qemu:///system QEMU runs as root unless qemu.conf names a user (daemon/qemuuser.py), and
-even then the DAC relabelling would hand it whatever a definition names, so whoever may define a
-domain could otherwise
-read or write any file of the host through it: ``<disk><source file='/etc/shadow'/>`` read from
+On qemu:///system QEMU runs as pyvirt-qemu (daemon/qemuuser.py; root where qemu.conf says so),
+but the DAC relabelling hands it whatever a definition names, so whoever may define a domain
+could otherwise read or write any file of the host through it: ``<disk><source file='/etc/shadow'/>`` read from
 inside the guest, a serial ``<source path=>`` or ``<log file=>`` appending to a file under
-/etc, a qcow2 image whose backing file is the daemon's own state.  Until the drop lands, every
+/etc, a qcow2 image whose backing file is the daemon's own state.  So every
 path a definition makes QEMU open — disk sources and their backing chains, kernel, initrd, dtb,
 firmware and NVRAM, character device files and logs, shared directories — is checked at start
 (and at hot-plug), by its real path (no symlink or ``..`` gets around it), against:

@@ -16,17 +16,21 @@ from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
+#: the user a system daemon run by root runs QEMU as when qemu.conf names none (libvirt's
+#: libvirt-qemu; the Makefile's deps creates it)
+DEFAULT_USER = "pyvirt-qemu"
 #: setting -> (type, default): libvirt's names; the TLS directories default as pki.py says
 SETTINGS: dict[str, tuple[type, Any]] = {
-    "user": (str, "root"),
-    "group": (str, "root"),
+    "user": (str, DEFAULT_USER),
+    "group": (str, ""),                 # "": the user's primary group
+    "dynamic_ownership": (int, 1),      # chown what QEMU opens to its user, given back at stop
     "default_tls_x509_cert_dir": (str, None),
     "default_tls_x509_verify": (int, 1),
     "migrate_tls_x509_cert_dir": (str, None),
     "migrate_tls_x509_verify": (int, None),   # unset: default_tls_x509_verify
     "migrate_tls_force": (int, 0),
 }
-_BOOLEANS = ("default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force")
+_BOOLEANS = ("dynamic_ownership", "default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force")
 _DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir")
 
 

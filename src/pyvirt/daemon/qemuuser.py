@@ -3,10 +3,14 @@ security driver (ownership of what QEMU opens given to that user at start, given
 
 ``CONFIG/qemu.conf`` (``/etc/pyvirt/qemu.conf``), in libvirt's syntax and names::
 
-    user = "pyvirt-qemu"     # a name, or "+UID"
-    group = "pyvirt-qemu"    # a name, or "+GID"
+    user = "pyvirt-qemu"     # a name, or "+UID"; default pyvirt-qemu (libvirt's is libvirt-qemu)
+    group = "pyvirt-qemu"    # a name, or "+GID"; default: the user's primary group
+    dynamic_ownership = 1    # 0: never chown anything (the admin makes every file reachable)
 
-Not configured (or ``root``): QEMU runs as root, as before.  Configured, a system daemon:
+A system daemon running as root runs QEMU as ``pyvirt-qemu`` (created by ``make deps``) unless
+qemu.conf says otherwise; ``user = "root"`` (with ``group = "root"``) keeps QEMU as root, as
+libvirt allows.  When the default user does not exist, QEMU runs as root and the daemon logs why,
+once (a fresh install that skipped ``make deps`` still runs guests).  Unprivileged, the daemon:
 
 * spawns QEMU with that uid/gid and no supplementary groups but ``kvm`` (when the host has it):
   a process that leaves uid 0 keeps no capabilities; QEMU's ``-sandbox`` denies it regaining any;
@@ -43,6 +47,7 @@ from pyvirt.daemon.qemuconf import config_error
 log = logging.getLogger(__name__)
 
 RECORD = "dac.json"
+_warned: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -50,22 +55,53 @@ class QemuUser:
     uid: int
     gid: int
     groups: tuple[int, ...] = ()
+    #: qemu.conf's dynamic_ownership: chown what QEMU opens (and give it back at stop)
+    relabel: bool = True
 
 
 def load(config_dir: str | os.PathLike[str]) -> QemuUser | None:
-    """The configured QEMU user, or None for root (nothing configured)."""
+    """The user a system daemon runs QEMU as, or None for root (configured so, or the default
+    user missing: logged once, with how to create it)."""
+    from pyvirt.daemon.qemuconf import SETTINGS
     from pyvirt.daemon.qemuconf import load as load_conf
 
     conf = load_conf(config_dir)
     path = Path(config_dir) / "qemu.conf"
     user, group = conf["user"], conf["group"]
-    uid, gid = _id(user, pwd.getpwnam, "user", path), _id(group, grp.getgrnam, "group", path)
+    default = SETTINGS["user"][1]
+    if user == default and not group and not _exists(default):
+        if str(path) not in _warned:
+            _warned.add(str(path))
+            log.warning("QEMU runs as root: the user '%s' does not exist (`make deps` creates it, or "
+                        "`useradd --system --user-group --no-create-home --shell /usr/sbin/nologin %s`); "
+                        "to run QEMU as root on purpose, or as another user, set user/group in %s",
+                        default, default, path)
+        return None
+    uid = _id(user, pwd.getpwnam, "user", path)
+    gid = _id(group, grp.getgrnam, "group", path) if group else _primary_gid(uid)
     if uid == 0 and gid == 0:
         return None
     extra: tuple[int, ...] = ()
     with contextlib.suppress(KeyError):
         extra = (grp.getgrnam("kvm").gr_gid,)
-    return QemuUser(uid, gid, extra)
+    return QemuUser(uid, gid, extra, relabel=bool(conf["dynamic_ownership"]))
+
+
+def _exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _primary_gid(uid: int) -> int:
+    """A user named without a group runs with its own primary group (a bare "+UID" unknown to
+    the host: a group of the same number)."""
+    try:
+        return pwd.getpwuid(uid).pw_gid
+    except KeyError:
+        return uid
 
 
 def _id(value: str, lookup: Any, what: str, path: Path) -> int:
@@ -79,11 +115,14 @@ def _id(value: str, lookup: Any, what: str, path: Path) -> int:
 
 
 def open_runtime_dirs(user: QemuUser, dirs: list[Path], guest_dir: Path) -> None:
-    """Let QEMU reach its runtime directory: search permission for its group on `dirs` (the
-    tree above), create-but-not-delete-others' (sticky, group-writable) on `guest_dir`."""
+    """Let QEMU reach its runtime directory and the daemon's own files it opens: search
+    permission for its group on `dirs` (the runtime tree above the guest's directory, the data
+    directories holding NVRAM and boot files; those that exist), create-but-not-delete-others'
+    (sticky, group-writable) on `guest_dir`."""
     for d in dirs:
-        os.chown(d, -1, user.gid)
-        os.chmod(d, 0o710)
+        with contextlib.suppress(FileNotFoundError):
+            os.chown(d, -1, user.gid)
+            os.chmod(d, 0o710)
     os.chown(guest_dir, -1, user.gid)
     os.chmod(guest_dir, 0o1770)
 
@@ -124,6 +163,8 @@ def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
     before keeps its true original owner."""
     from pyvirt.atomicio import write_atomic
 
+    if not user.relabel:
+        return  # dynamic_ownership = 0: what QEMU opens is the administrator's to make reachable
     before = _read_record(guest_dir / RECORD) or []
     plan: list[dict[str, Any]] = list(before)
     seen = {(e["dev"], e["ino"]) for e in before}
