@@ -15,7 +15,8 @@ from pyvirt.daemon.qemuconf import load, migrate_tls
 def test_defaults_without_a_file(tmp_path: Path) -> None:
     tls = migrate_tls(tmp_path)
     assert tls.directory == str(tmp_path / "pki" / "qemu") and tls.verify and not tls.force
-    assert load(tmp_path)["user"] == "root"
+    conf = load(tmp_path)
+    assert (conf["user"], conf["group"], conf["dynamic_ownership"]) == ("pyvirt-qemu", "", 1)
 
 
 def test_the_migration_directory_is_used_when_it_exists(tmp_path: Path) -> None:
