@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import model, nics, session
+from pyvirt.daemon import loadindex, model, nics, session
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
@@ -107,7 +107,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self._unwinding: set[asyncio.Future[Any]] = set()  # cancelled monitor connects still unwinding
         self.monitor_timeout = MONITOR_TIMEOUT
         self.connect_timeout = CONNECT_TIMEOUT
-        self._claimed: list[tuple[DomainRecord, dict[str, Any]]] = []
+        self._claimed: list[tuple[DomainRecord, dict[str, Any], bool]] = []  # (record, runtime record, live XML read)
         self.ports = PortAllocator()
         self._next_id = 1
         # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
@@ -146,7 +146,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self.reaper.install(asyncio.get_running_loop())
         self.store.remove_stale_temps()
         self._load_next_id()
+        fingerprint = loadindex.code_fingerprint()
+        indexed = loadindex.load(self.paths.runtime, fingerprint)
+        autostart = self.store.autostart_names()  # one listdir, not a stat per domain
         for path, xml in self.store.iter_configs():
+            entry = indexed.get(path.stem)
+            if entry is not None and entry[0] == loadindex.digest(xml):  # this very text parsed before
+                self._index(DomainRecord.indexed(path.stem, xml, entry, path.stem in autostart))
+                continue
             try:
                 dom = model.parse_stored(xml)
                 if dom.name != path.stem:
@@ -154,12 +161,22 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             except PyvirtError as exc:
                 self._index_broken(path.stem, xml, f"domain config {path} cannot be loaded: {exc}")
                 continue
-            rec = DomainRecord(name=dom.name, uuid=dom.uuid or "", config=dom,
-                               autostart=self.store.is_autostart(dom.name))
+            rec = DomainRecord(name=dom.name, uuid=dom.uuid or "", config=dom, autostart=dom.name in autostart)
             rec.stored_as(xml)  # kept as text while idle
             self._index(rec)
+        self.save_load_index(fingerprint)
         for name, record, live_xml in self.store.iter_runtime():
             await self._claim(name, record, live_xml)
+
+    def save_load_index(self, fingerprint: str | None = None) -> None:
+        """Record the summaries of the definitions held as stored text, for the next start."""
+        entries = []
+        for rec in self._by_name.values():
+            text = rec.stored_text()
+            entry = rec.index_entry(loadindex.digest(text)) if text is not None else None
+            if entry is not None:
+                entries.append((rec.name, entry))
+        loadindex.save(self.paths.runtime, fingerprint or loadindex.code_fingerprint(), entries)
 
     def _index_broken(self, name: str, xml: str, error: str) -> None:
         """A stored definition that no longer loads stays listed (shut off, reason "failed") with
@@ -181,7 +198,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
     async def resume_guests(self) -> None:
         """Re-attach to every claimed guest, all in parallel, then autostart."""
         claimed, self._claimed = self._claimed, []
-        await asyncio.gather(*(self._reattach(rec, record) for rec, record in claimed))
+        await asyncio.gather(*(self._reattach(rec, record, had_live) for rec, record, had_live in claimed))
         for rec in list(self._by_name.values()):
             if rec.autostart and not rec.active:
                 try:
@@ -260,10 +277,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         rec.run = Running(ident=ident, start_time=float(record.get("start_time", time.time())), ports=held)
         rec.state = DomainState.PAUSED if record.get("state") in ("paused", "starting") else DomainState.RUNNING
         rec.reason = int(record.get("reason", 0))
-        self._claimed.append((rec, record))
+        self._claimed.append((rec, record, live is not None))
 
-    async def _reattach(self, rec: DomainRecord, record: dict[str, Any]) -> None:
-        """Phase two: connect to the monitor (with deadlines) and supervise, or end the guest."""
+    async def _reattach(self, rec: DomainRecord, record: dict[str, Any], had_live: bool = True) -> None:
+        """Phase two: connect to the monitor (with deadlines) and supervise, or end the guest.
+
+        The runtime files are rewritten only where they changed (a state the dead daemon had not
+        recorded yet, pty paths filled in, a live XML that was missing): with hundreds of guests
+        two atomic writes each were most of a restart's disk time."""
         run = rec.run
         assert run is not None
         files = self.store.runtime_files(rec.name)
@@ -291,7 +312,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                     rec.state = DomainState.PAUSED
                     rec.reason = int(record.get("reason", PausedReason.UNKNOWN)) \
                         if record.get("state") == "paused" else PausedReason.UNKNOWN
-                await self._open_console(rec)
+                xml_changed = await self._open_console(rec) or not had_live
             except Exception as exc:  # noqa: BLE001 - any monitor failure means we cannot control it
                 log.error("domain %s: cannot re-attach to QEMU monitor (%s); killing it", rec.name, exc)
                 process.kill(run.ident)
@@ -299,7 +320,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                     run.stop_reason, run.stop_detail = ShutoffReason.CRASHED, StoppedDetail.FAILED
                 await self._on_exit(rec, run)
                 return
-            self._save_runtime(rec)
+            if xml_changed or {**self._runtime_record(rec), "name": rec.name} != record:
+                self._save_runtime(rec, xml=xml_changed)
             run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
             log.info("re-attached to domain %s (pid %d)", rec.name, run.ident.pid)
         finally:
@@ -757,14 +779,20 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         callers that changed only the state pass xml=False)."""
         if rec.run is None:
             return
+        record = self._runtime_record(rec, phase, intent)
+        live_xml = rec.live.to_xml(security_info=True) if xml and rec.live is not None else None
+        self.store.save_runtime(rec.name, record, live_xml)
+
+    @staticmethod
+    def _runtime_record(rec: DomainRecord, phase: str | None = None, intent: str | None = None) -> dict[str, Any]:
+        assert rec.run is not None
         state = phase or {DomainState.RUNNING: "running", DomainState.PAUSED: "paused"}.get(
             DomainState(rec.state), "running")
         record = {"id": rec.id, "state": state, "reason": int(rec.reason), "start_time": rec.run.start_time,
                   "persistent": rec.persistent, **rec.run.ident.to_dict()}
         if intent:
             record["intent"] = intent
-        live_xml = rec.live.to_xml(security_info=True) if xml and rec.live is not None else None
-        self.store.save_runtime(rec.name, record, live_xml)
+        return record
 
     # ------------------------------------------------------------------ supervision
     async def _supervise(self, rec: DomainRecord) -> None:
@@ -974,4 +1002,5 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             await self._close_monitor(run)
             if run.console is not None:
                 run.console.close()
+        self.save_load_index()  # what was defined since the start need not be parsed at the next
         self.events.close()

@@ -90,6 +90,27 @@ class DomainRecord:
             self._disks = tuple(DiskRef(d) for d in self._config.devices.disks)
             self.compact()
 
+    @classmethod
+    def indexed(cls, name: str, xml: str, entry: Any, autostart: bool) -> DomainRecord:
+        """An idle persistent domain from its stored text and its load-index entry
+        (daemon/loadindex.py): no parse; `config` parses the text when first asked."""
+        _, uuid, summary, disks = entry
+        rec = cls(name=name, uuid=uuid, config=None, autostart=autostart)
+        rec._config_xml, rec._summary = xml, summary
+        rec._disks = tuple(DiskRef.of_values(d) for d in disks)
+        return rec
+
+    def index_entry(self, sha: str) -> Any:
+        """What the load index keeps of this domain's stored text *sha*; None unless the domain
+        is held as stored text with its summary (what `indexed` rebuilds)."""
+        if self._config_xml is None or self._summary is None:
+            return None
+        return (sha, self.uuid, self._summary,
+                tuple(tuple(getattr(d, a) for a in DiskRef.__slots__) for d in self._disks))
+
+    def stored_text(self) -> str | None:
+        return self._config_xml
+
     def compact(self) -> None:
         """Drop the parsed config of an idle domain (it is parsed again from its text on use)."""
         if self._config_xml is not None and self.id == -1 and self.live is None:
@@ -137,6 +158,13 @@ class DiskRef:
     def __init__(self, disk: Any) -> None:
         for attr in self.__slots__:
             setattr(self, attr, getattr(disk, attr, None))
+
+    @classmethod
+    def of_values(cls, values: tuple[str | None, ...]) -> DiskRef:
+        ref = cls.__new__(cls)
+        for attr, value in zip(cls.__slots__, values, strict=True):
+            setattr(ref, attr, value)
+        return ref
 
 
 def mem_kib(dom: Domain) -> tuple[int, int]:

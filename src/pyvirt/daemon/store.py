@@ -106,6 +106,14 @@ class DomainStore:
     def is_autostart(self, name: str) -> bool:
         return self.autostart_link(name).is_symlink()
 
+    def autostart_names(self) -> set[str]:
+        """Every domain whose autostart link exists, from one directory listing."""
+        try:
+            entries = list(os.scandir(self.paths.autostart_dir))
+        except OSError:
+            return set()
+        return {e.name[:-4] for e in entries if e.name.endswith(".xml") and e.is_symlink()}
+
     def set_autostart(self, name: str, on: bool) -> None:
         link = self.autostart_link(name)
         if on:
