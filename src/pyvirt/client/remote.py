@@ -182,14 +182,18 @@ class RemoteConnection(StorageClientMixin, Connection):
 
     # ------------------------------------------------------------------ transport
     def _daemon_answers(self) -> bool:
+        """Whether pyvirtd answers; the connection that proved it carries the first call."""
         try:
-            wire.open_unix_fast(self.sock_path, 2.0).close()
-            return True
+            sock = wire.open_unix_fast(self.sock_path, 2.0)
         except wire.PeerNotTrusted as exc:
             raise PyvirtError(f"Failed to connect socket to '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
                               ErrorDomain.RPC) from None
         except OSError:
             return False
+        if self._http is None:
+            self._http = wire.HTTPConnection(self.endpoint)
+        self._http.adopt(sock)
+        return True
 
     def _ensure_daemon(self, autostart: bool) -> None:
         if self._daemon_answers():

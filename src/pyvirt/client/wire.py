@@ -329,6 +329,14 @@ class HTTPConnection:
             return status, _decode(status, reply, self.path)
         raise WireError("unreachable")
 
+    def adopt(self, sock: Any) -> None:
+        """Send the next request on `sock`, already connected (the client's check that pyvirtd
+        answers), instead of dialling again: one connection per command, not two. It counts as
+        reused, so a close by the daemon before the request is answered by one fresh dial."""
+        self.close()
+        sock.settimeout(self.timeout)
+        self.sock, self.reader = sock, Reader(sock)
+
     def close(self) -> None:
         if self.sock is not None:
             self.sock.close()
