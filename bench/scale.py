@@ -78,6 +78,7 @@ class Side:
     def suspend(self, name: str) -> None: raise NotImplementedError
     def resume(self, name: str) -> None: raise NotImplementedError
     def list_all(self) -> int: raise NotImplementedError
+    def info(self, name: str) -> Any: raise NotImplementedError
     def stats_all(self) -> int: raise NotImplementedError
     def event_latency(self, name: str, rounds: int) -> dict[str, float]: raise NotImplementedError
     def stop_daemon(self) -> None: raise NotImplementedError
@@ -104,6 +105,7 @@ def measure(side: Side, args: argparse.Namespace, rom: Path) -> dict[str, Any]:
     out["rss_running_kib"] = rss_kib(side.pid())
     out["list"] = timed(side.list_all, 20)
     out["stats"] = timed(side.stats_all, 20)
+    out["info"] = timed(lambda: side.info(names[len(names) // 2]), 50)
     out["listed"] = side.list_all()
     out["events"] = side.event_latency(names[0], 20)
     side.stop_daemon()  # the guests keep running
@@ -157,6 +159,9 @@ class Pyvirt(Side):
 
     def stats_all(self) -> int:
         return len(self.conn.domain_stats(None, ["state"]))
+
+    def info(self, name: str) -> Any:
+        return self.conn.get_info(name)
 
     def event_latency(self, name: str, rounds: int) -> dict[str, float]:
         stream = self.conn.subscribe(name, timeout=30)
@@ -232,6 +237,9 @@ class Libvirt(Side):
 
     def stats_all(self) -> int:
         return len(self.conn.getAllDomainStats(self.libvirt.VIR_DOMAIN_STATS_STATE))
+
+    def info(self, name: str) -> Any:
+        return self.conn.lookupByName(name).info()  # what virsh dominfo asks first
 
     def event_latency(self, name: str, rounds: int) -> dict[str, float]:
         lv = self.libvirt
@@ -351,10 +359,11 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, args: argparse.N
               f"{both(lambda r, k=key: r['throughput'][k]['destroy'])}")
     print(f"{'list all with state (ms)':44} {both(lambda r: rng(r['list']), '{}')}")
     print(f"{'domain stats, state, all (ms)':44} {both(lambda r: rng(r['stats']), '{}')}")
+    print(f"{'dominfo of one running guest (ms)':44} {both(lambda r: rng(r['info']), '{}')}")
     print(f"{'suspend/resume -> event (ms)':44} {both(lambda r: rng(r['events']), '{}')}")
     print(f"{'restart until all controllable (s)':44} {both(lambda r: r['restart_s'], '{:.2f}')}")
-    print("medians (min-max) of 20; libvirt: listAllDomains + state() each (as virsh list), "
-          "getAllDomainStats(STATE)")
+    print("medians (min-max) of 20 (dominfo: 50); libvirt: listAllDomains + state() each (as virsh list), "
+          "getAllDomainStats(STATE), lookupByName + info()")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -365,10 +374,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--domains", type=int, default=1000, help="inactive domains defined (default 1000)")
     ap.add_argument("--clients", default="1,4,16", help="concurrent clients for throughput (default 1,4,16)")
     ap.add_argument("--libvirt", action="store_true", help="also a private session libvirtd, same run")
+    ap.add_argument("--mem-share", type=float, default=0.5,
+                    help=f"run at most as many guests as fit ({GUEST_MIB} MiB each) in this share of "
+                         "MemAvailable (default 0.5)")
     ap.add_argument("--libvirt-worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.clients = [int(c) for c in str(args.clients).split(",") if c]
     return args
+
+
+#: what one paused ROM guest may cost at most: its 16 MiB of RAM if all touched, plus QEMU's own
+#: anonymous memory (~13 MiB measured for a paused one; its libraries are shared)
+GUEST_MIB = 40
+
+
+def mem_available_mib() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def safe_guests(wanted: int, share: float) -> int:
+    """The largest N up to *wanted* whose guests fit in *share* of the memory available now
+    (the host is shared: the rest is left to others). Only one stack's guests run at a time."""
+    fits = int(mem_available_mib() * share) // GUEST_MIB
+    if fits < wanted:
+        log(f"{wanted} guests need up to {wanted * GUEST_MIB} MiB; {share:.0%} of MemAvailable is "
+            f"{int(mem_available_mib() * share)} MiB: running {fits}")
+    return max(1, min(wanted, fits))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.libvirt_worker is not None:
         print(json.dumps(libvirt_worker(json.loads(args.libvirt_worker))), flush=True)
         return 0
+    args.guests = safe_guests(args.guests, args.mem_share)
     top = Path(tempfile.mkdtemp(prefix="pyvirt-bench-scale-"))
     top.chmod(0o755)
     rom = top / "rom.bin"
