@@ -1,16 +1,22 @@
 """Displays and statistics of running guests: auto-allocated VNC/SPICE ports that never collide,
-shown by vncdisplay/domdisplay, released when guests stop; domstats/dommemstat/domifaddr."""
+shown by vncdisplay/domdisplay, released when guests stop; SPICE over TLS from qemu.conf;
+domstats/dommemstat/domifaddr."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import ssl
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from pyvirt.api import PyvirtError
 from pyvirt.testguest import TestGuest
 from tests.daemon_harness import DaemonHarness, guest_xml
+from tests.tlscerts import TestCA
 
 pytestmark = pytest.mark.timeout(180)
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///session"]
@@ -68,3 +74,32 @@ def test_stats_commands(daemon: DaemonHarness, test_guest: TestGuest) -> None:
     agent = _cli(daemon, "domifaddr", "st", "--source", "agent")
     assert agent.returncode == 1 and "agent" in agent.stderr
     conn.destroy("st")
+
+
+def test_spice_tls_from_qemu_conf(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
+    """qemu.conf's spice_tls: QEMU serves SPICE over TLS on the XML's tlsPort with the
+    certificates of spice_tls_x509_cert_dir; without it the same XML is refused at start."""
+    conn = daemon.connect()
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        tls_port = probe.getsockname()[1]
+    spice = (f"<graphics type='spice' autoport='yes' tlsPort='{tls_port}' listen='127.0.0.1' defaultMode='secure'>"
+             "<channel name='inputs' mode='insecure'/></graphics><video><model type='qxl'/></video>")
+    conn.define_xml(guest_xml(test_guest, "tls", extra_devices=spice).replace("<video><model type='none'/></video>",
+                                                                               ""))
+    with pytest.raises(PyvirtError, match="TLS is disabled in qemu.conf"):
+        conn.start("tls")
+    ca = TestCA(tmp_path / "ca")
+    pki = tmp_path / "spice-pki"
+    pki.mkdir()
+    cert, key = ca.issue("server", "/C=GB/O=pyvirt test/CN=spice", server=True)
+    for src, name in ((ca.cert, "ca-cert.pem"), (cert, "server-cert.pem"), (key, "server-key.pem")):
+        (pki / name).write_bytes(src.read_bytes())
+    (daemon.root / "config" / "qemu.conf").write_text(f'spice_tls = 1\nspice_tls_x509_cert_dir = "{pki}"\n')
+    conn.start("tls")
+    context = ssl.create_default_context(cafile=str(ca.cert))
+    with socket.create_connection(("127.0.0.1", tls_port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        subject = dict(x[0] for x in tls.getpeercert()["subject"])
+    assert subject["commonName"] == "spice"
+    conn.destroy("tls")

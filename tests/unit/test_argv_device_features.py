@@ -95,3 +95,73 @@ def test_virtio_gpu_options_round_trip_before_the_model() -> None:
 def test_virtio_options_on_a_non_virtio_video_are_refused() -> None:
     with pytest.raises(XMLError, match="non-virtio video"):
         _argv("<video><driver iommu='on'/><model type='vga'/></video>")
+
+
+SPICE = ("<graphics type='spice' port='5903' tlsPort='5904' autoport='no' listen='127.0.0.1'{mode}>"
+         "{children}</graphics>")
+
+
+def _spice_arg(graphics: str, runtime: RuntimePaths | None = None) -> str:
+    return _values(_argv(graphics, runtime or RuntimePaths(spice_tls_x509_dir="/etc/pki/spice")), "-spice")[0]
+
+
+def test_spice_tls_port_defaultmode_and_channels() -> None:
+    children = "<channel name='main' mode='secure'/><channel name='inputs' mode='insecure'/>"
+    arg = _spice_arg(SPICE.format(mode=" defaultMode='secure'", children=children))
+    assert arg.startswith("port=5903,tls-port=5904,addr=127.0.0.1,x509-dir=/etc/pki/spice,tls-channel=default,"
+                          "tls-channel=main,plaintext-channel=inputs,")
+
+
+def test_spice_channels_round_trip_in_libvirts_order() -> None:
+    xml = _dom(SPICE.format(mode=" defaultMode='secure'", children="<channel name='main' mode='secure'/>"
+                            "<image compression='auto_glz'/>")).to_xml(inactive=True)
+    assert "defaultMode='secure'" in xml
+    assert "<channel name='main' mode='secure'/>\n      <image compression='auto_glz'/>" in xml
+
+
+def test_spice_tls_needs_qemu_conf() -> None:
+    with pytest.raises(XMLError, match="TLS is disabled in qemu.conf"):
+        _spice_arg(SPICE.format(mode="", children=""), RuntimePaths())
+
+
+@pytest.mark.parametrize("graphics, message", [
+    ("<graphics type='spice' port='5903' autoport='no' defaultMode='secure'/>", "TLS connection is not available"),
+    ("<graphics type='spice' autoport='no'><channel name='main' mode='insecure'/></graphics>",
+     "plaintext connection is not available"),
+    ("<graphics type='spice'><channel name='main'/></graphics>", "spice channel missing mode"),
+    ("<graphics type='spice'><channel name='bogus' mode='secure'/></graphics>", "bogus"),
+    ("<graphics type='vnc' defaultMode='secure'/>", "defaultMode is only valid"),
+    ("<graphics type='spice'><gl rendernode='/dev/dri/x'/></graphics>", "spice gl element missing enable"),
+    ("<graphics type='egl-headless'/>", "only supported with one of: 'vnc', 'spice'"),
+])
+def test_bad_spice_tls_and_gl_are_refused_naming_the_element(graphics: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _spice_arg(graphics)
+
+
+def test_spice_gl_and_egl_headless_use_the_render_node() -> None:
+    rt = RuntimePaths(render_node="/dev/dri/renderD128")
+    argv = _argv("<graphics type='spice' autoport='no'><gl enable='yes'/></graphics>"
+                 "<graphics type='egl-headless'><gl rendernode='/dev/dri/renderD129'/></graphics>", rt)
+    assert _values(argv, "-spice") == ["port=0,gl=on,rendernode=/dev/dri/renderD128,seamless-migration=on"]
+    assert _values(argv, "-display") == ["egl-headless,rendernode=/dev/dri/renderD129"]
+
+
+def test_opengl_without_a_render_node_is_refused() -> None:
+    with pytest.raises(XMLError, match="no DRM render node"):
+        _argv("<graphics type='vnc'/><graphics type='egl-headless'/>", RuntimePaths())
+
+
+def test_qemu_conf_spice_tls(tmp_path: Path) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import qemuconf
+
+    assert qemuconf.spice_tls_x509_dir(tmp_path) is None  # no qemu.conf: TLS off, as libvirt
+    (tmp_path / "qemu.conf").write_text(f'spice_tls = 1\nspice_tls_x509_cert_dir = "{tmp_path}"\nuser = "root"\n')
+    assert qemuconf.spice_tls_x509_dir(tmp_path) == str(tmp_path)
+    (tmp_path / "qemu.conf").write_text('spice_tls = 1\nspice_tls_x509_cert_dir = "/nonexistent/pki"\n')
+    with pytest.raises(PyvirtError, match="/nonexistent/pki"):
+        qemuconf.spice_tls_x509_dir(tmp_path)
+    (tmp_path / "qemu.conf").write_text("spice_tls_typo = 1\n")
+    with pytest.raises(PyvirtError, match="spice_tls_typo"):
+        qemuconf.spice_tls_x509_dir(tmp_path)

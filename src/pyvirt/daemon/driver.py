@@ -512,6 +512,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
         return load(self.paths.config)
 
+    def _spice_tls_dir(self, dom: Domain) -> str | None:
+        """qemu.conf's SPICE TLS certificate directory, read only for guests with a SPICE display."""
+        if not any(g.type == "spice" for g in dom.devices.graphics):
+            return None
+        from pyvirt.daemon.qemuconf import spice_tls_x509_dir
+
+        return spice_tls_x509_dir(self.paths.config)
+
     def _give_to_qemu(self, dom: Domain, user: Any, guest_dir: Path) -> None:
         from pyvirt.daemon.qemuuser import open_runtime_dirs, relabel
 
@@ -588,7 +596,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             listener.listen(1)
             with self._volume_sources(dom, volumes):
                 argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
-                                                str(files.private_dir), taps)
+                                                str(files.private_dir), taps,
+                                                spice_tls_x509_dir=self._spice_tls_dir(dom))
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:

@@ -104,7 +104,11 @@ def host_numa_nodes(online: str = "/sys/devices/system/node/online") -> frozense
 
 
 def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str,
-                       tap_fds: dict[str, list[int]] | None = None) -> list[str]:
+                       tap_fds: dict[str, list[int]] | None = None, *,
+                       spice_tls_x509_dir: str | None = None) -> list[str]:
+    """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
+    taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
+    from pyvirt.daemon.qemuconf import host_render_node
     from pyvirt.qemu.argv import RuntimePaths, build_argv
 
     pages: dict[int, str] = {}
@@ -118,7 +122,9 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
         return build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
                                                           domain_dir=private_dir, hugepage_dirs=pages,
                                                           default_hugepage_kib=default_page,
-                                                          tap_fds=tap_fds or {}))
+                                                          tap_fds=tap_fds or {},
+                                                          spice_tls_x509_dir=spice_tls_x509_dir,
+                                                          render_node=host_render_node()))
     except XMLError as exc:
         raise xml_error(exc) from exc
 

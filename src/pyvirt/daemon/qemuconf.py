@@ -2,7 +2,7 @@
 ``/etc/pyvirt/qemu.conf`` for the system daemon).
 
 One table for the whole file, so every reader (the QEMU user of daemon/qemuuser.py, the migration
-TLS of daemon/migration_tls.py) accepts the others' settings and any other name still stops with
+TLS of daemon/migration_tls.py, SPICE TLS of the guests' displays) accepts the others' settings and any other name still stops with
 the file, line and setting named.  The file is read when a setting is needed, so a change applies
 to the next guest start or migration.
 """
@@ -29,9 +29,12 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "migrate_tls_x509_cert_dir": (str, None),
     "migrate_tls_x509_verify": (int, None),   # unset: default_tls_x509_verify
     "migrate_tls_force": (int, 0),
+    "spice_tls": (int, 0),              # SPICE displays may have a tlsPort (off, as in libvirt)
+    "spice_tls_x509_cert_dir": (str, None),   # unset: default_tls_x509_cert_dir
 }
-_BOOLEANS = ("dynamic_ownership", "default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force")
-_DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir")
+_BOOLEANS = ("dynamic_ownership", "default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force",
+             "spice_tls")
+_DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir", "spice_tls_x509_cert_dir")
 
 
 def config_error(msg: str) -> PyvirtError:
@@ -83,3 +86,24 @@ def migrate_tls(config_dir: str | os.PathLike[str]) -> MigrateTLS:
     verify = conf["migrate_tls_x509_verify"]
     return MigrateTLS(directory, bool(conf["default_tls_x509_verify"] if verify is None else verify),
                       bool(conf["migrate_tls_force"]))
+
+
+def spice_tls_x509_dir(config_dir: str | os.PathLike[str]) -> str | None:
+    """SPICE's certificate directory (ca-cert.pem, server-cert.pem, server-key.pem) when
+    ``spice_tls = 1``, else None: a tlsPort is then refused, as libvirt does.  Unset, the
+    directory is default_tls_x509_cert_dir's (itself defaulting as pki.py says)."""
+    from pyvirt import pki
+
+    conf = load(config_dir)
+    if not conf["spice_tls"]:
+        return None
+    return str(conf["spice_tls_x509_cert_dir"] or conf["default_tls_x509_cert_dir"] or pki.qemu_tls_dir(config_dir))
+
+
+def host_render_node(dri: str = "/dev/dri") -> str | None:
+    """The host's first DRM render node (libvirt's virHostGetDRMRenderNode), or None."""
+    try:
+        names = sorted(n for n in os.listdir(dri) if n.startswith("renderD"))
+    except OSError:
+        return None
+    return os.path.join(dri, names[0]) if names else None

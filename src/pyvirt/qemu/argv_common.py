@@ -46,6 +46,10 @@ class RuntimePaths:
     default_hugepage_kib: int = 2048
     #: the host's NUMA nodes (<numatune> nodesets are checked against them); None: not known
     host_numa_nodes: frozenset[int] | None = None
+    #: qemu.conf's spice_tls_x509_cert_dir when spice_tls is on (None: SPICE TLS refused)
+    spice_tls_x509_dir: str | None = None
+    #: the host's DRM render node for OpenGL displays when the XML names none (None: no GPU)
+    render_node: str | None = None
     test_mode: bool = False
 
     @classmethod
@@ -56,7 +60,9 @@ class RuntimePaths:
         pages = {size: f"{mount}/libvirt/qemu/-1-{name[:20]}"
                  for size, mount in ((2048, "/dev/hugepages2M"), (1048576, "/dev/hugepages1G"))}
         return cls(monitor_fd=TEST_FD, domain_dir=base, channel_dir=f"/tmp/channel/domain--1-{name}",
-                   hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)), test_mode=True)
+                   hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)),
+                   # the harness's qemu.conf (spice_tls=1) and mocked render node
+                   spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo", test_mode=True)
 
 
 def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:

@@ -204,8 +204,31 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
             _vnc(a, ctx, g)
         elif g.type == "spice":
             _spice(a, ctx, g)
+        elif g.type == "egl-headless":
+            _egl_headless(a, ctx, g, gfx)
         else:
             raise unsupported(f"graphics type {g.type!r}", g.line)
+
+
+def _render_node(ctx: Ctx, g: Any) -> str:
+    """The DRM render node OpenGL uses: the XML's, else the host's first (libvirt's
+    qemuProcessGraphicsSetupRenderNode picks it at start; the runtime says which)."""
+    node = g.gl_rendernode or ctx.runtime.render_node
+    if node is None:
+        raise unsupported(f"<graphics type='{g.type}'> OpenGL: no DRM render node on this host (/dev/dri/renderD*)",
+                          g.line)
+    return node
+
+
+def _egl_headless(a: Argv, ctx: Ctx, g: Any, gfx: list[Any]) -> None:
+    """``-display egl-headless``: OpenGL rendered on the host GPU and shown by a VNC/SPICE
+    display (qemuBuildGraphicsEGLHeadlessCommandLine)."""
+    if not any(o.type in ("vnc", "spice") for o in gfx):
+        raise XMLError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types",
+                       g.line)
+    if sum(1 for o in gfx if o.type == "egl-headless") > 1:
+        raise XMLError("only 1 graphics device of type 'egl-headless' is supported", g.line)
+    a.kv("-display", "egl-headless", [("rendernode", _render_node(ctx, g))])
 
 
 def _listen(g: Any) -> tuple[str, str | None]:
@@ -264,6 +287,7 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
     kind, value = _listen(g)
     pairs: list[tuple[str, Any]] = []
     head = None
+    secure = insecure = False
     if kind == "socket":
         head = "unix"
         pairs += [("addr", value or f"{ctx.runtime.domain_dir}/spice.sock")]
@@ -273,11 +297,19 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
         port = g.port if g.port is not None and g.port > 0 else None
         if port is None and g.autoport is not False:
             port = ctx.runtime.spice_port if ctx.runtime.spice_port is not None else 5900
-        if g.tls_port not in (None, -1, 0):
-            raise unsupported("SPICE TLS", g.line)
         pairs.append(("port", port if port is not None else 0))
+        insecure = port is not None
+        if g.tls_port not in (None, -1, 0):
+            if ctx.runtime.spice_tls_x509_dir is None:
+                raise XMLError("spice TLS port set in XML configuration, but TLS is disabled in qemu.conf "
+                               "(spice_tls, spice_tls_x509_cert_dir)", g.line)
+            pairs.append(("tls-port", g.tls_port))
+            secure = True
         if value:
             pairs.append(("addr", value))
+    if secure:
+        pairs.append(("x509-dir", ctx.runtime.spice_tls_x509_dir))
+    pairs += _spice_channels(g, secure, insecure)
     if g.mouse_mode is not None:
         pairs.append(("agent-mouse", g.mouse_mode == "client"))
     # libvirt's order (qemuBuildGraphicsSPICECommandLine); virt-install sets <image compression='off'>.
@@ -288,8 +320,31 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("disable-copy-paste", True))
     if g.filetransfer_enable is False:
         pairs.append(("disable-agent-file-xfer", True))
+    if g.gl_enable:
+        pairs.append(("gl", True))
+        pairs.append(("rendernode", _render_node(ctx, g)))
     pairs.append(("seamless-migration", True))
     a.kv("-spice", head, pairs)
+
+
+def _spice_channels(g: Any, secure: bool, insecure: bool) -> list[tuple[str, Any]]:
+    """``tls-channel=``/``plaintext-channel=`` for defaultMode and each <channel>, refused when
+    the display has no TLS (or no plaintext) port to serve them (libvirt's checks and words)."""
+    out: list[tuple[str, Any]] = []
+    wanted = [("default", g.default_mode, g.line)] + [(c.name, c.mode, c.line) for c in g.channels]
+    for name, mode, line in wanted:
+        if mode == "secure":
+            if not secure:
+                what = "defaultMode secure requested" if name == "default" else "secure channels set"
+                raise XMLError(f"spice {what} in XML configuration, but TLS connection is not available", line)
+            out.append(("tls-channel", name))
+        elif mode == "insecure":
+            if not insecure:
+                what = "defaultMode insecure requested" if name == "default" else "insecure channels set"
+                raise XMLError(f"spice {what} in XML configuration, but plaintext connection is not available",
+                               line)
+            out.append(("plaintext-channel", name))
+    return out
 
 
 def video_opts(a: Argv, ctx: Ctx) -> None:

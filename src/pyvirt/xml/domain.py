@@ -677,11 +677,22 @@ class Listen:
 
 
 @dataclass
-class Graphics:
-    """``<graphics>``: VNC or SPICE display."""
+class GraphicsChannel:
+    """``<graphics type='spice'><channel name= mode=>``: whether one SPICE channel must use TLS."""
 
-    type: str | None = attr("@type", Enum("vnc", "spice", known=("sdl", "rdp", "desktop", "egl-headless",
-                                                                 "dbus")))
+    name: str | None = attr("@name", Enum("main", "display", "inputs", "cursor", "playback", "record",
+                                          "smartcard", "usbredir"))
+    mode: str | None = attr("@mode", Enum("secure", "insecure", "any"))
+    line: int | None = line_field()
+
+
+@dataclass
+class Graphics:
+    """``<graphics>``: VNC or SPICE display, or an OpenGL ``egl-headless`` display that renders
+    on the host's GPU for another display (or a vGPU) to show."""
+
+    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", known=("sdl", "rdp", "desktop",
+                                                                                 "dbus")))
     port: int | None = attr("@port", Int(-1, 65535))
     tls_port: int | None = attr("@tlsPort", Int(-1, 65535))
     autoport: bool | None = attr("@autoport", YESNO)
@@ -691,7 +702,10 @@ class Graphics:
     passwd: str | None = attr("@passwd", secret=True)
     keymap: str | None = attr("@keymap")
     power_control: bool | None = attr("@powerControl", YESNO)
+    #: SPICE: the TLS policy of channels not named in <channel> (libvirt writes it unless 'any')
+    default_mode: str | None = attr("@defaultMode", Enum("secure", "insecure", "any"))
     listens: list[Listen] = children("listen", Listen)
+    channels: list[GraphicsChannel] = children("channel", GraphicsChannel)
     audio_id: int | None = attr("audio/@id", Int(1))
     image_compression: str | None = attr("image/@compression", Enum("auto_glz", "auto_lz", "quic", "glz",
                                                                      "lz", "off"))
@@ -702,6 +716,9 @@ class Graphics:
     mouse_mode: str | None = attr("mouse/@mode", Enum("server", "client"))
     clipboard_copypaste: bool | None = attr("clipboard/@copypaste", YESNO)
     filetransfer_enable: bool | None = attr("filetransfer/@enable", YESNO)
+    #: SPICE OpenGL (``enable``) and, for SPICE and egl-headless, the host DRM render node
+    gl_enable: bool | None = attr("gl/@enable", YESNO)
+    gl_rendernode: str | None = attr("gl/@rendernode")
     line: int | None = line_field()
 
 
@@ -1021,7 +1038,7 @@ class Domain:
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "Hostdev", "IOMMU", "IOTune", "Input",
+    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",

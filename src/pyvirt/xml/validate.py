@@ -269,6 +269,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_memory_devices(dom)
     _validate_device_counts(dom)
     _validate_tpms(dom)
+    _validate_graphics(dom)
     seen_acpi: set[int] = set()
     for dev in dom.all_devices():
         index = getattr(dev, "acpi_index", None)
@@ -336,6 +337,23 @@ def _validate_tpms(dom: Domain) -> None:
         if t.backend_persistent_state is not None and t.backend_type != "emulator":
             raise XMLValidationError(f"<tpm><backend persistent_state=> is only valid with backend type "
                                      f"'emulator', not {t.backend_type!r}", t.line)
+
+
+def _validate_graphics(dom: Domain) -> None:
+    """virDomainGraphicsDefParseXML's rules for SPICE's TLS policy and OpenGL: <channel> needs a
+    name and a mode, <gl> an ``enable`` on SPICE; each belongs to the display types that have it."""
+    for g in dom.devices.graphics:
+        if g.type != "spice" and (g.channels or g.default_mode is not None or g.gl_enable is not None):
+            what = "<channel>" if g.channels else "defaultMode" if g.default_mode is not None else "<gl enable>"
+            raise XMLValidationError(f"{what} is only valid in <graphics type='spice'>, not {g.type!r}", g.line)
+        if g.type not in ("spice", "egl-headless") and g.gl_rendernode is not None:
+            raise XMLValidationError(f"<gl rendernode> is only valid in SPICE or egl-headless graphics, "
+                                     f"not {g.type!r}", g.line)
+        for c in g.channels:
+            if c.name is None or c.mode is None:
+                raise XMLError(f"spice channel missing {'name' if c.name is None else 'mode'}", c.line)
+        if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
+            raise XMLError("spice gl element missing enable", g.line)
 
 
 def _validate_firmware(dom: Domain) -> None:
