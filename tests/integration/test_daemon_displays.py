@@ -95,7 +95,9 @@ def test_spice_tls_from_qemu_conf(daemon: DaemonHarness, test_guest: TestGuest, 
     cert, key = ca.issue("server", "/C=GB/O=pyvirt test/CN=spice", server=True)
     for src, name in ((ca.cert, "ca-cert.pem"), (cert, "server-cert.pem"), (key, "server-key.pem")):
         (pki / name).write_bytes(src.read_bytes())
-    (daemon.root / "config" / "qemu.conf").write_text(f'spice_tls = 1\nspice_tls_x509_cert_dir = "{pki}"\n')
+    conf = daemon.root / "config" / "qemu.conf"
+    conf.write_text((conf.read_text() if conf.exists() else "")
+                    + f'\nspice_tls = 1\nspice_tls_x509_cert_dir = "{pki}"\n')
     conn.start("tls")
     context = ssl.create_default_context(cafile=str(ca.cert))
     with socket.create_connection(("127.0.0.1", tls_port), timeout=10) as raw, \
