@@ -23,7 +23,7 @@ TREE = CONFORMANCE / "virt-manager-4.1.0" / "tree" / "tests" / "data"
 
 # A base option string per option: it builds the element the sub-options then change.
 BASE = {
-    "--disk": "path=/tmp/pyvirt-effect-test.img", "--network": "network=default",
+    "--disk": "path=/pool-dir/testvol1.img", "--network": "network=default",
     "--graphics": "vnc", "--controller": "type=scsi", "--input": "tablet",
     "--serial": "pty", "--parallel": "pty", "--console": "pty", "--channel": "pty",
     "--hostdev": "eth9,type=net", "--filesystem": "/src,/dst", "--sound": "ich9",

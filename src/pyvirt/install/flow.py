@@ -269,7 +269,8 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
         osd = _osvariant(o, o.install.split(",")[0])
     ci = _connect(o.connect)
     g = Guest(ci)
-    g.flags.extra["checks"] = _checks(o.check or [])
+    # virt-install's convert_old_force: --force means --check all=off unless --check is given
+    g.flags.extra["checks"] = _checks(o.check or (["all=off"] if o.force else []))
     if o.name:
         set_text(g.root, "name", o.name)
     if o.uuid:
@@ -312,6 +313,7 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
         raise Fail(str(exc)) from exc
     _cli_defaults(o, g, out)
     inst.set_install_defaults(g)
+    _check_devices(g)
     _validate(o, g, inst)
     _warnings(o, g)
     return _finish(o, g, inst, ui)
@@ -382,6 +384,49 @@ def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> 
         o.disk = [diskstr]
         from pyvirt.install.opts.disk import apply_disk
         apply_disk(g, diskstr)
+
+
+def _check_devices(g: Guest) -> None:
+    """virt-install's checks once every option is parsed: new volumes that may outgrow their
+    pool (disk_size) and MAC addresses other guests use (mac_in_use)."""
+    from pyvirt.install.opts.disk import check_disk_size
+    from pyvirt.install.subopts import CheckError
+    try:
+        check_disk_size(g)
+    except CheckError as exc:
+        raise Fail(str(exc)) from exc
+    macs = [m.get("address") for m in g.root.iterfind("devices/interface/mac") if m.get("address")]
+    if not macs:
+        return
+    used = _macs_in_use(g)
+    checks = g.flags.extra.get("checks", {})
+    for mac in macs:
+        if mac.lower() not in used:
+            continue
+        msg = f"The MAC address '{mac}' is in use by another virtual machine."
+        if checks.get("mac_in_use", checks.get("all", True)):
+            raise Fail(f"{msg} (Use --check mac_in_use=off or --check all=off to override)")
+        log.warning("%s", msg)
+
+
+def _macs_in_use(g: Guest) -> set[str]:
+    """Lower-cased MAC addresses of every other guest the connection defines."""
+    from lxml import etree
+    conn = g.ci.conn
+    try:
+        doms = conn.list_domains()
+    except Exception:
+        return set()
+    used: set[str] = set()
+    for dom in doms:
+        if dom.name == g.name:
+            continue
+        try:
+            root = etree.fromstring(conn.get_xml(dom.name).encode())
+        except Exception:
+            continue
+        used |= {m.get("address", "").lower() for m in root.iterfind("devices/interface/mac")}
+    return used
 
 
 def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:

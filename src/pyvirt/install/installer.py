@@ -221,7 +221,7 @@ class Installer:
                 continue
             try:
                 conn.create_volume(new.pool, new.name, int(new.size_bytes), format=new.format,
-                                   allocation=None if new.sparse else int(new.size_bytes))
+                                   allocation=0 if new.sparse else int(new.size_bytes))
             except PyvirtError as exc:
                 if exc.code == ErrorCode.NO_SUPPORT:
                     log.debug("Connection cannot create volumes; not creating %s", new.path)

@@ -37,6 +37,9 @@ class Spec:
     positional: tuple[str, ...] = ()
     comma: tuple[str, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)
+    # Known names that may stand alone (``--boot hd,cdrom``, ``--boot uefi``): the option's
+    # handler consumes them before values are read, as virtinst's parsers do.
+    bare: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._regexes = [re.compile(f"^(?:{k})$") for k in self.keys]
@@ -114,6 +117,11 @@ def parse(spec: Spec, optstr: str) -> dict[str, str | None]:
             val = ",".join(parts)
         out.pop(key, None)
         out[key] = val
+    for key, val in out.items():
+        if val is None and key not in spec.bare and spec.known(key):
+            # virtinst's _VirtCLIArgument: ``--graphics vnc,keymap`` names a sub-option
+            # without giving it a value
+            raise SubOptError(f"Option '{key}' had no value set.")
     return out
 
 

@@ -87,7 +87,12 @@ def apply_disk(g: Guest, optstr: str) -> None:
         try:
             float(size)
         except ValueError as exc:
-            raise SubOptError(f"Improper value for 'size': could not convert string to float: '{size}'") from exc
+            raise CheckError(f"Improper value for 'size': could not convert string to float: '{size}'") from exc
+    perms = o.get("perms")
+    if perms not in (None, "rw", "ro", "sh"):  # checked before anything else, as virtinst does
+        raise CheckError(f"Unknown 'perms' value '{perms}'")
+    if o.get("vol") and not (o.get("pool") and "/" not in o["vol"]) and o["vol"].count("/") != 1:
+        raise SubOptError("Storage volume must be specified as vol=poolname/volname")
     disk = etree.Element("disk", type="file", device=device)
     # source.pool/source.volume name the volume in the XML itself (<disk type='volume'>,
     # virtinst's DeviceDisk.source); vol=POOL/VOL only finds the path of one.
@@ -123,6 +128,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         # virt-install names a raw image .img (StorageVolume.get_file_extension_for_format)
         suffix = "img" if ext == "raw" else ext
         path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{suffix}"))
+        _need_size(size, path)
         _new_disk(g, pool, "default", None, path, size, ext, sparse)
         new = True
         if g.ci.is_qemu():
@@ -141,6 +147,8 @@ def apply_disk(g: Guest, optstr: str) -> None:
         new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
+    elif path and not size and not o.get("vol") and _wants_storage(g, path):
+        _need_size(size, path)
     elif path is None and device == "disk":
         raise SubOptError(f"Device type '{device}' requires a path")
     if path:
@@ -191,9 +199,6 @@ def apply_disk(g: Guest, optstr: str) -> None:
         child(disk, "target").set("dev", o["target.dev"])
     if o.get("target.bus"):
         child(disk, "target").set("bus", o["target.bus"])
-    perms = o.get("perms")
-    if perms not in (None, "rw", "ro", "sh"):
-        raise SubOptError(f"Unknown 'perms' value '{perms}'")
     if perms == "ro" or (o.get("readonly") is not None and yesno(o.get("readonly") or "yes")):
         child(disk, "readonly")
     if perms == "sh" or (o.get("shareable") is not None and yesno(o.get("shareable") or "yes")):
@@ -222,6 +227,7 @@ class NewDisk:
     folder: str | None
     format: str | None
     sparse: bool
+    size_conflict: str | None = None
 
 
 BLOCK_POOLS = ("logical", "disk", "iscsi", "scsi", "mpath")
@@ -293,6 +299,55 @@ def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> PoolInfo | No
         return None
 
 
+def _need_size(size: str | None, path: str) -> None:
+    """virtinst's build_vol_install: storage to create needs a size."""
+    if size is None:
+        raise SubOptError(f"Size must be specified for non existent volume '{os.path.basename(path)}'")
+
+
+def _wants_storage(g: Guest, path: str) -> bool:
+    """Whether a --disk path names storage that does not exist yet (virt-install would
+    create it, so it needs a size).  On a remote connection only pool volumes are known,
+    and /dev, /sys and /proc paths are passed through unmanaged."""
+    if "://" in path or path.startswith(("nbd:", "nbd+", "gluster:")):
+        return False
+    if _find_volume(g.ci.conn, path)[1] is not None:
+        return False
+    if g.ci.is_remote():
+        return not path.startswith(("/dev/", "/sys/", "/proc/"))
+    return not os.path.exists(path)
+
+
+def _check_space(pool: PoolInfo | None, nbytes: int, sparse: bool) -> str | None:
+    """virtinst's StorageVolume.is_size_conflict: a fully allocated volume that does not fit
+    is refused now; a sparse one that could outgrow the pool is left to the disk_size check
+    (the message is returned)."""
+    avail = int(getattr(pool, "available", 0) or 0) if pool is not None else 0
+    if pool is None or not avail:
+        return None
+    mib = 1024 * 1024
+    if not sparse and nbytes > avail:
+        raise SubOptError("There is not enough free space on the storage pool to create the "
+                          f"volume. ({nbytes // mib} M requested allocation > {avail // mib} M "
+                          "available)")
+    if nbytes > avail:
+        msg = ("The requested volume capacity will exceed the available pool space when the "
+               f"volume is fully allocated. ({nbytes // mib} M requested capacity > "
+               f"{avail // mib} M available)")
+        log.warning("%s", msg)
+        return msg
+    return None
+
+
+def check_disk_size(g: Guest) -> None:
+    """virt-install's disk_size check, after every option was parsed."""
+    checks = g.flags.extra.get("checks", {})
+    for new in g.flags.extra.get("new_disks", []):
+        if new.size_conflict and checks.get("disk_size", checks.get("all", True)):
+            raise CheckError(f"{new.size_conflict} (Use --check disk_size=off or --check all=off "
+                             "to override)")
+
+
 def _new_disk(g: Guest, pool: PoolInfo | None, pool_name: str, folder: str | None, path: str,
               size: str | None, fmt: str, sparse: bool) -> None:
     """Plan a volume in `pool`; without one, in `pool_name` ('default': not made yet) or, when
@@ -300,10 +355,12 @@ def _new_disk(g: Guest, pool: PoolInfo | None, pool_name: str, folder: str | Non
     if size is None:
         return
     nbytes = int(float(size) * 1024 ** 3)
+    conflict = _check_space(pool, nbytes, sparse)
     g.flags.extra.setdefault("new_disks", []).append(
         NewDisk(pool=pool.name if pool else pool_name, name=os.path.basename(path), path=path,
                 size_bytes=nbytes, folder=None if pool else folder,
-                format=None if pool and pool.type in NO_FORMAT_POOLS else fmt, sparse=sparse))
+                format=None if pool and pool.type in NO_FORMAT_POOLS else fmt, sparse=sparse,
+                size_conflict=conflict))
 
 
 def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:

@@ -32,7 +32,8 @@ BOOT = Spec("--boot", keys=["menu", "bootmenu", "bootmenu.enable", "kernel", "in
                             "loader.secure", "firmware", "uefi", "arch", "machine",
                             "smbios_mode", "smbios.mode", r"boot[0-9]*\.dev", "hd", "cdrom",
                             "fd", "network", "domain_type", "emulator", "bootloader", "bootloader_args"],
-            comma=("kernel_args", "extra_args", "cmdline"))
+            comma=("kernel_args", "extra_args", "cmdline"),
+            bare=("hd", "cdrom", "fd", "network", "uefi"))
 FEATURES = Spec("--features")  # every name is an optmap row
 # The timer shorthands virt-install knows; other NAME_tickpolicy keys are refused as unknown.
 CLOCK = Spec("--clock", keys=["offset", r"timer[0-9]*\.(name|present|tickpolicy|track|frequency|mode)",

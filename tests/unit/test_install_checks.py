@@ -1,0 +1,67 @@
+"""pyvirt install refuses what virt-install 4.1 refuses, with its words: sub-options named
+without a value, storage that would need creating but has no size, volumes that cannot fit
+their pool, MAC addresses other guests use; --check and --force relax the optional ones.
+
+Runs the command in-process against virt-manager's test driver state (no daemon)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conformance_data import CONFORMANCE
+
+DATA = CONFORMANCE / "virt-manager-4.1.0" / "tree" / "tests" / "data"
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared conformance data not present")
+
+
+@pytest.fixture(autouse=True)
+def _testdriver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
+    monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    from pyvirt.cli.install import main
+    rc = main(["--connect", "test:///default", "--noautoconsole", "--osinfo", "generic",
+               "--ram", "64", "--print-xml", *args])
+    cap = capsys.readouterr()
+    return rc, cap.out + cap.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--nodisks", "--pxe", "--graphics", "type=vnc,keymap"],
+     "Error: --graphics type=vnc,keymap: Option 'keymap' had no value set."),
+    (["--pxe", "--disk", "/pool-dir/not-there.img"],
+     "Size must be specified for non existent volume 'not-there.img'"),
+    (["--pxe", "--disk", "pool=pool-dir"], "Size must be specified for non existent volume 'vm1.qcow2'"),
+    (["--pxe", "--disk", "vol=pool-dir-no-slash"],
+     "Storage volume must be specified as vol=poolname/volname"),
+    (["--pxe", "--disk", "perms=badformat"], "ERROR    Unknown 'perms' value 'badformat'"),
+    (["--pxe", "--disk", "/pool-dir/new1.img,size=100000000"],
+     "The requested volume capacity will exceed the available pool space when the volume is "
+     "fully allocated. (102400000000 M requested capacity > "),
+    (["--pxe", "--disk", "/pool-dir/new1.img,size=100000,sparse=no"],
+     "There is not enough free space on the storage pool to create the volume. (102400000 M "
+     "requested allocation > "),
+    (["--nodisks", "--pxe", "--mac", "22:11:11:11:11:11"],
+     "The MAC address '22:11:11:11:11:11' is in use by another virtual machine. "
+     "(Use --check mac_in_use=off or --check all=off to override)"),
+])
+def test_refused_with_virt_install_words(capsys: pytest.CaptureFixture[str], args: list[str],
+                                         message: str) -> None:
+    rc, out = _run(capsys, *args)
+    assert rc == 1
+    assert message in out
+
+
+@pytest.mark.parametrize("args", [
+    ["--pxe", "--disk", "/pool-dir/new1.img,size=100000000", "--check", "disk_size=off"],
+    ["--nodisks", "--pxe", "--mac", "22:11:11:11:11:11", "--check", "mac_in_use=off"],
+    ["--nodisks", "--pxe", "--mac", "22:11:11:11:11:11", "--force"],
+    ["--nodisks", "--pxe", "--boot", "network,hd,menu=on"],
+])
+def test_relaxed_or_valid(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    rc, out = _run(capsys, *args)
+    assert rc == 0, out
+    assert "<domain" in out
