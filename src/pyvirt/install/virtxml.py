@@ -256,6 +256,7 @@ def _probe_for(dom: Domain, flag: str) -> Probe:
 
     def build(optstr: str) -> etree._Element | None:
         g = dom.scratch()
+        g.flags.extra["probe"] = True  # a shape to match against: never storage to create
         _, fn = _apply_fn(flag)
         if kind.tag is None:
             fn(g, optstr)

@@ -309,7 +309,7 @@ def _wants_storage(g: Guest, path: str) -> bool:
     """Whether a --disk path names storage that does not exist yet (virt-install would
     create it, so it needs a size).  On a remote connection only pool volumes are known,
     and /dev, /sys and /proc paths are passed through unmanaged."""
-    if "://" in path or path.startswith(("nbd:", "nbd+", "gluster:")):
+    if g.flags.extra.get("probe") or "://" in path or path.startswith(("nbd:", "nbd+", "gluster:")):
         return False
     if _find_volume(g.ci.conn, path)[1] is not None:
         return False
