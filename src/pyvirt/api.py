@@ -253,6 +253,8 @@ class ErrorCode(Numbering):
     NO_STORAGE_POOL = 49
     NO_STORAGE_VOL = 50
     OPERATION_INVALID = 55
+    INVALID_SECRET = 65
+    NO_SECRET = 66
     CONFIG_UNSUPPORTED = 67
     INVALID_DOMAIN_SNAPSHOT = 71
     NO_DOMAIN_SNAPSHOT = 72
@@ -286,6 +288,7 @@ class ErrorDomain(Numbering):
     NETWORK = 19
     DOMAIN = 20
     SECURITY = 24
+    SECRET = 30
     DOMAIN_SNAPSHOT = 35
     CAPABILITIES = 44
     URI = 45
@@ -370,6 +373,12 @@ def from_xml_error(exc: Exception, domain: int) -> PyvirtError:
             code, prefix = _XML_ERRORS[cls.__name__]
             return PyvirtError(f"{prefix}{message}", code, domain)
     return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, domain)
+
+
+def no_secret(value: str, by: str = "uuid") -> PyvirtError:
+    """libvirt's wording for a secret lookup that found nothing (by "uuid" or "usage")."""
+    return PyvirtError(f"Secret not found: no secret with matching {by} '{value}'", ErrorCode.NO_SECRET,
+                       ErrorDomain.SECRET)
 
 
 def no_snapshot(name: str) -> PyvirtError:
@@ -541,6 +550,22 @@ class NetworkEvent(Event):
     KIND = "Network"
 
 
+class SecretEvent(Event):
+    """A secret lifecycle event (virConnectSecretEventLifecycleCallback's arguments).  A secret
+    has no name: ``name`` is its usage ID ("" for an unused one), ``uuid`` what names it."""
+
+    __slots__ = ()
+    KIND = "Secret"
+
+
+class SecretValueEvent(Event):
+    """A secret's value was set (libvirt's VIR_SECRET_EVENT_ID_VALUE_CHANGED, a generic callback:
+    no event or detail numbers): its own event kind, asked for by that name."""
+
+    __slots__ = ()
+    KIND = "Secret.value-changed"
+
+
 class StoragePoolEvent(Event):
     """A storage pool lifecycle event (virConnectStoragePoolEventLifecycleCallback's arguments)."""
 
@@ -565,6 +590,13 @@ class NetworkEventType(Numbering):
     UNDEFINED = 1
     STARTED = 2
     STOPPED = 3
+
+
+class SecretEventType(Numbering):
+    """virSecretEventLifecycleType (virsh secret-event prints the names capitalised)."""
+
+    DEFINED = 0
+    UNDEFINED = 1
 
 
 class StoragePoolEventType(Numbering):
@@ -623,7 +655,8 @@ class BlockJobEvent(Event):
 
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
-                                                             DeviceRemovedEvent, BlockJobEvent)}
+                                                             DeviceRemovedEvent, BlockJobEvent, SecretEvent,
+                                                             SecretValueEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 
@@ -709,6 +742,23 @@ class NetworkInfo(_ItemAccess, Record):
         self.persistent = persistent
         self.autostart = autostart
         self.bridge = bridge          # the bridge device's name ("" when it has none)
+
+
+class SecretInfo(_ItemAccess, Record):
+    """A secret as list/lookup/define return it: its identity and flags, never its value.
+    `usage_type` is libvirt's word ("none", "volume", "ceph", "iscsi", "tls", "vtpm"),
+    `usage_id` what the usage names ("" for none)."""
+
+    _fields = ("uuid", "usage_type", "usage_id", "ephemeral", "private")
+    __slots__ = _fields
+
+    def __init__(self, uuid: str, usage_type: str = "none", usage_id: str = "", ephemeral: bool = False,
+                 private: bool = False) -> None:
+        self.uuid = uuid
+        self.usage_type = usage_type
+        self.usage_id = usage_id
+        self.ephemeral = ephemeral
+        self.private = private
 
 
 class InterfaceInfo(_ItemAccess, Record):
@@ -1566,6 +1616,50 @@ class Connection(abc.ABC):
     def network_events(self, name: str | None = None, timeout: float | None = None) -> Iterator[Event]:
         """Network lifecycle events from now on: :meth:`events` for the kind "Network"."""
         return self.events(name, timeout, kinds=["Network"])
+
+    # -- secrets: drivers that keep secrets override these (libvirt's test driver has none)
+    @op("Connect", "GET /v1/secrets", "virConnectListAllSecrets")
+    def list_secrets(self) -> list[SecretInfo]:
+        raise no_support("virConnectListAllSecrets")
+
+    @op("Connect", "GET /v1/secrets/{uuid}", "virSecretLookupByUUID")
+    def lookup_secret(self, uuid: str) -> SecretInfo:
+        """By UUID (canonical form: callers parse what users type, as virsh does)."""
+        raise no_support("virSecretLookupByUUID")
+
+    @op("Connect", "GET /v1/secrets-by-usage", "virSecretLookupByUsage")
+    def lookup_secret_by_usage(self, usage_type: str, usage_id: str) -> SecretInfo:
+        """The secret of `usage_type` ("volume", "ceph", …) for `usage_id`."""
+        raise no_support("virSecretLookupByUsage")
+
+    @op("Connect", "POST /v1/secrets", "virSecretDefineXML")
+    def define_secret(self, xml: str, validate: bool = False) -> SecretInfo:
+        """A new secret, or new attributes for the one with the document's UUID."""
+        raise no_support("virSecretDefineXML")
+
+    @op("Secret", "GET /v1/secrets/{uuid}/xml", "virSecretGetXMLDesc")
+    def get_secret_xml(self, uuid: str) -> str:
+        raise no_support("virSecretGetXMLDesc")
+
+    # not read-only although a GET: libvirt refuses a secret's value to read-only connections
+    @op("Secret", "GET /v1/secrets/{uuid}/value", "virSecretGetValue", readonly=False)
+    def get_secret_value(self, uuid: str) -> str:
+        """The value, base64-encoded (JSON carries no bytes); refused for a private secret."""
+        raise no_support("virSecretGetValue")
+
+    @op("Secret", "PUT /v1/secrets/{uuid}/value", "virSecretSetValue")
+    def set_secret_value(self, uuid: str, value: str) -> None:
+        """Set the value from its base64 encoding."""
+        raise no_support("virSecretSetValue")
+
+    @op("Secret", "DELETE /v1/secrets/{uuid}", "virSecretUndefine")
+    def undefine_secret(self, uuid: str) -> None:
+        raise no_support("virSecretUndefine")
+
+    def secret_events(self, uuid: str | None = None, timeout: float | None = None,
+                      value_changed: bool = False) -> Iterator[Event]:
+        """Secret lifecycle events from now on (or, `value_changed`, value-changed ones)."""
+        return self.events(uuid, timeout, kinds=["Secret.value-changed" if value_changed else "Secret"])
 
     def __enter__(self) -> Connection:
         return self

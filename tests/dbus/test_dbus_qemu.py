@@ -131,6 +131,47 @@ def test_storage_as_cockpit_reads_it(stack: tuple[DaemonHarness, Client], tmp_pa
     assert isinstance(client.one(QEMU, CONNECT, "ListNetworks", "u", 0), list)
 
 
+SECRET = "org.libvirt.Secret"
+
+
+def test_secrets_over_dbus(stack: tuple[DaemonHarness, Client]) -> None:
+    """The Secret interface and Connect's secret members on pyvirtd: define, properties, values
+    (bytes both ways, private refused), list filters, lookups, SecretEvent, undefine."""
+    daemon, client = stack
+    uuid = "5ec7e700-0000-4000-8000-00000000d805"
+    with client.signals() as q:
+        sec = client.one(QEMU, CONNECT, "SecretDefineXML", "su",
+                         f"<secret ephemeral='yes'><uuid>{uuid}</uuid><usage type='iscsi'><target>iqn.x</target>"
+                         "</usage></secret>", 0)
+        wait_signal(q, "SecretEvent", lambda b: b == [sec, 0, 0])  # VIR_SECRET_EVENT_DEFINED
+    assert sec == f"{QEMU}/secret/_{uuid.replace('-', '_')}"
+    assert client.get_all(sec, SECRET) == {"UUID": uuid, "UsageID": "iqn.x", "UsageType": 3}  # ISCSI
+    assert client.one(QEMU, CONNECT, "SecretLookupByUUID", "s", uuid.upper()) == sec
+    assert client.one(QEMU, CONNECT, "SecretLookupByUsage", "is", 3, "iqn.x") == sec
+    with pytest.raises(DBusError, match="no secret with matching usage 'iqn.x'"):
+        client.call(QEMU, CONNECT, "SecretLookupByUsage", "is", 2, "iqn.x")
+    client.call(sec, SECRET, "SetValue", "ayu", b"\x00pass\xff", 0)
+    assert client.one(sec, SECRET, "GetValue", "u", 0) == b"\x00pass\xff"
+    assert f"<uuid>{uuid}</uuid>" in client.one(sec, SECRET, "GetXMLDesc", "u", 0)
+    assert sec in client.one(QEMU, CONNECT, "ListSecrets", "u", 1)        # EPHEMERAL
+    assert sec not in client.one(QEMU, CONNECT, "ListSecrets", "u", 2)    # NO_EPHEMERAL
+    assert sec in client.one(QEMU, CONNECT, "ListSecrets", "u", 8)        # NO_PRIVATE
+    with pytest.raises(DBusError, match="unsupported flags"):
+        client.call(QEMU, CONNECT, "ListSecrets", "u", 16)
+    client.one(QEMU, CONNECT, "SecretDefineXML", "su",
+               f"<secret ephemeral='yes' private='yes'><uuid>{uuid}</uuid><usage type='iscsi'><target>iqn.x</target>"
+               "</usage></secret>", 0)
+    with pytest.raises(DBusError, match="secret is private"):
+        client.call(sec, SECRET, "GetValue", "u", 0)
+    assert not list((daemon.root / "config" / "secrets").iterdir())  # ephemeral: never on disk
+    with client.signals() as q:
+        client.call(sec, SECRET, "Undefine")
+        wait_signal(q, "SecretEvent", lambda b: b == [sec, 1, 0])  # VIR_SECRET_EVENT_UNDEFINED
+    assert client.one(QEMU, CONNECT, "ListSecrets", "u", 0) == []
+    with pytest.raises(DBusError, match="no secret with matching uuid"):
+        client.get(sec, SECRET, "UsageID")
+
+
 def _files(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")
             if p.is_file() and p.suffix == ".xml"}

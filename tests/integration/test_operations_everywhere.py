@@ -28,6 +28,9 @@ VNC = f"<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video
 NET = ("<network><name>{name}</name><bridge name='virbr9'/><ip address='192.168.150.1' netmask='255.255.255.0'>"
        "<dhcp><range start='192.168.150.2' end='192.168.150.254'/></dhcp></ip></network>")
 
+SECRET_UUID = "0b5ec7e7-0000-4000-8000-000000000001"
+SECRET = f"<secret><uuid>{SECRET_UUID}</uuid><usage type='ceph'><name>opsclient</name></usage></secret>"
+
 
 class Ctx:
     """What the steps share: names made on the way (pyvirtd and the test driver differ in what
@@ -321,6 +324,14 @@ STEPS: list[Step] = [
     ("destroy_network", lambda c, x: c.destroy_network("opsnet")),
     ("undefine_network", lambda c, x: c.undefine_network("opsnet")),
     ("create_network", lambda c, x: c.create_network(NET.format(name="opsnet-t"))),
+    ("define_secret", lambda c, x: c.define_secret(SECRET)),
+    ("list_secrets", lambda c, x: c.list_secrets()),
+    ("lookup_secret", lambda c, x: c.lookup_secret(SECRET_UUID)),
+    ("lookup_secret_by_usage", lambda c, x: c.lookup_secret_by_usage("ceph", "opsclient")),
+    ("get_secret_xml", lambda c, x: c.get_secret_xml(SECRET_UUID)),
+    ("set_secret_value", lambda c, x: c.set_secret_value(SECRET_UUID, "aGk=")),
+    ("get_secret_value", lambda c, x: c.get_secret_value(SECRET_UUID)),
+    ("undefine_secret", lambda c, x: c.undefine_secret(SECRET_UUID)),
 ]
 
 

@@ -122,14 +122,6 @@ _CALLS: dict[str, str] = {
     "nodedev-start": "virNodeDeviceCreate|Failed to start device {device}",
     "nodedev-autostart": "virNodeDeviceSetAutostart|failed to mark device {device} as autostarted",
     "nodedev-info": "virNodeDeviceLookupByName|Could not find matching device '{device}'",
-    # -- Secret
-    "secret-define": "virSecretDefineXML|Failed to set attributes from {file}",
-    "secret-dumpxml": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
-    "secret-event": "virConnectSecretEventRegisterAny",
-    "secret-get-value": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
-    "secret-list": "virConnectNumOfSecrets|Failed to count secrets",
-    "secret-set-value": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
-    "secret-undefine": "virSecretLookupByUUIDString|failed to get secret '{secret}'",
     # -- Backup
     "backup-begin": "virDomainBackupBegin",
     "backup-dumpxml": "virDomainBackupGetXMLDesc",

@@ -18,13 +18,27 @@ def xpath_dump(xml: str, expr: str, *, wrap: bool = False) -> str:
     if not isinstance(result, list):
         result = [result]
     parts: list[str] = []
+    attrs: list[str] = []  # attribute nodes: ` name="value"` (xmlNodeDump's form), or <nodes>' own
     for r in result:
         if isinstance(r, etree._Element):
             r.tail = None
             parts.append(etree.tostring(r, encoding="unicode", pretty_print=True).rstrip("\n"))
+        elif getattr(r, "is_attribute", False):
+            attr = f' {r.attrname}="{_attr_escape(str(r))}"'
+            (attrs if wrap else parts).append(attr)
         else:
             parts.append(str(r))
-    if wrap:
+    if wrap:  # libxml2's xmlAddChild: a copied attribute becomes an attribute of <nodes>
+        if not parts:
+            return f"<nodes{''.join(attrs)}/>\n"
         body = "".join(f"  {ln}\n" for x in parts for ln in x.split("\n"))
-        return f"<nodes>\n{body}</nodes>\n"
+        return f"<nodes{''.join(attrs)}>\n{body}</nodes>\n"
     return "".join(x + "\n" for x in parts)
+
+
+def _attr_escape(value: str) -> str:
+    """libxml2's attribute serialisation."""
+    for raw, ent in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\n", "&#10;"),
+                     ("\r", "&#13;"), ("\t", "&#9;")):
+        value = value.replace(raw, ent)
+    return value

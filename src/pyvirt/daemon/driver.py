@@ -115,6 +115,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self._snapsets: dict[str, Any] = {}  # domain UUID -> its SnapshotSet, read on first use
         # set by pyvirtd on qemu:///system: the NetworkDriver (bridges of <interface type='network'>)
         self.networks: Any = None
+        # set by pyvirtd: the SecretDriver (values of the secrets disks reference)
+        self.secrets: Any = None
 
     # ------------------------------------------------------------------ capabilities
     async def caps(self) -> Any:

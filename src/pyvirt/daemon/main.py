@@ -91,6 +91,18 @@ async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object
     return networks
 
 
+async def _start_secrets(paths: StatePaths, driver: object) -> object:
+    """The secret driver (config/secrets, values 0600 in a 0700 directory): its values are what
+    the QEMU driver hands to QEMU for the disks that reference them."""
+    from pyvirt.secret.driver import SecretDriver
+
+    secrets = SecretDriver(paths.config / "secrets",
+                           on_event=driver.events.threadsafe(asyncio.get_running_loop()))  # type: ignore[attr-defined]
+    await asyncio.to_thread(secrets.load)
+    driver.secrets = secrets  # type: ignore[attr-defined]
+    return secrets
+
+
 def _settings(paths: StatePaths, listen: bool) -> tuple[object | None, int]:
     """The TLS listener pyvirtd.conf asks for (None: none) and the client idle timeout; a bad
     configuration stops the daemon."""
@@ -144,11 +156,13 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen
     driver = QemuDriver(paths)
     storage = await _start_storage(paths, driver)  # pools first: autostarted guests may use their volumes
     networks = await _start_networks(uri, paths, driver)  # and networks: their NICs join the bridges
+    secrets = await _start_secrets(paths, driver)  # and secrets: autostarted guests' disks may use them
     await driver.load()
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)
     runner = await serve_unix(make_app(driver, host, storage, networks,
-                                       tls.policy if tls is not None else None), sock,  # type: ignore[attr-defined]
+                                       tls.policy if tls is not None else None,  # type: ignore[attr-defined]
+                                       secrets=secrets), sock,
                               idle_timeout=idle_timeout)
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
     if tls is not None:

@@ -30,7 +30,7 @@ log = logging.getLogger("pyvirt.dbus")
 #: the event kinds that become signals: lifecycle ones on org.libvirt.Connect, the others on the
 #: object (service.py:SIGNALS, OBJECT_SIGNALS)
 EVENT_KINDS = ["Domain", "Network", "StoragePool", "Domain.device-added", "Domain.device-removed",
-               "Domain.block-job-2", "StoragePool.refresh"]
+               "Domain.block-job-2", "StoragePool.refresh", "Secret"]
 RESUBSCRIBE_DELAY = 1.0
 
 

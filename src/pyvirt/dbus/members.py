@@ -28,6 +28,7 @@ from pyvirt.api import (
     NodeDeviceInfo,
     PoolInfo,
     PyvirtError,
+    SecretInfo,
     VolInfo,
 )
 from pyvirt.dbus import paths
@@ -60,6 +61,8 @@ class Ctx:
             return paths.object_path(base, "Interface", value.mac)
         if isinstance(value, NodeDeviceInfo):
             return paths.object_path(base, "NodeDevice", value.name)
+        if isinstance(value, SecretInfo):
+            return paths.object_path(base, "Secret", value.uuid)
         raise TypeError(f"no object path for {type(value).__name__}")
 
     def snapshot_path(self, name: str) -> str:
@@ -105,6 +108,8 @@ class Ctx:
             return {"name": self.interface().name}
         if kind == "NodeDevice":
             return {"name": self.node_device().name}
+        if kind == "Secret":
+            return {"uuid": ident[0]}
         return {}
 
     def check_flags(self, flags: int, allowed: int) -> None:
@@ -309,10 +314,15 @@ def list_domains(ctx: Ctx) -> list[str]:
     return [ctx.path_of(i) for i in domains_matching(ctx.conn, ctx.flags)]
 
 
-def _state_filter(flags: int, info: Any, extra: tuple[tuple[int, int, str], ...] = ()) -> bool:
+_STATE_GROUPS = ((2, 1, "active"), (4, 8, "persistent"), (16, 32, "autostart"))
+
+
+def _state_filter(flags: int, info: Any, extra: tuple[tuple[int, int, str], ...] = (),
+                  groups: tuple[tuple[int, int, str], ...] = _STATE_GROUPS) -> bool:
     """libvirt's list filter groups: INACTIVE/ACTIVE, PERSISTENT/TRANSIENT, AUTOSTART/NO_AUTOSTART
-    (bits 1,2 / 4,8 / 16,32 for networks and pools); a group with both or neither bit set passes."""
-    for on, off, field in ((2, 1, "active"), (4, 8, "persistent"), (16, 32, "autostart"), *extra):
+    (bits 1,2 / 4,8 / 16,32 for networks and pools; `groups` for other kinds' flags); a group with
+    both or neither bit set passes."""
+    for on, off, field in (*groups, *extra):
         group = flags & (on | off)
         if group in (on, off) and bool(getattr(info, field)) != bool(group & on):
             return False
@@ -655,6 +665,44 @@ def node_device_caps(ctx: Ctx) -> list[str]:
     return list(ctx.node_device().caps)
 
 
+# ------------------------------------------------------------------------------------ secrets
+#: virSecretUsageType: libvirt's numbers of the usage words the spine speaks
+SECRET_USAGES = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
+#: virConnectListAllSecretsFlags: EPHEMERAL/NO_EPHEMERAL, PRIVATE/NO_PRIVATE
+_SECRET_GROUPS = ((1, 2, "ephemeral"), (4, 8, "private"))
+
+
+@custom(15)
+def list_secrets(ctx: Ctx) -> list[str]:
+    return [ctx.path_of(s) for s in ctx.conn.list_secrets() if _state_filter(ctx.flags, s, groups=_SECRET_GROUPS)]
+
+
+@custom(None)
+def secret_by_uuid(ctx: Ctx, uuid: str) -> str:
+    return ctx.path_of(ctx.conn.lookup_secret(uuid))
+
+
+@custom(None)
+def secret_by_usage(ctx: Ctx, usage_type: int, usage_id: str) -> str:
+    if not 0 <= usage_type < len(SECRET_USAGES):
+        raise api.no_secret(usage_id, "usage")  # libvirt finds nothing of a type it does not know
+    return ctx.path_of(ctx.conn.lookup_secret_by_usage(SECRET_USAGES[usage_type], usage_id))
+
+
+@custom(0)
+def secret_get_value(ctx: Ctx) -> bytes:
+    import base64
+
+    return base64.b64decode(ctx.conn.get_secret_value(ctx.target.ident[0]))
+
+
+@custom(0)
+def secret_set_value(ctx: Ctx, value: bytes) -> None:
+    import base64
+
+    ctx.conn.set_secret_value(ctx.target.ident[0], base64.b64encode(bytes(value)).decode("ascii"))
+
+
 # ------------------------------------------------------------------------------------ the table
 METHODS: dict[str, Row] = {
     # org.libvirt.Connect
@@ -694,6 +742,10 @@ METHODS: dict[str, Row] = {
     "Connect.StoragePoolDefineXML": call("define_pool", "xml", flags={}),
     "Connect.StoragePoolLookupByName": _lookup("StoragePool", "lookup_pool", "name"),
     "Connect.StoragePoolLookupByUUID": _lookup("StoragePool", "lookup_pool", "uuid"),
+    "Connect.ListSecrets": list_secrets,
+    "Connect.SecretDefineXML": call("define_secret", "xml", flags={1: "validate"}),
+    "Connect.SecretLookupByUUID": secret_by_uuid,
+    "Connect.SecretLookupByUsage": secret_by_usage,
     "Connect.StorageVolLookupByKey": call("lookup_volume_by_path", "path"),
     "Connect.StorageVolLookupByPath": call("lookup_volume_by_path", "path"),
     # org.libvirt.Domain
@@ -743,6 +795,11 @@ METHODS: dict[str, Row] = {
     "Interface.GetXMLDesc": call("get_interface_xml", flags={1: "inactive"}),
     "NodeDevice.GetXMLDesc": call("get_node_device_xml", flags={}),
     "NodeDevice.ListCaps": node_device_caps,
+    # org.libvirt.Secret
+    "Secret.GetValue": secret_get_value,
+    "Secret.GetXMLDesc": call("get_secret_xml", flags={}),
+    "Secret.SetValue": secret_set_value,
+    "Secret.Undefine": call("undefine_secret"),
     # org.libvirt.Network
     "Network.Create": call("start_network"),
     "Network.Destroy": call("destroy_network"),
@@ -841,6 +898,9 @@ PROPERTIES: dict[str, Properties] = {
     "Interface": Properties(Ctx.interface, {"Active": lambda i: bool(i.active), "MAC": lambda i: i.mac,
                                             "Name": lambda i: i.name}),
     "NodeDevice": Properties(Ctx.node_device, {"Name": lambda d: d.name, "Parent": lambda d: d.parent}),
+    "Secret": Properties(lambda ctx: ctx.conn.lookup_secret(ctx.target.ident[0]), {
+        "UUID": lambda s: s.uuid, "UsageID": lambda s: s.usage_id,
+        "UsageType": lambda s: SECRET_USAGES.index(s.usage_type)}),
     "StorageVol": Properties(Ctx.volume, {"Name": lambda v: v.name, "Key": lambda v: v.key or v.path,
                                           "Path": lambda v: v.path}),
 }

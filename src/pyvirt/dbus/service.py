@@ -38,7 +38,7 @@ READ_ONLY = "org.freedesktop.DBus.Error.PropertyReadOnly"
 
 #: spine event kind -> (Connect signal, whether it carries a detail)
 SIGNALS = {"Domain": ("DomainEvent", True), "Network": ("NetworkEvent", False),
-           "StoragePool": ("StoragePoolEvent", True)}
+           "StoragePool": ("StoragePoolEvent", True), "Secret": ("SecretEvent", True)}
 #: spine event kind -> (object interface, signal, its arguments from the event); libvirt's numbers
 #: for block jobs (virDomainBlockJobType, virConnectDomainEventBlockJobStatus)
 _JOB_TYPES = {"Block Pull": 1, "Block Copy": 2, "Block Commit": 3, "Active Block Commit": 4}

@@ -10,18 +10,18 @@ GROUP = ("Secret", "secret")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("secret-define", _G, "cmd_unsupported", "define or modify a secret from an XML file",
+    Cmd("secret-define", _G, "cmd_secret", "define or modify a secret from an XML file",
         "Define or modify a secret.", (
             Opt("file", DATA, "file containing secret attributes in XML", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
-    Cmd("secret-dumpxml", _G, "cmd_unsupported", "secret attributes in XML",
+    Cmd("secret-dumpxml", _G, "cmd_secret", "secret attributes in XML",
         "Output attributes of a secret as an XML dump to stdout.", (
             Opt("secret", DATA, "secret UUID", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("secret-event", _G, "cmd_unsupported", "Secret Events",
+    Cmd("secret-event", _G, "cmd_secret", "Secret Events",
         "List event types, or wait for secret events to occur", (
             Opt("secret", STRING, "filter by secret name or uuid"),
             Opt("event", STRING, "which event type to wait for"),
@@ -30,19 +30,19 @@ COMMANDS = (
             Opt("list", BOOL, "list valid event types"),
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
-    Cmd("secret-get-value", _G, "cmd_unsupported", "Output a secret value",
+    Cmd("secret-get-value", _G, "cmd_secret", "Output a secret value",
         "Output a secret value to stdout.", (
             Opt("secret", DATA, "secret UUID", req=True),
             Opt("plain", BOOL, "get value without converting to base64"),
         )),
-    Cmd("secret-list", _G, "cmd_unsupported", "list secrets",
+    Cmd("secret-list", _G, "cmd_secret", "list secrets",
         "Returns a list of secrets", (
             Opt("ephemeral", BOOL, "list ephemeral secrets"),
             Opt("no-ephemeral", BOOL, "list non-ephemeral secrets"),
             Opt("private", BOOL, "list private secrets"),
             Opt("no-private", BOOL, "list non-private secrets"),
         )),
-    Cmd("secret-set-value", _G, "cmd_unsupported", "set a secret value",
+    Cmd("secret-set-value", _G, "cmd_secret", "set a secret value",
         "Set a secret value.", (
             Opt("secret", DATA, "secret UUID", req=True),
             Opt("file", STRING, "read secret from file", named=True),
@@ -50,7 +50,7 @@ COMMANDS = (
             Opt("interactive", BOOL, "read the secret from the terminal"),
             Opt("base64", STRING, "base64-encoded secret value"),
         )),
-    Cmd("secret-undefine", _G, "cmd_unsupported", "undefine a secret",
+    Cmd("secret-undefine", _G, "cmd_secret", "undefine a secret",
         "Undefine a secret.", (
             Opt("secret", DATA, "secret UUID", req=True),
         )),
