@@ -1,4 +1,5 @@
-"""Live migration figures: pyvirt between two pyvirtd next to raw QEMU migrated by hand, one run.
+"""Live migration figures: pyvirt between two pyvirtd next to raw QEMU migrated by hand and to
+libvirt between two libvirtd, one run.
 
 Measured for a running test guest (--memory MiB, default 256, disk on a qcow2 overlay), medians
 of --runs migrations back and forth, raw and pyvirt interleaved so load hits both alike:
@@ -11,9 +12,15 @@ of --runs migrations back and forth, raw and pyvirt interleaved so load hits bot
 
 Raw QEMU gets the same machine pyvirtd would build (bench/_common.raw_qemu_command), a QMP
 socket, ``-incoming tcp:`` on the destination, unlimited bandwidth as pyvirt sets, and nothing
-else.  Everything runs on this machine over loopback; all of it is torn down on exit.
+else.  libvirt (libvirt-daemon 9.0, a test-only oracle) gets two session libvirtd with host UUIDs
+of their own in a network namespace made for the bench (bench/_libvirt_pair.py) and the same guest
+(its own copy: the daemons run as an unprivileged user), migrated with ``virsh migrate --live
+--persistent`` (``--unsafe`` for the shared disk: libvirt cannot tell a local file is shared;
+``--copy-storage-all --xml`` to a pre-created disk for the copy), figures from ``virsh
+domjobinfo --completed`` on the source.  Everything runs on this machine over loopback; all of
+it is torn down on exit.
 
-Usage: python bench/migrate.py [--runs N] [--memory MiB] [--no-storage]
+Usage: python bench/migrate.py [--runs N] [--memory MiB] [--no-storage] [--no-libvirt]
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -32,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from _common import PrivateDaemon, median, raw_qemu_command  # noqa: E402 - bench/ is not a package
 
@@ -230,23 +239,111 @@ def pyvirt_round(a: PrivateDaemon, b: PrivateDaemon, name: str, copy_to: Path | 
     return {"total": float(stats.time_elapsed), "downtime": float(stats.downtime), "wall": wall * 1000}
 
 
+class LibvirtSide:
+    """The libvirt pair, the guest's files handed to its user, and where the guest is now."""
+
+    def __init__(self, pair: Any, work: Path, guest: Any, xml: str, pyvirt_disk: Path) -> None:
+        self.pair, self.here = pair, 0
+        self.dir = pair.owned(work / "lv")
+        files = {}
+        for src in (guest.kernel, guest.initrd, guest.disk):
+            files[str(src)] = self.dir / src.name
+            shutil.copy(src, files[str(src)])
+        self.disk = self.dir / "disk-0.qcow2"
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(files[str(guest.disk)]),
+                        str(self.disk)], check=True)
+        for path in (*files.values(), self.disk):
+            pair.owned(path)
+        self.console = self.dir / "console.log"
+        xml = xml.replace(str(pyvirt_disk), str(self.disk)).replace(
+            "<serial type='pty'/>", f"<serial type='file'><source path='{self.console}' append='on'/></serial>")
+        for src, dst in files.items():
+            xml = xml.replace(src, str(dst))
+        self.xml = xml
+
+    def boot(self, name: str) -> None:
+        path = self.dir / "domain.xml"
+        path.write_text(self.xml)
+        self.pair.virsh(0, "define", str(path))
+        self.pair.virsh(0, "start", name)
+        self.here = 0
+        deadline = time.monotonic() + 180
+        while not (self.console.exists() and READY_MARKER.encode() in self.console.read_bytes()):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the libvirt guest did not boot")
+            time.sleep(0.2)
+
+    def migrate(self, name: str, copy_to: Path | None) -> dict[str, float]:
+        """`virsh migrate --live` to the other daemon; libvirt's own figures and the command's wall time."""
+        there = 1 - self.here
+        args = ["migrate", "--live", "--persistent", "--migrateuri", "tcp://127.0.0.1", "--listen-address", "127.0.0.1"]
+        if copy_to is None:
+            args.append("--unsafe")  # one file both daemons open: shared, though libvirt cannot tell
+        else:
+            old = self.pair.virsh(self.here, "dumpxml", "--migratable", name).stdout
+            current = re.search(r"<source file='([^']+\.qcow2)'", old)
+            assert current is not None, old
+            size = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", current.group(1)],
+                                             check=True, capture_output=True, text=True).stdout)["virtual-size"]
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(copy_to), str(size)], check=True)
+            self.pair.owned(copy_to)
+            xml = self.dir / "dest.xml"
+            xml.write_text(old.replace(current.group(1), str(copy_to)))
+            args += ["--copy-storage-all", "--xml", str(xml)]
+        started = time.perf_counter()
+        self.pair.virsh(self.here, *args, name, self.pair.uri(there))
+        wall = time.perf_counter() - started
+        figures = {**self.pair.completed_job(self.here, name), "wall": wall * 1000}
+        self.here = there
+        return figures
+
+    def remove(self, name: str) -> None:
+        self.pair.virsh(self.here, "destroy", name, check=False)
+        for i in (0, 1):
+            self.pair.virsh(i, "undefine", name, check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory", type=int, default=256, help="guest memory in MiB")
     parser.add_argument("--no-storage", action="store_true", help="skip the storage-copy figures")
+    parser.add_argument("--no-libvirt", action="store_true", help="skip libvirt's figures")
     args = parser.parse_args()
     guest = find_test_guest()
     work = Path(tempfile.mkdtemp(prefix="pvbm-"))
     daemons = [PrivateDaemon(work / "a"), PrivateDaemon(work / "b")]
     results: dict[str, list[dict[str, float]]] = {}
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, work, ignore_errors=True)  # last: after every process is gone
+        lv_note = "--no-libvirt" if args.no_libvirt else None
+        if lv_note is None:
+            from _libvirt_pair import LibvirtPair
+            from tests.netns import netns
+
+            lv_note = LibvirtPair.available()
+        pair = None
+        if lv_note is None:
+            pair = LibvirtPair(work / "lvd", stack.enter_context(netns()))
+            stack.callback(pair.stop)
+        run_all(args, guest, work, daemons, results, pair)
+    print_table(results, args)
+    if lv_note:
+        print(f"libvirt not measured: {lv_note}")
+
+
+def run_all(args: argparse.Namespace, guest: Any, work: Path, daemons: list[PrivateDaemon],
+            results: dict[str, list[dict[str, float]]], pair: Any) -> None:
     try:
         for d in daemons:
             d.start()
+        if pair is not None:
+            pair.start()
         disk = work / "disk-0.qcow2"
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(guest.disk), str(disk)],
                        check=True)
         xml = guest.domain_xml("bench-mig", memory_mib=args.memory, disk=disk)
+        lv = LibvirtSide(pair, work, guest, xml, disk) if pair is not None else None
         cases = [("shared", False)] + ([] if args.no_storage else [("storage copy", True)])
         for label, copy in cases:
             log(f"{label}: booting the pyvirt guest")
@@ -256,14 +353,20 @@ def main() -> None:
             from pyvirt.client.expect import wait_for_output
 
             wait_for_output(conn, "bench-mig", READY_MARKER, 180)
+            if lv is not None:
+                log(f"{label}: booting the libvirt guest")
+                lv.boot("bench-mig")
             here, there = 0, 1
             path = disk
             for i in range(args.runs):
-                log(f"{label}: round {i + 1}/{args.runs} (raw, then pyvirt)")
+                log(f"{label}: round {i + 1}/{args.runs} (raw, pyvirt{', libvirt' if lv else ''})")
                 results.setdefault(f"raw {label}", []).append(raw_round(xml, work, guest.disk, disk, copy))
                 a, b = daemons[here], daemons[there]
                 new_path = work / f"disk-{label[0]}{i + 1}.qcow2" if copy else None
                 results.setdefault(f"pyvirt {label}", []).append(pyvirt_round(a, b, "bench-mig", new_path, work))
+                if lv is not None:
+                    lv_path = lv.dir / f"disk-{label[0]}{i + 1}.qcow2" if copy else None
+                    results.setdefault(f"libvirt {label}", []).append(lv.migrate("bench-mig", lv_path))
                 if copy and new_path is not None:
                     if path != disk:
                         path.unlink()
@@ -275,11 +378,11 @@ def main() -> None:
                     conn.destroy("bench-mig")
                 with contextlib.suppress(Exception):
                     conn.undefine("bench-mig")
-        print_table(results, args)
+            if lv is not None:
+                lv.remove("bench-mig")
     finally:
         for d in daemons:
             d.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def print_table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> None:
@@ -288,8 +391,9 @@ def print_table(results: dict[str, list[dict[str, float]]], args: argparse.Names
     for key, rows in results.items():
         print(f"{key:<22} {median(r['total'] for r in rows):>13.0f} {median(r['downtime'] for r in rows):>9.0f} "
               f"{median(r['wall'] for r in rows):>8.0f}")
-    print("total: QEMU's total-time (pyvirt: its job's elapsed time, mirrors included); downtime: QEMU's;\n"
-          "wall: raw = from the first QMP command to the destination running; pyvirt = the whole command")
+    print("total: QEMU's total-time (pyvirt, libvirt: the job's elapsed time, mirrors included); downtime:\n"
+          "QEMU's; wall: raw = from the first QMP command to the destination running; pyvirt = the whole\n"
+          "`pyvirt migrate` command; libvirt = the whole `virsh migrate` command")
 
 
 if __name__ == "__main__":

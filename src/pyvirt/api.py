@@ -917,15 +917,17 @@ class ConsoleStream(abc.ABC):
 
 
 def op(kind: str, route: str, libvirt: str, *, readonly: bool | None = None,
-       stream: bool = False, session: str | None = None) -> Any:
+       stream: bool = False, session: str | None = None, waits: bool = False) -> Any:
     """Declare a Connection method as an operation (see pyvirt.operations): its object kind
     (libvirt-dbus's interface name), its HTTP route and the libvirt function it mirrors.
     `readonly` defaults to "GET is read-only"; `stream` marks hand-written transports;
     `session` names the flag argument that, when true, ties the call to the client's session
-    (what lives only as long as the client does, e.g. autodestroy)."""
+    (what lives only as long as the client does, e.g. autodestroy); `waits` marks a call that
+    lasts as long as the job it runs (a peer-to-peer migration): clients wait for its reply
+    without a read timeout."""
 
     def mark(func: Any) -> Any:
-        func._op = (kind, route, libvirt, readonly, stream, session)
+        func._op = (kind, route, libvirt, readonly, stream, session, waits)
         return func
 
     return mark
@@ -1283,10 +1285,11 @@ class Connection(abc.ABC):
     @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params")
     def migrate_perform(self, dom: str, uri: str, *, nbd: str | None = None, copy_storage: str | None = None,
                         live: bool = False, auto_converge: bool = False, postcopy: bool = False,
-                        bandwidth: int = 0, tls: bool = False) -> None:
+                        bandwidth: int = 0, tls: bool = False, tls_destination: str | None = None) -> None:
         """Source: start sending the guest to `uri` (disks first, mirrored to `nbd`); returns at once,
         the job's progress is get_job_info's.  `bandwidth` in MiB/s (0: unlimited).  `tls`: over
-        TLS, the destination's certificate checked against the host connected to."""
+        TLS, the destination's certificate checked against the host connected to (or against
+        `tls_destination`)."""
         raise no_support("virDomainMigratePerform3Params")
 
     @op("Connect", "POST /v1/migrations/incoming/{name}/finish", "virDomainMigrateFinish3Params")
@@ -1300,6 +1303,18 @@ class Connection(abc.ABC):
         """Source: the destination runs the guest (stop it here; undefine it when asked), or
         `cancelled`: the guest goes on running here."""
         raise no_support("virDomainMigrateConfirm3Params")
+
+    @op("Domain", "POST /v1/domains/{dom}/migration/peer", "virDomainMigrateToURI3", waits=True)
+    def migrate_to_uri(self, dom: str, desturi: str, *, live: bool = False, offline: bool = False,
+                       persistent: bool = False, undefine_source: bool = False, copy_storage: str | None = None,
+                       auto_converge: bool = False, postcopy: bool = False, tls: bool = False,
+                       tls_destination: str | None = None, xml: str | None = None,
+                       listen_address: str | None = None, uri: str | None = None, disks_uri: str | None = None,
+                       bandwidth: int = 0, tunnelled: bool = False) -> None:
+        """Peer-to-peer migration (``migrate --p2p``): the source daemon itself connects to
+        `desturi` and runs the whole protocol; returns when the guest runs there (or raises, the
+        guest still running here).  Its job is get_job_info's meanwhile."""
+        raise no_support("virDomainMigrateToURI3")
 
     @op("Domain", "GET /v1/domains/{dom}/job", "virDomainGetJobStats")
     def get_job_info(self, dom: str, *, completed: bool = False) -> JobInfo:

@@ -48,11 +48,11 @@ class Operation:
     """One declared operation.  ``stream`` ones (events, console, volume data) have hand-written
     transports on both sides; all others are generated."""
 
-    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "func",
+    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "waits", "func",
                  "path_params", "_params", "_result")
 
     def __init__(self, func: Any) -> None:
-        kind, route, libvirt, readonly, stream, session = func._op
+        kind, route, libvirt, readonly, stream, session, waits = func._op
         if kind not in KINDS:
             raise ValueError(f"{func.__name__}: unknown object kind {kind!r}")
         self.name: str = func.__name__
@@ -62,6 +62,7 @@ class Operation:
         self.readonly: bool = self.method == "GET" if readonly is None else readonly
         self.stream: bool = stream
         self.session: str | None = session  # the flag argument that needs the client's session
+        self.waits: bool = waits  # the reply comes when the job it runs ends: no read timeout
         self.func = func
         self.path_params = tuple(seg[1:-1] for seg in self.path.split("/") if seg.startswith("{"))
         self._params: list[ParamSpec] | None = None

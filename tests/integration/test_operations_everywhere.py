@@ -233,6 +233,9 @@ STEPS: list[Step] = [
     ("migrate_begin", lambda c, x: c.migrate_begin(x.dom).xml),
     ("migrate_prepare", _migration_round),
     ("migrate_finish", lambda c, x: c.migrate_finish(x.incoming, cancelled=True)),
+    ("migrate_to_uri", _refused(api.ErrorCode.NO_CONNECT,  # p2p: the source daemon dials the destination
+                                lambda c, x: c.migrate_to_uri(x.dom, "qemu+unix:///session?socket=/nonexistent.sock",
+                                                              live=True))),
     ("block_stats", lambda c, x: c.block_stats(x.dom, "vdb")["rd_operations"]),
     ("interface_stats", _interface_stats),
     ("block_info", _block_info),

@@ -87,18 +87,18 @@ def test_unquote() -> None:
 
 
 def test_migration_reaches_a_remote_destination_through_its_uri_host() -> None:
-    from pyvirt.cli.cmd_migrate import _listen_default, _reachable
+    from pyvirt.client.migrate import dest_host, reachable
 
     class Dest:
         def __init__(self, uri: str) -> None:
             self.transport = ParsedURI(uri).transport_object()
 
-    remote = Dest("qemu+ssh://root@dst.example/system")
-    assert _listen_default(remote) == "0.0.0.0"
-    assert _reachable("tcp:0.0.0.0:49152", remote) == "tcp:dst.example:49152"
-    local = Dest("qemu:///system")
-    assert _listen_default(local) is None
-    assert _reachable("tcp:127.0.0.1:49152", local) == "tcp:127.0.0.1:49152"
+    host = dest_host(Dest("qemu+ssh://root@dst.example/system"))  # type: ignore[arg-type]
+    assert host == "dst.example"
+    assert reachable("tcp:0.0.0.0:49152", host) == "tcp:dst.example:49152"
+    assert dest_host(Dest("qemu:///system")) is None  # type: ignore[arg-type]
+    assert reachable("tcp:127.0.0.1:49152", None) == "tcp:127.0.0.1:49152"
+    assert reachable("tcp:0.0.0.0:49152", None) == "tcp:127.0.0.1:49152"
 
 
 @pytest.mark.parametrize("spec, kind", [("unix:///run/x/m.sock", "unix"), ("tcp://127.0.0.1:4444", "inet"),

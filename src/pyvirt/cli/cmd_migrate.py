@@ -1,17 +1,16 @@
 """migrate, migrate-setmaxdowntime/-getmaxdowntime/-setspeed/-getspeed/-postcopy/-compcache,
 domjobinfo, domjobabort.
 
-``migrate`` is libvirt's client-driven ("managed direct") migration: this process holds a
-connection to each daemon and runs begin (source), prepare (destination), perform (source),
-finish (destination), confirm (source) — see pyvirt.daemon.migration.  Whatever fails before the
-destination has the guest running leaves it running on the source: the destination is told to
-drop what it prepared, the source to go on.  Options virsh has and pyvirt does not act on are
-refused by name, never ignored.
+``migrate`` is libvirt's client-driven ("managed direct") migration by default: this process holds
+a connection to each daemon and runs the protocol of pyvirt.client.migrate (begin, prepare,
+perform, finish, confirm).  With ``--p2p`` the source pyvirtd runs that protocol itself
+(virDomainMigrateToURI3) and this process only waits, showing ``--verbose`` progress from a second
+connection.  Options virsh has and pyvirt does not act on are refused by name, never ignored.
 """
 
 from __future__ import annotations
 
-import sys
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -20,30 +19,32 @@ from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import pretty_capacity
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
+from pyvirt.client.migrate import JOB_TYPES as _JOB_TYPES
 
 if TYPE_CHECKING:
     from pyvirt.api import Connection, JobInfo
+    from pyvirt.client.migrate import MigrateOptions
 
 POLL = 0.1
-#: migrate's options pyvirt does not implement (p2p/tunnelled need a daemon-to-daemon channel)
-_REFUSED = ("p2p", "direct", "tunnelled", "suspend", "copy-storage-synchronous-writes", "change-protection",
+#: migrate's options pyvirt does not implement
+_REFUSED = ("suspend", "copy-storage-synchronous-writes", "change-protection",
             "compressed", "rdma-pin-all", "abort-on-error", "postcopy-after-precopy", "postcopy-resume",
             "zerocopy", "graphicsuri", "dname", "timeout", "timeout-suspend", "timeout-postcopy",
             "migrate-disks", "disks-port", "comp-methods", "comp-mt-level", "comp-mt-threads",
             "comp-mt-dthreads", "comp-xbzrle-cache", "auto-converge-initial", "auto-converge-increment",
-            "persistent-xml", "postcopy-bandwidth")
-_JOB_TYPES = ("None", "Bounded", "Unbounded", "Completed", "Failed", "Cancelled")
+            "persistent-xml", "postcopy-bandwidth", "parallel", "parallel-connections")
 _OPERATIONS = ("Unknown", "Start", "Save", "Restore", "Incoming migration", "Outgoing migration", "Snapshot",
                "Snapshot revert", "Dump", "Backup", "Snapshot delete")
 
 
 def _progress(ctl: Ctl, remaining: int, total: int) -> None:
-    """virshPrintJobProgress: ``\\rMigration: [ 42.17 %]`` on stderr; 100 only when done."""
-    progress = 100.0
+    """virsh 9.0's virshPrintJobProgress: ``\\rMigration: [ 42 %]`` on stderr, 100 only when done
+    (what the installed virsh prints; later libvirt shows two decimals)."""
+    progress = 100
     if remaining:
-        progress = min(100.0 - remaining * 100.0 / total, 99.99) if total else 0.0
+        progress = min(int(100.0 - remaining * 100.0 / total), 99) if total else 0
     ctl.out.flush()
-    ctl.err.write(f"\rMigration: [{int(progress * 100) / 100.0:5.2f} %]")
+    ctl.err.write(f"\rMigration: [{progress:3d} %]")
     ctl.err.flush()
 
 
@@ -51,29 +52,54 @@ def _refuse_unsupported(p: Parsed) -> None:
     for name in _REFUSED:
         if p.has(name):
             raise CmdError(f"unsupported flag: pyvirt's migrate does not implement --{name}")
+    if p.bool("direct"):  # libvirt's QEMU driver has no direct migration either
+        raise CmdError("this function is not supported by the connection driver: direct migration is not "
+                       "supported by the QEMU driver (use --p2p, or no flag for a client-driven migration)")
+    if p.bool("tunnelled") and not p.bool("p2p"):
+        raise CmdError("migrate: --tunnelled requires --p2p")
+
+
+def _options(p: Parsed) -> MigrateOptions:
+    from pyvirt.client.migrate import MigrateOptions
+
+    if p.bool("copy-storage-all") and p.bool("copy-storage-inc"):
+        raise CmdError("Options --copy-storage-all and --copy-storage-inc are mutually exclusive")
+    bandwidth = number(p.str("bandwidth"), "bandwidth") if p.has("bandwidth") else 0
+    return MigrateOptions(
+        live=p.bool("live"), offline=p.bool("offline"), persistent=p.bool("persistent"),
+        undefine_source=p.bool("undefinesource"),
+        copy_storage="all" if p.bool("copy-storage-all") else "inc" if p.bool("copy-storage-inc") else None,
+        auto_converge=p.bool("auto-converge"), postcopy=p.bool("postcopy"), tls=p.bool("tls"),
+        tls_destination=p.str("tls-destination"), xml=read_file(p.str("xml") or "") if p.str("xml") else None,
+        listen_address=p.str("listen-address"), uri=p.str("migrateuri"), disks_uri=p.str("disks-uri"),
+        bandwidth=bandwidth or 0)
 
 
 def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
     _refuse_unsupported(p)
     info = ctl.domain(p.str("domain") or "")
     dest_uri = p.str("desturi") or ""
-    copy = "all" if p.bool("copy-storage-all") else "inc" if p.bool("copy-storage-inc") else None
-    if p.bool("copy-storage-all") and p.bool("copy-storage-inc"):
-        raise CmdError("Options --copy-storage-all and --copy-storage-inc are mutually exclusive")
-    if p.bool("offline") and (p.bool("live") or copy):
-        raise CmdError("Options --offline and --live (or --copy-storage-*) are mutually exclusive")
+    opts = _options(p)
     from pyvirt.api import PyvirtError
+
+    try:
+        opts.check()
+    except PyvirtError as exc:
+        raise CmdError(exc.message.removeprefix("invalid argument: ")) from None
+    if p.bool("p2p"):
+        _peer_to_peer(ctl, info.name, dest_uri, opts, p.bool("verbose"), p.bool("tunnelled"))
+        return True
     from pyvirt.client import connect
+    from pyvirt.client.migrate import dest_host, migrate
 
     try:
         dest = connect(dest_uri)
     except PyvirtError as exc:
         raise CmdError(exc.message) from None
+    verbose = p.bool("verbose")
     try:
-        if p.bool("offline"):
-            _offline(ctl, dest, info.name, p)
-        else:
-            _live(ctl, dest, info.name, p, copy)
+        migrate(ctl.conn, dest, info.name, opts, lambda src, name: _watch(ctl, src, name, verbose),
+                dest_host=dest_host(dest))
     except PyvirtError as exc:
         raise CmdError(exc.message) from None
     finally:
@@ -81,60 +107,54 @@ def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def _offline(ctl: Ctl, dest: Connection, name: str, p: Parsed) -> None:
-    """libvirt's --offline: only the definition moves (needs --persistent)."""
-    if not p.bool("persistent"):
-        raise CmdError("offline migration requires persistent flag")
-    xml = read_file(p.str("xml") or "") if p.str("xml") else ctl.conn.get_xml(name, inactive=True,
-                                                                              security_info=True)
-    dest.define_xml(xml)
-    if p.bool("undefinesource"):
-        ctl.conn.undefine(name)
+def _peer_to_peer(ctl: Ctl, name: str, dest_uri: str, opts: MigrateOptions, verbose: bool, tunnelled: bool) -> None:
+    """The source daemon migrates; a second connection shows --verbose's progress meanwhile and
+    Ctrl-C aborts the job, as virsh does around virDomainMigrateToURI3."""
+    from pyvirt.api import PyvirtError
 
-
-def _live(ctl: Ctl, dest: Connection, name: str, p: Parsed, copy: str | None) -> None:
-    src = ctl.conn
-    tls = p.bool("tls")
-    begin = src.migrate_begin(name, copy_storage=copy, tls=tls)
-    xml = read_file(p.str("xml") or "") if p.str("xml") else begin.xml
-    target = dest.migrate_prepare(xml, disks=begin.disks, copy_storage=copy,
-                                  listen_address=p.str("listen-address") or _listen_default(dest),
-                                  postcopy=p.bool("postcopy"), uri=p.str("migrateuri"),
-                                  disks_uri=p.str("disks-uri"), tls=tls)
-    performed = False
+    done = threading.Event()
+    watcher = threading.Thread(target=_show_progress, args=(ctl, name, done), daemon=True) if verbose else None
+    if watcher is not None:
+        watcher.start()
     try:
-        src.migrate_perform(name, _reachable(target.uri, dest), nbd=target.nbd and _reachable(target.nbd, dest),
-                            copy_storage=copy, live=p.bool("live"), auto_converge=p.bool("auto-converge"),
-                            postcopy=p.bool("postcopy"), tls=tls)
-        performed = True
-        job = _watch(ctl, src, name, p.bool("verbose"))
-        if job.type != 3:
-            raise CmdError(f"operation failed: migration job: {job.error or _JOB_TYPES[job.type].lower()}")
-        dest.migrate_finish(target.name, persistent=p.bool("persistent"))
-    except BaseException:
-        _cancel(src, dest, name, target.name, performed)
-        raise
-    src.migrate_confirm(name, undefine_source=p.bool("undefinesource"))
+        ctl.conn.migrate_to_uri(name, dest_uri, live=opts.live, offline=opts.offline, persistent=opts.persistent,
+                                undefine_source=opts.undefine_source, copy_storage=opts.copy_storage,
+                                auto_converge=opts.auto_converge, postcopy=opts.postcopy, tls=opts.tls,
+                                tls_destination=opts.tls_destination, xml=opts.xml,
+                                listen_address=opts.listen_address, uri=opts.uri, disks_uri=opts.disks_uri,
+                                bandwidth=opts.bandwidth, tunnelled=tunnelled)
+    except KeyboardInterrupt:
+        done.set()
+        ctl.conn.abort_job(name)
+        raise CmdError("operation aborted: migration job: canceled by client") from None
+    except PyvirtError as exc:
+        raise CmdError(exc.message) from None
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join(5)
+    if verbose:
+        _progress(ctl, 0, 1)
+        ctl.err.write("\n")
 
 
-def _dest_host(dest: Connection) -> str | None:
-    """The destination URI's host (None: a daemon on this machine)."""
-    parsed = getattr(getattr(dest, "transport", None), "uri", None)
-    return getattr(parsed, "host", None)
+def _show_progress(ctl: Ctl, name: str, done: threading.Event) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.client import connect
 
-
-def _listen_default(dest: Connection) -> str | None:
-    """A destination on another host must be reachable from the source: it listens on every
-    address (libvirt's default) and is reached through its URI's host; a local one on loopback."""
-    return "0.0.0.0" if _dest_host(dest) else None
-
-
-def _reachable(address: str, dest: Connection) -> str:
-    """A destination listening on every address (0.0.0.0, ::) is reached through its URI's host."""
-    for wildcard in ("0.0.0.0", "[::]"):
-        if wildcard in address:
-            return address.replace(wildcard, _dest_host(dest) or "127.0.0.1")
-    return address
+    try:
+        conn = connect(ctl.conn.get_uri())
+    except PyvirtError:
+        return
+    try:
+        while not done.wait(POLL):
+            job = conn.get_job_info(name)
+            if job.type in (1, 2) and job.data_total > 0 and not done.is_set():
+                _progress(ctl, job.data_remaining, job.data_total)
+    except PyvirtError:
+        pass  # the domain left this host: the migration's own answer says the rest
+    finally:
+        conn.close()
 
 
 def _watch(ctl: Ctl, src: Connection, name: str, verbose: bool) -> JobInfo:
@@ -148,7 +168,7 @@ def _watch(ctl: Ctl, src: Connection, name: str, verbose: bool) -> JobInfo:
                     _progress(ctl, 0, 1)
                     ctl.err.write("\n")
                 return job
-            if verbose:
+            if verbose and job.data_total > 0:  # virshWatchJob: nothing until QEMU knows the size
                 _progress(ctl, job.data_remaining, job.data_total)
             time.sleep(POLL)
     except KeyboardInterrupt:  # virsh's Ctrl-C during migrate: abort the job, report it
@@ -158,20 +178,6 @@ def _watch(ctl: Ctl, src: Connection, name: str, verbose: bool) -> JobInfo:
     finally:
         if verbose and interrupted:
             ctl.err.write("\n")
-
-
-def _cancel(src: Connection, dest: Connection, name: str, dest_name: str, performed: bool) -> None:
-    """Undo both sides; the first error stays the one reported."""
-    from pyvirt.api import PyvirtError
-
-    for call in ((lambda: src.migrate_confirm(name, cancelled=True)) if performed else None,
-                 lambda: dest.migrate_finish(dest_name, cancelled=True)):
-        if call is None:
-            continue
-        try:
-            call()
-        except PyvirtError as exc:
-            print(f"warning: cleaning up the migration: {exc.message}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- tunables

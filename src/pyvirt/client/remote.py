@@ -237,7 +237,7 @@ class RemoteConnection(StorageClientMixin, Connection):
                                   ErrorCode.NO_CONNECT, ErrorDomain.RPC)
 
     def _call(self, method: str, target: str, payload: Any = None, mutating: bool = False,
-              headers: dict[str, str] | None = None) -> Any:
+              headers: dict[str, str] | None = None, waits: bool = False) -> Any:
         if self.readonly:
             if mutating:
                 raise read_only_denied()
@@ -245,7 +245,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         if self._http is None:
             self._http = wire.HTTPConnection(self.endpoint)
         try:
-            status, body = self._http.request(method, target, payload, headers)
+            status, body = self._http.request(method, target, payload, headers, waits=waits)
         except (OSError, ValueError) as exc:
             raise self._unreachable(exc) from exc
         if isinstance(body, dict) and "error" in body:
@@ -283,7 +283,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         headers = None
         if op.session and bound.get(op.session):
             headers = {"X-Pyvirt-Session": self._session_id()}
-        result = self._call(op.method, target, payload, mutating=not op.readonly, headers=headers)
+        result = self._call(op.method, target, payload, mutating=not op.readonly, headers=headers, waits=op.waits)
         if op.returns_none:
             return None
         from pyvirt.optypes import decode

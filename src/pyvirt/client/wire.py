@@ -299,8 +299,9 @@ class HTTPConnection:
         self.reader: Reader | None = None
 
     def request(self, method: str, target: str, payload: Any = None,
-                headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """One JSON request; (HTTP status, decoded JSON body)."""
+                headers: dict[str, str] | None = None, waits: bool = False) -> tuple[int, Any]:
+        """One JSON request; (HTTP status, decoded JSON body).  `waits`: the reply comes when a
+        long job ends (a p2p migration), so it is awaited without the read timeout."""
         body = b"" if payload is None else dumps(payload).encode()
         extra = {"Accept": "application/json", **(headers or {})}
         if payload is not None:
@@ -313,6 +314,7 @@ class HTTPConnection:
                 self.reader = Reader(self.sock)
             assert self.reader is not None
             try:
+                self.sock.settimeout(None if waits else self.timeout)
                 self.sock.sendall(data)
                 status, hdrs = self.reader.head()
                 reply = self.reader.body(hdrs)

@@ -49,6 +49,7 @@ from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.hotplug_nic import NicHotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.migration import MigrationMixin
+from pyvirt.daemon.migration_p2p import MigrationPeerMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.daemon.saves import SavesMixin
@@ -89,8 +90,9 @@ CONNECT_TIMEOUT = 30.0
 HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVENTS)
 
 
-class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin, SavesMixin,
-                 SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin, VolumeDisksMixin, IntrospectionMixin):
+class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
+                 MigrationPeerMixin, SavesMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
+                 VolumeDisksMixin, IntrospectionMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:

@@ -177,6 +177,7 @@ class OutgoingJob:
     nodes: list[str] = field(default_factory=list)
     aborting: bool = False
     tls: str | None = None          # the credentials object of a --tls migration
+    tls_hostname: str | None = None  # --tls-destination: the name the certificates must carry
     task: asyncio.Task[None] | None = None
 
     @property
@@ -450,13 +451,17 @@ class MigrationMixin:
     # ------------------------------------------------------------------ perform (source)
     async def migrate_perform(self, dom: str, uri: str, nbd: str | None = None, copy_storage: str | None = None,
                               live: bool = False, auto_converge: bool = False, postcopy: bool = False,
-                              bandwidth: int = 0, tls: bool = False) -> None:
+                              bandwidth: int = 0, tls: bool = False, tls_destination: str | None = None) -> None:
         if copy_storage not in COPY_MODES:
             raise _invalid(f"copy_storage must be 'all' or 'inc', not {copy_storage!r}")
         if copy_storage and not nbd:
             raise _invalid("copying storage needs the destination's NBD server")
         if bandwidth < 0:
             raise _invalid("bandwidth must not be negative")
+        if tls_destination is not None and not tls:
+            raise _invalid("a TLS destination name needs a TLS migration")
+        if tls_destination is not None:
+            _host_port(f"{tls_destination}:1", "TLS destination")
         qemu_uri = _migration_uri(uri)
         nbd_server = _nbd_server(nbd) if nbd else None
         rec = self.lookup(dom)  # type: ignore[attr-defined]
@@ -468,8 +473,9 @@ class MigrationMixin:
             job = OutgoingJob(was_running=rec.state == DomainState.RUNNING)
             try:
                 if tls:
-                    host = migration_tls.hostname_of(_nbd_server(qemu_uri[4:]) if qemu_uri.startswith("tcp:")
-                                                      else {"type": "unix"})
+                    host = tls_destination or migration_tls.hostname_of(
+                        _nbd_server(qemu_uri[4:]) if qemu_uri.startswith("tcp:") else {"type": "unix"})
+                    job.tls_hostname = tls_destination
                     job.tls = await migration_tls.enable(self._qmp, run, self.paths.config, "client", host)  # type: ignore[attr-defined]
                 caps = [{"capability": "auto-converge", "state": auto_converge},
                         {"capability": "postcopy-ram", "state": postcopy}]
@@ -527,7 +533,7 @@ class MigrationMixin:
             remote = f"migrate-{target}"
             node_args: dict[str, Any] = {"driver": "nbd", "node-name": remote, "export": target, "server": nbd}
             if job.tls:
-                node_args.update({"tls-creds": job.tls, "tls-hostname": migration_tls.hostname_of(nbd)})
+                node_args.update({"tls-creds": job.tls, "tls-hostname": job.tls_hostname or migration_tls.hostname_of(nbd)})
             await self._qmp(run, "blockdev-add", node_args)  # type: ignore[attr-defined]
             job.nodes.append(remote)
             await self._qmp(run, "blockdev-mirror", {"job-id": remote, "device": node, "target": remote,  # type: ignore[attr-defined]
