@@ -20,7 +20,10 @@ of their own in a network namespace made for the bench (bench/_libvirt_pair.py) 
 domjobinfo --completed`` on the source.  Everything runs on this machine over loopback; all of
 it is torn down on exit.
 
-Usage: python bench/migrate.py [--runs N] [--memory MiB] [--no-storage] [--no-libvirt]
+``--p2p`` adds pyvirt's peer-to-peer migration (the source pyvirtd drives it) and, for shared
+storage, its tunnelled form (the stream inside the daemons' connection) to the same rounds.
+
+Usage: python bench/migrate.py [--runs N] [--memory MiB] [--no-storage] [--no-libvirt] [--p2p]
 """
 
 from __future__ import annotations
@@ -215,12 +218,13 @@ def _node_of(qmp: QMP, path: str) -> str:
     raise RuntimeError(f"no block node for {path}")
 
 
-def pyvirt_round(a: PrivateDaemon, b: PrivateDaemon, name: str, copy_to: Path | None, work: Path) -> dict[str, float]:
-    """`pyvirt migrate --live` from a to b; QEMU's figures from the source's completed job."""
+def pyvirt_round(a: PrivateDaemon, b: PrivateDaemon, name: str, copy_to: Path | None, work: Path,
+                 extra: tuple[str, ...] = ()) -> dict[str, float]:
+    """`pyvirt migrate --live [extra]` from a to b; QEMU's figures from the source's completed job."""
     def uri(d: PrivateDaemon) -> str:
         return f"qemu+unix:///session?socket={d.root / 'run' / 'pyvirtd.sock'}"
 
-    args = ["migrate", "--live", "--persistent"]  # the source keeps its definition (and its job's figures)
+    args = ["migrate", "--live", "--persistent", *extra]  # the source keeps its definition (and its job's figures)
     src_conn = a.connect()
     if copy_to is not None:
         old = src_conn.get_xml(name, inactive=True)
@@ -237,6 +241,14 @@ def pyvirt_round(a: PrivateDaemon, b: PrivateDaemon, name: str, copy_to: Path | 
         raise RuntimeError(f"pyvirt migrate failed: {out.stderr}")
     stats = src_conn.get_job_info(name, completed=True)
     return {"total": float(stats.time_elapsed), "downtime": float(stats.downtime), "wall": wall * 1000}
+
+
+def variants(p2p: bool, copy: bool) -> list[tuple[str, ...]]:
+    """pyvirt's ways to migrate measured: client-driven, and with --p2p also peer-to-peer (and
+    tunnelled, which copies no storage)."""
+    if not p2p:
+        return [()]
+    return [(), ("--p2p",)] + ([] if copy else [("--p2p", "--tunnelled")])
 
 
 class LibvirtSide:
@@ -309,6 +321,7 @@ def main() -> None:
     parser.add_argument("--memory", type=int, default=256, help="guest memory in MiB")
     parser.add_argument("--no-storage", action="store_true", help="skip the storage-copy figures")
     parser.add_argument("--no-libvirt", action="store_true", help="skip libvirt's figures")
+    parser.add_argument("--p2p", action="store_true", help="also pyvirt's --p2p and --p2p --tunnelled")
     args = parser.parse_args()
     guest = find_test_guest()
     work = Path(tempfile.mkdtemp(prefix="pvbm-"))
@@ -361,17 +374,19 @@ def run_all(args: argparse.Namespace, guest: Any, work: Path, daemons: list[Priv
             for i in range(args.runs):
                 log(f"{label}: round {i + 1}/{args.runs} (raw, pyvirt{', libvirt' if lv else ''})")
                 results.setdefault(f"raw {label}", []).append(raw_round(xml, work, guest.disk, disk, copy))
-                a, b = daemons[here], daemons[there]
-                new_path = work / f"disk-{label[0]}{i + 1}.qcow2" if copy else None
-                results.setdefault(f"pyvirt {label}", []).append(pyvirt_round(a, b, "bench-mig", new_path, work))
+                for variant in variants(args.p2p, copy):
+                    a, b = daemons[here], daemons[there]
+                    new_path = work / f"disk-{label[0]}{i + 1}{len(variant)}.qcow2" if copy else None
+                    results.setdefault(" ".join(("pyvirt", *variant, label)), []).append(
+                        pyvirt_round(a, b, "bench-mig", new_path, work, variant))
+                    if copy and new_path is not None:
+                        if path != disk:
+                            path.unlink()
+                        path = new_path
+                    here, there = there, here
                 if lv is not None:
                     lv_path = lv.dir / f"disk-{label[0]}{i + 1}.qcow2" if copy else None
                     results.setdefault(f"libvirt {label}", []).append(lv.migrate("bench-mig", lv_path))
-                if copy and new_path is not None:
-                    if path != disk:
-                        path.unlink()
-                    path = new_path
-                here, there = there, here
             for k, d in enumerate(daemons):
                 conn = d.connect()
                 if k == here:
@@ -387,9 +402,9 @@ def run_all(args: argparse.Namespace, guest: Any, work: Path, daemons: list[Priv
 
 def print_table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> None:
     print(f"\nLive migration of a {args.memory} MiB test guest (TCG, loopback), medians of {args.runs} runs, ms")
-    print(f"{'':<22} {'total (QEMU)':>13} {'downtime':>9} {'wall':>8}")
+    print(f"{'':<40} {'total (QEMU)':>13} {'downtime':>9} {'wall':>8}")
     for key, rows in results.items():
-        print(f"{key:<22} {median(r['total'] for r in rows):>13.0f} {median(r['downtime'] for r in rows):>9.0f} "
+        print(f"{key:<40} {median(r['total'] for r in rows):>13.0f} {median(r['downtime'] for r in rows):>9.0f} "
               f"{median(r['wall'] for r in rows):>8.0f}")
     print("total: QEMU's total-time (pyvirt, libvirt: the job's elapsed time, mirrors included); downtime:\n"
           "QEMU's; wall: raw = from the first QMP command to the destination running; pyvirt = the whole\n"

@@ -1275,11 +1275,12 @@ class Connection(abc.ABC):
     def migrate_prepare(self, xml: str, *, disks: list[MigrationDisk] | None = None,
                         copy_storage: str | None = None, listen_address: str | None = None,
                         postcopy: bool = False, uri: str | None = None,
-                        disks_uri: str | None = None, tls: bool = False) -> MigrationTarget:
+                        disks_uri: str | None = None, tls: bool = False, tunnelled: bool = False) -> MigrationTarget:
         """Destination: start a QEMU waiting for the guest (``-incoming defer``), create and export
         the disks to copy (NBD), and say where the source must send.  `uri`/`disks_uri`: where to
         listen, as virsh's --migrateuri/--disks-uri (``unix:///PATH``, ``tcp://HOST[:PORT]``).
-        `tls`: both streams only over TLS with qemu.conf's migration certificates."""
+        `tls`: both streams only over TLS with qemu.conf's migration certificates.  `tunnelled`:
+        the stream comes through this daemon (migrate_tunnel) instead of a port QEMU listens on."""
         raise no_support("virDomainMigratePrepare3Params")
 
     @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params")
@@ -1315,6 +1316,14 @@ class Connection(abc.ABC):
         `desturi` and runs the whole protocol; returns when the guest runs there (or raises, the
         guest still running here).  Its job is get_job_info's meanwhile."""
         raise no_support("virDomainMigrateToURI3")
+
+    @op("Connect", "GET /v1/migrations/incoming/{name}/tunnel", "virDomainMigratePrepareTunnel3Params",
+        readonly=False, stream=True)
+    def migrate_tunnel(self, name: str) -> ConsoleStream:
+        """Destination of a tunnelled migration (``--p2p --tunnelled``): the byte stream (a
+        ConsoleStream's read/write/close) into the QEMU that prepare(tunnelled) started for
+        `name`.  The source daemon relays its QEMU's migration stream through it."""
+        raise no_support("virDomainMigratePrepareTunnel3Params")
 
     @op("Domain", "GET /v1/domains/{dom}/job", "virDomainGetJobStats")
     def get_job_info(self, dom: str, *, completed: bool = False) -> JobInfo:

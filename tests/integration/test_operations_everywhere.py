@@ -233,6 +233,8 @@ STEPS: list[Step] = [
     ("migrate_begin", lambda c, x: c.migrate_begin(x.dom).xml),
     ("migrate_prepare", _migration_round),
     ("migrate_finish", lambda c, x: c.migrate_finish(x.incoming, cancelled=True)),
+    ("migrate_tunnel", _refused(api.ErrorCode.OPERATION_INVALID,  # no tunnelled migration is waiting
+                                lambda c, x: c.migrate_tunnel("opsvm-none"))),
     ("migrate_to_uri", _refused(api.ErrorCode.NO_CONNECT,  # p2p: the source daemon dials the destination
                                 lambda c, x: c.migrate_to_uri(x.dom, "qemu+unix:///session?socket=/nonexistent.sock",
                                                               live=True))),

@@ -29,7 +29,7 @@ class Side:
         return MigrationSource("<domain/>")
 
     def migrate_prepare(self, xml: str, **kw: Any) -> MigrationTarget:
-        self._record("prepare", tls=kw["tls"], listen=kw["listen_address"])
+        self._record("prepare", tls=kw["tls"], listen=kw["listen_address"], tunnelled=kw["tunnelled"])
         return MigrationTarget("vm", "tcp:0.0.0.0:49152")
 
     def migrate_perform(self, dom: str, uri: str, **kw: Any) -> None:
@@ -45,13 +45,13 @@ class Side:
         self._record("confirm", **kw)
 
 
-def _run(src_fail: str | None = None, dst_fail: str | None = None, job: int = 3,
+def _run(src_fail: str | None = None, dst_fail: str | None = None, job: int = 3, tunnel: Any = None,
          **opts: Any) -> tuple[list[str], BaseException | None]:
     log: list[str] = []
     error = None
     try:
         migrate(Side(log, "src", src_fail, job), Side(log, "dst", dst_fail), "vm",  # type: ignore[arg-type]
-                MigrateOptions(live=True, **opts), dest_host="dst.example")
+                MigrateOptions(live=True, **opts), dest_host="dst.example", tunnel=tunnel)
     except PyvirtError as exc:
         error = exc
     return log, error
@@ -83,7 +83,17 @@ def test_a_failed_finish_resumes_the_source() -> None:
     assert "src.confirm(cancelled=True)" in log and "src.confirm()" not in log
 
 
+def test_a_tunnelled_migration_performs_into_the_tunnel_the_hook_opened() -> None:
+    opened: list[str] = []
+    log, error = _run(tunnelled=True, tunnel=lambda target: opened.append(target.name) or "fd:pyvirt-tunnel")
+    assert error is None and opened == ["vm"]
+    assert log[1:3] == ["dst.prepare(listen=0.0.0.0,tunnelled=True)", "src.perform(uri=fd:pyvirt-tunnel)"]
+
+
 @pytest.mark.parametrize(("opts", "why"), [
+    ({"tunnelled": True, "copy_storage": "all"}, "--copy-storage-* with --tunnelled"),
+    ({"tunnelled": True, "tls": True}, "--tls with --tunnelled"),
+    ({"tunnelled": True, "uri": "tcp://127.0.0.1"}, "not supported by tunnelled migration"),
     ({"offline": True, "persistent": True}, "mutually exclusive"),
     ({"tls_destination": "dst.example"}, "--tls-destination needs --tls"),
     ({"bandwidth": -1}, "Invalid bandwidth"),

@@ -72,7 +72,7 @@ def _options(p: Parsed) -> MigrateOptions:
         auto_converge=p.bool("auto-converge"), postcopy=p.bool("postcopy"), tls=p.bool("tls"),
         tls_destination=p.str("tls-destination"), xml=read_file(p.str("xml") or "") if p.str("xml") else None,
         listen_address=p.str("listen-address"), uri=p.str("migrateuri"), disks_uri=p.str("disks-uri"),
-        bandwidth=bandwidth or 0)
+        bandwidth=bandwidth or 0, tunnelled=p.bool("tunnelled"))
 
 
 def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
@@ -87,7 +87,7 @@ def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
     except PyvirtError as exc:
         raise CmdError(exc.message.removeprefix("invalid argument: ")) from None
     if p.bool("p2p"):
-        _peer_to_peer(ctl, info.name, dest_uri, opts, p.bool("verbose"), p.bool("tunnelled"))
+        _peer_to_peer(ctl, info.name, dest_uri, opts, p.bool("verbose"))
         return True
     from pyvirt.client import connect
     from pyvirt.client.migrate import dest_host, migrate
@@ -107,7 +107,7 @@ def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def _peer_to_peer(ctl: Ctl, name: str, dest_uri: str, opts: MigrateOptions, verbose: bool, tunnelled: bool) -> None:
+def _peer_to_peer(ctl: Ctl, name: str, dest_uri: str, opts: MigrateOptions, verbose: bool) -> None:
     """The source daemon migrates; a second connection shows --verbose's progress meanwhile and
     Ctrl-C aborts the job, as virsh does around virDomainMigrateToURI3."""
     from pyvirt.api import PyvirtError
@@ -122,7 +122,7 @@ def _peer_to_peer(ctl: Ctl, name: str, dest_uri: str, opts: MigrateOptions, verb
                                 auto_converge=opts.auto_converge, postcopy=opts.postcopy, tls=opts.tls,
                                 tls_destination=opts.tls_destination, xml=opts.xml,
                                 listen_address=opts.listen_address, uri=opts.uri, disks_uri=opts.disks_uri,
-                                bandwidth=opts.bandwidth, tunnelled=tunnelled)
+                                bandwidth=opts.bandwidth, tunnelled=opts.tunnelled)
     except KeyboardInterrupt:
         done.set()
         ctl.conn.abort_job(name)

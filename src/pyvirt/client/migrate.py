@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
 if TYPE_CHECKING:
-    from pyvirt.api import Connection, JobInfo
+    from pyvirt.api import Connection, JobInfo, MigrationTarget
 
 POLL = 0.1
 JOB_TYPES = ("None", "Bounded", "Unbounded", "Completed", "Failed", "Cancelled")
@@ -42,6 +42,7 @@ class MigrateOptions:
     uri: str | None = None                 # --migrateuri
     disks_uri: str | None = None
     bandwidth: int = 0                     # MiB/s, 0: the domain's migrate-setspeed value
+    tunnelled: bool = False                # the stream inside the daemons' connection (p2p only)
 
     def check(self) -> None:
         """virsh's and libvirt's rules between options."""
@@ -53,6 +54,20 @@ class MigrateOptions:
             raise _invalid("--tls-destination needs --tls")
         if self.bandwidth < 0:
             raise _invalid("migrate: Invalid bandwidth")
+        if self.tunnelled:
+            tunnel_limits(self.copy_storage, self.tls, self.uri, self.disks_uri)
+
+
+def tunnel_limits(copy_storage: str | None, tls: bool, uri: str | None, disks_uri: str | None) -> None:
+    """What a tunnelled migration cannot carry (libvirt's rules, and pyvirt's NBD outside it)."""
+    if copy_storage:
+        raise _invalid("--copy-storage-* with --tunnelled is not supported: the disks would travel outside "
+                       "the tunnel")
+    if tls:
+        raise _invalid("--tls with --tunnelled: the tunnel is the daemons' own connection; use a qemu+tls:// "
+                       "destination URI to encrypt it")
+    if uri or disks_uri:
+        raise _invalid("migration URI is not supported by tunnelled migration")
 
 
 def _invalid(message: str) -> PyvirtError:
@@ -60,6 +75,8 @@ def _invalid(message: str) -> PyvirtError:
 
 
 Watch = Callable[["Connection", str], "JobInfo"]
+#: a tunnelled migration's hook: given prepare's answer, open the tunnel, return perform's URI
+Tunnel = Callable[["MigrationTarget"], str]
 
 
 def wait_job(src: Connection, name: str) -> JobInfo:
@@ -72,9 +89,10 @@ def wait_job(src: Connection, name: str) -> JobInfo:
 
 
 def migrate(src: Connection, dest: Connection, name: str, opts: MigrateOptions, watch: Watch = wait_job,
-            dest_host: str | None = None) -> None:
+            dest_host: str | None = None, tunnel: Tunnel | None = None) -> None:
     """Move domain `name` from `src` to `dest`.  `dest_host`: the destination URI's host (None:
-    a daemon on this machine), where its listening sockets are reached."""
+    a daemon on this machine), where its listening sockets are reached; `tunnel`: the source
+    daemon's hook for opts.tunnelled."""
     opts.check()
     if opts.offline:
         xml = opts.xml or src.get_xml(name, inactive=True, security_info=True)
@@ -86,10 +104,11 @@ def migrate(src: Connection, dest: Connection, name: str, opts: MigrateOptions, 
     listen = opts.listen_address or ("0.0.0.0" if dest_host else None)
     target = dest.migrate_prepare(opts.xml or begin.xml, disks=begin.disks, copy_storage=opts.copy_storage,
                                   listen_address=listen, postcopy=opts.postcopy, uri=opts.uri,
-                                  disks_uri=opts.disks_uri, tls=opts.tls)
+                                  disks_uri=opts.disks_uri, tls=opts.tls, tunnelled=opts.tunnelled)
     performed = False
     try:
-        src.migrate_perform(name, reachable(target.uri, dest_host),
+        uri = tunnel(target) if opts.tunnelled and tunnel else reachable(target.uri, dest_host)
+        src.migrate_perform(name, uri,
                             nbd=target.nbd and reachable(target.nbd, dest_host),
                             copy_storage=opts.copy_storage, live=opts.live, auto_converge=opts.auto_converge,
                             postcopy=opts.postcopy, bandwidth=opts.bandwidth, tls=opts.tls,

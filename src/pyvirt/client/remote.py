@@ -350,6 +350,21 @@ class RemoteConnection(StorageClientMixin, Connection):
         return RemoteConsole(ws)
 
 
+    def migrate_tunnel(self, name: str) -> RemoteConsole:
+        """The destination's end of a tunnelled migration (a byte stream with no read timeout)."""
+        if self.readonly:
+            raise read_only_denied()
+        target = self._target(OPERATIONS["migrate_tunnel"], {"name": name})
+        try:
+            ws = wire.WebSocket.connect(self.endpoint, target)
+        except wire.WireError as exc:
+            raise stream_error(exc, "cannot open the migration tunnel") from None
+        except OSError as exc:
+            raise self._unreachable(exc) from exc
+        ws.sock.settimeout(None)
+        return RemoteConsole(ws)
+
+
 def _method(op: Operation) -> Any:
     def method(self: RemoteConnection, *args: Any, **kwargs: Any) -> Any:
         return self._invoke(op, args, kwargs)

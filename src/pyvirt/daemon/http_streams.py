@@ -102,8 +102,42 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
             relay.detach(queue)
         return ws
 
+    async def migrate_tunnel(request: web.Request) -> web.StreamResponse:
+        """A tunnelled migration's stream: binary WebSocket frames from the source daemon written
+        into the destination QEMU's socket, and what QEMU sends back (its return path) the other way."""
+        sock = driver.take_tunnel(request.match_info["name"])
+        ws = web.WebSocketResponse(max_msg_size=4 << 20)
+        try:
+            await ws.prepare(request)
+            reader, writer = await asyncio.open_connection(sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+
+        async def back() -> None:
+            while data := await reader.read(CHUNK):
+                await ws.send_bytes(data)
+
+        task = asyncio.create_task(back())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY:
+                    writer.write(msg.data)
+                    await writer.drain()
+                elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                    break
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+        return ws
+
     out["events"] = events
     out["open_console"] = open_console
+    out["migrate_tunnel"] = migrate_tunnel
     if storage is not None:
         out["upload_volume"] = _upload(storage)
         out["download_volume"] = _download(storage)

@@ -67,6 +67,11 @@ JOB_NONE, JOB_UNBOUNDED, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED = 0, 2, 3, 4, 
 OP_MIGRATION_OUT = 5
 
 
+#: the fd name a tunnelled migration's stream has in QEMU, and what prepare answers for its URI
+TUNNEL_FD = "pyvirt-tunnel"
+TUNNEL_URI = "tunnel"
+
+
 def _failed(message: str) -> PyvirtError:
     return PyvirtError(f"operation failed: {message}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
@@ -193,6 +198,7 @@ class IncomingJob:
     ready: asyncio.Future[tuple[str, str | None]]
     abandon: asyncio.Event                   # set: stop waiting for the guest (finish(cancelled))
     sockets: list[str] = field(default_factory=list)  # unix channels' socket files
+    tunnel: list[socket.socket] = field(default_factory=list)  # --tunnelled: pyvirtd's end of QEMU's stream
 
 
 class MigrationMixin:
@@ -204,6 +210,10 @@ class MigrationMixin:
 
     def _incoming(self) -> dict[str, IncomingJob]:
         return self.__dict__.setdefault("_incoming_jobs", {})
+
+    def _tunnels(self) -> set[str]:
+        """UUIDs of domains whose QEMU holds the tunnel fd pyvirtd passed it (p2p --tunnelled)."""
+        return self.__dict__.setdefault("_tunnel_fds", set())
 
     def _speeds(self) -> dict[str, int]:
         """migrate-setspeed's value per domain (bytes/s), what its next migrations use, as libvirt
@@ -246,13 +256,18 @@ class MigrationMixin:
     async def migrate_prepare(self, xml: str, disks: list[MigrationDisk] | None = None,
                               copy_storage: str | None = None, listen_address: str | None = None,
                               postcopy: bool = False, uri: str | None = None,
-                              disks_uri: str | None = None, tls: bool = False) -> MigrationTarget:
+                              disks_uri: str | None = None, tls: bool = False,
+                              tunnelled: bool = False) -> MigrationTarget:
         from pyvirt.daemon.records import DomainRecord
 
         if copy_storage not in COPY_MODES:
             raise _invalid(f"copy_storage must be 'all' or 'inc', not {copy_storage!r}")
+        if tunnelled:
+            from pyvirt.client.migrate import tunnel_limits
+
+            tunnel_limits(copy_storage, tls, uri, disks_uri)
         config_dir = self.paths.config  # type: ignore[attr-defined]
-        migration_tls.check_allowed(config_dir, tls)
+        migration_tls.check_allowed(config_dir, tls, tunnelled)
         host = listen_address or "127.0.0.1"
         _host_port(f"{host}:1", "listen address")
         for spec, what in ((uri, "migration"), (disks_uri, "disks")):
@@ -286,6 +301,7 @@ class MigrationMixin:
         ready: asyncio.Future[tuple[str, str | None]] = loop.create_future()
         exports = sorted(wanted)
         sockets: list[str] = []
+        tunnel: list[socket.socket] = []
         abandon = asyncio.Event()
 
         async def incoming(run: Running) -> None:
@@ -310,12 +326,21 @@ class MigrationMixin:
                                     {"type": "nbd", "id": f"migrate-{target}", "node-name": node,
                                      "name": target, "writable": True})
                 nbd = channel_text(addr)
-            addr = listen_channel(uri, host, "migration")
-            if addr["type"] == "unix":
-                sockets.append(addr["path"])
-            qemu_uri = channel_text(addr, "tcp:")
+            if tunnelled:  # the stream arrives through pyvirtd (migrate_tunnel), over a socket pair
+                ours, theirs = socket.socketpair()
+                tunnel.append(ours)
+                try:
+                    await self._pass_fd(run, theirs.fileno(), TUNNEL_FD)  # type: ignore[attr-defined]
+                finally:
+                    theirs.close()
+                qemu_uri = f"fd:{TUNNEL_FD}"
+            else:
+                addr = listen_channel(uri, host, "migration")
+                if addr["type"] == "unix":
+                    sockets.append(addr["path"])
+                qemu_uri = channel_text(addr, "tcp:")
             await self._qmp(run, "migrate-incoming", {"uri": qemu_uri})  # type: ignore[attr-defined]
-            ready.set_result((qemu_uri, nbd))
+            ready.set_result((TUNNEL_URI if tunnelled else qemu_uri, nbd))
             await self._wait_incoming(run, abandon)
             if exports:
                 await self._qmp(run, "nbd-server-stop")  # type: ignore[attr-defined]
@@ -328,7 +353,7 @@ class MigrationMixin:
                 await self._start_locked(rec, paused=True, definition=dom, incoming=incoming)  # type: ignore[attr-defined]
 
         task = asyncio.create_task(start(), name=f"migrate-in-{name}")
-        job = IncomingJob(name, created, task, ready, abandon, sockets)
+        job = IncomingJob(name, created, task, ready, abandon, sockets, tunnel)
         self._incoming()[name] = job
         await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
@@ -420,6 +445,17 @@ class MigrationMixin:
         if rec is not None:
             self._forget(rec)
         _unlink_all(job.created + job.sockets)
+        for sock in job.tunnel:
+            sock.close()
+        job.tunnel.clear()
+
+    def take_tunnel(self, name: str) -> socket.socket:
+        """pyvirtd's end of the stream an incoming --tunnelled migration of `name` reads: for the
+        one connection that carries it (migrate_tunnel), once."""
+        job = self._incoming().get(name)
+        if job is None or not job.tunnel:
+            raise operation_invalid(f"no tunnelled incoming migration of domain '{name}' is waiting")
+        return job.tunnel.pop()
 
     # ------------------------------------------------------------------ finish (destination)
     async def migrate_finish(self, name: str, cancelled: bool = False, persistent: bool = False) -> DomainInfo | None:
@@ -437,6 +473,8 @@ class MigrationMixin:
                 raise
             raise _failed(f"the guest did not arrive: {exc}") from exc
         self._incoming().pop(name, None)
+        for sock in job.tunnel:
+            sock.close()
         rec = self.lookup(name)  # type: ignore[attr-defined]
         async with rec.lock:
             run = self._running(rec)  # type: ignore[attr-defined]
@@ -462,9 +500,10 @@ class MigrationMixin:
             raise _invalid("a TLS destination name needs a TLS migration")
         if tls_destination is not None:
             _host_port(f"{tls_destination}:1", "TLS destination")
-        qemu_uri = _migration_uri(uri)
-        nbd_server = _nbd_server(nbd) if nbd else None
         rec = self.lookup(dom)  # type: ignore[attr-defined]
+        # fd:pyvirt-tunnel only when this daemon passed QEMU that fd itself (p2p --tunnelled)
+        qemu_uri = uri if uri == f"fd:{TUNNEL_FD}" and rec.uuid in self._tunnels() else _migration_uri(uri)
+        nbd_server = _nbd_server(nbd) if nbd else None
         async with rec.lock:
             run = self._running(rec)  # type: ignore[attr-defined]
             old = self._outgoing().get(rec.uuid)

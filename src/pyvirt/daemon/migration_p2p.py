@@ -7,14 +7,24 @@ The protocol is blocking code written on the Connection interface, so it runs in
 the destination is the remote client, the source is this driver seen through :class:`_Here`,
 which hands each call back to the event loop.  This is the one place the daemon uses the client
 package, as libvirtd uses its own remote driver for the same job.
+
+``--tunnelled`` carries QEMU's migration stream inside the daemons' connection instead of a port
+the destination opens: each QEMU gets one end of a socket pair (``getfd``, ``migrate fd:`` and
+``migrate-incoming fd:``), the destination daemon serves its other end as the ``migrate_tunnel``
+stream, and this daemon relays its own QEMU's end into that stream (:class:`_Tunnel`), so the
+stream travels over whatever transport the destination URI names (ssh, TLS, a unix socket).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import threading
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import PyvirtError
+from pyvirt.daemon.migration import TUNNEL_FD
 
 
 class _Here:
@@ -34,6 +44,46 @@ class _Here:
         return lambda *args, **kwargs: asyncio.run_coroutine_threadsafe(on_loop(*args, **kwargs), self._loop).result()
 
 
+class _Tunnel:
+    """This side of a tunnelled migration: QEMU's migration stream (our end of its socket pair)
+    relayed both ways through the destination's migrate_tunnel stream, by two threads."""
+
+    CHUNK = 256 << 10
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.ours, self.qemu = socket.socketpair()
+        self.threads = [threading.Thread(target=self._up, daemon=True, name="tunnel-up"),
+                        threading.Thread(target=self._down, daemon=True, name="tunnel-down")]
+
+    def start(self) -> None:
+        self.qemu.close()  # QEMU holds its own copy now
+        for thread in self.threads:
+            thread.start()
+
+    def _up(self) -> None:
+        with contextlib.suppress(OSError, PyvirtError):
+            while data := self.ours.recv(self.CHUNK):
+                self.stream.write(data)
+        with contextlib.suppress(OSError):
+            self.stream.close()  # the end of QEMU's stream: the destination's writer closes too
+
+    def _down(self) -> None:
+        with contextlib.suppress(OSError, PyvirtError):
+            while data := self.stream.read(self.CHUNK):
+                self.ours.sendall(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.ours.shutdown(socket.SHUT_RDWR)
+        for thread in self.threads:
+            if thread.is_alive():
+                thread.join(10)
+        self.ours.close()
+        with contextlib.suppress(OSError):
+            self.stream.close()
+
+
 class MigrationPeerMixin:
     """virDomainMigrateToURI3 with VIR_MIGRATE_PEER2PEER for :class:`pyvirt.daemon.driver.QemuDriver`."""
 
@@ -45,17 +95,16 @@ class MigrationPeerMixin:
                              disks_uri: str | None = None, bandwidth: int = 0, tunnelled: bool = False) -> None:
         from pyvirt.client.migrate import MigrateOptions
 
-        if tunnelled:
-            raise PyvirtError("this function is not supported by the connection driver: tunnelled migration "
-                              "(the stream over the daemons' connection) is not implemented; migrate with "
-                              "--p2p alone, with --tls for an encrypted stream", ErrorCode.NO_SUPPORT, ErrorDomain.QEMU)
         opts = MigrateOptions(live=live, offline=offline, persistent=persistent, undefine_source=undefine_source,
                               copy_storage=copy_storage, auto_converge=auto_converge, postcopy=postcopy, tls=tls,
                               tls_destination=tls_destination, xml=xml, listen_address=listen_address, uri=uri,
-                              disks_uri=disks_uri, bandwidth=bandwidth)
+                              disks_uri=disks_uri, bandwidth=bandwidth, tunnelled=tunnelled)
         opts.check()
-        name = self.lookup(dom).name  # type: ignore[attr-defined]
-        await asyncio.to_thread(self._peer_to_peer, asyncio.get_running_loop(), name, desturi, opts)
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
+        try:
+            await asyncio.to_thread(self._peer_to_peer, asyncio.get_running_loop(), rec.name, desturi, opts)
+        finally:
+            self._tunnels().discard(rec.uuid)  # type: ignore[attr-defined]
 
     def _peer_to_peer(self, loop: asyncio.AbstractEventLoop, name: str, desturi: str, opts: Any) -> None:
         """The worker thread: open the destination, run the protocol, close it."""
@@ -67,7 +116,25 @@ class MigrationPeerMixin:
         except PyvirtError as exc:
             raise PyvirtError(f"operation failed: cannot connect to the destination {desturi}: {exc.message}",
                               exc.code, exc.domain) from None
+        tunnels: list[_Tunnel] = []
+
+        def open_tunnel(target: Any) -> str:
+            tunnel = _Tunnel(dest.migrate_tunnel(target.name))
+            tunnels.append(tunnel)
+            asyncio.run_coroutine_threadsafe(self._give_tunnel(name, tunnel.qemu.fileno()), loop).result()
+            tunnel.start()
+            return f"fd:{TUNNEL_FD}"
+
         try:
-            migrate(_Here(self, loop), dest, name, opts, dest_host=dest_host(dest))  # type: ignore[arg-type]
+            migrate(_Here(self, loop), dest, name, opts, dest_host=dest_host(dest),  # type: ignore[arg-type]
+                    tunnel=open_tunnel)
         finally:
+            for tunnel in tunnels:
+                tunnel.close()
             dest.close()
+
+    async def _give_tunnel(self, name: str, fd: int) -> None:
+        """The source QEMU gets its end of the tunnel's socket pair; perform may then use it."""
+        rec = self.lookup(name)  # type: ignore[attr-defined]
+        await self._pass_fd(self._running(rec), fd, TUNNEL_FD)  # type: ignore[attr-defined]
+        self._tunnels().add(rec.uuid)  # type: ignore[attr-defined]
