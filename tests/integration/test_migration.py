@@ -304,11 +304,15 @@ def test_tls_migration_and_its_refusals(pair: tuple[DaemonHarness, DaemonHarness
         assert not dst.qemu_pids() and not dest_disk.exists()
 
     conf = src.root / "config" / "qemu.conf"
-    conf.write_text("migrate_tls_force = 1\n")
+    original = conf.read_text() if conf.exists() else None  # kept: what the harness wrote stays
+    conf.write_text((original or "") + "migrate_tls_force = 1\n")
     try:
         refused(_pyvirt(src, *migrate), "migrate_tls_force")
     finally:
-        conf.unlink()
+        if original is None:
+            conf.unlink()
+        else:
+            conf.write_text(original)
     away = qemu_dirs[1].with_name("qemu.away")
     qemu_dirs[1].rename(away)
     try:
