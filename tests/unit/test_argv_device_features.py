@@ -165,3 +165,124 @@ def test_qemu_conf_spice_tls(tmp_path: Path) -> None:
     (tmp_path / "qemu.conf").write_text("spice_tls_typo = 1\n")
     with pytest.raises(PyvirtError, match="spice_tls_typo"):
         qemuconf.spice_tls_x509_dir(tmp_path)
+
+
+def _device(argv: list[str], driver_part: str) -> dict:
+    return next(json.loads(d) for d in _values(argv, "-device") if driver_part in d)
+
+
+def test_usb_hostdev_by_bus_and_device() -> None:
+    argv = _argv("<hostdev mode='subsystem' type='usb'><source guestReset='uninitialized'>"
+                 "<address bus='14' device='6'/></source><boot order='1'/></hostdev>")
+    dev = _device(argv, "usb-host")
+    assert dev == {"driver": "usb-host", "hostdevice": "/dev/bus/usb/014/006", "id": "hostdev0",
+                   "guest-reset": True, "guest-resets-all": False, "bootindex": 1, "bus": "usb.0", "port": "1"}
+
+
+def test_usb_hostdev_round_trips_in_decimal_with_managed_no() -> None:
+    xml = _dom("<hostdev mode='subsystem' type='usb'><source><address bus='14' device='6'/></source>"
+               "</hostdev>").to_xml(inactive=True)
+    assert "<hostdev mode='subsystem' type='usb' managed='no'>" in xml
+    assert "<address bus='14' device='6'/>" in xml
+
+
+def test_usb_hostdev_by_vendor_uses_the_runtime_lookup() -> None:
+    hostdev = ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/>"
+               "</source></hostdev>")
+    with pytest.raises(XMLError, match="1234:0xbeef: not found"):
+        _argv(hostdev)
+    argv = _argv(hostdev, RuntimePaths(usb_hostdevs={"hostdev0": (3, 12)}))
+    assert _device(argv, "usb-host")["hostdevice"] == "/dev/bus/usb/003/012"
+
+
+def test_pci_hostdev_is_vfio_pci_with_the_host_address() -> None:
+    argv = _argv("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                 "<address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source></hostdev>")
+    dev = _device(argv, "vfio-pci")
+    assert dev["host"] == "0000:06:12.5" and dev["bus"] == "pci.0" and "addr" in dev
+
+
+def test_mdev_display_and_ramfb() -> None:
+    argv = _argv("<graphics type='vnc'/><hostdev mode='subsystem' type='mdev' model='vfio-pci' display='on' "
+                 "ramfb='on'><source><address uuid='53764d0e-85a0-42b4-af5c-2046b460b1dc'/></source></hostdev>")
+    dev = _device(argv, "sysfsdev")
+    assert dev["driver"] == "vfio-pci-nohotplug" and dev["display"] == "on" and dev["ramfb"] is True
+    assert dev["sysfsdev"] == "/sys/bus/mdev/devices/53764d0e-85a0-42b4-af5c-2046b460b1dc"
+
+
+@pytest.mark.parametrize("hostdev, message", [
+    ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>", "missing product"),
+    ("<hostdev mode='subsystem' type='usb'><source><address bus='1'/></source></hostdev>", "missing device"),
+    ("<hostdev mode='subsystem' type='usb'><source/></hostdev>", "needs <vendor>/<product>"),
+    ("<hostdev mode='subsystem' type='pci'><source><address bus='1' slot='2'/></source></hostdev>",
+     "needs domain, bus, slot and function"),
+    ("<hostdev mode='subsystem' type='mdev'><source><address uuid='x'/></source></hostdev>", "'model'"),
+    ("<hostdev mode='subsystem' type='mdev' model='vfio-pci' display='on'><source>"
+     "<address uuid='53764d0e-85a0-42b4-af5c-2046b460b1dc'/></source></hostdev>", "graphics device is needed"),
+    ("<hostdev mode='subsystem' type='pci' display='on'><source>"
+     "<address domain='0' bus='1' slot='2' function='0'/></source></hostdev>", "only valid for mdev"),
+])
+def test_bad_hostdevs_are_refused_naming_the_element(hostdev: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _argv(hostdev)
+
+
+def test_host_usb_lookup_and_pci_readiness(tmp_path: Path) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import hostdev_prep
+
+    usb = tmp_path / "usb"
+    for name, vendor, bus, dev in (("1-1", "1234", 1, 5), ("2-1", "abcd", 2, 9)):
+        (usb / name).mkdir(parents=True)
+        for f, v in (("idVendor", vendor), ("idProduct", "beef"), ("busnum", bus), ("devnum", dev)):
+            (usb / name / f).write_text(f"{v}\n")
+    dom = _dom("<hostdev mode='subsystem' type='usb'><source><vendor id='0xabcd'/><product id='0xbeef'/>"
+               "</source></hostdev>")
+    dom.devices.hostdevs[0].alias = "hostdev0"
+    assert hostdev_prep.resolve_usb(dom, usb) == {"hostdev0": (2, 9)}
+    (usb / "1-1" / "idVendor").write_text("abcd\n")
+    with pytest.raises(PyvirtError, match="multiple USB devices"):
+        hostdev_prep.resolve_usb(dom, usb)
+
+    pci = tmp_path / "pci"
+    (pci / "0000:06:12.5").mkdir(parents=True)
+    src = "<source><address domain='0' bus='6' slot='0x12' function='5'/></source>"
+    with pytest.raises(PyvirtError, match="does not detach host PCI devices"):
+        hostdev_prep.check_pci(_dom(f"<hostdev mode='subsystem' type='pci' managed='yes'>{src}</hostdev>"), pci)
+    unmanaged = _dom(f"<hostdev mode='subsystem' type='pci'>{src}</hostdev>")
+    with pytest.raises(PyvirtError, match="not bound to vfio-pci"):
+        hostdev_prep.check_pci(unmanaged, pci)
+    (tmp_path / "drivers" / "vfio-pci").mkdir(parents=True)
+    (pci / "0000:06:12.5" / "driver").symlink_to(tmp_path / "drivers" / "vfio-pci")
+    hostdev_prep.check_pci(unmanaged, pci)
+
+
+def test_vsock_auto_cid_round_trip_and_argv() -> None:
+    dom = _dom("<vsock><cid auto='yes'/></vsock>")
+    xml = dom.to_xml(inactive=True)
+    assert "<vsock model='virtio'>\n      <cid auto='yes'/>\n      <address type='pci'" in xml
+    argv = build_argv(dom, runtime=RuntimePaths(vsock_fd=7, vsock_cid=5))
+    dev = _device(argv, "vhost-vsock")
+    assert (dev["driver"], dev["guest-cid"], dev["vhostfd"], dev["id"]) == ("vhost-vsock-pci", 5, "7", "vsock0")
+
+
+def test_vsock_fixed_cid_model_and_virtio_options() -> None:
+    dom = _dom("<vsock model='virtio-transitional'><cid address='4'/><driver iommu='on'/></vsock>")
+    assert "<cid auto='no' address='4'/>\n      <driver iommu='on'/>" in dom.to_xml(inactive=True)
+    dev = _device(build_argv(dom, runtime=RuntimePaths()), "vhost-vsock")
+    assert dev["driver"] == "vhost-vsock-pci-transitional" and dev["guest-cid"] == 4
+    assert dev["iommu_platform"] is True and "vhostfd" not in dev
+
+
+def test_vsock_auto_without_a_claimed_cid_is_refused() -> None:
+    with pytest.raises(XMLError, match="<vsock><cid auto='yes'>"):
+        build_argv(_dom("<vsock><cid auto='yes'/></vsock>"), runtime=RuntimePaths())
+
+
+def test_vsock_claim_without_the_device_names_the_module(tmp_path: Path) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import vsock
+
+    assert vsock.claim(_dom("")) is None
+    with pytest.raises(PyvirtError, match="vhost_vsock"):
+        vsock.claim(_dom("<vsock><cid auto='yes'/></vsock>"), str(tmp_path / "vhost-vsock"))

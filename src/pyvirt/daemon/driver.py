@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import loadindex, model, nics, session
+from pyvirt.daemon import loadindex, model, nics, session, vsock
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
@@ -572,6 +572,12 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             self._check_sources(dom)
             await self._check_backing_chains(dom)
         assign_start_defaults(dom)
+        usb_hostdevs: dict[str, tuple[int, int]] = {}
+        if dom.devices.hostdevs:
+            from pyvirt.daemon import hostdev_prep
+
+            hostdev_prep.check_pci(dom)
+            usb_hostdevs = hostdev_prep.resolve_usb(dom)
         prepare_firmware(dom, caps, self.paths.data / "nvram")
         files = self.store.runtime_files(rec.name)
         self.store.check_runtime_paths(rec.name, generated_socket_names(dom))
@@ -595,13 +601,16 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         ports = self.ports.assign(dom)
         at_once = self._runs_at_once(dom, paused, incoming)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        vsock_claim: tuple[int, int] | None = None
         try:
+            vsock_claim = vsock.claim(dom)  # the CID goes into the live XML saved below
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
                 argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
                                                 str(files.private_dir), taps,
-                                                spice_tls_x509_dir=self._spice_tls_dir(dom))
+                                                spice_tls_x509_dir=self._spice_tls_dir(dom),
+                                                usb_hostdevs=usb_hostdevs, vsock=vsock_claim)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:
@@ -611,18 +620,23 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
             ident = process.spawn_detached(argv, files.log,
-                                           pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g)),
+                                           pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
+                                                     *(vsock_claim[:1] if vsock_claim else ())),
                                            user=qemu_user)
             self.reaper.track(ident.pid)
         except BaseException:
             listener.close()
             nics.close_all(taps)
+            if vsock_claim is not None:
+                os.close(vsock_claim[0])
             self.ports.release(ports)
             stop_helpers(helpers)
             self.store.clear_runtime(rec.name)
             raise
         listener.close()
         nics.close_all(taps)  # QEMU holds them now: the taps go when it does
+        if vsock_claim is not None:
+            os.close(vsock_claim[0])  # likewise the vhost-vsock device and its CID
         rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP

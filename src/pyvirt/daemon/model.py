@@ -105,7 +105,9 @@ def host_numa_nodes(online: str = "/sys/devices/system/node/online") -> frozense
 
 def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str,
                        tap_fds: dict[str, list[int]] | None = None, *,
-                       spice_tls_x509_dir: str | None = None) -> list[str]:
+                       spice_tls_x509_dir: str | None = None,
+                       usb_hostdevs: dict[str, tuple[int, int]] | None = None,
+                       vsock: tuple[int, int] | None = None) -> list[str]:
     """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
     taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
     from pyvirt.daemon.qemuconf import host_render_node
@@ -124,7 +126,10 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           default_hugepage_kib=default_page,
                                                           tap_fds=tap_fds or {},
                                                           spice_tls_x509_dir=spice_tls_x509_dir,
-                                                          render_node=host_render_node()))
+                                                          render_node=host_render_node(),
+                                                          usb_hostdevs=usb_hostdevs or {},
+                                                          vsock_fd=vsock[0] if vsock else None,
+                                                          vsock_cid=vsock[1] if vsock else None))
     except XMLError as exc:
         raise xml_error(exc) from exc
 

@@ -86,7 +86,7 @@ def serial_opts(a: Argv, ctx: Ctx) -> None:
                                      "index": s.target_port or 0}
         elif ttype == "usb-serial" and model in (None, "usb-serial"):
             props = {"driver": "usb-serial", "chardev": f"char{alias}", "id": alias}
-            props.update(usb_props(s.address))
+            props.update(usb_props(ctx, s.address))
         elif ttype == "pci-serial" and model in (None, "pci-serial"):
             props = {"driver": "pci-serial", "chardev": f"char{alias}", "id": alias}
             props.update(pci_props(ctx, s.address, "pci-serial"))

@@ -17,6 +17,8 @@ from .escape import json_value, kv_option
 DEFAULT_QEMU_VERSION = (7, 2, 0)
 #: libvirt's test-mode stand-in for a file descriptor it passes to QEMU.
 TEST_FD = 1729
+#: libvirt's test-mode stand-ins for a vsock's vhost fd and the CID picked for ``auto='yes'``
+TEST_VSOCK_FD, TEST_VSOCK_CID = 6789, 42
 #: libvirt's test-mode stand-in for the swtpm socket (qemuxml2argvtest's testUpdateQEMUTPMHostCaps mock)
 TEST_SWTPM_SOCKET = "/dev/test"
 
@@ -50,6 +52,11 @@ class RuntimePaths:
     spice_tls_x509_dir: str | None = None
     #: the host's DRM render node for OpenGL displays when the XML names none (None: no GPU)
     render_node: str | None = None
+    #: a USB <hostdev> given by vendor/product -> the (bus, device) the host has it on now
+    usb_hostdevs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the open /dev/vhost-vsock pyvirtd passes to QEMU, and the guest CID it set on it
+    vsock_fd: int | None = None
+    vsock_cid: int | None = None
     test_mode: bool = False
 
     @classmethod
@@ -183,12 +190,23 @@ def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:
     return props
 
 
-def usb_props(address: Any) -> dict[str, Any]:
+def usb_bus(ctx: Ctx, index: int) -> str:
+    """QEMU's name of USB bus *index*: its (non-companion) controller's alias + ``.0``, so a
+    user alias (``ua-...``) names the bus as in libvirt; ``usb.0`` when no controller says."""
+    from pyvirt.xml.defaults import USB_COMPANIONS
+
+    for c in ctx.domain.devices.controllers:
+        if (c.type == "usb" and (c.index or 0) == index and c.master_startport is None
+                and c.model not in USB_COMPANIONS and id(c) in ctx.aliases):
+            return f"{ctx.aliases[id(c)]}.0"
+    return "usb.0" if index == 0 else f"usb{index}.0"
+
+
+def usb_props(ctx: Ctx, address: Any) -> dict[str, Any]:
     """``bus``/``port`` for a USB device (``usb.0`` is the first controller's bus)."""
     if address is None or address.type != "usb":
         return {}
-    bus = address.bus or 0
-    props: dict[str, Any] = {"bus": "usb.0" if bus == 0 else f"usb{bus}.0"}
+    props: dict[str, Any] = {"bus": usb_bus(ctx, address.bus or 0)}
     if address.port:
         props["port"] = address.port
     return props

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .argv_common import Argv, Ctx, pci_props, unsupported
+from pyvirt.xml.defaults import USB_COMPANIONS
+
+from .argv_common import Argv, Ctx, pci_props, unsupported, usb_bus
 
 _USB_DRIVERS = {
     "piix3-uhci": "piix3-usb-uhci", "piix4-uhci": "piix4-usb-uhci", "ehci": "usb-ehci",
@@ -23,7 +25,6 @@ _PCI_DRIVERS = {
 }
 _SCSI_DRIVERS = {"virtio-scsi": "virtio-scsi-pci", "lsilogic": "lsi", "lsisas1068": "mptsas1068",
                  "lsisas1078": "megasas", "vmpvscsi": "pvscsi"}
-_COMPANION_PORT = {"ich9-uhci1": 0, "ich9-uhci2": 2, "ich9-uhci3": 4}
 
 
 def controller_opts(a: Argv, ctx: Ctx) -> None:
@@ -55,10 +56,10 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         if drv is None:
             raise unsupported(f"usb controller model {model!r}", c.line)
         props: dict[str, Any] = {"driver": drv}
-        if model in _COMPANION_PORT:
-            props["masterbus"] = f"{_usb_alias(idx)}.0"
+        if model in USB_COMPANIONS:
+            props["masterbus"] = usb_bus(ctx, idx)
             props["firstport"] = (c.master_startport if c.master_startport is not None
-                                  else _COMPANION_PORT[model])
+                                  else USB_COMPANIONS[model])
         else:
             props["id"] = ctx.alias(c)
         if c.ports is not None and model in ("qemu-xhci", "nec-xhci"):
@@ -105,10 +106,6 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         props.update(pci_props(ctx, c.address, "virtio-serial controller"))
         return props
     raise unsupported(f"controller type {c.type!r}", c.line)
-
-
-def _usb_alias(idx: int) -> str:
-    return "usb" if idx == 0 else f"usb{idx}"
 
 
 def _pci(ctx: Ctx, c: Any) -> dict[str, Any] | None:

@@ -7,7 +7,17 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
-from .argv_common import TEST_FD, TEST_SWTPM_SOCKET, Argv, Ctx, pci_props, unsupported, usb_props
+from .argv_common import (
+    TEST_FD,
+    TEST_SWTPM_SOCKET,
+    TEST_VSOCK_CID,
+    TEST_VSOCK_FD,
+    Argv,
+    Ctx,
+    pci_props,
+    unsupported,
+    usb_props,
+)
 
 _NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000", "e1000e": "e1000e",
                "virtio-transitional": "virtio-net-pci-transitional",
@@ -84,7 +94,7 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
         if inp.bus == "usb":
             drv = {"mouse": "usb-mouse", "keyboard": "usb-kbd", "tablet": "usb-tablet"}[inp.type]
             props: dict[str, Any] = {"driver": drv, "id": ctx.alias(inp)}
-            props.update(usb_props(inp.address))
+            props.update(usb_props(ctx, inp.address))
         elif inp.bus == "virtio":
             drv = {"mouse": "virtio-mouse-pci", "keyboard": "virtio-keyboard-pci",
                    "tablet": "virtio-tablet-pci", "passthrough": "virtio-input-host-pci"}[inp.type]
@@ -404,7 +414,7 @@ def sound_opts(a: Argv, ctx: Ctx) -> None:
         if not hda:
             props["audiodev"] = audio
         if s.model == "usb":
-            props.update(usb_props(s.address))
+            props.update(usb_props(ctx, s.address))
         elif s.model != "sb16":
             props.update(pci_props(ctx, s.address, "sound device"))
         a.device(props)
@@ -538,6 +548,31 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
         a.device(props)
 
 
+_VSOCK = {"virtio": "vhost-vsock-pci", "virtio-transitional": "vhost-vsock-pci-transitional",
+          "virtio-non-transitional": "vhost-vsock-pci-non-transitional"}
+
+
+def vsock_opts(a: Argv, ctx: Ctx) -> None:
+    """``<vsock>``: ``vhost-vsock-pci`` on the /dev/vhost-vsock pyvirtd opened and set the guest
+    CID on (libvirt's qemuBuildVsockDevProps; the CID is picked at start when ``auto='yes'``)."""
+    v = ctx.domain.devices.vsock
+    if v is None:
+        return
+    rt = ctx.runtime
+    cid = rt.vsock_cid
+    if cid is None:
+        cid = TEST_VSOCK_CID if rt.test_mode and v.cid_auto else v.cid_address
+    if cid is None:
+        raise unsupported("<vsock><cid auto='yes'> without a CID picked at start", v.line)
+    props: dict[str, Any] = {"driver": _VSOCK[v.model or "virtio"], "id": ctx.alias(v), "guest-cid": cid}
+    fd = rt.vsock_fd if rt.vsock_fd is not None else TEST_VSOCK_FD if rt.test_mode else None
+    if fd is not None:
+        props["vhostfd"] = str(fd)
+    ctx.virtio(v, props)
+    props.update(pci_props(ctx, v.address, "vsock"))
+    a.device(props)
+
+
 def panic_opts(a: Argv, ctx: Ctx) -> None:
     for p in ctx.domain.devices.panics:
         if p.model in (None, "isa"):
@@ -566,10 +601,57 @@ def redirdev_opts(a: Argv, ctx: Ctx) -> None:
         props: dict[str, Any] = {"driver": "usb-redir", "chardev": f"char{alias}", "id": alias}
         if r.boot_order is not None:
             props["bootindex"] = r.boot_order
-        props.update(usb_props(r.address))
+        props.update(usb_props(ctx, r.address))
         a.device(props)
 
 
+_GUEST_RESET = {"off": (False, None), "uninitialized": (True, False), "on": (True, True)}
+
+
 def hostdev_opts(a: Argv, ctx: Ctx) -> None:
+    """``<hostdev mode='subsystem'>``: ``usb-host`` on /dev/bus/usb/BBB/DDD, ``vfio-pci`` on a host
+    PCI function or a mediated device's sysfs node (libvirt's qemuBuild{USB,PCI,MDEV}HostdevDevProps).
+    What the host must prepare (binding a managed PCI function to vfio-pci) is the daemon's."""
     for h in ctx.domain.devices.hostdevs:
-        raise unsupported("<hostdev> device passthrough", h.line)
+        if h.mode not in (None, "subsystem") or h.type not in ("usb", "pci", "mdev"):
+            raise unsupported(f"<hostdev mode='{h.mode}' type='{h.type}'>", h.line)
+        alias = ctx.alias(h)
+        src = h.source_address
+        props: dict[str, Any]
+        if h.type == "usb":
+            where = (src.bus, src.device) if src is not None else ctx.runtime.usb_hostdevs.get(alias)
+            if where is None:
+                raise unsupported(f"USB host device {h.source_vendor}:{h.source_product}: not found on this host",
+                                  h.line)
+            props = {"driver": "usb-host", "hostdevice": f"/dev/bus/usb/{where[0]:03d}/{where[1]:03d}", "id": alias}
+            if h.source_guest_reset is not None:
+                reset, reset_all = _GUEST_RESET[h.source_guest_reset]
+                props["guest-reset"] = reset
+                if reset_all is not None:
+                    props["guest-resets-all"] = reset_all
+        elif h.type == "pci":
+            props = {"driver": "vfio-pci", "id": alias,
+                     "host": f"{src.domain or 0:04x}:{src.bus:02x}:{src.slot:02x}.{src.function:x}"}
+        else:
+            if h.model != "vfio-pci":
+                raise unsupported(f"mdev model {h.model!r} (an s390 device API)", h.line)
+            if h.display and not any(g.type in ("vnc", "spice", "egl-headless") for g in ctx.domain.devices.graphics):
+                raise XMLError("graphics device is needed for attribute value 'display=on' in <hostdev>", h.line)
+            if h.ramfb and not h.display:
+                raise XMLError("'ramfb' requires display='on' in <hostdev>", h.line)
+            props = {"driver": "vfio-pci-nohotplug" if h.ramfb else "vfio-pci", "id": alias,
+                     "sysfsdev": f"/sys/bus/mdev/devices/{src.uuid}"}
+            if h.display is not None:
+                props["display"] = "on" if h.display else "off"
+            if h.ramfb:
+                props["ramfb"] = True
+        boot = ctx.boot_index.get(id(h))
+        if boot is not None:
+            props["bootindex"] = boot
+        if h.type == "usb":
+            if h.address is not None and h.address.type != "usb":
+                raise XMLError(f"USB host device with address type {h.address.type!r} (expected 'usb')", h.line)
+            props.update(usb_props(ctx, h.address))
+        else:
+            props.update(pci_props(ctx, h.address, "host device"))
+        a.device(props)

@@ -179,7 +179,7 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     elif bus == "usb":
         # libvirt 9.0 gives a USB cdrom the same usb-storage device as a USB disk
         props = {"driver": "usb-storage"}
-        props.update(usb_props(addr))
+        props.update(usb_props(ctx, addr))
         tail["removable"] = bool(disk.target_removable)
     elif bus == "fdc":
         if disk.device != "floppy":

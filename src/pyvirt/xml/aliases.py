@@ -50,6 +50,8 @@ def device_aliases(domain: Any) -> dict[int, str]:
             put(con, f"console{n}")
     if devs.memballoon is not None:
         put(devs.memballoon, "balloon0")
+    if devs.vsock is not None:
+        put(devs.vsock, "vsock0")
     # libvirt names a DIMM by its slot, virtio-mem devices by their position among them
     virtio_mem = 0
     for mem in devs.memories:
@@ -72,7 +74,7 @@ def assign_aliases(domain: Any) -> None:
 def all_devices(domain: Any) -> list[Any]:
     """Every device of the domain that carries an alias."""
     devs = domain.devices
-    singles = [d for d in (devs.memballoon, devs.iommu) if d is not None]
+    singles = [d for d in (devs.memballoon, devs.iommu, devs.vsock) if d is not None]
     return [*devs.disks, *devs.controllers, *devs.filesystems, *devs.interfaces, *devs.serials,
             *devs.parallels, *devs.channels, *devs.consoles, *devs.inputs, *devs.tpms, *devs.sounds,
             *devs.videos, *devs.hostdevs, *devs.redirdevs, *devs.watchdogs, *devs.rngs, *devs.panics,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
 from .errors import XMLValidationError
-from .generic_defaults import drive_address, fill_iothread_ids
+from .generic_defaults import drive_address, fill_iothread_ids, hostdev_defaults, vsock_defaults
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
 from .validate import check_addresses
 
@@ -49,6 +49,10 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     _chardevs(dom)
     _controllers(dom)
     _simple_devices(dom)
+    hostdev_defaults(dom)
+    vsock_defaults(dom)
+    if dom.devices.vsock is not None and dom.devices.vsock.model is None:
+        dom.devices.vsock.model = "virtio"  # qemuDomainVsockDefPostParse
     _memory_devices(dom)
     _check_usb(dom)
     assign_pci_addresses(dom)
@@ -291,7 +295,8 @@ def _controllers(dom: Domain) -> None:
 
 def _usb_devices(dom: Domain) -> list:
     devs = dom.devices
-    return [*(d for d in devs.disks if d.target_bus == "usb"),
+    return [*(h for h in devs.hostdevs if h.type == "usb"),  # libvirt's virDomainUSBDeviceDefForeach order
+            *(d for d in devs.disks if d.target_bus == "usb"),
             *(i for i in devs.inputs if i.bus == "usb"),
             *(s for s in devs.sounds if s.model == "usb"),
             *(s for s in devs.serials if s.target_type == "usb-serial"),

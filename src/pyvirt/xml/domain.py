@@ -812,15 +812,51 @@ class Video(VirtioOptions, PCIDeviceInfo):
 
 
 @dataclass
+class HostdevSourceAddress:
+    """``<hostdev><source><address>``: a host PCI function (domain/bus/slot/function, written in
+    hex), a host USB device (bus/device, written in decimal) or a mediated device (uuid)."""
+
+    domain: int | None = attr("@domain", HEX)
+    bus: int | None = attr("@bus", HEX)
+    slot: int | None = attr("@slot", HEX)
+    function: int | None = attr("@function", HEX)
+    device: int | None = attr("@device", INT)
+    uuid: str | None = attr("@uuid")
+    line: int | None = line_field()
+
+    def is_usb(self) -> bool:
+        return self.device is not None or (self.bus is not None and self.slot is None and self.function is None
+                                           and self.domain is None)
+
+
+def _hostdev_address_format(self: HostdevSourceAddress, name: str, value: object) -> str | None:
+    """PCI numbers in libvirt's hex widths; a USB bus/device in decimal."""
+    if self.is_usb() or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    width = {"domain": 4, "bus": 2, "slot": 2, "function": 1}.get(name)
+    return f"0x{value:0{width}x}" if width is not None else None
+
+
+HostdevSourceAddress.xml_format_value = _hostdev_address_format  # type: ignore[attr-defined]
+
+
+@dataclass
 class Hostdev(PCIDeviceInfo):
-    """``<hostdev mode='subsystem'>`` for PCI or USB (parsed and serialized; passthrough is host policy)."""
+    """``<hostdev mode='subsystem'>``: a host PCI function (VFIO), a host USB device, or a
+    mediated device (a vGPU slice, ``type='mdev'``) given to the guest."""
 
     mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",)))
-    type: str | None = attr("@type", Enum("pci", "usb", known=("scsi", "scsi_host", "mdev")))
+    type: str | None = attr("@type", Enum("pci", "usb", "mdev", known=("scsi", "scsi_host")))
     managed: bool | None = attr("@managed", YESNO)
+    #: mdev: the device API (vfio-pci on x86; vfio-ccw/vfio-ap are s390's)
+    model: str | None = attr("@model", Enum("vfio-pci", known=("vfio-ccw", "vfio-ap")))
+    display: bool | None = attr("@display", ONOFF)
+    ramfb: bool | None = attr("@ramfb", ONOFF)
+    #: usb: which guest resets reach the host device (QEMU usb-host guest-reset/guest-resets-all)
+    source_guest_reset: str | None = attr("source/@guestReset", Enum("off", "uninitialized", "on"))
     source_vendor: str | None = attr("source/vendor/@id")
     source_product: str | None = attr("source/product/@id")
-    source_address: Address | None = child("source/address", Address)
+    source_address: HostdevSourceAddress | None = child("source/address", HostdevSourceAddress)
     boot_order: int | None = attr("boot/@order", Int(1))
     line: int | None = line_field()
 
@@ -924,6 +960,21 @@ class IOMMU(DeviceInfo):
 
 
 @dataclass
+class Vsock(VirtioOptions, PCIDeviceInfo):
+    """``<vsock>``: a virtio socket device (host <-> guest AF_VSOCK), the guest's context id given
+    (``<cid address=>``) or picked free at start (``auto='yes'``)."""
+
+    model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
+    cid_auto: bool | None = attr("cid/@auto", YESNO)
+    cid_address: int | None = attr("cid/@address", Int(0, 4294967295))
+    line: int | None = line_field()
+
+    #: libvirt's virDomainVsockDefFormat: <cid>, then the virtio <driver>, then the device info
+    xml_order = ("model", "cid_auto", "cid_address", "driver_iommu", "driver_ats", "driver_packed",
+                 "driver_page_per_vq", "acpi_index", "alias", "address")
+
+
+@dataclass
 class Devices:
     """``<devices>``: one list per device kind, in libvirt's output order."""
 
@@ -950,6 +1001,7 @@ class Devices:
     panics: list[Panic] = children("panic", Panic)
     memories: list[MemoryDevice] = children("memory", MemoryDevice)
     iommu: IOMMU | None = child("iommu", IOMMU)
+    vsock: Vsock | None = child("vsock", Vsock)
     line: int | None = line_field()
 
     #: libvirt's device order (virDomainDefFormatInternal), for kinds the model keeps verbatim
@@ -1033,16 +1085,18 @@ class Domain:
         out.extend(d.memories)
         if d.iommu is not None:
             out.append(d.iommu)
+        if d.vsock is not None:
+            out.append(d.vsock)
         return out
 
 
 __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
-    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "IOMMU", "IOTune", "Input",
+    "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
-    "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Watchdog", "STR",
+    "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]
 
 

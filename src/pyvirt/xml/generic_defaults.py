@@ -95,9 +95,8 @@ def fill_generic_defaults(dom: Domain) -> None:
     for fs in dom.devices.filesystems:
         fs.type = fs.type or "mount"
         fs.accessmode = fs.accessmode or "passthrough"
-    for hd in dom.devices.hostdevs:
-        if hd.type == "pci" and hd.source_address is not None and hd.source_address.domain is None:
-            hd.source_address.domain = 0
+    hostdev_defaults(dom)
+    vsock_defaults(dom)
     if dom.devices.graphics and not dom.devices.videos:
         pv = dom.os is not None and dom.os.type in ("xen", "linux")  # virDomainVideoDefaultType
         dom.devices.videos.append(Video(model_type="xen" if pv else "cirrus"))
@@ -130,6 +129,24 @@ def _chardevs(dom: Domain) -> None:
     for i, con in enumerate(devs.consoles[1:], start=1):
         if con.target_port is None:
             con.target_port = i
+
+
+def hostdev_defaults(dom: Domain) -> None:
+    """virDomainHostdevDef's parse defaults: PCI domain 0, and managed='no' written for
+    subsystem devices that did not say."""
+    for hd in dom.devices.hostdevs:
+        if hd.type == "pci" and hd.source_address is not None and hd.source_address.domain is None:
+            hd.source_address.domain = 0
+        if hd.mode in (None, "subsystem") and hd.type in ("pci", "usb", "mdev") and hd.managed is None:
+            hd.managed = False
+
+
+def vsock_defaults(dom: Domain) -> None:
+    """virDomainVsockDefPostParse: a vsock without ``<cid auto=>`` picks its CID at start unless
+    it names one."""
+    v = dom.devices.vsock
+    if v is not None and v.cid_auto is None:
+        v.cid_auto = not v.cid_address
 
 
 def fill_iothread_ids(dom: Domain) -> None:
@@ -292,15 +309,12 @@ def check_kept_elements(root: etree._Element) -> None:
 
 def format_kept_elements(root: etree._Element) -> None:
     """libvirt's formatting of elements pyvirt's model keeps verbatim, on a formatted domain:
-    VNC/SPICE graphics without SDL's attributes, a vsock ``cid`` with ``auto``, a seclabel
+    VNC/SPICE graphics without SDL's attributes, a seclabel
     with ``relabel``, USB redirection filters without their "any" (-1) values."""
     for g in root.iterfind("devices/graphics"):
         if g.get("type") in ("vnc", "spice"):
             for att in ("display", "xauth", "fullscreen"):
                 g.attrib.pop(att, None)
-    for cid in root.iterfind("devices/vsock/cid"):
-        if cid.get("auto") is None:
-            _set_first(cid, "auto", "yes" if cid.get("address") is None else "no")
     for label in root.iterfind("seclabel"):
         kind = label.get("type") or ("dynamic" if label.get("model") else None)
         if kind is not None:
@@ -333,11 +347,3 @@ def format_kept_elements(root: etree._Element) -> None:
         for att in ("class", "vendor", "product", "version"):
             if dev.get(att) == "-1":
                 dev.attrib.pop(att)
-
-
-def _set_first(el: etree._Element, name: str, value: str) -> None:
-    rest = dict(el.attrib)
-    el.attrib.clear()
-    el.set(name, value)
-    for k, v in rest.items():
-        el.set(k, v)

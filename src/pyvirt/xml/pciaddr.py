@@ -61,7 +61,7 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
         if disk.target_bus == "virtio":
             yield disk, True
     for h in d.hostdevs:
-        if h.type == "pci":
+        if h.type == "pci" or h.type == "mdev" and h.model == "vfio-pci":
             yield h, True
     if d.memballoon is not None and d.memballoon.model != "none":
         yield d.memballoon, _virtio_pcie(d.memballoon.model)
@@ -76,6 +76,8 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     for inp in d.inputs:
         if inp.bus == "virtio":
             yield inp, True
+    if d.vsock is not None:
+        yield d.vsock, _virtio_pcie(d.vsock.model)
     for mem in d.memories:
         if mem.model == "virtio-mem":
             yield mem, True

@@ -270,6 +270,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_device_counts(dom)
     _validate_tpms(dom)
     _validate_graphics(dom)
+    _validate_hostdevs(dom)
     seen_acpi: set[int] = set()
     for dev in dom.all_devices():
         index = getattr(dev, "acpi_index", None)
@@ -354,6 +355,36 @@ def _validate_graphics(dom: Domain) -> None:
                 raise XMLError(f"spice channel missing {'name' if c.name is None else 'mode'}", c.line)
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
+
+
+def _validate_hostdevs(dom: Domain) -> None:
+    """virDomainHostdevDefParseXMLSubsys's rules: what identifies each kind of host device, and
+    the attributes that belong to one kind only."""
+    for h in dom.devices.hostdevs:
+        a = h.source_address
+        if h.type == "usb":
+            if (h.source_vendor is None) != (h.source_product is None):
+                raise XMLError(f"usb hostdev: missing {'vendor' if h.source_vendor is None else 'product'} "
+                               "(<source><vendor id=> and <product id=> go together)", h.line)
+            if a is not None and (a.bus is None or a.device is None):
+                raise XMLError(f"usb hostdev: missing {'bus' if a.bus is None else 'device'} in <source><address>",
+                               a.line)
+            if h.source_vendor is None and a is None:
+                raise XMLError("usb hostdev: <source> needs <vendor>/<product> or <address bus= device=>", h.line)
+        elif h.type == "pci":
+            if a is None or a.device is not None or a.uuid is not None or None in (a.bus, a.slot, a.function):
+                raise XMLError("pci hostdev: <source><address> needs domain, bus, slot and function", h.line)
+        elif h.type == "mdev":
+            if h.model is None:
+                raise XMLError("Missing 'model' attribute in mdev subsys source", h.line)
+            if a is None or a.uuid is None:
+                raise XMLError("mdev hostdev: missing <source><address uuid=>", h.line)
+        if h.type != "usb" and h.source_guest_reset is not None:
+            raise XMLValidationError(f"<source guestReset> is only valid for USB host devices, not {h.type!r}",
+                                     h.line)
+        if h.type != "mdev" and (h.display is not None or h.ramfb is not None or h.model is not None):
+            raise XMLValidationError(f"<hostdev model/display/ramfb> are only valid for mdev host devices, "
+                                     f"not {h.type!r}", h.line)
 
 
 def _validate_firmware(dom: Domain) -> None:

@@ -1,0 +1,84 @@
+"""What the host must settle before QEMU gets a ``<hostdev>``: where a USB device given by
+vendor/product sits now, and that a PCI function is ready for VFIO.
+
+libvirt finds a USB device by vendor/product in sysfs at every start (virUSBDeviceFindByVendor:
+the bus/device numbers change when it is replugged) and refuses an ambiguous match; it binds a
+``managed='yes'`` PCI function to vfio-pci itself.  pyvirt does the first and refuses the second
+by name: detaching host devices is not implemented, so the administrator binds the function to
+vfio-pci and uses ``managed='no'``.  Reads are bounded; nothing here writes to sysfs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+USB_DEVICES = Path("/sys/bus/usb/devices")
+PCI_DEVICES = Path("/sys/bus/pci/devices")
+MAX_READ = 64
+
+
+def _read(path: Path) -> str:
+    try:
+        with open(path) as fh:
+            return fh.read(MAX_READ).strip()
+    except OSError:
+        return ""
+
+
+def _error(msg: str, code: ErrorCode = ErrorCode.OPERATION_FAILED) -> PyvirtError:
+    return PyvirtError(msg, code, ErrorDomain.QEMU)
+
+
+def _hex_id(value: str) -> int:
+    return int(value, 16) if not value.lower().startswith("0x") else int(value, 0)
+
+
+def resolve_usb(dom: Any, root: Path = USB_DEVICES) -> dict[str, tuple[int, int]]:
+    """``{alias: (bus, device)}`` for every USB hostdev named by vendor/product (one match each)."""
+    out: dict[str, tuple[int, int]] = {}
+    wanted = [h for h in dom.devices.hostdevs if h.type == "usb" and h.source_address is None]
+    if not wanted:
+        return out
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        entries = []
+    for h in wanted:
+        vendor, product = _hex_id(h.source_vendor), _hex_id(h.source_product)
+        found = []
+        for name in entries:
+            d = root / name
+            v, p = _read(d / "idVendor"), _read(d / "idProduct")
+            if v and p and int(v, 16) == vendor and int(p, 16) == product:
+                found.append((int(_read(d / "busnum") or 0), int(_read(d / "devnum") or 0)))
+        if not found:
+            raise _error(f"Did not find USB device {vendor:04x}:{product:04x} (<hostdev> line {h.line})",
+                         ErrorCode.INTERNAL_ERROR)
+        if len(found) > 1:
+            raise _error(f"Found multiple USB devices for {vendor:04x}:{product:04x}, use <address> to specify "
+                         f"one (<hostdev> line {h.line})")
+        out[h.alias or ""] = found[0]
+    return out
+
+
+def check_pci(dom: Any, root: Path = PCI_DEVICES) -> None:
+    """Refuse what pyvirt cannot prepare: a managed PCI function (it would have to detach it from its
+    host driver), or an unmanaged one that is not bound to vfio-pci."""
+    for h in dom.devices.hostdevs:
+        if h.type != "pci" or h.source_address is None:
+            continue
+        a = h.source_address
+        name = f"{a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function:x}"
+        if h.managed:
+            raise _error(f"unsupported configuration: <hostdev type='pci' managed='yes'> ({name}): pyvirt does not "
+                         "detach host PCI devices; bind the device to vfio-pci and use managed='no'",
+                         ErrorCode.CONFIG_UNSUPPORTED)
+        if not (root / name).exists():
+            raise _error(f"PCI device {name} not found on this host", ErrorCode.INTERNAL_ERROR)
+        driver = root / name / "driver"
+        if not driver.exists() or os.path.basename(os.path.realpath(driver)) != "vfio-pci":
+            raise _error(f"PCI device {name} is not bound to vfio-pci (needed with managed='no')")
