@@ -8,7 +8,12 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio lvm2 \
                 genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
                 dnsmasq-base nftables ovmf swtpm swtpm-tools openssl
-TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon chromium
+TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon chromium \
+                     cockpit-ws cockpit-bridge python3-gi gir1.2-libosinfo-1.0
+# Cockpit Machines runs against pyvirt-dbus (tests/e2e/test_cockpit_machines.py): its .deb is only
+# downloaded and unpacked by the test, because installing it would pull in libvirt-daemon-system,
+# whose init script starts libvirtd (and its NAT bridge) on a machine without systemd.
+COCKPIT_DEBS := .cache/debs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
@@ -39,6 +44,9 @@ deps:
 # Test-only: the reference virsh, an oracle the CLI tests compare against (never a dependency).
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
+	@if [ ! -d /usr/share/cockpit/machines ] && ! ls $(COCKPIT_DEBS)/cockpit-machines_*.deb >/dev/null 2>&1; then \
+	  mkdir -p $(COCKPIT_DEBS) && cd $(COCKPIT_DEBS) && { apt-get download cockpit-machines 2>/dev/null || \
+	  { $(SUDO) apt-get update -qq && apt-get download cockpit-machines; }; }; fi
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

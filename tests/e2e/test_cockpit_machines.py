@@ -1,167 +1,124 @@
-"""Cockpit Machines 288 against pyvirt-dbus on a session bus, with no libvirt package in the way.
+"""Cockpit Machines 288 against pyvirt-dbus, with no libvirt daemon in the way: Debian's
+cockpit-ws and cockpit-bridge, the cockpit-machines package, headless Chromium (Playwright).
 
-Cockpit runs as an unprivileged user (it offers only the "session" connection then) through
-../shared/tools/cockpit_session_stack.sh; its machines package is taken from the installed one
-or extracted from cockpit-machines' .deb into the user's own cockpit packages (so libvirt, which
-the .deb depends on, need not be installed); `virsh` & co. on its PATH are pyvirt's commands
-(`make install-compat`).  Headless Chromium (../shared/tools/cdp_screenshot.py) loads the VM
-list, checks the live states, clicks Run and Shut down, and the states follow.
-
-Skips when cockpit-ws/cockpit-bridge/chromium/websocket-client are missing (they are not in the
-Makefile's packages: Chromium is large and this test takes ~1 minute) or when the unprivileged
-user cannot run this venv's Python.
+One Cockpit session, one `qemu:///system` pyvirtd over a private state root and one guest for
+the module (tests.cockpit_stack says why root and a private system bus), walked through in
+order as a person would: the VM list shows pyvirt's guest with its live state, Run starts it,
+its overview opens, Shut down (ACPI) stops it.  Screenshots go to .cache/cockpit-screenshots/.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import re
-import shlex
-import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pyvirt.api import DomainState
 from pyvirt.testguest import READY_MARKER, TestGuest
-from tests.conformance_data import REFERENCE
+from tests import cockpit_stack
+from tests.daemon_harness import DaemonHarness, wait_console, wait_state
 
-REPO = Path(__file__).resolve().parents[2]
-TOOLS = REFERENCE.parent / "tools"
-STACK = TOOLS / "cockpit_session_stack.sh"
-SHOT = TOOLS / "cdp_screenshot.py"
-RUN_AS = "nobody"
-PORT = 9300 + os.getpid() % 600
-PAGE = f"http://127.0.0.1:{PORT}/cockpit/@localhost/machines/index.html"
-ROWS_JS = ("JSON.stringify([...document.querySelectorAll('tbody tr')].map(r => r.cells.length > 2 ? "
-           "r.cells[0].innerText.trim() + '=' + r.cells[2].innerText.trim() : ''))")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]  # root (CI); a container's small /dev/shm
+SHOTS = Path(__file__).resolve().parents[2] / ".cache" / "cockpit-screenshots"
+GUEST = "ckguest"
 
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
-def until_rows(*expected: str, seconds: int = 50) -> str:
-    """JS: the rows once each of `expected` ("name=State") shows (the page updates itself from
-    the service's signals), or as they are after `seconds`."""
-    cond = " && ".join(f"s.includes({json.dumps(e)})" for e in expected)
-    return (f"new Promise(done => {{ const t0 = Date.now(); const poll = () => {{ const s = {ROWS_JS}; "
-            f"if (({cond}) || Date.now() - t0 > {seconds * 1000}) done(s); else setTimeout(poll, 500); }}; poll(); }})")
-
-
-def _machines_package(dest: Path) -> None:
-    installed = Path("/usr/share/cockpit/machines")
-    if installed.is_dir():
-        shutil.copytree(installed, dest)
-        return
-    debs = list(Path(os.environ.get("PYVIRT_COCKPIT_DEBS", "/var/cache/apt/archives")).glob("cockpit-machines_*.deb"))
-    if not debs:
-        pytest.skip("cockpit-machines not installed (nor its .deb in /var/cache/apt/archives: apt-get download)")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["dpkg-deb", "-x", str(debs[0]), tmp], check=True)
-        shutil.copytree(Path(tmp) / "usr/share/cockpit/machines", dest)
-
-
-def _requirements() -> None:
-    missing = [p for p in ("/usr/lib/cockpit/cockpit-ws", "/usr/bin/cockpit-bridge") if not Path(p).exists()]
-    missing += [c for c in ("chromium", "runuser", "dbus-daemon", "busctl", "make") if shutil.which(c) is None]
-    if missing:
-        pytest.skip(f"not installed: {', '.join(missing)}")
-    if not STACK.exists() or not SHOT.exists():
-        pytest.skip(f"{TOOLS} not found")
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        pytest.skip("websocket-client not installed (pip install websocket-client)")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to run Cockpit as an unprivileged user")
-    probe = subprocess.run(["runuser", "-u", RUN_AS, "--", sys.executable, "-c", "import pyvirt.dbus.main"],
-                           capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"{RUN_AS} cannot run {sys.executable} (a venv under a private home?)")
-
-
-class Stack:
-    def __init__(self, folder: Path) -> None:
-        self.dir = folder
-
-    def sh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, PORT=str(PORT), RUN_AS=RUN_AS)
-        return subprocess.run(["sh", str(STACK), *args], env=env, capture_output=True, text=True, check=check,
-                              timeout=120)
-
-    def as_user(self, command: str) -> str:
-        return subprocess.run(["runuser", "-u", RUN_AS, "--", "sh", "-c", f". '{self.dir}/env.sh'; {command}"],
-                              capture_output=True, text=True, check=True, timeout=120).stdout
-
-    def dbus(self, *args: str) -> str:
-        return self.as_user("busctl --user " + " ".join(shlex.quote(a) for a in args))
-
-    def browse(self, *evals: str) -> list[object]:
-        """Load the page in a fresh browser (cockpit-ws serves one page load per start) and run
-        `evals` in order ("sleep:N" waits); the JSON results of the non-sleep ones."""
-        self.sh("restart-ws", str(self.dir))
-        args = [sys.executable, str(SHOT), PAGE, str(self.dir / "shot.png"), "--wait", "15",
-                "--console-log", str(self.dir / "console.log")]
-        for js in evals:
-            args += ["--eval", js]
-        out = subprocess.run(args, capture_output=True, text=True, timeout=180, check=True).stdout
-        return [json.loads(m) for m in re.findall(r"^eval: .* -> (.*)$", out, re.M)]
+if not os.path.exists(CHROMIUM):
+    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def stack(test_guest: TestGuest) -> Iterator[Stack]:
-    _requirements()
-    folder = Path(tempfile.mkdtemp(prefix="pvcockpit-"))
-    folder.chmod(0o755)
-    stack = Stack(folder)
+def env(test_guest: TestGuest) -> Iterator[dict[str, Any]]:
+    lacking = cockpit_stack.missing()
+    if lacking:
+        pytest.skip(f"not available: {', '.join(lacking)}")
+    folder = Path(tempfile.mkdtemp(prefix="pvck-", dir="/tmp"))
+    (folder / "state").mkdir()
+    daemon = DaemonHarness(folder / "state", uri="qemu:///system")
+    old = os.environ.get("PYVIRT_NETWORK_AUTOSTART")
+    os.environ["PYVIRT_NETWORK_AUTOSTART"] = "0"  # a system pyvirtd: leave the host's networks alone
     try:
-        _machines_package(folder / "home/.local/share/cockpit/machines")
-        subprocess.run(["make", "-s", "-C", str(REPO), "-o", "venv", "install-compat", f"PREFIX={folder}",
-                        f"BINDIR={Path(sys.executable).parent}"], check=True, capture_output=True)
-        guest = folder / "guest"
-        guest.mkdir()
-        shutil.copy(test_guest.kernel, guest / "vmlinuz")
-        shutil.copy(test_guest.initrd, guest / "initrd")
-        for name in ("ck1", "ck2"):
-            xml = test_guest.domain_xml(name, memory_mib=192).replace(str(test_guest.kernel), str(guest / "vmlinuz"))
-            (guest / f"{name}.xml").write_text(xml.replace(str(test_guest.initrd), str(guest / "initrd")))
-        subprocess.run(["chmod", "-R", "a+rX", str(folder)], check=True)
-        stack.sh("start", str(folder), f"{Path(sys.executable).parent / 'pyvirt-dbus'} --session")
-        yield stack
+        daemon.start()
     finally:
-        with contextlib.suppress(Exception):
-            stack.as_user("for d in ck1 ck2; do virsh destroy $d; virsh undefine $d; done >/dev/null 2>&1; true")
-        stack.sh("stop", str(folder), check=False)
-        lock = folder / "run/pyvirt/pyvirtd.lock"  # the session pyvirtd the client started
-        with contextlib.suppress(OSError, ValueError):
-            os.kill(int(lock.read_text().split()[0]), signal.SIGTERM)
-        time.sleep(1)
-        shutil.rmtree(folder, ignore_errors=True)
+        if old is None:
+            del os.environ["PYVIRT_NETWORK_AUTOSTART"]
+        else:
+            os.environ["PYVIRT_NETWORK_AUTOSTART"] = old
+    stack = cockpit_stack.CockpitStack(folder / "cockpit", daemon.root)
+    conn = daemon.connect()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        stack.start()
+        conn.define_xml(test_guest.domain_xml(GUEST, memory_mib=192))
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(60_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            t0 = time.monotonic()
+            page.goto(stack.url)  # one page load: cockpit-ws --local-session serves one session
+            try:
+                yield {"daemon": daemon, "conn": conn, "stack": stack, "page": page, "t0": t0,
+                       "errors": errors, "folder": folder}
+            finally:
+                browser.close()
+    finally:
+        conn.close()
+        stack.stop()
+        daemon.stop()
+        daemon.kill_all_guests()
+        subprocess.run(["rm", "-rf", str(folder)], check=False)
 
 
-def _states(rows: object) -> dict[str, str]:
-    return dict(r.split("=", 1) for r in json.loads(str(rows)) if "=" in r)  # type: ignore[arg-type]
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def test_vm_list_run_and_shut_down(stack: Stack) -> None:
-    for name in ("ck1", "ck2"):
-        stack.dbus("call", "org.libvirt", "/org/libvirt/QEMU", "org.libvirt.Connect", "DomainDefineXML", "s",
-                   (stack.dir / "guest" / f"{name}.xml").read_text())
-    stack.as_user("virsh start ck1 >/dev/null")  # pyvirt's virsh, from the compat links
-    # the guest must be up to answer the ACPI button below
-    stack.as_user(f"{shlex.quote(sys.executable)} -c 'from pyvirt.client import connect; "
-                  f"from pyvirt.client.expect import wait_for_output; "
-                  f"wait_for_output(connect(), \"ck1\", \"{READY_MARKER}\", 120)'")
+def row(page: Any, name: str) -> Any:
+    return page.locator("tbody tr", has=page.get_by_role("link", name=name, exact=True))
 
-    click = "[...document.querySelectorAll('tbody tr')].find(r => r.cells[0].innerText.trim() == '{}')" \
-            ".querySelector('button').click()"
-    before, _, _, after = stack.browse(until_rows("ck1=Running", "ck2=Shut off"), click.format("ck2"),
-                                       click.format("ck1"), until_rows("ck1=Shut off", "ck2=Running"))
-    assert _states(before) == {"ck1": "Running", "ck2": "Shut off"}, before  # the list, live states
-    assert _states(after) == {"ck1": "Shut off", "ck2": "Running"}, after  # Shut down (ACPI) and Run
-    listing = stack.as_user("virsh list --all")
-    assert re.search(r"ck2\s+running", listing) and re.search(r"ck1\s+shut off", listing), listing
+
+def test_vm_list_shows_the_guest_with_its_state(env: dict[str, Any]) -> None:
+    page = env["page"]
+    row(page, GUEST).get_by_text("Shut off", exact=True).wait_for()
+    shot(page, "01-vm-list")
+    assert row(page, GUEST).get_by_text("System").count() == 1  # the system connection's guest
+
+
+def test_run_from_the_list(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    row(page, GUEST).get_by_role("button", name="Run").click()
+    row(page, GUEST).get_by_text("Running", exact=True).wait_for()  # from the DomainEvent signal
+    assert conn.get_info(GUEST).state == DomainState.RUNNING  # pyvirtd started it
+    wait_console(conn, GUEST, READY_MARKER, timeout=120)  # booted: it will answer the ACPI button
+    shot(page, "02-running")
+
+
+def test_overview(env: dict[str, Any]) -> None:
+    page = env["page"]
+    page.get_by_role("link", name=GUEST, exact=True).click()
+    page.get_by_role("heading", name=GUEST).wait_for()
+    overview = page.locator(".pf-c-card", has=page.get_by_role("heading", name="Overview"))
+    overview.get_by_text("Running", exact=True).wait_for()
+    assert "192" in overview.inner_text()  # memory, read from GetXMLDesc
+    shot(page, "03-overview")
+    page.get_by_role("link", name="Virtual machines").first.click()
+    row(page, GUEST).wait_for()
+
+
+def test_shut_down_from_the_list(env: dict[str, Any]) -> None:
+    page, conn = env["page"], env["conn"]
+    row(page, GUEST).get_by_role("button", name="Shut down").click()
+    row(page, GUEST).get_by_text("Shut off", exact=True).wait_for(timeout=90_000)
+    wait_state(conn, GUEST, DomainState.SHUTOFF, timeout=10)  # pyvirtd stopped it (ACPI)
+    shot(page, "04-shut-off")
