@@ -4,7 +4,9 @@ cockpit-ws and cockpit-bridge, the cockpit-machines package, headless Chromium (
 One Cockpit session, one `qemu:///system` pyvirtd over a private state root and one guest for
 the module (tests.cockpit_stack says why root and a private system bus), walked through in
 order as a person would: the VM list shows pyvirt's guest with its live state, Run starts it,
-its overview opens, Shut down (ACPI) stops it.  Screenshots go to .cache/cockpit-screenshots/.
+its overview opens, Shut down (ACPI) stops it, and the "Create VM" dialog creates a VM that
+pyvirtd then owns (Cockpit runs `virt-install --print-xml` and `virsh define`: pyvirt's, from
+`make install-compat`).  Screenshots go to .cache/cockpit-screenshots/.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from pyvirt.api import DomainState
+from pyvirt.api import DomainState, PyvirtError
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests import cockpit_stack
 from tests.daemon_harness import DaemonHarness, wait_console, wait_state
@@ -28,6 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]  # root (CI); a container's small /dev/shm
 SHOTS = Path(__file__).resolve().parents[2] / ".cache" / "cockpit-screenshots"
 GUEST = "ckguest"
+CREATED = "ckcreated"
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
@@ -84,6 +87,12 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
+def details(page: Any, name: str) -> Any:
+    """The Overview card of `name`'s page, once that page shows (its breadcrumb names it)."""
+    page.locator(".pf-c-breadcrumb").get_by_text(name, exact=True).wait_for(timeout=90_000)
+    return page.locator(".pf-c-card", has=page.get_by_role("heading", name="Overview"))
+
+
 def row(page: Any, name: str) -> Any:
     return page.locator("tbody tr", has=page.get_by_role("link", name=name, exact=True))
 
@@ -107,8 +116,7 @@ def test_run_from_the_list(env: dict[str, Any]) -> None:
 def test_overview(env: dict[str, Any]) -> None:
     page = env["page"]
     page.get_by_role("link", name=GUEST, exact=True).click()
-    page.get_by_role("heading", name=GUEST).wait_for()
-    overview = page.locator(".pf-c-card", has=page.get_by_role("heading", name="Overview"))
+    overview = details(page, GUEST)
     overview.get_by_text("Running", exact=True).wait_for()
     assert "192" in overview.inner_text()  # memory, read from GetXMLDesc
     shot(page, "03-overview")
@@ -122,3 +130,35 @@ def test_shut_down_from_the_list(env: dict[str, Any]) -> None:
     row(page, GUEST).get_by_text("Shut off", exact=True).wait_for(timeout=90_000)
     wait_state(conn, GUEST, DomainState.SHUTOFF, timeout=10)  # pyvirtd stopped it (ACPI)
     shot(page, "04-shut-off")
+
+
+def test_create_vm_dialog_defines_a_vm_pyvirtd_owns(env: dict[str, Any]) -> None:
+    page, conn, folder = env["page"], env["conn"], env["folder"]
+    iso = folder / "install.iso"
+    content = folder / "iso"
+    content.mkdir()
+    (content / "README").write_text("pyvirt cockpit test\n")
+    subprocess.run(["genisoimage", "-quiet", "-V", "CKTEST", "-o", str(iso), str(content)], check=True)
+    with pytest.raises(PyvirtError):
+        conn.lookup_domain(CREATED)
+    page.get_by_role("button", name="Create VM").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill(CREATED)
+    source = dialog.get_by_placeholder("Path to ISO file on host's file system")
+    source.fill(str(iso))
+    page.get_by_role("option", name=str(iso)).click()
+    system = dialog.get_by_placeholder("Choose an operating system")
+    system.fill("Debian")  # Cockpit offers the OSes osinfo-db says are current: Debian testing
+    page.get_by_role("option", name="Debian testing").click()
+    dialog.get_by_label("Storage", exact=True).select_option(label="No storage")
+    shot(page, "05-create-dialog")
+    dialog.get_by_role("button", name="Create and edit").click()
+    details(page, CREATED)  # Cockpit opened the new VM's page
+    page.get_by_text("Please start the virtual machine to access its console").wait_for()
+    shot(page, "06-created")
+    info = conn.lookup_domain(CREATED)  # pyvirtd owns it
+    assert info.persistent and info.state == DomainState.SHUTOFF
+    xml = conn.get_xml(CREATED, inactive=True)
+    assert str(iso) in xml and "cockpit_machines" in xml, xml  # the medium; Cockpit's own metadata
+    assert "debiantesting" in xml  # the chosen OS, as libosinfo metadata
+    assert not env["errors"], env["errors"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.xml import Domain, XMLError, XMLUnsupportedError, XMLValidationError, fill_defaults, parse_domain
+from pyvirt.xml.defaults import assign_usb_ports
 
 
 def xml_error(exc: XMLError) -> PyvirtError:
@@ -43,12 +44,14 @@ def validate_schema(xml: str) -> None:
 
 
 def parse_definition(xml: str, caps: Any = None, validate: bool = False) -> Domain:
-    """Parse and complete a definition as libvirt's define does (defaults, addresses, MACs)."""
+    """Parse and complete a definition as libvirt's define does (defaults, addresses, MACs;
+    USB ports too, which a plain parse leaves out: see assign_usb_ports)."""
     if validate:
         validate_schema(xml)
     try:
-        dom = parse_domain(xml)
-        return fill_defaults(dom, caps)
+        dom = fill_defaults(parse_domain(xml), caps)
+        assign_usb_ports(dom)
+        return dom
     except XMLError as exc:
         raise xml_error(exc) from exc
 

@@ -323,9 +323,11 @@ def _check_usb(dom: Domain) -> None:
 
 
 def assign_usb_ports(dom: Domain) -> None:
-    """USB devices without an address get the next free port of the first bus.  libvirt does
-    this when the guest starts (qemuDomainAssignUSBAddresses), so the inactive XML keeps no USB
-    address; the daemon's live definition gets them (assign_start_defaults)."""
+    """USB devices without an address get the next free port of the first bus, as libvirt's
+    qemuDomainAssignUSBAddresses.  libvirt runs it on define (VIR_DOMAIN_DEF_PARSE_ABI_UPDATE:
+    the daemon's parse_definition) and at start, not on a plain parse (fill_defaults, which its
+    xml2xml tests exercise): clients such as Cockpit Machines read a redirdev's address from a
+    defined, never started guest."""
     usb_devs = _usb_devices(dom)
     used = {(d.address.bus or 0, d.address.port) for d in usb_devs
             if d.address is not None and d.address.type == "usb" and d.address.port is not None}
