@@ -52,6 +52,7 @@ class LibvirtPair:
         return f"qemu+unix:///session?socket={self.root / str(i) / 'run' / 'libvirt' / 'libvirt-sock'}"
 
     def start(self, timeout: float = 60.0) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         for i in (0, 1):
             home = self.root / str(i) / "home"

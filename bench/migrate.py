@@ -337,6 +337,7 @@ def main() -> None:
             lv_note = LibvirtPair.available()
         pair = None
         if lv_note is None:
+            work.chmod(0o711)  # the libvirt daemons' user reaches its own directories below it
             pair = LibvirtPair(work / "lvd", stack.enter_context(netns()))
             stack.callback(pair.stop)
         run_all(args, guest, work, daemons, results, pair)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import struct
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -86,19 +86,12 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
                     return
                 await ws.send_bytes(data)
 
-        out = asyncio.create_task(pump_out())
+        async def pump_in(data: bytes) -> None:
+            relay.write(data)
+
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.BINARY:
-                    relay.write(msg.data)
-                elif msg.type == WSMsgType.TEXT:
-                    relay.write(msg.data.encode())
-                elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                    break
+            await _relay(ws, pump_out(), pump_in)
         finally:
-            out.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await out
             relay.detach(queue)
         return ws
 
@@ -118,18 +111,13 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
             while data := await reader.read(CHUNK):
                 await ws.send_bytes(data)
 
-        task = asyncio.create_task(back())
+        async def forth(data: bytes) -> None:
+            writer.write(data)
+            await writer.drain()
+
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.BINARY:
-                    writer.write(msg.data)
-                    await writer.drain()
-                elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                    break
+            await _relay(ws, back(), forth)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -142,6 +130,25 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
         out["upload_volume"] = _upload(storage)
         out["download_volume"] = _download(storage)
     return out
+
+
+async def _relay(ws: web.WebSocketResponse, sender: Coroutine[Any, Any, None],
+                 receive: Callable[[bytes], Awaitable[None]]) -> None:
+    """A WebSocket stream both ways: `sender` (what goes to the peer) runs beside the loop that
+    hands `receive` each frame the peer sends, until the peer closes; the sender is then cancelled."""
+    task = asyncio.create_task(sender)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.BINARY:
+                await receive(msg.data)
+            elif msg.type == WSMsgType.TEXT:
+                await receive(msg.data.encode())
+            elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                break
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 #: Content-Type of a sparse upload body: frames of kind (b"D" data or b"H" hole) and an
