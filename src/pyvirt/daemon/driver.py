@@ -43,6 +43,7 @@ from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.definitions import DefinitionsMixin
+from pyvirt.daemon.disksecrets import DiskSecretsMixin
 from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
 from pyvirt.daemon.hotplug import HotplugMixin
@@ -92,7 +93,8 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVE
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
                  MigrationPeerMixin, SavesMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
-                 VolumeDisksMixin, IntrospectionMixin):
+                 VolumeDisksMixin, IntrospectionMixin,
+                 DiskSecretsMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -568,6 +570,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self._check_emulator(dom)  # again: the allowed list may have changed since define
         await self._check_accelerator(dom)
         volumes = self._resolve_volumes(dom)
+        secrets = await asyncio.to_thread(self._resolve_disk_secrets, dom)  # libvirt's errors, before anything
         with self._volume_sources(dom, volumes):
             self._check_sources(dom)
             await self._check_backing_chains(dom)
@@ -587,6 +590,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if qemu_user is not None:
             with self._volume_sources(dom, volumes):
                 await asyncio.to_thread(self._give_to_qemu, dom, qemu_user, files.private_dir)
+        if secrets.items:
+            await asyncio.to_thread(secrets.write, files.private_dir, qemu_user)
         helpers: list[process.ProcessIdentity] = []
         if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
             helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
@@ -631,6 +636,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 os.close(vsock_claim[0])
             self.ports.release(ports)
             stop_helpers(helpers)
+            secrets.forget()
             self.store.clear_runtime(rec.name)
             raise
         listener.close()
@@ -643,7 +649,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         try:
             # the pid joins the intent record; the live XML written with it has not changed
             self._save_runtime(rec, phase="starting", intent="paused" if paused else "running", xml=False)
-            await self._connect_monitor(rec, files.monitor)
+            try:
+                await self._connect_monitor(rec, files.monitor)
+            finally:
+                secrets.forget()  # QEMU read them while it set up its objects, before its monitor answered
             consoles = await self._open_console(rec)
             if not at_once:
                 await self._before_cont(rec)

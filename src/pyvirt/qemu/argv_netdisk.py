@@ -6,7 +6,8 @@ filled in from the protocol's well-known one when the XML has none.  Everything 
 (``-blockdev``), so values need no comma escaping.  What pyvirt cannot translate faithfully is
 refused by name: TLS (libvirt takes the x509 directory from qemu.conf, pyvirt has no such
 setting yet), protocols whose QEMU drivers are gone or out of tree (sheepdog, vxhs), tftp/ssh.
-Authentication (``<auth>``) is refused by the parser, as pyvirt has no secret driver.
+Authentication (``<auth>``) is read, its secret resolved at start, and refused by the argv builder
+(argv_disks.check_disk) until the protocols' credentials options are built.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ def disk_plug(domain: Any, disk: Any, caps: Any, used_nodes: set[str]) -> tuple[
         raise unsupported(f"hot-plugging a {disk.device} (attach it at definition time; change media with "
                           "change-media)", disk.line)
     argv_disks.check_disk(disk)  # the same checks as at start
+    if disk.disk_encryption is not None:
+        raise unsupported("hot-plugging a disk with <encryption> (its secret reaches QEMU at start; define it "
+                          "and start the guest)", disk.disk_encryption.line)
     ctx = device_context(domain, caps)
     disk = next(d for d, mine in zip(ctx.domain.devices.disks, domain.devices.disks, strict=True) if mine is disk)
     node = free_node(used_nodes)

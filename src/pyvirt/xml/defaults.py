@@ -172,6 +172,9 @@ def _disks(dom: Domain) -> None:
             disk.driver_name = "qemu"
         if disk.address is None and disk.target_bus in ("ide", "sata", "scsi", "fdc"):
             disk.address = drive_address(disk.target_bus, disk_index(dev))
+        enc = disk.disk_encryption
+        if enc is not None and enc.engine in (None, "default"):  # qemuDomainDeviceDiskDefPostParse
+            enc.engine = "qemu"
 
 
 # ------------------------------------------------------------------ char devices

@@ -439,6 +439,36 @@ class NetHost:
 
 
 @dataclass
+class SecretRef:
+    """``<secret type= uuid=|usage=>`` in a disk's ``<auth>`` or ``<encryption>``: names one of
+    pyvirtd's secret objects, whose value reaches QEMU at start (never the XML)."""
+
+    type: str | None = attr("@type", Enum("passphrase", "ceph", "iscsi"))
+    uuid: str | None = attr("@uuid")
+    usage: str | None = attr("@usage")
+    line: int | None = line_field()
+
+
+@dataclass
+class DiskAuth:
+    """``<auth username=>``: the credentials of a network disk (rbd: ceph, iscsi: CHAP)."""
+
+    username: str | None = attr("@username")
+    secret: SecretRef | None = child("secret", SecretRef)
+    line: int | None = line_field()
+
+
+@dataclass
+class DiskEncryption:
+    """``<encryption format= engine=>``: an image QEMU decrypts with the secret's value (LUKS)."""
+
+    format: str | None = attr("@format", Enum("luks", known=("default", "qcow", "luks2", "luks-any")))
+    engine: str | None = attr("@engine", Enum("qemu", known=("default", "librbd")))
+    secrets: list[SecretRef] = children("secret", SecretRef)
+    line: int | None = line_field()
+
+
+@dataclass
 class BackingStore:
     """``<disk><backingStore>``: one layer of the backing chain the XML spells out (libvirt then
     opens exactly that chain); an empty ``<backingStore/>`` says the chain ends here."""
@@ -492,6 +522,8 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_queue_size: int | None = attr("driver/@queue_size", Int(1))
+    # <auth> and <encryption> as children of <disk> or of <source>: written back where they were
+    auth: DiskAuth | None = child("auth", DiskAuth)
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
     source_pool: str | None = attr("source/@pool")
@@ -510,6 +542,8 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
     source_identity_user: str | None = attr("source/identity/@user")
     source_identity_group: str | None = attr("source/identity/@group")
+    source_auth: DiskAuth | None = child("source/auth", DiskAuth)
+    source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
     backing_store: BackingStore | None = child("backingStore", BackingStore)
     blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
@@ -526,8 +560,19 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     wwn: str | None = text("wwn")
     vendor: str | None = text("vendor", Pattern(r"[\x20-\x7E]{0,8}", "vendor"))
     product: str | None = text("product", Pattern(r"[\x20-\x7E]{0,16}", "product"))
+    encryption: DiskEncryption | None = child("encryption", DiskEncryption)
     boot_order: int | None = attr("boot/@order", Int(1))  # virDomainDeviceInfoFormat: after the disk's own
     line: int | None = line_field()
+
+    @property
+    def disk_auth(self) -> DiskAuth | None:
+        """The ``<auth>``, wherever it was written."""
+        return self.auth or self.source_auth
+
+    @property
+    def disk_encryption(self) -> DiskEncryption | None:
+        """The ``<encryption>``, wherever it was written."""
+        return self.encryption or self.source_encryption
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 
-from .domain import SMBIOS_ENTRY_NAMES, Address, Domain, SysinfoEntry, SysinfoSection
-from .errors import XMLError, XMLValidationError
+from .domain import SMBIOS_ENTRY_NAMES, Address, Disk, Domain, SecretRef, SysinfoEntry, SysinfoSection
+from .errors import XMLError, XMLUnsupportedError, XMLValidationError
 from .pciaddr import is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -67,6 +67,52 @@ def normalize_uuid(value: str, line: int | None) -> str:
         return str(uuidlib.UUID(value.strip()))
     except ValueError:
         raise XMLError(f"malformed uuid element {value!r}", line) from None
+
+
+def _secret_ref(ref: SecretRef, what: str) -> None:
+    """virSecretLookupParseSecret: one of uuid or usage; a uuid libvirt can read."""
+    uuid, usage, line = ref.uuid, ref.usage, ref.line
+    if uuid is None and usage is None:
+        raise XMLError(f"missing uuid or usage attribute of <{what}/secret>", line)
+    if uuid is not None and usage is not None:
+        raise XMLError(f"either uuid or usage attribute must be provided, not both (<{what}/secret>)", line)
+    if uuid is not None:
+        from .uuids import parse_uuid
+
+        canonical = parse_uuid(uuid)
+        if canonical is None:
+            raise XMLError(f"invalid uuid '{uuid}' of <{what}/secret>", line)
+        ref.uuid = canonical
+
+
+def _validate_disk_secrets(disk: Disk) -> None:
+    """A disk's <auth> and <encryption> (libvirt's virStorageAuthDefParse,
+    virStorageEncryptionParseNode and the disk parser's placement rules)."""
+    for name in ("auth", "encryption"):
+        if getattr(disk, name) is not None and getattr(disk, f"source_{name}") is not None:
+            raise XMLUnsupportedError(f"an <{name}> definition already found for disk source", disk.line)
+    auth = disk.disk_auth
+    if auth is not None:
+        if not auth.username:
+            raise XMLError("missing username for auth", auth.line)
+        if auth.secret is None:
+            raise XMLError("Missing <secret> element in auth", auth.line)
+        _secret_ref(auth.secret, "auth")
+        want = {"iscsi": "iscsi", "rbd": "ceph"}.get(disk.source_protocol or "")
+        if auth.secret.type is not None and want is not None and auth.secret.type != want:
+            raise XMLUnsupportedError(f"invalid secret type '{auth.secret.type}'", auth.secret.line)
+    enc = disk.disk_encryption
+    if enc is not None:
+        if enc.format is None:
+            raise XMLError("unknown volume encryption format type (null)", enc.line)
+        if disk.driver_type not in (None, "raw", "qcow2"):  # qemuValidateDomainDeviceDefDisk
+            raise XMLUnsupportedError("encryption is supported only with 'raw' and 'qcow2' image format", enc.line)
+        for ref in enc.secrets:
+            if ref.type is None:
+                raise XMLError("missing volume encryption secret type", ref.line)
+            if ref.type != "passphrase":
+                raise XMLError(f"unknown volume encryption secret type {ref.type}", ref.line)
+            _secret_ref(ref, "encryption")
 
 
 def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
@@ -287,6 +333,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     devs = dom.devices
     targets: dict[str, int | None] = {}
     for disk in devs.disks:
+        _validate_disk_secrets(disk)
         if disk.iotune is not None:
             _validate_iotune(disk.iotune, disk.target_dev)
         if disk.target_dev is None:

@@ -1,0 +1,74 @@
+"""The secrets a guest's disks reference, resolved at start (libvirt's qemuDomainSecretPrepare).
+
+A mixin of the QEMU driver: it needs the secret driver pyvirtd installs (``secrets``).  Every
+``<encryption>`` and ``<auth>`` secret is looked up before anything else of the start happens,
+so a missing secret, or one without a value, fails the start with libvirt's own error and
+leaves nothing behind.  The values reach QEMU as files in the guest's private 0700 directory
+(0600, owned by the user QEMU runs as), named where the command line's ``secret`` objects read
+them (:func:`pyvirt.qemu.argv_disks.secret_file`), and are removed as soon as QEMU has read
+them: never on a command line, never in a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import no_support
+from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.qemu.argv_disks import secret_file
+from pyvirt.xml import Domain
+
+#: what a disk's <auth> secret must be for its protocol (virSecretUsageType words)
+_AUTH_USAGE = {"iscsi": "iscsi", "rbd": "ceph"}
+
+
+class DiskSecrets:
+    """The resolved values of one start: (disk, purpose, value) each."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Any, str, bytes]] = []
+        self.written: list[Path] = []
+
+    def write(self, guest_dir: Path, user: Any = None) -> None:
+        """The files QEMU's secret objects read (0600; QEMU's user owns them)."""
+        for disk, purpose, value in self.items:
+            path = Path(secret_file(str(guest_dir), disk, purpose))
+            write_atomic(path, value, mode=0o600, durable=False)
+            self.written.append(path)
+            if user is not None:
+                os.chown(path, user.uid, user.gid)
+
+    def forget(self) -> None:
+        """Remove the files (QEMU has read them, or will never run) and the values."""
+        for path in self.written:
+            with contextlib.suppress(OSError):
+                remove_quietly(path)
+        self.written.clear()
+        self.items.clear()
+
+
+class DiskSecretsMixin:
+    secrets: Any  # the SecretDriver (pyvirtd sets it), or None
+
+    def _resolve_disk_secrets(self, dom: Domain) -> DiskSecrets:
+        found = DiskSecrets()
+        for disk in dom.devices.disks:
+            enc = disk.disk_encryption
+            if enc is not None:
+                for ref in enc.secrets[:1]:  # more than one is refused when the argv is built
+                    found.items.append((disk, "encryption", self._secret_value("volume", ref)))
+            auth = disk.disk_auth
+            if auth is not None and auth.secret is not None:
+                usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
+                found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+        return found
+
+    def _secret_value(self, usage: str, ref: Any) -> bytes:
+        """libvirt's virSecretGetSecretString: by UUID or usage, the usage type checked."""
+        if self.secrets is None:
+            raise no_support("virSecretLookupByUUID" if ref.uuid else "virSecretLookupByUsage")
+        value: bytes = self.secrets.secret_value(usage, ref.uuid, ref.usage)
+        return value

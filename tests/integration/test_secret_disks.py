@@ -1,0 +1,99 @@
+"""LUKS disks opened with pyvirtd's secrets, by a real QEMU (TCG, the firmware-only ROM guest).
+
+A start resolves every secret a disk references first: no secret, or one without a value, fails
+with libvirt's own error and leaves nothing behind.  With the right value QEMU opens the LUKS
+image (with a wrong one QEMU itself refuses it); the value is never on QEMU's command line,
+never in pyvirtd's log, and its file is gone from the guest's directory once QEMU has read it.
+Encrypted disks are not hot-plugged (refused by name).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DomainState, ErrorCode, PyvirtError
+from pyvirt.testguest import rom_domain_xml, rom_image
+from tests.daemon_harness import DaemonHarness, live_processes
+
+pytestmark = pytest.mark.timeout(180)
+
+UUID = "1a2b3c4d-0000-4000-8000-00000000a001"
+PASSPHRASE = b"correct horse battery staple"
+
+
+def _luks_image(path: Path, key: bytes, fmt: str) -> None:
+    """A small LUKS image (raw LUKS, or qcow2 with LUKS encryption), the key given in a file."""
+    keyfile = path.with_suffix(".key")
+    keyfile.write_bytes(key)
+    opts = "key-secret=sec0" if fmt == "luks" else "encrypt.format=luks,encrypt.key-secret=sec0"
+    subprocess.run([shutil.which("qemu-img") or "qemu-img", "create", "-q", "-f", fmt, "--object",
+                    f"secret,id=sec0,file={keyfile}", "-o", f"{opts},iter-time=10" if fmt == "luks" else
+                    f"{opts},encrypt.iter-time=10", str(path), "4M"], check=True)
+    keyfile.unlink()
+
+
+def _domain(daemon: DaemonHarness, name: str, disks: str) -> str:
+    rom = daemon.root / "rom.bin"
+    rom.write_bytes(rom_image())
+    return rom_domain_xml(name, rom, daemon.root / f"{name}.log").replace("<devices>", f"<devices>{disks}")
+
+
+def _disk(path: Path, fmt: str, dev: str, ref: str) -> str:
+    return (f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/><source file='{path}'/>"
+            f"<target dev='{dev}' bus='virtio'/><encryption format='luks'><secret type='passphrase' {ref}/>"
+            "</encryption></disk>")
+
+
+def _start_error(conn, name: str) -> PyvirtError:  # noqa: ANN001
+    with pytest.raises(PyvirtError) as exc:
+        conn.start(name, paused=True)
+    assert conn.get_state(name)[0] == DomainState.SHUTOFF
+    return exc.value
+
+
+def test_luks_disks_open_with_their_secrets(daemon: DaemonHarness) -> None:
+    raw, qcow = daemon.root / "enc.luks", daemon.root / "enc.qcow2"
+    _luks_image(raw, PASSPHRASE, "luks")
+    _luks_image(qcow, PASSPHRASE, "qcow2")
+    conn = daemon.connect()
+    conn.define_xml(_domain(daemon, "luksvm", _disk(raw, "raw", "vda", f"uuid='{UUID}'")
+                            + _disk(qcow, "qcow2", "vdb", f"usage='{qcow}'")))
+    guest_dir = daemon.root / "runtime" / "qemu"
+
+    err = _start_error(conn, "luksvm")
+    assert (err.code, err.message) == (ErrorCode.NO_SECRET, f"Secret not found: no secret with matching uuid '{UUID}'")
+    conn.define_secret(f"<secret private='yes'><uuid>{UUID}</uuid><usage type='volume'><volume>{raw}</volume>"
+                       "</usage></secret>")
+    err = _start_error(conn, "luksvm")
+    assert err.message == f"Secret not found: secret '{UUID}' does not have a value"
+    conn.set_secret_value(UUID, base64.b64encode(PASSPHRASE).decode())
+    err = _start_error(conn, "luksvm")  # the second disk's secret, by usage
+    assert err.message == f"Secret not found: no secret with matching usage '{qcow}'"
+    other = conn.define_secret(f"<secret><usage type='volume'><volume>{qcow}</volume></usage></secret>")
+    conn.set_secret_value(other.uuid, base64.b64encode(b"wrong passphrase").decode())
+    err = _start_error(conn, "luksvm")  # QEMU's own refusal of a wrong key
+    assert "Invalid password" in err.message or "keyslot" in err.message, err.message
+    assert not list(guest_dir.rglob("secret-*"))  # a failed start leaves no value behind
+
+    conn.set_secret_value(other.uuid, base64.b64encode(PASSPHRASE).decode())
+    conn.start("luksvm", paused=True)
+    try:
+        assert conn.get_state("luksvm")[0] == DomainState.PAUSED
+        cmdlines = [b" ".join(cmd) for pid, cmd in live_processes() if pid in daemon.qemu_pids()]
+        assert cmdlines and all(b"secret-vda-encryption" in c for c in cmdlines)
+        for c in cmdlines:
+            assert PASSPHRASE not in c and base64.b64encode(PASSPHRASE) not in c
+        assert not list(guest_dir.rglob("secret-*"))  # read by QEMU, then removed
+        assert "<encryption format='luks' engine='qemu'>" in conn.get_xml("luksvm")
+        with pytest.raises(PyvirtError, match="hot-plugging a disk with <encryption>"):
+            conn.attach_device("luksvm", _disk(raw, "raw", "vdc", f"uuid='{UUID}'"), live=True)
+    finally:
+        conn.destroy("luksvm")
+    log = daemon.log_text()
+    assert PASSPHRASE.decode() not in log and base64.b64encode(PASSPHRASE).decode() not in log
+
