@@ -1,6 +1,6 @@
 """Scale: many guests at once (started paused: real QEMU processes, little CPU) plus many defined.
 
-    python bench/scale.py [--guests 50] [--domains 1000] [--clients 1,4,16] [--libvirt]
+    python bench/scale.py [--guests 50] [--domains 1000] [--clients 1,4,16] [--libvirt] [--before-src OLD/src]
 
 The guests are the firmware-only ROM guest of pyvirt.testguest (16 MiB, no kernel, no disk), so
 a few hundred fit on a small host; ``--guests 200`` gives the full figure. Measured, for pyvirtd
@@ -82,7 +82,7 @@ class Side:
     def stats_all(self) -> int: raise NotImplementedError
     def event_latency(self, name: str, rounds: int) -> dict[str, float]: raise NotImplementedError
     def stop_daemon(self) -> None: raise NotImplementedError
-    def start_daemon(self) -> None: raise NotImplementedError
+    def start_daemon(self, env: dict[str, str] | None = None) -> None: raise NotImplementedError
 
 
 def measure(side: Side, args: argparse.Namespace, rom: Path) -> dict[str, Any]:
@@ -109,14 +109,35 @@ def measure(side: Side, args: argparse.Namespace, rom: Path) -> dict[str, Any]:
     out["listed"] = side.list_all()
     out["events"] = side.event_latency(names[0], 20)
     side.stop_daemon()  # the guests keep running
-    t = time.perf_counter()
-    side.start_daemon()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(side.suspend, names))  # a paused guest: returns once its monitor is re-attached
-    out["restart_s"] = time.perf_counter() - t
+    out["restart_s"] = restart(side, names)
+    if getattr(args, "before_src", None):
+        out["restart_pairs"] = restart_pairs(side, names, args.before_src, args.restarts)
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(side.destroy, names))
     return out
+
+
+def restart(side: Side, names: list[str], env: dict[str, str] | None = None) -> float:
+    """Seconds from starting the (stopped) daemon until every guest answered a suspend: a paused
+    guest's suspend returns once its monitor is re-attached."""
+    t = time.perf_counter()
+    side.start_daemon(env)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(side.suspend, names))
+    return time.perf_counter() - t
+
+
+def restart_pairs(side: Side, names: list[str], before_src: str, rounds: int) -> dict[str, list[float]]:
+    """Restarts alternating the daemon of an older tree (PYTHONPATH=before_src) and this one,
+    over the same guests and definitions: before/after in the same minutes of machine load."""
+    src = str(Path(before_src).resolve())
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    for i in range(rounds):
+        for label in ("before", "after") if i % 2 == 0 else ("after", "before"):
+            side.stop_daemon()
+            times[label].append(restart(side, names, {"PYTHONPATH": src} if label == "before" else None))
+            log(f"restart {label}: {times[label][-1]:.2f} s")
+    return times
 
 
 # ---------------------------------------------------------------------------- pyvirt
@@ -184,8 +205,8 @@ class Pyvirt(Side):
         self.daemon.stop(kill_guests=False)
         self.local = threading.local()
 
-    def start_daemon(self) -> None:
-        self.daemon.start(timeout=300)
+    def start_daemon(self, env: dict[str, str] | None = None) -> None:
+        self.daemon.start(timeout=300, env=env)
 
     def close(self) -> None:
         self.daemon.stop()
@@ -281,7 +302,7 @@ class Libvirt(Side):
         self.local = threading.local()
         self._control("STOP")
 
-    def start_daemon(self) -> None:
+    def start_daemon(self, env: dict[str, str] | None = None) -> None:
         self._pid = int(self._control("START"))
 
 
@@ -362,6 +383,12 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, args: argparse.N
     print(f"{'dominfo of one running guest (ms)':44} {both(lambda r: rng(r['info']), '{}')}")
     print(f"{'suspend/resume -> event (ms)':44} {both(lambda r: rng(r['events']), '{}')}")
     print(f"{'restart until all controllable (s)':44} {both(lambda r: r['restart_s'], '{:.2f}')}")
+    if "restart_pairs" in ours:
+        pairs = ours["restart_pairs"]
+        for label in ("before", "after"):
+            vals = sorted(pairs[label])
+            cell = f"{vals[len(vals) // 2]:.2f} ({vals[0]:.2f}-{vals[-1]:.2f})"
+            print(f"{f'restart, {label} (alternating, median of {len(vals)})':44} {cell:>22}")
     print("medians (min-max) of 20 (dominfo: 50); libvirt: listAllDomains + state() each (as virsh list), "
           "getAllDomainStats(STATE), lookupByName + info()")
 
@@ -377,6 +404,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--mem-share", type=float, default=0.5,
                     help=f"run at most as many guests as fit ({GUEST_MIB} MiB each) in this share of "
                          "MemAvailable (default 0.5)")
+    ap.add_argument("--before-src", default=None,
+                    help="also restart pyvirtd alternately from this older tree (its src/, e.g. from `git archive`) "
+                         "and from this one, over the same guests: restart time before/after")
+    ap.add_argument("--restarts", type=int, default=4, help="alternating restarts with --before-src (default 4)")
     ap.add_argument("--libvirt-worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.clients = [int(c) for c in str(args.clients).split(",") if c]
