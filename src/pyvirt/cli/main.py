@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         from pyvirt.cli.install import main as install_main
         return install_main(list(args[1:]))
     if args and args[0] in ("xml", "clone"):                     # virt-xml / virt-clone
-        from importlib import import_module
-        return import_module(f"pyvirt.cli.{args[0]}").main(list(args[1:]))
+        from pyvirt.cli.table import load
+
+        return load(f"pyvirt.cli.{args[0]}").main(list(args[1:]))
     if args and args[0] == "web":                                # the web UI's own process
         from pyvirt.web.main import main as web_main
         return web_main(list(args[1:]))

@@ -6,8 +6,6 @@ empty line after most commands (unless ``-q``) and exits with the status of the 
 
 from __future__ import annotations
 
-import importlib
-
 from pyvirt.cli import table
 from pyvirt.cli.context import CmdError, ConnectError, Ctl
 from pyvirt.cli.grammar import Parsed, ParseError, parse_line
@@ -36,7 +34,7 @@ def run_words(ctl: Ctl, commands: Sequence[Sequence[str]]) -> bool | str:
 
 
 def handler(cmd: table.Cmd):
-    module = importlib.import_module(f"pyvirt.cli.{cmd.module}")
+    module = table.load(f"pyvirt.cli.{cmd.module}")
     return getattr(module, "cmd_" + cmd.name.replace("-", "_"))
 
 

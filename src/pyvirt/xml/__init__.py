@@ -10,7 +10,7 @@ without importing lxml and the whole model.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (CLI start-up time)
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    full = __name__ + module  # __import__ and sys.modules, not importlib: it is not loaded on the hot path
+    __import__(full)
+    value = getattr(sys.modules[full], name)
     globals()[name] = value
     return value
