@@ -48,3 +48,28 @@ def test_restart_uses_the_index_only_for_unchanged_texts(daemon: DaemonHarness) 
     # the indexed domain is whole when used: its definition is parsed from the text on demand
     assert "<title>kept</title>" in conn.get_xml("same")
     assert sorted(json.loads(index.read_text())["domains"]) == ["edited", "same"]  # rewritten at load
+
+
+def test_reattach_leaves_unchanged_runtime_files_alone(daemon: DaemonHarness, tmp_path) -> None:
+    """A guest found again as it was recorded (same state, same pty) keeps its runtime files:
+    with hundreds of guests, rewriting two files each was most of a restart's disk time."""
+    from pyvirt.testguest import rom_domain_xml, rom_image
+
+    rom = tmp_path / "rom.bin"
+    rom.write_bytes(rom_image())
+    conn = daemon.connect()
+    conn.define_xml(rom_domain_xml("fw", rom))  # a pty serial: the console is re-opened too
+    conn.start("fw", paused=True)
+    xml_before = conn.get_xml("fw")
+    assert "tty='/dev/pts/" in xml_before
+    daemon.stop()
+    (run_dir,) = (daemon.root / "run" / "qemu").iterdir()
+    stamps = {p.name: p.stat().st_mtime_ns for p in (run_dir / "record.json", run_dir / "live.xml")}
+    daemon.start()
+    conn = daemon.connect()
+    assert conn.get_info("fw").state == DomainState.PAUSED
+    assert conn.get_xml("fw") == xml_before
+    assert {p: (run_dir / p).stat().st_mtime_ns for p in stamps} == stamps
+    conn.resume("fw")  # a change of state is recorded as before
+    assert (run_dir / "record.json").stat().st_mtime_ns != stamps["record.json"]
+    conn.destroy("fw")

@@ -777,7 +777,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
     async def _open_console(self, rec: DomainRecord) -> bool:
         """Find the first serial's pty (QMP query-chardev) and keep it drained; True when pty
-        paths were filled into the live XML.  No monitor round trip for a guest without ptys."""
+        paths in the live XML changed (always at a start, never when a restarted daemon finds
+        the same ones again).  No monitor round trip for a guest without ptys."""
         assert rec.run is not None and rec.run.qmp is not None
         dom = rec.live
         if dom is not None and not any(dev.type == "pty" for dev in
@@ -793,11 +794,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         except (TypeError, KeyError, AttributeError) as exc:
             log.warning("%s: query-chardev answered nonsense: %s", rec.name, exc)
             return False
+        changed = False
         if dom is not None:
             for dev in [*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels]:
                 alias = getattr(dev, "alias", None)
-                if dev.type == "pty" and alias and f"char{alias}" in ptys:
-                    dev.source_path = dev.tty = ptys[f"char{alias}"]
+                pty = ptys.get(f"char{alias}") if dev.type == "pty" and alias else None
+                if pty is not None and (dev.source_path, dev.tty) != (pty, pty):
+                    dev.source_path = dev.tty = pty
+                    changed = True
         path = ptys.get("charserial0") or next(iter(ptys.values()), None)
         if path:
             relay = ConsoleRelay(path)
@@ -805,9 +809,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 relay.open()
             except OSError as exc:
                 log.warning("%s: cannot open console pty %s: %s", rec.name, path, exc)
-                return True
+                return changed
             rec.run.console = relay
-        return True
+        return changed
 
     def _save_runtime(self, rec: DomainRecord, phase: str | None = None, intent: str | None = None,
                       xml: bool = True) -> None:
