@@ -118,6 +118,7 @@ def _check_moved(src: DaemonHarness, dst: DaemonHarness, name: str, last_before:
 
 def test_live_migration_with_shared_storage(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
                                             tmp_path: Path) -> None:
+    """Client-driven there, then back and forth peer-to-peer (_peer_to_peer_round_trip): one guest."""
     src, dst = pair
     disk = _overlay(test_guest, tmp_path / "shared.qcow2")  # both daemons see the same file
     _boot_counting(src.connect(), test_guest, "mig1", disk)
@@ -130,7 +131,37 @@ def test_live_migration_with_shared_storage(pair: tuple[DaemonHarness, DaemonHar
     assert dst.connect().lookup_domain("mig1").persistent  # --persistent
     out = _pyvirt(src, "domjobinfo", "mig1")
     assert out.returncode == 1  # gone from the source
+    _peer_to_peer_round_trip(dst, src, "mig1")
     dst.connect().destroy("mig1")
+
+
+def _peer_to_peer_round_trip(a: DaemonHarness, b: DaemonHarness, name: str) -> None:
+    """--p2p from a to b: daemon a opens b's URI itself and runs the protocol; the client only
+    talks to a (and shows --verbose progress from a second connection).  Then back with --p2p
+    --tunnelled: the memory stream inside the daemons' connection.  Refused first, the guest left
+    counting on a: --direct (libvirt's QEMU driver has none), --tunnelled without --p2p,
+    --tunnelled with --tls, a destination daemon a cannot reach."""
+    conn = a.connect()
+    for args, why in ((("--direct",), "direct migration is not supported"),
+                      (("--tunnelled",), "--tunnelled requires --p2p"),
+                      (("--p2p", "--tunnelled", "--tls"), "--tls with --tunnelled"),
+                      (("--p2p",), "cannot connect to the destination")):
+        dest = "qemu+unix:///session?socket=/nonexistent/pyvirtd.sock" if why.startswith("cannot") else _uri(b)
+        out = _pyvirt(a, "migrate", "--live", *args, name, dest)
+        assert out.returncode == 1 and why in out.stderr, (args, out.stderr)
+        assert conn.get_info(name).state == DomainState.RUNNING and not b.qemu_pids()
+    before = _last_tick(conn, name)
+    out = _pyvirt(a, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--verbose", name, _uri(b))
+    assert out.returncode == 0, out.stderr
+    shown = [int(n) for n in re.findall(r"Migration: \[\s*(\d+) %\]", out.stderr)]  # virsh 9.0's format
+    assert shown[-1] == 100 and (len(shown) == 1 or shown[0] < 100), out.stderr  # no 100 before sizes are known
+    _check_moved(a, b, name, before)
+    assert name not in [d.name for d in a.connect().list_domains()]  # --undefinesource
+    assert b.connect().lookup_domain(name).persistent  # --persistent
+    before = _last_tick(b.connect(), name)
+    out = _pyvirt(b, "migrate", "--live", "--p2p", "--tunnelled", "--undefinesource", name, _uri(a))
+    assert out.returncode == 0, out.stderr
+    _check_moved(b, a, name, before)
 
 
 def test_live_migration_copying_storage(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
@@ -329,38 +360,3 @@ def test_tls_migration_and_its_refusals(pair: tuple[DaemonHarness, DaemonHarness
     _check_moved(src, dst, "mig8", before)
     assert dest_disk.exists()
     dst.connect().destroy("mig8")
-
-
-def test_peer_to_peer_migration(pair: tuple[DaemonHarness, DaemonHarness], test_guest: TestGuest,
-                                tmp_path: Path) -> None:
-    """--p2p: the source pyvirtd opens the destination URI itself and runs the protocol; the client
-    only talks to the source (and shows --verbose progress from a second connection).  Then back
-    with --p2p --tunnelled: the memory stream inside the daemons' connection.  Refused first, the
-    guest left counting: --direct (libvirt's QEMU driver has none), --tunnelled without --p2p,
-    --tunnelled with --tls, a destination the source daemon cannot reach."""
-    src, dst = pair
-    disk = _overlay(test_guest, tmp_path / "p2p.qcow2")
-    conn = src.connect()
-    _boot_counting(conn, test_guest, "mig9", disk)
-    for args, why in ((("--direct",), "direct migration is not supported"),
-                      (("--tunnelled",), "--tunnelled requires --p2p"),
-                      (("--p2p", "--tunnelled", "--tls"), "--tls with --tunnelled"),
-                      (("--p2p",), "cannot connect to the destination")):
-        dest = "qemu+unix:///session?socket=/nonexistent/pyvirtd.sock" if why.startswith("cannot") else _uri(dst)
-        out = _pyvirt(src, "migrate", "--live", *args, "mig9", dest)
-        assert out.returncode == 1 and why in out.stderr, (args, out.stderr)
-        assert conn.get_info("mig9").state == DomainState.RUNNING and not dst.qemu_pids()
-    before = _last_tick(conn, "mig9")
-    out = _pyvirt(src, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--verbose", "mig9",
-                  _uri(dst))
-    assert out.returncode == 0, out.stderr
-    shown = [int(n) for n in re.findall(r"Migration: \[\s*(\d+) %\]", out.stderr)]  # virsh 9.0's format
-    assert shown[-1] == 100 and (len(shown) == 1 or shown[0] < 100), out.stderr  # no 100 before sizes are known
-    _check_moved(src, dst, "mig9", before)
-    assert "mig9" not in [d.name for d in src.connect().list_domains()]  # --undefinesource
-    assert dst.connect().lookup_domain("mig9").persistent  # --persistent
-    before = _last_tick(dst.connect(), "mig9")
-    out = _pyvirt(dst, "migrate", "--live", "--p2p", "--tunnelled", "--undefinesource", "mig9", _uri(src))
-    assert out.returncode == 0, out.stderr
-    _check_moved(dst, src, "mig9", before)
-    src.connect().destroy("mig9")

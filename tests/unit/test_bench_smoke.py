@@ -28,6 +28,7 @@ def test_migrate_bench_help() -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--runs" in out.stdout and "--memory" in out.stdout
+    assert "--no-libvirt" in out.stdout and "--p2p" in out.stdout
 
 
 def test_web_bench_help() -> None:
