@@ -566,6 +566,20 @@ class SecretValueEvent(Event):
     KIND = "Secret.value-changed"
 
 
+class NodeDeviceEvent(Event):
+    """A node device lifecycle event (virConnectNodeDeviceEventLifecycleCallback's arguments)."""
+
+    __slots__ = ()
+    KIND = "NodeDevice"
+
+
+class NodeDeviceUpdateEvent(Event):
+    """A node device's definition changed (VIR_NODE_DEVICE_EVENT_ID_UPDATE, a generic callback)."""
+
+    __slots__ = ()
+    KIND = "NodeDevice.update"
+
+
 class StoragePoolEvent(Event):
     """A storage pool lifecycle event (virConnectStoragePoolEventLifecycleCallback's arguments)."""
 
@@ -656,7 +670,8 @@ class BlockJobEvent(Event):
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
                                                              DeviceRemovedEvent, BlockJobEvent, SecretEvent,
-                                                             SecretValueEvent)}
+                                                             SecretValueEvent, NodeDeviceEvent,
+                                                             NodeDeviceUpdateEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 
@@ -773,17 +788,29 @@ class InterfaceInfo(_ItemAccess, Record):
         self.active = active
 
 
+#: virNodeDevCapType's names, in libvirt's order (bit i of virConnectListAllNodeDeviceFlags is
+#: capability i; virsh nodedev-list --cap takes these words)
+NODEDEV_CAPS = ("system", "pci", "usb_device", "usb", "net", "scsi_host", "scsi_target", "scsi", "storage",
+                "fc_host", "vports", "scsi_generic", "drm", "mdev_types", "mdev", "ccw", "css", "vdpa",
+                "ap_card", "ap_queue", "ap_matrix", "vpd")
+
+
 class NodeDeviceInfo(_ItemAccess, Record):
     """A host device (virConnectListAllNodeDevices): its libvirt name ("pci_0000_00_01_0",
-    "net_eth0_02_fc_00_00_00_01", "computer"), its parent's, and its capability types."""
+    "net_eth0_02_fc_00_00_00_01", "computer"), its parent's, its capability types, and the
+    facts nodedev-info shows (`autostart` None: the driver keeps no autostart for devices)."""
 
-    _fields = ("name", "parent", "caps")
+    _fields = ("name", "parent", "caps", "active", "persistent", "autostart")
     __slots__ = _fields
 
-    def __init__(self, name: str, parent: str = "", caps: list[str] | None = None) -> None:
+    def __init__(self, name: str, parent: str = "", caps: list[str] | None = None, active: bool = True,
+                 persistent: bool = False, autostart: bool | None = None) -> None:
         self.name = name
         self.parent = parent
         self.caps: list[str] = [] if caps is None else caps
+        self.active = active
+        self.persistent = persistent
+        self.autostart = autostart
 
 
 class VolInfo(_ItemAccess, Record):
@@ -1459,8 +1486,13 @@ class Connection(abc.ABC):
         raise no_support("virInterfaceGetXMLDesc")
 
     @op("Connect", "GET /v1/nodedevs", "virConnectListAllNodeDevices")
-    def list_node_devices(self) -> list[NodeDeviceInfo]:
+    def list_node_devices(self, active: bool = False, inactive: bool = False) -> list[NodeDeviceInfo]:
+        """`active`/`inactive`: libvirt's ACTIVE/INACTIVE flags (neither: every device)."""
         raise no_support("virConnectListAllNodeDevices")
+
+    @op("Connect", "GET /v1/nodedevs/{name}", "virNodeDeviceLookupByName")
+    def lookup_node_device(self, name: str) -> NodeDeviceInfo:
+        raise no_support("virNodeDeviceLookupByName")
 
     @op("NodeDevice", "GET /v1/nodedevs/{name}/xml", "virNodeDeviceGetXMLDesc")
     def get_node_device_xml(self, name: str) -> str:

@@ -316,6 +316,7 @@ STEPS: list[Step] = [
     ("get_interface_xml", lambda c, x: c.get_interface_xml(c.list_interfaces()[0].name)),
     ("list_node_devices", lambda c, x: c.list_node_devices()),
     ("get_node_device_xml", lambda c, x: [c.get_node_device_xml(d.name) for d in c.list_node_devices()[:1]]),
+    ("lookup_node_device", lambda c, x: c.lookup_node_device("computer")),
     ("list_networks", lambda c, x: c.list_networks()),
     ("lookup_network", lambda c, x: c.lookup_network("default")),
     ("define_network", lambda c, x: c.define_network(NET.format(name="opsnet"))),

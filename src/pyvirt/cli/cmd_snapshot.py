@@ -358,23 +358,6 @@ def cmd_snapshot_list(ctl: Ctl, p: Parsed) -> bool:
 
 def _tree(recs: list[SnapshotInfo], start: str | None) -> str:
     """vshTreePrint over the chosen snapshots (the --from snapshot stands as a root)."""
-    parents = {r.name: (None if r.name == start else r.parent or None) for r in recs}
-    names = [r.name for r in recs]
-    out: list[str] = []
+    from pyvirt.cli.fmt import tree
 
-    def walk(name: str, last: bool, root: bool, indent: str) -> None:
-        out.append(f"{indent}{'' if root else '+- '}{name}\n")
-        if not root:
-            indent += (" " if last else "|") + " "
-        kids = [n for n in names if parents[n] == name]
-        if kids:
-            out.append(f"{indent}  |\n")
-        for k in kids:
-            walk(k, k == kids[-1], False, indent + "  ")
-        if not kids and last:
-            out.append(f"{indent}\n")
-
-    for n in names:
-        if parents[n] is None:
-            walk(n, True, True, "")
-    return "".join(out)
+    return tree([r.name for r in recs], {r.name: (None if r.name == start else r.parent or None) for r in recs})

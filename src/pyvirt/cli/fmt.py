@@ -89,3 +89,26 @@ def pretty_capacity(value: int) -> tuple[float, str]:
         size /= 1024
         idx += 1
     return size, _CAPACITY_UNITS[idx]
+
+
+def tree(names: Sequence[str], parents: dict[str, str | None]) -> str:
+    """vshTreePrint: every name whose parent is None as a root, children in `names`' order, drawn
+    with virsh's ``|`` and ``+-`` lines (snapshot-list --tree, nodedev-list --tree)."""
+    out: list[str] = []
+
+    def walk(name: str, last: bool, root: bool, indent: str) -> None:
+        out.append(f"{indent}{'' if root else '+- '}{name}\n")
+        if not root:
+            indent += (" " if last else "|") + " "
+        kids = [n for n in names if parents.get(n) == name]
+        if kids:
+            out.append(f"{indent}  |\n")
+        for k in kids:
+            walk(k, k == kids[-1], False, indent + "  ")
+        if not kids and last:
+            out.append(f"{indent}\n")
+
+    for n in names:
+        if parents.get(n) is None:
+            walk(n, True, True, "")
+    return "".join(out)

@@ -18,21 +18,26 @@ def xpath_dump(xml: str, expr: str, *, wrap: bool = False) -> str:
     if not isinstance(result, list):
         result = [result]
     parts: list[str] = []
-    attrs: list[str] = []  # attribute nodes: ` name="value"` (xmlNodeDump's form), or <nodes>' own
+    attrs: dict[str, str] = {}  # attribute nodes wrapped: <nodes>' own, as libxml2's xmlAddChild adds them
     for r in result:
         if isinstance(r, etree._Element):
             r.tail = None
             parts.append(etree.tostring(r, encoding="unicode", pretty_print=True).rstrip("\n"))
         elif getattr(r, "is_attribute", False):
-            attr = f' {r.attrname}="{_attr_escape(str(r))}"'
-            (attrs if wrap else parts).append(attr)
+            attr = f' {r.attrname}="{_attr_escape(str(r))}"'  # xmlNodeDump's form
+            if wrap:
+                attrs.pop(r.attrname, None)  # one of the same name is replaced, the new one goes last
+                attrs[r.attrname] = attr
+            else:
+                parts.append(attr)
         else:
             parts.append(str(r))
-    if wrap:  # libxml2's xmlAddChild: a copied attribute becomes an attribute of <nodes>
+    if wrap:
+        own = "".join(attrs.values())
         if not parts:
-            return f"<nodes{''.join(attrs)}/>\n"
+            return f"<nodes{own}/>\n"
         body = "".join(f"  {ln}\n" for x in parts for ln in x.split("\n"))
-        return f"<nodes{''.join(attrs)}>\n{body}</nodes>\n"
+        return f"<nodes{own}>\n{body}</nodes>\n"
     return "".join(x + "\n" for x in parts)
 
 

@@ -107,14 +107,28 @@ def _devices(sys: Path) -> dict[str, tuple[str, str, Path, str]]:
 
 
 def list_node_devices(sys: Path = SYS) -> list[NodeDeviceInfo]:
-    return [NodeDeviceInfo(name, parent, [cap]) for name, (parent, cap, _p, _k) in _devices(sys).items()]
+    # as libvirt's udev backend: present devices are active, not persistent, not autostarted; the
+    # "computer" root is both
+    return [NodeDeviceInfo(name, parent, [cap], True, name == "computer", name == "computer")
+            for name, (parent, cap, _p, _k) in _devices(sys).items()]
+
+
+def _no_device(name: str) -> PyvirtError:
+    return PyvirtError(f"Node device not found: no node device with matching name '{name}'",
+                       ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+
+
+def lookup_node_device(name: str, sys: Path = SYS) -> NodeDeviceInfo:
+    for dev in list_node_devices(sys):
+        if dev.name == name:
+            return dev
+    raise _no_device(name)
 
 
 def node_device_xml(name: str, sys: Path = SYS) -> str:
     found = _devices(sys).get(name)
     if found is None:
-        raise PyvirtError(f"Node device not found: no node device with matching name '{name}'",
-                          ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+        raise _no_device(name)
     parent, cap, path, key = found
     root = ET.Element("device")
     ET.SubElement(root, "name").text = name

@@ -47,8 +47,12 @@ class HostInfo:
     def get_interface_xml(self, name: str, inactive: bool = False) -> str:
         return hostdevs.interface_xml(name)
 
-    def list_node_devices(self) -> list[NodeDeviceInfo]:
-        return hostdevs.list_node_devices()
+    def list_node_devices(self, active: bool = False, inactive: bool = False) -> list[NodeDeviceInfo]:
+        # every device read from sysfs is present (active); none is defined-only
+        return [] if inactive and not active else hostdevs.list_node_devices()
+
+    def lookup_node_device(self, name: str) -> NodeDeviceInfo:
+        return hostdevs.lookup_node_device(name)
 
     def get_node_device_xml(self, name: str) -> str:
         return hostdevs.node_device_xml(name)

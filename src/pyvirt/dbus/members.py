@@ -634,9 +634,7 @@ def interface_by_mac(ctx: Ctx, mac: str) -> str:
 
 
 #: virConnectListAllNodeDeviceFlags capability bits -> libvirt's capability names
-NODEDEV_CAPS = ("system", "pci", "usb_device", "usb", "net", "scsi_host", "scsi_target", "scsi", "storage",
-                "fc_host", "vports", "scsi_generic", "drm", "mdev_types", "mdev", "ccw", "css", "vdpa",
-                "ap_card", "ap_queue", "ap_matrix", "vpd")
+NODEDEV_CAPS = api.NODEDEV_CAPS
 
 
 def _node_device(conn: api.Connection, name: str) -> NodeDeviceInfo:
@@ -650,9 +648,8 @@ def _node_device(conn: api.Connection, name: str) -> NodeDeviceInfo:
 @custom((1 << len(NODEDEV_CAPS)) - 1 | 3 << 30)  # capability bits; INACTIVE (1<<30), ACTIVE (1<<31)
 def list_node_devices(ctx: Ctx) -> list[str]:
     caps = {c for i, c in enumerate(NODEDEV_CAPS) if ctx.flags & (1 << i)}
-    if ctx.flags & (1 << 30) and not ctx.flags & (1 << 31):
-        return []  # every device pyvirt lists is present (active)
-    return [ctx.path_of(d) for d in ctx.conn.list_node_devices() if not caps or caps & set(d.caps)]
+    devices = ctx.conn.list_node_devices(active=bool(ctx.flags & (1 << 31)), inactive=bool(ctx.flags & (1 << 30)))
+    return [ctx.path_of(d) for d in devices if not caps or caps & set(d.caps)]
 
 
 @custom(None)

@@ -29,6 +29,7 @@ from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from lxml import etree
 
     from pyvirt.testdriver.loader import NodeState
     from pyvirt.testdriver.objects import InterfaceObj, PoolObj, VolumeObj
@@ -238,9 +239,22 @@ class ResourcesMixin:
             raise E.unsupported_flags(1, "testInterfaceGetXMLDesc")
         return to_string(iface.xml)
 
-    def list_node_devices(self) -> list[NodeDeviceInfo]:
-        return [NodeDeviceInfo(d.findtext("name", ""), d.findtext("parent", ""),
-                               [c.get("type", "") for c in d.findall("capability")]) for d in self._state.devices]
+    def list_node_devices(self, active: bool = False, inactive: bool = False) -> list[NodeDeviceInfo]:
+        if active or inactive:  # libvirt 9.0's test driver does not take these two flags
+            raise E.unsupported_flags((1 << 31 if active else 0) | (1 << 30 if inactive else 0),
+                                      "testConnectListAllNodeDevices")
+        return self._node_devices()
+
+    def _node_devices(self) -> list[NodeDeviceInfo]:
+        """Loaded devices: active and persistent, no autostart (the test driver has none)."""
+        return [NodeDeviceInfo(d.findtext("name", ""), d.findtext("parent", ""), _caps(d), True, True, None)
+                for d in self._state.devices]
+
+    def lookup_node_device(self, name: str) -> NodeDeviceInfo:
+        for dev in self._node_devices():
+            if dev.name == name:
+                return dev
+        raise err(f"Node device not found: no node device with matching name '{name}'", _NO_NODE_DEVICE)
 
     def get_node_device_xml(self, name: str) -> str:
         """nodedev-dumpxml: the <device> as loaded (virt-install reads capability types)."""
@@ -249,3 +263,15 @@ class ResourcesMixin:
                 return to_string(dev)
         raise err(f"Node device not found: no node device with matching name '{name}'",
                   _NO_NODE_DEVICE)
+
+
+def _caps(dev: etree._Element) -> list[str]:
+    """virNodeDeviceListCaps: each capability, and a SCSI host's fc_host and vport_ops ones
+    (the latter named "vports")."""
+    out = []
+    for cap in dev.findall("capability"):
+        out.append(cap.get("type", ""))
+        if cap.get("type") == "scsi_host":
+            out += [{"vport_ops": "vports"}.get(c.get("type", ""), c.get("type", ""))
+                    for c in cap.findall("capability") if c.get("type") in ("fc_host", "vport_ops")]
+    return out

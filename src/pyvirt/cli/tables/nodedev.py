@@ -24,13 +24,13 @@ COMMANDS = (
             Opt("device", DATA, "device key", req=True),
             Opt("driver", STRING, "pci device assignment backend driver (e.g. 'vfio' or 'xen')"),
         )),
-    Cmd("nodedev-dumpxml", _G, "cmd_unsupported", "node device details in XML",
+    Cmd("nodedev-dumpxml", _G, "cmd_nodedev", "node device details in XML",
         "Output the node device details as an XML dump to stdout.", (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("nodedev-list", _G, "cmd_unsupported", "enumerate devices on this host",
+    Cmd("nodedev-list", _G, "cmd_nodedev", "enumerate devices on this host",
         "", (
             Opt("tree", BOOL, "list devices in a tree"),
             Opt("cap", STRING, "capability names, separated by comma"),
@@ -45,7 +45,7 @@ COMMANDS = (
         "Reset node device before or after assigning to a domain.", (
             Opt("device", DATA, "device key", req=True),
         )),
-    Cmd("nodedev-event", _G, "cmd_unsupported", "Node Device Events",
+    Cmd("nodedev-event", _G, "cmd_nodedev", "Node Device Events",
         "List event types, or wait for node device events to occur", (
             Opt("device", STRING, "filter by node device name"),
             Opt("event", STRING, "which event type to wait for"),
@@ -72,7 +72,7 @@ COMMANDS = (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
             Opt("disable", BOOL, "disable autostarting"),
         )),
-    Cmd("nodedev-info", _G, "cmd_unsupported", "node device information",
+    Cmd("nodedev-info", _G, "cmd_nodedev", "node device information",
         "Returns basic information about the node device", (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
         )),

@@ -1,0 +1,111 @@
+"""virsh 9.0's Node Device commands that read the host's devices: nodedev-list (--tree, --cap,
+--inactive, --all), nodedev-dumpxml, nodedev-info, nodedev-event.
+
+virsh's option checks, sort order (names, case-insensitively), tree drawing and messages; the
+driver answers the rest (libvirt's test driver refuses nodedev-list's state flags, and so does
+pyvirt's).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.fmt import keyvalues, tree
+from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import number
+
+if TYPE_CHECKING:
+    from pyvirt.api import NodeDeviceInfo
+
+#: nodedev-event's names (``nodedev-event --list``) and virshNodeDeviceEventToString's words
+EVENT_NAMES = ("lifecycle", "update")
+_EVENT_WORDS = ("Created", "Deleted", "Defined", "Undefined")
+
+
+def get_device(ctl: Ctl, ref: str) -> NodeDeviceInfo:
+    """virshNodeDeviceLookup: by name, or a SCSI host by its "wwnn,wwpn" pair (both checked as
+    virsh checks them; no driver of pyvirt looks hosts up by WWN); a miss prints "Could not find
+    matching device 'REF'" and the driver's reason."""
+    from pyvirt.api import no_support
+
+    if "," in ref:
+        for wwn in ref.split(",", 1):
+            if not _valid_wwn(wwn):
+                raise CmdError(f"internal error: Malformed wwn: {wwn}")
+        raise CmdError(f"Could not find matching device '{ref}'",
+                       no_support("virNodeDeviceLookupSCSIHostByWWN").message)
+    with failing(f"Could not find matching device '{ref}'"):
+        dev = ctl.conn.lookup_node_device(ref)
+    return dev
+
+
+def _valid_wwn(wwn: str) -> bool:
+    """virValidateWWN: 16 hex digits, an optional 0x before them."""
+    digits = wwn[2:] if wwn.lower().startswith("0x") else wwn
+    return len(digits) == 16 and all(c in "0123456789abcdefABCDEF" for c in digits)
+
+
+def _caps(text: str | None) -> set[str]:
+    from pyvirt.api import NODEDEV_CAPS
+
+    wanted = {c for c in (text or "").split(",") if c}
+    if wanted - set(NODEDEV_CAPS):
+        raise CmdError("Invalid capability type")
+    return wanted
+
+
+def cmd_nodedev_list(ctl: Ctl, p: Parsed) -> bool:
+    inactive, everything = p.bool("inactive"), p.bool("all")
+    if p.bool("tree") and (p.str("cap") or inactive):
+        raise CmdError("Option --tree is incompatible with --cap and --inactive")
+    caps = _caps(p.str("cap"))
+    with failing("Failed to list node devices"):
+        devices = ctl.conn.list_node_devices(active=everything or not inactive, inactive=inactive or everything)
+    chosen = sorted((d for d in devices if not caps or caps & set(d.caps)), key=lambda d: d.name.lower())
+    if p.bool("tree"):
+        names = {d.name for d in chosen}
+        ctl.print(tree([d.name for d in chosen],
+                       {d.name: d.parent if d.parent in names else None for d in chosen}))
+        return True
+    ctl.print("".join(d.name + "\n" for d in chosen))
+    return True
+
+
+def cmd_nodedev_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    dev = get_device(ctl, p.str("device") or "")
+    ctl.print_xml(ctl.conn.get_node_device_xml(dev.name), p.str("xpath"), wrap=p.bool("wrap"))
+    return True
+
+
+def cmd_nodedev_info(ctl: Ctl, p: Parsed) -> bool:
+    dev = get_device(ctl, p.str("device") or "")
+    autostart = "no autostart" if dev.autostart is None else "yes" if dev.autostart else "no"
+    ctl.print(keyvalues([("Name", dev.name), ("Parent", dev.parent), ("Active", "yes" if dev.active else "no"),
+                         ("Persistent", "yes" if dev.persistent else "no"), ("Autostart", autostart)]))
+    return True
+
+
+def cmd_nodedev_event(ctl: Ctl, p: Parsed) -> bool:
+    if p.bool("list"):
+        ctl.print("".join(n + "\n" for n in EVENT_NAMES))
+        return True
+    kind = p.str("event")
+    if kind is None:
+        raise CmdError("either --list or --event <type> is required")
+    if kind not in EVENT_NAMES:
+        raise CmdError(f"unknown event type {kind}")
+    timeout = number(p.str("timeout"), "timeout")
+    name = get_device(ctl, p.str("device") or "").name if p.has("device") else None
+    from pyvirt.cli.cmd_event import event_loop
+
+    def line(ev: object) -> str:
+        if kind == "update":
+            return f"event 'update' for node device {ev.name}"  # type: ignore[attr-defined]
+        number_ = ev.event  # type: ignore[attr-defined]
+        word = _EVENT_WORDS[number_] if 0 <= number_ < len(_EVENT_WORDS) else "unknown"
+        return f"event 'lifecycle' for node device {ev.name}: {word}"  # type: ignore[attr-defined]
+
+    subscribe = lambda left: ctl.conn.events(name, timeout=left,  # noqa: E731
+                                             kinds=["NodeDevice.update" if kind == "update" else "NodeDevice"])
+    return event_loop(ctl, p, subscribe, line, timeout) > 0

@@ -1,0 +1,40 @@
+"""Oracle test for the Node Device commands pyvirt answers (nodedev-list, -dumpxml, -info, -event):
+the same command lines through the real virsh and through pyvirt against test:///default must
+give the same stdout, stderr and exit status (libvirt's test driver refuses nodedev-list's state
+flags, so that refusal is compared too).  Nothing of virsh's output is written down here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+VIRSH = shutil.which("virsh")
+pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
+PYVIRT = [sys.executable, "-m", "pyvirt.cli.main"]
+
+LINES = [
+    "nodedev-list; nodedev-list --tree; nodedev-list --all; nodedev-list --inactive",
+    "nodedev-list --cap bogus; nodedev-list --tree --cap pci; nodedev-list --tree --inactive; "
+    "nodedev-list --all --cap pci,net",
+    "nodedev-dumpxml computer; nodedev-dumpxml scsi_host11; nodedev-dumpxml --device scsi_host1 --xpath //wwnn; "
+    "nodedev-dumpxml scsi_host2 --xpath //capability/@type --wrap; nodedev-dumpxml nosuch",
+    "nodedev-info computer; nodedev-info scsi_host11; nodedev-info nosuch; nodedev-info",
+    "nodedev-dumpxml a,b; nodedev-info 0x2000000012345678,zz; nodedev-dumpxml 2000000012341234,1000000012341234",
+    "nodedev-event --list; nodedev-event; nodedev-event --event bogus",
+    "nodedev-event --event lifecycle --timeout 1; nodedev-event --event update --device nosuch --timeout 1",
+    "nodedev-event --event update --timeout 1 --device computer --loop --timestamp",
+    "help nodedev-list; help nodedev-info",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_nodedev_commands_match_virsh(line: str) -> None:
+    env = {**os.environ, "LC_ALL": "C"}
+    runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
+                           env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]
+    theirs, ours = ((r.stdout, r.stderr, r.returncode) for r in runs)
+    assert ours == theirs
