@@ -33,13 +33,10 @@ class LibvirtPair:
 
     @staticmethod
     def available() -> str | None:
-        """Why it cannot run here, or None."""
-        if os.geteuid() != 0:
-            return "needs root (libvirtd as another user, in a network namespace of its own)"
-        for tool in ("libvirtd", "virsh", "setpriv", "ip"):
-            if shutil.which(tool) is None:
-                return f"{tool} not found (libvirt-daemon / libvirt-clients are test-only oracles)"
-        return None
+        """Why it cannot run here, or None: what a private session libvirtd needs, and ``ip``."""
+        from _rom import SessionLibvirtd
+
+        return SessionLibvirtd.available() or (None if shutil.which("ip") else "ip not found (iproute2)")
 
     def owned(self, path: Path) -> Path:
         """`path` (a directory, created, or a file) handed to the daemons' user."""
