@@ -97,3 +97,38 @@ def test_luks_disks_open_with_their_secrets(daemon: DaemonHarness) -> None:
     log = daemon.log_text()
     assert PASSPHRASE.decode() not in log and base64.b64encode(PASSPHRASE).decode() not in log
 
+
+
+VTPM_UUID = "1a2b3c4d-0000-4000-8000-00000000b002"
+
+
+def test_vtpm_state_encrypted_with_its_secret(daemon: DaemonHarness) -> None:
+    """<tpm><backend><encryption secret=>: the secret must be a vtpm one with a value; swtpm gets
+    the value as a passphrase file (never argv) that it removes once read."""
+    conn = daemon.connect()
+    tpm = (f"<tpm model='tpm-tis'><backend type='emulator' version='2.0'><encryption secret='{VTPM_UUID}'/>"
+           "</backend></tpm>")
+    conn.define_xml(_domain(daemon, "tpmvm", tpm))
+    assert f"<encryption secret='{VTPM_UUID}'/>" in conn.get_xml("tpmvm")
+    err = _start_error(conn, "tpmvm")
+    assert err.message == f"Secret not found: no secret with matching uuid '{VTPM_UUID}'"
+    conn.define_secret(f"<secret><uuid>{VTPM_UUID}</uuid><usage type='volume'><volume>/x</volume></usage></secret>")
+    conn.set_secret_value(VTPM_UUID, base64.b64encode(PASSPHRASE).decode())
+    err = _start_error(conn, "tpmvm")  # libvirt's virSecretGetSecretString checks the usage type
+    assert err.message == (f"invalid argument: secret with uuid {VTPM_UUID} is of type 'volume' not expected "
+                           "'vtpm' type")
+    conn.undefine_secret(VTPM_UUID)
+    conn.define_secret(f"<secret private='yes'><uuid>{VTPM_UUID}</uuid><usage type='vtpm'><name>tpmvm</name></usage>"
+                       "</secret>")
+    conn.set_secret_value(VTPM_UUID, base64.b64encode(PASSPHRASE).decode())
+    conn.start("tpmvm", paused=True)
+    try:
+        swtpm = [cmd for _pid, cmd in live_processes() if cmd and cmd[0].endswith(b"swtpm")
+                 and any(str(daemon.root).encode() in c for c in cmd)]
+        assert swtpm, "swtpm did not start"
+        line = b" ".join(swtpm[0])
+        assert b"--key" in line and b"secret-tpm0-vtpm" in line and b"mode=aes-256-cbc" in line
+        assert PASSPHRASE not in line and base64.b64encode(PASSPHRASE) not in line
+        assert not list((daemon.root / "runtime" / "qemu").rglob("secret-*"))
+    finally:
+        conn.destroy("tpmvm")

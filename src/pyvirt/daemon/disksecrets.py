@@ -1,4 +1,5 @@
-"""The secrets a guest's disks reference, resolved at start (libvirt's qemuDomainSecretPrepare).
+"""The secrets a guest's disks and vTPMs reference, resolved at start (libvirt's
+qemuDomainSecretPrepare, qemuTPMEmulatorBuildCommandLine).
 
 A mixin of the QEMU driver: it needs the secret driver pyvirtd installs (``secrets``).  Every
 ``<encryption>`` and ``<auth>`` secret is looked up before anything else of the start happens,
@@ -25,6 +26,18 @@ from pyvirt.xml import Domain
 _AUTH_USAGE = {"iscsi": "iscsi", "rbd": "ceph"}
 
 
+class _ByUUID:
+    """A secret reference by UUID alone (a vTPM's ``<encryption secret=>``)."""
+
+    def __init__(self, uuid: str) -> None:
+        self.uuid, self.usage = uuid, None
+
+
+def owner(dev: Any) -> str:
+    """The name a device's secret files carry: a disk's target, a TPM's alias."""
+    return str(getattr(dev, "target_dev", None) or dev.alias or "tpm0")
+
+
 class DiskSecrets:
     """The resolved values of one start: (disk, purpose, value) each."""
 
@@ -34,8 +47,8 @@ class DiskSecrets:
 
     def write(self, guest_dir: Path, user: Any = None) -> None:
         """The files QEMU's secret objects read (0600; QEMU's user owns them)."""
-        for disk, purpose, value in self.items:
-            path = Path(secret_file(str(guest_dir), disk, purpose))
+        for dev, purpose, value in self.items:
+            path = Path(secret_file(str(guest_dir), owner(dev), purpose))
             write_atomic(path, value, mode=0o600, durable=False)
             self.written.append(path)
             if user is not None:
@@ -64,6 +77,10 @@ class DiskSecretsMixin:
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
                 found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+        for tpm in dom.devices.tpms:
+            uuid = tpm.backend_encryption_secret
+            if uuid and tpm.backend_type == "emulator":
+                found.items.append((tpm, "vtpm", self._secret_value("vtpm", _ByUUID(uuid))))
         return found
 
     def _secret_value(self, usage: str, ref: Any) -> bytes:

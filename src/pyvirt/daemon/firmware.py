@@ -19,6 +19,7 @@ from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.qemu import process
+from pyvirt.qemu.argv_disks import secret_file
 from pyvirt.qemu.firmware import select
 from pyvirt.xml.domain import Domain, Features, Loader, NVRam
 
@@ -123,6 +124,11 @@ def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path
                     raise _unsupported(f"swtpm cannot use the path '{p}' (it contains a comma)")
             argv = [binary, "socket", "--ctrl", f"type=unixio,path={sock},mode=0600",
                     "--tpmstate", f"dir={state},mode=0600", "--log", f"file={log}", "--terminate"]
+            if tpm.backend_encryption_secret:
+                # the state encrypted with a key derived from the vtpm secret's value, which pyvirtd
+                # wrote for it (daemon/disksecrets.py) and swtpm removes once read
+                key = secret_file(str(private_dir), tpm.alias or "tpm0", "vtpm")  # beside the socket: no comma
+                argv += ["--key", f"pwdfile={key},mode=aes-256-cbc,remove=true"]
             if version == "2.0":
                 argv.append("--tpm2")
             ident = process.spawn_detached(argv, log)

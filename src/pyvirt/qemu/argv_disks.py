@@ -92,12 +92,13 @@ def _ends(layer: Any) -> object | None:
     return _NO_BACKING if bs is not None and bs.terminator else None
 
 
-def secret_file(domain_dir: str | None, disk: Any, purpose: str) -> str:
-    """Where pyvirtd puts the value of the secret a disk's ``purpose`` ("encryption") needs, for
-    QEMU's ``secret`` object to read at start: in the guest's private 0700 directory, 0600, gone
-    once QEMU has read it (libvirt passes it AES-encrypted under a master key file instead: the
-    same exposure, a file only QEMU's user reads).  Never on the command line."""
-    return f"{domain_dir or '/nonexistent'}/secret-{disk.target_dev}-{purpose}"
+def secret_file(domain_dir: str | None, owner: str, purpose: str) -> str:
+    """Where pyvirtd puts the value of the secret a device (`owner`: a disk's target, a TPM's
+    alias) needs for ``purpose`` ("encryption", "vtpm"), for QEMU's ``secret`` object or swtpm
+    to read at start: in the guest's private 0700 directory, 0600, gone once read (libvirt
+    passes it AES-encrypted under a master key file instead: the same exposure, a file only
+    QEMU's user reads).  Never on a command line."""
+    return f"{domain_dir or '/nonexistent'}/secret-{owner}-{purpose}"
 
 
 def _encryption(a: Argv, ctx: Ctx, disk: Any, node: str) -> str | None:
@@ -113,7 +114,7 @@ def _encryption(a: Argv, ctx: Ctx, disk: Any, node: str) -> str | None:
         raise unsupported("<encryption> with other than one <secret>", enc.line)
     secret_id = f"{node}-format-encryption-secret0"
     a.json("-object", {"qom-type": "secret", "id": secret_id, "format": "raw",
-                       "file": secret_file(ctx.runtime.domain_dir, disk, "encryption")})
+                       "file": secret_file(ctx.runtime.domain_dir, disk.target_dev, "encryption")})
     return secret_id
 
 

@@ -702,6 +702,8 @@ class TPM(DeviceInfo):
     #: keep swtpm's state when the domain is undefined (libvirt: also for transient domains)
     backend_persistent_state: bool | None = attr("backend/@persistent_state", YESNO)
     backend_device_path: str | None = attr("backend/device/@path")
+    #: the UUID of the vtpm secret swtpm encrypts the TPM's state with
+    backend_encryption_secret: str | None = attr("backend/encryption/@secret")
     #: ``type='external'``: the socket of a TPM emulator someone else runs (libvirt writes
     #: ``<source type='unix' mode='connect' path=>``, the only form it accepts)
     backend_source_type: str | None = attr("backend/source/@type", Enum("unix"))
