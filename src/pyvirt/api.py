@@ -667,11 +667,50 @@ class BlockJobEvent(Event):
         self.disk, self.job, self.status = disk, job, status
 
 
+class TrayChangeEvent(DomainDeviceEvent):
+    """VIR_DOMAIN_EVENT_ID_TRAY_CHANGE: a removable disk's tray opened or closed (QEMU's
+    DEVICE_TRAY_MOVED, on eject and on a medium change): `device` the disk's alias, `reason`
+    libvirt's virDomainEventTrayChangeReason (0 opened, 1 closed)."""
+
+    _fields = (*DomainDeviceEvent._fields, "reason")
+    __slots__ = ("reason",)
+    KIND = "Domain.tray-change"
+    OPEN, CLOSE = 0, 1
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", device: str = "", reason: int = 0) -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind, device)
+        self.reason = reason
+
+
+class BalloonChangeEvent(Event):
+    """VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE: the guest's balloon settled at `actual` KiB (QEMU's
+    BALLOON_CHANGE, which counts bytes)."""
+
+    _fields = (*Event._fields, "actual")
+    __slots__ = ("actual",)
+    KIND = "Domain.balloon-change"
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", actual: int = 0) -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.actual = actual
+
+
+class RebootEvent(Event):
+    """VIR_DOMAIN_EVENT_ID_REBOOT: the guest was reset (QEMU's RESET: a guest reboot, or a
+    reset asked for); the guest keeps running, so no lifecycle event says so."""
+
+    __slots__ = ()
+    KIND = "Domain.reboot"
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
                                                              DeviceRemovedEvent, BlockJobEvent, SecretEvent,
                                                              SecretValueEvent, NodeDeviceEvent,
-                                                             NodeDeviceUpdateEvent)}
+                                                             NodeDeviceUpdateEvent, TrayChangeEvent,
+                                                             BalloonChangeEvent, RebootEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 

@@ -7,6 +7,7 @@ all over D-Bus, while the signals Cockpit listens to are checked.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,12 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
     daemon, client = stack
     conn = daemon.connect()
     with client.signals() as q:
-        dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s", test_guest.domain_xml(GUEST, memory_mib=192))
+        iso = daemon.root / "media.iso"
+        iso.write_bytes(b"\0" * (1 << 20))
+        cdrom = (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='{iso}'/>"
+                 "<target dev='hdc' bus='ide'/><readonly/></disk>")
+        dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s",
+                         test_guest.domain_xml(GUEST, memory_mib=192, extra_devices=cdrom))
         wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.DEFINED, DefinedDetail.ADDED])
         assert conn.lookup_domain(GUEST).uuid == client.get(dom, DOMAIN, "UUID")  # pyvirtd has it
         assert dom in client.one(QEMU, CONNECT, "ListDomains", "u", 0)
@@ -78,6 +84,13 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         client.call(dom, DOMAIN, "DetachDevice", "su", disk, 1)
         removed = wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
         assert removed.path == dom
+        # eject the cdrom as Cockpit does (UpdateDevice without a source): TrayChange, opened (0)
+        alias = re.search(r"<target dev='hdc'[^>]*/>.*?<alias name='([^']+)'/>",
+                          client.one(dom, DOMAIN, "GetXMLDesc", "u", 0), re.S)
+        assert alias, "the live cdrom has an alias"
+        client.call(dom, DOMAIN, "UpdateDevice", "su", cdrom.replace(f"<source file='{iso}'/>", ""), 1)
+        tray = wait_signal(q, "TrayChange", lambda b: b == [alias.group(1), 0], timeout=60)
+        assert (tray.path, tray.interface) == (dom, DOMAIN)
         client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
         assert client.get(dom, DOMAIN, "Active") is True
         client.call(dom, DOMAIN, "Suspend")

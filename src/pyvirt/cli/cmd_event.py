@@ -22,7 +22,8 @@ EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "gra
 
 
 #: the non-lifecycle domain events pyvirt delivers: their event kinds are "Domain.<name>"
-_OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2")
+_OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2", "tray-change", "balloon-change",
+                 "reboot")
 
 
 def _stamp(ts: float) -> str:
@@ -57,6 +58,13 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
             if name.startswith("block-job"):  # virshEventBlockJobPrint
                 what = f"{getattr(ev, 'job', '')} for {getattr(ev, 'disk', '')} {getattr(ev, 'status', '')}"
                 return f"event '{name}' for domain '{ev.name}': {what}"
+            if name == "tray-change":  # virshEventTrayChangePrint
+                return f"event '{name}' for domain '{ev.name}' disk {getattr(ev, 'device', '')}: " \
+                       f"{('opened', 'closed')[getattr(ev, 'reason', 0) == 1]}"
+            if name == "balloon-change":
+                return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'actual', 0)} KiB"
+            if name == "reboot":
+                return f"event '{name}' for domain '{ev.name}'"
             return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}"
         if "lifecycle" not in want:
             return None

@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import loadindex, model, nics, session, vsock
+from pyvirt.daemon import events, loadindex, model, nics, session, vsock
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
@@ -88,7 +88,7 @@ MONITOR_TIMEOUT = 30.0
 #: take more than 10 s to bring TCG up); a QEMU that exits ends the wait at once, so it costs nothing
 CONNECT_TIMEOUT = 30.0
 #: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
-HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVENTS)
+HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVENTS, *events.PASSED_ON)
 
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
@@ -887,6 +887,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             gone = run.unplugged.get(str(data.get("device", "")))
             if gone is not None:
                 gone.set()
+        elif name in events.PASSED_ON:
+            passed = events.from_qmp(name, data, rec.name, rec.uuid, rec.id)
+            if passed is not None:
+                self.events.publish(passed)
         elif name == "GUEST_PANICKED":
             action = rec.current().on_crash or "destroy"
             self.events.emit(rec.name, rec.uuid, EventType.CRASHED, 0, rec.id)

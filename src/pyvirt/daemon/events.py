@@ -8,10 +8,31 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from pyvirt.api import DomainDeviceEvent, DomainEvent, Event
+from pyvirt.api import BalloonChangeEvent, DomainDeviceEvent, DomainEvent, Event, RebootEvent, TrayChangeEvent
 
 log = logging.getLogger(__name__)
+
+#: QEMU events that pyvirtd only passes on, as the domain event libvirt makes of each
+PASSED_ON = ("DEVICE_TRAY_MOVED", "BALLOON_CHANGE", "RESET")
+
+
+def from_qmp(qmp_event: str, data: dict[str, Any], name: str, uuid: str, dom_id: int) -> Event | None:
+    """The spine's event for one of PASSED_ON (None for another, or one without what it needs):
+    libvirt's qemuProcessHandleTrayChange / BalloonChange / Reset."""
+    ident = {"name": name, "uuid": uuid, "id": dom_id, "timestamp": time.time()}
+    if qmp_event == "DEVICE_TRAY_MOVED":
+        alias = str(data.get("id") or data.get("device") or "")  # the qdev id is the disk's alias
+        if not alias:
+            return None
+        reason = TrayChangeEvent.OPEN if data.get("tray-open") else TrayChangeEvent.CLOSE
+        return TrayChangeEvent(**ident, device=alias, reason=reason)
+    if qmp_event == "BALLOON_CHANGE":
+        return BalloonChangeEvent(**ident, actual=int(data.get("actual", 0)) // 1024)
+    if qmp_event == "RESET":
+        return RebootEvent(**ident, event=0)
+    return None
 
 
 class EventBus:

@@ -49,6 +49,9 @@ OBJECT_SIGNALS = {
     "Domain.block-job-2": ("Domain", "BlockJob", lambda e: [e.disk, _JOB_TYPES.get(e.job, 0),
                                                             _JOB_STATUS.get(e.status, 1)]),
     "StoragePool.refresh": ("StoragePool", "Refresh", lambda e: []),
+    "Domain.tray-change": ("Domain", "TrayChange", lambda e: [e.device, e.reason]),
+    "Domain.balloon-change": ("Domain", "BalloonChange", lambda e: [e.actual]),
+    "Domain.reboot": ("Domain", "Reboot", lambda e: []),
 }
 #: what a connection object lists as children in its introspection data
 _CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}
