@@ -221,15 +221,16 @@ class PrivateDaemon:
     Runs without -v: debug logging of every QMP message would be measured as overhead.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, uri: str = SESSION_URI) -> None:
         self.root = root
+        self.uri = uri  # qemu:///system too: its state still lives under `root`
         self.proc: subprocess.Popen[bytes] | None = None
         self._old_env: str | None = None
 
     def start(self, timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         read_fd, write_fd = os.pipe()
-        cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", SESSION_URI, "--state-root",
+        cmd = [sys.executable, "-m", "pyvirt.daemon.main", "--uri", self.uri, "--state-root",
                str(self.root), "--ready-fd", str(write_fd), "--log-file", str(self.root / "pyvirtd.log")]
         env = dict(os.environ, PYVIRT_STATE_ROOT=str(self.root), **(env or {}))
         with open(self.root / "pyvirtd.err", "ab") as err:
@@ -249,7 +250,7 @@ class PrivateDaemon:
         old = os.environ.get("PYVIRT_STATE_ROOT")
         os.environ["PYVIRT_STATE_ROOT"] = str(self.root)
         try:
-            return RemoteConnection(SESSION_URI, autostart=False)
+            return RemoteConnection(self.uri, autostart=False)
         finally:
             if old is None:
                 del os.environ["PYVIRT_STATE_ROOT"]

@@ -4,8 +4,11 @@ web process's RSS.  A private pyvirtd, `pyvirt web`, and Debian's chromium throu
 
     .venv/bin/python bench/web.py [--guests 1000] [--runs 5]
 
-Cockpit Machines, the yardstick the issue names, is not installed on this machine; its figures
-are not printed rather than guessed.
+Cockpit Machines 288, the yardstick the issue names, is measured in the same run over the same
+pyvirtd (tests/cockpit_stack.py: cockpit-ws + cockpit-bridge as root, pyvirt-dbus on a private
+system bus): time until its VM list shows the N guests, and the RSS of cockpit-ws + cockpit-bridge
+(+ pyvirt-dbus, which Cockpit needs and `pyvirt web` does not) next to `pyvirt web`'s.  Where
+Cockpit cannot run (not root, packages missing) the reason is printed instead of figures.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SESSION_URI, PrivateDaemon, median, small_domain_xml  # noqa: E402
+from _common import PrivateDaemon, median, small_domain_xml  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests import cockpit_stack  # noqa: E402
+
+SYSTEM_URI = "qemu:///system"
 
 CHROMIUM = "/usr/bin/chromium"
 # as root (CI) chromium needs --no-sandbox; a container's small /dev/shm would crash its renderer
@@ -42,7 +50,7 @@ def start_web(daemon: PrivateDaemon) -> tuple[subprocess.Popen[str], str]:
     import os
 
     env = dict(os.environ, PYVIRT_STATE_ROOT=str(daemon.root))
-    proc = subprocess.Popen([sys.executable, "-m", "pyvirt.web.main", "-c", SESSION_URI, "--listen", "127.0.0.1:0"],
+    proc = subprocess.Popen([sys.executable, "-m", "pyvirt.web.main", "-c", daemon.uri, "--listen", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     assert proc.stdout is not None
     text = proc.stdout.readline() + proc.stdout.readline()
@@ -59,6 +67,44 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cockpit_figures(browser: object, folder: Path, guests: int, runs: int, web_rss: int) -> None:
+    """Cockpit Machines: page load, time until its list shows `guests` rows (from navigation
+    start, as the figure above), and its processes' RSS.  Cockpit offers root the system
+    connection only, and `pyvirt web` logs in with a token on the session one: a second pyvirtd
+    (qemu:///system over its own state root) gets the same guests."""
+    system = PrivateDaemon(folder / "d", SYSTEM_URI)
+    system.start(env={"PYVIRT_NETWORK_AUTOSTART": "0"})  # leave the host's networks alone
+    stack = cockpit_stack.CockpitStack(folder / "cockpit", system.root)
+    try:
+        conn = system.connect()
+        for i in range(guests):
+            conn.define_xml(small_domain_xml(f"bench-{i:04d}"))
+        conn.close()
+        stack.start()
+        loads, listed = [], []
+        for _ in range(runs):
+            stack.restart_ws()  # cockpit-ws --local-session serves one browser session per start
+            ctx = browser.new_context()  # type: ignore[attr-defined]
+            page = ctx.new_page()
+            page.goto(stack.url, wait_until="load")
+            page.wait_for_function("(n) => document.querySelectorAll('tbody tr').length >= n", arg=guests,
+                                   timeout=600_000)
+            listed.append(page.evaluate("() => performance.now()"))
+            # the machines page is an iframe-less package page: its own navigation entry
+            loads.append(page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd"))
+            names = {pid: Path(f"/proc/{pid}/comm").read_text().strip() for pid in stack.session_pids()}
+            cockpit_rss = sum(rss_kib(pid) for pid, comm in names.items() if comm in ("cockpit-ws", "cockpit-bridge"))
+            ctx.close()
+        service_rss = rss_kib(stack.procs["service"].pid)
+        print(f"Cockpit Machines page load:         {median(loads):7.0f} ms  (cold cache, to 'load')")
+        print(f"Cockpit list shows {guests} guests:    {median(listed):7.0f} ms  (from navigation start)")
+        print(f"cockpit-ws + cockpit-bridge RSS:    {cockpit_rss / 1024:7.1f} MiB  (+ pyvirt-dbus "
+              f"{service_rss / 1024:.1f} MiB) vs pyvirt web {web_rss / 1024:.1f} MiB")
+    finally:
+        stack.stop()
+        system.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--guests", type=int, default=1000, help="defined guests in the list (default 1000)")
@@ -67,6 +113,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
+    no_cockpit = cockpit_stack.missing()
     with tempfile.TemporaryDirectory(prefix="pvb-web-", dir="/tmp") as tmp:
         daemon = PrivateDaemon(Path(tmp) / "d")
         daemon.start()
@@ -128,7 +175,11 @@ def main() -> int:
                 conn.destroy(name)
                 print(f"web process RSS:                    {rss_kib(web.pid) / 1024:7.1f} MiB  "
                       f"(after listing {args.guests} guests; pyvirtd: {daemon.rss_kib() / 1024:.1f} MiB)")
-                print("Cockpit Machines: not installed here, no yardstick figures")
+                web_rss = rss_kib(web.pid)
+                if no_cockpit:
+                    print(f"Cockpit Machines: cannot run here ({', '.join(no_cockpit)}): no yardstick figures")
+                else:
+                    cockpit_figures(browser, Path(tmp) / "cockpit", args.guests, args.runs, web_rss)
                 browser.close()
         finally:
             if web is not None:

@@ -148,6 +148,24 @@ class CockpitStack:
                            "--local-session=cockpit-bridge"])
         self._wait(self._listening, "cockpit-ws", "ws")
 
+    def restart_ws(self) -> None:
+        """A fresh cockpit-ws (and bridge): it serves one browser session per start."""
+        proc = self.procs.pop("ws")
+        proc.terminate()
+        proc.wait(10)
+        for pid in self.processes():  # the old session's bridge and ssh-agent
+            if pid not in (p.pid for p in self.procs.values()):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+        self._spawn("ws", [str(COCKPIT_WS), "--address", "127.0.0.1", "--port", str(self.port),
+                           "--local-session=cockpit-bridge"])
+        self._wait(self._listening, "cockpit-ws", "ws")
+
+    def session_pids(self) -> list[int]:
+        """cockpit-ws and the processes of its session (bridge, ssh-agent, helpers)."""
+        ours = {p.pid for name, p in self.procs.items() if name != "ws"}
+        return [pid for pid in self.processes() if pid not in ours]
+
     def _wait(self, ready: object, what: str, name: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while not ready():  # type: ignore[operator]
