@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the libvirt worker's python
 
-from _common import rss_kib  # noqa: E402 - bench/ is not a package; stdlib and pyvirt.testguest only
+from _common import median, rss_kib  # noqa: E402 - bench/ is not a package; stdlib and pyvirt.testguest only
 
 from pyvirt.testguest import rom_domain_xml, rom_image  # noqa: E402 - stdlib only
 
@@ -386,8 +386,8 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, args: argparse.N
     if "restart_pairs" in ours:
         pairs = ours["restart_pairs"]
         for label in ("before", "after"):
-            vals = sorted(pairs[label])
-            cell = f"{vals[len(vals) // 2]:.2f} ({vals[0]:.2f}-{vals[-1]:.2f})"
+            vals = pairs[label]
+            cell = f"{median(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
             print(f"{f'restart, {label} (alternating, median of {len(vals)})':44} {cell:>22}")
     print("medians (min-max) of 20 (dominfo: 50); libvirt: listAllDomains + state() each (as virsh list), "
           "getAllDomainStats(STATE), lookupByName + info()")
