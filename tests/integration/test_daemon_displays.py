@@ -9,13 +9,14 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from pyvirt.api import PyvirtError
 from pyvirt.testguest import TestGuest
-from tests.daemon_harness import DaemonHarness, guest_xml
+from tests.daemon_harness import DaemonHarness, guest_xml, live_processes
 from tests.tlscerts import TestCA
 
 pytestmark = pytest.mark.timeout(180)
@@ -105,3 +106,34 @@ def test_spice_tls_from_qemu_conf(daemon: DaemonHarness, test_guest: TestGuest, 
         subject = dict(x[0] for x in tls.getpeercert()["subject"])
     assert subject["commonName"] == "spice"
     conn.destroy("tls")
+
+
+def test_vhost_user_gpu_gets_its_backend(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    """<driver name='vhostuser'>: pyvirtd starts vhost-user-gpu on one end of a socket pair and
+    gives QEMU the other.  vhost-user needs KVM's ioeventfds, so under TCG QEMU itself refuses
+    the device, after it reached the backend (a socket problem would fail earlier, at -chardev);
+    the backend exits when QEMU does, leaving nothing behind."""
+    conn = daemon.connect()
+    gpu = "<video><driver name='vhostuser'/><model type='virtio' heads='1'/></video>"
+    conn.define_xml(guest_xml(test_guest, "vug", extra_devices=gpu).replace("<video><model type='none'/></video>", ""))
+    with pytest.raises(PyvirtError, match="vhost-user-vga.*requires kvm"):
+        conn.start("vug")
+    log = (daemon.root / "log" / "qemu" / "vug-vhost-user-gpu.log")
+    assert log.exists()  # the backend was started (its own log beside QEMU's)
+    assert daemon.proc is not None
+    deadline = time.monotonic() + 10
+    while _children(daemon.proc.pid, b"vhost-user-gpu") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _children(daemon.proc.pid, b"vhost-user-gpu")
+
+
+def _children(parent: int, name: bytes) -> list[int]:
+    out = []
+    for pid, cmd in live_processes():
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and cmd and cmd[0].endswith(name):
+            out.append(pid)
+    return out

@@ -81,10 +81,49 @@ def test_emulated_tpm_socket_is_libvirts_mock_only_in_test_mode() -> None:
     assert "socket,id=chrtpm,path=/run/pyvirt/g/tpm0-swtpm.sock" in _values(_argv(tpm, rt), "-chardev")
 
 
-def test_virtio_gpu_takes_virtio_options() -> None:
-    argv = _argv("<video><driver iommu='on' ats='off' packed='on'/><model type='virtio' heads='1'/></video>")
-    gpu = next(json.loads(d) for d in _values(argv, "-device") if "virtio-vga" in d)
+def test_secondary_virtio_gpu_takes_virtio_options_the_primary_not() -> None:
+    """libvirt's qemuDeviceVideoGetModel: only the non-VGA virtio GPU gets the options."""
+    argv = _argv("<video><driver iommu='on'/><model type='virtio' heads='1'/></video>"
+                 "<video><driver iommu='on' ats='off' packed='on'/><model type='virtio' heads='1'/></video>")
+    vga = next(json.loads(d) for d in _values(argv, "-device") if "virtio-vga" in d)
+    gpu = next(json.loads(d) for d in _values(argv, "-device") if "virtio-gpu-pci" in d)
+    assert "iommu_platform" not in vga
     assert (gpu["iommu_platform"], gpu["ats"], gpu["packed"]) == (True, False, True)
+
+
+def test_vhost_user_gpus_on_their_socket_pairs() -> None:
+    rt = RuntimePaths(vhost_user_gpu_fds={"video0": 11, "video1": 12})
+    argv = _argv("<video><driver name='vhostuser'/><model type='virtio' heads='1'>"
+                 "<acceleration accel3d='yes' rendernode='/dev/dri/renderD128'/></model></video>"
+                 "<video><driver name='vhostuser' ats='off'/><model type='virtio' heads='2'/></video>", rt)
+    assert _values(argv, "-chardev")[-2:] == ["socket,id=chr-vu-video0,fd=11", "socket,id=chr-vu-video1,fd=12"]
+    assert _device(argv, "vhost-user-vga") == {"driver": "vhost-user-vga", "id": "video0", "max_outputs": 1,
+                                               "chardev": "chr-vu-video0", "bus": "pci.0", "addr": "0x2"}
+    second = _device(argv, "vhost-user-gpu-pci")
+    assert second["ats"] is False and second["max_outputs"] == 2 and second["chardev"] == "chr-vu-video1"
+
+
+@pytest.mark.parametrize("video, message", [
+    ("<video><driver name='vhostuser'/><model type='vga'/></video>", "only supported with 'virtio'"),
+    ("<video><model type='virtio'><acceleration accel3d='yes'/></model></video>", "QEMU-rendered virtio GPU"),
+])
+def test_bad_gpus_are_refused_naming_the_element(video: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _argv(video, RuntimePaths(vhost_user_gpu_fds={"video0": 3}))
+
+
+def test_vhost_user_gpu_binary_from_qemu_descriptors(tmp_path: Path) -> None:
+    from pyvirt.daemon import vhost_user_gpu
+
+    usr, etc = tmp_path / "usr", tmp_path / "etc"
+    usr.mkdir()
+    (usr / "50-qemu-gpu.json").write_text('{"type": "gpu", "binary": "/usr/lib/qemu/vhost-user-gpu"}')
+    (usr / "50-qemu-virtiofsd.json").write_text('{"type": "fs", "binary": "/usr/lib/qemu/virtiofsd"}')
+    assert vhost_user_gpu.gpu_binary((etc, usr)) == "/usr/lib/qemu/vhost-user-gpu"
+    etc.mkdir()
+    (etc / "50-qemu-gpu.json").write_text('{"type": "gpu", "binary": "/opt/gpu"}')
+    assert vhost_user_gpu.gpu_binary((etc, usr)) == "/opt/gpu"
+    assert vhost_user_gpu.gpu_binary((tmp_path / "none",)) is None
 
 
 def test_virtio_gpu_options_round_trip_before_the_model() -> None:

@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import events, loadindex, model, nics, session, vsock
+from pyvirt.daemon import events, loadindex, model, nics, session, vhost_user_gpu, vsock
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
@@ -52,6 +52,7 @@ from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.migration import MigrationMixin
 from pyvirt.daemon.migration_p2p import MigrationPeerMixin
 from pyvirt.daemon.ports import PortAllocator
+from pyvirt.daemon.qemuconf import host_render_node
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.daemon.saves import SavesMixin
 from pyvirt.daemon.session import Session
@@ -607,15 +608,22 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         at_once = self._runs_at_once(dom, paused, incoming)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         vsock_claim: tuple[int, int] | None = None
+        gpu_fds: dict[str, int] = {}
         try:
             vsock_claim = vsock.claim(dom)  # the CID goes into the live XML saved below
+            if any(v.driver_name == "vhostuser" for v in dom.devices.videos):
+                gpu_helpers, gpu_fds = await asyncio.to_thread(
+                    vhost_user_gpu.start, dom, self.paths.qemu_log / f"{dom.name}-vhost-user-gpu.log",
+                    host_render_node())
+                helpers.extend(gpu_helpers)
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
                 argv = model.build_command_line(dom, caps, listener.fileno(), str(files.pidfile),
                                                 str(files.private_dir), taps,
                                                 spice_tls_x509_dir=self._spice_tls_dir(dom),
-                                                usb_hostdevs=usb_hostdevs, vsock=vsock_claim)
+                                                usb_hostdevs=usb_hostdevs, vsock=vsock_claim,
+                                                vhost_user_gpu_fds=gpu_fds)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:
@@ -626,7 +634,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
             ident = process.spawn_detached(argv, files.log,
                                            pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
-                                                     *(vsock_claim[:1] if vsock_claim else ())),
+                                                     *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values()),
                                            user=qemu_user)
             self.reaper.track(ident.pid)
         except BaseException:
@@ -634,6 +642,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             nics.close_all(taps)
             if vsock_claim is not None:
                 os.close(vsock_claim[0])
+            for fd in gpu_fds.values():
+                os.close(fd)
             self.ports.release(ports)
             stop_helpers(helpers)
             secrets.forget()
@@ -643,6 +653,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         nics.close_all(taps)  # QEMU holds them now: the taps go when it does
         if vsock_claim is not None:
             os.close(vsock_claim[0])  # likewise the vhost-vsock device and its CID
+        for fd in gpu_fds.values():
+            os.close(fd)  # and the vhost-user GPUs' sockets
         rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP

@@ -57,6 +57,8 @@ class RuntimePaths:
     #: the open /dev/vhost-vsock pyvirtd passes to QEMU, and the guest CID it set on it
     vsock_fd: int | None = None
     vsock_cid: int | None = None
+    #: video alias -> QEMU's end of the socket pair to its vhost-user-gpu process
+    vhost_user_gpu_fds: dict[str, int] = field(default_factory=dict)
     test_mode: bool = False
 
     @classmethod

@@ -376,11 +376,7 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
                      "vram_size": (v.model_vram or 65536) * 1024, "vram64_size_mb": (v.model_vram64 or 0) // 1024,
                      "vgamem_mb": (v.model_vgamem or 16384) // 1024}
         elif t == "virtio":
-            props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci"}
-            ctx.virtio(v, props)
-            props["id"] = ctx.alias(v)
-            if v.model_heads:  # libvirt writes the head count whenever it is known (default 1)
-                props["max_outputs"] = v.model_heads
+            props = _virtio_gpu(a, ctx, v, primary)
         elif t == "bochs":
             props = {"driver": "bochs-display", "id": ctx.alias(v)}
             props["vgamem"] = (v.model_vgamem or 16384) * 1024
@@ -395,6 +391,36 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
             raise unsupported(f"secondary {t} video device", v.line)
         props.update(pci_props(ctx, v.address, "video device"))
         a.device(props)
+
+
+def _virtio_gpu(a: Argv, ctx: Ctx, v: Any, primary: bool) -> dict[str, Any]:
+    """A virtio GPU: QEMU's own (virtio-vga / virtio-gpu-pci) or one rendered by a vhost-user-gpu
+    process over a socket pair (vhost-user-vga / vhost-user-gpu-pci on ``-chardev socket,fd=``).
+    As libvirt's qemuDeviceVideoGetModel, the VGA-compatible primary takes no virtio options
+    (libvirt accepts and ignores them there); a secondary one does."""
+    alias = ctx.alias(v)
+    vhost_user = v.driver_name == "vhostuser"
+    if v.model_accel3d and not vhost_user:
+        raise unsupported("<acceleration accel3d='yes'> on a QEMU-rendered virtio GPU (virgl; use "
+                          "<driver name='vhostuser'>)", v.line)
+    if vhost_user:
+        fd = ctx.runtime.vhost_user_gpu_fds.get(alias, TEST_FD if ctx.runtime.test_mode else None)
+        if fd is None:
+            raise unsupported("<video><driver name='vhostuser'> without a vhost-user-gpu process", v.line)
+        a.kv("-chardev", "socket", [("id", f"chr-vu-{alias}"), ("fd", fd)])
+        props: dict[str, Any] = {"driver": "vhost-user-vga" if primary else "vhost-user-gpu-pci"}
+    else:
+        props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci"}
+    if primary:
+        ctx.virtio_done.add(id(v))
+    else:
+        ctx.virtio(v, props)
+    props["id"] = alias
+    if v.model_heads:  # libvirt writes the head count whenever it is known (default 1)
+        props["max_outputs"] = v.model_heads
+    if vhost_user:
+        props["chardev"] = f"chr-vu-{alias}"
+    return props
 
 
 _SOUND = {"ac97": "AC97", "es1370": "ES1370", "ich6": "intel-hda", "ich9": "ich9-intel-hda",

@@ -850,12 +850,17 @@ class Video(VirtioOptions, PCIDeviceInfo):
     model_vgamem: int | None = attr("model/@vgamem", Int(0))
     model_heads: int | None = attr("model/@heads", Int(1))
     model_primary: bool | None = attr("model/@primary", YESNO)
+    model_accel3d: bool | None = attr("model/acceleration/@accel3d", YESNO)
+    model_accel2d: bool | None = attr("model/acceleration/@accel2d", YESNO)
+    model_rendernode: str | None = attr("model/acceleration/@rendernode")
+    #: ``vhostuser``: the GPU is rendered by a vhost-user-gpu process pyvirtd starts beside QEMU
+    driver_name: str | None = attr("driver/@name", Enum("qemu", "vhostuser"))
     line: int | None = line_field()
 
-    #: libvirt writes ``<driver>`` (virtio options) before ``<model>`` (virDomainVideoDefFormat)
-    xml_order = ("driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq", "model_type", "model_ram",
-                 "model_vram", "model_vram64", "model_vgamem", "model_heads", "model_primary", "acpi_index",
-                 "alias", "address")
+    #: libvirt writes ``<driver>`` (backend name, virtio options) before ``<model>`` (virDomainVideoDefFormat)
+    xml_order = ("driver_name", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq", "model_type",
+                 "model_ram", "model_vram", "model_vram64", "model_vgamem", "model_heads", "model_primary",
+                 "model_accel3d", "model_accel2d", "model_rendernode", "acpi_index", "alias", "address")
 
 
 @dataclass

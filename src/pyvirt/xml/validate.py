@@ -317,6 +317,12 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_hostdevs(dom)
+    for v in dom.devices.videos:  # virDomainVideoDefValidate
+        if v.driver_name == "vhostuser" and v.model_type != "virtio":
+            raise XMLValidationError("'vhostuser' driver is only supported with 'virtio' device", v.line)
+        if (v.model_accel3d or v.model_rendernode) and v.model_type != "virtio":
+            raise XMLValidationError("<acceleration accel3d/rendernode> is only supported with 'virtio' video",
+                                     v.line)
     seen_acpi: set[int] = set()
     for dev in dom.all_devices():
         index = getattr(dev, "acpi_index", None)
