@@ -20,6 +20,7 @@ from pyvirt import api
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from typing import Any
 
     from pyvirt.optypes import ParamSpec, Type
@@ -96,6 +97,22 @@ class Operation:
     @property
     def returns_none(self) -> bool:
         return self.func.__annotations__.get("return", "None") == "None"
+
+    async def arguments(self, match_info: Any, query: Any,
+                        read_body: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """A request's checked arguments, whichever HTTP face received it (pyvirtd, the web UI):
+        path segments, then the query string (GET/DELETE) or the JSON object ``read_body`` reads,
+        each checked against the declaration (pyvirt.optypes).  Each face passes its own body
+        reader because each bounds and reads its bodies its own way."""
+        from pyvirt.optypes import check_fields, parse_query
+
+        values: dict[str, Any] = {name: match_info[name] for name in self.path_params}
+        rest = [p for p in self.params if p.name not in self.path_params]
+        if self.in_query:
+            values.update(parse_query(rest, query))
+        else:
+            values.update(check_fields(await read_body(), rest, ""))
+        return values
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Call arguments as {name: value}, defaults filled in (what a Python call would bind)."""

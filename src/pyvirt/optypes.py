@@ -231,6 +231,22 @@ def check_fields(data: dict[str, Any], fields: list[ParamSpec], where: str) -> d
 _TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no", "")
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as the JSON object every non-query operation takes ({} when empty is for
+    the caller to decide); the client's error, named, when it is not one."""
+    import json
+
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise api.PyvirtError(f"invalid argument: request body is not JSON: {exc}", api.ErrorCode.INVALID_ARG) from None
+    except RecursionError:  # "[[[[…" deeper than the parser's stack: the client's error, not ours
+        raise api.PyvirtError("invalid argument: request body nests too deeply", api.ErrorCode.INVALID_ARG) from None
+    if not isinstance(data, dict):
+        raise api.PyvirtError("invalid argument: request body must be a JSON object", api.ErrorCode.INVALID_ARG)
+    return data
+
+
 def from_text(text: str, t: Type, where: str) -> Any:
     """A query-string value as a `t` (the query's only types are the scalars and their lists)."""
     for k in (t.arg if t.kind == "union" else [t]):

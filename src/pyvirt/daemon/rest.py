@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,7 +22,7 @@ from aiohttp import web
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, no_support
 from pyvirt.operations import HTTP_STATUS, OPERATIONS, Operation
-from pyvirt.optypes import check_fields, check_result, encode_result, from_text, parse_query
+from pyvirt.optypes import check_result, encode_result, from_text, json_object, parse_query
 
 # HTTP_STATUS (operations), from_text and parse_query (optypes) are shared with the web face
 __all__ = ["HTTP_STATUS", "from_text", "parse_query"]
@@ -64,28 +63,14 @@ def ok(data: Any = None) -> web.Response:
 
 # ------------------------------------------------------------------------------ requests
 async def read_object(request: web.Request) -> dict[str, Any]:
-    """The JSON object body ({} when there is none)."""
+    """The JSON object body ({} when there is none); aiohttp's client_max_size bounds it."""
     if not request.can_read_body:
         return {}
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PyvirtError(f"invalid argument: request body is not JSON: {exc}", ErrorCode.INVALID_ARG) from None
-    except RecursionError:  # "[[[[…" deeper than the parser's stack: the client's error, not ours
-        raise PyvirtError("invalid argument: request body nests too deeply", ErrorCode.INVALID_ARG) from None
-    if not isinstance(data, dict):
-        raise PyvirtError("invalid argument: request body must be a JSON object", ErrorCode.INVALID_ARG)
-    return data
+    return json_object(await request.read())
 
 
 async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
-    values: dict[str, Any] = {name: request.match_info[name] for name in op.path_params}
-    rest = [p for p in op.params if p.name not in op.path_params]
-    if op.in_query:
-        values.update(parse_query(rest, request.query))
-    else:
-        values.update(check_fields(await read_object(request), rest, ""))
-    return values
+    return await op.arguments(request.match_info, request.query, lambda: read_object(request))
 
 
 # ------------------------------------------------------------------------------ dispatch

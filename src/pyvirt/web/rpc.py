@@ -12,7 +12,6 @@ have their own handlers in pyvirt.web.streams.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +20,7 @@ from aiohttp import web
 
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.operations import HTTP_STATUS, OPERATIONS, Operation
-from pyvirt.optypes import check_fields, encode_result, parse_query
+from pyvirt.optypes import encode_result, json_object
 from pyvirt.web.backend import Backend
 
 log = logging.getLogger(__name__)
@@ -36,28 +35,17 @@ def error_response(exc: PyvirtError) -> web.Response:
 
 
 async def read_object(request: web.Request) -> dict[str, Any]:
+    """The JSON object body ({} when there is none), read up to MAX_BODY bytes."""
     if not request.can_read_body:
         return {}
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise PyvirtError(f"invalid argument: request body over {MAX_BODY} bytes", ErrorCode.INVALID_ARG)
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise PyvirtError(f"invalid argument: request body is not JSON: {exc}", ErrorCode.INVALID_ARG) from None
-    if not isinstance(data, dict):
-        raise PyvirtError("invalid argument: request body must be a JSON object", ErrorCode.INVALID_ARG)
-    return data
+    return json_object(raw)
 
 
 async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
-    values: dict[str, Any] = {name: request.match_info[name] for name in op.path_params}
-    rest = [p for p in op.params if p.name not in op.path_params]
-    if op.in_query:
-        values.update(parse_query(rest, request.query))
-    else:
-        values.update(check_fields(await read_object(request), rest, ""))
-    return values
+    return await op.arguments(request.match_info, request.query, lambda: read_object(request))
 
 
 def make_handler(op: Operation, backend: Backend) -> Handler:

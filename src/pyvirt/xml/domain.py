@@ -469,15 +469,11 @@ class DiskEncryption:
 
 
 @dataclass
-class BackingStore:
-    """``<disk><backingStore>``: one layer of the backing chain the XML spells out (libvirt then
-    opens exactly that chain); an empty ``<backingStore/>`` says the chain ends here."""
+class NetSource:
+    """The ``<source>`` of a network disk or backing image (``type='network'``): where the image
+    lives (-blockdev driver = protocol, see argv_netdisk).  Declared once for `Disk` and
+    `BackingStore`; each writes the group where libvirt does (``xml_group_before``)."""
 
-    type: str | None = attr("@type", Enum("file", "block", "network"))
-    index: int | None = attr("@index", Int(1))
-    format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
-    source_file: str | None = attr("source/@file")
-    source_dev: str | None = attr("source/@dev")
     source_protocol: str | None = attr("source/@protocol", Enum(*NET_PROTOCOLS))
     source_name: str | None = attr("source/@name")
     source_query: str | None = attr("source/@query")
@@ -488,6 +484,20 @@ class BackingStore:
     source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
     source_identity_user: str | None = attr("source/identity/@user")
     source_identity_group: str | None = attr("source/identity/@group")
+
+
+@dataclass
+class BackingStore(NetSource):
+    """``<disk><backingStore>``: one layer of the backing chain the XML spells out (libvirt then
+    opens exactly that chain); an empty ``<backingStore/>`` says the chain ends here."""
+
+    xml_group_before = ((NetSource, "backing_store"),)
+
+    type: str | None = attr("@type", Enum("file", "block", "network"))
+    index: int | None = attr("@index", Int(1))
+    format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
+    source_file: str | None = attr("source/@file")
+    source_dev: str | None = attr("source/@dev")
     backing_store: BackingStore | None = child("backingStore", None)  # the class itself: set below
     line: int | None = line_field()
 
@@ -503,8 +513,10 @@ _bs_field.metadata = MappingProxyType({"xml": dataclass_replace(_bs_field.metada
 
 
 @dataclass
-class Disk(VirtioOptions, PCIDeviceInfo):
-    """``<disk>``: file/block/volume backed disk, cdrom or floppy."""
+class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
+    """``<disk>``: file/block/volume/network backed disk, cdrom or floppy."""
+
+    xml_group_before = ((NetSource, "source_auth"),)
 
     type: str | None = attr("@type", Enum("file", "block", "volume", "network",
                                           known=("dir", "nvme", "vhostuser")))
@@ -531,17 +543,6 @@ class Disk(VirtioOptions, PCIDeviceInfo):
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
     source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
                                                                            "optional"))
-    # <disk type='network'>: where the image lives (-blockdev driver = protocol, see argv_netdisk)
-    source_protocol: str | None = attr("source/@protocol", Enum(*NET_PROTOCOLS))
-    source_name: str | None = attr("source/@name")
-    source_query: str | None = attr("source/@query")
-    source_tls: bool | None = attr("source/@tls", YESNO)
-    source_hosts: list[NetHost] = children("source/host", NetHost)
-    source_snapshot: str | None = attr("source/snapshot/@name")
-    source_config: str | None = attr("source/config/@file")
-    source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
-    source_identity_user: str | None = attr("source/identity/@user")
-    source_identity_group: str | None = attr("source/identity/@group")
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
     backing_store: BackingStore | None = child("backingStore", BackingStore)

@@ -80,7 +80,8 @@ def _specs(cls: Any) -> list[tuple[str, Spec]]:
 def _output_specs(cls: Any) -> list[tuple[str, Spec]]:
     """The written fields in output order: ``cls.xml_order`` (field names) when the class gives
     one (an order that misses or invents a field is a model bug), else declaration order with
-    ``late`` fields moved behind their element's other fields and ``tail`` fields last."""
+    ``late`` fields moved behind their element's other fields, ``tail`` fields last, and the
+    groups of ``cls.xml_group_before`` (mixin class, field name) moved before that field."""
     written = [(n, s) for n, s in _specs(cls) if not s.parse_only]
     order = getattr(cls, "xml_order", None)
     if order is None:
@@ -90,12 +91,24 @@ def _output_specs(cls: Any) -> list[tuple[str, Spec]]:
                 step = _split(s.path)[0][:1]
                 at = max((i for i, (_, o) in enumerate(out) if _split(o.path)[0][:1] == step), default=len(out) - 1)
                 out.insert(at + 1, (n, s))
-        return out + sorted(((n, s) for n, s in written if s.tail), key=lambda ns: ns[1].tail)
+        out += sorted(((n, s) for n, s in written if s.tail), key=lambda ns: ns[1].tail)
+        for group, before in getattr(cls, "xml_group_before", ()):
+            out = _move_group(out, {f.name for f in dataclasses.fields(group)}, before)
+        return out
     by_name = dict(written)
     if sorted(order) != sorted(by_name):
         raise TypeError(f"{cls.__name__}.xml_order must name each written field once: "
                         f"{sorted(set(order) ^ set(by_name))}")
     return [(n, by_name[n]) for n in order]
+
+
+def _move_group(out: list[tuple[str, Spec]], names: set[str], before: str) -> list[tuple[str, Spec]]:
+    """`out` with the fields in `names` (a mixin's, inherited first) moved, in their own order,
+    right before field `before`: a group declared once is written where each user's XML has it."""
+    moved = [ns for ns in out if ns[0] in names]
+    rest = [ns for ns in out if ns[0] not in names]
+    at = next(i for i, (n, _) in enumerate(rest) if n == before)
+    return rest[:at] + moved + rest[at:]
 
 
 @functools.cache
