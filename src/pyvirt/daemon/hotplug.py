@@ -15,6 +15,7 @@ import contextlib
 import copy
 import os
 import tempfile
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pyvirt.api import (
@@ -154,23 +155,34 @@ class HotplugMixin:
             return
         probe = _probe_disk(el)
         source = probe.source_file or probe.source_dev
+
+        def find(current: Domain) -> Any:
+            disk = _find_disk(current, probe.target_dev, source)
+            if disk is None:
+                raise PyvirtError(f"operation failed: disk {probe.target_dev or source} not found",
+                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+            return disk
+
+        await self._detach_from(rec, live, config, "disks", find, self._unplug_disk)
+
+    async def _detach_from(self, rec: DomainRecord, live: bool, config: bool, kind: str,
+                           find: Callable[[Domain], Any], unplug: Callable[[DomainRecord, Any], Awaitable[None]]) -> None:
+        """The one detach sequence of every device kind (`kind`: its list in <devices>): `find`
+        it in each copy the flags name (raising before anything changes when one lacks it), drop
+        it from the persistent copy through define's validation, `unplug` it from the live guest,
+        commit both at once, and emit device-removed for the live one."""
         removed = None
         async with rec.lock:
-            targets = self._targets(rec, live, config)
-            found = [(current, _find_disk(current, probe.target_dev, source)) for current in targets]
-            for _current, disk in found:
-                if disk is None:
-                    raise PyvirtError(f"operation failed: disk {probe.target_dev or source} not found",
-                                      ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+            found = [(current, find(current)) for current in self._targets(rec, live, config)]
             new_config = new_live = None
-            for current, disk in found:
+            for current, dev in found:
                 changed = copy.deepcopy(current)
-                changed.devices.disks = [d for d in changed.devices.disks if d.target_dev != disk.target_dev]
+                del getattr(changed.devices, kind)[getattr(current.devices, kind).index(dev)]
                 if current is rec.config:
                     new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
                 else:
-                    await self._unplug_disk(rec, disk)
-                    new_live, removed = changed, disk
+                    await unplug(rec, dev)
+                    new_live, removed = changed, dev
             self._commit(rec, config=new_config, live=new_live)
         if removed is not None:
             self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, removed.alias or "", rec.id)

@@ -18,7 +18,7 @@ import logging
 import os
 from typing import Any
 
-from pyvirt.api import DeviceAddedEvent, DeviceRemovedEvent, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import DeviceAddedEvent, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml import Domain, XMLError
@@ -153,23 +153,8 @@ class NicHotplugMixin:
 
     async def _detach_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
         probe = probe_nic(el)
-        removed = None
-        async with rec.lock:
-            targets = self._targets(rec, live, config)
-            found = [(current, find_nic(current, probe)) for current in targets]
-            new_config = new_live = None
-            for current, nic in found:
-                changed = copy.deepcopy(current)
-                index = current.devices.interfaces.index(nic)
-                del changed.devices.interfaces[index]
-                if current is rec.config:
-                    new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
-                else:
-                    await self._unplug_nic(rec, nic)
-                    new_live, removed = changed, nic
-            self._commit(rec, config=new_config, live=new_live)
-        if removed is not None:
-            self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, removed.alias or "", rec.id)
+        await self._detach_from(rec, live, config, "interfaces", lambda current: find_nic(current, probe),
+                                self._unplug_nic)
 
     async def _unplug_nic(self, rec: DomainRecord, nic: Any) -> None:
         run = self._running(rec)
