@@ -50,6 +50,8 @@ from pyvirt.api import (
     operation_invalid,
 )
 from pyvirt.daemon import migration_tls, model
+from pyvirt.daemon.migstatus import POLL, wait_migration
+from pyvirt.daemon.migstatus import failed as _failed
 from pyvirt.daemon.saves import UNLIMITED_BANDWIDTH
 
 if TYPE_CHECKING:
@@ -60,7 +62,6 @@ log = logging.getLogger(__name__)
 
 MiB = 1 << 20
 JOB_TIMEOUT = 900.0       # a whole migration; abort_job ends one sooner
-POLL = 0.05
 COPY_MODES = (None, "all", "inc")
 # libvirt's virDomainJobType and virDomainJobOperation
 JOB_NONE, JOB_UNBOUNDED, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED = 0, 2, 3, 4, 5
@@ -70,10 +71,6 @@ OP_MIGRATION_OUT = 5
 #: the fd name a tunnelled migration's stream has in QEMU, and what prepare answers for its URI
 TUNNEL_FD = "pyvirt-tunnel"
 TUNNEL_URI = "tunnel"
-
-
-def _failed(message: str) -> PyvirtError:
-    return PyvirtError(f"operation failed: {message}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
 
 def _invalid(message: str) -> PyvirtError:
@@ -413,19 +410,13 @@ class MigrationMixin:
     async def _wait_incoming(self, run: Running, abandon: asyncio.Event) -> None:
         """Until QEMU says the guest arrived; a flag, not a task cancellation, ends it early
         (Python 3.11's wait_for can swallow a cancellation that meets a monitor reply)."""
-        deadline = time.monotonic() + JOB_TIMEOUT
-        while True:
+        async def query() -> dict[str, Any]:
             if abandon.is_set():
                 raise _failed("incoming migration cancelled")
-            info = await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
-            status = info.get("status")
-            if status == "completed":
-                return
-            if status in ("failed", "cancelled"):
-                raise _failed(f"incoming migration {status}: {info.get('error-desc', 'QEMU gave no reason')}")
-            if time.monotonic() > deadline:
-                raise _failed(f"the guest did not arrive within {JOB_TIMEOUT:.0f} s")
-            await asyncio.sleep(POLL)
+            return await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
+
+        await wait_migration(query, what="incoming migration", deadline=time.monotonic() + JOB_TIMEOUT,
+                             timed_out=f"the guest did not arrive within {JOB_TIMEOUT:.0f} s")
 
     async def _drop_incoming(self, job: IncomingJob) -> None:
         """Kill the destination QEMU (if any) and remove the disks prepare created."""
@@ -539,18 +530,17 @@ class MigrationMixin:
                 await self._start_mirrors(rec, run, job, nbd, copy_storage)
                 await self._wait_mirrors_ready(run, job, deadline)
             await self._qmp(run, "migrate", {"uri": uri})  # type: ignore[attr-defined]
-            while True:
+
+            async def query() -> dict[str, Any]:
                 job.stats = await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
-                status = job.stats.get("status")
-                if status == "completed":
-                    break
-                if status in ("failed", "cancelled"):
-                    raise _failed(f"migration {status}: {job.stats.get('error-desc', 'QEMU gave no reason')}")
+                return job.stats
+
+            async def progress(_info: dict[str, Any]) -> None:
                 if job.mirrors:
                     await self._mirror_progress(run, job)
-                if time.monotonic() > deadline:
-                    raise _failed(f"migration took longer than {JOB_TIMEOUT:.0f} s")
-                await asyncio.sleep(POLL)
+
+            await wait_migration(query, what="migration", deadline=deadline, each=progress,
+                                 timed_out=f"migration took longer than {JOB_TIMEOUT:.0f} s")
             await self._finish_mirrors(run, job)
             job.status = "completed"
         except BaseException as exc:  # noqa: BLE001 - every failure leaves the guest running here

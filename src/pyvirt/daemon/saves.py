@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ from pyvirt.api import (
 )
 from pyvirt.atomicio import fsync_dir, remove_quietly
 from pyvirt.daemon import model
+from pyvirt.daemon.migstatus import failed as _failed
+from pyvirt.daemon.migstatus import wait_migration
 from pyvirt.qemu import saveimage
 
 if TYPE_CHECKING:
@@ -43,10 +46,6 @@ MIGRATE_TIMEOUT = 600.0
 
 def _invalid_arg(message: str) -> PyvirtError:
     return PyvirtError(f"invalid argument: {message}", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
-
-
-def _failed(message: str) -> PyvirtError:
-    return PyvirtError(f"operation failed: {message}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
 
 def _absolute(path: str) -> str:
@@ -262,20 +261,13 @@ class SavesMixin:
         await self._qmp(run, "getfd", {"fdname": name})  # type: ignore[attr-defined]
 
     async def _wait_migration(self, run: Running) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MIGRATE_TIMEOUT
-        while True:
-            info = await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
-            status = info.get("status")
-            if status == "completed":
-                return
-            if status in ("failed", "cancelled"):
-                raise _failed(f"migration {status}: {info.get('error-desc', 'QEMU gave no reason')}")
-            if loop.time() > deadline:
-                with contextlib.suppress(PyvirtError):
-                    await self._qmp(run, "migrate_cancel")  # type: ignore[attr-defined]
-                raise _failed(f"saving the guest state took longer than {MIGRATE_TIMEOUT:.0f} s")
-            await asyncio.sleep(0.05)
+        async def cancel() -> None:
+            with contextlib.suppress(PyvirtError):
+                await self._qmp(run, "migrate_cancel")  # type: ignore[attr-defined]
+
+        await wait_migration(lambda: self._qmp(run, "query-migrate"),  # type: ignore[attr-defined]
+                             what="migration", deadline=time.monotonic() + MIGRATE_TIMEOUT, on_timeout=cancel,
+                             timed_out=f"saving the guest state took longer than {MIGRATE_TIMEOUT:.0f} s")
 
     async def _stop_saved(self, rec: DomainRecord, run: Running) -> None:
         """QEMU has nothing left to do once its state is in the image: shut off, reason saved."""
