@@ -57,8 +57,30 @@ def _wait(ctl: Ctl, p: Parsed, key: str, disk: str, until_ready: bool) -> str:
 
 
 def _start(ctl: Ctl, p: Parsed):
-    info = ctl.domain(p.str("domain") or "")
+    info = ctl.domain_arg(p)
     return info.uuid or info.name, p.str("path") or ""
+
+
+def _ended(ctl: Ctl, word: str, outcome: str) -> bool:
+    """virsh's closing line of a job that ended ('Pull complete', 'Copy aborted', ...)."""
+    ctl.extra({"completed": f"\n{word} complete", "failed": f"\n{word} failed", "canceled": f"\n{word} aborted"}[outcome])
+    return outcome == "completed"
+
+
+def _in_sync(ctl: Ctl, p: Parsed, key: str, disk: str, finish: str, finished: str, mirroring: str) -> bool:
+    """A mirroring job (active commit, copy) that reached 'ready': --pivot switches the disk to
+    the new image, the `finish` flag ends the job on the old one, else it keeps mirroring."""
+    if p.bool("pivot"):
+        with failing("failed to pivot job for disk " + disk):
+            ctl.conn.block_job_abort(key, disk, pivot=True)
+        ctl.extra("\nSuccessfully pivoted")
+    elif p.bool(finish):
+        with failing("failed to finish job for disk " + disk):
+            ctl.conn.block_job_abort(key, disk)
+        ctl.extra("\n" + finished)
+    else:
+        ctl.extra("\n" + mirroring)
+    return True
 
 
 def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
@@ -70,9 +92,7 @@ def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
     if not (p.bool("wait") or p.has("timeout")):
         ctl.extra("Block Pull started")
         return True
-    outcome = _wait(ctl, p, key, disk, until_ready=False)
-    ctl.extra({"completed": "\nPull complete", "failed": "\nPull failed", "canceled": "\nPull aborted"}[outcome])
-    return outcome == "completed"
+    return _ended(ctl, "Pull", _wait(ctl, p, key, disk, until_ready=False))
 
 
 def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
@@ -92,19 +112,9 @@ def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
         return True
     outcome = _wait(ctl, p, key, disk, until_ready=active)
     if outcome == "ready":
-        if p.bool("pivot"):
-            with failing("failed to pivot job for disk " + disk):
-                ctl.conn.block_job_abort(key, disk, pivot=True)
-            ctl.extra("\nSuccessfully pivoted")
-        elif p.bool("keep-overlay"):
-            with failing("failed to finish job for disk " + disk):
-                ctl.conn.block_job_abort(key, disk)
-            ctl.extra("\nCommit complete, overlay image kept")
-        else:
-            ctl.extra("\nNow in synchronized phase")
-        return True
-    ctl.extra({"completed": "\nCommit complete", "failed": "\nCommit failed", "canceled": "\nCommit aborted"}[outcome])
-    return outcome == "completed"
+        return _in_sync(ctl, p, key, disk, "keep-overlay", "Commit complete, overlay image kept",
+                        "Now in synchronized phase")
+    return _ended(ctl, "Commit", outcome)
 
 
 def cmd_blockcopy(ctl: Ctl, p: Parsed) -> bool:
@@ -126,19 +136,9 @@ def cmd_blockcopy(ctl: Ctl, p: Parsed) -> bool:
         return True
     outcome = _wait(ctl, p, key, disk, until_ready=True)
     if outcome != "ready":
-        ctl.extra({"completed": "\nCopy complete", "failed": "\nCopy failed", "canceled": "\nCopy aborted"}[outcome])
-        return False
-    if p.bool("pivot"):
-        with failing("failed to pivot job for disk " + disk):
-            ctl.conn.block_job_abort(key, disk, pivot=True)
-        ctl.extra("\nSuccessfully pivoted")
-    elif p.bool("finish"):
-        with failing("failed to finish job for disk " + disk):
-            ctl.conn.block_job_abort(key, disk)
-        ctl.extra("\nSuccessfully copied")
-    else:
-        ctl.extra("\nNow in mirroring phase")
-    return True
+        _ended(ctl, "Copy", outcome)
+        return False  # a copy that ended without reaching 'ready' never mirrored: virsh fails it
+    return _in_sync(ctl, p, key, disk, "finish", "Successfully copied", "Now in mirroring phase")
 
 
 def cmd_blockjob(ctl: Ctl, p: Parsed) -> bool:

@@ -26,6 +26,20 @@ _OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2", "
                  "reboot")
 
 
+def chosen_event(ctl: Ctl, p: Parsed, names: tuple[str, ...]) -> str | None:
+    """The ``--event <type>`` of net-event, pool-event and their kin, checked against `names`;
+    None once ``--list`` has printed the names instead (the command is then done)."""
+    if p.bool("list"):
+        ctl.print("".join(n + "\n" for n in names))
+        return None
+    kind = p.str("event")
+    if kind is None:
+        raise CmdError("either --list or --event <type> is required")
+    if kind not in names:
+        raise CmdError(f"unknown event type {kind}")
+    return kind
+
+
 def _stamp(ts: float) -> str:
     t = ts or time.time()
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}+0000"

@@ -182,45 +182,41 @@ def _watch(ctl: Ctl, src: Connection, name: str, verbose: bool) -> JobInfo:
 
 # ---------------------------------------------------------------- tunables
 def cmd_migrate_setmaxdowntime(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
+    name = ctl.domain_arg(p).name
     downtime = number(p.str("downtime"), "downtime") or 0
     if downtime < 1:
         raise CmdError("migrate: Invalid downtime")
-    ctl.conn.migrate_set_max_downtime(info.name, downtime)
+    ctl.conn.migrate_set_max_downtime(name, downtime)
     return True
 
 
 def cmd_migrate_getmaxdowntime(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    ctl.print(f"{ctl.conn.migrate_get_max_downtime(info.name)}\n")
+    ctl.print(f"{ctl.conn.migrate_get_max_downtime(ctl.domain_arg(p).name)}\n")
     return True
 
 
 def cmd_migrate_setspeed(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    bandwidth = number(p.str("bandwidth"), "bandwidth") or 0
-    ctl.conn.migrate_set_max_speed(info.name, bandwidth, postcopy=p.bool("postcopy"))
+    name = ctl.domain_arg(p).name
+    ctl.conn.migrate_set_max_speed(name, number(p.str("bandwidth"), "bandwidth") or 0, postcopy=p.bool("postcopy"))
     return True
 
 
 def cmd_migrate_getspeed(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    ctl.print(f"{ctl.conn.migrate_get_max_speed(info.name, postcopy=p.bool('postcopy'))}\n")
+    ctl.print(f"{ctl.conn.migrate_get_max_speed(ctl.domain_arg(p).name, postcopy=p.bool('postcopy'))}\n")
     return True
 
 
 def cmd_migrate_postcopy(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    ctl.conn.migrate_start_post_copy(info.name)
+    ctl.conn.migrate_start_post_copy(ctl.domain_arg(p).name)
     return True
 
 
 def cmd_migrate_compcache(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
+    name = ctl.domain_arg(p).name
     size = number(p.str("size"), "size")
     if size is not None:
-        ctl.conn.migrate_set_compression_cache(info.name, size)
-    value, unit = pretty_capacity(ctl.conn.migrate_get_compression_cache(info.name))
+        ctl.conn.migrate_set_compression_cache(name, size)
+    value, unit = pretty_capacity(ctl.conn.migrate_get_compression_cache(name))
     ctl.print(f"Compression cache: {value:.3f} {unit}\n")
     return True
 

@@ -192,17 +192,13 @@ def cmd_net_dhcp_leases(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
-    if p.bool("list"):
-        ctl.print("".join(n + "\n" for n in EVENT_NAMES))
-        return True
-    kind = p.str("event")
+    from pyvirt.cli.cmd_event import chosen_event, event_loop
+
+    kind = chosen_event(ctl, p, EVENT_NAMES)
     if kind is None:
-        raise CmdError("either --list or --event <type> is required")
-    if kind not in EVENT_NAMES:
-        raise CmdError(f"unknown event type {kind}")
+        return True
     timeout = number(p.str("timeout"), "timeout")
     name = get_network(ctl, p.str("network") or "").uuid if p.str("network") else None
-    from pyvirt.cli.cmd_event import event_loop
 
     def line(ev: Any) -> str:
         word = _EVENT_WORDS[ev.event] if 0 <= ev.event < len(_EVENT_WORDS) else "unknown"

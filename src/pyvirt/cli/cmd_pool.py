@@ -257,17 +257,12 @@ _POOL_EVENT_WORDS = ("Defined", "Undefined", "Started", "Stopped", "Created", "D
 
 
 def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.cli.cmd_event import event_loop
+    from pyvirt.cli.cmd_event import chosen_event, event_loop
     from pyvirt.cli.values import number
 
-    if p.bool("list"):
-        ctl.print("".join(n + "\n" for n in POOL_EVENT_NAMES))
-        return True
-    kind = p.str("event")
+    kind = chosen_event(ctl, p, POOL_EVENT_NAMES)
     if kind is None:
-        raise CmdError("either --list or --event <type> is required")
-    if kind not in POOL_EVENT_NAMES:
-        raise CmdError(f"unknown event type {kind}")
+        return True
     timeout = number(p.str("timeout"), "timeout")
     name = get_pool(ctl, p.str("pool") or "").uuid if p.str("pool") else None
 

@@ -20,15 +20,12 @@ from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
+from pyvirt.xml.units import unit_scale
 
 if TYPE_CHECKING:
     from pyvirt.api import VolInfo
 
 _SIZE = re.compile(r"([0-9]+)\s*([A-Za-z]*)")
-_SCALE = {"": 1, "b": 1, "byte": 1, "bytes": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2,
-          "mb": 1000**2, "g": 1024**3, "gib": 1024**3, "gb": 1000**3, "t": 1024**4, "tib": 1024**4,
-          "tb": 1000**4, "p": 1024**5, "pib": 1024**5, "pb": 1000**5, "e": 1024**6, "eib": 1024**6,
-          "eb": 1000**6}
 
 
 def vol_size(text: str) -> int:
@@ -37,9 +34,10 @@ def vol_size(text: str) -> int:
     if not m:
         raise CmdError(f"Malformed size {text}")
     digits, suffix = m.groups()
-    scale = _SCALE.get(suffix.lower())
-    if scale is None:
-        raise CmdError(f"Malformed size {text}", f"invalid argument: unknown suffix '{suffix}'")
+    try:
+        scale = unit_scale(suffix, 1)
+    except ValueError:
+        raise CmdError(f"Malformed size {text}", f"invalid argument: unknown suffix '{suffix}'") from None
     value = int(digits) * scale
     if value > 2**63 - 1:
         raise CmdError(f"Malformed size {text}", "numerical overflow: value too large")

@@ -109,6 +109,10 @@ class Ctl:
                 raise CmdError(f"failed to get domain '{ref}'") from None
             raise
 
+    def domain_arg(self, p: Parsed) -> DomainInfo:
+        """The domain a command's ``<domain>`` argument names (virsh's vshCommandOptDomain)."""
+        return self.domain(p.str("domain") or "")
+
     # -- output
     def print(self, text: str) -> None:
         self.out.write(text)
