@@ -740,23 +740,7 @@ class ListFilter(Record):
         return not self.states or info.state in self.states
 
 
-class _ItemAccess:
-    """``info["name"]`` and ``info.get("name")`` as well as ``info.name``: pools and volumes were
-    dicts before they were records, and front ends still index them that way."""
-
-    __slots__ = ()
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
-
-class PoolInfo(_ItemAccess, Record):
+class PoolInfo(Record):
     """A storage pool as list/lookup return it (virStoragePoolGetInfo plus identity and flags)."""
 
     _fields = ("name", "uuid", "type", "path", "active", "persistent", "autostart", "capacity",
@@ -782,7 +766,7 @@ class PoolInfo(_ItemAccess, Record):
         return "running" if self.active else "inactive"
 
 
-class NetworkInfo(_ItemAccess, Record):
+class NetworkInfo(Record):
     """A virtual network as list/lookup/define return it."""
 
     _fields = ("name", "uuid", "active", "persistent", "autostart", "bridge")
@@ -798,7 +782,7 @@ class NetworkInfo(_ItemAccess, Record):
         self.bridge = bridge          # the bridge device's name ("" when it has none)
 
 
-class SecretInfo(_ItemAccess, Record):
+class SecretInfo(Record):
     """A secret as list/lookup/define return it: its identity and flags, never its value.
     `usage_type` is libvirt's word ("none", "volume", "ceph", "iscsi", "tls", "vtpm"),
     `usage_id` what the usage names ("" for none)."""
@@ -815,7 +799,7 @@ class SecretInfo(_ItemAccess, Record):
         self.private = private
 
 
-class InterfaceInfo(_ItemAccess, Record):
+class InterfaceInfo(Record):
     """A host network interface (virConnectListAllInterfaces: name, MAC, whether it is up)."""
 
     _fields = ("name", "mac", "active")
@@ -834,7 +818,7 @@ NODEDEV_CAPS = ("system", "pci", "usb_device", "usb", "net", "scsi_host", "scsi_
                 "ap_card", "ap_queue", "ap_matrix", "vpd")
 
 
-class NodeDeviceInfo(_ItemAccess, Record):
+class NodeDeviceInfo(Record):
     """A host device (virConnectListAllNodeDevices): its libvirt name ("pci_0000_00_01_0",
     "net_eth0_02_fc_00_00_00_01", "computer"), its parent's, its capability types, and the
     facts nodedev-info shows (`autostart` None: the driver keeps no autostart for devices)."""
@@ -852,7 +836,7 @@ class NodeDeviceInfo(_ItemAccess, Record):
         self.autostart = autostart
 
 
-class VolInfo(_ItemAccess, Record):
+class VolInfo(Record):
     """A storage volume as list/lookup return it (virStorageVolGetInfo plus identity)."""
 
     _fields = ("pool", "name", "path", "key", "type", "format", "capacity", "allocation", "backing",

@@ -176,10 +176,10 @@ def test_location_without_kernel_is_refused(daemon: DaemonHarness, tmp_path: Pat
 def test_disk_size_volume(daemon: DaemonHarness, test_guest: TestGuest) -> None:
     _install(daemon, "--name", "sz", "--import", "--disk", "size=0.01", *_boot(test_guest))
     conn = daemon.connect()
-    vols = {v["name"]: v for v in conn.list_volumes("default")}
+    vols = {v.name: v for v in conn.list_volumes("default")}
     assert "sz.qcow2" in vols
     disk = _xml(daemon, "sz", inactive=True).find("devices/disk")
-    assert disk.find("source").get("file") == vols["sz.qcow2"]["path"]
+    assert disk.find("source").get("file") == vols["sz.qcow2"].path
     assert disk.find("driver").get("type") == "qcow2"
     wait_console(conn, "sz", READY_MARKER, 120)
 
@@ -188,7 +188,7 @@ def test_disk_size_volume(daemon: DaemonHarness, test_guest: TestGuest) -> None:
                     "--xml", "./devices/emulator=/nonexistent/qemu", check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "does not appear to have been successful" in proc.stderr
-    assert {v["name"] for v in conn.list_volumes("default")} == set(vols)
+    assert {v.name for v in conn.list_volumes("default")} == set(vols)
     with pytest.raises(PyvirtError):
         conn.lookup_domain("sz2")
 
@@ -199,9 +199,9 @@ def test_disk_path_in_unmanaged_folder(daemon: DaemonHarness, test_guest: TestGu
     target = folder / "new.qcow2"
     _install(daemon, "--name", "fold", "--import", "--disk", f"{target},size=0.01", *_boot(test_guest))
     conn = daemon.connect()
-    pools = [p for p in conn.list_pools() if p.get("path") and Path(p["path"]) == folder]
+    pools = [p for p in conn.list_pools() if p.path and Path(p.path) == folder]
     assert pools, "no dir pool made for the folder"
-    assert "new.qcow2" in {v["name"] for v in conn.list_volumes(pools[0]["name"])}
+    assert "new.qcow2" in {v.name for v in conn.list_volumes(pools[0].name)}
     assert target.is_file()
     disk = _xml(daemon, "fold", inactive=True).find("devices/disk")
     assert disk.find("source").get("file") == str(target)

@@ -133,9 +133,9 @@ def _start_servers(env: Env) -> None:
 
 def test_default_network_created_on_first_start(env: Env) -> None:
     (net,) = env.conn.list_networks()
-    assert (net["name"], net["active"], net["autostart"], net["persistent"]) == ("default", True, True, True)
+    assert (net.name, net.active, net.autostart, net.persistent) == ("default", True, True, True)
     assert "<forward mode='nat'/>" in env.conn.get_network_xml("default")
-    links = env.ns.run("ip", "-br", "addr", "show", "dev", net["bridge"]).stdout
+    links = env.ns.run("ip", "-br", "addr", "show", "dev", net.bridge).stdout
     assert "192.168.122.1/24" in links
     assert "pyvirt_default" in env.ns.run("nft", "list", "tables").stdout
 
@@ -174,7 +174,7 @@ def test_kill9_restart_keeps_network_and_connectivity(env: Env) -> None:
     env.daemon.start()
     env.reconnect()
     (net,) = env.conn.list_networks()
-    assert net["active"]
+    assert net.active
     assert [ln for ln in env.ns.run("ip", "-br", "link").stdout.split("\n") if ln.startswith("virbr")].__len__() == 1
     dnsmasqs = env.ns.run("pgrep", "-f", f"conf-file={env.root}", check=False).stdout.split()
     assert len(dnsmasqs) == 1
@@ -197,7 +197,7 @@ def test_tap_nic_counters_and_hotplug(env: Env) -> None:
     assert cli.returncode == 0 and cli.stdout.startswith(f"{tap} rx_bytes "), cli
     assert [ln.split()[1] for ln in cli.stdout.split("\n") if ln] == [
         "rx_bytes", "rx_packets", "rx_errs", "rx_drop", "tx_bytes", "tx_packets", "tx_errs", "tx_drop"]
-    bridge = env.conn.list_networks()[0]["bridge"]
+    bridge = env.conn.list_networks()[0].bridge
     nic = ("<interface type='network'><source network='default'/><mac address='52:54:00:5e:00:43'/>"
            "<model type='virtio'/></interface>")
     env.conn.attach_device("netguest", nic, live=True)
@@ -281,7 +281,7 @@ def test_install_network_and_bridge_options_get_leases(env: Env, test_guest) -> 
     real network: the right <interface> is defined and the guest gets a lease from its dnsmasq."""
     xml = _install_and_wait_for_lease(env, test_guest, "network=default", "52:54:00:5e:00:51")
     assert "<interface type='network'>" in xml and "<source network='default'" in xml, xml
-    bridge = env.conn.lookup_network("default")["bridge"]
+    bridge = env.conn.lookup_network("default").bridge
     xml = _install_and_wait_for_lease(env, test_guest, f"bridge={bridge}", "52:54:00:5e:00:52")
     assert "<interface type='bridge'>" in xml and f"<source bridge='{bridge}'" in xml, xml
 
@@ -295,4 +295,4 @@ def test_destroy_removes_bridge_dnsmasq_rules_and_guests_cannot_start(env: Env) 
     with pytest.raises(PyvirtError, match="network 'default' is not active"):
         env.conn.start("netguest")
     env.conn.start_network("default")
-    assert env.conn.lookup_network("default")["active"]
+    assert env.conn.lookup_network("default").active

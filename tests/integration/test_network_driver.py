@@ -74,7 +74,7 @@ def test_default_network_lifecycle_restart_and_teardown(tmp_path: Path) -> None:
         gone = _run(ns, tmp_path, """
             d = drv(); d.destroy_network("default")
             out["links"] = links(); out["tables"] = tables(); out["dnsmasq"] = len(dnsmasqs())
-            out["active"] = d.lookup_network("default")["active"]
+            out["active"] = d.lookup_network("default").active
         """)
         assert "virbr0" not in gone["links"] and "pyvirt_default" not in gone["tables"]
         assert gone["dnsmasq"] == 0 and gone["active"] is False
@@ -110,7 +110,7 @@ def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
             out["unchanged"] = before == (links(), tables(), len(dnsmasqs()))
             d.create_network("<network><name>q</name><bridge name='vbrq'/><ip address='10.61.0.1' prefix='24'/>"
                              "<portgroup name='plain' default='yes'/></network>")  # names only: nothing to drop
-            out["names"] = [n["name"] for n in d.list_networks()]
+            out["names"] = [n.name for n in d.list_networks()]
         """)
         assert "overlaps" in got["overlap"] and "'a'" in got["overlap"]
         assert "already in use" in got["in_use"]

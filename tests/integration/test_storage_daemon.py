@@ -53,28 +53,28 @@ def _digest(path: Path) -> str:
 
 def test_pools_and_volumes_api(daemon: DaemonHarness, tmp_path: Path) -> None:
     conn = daemon.connect()
-    pools = {p["name"]: p for p in conn.list_pools()}
-    assert pools["default"]["active"] and pools["default"]["autostart"]  # created on first use
-    assert pools["default"]["path"] == str(daemon.root / "data" / "images")
+    pools = {p.name: p for p in conn.list_pools()}
+    assert pools["default"].active and pools["default"].autostart  # created on first use
+    assert pools["default"].path == str(daemon.root / "data" / "images")
 
     conn.define_pool(dir_pool_xml("p1", tmp_path / "p1"))
-    assert not conn.lookup_pool("p1")["active"]
+    assert not conn.lookup_pool("p1").active
     conn.build_pool("p1")
     info = conn.start_pool("p1")
-    assert info["active"] and (tmp_path / "p1").is_dir()
-    assert conn.lookup_pool(info["uuid"])["name"] == "p1"
+    assert info.active and (tmp_path / "p1").is_dir()
+    assert conn.lookup_pool(info.uuid).name == "p1"
 
     q = conn.create_volume("p1", "a.qcow2", "1G", format="qcow2")
     r = conn.create_volume("p1", "b.raw", 64 << 20)
-    assert (q["format"], q["capacity"]) == ("qcow2", GiB)
-    assert (r["format"], r["capacity"]) == ("raw", 64 << 20)
-    assert [v["name"] for v in conn.list_volumes("p1")] == ["a.qcow2", "b.raw"]
-    assert conn.lookup_volume_by_path(str(tmp_path / "p1" / "b.raw"))["name"] == "b.raw"
+    assert (q.format, q.capacity) == ("qcow2", GiB)
+    assert (r.format, r.capacity) == ("raw", 64 << 20)
+    assert [v.name for v in conn.list_volumes("p1")] == ["a.qcow2", "b.raw"]
+    assert conn.lookup_volume_by_path(str(tmp_path / "p1" / "b.raw")).name == "b.raw"
     assert "<format type='qcow2'/>" in conn.get_volume_xml("p1", "a.qcow2")
 
     over = conn.clone_volume("p1", "a.qcow2", "c.qcow2", overlay=True)
-    assert over["backing"] == str(tmp_path / "p1" / "a.qcow2")
-    assert conn.resize_volume("p1", "b.raw", 128 << 20)["capacity"] == 128 << 20
+    assert over.backing == str(tmp_path / "p1" / "a.qcow2")
+    assert conn.resize_volume("p1", "b.raw", 128 << 20).capacity == 128 << 20
     with pytest.raises(PyvirtError):
         conn.resize_volume("p1", "b.raw", 1 << 20)  # shrinking needs shrink=True
     conn.delete_volume("p1", "c.qcow2")
@@ -91,9 +91,9 @@ def test_pools_and_volumes_api(daemon: DaemonHarness, tmp_path: Path) -> None:
 
     # transient pool: gone once destroyed
     conn.create_pool(dir_pool_xml("tp", tmp_path / "tp"), build=True)
-    assert conn.lookup_pool("tp")["persistent"] is False
+    assert conn.lookup_pool("tp").persistent is False
     conn.destroy_pool("tp")
-    assert "tp" not in {p["name"] for p in conn.list_pools()}
+    assert "tp" not in {p.name for p in conn.list_pools()}
 
     # autostart survives a daemon restart; the pool comes back active.  A transient pool
     # survives it too, still transient (it lives in the runtime dir)
@@ -103,14 +103,14 @@ def test_pools_and_volumes_api(daemon: DaemonHarness, tmp_path: Path) -> None:
     daemon.stop()
     daemon.start()
     conn = daemon.connect()
-    assert conn.lookup_pool("p1")["active"]
+    assert conn.lookup_pool("p1").active
     tp2 = conn.lookup_pool("tp2")
-    assert tp2["active"] and tp2["persistent"] is False
+    assert tp2.active and tp2.persistent is False
     with pytest.raises(PyvirtError, match="^internal error: pool has no config file$"):
         conn.set_pool_autostart("tp2", True)
     conn.destroy_pool("tp2")
-    assert "tp2" not in {p["name"] for p in conn.list_pools()}
-    assert [v["name"] for v in conn.list_volumes("p1")] == ["a.qcow2", "b.raw"]
+    assert "tp2" not in {p.name for p in conn.list_pools()}
+    assert [v.name for v in conn.list_volumes("p1")] == ["a.qcow2", "b.raw"]
 
 
 def test_upload_download_1gib_flat_memory(daemon: DaemonHarness, tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_upload_download_1gib_flat_memory(daemon: DaemonHarness, tmp_path: Path)
         assert client_peak < 64 << 10, figures
         assert daemon_peak < 64 << 10, figures
     vol = conn.lookup_volume("default", "big.img")
-    assert os.stat(vol["path"]).st_blocks * 512 < 64 << 20  # holes stayed holes
+    assert os.stat(vol.path).st_blocks * 512 < 64 << 20  # holes stayed holes
     assert os.stat(tmp_path / "back.img").st_blocks * 512 < 64 << 20
     assert _digest(tmp_path / "back.img") == _digest(src)
 
@@ -164,7 +164,7 @@ def test_sparse_upload_sends_holes_as_lengths(daemon: DaemonHarness, tmp_path: P
         fh.write(b"\xab" * 4096)
     with open(src, "rb") as fh:
         assert conn.upload_volume("default", "sp.raw", fh, offset=1 << 20, length=2 << 20) == 2 << 20
-    path = conn.lookup_volume("default", "sp.raw")["path"]
+    path = conn.lookup_volume("default", "sp.raw").path
     data = Path(path).read_bytes()
     assert data[: 1 << 20] == b"\xff" * (1 << 20)  # before the patch: untouched
     assert data[1 << 20:2 << 20] == bytes(1 << 20)  # the patch's leading hole: zeros now
@@ -198,21 +198,21 @@ def test_guest_boots_from_pool_volume(daemon: DaemonHarness, test_guest: TestGue
     live = conn.get_xml("vg")  # the live XML keeps naming the volume (libvirt's does); argv has the path
     assert "<disk type='volume' device='disk'>" in live and "volume='root.qcow2'" in live, live
     assert "file=" not in live.split("<disk", 1)[1].split("</disk>")[0]
-    assert vol["path"] in Path(f"/proc/{daemon.qemu_pids()[0]}/cmdline").read_text()
+    assert vol.path in Path(f"/proc/{daemon.qemu_pids()[0]}/cmdline").read_text()
 
     with pytest.raises(PyvirtError) as err:
         conn.delete_volume("default", "root.qcow2")
     assert err.value.code == ErrorCode.OPERATION_INVALID and "'vg'" in err.value.message
     out = cli(daemon, "vol-delete", "--pool", "default", "root.qcow2")
     assert out.returncode == 1 and "error: Failed to delete vol root.qcow2" in out.stderr
-    assert Path(vol["path"]).exists()
+    assert Path(vol.path).exists()
 
     conn.destroy("vg")
     out = cli(daemon, "undefine", "vg", "--remove-all-storage")
     assert out.returncode == 0, out.stderr
-    assert out.stdout == (f"Domain 'vg' has been undefined\nVolume 'vda'({vol['path']}) removed.\n\n")
-    assert not Path(vol["path"]).exists()
-    assert "root.qcow2" not in {v["name"] for v in conn.list_volumes("default")}
+    assert out.stdout == (f"Domain 'vg' has been undefined\nVolume 'vda'({vol.path}) removed.\n\n")
+    assert not Path(vol.path).exists()
+    assert "root.qcow2" not in {v.name for v in conn.list_volumes("default")}
 
 
 def test_missing_disk_fails_naming_disk_and_path(daemon: DaemonHarness, test_guest: TestGuest,

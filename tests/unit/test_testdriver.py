@@ -32,8 +32,8 @@ def test_default_objects(conn):
     assert (info.name, info.uuid, info.id, info.state) == ("test", TEST_UUID, 1, DomainState.RUNNING)
     assert (info.max_mem_kib, info.mem_kib, info.vcpus, info.os_type) == (8388608, 2097152, 2, "linux")
     assert conn.node_info().cpus == 16 and conn.node_info().memory_kib == 3145728
-    assert [n["name"] for n in conn.list_networks()] == ["default"]
-    assert conn.list_pools()[0]["capacity"] == 107374182400
+    assert [n.name for n in conn.list_networks()] == ["default"]
+    assert conn.list_pools()[0].capacity == 107374182400
     assert conn.list_volumes("default-pool") == []
     assert "<domain type='test' id='1'>" in conn.get_xml("test")
     assert " id=" not in conn.get_xml("test", inactive=True).splitlines()[0]
@@ -150,8 +150,8 @@ def test_node_file_states():
         assert states["test-state-transient"][2] is False
         assert states["test-state-managedsave"] == (-1, DomainState.SHUTOFF, True, True)
         assert c.node_info().cpus == 4
-        vols = {v["name"]: v for v in c.list_volumes("pool-dir")}
-        assert vols["UPPER"]["path"] == "/pool-dir/UPPER"
+        vols = {v.name: v for v in c.list_volumes("pool-dir")}
+        assert vols["UPPER"].path == "/pool-dir/UPPER"
 
 
 def test_hooks(monkeypatch, tmp_path):
@@ -219,16 +219,16 @@ def test_list_on_default_does_not_import_lxml() -> None:
 def test_storage_write_ops_follow_libvirt() -> None:
     conn = open_test_connection("test:///default")
     vol = conn.create_volume("default-pool", "a", "1G", allocation=10 * 1024**2, format="qcow2")
-    assert (vol["capacity"], vol["allocation"], vol["path"]) == (1024**3, 10 * 1024**2, "/default-pool/a")
+    assert (vol.capacity, vol.allocation, vol.path) == (1024**3, 10 * 1024**2, "/default-pool/a")
     assert "<format type='qcow2'/>" in conn.get_volume_xml("default-pool", "a")
     pool = conn.lookup_pool("default-pool")
-    assert pool["allocation"] == 10 * 1024**2 and pool["available"] == pool["capacity"] - 10 * 1024**2
+    assert pool.allocation == 10 * 1024**2 and pool.available == pool.capacity - 10 * 1024**2
     with pytest.raises(PyvirtError, match="storage vol already exists"):
         conn.create_volume("default-pool", "a", 1)
     with pytest.raises(PyvirtError, match="Not enough free space in pool for volume 'b'"):
         conn.create_volume("default-pool", "b", 200 * 1024**3)
     conn.delete_volume("default-pool", "a")
-    assert conn.lookup_pool("default-pool")["allocation"] == 0 and conn.list_volumes("default-pool") == []
+    assert conn.lookup_pool("default-pool").allocation == 0 and conn.list_volumes("default-pool") == []
     conn.destroy_pool("default-pool")
     with pytest.raises(PyvirtError, match="storage pool 'default-pool' is not active"):
         conn.destroy_pool("default-pool")
