@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from pyvirt.xml.safe import safe_parse
+
 
 @dataclass
 class Machine:
@@ -92,7 +94,7 @@ class Capabilities:
 
     @classmethod
     def parse(cls, xml: str) -> Capabilities:
-        root = etree.fromstring(xml.encode())
+        root = safe_parse(xml)
         caps = cls(host_arch=root.findtext("host/cpu/arch", "").strip())
         caps.secmodels = [m.text or "" for m in root.findall("host/secmodel/model")]
         caps.host_cpu_model = (root.findtext("host/cpu/model") or "").strip() or None
@@ -225,7 +227,7 @@ class DomCaps:
     def parse(cls, xml: str | None) -> DomCaps:
         if not xml:
             return cls()
-        root = etree.fromstring(xml.encode())
+        root = safe_parse(xml)
 
         def enum(xpath: str) -> list[str]:
             return [v.text or "" for v in root.xpath(xpath)]

@@ -23,6 +23,7 @@ from lxml import etree
 from pyvirt import ids
 from pyvirt.install.guest import ConnInfo, log
 from pyvirt.install.xmltree import set_text
+from pyvirt.xml.safe import safe_parse
 
 if TYPE_CHECKING:
     from pyvirt.api import PoolInfo, VolInfo
@@ -124,7 +125,6 @@ class Cloner:
     """The source domain, the clone's XML being built, and the disks to copy."""
 
     def __init__(self, ci: ConnInfo, src_name: str | None, src_xml: str | None) -> None:
-        from pyvirt.xml.safe import safe_parse
         self.ci = ci
         self.conn = ci.conn
         if not src_xml:
@@ -208,7 +208,7 @@ class Cloner:
     def _check_mac_free(self, mac: str) -> None:
         for info in self.conn.list_domains():
             try:
-                xml = etree.fromstring(self.conn.get_xml(info.name).encode())
+                xml = safe_parse(self.conn.get_xml(info.name))
             except Exception:
                 continue
             for m in xml.findall("devices/interface/mac"):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from pyvirt.xml.safe import safe_parse
+
 OSINFO_DIRS = [os.environ.get("OSINFO_SYSTEM_DIR", "/usr/share/osinfo"), "/usr/share/osinfo"]
 _ID_RE = re.compile(rb'<os id="([^"]+)"')
 _SHORT_RE = re.compile(rb"<short-id>([^<]+)</short-id>")
@@ -44,7 +46,7 @@ def _index() -> tuple[dict[str, Path], dict[str, Path]]:
 
 @functools.cache
 def _load(path: Path) -> etree._Element:
-    return etree.parse(str(path)).getroot().find("os")
+    return safe_parse(path.read_bytes()).find("os")
 
 
 @dataclass
@@ -265,7 +267,7 @@ def install_script(script_id: str) -> etree._Element | None:
         except OSError:
             continue
         if needle in data:
-            root = etree.fromstring(data)
+            root = safe_parse(data)
             for el in root.iter("install-script"):
                 if el.get("id") == script_id:
                     return el

@@ -22,6 +22,7 @@ from lxml import etree
 from pyvirt.install.guest import ConnInfo, Guest, log
 from pyvirt.install.subopts import CheckError, SubOptError, parse
 from pyvirt.install.xmledit import Probe, edit_element, matches, pop_xpath_opts, remove_element
+from pyvirt.xml.safe import safe_parse
 
 ACTIONS = ("edit", "add-device", "remove-device", "build-xml")
 
@@ -148,7 +149,6 @@ class Domain:
     """The XML under edit plus the Guest facts the option parsers need (caps, osinfo)."""
 
     def __init__(self, ci: ConnInfo, xml: str) -> None:
-        from pyvirt.xml.safe import safe_parse
         self.ci = ci
         self.root = _strip(safe_parse(xml.encode() if isinstance(xml, str) else xml))
         self.guest = self._guest(self.root)
@@ -692,7 +692,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
         return 0
     _setup_storage(inactive, devs, act)
     conn.define_xml(newxml)
-    newname = etree.fromstring(newxml.encode()).findtext("name") or inactive.name
+    newname = safe_parse(newxml).findtext("name") or inactive.name
     out(f"Domain '{newname}' defined successfully.")
     if o.start:
         try:

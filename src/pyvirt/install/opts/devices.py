@@ -11,6 +11,7 @@ from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child, set_attrs
+from pyvirt.xml.safe import safe_parse
 
 GRAPHICS = Spec("--graphics", keys=["type", "port", "tlsPort", "listen", "keymap"],
                 positional=("type",), aliases={"tlsport": "tlsPort"})
@@ -462,7 +463,7 @@ def _nodedevs(g: Guest) -> list[Element]:
         return []
     for dev in devices:
         try:
-            out.append(etree.fromstring(conn.get_node_device_xml(dev.name).encode()))
+            out.append(safe_parse(conn.get_node_device_xml(dev.name)))
         except Exception:
             continue
     return out

@@ -14,6 +14,7 @@ from lxml import etree
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, check_unknown, parse, yesno
 from pyvirt.install.xmltree import child
+from pyvirt.xml.safe import safe_parse
 
 if TYPE_CHECKING:
     from pyvirt.api import PoolInfo, VolInfo
@@ -59,7 +60,7 @@ def _find_volume(conn: Any, path: str) -> tuple[PoolInfo | None, VolInfo | None]
 
 def _volume_format(conn: Any, pool: PoolInfo, vol: VolInfo) -> str | None:
     try:
-        root = etree.fromstring(conn.get_volume_xml(pool.name, vol.name).encode())
+        root = safe_parse(conn.get_volume_xml(pool.name, vol.name))
     except Exception:
         return None
     fmt = root.find("target/format")
@@ -370,7 +371,7 @@ def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     for pool, vol in _all_volumes(conn):
         paths[(pool.name, vol.name)] = vol.path
         try:
-            root = etree.fromstring(conn.get_volume_xml(pool.name, vol.name).encode())
+            root = safe_parse(conn.get_volume_xml(pool.name, vol.name))
         except Exception:
             continue
         back = root.findtext("backingStore/path")
@@ -392,7 +393,7 @@ def _disk_users(conn: Any, skip: str | None, path: str, readonly: bool,
         if dom.name == skip:
             continue
         try:
-            roots.append((dom.name, etree.fromstring(conn.get_xml(dom.name).encode())))
+            roots.append((dom.name, safe_parse(conn.get_xml(dom.name))))
         except Exception:
             continue
     if not roots:
