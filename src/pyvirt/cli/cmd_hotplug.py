@@ -15,6 +15,10 @@ from pyvirt.cli.cmd_lifecycle import read_file
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
 
+TYPE_CHECKING = False  # the CLI's start-up time: typing-only imports stay out of the hot path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def _scope(ctl: Ctl, p: Parsed, info) -> tuple[bool, bool]:
     """(live, config) for the API; (False, False) is --current."""
@@ -41,26 +45,24 @@ def _key(info) -> str:
     return info.uuid or info.name
 
 
-def cmd_attach_device(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
+def _device_from_file(ctl: Ctl, p: Parsed, verb: str, call: Callable[..., None]) -> bool:
+    """attach-device / detach-device: the device XML in --file, applied in the scope the flags say."""
+    info = ctl.domain_arg(p)
     path = p.str("file") or ""
     live, config = _scope(ctl, p, info)
     xml = read_file(path)
-    with failing(f"Failed to attach device from {path}"):
-        ctl.conn.attach_device(_key(info), xml, live=live, config=config)
-    ctl.extra("Device attached successfully\n")
+    with failing(f"Failed to {verb} device from {path}"):
+        call(_key(info), xml, live=live, config=config)
+    ctl.extra(f"Device {verb}ed successfully\n")
     return True
+
+
+def cmd_attach_device(ctl: Ctl, p: Parsed) -> bool:
+    return _device_from_file(ctl, p, "attach", ctl.conn.attach_device)
 
 
 def cmd_detach_device(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    path = p.str("file") or ""
-    live, config = _scope(ctl, p, info)
-    xml = read_file(path)
-    with failing(f"Failed to detach device from {path}"):
-        ctl.conn.detach_device(_key(info), xml, live=live, config=config)
-    ctl.extra("Device detached successfully\n")
-    return True
+    return _device_from_file(ctl, p, "detach", ctl.conn.detach_device)
 
 
 #: attach-disk options pyvirt does not turn into XML yet (refused, never dropped)

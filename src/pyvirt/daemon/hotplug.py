@@ -61,16 +61,17 @@ def with_device(dom: Domain, el: Any, *, inactive: bool) -> Domain:
     return model.parse_definition(etree.tostring(root, encoding="unicode"))
 
 
-def _probe_disk(el: Any) -> Any:
-    """The disk a detach names, read through the domain model."""
+def probe_device(el: Any, kind: str) -> Any:
+    """The device an XML names (`kind`: its list in <devices>), read through the domain model in
+    a minimal domain and not completed (a detach or update must not invent a MAC or address)."""
     from lxml import etree
+
+    from pyvirt.xml import parse_domain
 
     shell = ("<domain type='qemu'><name>probe</name><memory>1024</memory><os><type>hvm</type></os>"
              f"<devices>{etree.tostring(el, encoding='unicode')}</devices></domain>")
     try:
-        from pyvirt.xml import parse_domain
-
-        return parse_domain(shell).devices.disks[0]
+        return getattr(parse_domain(shell).devices, kind)[0]
     except XMLError as exc:
         raise model.xml_error(exc) from exc
 
@@ -153,7 +154,7 @@ class HotplugMixin:
         if el.tag == "interface":
             await self._detach_nic(rec, el, live, config)
             return
-        probe = _probe_disk(el)
+        probe = probe_device(el, "disks")
         source = probe.source_file or probe.source_dev
 
         def find(current: Domain) -> Any:
@@ -232,7 +233,7 @@ class HotplugMixin:
         if el.tag == "interface":
             await self._update_nic(rec, el, live, config)
             return
-        probe = _probe_disk(el)
+        probe = probe_device(el, "disks")
         async with rec.lock:
             targets = self._targets(rec, live, config)
             new_config = new_live = None

@@ -20,6 +20,7 @@ from typing import Any
 
 from pyvirt.api import DeviceAddedEvent, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon import model
+from pyvirt.daemon.hotplug import probe_device, with_device
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml import Domain, XMLError
 from pyvirt.xml.defaults import assign_start_defaults
@@ -34,21 +35,6 @@ _SYSFS_OF = {"rx_bytes": "tx_bytes", "rx_packets": "tx_packets", "rx_errs": "tx_
 
 def _missing(message: str) -> PyvirtError:
     return PyvirtError(f"device not found: {message}", ErrorCode.DEVICE_MISSING, ErrorDomain.DOMAIN)
-
-
-def probe_nic(el: Any) -> Any:
-    """The <interface> an XML names, read through the domain model without completing it (a
-    detach or update must not invent a MAC)."""
-    from lxml import etree
-
-    from pyvirt.xml import parse_domain
-
-    shell = ("<domain type='qemu'><name>probe</name><memory>1024</memory><os><type>hvm</type></os>"
-             f"<devices>{etree.tostring(el, encoding='unicode')}</devices></domain>")
-    try:
-        return parse_domain(shell).devices.interfaces[0]
-    except XMLError as exc:
-        raise model.xml_error(exc) from exc
 
 
 def find_nic(dom: Domain, probe: Any) -> Any:
@@ -90,7 +76,6 @@ class NicHotplugMixin:
     # lookup, _running, _targets, _commit, _qmp, caps, events and networks come from QemuDriver
 
     async def _attach_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
-        from pyvirt.daemon.hotplug import with_device
         from pyvirt.xml.defaults import random_mac
 
         if el.find("mac") is None:  # one MAC for the live and the persistent copy
@@ -152,7 +137,7 @@ class NicHotplugMixin:
                 os.close(fd)  # QEMU holds its own copy now (or never will: the tap goes with ours)
 
     async def _detach_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
-        probe = probe_nic(el)
+        probe = probe_device(el, "interfaces")
         await self._detach_from(rec, live, config, "interfaces", lambda current: find_nic(current, probe),
                                 self._unplug_nic)
 
@@ -165,7 +150,7 @@ class NicHotplugMixin:
     async def _update_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
         """What libvirt changes on a NIC in place here: its link state (QMP set_link when live).
         Any other difference is refused, naming it, as libvirt refuses what it cannot change."""
-        probe = probe_nic(el)
+        probe = probe_device(el, "interfaces")
         async with rec.lock:
             targets = self._targets(rec, live, config)
             new_config = new_live = None

@@ -655,14 +655,9 @@ class MigrationMixin:
         if job.status != "completed":
             raise operation_invalid(f"the migration job is {job.status}, not completed")
         run = rec.run
-        if run is not None and rec.active:
-            run.stop_reason, run.stop_detail = ShutoffReason.MIGRATED, StoppedDetail.MIGRATED
-            with contextlib.suppress(PyvirtError):
-                await self._qmp(run, "quit")  # type: ignore[attr-defined]
-            try:
-                await asyncio.wait_for(run.exited.wait(), 10)
-            except TimeoutError:
-                await self.destroy(dom)  # type: ignore[attr-defined]
+        if run is not None and rec.active and not await self._quit_qemu(  # type: ignore[attr-defined]
+                run, ShutoffReason.MIGRATED, StoppedDetail.MIGRATED):
+            await self.destroy(dom)  # type: ignore[attr-defined]
         if undefine_source and rec.persistent:
             await self.undefine(rec.uuid)  # type: ignore[attr-defined]
 

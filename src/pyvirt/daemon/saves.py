@@ -273,14 +273,22 @@ class SavesMixin:
         """QEMU has nothing left to do once its state is in the image: shut off, reason saved."""
         from pyvirt.qemu import process
 
-        run.stop_reason, run.stop_detail = ShutoffReason.SAVED, StoppedDetail.SAVED
+        if not await self._quit_qemu(run, ShutoffReason.SAVED, StoppedDetail.SAVED):
+            process.kill(run.ident, signal.SIGKILL)
+            await run.exited.wait()
+
+    async def _quit_qemu(self, run: Running, reason: ShutoffReason, detail: StoppedDetail) -> bool:
+        """Ask QEMU to quit once the guest's state lives elsewhere (a save image, the migration's
+        destination), recording why it stopped; whether it exited within 10 s (if not, the
+        caller forces it)."""
+        run.stop_reason, run.stop_detail = reason, detail
         with contextlib.suppress(Exception):
             await self._qmp(run, "quit")  # type: ignore[attr-defined]
         try:
             await asyncio.wait_for(run.exited.wait(), 10)
         except TimeoutError:
-            process.kill(run.ident, signal.SIGKILL)
-            await run.exited.wait()
+            return False
+        return True
 
 
 def _exclusive_state(running: bool, paused: bool) -> None:
