@@ -13,6 +13,7 @@ import time
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
+from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,12 +50,6 @@ def _lookup(ctl: Ctl, p: Parsed, dom: str, *, exclusive: bool = True, arg: str =
     raise CmdError(f"--{arg} or --current is required")
 
 
-def _escape(s: str) -> str:
-    """virBufferEscapeString's XML escaping."""
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("'", "&apos;"))
-
-
 def _split_commas(s: str) -> list[str]:
     """vshStringToArray: ',' separates, ',,' is a literal comma."""
     return [part.replace("\0", ",") for part in s.replace(",,", "\0").split(",")]
@@ -71,7 +66,7 @@ def _memspec(spec: str) -> str:
             file = item
         else:
             raise CmdError(f"unable to parse memspec: {spec}")
-    attrs = "".join(f" {k}='{_escape(v)}'" for k, v in (("snapshot", snapshot), ("file", file)) if v is not None)
+    attrs = "".join(f" {k}='{escape_xml(v)}'" for k, v in (("snapshot", snapshot), ("file", file)) if v is not None)
     return f"  <memory{attrs}/>\n"
 
 
@@ -83,7 +78,7 @@ def _diskspec(spec: str) -> str:
         if not eq or key not in ("snapshot", "driver", "stype", "file") or key in values:
             raise CmdError(f"unable to parse diskspec: {spec}")
         values[key] = value
-    out = f"    <disk name='{_escape(items[0])}'"
+    out = f"    <disk name='{escape_xml(items[0])}'"
     if "snapshot" in values:
         out += f" snapshot='{values['snapshot']}'"
     stype = values.get("stype")
@@ -97,7 +92,7 @@ def _diskspec(spec: str) -> str:
     if "driver" in values:
         out += f"      <driver type='{values['driver']}'/>\n"
     if "file" in values:
-        out += f"      <source {'dev' if stype == 'block' else 'file'}='{_escape(values['file'])}'/>\n"
+        out += f"      <source {'dev' if stype == 'block' else 'file'}='{escape_xml(values['file'])}'/>\n"
     return out + "    </disk>\n"
 
 
@@ -122,9 +117,9 @@ def cmd_snapshot_create_as(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     xml = "<domainsnapshot>\n"
     if p.str("name") is not None:
-        xml += f"  <name>{_escape(p.str('name') or '')}</name>\n"
+        xml += f"  <name>{escape_xml(p.str('name') or '')}</name>\n"
     if p.str("description") is not None:
-        xml += f"  <description>{_escape(p.str('description') or '')}</description>\n"
+        xml += f"  <description>{escape_xml(p.str('description') or '')}</description>\n"
     if p.str("memspec") is not None:
         xml += _memspec(p.str("memspec") or "")
     if p.has("diskspec"):

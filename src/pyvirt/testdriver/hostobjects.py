@@ -26,6 +26,7 @@ from pyvirt.api import (
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
+from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
 
     from pyvirt.testdriver.loader import NodeState
     from pyvirt.testdriver.objects import InterfaceObj, PoolObj, VolumeObj
-
-def _escape(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")
-
 
 def _bytes(size: int | str) -> int:
     """A size in bytes from an int or a virsh-style string ('10G', '512MiB', '1000KB')."""
@@ -176,13 +173,13 @@ class ResourcesMixin:
         if any(v.name == name for v in obj.volumes):
             raise E.failed("storage vol already exists")
         cap = _bytes(capacity or 0)
-        parts = [f"<volume type='file'><name>{_escape(name)}</name><capacity>{cap}</capacity>"]
+        parts = [f"<volume type='file'><name>{escape_xml(name)}</name><capacity>{cap}</capacity>"]
         if allocation is not None:
             parts.append(f"<allocation>{_bytes(allocation)}</allocation>")
         if format:
-            parts.append(f"<target><format type='{_escape(format)}'/></target>")
+            parts.append(f"<target><format type='{escape_xml(format)}'/></target>")
         if backing:
-            parts.append(f"<backingStore><path>{_escape(backing)}</path></backingStore>")
+            parts.append(f"<backingStore><path>{escape_xml(backing)}</path></backingStore>")
         from pyvirt.testdriver.loader import fill_volume
         from pyvirt.testdriver.xmlutil import parse_string
 

@@ -12,6 +12,7 @@ light trees of :mod:`pyvirt.testdriver.fastload`, so `list` on test:///default n
 from __future__ import annotations
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -79,10 +80,10 @@ def scaled(el: Any, path: str, default_unit: str = "KiB", out_unit: str = "KiB",
 def _escape(value: str, quote: bool, verbatim: bool = False) -> str:
     """libvirt's virBufferEscapeString (quotes too); ``verbatim`` subtrees (<metadata>, which
     libvirt dumps through libxml2) escape only what XML requires, attributes in double quotes."""
+    if not verbatim:
+        return escape_xml(value)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if verbatim:
-        return value.replace('"', "&quot;") if quote else value
-    return value.replace("'", "&apos;").replace('"', "&quot;")
+    return value.replace('"', "&quot;") if quote else value
 
 
 def _qname(el: etree._Element, name: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from .errors import XMLError, XMLUnsupportedError
+from .escape import escape_xml
 from .fields import NAMESPACES, ONOFF, Spec, keep_unknown_active
 from .units import parse_size_bytes, parse_size_kib
 
@@ -479,11 +480,6 @@ def _apply_extras(obj: Any, el: etree._Element) -> None:
             parent.insert(same[-1] + 1 if same else len(parent), sub)
 
 
-def _esc(s: str) -> str:
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("'", "&apos;").replace('"', "&quot;"))
-
-
 _PREFIXES = {uri: prefix for prefix, uri in NAMESPACES.items()}
 
 
@@ -504,10 +500,10 @@ def _write(el: etree._Element, indent: int, out: list[str]) -> None:
         text = etree.tostring(el, encoding="unicode", pretty_print=True).rstrip("\n")
         out.extend(pad + ln for ln in text.split("\n"))
         return
-    attrs = "".join(f" {k}='{_esc(v)}'" for k, v in el.attrib.items())
+    attrs = "".join(f" {k}='{escape_xml(v)}'" for k, v in el.attrib.items())
     if indent == 0:  # the root declares the known namespaces its modelled elements use
         used = {etree.QName(sub).namespace for sub in el.iter() if isinstance(sub.tag, str)}
-        attrs += "".join(f" xmlns:{p}='{_esc(u)}'" for p, u in NAMESPACES.items() if u in used)
+        attrs += "".join(f" xmlns:{p}='{escape_xml(u)}'" for p, u in NAMESPACES.items() if u in used)
     kids = list(el)
     if not kids and el.text == _KEEP_OPEN:
         out.append(f"{pad}<{tag}{attrs}>")
@@ -517,7 +513,7 @@ def _write(el: etree._Element, indent: int, out: list[str]) -> None:
         if el.text is None:
             out.append(f"{pad}<{tag}{attrs}/>")
         else:
-            out.append(f"{pad}<{tag}{attrs}>{_esc(el.text)}</{tag}>")
+            out.append(f"{pad}<{tag}{attrs}>{escape_xml(el.text)}</{tag}>")
         return
     out.append(f"{pad}<{tag}{attrs}>")
     for sub in kids:
