@@ -64,8 +64,7 @@ def cmd_net_list(ctl: Ctl, p: Parsed) -> bool:
         raise CmdError("Only one argument from --table, --name and --uuid may be specified.")
     nets = sorted((n for n in ctl.conn.list_networks() if _matches(p, n)), key=lambda n: n.name)
     if p.bool("name") or p.bool("uuid"):
-        key = "name" if p.bool("name") else "uuid"
-        ctl.print("".join(f"{n[key]}\n" for n in nets))
+        ctl.print("".join(f"{n.name if p.bool('name') else n.uuid}\n" for n in nets))
         return True
     rows = [[n.name, "active" if n.active else "inactive", _yes_no(n.autostart),
              _yes_no(n.persistent)] for n in nets]

@@ -73,7 +73,7 @@ def cmd_pool_list(ctl: Ctl, p: Parsed) -> bool:
         return True
     rows = []
     for x in pools:
-        sizes = [pretty(int(x.get(k) or 0)) for k in ("capacity", "allocation", "available")] \
+        sizes = [pretty(x.capacity), pretty(x.allocation), pretty(x.available)] \
             if x.active else ["-", "-", "-"]
         rows.append([x.name, "running" if x.active else "inactive", yes_no(x.autostart),
                      yes_no(x.persistent), *sizes])
@@ -88,9 +88,9 @@ def cmd_pool_info(ctl: Ctl, p: Parsed) -> bool:
     pairs = [("Name", pool.name), ("UUID", pool.uuid), ("State", "running" if active else "inactive"),
              ("Persistent", yes_no(pool.persistent)), ("Autostart", yes_no(pool.autostart))]
     if active:
-        for key in ("capacity", "allocation", "available"):
-            value = int(pool.get(key) or 0)
-            pairs.append((key.capitalize(), str(value) if p.bool("bytes") else pretty(value)))
+        for label, value in (("Capacity", pool.capacity), ("Allocation", pool.allocation),
+                             ("Available", pool.available)):
+            pairs.append((label, str(value) if p.bool("bytes") else pretty(value)))
     ctl.print(keyvalues(pairs))
     return True
 
