@@ -186,9 +186,11 @@ def test_bad_input_changes_nothing(drv: SecretDriver, tmp_path: Path) -> None:
     drv.define_secret(_xml())
     drv.set_secret_value(U1, _b64(b"kept"))
     files = {p.name: p.read_bytes() for p in (tmp_path / "secrets").iterdir()}
-    for value, message in (("", "must not be NULL"), ("!!", "base64"), (_b64(b"x" * 65537), "at most 65536")):
+    for value, message in (("", "must not be NULL"), ("!!", "base64"), (_b64(b"x" * 65537), "at most 65536"),
+                           ("aGVsbG8=?", "base64")):
         err = _error(drv.set_secret_value, U1, value)
         assert err.code == ErrorCode.INVALID_ARG and message in err.message
+        assert not value or value not in err.message  # a value never shows in an error
     assert _error(drv.define_secret, "<secret><usage type='tls'/></secret>").code == ErrorCode.INTERNAL_ERROR
     assert _error(drv.define_secret, "<secret").code == ErrorCode.XML_ERROR
     err = _error(drv.define_secret, "<secret><bogus/></secret>", True)
