@@ -1308,6 +1308,16 @@ class Connection(abc.ABC):
         """The guest's display as a PNG image, base64-encoded."""
         raise no_support("virDomainScreenshot")
 
+    @op("Domain", "GET /v1/domains/{dom}/hostname", "virDomainGetHostname")
+    def domain_hostname(self, dom: str, source: str | None = None) -> str:
+        """The guest's hostname: `source` "agent" or "lease" (None: the driver's default)."""
+        raise no_support("virDomainGetHostname")
+
+    @op("Domain", "GET /v1/domains/{dom}/control", "virDomainGetControlInfo")
+    def control_info(self, dom: str) -> dict[str, int]:
+        """virDomainControlInfo: {"state": virDomainControlState, "details", "state_time" (ms)}."""
+        raise no_support("virDomainGetControlInfo")
+
     @op("Domain", "GET /v1/domains/{dom}/display", "virDomainGetXMLDesc")
     def display_uri(self, dom: str, kind: str | None = None) -> str:
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""

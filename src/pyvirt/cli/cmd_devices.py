@@ -205,3 +205,35 @@ def cmd_send_key(ctl: Ctl, p: Parsed) -> bool:
         codes.append(code)
     ctl.conn.send_key(info.uuid or info.name, codeset, holdtime, codes)
     return True
+
+
+def cmd_domhostname(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    source = p.str("source")
+    if source is not None and source not in ("lease", "agent"):
+        raise CmdError(f"Unknown data source '{source}'")
+    with failing("failed to get hostname"):
+        name = ctl.conn.domain_hostname(info.uuid or info.name, source)
+    ctl.print(name + "\n")
+    return True
+
+
+#: virshDomainControlState / virshDomainControlErrorReason words
+_CONTROL_STATES = ("ok", "background job", "occupied", "error")
+_CONTROL_ERRORS = ("", "unknown", "monitor failure", "internal (locking) error")
+
+
+def cmd_domcontrol(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    ctrl = ctl.conn.control_info(info.uuid or info.name)
+    state = int(ctrl.get("state", 0))
+    word = _CONTROL_STATES[state] if 0 <= state < len(_CONTROL_STATES) else "unknown"
+    details = int(ctrl.get("details", 0))
+    if state not in (0, 3):
+        ctl.print(f"{word} ({int(ctrl.get('state_time', 0)) / 1000.0:0.3f}s)\n")
+    elif state == 3 and details > 0:
+        reason = _CONTROL_ERRORS[details] if details < len(_CONTROL_ERRORS) else "unknown"
+        ctl.print(f"{word}: {reason}\n")
+    else:
+        ctl.print(word + "\n")
+    return True

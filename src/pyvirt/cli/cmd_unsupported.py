@@ -25,7 +25,6 @@ _CALLS: dict[str, str] = {
     "domfsthaw": "virDomainFSThaw|Unable to thaw filesystems",
     "domfsinfo": "virDomainGetFSInfo|Unable to get filesystem information",
     "domfstrim": "virDomainFSTrim|Unable to invoke fstrim",
-    "domhostname": "virDomainGetHostname|failed to get hostname",
     "domiftune": "virDomainGetInterfaceParameters|Unable to get interface parameters",
     "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
     "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
@@ -65,7 +64,6 @@ _CALLS: dict[str, str] = {
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     "domblkerror": "virDomainGetDiskErrors",
-    "domcontrol": "virDomainGetControlInfo",
     "domtime": "virDomainGetTime",
     # -- Host and Hypervisor
     "allocpages": "virNodeAllocPages",

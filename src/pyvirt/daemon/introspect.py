@@ -133,6 +133,35 @@ class IntrospectionMixin:
             return f"vnc://{host}:{g.port - 5900}" if g.type == "vnc" else f"spice://{host}:{g.port}"
         raise PyvirtError("No graphical display found", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
+    def domain_hostname(self, dom: str, source: str | None = None) -> str:
+        """`domhostname`: from the guest agent (libvirt's QEMU default), which pyvirt does not
+        drive, or from the DHCP leases of the guest's network NICs (qemuDomainGetHostnameLease)."""
+        rec = self.lookup(dom)
+        if not rec.active or rec.live is None:
+            raise operation_invalid("domain is not running")
+        if source != "lease":
+            raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
+                              ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+        networks = getattr(self, "networks", None)
+        for nic in rec.live.devices.interfaces if networks is not None else ():
+            if nic.type != "network" or not nic.mac_address:
+                continue
+            with contextlib.suppress(PyvirtError):
+                for lease in networks.network_dhcp_leases(nic.source_network or "", nic.mac_address):
+                    if lease.get("hostname"):
+                        return str(lease["hostname"])
+        raise PyvirtError(f"no hostname found: no hostname found for domain {rec.name}", ErrorCode.OPERATION_FAILED,
+                          ErrorDomain.QEMU)
+
+    def control_info(self, dom: str) -> dict[str, int]:
+        """`domcontrol`: QEMU's monitor answers (ok), or it is gone (error, reason monitor)."""
+        rec = self.lookup(dom)
+        if not rec.active or rec.run is None:
+            raise operation_invalid("domain is not running")
+        if rec.run.qmp is None:
+            return {"state": 3, "details": 1, "state_time": 0}  # ERROR, VIR_DOMAIN_CONTROL_ERROR_REASON_MONITOR
+        return {"state": 0, "details": 0, "state_time": 0}
+
     def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
         """`domifaddr`: 'lease' reads the DHCP leases of the guest's virtual networks (user-mode
         NICs have none, in libvirt either); 'arp' reads the host's ARP table; 'agent' needs a

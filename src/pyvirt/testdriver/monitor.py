@@ -74,6 +74,20 @@ class MonitorMixin:
         return dict(_CPU_STATS)
 
     # -- guests
+    def domain_hostname(self, dom: str, source: str | None = None) -> str:
+        """testDomainGetHostname: a fixed name for a running domain; no source flags."""
+        if source is not None:
+            raise E.unsupported_flags({"lease": 1, "agent": 2}.get(source, 0), "testDomainGetHostname")
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+        return "testhost"
+
+    def control_info(self, dom: str) -> dict[str, int]:
+        """testDomainGetControlInfo: a running domain's monitor is always fine."""
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+        return {"state": 0, "details": 0, "state_time": 0}
+
     def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
         """testDomainInterfaceAddresses: interface i is testnet<i>; on a network it gets the
         address after the network's DHCP range start (or after its own address) plus i, with the

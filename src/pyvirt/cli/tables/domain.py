@@ -314,7 +314,7 @@ COMMANDS = (
             Opt("minimum", NUMBER, "Just a hint to ignore contiguous free ranges smaller than this (Bytes)"),
             Opt("mountpoint", STRING, "which mount point to trim"),
         )),
-    Cmd("domhostname", _G, "cmd_unsupported", "print the domain's hostname",
+    Cmd("domhostname", _G, "cmd_devices", "print the domain's hostname",
         "", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("source", STRING, "address source: 'lease' or 'agent'"),

@@ -33,7 +33,7 @@ COMMANDS = (
             Opt("device", STRING, "block device"),
             Opt("human", BOOL, "print a more human readable output"),
         )),
-    Cmd("domcontrol", _G, "cmd_unsupported", "domain control interface state",
+    Cmd("domcontrol", _G, "cmd_devices", "domain control interface state",
         "Returns state of a control interface to the domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),

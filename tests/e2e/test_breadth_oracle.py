@@ -1,5 +1,5 @@
-"""Oracle test for the Node Device commands pyvirt answers (nodedev-list, -dumpxml, -info, -event):
-the same command lines through the real virsh and through pyvirt against test:///default must
+"""Oracle test for the virsh commands added for breadth: the Node Device ones pyvirt answers
+(nodedev-list, -dumpxml, -info, -event), domhostname and domcontrol: the same command lines through the real virsh and through pyvirt against test:///default must
 give the same stdout, stderr and exit status (libvirt's test driver refuses nodedev-list's state
 flags, so that refusal is compared too).  Nothing of virsh's output is written down here."""
 
@@ -28,11 +28,14 @@ LINES = [
     "nodedev-event --event lifecycle --timeout 1; nodedev-event --event update --device nosuch --timeout 1",
     "nodedev-event --event update --timeout 1 --device computer --loop --timestamp",
     "help nodedev-list; help nodedev-info",
+    "domhostname test; domhostname test --source lease; domhostname test --source agent; "
+    "domhostname test --source bogus; domhostname nosuch; domcontrol test; domcontrol nosuch",
+    "destroy test; domhostname test; domcontrol test",
 ]
 
 
 @pytest.mark.parametrize("line", LINES)
-def test_nodedev_commands_match_virsh(line: str) -> None:
+def test_commands_match_virsh(line: str) -> None:
     env = {**os.environ, "LC_ALL": "C"}
     runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
                            env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]
