@@ -94,6 +94,10 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
             assert status["Gid"].split() == [str(qemu.pw_gid)] * 4
             assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0
             assert [(p.stat().st_uid, p.stat().st_gid) for p in (disk, rom)] == [(qemu.pw_uid, qemu.pw_gid)] * 2
+            ids = f"+{qemu.pw_uid}:+{qemu.pw_gid}"  # the live XML names the label, as libvirt's does
+            assert (f"<seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>{ids}</label>\n"
+                    f"    <imagelabel>{ids}</imagelabel>") in drv.get_xml("dac")
+            assert "<seclabel" not in drv.get_xml("dac", inactive=True)
             # the QEMU process itself cannot open what it was not given: a host secret, a root
             # image next to its own, the daemon's stored definitions
             await probe(drv, rec.run, "/etc/shadow", "p1")
@@ -107,6 +111,78 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
             await drv.destroy("dac")
             assert [(p.stat().st_uid, p.stat().st_gid, oct(p.stat().st_mode & 0o777))
                     for p in (disk, rom, plugged, secret)] == [(0, 0, "0o600")] * 4
+        finally:
+            for r in list(drv._by_name.values()):
+                if r.run is not None:
+                    await drv.destroy(r.name)
+            await drv.close()
+
+    asyncio.run(scenario())
+
+
+def test_domain_seclabels_are_honoured(root: Path) -> None:
+    """<seclabel type='none'/> and a disk's <seclabel model='dac' relabel='no'/> leave files as
+    they are (so QEMU cannot open a root-only image: the start fails, nothing stays chowned); a
+    static DAC label is whom QEMU runs as; a driver pyvirt lacks is refused by name."""
+    from pyvirt.daemon.driver import QemuDriver
+
+    qemu = _default_user()
+    paths = state_paths("qemu:///system", root)
+    paths.ensure()
+    images = root / "images"
+    images.mkdir(mode=0o711)
+    rom = images / "rom.bin"
+    rom.write_bytes(rom_image())
+    rom.chmod(0o644)  # readable by all: only the disks decide
+    private = images / "private.img"  # root's, 0600: QEMU can open it only if it is given
+    private.write_bytes(b"\0" * (1 << 20))
+    private.chmod(0o600)
+    other = images / "other.img"
+    other.write_bytes(b"\0" * (1 << 20))
+    other.chmod(0o600)
+    log = images / "serial.log"  # a chardev's output file: created by the daemon, QEMU's while it runs
+
+    def disk(path: Path, dev: str, seclabel: str = "") -> str:
+        return (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{path}'>"
+                f"{seclabel}</source><target dev='{dev}' bus='virtio'/></disk>")
+
+    def domain(name: str, devices: str, seclabel: str = "", serial: Path | None = None) -> str:
+        return rom_domain_xml(name, rom, serial).replace("<devices>", f"<devices>{devices}").replace(
+            "</domain>", f"{seclabel}</domain>")
+
+    def owners() -> list[tuple[int, int, str]]:
+        return [(p.stat().st_uid, p.stat().st_gid, oct(p.stat().st_mode & 0o777)) for p in (private, other)]
+
+    async def scenario() -> None:
+        drv = QemuDriver(paths)
+        drv.monitor_timeout = 10.0
+        await drv.load()
+        try:
+            # type='none': QEMU still runs as pyvirt-qemu, but nothing is handed to it
+            await drv.define_xml(domain("none", disk(private, "vda"), "<seclabel type='none'/>"))
+            with pytest.raises(PyvirtError, match=f"{private}.*Permission denied"):
+                await drv.start("none")
+            assert owners() == [(0, 0, "0o600")] * 2
+            # relabel='no' on one disk: that one is not given (the other is, and given back)
+            await drv.define_xml(domain("nolabel", disk(other, "vda") + disk(
+                private, "vdb", "<seclabel model='dac' relabel='no'/>")))
+            with pytest.raises(PyvirtError, match=f"{private}.*Permission denied"):
+                await drv.start("nolabel")
+            assert owners() == [(0, 0, "0o600")] * 2
+            # a static label: QEMU runs as nobody, its disks and serial file are nobody's meanwhile
+            await drv.define_xml(domain("static", disk(private, "vda"), "<seclabel type='static' model='dac' "
+                                        f"relabel='yes'><label>+{NOBODY}:+{NOBODY}</label></seclabel>", log))
+            await drv.start("static")
+            pid = drv._by_name["static"].run.ident.pid
+            assert _status(pid)["Uid"].split() == [str(NOBODY)] * 4
+            assert (private.stat().st_uid, log.stat().st_uid) == (NOBODY, NOBODY)
+            await drv.destroy("static")
+            assert owners() == [(0, 0, "0o600")] * 2 and (log.stat().st_uid, log.stat().st_gid) == (0, 0)
+            # a security driver pyvirt does not have
+            await drv.define_xml(domain("selinux", "", "<seclabel type='dynamic' model='selinux'/>"))
+            with pytest.raises(PyvirtError, match="Unable to find security driver for model selinux"):
+                await drv.start("selinux")
+            assert qemu.pw_uid != NOBODY
         finally:
             for r in list(drv._by_name.values()):
                 if r.run is not None:

@@ -510,14 +510,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
             await asyncio.to_thread(check_backing_chains, dom, own_dirs(self.paths))
 
-    def _qemu_user(self) -> Any:
-        """The unprivileged user a system daemon run by root runs QEMU as (qemu.conf, default
-        pyvirt-qemu), or None: QEMU runs as the daemon's own user."""
-        if not self._is_system() or os.geteuid() != 0:
-            return None
-        from pyvirt.daemon.qemuuser import load
+    def _qemu_user(self, dom: Domain) -> Any:
+        """Whom QEMU runs as for `dom` (daemon.qemuuser): on qemu:///system run by root, qemu.conf's
+        user (default pyvirt-qemu) unless the domain's DAC <seclabel> says otherwise; None: as the
+        daemon's own user.  Refuses a seclabel of a driver pyvirt does not have."""
+        from pyvirt.daemon.qemuuser import for_domain, load
 
-        return load(self.paths.config)
+        privileged = self._is_system() and os.geteuid() == 0
+        return for_domain(dom, load(self.paths.config) if privileged else None, privileged)
 
     def _spice_tls_dir(self, dom: Domain) -> str | None:
         """qemu.conf's SPICE TLS certificate directory, read only for guests with a SPICE display."""
@@ -587,10 +587,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self.store.check_runtime_paths(rec.name, generated_socket_names(dom))
         self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
         files.private_dir.mkdir(mode=0o700)
-        qemu_user = self._qemu_user()
+        qemu_user = self._qemu_user(dom)
         if qemu_user is not None:
+            from pyvirt.daemon.qemuuser import DAC, live_label
+
             with self._volume_sources(dom, volumes):
                 await asyncio.to_thread(self._give_to_qemu, dom, qemu_user, files.private_dir)
+            if not any((sl.model or DAC) == DAC for sl in dom.seclabels):
+                dom.seclabels.append(live_label(qemu_user))  # the live XML shows it, as libvirt's
         if secrets.items:
             await asyncio.to_thread(secrets.write, files.private_dir, qemu_user)
         helpers: list[process.ProcessIdentity] = []

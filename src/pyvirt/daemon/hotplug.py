@@ -113,7 +113,7 @@ class HotplugMixin:
                 plugged = _find_disk(new_live, target_dev)
                 self._check_guest_paths(new_live)  # type: ignore[attr-defined]  # QemuDriver's
                 await self._check_backing_chains(new_live)  # type: ignore[attr-defined]
-                user = self._qemu_user()  # type: ignore[attr-defined]
+                user = self._qemu_user(new_live)  # type: ignore[attr-defined]
                 if user is not None:  # the new disk is QEMU's user's while the guest runs
                     from pyvirt.daemon.qemuuser import relabel
 

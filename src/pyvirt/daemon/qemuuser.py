@@ -40,8 +40,9 @@ import pwd
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon.qemuconf import config_error
 
 log = logging.getLogger(__name__)
@@ -135,26 +136,130 @@ def _readable_by(st: os.stat_result, user: QemuUser) -> bool:
     return bool(st.st_mode & stat.S_IROTH)
 
 
-def guest_files(dom: Any) -> list[tuple[str, bool]]:
-    """(path, read-only) of every existing host file QEMU opens for `dom`, backing chains included."""
+#: libvirt's name of the DAC security driver, the one pyvirt has
+DAC = "dac"
+
+
+def _unsupported(msg: str) -> PyvirtError:
+    return PyvirtError(f"unsupported configuration: {msg}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def parse_label(label: str) -> tuple[int, int]:
+    """A DAC label, ``user:group`` or ``+UID:+GID`` (libvirt's virParseOwnershipIds)."""
+    user, sep, group = (label or "").partition(":")
+    if not sep or not user or not group:
+        raise _unsupported(f"DAC label '{label}' must be 'user:group' or '+UID:+GID'")
+    try:
+        uid = int(user[1:]) if user.startswith("+") and user[1:].isdigit() else pwd.getpwnam(user).pw_uid
+        gid = int(group[1:]) if group.startswith("+") and group[1:].isdigit() else grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise _unsupported(f"DAC label '{label}': no such user or group on this host") from None
+    return uid, gid
+
+
+def for_domain(dom: Any, base: QemuUser | None, privileged: bool) -> QemuUser | None:
+    """Whom QEMU runs as for `dom`, and whether its files are relabelled, after the domain's
+    ``<seclabel>`` (libvirt's DAC driver): none — `base` (qemu.conf's user, or None: the
+    daemon's own); ``type='none'`` or ``relabel='no'`` — that user, nothing chowned;
+    ``type='static'`` with ``<label>`` — that uid:gid (a `privileged` daemon only, i.e. root on
+    qemu:///system; another may only name its own ids).  A model-less seclabel is DAC's (the
+    only driver); any other model is refused, as libvirt refuses a driver it does not have."""
+    labels = list(getattr(dom, "seclabels", None) or [])
+    for sl in labels:
+        if (sl.model or DAC) != DAC:
+            raise _unsupported(f"Unable to find security driver for model {sl.model}")
+    sl = next((x for x in labels if (x.model or DAC) == DAC), None)
+    if sl is None:
+        return base
+    kind = sl.type or "dynamic"
+    relabel = (kind != "none") if sl.relabel is None else bool(sl.relabel)
+    user = base
+    if kind == "static":
+        if not sl.label:
+            raise _unsupported("missing label for static security driver")
+        uid, gid = parse_label(sl.label)
+        if not privileged and (uid, gid) != (os.geteuid(), os.getegid()):
+            raise _unsupported(f"DAC label '{sl.label}': only a system daemon run by root runs QEMU as "
+                               "another user")
+        groups = base.groups if base is not None else ()
+        user = QemuUser(uid, gid, groups, base.relabel if base is not None else True)
+    if user is None or (user.uid, user.gid) == (0, 0):
+        return None
+    return QemuUser(user.uid, user.gid, user.groups, user.relabel and relabel)
+
+
+def live_label(user: QemuUser) -> Any:
+    """The ``<seclabel>`` libvirt shows in a running guest's XML for its DAC label."""
+    from pyvirt.xml.domain import DomainSeclabel
+
+    ids = f"+{user.uid}:+{user.gid}"
+    return DomainSeclabel(type="dynamic", model=DAC, relabel=user.relabel, label=ids,
+                          imagelabel=ids if user.relabel else None)
+
+
+#: whom a file is given to: QEMU's user (None), or this (uid, gid)
+Owner = tuple[int, int] | None
+
+
+class GuestFile(NamedTuple):
+    path: str
+    readonly: bool
+    owner: Owner = None
+    create: bool = False  # a file QEMU writes (chardev output, log): the daemon creates it first
+
+
+def _disk_owner(disk: Any) -> tuple[bool, Owner]:
+    """A disk's ``<source><seclabel model='dac'>``: (relabel it?, the owner it gets instead)."""
+    for sl in getattr(disk, "source_seclabels", None) or []:
+        if (sl.model or DAC) != DAC:
+            continue
+        if sl.relabel is False:
+            return False, None
+        if sl.label:
+            return True, parse_label(sl.label)
+    return True, None
+
+
+def guest_files(dom: Any) -> list[GuestFile]:
+    """(path, read-only, owner) of every existing host file QEMU opens for `dom`, backing chains
+    included, and the files its character devices write (created when missing); a disk whose
+    source says ``<seclabel model='dac' relabel='no'/>`` is left out, chain and all."""
     from pyvirt.daemon.guestpaths import backing_chain
 
-    out: list[tuple[str, bool]] = []
+    out: list[GuestFile] = []
     os_ = dom.os
     if os_ is not None:
         for path in (os_.kernel, os_.initrd, os_.dtb, os_.loader.path if os_.loader else None):
             if path:
-                out.append((path, True))
+                out.append(GuestFile(path, True))
         if os_.nvram is not None and os_.nvram.path:
-            out.append((os_.nvram.path, False))
+            out.append(GuestFile(os_.nvram.path, False))
     for disk in dom.devices.disks:
         path = disk.source_file or disk.source_dev
-        if not path:
+        relabel, owner = _disk_owner(disk)
+        if not path or not relabel:
             continue
-        out.append((path, bool(disk.readonly)))
+        out.append(GuestFile(path, bool(disk.readonly), owner))
         if (disk.driver_type or "raw") != "raw":
-            out.extend((back, True) for back in backing_chain(path, disk.driver_type))
+            out.extend(GuestFile(back, True, owner) for back in backing_chain(path, disk.driver_type))
+    devs = dom.devices
+    for ch in [*devs.serials, *devs.parallels, *devs.consoles, *devs.channels]:
+        if ch.type == "file" and ch.source_path:
+            out.append(GuestFile(ch.source_path, False, create=True))
+        if ch.log_file:
+            out.append(GuestFile(ch.log_file, False, create=True))
+        if ch.type == "unix" and ch.source_mode != "bind" and ch.source_path:
+            out.append(GuestFile(ch.source_path, False))  # QEMU connects: it must write the socket
     return out
+
+
+def _create_missing(path: str) -> None:
+    """A file QEMU would create for writing (a chardev's file or log) is created first, by the
+    daemon, so that it can be given to QEMU's user and given back (to root) at stop."""
+    if os.path.lexists(path):
+        return
+    with contextlib.suppress(OSError):  # a directory that is not there is QEMU's to report
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
 
 
 def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
@@ -164,25 +269,30 @@ def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
     from pyvirt.atomicio import write_atomic
 
     if not user.relabel:
-        return  # dynamic_ownership = 0: what QEMU opens is the administrator's to make reachable
+        return  # dynamic_ownership = 0 or the domain's seclabel: the administrator's to make reachable
     before = _read_record(guest_dir / RECORD) or []
     plan: list[dict[str, Any]] = list(before)
     seen = {(e["dev"], e["ino"]) for e in before}
-    for path, readonly in guest_files(dom):
+    for path, readonly, owner, create in guest_files(dom):
+        if create:
+            _create_missing(path)
         real = os.path.realpath(path)
         try:
             st = os.stat(real)
         except OSError:
             continue  # a missing file is QEMU's (or the source check's) to report
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode)) or (st.st_dev, st.st_ino) in seen:
+        kinds = stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISSOCK(st.st_mode)
+        if not kinds or (st.st_dev, st.st_ino) in seen:
             continue
-        if readonly and _readable_by(st, user):
+        if readonly and owner is None and _readable_by(st, user):
             continue
         seen.add((st.st_dev, st.st_ino))
-        plan.append({"path": real, "dev": st.st_dev, "ino": st.st_ino, "uid": st.st_uid, "gid": st.st_gid})
+        to = owner or (user.uid, user.gid)
+        plan.append({"path": real, "dev": st.st_dev, "ino": st.st_ino, "uid": st.st_uid, "gid": st.st_gid,
+                     "to": list(to)})
     write_atomic(guest_dir / RECORD, json.dumps(plan), durable=False)
     for entry in plan[len(before):]:
-        os.chown(entry["path"], user.uid, user.gid, follow_symlinks=False)
+        os.chown(entry["path"], *entry["to"], follow_symlinks=False)
 
 
 def _read_record(path: Path) -> list[dict[str, Any]] | None:

@@ -450,6 +450,18 @@ class SecretRef:
 
 
 @dataclass
+class Seclabel:
+    """``<source><seclabel>``: a per-image security label override (``relabel='no'``: the
+    image is left as it is; a ``<label>``: the owner it gets instead of QEMU's user)."""
+
+    model: str | None = attr("@model")
+    labelskip: bool | None = attr("@labelskip", YESNO)
+    relabel: bool | None = attr("@relabel", YESNO)
+    label: str | None = text("label")
+    line: int | None = line_field()
+
+
+@dataclass
 class DiskAuth:
     """``<auth username=>``: the credentials of a network disk (rbd: ceph, iscsi: CHAP)."""
 
@@ -465,6 +477,21 @@ class DiskEncryption:
     format: str | None = attr("@format", Enum("luks", known=("default", "qcow", "luks2", "luks-any")))
     engine: str | None = attr("@engine", Enum("qemu", known=("default", "librbd")))
     secrets: list[SecretRef] = children("secret", SecretRef)
+    line: int | None = line_field()
+
+
+@dataclass
+class DomainSeclabel:
+    """``<domain><seclabel>``: how a security driver confines the guest (pyvirt has libvirt's
+    ``dac`` driver: ``type='none'`` or ``relabel='no'`` leave every file as it is; a static
+    ``<label>`` ``user:group`` or ``+UID:+GID`` is whom QEMU runs as)."""
+
+    type: str | None = attr("@type", Enum("none", "dynamic", "static"))
+    model: str | None = attr("@model")
+    relabel: bool | None = attr("@relabel", YESNO)
+    label: str | None = text("label")
+    imagelabel: str | None = text("imagelabel")
+    baselabel: str | None = text("baselabel")
     line: int | None = line_field()
 
 
@@ -545,6 +572,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
                                                                            "optional"))
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
+    source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel)
     backing_store: BackingStore | None = child("backingStore", BackingStore)
     blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
@@ -1106,6 +1134,7 @@ class Domain:
     pm_suspend_to_mem: bool | None = attr("pm/suspend-to-mem/@enabled", YESNO)
     pm_suspend_to_disk: bool | None = attr("pm/suspend-to-disk/@enabled", YESNO)
     devices: Devices = child("devices", Devices, required=True)
+    seclabels: list[DomainSeclabel] = children("seclabel", DomainSeclabel)
     line: int | None = line_field()
 
     #: libvirt's order of the domain's children (virDomainDefFormatInternal), for elements the

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .domain import NET_PROTOCOLS, Domain, NetHost
+from .domain import NET_PROTOCOLS, Domain, NetHost, Seclabel
 from .errors import XMLError, XMLUnsupportedError
-from .fields import YESNO, Enum, Int, attr, child, children, line_field, raw, scaled, text
+from .fields import Enum, Int, attr, child, children, line_field, raw, scaled, text
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
 from .safe import parse_root, safe_parse
 
@@ -39,17 +39,6 @@ IMAGE_FORMATS = ("raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fa
                  "cow", "qcow", "qcow2", "qed", "vmdk", "luks", "luks2")
 #: a snapshot's new image on the network is a <source><host> like a network disk's
 SnapshotHost = NetHost
-
-
-@dataclass
-class Seclabel:
-    """``<source><seclabel>``: a per-image security label override."""
-
-    model: str | None = attr("@model")
-    labelskip: bool | None = attr("@labelskip", YESNO)
-    relabel: bool | None = attr("@relabel", YESNO)
-    label: str | None = text("label")
-    line: int | None = line_field()
 
 
 @dataclass
