@@ -11,6 +11,7 @@ import os
 import pwd
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pyvirt.api import PyvirtError
 from pyvirt.daemon.qemuconf import DEFAULT_USER
 from pyvirt.paths import state_paths
 from pyvirt.testguest import rom_domain_xml, rom_image
+from tests.daemon_harness import live_processes
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="changing QEMU's user needs root"),
@@ -46,6 +48,11 @@ def root() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _swtpm_pids(root: Path) -> list[int]:
+    return [pid for pid, cmd in live_processes()
+            if cmd and cmd[0].endswith(b"swtpm") and str(root).encode() in b" ".join(cmd)]
 
 
 def _status(pid: int) -> dict[str, str]:
@@ -75,7 +82,8 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
     secret.chmod(0o600)
     xml = rom_domain_xml("dac", rom).replace("</os>", "</os><features><acpi/></features>").replace(
         "<devices>", f"<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                     f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+                     f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>"
+                     "<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>")
 
     async def probe(drv: QemuDriver, run: object, path: Path | str, node: str) -> None:
         with pytest.raises(PyvirtError, match="Permission denied"):
@@ -93,6 +101,11 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
             assert status["Uid"].split() == [str(qemu.pw_uid)] * 4
             assert status["Gid"].split() == [str(qemu.pw_gid)] * 4
             assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0
+            (swtpm,) = _swtpm_pids(root)  # the emulated TPM runs as QEMU's user too, its state is that user's
+            assert _status(swtpm)["Uid"].split() == [str(qemu.pw_uid)] * 4
+            assert int(_status(swtpm)["CapEff"], 16) == 0
+            tpm_state = paths.data / "swtpm" / rec.uuid / "tpm2"
+            assert {p.stat().st_uid for p in [tpm_state, *tpm_state.iterdir()]} == {qemu.pw_uid}
             assert [(p.stat().st_uid, p.stat().st_gid) for p in (disk, rom)] == [(qemu.pw_uid, qemu.pw_gid)] * 2
             ids = f"+{qemu.pw_uid}:+{qemu.pw_gid}"  # the live XML names the label, as libvirt's does
             assert (f"<seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>{ids}</label>\n"
@@ -111,6 +124,10 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
             await drv.destroy("dac")
             assert [(p.stat().st_uid, p.stat().st_gid, oct(p.stat().st_mode & 0o777))
                     for p in (disk, rom, plugged, secret)] == [(0, 0, "0o600")] * 4
+            deadline = time.monotonic() + 10
+            while _swtpm_pids(root) and time.monotonic() < deadline:  # it ends with its QEMU
+                await asyncio.sleep(0.05)
+            assert not _swtpm_pids(root)
         finally:
             for r in list(drv._by_name.values()):
                 if r.run is not None:

@@ -600,7 +600,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         helpers: list[process.ProcessIdentity] = []
         if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
             helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
-                                              self.paths.qemu_log)
+                                              self.paths.qemu_log, qemu_user)
         if self.networks is None:
             for note in nics.session_fallback(dom):
                 log.warning("%s: %s", rec.name, note)

@@ -102,9 +102,12 @@ def _copy_template(template: str, path: str) -> None:
                           f"{exc.strerror}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
 
 
-def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path) -> list[process.ProcessIdentity]:
+def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path,
+                 user: Any = None) -> list[process.ProcessIdentity]:
     """One swtpm per ``<tpm><backend type='emulator'>``, listening where the command line expects
-    it (``<private dir>/<alias>-swtpm.sock``); state kept per domain UUID across restarts."""
+    it (``<private dir>/<alias>-swtpm.sock``); state kept per domain UUID across restarts.  With
+    `user` (daemon.qemuuser.QemuUser: QEMU's), swtpm runs as that user too, its state is that
+    user's, and it logs through the descriptor the daemon opened (the log dir stays root's)."""
     started: list[process.ProcessIdentity] = []
     try:
         for tpm in dom.devices.tpms:
@@ -117,13 +120,19 @@ def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path
             version = tpm.backend_version or "2.0"
             state = state_root / (dom.uuid or dom.name or "") / ("tpm2" if version == "2.0" else "tpm1.2")
             state.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if user is not None:
+                from pyvirt.daemon.qemuuser import give_tree, open_dirs
+
+                open_dirs(user, [state_root])
+                give_tree(user, state.parent)
             sock = private_dir / f"{tpm.alias or 'tpm0'}-swtpm.sock"
             log = log_dir / f"{dom.name}-swtpm.log"
             for p in (sock, state, log):
                 if "," in str(p):
                     raise _unsupported(f"swtpm cannot use the path '{p}' (it contains a comma)")
+            # the log: swtpm's stdout, which spawn_detached opens (as the daemon) onto the file
             argv = [binary, "socket", "--ctrl", f"type=unixio,path={sock},mode=0600",
-                    "--tpmstate", f"dir={state},mode=0600", "--log", f"file={log}", "--terminate"]
+                    "--tpmstate", f"dir={state},mode=0600", "--log", "fd=1", "--terminate"]
             if tpm.backend_encryption_secret:
                 # the state encrypted with a key derived from the vtpm secret's value, which pyvirtd
                 # wrote for it (daemon/disksecrets.py) and swtpm removes once read
@@ -131,7 +140,7 @@ def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path
                 argv += ["--key", f"pwdfile={key},mode=aes-256-cbc,remove=true"]
             if version == "2.0":
                 argv.append("--tpm2")
-            ident = process.spawn_detached(argv, log)
+            ident = process.spawn_detached(argv, log, user=user)
             started.append(ident)
             deadline = time.monotonic() + SWTPM_WAIT
             while not sock.exists():

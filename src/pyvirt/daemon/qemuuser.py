@@ -115,17 +115,33 @@ def _id(value: str, lookup: Any, what: str, path: Path) -> int:
     return int(entry.pw_uid if what == "user" else entry.gr_gid)
 
 
-def open_runtime_dirs(user: QemuUser, dirs: list[Path], guest_dir: Path) -> None:
-    """Let QEMU reach its runtime directory and the daemon's own files it opens: search
-    permission for its group on `dirs` (the runtime tree above the guest's directory, the data
-    directories holding NVRAM and boot files; those that exist), create-but-not-delete-others'
-    (sticky, group-writable) on `guest_dir`."""
+def open_dirs(user: QemuUser, dirs: list[Path]) -> None:
+    """Search permission for QEMU's group on the daemon's own `dirs` (those that exist), and
+    nothing more: it may pass through, never list or change them."""
     for d in dirs:
         with contextlib.suppress(FileNotFoundError):
             os.chown(d, -1, user.gid)
             os.chmod(d, 0o710)
+
+
+def open_runtime_dirs(user: QemuUser, dirs: list[Path], guest_dir: Path) -> None:
+    """Let QEMU reach its runtime directory and the daemon's own files it opens: search
+    permission on `dirs` (the runtime tree above the guest's directory, the data directories
+    holding NVRAM, boot files and TPM state), create-but-not-delete-others' (sticky,
+    group-writable) on `guest_dir`."""
+    open_dirs(user, dirs)
     os.chown(guest_dir, -1, user.gid)
     os.chmod(guest_dir, 0o1770)
+
+
+def give_tree(user: QemuUser, top: Path) -> None:
+    """`top` and everything below it become `user`'s for good: a helper's own state that
+    outlives a run (swtpm's TPM state, as libvirt gives it to swtpm_user).  Symlinks are not
+    followed."""
+    os.chown(top, user.uid, user.gid, follow_symlinks=False)
+    for base, dirs, files in os.walk(top):
+        for name in dirs + files:
+            os.chown(os.path.join(base, name), user.uid, user.gid, follow_symlinks=False)
 
 
 def _readable_by(st: os.stat_result, user: QemuUser) -> bool:
