@@ -516,7 +516,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         daemon's own user.  Refuses a seclabel of a driver pyvirt does not have."""
         from pyvirt.daemon.qemuuser import for_domain, load
 
-        privileged = self._is_system() and os.geteuid() == 0
+        privileged = self._privileged()
         return for_domain(dom, load(self.paths.config) if privileged else None, privileged)
 
     def _spice_tls_dir(self, dom: Domain) -> str | None:
@@ -526,6 +526,21 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         from pyvirt.daemon.qemuconf import spice_tls_x509_dir
 
         return spice_tls_x509_dir(self.paths.config)
+
+    def _privileged(self) -> bool:
+        """A system daemon run by root: it changes QEMU's user and places guests in cgroups."""
+        return self._is_system() and os.geteuid() == 0
+
+    def _guest_cgroup(self, rec: DomainRecord, dom: Domain) -> Any:
+        """The guest's own cgroup with its <cputune>/<memtune> written (daemon.cgroups), or None
+        where this daemon places no guest in cgroups (a tunable then is refused, by name)."""
+        from pyvirt.daemon import cgroups
+
+        cg = cgroups.for_guest(self.paths.runtime, rec.name, self._privileged())
+        settings = cgroups.plan(dom, cg.controllers if cg is not None else {})
+        if cg is not None:
+            cg.create(settings)
+        return cg
 
     def _give_to_qemu(self, dom: Domain, user: Any, guest_dir: Path) -> None:
         from pyvirt.daemon.qemuuser import open_runtime_dirs, relabel
@@ -588,32 +603,34 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self.store.clear_runtime(rec.name)  # whatever a dead start left: this guest is not running
         files.private_dir.mkdir(mode=0o700)
         qemu_user = self._qemu_user(dom)
-        if qemu_user is not None:
-            from pyvirt.daemon.qemuuser import DAC, live_label
-
-            with self._volume_sources(dom, volumes):
-                await asyncio.to_thread(self._give_to_qemu, dom, qemu_user, files.private_dir)
-            if not any((sl.model or DAC) == DAC for sl in dom.seclabels):
-                dom.seclabels.append(live_label(qemu_user))  # the live XML shows it, as libvirt's
-        if secrets.items:
-            await asyncio.to_thread(secrets.write, files.private_dir, qemu_user)
         helpers: list[process.ProcessIdentity] = []
-        if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
-            helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir, self.paths.data / "swtpm",
-                                              self.paths.qemu_log, qemu_user)
-        if self.networks is None:
-            for note in nics.session_fallback(dom):
-                log.warning("%s: %s", rec.name, note)
         taps: dict[str, list[int]] = {}
-        if any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
-            taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
-        dom_id = self._allocate_id(persist=False)
-        ports = self.ports.assign(dom)
-        at_once = self._runs_at_once(dom, paused, incoming)
+        ports = None
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         vsock_claim: tuple[int, int] | None = None
         gpu_fds: dict[str, int] = {}
-        try:
+        try:  # from the first chown on, any failure gives everything back (clear_runtime)
+            if qemu_user is not None:
+                from pyvirt.daemon.qemuuser import DAC, live_label
+
+                with self._volume_sources(dom, volumes):
+                    await asyncio.to_thread(self._give_to_qemu, dom, qemu_user, files.private_dir)
+                if not any((sl.model or DAC) == DAC for sl in dom.seclabels):
+                    dom.seclabels.append(live_label(qemu_user))  # the live XML shows it, as libvirt's
+            if secrets.items:
+                await asyncio.to_thread(secrets.write, files.private_dir, qemu_user)
+            cgroup = self._guest_cgroup(rec, dom)  # removed with the runtime dir, on any end
+            if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
+                helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir,
+                                                  self.paths.data / "swtpm", self.paths.qemu_log, qemu_user)
+            if self.networks is None:
+                for note in nics.session_fallback(dom):
+                    log.warning("%s: %s", rec.name, note)
+            if any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
+                taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
+            dom_id = self._allocate_id(persist=False)
+            ports = self.ports.assign(dom)
+            at_once = self._runs_at_once(dom, paused, incoming)
             vsock_claim = vsock.claim(dom)  # the CID goes into the live XML saved below
             if any(v.driver_name == "vhostuser" for v in dom.devices.videos):
                 gpu_helpers, gpu_fds = await asyncio.to_thread(
@@ -648,7 +665,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 os.close(vsock_claim[0])
             for fd in gpu_fds.values():
                 os.close(fd)
-            self.ports.release(ports)
+            if ports is not None:
+                self.ports.release(ports)
             stop_helpers(helpers)
             secrets.forget()
             self.store.clear_runtime(rec.name)
@@ -665,6 +683,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         try:
             # the pid joins the intent record; the live XML written with it has not changed
             self._save_runtime(rec, phase="starting", intent="paused" if paused else "running", xml=False)
+            if cgroup is not None:
+                cgroup.attach(ident.pid)
             try:
                 await self._connect_monitor(rec, files.monitor)
             finally:

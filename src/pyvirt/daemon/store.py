@@ -151,6 +151,8 @@ class DomainStore:
         A guest dir without a record is a start that never got as far as spawning QEMU (the
         record is written before): it is removed, not left behind forever.
         """
+        from pyvirt.daemon.qemuuser import restore
+
         for base in sorted(self.paths.domains_runtime.iterdir()):
             if not base.is_dir() or base.is_symlink():
                 continue
@@ -162,6 +164,7 @@ class DomainStore:
                     raise ValueError(f"record names domain {name!r}, which does not live here")
             except FileNotFoundError:
                 log.warning("removing runtime dir %s: it has no runtime record", base)
+                restore(base)  # a start that died after handing files to QEMU's user gives them back
                 self._remove_dir(base)
                 continue
             except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -186,12 +189,16 @@ class DomainStore:
             raise system_error(f"cannot write runtime state of domain '{name}'", exc) from exc
 
     def clear_runtime(self, name: str) -> None:
-        """Every end of a guest comes here: what was chowned to its QEMU user is given back first."""
+        """Every end of a guest comes here: what was chowned to its QEMU user is given back first,
+        and its cgroup (if it had one) goes."""
+        from pyvirt.daemon.cgroups import remove_for_guest
         from pyvirt.daemon.qemuuser import restore
 
         base = self.runtime_files(name).private_dir
         restore(base)
         self._remove_dir(base)
+        remove_for_guest(self.paths.runtime, name, self.paths.uri.rstrip("/").endswith("/system")
+                         and os.geteuid() == 0)
 
     @staticmethod
     def _remove_dir(path: Path) -> None:

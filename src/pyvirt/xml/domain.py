@@ -450,6 +450,28 @@ class SecretRef:
 
 
 @dataclass
+class MemTune:
+    """``<memtune>``: the guest's memory limits, in KiB, enforced by its cgroup (pyvirtd's
+    daemon/cgroups.py); libvirt's "unlimited" is any value from 2**53 - 1 KiB up."""
+
+    hard_limit: int | None = scaled("hard_limit")
+    soft_limit: int | None = scaled("soft_limit")
+    swap_hard_limit: int | None = scaled("swap_hard_limit")
+    line: int | None = line_field()
+
+
+@dataclass
+class CPUTune:
+    """``<cputune>``: the guest's CPU weight and its bandwidth as a whole, enforced by its cgroup
+    (per-vCPU, emulator and I/O thread bandwidth and pinning are not modelled: refused by name)."""
+
+    shares: int | None = text("shares", Int(0))
+    global_period: int | None = text("global_period", Int(1000, 1000000))
+    global_quota: int | None = text("global_quota", Int(None, 17592186044415))
+    line: int | None = line_field()
+
+
+@dataclass
 class Seclabel:
     """``<source><seclabel>``: a per-image security label override (``relabel='no'``: the
     image is left as it is; a ``<label>``: the owner it gets instead of QEMU's user)."""
@@ -1113,6 +1135,7 @@ class Domain:
     max_memory_slots: int | None = attr("maxMemory/@slots", Int(0))
     memory: int | None = scaled("memory")
     current_memory: int | None = scaled("currentMemory")
+    memtune: MemTune | None = child("memtune", MemTune)
     memory_backing: MemoryBacking | None = child("memoryBacking", MemoryBacking)
     vcpu_placement: str | None = attr("vcpu/@placement", Enum("static", "auto"))
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
@@ -1122,6 +1145,7 @@ class Domain:
     iothread_ids: list[IOThread] = children("iothreadids/iothread", IOThread)
     default_iothread_pool_min: int | None = attr("defaultiothread/@thread_pool_min", Int(0))
     default_iothread_pool_max: int | None = attr("defaultiothread/@thread_pool_max", Int(1))
+    cputune: CPUTune | None = child("cputune", CPUTune)
     numatune: NumaTune | None = child("numatune", NumaTune)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)

@@ -1,0 +1,233 @@
+"""Per-guest cgroups: each guest of a system daemon run by root gets its own cgroup, holding its
+QEMU, with ``<cputune>`` and ``<memtune>`` written to it as libvirt's QEMU driver writes them.
+
+Where: ``<controller mount>/pyvirt/<guest key>`` for each controller used (``cpu``, ``memory``),
+on cgroup v2 when the unified hierarchy offers the controller, on a v1 hierarchy where the
+host mounts it there (hybrid hosts have both; libvirt uses either).  The key is the guest's
+name made safe plus a digest of the daemon's runtime directory and the name, so two daemons
+(or a test's) never share a cgroup.
+
+What (libvirt's mapping, vircgroupv1.c / vircgroupv2.c):
+
+=======================  ==========================  =================================
+XML                      cgroup v1                   cgroup v2
+=======================  ==========================  =================================
+cputune/shares           cpu.shares                  cpu.weight (the same number)
+cputune/global_period,   cpu.cfs_period_us,          cpu.max "QUOTA PERIOD"
+cputune/global_quota     cpu.cfs_quota_us            (a negative quota: "max")
+memtune/hard_limit       memory.limit_in_bytes       memory.max
+memtune/soft_limit       memory.soft_limit_in_bytes  memory.high
+memtune/swap_hard_limit  memory.memsw.limit_in_bytes memory.swap.max (minus hard_limit)
+=======================  ==========================  =================================
+
+A limit of 2**53 - 1 KiB or more is libvirt's "unlimited" (-1 on v1, "max" on v2).  A tunable
+the daemon cannot apply (a session daemon, a controller not mounted or not writable, a value the
+kernel refuses) stops the start with the element and the reason named: never silently dropped.
+QEMU is moved into its cgroup right after it is spawned, before the monitor is served (it runs
+no guest code before that unless started without -S, and then only for those milliseconds).
+The cgroup is removed when the guest's runtime state is cleared, which every end goes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+#: the controllers pyvirt places guests under (accounting and the tunables above)
+CONTROLLERS = ("cpu", "memory")
+PARTITION = "pyvirt"
+#: libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB
+UNLIMITED_KIB = 9007199254740991
+MOUNTS = "/proc/self/mounts"
+
+
+def _unsupported(msg: str) -> PyvirtError:
+    return PyvirtError(f"unsupported configuration: {msg}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+@dataclass(frozen=True)
+class Controller:
+    name: str
+    version: int   # 1 or 2
+    mount: Path
+
+
+def detect(mounts_file: str = MOUNTS) -> dict[str, Controller]:
+    """The usable controllers of CONTROLLERS: v2 where the unified hierarchy offers them, else
+    the v1 hierarchy that has them; only those whose mount this process may write."""
+    found: dict[str, Controller] = {}
+    try:
+        lines = Path(mounts_file).read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        mount, kind, opts = Path(fields[1].replace("\\040", " ")), fields[2], fields[3].split(",")
+        if kind == "cgroup2":
+            try:
+                offered = (mount / "cgroup.controllers").read_text().split()
+            except OSError:
+                continue
+            for name in CONTROLLERS:
+                if name in offered:
+                    found[name] = Controller(name, 2, mount)
+        elif kind == "cgroup":
+            for name in CONTROLLERS:
+                if name in opts and name not in found:
+                    found[name] = Controller(name, 1, mount)
+    return {n: c for n, c in found.items() if os.access(c.mount, os.W_OK)}
+
+
+def guest_key(runtime_dir: str | os.PathLike[str], name: str) -> str:
+    """The guest's cgroup directory name: readable, and unique to this daemon and this name."""
+    digest = hashlib.sha256(f"{os.fspath(runtime_dir)}\0{name}".encode()).hexdigest()[:12]
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40].lstrip(".")
+    return f"{safe}-{digest}.scope"
+
+
+def _bytes(kib: int, unlimited: str) -> str:
+    return unlimited if kib >= UNLIMITED_KIB else str(kib * 1024)
+
+
+def plan(dom: Any, controllers: dict[str, Controller]) -> list[tuple[str, str, str, str]]:
+    """(controller, file, value, element) to write for `dom`'s tunables, in a working order;
+    refuses a tunable no usable controller can carry, or contradictory limits."""
+    out: list[tuple[str, str, str, str]] = []
+    cputune, memtune = getattr(dom, "cputune", None), getattr(dom, "memtune", None)
+
+    def need(name: str, element: str) -> Controller:
+        ctl = controllers.get(name)
+        if ctl is None:
+            raise _unsupported(f"{element} needs the cgroup '{name}' controller, which this daemon "
+                               "cannot use (only a system daemon run by root places guests in "
+                               "cgroups, and the host must mount the controller writable)")
+        return ctl
+
+    if cputune is not None:
+        if cputune.shares is not None:
+            ctl = need("cpu", "<cputune><shares>")
+            out.append(("cpu", "cpu.weight" if ctl.version == 2 else "cpu.shares", str(cputune.shares),
+                        "<cputune><shares>"))
+        if cputune.global_period is not None or cputune.global_quota is not None:
+            ctl = need("cpu", "<cputune><global_quota>")
+            if ctl.version == 2:
+                quota = cputune.global_quota
+                value = "max" if quota is None or quota < 0 else str(quota)
+                out.append(("cpu", "cpu.max", f"{value} {cputune.global_period or 100000}",
+                            "<cputune><global_period>/<global_quota>"))
+            else:
+                if cputune.global_period is not None:
+                    out.append(("cpu", "cpu.cfs_period_us", str(cputune.global_period), "<cputune><global_period>"))
+                if cputune.global_quota is not None:
+                    quota = -1 if cputune.global_quota < 0 else cputune.global_quota
+                    out.append(("cpu", "cpu.cfs_quota_us", str(quota), "<cputune><global_quota>"))
+    if memtune is not None:
+        hard, soft, swap = memtune.hard_limit, memtune.soft_limit, memtune.swap_hard_limit
+        if hard is not None and swap is not None and hard > swap:
+            raise _unsupported("memory hard_limit tunable value must be lower than or equal to swap_hard_limit")
+        for value, v1, v2, element in ((hard, "memory.limit_in_bytes", "memory.max", "<memtune><hard_limit>"),
+                                       (soft, "memory.soft_limit_in_bytes", "memory.high", "<memtune><soft_limit>")):
+            if value is not None:
+                ctl = need("memory", element)
+                out.append(("memory", v2 if ctl.version == 2 else v1,
+                            _bytes(value, "max" if ctl.version == 2 else "-1"), element))
+        if swap is not None:
+            ctl = need("memory", "<memtune><swap_hard_limit>")
+            if ctl.version == 2:
+                rest = swap - hard if hard is not None and swap < UNLIMITED_KIB else swap
+                out.append(("memory", "memory.swap.max", _bytes(rest, "max"), "<memtune><swap_hard_limit>"))
+            else:
+                out.append(("memory", "memory.memsw.limit_in_bytes", _bytes(swap, "-1"),
+                            "<memtune><swap_hard_limit>"))
+    return out
+
+
+class GuestCgroup:
+    """One guest's cgroup directories (one per controller hierarchy)."""
+
+    def __init__(self, controllers: dict[str, Controller], key: str) -> None:
+        self.controllers = controllers
+        self.key = key
+
+    def dirs(self) -> list[Path]:
+        """One directory per distinct hierarchy (v2 holds every controller in one)."""
+        return sorted({c.mount / PARTITION / self.key for c in self.controllers.values()})
+
+    def dir_of(self, controller: str) -> Path:
+        return self.controllers[controller].mount / PARTITION / self.key
+
+    def create(self, settings: list[tuple[str, str, str, str]]) -> None:
+        """Make the directories and write the tunables; on failure nothing is left behind."""
+        try:
+            for ctl in self.controllers.values():
+                part = ctl.mount / PARTITION
+                part.mkdir(mode=0o755, exist_ok=True)
+                if ctl.version == 2:  # the controller must be handed down to the guest's cgroup
+                    for parent in (ctl.mount, part):
+                        _write(parent / "cgroup.subtree_control", f"+{ctl.name}")
+                (part / self.key).mkdir(mode=0o755, exist_ok=True)
+            for controller, name, value, element in settings:
+                try:
+                    _write(self.dir_of(controller) / name, value)
+                except OSError as exc:
+                    raise _unsupported(f"{element}: the kernel refused {value!r} for {name}: "
+                                       f"{exc.strerror}") from None
+        except BaseException:
+            self.remove()
+            raise
+
+    def attach(self, pid: int) -> None:
+        """Move QEMU (every thread of it) into the guest's cgroup."""
+        for d in self.dirs():
+            _write(d / "cgroup.procs", str(pid))
+
+    def remove(self) -> None:
+        """rmdir each directory once its processes are gone (an exiting QEMU may linger an
+        instant); a cgroup still busy after that is left, and logged by the caller's caller."""
+        for d in self.dirs():
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _write(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def for_guest(runtime_dir: str | os.PathLike[str], name: str, privileged: bool,
+              mounts_file: str = MOUNTS) -> GuestCgroup | None:
+    """The guest's cgroup when this daemon places guests in cgroups (`privileged`: a system
+    daemon run by root; the host has a writable controller), else None."""
+    if not privileged:
+        return None
+    controllers = detect(mounts_file)
+    if not controllers:
+        return None
+    return GuestCgroup(controllers, guest_key(runtime_dir, name))
+
+
+def remove_for_guest(runtime_dir: str | os.PathLike[str], name: str, privileged: bool) -> None:
+    """Every end of a guest: its cgroup goes (nothing to do when there is none)."""
+    with contextlib.suppress(OSError):
+        cg = for_guest(runtime_dir, name, privileged)
+        if cg is not None:
+            cg.remove()
