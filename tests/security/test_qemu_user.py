@@ -83,7 +83,11 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
     xml = rom_domain_xml("dac", rom).replace("</os>", "</os><features><acpi/></features>").replace(
         "<devices>", f"<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                      f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>"
-                     "<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>")
+                     "<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>"
+                     "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>")
+    iso = images / "medium.iso"
+    iso.write_bytes(b"\0" * (1 << 20))
+    iso.chmod(0o600)
 
     async def probe(drv: QemuDriver, run: object, path: Path | str, node: str) -> None:
         with pytest.raises(PyvirtError, match="Permission denied"):
@@ -118,12 +122,23 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
             await probe(drv, rec.run, paths.domains_config / "dac.xml", "p3")
             # a hot-plugged disk is given to QEMU's user too (QEMU opens it: device_add succeeds)
             await drv.attach_device("dac", f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                                           f"<source file='{plugged}'/><target dev='vdb' bus='virtio'/></disk>",
+                                           f"<source file='{plugged}'/><target dev='sdb' bus='usb'/></disk>",
                                     live=True)
             assert plugged.stat().st_uid == qemu.pw_uid
+            sdb = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{plugged}'/>"
+                   "<target dev='sdb' bus='usb'/></disk>")  # USB: unplugged without the guest's help
+            await drv.detach_device("dac", sdb, live=True)  # given back at detach, not at stop
+            assert (plugged.stat().st_uid, disk.stat().st_uid) == (0, qemu.pw_uid)
+            # a new cdrom medium is QEMU's user's while inserted; a host secret is refused as at start
+            cdrom = "<disk type='file' device='cdrom'>{}<target dev='hdc' bus='ide'/><readonly/></disk>"
+            await drv.update_device("dac", cdrom.format(f"<source file='{iso}'/>"), live=True)
+            assert iso.stat().st_uid == qemu.pw_uid
+            with pytest.raises(PyvirtError, match="storage file '/etc/shadow' is in /etc"):
+                await drv.update_device("dac", cdrom.format("<source file='/etc/shadow'/>"), live=True)
+            assert os.stat("/etc/shadow").st_uid == 0
             await drv.destroy("dac")
             assert [(p.stat().st_uid, p.stat().st_gid, oct(p.stat().st_mode & 0o777))
-                    for p in (disk, rom, plugged, secret)] == [(0, 0, "0o600")] * 4
+                    for p in (disk, rom, plugged, secret, iso)] == [(0, 0, "0o600")] * 5
             deadline = time.monotonic() + 10
             while _swtpm_pids(root) and time.monotonic() < deadline:  # it ends with its QEMU
                 await asyncio.sleep(0.05)

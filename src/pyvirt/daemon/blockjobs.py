@@ -151,6 +151,7 @@ class BlockJobsMixin:
             target = free_node(used)
             added: list[str] = []
             try:
+                await self._give_files(rec, [(dest, False)])  # type: ignore[attr-defined]  # QEMU's user's
                 await self._qmp(run, "blockdev-add", {"driver": "file", "filename": dest,
                                                       "node-name": f"{target}-storage"})
                 added.append(f"{target}-storage")

@@ -542,6 +542,31 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             cg.create(settings)
         return cg
 
+    async def _give_files(self, rec: DomainRecord, files: list[tuple[str, bool]]) -> None:
+        """(path, read-only) files a running guest's QEMU is about to open — a snapshot overlay, a
+        copy target, a new medium — pass the host path policy a system daemon applies at start
+        (daemon.guestpaths: no /etc/shadow as a new cdrom medium), then become QEMU's user's,
+        recorded and given back as the start's files are."""
+        if self._is_system():
+            from pyvirt.daemon.guestpaths import check_path, own_dirs
+
+            for path, _readonly in files:
+                check_path("storage file", path, "disk", own_dirs(self.paths))
+        live = rec.live
+        user = self._qemu_user(live) if live is not None else None
+        if user is not None:
+            from pyvirt.daemon.qemuuser import GuestFile, relabel
+
+            await asyncio.to_thread(relabel, live, user, self.store.runtime_files(rec.name).private_dir,
+                                    [GuestFile(path, readonly) for path, readonly in files])
+
+    async def _give_back_unused(self, rec: DomainRecord) -> None:
+        """After a detach: what the guest no longer uses is given back now, not at stop."""
+        if rec.live is not None and self._privileged():
+            from pyvirt.daemon.qemuuser import give_back
+
+            await asyncio.to_thread(give_back, rec.live, self.store.runtime_files(rec.name).private_dir)
+
     def _give_to_qemu(self, dom: Domain, user: Any, guest_dir: Path) -> None:
         from pyvirt.daemon.qemuuser import open_runtime_dirs, relabel
 

@@ -185,6 +185,8 @@ class HotplugMixin:
                     await unplug(rec, dev)
                     new_live, removed = changed, dev
             self._commit(rec, config=new_config, live=new_live)
+            if new_live is not None:
+                await self._give_back_unused(rec)  # type: ignore[attr-defined]  # its image is root's again
         if removed is not None:
             self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, removed.alias or "", rec.id)
 
@@ -266,6 +268,7 @@ class HotplugMixin:
         if not os.path.exists(path):
             raise PyvirtError(f"Cannot access storage file '{path}': No such file or directory",
                               ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
+        await self._give_files(rec, [(path, True)])  # type: ignore[attr-defined]  # QEMU's user may read it
         await self._qmp(run, "blockdev-change-medium", {"id": disk.alias, "filename": path,
                                                         "format": disk.driver_type or "raw",
                                                         "read-only-mode": "read-only"})

@@ -278,10 +278,11 @@ def _create_missing(path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
 
 
-def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
-    """Give `user` what QEMU opens for `dom`; the owners to restore go to the guest's record first.
-    Called again for a running guest (a hot-plugged disk), it adds to the record: what it gave
-    before keeps its true original owner."""
+def relabel(dom: Any, user: QemuUser, guest_dir: Path, files: list[GuestFile] | None = None) -> None:
+    """Give `user` what QEMU opens for `dom` (or just `files`: an overlay, a copy target, a new
+    medium of a running guest); the owners to restore go to the guest's record first.  Called
+    again for a running guest, it adds to the record: what it gave before keeps its true
+    original owner."""
     from pyvirt.atomicio import write_atomic
 
     if not user.relabel:
@@ -289,7 +290,7 @@ def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
     before = _read_record(guest_dir / RECORD) or []
     plan: list[dict[str, Any]] = list(before)
     seen = {(e["dev"], e["ino"]) for e in before}
-    for path, readonly, owner, create in guest_files(dom):
+    for path, readonly, owner, create in guest_files(dom) if files is None else files:
         if create:
             _create_missing(path)
         real = os.path.realpath(path)
@@ -311,6 +312,25 @@ def relabel(dom: Any, user: QemuUser, guest_dir: Path) -> None:
         os.chown(entry["path"], *entry["to"], follow_symlinks=False)
 
 
+def give_back(dom: Any, guest_dir: Path) -> None:
+    """A running guest let files go (a detached disk): those of the record that `dom`, its live
+    definition now, no longer uses get their owners back at once, not at stop."""
+    from pyvirt.atomicio import write_atomic
+
+    plan = _read_record(guest_dir / RECORD)
+    if not plan:
+        return
+    kept = set()
+    for f in guest_files(dom):
+        with contextlib.suppress(OSError):
+            st = os.stat(os.path.realpath(f.path))
+            kept.add((st.st_dev, st.st_ino))
+    gone = [e for e in plan if isinstance(e, dict) and (e.get("dev"), e.get("ino")) not in kept]
+    if gone:
+        write_atomic(guest_dir / RECORD, json.dumps([e for e in plan if e not in gone]), durable=False)
+        _restore_entries(gone)
+
+
 def _read_record(path: Path) -> list[dict[str, Any]] | None:
     """The record, if it is the daemon's own (a QEMU that may write in the directory cannot have
     replaced it: sticky bit) and readable; None otherwise."""
@@ -330,7 +350,11 @@ def _read_record(path: Path) -> list[dict[str, Any]] | None:
 
 def restore(guest_dir: Path) -> None:
     """Give back what :func:`relabel` gave, file by file, only to the very inodes it chowned."""
-    for entry in _read_record(guest_dir / RECORD) or []:
+    _restore_entries(_read_record(guest_dir / RECORD) or [])
+
+
+def _restore_entries(entries: list[Any]) -> None:
+    for entry in entries:
         if not isinstance(entry, dict):
             continue
         try:

@@ -78,6 +78,7 @@ class ExternalSnapshotsMixin:
                     await asyncio.to_thread(_create_overlay, new, current, fmt, size)
                     created.append(new)
                 if run is not None:
+                    await self._give_files(rec, [(new, False)])  # type: ignore[attr-defined]  # QEMU's user's
                     actions.append(await self._overlay_nodes(run, disk, new, added))
             if run is not None:
                 await self._qmp(run, "transaction", {"actions": actions})
