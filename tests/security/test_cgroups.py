@@ -136,3 +136,13 @@ def test_system_guest_runs_in_its_own_cgroup_with_its_tunables(root: Path) -> No
             await drv.close()
 
     asyncio.run(scenario())
+
+
+def test_a_host_that_refuses_the_cgroup_costs_only_tunables(tmp_path: Path) -> None:
+    """A container's busy or read-only hierarchy: a plain guest still starts (logged), one with
+    tunables is refused naming them, never run without them."""
+    cg = cgroups.GuestCgroup({"cpu": Controller("cpu", 2, tmp_path / "not-mounted")}, "g-1.scope")
+    assert cg.create([]) is False
+    with pytest.raises(PyvirtError, match=r"<cputune><shares> needs the guest's own cgroup, which the host refused"):
+        cg.create([("cpu", "cpu.weight", "512", "<cputune><shares>")])
+    assert not (tmp_path / "not-mounted").exists()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import time
@@ -40,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+log = logging.getLogger(__name__)
 
 #: the controllers pyvirt places guests under (accounting and the tunables above)
 CONTROLLERS = ("cpu", "memory")
@@ -166,8 +169,11 @@ class GuestCgroup:
     def dir_of(self, controller: str) -> Path:
         return self.controllers[controller].mount / PARTITION / self.key
 
-    def create(self, settings: list[tuple[str, str, str, str]]) -> None:
-        """Make the directories and write the tunables; on failure nothing is left behind."""
+    def create(self, settings: list[tuple[str, str, str, str]]) -> bool:
+        """Make the directories and write the tunables; on failure nothing is left behind.
+        A host that will not let the cgroup be made (a container's busy root, a read-only
+        mount) costs a guest without tunables only its own cgroup (logged, False); one with
+        tunables is refused, naming them."""
         try:
             for ctl in self.controllers.values():
                 part = ctl.mount / PARTITION
@@ -176,6 +182,14 @@ class GuestCgroup:
                     for parent in (ctl.mount, part):
                         _write(parent / "cgroup.subtree_control", f"+{ctl.name}")
                 (part / self.key).mkdir(mode=0o755, exist_ok=True)
+        except OSError as exc:
+            self.remove()
+            if settings:
+                raise _unsupported(f"{settings[0][3]} needs the guest's own cgroup, which the host refused: "
+                                   f"{exc.filename}: {exc.strerror}") from None
+            log.warning("guest %s runs without its own cgroup: %s: %s", self.key, exc.filename, exc.strerror)
+            return False
+        try:
             for controller, name, value, element in settings:
                 try:
                     _write(self.dir_of(controller) / name, value)
@@ -185,11 +199,16 @@ class GuestCgroup:
         except BaseException:
             self.remove()
             raise
+        return True
 
     def attach(self, pid: int) -> None:
         """Move QEMU (every thread of it) into the guest's cgroup."""
         for d in self.dirs():
-            _write(d / "cgroup.procs", str(pid))
+            try:
+                _write(d / "cgroup.procs", str(pid))
+            except OSError as exc:
+                raise PyvirtError(f"operation failed: cannot move QEMU into its cgroup {d}: {exc.strerror}",
+                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
 
     def remove(self) -> None:
         """rmdir each directory once its processes are gone (an exiting QEMU may linger an

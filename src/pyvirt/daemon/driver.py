@@ -538,8 +538,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
         cg = cgroups.for_guest(self.paths.runtime, rec.name, self._privileged())
         settings = cgroups.plan(dom, cg.controllers if cg is not None else {})
-        if cg is not None:
-            cg.create(settings)
+        if cg is not None and not cg.create(settings):
+            return None
         return cg
 
     async def _give_files(self, rec: DomainRecord, files: list[tuple[str, bool]]) -> None:
