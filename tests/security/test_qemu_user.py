@@ -261,3 +261,24 @@ def test_qemu_conf_user_group_and_dynamic_ownership(root: Path, caplog: pytest.L
         assert qemuuser.load(root) is None and qemuuser.load(root) is None
     warned = [r.getMessage() for r in caplog.records if missing in r.getMessage()]
     assert len(warned) == 1 and "QEMU runs as root" in warned[0] and "make deps" in warned[0]
+
+
+def test_host_device_nodes_are_given_to_qemus_user(tmp_path: Path) -> None:
+    """USB and VFIO device nodes QEMU opens are in what the DAC driver hands over, as libvirt's
+    chowns them (the nodes themselves need real hardware: the paths are checked)."""
+    from pyvirt.daemon.model import parse_definition
+    from pyvirt.daemon.qemuuser import guest_files, hostdev_nodes
+
+    group = tmp_path / "kernel" / "iommu_groups" / "7"
+    group.mkdir(parents=True)
+    fn = tmp_path / "pci" / "0000:06:12.5"
+    fn.mkdir(parents=True)
+    (fn / "iommu_group").symlink_to(group)
+    dom = parse_definition(
+        "<domain type='qemu'><name>h</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+        "<hostdev mode='subsystem' type='usb'><source><address bus='1' device='12'/></source></hostdev>"
+        "<hostdev mode='subsystem' type='pci' managed='no'><source>"
+        "<address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source></hostdev>"
+        "</devices></domain>", None, False)
+    assert hostdev_nodes(dom, pci_root=tmp_path / "pci") == ["/dev/bus/usb/001/012", "/dev/vfio/7"]
+    assert "/dev/bus/usb/001/012" in [f.path for f in guest_files(dom) if f.device]

@@ -708,9 +708,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         try:
             # the pid joins the intent record; the live XML written with it has not changed
             self._save_runtime(rec, phase="starting", intent="paused" if paused else "running", xml=False)
-            if cgroup is not None:
-                cgroup.attach(ident.pid)
             try:
+                if cgroup is not None:
+                    cgroup.attach(ident.pid)
                 await self._connect_monitor(rec, files.monitor)
             finally:
                 secrets.forget()  # QEMU read them while it set up its objects, before its monitor answered

@@ -222,6 +222,7 @@ class GuestFile(NamedTuple):
     readonly: bool
     owner: Owner = None
     create: bool = False  # a file QEMU writes (chardev output, log): the daemon creates it first
+    device: bool = False  # a host device node QEMU opens (USB, VFIO): a character device
 
 
 def _disk_owner(disk: Any) -> tuple[bool, Owner]:
@@ -266,6 +267,37 @@ def guest_files(dom: Any) -> list[GuestFile]:
             out.append(GuestFile(ch.log_file, False, create=True))
         if ch.type == "unix" and ch.source_mode != "bind" and ch.source_path:
             out.append(GuestFile(ch.source_path, False))  # QEMU connects: it must write the socket
+    out.extend(GuestFile(node, False, device=True) for node in hostdev_nodes(dom))
+    return out
+
+
+def hostdev_nodes(dom: Any, usb_root: Path | None = None, pci_root: Path | None = None,
+                  mdev_root: Path | None = None) -> list[str]:
+    """The device nodes QEMU opens for `dom`'s host devices, as libvirt's DAC driver chowns
+    them: /dev/bus/usb/BBB/DDD of a USB device (found by vendor/product as at start), the
+    VFIO group node /dev/vfio/N of a PCI function or a mediated device."""
+    from pyvirt.daemon import hostdev_prep
+
+    out: list[str] = []
+    hostdevs = getattr(dom.devices, "hostdevs", None) or []
+    if not hostdevs:
+        return out
+    found = hostdev_prep.resolve_usb(dom, usb_root or hostdev_prep.USB_DEVICES)
+    for h in hostdevs:
+        src = h.source_address
+        if h.type == "usb":
+            where = (src.bus, src.device) if src is not None else found.get(h.alias or "")
+            if where is not None:
+                out.append(f"/dev/bus/usb/{where[0]:03d}/{where[1]:03d}")
+        elif h.type in ("pci", "mdev") and src is not None:
+            if h.type == "pci":
+                node = (pci_root or hostdev_prep.PCI_DEVICES) / (
+                    f"{src.domain or 0:04x}:{src.bus:02x}:{src.slot:02x}.{src.function:x}")
+            else:
+                node = (mdev_root or Path("/sys/bus/mdev/devices")) / str(src.uuid)
+            group = os.path.realpath(node / "iommu_group")
+            if os.path.basename(group).isdigit():
+                out.append(f"/dev/vfio/{os.path.basename(group)}")
     return out
 
 
@@ -290,7 +322,7 @@ def relabel(dom: Any, user: QemuUser, guest_dir: Path, files: list[GuestFile] | 
     before = _read_record(guest_dir / RECORD) or []
     plan: list[dict[str, Any]] = list(before)
     seen = {(e["dev"], e["ino"]) for e in before}
-    for path, readonly, owner, create in guest_files(dom) if files is None else files:
+    for path, readonly, owner, create, device in guest_files(dom) if files is None else files:
         if create:
             _create_missing(path)
         real = os.path.realpath(path)
@@ -298,7 +330,8 @@ def relabel(dom: Any, user: QemuUser, guest_dir: Path, files: list[GuestFile] | 
             st = os.stat(real)
         except OSError:
             continue  # a missing file is QEMU's (or the source check's) to report
-        kinds = stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISSOCK(st.st_mode)
+        kinds = stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISSOCK(st.st_mode) \
+            or (device and stat.S_ISCHR(st.st_mode))
         if not kinds or (st.st_dev, st.st_ino) in seen:
             continue
         if readonly and owner is None and _readable_by(st, user):
