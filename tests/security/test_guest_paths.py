@@ -1,4 +1,4 @@
-"""qemu:///system hands QEMU (still root) no host file a guest must not reach: /etc/shadow as a
+"""qemu:///system hands QEMU (root or its own user) no host file a guest must not reach: /etc/shadow as a
 disk, through a symlink or as a qcow2 backing file, a serial log into /etc, the daemon's own
 state, a character device as a disk — each refused at start, naming the path (issue 10)."""
 
