@@ -62,6 +62,15 @@ async def shut_down(drv: QemuDriver) -> None:
     await drv.close()
 
 
+async def destroy_all(drv: QemuDriver) -> None:
+    """Destroy what the test left running through the driver, so that every end-of-guest step
+    runs (owners given back, cgroups removed), then close the driver."""
+    for rec in list(drv._by_name.values()):
+        if rec.run is not None:
+            await drv.destroy(rec.name)
+    await drv.close()
+
+
 def run(root: Path, scenario: Callable[[QemuDriver, Callable[..., str]], Awaitable[T]],
         monitor_timeout: float = 5.0, limit: float = 60.0) -> T:
     """Run `scenario(driver, emulator_factory)` in a fresh loop; kill every fake it started."""

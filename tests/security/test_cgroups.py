@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from pyvirt.daemon.cgroups import Controller, plan
 from pyvirt.daemon.model import parse_definition
 from pyvirt.paths import state_paths
 from pyvirt.testguest import rom_domain_xml, rom_image
+from tests.security.fakedriver import destroy_all
 
 TUNED = ("<memtune><hard_limit unit='MiB'>512</hard_limit><soft_limit unit='MiB'>384</soft_limit>"
          "<swap_hard_limit unit='MiB'>1024</swap_hard_limit></memtune>"
@@ -86,17 +85,8 @@ def test_detect_prefers_v2_and_reads_v1_mounts(tmp_path: Path) -> None:
     assert a != b and a.startswith("g-") and "/" not in cgroups.guest_key("/run/a", "../x/y")
 
 
-@pytest.fixture
-def root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="pyvirt-cg-", dir="/var/tmp"))
-    path.chmod(0o711)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def test_system_guest_runs_in_its_own_cgroup_with_its_tunables(root: Path) -> None:
+def test_system_guest_runs_in_its_own_cgroup_with_its_tunables(open_root: Path) -> None:
+    root = open_root
     if os.geteuid() != 0 or shutil.which("qemu-system-x86_64") is None:
         pytest.skip("needs root and QEMU")
     found = cgroups.detect()
@@ -130,10 +120,7 @@ def test_system_guest_runs_in_its_own_cgroup_with_its_tunables(root: Path) -> No
             await drv.destroy("cg")
             assert not any(d.exists() for d in cg.dirs())  # the cgroup went with the guest
         finally:
-            for r in list(drv._by_name.values()):
-                if r.run is not None:
-                    await drv.destroy(r.name)
-            await drv.close()
+            await destroy_all(drv)
 
     asyncio.run(scenario())
 

@@ -10,9 +10,7 @@ import asyncio
 import os
 import pwd
 import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from pyvirt.daemon.qemuconf import DEFAULT_USER
 from pyvirt.paths import state_paths
 from pyvirt.testguest import rom_domain_xml, rom_image
 from tests.daemon_harness import live_processes
+from tests.security.fakedriver import destroy_all
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="changing QEMU's user needs root"),
@@ -40,16 +39,6 @@ def _default_user() -> pwd.struct_passwd:
         pytest.skip(f"no system user {DEFAULT_USER} (`make deps` creates it)")
 
 
-@pytest.fixture
-def root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="pyvirt-dac-", dir="/var/tmp"))
-    path.chmod(0o711)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _swtpm_pids(root: Path) -> list[int]:
     return [pid for pid, cmd in live_processes()
             if cmd and cmd[0].endswith(b"swtpm") and str(root).encode() in b" ".join(cmd)]
@@ -59,7 +48,8 @@ def _status(pid: int) -> dict[str, str]:
     return dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
 
 
-def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(root: Path) -> None:
+def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(open_root: Path) -> None:
+    root = open_root
     from pyvirt.daemon.driver import QemuDriver
 
     qemu = _default_user()
@@ -144,15 +134,13 @@ def test_system_guest_runs_unprivileged_by_default_and_its_files_are_given_back(
                 await asyncio.sleep(0.05)
             assert not _swtpm_pids(root)
         finally:
-            for r in list(drv._by_name.values()):
-                if r.run is not None:
-                    await drv.destroy(r.name)
-            await drv.close()
+            await destroy_all(drv)
 
     asyncio.run(scenario())
 
 
-def test_domain_seclabels_are_honoured(root: Path) -> None:
+def test_domain_seclabels_are_honoured(open_root: Path) -> None:
+    root = open_root
     """<seclabel type='none'/> and a disk's <seclabel model='dac' relabel='no'/> leave files as
     they are (so QEMU cannot open a root-only image: the start fails, nothing stays chowned); a
     static DAC label is whom QEMU runs as; a driver pyvirt lacks is refused by name."""
@@ -216,15 +204,13 @@ def test_domain_seclabels_are_honoured(root: Path) -> None:
                 await drv.start("selinux")
             assert qemu.pw_uid != NOBODY
         finally:
-            for r in list(drv._by_name.values()):
-                if r.run is not None:
-                    await drv.destroy(r.name)
-            await drv.close()
+            await destroy_all(drv)
 
     asyncio.run(scenario())
 
 
-def test_an_unknown_user_is_refused_by_name(root: Path) -> None:
+def test_an_unknown_user_is_refused_by_name(open_root: Path) -> None:
+    root = open_root
     from pyvirt.daemon.qemuuser import load
 
     (root / "qemu.conf").write_text('user = "no-such-user-pyvirt"\n')
@@ -236,8 +222,9 @@ def test_an_unknown_user_is_refused_by_name(root: Path) -> None:
     assert (load(root).uid, load(root).gid) == (NOBODY, NOBODY)
 
 
-def test_qemu_conf_user_group_and_dynamic_ownership(root: Path, caplog: pytest.LogCaptureFixture,
+def test_qemu_conf_user_group_and_dynamic_ownership(open_root: Path, caplog: pytest.LogCaptureFixture,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = open_root
     from pyvirt.daemon import qemuconf, qemuuser
 
     qemu = _default_user()

@@ -1,0 +1,22 @@
+"""Fixtures shared by the security tests."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def open_root() -> Iterator[Path]:
+    """A state root an unprivileged QEMU may search (0711 under /var/tmp), as an administrator's
+    /var/lib/pyvirt is: pytest's own tmp dirs are 0700, which only root QEMUs can pass."""
+    path = Path(tempfile.mkdtemp(prefix="pyvirt-sec-", dir="/var/tmp"))
+    path.chmod(0o711)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
