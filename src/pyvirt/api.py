@@ -354,6 +354,12 @@ def operation_invalid(message: str) -> PyvirtError:
                        ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
 
 
+def agent_unresponsive() -> PyvirtError:
+    """libvirt's answer for a call that needs the QEMU guest agent, which pyvirt does not drive yet."""
+    return PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
+                       ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+
+
 #: pyvirt.xml error classes -> (libvirt code, message prefix); by class name so that this module
 #: stays free of the XML package (the CLI's hot path imports it).
 _XML_ERRORS = {
@@ -1317,6 +1323,16 @@ class Connection(abc.ABC):
     def control_info(self, dom: str) -> dict[str, int]:
         """virDomainControlInfo: {"state": virDomainControlState, "details", "state_time" (ms)}."""
         raise no_support("virDomainGetControlInfo")
+
+    @op("Domain", "GET /v1/domains/{dom}/time", "virDomainGetTime")
+    def get_time(self, dom: str) -> dict[str, int]:
+        """The guest's clock: {"seconds", "nseconds"} since the epoch."""
+        raise no_support("virDomainGetTime")
+
+    @op("Domain", "POST /v1/domains/{dom}/time", "virDomainSetTime")
+    def set_time(self, dom: str, seconds: int = 0, nseconds: int = 0, sync: bool = False) -> None:
+        """Set the guest's clock, or (`sync`) resynchronise it from its RTC."""
+        raise no_support("virDomainSetTime")
 
     @op("Domain", "GET /v1/domains/{dom}/display", "virDomainGetXMLDesc")
     def display_uri(self, dom: str, kind: str | None = None) -> str:

@@ -286,6 +286,8 @@ STEPS: list[Step] = [
     ("display_uri", lambda c, x: c.display_uri(x.dom)),
     ("control_info", lambda c, x: c.control_info(x.dom)["state"] == 0 or 1 / 0),
     ("domain_hostname", lambda c, x: _running_only(c.domain_hostname, x)),
+    ("get_time", lambda c, x: _running_only(c.get_time, x)),
+    ("set_time", lambda c, x: _running_only(lambda d: c.set_time(d, sync=True), x)),
     ("open_console", _console),
     ("events", _events_subscribe),
     ("suspend", lambda c, x: c.suspend(x.dom)),

@@ -237,3 +237,29 @@ def cmd_domcontrol(ctl: Ctl, p: Parsed) -> bool:
     else:
         ctl.print(word + "\n")
     return True
+
+
+def cmd_domtime(ctl: Ctl, p: Parsed) -> bool:
+    for a, b in (("time", "now"), ("time", "sync"), ("now", "sync")):
+        if p.has(a) and p.has(b):
+            raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
+    info = ctl.domain(p.str("domain") or "")
+    seconds = number(p.str("time"), "time")
+    if seconds is not None and not -(1 << 63) <= seconds < 1 << 63:  # vshCommandOptLongLong
+        raise CmdError(f"Numeric value '{p.str('time')}' for <time> option is malformed or out of range")
+    now, sync = p.bool("now"), p.bool("sync")
+    if seconds is not None or now or sync:
+        if now:
+            import time
+
+            seconds = int(time.time())
+        ctl.conn.set_time(info.uuid or info.name, seconds or 0, 0, sync=sync)
+        return True
+    clock = ctl.conn.get_time(info.uuid or info.name)
+    if p.bool("pretty"):
+        import time
+
+        ctl.print("Time: " + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(clock["seconds"])))
+    else:
+        ctl.print(f"Time: {clock['seconds']}")
+    return True

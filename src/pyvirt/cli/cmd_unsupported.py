@@ -64,7 +64,6 @@ _CALLS: dict[str, str] = {
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     "domblkerror": "virDomainGetDiskErrors",
-    "domtime": "virDomainGetTime",
     # -- Host and Hypervisor
     "allocpages": "virNodeAllocPages",
     "cpu-baseline": "virConnectBaselineCPU",

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, agent_unresponsive, operation_invalid
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,7 @@ class IntrospectionMixin:
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
         if source != "lease":
-            raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
-                              ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+            raise agent_unresponsive()
         networks = getattr(self, "networks", None)
         for nic in rec.live.devices.interfaces if networks is not None else ():
             if nic.type != "network" or not nic.mac_address:
@@ -153,11 +152,25 @@ class IntrospectionMixin:
         raise PyvirtError(f"no hostname found: no hostname found for domain {rec.name}", ErrorCode.OPERATION_FAILED,
                           ErrorDomain.QEMU)
 
-    def control_info(self, dom: str) -> dict[str, int]:
-        """`domcontrol`: QEMU's monitor answers (ok), or it is gone (error, reason monitor)."""
+    def get_time(self, dom: str) -> dict[str, int]:
+        """`domtime`: the guest's clock is read through the guest agent (guest-get-time)."""
+        self._running_record(dom)
+        raise agent_unresponsive()
+
+    def set_time(self, dom: str, seconds: int = 0, nseconds: int = 0, sync: bool = False) -> None:
+        """`domtime --now/--time/--sync`: set through the guest agent (guest-set-time)."""
+        self._running_record(dom)
+        raise agent_unresponsive()
+
+    def _running_record(self, dom: str) -> Any:
         rec = self.lookup(dom)
         if not rec.active or rec.run is None:
             raise operation_invalid("domain is not running")
+        return rec
+
+    def control_info(self, dom: str) -> dict[str, int]:
+        """`domcontrol`: QEMU's monitor answers (ok), or it is gone (error, reason monitor)."""
+        rec = self._running_record(dom)
         if rec.run.qmp is None:
             return {"state": 3, "details": 1, "state_time": 0}  # ERROR, VIR_DOMAIN_CONTROL_ERROR_REASON_MONITOR
         return {"state": 0, "details": 0, "state_time": 0}
@@ -170,8 +183,7 @@ class IntrospectionMixin:
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
         if source == "agent":
-            raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
-                              ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+            raise agent_unresponsive()
         if source != "arp":
             from pyvirt.daemon.nics import lease_addresses
 

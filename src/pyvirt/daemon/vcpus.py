@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, agent_unresponsive, operation_invalid
 from pyvirt.daemon.records import DomainRecord
 
 
@@ -28,8 +28,7 @@ class VcpuMixin:
                    guest: bool = False) -> int:
         rec = self.lookup(dom)
         if guest:
-            raise PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
-                              ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+            raise agent_unresponsive()
         if live and config:
             raise PyvirtError("invalid argument: Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
                               "are mutually exclusive", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)

@@ -82,6 +82,17 @@ class MonitorMixin:
             raise E.invalid("domain is not running")
         return "testhost"
 
+    def get_time(self, dom: str) -> dict[str, int]:
+        """testDomainGetTime: a fixed clock (1989-11-17 15:32:00 UTC)."""
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+        return {"seconds": 627319920, "nseconds": 0}
+
+    def set_time(self, dom: str, seconds: int = 0, nseconds: int = 0, sync: bool = False) -> None:
+        """testDomainSetTime: accepted, and changes nothing."""
+        if not self._get(dom).active:
+            raise E.invalid("domain is not running")
+
     def control_info(self, dom: str) -> dict[str, int]:
         """testDomainGetControlInfo: a running domain's monitor is always fine."""
         if not self._get(dom).active:

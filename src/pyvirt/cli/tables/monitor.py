@@ -104,7 +104,7 @@ COMMANDS = (
             Opt("nowait", BOOL, "report only stats that are accessible instantly"),
             Opt("domain", ARGV, "list of domains to get stats for"),
         )),
-    Cmd("domtime", _G, "cmd_unsupported", "domain time",
+    Cmd("domtime", _G, "cmd_devices", "domain time",
         "Gets or sets the domain's system time", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("now", BOOL, "set to the time of the host running virsh"),
