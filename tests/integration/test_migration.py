@@ -267,7 +267,8 @@ def test_postcopy_switch_and_tunables(pair: tuple[DaemonHarness, DaemonHarness],
 def test_live_migration_to_a_destination_reached_over_ssh(pair: tuple[DaemonHarness, DaemonHarness],
                                                           test_guest: TestGuest, tmp_path: Path) -> None:
     """The destination URI is qemu+ssh:// (a private sshd on loopback): prepare and finish travel
-    through ssh, the guest's memory over the migration port (kept on loopback here)."""
+    through ssh, the guest's memory over the migration port (kept on loopback here).  Back with
+    --p2p --tunnelled over ssh: the daemon dials, the memory travels inside ssh."""
     why = SSHServer.available()
     if why:
         pytest.skip(why)
@@ -282,7 +283,14 @@ def test_live_migration_to_a_destination_reached_over_ssh(pair: tuple[DaemonHarn
         out = _pyvirt(src, "migrate", "--live", "--listen-address", "127.0.0.1", "mig6", dest)
         assert out.returncode == 0, out.stderr
         _check_moved(src, dst, "mig6", before)
-        dst.connect().destroy("mig6")
+        # and back peer-to-peer, tunnelled: the destination daemon runs ssh itself, and the guest's
+        # memory rides that ssh connection (no migration port at all)
+        before = _last_tick(dst.connect(), "mig6")
+        back = sshd.uri("/session", socket=str(src.root / "run" / "pyvirtd.sock"))
+        out = _pyvirt(dst, "migrate", "--live", "--p2p", "--tunnelled", "mig6", back)
+        assert out.returncode == 0, out.stderr
+        _check_moved(dst, src, "mig6", before)
+        src.connect().destroy("mig6")
     finally:
         sshd.stop()
 
