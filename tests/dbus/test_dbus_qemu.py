@@ -81,6 +81,15 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         client.call(dom, DOMAIN, "AttachDevice", "su", disk, 1)  # VIR_DOMAIN_AFFECT_LIVE
         added = wait_signal(q, "DeviceAdded", lambda b: len(b) == 1 and b[0] != "", timeout=60)
         assert (added.path, added.interface) == (dom, DOMAIN)
+        # block members: libvirt's KiB (bytes with VIR_DOMAIN_BLOCK_RESIZE_BYTES); no job to abort
+        client.call(dom, DOMAIN, "BlockResize", "stu", "vdb", 2048, 0)
+        assert image.stat().st_size == 2 << 20
+        client.call(dom, DOMAIN, "BlockResize", "stu", "vdb", 3 << 20, 1)
+        assert image.stat().st_size == 3 << 20
+        for member, signature, args in (("BlockJobAbort", "su", ("vdb", 0)), ("AbortJob", "", ())):
+            with pytest.raises(DBusError) as err:
+                client.call(dom, DOMAIN, member, signature, *args)
+            assert err.value.name == "org.libvirt.Error", (member, err.value)
         client.call(dom, DOMAIN, "DetachDevice", "su", disk, 1)
         removed = wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
         assert removed.path == dom
@@ -91,6 +100,15 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         client.call(dom, DOMAIN, "UpdateDevice", "su", cdrom.replace(f"<source file='{iso}'/>", ""), 1)
         tray = wait_signal(q, "TrayChange", lambda b: b == [alias.group(1), 0], timeout=60)
         assert (tray.path, tray.interface) == (dom, DOMAIN)
+        # migration tuning of the running guest, in libvirt's units (MiB/s, bytes, ms)
+        client.call(dom, DOMAIN, "MigrateSetMaxSpeed", "tu", 64, 0)
+        assert client.one(dom, DOMAIN, "MigrateGetMaxSpeed", "u", 0) == 64
+        client.call(dom, DOMAIN, "MigrateSetCompressionCache", "tu", 32 << 20, 0)
+        assert client.one(dom, DOMAIN, "MigrateGetCompressionCache", "u", 0) == 32 << 20
+        client.call(dom, DOMAIN, "MigrateSetMaxDowntime", "tu", 400, 0)
+        client.call(dom, DOMAIN, "SetMemoryStatsPeriod", "iu", 5, 1)  # VIR_DOMAIN_AFFECT_LIVE
+        with pytest.raises(DBusError, match="unsupported flags"):
+            client.call(dom, DOMAIN, "MigrateSetMaxDowntime", "tu", 400, 1)
         client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
         assert client.get(dom, DOMAIN, "Active") is True
         client.call(dom, DOMAIN, "Suspend")

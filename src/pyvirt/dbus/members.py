@@ -700,6 +700,32 @@ def secret_set_value(ctx: Ctx, value: bytes) -> None:
     ctx.conn.set_secret_value(ctx.target.ident[0], base64.b64encode(bytes(value)).decode("ascii"))
 
 
+# ------------------------------------------------------------------------------- block jobs
+MIB = 1 << 20
+
+
+@custom(1)  # VIR_DOMAIN_BLOCK_RESIZE_BYTES
+def block_resize(ctx: Ctx, disk: str, size: int) -> None:
+    """libvirt's size is KiB unless the flag says bytes; the spine's is bytes."""
+    ctx.conn.block_resize(ctx.target.ident[0], disk, size if ctx.flags & 1 else size * 1024)
+
+
+def _bandwidth(value: int, in_bytes: bool) -> int:
+    """libvirt's block-job bandwidths are MiB/s unless a BANDWIDTH_BYTES flag is set; the
+    spine's are bytes/s."""
+    return value if in_bytes else value * MIB
+
+
+@custom(1)  # VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES
+def block_job_speed(ctx: Ctx, disk: str, bandwidth: int) -> None:
+    ctx.conn.block_job_speed(ctx.target.ident[0], disk, _bandwidth(bandwidth, bool(ctx.flags & 1)))
+
+
+@custom(0x40)  # VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES
+def block_pull(ctx: Ctx, disk: str, bandwidth: int) -> None:
+    ctx.conn.block_pull(ctx.target.ident[0], disk, _bandwidth(bandwidth, bool(ctx.flags & 0x40)))
+
+
 # ------------------------------------------------------------------------------------ the table
 METHODS: dict[str, Row] = {
     # org.libvirt.Connect
@@ -746,7 +772,12 @@ METHODS: dict[str, Row] = {
     "Connect.StorageVolLookupByKey": call("lookup_volume_by_path", "path"),
     "Connect.StorageVolLookupByPath": call("lookup_volume_by_path", "path"),
     # org.libvirt.Domain
+    "Domain.AbortJob": call("abort_job"),
     "Domain.AttachDevice": call("attach_device", "xml", flags=AFFECT),
+    "Domain.BlockJobAbort": call("block_job_abort", "disk", flags={2: "pivot"}),  # not ASYNC: pyvirt waits
+    "Domain.BlockJobSetSpeed": block_job_speed,
+    "Domain.BlockPull": block_pull,
+    "Domain.BlockResize": block_resize,
     "Domain.Create": call("start", flags={1: "paused", 2: "autodestroy", 8: "force_boot"}),
     "Domain.Destroy": call("destroy", flags={1: "graceful"}),
     "Domain.DetachDevice": call("detach_device", "xml", flags=AFFECT),
@@ -767,6 +798,12 @@ METHODS: dict[str, Row] = {
     "Domain.ManagedSave": call("managed_save", flags={1: "bypass_cache", 2: "running", 4: "paused"}),
     "Domain.ManagedSaveRemove": call("managed_save_remove", flags={}),
     "Domain.MemoryStats": domain_memory_stats,
+    "Domain.MigrateGetCompressionCache": call("migrate_get_compression_cache", flags={}),
+    "Domain.MigrateGetMaxSpeed": call("migrate_get_max_speed", flags={1: "postcopy"}),  # MiB/s, as libvirt
+    "Domain.MigrateSetCompressionCache": call("migrate_set_compression_cache", "size", flags={}),
+    "Domain.MigrateSetMaxDowntime": call("migrate_set_max_downtime", "downtime", flags={}),
+    "Domain.MigrateSetMaxSpeed": call("migrate_set_max_speed", "bandwidth", flags={1: "postcopy"}),
+    "Domain.MigrateStartPostCopy": call("migrate_start_post_copy", flags={}),
     "Domain.Reboot": call("reboot", flags=POWER_MODES),
     "Domain.Rename": call("rename", "new_name", flags={}),
     "Domain.Reset": call("reset", flags={}),
@@ -774,6 +811,7 @@ METHODS: dict[str, Row] = {
     "Domain.Save": call("save", "path", ("xml", _none_if_empty), flags={1: "bypass_cache", 2: "running", 4: "paused"}),
     "Domain.SendKey": call("send_key", ("codeset", _index(CODESETS, "codeset")), "holdtime", "keycodes", flags={}),
     "Domain.SetMemory": call("set_memory", "kib", flags={**AFFECT, 4: "maximum"}),
+    "Domain.SetMemoryStatsPeriod": call("set_memory_stats_period", "period", flags=AFFECT),
     "Domain.SetMetadata": set_metadata,
     "Domain.SetVcpus": call("set_vcpus", "count", flags={**AFFECT, 4: "maximum"}),
     "Domain.Shutdown": call("shutdown", flags=POWER_MODES),
