@@ -13,10 +13,62 @@ list element whose index comes from the digits in NAME (``boot1.dev`` -> second 
 a final ``@attr`` is an attribute, otherwise the element's text.  KIND: ``i`` integer
 (``0x`` accepted, written in decimal), ``b`` on/off presence of an empty element, ``YN``/
 ``OO`` on/off written yes/no or on/off, ``yn``/``oo`` free text; a trailing ``!`` marks a
-name whose handler in opts/ does more than set the path (it must set it itself).
+name whose handler in opts/ does more than set the path (it must set it itself).  Rows every
+device option shares (address and alias) and the character devices' rows are written once
+(`_DEVICE`, `_CHAR`) and joined to each option's own, as virtinst adds them with one helper.
 """
 
 from __future__ import annotations
+
+# virtinst's _add_common_device_args: the address and alias sub-options of every device option
+_DEVICE = """
+address.type address/@type
+address.domain address/@domain i
+address.bus address/@bus i
+address.slot address/@slot i
+address.multifunction address/@multifunction OO
+address.function address/@function i
+address.controller address/@controller i
+address.unit address/@unit i
+address.port address/@port i
+address.target address/@target i
+address.reg address/@reg
+address.cssid address/@cssid
+address.ssid address/@ssid
+address.devno address/@devno
+address.iobase address/@iobase
+address.irq address/@irq
+address.base address/@base
+address.zpci.uid address/zpci/@uid
+address.zpci.fid address/zpci/@fid
+alias.name alias/@name
+"""
+# virtinst's character device sub-options (--serial, --parallel, --channel, --console)
+_CHAR = """
+type @type
+char_type @type
+source.path source/@path
+source.service source/@service i
+source.bind_service source/@service i!
+source.connect_service source/@service i!
+source.mode source/@mode
+source.master source/@master
+source.slave source/@slave
+protocol.type protocol/@type
+protocol protocol/@type
+log.file log/@file
+log.append log/@append OO
+source.clipboard.copypaste source/clipboard/@copypaste YN
+source.mouse.mode source/mouse/@mode
+source.channel source/@channel
+source.tls source/@tls YN
+target.type target/@type
+target_type target/@type
+target.name target/@name
+name target/@name
+target.port target/@port i
+target.model.name target/model/@name
+"""
 
 # flag -> (element path under <domain>, element tag, rows)
 _RAW: dict[str, tuple[str, str, str]] = {
@@ -124,27 +176,7 @@ gid_target gid/@target i
 gid.count gid/@count i
 gid_count gid/@count i
 """),
-    "--disk": ("devices/disk", "disk", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--disk": ("devices/disk", "disk", _DEVICE + """
 boot.loadparm boot/@loadparm
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
@@ -238,27 +270,7 @@ reservations.source.path source/reservations/source/@path
 source.reservations.source.mode source/reservations/source/@mode
 reservations.source.mode source/reservations/source/@mode
 """),
-    "--network": ("devices/interface", "interface", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--network": ("devices/interface", "interface", _DEVICE + """
 boot.loadparm boot/@loadparm
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
@@ -303,27 +315,7 @@ virtualport_profileid virtualport/parameters/@profileid
 virtualport.parameters.interfaceid virtualport/parameters/@interfaceid
 virtualport_interfaceid virtualport/parameters/@interfaceid
 """),
-    "--graphics": ("devices/graphics", "graphics", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--graphics": ("devices/graphics", "graphics", _DEVICE + """
 websocket @websocket i
 password @passwd
 passwd @passwd
@@ -351,27 +343,7 @@ gl gl/@enable YN
 gl.rendernode gl/@rendernode
 rendernode gl/@rendernode
 """),
-    "--controller": ("devices/controller", "controller", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--controller": ("devices/controller", "controller", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -394,27 +366,7 @@ target.busNr target/@busNr i
 target.index target/@index i
 target.node target/node i
 """),
-    "--input": ("devices/input", "input", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--input": ("devices/input", "input", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -428,234 +380,18 @@ source.repeat source/@repeat OO
 source.grab source/@grab
 source.grabToggle source/@grabToggle
 """),
-    "--serial": ("devices/serial", "serial", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
-type @type
-char_type @type
-source.path source/@path
-source.service source/@service i
-source.bind_service source/@service i!
-source.connect_service source/@service i!
-source.mode source/@mode
-source.master source/@master
-source.slave source/@slave
-protocol.type protocol/@type
-protocol protocol/@type
-log.file log/@file
-log.append log/@append OO
-source.clipboard.copypaste source/clipboard/@copypaste YN
-source.mouse.mode source/mouse/@mode
-source.channel source/@channel
-source.tls source/@tls YN
-target.type target/@type
-target_type target/@type
-target.name target/@name
-name target/@name
-target.port target/@port i
-target.model.name target/model/@name
-"""),
-    "--parallel": ("devices/parallel", "parallel", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
-type @type
-char_type @type
-source.path source/@path
-source.service source/@service i
-source.bind_service source/@service i!
-source.connect_service source/@service i!
-source.mode source/@mode
-source.master source/@master
-source.slave source/@slave
-protocol.type protocol/@type
-protocol protocol/@type
-log.file log/@file
-log.append log/@append OO
-source.clipboard.copypaste source/clipboard/@copypaste YN
-source.mouse.mode source/mouse/@mode
-source.channel source/@channel
-source.tls source/@tls YN
-target.type target/@type
-target_type target/@type
-target.name target/@name
-name target/@name
-target.port target/@port i
-target.model.name target/model/@name
-"""),
-    "--channel": ("devices/channel", "channel", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
-type @type
-char_type @type
-source.path source/@path
-source.service source/@service i
-source.bind_service source/@service i!
-source.connect_service source/@service i!
-source.mode source/@mode
-source.master source/@master
-source.slave source/@slave
-protocol.type protocol/@type
-protocol protocol/@type
-log.file log/@file
-log.append log/@append OO
-source.clipboard.copypaste source/clipboard/@copypaste YN
-source.mouse.mode source/mouse/@mode
-source.channel source/@channel
-source.tls source/@tls YN
-target.type target/@type
-target_type target/@type
-target.name target/@name
-name target/@name
-target.port target/@port i
-target.model.name target/model/@name
-"""),
-    "--console": ("devices/console", "console", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
-type @type
-char_type @type
-source.path source/@path
-source.service source/@service i
-source.bind_service source/@service i!
-source.connect_service source/@service i!
-source.mode source/@mode
-source.master source/@master
-source.slave source/@slave
-protocol.type protocol/@type
-protocol protocol/@type
-log.file log/@file
-log.append log/@append OO
-source.clipboard.copypaste source/clipboard/@copypaste YN
-source.mouse.mode source/mouse/@mode
-source.channel source/@channel
-source.tls source/@tls YN
-target.type target/@type
-target_type target/@type
-target.name target/@name
-name target/@name
-target.port target/@port i
-target.model.name target/model/@name
-"""),
-    "--hostdev": ("devices/hostdev", "hostdev", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--serial": ("devices/serial", "serial", _DEVICE + _CHAR),
+    "--parallel": ("devices/parallel", "parallel", _DEVICE + _CHAR),
+    "--channel": ("devices/channel", "channel", _DEVICE + _CHAR),
+    "--console": ("devices/console", "console", _DEVICE + _CHAR),
+    "--hostdev": ("devices/hostdev", "hostdev", _DEVICE + """
 type @type
 driver.name driver/@name
 driver_name driver/@name
 rom.bar rom/@bar OO
 rom_bar rom/@bar OO
 """),
-    "--filesystem": ("devices/filesystem", "filesystem", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--filesystem": ("devices/filesystem", "filesystem", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -691,27 +427,7 @@ driver.queue driver/@queue
 driver.type driver/@type
 driver.wrpolicy driver/@wrpolicy
 """),
-    "--sound": ("devices/sound", "sound", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--sound": ("devices/sound", "sound", _DEVICE + """
 model @model
 audio.id audio/@id
 codec[0-9]*.type codec[]/@type
@@ -720,51 +436,11 @@ codec[0-9]*.type codec[]/@type
 type @type
 id @id
 """),
-    "--watchdog": ("devices/watchdog", "watchdog", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--watchdog": ("devices/watchdog", "watchdog", _DEVICE + """
 model @model
 action @action
 """),
-    "--video": ("devices/video", "video", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--video": ("devices/video", "video", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -784,27 +460,7 @@ vram64 model/@vram64 i
 model.vgamem model/@vgamem i
 vgamem model/@vgamem i
 """),
-    "--smartcard": ("devices/smartcard", "smartcard", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--smartcard": ("devices/smartcard", "smartcard", _DEVICE + """
 mode @mode
 type @type
 source.path source/@path
@@ -824,27 +480,7 @@ source.tls source/@tls YN
 database database
 certificate[0-9]* certificate[]/.
 """),
-    "--redirdev": ("devices/redirdev", "redirdev", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--redirdev": ("devices/redirdev", "redirdev", _DEVICE + """
 bus @bus
 type @type
 source.path source/@path
@@ -862,27 +498,7 @@ source.mouse.mode source/mouse/@mode
 source.channel source/@channel
 source.tls source/@tls YN
 """),
-    "--memballoon": ("devices/memballoon", "memballoon", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--memballoon": ("devices/memballoon", "memballoon", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -892,27 +508,7 @@ autodeflate @autodeflate OO
 stats.period stats/@period i
 freePageReporting @freePageReporting OO
 """),
-    "--tpm": ("devices/tpm", "tpm", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--tpm": ("devices/tpm", "tpm", _DEVICE + """
 model @model
 backend.type backend/@type
 type backend/@type
@@ -927,27 +523,7 @@ active_pcr_banks.sha256 active_pcr_banks/sha256 b
 active_pcr_banks.sha384 active_pcr_banks/sha384 b
 active_pcr_banks.sha512 active_pcr_banks/sha512 b
 """),
-    "--rng": ("devices/rng", "rng", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--rng": ("devices/rng", "rng", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -1006,27 +582,7 @@ address.zpci.fid address/zpci/@fid
 alias.name alias/@name
 model @model
 """),
-    "--shmem": ("devices/shmem", "shmem", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--shmem": ("devices/shmem", "shmem", _DEVICE + """
 name @name
 role @role
 model.type model/@type
@@ -1036,27 +592,7 @@ server.path server/@path
 msi.vectors msi/@vectors i
 msi.ioeventfd msi/@ioeventfd oo
 """),
-    "--memdev": ("devices/memory", "memory", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--memdev": ("devices/memory", "memory", _DEVICE + """
 model @model
 access @access
 discard @discard YN
@@ -1075,27 +611,7 @@ source.nodemask source/nodemask
 source_nodemask source/nodemask
 source.pmem source/pmem b
 """),
-    "--vsock": ("devices/vsock", "vsock", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
+    "--vsock": ("devices/vsock", "vsock", _DEVICE + """
 driver.ats driver/@ats OO
 driver.iommu driver/@iommu OO
 driver.packed driver/@packed OO
@@ -1413,6 +929,8 @@ domain/qemu:commandline: qemu:arg qemu:env
 def _rows(text: str) -> dict[str, tuple[str, str]]:
     rows: dict[str, tuple[str, str]] = {}
     for line in text.strip().splitlines():
+        if not line.strip():  # where a shared block (_DEVICE, _CHAR) joins an option's own rows
+            continue
         name, path, *kind = line.split()
         rows[name] = (path.rstrip("/"), kind[0] if kind else "")
     return rows
