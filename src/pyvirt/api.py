@@ -1324,6 +1324,11 @@ class Connection(abc.ABC):
         """virDomainControlInfo: {"state": virDomainControlState, "details", "state_time" (ms)}."""
         raise no_support("virDomainGetControlInfo")
 
+    @op("Domain", "GET /v1/domains/{dom}/disk-errors", "virDomainGetDiskErrors")
+    def disk_errors(self, dom: str) -> list[dict[str, Any]]:
+        """The disks QEMU stopped on an I/O error: [{"disk": target, "error": virDomainDiskErrorCode}]."""
+        raise no_support("virDomainGetDiskErrors")
+
     @op("Domain", "GET /v1/domains/{dom}/time", "virDomainGetTime")
     def get_time(self, dom: str) -> dict[str, int]:
         """The guest's clock: {"seconds", "nseconds"} since the epoch."""

@@ -1,5 +1,6 @@
 """Oracle test for the virsh commands added for breadth: the Node Device ones pyvirt answers
-(nodedev-list, -dumpxml, -info, -event), domhostname, domcontrol and domtime: the same command lines through the real virsh and through pyvirt against test:///default must
+(nodedev-list, -dumpxml, -info, -event), domhostname, domcontrol, domtime and
+domblkerror: the same command lines through the real virsh and through pyvirt against test:///default must
 give the same stdout, stderr and exit status (libvirt's test driver refuses nodedev-list's state
 flags, so that refusal is compared too).  Nothing of virsh's output is written down here."""
 
@@ -34,6 +35,7 @@ LINES = [
     "domtime test; domtime test --pretty; domtime test --now; domtime test --sync; domtime test --time 1000; "
     "domtime test --now --sync; domtime test --time 5 --now; domtime test --time x; "
     "domtime test --time 99999999999999999999; domtime nosuch",
+    "domblkerror test; domblkerror nosuch; destroy test; domblkerror test",
 ]
 
 

@@ -263,3 +263,18 @@ def cmd_domtime(ctl: Ctl, p: Parsed) -> bool:
     else:
         ctl.print(f"Time: {clock['seconds']}")
     return True
+
+
+#: virshDomainIOErrorToString
+_IO_ERRORS = ("no error", "unspecified error", "no space")
+
+
+def cmd_domblkerror(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    errors = ctl.conn.disk_errors(info.uuid or info.name)
+    if not errors:
+        ctl.print("No errors found\n")
+    for e in errors:
+        code = int(e.get("error", 0))
+        ctl.print(f"{e.get('disk', '')}: {_IO_ERRORS[code] if 0 <= code < len(_IO_ERRORS) else 'unknown error'}\n")
+    return True

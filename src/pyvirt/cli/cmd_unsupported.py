@@ -63,7 +63,6 @@ _CALLS: dict[str, str] = {
     "domdirtyrate-calc": "virDomainStartDirtyRateCalc",
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
-    "domblkerror": "virDomainGetDiskErrors",
     # -- Host and Hypervisor
     "allocpages": "virNodeAllocPages",
     "cpu-baseline": "virConnectBaselineCPU",

@@ -64,6 +64,25 @@ class BlockOpsMixin:
         allocation = int(image.get("actual-size", physical))
         return {"capacity": capacity, "allocation": allocation, "physical": physical}
 
+    async def disk_errors(self, dom: str) -> list[dict[str, Any]]:
+        """qemuDomainGetDiskErrors: each disk whose QMP io-status is not "ok" (1: unspecified,
+        2: no space), as the guest's disks are listed."""
+        rec = self.lookup(dom)
+        run = self._running(rec)
+        status = {}
+        for entry in await self._qmp(run, "query-block"):
+            for key in (entry.get("qdev"), entry.get("device")):
+                if key:
+                    status[key] = entry.get("io-status", "ok")
+        from pyvirt.qemu.argv_disks import disk_qom_name
+
+        out = []
+        for disk in rec.current().devices.disks:
+            io = status.get(disk_qom_name(disk)) or status.get(disk.alias or "") or "ok"
+            if io != "ok":
+                out.append({"disk": disk.target_dev, "error": 2 if io == "nospace" else 1})
+        return out
+
     async def _qemu_image(self, run: Any, disk: Any) -> dict[str, Any] | None:
         from pyvirt.qemu.argv_disks import disk_qom_name
 

@@ -783,6 +783,7 @@ METHODS: dict[str, Row] = {
     "Domain.DetachDevice": call("detach_device", "xml", flags=AFFECT),
     "Domain.GetControlInfo": call("control_info", flags={},
                                   out=lambda ctx, c: [c["state"], c["details"], c["state_time"]]),
+    "Domain.GetDiskErrors": call("disk_errors", flags={}, out=lambda ctx, es: [[e["disk"], e["error"]] for e in es]),
     "Domain.GetHostname": call("domain_hostname", flags={1: ("source", "lease"), 2: ("source", "agent")}),
     "Domain.GetSecurityLabelList": security_labels,
     "Domain.GetTime": call("get_time", flags={}, out=lambda ctx, t: [t["seconds"], t["nseconds"]]),

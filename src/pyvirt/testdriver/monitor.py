@@ -82,6 +82,16 @@ class MonitorMixin:
             raise E.invalid("domain is not running")
         return "testhost"
 
+    def disk_errors(self, dom: str) -> list[dict[str, Any]]:
+        """testDomainGetDiskErrors: disk i reports error (i % 2) + 1 (unspecified, no space, ...)."""
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        tree = obj.live if obj.live is not None else obj.config
+        disks = list(tree.iterfind("devices/disk")) if tree is not None else []
+        return [{"disk": (d.find("target").get("dev", "") if d.find("target") is not None else ""),
+                 "error": i % 2 + 1} for i, d in enumerate(disks)]
+
     def get_time(self, dom: str) -> dict[str, int]:
         """testDomainGetTime: a fixed clock (1989-11-17 15:32:00 UTC)."""
         if not self._get(dom).active:

@@ -10,7 +10,7 @@ GROUP = ("Domain Monitoring", "monitor")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("domblkerror", _G, "cmd_unsupported", "Show errors on block devices",
+    Cmd("domblkerror", _G, "cmd_devices", "Show errors on block devices",
         "Show block device errors", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
