@@ -65,3 +65,50 @@ def test_relaxed_or_valid(capsys: pytest.CaptureFixture[str], args: list[str]) -
     rc, out = _run(capsys, *args)
     assert rc == 0, out
     assert "<domain" in out
+
+
+def _kvm(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caps: str,
+         domcaps: str | None, *args: str, fakeuri: str = "qemu:///system") -> str:
+    """The first domain XML of a --print-xml run on a KVM host of `caps`."""
+    from lxml import etree
+
+    from pyvirt.cli.install import main
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testdriver.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", fakeuri)
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(DATA / "capabilities" / caps))
+    if domcaps:
+        monkeypatch.setenv("VIRTCOMPAT_DOMCAPS", str(DATA / "capabilities" / domcaps))
+    rc = main(["--connect", fakeuri, "--noautoconsole", "--ram", "64", "--print-xml", "1", *args])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    return etree.fromstring(cap.out.split("</domain>")[0] + "</domain>")
+
+
+def test_defaults_virt_install_derives(capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    x86 = ("kvm-x86_64.xml", "kvm-x86_64-domcaps-latest.xml")
+    # a panic device with no model for the machine (aarch64 virt) makes no element
+    dom = _kvm(capsys, monkeypatch, "kvm-aarch64.xml", "kvm-aarch64-domcaps.xml", "--import",
+               "--disk", "none", "--os-variant", "fedora21", "--panic", "default")
+    assert dom.find("devices/panic") is None
+    # --boot kernel_args, extra_args and cmdline are one value: the last given wins
+    dom = _kvm(capsys, monkeypatch, *x86, "--osinfo", "generic", "--disk", "none", "--boot",
+               "kernel=/k,initrd=/i,kernel_args=first,extra_args=second")
+    assert dom.findtext("os/cmdline") == "second"
+    # SEV policy 0x07 where the host runs SEV-ES guests
+    dom = _kvm(capsys, monkeypatch, "kvm-x86_64.xml", "kvm-x86_64-domcaps-amd-sev.xml",
+               "--osinfo", "linux2020", "--boot", "uefi", "--machine", "q35", "--disk", "none",
+               "--pxe", "--launchSecurity", "sev")
+    assert dom.findtext("launchSecurity/policy") == "0x07"
+    # a remote connection has no host bridge to look for: the 'default' network
+    dom = _kvm(capsys, monkeypatch, *x86, "--import", "--disk", "none", "--osinfo", "generic",
+               fakeuri="qemu+tls://fakeuri.example.com/system")
+    assert dom.find("devices/interface/source").get("network") == "default"
+    # <pm> children in the order they were set
+    dom = _kvm(capsys, monkeypatch, *x86, "--import", "--disk", "none", "--osinfo", "generic",
+               "--pm", "suspend_to_disk=yes")
+    assert [c.tag for c in dom.find("pm")] == ["suspend-to-disk", "suspend-to-mem"]
+    # --install no_install=yes is an install method (an import)
+    dom = _kvm(capsys, monkeypatch, *x86, "--disk", "none", "--osinfo", "generic", "--install",
+               "no_install=yes")
+    assert dom.find("os/kernel") is None and dom.findtext("on_reboot") != "destroy"

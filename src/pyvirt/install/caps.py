@@ -218,7 +218,12 @@ class DomCaps:
     cpu_host_model: bool = False
     cpu_host_passthrough: bool = False
     cpu_security_features: list[str] = field(default_factory=list)
+    # virtinst's supports_safe_host_passthrough / supports_safe_host_model
+    cpu_passthrough_safe: bool = False
+    cpu_host_model_safe: bool = False
+    cpu_custom_models: dict[str, str] = field(default_factory=dict)  # name -> usable
     sev: bool = False
+    sev_es: bool = False
     graphics_types: list[str] = field(default_factory=list)
     video_models: list[str] = field(default_factory=list)
     present: bool = False
@@ -246,7 +251,16 @@ class DomCaps:
             cpu_host_passthrough=bool(root.xpath(
                 "cpu/mode[@name='host-passthrough' and @supported='yes']")),
             cpu_security_features=_cpu_security_features(root),
+            cpu_passthrough_safe=bool(root.xpath(
+                "cpu/mode[@name='host-passthrough' and @supported='yes']"
+                "/enum[@name='hostPassthroughMigratable']/value[text()='on']")),
+            cpu_host_model_safe=(root.xpath(
+                "string(cpu/mode[@name='host-model' and @supported='yes']/model[1]/@fallback)")
+                == "forbid"),
+            cpu_custom_models={m.text or "": m.get("usable", "") for m in root.xpath(
+                "cpu/mode[@name='custom' and @supported='yes']/model")},
             sev=bool(root.xpath("features/sev[@supported='yes']")),
+            sev_es=bool(root.xpath("features/sev[@supported='yes']/maxESGuests[. > 0]")),
             graphics_types=enum("devices/graphics/enum[@name='type']/value"),
             video_models=enum("devices/video/enum[@name='modelType']/value"),
             present=True)
@@ -255,4 +269,6 @@ class DomCaps:
         return "efi" in self.firmware_values
 
     def supports_tpm_emulator(self) -> bool:
+        if self.arch == "armv7l" and self.tpm_models == ["tpm-tis"]:
+            return False  # advertised by libvirt 8.4+ for armv7l, then refused
         return "emulator" in self.tpm_backends and bool(self.tpm_models)

@@ -333,7 +333,29 @@ def _cpu(g: Guest) -> None:
     elif g.is_x86() and g.type == "kvm" and g.arch == g.ci.caps.host_arch:
         # virtinst only gives the host CPU to a guest of the host's own arch (an i686
         # guest on an x86_64 host keeps QEMU's default model).
+        _x86_kvm_cpu(g)
+
+
+def _x86_kvm_cpu(g: Guest) -> None:
+    """virtinst's app default CPU: host-passthrough where the domain capabilities say it is
+    safe (migratable is reported), else host-model where its fallback is 'forbid', else
+    the host's model by name (host-model-only), dropped again when the domain
+    capabilities list it as unusable."""
+    dc = g.ci.domcaps
+    if dc.cpu_passthrough_safe:
         child(g.root, "cpu").set("mode", "host-passthrough")
+        return
+    if dc.cpu_host_model_safe:
+        child(g.root, "cpu").set("mode", "host-model")
+        return
+    model = g.ci.caps.host_cpu_model
+    if not model:
+        return
+    from pyvirt.install.opts.domain import _set_cpu_model
+    cpu = child(g.root, "cpu")
+    _set_cpu_model(g, cpu, model, True)
+    if dc.cpu_custom_models and dc.cpu_custom_models.get(model, "no") == "no":
+        cpu.remove(cpu.find("model"))
 
 
 def _features(g: Guest) -> None:

@@ -18,7 +18,7 @@ from pyvirt.install.errors import INSTALL_METHODS, Fail
 from pyvirt.install.guest import ConnInfo, Guest, log
 from pyvirt.install.installer import Installer
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno
-from pyvirt.install.xmltree import set_text
+from pyvirt.install.xmltree import set_text, to_string
 
 # virt-install runs its parsers in this order (cli.py's registration order): later options
 # see what earlier ones built (e.g. --memdev after --memory, --events after devices).
@@ -151,6 +151,27 @@ def _osvariant(o: argparse.Namespace, install_os: str | None) -> dict[str, Any]:
     return data
 
 
+def _set_os(o: argparse.Namespace, g: Guest, inst: Installer, osd: dict[str, Any]) -> None:
+    """virt-install's installer_detect_distro: --osinfo's name, else (detect on) the OS the
+    install tree names, else the missing-OS error when it is required.  The tree is read
+    here (its kernel found, its OS detected); --unattended's requirements, which need the
+    OS, are checked before a named OS's tree is fetched (local checks first)."""
+    if osd["name"]:
+        g.set_os_name(osd["name"])
+        _check_unattended(o, g)
+    try:
+        inst.validate_location(g.arch or "", remote=g.ci.is_remote())
+    except ValueError as exc:
+        raise Fail(str(exc)) from exc
+    if osd["name"]:
+        return
+    if osd["detect"] and inst.detected_os and osdb.lookup(inst.detected_os):
+        g.set_os_name(inst.detected_os)
+    else:
+        _fail_require(g, inst, osd)
+    _check_unattended(o, g)
+
+
 def _fail_require(g: Guest, inst: Installer, osd: dict[str, Any]) -> None:
     msg = "--os-variant/--osinfo OS name is required, but no value was\nset or detected."
     if osd["require"] is True:
@@ -185,10 +206,13 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
     if idata.get("kernel_args"):
         if idata.get("kernel_args_overwrite") and yesno(idata["kernel_args_overwrite"]):
             inst.kernel_args = idata["kernel_args"]
+            inst.kernel_args_overwrite = True
         else:
             extra = [idata["kernel_args"]]
     inst.kernel, inst.initrd = idata.get("kernel"), idata.get("initrd")
     inst.bootdev = idata.get("bootdev")
+    if idata.get("no_install") is not None:
+        inst.no_install = yesno(idata["no_install"], "--install")
     if idata.get("os"):
         osv = osdb.lookup(idata["os"])
         if osv is None:
@@ -210,7 +234,6 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
             raise Fail(f"Error validating install location: Validating install media "
                        f"'{inst.location}' failed: location does not exist")
         inst.location_kernel, inst.location_initrd = loc.get("kernel"), loc.get("initrd")
-        inst.validate_location(g.arch or "")
     elif o.cdrom:
         inst.cdrom = o.cdrom
         inst.bootdev = "cdrom"
@@ -271,6 +294,8 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     g = Guest(ci)
     # virt-install's convert_old_force: --force means --check all=off unless --check is given
     g.flags.extra["checks"] = _checks(o.check or (["all=off"] if o.force else []))
+    if o.reinstall:
+        return _reinstall(o, g, ui)
     if o.name:
         set_text(g.root, "name", o.name)
     if o.uuid:
@@ -293,11 +318,11 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
         g.set_capabilities_defaults()
     except SubOptError as exc:
         raise Fail(str(exc)) from exc
-    inst = _installer(o, g)
-    if osd["name"]:
-        g.set_os_name(osd["name"])
-    else:
-        _fail_require(g, inst, osd)
+    try:
+        inst = _installer(o, g)
+    except ValueError as exc:
+        raise Fail(str(exc)) from exc
+    _set_os(o, g, inst, osd)
     if not g.name:
         name = g.generate_name()
         out(f"Using default --name {name}")
@@ -314,6 +339,46 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     _cli_defaults(o, g, out)
     inst.set_install_defaults(g)
     _check_devices(g)
+    _validate(o, g, inst)
+    _warnings(o, g)
+    return _finish(o, g, inst, ui)
+
+
+def _load_domain(g: Guest, ref: str) -> None:
+    """virt-install's get_domain_and_guest: the domain by name, else by ID or UUID; its
+    inactive definition becomes the guest."""
+    from pyvirt.xml.safe import safe_parse
+    conn = g.ci.conn
+    try:
+        info = conn.lookup_domain(ref)
+        xml = conn.get_xml(info.name, inactive=True)
+    except Exception as exc:
+        raise Fail(f"Could not find domain '{ref}': {exc}") from exc
+    from pyvirt.install.virtxml import _strip
+    g.root = _strip(safe_parse(xml.encode()))
+
+
+def _reinstall(o: argparse.Namespace, g: Guest, ui: Frontend) -> int:
+    """--reinstall DOMAIN: only the install options apply.  The domain boots once from its
+    own definition plus the install media (virt-install's install XML), and keeps the
+    definition it had (the final XML is the one read)."""
+    _load_domain(g, o.reinstall)
+    try:
+        inst = _installer(o, g)
+    except ValueError as exc:
+        raise Fail(str(exc)) from exc
+    osd = _osvariant(o, o.install.split(",")[0] if o.install and "=" not in
+                     o.install.split(",")[0] and o.os_variant is None else None)
+    had_metadata = g.root.find("metadata") is not None
+    _set_os(o, g, inst, osd)
+    g.set_metadata_osinfo()
+    meta = g.root.find("metadata")
+    if meta is not None and not had_metadata:
+        g.root.append(meta)  # added to a parsed domain: virtinst writes it last
+    inst.set_reinstall_defaults(g)
+    # the domain keeps its definition, with the media just added (virtinst's
+    # _pre_reinstall_xml is read after the install defaults)
+    inst.reinstall_xml = to_string(g.root)
     _validate(o, g, inst)
     _warnings(o, g)
     return _finish(o, g, inst, ui)
@@ -516,7 +581,6 @@ def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
 
 def _finish(o: argparse.Namespace, g: Guest, inst: Installer, ui: Frontend) -> int:
     out = ui.out
-    _check_unattended(o, g)
     if not (o.dry and not o.xmlonly):
         inst.prepare(g)
     try:
@@ -605,7 +669,8 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
     name = g.name or ""
     try:
         conn.lookup_domain(name)
-        raise Fail(f"Guest name '{name}' is already in use.")
+        if not inst.reinstall_xml:
+            raise Fail(f"Guest name '{name}' is already in use.")
     except Fail:
         raise
     except Exception:
@@ -624,7 +689,8 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
         ui.pause(10)
     needs_boot = (not o.noreboot) or bool(start_xml)
     try:
-        inst.build_storage(g)
+        if not inst.reinstall_xml:
+            inst.build_storage(g)
         if o.transient or needs_boot:
             conn.create_xml(start_xml or final_xml)
         if not o.transient:

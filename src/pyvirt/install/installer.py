@@ -39,10 +39,14 @@ class Installer:
     kernel: str | None = None
     initrd: str | None = None
     kernel_args: str | None = None
+    kernel_args_overwrite: bool = False
     no_install: bool = False
     cloudinit: CloudInit | None = None
+    reinstall_xml: str | None = None
+    detected_os: str | None = None  # the OS a --location tree's .treeinfo names  # --reinstall: the domain's definition, kept as final
     _cdrom_added: bool = False
     _seed_iso: str | None = None
+    _install_ram: int = 0  # KiB the install boot needs (network installs)
     _tmpfiles: list[str] = field(default_factory=list)
     _created_vols: list[tuple[str, str]] = field(default_factory=list)
 
@@ -71,16 +75,35 @@ class Installer:
     def options_specified(self) -> bool:
         return self.no_install or self.has_install_phase() or bool(self.cloudinit)
 
-    def validate_location(self, arch: str) -> None:
-        """Find the kernel/initrd of a local --location now, so a tree without one is
-        refused before anything is created (virt-install's 'Error validating install
-        location')."""
-        if not self.local_location():
+    def url_location(self) -> bool:
+        from pyvirt.install.urltree import is_url
+        return bool(self.location) and is_url(self.location or "")
+
+    def _reader(self) -> object:
+        from pyvirt.install.media import TreeReader
+        from pyvirt.install.urltree import UrlReader
+        loc = self.location or ""
+        return UrlReader(loc) if self.url_location() else TreeReader(loc)
+
+    def validate_location(self, arch: str, remote: bool = False) -> None:
+        """Find the kernel/initrd of a --location tree (local directory or ISO, or an
+        http/https/ftp URL) now, so a tree without one is refused before anything is
+        created (virt-install's 'Error validating install location'); also read the
+        tree's .treeinfo for the OS it holds."""
+        if not (self.local_location() or self.url_location()):
+            if self.location:
+                raise ValueError(f"Error validating install location: Validating install media "
+                                 f"'{self.location}' failed: unsupported URL scheme (pyvirt "
+                                 "reads --location trees from a local path or an http, https "
+                                 "or ftp URL)")
             return
-        from pyvirt.install.media import TreeReader, find_kernel
+        if remote and self.local_location():
+            raise ValueError(f"Cannot access install tree on remote connection: {self.location}")
+        from pyvirt.install.media import find_kernel, treeinfo_os
         loc = self.location or ""
         try:
-            reader = TreeReader(loc)
+            reader = self._reader()
+            self.detected_os = treeinfo_os(reader)
             if self.location_kernel:
                 for rel in (self.location_kernel, self.location_initrd or ""):
                     if not reader.exists(rel):
@@ -90,9 +113,13 @@ class Installer:
         except RuntimeError as exc:
             raise ValueError(f"Error validating install location: {exc}") from exc
         if found is None:
+            why = ""
+            if self.url_location() and not reader.can_access():  # type: ignore[attr-defined]
+                why = ": The URL could not be accessed, maybe you mistyped?"
             raise ValueError(f"Error validating install location: Could not find an installable "
-                             f"distribution at URL '{loc}'\n\nThe location must be the root "
-                             "directory of an install tree.\n")
+                             f"distribution at URL '{loc}'{why}\n\nThe location must be the root "
+                             "directory of an install tree.\nSee virt-install man page for "
+                             "various distro examples.")
         self.location_kernel, self.location_initrd = found
 
     def _can_set_bootorder(self, g: Guest) -> bool:
@@ -152,6 +179,27 @@ class Installer:
                 return
         g.add_device(disk)
 
+    def set_reinstall_defaults(self, g: Guest) -> None:
+        """--reinstall: the install media go into the domain as it is (the first cdrom
+        drive gets the --cdrom media); no device or OS defaults are added."""
+        path = self.cdrom_path()
+        if path:
+            self._cdrom_added = True
+            drive = next((d for d in g.devs("disk") if d.get("device") == "cdrom"), None)
+            new = self._cdrom_element(g, path)
+            if drive is None:  # a new drive, after the domain's devices
+                g.devices.append(new)
+                disk_defaults(g, new)
+            else:  # the media go into the first drive (virtinst sets its source last)
+                drive.set("type", new.get("type", "file"))
+                for old in drive.findall("source"):
+                    drive.remove(old)
+                src = new.find("source")
+                if src is not None:
+                    drive.append(src)
+        if not g.root.findall("os/boot") and self._can_set_bootorder(g):
+            g.add_boot(self._boot_order(g, self._postinstall_bootdev(g)))
+
     def set_install_defaults(self, g: Guest) -> None:
         self._add_cdrom(g)
         if not g.root.findall("os/boot") and self._can_set_bootorder(g):
@@ -173,14 +221,19 @@ class Installer:
         """Fetch a local --location's kernel/initrd and build the cloud-init seed ISO into
         the scratch directory."""
         from pyvirt.install import media
-        if self.local_location() and self.location_kernel and not self.kernel:
-            reader = media.TreeReader(self.location or "")
+        self._network_install_ram(g)
+        self._fetch_kernel_urls(g)
+        if (self.local_location() or self.url_location()) and self.location_kernel \
+                and not self.kernel:
+            reader = self._reader()
             scratch = media.scratchdir(g.ci.uri)
             self.kernel = reader.fetch(self.location_kernel, scratch)
             self._tmpfiles.append(self.kernel)
             self.initrd = reader.fetch(self.location_initrd or "", scratch)
             self._tmpfiles.append(self.initrd)
-            if not reader.is_iso and not self.kernel_args:
+            if self.url_location():
+                self._url_kernel_arg(g)
+            elif not reader.is_iso and not self.kernel_args:
                 log.warning("Directory tree installs typically do not work unless extra kernel "
                             "args are passed to point the installer at a network accessible "
                             "install tree.")
@@ -191,6 +244,56 @@ class Installer:
             self._seed_iso = media.build_iso(self.cloudinit.files(), media.scratchdir(g.ci.uri),
                                              label="cidata", suffix="-cloudinit.iso")
             self._tmpfiles.append(self._seed_iso)
+
+    def _network_install_ram(self, g: Guest) -> None:
+        """An installer that fetches its packages (a tree install, not an ISO) needs the
+        RAM osinfo names for network installs (virtinst's _alter_install_resources)."""
+        if not self.location or self.location_iso():
+            return
+        from pyvirt.install import osinfo as osdb
+        osv = g.osinfo if g.os_set else osdb.lookup(self.detected_os or "") or g.osinfo
+        ram = (osv.network_install_ram(g.arch or "") or 0) // 1024
+        cur = g.root.findtext("currentMemory")
+        if not ram or not cur or ram <= int(cur):
+            return
+        log.warning("Overriding memory to %s MiB needed for %s network install.",
+                    ram // 1024, g.osinfo.name)
+        self._install_ram = ram
+
+    def _set_install_ram(self, root: etree._Element) -> None:
+        """The install boot only gets the network-install RAM; the final XML keeps the
+        user's memory."""
+        if not self._install_ram:
+            return
+        set_text(root, "currentMemory", self._install_ram)
+        mem = root.findtext("memory")
+        if mem and int(mem) < self._install_ram:
+            set_text(root, "memory", self._install_ram)
+
+    def _url_kernel_arg(self, g: Guest) -> None:
+        """A network tree's installer is told where the tree is (virt-install's kernel URL
+        argument: inst.repo=, method=, install= per the OS), unless kernel_args_overwrite
+        set the whole command line."""
+        if self.kernel_args_overwrite:
+            return
+        from pyvirt.install import osinfo as osdb
+        osv = osdb.lookup(self.detected_os) if self.detected_os else None
+        arg = (osv or g.osinfo).kernel_url_arg()
+        if arg:
+            extra = f"{arg}={self.location}"
+            self.kernel_args = f"{self.kernel_args} {extra}" if self.kernel_args else extra
+
+    def _fetch_kernel_urls(self, g: Guest) -> None:
+        """--install kernel=URL,initrd=URL: fetched into the scratch directory first."""
+        from pyvirt.install import media
+        from pyvirt.install.urltree import UrlReader, is_url
+        for attr in ("kernel", "initrd"):
+            url = getattr(self, attr)
+            if url and is_url(url):
+                base, _, name = url.rpartition("/")
+                path = UrlReader(base).fetch(name, media.scratchdir(g.ci.uri))
+                self._tmpfiles.append(path)
+                setattr(self, attr, path)
 
     def cleanup_install_media(self, g: Guest) -> None:
         """Remove the scratch files (the running guest keeps them open)."""
@@ -274,6 +377,13 @@ class Installer:
         disk_defaults(_Shadow(g, root), disk)
         return disk
 
+    def _shown(self, path: str) -> str:
+        """A fetched file's path as the XML shows it: under the test suite virt-install
+        prints /VIRTINST-TESTSUITE/NAME for the files it made."""
+        if path in self._tmpfiles and os.environ.get("VIRTINST_TEST_SUITE"):
+            return os.path.join("/VIRTINST-TESTSUITE", os.path.basename(path).split("-", 2)[-1])
+        return path
+
     @staticmethod
     def _manual(g: Guest, root: etree._Element) -> str:
         """--xml edits run last, on each document written."""
@@ -282,6 +392,10 @@ class Installer:
         return to_string(root)
 
     def build_xml(self, g: Guest) -> tuple[str | None, str]:
+        start, final_xml = self._build_xml(g)
+        return start, self.reinstall_xml or final_xml
+
+    def _build_xml(self, g: Guest) -> tuple[str | None, str]:
         final = copy.deepcopy(g.root)
         if not (self.has_install_phase() or self.cloudinit):
             return None, self._manual(g, final)
@@ -293,10 +407,11 @@ class Installer:
         if reboot is None:
             reboot = etree.SubElement(initial, "on_reboot")
         reboot.text = "destroy"
+        self._set_install_ram(initial)
         if self.kernel and not self.no_install:
-            set_text(initial.find("os"), "kernel", self.kernel)
+            set_text(initial.find("os"), "kernel", self._shown(self.kernel))
             if self.initrd:
-                set_text(initial.find("os"), "initrd", self.initrd)
+                set_text(initial.find("os"), "initrd", self._shown(self.initrd))
             if self.kernel_args:
                 set_text(initial.find("os"), "cmdline", self.kernel_args)
         if self.bootdev and self._can_set_bootorder(ig):

@@ -280,3 +280,45 @@ def find_kernel(reader: TreeReader, arch: str) -> tuple[str, str] | None:
         if reader.exists(kernel) and reader.exists(initrd):
             return kernel, initrd
     return None
+
+
+def _treeinfo(reader: TreeReader) -> configparser.ConfigParser | None:
+    for name in (".treeinfo", "treeinfo"):
+        if reader.exists(name):
+            cp = configparser.ConfigParser(interpolation=None)
+            try:
+                cp.read_string(reader.read_text(name))
+            except configparser.Error:
+                return None
+            return cp
+    return None
+
+
+def treeinfo_os(reader: TreeReader) -> str | None:
+    """The OS short id a tree's .treeinfo names, as virt-install's distro classes read it
+    ([general] family and version): Fedora N (fedora-unknown for rawhide or an N osinfo
+    does not know), RHEL and CentOS X.Y (the newest X.U with U <= Y that osinfo knows)."""
+    import re
+
+    from pyvirt.install import osinfo as osdb
+    cp = _treeinfo(reader)
+    if cp is None or not cp.has_option("general", "family"):
+        return None
+    family = cp.get("general", "family")
+    version = cp.get("general", "version", fallback="")
+    if re.match(".*Fedora.*", family):
+        if version and version not in ("development", "rawhide", "Rawhide") \
+                and osdb.lookup(f"fedora{version}"):
+            return f"fedora{version}"
+        return "fedora-unknown"
+    prefix = "rhel" if re.match(".*(Red Hat Enterprise Linux|RHEL).*", family) else \
+        "centos" if re.match(".*CentOS.*", family) else None
+    if prefix is None or not version:
+        return None
+    parts = version.split(".")
+    major = int(parts[0]) if parts[0].isdigit() else 0
+    update = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    for upd in range(update, -1, -1):
+        if osdb.lookup(f"{prefix}{major}.{upd}"):
+            return f"{prefix}{major}.{upd}"
+    return None

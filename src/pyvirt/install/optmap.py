@@ -868,7 +868,6 @@ domain/cpu/numa: cell interconnects
 domain/cpu/numa/cell: distances cache
 domain/cpu/numa/cell/cache: size line
 domain/cpu/numa/interconnects: latency bandwidth
-domain/pm: suspend-to-mem suspend-to-disk
 domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
 domain/devices/disk: driver auth source target serial wwn readonly shareable transient iotune blockio geometry alias address boot
 domain/devices/disk/source: host address reservations seclabel

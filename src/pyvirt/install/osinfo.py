@@ -198,10 +198,10 @@ class OsVariant:
         return low * 2 if low else None
 
     def network_install_ram(self, arch: str) -> int | None:
-        for node in self._chain():
-            for res in node.findall("network-install"):
+        for node in self._chain():  # <resources arch=...><network-install><ram>
+            for res in node.findall("resources"):
                 if res.get("arch") in (arch, "all"):
-                    ram = res.findtext("ram")
+                    ram = res.findtext("network-install/ram")
                     if ram:
                         return int(ram)
         return None
@@ -209,6 +209,17 @@ class OsVariant:
     def tree_urls(self, arch: str) -> list[str]:
         return [t.findtext("url", "") for t in self._nodes[0].findall("tree")
                 if t.get("arch") == arch and t.findtext("url")] if self._nodes else []
+
+    def kernel_url_arg(self) -> str | None:
+        """The kernel argument naming a network install tree (osinfo's
+        kernel-url-argument, inherited; SUSE: install, RH: inst.repo by default)."""
+        for node in self._chain():
+            arg = node.findtext("kernel-url-argument")
+            if arg:
+                return arg
+        if self.distro in ("caasp", "sle", "sled", "sles", "opensuse"):
+            return "install"
+        return "inst.repo" if self.distro in ("centos", "rhel", "fedora") else None
 
     def has_trees(self) -> bool:
         return bool(self._nodes and self._nodes[0].findall("tree"))

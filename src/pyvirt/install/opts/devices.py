@@ -407,6 +407,10 @@ def apply_panic(g: Guest, optstr: str) -> None:
     iobase = o.get("address.iobase") or o.get("iobase")
     if iobase:
         child(p, "address", type=o.get("address.type") or "isa", iobase=iobase)
+    if not model and not iobase and set(o) <= {"model"}:
+        # virtinst's XML builder makes no element for a device nothing was set on
+        # (``--panic default`` where the machine has no panic model)
+        return
     g.add_device(p)
 
 

@@ -222,7 +222,9 @@ def apply_boot(g: Guest, optstr: str) -> None:
     for key, tag in (("kernel", "kernel"), ("initrd", "initrd"), ("dtb", "dtb")):
         if o.get(key):
             set_text(os_, tag, o[key])
-    args = o.get("kernel_args") or o.get("extra_args") or o.get("cmdline")
+    # kernel_args, extra_args and cmdline are one property in virt-install: the last wins
+    args = next((v for k, v in reversed(o.items()) if k in ("kernel_args", "extra_args", "cmdline")),
+                None)
     if args:
         set_text(os_, "cmdline", args)
     if o.get("loader"):
@@ -389,7 +391,8 @@ def apply_launchsec(g: Guest, optstr: str) -> None:
     o = parse(LAUNCHSEC, optstr)
     check_unknown(LAUNCHSEC, o)
     ls = child(g.root, "launchSecurity", type=o.get("type"))
-    set_text(ls, "policy", o.get("policy") or "0x03")
+    # virtinst's default: 0x03 (SEV), 0x07 where the host can run SEV-ES guests
+    set_text(ls, "policy", o.get("policy") or ("0x07" if g.ci.domcaps.sev_es else "0x03"))
 
 
 QEMUCLI = Spec("--qemu-commandline", keys=["args", "env"], comma=("args", "env"))

@@ -64,6 +64,9 @@ def _default_type(g: Guest, o: dict) -> str:
     import os
     if g.ci.is_test() or g.ci.is_session():
         return "user"
+    if g.ci.is_remote():  # virtinst looks for a host bridge only on local connections
+        o["network"] = "default"
+        return "network"
     if os.environ.get("VIRTINST_TEST_SUITE"):
         return "bridge"
     try:
