@@ -40,6 +40,21 @@ def chosen_event(ctl: Ctl, p: Parsed, names: tuple[str, ...]) -> str | None:
     return kind
 
 
+def object_event_line(kind: str, what: str, words: tuple[str, ...], ident: str = "name") -> Callable[[Event], str]:
+    """virsh's line for an event of a non-domain object (virshNetworkEventLifecyclePrint and its
+    pool, node device and secret kin): 'lifecycle' names the event with `words`, any other kind
+    (refresh, update, value-changed) is its name alone; the object is shown by its `ident`."""
+
+    def line(ev: Event) -> str:
+        who = getattr(ev, ident)
+        if kind != "lifecycle":
+            return f"event '{kind}' for {what} {who}"
+        word = words[ev.event] if 0 <= ev.event < len(words) else "unknown"
+        return f"event 'lifecycle' for {what} {who}: {word}"
+
+    return line
+
+
 def _stamp(ts: float) -> str:
     t = ts or time.time()
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}+0000"

@@ -191,18 +191,14 @@ def cmd_net_dhcp_leases(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.cli.cmd_event import chosen_event, event_loop
+    from pyvirt.cli.cmd_event import chosen_event, event_loop, object_event_line
 
     kind = chosen_event(ctl, p, EVENT_NAMES)
     if kind is None:
         return True
     timeout = number(p.str("timeout"), "timeout")
     name = get_network(ctl, p.str("network") or "").uuid if p.str("network") else None
-
-    def line(ev: Any) -> str:
-        word = _EVENT_WORDS[ev.event] if 0 <= ev.event < len(_EVENT_WORDS) else "unknown"
-        return f"event '{kind}' for network {ev.name}: {word}"
-
+    line = object_event_line(kind, "network", _EVENT_WORDS)
     event_loop(ctl, p, lambda left: ctl.conn.network_events(name, timeout=left), line, timeout)
     return True
 

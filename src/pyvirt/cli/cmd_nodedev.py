@@ -87,24 +87,14 @@ def cmd_nodedev_info(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_nodedev_event(ctl: Ctl, p: Parsed) -> bool:
-    if p.bool("list"):
-        ctl.print("".join(n + "\n" for n in EVENT_NAMES))
-        return True
-    kind = p.str("event")
+    from pyvirt.cli.cmd_event import chosen_event, event_loop, object_event_line
+
+    kind = chosen_event(ctl, p, EVENT_NAMES)
     if kind is None:
-        raise CmdError("either --list or --event <type> is required")
-    if kind not in EVENT_NAMES:
-        raise CmdError(f"unknown event type {kind}")
+        return True
     timeout = number(p.str("timeout"), "timeout")
     name = get_device(ctl, p.str("device") or "").name if p.has("device") else None
-    from pyvirt.cli.cmd_event import event_loop
-
-    def line(ev: object) -> str:
-        if kind == "update":
-            return f"event 'update' for node device {ev.name}"  # type: ignore[attr-defined]
-        number_ = ev.event  # type: ignore[attr-defined]
-        word = _EVENT_WORDS[number_] if 0 <= number_ < len(_EVENT_WORDS) else "unknown"
-        return f"event 'lifecycle' for node device {ev.name}: {word}"  # type: ignore[attr-defined]
+    line = object_event_line(kind, "node device", _EVENT_WORDS)
 
     subscribe = lambda left: ctl.conn.events(name, timeout=left,  # noqa: E731
                                              kinds=["NodeDevice.update" if kind == "update" else "NodeDevice"])

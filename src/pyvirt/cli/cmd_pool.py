@@ -257,7 +257,7 @@ _POOL_EVENT_WORDS = ("Defined", "Undefined", "Started", "Stopped", "Created", "D
 
 
 def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.cli.cmd_event import chosen_event, event_loop
+    from pyvirt.cli.cmd_event import chosen_event, event_loop, object_event_line
     from pyvirt.cli.values import number
 
     kind = chosen_event(ctl, p, POOL_EVENT_NAMES)
@@ -265,13 +265,7 @@ def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
         return True
     timeout = number(p.str("timeout"), "timeout")
     name = get_pool(ctl, p.str("pool") or "").uuid if p.str("pool") else None
-
-    def line(ev: Any) -> str:
-        if kind == "refresh":  # virshPoolEventGenericPrint
-            return f"event 'refresh' for storage pool {ev.name}"
-        word = _POOL_EVENT_WORDS[ev.event] if 0 <= ev.event < len(_POOL_EVENT_WORDS) else "unknown"
-        return f"event 'lifecycle' for storage pool {ev.name}: {word}"
-
+    line = object_event_line(kind, "storage pool", _POOL_EVENT_WORDS)
     kinds = ["StoragePool.refresh" if kind == "refresh" else "StoragePool"]
     event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=kinds), line, timeout)
     return True

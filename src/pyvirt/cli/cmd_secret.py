@@ -201,14 +201,11 @@ def cmd_secret_set_value(ctl: Ctl, p: Parsed) -> bool:
 
 # ------------------------------------------------------------------------------------ events
 def cmd_secret_event(ctl: Ctl, p: Parsed) -> bool:
-    if p.bool("list"):
-        ctl.print("".join(n + "\n" for n in EVENT_NAMES))
-        return True
-    kind = p.str("event")
+    from pyvirt.cli.cmd_event import chosen_event, event_loop, object_event_line
+
+    kind = chosen_event(ctl, p, EVENT_NAMES)
     if kind is None:
-        raise CmdError("either --list or --event <type> is required")
-    if kind not in EVENT_NAMES:
-        raise CmdError(f"unknown event type {kind}")
+        return True
     timeout = number(p.str("timeout"), "timeout")
     uuid = None
     missed: list[str] = []
@@ -220,14 +217,7 @@ def cmd_secret_event(ctl: Ctl, p: Parsed) -> bool:
             # error (its last libvirt error) only if the command then fails
             ctl.error(exc.messages[0])
             missed = exc.messages[1:]
-    from pyvirt.cli.cmd_event import event_loop
-
-    def line(ev: object) -> str:
-        if kind == "value-changed":
-            return f"event 'value-changed' for secret {ev.uuid}"  # type: ignore[attr-defined]
-        number_ = ev.event  # type: ignore[attr-defined]
-        word = _EVENT_WORDS[number_] if 0 <= number_ < len(_EVENT_WORDS) else "unknown"
-        return f"event 'lifecycle' for secret {ev.uuid}: {word}"  # type: ignore[attr-defined]
+    line = object_event_line(kind, "secret", _EVENT_WORDS, ident="uuid")
 
     subscribe = lambda left: ctl.conn.secret_events(uuid, timeout=left,  # noqa: E731
                                                      value_changed=kind == "value-changed")
