@@ -269,3 +269,20 @@ def test_host_device_nodes_are_given_to_qemus_user(tmp_path: Path) -> None:
         "</devices></domain>", None, False)
     assert hostdev_nodes(dom, pci_root=tmp_path / "pci") == ["/dev/bus/usb/001/012", "/dev/vfio/7"]
     assert "/dev/bus/usb/001/012" in [f.path for f in guest_files(dom) if f.device]
+
+
+def test_render_nodes_are_given_to_qemus_user() -> None:
+    """The DRM render node an OpenGL display or a 3D vhost-user GPU opens is handed over too
+    (the XML's, else the host's first): no GPU needed to check which."""
+    from pyvirt.daemon.model import parse_definition
+    from pyvirt.daemon.qemuuser import render_nodes
+
+    def dom(devices: str) -> object:
+        return parse_definition("<domain type='qemu'><name>r</name><memory>65536</memory><os><type>hvm</type>"
+                                f"</os><devices>{devices}</devices></domain>", None, False)
+
+    gl = "<graphics type='spice' autoport='yes'><gl enable='yes' rendernode='/dev/dri/renderD129'/></graphics>"
+    assert render_nodes(dom(gl), default="/dev/dri/renderD128") == ["/dev/dri/renderD129"]
+    egl = "<graphics type='vnc' autoport='yes'/><graphics type='egl-headless'/>"
+    assert render_nodes(dom(egl), default="/dev/dri/renderD128") == ["/dev/dri/renderD128"]
+    assert render_nodes(dom("<graphics type='vnc' autoport='yes'/>"), default="/dev/dri/renderD128") == []

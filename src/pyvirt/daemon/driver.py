@@ -660,7 +660,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if any(v.driver_name == "vhostuser" for v in dom.devices.videos):
                 gpu_helpers, gpu_fds = await asyncio.to_thread(
                     vhost_user_gpu.start, dom, self.paths.qemu_log / f"{dom.name}-vhost-user-gpu.log",
-                    host_render_node())
+                    host_render_node(), qemu_user)
                 helpers.extend(gpu_helpers)
             listener.bind(str(files.monitor))
             listener.listen(1)

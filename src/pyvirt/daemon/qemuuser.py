@@ -268,7 +268,22 @@ def guest_files(dom: Any) -> list[GuestFile]:
         if ch.type == "unix" and ch.source_mode != "bind" and ch.source_path:
             out.append(GuestFile(ch.source_path, False))  # QEMU connects: it must write the socket
     out.extend(GuestFile(node, False, device=True) for node in hostdev_nodes(dom))
+    out.extend(GuestFile(node, False, device=True) for node in render_nodes(dom))
     return out
+
+
+def render_nodes(dom: Any, default: str | None = None) -> list[str]:
+    """The DRM render nodes QEMU (OpenGL displays, egl-headless) and vhost-user-gpu (3D) open:
+    the XML's, else the host's first, as the command line picks them."""
+    from pyvirt.daemon.qemuconf import host_render_node
+
+    devs = dom.devices
+    wanted = [g.gl_rendernode for g in devs.graphics if g.type == "egl-headless" or g.gl_enable]
+    wanted += [v.model_rendernode for v in devs.videos if v.model_accel3d and v.driver_name == "vhostuser"]
+    if not wanted:
+        return []
+    fallback = default if default is not None else host_render_node()
+    return sorted({node for node in (w or fallback for w in wanted) if node})
 
 
 def hostdev_nodes(dom: Any, usb_root: Path | None = None, pci_root: Path | None = None,

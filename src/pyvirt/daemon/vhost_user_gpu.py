@@ -40,9 +40,11 @@ def gpu_binary(dirs: tuple[Path, ...] = DESCRIPTOR_DIRS) -> str | None:
     return None
 
 
-def start(dom: Any, log: Path, render_node: str | None) -> tuple[list[process.ProcessIdentity], dict[str, int]]:
+def start(dom: Any, log: Path, render_node: str | None,
+          user: Any = None) -> tuple[list[process.ProcessIdentity], dict[str, int]]:
     """(helper processes, ``{video alias: QEMU's socket end}``); the caller passes those fds to QEMU
-    and closes them after.  On failure nothing is left running or open."""
+    and closes them after.  On failure nothing is left running or open.  `user`: QEMU's
+    (daemon.qemuuser.QemuUser), whom the helper runs as too, as libvirt runs it."""
     videos = [v for v in dom.devices.videos if v.driver_name == "vhostuser"]
     helpers: list[process.ProcessIdentity] = []
     fds: dict[str, int] = {}
@@ -65,7 +67,7 @@ def start(dom: Any, log: Path, render_node: str | None) -> tuple[list[process.Pr
                                           "DRM render node, and this host has none", ErrorCode.CONFIG_UNSUPPORTED,
                                           ErrorDomain.QEMU)
                     argv += ["--virgl", f"--render-node={node}"]
-                helpers.append(process.spawn_detached(argv, log, pass_fds=(theirs.fileno(),)))
+                helpers.append(process.spawn_detached(argv, log, pass_fds=(theirs.fileno(),), user=user))
             except BaseException:
                 ours.close()
                 raise
