@@ -1324,6 +1324,11 @@ class Connection(abc.ABC):
         """virDomainControlInfo: {"state": virDomainControlState, "details", "state_time" (ms)}."""
         raise no_support("virDomainGetControlInfo")
 
+    @op("Domain", "GET /v1/domains/{dom}/iothreads", "virDomainGetIOThreadInfo")
+    def iothread_info(self, dom: str, live: bool = False, config: bool = False) -> list[dict[str, Any]]:
+        """[{"id": IOThread id, "cpus": its CPU affinity in libvirt's cpuset text}]."""
+        raise no_support("virDomainGetIOThreadInfo")
+
     @op("Domain", "GET /v1/domains/{dom}/disk-errors", "virDomainGetDiskErrors")
     def disk_errors(self, dom: str) -> list[dict[str, Any]]:
         """The disks QEMU stopped on an I/O error: [{"disk": target, "error": virDomainDiskErrorCode}]."""

@@ -1,6 +1,6 @@
 """Oracle test for the virsh commands added for breadth: the Node Device ones pyvirt answers
-(nodedev-list, -dumpxml, -info, -event), domhostname, domcontrol, domtime and
-domblkerror: the same command lines through the real virsh and through pyvirt against test:///default must
+(nodedev-list, -dumpxml, -info, -event), domhostname, domcontrol, domtime,
+domblkerror and iothreadinfo: the same command lines through the real virsh and through pyvirt against test:///default must
 give the same stdout, stderr and exit status (libvirt's test driver refuses nodedev-list's state
 flags, so that refusal is compared too).  Nothing of virsh's output is written down here."""
 
@@ -36,11 +36,24 @@ LINES = [
     "domtime test --now --sync; domtime test --time 5 --now; domtime test --time x; "
     "domtime test --time 99999999999999999999; domtime nosuch",
     "domblkerror test; domblkerror nosuch; destroy test; domblkerror test",
+    "iothreadinfo test; iothreadinfo test --current --live; iothreadinfo nosuch; define {iot}; iothreadinfo iot; "
+    "iothreadinfo iot --config; iothreadinfo iot --live; start iot; iothreadinfo iot; iothreadinfo iot --live",
 ]
+#: a domain with IOThreads, one pinned (the others follow the host's CPUs, which both tools read)
+IOT = ("<domain type='test'><name>iot</name><memory>65536</memory><vcpu>2</vcpu><iothreads>2</iothreads>"
+       "<cputune><iothreadpin iothread='1' cpuset='0'/></cputune><os><type>hvm</type></os></domain>")
+
+
+@pytest.fixture(scope="module")
+def iot(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("iot") / "iot.xml"
+    path.write_text(IOT)
+    return str(path)
 
 
 @pytest.mark.parametrize("line", LINES)
-def test_commands_match_virsh(line: str) -> None:
+def test_commands_match_virsh(line: str, iot: str) -> None:
+    line = line.replace("{iot}", iot)
     env = {**os.environ, "LC_ALL": "C"}
     runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
                            env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]

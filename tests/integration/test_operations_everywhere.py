@@ -288,6 +288,7 @@ STEPS: list[Step] = [
     ("domain_hostname", lambda c, x: _running_only(c.domain_hostname, x)),
     ("get_time", lambda c, x: _running_only(c.get_time, x)),
     ("disk_errors", lambda c, x: [e["disk"] for e in c.disk_errors(x.dom)]),
+    ("iothread_info", lambda c, x: c.iothread_info(x.dom, config=True)),
     ("set_time", lambda c, x: _running_only(lambda d: c.set_time(d, sync=True), x)),
     ("open_console", _console),
     ("events", _events_subscribe),

@@ -278,3 +278,17 @@ def cmd_domblkerror(ctl: Ctl, p: Parsed) -> bool:
         code = int(e.get("error", 0))
         ctl.print(f"{e.get('disk', '')}: {_IO_ERRORS[code] if 0 <= code < len(_IO_ERRORS) else 'unknown error'}\n")
     return True
+
+
+def cmd_iothreadinfo(ctl: Ctl, p: Parsed) -> bool:
+    for other in ("live", "config"):
+        if p.bool("current") and p.bool(other):
+            raise CmdError(f"Options --current and --{other} are mutually exclusive")
+    info = ctl.domain(p.str("domain") or "")
+    with failing("Unable to get domain IOThreads information"):
+        threads = ctl.conn.iothread_info(info.uuid or info.name, live=p.bool("live"), config=p.bool("config"))
+    if not threads:
+        ctl.print("No IOThreads found for the domain")
+        return True
+    ctl.print(table(["IOThread ID", "CPU Affinity"], [[str(t["id"]), str(t["cpus"])] for t in threads]))
+    return True

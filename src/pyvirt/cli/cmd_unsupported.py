@@ -33,7 +33,6 @@ _CALLS: dict[str, str] = {
     "domxml-from-native": "virConnectDomainXMLFromNative",
     "dump": "virDomainCoreDumpWithFormat|Failed to core dump domain '{domain}' to {file}",
     "get-user-sshkeys": "virDomainAuthorizedSSHKeysGet",
-    "iothreadinfo": "virDomainGetIOThreadInfo|Unable to get domain IOThreads information",
     "iothreadpin": "virDomainPinIOThread",
     "iothreadadd": "virDomainAddIOThread",
     "iothreadset": "virDomainSetIOThreadParams",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, agent_unresponsive, operation_invalid
@@ -151,6 +152,20 @@ class IntrospectionMixin:
                         return str(lease["hostname"])
         raise PyvirtError(f"no hostname found: no hostname found for domain {rec.name}", ErrorCode.OPERATION_FAILED,
                           ErrorDomain.QEMU)
+
+    def iothread_info(self, dom: str, live: bool = False, config: bool = False) -> list[dict[str, Any]]:
+        """`iothreadinfo`: the IOThreads of the definition asked for; pyvirtd pins every QEMU thread
+        to the guest's <vcpu cpuset> (else leaves it on every host CPU), which is what this reports."""
+        from pyvirt.xml.generic_defaults import iothread_affinities
+
+        rec = self.lookup(dom)
+        if live and not rec.active:
+            raise operation_invalid("domain is not running")
+        target = rec.config if config or rec.live is None else rec.live
+        if target is None:
+            return []
+        ids = [t.id for t in target.iothread_ids if t.id is not None] or list(range(1, (target.iothreads or 0) + 1))
+        return iothread_affinities(ids, {}, target.vcpu_cpuset, os.cpu_count() or 1)
 
     def get_time(self, dom: str) -> dict[str, int]:
         """`domtime`: the guest's clock is read through the guest agent (guest-get-time)."""

@@ -82,6 +82,25 @@ class MonitorMixin:
             raise E.invalid("domain is not running")
         return "testhost"
 
+    def iothread_info(self, dom: str, live: bool = False, config: bool = False) -> list[dict[str, Any]]:
+        """testDomainGetIOThreadInfo: from the definition (live or config), host CPUs as the default."""
+        import os
+
+        from pyvirt.xml.generic_defaults import iothread_affinities
+
+        obj = self._get(dom)
+        if live and not obj.active:
+            raise E.invalid("domain is not running")
+        tree = obj.config if config or obj.live is None else obj.live
+        if tree is None:
+            return []
+        ids = [int(t.get("id", "0")) for t in tree.iterfind("iothreadids/iothread")]
+        if not ids:
+            ids = list(range(1, int(tree.findtext("iothreads") or 0) + 1))
+        pins = {int(p.get("iothread", "0")): p.get("cpuset", "") for p in tree.iterfind("cputune/iothreadpin")}
+        vcpu = tree.find("vcpu")
+        return iothread_affinities(ids, pins, vcpu.get("cpuset") if vcpu is not None else None, os.cpu_count() or 1)
+
     def disk_errors(self, dom: str) -> list[dict[str, Any]]:
         """testDomainGetDiskErrors: disk i reports error (i % 2) + 1 (unspecified, no space, ...)."""
         obj = self._get(dom)

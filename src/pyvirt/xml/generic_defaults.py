@@ -347,3 +347,11 @@ def format_kept_elements(root: etree._Element) -> None:
         for att in ("class", "vendor", "product", "version"):
             if dev.get(att) == "-1":
                 dev.attrib.pop(att)
+
+
+def iothread_affinities(ids: list[int], pins: dict[int, str], vcpu_cpuset: str | None,
+                        host_cpus: int) -> list[dict[str, object]]:
+    """virDomainDriverGetIOThreadsConfig: each IOThread's pinning, else the domain's <vcpu
+    cpuset>, else every host CPU; as [{"id", "cpus"}] in libvirt's cpuset text."""
+    default = parse_cpuset(vcpu_cpuset) if vcpu_cpuset else frozenset(range(host_cpus))
+    return [{"id": i, "cpus": format_cpuset(parse_cpuset(pins[i]) if i in pins else default)} for i in ids]

@@ -435,7 +435,7 @@ COMMANDS = (
         "Inject NMI to the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("iothreadinfo", _G, "cmd_unsupported", "view domain IOThreads",
+    Cmd("iothreadinfo", _G, "cmd_devices", "view domain IOThreads",
         "Returns basic information about the domain IOThreads.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("config", BOOL, "affect next boot"),
