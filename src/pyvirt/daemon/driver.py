@@ -363,9 +363,21 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         return self.info(self.lookup(dom))
 
     def get_security_label(self, dom: str) -> dict[str, Any]:
-        """pyvirtd runs guests without a security driver: no model, so no Security lines."""
-        self.lookup(dom)
-        return {}
+        """A system daemon run by root has libvirt's DAC driver (daemon.qemuuser): model 'dac', DOI
+        0, and a running guest's label is whom its QEMU runs as (``+UID:+GID``); other daemons have
+        no security driver: no model, so virsh prints no Security lines."""
+        rec = self.lookup(dom)
+        if not self._privileged():
+            return {}
+        from pyvirt.daemon.qemuuser import DAC
+
+        out: dict[str, Any] = {"model": DAC, "doi": "0"}
+        live = rec.live if rec.active else None
+        label = next((sl.label for sl in (live.seclabels if live is not None else [])
+                      if (sl.model or DAC) == DAC and sl.label), None)
+        if label:
+            out.update(label=label, enforcing=True)
+        return out
 
     def info(self, rec: DomainRecord, saved: set[str] | None = None) -> DomainInfo:
         """`saved`: the managed saves' file names, when the caller read them once for many domains."""
