@@ -4,14 +4,17 @@ A start resolves every secret a disk references first: no secret, or one without
 with libvirt's own error and leaves nothing behind.  With the right value QEMU opens the LUKS
 image (with a wrong one QEMU itself refuses it); the value is never on QEMU's command line,
 never in pyvirtd's log, and its file is gone from the guest's directory once QEMU has read it.
-Encrypted disks are not hot-plugged (refused by name).
+Encrypted disks are not hot-plugged (refused by name).  A network disk's <auth> logs in with its
+secret (an HTTP image behind Basic authentication).
 """
 
 from __future__ import annotations
 
 import base64
+import http.server
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,75 @@ def test_vtpm_state_encrypted_with_its_secret(daemon: DaemonHarness) -> None:
         assert not list((daemon.root / "runtime" / "qemu").rglob("secret-*"))
     finally:
         conn.destroy("tpmvm")
+
+
+class _AuthImage(http.server.BaseHTTPRequestHandler):
+    """Serves one image over HTTP with Range support, to Basic-auth ``myname:PASSPHRASE`` only."""
+
+    image = b""
+    seen: list[str] = []
+
+    def _authorised(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        self.seen.append(header)
+        if header != "Basic " + base64.b64encode(b"myname:" + PASSPHRASE).decode():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="img"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        return True
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        if self._authorised():
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.image)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        if not self._authorised():
+            return
+        first, _, last = self.headers.get("Range", "bytes=0-").removeprefix("bytes=").partition("-")
+        start, end = int(first), min(int(last) if last else len(self.image) - 1, len(self.image) - 1)
+        body = self.image[start:end + 1]
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(self.image)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_disk_authenticates_with_its_secret(daemon: DaemonHarness) -> None:
+    """<auth username> + a secret: QEMU's curl driver logs in with the secret's value (read from
+    the guest's private directory, never on the command line); without it the server refuses."""
+    _AuthImage.image, _AuthImage.seen = bytes(range(256)) * 4096, []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthImage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        conn = daemon.connect()
+        disk = (f"<disk type='network' device='cdrom'><driver name='qemu' type='raw'/>"
+                f"<source protocol='http' name='/img.iso'><host name='127.0.0.1' port='{port}'/>"
+                "<auth username='myname'><secret type='iscsi' usage='webimg'/></auth></source>"
+                "<target dev='hdc' bus='ide'/><readonly/></disk>")
+        conn.define_xml(_domain(daemon, "webvm", disk))
+        secret = conn.define_secret("<secret><usage type='iscsi'><target>webimg</target></usage></secret>")
+        conn.set_secret_value(secret.uuid, base64.b64encode(b"not it").decode())
+        with pytest.raises(PyvirtError):
+            conn.start("webvm", paused=True)  # QEMU's curl driver gets 401 and cannot open the image
+        conn.set_secret_value(secret.uuid, base64.b64encode(PASSPHRASE).decode())
+        conn.start("webvm", paused=True)
+        try:
+            good = "Basic " + base64.b64encode(b"myname:" + PASSPHRASE).decode()
+            assert good in _AuthImage.seen
+            cmdlines = [b" ".join(cmd) for pid, cmd in live_processes() if pid in daemon.qemu_pids()]
+            assert cmdlines and all(PASSPHRASE not in c and b"password-secret" in c for c in cmdlines)
+            assert not list((daemon.root / "runtime" / "qemu").rglob("secret-*"))
+        finally:
+            conn.destroy("webvm")
+    finally:
+        server.shutdown()

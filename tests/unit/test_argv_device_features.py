@@ -325,3 +325,88 @@ def test_vsock_claim_without_the_device_names_the_module(tmp_path: Path) -> None
     assert vsock.claim(_dom("")) is None
     with pytest.raises(PyvirtError, match="vhost_vsock"):
         vsock.claim(_dom("<vsock><cid auto='yes'/></vsock>"), str(tmp_path / "vhost-vsock"))
+
+
+CPUTUNE_BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>4</vcpu>
+<iothreads>2</iothreads>{tune}<os><type arch='x86_64' machine='pc'>hvm</type></os><devices/></domain>"""
+
+
+def _tuned(tune: str):
+    return fill_defaults(parse_domain(CPUTUNE_BASE.format(tune=tune)))
+
+
+def test_cputune_round_trips_canonically_in_libvirts_order() -> None:
+    dom = _tuned("<cputune><vcpusched vcpus='0-1,1' scheduler='fifo' priority='5'/><emulatorpin cpuset='3,1-2'/>"
+                 "<vcpupin vcpu='1' cpuset='0,1,2'/><shares>2048</shares><iothreadpin iothread='2' cpuset='1'/>"
+                 "<period>1000000</period><quota>-1</quota></cputune>")
+    xml = dom.to_xml(inactive=True)
+    body = xml[xml.index("<cputune>"):xml.index("</cputune>")]
+    order = [body.index(t) for t in ("<shares>2048", "<period>1000000", "<quota>-1",
+                                     "<vcpupin vcpu='1' cpuset='0-2'/>", "<emulatorpin cpuset='1-3'/>",
+                                     "<iothreadpin iothread='2' cpuset='1'/>",
+                                     "<vcpusched vcpus='0-1' scheduler='fifo' priority='5'/>")]
+    assert order == sorted(order)
+    assert "cputune" not in " ".join(build_argv(dom))  # pinning is applied to threads, not on argv
+
+
+@pytest.mark.parametrize("tune, message", [
+    ("<vcpupin vcpu='4' cpuset='0'/>", "vCPU 4 does not exist"),
+    ("<vcpupin vcpu='1' cpuset='0'/><vcpupin vcpu='1' cpuset='1'/>", "duplicate vcpupin"),
+    ("<vcpupin vcpu='1'/>", "missing cpuset for vcpupin"),
+    ("<iothreadpin iothread='3' cpuset='0'/>", "Cannot find 'iothread' : 3"),
+    ("<period>10</period>", "'period' must be in range"),
+    ("<quota>10</quota>", "'quota' must be in range"),
+    ("<vcpusched vcpus='0' scheduler='rr'/>", "missing scheduler priority"),
+    ("<vcpusched vcpus='0' scheduler='deadline'/>", "deadline"),
+])
+def test_bad_cputune_is_refused_naming_the_element(tune: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _tuned(f"<cputune>{tune}</cputune>")
+
+
+def test_cputune_runtime_refuses_bandwidth_and_pins_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import cputune
+
+    with pytest.raises(PyvirtError, match="<shares>, <period>"):
+        cputune.check(_tuned("<cputune><shares>1</shares><period>1000</period></cputune>"))
+    dom = _tuned("<cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='0'/>"
+                 "<iothreadpin iothread='1' cpuset='0-1'/><vcpusched vcpus='0' scheduler='batch'/></cputune>")
+    cputune.check(dom)
+    assert cputune.needed(dom) and not cputune.needed(_tuned(""))
+    pinned, sched = {}, {}
+    monkeypatch.setattr(cputune.os, "sched_setaffinity", lambda tid, cpus: pinned.__setitem__(tid, set(cpus)))
+    monkeypatch.setattr(cputune.os, "sched_setscheduler", lambda tid, policy, param: sched.__setitem__(tid, policy))
+    monkeypatch.setattr(cputune.os, "listdir", lambda path: ["100", "101", "102", "103"])
+    cputune.apply(100, dom, {0: 101}, {1: 102})
+    assert pinned == {101: {1}, 102: {0, 1}, 100: {0}, 103: {0}}
+    assert sched == {101: cputune.os.SCHED_BATCH}
+
+
+@pytest.mark.parametrize("protocol, source, expected", [
+    ("iscsi", "<source protocol='iscsi' name='iqn.1992-01.com.example:storage/1'><host name='h'/></source>",
+     {"user": "myname", "password-secret": "libvirt-1-storage-auth-secret0"}),
+    ("rbd", "<source protocol='rbd' name='pool/image'><host name='h'/></source>",
+     {"user": "myname", "auth-client-required": ["cephx", "none"], "key-secret": "libvirt-1-storage-auth-secret0"}),
+    ("https", "<source protocol='https' name='/p.iso'><host name='h'/></source>",
+     {"username": "myname", "password-secret": "libvirt-1-storage-auth-secret0"}),
+])
+def test_network_disk_auth_names_a_secret_object(protocol: str, source: str, expected: dict) -> None:
+    usage = "ceph" if protocol == "rbd" else "iscsi"
+    disk = (f"<disk type='network' device='disk'><driver name='qemu' type='raw'/><auth username='myname'>"
+            f"<secret type='{usage}' usage='u'/></auth>{source}<target dev='vda' bus='virtio'/></disk>")
+    argv = _argv(disk, RuntimePaths(domain_dir="/run/g"))
+    objects = [json.loads(v) for v in _values(argv, "-object") if "auth-secret" in v]
+    assert objects == [{"qom-type": "secret", "id": "libvirt-1-storage-auth-secret0", "format": "raw",
+                        "file": "/run/g/secret-vda-auth"}]
+    node = next(json.loads(v) for v in _values(argv, "-blockdev") if protocol in v)
+    assert {k: node[k] for k in expected} == expected
+    assert "myname" not in " ".join(_values(argv, "-object"))
+
+
+def test_auth_on_a_protocol_without_credentials_is_refused() -> None:
+    disk = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><auth username='u'>"
+            "<secret type='iscsi' usage='u'/></auth><source protocol='nbd' name='x'><host name='h'/></source>"
+            "<target dev='vda' bus='virtio'/></disk>")
+    with pytest.raises(XMLError, match="<auth> for protocol 'nbd'"):
+        _argv(disk)

@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import events, loadindex, model, nics, session, vhost_user_gpu, vsock
+from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhost_user_gpu, vsock
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
@@ -628,6 +628,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             self._check_sources(dom)
             await self._check_backing_chains(dom)
         assign_start_defaults(dom)
+        cputune.check(dom)
         usb_hostdevs: dict[str, tuple[int, int]] = {}
         if dom.devices.hostdevs:
             from pyvirt.daemon import hostdev_prep
@@ -783,6 +784,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         console, whose first output QEMU drops until pyvirtd's relay has the pty open."""
         if paused or incoming is not None or dom.vcpu_cpuset or (dom.on_reboot or "restart") == "destroy":
             return False
+        if cputune.needed(dom):
+            return False
         devs = dom.devices
         if any(disk.iotune is not None for disk in devs.disks):
             return False
@@ -825,6 +828,11 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assert run is not None and dom is not None
         if dom.vcpu_cpuset:
             process.pin_all_threads(run.ident.pid, parse_cpuset(dom.vcpu_cpuset))
+        if cputune.needed(dom):  # after the <vcpu cpuset> default: per-thread pins override it
+            vcpus = await self._qmp(run, "query-cpus-fast")
+            iothreads = await self._qmp(run, "query-iothreads") if dom.iothread_ids else []
+            cputune.apply(run.ident.pid, dom, {c["cpu-index"]: c["thread-id"] for c in vcpus},
+                          cputune.iothread_threads(iothreads))
         for disk in dom.devices.disks:
             if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
                 await self._qmp(run, "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))

@@ -130,9 +130,34 @@ def _decrypt(fmt: dict[str, Any], key_secret: str, line: int | None) -> None:
         raise unsupported(f"LUKS encryption of a {fmt['driver']} image", line)
 
 
+#: how each protocol's QEMU driver takes <auth> credentials (libvirt's qemuBlockStorageSourceGet*Props):
+#: the user key, the secret key, and extra properties
+_AUTH_KEYS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "iscsi": ("user", "password-secret", {}),
+    "rbd": ("user", "key-secret", {"auth-client-required": ["cephx", "none"]}),
+    **{p: ("username", "password-secret", {}) for p in ("http", "https", "ftp", "ftps")},
+}
+
+
+def _auth(a: Argv, ctx: Ctx, disk: Any, node: str, proto: dict[str, Any]) -> None:
+    """A network disk's ``<auth>``: a ``secret`` object reading the value pyvirtd put in the
+    guest's private directory (:func:`secret_file`, as for encryption), named by the protocol
+    node's credential properties."""
+    auth = disk.disk_auth
+    keys = _AUTH_KEYS.get(disk.source_protocol or "")
+    if keys is None:
+        raise unsupported(f"<auth> for protocol {disk.source_protocol!r}", auth.line)
+    user_key, secret_key, extra = keys
+    secret_id = f"{node}-storage-auth-secret0"
+    a.json("-object", {"qom-type": "secret", "id": secret_id, "format": "raw",
+                       "file": secret_file(ctx.runtime.domain_dir, disk.target_dev, "auth")})
+    if auth.username is not None:
+        proto[user_key] = auth.username
+    proto.update(extra)
+    proto[secret_key] = secret_id
+
+
 def check_disk(disk: Any) -> None:
-    if disk.disk_auth is not None:
-        raise unsupported("<auth> (network disk authentication)", disk.disk_auth.line)
     if disk.type == "volume" or disk.source_pool:
         raise unsupported("<disk type='volume'> (resolve the pool volume to a path first)", disk.line)
     if disk.source_startup_policy:
@@ -162,6 +187,8 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
     cache = _CACHE.get(disk.driver_cache or "")
     if is_network(layer):
         proto: dict[str, Any] = net_storage(layer)
+        if top and disk.disk_auth is not None:
+            _auth(a, ctx, disk, node, proto)
     elif layer.type == "block" or (layer.source_dev and not layer.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
         cdrom = top and disk.device == "cdrom" and layer.source_dev in ctx.runtime.host_cdroms

@@ -6,8 +6,8 @@ filled in from the protocol's well-known one when the XML has none.  Everything 
 (``-blockdev``), so values need no comma escaping.  What pyvirt cannot translate faithfully is
 refused by name: TLS (libvirt takes the x509 directory from qemu.conf, pyvirt has no such
 setting yet), protocols whose QEMU drivers are gone or out of tree (sheepdog, vxhs), tftp/ssh.
-Authentication (``<auth>``) is read, its secret resolved at start, and refused by the argv builder
-(argv_disks.check_disk) until the protocols' credentials options are built.
+Authentication (``<auth>``: iscsi CHAP, rbd cephx, http(s)/ftp(s) users) is a secret object the
+credentials properties name (argv_disks._auth); pyvirtd resolves the secret at start.
 """
 
 from __future__ import annotations

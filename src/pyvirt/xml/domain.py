@@ -246,6 +246,69 @@ class IOThread:
 
 
 @dataclass
+class VcpuPin:
+    """``<cputune><vcpupin vcpu= cpuset=>``: the host CPUs one vCPU's thread may run on."""
+
+    vcpu: int | None = attr("@vcpu", Int(0))
+    cpuset: str | None = attr("@cpuset")
+    line: int | None = line_field()
+
+
+@dataclass
+class IOThreadPin:
+    """``<cputune><iothreadpin iothread= cpuset=>``: the host CPUs one I/O thread may run on."""
+
+    iothread: int | None = attr("@iothread", Int(1))
+    cpuset: str | None = attr("@cpuset")
+    line: int | None = line_field()
+
+
+SCHEDULERS = Enum("batch", "idle", "fifo", "rr")
+
+
+@dataclass
+class ThreadSched:
+    """``<vcpusched vcpus=>`` / ``<iothreadsched iothreads=>``: a Linux scheduling policy (and a
+    real-time priority for fifo/rr) for a set of vCPU or I/O threads."""
+
+    vcpus: str | None = attr("@vcpus")
+    iothreads: str | None = attr("@iothreads")
+    scheduler: str | None = attr("@scheduler", SCHEDULERS)
+    priority: int | None = attr("@priority", Int(None))
+    line: int | None = line_field()
+
+
+@dataclass
+class CPUTune:
+    """``<cputune>``: CPU shares and bandwidth (cgroup controls), and the pinning and scheduling
+    of the guest's vCPU, emulator and I/O threads, in libvirt's order (virDomainCputuneDefFormat)."""
+
+    shares: int | None = text("shares", Int(0))
+    period: int | None = text("period", Int(0))
+    quota: int | None = text("quota", Int(None))
+    global_period: int | None = text("global_period", Int(0))
+    global_quota: int | None = text("global_quota", Int(None))
+    emulator_period: int | None = text("emulator_period", Int(0))
+    emulator_quota: int | None = text("emulator_quota", Int(None))
+    iothread_period: int | None = text("iothread_period", Int(0))
+    iothread_quota: int | None = text("iothread_quota", Int(None))
+    vcpupins: list[VcpuPin] = children("vcpupin", VcpuPin)
+    emulatorpin: str | None = attr("emulatorpin/@cpuset")
+    iothreadpins: list[IOThreadPin] = children("iothreadpin", IOThreadPin)
+    emulatorsched_scheduler: str | None = attr("emulatorsched/@scheduler", SCHEDULERS)
+    emulatorsched_priority: int | None = attr("emulatorsched/@priority", Int(None))
+    vcpuscheds: list[ThreadSched] = children("vcpusched", ThreadSched)
+    iothreadscheds: list[ThreadSched] = children("iothreadsched", ThreadSched)
+    line: int | None = line_field()
+
+    def bandwidth(self) -> list[str]:
+        """The cgroup CPU controls this element sets (their element names)."""
+        names = ("shares", "period", "quota", "global_period", "global_quota", "emulator_period", "emulator_quota",
+                 "iothread_period", "iothread_quota")
+        return [n for n in names if getattr(self, n) is not None]
+
+
+@dataclass
 class HugePage:
     """``<memoryBacking><hugepages><page size= unit= nodeset=>``."""
 
@@ -1197,7 +1260,7 @@ class Domain:
 
 
 __all__ = [
-    "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune",

@@ -312,6 +312,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
     _validate_numa(dom)
     _validate_iothreads(dom)
+    _validate_cputune(dom)
     _validate_memory_devices(dom)
     _validate_device_counts(dom)
     _validate_tpms(dom)
@@ -372,6 +373,64 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         if c.index is not None and k in ctrl:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
+
+
+def _canonical_cpuset(text: str | None, what: str, line: int | None) -> str:
+    from .generic_defaults import format_cpuset
+
+    if not text:
+        raise XMLError(f"missing cpuset for {what}", line)
+    return format_cpuset(parse_cpuset(text, line))
+
+
+def _validate_cputune(dom: Domain) -> None:
+    """virDomainCputuneDefParse's rules: bandwidth ranges, one pin per vCPU / I/O thread that
+    exists, scheduler priorities; cpusets written canonically as libvirt writes them."""
+    tune = dom.cputune
+    if tune is None:
+        return
+    for name in ("period", "global_period", "emulator_period", "iothread_period"):
+        value = getattr(tune, name)
+        if value is not None and value != 0 and not 1000 <= value <= 1000000:
+            raise XMLValidationError(f"Value of cputune '{name}' must be in range [1000, 1000000]", tune.line)
+    for name in ("quota", "global_quota", "emulator_quota", "iothread_quota"):
+        value = getattr(tune, name)
+        if value is not None and value > 0 and not 1000 <= value <= 17592186044415:
+            raise XMLValidationError(f"Value of cputune '{name}' must be in range [1000, 17592186044415] or "
+                                     "less than 0", tune.line)
+    vcpus = dom.vcpu or 1
+    seen: set[int] = set()
+    for pin in tune.vcpupins:
+        if pin.vcpu is None:
+            raise XMLError("missing vcpu id in vcpupin", pin.line)
+        if pin.vcpu >= vcpus:
+            raise XMLValidationError(f"vcpupin: vCPU {pin.vcpu} does not exist (the domain has {vcpus})", pin.line)
+        if pin.vcpu in seen:
+            raise XMLValidationError(f"duplicate vcpupin for same vcpu '{pin.vcpu}'", pin.line)
+        seen.add(pin.vcpu)
+        pin.cpuset = _canonical_cpuset(pin.cpuset, "vcpupin", pin.line)
+    if tune.emulatorpin is not None:
+        tune.emulatorpin = _canonical_cpuset(tune.emulatorpin, "emulatorpin", tune.line)
+    threads = {t.id for t in dom.iothread_ids} | set(range(1, (dom.iothreads or 0) + 1))
+    seen = set()
+    for ipin in tune.iothreadpins:
+        if ipin.iothread not in threads:
+            raise XMLValidationError(f"Cannot find 'iothread' : {ipin.iothread}", ipin.line)
+        if ipin.iothread in seen:
+            raise XMLValidationError(f"duplicate iothreadpin for same iothread '{ipin.iothread}'", ipin.line)
+        seen.add(ipin.iothread)
+        ipin.cpuset = _canonical_cpuset(ipin.cpuset, "iothreadpin", ipin.line)
+    scheds = [(s, "vcpus") for s in tune.vcpuscheds] + [(s, "iothreads") for s in tune.iothreadscheds]
+    for sched, ids in scheds:
+        if getattr(sched, ids) is None:
+            raise XMLError(f"missing attribute '{ids}' of a scheduler element", sched.line)
+        setattr(sched, ids, _canonical_cpuset(getattr(sched, ids), ids, sched.line))
+    for scheduler, priority, line in ([(s.scheduler, s.priority, s.line) for s, _ in scheds]
+                                      + [(tune.emulatorsched_scheduler, tune.emulatorsched_priority, tune.line)]):
+        if scheduler in ("fifo", "rr") and priority is None:
+            raise XMLError(f"missing scheduler priority for scheduler '{scheduler}'", line)
+        if scheduler is None and priority is not None:
+            raise XMLError("missing scheduler for a priority", line)
 
 
 def _validate_tpms(dom: Domain) -> None:

@@ -1,0 +1,100 @@
+"""<cputune> on a running guest: libvirt's pinning and scheduling of the guest's threads.
+
+libvirt applies it through cgroups and sched_setaffinity/sched_setscheduler while QEMU is still
+stopped (qemuProcessSetupVcpus, qemuProcessSetupEmulator, qemuProcessSetupIOThreads): each vCPU
+thread (QMP query-cpus-fast), each I/O thread (query-iothreads) and the rest of QEMU (the
+emulator) get their host CPUs and scheduling policy.  pyvirtd does the same with the same system
+calls.  CPU shares and bandwidth (<shares>, <period>, <quota>...) are cgroup controls pyvirtd
+does not manage: a guest asking for them is refused at start, naming the elements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+_POLICIES = {"batch": os.SCHED_BATCH, "idle": os.SCHED_IDLE, "fifo": os.SCHED_FIFO, "rr": os.SCHED_RR}
+
+
+def check(dom: Any) -> None:
+    """Refuse what pyvirtd cannot apply, before anything is started."""
+    tune = dom.cputune
+    if tune is not None and tune.bandwidth():
+        names = ", ".join(f"<{n}>" for n in tune.bandwidth())
+        raise PyvirtError(f"unsupported configuration: <cputune> {names}: CPU shares and bandwidth are cgroup "
+                          "controls pyvirtd does not manage", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def needed(dom: Any) -> bool:
+    tune = dom.cputune
+    return tune is not None and bool(tune.vcpupins or tune.emulatorpin or tune.iothreadpins or tune.vcpuscheds
+                                     or tune.iothreadscheds or tune.emulatorsched_scheduler)
+
+
+def _pin(tid: int, cpuset: str) -> None:
+    from pyvirt.xml.validate import parse_cpuset
+
+    with contextlib.suppress(ProcessLookupError):
+        os.sched_setaffinity(tid, parse_cpuset(cpuset))
+
+
+def _sched(tid: int, scheduler: str, priority: int | None) -> None:
+    policy = _POLICIES[scheduler]
+    prio = priority or 0 if scheduler in ("fifo", "rr") else 0
+    try:
+        os.sched_setscheduler(tid, policy, os.sched_param(prio))
+    except ProcessLookupError:
+        pass
+    except OSError as exc:
+        raise PyvirtError(f"cannot set scheduler parameters for thread {tid} ({scheduler}, priority {prio}): "
+                          f"{exc.strerror}", ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU) from None
+
+
+def _in(ids: str | None, n: int) -> bool:
+    from pyvirt.xml.validate import parse_cpuset
+
+    return ids is not None and n in parse_cpuset(ids)
+
+
+def iothread_threads(reply: list[dict[str, Any]]) -> dict[int, int]:
+    """{I/O thread id: thread id} from query-iothreads (objects named ``iothreadN`` by the argv)."""
+    out = {}
+    for t in reply:
+        number = str(t.get("id", "")).removeprefix("iothread")
+        if number.isdigit():
+            out[int(number)] = int(t["thread-id"])
+    return out
+
+
+def apply(pid: int, dom: Any, vcpu_threads: dict[int, int], iothread_threads: dict[int, int]) -> None:
+    """Pin and schedule QEMU's threads: ``vcpu_threads`` {vCPU index: thread id} and
+    ``iothread_threads`` {I/O thread id: thread id}, as QMP reports them; every other thread of
+    *pid* is the emulator's."""
+    tune = dom.cputune
+    if tune is None:
+        return
+    for p in tune.vcpupins:
+        if p.vcpu in vcpu_threads:
+            _pin(vcpu_threads[p.vcpu], p.cpuset)
+    for p in tune.iothreadpins:
+        if p.iothread in iothread_threads:
+            _pin(iothread_threads[p.iothread], p.cpuset)
+    guest_threads = set(vcpu_threads.values()) | set(iothread_threads.values())
+    emulator = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) not in guest_threads]
+    if tune.emulatorpin:
+        for tid in emulator:
+            _pin(tid, tune.emulatorpin)
+    if tune.emulatorsched_scheduler:
+        for tid in emulator:
+            _sched(tid, tune.emulatorsched_scheduler, tune.emulatorsched_priority)
+    for s in tune.vcpuscheds:
+        for n, tid in vcpu_threads.items():
+            if _in(s.vcpus, n):
+                _sched(tid, s.scheduler, s.priority)
+    for s in tune.iothreadscheds:
+        for n, tid in iothread_threads.items():
+            if _in(s.iothreads, n):
+                _sched(tid, s.scheduler, s.priority)
