@@ -83,12 +83,12 @@ RBD = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><auth
        "<host name='mon1'/></source><target dev='vda' bus='virtio'/></disk>")
 
 
-def test_auth_is_read_checked_and_refused_by_name_at_argv() -> None:
+def test_auth_is_read_checked_and_passed_as_a_secret_object() -> None:
     dom = parse_domain(BASE.format(devices=RBD.format(kind="ceph")))
     auth = dom.devices.disks[0].disk_auth
     assert auth is not None and (auth.username, auth.secret.type, auth.secret.usage) == ("admin", "ceph", "client.admin")
     assert "<auth username='admin'>\n        <secret type='ceph' usage='client.admin'/>" in dom.to_xml()
     with pytest.raises(XMLUnsupportedError, match="invalid secret type 'iscsi'"):
         parse_domain(BASE.format(devices=RBD.format(kind="iscsi")))
-    with pytest.raises(XMLUnsupportedError, match="<auth>"):
-        build_argv(fill_defaults(dom))
+    argv = build_argv(fill_defaults(dom))  # the credentials: test_argv_device_features.py
+    assert any('"key-secret":"libvirt-1-storage-auth-secret0"' in a for a in argv)

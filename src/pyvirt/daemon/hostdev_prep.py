@@ -15,18 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.daemon.hostdevs import read_sysfs as _read
 
 USB_DEVICES = Path("/sys/bus/usb/devices")
 PCI_DEVICES = Path("/sys/bus/pci/devices")
-MAX_READ = 64
-
-
-def _read(path: Path) -> str:
-    try:
-        with open(path) as fh:
-            return fh.read(MAX_READ).strip()
-    except OSError:
-        return ""
 
 
 def _error(msg: str, code: ErrorCode = ErrorCode.OPERATION_FAILED) -> PyvirtError:

@@ -21,7 +21,8 @@ SYS = Path("/sys")
 MAX_READ = 4096
 
 
-def _read(path: Path) -> str:
+def read_sysfs(path: Path) -> str:
+    """A sysfs attribute's value (bounded, stripped; "" when it cannot be read)."""
     try:
         with open(path) as handle:
             return handle.read(MAX_READ).strip()
@@ -31,7 +32,7 @@ def _read(path: Path) -> str:
 
 def _up(net: Path) -> bool:
     try:
-        return bool(int(_read(net / "flags") or "0", 16) & 1)  # IFF_UP
+        return bool(int(read_sysfs(net / "flags") or "0", 16) & 1)  # IFF_UP
     except ValueError:
         return False
 
@@ -39,7 +40,7 @@ def _up(net: Path) -> bool:
 def list_interfaces(sys: Path = SYS) -> list[InterfaceInfo]:
     out = []
     for net in sorted((sys / "class/net").iterdir()) if (sys / "class/net").is_dir() else ():
-        out.append(InterfaceInfo(net.name, _read(net / "address"), _up(net)))
+        out.append(InterfaceInfo(net.name, read_sysfs(net / "address"), _up(net)))
     return out
 
 
@@ -64,9 +65,9 @@ def interface_xml(name: str, sys: Path = SYS) -> str:
     root = ET.Element("interface", type="bridge" if bridge else "ethernet", name=name)
     ET.SubElement(root, "start", mode="none")
     if not bridge:
-        ET.SubElement(root, "mac", address=_read(net / "address"))
-    link = {"state": _read(net / "operstate") or "unknown"}
-    speed = _read(net / "speed")
+        ET.SubElement(root, "mac", address=read_sysfs(net / "address"))
+    link = {"state": read_sysfs(net / "operstate") or "unknown"}
+    speed = read_sysfs(net / "speed")
     if speed.isdigit():
         link = {"speed": speed, **link}
     ET.SubElement(root, "link", link)
@@ -102,7 +103,7 @@ def _devices(sys: Path) -> dict[str, tuple[str, str, Path, str]]:
         device = net / "device"
         parent = _pci_name(device.resolve().name) if device.exists() and (pci / device.resolve().name).exists() \
             else "computer"
-        out[_net_name(net.name, _read(net / "address"))] = (parent, "net", net.resolve(), net.name)
+        out[_net_name(net.name, read_sysfs(net / "address"))] = (parent, "net", net.resolve(), net.name)
     return out
 
 
@@ -142,14 +143,14 @@ def node_device_xml(name: str, sys: Path = SYS) -> str:
     if cap == "pci":
         domain, bus, slot_fn = key.split(":")
         slot, function = slot_fn.split(".")
-        ET.SubElement(capability, "class").text = _read(path / "class")
+        ET.SubElement(capability, "class").text = read_sysfs(path / "class")
         for tag, value in (("domain", domain), ("bus", bus), ("slot", slot), ("function", function)):
             ET.SubElement(capability, tag).text = str(int(value, 16))
-        ET.SubElement(capability, "product", id=_read(path / "device"))
-        ET.SubElement(capability, "vendor", id=_read(path / "vendor"))
+        ET.SubElement(capability, "product", id=read_sysfs(path / "device"))
+        ET.SubElement(capability, "vendor", id=read_sysfs(path / "vendor"))
     elif cap == "net":
         ET.SubElement(capability, "interface").text = key
-        ET.SubElement(capability, "address").text = _read(path / "address")
-        ET.SubElement(capability, "link", state=_read(path / "operstate") or "unknown")
+        ET.SubElement(capability, "address").text = read_sysfs(path / "address")
+        ET.SubElement(capability, "link", state=read_sysfs(path / "operstate") or "unknown")
         ET.SubElement(capability, "capability", type="80203")
     return _tostring(root)
