@@ -79,10 +79,10 @@ def test_invalid_or_unsupported_sources_are_refused(source: str, error: type, ma
         _storage(_disk(source))
 
 
-def test_auth_is_refused_not_dropped() -> None:
-    with pytest.raises(XMLUnsupportedError, match="auth"):
-        _storage(_disk("<auth username='u'><secret type='iscsi' usage='x'/></auth>"
-                       "<source protocol='iscsi' name='iqn.2000-01.x:t'><host name='s'/></source>"))
+def test_auth_is_passed_not_dropped() -> None:
+    (node,) = _storage(_disk("<auth username='u'><secret type='iscsi' usage='x'/></auth>"
+                             "<source protocol='iscsi' name='iqn.2000-01.x:t'><host name='s'/></source>"))
+    assert node["user"] == "u" and node["password-secret"].endswith("-auth-secret0")
 
 
 def _blockdevs(*disks: str) -> list[dict]:
