@@ -1,6 +1,6 @@
 """<cputune> on a real guest under TCG: pyvirtd pins each vCPU thread, the emulator's threads
 and schedules them as the XML says, before the guest's vCPUs first run; what it cannot apply
-(cgroup bandwidth) stops the start with the element named."""
+(per-thread cgroup bandwidth) stops the start with the elements named."""
 
 from __future__ import annotations
 
@@ -43,6 +43,6 @@ def test_cputune_pins_and_schedules_threads(daemon: DaemonHarness, test_guest: T
     conn.destroy("tuned")
 
     conn.define_xml(guest_xml(test_guest, "capped").replace("<vcpu>1</vcpu>", "<vcpu>1</vcpu><cputune>"
-                                                           "<shares>2048</shares><quota>-1</quota></cputune>"))
-    with pytest.raises(PyvirtError, match="<shares>, <quota>"):
+                                                           "<period>100000</period><quota>-1</quota></cputune>"))
+    with pytest.raises(PyvirtError, match="<period>, <quota>: per-thread CPU bandwidth"):
         conn.start("capped")

@@ -368,8 +368,10 @@ def test_cputune_runtime_refuses_bandwidth_and_pins_threads(monkeypatch: pytest.
     from pyvirt.api import PyvirtError
     from pyvirt.daemon import cputune
 
-    with pytest.raises(PyvirtError, match="<shares>, <period>"):
-        cputune.check(_tuned("<cputune><shares>1</shares><period>1000</period></cputune>"))
+    with pytest.raises(PyvirtError, match="<period>, <emulator_quota>"):
+        cputune.check(_tuned("<cputune><shares>1</shares><period>1000</period>"
+                             "<emulator_quota>-1</emulator_quota></cputune>"))
+    cputune.check(_tuned("<cputune><shares>1</shares><global_quota>-1</global_quota></cputune>"))  # cgroups.py's
     dom = _tuned("<cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='0'/>"
                  "<iothreadpin iothread='1' cpuset='0-1'/><vcpusched vcpus='0' scheduler='batch'/></cputune>")
     cputune.check(dom)

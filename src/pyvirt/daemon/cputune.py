@@ -4,8 +4,9 @@ libvirt applies it through cgroups and sched_setaffinity/sched_setscheduler whil
 stopped (qemuProcessSetupVcpus, qemuProcessSetupEmulator, qemuProcessSetupIOThreads): each vCPU
 thread (QMP query-cpus-fast), each I/O thread (query-iothreads) and the rest of QEMU (the
 emulator) get their host CPUs and scheduling policy.  pyvirtd does the same with the same system
-calls.  CPU shares and bandwidth (<shares>, <period>, <quota>...) are cgroup controls pyvirtd
-does not manage: a guest asking for them is refused at start, naming the elements.
+calls.  Guest-wide shares and bandwidth are daemon/cgroups.py's; per-thread bandwidth (<period>,
+<quota>, <emulator_period>...) would need a cgroup per thread: a guest asking for it is refused at
+start, naming the elements.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ _POLICIES = {"batch": os.SCHED_BATCH, "idle": os.SCHED_IDLE, "fifo": os.SCHED_FI
 def check(dom: Any) -> None:
     """Refuse what pyvirtd cannot apply, before anything is started."""
     tune = dom.cputune
-    if tune is not None and tune.bandwidth():
-        names = ", ".join(f"<{n}>" for n in tune.bandwidth())
-        raise PyvirtError(f"unsupported configuration: <cputune> {names}: CPU shares and bandwidth are cgroup "
-                          "controls pyvirtd does not manage", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+    if tune is not None and tune.thread_bandwidth():
+        names = ", ".join(f"<{n}>" for n in tune.thread_bandwidth())
+        raise PyvirtError(f"unsupported configuration: <cputune> {names}: per-thread CPU bandwidth needs a cgroup "
+                          "per vCPU/emulator/I/O thread, which pyvirtd does not create (the guest-wide <shares>, "
+                          "<global_period> and <global_quota> are supported)", ErrorCode.CONFIG_UNSUPPORTED,
+                          ErrorDomain.QEMU)
 
 
 def needed(dom: Any) -> bool:

@@ -280,14 +280,15 @@ class ThreadSched:
 
 @dataclass
 class CPUTune:
-    """``<cputune>``: CPU shares and bandwidth (cgroup controls), and the pinning and scheduling
-    of the guest's vCPU, emulator and I/O threads, in libvirt's order (virDomainCputuneDefFormat)."""
+    """``<cputune>``: the guest's CPU weight and bandwidth (cgroup controls: shares and the global
+    ones enforced by daemon/cgroups.py), and the pinning and scheduling of its vCPU, emulator and
+    I/O threads (daemon/cputune.py), in libvirt's order (virDomainCputuneDefFormat)."""
 
     shares: int | None = text("shares", Int(0))
     period: int | None = text("period", Int(0))
     quota: int | None = text("quota", Int(None))
-    global_period: int | None = text("global_period", Int(0))
-    global_quota: int | None = text("global_quota", Int(None))
+    global_period: int | None = text("global_period", Int(1000, 1000000))
+    global_quota: int | None = text("global_quota", Int(None, 17592186044415))
     emulator_period: int | None = text("emulator_period", Int(0))
     emulator_quota: int | None = text("emulator_quota", Int(None))
     iothread_period: int | None = text("iothread_period", Int(0))
@@ -301,10 +302,10 @@ class CPUTune:
     iothreadscheds: list[ThreadSched] = children("iothreadsched", ThreadSched)
     line: int | None = line_field()
 
-    def bandwidth(self) -> list[str]:
-        """The cgroup CPU controls this element sets (their element names)."""
-        names = ("shares", "period", "quota", "global_period", "global_quota", "emulator_period", "emulator_quota",
-                 "iothread_period", "iothread_quota")
+    def thread_bandwidth(self) -> list[str]:
+        """The per-thread cgroup CPU controls this element sets (their element names): the vCPU,
+        emulator and I/O thread periods and quotas (shares and the global ones are the guest's)."""
+        names = ("period", "quota", "emulator_period", "emulator_quota", "iothread_period", "iothread_quota")
         return [n for n in names if getattr(self, n) is not None]
 
 
@@ -520,17 +521,6 @@ class MemTune:
     hard_limit: int | None = scaled("hard_limit")
     soft_limit: int | None = scaled("soft_limit")
     swap_hard_limit: int | None = scaled("swap_hard_limit")
-    line: int | None = line_field()
-
-
-@dataclass
-class CPUTune:
-    """``<cputune>``: the guest's CPU weight and its bandwidth as a whole, enforced by its cgroup
-    (per-vCPU, emulator and I/O thread bandwidth and pinning are not modelled: refused by name)."""
-
-    shares: int | None = text("shares", Int(0))
-    global_period: int | None = text("global_period", Int(1000, 1000000))
-    global_quota: int | None = text("global_quota", Int(None, 17592186044415))
     line: int | None = line_field()
 
 
