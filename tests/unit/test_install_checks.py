@@ -112,3 +112,52 @@ def test_defaults_virt_install_derives(capsys: pytest.CaptureFixture[str],
     dom = _kvm(capsys, monkeypatch, *x86, "--disk", "none", "--osinfo", "generic", "--install",
                "no_install=yes")
     assert dom.find("os/kernel") is None and dom.findtext("on_reboot") != "destroy"
+
+
+def test_container_xen_and_firmware_defaults(capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # --init is --boot init=; a full-OS container (filesystem at /) gets privnet
+    dom = _kvm(capsys, monkeypatch, "lxc.xml", None, "--name", "c1", "--init", "/usr/bin/httpd",
+               fakeuri="lxc:///")
+    assert dom.findtext("os/init") == "/usr/bin/httpd"
+    assert dom.find("features/privnet") is None
+    dom = _kvm(capsys, monkeypatch, "lxc.xml", None, "--name", "c1", "--filesystem", "/src,/",
+               fakeuri="lxc:///")
+    assert dom.find("features/privnet") is not None
+    # Xen has no default video model: no empty <video/>
+    dom = _kvm(capsys, monkeypatch, "xen-rhel5.4.xml", None, "--import", "--disk",
+               "/pool-dir/testvol1.img", "--osinfo", "generic", fakeuri="xen:///")
+    assert dom.find("devices/video") is None
+    # secure-boot firmware only: the machine becomes q35
+    dom = _kvm(capsys, monkeypatch, "kvm-x86_64.xml", "kvm-x86_64-domcaps-oldfirmware.xml",
+               "--osinfo", "generic", "--boot", "uefi", "--disk", "none", "--pxe")
+    assert dom.find("os/type").get("machine") == "q35"
+    assert dom.find("features/smm").get("state") == "on"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--nodisks", "--pxe", "--boot", "menu=foobar"], "ERROR    menu must be 'yes' or 'no'"),
+    (["--nodisks", "--pxe", "--os-variant", "fedora26", "--unattended"],
+     "--unattended: pyvirt does not render osinfo install scripts"),
+    (["--nodisks", "--pxe", "--os-variant", "fedora26", "--unattended", "user-login=root"],
+     "fedora26 cannot use 'root' as user-login."),
+])
+def test_refused_values(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    rc, out = _run(capsys, *args)
+    assert rc == 1
+    assert message in out
+
+
+def test_container_filesystem_target_and_vz_transient(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.cli.install import main
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testdriver.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", "lxc:///")
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(DATA / "capabilities" / "lxc.xml"))
+    assert main(["--connect", "lxc:///", "--name", "c1", "--noautoconsole", "--filesystem",
+                 "/,not/abs"]) == 1
+    assert "Filesystem target 'not/abs' must be an absolute path" in capsys.readouterr().err
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", "vz:///")
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(DATA / "capabilities" / "vz.xml"))
+    assert main(["--connect", "vz:///", "--noautoconsole", "--container", "--transient"]) == 1
+    assert "Domain type 'vz' doesn't support transient installs." in capsys.readouterr().err

@@ -48,6 +48,9 @@ def set_defaults(g: Guest) -> None:
             model = default_video_model(g)
             if model:
                 child(vid, "model", type=model)
+            elif not len(vid) and not vid.attrib:
+                vid.getparent().remove(vid)
+                continue
         # virt-install: a virtio video card for a guest with SPICE GL gets 3D acceleration
         if vid.findtext("model[@type='virtio']") is not None and _has_gl(g):
             acc = child(child(vid, "model"), "acceleration")
@@ -163,6 +166,10 @@ def enable_uefi(g: Guest) -> None:
         child(g.root.find("features") if g.root.find("features") is not None
               else child(g.root, "features"), "smm", state="on")
         g.os.find("loader").set("secure", "yes")
+        if not g.is_q35():
+            log.warning("Changing machine type from '%s' to 'q35' which is required for UEFI "
+                        "secure boot.", g.machine)
+            g.set_os_type(machine="q35")
 
 
 def _usb_disabled(g: Guest) -> bool:
@@ -359,7 +366,14 @@ def _x86_kvm_cpu(g: Guest) -> None:
 
 
 def _features(g: Guest) -> None:
-    if g.is_container() or not g.is_hvm():
+    if g.is_container():
+        # virtinst's DomainFeatures: a full OS container (a filesystem mounted at /) gets
+        # its own network namespace, except under vz
+        if g.type != "vz" and any(fs.find("target") is not None and
+                                  fs.find("target").get("dir") == "/" for fs in g.devs("filesystem")):
+            child(child(g.root, "features"), "privnet")
+        return
+    if not g.is_hvm():
         return
     feats = child(g.root, "features")
     gfeat = g.lookup_capsinfo().guest.features

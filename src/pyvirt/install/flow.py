@@ -104,6 +104,9 @@ def _convert(o: argparse.Namespace) -> None:
         feats = (["acpi=off"] if o.noacpi else []) + (["apic=off"] if o.noapic else [])
         if feats:
             o.features = [",".join(feats)]
+    if o.init:  # virt-install's convert_old_init
+        o.boot = list(o.boot or [""])
+        o.boot[-1] += f",init={o.init}"
     if o.wait == 0:
         log.warning("Treating --wait 0 as --noautoconsole")
         o.autoconsole, o.wait = "none", None
@@ -138,9 +141,9 @@ def _osvariant(o: argparse.Namespace, install_os: str | None) -> dict[str, Any]:
         data["name"] = d.get("name") or d.get("short-id")
         data["id"] = d.get("id")
         if d.get("detect") is not None:
-            data["detect"] = yesno(d["detect"])
+            data["detect"] = yesno(d["detect"], "detect")
         if d.get("require") is not None:
-            data["require"] = yesno(d["require"])
+            data["require"] = yesno(d["require"], "require")
     if data["id"]:
         found = osdb.lookup_id(data["id"])
         if found is None:
@@ -204,7 +207,7 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
     idata = parse(INSTALL, o.install) if o.install else {}
     extra = list(o.extra_args or [])
     if idata.get("kernel_args"):
-        if idata.get("kernel_args_overwrite") and yesno(idata["kernel_args_overwrite"]):
+        if idata.get("kernel_args_overwrite") and yesno(idata["kernel_args_overwrite"], "kernel_args_overwrite"):
             inst.kernel_args = idata["kernel_args"]
             inst.kernel_args_overwrite = True
         else:
@@ -212,7 +215,7 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
     inst.kernel, inst.initrd = idata.get("kernel"), idata.get("initrd")
     inst.bootdev = idata.get("bootdev")
     if idata.get("no_install") is not None:
-        inst.no_install = yesno(idata["no_install"], "--install")
+        inst.no_install = yesno(idata["no_install"], "no_install")
     if idata.get("os"):
         osv = osdb.lookup(idata["os"])
         if osv is None:
@@ -396,7 +399,7 @@ def _checks(values: list[str]) -> dict[str, bool]:
             d = parse(CHECK, v)
             check_unknown(CHECK, d)
             for k, val in d.items():
-                out[k] = yesno(val or "on", "--check")
+                out[k] = yesno(val or "on", k)
     except SubOptError as exc:
         raise Fail(str(exc)) from exc
     return out
@@ -575,8 +578,9 @@ def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
     for param, key in (("user-password", "user-password-file"), ("admin-password", "admin-password-file")):
         if param in required and not data.get(key):
             raise Fail(f"{g.osinfo.name} requires the {param} to be set.")
-    log.warning("pyvirt does not generate unattended install scripts; the installer will "
-                "run interactively")
+    raise Fail("--unattended: pyvirt does not render osinfo install scripts (virt-install's "
+               "unattended installs); install interactively, or use --cloud-init with a cloud "
+               "image")
 
 
 def _finish(o: argparse.Namespace, g: Guest, inst: Installer, ui: Frontend) -> int:
@@ -688,6 +692,9 @@ def _create(o: argparse.Namespace, g: Guest, inst: Installer, start_xml: str | N
         out(f"Password for first root login is: {inst.generated_password}", force=True)
         ui.pause(10)
     needs_boot = (not o.noreboot) or bool(start_xml)
+    if o.transient and g.type == "vz" and not inst.reinstall_xml:
+        raise Fail("Domain type 'vz' doesn't support transient installs.\n"
+                   "Domain installation does not appear to have been successful.")
     try:
         if not inst.reinstall_xml:
             inst.build_storage(g)

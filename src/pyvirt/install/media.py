@@ -77,7 +77,7 @@ class CloudInit:
         for key, val in o.items():
             attr = key.replace("-", "_")
             if attr in ("root_password_generate", "disable"):
-                setattr(ci, attr, yesno(val or "yes", "--cloud-init"))
+                setattr(ci, attr, yesno(val or "yes", key))
             else:
                 setattr(ci, attr, val)
         return ci

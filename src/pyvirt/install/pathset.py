@@ -54,7 +54,7 @@ def convert(kind: str, value: str | None, flag: str, key: str) -> str | bool:
     removed)."""
     kind = kind.rstrip("!")
     if kind in _BOOL_KINDS:
-        on = yesno("on" if value is None else value, flag)
+        on = yesno("on" if value is None else value, key)
         return on if kind == "b" else ("yes" if on else "no") if kind == "YN" else ("on" if on else "off")
     if value is None:
         return True

@@ -138,10 +138,12 @@ def check_unknown(spec: Spec, opts: dict[str, str | None]) -> None:
 
 
 def yesno(value: str | None, flag: str = "") -> bool:
-    """virt-install's boolean sub-option values (on/off, yes/no, true/false, 1/0)."""
+    """virt-install's boolean sub-option values (on/off, yes/no, true/false, 1/0); `flag`
+    is the sub-option's name as typed, which the refusal names."""
     low = (value or "").lower()
     if low in ("y", "yes", "on", "1", "true", "t"):
         return True
     if low in ("n", "no", "off", "0", "false", "f"):
         return False
-    raise SubOptError(f"{flag}: Invalid boolean value '{value}'")
+    # virtinst's _on_off_convert: "KEY must be 'yes' or 'no'", printed without the option
+    raise CheckError(f"{flag} must be 'yes' or 'no'")

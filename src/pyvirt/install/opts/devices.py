@@ -387,6 +387,8 @@ def apply_filesystem(g: Guest, optstr: str) -> None:
     if o.get("source"):
         child(fs, "source").set(_FS_SOURCE.get(typ, "dir"), o["source"])
     if o.get("target"):
+        if not o["target"].startswith("/"):  # virtinst's DeviceFilesystem.validate_target
+            raise SubOptError(f"Filesystem target '{o['target']}' must be an absolute path")
         child(fs, "target", dir=o["target"])
     g.add_device(fs)
 

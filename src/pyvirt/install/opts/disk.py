@@ -114,7 +114,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         if vol is None:
             raise SubOptError(f"Storage volume not found: no storage vol with matching name '{vname}'")
         path = vol.path
-    sparse = yesno(o["sparse"]) if o.get("sparse") is not None else True
+    sparse = yesno(o["sparse"], "sparse") if o.get("sparse") is not None else True
     new = False
     if path is None and not o.get("vol") and (size or o.get("pool")):
         pname = o.get("pool") or "default"
@@ -200,9 +200,9 @@ def apply_disk(g: Guest, optstr: str) -> None:
         child(disk, "target").set("dev", o["target.dev"])
     if o.get("target.bus"):
         child(disk, "target").set("bus", o["target.bus"])
-    if perms == "ro" or (o.get("readonly") is not None and yesno(o.get("readonly") or "yes")):
+    if perms == "ro" or (o.get("readonly") is not None and yesno(o.get("readonly") or "yes", "readonly")):
         child(disk, "readonly")
-    if perms == "sh" or (o.get("shareable") is not None and yesno(o.get("shareable") or "yes")):
+    if perms == "sh" or (o.get("shareable") is not None and yesno(o.get("shareable") or "yes", "shareable")):
         child(disk, "shareable")
     if new and sparse and device == "disk" and g.ci.is_qemu() and not o.get("driver.discard"):
         child(disk, "driver").set("discard", "unmap")  # a sparse new volume: let TRIM free it

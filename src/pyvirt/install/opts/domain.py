@@ -121,7 +121,7 @@ def apply_vcpus(g: Guest, optstr: str) -> None:
         m = re.match(r"^vcpus\.vcpu([0-9]*)\.(id|enabled|hotpluggable|order)$", key)
         if m and val is not None:
             if m.group(2) in ("enabled", "hotpluggable"):
-                val = "yes" if yesno(val, "--vcpus") else "no"
+                val = "yes" if yesno(val, key) else "no"
             pathset.set_path(g.root, f"vcpus/vcpu[]/@{m.group(2)}", val, [int(m.group(1) or 0)])
     topo = {k: o[k] for k in ("sockets", "dies", "cores", "threads") if o.get(k)}
     if topo:
@@ -143,7 +143,7 @@ def apply_cpu(g: Guest, optstr: str) -> None:
         g.flags.cpu_default = "none"
         return
     cpu = child(g.root, "cpu")
-    secure = yesno(o["secure"]) if o.get("secure") else True
+    secure = yesno(o["secure"], "secure") if o.get("secure") else True
     if model in ("host-passthrough", "host-model", "maximum", "host"):
         cpu.set("mode", "host-model" if model == "host" else model)
     elif model in ("host-copy", "host-model-only"):
@@ -159,7 +159,7 @@ def apply_cpu(g: Guest, optstr: str) -> None:
         if o.get(k):
             cpu.set(k, o[k])
     if o.get("migratable"):
-        cpu.set("migratable", "on" if yesno(o["migratable"]) else "off")
+        cpu.set("migratable", "on" if yesno(o["migratable"], "migratable") else "off")
     for pol in ("force", "require", "optional", "disable", "forbid"):
         for name in (o.get(pol) or "").split(","):
             if name:
@@ -216,9 +216,9 @@ def apply_boot(g: Guest, optstr: str) -> None:
                 raise SubOptError(str(exc)) from exc
         else:
             g.flags.uefi_requested = True
-    menu = o.get("menu") or o.get("bootmenu") or o.get("bootmenu.enable")
-    if menu:
-        child(os_, "bootmenu", enable="yes" if yesno(menu) else "no")
+    menu_key = next((k for k in ("menu", "bootmenu", "bootmenu.enable") if o.get(k)), None)
+    if menu_key:
+        child(os_, "bootmenu", enable="yes" if yesno(o[menu_key], menu_key) else "no")
     for key, tag in (("kernel", "kernel"), ("initrd", "initrd"), ("dtb", "dtb")):
         if o.get(key):
             set_text(os_, tag, o[key])
@@ -236,7 +236,7 @@ def apply_boot(g: Guest, optstr: str) -> None:
         if o.get(key):
             val = o[key]
             if attr in ("readonly", "secure"):
-                val = "yes" if yesno(val) else "no"
+                val = "yes" if yesno(val, key) else "no"
             child(os_, "loader").set(attr, val)
     if o.get("firmware"):
         os_.set("firmware", o["firmware"])
@@ -257,7 +257,7 @@ def apply_features(g: Guest, optstr: str) -> None:
     child(g.root, "features")
     off = g.flags.extra.setdefault("features_off", set())
     for k in ("acpi", "apic", "pae"):
-        if k in o and o[k] is not None and not yesno(o[k]):
+        if k in o and o[k] is not None and not yesno(o[k], k):
             off.add(k)
 
 
@@ -285,7 +285,7 @@ def apply_clock(g: Guest, optstr: str) -> None:
             if a.startswith("catchup."):
                 child(t, "catchup").set(a.split(".", 1)[1], val)
                 continue
-            t.set(a, "yes" if a == "present" and yesno(val) else
+            t.set(a, "yes" if a == "present" and yesno(val, a) else
                   "no" if a == "present" else val)
 
 
@@ -305,7 +305,7 @@ def apply_metadata(g: Guest, optstr: str) -> None:
         if o.get(k):
             set_text(g.root, k, o[k])
     if o.get("genid_enable") is not None:
-        if yesno(o["genid_enable"], "--metadata"):
+        if yesno(o["genid_enable"], "genid_enable"):
             child(g.root, "genid")
         elif g.root.find("genid") is not None and not g.root.findtext("genid"):
             g.root.remove(g.root.find("genid"))
@@ -381,7 +381,7 @@ def apply_seclabel(g: Guest, optstr: str) -> None:
         typ = typ or "dynamic"
         model = model or _guess_secmodel(g.ci.caps.secmodels, o.get("label"))
     sl = append(g.root, "seclabel", type=typ, model=model,
-                relabel=("yes" if yesno(o["relabel"]) else "no") if o.get("relabel") else None)
+                relabel=("yes" if yesno(o["relabel"], "relabel") else "no") if o.get("relabel") else None)
     for k in ("label", "baselabel", "imagelabel"):
         if o.get(k):
             set_text(sl, k, o[k])
