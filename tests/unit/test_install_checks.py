@@ -19,6 +19,8 @@ def _testdriver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
     monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
     monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+    from pyvirt import ids
+    ids.reset_predictable()  # each command starts at the first predictable MAC, as a new process does
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -60,6 +62,7 @@ def test_refused_with_virt_install_words(capsys: pytest.CaptureFixture[str], arg
     ["--nodisks", "--pxe", "--mac", "22:11:11:11:11:11", "--check", "mac_in_use=off"],
     ["--nodisks", "--pxe", "--mac", "22:11:11:11:11:11", "--force"],
     ["--nodisks", "--pxe", "--boot", "network,hd,menu=on"],
+    ["--nodisks", "--pxe", "--os-variant", "fedora26", "--unattended", "none"],
 ])
 def test_relaxed_or_valid(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     rc, out = _run(capsys, *args)

@@ -53,6 +53,8 @@ def _kvm_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                        str(DATA / "capabilities" / "kvm-x86_64-domcaps-latest.xml"))
     monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
     monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+    from pyvirt import ids
+    ids.reset_predictable()  # each command starts at the first predictable MAC, as a new process does
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 

@@ -548,7 +548,7 @@ UNATTENDED = Spec("--unattended", keys=["profile", "admin-password-file", "user-
 def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
     """What virt-install refuses about --unattended before generating scripts. pyvirt does
     not generate install scripts (yet): a valid request is accepted with a warning."""
-    if not o.unattended:
+    if not o.unattended or o.unattended == "none":  # "none": no unattended install
         return
     from pyvirt.install.subopts import check_unknown
     data = {} if o.unattended == 1 else parse(UNATTENDED, o.unattended)
