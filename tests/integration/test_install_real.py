@@ -141,19 +141,38 @@ def test_cdrom_iso(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path)
     assert final and final[0].find("source") is None  # media ejected after the install boot
 
 
-@pytest.mark.parametrize("kind", ["tree", "iso"])
+@pytest.mark.parametrize("kind", ["tree", "iso", "url"])
 def test_location(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path, kind: str) -> None:
-    if kind == "tree":  # Fedora layout
+    server = None
+    if kind in ("tree", "url"):  # Fedora layout, on disk or served over loopback HTTP
         loc = tmp_path / "fedora-tree"
         (loc / "images" / "pxeboot").mkdir(parents=True)
         shutil.copyfile(test_guest.kernel, loc / "images/pxeboot/vmlinuz")
         shutil.copyfile(test_guest.initrd, loc / "images/pxeboot/initrd.img")
+        if kind == "url":
+            import functools
+            import http.server
+            import threading
+
+            class Quiet(http.server.SimpleHTTPRequestHandler):
+                def log_message(self, *args: object) -> None:
+                    pass
+
+            server = http.server.ThreadingHTTPServer(
+                ("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            loc = f"http://127.0.0.1:{server.server_address[1]}/fedora-tree"  # type: ignore[assignment]
     else:  # Ubuntu live (casper) layout, read with xorriso
         loc = _make_iso(tmp_path, {"casper/vmlinuz": test_guest.kernel,
                                    "casper/initrd": test_guest.initrd}, label="UBUNTU")
     name = f"loc-{kind}"
-    _install(daemon, "--name", name, "--location", str(loc), "--disk", "none",
-             "--extra-args", test_guest.cmdline)
+    try:
+        _install(daemon, "--name", name, "--location", str(loc), "--disk", "none",
+                 "--extra-args", test_guest.cmdline)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
     conn = daemon.connect()
     wait_console(conn, name, READY_MARKER, 120)
     live = _xml(daemon, name)
