@@ -479,7 +479,7 @@ def _check_devices(g: Guest) -> None:
 
 def _macs_in_use(g: Guest) -> set[str]:
     """Lower-cased MAC addresses of every other guest the connection defines."""
-    from lxml import etree
+    from pyvirt.xml.safe import safe_parse
     conn = g.ci.conn
     try:
         doms = conn.list_domains()
@@ -490,7 +490,7 @@ def _macs_in_use(g: Guest) -> set[str]:
         if dom.name == g.name:
             continue
         try:
-            root = etree.fromstring(conn.get_xml(dom.name).encode())
+            root = safe_parse(conn.get_xml(dom.name).encode())
         except Exception:
             continue
         used |= {m.get("address", "").lower() for m in root.iterfind("devices/interface/mac")}
