@@ -26,12 +26,15 @@ URI = "qemu:///session"
 
 class DaemonHarness:
     """`uri` and `wrap` (a command prefix, e.g. ``ip netns exec NS``) let network tests run a
-    system daemon inside a private network namespace."""
+    system daemon inside a private network namespace; `env` adds variables to the daemon's
+    environment only (e.g. PYVIRT_NETWORK_AUTOSTART=0), never to the test process's own."""
 
-    def __init__(self, root: Path, uri: str = URI, wrap: tuple[str, ...] = ()) -> None:
+    def __init__(self, root: Path, uri: str = URI, wrap: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.root = short_alias(root)
         self.uri = uri
         self.wrap = wrap
+        self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = root / "pyvirtd.log"
 
@@ -48,6 +51,7 @@ class DaemonHarness:
                "--ready-fd", str(write_fd), "--log-file", str(self.log), "-v"]
         with open(self.root / "pyvirtd.err", "ab") as err:
             self.proc = subprocess.Popen(cmd, pass_fds=(write_fd,), start_new_session=True,
+                                         env={**os.environ, **self.extra_env},
                                          stdout=subprocess.DEVNULL, stderr=err)
         os.close(write_fd)
         ready, _, _ = select.select([read_fd], [], [], 60)

@@ -46,16 +46,9 @@ def env(test_guest: TestGuest) -> Iterator[dict[str, Any]]:
         pytest.skip(f"not available: {', '.join(lacking)}")
     folder = Path(tempfile.mkdtemp(prefix="pvck-", dir="/tmp"))
     (folder / "state").mkdir()
-    daemon = DaemonHarness(folder / "state", uri="qemu:///system")
-    old = os.environ.get("PYVIRT_NETWORK_AUTOSTART")
-    os.environ["PYVIRT_NETWORK_AUTOSTART"] = "0"  # a system pyvirtd: leave the host's networks alone
-    try:
-        daemon.start()
-    finally:
-        if old is None:
-            del os.environ["PYVIRT_NETWORK_AUTOSTART"]
-        else:
-            os.environ["PYVIRT_NETWORK_AUTOSTART"] = old
+    daemon = DaemonHarness(folder / "state", uri="qemu:///system",
+                           env={"PYVIRT_NETWORK_AUTOSTART": "0"})  # a system pyvirtd: leave the host's networks alone
+    daemon.start()
     stack = cockpit_stack.CockpitStack(folder / "cockpit", daemon.root)
     conn = daemon.connect()
     SHOTS.mkdir(parents=True, exist_ok=True)

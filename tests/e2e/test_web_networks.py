@@ -10,7 +10,6 @@ the page's "DHCP leases" shows, autostart on and off, stop (the bridge goes), de
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,16 +37,9 @@ def env(tmp_path_factory: pytest.TempPathFactory, test_guest: TestGuest) -> Iter
     root = tmp_path_factory.mktemp("webnet")
     (root / "boot").mkdir()
     with N.netns() as ns:
-        daemon = DaemonHarness(root, uri="qemu:///system", wrap=("ip", "netns", "exec", ns.name))
-        old = os.environ.get("PYVIRT_NETWORK_AUTOSTART")
-        os.environ["PYVIRT_NETWORK_AUTOSTART"] = "0"  # no `default` network: the page makes its own
-        try:
-            daemon.start()
-        finally:
-            if old is None:
-                del os.environ["PYVIRT_NETWORK_AUTOSTART"]
-            else:
-                os.environ["PYVIRT_NETWORK_AUTOSTART"] = old
+        daemon = DaemonHarness(root, uri="qemu:///system", wrap=("ip", "netns", "exec", ns.name),
+                               env={"PYVIRT_NETWORK_AUTOSTART": "0"})  # no `default` network: the page makes its own
+        daemon.start()
         web = Web(daemon)
         conn = daemon.connect()
         SHOTS.mkdir(parents=True, exist_ok=True)

@@ -262,20 +262,14 @@ class TreeReader:
 def find_kernel(reader: TreeReader, arch: str) -> tuple[str, str] | None:
     """(kernel, initrd) inside the tree: .treeinfo's images section first, then the layouts
     virt-install knows (Fedora pxeboot, Debian/Ubuntu netboot, casper, SUSE loader)."""
-    for name in (".treeinfo", "treeinfo"):
-        if reader.exists(name):
-            cp = configparser.ConfigParser(interpolation=None)
-            try:
-                cp.read_string(reader.read_text(name))
-            except configparser.Error:
-                break
-            for sect in (f"images-{arch}", "images-xen" if arch == "xen" else ""):
-                if sect and cp.has_section(sect) and cp.has_option(sect, "kernel") \
-                        and cp.has_option(sect, "initrd"):
-                    k, i = cp.get(sect, "kernel"), cp.get(sect, "initrd")
-                    if reader.exists(k) and reader.exists(i):
-                        return k, i
-            break
+    cp = _treeinfo(reader)
+    if cp is not None:
+        for sect in (f"images-{arch}", "images-xen" if arch == "xen" else ""):
+            if sect and cp.has_section(sect) and cp.has_option(sect, "kernel") \
+                    and cp.has_option(sect, "initrd"):
+                k, i = cp.get(sect, "kernel"), cp.get(sect, "initrd")
+                if reader.exists(k) and reader.exists(i):
+                    return k, i
     for kernel, initrd in _candidates(arch):
         if reader.exists(kernel) and reader.exists(initrd):
             return kernel, initrd
