@@ -61,11 +61,14 @@ def env(test_guest: TestGuest) -> Iterator[dict[str, Any]]:
             page.set_default_timeout(60_000)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            frames: list[str] = []  # what Cockpit's websocket brings the page (consoles' output)
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(
+                data if isinstance(data, str) else data.decode("utf-8", "replace"))))
             t0 = time.monotonic()
             page.goto(stack.url)  # one page load: cockpit-ws --local-session serves one session
             try:
                 yield {"daemon": daemon, "conn": conn, "stack": stack, "page": page, "t0": t0,
-                       "errors": errors, "folder": folder}
+                       "errors": errors, "folder": folder, "frames": frames}
             finally:
                 browser.close()
     finally:
@@ -117,12 +120,36 @@ def test_overview(env: dict[str, Any]) -> None:
     row(page, GUEST).wait_for()
 
 
+def test_serial_console_shows_the_guest(env: dict[str, Any]) -> None:
+    """The Console card runs `virsh console` (pyvirt's, by that name) in a pty: a line typed into
+    its terminal reaches the guest's shell, and the shell's answer reaches the page. The terminal
+    draws on a canvas, so the answer is read from Cockpit's websocket frames."""
+    page, frames = env["page"], env["frames"]
+    page.get_by_role("link", name=GUEST, exact=True).click()
+    details(page, GUEST).get_by_text("Running", exact=True).wait_for()
+    terminal = page.locator(".xterm")
+    terminal.wait_for()
+    answered = lambda: any("pv-42" in f for f in frames)  # noqa: E731 - only $((6*7)) evaluated gives it
+    deadline = time.monotonic() + 90
+    while not answered() and time.monotonic() < deadline:
+        terminal.click()
+        page.keyboard.type("echo pv-$((6*7))")
+        page.keyboard.press("Enter")
+        end = time.monotonic() + 5
+        while not answered() and time.monotonic() < end:
+            page.wait_for_timeout(250)
+    shot(page, "04-serial-console")
+    assert answered(), frames[-20:]
+    page.get_by_role("link", name="Virtual machines").first.click()
+    row(page, GUEST).wait_for()
+
+
 def test_shut_down_from_the_list(env: dict[str, Any]) -> None:
     page, conn = env["page"], env["conn"]
     row(page, GUEST).get_by_role("button", name="Shut down").click()
     row(page, GUEST).get_by_text("Shut off", exact=True).wait_for(timeout=90_000)
     wait_state(conn, GUEST, DomainState.SHUTOFF, timeout=10)  # pyvirtd stopped it (ACPI)
-    shot(page, "04-shut-off")
+    shot(page, "05-shut-off")
 
 
 def test_create_vm_dialog_defines_a_vm_pyvirtd_owns(env: dict[str, Any]) -> None:
@@ -144,11 +171,11 @@ def test_create_vm_dialog_defines_a_vm_pyvirtd_owns(env: dict[str, Any]) -> None
     system.fill("Debian")  # Cockpit offers the OSes osinfo-db says are current: Debian testing
     page.get_by_role("option", name="Debian testing").click()
     dialog.get_by_label("Storage", exact=True).select_option(label="No storage")
-    shot(page, "05-create-dialog")
+    shot(page, "06-create-dialog")
     dialog.get_by_role("button", name="Create and edit").click()
     details(page, CREATED)  # Cockpit opened the new VM's page
     page.get_by_text("Please start the virtual machine to access its console").wait_for()
-    shot(page, "06-created")
+    shot(page, "07-created")
     info = conn.lookup_domain(CREATED)  # pyvirtd owns it
     assert info.persistent and info.state == DomainState.SHUTOFF
     xml = conn.get_xml(CREATED, inactive=True)
