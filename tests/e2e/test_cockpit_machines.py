@@ -4,7 +4,8 @@ cockpit-ws and cockpit-bridge, the cockpit-machines package, headless Chromium (
 One Cockpit session, one `qemu:///system` pyvirtd over a private state root and one guest for
 the module (tests.cockpit_stack says why root and a private system bus), walked through in
 order as a person would: the VM list shows pyvirt's guest with its live state, Run starts it,
-its overview opens, Shut down (ACPI) stops it, and the "Create VM" dialog creates a VM that
+its overview opens, its serial console and a second guest's VNC console connect, Shut down
+(ACPI) stops it, and the "Create VM" dialog creates a VM that
 pyvirtd then owns (Cockpit runs `virt-install --print-xml` and `virsh define`: pyvirt's, from
 `make install-compat`).  Screenshots go to .cache/cockpit-screenshots/.
 """
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]  # root (CI); a cont
 SHOTS = Path(__file__).resolve().parents[2] / ".cache" / "cockpit-screenshots"
 GUEST = "ckguest"
 CREATED = "ckcreated"
+VNC_GUEST = "ckvnc"
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
@@ -68,7 +70,8 @@ def env(test_guest: TestGuest) -> Iterator[dict[str, Any]]:
             page.goto(stack.url)  # one page load: cockpit-ws --local-session serves one session
             try:
                 yield {"daemon": daemon, "conn": conn, "stack": stack, "page": page, "t0": t0,
-                       "errors": errors, "folder": folder, "frames": frames}
+                       "errors": errors, "folder": folder, "frames": frames,
+                       "test_guest": test_guest}
             finally:
                 browser.close()
     finally:
@@ -144,12 +147,36 @@ def test_serial_console_shows_the_guest(env: dict[str, Any]) -> None:
     row(page, GUEST).wait_for()
 
 
+def test_vnc_console_reaches_the_guests_display(env: dict[str, Any]) -> None:
+    """A guest with a VNC display: the Console card's graphics console (noVNC, over a Cockpit
+    channel to the port pyvirt's live XML reports) completes the RFB handshake with QEMU's VNC
+    server (Cockpit offers consoles of running guests only, not paused ones)."""
+    page, conn, frames = env["page"], env["conn"], env["frames"]
+    display = "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>"
+    conn.define_xml(env["test_guest"].domain_xml(VNC_GUEST, memory_mib=128, extra_devices=display))
+    conn.start(VNC_GUEST)
+    try:
+        page.get_by_role("link", name=VNC_GUEST, exact=True).click()
+        details(page, VNC_GUEST)
+        handshake = lambda: any("RFB 003." in f for f in frames)  # noqa: E731 - QEMU's greeting
+        deadline = time.monotonic() + 60
+        while not handshake() and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        shot(page, "05-vnc-console")
+        assert handshake(), frames[-20:]
+    finally:
+        conn.destroy(VNC_GUEST)
+        conn.undefine(VNC_GUEST)
+    page.get_by_role("link", name="Virtual machines").first.click()
+    row(page, GUEST).wait_for()
+
+
 def test_shut_down_from_the_list(env: dict[str, Any]) -> None:
     page, conn = env["page"], env["conn"]
     row(page, GUEST).get_by_role("button", name="Shut down").click()
     row(page, GUEST).get_by_text("Shut off", exact=True).wait_for(timeout=90_000)
     wait_state(conn, GUEST, DomainState.SHUTOFF, timeout=10)  # pyvirtd stopped it (ACPI)
-    shot(page, "05-shut-off")
+    shot(page, "06-shut-off")
 
 
 def test_create_vm_dialog_defines_a_vm_pyvirtd_owns(env: dict[str, Any]) -> None:
@@ -171,11 +198,11 @@ def test_create_vm_dialog_defines_a_vm_pyvirtd_owns(env: dict[str, Any]) -> None
     system.fill("Debian")  # Cockpit offers the OSes osinfo-db says are current: Debian testing
     page.get_by_role("option", name="Debian testing").click()
     dialog.get_by_label("Storage", exact=True).select_option(label="No storage")
-    shot(page, "06-create-dialog")
+    shot(page, "07-create-dialog")
     dialog.get_by_role("button", name="Create and edit").click()
     details(page, CREATED)  # Cockpit opened the new VM's page
     page.get_by_text("Please start the virtual machine to access its console").wait_for()
-    shot(page, "07-created")
+    shot(page, "08-created")
     info = conn.lookup_domain(CREATED)  # pyvirtd owns it
     assert info.persistent and info.state == DomainState.SHUTOFF
     xml = conn.get_xml(CREATED, inactive=True)
