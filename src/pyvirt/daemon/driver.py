@@ -691,10 +691,12 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
+            if dom.qemu_args or dom.qemu_envs:  # libvirt: "Domain ... is tainted: custom-argv"
+                log.warning("%s: <qemu:commandline> passthrough taints the domain (custom-argv)", rec.name)
             ident = process.spawn_detached(argv, files.log,
                                            pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
                                                      *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values()),
-                                           user=qemu_user)
+                                           env=model.qemu_environment(dom), user=qemu_user)
             self.reaper.track(ident.pid)
         except BaseException:
             listener.close()

@@ -139,6 +139,15 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
         raise xml_error(exc) from exc
 
 
+def qemu_environment(dom: Domain) -> dict[str, str] | None:
+    """The environment a started QEMU gets: the daemon's own (None: inherited, as before) with
+    the domain's ``<qemu:env>`` passthrough variables set over it, as libvirt adds them."""
+    from pyvirt.qemu.argv import passthrough_env
+
+    extra = passthrough_env(dom)
+    return {**os.environ, **extra} if extra else None
+
+
 def native_command_line(dom: Domain, caps: Any, pidfile: str, private_dir: str) -> str:
     """`domxml-to-native qemu-argv`: the environment and command line on one line, as libvirt prints
     it.  The monitor is shown as fd 3; a real start passes whichever fd its listening socket has."""

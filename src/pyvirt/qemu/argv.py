@@ -33,7 +33,7 @@ from .argv_common import (
 )
 from .argv_format import format_args
 
-__all__ = ["RuntimePaths", "build_argv", "build_env", "format_args", "main"]
+__all__ = ["RuntimePaths", "build_argv", "build_env", "format_args", "main", "passthrough_env"]
 
 DEFAULT_BINARY = "/usr/bin/qemu-system-x86_64"
 
@@ -122,7 +122,16 @@ def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str
                 "XDG_CONFIG_HOME": f"{base}/.config"})
     if domain.clock is not None and domain.clock.offset == "timezone":
         env["TZ"] = domain.clock.timezone or ""
+    for name, value in passthrough_env(domain).items():
+        env.pop(name, None)  # libvirt's virCommandAddEnvPair: a later pair replaces, moved last
+        env[name] = value
     return env
+
+
+def passthrough_env(domain: Any) -> dict[str, str]:
+    """``<qemu:commandline><qemu:env>`` in document order (a repeated name: the last one wins),
+    an absent value as the empty string: what libvirt adds to QEMU's environment, unchecked."""
+    return {env.name: env.value or "" for env in getattr(domain, "qemu_envs", ())}
 
 
 def device_context(domain: Any, caps: Any = None, runtime: RuntimePaths | None = None) -> Ctx:
@@ -211,6 +220,9 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     check_acpi_indexes(ctx)
     if rt.pidfile:
         a.opt("-pidfile", rt.pidfile)
+    # <qemu:commandline> words, verbatim and in order, after the devices and before -sandbox/-msg
+    # (where libvirt 9.0 puts them); the daemon logs that they taint the domain
+    a.args.extend(arg.value for arg in domain.qemu_args)
     a.kv("-sandbox", "on", [("obsolete", "deny"), ("elevateprivileges", "deny"), ("spawn", "deny"),
                             ("resourcecontrol", "deny")])
     a.kv("-msg", None, [("timestamp", True)])

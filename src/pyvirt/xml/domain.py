@@ -1168,6 +1168,25 @@ class Devices:
 
 
 @dataclass
+class QemuArg:
+    """``<qemu:commandline><qemu:arg value=>``: one word libvirt appends to QEMU's argv unchecked
+    (the domain is then tainted ``custom-argv``)."""
+
+    value: str | None = attr("@value")
+    line: int | None = line_field()
+
+
+@dataclass
+class QemuEnv:
+    """``<qemu:commandline><qemu:env name= value=>``: one variable set in QEMU's environment
+    (no ``value``: set to the empty string, as libvirt does)."""
+
+    name: str | None = attr("@name")
+    value: str | None = attr("@value")
+    line: int | None = line_field()
+
+
+@dataclass
 class Domain:
     """``<domain>``: the whole guest definition.
 
@@ -1212,6 +1231,10 @@ class Domain:
     pm_suspend_to_disk: bool | None = attr("pm/suspend-to-disk/@enabled", YESNO)
     devices: Devices = child("devices", Devices, required=True)
     seclabels: list[DomainSeclabel] = children("seclabel", DomainSeclabel)
+    # libvirt's QEMU namespace (qemuDomainDefNamespaceFormatXML: args, then env, after the rest);
+    # its other elements (<qemu:capabilities>, <qemu:override>, <qemu:deprecation>) stay refused
+    qemu_args: list[QemuArg] = children("qemu:commandline/qemu:arg", QemuArg)
+    qemu_envs: list[QemuEnv] = children("qemu:commandline/qemu:env", QemuEnv)
     line: int | None = line_field()
 
     #: libvirt's order of the domain's children (virDomainDefFormatInternal), for elements the
@@ -1253,7 +1276,7 @@ __all__ = [
     "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
-    "NumaTune",
+    "NumaTune", "QemuArg", "QemuEnv",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]

@@ -303,6 +303,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     if dom.uuid is not None:
         dom.uuid = normalize_uuid(dom.uuid, dom.line)
     _validate_sysinfo(dom)
+    _validate_qemu_commandline(dom)
     _validate_firmware(dom)
     if dom.memory is None and dom.max_memory is None:
         raise XMLError("missing element <memory>", dom.line)
@@ -565,6 +566,25 @@ def _normalized_section(sec: SysinfoSection | None, kind: str) -> SysinfoSection
     if not kept:
         return None
     return SysinfoSection(entries=kept, line=sec.line)
+
+
+_ENV_NAME = re.compile(r"[A-Za-z0-9_]*")
+
+
+def _validate_qemu_commandline(dom: Domain) -> None:
+    """<qemu:commandline> as qemuDomainDefNamespaceParseCommandline* checks it: every arg has a
+    value, every env a name that is a shell identifier (it reaches QEMU's environment)."""
+    for arg in dom.qemu_args:
+        if arg.value is None:
+            raise XMLError("No qemu command-line argument specified", arg.line)
+    for env in dom.qemu_envs:
+        if not env.name:
+            raise XMLError("No qemu environment name specified", env.line)
+        if not (env.name[0].isascii() and (env.name[0].isalpha() or env.name[0] == "_")):
+            raise XMLError("Invalid environment name, it must begin with a letter or underscore", env.line)
+        if not _ENV_NAME.fullmatch(env.name):
+            raise XMLError("Invalid environment name, it must contain only alphanumerics and underscore",
+                           env.line)
 
 
 def _validate_sysinfo(dom: Domain) -> None:
