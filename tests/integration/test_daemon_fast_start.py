@@ -78,3 +78,29 @@ def test_daemon_restart_reattaches_a_guest_started_running(daemon: DaemonHarness
     info = conn.get_info("romfile")
     assert (info.state, info.reason, info.id) == (DomainState.RUNNING, RunningReason.BOOTED, dom_id)
     conn.destroy("romfile")
+
+
+def test_qemu_commandline_passthrough_reaches_a_started_qemu(daemon: DaemonHarness) -> None:
+    """<qemu:commandline>: the args end QEMU's argv (before -sandbox) and the env is in its
+    environment; QEMU accepts the harmless extra word and the guest runs."""
+    rom = daemon.root / "rom.bin"
+    rom.write_bytes(rom_image())
+    serial = daemon.root / "serial-ns.log"
+    xml = rom_domain_xml("romns", rom, serial).replace(
+        "<domain ", "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' ", 1).replace(
+        "</domain>", "<qemu:commandline><qemu:arg value='-msg'/><qemu:arg value='guest-name=off'/>"
+        "<qemu:env name='PYVIRT_NS_TEST' value='a b'/></qemu:commandline></domain>")
+    conn = daemon.connect()
+    conn.define_xml(xml)
+    assert "<qemu:arg value='guest-name=off'/>" in conn.get_xml("romns")
+    conn.start("romns")
+    try:
+        argv = _qemu_argv(daemon, "romns")
+        at = argv.index(b"guest-name=off")
+        assert argv[at - 1:at + 2] == [b"-msg", b"guest-name=off", b"-sandbox"]
+        pid = next(p for p, cmd in live_processes() if p in daemon.qemu_pids() and cmd == argv)
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert b"PYVIRT_NS_TEST=a b" in environ
+        assert _wait_file(serial, ROM_MARKER).startswith(ROM_MARKER)
+    finally:
+        conn.destroy("romns")
