@@ -7,12 +7,14 @@ all over D-Bus, while the signals Cockpit listens to are checked.
 
 from __future__ import annotations
 
+import queue
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbus_fast import Message, Variant
 
 from pyvirt.api import DefinedDetail, EventType, StartedDetail, StoppedDetail
 from pyvirt.testguest import READY_MARKER, TestGuest
@@ -90,6 +92,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
             with pytest.raises(DBusError) as err:
                 client.call(dom, DOMAIN, member, signature, *args)
             assert err.value.name == "org.libvirt.Error", (member, err.value)
+        _block_jobs_over_dbus(client, q, dom, daemon.root)
         client.call(dom, DOMAIN, "DetachDevice", "su", disk, 1)
         removed = wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
         assert removed.path == dom
@@ -128,6 +131,57 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
     with pytest.raises(DBusError) as err:
         client.call(dom, DOMAIN, "GetState", "u", 0)
     assert err.value.name == "org.libvirt.Error" and "no domain with matching uuid" in err.value.text
+
+
+def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str, folder: Path) -> None:
+    """BlockCommit (active, pivoted), BlockCopy (a{sv} bandwidth in bytes/s, pivoted) and
+    GetBlockJobInfo (MiB/s or bytes/s by flag) on a qcow2 overlay hot-plugged as vdc; the job
+    members' typed-parameter checks; GetJobStats/GetJobInfo of a guest with no job."""
+    from pyvirt.storage import qemuimg
+
+    base, top, copy_to = folder / "jobs-base.raw", folder / "jobs-top.qcow2", folder / "jobs-copy.qcow2"
+    base.write_bytes(b"\0" * (4 << 20))
+    qemuimg.create(str(top), "qcow2", None, backing=str(base), backing_fmt="raw")
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{top}'/>"
+            "<target dev='vdc' bus='virtio'/></disk>")
+    client.call(dom, DOMAIN, "AttachDevice", "su", disk, 1)
+    added = wait_signal(q, "DeviceAdded", lambda b: len(b) == 1 and b[0] != "", timeout=60)
+    assert list(client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0)) == [0, 0, 0, 0]  # no job
+    assert list(client.one(dom, DOMAIN, "GetJobStats", "u", 0)) == [0, {}]  # VIR_DOMAIN_JOB_NONE
+    assert list(client.one(dom, DOMAIN, "GetJobInfo")) == [0] * 12
+    for args, message in (((top.name, "", 0, 4), "base"), (("", "", 0, 1), r"unsupported flags \(0x1\)")):
+        with pytest.raises(DBusError, match=message):
+            client.call(dom, DOMAIN, "BlockCommit", "ssstu", "vdc", *args)
+
+    # active commit (flag 4), 1 MiB/s (MiB/s: no BANDWIDTH_BYTES flag), ready, re-limited, pivoted
+    client.call(dom, DOMAIN, "BlockCommit", "ssstu", "vdc", "", "", 1, 4)
+    wait_signal(q, "BlockJob", lambda b: b == ["vdc", 4, 3], timeout=120)  # active commit ready
+    kind, mib, cur, end = client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0)
+    assert (kind, mib) == (4, 1) and cur == end  # in sync (the overlay holds no data: 0 of 0)
+    client.call(dom, DOMAIN, "BlockJobSetSpeed", "stu", "vdc", 3 << 20, 1)  # bytes/s
+    assert client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 1)[1] == 3 << 20
+    assert client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0)[1] == 3
+    client.call(dom, DOMAIN, "BlockJobAbort", "su", "vdc", 2)  # VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT
+    assert f"<source file='{base}'" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
+
+    # copy into a new qcow2: bandwidth is bytes/s in virDomainBlockCopy's typed parameters
+    dest = f"<disk type='file'><source file='{copy_to}'/><driver type='qcow2'/></disk>"
+    for params, xml, message in (({"bandwidth": Variant("u", 1)}, dest, "invalid type 'uint' for parameter"),
+                                 ({"speed": Variant("t", 1)}, dest, "parameter 'speed' not supported"),
+                                 ({}, dest.replace("'file'", "'block'", 1), "destination disk type 'block'"),
+                                 ({}, "<disk", "XML error")):
+        with pytest.raises(DBusError, match=message):
+            client.call(dom, DOMAIN, "BlockCopy", "ssa{sv}u", "vdc", xml, params, 0)
+        assert not copy_to.exists()
+    client.call(dom, DOMAIN, "BlockCopy", "ssa{sv}u", "vdc", dest, {"bandwidth": Variant("t", 64 << 20)}, 0)
+    wait_signal(q, "BlockJob", lambda b: b == ["vdc", 2, 3], timeout=120)  # copy ready
+    assert list(client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 1))[:2] == [2, 64 << 20]
+    client.call(dom, DOMAIN, "BlockJobAbort", "su", "vdc", 2)
+    assert f"<source file='{copy_to}'" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
+    assert qemuimg.info(str(copy_to), "qcow2")["virtual-size"] == 4 << 20  # a qcow2 of the disk's size
+    assert list(client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0)) == [0, 0, 0, 0]  # ended
+    client.call(dom, DOMAIN, "DetachDevice", "su", disk.replace(str(top), str(copy_to)), 1)
+    wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
 
 
 def test_storage_as_cockpit_reads_it(stack: tuple[DaemonHarness, Client], tmp_path: Path) -> None:

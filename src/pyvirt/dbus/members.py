@@ -726,6 +726,138 @@ def block_pull(ctx: Ctx, disk: str, bandwidth: int) -> None:
     ctx.conn.block_pull(ctx.target.ident[0], disk, _bandwidth(bandwidth, bool(ctx.flags & 0x40)))
 
 
+#: D-Bus signature -> libvirt's typed-parameter type name (virTypedParameterType), for errors
+_TYPED_NAMES = {"i": "int", "u": "uint", "x": "llong", "t": "ullong", "d": "double", "b": "boolean", "s": "string"}
+
+
+def typed_args(params: dict[str, Any], accepted: dict[str, str]) -> dict[str, Any]:
+    """An a{sv} argument as libvirt's virTypedParamsValidate checks it: every name one the call
+    knows (`accepted`: name -> D-Bus type), each value of that type; name -> plain value."""
+    out: dict[str, Any] = {}
+    for name, variant in params.items():
+        if name not in accepted:
+            raise PyvirtError(f"argument unsupported: parameter '{name}' not supported",
+                              ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.NONE)
+        signature = getattr(variant, "signature", None)
+        if signature != accepted[name]:
+            got = _TYPED_NAMES.get(str(signature), str(signature))
+            raise PyvirtError(f"invalid argument: invalid type '{got}' for parameter '{name}', expected "
+                              f"'{_TYPED_NAMES[accepted[name]]}'", ErrorCode.INVALID_ARG, ErrorDomain.NONE)
+        out[name] = variant.value
+    return out
+
+
+def _typed(pairs: list[tuple[str, str, Any]]) -> dict[str, Any]:
+    """(name, D-Bus type, value) -> an a{sv} value, each parameter with libvirt's declared type."""
+    from dbus_fast import Variant
+
+    return {name: Variant(signature, value) for name, signature, value in pairs}
+
+
+@custom(4 | 16)  # VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | _BANDWIDTH_BYTES
+def block_commit(ctx: Ctx, disk: str, base: str, top: str, bandwidth: int) -> None:
+    """pyvirt commits the disk's active image into the bottom of its chain, what libvirt does
+    with ACTIVE and no base or top; a base or top image named is refused, not ignored.  Without
+    ACTIVE the spine refuses (only the top image can be committed)."""
+    for what, value in (("base", base), ("top", top)):
+        if value:
+            raise PyvirtError(f"Operation not supported: pyvirt commits the active image into the bottom of its "
+                              f"chain: {what} '{value}' cannot be chosen", ErrorCode.OPERATION_UNSUPPORTED,
+                              ErrorDomain.QEMU)
+    ctx.conn.block_commit(ctx.target.ident[0], disk, active=bool(ctx.flags & 4),
+                          bandwidth=_bandwidth(bandwidth, bool(ctx.flags & 16)))
+
+
+#: virDomainBlockCopy's typed parameters (VIR_DOMAIN_BLOCK_COPY_*); bandwidth is bytes/s here
+BLOCK_COPY_PARAMS = {"bandwidth": "t", "granularity": "u", "buf-size": "t"}
+
+
+def _copy_destination(destxml: str) -> tuple[str, str | None]:
+    """The file and format of virDomainBlockCopy's destination <disk>: its source file and
+    driver type; other disk types are refused by name."""
+    from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.safe import parse_root
+
+    try:
+        root = parse_root(destxml, "disk")
+    except XMLError as exc:
+        raise api.from_xml_error(exc, ErrorDomain.DOMAIN) from None
+    kind = root.get("type", "file")
+    if kind != "file":
+        raise PyvirtError(f"unsupported configuration: block copy destination disk type '{kind}' (pyvirt "
+                          "copies into files)", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+    source = root.find("source")
+    path = source.get("file") if source is not None else None
+    if not path:
+        raise PyvirtError("XML error: block copy destination <disk> has no <source file=…>",
+                          ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)
+    driver = root.find("driver")
+    return path, driver.get("type") if driver is not None else None
+
+
+@custom(2 | 4)  # VIR_DOMAIN_BLOCK_COPY_REUSE_EXT | _TRANSIENT_JOB (pyvirt's jobs never outlive pyvirtd)
+def block_copy(ctx: Ctx, disk: str, destxml: str, params: dict[str, Any]) -> None:
+    values = typed_args(params, BLOCK_COPY_PARAMS)
+    for name in ("granularity", "buf-size"):
+        if values.get(name):
+            raise PyvirtError(f"Operation not supported: pyvirt's block copy does not set '{name}'",
+                              ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+    dest, fmt = _copy_destination(destxml)
+    ctx.conn.block_copy(ctx.target.ident[0], disk, dest, format=fmt, reuse_external=bool(ctx.flags & 2),
+                        bandwidth=int(values.get("bandwidth", 0)))
+
+
+@custom(1)  # VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES
+def block_job_info(ctx: Ctx, disk: str) -> list[int]:
+    """virDomainBlockJobInfo (type, bandwidth, cur, end); all 0 when the disk has no job (one
+    that ended is gone for libvirt); bandwidth in MiB/s unless the flag asks for bytes/s."""
+    info = ctx.conn.block_job_info(ctx.target.ident[0], disk)
+    if info.get("state") not in ("running", "ready"):
+        return [0, 0, 0, 0]
+    bandwidth = int(info.get("bandwidth", 0))
+    return [int(info["type"]), bandwidth if ctx.flags & 1 else bandwidth // MIB,
+            int(info.get("cur", 0)), int(info.get("end", 0))]
+
+
+def _job_stats(job: api.JobInfo) -> dict[str, Any]:
+    """JobInfo as virDomainGetJobStats's typed parameters (VIR_DOMAIN_JOB_*: ms and bytes); none
+    for no job, as libvirt."""
+    if job.type == 0:
+        return {}
+    pairs: list[tuple[str, str, Any]] = [("operation", "i", job.operation), ("time_elapsed", "t", job.time_elapsed)]
+    for name in ("data_total", "data_processed", "data_remaining"):
+        pairs.append((name, "t", getattr(job, name)))
+    for name in ("total", "processed", "remaining", "bps"):
+        pairs.append((f"memory_{name}", "t", getattr(job, f"mem_{name}")))
+    if job.iteration:
+        pairs.append(("memory_iteration", "t", job.iteration))
+    for name in ("total", "processed", "remaining"):
+        pairs.append((f"disk_{name}", "t", getattr(job, f"disk_{name}")))
+    if job.downtime:
+        pairs.append(("downtime", "t", job.downtime))
+    if job.setup_time:
+        pairs.append(("setup_time", "t", job.setup_time))
+    if job.error and job.type in (4, 5):
+        pairs.append(("errmsg", "s", job.error))
+    return _typed(pairs)
+
+
+@custom(1)  # VIR_DOMAIN_JOB_STATS_COMPLETED
+def job_stats(ctx: Ctx) -> list[Any]:
+    job = ctx.conn.get_job_info(ctx.target.ident[0], completed=bool(ctx.flags & 1))
+    return [job.type, _job_stats(job)]
+
+
+@custom(None)
+def job_info(ctx: Ctx) -> list[int]:
+    """virDomainJobInfo: type, time elapsed and remaining (ms), then data, memory and file
+    total/processed/remaining (bytes); pyvirt does not estimate the time remaining."""
+    job = ctx.conn.get_job_info(ctx.target.ident[0])
+    return [job.type, job.time_elapsed, 0, job.data_total, job.data_processed, job.data_remaining,
+            job.mem_total, job.mem_processed, job.mem_remaining, job.disk_total, job.disk_processed,
+            job.disk_remaining]
+
+
 # ------------------------------------------------------------------------------------ the table
 METHODS: dict[str, Row] = {
     # org.libvirt.Connect
@@ -774,6 +906,8 @@ METHODS: dict[str, Row] = {
     # org.libvirt.Domain
     "Domain.AbortJob": call("abort_job"),
     "Domain.AttachDevice": call("attach_device", "xml", flags=AFFECT),
+    "Domain.BlockCommit": block_commit,
+    "Domain.BlockCopy": block_copy,
     "Domain.BlockJobAbort": call("block_job_abort", "disk", flags={2: "pivot"}),  # not ASYNC: pyvirt waits
     "Domain.BlockJobSetSpeed": block_job_speed,
     "Domain.BlockPull": block_pull,
@@ -781,10 +915,13 @@ METHODS: dict[str, Row] = {
     "Domain.Create": call("start", flags={1: "paused", 2: "autodestroy", 8: "force_boot"}),
     "Domain.Destroy": call("destroy", flags={1: "graceful"}),
     "Domain.DetachDevice": call("detach_device", "xml", flags=AFFECT),
+    "Domain.GetBlockJobInfo": block_job_info,
     "Domain.GetControlInfo": call("control_info", flags={},
                                   out=lambda ctx, c: [c["state"], c["details"], c["state_time"]]),
     "Domain.GetDiskErrors": call("disk_errors", flags={}, out=lambda ctx, es: [[e["disk"], e["error"]] for e in es]),
     "Domain.GetHostname": call("domain_hostname", flags={1: ("source", "lease"), 2: ("source", "agent")}),
+    "Domain.GetJobInfo": job_info,
+    "Domain.GetJobStats": job_stats,
     "Domain.GetSecurityLabelList": security_labels,
     "Domain.GetTime": call("get_time", flags={}, out=lambda ctx, t: [t["seconds"], t["nseconds"]]),
     "Domain.GetState": domain_state,
