@@ -112,6 +112,20 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         client.call(dom, DOMAIN, "SetMemoryStatsPeriod", "iu", 5, 1)  # VIR_DOMAIN_AFFECT_LIVE
         with pytest.raises(DBusError, match="unsupported flags"):
             client.call(dom, DOMAIN, "MigrateSetMaxDowntime", "tu", 400, 1)
+        # MigrateToURI3: flags and a{sv} parameters reach pyvirtd's peer-to-peer migration, whose
+        # checks answer (no destination needed); the guest stays here, running
+        for params, flags, message in (
+                ({}, 1, "not supported by the connection driver: virDomainMigrateToURI3"),  # no PEER2PEER
+                ({}, 2 | 1 | 1024 | 8, "--offline and --live"),  # LIVE | OFFLINE | PERSIST_DEST
+                ({}, 2 | 1024, "offline migration requires persistent flag"),
+                ({"tls.destination": Variant("s", "host")}, 2 | 1, "--tls-destination needs --tls"),
+                ({"bandwidth": Variant("i", 1)}, 2, "invalid type 'int' for parameter 'bandwidth'"),
+                ({"graphics_uri": Variant("s", "spice://x")}, 2, "does not take parameter 'graphics_uri'"),
+                ({}, 2 | 32, r"unsupported flags \(0x20\)"),  # PAUSED
+                ({"migrate_uri": Variant("s", "tcp://127.0.0.1:1")}, 2 | 1, "cannot connect to the destination")):
+            with pytest.raises(DBusError, match=message):
+                client.call(dom, DOMAIN, "MigrateToURI3", "sa{sv}u", "qemu+tcp://127.0.0.1:1/system", params, flags)
+        assert list(client.one(dom, DOMAIN, "GetState", "u", 0)) == [1, 1]
         client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
         assert client.get(dom, DOMAIN, "Active") is True
         client.call(dom, DOMAIN, "Suspend")
