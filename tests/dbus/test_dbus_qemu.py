@@ -163,6 +163,7 @@ def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: st
     assert list(client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0)) == [0, 0, 0, 0]  # no job
     assert list(client.one(dom, DOMAIN, "GetJobStats", "u", 0)) == [0, {}]  # VIR_DOMAIN_JOB_NONE
     assert list(client.one(dom, DOMAIN, "GetJobInfo")) == [0] * 12
+    assert client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 0) == []  # the test guest has no IOThreads
     for args, message in (((top.name, "", 0, 4), "base"), (("", "", 0, 1), r"unsupported flags \(0x1\)")):
         with pytest.raises(DBusError, match=message):
             client.call(dom, DOMAIN, "BlockCommit", "ssstu", "vdc", *args)

@@ -270,6 +270,22 @@ def test_domain_properties_getall_and_autostart(client: Client) -> None:
     assert client.get(dom, DOMAIN, "Autostart") is True and client.get(dom, DOMAIN, "Name") == "props"
 
 
+def test_iothread_info_as_booleans_per_host_cpu(client: Client) -> None:
+    """GetIOThreadInfo: a(uab), each IOThread's affinity as one boolean per host CPU counted as
+    NodeGetCPUMap counts them; a pinned thread has its cpuset, the other the default (all)."""
+    xml = SAMPLE_DOMAIN.format(name="iothreads").replace(
+        "<os>", "<iothreads>2</iothreads><cputune><iothreadpin iothread='1' cpuset='1'/></cputune><os>")
+    dom = client.one(TEST, CONNECT, "DomainDefineXML", "s", xml)
+    count = len(client.one(TEST, CONNECT, "NodeGetCPUMap", "u", 0))
+    threads = [list(t) for t in client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 2)]  # VIR_DOMAIN_AFFECT_CONFIG
+    assert [t[0] for t in threads] == [1, 2]
+    assert threads[0][1] == [cpu == 1 for cpu in range(count)]
+    assert len(threads[1][1]) == count and threads[1][1][0] is True
+    with pytest.raises(DBusError, match=r"unsupported flags \(0x4\)"):
+        client.call(dom, DOMAIN, "GetIOThreadInfo", "u", 4)
+    client.call(dom, DOMAIN, "Undefine", "u", 0)
+
+
 # Cockpit's members, with the arguments it passes (flags as it does); `None` marks members the
 # test driver does not implement, as libvirt's test driver does not (libvirt's "not supported").
 def _cockpit_calls(client: Client, dom: str) -> list[tuple[str, str, str, list[Any]]]:

@@ -858,6 +858,21 @@ def job_info(ctx: Ctx) -> list[int]:
             job.disk_remaining]
 
 
+@custom(1 | 2)  # VIR_DOMAIN_AFFECT_LIVE / _CONFIG
+def iothread_info(ctx: Ctx) -> list[list[Any]]:
+    """a(uab): each IOThread's id and its CPU affinity as one boolean per host CPU (as many as
+    virNodeGetCPUMap counts, as libvirt-dbus does)."""
+    from pyvirt.xml.validate import parse_cpuset
+
+    threads = ctx.conn.iothread_info(ctx.target.ident[0], live=bool(ctx.flags & 1), config=bool(ctx.flags & 2))
+    count = len(ctx.conn.node_cpu_map())
+    out = []
+    for thread in threads:
+        cpus = parse_cpuset(thread["cpus"]) if thread.get("cpus") else frozenset()
+        out.append([int(thread["id"]), [cpu in cpus for cpu in range(count)]])
+    return out
+
+
 # ------------------------------------------------------------------------------- migration
 #: VIR_MIGRATE_PARAM_* the QEMU driver accepts, with their types; those pyvirt has no way to
 #: honour are refused by name (`MIGRATE_REFUSED`), the others fill migrate_to_uri's parameters
@@ -959,6 +974,7 @@ METHODS: dict[str, Row] = {
                                   out=lambda ctx, c: [c["state"], c["details"], c["state_time"]]),
     "Domain.GetDiskErrors": call("disk_errors", flags={}, out=lambda ctx, es: [[e["disk"], e["error"]] for e in es]),
     "Domain.GetHostname": call("domain_hostname", flags={1: ("source", "lease"), 2: ("source", "agent")}),
+    "Domain.GetIOThreadInfo": iothread_info,
     "Domain.GetJobInfo": job_info,
     "Domain.GetJobStats": job_stats,
     "Domain.GetSecurityLabelList": security_labels,
