@@ -109,6 +109,22 @@ export function openEvents() {
 }
 
 // ------------------------------------------------------------------ libvirt's numbers
+// Reloads triggered by events overlap (a network's 'defined' and 'started' events each fetch the
+// list), and their replies can arrive out of order: an older reply landing last would put a stale
+// state on the page. `latest()` makes one tracker per list (or per key, e.g. a guest's name): a
+// reply that is no longer the newest for its key rejects with STALE, which callers ignore.
+export const STALE = new Error('superseded by a newer request');
+export function latest() {
+  const seq = new Map();
+  return (promise, key = '') => {
+    const mine = (seq.get(key) || 0) + 1;
+    seq.set(key, mine);
+    return promise.then(
+      (value) => { if (seq.get(key) !== mine) throw STALE; return value; },
+      (err) => { throw seq.get(key) === mine ? err : STALE; });
+  };
+}
+
 export const STATES = ['no state', 'running', 'blocked', 'paused', 'in shutdown', 'shut off', 'crashed', 'suspended'];
 export const RUNNING = 1, PAUSED = 3, SHUTOFF = 5;
 export function active(info) { return info.id !== -1; }

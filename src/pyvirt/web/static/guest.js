@@ -1,6 +1,6 @@
 // One guest: overview (+ CPU graph), actions, serial console, VNC console, snapshots, XML, delete.
-import { html, useEffect, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, callStream, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc } from '/static/api.js';
+import { html, useEffect, useMemo, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
+import { call, callStream, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field, loadAsset } from '/static/ui.js';
 import { Devices } from '/static/devices.js';
 
@@ -36,8 +36,9 @@ export function GuestDetails({ name }) {
   const [tab, setTab] = useState('overview');
   const path = `/v1/domains/${q(name)}`;
 
+  const fresh = useMemo(latest, []);
   const load = async () => {
-    try { setInfo(await call('GET', `${path}/info`)); setError(null); } catch (e) { setError(e); }
+    try { setInfo(await fresh(call('GET', `${path}/info`), name)); setError(null); } catch (e) { if (e !== STALE) setError(e); }
   };
   useEffect(() => {
     return onEvent((ev) => {

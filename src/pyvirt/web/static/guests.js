@@ -1,7 +1,7 @@
 // The guest list: loaded once the event socket is subscribed, then kept current by events
 // (one info request for the guest an event names; no polling), search, state filter, bulk actions.
 import { Component, html, useCallback, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, STATES, fmtBytes } from '/static/api.js';
+import { call, rows, q, onEvent, STATES, fmtBytes, latest, STALE } from '/static/api.js';
 import { ErrorBox } from '/static/ui.js';
 
 const FILTERS = { all: () => true, running: (g) => g.state === 1, paused: (g) => g.state === 3,
@@ -38,16 +38,17 @@ export function GuestList() {
   const [results, setResults] = useState(null);
 
   useEffect(() => {
+    const fresh = latest();  // one tracker for the whole list, one per guest for its refreshes
     const load = async () => {
       try {
-        const list = rows(await call('GET', '/v1/domains'));
+        const list = rows(await fresh(call('GET', '/v1/domains'), '\0all'));
         setGuests(new Map(list.map((g) => [g.name, g])));
         setError(null);
-      } catch (e) { setError(e); }
+      } catch (e) { if (e !== STALE) setError(e); }
     };
     const refresh = async (name) => {
       try {
-        const info = await call('GET', `/v1/domains/${q(name)}/info`);
+        const info = await fresh(call('GET', `/v1/domains/${q(name)}/info`), name);
         setGuests((m) => new Map(m || []).set(name, info));
       } catch (e) {
         if (e.status === 404) setGuests((m) => { const n = new Map(m || []); n.delete(name); return n; });

@@ -1,6 +1,6 @@
 // Virtual networks: list, start/stop, autostart, DHCP leases; kept current by network events.
-import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent } from '/static/api.js';
+import { html, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
+import { call, rows, q, onEvent, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field } from '/static/ui.js';
 
 // A network's XML built through the DOM: NAT or isolated with an IPv4 subnet and DHCP, or a
@@ -59,7 +59,10 @@ export function Networks() {
   const [nets, setNets] = useState(null);
   const [error, setError] = useState(null);
   const [leases, setLeases] = useState({});
-  const load = async () => { try { setNets(rows(await call('GET', '/v1/networks'))); setError(null); } catch (e) { setError(e); } };
+  const fresh = useMemo(latest, []);
+  const load = async () => {
+    try { setNets(rows(await fresh(call('GET', '/v1/networks')))); setError(null); } catch (e) { if (e !== STALE) setError(e); }
+  };
   useEffect(() => onEvent((ev) => { if (ev.event === 'subscribed' || ev.kind === 'Network') load(); }), []);
   const showLeases = async (n) => {
     try { setLeases({ ...leases, [n]: await call('GET', `/v1/networks/${q(n)}/leases`) }); } catch (e) { setLeases({ ...leases, [n]: e }); }

@@ -2,8 +2,8 @@
 // (the body streams to the web process, which sends it on sparse-aware, as vol-upload); create a
 // directory pool and remove a pool (virsh pool-define + pool-build + pool-start, pool-destroy +
 // pool-delete + pool-undefine: the same operations, one after the other).
-import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, fmtBytes, csrf } from '/static/api.js';
+import { html, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
+import { call, rows, q, onEvent, fmtBytes, csrf, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field } from '/static/ui.js';
 
 function put(url, file, onProgress) {
@@ -144,16 +144,20 @@ export function Storage() {
   const [pools, setPools] = useState(null);
   const [vols, setVols] = useState({});
   const [error, setError] = useState(null);
+  const fresh = useMemo(latest, []);
   const load = async () => {
     try {
-      const ps = rows(await call('GET', '/v1/pools'));
-      setPools(ps);
-      const out = {};
-      for (const p of ps.filter((x) => x.active)) {
-        try { out[p.name] = rows(await call('GET', `/v1/pools/${q(p.name)}/volumes`)); } catch (e) { out[p.name] = e; }
-      }
-      setVols(out); setError(null);
-    } catch (e) { setError(e); }
+      // pools and their volumes as one reply, so an older reload never lands over a newer one
+      const [ps, out] = await fresh((async () => {
+        const list = rows(await call('GET', '/v1/pools'));
+        const volumes = {};
+        for (const p of list.filter((x) => x.active)) {
+          try { volumes[p.name] = rows(await call('GET', `/v1/pools/${q(p.name)}/volumes`)); } catch (e) { volumes[p.name] = e; }
+        }
+        return [list, volumes];
+      })());
+      setPools(ps); setVols(out); setError(null);
+    } catch (e) { if (e !== STALE) setError(e); }
   };
   useEffect(() => onEvent((ev) => { if (ev.event === 'subscribed' || ev.kind === 'StoragePool') load(); }), []);
   if (!pools) return html`<section><h1>Storage</h1><${ErrorBox} error=${error} /><p class="loading">Loading…</p></section>`;
