@@ -2,7 +2,7 @@
 
 import pytest
 
-from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+from pyvirt.xml.errors import XMLError
 from pyvirt.xml.pool import PoolDef
 from pyvirt.xml.volume import VolumeDef
 
@@ -21,9 +21,9 @@ def test_entities_refused():
         PoolDef.from_xml(doc)
 
 
-def test_unsupported_type():
-    with pytest.raises(XMLUnsupportedError):
-        PoolDef.from_xml("<pool type='rbd'><name>r</name></pool>")
+def test_unknown_type_refused():
+    with pytest.raises(XMLError, match="unknown storage pool type 'floppy'"):
+        PoolDef.from_xml("<pool type='floppy'><name>r</name></pool>")
 
 
 def test_malformed_and_bad_values():

@@ -160,7 +160,7 @@ def cmd_pool_create(ctl: Ctl, p: Parsed) -> bool:
 def build_pool_xml(p: Parsed) -> str:
     """virsh's buildPoolXML, through the pool model: only what the options give, in virsh's
     order (its <source> children differ from libvirt's), so --print-xml matches."""
-    from pyvirt.xml.pool import PoolDef, SourceAuth, SourceDevice, SourceHost, VirshPoolSource
+    from pyvirt.xml.pool import PoolDef, SourceAdapter, SourceAuth, SourceDevice, SourceHost, VirshPoolSource
 
     host, path, dev, src_name, target = (p.str(k) for k in ("source-host", "source-path", "source-dev",
                                                             "source-name", "target"))
@@ -176,7 +176,7 @@ def build_pool_xml(p: Parsed) -> str:
         source = VirshPoolSource(
             hosts=[SourceHost(name=host)] if host else [], dir=path or None,
             devices=[SourceDevice(path=dev)] if dev else [],
-            adapter_type="scsi_host" if adapter else None, adapter_name=adapter or None,
+            adapter=SourceAdapter(type="scsi_host", name=adapter) if adapter else None,
             initiator_iqn=initiator or None, auth=auth, format=src_fmt or None, name=src_name or None,
             protocol_ver=p.str("source-protocol-ver") or None)  # written as given, checked by define
     return PoolDef(type=p.str("type") or "", name=p.str("name") or "", source=source,

@@ -11,9 +11,9 @@ import os
 import shutil
 import subprocess
 
-from pyvirt.api import ErrorCode
+from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.storage.errors import op_failed, op_invalid, storage_error, unsupported
-from pyvirt.xml.pool import PoolDef
+from pyvirt.xml.pool import KNOWN_TYPES, SUPPORTED_TYPES, PoolDef
 
 
 def _run(argv: list[str], what: str) -> str:
@@ -29,6 +29,40 @@ def _need(tool: str, why: str) -> str:
     if not path:
         raise unsupported(f"{why}: '{tool}' not found (install it or use a dir pool)")
     return path
+
+
+BTRFS_SUPER_MAGIC = 0x9123683E
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_NOCOW_FL = 0x80086601, 0x40086602, 0x00800000
+
+
+def set_cow(path: str, cow: bool | None) -> None:
+    """libvirt's virFileSetCOW for a pool's ``<features><cow state>``: on btrfs, set or clear
+    the directory's no-copy-on-write flag (inherited by the volumes made in it); elsewhere a
+    stated choice is refused, as libvirt refuses it, rather than ignored."""
+    if cow is None:
+        return
+    import ctypes
+    import fcntl
+    import struct
+
+    class _StatFs(ctypes.Structure):
+        _fields_ = [("f_type", ctypes.c_long), ("rest", ctypes.c_byte * 112)]
+
+    buf = _StatFs()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.statfs(os.fsencode(path), ctypes.byref(buf)) != 0:
+        raise op_failed(f"cannot read the file system of '{path}': {os.strerror(ctypes.get_errno())}")
+    if buf.f_type & 0xFFFFFFFF != BTRFS_SUPER_MAGIC:
+        raise unsupported(f"unable to control COW flag on '{path}', not btrfs")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        flags = struct.unpack("l", fcntl.ioctl(fd, _FS_IOC_GETFLAGS, struct.pack("l", 0)))[0]
+        flags = flags & ~_FS_NOCOW_FL if cow else flags | _FS_NOCOW_FL
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, struct.pack("l", flags))
+    except OSError as exc:
+        raise op_failed(f"cannot set the COW flag of '{path}': {exc.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 class DirBackend:
@@ -50,6 +84,7 @@ class DirBackend:
         if perms and (perms.owner is not None or perms.group is not None):
             os.chown(path, -1 if perms.owner is None else perms.owner,
                      -1 if perms.group is None else perms.group)
+        set_cow(path, pool.cow)
 
     def start(self, pool: PoolDef) -> None:
         path = pool.target_path
@@ -231,5 +266,36 @@ class LogicalBackend:
                   what=f"removing logical volume '{name}'")
 
 
+class UndrivenBackend:
+    """A pool type pyvirt reads, checks and shows like libvirt but does not run (iscsi, rbd,
+    scsi, disk, mpath, gluster, zfs, ...): defining one keeps its XML; building, starting or
+    deleting it is refused naming the type, so nothing pretends to work."""
+
+    file_based = False
+
+    def check(self, pool: PoolDef) -> None:
+        """Defining is allowed: the document is kept and shown as libvirt shows it."""
+
+    def _refuse(self, pool: PoolDef, what: str) -> PyvirtError:
+        return unsupported(f"cannot {what} pool '{pool.name}': storage pool type '{pool.type}' is "
+                           f"not supported by pyvirt's storage driver (supported: {', '.join(SUPPORTED_TYPES)})")
+
+    def build(self, pool: PoolDef) -> None:
+        raise self._refuse(pool, "build")
+
+    def start(self, pool: PoolDef) -> None:
+        raise self._refuse(pool, "start")
+
+    def stop(self, pool: PoolDef) -> None:
+        """Never started, so nothing to stop."""
+
+    def delete(self, pool: PoolDef) -> None:
+        raise self._refuse(pool, "delete")
+
+    def space(self, pool: PoolDef) -> tuple[int, int, int]:
+        return 0, 0, 0
+
+
 BACKENDS = {"dir": DirBackend(), "fs": FsBackend(), "netfs": NetfsBackend(),
             "logical": LogicalBackend()}
+BACKENDS.update({kind: UndrivenBackend() for kind in KNOWN_TYPES if kind not in BACKENDS})

@@ -186,7 +186,7 @@ class StorageDriver:
     # -- pools --------------------------------------------------------------------------
 
     def _info(self, pool: PoolDef) -> PoolInfo:
-        info = PoolInfo(pool.name, pool.uuid, pool.type, pool.target_path, self._active(pool.name),
+        info = PoolInfo(pool.name, pool.uuid, pool.type, pool.target_path or "", self._active(pool.name),
                         pool.name not in self._transient, self._autostart(pool.name))
         if info.active:
             try:
@@ -253,7 +253,7 @@ class StorageDriver:
                 if other.name != pool.name and other.uuid == pool.uuid:
                     raise storage_error(f"pool '{other.name}' already has uuid {pool.uuid}",
                                         ErrorCode.OPERATION_FAILED)
-                if other.name != pool.name and other.target_path == pool.target_path:
+                if other.name != pool.name and pool.target_path and other.target_path == pool.target_path:
                     raise storage_error(f"pool '{other.name}' already uses target path "
                                         f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
             if old is not None:
@@ -261,7 +261,7 @@ class StorageDriver:
                     raise storage_error(f"pool '{pool.name}' already exists with uuid {old.uuid}",
                                         ErrorCode.OPERATION_FAILED)
                 pool.uuid = old.uuid
-            if os.path.isfile(pool.target_path):
+            if pool.target_path and os.path.isfile(pool.target_path):
                 raise invalid_arg(f"pool target path '{pool.target_path}' is a file, not a directory")
             self._save(pool)
             self._pools[pool.name] = pool
@@ -281,7 +281,7 @@ class StorageDriver:
                 if other.uuid == pool.uuid:
                     raise storage_error(f"operation failed: pool '{other.name}' already exists "
                                         f"with uuid {pool.uuid}", ErrorCode.OPERATION_FAILED)
-                if other.target_path == pool.target_path:
+                if pool.target_path and other.target_path == pool.target_path:
                     raise storage_error(f"pool '{other.name}' already uses target path "
                                         f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
             self._activate(pool, build)
