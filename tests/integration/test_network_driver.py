@@ -192,3 +192,27 @@ def test_nat_ranges_and_static_routes(tmp_path: Path) -> None:
     assert addr == "10.98.0.3" and 2000 <= int(port) <= 2100, seen
     assert "via 10.21.0.5 dev vbrr" in got["route"] and "metric 7" in got["route"], got["route"]
     assert after["route"].strip() == "" and "pyvirt_r" not in after["tables"]
+
+
+def test_the_list_read_at_each_event_names_the_bridge(tmp_path: Path) -> None:
+    """What an event-driven client (the web UI's networks page) sees when it lists the networks
+    the moment each event arrives: the bridge from 'defined' on, the same name once 'started'
+    (its link exists then) and after 'stopped'."""
+    with N.netns() as ns:
+        got = _run(ns, tmp_path, """
+            d = drv(); seen = []
+            def on_event(ev):
+                (n,) = [x for x in d.list_networks() if x.name == ev.name]
+                seen.append([ev.event, n.active, n.bridge, n.bridge in links()])
+            d.add_listener(on_event)
+            d.define_network("<network><name>w</name><forward mode='nat'/>"
+                             "<ip address='10.71.0.1' prefix='24'/></network>")
+            d.start_network("w"); d.destroy_network("w")
+            out["seen"] = seen
+        """)
+    (defined, started, stopped) = got["seen"]
+    bridge = defined[2]
+    assert bridge.startswith("virbr")
+    assert defined == [0, False, bridge, False]  # VIR_NETWORK_EVENT_DEFINED: named, not built yet
+    assert started == [2, True, bridge, True]  # STARTED: the same name, now a link
+    assert stopped == [3, False, bridge, False]  # STOPPED: gone from the host, still named

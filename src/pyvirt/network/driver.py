@@ -3,8 +3,7 @@
 State on disk (libvirt's split):
 - ``config/network/NAME.xml``: each persistent network's definition (atomic, durable writes);
   ``config/network/autostart/NAME.xml`` links to it when autostart is on;
-- ``runtime/network/NAME.xml``: the live definition of each *running* network (the bridge
-  name filled in).  Its presence is what "active" means, so a pyvirtd that was killed finds
+- ``runtime/network/NAME.xml``: the live definition of each *running* network.  Its presence is what "active" means, so a pyvirtd that was killed finds
   its running networks again at start instead of setting them up a second time.
 
 Starting a network builds, in order, the bridge with its addresses, the nftables table and
@@ -243,11 +242,35 @@ class NetworkDriver:
         if entry is not None and "<uuid" not in xml:
             net.uuid = entry.current.uuid
 
+    def _name_bridge(self, net: Network) -> None:
+        """libvirt's networkBridgeNameValidate, at define and at create: a network that builds
+        its own bridge gets the bridge's name now, not at start (the first free ``virbrN``, or
+        of a ``prefix%dsuffix`` template), so an inactive network already shows the bridge it
+        will use (net-info, net-dumpxml, the web UI's list) and its name stays the same from
+        start to start; a name given outright must not be another network's."""
+        if net.forward_mode not in BRIDGED_MODES or net.bridge is None:
+            return
+        name, given = net.name or "", net.bridge.name
+        taken = self._bridges_named(skip=name)
+        if given and "%d" not in given:
+            if given in taken:
+                raise net_error(f"internal error: bridge name '{given}' already in use.")
+            return
+        if not given:  # a redefinition without a name keeps the one the network has
+            entry = self._nets.get(name)
+            kept = entry.current.bridge_name if entry is not None else None
+            if kept and kept not in taken:
+                net.bridge.name = kept
+                return
+        prefix, _, suffix = (given or "virbr%d").partition("%d")
+        net.bridge.name = hostnet.free_name(prefix, taken | hostnet.link_names(), suffix)
+
     def define_network(self, xml: str, validate: bool = False) -> NetworkInfo:
         net = _parse(xml)
         with self._lock:
             self._keep_uuid(net, xml)
             entry = self._claim(net)
+            self._name_bridge(net)
             self._save_config(net)
             if entry is None:
                 entry = self._nets[net.name or ""] = _Net(net)
@@ -263,6 +286,7 @@ class NetworkDriver:
             entry = self._claim(net)
             if entry is not None and entry.live is not None:
                 raise _invalid(f"network is already active as '{net.name}'")
+            self._name_bridge(net)
             live = self._setup(net)
             if entry is None:
                 entry = self._nets[net.name or ""] = _Net(None)
@@ -382,6 +406,11 @@ class NetworkDriver:
     def _bridges_in_use(self, skip: str) -> set[str]:
         return {e.live.bridge_name for n, e in self._nets.items()
                 if e.live is not None and n != skip and e.live.bridge_name}
+
+    def _bridges_named(self, skip: str) -> set[str]:
+        """Bridge names of every other network, running or not (a definition holds its name)."""
+        return {net.bridge_name for n, e in self._nets.items() if n != skip
+                for net in (e.config, e.live) if net is not None and net.bridge_name}
 
     def _check_overlap(self, net: Network) -> None:
         mine = [ip_network(ip) for ip in net.ips]
@@ -545,7 +574,7 @@ class NetworkDriver:
             else:
                 log.error("no free 192.168.N.0/24 for the default network")
                 return
-            used = hostnet.link_names() | self._bridges_in_use("")
+            used = hostnet.link_names() | self._bridges_named("")
             bridge = "virbr0" if "virbr0" not in used else hostnet.free_name("virbr", used)
             self.define_network(DEFAULT_NETWORK.format(n=n, bridge=bridge))
             self.set_network_autostart("default", True)

@@ -143,9 +143,9 @@ def attach_to_bridge(tap: str, bridge: str, mtu: int | None = None) -> None:
     run([*argv, "up"])
 
 
-def free_name(prefix: str, taken: set[str]) -> str:
-    """The first ``prefixN`` not in `taken` (vnet0, vnet1, ... / virbr0, virbr1, ...)."""
+def free_name(prefix: str, taken: set[str], suffix: str = "") -> str:
+    """The first ``prefixNsuffix`` not in `taken` (vnet0, vnet1, ... / virbr0, virbr1, ...)."""
     n = 0
-    while f"{prefix}{n}" in taken:
+    while f"{prefix}{n}{suffix}" in taken:
         n += 1
-    return f"{prefix}{n}"
+    return f"{prefix}{n}{suffix}"
