@@ -231,6 +231,14 @@ def align_disks(snap: SnapshotDef, disks: list[GuestDisk], default: str, uniform
     _external_names(snap, disks)
 
 
+def default_overlay(image: str, name: str) -> str:
+    """libvirt's name for a new overlay of `image`: its suffix replaced by `name` (a snapshot's
+    name, or a revert's timestamp)."""
+    head, dot, tail = image.rpartition(".")
+    stem = head if dot and "/" not in tail else image
+    return f"{stem}.{name}"
+
+
 def _external_names(snap: SnapshotDef, disks: list[GuestDisk]) -> None:
     from pyvirt.xml.snapshot import SnapshotSource
 
@@ -247,9 +255,7 @@ def _external_names(snap: SnapshotDef, disks: list[GuestDisk]) -> None:
             if not guest.regular_file:
                 raise _unsupported(f"source for disk '{req.name}' is not a regular file; refusing to "
                                    "generate external snapshot name")
-            head, dot, tail = guest.source.rpartition(".")
-            stem = head if dot and "/" not in tail else guest.source
-            req.source = SnapshotSource(file=f"{stem}.{snap.name}")
+            req.source = SnapshotSource(file=default_overlay(guest.source, snap.name or ""))
         path = req.path
         if path is not None:
             if generated and path in seen:

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.api import DomainState, ErrorCode, PyvirtError, RunningReason, ShutoffReason
+from pyvirt.api import (
+    DomainState,
+    ErrorCode,
+    EventType,
+    PyvirtError,
+    ResumedDetail,
+    RunningReason,
+    ShutoffReason,
+    StoppedDetail,
+    SuspendedDetail,
+)
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
 
@@ -38,8 +48,12 @@ def test_internal_snapshots_of_a_running_and_a_shut_off_guest(
                                  "</domainsnapshot>")
     guest_shell(conn, "snap", "echo after > /root/marker; sync; X=after", "STEP-2")
 
+    events = iter(conn.subscribe("snap", timeout=60))
     conn.snapshot_revert("snap", "s1")
     assert conn.get_state("snap") == (DomainState.RUNNING, RunningReason.FROM_SNAPSHOT)
+    # loaded in place: libvirt 9.0's events, with its numbers for "from snapshot"
+    assert [(e.event, e.detail) for e in (next(events), next(events))] == [
+        (EventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT), (EventType.RESUMED, ResumedDetail.FROM_SNAPSHOT)]
     out = guest_shell(conn, "snap", "echo FILE=$(cat /root/marker) VAR=$X", "STEP-3")
     assert "FILE=before VAR=before" in out, out
     recs = {r.name: r for r in conn.list_snapshots("snap")}
@@ -63,8 +77,11 @@ def test_internal_snapshots_of_a_running_and_a_shut_off_guest(
 
     conn.snapshot_delete("snap", "s1")  # while running: QEMU's snapshot-delete job
     assert _snapshot_tags(guest_disk) == ["off"]
+    events = iter(conn.subscribe("snap", timeout=60))
     conn.snapshot_revert("snap", "off")  # a shut-off snapshot: the guest stops, disks go back
     assert conn.get_state("snap") == (DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT)
+    ev = next(events)
+    assert (ev.event, ev.detail) == (EventType.STOPPED, StoppedDetail.FROM_SNAPSHOT)
     conn.start("snap")
     wait_console(conn, "snap", READY_MARKER, 180)
     out = guest_shell(conn, "snap", "echo FILE=$(cat /root/marker 2>/dev/null || echo none)", "STEP-4")

@@ -97,7 +97,9 @@ class BlockJobsMixin:
         async with rec.lock:
             await self._block_commit_locked(rec, disk, active, bandwidth)
 
-    async def _block_commit_locked(self, rec: DomainRecord, disk: str, active: bool, bandwidth: int) -> None:
+    async def _block_commit_locked(self, rec: DomainRecord, disk: str, active: bool, bandwidth: int,
+                                   base: str | None = None) -> None:
+        """`base`: the image to commit into (default: the bottom of the chain)."""
         found = self._job_disk(rec, disk)
         run = self._running(rec)
         image = await self._qemu_image(run, found) or {}
@@ -113,8 +115,15 @@ class BlockJobsMixin:
         args: dict[str, Any] = {"device": node, "auto-dismiss": False}
         if bandwidth:
             args["speed"] = bandwidth
+        base_image = image.get("backing-image") or {}
+        if base is not None:
+            if base not in chain[1:]:
+                raise operation_invalid(f"could not find image '{base}' beneath '{chain[0]}' in chain for '{disk}'")
+            while base_image.get("filename") != base:
+                base_image = base_image.get("backing-image") or {}
+            args["base"] = base
         await self._start_job(rec, found, "active-commit", "block-commit", args,
-                              {"base": chain[-1], "base_format": (image.get("backing-image") or {}).get("format")})
+                              {"base": base or chain[-1], "base_format": base_image.get("format")})
 
     async def block_copy(self, dom: str, disk: str, dest: str, *, format: str | None = None,  # noqa: A002
                          reuse_external: bool = False, bandwidth: int = 0) -> None:
@@ -271,10 +280,12 @@ class BlockJobsMixin:
             self.events.publish(BlockJobEvent(name=rec.name, uuid=rec.uuid, id=rec.id, kind=f"Domain.{event}",
                                               disk=where, job=kind, status=status))
 
-    async def commit_and_pivot(self, rec: DomainRecord, disk: str, timeout: float = 300) -> None:
-        """Active commit of the disk's top image into its chain, pivoted once ready (the caller
-        holds the domain's lock): what deleting an external snapshot of a running guest does."""
-        await self._block_commit_locked(rec, disk, True, 0)
+    async def commit_and_pivot(self, rec: DomainRecord, disk: str, timeout: float = 300,
+                               base: str | None = None) -> None:
+        """Active commit of the disk's top image into its chain (down to `base`, default the
+        bottom), pivoted once ready (the caller holds the domain's lock): what deleting an
+        external snapshot of a running guest does."""
+        await self._block_commit_locked(rec, disk, True, 0, base)
         run = self._running(rec)
         job = self._jobs(run)[disk]
         deadline = asyncio.get_running_loop().time() + timeout

@@ -604,11 +604,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                   "No such file or directory", ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
 
     async def _start_locked(self, rec: DomainRecord, paused: bool, definition: Domain | None = None,
-                            incoming: Any = None) -> None:
+                            incoming: Any = None, from_snapshot: bool = False) -> None:
         """Start under the domain's lock; everything checked before waiting for it is checked again
         here, since another operation may have started, undefined or replaced the domain meanwhile.
         `incoming(run)`, when given, loads a saved state into the new QEMU (started with
-        ``-incoming defer``) before the guest runs: a restore, not a boot."""
+        ``-incoming defer``) before the guest runs: a restore, not a boot.  `from_snapshot`: a
+        snapshot revert starts it, so the reasons and the STARTED event's detail say so (libvirt's
+        "from snapshot"); the revert itself tells of a guest left paused."""
         base = definition if definition is not None else rec.config
         if self._by_name.get(rec.name) is not rec or base is None:
             raise no_domain(rec.name)
@@ -741,16 +743,19 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             await self._abort_start(rec, files.log, exc)
             raise
         if paused:
-            rec.state, rec.reason = DomainState.PAUSED, PausedReason.USER
+            rec.state = DomainState.PAUSED
+            rec.reason = PausedReason.FROM_SNAPSHOT if from_snapshot else PausedReason.USER
         else:
             rec.state = DomainState.RUNNING
-            rec.reason = RunningReason.RESTORED if incoming is not None else RunningReason.BOOTED
+            rec.reason = (RunningReason.FROM_SNAPSHOT if from_snapshot else
+                          RunningReason.RESTORED if incoming is not None else RunningReason.BOOTED)
         self._save_runtime(rec, xml=consoles)  # the live XML changed only if pty paths were filled in
         self._persist_next_id()
         rec.run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
         self.events.emit(rec.name, rec.uuid, EventType.STARTED,
+                         StartedDetail.FROM_SNAPSHOT if from_snapshot else
                          StartedDetail.RESTORED if incoming is not None else StartedDetail.BOOTED, rec.id)
-        if paused:
+        if paused and not from_snapshot:  # a revert says "suspended" itself, once its guest stays paused
             self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED, SuspendedDetail.PAUSED, rec.id)
 
     async def _abort_start(self, rec: DomainRecord, log_path: Any, exc: BaseException) -> None:

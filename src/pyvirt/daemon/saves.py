@@ -204,6 +204,15 @@ class SavesMixin:
         was_running = rec.state == DomainState.RUNNING
         header = saveimage.SaveHeader(dom.to_xml(inactive=True, security_info=True),
                                       running or (was_running and not paused))
+        await self._write_state_image(run, target, header, pause=was_running)
+        await self._stop_saved(rec, run)
+
+    async def _write_state_image(self, run: Running, target: str, header: saveimage.SaveHeader,
+                                 pause: bool) -> None:
+        """QEMU's state into `target` behind `header` (a save, or an external snapshot's memory):
+        written under a temporary name, marked complete and renamed into place.  QEMU is left
+        paused ('postmigrate'); on failure nothing is left behind and a guest this paused
+        (`pause`) runs again."""
         folder = os.path.dirname(target)
         tmp = os.path.join(folder, f".{os.path.basename(target)}.pyvirt-partial")
         try:
@@ -215,7 +224,7 @@ class SavesMixin:
         try:
             os.write(fd, header.pack(partial=True))
             os.lseek(fd, header.stream_offset, os.SEEK_SET)
-            if was_running:
+            if pause:
                 await self._qmp(run, "stop")  # type: ignore[attr-defined]
                 stopped = True
             await self._qmp(run, "migrate-set-parameters", {"max-bandwidth": UNLIMITED_BANDWIDTH})  # type: ignore[attr-defined]
@@ -234,10 +243,9 @@ class SavesMixin:
         os.close(fd)
         os.replace(tmp, target)
         fsync_dir(folder)
-        await self._stop_saved(rec, run)
 
     async def _restore_locked(self, rec: DomainRecord, dom: Domain, source: str, header: saveimage.SaveHeader,
-                              running: bool, paused: bool) -> None:
+                              running: bool, paused: bool, from_snapshot: bool = False) -> None:
         start_paused = paused or (not running and not header.was_running)
 
         async def incoming(run: Running) -> None:
@@ -252,7 +260,7 @@ class SavesMixin:
 
         # QEMU must be the machine in the image: its definition, whatever the config says now
         await self._start_locked(rec, paused=start_paused, definition=dom,  # type: ignore[attr-defined]
-                                 incoming=incoming)
+                                 incoming=incoming, from_snapshot=from_snapshot)
 
     async def _pass_fd(self, run: Running, fd: int, name: str) -> None:
         if run.qmp is None:

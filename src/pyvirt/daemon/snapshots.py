@@ -6,8 +6,8 @@ while the job runs.  A shut-off guest's disks are snapshotted with ``qemu-img sn
 
 Metadata is libvirt's: one ``<domainsnapshot>`` file per snapshot (with ``<active>`` marking
 the current one) under ``config/qemu/snapshot/DOMAIN/``, each written atomically; the tree
-rules are :mod:`pyvirt.snapshot_tree`'s, shared with the test driver.  External snapshots
-(new overlays, memory to a file) are refused with a clear message: not implemented yet.
+rules are :mod:`pyvirt.snapshot_tree`'s, shared with the test driver.  External snapshots (new
+overlays, memory to a file) are :mod:`pyvirt.daemon.snapshots_external`'s.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pyvirt.api import (
     EventType,
     PausedReason,
     PyvirtError,
+    ResumedDetail,
     RunningReason,
     ShutoffReason,
     SnapshotInfo,
@@ -147,8 +148,6 @@ class SnapshotsMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         if quiesce:
             raise _unsupported("quiesce needs the QEMU guest agent, which pyvirt does not drive")
-        if live:
-            raise _unsupported("--live: external memory snapshots are not implemented by pyvirt yet")
         snap = parse_request(xml, redefine=redefine, validate=validate)
         _check_name(snap.name)
         async with rec.lock:
@@ -161,9 +160,12 @@ class SnapshotsMixin:
             snap.domain_xml = guest.to_xml(inactive=True)
             snap.state = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused"}.get(
                 DomainState(rec.state), "shutoff") if rec.active else "shutoff"
-            if snap.memory == "external":
-                raise _unsupported("external memory snapshots (--memspec) are not implemented by pyvirt yet; "
-                                   "take an internal one, or a disk-only one (--disk-only)")
+            if live and (not rec.active or snap.memory != "external"):
+                raise PyvirtError("unsupported configuration: live snapshot creation is supported only during "
+                                  "full system snapshots", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.DOMAIN_SNAPSHOT)
+            if snap.memory == "external" and not disk_only and rec.active:
+                await self._create_with_memory(rec, snaps, snap, reuse_external, live, halt, no_metadata)
+                return snap.name or ""
             if disk_only or is_external(snap):
                 if snap.memory not in (None, "no"):
                     raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
@@ -174,6 +176,9 @@ class SnapshotsMixin:
                 snap.state = "disk-snapshot" if disk_only else snap.state
                 _refuse_pflash(guest)
                 align_disks(snap, guest_disks(guest), "external", False)
+                if not any(d.snapshot == "external" for d in snap.disks):
+                    raise PyvirtError("unsupported configuration: a disk-only snapshot needs at least one disk "
+                                      "to snapshot", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.DOMAIN_SNAPSHOT)
                 await self._external_snapshot(rec, snap, reuse_external)  # type: ignore[attr-defined]
                 if not no_metadata:
                     snaps.add(snap)
@@ -201,6 +206,23 @@ class SnapshotsMixin:
             if halt and rec.active:
                 await self._stop_for_snapshot(rec)
         return snap.name or ""
+
+    async def _create_with_memory(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef,
+                                  reuse_external: bool, live: bool, halt: bool, no_metadata: bool) -> None:
+        """A full system snapshot: memory to its file, disks onto new overlays (or left out)."""
+        guest = rec.current()
+        _refuse_pflash(guest)
+        align_disks(snap, guest_disks(guest), "external", False)
+        if any(d.snapshot == "internal" for d in snap.disks):
+            raise _unsupported("mixing internal and external targets for a snapshot is not yet supported")
+        was_running = await self._memory_snapshot(rec, snap, reuse_external, live)  # type: ignore[attr-defined]
+        if not no_metadata:
+            snaps.add(snap)
+            self._persist_snapshots(rec, snaps)
+        if halt:
+            await self._stop_for_snapshot(rec)
+        elif was_running:
+            await self._qmp(rec.run, "cont")  # type: ignore[attr-defined]
 
     def _redefine_snapshot(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef, current: bool) -> None:
         """Record metadata only (a snapshot taken elsewhere, or an edited one)."""
@@ -235,34 +257,53 @@ class SnapshotsMixin:
         async with rec.lock:
             snaps = self._snapset(rec)
             snap = snaps.get(name)
+            started = False
             if is_external(snap):
-                raise _unsupported("revert to external snapshot not supported yet")
-            guest = rec.current()
-            images = _internal_images(guest, snap)
-            if snap.state in ("running", "paused"):
-                if not rec.active:
-                    await self._start_locked(rec, paused=True)  # type: ignore[attr-defined]
-                run = rec.run
-                assert run is not None
-                await self._snapshot_job(run, "snapshot-load", {"tag": name, **_devices(await self._snapshot_nodes(run, images))})
-                want_paused = paused or (snap.state == "paused" and not running)
-                await self._qmp(run, "stop" if want_paused else "cont")  # type: ignore[attr-defined]
-                if want_paused:
-                    rec.state, rec.reason = DomainState.PAUSED, PausedReason.FROM_SNAPSHOT
-                    self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED,  # type: ignore[attr-defined]
-                                     SuspendedDetail.FROM_SNAPSHOT, rec.id)
-                else:
-                    rec.state, rec.reason = DomainState.RUNNING, RunningReason.FROM_SNAPSHOT
-                self._save_runtime(rec)  # type: ignore[attr-defined]
+                started = await self._revert_external(rec, snaps, snap, running, paused)  # type: ignore[attr-defined]
+            elif snap.state in ("running", "paused"):
+                await self._revert_internal_running(rec, snap, running, paused)
             else:
                 if rec.active:
                     await self._stop_for_snapshot(rec)
-                await asyncio.to_thread(_qemu_img_all, "-a", name, images)
+                await asyncio.to_thread(_qemu_img_all, "-a", name, _internal_images(rec.current(), snap))
                 rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT
                 if running or paused:
-                    await self._start_locked(rec, paused=paused)  # type: ignore[attr-defined]
+                    await self._start_locked(rec, paused=paused, from_snapshot=True)  # type: ignore[attr-defined]
+                    started = True
+            if started and rec.state == DomainState.PAUSED:  # libvirt's transitions 3, 6 and 9
+                self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED,  # type: ignore[attr-defined]
+                                 SuspendedDetail.FROM_SNAPSHOT, rec.id)
             snaps.current = name
             self._persist_snapshots(rec, snaps)
+
+    async def _revert_internal_running(self, rec: DomainRecord, snap: SnapshotDef, running: bool,
+                                       paused: bool) -> None:
+        """QEMU loads the snapshot in place (started paused first if the guest is off); the events
+        are libvirt 9.0's: started, or suspended then resumed, each "from snapshot"."""
+        images = _internal_images(rec.current(), snap)
+        was_active = rec.active
+        if not was_active:
+            await self._start_locked(rec, paused=True, from_snapshot=True)  # type: ignore[attr-defined]
+        run = rec.run
+        assert run is not None
+        if was_active and rec.state == DomainState.RUNNING:
+            await self._qmp(run, "stop")  # type: ignore[attr-defined]
+            rec.state, rec.reason = DomainState.PAUSED, PausedReason.FROM_SNAPSHOT
+            self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED,  # type: ignore[attr-defined]
+                             SuspendedDetail.FROM_SNAPSHOT, rec.id)
+        await self._snapshot_job(run, "snapshot-load", {"tag": snap.name, **_devices(await self._snapshot_nodes(run, images))})
+        if paused or (snap.state == "paused" and not running):
+            rec.state, rec.reason = DomainState.PAUSED, PausedReason.FROM_SNAPSHOT
+            if not was_active:
+                self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED,  # type: ignore[attr-defined]
+                                 SuspendedDetail.FROM_SNAPSHOT, rec.id)
+        else:
+            await self._qmp(run, "cont")  # type: ignore[attr-defined]
+            rec.state, rec.reason = DomainState.RUNNING, RunningReason.FROM_SNAPSHOT
+            if was_active:
+                self.events.emit(rec.name, rec.uuid, EventType.RESUMED,  # type: ignore[attr-defined]
+                                 ResumedDetail.FROM_SNAPSHOT, rec.id)
+        self._save_runtime(rec)  # type: ignore[attr-defined]
 
     async def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
                               metadata_only: bool = False) -> None:
@@ -275,24 +316,31 @@ class SnapshotsMixin:
             doomed = snaps.descendants(name) if children or children_only else []
             if not children_only:
                 doomed.append(name)
-            external = [v for v in doomed if is_external(snaps.snaps[v])]
-            if external and not metadata_only:
-                if len(doomed) != 1 or snaps.descendants(name):
-                    raise _unsupported(f"deletion of external snapshot {name} with children is not implemented "
-                                       "by pyvirt yet (use --metadata to forget it)")
-                await self._delete_external(rec, snaps.snaps[name])  # type: ignore[attr-defined]
-            elif not metadata_only:
-                guest = rec.current()
+            if metadata_only:
+                gone = [s.name or "" for s in snaps.remove(name, children=children, children_only=children_only)]
+                self._persist_snapshots(rec, snaps, gone)
+                return
+            gone = []
+            try:  # one at a time, children first: each deletion sees the tree the one before left
                 for victim in reversed(doomed):
-                    images = _internal_images(guest, snaps.snaps[victim])
-                    if rec.run is not None:
-                        run = rec.run
-                        await self._snapshot_job(run, "snapshot-delete",
-                                        {"tag": victim, "devices": list(await self._snapshot_nodes(run, images))})
-                    else:
-                        await asyncio.to_thread(_qemu_img_all, "-d", victim, images)
-            gone = [s.name or "" for s in snaps.remove(name, children=children, children_only=children_only)]
-            self._persist_snapshots(rec, snaps, gone)
+                    await self._delete_one(rec, snaps, snaps.snaps[victim])
+                    gone += [s.name or "" for s in snaps.remove(victim)]
+            finally:
+                self._persist_snapshots(rec, snaps, gone)
+
+    async def _delete_one(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef) -> None:
+        """Drop one snapshot's data: an external one merges (snapshots_external), an internal one
+        is deleted from every image by QEMU's job (running) or qemu-img (shut off)."""
+        if is_external(snap):
+            await self._delete_external(rec, snaps, snap)  # type: ignore[attr-defined]
+            return
+        images = _internal_images(rec.current(), snap)
+        if rec.run is not None:
+            run = rec.run
+            await self._snapshot_job(run, "snapshot-delete",
+                                     {"tag": snap.name, "devices": list(await self._snapshot_nodes(run, images))})
+        else:
+            await asyncio.to_thread(_qemu_img_all, "-d", snap.name or "", images)
 
     # ------------------------------------------------------------------ QEMU work
     async def _snapshot_running(self, rec: DomainRecord, snap: SnapshotDef, images: list[tuple[str, str]]) -> None:

@@ -44,6 +44,13 @@ def info(path: str, fmt: str) -> dict[str, Any]:
     return json.loads(out)
 
 
+def chain(path: str, fmt: str) -> list[tuple[str, str]]:
+    """(file name, format) of an image and each image beneath it, top first."""
+    out = json.loads(run(["info", "-U", "--output=json", "--backing-chain", "-f", fmt, path],
+                         f"inspecting '{path}'"))
+    return [(str(i.get("filename", "")), str(i.get("format", ""))) for i in out]
+
+
 def create(path: str, fmt: str, size: int | None, *, backing: str | None = None,
            backing_fmt: str | None = None, options: dict[str, str] | None = None) -> None:
     args = ["create", "-q", "-f", fmt]

@@ -96,6 +96,9 @@ class SnapshotDef:
     memory: str | None = attr("memory/@snapshot", LOCATION)
     memory_file: str | None = attr("memory/@file")
     disks: list[SnapshotDisk] = children("disks/disk", SnapshotDisk)
+    #: the overlays a revert to this snapshot created while it has children (whose chains need
+    #: its own ``disks``): where the guest runs since, libvirt's ``<revertDisks>``
+    revert_disks: list[SnapshotDisk] = children("revertDisks/disk", SnapshotDisk)
     cookie: list[str] | None = raw("cookie")
     active: int | None = attr("active", Int(0, 1))
     domain_xml: str | None = field(default=None, compare=False)
@@ -108,7 +111,8 @@ class SnapshotDef:
         record holds no definition; ``internal`` adds ``<active>`` (current or not), which only
         the driver's own metadata files carry."""
         view = dataclasses.replace(self, active=None, cookie=None,
-                                   disks=[_disk_view(d) for d in self.disks])
+                                   disks=[_disk_view(d) for d in self.disks],
+                                   revert_disks=[_disk_view(d) for d in self.revert_disks])
         head = to_text(build(view, "domainsnapshot", FormatOptions(inactive=True, security_info=True)))
         lines = head.splitlines()
         if lines == ["<domainsnapshot/>"]:
@@ -197,7 +201,7 @@ def parse_snapshot(xml: str | bytes, *, redefine: bool = False, internal: bool =
     if not internal:
         snap.active = None
     _check_memory(snap, redefine)
-    for disk in snap.disks:
+    for disk in [*snap.disks, *snap.revert_disks]:
         _check_disk(disk)
     if snap.offline:
         snap.cookie = None
