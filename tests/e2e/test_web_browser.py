@@ -44,8 +44,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 class Web:
     """`pyvirt web` started for the harness's daemon; its login URL."""
 
-    def __init__(self, daemon: DaemonHarness) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "pyvirt.web.main", "-c", daemon.uri,
+    def __init__(self, daemon: DaemonHarness, *more: str) -> None:
+        """`more`: further connection URIs for the same web process."""
+        connect = [arg for uri in (daemon.uri, *more) for arg in ("-c", uri)]
+        self.proc = subprocess.Popen([sys.executable, "-m", "pyvirt.web.main", *connect,
                                       "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env=daemon.env())
         assert self.proc.stdout is not None
@@ -141,6 +143,49 @@ def test_state_changes_arrive_without_reload(env: dict[str, Any]) -> None:
     row_state(page, GUEST, DomainState.RUNNING)
     assert page.evaluate("() => window.__noReload") == 1  # the same page, never reloaded
     assert latency < 10
+
+
+def test_two_connections_in_one_page(env: dict[str, Any]) -> None:
+    """One `pyvirt web` for the harness's pyvirtd and the test driver: the list shows the guests of
+    both with their connection, a guest's page and its actions go to its own connection (the
+    route names it), and the other pages follow the connection picked."""
+    web2 = Web(env["daemon"], "test:///default")
+    page = env["browser"].new_page(viewport={"width": 1280, "height": 860})
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{web2.base}/login?token={web2.token}")
+        row_state(page, GUEST, DomainState.RUNNING)
+        row_state(page, "test", DomainState.RUNNING)  # the test driver's guest
+        mine = page.locator(f'tr[data-guest="{GUEST}"]')
+        assert mine.locator("td.conn").inner_text() == env["daemon"].uri
+        assert page.locator('tr[data-guest="test"] td.conn').inner_text() == "test:///default"
+        shot(page, "list-two-connections")
+        page.click('tr[data-guest="test"] a')
+        page.locator("#guest-h", has_text="test").wait_for()
+        assert page.url.endswith("#/c/default/guest/test")
+        page.get_by_role("button", name="Pause").click()
+        page.locator("#guest-state[data-state='3']").wait_for()  # the test driver's event, through this page
+        assert env["conn"].get_info(GUEST).state == DomainState.RUNNING  # the pyvirtd guest was not touched
+        page.goto(f"{web2.base}/#/guests")
+        row_state(page, "test", DomainState.PAUSED)
+        row_state(page, GUEST, DomainState.RUNNING)
+        page.click("nav >> text=Storage")
+        page.select_option("#conn-pick", "default")  # the test driver's pools: its 'default-pool'
+        page.locator('[data-pool="default-pool"]').wait_for()
+        assert "#/c/default/storage" in page.url
+        page.goto(f"{web2.base}/#/c/nosuch/storage")
+        page.locator("text=No such connection").wait_for()
+        if AXE.is_file():  # the connection column and picker are labelled too
+            ctx = env["browser"].new_context(bypass_csp=True, viewport={"width": 1280, "height": 860})
+            checker = ctx.new_page()
+            checker.goto(f"{web2.base}/login?token={web2.token}")
+            checker.locator(f'tr[data-guest="{GUEST}"]').wait_for()
+            checker.add_script_tag(path=str(AXE))
+            assert checker.evaluate(AXE_JS) == []
+            ctx.close()
+    finally:
+        page.close()
+        web2.stop()
 
 
 def test_serial_console(env: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from pyvirt.web import create, rpc, streams
 from pyvirt.web.auth import Auth, RateLimited
 from pyvirt.web.backend import Backend
+from pyvirt.web.conns import BACKENDS, Backends
 from pyvirt.web.guard import COOKIE, SESSION_KEY, Guard
 
 HERE = Path(__file__).parent
@@ -51,8 +52,9 @@ def assets_installed() -> bool:
 
 
 class Pages:
-    def __init__(self, auth: Auth, guard: Guard, uri: str) -> None:
-        self.auth, self.guard, self.uri = auth, guard, uri
+    def __init__(self, auth: Auth, guard: Guard, backends: Backends) -> None:
+        self.auth, self.guard, self.backends = auth, guard, backends
+        self.uri = ", ".join(b.uri for b in backends)
 
     def login_page(self, error: str = "", status: int = 200) -> web.Response:
         pam = PAM_FIELDS.format(group=html.escape(self.auth.pam_group)) if self.auth.pam_group else ""
@@ -92,10 +94,12 @@ class Pages:
         return response
 
     async def session(self, request: web.Request) -> web.StreamResponse:
-        """Who is logged in and the CSRF token the page sends back (same-origin reads only)."""
+        """Who is logged in, the CSRF token the page sends back (same-origin reads only) and the
+        connections this login may use (id for the routes, URI to show), the default first."""
         s = request[SESSION_KEY]
-        return web.json_response({"user": s.user, "csrf": s.csrf, "uri": self.uri,
-                                  "assets": assets_installed()})
+        conns = [{"id": b.id, "uri": b.uri} for b in self.backends.visible(s.token)]
+        return web.json_response({"user": s.user, "csrf": s.csrf, "connections": conns,
+                                  "uri": conns[0]["uri"] if conns else "", "assets": assets_installed()})
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "index.html")
@@ -104,19 +108,23 @@ class Pages:
         return web.FileResponse(STATIC / "login.css")
 
 
-def make_app(backend: Backend, auth: Auth, guard: Guard) -> web.Application:
+def make_app(backends: Backends | Backend, auth: Auth, guard: Guard) -> web.Application:
+    if isinstance(backends, Backend):
+        backends = Backends([backends])
     app = web.Application(middlewares=[guard.middleware], client_max_size=rpc.MAX_BODY)
-    pages = Pages(auth, guard, backend.uri)
-    app[streams.BACKEND] = backend
+    pages = Pages(auth, guard, backends)
+    app[BACKENDS] = backends
     spool = tempfile.TemporaryDirectory(prefix="pyvirt-web-")
     app[streams.SPOOL] = spool.name
 
     async def on_startup(app: web.Application) -> None:
         app[streams.LOOP] = asyncio.get_running_loop()
-        backend.start_events(app[streams.LOOP])
+        for backend in backends:
+            backend.start_events(app[streams.LOOP])
 
     async def on_cleanup(app: web.Application) -> None:
-        backend.close()
+        for backend in backends:
+            backend.close()
         spool.cleanup()
 
     app.on_startup.append(on_startup)
@@ -128,7 +136,7 @@ def make_app(backend: Backend, auth: Auth, guard: Guard) -> web.Application:
     r.add_post("/logout", pages.logout)
     r.add_get("/api/session", pages.session)
     streams.add_routes(app)  # before the generated routes: the upload route is the stream op's
-    rpc.add_routes(app, backend)
+    rpc.add_routes(app)
     create.add_routes(app)
     r.add_get("/", pages.index)  # one page; its views are #/guests, #/guest/NAME, #/storage, …
     r.add_static("/static/", STATIC)

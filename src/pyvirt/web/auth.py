@@ -26,6 +26,7 @@ MAX_SESSIONS = 256
 @dataclass
 class Session:
     user: str
+    token: bool = False  # logged in with the printed token: the process owner's reach (every connection)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     last_used: float = field(default_factory=time.monotonic)
 
@@ -117,20 +118,20 @@ class Auth:
         self.limiter.check(client)
         who = None
         if token and self.token_ok(token):
-            who = "token"
-        elif user and self.pam_group is not None and pam_login(user, password, self.pam_group):
+            return self.new_session("token", token=True)
+        if user and self.pam_group is not None and pam_login(user, password, self.pam_group):
             who = user
         if who is None:
             self.limiter.failed(client)
             return None
         return self.new_session(who)
 
-    def new_session(self, user: str) -> str:
+    def new_session(self, user: str, token: bool = False) -> str:
         if len(self.sessions) >= MAX_SESSIONS:
             oldest = min(self.sessions, key=lambda k: self.sessions[k].last_used)
             del self.sessions[oldest]
         sid = secrets.token_urlsafe(32)
-        self.sessions[sid] = Session(user)
+        self.sessions[sid] = Session(user, token)
         return sid
 
     def session(self, sid: str | None) -> Session | None:

@@ -1,5 +1,5 @@
-"""The web process's side of the Connection: a small pool of client connections and the one
-event subscription every browser shares.
+"""The web process's side of one Connection (one URI): a small pool of client connections and
+the one event subscription every browser shares.
 
 The remote client is synchronous (stdlib, built for the CLI's start-up time) and one client
 connection carries one request at a time, so calls run in worker threads, each on a connection
@@ -31,8 +31,9 @@ RESUBSCRIBE_DELAY = 1.0
 class Backend:
     """`factory()` opens one Connection (pyvirt.client.connect bound to the URI)."""
 
-    def __init__(self, uri: str, factory: Callable[[], Connection], size: int = POOL_SIZE) -> None:
+    def __init__(self, uri: str, factory: Callable[[], Connection], size: int = POOL_SIZE, id: str = "") -> None:
         self.uri = uri
+        self.id = id or uri  # the route's name for it (pyvirt.web.conns.connection_ids)
         self.factory = factory
         self.shared = uri.startswith("test:")
         self.size = 1 if self.shared else size
@@ -120,6 +121,7 @@ class Backend:
             time.sleep(RESUBSCRIBE_DELAY)
 
     def _deliver(self, data: dict[str, Any]) -> None:
+        data["conn"] = self.id  # a page showing several connections knows whose event it is
         loop = self._loop
         if loop is None or loop.is_closed():
             return

@@ -21,8 +21,9 @@ from aiohttp import web
 
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.atomicio import write_atomic
-from pyvirt.web.rpc import PREFIX, error_response, read_object
-from pyvirt.web.streams import BACKEND, SPOOL
+from pyvirt.web.conns import add_route, backend_of
+from pyvirt.web.rpc import error_response, read_object
+from pyvirt.web.streams import SPOOL
 
 INSTALL_TIMEOUT = 600.0
 FIELDS = {"name": str, "memory": int, "vcpus": int, "osinfo": str, "source": str, "disk": str, "kernel": str,
@@ -153,8 +154,9 @@ async def create(request: web.Request) -> web.StreamResponse:
     with tempfile.TemporaryDirectory(dir=request.app[SPOOL]) as private:
         key_file = os.path.join(private, "ssh-key.pub")
         try:
+            uri = backend_of(request).uri
             form = await read_object(request)
-            argv = install_argv(request.app[BACKEND].uri, form, key_file)
+            argv = install_argv(uri, form, key_file)
         except PyvirtError as exc:
             return error_response(exc)
         if form.get("ssh_key"):
@@ -166,6 +168,7 @@ async def clone(request: web.Request) -> web.StreamResponse:
     """``POST /api/clone``: {original, name} -> ``pyvirt clone --auto-clone`` (new disks beside
     the original's, as virt-clone makes them)."""
     try:
+        uri = backend_of(request).uri
         form = await read_object(request)
         for key in form:
             if key not in ("original", "name"):
@@ -176,7 +179,7 @@ async def clone(request: web.Request) -> web.StreamResponse:
     except PyvirtError as exc:
         return error_response(exc)
     return await run_tool(request, "pyvirt.cli.clone",
-                          ["--connect", request.app[BACKEND].uri, f"--original={form['original']}",
+                          ["--connect", uri, f"--original={form['original']}",
                            f"--name={form['name']}", "--auto-clone"])
 
 
@@ -191,6 +194,6 @@ async def osinfo_ids(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post(PREFIX + "/create", create)
-    app.router.add_post(PREFIX + "/clone", clone)
-    app.router.add_get(PREFIX + "/osinfo", osinfo_ids)
+    add_route(app, "POST", "/create", create)
+    add_route(app, "POST", "/clone", clone)
+    add_route(app, "GET", "/osinfo", osinfo_ids)  # the same for every connection

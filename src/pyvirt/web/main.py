@@ -29,7 +29,9 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pyvirt web", description="pyvirt's web UI (talks to pyvirtd).")
-    p.add_argument("-c", "--connect", metavar="URI", help="connection URI (default as pyvirt's)")
+    p.add_argument("-c", "--connect", metavar="URI", action="append",
+                   help="connection URI (default as pyvirt's); repeat it for one UI over several "
+                        "(e.g. qemu:///system and qemu:///session), the first is the default")
     p.add_argument("--listen", type=parse_listen, default=("127.0.0.1", DEFAULT_PORT), metavar="HOST:PORT",
                    help=f"address to listen on (default 127.0.0.1:{DEFAULT_PORT}; port 0 picks one)")
     p.add_argument("--tls-cert", type=Path, help="PEM certificate (with --tls-key)")
@@ -52,9 +54,11 @@ async def serve(args: argparse.Namespace) -> int:
     from pyvirt.web.app import assets_installed, make_app
     from pyvirt.web.auth import Auth
     from pyvirt.web.backend import Backend
+    from pyvirt.web.conns import Backends, connection_ids, is_system
     from pyvirt.web.guard import Guard
 
-    uri = args.connect or default_uri()
+    uris = list(dict.fromkeys(args.connect or [default_uri()]))  # each once, in the order given
+    uri = uris[0]
     host, port = args.listen
     loopback = tls.is_loopback(host)
     ssl_ctx = None
@@ -66,10 +70,13 @@ async def serve(args: argparse.Namespace) -> int:
     elif args.tls or not loopback:
         cert, key = tls.self_signed(state_paths(uri).config / "web", host)
         ssl_ctx = tls.context(cert, key)
-    pam_group = None if args.no_pam or not uri.rstrip("/").endswith("/system") else args.pam_group
+    # PAM logins reach the system connections only (pyvirt.web.conns): no system URI, no PAM
+    pam_group = None if args.no_pam or not any(is_system(u) for u in uris) else args.pam_group
     auth = Auth(pam_group=pam_group)
-    backend = Backend(uri, lambda: connect(uri))
-    await asyncio.to_thread(backend.check)  # a clear error now if pyvirtd is not there
+    backends = Backends([Backend(u, lambda u=u: connect(u), id=cid)  # type: ignore[misc]
+                         for u, cid in zip(uris, connection_ids(uris), strict=True)])
+    for backend in backends:
+        await asyncio.to_thread(backend.check)  # a clear error now if a pyvirtd is not there
     runner: web.AppRunner | None = None
     try:
         site_port = port
@@ -77,7 +84,7 @@ async def serve(args: argparse.Namespace) -> int:
         if loopback:
             allowed = set()  # filled in once the port is known (port 0 picks one)
         guard = Guard(auth, allowed, tls=ssl_ctx is not None)
-        runner = web.AppRunner(make_app(backend, auth, guard), access_log=None)
+        runner = web.AppRunner(make_app(backends, auth, guard), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port, ssl_context=ssl_ctx, reuse_address=True)
         await site.start()
@@ -94,7 +101,7 @@ async def serve(args: argparse.Namespace) -> int:
             from pyvirt.atomicio import write_atomic
 
             write_atomic(args.url_file, url + "\n", mode=0o600)
-        print(f"pyvirt web for {uri} is at:\n    {url}", flush=True)
+        print(f"pyvirt web for {', '.join(uris)} is at:\n    {url}", flush=True)
         if auth.pam_group:
             print(f"    (or log in with PAM as root or a member of group '{auth.pam_group}')", flush=True)
         if not assets_installed():

@@ -1,6 +1,7 @@
 """The web UI's JSON API: one route per declared operation, made from pyvirt.operations.
 
-``/api`` + the operation's pyvirtd path and method (``POST /api/v1/domains/{dom}/start``), the
+``/api`` + the operation's pyvirtd path and method (``POST /api/v1/domains/{dom}/start``; under
+``/api/c/{conn}`` for a connection other than the first, see pyvirt.web.conns), the
 same arguments (path segments; query string for GET/DELETE; a JSON object body otherwise), the
 same checks (pyvirt.optypes: types checked, nothing coerced, unknown fields refused) and the same
 answers (``{"result": …}`` or ``{"error": {code, domain, message}}`` with libvirt's numbers and
@@ -21,10 +22,9 @@ from aiohttp import web
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.operations import HTTP_STATUS, OPERATIONS, Operation
 from pyvirt.optypes import encode_result, json_object
-from pyvirt.web.backend import Backend
+from pyvirt.web.conns import add_route, backend_of
 
 log = logging.getLogger(__name__)
-PREFIX = "/api"
 #: the largest JSON body the UI sends (a domain XML is a few KiB)
 MAX_BODY = 4 << 20
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -48,9 +48,10 @@ async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
     return await op.arguments(request.match_info, request.query, lambda: read_object(request))
 
 
-def make_handler(op: Operation, backend: Backend) -> Handler:
+def make_handler(op: Operation) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         try:
+            backend = backend_of(request)
             kwargs = await parse_request(op, request)
             result = await backend.call(op.name, kwargs)
         except PyvirtError as exc:
@@ -63,7 +64,7 @@ def make_handler(op: Operation, backend: Backend) -> Handler:
     return handler
 
 
-def add_routes(app: web.Application, backend: Backend) -> None:
+def add_routes(app: web.Application) -> None:
     for op in OPERATIONS.values():
         if not op.stream:
-            app.router.add_route(op.method, PREFIX + op.path, make_handler(op, backend))
+            add_route(app, op.method, op.path, make_handler(op))

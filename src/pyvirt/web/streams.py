@@ -22,8 +22,9 @@ from urllib.parse import quote, urlsplit
 from aiohttp import WSMsgType, web
 
 from pyvirt.api import ErrorCode, PyvirtError
-from pyvirt.web.backend import Backend
-from pyvirt.web.rpc import PREFIX, error_response
+from pyvirt.web.conns import BACKENDS, PREFIX, add_route, backend_of
+from pyvirt.web.guard import SESSION_KEY
+from pyvirt.web.rpc import error_response
 
 log = logging.getLogger(__name__)
 #: bytes the browser may send per WebSocket message (keystrokes and RFB input are small)
@@ -35,17 +36,19 @@ EVENT_BACKLOG = 1000
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Every lifecycle event of domains, pools and networks, as JSON text messages."""
-    backend: Backend = request.app[BACKEND]
+    """Every lifecycle event of domains, pools and networks of every connection the session
+    may use, as JSON text messages, each with its connection's id ("conn")."""
+    backends = request.app[BACKENDS].visible(request[SESSION_KEY].token)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
     await ws.prepare(request)
     q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(EVENT_BACKLOG)
-    live = backend.subscribed.is_set()
-    backend.listeners.add(q)
-    # "subscribed": from here on this page misses no event, so it may load its lists now (when
-    # the subscription is not up yet, the backend says it to every page once it is)
-    if live:
-        await ws.send_str(json.dumps({"kind": "Connect", "event": "subscribed"}))
+    live = [b for b in backends if b.subscribed.is_set()]
+    for backend in backends:
+        backend.listeners.add(q)
+    # "subscribed": from here on this page misses no event of that connection, so it may load
+    # its lists now (when a subscription is not up yet, its backend says it to every page once it is)
+    for backend in live:
+        await ws.send_str(json.dumps({"kind": "Connect", "event": "subscribed", "conn": backend.id}))
     reader = asyncio.ensure_future(ws.receive())  # notices the browser going away
     try:
         while not ws.closed:
@@ -56,7 +59,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                 break
             await ws.send_str(json.dumps(getter.result()))
     finally:
-        backend.listeners.discard(q)
+        for backend in backends:
+            backend.listeners.discard(q)
         reader.cancel()
         await ws.close()
     return ws
@@ -64,7 +68,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def console(request: web.Request) -> web.StreamResponse:
     """The guest's serial console as binary WebSocket messages, both ways (history first)."""
-    backend: Backend = request.app[BACKEND]
+    backend = backend_of(request)
     dom = request.match_info["dom"]
     conn = await asyncio.to_thread(backend.dedicated)
     try:
@@ -122,9 +126,9 @@ def vnc_address(uri: str) -> tuple[str, int]:
 
 async def vnc(request: web.Request) -> web.StreamResponse:
     """RFB between noVNC (binary WebSocket messages) and the guest's VNC server."""
-    backend: Backend = request.app[BACKEND]
     dom = request.match_info["dom"]
     try:
+        backend = backend_of(request)
         uri = await backend.call("display_uri", {"dom": dom, "kind": "vnc"})
         host, port = vnc_address(uri)
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
@@ -167,10 +171,10 @@ async def upload(request: web.Request) -> web.StreamResponse:
     The body is spooled to a private temporary file first, zero blocks left as holes, then sent
     with Connection.upload_volume, which sends holes as lengths (sparse-aware, as vol-upload).
     A body larger than the volume is refused before anything is written."""
-    backend: Backend = request.app[BACKEND]
     pool, name = request.match_info["pool"], request.match_info["name"]
     length = request.content_length
     try:
+        backend = backend_of(request)
         if length is None:
             raise PyvirtError("invalid argument: upload needs a Content-Length", ErrorCode.INVALID_ARG)
         vol = await backend.call("lookup_volume", {"pool": pool, "name": name})
@@ -204,7 +208,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 
     The client's download_volume writes with pwrite (holes kept), so the bytes go through a
     private sparse temporary file, streamed out and removed as soon as the response ends."""
-    backend: Backend = request.app[BACKEND]
+    backend = backend_of(request)
     pool, name = request.match_info["pool"], request.match_info["name"]
     with tempfile.TemporaryFile(dir=request.app[SPOOL]) as spool:
         try:
@@ -223,14 +227,13 @@ async def download(request: web.Request) -> web.StreamResponse:
         return response
 
 
-BACKEND = web.AppKey("backend", Backend)
 LOOP = web.AppKey("loop", asyncio.AbstractEventLoop)
 SPOOL = web.AppKey("spool", str)
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get(PREFIX + "/events", events)
-    app.router.add_get(PREFIX + "/v1/domains/{dom}/console", console)
-    app.router.add_get(PREFIX + "/v1/domains/{dom}/vnc", vnc)
-    app.router.add_put(PREFIX + "/v1/pools/{pool}/volumes/{name}/data", upload)
-    app.router.add_get(PREFIX + "/v1/pools/{pool}/volumes/{name}/data", download)
+    app.router.add_get(PREFIX + "/events", events)  # one socket for every connection
+    add_route(app, "GET", "/v1/domains/{dom}/console", console)
+    add_route(app, "GET", "/v1/domains/{dom}/vnc", vnc)
+    add_route(app, "PUT", "/v1/pools/{pool}/volumes/{name}/data", upload)
+    add_route(app, "GET", "/v1/pools/{pool}/volumes/{name}/data", download)

@@ -19,6 +19,21 @@ export async function init() {
 
 export function csrf() { return session ? session.csrf : ''; }
 
+// ------------------------------------------------------------------ connections
+// One web process may serve several connections (qemu:///system and qemu:///session): every
+// request names its connection (/api/c/ID/...), and so does every route of the page
+// (#/c/ID/guest/NAME, #/c/ID/storage, ...; #/guests lists the guests of all of them).  The shell
+// sets the connection its route names before a view renders; a view is keyed by it.
+let current = null;
+export function connections() { return session ? session.connections : []; }
+export function setConn(id) { current = id; }
+export function conn() { return current; }
+export function connURI(id) { const c = connections().find((x) => x.id === id); return c ? c.uri : id; }
+export function apiPath(path, id = current) { return `/api/c/${encodeURIComponent(id)}${path}`; }
+export function pageHref(page, arg, id = current) {
+  return `#/c/${encodeURIComponent(id)}/${page}${arg === undefined ? '' : '/' + encodeURIComponent(arg)}`;
+}
+
 function query(args) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(args || {})) {
@@ -29,9 +44,10 @@ function query(args) {
   return s ? '?' + s : '';
 }
 
-// call('POST', `/v1/domains/${q(name)}/start`, {paused: false}) -> the operation's result
-export async function call(method, path, args) {
-  let url = '/api' + path;
+// call('POST', `/v1/domains/${q(name)}/start`, {paused: false}) -> the operation's result, on the
+// route's connection (or the one named by `id`)
+export async function call(method, path, args, id = current) {
+  let url = apiPath(path, id);
   const opts = { method, headers: {} };
   if (method === 'GET' || method === 'DELETE') url += query(args);
   else { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(args || {}); }
@@ -46,8 +62,8 @@ export async function call(method, path, args) {
 
 // A long tool run (/create, /clone): NDJSON lines {"line"} as they come, given to onLine, then
 // {"result"} (returned) or {"error"} (thrown).  A refusal before the run is plain JSON.
-export async function callStream(path, args, onLine) {
-  const r = await fetch('/api' + path, { method: 'POST', body: JSON.stringify(args || {}),
+export async function callStream(path, args, onLine, id = current) {
+  const r = await fetch(apiPath(path, id), { method: 'POST', body: JSON.stringify(args || {}),
     headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() } });
   if (r.status === 401) { location.href = '/login'; throw new ApiError({ message: 'logged out' }, 401); }
   if (!(r.headers.get('Content-Type') || '').startsWith('application/x-ndjson')) {
@@ -90,9 +106,14 @@ export function wsURL(path) {
 const listeners = new Set();
 let socket = null;
 
+// events of one connection (and the socket's own 'lost', which is every connection's)
+export function onEventOf(id, fn) { return onEvent((ev) => { if (!ev.conn || ev.conn === id) fn(ev); }); }
+
 export function onEvent(fn) {
   listeners.add(fn);
-  if (socket && socket.readyState === WebSocket.OPEN && socket.subscribed) fn({ kind: 'Connect', event: 'subscribed' });
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    for (const id of socket.subscribed) fn({ kind: 'Connect', event: 'subscribed', conn: id });
+  }
   return () => listeners.delete(fn);
 }
 
@@ -100,9 +121,11 @@ function emit(ev) { for (const fn of [...listeners]) fn(ev); }
 
 export function openEvents() {
   socket = new WebSocket(wsURL('/api/events'));
+  socket.subscribed = new Set();  // the connections whose events this socket now carries
   socket.onmessage = (m) => {
     const ev = JSON.parse(m.data);
-    if (ev.kind === 'Connect' && ev.event === 'subscribed') socket.subscribed = true;
+    if (ev.kind === 'Connect' && ev.event === 'subscribed') socket.subscribed.add(ev.conn);
+    if (ev.kind === 'Connect' && ev.event === 'lost') socket.subscribed.delete(ev.conn);
     emit(ev);
   };
   socket.onclose = () => { emit({ kind: 'Connect', event: 'lost' }); setTimeout(openEvents, 2000); };

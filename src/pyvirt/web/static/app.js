@@ -1,7 +1,8 @@
-// The shell: navigation, hash routes (#/guests, #/guest/NAME, #/create, #/storage, #/networks,
-// #/host) and the live event socket.
+// The shell: navigation, hash routes (#/guests for every connection's guests; #/c/ID/guest/NAME,
+// #/c/ID/create, #/c/ID/storage, #/c/ID/networks, #/c/ID/host for one connection's; without
+// c/ID: the first connection) and the live event socket.
 import { html, render, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
-import { init, openEvents, csrf } from '/static/api.js';
+import { init, openEvents, csrf, connections, setConn, pageHref } from '/static/api.js';
 import { GuestList } from '/static/guests.js';
 import { GuestDetails } from '/static/guest.js';
 import { CreateGuest } from '/static/create.js';
@@ -10,8 +11,10 @@ import { Networks } from '/static/networks.js';
 import { Host } from '/static/host.js';
 
 function route() {
-  const parts = location.hash.replace(/^#\/?/, '').split('/');
-  return { page: parts[0] || 'guests', arg: parts.slice(1).map(decodeURIComponent).join('/') };
+  let parts = location.hash.replace(/^#\/?/, '').split('/');
+  let conn = null;
+  if (parts[0] === 'c' && parts.length > 2) { conn = decodeURIComponent(parts[1]); parts = parts.slice(2); }
+  return { conn, page: parts[0] || 'guests', arg: parts.slice(1).map(decodeURIComponent).join('/') };
 }
 
 const NAV = [['guests', 'Guests'], ['create', 'Create guest'], ['storage', 'Storage'], ['networks', 'Networks'],
@@ -22,31 +25,53 @@ async function logout() {
   location.href = '/login';
 }
 
-function App({ session }) {
+// With more than one connection: which one the pages other than the guest list are about
+function ConnPicker({ conns, value, page, pick }) {
+  if (conns.length < 2) return html`<span class="uri" title="connection">${conns.length ? conns[0].uri : ''}</span>`;
+  const go = (e) => {
+    const v = e.target.value;
+    if (page === 'guests' || page === 'guest') { pick(v); location.hash = '#/guests'; } else location.hash = pageHref(page, undefined, v);
+  };
+  return html`<label class="uri" for="conn-pick">Connection <select id="conn-pick" value=${value} onChange=${go}>
+    ${conns.map((c) => html`<option value=${c.id}>${c.uri}</option>`)}</select></label>`;
+}
+
+function App() {
+  const conns = connections();
   const [r, setR] = useState(route());
+  const [last, setLast] = useState(conns.length ? conns[0].id : null);
   useEffect(() => {
     const f = () => setR(route());
     addEventListener('hashchange', f);
     return () => removeEventListener('hashchange', f);
   }, []);
+  const known = r.conn !== null && conns.some((c) => c.id === r.conn);
+  const id = known ? r.conn : last;
+  useEffect(() => { if (known && r.conn !== last) setLast(r.conn); }, [r.conn]);
+  setConn(id);  // before the view renders: its requests go to the connection its route names
   let view;
-  switch (r.page) {
-    case 'guest': view = html`<${GuestDetails} key=${r.arg} name=${r.arg} />`; break;
-    case 'create': view = html`<${CreateGuest} />`; break;
-    case 'storage': view = html`<${Storage} />`; break;
-    case 'networks': view = html`<${Networks} />`; break;
-    case 'host': view = html`<${Host} />`; break;
-    default: view = html`<${GuestList} />`;
+  if (r.conn !== null && !known) {
+    view = html`<section><h1>No such connection</h1><p class="error" role="alert">This login has no connection
+      "${r.conn}".</p><a href="#/guests">Back to guests</a></section>`;
+  } else {
+    switch (r.page) {
+      case 'guest': view = html`<${GuestDetails} key=${id + '/' + r.arg} name=${r.arg} />`; break;
+      case 'create': view = html`<${CreateGuest} key=${id} />`; break;
+      case 'storage': view = html`<${Storage} key=${id} />`; break;
+      case 'networks': view = html`<${Networks} key=${id} />`; break;
+      case 'host': view = html`<${Host} key=${id} />`; break;
+      default: view = html`<${GuestList} />`;
+    }
   }
   const current = r.page === 'guest' ? 'guests' : r.page;
   return html`
     <header class="top">
       <a class="brand" href="#/guests">pyvirt</a>
       <nav aria-label="Main"><ul>
-        ${NAV.map(([id, label]) => html`<li><a href=${'#/' + id}
-          aria-current=${current === id ? 'page' : null}>${label}</a></li>`)}
+        ${NAV.map(([page, label]) => html`<li><a href=${page === 'guests' ? '#/guests' : pageHref(page, undefined, id)}
+          aria-current=${current === page ? 'page' : null}>${label}</a></li>`)}
       </ul></nav>
-      <span class="uri" title="connection">${session.uri}</span>
+      <${ConnPicker} conns=${conns} value=${id} page=${r.page} pick=${setLast} />
       <button type="button" class="quiet" onClick=${logout}>Log out</button>
     </header>
     <main id="main">${view}</main>`;
@@ -58,5 +83,5 @@ function App({ session }) {
   openEvents();
   const root = document.getElementById('app');
   root.textContent = '';  // the static "Loading…" goes; Preact owns the element from here
-  render(html`<${App} session=${session} />`, root);
+  render(html`<${App} />`, root);
 })();

@@ -2,7 +2,7 @@
 // command line): import an existing disk or a kernel + initrd, install from an ISO, a URL/tree or
 // PXE onto a new disk, or boot a cloud image configured by cloud-init.
 import { html, useEffect, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, callStream, rows } from '/static/api.js';
+import { call, callStream, rows, pageHref } from '/static/api.js';
 import { ErrorBox, Field } from '/static/ui.js';
 
 const SOURCES = [['disk', 'an existing disk image (import)'], ['kernel', 'a kernel and initrd'],
@@ -46,7 +46,7 @@ export function CreateGuest() {
     try {
       const r = await callStream('/create', body, (line) => setProgress((p) => [...p, line]));
       if (form.source === 'cloud') setDone({ name: body.name, output: r.output });  // it may hold a generated password
-      else location.hash = '#/guest/' + encodeURIComponent(body.name);
+      else location.hash = pageHref('guest', body.name);
     } catch (err) { setError(err); } finally { setBusy(false); }
   };
   return html`<section aria-labelledby="create-h"><h1 id="create-h">Create a guest</h1>
@@ -87,6 +87,6 @@ export function CreateGuest() {
       ${(busy || error) && progress.length > 0 && html`<pre class="output" id="create-progress" aria-live="polite">${progress.join('\n')}</pre>`}
       <${ErrorBox} error=${error} />
       ${done && html`<div role="status"><p class="ok">Created ${done.name}.</p><pre class="output">${done.output}</pre>
-        <a href=${'#/guest/' + encodeURIComponent(done.name)}>Open ${done.name}</a></div>`}
+        <a href=${pageHref('guest', done.name)}>Open ${done.name}</a></div>`}
     </form></section>`;
 }

@@ -1,6 +1,6 @@
 // One guest: overview (+ CPU graph), actions, serial console, VNC console, snapshots, XML, delete.
 import { html, useEffect, useMemo, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, callStream, rows, q, onEvent, STATES, fmtBytes, wsURL, xmlDoc, latest, STALE } from '/static/api.js';
+import { call, callStream, rows, q, onEventOf, conn, STATES, fmtBytes, wsURL, apiPath, pageHref, xmlDoc, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field, loadAsset } from '/static/ui.js';
 import { Devices } from '/static/devices.js';
 
@@ -41,7 +41,7 @@ export function GuestDetails({ name }) {
     try { setInfo(await fresh(call('GET', `${path}/info`), name)); setError(null); } catch (e) { if (e !== STALE) setError(e); }
   };
   useEffect(() => {
-    return onEvent((ev) => {
+    return onEventOf(conn(), (ev) => {
       if ((ev.kind === 'Connect' && ev.event === 'subscribed') || (ev.kind === 'Domain' && ev.name === name)) load();
     });
   }, [name]);
@@ -180,11 +180,11 @@ function RenameClone({ name, info }) {
   const off = info.id === -1;
   const rename = async () => {
     await call('POST', `/v1/domains/${q(name)}/rename`, { new_name: newName.trim() });
-    location.hash = '#/guest/' + encodeURIComponent(newName.trim());
+    location.hash = pageHref('guest', newName.trim());
   };
   const clone = async () => {
     await callStream('/clone', { original: name, name: cloneName.trim() }, () => {});
-    location.hash = '#/guest/' + encodeURIComponent(cloneName.trim());
+    location.hash = pageHref('guest', cloneName.trim());
   };
   return html`<div class="card inline-cards">
     <form class="inline" onSubmit=${(e) => e.preventDefault()} aria-label="Rename">
@@ -245,7 +245,7 @@ function SerialConsole({ name, running }) {
     term.loadAddon(fit);
     term.open(box.current);
     try { fit.fit(); } catch { /* hidden */ }
-    const ws = new WebSocket(wsURL(`/api/v1/domains/${q(name)}/console`));
+    const ws = new WebSocket(wsURL(apiPath(`/v1/domains/${q(name)}/console`)));
     ws.binaryType = 'arraybuffer';
     const enc = new TextEncoder();
     ws.onopen = () => { setStatus('connected'); term.focus(); };
@@ -274,7 +274,7 @@ function VncConsole({ name, running }) {
     let closed = false;
     import('/vendor/novnc/core/rfb.js').then(({ default: RFB }) => {
       if (closed) return;
-      const r = new RFB(box.current, wsURL(`/api/v1/domains/${q(name)}/vnc`), { wsProtocols: ['binary'] });
+      const r = new RFB(box.current, wsURL(apiPath(`/v1/domains/${q(name)}/vnc`)), { wsProtocols: ['binary'] });
       r.scaleViewport = true;
       r.addEventListener('connect', () => setStatus('connected'));
       r.addEventListener('disconnect', (e) => setStatus(e.detail.clean ? 'closed' : 'failed (has the guest a VNC display?)'));

@@ -1,28 +1,33 @@
-// The guest list: loaded once the event socket is subscribed, then kept current by events
-// (one info request for the guest an event names; no polling), search, state filter, bulk actions.
+// The guest list of every connection: each connection's loaded once the event socket carries its
+// events, then kept current by them (one info request for the guest an event names; no polling),
+// search, state filter, bulk actions.  A guest is known by its connection and name together.
 import { Component, html, useCallback, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, STATES, fmtBytes, latest, STALE } from '/static/api.js';
+import { call, rows, q, onEvent, STATES, fmtBytes, latest, STALE, connections, connURI, pageHref } from '/static/api.js';
 import { ErrorBox } from '/static/ui.js';
 
 const FILTERS = { all: () => true, running: (g) => g.state === 1, paused: (g) => g.state === 3,
   off: (g) => g.state === 5 || g.id === -1 };
 
 const BULK = [
-  ['Start', (n) => call('POST', `/v1/domains/${q(n)}/start`, {})],
-  ['Shut down', (n) => call('POST', `/v1/domains/${q(n)}/shutdown`, {})],
-  ['Force off', (n) => call('POST', `/v1/domains/${q(n)}/destroy`, {})],
+  ['Start', (g) => call('POST', `/v1/domains/${q(g.name)}/start`, {}, g.conn)],
+  ['Shut down', (g) => call('POST', `/v1/domains/${q(g.name)}/shutdown`, {}, g.conn)],
+  ['Force off', (g) => call('POST', `/v1/domains/${q(g.name)}/destroy`, {}, g.conn)],
 ];
+
+const keyOf = (conn, name) => `${conn}\0${name}`;
 
 // One row; re-rendered only when its guest's record or its checkbox changed, so an event for
 // one guest of 1000 redraws one row, not the table.
 class GuestRow extends Component {
   shouldComponentUpdate(next) { return next.g !== this.props.g || next.checked !== this.props.checked; }
 
-  render({ g, checked, toggle }) {
-    return html`<tr data-guest=${g.name}>
-      <td><input type="checkbox" aria-label=${'Select ' + g.name} checked=${checked} onChange=${() => toggle(g.name)} /></td>
-      <td><a href=${'#/guest/' + encodeURIComponent(g.name)}>${g.name}</a>
+  render({ g, checked, toggle, many }) {
+    return html`<tr data-guest=${g.name} data-conn=${g.conn}>
+      <td><input type="checkbox" aria-label=${'Select ' + g.name + (many ? ' on ' + connURI(g.conn) : '')} checked=${checked}
+        onChange=${() => toggle(g.key)} /></td>
+      <td><a href=${pageHref('guest', g.name, g.conn)}>${g.name}</a>
         ${g.title ? html`<div class="title">${g.title}</div>` : null}</td>
+      ${many ? html`<td class="conn">${connURI(g.conn)}</td>` : null}
       <td><span class=${'state s' + g.state} data-state=${g.state}>${STATES[g.state] || g.state}</span></td>
       <td>${g.vcpus}</td><td>${fmtBytes(g.max_mem_kib * 1024)}</td><td>${g.autostart ? 'yes' : 'no'}</td>
     </tr>`;
@@ -37,28 +42,37 @@ export function GuestList() {
   const [selected, setSelected] = useState(new Set());
   const [results, setResults] = useState(null);
 
+  const many = connections().length > 1;
+
   useEffect(() => {
-    const fresh = latest();  // one tracker for the whole list, one per guest for its refreshes
-    const load = async () => {
+    const fresh = latest();  // one tracker per connection's list, one per guest for its refreshes
+    const tag = (conn, g) => ({ ...g, conn, key: keyOf(conn, g.name) });
+    const drop = (key) => setGuests((m) => { const n = new Map(m || []); n.delete(key); return n; });
+    const load = async (conn) => {
       try {
-        const list = rows(await fresh(call('GET', '/v1/domains'), '\0all'));
-        setGuests(new Map(list.map((g) => [g.name, g])));
+        const list = rows(await fresh(call('GET', '/v1/domains', undefined, conn), conn + '\0\0all'));
+        setGuests((m) => {
+          const n = new Map([...(m || new Map())].filter(([, g]) => g.conn !== conn));
+          for (const g of list) n.set(keyOf(conn, g.name), tag(conn, g));
+          return n;
+        });
         setError(null);
       } catch (e) { if (e !== STALE) setError(e); }
     };
-    const refresh = async (name) => {
+    const refresh = async (conn, name) => {
+      const key = keyOf(conn, name);
       try {
-        const info = await fresh(call('GET', `/v1/domains/${q(name)}/info`), name);
-        setGuests((m) => new Map(m || []).set(name, info));
+        const info = await fresh(call('GET', `/v1/domains/${q(name)}/info`, undefined, conn), key);
+        setGuests((m) => new Map(m || []).set(key, tag(conn, info)));
       } catch (e) {
-        if (e.status === 404) setGuests((m) => { const n = new Map(m || []); n.delete(name); return n; });
+        if (e.status === 404) drop(key);
       }
     };
     return onEvent((ev) => {
-      if (ev.kind === 'Connect' && ev.event === 'subscribed') load();
+      if (ev.kind === 'Connect' && ev.event === 'subscribed') load(ev.conn);
       else if (ev.kind === 'Domain') {
-        if (ev.event === 1) setGuests((m) => { const n = new Map(m || []); n.delete(ev.name); return n; });
-        else refresh(ev.name);
+        if (ev.event === 1) drop(keyOf(ev.conn, ev.name));
+        else refresh(ev.conn, ev.name);
       }
     });
   }, []);
@@ -69,18 +83,19 @@ export function GuestList() {
     return [...guests.values()]
       .filter(FILTERS[filter])
       .filter((g) => !s || g.name.toLowerCase().includes(s) || (g.title || '').toLowerCase().includes(s))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => a.name.localeCompare(b.name) || a.conn.localeCompare(b.conn));
   }, [guests, search, filter]);
 
   const toggle = useCallback((name) => setSelected((s) => { const n = new Set(s); n.has(name) ? n.delete(name) : n.add(name); return n; }), []);
-  const allShown = shown.length > 0 && shown.every((g) => selected.has(g.name));
-  const toggleAll = () => setSelected(allShown ? new Set() : new Set(shown.map((g) => g.name)));
+  const allShown = shown.length > 0 && shown.every((g) => selected.has(g.key));
+  const toggleAll = () => setSelected(allShown ? new Set() : new Set(shown.map((g) => g.key)));
 
   const bulk = async (label, fn) => {
-    const names = shown.map((g) => g.name).filter((n) => selected.has(n));
-    setResults({ label, items: names.map((n) => ({ name: n, pending: true })) });
-    const settled = await Promise.allSettled(names.map((n) => fn(n)));
-    setResults({ label, items: names.map((n, i) => ({ name: n, ok: settled[i].status === 'fulfilled',
+    const chosen = shown.filter((g) => selected.has(g.key));
+    const named = (g) => ({ name: g.name, conn: g.conn, label: many ? `${g.name} (${connURI(g.conn)})` : g.name });
+    setResults({ label, items: chosen.map((g) => ({ ...named(g), pending: true })) });
+    const settled = await Promise.allSettled(chosen.map((g) => fn(g)));
+    setResults({ label, items: chosen.map((g, i) => ({ ...named(g), ok: settled[i].status === 'fulfilled',
       message: settled[i].status === 'rejected' ? settled[i].reason.message : 'done' })) });
   };
 
@@ -100,19 +115,19 @@ export function GuestList() {
         ${BULK.map(([label, fn]) => html`<button type="button" disabled=${!selected.size}
           onClick=${() => bulk(label, fn)}>${label} (${selected.size})</button>`)}
       </span>
-      <a class="button" href="#/create">New guest</a>
+      <a class="button" href=${pageHref('create')}>New guest</a>
     </div>
     ${results && html`<div class="results" role="status" aria-live="polite">
       <strong>${results.label}:</strong>
       <ul>${results.items.map((r) => html`<li class=${r.pending ? 'pending' : r.ok ? 'ok' : 'failed'}
-        data-guest=${r.name}>${r.name}: ${r.pending ? '…' : r.message}</li>`)}</ul>
+        data-guest=${r.name} data-conn=${r.conn}>${r.label}: ${r.pending ? '…' : r.message}</li>`)}</ul>
       <button type="button" class="quiet" onClick=${() => setResults(null)}>Dismiss</button></div>`}
     ${guests === null ? html`<p class="loading">Loading guests…</p>` : html`
     <table class="list" aria-label="Guests">
       <thead><tr>
         <th><input type="checkbox" aria-label="Select all shown guests" checked=${allShown} onChange=${toggleAll} /></th>
-        <th>Name</th><th>State</th><th>vCPUs</th><th>Memory</th><th>Autostart</th></tr></thead>
-      <tbody>${shown.map((g) => html`<${GuestRow} key=${g.name} g=${g} checked=${selected.has(g.name)} toggle=${toggle} />`)}</tbody>
+        <th>Name</th>${many ? html`<th>Connection</th>` : null}<th>State</th><th>vCPUs</th><th>Memory</th><th>Autostart</th></tr></thead>
+      <tbody>${shown.map((g) => html`<${GuestRow} key=${g.key} g=${g} many=${many} checked=${selected.has(g.key)} toggle=${toggle} />`)}</tbody>
     </table>
     <p class="count">${shown.length} of ${guests.size} guests shown</p>`}
   </section>`;

@@ -1,6 +1,6 @@
 // Virtual networks: list, start/stop, autostart, DHCP leases; kept current by network events.
 import { html, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, latest, STALE } from '/static/api.js';
+import { call, rows, q, onEventOf, conn, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field } from '/static/ui.js';
 
 // A network's XML built through the DOM: NAT or isolated with an IPv4 subnet and DHCP, or a
@@ -63,7 +63,7 @@ export function Networks() {
   const load = async () => {
     try { setNets(rows(await fresh(call('GET', '/v1/networks')))); setError(null); } catch (e) { if (e !== STALE) setError(e); }
   };
-  useEffect(() => onEvent((ev) => { if (ev.event === 'subscribed' || ev.kind === 'Network') load(); }), []);
+  useEffect(() => onEventOf(conn(), (ev) => { if (ev.event === 'subscribed' || ev.kind === 'Network') load(); }), []);
   const showLeases = async (n) => {
     try { setLeases({ ...leases, [n]: await call('GET', `/v1/networks/${q(n)}/leases`) }); } catch (e) { setLeases({ ...leases, [n]: e }); }
   };

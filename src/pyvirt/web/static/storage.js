@@ -3,7 +3,7 @@
 // directory pool and remove a pool (virsh pool-define + pool-build + pool-start, pool-destroy +
 // pool-delete + pool-undefine: the same operations, one after the other).
 import { html, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, fmtBytes, csrf, latest, STALE } from '/static/api.js';
+import { call, rows, q, onEventOf, conn, apiPath, fmtBytes, csrf, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field } from '/static/ui.js';
 
 function put(url, file, onProgress) {
@@ -39,7 +39,7 @@ function Upload({ pools, onDone }) {
       const vol = name.trim() || file.name;
       await call('POST', `/v1/pools/${q(target)}/volumes`, { name: vol, capacity: Math.max(file.size, 1), format: 'raw' });
       setProgress(0);
-      await put(`/api/v1/pools/${q(target)}/volumes/${q(vol)}/data`, file, (a, b) => setProgress(Math.round(a * 100 / b)));
+      await put(apiPath(`/v1/pools/${q(target)}/volumes/${q(vol)}/data`), file, (a, b) => setProgress(Math.round(a * 100 / b)));
       setProgress(100); setDone(`Uploaded ${vol} (${fmtBytes(file.size)}).`);
       onDone();
     } catch (e) { setError(e); }
@@ -159,7 +159,7 @@ export function Storage() {
       setPools(ps); setVols(out); setError(null);
     } catch (e) { if (e !== STALE) setError(e); }
   };
-  useEffect(() => onEvent((ev) => { if (ev.event === 'subscribed' || ev.kind === 'StoragePool') load(); }), []);
+  useEffect(() => onEventOf(conn(), (ev) => { if (ev.event === 'subscribed' || ev.kind === 'StoragePool') load(); }), []);
   if (!pools) return html`<section><h1>Storage</h1><${ErrorBox} error=${error} /><p class="loading">Loading…</p></section>`;
   return html`<section aria-labelledby="storage-h"><h1 id="storage-h">Storage</h1>
     <${ErrorBox} error=${error} />
@@ -179,7 +179,7 @@ export function Storage() {
       <table class="list" aria-label=${'Volumes of ' + p.name}><thead><tr><th>Volume</th><th>Format</th><th>Capacity</th><th>Allocation</th><th>Actions</th></tr></thead>
         <tbody>${vols[p.name].map((v) => html`<tr key=${v.name} data-volume=${v.name}><td>${v.name}</td><td>${v.format}</td>
           <td>${fmtBytes(v.capacity)}</td><td>${fmtBytes(v.allocation)}</td>
-          <td><a class="button" href=${`/api/v1/pools/${q(p.name)}/volumes/${q(v.name)}/data`} download=${v.name}>Download</a>
+          <td><a class="button" href=${apiPath(`/v1/pools/${q(p.name)}/volumes/${q(v.name)}/data`)} download=${v.name}>Download</a>
             <${Resize} pool=${p.name} vol=${v} onDone=${load} />
             <${Action} label="Delete" kind="danger" run=${async () => { await call('DELETE', `/v1/pools/${q(p.name)}/volumes/${q(v.name)}`); await load(); }} /></td></tr>`)}</tbody></table>`}
     </div>`)}
