@@ -81,6 +81,10 @@ def test_nvram_and_tpm_state_at_undefine_and_start(daemon: DaemonHarness, test_g
     assert vars_file.read_bytes() == template.read_bytes()
     tpm_state = daemon.root / "data" / "swtpm" / info.uuid
     assert tpm_state.is_dir()  # swtpm started with the guest and keeps its state there
+    # manufactured by swtpm_setup first, as libvirt does: EK, its certificate, platform certificate
+    assert (tpm_state / "tpm2" / "tpm2-00.permall").is_file()
+    setup_log = (daemon.root / "log" / "qemu" / "nv-swtpm.log").read_text()
+    assert "Successfully created EK certificate" in setup_log and "Successfully authored TPM state" in setup_log
     conn.destroy("nv")
     with pytest.raises(PyvirtError, match="cannot undefine domain with nvram"):
         conn.undefine("nv")
@@ -90,3 +94,50 @@ def test_nvram_and_tpm_state_at_undefine_and_start(daemon: DaemonHarness, test_g
     conn.define_xml(saved)
     conn.undefine("nv", nvram=True)
     assert not vars_file.exists() and not tpm_state.exists()
+
+
+def test_external_snapshot_keeps_the_uefi_variables(daemon: DaemonHarness, test_guest: TestGuest,
+                                                    guest_disk: Path) -> None:
+    """An external snapshot of a UEFI guest keeps its variable store and a revert puts it back
+    (--reset-nvram: the template's instead); internal ones stay refused (libvirt's rule).  The
+    guest stays paused: the firmware never runs, so the store's bytes are the test's own."""
+    code, template = Path("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+    if not (code.exists() and template.exists()):
+        pytest.skip("ovmf is not installed (make deps)")
+    conn = daemon.connect()
+    vars_file, mem = daemon.root / "uvs_VARS.fd", daemon.root / "uvs.mem"
+    blank = template.read_bytes()
+    marked, changed = blank[:-16] + b"PYVIRT-SNAPSHOT!", blank[:-16] + b"CHANGED-AFTER-S1"
+    vars_file.write_bytes(marked)
+    loader = (f"<loader readonly='yes' type='pflash'>{code}</loader>"
+              f"<nvram template='{template}'>{vars_file}</nvram>")
+    conn.define_xml(guest_xml(test_guest, "uvs", disk=guest_disk).replace(
+        "machine='pc'>hvm</type>", f"machine='pc'>hvm</type>{loader}"))
+    conn.start("uvs", paused=True)
+    with pytest.raises(PyvirtError, match="pflash based firmware are not supported"):
+        conn.snapshot_create("uvs", "<domainsnapshot><name>int</name></domainsnapshot>")
+    conn.snapshot_create("uvs", f"<domainsnapshot><name>s1</name><memory snapshot='external' file='{mem}'/>"
+                                "</domainsnapshot>")
+    vars_file.write_bytes(changed)  # what the guest's firmware would have written since
+    conn.snapshot_revert("uvs", "s1")
+    assert vars_file.read_bytes() == marked and conn.get_state("uvs")[0] == 3  # paused, as it was taken
+    vars_file.write_bytes(changed)
+    conn.snapshot_revert("uvs", "s1", reset_nvram=True)
+    assert vars_file.read_bytes() == blank
+    kept = daemon.root / "data" / "nvram" / "snapshot" / "uvs" / "s1.fd"
+    assert kept.read_bytes() == marked
+    conn.snapshot_delete("uvs", "s1")
+    assert not kept.exists() and not mem.exists()
+
+    saved = daemon.root / "uvs.save"  # restore --reset-nvram: the template's too
+    conn.save("uvs", str(saved))
+    vars_file.write_bytes(changed)
+    conn.restore(str(saved), reset_nvram=True)
+    assert vars_file.read_bytes() == blank
+    conn.destroy("uvs")
+    # no template to copy from: refused before the store is touched
+    conn.define_xml(conn.get_xml("uvs", inactive=True).replace(f" template='{template}'", ""))
+    vars_file.write_bytes(changed)
+    with pytest.raises(PyvirtError, match=f"unable to find any master var store for loader: {code}"):
+        conn.start("uvs", reset_nvram=True)
+    assert vars_file.read_bytes() == changed

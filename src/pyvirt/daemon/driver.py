@@ -478,12 +478,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         rec = self.lookup(dom)
         async with rec.lock:
             if reset_nvram and rec.config is not None and not rec.active:
-                from pyvirt.daemon.firmware import nvram_path
+                from pyvirt.daemon.firmware import reset_nvram as drop_nvram
 
-                vars_file = nvram_path(rec.config, self.paths.data / "nvram")
-                if vars_file:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(vars_file)
+                drop_nvram(rec.config, self.paths.data / "nvram")
             if not await self.start_from_managed_save(rec, paused, force_boot):
                 await self._start_locked(rec, paused=paused)
             self._destroy_when_gone(owner, rec)

@@ -4,7 +4,10 @@ NVRAM copied from its template, and one swtpm per emulated TPM.
 Both happen at start, on the copy QEMU is built from: the persistent definition keeps
 ``<os firmware='efi'>`` (so an updated ``ovmf`` package is picked up), the live XML shows the
 chosen loader and NVRAM.  swtpm is started with ``--terminate``: it ends when its QEMU does, so
-it needs no tracking across a pyvirtd restart; if QEMU never starts, pyvirtd kills it.
+it needs no tracking across a pyvirtd restart; if QEMU never starts, pyvirtd kills it.  A TPM
+without state yet is manufactured first by ``swtpm_setup`` (EK and its certificate, platform
+certificate, NVRAM locked), as libvirt does, with certificates from a local CA pyvirtd keeps
+under the TPM state root.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pyvirt.qemu.firmware import select
 from pyvirt.xml.domain import Domain, Features, Loader, NVRam
 
 SWTPM_WAIT = 10.0
+SETUP_TIMEOUT = 120.0  # creating the local CA and an RSA EK takes seconds, more under load
 
 
 def _unsupported(message: str) -> PyvirtError:
@@ -73,6 +77,22 @@ def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
     return None
 
 
+def reset_nvram(dom: Domain, nvram_dir: Path) -> None:
+    """``--reset-nvram`` (start, restore, snapshot-revert): the variable store goes, so the start
+    copies it afresh from its template.  Without a template to copy (libvirt's check, before
+    anything is removed) it is refused; a domain without a variable store is left alone."""
+    path = nvram_path(dom, nvram_dir)
+    if path is None:
+        return
+    os_ = dom.os
+    if os_ is not None and os_.firmware != "efi" and not (os_.nvram is not None and os_.nvram.template):
+        loader = os_.loader.path if os_.loader is not None else path
+        raise PyvirtError(f"operation failed: unable to find any master var store for loader: {loader}",
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def tpm_state_dir(dom: Domain, state_root: Path, *, force: bool = False) -> Path | None:
     """The emulated TPM's state directory (start_swtpms keeps it per domain UUID); None when
     there is none to remove, or the TPM asks for its state to outlive the domain
@@ -85,21 +105,26 @@ def tpm_state_dir(dom: Domain, state_root: Path, *, force: bool = False) -> Path
 
 
 def _copy_template(template: str, path: str) -> None:
-    """Copy under a temporary name, then rename: a crash never leaves half a variable store."""
+    copy_file(template, path, f"cannot create NVRAM '{path}' from template '{template}'")
+
+
+def copy_file(src: str, path: str, what: str) -> None:
+    """Copy under a temporary name, then rename: a crash never leaves half a variable store.
+    `what` begins the error's message."""
     folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".nvram.", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as out, open(template, "rb") as src:
-            shutil.copyfileobj(src, out)
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as source:
+            shutil.copyfileobj(source, out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise PyvirtError(f"operation failed: cannot create NVRAM '{path}' from template '{template}': "
-                          f"{exc.strerror}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
+        raise PyvirtError(f"operation failed: {what}: {exc.strerror}", ErrorCode.OPERATION_FAILED,
+                          ErrorDomain.QEMU) from None
 
 
 def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path,
@@ -130,13 +155,15 @@ def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path
             for p in (sock, state, log):
                 if "," in str(p):
                     raise _unsupported(f"swtpm cannot use the path '{p}' (it contains a comma)")
+            # the state encrypted with a key derived from the vtpm secret's value, which pyvirtd
+            # wrote for it (daemon/disksecrets.py) and swtpm removes once read
+            key = secret_file(str(private_dir), tpm.alias or "tpm0", "vtpm") \
+                if tpm.backend_encryption_secret else None  # beside the socket: no comma
+            setup_tpm_state(dom, state, version, state_root, log, user, key)
             # the log: swtpm's stdout, which spawn_detached opens (as the daemon) onto the file
             argv = [binary, "socket", "--ctrl", f"type=unixio,path={sock},mode=0600",
                     "--tpmstate", f"dir={state},mode=0600", "--log", "fd=1", "--terminate"]
-            if tpm.backend_encryption_secret:
-                # the state encrypted with a key derived from the vtpm secret's value, which pyvirtd
-                # wrote for it (daemon/disksecrets.py) and swtpm removes once read
-                key = secret_file(str(private_dir), tpm.alias or "tpm0", "vtpm")  # beside the socket: no comma
+            if key is not None:
                 argv += ["--key", f"pwdfile={key},mode=aes-256-cbc,remove=true"]
             if version == "2.0":
                 argv.append("--tpm2")
@@ -152,6 +179,72 @@ def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path
         stop_helpers(started)
         raise
     return started
+
+
+def setup_tpm_state(dom: Domain, state: Path, version: str, state_root: Path, log: Path, user: Any,
+                    key: str | None) -> None:
+    """libvirt's qemuTPMEmulatorRunSetup: a TPM with no state yet is manufactured by
+    ``swtpm_setup`` (an EK with its certificate and a platform certificate, the NVRAM locked,
+    never overwriting), as QEMU's user; its output goes to the swtpm log.  A guest then sees a
+    provisioned TPM, as on libvirt, instead of an empty one."""
+    import subprocess
+
+    if (state / ("tpm2-00.permall" if version == "2.0" else "tpm-00.permall")).exists():
+        return
+    binary = shutil.which("swtpm_setup")
+    if binary is None:
+        raise _unsupported("creating an emulated TPM's state needs swtpm_setup, which is not installed "
+                           "(Debian package 'swtpm-tools')")
+    config = _localca_config(state_root, user)
+    argv = [binary, "--tpm-state", str(state), "--vmid", f"{dom.name}:{dom.uuid}", "--createek",
+            "--create-ek-cert", "--create-platform-cert", "--lock-nvram", "--not-overwrite", "--config", config]
+    if version == "2.0":
+        argv.append("--tpm2")
+    if key is not None:
+        argv += ["--pwdfile", key, "--cipher", "aes-256-cbc"]
+    ids: dict[str, Any] = {}
+    if user is not None:
+        ids = {"user": user.uid, "group": user.gid, "extra_groups": list(user.groups)}
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=SETUP_TIMEOUT, check=False, cwd="/",
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(state_root)}, **ids)
+    except subprocess.TimeoutExpired:
+        raise PyvirtError(f"operation failed: swtpm_setup did not finish within {SETUP_TIMEOUT:.0f} s",
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU) from None
+    output = (done.stdout + done.stderr)[-64 << 10:]
+    with open(log, "ab") as fh:
+        fh.write(output)
+    if done.returncode != 0:
+        tail = output.decode(errors="replace").strip().splitlines()[-3:]
+        raise PyvirtError(f"operation failed: swtpm_setup could not create the TPM state in '{state}': "
+                          f"{' '.join(tail)}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+
+
+def _localca_config(state_root: Path, user: Any) -> str:
+    """swtpm_setup's configuration naming pyvirt's own local CA (Debian's /var/lib/swtpm-localca
+    belongs to tss), written once; the CA directory is QEMU's user's, who runs swtpm_setup."""
+    from pyvirt.atomicio import write_atomic
+
+    ca = state_root / "localca"
+    ca.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files = {
+        "swtpm_setup.conf": f"create_certs_tool = {shutil.which('swtpm_localca') or '/usr/bin/swtpm_localca'}\n"
+                            f"create_certs_tool_config = {ca}/swtpm-localca.conf\n"
+                            f"create_certs_tool_options = {ca}/swtpm-localca.options\n"
+                            "active_pcr_banks = sha256\n",
+        "swtpm-localca.conf": f"statedir = {ca}\nsigningkey = {ca}/signkey.pem\n"
+                              f"issuercert = {ca}/issuercert.pem\ncertserial = {ca}/certserial\n",
+        "swtpm-localca.options": "--platform-manufacturer pyvirt\n--platform-version 2.1\n--platform-model QEMU\n",
+    }
+    for name, text in files.items():
+        path = ca / name
+        if not path.exists() or path.read_text() != text:
+            write_atomic(path, text)
+    if user is not None:
+        from pyvirt.daemon.qemuuser import give_tree
+
+        give_tree(user, ca)
+    return str(ca / "swtpm_setup.conf")
 
 
 def stop_helpers(idents: list[process.ProcessIdentity]) -> None:

@@ -95,9 +95,6 @@ class SavesMixin:
     async def restore(self, path: str, *, xml: str | None = None, bypass_cache: bool = False,
                       running: bool = False, paused: bool = False, reset_nvram: bool = False) -> None:
         _exclusive_state(running, paused)
-        if reset_nvram:
-            raise PyvirtError("unsupported configuration: --reset-nvram: the domain has no UEFI NVRAM managed "
-                              "by pyvirt", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
         source = _absolute(path)
         header = await asyncio.to_thread(saveimage.read_header, source)
         dom = self._image_domain(header.xml if xml is None else xml, header)
@@ -106,6 +103,10 @@ class SavesMixin:
             async with rec.lock:
                 if rec.active:
                     raise operation_invalid(f"domain '{rec.name}' is already active")
+                if reset_nvram:
+                    from pyvirt.daemon.firmware import reset_nvram as drop_nvram
+
+                    drop_nvram(dom, self.paths.data / "nvram")  # type: ignore[attr-defined]
                 await self._restore_locked(rec, dom, source, header, running, paused)
         except BaseException:
             if not rec.persistent and not rec.active:

@@ -128,9 +128,9 @@ class SnapshotsMixin:
 
     def drop_snapshot_metadata(self, rec: DomainRecord) -> None:
         self._snapsets.pop(rec.uuid, None)
-        folder = self._snapshot_dir(rec)
-        if folder.is_dir():
-            shutil.rmtree(folder)
+        for folder in (self._snapshot_dir(rec), self._nvram_copy(rec, "").parent):  # type: ignore[attr-defined]
+            if folder.is_dir():
+                shutil.rmtree(folder)
 
     # ------------------------------------------------------------------ API
     def list_snapshots(self, dom: str) -> list[SnapshotInfo]:
@@ -174,13 +174,13 @@ class SnapshotsMixin:
                     raise _unsupported("an external snapshot of a running guest without its memory needs --disk-only")
                 snap.memory = "no"
                 snap.state = "disk-snapshot" if disk_only else snap.state
-                _refuse_pflash(guest)
                 align_disks(snap, guest_disks(guest), "external", False)
                 if not any(d.snapshot == "external" for d in snap.disks):
                     raise PyvirtError("unsupported configuration: a disk-only snapshot needs at least one disk "
                                       "to snapshot", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.DOMAIN_SNAPSHOT)
                 await self._external_snapshot(rec, snap, reuse_external)  # type: ignore[attr-defined]
                 if not no_metadata:
+                    self._keep_nvram(rec, snap)  # type: ignore[attr-defined]
                     snaps.add(snap)
                     self._persist_snapshots(rec, snaps)
                 if halt and rec.active:
@@ -211,12 +211,12 @@ class SnapshotsMixin:
                                   reuse_external: bool, live: bool, halt: bool, no_metadata: bool) -> None:
         """A full system snapshot: memory to its file, disks onto new overlays (or left out)."""
         guest = rec.current()
-        _refuse_pflash(guest)
         align_disks(snap, guest_disks(guest), "external", False)
         if any(d.snapshot == "internal" for d in snap.disks):
             raise _unsupported("mixing internal and external targets for a snapshot is not yet supported")
         was_running = await self._memory_snapshot(rec, snap, reuse_external, live)  # type: ignore[attr-defined]
         if not no_metadata:
+            self._keep_nvram(rec, snap)  # type: ignore[attr-defined]  # while QEMU is still paused
             snaps.add(snap)
             self._persist_snapshots(rec, snaps)
         if halt:
@@ -252,14 +252,18 @@ class SnapshotsMixin:
         if running and paused:
             raise exclusive("VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING", "VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED")
         rec = self.lookup(dom)  # type: ignore[attr-defined]
-        if reset_nvram:
-            raise _unsupported("--reset-nvram: the domain has no UEFI NVRAM managed by pyvirt")
         async with rec.lock:
             snaps = self._snapset(rec)
             snap = snaps.get(name)
             started = False
+            if reset_nvram and (is_external(snap) or not rec.active):  # for the start the revert makes
+                from pyvirt.daemon.firmware import reset_nvram as drop_nvram
+
+                drop_nvram(model.parse_stored(snap.domain_xml) if snap.domain_xml else rec.current(),
+                           self.paths.data / "nvram")  # type: ignore[attr-defined]
             if is_external(snap):
-                started = await self._revert_external(rec, snaps, snap, running, paused)  # type: ignore[attr-defined]
+                started = await self._revert_external(rec, snaps, snap, running, paused,  # type: ignore[attr-defined]
+                                                      restore_nvram=not reset_nvram)
             elif snap.state in ("running", "paused"):
                 await self._revert_internal_running(rec, snap, running, paused)
             else:
@@ -333,6 +337,7 @@ class SnapshotsMixin:
         is deleted from every image by QEMU's job (running) or qemu-img (shut off)."""
         if is_external(snap):
             await self._delete_external(rec, snaps, snap)  # type: ignore[attr-defined]
+            remove_quietly(self._nvram_copy(rec, snap.name or ""))  # type: ignore[attr-defined]
             return
         images = _internal_images(rec.current(), snap)
         if rec.run is not None:
@@ -417,7 +422,8 @@ def _check_name(name: str | None) -> None:
 
 def _refuse_pflash(dom: Domain) -> None:
     """UEFI variables live in a raw flash image that QEMU's internal snapshots leave out: a
-    revert would pair old disks and RAM with new variables, so libvirt refuses, and so do we."""
+    revert would pair old disks and RAM with new variables, so libvirt refuses, and so do we
+    (external snapshots keep a copy of the variables instead: snapshots_external)."""
     os_ = dom.os
     if os_ is not None and (os_.firmware == "efi" or (os_.loader is not None and os_.loader.type == "pflash")):
         raise _unsupported("internal snapshots of a VM with pflash based firmware are not supported")

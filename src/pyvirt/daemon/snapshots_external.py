@@ -30,6 +30,7 @@ import copy
 import dataclasses
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
@@ -41,6 +42,7 @@ from pyvirt.api import (
 )
 from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
+from pyvirt.daemon.firmware import copy_file, nvram_path
 from pyvirt.snapshot_tree import SnapshotSet, default_overlay, is_external
 from pyvirt.xml.snapshot import SnapshotDef, SnapshotDisk, SnapshotSource
 
@@ -203,8 +205,10 @@ class ExternalSnapshotsMixin:
 
     # ------------------------------------------------------------------ revert
     async def _revert_external(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef,
-                               running: bool, paused: bool) -> bool:
-        """Revert to an external snapshot; whether the guest was started (running or paused)."""
+                               running: bool, paused: bool, restore_nvram: bool = True) -> bool:
+        """Revert to an external snapshot; whether the guest was started (running or paused).
+        The UEFI variables kept with the snapshot come back unless `restore_nvram` is off
+        (--reset-nvram: the template's instead)."""
         from pyvirt.qemu import saveimage
         from pyvirt.storage import qemuimg
 
@@ -245,6 +249,10 @@ class ExternalSnapshotsMixin:
             disk.source_file, disk.driver_type = new, "qcow2"
         if rec.active:
             await self._stop_for_snapshot(rec)  # type: ignore[attr-defined]
+        kept = self._nvram_copy(rec, snap.name or "")
+        vars_file = nvram_path(dom, self.paths.data / "nvram")  # type: ignore[attr-defined]
+        if restore_nvram and vars_file and kept.is_file():
+            copy_file(str(kept), vars_file, f"cannot restore the NVRAM of snapshot {snap.name}")
         if rec.config is not None:  # the snapshot's definition is the domain's again (libvirt)
             self._commit(rec, config=model.parse_definition(dom.to_xml(inactive=True, security_info=True)))  # type: ignore[attr-defined]
         keep = _files_named(snaps, skip=snaps.current) | {d.source_file for d in dom.devices.disks}
@@ -261,6 +269,18 @@ class ExternalSnapshotsMixin:
             await self._start_locked(rec, paused=paused, from_snapshot=True)  # type: ignore[attr-defined]
             return True
         return False
+
+    def _nvram_copy(self, rec: DomainRecord, name: str) -> Path:
+        return self.paths.data / "nvram" / "snapshot" / rec.name / f"{name}.fd"  # type: ignore[attr-defined]
+
+    def _keep_nvram(self, rec: DomainRecord, snap: SnapshotDef) -> None:
+        """A UEFI guest's variables are part of its state: an external snapshot keeps a copy
+        beside pyvirt's variable stores, which a revert puts back (pyvirt's addition: libvirt's
+        external snapshots leave the NVRAM out, and its internal ones refuse UEFI guests)."""
+        vars_file = nvram_path(rec.current(), self.paths.data / "nvram")  # type: ignore[attr-defined]
+        if vars_file and os.path.isfile(vars_file):
+            copy_file(vars_file, str(self._nvram_copy(rec, snap.name or "")),
+                      f"cannot keep the NVRAM of snapshot {snap.name}")
 
     def _running_overlays(self, rec: DomainRecord, snaps: SnapshotSet) -> list[str]:
         """The current snapshot's overlays the guest runs on: what a revert throws away."""
