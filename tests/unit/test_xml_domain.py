@@ -241,7 +241,8 @@ def test_defaults_pc():
     assert dom.devices.videos[0].address.slot == 2
     nic = dom.devices.interfaces[0]
     assert nic.mac_address.startswith("52:54:00:") and nic.address.slot == 4 and dom.devices.filesystems[0].address.slot == 3
-    cd = dom.devices.disks[1]
+    assert [d.target_dev for d in dom.devices.disks] == ["vda", "vdb", "sda"]  # libvirt groups by bus
+    cd = dom.devices.disks[2]
     assert (cd.address.type, cd.address.unit) == ("drive", 0)
     assert dom.devices.consoles[0].target_type == "serial"
     assert {(i.type, i.bus) for i in dom.devices.inputs} >= {("mouse", "ps2"), ("keyboard", "ps2")}

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 
 from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
 from .errors import XMLValidationError
-from .generic_defaults import drive_address, fill_iothread_ids, hostdev_defaults, vsock_defaults
+from .generic_defaults import (
+    chardev_protocol_rule,
+    disk_parse_rules,
+    drive_address,
+    fill_iothread_ids,
+    graphics_format_rules,
+    hostdev_defaults,
+    hugepage_sizes_in_kib,
+    order_disks,
+    vsock_defaults,
+)
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
 from .validate import check_addresses
 
@@ -88,7 +98,8 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
     if dom.cpu is None:
         dom.cpu = CPU(mode="custom", match="exact", check="none", model="qemu64", model_fallback="forbid")
     else:
-        _cpu(dom.cpu)
+        _cpu(dom.cpu, dom.type)
+    hugepage_sizes_in_kib(dom)
     if dom.clock is None:
         dom.clock = Clock(offset="utc")
     dom.on_poweroff = dom.on_poweroff or "destroy"
@@ -98,13 +109,18 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.devices.emulator = host.emulator
 
 
-def _cpu(cpu: CPU) -> None:
+def _cpu(cpu: CPU, virt_type: str | None) -> None:
+    """qemuDomainDefCPUPostParse: the default check per mode (a custom model is compared with
+    the host CPU only under KVM: under TCG it is not), and virCPUDefFormat's rule that a
+    ``<model>`` without a name (a host-model's fallback) is not written."""
     if cpu.mode is None:
         cpu.mode = "custom"
+    if not cpu.model:  # an empty <model/> is no model (virXPathString gives NULL for "")
+        cpu.model = cpu.model_fallback = None
     if cpu.mode == "custom" and cpu.model is not None:
         cpu.match = cpu.match or "exact"
         cpu.model_fallback = cpu.model_fallback or "allow"
-        cpu.check = cpu.check or "partial"
+        cpu.check = cpu.check or ("none" if virt_type == "qemu" else "partial")
     elif cpu.mode == "custom" and cpu.match is None and cpu.check is None:
         # a <cpu> holding only topology/NUMA gets the default model, as when <cpu> is absent
         cpu.match, cpu.check, cpu.model, cpu.model_fallback = "exact", "none", "qemu64", "forbid"
@@ -175,6 +191,8 @@ def _disks(dom: Domain) -> None:
         enc = disk.disk_encryption
         if enc is not None and enc.engine in (None, "default"):  # qemuDomainDeviceDiskDefPostParse
             enc.engine = "qemu"
+        disk_parse_rules(disk)
+    dom.devices.disks = order_disks(dom.devices.disks)
 
 
 # ------------------------------------------------------------------ char devices
@@ -212,6 +230,7 @@ def _chardevs(dom: Domain) -> None:
             con.target_type = "virtio"
         if con.target_port is None:
             con.target_port = devs.consoles.index(con)
+    chardev_protocol_rule(dom)
     for ch in devs.channels:
         if ch.type == "spicevmc" and ch.target_type == "virtio" and ch.target_name is None:
             ch.target_name = "com.redhat.spice.0"  # the SPICE agent's port, libvirt's default
@@ -276,17 +295,18 @@ def _controllers(dom: Domain) -> None:
     for c in _ctrl(dom, "scsi"):
         if c.model is None:
             c.model = "lsilogic"
+    # qemuDomainDefAddDefaultDevices (USB, q35's SATA, the PCI root) runs before the generic
+    # virDomainDefAddImplicitControllers (a controller for each disk bus in use)
+    if q35:
+        _ensure(dom, "sata", 0)
+    if not [c for c in _ctrl(dom, "pci") if c.index == 0]:
+        _ensure(dom, "pci", 0, "pcie-root" if q35 else "pci-root")
     for disk in devs.disks:
         if disk.address is not None and disk.address.type == "drive":
             bus = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[disk.target_bus or "ide"]
             c = _ensure(dom, bus, disk.address.controller or 0)
             if bus == "scsi" and c.model is None:
                 c.model = "lsilogic"
-    if q35:
-        _ensure(dom, "sata", 0)
-    root = [c for c in _ctrl(dom, "pci") if c.index == 0]
-    if not root:
-        _ensure(dom, "pci", 0, "pcie-root" if q35 else "pci-root")
     need_vserial = any(ch.target_type == "virtio" for ch in devs.channels) or any(
         c.target_type == "virtio" for c in devs.consoles)
     if need_vserial and not _ctrl(dom, "virtio-serial"):
@@ -423,6 +443,7 @@ def _simple_devices(dom: Domain) -> None:
             devs.inputs.append(Input(type=kind, bus="ps2"))
     for g in devs.graphics:
         _graphics(g)
+    graphics_format_rules(dom)
     if devs.graphics and not devs.videos:
         from .domain import Video
 
@@ -437,12 +458,11 @@ def _simple_devices(dom: Domain) -> None:
             v.model_heads = 1
         if i == 0 and v.model_type != "none" and v.model_primary is None:
             v.model_primary = True
+        if v.model_primary is False:
+            v.model_primary = None  # virDomainVideoDefFormat writes primary='yes' only
     if not devs.audios:
         spice = any(g.type == "spice" for g in devs.graphics)
         devs.audios.append(Audio(id=1, type="spice" if spice else "none"))
-    for s in devs.sounds:
-        if s.audio_id is None and len(devs.audios) > 1:
-            s.audio_id = devs.audios[0].id
     if devs.memballoon is None:
         devs.memballoon = MemBalloon(model="virtio")
     for w in devs.watchdogs:

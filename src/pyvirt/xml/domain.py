@@ -39,6 +39,8 @@ ADDRESS_TYPES = ("pci", "drive", "virtio-serial", "usb", "isa", "ccid", "spapr-v
 HEX = Int(base0=True)
 #: libvirt's schema patterns for name-like values (domaincommon.rng / cputypes.rng)
 ALIAS_NAME = Pattern(r"[a-zA-Z0-9_\-.]+", "aliasName")
+#: the prefix of aliases users choose (virDomainDeviceAliasIsUserAlias): kept in the inactive XML
+USER_ALIAS_PREFIX = "ua-"
 FEATURE_NAME = Pattern(r"[a-zA-Z0-9\-_.]+", "featureName")
 DISK_TARGET_DEV = Pattern(r"(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+", "diskTargetDev")
 
@@ -80,7 +82,9 @@ class DeviceInfo:
     """libvirt's device info (virDomainDeviceInfoFormat): the alias (live XML only) and the
     address any device may carry, declared once and written last in every device's element."""
 
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True, tail=2)
+    #: libvirt keeps a user alias (``ua-`` prefix) in the inactive XML; its own aliases are live
+    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True, tail=2,
+                             inactive_if=lambda name: name.startswith(USER_ALIAS_PREFIX))
     address: Address | None = child("address", Address, tail=3)
 
 
@@ -706,7 +710,8 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
-    master_startport: int | None = attr("master/@startport", Int(0))
+    #: virDomainDeviceInfoFormat writes <master> right after the alias (same rank, declared later)
+    master_startport: int | None = attr("master/@startport", Int(0), tail=2)
     line: int | None = line_field()
 
 
@@ -789,6 +794,10 @@ class CharDev(DeviceInfo):
 @dataclass
 class Input(VirtioOptions, PCIDeviceInfo):
     """``<input type= bus=>``: mouse, keyboard, tablet, or a host evdev passed through (virtio)."""
+
+    #: virDomainInputDefFormat: the virtio <driver> comes before <source>
+    xml_order = ("type", "bus", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq",
+                 "source_evdev", "acpi_index", "alias", "address")
 
     type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", known=("evdev",)))
     bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
@@ -1056,6 +1065,10 @@ class Watchdog(PCIDeviceInfo):
 @dataclass
 class MemBalloon(VirtioOptions, PCIDeviceInfo):
     """``<memballoon model=>``."""
+
+    #: virDomainMemballoonDefFormat: the virtio <driver> comes after the device info
+    xml_order = ("model", "autodeflate", "free_page_reporting", "stats_period", "acpi_index", "alias",
+                 "address", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq")
 
     model: str | None = attr("@model", Enum("virtio", "none", "virtio-transitional",
                                             "virtio-non-transitional", known=("xen",)))

@@ -210,6 +210,8 @@ class Spec:
     conv: Conv = STR
     cls: Any = None
     live_only: bool = False
+    #: a live-only value still written in the inactive XML when this says so (user aliases)
+    inactive_if: Callable[[Any], bool] | None = None
     secret: bool = False
     unit: str = "KiB"
     unit_label: str | None = None
@@ -225,9 +227,11 @@ def _field(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = 
 
 
 def attr(path: str, conv: Conv = STR, *, live_only: bool = False, secret: bool = False,
-         tail: int = 0, late: bool = False) -> Any:
-    """An attribute (``@a`` / ``x/@a``) or element text (``x`` / ``.``)."""
-    return _field(Spec(path, "value", conv, live_only=live_only, secret=secret, tail=tail, late=late))
+         tail: int = 0, late: bool = False, inactive_if: Callable[[Any], bool] | None = None) -> Any:
+    """An attribute (``@a`` / ``x/@a``) or element text (``x`` / ``.``).  ``live_only`` values
+    are left out of the inactive XML, unless ``inactive_if(value)`` is true."""
+    return _field(Spec(path, "value", conv, live_only=live_only, secret=secret, tail=tail, late=late,
+                       inactive_if=inactive_if))
 
 
 def ignored(path: str) -> Any:

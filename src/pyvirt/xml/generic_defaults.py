@@ -18,7 +18,7 @@ import contextlib
 
 from lxml import etree
 
-from .domain import OS, Address, CharDev, Clock, Controller, Domain, Video
+from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, Video
 from .errors import XMLError
 from .mapping import get_extras
 from .pciaddr import insert_controller
@@ -102,6 +102,8 @@ def fill_generic_defaults(dom: Domain) -> None:
         dom.devices.videos.append(Video(model_type="xen" if pv else "cirrus"))
     _videos(dom)
     _graphics(dom)
+    graphics_format_rules(dom)
+    chardev_protocol_rule(dom)
 
 
 def _chardevs(dom: Domain) -> None:
@@ -179,8 +181,7 @@ def _disk_addresses(dom: Domain) -> None:
             disk.target_bus = disk_bus(disk.target_dev)
         disk.type = disk.type or "file"
         disk.device = disk.device or "disk"
-        if disk.device == "cdrom":
-            disk.readonly = True
+        disk_parse_rules(disk)
     dom.devices.disks = order_disks(dom.devices.disks)
     for disk in dom.devices.disks:
         if disk.target_bus not in _DRIVE_BUSES:
@@ -196,6 +197,53 @@ def _disk_addresses(dom: Domain) -> None:
             a.bus = a.bus or 0
             a.target = a.target or 0
             a.unit = a.unit or 0
+
+
+def disk_parse_rules(disk: Disk) -> None:
+    """virDomainDiskDefParseXML/Format: a CD-ROM is always read-only, and a tray is written
+    only when open (``tray='closed'`` is the default and never shown)."""
+    if disk.device == "cdrom":
+        disk.readonly = True
+    if disk.target_tray == "closed":
+        disk.target_tray = None
+
+
+def chardev_protocol_rule(dom: Domain) -> None:
+    """virDomainChrSourceDefParseProtocol: ``<protocol type>`` belongs to TCP sources only; on
+    any other source libvirt does not read it (so it is not kept or written)."""
+    devs = dom.devices
+    for dev in (*devs.serials, *devs.parallels, *devs.consoles, *devs.channels, *devs.redirdevs):
+        if dev.type != "tcp":
+            dev.protocol_type = None
+
+
+def graphics_format_rules(dom: Domain) -> None:
+    """virDomainGraphicsDefFormat: the ports and autoport of a VNC or SPICE display belong to
+    an address or network listen (none are written with a socket or ``type='none'`` listen);
+    a VNC socket given on ``<graphics>`` is its socket listen and the other way round."""
+    from .domain import Listen
+
+    for g in dom.devices.graphics:
+        if g.type not in ("vnc", "spice"):
+            continue
+        if g.type == "vnc" and g.socket is not None and not g.listens:
+            g.listens.append(Listen(type="socket", socket=g.socket))
+        first = g.listens[0] if g.listens else None
+        if g.type == "vnc" and first is not None and first.type == "socket" and g.socket is None:
+            g.socket = first.socket
+        if first is not None and first.type not in ("address", "network"):
+            g.port = g.tls_port = g.autoport = g.websocket = None
+
+
+def hugepage_sizes_in_kib(dom: Domain) -> None:
+    """virDomainHugepagesParseNode keeps a page size in KiB and writes it so (``unit='KiB'``)."""
+    from .units import unit_scale
+
+    backing = dom.memory_backing
+    for page in backing.pages if backing is not None else ():
+        if page.size is not None and page.unit not in (None, "KiB"):
+            page.size = page.size * unit_scale(page.unit, 1024) // 1024
+            page.unit = "KiB"
 
 
 def order_disks(disks: list) -> list:

@@ -392,7 +392,8 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
         value = getattr(obj, name)
         if value is None or value is False and spec.kind == "flag" or value == [] :
             continue
-        if spec.live_only and opts.inactive or spec.secret and not opts.security_info:
+        if spec.live_only and opts.inactive and not (spec.inactive_if and spec.inactive_if(value)) \
+                or spec.secret and not opts.security_info:
             continue
         steps, att = _split(spec.path)
         if spec.kind == "children":
