@@ -188,3 +188,21 @@ def test_cow_off_btrfs_is_refused_at_build(tmp_path: Path) -> None:
         pytest.skip("tmp is on btrfs")
     with pytest.raises(PyvirtError, match="not btrfs"):
         set_cow(str(tmp_path), False)
+
+
+def test_volume_luks_cipher_and_ivgen_round_trip() -> None:
+    from pyvirt.xml.volume import VolumeDef
+
+    doc = ("<volume><name>l</name><capacity>1024</capacity><target><format type='raw'/>"
+           "<encryption format='luks'><secret type='passphrase' uuid='f52a81b2-424e-490c-823d-6bd4235bc572'/>"
+           "<cipher hash='sha256' name='serpent' size='256' mode='cbc'/><ivgen name='plain64' hash='sha256'/>"
+           "</encryption></target></volume>")
+    out = VolumeDef.from_xml(doc).to_xml()
+    assert "<cipher name='serpent' size='256' mode='cbc' hash='sha256'/>" in out
+    assert "<ivgen name='plain64' hash='sha256'/>" in out
+    assert VolumeDef.from_xml(out).to_xml() == out
+    for bad, msg in (("<cipher name='aes'/>", "cipher size"), ("<cipher size='256'/>", "cipher name"),
+                     ("<ivgen hash='sha256'/>", "ivgen name")):
+        with pytest.raises(XMLError, match=msg):
+            VolumeDef.from_xml(doc.replace("<cipher hash='sha256' name='serpent' size='256' mode='cbc'/>"
+                                           "<ivgen name='plain64' hash='sha256'/>", bad))

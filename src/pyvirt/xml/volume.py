@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from .errors import XMLError
-from .fields import Enum, attr, child, children, flag, ignored, line_field, scaled, text
+from .fields import Enum, Int, attr, child, children, flag, ignored, line_field, scaled, text
 from .pool import Permissions, _permissions, check_name
 
 VOLUME_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
@@ -36,7 +36,26 @@ class Encryption:
 
     format: str | None = attr("@format", Enum("default", "qcow", "luks"))
     secrets: list[Secret] = children("secret", Secret)
+    #: LUKS cipher and IV generator choices (virStorageEncryptionInfoDef), written as given
+    cipher_name: str | None = attr("cipher/@name")
+    cipher_size: int | None = attr("cipher/@size", Int(1))
+    cipher_mode: str | None = attr("cipher/@mode")
+    cipher_hash: str | None = attr("cipher/@hash")
+    ivgen_name: str | None = attr("ivgen/@name")
+    ivgen_hash: str | None = attr("ivgen/@hash")
     line: int | None = line_field()
+
+    def check(self) -> None:
+        """virStorageEncryptionInfoParseCipher/IVgen: a cipher needs a name and a size, an IV
+        generator a name."""
+        has_cipher = any(v is not None for v in (self.cipher_name, self.cipher_size, self.cipher_mode,
+                                                 self.cipher_hash))
+        if has_cipher and not self.cipher_name:
+            raise XMLError("cipher element missing cipher name", self.line)
+        if has_cipher and self.cipher_size is None:
+            raise XMLError("cipher element missing cipher size", self.line)
+        if self.ivgen_hash is not None and not self.ivgen_name:
+            raise XMLError("ivgen element missing ivgen name", self.line)
 
 
 @dataclass
@@ -103,6 +122,7 @@ class VolumeDef:
         if vol.encryption is not None:
             if vol.encryption.format is None:
                 raise XMLError("missing volume encryption format", vol.encryption.line)
+            vol.encryption.check()
             for secret in vol.encryption.secrets:
                 secret.type = secret.type or "passphrase"
         if vol.backing is not None and not vol.backing.path:
