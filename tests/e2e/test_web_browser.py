@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,20 @@ def env(tmp_path_factory: pytest.TempPathFactory, test_guest: TestGuest) -> Iter
 
 def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def graph_now(page: Any, key: str, ok: Callable[[list[float]], bool], timeout: float = 30) -> list[float]:
+    """The newest figures of the guest page's graph `key` (its caption), once `ok` holds for them."""
+    deadline = time.monotonic() + timeout
+    values: list[float] = []
+    while time.monotonic() < deadline:
+        text = page.locator(f"figure[data-graph='{key}'] .now").inner_text()
+        values = [float(v) for v in re.findall(r"(-?\d+(?:\.\d+)?) ", text.removeprefix("now: ") + " ")] \
+            if text.startswith("now:") else []
+        if values and ok(values):
+            return values
+        page.wait_for_timeout(500)
+    raise AssertionError(f"graph {key}: {values}")
 
 
 def row_state(page: Any, name: str, state: int, timeout: float = 30_000) -> None:
@@ -321,13 +335,20 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
             break
     page.keyboard.press("Enter")
     page.locator("#guest-h", has_text=GUEST).wait_for()
+    # the overview's usage graphs (uPlot canvases) fill in, their newest figures in words below
+    for key in ("cpu", "mem", "disk", "net"):
+        page.locator(f"figure[data-graph='{key}'] canvas").first.wait_for()
+    cpu = graph_now(page, "cpu", lambda v: v[0] > 0)  # a running TCG guest uses some CPU
+    mem = graph_now(page, "mem", lambda v: v[0] > 0)
+    assert 0 < cpu[0] <= 100 and mem[0] > 1  # MiB of QEMU's RSS
+    page.screenshot(path=str(SHOTS / "guest-overview.png"), full_page=True)
     # the create form is filled with the keyboard alone
     page.goto(env["web"].base + "/#/create")
     page.focus("#c-name")
     page.keyboard.type("kb")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "c-os"
-    shot(page, "guest-overview")
+    shot(page, "create-keyboard")
 
 
 def test_volume_create_resize_and_hotplug(env: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +23,27 @@ from pyvirt.api import PyvirtError
 from pyvirt.testguest import DHCP_MARKER, TestGuest
 from tests import netns as N
 from tests.daemon_harness import DaemonHarness, wait_console
-from tests.e2e.test_web_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, Web
+from tests.e2e.test_web_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, Web, graph_now
 
 NET = "webnet"
 SUBNET = "192.168.151"
 MAC = "52:54:00:5e:01:51"
 GUEST = "netwebguest"
+# ICMP echo requests of 1400 bytes, five a second, for argv[2] seconds (iputils' ping is not
+# installed everywhere; a raw socket needs root, which these namespace tests have)
+PINGER = """
+import socket, struct, sys, time
+def csum(b):
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b)); s = (s >> 16) + (s & 0xFFFF); s += s >> 16
+    return ~s & 0xFFFF
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+payload, seq, end = bytes(1400), 0, time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    seq = (seq + 1) & 0xFFFF
+    head = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq)
+    sock.sendto(struct.pack("!BBHHH", 8, 0, csum(head + payload), 0x4242, seq) + payload, (sys.argv[1], 0))
+    time.sleep(0.2)
+"""
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow,
               pytest.mark.skipif(N.available() is not None, reason=str(N.available()))]
@@ -111,6 +128,25 @@ def test_dhcp_leases_show_the_guest(env: dict[str, Any]) -> None:
     (served,) = conn.network_dhcp_leases(NET)
     assert served["ipaddr"] in text  # the page shows what pyvirtd's dnsmasq handed out
     page.screenshot(path=str(SHOTS / "networks-leases.png"))
+
+
+def test_guest_network_graph_shows_traffic(env: dict[str, Any]) -> None:
+    """The guest page's network graph: pings from the namespace to the guest on the network's
+    bridge make its tap count bytes both ways, which the graph's newest figures show."""
+    page, conn = env["page"], env["conn"]
+    (lease,) = conn.network_dhcp_leases(NET)
+    page.goto(f"{env['web'].base}/#/guest/{GUEST}")
+    page.locator("figure[data-graph='net'] canvas").first.wait_for()
+    pinger = subprocess.Popen(env["ns"].cmd(sys.executable, "-c", PINGER, lease["ipaddr"], "60"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        rx, tx = graph_now(page, "net", lambda v: v[0] > 0 and v[1] > 0)
+    finally:
+        pinger.terminate()
+        _, err = pinger.communicate(timeout=10)
+    assert "Error" not in err, err
+    assert rx > 1 and tx > 1  # KiB/s: five 1.4 KiB pings a second each way
+    page.locator(".graphs").screenshot(path=str(SHOTS / "guest-graphs.png"))
     conn.destroy(GUEST)
     conn.undefine(GUEST)
 
@@ -118,6 +154,7 @@ def test_dhcp_leases_show_the_guest(env: dict[str, Any]) -> None:
 def test_autostart_stop_and_delete(env: dict[str, Any]) -> None:
     page, conn = env["page"], env["conn"]
     bridge = conn.lookup_network(NET).bridge
+    page.goto(env["web"].base + "/#/networks")
     row(page).get_by_role("button", name="Autostart", exact=True).click()
     row(page).get_by_role("button", name="No autostart").wait_for()
     assert conn.lookup_network(NET).autostart

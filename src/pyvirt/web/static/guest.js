@@ -108,17 +108,28 @@ function Overview({ name, info, reload }) {
 // throughput (interface_stats of each NIC domain_stats names, received and sent: NICs with a host
 // device only, as `virsh domifstat`; QEMU's user-mode network keeps no counters).  Sampled
 // figures: this is the UI's one timer, running only while the overview is shown.
+// y from 0 (a flat 7 KiB/s is not a cliff between 6.93 and 6.95)
+const FROM_ZERO = { range: (u, min, max) => [0, Math.max(max * 1.15, 1)] };
 const SERIES = [
   ['cpu', 'CPU use (%)', [['CPU %', '#2a6fdb']], { range: [0, 100] }],
-  ['mem', 'Memory (MiB, QEMU RSS)', [['MiB', '#1e7b34']], {}],
-  ['disk', 'Disk I/O (KiB/s, read + written)', [['KiB/s', '#9a5b00']], {}],
-  ['net', 'Network (KiB/s, received / sent)', [['rx KiB/s', '#7a3db8'], ['tx KiB/s', '#c0392b']], {}],
+  ['mem', 'Memory (MiB, QEMU RSS)', [['MiB', '#1e7b34']], FROM_ZERO],
+  ['disk', 'Disk I/O (KiB/s, read + written)', [['KiB/s', '#9a5b00']], FROM_ZERO],
+  ['net', 'Network (KiB/s, received / sent)', [['rx KiB/s', '#7a3db8'], ['tx KiB/s', '#c0392b']], FROM_ZERO],
 ];
+// x: the five minutes up to the newest sample (uPlot would stretch a first lone sample over years)
+const WINDOW = { time: true, range: (u, min, max) => [max - 300, max + 6] };
 
 const sum = (list, key) => list.reduce((n, s) => n + (s ? s[key] : 0), 0);
 
+// the newest sample of a graph in words, under it (screen readers get the figures, not a canvas)
+function nowText(lines, values) {
+  if (!values) return 'waiting for the first samples…';
+  return 'now: ' + lines.map(([label], i) => `${values[i].toFixed(1)} ${label}`).join(', ');
+}
+
 function UsageGraphs({ name }) {
   const boxes = { cpu: useRef(null), mem: useRef(null), disk: useRef(null), net: useRef(null) };
+  const [now, setNow] = useState({});
   useEffect(() => {
     let stopped = false, last = null;
     const plots = {}, xs = [], ys = { cpu: [[]], mem: [[]], disk: [[]], net: [[], []] };
@@ -152,6 +163,7 @@ function UsageGraphs({ name }) {
           ys.net[1].push(rate(tx, last.tx, dt));
           if (xs.length > 150) { xs.shift(); for (const k in ys) for (const y of ys[k]) y.shift(); }
           for (const k in plots) plots[k].setData([xs, ...ys[k]]);
+          setNow(Object.fromEntries(Object.entries(ys).map(([k, y]) => [k, y.map((v) => v[v.length - 1])])));
         }
         if (st['cpu.time'] !== undefined) last = { cpu: st['cpu.time'], bytes, rx, tx, t: now };
       } catch { /* the guest stopped: the graphs keep what they had */ }
@@ -162,15 +174,16 @@ function UsageGraphs({ name }) {
       for (const [key, title, lines, scale] of SERIES) {
         const box = boxes[key].current;
         if (!box) continue;
-        plots[key] = new uPlot({ width: 360, height: 170, title, scales: { y: scale },
+        plots[key] = new uPlot({ width: 360, height: 170, title, scales: { x: WINDOW, y: scale },
           series: [{}, ...lines.map(([label, color]) => ({ label, stroke: color, fill: color + '1a' }))] }, [xs, ...ys[key]], box);
       }
       tick();
     });
     return () => { stopped = true; for (const k in plots) plots[k].destroy(); };
   }, [name]);
-  return html`<div class="graphs">${SERIES.map(([key, title]) => html`<figure class="graph">
-    <div ref=${boxes[key]}></div><figcaption class="sr-only">${title} of ${name}</figcaption></figure>`)}</div>`;
+  return html`<div class="graphs">${SERIES.map(([key, title, lines]) => html`<figure class="graph" data-graph=${key}>
+    <div ref=${boxes[key]}></div><figcaption><span class="sr-only">${title} of ${name}, </span>
+    <span class="now" aria-live="off">${nowText(lines, now[key])}</span></figcaption></figure>`)}</div>`;
 }
 
 // Rename (virDomainRename) and clone (pyvirt clone --auto-clone): both want the guest shut off
