@@ -146,6 +146,10 @@ def test_state_changes_arrive_without_reload(env: dict[str, Any]) -> None:
     page, conn = env["page"], env["conn"]
     page.click("nav >> text=Guests")
     row_state(page, GUEST, DomainState.RUNNING)
+    # CPU and memory use of the running guest, sampled for the whole list (two samples for CPU)
+    mine = page.locator(f'tr[data-guest="{GUEST}"]')
+    page.locator(f'tr[data-guest="{GUEST}"] td.cpu', has_text=re.compile(r"^\d+\.\d %$")).wait_for()
+    assert re.fullmatch(r"\d+\.\d MiB of 256\.0 MiB", mine.locator("td.mem").inner_text())  # QEMU's RSS of its maximum
     marker = page.evaluate("() => { window.__noReload = 1; return window.__noReload; }")
     assert marker == 1
     started = time.monotonic()

@@ -19,9 +19,12 @@ const keyOf = (conn, name) => `${conn}\0${name}`;
 // One row; re-rendered only when its guest's record or its checkbox changed, so an event for
 // one guest of 1000 redraws one row, not the table.
 class GuestRow extends Component {
-  shouldComponentUpdate(next) { return next.g !== this.props.g || next.checked !== this.props.checked; }
+  shouldComponentUpdate(next) {
+    return next.g !== this.props.g || next.checked !== this.props.checked || next.u !== this.props.u;
+  }
 
-  render({ g, checked, toggle, many }) {
+  render({ g, checked, toggle, many, u }) {
+    const on = g.id !== -1;
     return html`<tr data-guest=${g.name} data-conn=${g.conn}>
       <td><input type="checkbox" aria-label=${'Select ' + g.name + (many ? ' on ' + connURI(g.conn) : '')} checked=${checked}
         onChange=${() => toggle(g.key)} /></td>
@@ -29,9 +32,46 @@ class GuestRow extends Component {
         ${g.title ? html`<div class="title">${g.title}</div>` : null}</td>
       ${many ? html`<td class="conn">${connURI(g.conn)}</td>` : null}
       <td><span class=${'state s' + g.state} data-state=${g.state}>${STATES[g.state] || g.state}</span></td>
-      <td>${g.vcpus}</td><td>${fmtBytes(g.max_mem_kib * 1024)}</td><td>${g.autostart ? 'yes' : 'no'}</td>
+      <td class="cpu">${on && u && u.cpu !== null ? `${u.cpu.toFixed(1)} %` : '—'}</td>
+      <td>${g.vcpus}</td>
+      <td class="mem">${on && u && u.rss ? `${fmtBytes(u.rss * 1024)} of ` : ''}${fmtBytes(g.max_mem_kib * 1024)}</td>
+      <td>${g.autostart ? 'yes' : 'no'}</td>
     </tr>`;
   }
+}
+
+// CPU and memory use of the running guests: the one sampled figure of the list (states come by
+// events).  One domain-stats call per connection every few seconds, for all its guests at once
+// (cpu.time and the QEMU process's RSS); CPU is % of one host CPU, as the guest page's graph.
+const USAGE_PERIOD = 3000;
+function useUsage() {
+  const [usage, setUsage] = useState(new Map());
+  useEffect(() => {
+    let stopped = false, timer = null;
+    const prev = new Map();
+    const tick = async () => {
+      const next = new Map();
+      await Promise.all(connections().map(async (c) => {
+        try {
+          const list = await call('GET', '/v1/domain-stats', { groups: 'cpu-total,balloon' }, c.id);
+          const t = performance.now() / 1000;
+          for (const { name, stats } of list) {
+            if (stats['cpu.time'] === undefined) continue;
+            const key = keyOf(c.id, name), p = prev.get(key);
+            const cpu = p ? Math.max(0, (stats['cpu.time'] - p.cpu) / ((t - p.t) * 1e9) * 100) : null;
+            next.set(key, { cpu, rss: stats['balloon.rss'] || 0 });
+            prev.set(key, { cpu: stats['cpu.time'], t });
+          }
+        } catch { /* a connection that does not answer now shows no figures */ }
+      }));
+      if (stopped) return;
+      setUsage(next);
+      timer = setTimeout(tick, USAGE_PERIOD);
+    };
+    tick();
+    return () => { stopped = true; clearTimeout(timer); };
+  }, []);
+  return usage;
 }
 
 export function GuestList() {
@@ -43,6 +83,7 @@ export function GuestList() {
   const [results, setResults] = useState(null);
 
   const many = connections().length > 1;
+  const usage = useUsage();
 
   useEffect(() => {
     const fresh = latest();  // one tracker per connection's list, one per guest for its refreshes
@@ -126,8 +167,8 @@ export function GuestList() {
     <table class="list" aria-label="Guests">
       <thead><tr>
         <th><input type="checkbox" aria-label="Select all shown guests" checked=${allShown} onChange=${toggleAll} /></th>
-        <th>Name</th>${many ? html`<th>Connection</th>` : null}<th>State</th><th>vCPUs</th><th>Memory</th><th>Autostart</th></tr></thead>
-      <tbody>${shown.map((g) => html`<${GuestRow} key=${g.key} g=${g} many=${many} checked=${selected.has(g.key)} toggle=${toggle} />`)}</tbody>
+        <th>Name</th>${many ? html`<th>Connection</th>` : null}<th>State</th><th>CPU</th><th>vCPUs</th><th>Memory (used of)</th><th>Autostart</th></tr></thead>
+      <tbody>${shown.map((g) => html`<${GuestRow} key=${g.key} g=${g} many=${many} checked=${selected.has(g.key)} toggle=${toggle} u=${usage.get(g.key)} />`)}</tbody>
     </table>
     <p class="count">${shown.length} of ${guests.size} guests shown</p>`}
   </section>`;
