@@ -1133,8 +1133,9 @@ class Connection(abc.ABC):
 
     @op("Domain", "POST /v1/domains/{dom}/metadata", "virDomainSetMetadata")
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
-                     config: bool = False) -> None:
-        """`kind` is "title" or "description" (virsh desc)."""
+                     config: bool = False, key: str | None = None, uri: str | None = None) -> None:
+        """`kind` is "title" or "description" (virsh desc), or "element": the <metadata> child in
+        namespace `uri` with prefix `key` (virsh metadata); None removes it."""
         raise no_support("virDomainSetMetadata")
 
     @op("Domain", "POST /v1/domains/{dom}/rename", "virDomainRename")
@@ -1328,6 +1329,156 @@ class Connection(abc.ABC):
     def iothread_info(self, dom: str, live: bool = False, config: bool = False) -> list[dict[str, Any]]:
         """[{"id": IOThread id, "cpus": its CPU affinity in libvirt's cpuset text}]."""
         raise no_support("virDomainGetIOThreadInfo")
+
+    # -- domains: tuning and pinning (virsh memtune, blkiotune, schedinfo, vcpupin, ...).  Typed
+    # parameters are dicts in libvirt's field order and names; scope: `live`, `config`, neither
+    # (the domain's current state); cpumaps one boolean per host CPU (virNodeGetCPUMap's count).
+    @op("Domain", "GET /v1/domains/{dom}/memtune", "virDomainGetMemoryParameters")
+    def memory_parameters(self, dom: str, live: bool = False, config: bool = False) -> dict[str, int]:
+        """<memtune> in KiB: hard_limit, soft_limit, swap_hard_limit (2**53-1: unlimited)."""
+        raise no_support("virDomainGetMemoryParameters")
+
+    @op("Domain", "POST /v1/domains/{dom}/memtune", "virDomainSetMemoryParameters")
+    def set_memory_parameters(self, dom: str, params: dict[str, int], live: bool = False,
+                              config: bool = False) -> None:
+        raise no_support("virDomainSetMemoryParameters")
+
+    @op("Domain", "GET /v1/domains/{dom}/blkiotune", "virDomainGetBlkioParameters")
+    def blkio_parameters(self, dom: str, live: bool = False, config: bool = False) -> dict[str, int | str]:
+        """<blkiotune>: weight, then device_weight, device_{read,write}_{iops,bytes}_sec as
+        libvirt's "path,value,path,value" strings."""
+        raise no_support("virDomainGetBlkioParameters")
+
+    @op("Domain", "POST /v1/domains/{dom}/blkiotune", "virDomainSetBlkioParameters")
+    def set_blkio_parameters(self, dom: str, params: dict[str, int | str], live: bool = False,
+                             config: bool = False) -> None:
+        raise no_support("virDomainSetBlkioParameters")
+
+    @op("Domain", "GET /v1/domains/{dom}/blkdeviotune", "virDomainGetBlockIoTune")
+    def block_iotune(self, dom: str, disk: str, live: bool = False, config: bool = False) -> dict[str, int | str]:
+        """A disk's <iotune>, every field of libvirt's (0 or "": not set)."""
+        raise no_support("virDomainGetBlockIoTune")
+
+    @op("Domain", "POST /v1/domains/{dom}/blkdeviotune", "virDomainSetBlockIoTune")
+    def set_block_iotune(self, dom: str, disk: str, params: dict[str, int | str], live: bool = False,
+                         config: bool = False) -> None:
+        raise no_support("virDomainSetBlockIoTune")
+
+    @op("Domain", "GET /v1/domains/{dom}/schedtype", "virDomainGetSchedulerType")
+    def scheduler_type(self, dom: str) -> list[Any]:
+        """[scheduler name, number of its parameters]."""
+        raise no_support("virDomainGetSchedulerType")
+
+    @op("Domain", "GET /v1/domains/{dom}/schedinfo", "virDomainGetSchedulerParametersFlags")
+    def scheduler_parameters(self, dom: str, live: bool = False, config: bool = False,
+                             current: bool = False) -> dict[str, int]:
+        """The scheduler's parameters (e.g. cpu_shares, vcpu_period, vcpu_quota); `current` marks
+        the Flags call with no scope (libvirt's test driver refuses any Flags call)."""
+        raise no_support("virDomainGetSchedulerParameters")
+
+    @op("Domain", "POST /v1/domains/{dom}/schedinfo", "virDomainSetSchedulerParametersFlags")
+    def set_scheduler_parameters(self, dom: str, params: dict[str, int], live: bool = False,
+                                 config: bool = False) -> None:
+        raise no_support("virDomainSetSchedulerParameters")
+
+    @op("Domain", "GET /v1/domains/{dom}/numatune", "virDomainGetNumaParameters")
+    def numa_parameters(self, dom: str, live: bool = False, config: bool = False) -> dict[str, int | str]:
+        """numa_mode (virDomainNumatuneMemMode number), numa_nodeset."""
+        raise no_support("virDomainGetNumaParameters")
+
+    @op("Domain", "POST /v1/domains/{dom}/numatune", "virDomainSetNumaParameters")
+    def set_numa_parameters(self, dom: str, params: dict[str, int | str], live: bool = False,
+                            config: bool = False) -> None:
+        raise no_support("virDomainSetNumaParameters")
+
+    @op("Domain", "GET /v1/domains/{dom}/iftune", "virDomainGetInterfaceParameters")
+    def interface_parameters(self, dom: str, device: str, live: bool = False,
+                             config: bool = False) -> dict[str, int]:
+        """A NIC's <bandwidth> (inbound./outbound. average, peak, burst, floor)."""
+        raise no_support("virDomainGetInterfaceParameters")
+
+    @op("Domain", "POST /v1/domains/{dom}/iftune", "virDomainSetInterfaceParameters")
+    def set_interface_parameters(self, dom: str, device: str, params: dict[str, int], live: bool = False,
+                                 config: bool = False) -> None:
+        raise no_support("virDomainSetInterfaceParameters")
+
+    @op("Domain", "GET /v1/domains/{dom}/perf", "virDomainGetPerfEvents")
+    def perf_events(self, dom: str, live: bool = False, config: bool = False) -> dict[str, bool]:
+        raise no_support("virDomainGetPerfEvents")
+
+    @op("Domain", "POST /v1/domains/{dom}/perf", "virDomainSetPerfEvents")
+    def set_perf_events(self, dom: str, params: dict[str, bool], live: bool = False, config: bool = False) -> None:
+        raise no_support("virDomainSetPerfEvents")
+
+    @op("Domain", "GET /v1/domains/{dom}/vcpus", "virDomainGetVcpus")
+    def vcpu_info(self, dom: str) -> list[dict[str, Any]]:
+        """Per vCPU of a running guest: {"number", "state" (virVcpuState), "cpu_time" (ns),
+        "cpu" (the host CPU it last ran on), "affinity" (cpumap)}."""
+        raise no_support("virDomainGetVcpus")
+
+    @op("Domain", "GET /v1/domains/{dom}/vcpupin", "virDomainGetVcpuPinInfo")
+    def vcpu_pin_info(self, dom: str, live: bool = False, config: bool = False) -> list[list[bool]]:
+        """One cpumap per vCPU."""
+        raise no_support("virDomainGetVcpuPinInfo")
+
+    @op("Domain", "POST /v1/domains/{dom}/vcpupin", "virDomainPinVcpuFlags")
+    def pin_vcpu(self, dom: str, vcpu: int, cpumap: list[bool], live: bool = False, config: bool = False) -> None:
+        raise no_support("virDomainPinVcpuFlags")
+
+    @op("Domain", "GET /v1/domains/{dom}/emulatorpin", "virDomainGetEmulatorPinInfo")
+    def emulator_pin_info(self, dom: str, live: bool = False, config: bool = False) -> list[bool]:
+        raise no_support("virDomainGetEmulatorPinInfo")
+
+    @op("Domain", "POST /v1/domains/{dom}/emulatorpin", "virDomainPinEmulator")
+    def pin_emulator(self, dom: str, cpumap: list[bool], live: bool = False, config: bool = False) -> None:
+        raise no_support("virDomainPinEmulator")
+
+    @op("Domain", "POST /v1/domains/{dom}/iothreads", "virDomainAddIOThread")
+    def add_iothread(self, dom: str, iothread: int, live: bool = False, config: bool = False) -> None:
+        raise no_support("virDomainAddIOThread")
+
+    @op("Domain", "DELETE /v1/domains/{dom}/iothreads/{iothread}", "virDomainDelIOThread")
+    def del_iothread(self, dom: str, iothread: int, live: bool = False, config: bool = False) -> None:
+        raise no_support("virDomainDelIOThread")
+
+    @op("Domain", "POST /v1/domains/{dom}/iothreads/{iothread}/pin", "virDomainPinIOThread")
+    def pin_iothread(self, dom: str, iothread: int, cpumap: list[bool], live: bool = False,
+                     config: bool = False) -> None:
+        raise no_support("virDomainPinIOThread")
+
+    @op("Domain", "POST /v1/domains/{dom}/iothreads/{iothread}/params", "virDomainSetIOThreadParams")
+    def set_iothread_params(self, dom: str, iothread: int, params: dict[str, int], live: bool = False,
+                            config: bool = False) -> None:
+        """poll_max_ns, poll_grow, poll_shrink, thread_pool_min, thread_pool_max."""
+        raise no_support("virDomainSetIOThreadParams")
+
+    @op("Domain", "GET /v1/domains/{dom}/cpustats", "virDomainGetCPUStats")
+    def cpu_stats(self, dom: str, start: int = -1, count: int = 1) -> list[dict[str, int]]:
+        """start -1: one dict of the totals (cpu_time, user_time, system_time, ns); else one dict
+        per host CPU from `start` (at most `count`): cpu_time, vcpu_time."""
+        raise no_support("virDomainGetCPUStats")
+
+    @op("Domain", "GET /v1/domains/{dom}/metadata", "virDomainGetMetadata")
+    def get_metadata(self, dom: str, kind: str, uri: str | None = None, live: bool = False,
+                     config: bool = False) -> str:
+        """"title", "description", or "element": the <metadata> child in namespace `uri`."""
+        raise no_support("virDomainGetMetadata")
+
+    @op("Domain", "POST /v1/domains/{dom}/lifecycle", "virDomainSetLifecycleAction")
+    def set_lifecycle_action(self, dom: str, event: str, action: str, live: bool = False,
+                             config: bool = False) -> None:
+        """`event` poweroff, reboot or crash; `action` the <on_*> word."""
+        raise no_support("virDomainSetLifecycleAction")
+
+    @op("Domain", "POST /v1/domains/{dom}/setvcpu", "virDomainSetVcpu")
+    def set_vcpu(self, dom: str, vcpus: str, enable: bool, live: bool = False, config: bool = False) -> None:
+        """Enable or disable the vCPUs of the cpuset text `vcpus` (hot(un)plug)."""
+        raise no_support("virDomainSetVcpu")
+
+    @op("Domain", "POST /v1/domains/{dom}/blockthreshold", "virDomainSetBlockThreshold")
+    def set_block_threshold(self, dom: str, dev: str, threshold: int) -> None:
+        """A BLOCK_THRESHOLD event once the disk's write offset passes `threshold` bytes (0: off)."""
+        raise no_support("virDomainSetBlockThreshold")
 
     @op("Domain", "GET /v1/domains/{dom}/disk-errors", "virDomainGetDiskErrors")
     def disk_errors(self, dom: str) -> list[dict[str, Any]]:

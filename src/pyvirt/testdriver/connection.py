@@ -41,6 +41,7 @@ from pyvirt.testdriver.networks import NetworksMixin
 from pyvirt.testdriver.objects import DomainObj
 from pyvirt.testdriver.saves import SavesMixin
 from pyvirt.testdriver.snapshots import SnapshotsMixin
+from pyvirt.testdriver.tuning import TuningMixin
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -73,7 +74,8 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, MonitorMixin, Connection):
+class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, MonitorMixin, TuningMixin,
+                     Connection):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
 
     __test__ = False  # not a pytest test class despite its name
@@ -366,13 +368,23 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
                 vcpu.set("current", str(current))
 
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
-                     config: bool = False) -> None:
+                     config: bool = False, key: str | None = None, uri: str | None = None) -> None:
         self._write("virDomainSetMetadata")
-        if kind not in ("title", "description"):
+        if kind not in ("title", "description", "element"):
             raise E.invalid_arg(f"unknown metadata type '{kind}'")
         if kind == "title" and value and "\n" in value:
             raise E.err("XML error: title can't contain newlines", 27)
         obj = self._get(dom)
+        if kind == "element":
+            from pyvirt.testdriver.tuning import write_metadata
+
+            if not uri:
+                raise E.invalid_arg("uri in virDomainSetMetadata must not be NULL")
+            if value is not None and not key:
+                raise E.invalid_arg("key in virDomainSetMetadata must not be NULL")
+            tree = self._one_def(obj, live, config)
+            write_metadata(tree, value, key, uri)
+            return
         for tree in self._targets(obj, live, config):
             el = tree.find(kind)
             if not value:

@@ -74,7 +74,7 @@ COMMANDS = (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("disable", BOOL, "disable autostarting"),
         )),
-    Cmd("blkdeviotune", _G, "cmd_unsupported", "Set or query a block device I/O tuning parameters.",
+    Cmd("blkdeviotune", _G, "cmd_tune", "Set or query a block device I/O tuning parameters.",
         "Set or query disk I/O parameters such as block throttling.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("device", DATA, "block device", req=True),
@@ -102,7 +102,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("blkiotune", _G, "cmd_unsupported", "Get or set blkio parameters",
+    Cmd("blkiotune", _G, "cmd_tune", "Get or set blkio parameters",
         "Get or set the current blkio parameters for a guest domain.\n    To get the blkio parameters use following command: \n\n    virsh # blkiotune <domain>", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("weight", NUMBER, "IO Weight"),
@@ -211,7 +211,7 @@ COMMANDS = (
             Opt("force", BOOL, "force console connection (disconnect already connected sessions)"),
             Opt("safe", BOOL, "only connect if safe console handling is supported"),
         )),
-    Cmd("cpu-stats", _G, "cmd_unsupported", "show domain cpu statistics",
+    Cmd("cpu-stats", _G, "cmd_tune", "show domain cpu statistics",
         "Display per-CPU and total statistics about the domain's CPUs", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("total", BOOL, "Show total statistics only"),
@@ -331,7 +331,7 @@ COMMANDS = (
             Opt("config", BOOL, "affect next boot"),
             Opt("print-xml", BOOL, "print XML document rather than set the interface link state"),
         )),
-    Cmd("domiftune", _G, "cmd_unsupported", "get/set parameters of a virtual interface",
+    Cmd("domiftune", _G, "cmd_tune", "get/set parameters of a virtual interface",
         "Get/set parameters of a domain's virtual interface.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device (MAC Address)", req=True),
@@ -442,7 +442,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("iothreadpin", _G, "cmd_unsupported", "control domain IOThread affinity",
+    Cmd("iothreadpin", _G, "cmd_tune", "control domain IOThread affinity",
         "Pin domain IOThreads to host physical CPUs.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("iothread", NUMBER, "IOThread ID number", req=True),
@@ -451,7 +451,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("iothreadadd", _G, "cmd_unsupported", "add an IOThread to the guest domain",
+    Cmd("iothreadadd", _G, "cmd_tune", "add an IOThread to the guest domain",
         "Add an IOThread to the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("id", NUMBER, "iothread for the new IOThread", req=True),
@@ -459,7 +459,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("iothreadset", _G, "cmd_unsupported", "modifies an existing IOThread of the guest domain",
+    Cmd("iothreadset", _G, "cmd_tune", "modifies an existing IOThread of the guest domain",
         "Modifies an existing IOThread of the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("id", NUMBER, "iothread id of existing IOThread", req=True),
@@ -472,7 +472,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("iothreaddel", _G, "cmd_unsupported", "delete an IOThread from the guest domain",
+    Cmd("iothreaddel", _G, "cmd_tune", "delete an IOThread from the guest domain",
         "Delete an IOThread from the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("id", NUMBER, "iothread_id for the IOThread to delete", req=True),
@@ -531,7 +531,7 @@ COMMANDS = (
             Opt("running", BOOL, "set domain to be running on start"),
             Opt("paused", BOOL, "set domain to be paused on start"),
         )),
-    Cmd("memtune", _G, "cmd_unsupported", "Get or set memory parameters",
+    Cmd("memtune", _G, "cmd_tune", "Get or set memory parameters",
         "Get or set the current memory parameters for a guest domain.\n    To get the memory parameters use following command: \n\n    virsh # memtune <domain>", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("hard-limit", NUMBER, "Max memory, as scaled integer (default KiB)"),
@@ -542,7 +542,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("perf", _G, "cmd_unsupported", "Get or set perf event",
+    Cmd("perf", _G, "cmd_tune", "Get or set perf event",
         "Get or set the current perf events for a guest domain.\n    To get the perf events list use following command: \n\n    virsh # perf <domain>", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("enable", STRING, "perf events which will be enabled"),
@@ -551,7 +551,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("metadata", _G, "cmd_unsupported", "show or set domain's custom XML metadata",
+    Cmd("metadata", _G, "cmd_tune", "show or set domain's custom XML metadata",
         "Shows or modifies the XML metadata of a domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("uri", DATA, "URI of the namespace", req=True),
@@ -644,7 +644,7 @@ COMMANDS = (
         "Switch running migration from pre-copy to post-copy. The migration must have been started with --postcopy option.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("numatune", _G, "cmd_unsupported", "Get or set numa parameters",
+    Cmd("numatune", _G, "cmd_tune", "Get or set numa parameters",
         "Get or set the current numa parameters for a guest domain.\n    To get the numa parameters use following command: \n\n    virsh # numatune <domain>", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mode", STRING, "NUMA mode, one of strict, preferred and interleave \nor a number from the virDomainNumatuneMemMode enum"),
@@ -743,7 +743,7 @@ COMMANDS = (
             Opt("running", BOOL, "set domain to be running on restore"),
             Opt("paused", BOOL, "set domain to be paused on restore"),
         )),
-    Cmd("schedinfo", _G, "cmd_unsupported", "show/set scheduler parameters",
+    Cmd("schedinfo", _G, "cmd_tune", "show/set scheduler parameters",
         "Show/Set scheduler parameters.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("weight", NUMBER, "weight for XEN_CREDIT", named=True),
@@ -759,7 +759,7 @@ COMMANDS = (
             Opt("file", STRING, "where to store the screenshot"),
             Opt("screen", NUMBER, "ID of a screen to take screenshot of"),
         )),
-    Cmd("set-lifecycle-action", _G, "cmd_unsupported", "change lifecycle actions",
+    Cmd("set-lifecycle-action", _G, "cmd_tune", "change lifecycle actions",
         "Change lifecycle actions for the guest domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("type", DATA, "lifecycle type to modify", req=True),
@@ -880,12 +880,12 @@ COMMANDS = (
             Opt("current", BOOL, "get value according to current domain state"),
             Opt("guest", BOOL, "retrieve vcpu count from the guest instead of the hypervisor"),
         )),
-    Cmd("vcpuinfo", _G, "cmd_unsupported", "detailed domain vcpu information",
+    Cmd("vcpuinfo", _G, "cmd_tune", "detailed domain vcpu information",
         "Returns basic information about the domain virtual CPUs.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("pretty", BOOL, "return human readable output"),
         )),
-    Cmd("vcpupin", _G, "cmd_unsupported", "control or query domain vcpu affinity",
+    Cmd("vcpupin", _G, "cmd_tune", "control or query domain vcpu affinity",
         "Pin domain VCPUs to host physical CPUs.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("vcpu", NUMBER, "vcpu number"),
@@ -894,7 +894,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("emulatorpin", _G, "cmd_unsupported", "control or query domain emulator affinity",
+    Cmd("emulatorpin", _G, "cmd_tune", "control or query domain emulator affinity",
         "Pin domain emulator threads to host physical CPUs.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("cpulist", STRING, "host cpu number(s) to set, or omit option to query"),
@@ -913,7 +913,7 @@ COMMANDS = (
             Opt("enable", BOOL, "enable cpus specified by cpulist"),
             Opt("disable", BOOL, "disable cpus specified by cpulist"),
         )),
-    Cmd("setvcpu", _G, "cmd_unsupported", "attach/detach vcpu or groups of threads",
+    Cmd("setvcpu", _G, "cmd_tune", "attach/detach vcpu or groups of threads",
         "Add or remove vcpus", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("vcpulist", DATA, "ids of vcpus to manipulate", req=True),
@@ -923,7 +923,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("domblkthreshold", _G, "cmd_unsupported", "set the threshold for block-threshold event for a given block device or it's backing chain element",
+    Cmd("domblkthreshold", _G, "cmd_tune", "set the threshold for block-threshold event for a given block device or it's backing chain element",
         "set threshold for block-threshold event for a block device", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("dev", DATA, "device to set threshold for", req=True),
