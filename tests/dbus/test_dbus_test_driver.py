@@ -399,11 +399,60 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     assert "unsupported flags (0x100)" in err.text
     assert "not supported" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 0, 0).text
     assert error(dom, PROPS, "Get", "ss", DOMAIN, "Nope").name == "org.freedesktop.DBus.Error.InvalidArgs"
-    assert "not supported" in error(dom, PROPS, "Get", "ss", DOMAIN, "SchedulerType").text
+    assert "not supported" in error(dom, PROPS, "Get", "ss", DOMAIN, "Updated").text
+    err = error(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("s", "1")}, 0)
+    assert "invalid type 'string' for parameter 'hard_limit', expected 'ullong'" in err.text
+    err = error(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"min_guarantee": Variant("t", 1)}, 0)
+    assert "parameter 'min_guarantee' not supported" in err.text
     time.sleep(0.1)
     assert client.service.alive()  # type: ignore[attr-defined]
     assert client.one(TEST, CONNECT, "ListDomains", "u", 0) == before
     assert client.get(dom, DOMAIN, "Active") is True
+
+
+def test_tuning_members(client: Client) -> None:
+    """The tuning and pinning members over the test driver: typed parameters with libvirt's
+    types, cpumaps as wide as NodeGetCPUMap, changes visible in the XML."""
+    dom = _define(client, "tuned")
+    client.call(dom, DOMAIN, "Create", "u", 0)
+    count = len(client.one(TEST, CONNECT, "NodeGetCPUMap", "u", 0))
+    client.call(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("t", 1048576)}, 0)
+    mem = client.one(dom, DOMAIN, "GetMemoryParameters", "u", 0)
+    assert mem["hard_limit"] == Variant("t", 1048576) and mem["soft_limit"].signature == "t"
+    client.call(dom, DOMAIN, "SetBlockIOParameters", "a{sv}u", {"weight": Variant("u", 300)}, 0)
+    assert client.one(dom, DOMAIN, "GetBlockIOParameters", "u", 0)["weight"] == Variant("u", 300)
+    client.call(dom, DOMAIN, "SetNumaParameters", "a{sv}u", {"numa_nodeset": Variant("s", "0")}, 0)
+    numa = client.one(dom, DOMAIN, "GetNumaParameters", "u", 0)
+    assert numa == {"numa_mode": Variant("i", 0), "numa_nodeset": Variant("s", "0")}
+    client.call(dom, DOMAIN, "SetPerfEvents", "a{sv}u", {"cmt": Variant("b", True)}, 0)
+    assert client.one(dom, DOMAIN, "GetPerfEvents", "u", 0)["cmt"] == Variant("b", True)
+    assert list(client.get(dom, DOMAIN, "SchedulerType")) == ["fair", 1]
+    with pytest.raises(DBusError, match=r"unsupported flags \(0x4\) in function testDomainGetSchedulerParametersFlags"):
+        client.call(dom, DOMAIN, "GetSchedulerParameters", "u", 0)  # libvirt's test driver refuses the Flags call
+    pins = client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 0)
+    width = len(pins[0])
+    assert width == count and all(pins[0])
+    client.call(dom, DOMAIN, "PinVcpu", "uabu", 0, [n == 1 for n in range(width)], 0)
+    assert client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 0)[0] == [n == 1 for n in range(width)]
+    client.call(dom, DOMAIN, "PinEmulator", "abu", [n < 2 for n in range(width)], 0)
+    assert client.one(dom, DOMAIN, "GetEmulatorPinInfo", "u", 0) == [n < 2 for n in range(width)]
+    client.call(dom, DOMAIN, "AddIOThread", "uu", 4, 0)
+    client.call(dom, DOMAIN, "PinIOThread", "uabu", 4, [n == 0 for n in range(width)], 0)
+    assert [list(t) for t in client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 0)] == \
+        [[4, [n == 0 for n in range(width)]]]
+    client.call(dom, DOMAIN, "DelIOThread", "uu", 4, 0)
+    client.call(dom, DOMAIN, "SetMetadata", "isssu", 2, "<app version='2'/>", "app", "http://example.org/app", 0)
+    assert client.one(dom, DOMAIN, "GetMetadata", "isu", 2, "http://example.org/app", 0) == '<app version="2"/>'
+    xml = client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
+    for part in ("<hard_limit unit='KiB'>1048576</hard_limit>", "<weight>300</weight>",
+                 "<memory mode='strict' nodeset='0'/>", "<vcpupin vcpu='0' cpuset='1'/>",
+                 '<app:app xmlns:app="http://example.org/app" version="2"/>', "<event name='cmt' enabled='yes'/>"):
+        assert part in xml, part
+    assert "iothread" not in xml
+    with pytest.raises(DBusError, match="disk 'vdz' was not found in the domain config"):
+        client.call(dom, DOMAIN, "GetBlockIOTune", "su", "vdz", 0)
+    client.call(dom, DOMAIN, "Destroy", "u", 0)
+    client.call(dom, DOMAIN, "Undefine", "u", 0)
 
 
 def test_snapshot_tree_over_dbus(client: Client) -> None:

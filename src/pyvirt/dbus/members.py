@@ -449,16 +449,14 @@ def security_labels(ctx: Ctx) -> list[Any]:
 
 @custom(3)  # VIR_DOMAIN_AFFECT_LIVE, _CONFIG
 def set_metadata(ctx: Ctx, kind: int, metadata: str, key: str, uri: str) -> None:
-    """Description (0) and title (1); <metadata> elements (2) need key and uri, which pyvirt's
-    operation does not take: refused as libvirt refuses a type its driver lacks."""
-    if kind not in (0, 1):
-        raise PyvirtError(f"Operation not supported: metadata type {kind} is not supported",
-                          ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.DOMAIN)
-    if key or uri:
+    """Description (0) and title (1), or (2) the <metadata> element in namespace `uri` with
+    prefix `key`; an empty value removes it."""
+    word = _index(("description", "title", "element"), "metadata type")(kind)
+    if word != "element" and (key or uri):
         raise PyvirtError("invalid argument: key and uri must be empty for a title or description",
                           ErrorCode.INVALID_ARG)
-    ctx.conn.set_metadata(ctx.target.ident[0], ("description", "title")[kind], metadata or None,
-                          live=bool(ctx.flags & 1), config=bool(ctx.flags & 2))
+    ctx.conn.set_metadata(ctx.target.ident[0], word, metadata or None, live=bool(ctx.flags & 1),
+                          config=bool(ctx.flags & 2), key=key or None, uri=uri or None)
 
 
 # snapshot list flags (virDomainSnapshotListFlags)
@@ -1102,6 +1100,24 @@ class _ConnectFacts:
         return _version(self._version[key])
 
 
+class _DomainFacts:
+    """A domain's record, read once on first need, and the facts that take a call of their own."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self._info: DomainInfo | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._info is None:
+            self._info = self.ctx.conn.get_info(self.ctx.target.ident[0])
+        return getattr(self._info, name)
+
+    def scheduler(self) -> list[Any]:
+        """(si): virDomainGetSchedulerType's name and parameter count."""
+        name, count = self.ctx.conn.scheduler_type(self.ctx.target.ident[0])
+        return [name, count]
+
+
 def _pool(ctx: Ctx) -> PoolInfo:
     info = ctx.conn.lookup_pool(ctx.target.ident[0])
     if info.uuid.lower() != ctx.target.ident[0]:
@@ -1122,10 +1138,11 @@ PROPERTIES: dict[str, Properties] = {
         "LibVersion": lambda f: f.version("lib_version"),
         "Version": lambda f: f.version("hv_version"),
     }),
-    "Domain": Properties(lambda ctx: ctx.conn.get_info(ctx.target.ident[0]), {
+    "Domain": Properties(lambda ctx: _DomainFacts(ctx), {
         **_ACTIVE_AUTOSTART,
         "Id": lambda i: i.id if i.id >= 0 else UINT_MAX,  # (unsigned)-1 when inactive, as libvirt
         "OSType": lambda i: i.os_type,
+        "SchedulerType": lambda f: f.scheduler(),
     }, {"Autostart": _set_domain_autostart}),
     "Network": Properties(Ctx.network, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_network_autostart}),
     "StoragePool": Properties(_pool, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_pool_autostart}),
@@ -1138,3 +1155,13 @@ PROPERTIES: dict[str, Properties] = {
     "StorageVol": Properties(Ctx.volume, {"Name": lambda v: v.name, "Key": lambda v: v.key or v.path,
                                           "Path": lambda v: v.path}),
 }
+
+
+def _tuning_rows() -> None:
+    """The tuning and pinning members live in their own module (members_tuning), rows of this table."""
+    from pyvirt.dbus.members_tuning import METHODS as TUNING
+
+    METHODS.update(TUNING)
+
+
+_tuning_rows()

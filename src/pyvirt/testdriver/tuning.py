@@ -13,6 +13,19 @@ from __future__ import annotations
 
 from pyvirt.api import ErrorCode
 from pyvirt.testdriver import errors as E
+from pyvirt.xml.tunables import (
+    DOMAIN_ORDER,
+    IOTUNE_PARAMS,
+    LIFECYCLE_ACTIONS,
+    LIFECYCLE_EVENTS,
+    NUMA_MODES,
+    PERF_EVENTS,
+    UNLIMITED,
+    check_iotune,
+    check_lifecycle,
+    child,
+    read_metadata,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,16 +36,6 @@ if TYPE_CHECKING:
     from pyvirt.api import NodeInfo
     from pyvirt.testdriver.objects import DomainObj
 
-#: libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED (KiB)
-UNLIMITED = 9007199254740991
-#: virPerfEventType names, in libvirt's order
-PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_references", "cache_misses",
-               "branch_instructions", "branch_misses", "bus_cycles", "stalled_cycles_frontend",
-               "stalled_cycles_backend", "ref_cpu_cycles", "cpu_clock", "task_clock", "page_faults",
-               "context_switches", "cpu_migrations", "page_faults_min", "page_faults_maj", "alignment_faults",
-               "emulation_faults")
-#: virDomainNumatuneMemMode
-NUMA_MODES = ("strict", "preferred", "interleave", "restrictive")
 #: <blkiotune><device> children (libvirt's output order) and their typed-parameter names
 BLKIO_DEVICE_FIELDS = (("weight", "device_weight"), ("read_iops_sec", "device_read_iops_sec"),
                        ("write_iops_sec", "device_write_iops_sec"), ("read_bytes_sec", "device_read_bytes_sec"),
@@ -43,47 +46,13 @@ BLKIO_PARAMS = ("weight", "device_weight", "device_read_iops_sec", "device_write
 #: <bandwidth> typed parameters (inbound./outbound.) in libvirt's order
 BANDWIDTH_PARAMS = ("inbound.average", "inbound.peak", "inbound.burst", "inbound.floor", "outbound.average",
                     "outbound.peak", "outbound.burst")
-LIFECYCLE_EVENTS = ("poweroff", "reboot", "crash")
-LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
-#: libvirt's order of a domain's children (virDomainDefFormatInternal)
-DOMAIN_ORDER = ("name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
-                "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
-                "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo", "bootloader",
-                "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot",
-                "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap", "launchSecurity")
 #: <cputune> children (virDomainCputuneDefFormat's order)
 CPUTUNE_ORDER = ("shares", "period", "quota", "global_period", "global_quota", "emulator_period",
                  "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin", "iothreadpin",
                  "emulatorsched", "vcpusched", "iothreadsched", "cachetune", "memorytune")
-#: <iotune> fields in libvirt's typed-parameter order (group_name is the one string)
-IOTUNE_PARAMS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec", "read_iops_sec",
-                 "write_iops_sec", "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
-                 "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "size_iops_sec", "group_name",
-                 "total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
-                 "total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length")
 #: the test driver's constant CPU time (ns) and its fixed user/system split (testDomainGetCPUStats)
 _TOTAL_CPUTIME = 48772617035
 _IOTUNE_LIMIT = 1000000000000000
-
-
-def child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._Element:
-    """`parent`'s <tag>, created where `order` puts it (after the last earlier sibling)."""
-    found = parent.find(tag)
-    if found is not None:
-        return found
-    from lxml import etree
-
-    el = etree.Element(tag)
-    rank = order.index(tag)
-    anchor = None
-    for sibling in parent:
-        if isinstance(sibling.tag, str) and sibling.tag in order and order.index(sibling.tag) < rank:
-            anchor = sibling
-    if anchor is not None:
-        anchor.addnext(el)
-    else:
-        parent.insert(0, el)
-    return el
 
 
 def drop_if_empty(parent: etree._Element, tag: str) -> None:
@@ -482,13 +451,6 @@ class TuningMixin:
 
 
 # ------------------------------------------------------------------------- shared XML rules
-def check_lifecycle(event: str, action: str) -> None:
-    """virDomainDefLifecycleActionAllowed: core dumps only on crash."""
-    if event != "crash" and action.startswith("coredump-"):
-        raise E.err(f"unsupported configuration: Lifecycle event '{event}' doesn't support '{action}' action",
-                    ErrorCode.CONFIG_UNSUPPORTED)
-
-
 def parse_blkio_devices(param: str, value: str) -> list[tuple[str, int]]:
     """virDomainDriverParseBlkioDeviceStr: "path,value[,path,value...]" (empty: none)."""
     if not value:
@@ -530,20 +492,6 @@ def iotune_of(disk: etree._Element) -> dict[str, int | str]:
         found = iotune.findtext(name) if iotune is not None else None
         out[name] = (found or "") if name == "group_name" else int(found or 0)
     return out
-
-
-def check_iotune(info: dict[str, Any], strict_max: bool) -> None:
-    """libvirt's iotune rules: totals exclude read/write; a rate may not pass its burst maximum
-    (`strict_max`: the test driver's check, which counts an unset maximum as 0)."""
-    for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
-        if info[f"total_{suffix}"] and (info[f"read_{suffix}"] or info[f"write_{suffix}"]):
-            raise E.invalid_arg(f"total and read/write of {suffix} cannot be set at the same time")
-    for kind in ("total", "read", "write"):
-        for unit in ("bytes_sec", "iops_sec"):
-            name = f"{kind}_{unit}"
-            top = info[f"{name}_max"]
-            if (strict_max or top) and info[name] > top:
-                raise E.invalid_arg(f"{name} cannot be set higher than {name}_max ")
 
 
 def write_iotune(disk: etree._Element, info: dict[str, Any]) -> None:
@@ -695,73 +643,3 @@ def parse_bitmap(text: str) -> str:
     except XMLError:
         raise E.invalid_arg(f"Failed to parse bitmap '{text}'") from None
     return format_cpuset(cpus)
-
-
-def read_metadata(tree: etree._Element, kind: str, uri: str | None) -> str:
-    """virDomainDefGetMetadata: the title, the description, or the <metadata> child in `uri`'s
-    namespace without its prefix (as libvirt hands it out)."""
-    missing = E.err("metadata not found: Requested metadata element is not present", 80)
-    if kind in ("title", "description"):
-        found = tree.findtext(kind)
-        if not found:
-            raise missing
-        return found
-    if kind != "element":
-        raise E.invalid_arg(f"unknown metadata type '{kind}'")
-    for el in tree.iterfind("metadata/*"):
-        if isinstance(el.tag, str) and el.tag.startswith(f"{{{uri}}}"):
-            return metadata_text(el, uri or "")
-    raise missing
-
-
-def metadata_text(el: etree._Element, uri: str) -> str:
-    import copy
-
-    from lxml import etree
-
-    node = copy.deepcopy(el)
-    for sub in node.iter():
-        if isinstance(sub.tag, str) and sub.tag.startswith(f"{{{uri}}}"):
-            sub.tag = sub.tag[len(uri) + 2:]
-    etree.cleanup_namespaces(node)
-    from pyvirt.testdriver.xmlutil import to_string
-
-    holder = etree.Element("metadata")
-    holder.append(node)
-    lines = to_string(holder).splitlines()[1:-1]
-    return "\n".join(line[2:] for line in lines)
-
-
-def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri: str) -> None:
-    """virDomainDefSetMetadata for an element: replace (or, None, remove) the child in `uri`'s
-    namespace; the new one is put in that namespace under prefix `key`."""
-    from lxml import etree
-
-    if value is None and tree.find("metadata") is None:
-        return
-    holder = child(tree, "metadata", DOMAIN_ORDER)
-    for el in list(holder):
-        if isinstance(el.tag, str) and el.tag.startswith(f"{{{uri}}}"):
-            holder.remove(el)
-    if value is None:
-        return
-    from pyvirt.testdriver.xmlutil import parse_string
-
-    try:
-        parsed = parse_string(value)
-    except Exception as exc:
-        raise E.err(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
-    node = etree.SubElement(holder, f"{{{uri}}}{etree.QName(parsed).localname}", nsmap={key: uri})
-    node.attrib.update(parsed.attrib)
-    node.text = parsed.text
-
-    def copy_into(src: etree._Element, dst: etree._Element) -> None:
-        for sub in src:
-            if not isinstance(sub.tag, str):
-                continue
-            made = etree.SubElement(dst, f"{{{uri}}}{etree.QName(sub).localname}")
-            made.attrib.update(sub.attrib)
-            made.text, made.tail = sub.text, sub.tail
-            copy_into(sub, made)
-
-    copy_into(parsed, node)

@@ -1,0 +1,158 @@
+"""Rules of libvirt's domain configuration that every driver applies to tunables: the iotune
+limits, which lifecycle actions each event allows, the <metadata> elements by namespace, and the
+names and orders of the typed parameters (virDomainDefLifecycleActionAllowed,
+virDomainDiskIoTuneValidate, virDomainDefGetMetadata / virDomainDefSetMetadata).  The test
+driver (testdriver/tuning.py) and pyvirtd (daemon/tuning.py) both call these, so the two agree.
+"""
+
+from __future__ import annotations
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from lxml import etree
+
+
+def _err(message: str, code: int) -> PyvirtError:
+    return PyvirtError(message, code, ErrorDomain.DOMAIN)
+
+
+#: libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED (KiB)
+UNLIMITED = 9007199254740991
+#: virPerfEventType names, in libvirt's order
+PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_references", "cache_misses",
+               "branch_instructions", "branch_misses", "bus_cycles", "stalled_cycles_frontend",
+               "stalled_cycles_backend", "ref_cpu_cycles", "cpu_clock", "task_clock", "page_faults",
+               "context_switches", "cpu_migrations", "page_faults_min", "page_faults_maj", "alignment_faults",
+               "emulation_faults")
+#: virDomainNumatuneMemMode
+NUMA_MODES = ("strict", "preferred", "interleave", "restrictive")
+#: <iotune> fields in libvirt's typed-parameter order (group_name is the one string)
+IOTUNE_PARAMS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec", "read_iops_sec",
+                 "write_iops_sec", "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
+                 "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "size_iops_sec", "group_name",
+                 "total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
+                 "total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length")
+#: libvirt's order of a domain's children (virDomainDefFormatInternal)
+DOMAIN_ORDER = ("name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
+                "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+                "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo", "bootloader",
+                "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot",
+                "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap", "launchSecurity")
+LIFECYCLE_EVENTS = ("poweroff", "reboot", "crash")
+LIFECYCLE_ACTIONS = ("destroy", "restart", "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
+
+
+def child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._Element:
+    """`parent`'s <tag>, created where `order` puts it (after the last earlier sibling)."""
+    found = parent.find(tag)
+    if found is not None:
+        return found
+    from lxml import etree
+
+    el = etree.Element(tag)
+    rank = order.index(tag)
+    anchor = None
+    for sibling in parent:
+        if isinstance(sibling.tag, str) and sibling.tag in order and order.index(sibling.tag) < rank:
+            anchor = sibling
+    if anchor is not None:
+        anchor.addnext(el)
+    else:
+        parent.insert(0, el)
+    return el
+
+
+def check_lifecycle(event: str, action: str) -> None:
+    """virDomainDefLifecycleActionAllowed: core dumps only on crash."""
+    if event != "crash" and action.startswith("coredump-"):
+        raise _err(f"unsupported configuration: Lifecycle event '{event}' doesn't support '{action}' action",
+                    ErrorCode.CONFIG_UNSUPPORTED)
+
+
+def check_iotune(info: dict[str, Any], strict_max: bool) -> None:
+    """libvirt's iotune rules: totals exclude read/write; a rate may not pass its burst maximum
+    (`strict_max`: the test driver's check, which counts an unset maximum as 0)."""
+    for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
+        if info[f"total_{suffix}"] and (info[f"read_{suffix}"] or info[f"write_{suffix}"]):
+            raise _err(f"invalid argument: total and read/write of {suffix} cannot be set at the same time",
+                       ErrorCode.INVALID_ARG)
+    for kind in ("total", "read", "write"):
+        for unit in ("bytes_sec", "iops_sec"):
+            name = f"{kind}_{unit}"
+            top = info[f"{name}_max"]
+            if (strict_max or top) and info[name] > top:
+                raise _err(f"invalid argument: {name} cannot be set higher than {name}_max ", ErrorCode.INVALID_ARG)
+
+
+def read_metadata(tree: etree._Element, kind: str, uri: str | None) -> str:
+    """virDomainDefGetMetadata: the title, the description, or the <metadata> child in `uri`'s
+    namespace without its prefix (as libvirt hands it out)."""
+    missing = _err("metadata not found: Requested metadata element is not present", ErrorCode.NO_DOMAIN_METADATA)
+    if kind in ("title", "description"):
+        found = tree.findtext(kind)
+        if not found:
+            raise missing
+        return found
+    if kind != "element":
+        raise _err(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
+    for el in tree.iterfind("metadata/*"):
+        if isinstance(el.tag, str) and el.tag.startswith(f"{{{uri}}}"):
+            return metadata_text(el, uri or "")
+    raise missing
+
+
+def metadata_text(el: etree._Element, uri: str) -> str:
+    import copy
+
+    from lxml import etree
+
+    node = copy.deepcopy(el)
+    for sub in node.iter():
+        if isinstance(sub.tag, str) and sub.tag.startswith(f"{{{uri}}}"):
+            sub.tag = sub.tag[len(uri) + 2:]
+    etree.cleanup_namespaces(node)
+    from pyvirt.testdriver.xmlutil import to_string
+
+    holder = etree.Element("metadata")
+    holder.append(node)
+    lines = to_string(holder).splitlines()[1:-1]
+    return "\n".join(line[2:] for line in lines)
+
+
+def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri: str) -> None:
+    """virDomainDefSetMetadata for an element: replace (or, None, remove) the child in `uri`'s
+    namespace; the new one is put in that namespace under prefix `key`."""
+    from lxml import etree
+
+    if value is None and tree.find("metadata") is None:
+        return
+    holder = child(tree, "metadata", DOMAIN_ORDER)
+    for el in list(holder):
+        if isinstance(el.tag, str) and el.tag.startswith(f"{{{uri}}}"):
+            holder.remove(el)
+    if value is None:
+        return
+    from pyvirt.testdriver.xmlutil import parse_string
+
+    try:
+        parsed = parse_string(value)
+    except Exception as exc:
+        raise _err(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
+    node = etree.SubElement(holder, f"{{{uri}}}{etree.QName(parsed).localname}", nsmap={key: uri})
+    node.attrib.update(parsed.attrib)
+    node.text = parsed.text
+
+    def copy_into(src: etree._Element, dst: etree._Element) -> None:
+        for sub in src:
+            if not isinstance(sub.tag, str):
+                continue
+            made = etree.SubElement(dst, f"{{{uri}}}{etree.QName(sub).localname}")
+            made.attrib.update(sub.attrib)
+            made.text, made.tail = sub.text, sub.tail
+            copy_into(sub, made)
+
+    copy_into(parsed, node)
