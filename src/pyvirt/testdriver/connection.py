@@ -376,7 +376,7 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
             raise E.err("XML error: title can't contain newlines", 27)
         obj = self._get(dom)
         if kind == "element":
-            from pyvirt.testdriver.tuning import write_metadata
+            from pyvirt.xml.tunables import write_metadata
 
             if not uri:
                 raise E.invalid_arg("uri in virDomainSetMetadata must not be NULL")
