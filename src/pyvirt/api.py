@@ -1438,16 +1438,16 @@ class Connection(abc.ABC):
     def add_iothread(self, dom: str, iothread: int, live: bool = False, config: bool = False) -> None:
         raise no_support("virDomainAddIOThread")
 
-    @op("Domain", "DELETE /v1/domains/{dom}/iothreads/{iothread}", "virDomainDelIOThread")
+    @op("Domain", "DELETE /v1/domains/{dom}/iothreads", "virDomainDelIOThread")
     def del_iothread(self, dom: str, iothread: int, live: bool = False, config: bool = False) -> None:
         raise no_support("virDomainDelIOThread")
 
-    @op("Domain", "POST /v1/domains/{dom}/iothreads/{iothread}/pin", "virDomainPinIOThread")
+    @op("Domain", "POST /v1/domains/{dom}/iothreadpin", "virDomainPinIOThread")
     def pin_iothread(self, dom: str, iothread: int, cpumap: list[bool], live: bool = False,
                      config: bool = False) -> None:
         raise no_support("virDomainPinIOThread")
 
-    @op("Domain", "POST /v1/domains/{dom}/iothreads/{iothread}/params", "virDomainSetIOThreadParams")
+    @op("Domain", "POST /v1/domains/{dom}/iothreadparams", "virDomainSetIOThreadParams")
     def set_iothread_params(self, dom: str, iothread: int, params: dict[str, int], live: bool = False,
                             config: bool = False) -> None:
         """poll_max_ns, poll_grow, poll_shrink, thread_pool_min, thread_pool_max."""

@@ -190,16 +190,21 @@ class GuestCgroup:
             log.warning("guest %s runs without its own cgroup: %s: %s", self.key, exc.filename, exc.strerror)
             return False
         try:
-            for controller, name, value, element in settings:
-                try:
-                    _write(self.dir_of(controller) / name, value)
-                except OSError as exc:
-                    raise _unsupported(f"{element}: the kernel refused {value!r} for {name}: "
-                                       f"{exc.strerror}") from None
+            self.write(settings)
         except BaseException:
             self.remove()
             raise
         return True
+
+    def write(self, settings: list[tuple[str, str, str, str]]) -> None:
+        """Write tunables (plan's tuples) into the existing directories: at start, and when a
+        running guest's <memtune>/<cputune> changes (virsh memtune/schedinfo --live)."""
+        for controller, name, value, element in settings:
+            try:
+                _write(self.dir_of(controller) / name, value)
+            except OSError as exc:
+                raise _unsupported(f"{element}: the kernel refused {value!r} for {name}: "
+                                   f"{exc.strerror}") from None
 
     def attach(self, pid: int) -> None:
         """Move QEMU (every thread of it) into the guest's cgroup."""

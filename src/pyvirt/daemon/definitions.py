@@ -139,10 +139,19 @@ class DefinitionsMixin:
             rec.autostart = autostart
 
     async def set_metadata(self, dom: str, kind: str, value: str | None, live: bool = False,
-                           config: bool = False) -> None:
+                           config: bool = False, key: str | None = None, uri: str | None = None) -> None:
         rec = self.lookup(dom)
-        if kind not in ("title", "description"):
+        if kind not in ("title", "description", "element"):
             raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
+        if kind == "element":
+            from pyvirt.daemon.tuning import write_metadata
+
+            if not uri or (value is not None and not key):
+                raise PyvirtError(f"invalid argument: {'uri' if not uri else 'key'} in virDomainSetMetadata must not "
+                                  "be NULL", ErrorCode.INVALID_ARG)
+            async with rec.lock:
+                self._change(rec, self._targets(rec, live, config), lambda t: write_metadata(t, value, key, uri))
+            return
         async with rec.lock:
             self._change(rec, self._targets(rec, live, config), lambda target: setattr(target, kind, value or None))
 

@@ -59,6 +59,7 @@ from pyvirt.daemon.session import Session
 from pyvirt.daemon.snapshots import SnapshotsMixin
 from pyvirt.daemon.snapshots_external import ExternalSnapshotsMixin
 from pyvirt.daemon.store import DomainStore
+from pyvirt.daemon.tuning import TuningMixin
 from pyvirt.daemon.vcpus import VcpuMixin
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
@@ -95,7 +96,7 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVE
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
                  MigrationPeerMixin, SavesMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
                  VolumeDisksMixin, IntrospectionMixin,
-                 DiskSecretsMixin):
+                 DiskSecretsMixin, TuningMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:

@@ -106,21 +106,23 @@ def read_metadata(tree: etree._Element, kind: str, uri: str | None) -> str:
 
 
 def metadata_text(el: etree._Element, uri: str) -> str:
+    """The element as virDomainGetMetadata hands it out: without the namespace, indented by two."""
     import copy
 
     from lxml import etree
 
     node = copy.deepcopy(el)
+    node.tail = None
     for sub in node.iter():
         if isinstance(sub.tag, str) and sub.tag.startswith(f"{{{uri}}}"):
             sub.tag = sub.tag[len(uri) + 2:]
     etree.cleanup_namespaces(node)
-    from pyvirt.testdriver.xmlutil import to_string
-
-    holder = etree.Element("metadata")
-    holder.append(node)
-    lines = to_string(holder).splitlines()[1:-1]
-    return "\n".join(line[2:] for line in lines)
+    for sub in node.iter():
+        if len(sub) and not (sub.text or "").strip():
+            sub.text = None
+        if not (sub.tail or "").strip():
+            sub.tail = None
+    return etree.tostring(node, encoding="unicode", pretty_print=True).rstrip("\n")
 
 
 def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri: str) -> None:
@@ -136,11 +138,11 @@ def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri
             holder.remove(el)
     if value is None:
         return
-    from pyvirt.testdriver.xmlutil import parse_string
+    from pyvirt.xml.safe import safe_parse
 
     try:
-        parsed = parse_string(value)
-    except Exception as exc:
+        parsed = safe_parse(value)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's XML error
         raise _err(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
     node = etree.SubElement(holder, f"{{{uri}}}{etree.QName(parsed).localname}", nsmap={key: uri})
     node.attrib.update(parsed.attrib)
