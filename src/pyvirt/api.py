@@ -712,12 +712,29 @@ class RebootEvent(Event):
     KIND = "Domain.reboot"
 
 
+class BlockThresholdEvent(Event):
+    """VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD: the guest wrote past a disk's threshold (QEMU's
+    BLOCK_WRITE_THRESHOLD, once per threshold set): `dev` the disk's target, `path` its source,
+    `threshold` and `excess` in bytes."""
+
+    _fields = (*Event._fields, "dev", "path", "threshold", "excess")
+    __slots__ = ("dev", "path", "threshold", "excess")
+    KIND = "Domain.block-threshold"
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", dev: str = "", path: str = "", threshold: int = 0,  # noqa: A002
+                 excess: int = 0) -> None:
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.dev, self.path, self.threshold, self.excess = dev, path, threshold, excess
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
                                                              DeviceRemovedEvent, BlockJobEvent, SecretEvent,
                                                              SecretValueEvent, NodeDeviceEvent,
                                                              NodeDeviceUpdateEvent, TrayChangeEvent,
-                                                             BalloonChangeEvent, RebootEvent)}
+                                                             BalloonChangeEvent, RebootEvent,
+                                                             BlockThresholdEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 

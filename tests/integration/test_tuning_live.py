@@ -12,14 +12,15 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pyvirt.api import PyvirtError
-from pyvirt.testguest import TestGuest
-from tests.daemon_harness import DaemonHarness, guest_xml
+from pyvirt.testguest import READY_MARKER, TestGuest
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300),
               pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two host CPUs")]
@@ -150,3 +151,20 @@ def test_config_tunables_and_refusals(daemon: DaemonHarness) -> None:
         conn.cpu_stats(DOM, start=0, count=1)
     out = _cli(daemon, "cpu-stats", DOM, "--total")
     assert out.returncode == 0 and out.stdout.startswith("Total:\n\tcpu_time") and "user_time" in out.stdout
+
+
+def test_block_threshold_event_when_the_guest_writes_past_it(daemon: DaemonHarness) -> None:
+    conn = daemon.connect()
+    wait_console(conn, DOM, READY_MARKER, timeout=120)
+    watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "block-threshold", "--timeout", "90"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=daemon.env())
+    try:
+        time.sleep(1.5)  # the watcher has subscribed
+        assert _cli(daemon, "domblkthreshold", DOM, "vdb", "512K").returncode == 0
+        # the guest's only disk, so vda inside it (its root is an initramfs)
+        guest_shell(conn, DOM, "dd if=/dev/urandom of=/dev/vda bs=64k count=16 conv=fsync 2>/dev/null", "WROTE")
+        out, err = watcher.communicate(timeout=100)
+    finally:
+        watcher.kill()
+    line = next((ln for ln in out.splitlines() if ln.startswith("event 'block-threshold'")), "")
+    assert line.startswith(f"event 'block-threshold' for domain '{DOM}': dev: vdb(") and " 524288 " in line, out + err

@@ -23,7 +23,7 @@ EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "gra
 
 #: the non-lifecycle domain events pyvirt delivers: their event kinds are "Domain.<name>"
 _OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2", "tray-change", "balloon-change",
-                 "reboot")
+                 "reboot", "block-threshold")
 
 
 def chosen_event(ctl: Ctl, p: Parsed, names: tuple[str, ...]) -> str | None:
@@ -94,6 +94,9 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
                 return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'actual', 0)} KiB"
             if name == "reboot":
                 return f"event '{name}' for domain '{ev.name}'"
+            if name == "block-threshold":  # virshEventBlockThresholdPrint
+                return f"event '{name}' for domain '{ev.name}': dev: {getattr(ev, 'dev', '')}" \
+                       f"({getattr(ev, 'path', '')}) {getattr(ev, 'threshold', 0)} {getattr(ev, 'excess', 0)}"
             return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}"
         if "lifecycle" not in want:
             return None

@@ -90,7 +90,8 @@ MONITOR_TIMEOUT = 30.0
 #: take more than 10 s to bring TCG up); a QEMU that exits ends the wait at once, so it costs nothing
 CONNECT_TIMEOUT = 30.0
 #: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
-HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", *BLOCK_JOB_EVENTS, *events.PASSED_ON)
+HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_THRESHOLD", *BLOCK_JOB_EVENTS,
+                  *events.PASSED_ON)
 
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
@@ -973,6 +974,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             gone = run.unplugged.get(str(data.get("device", "")))
             if gone is not None:
                 gone.set()
+        elif name == "BLOCK_WRITE_THRESHOLD":
+            self.on_block_threshold(rec, run, data)
         elif name in events.PASSED_ON:
             passed = events.from_qmp(name, data, rec.name, rec.uuid, rec.id)
             if passed is not None:

@@ -34,6 +34,8 @@ class Running:
     unplugged: dict[str, asyncio.Event] = field(default_factory=dict)
     # disk target -> its last block job (daemon/blockjobs.py: id, type, state, ...)
     block_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # block node name -> (disk target, source path) of a write threshold set (domblkthreshold)
+    thresholds: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class DomainRecord:

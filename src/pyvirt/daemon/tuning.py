@@ -562,6 +562,24 @@ class TuningMixin:
             raise operation_invalid(f"disk '{dev}' does not have an active block backend")
         await self._qmp(run, "block-set-write-threshold", {"node-name": node,  # type: ignore[attr-defined]
                                                              "write-threshold": threshold})
+        if threshold:
+            run.thresholds[node] = (found.target_dev, found.source_file or found.source_dev or "")
+        else:
+            run.thresholds.pop(node, None)
+
+    def on_block_threshold(self, rec: Any, run: Any, data: dict[str, Any]) -> None:
+        """QEMU's BLOCK_WRITE_THRESHOLD: libvirt's block-threshold event (QEMU has cleared the
+        threshold: it fires once)."""
+        import time
+
+        from pyvirt.api import BlockThresholdEvent
+
+        dev, path = run.thresholds.pop(str(data.get("node-name", "")), ("", ""))
+        if not dev:
+            return
+        self.events.publish(BlockThresholdEvent(  # type: ignore[attr-defined]
+            rec.name, rec.uuid, timestamp=time.time(), id=rec.id, dev=dev, path=path,
+            threshold=int(data.get("write-threshold", 0)), excess=int(data.get("amount-exceeded", 0))))
 
 
 # ---------------------------------------------------------------------------------- helpers
