@@ -120,6 +120,18 @@ def test_system_guest_runs_in_its_own_cgroup_with_its_tunables(open_root: Path) 
             assert got == want  # the kernel holds what libvirt would have written
             own = Path(f"/proc/{pid}/cgroup").read_text()
             assert f"/{cgroups.PARTITION}/{cg.key}" in own
+            # memtune / schedinfo --live: the running guest's cgroup gets the new values first
+            await drv.set_memory_parameters("cg", {"hard_limit": 256 * 1024}, live=True)
+            await drv.set_scheduler_parameters("cg", {"cpu_shares": 256})
+            changed = {(f, (cg.dir_of(c) / f).read_text().split("\n")[0]) for c, f, _v, _e in
+                       plan(drv._by_name["cg"].live, found)}
+            assert {(f, v) for _c, f, v, _e in plan(drv._by_name["cg"].live, found)} == changed
+            assert drv.memory_parameters("cg")["hard_limit"] == 256 * 1024
+            assert drv.scheduler_parameters("cg")["cpu_shares"] == 256
+            assert drv.memory_parameters("cg", config=True)["hard_limit"] == 512 * 1024  # --live only
+            with pytest.raises(PyvirtError, match="must be lower than or equal to swap_hard_limit"):
+                await drv.set_memory_parameters("cg", {"hard_limit": 2048 * 1024}, live=True)
+            assert drv.memory_parameters("cg")["hard_limit"] == 256 * 1024  # refused: nothing changed
             await drv.destroy("cg")
             assert not any(d.exists() for d in cg.dirs())  # the cgroup went with the guest
         finally:
