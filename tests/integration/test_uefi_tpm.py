@@ -121,7 +121,14 @@ def test_external_snapshot_keeps_the_uefi_variables(daemon: DaemonHarness, test_
     vars_file.write_bytes(changed)  # what the guest's firmware would have written since
     conn.snapshot_revert("uvs", "s1")
     assert vars_file.read_bytes() == marked and conn.get_state("uvs")[0] == 3  # paused, as it was taken
+    good = mem.read_bytes()  # a damaged memory file: refused before anything changes
+    mem.write_bytes(b"not a save image" + good[16:])
     vars_file.write_bytes(changed)
+    before = conn.get_info("uvs")
+    with pytest.raises(PyvirtError, match=f"image magic is incorrect in '{mem}'"):
+        conn.snapshot_revert("uvs", "s1")
+    assert conn.get_info("uvs").id == before.id and vars_file.read_bytes() == changed
+    mem.write_bytes(good)
     conn.snapshot_revert("uvs", "s1", reset_nvram=True)
     assert vars_file.read_bytes() == blank
     kept = daemon.root / "data" / "nvram" / "snapshot" / "uvs" / "s1.fd"

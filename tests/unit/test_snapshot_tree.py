@@ -60,3 +60,11 @@ def test_align_disks_fills_every_guest_disk_and_names_external_images() -> None:
                            "</domainsnapshot>", creation_time=1)
     with pytest.raises(PyvirtError, match="must use snapshot mode 'internal'"):
         align_disks(mixed, disks, "internal", True)
+
+
+def test_default_overlay_replaces_the_suffix_only_in_the_file_name() -> None:
+    from pyvirt.snapshot_tree import default_overlay
+
+    assert default_overlay("/v/disk.qcow2", "s1") == "/v/disk.s1"
+    assert default_overlay("/v.d/disk", "1764500000") == "/v.d/disk.1764500000"
+    assert default_overlay("/v/disk.s1", "r") == "/v/disk.r"

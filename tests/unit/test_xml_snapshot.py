@@ -85,3 +85,20 @@ def test_unknown_driver_format_is_unsupported() -> None:
     with pytest.raises(XMLUnsupportedError, match="unknown disk snapshot driver"):
         parse_snapshot("<domainsnapshot><disks><disk name='a'><driver type='none'/></disk></disks>"
                        "</domainsnapshot>", creation_time=1)
+
+
+def test_revert_disks_round_trip_after_disks() -> None:
+    """libvirt's <revertDisks> (the overlays a revert made while the snapshot has children) is read,
+    checked like <disks> and written right after it."""
+    xml = ("<domainsnapshot><name>s</name><state>running</state><creationTime>5</creationTime>"
+           "<memory snapshot='external' file='/v/s.mem'/>"
+           "<disks><disk name='vda' snapshot='external'><source file='/v/d.s'/></disk></disks>"
+           "<revertDisks><disk name='vda' snapshot='external'><source file='/v/d.17'/></disk></revertDisks>"
+           "</domainsnapshot>")
+    snap = parse_snapshot(xml, redefine=True)
+    assert [d.path for d in snap.revert_disks] == ["/v/d.17"]
+    out = snap.to_xml()
+    assert out.index("</disks>") < out.index("<revertDisks>") < out.index("/v/d.17")
+    assert [(d.name, d.path) for d in parse_snapshot(out, redefine=True).revert_disks] == [("vda", "/v/d.17")]
+    with pytest.raises(XMLError, match="missing name from disk snapshot element"):
+        parse_snapshot(xml.replace("<revertDisks><disk name='vda'", "<revertDisks><disk"), redefine=True)

@@ -79,18 +79,26 @@ def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
 
 def reset_nvram(dom: Domain, nvram_dir: Path) -> None:
     """``--reset-nvram`` (start, restore, snapshot-revert): the variable store goes, so the start
-    copies it afresh from its template.  Without a template to copy (libvirt's check, before
-    anything is removed) it is refused; a domain without a variable store is left alone."""
+    copies it afresh from its template."""
+    path = nvram_to_reset(dom, nvram_dir)
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def nvram_to_reset(dom: Domain, nvram_dir: Path) -> str | None:
+    """The variable store ``--reset-nvram`` removes (None: the domain has none); refused
+    without a template to copy afresh (libvirt's check), so a caller can check before it
+    changes anything."""
     path = nvram_path(dom, nvram_dir)
     if path is None:
-        return
+        return None
     os_ = dom.os
     if os_ is not None and os_.firmware != "efi" and not (os_.nvram is not None and os_.nvram.template):
         loader = os_.loader.path if os_.loader is not None else path
         raise PyvirtError(f"operation failed: unable to find any master var store for loader: {loader}",
                           ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+    return path
 
 
 def tpm_state_dir(dom: Domain, state_root: Path, *, force: bool = False) -> Path | None:

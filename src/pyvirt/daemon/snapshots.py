@@ -256,14 +256,14 @@ class SnapshotsMixin:
             snaps = self._snapset(rec)
             snap = snaps.get(name)
             started = False
-            if reset_nvram and (is_external(snap) or not rec.active):  # for the start the revert makes
+            if reset_nvram and not is_external(snap) and not rec.active:  # for the start the revert makes
                 from pyvirt.daemon.firmware import reset_nvram as drop_nvram
 
                 drop_nvram(model.parse_stored(snap.domain_xml) if snap.domain_xml else rec.current(),
                            self.paths.data / "nvram")  # type: ignore[attr-defined]
             if is_external(snap):
                 started = await self._revert_external(rec, snaps, snap, running, paused,  # type: ignore[attr-defined]
-                                                      restore_nvram=not reset_nvram)
+                                                      reset_nvram=reset_nvram)
             elif snap.state in ("running", "paused"):
                 await self._revert_internal_running(rec, snap, running, paused)
             else:

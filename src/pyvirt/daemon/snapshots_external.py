@@ -42,7 +42,7 @@ from pyvirt.api import (
 )
 from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
-from pyvirt.daemon.firmware import copy_file, nvram_path
+from pyvirt.daemon.firmware import copy_file, nvram_path, nvram_to_reset
 from pyvirt.snapshot_tree import SnapshotSet, default_overlay, is_external
 from pyvirt.xml.snapshot import SnapshotDef, SnapshotDisk, SnapshotSource
 
@@ -205,10 +205,10 @@ class ExternalSnapshotsMixin:
 
     # ------------------------------------------------------------------ revert
     async def _revert_external(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef,
-                               running: bool, paused: bool, restore_nvram: bool = True) -> bool:
+                               running: bool, paused: bool, reset_nvram: bool = False) -> bool:
         """Revert to an external snapshot; whether the guest was started (running or paused).
-        The UEFI variables kept with the snapshot come back unless `restore_nvram` is off
-        (--reset-nvram: the template's instead)."""
+        The UEFI variables kept with the snapshot come back (`reset_nvram`: the template's
+        instead), once everything that could refuse the revert has been checked."""
         from pyvirt.qemu import saveimage
         from pyvirt.storage import qemuimg
 
@@ -233,6 +233,9 @@ class ExternalSnapshotsMixin:
                 n += 1
                 new = default_overlay(disk.source_file, f"{stamp}-{n}")
             plan.append((disk, new))
+        vars_file = nvram_path(dom, self.paths.data / "nvram")  # type: ignore[attr-defined]
+        if reset_nvram:
+            vars_file = nvram_to_reset(dom, self.paths.data / "nvram")  # type: ignore[attr-defined]
         dropped = self._running_overlays(rec, snaps)
         created: list[str] = []
         try:  # the new overlays first: a failure leaves the guest as it was
@@ -250,8 +253,9 @@ class ExternalSnapshotsMixin:
         if rec.active:
             await self._stop_for_snapshot(rec)  # type: ignore[attr-defined]
         kept = self._nvram_copy(rec, snap.name or "")
-        vars_file = nvram_path(dom, self.paths.data / "nvram")  # type: ignore[attr-defined]
-        if restore_nvram and vars_file and kept.is_file():
+        if reset_nvram and vars_file:  # the start copies the template afresh
+            remove_quietly(vars_file)
+        elif vars_file and kept.is_file():
             copy_file(str(kept), vars_file, f"cannot restore the NVRAM of snapshot {snap.name}")
         if rec.config is not None:  # the snapshot's definition is the domain's again (libvirt)
             self._commit(rec, config=model.parse_definition(dom.to_xml(inactive=True, security_info=True)))  # type: ignore[attr-defined]
