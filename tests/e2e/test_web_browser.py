@@ -183,6 +183,15 @@ def test_two_connections_in_one_page(env: dict[str, Any]) -> None:
         assert page.url.endswith("#/c/default/guest/test")
         page.get_by_role("button", name="Pause").click()
         page.locator("#guest-state[data-state='3']").wait_for()  # the test driver's event, through this page
+        # the boot order editor: CD-ROM first, then the disk, into the persistent definition
+        page.locator("li[data-boot='hd'] input:checked").wait_for()
+        page.check("#boot-cdrom")
+        page.get_by_role("button", name="Move CD-ROM up").click()
+        page.get_by_role("button", name="Save boot order").click()
+        page.get_by_role("button", name="Save boot order", exact=True).wait_for()  # not "Save boot order…" (busy)
+        shot(page, "boot-order")
+        xml = page.evaluate("async () => (await (await fetch('/api/c/default/v1/domains/test/xml?inactive=1')).json()).result")
+        assert re.search(r"<boot dev='cdrom'/>\s*<boot dev='hd'/>", xml), xml
         assert env["conn"].get_info(GUEST).state == DomainState.RUNNING  # the pyvirtd guest was not touched
         page.goto(f"{web2.base}/#/guests")
         row_state(page, "test", DomainState.PAUSED)
@@ -198,6 +207,10 @@ def test_two_connections_in_one_page(env: dict[str, Any]) -> None:
             checker = ctx.new_page()
             checker.goto(f"{web2.base}/login?token={web2.token}")
             checker.locator(f'tr[data-guest="{GUEST}"]').wait_for()
+            checker.add_script_tag(path=str(AXE))
+            assert checker.evaluate(AXE_JS) == []
+            checker.goto(f"{web2.base}/#/c/default/guest/test")  # with the boot order editor
+            checker.locator("#boot-h").wait_for()
             checker.add_script_tag(path=str(AXE))
             assert checker.evaluate(AXE_JS) == []
             ctx.close()

@@ -80,7 +80,7 @@ export function GuestDetails({ name }) {
 
 function Overview({ name, info, reload }) {
   const [xml, setXml] = useState(null);
-  useEffect(() => { call('GET', `/v1/domains/${q(name)}/xml`).then((t) => setXml(parseXML(t))).catch(() => {}); }, [name, info.state]);
+  useEffect(() => { call('GET', `/v1/domains/${q(name)}/xml`).then((t) => setXml(parseXML(t))).catch(() => {}); }, [name, info]);
   const autostart = async () => { await call('POST', `/v1/domains/${q(name)}/autostart`, { autostart: !info.autostart }); await reload(); };
   return html`<div class="overview">
     <dl class="facts">
@@ -98,6 +98,7 @@ function Overview({ name, info, reload }) {
       <dt>UUID</dt><dd>${info.uuid}</dd>
     </dl>
     <${EditSizing} key=${info.max_vcpus + ':' + info.max_mem_kib} name=${name} info=${info} reload=${reload} />
+    <${EditBoot} name=${name} info=${info} reload=${reload} />
     ${info.persistent && html`<${RenameClone} name=${name} info=${info} />`}
     ${info.id !== -1 && html`<${UsageGraphs} name=${name} />`}
   </div>`;
@@ -236,6 +237,57 @@ function EditSizing({ name, info, reload }) {
     <${Field} id="edit-mem" label="Memory MiB (next start)"><input id="edit-mem" type="number" min="16" value=${mib}
       onInput=${(e) => setMib(Number(e.target.value))} /></${Field}>
     <${Action} label="Save sizing" disabled=${!info.persistent} run=${save} />
+  </form>`;
+}
+
+// Boot order for the next start: libvirt's <os><boot dev=…/> list, edited in the persistent
+// definition (what `virsh edit` would change).  Left alone where it cannot apply: direct kernel
+// boot, and per-device <boot order=…> (libvirt refuses both kinds together).
+const BOOT_DEVS = [['hd', 'Hard disk'], ['cdrom', 'CD-ROM'], ['network', 'Network (PXE)'], ['fd', 'Floppy']];
+
+function EditBoot({ name, info, reload }) {
+  const [order, setOrder] = useState(null);  // ['hd', 'cdrom', …] or a string saying why not
+  const path = `/v1/domains/${q(name)}`;
+  useEffect(() => {
+    call('GET', `${path}/xml`, { inactive: true }).then((text) => {
+      const doc = new DOMParser().parseFromString(text, 'application/xml');
+      if (doc.querySelector('os > kernel')) setOrder('direct kernel boot (kernel and initrd given)');
+      else if (doc.querySelector('devices boot[order]')) setOrder('set per device (<boot order=…> in the devices)');
+      else setOrder([...doc.querySelectorAll('os > boot')].map((b) => b.getAttribute('dev')));
+    }).catch(() => setOrder(null));
+  }, [name, info.persistent]);
+  if (!info.persistent || order === null) return null;
+  if (typeof order === 'string') return html`<p class="card">Boot order: ${order}</p>`;
+  const move = (i, d) => { const n = [...order]; [n[i], n[i + d]] = [n[i + d], n[i]]; setOrder(n); };
+  const toggle = (dev) => setOrder(order.includes(dev) ? order.filter((x) => x !== dev) : [...order, dev]);
+  const shown = [...order, ...BOOT_DEVS.map(([d]) => d).filter((d) => !order.includes(d))];
+  const save = async () => {
+    const doc = new DOMParser().parseFromString(await call('GET', `${path}/xml`, { inactive: true }), 'application/xml');
+    const os = doc.querySelector('os');
+    for (const b of os.querySelectorAll(':scope > boot')) b.remove();
+    const after = [...os.children].filter((e) => ['type', 'loader', 'nvram'].includes(e.tagName)).pop();
+    let at = after ? after.nextSibling : os.firstChild;
+    for (const dev of order) {
+      const el = doc.createElement('boot');
+      el.setAttribute('dev', dev);
+      os.insertBefore(el, at);
+      at = el.nextSibling;
+    }
+    await call('POST', '/v1/domains', { xml: new XMLSerializer().serializeToString(doc) });
+    await reload();
+  };
+  const label = (dev) => (BOOT_DEVS.find(([d]) => d === dev) || [dev, dev])[1];
+  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-labelledby="boot-h">
+    <h2 id="boot-h">Boot order (next start; the running guest keeps its own)</h2>
+    <ol class="boot-order">${shown.map((dev) => {
+      const i = order.indexOf(dev);
+      return html`<li data-boot=${dev}><input type="checkbox" id=${'boot-' + dev} checked=${i >= 0} onChange=${() => toggle(dev)} />
+        <label for=${'boot-' + dev}>${label(dev)}</label>
+        <button type="button" class="quiet" aria-label=${'Move ' + label(dev) + ' up'} disabled=${i <= 0} onClick=${() => move(i, -1)}>↑</button>
+        <button type="button" class="quiet" aria-label=${'Move ' + label(dev) + ' down'} disabled=${i < 0 || i >= order.length - 1}
+          onClick=${() => move(i, 1)}>↓</button></li>`;
+    })}</ol>
+    <${Action} label="Save boot order" run=${save} />
   </form>`;
 }
 
