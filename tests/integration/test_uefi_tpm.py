@@ -1,9 +1,11 @@
 """UEFI with Secure Boot and a TPM, with the real test guest under TCG, through pyvirtd.
 
-One boot (OVMF under TCG takes about a minute): ``<os firmware='efi'>`` with secure-boot wished
-and no enrolled keys (Debian's secboot OVMF with an empty key store, so the guest's kernel loads)
-on q35 with SMM, per-domain NVRAM from the template, and an emulated TPM 2.0: the guest sees EFI,
-/dev/tpm0 and the TPM2 ACPI table; swtpm runs with the guest and ends with it.
+One boot (OVMF under TCG takes about a minute): ``<os firmware='efi'>`` with secure-boot and
+enrolled-keys wished (Debian's OVMF with Microsoft's keys enrolled: Secure Boot is on, and OVMF's
+direct kernel boot still starts the guest's kernel, which reports it and locks itself down) on
+q35 with SMM, per-domain NVRAM from the template, and an emulated TPM 2.0 manufactured by
+swtpm_setup: the guest sees EFI, Secure Boot, /dev/tpm0 and the TPM2 ACPI table; swtpm runs with
+the guest and ends with it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pyvirt.qemu import process
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
 
-FIRMWARE = ("<firmware><feature enabled='yes' name='secure-boot'/><feature enabled='no' name='enrolled-keys'/>"
+FIRMWARE = ("<firmware><feature enabled='yes' name='secure-boot'/><feature enabled='yes' name='enrolled-keys'/>"
             "</firmware>")
 TPM = "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
 
@@ -45,14 +47,15 @@ def test_uefi_secure_boot_guest_with_tpm(daemon: DaemonHarness, test_guest: Test
         conn.snapshot_create("efi", "<domainsnapshot/>")  # the NVRAM would be left out
     conn.start("efi")
     live = conn.get_xml("efi")
-    assert "OVMF_CODE_4M.secboot.fd" in live and "<smm state='on'/>" in live
+    assert "OVMF_CODE_4M.ms.fd" in live and "OVMF_VARS_4M.ms.fd" in live and "<smm state='on'/>" in live
     nvram = daemon.root / "data" / "nvram" / "efi_VARS.fd"
     assert nvram.is_file() and f">{nvram}</nvram>" in live
     assert _swtpm_pids(daemon.root), "swtpm did not start with the guest"
     wait_console(conn, "efi", READY_MARKER, 300)
     out = guest_shell(conn, "efi", "[ -d /sys/firmware/efi ] && echo EFI=yes; ls /dev/tpm0 "
-                                   "/sys/firmware/acpi/tables/TPM2", "STEP-1")
+                                   "/sys/firmware/acpi/tables/TPM2; dmesg | grep secureboot:", "STEP-1")
     assert "EFI=yes" in out and "/dev/tpm0" in out and "No such file" not in out, out
+    assert "secureboot: Secure boot enabled" in out, out
     conn.destroy("efi")
     deadline = time.monotonic() + 10
     while _swtpm_pids(daemon.root) and time.monotonic() < deadline:
