@@ -9,6 +9,7 @@ accessibility checks.  Screenshots go to .cache/web-screenshots/ (a few are copi
 from __future__ import annotations
 
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -365,6 +366,14 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
     page.keyboard.type("kb")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "c-os"
+    # a known OS typed in fills osinfo-db's defaults, the ones pyvirt install would pick
+    from pyvirt.web.create import os_defaults
+
+    want = os_defaults("win11", platform.machine())
+    page.keyboard.press("Control+A")
+    page.keyboard.type("win11")
+    page.locator("#c-os-defaults", has_text="UEFI firmware with an emulated TPM").wait_for()
+    assert page.input_value("#c-mem") == str(want["memory_mib"]) and page.input_value("#c-cpu") == str(want["vcpus"])
     shot(page, "create-keyboard")
 
 

@@ -105,3 +105,33 @@ def test_create_endpoint_streams_pyvirt_install(tmp_path) -> None:
                                       headers={"X-CSRF-Token": csrf})
             assert clone.status == 400 and "bogus" in (await clone.json())["error"]["message"]
     asyncio.run(main())
+
+
+def test_os_defaults_are_what_pyvirt_install_picks(tmp_path) -> None:
+    """The form's OS defaults (GET /api/osinfo/{os}) are the ones the engine applies when the
+    command line leaves them out: checked against pyvirt install's own XML."""
+    from pyvirt.web.create import os_defaults
+
+    d = os_defaults("linux2022", "x86_64")
+    assert d["firmware"] == "bios" and not d["tpm"] and d["memory_mib"] and d["vcpus"]
+    disk = tmp_path / "d.img"
+    disk.write_bytes(bytes(1 << 20))
+    xml = print_xml(["--connect", URI, "--name=osd", "--osinfo=linux2022", "--import", f"--disk=path={disk}",
+                     "--noautoconsole", "--graphics=none"])
+    assert f"<currentMemory>{d['memory_mib'] * 1024}</currentMemory>" in xml, xml  # KiB
+    assert f"<vcpu>{d['vcpus']}</vcpu>" in xml, xml
+    win = os_defaults("win11", "x86_64")
+    assert win["firmware"] == "efi" and win["tpm"]
+    for bad in ("nosuch-os", "linux2022,require=off", ""):
+        with pytest.raises(PyvirtError, match="unknown operating system"):
+            os_defaults(bad, "x86_64")
+
+    async def body() -> None:
+        auth = Auth(token="t")
+        async with TestClient(TestServer(make_app(Backend(URI, lambda: connect(URI)), auth, Guard(auth, None, False)),
+                                         host="127.0.0.1")) as client:
+            await client.get("/login", params={"token": "t"}, allow_redirects=False)
+            got = await (await client.get("/api/osinfo/linux2022")).json()
+            assert got["result"]["memory_mib"] == d["memory_mib"]
+            assert (await client.get("/api/osinfo/nosuch-os")).status == 400
+    asyncio.run(body())

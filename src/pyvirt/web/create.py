@@ -193,7 +193,35 @@ async def osinfo_ids(request: web.Request) -> web.StreamResponse:
     return web.Response(text=json.dumps({"result": _osinfo_ids}), content_type="application/json")
 
 
+def os_defaults(os_id: str, arch: str) -> dict[str, Any]:
+    """What `pyvirt install --osinfo OS` takes from osinfo-db when the command line does not say
+    (install/flow.py's _cli_defaults; firmware and TPM from install/defaults.py): the form shows
+    them and fills its fields with them, so what the page offers is what the engine would pick."""
+    from pyvirt.install import osinfo
+
+    variant = osinfo.lookup(os_id) if os_id and "," not in os_id else None
+    if variant is None:
+        raise PyvirtError(f"invalid argument: osinfo: unknown operating system '{os_id}'", ErrorCode.INVALID_ARG)
+    ram, ncpus, storage = (variant.recommended(key, arch) for key in ("ram", "n-cpus", "storage"))
+    efi = variant.requires_firmware_efi(arch)
+    return {"os": variant.name, "memory_mib": ram // (1 << 20) if ram else None, "vcpus": ncpus,
+            "disk_gib": storage // (1 << 30) if storage else None, "firmware": "efi" if efi else "bios",
+            "tpm": efi}  # pyvirt install adds an emulated TPM to UEFI guests where QEMU can
+
+
+async def osinfo_defaults(request: web.Request) -> web.StreamResponse:
+    """``GET /api/osinfo/{os}``: os_defaults for the host's architecture."""
+    import platform
+
+    try:
+        result = await asyncio.to_thread(os_defaults, request.match_info["os"], platform.machine())
+    except PyvirtError as exc:
+        return error_response(exc)
+    return web.json_response({"result": result})
+
+
 def add_routes(app: web.Application) -> None:
     add_route(app, "POST", "/create", create)
     add_route(app, "POST", "/clone", clone)
     add_route(app, "GET", "/osinfo", osinfo_ids)  # the same for every connection
+    add_route(app, "GET", "/osinfo/{os}", osinfo_defaults)

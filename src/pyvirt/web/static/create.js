@@ -35,6 +35,20 @@ export function CreateGuest() {
   }, []);
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.type === 'number' ? Number(e.target.value)
     : e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  // picking a known OS fills in osinfo-db's defaults (what pyvirt install would choose) and says
+  // which firmware and TPM the engine will give it
+  const [osDefaults, setOsDefaults] = useState(null);
+  const pickOs = async (e) => {
+    const id = e.target.value;
+    setForm((f) => ({ ...f, osinfo: id }));
+    if (!osids.includes(id.trim())) { setOsDefaults(null); return; }
+    try {
+      const d = await call('GET', `/osinfo/${encodeURIComponent(id.trim())}`);
+      setOsDefaults(d);
+      setForm((f) => (f.osinfo !== id ? f : { ...f, memory: d.memory_mib || f.memory, vcpus: d.vcpus || f.vcpus,
+        disk_size: d.disk_gib || f.disk_size }));
+    } catch { setOsDefaults(null); }
+  };
   const has = (f) => FIELDS_OF[form.source].includes(f);
   const submit = async (e) => {
     e.preventDefault();
@@ -53,8 +67,11 @@ export function CreateGuest() {
     <form class="card create" onSubmit=${submit}>
       <${Field} id="c-name" label="Name"><input id="c-name" required value=${form.name} onInput=${set('name')} /></${Field}>
       <${Field} id="c-os" label="Operating system (osinfo short id)" hint="type to search osinfo-db; it sets the defaults">
-        <input id="c-os" list="c-os-list" value=${form.osinfo} onInput=${set('osinfo')} />
-        <datalist id="c-os-list">${osids.map((o) => html`<option value=${o} />`)}</datalist></${Field}>
+        <input id="c-os" list="c-os-list" value=${form.osinfo} onInput=${pickOs} aria-describedby="c-os-defaults" />
+        <datalist id="c-os-list">${osids.map((o) => html`<option value=${o} />`)}</datalist>
+        <small id="c-os-defaults" aria-live="polite">${osDefaults ? `${osDefaults.os}: ${osDefaults.memory_mib || '?'} MiB, `
+          + `${osDefaults.vcpus || '?'} vCPUs, ${osDefaults.disk_gib || '?'} GiB for a new disk, `
+          + (osDefaults.firmware === 'efi' ? 'UEFI firmware with an emulated TPM' : 'BIOS firmware') : ''}</small></${Field}>
       <${Field} id="c-mem" label="Memory (MiB)"><input id="c-mem" type="number" min="16" value=${form.memory} onInput=${set('memory')} /></${Field}>
       <${Field} id="c-cpu" label="vCPUs"><input id="c-cpu" type="number" min="1" value=${form.vcpus} onInput=${set('vcpus')} /></${Field}>
       <fieldset><legend>Boot from</legend>
