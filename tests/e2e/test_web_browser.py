@@ -394,8 +394,16 @@ def test_volume_create_resize_and_hotplug(env: dict[str, Any]) -> None:
     page.locator("#attach-vol").select_option(extra)
     page.click("button:has-text('Attach disk')")
     page.locator('tr[data-disk="vdb"]').wait_for(timeout=60_000)
-    shot(page, "devices")
     assert extra in conn.get_xml(GUEST) and extra in conn.get_xml(GUEST, inactive=True)
+    # a new disk: a volume made in the pool for it, then attached as the next free target
+    page.select_option("#new-disk-pool", "default")
+    page.fill("#new-disk-size", "0.01")
+    page.click("button:has-text('Add new disk')")
+    page.locator('tr[data-disk="vdc"]').wait_for(timeout=60_000)
+    made = conn.lookup_volume("default", f"{GUEST}-vdc.qcow2")
+    assert made.capacity == round(0.01 * (1 << 30)) or abs(made.capacity - 0.01 * (1 << 30)) < 512
+    assert made.path in conn.get_xml(GUEST) and made.path in conn.get_xml(GUEST, inactive=True)
+    shot(page, "devices")
     # the NIC's link switch: down on the running guest (domif-getlink's answer changes), then up
     switch = page.locator('tr[data-mac] input[role="switch"]').first
     assert switch.get_attribute("data-link") == "up" and switch.is_checked()

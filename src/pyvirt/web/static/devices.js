@@ -1,4 +1,4 @@
-// A guest's disks and network interfaces: attach an existing pool volume, detach a disk, eject or
+// A guest's disks and network interfaces: attach an existing pool volume or a new one, detach a disk, eject or
 // insert a CD-ROM's medium, add or remove a NIC, set a NIC's link up or down.  Device XML is built through the DOM (names
 // and paths escaped by the serializer) and sent with attach_device / detach_device /
 // update_device: live when the guest runs, to the definition when it is persistent.
@@ -59,6 +59,8 @@ export function Devices({ name, info }) {
   const [pick, setPick] = useState('');
   const [iso, setIso] = useState({});
   const [nic, setNic] = useState('user');
+  const [pools, setPools] = useState([]);
+  const [fresh, setFresh] = useState({ pool: '', gib: 1, format: 'qcow2' });
   const on = info.id !== -1;
   const flags = { live: on, config: info.persistent };
   const path = `/v1/domains/${q(name)}`;
@@ -73,7 +75,10 @@ export function Devices({ name, info }) {
     load();
     (async () => {
       const all = [];
-      for (const p of rows(await call('GET', '/v1/pools')).filter((x) => x.active)) {
+      const active = rows(await call('GET', '/v1/pools')).filter((x) => x.active);
+      setPools(active.map((p) => p.name));
+      setFresh((f) => (f.pool || !active.length ? f : { ...f, pool: active[0].name }));
+      for (const p of active) {
         for (const v of rows(await call('GET', `/v1/pools/${q(p.name)}/volumes`))) all.push(v);
       }
       setVols(all);
@@ -87,16 +92,32 @@ export function Devices({ name, info }) {
   const ifaces = [...xml.querySelectorAll('devices > interface')];
   const isos = vols.filter((v) => /\.iso$/i.test(v.name) || v.format === 'iso');
 
-  const attach = async () => {
-    const vol = vols.find((v) => v.path === pick);
-    if (!vol) throw new Error('choose a volume');
+  const attachVolume = async (vol) => {
     const d = newDoc();
     const disk = el(d, 'disk', { type: 'file', device: 'disk' }, [
       el(d, 'driver', { name: 'qemu', type: vol.format === 'qcow2' ? 'qcow2' : 'raw' }),
       el(d, 'source', { file: vol.path }), el(d, 'target', { dev: freeTarget(used, 'vd'), bus: 'virtio' })]);
     await call('POST', `${path}/devices/attach`, { xml: ser(disk), ...flags });
-    setPick('');
     await load();
+  };
+  const attach = async () => {
+    const vol = vols.find((v) => v.path === pick);
+    if (!vol) throw new Error('choose a volume');
+    await attachVolume(vol);
+    setPick('');
+  };
+  // a new volume in a pool (named after the guest and the disk it becomes), then attached; if the
+  // attach fails the volume is deleted again, so nothing is left behind
+  const addNew = async () => {
+    if (!(fresh.gib > 0)) throw new Error('size: give the new disk a size in GiB');
+    const target = freeTarget(used, 'vd');
+    const vname = `${name}-${target}.${fresh.format}`;
+    const vol = await call('POST', `/v1/pools/${q(fresh.pool)}/volumes`,
+      { name: vname, capacity: Math.round(fresh.gib * 2 ** 30), format: fresh.format });
+    try { await attachVolume({ ...vol, format: fresh.format }); } catch (e) {
+      await call('DELETE', `/v1/pools/${q(fresh.pool)}/volumes/${q(vname)}`).catch(() => {});
+      throw e;
+    }
   };
   const detach = async (node) => { await call('POST', `${path}/devices/detach`, { xml: ser(node), ...flags }); await load(); };
   const media = async (node, file) => {
@@ -143,6 +164,15 @@ export function Devices({ name, info }) {
         ${vols.filter((v) => !disks.some((n) => (n.querySelector('source') || { getAttribute: () => '' }).getAttribute('file') === v.path))
           .map((v) => html`<option value=${v.path}>${v.pool}/${v.name} (${v.format})</option>`)}</select></${Field}>
       <${Action} label="Attach disk" disabled=${!pick} run=${attach} />
+    </form>
+    <form class="inline" onSubmit=${(e) => e.preventDefault()} aria-label="New disk">
+      <${Field} id="new-disk-pool" label="New disk in pool"><select id="new-disk-pool" value=${fresh.pool}
+        onChange=${(e) => setFresh({ ...fresh, pool: e.target.value })}>${pools.map((p) => html`<option value=${p}>${p}</option>`)}</select></${Field}>
+      <${Field} id="new-disk-size" label="Size (GiB)"><input id="new-disk-size" class="small" type="number" min="0.01" step="any"
+        value=${fresh.gib} onInput=${(e) => setFresh({ ...fresh, gib: Number(e.target.value) })} /></${Field}>
+      <${Field} id="new-disk-format" label="Format"><select id="new-disk-format" value=${fresh.format}
+        onChange=${(e) => setFresh({ ...fresh, format: e.target.value })}><option value="qcow2">qcow2</option><option value="raw">raw</option></select></${Field}>
+      <${Action} label="Add new disk" disabled=${!fresh.pool} run=${addNew} />
     </form>
     <h2>Network interfaces</h2>
     <table class="list" aria-label="Network interfaces"><thead><tr><th>Type</th><th>Source</th><th>MAC</th><th>Model</th><th>Link</th><th>Actions</th></tr></thead>
