@@ -23,8 +23,8 @@ from typing import Any
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.qemu import process
 from pyvirt.qemu.argv_disks import secret_file
-from pyvirt.qemu.firmware import select
-from pyvirt.xml.domain import Domain, Features, Loader, NVRam
+from pyvirt.qemu.firmware import descriptors, fill_domain, needs_fill
+from pyvirt.xml.domain import Domain
 
 SWTPM_WAIT = 10.0
 SETUP_TIMEOUT = 120.0  # creating the local CA and an RSA EK takes seconds, more under load
@@ -35,28 +35,17 @@ def _unsupported(message: str) -> PyvirtError:
 
 
 def prepare_firmware(dom: Domain, caps: Any, nvram_dir: Path) -> None:
-    """Resolve ``<os firmware='efi'>`` to a loader and NVRAM (libvirt's qemuFirmwareFillDomain)
-    and make sure a per-domain NVRAM exists, copied from its template."""
+    """Resolve ``<os firmware>`` to a loader and NVRAM from the host's firmware descriptors
+    (:func:`pyvirt.qemu.firmware.fill_domain`, the rule the command line builder shares) and
+    make sure a per-domain NVRAM exists, copied from its template."""
     os_ = dom.os
     if os_ is None:
         return
-    if os_.firmware == "bios":
-        os_.firmware = None  # SeaBIOS, QEMU's own default
-    elif os_.firmware == "efi":
-        wanted = {f.name: bool(f.enabled) for f in os_.firmware_features if f.name}
+    if needs_fill(dom):
         machine = os_.machine or ""
         if caps is not None and hasattr(caps, "canonical_machine"):
             machine = caps.canonical_machine(machine)
-        desc = select(os_.arch or "x86_64", machine, wanted)
-        smm = "requires-smm" in desc.features
-        os_.loader = Loader(readonly=True, secure=True if smm else None, type="pflash", path=desc.executable)
-        path = os_.nvram.path if os_.nvram is not None and os_.nvram.path else None
-        os_.nvram = NVRam(template=desc.nvram_template,
-                          path=path or str(nvram_dir / f"{dom.name}_VARS.fd"))
-        os_.firmware, os_.firmware_features = None, []
-        if smm:
-            dom.features = dom.features or Features()
-            dom.features.smm = True
+        fill_domain(dom, descriptors(), str(nvram_dir), machine=machine)
     nvram = os_.nvram
     if nvram is not None and nvram.path and not os.path.exists(nvram.path):
         if not nvram.template:

@@ -12,9 +12,11 @@ the ``.args`` layout.
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
+from pyvirt.api import PyvirtError
 from pyvirt.xml.aliases import dev_index, device_aliases
 from pyvirt.xml.defaults import needs_start_defaults, with_start_defaults
 from pyvirt.xml.errors import XMLError
@@ -134,6 +136,26 @@ def passthrough_env(domain: Any) -> dict[str, str]:
     return {env.name: env.value or "" for env in getattr(domain, "qemu_envs", ())}
 
 
+def _with_firmware(domain: Any, caps: Any, rt: RuntimePaths) -> Any:
+    """*domain* with ``<os firmware>`` resolved and a read-only UEFI loader's NVRAM named
+    (:func:`pyvirt.qemu.firmware.fill_domain`, on a copy): from libvirt's test-harness
+    descriptors in test mode, else from the host's (pyvirtd resolved it already at start)."""
+    from . import firmware
+
+    if not firmware.needs_fill(domain):
+        return domain
+    domain = copy.deepcopy(domain)
+    machine = domain.os.machine
+    if caps is not None and hasattr(caps, "canonical_machine"):
+        machine = caps.canonical_machine(machine)
+    found = firmware.TEST_DESCRIPTORS if rt.test_mode else firmware.descriptors()
+    try:
+        firmware.fill_domain(domain, found, rt.nvram_dir, check_files=not rt.test_mode, machine=machine)
+    except PyvirtError as exc:
+        raise XMLError(exc.message, domain.os.line) from None
+    return domain
+
+
 def device_context(domain: Any, caps: Any = None, runtime: RuntimePaths | None = None) -> Ctx:
     """What the device builders need (aliases, boot indexes, USB ports) for *domain*: the whole
     command line is built with it, and so is one device hot-plugged into a running guest.
@@ -153,7 +175,8 @@ def device_context(domain: Any, caps: Any = None, runtime: RuntimePaths | None =
 def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = None) -> list[str]:
     """The complete argv (binary first) for *domain*, which should have gone through fill_defaults."""
     _check_domain(domain, caps)
-    ctx = device_context(domain, caps, runtime)
+    runtime = runtime or RuntimePaths.debug(domain.name or "guest")
+    ctx = device_context(_with_firmware(domain, caps, runtime), caps, runtime)
     domain = ctx.domain
     rt = ctx.runtime
     a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)

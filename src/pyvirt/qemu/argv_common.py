@@ -59,6 +59,8 @@ class RuntimePaths:
     vsock_cid: int | None = None
     #: video alias -> QEMU's end of the socket pair to its vhost-user-gpu process
     vhost_user_gpu_fds: dict[str, int] = field(default_factory=dict)
+    #: where a UEFI guest's own variable store goes when its XML names none (qemu.conf's nvram dir)
+    nvram_dir: str = "/var/lib/pyvirt/qemu/nvram"
     test_mode: bool = False
 
     @classmethod
@@ -71,7 +73,8 @@ class RuntimePaths:
         return cls(monitor_fd=TEST_FD, domain_dir=base, channel_dir=f"/tmp/channel/domain--1-{name}",
                    hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)),
                    # the harness's qemu.conf (spice_tls=1) and mocked render node
-                   spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo", test_mode=True)
+                   spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo",
+                   nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True)
 
 
 def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:

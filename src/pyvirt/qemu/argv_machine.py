@@ -238,10 +238,7 @@ def boot_opts(a: Argv, ctx: Ctx) -> None:
 def firmware_opts(a: Argv, ctx: Ctx) -> None:
     """-bios for a ROM loader; pflash blockdevs for UEFI code and NVRAM."""
     os_ = ctx.domain.os
-    loader = os_.loader
-    if os_.firmware is not None and (loader is None or not loader.path):
-        raise unsupported("firmware autoselection (<os firmware=...>) without an explicit loader path",
-                          os_.line)
+    loader = os_.loader  # <os firmware> was resolved to a loader by argv._with_firmware
     if loader is None or not loader.path:
         return
     if loader.type in _ROM_BIOS_TYPES:
@@ -255,8 +252,7 @@ def firmware_opts(a: Argv, ctx: Ctx) -> None:
     if os_.nvram is not None:
         path = os_.nvram.path
         if not path:
-            dom_name = ctx.domain.name
-            path = f"/var/lib/pyvirt/qemu/nvram/{dom_name}_VARS.fd"
+            path = f"{ctx.runtime.nvram_dir}/{ctx.domain.name}_VARS.fd"
         _pflash(a, 1, path, read_only=False)
 
 

@@ -113,6 +113,8 @@ class Loader:
     readonly: bool | None = attr("@readonly", YESNO)
     secure: bool | None = attr("@secure", YESNO)
     type: str | None = attr("@type", Enum("rom", "pflash"))
+    #: no NVRAM at all (libvirt 8.6): refused with an <nvram> by validate
+    stateless: bool | None = attr("@stateless", YESNO)
     path: str | None = text(".")
     line: int | None = line_field()
 

@@ -501,9 +501,16 @@ def _validate_hostdevs(dom: Domain) -> None:
 
 
 def _validate_firmware(dom: Domain) -> None:
-    """libvirt's virDomainDefOSValidate rules for <os><firmware><feature>."""
+    """libvirt's virDomainDefOSValidate rules for <os><firmware><feature> and stateless loaders."""
     os_ = dom.os
-    if os_ is None or not os_.firmware_features:
+    if os_ is None:
+        return
+    if os_.loader is not None and os_.loader.stateless and os_.nvram is not None:
+        if os_.nvram.path:
+            raise XMLValidationError("NVRAM is not permitted when loader is stateless", os_.nvram.line)
+        if os_.nvram.template:
+            raise XMLValidationError("NVRAM template is not permitted when loader is stateless", os_.nvram.line)
+    if not os_.firmware_features:
         return
     if os_.firmware is None:
         raise XMLValidationError("cannot use feature-based firmware autoselection when firmware autoselection "

@@ -1,0 +1,115 @@
+"""Firmware autoselection on the command line (libvirt 9.0's qemuFirmwareFillDomain rules).
+
+In test mode the builder chooses among libvirt's test-harness descriptors
+(``firmware.TEST_DESCRIPTORS``); these tests state the selection rules against descriptors of
+their own where the rule does not depend on that set, and never read expected command lines.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pyvirt.qemu import firmware
+from pyvirt.qemu.argv import build_argv
+from pyvirt.qemu.firmware import Descriptor, choose, fill_domain
+from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml.errors import XMLError
+
+SECURE = Descriptor("50-secure.json", ["uefi"], "flash", "/fw/secure.fd", "/fw/secure.vars",
+                    [("x86_64", ["pc-q35-*"])], {"requires-smm", "secure-boot", "enrolled-keys"})
+PLAIN = Descriptor("60-plain.json", ["uefi"], "flash", "/fw/plain.fd", "/fw/plain.vars",
+                   [("x86_64", ["pc-q35-*", "pc-i440fx-*"])], set())
+BIOS = Descriptor("40-bios.json", ["bios"], "memory", "/fw/bios.bin", None, [("x86_64", ["pc-*"])], set())
+FOUND = [BIOS, SECURE, PLAIN]
+
+
+def _dom(os_: str, machine: str = "pc-q35-7.2", features: str = "<acpi/>", name: str = "g"):
+    dom = parse_domain(f"<domain type='qemu'><name>{name}</name><memory>65536</memory>"
+                       f"<os{os_.split('|')[0]}><type arch='x86_64' machine='{machine}'>hvm</type>"
+                       f"{os_.split('|')[1] if '|' in os_ else ''}</os><features>{features}</features>"
+                       "<devices/></domain>")
+    return fill_defaults(dom) or dom
+
+
+def _machine(argv: list[str]) -> str:
+    return argv[argv.index("-machine") + 1]
+
+
+def _pflash_files(argv: list[str]) -> list[str]:
+    return [a.split('"filename":"')[1].split('"')[0] for a in argv if "libvirt-pflash" in a and '"filename"' in a]
+
+
+def test_first_fitting_descriptor_by_interface_machine_and_wishes() -> None:
+    assert choose(FOUND, "efi", "x86_64", "pc-q35-7.2", {}, check_files=False) is SECURE
+    assert choose(FOUND, "efi", "x86_64", "pc-i440fx-7.2", {}, check_files=False) is PLAIN
+    assert choose(FOUND, "efi", "x86_64", "pc-q35-7.2", {"enrolled-keys": False}, check_files=False) is PLAIN
+    assert choose(FOUND, "efi", "x86_64", "pc-q35-7.2", {"secure-boot": True}, check_files=False) is SECURE
+    assert choose(FOUND, "efi", "x86_64", "pc-i440fx-7.2", {"secure-boot": True}, check_files=False) is None
+    assert choose(FOUND, "bios", "x86_64", "pc-q35-7.2", {}, check_files=False) is BIOS
+
+
+def test_smm_off_skips_firmware_that_requires_smm() -> None:
+    assert choose(FOUND, "efi", "x86_64", "pc-q35-7.2", {}, smm_off=True, check_files=False) is PLAIN
+    dom = _dom(" firmware='efi'", features="<acpi/><smm state='off'/>")
+    fill_domain(dom, FOUND, "/nv", check_files=False)
+    assert dom.os.loader.path == "/fw/plain.fd" and dom.features.smm is False
+
+
+def test_fill_sets_loader_nvram_and_smm_like_libvirt() -> None:
+    dom = _dom(" firmware='efi'", name="vm1")
+    fill_domain(dom, FOUND, "/nv", check_files=False)
+    assert (dom.os.loader.type, dom.os.loader.readonly, dom.os.loader.secure) == ("pflash", True, True)
+    assert (dom.os.nvram.path, dom.os.nvram.template) == ("/nv/vm1_VARS.fd", "/fw/secure.vars")
+    assert dom.features.smm is True and dom.os.firmware is None
+    kept = _dom(" firmware='efi'|<nvram>/mine/VARS.fd</nvram>", machine="pc-i440fx-7.2")
+    fill_domain(kept, FOUND, "/nv", check_files=False)
+    assert kept.os.nvram.path == "/mine/VARS.fd" and kept.os.loader.secure is None  # plain: no SMM
+
+
+def test_efi_build_in_test_mode_uses_pflash_and_smm() -> None:
+    argv = build_argv(_dom(" firmware='efi'", name="vm1"))
+    files = _pflash_files(argv)
+    assert len(files) == 2 and files[1] == "/var/lib/libvirt/qemu/nvram/vm1_VARS.fd"
+    assert "smm=on" in _machine(argv) and "pflash0=libvirt-pflash0-format" in _machine(argv)
+    assert "driver=cfi.pflash01,property=secure,value=on" in argv
+    plain = build_argv(_dom(" firmware='efi'|<firmware><feature enabled='no' name='secure-boot'/></firmware>"))
+    assert "smm=on" not in _machine(plain) and "driver=cfi.pflash01,property=secure,value=on" not in plain
+    assert _pflash_files(plain)[0] != files[0]
+
+
+def test_bios_autoselection_is_a_rom_loader() -> None:
+    argv = build_argv(_dom(" firmware='bios'|<loader stateless='yes'/>"))
+    assert argv[argv.index("-bios") + 1].endswith(".bin") and not _pflash_files(argv)
+    dom = _dom(" firmware='bios'")
+    fill_domain(dom, [PLAIN], "/nv", check_files=False)  # no BIOS descriptor: QEMU's own SeaBIOS
+    assert dom.os.loader is None and dom.os.firmware is None
+
+
+def test_readonly_pflash_loader_gets_a_default_nvram() -> None:
+    dom = _dom("|<loader readonly='yes' type='pflash'>/fw/plain.fd</loader>", name="vm2")
+    files = _pflash_files(build_argv(dom))
+    assert files == ["/fw/plain.fd", "/var/lib/libvirt/qemu/nvram/vm2_VARS.fd"]
+    stateless = _dom("|<loader readonly='yes' type='pflash' stateless='yes'>/fw/plain.fd</loader>")
+    assert _pflash_files(build_argv(stateless)) == ["/fw/plain.fd"]
+    fill_domain(dom, FOUND, "/nv", check_files=False)  # the template of the descriptor shipping it
+    assert dom.os.nvram.template == "/fw/plain.vars"
+
+
+def test_stateless_rules_and_refusals() -> None:
+    with pytest.raises(XMLError, match="NVRAM is not permitted when loader is stateless"):
+        _dom("|<loader readonly='yes' type='pflash' stateless='yes'>/a.fd</loader><nvram>/b.fd</nvram>")
+    with pytest.raises(XMLError, match="NVRAM template is not permitted when loader is stateless"):
+        _dom("|<loader readonly='yes' type='pflash' stateless='yes'>/a.fd</loader><nvram template='/t'/>")
+    with pytest.raises(XMLError, match="stateless='yes'.*'efi'"):
+        build_argv(_dom(" firmware='efi'|<loader stateless='yes'/>"))
+    with pytest.raises(XMLError, match="Unable to find any firmware to satisfy 'efi'"):
+        build_argv(_dom(" firmware='efi'|<firmware><feature enabled='yes' name='secure-boot'/></firmware>",
+                        machine="pc-i440fx-7.2"))
+
+
+def test_host_mode_reads_the_host_descriptors(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from pyvirt.qemu.argv_common import RuntimePaths
+
+    monkeypatch.setattr(firmware, "SEARCH_DIRS", (str(tmp_path),))
+    with pytest.raises(XMLError, match="no firmware descriptors"):
+        build_argv(_dom(" firmware='efi'"), runtime=RuntimePaths())
