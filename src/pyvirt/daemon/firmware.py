@@ -55,13 +55,14 @@ def prepare_firmware(dom: Domain, caps: Any, nvram_dir: Path) -> None:
 
 def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
     """Where a domain's UEFI variable store is (or will be once it starts): its <nvram> path, or
-    for <os firmware='efi'> the per-domain file prepare_firmware creates (qemuDomainNVRAMPathFormat)."""
+    for <os firmware='efi'> or a read-only UEFI loader the per-domain file prepare_firmware creates
+    (qemuDomainNVRAMPathFormat)."""
     os_ = dom.os
     if os_ is None:
         return None
     if os_.nvram is not None and os_.nvram.path:
         return os_.nvram.path
-    if os_.firmware == "efi":
+    if os_.firmware == "efi" or (os_.firmware is None and needs_fill(dom)):
         return str(nvram_dir / f"{dom.name}_VARS.fd")
     return None
 
