@@ -55,7 +55,7 @@ def _candidates() -> list[str]:
         d = dom.devices
         if d.tpms or d.hostdevs or any(f.driver_type == "virtiofs" for f in d.filesystems):
             continue
-        if dom.os.loader is not None or dom.os.kernel or (dom.cpu and dom.cpu.mode == "host-passthrough"):
+        if dom.os.loader is not None or dom.os.firmware or dom.os.kernel or (dom.cpu and dom.cpu.mode == "host-passthrough"):
             continue
         if any(g.type == "spice" for g in d.graphics):
             continue
@@ -69,6 +69,8 @@ def _candidates() -> list[str]:
             continue  # libvirt's data puts IDE disks at unit 2; QEMU's IDE buses have 2 units
         if d.iommu is not None and d.iommu.driver_eim:
             continue  # extended interrupt mode needs KVM's in-kernel irqchip (TCG here)
+        if any(k.device == "lun" for k in d.disks):
+            continue  # scsi-block needs a host SCSI device
         if any(k.type == "network" for k in d.disks):
             continue  # no nbd/iscsi/rbd/... servers here (and QEMU may lack their block drivers)
         if any(i.type == "passthrough" for i in d.inputs):

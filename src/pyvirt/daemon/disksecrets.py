@@ -34,7 +34,7 @@ class _ByUUID:
 
 
 def owner(dev: Any) -> str:
-    """The name a device's secret files carry: a disk's target, a TPM's alias."""
+    """The name a device's secret files carry: a disk's target, a TPM's or host device's alias."""
     return str(getattr(dev, "target_dev", None) or dev.alias or "tpm0")
 
 
@@ -77,6 +77,10 @@ class DiskSecretsMixin:
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
                 found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+        for hd in dom.devices.hostdevs:  # an iSCSI LUN given as a SCSI host device: its CHAP secret
+            auth = hd.source_auth if hd.type == "scsi" else None
+            if auth is not None and auth.secret is not None:
+                found.items.append((hd, "auth", self._secret_value("iscsi", auth.secret)))
         for tpm in dom.devices.tpms:
             uuid = tpm.backend_encryption_secret
             if uuid and tpm.backend_type == "emulator":

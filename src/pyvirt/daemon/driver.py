@@ -631,11 +631,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assign_start_defaults(dom)
         cputune.check(dom)
         usb_hostdevs: dict[str, tuple[int, int]] = {}
+        scsi_hostdevs: dict[str, str] = {}
         if dom.devices.hostdevs:
             from pyvirt.daemon import hostdev_prep
 
             hostdev_prep.check_pci(dom)
             usb_hostdevs = hostdev_prep.resolve_usb(dom)
+            scsi_hostdevs = hostdev_prep.resolve_scsi(dom)
         prepare_firmware(dom, caps, self.paths.data / "nvram")
         files = self.store.runtime_files(rec.name)
         self.store.check_runtime_paths(rec.name, generated_socket_names(dom))
@@ -648,6 +650,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         vsock_claim: tuple[int, int] | None = None
         gpu_fds: dict[str, int] = {}
+        scsi_fds: dict[str, int] = {}
         try:  # from the first chown on, any failure gives everything back (clear_runtime)
             if qemu_user is not None:
                 from pyvirt.daemon.qemuuser import DAC, live_label
@@ -676,6 +679,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                     vhost_user_gpu.start, dom, self.paths.qemu_log / f"{dom.name}-vhost-user-gpu.log",
                     host_render_node(), qemu_user)
                 helpers.extend(gpu_helpers)
+            if any(h.type == "scsi_host" for h in dom.devices.hostdevs):
+                from pyvirt.daemon import hostdev_prep
+
+                scsi_fds = hostdev_prep.open_vhost_scsi(dom)
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
@@ -683,7 +690,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                                 str(files.private_dir), taps,
                                                 spice_tls_x509_dir=self._spice_tls_dir(dom),
                                                 usb_hostdevs=usb_hostdevs, vsock=vsock_claim,
-                                                vhost_user_gpu_fds=gpu_fds)
+                                                vhost_user_gpu_fds=gpu_fds, scsi_hostdevs=scsi_hostdevs,
+                                                vhost_scsi_fds=scsi_fds)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:
@@ -696,7 +704,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 log.warning("%s: <qemu:commandline> passthrough taints the domain (custom-argv)", rec.name)
             ident = process.spawn_detached(argv, files.log,
                                            pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
-                                                     *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values()),
+                                                     *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values(),
+                                                     *scsi_fds.values()),
                                            env=model.qemu_environment(dom), user=qemu_user)
             self.reaper.track(ident.pid)
         except BaseException:
@@ -704,7 +713,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             nics.close_all(taps)
             if vsock_claim is not None:
                 os.close(vsock_claim[0])
-            for fd in gpu_fds.values():
+            for fd in (*gpu_fds.values(), *scsi_fds.values()):
                 os.close(fd)
             if ports is not None:
                 self.ports.release(ports)
@@ -716,8 +725,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         nics.close_all(taps)  # QEMU holds them now: the taps go when it does
         if vsock_claim is not None:
             os.close(vsock_claim[0])  # likewise the vhost-vsock device and its CID
-        for fd in gpu_fds.values():
-            os.close(fd)  # and the vhost-user GPUs' sockets
+        for fd in (*gpu_fds.values(), *scsi_fds.values()):
+            os.close(fd)  # and the vhost-user GPUs' sockets, the vhost-scsi devices
         rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP

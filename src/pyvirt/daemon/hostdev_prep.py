@@ -19,6 +19,8 @@ from pyvirt.daemon.hostdevs import read_sysfs as _read
 
 USB_DEVICES = Path("/sys/bus/usb/devices")
 PCI_DEVICES = Path("/sys/bus/pci/devices")
+SCSI_DEVICES = Path("/sys/bus/scsi/devices")
+VHOST_SCSI = "/dev/vhost-scsi"
 
 
 def _error(msg: str, code: ErrorCode = ErrorCode.OPERATION_FAILED) -> PyvirtError:
@@ -54,6 +56,48 @@ def resolve_usb(dom: Any, root: Path = USB_DEVICES) -> dict[str, tuple[int, int]
             raise _error(f"Found multiple USB devices for {vendor:04x}:{product:04x}, use <address> to specify "
                          f"one (<hostdev> line {h.line})")
         out[h.alias or ""] = found[0]
+    return out
+
+
+def resolve_scsi(dom: Any, root: Path = SCSI_DEVICES, *, strict: bool = True) -> dict[str, str]:
+    """``{alias: '/dev/sgN'}`` for every local SCSI hostdev: the SCSI generic node sysfs lists
+    for its adapter and bus/target/unit (libvirt's virSCSIDeviceGetSgName).  *strict*: a LUN
+    the host does not have is an error (at start), else it is left out."""
+    from pyvirt.qemu.argv_hostdev_scsi import host_address
+
+    out: dict[str, str] = {}
+    for h in dom.devices.hostdevs:
+        if h.type != "scsi" or h.source_protocol is not None or not h.source_adapter or h.source_address is None:
+            continue
+        where = host_address(h)
+        try:
+            names = sorted(os.listdir(root / where / "scsi_generic"))
+        except OSError:
+            names = []
+        if names:
+            out[h.alias or ""] = f"/dev/{names[0]}"
+        elif strict:
+            raise _error(f"SCSI device {where} ({h.source_adapter}) not found on this host, or it has no "
+                         f"SCSI generic node (<hostdev> line {h.line})", ErrorCode.INTERNAL_ERROR)
+    return out
+
+
+def open_vhost_scsi(dom: Any, device: str = VHOST_SCSI) -> dict[str, int]:
+    """``{alias: fd}``: /dev/vhost-scsi opened for each vhost-scsi hostdev; QEMU connects it to the
+    target named by the wwpn (libvirt's qemuProcessOpenVhostSCSI)."""
+    out: dict[str, int] = {}
+    try:
+        for h in dom.devices.hostdevs:
+            if h.type == "scsi_host":
+                try:
+                    out[h.alias or ""] = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+                except OSError as exc:
+                    raise _error(f"cannot open {device} for <hostdev type='scsi_host'> (line {h.line}): "
+                                 f"{exc.strerror} (is the vhost_scsi module loaded?)") from None
+    except BaseException:
+        for fd in out.values():
+            os.close(fd)
+        raise
     return out
 
 

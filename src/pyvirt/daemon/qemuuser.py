@@ -298,6 +298,7 @@ def hostdev_nodes(dom: Any, usb_root: Path | None = None, pci_root: Path | None 
     if not hostdevs:
         return out
     found = hostdev_prep.resolve_usb(dom, usb_root or hostdev_prep.USB_DEVICES)
+    out.extend(hostdev_prep.resolve_scsi(dom, strict=False).values())  # /dev/sgN, as libvirt's DAC
     for h in hostdevs:
         src = h.source_address
         if h.type == "usb":

@@ -54,6 +54,10 @@ class RuntimePaths:
     render_node: str | None = None
     #: a USB <hostdev> given by vendor/product -> the (bus, device) the host has it on now
     usb_hostdevs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: a local SCSI <hostdev> -> its SCSI generic node (/dev/sgN) on this host now
+    scsi_hostdevs: dict[str, str] = field(default_factory=dict)
+    #: a vhost-scsi <hostdev type='scsi_host'> -> the open /dev/vhost-scsi pyvirtd passes to QEMU
+    vhost_scsi_fds: dict[str, int] = field(default_factory=dict)
     #: the open /dev/vhost-vsock pyvirtd passes to QEMU, and the guest CID it set on it
     vsock_fd: int | None = None
     vsock_cid: int | None = None

@@ -638,13 +638,22 @@ def hostdev_opts(a: Argv, ctx: Ctx) -> None:
     """``<hostdev mode='subsystem'>``: ``usb-host`` on /dev/bus/usb/BBB/DDD, ``vfio-pci`` on a host
     PCI function or a mediated device's sysfs node (libvirt's qemuBuild{USB,PCI,MDEV}HostdevDevProps).
     What the host must prepare (binding a managed PCI function to vfio-pci) is the daemon's."""
+    from .argv_hostdev_scsi import scsi_hostdev_props, vhost_scsi_props
+
     for h in ctx.domain.devices.hostdevs:
-        if h.mode not in (None, "subsystem") or h.type not in ("usb", "pci", "mdev"):
-            raise unsupported(f"<hostdev mode='{h.mode}' type='{h.type}'>", h.line)
+        if h.mode not in (None, "subsystem"):
+            raise unsupported(f"<hostdev mode='{h.mode}'>", h.line)
+        if h.type != "scsi" and (h.readonly or h.shareable or h.sgio or h.rawio is not None):
+            raise XMLError("<readonly>, <shareable>, sgio and rawio are only valid for SCSI host devices", h.line)
+        if h.type == "scsi":
+            a.device(scsi_hostdev_props(a, ctx, h))
+            continue
         alias = ctx.alias(h)
         src = h.source_address
         props: dict[str, Any]
-        if h.type == "usb":
+        if h.type == "scsi_host":
+            props = vhost_scsi_props(ctx, h)
+        elif h.type == "usb":
             where = (src.bus, src.device) if src is not None else ctx.runtime.usb_hostdevs.get(alias)
             if where is None:
                 raise unsupported(f"USB host device {h.source_vendor}:{h.source_product}: not found on this host",
@@ -672,7 +681,7 @@ def hostdev_opts(a: Argv, ctx: Ctx) -> None:
             if h.ramfb:
                 props["ramfb"] = True
         boot = ctx.boot_index.get(id(h))
-        if boot is not None:
+        if boot is not None and h.type != "scsi_host":
             props["bootindex"] = boot
         if h.type == "usb":
             if h.address is not None and h.address.type != "usb":

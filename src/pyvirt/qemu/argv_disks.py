@@ -24,15 +24,21 @@ _CACHE = {
 }
 
 
-def disk_opts(a: Argv, ctx: Ctx) -> None:
-    disks = ctx.domain.devices.disks
-    # libvirt numbers the nodes walking the disks from the last one, each from its top layer
-    # down its <backingStore> chain: the last disk's top image is libvirt-1
+def node_numbers(disks: list[Any]) -> dict[int, int]:
+    """id(layer) -> N of its ``libvirt-N`` nodes.  libvirt numbers the nodes walking the disks
+    from the last one, each from its top layer down its <backingStore> chain: the last disk's top
+    image is libvirt-1.  SCSI host devices take the numbers after them (argv_hostdev)."""
     node_no: dict[int, int] = {}
     for d in reversed(disks):
         if _source(d):
             for layer in chain(d):
                 node_no[id(layer)] = len(node_no) + 1
+    return node_no
+
+
+def disk_opts(a: Argv, ctx: Ctx) -> None:
+    disks = ctx.domain.devices.disks
+    node_no = node_numbers(disks)
     for disk in disks:
         check_disk(disk)
         drive = None
@@ -157,7 +163,33 @@ def _auth(a: Argv, ctx: Ctx, disk: Any, node: str, proto: dict[str, Any]) -> Non
     proto[secret_key] = secret_id
 
 
+#: the SCSI frontend of each <disk device> (a 'lun' passes SCSI commands through: scsi-block)
+_SCSI_FRONTENDS = {"disk": "scsi-hd", "cdrom": "scsi-cd", "lun": "scsi-block"}
+
+
+def check_lun(disk: Any) -> None:
+    """libvirt's rules for ``<disk device='lun'>`` (virDomainDiskDefValidate and
+    qemuValidateDomainDeviceDefDisk): a block device or an iSCSI LUN on a SCSI bus; what it asks
+    of the host (unfiltered SG_IO, CAP_SYS_RAWIO) is refused by name."""
+    if disk.device != "lun":
+        if disk.rawio is not None or disk.sgio is not None:
+            raise XMLError("rawio and sgio are only supported for lun disks", disk.line)
+        return
+    if not (disk.type == "block" or (disk.type == "network" and disk.source_protocol == "iscsi")):
+        raise XMLError("disk device='lun' is only valid for block type disk source", disk.line)
+    if disk.target_bus == "virtio":
+        raise unsupported("<disk device='lun'> on the virtio bus (QEMU 7.2's virtio-blk has no SCSI "
+                          "passthrough)", disk.line)
+    if disk.target_bus != "scsi":
+        raise XMLError(f"disk device='lun' is not supported for bus='{disk.target_bus}'", disk.line)
+    if disk.rawio:
+        raise unsupported("<disk device='lun' rawio='yes'> (QEMU would need CAP_SYS_RAWIO)", disk.line)
+    if disk.sgio == "unfiltered":
+        raise unsupported("<disk device='lun' sgio='unfiltered'> (the host's unpriv_sgio setting)", disk.line)
+
+
 def check_disk(disk: Any) -> None:
+    check_lun(disk)
     if disk.type == "volume" or disk.source_pool:
         raise unsupported("<disk type='volume'> (resolve the pool volume to a path first)", disk.line)
     if disk.source_startup_policy:
@@ -243,9 +275,10 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props = {"driver": "ide-cd" if disk.device == "cdrom" else "ide-hd"}
         props.update(_ide_bus(ctx, disk))
     elif bus == "scsi":
-        props = {"driver": "scsi-cd" if disk.device == "cdrom" else "scsi-hd"}
-        props.update(_scsi_bus(ctx, disk))
-        props["device_id"] = disk.serial or f"drive-{alias}"
+        props = {"driver": _SCSI_FRONTENDS.get(disk.device or "disk", "scsi-hd")}
+        props.update(scsi_bus(ctx, disk))
+        if disk.device != "lun":  # scsi-block passes the LUN's own identity through
+            props["device_id"] = disk.serial or f"drive-{alias}"
     elif bus == "usb":
         # libvirt 9.0 gives a USB cdrom the same usb-storage device as a USB disk
         props = {"driver": "usb-storage"}
@@ -314,10 +347,13 @@ def _ide_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
     return {"bus": f"{controller_alias_ide_sata('sata', ctrl, ctx.q35)}.{addr.unit or 0}"}
 
 
-def _scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
+def scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
+    """``bus``/``channel``/``scsi-id``/``lun`` of a device on a SCSI controller (a disk, or a
+    SCSI host device), from its drive address and the controller's model."""
     addr = disk.address
     if addr is None or addr.type != "drive":
-        raise unsupported("scsi disk without a drive address", disk.line)
+        raise unsupported(f"{'scsi disk' if hasattr(disk, 'target_bus') else 'SCSI host device'} "
+                          "without a drive address", disk.line)
     ctrl = addr.controller or 0
     model = next((c.model for c in ctx.domain.devices.controllers
                   if c.type == "scsi" and (c.index or 0) == ctrl), None)
@@ -329,4 +365,4 @@ def _scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
         if addr.target:
             raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
         return {"bus": f"scsi{ctrl}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
-    raise unsupported(f"scsi disk on controller model {model!r}", disk.line)
+    raise unsupported(f"SCSI device on controller model {model!r}", disk.line)

@@ -141,8 +141,8 @@ def needs_fill(dom: Any) -> bool:
     if os_.firmware is not None:
         return True
     loader = os_.loader
-    return (loader is not None and loader.type == "pflash" and bool(loader.readonly) and os_.nvram is None
-            and not loader.stateless)
+    return (loader is not None and loader.type == "pflash" and bool(loader.readonly) and not loader.stateless
+            and (os_.nvram is None or not os_.nvram.path))
 
 
 def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvram_dir: str, *,
@@ -189,7 +189,8 @@ def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvra
                 dom.features.smm = True
         os_.firmware, os_.firmware_features = None, []
     if needs_fill(dom):
-        os_.nvram = NVRam(path=f"{nvram_dir}/{dom.name}_VARS.fd")
+        os_.nvram = NVRam(template=os_.nvram.template if os_.nvram else None,
+                          path=f"{nvram_dir}/{dom.name}_VARS.fd")
     loader, nvram = os_.loader, os_.nvram
     if loader is not None and loader.path and nvram is not None and nvram.path and not nvram.template:
         # a manual loader: the template of the descriptor that ships it, for a first start

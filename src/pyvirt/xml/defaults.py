@@ -24,6 +24,7 @@ from .generic_defaults import (
     hostdev_defaults,
     hugepage_sizes_in_kib,
     order_disks,
+    scsi_hostdev_addresses,
     vsock_defaults,
 )
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
@@ -56,6 +57,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     host = caps or HostDefaults()
     _top_level(dom, host)
     _disks(dom)
+    scsi_hostdev_addresses(dom)
     _chardevs(dom)
     _controllers(dom)
     _simple_devices(dom)
@@ -306,6 +308,11 @@ def _controllers(dom: Domain) -> None:
             bus = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[disk.target_bus or "ide"]
             c = _ensure(dom, bus, disk.address.controller or 0)
             if bus == "scsi" and c.model is None:
+                c.model = "lsilogic"
+    for hd in devs.hostdevs:  # a SCSI host device's controller, as a SCSI disk's
+        if hd.type == "scsi" and hd.address is not None and hd.address.type == "drive":
+            c = _ensure(dom, "scsi", hd.address.controller or 0)
+            if c.model is None:
                 c.model = "lsilogic"
     need_vserial = any(ch.target_type == "virtio" for ch in devs.channels) or any(
         c.target_type == "virtio" for c in devs.consoles)

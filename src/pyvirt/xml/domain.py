@@ -628,7 +628,10 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
 
     type: str | None = attr("@type", Enum("file", "block", "volume", "network",
                                           known=("dir", "nvme", "vhostuser")))
-    device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", known=("lun",)))
+    device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", "lun"))
+    #: lun only: QEMU's CAP_SYS_RAWIO, and whether the host filters SG_IO (both host settings)
+    rawio: bool | None = attr("@rawio", YESNO)
+    sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
     # libvirt's generic parser takes any driver name; Xen's (file, tap, tap2, phy) are the
     # ones other drivers use, kept by the test driver and refused as unsupported by QEMU's.
     driver_name: str | None = attr("driver/@name", Enum("qemu", known=("file", "tap", "tap2", "phy")))
@@ -988,10 +991,14 @@ class HostdevSourceAddress:
     slot: int | None = attr("@slot", HEX)
     function: int | None = attr("@function", HEX)
     device: int | None = attr("@device", INT)
+    #: scsi: the LUN's target and unit on the host adapter's bus (decimal, like a USB address)
+    target: int | None = attr("@target", INT)
+    unit: int | None = attr("@unit", INT)
     uuid: str | None = attr("@uuid")
     line: int | None = line_field()
 
     def is_usb(self) -> bool:
+        """A decimal bus/device (USB) or bus/target/unit (SCSI) address, not a PCI one."""
         return self.device is not None or (self.bus is not None and self.slot is None and self.function is None
                                            and self.domain is None)
 
@@ -1013,8 +1020,11 @@ class Hostdev(PCIDeviceInfo):
     mediated device (a vGPU slice, ``type='mdev'``) given to the guest."""
 
     mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",)))
-    type: str | None = attr("@type", Enum("pci", "usb", "mdev", known=("scsi", "scsi_host")))
+    type: str | None = attr("@type", Enum("pci", "usb", "mdev", "scsi", "scsi_host"))
     managed: bool | None = attr("@managed", YESNO)
+    #: scsi: whether the host filters the guest's SG_IO commands / gives QEMU CAP_SYS_RAWIO
+    sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
+    rawio: bool | None = attr("@rawio", YESNO)
     #: mdev: the device API (vfio-pci on x86; vfio-ccw/vfio-ap are s390's)
     model: str | None = attr("@model", Enum("vfio-pci", known=("vfio-ccw", "vfio-ap")))
     display: bool | None = attr("@display", ONOFF)
@@ -1023,9 +1033,29 @@ class Hostdev(PCIDeviceInfo):
     source_guest_reset: str | None = attr("source/@guestReset", Enum("off", "uninitialized", "on"))
     source_vendor: str | None = attr("source/vendor/@id")
     source_product: str | None = attr("source/product/@id")
+    #: scsi over iSCSI (protocol 'iscsi', name IQN[/LUN], one host, CHAP auth) or vhost-scsi
+    #: (scsi_host, protocol 'vhost' and the target's wwpn)
+    source_protocol: str | None = attr("source/@protocol", Enum("iscsi", "vhost"))
+    source_name: str | None = attr("source/@name")
+    source_wwpn: str | None = attr("source/@wwpn")
+    source_hosts: list[NetHost] = children("source/host", NetHost)
+    source_auth: DiskAuth | None = child("source/auth", DiskAuth)
+    source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
+    #: scsi: the host adapter (``scsi_hostN``) whose bus/target/unit source_address names
+    source_adapter: str | None = attr("source/adapter/@name")
     source_address: HostdevSourceAddress | None = child("source/address", HostdevSourceAddress)
+    readonly: bool = flag("readonly")
+    shareable: bool = flag("shareable")
     boot_order: int | None = attr("boot/@order", Int(1))
     line: int | None = line_field()
+
+    # what a network-disk builder reads of a disk, for an iSCSI LUN given as a host device
+    source_tls = source_snapshot = source_config = source_query = None
+    source_identity_user = source_identity_group = None
+
+    @property
+    def disk_auth(self) -> DiskAuth | None:
+        return self.source_auth
 
 
 @dataclass

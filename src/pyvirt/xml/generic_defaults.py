@@ -143,6 +143,41 @@ def hostdev_defaults(dom: Domain) -> None:
             hd.managed = False
 
 
+#: SCSI controller models -> (highest unit, reserved unit) of virDomainSCSIDriveAddressIsUsed
+_SCSI_UNITS = {"virtio-scsi": (16383, None), "virtio-transitional": (16383, None),
+               "virtio-non-transitional": (16383, None), "ibmvscsi": (31, 7), "lsisas1068": (1, None),
+               "lsisas1078": (255, None), "lsilogic": (None, 7), "vmpvscsi": (None, 7)}
+
+
+def scsi_hostdev_addresses(dom: Domain) -> None:
+    """libvirt's virDomainHostdevAssignAddress: a SCSI <hostdev> without an address goes to the
+    first unit (bus 0, target 0, units 0-15: QEMU's wide SCSI) that no disk or host device uses
+    and the controller's model allows, on the first controller that has one free."""
+    devs = dom.devices
+    for hd in devs.hostdevs:
+        if hd.type != "scsi" or hd.address is not None:
+            continue
+        controller = 0
+        while True:
+            unit = next((u for u in range(16) if not _scsi_unit_used(dom, controller, u)), None)
+            if unit is not None:
+                break
+            controller += 1
+        hd.address = Address(type="drive", controller=controller, bus=0, target=0, unit=unit)
+
+
+def _scsi_unit_used(dom: Domain, controller: int, unit: int) -> bool:
+    model = next((c.model for c in dom.devices.controllers
+                  if c.type == "scsi" and (c.index or 0) == controller), None)
+    top, reserved = _SCSI_UNITS.get(model or "", (None, None))
+    if (top is not None and unit > top) or unit == reserved:
+        return True
+    users = [d.address for d in dom.devices.disks if d.target_bus == "scsi"]
+    users += [h.address for h in dom.devices.hostdevs if h.type == "scsi"]
+    return any(a is not None and a.type == "drive" and (a.controller or 0) == controller and not a.bus
+               and not a.target and (a.unit or 0) == unit for a in users)
+
+
 def vsock_defaults(dom: Domain) -> None:
     """virDomainVsockDefPostParse: a vsock without ``<cid auto=>`` picks its CID at start unless
     it names one."""

@@ -61,7 +61,7 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
         if disk.target_bus == "virtio":
             yield disk, True
     for h in d.hostdevs:
-        if h.type == "pci" or h.type == "mdev" and h.model == "vfio-pci":
+        if h.type in ("pci", "scsi_host") or h.type == "mdev" and h.model == "vfio-pci":
             yield h, True
     if d.memballoon is not None and d.memballoon.model != "none":
         yield d.memballoon, _virtio_pcie(d.memballoon.model)
