@@ -273,3 +273,95 @@ def test_usb_ports_are_start_time_addresses() -> None:
     assert dom.devices.inputs[0].address is None
     ids = _by_id(build_argv(dom))
     assert ids["input0"]["port"] == "1"
+
+
+def test_disk_iothread_and_error_policy_and_geometry() -> None:
+    xml = BASE.format(machine="pc", boot="", devices=(
+        "<disk type='file'><driver name='qemu' type='raw' iothread='2' error_policy='stop'/>"
+        "<source file='/img/a'/><target dev='vda' bus='virtio'/></disk>"
+        "<disk type='file'><driver name='qemu' type='raw' error_policy='enospace'/>"
+        "<source file='/img/b'/><geometry cyls='16383' heads='16' secs='63' trans='lba'/>"
+        "<target dev='hda' bus='ide'/></disk>"
+        "<disk type='file'><driver name='qemu' type='raw' error_policy='report' rerror_policy='ignore'/>"
+        "<source file='/img/c'/><target dev='hdb' bus='ide'/></disk>")).replace("<vcpu>", "<iothreads>2</iothreads><vcpu>")
+    ids = _by_id(build_argv(fill_defaults(parse_domain(xml))))
+    vda, hda, hdb = ids["virtio-disk0"], ids["ide0-0-0"], ids["ide0-0-1"]
+    assert vda["iothread"] == "iothread2" and (vda["werror"], vda["rerror"]) == ("stop", "stop")
+    assert hda["werror"] == "enospc" and "rerror" not in hda  # enospc is a write policy only
+    assert (hda["cyls"], hda["heads"], hda["secs"], hda["bios-chs-trans"]) == (16383, 16, 63, "lba")
+    assert (hdb["werror"], hdb["rerror"]) == ("report", "ignore")
+
+
+def test_iothread_must_exist_and_sit_on_virtio() -> None:
+    with pytest.raises(XMLError, match="iothread '3' not defined"):
+        _argv("<disk type='file'><driver name='qemu' type='raw' iothread='3'/><source file='/a'/>"
+              "<target dev='vda' bus='virtio'/></disk>")
+    with pytest.raises(XMLError, match="only available for virtio"):
+        _argv("<disk type='file'><driver name='qemu' type='raw' iothread='1'/><source file='/a'/>"
+              "<target dev='sda' bus='scsi'/></disk>")
+
+
+def test_virtio_scsi_controller_driver_options() -> None:
+    xml = BASE.format(machine="pc", boot="", devices=(
+        "<controller type='scsi' model='virtio-scsi'><driver queues='4' cmd_per_lun='50' max_sectors='512' "
+        "ioeventfd='off' iothread='1'/></controller>")).replace("<vcpu>", "<iothreads>1</iothreads><vcpu>")
+    scsi = _by_id(build_argv(fill_defaults(parse_domain(xml))))["scsi0"]
+    assert (scsi["iothread"], scsi["num_queues"], scsi["cmd_per_lun"], scsi["max_sectors"], scsi["ioeventfd"]) == (
+        "iothread1", 4, 50, 512, False)
+    with pytest.raises(XMLError, match="virtio-scsi only"):
+        _argv("<controller type='scsi' model='lsilogic'><driver cmd_per_lun='5'/></controller>")
+
+
+def _opts(argv: list[str], name: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == name]
+
+
+def test_pcihole64_on_the_root_bus() -> None:
+    hole = "<controller type='pci' index='0' model='{}'><pcihole64 unit='MiB'>1</pcihole64></controller>"
+    assert _opts(_argv(hole.format("pci-root")), "-global")[-1] == "i440FX-pcihost.pci-hole64-size=1024K"
+    assert "q35-pcihost.pci-hole64-size=1024K" in _opts(_argv(hole.format("pcie-root"), "q35"), "-global")
+
+
+def test_numa_distances_fill_symmetric_and_default_values() -> None:
+    cells = ("<cell id='0' cpus='0' memory='65536'><distances><sibling id='0' value='10'/>"
+             "<sibling id='1' value='15'/></distances></cell><cell id='1' cpus='1' memory='65536'/>"
+             "<cell id='2' cpus='2' memory='65536'/>")
+    xml = BASE.format(machine="pc", boot="", devices="").replace("<vcpu>1</vcpu>", "<vcpu>3</vcpu>").replace(
+        "</os>", f"</os><cpu><numa>{cells}</numa></cpu>")
+    dist = {d for d in _opts(build_argv(fill_defaults(parse_domain(xml))), "-numa") if d.startswith("dist")}
+    assert {"dist,src=0,dst=1,val=15", "dist,src=1,dst=0,val=15", "dist,src=1,dst=2,val=20",
+            "dist,src=2,dst=2,val=10"} <= dist and len(dist) == 9
+    with pytest.raises(XMLError, match="distance of a node to itself"):
+        build_argv(fill_defaults(parse_domain(xml.replace("value='15'", "value='10'"))))
+
+
+def test_fw_cfg_entries() -> None:
+    xml = BASE.format(machine="pc", boot="", devices="").replace(
+        "<os>", "<sysinfo type='fwcfg'><entry name='opt/org.example/a'>x,y</entry>"
+                "<entry name='opt/org.example/b' file='/srv/b.ign'/></sysinfo><os>")
+    assert _opts(build_argv(fill_defaults(parse_domain(xml))), "-fw_cfg") == [
+        "name=opt/org.example/a,string=x,,y", "name=opt/org.example/b,file=/srv/b.ign"]
+    with pytest.raises(XMLError, match="must begin with 'opt/'"):
+        build_argv(fill_defaults(parse_domain(xml.replace("opt/org.example/a", "etc/a"))))
+
+
+def test_rng_egd_backend_is_a_chardev() -> None:
+    argv = _argv("<rng model='virtio'><backend model='egd' type='tcp'><source mode='connect' host='10.0.0.1' "
+                 "service='7777'/><protocol type='raw'/></backend></rng>")
+    assert "socket,id=charrng0,host=10.0.0.1,port=7777" in _opts(argv, "-chardev")
+    objs = [json.loads(o) for o in _opts(argv, "-object") if "rng" in o]
+    assert objs == [{"qom-type": "rng-egd", "id": "objrng0", "chardev": "charrng0"}]
+    assert _by_id(argv)["rng0"]["rng"] == "objrng0"
+
+
+def test_chardev_reconnect() -> None:
+    chan = ("<channel type='unix'><source mode='{mode}' path='/tmp/x'>{rc}</source>"
+            "<target type='virtio' name='org.example.x'/></channel>")
+    argv = _argv(chan.format(mode="connect", rc="<reconnect enabled='yes' timeout='10'/>"))
+    assert any(c.endswith("path=/tmp/x,reconnect=10") for c in _opts(argv, "-chardev"))
+    argv = _argv(chan.format(mode="connect", rc="<reconnect enabled='no'/>"))
+    assert any(c.endswith("reconnect=0") for c in _opts(argv, "-chardev"))
+    with pytest.raises(XMLError, match="only for connect mode"):
+        _argv(chan.format(mode="bind", rc="<reconnect enabled='yes' timeout='10'/>"))
+    with pytest.raises(XMLError, match="missing timeout"):
+        _argv(chan.format(mode="connect", rc="<reconnect enabled='yes'/>"))

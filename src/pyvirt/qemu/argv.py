@@ -195,6 +195,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     if domain.uuid:
         a.opt("-uuid", domain.uuid)
     argv_machine.smbios_opts(a, ctx)
+    argv_machine.fw_cfg_opts(a, ctx)
     if not domain.devices.graphics:
         a.opt("-display", "none")
     a.opt("-no-user-config")
@@ -208,6 +209,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_machine.pm_opts(a, ctx)
     argv_machine.boot_opts(a, ctx)
     argv_devices.iommu_opts(a, ctx)
+    argv_machine.pcihole64_opts(a, ctx)
     floppies = [d for d in domain.devices.disks if d.target_bus == "fdc"]
     fd_boot = {("A", "B")[(d.address.unit or 0) if d.address else 0]: ctx.boot_index[id(d)]
                for d in floppies if id(d) in ctx.boot_index}

@@ -68,11 +68,32 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
             pairs += [("server", True), ("wait", False)]
     else:
         raise unsupported(f"character device type {t!r}", chr_.line)
+    pairs += _reconnect(chr_)
     if chr_.log_file:
         pairs.append(("logfile", chr_.log_file))
         if chr_.log_append is not None:
             pairs.append(("logappend", chr_.log_append))
     return kv_option(head, pairs)
+
+
+def _reconnect(chr_: Any) -> list[tuple[str, Any]]:
+    """``reconnect=N`` of a client socket (libvirt's qemuBuildChrChardevReconnect and the rules
+    of virDomainChrSourceReconnectDefParseXML)."""
+    enabled = getattr(chr_, "source_reconnect_enabled", None)
+    timeout = getattr(chr_, "source_reconnect_timeout", None)
+    if enabled is None:
+        if timeout is not None:
+            raise XMLError("missing 'enabled' attribute of <reconnect>", chr_.line)
+        return []
+    if chr_.type not in ("tcp", "unix"):
+        raise XMLError(f"<reconnect> on a {chr_.type} character device (sockets only)", chr_.line)
+    if chr_.source_mode != "connect":
+        raise XMLError("chardev reconnect is possible only for connect mode", chr_.line)
+    if enabled and timeout is None:
+        raise XMLError("missing timeout for chardev with reconnect enabled", chr_.line)
+    if not enabled and timeout is not None:
+        raise XMLError("chardev reconnect source timeout cannot be set if reconnect is disabled", chr_.line)
+    return [("reconnect", timeout if enabled else 0)]
 
 
 def serial_opts(a: Argv, ctx: Ctx) -> None:

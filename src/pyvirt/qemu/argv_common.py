@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyvirt.xml.errors import XMLUnsupportedError
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 
 from .escape import json_value, kv_option
 
@@ -197,6 +197,13 @@ def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:
     if acpi is not None:
         props["acpi-index"] = acpi
     return props
+
+
+def iothread_name(ctx: Ctx, iothread: int, what: str, line: int | None) -> str:
+    """QEMU's id of I/O thread *iothread* (``iothreadN``), which <iothreadids> must define."""
+    if not any(t.id == iothread for t in ctx.domain.iothread_ids):
+        raise XMLError(f"{what.capitalize()} iothread '{iothread}' not defined in iothreadid", line)
+    return f"iothread{iothread}"
 
 
 def usb_bus(ctx: Ctx, index: int) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyvirt.xml.defaults import USB_COMPANIONS
 
-from .argv_common import Argv, Ctx, pci_props, unsupported, usb_bus
+from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus
 
 _USB_DRIVERS = {
     "piix3-uhci": "piix3-usb-uhci", "piix4-uhci": "piix4-usb-uhci", "ehci": "usb-ehci",
@@ -44,7 +44,8 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
     idx = c.index or 0
     if c.type == "pci":
         return _pci(ctx, c)
-    if c.driver_queues is not None and c.type != "scsi" or c.driver_iothread is not None:
+    scsi_only = (c.driver_queues, c.driver_cmd_per_lun, c.driver_max_sectors, c.driver_ioeventfd, c.driver_iothread)
+    if c.type != "scsi" and any(v is not None for v in scsi_only):
         raise unsupported(f"<driver> on a {c.type} controller", c.line)
     if c.type == "usb":
         model = c.model
@@ -88,11 +89,18 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         if drv is None:
             raise unsupported(f"scsi controller model {model!r}", c.line)
         props = {"driver": drv}
-        if model.startswith("virtio"):
+        virtio = model.startswith("virtio")
+        if virtio:
             ctx.virtio(c, props)
+        elif any(v is not None for v in scsi_only):
+            raise unsupported(f"<driver> options on a {model} SCSI controller (virtio-scsi only)", c.line)
+        if c.driver_iothread is not None:
+            props["iothread"] = iothread_name(ctx, c.driver_iothread, "controller", c.line)
         props["id"] = ctx.alias(c)
-        if c.driver_queues is not None:
-            props["num_queues"] = c.driver_queues
+        for key, value in (("num_queues", c.driver_queues), ("cmd_per_lun", c.driver_cmd_per_lun),
+                           ("max_sectors", c.driver_max_sectors), ("ioeventfd", c.driver_ioeventfd)):
+            if value is not None:
+                props[key] = value
         props.update(pci_props(ctx, c.address, "scsi controller"))
         return props
     if c.type == "virtio-serial":

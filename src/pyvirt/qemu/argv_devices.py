@@ -3,10 +3,12 @@ TPM, filesystems, panic.  One small function per device kind, in libvirt's emiss
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
+from .argv_chardev import chardev_backend
 from .argv_common import (
     TEST_FD,
     TEST_SWTPM_SOCKET,
@@ -503,6 +505,17 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
                                "filename": r.backend or "/dev/urandom"})
         elif r.backend_model == "builtin":
             a.json("-object", {"qom-type": "rng-builtin", "id": f"obj{alias}"})
+        elif r.backend_model == "egd":
+            # the entropy daemon's socket, through the one -chardev builder (qemuBuildRNGBackendChrdev)
+            if r.backend_type is None:
+                raise XMLError("missing 'type' attribute of the egd <backend> of <rng>", r.line)
+            chr_ = SimpleNamespace(kind="rng", type=r.backend_type, source_mode=r.backend_source_mode,
+                                   source_host=r.backend_source_host, source_service=r.backend_source_service,
+                                   source_path=r.backend_source_path, protocol_type=r.backend_protocol_type,
+                                   source_append=None, log_file=None, log_append=None, target_name=None,
+                                   line=r.line)
+            a.opt("-chardev", chardev_backend(ctx, chr_, f"char{alias}"))
+            a.json("-object", {"qom-type": "rng-egd", "id": f"obj{alias}", "chardev": f"char{alias}"})
         else:
             raise unsupported(f"rng backend {r.backend_model!r}", r.line)
         props: dict[str, Any] = {"driver": "virtio-rng-pci"}

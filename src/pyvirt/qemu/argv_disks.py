@@ -11,7 +11,7 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
-from .argv_common import Argv, Ctx, pci_props, unsupported, usb_props
+from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props
 from .argv_netdisk import is_network, net_storage
 
 #: <driver cache=> -> (cache.direct, cache.no-flush, write-cache)
@@ -263,9 +263,13 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     alias = ctx.alias(disk)
     props: dict[str, Any]
     tail: dict[str, Any] = {}
+    if disk.driver_iothread is not None and bus != "virtio":
+        raise XMLError("IOThreads only available for virtio pci and virtio ccw disk", disk.line)
     if bus == "virtio":
         props = {"driver": "virtio-blk-pci"}
         ctx.virtio(disk, props)
+        if disk.driver_iothread is not None:
+            props["iothread"] = iothread_name(ctx, disk.driver_iothread, "disk", disk.line)
         for name, key in (("driver_ioeventfd", "ioeventfd"), ("driver_queues", "num-queues"),
                           ("driver_queue_size", "queue-size")):
             if getattr(disk, name) is not None:
@@ -294,6 +298,8 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         for name in ("driver_ioeventfd", "driver_queues", "driver_queue_size"):
             if getattr(disk, name) is not None:
                 raise unsupported(f"<driver {name.removeprefix('driver_')}=...> on a {bus} disk", disk.line)
+    tail.update(_geometry(disk))
+    tail.update(_error_policy(disk))
     if disk.blockio_logical is not None:
         tail["logical_block_size"] = disk.blockio_logical
     if disk.blockio_physical is not None:
@@ -331,6 +337,30 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props["write-cache"] = "on" if cache[2] else "off"
     props.update(tail)
     return props
+
+
+def _geometry(disk: Any) -> dict[str, Any]:
+    """``<geometry>``: the BIOS geometry QEMU reports (only when cylinders, heads and sectors are
+    all given, as qemuBuildDiskDeviceProps)."""
+    if not (disk.geometry_cyls and disk.geometry_heads and disk.geometry_secs):
+        if disk.geometry_trans is not None:
+            raise unsupported("<geometry trans=...> without cyls, heads and secs", disk.line)
+        return {}
+    out: dict[str, Any] = {"cyls": disk.geometry_cyls, "heads": disk.geometry_heads, "secs": disk.geometry_secs}
+    if disk.geometry_trans is not None:
+        out["bios-chs-trans"] = disk.geometry_trans
+    return out
+
+
+def _error_policy(disk: Any) -> dict[str, Any]:
+    """``werror``/``rerror`` (qemuBuildDiskGetErrorPolicy): a read error follows the write policy
+    unless told otherwise, except for 'enospace' (QEMU's ``enospc``, write errors only)."""
+    werror, rerror = disk.driver_error_policy, disk.driver_rerror_policy
+    if werror == "enospace":
+        werror = "enospc"
+    elif rerror is None:
+        rerror = werror
+    return {k: v for k, v in (("rerror", rerror), ("werror", werror)) if v is not None}
 
 
 def _ide_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
+from . import argv_cpufeatures
 from .argv_common import Argv, Ctx, unsupported
 from .escape import FLAG
 
@@ -46,8 +47,12 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
     tb = dom.features.tcg_tb_cache if dom.features is not None else None
     if tb is not None and dom.type != "qemu":
         raise XMLError(f"TCG features are incompatible with domain type '{dom.type}'", dom.features.line)
+    ring = argv_cpufeatures.dirty_ring_size(dom)
     a.kv("-accel", "kvm" if dom.type == "kvm" else "tcg",
-         [("tb-size", tb // 1024 if tb is not None else None)])
+         [("tb-size", tb // 1024 if tb is not None else None), ("dirty-ring-size", ring)])
+    tseg = argv_cpufeatures.tseg_mbytes(ctx)
+    if tseg is not None:
+        a.opt("-global", f"mch.extended-tseg-mbytes={tseg}")
 
 
 def _needs_no_backend(dom: Any) -> bool:
@@ -115,11 +120,14 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if dom.features is not None and dom.features.hyperv_mode == "passthrough":
         feats.append(("hv-passthrough", True))
     elif dom.features is not None and dom.features.hyperv_mode is not None:
-        raise unsupported("<hyperv mode='custom'> (Hyper-V enlightenments one by one)", dom.features.line)
+        feats += argv_cpufeatures.hyperv_props(dom)
+    if dom.features is not None:
+        feats += argv_cpufeatures.kvm_props(dom)
     if dom.features is not None and dom.features.pmu is not None:
         feats.append(("pmu", dom.features.pmu))
     if any(p.model == "hyperv" for p in dom.devices.panics):
         feats.append(("hv-crash", FLAG))
+    feats += argv_cpufeatures.cache_props(dom)
     a.kv("-cpu", model, feats)
 
 
@@ -307,6 +315,39 @@ def smbios_opts(a: Argv, ctx: Ctx) -> None:
              + [(n, src.chassis.get(n)) for n in ("version", "serial", "asset", "sku")])
     if src.oem_strings is not None:
         a.kv("-smbios", "type=11", [("value", e.value or "") for e in src.oem_strings.entries])
+
+
+def fw_cfg_opts(a: Argv, ctx: Ctx) -> None:
+    """``-fw_cfg name=...,string=|file=`` per ``<sysinfo type='fwcfg'>`` entry
+    (qemuBuildSysinfoCommandLine; virSysinfoParseFWCfgDef's and qemu_validate's rules)."""
+    for info in ctx.domain.sysinfos:
+        if info.type != "fwcfg":
+            if info.fw_cfgs:
+                raise XMLError(f"<entry> directly in <sysinfo type='{info.type}'> (only 'fwcfg' has them)", info.line)
+            continue
+        if any((info.bios, info.system, info.base_boards, info.chassis, info.oem_strings)):
+            raise XMLError("SMBIOS sections in <sysinfo type='fwcfg'>", info.line)
+        for e in info.fw_cfgs:
+            if not e.name:
+                raise XMLError("Firmware entry is missing 'name' attribute", e.line)
+            if not e.name.startswith("opt/"):
+                raise XMLError(f"Invalid firmware name '{e.name}' (it must begin with 'opt/')", e.line)
+            if e.file and e.value:
+                raise XMLError("Firmware entry can't have both value and 'file' attribute", e.line)
+            if not e.file and not e.value:
+                raise XMLError("Firmware entry must have either value or 'file' attribute", e.line)
+            a.kv("-fw_cfg", None, [("name", e.name), ("file", e.file) if e.file else ("string", e.value)])
+
+
+def pcihole64_opts(a: Argv, ctx: Ctx) -> None:
+    """``-global {i440FX,q35}-pcihost.pci-hole64-size=NK`` (qemuBuildGlobalControllerCommandLine)."""
+    for c in ctx.domain.devices.controllers:
+        if c.type != "pci" or c.pcihole64 is None:
+            continue
+        host = {"pci-root": "i440FX-pcihost", "pcie-root": "q35-pcihost"}.get(c.model or "")
+        if host is None:
+            raise XMLError("64-bit PCI hole setting is only for root PCI controllers", c.line)
+        a.opt("-global", f"{host}.pci-hole64-size={c.pcihole64}K")
 
 
 def iothread_opts(a: Argv, ctx: Ctx) -> None:

@@ -58,6 +58,43 @@ def numa_opts(a: Argv, ctx: Ctx) -> None:
             pairs += [("cpus", part) for part in cell.cpus.split(",") if not part.startswith("^")]
         pairs.append(("memdev", f"ram-node{node}"))
         a.kv("-numa", "node", pairs)
+    for src, dst, value in numa_distances(ctx.domain):
+        a.kv("-numa", "dist", [("src", src), ("dst", dst), ("val", value)])
+
+
+#: virNumaDistance's defaults: a node to itself, and to any other node
+LOCAL_DISTANCE, REMOTE_DISTANCE = 10, 20
+
+
+def numa_distances(dom: Any) -> list[tuple[int, int, int]]:
+    """Every (src, dst, distance) once any cell states ``<distances>`` (qemuBuildNumaCommandLine):
+    a sibling's value, else the value stated the other way round (the parser's symmetric fill),
+    else 10 for a node to itself and 20 otherwise.  libvirt's range checks (10-255, 10 only to
+    itself) are applied to what the XML states."""
+    cells = numa_cells(dom)
+    if not any(c.distances for c in cells):
+        return []
+    ids = [c.id or 0 for c in cells]
+    stated: dict[tuple[int, int], int] = {}
+    for cell in cells:
+        for sib in cell.distances:
+            src, dst, value = cell.id or 0, sib.id or 0, sib.value
+            if dst not in ids:
+                raise XMLError(f"'sibling_id {dst}' does not refer to a valid cell within NUMA 'cell id {src}'",
+                               sib.line)
+            if value is None or not LOCAL_DISTANCE <= value <= 255:
+                raise XMLError(f"'value {value}' is invalid for 'sibling id {dst}' (NUMA distances are 10-255)",
+                               sib.line)
+            if (src == dst) != (value == LOCAL_DISTANCE):
+                raise XMLError(f"'value {value}' is invalid for 'sibling id {dst}': the distance of a node to "
+                               f"itself is {LOCAL_DISTANCE} and only then", sib.line)
+            stated[(src, dst)] = value
+    out = []
+    for src in ids:
+        for dst in ids:
+            value = stated.get((src, dst)) or stated.get((dst, src))
+            out.append((src, dst, value or (LOCAL_DISTANCE if src == dst else REMOTE_DISTANCE)))
+    return out
 
 
 def _page_kib(ctx: Ctx, cell: Any) -> int | None:

@@ -19,6 +19,7 @@ from .generic_defaults import (
     chardev_protocol_rule,
     disk_parse_rules,
     drive_address,
+    feature_defaults,
     fill_iothread_ids,
     graphics_format_rules,
     hostdev_defaults,
@@ -57,6 +58,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     host = caps or HostDefaults()
     _top_level(dom, host)
     _disks(dom)
+    feature_defaults(dom)
     scsi_hostdev_addresses(dom)
     _chardevs(dom)
     _controllers(dom)

@@ -208,13 +208,29 @@ class Sysinfo:
     """``<sysinfo type='smbios'>``: SMBIOS tables the guest sees (QEMU ``-smbios``) when
     ``<os><smbios mode='sysinfo'/>`` asks for them (cloud-init's ``ds=nocloud`` serial, say)."""
 
-    type: str | None = attr("@type", Enum("smbios", known=("fwcfg",)))
+    type: str | None = attr("@type", Enum("smbios", "fwcfg"))
     bios: SysinfoSection | None = child("bios", SysinfoSection)
     system: SysinfoSection | None = child("system", SysinfoSection)
     base_boards: list[SysinfoSection] = children("baseBoard", SysinfoSection)
     chassis: SysinfoSection | None = child("chassis", SysinfoSection)
     oem_strings: SysinfoSection | None = child("oemStrings", SysinfoSection)
+    #: type='fwcfg': firmware config entries (QEMU -fw_cfg), a value or a host file each
+    fw_cfgs: list[FWCfgEntry] = children("entry", None)  # the class is defined below
     line: int | None = line_field()
+
+
+@dataclass
+class FWCfgEntry:
+    """``<sysinfo type='fwcfg'><entry name= [file=]>value</entry>``."""
+
+    name: str | None = attr("@name")
+    file: str | None = attr("@file")
+    value: str | None = text(".")
+    line: int | None = line_field()
+
+
+_fw_field = Sysinfo.__dataclass_fields__["fw_cfgs"]
+_fw_field.metadata = MappingProxyType({"xml": dataclass_replace(_fw_field.metadata["xml"], cls=FWCfgEntry)})
 
 
 NUMA_MODES = Enum("strict", "preferred", "interleave", "restrictive")
@@ -352,10 +368,39 @@ class Features:
     pae: bool = flag("pae")
     hap: bool | None = state("hap")
     hyperv_mode: str | None = attr("hyperv/@mode", Enum("custom", "passthrough"))
+    # <hyperv mode='custom'> enlightenments, in libvirt's order (virDomainHyperv)
+    hv_relaxed: bool | None = state("hyperv/relaxed")
+    hv_vapic: bool | None = state("hyperv/vapic")
+    hv_spinlocks: bool | None = state("hyperv/spinlocks")
+    hv_spinlocks_retries: int | None = attr("hyperv/spinlocks/@retries", Int(0))
+    hv_vpindex: bool | None = state("hyperv/vpindex")
+    hv_runtime: bool | None = state("hyperv/runtime")
+    hv_synic: bool | None = state("hyperv/synic")
+    hv_stimer: bool | None = state("hyperv/stimer")
+    hv_stimer_direct: bool | None = state("hyperv/stimer/direct")
+    hv_reset: bool | None = state("hyperv/reset")
+    hv_vendor_id: bool | None = state("hyperv/vendor_id")
+    hv_vendor_id_value: str | None = attr("hyperv/vendor_id/@value")
+    hv_frequencies: bool | None = state("hyperv/frequencies")
+    hv_reenlightenment: bool | None = state("hyperv/reenlightenment")
+    hv_tlbflush: bool | None = state("hyperv/tlbflush")
+    hv_ipi: bool | None = state("hyperv/ipi")
+    hv_evmcs: bool | None = state("hyperv/evmcs")
+    hv_avic: bool | None = state("hyperv/avic")
+    # <kvm> features (virDomainKVM)
+    kvm_hidden: bool | None = state("kvm/hidden")
+    kvm_hint_dedicated: bool | None = state("kvm/hint-dedicated")
+    kvm_poll_control: bool | None = state("kvm/poll-control")
+    kvm_pv_ipi: bool | None = state("kvm/pv-ipi")
+    kvm_dirty_ring: bool | None = state("kvm/dirty-ring")
+    kvm_dirty_ring_size: int | None = attr("kvm/dirty-ring/@size", Int(0))
     pvspinlock: bool | None = state("pvspinlock")
     pmu: bool | None = state("pmu")
     vmport: bool | None = state("vmport")
     smm: bool | None = state("smm")
+    #: <smm><tseg unit=>: the extended TSEG size (q35's mch.extended-tseg-mbytes); unit default MiB
+    smm_tseg: int | None = attr("smm/tseg", Int(0))
+    smm_tseg_unit: str | None = attr("smm/tseg/@unit")
     ioapic_driver: str | None = attr("ioapic/@driver", Enum("qemu", "kvm"))
     vmcoreinfo: bool | None = state("vmcoreinfo")
     tcg_tb_cache: int | None = scaled("tcg/tb-cache")
@@ -381,7 +426,21 @@ class NumaCell:
     unit: str | None = attr("@unit")
     mem_access: str | None = attr("@memAccess", Enum("shared", "private"))
     discard: bool | None = attr("@discard", YESNO)
+    distances: list[NumaSibling] = children("distances/sibling", None)  # the class is defined below
     line: int | None = line_field()
+
+
+@dataclass
+class NumaSibling:
+    """``<cell><distances><sibling id= value=>``: the guest's NUMA distance to cell *id*."""
+
+    id: int | None = attr("@id", Int(0))
+    value: int | None = attr("@value", Int(0))
+    line: int | None = line_field()
+
+
+_sib_field = NumaCell.__dataclass_fields__["distances"]
+_sib_field.metadata = MappingProxyType({"xml": dataclass_replace(_sib_field.metadata["xml"], cls=NumaSibling)})
 
 
 @dataclass
@@ -399,6 +458,9 @@ class CPU:
     dies: int | None = attr("topology/@dies", Int(1))
     cores: int | None = attr("topology/@cores", Int(1))
     threads: int | None = attr("topology/@threads", Int(1))
+    #: <cache level= mode=>: the guest's CPU cache description (emulate / passthrough / disable)
+    cache_level: int | None = attr("cache/@level", Int(1, 3))
+    cache_mode: str | None = attr("cache/@mode", Enum("emulate", "passthrough", "disable"))
     features: list[CPUFeature] = children("feature", CPUFeature)
     numa_cells: list[NumaCell] = children("numa/cell", NumaCell)
     line: int | None = line_field()
@@ -638,9 +700,14 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     driver_type: str | None = attr("driver/@type", Enum(*DISK_FORMATS))
     driver_cache: str | None = attr("driver/@cache", Enum("default", "none", "writethrough",
                                                           "writeback", "directsync", "unsafe"))
+    #: what QEMU does on a write / read error (stop the guest, report it, ignore it; enospace:
+    #: stop only when the host is out of space)
+    driver_error_policy: str | None = attr("driver/@error_policy", Enum("stop", "report", "ignore", "enospace"))
+    driver_rerror_policy: str | None = attr("driver/@rerror_policy", Enum("stop", "report", "ignore"))
     driver_discard: str | None = attr("driver/@discard", Enum("unmap", "ignore"))
     driver_io: str | None = attr("driver/@io", Enum("threads", "native", "io_uring"))
     driver_copy_on_read: bool | None = attr("driver/@copy_on_read", ONOFF)
+    driver_iothread: int | None = attr("driver/@iothread", Int(1))
     driver_detect_zeroes: str | None = attr("driver/@detect_zeroes", Enum("off", "on", "unmap"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_queues: int | None = attr("driver/@queues", Int(1))
@@ -658,6 +725,10 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
     source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel)
     backing_store: BackingStore | None = child("backingStore", BackingStore)
+    geometry_cyls: int | None = attr("geometry/@cyls", Int(1))
+    geometry_heads: int | None = attr("geometry/@heads", Int(1))
+    geometry_secs: int | None = attr("geometry/@secs", Int(1))
+    geometry_trans: str | None = attr("geometry/@trans", Enum("none", "lba", "auto"))
     blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
     target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)
@@ -708,7 +779,12 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     ports: int | None = attr("@ports", Int(1))
     vectors: int | None = attr("@vectors", Int(0))
     model_name: str | None = attr("model/@name")
+    #: pci-root / pcie-root: the 64-bit PCI hole's size (KiB)
+    pcihole64: int | None = scaled("pcihole64")
     driver_queues: int | None = attr("driver/@queues", Int(1))
+    driver_cmd_per_lun: int | None = attr("driver/@cmd_per_lun", Int(1))
+    driver_max_sectors: int | None = attr("driver/@max_sectors", Int(1))
+    driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_iothread: int | None = attr("driver/@iothread", Int(1))
     target_chassis_nr: int | None = attr("target/@chassisNr", Int(1, 255))
     target_chassis: int | None = attr("target/@chassis", Int(0))
@@ -783,6 +859,9 @@ class CharDev(DeviceInfo):
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
     source_append: bool | None = attr("source/@append", ONOFF)
+    #: a client socket that QEMU reconnects after the peer went away (every *timeout* seconds)
+    source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
+    source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
     log_file: str | None = attr("log/@file")
     log_append: bool | None = attr("log/@append", ONOFF)
@@ -1117,7 +1196,17 @@ class RNG(VirtioOptions, PCIDeviceInfo):
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
     rate_bytes: int | None = attr("rate/@bytes", Int(1))
     rate_period: int | None = attr("rate/@period", Int(1))
-    backend_model: str | None = attr("backend/@model", Enum("random", "builtin", known=("egd",)))
+    backend_model: str | None = attr("backend/@model", Enum("random", "builtin", "egd"))
+    #: egd: the entropy daemon's character device (a socket, as a <serial>'s source)
+    backend_type: str | None = attr("backend/@type", Enum("tcp", "unix",
+                                                          known=("udp", "pty", "file", "dev", "pipe",
+                                                                 "stdio", "null", "vc", "spicevmc",
+                                                                 "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+    backend_source_mode: str | None = attr("backend/source/@mode", Enum("bind", "connect"))
+    backend_source_host: str | None = attr("backend/source/@host")
+    backend_source_service: str | None = attr("backend/source/@service")
+    backend_source_path: str | None = attr("backend/source/@path")
+    backend_protocol_type: str | None = attr("backend/protocol/@type", Enum("raw", "telnet"))
     backend: str | None = text("backend")
     line: int | None = line_field()
 

@@ -47,6 +47,26 @@ def format_cpuset(cpus: frozenset[int] | set[int]) -> str:
     return ",".join(out)
 
 
+def feature_defaults(dom: Domain) -> None:
+    """<features> as libvirt's parser stores them: a <hyperv> without a mode is 'custom', and
+    the SMM TSEG size is kept in bytes and written in MiB (virDomainFeaturesDefParse)."""
+    from .units import parse_size_bytes
+
+    f = dom.features
+    if f is None:
+        return
+    if f.hyperv_mode is None and any(getattr(f, n) is not None for n in vars(f) if n.startswith("hv_")):
+        f.hyperv_mode = "custom"
+    if f.smm_tseg is not None and f.smm_tseg_unit not in (None, "MiB", "M"):
+        size = parse_size_bytes(str(f.smm_tseg), f.smm_tseg_unit, "<tseg>", f.line, default_scale=1)
+        if size % (1 << 20) == 0:
+            f.smm_tseg = size >> 20
+        else:
+            return  # refused when the command line is built: not a whole number of MiB
+    if f.smm_tseg is not None:
+        f.smm_tseg_unit = "MiB"
+
+
 def fill_generic_defaults(dom: Domain) -> None:
     """Complete ``dom`` in place the way every libvirt driver does on parse and format."""
     if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
@@ -56,6 +76,7 @@ def fill_generic_defaults(dom: Domain) -> None:
     if dom.vcpu_cpuset:
         dom.vcpu_cpuset = format_cpuset(parse_cpuset(dom.vcpu_cpuset, dom.line))
     fill_iothread_ids(dom)
+    feature_defaults(dom)
     bootloader = any(e.element is not None and e.element.tag == "bootloader" for e in get_extras(dom))
     if dom.os is None and bootloader:
         dom.os = OS(type="xen")  # a host bootloader means a Xen PV guest (virDomainDefParseXML)
