@@ -651,6 +651,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         vsock_claim: tuple[int, int] | None = None
         gpu_fds: dict[str, int] = {}
         scsi_fds: dict[str, int] = {}
+        tpm_fds: dict[str, tuple[int, int]] = {}
         try:  # from the first chown on, any failure gives everything back (clear_runtime)
             if qemu_user is not None:
                 from pyvirt.daemon.qemuuser import DAC, live_label
@@ -683,6 +684,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 from pyvirt.daemon import hostdev_prep
 
                 scsi_fds = hostdev_prep.open_vhost_scsi(dom)
+            if any(t.backend_type == "passthrough" for t in dom.devices.tpms):
+                from pyvirt.daemon import hostdev_prep
+
+                tpm_fds = hostdev_prep.open_tpm_passthrough(dom)
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
@@ -691,7 +696,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                                 spice_tls_x509_dir=self._spice_tls_dir(dom),
                                                 usb_hostdevs=usb_hostdevs, vsock=vsock_claim,
                                                 vhost_user_gpu_fds=gpu_fds, scsi_hostdevs=scsi_hostdevs,
-                                                vhost_scsi_fds=scsi_fds)
+                                                vhost_scsi_fds=scsi_fds, tpm_passthrough_fds=tpm_fds)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:
@@ -705,7 +710,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             ident = process.spawn_detached(argv, files.log,
                                            pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
                                                      *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values(),
-                                                     *scsi_fds.values()),
+                                                     *scsi_fds.values(), *(f for p in tpm_fds.values() for f in p)),
                                            env=model.qemu_environment(dom), user=qemu_user)
             self.reaper.track(ident.pid)
         except BaseException:
@@ -713,7 +718,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             nics.close_all(taps)
             if vsock_claim is not None:
                 os.close(vsock_claim[0])
-            for fd in (*gpu_fds.values(), *scsi_fds.values()):
+            for fd in (*gpu_fds.values(), *scsi_fds.values(), *(f for p in tpm_fds.values() for f in p)):
                 os.close(fd)
             if ports is not None:
                 self.ports.release(ports)
@@ -725,8 +730,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         nics.close_all(taps)  # QEMU holds them now: the taps go when it does
         if vsock_claim is not None:
             os.close(vsock_claim[0])  # likewise the vhost-vsock device and its CID
-        for fd in (*gpu_fds.values(), *scsi_fds.values()):
-            os.close(fd)  # and the vhost-user GPUs' sockets, the vhost-scsi devices
+        for fd in (*gpu_fds.values(), *scsi_fds.values(), *(f for p in tpm_fds.values() for f in p)):
+            os.close(fd)  # and the vhost-user GPUs' sockets, the vhost-scsi devices, host TPMs
         rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP

@@ -101,6 +101,44 @@ def open_vhost_scsi(dom: Any, device: str = VHOST_SCSI) -> dict[str, int]:
     return out
 
 
+def tpm_cancel_path(device: str, sys_root: Path = Path("/sys/class")) -> str:
+    """The sysfs file that cancels a host TPM's command (libvirt's virTPMCreateCancelPath)."""
+    name = os.path.basename(device)
+    for cls in ("tpm", "misc"):
+        path = sys_root / cls / name / "device" / "cancel"
+        if path.exists():
+            return str(path)
+    raise _error(f"operation failed: No usable sysfs TPM cancel file could be found for {device}")
+
+
+def open_tpm_passthrough(dom: Any, sys_root: Path = Path("/sys/class")) -> dict[str, tuple[int, int]]:
+    """``{alias: (tpm fd, cancel fd)}`` for each ``<tpm><backend type='passthrough'>``: the host
+    TPM device (``/dev/tpm0`` when the XML names none) and its cancel file, opened by pyvirtd."""
+    out: dict[str, tuple[int, int]] = {}
+    try:
+        for t in dom.devices.tpms:
+            if t.backend_type != "passthrough":
+                continue
+            device = t.backend_device_path or "/dev/tpm0"
+            cancel = tpm_cancel_path(device, sys_root)
+            try:
+                fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+            except OSError as exc:
+                raise _error(f"cannot open the host TPM {device}: {exc.strerror}") from None
+            try:
+                cfd = os.open(cancel, os.O_WRONLY | os.O_CLOEXEC)
+            except OSError as exc:
+                os.close(fd)
+                raise _error(f"cannot open {cancel}: {exc.strerror}") from None
+            out[t.alias or "tpm0"] = (fd, cfd)
+    except BaseException:
+        for pair in out.values():
+            for fd in pair:
+                os.close(fd)
+        raise
+    return out
+
+
 def check_pci(dom: Any, root: Path = PCI_DEVICES) -> None:
     """Refuse what pyvirt cannot prepare: a managed PCI function (it would have to detach it from its
     host driver), or an unmanaged one that is not bound to vfio-pci."""

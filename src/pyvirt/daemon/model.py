@@ -113,7 +113,8 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                        vsock: tuple[int, int] | None = None,
                        vhost_user_gpu_fds: dict[str, int] | None = None,
                        scsi_hostdevs: dict[str, str] | None = None,
-                       vhost_scsi_fds: dict[str, int] | None = None) -> list[str]:
+                       vhost_scsi_fds: dict[str, int] | None = None,
+                       tpm_passthrough_fds: dict[str, tuple[int, int]] | None = None) -> list[str]:
     """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
     taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
     from pyvirt.daemon.qemuconf import host_render_node
@@ -138,7 +139,8 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           vsock_cid=vsock[1] if vsock else None,
                                                           vhost_user_gpu_fds=vhost_user_gpu_fds or {},
                                                           scsi_hostdevs=scsi_hostdevs or {},
-                                                          vhost_scsi_fds=vhost_scsi_fds or {}))
+                                                          vhost_scsi_fds=vhost_scsi_fds or {},
+                                                          tpm_passthrough_fds=tpm_passthrough_fds or {}))
     except XMLError as exc:
         raise xml_error(exc) from exc
 

@@ -58,6 +58,8 @@ class RuntimePaths:
     scsi_hostdevs: dict[str, str] = field(default_factory=dict)
     #: a vhost-scsi <hostdev type='scsi_host'> -> the open /dev/vhost-scsi pyvirtd passes to QEMU
     vhost_scsi_fds: dict[str, int] = field(default_factory=dict)
+    #: a passthrough <tpm> -> the open host TPM device and its sysfs cancel file
+    tpm_passthrough_fds: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: the open /dev/vhost-vsock pyvirtd passes to QEMU, and the guest CID it set on it
     vsock_fd: int | None = None
     vsock_cid: int | None = None
@@ -122,6 +124,8 @@ class Ctx:
     virtio_done: set[int] = field(default_factory=set)
     #: id(address) -> <acpi index> of the device owning that address; pci_props consumes them
     acpi_indexes: dict[int, int] = field(default_factory=dict)
+    #: the next ``-add-fd set=`` number (libvirt numbers a guest's fd sets from 0)
+    next_fdset: int = 0
 
     def virtio(self, dev: Any, props: dict[str, Any]) -> None:
         """Add the ``<driver iommu ats packed page_per_vq>`` options of a virtio device (libvirt's

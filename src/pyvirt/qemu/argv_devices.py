@@ -528,6 +528,28 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
         a.device(props)
 
 
+#: libvirt's test-mode stand-ins for the host TPM's and its cancel file's descriptors
+TEST_TPM_FDS = (TEST_FD + 1, TEST_FD + 2)
+
+
+def _tpm_passthrough(a: Argv, ctx: Ctx, t: Any, alias: str) -> None:
+    """A host TPM given to the guest: pyvirtd opens the device and its sysfs cancel file and
+    passes both as fd sets (libvirt's qemuBuildTPMBackendStr with -add-fd)."""
+    if t.model not in (None, "tpm-tis", "tpm-crb"):
+        raise unsupported(f"TPM passthrough with model {t.model!r}", t.line)
+    fds = TEST_TPM_FDS if ctx.runtime.test_mode else ctx.runtime.tpm_passthrough_fds.get(alias)
+    if fds is None:
+        raise unsupported("<tpm><backend type='passthrough'>: the host TPM was not opened for it", t.line)
+    sets = []
+    for fd, what in zip(fds, ("tpm", "cancel"), strict=True):
+        sets.append(ctx.next_fdset)
+        a.kv("-add-fd", None, [("set", ctx.next_fdset), ("fd", fd), ("opaque", f"{alias}-{what}")])
+        ctx.next_fdset += 1
+    a.kv("-tpmdev", "passthrough", [("id", f"tpm-{alias}"), ("path", f"/dev/fdset/{sets[0]}"),
+                                    ("cancel-path", f"/dev/fdset/{sets[1]}")])
+    a.device({"driver": t.model or "tpm-tis", "tpmdev": f"tpm-{alias}", "id": alias})
+
+
 def tpm_opts(a: Argv, ctx: Ctx) -> None:
     for t in ctx.domain.devices.tpms:
         alias = ctx.alias(t)
@@ -540,6 +562,9 @@ def tpm_opts(a: Argv, ctx: Ctx) -> None:
                 raise unsupported("TPM 1.2 with tpm-crb", t.line)
             sock = ctx.runtime.tpm_socket.get(alias) or (
                 TEST_SWTPM_SOCKET if ctx.runtime.test_mode else f"{ctx.runtime.domain_dir}/{alias}-swtpm.sock")
+        elif t.backend_type == "passthrough":
+            _tpm_passthrough(a, ctx, t, alias)
+            continue
         else:
             raise unsupported(f"TPM backend {t.backend_type!r}", t.line)
         chr_id = "chrtpm" if alias == "tpm0" else f"chrtpm{alias[3:]}"
