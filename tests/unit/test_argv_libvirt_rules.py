@@ -365,3 +365,13 @@ def test_chardev_reconnect() -> None:
         _argv(chan.format(mode="bind", rc="<reconnect enabled='yes' timeout='10'/>"))
     with pytest.raises(XMLError, match="missing timeout"):
         _argv(chan.format(mode="connect", rc="<reconnect enabled='yes'/>"))
+
+
+def test_genid_is_a_vmgenid_device() -> None:
+    xml = BASE.format(machine="pc", boot="", devices="").replace(
+        "<memory", "<genid>E9392370-2917-565E-692B-D057F46512D6</genid><memory")
+    argv = build_argv(fill_defaults(parse_domain(xml)))
+    assert _by_id(argv)["vmgenid0"] == {"driver": "vmgenid", "guid": "e9392370-2917-565e-692b-d057f46512d6",
+                                        "id": "vmgenid0"}
+    with pytest.raises(XMLError, match="genid"):
+        build_argv(fill_defaults(parse_domain(xml.replace("E9392370-2917-565E-692B-D057F46512D6", ""))))

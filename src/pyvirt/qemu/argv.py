@@ -196,6 +196,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
         a.opt("-uuid", domain.uuid)
     argv_machine.smbios_opts(a, ctx)
     argv_machine.fw_cfg_opts(a, ctx)
+    argv_machine.genid_opts(a, ctx)
     if not domain.devices.graphics:
         a.opt("-display", "none")
     a.opt("-no-user-config")

@@ -1334,6 +1334,8 @@ class Domain:
     id: int | None = attr("@id", Int(-1), live_only=True)
     name: str | None = text("name")
     uuid: str | None = text("uuid")
+    #: the VM generation ID the guest reads through QEMU's vmgenid device
+    genid: str | None = text("genid")
     title: str | None = text("title")
     description: str | None = text("description")
     metadata: list[str] | None = raw("metadata")

@@ -302,6 +302,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     validate_name(dom.name, dom.line)
     if dom.uuid is not None:
         dom.uuid = normalize_uuid(dom.uuid, dom.line)
+    if dom.genid is not None and dom.genid.strip():
+        dom.genid = normalize_uuid(dom.genid.strip(), dom.line)
     _validate_sysinfo(dom)
     _validate_qemu_commandline(dom)
     _validate_firmware(dom)
