@@ -113,3 +113,8 @@ def test_host_mode_reads_the_host_descriptors(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setattr(firmware, "SEARCH_DIRS", (str(tmp_path),))
     with pytest.raises(XMLError, match="no firmware descriptors"):
         build_argv(_dom(" firmware='efi'"), runtime=RuntimePaths())
+
+
+def test_autoselection_takes_no_nvram_template() -> None:
+    with pytest.raises(XMLError, match="nvram template cannot be specified"):
+        build_argv(_dom(" firmware='efi'|<nvram template='/fw/plain.vars'/>"))

@@ -100,6 +100,9 @@ def _check_domain(domain: Any, caps: Any) -> None:
     if domain.os.firmware is not None and domain.os.loader is not None and (
             domain.os.loader.path or domain.os.loader.type or domain.os.loader.secure is not None):
         raise XMLError("loader attributes cannot be specified when firmware autoselection is enabled")
+    if domain.os.firmware is not None and domain.os.nvram is not None and domain.os.nvram.template:
+        raise XMLError("nvram template cannot be specified when firmware autoselection is enabled",
+                       domain.os.nvram.line)
     if domain.os.smbios_mode == "host":
         raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
                           "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")
