@@ -34,6 +34,8 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
         pairs.append(("mem-merge", False))
     if not _needs_no_backend(dom):
         pairs.append(("memory-backend", "pc.ram"))
+    if any(m.model == "nvdimm" for m in dom.devices.memories):
+        pairs.append(("nvdimm", True))
     if _uses_pflash(dom):
         pairs.append(("pflash0", "libvirt-pflash0-format"))
         if dom.os.nvram is not None or dom.os.loader.readonly:

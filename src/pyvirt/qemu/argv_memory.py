@@ -27,6 +27,12 @@ def align_mib(kib: int) -> int:
     return (kib + 1023) // 1024 * 1024
 
 
+def align_module(kib: int) -> int:
+    """Round a memory module's KiB up to 2 MiB (qemuDomainGetMemoryModuleSizeAlignment on x86:
+    DIMMs need 2 MiB where guest RAM needs 1 MiB)."""
+    return (kib + 2047) // 2048 * 2048
+
+
 def memory_opts(a: Argv, ctx: Ctx) -> None:
     """-m (MiB, or size/slots/maxmem with hotplug), the pc.ram backend without NUMA cells, and
     -overcommit mem-lock."""
@@ -223,8 +229,12 @@ def memory_device_opts(a: Argv, ctx: Ctx) -> None:
         share = None if mem.access is None else mem.access == "shared"
         if share is None and mb is not None and mb.access_mode is not None:
             share = mb.access_mode == "shared"
+        if mem.model in ("nvdimm", "virtio-pmem"):
+            _file_backed(a, ctx, mem, ident, alias, share)
+            continue
         memfd = mb is not None and mb.source_type == "memfd"
-        props = backend_props(ctx, ident, align_mib(mem.target_size or 0) * 1024, share=share, memfd=memfd,
+        size = (align_module if mem.model == "dimm" else align_mib)(mem.target_size or 0) * 1024
+        props = backend_props(ctx, ident, size, share=share, memfd=memfd,
                               huge=huge, discard=mem.discard, where=mem.line)
         binding = None
         if mem.source_nodemask:
@@ -249,3 +259,49 @@ def memory_device_opts(a: Argv, ctx: Ctx) -> None:
             dev["id"] = alias
             dev.update(pci_props(ctx, mem.address, "virtio-mem"))
         a.device(dev)
+
+
+def _file_backed(a: Argv, ctx: Ctx, mem: Any, ident: str, alias: str, share: bool | None) -> None:
+    """An NVDIMM or virtio-pmem device on the host file it names (qemuBuildMemoryBackendProps:
+    a file backend; preallocated unless the file is real persistent memory or it is virtio-pmem,
+    which needs none)."""
+    from .argv_common import pci_props
+
+    if not mem.source_path:
+        raise XMLError(f"missing <source><path> of <memory model='{mem.model}'>", mem.line)
+    if mem.model == "virtio-pmem" and (mem.source_pmem or mem.source_alignsize or mem.target_label_size
+                                       or mem.target_readonly):
+        raise XMLError("<pmem>, <alignsize>, <label> and <readonly> are nvdimm settings, not virtio-pmem's",
+                       mem.line)
+    props: dict[str, Any] = {"qom-type": "memory-backend-file", "id": ident, "mem-path": mem.source_path}
+    if share is not None:
+        props["share"] = share
+    if mem.discard is not None:
+        props["discard-data"] = mem.discard
+    if mem.model == "nvdimm" and not mem.source_pmem:
+        props["prealloc"] = True
+    if mem.source_alignsize is not None:
+        props["align"] = mem.source_alignsize * 1024
+    if mem.source_pmem:
+        props["pmem"] = True
+    props["size"] = align_module(mem.target_size or 0) * 1024
+    binding = (sorted(parse_cpuset(mem.source_nodemask, mem.line)), "bind") if mem.source_nodemask else None
+    _bind_and_append(a, ctx, props, binding)
+    dev: dict[str, Any]
+    if mem.model == "nvdimm":
+        dev = {"driver": "nvdimm", "node": mem.target_node or 0}
+        if mem.target_label_size is not None:
+            if mem.target_label_size < 128:
+                raise XMLError("nvdimm label must be at least 128KiB", mem.line)
+            dev["label-size"] = mem.target_label_size * 1024
+        if mem.target_readonly:
+            dev["unarmed"] = True
+        dev.update({"memdev": ident, "id": alias})
+        if mem.address is not None and mem.address.type == "dimm":
+            dev["slot"] = mem.address.slot or 0
+            if mem.address.base is not None:
+                dev["addr"] = mem.address.base
+    else:
+        dev = {"driver": "virtio-pmem-pci", "memdev": ident, "id": alias}
+        dev.update(pci_props(ctx, mem.address, "virtio-pmem"))
+    a.device(dev)

@@ -52,14 +52,16 @@ def device_aliases(domain: Any) -> dict[int, str]:
         put(devs.memballoon, "balloon0")
     if devs.vsock is not None:
         put(devs.vsock, "vsock0")
-    # libvirt names a DIMM by its slot, virtio-mem devices by their position among them
-    virtio_mem = 0
+    # libvirt names a (NV)DIMM by its slot, virtio-mem/-pmem devices by their position among them
+    counts: dict[str, int] = {}
     for mem in devs.memories:
-        if mem.model == "dimm":
-            put(mem, f"dimm{mem.address.slot if mem.address is not None and mem.address.slot is not None else 0}")
+        if mem.model in ("dimm", "nvdimm"):
+            slot = mem.address.slot if mem.address is not None and mem.address.slot is not None else 0
+            put(mem, f"{mem.model}{slot}")
         else:
-            put(mem, f"virtiomem{virtio_mem}")
-            virtio_mem += 1
+            prefix = (mem.model or "").replace("-", "")
+            put(mem, f"{prefix}{counts.get(prefix, 0)}")
+            counts[prefix] = counts.get(prefix, 0) + 1
     return out
 
 

@@ -396,7 +396,7 @@ def with_start_defaults(dom: Domain) -> Domain:
 
 def _memory_devices(dom: Domain) -> None:
     """DIMMs without an address get the first free slot (libvirt's qemuDomainAssignMemorySlots)."""
-    dimms = [m for m in dom.devices.memories if m.model == "dimm"]
+    dimms = [m for m in dom.devices.memories if m.model in ("dimm", "nvdimm")]
     used = {m.address.slot for m in dimms if m.address is not None and m.address.slot is not None}
     for mem in dimms:
         if mem.address is None:

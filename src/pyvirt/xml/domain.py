@@ -1224,15 +1224,22 @@ class MemoryDevice(DeviceInfo):
     """``<devices><memory model=>``: hot-pluggable guest RAM (a DIMM, or a virtio-mem region whose
     plugged size the guest driver adjusts); sizes in KiB."""
 
-    model: str | None = attr("@model", Enum("dimm", "virtio-mem", known=("nvdimm", "virtio-pmem", "sgx-epc")))
+    model: str | None = attr("@model", Enum("dimm", "virtio-mem", "nvdimm", "virtio-pmem", known=("sgx-epc",)))
     access: str | None = attr("@access", Enum("shared", "private"))
     discard: bool | None = attr("@discard", YESNO)
+    #: nvdimm / virtio-pmem: the host file (or device) backing it
+    source_path: str | None = text("source/path")
+    source_alignsize: int | None = scaled("source/alignsize")
+    source_pmem: bool = flag("source/pmem")
     source_nodemask: str | None = text("source/nodemask")
     source_pagesize: int | None = scaled("source/pagesize")
     target_size: int | None = scaled("target/size")
     target_node: int | None = text("target/node", Int(0))
     target_block: int | None = scaled("target/block")
     target_requested: int | None = scaled("target/requested")
+    #: nvdimm: the label area's size, and a device the guest may not write
+    target_label_size: int | None = scaled("target/label/size")
+    target_readonly: bool = flag("target/readonly")
     line: int | None = line_field()
 
 

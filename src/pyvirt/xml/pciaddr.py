@@ -79,7 +79,7 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     if d.vsock is not None:
         yield d.vsock, _virtio_pcie(d.vsock.model)
     for mem in d.memories:
-        if mem.model == "virtio-mem":
+        if mem.model in ("virtio-mem", "virtio-pmem"):
             yield mem, True
 
 
