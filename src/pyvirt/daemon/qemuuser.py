@@ -267,6 +267,9 @@ def guest_files(dom: Any) -> list[GuestFile]:
             out.append(GuestFile(ch.log_file, False, create=True))
         if ch.type == "unix" and ch.source_mode != "bind" and ch.source_path:
             out.append(GuestFile(ch.source_path, False))  # QEMU connects: it must write the socket
+    for mem in devs.memories:  # an NVDIMM's or virtio-pmem's backing file (libvirt's DAC labels it)
+        if mem.model in ("nvdimm", "virtio-pmem") and mem.source_path:
+            out.append(GuestFile(mem.source_path, False))
     out.extend(GuestFile(node, False, device=True) for node in hostdev_nodes(dom))
     out.extend(GuestFile(node, False, device=True) for node in render_nodes(dom))
     return out
