@@ -82,8 +82,9 @@ def test_sysinfo_checks() -> None:
         _dom("<sysinfo type='smbios'><bios><entry name='date'>2011-01-01</entry></bios></sysinfo>")
     with pytest.raises(XMLError, match="invalid entry name 'bogus'"):
         _dom("<sysinfo type='smbios'><chassis><entry name='bogus'>x</entry></chassis></sysinfo>")
-    with pytest.raises(XMLUnsupportedError):
-        _dom("<sysinfo type='fwcfg'><entry name='opt/x'>y</entry></sysinfo>")
+    # type='fwcfg' is supported now (test_argv_libvirt_rules.test_fw_cfg_entries); its entries only there
+    with pytest.raises(XMLError, match="only 'fwcfg' has them"):
+        build_argv(_dom("<sysinfo type='smbios'><entry name='opt/x'>y</entry></sysinfo>"))
     two = "<sysinfo type='smbios'><baseBoard><entry name='product'>a</entry></baseBoard>" \
           "<baseBoard><entry name='product'>b</entry></baseBoard></sysinfo>"
     with pytest.raises(XMLUnsupportedError, match="more than one <baseBoard>"):
