@@ -475,12 +475,13 @@ def disk_defaults(g: Guest, disk: etree._Element) -> None:
     if not target.get("bus"):
         target.set("bus", disk_default_bus(g, device))
     if device == "cdrom" and disk.find("readonly") is None:
-        child(disk, "readonly")
+        # virtinst's DeviceDisk.set_defaults sets read_only after the options: it lands last
+        disk.append(etree.Element("readonly"))
     if g.ci.is_qemu() and device == "disk" and disk.get("type") == "block":
         drv = child(disk, "driver")
-        drv.attrib.setdefault("cache", "none")
-        drv.attrib.setdefault("io", "native")
-        drv.attrib.setdefault("discard", "unmap")
+        for attr, val in (("cache", "none"), ("io", "native"), ("discard", "unmap")):
+            if drv.get(attr) is None:  # lxml's attrib has no setdefault
+                drv.set(attr, val)
     if not target.get("dev"):
         used = [d.find("target").get("dev") for d in g.devs("disk")
                 if d.find("target") is not None and d.find("target").get("dev")]

@@ -202,6 +202,14 @@ source.address.domain source/address/@domain i
 source.address.bus source/address/@bus i
 source.address.slot source/address/@slot i
 source.address.function source/address/@function i
+source.host[0-9]*.name source/host[]/@name
+source_host_name source/host[]/@name
+source.host[0-9]*.port source/host[]/@port i
+source_host_port source/host[]/@port i
+source.host[0-9]*.transport source/host[]/@transport
+source_host_transport source/host[]/@transport
+source.host[0-9]*.socket source/host[]/@socket
+source_host_socket source/host[]/@socket
 source.seclabel[0-9]*.model source/seclabel[]/@model
 seclabel[0-9]*.model source/seclabel[]/@model
 source.seclabel[0-9]*.relabel source/seclabel[]/@relabel YN
@@ -635,6 +643,8 @@ iothreads iothreads i
 iothreadids.iothread[0-9]*.id iothreadids/iothread[]/@id i
 iothreadids.iothread[0-9]*.thread_pool_min iothreadids/iothread[]/@thread_pool_min i
 iothreadids.iothread[0-9]*.thread_pool_max iothreadids/iothread[]/@thread_pool_max i
+defaultiothread.thread_pool_min defaultiothread/@thread_pool_min i
+defaultiothread.thread_pool_max defaultiothread/@thread_pool_max i
 """),
     "--seclabel": ("seclabel", "seclabel", """
 type @type
@@ -869,13 +879,13 @@ domain/cpu/numa/cell: distances cache
 domain/cpu/numa/cell/cache: size line
 domain/cpu/numa/interconnects: latency bandwidth
 domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
-domain/devices/disk: driver auth source target serial wwn readonly shareable transient iotune blockio geometry alias address boot
+domain/devices/disk: driver auth source target alias address serial wwn readonly shareable transient iotune blockio geometry boot
 domain/devices/disk/source: host address reservations seclabel
 domain/devices/disk/iotune: read_bytes_sec write_bytes_sec total_bytes_sec read_iops_sec write_iops_sec total_iops_sec
 domain/devices/controller: master driver target alias address boot
 domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver alias address boot
 domain/devices/filesystem/binary: cache lock sandbox
-domain/devices/interface: source mac target model virtualport filterref rom mtu link driver alias address boot
+domain/devices/interface: source mac target model virtualport filterref rom mtu alias address link driver boot
 domain/devices/smartcard: database alias address boot certificate source driver
 domain/devices/smartcard/source: .. clipboard mouse seclabel
 domain/devices/smartcard/source/..: source protocol log

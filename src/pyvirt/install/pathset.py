@@ -34,6 +34,11 @@ def names(flag: str) -> list[str]:
     return list(PATHS.get(flag, ("", "", {}))[2])
 
 
+def rows(flag: str) -> dict[str, tuple[str, str]]:
+    """The table's rows of `flag`: name -> (path, kind)."""
+    return PATHS.get(flag, ("", "", {}))[2]
+
+
 def where(flag: str) -> tuple[str, str] | None:
     """(path under <domain>, tag) of the element `flag` builds, if the table has it."""
     entry = PATHS.get(flag)
@@ -53,6 +58,9 @@ def convert(kind: str, value: str | None, flag: str, key: str) -> str | bool:
     """The value as virt-install writes it for a row's kind (True/False: element present or
     removed)."""
     kind = kind.rstrip("!")
+    if value == "":
+        # virtinst's _VirtCLIArgument: an empty value is None, which unsets the property
+        return False
     if kind in _BOOL_KINDS:
         on = yesno("on" if value is None else value, key)
         return on if kind == "b" else ("yes" if on else "no") if kind == "YN" else ("on" if on else "off")
@@ -83,8 +91,15 @@ def set_path(el: Element, path: str, value: str | bool, indexes: list[int] | Non
     node = el
     for part in parts[:-1] if last.startswith("@") else parts:
         is_list = part.endswith("[]")
-        node = _step(node, part[:-2] if is_list else part, idx.pop(0) if is_list and idx else
-                     (0 if is_list else None))
+        index = idx.pop(0) if is_list and idx else (0 if is_list else None)
+        tag = part[:-2] if is_list else part
+        if value is False:  # unsetting: nothing to create on the way
+            found = node.findall(tag)
+            if len(found) <= (index or 0):
+                return
+            node = found[index or 0]
+            continue
+        node = _step(node, tag, index)
     if last.startswith("@"):
         if value is False:
             node.attrib.pop(last[1:], None)

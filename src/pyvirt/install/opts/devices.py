@@ -304,6 +304,8 @@ def apply_rng(g: Guest, optstr: str) -> None:
     device = o.get("backend") or o.get("device")
     if bmodel and bmodel.startswith("/"):
         device, bmodel = bmodel, "random"
+    if device and not bmodel:
+        bmodel = "random"  # virtinst's DeviceRng.device is ./backend[@model='random']
     rng = etree.Element("rng", model=o.get("model") or "virtio")
     be = child(rng, "backend")
     if bmodel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from lxml import etree
 
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, check_unknown, parse, yesno
-from pyvirt.install.xmltree import child
+from pyvirt.install.xmltree import Element, append, child
 from pyvirt.xml.safe import safe_parse
 
 if TYPE_CHECKING:
@@ -65,6 +66,68 @@ def _volume_format(conn: Any, pool: PoolInfo, vol: VolInfo) -> str | None:
         return None
     fmt = root.find("target/format")
     return None if fmt is None else fmt.get("type")
+
+
+URL = re.compile(r"[a-zA-Z]+(\+[a-zA-Z]+)?://.*")
+
+
+def path_is_url(path: str | None) -> bool:
+    """virtinst's diskbackend.path_is_url."""
+    return bool(URL.match(path or ""))
+
+
+def _names_source(o: dict) -> bool:
+    """A source given by its XML sub-options (source.dev=, source.protocol=, type=nvme...)
+    rather than by a path: virtinst's validate finds the disk is not empty."""
+    return bool(o.get("type") == "nvme" or any(
+        o.get(k) for k in ("source.file", "source.dev", "source.dir", "source.protocol",
+                           "source.name", "source_name", "source_protocol")))
+
+
+def _source_from_url(src: Element, url: str) -> None:
+    """virtinst's DiskSource.set_from_url with its URI split: scheme[+transport]://
+    [user@]host[:port]/path?query (an IPv6 host in brackets)."""
+    from urllib.parse import unquote
+    scheme, _, rest = url.partition(":")
+    scheme = scheme.lower()
+    transport = ""
+    if "+" in scheme:
+        scheme, transport = scheme.rsplit("+", 1)
+    netloc, path, query = "", rest, ""
+    if rest.startswith("//"):
+        cut = next((i for i in (rest.find(c, 2) for c in "/?#") if i >= 0), len(rest))
+        netloc, path = rest[2:cut], rest[cut:]
+    if "#" in path:
+        path = path.split("#", 1)[0]
+    if "?" in path:
+        path, query = path.split("?", 1)
+    netloc = netloc.rsplit("@", 1)[-1]
+    host, port = unquote(netloc), ""
+    if host.startswith("[") and "]" in host:
+        if "]:" in host:
+            host, port = host.rsplit(":", 1)
+        host = "".join(host[1:].split("]", 1))
+    elif ":" in host:
+        host, port = host.split(":", 1)
+    path, query = unquote(path), unquote(query)
+    if scheme:
+        src.set("protocol", scheme)
+    hostel = None
+    if host or port or transport:
+        hostel = append(src, "host")
+        if host:
+            hostel.set("name", host)
+        if port:
+            hostel.set("port", port)
+        if transport:
+            hostel.set("transport", transport)
+    if path:
+        if hostel is not None and transport:
+            hostel.set("socket", path)
+        else:
+            src.set("name", path[1:] if path.startswith("/") else path)
+    if query:
+        src.set("query", query)
 
 
 def _pool_by_name(conn: Any, name: str) -> PoolInfo | None:
@@ -134,7 +197,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
-    elif path and size and not o.get("vol") and not os.path.exists(path) \
+    elif path and size and not o.get("vol") and not os.path.exists(path) and not path_is_url(path) \
             and _find_volume(conn, path)[1] is None:
         # A new file at an explicit path: its folder must be a pool, or a folder a dir pool
         # can be made for at install time (never under /dev).
@@ -148,11 +211,23 @@ def apply_disk(g: Guest, optstr: str) -> None:
         new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
-    elif path and not size and not o.get("vol") and _wants_storage(g, path):
+    elif path and not size and not o.get("vol") and _wants_storage(g, path) \
+            and not path_is_url(path):
         _need_size(size, path)
-    elif path is None and device == "disk":
+    elif path is None and device == "disk" and not _names_source(o):
         raise SubOptError(f"Device type '{device}' requires a path")
-    if path:
+    if path and path_is_url(path):
+        # virtinst's DiskSource.set_from_url: gluster://, nbd+unix://, https://... name a
+        # network source, not a file
+        disk.set("type", "network")
+        if g.ci.is_qemu():
+            drv = child(disk, "driver", name="qemu")
+            upool, uvol = _find_volume(conn, path)
+            if uvol is not None and upool is not None:  # a network pool's volume
+                vfmt = _volume_format(conn, upool, uvol)
+                drv.set("type", "raw" if vfmt in (None, "iso") else vfmt)
+        _source_from_url(child(disk, "source"), path)
+    elif path:
         pool, vol = _find_volume(conn, path)
         if vol is not None and pool is not None:
             vfmt = _volume_format(conn, pool, vol)
@@ -165,8 +240,12 @@ def apply_disk(g: Guest, optstr: str) -> None:
                 child(disk, "driver", name="phy")
             elif g.ci.is_qemu() or g.ci.is_xen():
                 drv = child(disk, "driver", name="qemu")
-                if vfmt or fmt:
-                    drv.set("type", fmt or vfmt or "raw")
+                # virtinst's _qemu_sanitize_drvtype on the volume's own format (format= only
+                # names the format of storage it creates): block storage and ISO images
+                # are raw to QEMU; driver.type= is the XML property itself.
+                vtype = "raw" if disk.get("type") == "block" or vfmt == "iso" else vfmt
+                if o.get("driver.type") or vtype:
+                    drv.set("type", o.get("driver.type") or vtype or "raw")
         elif os.path.isdir(path):
             disk.set("type", "dir")
         elif _is_block(path):
@@ -177,6 +256,25 @@ def apply_disk(g: Guest, optstr: str) -> None:
                 drv.set("type", fmt)
         attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type", "file")]
         child(disk, "source").set(attr, path)
+    if o.get("type"):
+        # the disk type as given (type=dir, type=block, type=nvme...); a path already
+        # written moves to the attribute that type reads it from
+        src = disk.find("source")
+        new_attr = {"file": "file", "block": "dev", "dir": "dir"}.get(o["type"])
+        if src is not None and new_attr and disk.get("type") in ("file", "block", "dir"):
+            old_attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type")]
+            if old_attr in src.attrib and new_attr != old_attr:
+                src.set(new_attr, src.attrib.pop(old_attr))
+        disk.set("type", o["type"])
+    elif o.get("source.protocol"):
+        disk.set("type", "network")
+    elif disk.find("source") is None:
+        for key, typ in (("source.dev", "block"), ("source.dir", "dir")):
+            if o.get(key):
+                disk.set("type", typ)
+    if g.ci.is_qemu() and disk.find("driver") is None and _names_source(o) \
+            and disk.get("type") in ("file", "block", "dir", "volume", "network"):
+        child(disk, "driver", name="qemu")  # virtinst's _get_default_driver_name
     if by_ref:
         disk.set("type", "volume")
         src = child(disk, "source")

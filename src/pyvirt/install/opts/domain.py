@@ -11,7 +11,7 @@ from lxml import etree
 
 from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
+from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, split_tuples, yesno
 from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,14 @@ VCPUS = Spec("--vcpus", keys=["vcpu", "vcpus", "maxvcpus", "vcpu.current", "sock
              positional=("vcpu",), comma=("cpuset", "vcpu.cpuset"))
 CPU = Spec("--cpu", keys=["model", "mode", "match", "check", "migratable", "secure",
                           r"(force|require|optional|disable|forbid)"],
-           positional=("model",), comma=("force", "require", "optional", "disable", "forbid"))
+           positional=("model",))
 BOOT = Spec("--boot", keys=["menu", "bootmenu", "bootmenu.enable", "kernel", "initrd", "dtb",
                             "kernel_args", "extra_args", "cmdline", "loader", "loader_ro",
                             "loader.readonly", "loader_type", "loader.type", "loader_secure",
                             "loader.secure", "firmware", "uefi", "arch", "machine",
                             "smbios_mode", "smbios.mode", r"boot[0-9]*\.dev", "hd", "cdrom",
-                            "fd", "network", "domain_type", "emulator", "bootloader", "bootloader_args"],
+                            "fd", "network", "domain_type", "emulator", "bootloader", "bootloader_args",
+                            "initargs"],
             comma=("kernel_args", "extra_args", "cmdline"),
             bare=("hd", "cdrom", "fd", "network", "uefi"))
 FEATURES = Spec("--features")  # every name is an optmap row
@@ -132,11 +133,19 @@ def apply_vcpus(g: Guest, optstr: str) -> None:
 
 def apply_cpu(g: Guest, optstr: str) -> None:
     o = parse(CPU, optstr)
+    # virtinst's _convert_old_feature_options: every POLICY=NAME given counts (forbid=a,
+    # forbid=b forbids both), each by its own word; +feat forces a feature, -feat disables it
+    policies = ("force", "require", "optional", "disable", "forbid")
+    features: dict[str, list[str]] = {}
+    for key, val in split_tuples(optstr):
+        if key in policies:
+            features.setdefault(key, []).append(val or "")
     for key in [k for k in o if k[:1] in "+-" and len(k) > 1 and o[k] is None]:
-        # virt-install's shorthand: +feat forces a feature, -feat disables it
-        pol = "force" if key[0] == "+" else "disable"
         del o[key]
-        o[pol] = ",".join(x for x in (o.get(pol), key[1:]) if x)
+        features.setdefault("force" if key[0] == "+" else "disable", []).append(key[1:])
+    for pol in policies:
+        if pol in features:
+            o[pol] = ",".join(features[pol])
     check_unknown(CPU, o)
     model = o.get("model")
     if model == "none":
@@ -238,6 +247,12 @@ def apply_boot(g: Guest, optstr: str) -> None:
             if attr in ("readonly", "secure"):
                 val = "yes" if yesno(val, key) else "no"
             child(os_, "loader").set(attr, val)
+    if o.get("initargs"):
+        # virtinst's set_initargs_string: one <initarg> per shell word, replacing any
+        for old in os_.findall("initarg"):
+            os_.remove(old)
+        for word in shlex.split(o["initargs"]):
+            append(os_, "initarg").text = word
     if o.get("firmware"):
         os_.set("firmware", o["firmware"])
     if o.get("arch"):

@@ -36,6 +36,7 @@ COMMA = {"--cpu": ("numa.cell[0-9]*.cpus",), "--cputune": (
     "cachetune[0-9]*.monitor[0-9]*.vcpus", "memorytune[0-9]*.vcpus"),
     "--numatune": ("memory.nodeset", "memnode[0-9]*.cellid", "memnode[0-9]*.nodeset", "nodeset"),
     "--memorybacking": ("hugepages.page[0-9]*.nodeset",), "--memdev": ("source.nodemask",),
+    "--disk": ("source.seclabel[0-9]*.label",),
     "--resource": ("fibrechannel.appid",), "--smartcard": ("database", "certificate[0-9]*"),
     "--sysinfo": ("oemStrings.entry[0-9]*", "entry[0-9]*", "entry[0-9]*.name",
                   "entry[0-9]*.file"),
@@ -44,6 +45,17 @@ COMMA = {"--cpu": ("numa.cell[0-9]*.cpus",), "--cputune": (
 
 def table_flag(flag: str) -> str:
     return TABLE_FLAG.get(flag, flag)
+
+
+def comma_names(flag: str) -> tuple[str, ...]:
+    """virt-install's can_comma names of `flag`, with every table name that writes the same
+    place: an alias shares its argument's can_comma (``cell0.cpus=1,2`` as
+    ``numa.cell0.cpus=1,2``; ``nodeset=0,1`` as ``hugepages.page.nodeset=0,1``)."""
+    base = COMMA.get(table_flag(flag), ())
+    rows = pathset.rows(table_flag(flag))
+    places = {rows[n][0] for n in base if n in rows}
+    return tuple(base) + tuple(n for n, (path, _k) in rows.items()
+                               if path in places and n not in base)
 
 
 def table_keys(flag: str) -> list[str]:
@@ -96,7 +108,7 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
     """`handler`, then the table's sub-options it did not write itself."""
     if flag in BOOT_ORDER:
         spec.add_keys(["boot.order", "boot_order"])
-    spec.comma = tuple(spec.comma) + COMMA.get(table_flag(flag), ())
+    spec.comma = tuple(spec.comma) + comma_names(flag)
 
     def apply(g: Guest, optstr: str) -> None:
         loc = pathset.where(table_flag(flag))
@@ -122,7 +134,7 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
 
 def table_spec(flag: str) -> Spec:
     return Spec(flag, keys=table_keys(flag), positional=POSITIONAL.get(table_flag(flag), ()),
-                comma=COMMA.get(table_flag(flag), ()))
+                comma=comma_names(flag))
 
 
 def table_only(flag: str, spec: Spec) -> Apply:

@@ -14,7 +14,7 @@ NETWORK = Spec("--network", keys=["type", "network", "bridge", "source", "source
                                   "mtu.size"],
                positional=("type",),
                aliases={"model.type": "model", "mac.address": "mac", "target.dev": "target",
-                        "source_mode": "source.mode"})
+                        "source_mode": "source.mode", "link_state": "link.state"})
 
 
 def apply_network(g: Guest, optstr: str) -> None:
@@ -29,9 +29,9 @@ def apply_network(g: Guest, optstr: str) -> None:
         typ = None
         if "network" not in o and "bridge" not in o:
             typ = _default_type(g, o)
-    if typ == "user" or typ is None and "network" not in o and "bridge" not in o:
-        typ = typ or "user"
     if typ is None:
+        # virtinst's DeviceInterface.set_defaults: no type is a bridge (the host's default
+        # bridge fills the source in nic_defaults)
         typ = "network" if "network" in o else "bridge"
     nic = etree.Element("interface", type=typ)
     if typ == "network":
@@ -52,10 +52,22 @@ def apply_network(g: Guest, optstr: str) -> None:
     if o.get("boot.order"):
         child(nic, "boot", order=o["boot.order"])
     if o.get("link.state"):
-        child(nic, "link", state=o["link.state"])
+        child(nic, "link", state=_link_state(o["link.state"]))
     if o.get("mtu.size"):
         child(nic, "mtu", size=o["mtu.size"])
     g.add_device(nic)
+
+
+def _link_state(val: str) -> str:
+    """virtinst's set_link_state: up/down as given, a yes/no word as up/down, else as is."""
+    if val in ("up", "down"):
+        return val
+    low = val.lower()
+    if low in ("y", "yes", "on", "1", "true", "t"):
+        return "up"
+    if low in ("n", "no", "off", "0", "false", "f"):
+        return "down"
+    return val
 
 
 def _default_type(g: Guest, o: dict) -> str:
