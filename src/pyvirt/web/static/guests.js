@@ -1,7 +1,7 @@
 // The guest list of every connection: each connection's loaded once the event socket carries its
 // events, then kept current by them (one info request for the guest an event names; no polling),
 // search, state filter, bulk actions.  A guest is known by its connection and name together.
-import { Component, html, useCallback, useEffect, useMemo, useState } from '/vendor/htm/preact/standalone.module.js';
+import { Component, html, useCallback, useEffect, useMemo, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
 import { call, rows, q, onEvent, STATES, fmtBytes, latest, STALE, connections, connURI, pageHref } from '/static/api.js';
 import { ErrorBox } from '/static/ui.js';
 
@@ -41,10 +41,11 @@ class GuestRow extends Component {
 }
 
 // CPU and memory use of the running guests: the one sampled figure of the list (states come by
-// events).  One domain-stats call per connection every few seconds, for all its guests at once
-// (cpu.time and the QEMU process's RSS); CPU is % of one host CPU, as the guest page's graph.
+// events).  One domain-stats call per connection every few seconds for its running guests at
+// once (cpu.time and the QEMU process's RSS; none when nothing runs there); CPU is % of one host
+// CPU, as the guest page's graph.
 const USAGE_PERIOD = 3000;
-function useUsage() {
+function useUsage(guestsRef) {
   const [usage, setUsage] = useState(new Map());
   useEffect(() => {
     let stopped = false, timer = null;
@@ -52,8 +53,13 @@ function useUsage() {
     const tick = async () => {
       const next = new Map();
       await Promise.all(connections().map(async (c) => {
+        const running = [...(guestsRef.current || new Map()).values()].filter((g) => g.conn === c.id && g.id !== -1)
+          .map((g) => g.name);
+        if (!running.length) return;
+        const args = { groups: 'cpu-total,balloon' };
+        if (!running.some((n) => n.includes(','))) args.doms = running.join(',');  // the list's separator
         try {
-          const list = await call('GET', '/v1/domain-stats', { groups: 'cpu-total,balloon' }, c.id);
+          const list = await call('GET', '/v1/domain-stats', args, c.id);
           const t = performance.now() / 1000;
           for (const { name, stats } of list) {
             if (stats['cpu.time'] === undefined) continue;
@@ -83,7 +89,9 @@ export function GuestList() {
   const [results, setResults] = useState(null);
 
   const many = connections().length > 1;
-  const usage = useUsage();
+  const guestsRef = useRef(null);
+  guestsRef.current = guests;
+  const usage = useUsage(guestsRef);
 
   useEffect(() => {
     const fresh = latest();  // one tracker per connection's list, one per guest for its refreshes
