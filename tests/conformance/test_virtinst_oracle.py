@@ -57,6 +57,7 @@ def _run_both(line: str) -> str | None:
                     reason="virt-install (test oracle) or shared conformance data missing")
 @pytest.mark.skipif(os.environ.get("PYVIRT_VIRTINST_ORACLE") != "1",
                     reason="takes minutes on a loaded 2-core machine: PYVIRT_VIRTINST_ORACLE=1 runs it")
+@pytest.mark.timeout(3600)  # 105 lines, two tools each: over the default limit when loaded
 def test_same_xml_as_virt_install() -> None:
     lines = [ln for ln in LINES.read_text().splitlines() if ln.strip()]
     with ThreadPoolExecutor(2) as pool:

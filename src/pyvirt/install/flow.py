@@ -286,10 +286,7 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     specs, apply = registry()
     osd = _osvariant(o, None)
     if osd["name"] == "list":
-        for name in osdb.all_short_ids():
-            print(name)
-        print()
-        print("You can see additional information with:\n\n  osinfo-query os\n")
+        osdb.print_list()
         return 0
     if o.os_variant is None and o.install and "=" not in o.install.split(",")[0]:
         osd = _osvariant(o, o.install.split(",")[0])

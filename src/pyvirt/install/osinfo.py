@@ -268,6 +268,23 @@ def all_short_ids() -> list[str]:
     return sorted(_index()[0])
 
 
+def list_lines() -> list[str]:
+    """``--osinfo list`` as virtinst prints it: one line per OS, its short ids joined by
+    ", " (``ubuntu10.10, ubuntumaverick``)."""
+    by_path: dict[object, set[str]] = {}
+    for name, path in _index()[0].items():
+        by_path.setdefault(path, set()).add(name)
+    return sorted((", ".join(sorted(names)) for names in by_path.values()), key=str.lower)
+
+
+def print_list() -> None:
+    """virtinst's check_osinfo_list output (virt-install and virt-xml)."""
+    for line in list_lines():
+        print(line)
+    print()
+    print("You can see additional information with:\n\n  osinfo-query os\n")
+
+
 def install_script(script_id: str) -> etree._Element | None:
     """The <install-script> element with this id, from osinfo-db's install-script folder."""
     needle = f'id="{script_id}"'.encode()

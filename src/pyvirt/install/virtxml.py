@@ -128,7 +128,7 @@ def parse_action(o: argparse.Namespace) -> Action:
     if o.os_variant is not None and name != "add-device":
         what = {"edit": "--edit", "remove-device": "--remove-device",
                 "build-xml": "--build-xml"}[name]
-        raise Fail(f"--osinfo/--os-variant is not supported with {what}")
+        raise Fail(f"--os-variant/--osinfo is not supported with {what}")
     if flag == "--xml" and name != "edit":
         raise Fail("--xml can only be used with --edit")
     if kind.tag is None and name == "build-xml":
@@ -271,6 +271,13 @@ def _probe_for(dom: Domain, flag: str) -> Probe:
     return Probe(build, FILLERS.get(flag))
 
 
+# Sub-options virtinst cannot match an existing object by (add_arg(..., None, lookup_cb=None)):
+# they say how to build, not what is there.
+NO_LOOKUP = {"--disk": ("backing_store", "backing_format", "pool", "vol", "size", "format",
+                        "sparse", "type"),
+             "--controller": ("address", "num_pcie_root_ports"), "--redirdev": ("server",)}
+
+
 # What a scratch build of an option needs besides the user's sub-options (see Probe).
 FILLERS = {"--disk": {"path": "/nonexistent/pyvirt-probe"}}
 
@@ -323,6 +330,11 @@ def find_objects(dom: Domain, act: Action, selector: str | None, what: str
         return list(objs)
     probe = _probe_for(dom, act.flag)
     opts = _parse_opts(act.flag, selector)
+    for key in opts:
+        if key == "clearxml" or key in NO_LOOKUP.get(act.flag, ()):
+            # virtinst's lookup_param: a sub-option with no XML property of its own
+            raise Fail(f"Error: {act.flag} {selector}: Don't know how to match device type "
+                       f"'{kind.tag}' property '{key}'")
     found = [o for o in objs if matches(o, opts, probe, _disk_path_equivalent)]
     if not found:
         raise Fail(f"No matching objects found for --{what} {selector}")
@@ -383,6 +395,10 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         if parent is not None:
             parent.remove(target)
             target = etree.SubElement(parent, target.tag)
+    if flag == "--disk" and "path" in opts and not do_clear:
+        _edit_disk_path(target, opts.pop("path") or "")
+    if flag == "--graphics" and "listen" in opts and not do_clear:
+        _edit_graphics_listen(target, opts.pop("listen") or "")
     if opts:
         target = edit_element(target, opts, _probe_for(dom, flag), clear=do_clear)
     elif do_clear:
@@ -395,6 +411,52 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
     if boot_order is not None:
         reorder_boot(dom, target, boot_order)
     return target
+
+
+def _edit_graphics_listen(gfx: etree._Element, listen: str) -> None:
+    """virtinst's DeviceGraphics._set_listen on graphics that exist: the <listen> children
+    go; ``none`` also drops the ports, autoport and socket and adds <listen type='none'/>,
+    ``socket`` adds <listen type='socket'/>, an address is the listen attribute."""
+    from pyvirt.install.xmltree import append
+    for old in gfx.findall("listen"):
+        gfx.remove(old)
+    if listen == "none":
+        for attr in ("listen", "port", "tlsPort", "autoport", "socket"):
+            gfx.attrib.pop(attr, None)
+        append(gfx, "listen", type="none")
+    elif listen == "socket":
+        append(gfx, "listen", type="socket")
+    elif listen:
+        gfx.set("listen", listen)
+    else:
+        gfx.attrib.pop("listen", None)
+
+
+def _edit_disk_path(disk: etree._Element, path: str) -> None:
+    """virtinst's DeviceDisk.set_source_path on a disk that exists: clear_source drops
+    the old media (file, dev, dir, volume, pool, name, protocol, hosts; startupPolicy and
+    seclabels stay), and the new path lands where the disk's type keeps it (the type
+    itself stays); an empty path leaves no source.  Nothing is looked up or checked."""
+    from pyvirt.install.opts.disk import _source_from_url, path_is_url
+    from pyvirt.install.xmltree import child
+    src = disk.find("source")
+    if src is not None:
+        for attr in ("file", "dev", "dir", "volume", "pool", "name", "protocol"):
+            src.attrib.pop(attr, None)
+        for host in src.findall("host"):
+            src.remove(host)
+    if path:
+        src = child(disk, "source") if src is None else src
+        if disk.get("type") == "network" and path_is_url(path):
+            _source_from_url(src, path)
+        else:
+            attr = {"block": "dev", "dir": "dir"}.get(disk.get("type", "file"), "file")
+            new = {attr: path, **dict(src.attrib)}
+            src.attrib.clear()
+            for key, val in new.items():
+                src.set(key, val)
+    if src is not None and not src.attrib and len(src) == 0:
+        disk.remove(src)
 
 
 def refresh_machine_type(dom: Domain) -> None:
@@ -611,6 +673,10 @@ def _lookup(conn: Any, ref: str) -> Any:
 
 
 def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
+    if o.os_variant == "list":  # virtinst's check_osinfo_list, before anything else
+        from pyvirt.install import osinfo as osdb
+        osdb.print_list()
+        return 0
     stdinxml = None
     if not o.domain and not o.build_xml:
         if not sys.stdin.closed and not sys.stdin.isatty():
@@ -657,7 +723,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
         performed_update = False
         if o.update:
             if o.start:
-                raise Fail("Cannot use --update with --start")
+                raise Fail("Cannot use --update and --start at the same time")
             if active is not None:
                 input_devs = _prepare(o, active, act)[0]
                 _setup_storage(active, input_devs, act)  # a new --disk size= volume first

@@ -35,8 +35,17 @@ PROBES = ("on", "off", "1", "2", "probe", "/probe/path", "52:54:00:00:00:99", "0
 XPATH_KEY = re.compile(r"^xpath([0-9]*)\.(delete|create|value|set)$")
 
 
+# Devices whose <source> attributes are chosen by their type (a NIC's network= or bridge=,
+# a disk's file= or dev=): virtinst replaces the source when the type changes.  Others
+# (a redirdev's host/service/mode) keep what the new type still reads.
+SOURCE_BY_TYPE = ("interface", "disk")
+# Repeated elements told apart by their name attribute (<timer name>, <feature name>...);
+# elsewhere a name attribute is just a value (a console <target name>).
+NAME_KEYED = ("timer", "feature", "entry", "initenv", "env", "iothread", "channel")
+
+
 def _key(el: etree._Element) -> str:
-    name = el.get("name")
+    name = el.get("name") if etree.QName(el).localname in NAME_KEYED else None
     if name is not None:
         return "name=" + name
     parent = el.getparent()
@@ -236,7 +245,8 @@ def edit_element(target: etree._Element, opts: dict[str, str | None], probe: Pro
             else:
                 to_remove.add(path)
     root_type = full.get((("@", "type"),))
-    if (("@", "type"),) in to_set and target.get("type") != root_type:
+    if (("@", "type"),) in to_set and target.get("type") != root_type \
+            and target.tag in SOURCE_BY_TYPE:
         # A new type means a new kind of source: virtinst resets the source with it.
         src = target.find("source")
         if src is not None and any(p[0][:2] == ("e", "source") for p in to_set):
