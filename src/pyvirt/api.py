@@ -1095,6 +1095,41 @@ class Connection(abc.ABC):
     def get_sysinfo(self) -> str:
         raise no_support("virConnectGetSysinfo")
 
+    @op("Connect", "GET /v1/host/cpu-models", "virConnectGetCPUModelNames")
+    def get_cpu_model_names(self, arch: str) -> list[str]:
+        """The CPU model names guests of `arch` may use; [] where the CPU driver accepts any
+        (virsh then prints "all CPU models are accepted")."""
+        raise no_support("virConnectGetCPUModelNames")
+
+    @op("Connect", "GET /v1/host/freepages", "virNodeGetFreePages")
+    def node_free_pages(self, pages: list[int], start_cell: int = -1, cell_count: int = 1) -> list[int]:
+        """Free pages of each size in `pages` (KiB) in NUMA cells start_cell … (cell_count of them;
+        -1: the whole host), cell by cell."""
+        raise no_support("virNodeGetFreePages")
+
+    @op("Connect", "POST /v1/host/allocpages", "virNodeAllocPages")
+    def node_alloc_pages(self, pages: list[int], counts: list[int], start_cell: int = -1,
+                         cell_count: int = 1, add: bool = False) -> int:
+        """Set (or with `add`, grow by) the huge page pools of sizes `pages` (KiB) to `counts` in
+        the cells named as for node_free_pages; returns how many pools it changed."""
+        raise no_support("virNodeAllocPages")
+
+    @op("Connect", "GET /v1/host/memory-parameters", "virNodeGetMemoryParameters")
+    def node_memory_parameters(self) -> dict[str, int]:
+        """The host's shared-memory (KSM) tunables and counters, libvirt's field names in its
+        order (shm_pages_to_scan, …)."""
+        raise no_support("virNodeGetMemoryParameters")
+
+    @op("Connect", "POST /v1/host/memory-parameters", "virNodeSetMemoryParameters")
+    def set_node_memory_parameters(self, params: dict[str, int]) -> None:
+        """Set the writable ones: shm_pages_to_scan, shm_sleep_millisecs, shm_merge_across_nodes."""
+        raise no_support("virNodeSetMemoryParameters")
+
+    @op("Connect", "POST /v1/host/suspend", "virNodeSuspendForDuration")
+    def node_suspend(self, target: str, duration: int) -> None:
+        """Suspend the host ("mem", "disk" or "hybrid") for `duration` seconds."""
+        raise no_support("virNodeSuspendForDuration")
+
     @op("Domain", "GET /v1/domains/{dom}/seclabel", "virDomainGetSecurityLabel")
     def get_security_label(self, dom: str) -> dict[str, Any]:
         """The host's security model and the domain's label: {"model", "doi", "label", "enforcing"};

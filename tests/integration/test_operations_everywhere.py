@@ -238,6 +238,12 @@ def _refused(code: int, call: Callable[[api.Connection, Ctx], Any]) -> Callable[
     return step
 
 
+def _same_ksm_settings(c: api.Connection, x: Ctx) -> None:
+    """Writes the host's own KSM values back (nothing changes; the path through is what counts)."""
+    now = c.node_memory_parameters()
+    c.set_node_memory_parameters({k: now[k] for k in ("shm_pages_to_scan", "shm_sleep_millisecs") if k in now})
+
+
 def _migration_round(c: api.Connection, x: Ctx) -> None:
     """prepare on this daemon (a QEMU waiting for a guest), then finish(cancelled) removes it."""
     begin = c.migrate_begin(x.dom)
@@ -266,6 +272,12 @@ STEPS: list[Step] = [
     ("node_cpu_map", lambda c, x: c.node_cpu_map()),
     ("node_cpu_stats", lambda c, x: c.node_cpu_stats(-1)),
     ("node_memory_stats", lambda c, x: c.node_memory_stats(-1)),
+    ("get_cpu_model_names", lambda c, x: "qemu64" in c.get_cpu_model_names("x86_64") or 1 / 0),
+    ("node_free_pages", lambda c, x: len(c.node_free_pages([4, 2048], 0, 1)) == 2 or 1 / 0),
+    ("node_alloc_pages", lambda c, x: c.node_alloc_pages([2048], [0], -1, 1, add=True)),  # adds none
+    ("node_memory_parameters", lambda c, x: c.node_memory_parameters()),
+    ("set_node_memory_parameters", _same_ksm_settings),
+    ("node_suspend", _refused(api.ErrorCode.OPERATION_INVALID, lambda c, x: c.node_suspend("mem", 60))),
     ("get_storage_pool_capabilities", lambda c, x: c.get_storage_pool_capabilities()),
     ("domain_xml_to_native", lambda c, x: c.domain_xml_to_native("qemu-argv", x.xml)),
     ("list_domains", lambda c, x: c.list_domains(api.ListFilter(active=False))),

@@ -9,6 +9,10 @@ from pyvirt.cli.fmt import keyvalues
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
 
 def cmd_uri(ctl: Ctl, p: Parsed) -> bool:
     ctl.print(ctl.conn.get_uri() + "\n")
@@ -175,4 +179,134 @@ def cmd_nodememstats(ctl: Ctl, p: Parsed) -> bool:
     with failing("Unable to get number of memory stats"):
         stats = ctl.conn.node_memory_stats(cell)
     ctl.print("".join(f"{k:<7}: {v:20d} KiB\n" for k, v in stats.items()))
+    return True
+
+
+# -- CPU models, huge pages, KSM and suspend
+
+
+def cmd_cpu_models(ctl: Ctl, p: Parsed) -> bool:
+    with failing("failed to get CPU model names"):
+        models = ctl.conn.get_cpu_model_names(p.str("arch") or "")
+    if models:
+        ctl.print("".join(m + "\n" for m in models))
+    else:
+        ctl.extra("all CPU models are accepted\n")
+    return True
+
+
+def _exclusive(p: Parsed, first: str, second: str) -> None:
+    """VSH_EXCLUSIVE_OPTIONS_VAR(first, second)."""
+    if p.has(first) and p.has(second):
+        raise CmdError(f"Options --{first} and --{second} are mutually exclusive")
+
+
+def _page_kib(p: Parsed) -> int:
+    """vshCommandOptScaledInt(pagesize, scale 1024, max UINT_MAX), rounded up to KiB."""
+    from pyvirt.cli.values import scaled_bytes
+
+    text = p.str("pagesize")
+    size = scaled_bytes(text, "pagesize") if text is not None else 0
+    if size > 0xFFFFFFFF:
+        raise CmdError(f"Scaled numeric value '{text}' for <pagesize> option is malformed or out of range")
+    return (size + 1023) // 1024
+
+
+def _caps_root(ctl: Ctl) -> ET.Element:
+    """The capabilities document (virsh's --all loops over its NUMA cells)."""
+    import xml.etree.ElementTree as ET
+
+    with failing("unable to get node capabilities"):
+        caps = ctl.conn.get_capabilities()
+    try:
+        return ET.fromstring(caps)
+    except ET.ParseError:
+        raise CmdError("unable to parse node capabilities") from None
+
+
+def _cell_ids(caps: ET.Element) -> list[int]:
+    return [int(c.get("id", "0")) for c in caps.iterfind("host/topology/cells/cell")]
+
+
+def cmd_freepages(ctl: Ctl, p: Parsed) -> bool:
+    _exclusive(p, "all", "cellno")
+    kib = _page_kib(p)
+    if p.bool("all"):
+        caps = _caps_root(ctl)
+        if p.has("pagesize"):
+            sizes = [kib]
+        else:
+            sizes = []
+            for page in caps.iterfind("host/cpu/pages"):
+                size = page.get("size", "")
+                if not size.isdigit():
+                    raise CmdError(f"unable to parse page size: {size}")
+                sizes.append(int(size))
+            if not sizes:
+                raise CmdError("could not get information about supported page sizes")
+        for cell in _cell_ids(caps):
+            counts = ctl.conn.node_free_pages(sizes, cell, 1)
+            ctl.print(f"Node {cell}:\n" + "".join(f"{s}KiB: {c}\n" for s, c in zip(sizes, counts, strict=True))
+                      + "\n")
+        return True
+    if not p.has("cellno"):
+        raise CmdError("missing cellno argument")
+    cell = number(p.str("cellno"), "cellno", -1)
+    if cell is not None and cell < -1:
+        raise CmdError("cell number must be non-negative integer or -1")
+    if not p.has("pagesize"):
+        raise CmdError("missing pagesize argument")
+    count = ctl.conn.node_free_pages([kib], cell if cell is not None else -1, 1)[0]
+    ctl.print(f"{kib}KiB: {count}\n")
+    return True
+
+
+def cmd_allocpages(ctl: Ctl, p: Parsed) -> bool:
+    _exclusive(p, "all", "cellno")
+    cell = number(p.str("cellno"), "cellno", -1) if p.has("cellno") else -1
+    kib = _page_kib(p)
+    pages = number(p.str("pagecount"), "pagecount", 0) or 0
+    if pages < 0:
+        raise CmdError(f"Numeric value '{p.str('pagecount')}' for <pagecount> option is malformed or out of range")
+    add = p.bool("add")
+    if p.bool("all"):
+        for cell_id in _cell_ids(_caps_root(ctl)):
+            ctl.conn.node_alloc_pages([kib], [pages], cell_id, 1, add=add)
+        return True
+    ctl.conn.node_alloc_pages([kib], [pages], cell if cell is not None else -1, 1, add=add)
+    return True
+
+
+_KSM_OPTIONS = (("shm-pages-to-scan", "shm_pages_to_scan"), ("shm-sleep-millisecs", "shm_sleep_millisecs"),
+                ("shm-merge-across-nodes", "shm_merge_across_nodes"))
+
+
+def cmd_node_memory_tune(ctl: Ctl, p: Parsed) -> bool:
+    params = {}
+    for option, field in _KSM_OPTIONS:
+        value = number(p.str(option), option)
+        if value is not None:
+            if not 0 <= value <= 0xFFFFFFFF:
+                raise CmdError(f"Numeric value '{p.str(option)}' for <{option}> option is malformed or out of range")
+            params[field] = value
+    if params:
+        with failing("Unable to change memory parameters"):
+            ctl.conn.set_node_memory_parameters(params)
+        return True
+    with failing("Unable to get number of memory parameters"):
+        current = ctl.conn.node_memory_parameters()
+    if current:
+        ctl.print("Shared memory:\n" + "".join(f"\t{k:<15} {v}\n" for k, v in current.items()))
+    return True
+
+
+def cmd_nodesuspend(ctl: Ctl, p: Parsed) -> bool:
+    target = p.str("target") or ""
+    duration = number(p.str("duration"), "duration", 0) or 0
+    if target not in ("mem", "disk", "hybrid"):
+        raise CmdError("Invalid target")
+    if duration < 0:
+        raise CmdError("Invalid duration")
+    with failing("The host was not suspended"):
+        ctl.conn.node_suspend(target, duration)
     return True

@@ -44,16 +44,11 @@ _CALLS: dict[str, str] = {
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     # -- Host and Hypervisor
-    "allocpages": "virNodeAllocPages",
     "cpu-baseline": "virConnectBaselineCPU",
     "cpu-compare": "virConnectCompareCPU",
-    "cpu-models": "virConnectGetCPUModelNames|failed to get CPU model names",
-    "freepages": "virNodeGetFreePages",
     "hypervisor-cpu-baseline": "virConnectBaselineHypervisorCPU",
     "hypervisor-cpu-compare": "virConnectCompareHypervisorCPU",
-    "node-memory-tune": "virNodeGetMemoryParameters|Unable to get number of memory parameters",
     "nodesevinfo": "virNodeGetSEVInfo|Unable to get host SEV information",
-    "nodesuspend": "virNodeSuspendForDuration",
     # -- Checkpoint
     "checkpoint-create": "virDomainCheckpointCreateXML",
     "checkpoint-create-as": "virDomainCheckpointCreateXML",

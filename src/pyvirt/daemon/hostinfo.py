@@ -17,7 +17,7 @@ from pyvirt.api import (
     PyvirtError,
     no_support,
 )
-from pyvirt.daemon import hostdevs, hostnuma
+from pyvirt.daemon import hostdevs, hostmem, hostnuma
 
 
 def _version_tuple(text: str) -> list[int]:
@@ -108,6 +108,30 @@ class HostInfo:
 
     def node_memory_stats(self, cell: int = -1) -> dict[str, int]:
         return hostnuma.memory_stats(cell)
+
+    def node_free_pages(self, pages: list[int], start_cell: int = -1, cell_count: int = 1) -> list[int]:
+        return hostmem.free_pages(pages, start_cell, cell_count)
+
+    def node_alloc_pages(self, pages: list[int], counts: list[int], start_cell: int = -1,
+                         cell_count: int = 1, add: bool = False) -> int:
+        return hostmem.alloc_pages(pages, counts, start_cell, cell_count, add)
+
+    def node_memory_parameters(self) -> dict[str, int]:
+        return hostmem.memory_parameters()
+
+    def set_node_memory_parameters(self, params: dict[str, int]) -> None:
+        hostmem.set_memory_parameters(params)
+
+    def node_suspend(self, target: str, duration: int) -> None:
+        hostmem.suspend(target, duration)
+
+    async def get_cpu_model_names(self, arch: str) -> list[str]:
+        """libvirt's CPU-driver rules per architecture; for x86 the models QEMU reports (the ones a
+        guest here can be given), in QEMU's order."""
+        from pyvirt.cpumodels import model_names
+
+        caps = await self.driver.caps()
+        return model_names(arch, [m.name for m in caps.cpu_models])
 
     async def get_capabilities(self) -> str:
         from pyvirt.qemu.capsxml import capabilities_xml

@@ -752,6 +752,20 @@ def _typed(pairs: list[tuple[str, str, Any]]) -> dict[str, Any]:
     return {name: Variant(signature, value) for name, signature, value in pairs}
 
 
+#: virNodeSetMemoryParameters's writable fields and their types (the counters read back are ullong)
+KSM_PARAMS = {"shm_pages_to_scan": "u", "shm_sleep_millisecs": "u", "shm_merge_across_nodes": "u"}
+
+
+@custom(0)
+def node_memory_parameters(ctx: Ctx) -> dict[str, Any]:
+    return _typed([(k, KSM_PARAMS.get(k, "t"), v) for k, v in ctx.conn.node_memory_parameters().items()])
+
+
+@custom(0)
+def set_node_memory_parameters(ctx: Ctx, params: dict[str, Any]) -> None:
+    ctx.conn.set_node_memory_parameters(typed_args(params, KSM_PARAMS))
+
+
 @custom(4 | 16)  # VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | _BANDWIDTH_BYTES
 def block_commit(ctx: Ctx, disk: str, base: str, top: str, bandwidth: int) -> None:
     """pyvirt commits the disk's active image into the bottom of its chain, what libvirt does
@@ -925,6 +939,7 @@ METHODS: dict[str, Row] = {
     "Connect.DomainSaveImageGetXMLDesc": call("save_image_xml", "path", flags={1: "security_info"}),
     "Connect.GetAllDomainStats": all_domain_stats,
     "Connect.GetCapabilities": call("get_capabilities"),
+    "Connect.GetCPUModelNames": call("get_cpu_model_names", "arch", flags={}),
     "Connect.GetDomainCapabilities": call("get_domain_capabilities", ("emulator", _none_if_empty),
                                           ("arch", _none_if_empty), ("machine", _none_if_empty),
                                           ("virttype", _none_if_empty), flags={}),
@@ -945,6 +960,8 @@ METHODS: dict[str, Row] = {
     "Connect.NodeGetCPUStats": call("node_cpu_stats", "cpu", flags={}),
     "Connect.NodeGetFreeMemory": call("node_free_memory"),
     "Connect.NodeGetMemoryStats": call("node_memory_stats", "cell", flags={}),
+    "Connect.NodeGetMemoryParameters": node_memory_parameters,
+    "Connect.NodeSetMemoryParameters": set_node_memory_parameters,
     "Connect.StoragePoolCreateXML": call("create_pool", "xml", flags={1: "build"}),
     "Connect.StoragePoolDefineXML": call("define_pool", "xml", flags={}),
     "Connect.StoragePoolLookupByName": _lookup("StoragePool", "lookup_pool", "name"),

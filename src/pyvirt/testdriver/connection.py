@@ -189,6 +189,19 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
     def get_sysinfo(self) -> str:
         return _data("sysinfo.xml")
 
+    def get_cpu_model_names(self, arch: str) -> list[str]:
+        from pyvirt.cpumodels import model_names
+
+        return model_names(arch)
+
+    def node_free_pages(self, pages: list[int], start_cell: int = -1, cell_count: int = 1) -> list[int]:
+        """testNodeGetFreePages: made-up counts, x = 2x + 7 from 6 for each (cell, size) of one call."""
+        out, x = [], 6
+        for _ in range(cell_count * len(pages)):
+            x = x * 2 + 7
+            out.append(x)
+        return out
+
     def get_security_label(self, dom: str) -> dict[str, Any]:
         """libvirt's test driver has the model 'testSecurity' (empty DOI) and labels running
         domains 'libvirt-test', enforcing — as `virsh -c test:///default dominfo test` shows."""

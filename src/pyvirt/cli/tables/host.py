@@ -10,7 +10,7 @@ GROUP = ("Host and Hypervisor", "host")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("allocpages", _G, "cmd_unsupported", "Manipulate pages pool size",
+    Cmd("allocpages", _G, "cmd_host", "Manipulate pages pool size",
         "Allocate or free some pages in the pool for NUMA cell.", (
             Opt("pagesize", NUMBER, "page size (in kibibytes)", req=True),
             Opt("pagecount", NUMBER, "page count", req=True),
@@ -32,7 +32,7 @@ COMMANDS = (
             Opt("error", BOOL, "report error if CPUs are incompatible"),
             Opt("validate", BOOL, "validate the XML document against schema"),
         )),
-    Cmd("cpu-models", _G, "cmd_unsupported", "CPU models",
+    Cmd("cpu-models", _G, "cmd_host", "CPU models",
         "Get the CPU models for an arch.", (
             Opt("arch", DATA, "architecture", req=True),
         )),
@@ -48,7 +48,7 @@ COMMANDS = (
             Opt("cellno", NUMBER, "NUMA cell number"),
             Opt("all", BOOL, "show free memory for all NUMA cells"),
         )),
-    Cmd("freepages", _G, "cmd_unsupported", "NUMA free pages",
+    Cmd("freepages", _G, "cmd_host", "NUMA free pages",
         "display available free pages for the NUMA cell.", (
             Opt("cellno", NUMBER, "NUMA cell number"),
             Opt("pagesize", NUMBER, "page size (in kibibytes)"),
@@ -81,7 +81,7 @@ COMMANDS = (
         "Show maximum number of virtual CPUs for guests on this connection.", (
             Opt("type", STRING, "domain type"),
         )),
-    Cmd("node-memory-tune", _G, "cmd_unsupported", "Get or set node memory parameters",
+    Cmd("node-memory-tune", _G, "cmd_host", "Get or set node memory parameters",
         "Get or set node memory parameters\n    To get the memory parameters, use following command: \n\n    virsh # node-memory-tune", (
             Opt("shm-pages-to-scan", NUMBER, "number of pages to scan before the shared memory service goes to sleep"),
             Opt("shm-sleep-millisecs", NUMBER, "number of millisecs the shared memory service should sleep before next scan"),
@@ -104,7 +104,7 @@ COMMANDS = (
         )),
     Cmd("nodesevinfo", _G, "cmd_unsupported", "node SEV information",
         "Returns basic SEV information about the node."),
-    Cmd("nodesuspend", _G, "cmd_unsupported", "suspend the host node for a given time duration",
+    Cmd("nodesuspend", _G, "cmd_host", "suspend the host node for a given time duration",
         "Suspend the host node for a given time duration and attempt to resume thereafter.", (
             Opt("target", DATA, "mem(Suspend-to-RAM), disk(Suspend-to-Disk), hybrid(Hybrid-Suspend)", req=True),
             Opt("duration", NUMBER, "Suspend duration in seconds, at least 60", req=True),

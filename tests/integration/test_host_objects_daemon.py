@@ -1,0 +1,89 @@
+"""Host commands and host objects against a real pyvirtd (no guest): CPU models from QEMU's probe,
+free huge pages from sysfs, KSM tunables, suspend refused; nothing on the host is changed (page
+pools and KSM values are only written back as they are)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_harness import DaemonHarness
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
+    root = tmp_path_factory.mktemp("hostobj")
+    harness = DaemonHarness(root / "state")
+    (root / "state").mkdir()
+    harness.start()
+    try:
+        yield harness
+    finally:
+        harness.stop()
+
+
+def cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, *args], capture_output=True,
+                          text=True, env=daemon.env(), timeout=120)
+
+
+def test_cpu_models_are_qemus(daemon: DaemonHarness) -> None:
+    out = cli(daemon, "cpu-models", "x86_64")
+    assert out.returncode == 0, out.stderr
+    domcaps = ET.fromstring(daemon.connect().get_domain_capabilities(arch="x86_64"))
+    custom = {m.text for m in domcaps.iterfind("cpu/mode[@name='custom']/model")}
+    listed = out.stdout.split()
+    assert "qemu64" in listed and custom <= set(listed)
+    assert cli(daemon, "cpu-models", "aarch64").stdout == "all CPU models are accepted\n\n"
+    bad = cli(daemon, "cpu-models", "foo")
+    assert bad.returncode == 1 and "cannot find architecture foo" in bad.stderr
+
+
+def _node0(name: str) -> Path:
+    return Path("/sys/devices/system/node/node0/hugepages/hugepages-2048kB") / name
+
+
+def test_free_pages_from_sysfs(daemon: DaemonHarness) -> None:
+    if not _node0("free_hugepages").exists():
+        pytest.skip("no 2 MiB huge page pool on NUMA node 0")
+    out = cli(daemon, "freepages", "0", "2M")
+    assert out.stdout == f"2048KiB: {int(_node0('free_hugepages').read_text())}\n\n", out.stderr
+    small = cli(daemon, "freepages", "--cellno", "0", "--pagesize", "4")
+    assert small.returncode == 0 and small.stdout.startswith("4KiB: ")
+    missing = cli(daemon, "freepages", "0", "8")
+    assert missing.returncode == 1 and "page size or NUMA node not available" in missing.stderr
+
+
+def test_alloc_pages_refusals_and_a_no_op(daemon: DaemonHarness) -> None:
+    before = _node0("nr_hugepages").read_text() if _node0("nr_hugepages").exists() else None
+    system = cli(daemon, "allocpages", "4", "10")
+    assert system.returncode == 1 and "system pages pool can't be modified" in system.stderr
+    noop = cli(daemon, "allocpages", "2M", "0", "--add", "--cellno", "0")
+    assert (noop.returncode, noop.stdout, noop.stderr) == (0, "\n", "")
+    if before is not None:
+        assert _node0("nr_hugepages").read_text() == before
+
+
+def test_node_memory_tune_reads_and_writes_ksm(daemon: DaemonHarness) -> None:
+    ksm = Path("/sys/kernel/mm/ksm")
+    if not (ksm / "pages_to_scan").exists():
+        pytest.skip("kernel without KSM")
+    out = cli(daemon, "node-memory-tune")
+    assert out.stdout.startswith("Shared memory:\n"), out.stderr
+    current = int((ksm / "pages_to_scan").read_text())
+    assert f"\tshm_pages_to_scan {current}\n" in out.stdout
+    same = cli(daemon, "node-memory-tune", "--shm-pages-to-scan", str(current))
+    assert same.returncode == 0 or "failed to set shm_pages_to_scan" in same.stderr
+    assert int((ksm / "pages_to_scan").read_text()) == current
+
+
+def test_nodesuspend_is_refused_as_libvirt_without_a_target(daemon: DaemonHarness) -> None:
+    out = cli(daemon, "nodesuspend", "mem", "60")
+    assert out.returncode == 1
+    assert out.stderr == ("error: The host was not suspended\n"
+                          "error: Requested operation is not valid: Suspend-to-RAM\n")
