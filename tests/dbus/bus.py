@@ -59,13 +59,17 @@ class PrivateBus:
 
 
 class ServiceProcess:
-    """pyvirt-dbus --session on the private bus, its QEMU object pointed at `state_root`."""
+    """pyvirt-dbus --session on the private bus, its QEMU object pointed at `state_root`; with
+    `system`, pyvirt-dbus --system (QEMU object: qemu:///system) with the private bus standing in
+    for the system bus."""
 
-    def __init__(self, bus: PrivateBus, state_root: Path, log: Path) -> None:
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address, PYVIRT_STATE_ROOT=str(state_root))
+    def __init__(self, bus: PrivateBus, state_root: Path, log: Path, system: bool = False) -> None:
+        variable = "DBUS_SYSTEM_BUS_ADDRESS" if system else "DBUS_SESSION_BUS_ADDRESS"
+        env = dict(os.environ, PYVIRT_STATE_ROOT=str(state_root), **{variable: bus.address})
         self.log = log
         with open(log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "pyvirt.dbus.main", "--session"], env=env,
+            self.proc = subprocess.Popen([sys.executable, "-m", "pyvirt.dbus.main",
+                                          "--system" if system else "--session"], env=env,
                                          stdout=out, stderr=out, start_new_session=True)
 
     def alive(self) -> bool:
@@ -168,12 +172,13 @@ def wait_owned(client: Client, service: ServiceProcess, timeout: float = 20) -> 
 
 
 @contextlib.contextmanager
-def running_service(folder: Path, state_root: Path) -> Iterator[tuple[PrivateBus, ServiceProcess, Client]]:
+def running_service(folder: Path, state_root: Path,
+                    system: bool = False) -> Iterator[tuple[PrivateBus, ServiceProcess, Client]]:
     """A private bus with pyvirt-dbus on it and a client; everything stopped afterwards."""
     bus = PrivateBus(folder)
     service = client = None
     try:
-        service = ServiceProcess(bus, state_root, folder / "pyvirt-dbus.log")
+        service = ServiceProcess(bus, state_root, folder / "pyvirt-dbus.log", system)
         client = Client(bus.address)
         wait_owned(client, service)
         yield bus, service, client

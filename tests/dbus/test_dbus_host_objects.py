@@ -1,9 +1,11 @@
 """org.libvirt's host members (CPU models, KSM tunables) and host objects (network filters, host
-interfaces, node devices) over a private session bus: /org/libvirt/Test (libvirt's test driver
-answers) and /org/libvirt/QEMU backed by a real pyvirtd without guests."""
+interfaces, node devices) over a private bus: /org/libvirt/Test (libvirt's test driver answers)
+and /org/libvirt/QEMU backed by a real system pyvirtd without guests (network filters exist only
+on system daemons), in a network namespace of its own with no default network."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,17 +13,21 @@ import pytest
 from dbus_fast import Variant
 
 from tests.daemon_harness import DaemonHarness
-from tests.dbus.bus import CONNECT, QEMU, TEST, Client, DBusError, running_service
+from tests.dbus.bus import CONNECT, PROPS, QEMU, TEST, Client, DBusError, running_service
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a system pyvirtd needs root")
+NWFILTER = "org.libvirt.NWFilter"
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     root = tmp_path_factory.mktemp("dbus-hostobj")
-    daemon = DaemonHarness(root / "state")
+    daemon = DaemonHarness(root / "state", uri="qemu:///system", wrap=("unshare", "-n"),
+                           env={"PYVIRT_NETWORK_AUTOSTART": "0"})
     (root / "state").mkdir()
     daemon.start()
     try:
-        with running_service(root, daemon.root) as (_bus, service, bus_client):
+        with running_service(root, daemon.root, system=True) as (_bus, service, bus_client):
             yield bus_client
             assert service.alive(), service.log.read_text()[-3000:]
     finally:
@@ -59,3 +65,57 @@ def test_node_memory_parameters(client: Client) -> None:
     except DBusError as exc:
         assert "failed to set shm_pages_to_scan" in exc.text
     assert int(scan.read_text()) == current
+
+
+def test_nwfilters(client: Client) -> None:
+    with pytest.raises(DBusError, match="virConnectListAllNWFilters"):
+        client.call(TEST, CONNECT, "ListNWFilters", "u", 0)  # libvirt's test driver has no filters
+    assert client.one(QEMU, CONNECT, "ListNWFilters", "u", 0) == []
+    path = client.one(QEMU, CONNECT, "NWFilterDefineXML", "s",
+                      "<filter name='dbus-f' chain='arp'><rule action='drop' direction='in'><arp/></rule></filter>")
+    props = client.one(path, PROPS, "GetAll", "s", NWFILTER)
+    assert props["Name"].value == "dbus-f" and path.endswith(props["UUID"].value.replace("-", "_"))
+    assert client.one(QEMU, CONNECT, "ListNWFilters", "u", 0) == [path]
+    assert client.one(QEMU, CONNECT, "NWFilterLookupByName", "s", "dbus-f") == path
+    assert client.one(QEMU, CONNECT, "NWFilterLookupByUUID", "s", props["UUID"].value) == path
+    xml = client.one(path, NWFILTER, "GetXMLDesc", "u", 0)
+    assert xml.startswith("<filter name='dbus-f' chain='arp' priority='-500'>")
+    with pytest.raises(DBusError, match="unknown attribute 'bogus' of <arp>"):
+        client.call(QEMU, CONNECT, "NWFilterDefineXML", "s",
+                    "<filter name='dbus-f'><rule action='drop' direction='in'><arp bogus='1'/></rule></filter>")
+    assert client.one(path, NWFILTER, "GetXMLDesc", "u", 0) == xml  # unchanged
+    with pytest.raises(DBusError, match="no nwfilter with matching name 'nope'"):
+        client.call(QEMU, CONNECT, "NWFilterLookupByName", "s", "nope")
+    client.call(path, NWFILTER, "Undefine")
+    assert client.one(QEMU, CONNECT, "ListNWFilters", "u", 0) == []
+    with pytest.raises(DBusError, match="Network filter not found"):
+        client.call(path, NWFILTER, "GetXMLDesc", "u", 0)
+
+
+def test_interfaces(client: Client) -> None:
+    """The Test object defines, starts, stops and undefines host interfaces and runs the change
+    transaction as libvirt's test driver; the QEMU object (libvirt without netcf) changes none."""
+    iface = "org.libvirt.Interface"
+    xml = "<interface type='ethernet' name='dbus0'><mac address='52:54:00:00:00:aa'/></interface>"
+    client.call(TEST, CONNECT, "InterfaceChangeBegin", "u", 0)
+    path = client.one(TEST, CONNECT, "InterfaceDefineXML", "su", xml, 0)
+    assert client.one(path, PROPS, "GetAll", "s", iface)["Active"].value is False
+    client.call(path, iface, "Create", "u", 0)
+    assert client.get(path, iface, "Active") is True
+    with pytest.raises(DBusError, match="Requested operation is not valid"):
+        client.call(path, iface, "Create", "u", 0)
+    client.call(path, iface, "Destroy", "u", 0)
+    assert path in client.one(TEST, CONNECT, "ListInterfaces", "u", 0)
+    client.call(TEST, CONNECT, "InterfaceChangeRollback", "u", 0)
+    assert path not in client.one(TEST, CONNECT, "ListInterfaces", "u", 0)
+    with pytest.raises(DBusError, match="no transaction running, nothing to be committed"):
+        client.call(TEST, CONNECT, "InterfaceChangeCommit", "u", 0)
+    path = client.one(TEST, CONNECT, "InterfaceDefineXML", "su", xml, 0)
+    client.call(path, iface, "Undefine")
+    assert path not in client.one(TEST, CONNECT, "ListInterfaces", "u", 0)
+    with pytest.raises(DBusError, match="XML error: interface has no name"):
+        client.call(TEST, CONNECT, "InterfaceDefineXML", "su", "<interface type='ethernet'/>", 0)
+    with pytest.raises(DBusError, match="not supported by the connection driver: virInterfaceDefineXML"):
+        client.call(QEMU, CONNECT, "InterfaceDefineXML", "su", xml, 0)
+    with pytest.raises(DBusError, match="not supported by the connection driver: virInterfaceChangeBegin"):
+        client.call(QEMU, CONNECT, "InterfaceChangeBegin", "u", 0)

@@ -33,6 +33,9 @@ SEQUENCES = [
     "node-memory-tune", "node-memory-tune --shm-pages-to-scan 10", "node-memory-tune --shm-sleep-millisecs x",
     "nodesuspend mem 60", "nodesuspend disk 10", "nodesuspend foo 60", "nodesuspend mem -1",
     "nodesuspend mem x",
+    # network filters: libvirt's test driver has none (virsh's fallback count call for the list)
+    "nwfilter-list", "nwfilter-define /dev/null", "nwfilter-define /nonexistent", "nwfilter-dumpxml x",
+    "nwfilter-dumpxml fce8ae33-e69e-83bf-262e-30786c1f8072", "nwfilter-undefine x", "nwfilter-edit x",
     # guests: memory statistics, stats records, addresses, keys
     "dommemstat test", "domstats", "domstats --raw test", "domstats --state", "domstats; uri",
     "domifaddr test", "domifaddr test --full", "domifaddr test --interface testnet0",

@@ -87,3 +87,33 @@ def test_nodesuspend_is_refused_as_libvirt_without_a_target(daemon: DaemonHarnes
     assert out.returncode == 1
     assert out.stderr == ("error: The host was not suspended\n"
                           "error: Requested operation is not valid: Suspend-to-RAM\n")
+
+
+def test_host_interfaces_change_nothing_as_libvirt_without_netcf(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """pyvirtd reads the host's interfaces and changes none: each changing command gets libvirt's
+    "not supported" for the call libvirt's udev backend lacks, after virsh's own first line."""
+    xml = tmp_path / "eth.xml"
+    xml.write_text("<interface type='ethernet' name='pv0'/>")
+    name = [row.split()[0] for row in cli(daemon, "iface-list", "--all").stdout.splitlines()[2:] if row.strip()]
+    no = "error: this function is not supported by the connection driver: "
+    cases = [(("iface-define", str(xml)), f"error: Failed to define interface from {xml}\n{no}virInterfaceDefineXML\n"),
+             (("iface-begin",), f"error: Failed to begin network config change transaction\n{no}"
+                                "virInterfaceChangeBegin\n"),
+             (("iface-start", name[0]), f"error: Failed to start interface {name[0]}\n{no}virInterfaceCreate\n"),
+             (("iface-undefine", name[0]), f"error: Failed to undefine interface {name[0]}\n{no}virInterfaceUndefine\n")]
+    for args, stderr in cases:
+        out = cli(daemon, *args)
+        assert (out.returncode, out.stderr) == (1, stderr), args
+    before = cli(daemon, "iface-list", "--all").stdout
+    bridged = cli(daemon, "iface-bridge", name[0], "pvbr-test")
+    assert bridged.returncode == 1
+    assert bridged.stderr in (f"error: Failed to define new bridge interface pvbr-test\n{no}virInterfaceDefineXML\n",
+                              f"error: Existing device {name[0]} is already a bridge\n"
+                              "error: Interface not found: no interface with matching name 'pvbr-test'\n")
+    assert cli(daemon, "iface-list", "--all").stdout == before
+
+
+def test_session_daemon_has_no_network_filters(daemon: DaemonHarness) -> None:
+    out = cli(daemon, "nwfilter-list")
+    assert (out.returncode, out.stderr) == (1, "error: Failed to count network filters\nerror: this function is not "
+                                               "supported by the connection driver: virConnectNumOfNWFilters\n")

@@ -1,15 +1,22 @@
-"""Read-only host interface commands: iface-list, iface-mac, iface-name, iface-dumpxml.
+"""virsh 9.0's Interface commands: iface-list, -mac, -name, -dumpxml, -define, -undefine, -start,
+-destroy, -edit, -bridge, -unbridge, -begin, -commit, -rollback.
 
-Host interfaces are only listed and shown (pyvirtd reads them from sysfs, the test driver has
-libvirt's `eth1`); defining, starting or bridging them stays refused as unsupported.
+pyvirtd reads the host's interfaces from sysfs and changes none: like libvirt without netcf (its
+udev backend), it answers the changing calls "not supported".  The test driver has libvirt's
+test-driver interfaces, with definitions, state and the change transaction.
 """
 
 from __future__ import annotations
 
 from pyvirt.api import InterfaceInfo
-from pyvirt.cli.context import CmdError, Ctl
+from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import table
 from pyvirt.cli.grammar import Parsed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+    from collections.abc import Callable
 
 _BY_NAME, _BY_MAC = 1, 2
 
@@ -70,4 +77,185 @@ def cmd_iface_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     iface = get_interface(ctl, p.str("interface") or "")
     ctl.print_xml(ctl.conn.get_interface_xml(iface.name, inactive=p.bool("inactive")), p.str("xpath"),
                   wrap=p.bool("wrap"))
+    return True
+
+
+# -- definitions, state and transactions
+
+
+def cmd_iface_define(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_lifecycle import from_file
+
+    path, info = from_file(p, "define interface",
+                           lambda xml: ctl.conn.define_interface(xml, validate=p.bool("validate")))
+    ctl.extra(f"Interface {info.name} defined from {path}\n")
+    return True
+
+
+def _act(ctl: Ctl, p: Parsed, verb: str, done: str, call: Callable[[str], object]) -> None:
+    ref = p.str("interface") or ""
+    iface = get_interface(ctl, ref)
+    with failing(f"Failed to {verb} interface {ref}"):
+        call(iface.name)
+    ctl.extra(f"Interface {ref} {done}\n")
+
+
+def cmd_iface_undefine(ctl: Ctl, p: Parsed) -> bool:
+    _act(ctl, p, "undefine", "undefined", ctl.conn.undefine_interface)
+    return True
+
+
+def cmd_iface_start(ctl: Ctl, p: Parsed) -> bool:
+    _act(ctl, p, "start", "started", ctl.conn.start_interface)
+    return True
+
+
+def cmd_iface_destroy(ctl: Ctl, p: Parsed) -> bool:
+    """virsh 9.0's iface-destroy reports success and still exits 1 (its status is never set on the
+    success path); pyvirt answers the same, as scripts that check it see it."""
+    _act(ctl, p, "destroy", "destroyed", ctl.conn.destroy_interface)
+    return False
+
+
+def cmd_iface_edit(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_edit import edit_loop
+
+    name = get_interface(ctl, p.str("interface") or "").name
+    return edit_loop(ctl, ctl.conn.get_interface_xml(name, inactive=True), name, "Interface {}",
+                     lambda xml, validate: ctl.conn.define_interface(xml).name,
+                     tmp_prefix=f"pyvirt-iface-{name}-")
+
+
+_TRANSACTION = {"begin": ("begin", "started"), "commit": ("commit", "committed"),
+                "rollback": ("rollback", "rolled back")}
+
+
+def _transaction(ctl: Ctl, step: str) -> bool:
+    verb, done = _TRANSACTION[step]
+    with failing(f"Failed to {verb} network config change transaction"):
+        getattr(ctl.conn, f"interface_change_{step}")()
+    ctl.extra(f"Network config change transaction {done}\n")
+    return True
+
+
+def cmd_iface_begin(ctl: Ctl, p: Parsed) -> bool:
+    return _transaction(ctl, "begin")
+
+
+def cmd_iface_commit(ctl: Ctl, p: Parsed) -> bool:
+    return _transaction(ctl, "commit")
+
+
+def cmd_iface_rollback(ctl: Ctl, p: Parsed) -> bool:
+    return _transaction(ctl, "rollback")
+
+
+# -- bridging: virsh rewrites the interface's inactive XML and defines the result (the driver
+#    takes the old definition away, as netcf does)
+
+
+def _inactive_root(ctl: Ctl, name: str) -> ET.Element:
+    """The inactive definition (a driver error is printed alone, as virsh prints it)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.fromstring(ctl.conn.get_interface_xml(name, inactive=True))
+    except ET.ParseError:
+        raise CmdError(f"Failed to parse configuration of {name}") from None
+
+
+def _define_new(ctl: Ctl, root: ET.Element, fail: str) -> InterfaceInfo:
+    import xml.etree.ElementTree as ET
+
+    with failing(fail):
+        return ctl.conn.define_interface(ET.tostring(root, encoding="unicode"))
+
+
+def _uint(text: str, option: str, stale: str) -> int:
+    """vshCommandOptUInt (an error carries `stale`, libvirt's last error, as virsh prints it)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise CmdError(f"Numeric value '{text}' for <{option}> option is malformed or out of range", stale)
+    return value
+
+
+def cmd_iface_bridge(ctl: Ctl, p: Parsed) -> bool:
+    """cmdInterfaceBridge: the interface becomes the only member of a new bridge."""
+    import xml.etree.ElementTree as ET
+
+    name = get_interface(ctl, p.str("interface") or "").name
+    bridge = p.str("bridge") or ""
+    if any(i.name == bridge for i in ctl.conn.list_interfaces()):
+        raise CmdError(f"Network device {bridge} already exists")
+    # virsh's lookup of the new name failed, as it should; its error stays libvirt's last one and
+    # virsh prints it after any error of its own that follows (not after a driver's)
+    stale = f"Interface not found: no interface with matching name '{bridge}'"
+    stp = not p.bool("no-stp")
+    delay = 0 if p.str("delay") is None else _uint(p.str("delay") or "", "delay", stale)
+    top = _inactive_root(ctl, name)
+    kind = top.get("type")
+    if kind is None:
+        raise CmdError(f"Existing device {name} has no type", stale)
+    if kind == "bridge":
+        raise CmdError(f"Existing device {name} is already a bridge", stale)
+    if top.get("name") != name:
+        raise CmdError(f"Interface name from config {top.get('name')} doesn't match given supplied name {name}",
+                       stale)
+    node = ET.SubElement(top, "bridge", {"stp": "on" if stp else "off"})
+    if stp:
+        node.set("delay", str(delay))
+    top.set("type", "bridge")
+    top.set("name", bridge)
+    member = ET.SubElement(node, "interface", {"type": kind, "name": name})
+    for child in list(top):
+        if child.tag in ("mac", "bond", "vlan"):
+            top.remove(child)
+            member.append(child)
+    created = _define_new(ctl, top, f"Failed to define new bridge interface {bridge}")
+    ctl.extra(f"Created bridge {bridge} with attached device {name}\n")
+    if not p.bool("no-start"):
+        with failing(f"Failed to start bridge interface {bridge}"):
+            ctl.conn.start_interface(created.name)
+        ctl.extra(f"Bridge interface {bridge} started\n")
+    return True
+
+
+def cmd_iface_unbridge(ctl: Ctl, p: Parsed) -> bool:
+    """cmdInterfaceUnbridge: the bridge's one member takes its place."""
+    name = get_interface(ctl, p.str("bridge") or "").name
+    top = _inactive_root(ctl, name)
+    kind = top.get("type")
+    if kind is None:
+        raise CmdError(f"Existing device {name} has no type")
+    if kind != "bridge":
+        raise CmdError(f"Device {name} is not a bridge")
+    if top.get("name") != name:
+        raise CmdError(f"Interface name from config {top.get('name')} doesn't match given supplied name {name}")
+    node = top.find("bridge")
+    if node is None:
+        raise CmdError("No bridge node in xml document")
+    members = node.findall("interface")
+    if len(members) != 1:
+        raise CmdError(f"No interface attached to bridge {name}" if not members else
+                       f"Multiple interfaces attached to bridge {name}")
+    member = members[0]
+    if not member.get("name"):
+        raise CmdError(f"Device attached to bridge {name} has no name")
+    if not member.get("type"):
+        raise CmdError(f"Attached device {member.get('name')} has no type")
+    device = member.get("name", "")
+    top.set("type", member.get("type", ""))
+    top.set("name", device)
+    top.remove(node)
+    for child in list(member):
+        top.append(child)
+    created = _define_new(ctl, top, f"Failed to define new interface {device}")
+    ctl.extra(f"Device {device} un-attached from bridge {name}\n")
+    if not p.bool("no-start"):
+        with failing(f"Failed to start interface {device}"):
+            ctl.conn.start_interface(created.name)
+        ctl.extra(f"Interface {device} started\n")
     return True

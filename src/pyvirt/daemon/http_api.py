@@ -29,11 +29,12 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None,
-             tls_policy: Any = None, secrets: Any = None) -> web.Application:
+             tls_policy: Any = None, secrets: Any = None, nwfilters: Any = None) -> web.Application:
     """`driver`: the QEMU driver (domains, events, consoles); `host`: host facts; `storage`: the
     storage driver (None: pools and volumes answer "not supported"); `networks`: the network
     driver (None on session daemons: networks answer "not supported"); `secrets`: the secret
-    driver (None: secrets answer "not supported"); `tls_policy`
+    driver (None: secrets answer "not supported"); `nwfilters`: the network filter driver (None on
+    session daemons: filters answer "not supported"); `tls_policy`
     (daemon.access.TLSPolicy): the rules for clients of the TLS listener, when there is one."""
     from pyvirt.daemon.access import tls_middleware
     from pyvirt.daemon.session import Sessions
@@ -41,7 +42,7 @@ def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None,
     middlewares = [errors_middleware] + ([tls_middleware(tls_policy)] if tls_policy is not None else [])
     app = web.Application(middlewares=middlewares, client_max_size=16 << 20)
     # the network driver first: where there is one, it answers list_networks, not the host's empty list
-    impls = [x for x in (networks, host, driver, storage, secrets) if x is not None]
+    impls = [x for x in (networks, host, driver, storage, secrets, nwfilters) if x is not None]
     sessions = Sessions()
     add_operation_routes(app, impls, stream_handlers(driver, storage), sessions)
     app.router.add_get("/v1/session", sessions.serve)

@@ -103,6 +103,18 @@ async def _start_secrets(paths: StatePaths, driver: object) -> object:
     return secrets
 
 
+async def _start_nwfilters(uri: str, paths: StatePaths) -> object | None:
+    """The network filter driver (config/nwfilter): as libvirt's, only a system daemon has one."""
+    from pyvirt.network.driver import system_mode
+    from pyvirt.nwfilter.driver import NWFilterDriver
+
+    if not uri.endswith("/system") or not system_mode():
+        return None
+    nwfilters = NWFilterDriver(paths.config / "nwfilter")
+    await asyncio.to_thread(nwfilters.load)
+    return nwfilters
+
+
 def _settings(paths: StatePaths, listen: bool) -> tuple[object | None, int]:
     """The TLS listener pyvirtd.conf asks for (None: none) and the client idle timeout; a bad
     configuration stops the daemon."""
@@ -159,12 +171,13 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen
     storage = await _start_storage(paths, driver)  # pools first: autostarted guests may use their volumes
     networks = await _start_networks(uri, paths, driver)  # and networks: their NICs join the bridges
     secrets = await _start_secrets(paths, driver)  # and secrets: autostarted guests' disks may use them
+    nwfilters = await _start_nwfilters(uri, paths)
     await driver.load()
     host = HostInfo(uri, driver)
     sock = _bind_socket(str(paths.socket), 0o600)
     runner = await serve_unix(make_app(driver, host, storage, networks,
                                        tls.policy if tls is not None else None,  # type: ignore[attr-defined]
-                                       secrets=secrets), sock,
+                                       secrets=secrets, nwfilters=nwfilters), sock,
                               idle_timeout=idle_timeout)
     log.info("pyvirtd serving %s on %s", uri, paths.socket)
     if tls is not None:

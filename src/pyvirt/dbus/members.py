@@ -26,6 +26,7 @@ from pyvirt.api import (
     InterfaceInfo,
     NetworkInfo,
     NodeDeviceInfo,
+    NWFilterInfo,
     PoolInfo,
     PyvirtError,
     SecretInfo,
@@ -63,6 +64,8 @@ class Ctx:
             return paths.object_path(base, "NodeDevice", value.name)
         if isinstance(value, SecretInfo):
             return paths.object_path(base, "Secret", value.uuid)
+        if isinstance(value, NWFilterInfo):
+            return paths.object_path(base, "NWFilter", value.uuid)
         raise TypeError(f"no object path for {type(value).__name__}")
 
     def snapshot_path(self, name: str) -> str:
@@ -87,6 +90,13 @@ class Ctx:
         raise PyvirtError(f"Interface not found: couldn't find interface with MAC address '{mac}'",
                           ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
 
+    def nwfilter(self) -> NWFilterInfo:
+        uuid = self.target.ident[0]
+        info = self.conn.lookup_nwfilter(uuid)
+        if info.uuid.lower() != uuid:
+            raise not_found("NWFilter", "uuid", uuid)
+        return info
+
     def node_device(self) -> NodeDeviceInfo:
         return _node_device(self.conn, self.target.ident[0])
 
@@ -110,6 +120,8 @@ class Ctx:
             return {"name": self.node_device().name}
         if kind == "Secret":
             return {"uuid": ident[0]}
+        if kind == "NWFilter":
+            return {"name": self.nwfilter().name}
         return {}
 
     def check_flags(self, flags: int, allowed: int) -> None:
@@ -126,7 +138,8 @@ def unsupported_flags(bits: int, function: str) -> PyvirtError:
 _NOT_FOUND = {"Domain": ("Domain not found: no domain", ErrorCode.NO_DOMAIN, ErrorDomain.QEMU),
               "Network": ("Network not found: no network", ErrorCode.NO_NETWORK, ErrorDomain.NETWORK),
               "StoragePool": ("Storage pool not found: no storage pool", ErrorCode.NO_STORAGE_POOL,
-                              ErrorDomain.STORAGE)}
+                              ErrorDomain.STORAGE),
+              "NWFilter": ("Network filter not found: no nwfilter", ErrorCode.NO_NWFILTER, ErrorDomain.NWFILTER)}
 
 
 def not_found(kind: str, key: str, value: Any) -> PyvirtError:
@@ -944,6 +957,10 @@ METHODS: dict[str, Row] = {
                                           ("arch", _none_if_empty), ("machine", _none_if_empty),
                                           ("virttype", _none_if_empty), flags={}),
     "Connect.GetSysinfo": call("get_sysinfo", flags={}),
+    "Connect.InterfaceChangeBegin": call("interface_change_begin", flags={}),
+    "Connect.InterfaceChangeCommit": call("interface_change_commit", flags={}),
+    "Connect.InterfaceChangeRollback": call("interface_change_rollback", flags={}),
+    "Connect.InterfaceDefineXML": call("define_interface", "xml", flags={1: "validate"}),
     "Connect.InterfaceLookupByMAC": interface_by_mac,
     "Connect.InterfaceLookupByName": interface_by_name,
     "Connect.ListDomains": list_domains,
@@ -967,6 +984,10 @@ METHODS: dict[str, Row] = {
     "Connect.StoragePoolLookupByName": _lookup("StoragePool", "lookup_pool", "name"),
     "Connect.StoragePoolLookupByUUID": _lookup("StoragePool", "lookup_pool", "uuid"),
     "Connect.ListSecrets": list_secrets,
+    "Connect.ListNWFilters": call("list_nwfilters", flags={}),
+    "Connect.NWFilterDefineXML": call("define_nwfilter", "xml"),
+    "Connect.NWFilterLookupByName": _lookup("NWFilter", "lookup_nwfilter", "name"),
+    "Connect.NWFilterLookupByUUID": _lookup("NWFilter", "lookup_nwfilter", "uuid"),
     "Connect.SecretDefineXML": call("define_secret", "xml", flags={1: "validate"}),
     "Connect.SecretLookupByUUID": secret_by_uuid,
     "Connect.SecretLookupByUsage": secret_by_usage,
@@ -1042,6 +1063,9 @@ METHODS: dict[str, Row] = {
     "DomainSnapshot.Revert": call("snapshot_revert", flags={1: "running", 2: "paused", 4: "force", 8: "reset_nvram"}),
     # org.libvirt.Interface, org.libvirt.NodeDevice (read-only: the host's)
     "Interface.GetXMLDesc": call("get_interface_xml", flags={1: "inactive"}),
+    "Interface.Create": call("start_interface", flags={}),
+    "Interface.Destroy": call("destroy_interface", flags={}),
+    "Interface.Undefine": call("undefine_interface"),
     "NodeDevice.GetXMLDesc": call("get_node_device_xml", flags={}),
     "NodeDevice.ListCaps": node_device_caps,
     # org.libvirt.Secret
@@ -1049,6 +1073,8 @@ METHODS: dict[str, Row] = {
     "Secret.GetXMLDesc": call("get_secret_xml", flags={}),
     "Secret.SetValue": secret_set_value,
     "Secret.Undefine": call("undefine_secret"),
+    "NWFilter.GetXMLDesc": call("get_nwfilter_xml", flags={}),
+    "NWFilter.Undefine": call("undefine_nwfilter"),
     # org.libvirt.Network
     "Network.Create": call("start_network"),
     "Network.Destroy": call("destroy_network"),
@@ -1166,6 +1192,7 @@ PROPERTIES: dict[str, Properties] = {
     "Interface": Properties(Ctx.interface, {"Active": lambda i: bool(i.active), "MAC": lambda i: i.mac,
                                             "Name": lambda i: i.name}),
     "NodeDevice": Properties(Ctx.node_device, {"Name": lambda d: d.name, "Parent": lambda d: d.parent}),
+    "NWFilter": Properties(Ctx.nwfilter, {"Name": lambda f: f.name, "UUID": lambda f: f.uuid}),
     "Secret": Properties(lambda ctx: ctx.conn.lookup_secret(ctx.target.ident[0]), {
         "UUID": lambda s: s.uuid, "UsageID": lambda s: s.usage_id,
         "UsageType": lambda s: SECRET_USAGES.index(s.usage_type)}),

@@ -8,6 +8,7 @@ and virt-manager's storage paths can be tried against test:///default.
 
 from __future__ import annotations
 
+import copy
 import time
 
 from pyvirt.api import (
@@ -26,6 +27,7 @@ from pyvirt.api import (
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
+from pyvirt.xml.errors import XMLError
 from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -51,7 +53,7 @@ def _bytes(size: int | str) -> int:
         raise E.invalid_arg(f"invalid size '{size}'") from None
 
 
-_NO_INTERFACE = 57  # virErrorNumber VIR_ERR_NO_INTERFACE (not in api.ErrorCode yet)
+_NO_INTERFACE = ErrorCode.NO_INTERFACE
 _NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE
 
 
@@ -238,6 +240,77 @@ class ResourcesMixin:
         if inactive:  # libvirt's test driver keeps no separate inactive definition and refuses the flag
             raise E.unsupported_flags(1, "testInterfaceGetXMLDesc")
         return to_string(iface.xml)
+
+    def define_interface(self, xml: str, validate: bool = False) -> InterfaceInfo:
+        """testInterfaceDefineXML: a known name gets the new definition and keeps its state; a
+        new one starts inactive."""
+        from pyvirt.testdriver.objects import InterfaceObj
+        from pyvirt.testdriver.xmlutil import parse_string
+        from pyvirt.xml.interface import InterfaceDef, UnknownCauseError
+
+        self._write("virInterfaceDefineXML")
+        try:
+            definition = InterfaceDef.from_xml(xml)
+        except UnknownCauseError as exc:
+            raise err(exc.message, ErrorCode.INTERNAL_ERROR) from None
+        except XMLError as exc:
+            raise err(f"XML error: {exc.message}", ErrorCode.XML_ERROR) from None
+        obj = InterfaceObj(parse_string(definition.to_xml()), active=False)
+        for i, old in enumerate(self._state.interfaces):
+            if old.name == obj.name:
+                obj.active = old.active
+                self._state.interfaces[i] = obj
+                break
+        else:
+            self._state.interfaces.append(obj)
+        record = obj.record()
+        return InterfaceInfo(str(record["name"]), str(record["mac"]), bool(record["active"]))
+
+    def undefine_interface(self, name: str) -> None:
+        self._write("virInterfaceUndefine")
+        self._state.interfaces.remove(self._interface(name))
+
+    def start_interface(self, name: str) -> None:
+        self._write("virInterfaceCreate")
+        iface = self._interface(name)
+        if iface.active:
+            raise err("Requested operation is not valid", ErrorCode.OPERATION_INVALID)
+        iface.active = True
+
+    def destroy_interface(self, name: str) -> None:
+        self._write("virInterfaceDestroy")
+        iface = self._interface(name)
+        if not iface.active:
+            raise err("Requested operation is not valid", ErrorCode.OPERATION_INVALID)
+        iface.active = False
+
+    # libvirt's test driver keeps one configuration copy for a transaction; a rollback restores
+    # the definitions as they were, every interface inactive (the copy holds no state)
+    _iface_backup: list[InterfaceObj] | None = None
+
+    def interface_change_begin(self) -> None:
+        from pyvirt.testdriver.objects import InterfaceObj
+
+        self._write("virInterfaceChangeBegin")
+        if self._iface_backup is not None:
+            raise err("Requested operation is not valid: there is another transaction running.",
+                      ErrorCode.OPERATION_INVALID)
+        self._iface_backup = [InterfaceObj(copy.deepcopy(i.xml), active=False) for i in self._state.interfaces]
+
+    def interface_change_commit(self) -> None:
+        self._write("virInterfaceChangeCommit")
+        if self._iface_backup is None:
+            raise err("Requested operation is not valid: no transaction running, nothing to be committed.",
+                      ErrorCode.OPERATION_INVALID)
+        self._iface_backup = None
+
+    def interface_change_rollback(self) -> None:
+        self._write("virInterfaceChangeRollback")
+        if self._iface_backup is None:
+            raise err("Requested operation is not valid: no transaction running, nothing to rollback.",
+                      ErrorCode.OPERATION_INVALID)
+        self._state.interfaces[:] = self._iface_backup
+        self._iface_backup = None
 
     def list_node_devices(self, active: bool = False, inactive: bool = False) -> list[NodeDeviceInfo]:
         if active or inactive:  # libvirt 9.0's test driver does not take these two flags

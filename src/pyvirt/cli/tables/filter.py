@@ -10,24 +10,24 @@ GROUP = ("Network Filter", "filter")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("nwfilter-define", _G, "cmd_unsupported", "define or update a network filter from an XML file",
+    Cmd("nwfilter-define", _G, "cmd_nwfilter", "define or update a network filter from an XML file",
         "Define a new network filter or update an existing one.", (
             Opt("file", DATA, "file containing an XML network filter description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
-    Cmd("nwfilter-dumpxml", _G, "cmd_unsupported", "network filter information in XML",
+    Cmd("nwfilter-dumpxml", _G, "cmd_nwfilter", "network filter information in XML",
         "Output the network filter information as an XML dump to stdout.", (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("nwfilter-edit", _G, "cmd_unsupported", "edit XML configuration for a network filter",
+    Cmd("nwfilter-edit", _G, "cmd_nwfilter", "edit XML configuration for a network filter",
         "Edit the XML configuration for a network filter.", (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
         )),
-    Cmd("nwfilter-list", _G, "cmd_unsupported", "list network filters",
+    Cmd("nwfilter-list", _G, "cmd_nwfilter", "list network filters",
         "Returns list of network filters."),
-    Cmd("nwfilter-undefine", _G, "cmd_unsupported", "undefine a network filter",
+    Cmd("nwfilter-undefine", _G, "cmd_nwfilter", "undefine a network filter",
         "Undefine a given network filter.", (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
         )),

@@ -10,9 +10,9 @@ GROUP = ("Interface", "interface")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("iface-begin", _G, "cmd_unsupported", "create a snapshot of current interfaces settings, which can be later committed (iface-commit) or restored (iface-rollback)",
+    Cmd("iface-begin", _G, "cmd_iface", "create a snapshot of current interfaces settings, which can be later committed (iface-commit) or restored (iface-rollback)",
         "Create a restore point for interfaces settings"),
-    Cmd("iface-bridge", _G, "cmd_unsupported", "create a bridge device and attach an existing network device to it",
+    Cmd("iface-bridge", _G, "cmd_iface", "create a bridge device and attach an existing network device to it",
         "bridge an existing network device", (
             Opt("interface", DATA, "existing interface name", req=True),
             Opt("bridge", DATA, "new bridge device name", req=True),
@@ -20,14 +20,14 @@ COMMANDS = (
             Opt("delay", NUMBER, "number of seconds to squelch traffic on newly connected ports"),
             Opt("no-start", BOOL, "don't start the bridge immediately"),
         )),
-    Cmd("iface-commit", _G, "cmd_unsupported", "commit changes made since iface-begin and free restore point",
+    Cmd("iface-commit", _G, "cmd_iface", "commit changes made since iface-begin and free restore point",
         "commit changes and free restore point"),
-    Cmd("iface-define", _G, "cmd_unsupported", "define an inactive persistent physical host interface or modify an existing persistent one from an XML file",
+    Cmd("iface-define", _G, "cmd_iface", "define an inactive persistent physical host interface or modify an existing persistent one from an XML file",
         "Define or modify a persistent physical host interface.", (
             Opt("file", DATA, "file containing an XML interface description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
-    Cmd("iface-destroy", _G, "cmd_unsupported", 'destroy a physical host interface (disable it / "if-down")',
+    Cmd("iface-destroy", _G, "cmd_iface", 'destroy a physical host interface (disable it / "if-down")',
         "forcefully stop a physical host interface.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
@@ -38,7 +38,7 @@ COMMANDS = (
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("iface-edit", _G, "cmd_unsupported", "edit XML configuration for a physical host interface",
+    Cmd("iface-edit", _G, "cmd_iface", "edit XML configuration for a physical host interface",
         "Edit the XML configuration for a physical host interface.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
@@ -55,18 +55,18 @@ COMMANDS = (
         "", (
             Opt("interface", DATA, "interface mac", req=True),
         )),
-    Cmd("iface-rollback", _G, "cmd_unsupported", "rollback to previous saved configuration created via iface-begin",
+    Cmd("iface-rollback", _G, "cmd_iface", "rollback to previous saved configuration created via iface-begin",
         "rollback to previous restore point"),
-    Cmd("iface-start", _G, "cmd_unsupported", 'start a physical host interface (enable it / "if-up")',
+    Cmd("iface-start", _G, "cmd_iface", 'start a physical host interface (enable it / "if-up")',
         "start a physical host interface.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
-    Cmd("iface-unbridge", _G, "cmd_unsupported", "undefine a bridge device after detaching its device(s)",
+    Cmd("iface-unbridge", _G, "cmd_iface", "undefine a bridge device after detaching its device(s)",
         "unbridge a network device", (
             Opt("bridge", DATA, "current bridge device name", req=True),
             Opt("no-start", BOOL, "don't start the detached interface immediately (not recommended)"),
         )),
-    Cmd("iface-undefine", _G, "cmd_unsupported", "undefine a physical host interface (remove it from configuration)",
+    Cmd("iface-undefine", _G, "cmd_iface", "undefine a physical host interface (remove it from configuration)",
         "undefine an interface.", (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
