@@ -1814,6 +1814,45 @@ class Connection(abc.ABC):
     def get_node_device_xml(self, name: str) -> str:
         raise no_support("virNodeDeviceGetXMLDesc")
 
+    @op("Connect", "POST /v1/nodedevs-create", "virNodeDeviceCreateXML")
+    def create_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
+        """A new device from `xml`: a vHBA (scsi_host with fc_host) or a mediated device."""
+        raise no_support("virNodeDeviceCreateXML")
+
+    @op("NodeDevice", "POST /v1/nodedevs/{name}/destroy", "virNodeDeviceDestroy")
+    def destroy_node_device(self, name: str) -> None:
+        raise no_support("virNodeDeviceDestroy")
+
+    @op("Connect", "POST /v1/nodedevs", "virNodeDeviceDefineXML")
+    def define_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
+        """A persistent (inactive) mediated device."""
+        raise no_support("virNodeDeviceDefineXML")
+
+    @op("NodeDevice", "DELETE /v1/nodedevs/{name}", "virNodeDeviceUndefine")
+    def undefine_node_device(self, name: str) -> None:
+        raise no_support("virNodeDeviceUndefine")
+
+    @op("NodeDevice", "POST /v1/nodedevs/{name}/start", "virNodeDeviceCreate")
+    def start_node_device(self, name: str) -> None:
+        raise no_support("virNodeDeviceCreate")
+
+    @op("NodeDevice", "PUT /v1/nodedevs/{name}/autostart", "virNodeDeviceSetAutostart")
+    def set_node_device_autostart(self, name: str, autostart: bool) -> None:
+        raise no_support("virNodeDeviceSetAutostart")
+
+    @op("NodeDevice", "POST /v1/nodedevs/{name}/detach", "virNodeDeviceDetachFlags")
+    def detach_node_device(self, name: str, driver: str | None = None) -> None:
+        """Take a PCI device from its host driver for passthrough (`driver`: "vfio", the default)."""
+        raise no_support("virNodeDeviceDetachFlags" if driver else "virNodeDeviceDettach")
+
+    @op("NodeDevice", "POST /v1/nodedevs/{name}/reattach", "virNodeDeviceReAttach")
+    def reattach_node_device(self, name: str) -> None:
+        raise no_support("virNodeDeviceReAttach")
+
+    @op("NodeDevice", "POST /v1/nodedevs/{name}/reset", "virNodeDeviceReset")
+    def reset_node_device(self, name: str) -> None:
+        raise no_support("virNodeDeviceReset")
+
     # -- networks (grown by later drivers)
     @op("Connect", "GET /v1/networks", "virConnectListAllNetworks")
     def list_networks(self) -> list[NetworkInfo]:

@@ -119,3 +119,28 @@ def test_interfaces(client: Client) -> None:
         client.call(QEMU, CONNECT, "InterfaceDefineXML", "su", xml, 0)
     with pytest.raises(DBusError, match="not supported by the connection driver: virInterfaceChangeBegin"):
         client.call(QEMU, CONNECT, "InterfaceChangeBegin", "u", 0)
+
+
+def test_node_devices(client: Client) -> None:
+    """The Test object makes and destroys a vHBA as libvirt's test driver mocks it; the QEMU
+    object refuses what its host cannot do, with libvirt's words."""
+    nodedev = "org.libvirt.NodeDevice"
+    vhba = ("<device><parent>scsi_host1</parent><capability type='scsi_host'><capability type='fc_host'>"
+            "<wwnn>2001001b32a9da4e</wwnn><wwpn>2101001b32a9da4e</wwpn></capability></capability></device>")
+    path = client.one(TEST, CONNECT, "NodeDeviceCreateXML", "su", vhba, 0)
+    assert client.get(path, nodedev, "Name") == "scsi_host12"
+    assert "<wwnn>2001001b32a9da4e</wwnn>" in client.one(path, nodedev, "GetXMLDesc", "u", 0)
+    client.call(path, nodedev, "Destroy")
+    assert path not in client.one(TEST, CONNECT, "ListNodeDevices", "u", 0)
+    with pytest.raises(DBusError, match="not supported by the connection driver: virNodeDeviceDetachFlags"):
+        client.call(client.one(TEST, CONNECT, "NodeDeviceLookupByName", "s", "scsi_host1"), nodedev, "Detach",
+                    "su", "vfio", 0)
+    computer = client.one(QEMU, CONNECT, "NodeDeviceLookupByName", "s", "computer")
+    with pytest.raises(DBusError, match="Unsupported device type"):
+        client.call(computer, nodedev, "Destroy")
+    with pytest.raises(DBusError, match="not a PCI device|VFIO device assignment is currently not supported"):
+        client.call(computer, nodedev, "Detach", "su", "", 0)
+    with pytest.raises(DBusError, match="device computer is not a PCI device"):
+        client.call(computer, nodedev, "Reset")
+    with pytest.raises(DBusError, match="Parent device computer is not capable of vport operations"):
+        client.call(QEMU, CONNECT, "NodeDeviceCreateXML", "su", vhba.replace("scsi_host1", "computer"), 0)

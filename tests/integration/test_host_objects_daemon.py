@@ -117,3 +117,33 @@ def test_session_daemon_has_no_network_filters(daemon: DaemonHarness) -> None:
     out = cli(daemon, "nwfilter-list")
     assert (out.returncode, out.stderr) == (1, "error: Failed to count network filters\nerror: this function is not "
                                                "supported by the connection driver: virConnectNumOfNWFilters\n")
+
+
+def test_node_device_changes_get_libvirts_answers(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """pyvirtd's devices are present and transient, none a vport-capable HBA; PCI passthrough is
+    refused (no VFIO here, or pyvirt does not rebind host drivers); nothing on the host changes."""
+    conn = daemon.connect()
+    pci = sorted(d.name for d in conn.list_node_devices() if "pci" in d.caps)
+    if not pci:
+        pytest.skip("no PCI devices in sysfs")
+    dev = pci[0]
+    mdev = tmp_path / "mdev.xml"
+    mdev.write_text(f"<device><parent>{dev}</parent><capability type='mdev'><type id='nvidia-63'/></capability>"
+                    "</device>")
+    created = cli(daemon, "nodedev-create", str(mdev))
+    assert created.returncode == 1
+    assert created.stderr.startswith(f"error: Failed to create node device from {mdev}\nerror: internal error: "
+                                     f"Unable to start mediated device 'new device': parent device '{dev}' has no "
+                                     "mediated device type 'nvidia-63'"), created.stderr
+    started = cli(daemon, "nodedev-start", dev)
+    assert started.stderr == (f"error: Failed to start device {dev}\n"
+                              "error: Requested operation is not valid: Device is already active\n")
+    undefined = cli(daemon, "nodedev-undefine", dev)
+    assert f"Node device '{dev}' is not defined" in undefined.stderr
+    detached = cli(daemon, "nodedev-detach", dev)
+    assert detached.returncode == 1 and detached.stderr.startswith(f"error: Failed to detach device {dev}\n")
+    assert ("VFIO device assignment is currently not supported on this system" in detached.stderr
+            or "pyvirt does not rebind host drivers" in detached.stderr)
+    not_pci = cli(daemon, "nodedev-reset", "computer")
+    assert "device computer is not a PCI device" in not_pci.stderr
+    assert sorted(d.name for d in conn.list_node_devices() if "pci" in d.caps) == pci

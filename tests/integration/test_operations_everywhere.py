@@ -244,6 +244,40 @@ def _same_ksm_settings(c: api.Connection, x: Ctx) -> None:
     c.set_node_memory_parameters({k: now[k] for k in ("shm_pages_to_scan", "shm_sleep_millisecs") if k in now})
 
 
+VHBA = ("<device><parent>scsi_host1</parent><capability type='scsi_host'><capability type='fc_host'>"
+        "<wwnn>2001001b32a9da4e</wwnn><wwpn>2101001b32a9da4e</wwpn></capability></capability></device>")
+
+
+def _vhba(c: api.Connection, x: Ctx) -> None:
+    """The test driver makes it (scsi_host12); pyvirtd's host has no vport-capable HBA to host it."""
+    try:
+        assert c.create_node_device(VHBA).name == "scsi_host12"
+    except api.PyvirtError as exc:
+        if "Could not find parent device" not in exc.message:
+            raise
+
+
+def _destroy_vhba(c: api.Connection, x: Ctx) -> None:
+    """The test driver's new vHBA goes; pyvirtd has none, and its `computer` cannot be destroyed."""
+    if any(d.name == "scsi_host12" for d in c.list_node_devices()):
+        c.destroy_node_device("scsi_host12")
+    else:
+        _refused(api.ErrorCode.OPERATION_UNSUPPORTED, lambda c, x: c.destroy_node_device("computer"))(c, x)
+
+
+def _not_pci(call: Callable[[api.Connection], Any]) -> Callable[[api.Connection, Ctx], None]:
+    """PCI passthrough on `computer`: pyvirtd refuses it (no VFIO, or not a PCI device)."""
+    def step(c: api.Connection, x: Ctx) -> None:
+        try:
+            call(c)
+        except api.PyvirtError as exc:
+            if exc.code not in (api.ErrorCode.NO_SUPPORT, api.ErrorCode.INVALID_ARG, api.ErrorCode.CONFIG_UNSUPPORTED):
+                raise
+            return
+        raise AssertionError("a PCI operation on 'computer' succeeded")
+    return step
+
+
 def _migration_round(c: api.Connection, x: Ctx) -> None:
     """prepare on this daemon (a QEMU waiting for a guest), then finish(cancelled) removes it."""
     begin = c.migrate_begin(x.dom)
@@ -417,6 +451,18 @@ STEPS: list[Step] = [
                                            lambda c, x: c.interface_change_rollback())),
     ("list_node_devices", lambda c, x: c.list_node_devices()),
     ("get_node_device_xml", lambda c, x: [c.get_node_device_xml(d.name) for d in c.list_node_devices()[:1]]),
+    ("create_node_device", _vhba),
+    ("destroy_node_device", _destroy_vhba),
+    ("define_node_device", _refused(api.ErrorCode.XML_ERROR, lambda c, x: c.define_node_device(
+        "<device><capability type='mdev'/></device>"))),  # no type id
+    ("undefine_node_device", _refused(api.ErrorCode.OPERATION_INVALID, lambda c, x: c.undefine_node_device(
+        next(d.name for d in c.list_node_devices() if d.name != "computer")))),
+    ("start_node_device", _refused(api.ErrorCode.OPERATION_INVALID, lambda c, x: c.start_node_device(
+        c.list_node_devices()[0].name))),
+    ("set_node_device_autostart", lambda c, x: c.set_node_device_autostart("computer", True)),
+    ("detach_node_device", _not_pci(lambda c: c.detach_node_device("computer", "vfio"))),
+    ("reattach_node_device", _not_pci(lambda c: c.reattach_node_device("computer"))),
+    ("reset_node_device", _not_pci(lambda c: c.reset_node_device("computer"))),
     ("lookup_node_device", lambda c, x: c.lookup_node_device("computer")),
     ("list_networks", lambda c, x: c.list_networks()),
     ("lookup_network", lambda c, x: c.lookup_network("default")),

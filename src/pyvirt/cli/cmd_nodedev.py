@@ -1,5 +1,6 @@
-"""virsh 9.0's Node Device commands that read the host's devices: nodedev-list (--tree, --cap,
---inactive, --all), nodedev-dumpxml, nodedev-info, nodedev-event.
+"""virsh 9.0's Node Device commands: nodedev-list (--tree, --cap, --inactive, --all),
+nodedev-dumpxml, nodedev-info, nodedev-event, and the changing ones: nodedev-create, -destroy,
+-define, -undefine, -start, -autostart, -detach, -reattach, -reset.
 
 virsh's option checks, sort order (names, case-insensitively), tree drawing and messages; the
 driver answers the rest (libvirt's test driver refuses nodedev-list's state flags, and so does
@@ -99,3 +100,91 @@ def cmd_nodedev_event(ctl: Ctl, p: Parsed) -> bool:
     subscribe = lambda left: ctl.conn.events(name, timeout=left,  # noqa: E731
                                              kinds=["NodeDevice.update" if kind == "update" else "NodeDevice"])
     return event_loop(ctl, p, subscribe, line, timeout) > 0
+
+
+# -- creating, defining and starting devices (vHBAs, mediated devices) and PCI passthrough
+
+
+def cmd_nodedev_create(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_lifecycle import from_file
+
+    path, dev = from_file(p, "create node device",
+                          lambda xml: ctl.conn.create_node_device(xml, validate=p.bool("validate")))
+    ctl.extra(f"Node device {dev.name} created from {path}\n")
+    return True
+
+
+def cmd_nodedev_define(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_lifecycle import read_file
+
+    path = p.str("file") or ""
+    xml = read_file(path)
+    with failing(f"Failed to define node device from '{path}'"):
+        dev = ctl.conn.define_node_device(xml, validate=p.bool("validate"))
+    ctl.extra(f"Node device '{dev.name}' defined from '{path}'\n")
+    return True
+
+
+def _by_name(ctl: Ctl, name: str) -> NodeDeviceInfo:
+    """A plain virNodeDeviceLookupByName (what the commands below use, no WWN pairs)."""
+    with failing(f"Could not find matching device '{name}'"):
+        return ctl.conn.lookup_node_device(name)
+
+
+def cmd_nodedev_destroy(ctl: Ctl, p: Parsed) -> bool:
+    ref = p.str("device") or ""
+    dev = get_device(ctl, ref)
+    with failing(f"Failed to destroy node device '{ref}'"):
+        ctl.conn.destroy_node_device(dev.name)
+    ctl.extra(f"Destroyed node device '{ref}'\n")
+    return True
+
+
+def cmd_nodedev_undefine(ctl: Ctl, p: Parsed) -> bool:
+    ref = p.str("device") or ""
+    dev = get_device(ctl, ref)
+    with failing(f"Failed to undefine node device '{ref}'"):
+        ctl.conn.undefine_node_device(dev.name)
+    ctl.extra(f"Undefined node device '{ref}'\n")
+    return True
+
+
+def cmd_nodedev_start(ctl: Ctl, p: Parsed) -> bool:
+    name = _by_name(ctl, p.str("device") or "").name
+    with failing(f"Failed to start device {name}"):
+        ctl.conn.start_node_device(name)
+    ctl.extra(f"Device {name} started\n")
+    return True
+
+
+def cmd_nodedev_autostart(ctl: Ctl, p: Parsed) -> bool:
+    name = get_device(ctl, p.str("device") or "").name
+    on = not p.bool("disable")
+    with failing(f"failed to {'mark' if on else 'unmark'} device {name} as autostarted"):
+        ctl.conn.set_node_device_autostart(name, on)
+    ctl.extra(f"Device {name} {'marked' if on else 'unmarked'} as autostarted\n")
+    return True
+
+
+def cmd_nodedev_detach(ctl: Ctl, p: Parsed) -> bool:
+    name = _by_name(ctl, p.str("device") or "").name
+    with failing(f"Failed to detach device {name}"):
+        ctl.conn.detach_node_device(name, p.str("driver"))
+    ctl.extra(f"Device {name} detached\n")
+    return True
+
+
+def cmd_nodedev_reattach(ctl: Ctl, p: Parsed) -> bool:
+    name = _by_name(ctl, p.str("device") or "").name
+    with failing(f"Failed to re-attach device {name}"):
+        ctl.conn.reattach_node_device(name)
+    ctl.extra(f"Device {name} re-attached\n")
+    return True
+
+
+def cmd_nodedev_reset(ctl: Ctl, p: Parsed) -> bool:
+    name = _by_name(ctl, p.str("device") or "").name
+    with failing(f"Failed to reset device {name}"):
+        ctl.conn.reset_node_device(name)
+    ctl.extra(f"Device {name} reset\n")
+    return True

@@ -63,16 +63,6 @@ _CALLS: dict[str, str] = {
     "nwfilter-binding-delete": "virNWFilterBindingLookupByPortDev|failed to get nwfilter binding '{binding}'",
     "nwfilter-binding-dumpxml": "virNWFilterBindingLookupByPortDev|failed to get nwfilter binding '{binding}'",
     "nwfilter-binding-list": "virConnectListAllNWFilterBindings|Failed to list network filter bindings",
-    # -- Node Device
-    "nodedev-create": "virNodeDeviceCreateXML|Failed to create node device from {file}",
-    "nodedev-destroy": "virNodeDeviceLookupByName|Could not find matching device '{device}'",
-    "nodedev-detach": "virNodeDeviceDettach|Failed to detach device {device}",
-    "nodedev-reattach": "virNodeDeviceReAttach|Failed to re-attach device {device}",
-    "nodedev-reset": "virNodeDeviceReset|Failed to reset device {device}",
-    "nodedev-define": "virNodeDeviceDefineXML|Failed to define node device from '{file}'",
-    "nodedev-undefine": "virNodeDeviceUndefine|Failed to undefine node device '{device}'",
-    "nodedev-start": "virNodeDeviceCreate|Failed to start device {device}",
-    "nodedev-autostart": "virNodeDeviceSetAutostart|failed to mark device {device} as autostarted",
     # -- Backup
     "backup-begin": "virDomainBackupBegin",
     "backup-dumpxml": "virDomainBackupGetXMLDesc",

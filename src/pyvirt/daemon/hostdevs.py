@@ -92,7 +92,7 @@ def _net_name(name: str, mac: str) -> str:
     return f"net_{name}_{mac.replace(':', '_')}" if mac else f"net_{name}"
 
 
-def _devices(sys: Path) -> dict[str, tuple[str, str, Path, str]]:
+def node_devices(sys: Path = SYS) -> dict[str, tuple[str, str, Path, str]]:
     """libvirt name -> (parent, capability type, sysfs path, key: PCI address or interface name)."""
     out: dict[str, tuple[str, str, Path, str]] = {"computer": ("", "system", sys / "devices", "")}
     pci = sys / "bus/pci/devices"
@@ -111,7 +111,7 @@ def list_node_devices(sys: Path = SYS) -> list[NodeDeviceInfo]:
     # as libvirt's udev backend: present devices are active, not persistent, not autostarted; the
     # "computer" root is both
     return [NodeDeviceInfo(name, parent, [cap], True, name == "computer", name == "computer")
-            for name, (parent, cap, _p, _k) in _devices(sys).items()]
+            for name, (parent, cap, _p, _k) in node_devices(sys).items()]
 
 
 def _no_device(name: str) -> PyvirtError:
@@ -127,7 +127,7 @@ def lookup_node_device(name: str, sys: Path = SYS) -> NodeDeviceInfo:
 
 
 def node_device_xml(name: str, sys: Path = SYS) -> str:
-    found = _devices(sys).get(name)
+    found = node_devices(sys).get(name)
     if found is None:
         raise _no_device(name)
     parent, cap, path, key = found

@@ -17,7 +17,7 @@ from pyvirt.api import (
     PyvirtError,
     no_support,
 )
-from pyvirt.daemon import hostdevs, hostmem, hostnuma
+from pyvirt.daemon import hostdevs, hostmem, hostnuma, nodedev_changes
 
 
 def _version_tuple(text: str) -> list[int]:
@@ -56,6 +56,34 @@ class HostInfo:
 
     def get_node_device_xml(self, name: str) -> str:
         return hostdevs.node_device_xml(name)
+
+    # -- node device changes (pyvirt.daemon.nodedev_changes: libvirt's answers for these devices)
+    def create_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
+        return nodedev_changes.create(xml, validate=validate)
+
+    def define_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
+        return nodedev_changes.create(xml, define=True, validate=validate)
+
+    def destroy_node_device(self, name: str) -> None:
+        nodedev_changes.destroy(name)
+
+    def undefine_node_device(self, name: str) -> None:
+        nodedev_changes.undefine(name)
+
+    def start_node_device(self, name: str) -> None:
+        nodedev_changes.start(name)
+
+    def set_node_device_autostart(self, name: str, autostart: bool) -> None:
+        nodedev_changes.set_autostart(name, autostart)
+
+    def detach_node_device(self, name: str, driver: str | None = None) -> None:
+        nodedev_changes.detach(name, driver)
+
+    def reattach_node_device(self, name: str) -> None:
+        nodedev_changes.reattach(name)
+
+    def reset_node_device(self, name: str) -> None:
+        nodedev_changes.reset(name)
 
     async def kvm(self) -> Any:
         return await self.driver.kvm()

@@ -972,6 +972,7 @@ METHODS: dict[str, Row] = {
     "Connect.NetworkDefineXML": call("define_network", "xml"),
     "Connect.NetworkLookupByName": _lookup("Network", "lookup_network", "name"),
     "Connect.NetworkLookupByUUID": _lookup("Network", "lookup_network", "uuid"),
+    "Connect.NodeDeviceCreateXML": call("create_node_device", "xml", flags={1: "validate"}),
     "Connect.NodeDeviceLookupByName": node_device_by_name,
     "Connect.NodeGetCPUMap": call("node_cpu_map", flags={}),
     "Connect.NodeGetCPUStats": call("node_cpu_stats", "cpu", flags={}),
@@ -1067,6 +1068,10 @@ METHODS: dict[str, Row] = {
     "Interface.Destroy": call("destroy_interface", flags={}),
     "Interface.Undefine": call("undefine_interface"),
     "NodeDevice.GetXMLDesc": call("get_node_device_xml", flags={}),
+    "NodeDevice.Destroy": call("destroy_node_device"),
+    "NodeDevice.Detach": call("detach_node_device", ("driver", _none_if_empty), flags={}),
+    "NodeDevice.ReAttach": call("reattach_node_device"),
+    "NodeDevice.Reset": call("reset_node_device"),
     "NodeDevice.ListCaps": node_device_caps,
     # org.libvirt.Secret
     "Secret.GetValue": secret_get_value,

@@ -16,6 +16,7 @@ from pyvirt.api import (
     ErrorDomain,
     Event,
     InterfaceInfo,
+    NodeDeviceEvent,
     NodeDeviceInfo,
     PoolInfo,
     StoragePoolEvent,
@@ -55,6 +56,7 @@ def _bytes(size: int | str) -> int:
 
 _NO_INTERFACE = ErrorCode.NO_INTERFACE
 _NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE
+_NODEDEV_CREATED, _NODEDEV_DELETED = 0, 1  # virNodeDeviceEventLifecycleType
 
 
 class ResourcesMixin:
@@ -328,6 +330,77 @@ class ResourcesMixin:
             if dev.name == name:
                 return dev
         raise err(f"Node device not found: no node device with matching name '{name}'", _NO_NODE_DEVICE)
+
+    def _device_element(self, name: str) -> etree._Element:
+        for dev in self._state.devices:
+            if dev.findtext("name", "") == name:
+                return dev
+        raise err(f"Node device not found: no node device with matching name '{name}'", _NO_NODE_DEVICE)
+
+    def destroy_node_device(self, name: str) -> None:
+        """testNodeDeviceDestroy: the device goes, whatever it is (the DELETED event)."""
+        self._write("virNodeDeviceDestroy")
+        self._state.devices.remove(self._device_element(name))
+        self._publish(NodeDeviceEvent(name, "", _NODEDEV_DELETED, 0, timestamp=time.time()))
+
+    def create_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
+        """testNodeDeviceCreateXML: only a vHBA (an fc_host scsi_host with both WWNs: the test
+        driver cannot make them up) under a vport-capable parent; libvirt's mock then copies
+        scsi_host11 as scsi_host12 with the new WWNs (the CREATED event)."""
+        from pyvirt.testdriver.xmlutil import parse_string
+
+        self._write("virNodeDeviceCreateXML")
+        root = parse_string(xml)
+        if root.tag != "device":
+            raise err(f"XML error: expecting root element of 'device', not '{root.tag}'", ErrorCode.XML_ERROR)
+        caps = root.findall("capability")
+        if not caps:
+            raise E.internal("no device capabilities for 'new device'")
+        fc = root.find("capability[@type='scsi_host']/capability[@type='fc_host']")
+        if fc is not None:
+            for what in ("wwnn", "wwpn"):
+                if not (fc.findtext(what) or "").strip():
+                    raise E.internal(f"no {what.upper()} supplied for 'new device', and auto-generation failed")
+        if fc is None:
+            raise E.internal("Device is not a fibre channel HBA")
+        self._vport_parent(root.findtext("parent"))
+        template = next((d for d in self._state.devices if d.findtext("name") == "scsi_host11"), None)
+        if template is None:  # libvirt 9.0 fails here without saying why
+            raise err("An error occurred, but the cause is unknown", ErrorCode.INTERNAL_ERROR)
+        dev = copy.deepcopy(template)
+        set_child_text(dev, "name", "scsi_host12")
+        new_fc = dev.find("capability[@type='scsi_host']/capability[@type='fc_host']")
+        if new_fc is not None:
+            for what in ("wwnn", "wwpn"):
+                set_child_text(new_fc, what, (fc.findtext(what) or "").strip())
+        else:
+            host = dev.find("capability[@type='scsi_host']")
+            if host is not None:
+                for what in ("host", "unique_id"):
+                    set_child_text(host, what, str(int(host.findtext(what) or "0") + 1))
+        for i, old in enumerate(self._state.devices):
+            if old.findtext("name") == "scsi_host12":
+                self._state.devices[i] = dev
+                break
+        else:
+            self._state.devices.append(dev)
+        self._publish(NodeDeviceEvent("scsi_host12", "", _NODEDEV_CREATED, 0, timestamp=time.time()))
+        return self.lookup_node_device("scsi_host12")
+
+    def _vport_parent(self, parent: str | None) -> None:
+        """virNodeDeviceObjListGetParentHost: the named parent, or any vport-capable HBA."""
+        def vport(dev: etree._Element) -> bool:
+            return dev.find("capability[@type='scsi_host']/capability[@type='vport_ops']") is not None
+
+        if parent is None:
+            if not any(vport(d) for d in self._state.devices):
+                raise E.internal("Could not find any vport capable device")
+            return
+        found = next((d for d in self._state.devices if d.findtext("name") == parent), None)
+        if found is None:
+            raise E.internal("Could not find parent device for 'new device'")
+        if not vport(found):
+            raise E.internal(f"Parent device {parent} is not capable of vport operations")
 
     def get_node_device_xml(self, name: str) -> str:
         """nodedev-dumpxml: the <device> as loaded (virt-install reads capability types)."""

@@ -10,16 +10,16 @@ GROUP = ("Node Device", "nodedev")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("nodedev-create", _G, "cmd_unsupported", "create a device defined by an XML file on the node",
+    Cmd("nodedev-create", _G, "cmd_nodedev", "create a device defined by an XML file on the node",
         "Create a device on the node.  Note that this command creates devices on the physical host that can then be assigned to a virtual machine.", (
             Opt("file", DATA, "file containing an XML description of the device", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
-    Cmd("nodedev-destroy", _G, "cmd_unsupported", "destroy (stop) a device on the node",
+    Cmd("nodedev-destroy", _G, "cmd_nodedev", "destroy (stop) a device on the node",
         "Destroy a device on the node.  Note that this command destroys devices on the physical host", (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
         )),
-    Cmd("nodedev-detach", _G, "cmd_unsupported", "detach node device from its device driver",
+    Cmd("nodedev-detach", _G, "cmd_nodedev", "detach node device from its device driver",
         "Detach node device from its device driver before assigning to a domain.", (
             Opt("device", DATA, "device key", req=True),
             Opt("driver", STRING, "pci device assignment backend driver (e.g. 'vfio' or 'xen')"),
@@ -37,11 +37,11 @@ COMMANDS = (
             Opt("inactive", BOOL, "list inactive devices"),
             Opt("all", BOOL, "list inactive & active devices"),
         )),
-    Cmd("nodedev-reattach", _G, "cmd_unsupported", "reattach node device to its device driver",
+    Cmd("nodedev-reattach", _G, "cmd_nodedev", "reattach node device to its device driver",
         "Reattach node device to its device driver once released by the domain.", (
             Opt("device", DATA, "device key", req=True),
         )),
-    Cmd("nodedev-reset", _G, "cmd_unsupported", "reset node device",
+    Cmd("nodedev-reset", _G, "cmd_nodedev", "reset node device",
         "Reset node device before or after assigning to a domain.", (
             Opt("device", DATA, "device key", req=True),
         )),
@@ -54,20 +54,20 @@ COMMANDS = (
             Opt("list", BOOL, "list valid event types"),
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
-    Cmd("nodedev-define", _G, "cmd_unsupported", "Define a device by an xml file on a node",
+    Cmd("nodedev-define", _G, "cmd_nodedev", "Define a device by an xml file on a node",
         "Defines a persistent device on the node that can be assigned to a domain. The device must be started before it can be assigned to a domain.", (
             Opt("file", DATA, "file containing an XML description of the device", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
-    Cmd("nodedev-undefine", _G, "cmd_unsupported", "Undefine an inactive node device",
+    Cmd("nodedev-undefine", _G, "cmd_nodedev", "Undefine an inactive node device",
         "Undefines the configuration for an inactive node device", (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
         )),
-    Cmd("nodedev-start", _G, "cmd_unsupported", "Start an inactive node device",
+    Cmd("nodedev-start", _G, "cmd_nodedev", "Start an inactive node device",
         "Starts an inactive node device that was previously defined", (
             Opt("device", DATA, "device name", req=True),
         )),
-    Cmd("nodedev-autostart", _G, "cmd_unsupported", "autostart a defined node device",
+    Cmd("nodedev-autostart", _G, "cmd_nodedev", "autostart a defined node device",
         "Configure a node device to be automatically started at boot.", (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
             Opt("disable", BOOL, "disable autostarting"),
