@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from pyvirt.daemon import hostnuma
 from pyvirt.qemu import kvmprobe
 from pyvirt.qemu.caps import DEFAULT_BINARY, probe_emulator
 from pyvirt.qemu.capsxml import capabilities_xml, domain_capabilities_xml
@@ -58,6 +59,7 @@ def test_capabilities_documents_validate(tmp_path: Path) -> None:
     kvm = kvmprobe.kvm_usable(cache_dir=tmp_path)
     for schema, xml in (
         ("capability.rng", capabilities_xml(caps, kvm)),
+        ("capability.rng", capabilities_xml(caps, kvm, cells=hostnuma.topology())),
         ("domaincaps.rng", domain_capabilities_xml(caps, kvm)),
         ("domaincaps.rng", domain_capabilities_xml(caps, kvm, machine="q35")),
     ):

@@ -147,3 +147,19 @@ def test_node_device_changes_get_libvirts_answers(daemon: DaemonHarness, tmp_pat
     not_pci = cli(daemon, "nodedev-reset", "computer")
     assert "device computer is not a PCI device" in not_pci.stderr
     assert sorted(d.name for d in conn.list_node_devices() if "pci" in d.caps) == pci
+
+
+def test_numa_cells_in_capabilities_drive_the_all_options(daemon: DaemonHarness) -> None:
+    """The capabilities' <topology> (libvirt's cells, pages, distances, CPUs) is what freecell,
+    freepages and allocpages --all loop over."""
+    caps = ET.fromstring(cli(daemon, "capabilities").stdout)
+    cells = [c.get("id") for c in caps.iterfind("host/topology/cells/cell")]
+    assert cells and caps.find("host/topology/cells").get("num") == str(len(cells))  # type: ignore[union-attr]
+    cpus = caps.findall("host/topology/cells/cell/cpus/cpu")
+    assert sorted(int(c.get("id", "-1")) for c in cpus) == sorted(
+        i for i, up in enumerate(daemon.connect().node_cpu_map()) if up)
+    free = cli(daemon, "freecell", "--all").stdout
+    assert [line.split(":")[0].strip() for line in free.splitlines() if "KiB" in line and "Total" not in line] == cells
+    pages = cli(daemon, "freepages", "--all").stdout
+    sizes = [p.get("size") for p in caps.iterfind("host/cpu/pages")]
+    assert pages.startswith(f"Node {cells[0]}:\n") and all(f"{s}KiB: " in pages for s in sizes), pages

@@ -164,7 +164,7 @@ class HostInfo:
     async def get_capabilities(self) -> str:
         from pyvirt.qemu.capsxml import capabilities_xml
 
-        return capabilities_xml(await self.driver.caps(), await self.kvm())
+        return capabilities_xml(await self.driver.caps(), await self.kvm(), cells=hostnuma.topology())
 
     async def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                       machine: str | None = None, virttype: str | None = None) -> str:

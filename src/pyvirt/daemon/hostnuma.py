@@ -125,3 +125,48 @@ def max_vcpus(virttype: str | None) -> int:
         finally:
             os.close(fd)
     raise _invalid(f"unknown type '{virttype}'")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split() if v.lstrip("-").isdigit()]
+
+
+def topology() -> list[dict[str, object]]:
+    """The NUMA cells as libvirt's capabilities show them (virCapabilitiesHostNUMAAddCell): memory
+    in KiB, every page size with its pool (system pages: the memory the huge pools leave), the
+    distances to the other cells, and each CPU's socket, die, core and thread siblings.  A host
+    without NUMA information is one cell holding every online CPU (libvirt's InitFake)."""
+    from pyvirt.daemon import hostmem
+
+    small = hostmem.system_page_kib()
+    online = _cpu_list(_read(f"{_SYS_CPU}/online")) if os.path.exists(f"{_SYS_CPU}/online") else []
+    cells = []
+    numa = os.path.isdir(f"{_SYS_NODE}/node0")
+    ids = _cells() if numa else [0]
+    for cell in ids:
+        node = f"{_SYS_NODE}/node{cell}"
+        memory = _cell_meminfo(cell).get("MemTotal", 0)
+        huge = []
+        for path in sorted(glob.glob(f"{node}/hugepages/hugepages-*kB"), key=lambda p: int(p.rsplit("-", 1)[1][:-2])):
+            size = int(path.rsplit("-", 1)[1][:-2])
+            count = int(_read(f"{path}/nr_hugepages").strip() or 0)
+            huge.append((size, count))
+        pages = [(small, max(0, memory - sum(s * c for s, c in huge)) // small), *huge]
+        distances = _ints(_read(f"{node}/distance")) if numa and os.path.exists(f"{node}/distance") else [10]
+        cpus = _cpu_list(_read(f"{node}/cpulist")) if numa else online
+        cells.append({"id": cell, "memory": memory, "pages": pages,
+                      "distances": list(zip(ids, distances, strict=False)),
+                      "cpus": [_cpu_topology(c) for c in cpus if c in online or not online]})
+    return cells
+
+
+def _cpu_topology(cpu: int) -> dict[str, object]:
+    base = f"{_SYS_CPU}/cpu{cpu}/topology"
+
+    def field(name: str) -> str:
+        path = f"{base}/{name}"
+        return _read(path).strip() if os.path.exists(path) else "0"
+
+    return {"id": cpu, "socket_id": field("physical_package_id"), "die_id": field("die_id"),
+            "core_id": field("core_id"), "siblings": field("thread_siblings_list") if os.path.exists(
+                f"{base}/thread_siblings_list") else str(cpu)}

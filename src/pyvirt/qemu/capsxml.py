@@ -15,6 +15,7 @@ import platform
 import uuid as uuidlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -153,8 +154,10 @@ def _guest(root: etree._Element, caps: EmulatorCaps, kvm: KvmVerdict, arch: str)
     _sub(feats, "disksnapshot", default="on", toggle="no")
 
 
-def capabilities_xml(caps: EmulatorCaps, kvm: KvmVerdict, host: HostInfo | None = None) -> str:
-    """``virsh capabilities``: the host, and one ``<guest>`` per architecture the emulator runs."""
+def capabilities_xml(caps: EmulatorCaps, kvm: KvmVerdict, host: HostInfo | None = None,
+                     cells: list[dict[str, Any]] | None = None) -> str:
+    """``virsh capabilities``: the host, and one ``<guest>`` per architecture the emulator runs;
+    `cells` (daemon.hostnuma.topology) the host's NUMA topology."""
     host = host or probe_host()
     root = etree.Element("capabilities")
     h = _sub(root, "host")
@@ -174,12 +177,32 @@ def capabilities_xml(caps: EmulatorCaps, kvm: KvmVerdict, host: HostInfo | None 
         _sub(cpu, "pages", unit="KiB", size="1048576")
     _sub(h, "iommu", support="yes" if Path("/sys/kernel/iommu_groups").is_dir() and
          any(Path("/sys/kernel/iommu_groups").iterdir()) else "no")  # fmt: skip
+    if cells:
+        _topology(h, cells)
     sec = _sub(h, "secmodel")
     _sub(sec, "model", "none")
     _sub(sec, "doi", "0")
     for arch in ("i686", "x86_64"):
         _guest(root, caps, kvm, arch)
     return _serialize(root)
+
+
+def _topology(host: etree._Element, cells: list[dict[str, Any]]) -> None:
+    """<topology><cells>: virCapabilitiesHostNUMAFormat."""
+    top = _sub(_sub(host, "topology"), "cells", num=str(len(cells)))
+    for cell in cells:
+        el = _sub(top, "cell", id=str(cell["id"]))
+        _sub(el, "memory", str(cell["memory"]), unit="KiB")
+        for size, count in cell["pages"]:
+            _sub(el, "pages", str(count), unit="KiB", size=str(size))
+        if cell["distances"]:
+            dist = _sub(el, "distances")
+            for sibling, value in cell["distances"]:
+                _sub(dist, "sibling", id=str(sibling), value=str(value))
+        cpus = _sub(el, "cpus", num=str(len(cell["cpus"])))
+        for cpu in cell["cpus"]:
+            _sub(cpus, "cpu", id=str(cpu["id"]), socket_id=str(cpu["socket_id"]), die_id=str(cpu["die_id"]),
+                 core_id=str(cpu["core_id"]), siblings=str(cpu["siblings"]))
 
 
 def _enum(parent: etree._Element, name: str, values: list[str]) -> None:
