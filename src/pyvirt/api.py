@@ -275,6 +275,7 @@ class ErrorCode(Numbering):
     XML_INVALID_SCHEMA = 92
     NO_SERVER = 95
     DEVICE_MISSING = 99
+    NO_NWFILTER_BINDING = 101
 
 
 class ErrorDomain(Numbering):
@@ -827,6 +828,18 @@ class NWFilterInfo(Record):
     def __init__(self, name: str, uuid: str) -> None:
         self.name = name
         self.uuid = uuid
+
+
+class NWFilterBindingInfo(Record):
+    """A network filter applied to a guest port (virConnectListAllNWFilterBindings): the port's
+    host device and the filter's name."""
+
+    _fields = ("portdev", "filter")
+    __slots__ = _fields
+
+    def __init__(self, portdev: str, filter: str) -> None:  # noqa: A002
+        self.portdev = portdev
+        self.filter = filter
 
 
 class SecretInfo(Record):
@@ -2089,6 +2102,22 @@ class Connection(abc.ABC):
     @op("NWFilter", "DELETE /v1/nwfilters/{name}", "virNWFilterUndefine")
     def undefine_nwfilter(self, name: str) -> None:
         raise no_support("virNWFilterUndefine")
+
+    @op("Connect", "GET /v1/nwfilter-bindings", "virConnectListAllNWFilterBindings")
+    def list_nwfilter_bindings(self) -> list[NWFilterBindingInfo]:
+        raise no_support("virConnectListAllNWFilterBindings")
+
+    @op("Connect", "GET /v1/nwfilter-bindings/{portdev}/xml", "virNWFilterBindingGetXMLDesc")
+    def get_nwfilter_binding_xml(self, portdev: str) -> str:
+        raise no_support("virNWFilterBindingLookupByPortDev")
+
+    @op("Connect", "POST /v1/nwfilter-bindings", "virNWFilterBindingCreateXML")
+    def create_nwfilter_binding(self, xml: str, validate: bool = False) -> NWFilterBindingInfo:
+        raise no_support("virNWFilterBindingCreateXML")
+
+    @op("Connect", "DELETE /v1/nwfilter-bindings/{portdev}", "virNWFilterBindingDelete")
+    def delete_nwfilter_binding(self, portdev: str) -> None:
+        raise no_support("virNWFilterBindingLookupByPortDev")
 
     def secret_events(self, uuid: str | None = None, timeout: float | None = None,
                       value_changed: bool = False) -> Iterator[Event]:

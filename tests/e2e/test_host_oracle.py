@@ -36,6 +36,8 @@ SEQUENCES = [
     # network filters: libvirt's test driver has none (virsh's fallback count call for the list)
     "nwfilter-list", "nwfilter-define /dev/null", "nwfilter-define /nonexistent", "nwfilter-dumpxml x",
     "nwfilter-dumpxml fce8ae33-e69e-83bf-262e-30786c1f8072", "nwfilter-undefine x", "nwfilter-edit x",
+    "nwfilter-binding-list", "nwfilter-binding-dumpxml vnet0", "nwfilter-binding-delete vnet0",
+    "nwfilter-binding-create /dev/null",
     # guests: memory statistics, stats records, addresses, keys
     "dommemstat test", "domstats", "domstats --raw test", "domstats --state", "domstats; uri",
     "domifaddr test", "domifaddr test --full", "domifaddr test --interface testnet0",

@@ -125,3 +125,14 @@ def test_edit_and_restart(daemon: DaemonHarness, tmp_path: Path) -> None:
     daemon.start()
     assert "<rule action='accept' direction='out' priority='200'>" in cli(daemon, "nwfilter-dumpxml", "e").stdout
     assert cli(daemon, "nwfilter-list").stdout == uuid  # same filters, same UUIDs
+
+
+def test_no_bindings_and_none_made(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """pyvirt applies no filters to guest ports: no bindings are listed, none can be created."""
+    assert cli(daemon, "nwfilter-binding-list").stdout.splitlines()[0].split() == ["Port", "Dev", "Filter"]
+    miss = cli(daemon, "nwfilter-binding-dumpxml", "vnet0")
+    assert miss.stderr == ("error: failed to get nwfilter binding 'vnet0'\nerror: Network filter binding not found: "
+                           "no nwfilter binding for port dev 'vnet0'\n")
+    path = _write(tmp_path, "<filterbinding><portdev name='vnet0'/><filterref filter='web'/></filterbinding>")
+    made = cli(daemon, "nwfilter-binding-create", path)
+    assert made.returncode == 1 and "pyvirt does not apply network filters to guest ports" in made.stderr

@@ -441,6 +441,13 @@ STEPS: list[Step] = [
     ("lookup_nwfilter", lambda c, x: c.lookup_nwfilter("opsf")),
     ("get_nwfilter_xml", lambda c, x: "<rule action='drop'" in c.get_nwfilter_xml("opsf") or 1 / 0),
     ("undefine_nwfilter", lambda c, x: c.undefine_nwfilter("opsf")),
+    ("list_nwfilter_bindings", lambda c, x: c.list_nwfilter_bindings()),
+    ("get_nwfilter_binding_xml", _refused(api.ErrorCode.NO_NWFILTER_BINDING,
+                                          lambda c, x: c.get_nwfilter_binding_xml("vnet0"))),
+    ("create_nwfilter_binding", _refused(api.ErrorCode.CONFIG_UNSUPPORTED, lambda c, x: c.create_nwfilter_binding(
+        "<filterbinding><portdev name='vnet0'/><filterref filter='x'/></filterbinding>"))),
+    ("delete_nwfilter_binding", _refused(api.ErrorCode.NO_NWFILTER_BINDING,
+                                         lambda c, x: c.delete_nwfilter_binding("vnet0"))),
     ("interface_change_begin", lambda c, x: c.interface_change_begin()),
     ("define_interface", lambda c, x: c.define_interface("<interface type='ethernet' name='opsif'/>")),
     ("start_interface", lambda c, x: c.start_interface("opsif")),

@@ -1,9 +1,10 @@
-"""virsh 9.0's Network Filter commands: nwfilter-define, -undefine, -list, -dumpxml, -edit.
+"""virsh 9.0's Network Filter commands: nwfilter-define, -undefine, -list, -dumpxml, -edit, and
+the nwfilter-binding ones.
 
 virsh's lookups (by UUID when the argument has a UUID's length, then by name), messages and
 table; the driver answers the rest.  A driver without filters (libvirt's test driver, a session
-daemon) fails as virsh fails there: nwfilter-list through its fallback count call.  Filter
-bindings stay in cmd_unsupported (pyvirt applies no filters to interfaces).
+daemon) fails as virsh fails there: nwfilter-list through its fallback count call.  pyvirtd
+applies no filters to guest ports, so it lists no bindings and refuses to create one.
 """
 
 from __future__ import annotations
@@ -69,3 +70,46 @@ def cmd_nwfilter_edit(ctl: Ctl, p: Parsed) -> bool:
     return edit_loop(ctl, ctl.conn.get_nwfilter_xml(name), name, "Network filter {}",
                      lambda xml, validate: ctl.conn.define_nwfilter(xml).name,
                      tmp_prefix=f"pyvirt-nwfilter-{name}-")
+
+
+# -- bindings (a filter applied to a guest port)
+
+
+def cmd_nwfilter_binding_list(ctl: Ctl, p: Parsed) -> bool:
+    with failing("Failed to list network filter bindings"):
+        bindings = ctl.conn.list_nwfilter_bindings()
+    rows = [[b.portdev, b.filter] for b in sorted(bindings, key=lambda b: b.portdev.lower())]
+    ctl.print(table(["Port Dev", "Filter"], rows, show_header=not ctl.quiet))
+    return True
+
+
+def cmd_nwfilter_binding_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    ref = p.str("binding") or ""
+    with failing(f"failed to get nwfilter binding '{ref}'"):
+        xml = ctl.conn.get_nwfilter_binding_xml(ref)
+    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    return True
+
+
+def cmd_nwfilter_binding_delete(ctl: Ctl, p: Parsed) -> bool:
+    """virsh looks the binding up, then deletes it: a miss reads as the lookup's failure."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    ref = p.str("binding") or ""
+    try:
+        ctl.conn.delete_nwfilter_binding(ref)
+    except PyvirtError as exc:
+        lookup = exc.code in (ErrorCode.NO_NWFILTER_BINDING, ErrorCode.NO_SUPPORT)
+        first = f"failed to get nwfilter binding '{ref}'" if lookup else f"Failed to delete network filter binding on {ref}"
+        raise CmdError(first, exc.message) from None
+    ctl.extra(f"Network filter binding on {ref} deleted\n")
+    return True
+
+
+def cmd_nwfilter_binding_create(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_lifecycle import from_file
+
+    path, binding = from_file(p, "create network filter",
+                              lambda xml: ctl.conn.create_nwfilter_binding(xml, validate=p.bool("validate")))
+    ctl.extra(f"Network filter binding on {binding.portdev} created from {path}\n")
+    return True

@@ -58,11 +58,6 @@ _CALLS: dict[str, str] = {
     "checkpoint-info": "virDomainCheckpointLookupByName",
     "checkpoint-list": "virDomainListAllCheckpoints",
     "checkpoint-parent": "virDomainCheckpointLookupByName",
-    # -- Network Filter
-    "nwfilter-binding-create": "virNWFilterBindingCreateXML|Failed to create network filter from {file}",
-    "nwfilter-binding-delete": "virNWFilterBindingLookupByPortDev|failed to get nwfilter binding '{binding}'",
-    "nwfilter-binding-dumpxml": "virNWFilterBindingLookupByPortDev|failed to get nwfilter binding '{binding}'",
-    "nwfilter-binding-list": "virConnectListAllNWFilterBindings|Failed to list network filter bindings",
     # -- Backup
     "backup-begin": "virDomainBackupBegin",
     "backup-dumpxml": "virDomainBackupGetXMLDesc",

@@ -9,7 +9,8 @@ libvirtd, starts with whatever files the directory holds.  Like libvirt, only a 
 
 Filters are definitions only here: pyvirt does not apply them to guest interfaces (a domain
 ``<interface>`` with ``<filterref>`` is refused when the domain is defined, naming the element),
-so no filter is ever "in use" and there are no filter bindings.
+so no filter is ever "in use" and there are no filter bindings (listed as none; creating one is
+refused).
 
 Blocking (files): pyvirtd calls these methods in worker threads; one lock serialises them.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from pyvirt.api import (
     ErrorCode,
     ErrorDomain,
+    NWFilterBindingInfo,
     NWFilterInfo,
     PyvirtError,
     from_xml_error,
@@ -165,6 +167,27 @@ class NWFilterDriver:
             if other is not None:
                 todo += other.references()
         return False
+
+    # ------------------------------------------------------------------ bindings
+    # libvirt keeps one binding per guest port that has a <filterref>; pyvirt refuses <filterref>,
+    # so there are none, and none can be made by hand either.
+    def list_nwfilter_bindings(self) -> list[NWFilterBindingInfo]:
+        return []
+
+    @staticmethod
+    def _no_binding(portdev: str) -> PyvirtError:
+        return _error(f"Network filter binding not found: no nwfilter binding for port dev '{portdev}'",
+                      ErrorCode.NO_NWFILTER_BINDING)
+
+    def get_nwfilter_binding_xml(self, portdev: str) -> str:
+        raise self._no_binding(portdev)
+
+    def delete_nwfilter_binding(self, portdev: str) -> None:
+        raise self._no_binding(portdev)
+
+    def create_nwfilter_binding(self, xml: str, validate: bool = False) -> NWFilterBindingInfo:
+        raise _error("unsupported configuration: pyvirt does not apply network filters to guest ports (a guest "
+                     "interface's <filterref> is refused as well)", ErrorCode.CONFIG_UNSUPPORTED)
 
     def undefine_nwfilter(self, name: str) -> None:
         with self._lock:

@@ -31,21 +31,21 @@ COMMANDS = (
         "Undefine a given network filter.", (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
         )),
-    Cmd("nwfilter-binding-create", _G, "cmd_unsupported", "create a network filter binding from an XML file",
+    Cmd("nwfilter-binding-create", _G, "cmd_nwfilter", "create a network filter binding from an XML file",
         "Create a new network filter binding.", (
             Opt("file", DATA, "file containing an XML network filter binding description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
-    Cmd("nwfilter-binding-delete", _G, "cmd_unsupported", "delete a network filter binding",
+    Cmd("nwfilter-binding-delete", _G, "cmd_nwfilter", "delete a network filter binding",
         "Delete a given network filter binding.", (
             Opt("binding", DATA, "network filter binding port dev", req=True),
         )),
-    Cmd("nwfilter-binding-dumpxml", _G, "cmd_unsupported", "network filter information in XML",
+    Cmd("nwfilter-binding-dumpxml", _G, "cmd_nwfilter", "network filter information in XML",
         "Output the network filter information as an XML dump to stdout.", (
             Opt("binding", DATA, "network filter binding portdev", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("nwfilter-binding-list", _G, "cmd_unsupported", "list network filter bindings",
+    Cmd("nwfilter-binding-list", _G, "cmd_nwfilter", "list network filter bindings",
         "Returns list of network filter bindings."),
 )
