@@ -1131,6 +1131,17 @@ class Connection(abc.ABC):
     def get_sysinfo(self) -> str:
         raise no_support("virConnectGetSysinfo")
 
+    @op("Connect", "GET /v1/host/secmodel", "virNodeGetSecurityModel")
+    def node_security_model(self) -> dict[str, str]:
+        """{"model", "doi"} of the host's security driver: what the capabilities' first
+        <secmodel> says (empty strings where they name none)."""
+        import xml.etree.ElementTree as ET
+
+        sec = ET.fromstring(self.get_capabilities()).find("host/secmodel")
+        if sec is None:
+            return {"model": "", "doi": ""}
+        return {"model": sec.findtext("model") or "", "doi": sec.findtext("doi") or ""}
+
     @op("Connect", "GET /v1/host/cpu-models", "virConnectGetCPUModelNames")
     def get_cpu_model_names(self, arch: str) -> list[str]:
         """The CPU model names guests of `arch` may use; [] where the CPU driver accepts any

@@ -45,6 +45,11 @@ def test_cpu_model_names(client: Client) -> None:
         client.call(QEMU, CONNECT, "GetCPUModelNames", "su", "x86_64", 1)
 
 
+def test_security_model(client: Client) -> None:
+    assert list(client.one(TEST, CONNECT, "NodeGetSecurityModel")) == ["testSecurity", ""]
+    assert list(client.one(QEMU, CONNECT, "NodeGetSecurityModel")) == ["none", "0"]
+
+
 def test_node_memory_parameters(client: Client) -> None:
     with pytest.raises(DBusError, match="not supported by the connection driver: virNodeGetMemoryParameters"):
         client.call(TEST, CONNECT, "NodeGetMemoryParameters", "u", 0)

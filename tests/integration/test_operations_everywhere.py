@@ -306,6 +306,7 @@ STEPS: list[Step] = [
     ("node_cpu_map", lambda c, x: c.node_cpu_map()),
     ("node_cpu_stats", lambda c, x: c.node_cpu_stats(-1)),
     ("node_memory_stats", lambda c, x: c.node_memory_stats(-1)),
+    ("node_security_model", lambda c, x: c.node_security_model()["model"] in ("none", "testSecurity") or 1 / 0),
     ("get_cpu_model_names", lambda c, x: "qemu64" in c.get_cpu_model_names("x86_64") or 1 / 0),
     ("node_free_pages", lambda c, x: len(c.node_free_pages([4, 2048], 0, 1)) == 2 or 1 / 0),
     ("node_alloc_pages", lambda c, x: c.node_alloc_pages([2048], [0], -1, 1, add=True)),  # adds none

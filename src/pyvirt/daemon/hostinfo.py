@@ -153,6 +153,10 @@ class HostInfo:
     def node_suspend(self, target: str, duration: int) -> None:
         hostmem.suspend(target, duration)
 
+    def node_security_model(self) -> dict[str, str]:
+        """pyvirtd confines guests with no security driver (its capabilities say model 'none')."""
+        return {"model": "none", "doi": "0"}
+
     async def get_cpu_model_names(self, arch: str) -> list[str]:
         """libvirt's CPU-driver rules per architecture; for x86 the models QEMU reports (the ones a
         guest here can be given), in QEMU's order."""

@@ -979,6 +979,7 @@ METHODS: dict[str, Row] = {
     "Connect.NodeGetFreeMemory": call("node_free_memory"),
     "Connect.NodeGetMemoryStats": call("node_memory_stats", "cell", flags={}),
     "Connect.NodeGetMemoryParameters": node_memory_parameters,
+    "Connect.NodeGetSecurityModel": call("node_security_model", out=lambda ctx, r: (r["model"], r["doi"])),
     "Connect.NodeSetMemoryParameters": set_node_memory_parameters,
     "Connect.StoragePoolCreateXML": call("create_pool", "xml", flags={1: "build"}),
     "Connect.StoragePoolDefineXML": call("define_pool", "xml", flags={}),
