@@ -98,6 +98,13 @@ class DaemonHarness:
                 os.kill(pid, signal.SIGKILL)
 
 
+def system_daemon(root: Path) -> DaemonHarness:
+    """A qemu:///system daemon in a network namespace of its own (``unshare -n``), with no default
+    network: for tests of what only system daemons have (network filters), nothing on the host's
+    network.  Start and stop it as any harness."""
+    return DaemonHarness(root, uri="qemu:///system", wrap=("unshare", "-n"), env={"PYVIRT_NETWORK_AUTOSTART": "0"})
+
+
 def qemu_as_root(config_dir: Path) -> None:
     """A test's system daemon runs QEMU as root (qemu.conf ``user = "root"``), unless the test
     wrote its own qemu.conf: its state root sits under pytest's 0700 directories and the test

@@ -389,6 +389,22 @@ def from_xml_error(exc: Exception, domain: int) -> PyvirtError:
     return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, domain)
 
 
+def check_schema(xml: str, kind: str, domain: int) -> None:
+    """libvirt's VALIDATE flags: the document against libvirt's schema KIND.rng where one is
+    installed (XML_INVALID_SCHEMA naming the first violation; malformed XML: libvirt's XML error)."""
+    from pyvirt.xml import safe_parse
+    from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.schema import schema_error
+
+    try:
+        bad = schema_error(safe_parse(xml), kind)
+    except XMLError as exc:
+        raise from_xml_error(exc, domain) from None
+    if bad is not None:
+        raise PyvirtError(f"XML document failed to validate against schema: {bad[0]}", ErrorCode.XML_INVALID_SCHEMA,
+                          domain)
+
+
 def no_nwfilter(value: str, by: str = "name") -> PyvirtError:
     """libvirt's wording for a network filter lookup that found nothing (by "name" or "uuid")."""
     return PyvirtError(f"Network filter not found: no nwfilter with matching {by} '{value}'",

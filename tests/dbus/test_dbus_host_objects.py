@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dbus_fast import Variant
 
-from tests.daemon_harness import DaemonHarness
+from tests.daemon_harness import system_daemon
 from tests.dbus.bus import CONNECT, PROPS, QEMU, TEST, Client, DBusError, running_service
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a system pyvirtd needs root")
@@ -22,8 +22,7 @@ NWFILTER = "org.libvirt.NWFilter"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     root = tmp_path_factory.mktemp("dbus-hostobj")
-    daemon = DaemonHarness(root / "state", uri="qemu:///system", wrap=("unshare", "-n"),
-                           env={"PYVIRT_NETWORK_AUTOSTART": "0"})
+    daemon = system_daemon(root / "state")
     (root / "state").mkdir()
     daemon.start()
     try:

@@ -94,10 +94,23 @@ NODE_SEQUENCES = ["domifaddr t2", "domifaddr t3", "domstats t3 t2", "domstats t2
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _run(tool: list[str], uri: str, line: str) -> tuple[str, str, int]:
-    proc = subprocess.run([*tool, "-c", uri, line], capture_output=True, text=True, timeout=60)
+def _run(tool: list[str], uri: str, line: str, cwd: Path | None = None) -> tuple[str, str, int]:
+    proc = subprocess.run([*tool, "-c", uri, line], capture_output=True, text=True, timeout=60, cwd=cwd)
     # pool-define-as makes a random UUID in both tools
     return _UUID.sub("UUID", proc.stdout), proc.stderr, proc.returncode
+
+
+def files_folder(factory: pytest.TempPathFactory, name: str, files: dict[str, str]) -> Path:
+    """A folder with NAME.xml for each of `files` (what command lines of other oracle tests read)."""
+    path = factory.mktemp(name)
+    for stem, text in files.items():
+        (path / f"{stem}.xml").write_text(text)
+    return path
+
+
+def assert_same_in(folder: Path, line: str) -> None:
+    """`line` on test:///default through both tools, run in `folder`."""
+    assert _run(PYVIRT, "test:///default", line, folder) == _run([VIRSH], "test:///default", line, folder)
 
 
 @pytest.mark.parametrize("line", SEQUENCES)

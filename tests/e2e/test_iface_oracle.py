@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_host_oracle import PYVIRT, VIRSH, _run
+from tests.e2e.test_host_oracle import VIRSH, assert_same_in, files_folder
 
 pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
 
@@ -60,13 +60,9 @@ LINES = [
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ifaces")
-    for name, text in FILES.items():
-        (path / f"{name}.xml").write_text(text)
-    return path
+    return files_folder(tmp_path_factory, "ifaces", FILES)
 
 
 @pytest.mark.parametrize("line", LINES)
-def test_same_as_virsh(folder: Path, line: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(folder)
-    assert _run(PYVIRT, "test:///default", line) == _run([VIRSH], "test:///default", line)
+def test_same_as_virsh(folder: Path, line: str) -> None:
+    assert_same_in(folder, line)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_harness import DaemonHarness
+from tests.daemon_harness import DaemonHarness, system_daemon
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a system daemon (network filters) needs root")
 
@@ -31,8 +31,7 @@ FILTER = f"""<filter name='web' chain='ipv4-web'>
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
     root = tmp_path_factory.mktemp("nwfilter")
-    harness = DaemonHarness(root / "state", uri="qemu:///system", wrap=("unshare", "-n"),
-                            env={"PYVIRT_NETWORK_AUTOSTART": "0"})
+    harness = system_daemon(root / "state")
     (root / "state").mkdir()
     harness.start()
     try:

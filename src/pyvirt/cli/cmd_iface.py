@@ -164,11 +164,33 @@ def _inactive_root(ctl: Ctl, name: str) -> ET.Element:
         raise CmdError(f"Failed to parse configuration of {name}") from None
 
 
-def _define_new(ctl: Ctl, root: ET.Element, fail: str) -> InterfaceInfo:
+def _checked_type(top: ET.Element, name: str, refused: Callable[[str], str | None], *stale: str) -> str:
+    """The definition's type, after virsh's checks in virsh's order: it has one, `refused(type)`
+    finds nothing wrong with it, it names `name`."""
+    kind = top.get("type")
+    if kind is None:
+        raise CmdError(f"Existing device {name} has no type", *stale)
+    if refused(kind):
+        raise CmdError(refused(kind) or "", *stale)
+    if top.get("name") != name:
+        raise CmdError(f"Interface name from config {top.get('name')} doesn't match given supplied name {name}",
+                       *stale)
+    return kind
+
+
+def _define_and_start(ctl: Ctl, p: Parsed, root: ET.Element, words: tuple[str, str, str, str]) -> bool:
+    """Define the rewritten interface, then start it unless --no-start: `words` are virsh's
+    define failure, defined, start failure and started lines."""
     import xml.etree.ElementTree as ET
 
-    with failing(fail):
-        return ctl.conn.define_interface(ET.tostring(root, encoding="unicode"))
+    with failing(words[0]):
+        created = ctl.conn.define_interface(ET.tostring(root, encoding="unicode"))
+    ctl.extra(words[1] + "\n")
+    if not p.bool("no-start"):
+        with failing(words[2]):
+            ctl.conn.start_interface(created.name)
+        ctl.extra(words[3] + "\n")
+    return True
 
 
 def _uint(text: str, option: str, stale: str) -> int:
@@ -196,14 +218,8 @@ def cmd_iface_bridge(ctl: Ctl, p: Parsed) -> bool:
     stp = not p.bool("no-stp")
     delay = 0 if p.str("delay") is None else _uint(p.str("delay") or "", "delay", stale)
     top = _inactive_root(ctl, name)
-    kind = top.get("type")
-    if kind is None:
-        raise CmdError(f"Existing device {name} has no type", stale)
-    if kind == "bridge":
-        raise CmdError(f"Existing device {name} is already a bridge", stale)
-    if top.get("name") != name:
-        raise CmdError(f"Interface name from config {top.get('name')} doesn't match given supplied name {name}",
-                       stale)
+    kind = _checked_type(top, name, lambda k: f"Existing device {name} is already a bridge" if k == "bridge" else None,
+                         stale)
     node = ET.SubElement(top, "bridge", {"stp": "on" if stp else "off"})
     if stp:
         node.set("delay", str(delay))
@@ -214,26 +230,17 @@ def cmd_iface_bridge(ctl: Ctl, p: Parsed) -> bool:
         if child.tag in ("mac", "bond", "vlan"):
             top.remove(child)
             member.append(child)
-    created = _define_new(ctl, top, f"Failed to define new bridge interface {bridge}")
-    ctl.extra(f"Created bridge {bridge} with attached device {name}\n")
-    if not p.bool("no-start"):
-        with failing(f"Failed to start bridge interface {bridge}"):
-            ctl.conn.start_interface(created.name)
-        ctl.extra(f"Bridge interface {bridge} started\n")
-    return True
+    return _define_and_start(ctl, p, top, (f"Failed to define new bridge interface {bridge}",
+                                           f"Created bridge {bridge} with attached device {name}",
+                                           f"Failed to start bridge interface {bridge}",
+                                           f"Bridge interface {bridge} started"))
 
 
 def cmd_iface_unbridge(ctl: Ctl, p: Parsed) -> bool:
     """cmdInterfaceUnbridge: the bridge's one member takes its place."""
     name = get_interface(ctl, p.str("bridge") or "").name
     top = _inactive_root(ctl, name)
-    kind = top.get("type")
-    if kind is None:
-        raise CmdError(f"Existing device {name} has no type")
-    if kind != "bridge":
-        raise CmdError(f"Device {name} is not a bridge")
-    if top.get("name") != name:
-        raise CmdError(f"Interface name from config {top.get('name')} doesn't match given supplied name {name}")
+    _checked_type(top, name, lambda k: f"Device {name} is not a bridge" if k != "bridge" else None)
     node = top.find("bridge")
     if node is None:
         raise CmdError("No bridge node in xml document")
@@ -252,10 +259,6 @@ def cmd_iface_unbridge(ctl: Ctl, p: Parsed) -> bool:
     top.remove(node)
     for child in list(member):
         top.append(child)
-    created = _define_new(ctl, top, f"Failed to define new interface {device}")
-    ctl.extra(f"Device {device} un-attached from bridge {name}\n")
-    if not p.bool("no-start"):
-        with failing(f"Failed to start interface {device}"):
-            ctl.conn.start_interface(created.name)
-        ctl.extra(f"Interface {device} started\n")
-    return True
+    return _define_and_start(ctl, p, top, (f"Failed to define new interface {device}",
+                                           f"Device {device} un-attached from bridge {name}",
+                                           f"Failed to start interface {device}", f"Interface {device} started"))

@@ -17,6 +17,8 @@ from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pyvirt.api import NodeDeviceInfo
 
 #: nodedev-event's names (``nodedev-event --list``) and virshNodeDeviceEventToString's words
@@ -149,12 +151,17 @@ def cmd_nodedev_undefine(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def cmd_nodedev_start(ctl: Ctl, p: Parsed) -> bool:
+def _act(ctl: Ctl, p: Parsed, verb: str, done: str, call: Callable[[str], object]) -> bool:
+    """virsh's plain-lookup commands: "Failed to VERB device NAME", else "Device NAME DONE"."""
     name = _by_name(ctl, p.str("device") or "").name
-    with failing(f"Failed to start device {name}"):
-        ctl.conn.start_node_device(name)
-    ctl.extra(f"Device {name} started\n")
+    with failing(f"Failed to {verb} device {name}"):
+        call(name)
+    ctl.extra(f"Device {name} {done}\n")
     return True
+
+
+def cmd_nodedev_start(ctl: Ctl, p: Parsed) -> bool:
+    return _act(ctl, p, "start", "started", ctl.conn.start_node_device)
 
 
 def cmd_nodedev_autostart(ctl: Ctl, p: Parsed) -> bool:
@@ -167,24 +174,12 @@ def cmd_nodedev_autostart(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_nodedev_detach(ctl: Ctl, p: Parsed) -> bool:
-    name = _by_name(ctl, p.str("device") or "").name
-    with failing(f"Failed to detach device {name}"):
-        ctl.conn.detach_node_device(name, p.str("driver"))
-    ctl.extra(f"Device {name} detached\n")
-    return True
+    return _act(ctl, p, "detach", "detached", lambda name: ctl.conn.detach_node_device(name, p.str("driver")))
 
 
 def cmd_nodedev_reattach(ctl: Ctl, p: Parsed) -> bool:
-    name = _by_name(ctl, p.str("device") or "").name
-    with failing(f"Failed to re-attach device {name}"):
-        ctl.conn.reattach_node_device(name)
-    ctl.extra(f"Device {name} re-attached\n")
-    return True
+    return _act(ctl, p, "re-attach", "re-attached", ctl.conn.reattach_node_device)
 
 
 def cmd_nodedev_reset(ctl: Ctl, p: Parsed) -> bool:
-    name = _by_name(ctl, p.str("device") or "").name
-    with failing(f"Failed to reset device {name}"):
-        ctl.conn.reset_node_device(name)
-    ctl.extra(f"Device {name} reset\n")
-    return True
+    return _act(ctl, p, "reset", "reset", ctl.conn.reset_node_device)

@@ -36,17 +36,16 @@ def _unsupported_type() -> PyvirtError:
 
 
 def _parse(xml: str, validate: bool) -> object:
+    from pyvirt.api import check_schema
     from pyvirt.xml.errors import XMLError
     from pyvirt.xml.safe import safe_parse
-    from pyvirt.xml.schema import schema_error
 
+    if validate:
+        check_schema(xml, "nodedev", ErrorDomain.NODEDEV)
     try:
         root = safe_parse(xml)
     except XMLError as exc:
         raise _error(f"XML error: {exc.message}", ErrorCode.XML_ERROR) from None
-    bad = schema_error(root, "nodedev") if validate else None
-    if bad is not None:
-        raise _error(f"XML document failed to validate against schema: {bad[0]}", ErrorCode.XML_INVALID_SCHEMA)
     if root.tag != "device":
         raise _error(f"XML error: expecting root element of 'device', not '{root.tag}'", ErrorCode.XML_ERROR)
     if root.find("capability") is None:

@@ -27,6 +27,7 @@ from pyvirt.api import (
     NWFilterBindingInfo,
     NWFilterInfo,
     PyvirtError,
+    check_schema,
     from_xml_error,
     no_nwfilter,
     system_error,
@@ -47,15 +48,7 @@ def _error(message: str, code: int) -> PyvirtError:
 def parse_filter(xml: str, validate: bool = False) -> FilterDef:
     """The filter of `xml`, or libvirt's error for it."""
     if validate:
-        from pyvirt.xml import safe_parse
-        from pyvirt.xml.schema import schema_error
-
-        try:
-            bad = schema_error(safe_parse(xml), "nwfilter")
-        except XMLError as exc:
-            raise from_xml_error(exc, ErrorDomain.NWFILTER) from None
-        if bad is not None:
-            raise _error(f"XML document failed to validate against schema: {bad[0]}", ErrorCode.XML_INVALID_SCHEMA)
+        check_schema(xml, "nwfilter", ErrorDomain.NWFILTER)
     try:
         return FilterDef.from_xml(xml)
     except FilterXMLError as exc:

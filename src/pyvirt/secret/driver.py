@@ -32,6 +32,7 @@ from pyvirt.api import (
     SecretEventType,
     SecretInfo,
     SecretValueEvent,
+    check_schema,
     from_xml_error,
     no_secret,
     system_error,
@@ -72,15 +73,7 @@ def canonical_uuid(uuid: str, function: str = "virSecretLookupByUUIDString") -> 
 def parse_secret(xml: str, validate: bool = False) -> SecretDef:
     """The secret of `xml`, or libvirt's error for it (internal errors where libvirt has them)."""
     if validate:
-        from pyvirt.xml import safe_parse
-        from pyvirt.xml.schema import schema_error
-
-        try:
-            bad = schema_error(safe_parse(xml), "secret")
-        except XMLError as exc:
-            raise from_xml_error(exc, ErrorDomain.SECRET) from None
-        if bad is not None:
-            raise _error(f"XML document failed to validate against schema: {bad[0]}", ErrorCode.XML_INVALID_SCHEMA)
+        check_schema(xml, "secret", ErrorDomain.SECRET)
     try:
         sec = SecretDef.from_xml(xml)
     except SecretXMLError as exc:

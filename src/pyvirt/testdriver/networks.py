@@ -17,6 +17,7 @@ from pyvirt.api import (
     NetworkEvent,
     NetworkEventType,
     NetworkInfo,
+    check_schema,
     from_xml_error,
 )
 from pyvirt.testdriver import errors as E
@@ -37,15 +38,7 @@ def parse(xml: str, validate: bool = False) -> Network:
     from pyvirt.xml.network import Network
 
     if validate:
-        from pyvirt.xml import safe_parse
-        from pyvirt.xml.schema import schema_error
-
-        try:
-            bad = schema_error(safe_parse(xml), "network")
-        except XMLError as exc:
-            raise from_xml_error(exc, ErrorDomain.NETWORK) from None
-        if bad is not None:
-            raise err(f"XML document failed to validate against schema: {bad[0]}", ErrorCode.XML_INVALID_SCHEMA)
+        check_schema(xml, "network", ErrorDomain.TEST)
     try:
         return Network.from_xml(xml)
     except XMLError as exc:
