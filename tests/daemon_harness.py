@@ -98,6 +98,23 @@ class DaemonHarness:
                 os.kill(pid, signal.SIGKILL)
 
 
+@contextlib.contextmanager
+def running(harness: DaemonHarness) -> Iterator[DaemonHarness]:
+    """`harness` started over a fresh state root, stopped at the end (a module fixture's body)."""
+    harness.log.parent.mkdir(parents=True, exist_ok=True)  # the state root (harness.root is its short alias)
+    harness.start()
+    try:
+        yield harness
+    finally:
+        harness.stop()
+
+
+def cli(daemon: DaemonHarness, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`pyvirt -c URI ARGS…` against `daemon` (extra environment in `env`: EDITOR, …)."""
+    return subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, *args], capture_output=True,
+                          text=True, env={**daemon.env(), **(env or {})}, timeout=120)
+
+
 def system_daemon(root: Path) -> DaemonHarness:
     """A qemu:///system daemon in a network namespace of its own (``unshare -n``), with no default
     network: for tests of what only system daemons have (network filters), nothing on the host's

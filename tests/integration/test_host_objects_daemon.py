@@ -4,32 +4,19 @@ pools and KSM values are only written back as they are)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.daemon_harness import DaemonHarness
+from tests.daemon_harness import DaemonHarness, cli, running
 
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
-    root = tmp_path_factory.mktemp("hostobj")
-    harness = DaemonHarness(root / "state")
-    (root / "state").mkdir()
-    harness.start()
-    try:
+    with running(DaemonHarness(tmp_path_factory.mktemp("hostobj") / "state")) as harness:
         yield harness
-    finally:
-        harness.stop()
-
-
-def cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, *args], capture_output=True,
-                          text=True, env=daemon.env(), timeout=120)
 
 
 def test_cpu_models_are_qemus(daemon: DaemonHarness) -> None:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.daemon_harness import DaemonHarness, system_daemon
+from tests.daemon_harness import DaemonHarness, cli, running, system_daemon
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a system daemon (network filters) needs root")
 
@@ -30,19 +28,8 @@ FILTER = f"""<filter name='web' chain='ipv4-web'>
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
-    root = tmp_path_factory.mktemp("nwfilter")
-    harness = system_daemon(root / "state")
-    (root / "state").mkdir()
-    harness.start()
-    try:
+    with running(system_daemon(tmp_path_factory.mktemp("nwfilter") / "state")) as harness:
         yield harness
-    finally:
-        harness.stop()
-
-
-def cli(daemon: DaemonHarness, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, *args], capture_output=True,
-                          text=True, env={**daemon.env(), **(env or {})}, timeout=120)
 
 
 def _write(tmp_path: Path, text: str, name: str = "f.xml") -> str:
