@@ -8,6 +8,7 @@ a corrupt image is refused without touching the domain or the file.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,13 @@ def _uptime(conn: object, name: str, step: str) -> float:
     return float(found[-1])
 
 
+def _cached_pages(path: Path) -> int:
+    """Pages of `path` in the host's page cache (util-linux fincore)."""
+    out = subprocess.run(["fincore", "--noheadings", "--raw", "--output", "PAGES", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.strip())
+
+
 def test_save_restore_and_managed_save_resume_the_same_guest(daemon: DaemonHarness, test_guest: TestGuest,
                                                              tmp_path: Path) -> None:
     conn = daemon.connect()
@@ -34,8 +42,9 @@ def test_save_restore_and_managed_save_resume_the_same_guest(daemon: DaemonHarne
     before = _uptime(conn, "sv", "STEP-1")
 
     image = tmp_path / "sv.save"
-    conn.save("sv", str(image))
+    conn.save("sv", str(image), bypass_cache=True)
     assert conn.get_state("sv") == (DomainState.SHUTOFF, ShutoffReason.SAVED)
+    assert _cached_pages(image) == 0  # --bypass-cache: the image left nothing in the page cache
     header = saveimage.read_header(str(image))
     assert header.was_running and "<name>sv</name>" in header.xml
     assert "<name>sv</name>" in conn.save_image_xml(str(image))
@@ -49,8 +58,9 @@ def test_save_restore_and_managed_save_resume_the_same_guest(daemon: DaemonHarne
     assert corrupt.read_bytes() == b"LibvirtQemudSave" + b"\xff" * 200
     assert conn.get_state("sv") == (DomainState.SHUTOFF, ShutoffReason.SAVED)
 
-    conn.restore(str(image))
+    conn.restore(str(image), bypass_cache=True)
     assert conn.get_state("sv") == (DomainState.RUNNING, RunningReason.RESTORED)
+    assert _cached_pages(image) == 0
     after = _uptime(conn, "sv", "STEP-2")
     assert after >= before, (before, after)  # a fresh boot would start again near 0
 

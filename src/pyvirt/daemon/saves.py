@@ -79,7 +79,7 @@ class SavesMixin:
         target = _absolute(path)
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
-            await self._save_locked(rec, target, xml, running, paused)
+            await self._save_locked(rec, target, xml, running, paused, bypass_cache)
 
     async def managed_save(self, dom: str, *, bypass_cache: bool = False, running: bool = False,
                            paused: bool = False) -> None:
@@ -90,7 +90,7 @@ class SavesMixin:
         target = self.managed_save_path(rec)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         async with rec.lock:
-            await self._save_locked(rec, str(target), None, running, paused)
+            await self._save_locked(rec, str(target), None, running, paused, bypass_cache)
 
     async def restore(self, path: str, *, xml: str | None = None, bypass_cache: bool = False,
                       running: bool = False, paused: bool = False, reset_nvram: bool = False) -> None:
@@ -112,6 +112,12 @@ class SavesMixin:
             if not rec.persistent and not rec.active:
                 self._unindex(rec)  # type: ignore[attr-defined]
             raise
+        if bypass_cache:  # QEMU has read it all: its pages go
+            fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                drop_cached(fd)
+            finally:
+                os.close(fd)
 
     def save_image_xml(self, path: str, *, security_info: bool = False) -> str:
         header = saveimage.read_header(_absolute(path))
@@ -197,7 +203,7 @@ class SavesMixin:
         saveimage.rewrite_header(path, new)
 
     async def _save_locked(self, rec: DomainRecord, target: str, xml: str | None, running: bool,
-                           paused: bool) -> None:
+                           paused: bool, bypass_cache: bool = False) -> None:
         run = self._running(rec)  # type: ignore[attr-defined]
         dom = rec.current()
         if xml is not None:
@@ -205,15 +211,16 @@ class SavesMixin:
         was_running = rec.state == DomainState.RUNNING
         header = saveimage.SaveHeader(dom.to_xml(inactive=True, security_info=True),
                                       running or (was_running and not paused))
-        await self._write_state_image(run, target, header, pause=was_running)
+        await self._write_state_image(run, target, header, pause=was_running, bypass_cache=bypass_cache)
         await self._stop_saved(rec, run)
 
     async def _write_state_image(self, run: Running, target: str, header: saveimage.SaveHeader,
-                                 pause: bool) -> None:
+                                 pause: bool, bypass_cache: bool = False) -> None:
         """QEMU's state into `target` behind `header` (a save, or an external snapshot's memory):
         written under a temporary name, marked complete and renamed into place.  QEMU is left
         paused ('postmigrate'); on failure nothing is left behind and a guest this paused
-        (`pause`) runs again."""
+        (`pause`) runs again.  `bypass_cache`: the image leaves no pages in the host's page cache
+        (libvirt's O_DIRECT iohelper; here the written pages are dropped once on disk)."""
         folder = os.path.dirname(target)
         tmp = os.path.join(folder, f".{os.path.basename(target)}.pyvirt-partial")
         try:
@@ -234,6 +241,8 @@ class SavesMixin:
             await self._wait_migration(run)
             os.pwrite(fd, saveimage.MAGIC, 0)
             os.fsync(fd)
+            if bypass_cache:
+                drop_cached(fd)
         except BaseException:
             os.close(fd)
             remove_quietly(tmp)
@@ -298,6 +307,12 @@ class SavesMixin:
         except TimeoutError:
             return False
         return True
+
+
+def drop_cached(fd: int) -> None:
+    """--bypass-cache: the file's clean pages leave the page cache, so a large image does not push
+    the host's own out (what libvirt's O_DIRECT I/O avoids in the first place)."""
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _exclusive_state(running: bool, paused: bool) -> None:
