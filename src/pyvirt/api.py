@@ -1268,9 +1268,9 @@ class Connection(abc.ABC):
     @op("Domain", "POST /v1/domains/{dom}/start", "virDomainCreateWithFlags", session="autodestroy")
     @abc.abstractmethod
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-              force_boot: bool = False, reset_nvram: bool = False) -> DomainInfo:
+              force_boot: bool = False, reset_nvram: bool = False, bypass_cache: bool = False) -> DomainInfo:
         """Boot (or restore the managed save); `reset_nvram` starts from a fresh copy of the UEFI
-        variable store's template."""
+        variable store's template; `bypass_cache` keeps a restored managed save out of the page cache."""
 
     @op("Domain", "POST /v1/domains/{dom}/shutdown", "virDomainShutdownFlags")
     @abc.abstractmethod

@@ -73,7 +73,7 @@ def test_save_restore_and_managed_save_resume_the_same_guest(daemon: DaemonHarne
     daemon.start()
     conn = daemon.connect()
     assert conn.get_info("sv").managed_save
-    conn.start("sv")
+    conn.start("sv", bypass_cache=True)
     info = conn.get_info("sv")
     assert (info.state, info.reason, info.managed_save) == (DomainState.RUNNING, RunningReason.RESTORED, False)
     assert _uptime(conn, "sv", "STEP-3") >= after

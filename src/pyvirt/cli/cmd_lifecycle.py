@@ -65,7 +65,8 @@ def cmd_start(ctl: Ctl, p: Parsed) -> bool:
     try:
         info = ctl.conn.start(ref, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"),
                               force_boot=p.bool("force-boot"),
-                              **({"reset_nvram": True} if p.bool("reset-nvram") else {}))
+                              **({"reset_nvram": True} if p.bool("reset-nvram") else {}),
+                              **({"bypass_cache": True} if p.bool("bypass-cache") else {}))
     except PyvirtError as exc:
         found = ctl.domain(ref)  # "failed to get domain" when there is none
         if ref not in (found.name, found.uuid) and ref.lower() != found.uuid:

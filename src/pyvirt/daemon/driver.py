@@ -473,7 +473,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         return self.info(rec)
 
     async def start(self, dom: str, paused: bool = False, autodestroy: bool = False,
-                    force_boot: bool = False, reset_nvram: bool = False) -> DomainInfo:
+                    force_boot: bool = False, reset_nvram: bool = False, bypass_cache: bool = False) -> DomainInfo:
         """A managed save, if there is one, is restored instead of a boot (`force_boot` discards it);
         `reset_nvram` drops the UEFI variable store, which the start copies afresh from its template."""
         owner = self._autodestroy_owner(autodestroy)
@@ -483,7 +483,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 from pyvirt.daemon.firmware import reset_nvram as drop_nvram
 
                 drop_nvram(rec.config, self.paths.data / "nvram")
-            if not await self.start_from_managed_save(rec, paused, force_boot):
+            if not await self.start_from_managed_save(rec, paused, force_boot, bypass_cache):
                 await self._start_locked(rec, paused=paused)
             self._destroy_when_gone(owner, rec)
         return self.info(rec)

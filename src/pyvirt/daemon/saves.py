@@ -113,11 +113,7 @@ class SavesMixin:
                 self._unindex(rec)  # type: ignore[attr-defined]
             raise
         if bypass_cache:  # QEMU has read it all: its pages go
-            fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                drop_cached(fd)
-            finally:
-                os.close(fd)
+            _drop_file_cache(source)
 
     def save_image_xml(self, path: str, *, security_info: bool = False) -> str:
         header = saveimage.read_header(_absolute(path))
@@ -146,7 +142,8 @@ class SavesMixin:
             remove_quietly(self.managed_save_path(rec))
 
     # ------------------------------------------------------------------ start with a managed save
-    async def start_from_managed_save(self, rec: DomainRecord, paused: bool, force_boot: bool) -> bool:
+    async def start_from_managed_save(self, rec: DomainRecord, paused: bool, force_boot: bool,
+                                      bypass_cache: bool = False) -> bool:
         """Called by start with the domain locked: True when a managed save was restored."""
         path = self.managed_save_path(rec)
         if rec.active or not path.is_file():
@@ -159,6 +156,8 @@ class SavesMixin:
         if dom.uuid != rec.uuid:
             raise _failed(f"managed save image {path} belongs to another domain ({dom.uuid})")
         await self._restore_locked(rec, dom, str(path), header, False, paused)
+        if bypass_cache:
+            _drop_file_cache(str(path))
         remove_quietly(path)
         return True
 
@@ -313,6 +312,14 @@ def drop_cached(fd: int) -> None:
     """--bypass-cache: the file's clean pages leave the page cache, so a large image does not push
     the host's own out (what libvirt's O_DIRECT I/O avoids in the first place)."""
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def _drop_file_cache(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        drop_cached(fd)
+    finally:
+        os.close(fd)
 
 
 def _exclusive_state(running: bool, paused: bool) -> None:

@@ -437,10 +437,11 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         return dom.info()
 
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-              force_boot: bool = False, reset_nvram: bool = False) -> DomainInfo:
+              force_boot: bool = False, reset_nvram: bool = False, bypass_cache: bool = False) -> DomainInfo:
         self._write("virDomainCreateWithFlags")
-        if reset_nvram:  # VIR_DOMAIN_START_RESET_NVRAM: libvirt's test driver takes no such flag
-            raise E.unsupported_flags(0x20, "testDomainCreateWithFlags")
+        if reset_nvram or bypass_cache:  # VIR_DOMAIN_START_RESET_NVRAM, _BYPASS_CACHE: libvirt's test driver takes neither
+            raise E.unsupported_flags((0x20 if reset_nvram else 0) | (0x4 if bypass_cache else 0),
+                                      "testDomainCreateWithFlags")
         obj = self._get(dom)
         if obj.state != DomainState.SHUTOFF:
             raise E.invalid(f"Domain '{obj.name}' is already running")
