@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pyvirt.api import (
+    DefinedDetail,
     DomainState,
     EventType,
     PausedReason,
@@ -104,15 +105,17 @@ def test_memory_snapshots_revert_across_branches_and_merge(
     assert revert1.startswith(f"{guest_disk.parent}/disk.") and _chain(revert1)[1] == str(guest_disk)
     assert not over2.exists() and over1.exists()  # the state after s2 went, s2's own image stays
     assert "<revertDisks>" in _cli(daemon, "snapshot-dumpxml", "ext", "s1").stdout
-    assert _lifecycle(events, 2) == [(EventType.STOPPED, StoppedDetail.FROM_SNAPSHOT),
-                                     (EventType.STARTED, StartedDetail.FROM_SNAPSHOT)]
+    assert _lifecycle(events, 3) == [(EventType.STOPPED, StoppedDetail.FROM_SNAPSHOT),
+                                     (EventType.STARTED, StartedDetail.FROM_SNAPSHOT),
+                                     (EventType.DEFINED, DefinedDetail.FROM_SNAPSHOT)]
 
     # and to s2, paused: its own branch back
     assert _cli(daemon, "snapshot-revert", "ext", "s2", "--paused").returncode == 0
     assert conn.get_state("ext") == (DomainState.PAUSED, PausedReason.FROM_SNAPSHOT)
-    assert _lifecycle(events, 3) == [(EventType.STOPPED, StoppedDetail.FROM_SNAPSHOT),
+    assert _lifecycle(events, 4) == [(EventType.STOPPED, StoppedDetail.FROM_SNAPSHOT),
                                      (EventType.STARTED, StartedDetail.FROM_SNAPSHOT),
-                                     (EventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT)]
+                                     (EventType.SUSPENDED, SuspendedDetail.FROM_SNAPSHOT),
+                                     (EventType.DEFINED, DefinedDetail.FROM_SNAPSHOT)]
     conn.resume("ext")
     assert _look(conn, "ext", "STEP-5") == "FILE=two VAR=two"
     revert2 = _source(daemon, "ext")

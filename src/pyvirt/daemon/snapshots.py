@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
+    DefinedDetail,
     DomainState,
     ErrorCode,
     ErrorDomain,
@@ -158,6 +159,8 @@ class SnapshotsMixin:
             snaps.check_new(snap, redefine=False)
             guest = rec.current()
             snap.domain_xml = guest.to_xml(inactive=True)
+            if rec.active and rec.config is not None:  # libvirt's <inactiveDomain>: what a revert defines again
+                snap.inactive_domain_xml = rec.config.to_xml(inactive=True)
             snap.state = {DomainState.RUNNING: "running", DomainState.PAUSED: "paused"}.get(
                 DomainState(rec.state), "shutoff") if rec.active else "shutoff"
             if live and (not rec.active or snap.memory != "external"):
@@ -261,12 +264,17 @@ class SnapshotsMixin:
 
                 drop_nvram(model.parse_stored(snap.domain_xml) if snap.domain_xml else rec.current(),
                            self.paths.data / "nvram")  # type: ignore[attr-defined]
+            config = self._snapshot_config(rec, snap)
             if is_external(snap):
                 started = await self._revert_external(rec, snaps, snap, running, paused,  # type: ignore[attr-defined]
-                                                      reset_nvram=reset_nvram)
+                                                      reset_nvram=reset_nvram, config=config)
             elif snap.state in ("running", "paused"):
+                if config is not None:
+                    self._commit(rec, config=config)  # type: ignore[attr-defined]
                 await self._revert_internal_running(rec, snap, running, paused)
             else:
+                if config is not None:
+                    self._commit(rec, config=config)  # type: ignore[attr-defined]
                 if rec.active:
                     await self._stop_for_snapshot(rec)
                 await asyncio.to_thread(_qemu_img_all, "-a", name, _internal_images(rec.current(), snap))
@@ -277,8 +285,21 @@ class SnapshotsMixin:
             if started and rec.state == DomainState.PAUSED:  # libvirt's transitions 3, 6 and 9
                 self.events.emit(rec.name, rec.uuid, EventType.SUSPENDED,  # type: ignore[attr-defined]
                                  SuspendedDetail.FROM_SNAPSHOT, rec.id)
+            if config is not None:  # libvirt's qemuSnapshotRevertWriteMetadata
+                self.events.emit(rec.name, rec.uuid, EventType.DEFINED,  # type: ignore[attr-defined]
+                                 DefinedDetail.FROM_SNAPSHOT, rec.id)
             snaps.current = name
             self._persist_snapshots(rec, snaps)
+
+    @staticmethod
+    def _snapshot_config(rec: DomainRecord, snap: SnapshotDef) -> Domain | None:
+        """The persistent definition a revert brings back (libvirt's: the snapshot's inactive
+        definition, else its definition), read before anything changes; None for a transient
+        domain or a record that kept no definition."""
+        xml = snap.inactive_domain_xml or snap.domain_xml
+        if rec.config is None or xml is None:
+            return None
+        return model.parse_definition(model.parse_stored(xml).to_xml(inactive=True, security_info=True))
 
     async def _revert_internal_running(self, rec: DomainRecord, snap: SnapshotDef, running: bool,
                                        paused: bool) -> None:

@@ -205,10 +205,12 @@ class ExternalSnapshotsMixin:
 
     # ------------------------------------------------------------------ revert
     async def _revert_external(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef,
-                               running: bool, paused: bool, reset_nvram: bool = False) -> bool:
+                               running: bool, paused: bool, reset_nvram: bool = False,
+                               config: Domain | None = None) -> bool:
         """Revert to an external snapshot; whether the guest was started (running or paused).
         The UEFI variables kept with the snapshot come back (`reset_nvram`: the template's
-        instead), once everything that could refuse the revert has been checked."""
+        instead), once everything that could refuse the revert has been checked.  `config`: the
+        persistent definition the snapshot brings back, its disks moved onto the new overlays too."""
         from pyvirt.qemu import saveimage
         from pyvirt.storage import qemuimg
 
@@ -257,8 +259,12 @@ class ExternalSnapshotsMixin:
             remove_quietly(vars_file)
         elif vars_file and kept.is_file():
             copy_file(str(kept), vars_file, f"cannot restore the NVRAM of snapshot {snap.name}")
-        if rec.config is not None:  # the snapshot's definition is the domain's again (libvirt)
-            self._commit(rec, config=model.parse_definition(dom.to_xml(inactive=True, security_info=True)))  # type: ignore[attr-defined]
+        if config is not None:  # the snapshot's definition is the domain's again (libvirt)
+            moved = {d.target_dev: new for d, new in plan}
+            for disk in config.devices.disks:
+                if disk.target_dev in moved:
+                    disk.source_file, disk.driver_type = moved[disk.target_dev], "qcow2"
+            self._commit(rec, config=model.parse_definition(config.to_xml(inactive=True, security_info=True)))  # type: ignore[attr-defined]
         keep = _files_named(snaps, skip=snaps.current) | {d.source_file for d in dom.devices.disks}
         for path in dropped:
             if path not in keep:
