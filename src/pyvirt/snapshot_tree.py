@@ -180,6 +180,14 @@ class SnapshotSet:
         return [self.info(n) for n in order]
 
 
+def regular_file(path: str | None) -> bool:
+    """libvirt names an external image only for a source that is a regular file on this host
+    (it stats the path, whatever the disk's type says)."""
+    import os
+
+    return path is not None and os.path.isfile(path)
+
+
 class GuestDisk:
     """What aligning a snapshot's disks needs to know of one guest disk."""
 

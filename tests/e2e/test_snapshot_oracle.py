@@ -68,6 +68,10 @@ SEQUENCES = [
     "snapshot-current test --name; snapshot-create-as test s6; snapshot-revert test s6 --reset-nvram; "
     "snapshot-current test --name s6; destroy test; undefine test; undefine test --snapshots-metadata; list --all",
     "snapshot-current test; snapshot-current test --name; snapshot-list test; snapshot-list test --tree",
+    # external memory: the disks default to external too, and the test driver's disk is no file here; --live
+    "snapshot-create-as test m1 --memspec file=/nonexistent/m1.mem; snapshot-create-as test m2 --live; "
+    "snapshot-create-as test m3 --memspec file=/m3,snapshot=external --diskspec vda,snapshot=no; "
+    "snapshot-info test m3; snapshot-list test --external --name; snapshot-dumpxml test m3 --xpath //memory",
 ]
 
 REDEFINE = ("<domainsnapshot><name>x</name><state>running</state><creationTime>5</creationTime>"

@@ -45,6 +45,7 @@ from pyvirt.snapshot_tree import (
     exclusive,
     is_external,
     parse_request,
+    regular_file,
 )
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def guest_disks(dom: Domain) -> list[GuestDisk]:
         source = d.source_file or d.source_dev
         readonly = bool(d.readonly) or d.device == "cdrom"
         out.append(GuestDisk(d.target_dev or "", source, "no" if readonly else None,
-                             regular_file=(d.type or "file") == "file"))
+                             regular_file=regular_file(source) and (d.type or "file") == "file"))
     return out
 
 

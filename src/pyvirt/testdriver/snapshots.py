@@ -27,6 +27,7 @@ from pyvirt.snapshot_tree import (
     check_create_flags,
     exclusive,
     parse_request,
+    regular_file,
 )
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.xmlutil import parse_string, to_string
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 #: virDomainSnapshotCreateFlags and the ones libvirt's test driver accepts
 CREATE_FLAGS = {"redefine": 0x1, "current": 0x2, "no_metadata": 0x4, "halt": 0x8, "disk_only": 0x10,
                 "reuse_external": 0x20, "quiesce": 0x40, "atomic": 0x80, "live": 0x100, "validate": 0x200}
-TEST_CREATE_OK = 0x1 | 0x2 | 0x8 | 0x200
+TEST_CREATE_OK = 0x1 | 0x2 | 0x8 | 0x100 | 0x200
 STATE_WORDS = {DomainState.RUNNING: "running", DomainState.BLOCKED: "blocked", DomainState.PAUSED: "paused",
                DomainState.SHUTDOWN: "shutdown", DomainState.SHUTOFF: "shutoff", DomainState.CRASHED: "crashed",
                DomainState.PMSUSPENDED: "pmsuspended"}
@@ -97,7 +98,8 @@ class SnapshotsMixin:
         elif snap.offline and snap.memory != "no":
             raise PyvirtError("XML error: memory state cannot be saved with offline or disk-only snapshot",
                               ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT)
-        align_disks(snap, _guest_disks(tree), "internal", True)
+        # external memory makes the disks' default external too (libvirt's alignment)
+        align_disks(snap, _guest_disks(tree), "external" if snap.memory == "external" else "internal", True)
         snaps.add(snap)
         if halt and obj.active:
             self._stop(obj, ShutoffReason.FROM_SNAPSHOT, StoppedDetail.FROM_SNAPSHOT)  # type: ignore[attr-defined]
@@ -198,5 +200,5 @@ def _guest_disks(tree: etree._Element) -> list[GuestDisk]:
         if src is not None:
             path = src.get("file") or src.get("dev") or src.get("name") or src.get("volume")
         out.append(GuestDisk(target.get("dev", "") if target is not None else "", path, disk.get("snapshot"),
-                             regular_file=disk.get("type", "file") == "file"))
+                             regular_file=regular_file(path)))
     return out
