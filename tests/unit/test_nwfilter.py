@@ -1,0 +1,99 @@
+"""Network filter XML (libvirt's rules and format) and pyvirtd's filter driver over a directory of
+the test's own: no daemon, no root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.nwfilter.driver import NWFilterDriver
+from pyvirt.xml.errors import XMLError
+from pyvirt.xml.nwfilter import FilterDef
+
+UUID = "fce8ae33-e69e-83bf-262e-30786c1f8072"
+
+
+def test_format_is_libvirts() -> None:
+    xml = f"""<filter name='f' chain='ipv4-x'><uuid>{UUID}</uuid>
+      <filterref filter='base'><parameter name='IP' value='10.0.0.1'/></filterref>
+      <rule action='drop' direction='out' priority='-100' statematch='0'>
+        <ip match='no' protocol='0x06' srcipmask='255.255.255.0' srcipaddr='$IP[@1]' srcmacaddr='52:54:0:AA:bb:cc'/>
+      </rule>
+      <rule action='accept' direction='in'><tcp flags='SYN,ACK/SYN' dstportstart='22' state='NEW'/></rule>
+      <rule action='return' direction='inout'/></filter>"""
+    assert FilterDef.from_xml(xml).to_xml() == (
+        "<filter name='f' chain='ipv4-x' priority='-700'>\n"
+        f"  <uuid>{UUID}</uuid>\n"
+        "  <filterref filter='base'>\n    <parameter name='IP' value='10.0.0.1'/>\n  </filterref>\n"
+        "  <rule action='drop' direction='out' priority='-100' statematch='false'>\n"
+        "    <ip match='no' srcmacaddr='52:54:00:aa:bb:cc' srcipaddr='$IP[@1]' srcipmask='24' protocol='0x6'/>\n"
+        "  </rule>\n"
+        "  <rule action='accept' direction='in' priority='500'>\n"
+        "    <tcp state='NEW' dstportstart='22' flags='SYN,ACK/SYN'/>\n  </rule>\n"
+        "  <rule action='return' direction='inout' priority='500'/>\n"
+        "</filter>\n")
+
+
+@pytest.mark.parametrize(("xml", "words"), [
+    ("<filter/>", "filter has no name"),
+    ("<filter name='a' chain='root-x'/>", "Invalid chain name 'root-x'"),
+    ("<filter name='a' chain='mac-abcdefghijkl'/>", "Name of chain is longer than 12 characters"),
+    ("<filter name='a' chain='mac x'/>", "Chain name contains invalid characters"),
+    ("<filter name='a' priority='2000'/>", "'priority': '2000' is not an integer in [-1000,1000]"),
+    ("<filter name='a'><rule action='drop'/></filter>", "rule node requires direction attribute"),
+    ("<filter name='a'><rule action='drop' direction='in'><ip/><tcp/></rule></filter>", "at most one protocol"),
+    ("<filter name='a'><rule action='drop' direction='in'><ipx/></rule></filter>", "unknown protocol element <ipx>"),
+    ("<filter name='a'><rule action='drop' direction='in'><mac srcmacaddr='zz'/></rule></filter>",
+     "srcmacaddr has illegal value zz (in <mac>)"),
+    ("<filter name='a'><rule action='drop' direction='in'><ipv6 srcipaddr='10.0.0.1'/></rule></filter>",
+     "srcipaddr has illegal value 10.0.0.1 (in <ipv6>)"),
+    ("<filter name='a'><rule action='drop' direction='in'><arp gratuitous='maybe'/></rule></filter>",
+     "gratuitous has illegal value maybe"),
+    ("<filter name='a'><rule action='drop' direction='in'><igmp dstportstart='1'/></rule></filter>",
+     "unknown attribute 'dstportstart' of <igmp>"),
+    ("<filter name='a'><filterref/></filter>", "filterref has no filter attribute"),
+    ("<filter name='a'><uuid>nope</uuid></filter>", "malformed uuid element"),
+    ("<filter name='a'><bogus/></filter>", "unknown element <bogus> in <filter>"),
+])
+def test_bad_documents_are_refused_by_name(xml: str, words: str) -> None:
+    with pytest.raises(XMLError) as err:
+        FilterDef.from_xml(xml)
+    assert words in err.value.message
+
+
+def test_driver_keeps_files_uuids_and_refuses_loops(tmp_path: Path) -> None:
+    folder = tmp_path / "nwfilter"
+    drv = NWFilterDriver(folder)
+    drv.load()
+    made = drv.define_nwfilter("<filter name='a'><filterref filter='b'/></filter>")
+    assert (folder / "a.xml").read_text() == drv.get_nwfilter_xml("a")
+    assert drv.define_nwfilter("<filter name='a' chain='mac'><filterref filter='b'/></filter>").uuid == made.uuid
+    drv.define_nwfilter("<filter name='b'/>")
+    before = {p.name: p.read_text() for p in folder.iterdir()}
+    for xml, words in ((f"<filter name='a'><uuid>{UUID}</uuid></filter>", "already exists with uuid"),
+                       (f"<filter name='c'><uuid>{made.uuid}</uuid></filter>", "same UUID but different name ('a')"),
+                       ("<filter name='b'><filterref filter='a'/></filter>", "filter would introduce a loop"),
+                       ("<filter name='b'><rule action='x' direction='in'/></filter>", "unknown rule action")):
+        with pytest.raises(PyvirtError, match=words.replace("(", r"\(").replace(")", r"\)")):
+            drv.define_nwfilter(xml)
+    assert {p.name: p.read_text() for p in folder.iterdir()} == before
+    assert drv.lookup_nwfilter(made.uuid).name == "a"
+    with pytest.raises(PyvirtError, match="no nwfilter with matching name 'zz'") as err:
+        drv.lookup_nwfilter("zz")
+    assert err.value.code == ErrorCode.NO_NWFILTER
+    # a file dropped into the directory (as libvirt's shipped filters are) loads, and gets a UUID kept
+    (folder / "shipped.xml").write_text("<filter name='shipped' chain='root'><rule action='accept' direction='in'/>"
+                                        "</filter>")
+    (folder / "wrong.xml").write_text("<filter name='other'/>")
+    again = NWFilterDriver(folder)
+    again.load()
+    assert [f.name for f in again.list_nwfilters()] == ["a", "b", "shipped"]
+    uuid = again.lookup_nwfilter("shipped").uuid
+    assert f"<uuid>{uuid}</uuid>" in (folder / "shipped.xml").read_text()
+    again.undefine_nwfilter("a")
+    assert not (folder / "a.xml").exists() and [f.name for f in again.list_nwfilters()] == ["b", "shipped"]
+    assert again.list_nwfilter_bindings() == []
+    with pytest.raises(PyvirtError, match="pyvirt does not apply network filters"):
+        again.create_nwfilter_binding("<filterbinding/>")
