@@ -85,7 +85,8 @@ def test_memory_snapshots_revert_across_branches_and_merge(
     assert "State:          running" in info and "Location:       external" in info, info
 
     guest_shell(conn, "ext", "echo two > /root/m; sync; X=two", "STEP-2")
-    assert _cli(daemon, "snapshot-create-as", "ext", "s2", "--memspec", f"file={mem2}").returncode == 0
+    # --live: the RAM is copied while the guest runs; QEMU pauses it only for the last pass
+    assert _cli(daemon, "snapshot-create-as", "ext", "s2", "--memspec", f"file={mem2}", "--live").returncode == 0
     over2 = folder / "disk.s2"  # libvirt's default name: the image's suffix replaced by the snapshot's name
     assert _source(daemon, "ext") == str(over2)
     assert _chain(over2)[:2] == [str(over2), str(over1)]
@@ -144,3 +145,17 @@ def test_memory_snapshots_revert_across_branches_and_merge(
     assert not off1.exists()  # what the guest wrote since off1 (nothing) went with the revert
     assert _cli(daemon, "snapshot-delete", "ext", "off1").returncode == 0  # qemu-img commit, back on the base
     assert _source(daemon, "ext") == str(guest_disk) and not Path(moved).exists()
+
+    # shut off, deleting a snapshot below the top: qemu-img commit, and the image above is rebased
+    for name in ("o1", "o2"):
+        assert _cli(daemon, "snapshot-create-as", "ext", name, "--disk-only").returncode == 0
+    o1, o2 = guest_disk.parent / "disk.o1", guest_disk.parent / "disk.o2"
+    assert _chain(o2)[:3] == [str(o2), str(o1), str(guest_disk)]
+    assert _cli(daemon, "snapshot-delete", "ext", "o1").returncode == 0
+    assert _chain(o2)[:2] == [str(o2), str(guest_disk)] and not o1.exists()
+    assert f"<source file='{guest_disk}'/>" in _cli(daemon, "snapshot-dumpxml", "ext", "o2").stdout
+    # --children: the child first, then the snapshot itself; the definition ends on the base
+    assert _cli(daemon, "snapshot-create-as", "ext", "o3", "--disk-only").returncode == 0
+    assert _cli(daemon, "snapshot-delete", "ext", "o2", "--children").returncode == 0
+    assert _source(daemon, "ext") == str(guest_disk) and conn.list_snapshots("ext") == []
+    assert not o2.exists() and not (guest_disk.parent / "disk.o3").exists()
