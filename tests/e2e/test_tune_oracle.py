@@ -95,14 +95,60 @@ LINES = [
     "perf test; perf test --enable cmt; perf test; perf test --enable cmt,bogus; perf test --enable cmt --disable cmt; "
     "perf test --disable mbmt --config; perf test --config; perf test --enable cmt,mbmt --disable cpu_cycles; "
     "dumpxml test; dumpxml --inactive test",
+    # update-memory-device: virsh picks the <memory> device from the XML itself
+    "update-memory-device test; define {memdev}; update-memory-device memdev; update-memory-device memdev --node 0; "
+    "update-memory-device memdev --alias ua-mem --print-xml; update-memory-device memdev --alias nosuch; "
+    "update-memory-device memdev --alias ua-mem --requested-size 1G --print-xml; "
+    "update-memory-device memdev --alias ua-mem --requested-size 256M",
     # what the test driver lacks, and the help texts
     "setvcpu test 1 --disable; setvcpu test 1; domblkthreshold test vda 100; "
     "help memtune; help vcpupin; help metadata; help schedinfo",
 ]
 
+#: edge cases: inactive domains, scaled sizes, empty and malformed options, namespaces, ranges
+EDGE_LINES = [
+    'destroy test; memtune test; memtune test --config; memtune test --hard-limit 1G; memtune test; dumpxml test',
+    'destroy test; blkiotune test; blkiotune test --weight 100; blkiotune test --live',
+    'destroy test; numatune test; numatune test --nodeset 0-1; numatune test --mode interleave; numatune test; dumpxml test',
+    'destroy test; emulatorpin test; emulatorpin test 1; emulatorpin test --live; dumpxml test',
+    'destroy test; iothreadadd test 2; iothreadinfo test; iothreadpin test 2 1; iothreadset test 2 --poll-max-ns 5; iothreaddel test 2; dumpxml test',
+    'destroy test; perf test --enable cmt; perf test; perf test --live',
+    'destroy test; domiftune test testnet0; domiftune test testnet0 --inbound 5; domiftune test testnet0 --live',
+    "destroy test; metadata test http://x --key k --set '<a/>'; metadata test http://x; metadata test http://x --live",
+    'destroy test; set-lifecycle-action test reboot destroy; dumpxml test',
+    'destroy test; blkdeviotune test vda --total-bytes-sec 1 --total-bytes-sec-max 2; blkdeviotune test vda; dumpxml test',
+    'destroy test; undefine test; list --all',
+    "memtune test --hard-limit 1K; memtune test; memtune test --swap-hard-limit 512; memtune test --swap-hard-limit 2M; memtune test; memtune test --hard-limit 1.5G; memtune test --hard-limit 1024b; memtune test; memtune test --soft-limit 0; memtune test; dumpxml test; blkiotune test --weight 100000; blkiotune test; blkiotune test --device-weights ''; blkiotune test; blkiotune test --device-weights /dev/sda,5 --device-weights /dev/sdb,6; blkiotune test --device-read-iops-sec /dev/sda,1,/dev/sda,2; blkiotune test; dumpxml test",
+    'blkiotune test --device-weights /dev/sda,x; blkdeviotune test vda --total-bytes-sec abc; blkdeviotune test vda --total-iops-sec -1; blkdeviotune test vda --total-bytes-sec 2000000000000000 --total-bytes-sec-max 2000000000000000; blkdeviotune test vda --size-iops-sec 5; blkdeviotune test vda --group-name x; dumpxml test; blkdeviotune test vda --read-bytes-sec-max 10 --read-bytes-sec 5 --write-iops-sec-max 4 --write-iops-sec 1 --read-iops-sec-max-length 3; blkdeviotune test vda; dumpxml test; blkdeviotune test /guest/diskimage1; blkdeviotune test hda; blkdeviotune nosuch vda',
+    "schedinfo test --set weight=5 --set cap=1; schedinfo test --set weight=-5; schedinfo test --cap 5; schedinfo test weight=5; numatune test --mode strict --nodeset 0; numatune test --mode restrictive; numatune test --mode 1; numatune test; numatune test --nodeset 0-3,^1; numatune test; numatune test --nodeset ''; numatune test --mode interleave --nodeset 0 --live; numatune test --mode preferred --live",
+    'vcpuinfo nosuch; vcpupin test --vcpu 0 --cpulist 0-2; vcpupin test --vcpu 0; vcpupin test 0 0,2,4-5; vcpupin test; vcpuinfo test; vcpupin test -1 0; vcpupin test 0 8; vcpupin test 0 7; vcpupin test abc; vcpupin test 0 1 --live',
+    "vcpupin test --live --config; vcpupin test 0 ''; emulatorpin test 0-7; emulatorpin test r; emulatorpin test; dumpxml test; emulatorpin test 0-8; emulatorpin test ^1; iothreadadd test abc; iothreadadd test -3; iothreadadd test 2 --live --config; iothreadinfo test --config; iothreadinfo test",
+    'iothreadadd test 2; iothreadset test 2 --poll-max-ns 1 --poll-grow 2 --poll-shrink 3 --thread-pool-min 1 --thread-pool-max 2; iothreadadd test 2; iothreadset test 2 --poll-max-ns -1; iothreadadd test 2; iothreadset test 2 --thread-pool-min -1; iothreadpin test 5 0 --config; iothreaddel test 0; cpu-stats test --start 0; cpu-stats test --count 1; cpu-stats test --count 5; cpu-stats test --total --start 1; cpu-stats test --start abc; cpu-stats nosuch',
+    'domiftune test testnet0 --inbound 10,20 --config; domiftune test testnet0 --config; dumpxml test --inactive; domiftune test testnet0 --inbound 0,0,0,5; dumpxml test; domiftune test testnet0 --outbound 5,6,7; domiftune test testnet0 --inbound 0; dumpxml test; domiftune test testnet0 --inbound -5; domiftune test testnet0 --inbound 99999999999; metadata test http://x --key k --set \'<a/>\'; metadata test http://x --key k --set \'<b/>\'; metadata test http://x; dumpxml test; metadata test http://x --key k --set \'<a xmlns="http://y"/>\'; metadata test http://x; dumpxml test; metadata test http://x --key k2 --set \'<a/>\'; metadata test http://y --key k2 --set \'<b/>\'; dumpxml test; metadata test http://y',
+    "metadata test http://x --key k --set '<a>text<c/></a>'; metadata test http://x; metadata test --key k --set '<a/>' http://x; metadata test --uri http://x; metadata test http://x --key 'k:z' --set '<a/>'; metadata test http://x --key k --set ''; set-lifecycle-action test crash destroy --current; set-lifecycle-action test reboot rename-restart; dumpxml test; perf test --enable ''; perf test --disable cmt,cmt; perf test --enable cmt --live --config; perf test --enable cmt --current; perf test --current",
+    'setvcpu test 1 --enable --disable; setvcpu test 1 --enable --live --current; domblkthreshold test vda abc; domblkthreshold test vda 1G',
+]
 
-@pytest.mark.parametrize("line", LINES)
-def test_tuning_commands_match_virsh(line: str) -> None:
+
+#: a domain with two memory devices, one virtio-mem with an alias (update-memory-device)
+MEMDEV = ("<domain type='test'><name>memdev</name><memory>4194304</memory><maxMemory slots='4'>8388608</maxMemory>"
+          "<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='4194304'/></numa></cpu><os><type>hvm</type></os>"
+          "<devices><memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node>"
+          "<block unit='KiB'>2048</block><requested unit='KiB'>524288</requested></target><alias name='ua-mem'/>"
+          "</memory><memory model='dimm'><target><size>524288</size><node>0</node></target></memory></devices>"
+          "</domain>")
+
+
+@pytest.fixture(scope="module")
+def memdev(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("memdev") / "memdev.xml"
+    path.write_text(MEMDEV)
+    return str(path)
+
+
+@pytest.mark.parametrize("line", LINES + EDGE_LINES)
+def test_tuning_commands_match_virsh(line: str, memdev: str) -> None:
+    line = line.replace("{memdev}", memdev)
     env = {**os.environ, "LC_ALL": "C"}
     runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
                            env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]

@@ -178,9 +178,10 @@ def cmd_secret_set_value(ctl: Ctl, p: Parsed) -> bool:
                ("interactive", "file"))
     info = get_secret(ctl, p.str("secret") or "")
     text, path = p.str("base64"), p.str("file")
+    from pyvirt.cli.values import required
+
     for name, value in (("base64", text), ("file", path)):
-        if value == "":
-            raise CmdError(f"Failed to get option '{name}': Option argument is empty")
+        required(value, name)
     interactive = p.bool("interactive")
     if text is None and path is None and not interactive:
         raise CmdError("Input secret value is missing")

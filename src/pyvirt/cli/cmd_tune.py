@@ -88,7 +88,9 @@ def _memtune_size(p: Parsed, name: str) -> int | None:
     try:
         return (scaled_bytes(s, name) + 1023) // 1024
     except CmdError:
-        raise CmdError(f"Unable to parse integer parameter {name}") from None
+        number = s[:len(s) - len(digits) + i]
+        raise CmdError(f"Unable to parse integer parameter {name}",
+                       f"invalid argument: unknown suffix '{s[len(number):]}'") from None
 
 
 def cmd_memtune(ctl: Ctl, p: Parsed) -> bool:
@@ -127,6 +129,8 @@ def cmd_blkiotune(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"Invalid value of {weight} for I/O weight")
         params["weight"] = weight
     for opt, name in _BLKIO_OPTS:
+        if p.str(opt) == "":
+            raise CmdError("Unable to parse string parameter")
         if p.str(opt) is not None:
             params[name] = p.str(opt) or ""
     if not params:
@@ -159,12 +163,15 @@ def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
         if raw is None:
             continue
         name = opt.replace("-", "_")
-        if opt == "group-name":
-            params[name] = raw
-        elif "bytes-sec" in opt and not opt.endswith("length"):
-            params[name] = scaled_bytes(raw, opt, 1)
-        else:
-            params[name] = _int_opt(p, opt, unsigned=True) or 0
+        try:
+            if opt == "group-name":
+                params[name] = raw
+            elif "bytes-sec" in opt and not opt.endswith("length"):
+                params[name] = scaled_bytes(raw, opt, 1)
+            else:
+                params[name] = _int_opt(p, opt, unsigned=True) or 0
+        except CmdError as exc:
+            raise CmdError(*exc.messages, "Unable to parse integer parameter") from None
     if not params:
         got = _get(ctl, "Unable to get number of block I/O throttle parameters",
                    "Unable to get block I/O throttle parameters", live, config,
@@ -255,7 +262,9 @@ def cmd_numatune(ctl: Ctl, p: Parsed) -> bool:
                 params["numa_mode"] = int(mode, 0)
             except ValueError:
                 raise CmdError(f"Invalid mode: {mode}") from None
-    if p.str("nodeset") is not None:
+    from pyvirt.cli.values import required
+
+    if required(p.str("nodeset"), "nodeset") is not None:
         params["numa_nodeset"] = p.str("nodeset") or ""
     if not params:
         got = _get(ctl, "Unable to get number of memory parameters", "Unable to get numa parameters", live, config,
@@ -271,8 +280,8 @@ def cmd_numatune(ctl: Ctl, p: Parsed) -> bool:
 
 
 # ------------------------------------------------------------------------------ domiftune
-def _rate(text: str) -> list[int]:
-    """virshParseRateStr: average,peak,burst,floor (empty fields are 0)."""
+def _rate(text: str, direction: str) -> list[int]:
+    """virshParseRateStr: average,peak,burst,floor (empty fields are 0), each an unsigned int."""
     fields = text.split(",")
     if len(fields) > 4:
         raise CmdError(f"Rate string '{text}' has too many fields")
@@ -284,6 +293,8 @@ def _rate(text: str) -> list[int]:
         if not field.isdigit():
             raise CmdError(f"field '{name}' is malformed")
         out.append(int(field))
+    if any(v > 0xFFFFFFFF for v in out):
+        raise CmdError(f"{direction} rate larger than maximum 4294967295")
     return out + [0] * (4 - len(out))
 
 
@@ -294,17 +305,19 @@ def cmd_domiftune(ctl: Ctl, p: Parsed) -> bool:
     params: dict[str, int] = {}
     inbound, outbound = p.str("inbound"), p.str("outbound")
     if inbound is not None:
-        average, peak, burst, floor = _rate(inbound)
-        if not average and not floor:
+        average, peak, burst, floor = _rate(inbound, "inbound")
+        if not average and not floor and (peak or burst):
             raise CmdError("either inbound average or floor is mandatory")
         params["inbound.average"] = average
         for name, value in (("peak", peak), ("burst", burst), ("floor", floor)):
             if value:
                 params[f"inbound.{name}"] = value
     if outbound is not None:
-        average, peak, burst, floor = _rate(outbound)
+        average, peak, burst, floor = _rate(outbound, "outbound")
         if floor:
             raise CmdError("outbound floor is unsupported yet")
+        if not average and (peak or burst):
+            raise CmdError("outbound average is mandatory")
         params["outbound.average"] = average
         for name, value in (("peak", peak), ("burst", burst)):
             if value:
@@ -323,8 +336,11 @@ def cmd_domiftune(ctl: Ctl, p: Parsed) -> bool:
 def cmd_perf(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
     info = ctl.domain_arg(p)
+    from pyvirt.cli.values import required
+
     order: list[tuple[str, bool]] = []
     for opt, on in (("enable", True), ("disable", False)):
+        required(p.str(opt), opt)
         for name in (p.str(opt) or "").split(",") if p.str(opt) else ():
             order.append((name, on))
     if not order:
@@ -437,6 +453,8 @@ def cmd_vcpupin(ctl: Ctl, p: Parsed) -> bool:
     maxcpu = _host_cpus(ctl)
     cpulist = p.str("cpulist")
     if cpulist is None:
+        if live and config:
+            raise CmdError("Options --live and --config are mutually exclusive")
         count_live = live or (not config and info.active)
         ncpus = ctl.conn.vcpu_count(_key(info), live=count_live, config=not count_live, maximum=True)
         if vcpu is not None and vcpu >= ncpus:
@@ -464,6 +482,8 @@ def cmd_emulatorpin(ctl: Ctl, p: Parsed) -> bool:
         ctl.print(_cpumap_text(cpumap, maxcpu) + "\n")
         return True
     cpumap = _cpulist(cpulist, maxcpu)
+    if not (live or config or p.bool("current")):
+        live = True  # virsh pins the running guest's emulator unless a scope is named
     ctl.conn.pin_emulator(_key(info), cpumap, live=live, config=config)
     return True
 
@@ -540,6 +560,8 @@ def cmd_cpu_stats(ctl: Ctl, p: Parsed) -> bool:
             first = start or 0
             if first >= len(every):
                 raise CmdError(f"Start CPU {first} is out of range (min: 0, max: {len(every) - 1})")
+            if count is not None and count > len(every) - first:
+                ctl.print(f"Only {len(every) - first} CPUs available to show\n")
             shown = every[first:first + (len(every) if count is None else count)]
             for n, stats in enumerate(shown, start=first):
                 ctl.print(f"CPU{n}:\n" + "".join(_seconds(k, v) for k, v in stats.items()))
@@ -562,7 +584,9 @@ def cmd_metadata(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
     live, config = _scope(p)
     info = ctl.domain_arg(p)
-    uri, key, value = p.str("uri") or "", p.str("key"), p.str("set")
+    from pyvirt.cli.values import required
+
+    uri, key, value = p.str("uri") or "", p.str("key"), required(p.str("set"), "set")
     if p.bool("edit"):
         raise CmdError("--edit: pyvirt does not open an editor for metadata; use --set with the new XML")
     if value is not None or p.bool("remove"):
@@ -597,7 +621,9 @@ def cmd_setvcpu(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
     info = ctl.domain_arg(p)
     enable, disable = p.bool("enable"), p.bool("disable")
-    if enable == disable:
+    if enable and disable:
+        raise CmdError("Options --enable and --disable are mutually exclusive")
+    if not enable and not disable:
         raise CmdError("one of --enable, --disable is required")
     ctl.conn.set_vcpu(_key(info), p.str("vcpulist") or "", enable, live=live, config=config)
     return True
@@ -609,4 +635,44 @@ def cmd_domblkthreshold(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain_arg(p)
     threshold = scaled_bytes(p.str("threshold") or "", "threshold", 1)
     ctl.conn.set_block_threshold(_key(info), p.str("dev") or "", threshold)
+    return True
+
+
+def cmd_update_memory_device(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's own selection of a <memory> device in the domain XML (by --alias or --node, else
+    the only one), its <requested> size set, then virDomainUpdateDeviceFlags with that device."""
+    from lxml import etree
+
+    from pyvirt.cli.values import required, scaled_bytes
+    from pyvirt.xml.safe import safe_parse
+
+    live, config = _scope(p)
+    info = ctl.domain_arg(p)
+    alias = required(p.str("alias"), "alias")
+    node = _int_opt(p, "node")
+    size = p.str("requested-size")
+    kib = scaled_bytes(size, "requested-size") // 1024 if size is not None else None
+    root = safe_parse(ctl.conn.get_xml(_key(info), inactive=config))
+    mems = root.findall("devices/memory")
+    if alias is not None:
+        mems = [m for m in mems if m.find("alias") is not None and m.find("alias").get("name") == alias]
+    elif node is not None:
+        mems = [m for m in mems if (m.findtext("target/node") or "").strip() == str(node)]
+    if not mems:
+        raise CmdError("no memory device found")
+    if len(mems) > 1:
+        raise CmdError("multiple memory devices found, use --alias or --node to select one")
+    mem = mems[0]
+    if kib is not None:
+        requested = mem.find("target/requested")
+        if requested is None:
+            raise CmdError("virtio-mem device is missing <requested/>")
+        requested.text = str(kib)
+        requested.set("unit", "KiB")
+    mem.tail = None
+    xml = etree.tostring(mem, encoding="unicode")
+    if p.bool("print-xml"):
+        ctl.print(xml)  # virsh's line end after the command ends it
+        return True
+    ctl.conn.update_device(_key(info), xml, live=live, config=config)
     return True

@@ -37,7 +37,6 @@ _CALLS: dict[str, str] = {
     "guest-agent-timeout": "virDomainAgentSetResponseTimeout",
     "set-user-sshkeys": "virDomainAuthorizedSSHKeysSet",
     "set-user-password": "virDomainSetUserPassword",
-    "update-memory-device": "virDomainUpdateDeviceFlags",
     "guestvcpus": "virDomainGetGuestVcpus",
     "guestinfo": "virDomainGetGuestInfo",
     "domdirtyrate-calc": "virDomainStartDirtyRateCalc",

@@ -17,6 +17,13 @@ def number(value: str | None, name: str, default: int | None = None) -> int | No
     return n
 
 
+def required(value: str | None, name: str) -> str | None:
+    """vshCommandOptStringReq: an option given empty is an error (None: not given)."""
+    if value == "":
+        raise CmdError(f"Failed to get option '{name}': Option argument is empty")
+    return value
+
+
 def scaled_kib(value: str, name: str) -> int:
     """vshCommandOptScaledInt with KiB default: '1G' -> 1048576; bytes round up to KiB."""
     return (scaled_bytes(value, name) + 1023) // 1024

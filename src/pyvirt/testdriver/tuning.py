@@ -63,7 +63,7 @@ def drop_if_empty(parent: etree._Element, tag: str) -> None:
 
 def check_params(params: dict[str, Any], accepted: dict[str, type]) -> None:
     """virTypedParamsValidate: only the names the call knows, each with its type."""
-    for name, value in params.items():
+    for name, value in sorted(params.items()):  # virTypedParamsValidate reports in name order
         kind = accepted.get(name)
         if kind is None:
             raise E.err(f"argument unsupported: parameter '{name}' not supported", ErrorCode.ARGUMENT_UNSUPPORTED)
@@ -410,12 +410,9 @@ class TuningMixin:
         self._write("virDomainSetIOThreadParams")
         if config:
             raise E.unsupported_flags(2 | (1 if live else 0), "testDomainSetIOThreadParams")
-        check_params(params, dict.fromkeys(("poll_max_ns", "poll_grow", "poll_shrink", "thread_pool_min",
-                                            "thread_pool_max"), int))
-        obj = self._get(dom)
-        if not obj.active or obj.live is None:
-            raise E.invalid("domain is not running")
-        if iothread not in iothread_ids(obj.live):
+        check_params(params, dict.fromkeys(("poll_max_ns", "poll_grow", "poll_shrink"), int))
+        tree = self._one_def(self._get(dom), live, False)
+        if iothread not in iothread_ids(tree):
             raise E.invalid_arg(f"cannot find IOThread '{iothread}' in iothreadids")
 
     # -- CPU statistics
@@ -457,8 +454,13 @@ def parse_blkio_devices(param: str, value: str) -> list[tuple[str, int]]:
         return []
     parts = value.split(",")
     out = []
-    if len(parts) % 2 or any(not p for p in parts[::2]) or not all(p.isdigit() for p in parts[1::2]):
+    if len(parts) % 2 or any(not p for p in parts[::2]):
         raise E.invalid_arg(f"unable to parse blkio device '{param}' '{value}'")
+    for path, number in zip(parts[::2], parts[1::2], strict=True):
+        if not number.isdigit() and param == "device_weight":  # the weight's own wording
+            raise E.invalid_arg(f"invalid value '{number}' for parameter '{param}' of device '{path}'")
+        if not number.isdigit():
+            raise E.invalid_arg(f"unable to parse blkio device '{param}' '{value}'")
     for path, number in zip(parts[::2], parts[1::2], strict=True):
         out.append((path, int(number)))
     return out

@@ -127,11 +127,21 @@ def metadata_text(el: etree._Element, uri: str) -> str:
 
 def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri: str) -> None:
     """virDomainDefSetMetadata for an element: replace (or, None, remove) the child in `uri`'s
-    namespace; the new one is put in that namespace under prefix `key`."""
+    namespace; the new element and its descendants that have no namespace of their own are put
+    in `uri`'s, under prefix `key` (an element with its own namespace keeps it, as libvirt)."""
     from lxml import etree
 
     if value is None and tree.find("metadata") is None:
         return
+    if value is not None:
+        try:
+            etree.Element("probe", nsmap={key: uri})
+        except ValueError as exc:
+            if "prefix" in str(exc):
+                raise _err("internal error: failed to validate prefix for a new XML namespace",
+                           ErrorCode.INTERNAL_ERROR) from None
+            raise _err(f"invalid argument: namespace URI '{uri}' is not a valid XML namespace name",
+                       ErrorCode.INVALID_ARG) from None
     holder = child(tree, "metadata", DOMAIN_ORDER)
     for el in list(holder):
         if isinstance(el.tag, str) and el.tag.startswith(f"{{{uri}}}"):
@@ -144,7 +154,12 @@ def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri
         parsed = safe_parse(value)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's XML error
         raise _err(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
-    node = etree.SubElement(holder, f"{{{uri}}}{etree.QName(parsed).localname}", nsmap={key: uri})
+
+    def moved(el: etree._Element) -> str:
+        qname = etree.QName(el)
+        return el.tag if qname.namespace else f"{{{uri}}}{qname.localname}"
+
+    node = etree.SubElement(holder, moved(parsed), nsmap={**(parsed.nsmap or {}), key: uri})
     node.attrib.update(parsed.attrib)
     node.text = parsed.text
 
@@ -152,7 +167,7 @@ def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri
         for sub in src:
             if not isinstance(sub.tag, str):
                 continue
-            made = etree.SubElement(dst, f"{{{uri}}}{etree.QName(sub).localname}")
+            made = etree.SubElement(dst, moved(sub))
             made.attrib.update(sub.attrib)
             made.text, made.tail = sub.text, sub.tail
             copy_into(sub, made)

@@ -859,7 +859,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
             Opt("force", BOOL, "force device update"),
         )),
-    Cmd("update-memory-device", _G, "cmd_unsupported", "update memory device of a domain",
+    Cmd("update-memory-device", _G, "cmd_tune", "update memory device of a domain",
         "Update values of a memory device of a domain", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("config", BOOL, "affect next boot"),
