@@ -107,3 +107,49 @@ def test_virtio_driver_position_in_input_and_memballoon() -> None:
     assert kids.index("driver") < kids.index("source")
     balloon = [el.tag for el in root.find("devices/memballoon")]
     assert balloon.index("address") < balloon.index("driver")
+
+
+def test_usb2_companions_get_their_ports_and_q35_slots() -> None:
+    root = define("<controller type='usb' index='0' model='ich9-ehci1'/>"
+                  "<controller type='usb' index='0' model='ich9-uhci2'/>"
+                  "<controller type='usb' index='1' model='ich9-ehci1'/>"
+                  "<controller type='usb' index='1' model='ich9-uhci1'/>").find("devices")
+    assert root.find("controller[@model='ich9-uhci2']/master").get("startport") == "2"
+    q35 = fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=(
+        "<controller type='usb' index='0' model='ich9-ehci1'/><controller type='usb' index='1' model='ich9-ehci1'/>"
+        "<controller type='usb' index='1' model='ich9-uhci1'/>")).replace("machine='pc'", "machine='q35'")))
+    slots = {(c.index, c.model): c.address.slot for c in q35.devices.controllers if c.type == "usb"}
+    assert slots == {(0, "ich9-ehci1"): 0x1D, (1, "ich9-ehci1"): 0x1A, (1, "ich9-uhci1"): 0x1A}
+
+
+def test_controllers_read_back_grouped_by_type_and_index_masters_first() -> None:
+    dom = parse_domain(HEAD.format(virt="qemu", extra="", devices=(
+        "<controller type='usb' index='1' model='nec-xhci'/>"
+        "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>"
+        "<controller type='usb' index='0' model='ich9-ehci1'/>")))
+    assert [(c.index, c.model) for c in dom.devices.controllers] == [
+        (0, "ich9-ehci1"), (0, "ich9-uhci1"), (1, "nec-xhci")]
+
+
+def test_virtio_consoles_get_no_virtio_serial_address() -> None:
+    from pyvirt.xml.defaults import with_start_defaults
+
+    devices = ("<console type='pty'><target type='virtio' port='1'/></console>"
+               "<channel type='pty'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
+    dom = fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=devices)))
+    console = next(c for c in dom.devices.consoles if c.target_type == "virtio")
+    assert console.address is None and dom.devices.channels[0].address.port == "1"
+    started = with_start_defaults(dom)
+    assert next(c for c in started.devices.consoles if c.target_type == "virtio").address is None
+
+
+def test_endpoint_devices_go_to_a_pci_bridge_not_the_dmi_bridge() -> None:
+    q35 = HEAD.replace("machine='pc'", "machine='q35'").format(virt="qemu", extra="", devices=(
+        "<controller type='pci' index='1' model='dmi-to-pci-bridge'/>"
+        "<controller type='pci' index='2' model='pci-bridge'/>"
+        "<controller type='usb' index='0' model='ich9-ehci1'/><controller type='usb' index='1' model='ich9-ehci1'/>"
+        "<controller type='usb' index='2' model='ich9-ehci1'/>"))
+    dom = fill_defaults(parse_domain(q35))
+    bridge = next(c for c in dom.devices.controllers if c.model == "pci-bridge")
+    third = next(c for c in dom.devices.controllers if c.type == "usb" and c.index == 2)
+    assert bridge.address.bus == 1 and third.address.bus == 2

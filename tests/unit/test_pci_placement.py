@@ -10,7 +10,10 @@ BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu
 
 
 def _dom(devices: str, machine: str = "q35"):
-    return fill_defaults(parse_domain(BASE.format(devices=devices, machine=machine)))
+    # the root bus first: libvirt numbers PCI controllers without index in document order from
+    # 0, and index 0 must be the root (test_unindexed_bridge_first_is_refused)
+    root = "<controller type='pci' model='pcie-root'/>" if machine == "q35" else ""
+    return fill_defaults(parse_domain(BASE.format(devices=root + devices, machine=machine)))
 
 
 def _pci(dev) -> tuple[int, int, int]:
@@ -62,8 +65,9 @@ def test_dmi_bridge_goes_to_1e_and_conventional_devices_behind_it() -> None:
     bridge = next(c for c in dom.devices.controllers if c.model == "pci-bridge")
     assert _pci(dmi) == (0, 0x1E, 0) and dmi.model_name == "i82801b11-bridge"
     assert _pci(bridge) == (dmi.index, 0, 0) and bridge.target_chassis_nr == bridge.index
-    # the first bus taking conventional devices is the DMI bridge's: slot 0 is taken, so slot 1
-    assert _pci(dom.devices.watchdogs[0]) == (dmi.index, 1, 0)
+    # the DMI bridge's slots are not hotpluggable: devices go behind the pci-bridge (real
+    # libvirt 9.0 puts this watchdog at 02:01.0)
+    assert _pci(dom.devices.watchdogs[0]) == (bridge.index, 1, 0)
     assert not any(c.model == "pcie-to-pci-bridge" for c in dom.devices.controllers)
 
 
@@ -71,3 +75,15 @@ def test_conventional_device_without_bridge_gets_a_pcie_to_pci_bridge() -> None:
     dom = _dom("<watchdog model='i6300esb'/>")
     bridge = next(c for c in dom.devices.controllers if c.model == "pcie-to-pci-bridge")
     assert _pci(dom.devices.watchdogs[0]) == (bridge.index, 1, 0)
+
+
+def test_unindexed_bridge_first_is_refused() -> None:
+    """libvirt gives the first PCI controller without index the index 0, which only the root
+    may have (real libvirt 9.0 refuses this document with this message)."""
+    import pytest
+
+    from pyvirt.xml.errors import XMLError
+
+    with pytest.raises(XMLError, match="index='0' must be model='pcie-root'"):
+        fill_defaults(parse_domain(BASE.format(devices="<controller type='pci' model='pcie-root-port'/>",
+                                               machine="q35")))

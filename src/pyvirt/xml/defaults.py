@@ -282,11 +282,16 @@ def _controllers(dom: Domain) -> None:
             # a USB2 companion (virt-install writes them without index) shares its EHCI's bus
             if c.index is None:
                 c.index = usb_master
+            if c.master_startport is None and c.model in USB_COMPANIONS:
+                c.master_startport = USB_COMPANIONS[c.model]  # the ports ICH9 wires it to
             continue
         if c.index is None:
             c.index = counters.get(c.type or "", 0)
-            if c.type == "pci" and c.index == 0 and c.model not in ("pci-root", "pcie-root"):
-                c.index = 1  # index 0 is the (implicit) root bus's
+            if c.type == "pci" and c.index == 0 and c.model not in (None, "pci-root", "pcie-root"):
+                # virDomainDefPostParse gives it index 0, then refuses it (index 0 is the root's)
+                root = "pcie-root" if q35 else "pci-root"
+                raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
+                                         f"machine type, but model='{c.model}' was found instead", c.line)
         if c.type == "usb":
             usb_master = c.index
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
@@ -406,15 +411,17 @@ def _memory_devices(dom: Domain) -> None:
 
 
 def _virtio_serial_addresses(dom: Domain) -> None:
+    """virtio-serial ports of virtio channels, from port 1.  Virtio consoles get none, at
+    define or at start: real libvirt 9.0 shows none and starts QEMU with ``virtconsole``
+    without bus/nr, leaving the port numbers to QEMU (port 0 first)."""
     used: set[tuple[int, int, int]] = set()
-    # libvirt addresses virtio consoles first (port 0 allowed), then channels (from port 1)
     chans = [c for c in dom.devices.consoles + dom.devices.channels if c.target_type == "virtio"]
     for c in chans:
         if c.address is not None and c.address.port is not None:
             used.add((c.address.controller or 0, c.address.bus or 0, int(c.address.port)))
     for c in chans:
-        if c.address is None:
-            port = 1 if c.kind == "channel" else 0
+        if c.address is None and c.kind == "channel":
+            port = 1
             while (0, 0, port) in used:
                 port += 1
             used.add((0, 0, port))

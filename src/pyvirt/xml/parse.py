@@ -25,6 +25,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
             dom = parse_model(root, Domain, "domain")
     else:
         dom = parse_model(root, Domain, "domain")
+    _parse_order(dom)
     if keep_unknown and not validate:
         # formatting only: the QEMU driver's semantic checks (q35-only devices, …) are not
         # libvirt's generic parser's, so they do not stop a test-driver domain being formatted
@@ -33,3 +34,15 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
         return dom
     validate_domain(dom, qemu=not keep_unknown)
     return dom
+
+
+def _parse_order(dom: Domain) -> None:
+    """libvirt's parser inserts each controller where virDomainControllerInsertPreAlloced puts
+    it (grouped by type, by index, USB2 masters before their companions), so a document reads
+    back in that order whatever order it was written in."""
+    from .pciaddr import insert_controller
+
+    ordered: list = []
+    for c in dom.devices.controllers:
+        insert_controller(ordered, c)
+    dom.devices.controllers = ordered

@@ -249,9 +249,12 @@ def _fixed_q35(dom: Domain, slots: _Slots) -> None:
     for c in dom.devices.controllers:
         if c.address is None and c.type == "sata" and c.index == 0:
             c.address = _pci(0, 0x1F, 2)
-        if c.address is None and c.type == "usb" and c.index == 0 and c.model in ich9:
-            c.address = _pci(0, 0x1D, ich9[c.model], True if c.model == "ich9-uhci1" else None)
-            slots.take(0, 0x1D, ich9[c.model])
+        # qemuDomainValidateDevicePCISlotsQ35: the first two USB2 sets sit where ICH9 has
+        # them, index 0 at 00:1D.x and index 1 at 00:1A.x
+        slot = {0: 0x1D, 1: 0x1A}.get(c.index or 0)
+        if c.address is None and c.type == "usb" and slot is not None and c.model in ich9:
+            c.address = _pci(0, slot, ich9[c.model], True if c.model == "ich9-uhci1" else None)
+            slots.take(0, slot, ich9[c.model])
     _primary_video(dom, slots, 1)
 
 
@@ -300,9 +303,20 @@ def _conventional_buses(dom: Domain) -> list[Controller]:
                   key=lambda c: c.index or 0)
 
 
+def _device_buses(dom: Domain, dev: object) -> list[Controller]:
+    """The conventional buses *dev* may sit on: a DMI-to-PCI bridge's slots are not hotpluggable
+    (virDomainPCIAddressBusSetModel), so libvirt puts only PCI bridges there and endpoint
+    devices on a pci-bridge's (or pcie-to-pci-bridge's) bus when one exists."""
+    buses = _conventional_buses(dom)
+    if isinstance(dev, Controller) and dev.type == "pci" and dev.model == "pci-bridge":
+        return buses
+    hotpluggable = [b for b in buses if b.model != "dmi-to-pci-bridge"]
+    return hotpluggable or buses
+
+
 def _place_conventional(dom: Domain, slots: _Slots, dev: object) -> None:
     """First free slot on the first bus (by index) that takes conventional PCI devices."""
-    for bus in _conventional_buses(dom):
+    for bus in _device_buses(dom, dev):
         if bus.address is None and bus.model != "dmi-to-pci-bridge":
             continue  # not placed yet: its bus does not exist for devices already being placed
         idx = bus.index or 0
@@ -358,7 +372,7 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
     for dev in conventional:
         if _is_usb2(dev):
             assert isinstance(dev, Controller)
-            buses = [b for b in _conventional_buses(dom) if b.address is not None]
+            buses = [b for b in _device_buses(dom, dev) if b.address is not None]
             _assign_usb2(dom, slots, dev, buses[0].index or 0 if buses else 0, 1)
             continue
         _place_conventional(dom, slots, dev)
@@ -366,16 +380,24 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
 
 
 def insert_controller(ctrls: list[Controller], new: Controller) -> None:
-    """libvirt's virDomainControllerInsert: after the last controller of the same type with a
-    lower index, else at the end."""
-    pos = len(ctrls)
-    for i, c in enumerate(ctrls):
-        if c.type == new.type:
-            if (c.index or 0) > (new.index or 0):
-                pos = i
-                break
-            pos = i + 1
-    ctrls.insert(pos, new)
+    """libvirt's virDomainControllerInsertPreAlloced: among controllers of its type, before the
+    first with a higher index (a USB2 master before the companions of its index), else after
+    the last; a controller without index yet goes after the last of its type."""
+    insert_at = -1
+    for i in range(len(ctrls) - 1, -1, -1):
+        cur = ctrls[i]
+        if cur.type != new.type:
+            continue
+        if new.index is None:
+            insert_at = i + 1
+            break
+        if (cur.index or 0) > new.index:
+            insert_at = i
+        elif new.master_startport is None and cur.master_startport is not None and cur.index == new.index:
+            insert_at = i  # put master controllers before companion controllers
+        elif insert_at == -1:
+            insert_at = i + 1
+    ctrls.insert(len(ctrls) if insert_at == -1 else insert_at, new)
 
 
 def _aggregate_slot_ok(dom: Domain, slot: int) -> bool:
