@@ -283,7 +283,8 @@ def test_iothread_info_as_booleans_per_host_cpu(client: Client) -> None:
     assert len(threads[1][1]) == count and threads[1][1][0] is True
     with pytest.raises(DBusError, match=r"unsupported flags \(0x4\)"):
         client.call(dom, DOMAIN, "GetIOThreadInfo", "u", 4)
-    client.call(dom, DOMAIN, "Undefine", "u", 0)
+    client.call(dom, DOMAIN, "Undefine", "u", 64)  # VIR_DOMAIN_UNDEFINE_KEEP_TPM: a plain undefine here
+    assert dom not in client.one(TEST, CONNECT, "ListDomains", "u", 0)
 
 
 # Cockpit's members, with the arguments it passes (flags as it does); `None` marks members the
