@@ -40,21 +40,21 @@ FILES = {
               "<interface type='ethernet' name='eth0'><mac address='aa:bb:cc:dd:ee:01'/></interface></bridge></interface>",
 }
 
+#: command lines (one fresh test:///default each); errors that change nothing share a line
 LINES = [
-    "iface-define notype.xml", "iface-define badtype.xml", "iface-define noname.xml", "iface-define badstart.xml",
-    "iface-define badmtu.xml", "iface-define loose.xml; iface-dumpxml eth3", "iface-define nonexistent.xml",
+    "iface-define notype.xml; iface-define badtype.xml; iface-define noname.xml; iface-define badstart.xml; "
+    "iface-define badmtu.xml; iface-define nonexistent.xml; iface-start nope; iface-bridge nope br0; iface-rollback; "
+    "iface-commit; iface-start eth1; iface-bridge eth1 eth1; iface-unbridge eth1; iface-edit eth1",
+    "iface-define loose.xml; iface-dumpxml eth3; iface-define rich.xml; iface-dumpxml AA:BB:CC:DD:EE:05; "
+    "iface-define bond.xml; iface-dumpxml bond0; iface-define arpbond.xml; iface-dumpxml bond1; iface-define vlan.xml; "
+    "iface-list --all; iface-dumpxml eth0.42; iface-define bridge.xml; iface-dumpxml br0",
     "iface-define eth.xml; iface-list --all; iface-dumpxml eth2; iface-start eth2; iface-list; iface-destroy eth2; "
     "iface-undefine eth2; iface-list --all",
-    "iface-define rich.xml; iface-dumpxml AA:BB:CC:DD:EE:05", "iface-define bond.xml; iface-dumpxml bond0",
-    "iface-define arpbond.xml; iface-dumpxml bond1", "iface-define vlan.xml; iface-list --all; iface-dumpxml eth0.42",
-    "iface-define bridge.xml; iface-dumpxml br0",
     "iface-define eth.xml; iface-start eth2; iface-define eth.xml; iface-list --all",
     "iface-begin; iface-begin; iface-undefine eth1; iface-list --all; iface-rollback; iface-list --all; iface-commit",
     "iface-begin; iface-define eth.xml; iface-commit; iface-list --all; iface-rollback",
-    "iface-destroy eth1", "iface-destroy eth1; iface-destroy eth1; iface-list --all", "iface-start eth1",
-    "iface-start nope", "iface-undefine aa:bb:cc:dd:ee:ff; iface-list --all", "iface-bridge eth1 br0",
-    "iface-bridge eth1 eth1", "iface-bridge nope br0", "iface-bridge eth1 br0 --delay x", "iface-unbridge eth1",
-    "iface-edit eth1", "iface-rollback", "iface-commit",
+    "iface-destroy eth1", "iface-destroy eth1; iface-destroy eth1; iface-list --all",
+    "iface-undefine aa:bb:cc:dd:ee:ff; iface-list --all", "iface-bridge eth1 br0", "iface-bridge eth1 br0 --delay x",
 ]
 
 

@@ -34,19 +34,20 @@ FILES = {
     "cpu": "<cpu/>",
 }
 
+#: command lines (one fresh test:///default each); errors that change nothing share a line
 LINES = [
-    "nodedev-create vhba.xml; nodedev-dumpxml scsi_host12; nodedev-info scsi_host12",
-    "nodedev-create vhba.xml; nodedev-create vhba.xml", "nodedev-create vhba-other.xml; nodedev-dumpxml scsi_host12",
-    "nodedev-create vhba-noparent.xml", "nodedev-create vhba-badparent.xml", "nodedev-create vhba-novport.xml",
-    "nodedev-create vhba-nownn.xml", "nodedev-create mdev.xml", "nodedev-create nocap.xml", "nodedev-create cpu.xml",
-    "nodedev-create nonexistent.xml", "nodedev-destroy scsi_host11; nodedev-create vhba.xml",
-    "nodedev-create vhba.xml; nodedev-destroy scsi_host12; nodedev-dumpxml scsi_host12",
-    "nodedev-destroy scsi_host2; nodedev-dumpxml scsi_host2", "nodedev-destroy computer", "nodedev-destroy nope",
-    "nodedev-destroy 2000000012341234,1000000012341234", "nodedev-define mdev.xml", "nodedev-define nonexistent.xml",
-    "nodedev-undefine scsi_host1", "nodedev-undefine nope", "nodedev-start scsi_host1", "nodedev-start nope",
-    "nodedev-autostart scsi_host1", "nodedev-autostart scsi_host1 --disable", "nodedev-detach scsi_host1",
-    "nodedev-detach scsi_host1 --driver vfio", "nodedev-detach nope", "nodedev-reattach scsi_host1",
-    "nodedev-reset scsi_host1",
+    "nodedev-create vhba-badparent.xml; nodedev-create vhba-novport.xml; nodedev-create vhba-nownn.xml; "
+    "nodedev-create mdev.xml; nodedev-create nocap.xml; nodedev-create cpu.xml; nodedev-create nonexistent.xml; "
+    "nodedev-destroy nope; nodedev-destroy 2000000012341234,1000000012341234; nodedev-define mdev.xml; "
+    "nodedev-define nonexistent.xml; nodedev-undefine scsi_host1; nodedev-undefine nope; nodedev-start scsi_host1; "
+    "nodedev-start nope; nodedev-autostart scsi_host1; nodedev-autostart scsi_host1 --disable; "
+    "nodedev-detach scsi_host1; nodedev-detach scsi_host1 --driver vfio; nodedev-detach nope; "
+    "nodedev-reattach scsi_host1; nodedev-reset scsi_host1",
+    "nodedev-create vhba.xml; nodedev-dumpxml scsi_host12; nodedev-info scsi_host12; nodedev-create vhba.xml; "
+    "nodedev-destroy scsi_host12; nodedev-dumpxml scsi_host12",
+    "nodedev-create vhba-other.xml; nodedev-dumpxml scsi_host12", "nodedev-create vhba-noparent.xml",
+    "nodedev-destroy scsi_host11; nodedev-create vhba.xml",
+    "nodedev-destroy scsi_host2; nodedev-dumpxml scsi_host2; nodedev-destroy computer",
 ]
 
 

@@ -29,7 +29,11 @@ def _is_mac(text: str) -> bool:
 
 
 def _mac_key(mac: str) -> str:
-    return ":".join(f"{int(x, 16):02x}" for x in mac.split(":"))
+    """A MAC for comparison; a definition's MAC that is no MAC (libvirt keeps the string) as is."""
+    try:
+        return ":".join(f"{int(x, 16):02x}" for x in mac.split(":"))
+    except ValueError:
+        return mac.lower()
 
 
 def get_interface(ctl: Ctl, ref: str, by: int = _BY_NAME | _BY_MAC) -> InterfaceInfo:
