@@ -378,3 +378,24 @@ def test_genid_is_a_vmgenid_device() -> None:
                                         "id": "vmgenid0"}
     with pytest.raises(XMLError, match="genid"):
         build_argv(fill_defaults(parse_domain(xml.replace("E9392370-2917-565E-692B-D057F46512D6", ""))))
+
+
+def test_vhostuser_and_socket_interfaces() -> None:
+    argv = _argv("<interface type='vhostuser'><source type='unix' path='/run/vu0' mode='server'/>"
+                 "<model type='virtio'/><driver queues='2'/></interface>"
+                 "<interface type='vhostuser'><source type='unix' path='/run/vu1' mode='client'>"
+                 "<reconnect enabled='yes' timeout='5'/></source><model type='virtio'/></interface>"
+                 "<interface type='udp'><source address='192.0.2.1' port='5555'><local address='192.0.2.2' "
+                 "port='5556'/></source><model type='e1000'/></interface>"
+                 "<interface type='server'><source port='2015'/><model type='rtl8139'/></interface>")
+    assert "socket,id=charnet0,path=/run/vu0,server=on" in _opts(argv, "-chardev")  # QEMU waits: no wait=off
+    assert "socket,id=charnet1,path=/run/vu1,reconnect=5" in _opts(argv, "-chardev")
+    netdevs = [json.loads(n) for n in _opts(argv, "-netdev")]
+    assert netdevs[0] == {"type": "vhost-user", "chardev": "charnet0", "queues": 2, "id": "hostnet0"}
+    assert netdevs[2] == {"type": "socket", "udp": "192.0.2.1:5555", "localaddr": "192.0.2.2:5556", "id": "hostnet2"}
+    assert netdevs[3] == {"type": "socket", "listen": ":2015", "id": "hostnet3"}
+    net0 = _by_id(argv)["net0"]
+    assert (net0["driver"], net0["mq"], net0["vectors"]) == ("virtio-net-pci", True, 6)
+    with pytest.raises(XMLError, match="vhostuser requires the virtio-net"):
+        _argv("<interface type='vhostuser'><source type='unix' path='/run/vu0' mode='server'/>"
+              "<model type='e1000'/></interface>")

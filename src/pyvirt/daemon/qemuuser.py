@@ -267,6 +267,9 @@ def guest_files(dom: Any) -> list[GuestFile]:
             out.append(GuestFile(ch.log_file, False, create=True))
         if ch.type == "unix" and ch.source_mode != "bind" and ch.source_path:
             out.append(GuestFile(ch.source_path, False))  # QEMU connects: it must write the socket
+    for nic in devs.interfaces:  # QEMU connects to a vhost-user backend's socket: it must write it
+        if nic.type == "vhostuser" and nic.source_mode == "client" and nic.source_path:
+            out.append(GuestFile(nic.source_path, False))
     for mem in devs.memories:  # an NVDIMM's or virtio-pmem's backing file (libvirt's DAC labels it)
         if mem.model in ("nvdimm", "virtio-pmem") and mem.source_path:
             out.append(GuestFile(mem.source_path, False))

@@ -48,6 +48,8 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
             pairs.append(("path", path))
             if chr_.source_mode in (None, "bind"):
                 pairs += [("server", True), ("wait", False)]
+            elif chr_.source_mode == "listen":  # a vhost-user server: QEMU waits for its backend
+                pairs.append(("server", True))
     elif t == "spicevmc":
         # libvirt names the SPICE channel by the device: usbredir for <redirdev>, vdagent for the
         # agent <channel> (the only char device spicevmc is valid for besides redirdev).

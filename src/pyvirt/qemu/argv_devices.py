@@ -29,9 +29,43 @@ _NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000
 
 def net_opts(a: Argv, ctx: Ctx) -> None:
     for nic in ctx.domain.devices.interfaces:
+        if nic.type == "vhostuser":
+            a.opt("-chardev", chardev_backend(ctx, _vhostuser_chardev(nic), f"char{ctx.alias(nic)}"))
         netdev, dev = nic_args(ctx, nic)
         a.json("-netdev", netdev)
         a.device(dev)
+
+
+def _vhostuser_chardev(nic: Any) -> SimpleNamespace:
+    """The vhost-user socket of a NIC as a unix chardev source (libvirt's server mode is QEMU
+    listening, and waiting for the backend: no ``wait=off``)."""
+    if nic.source_type != "unix" or not nic.source_path:
+        raise XMLError("a vhostuser interface needs <source type='unix' path=...>", nic.line)
+    if nic.source_mode is None:
+        raise XMLError("missing 'mode' attribute of the vhostuser <source>", nic.line)
+    return SimpleNamespace(kind="net", type="unix", source_mode="connect" if nic.source_mode == "client" else "listen",
+                           source_path=nic.source_path, source_host=None, source_service=None, protocol_type=None,
+                           source_append=None, log_file=None, log_append=None, target_name=None,
+                           source_reconnect_enabled=nic.source_reconnect_enabled,
+                           source_reconnect_timeout=nic.source_reconnect_timeout, line=nic.line)
+
+
+def _socket_netdev(nic: Any) -> dict[str, Any]:
+    """QEMU's socket backend for server/client/mcast/udp NICs (qemuBuildHostNetProps)."""
+    if nic.source_port is None:
+        raise XMLError(f"missing 'port' attribute of the <source> of a {nic.type} interface", nic.line)
+    where = f"{nic.source_address or ''}:{nic.source_port}"
+    if nic.type in ("client", "mcast", "udp") and not nic.source_address:
+        raise XMLError(f"missing 'address' attribute of the <source> of a {nic.type} interface", nic.line)
+    key = {"server": "listen", "client": "connect", "mcast": "mcast", "udp": "udp"}[nic.type]
+    props: dict[str, Any] = {"type": "socket", key: where}
+    if nic.type == "udp":
+        if not nic.source_local_address or nic.source_local_port is None:
+            raise XMLError("a udp interface needs <source><local address= port=>", nic.line)
+        props["localaddr"] = f"{nic.source_local_address}:{nic.source_local_port}"
+    elif nic.source_local_address is not None or nic.source_local_port is not None:
+        raise XMLError(f"<source><local> is only valid for udp interfaces, not {nic.type}", nic.line)
+    return props
 
 
 def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -40,11 +74,23 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     not a property: pyvirtd sets it with QMP set_link before the guest runs, as libvirt does."""
     alias = ctx.alias(nic)
     netdev_id = f"host{alias}"
-    if nic.mtu_size or nic.driver_queues or nic.target_dev and nic.type == "user":
+    if nic.mtu_size or nic.driver_queues and nic.type != "vhostuser" or nic.target_dev and nic.type == "user":
         raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
+    if nic.type != "vhostuser" and (nic.source_type or nic.source_path or nic.source_mode):
+        raise XMLError(f"<source type/path/mode> belong to vhostuser interfaces, not {nic.type}", nic.line)
     props: dict[str, Any]
     if nic.type == "user":
         props = {"type": "user", "id": netdev_id}
+    elif nic.type == "vhostuser":
+        if (nic.model_type or "") not in ("virtio", "virtio-transitional", "virtio-non-transitional"):
+            raise XMLError("Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. "
+                           "vhostuser requires the virtio-net* frontend", nic.line)
+        props = {"type": "vhost-user", "chardev": f"char{alias}"}
+        if nic.driver_queues and nic.driver_queues > 1:
+            props["queues"] = nic.driver_queues
+        props["id"] = netdev_id
+    elif nic.type in ("server", "client", "mcast", "udp"):
+        props = {**_socket_netdev(nic), "id": netdev_id}
     elif nic.type in ("network", "bridge"):
         fds = ctx.runtime.tap_fds.get(alias)
         if fds is None:
@@ -79,6 +125,8 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_rss,
                                      nic.driver_rss_hash_report)):
         raise unsupported("<driver txmode/ioeventfd/rss> on a non-virtio interface", nic.line)
+    if nic.type == "vhostuser" and nic.driver_queues and nic.driver_queues > 1:
+        dev.update({"mq": True, "vectors": 2 * nic.driver_queues + 2})
     dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
     dev.update(pci_props(ctx, nic.address, "network interface"))
     boot = ctx.boot_index.get(id(nic))

@@ -56,8 +56,11 @@ def nic_plug(domain: Any, nic: Any, caps: Any, fd_name: str | None = None) -> tu
     """(netdev_add arguments, device_add arguments) for `nic`, one of `domain`'s interfaces (the
     live definition with the new NIC in it, through fill_defaults).  A tap NIC names the fd that
     pyvirtd handed QEMU with getfd (`fd_name`) where the command line gives a number."""
+    from pyvirt.qemu.argv_common import unsupported
     from pyvirt.qemu.argv_devices import nic_args
 
+    if nic.type == "vhostuser":  # its socket chardev would have to be added first (chardev-add)
+        raise unsupported("hot-plugging a vhostuser interface", nic.line)
     ctx = device_context(domain, caps)
     ctx.runtime.test_mode = False
     if fd_name is not None:

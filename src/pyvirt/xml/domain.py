@@ -821,14 +821,25 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
 class Interface(VirtioOptions, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
-    type: str | None = attr("@type", Enum("user", "network", "bridge",
-                                          known=("ethernet", "direct", "hostdev", "vhostuser", "server",
-                                                 "client", "mcast", "udp", "vdpa", "null", "vds",
+    type: str | None = attr("@type", Enum("user", "network", "bridge", "vhostuser", "server", "client", "mcast",
+                                          "udp",
+                                          known=("ethernet", "direct", "hostdev", "vdpa", "null", "vds",
                                                  "internal")))
     mac_address: str | None = attr("mac/@address")
     source_network: str | None = attr("source/@network")
     source_bridge: str | None = attr("source/@bridge")
     source_portgroup: str | None = attr("source/@portgroup")
+    #: vhostuser: the socket of the vhost-user backend (QEMU is its server or client)
+    source_type: str | None = attr("source/@type", Enum("unix"))
+    source_path: str | None = attr("source/@path")
+    source_mode: str | None = attr("source/@mode", Enum("server", "client"))
+    #: server/client/mcast/udp: QEMU's socket network backend
+    source_address: str | None = attr("source/@address")
+    source_port: int | None = attr("source/@port", Int(0, 65535))
+    source_local_address: str | None = attr("source/local/@address")
+    source_local_port: int | None = attr("source/local/@port", Int(0, 65535))
+    source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
+    source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     target_dev: str | None = attr("target/@dev")
     model_type: str | None = attr("model/@type")
     driver_name: str | None = attr("driver/@name", Enum("qemu", "vhost"))
