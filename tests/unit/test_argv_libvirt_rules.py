@@ -399,3 +399,20 @@ def test_vhostuser_and_socket_interfaces() -> None:
     with pytest.raises(XMLError, match="vhostuser requires the virtio-net"):
         _argv("<interface type='vhostuser'><source type='unix' path='/run/vu0' mode='server'/>"
               "<model type='e1000'/></interface>")
+
+
+def test_vhostuser_disk_needs_shared_memory() -> None:
+    disk = ("<disk type='vhostuser' device='disk'><driver name='qemu' type='raw'/><source type='unix' "
+            "path='/run/vhost-blk.sock'><reconnect enabled='yes' timeout='3'/></source>"
+            "<target dev='vda' bus='virtio'/></disk>")
+    xml = BASE.format(machine="pc", boot="", devices=disk)
+    with pytest.raises(XMLError, match="'vhostuser disk' requires shared memory"):
+        build_argv(fill_defaults(parse_domain(xml)))
+    shared = xml.replace("<vcpu>", "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking><vcpu>")
+    argv = build_argv(fill_defaults(parse_domain(shared)))
+    assert "socket,id=chr-vu-virtio-disk0,path=/run/vhost-blk.sock,reconnect=3" in _opts(argv, "-chardev")
+    dev = _by_id(argv)["virtio-disk0"]
+    assert (dev["driver"], dev["chardev"]) == ("vhost-user-blk-pci", "chr-vu-virtio-disk0")
+    assert not any("vhost-blk.sock" in b for b in _opts(argv, "-blockdev"))
+    with pytest.raises(XMLError, match="only the raw format"):
+        build_argv(fill_defaults(parse_domain(shared.replace("type='raw'", "type='qcow2'"))))

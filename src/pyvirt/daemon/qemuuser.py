@@ -270,6 +270,9 @@ def guest_files(dom: Any) -> list[GuestFile]:
     for nic in devs.interfaces:  # QEMU connects to a vhost-user backend's socket: it must write it
         if nic.type == "vhostuser" and nic.source_mode == "client" and nic.source_path:
             out.append(GuestFile(nic.source_path, False))
+    for disk in devs.disks:  # likewise a vhost-user disk's
+        if disk.type == "vhostuser" and disk.source_path:
+            out.append(GuestFile(disk.source_path, False))
     for mem in devs.memories:  # an NVDIMM's or virtio-pmem's backing file (libvirt's DAC labels it)
         if mem.model in ("nvdimm", "virtio-pmem") and mem.source_path:
             out.append(GuestFile(mem.source_path, False))

@@ -24,6 +24,48 @@ _CACHE = {
 }
 
 
+def _vhostuser_disk(a: Argv, ctx: Ctx, disk: Any) -> None:
+    """A disk served by a vhost-user backend: its socket as ``chr-vu-ALIAS`` and a
+    ``vhost-user-blk-pci`` device (libvirt 9.0's rules: virtio bus, raw, shared guest RAM)."""
+    from types import SimpleNamespace
+
+    from .argv_chardev import chardev_backend
+    from .argv_memory import require_shared_memory
+
+    if disk.target_bus != "virtio" or (disk.device or "disk") != "disk":
+        raise XMLError("vhostuser disk supports only a disk device on the virtio bus", disk.line)
+    if (disk.driver_type or "raw") != "raw":
+        raise XMLError("vhostuser disk supports only the raw format", disk.line)
+    if disk.source_type != "unix" or not disk.source_path:
+        raise XMLError("a vhostuser disk needs <source type='unix' path=...>", disk.line)
+    for what, value in (("cache", disk.driver_cache), ("error_policy", disk.driver_error_policy),
+                        ("io", disk.driver_io), ("iothread", disk.driver_iothread), ("readonly", disk.readonly),
+                        ("shareable", disk.shareable), ("serial", disk.serial), ("iotune", disk.iotune),
+                        ("discard", disk.driver_discard), ("detect_zeroes", disk.driver_detect_zeroes)):
+        if value:
+            raise XMLError(f"{what} is not supported with vhostuser disk", disk.line)
+    require_shared_memory(ctx.domain, "vhostuser disk", disk.line)
+    alias = ctx.alias(disk)
+    chr_ = SimpleNamespace(kind="disk", type="unix", source_mode="connect", source_path=disk.source_path,
+                           source_host=None, source_service=None, protocol_type=None, source_append=None,
+                           log_file=None, log_append=None, target_name=None,
+                           source_reconnect_enabled=disk.source_reconnect_enabled,
+                           source_reconnect_timeout=disk.source_reconnect_timeout, line=disk.line)
+    a.opt("-chardev", chardev_backend(ctx, chr_, f"chr-vu-{alias}"))
+    props: dict[str, Any] = {"driver": "vhost-user-blk-pci"}
+    ctx.virtio(disk, props)
+    if disk.driver_queues is not None:
+        props["num-queues"] = disk.driver_queues
+    if disk.driver_queue_size is not None:
+        props["queue-size"] = disk.driver_queue_size
+    props.update(pci_props(ctx, disk.address, "vhostuser disk"))
+    props.update({"chardev": f"chr-vu-{alias}", "id": alias})
+    boot = ctx.boot_index.get(id(disk))
+    if boot is not None:
+        props["bootindex"] = boot
+    a.device(props)
+
+
 def node_numbers(disks: list[Any]) -> dict[int, int]:
     """id(layer) -> N of its ``libvirt-N`` nodes.  libvirt numbers the nodes walking the disks
     from the last one, each from its top layer down its <backingStore> chain: the last disk's top
@@ -40,6 +82,9 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
     disks = ctx.domain.devices.disks
     node_no = node_numbers(disks)
     for disk in disks:
+        if disk.type == "vhostuser":
+            _vhostuser_disk(a, ctx, disk)
+            continue
         check_disk(disk)
         drive = None
         if _source(disk):

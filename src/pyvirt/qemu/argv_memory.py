@@ -305,3 +305,18 @@ def _file_backed(a: Argv, ctx: Ctx, mem: Any, ident: str, alias: str, share: boo
         dev = {"driver": "virtio-pmem-pci", "memdev": ident, "id": alias}
         dev.update(pci_props(ctx, mem.address, "virtio-pmem"))
     a.device(dev)
+
+
+def require_shared_memory(dom: Any, name: str, line: int | None) -> None:
+    """libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory: a vhost-user backend maps
+    guest RAM, so all of it must be shared (``<access mode='shared'/>``, or every NUMA cell's
+    ``memAccess='shared'``)."""
+    mb = dom.memory_backing
+    default = mb.access_mode if mb is not None else None
+    cells = numa_cells(dom)
+    if not cells:
+        if default != "shared":
+            raise XMLError(f"'{name}' requires shared memory", line)
+        return
+    if any((c.mem_access or default) != "shared" for c in cells):
+        raise XMLError(f"'{name}' requires shared memory for all NUMA nodes", line)

@@ -688,8 +688,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
 
     xml_group_before = ((NetSource, "source_auth"),)
 
-    type: str | None = attr("@type", Enum("file", "block", "volume", "network",
-                                          known=("dir", "nvme", "vhostuser")))
+    type: str | None = attr("@type", Enum("file", "block", "volume", "network", "vhostuser",
+                                          known=("dir", "nvme")))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", "lun"))
     #: lun only: QEMU's CAP_SYS_RAWIO, and whether the host filters SG_IO (both host settings)
     rawio: bool | None = attr("@rawio", YESNO)
@@ -716,6 +716,11 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     auth: DiskAuth | None = child("auth", DiskAuth)
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
+    #: vhostuser: the backend's unix socket, reconnected to after it went away
+    source_type: str | None = attr("source/@type", Enum("unix", known=("pci",)))
+    source_path: str | None = attr("source/@path")
+    source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
+    source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     source_pool: str | None = attr("source/@pool")
     source_volume: str | None = attr("source/@volume")
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
