@@ -157,8 +157,9 @@ def test_vc_and_host_device_chardevs() -> None:
 def test_9p_create_modes_and_writeout() -> None:
     argv = _argv("<filesystem accessmode='mapped' fmode='644' dmode='0755'><driver type='path' wrpolicy='immediate'/>"
                  "<source dir='/srv'/><target dir='t'/></filesystem>")
-    assert argv[argv.index("-fsdev") + 1] == ("local,security_model=mapped,writeout=immediate,fmode=0644,"
-                                              "dmode=0755,id=fsdev-fs0,path=/srv")
+    # qemuBuildFSStr: the create modes come before writeout
+    assert argv[argv.index("-fsdev") + 1] == ("local,security_model=mapped,fmode=0644,dmode=0755,"
+                                              "writeout=immediate,id=fsdev-fs0,path=/srv")
     with pytest.raises(XMLError, match="fmode is only supported with accessmode='mapped'"):
         _argv("<filesystem fmode='644'><source dir='/srv'/><target dir='t'/></filesystem>")
 
@@ -416,3 +417,13 @@ def test_vhostuser_disk_needs_shared_memory() -> None:
     assert not any("vhost-blk.sock" in b for b in _opts(argv, "-blockdev"))
     with pytest.raises(XMLError, match="only the raw format"):
         build_argv(fill_defaults(parse_domain(shared.replace("type='raw'", "type='qcow2'"))))
+
+
+def test_9p_fsdev_option_order_and_multidevs() -> None:
+    argv = _argv("<filesystem type='mount' accessmode='mapped' multidevs='remap' fmode='644' dmode='755'>"
+                 "<driver type='path' wrpolicy='immediate'/><source dir='/srv/a'/><target dir='a'/></filesystem>")
+    assert _opts(argv, "-fsdev") == [
+        "local,security_model=mapped,multidevs=remap,fmode=0644,dmode=0755,writeout=immediate,id=fsdev-fs0,"
+        "path=/srv/a"]
+    ro = _argv("<filesystem type='mount'><source dir='/srv/b'/><target dir='b'/><readonly/></filesystem>")
+    assert _opts(ro, "-fsdev")[0].endswith(",path=/srv/b,readonly")  # a bare flag, as libvirt writes it

@@ -20,6 +20,7 @@ from .argv_common import (
     unsupported,
     usb_props,
 )
+from .escape import FLAG
 
 _NIC_MODELS = {"virtio": "virtio-net-pci", "rtl8139": "rtl8139", "e1000": "e1000", "e1000e": "e1000e",
                "virtio-transitional": "virtio-net-pci-transitional",
@@ -627,6 +628,8 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
         if fs.type not in (None, "mount"):
             raise unsupported(f"filesystem type {fs.type!r}", fs.line)
         if fs.driver_type == "virtiofs":
+            if fs.multidevs is not None:
+                raise XMLError("multidevs is only supported with the 9p filesystem driver", fs.line)
             if fs.readonly:
                 raise unsupported("read-only virtiofs", fs.line)
             sock = ctx.runtime.virtiofs_socket.get(alias) or f"{ctx.runtime.domain_dir}/{alias}-fs.sock"
@@ -634,21 +637,24 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
             props: dict[str, Any] = {"driver": "vhost-user-fs-pci", "id": alias, "chardev": f"chr-vu-{alias}",
                                      "queue-size": fs.driver_queue or 1024, "tag": fs.target_dir}
         else:
+            # libvirt's qemuBuildFSStr order: security model, multidevs, create modes, writeout, id, path
             mode = fs.accessmode or "passthrough"
-            pairs: list[tuple[str, Any]] = [("id", f"fsdev-{alias}"), ("path", fs.source_dir)]
-            pairs.insert(0, ("security_model", "mapped" if mode == "mapped" else "passthrough"
-                             if mode == "passthrough" else "none"))
-            if fs.driver_wrpolicy is not None:
-                pairs.insert(1, ("writeout", fs.driver_wrpolicy))
+            pairs: list[tuple[str, Any]] = [("security_model", "mapped" if mode == "mapped" else "passthrough"
+                                             if mode == "passthrough" else "none")]
+            if fs.multidevs not in (None, "default"):
+                pairs.append(("multidevs", fs.multidevs))
             for name in ("fmode", "dmode"):
                 value = getattr(fs, name)
                 if value is not None:
                     # libvirt writes the create mode as 4 octal digits; only 'mapped' stores it
                     if mode != "mapped":
                         raise XMLError(f"{name} is only supported with accessmode='mapped'", fs.line)
-                    pairs.insert(len(pairs) - 2, (name, value))
+                    pairs.append((name, value))
+            if fs.driver_wrpolicy is not None:
+                pairs.append(("writeout", fs.driver_wrpolicy))
+            pairs += [("id", f"fsdev-{alias}"), ("path", fs.source_dir)]
             if fs.readonly:
-                pairs.append(("readonly", True))
+                pairs.append(("readonly", FLAG))  # libvirt writes a bare ",readonly"
             a.kv("-fsdev", "local", pairs)
             props = {"driver": "virtio-9p-pci", "id": alias, "fsdev": f"fsdev-{alias}",
                      "mount_tag": fs.target_dir}

@@ -808,6 +808,8 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     type: str | None = attr("@type", Enum("mount", known=("block", "file", "template", "ram", "bind",
                                                           "volume")))
     accessmode: str | None = attr("@accessmode", Enum("passthrough", "mapped", "squash"))
+    #: 9p: how files of several host devices under the export keep distinct inode numbers
+    multidevs: str | None = attr("@multidevs", Enum("default", "remap", "forbid", "warn"))
     fmode: str | None = attr("@fmode", Pattern(r"[0-7]{1,4}", "createMode"))
     dmode: str | None = attr("@dmode", Pattern(r"[0-7]{1,4}", "createMode"))
     driver_type: str | None = attr("driver/@type", Enum("virtiofs", "path", known=("handle", "loop",
