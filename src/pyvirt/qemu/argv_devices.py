@@ -782,3 +782,50 @@ def hostdev_opts(a: Argv, ctx: Ctx) -> None:
         else:
             props.update(pci_props(ctx, h.address, "host device"))
         a.device(props)
+
+
+def shmem_opts(a: Argv, ctx: Ctx) -> None:
+    """``<shmem>`` as libvirt 9.0 builds it (qemuBuildShmemCommandLine): ivshmem-plain on a shared
+    file backend ``/dev/shm/NAME``, ivshmem-doorbell on the ivshmem server's socket; the legacy
+    ``ivshmem`` device is gone from QEMU 7.2, so is refused as libvirt refuses it."""
+    from pyvirt.xml.units import parse_size_bytes
+
+    for shm in ctx.domain.devices.shmems:
+        alias = ctx.alias(shm)
+        model = shm.model_type
+        if model not in ("ivshmem-plain", "ivshmem-doorbell"):
+            raise XMLError(f"'{model or 'ivshmem'}' shmem model is not supported with this QEMU binary "
+                           "(use ivshmem-plain or ivshmem-doorbell)", shm.line)
+        if not shm.name:
+            raise XMLError("shmem element must contain at least the attribute name", shm.line)
+        if shm.role is not None:
+            raise unsupported("<shmem role=...> (migration roles of ivshmem peers)", shm.line)
+        props: dict[str, Any] = {"driver": model, "id": alias}
+        if model == "ivshmem-plain":
+            if shm.server or shm.msi:
+                raise XMLError("shmem model 'ivshmem-plain' is not supported with server option enabled "
+                               "and doesn't support msi", shm.line)
+            size = parse_size_bytes(str(shm.size or 4), shm.size_unit or ("M" if shm.size is None else "B"),
+                                    "<shmem><size>", shm.line, default_scale=1)
+            if size < (1 << 20):
+                raise XMLError("shmem size must be at least 1 MiB (1024 KiB)", shm.line)
+            if size & (size - 1):
+                raise XMLError("shmem size must be a power of two", shm.line)
+            a.json("-object", {"qom-type": "memory-backend-file", "id": f"shmmem-{alias}",
+                               "mem-path": f"/dev/shm/{shm.name}", "size": size, "share": True})
+            props["memdev"] = f"shmmem-{alias}"
+        else:
+            if not shm.server:
+                raise XMLError("shmem model 'ivshmem-doorbell' is supported only with server option enabled",
+                               shm.line)
+            if shm.size is not None:
+                raise XMLError("shmem model 'ivshmem-doorbell' does not support size setting", shm.line)
+            props["chardev"] = f"char{alias}"
+            if shm.msi_vectors is not None:
+                props["vectors"] = shm.msi_vectors
+            if shm.msi_ioeventfd is not None:
+                props["ioeventfd"] = shm.msi_ioeventfd
+        props.update(pci_props(ctx, shm.address, "shmem"))
+        a.device(props)
+        if model == "ivshmem-doorbell":
+            a.kv("-chardev", "socket", [("id", f"char{alias}"), ("path", shm.server_path)])

@@ -40,7 +40,8 @@ def device_aliases(domain: Any) -> dict[int, str]:
                           ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
                           ("video", devs.videos), ("hostdev", devs.hostdevs),
                           ("redir", devs.redirdevs), ("watchdog", devs.watchdogs), ("rng", devs.rngs),
-                          ("panic", devs.panics), ("iommu", [devs.iommu] if devs.iommu is not None else [])):
+                          ("panic", devs.panics), ("shmem", devs.shmems),
+                          ("iommu", [devs.iommu] if devs.iommu is not None else [])):
         for n, dev in enumerate(items):
             put(dev, f"{prefix}{n}")
     for n, con in enumerate(devs.consoles):
@@ -80,7 +81,7 @@ def all_devices(domain: Any) -> list[Any]:
     return [*devs.disks, *devs.controllers, *devs.filesystems, *devs.interfaces, *devs.serials,
             *devs.parallels, *devs.channels, *devs.consoles, *devs.inputs, *devs.tpms, *devs.sounds,
             *devs.videos, *devs.hostdevs, *devs.redirdevs, *devs.watchdogs, *devs.rngs, *devs.panics,
-            *devs.memories, *singles]
+            *devs.shmems, *devs.memories, *singles]
 
 
 def controller_alias_ide_sata(type_: str, index: int, q35: bool) -> str:

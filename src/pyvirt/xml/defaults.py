@@ -26,6 +26,7 @@ from .generic_defaults import (
     hugepage_sizes_in_kib,
     order_disks,
     scsi_hostdev_addresses,
+    shmem_defaults,
     vsock_defaults,
 )
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
@@ -64,6 +65,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     _controllers(dom)
     _simple_devices(dom)
     hostdev_defaults(dom)
+    shmem_defaults(dom)
     vsock_defaults(dom)
     if dom.devices.vsock is not None and dom.devices.vsock.model is None:
         dom.devices.vsock.model = "virtio"  # qemuDomainVsockDefPostParse

@@ -1290,6 +1290,25 @@ class Vsock(VirtioOptions, PCIDeviceInfo):
 
 
 @dataclass
+class Shmem(PCIDeviceInfo):
+    """``<shmem name=>``: host shared memory for inter-VM communication (QEMU's ivshmem-plain on
+    ``/dev/shm/NAME``, or ivshmem-doorbell talking to an ivshmem server's socket)."""
+
+    name: str | None = attr("@name")
+    role: str | None = attr("@role", Enum("master", "peer"))
+    model_type: str | None = attr("model/@type", Enum("ivshmem-plain", "ivshmem-doorbell", known=("ivshmem",)))
+    #: the size as written (libvirt's default unit here is bytes; it writes MiB)
+    size: int | None = attr("size", Int(0))
+    size_unit: str | None = attr("size/@unit")
+    server: bool = flag("server")
+    server_path: str | None = attr("server/@path")
+    msi: bool = flag("msi")
+    msi_vectors: int | None = attr("msi/@vectors", Int(1))
+    msi_ioeventfd: bool | None = attr("msi/@ioeventfd", ONOFF)
+    line: int | None = line_field()
+
+
+@dataclass
 class Devices:
     """``<devices>``: one list per device kind, in libvirt's output order."""
 
@@ -1314,6 +1333,7 @@ class Devices:
     memballoon: MemBalloon | None = child("memballoon", MemBalloon)
     rngs: list[RNG] = children("rng", RNG)
     panics: list[Panic] = children("panic", Panic)
+    shmems: list[Shmem] = children("shmem", Shmem)
     memories: list[MemoryDevice] = children("memory", MemoryDevice)
     iommu: IOMMU | None = child("iommu", IOMMU)
     vsock: Vsock | None = child("vsock", Vsock)
@@ -1425,6 +1445,7 @@ class Domain:
             out.append(d.memballoon)
         out.extend(d.rngs)
         out.extend(d.panics)
+        out.extend(d.shmems)
         out.extend(d.memories)
         if d.iommu is not None:
             out.append(d.iommu)

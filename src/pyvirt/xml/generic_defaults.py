@@ -199,6 +199,26 @@ def _scsi_unit_used(dom: Domain, controller: int, unit: int) -> bool:
                and not a.target and (a.unit or 0) == unit for a in users)
 
 
+def shmem_defaults(dom: Domain) -> None:
+    """qemuDomainShmemDefPostParse: 4 MiB unless a doorbell (its server sizes it), the size written
+    in MiB; a doorbell's MSI on with ioeventfd; a server socket defaults to libvirt's path."""
+    from .units import parse_size_bytes
+
+    for shm in dom.devices.shmems:
+        if shm.model_type != "ivshmem-doorbell" and shm.size is None:
+            shm.size, shm.size_unit = 4, "M"
+        elif shm.size is not None and shm.size_unit != "M":
+            size = parse_size_bytes(str(shm.size), shm.size_unit or "B", "<shmem><size>", shm.line, default_scale=1)
+            if size % (1 << 20) == 0:
+                shm.size, shm.size_unit = size >> 20, "M"
+        if shm.server and shm.server_path is None:
+            shm.server_path = f"/var/lib/libvirt/shmem-{shm.name}-sock"
+        if shm.server and shm.model_type == "ivshmem-doorbell":
+            shm.msi = True
+            if shm.msi_ioeventfd is None:
+                shm.msi_ioeventfd = True
+
+
 def vsock_defaults(dom: Domain) -> None:
     """virDomainVsockDefPostParse: a vsock without ``<cid auto=>`` picks its CID at start unless
     it names one."""

@@ -73,6 +73,8 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     for v in d.videos[1:]:
         if v.model_type not in ("none", "ramfb"):
             yield v, v.model_type == "virtio"
+    for shm in d.shmems:  # libvirt's "Shared Memory" step, between the videos and the inputs
+        yield shm, False  # ivshmem is a conventional PCI device
     for inp in d.inputs:
         if inp.bus == "virtio":
             yield inp, True
