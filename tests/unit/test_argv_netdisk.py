@@ -69,7 +69,8 @@ def test_gluster_and_nfs() -> None:
 @pytest.mark.parametrize(("source", "error", "match"), [
     ("<source protocol='nbd'/>", XMLError, "exactly one <host>"),
     ("<source protocol='rbd' name='noslash'><host name='m'/></source>", XMLError, "pool and image"),
-    ("<source protocol='nbd' tls='yes'><host name='h'/></source>", XMLUnsupportedError, "tls"),
+    ("<source protocol='http' tls='yes' name='x'><host name='h'/></source>", XMLUnsupportedError, "tls"),
+    ("<source protocol='nbd' tlsHostname='n'><host name='h'/></source>", XMLError, "only valid with tls='yes'"),
     ("<source protocol='sheepdog' name='x'><host name='h'/></source>", XMLUnsupportedError, "sheepdog"),
     ("<source protocol='nbd'><host name='h'/><snapshot name='s'/></source>", XMLError, "only supported"),
     ("<source protocol='nfs' name='/a'><host name='n' port='2049'/></source>", XMLError, "port"),
@@ -113,3 +114,47 @@ def test_backing_layer_without_source_is_refused() -> None:
         _blockdevs("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a'/>"
                    "<backingStore type='file'><format type='raw'/></backingStore>"
                    "<target dev='vda' bus='virtio'/></disk>")
+
+
+def _objects(argv: list[str]) -> list[dict]:
+    return [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-object"]
+
+
+def test_nbd_tls_client_credentials() -> None:
+    """qemuDomainPrepareStorageSourceTLS: a tls-creds-x509 client object on qemu.conf's directory,
+    its key password a secret object when qemu.conf names one; the hostname checked if given."""
+    from pyvirt.qemu.argv_common import RuntimePaths
+
+    disk = _disk("<source protocol='nbd' name='e' tls='yes' tlsHostname='srv.example'><host name='h'/></source>")
+    dom = fill_defaults(parse_domain(BASE.format(disks=disk)))
+    rt = RuntimePaths(domain_dir="/run/g", nbd_tls_x509_dir="/etc/pki/nbd", nbd_tls_verify=False, nbd_tls_secret=True)
+    argv = build_argv(dom, runtime=rt)
+    creds = next(o for o in _objects(argv) if o["qom-type"] == "tls-creds-x509")
+    assert creds == {"qom-type": "tls-creds-x509", "id": "objlibvirt-1-storage_tls0", "dir": "/etc/pki/nbd",
+                     "endpoint": "client", "verify-peer": False, "passwordid": "objlibvirt-1-storage_tls0-secret0"}
+    assert any(o["id"] == creds["passwordid"] and o["qom-type"] == "secret" for o in _objects(argv))
+    node = next(json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1])
+                if a == "-blockdev" and '"nbd"' in argv[i + 1])
+    assert (node["tls-creds"], node["tls-hostname"]) == (creds["id"], "srv.example")
+    # qemu.conf's nbd_tls turns it on for NBD disks that do not say; tls='no' keeps it off
+    plain = fill_defaults(parse_domain(BASE.format(disks=_disk("<source protocol='nbd'><host name='h'/></source>"))))
+    on = RuntimePaths(nbd_tls_default=True, nbd_tls_x509_dir="/etc/pki/nbd")
+    assert any(o["qom-type"] == "tls-creds-x509" for o in _objects(build_argv(plain, runtime=on)))
+    off = fill_defaults(parse_domain(BASE.format(disks=_disk("<source protocol='nbd' tls='no'><host name='h'/>"
+                                                              "</source>"))))
+    assert not any(o["qom-type"] == "tls-creds-x509" for o in _objects(build_argv(off, runtime=on)))
+
+
+def test_qemu_conf_nbd_tls_settings(tmp_path) -> None:
+    from pyvirt.daemon.qemuconf import nbd_tls
+
+    pki, nbd = tmp_path / "pki", tmp_path / "nbd"
+    pki.mkdir()
+    nbd.mkdir()
+    (tmp_path / "qemu.conf").write_text(f'nbd_tls = 1\ndefault_tls_x509_cert_dir = "{pki}"\n'
+                                        'default_tls_x509_secret_uuid = "6dd3e4a5-1d76-44ce-961f-f119f5aad935"\n')
+    conf = nbd_tls(tmp_path)
+    assert (conf.default_on, conf.directory, conf.verify) == (True, str(pki), True)
+    assert conf.secret_uuid == "6dd3e4a5-1d76-44ce-961f-f119f5aad935"
+    (tmp_path / "qemu.conf").write_text(f'nbd_tls_x509_cert_dir = "{nbd}"\n')
+    assert (nbd_tls(tmp_path).default_on, nbd_tls(tmp_path).directory) == (False, str(nbd))

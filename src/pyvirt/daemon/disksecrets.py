@@ -77,6 +77,12 @@ class DiskSecretsMixin:
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
                 found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+        tls = self._nbd_tls(dom)
+        if tls is not None and tls.secret_uuid:  # the NBD client key's password (qemu.conf)
+            for disk in dom.devices.disks:
+                if disk.source_protocol == "nbd" and (disk.source_tls if disk.source_tls is not None
+                                                      else tls.default_on):
+                    found.items.append((disk, "tls", self._secret_value("tls", _ByUUID(tls.secret_uuid))))
         for hd in dom.devices.hostdevs:  # an iSCSI LUN given as a SCSI host device: its CHAP secret
             auth = hd.source_auth if hd.type == "scsi" else None
             if auth is not None and auth.secret is not None:
@@ -86,6 +92,14 @@ class DiskSecretsMixin:
             if uuid and tpm.backend_type == "emulator":
                 found.items.append((tpm, "vtpm", self._secret_value("vtpm", _ByUUID(uuid))))
         return found
+
+    def _nbd_tls(self, dom: Domain) -> Any:
+        """qemu.conf's NBD TLS settings (daemon.qemuconf.NbdTLS), read only for guests with NBD disks."""
+        if not any(d.source_protocol == "nbd" for d in dom.devices.disks):
+            return None
+        from pyvirt.daemon.qemuconf import nbd_tls
+
+        return nbd_tls(self.paths.config)  # type: ignore[attr-defined]
 
     def _secret_value(self, usage: str, ref: Any) -> bytes:
         """libvirt's virSecretGetSecretString: by UUID or usage, the usage type checked."""

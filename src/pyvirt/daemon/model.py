@@ -114,7 +114,8 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                        vhost_user_gpu_fds: dict[str, int] | None = None,
                        scsi_hostdevs: dict[str, str] | None = None,
                        vhost_scsi_fds: dict[str, int] | None = None,
-                       tpm_passthrough_fds: dict[str, tuple[int, int]] | None = None) -> list[str]:
+                       tpm_passthrough_fds: dict[str, tuple[int, int]] | None = None,
+                       nbd_tls: Any = None) -> list[str]:
     """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
     taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
     from pyvirt.daemon.qemuconf import host_render_node
@@ -140,7 +141,11 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           vhost_user_gpu_fds=vhost_user_gpu_fds or {},
                                                           scsi_hostdevs=scsi_hostdevs or {},
                                                           vhost_scsi_fds=vhost_scsi_fds or {},
-                                                          tpm_passthrough_fds=tpm_passthrough_fds or {}))
+                                                          tpm_passthrough_fds=tpm_passthrough_fds or {},
+                                                          nbd_tls_default=bool(nbd_tls and nbd_tls.default_on),
+                                                          nbd_tls_x509_dir=nbd_tls.directory if nbd_tls else None,
+                                                          nbd_tls_verify=bool(nbd_tls.verify) if nbd_tls else True,
+                                                          nbd_tls_secret=bool(nbd_tls and nbd_tls.secret_uuid)))
     except XMLError as exc:
         raise xml_error(exc) from exc
 

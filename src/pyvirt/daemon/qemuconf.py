@@ -31,10 +31,15 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "migrate_tls_force": (int, 0),
     "spice_tls": (int, 0),              # SPICE displays may have a tlsPort (off, as in libvirt)
     "spice_tls_x509_cert_dir": (str, None),   # unset: default_tls_x509_cert_dir
+    "default_tls_x509_secret_uuid": (str, None),  # the secret holding the client keys' password
+    "nbd_tls": (int, 0),                # NBD disks without a tls attribute use TLS
+    "nbd_tls_x509_cert_dir": (str, None),     # unset: default_tls_x509_cert_dir
+    "nbd_tls_x509_secret_uuid": (str, None),  # unset: default_tls_x509_secret_uuid
 }
 _BOOLEANS = ("dynamic_ownership", "default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force",
-             "spice_tls")
-_DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir", "spice_tls_x509_cert_dir")
+             "spice_tls", "nbd_tls")
+_DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir", "spice_tls_x509_cert_dir",
+                "nbd_tls_x509_cert_dir")
 
 
 def config_error(msg: str) -> PyvirtError:
@@ -107,3 +112,24 @@ def host_render_node(dri: str = "/dev/dri") -> str | None:
     except OSError:
         return None
     return os.path.join(dri, names[0]) if names else None
+
+
+@dataclass
+class NbdTLS:
+    """qemu.conf's TLS for NBD disks: on by default or not, the client certificates' directory,
+    whether the server is verified, and the secret (UUID) holding the client key's password."""
+
+    default_on: bool
+    directory: str
+    verify: bool
+    secret_uuid: str | None
+
+
+def nbd_tls(config_dir: str | os.PathLike[str]) -> NbdTLS:
+    """libvirt's nbd_tls* settings, each falling back to its default_tls_x509_* one."""
+    from pyvirt import pki
+
+    conf = load(config_dir)
+    directory = conf["nbd_tls_x509_cert_dir"] or conf["default_tls_x509_cert_dir"] or pki.qemu_tls_dir(config_dir)
+    return NbdTLS(bool(conf["nbd_tls"]), str(directory), bool(conf["default_tls_x509_verify"]),
+                  conf["nbd_tls_x509_secret_uuid"] or conf["default_tls_x509_secret_uuid"])

@@ -65,6 +65,12 @@ class RuntimePaths:
     vsock_cid: int | None = None
     #: video alias -> QEMU's end of the socket pair to its vhost-user-gpu process
     vhost_user_gpu_fds: dict[str, int] = field(default_factory=dict)
+    #: qemu.conf's NBD TLS: on for NBD disks without a tls attribute; the client certificates'
+    #: directory (None: TLS for NBD refused); verify the server; a key password secret to read
+    nbd_tls_default: bool = False
+    nbd_tls_x509_dir: str | None = None
+    nbd_tls_verify: bool = True
+    nbd_tls_secret: bool = False
     #: where a UEFI guest's own variable store goes when its XML names none (qemu.conf's nvram dir)
     nvram_dir: str = "/var/lib/pyvirt/qemu/nvram"
     test_mode: bool = False
@@ -80,7 +86,9 @@ class RuntimePaths:
                    hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)),
                    # the harness's qemu.conf (spice_tls=1) and mocked render node
                    spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo",
-                   nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True)
+                   nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True,
+                   # the harness's nbd_tls_x509_cert_dir and nbd_tls_x509_secret_uuid
+                   nbd_tls_x509_dir="/etc/pki/libvirt-nbd/dummy,path", nbd_tls_secret=True)
 
 
 def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:

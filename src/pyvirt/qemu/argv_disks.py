@@ -233,6 +233,33 @@ def check_lun(disk: Any) -> None:
         raise unsupported("<disk device='lun' sgio='unfiltered'> (the host's unpriv_sgio setting)", disk.line)
 
 
+def _nbd_tls(a: Argv, ctx: Ctx, disk: Any, layer: Any, node: str, proto: dict[str, Any]) -> None:
+    """TLS to an NBD server (qemuDomainPrepareStorageSourceTLS): the XML's ``tls``, else qemu.conf's
+    ``nbd_tls``; a ``tls-creds-x509`` client object on qemu.conf's certificate directory, its key
+    password a secret object when qemu.conf names one (its value in the guest's private dir)."""
+    rt = ctx.runtime
+    if layer.source_protocol != "nbd":
+        return
+    tls = layer.source_tls if layer.source_tls is not None else rt.nbd_tls_default
+    if not tls:
+        if layer.source_tls_hostname:
+            raise XMLError("'tlsHostname' is only valid with tls='yes'", layer.line)
+        return
+    if rt.nbd_tls_x509_dir is None:
+        raise unsupported("<source protocol='nbd' tls='yes'>: no NBD TLS certificate directory known", layer.line)
+    creds = f"obj{node}-storage_tls0"
+    obj: dict[str, Any] = {"qom-type": "tls-creds-x509", "id": creds, "dir": rt.nbd_tls_x509_dir,
+                           "endpoint": "client", "verify-peer": rt.nbd_tls_verify}
+    if rt.nbd_tls_secret:
+        a.json("-object", {"qom-type": "secret", "id": f"{creds}-secret0", "format": "raw",
+                           "file": secret_file(rt.domain_dir, disk.target_dev, "tls")})
+        obj["passwordid"] = f"{creds}-secret0"
+    a.json("-object", obj)
+    proto["tls-creds"] = creds
+    if layer.source_tls_hostname:
+        proto["tls-hostname"] = layer.source_tls_hostname
+
+
 def check_disk(disk: Any) -> None:
     check_lun(disk)
     if disk.type == "volume" or disk.source_pool:
@@ -266,6 +293,7 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
         proto: dict[str, Any] = net_storage(layer)
         if top and disk.disk_auth is not None:
             _auth(a, ctx, disk, node, proto)
+        _nbd_tls(a, ctx, disk, layer, node, proto)
     elif layer.type == "block" or (layer.source_dev and not layer.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
         cdrom = top and disk.device == "cdrom" and layer.source_dev in ctx.runtime.host_cdroms

@@ -38,9 +38,8 @@ def net_storage(disk: Any) -> dict[str, Any]:
     proto = disk.source_protocol
     if proto is None:
         raise XMLError("missing network source protocol type", disk.line)
-    if disk.source_tls:
-        raise unsupported(f"<source protocol={proto!r} tls='yes'> (no TLS x509 directory setting for "
-                          "network disks, libvirt's qemu.conf *_tls_x509_cert_dir)", disk.line)
+    if (disk.source_tls or disk.source_tls_hostname) and proto != "nbd":
+        raise unsupported(f"<source protocol={proto!r} tls=...> (TLS is built for NBD disks only)", disk.line)
     builder = _BUILDERS.get(proto)
     if builder is None:
         raise unsupported(f"network disk protocol {proto!r}", disk.line)

@@ -648,6 +648,8 @@ class NetSource:
     source_name: str | None = attr("source/@name")
     source_query: str | None = attr("source/@query")
     source_tls: bool | None = attr("source/@tls", YESNO)
+    #: the name the server's certificate must carry when it differs from the host's
+    source_tls_hostname: str | None = attr("source/@tlsHostname")
     source_hosts: list[NetHost] = children("source/host", NetHost)
     source_snapshot: str | None = attr("source/snapshot/@name")
     source_config: str | None = attr("source/config/@file")
@@ -1147,7 +1149,7 @@ class Hostdev(PCIDeviceInfo):
     line: int | None = line_field()
 
     # what a network-disk builder reads of a disk, for an iSCSI LUN given as a host device
-    source_tls = source_snapshot = source_config = source_query = None
+    source_tls = source_tls_hostname = source_snapshot = source_config = source_query = None
     source_identity_user = source_identity_group = None
 
     @property
