@@ -427,3 +427,14 @@ def test_9p_fsdev_option_order_and_multidevs() -> None:
         "path=/srv/a"]
     ro = _argv("<filesystem type='mount'><source dir='/srv/b'/><target dir='b'/><readonly/></filesystem>")
     assert _opts(ro, "-fsdev")[0].endswith(",path=/srv/b,readonly")  # a bare flag, as libvirt writes it
+
+
+def test_qemu_vdagent_channel() -> None:
+    argv = _argv("<graphics type='vnc'/><channel type='qemu-vdagent'><source><clipboard copypaste='yes'/>"
+                 "<mouse mode='client'/></source><target type='virtio'/></channel>")
+    assert "qemu-vdagent,id=charchannel0,name=vdagent,clipboard=on,mouse=on" in _opts(argv, "-chardev")
+    port = next(d for d in _devices(argv) if d["driver"] == "virtserialport")
+    assert port["name"] == "com.redhat.spice.0"  # the agent's port, as for spicevmc
+    with pytest.raises(XMLError, match="belong to qemu-vdagent"):
+        _argv("<channel type='pty'><source><clipboard copypaste='yes'/></source><target type='virtio' "
+              "name='x'/></channel>")

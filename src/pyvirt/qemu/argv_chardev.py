@@ -59,6 +59,16 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
             raise unsupported(f"spicevmc {chr_.kind} without <graphics type='spice'>", chr_.line)
         head = "spicevmc"
         pairs.append(("name", "usbredir" if chr_.kind == "redirdev" else "vdagent"))
+    elif t == "qemu-vdagent":
+        # QEMU's own SPICE agent (clipboard sharing with VNC/D-Bus clients; libvirt 9.0's rules)
+        if chr_.kind != "channel" or getattr(chr_, "target_type", None) != "virtio":
+            raise XMLError("qemu-vdagent is only valid as a virtio <channel>", chr_.line)
+        head = "qemu-vdagent"
+        pairs.append(("name", "vdagent"))
+        if chr_.source_clipboard_copypaste is not None:
+            pairs.append(("clipboard", chr_.source_clipboard_copypaste))
+        if chr_.source_mouse_mode is not None:
+            pairs.append(("mouse", chr_.source_mouse_mode == "client"))
     elif t == "tcp":
         if not chr_.source_service:
             raise XMLError(f"Missing source service attribute for char device ({chr_.kind})", chr_.line)
@@ -71,6 +81,9 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
     else:
         raise unsupported(f"character device type {t!r}", chr_.line)
     pairs += _reconnect(chr_)
+    if t != "qemu-vdagent" and (getattr(chr_, "source_clipboard_copypaste", None) is not None
+                                or getattr(chr_, "source_mouse_mode", None) is not None):
+        raise XMLError(f"<source><clipboard>/<mouse> belong to qemu-vdagent channels, not {t}", chr_.line)
     if chr_.log_file:
         pairs.append(("logfile", chr_.log_file))
         if chr_.log_append is not None:

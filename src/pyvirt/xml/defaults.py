@@ -238,7 +238,7 @@ def _chardevs(dom: Domain) -> None:
             con.target_port = devs.consoles.index(con)
     chardev_protocol_rule(dom)
     for ch in devs.channels:
-        if ch.type == "spicevmc" and ch.target_type == "virtio" and ch.target_name is None:
+        if ch.type in ("spicevmc", "qemu-vdagent") and ch.target_type == "virtio" and ch.target_name is None:
             ch.target_name = "com.redhat.spice.0"  # the SPICE agent's port, libvirt's default
         if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
             ch.source_mode = None  # libvirt generates the path at start

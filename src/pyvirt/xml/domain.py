@@ -864,8 +864,8 @@ class Interface(VirtioOptions, PCIDeviceInfo):
     line: int | None = line_field()
 
 
-CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev",
-                  known=("pipe", "udp", "spiceport", "nmdm", "qemu-vdagent", "dbus"))
+CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev", "qemu-vdagent",
+                  known=("pipe", "udp", "spiceport", "nmdm", "dbus"))
 
 
 @dataclass
@@ -882,6 +882,9 @@ class CharDev(DeviceInfo):
     #: a client socket that QEMU reconnects after the peer went away (every *timeout* seconds)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
+    #: qemu-vdagent: share the clipboard with the display's client; the guest's mouse mode
+    source_clipboard_copypaste: bool | None = attr("source/clipboard/@copypaste", YESNO)
+    source_mouse_mode: str | None = attr("source/mouse/@mode", Enum("server", "client"))
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
     log_file: str | None = attr("log/@file")
     log_append: bool | None = attr("log/@append", ONOFF)
