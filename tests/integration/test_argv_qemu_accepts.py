@@ -71,6 +71,10 @@ def _candidates() -> list[str]:
             continue  # extended interrupt mode needs KVM's in-kernel irqchip (TCG here)
         if any(k.device == "lun" for k in d.disks):
             continue  # scsi-block needs a host SCSI device
+        if any(k.type == "vhostuser" for k in d.disks) or any(n.type == "vhostuser" for n in d.interfaces):
+            continue  # a vhost-user backend must serve the socket (or connect to QEMU's)
+        if any(m.source_path for m in d.memories) or d.shmems:
+            continue  # NVDIMM / virtio-pmem / ivshmem files on the host
         if any(k.type == "network" for k in d.disks):
             continue  # no nbd/iscsi/rbd/... servers here (and QEMU may lack their block drivers)
         if any(i.type == "passthrough" for i in d.inputs):
