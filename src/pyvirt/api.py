@@ -362,10 +362,16 @@ def operation_invalid(message: str) -> PyvirtError:
                        ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
 
 
-def agent_unresponsive() -> PyvirtError:
-    """libvirt's answer for a call that needs the QEMU guest agent, which pyvirt does not drive yet."""
-    return PyvirtError("Guest agent is not responding: QEMU guest agent is not connected",
-                       ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+def agent_unresponsive(why: str = "QEMU guest agent is not connected") -> PyvirtError:
+    """libvirt's answer for a call that needs the QEMU guest agent when none answers: not
+    connected to its channel (the default), or `why` (e.g. no answer within the timeout)."""
+    return PyvirtError(f"Guest agent is not responding: {why}", ErrorCode.AGENT_UNRESPONSIVE, ErrorDomain.QEMU)
+
+
+def agent_not_configured() -> PyvirtError:
+    """libvirt's answer for an agent call on a domain without the org.qemu.guest_agent.0 channel."""
+    return PyvirtError("argument unsupported: QEMU guest agent is not configured", ErrorCode.ARGUMENT_UNSUPPORTED,
+                       ErrorDomain.QEMU)
 
 
 #: pyvirt.xml error classes -> (libvirt code, message prefix); by class name so that this module
@@ -757,13 +763,30 @@ class BlockThresholdEvent(Event):
         self.dev, self.path, self.threshold, self.excess = dev, path, threshold, excess
 
 
+class AgentLifecycleEvent(Event):
+    """VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE: the guest agent connected to or left its channel
+    (QEMU's VSERPORT_CHANGE for the org.qemu.guest_agent.0 port): libvirt's `state`
+    (virConnectDomainEventAgentLifecycleState) and `reason` (…LifecycleReason)."""
+
+    _fields = (*Event._fields, "state", "reason")
+    __slots__ = ("state", "reason")
+    KIND = "Domain.agent-lifecycle"
+    CONNECTED, DISCONNECTED = 1, 2            # states
+    UNKNOWN, DOMAIN_STARTED, CHANNEL = 0, 1, 2  # reasons
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", state: int = 0, reason: int = 0) -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.state, self.reason = state, reason
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
                                                              DeviceRemovedEvent, BlockJobEvent, SecretEvent,
                                                              SecretValueEvent, NodeDeviceEvent,
                                                              NodeDeviceUpdateEvent, TrayChangeEvent,
                                                              BalloonChangeEvent, RebootEvent,
-                                                             BlockThresholdEvent)}
+                                                             BlockThresholdEvent, AgentLifecycleEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 
@@ -1245,7 +1268,9 @@ class Connection(abc.ABC):
     @op("Domain", "POST /v1/domains/{dom}/setvcpus", "virDomainSetVcpusFlags")
     @abc.abstractmethod
     def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
-                  maximum: bool = False) -> None: ...
+                  maximum: bool = False, guest: bool = False) -> None:
+        """vCPUs of the running guest and/or the definition; `guest` asks the guest agent to
+        bring CPUs online or offline inside the guest instead (guest-set-vcpus)."""
 
     @op("Domain", "POST /v1/domains/{dom}/metadata", "virDomainSetMetadata")
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
@@ -1610,6 +1635,83 @@ class Connection(abc.ABC):
     def set_time(self, dom: str, seconds: int = 0, nseconds: int = 0, sync: bool = False) -> None:
         """Set the guest's clock, or (`sync`) resynchronise it from its RTC."""
         raise no_support("virDomainSetTime")
+
+    # -- the QEMU guest agent (pyvirtd: daemon/agent.py, daemon/agent_ops.py)
+    @op("Domain", "POST /v1/domains/{dom}/agent/fsfreeze", "virDomainFSFreeze")
+    def fs_freeze(self, dom: str, mountpoints: list[str] | None = None) -> int:
+        """Freeze the guest's filesystems (all, or those mounted at `mountpoints`): how many were frozen."""
+        raise no_support("virDomainFSFreeze")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/fsthaw", "virDomainFSThaw")
+    def fs_thaw(self, dom: str, mountpoints: list[str] | None = None) -> int:
+        """Thaw frozen filesystems (all, or `mountpoints`): how many were thawed."""
+        raise no_support("virDomainFSThaw")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/fstrim", "virDomainFSTrim")
+    def fs_trim(self, dom: str, mountpoint: str | None = None, minimum: int = 0) -> None:
+        """Discard unused blocks of the guest's filesystems (ranges of at least `minimum` bytes)."""
+        raise no_support("virDomainFSTrim")
+
+    @op("Domain", "GET /v1/domains/{dom}/agent/fsinfo", "virDomainGetFSInfo")
+    def fs_info(self, dom: str) -> list[dict[str, Any]]:
+        """The guest's mounted filesystems: [{"mountpoint", "name", "fstype", "devices": [disk target, …]}]."""
+        raise no_support("virDomainGetFSInfo")
+
+    @op("Domain", "GET /v1/domains/{dom}/agent/guestinfo", "virDomainGetGuestInfo")
+    def guest_info(self, dom: str, types: list[str] | None = None) -> dict[str, Any]:
+        """virDomainGetGuestInfo's typed parameters under libvirt's names ("os.id", "fs.0.name", …)
+        for the `types` asked for ("users", "os", "timezone", "hostname", "filesystem", "disks",
+        "interfaces"; None: all)."""
+        raise no_support("virDomainGetGuestInfo")
+
+    @op("Domain", "GET /v1/domains/{dom}/agent/vcpus", "virDomainGetGuestVcpus")
+    def guest_vcpus(self, dom: str) -> dict[str, str]:
+        """The guest's view of its vCPUs: {"vcpus", "online", "offlinable"} as libvirt's CPU lists."""
+        raise no_support("virDomainGetGuestVcpus")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/vcpus", "virDomainSetGuestVcpus")
+    def set_guest_vcpus(self, dom: str, cpumap: str, enable: bool) -> None:
+        """Bring the guest's vCPUs in `cpumap` (a CPU list: "1-3,^2") online or offline."""
+        raise no_support("virDomainSetGuestVcpus")
+
+    @op("Domain", "GET /v1/domains/{dom}/agent/sshkeys", "virDomainAuthorizedSSHKeysGet")
+    def authorized_ssh_keys(self, dom: str, user: str) -> list[str]:
+        """The public keys in the guest user's authorized_keys."""
+        raise no_support("virDomainAuthorizedSSHKeysGet")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/sshkeys", "virDomainAuthorizedSSHKeysSet")
+    def set_authorized_ssh_keys(self, dom: str, user: str, keys: list[str], append: bool = False,
+                                remove: bool = False) -> None:
+        """Replace the user's authorized keys by `keys`, or `append` them, or `remove` them."""
+        raise no_support("virDomainAuthorizedSSHKeysSet")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/password", "virDomainSetUserPassword")
+    def set_user_password(self, dom: str, user: str, password: str, encrypted: bool = False) -> None:
+        """Set a guest user's password (`encrypted`: already crypt()ed)."""
+        raise no_support("virDomainSetUserPassword")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/command", "virDomainQemuAgentCommand")
+    def qemu_agent_command(self, dom: str, command: str, timeout: int = -1) -> str:
+        """Send one JSON command to the guest agent and return its reply's JSON text; `timeout`:
+        seconds, -1 the domain's agent timeout, -2 wait as long as the agent is connected, 0 do
+        not wait for a reply."""
+        raise no_support("virDomainQemuAgentCommand")
+
+    @op("Domain", "POST /v1/domains/{dom}/agent/timeout", "virDomainAgentSetResponseTimeout")
+    def agent_set_timeout(self, dom: str, timeout: int) -> None:
+        """How long agent calls wait for an answer: seconds, -2 as long as it takes (libvirt's
+        default), -1 the default, 0 not at all."""
+        raise no_support("virDomainAgentSetResponseTimeout")
+
+    @op("Domain", "POST /v1/domains/{dom}/pm-suspend", "virDomainPMSuspendForDuration")
+    def pm_suspend(self, dom: str, target: str, duration: int = 0) -> None:
+        """Suspend the guest through its own power management: `target` "mem", "disk" or "hybrid"."""
+        raise no_support("virDomainPMSuspendForDuration")
+
+    @op("Domain", "POST /v1/domains/{dom}/pm-wakeup", "virDomainPMWakeup")
+    def pm_wakeup(self, dom: str) -> None:
+        """Wake a guest suspended to RAM (pmsuspended)."""
+        raise no_support("virDomainPMWakeup")
 
     @op("Domain", "GET /v1/domains/{dom}/display", "virDomainGetXMLDesc")
     def display_uri(self, dom: str, kind: str | None = None) -> str:

@@ -15,6 +15,8 @@
 # this script, so a re-run with nothing changed returns at once.
 #
 # Needs (Debian 12, root): linux-image-cloud-amd64 busybox-static cpio e2fsprogs qemu-utils kmod
+#        qemu-guest-agent (its qemu-ga and the shared libraries it links go into the guest, so the
+#        guest answers on a virtio channel named org.qemu.guest_agent.0 when the domain has one)
 # Environment: PYVIRT_GUEST_CACHE (cache dir), PYVIRT_GUEST_KVER (kernel release to use),
 #              PYVIRT_GUEST_FORCE=1 (rebuild even if cached).
 set -euo pipefail
@@ -50,8 +52,11 @@ done
 pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo none; }
 KPKG=$(pkgver "linux-image-$KVER")
 BBPKG=$(pkgver busybox-static)
+QGAPKG=$(pkgver qemu-guest-agent)
+QGA=/usr/sbin/qemu-ga
+[ -x "$QGA" ] || die "qemu-guest-agent missing: apt-get install qemu-guest-agent"
 SHASH=$(sha256sum "$SCRIPT" | cut -c1-16)
-KEY=$(printf '%s\n' "$KVER" "$KPKG" "$BBPKG" "$SHASH" | sha256sum | cut -c1-16)
+KEY=$(printf '%s\n' "$KVER" "$KPKG" "$BBPKG" "$QGAPKG" "$SHASH" | sha256sum | cut -c1-16)
 OUT=$CACHE/$KEY
 
 if [ -z "${PYVIRT_GUEST_FORCE:-}" ] && [ -f "$OUT/info" ]; then
@@ -72,6 +77,50 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 "$BUSYBOX" --list-full | while read -r applet; do
     [ -e "$ROOT/$applet" ] || [ -L "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
 done
+# The QEMU guest agent: Debian's qemu-ga with the shared libraries it links (ldd), at the same
+# paths, with the dynamic loader.  /etc/rc starts it on the port named org.qemu.guest_agent.0.
+cp "$QGA" "$ROOT/usr/sbin/qemu-ga"
+for lib in $(ldd "$QGA" | grep -o '/[^ ]*'); do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+done
+# qemu-ga runs /sbin/shutdown for guest-shutdown (busybox has none): power off, halt or reboot
+# after qemu-ga saw this exit 0, flushing the disk first like the ACPI button
+cat >"$ROOT/sbin/shutdown" <<'EOF'
+#!/bin/sh
+# qemu-ga runs: shutdown -h -P|-H|-r +0 "hypervisor initiated shutdown"
+act="poweroff -f"
+for arg in "$@"; do
+    case "$arg" in
+        -r) act="reboot -f" ;;
+        -H) act="halt -f" ;;
+    esac
+done
+echo "PYVIRT-GUEST-AGENT-SHUTDOWN $act" >/dev/console
+(sleep 0.2; /etc/rc.shutdown; $act) >/dev/null 2>&1 &
+exit 0
+EOF
+# qemu-ga sets passwords through chpasswd (busybox-static has none): "user:password" lines on
+# stdin, -e when the password is already crypted; the hash goes into /etc/passwd (no shadow here)
+cat >"$ROOT/usr/sbin/chpasswd" <<'EOF'
+#!/bin/sh
+crypted=0
+[ "$1" = -e ] && crypted=1
+while IFS= read -r line; do
+    user=${line%%:*}; pass=${line#*:}
+    grep -q "^$user:" /etc/passwd || { echo "chpasswd: unknown user $user" >&2; exit 1; }
+    [ "$crypted" = 1 ] || pass=$(mkpasswd -m sha512 "$pass") || exit 1
+    awk -F: -v OFS=: -v u="$user" -v p="$pass" '$1 == u { $2 = p } { print }' /etc/passwd >/etc/passwd.new &&
+        mv /etc/passwd.new /etc/passwd
+done
+EOF
+cat >"$ROOT/etc/os-release" <<'EOF'
+PRETTY_NAME="pyvirt test guest (Debian 12 busybox)"
+NAME="pyvirt test guest"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+ID=debian
+EOF
 # An initial console before devtmpfs is mounted (the kernel's built-in cpio has one too).
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 mknod -m 666 "$ROOT/dev/null" c 1 3 2>/dev/null || true
@@ -146,6 +195,16 @@ if [ -n "$nic" ]; then
     ip link set "$nic" up
     udhcpc -f -S -i "$nic" -s /etc/udhcpc.script -x hostname:pyvirt-guest >/dev/null 2>&1 &
 fi
+# The guest agent, on the virtio port QEMU names org.qemu.guest_agent.0 (no udev here: the
+# /dev/virtio-ports link udev would make is made from sysfs); it announces itself on the console.
+for port in /sys/class/virtio-ports/*; do
+    [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+    mkdir -p /dev/virtio-ports /run/qga
+    ln -sf "../${port##*/}" /dev/virtio-ports/org.qemu.guest_agent.0
+    /usr/sbin/qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run/qga \
+        -f /run/qga/qemu-ga.pid -l /dev/null &
+    echo "PYVIRT-GUEST-AGENT-STARTED"
+done
 echo "PYVIRT-GUEST-ROOT=$(cat /etc/pyvirt-root)"
 echo "PYVIRT-GUEST-READY"
 modprobe -a $(cat /etc/modules.late) 2>/dev/null &
@@ -218,7 +277,7 @@ fi
 echo "PYVIRT-GUEST-ROOT-FAILED $root" >/dev/console
 exec /bin/sh
 EOF
-chmod 755 "$ROOT/init" "$ROOT/etc/rc" "$ROOT/etc/rc.shutdown" "$ROOT/etc/udhcpc.script" "$ROOT/etc/acpi/PWRF/00000080"
+chmod 755 "$ROOT/sbin/shutdown" "$ROOT/usr/sbin/chpasswd" "$ROOT/init" "$ROOT/etc/rc" "$ROOT/etc/rc.shutdown" "$ROOT/etc/udhcpc.script" "$ROOT/etc/acpi/PWRF/00000080"
 
 # --- outputs ---------------------------------------------------------------------------------
 STAGE=$WORK/out
@@ -242,6 +301,7 @@ key=$KEY
 kernel_release=$KVER
 kernel_package=$KPKG
 busybox_package=$BBPKG
+qemu_guest_agent_package=$QGAPKG
 script_sha256=$SHASH
 modules=$wanted
 EOF

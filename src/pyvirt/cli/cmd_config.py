@@ -115,11 +115,18 @@ def cmd_setmaxmem(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
+    if p.bool("guest") and config:
+        raise CmdError("Options --guest and --config are mutually exclusive")
+    if p.bool("maximum") and not config:
+        raise CmdError("Option --config is required by option --maximum")
     info = ctl.domain(p.str("domain") or "")
     count = number(p.str("count"), "count")
     if count is None or count <= 0:
         raise CmdError(f"Numeric value '{p.str('count')}' for <count> option is malformed or out of range")
-    ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"))
+    if p.bool("guest"):
+        ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"), guest=True)
+    else:  # a driver that predates `guest` keeps working
+        ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"))
     return True
 
 

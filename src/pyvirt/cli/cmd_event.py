@@ -23,7 +23,10 @@ EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "gra
 
 #: the non-lifecycle domain events pyvirt delivers: their event kinds are "Domain.<name>"
 _OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2", "tray-change", "balloon-change",
-                 "reboot", "block-threshold")
+                 "reboot", "block-threshold", "agent-lifecycle")
+#: virshEventAgentLifecycleState / …Reason words
+_AGENT_STATES = ("unknown", "connected", "disconnected")
+_AGENT_REASONS = ("unknown", "domain started", "channel event")
 
 
 def chosen_event(ctl: Ctl, p: Parsed, names: tuple[str, ...]) -> str | None:
@@ -97,6 +100,11 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
             if name == "block-threshold":  # virshEventBlockThresholdPrint
                 return f"event '{name}' for domain '{ev.name}': dev: {getattr(ev, 'dev', '')}" \
                        f"({getattr(ev, 'path', '')}) {getattr(ev, 'threshold', 0)} {getattr(ev, 'excess', 0)}"
+            if name == "agent-lifecycle":  # virshEventAgentLifecyclePrint
+                state, reason = getattr(ev, "state", 0), getattr(ev, "reason", 0)
+                return (f"event '{name}' for domain '{ev.name}': state: "
+                        f"'{_AGENT_STATES[state] if 0 <= state < len(_AGENT_STATES) else 'unknown'}' reason: "
+                        f"'{_AGENT_REASONS[reason] if 0 <= reason < len(_AGENT_REASONS) else 'unknown'}'")
             return f"event '{name}' for domain '{ev.name}': {getattr(ev, 'device', '')}"
         if "lifecycle" not in want:
             return None

@@ -246,8 +246,15 @@ class DefinitionsMixin:
                 self._change(rec, [rec.live], set_current)  # type: ignore[list-item]
 
     async def set_vcpus(self, dom: str, count: int, live: bool = False, config: bool = False,
-                        maximum: bool = False) -> None:
+                        maximum: bool = False, guest: bool = False) -> None:
         rec = self.lookup(dom)
+        if guest:  # qemuDomainSetVcpusFlags: the guest agent, and nothing else changes
+            if config or maximum:
+                raise PyvirtError("invalid argument: Flags 'VIR_DOMAIN_VCPU_GUEST' and "
+                                  f"'{'VIR_DOMAIN_AFFECT_CONFIG' if config else 'VIR_DOMAIN_VCPU_MAXIMUM'}' "
+                                  "are mutually exclusive", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
+            await self.set_guest_vcpu_count(dom, count)  # type: ignore[attr-defined]
+            return
         if count <= 0:
             raise PyvirtError("invalid argument: vcpu count must be positive", ErrorCode.INVALID_ARG)
         async with rec.lock:

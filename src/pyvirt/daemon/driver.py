@@ -39,6 +39,8 @@ from pyvirt.api import (
     operation_invalid,
 )
 from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhost_user_gpu, vsock
+from pyvirt.daemon.agent import agent_channel
+from pyvirt.daemon.agent_ops import AgentMixin
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
@@ -90,14 +92,14 @@ MONITOR_TIMEOUT = 30.0
 #: take more than 10 s to bring TCG up); a QEMU that exits ends the wait at once, so it costs nothing
 CONNECT_TIMEOUT = 30.0
 #: the only QMP events pyvirtd acts on; everything else QEMU sends is dropped on arrival
-HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_THRESHOLD", *BLOCK_JOB_EVENTS,
-                  *events.PASSED_ON)
+HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_THRESHOLD", "VSERPORT_CHANGE",
+                  "SUSPEND", "SUSPEND_DISK", "WAKEUP", *BLOCK_JOB_EVENTS, *events.PASSED_ON)
 
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
                  MigrationPeerMixin, SavesMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
                  VolumeDisksMixin, IntrospectionMixin,
-                 DiskSecretsMixin, TuningMixin):
+                 DiskSecretsMixin, TuningMixin, AgentMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
@@ -629,6 +631,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             self._check_sources(dom)
             await self._check_backing_chains(dom)
         assign_start_defaults(dom)
+        self.mark_channels_disconnected(dom)
         cputune.check(dom)
         usb_hostdevs: dict[str, tuple[int, int]] = {}
         scsi_hostdevs: dict[str, str] = {}
@@ -991,6 +994,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 gone.set()
         elif name == "BLOCK_WRITE_THRESHOLD":
             self.on_block_threshold(rec, run, data)
+        elif name == "VSERPORT_CHANGE":
+            self.on_vserport_change(rec, data)
+        elif name in ("SUSPEND", "SUSPEND_DISK", "WAKEUP"):
+            self.on_pm_event(rec, name)
         elif name in events.PASSED_ON:
             passed = events.from_qmp(name, data, rec.name, rec.uuid, rec.id)
             if passed is not None:
@@ -1012,6 +1019,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if run.stop_reason is None:
             run.stop_reason, run.stop_detail = ShutoffReason.CRASHED, StoppedDetail.FAILED
         await self._close_monitor(run)
+        if run.agent is not None:
+            run.agent.set_connected(False)  # a call waiting on the agent ends now
         if run.console is not None:
             run.console.close()
         self.ports.release(run.ports)
@@ -1078,11 +1087,28 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         await self._power_button(dom, mode, then_reboot=True)
 
     async def _power_button(self, ref: str, mode: str | None, then_reboot: bool) -> None:
+        """ACPI power button, or the guest agent's guest-shutdown: `mode` is virsh's list
+        ("acpi", "agent", "acpi,agent"; none: the agent when it is connected, else ACPI — libvirt's
+        qemuDomainShutdownFlags), the agent tried first and ACPI the fallback when both are allowed."""
         rec = self.lookup(ref)
-        if mode not in (None, "", "acpi"):
+        modes = {m for m in (mode or "").split(",") if m}
+        if modes - {"acpi", "agent"}:
             what = "reboot" if then_reboot else "shutdown"
             raise PyvirtError(f"Operation not supported: {what} mode '{mode}' is not supported",
                               ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+        run = self._running(rec)
+        use_agent = "agent" in modes or (not modes and run.agent is not None and bool(run.agent.connected))
+        if not modes and not use_agent and agent_channel(rec.live) is not None:
+            with contextlib.suppress(PyvirtError):  # connected but not asked yet since a daemon restart
+                _rec, agent = await self._agent(ref)
+                use_agent = bool(agent.connected)
+        if use_agent:
+            try:
+                await self.agent_power(ref, "reboot" if then_reboot else "powerdown")
+                return
+            except PyvirtError:
+                if modes == {"agent"}:
+                    raise
         async with rec.lock:
             run = self._running(rec)
             run.fake_reboot = then_reboot

@@ -11,7 +11,7 @@ import logging
 import os
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, agent_unresponsive, operation_invalid
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
 
 log = logging.getLogger(__name__)
 
@@ -134,14 +134,14 @@ class IntrospectionMixin:
             return f"vnc://{host}:{g.port - 5900}" if g.type == "vnc" else f"spice://{host}:{g.port}"
         raise PyvirtError("No graphical display found", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
-    def domain_hostname(self, dom: str, source: str | None = None) -> str:
-        """`domhostname`: from the guest agent (libvirt's QEMU default), which pyvirt does not
-        drive, or from the DHCP leases of the guest's network NICs (qemuDomainGetHostnameLease)."""
+    async def domain_hostname(self, dom: str, source: str | None = None) -> str:
+        """`domhostname`: from the guest agent (libvirt's QEMU default, daemon/agent_ops.py), or
+        from the DHCP leases of the guest's network NICs (qemuDomainGetHostnameLease)."""
         rec = self.lookup(dom)
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
         if source != "lease":
-            raise agent_unresponsive()
+            return await self.agent_hostname(dom)  # type: ignore[attr-defined, no-any-return]
         networks = getattr(self, "networks", None)
         for nic in rec.live.devices.interfaces if networks is not None else ():
             if nic.type != "network" or not nic.mac_address:
@@ -167,16 +167,6 @@ class IntrospectionMixin:
         ids = [t.id for t in target.iothread_ids if t.id is not None] or list(range(1, (target.iothreads or 0) + 1))
         return iothread_affinities(ids, {}, target.vcpu_cpuset, os.cpu_count() or 1)
 
-    def get_time(self, dom: str) -> dict[str, int]:
-        """`domtime`: the guest's clock is read through the guest agent (guest-get-time)."""
-        self._running_record(dom)
-        raise agent_unresponsive()
-
-    def set_time(self, dom: str, seconds: int = 0, nseconds: int = 0, sync: bool = False) -> None:
-        """`domtime --now/--time/--sync`: set through the guest agent (guest-set-time)."""
-        self._running_record(dom)
-        raise agent_unresponsive()
-
     def _running_record(self, dom: str) -> Any:
         rec = self.lookup(dom)
         if not rec.active or rec.run is None:
@@ -190,15 +180,15 @@ class IntrospectionMixin:
             return {"state": 3, "details": 1, "state_time": 0}  # ERROR, VIR_DOMAIN_CONTROL_ERROR_REASON_MONITOR
         return {"state": 0, "details": 0, "state_time": 0}
 
-    def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
+    async def interface_addresses(self, dom: str, source: str = "lease") -> list[dict[str, Any]]:
         """`domifaddr`: 'lease' reads the DHCP leases of the guest's virtual networks (user-mode
-        NICs have none, in libvirt either); 'arp' reads the host's ARP table; 'agent' needs a
-        guest agent pyvirt does not drive."""
+        NICs have none, in libvirt either); 'arp' reads the host's ARP table; 'agent' asks the
+        guest agent (daemon/agent_ops.py)."""
         rec = self.lookup(dom)
         if not rec.active or rec.live is None:
             raise operation_invalid("domain is not running")
         if source == "agent":
-            raise agent_unresponsive()
+            return await self.agent_interface_addresses(dom)  # type: ignore[attr-defined, no-any-return]
         if source != "arp":
             from pyvirt.daemon.nics import lease_addresses
 

@@ -36,6 +36,7 @@ class Running:
     block_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # block node name -> (disk target, source path) of a write threshold set (domblkthreshold)
     thresholds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    agent: Any = None                       # its guest agent client (daemon/agent.py), made on first use
 
 
 class DomainRecord:

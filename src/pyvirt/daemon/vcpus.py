@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, agent_unresponsive, operation_invalid
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
 from pyvirt.daemon.records import DomainRecord
 
 
@@ -24,11 +24,15 @@ def _counts(dom: Any) -> tuple[int, int]:
 class VcpuMixin:
     """vcpu_count and _set_live_vcpus (lookup, _running, _qmp, _unplug, _commit from QemuDriver)."""
 
-    def vcpu_count(self, dom: str, live: bool = False, config: bool = False, maximum: bool = False,
-                   guest: bool = False) -> int:
+    async def vcpu_count(self, dom: str, live: bool = False, config: bool = False, maximum: bool = False,
+                         guest: bool = False) -> int:
         rec = self.lookup(dom)
         if guest:
-            raise agent_unresponsive()
+            if config or maximum:
+                raise PyvirtError("invalid argument: Flags 'VIR_DOMAIN_VCPU_GUEST' and "
+                                  f"'{'VIR_DOMAIN_AFFECT_CONFIG' if config else 'VIR_DOMAIN_VCPU_MAXIMUM'}' "
+                                  "are mutually exclusive", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
+            return await self.guest_vcpu_count(dom)  # type: ignore[attr-defined, no-any-return]
         if live and config:
             raise PyvirtError("invalid argument: Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
                               "are mutually exclusive", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)

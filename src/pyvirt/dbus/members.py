@@ -425,10 +425,29 @@ def domain_stats(ctx: Ctx, stats: int) -> dict[str, Any]:
     return typed_params(record["stats"])
 
 
-@custom(5)  # VIR_DOMAIN_AFFECT_LIVE, VIR_DOMAIN_VCPU_MAXIMUM
+@custom(13)  # VIR_DOMAIN_AFFECT_LIVE, VIR_DOMAIN_VCPU_MAXIMUM, VIR_DOMAIN_VCPU_GUEST
 def domain_vcpus(ctx: Ctx) -> int:
+    if ctx.flags & 8:  # the guest agent's count of online vCPUs
+        return int(ctx.conn.vcpu_count(ctx.target.ident[0], live=bool(ctx.flags & 1),
+                                       maximum=bool(ctx.flags & 4), guest=True))
     info = ctx.conn.get_info(ctx.target.ident[0])
     return info.max_vcpus if ctx.flags & 4 else info.vcpus
+
+
+@custom(0)
+def set_guest_vcpus(ctx: Ctx, vcpumap: list[bool], state: int) -> None:
+    """virDomainSetGuestVcpus: the map's set bits as a CPU list, `state` 1 online, 0 offline."""
+    cpus = ",".join(str(i) for i, on in enumerate(vcpumap) if on)
+    if not cpus:
+        raise PyvirtError("invalid argument: no vCPU selected in the map", ErrorCode.INVALID_ARG)
+    if state not in (0, 1):
+        raise PyvirtError(f"invalid argument: unknown vCPU state {state}", ErrorCode.INVALID_ARG)
+    ctx.conn.set_guest_vcpus(ctx.target.ident[0], cpus, bool(state))
+
+
+def _fs_entries(ctx: Ctx, filesystems: list[dict[str, Any]]) -> list[Any]:
+    """a(sssas): (mountpoint, name, fstype, disk targets), virDomainFSInfo's fields."""
+    return [[f["mountpoint"], f["name"], f["fstype"], list(f.get("devices") or [])] for f in filesystems]
 
 
 @custom(0)
@@ -1013,6 +1032,13 @@ METHODS: dict[str, Row] = {
                                   out=lambda ctx, c: [c["state"], c["details"], c["state_time"]]),
     "Domain.GetDiskErrors": call("disk_errors", flags={}, out=lambda ctx, es: [[e["disk"], e["error"]] for e in es]),
     "Domain.GetHostname": call("domain_hostname", flags={1: ("source", "lease"), 2: ("source", "agent")}),
+    "Domain.FSFreeze": call("fs_freeze", ("mountpoints", lambda names: list(names) or None), flags={}),
+    "Domain.FSThaw": call("fs_thaw", ("mountpoints", lambda names: list(names) or None), flags={}),
+    "Domain.FSTrim": call("fs_trim", ("mountpoint", _none_if_empty), "minimum", flags={}),
+    "Domain.GetFSInfo": call("fs_info", flags={}, out=_fs_entries),
+    "Domain.GetGuestVcpus": call("guest_vcpus", flags={}, out=lambda ctx, v: typed_params(v)),
+    "Domain.SetGuestVcpus": set_guest_vcpus,
+    "Domain.SetUserPassword": call("set_user_password", "user", "password", flags={1: "encrypted"}),
     "Domain.GetIOThreadInfo": iothread_info,
     "Domain.GetJobInfo": job_info,
     "Domain.GetJobStats": job_stats,
@@ -1046,7 +1072,7 @@ METHODS: dict[str, Row] = {
     "Domain.SetMemory": call("set_memory", "kib", flags={**AFFECT, 4: "maximum"}),
     "Domain.SetMemoryStatsPeriod": call("set_memory_stats_period", "period", flags=AFFECT),
     "Domain.SetMetadata": set_metadata,
-    "Domain.SetVcpus": call("set_vcpus", "count", flags={**AFFECT, 4: "maximum"}),
+    "Domain.SetVcpus": call("set_vcpus", "count", flags={**AFFECT, 4: "maximum", 8: "guest"}),
     "Domain.Shutdown": call("shutdown", flags=POWER_MODES),
     "Domain.SnapshotCreateXML": call("snapshot_create", "xml", flags={
         1: "redefine", 2: "current", 4: "no_metadata", 8: "halt", 16: "disk_only", 32: "reuse_external",

@@ -52,6 +52,7 @@ OBJECT_SIGNALS = {
     "Domain.tray-change": ("Domain", "TrayChange", lambda e: [e.device, e.reason]),
     "Domain.balloon-change": ("Domain", "BalloonChange", lambda e: [e.actual]),
     "Domain.reboot": ("Domain", "Reboot", lambda e: []),
+    "Domain.agent-lifecycle": ("Domain", "AgentEvent", lambda e: [e.state, e.reason]),
 }
 #: what a connection object lists as children in its introspection data
 _CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}

@@ -355,8 +355,11 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
                 set_child_text(tree, "currentMemory", str(kib), after=("memory",)).set("unit", "KiB")
 
     def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
-                  maximum: bool = False) -> None:
+                  maximum: bool = False, guest: bool = False) -> None:
         self._write("virDomainSetVcpusFlags")
+        if guest:
+            raise E.unsupported_flags(0x8 | (0x4 if maximum else 0) | (0x2 if config else 0) | (0x1 if live else 0),
+                                      "testDomainSetVcpusFlags")
         obj = self._get(dom)
         if count < 1:
             raise E.invalid_arg(f"argument unsupported: invalid vcpu count {count}")

@@ -122,6 +122,64 @@ class MonitorMixin:
         if not self._get(dom).active:
             raise E.invalid("domain is not running")
 
+    # -- the pretend guest agent: libvirt's test driver has two filesystems, "/" and "/boot", on
+    #    the first disk, which it freezes and thaws (testDomainFSFreeze and its kin)
+    _TEST_MOUNTS = ("/", "/boot")
+
+    def _agent_domain(self, dom: str) -> Any:
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        return obj
+
+    def _test_mounts(self, mountpoints: list[str] | None) -> set[str]:
+        for m in mountpoints or ():
+            if m not in self._TEST_MOUNTS:
+                raise E.invalid(f"mount point not found: {m}")
+        return set(mountpoints or self._TEST_MOUNTS)
+
+    def fs_freeze(self, dom: str, mountpoints: list[str] | None = None) -> int:
+        """testDomainFSFreeze: how many of the chosen were not frozen yet."""
+        self._write("virDomainFSFreeze")
+        obj = self._agent_domain(dom)
+        chosen = self._test_mounts(mountpoints)
+        newly = chosen - obj.frozen
+        obj.frozen |= chosen
+        return len(newly)
+
+    def fs_thaw(self, dom: str, mountpoints: list[str] | None = None) -> int:
+        """testDomainFSThaw: how many of the chosen were frozen."""
+        self._write("virDomainFSThaw")
+        obj = self._agent_domain(dom)
+        chosen = self._test_mounts(mountpoints)
+        thawed = chosen & obj.frozen
+        obj.frozen -= chosen
+        return len(thawed)
+
+    def fs_trim(self, dom: str, mountpoint: str | None = None, minimum: int = 0) -> None:
+        """testDomainFSTrim: accepted for the two pretend mount points."""
+        self._write("virDomainFSTrim")
+        self._agent_domain(dom)
+        self._test_mounts([mountpoint] if mountpoint else None)
+
+    def fs_info(self, dom: str) -> list[dict[str, Any]]:
+        """testDomainGetFSInfo: "/" and "/boot" as partitions 1 and 2 of the first disk."""
+        obj = self._agent_domain(dom)
+        tree = obj.live if obj.live is not None else obj.config
+        for disk in tree.iterfind("devices/disk") if tree is not None else ():
+            if disk.get("device", "disk") != "disk":
+                continue
+            target = disk.find("target")
+            name = target.get("dev", "") if target is not None else ""
+            return [{"mountpoint": m, "name": f"{name}{i}", "fstype": "ext4", "devices": [name]}
+                    for i, m in enumerate(self._TEST_MOUNTS, 1)]
+        return []
+
+    def set_user_password(self, dom: str, user: str, password: str, encrypted: bool = False) -> None:
+        """testDomainSetUserPassword: accepted for a running domain."""
+        self._write("virDomainSetUserPassword")
+        self._agent_domain(dom)
+
     def control_info(self, dom: str) -> dict[str, int]:
         """testDomainGetControlInfo: a running domain's monitor is always fine."""
         if not self._get(dom).active:

@@ -294,21 +294,21 @@ COMMANDS = (
             Opt("type", STRING, 'select particular graphical display (e.g. "vnc", "spice", "rdp", "dbus")'),
             Opt("all", BOOL, "show all possible graphical displays"),
         )),
-    Cmd("domfsfreeze", _G, "cmd_unsupported", "Freeze domain's mounted filesystems.",
+    Cmd("domfsfreeze", _G, "cmd_agent", "Freeze domain's mounted filesystems.",
         "Freeze domain's mounted filesystems.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mountpoint", ARGV, "mountpoint path to be frozen"),
         )),
-    Cmd("domfsthaw", _G, "cmd_unsupported", "Thaw domain's mounted filesystems.",
+    Cmd("domfsthaw", _G, "cmd_agent", "Thaw domain's mounted filesystems.",
         "Thaw domain's mounted filesystems.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mountpoint", ARGV, "mountpoint path to be thawed"),
         )),
-    Cmd("domfsinfo", _G, "cmd_unsupported", "Get information of domain's mounted filesystems.",
+    Cmd("domfsinfo", _G, "cmd_agent", "Get information of domain's mounted filesystems.",
         "Get information of domain's mounted filesystems.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("domfstrim", _G, "cmd_unsupported", "Invoke fstrim on domain's mounted filesystems.",
+    Cmd("domfstrim", _G, "cmd_agent", "Invoke fstrim on domain's mounted filesystems.",
         "Invoke fstrim on domain's mounted filesystems.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("minimum", NUMBER, "Just a hint to ignore contiguous free ranges smaller than this (Bytes)"),
@@ -374,13 +374,13 @@ COMMANDS = (
             Opt("domain", DATA, "domain name or uuid", req=True),
             Opt("new-name", DATA, "new domain name", req=True),
         )),
-    Cmd("dompmsuspend", _G, "cmd_unsupported", "suspend a domain gracefully using power management functions",
+    Cmd("dompmsuspend", _G, "cmd_agent", "suspend a domain gracefully using power management functions",
         "Suspends a running domain using guest OS's power management. (Note: This requires a guest agent configured and running in the guest OS).", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("target", DATA, "mem(Suspend-to-RAM), disk(Suspend-to-Disk), hybrid(Hybrid-Suspend)", req=True),
             Opt("duration", NUMBER, "duration in seconds", named=True),
         )),
-    Cmd("dompmwakeup", _G, "cmd_unsupported", "wakeup a domain from pmsuspended state",
+    Cmd("dompmwakeup", _G, "cmd_agent", "wakeup a domain from pmsuspended state",
         "Wakeup a domain that was previously suspended by power management.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
@@ -426,7 +426,7 @@ COMMANDS = (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("skip-validate", BOOL, "skip validation of the XML against the schema"),
         )),
-    Cmd("get-user-sshkeys", _G, "cmd_unsupported", "list authorized SSH keys for given user (via agent)",
+    Cmd("get-user-sshkeys", _G, "cmd_agent", "list authorized SSH keys for given user (via agent)",
         "Use the guest agent to query authorized SSH keys for given user", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "user to list authorized keys for", req=True),
@@ -677,7 +677,7 @@ COMMANDS = (
             Opt("no-case", BOOL, "treat event case-insensitively"),
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
-    Cmd("qemu-agent-command", _G, "cmd_unsupported", "QEMU Guest Agent Command",
+    Cmd("qemu-agent-command", _G, "cmd_agent", "QEMU Guest Agent Command",
         "Run an arbitrary qemu guest agent command; use at your own risk", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("timeout", NUMBER, "timeout seconds. must be positive.", named=True),
@@ -686,7 +686,7 @@ COMMANDS = (
             Opt("pretty", BOOL, "pretty-print the output"),
             Opt("cmd", ARGV, "command", req=True),
         )),
-    Cmd("guest-agent-timeout", _G, "cmd_unsupported", "Set the guest agent timeout",
+    Cmd("guest-agent-timeout", _G, "cmd_agent", "Set the guest agent timeout",
         "Set the number of seconds to wait for a response from the guest agent.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("timeout", NUMBER, "timeout seconds.", named=True),
@@ -768,7 +768,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("set-user-sshkeys", _G, "cmd_unsupported", "manipulate authorized SSH keys file for given user (via agent)",
+    Cmd("set-user-sshkeys", _G, "cmd_agent", "manipulate authorized SSH keys file for given user (via agent)",
         "Append, reset or remove specified key from the authorized keys file for given user", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "user to set authorized keys for", req=True),
@@ -776,7 +776,7 @@ COMMANDS = (
             Opt("reset", BOOL, "clear out authorized keys file before adding new keys"),
             Opt("remove", BOOL, "remove keys from the authorized keys file"),
         )),
-    Cmd("set-user-password", _G, "cmd_unsupported", "set the user password inside the domain",
+    Cmd("set-user-password", _G, "cmd_agent", "set the user password inside the domain",
         "changes the password of the specified user inside the domain", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "the username", req=True),
@@ -906,7 +906,7 @@ COMMANDS = (
         "Output the IP address and port number for the VNC display.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
-    Cmd("guestvcpus", _G, "cmd_unsupported", "query or modify state of vcpu in the guest (via agent)",
+    Cmd("guestvcpus", _G, "cmd_agent", "query or modify state of vcpu in the guest (via agent)",
         "Use the guest agent to query or set cpu state from guest's point of view", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("cpulist", STRING, "list of cpus to enable or disable"),
@@ -929,7 +929,7 @@ COMMANDS = (
             Opt("dev", DATA, "device to set threshold for", req=True),
             Opt("threshold", NUMBER, "threshold as a scaled number (by default bytes)", req=True),
         )),
-    Cmd("guestinfo", _G, "cmd_unsupported", "query information about the guest (via agent)",
+    Cmd("guestinfo", _G, "cmd_agent", "query information about the guest (via agent)",
         "Use the guest agent to query various information from guest's point of view", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", BOOL, "report active users"),
