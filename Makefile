@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static cpio lvm2 \
+APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static qemu-guest-agent cpio lvm2 \
                 genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
                 dnsmasq-base nftables ovmf swtpm swtpm-tools openssl qemu-block-extra
 TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon chromium \

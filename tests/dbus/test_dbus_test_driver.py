@@ -476,3 +476,24 @@ def test_snapshot_tree_over_dbus(client: Client) -> None:
     assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 0) == []
     with pytest.raises(DBusError, match="no domain snapshot with matching name"):
         client.call(b, snap, "IsCurrent", "u", 0)
+
+
+def test_guest_agent_members_on_the_test_object(client: Client) -> None:
+    """The test driver's pretend agent: two filesystems of the first disk that freeze and thaw,
+    passwords accepted; what libvirt's test driver lacks is "not supported", its flags refused."""
+    dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
+    fs = [[f[0], f[1], f[2], list(f[3])] for f in client.one(dom, DOMAIN, "GetFSInfo", "u", 0)]
+    assert fs == [["/", "vda1", "ext4", ["vda"]], ["/boot", "vda2", "ext4", ["vda"]]]
+    assert client.one(dom, DOMAIN, "FSFreeze", "asu", ["/boot"], 0) == 1
+    assert client.one(dom, DOMAIN, "FSFreeze", "asu", [], 0) == 1
+    assert client.one(dom, DOMAIN, "FSThaw", "asu", [], 0) == 2
+    with pytest.raises(DBusError, match="mount point not found: /nope"):
+        client.call(dom, DOMAIN, "FSFreeze", "asu", ["/nope"], 0)
+    client.call(dom, DOMAIN, "FSTrim", "stu", "", 0, 0)
+    client.call(dom, DOMAIN, "SetUserPassword", "ssu", "root", "pw", 1)
+    with pytest.raises(DBusError, match="virDomainGetGuestVcpus"):
+        client.call(dom, DOMAIN, "GetGuestVcpus", "u", 0)
+    with pytest.raises(DBusError, match=r"unsupported flags \(0x8\) in function testDomainGetVcpusFlags"):
+        client.call(dom, DOMAIN, "GetVcpus", "u", 8)
+    with pytest.raises(DBusError, match=r"unsupported flags \(0x2\)"):
+        client.call(dom, DOMAIN, "SetUserPassword", "ssu", "root", "pw", 2)

@@ -6,8 +6,8 @@ Seen here: the agent-lifecycle event when qemu-ga opens its port and the live XM
 state='connected'; the virsh commands answered by the agent (domfsinfo/freeze/thaw/trim,
 guestinfo, guestvcpus, domhostname, domtime, domifaddr --source agent, SSH keys, passwords,
 qemu-agent-command, setvcpus/vcpucount --guest); reconnection after a guest reboot through the
-agent (disconnected, then connected again); shutdown --mode agent; and libvirt's errors for a
-guest without the channel ("not configured")."""
+agent (disconnected, then connected again); dompmsuspend/dompmwakeup; shutdown --mode agent;
+and libvirt's errors for a guest without the channel ("not configured")."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.api import AgentLifecycleEvent, DomainState
+from pyvirt.api import AgentLifecycleEvent, DomainState, EventType, StartedDetail
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console, wait_state
 
@@ -152,6 +152,26 @@ def test_agent_reconnects_after_a_guest_reboot(daemon: DaemonHarness) -> None:
     assert seen[-2:] == [AgentLifecycleEvent.DISCONNECTED, AgentLifecycleEvent.CONNECTED]
     assert _ok(daemon, "domhostname", DOM) == "pyvirt-guest\n\n"
     assert conn.get_info(DOM).state == DomainState.RUNNING
+
+
+def test_power_management_suspend_and_wakeup(daemon: DaemonHarness) -> None:
+    """dompmsuspend: qemu-ga's guest-suspend-ram, QEMU's SUSPEND makes the domain pmsuspended
+    (libvirt's PMSUSPENDED/MEMORY event); dompmwakeup: QMP system_wakeup, running again."""
+    conn = daemon.connect()
+    events = iter(conn.subscribe(DOM, timeout=60, kinds=["Domain"]))
+    assert _ok(daemon, "dompmsuspend", DOM, "mem") == f"Domain '{DOM}' successfully suspended\n\n"
+    ev = next(events)
+    assert (ev.event, ev.detail) == (EventType.PMSUSPENDED, 0)
+    wait_state(conn, DOM, DomainState.PMSUSPENDED)
+    assert _ok(daemon, "dompmwakeup", DOM) == f"Domain '{DOM}' successfully woken up\n\n"
+    ev = next(events)
+    assert (ev.event, ev.detail) == (EventType.STARTED, StartedDetail.WAKEUP)
+    assert conn.get_info(DOM).state == DomainState.RUNNING
+    deadline = time.monotonic() + 60  # qemu-ga may reopen its port as the guest resumes
+    while (out := _cli(daemon, "domhostname", DOM)).returncode != 0 and time.monotonic() < deadline:
+        assert "QEMU guest agent is not connected" in out.stderr, out.stderr
+        time.sleep(1)
+    assert out.stdout == "pyvirt-guest\n\n"
 
 
 def test_guest_without_the_channel(daemon: DaemonHarness, test_guest: TestGuest) -> None:

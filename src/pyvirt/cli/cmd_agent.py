@@ -46,20 +46,21 @@ def cmd_domfsinfo(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def cmd_domfsfreeze(ctl: Ctl, p: Parsed) -> bool:
+def _freeze_or_thaw(ctl: Ctl, p: Parsed, freeze: bool) -> bool:
     key, _ = _dom(ctl, p)
-    with failing("Unable to freeze filesystems"):
-        count = ctl.conn.fs_freeze(key, p.argv("mountpoint") or None)
-    ctl.print(f"Froze {count} filesystem(s)\n")
+    call, verb, done = (ctl.conn.fs_freeze, "freeze", "Froze") if freeze else (ctl.conn.fs_thaw, "thaw", "Thawed")
+    with failing(f"Unable to {verb} filesystems"):
+        count = call(key, p.argv("mountpoint") or None)
+    ctl.print(f"{done} {count} filesystem(s)\n")
     return True
+
+
+def cmd_domfsfreeze(ctl: Ctl, p: Parsed) -> bool:
+    return _freeze_or_thaw(ctl, p, True)
 
 
 def cmd_domfsthaw(ctl: Ctl, p: Parsed) -> bool:
-    key, _ = _dom(ctl, p)
-    with failing("Unable to thaw filesystems"):
-        count = ctl.conn.fs_thaw(key, p.argv("mountpoint") or None)
-    ctl.print(f"Thawed {count} filesystem(s)\n")
-    return True
+    return _freeze_or_thaw(ctl, p, False)
 
 
 def cmd_domfstrim(ctl: Ctl, p: Parsed) -> bool:

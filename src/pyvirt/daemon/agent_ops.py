@@ -30,6 +30,7 @@ from pyvirt.api import (
     operation_invalid,
 )
 from pyvirt.daemon.agent import BLOCK, DEFAULT, NOWAIT, AgentClient, AgentCommandError, agent_channel
+from pyvirt.daemon.introspect import json_command
 
 log = logging.getLogger(__name__)
 
@@ -391,14 +392,7 @@ class AgentMixin:
     async def qemu_agent_command(self, dom: str, command: str, timeout: int = DEFAULT) -> str:
         if timeout < BLOCK:
             raise _invalid_arg(f"guest agent timeout '{timeout}' is less than the minimum '{BLOCK}'")
-        try:
-            request = json.loads(command)
-        except ValueError as exc:
-            raise PyvirtError(f"internal error: cannot parse json {command}: {exc}", ErrorCode.INTERNAL_ERROR,
-                              ErrorDomain.QEMU) from None
-        if not isinstance(request, dict) or not isinstance(request.get("execute"), str):
-            raise PyvirtError("internal error: the command is not a JSON object with an 'execute' member",
-                              ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+        request = json_command(command, "JSON")
         rec, agent = await self._agent(dom)
         log.warning("%s: custom agent control taints the domain (qemu-agent-command)", rec.name)
         reply = await agent.raw(request, timeout=timeout)

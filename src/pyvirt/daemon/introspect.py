@@ -49,6 +49,22 @@ def _vcpu_threads(pid: int) -> dict[int, int]:
     return out
 
 
+def json_command(text: str, what: str) -> dict[str, Any]:
+    """A raw JSON command for QEMU's monitor or its guest agent (qemu-monitor-command,
+    qemu-agent-command): an object with an "execute" name, else libvirt's parse error."""
+    import json
+
+    try:
+        request = json.loads(text)
+    except ValueError as exc:
+        raise PyvirtError(f"internal error: cannot parse json {text}: {exc}", ErrorCode.INTERNAL_ERROR,
+                          ErrorDomain.QEMU) from None
+    if not isinstance(request, dict) or not isinstance(request.get("execute"), str):
+        raise PyvirtError(f"internal error: the command is not a {what} object with an 'execute' member",
+                          ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+    return request
+
+
 class IntrospectionMixin:
     _by_name: dict[str, Any]
     _cpu_time_ns: Any  # the driver's: CPU time of a process or thread, from /proc/ID/stat
@@ -242,14 +258,7 @@ class IntrospectionMixin:
         log.warning("%s: custom monitor control taints the domain (qemu-monitor-command)", rec.name)
         if hmp:
             return str(await self._qmp(run, "human-monitor-command", {"command-line": command}))
-        try:
-            request = json.loads(command)
-        except ValueError as exc:
-            raise PyvirtError(f"internal error: cannot parse json {command}: {exc}", ErrorCode.INTERNAL_ERROR,
-                              ErrorDomain.QEMU) from None
-        if not isinstance(request, dict) or not isinstance(request.get("execute"), str):
-            raise PyvirtError("internal error: the command is not a QMP object with an 'execute' member",
-                              ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+        request = json_command(command, "QMP")
         args = request.get("arguments")
         self._monitor_ids = getattr(self, "_monitor_ids", 0) + 1
         ident = request.get("id", f"pyvirt-{self._monitor_ids}")
