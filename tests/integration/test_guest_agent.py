@@ -124,6 +124,7 @@ def test_users_keys_and_passwords(daemon: DaemonHarness, tmp_path: Path) -> None
     assert _ok(daemon, "set-user-password", DOM, "root", "s3cret") == f"Password set successfully for root in {DOM}\n"
     shown = guest_shell(daemon.connect(), DOM, "grep '^root:' /etc/passwd", "PWDONE")
     assert "root:$6$" in shown
+    assert "s3cret" not in daemon.log_text()  # pyvirtd's verbose log never shows a password
 
 
 def test_raw_agent_commands(daemon: DaemonHarness) -> None:

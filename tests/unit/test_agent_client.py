@@ -187,3 +187,23 @@ def test_interfaces_as_libvirt_reports_them() -> None:
     params = _interface_params(reply)
     assert params["if.count"] == 2 and params["if.1.addr.count"] == 3
     assert (params["if.1.addr.1.type"], params["if.1.addr.1.prefix"]) == ("ipv6", 64)
+
+
+def test_a_call_behind_a_stuck_one_gives_up_in_libvirts_words(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(agentmod, "QUEUE_WAIT", 0.5)
+
+    async def body(client: AgentClient, fake: FakeAgent) -> None:
+        fake.delay["guest-fsfreeze-freeze"] = 30
+        stuck = asyncio.ensure_future(client.command("guest-fsfreeze-freeze"))
+        await asyncio.sleep(0.2)
+        with pytest.raises(PyvirtError, match="cannot acquire state change lock") as info:
+            await client.command("guest-ping")
+        assert info.value.code == ErrorCode.OPERATION_TIMEOUT
+        client.set_connected(False)
+        with pytest.raises(PyvirtError):
+            await stuck
+        client.set_connected(True)
+        assert await client.command("guest-ping") == {}  # the lock was given back
+
+    run(_with_agent(tmp_path, {"guest-fsfreeze-freeze": {"return": 1}, "guest-ping": {"return": {}}}, body))

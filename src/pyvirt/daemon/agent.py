@@ -39,6 +39,8 @@ SYNC_TIMEOUT = 5.0
 #: commands qemu-ga answers only when they fail (success-response false): wait this long for an error
 NO_REPLY_WAIT = 1.0
 NOT_AVAILABLE = "Guest agent not available for now"
+#: how long a call waits for the one before it (libvirt's job wait, QEMU_JOB_WAIT_TIME)
+QUEUE_WAIT = 30.0
 
 
 class AgentCommandError(PyvirtError):
@@ -119,7 +121,12 @@ class AgentClient:
             seconds = BLOCK
         if not self.connected:
             raise agent_unresponsive()
-        async with self._lock:
+        try:
+            await asyncio.wait_for(self._lock.acquire(), QUEUE_WAIT)
+        except TimeoutError:
+            raise PyvirtError("Timed out during operation: cannot acquire state change lock (held by agent job)",
+                              ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU) from None
+        try:
             try:
                 await self._open()
                 await self._sync()
@@ -141,6 +148,8 @@ class AgentClient:
             except BaseException:
                 self.close()  # a reply may still be on its way: the next call starts clean
                 raise
+        finally:
+            self._lock.release()
 
     # ------------------------------------------------------------------ plumbing
     async def _open(self) -> None:
