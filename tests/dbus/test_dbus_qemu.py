@@ -93,6 +93,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
                 client.call(dom, DOMAIN, member, signature, *args)
             assert err.value.name == "org.libvirt.Error", (member, err.value)
         _block_jobs_over_dbus(client, q, dom, daemon.root)
+        _tuning_over_dbus(client, dom)
         client.call(dom, DOMAIN, "DetachDevice", "su", disk, 1)
         removed = wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
         assert removed.path == dom
@@ -145,6 +146,33 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
     with pytest.raises(DBusError) as err:
         client.call(dom, DOMAIN, "GetState", "u", 0)
     assert err.value.name == "org.libvirt.Error" and "no domain with matching uuid" in err.value.text
+
+
+def _tuning_over_dbus(client: Client, dom: str) -> None:
+    """The tuning and pinning members on the running guest: a vCPU pin (live) reads back as a
+    cpumap as wide as NodeGetCPUMap, an IOThread comes and goes, typed parameters carry libvirt's
+    types, a --config memory limit lands in the inactive definition only (and is taken back: a
+    session daemon has no cgroups to start a guest with it)."""
+    width = len(client.one(QEMU, CONNECT, "NodeGetCPUMap", "u", 0))
+    assert [len(m) for m in client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 1)] == [width]
+    first = [n == 0 for n in range(width)]
+    client.call(dom, DOMAIN, "PinVcpu", "uabu", 0, first, 1)  # VIR_DOMAIN_AFFECT_LIVE
+    assert client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 1) == [first]
+    assert "<vcpupin vcpu='0' cpuset='0'/>" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
+    client.call(dom, DOMAIN, "AddIOThread", "uu", 2, 1)
+    assert [t[0] for t in client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 1)] == [2]
+    client.call(dom, DOMAIN, "DelIOThread", "uu", 2, 1)
+    assert client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 1) == []
+    client.call(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("t", 1 << 20)}, 2)
+    assert client.one(dom, DOMAIN, "GetMemoryParameters", "u", 2)["hard_limit"] == Variant("t", 1 << 20)
+    assert client.one(dom, DOMAIN, "GetMemoryParameters", "u", 1)["hard_limit"] == Variant("t", 9007199254740991)
+    client.call(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("t", 9007199254740991)}, 2)
+    assert "memtune" not in client.one(dom, DOMAIN, "GetXMLDesc", "u", 2)
+    assert list(client.get(dom, DOMAIN, "SchedulerType")) == ["posix", 3]
+    assert client.one(dom, DOMAIN, "GetSchedulerParameters", "u", 0)["cpu_shares"].signature == "t"
+    assert client.one(dom, DOMAIN, "GetPerfEvents", "u", 0)["cmt"] == Variant("b", False)
+    with pytest.raises(DBusError, match="not supported by the connection driver: virDomainGetBlkioParameters"):
+        client.call(dom, DOMAIN, "GetBlockIOParameters", "u", 0)
 
 
 def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str, folder: Path) -> None:
