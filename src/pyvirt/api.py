@@ -780,13 +780,44 @@ class AgentLifecycleEvent(Event):
         self.state, self.reason = state, reason
 
 
+class MetadataChangeEvent(Event):
+    """VIR_DOMAIN_EVENT_ID_METADATA_CHANGE: `type` virDomainMetadataType (0 description, 1 title,
+    2 element) changed, `nsuri` the element's namespace ("" for the other two)."""
+
+    _fields = (*Event._fields, "type", "nsuri")
+    __slots__ = ("type", "nsuri")
+    KIND = "Domain.metadata-change"
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", type: int = 0, nsuri: str = "") -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.type, self.nsuri = type, nsuri
+
+
+class TunableEvent(Event):
+    """VIR_DOMAIN_EVENT_ID_TUNABLE: tunables of a running guest changed, as libvirt's typed
+    parameters (``cputune.vcpupin0``: "1", ``cputune.cpu_shares``: 512, ``blkdeviotune.disk``…)."""
+
+    _fields = (*Event._fields, "params")
+    __slots__ = ("params",)
+    KIND = "Domain.tunable"
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", params: dict[str, Any] | None = None) -> None:  # noqa: A002
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.params = dict(params or {})
+
+
+METADATA_TYPES = ("description", "title", "element")  # virDomainMetadataType
+
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
                                                              StoragePoolRefreshEvent, DeviceAddedEvent,
                                                              DeviceRemovedEvent, BlockJobEvent, SecretEvent,
                                                              SecretValueEvent, NodeDeviceEvent,
                                                              NodeDeviceUpdateEvent, TrayChangeEvent,
                                                              BalloonChangeEvent, RebootEvent,
-                                                             BlockThresholdEvent, AgentLifecycleEvent)}
+                                                             BlockThresholdEvent, AgentLifecycleEvent,
+                                                             MetadataChangeEvent, TunableEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 

@@ -156,7 +156,10 @@ def _tuning_over_dbus(client: Client, dom: str) -> None:
     width = len(client.one(QEMU, CONNECT, "NodeGetCPUMap", "u", 0))
     assert [len(m) for m in client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 1)] == [width]
     first = [n == 0 for n in range(width)]
-    client.call(dom, DOMAIN, "PinVcpu", "uabu", 0, first, 1)  # VIR_DOMAIN_AFFECT_LIVE
+    with client.signals() as q:
+        client.call(dom, DOMAIN, "PinVcpu", "uabu", 0, first, 1)  # VIR_DOMAIN_AFFECT_LIVE
+        msg = wait_signal(q, "Tunable", lambda b: b == [{"cputune.vcpupin0": Variant("s", "0")}])
+        assert (msg.path, msg.signature) == (dom, "a{sv}")
     assert client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 1) == [first]
     assert "<vcpupin vcpu='0' cpuset='0'/>" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
     client.call(dom, DOMAIN, "AddIOThread", "uu", 2, 1)

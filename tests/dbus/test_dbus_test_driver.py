@@ -442,7 +442,10 @@ def test_tuning_members(client: Client) -> None:
     assert [list(t) for t in client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 0)] == \
         [[4, [n == 0 for n in range(width)]]]
     client.call(dom, DOMAIN, "DelIOThread", "uu", 4, 0)
-    client.call(dom, DOMAIN, "SetMetadata", "isssu", 2, "<app version='2'/>", "app", "http://example.org/app", 0)
+    with client.signals() as q:
+        client.call(dom, DOMAIN, "SetMetadata", "isssu", 2, "<app version='2'/>", "app", "http://example.org/app", 0)
+        msg = wait_signal(q, "MetadataChange", lambda b: b == [2, "http://example.org/app"])
+        assert (msg.path, msg.signature) == (dom, "is")
     assert client.one(dom, DOMAIN, "GetMetadata", "isu", 2, "http://example.org/app", 0) == '<app version="2"/>'
     xml = client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
     for part in ("<hard_limit unit='KiB'>1048576</hard_limit>", "<weight>300</weight>",

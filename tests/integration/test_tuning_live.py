@@ -66,8 +66,13 @@ def _threads(pid: int) -> dict[str, int]:
 def test_vcpu_and_emulator_pins_reach_the_threads(daemon: DaemonHarness) -> None:
     (pid,) = daemon.qemu_pids()
     threads = _threads(pid)
+    watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "tunable", "--timeout", "60"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=daemon.env())
+    time.sleep(1.5)  # subscribed
     out = _cli(daemon, "vcpupin", DOM, "0", "1", "--live")
     assert out.returncode == 0, out.stderr
+    seen, err = watcher.communicate(timeout=70)  # virsh's event ends after the first one
+    assert f"event 'tunable' for domain '{DOM}':\n\tcputune.vcpupin0: 1\n" in seen, seen + err
     assert os.sched_getaffinity(threads["CPU 0/TCG"]) == {1}
     out = _cli(daemon, "vcpuinfo", DOM, "--pretty")
     assert out.returncode == 0, out.stderr

@@ -151,9 +151,20 @@ class DefinitionsMixin:
                                   "be NULL", ErrorCode.INVALID_ARG)
             async with rec.lock:
                 self._change(rec, self._targets(rec, live, config), lambda t: write_metadata(t, value, key, uri))
+            self._metadata_changed(rec, kind, uri)
             return
         async with rec.lock:
             self._change(rec, self._targets(rec, live, config), lambda target: setattr(target, kind, value or None))
+        self._metadata_changed(rec, kind, "")
+
+    def _metadata_changed(self, rec: DomainRecord, kind: str, uri: str) -> None:
+        """libvirt's metadata-change event, once the change is made."""
+        import time
+
+        from pyvirt.api import METADATA_TYPES, MetadataChangeEvent
+
+        self.events.publish(MetadataChangeEvent(rec.name, rec.uuid, timestamp=time.time(), id=rec.id,
+                                                type=METADATA_TYPES.index(kind), nsuri=uri))
 
     def _targets(self, rec: DomainRecord, live: bool, config: bool) -> list[Domain]:
         """libvirt's --live/--config/--current rule."""

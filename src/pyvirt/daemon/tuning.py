@@ -80,6 +80,15 @@ class TuningMixin:
 
         return cgroups.for_guest(self.paths.runtime, rec.name, self._privileged())  # type: ignore[attr-defined]
 
+    def _tunable(self, rec: Any, params: dict[str, Any]) -> None:
+        """libvirt's tunable event for a change applied to the running guest."""
+        import time
+
+        from pyvirt.api import TunableEvent
+
+        self.events.publish(TunableEvent(rec.name, rec.uuid, timestamp=time.time(), id=rec.id,  # type: ignore
+                                         params=params))
+
     def _apply_cgroup(self, rec: Any, candidate: Any) -> None:
         """Write `candidate`'s <memtune>/<cputune> cgroup settings into the running guest's cgroup;
         refused (naming the element) where there is none."""
@@ -159,6 +168,7 @@ class TuningMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
+            live_change = self._live_target(rec, targets)  # before _change replaces rec.live
 
             def mutate(target: Any) -> None:
                 tune = target.cputune or CPUTune()
@@ -168,6 +178,8 @@ class TuningMixin:
 
             self._apply_live(rec, targets, mutate)
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]
+            if live_change:
+                self._tunable(rec, {f"cputune.{name}": value for name, value in params.items()})
 
     # -- numatune
     def numa_parameters(self, dom: str, live: bool = False, config: bool = False) -> dict[str, int | str]:
@@ -237,6 +249,7 @@ class TuningMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
+            live_change = self._live_target(rec, targets)  # before _change replaces rec.live
             for target in targets:
                 self._disk_of(target, disk)
 
@@ -256,6 +269,8 @@ class TuningMixin:
                 await self._qmp(self._running(rec), "block_set_io_throttle",  # type: ignore[attr-defined]
                                 tune.qmp_arguments(disk_qom_name(new)))
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]
+            if live_change:
+                self._tunable(rec, {"blkdeviotune.disk": disk, **{f"blkdeviotune.{n}": v for n, v in params.items()}})
 
     # -- perf: pyvirtd opens no perf events for guests
     def perf_events(self, dom: str, live: bool = False, config: bool = False) -> dict[str, bool]:
@@ -316,6 +331,7 @@ class TuningMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
+            live_change = self._live_target(rec, targets)  # before _change replaces rec.live
             for target in targets:
                 if not 0 <= vcpu < (target.vcpu or 1):
                     raise _invalid_arg(f"vcpu {vcpu} is out of range of {'live' if target is rec.live else 'persistent'}"
@@ -332,6 +348,8 @@ class TuningMixin:
                                        [VcpuPin(vcpu=vcpu, cpuset=_fmt(cpus))], key=lambda p: p.vcpu)
 
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]
+            if live_change:
+                self._tunable(rec, {f"cputune.vcpupin{vcpu}": _fmt(cpus)})
 
     def _pin_cpus(self, cpumap: list[bool], what: str) -> frozenset[int]:
         cpus = _cpus(cpumap)
@@ -365,6 +383,7 @@ class TuningMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
+            live_change = self._live_target(rec, targets)  # before _change replaces rec.live
             if self._live_target(rec, targets):
                 for tid in await self._emulator_threads(rec):
                     _set_affinity(tid, cpus)
@@ -373,6 +392,8 @@ class TuningMixin:
                 _cputune(target).emulatorpin = _fmt(cpus)
 
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]
+            if live_change:
+                self._tunable(rec, {"cputune.emulatorpin": _fmt(cpus)})
 
     # -- IOThreads
     def _iothread_ids(self, target: Any) -> list[int]:
@@ -438,6 +459,7 @@ class TuningMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
+            live_change = self._live_target(rec, targets)  # before _change replaces rec.live
             for target in targets:
                 if iothread not in self._iothread_ids(target):
                     raise _invalid_arg(f"iothreadid {iothread} not found")
@@ -455,6 +477,8 @@ class TuningMixin:
                                            key=lambda p: p.iothread)
 
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]
+            if live_change:
+                self._tunable(rec, {f"cputune.iothreadpin{iothread}": _fmt(cpus)})
 
     async def set_iothread_params(self, dom: str, iothread: int, params: dict[str, int], live: bool = False,
                                   config: bool = False) -> None:
@@ -535,12 +559,13 @@ class TuningMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         async with rec.lock:
             targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
+            live_change = self._live_target(rec, targets)  # before _change replaces rec.live
 
             def mutate(target: Any) -> None:
                 setattr(target, f"on_{event}", action)
 
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]
-            if event == "reboot" and self._live_target(rec, targets):
+            if event == "reboot" and live_change:
                 await self._qmp(self._running(rec), "set-action",  # type: ignore[attr-defined]
                                 {"reboot": "shutdown" if action == "destroy" else "reset"})
 

@@ -31,7 +31,8 @@ log = logging.getLogger("pyvirt.dbus")
 #: object (service.py:SIGNALS, OBJECT_SIGNALS)
 EVENT_KINDS = ["Domain", "Network", "StoragePool", "Domain.device-added", "Domain.device-removed",
                "Domain.block-job-2", "StoragePool.refresh", "Secret", "Domain.tray-change",
-               "Domain.balloon-change", "Domain.reboot", "Domain.agent-lifecycle"]
+               "Domain.balloon-change", "Domain.reboot", "Domain.agent-lifecycle", "Domain.metadata-change",
+               "Domain.tunable"]
 RESUBSCRIBE_DELAY = 1.0
 
 

@@ -53,7 +53,18 @@ OBJECT_SIGNALS = {
     "Domain.balloon-change": ("Domain", "BalloonChange", lambda e: [e.actual]),
     "Domain.reboot": ("Domain", "Reboot", lambda e: []),
     "Domain.agent-lifecycle": ("Domain", "AgentEvent", lambda e: [e.state, e.reason]),
+    "Domain.metadata-change": ("Domain", "MetadataChange", lambda e: [e.type, e.nsuri]),
+    "Domain.tunable": ("Domain", "Tunable", lambda e: [_tunable_params(e.params)]),
 }
+
+
+def _tunable_params(params: dict[str, Any]) -> dict[str, Any]:
+    """a{sv} of a tunable event: pins and disk names are strings, figures 64-bit as libvirt's."""
+    from pyvirt.dbus.members import typed_params
+
+    return typed_params(params)
+
+
 #: what a connection object lists as children in its introspection data
 _CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}
 

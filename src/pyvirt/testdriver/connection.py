@@ -400,6 +400,7 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
                 raise E.invalid_arg("key in virDomainSetMetadata must not be NULL")
             tree = self._one_def(obj, live, config)
             write_metadata(tree, value, key, uri)
+            self._metadata_changed(obj, kind, uri or "")
             return
         for tree in self._targets(obj, live, config):
             el = tree.find(kind)
@@ -409,6 +410,14 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
                 continue
             after = ("name", "uuid", "genid") if kind == "title" else ("name", "uuid", "genid", "title")
             set_child_text(tree, kind, value, after=after)
+        self._metadata_changed(obj, kind, "")
+
+    def _metadata_changed(self, obj: DomainObj, kind: str, uri: str) -> None:
+        """testDomainSetMetadata's metadata-change event (queued once the change is made)."""
+        from pyvirt.api import METADATA_TYPES, MetadataChangeEvent
+
+        self._publish(MetadataChangeEvent(obj.name, obj.uuid, timestamp=time.time(), id=obj.id,
+                                          type=METADATA_TYPES.index(kind), nsuri=uri))
 
     def rename(self, dom: str, new_name: str) -> None:
         self._write("virDomainRename")
