@@ -182,6 +182,7 @@ def test_two_connections_in_one_page(env: dict[str, Any]) -> None:
         page.click('tr[data-guest="test"] a')
         page.locator("#guest-h", has_text="test").wait_for()
         assert page.url.endswith("#/c/default/guest/test")
+        assert page.locator("#guest-conn").inner_text() == "on test:///default"
         page.get_by_role("button", name="Pause").click()
         page.locator("#guest-state[data-state='3']").wait_for()  # the test driver's event, through this page
         # the boot order editor: CD-ROM first, then the disk, into the persistent definition
