@@ -49,8 +49,9 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         iso.write_bytes(b"\0" * (1 << 20))
         cdrom = (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='{iso}'/>"
                  "<target dev='hdc' bus='ide'/><readonly/></disk>")
+        agent = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
         dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s",
-                         test_guest.domain_xml(GUEST, memory_mib=192, extra_devices=cdrom))
+                         test_guest.domain_xml(GUEST, memory_mib=192, extra_devices=cdrom + agent))
         wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.DEFINED, DefinedDetail.ADDED])
         assert conn.lookup_domain(GUEST).uuid == client.get(dom, DOMAIN, "UUID")  # pyvirtd has it
         assert dom in client.one(QEMU, CONNECT, "ListDomains", "u", 0)
@@ -73,6 +74,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         wait_console(conn, GUEST, READY_MARKER, timeout=120)
         stats = client.one(dom, DOMAIN, "GetStats", "uu", 8, 0)  # the booted guest's vCPU has run
         assert stats["vcpu.0.time"].signature == "t" and stats["vcpu.0.time"].value > 0
+        _guest_agent_over_dbus(client, q, dom)
 
         # hot-plug and unplug a disk: the Domain object's DeviceAdded / DeviceRemoved (Cockpit's
         # disk list follows them)
@@ -135,7 +137,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         client.call(dom, DOMAIN, "Resume")
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.RESUMED])
 
-        client.call(dom, DOMAIN, "Shutdown", "u", 0)  # the ACPI button: the guest powers off
+        client.call(dom, DOMAIN, "Shutdown", "u", 0)  # the agent is connected: guest-shutdown, as libvirt
         wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STOPPED, StoppedDetail.SHUTDOWN],
                     timeout=120)
         wait_state(conn, GUEST, 5)
@@ -176,6 +178,24 @@ def _tuning_over_dbus(client: Client, dom: str) -> None:
     assert client.one(dom, DOMAIN, "GetPerfEvents", "u", 0)["cmt"] == Variant("b", False)
     with pytest.raises(DBusError, match="not supported by the connection driver: virDomainGetBlkioParameters"):
         client.call(dom, DOMAIN, "GetBlockIOParameters", "u", 0)
+
+
+def _guest_agent_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str) -> None:
+    """qemu-ga in the guest: the Domain object's AgentEvent (connected, channel event), then the
+    agent's members with libvirt's shapes."""
+    event = wait_signal(q, "AgentEvent", lambda b: b == [1, 2], timeout=120)
+    assert (event.path, event.interface) == (dom, DOMAIN)
+    assert client.one(dom, DOMAIN, "GetHostname", "u", 0) == "pyvirt-guest"
+    assert client.one(dom, DOMAIN, "GetHostname", "u", 2) == "pyvirt-guest"  # VIR_DOMAIN_GET_HOSTNAME_AGENT
+    vcpus = client.one(dom, DOMAIN, "GetGuestVcpus", "u", 0)
+    assert {k: v.value for k, v in vcpus.items()} == {"vcpus": "0", "online": "0", "offlinable": ""}
+    assert client.one(dom, DOMAIN, "GetVcpus", "u", 8) == 1  # VIR_DOMAIN_VCPU_GUEST
+    seconds, _ns = client.one(dom, DOMAIN, "GetTime", "u", 0)
+    assert abs(seconds - time.time()) < 300
+    assert isinstance(client.one(dom, DOMAIN, "GetFSInfo", "u", 0), list)  # the initramfs: no block filesystems
+    names = [i[0] for i in client.one(dom, DOMAIN, "InterfaceAddresses", "uu", 1, 0)]  # source: agent
+    assert "lo" in names
+    client.call(dom, DOMAIN, "SetUserPassword", "ssu", "root", "pw", 0)
 
 
 def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str, folder: Path) -> None:
