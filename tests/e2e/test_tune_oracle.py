@@ -95,6 +95,10 @@ LINES = [
     "perf test; perf test --enable cmt; perf test; perf test --enable cmt,bogus; perf test --enable cmt --disable cmt; "
     "perf test --disable mbmt --config; perf test --config; perf test --enable cmt,mbmt --disable cpu_cycles; "
     "dumpxml test; dumpxml --inactive test",
+    # a domain with vCPUs offline, a <vcpu cpuset>, pins, numatune and a throttled disk of its own
+    "define {vc}; vcpuinfo vc; vcpupin vc; emulatorpin vc; numatune vc; blkdeviotune vc vdb; start vc; vcpuinfo vc; "
+    "vcpuinfo vc --pretty; vcpupin vc; vcpupin vc 3; emulatorpin vc; vcpupin vc 0 2; vcpuinfo vc; "
+    "numatune vc --mode strict; blkdeviotune vc vdb --read-bytes-sec 5; blkdeviotune vc vdb --total-bytes-sec 300",
     # update-memory-device: virsh picks the <memory> device from the XML itself
     "update-memory-device test; define {memdev}; update-memory-device memdev; update-memory-device memdev --node 0; "
     "update-memory-device memdev --alias ua-mem --print-xml; update-memory-device memdev --alias nosuch; "
@@ -139,6 +143,20 @@ MEMDEV = ("<domain type='test'><name>memdev</name><memory>4194304</memory><maxMe
           "</domain>")
 
 
+VC = ("<domain type='test'><name>vc</name><memory>65536</memory><vcpu placement='static' cpuset='1-3' current='2'>4"
+      "</vcpu><cputune><vcpupin vcpu='1' cpuset='0'/><emulatorpin cpuset='2'/></cputune><numatune>"
+      "<memory mode='interleave' nodeset='0'/></numatune><os><type>hvm</type></os><devices><disk type='file' "
+      "device='disk'><source file='/tmp/x.img'/><target dev='vdb' bus='virtio'/><iotune><total_bytes_sec>100"
+      "</total_bytes_sec><total_bytes_sec_max>200</total_bytes_sec_max></iotune></disk></devices></domain>")
+
+
+@pytest.fixture(scope="module")
+def vc(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("vc") / "vc.xml"
+    path.write_text(VC)
+    return str(path)
+
+
 @pytest.fixture(scope="module")
 def memdev(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("memdev") / "memdev.xml"
@@ -147,8 +165,8 @@ def memdev(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.mark.parametrize("line", LINES + EDGE_LINES)
-def test_tuning_commands_match_virsh(line: str, memdev: str) -> None:
-    line = line.replace("{memdev}", memdev)
+def test_tuning_commands_match_virsh(line: str, memdev: str, vc: str) -> None:
+    line = line.replace("{memdev}", memdev).replace("{vc}", vc)
     env = {**os.environ, "LC_ALL": "C"}
     runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
                            env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]

@@ -417,7 +417,7 @@ def cmd_vcpuinfo(ctl: Ctl, p: Parsed) -> bool:
     maxcpu = _host_cpus(ctl)
     pretty = p.bool("pretty")
     try:
-        vcpus: list[dict[str, Any]] | None = ctl.conn.vcpu_info(_key(info))
+        vcpus: list[dict[str, Any]] | None = ctl.conn.vcpu_info(_key(info))[:dom_info.vcpus]  # nrVirtCpu
         maps = [v["affinity"] for v in vcpus or []]
     except PyvirtError as exc:
         if dom_info.state != DomainState.SHUTOFF:

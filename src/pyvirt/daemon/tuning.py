@@ -417,7 +417,7 @@ class TuningMixin:
             def mutate(target: Any) -> None:
                 ids = self._iothread_ids(target)
                 existing = {t.id: t for t in target.iothread_ids}
-                target.iothread_ids = [existing.get(i) or IOThread(id=i) for i in sorted([*ids, iothread])]
+                target.iothread_ids = [existing.get(i) or IOThread(id=i) for i in [*ids, iothread]]  # appended
                 target.iothreads = len(target.iothread_ids)
 
             self._change(rec, targets, mutate)  # type: ignore[attr-defined]

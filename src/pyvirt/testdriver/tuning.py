@@ -324,7 +324,7 @@ class TuningMixin:
         obj = self._get(dom)
         if not obj.active:
             raise E.invalid("cannot list vcpus for an inactive domain")
-        maps = self.vcpu_pin_info(dom, live=True)
+        maps = self.vcpu_pin_info(dom, live=True)[:vcpu_current(obj.live)]  # the online ones
         now = time.time_ns() // 1000
         return [{"number": n, "state": 1, "cpu_time": now // 10,
                  "cpu": max(cpus_of(m)) if any(m) else -1, "affinity": m} for n, m in enumerate(maps)]
@@ -630,7 +630,7 @@ def write_iothreads(tree: etree._Element, ids: list[int]) -> None:
         return
     child(tree, "iothreads", DOMAIN_ORDER).text = str(len(ids))
     holder = child(tree, "iothreadids", DOMAIN_ORDER)
-    for i in sorted(ids):
+    for i in ids:  # in the order they were added (libvirt appends a new one)
         etree.SubElement(holder, "iothread", id=str(i))
 
 
