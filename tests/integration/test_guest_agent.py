@@ -175,6 +175,15 @@ def test_power_management_suspend_and_wakeup(daemon: DaemonHarness) -> None:
     assert out.stdout == "pyvirt-guest\n\n"
 
 
+def test_agent_after_a_daemon_restart(daemon: DaemonHarness) -> None:
+    """A restarted pyvirtd finds the guest again and asks QEMU whether qemu-ga is there
+    (query-chardev's frontend-open): the agent answers at once, no event needed."""
+    daemon.stop()
+    daemon.start()
+    assert _ok(daemon, "domhostname", DOM) == "pyvirt-guest\n\n"
+    assert "state='connected'" in _ok(daemon, "dumpxml", DOM)
+
+
 def test_guest_without_the_channel(daemon: DaemonHarness, test_guest: TestGuest) -> None:
     conn = daemon.connect()
     conn.create_xml(guest_xml(test_guest, "noagent"))

@@ -88,9 +88,9 @@ class AgentMixin:
             raise agent_not_configured()
         if run.agent is None:
             path = channel.source_path or str(self.store.runtime_files(rec.name).private_dir / channel.target_name)
+            # connected: not known yet, QEMU is asked on first use (events may have been missed
+            # while a restarted daemon was away); VSERPORT_CHANGE keeps it from then on
             run.agent = AgentClient(path, rec.name, timeout=self._agent_timeouts().get(rec.uuid, BLOCK))
-            if channel.target_state is not None:
-                run.agent.connected = channel.target_state == "connected"
         return rec, run.agent
 
     async def _agent(self, dom: str) -> tuple[Any, AgentClient]:
