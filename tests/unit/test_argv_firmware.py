@@ -7,6 +7,8 @@ their own where the rule does not depend on that set, and never read expected co
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pyvirt.qemu import firmware
@@ -118,3 +120,32 @@ def test_host_mode_reads_the_host_descriptors(monkeypatch: pytest.MonkeyPatch, t
 def test_autoselection_takes_no_nvram_template() -> None:
     with pytest.raises(XMLError, match="nvram template cannot be specified"):
         build_argv(_dom(" firmware='efi'|<nvram template='/fw/plain.vars'/>"))
+
+
+def _flash_nodes(argv: list[str]) -> dict[str, dict]:
+    import json
+
+    nodes = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-blockdev"]
+    return {n["node-name"]: n for n in nodes if "pflash1" in n["node-name"]}
+
+
+LOADER = "<loader readonly='yes' type='pflash'>/fw/plain.fd</loader>"
+
+
+def test_nvram_as_a_storage_source() -> None:
+    """libvirt 8.5's <nvram type=>: a file, a block device or a network image (no template)."""
+    from pyvirt.daemon.firmware import nvram_path
+
+    f = _flash_nodes(build_argv(_dom(f"|{LOADER}<nvram type='file'><source file='/v/a.fd'/></nvram>")))
+    assert f["libvirt-pflash1-storage"]["driver"] == "file" and f["libvirt-pflash1-storage"]["filename"] == "/v/a.fd"
+    b = _flash_nodes(build_argv(_dom(f"|{LOADER}<nvram type='block'><source dev='/dev/vg/vars'/></nvram>")))
+    assert b["libvirt-pflash1-storage"]["driver"] == "host_device"
+    net = (f"|{LOADER}<nvram type='network'><source protocol='iscsi' name='iqn.2020-01.x:t/1'><host name='san'/>"
+           "<auth username='u'><secret type='iscsi' usage='s'/></auth></source></nvram>")
+    dom = _dom(net)
+    n = _flash_nodes(build_argv(dom))["libvirt-pflash1-storage"]
+    assert (n["driver"], n["lun"], n["user"], n["password-secret"]) == (
+        "iscsi", 1, "u", "libvirt-pflash1-storage-auth-secret0")
+    assert nvram_path(dom, Path("/nv")) is None  # nothing on this host to keep or remove
+    with pytest.raises(XMLError, match="not supported for network-backed NVRAM"):
+        build_argv(_dom(net.replace("<nvram type='network'>", "<nvram type='network' template='/t'>")))

@@ -77,6 +77,11 @@ class DiskSecretsMixin:
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
                 found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+        nvram = dom.os.nvram if dom.os is not None else None
+        if nvram is not None and nvram.type == "network" and nvram.source_auth is not None \
+                and nvram.source_auth.secret is not None:  # a network variable store's credentials
+            usage = _AUTH_USAGE.get(nvram.source_protocol or "", nvram.source_auth.secret.type or "ceph")
+            found.items.append((nvram, "auth", self._secret_value(usage, nvram.source_auth.secret)))
         tls = self._nbd_tls(dom)
         if tls is not None and tls.secret_uuid:  # the NBD client key's password (qemu.conf)
             for disk in dom.devices.disks:

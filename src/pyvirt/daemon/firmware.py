@@ -47,10 +47,11 @@ def prepare_firmware(dom: Domain, caps: Any, nvram_dir: Path) -> None:
             machine = caps.canonical_machine(machine)
         fill_domain(dom, descriptors(), str(nvram_dir), machine=machine)
     nvram = os_.nvram
-    if nvram is not None and nvram.path and not os.path.exists(nvram.path):
+    path = nvram.local_path() if nvram is not None else None
+    if nvram is not None and path and nvram.type != "block" and not os.path.exists(path):
         if not nvram.template:
-            raise _unsupported(f"NVRAM file '{nvram.path}' does not exist and no template to create it from")
-        _copy_template(nvram.template, nvram.path)
+            raise _unsupported(f"NVRAM file '{path}' does not exist and no template to create it from")
+        _copy_template(nvram.template, path)
 
 
 def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
@@ -60,8 +61,8 @@ def nvram_path(dom: Domain, nvram_dir: Path) -> str | None:
     os_ = dom.os
     if os_ is None:
         return None
-    if os_.nvram is not None and os_.nvram.path:
-        return os_.nvram.path
+    if os_.nvram is not None and (os_.nvram.local_path() or os_.nvram.type == "network"):
+        return os_.nvram.local_path() if os_.nvram.type in (None, "file") else None
     if os_.firmware == "efi" or (os_.firmware is None and needs_fill(dom)):
         return str(nvram_dir / f"{dom.name}_VARS.fd")
     return None

@@ -48,7 +48,7 @@ def guest_paths(dom: Any) -> Iterator[tuple[str, str, str]]:
     if os_ is not None:
         for what, path in (("kernel", os_.kernel), ("initrd", os_.initrd), ("dtb", os_.dtb),
                            ("loader", os_.loader.path if os_.loader else None),
-                           ("nvram", os_.nvram.path if os_.nvram else None)):
+                           ("nvram", os_.nvram.local_path() if os_.nvram else None)):
             if path:
                 yield what, path, "file"
     devs = dom.devices

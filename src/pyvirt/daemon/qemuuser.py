@@ -249,8 +249,8 @@ def guest_files(dom: Any) -> list[GuestFile]:
         for path in (os_.kernel, os_.initrd, os_.dtb, os_.loader.path if os_.loader else None):
             if path:
                 out.append(GuestFile(path, True))
-        if os_.nvram is not None and os_.nvram.path:
-            out.append(GuestFile(os_.nvram.path, False))
+        if os_.nvram is not None and os_.nvram.local_path():
+            out.append(GuestFile(os_.nvram.local_path() or "", False))
     for disk in dom.devices.disks:
         path = disk.source_file or disk.source_dev
         relabel, owner = _disk_owner(disk)

@@ -190,6 +190,12 @@ _AUTH_KEYS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+def auth_secret(a: Argv, ctx: Ctx, disk: Any, node: str, proto: dict[str, Any]) -> None:
+    """A network image's credentials (a disk's, or a network NVRAM's: anything with
+    ``disk_auth``, ``source_protocol`` and ``target_dev``)."""
+    _auth(a, ctx, disk, node, proto)
+
+
 def _auth(a: Argv, ctx: Ctx, disk: Any, node: str, proto: dict[str, Any]) -> None:
     """A network disk's ``<auth>``: a ``secret`` object reading the value pyvirtd put in the
     guest's private directory (:func:`secret_file`, as for encryption), named by the protocol

@@ -259,17 +259,33 @@ def firmware_opts(a: Argv, ctx: Ctx) -> None:
     if loader.secure:
         a.opt("-global", "driver=cfi.pflash01,property=secure,value=on")
     _pflash(a, 0, loader.path, read_only=bool(loader.readonly))
-    if os_.nvram is not None:
-        path = os_.nvram.path
-        if not path:
-            path = f"{ctx.runtime.nvram_dir}/{ctx.domain.name}_VARS.fd"
-        _pflash(a, 1, path, read_only=False)
+    nvram = os_.nvram
+    if nvram is not None:
+        if nvram.type == "network":
+            _pflash(a, 1, None, read_only=False, nvram=nvram, ctx=ctx)
+            return
+        path = nvram.local_path() or f"{ctx.runtime.nvram_dir}/{ctx.domain.name}_VARS.fd"
+        _pflash(a, 1, path, read_only=False, block=nvram.type == "block")
 
 
-def _pflash(a: Argv, unit: int, path: str, *, read_only: bool) -> None:
+def _pflash(a: Argv, unit: int, path: str | None, *, read_only: bool, block: bool = False, nvram: Any = None,
+            ctx: Ctx | None = None) -> None:
+    """A flash's protocol + format nodes: a file, a block device, or (an <nvram type='network'>) a
+    network image with its credentials, as a disk's (argv_netdisk, argv_disks)."""
     node = f"libvirt-pflash{unit}"
-    a.json("-blockdev", {"driver": "file", "filename": path, "node-name": f"{node}-storage",
-                         "auto-read-only": True, "discard": "unmap"})
+    if nvram is not None and ctx is not None:
+        from .argv_disks import auth_secret
+        from .argv_netdisk import net_storage
+
+        if nvram.template:
+            raise XMLError("NVRAM template is not supported for network-backed NVRAM", nvram.line)
+        proto: dict[str, Any] = net_storage(nvram)
+        if nvram.source_auth is not None:
+            auth_secret(a, ctx, nvram, node, proto)
+    else:
+        proto = {"driver": "host_device" if block else "file", "filename": path}
+    proto.update({"node-name": f"{node}-storage", "auto-read-only": True, "discard": "unmap"})
+    a.json("-blockdev", proto)
     a.json("-blockdev", {"node-name": f"{node}-format", "read-only": read_only, "driver": "raw",
                          "file": f"{node}-storage"})
 

@@ -142,7 +142,7 @@ def needs_fill(dom: Any) -> bool:
         return True
     loader = os_.loader
     return (loader is not None and loader.type == "pflash" and bool(loader.readonly) and not loader.stateless
-            and (os_.nvram is None or not os_.nvram.path))
+            and (os_.nvram is None or not (os_.nvram.local_path() or os_.nvram.type == "network")))
 
 
 def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvram_dir: str, *,
@@ -182,7 +182,7 @@ def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvra
         else:
             smm = "requires-smm" in desc.features
             os_.loader = Loader(readonly=True, secure=True if smm else None, type="pflash", path=desc.executable)
-            path = os_.nvram.path if os_.nvram is not None and os_.nvram.path else None
+            path = os_.nvram.local_path() if os_.nvram is not None else None
             os_.nvram = NVRam(template=desc.nvram_template, path=path or f"{nvram_dir}/{dom.name}_VARS.fd")
             if smm:
                 dom.features = dom.features or Features()
@@ -192,7 +192,7 @@ def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvra
         os_.nvram = NVRam(template=os_.nvram.template if os_.nvram else None,
                           path=f"{nvram_dir}/{dom.name}_VARS.fd")
     loader, nvram = os_.loader, os_.nvram
-    if loader is not None and loader.path and nvram is not None and nvram.path and not nvram.template:
+    if loader is not None and loader.path and nvram is not None and nvram.local_path() and not nvram.template:
         # a manual loader: the template of the descriptor that ships it, for a first start
         nvram.template = next((d.nvram_template for d in found
                                if d.device == "flash" and d.executable == loader.path and d.nvram_template), None)

@@ -121,11 +121,40 @@ class Loader:
 
 @dataclass
 class NVRam:
-    """``<os><nvram>``: per-domain UEFI variable store, copied from ``template``."""
+    """``<os><nvram>``: per-domain UEFI variable store, copied from ``template``; or (``type=``,
+    libvirt 8.5) a storage source like a disk's: a file, a block device or a network image
+    (never made from a template)."""
 
+    type: str | None = attr("@type", Enum("file", "block", "network"))
     template: str | None = attr("@template")
     path: str | None = text(".")
+    source_file: str | None = attr("source/@file")
+    source_dev: str | None = attr("source/@dev")
+    source_protocol: str | None = attr("source/@protocol", Enum("nbd", "iscsi", "rbd", "gluster", "http", "https",
+                                                                "ftp", "ftps", "nfs"))
+    source_name: str | None = attr("source/@name")
+    source_hosts: list[NetHost] = children("source/host", None)  # the class: set below, once defined
+    source_auth: DiskAuth | None = child("source/auth", None)  # likewise
     line: int | None = line_field()
+
+    # what the network-disk builder reads of a disk, none of which an NVRAM source has
+    source_tls = source_tls_hostname = source_snapshot = source_config = source_query = None
+    source_initiator_iqn = source_identity_user = source_identity_group = None
+    #: the name its secret files carry (argv_disks.secret_file), as a disk's target does
+    target_dev = "pflash1"
+
+    def local_path(self) -> str | None:
+        """The host file or device holding the variables (None for a network image)."""
+        text = (self.path or "").strip() or None
+        if self.type == "file":
+            return self.source_file or text
+        if self.type == "block":
+            return self.source_dev
+        return None if self.type == "network" else text
+
+    @property
+    def disk_auth(self) -> DiskAuth | None:
+        return self.source_auth
 
 
 @dataclass
@@ -678,6 +707,11 @@ class BackingStore(NetSource):
         """``<backingStore/>``: no further backing image (QEMU is told ``backing: null``)."""
         return self.type is None and not (self.source_file or self.source_dev or self.source_protocol)
 
+
+# NVRam is declared before the network source's parts it shares with disks
+for _name, _cls in (("source_hosts", NetHost), ("source_auth", DiskAuth)):
+    _nv_field = NVRam.__dataclass_fields__[_name]
+    _nv_field.metadata = MappingProxyType({"xml": dataclass_replace(_nv_field.metadata["xml"], cls=_cls)})
 
 # a dataclass cannot name itself while being defined: point the nested layer's spec at it now
 _bs_field = BackingStore.__dataclass_fields__["backing_store"]

@@ -508,7 +508,7 @@ def _validate_firmware(dom: Domain) -> None:
     if os_ is None:
         return
     if os_.loader is not None and os_.loader.stateless and os_.nvram is not None:
-        if os_.nvram.path:
+        if os_.nvram.local_path() or os_.nvram.type == "network":
             raise XMLValidationError("NVRAM is not permitted when loader is stateless", os_.nvram.line)
         if os_.nvram.template:
             raise XMLValidationError("NVRAM template is not permitted when loader is stateless", os_.nvram.line)
