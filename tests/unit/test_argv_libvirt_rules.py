@@ -438,3 +438,19 @@ def test_qemu_vdagent_channel() -> None:
     with pytest.raises(XMLError, match="belong to qemu-vdagent"):
         _argv("<channel type='pty'><source><clipboard copypaste='yes'/></source><target type='virtio' "
               "name='x'/></channel>")
+
+
+def test_scsi_addressing_per_controller_model() -> None:
+    """qemuBuildDeviceAddressDriveProps: only lsilogic takes bus/unit as bus and SCSI id; the SAS
+    HBAs (mptsas1068, megasas), pvscsi and virtio-scsi take channel / SCSI id / LUN on bus 0."""
+    disks = "".join(
+        f"<disk type='file'><source file='/img/{n}'/><target dev='sd{n}' bus='scsi'/>"
+        f"<address type='drive' controller='{i}' bus='0' target='{1 if i else 0}' unit='2'/></disk>"
+        for i, n in enumerate("abc"))
+    ctrls = ("<controller type='scsi' index='0' model='lsilogic'/><controller type='scsi' index='1' "
+             "model='lsisas1068'/><controller type='scsi' index='2' model='lsisas1078'/>")
+    devs = {d["id"]: d for d in _devices(_argv(ctrls + disks)) if d["driver"] == "scsi-hd"}
+    assert (devs["scsi0-0-2"]["bus"], devs["scsi0-0-2"]["scsi-id"]) == ("scsi0.0", 2)
+    for ctrl in ("scsi1", "scsi2"):
+        dev = devs[f"{ctrl}-0-1-2"]
+        assert (dev["bus"], dev["channel"], dev["scsi-id"], dev["lun"]) == (f"{ctrl}.0", 0, 1, 2)

@@ -464,14 +464,18 @@ def scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
         raise unsupported(f"{'scsi disk' if hasattr(disk, 'target_bus') else 'SCSI host device'} "
                           "without a drive address", disk.line)
     ctrl = addr.controller or 0
-    model = next((c.model for c in ctx.domain.devices.controllers
-                  if c.type == "scsi" and (c.index or 0) == ctrl), None)
-    if model in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional", "vmpvscsi"):
-        return {"bus": f"scsi{ctrl}.0", "channel": addr.bus or 0, "scsi-id": addr.target or 0,
-                "lun": addr.unit or 0}
-    if model in ("lsilogic", "lsisas1068", "lsisas1078"):
-        # parallel SCSI HBAs: one bus per <address bus>, the unit is the SCSI id, no LUNs
+    controller = next((c for c in ctx.domain.devices.controllers if c.type == "scsi" and (c.index or 0) == ctrl),
+                      None)
+    model = controller.model if controller is not None else None
+    # the bus is named after the controller's alias (a user alias too), as qemuBuildDeviceAddressDriveProps
+    name = ctx.aliases.get(id(controller), f"scsi{ctrl}") if controller is not None else f"scsi{ctrl}"
+    if model == "lsilogic":
+        # the parallel SCSI HBA: one bus per <address bus>, the unit is the SCSI id, no LUNs
         if addr.target:
             raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
-        return {"bus": f"scsi{ctrl}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
+        return {"bus": f"{name}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
+    if model in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional", "vmpvscsi", "lsisas1068",
+                 "lsisas1078"):
+        # every other HBA: one bus, addressed by channel, SCSI id (target) and LUN (unit)
+        return {"bus": f"{name}.0", "channel": addr.bus or 0, "scsi-id": addr.target or 0, "lun": addr.unit or 0}
     raise unsupported(f"SCSI device on controller model {model!r}", disk.line)

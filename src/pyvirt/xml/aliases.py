@@ -100,7 +100,7 @@ def disk_alias(disk: Any, domain: Any) -> str:
         if bus == "scsi":
             model = next((c.model for c in domain.devices.controllers
                           if c.type == "scsi" and (c.index or 0) == (addr.controller or 0)), None)
-            if model in ("lsilogic", "lsisas1068", "lsisas1078"):  # no target/LUN level: 3 numbers
+            if model == "lsilogic":  # qemuAssignDeviceDiskAlias: only LSI Logic has no target level
                 return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
             return f"scsi{addr.controller or 0}-{addr.bus or 0}-{addr.target or 0}-{addr.unit or 0}"
         return f"{bus}{addr.controller or 0}-{addr.bus or 0}-{addr.unit or 0}"
