@@ -97,6 +97,14 @@ def test_memory_snapshots_revert_across_branches_and_merge(
     assert clash.returncode == 1 and "already exists" in clash.stderr, clash
     assert _source(daemon, "ext") == str(over2) and len(conn.list_snapshots("ext")) == 2
 
+    # a block job holds the disk: a revert is refused (libvirt's check), the job goes on until aborted
+    started = _cli(daemon, "blockcopy", "ext", "vda", str(folder / "copy.qcow2"), "--format", "qcow2")
+    assert started.returncode == 0, started
+    busy = _cli(daemon, "snapshot-revert", "ext", "s1")
+    assert busy.returncode == 1 and "domain has active block job" in busy.stderr, busy
+    assert _cli(daemon, "blockjob", "ext", "vda", "--abort").returncode == 0
+    assert _source(daemon, "ext") == str(over2)
+
     # revert to s1 (it has a child): the guest restarts from its memory on a new overlay over its image
     events = iter(conn.subscribe("ext", timeout=120))
     assert _cli(daemon, "snapshot-revert", "ext", "s1").returncode == 0

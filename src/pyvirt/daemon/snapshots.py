@@ -34,6 +34,7 @@ from pyvirt.api import (
     SnapshotInfo,
     StoppedDetail,
     SuspendedDetail,
+    operation_invalid,
 )
 from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.daemon import model
@@ -260,6 +261,8 @@ class SnapshotsMixin:
             snaps = self._snapset(rec)
             snap = snaps.get(name)
             started = False
+            if rec.run is not None and any(j["state"] in ("running", "ready") for j in rec.run.block_jobs.values()):
+                raise operation_invalid("domain has active block job")  # libvirt's check: the revert replaces the disks
             if reset_nvram and not is_external(snap) and not rec.active:  # for the start the revert makes
                 from pyvirt.daemon.firmware import reset_nvram as drop_nvram
 
