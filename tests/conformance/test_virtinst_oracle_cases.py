@@ -112,8 +112,18 @@ def _argv(kind: str, category: str, options: str, places: dict[str, str]) -> lis
 
 
 def _error(text: str) -> str:
-    lines = [ln.split("ERROR", 1)[1].strip() for ln in text.splitlines() if "ERROR" in ln]
-    return re.sub(r"^\(\w+:\d+\) ", "", lines[-1] if lines else "")[:60]
+    """The last ERROR's message (its first line; under --debug a message that begins with a
+    newline is on the line after ``ERROR (module:line)``)."""
+    rows = text.splitlines()
+    found = ""
+    for i, ln in enumerate(rows):
+        if "ERROR" not in ln:
+            continue
+        msg = re.sub(r"^\(\w+:\d+\)\s*", "", ln.split("ERROR", 1)[1].strip())
+        if not msg:
+            msg = next((r.strip() for r in rows[i + 1:] if r.strip()), "")
+        found = msg
+    return found[:60]
 
 
 def _run_both(line: str, places: dict[str, str]) -> str | None:

@@ -385,7 +385,9 @@ def _features(g: Guest) -> None:
                 name == "pae" and g.ci.is_xen() and g.arch == "x86_64")):
             child(feats, name)
     if hyperv_supported(g) and (g.ci.is_qemu() or g.ci.is_test()):
-        hv = child(feats, "hyperv")
+        hv = feats.find("hyperv")
+        if hv is None:  # a default: after the features the options set (virtinst's set order)
+            hv = etree.SubElement(feats, "hyperv")
         for name in ("relaxed", "vapic"):
             if hv.find(name) is None:
                 child(hv, name, state="on")
@@ -543,6 +545,13 @@ def graphics_defaults(g: Guest, gfx: etree._Element) -> None:
             gtype = "vnc"
         gfx.set("type", gtype)
     gtype = gfx.get("type")
+    if gtype == "sdl":
+        # virtinst's DeviceGraphics.set_defaults: SDL draws on the caller's X display
+        import os
+        if gfx.get("xauth") is None:
+            gfx.set("xauth", os.path.expanduser("~/.Xauthority"))
+        if gfx.get("display") is None and os.environ.get("DISPLAY"):
+            gfx.set("display", os.environ["DISPLAY"])
     listen = gfx.find("listen")
     need_port = listen is None or listen.get("type") in ("address", "network")
     if gtype in ("vnc", "spice") and need_port and gfx.get("port") is None:
@@ -626,7 +635,9 @@ def _spice_devices(g: Guest) -> None:
         return
     feats = g.root.find("features")
     if g.is_x86() and (feats is None or feats.find("vmport") is None):
-        child(child(g.root, "features"), "vmport", state="off")
+        # a default set after the options and the firmware's <smm>: virtinst writes
+        # <features> children other than acpi/apic/pae/gic in the order they were set
+        etree.SubElement(child(g.root, "features"), "vmport", state="off")
     if not g.flags.skip_channel and not any(c.get("type") == "spicevmc" for c in g.devs("channel")):
         ch = etree.Element("channel", type="spicevmc")
         etree.SubElement(ch, "target", type="virtio", name="com.redhat.spice.0")

@@ -372,6 +372,12 @@ class Installer:
             path = os.path.join("/VIRTINST-TESTSUITE", os.path.basename(path).split("-", 2)[-1])
         disk = self._cdrom_element(g, self._seed_iso)
         disk.find("source").set("file", path)
+        drv = disk.find("driver")
+        if drv is not None and drv.get("type") is None and (
+                os.environ.get("VIRTINST_TEST_SUITE") or g.ci.is_remote()):
+            # virtinst's _upload_media: a remote connection (and its test suite, always)
+            # gets the seed ISO uploaded as a raw volume of the boot-scratch pool
+            drv.set("type", "raw")
         devices = root.find("devices")
         devices.append(disk)
         disk_defaults(_Shadow(g, root), disk)

@@ -921,7 +921,7 @@ domain/devices/rng/backend/source: .. clipboard mouse seclabel
 domain/devices/rng/backend/source/..: source protocol log
 domain/devices/panic: alias address boot driver
 domain/devices/shmem: model size server msi alias address boot driver
-domain/devices/memory: uuid alias address boot source target driver
+domain/devices/memory: alias uuid address boot source target driver
 domain/devices/memory/source: pagesize path nodemask pmem alignsize
 domain/devices/memory/target: size node label block current requested readonly
 domain/devices/vsock: cid alias address boot driver

@@ -12,6 +12,7 @@ import argparse
 import copy
 import difflib
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -241,6 +242,7 @@ def build_device(dom: Domain, flag: str, optstr: str, on: Guest | None = None
     before = {id(e): e for e in dom_objects(g.root, kind)}
     _, fn = _apply_fn(flag)
     fn(g, optstr)
+    _run_queued_xml(g)  # a device's own xpathN.* edits
     return [e for e in dom_objects(g.root, kind) if id(e) not in before]
 
 
@@ -345,7 +347,6 @@ def find_objects(dom: Domain, act: Action, selector: str | None, what: str
 
 def action_edit(dom: Domain, act: Action) -> list[etree._Element]:
     kind = OBJECTS[act.flag]
-    optstr = act.values[-1]
     if kind.tag is None:
         sel = act.selector
         if sel and sel not in ("1", "all"):
@@ -355,8 +356,9 @@ def action_edit(dom: Domain, act: Action) -> list[etree._Element]:
     else:
         targets = find_objects(dom, act, act.selector, "edit")
     out = []
-    # --xml may be given several times: virt-xml applies every one (parse_option_strings)
-    optstrs = act.values if act.flag == "--xml" else [optstr]
+    # an option given several times with one --edit: virt-xml applies each in turn to the
+    # same objects (parse_option_strings), later values over earlier ones
+    optstrs = act.values
     for target in targets:
         for one in optstrs:
             edited = edit_one(dom, act.flag, target, one)
@@ -395,6 +397,20 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         if parent is not None:
             parent.remove(target)
             target = etree.SubElement(parent, target.tag)
+    if flag == "--boot":
+        # ParserBoot's guest-level sub-options: they change the domain, not <os>
+        from pyvirt.install.xmltree import child, set_text
+        for key in ("emulator", "bootloader", "bootloader_args", "domain_type"):
+            if key not in opts:
+                continue
+            val = opts.pop(key) or None
+            if key == "emulator":
+                set_text(child(dom.root, "devices"), "emulator", val)
+            elif key == "domain_type":
+                if val:
+                    dom.root.set("type", val)
+            else:
+                set_text(dom.root, key, val)
     if flag == "--disk" and "path" in opts and not do_clear:
         _edit_disk_path(target, opts.pop("path") or "")
     if flag == "--graphics" and "listen" in opts and not do_clear:
@@ -499,19 +515,8 @@ def _boot_order_request(flag: str, opts: dict[str, str | None]) -> int | None:
 
 def _xpath_edits(target: etree._Element, xpaths: list[tuple[str, str | None]]) -> None:
     """Per-object xpathN.* edits, relative to the edited element."""
-    from pyvirt.install.opts.xmlopt import _actions, _perform
-    optstr = ",".join(f"{k}={v or ''}" for k, v in xpaths)
-    # _perform's paths are relative to <domain>: run them on a stand-in root named so.
-    holder = etree.Element("domain")
-    parent = target.getparent()
-    pos = parent.index(target) if parent is not None else 0
-    holder.append(target)
-    holder_target = target
-    for kind_, xpath, value in _actions(optstr):
-        _perform(holder_target, kind_, "/domain" + xpath[1:] if xpath.startswith(".") else xpath,
-                 value)
-    if parent is not None:
-        parent.insert(pos, holder_target)
+    from pyvirt.install.opts.xmlopt import apply_relative
+    apply_relative(target, xpaths)
 
 
 BOOTABLE = ("disk", "interface", "hostdev", "redirdev", "filesystem")
@@ -552,10 +557,16 @@ def reorder_boot(dom: Domain, target: etree._Element, order: int) -> None:
 def action_add_device(dom: Domain, act: Action, osinfo: str | None) -> list[etree._Element]:
     if osinfo:
         from pyvirt.install import osinfo as osdb
-        found = osdb.lookup(osinfo.split(",")[0].split("=")[-1])
+        name = osinfo.split(",")[0].split("=", 1)[-1]
+        found = osdb.lookup(name) or (osdb.lookup_id(name) if "://" in name else None)
         if found is None:
             raise Fail(f"Unknown OS name '{osinfo}'. See `--osinfo list` for valid values.")
         dom.guest.osinfo = found
+        # virtinst's Guest.set_os_name writes <libosinfo:os> into the domain at once; a
+        # domain without <metadata> gets it appended, as libxml2 adds a node
+        if not found.is_generic() and found.full_id and dom.root.find("metadata") is None:
+            etree.SubElement(dom.root, "metadata")
+        dom.guest.set_metadata_osinfo()
     new: list[etree._Element] = []
     for optstr in act.values:
         new += build_device(dom, act.flag, optstr, on=dom.guest)
@@ -610,6 +621,8 @@ def _remove_console_dup(dom: Domain, serial: etree._Element) -> None:
 def action_build_xml(dom: Domain, act: Action) -> list[etree._Element]:
     new: list[etree._Element] = []
     for optstr in act.values:
+        # clearxml= is every option's (supports_clearxml); a new object has nothing to clear
+        optstr = re.sub(r"(^|,)clearxml=[^,]*", "", optstr).lstrip(",")
         new += build_device(dom, act.flag, optstr, on=dom.guest)
     for el in new:
         set_device_defaults(dom.guest, el)

@@ -20,7 +20,7 @@ VIDEO = Spec("--video", keys=["model"], positional=("model",), aliases={"model.t
 CHAR_KEYS = ["type", "path", "mode", "host", "bind_host", "source.host", "source.bind_host",
              "source.connect_host", "source.bind_service", "source.connect_service",
              "source.mode", "source.path", "target.address"]
-_CHAR_ALIASES = {"char_type": "type"}
+_CHAR_ALIASES = {"char_type": "type", "target_address": "target.address"}
 CONSOLE = Spec("--console", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)
 SERIAL = Spec("--serial", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)
 PARALLEL = Spec("--parallel", keys=CHAR_KEYS, positional=("type",), aliases=_CHAR_ALIASES)

@@ -8,6 +8,7 @@ table is written there (pathset.apply).  Options whose every sub-option is such 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from lxml import etree
@@ -18,6 +19,8 @@ from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child
 
 Apply = Callable[[Guest, str], None]
+XPATH_KINDS = ("delete", "set", "create", "value")
+XPATH_KEY = re.compile(r"^xpath[0-9]*\.(delete|set|create|value)$")
 
 # The flag pyvirt's argparse uses for a virt-install option, where they differ.
 TABLE_FLAG: dict[str, str] = {}
@@ -109,6 +112,12 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
     if flag in BOOT_ORDER:
         spec.add_keys(["boot.order", "boot_order"])
     spec.comma = tuple(spec.comma) + comma_names(flag)
+    on_device = (pathset.where(table_flag(flag)) or ("", ""))[0].startswith("devices/")
+    if on_device:
+        # virtinst's _add_xpath_args: every device option takes xpathN.set/value/create/
+        # delete, applied to the device it built, values running on over commas
+        spec.add_keys([r"xpath[0-9]*\.(delete|set|create|value)"])
+        spec.comma = tuple(spec.comma) + tuple(f"xpath[0-9]*.{k}" for k in XPATH_KINDS)
 
     def apply(g: Guest, optstr: str) -> None:
         loc = pathset.where(table_flag(flag))
@@ -117,6 +126,9 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
         if optstr == "none" or loc is None:
             return
         opts = parse(spec, optstr)
+        xpaths = [(k, opts.pop(k)) for k in list(opts) if XPATH_KEY.match(k)]
+        if xpaths:
+            _queue_device_xpaths(g, flag, before, xpaths)
         order = opts.get("boot.order") or opts.get("boot_order")
         if not order and not any(pathset.lookup(table_flag(flag), k) for k in opts):
             return
@@ -130,6 +142,25 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
             except ValueError as exc:
                 raise SubOptError(f"invalid literal for int() with base 10: '{order}'") from exc
     return apply
+
+
+def _queue_device_xpaths(g: Guest, flag: str, before: list[Element],
+                         xpaths: list[tuple[str, str | None]]) -> None:
+    """virtinst runs a device's xml_actions when the XML is written, after the defaults:
+    queue them with the --xml edits, finding the device again by its place among its kind
+    (each written document is a copy)."""
+    el = _target(g, flag, before)
+    if el is None:
+        return
+    tag = el.tag
+    index = g.devs(tag).index(el)
+
+    def act(root: Element) -> None:
+        from pyvirt.install.opts.xmlopt import apply_relative
+        found = root.findall(f"devices/{tag}")
+        if index < len(found):
+            apply_relative(found[index], xpaths)
+    g.flags.extra.setdefault("xml_actions", []).append(act)
 
 
 def table_spec(flag: str) -> Spec:

@@ -123,3 +123,20 @@ def apply_xml(g: Guest, optstr: str) -> None:
     queue: list[Action] = g.flags.extra.setdefault("xml_actions", [])
     for kind, xpath, value in acts:
         queue.append(lambda root, k=kind, x=xpath, v=value: _perform(root, k, x, v))
+
+
+def apply_relative(target: etree._Element, xpaths: list[tuple[str, str | None]]) -> None:
+    """Per-object ``xpathN.*`` sub-options (virtinst's _add_xpath_args): the same edits
+    as --xml, with ``.`` meaning `target` rather than <domain>."""
+    optstr = ",".join(f"{k}={v or ''}" for k, v in xpaths)
+    # _perform's paths are relative to <domain>: run them on a stand-in root named so.
+    holder = etree.Element("domain")
+    parent = target.getparent()
+    pos = parent.index(target) if parent is not None else 0
+    holder.append(target)
+    for kind_, xpath, value in _actions(optstr):
+        _perform(target, kind_, "/domain" + xpath[1:] if xpath.startswith(".") else xpath,
+                 value)
+    if parent is not None:
+        parent.insert(pos, target)
+
