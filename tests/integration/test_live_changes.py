@@ -317,7 +317,9 @@ def test_vcpu_hotplug(daemon: DaemonHarness) -> None:
     assert "cpu1" in _guest_words(daemon, "sleep 1; ls /sys/devices/system/cpu", "CPUB")
     too_many = _cli(daemon, "setvcpus", DOM, "3", "--live")
     assert too_many.returncode == 1 and "requested vcpus is greater than max allowable vcpus" in too_many.stderr
-    maximum = _cli(daemon, "setvcpus", DOM, "4", "--live", "--maximum")
+    maximum = _cli(daemon, "setvcpus", DOM, "4", "--live", "--maximum")  # virsh: --maximum needs --config
+    assert (maximum.returncode, maximum.stderr) == (1, "error: Option --config is required by option --maximum\n")
+    maximum = _cli(daemon, "setvcpus", DOM, "4", "--live", "--config", "--maximum")
     assert maximum.returncode == 1 and "maximum vcpu count of a live domain" in maximum.stderr
     back = _cli(daemon, "setvcpus", DOM, "1", "--live")
     if back.returncode == 0:
