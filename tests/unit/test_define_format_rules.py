@@ -153,3 +153,28 @@ def test_endpoint_devices_go_to_a_pci_bridge_not_the_dmi_bridge() -> None:
     bridge = next(c for c in dom.devices.controllers if c.model == "pci-bridge")
     third = next(c for c in dom.devices.controllers if c.type == "usb" and c.index == 2)
     assert bridge.address.bus == 1 and third.address.bus == 2
+
+
+def test_9p_multidevs_reaches_the_fsdev_and_default_is_not_written() -> None:
+    from pyvirt.qemu.argv import build_argv
+
+    fs = ("<filesystem type='mount' accessmode='mapped' multidevs='{}'><source dir='/e'/>"
+          "<target dir='t'/></filesystem>")
+    root = define(fs.format("remap") + fs.format("default").replace("'t'", "'u'"))
+    assert [f.get("multidevs") for f in root.findall("devices/filesystem")] == ["remap", None]
+    argv = build_argv(fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=fs.format("forbid")))))
+    assert argv[argv.index("-fsdev") + 1].startswith("local,security_model=mapped,multidevs=forbid,")
+
+
+def test_isolated_port_round_trips_and_is_refused_at_start_by_name() -> None:
+    import pytest
+
+    from pyvirt.qemu.argv import build_argv
+    from pyvirt.xml.errors import XMLUnsupportedError
+
+    nic = "<interface type='network'><source network='default'/><port isolated='yes'/><model type='virtio'/></interface>"
+    root = define(nic)
+    kids = [el.tag for el in root.find("devices/interface")]
+    assert kids.index("source") < kids.index("port") < kids.index("model")
+    with pytest.raises(XMLUnsupportedError, match="port isolated"):
+        build_argv(fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=nic))))

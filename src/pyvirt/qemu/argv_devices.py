@@ -79,6 +79,9 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
     if nic.type != "vhostuser" and (nic.source_type or nic.source_path or nic.source_mode):
         raise XMLError(f"<source type/path/mode> belong to vhostuser interfaces, not {nic.type}", nic.line)
+    if nic.port_isolated:
+        # libvirt sets the bridge port's 'isolated' flag on the tap; pyvirt's NICs do not yet
+        raise unsupported("<interface><port isolated='yes'> (bridge port isolation)", nic.line)
     props: dict[str, Any]
     if nic.type == "user":
         props = {"type": "user", "id": netdev_id}

@@ -448,6 +448,8 @@ def _simple_devices(dom: Domain) -> None:
         if nic.model_type is None:
             nic.model_type = "rtl8139"
     for fs in devs.filesystems:
+        if fs.multidevs == "default":
+            fs.multidevs = None  # virDomainFSDefFormat writes it only when chosen
         if fs.type is None:
             fs.type = "mount"
         if fs.accessmode is None:

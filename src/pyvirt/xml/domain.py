@@ -883,6 +883,8 @@ class Interface(VirtioOptions, PCIDeviceInfo):
     source_local_port: int | None = attr("source/local/@port", Int(0, 65535))
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
+    #: <port isolated=>: the bridge port may talk only to non-isolated ports (refused at start)
+    port_isolated: bool | None = attr("port/@isolated", YESNO)
     target_dev: str | None = attr("target/@dev")
     model_type: str | None = attr("model/@type")
     driver_name: str | None = attr("driver/@name", Enum("qemu", "vhost"))
