@@ -9,7 +9,8 @@ Stdlib only: the CLI and the demo import it and must start fast.
 
 What the guest does (tests rely on these console lines):
 - ``PYVIRT-GUEST-ROOT=initramfs`` or ``PYVIRT-GUEST-ROOT=disk``, then ``PYVIRT-GUEST-READY``
-  once booted; a root shell then runs on the console (ttyS0 with the default cmdline);
+  once booted (from then on the ACPI power button is handled: acpid holds its input device);
+  a root shell then runs on the console (ttyS0 with the default cmdline);
 - ``PYVIRT-DHCP-OK <ip>`` when udhcpc gets a lease on the first NIC (virtio-net);
 - ``PYVIRT-GUEST-AGENT-STARTED`` when the domain has the guest agent's virtio channel
   (org.qemu.guest_agent.0): Debian's qemu-ga then answers on it (docs/guest-agent.md);

@@ -7,6 +7,7 @@ all over D-Bus, while the signals Cockpit listens to are checked.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import time
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 from dbus_fast import Message, Variant
 
-from pyvirt.api import DefinedDetail, EventType, StartedDetail, StoppedDetail
+from pyvirt.api import DefinedDetail, DomainState, EventType, StartedDetail, StoppedDetail
+from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, wait_console, wait_state
 from tests.dbus.bus import CONNECT, DOMAIN, QEMU, Client, DBusError, running_service, wait_signal
@@ -138,8 +140,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.RESUMED])
 
         client.call(dom, DOMAIN, "Shutdown", "u", 0)  # the agent is connected: guest-shutdown, as libvirt
-        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STOPPED, StoppedDetail.SHUTDOWN],
-                    timeout=120)
+        _wait_powered_off(conn, q, dom)
         wait_state(conn, GUEST, 5)
         assert client.get(dom, DOMAIN, "Active") is False
 
@@ -196,6 +197,22 @@ def _guest_agent_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: s
     names = [i[0] for i in client.one(dom, DOMAIN, "InterfaceAddresses", "uu", 1, 0)]  # source: agent
     assert "lo" in names
     client.call(dom, DOMAIN, "SetUserPassword", "ssu", "root", "pw", 0)
+
+
+def _wait_powered_off(conn: RemoteConnection, q: queue.SimpleQueue[Message], dom: str) -> None:
+    """STOPPED/SHUTDOWN after Shutdown; when it does not come, the failure carries the guest's
+    state and console tail, which tell a request the guest never acted on from a poweroff
+    pyvirtd did not report."""
+    try:
+        wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STOPPED, StoppedDetail.SHUTDOWN],
+                    timeout=120)
+    except AssertionError as exc:
+        state = conn.get_state(GUEST)
+        console = b""
+        if state[0] != DomainState.SHUTOFF:
+            with contextlib.suppress(Exception), conn.open_console(GUEST, history=True) as stream:
+                console = stream.read(65536, timeout=5)
+        raise AssertionError(f"{exc}; state {state}; console tail {console[-1500:]!r}") from exc
 
 
 def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str, folder: Path) -> None:

@@ -188,8 +188,23 @@ mounted /tmp || mount -t tmpfs tmpfs /tmp
 hostname pyvirt-guest
 ip link set lo up
 modprobe -a $(cat /etc/modules) 2>/dev/null
-# ACPI power button (QMP system_powerdown) -> clean poweroff.
+# ACPI power button (QMP system_powerdown) -> clean poweroff. acpid forks into the background
+# before it opens /dev/input/event*, and evdev keeps nothing for a reader that has not opened
+# the device yet: a press in between is lost for good (libvirt presses once). So wait until
+# acpid holds the Power Button's device before READY (bounded: a machine without the button
+# still boots).
 acpid -c /etc/acpi -l /dev/null
+button=""
+for ev in /sys/class/input/event*; do
+    [ "$(cat "$ev/device/name" 2>/dev/null)" = "Power Button" ] && button=/dev/input/${ev##*/}
+done
+i=0
+while [ -n "$button" ] && [ $i -lt 200 ]; do
+    for fd in /proc/$(pidof acpid)/fd/*; do
+        [ "$(readlink "$fd")" = "$button" ] && break 2
+    done
+    sleep 0.05; i=$((i + 1))
+done
 nic=$(ls /sys/class/net | grep -v '^lo$' | sort | head -n1)
 if [ -n "$nic" ]; then
     ip link set "$nic" up
