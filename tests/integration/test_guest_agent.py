@@ -87,6 +87,36 @@ def test_filesystems(daemon: DaemonHarness) -> None:
                                                "Specifying mount point is not supported for now\n")
 
 
+def test_quiesced_disk_only_snapshot(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """snapshot-create-as --disk-only --quiesce: the agent freezes the guest's filesystems for the
+    snapshot and thaws them after it; a freeze the agent refuses fails the snapshot with nothing
+    created; --quiesce alone is refused as libvirt's flag rule says."""
+    overlay = tmp_path / "quiesced.qcow2"
+    alone = _cli(daemon, "snapshot-create-as", DOM, "q0", "--quiesce")
+    assert alone.returncode == 1 and alone.stderr.endswith(
+        "Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY' is required by flag 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'\n"
+    ), alone.stderr
+    create = ("snapshot-create-as", DOM, "q1", "--disk-only", "--quiesce", "--diskspec", f"vda,file={overlay}")
+    _ok(daemon, "domfsfreeze", DOM)  # already frozen: qemu-ga refuses the snapshot's own freeze
+    busy = _cli(daemon, *create)
+    assert busy.returncode == 1 and "guest-fsfreeze-freeze" in busy.stderr, busy.stderr
+    assert not overlay.exists() and _ok(daemon, "snapshot-list", DOM, "--name") == "\n"
+    status = '{"execute":"guest-fsfreeze-status"}'
+    assert _ok(daemon, "qemu-agent-command", DOM, status) == '{"return":"frozen"}\n\n'  # not thawed: not ours
+    assert _ok(daemon, "domfsthaw", DOM) == "Thawed 1 filesystem(s)\n\n"
+    taken = tmp_path / "taken.qcow2"
+    taken.write_bytes(b"")  # the snapshot fails after the freeze: the guest is thawed all the same
+    failed = _cli(daemon, "snapshot-create-as", DOM, "q1", "--disk-only", "--quiesce", "--diskspec", f"vda,file={taken}")
+    assert failed.returncode == 1 and "already exists" in failed.stderr, failed.stderr
+    assert _ok(daemon, "qemu-agent-command", DOM, status) == '{"return":"thawed"}\n\n'
+    assert _ok(daemon, "snapshot-list", DOM, "--name") == "\n"
+    assert _ok(daemon, *create) == "Domain snapshot q1 created\n"
+    assert _ok(daemon, "qemu-agent-command", DOM, status) == '{"return":"thawed"}\n\n'
+    assert _ok(daemon, "snapshot-list", DOM, "--name") == "q1\n\n"
+    assert f"<source file='{overlay}'" in _ok(daemon, "dumpxml", DOM)
+    assert "<state>disk-snapshot</state>" in _ok(daemon, "snapshot-dumpxml", DOM, "q1")
+
+
 def test_guestinfo_and_what_the_guest_says_about_itself(daemon: DaemonHarness) -> None:
     info = dict(line.split(": ", 1) for line in _ok(daemon, "guestinfo", DOM).splitlines() if ": " in line)
     info = {k.strip(): v for k, v in info.items()}
@@ -184,9 +214,12 @@ def test_agent_after_a_daemon_restart(daemon: DaemonHarness) -> None:
     assert "state='connected'" in _ok(daemon, "dumpxml", DOM)
 
 
-def test_guest_without_the_channel(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+def test_guest_without_the_channel(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
     conn = daemon.connect()
-    conn.create_xml(guest_xml(test_guest, "noagent"))
+    disk, overlay = tmp_path / "noagent.qcow2", tmp_path / "noagent-snap.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(test_guest.disk),
+                    str(disk)], check=True)
+    conn.create_xml(guest_xml(test_guest, "noagent", disk=disk))
     try:
         for args in (("domfsinfo", "noagent"), ("domhostname", "noagent"), ("domtime", "noagent")):
             out = _cli(daemon, *args)
@@ -194,6 +227,11 @@ def test_guest_without_the_channel(daemon: DaemonHarness, test_guest: TestGuest)
             assert out.stderr.endswith("error: argument unsupported: QEMU guest agent is not configured\n"), out.stderr
         refused = _cli(daemon, "shutdown", "noagent", "--mode", "agent")
         assert refused.stderr.endswith("argument unsupported: QEMU guest agent is not configured\n")
+        quiesce = _cli(daemon, "snapshot-create-as", "noagent", "q", "--disk-only", "--quiesce",
+                       "--diskspec", f"vda,file={overlay}")
+        assert quiesce.stderr.endswith("argument unsupported: QEMU guest agent is not configured\n"), quiesce.stderr
+        assert not overlay.exists() and _ok(daemon, "snapshot-list", "noagent", "--name") == "\n"
+        assert f"<source file='{disk}'" in _ok(daemon, "dumpxml", "noagent")
     finally:
         conn.destroy("noagent")
 

@@ -44,6 +44,7 @@ from pyvirt.snapshot_tree import (
     align_disks,
     check_create_flags,
     exclusive,
+    flag_error,
     is_external,
     parse_request,
     regular_file,
@@ -149,8 +150,9 @@ class SnapshotsMixin:
                               live: bool = False, validate: bool = False) -> str:
         check_create_flags(redefine, current, no_metadata)
         rec = self.lookup(dom)  # type: ignore[attr-defined]
-        if quiesce:
-            raise _unsupported("quiesce needs the QEMU guest agent, which pyvirt does not drive")
+        if quiesce and not disk_only:  # libvirt's VIR_REQUIRE_FLAG_RET, before anything is looked at
+            raise flag_error("Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY' is required by flag "
+                             "'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'")
         snap = parse_request(xml, redefine=redefine, validate=validate)
         _check_name(snap.name)
         async with rec.lock:
@@ -183,7 +185,8 @@ class SnapshotsMixin:
                 if not any(d.snapshot == "external" for d in snap.disks):
                     raise PyvirtError("unsupported configuration: a disk-only snapshot needs at least one disk "
                                       "to snapshot", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.DOMAIN_SNAPSHOT)
-                await self._external_snapshot(rec, snap, reuse_external)  # type: ignore[attr-defined]
+                async with self._quiesced(rec, quiesce and rec.active):
+                    await self._external_snapshot(rec, snap, reuse_external)  # type: ignore[attr-defined]
                 if not no_metadata:
                     self._keep_nvram(rec, snap)  # type: ignore[attr-defined]
                     snaps.add(snap)
@@ -211,6 +214,30 @@ class SnapshotsMixin:
             if halt and rec.active:
                 await self._stop_for_snapshot(rec)
         return snap.name or ""
+
+    @contextlib.asynccontextmanager
+    async def _quiesced(self, rec: DomainRecord, quiesce: bool) -> Any:
+        """--quiesce (libvirt's qemuSnapshotCreateActiveExternal): the guest's filesystems are
+        frozen through its agent before the disk snapshot and thawed after it whatever happened,
+        so a failed snapshot never leaves a frozen guest behind.  An agent that cannot freeze
+        (not configured, not connected, a paused guest) fails the snapshot before anything is
+        touched.  A thaw error is reported only when the snapshot itself succeeded (libvirt
+        reports it then, and the snapshot counts as failed: no metadata is recorded)."""
+        if not quiesce:
+            yield
+            return
+        if DomainState(rec.state) != DomainState.RUNNING:  # qemu-ga in a paused guest never answers
+            raise operation_invalid("domain is not running")
+        frozen = await self.fs_freeze(rec.name)  # type: ignore[attr-defined]
+        try:
+            yield
+        except BaseException:
+            if frozen > 0:
+                with contextlib.suppress(PyvirtError):  # the snapshot's own error is the one to report
+                    await self.fs_thaw(rec.name)  # type: ignore[attr-defined]
+            raise
+        if frozen > 0:
+            await self.fs_thaw(rec.name)  # type: ignore[attr-defined]
 
     async def _create_with_memory(self, rec: DomainRecord, snaps: SnapshotSet, snap: SnapshotDef,
                                   reuse_external: bool, live: bool, halt: bool, no_metadata: bool) -> None:
