@@ -379,6 +379,7 @@ STEPS: list[Step] = [
     ("block_job_info", _pull_done),
     ("detach_device", lambda c, x: c.detach_device(x.dom, _disk_xml(x), config=True)),
     ("update_device", lambda c, x: c.update_device(x.dom, CDROM, config=True)),
+    ("core_dump", lambda c, x: c.core_dump(x.dom, str(x.tmp / "ops.core"))),
     ("save", lambda c, x: c.save(x.dom, str(x.tmp / "ops.save"))),
     ("save_image_xml", lambda c, x: c.save_image_xml(str(x.tmp / "ops.save"))),
     ("save_image_define", lambda c, x: c.save_image_define(str(x.tmp / "ops.save"),

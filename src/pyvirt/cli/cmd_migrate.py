@@ -37,14 +37,14 @@ _OPERATIONS = ("Unknown", "Start", "Save", "Restore", "Incoming migration", "Out
                "Snapshot revert", "Dump", "Backup", "Snapshot delete")
 
 
-def _progress(ctl: Ctl, remaining: int, total: int) -> None:
+def _progress(ctl: Ctl, remaining: int, total: int, label: str = "Migration") -> None:
     """virsh 9.0's virshPrintJobProgress: ``\\rMigration: [ 42 %]`` on stderr, 100 only when done
     (what the installed virsh prints; later libvirt shows two decimals)."""
     progress = 100
     if remaining:
         progress = min(int(100.0 - remaining * 100.0 / total), 99) if total else 0
     ctl.out.flush()
-    ctl.err.write(f"\rMigration: [{progress:3d} %]")
+    ctl.err.write(f"\r{label}: [{progress:3d} %]")
     ctl.err.flush()
 
 

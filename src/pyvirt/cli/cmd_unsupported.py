@@ -21,7 +21,6 @@ _CALLS: dict[str, str] = {
     "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
     "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
     "domxml-from-native": "virConnectDomainXMLFromNative",
-    "dump": "virDomainCoreDumpWithFormat|Failed to core dump domain '{domain}' to {file}",
     "send-process-signal": "virDomainSendProcessSignal",
     "lxc-enter-namespace": "virDomainLxcOpenNamespace",
     "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",

@@ -44,6 +44,7 @@ from pyvirt.daemon.agent_ops import AgentMixin
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.console import ConsoleRelay
+from pyvirt.daemon.coredump import CoreDumpMixin
 from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.disksecrets import DiskSecretsMixin
 from pyvirt.daemon.events import EventBus
@@ -97,7 +98,7 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
 
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
-                 MigrationPeerMixin, SavesMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
+                 MigrationPeerMixin, SavesMixin, CoreDumpMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
                  VolumeDisksMixin, IntrospectionMixin,
                  DiskSecretsMixin, TuningMixin, AgentMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""

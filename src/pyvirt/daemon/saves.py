@@ -48,10 +48,36 @@ def _invalid_arg(message: str) -> PyvirtError:
     return PyvirtError(f"invalid argument: {message}", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
 
 
-def _absolute(path: str) -> str:
+def _absolute(path: str, what: str = "save image") -> str:
     if not path or not os.path.isabs(path) or "\0" in path:
-        raise _invalid_arg(f"save image path '{path}' must be absolute")
+        raise _invalid_arg(f"{what} path '{path}' must be absolute")
     return os.path.normpath(path)
+
+
+def open_partial(target: str) -> tuple[int, str]:
+    """A new 0600 file beside `target` (pyvirtd opens it; QEMU only gets the descriptor), and its
+    name: what QEMU writes lands there first, so a failed write never replaces a good file."""
+    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.pyvirt-partial")
+    try:
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600), tmp
+    except OSError as exc:
+        raise PyvirtError(f"Failed to create file '{target}': {exc.strerror}", ErrorCode.SYSTEM_ERROR,
+                          ErrorDomain.QEMU) from None
+
+
+def publish_partial(fd: int, tmp: str, target: str, bypass_cache: bool) -> None:
+    """The complete file of :func:`open_partial` on disk, closed and renamed into place."""
+    try:
+        os.fsync(fd)
+        if bypass_cache:
+            drop_cached(fd)
+    except BaseException:
+        os.close(fd)
+        remove_quietly(tmp)
+        raise
+    os.close(fd)
+    os.replace(tmp, target)
+    fsync_dir(os.path.dirname(target))
 
 
 class SavesMixin:
@@ -220,13 +246,7 @@ class SavesMixin:
         paused ('postmigrate'); on failure nothing is left behind and a guest this paused
         (`pause`) runs again.  `bypass_cache`: the image leaves no pages in the host's page cache
         (libvirt's O_DIRECT iohelper; here the written pages are dropped once on disk)."""
-        folder = os.path.dirname(target)
-        tmp = os.path.join(folder, f".{os.path.basename(target)}.pyvirt-partial")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            raise PyvirtError(f"Failed to create file '{target}': {exc.strerror}", ErrorCode.SYSTEM_ERROR,
-                              ErrorDomain.QEMU) from None
+        fd, tmp = open_partial(target)
         stopped = False
         try:
             os.write(fd, header.pack(partial=True))
@@ -239,9 +259,6 @@ class SavesMixin:
             await self._qmp(run, "migrate", {"uri": "fd:pyvirt-save"})  # type: ignore[attr-defined]
             await self._wait_migration(run)
             os.pwrite(fd, saveimage.MAGIC, 0)
-            os.fsync(fd)
-            if bypass_cache:
-                drop_cached(fd)
         except BaseException:
             os.close(fd)
             remove_quietly(tmp)
@@ -249,9 +266,7 @@ class SavesMixin:
                 with contextlib.suppress(Exception):
                     await self._qmp(run, "cont")  # type: ignore[attr-defined]
             raise
-        os.close(fd)
-        os.replace(tmp, target)
-        fsync_dir(folder)
+        publish_partial(fd, tmp, target, bypass_cache)
 
     async def _restore_locked(self, rec: DomainRecord, dom: Domain, source: str, header: saveimage.SaveHeader,
                               running: bool, paused: bool, from_snapshot: bool = False) -> None:

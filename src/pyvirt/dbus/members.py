@@ -20,6 +20,7 @@ from typing import Any
 
 from pyvirt import api
 from pyvirt.api import (
+    CORE_DUMP_FORMATS,
     DomainInfo,
     ErrorCode,
     ErrorDomain,
@@ -1053,6 +1054,8 @@ METHODS: dict[str, Row] = {
     "Domain.InjectNMI": call("inject_nmi", flags={}),
     "Domain.InterfaceAddresses": interface_addresses,
     "Domain.ListDomainSnapshots": list_snapshots,
+    "Domain.CoreDump": call("core_dump", "path", ("dump_format", _index(CORE_DUMP_FORMATS, "core dump format")),
+                            flags={1: "crash", 2: "live", 4: "bypass_cache", 8: "reset", 16: "memory_only"}),
     "Domain.ManagedSave": call("managed_save", flags={1: "bypass_cache", 2: "running", 4: "paused"}),
     "Domain.ManagedSaveRemove": call("managed_save_remove", flags={}),
     "Domain.MemoryStats": domain_memory_stats,

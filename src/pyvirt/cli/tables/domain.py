@@ -399,7 +399,7 @@ COMMANDS = (
             Opt("domain", STRING, "domain name, id or uuid", named=True),
             Opt("xml", STRING, "xml data file to export from"),
         )),
-    Cmd("dump", _G, "cmd_unsupported", "dump the core of a domain to a file for analysis",
+    Cmd("dump", _G, "cmd_saves", "dump the core of a domain to a file for analysis",
         "Core dump a domain.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "where to dump the core", req=True),
