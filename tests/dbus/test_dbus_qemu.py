@@ -132,6 +132,8 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
                 client.call(dom, DOMAIN, "MigrateToURI3", "sa{sv}u", "qemu+tcp://127.0.0.1:1/system", params, flags)
         assert list(client.one(dom, DOMAIN, "GetState", "u", 0)) == [1, 1]
         client.call(dom, DOMAIN, "InjectNMI", "u", 0)  # the test guest's kernel logs it and runs on
+        with pytest.raises(DBusError, match="not in suspended state"):  # QEMU's system_wakeup answers
+            client.call(dom, DOMAIN, "PMWakeup", "u", 0)
         assert client.get(dom, DOMAIN, "Active") is True
         client.call(dom, DOMAIN, "Suspend")
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.SUSPENDED])

@@ -1066,6 +1066,7 @@ METHODS: dict[str, Row] = {
     "Domain.MigrateSetMaxSpeed": call("migrate_set_max_speed", "bandwidth", flags={1: "postcopy"}),
     "Domain.MigrateStartPostCopy": call("migrate_start_post_copy", flags={}),
     "Domain.MigrateToURI3": migrate_to_uri3,
+    "Domain.PMWakeup": call("pm_wakeup", flags={}),
     "Domain.Reboot": call("reboot", flags=POWER_MODES),
     "Domain.Rename": call("rename", "new_name", flags={}),
     "Domain.Reset": call("reset", flags={}),
