@@ -46,7 +46,7 @@ def list_interfaces(sys: Path = SYS) -> list[InterfaceInfo]:
 
 def _no_interface(name: str) -> PyvirtError:
     return PyvirtError(f"Interface not found: couldn't find interface named '{name}'",
-                       ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+                       ErrorCode.NO_INTERFACE, ErrorDomain.INTERFACE)
 
 
 def _tostring(root: ET._Element) -> str:
@@ -116,7 +116,7 @@ def list_node_devices(sys: Path = SYS) -> list[NodeDeviceInfo]:
 
 def _no_device(name: str) -> PyvirtError:
     return PyvirtError(f"Node device not found: no node device with matching name '{name}'",
-                       ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+                       ErrorCode.NO_NODE_DEVICE, ErrorDomain.NODEDEV)
 
 
 def lookup_node_device(name: str, sys: Path = SYS) -> NodeDeviceInfo:

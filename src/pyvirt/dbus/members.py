@@ -89,7 +89,7 @@ class Ctx:
             if iface.mac.lower() == mac.lower():
                 return iface
         raise PyvirtError(f"Interface not found: couldn't find interface with MAC address '{mac}'",
-                          ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+                          ErrorCode.NO_INTERFACE, ErrorDomain.INTERFACE)
 
     def nwfilter(self) -> NWFilterInfo:
         uuid = self.target.ident[0]
@@ -651,7 +651,7 @@ def _interface_by(ctx: Ctx, key: str, value: str) -> str:
             return ctx.path_of(iface)
     what = "named" if key == "name" else "with MAC address"
     raise PyvirtError(f"Interface not found: couldn't find interface {what} '{value}'",
-                      ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+                      ErrorCode.NO_INTERFACE, ErrorDomain.INTERFACE)
 
 
 @custom(None)
@@ -673,7 +673,7 @@ def _node_device(conn: api.Connection, name: str) -> NodeDeviceInfo:
         if dev.name == name:
             return dev
     raise PyvirtError(f"Node device not found: no node device with matching name '{name}'",
-                      ErrorCode.OPERATION_FAILED, ErrorDomain.NONE)
+                      ErrorCode.NO_NODE_DEVICE, ErrorDomain.NODEDEV)
 
 
 @custom((1 << len(NODEDEV_CAPS)) - 1 | 3 << 30)  # capability bits; INACTIVE (1<<30), ACTIVE (1<<31)

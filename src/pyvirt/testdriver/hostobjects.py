@@ -55,7 +55,7 @@ def _bytes(size: int | str) -> int:
 
 
 _NO_INTERFACE = ErrorCode.NO_INTERFACE
-_NO_NODE_DEVICE = 51  # virErrorNumber VIR_ERR_NO_NODE_DEVICE
+_NO_NODE_DEVICE = ErrorCode.NO_NODE_DEVICE
 _NODEDEV_CREATED, _NODEDEV_DELETED = 0, 1  # virNodeDeviceEventLifecycleType
 
 
