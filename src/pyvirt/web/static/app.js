@@ -43,6 +43,7 @@ function App() {
   useEffect(() => {
     const f = () => setR(route());
     addEventListener('hashchange', f);
+    f();  // a hash change between the first render and this subscription would be missed otherwise
     return () => removeEventListener('hashchange', f);
   }, []);
   const known = r.conn !== null && conns.some((c) => c.id === r.conn);
