@@ -175,16 +175,44 @@ class OsVariant:
                 break
         return (efi and not bios) or self.name == "win11"
 
+    _RESOURCE_KEYS = ("n-cpus", "cpu", "ram", "storage")
+
+    @staticmethod
+    def _own_resources(node: etree._Element, kind: str) -> list[tuple[str, bool, dict[str, int]]]:
+        """One OS's own `kind` entries, without inheritance: (arch, inherit, key -> value, -1 unset).
+        An entry exists where `<resources>` has a `<kind>` child, or says inherit="true"."""
+        out = []
+        for res in node.findall("resources"):
+            inherit = res.get("inherit") == "true"
+            part = res.find(kind)
+            if part is None and not inherit:
+                continue
+            vals = {k: int(part.findtext(k) or -1) if part is not None else -1 for k in OsVariant._RESOURCE_KEYS}
+            out.append((res.get("arch") or "all", inherit, vals))
+        return out
+
     def _resource(self, kind: str, key: str, arch: str) -> int | None:
-        for node in self._chain():
-            found = None
-            for res in node.findall("resources"):
-                if res.get("arch") in (arch, "all"):
-                    val = res.findtext(f"{kind}/{key}")
-                    if val and int(val) > 0 and (found is None or res.get("arch") == arch):
-                        found = int(val)
-            if found is not None:
-                return found
+        """libosinfo's rule (osinfo_os_get_*_resources): only the OS's own entries count; an entry
+        marked inherit="true" takes the values it lacks from the OSes it derives from or clones, for
+        the same arch. Then virtinst's lookup: this arch's value, else arch "all"'s; -1 is unset."""
+        if not self._nodes:
+            return None
+        entries = self._own_resources(self._nodes[0], kind)
+        for ancestor in self._chain()[1:]:
+            theirs = self._own_resources(ancestor, kind)
+            for own_arch, inherit, vals in entries:
+                if not inherit:
+                    continue
+                for their_arch, _inherit, their_vals in theirs:
+                    if their_arch == own_arch:
+                        for k, v in vals.items():
+                            if v == -1:
+                                vals[k] = their_vals[k]
+        by_arch = {own_arch: vals for own_arch, _inherit, vals in entries}  # the last per arch, as virtinst's dict
+        for check in (arch, "all"):
+            val = by_arch.get(check, {}).get(key, -1)
+            if val != -1:
+                return val if val > 0 else None
         return None
 
     def minimum(self, key: str, arch: str) -> int | None:
