@@ -38,3 +38,30 @@ def test_memory_and_vcpus_from_osinfo_as_virt_install(variant: str) -> None:
     theirs = _defaults([VIRT_INSTALL or "virt-install"], variant)
     ours = _defaults([sys.executable, "-m", "pyvirt.cli.main", "install"], variant)
     assert ours == theirs
+
+
+_LIBOSINFO = """
+import sys, gi
+gi.require_version('Libosinfo', '1.0')
+from gi.repository import Libosinfo
+loader = Libosinfo.Loader(); loader.process_default_path()
+oses = {o.get_short_id(): o for o in loader.get_db().get_os_list().get_elements()}
+for sid in sys.argv[1:]:
+    ram = next((r.get_ram() for r in oses[sid].get_network_install_resources().get_elements()
+                if r.get_architecture() in ('x86_64', 'all')), None)
+    print(sid, ram if ram and ram > 0 else None)
+"""
+
+
+def test_network_install_ram_as_libosinfo() -> None:
+    """The RAM a tree install needs, by the same rule: an OS with its own <resources> (even without
+    <network-install>) does not take its ancestor's figure (rhel-atomic, ol7); inherit="true" does."""
+    variants = ["rhel-atomic-7.4", "ol7.9", "rocky9-unknown", "almalinux9", "rhel7.8", "fedora37"]
+    probe = subprocess.run(["/usr/bin/python3", "-c", _LIBOSINFO, *variants], capture_output=True, text=True,
+                           timeout=120)
+    if probe.returncode:
+        pytest.skip(f"libosinfo's Python bindings (python3-gi, virtinst's dependencies) not usable: {probe.stderr}")
+    from pyvirt.install import osinfo
+
+    ours = "".join(f"{sid} {osinfo.lookup(sid).network_install_ram('x86_64')}\n" for sid in variants)
+    assert ours == probe.stdout

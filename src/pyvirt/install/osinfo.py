@@ -191,12 +191,12 @@ class OsVariant:
             out.append((res.get("arch") or "all", inherit, vals))
         return out
 
-    def _resource(self, kind: str, key: str, arch: str) -> int | None:
-        """libosinfo's rule (osinfo_os_get_*_resources): only the OS's own entries count; an entry
-        marked inherit="true" takes the values it lacks from the OSes it derives from or clones, for
-        the same arch. Then virtinst's lookup: this arch's value, else arch "all"'s; -1 is unset."""
+    def _resources(self, kind: str) -> list[tuple[str, dict[str, int]]]:
+        """libosinfo's rule (osinfo_os_get_*_resources): only the OS's own `kind` entries count; an
+        entry marked inherit="true" takes the values it lacks from the OSes it derives from or clones,
+        for the same arch. (arch, key -> value, -1 unset), in document order."""
         if not self._nodes:
-            return None
+            return []
         entries = self._own_resources(self._nodes[0], kind)
         for ancestor in self._chain()[1:]:
             theirs = self._own_resources(ancestor, kind)
@@ -208,7 +208,11 @@ class OsVariant:
                         for k, v in vals.items():
                             if v == -1:
                                 vals[k] = their_vals[k]
-        by_arch = {own_arch: vals for own_arch, _inherit, vals in entries}  # the last per arch, as virtinst's dict
+        return [(own_arch, vals) for own_arch, _inherit, vals in entries]
+
+    def _resource(self, kind: str, key: str, arch: str) -> int | None:
+        """virtinst's lookup over libosinfo's list: this arch's value, else arch "all"'s; -1 is unset."""
+        by_arch = dict(self._resources(kind))  # the last per arch, as virtinst's dict
         for check in (arch, "all"):
             val = by_arch.get(check, {}).get(key, -1)
             if val != -1:
@@ -226,12 +230,10 @@ class OsVariant:
         return low * 2 if low else None
 
     def network_install_ram(self, arch: str) -> int | None:
-        for node in self._chain():  # <resources arch=...><network-install><ram>
-            for res in node.findall("resources"):
-                if res.get("arch") in (arch, "all"):
-                    ram = res.findtext("network-install/ram")
-                    if ram:
-                        return int(ram)
+        """virtinst's get_network_install_required_ram: the first entry for this arch or "all"."""
+        for own_arch, vals in self._resources("network-install"):
+            if own_arch in (arch, "all"):
+                return vals["ram"] if vals["ram"] > 0 else None
         return None
 
     def tree_urls(self, arch: str) -> list[str]:
