@@ -42,7 +42,8 @@ def _loaded_after(argv: list[str], env_root: str | None = None) -> set[str]:
 
 # the modules that once crept onto the hot path, each costing ms of CPU per command
 HEAVY = {"argparse", "lxml", "aiohttp", "http.client", "json", "enum", "typing", "dataclasses", "re",
-         "pathlib", "subprocess", "tempfile", "urllib.parse", "asyncio", "ssl", "uuid", "inspect", "importlib"}
+         "pathlib", "subprocess", "tempfile", "urllib.parse", "asyncio", "ssl", "uuid", "inspect", "importlib",
+         "copy"}
 
 
 def test_version_loads_no_command_table() -> None:
