@@ -71,10 +71,12 @@ async def _start_networks(uri: str, paths: StatePaths, driver: object) -> object
     """The network driver on qemu:///system (bridges need root): running networks found again,
     `default` defined on the first start, autostarted networks started.  Session daemons have
     none (their guests' `network` NICs use user-mode networking)."""
-    from pyvirt.network.driver import NetworkDriver, system_mode
+    from pyvirt.network import system_mode
 
     if not uri.endswith("/system") or not system_mode():
         return None
+    from pyvirt.network.driver import NetworkDriver
+
     networks = NetworkDriver(paths.config / "network", paths.runtime / "network")
     networks.add_listener(driver.events.threadsafe(asyncio.get_running_loop()))  # type: ignore[attr-defined]
     await asyncio.to_thread(networks.load)
@@ -105,11 +107,12 @@ async def _start_secrets(paths: StatePaths, driver: object) -> object:
 
 async def _start_nwfilters(uri: str, paths: StatePaths) -> object | None:
     """The network filter driver (config/nwfilter): as libvirt's, only a system daemon has one."""
-    from pyvirt.network.driver import system_mode
-    from pyvirt.nwfilter.driver import NWFilterDriver
+    from pyvirt.network import system_mode
 
     if not uri.endswith("/system") or not system_mode():
         return None
+    from pyvirt.nwfilter.driver import NWFilterDriver
+
     nwfilters = NWFilterDriver(paths.config / "nwfilter")
     await asyncio.to_thread(nwfilters.load)
     return nwfilters

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -579,8 +578,3 @@ class NetworkDriver:
             self.define_network(DEFAULT_NETWORK.format(n=n, bridge=bridge))
             self.set_network_autostart("default", True)
             write_atomic(marker, b"")
-
-
-def system_mode() -> bool:
-    """Real networks need root (bridges, nftables); session daemons use user-mode networking."""
-    return os.geteuid() == 0
