@@ -22,12 +22,13 @@ TEST = "test:///default"
 XML = "<domain type='test'><name>{}</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>"
 
 
-def run(body: Callable[[TestClient, Auth], Awaitable[None]], uris: list[str]) -> None:
+def run(body: Callable[[TestClient, Auth], Awaitable[None]], uris: list[str], labels: list[str] | None = None) -> None:
     async def main() -> None:
         auth = Auth(token="tok")
         # every Backend speaks to a test driver of its own (one connection: one state), whatever URI it shows
-        backends = Backends([Backend(u, functools.cache(lambda: connect(TEST)), id=cid, size=1)
-                             for u, cid in zip(uris, connection_ids(uris), strict=True)])
+        backends = Backends([Backend(u, functools.cache(lambda: connect(TEST)), id=cid, size=1, label=label)
+                             for u, cid, label in zip(uris, connection_ids(uris), labels or [""] * len(uris),
+                                                      strict=True)])
         async with TestClient(TestServer(make_app(backends, auth, Guard(auth, None, tls=False)),
                                          host="127.0.0.1")) as client:
             await body(client, auth)
@@ -47,6 +48,8 @@ def test_each_connection_has_its_routes_and_guests() -> None:
         me = await (await client.get("/api/session")).json()
         assert [c["id"] for c in me["connections"]] == ["system", "session"]
         assert [c["uri"] for c in me["connections"]] == ["qemu:///system", "qemu:///session"]
+        # the config file's label, else the URI: what the page shows
+        assert [c["label"] for c in me["connections"]] == ["This host", "qemu:///session"]
         csrf = me["csrf"]
         made = await client.post("/api/c/session/v1/domains", json={"xml": XML.format("only-here")},
                                  headers={"X-CSRF-Token": csrf})
@@ -61,7 +64,7 @@ def test_each_connection_has_its_routes_and_guests() -> None:
         assert await names("/api") == await names("/api/c/system")  # no {conn}: the first one
         missing = await client.get("/api/c/nosuch/v1/domains")
         assert missing.status == 404 and "nosuch" in (await missing.json())["error"]["message"]
-    run(body, ["qemu:///system", "qemu:///session"])
+    run(body, ["qemu:///system", "qemu:///session"], ["This host", ""])
 
 
 def test_events_say_which_connection() -> None:

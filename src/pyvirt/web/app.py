@@ -97,7 +97,7 @@ class Pages:
         """Who is logged in, the CSRF token the page sends back (same-origin reads only) and the
         connections this login may use (id for the routes, URI to show), the default first."""
         s = request[SESSION_KEY]
-        conns = [{"id": b.id, "uri": b.uri} for b in self.backends.visible(s.token)]
+        conns = [{"id": b.id, "uri": b.uri, "label": b.label} for b in self.backends.visible(s.token)]
         return web.json_response({"user": s.user, "csrf": s.csrf, "connections": conns,
                                   "uri": conns[0]["uri"] if conns else "", "assets": assets_installed()})
 

@@ -31,9 +31,11 @@ RESUBSCRIBE_DELAY = 1.0
 class Backend:
     """`factory()` opens one Connection (pyvirt.client.connect bound to the URI)."""
 
-    def __init__(self, uri: str, factory: Callable[[], Connection], size: int = POOL_SIZE, id: str = "") -> None:
+    def __init__(self, uri: str, factory: Callable[[], Connection], size: int = POOL_SIZE, id: str = "",
+                 label: str = "") -> None:
         self.uri = uri
         self.id = id or uri  # the route's name for it (pyvirt.web.conns.connection_ids)
+        self.label = label or uri  # what the page calls it (the config file's label, else the URI)
         self.factory = factory
         self.shared = uri.startswith("test:")
         self.size = 1 if self.shared else size

@@ -13,36 +13,89 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_PORT = 8090
+from pyvirt.web.config import DEFAULT_PORT, ConfigError, WebConfig
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = text, str(DEFAULT_PORT)
-    if not port.isdigit() or int(port) > 65535:
-        raise argparse.ArgumentTypeError(f"--listen {text!r}: want HOST:PORT")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    from pyvirt.web.config import parse_listen as parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--listen {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pyvirt web", description="pyvirt's web UI (talks to pyvirtd).")
+    p = argparse.ArgumentParser(
+        prog="pyvirt web", description="pyvirt's web UI (talks to pyvirtd).",
+        epilog="Settings come from --config FILE (default: web.toml in pyvirt's config folder, "
+               "/etc/pyvirt for root, ~/.config/pyvirt otherwise; docs/WEB.md); flags override it.")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="TOML config file: connections with labels, listen address, TLS, PAM, token file")
     p.add_argument("-c", "--connect", metavar="URI", action="append",
                    help="connection URI (default as pyvirt's); repeat it for one UI over several "
-                        "(e.g. qemu:///system and qemu:///session), the first is the default")
-    p.add_argument("--listen", type=parse_listen, default=("127.0.0.1", DEFAULT_PORT), metavar="HOST:PORT",
+                        "(e.g. qemu:///system and qemu:///session), the first is the default; "
+                        "replaces the config file's connections")
+    p.add_argument("--listen", type=parse_listen, metavar="HOST:PORT",
                    help=f"address to listen on (default 127.0.0.1:{DEFAULT_PORT}; port 0 picks one)")
     p.add_argument("--tls-cert", type=Path, help="PEM certificate (with --tls-key)")
     p.add_argument("--tls-key", type=Path, help="PEM private key")
-    p.add_argument("--tls", action="store_true", help="use TLS on loopback too")
-    p.add_argument("--pam-group", default="libvirt",
+    p.add_argument("--tls", action=argparse.BooleanOptionalAction, help="use TLS on loopback too")
+    p.add_argument("--pam-group",
                    help="on qemu:///system, members of this group may log in with PAM (default libvirt)")
-    p.add_argument("--no-pam", action="store_true", help="token logins only")
+    p.add_argument("--pam", action=argparse.BooleanOptionalAction,
+                   help="PAM logins on system connections (default on; --no-pam: token logins only)")
+    p.add_argument("--token-file", type=Path, metavar="FILE",
+                   help="keep the login token in FILE (0600; made on first start) so it survives restarts")
     p.add_argument("--url-file", type=Path, help="also write the login URL to this file (0600)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
+
+
+@dataclass
+class Settings:
+    """What the process runs with: flags over the config file over the built-in defaults."""
+
+    connections: list[tuple[str, str]]  # (uri, label)
+    listen: tuple[str, int]
+    tls: bool
+    tls_cert: Path | None
+    tls_key: Path | None
+    pam: bool
+    pam_group: str
+    token_file: Path | None
+    url_file: Path | None
+
+
+def settings(args: argparse.Namespace, conf: WebConfig, default_uri: str) -> Settings:
+    labels = {c.uri: c.label for c in conf.connections}
+    uris = list(dict.fromkeys(args.connect or [c.uri for c in conf.connections] or [default_uri]))
+    cert, key = (args.tls_cert, args.tls_key) if args.tls_cert or args.tls_key else (conf.tls_cert, conf.tls_key)
+
+    def pick(flag: object, value: object, default: object) -> object:
+        return flag if flag is not None else value if value is not None else default
+
+    return Settings(
+        connections=[(u, labels.get(u, "")) for u in uris],  # each once, in the order given
+        listen=pick(args.listen, conf.listen, ("127.0.0.1", DEFAULT_PORT)),  # type: ignore[arg-type]
+        tls=pick(args.tls, conf.tls, False),  # type: ignore[arg-type]
+        tls_cert=cert, tls_key=key,
+        pam=pick(args.pam, conf.pam, True),  # type: ignore[arg-type]
+        pam_group=pick(args.pam_group, conf.pam_group, "libvirt"),  # type: ignore[arg-type]
+        token_file=pick(args.token_file, conf.token_file, None),  # type: ignore[arg-type]
+        url_file=pick(args.url_file, conf.url_file, None),  # type: ignore[arg-type]
+    )
+
+
+def read_config(args: argparse.Namespace) -> WebConfig:
+    from pyvirt.web import config
+
+    if args.config is not None:
+        return config.load(args.config, required=True)
+    return config.load(config.default_path(), required=False)
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -54,27 +107,31 @@ async def serve(args: argparse.Namespace) -> int:
     from pyvirt.web.app import assets_installed, make_app
     from pyvirt.web.auth import Auth
     from pyvirt.web.backend import Backend
+    from pyvirt.web.config import read_or_make_token
     from pyvirt.web.conns import Backends, connection_ids, is_system
     from pyvirt.web.guard import Guard
 
-    uris = list(dict.fromkeys(args.connect or [default_uri()]))  # each once, in the order given
+
+    opts = settings(args, read_config(args), default_uri())
+    uris = [u for u, _ in opts.connections]
     uri = uris[0]
-    host, port = args.listen
+    host, port = opts.listen
     loopback = tls.is_loopback(host)
     ssl_ctx = None
-    if args.tls_cert or args.tls_key:
-        if not (args.tls_cert and args.tls_key):
+    if opts.tls_cert or opts.tls_key:
+        if not (opts.tls_cert and opts.tls_key):
             print("error: --tls-cert and --tls-key go together", file=sys.stderr)
             return 2
-        ssl_ctx = tls.context(args.tls_cert, args.tls_key)
-    elif args.tls or not loopback:
+        ssl_ctx = tls.context(opts.tls_cert, opts.tls_key)
+    elif opts.tls or not loopback:
         cert, key = tls.self_signed(state_paths(uri).config / "web", host)
         ssl_ctx = tls.context(cert, key)
     # PAM logins reach the system connections only (pyvirt.web.conns): no system URI, no PAM
-    pam_group = None if args.no_pam or not any(is_system(u) for u in uris) else args.pam_group
-    auth = Auth(pam_group=pam_group)
-    backends = Backends([Backend(u, lambda u=u: connect(u), id=cid)  # type: ignore[misc]
-                         for u, cid in zip(uris, connection_ids(uris), strict=True)])
+    pam_group = None if not opts.pam or not any(is_system(u) for u in uris) else opts.pam_group
+    token = read_or_make_token(opts.token_file) if opts.token_file else None
+    auth = Auth(token=token, pam_group=pam_group)
+    backends = Backends([Backend(u, lambda u=u: connect(u), id=cid, label=label)  # type: ignore[misc]
+                         for (u, label), cid in zip(opts.connections, connection_ids(uris), strict=True)])
     for backend in backends:
         await asyncio.to_thread(backend.check)  # a clear error now if a pyvirtd is not there
     runner: web.AppRunner | None = None
@@ -97,10 +154,10 @@ async def serve(args: argparse.Namespace) -> int:
         scheme = "https" if ssl_ctx else "http"
         shown = host if ":" not in host else f"[{host}]"
         url = f"{scheme}://{shown}:{site_port}/login?token={auth.token}"
-        if args.url_file:
+        if opts.url_file:
             from pyvirt.atomicio import write_atomic
 
-            write_atomic(args.url_file, url + "\n", mode=0o600)
+            write_atomic(opts.url_file, url + "\n", mode=0o600)
         print(f"pyvirt web for {', '.join(uris)} is at:\n    {url}", flush=True)
         if auth.pam_group:
             print(f"    (or log in with PAM as root or a member of group '{auth.pam_group}')", flush=True)
@@ -125,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return asyncio.run(serve(args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except PyvirtError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -29,6 +29,8 @@ export function connections() { return session ? session.connections : []; }
 export function setConn(id) { current = id; }
 export function conn() { return current; }
 export function connURI(id) { const c = connections().find((x) => x.id === id); return c ? c.uri : id; }
+// what the page calls a connection: its label from the config file, else its URI
+export function connLabel(id) { const c = connections().find((x) => x.id === id); return c ? (c.label || c.uri) : id; }
 export function apiPath(path, id = current) { return `/api/c/${encodeURIComponent(id)}${path}`; }
 export function pageHref(page, arg, id = current) {
   return `#/c/${encodeURIComponent(id)}/${page}${arg === undefined ? '' : '/' + encodeURIComponent(arg)}`;

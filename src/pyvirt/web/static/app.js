@@ -27,13 +27,13 @@ async function logout() {
 
 // With more than one connection: which one the pages other than the guest list are about
 function ConnPicker({ conns, value, page, pick }) {
-  if (conns.length < 2) return html`<span class="uri" title="connection">${conns.length ? conns[0].uri : ''}</span>`;
+  if (conns.length < 2) return html`<span class="uri" title=${conns.length ? conns[0].uri : 'connection'}>${conns.length ? (conns[0].label || conns[0].uri) : ''}</span>`;
   const go = (e) => {
     const v = e.target.value;
     if (page === 'guests' || page === 'guest') { pick(v); location.hash = '#/guests'; } else location.hash = pageHref(page, undefined, v);
   };
   return html`<label class="uri" for="conn-pick">Connection <select id="conn-pick" value=${value} onChange=${go}>
-    ${conns.map((c) => html`<option value=${c.id}>${c.uri}</option>`)}</select></label>`;
+    ${conns.map((c) => html`<option value=${c.id} title=${c.uri}>${c.label || c.uri}</option>`)}</select></label>`;
 }
 
 function App() {

@@ -1,6 +1,6 @@
 // One guest: overview (+ CPU graph), actions, serial console, VNC console, snapshots, XML, delete.
 import { html, useEffect, useMemo, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, callStream, rows, q, onEventOf, conn, connections, connURI, STATES, fmtBytes, wsURL, apiPath, pageHref, xmlDoc, latest, STALE } from '/static/api.js';
+import { call, callStream, rows, q, onEventOf, conn, connections, connURI, connLabel, STATES, fmtBytes, wsURL, apiPath, pageHref, xmlDoc, latest, STALE } from '/static/api.js';
 import { Action, ErrorBox, Field, loadAsset } from '/static/ui.js';
 import { Devices } from '/static/devices.js';
 
@@ -53,7 +53,7 @@ export function GuestDetails({ name }) {
   return html`<section aria-labelledby="guest-h">
     <p><a href="#/guests">← Guests</a></p>
     <h1 id="guest-h">${name} <span class=${'state s' + st} id="guest-state" data-state=${st}>${STATES[st]}</span></h1>
-    ${connections().length > 1 ? html`<p class="on-conn" id="guest-conn">on ${connURI(conn())}</p>` : null}
+    ${connections().length > 1 ? html`<p class="on-conn" id="guest-conn" title=${connURI(conn())}>on ${connLabel(conn())}</p>` : null}
     ${info.title ? html`<p class="title">${info.title}</p>` : null}
     <div class="toolbar" role="group" aria-label="Power">
       <${Action} label="Start" disabled=${on} run=${act('start')} />

@@ -2,7 +2,7 @@
 // events, then kept current by them (one info request for the guest an event names; no polling),
 // search, state filter, bulk actions.  A guest is known by its connection and name together.
 import { Component, html, useCallback, useEffect, useMemo, useRef, useState } from '/vendor/htm/preact/standalone.module.js';
-import { call, rows, q, onEvent, STATES, fmtBytes, latest, STALE, connections, connURI, pageHref } from '/static/api.js';
+import { call, rows, q, onEvent, STATES, fmtBytes, latest, STALE, connections, connURI, connLabel, pageHref } from '/static/api.js';
 import { ErrorBox } from '/static/ui.js';
 
 const FILTERS = { all: () => true, running: (g) => g.state === 1, paused: (g) => g.state === 3,
@@ -26,11 +26,11 @@ class GuestRow extends Component {
   render({ g, checked, toggle, many, u }) {
     const on = g.id !== -1;
     return html`<tr data-guest=${g.name} data-conn=${g.conn}>
-      <td><input type="checkbox" aria-label=${'Select ' + g.name + (many ? ' on ' + connURI(g.conn) : '')} checked=${checked}
+      <td><input type="checkbox" aria-label=${'Select ' + g.name + (many ? ' on ' + connLabel(g.conn) : '')} checked=${checked}
         onChange=${() => toggle(g.key)} /></td>
       <td><a href=${pageHref('guest', g.name, g.conn)}>${g.name}</a>
         ${g.title ? html`<div class="title">${g.title}</div>` : null}</td>
-      ${many ? html`<td class="conn">${connURI(g.conn)}</td>` : null}
+      ${many ? html`<td class="conn" title=${connURI(g.conn)}>${connLabel(g.conn)}</td>` : null}
       <td><span class=${'state s' + g.state} data-state=${g.state}>${STATES[g.state] || g.state}</span></td>
       <td class="cpu">${on && u && u.cpu !== null ? `${u.cpu.toFixed(1)} %` : '—'}</td>
       <td>${g.vcpus}</td>
@@ -141,7 +141,7 @@ export function GuestList() {
 
   const bulk = async (label, fn) => {
     const chosen = shown.filter((g) => selected.has(g.key));
-    const named = (g) => ({ name: g.name, conn: g.conn, label: many ? `${g.name} (${connURI(g.conn)})` : g.name });
+    const named = (g) => ({ name: g.name, conn: g.conn, label: many ? `${g.name} (${connLabel(g.conn)})` : g.name });
     setResults({ label, items: chosen.map((g) => ({ ...named(g), pending: true })) });
     const settled = await Promise.allSettled(chosen.map((g) => fn(g)));
     setResults({ label, items: chosen.map((g, i) => ({ ...named(g), ok: settled[i].status === 'fulfilled',
