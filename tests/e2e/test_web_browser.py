@@ -8,6 +8,7 @@ accessibility checks.  Screenshots go to .cache/web-screenshots/ (a few are copi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -45,9 +46,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 class Web:
     """`pyvirt web` started for the harness's daemon; its login URL."""
 
-    def __init__(self, daemon: DaemonHarness, *more: str) -> None:
-        """`more`: further connection URIs for the same web process."""
-        connect = [arg for uri in (daemon.uri, *more) for arg in ("-c", uri)]
+    def __init__(self, daemon: DaemonHarness, *more: str, config: Path | None = None) -> None:
+        """`more`: further connection URIs for the same web process; `config`: a config file
+        naming the connections instead."""
+        connect = ["--config", str(config)] if config else [a for uri in (daemon.uri, *more) for a in ("-c", uri)]
         self.proc = subprocess.Popen([sys.executable, "-m", "pyvirt.web.main", *connect,
                                       "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env=daemon.env())
@@ -219,6 +221,79 @@ def test_two_connections_in_one_page(env: dict[str, Any]) -> None:
     finally:
         page.close()
         web2.stop()
+
+
+def test_two_pyvirtds_from_a_config_file(env: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One `pyvirt web`, its connections and labels from a config file, over two real pyvirtds
+    (the module's session daemon and a system one over a state root of its own), each with a
+    guest named `twin`: the list shows both, labelled; a state change made on the system daemon
+    from outside reaches its row live; the page's actions on the system `twin` reach that daemon
+    only."""
+    from pyvirt.paths import state_paths
+
+    daemon = env["daemon"]
+    other = DaemonHarness(tmp_path_factory.mktemp("web-sys"), uri="qemu:///system",
+                          env={"PYVIRT_NETWORK_AUTOSTART": "0"})  # leave the host's networks alone
+    other.start()
+    conn1, conn2 = env["conn"], other.connect()
+    twin = ("<domain type='qemu'><name>twin</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")  # SeaBIOS alone: states only
+    web2 = None
+    page = env["browser"].new_page(viewport={"width": 1280, "height": 860})
+    page.set_default_timeout(30_000)
+    try:
+        conn1.define_xml(twin)
+        conn2.define_xml(twin)
+        conn2.start("twin", paused=True)
+        config = tmp_path_factory.mktemp("web-conf") / "web.toml"
+        sock1, sock2 = state_paths(daemon.uri, daemon.root).socket, state_paths(other.uri, other.root).socket
+        config.write_text(f'listen = "127.0.0.1:0"\npam = false\n\n'
+                          f'[[connection]]\nuri = "{daemon.uri}?socket={sock1}"\nlabel = "My session"\n\n'
+                          f'[[connection]]\nuri = "qemu:///system?socket={sock2}"\nlabel = "System (lab)"\n')
+        web2 = Web(daemon, config=config)
+        page.goto(f"{web2.base}/login?token={web2.token}")
+        page.evaluate("() => { window.__noReload = 1; }")
+        mine, theirs = 'tr[data-guest="twin"][data-conn="session"]', 'tr[data-guest="twin"][data-conn="system"]'
+        page.locator(f'{mine} .state[data-state="{DomainState.SHUTOFF}"]').wait_for()
+        page.locator(f'{theirs} .state[data-state="{DomainState.PAUSED}"]').wait_for()
+        row_state(page, GUEST, DomainState.RUNNING)
+        assert page.locator(f"{mine} td.conn").inner_text() == "My session"
+        assert page.locator(f"{theirs} td.conn").inner_text() == "System (lab)"
+        assert page.locator(f"{theirs} td.conn").get_attribute("title") == f"qemu:///system?socket={sock2}"
+        assert page.locator("#conn-pick option").all_inner_texts() == ["My session", "System (lab)"]
+
+        conn2.resume("twin")  # from outside: only the system daemon's event can tell the page
+        page.locator(f'{theirs} .state[data-state="{DomainState.RUNNING}"]').wait_for()
+        assert page.locator(f"{mine} .state").get_attribute("data-state") == str(DomainState.SHUTOFF)
+        assert page.evaluate("() => window.__noReload") == 1  # live, no reload
+        shot(page, "list-two-daemons")
+
+        page.click(f"{theirs} a")
+        page.locator("#guest-h", has_text="twin").wait_for()
+        assert page.url.endswith("#/c/system/guest/twin")
+        assert page.locator("#guest-conn").inner_text() == "on System (lab)"
+        page.get_by_role("button", name="Pause").click()
+        page.locator(f"#guest-state[data-state='{DomainState.PAUSED}']").wait_for()
+        assert conn2.get_info("twin").state == DomainState.PAUSED  # the system daemon's twin
+        assert conn1.get_info("twin").state == DomainState.SHUTOFF  # the session's untouched
+        page.get_by_role("button", name="Force off").click()
+        page.locator(f"#guest-state[data-state='{DomainState.SHUTOFF}']").wait_for()
+        assert conn2.get_info("twin").state == DomainState.SHUTOFF
+        assert conn1.get_info(GUEST).state == DomainState.RUNNING
+        page.click("nav >> text=Guests")
+        page.locator(f'{theirs} .state[data-state="{DomainState.SHUTOFF}"]').wait_for()
+    finally:
+        page.close()
+        if web2 is not None:
+            web2.stop()
+        for c in (conn1, conn2):
+            with contextlib.suppress(PyvirtError):
+                c.destroy("twin")
+            with contextlib.suppress(PyvirtError):
+                c.undefine("twin")
+        conn2.close()
+        other.stop()
+        other.kill_all_guests()
 
 
 def test_serial_console(env: dict[str, Any]) -> None:

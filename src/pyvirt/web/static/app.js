@@ -27,7 +27,7 @@ async function logout() {
 
 // With more than one connection: which one the pages other than the guest list are about
 function ConnPicker({ conns, value, page, pick }) {
-  if (conns.length < 2) return html`<span class="uri" title=${conns.length ? conns[0].uri : 'connection'}>${conns.length ? (conns[0].label || conns[0].uri) : ''}</span>`;
+  if (conns.length < 2) return html`<span class=${conns.length && conns[0].label !== conns[0].uri ? 'uri' : 'uri mono'} title=${conns.length ? conns[0].uri : 'connection'}>${conns.length ? (conns[0].label || conns[0].uri) : ''}</span>`;
   const go = (e) => {
     const v = e.target.value;
     if (page === 'guests' || page === 'guest') { pick(v); location.hash = '#/guests'; } else location.hash = pageHref(page, undefined, v);
