@@ -423,6 +423,15 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
     page.goto(env["web"].base + "/#/guests")
     page.locator(f'tr[data-guest="{GUEST}"]').wait_for()
     page.focus("#search")
+    # the guest's checkbox, ticked with Space, arms the bulk actions; Space again clears it
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.getAttribute('aria-label')") == f"Select {GUEST}":
+            break
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Shut down (1)").wait_for()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Shut down (0)").wait_for()
     for _ in range(15):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement.textContent") == GUEST:
@@ -450,6 +459,21 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
     page.keyboard.type("win11")
     page.locator("#c-os-defaults", has_text="UEFI firmware with an emulated TPM").wait_for()
     assert page.input_value("#c-mem") == str(want["memory_mib"]) and page.input_value("#c-cpu") == str(want["vcpus"])
+    # Tab reaches the source radios, an arrow key picks another source (its fields appear), and
+    # Tab goes on to the submit button: the whole form without a mouse
+    focused = "() => [document.activeElement.type, document.activeElement.value, document.activeElement.textContent]"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate(focused)[0] == "radio":
+            break
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused)[:2] == ["radio", "kernel"] and page.is_checked("input[value=kernel]")
+    page.locator("#c-kernel").wait_for()
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        if page.evaluate(focused)[0] == "submit":
+            break
+    assert page.evaluate(focused)[2].strip() == "Create and start"
     shot(page, "create-keyboard")
 
 

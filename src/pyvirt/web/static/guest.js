@@ -119,7 +119,11 @@ const SERIES = [
   ['net', 'Network (KiB/s, received / sent)', [['rx KiB/s', '#7a3db8'], ['tx KiB/s', '#c0392b']], FROM_ZERO],
 ];
 // x: the five minutes up to the newest sample (uPlot would stretch a first lone sample over years)
-const WINDOW = { time: true, range: (u, min, max) => [max - 300, max + 6] };
+// (no sample yet: the five minutes up to now, not 1970)
+const WINDOW = { time: true, range: (u, min, max) => {
+  const end = Number.isFinite(max) ? max : Date.now() / 1000;
+  return [end - 300, end + 6];
+} };
 
 const sum = (list, key) => list.reduce((n, s) => n + (s ? s[key] : 0), 0);
 

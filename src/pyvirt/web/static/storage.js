@@ -115,7 +115,7 @@ function NewPool({ onDone }) {
   };
   return html`<form class="card inline" onSubmit=${(e) => e.preventDefault()} aria-label="New directory pool">
     <${Field} id="np-name" label="New pool name"><input id="np-name" value=${f.name} onInput=${set('name')} /></${Field}>
-    <${Field} id="np-path" label="Target directory"><input id="np-path" value=${f.path} placeholder="/var/lib/libvirt/images/…" onInput=${set('path')} /></${Field}>
+    <${Field} id="np-path" label="Target directory"><input id="np-path" value=${f.path} placeholder="/srv/pyvirt/pool1" onInput=${set('path')} /></${Field}>
     <div class="field"><label><input type="checkbox" id="np-autostart" checked=${f.autostart} onChange=${set('autostart')} /> Start with pyvirtd</label></div>
     <${Action} label="Create pool" disabled=${!f.name.trim() || !f.path.trim()} run=${create} />
   </form>`;
