@@ -356,6 +356,18 @@ def no_support(function: str) -> PyvirtError:
                        ErrorCode.NO_SUPPORT, ErrorDomain.NONE)
 
 
+#: the most bytes one block or memory peek returns: libvirt's remote protocol limit
+#: (REMOTE_DOMAIN_BLOCK_PEEK_BUFFER_MAX, _MEMORY_PEEK_BUFFER_MAX), which its daemon's callers see
+PEEK_MAX = 4 << 20
+
+
+def check_peek_size(what: str, size: int) -> None:
+    """libvirt's remote driver's refusal of a larger peek (`what`: "block" or "memory")."""
+    if size > PEEK_MAX:
+        raise PyvirtError(f"{what} peek request too large for remote protocol, {size} > {PEEK_MAX}",
+                          ErrorCode.RPC, ErrorDomain.RPC)
+
+
 def read_only_denied() -> PyvirtError:
     """libvirt's answer on a read-only connection to an operation that changes something."""
     return PyvirtError("operation forbidden: read only access prevents this operation",
@@ -1343,6 +1355,27 @@ class Connection(abc.ABC):
         """Boot (or restore the managed save); `reset_nvram` starts from a fresh copy of the UEFI
         variable store's template; `bypass_cache` keeps a restored managed save out of the page cache."""
 
+    @op("Connect", "POST /v1/domains-create-with-files", "virDomainCreateXMLWithFiles")
+    def create_xml_with_files(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
+                              validate: bool = False) -> DomainInfo:
+        """virDomainCreateXMLWithFiles, whose files (descriptors for a container's init) only
+        libvirt's LXC driver uses and no pyvirt transport carries: libvirt's QEMU driver lacks
+        the call (not supported); its test driver ignores the files and acts as create_xml."""
+        raise no_support("virDomainCreateXMLWithFiles")
+
+    @op("Domain", "POST /v1/domains/{dom}/start-with-files", "virDomainCreateWithFiles")
+    def start_with_files(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
+                         force_boot: bool = False, bypass_cache: bool = False) -> DomainInfo:
+        """virDomainCreateWithFiles, as create_xml_with_files: not supported by libvirt's QEMU
+        driver; the test driver ignores the files and acts as start."""
+        raise no_support("virDomainCreateWithFiles")
+
+    @op("Domain", "POST /v1/domains/{dom}/process-signal", "virDomainSendProcessSignal")
+    def send_process_signal(self, dom: str, pid: int, signum: int) -> None:
+        """Signal `signum` (virDomainProcessSignal's numbers, 0-64) to process `pid` inside the
+        guest: a container's (libvirt's LXC driver); the QEMU driver has no such call."""
+        raise no_support("virDomainSendProcessSignal")
+
     @op("Domain", "POST /v1/domains/{dom}/shutdown", "virDomainShutdownFlags")
     @abc.abstractmethod
     def shutdown(self, dom: str, mode: str | None = None) -> None:
@@ -1467,6 +1500,19 @@ class Connection(abc.ABC):
                    reuse_external: bool = False, bandwidth: int = 0) -> None:
         """Start mirroring the disk into a new image `dest`; ready, it waits for a pivot or an abort."""
         raise no_support("virDomainBlockRebase")  # what virsh calls for a plain blockcopy
+
+    @op("Domain", "GET /v1/domains/{dom}/blockpeek", "virDomainBlockPeek")
+    def block_peek(self, dom: str, disk: str, offset: int, size: int) -> str:
+        """`size` bytes of the disk's host file (a raw image: the guest's own bytes) from
+        `offset`, base64-encoded (JSON carries no bytes); `disk` is a target or the source path
+        of one of the domain's disks.  At most PEEK_MAX bytes, as libvirt's remote protocol."""
+        raise no_support("virDomainBlockPeek")
+
+    @op("Domain", "GET /v1/domains/{dom}/memorypeek", "virDomainMemoryPeek")
+    def memory_peek(self, dom: str, offset: int, size: int, physical: bool = False) -> str:
+        """`size` bytes of the running guest's memory from `offset`, base64-encoded: virtual
+        addresses as the first vCPU sees them, or guest-`physical` ones.  At most PEEK_MAX bytes."""
+        raise no_support("virDomainMemoryPeek")
 
     @op("Domain", "GET /v1/domains/{dom}/blockjob", "virDomainGetBlockJobInfo")
     def block_job_info(self, dom: str, disk: str) -> dict[str, Any]:
@@ -1764,6 +1810,14 @@ class Connection(abc.ABC):
         """`domdisplay` (vnc://…, spice://…); raises if the domain has no graphics."""
         raise no_support("domdisplay")
 
+    @op("Domain", "GET /v1/domains/{dom}/graphics", "virDomainOpenGraphicsFD", readonly=False, stream=True)
+    def open_graphics(self, dom: str, idx: int = 0, *, skipauth: bool = False) -> ConsoleStream:
+        """A new client connection to the running guest's `idx`th <graphics> (VNC or SPICE):
+        QEMU is handed one end of a socket pair (add_client, as libvirt's virDomainOpenGraphicsFD),
+        the stream carries the display protocol both ways; `skipauth` skips the display's
+        password."""
+        raise no_support("virDomainOpenGraphicsFD")
+
     # -- migration: the client drives libvirt's phases between two connections (cli/cmd_migrate.py)
     @op("Domain", "POST /v1/domains/{dom}/migration/begin", "virDomainMigrateBegin3Params", readonly=False)
     def migrate_begin(self, dom: str, *, copy_storage: str | None = None, tls: bool = False) -> MigrationSource:
@@ -2007,6 +2061,11 @@ class Connection(abc.ABC):
     @op("Connect", "GET /v1/nodedevs/{name}", "virNodeDeviceLookupByName")
     def lookup_node_device(self, name: str) -> NodeDeviceInfo:
         raise no_support("virNodeDeviceLookupByName")
+
+    @op("Connect", "GET /v1/nodedevs-scsi-host", "virNodeDeviceLookupSCSIHostByWWN")
+    def lookup_scsi_host_by_wwn(self, wwnn: str, wwpn: str) -> NodeDeviceInfo:
+        """The SCSI host whose Fibre Channel port has these node and port names (an HBA or a vHBA)."""
+        raise no_support("virNodeDeviceLookupSCSIHostByWWN")
 
     @op("NodeDevice", "GET /v1/nodedevs/{name}/xml", "virNodeDeviceGetXMLDesc")
     def get_node_device_xml(self, name: str) -> str:

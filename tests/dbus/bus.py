@@ -91,7 +91,7 @@ class Client:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         async def connect() -> MessageBus:
-            return await MessageBus(bus_address=address).connect()
+            return await MessageBus(bus_address=address, negotiate_unix_fd=True).connect()
 
         self.bus: MessageBus = self._run(connect())
         self._queues: list[queue.SimpleQueue[Message]] = []
@@ -115,6 +115,19 @@ class Client:
         if reply.message_type == MessageType.ERROR:
             raise DBusError(reply.error_name or "", reply.body[0] if reply.body else "")
         return list(reply.body)
+
+    def call_fds(self, path: str, iface: str, member: str, signature: str, *args: Any,
+                 fds: list[int] | None = None) -> tuple[list[Any], list[int]]:
+        """A call that sends descriptors (`h` values index `fds`): the reply body and the
+        descriptors it carried (the caller's to close)."""
+        msg = Message(destination="org.libvirt", path=path, interface=iface, member=member,
+                      signature=signature, body=list(args), unix_fds=list(fds or []))
+        reply = self._run(self.bus.call(msg), 60)
+        if reply.message_type == MessageType.ERROR:
+            for fd in reply.unix_fds or ():
+                os.close(fd)
+            raise DBusError(reply.error_name or "", reply.body[0] if reply.body else "")
+        return list(reply.body), list(reply.unix_fds or [])
 
     def one(self, path: str, iface: str, member: str, signature: str = "", *args: Any) -> Any:
         (value,) = self.call(path, iface, member, signature, *args)

@@ -52,8 +52,9 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         cdrom = (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='{iso}'/>"
                  "<target dev='hdc' bus='ide'/><readonly/></disk>")
         agent = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
-        dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s",
-                         test_guest.domain_xml(GUEST, memory_mib=192, extra_devices=cdrom + agent))
+        vnc = "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>"
+        xml = test_guest.domain_xml(GUEST, memory_mib=192, extra_devices=cdrom + agent + vnc)
+        dom = client.one(QEMU, CONNECT, "DomainDefineXML", "s", xml.replace("<video><model type='none'/></video>", ""))
         wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.DEFINED, DefinedDetail.ADDED])
         assert conn.lookup_domain(GUEST).uuid == client.get(dom, DOMAIN, "UUID")  # pyvirtd has it
         assert dom in client.one(QEMU, CONNECT, "ListDomains", "u", 0)
@@ -92,6 +93,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         assert image.stat().st_size == 2 << 20
         client.call(dom, DOMAIN, "BlockResize", "stu", "vdb", 3 << 20, 1)
         assert image.stat().st_size == 3 << 20
+        _bytes_and_display_over_dbus(client, dom, image)
         for member, signature, args in (("BlockJobAbort", "su", ("vdb", 0)), ("AbortJob", "", ())):
             with pytest.raises(DBusError) as err:
                 client.call(dom, DOMAIN, member, signature, *args)
@@ -151,6 +153,59 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
     with pytest.raises(DBusError) as err:
         client.call(dom, DOMAIN, "GetState", "u", 0)
     assert err.value.name == "org.libvirt.Error" and "no domain with matching uuid" in err.value.text
+
+
+def _bytes_and_display_over_dbus(client: Client, dom: str, image: Path) -> None:
+    """BlockPeek reads the raw disk's host file (by target or path, within its size), MemoryPeek
+    guest-physical memory, OpenGraphicsFD a socket QEMU's VNC server took as a client (a real
+    RFB handshake on it); the LXC-only members answer libvirt's QEMU driver's "not supported"."""
+    import os
+    import socket
+    import struct
+
+    with open(image, "r+b") as handle:
+        os.pwrite(handle.fileno(), b"pyvirt-peek", 4096)
+    assert client.one(dom, DOMAIN, "BlockPeek", "sttu", "vdb", 4096, 11, 0) == b"pyvirt-peek"
+    assert client.one(dom, DOMAIN, "BlockPeek", "sttu", str(image), 4090, 8, 0) == b"\0" * 6 + b"py"
+    for args, message in ((("vdb", (3 << 20) - 4, 8, 0), f"'vdb' starting from {(3 << 20) - 4} has only 4 bytes"),
+                          (("vdz", 0, 1, 0), "disk 'vdz' not found in domain"),
+                          (("vdb", 0, (4 << 20) + 1, 0), "block peek request too large for remote protocol"),
+                          (("vdb", 0, 1, 1), r"unsupported flags \(0x1\)")):
+        with pytest.raises(DBusError, match=message):
+            client.call(dom, DOMAIN, "BlockPeek", "sttu", *args)
+    assert len(client.one(dom, DOMAIN, "MemoryPeek", "ttu", 0x100000, 4096, 2)) == 4096  # VIR_MEMORY_PHYSICAL
+
+    body, fds = client.call_fds(dom, DOMAIN, "OpenGraphicsFD", "uu", 0, 0)
+    assert body == [0] and len(fds) == 1
+    with socket.socket(fileno=fds[0]) as vnc:
+        vnc.settimeout(60)
+
+        def read(count: int) -> bytes:
+            data = b""
+            while len(data) < count:
+                piece = vnc.recv(count - len(data))
+                assert piece, f"VNC server closed after {data!r}"
+                data += piece
+            return data
+
+        assert read(12) == b"RFB 003.008\n"
+        vnc.sendall(b"RFB 003.008\n")
+        types = read(read(1)[0])
+        assert 1 in types, types  # security type None: the display has no password
+        vnc.sendall(b"\x01")
+        assert read(4) == b"\0\0\0\0"  # SecurityResult OK
+        vnc.sendall(b"\x01")  # ClientInit, shared
+        width, height = struct.unpack(">HH", read(4))
+        assert width > 0 and height > 0
+    for args, message in (((1, 0), "No graphics backend with index 1"), ((0, 2), r"unsupported flags \(0x2\)")):
+        with pytest.raises(DBusError, match=message):
+            client.call(dom, DOMAIN, "OpenGraphicsFD", "uu", *args)
+    for path, member, sig, args in ((dom, "SendProcessSignal", "xuu", (1, 0, 0)),
+                                    (dom, "CreateWithFiles", "ahu", ([], 0)),
+                                    (QEMU, "DomainCreateXMLWithFiles", "sahu", ("<domain/>", [], 0))):
+        function = "virDomainCreateXMLWithFiles" if path == QEMU else f"virDomain{member}"
+        with pytest.raises(DBusError, match=f"not supported by the connection driver: {function}$"):
+            client.call(path, CONNECT if path == QEMU else DOMAIN, member, sig, *args)
 
 
 def _tuning_over_dbus(client: Client, dom: str) -> None:
@@ -265,6 +320,24 @@ def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: st
     assert f"<source file='{copy_to}'" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
     assert qemuimg.info(str(copy_to), "qcow2")["virtual-size"] == 4 << 20  # a qcow2 of the disk's size
     assert list(client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0)) == [0, 0, 0, 0]  # ended
+
+    # BlockRebase: COPY (+COPY_RAW) is a block copy into the file named as base, cancelled here;
+    # without COPY a pull of the whole chain; what pyvirt cannot do is refused by name
+    rebase_to = folder / "jobs-rebase.raw"
+    for args, message in ((("", 0, 8 | 16), "Relative backing during copy not supported yet"),
+                          ((str(rebase_to), 0, 8 | 1), "shallow copy"),
+                          ((str(base), 0, 0), "pulls the whole backing chain"),
+                          (("", 0, 16), "RELATIVE is valid only with non-null base")):
+        with pytest.raises(DBusError, match=message):
+            client.call(dom, DOMAIN, "BlockRebase", "sstu", "vdc", *args)
+    client.call(dom, DOMAIN, "BlockRebase", "sstu", "vdc", str(rebase_to), 1, 8 | 4)  # COPY | COPY_RAW, 1 MiB/s
+    wait_signal(q, "BlockJob", lambda b: b == ["vdc", 2, 3], timeout=120)
+    assert list(client.one(dom, DOMAIN, "GetBlockJobInfo", "su", "vdc", 0))[:2] == [2, 1]
+    assert rebase_to.stat().st_size == 4 << 20  # a raw file of the disk's size
+    client.call(dom, DOMAIN, "BlockJobAbort", "su", "vdc", 0)  # cancel: the disk stays on its copy
+    assert f"<source file='{copy_to}'" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
+    client.call(dom, DOMAIN, "BlockRebase", "sstu", "vdc", "", 64 << 20, 64)  # a pull, BANDWIDTH_BYTES
+    wait_signal(q, "BlockJob", lambda b: b == ["vdc", 1, 0], timeout=120)  # pull completed
     client.call(dom, DOMAIN, "DetachDevice", "su", disk.replace(str(top), str(copy_to)), 1)
     wait_signal(q, "DeviceRemoved", lambda b: b == added.body, timeout=60)
 
@@ -399,6 +472,10 @@ def test_host_interfaces_and_node_devices(stack: tuple[DaemonHarness, Client]) -
     assert "name='lo'" in client.one(lo, "org.libvirt.Interface", "GetXMLDesc", "u", 0)
     devs = client.one(QEMU, CONNECT, "ListNodeDevices", "u", 0)
     assert f"{QEMU}/nodedev/computer" in devs
+    hbas = [d for d in devs if "fc_host" in client.one(d, "org.libvirt.NodeDevice", "ListCaps")]
+    if not hbas:  # no FC HBA on this host (the lookup itself: tests/unit/test_hostdevs_scsi_host.py)
+        with pytest.raises(DBusError, match="no node device with matching wwnn '2000000012341234' and wwpn"):
+            client.call(QEMU, CONNECT, "NodeDeviceLookupSCSIHostByWWN", "ssu", "2000000012341234", "1000000012341234", 0)
     pci = client.one(QEMU, CONNECT, "ListNodeDevices", "u", 2)  # VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
     assert len(pci) == len(list(Path("/sys/bus/pci/devices").iterdir()))
     if pci:

@@ -6,6 +6,7 @@ One service per module; tests that change objects make their own (names unique p
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import time
@@ -398,7 +399,7 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     dom = before[0]
     err = error(dom, DOMAIN, "Destroy", "u", 0x100)
     assert "unsupported flags (0x100)" in err.text
-    assert "not supported" in error(dom, DOMAIN, "SendProcessSignal", "xuu", 1, 0, 0).text
+    assert "only sending a signal to pid 1" in error(dom, DOMAIN, "SendProcessSignal", "xuu", 2, 0, 0).text
     assert "coredump: failed to open /tmp: Is a directory" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp", 0, 0).text
     assert "unknown core dump format 9" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 9, 0).text
     assert "unsupported flags (0x20)" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 0, 0x20).text
@@ -412,6 +413,56 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     assert client.service.alive()  # type: ignore[attr-defined]
     assert client.one(TEST, CONNECT, "ListDomains", "u", 0) == before
     assert client.get(dom, DOMAIN, "Active") is True
+
+
+def test_peek_signal_and_files_members_answer_as_libvirts_test_driver(client: Client) -> None:
+    """libvirt 9.0's test driver through the real libvirt-dbus answers these (its messages):
+    MemoryPeek gives each address's low byte after virDomainMemoryPeek's flag checks,
+    SendProcessSignal accepts pid 1 and does nothing, the *WithFiles starts ignore the files and
+    take what testDomainCreateXML / testDomainCreateWithFlags take; the rest are not supported."""
+    dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
+
+    def error(path: str, member: str, sig: str, *args: Any) -> str:
+        iface = CONNECT if path == TEST else DOMAIN
+        with pytest.raises(DBusError) as err:
+            client.call(path, iface, member, sig, *args)
+        assert err.value.name == "org.libvirt.Error"
+        return err.value.text
+
+    assert client.one(dom, DOMAIN, "MemoryPeek", "ttu", 300, 4, 1) == bytes([44, 45, 46, 47])
+    assert client.one(dom, DOMAIN, "MemoryPeek", "ttu", 0, 0, 2) == b""
+    assert error(dom, "MemoryPeek", "ttu", 0, 1, 0) == \
+        "invalid argument: flags parameter must be VIR_MEMORY_VIRTUAL or VIR_MEMORY_PHYSICAL"
+    assert error(dom, "MemoryPeek", "ttu", 0, 1, 3) == \
+        "Flags 'VIR_MEMORY_VIRTUAL' and 'VIR_MEMORY_PHYSICAL' are mutually exclusive"
+    assert "unsupported flags (0x4)" in error(dom, "MemoryPeek", "ttu", 0, 1, 4)
+    client.call(dom, DOMAIN, "SendProcessSignal", "xuu", 1, 9, 0)
+    client.call(dom, DOMAIN, "SendProcessSignal", "xuu", 1, 64, 0)
+    assert error(dom, "SendProcessSignal", "xuu", -1, 9, 0) == "invalid argument: only sending a signal to pid 1 is supported"
+    assert error(dom, "SendProcessSignal", "xuu", 1, 65, 0) == "invalid argument: signum value 65 is out of range"
+    assert "unsupported flags (0x1)" in error(dom, "SendProcessSignal", "xuu", 1, 9, 1)
+    for member, sig, args, function in (("BlockPeek", "sttu", ("vda", 0, 1, 0), "virDomainBlockPeek"),
+                                        ("BlockRebase", "sstu", ("vda", "", 0, 0), "virDomainBlockRebase"),
+                                        ("OpenGraphicsFD", "uu", (0, 0), "virDomainOpenGraphicsFD")):
+        assert error(dom, member, sig, *args) == f"this function is not supported by the connection driver: {function}"
+    # the test driver has fc_host SCSI hosts (scsi_host1: 2000000012341234/1000000012341234) but no lookup
+    assert error(TEST, "NodeDeviceLookupSCSIHostByWWN", "ssu", "2000000012341234", "1000000012341234", 0) == \
+        "this function is not supported by the connection driver: virNodeDeviceLookupSCSIHostByWWN"
+
+    stopped = _define(client, "with-files")
+    assert "unsupported flags (0x1) in function testDomainCreateWithFlags" in \
+        error(stopped, "CreateWithFiles", "ahu", [], 1)
+    assert client.get(stopped, DOMAIN, "Active") is False
+    with open(os.devnull) as handle:  # a descriptor travels (the bus negotiates them) and is let go
+        client.call_fds(stopped, DOMAIN, "CreateWithFiles", "ahu", [0], 0, fds=[handle.fileno()])
+    assert client.get(stopped, DOMAIN, "Active") is True
+    assert error(stopped, "CreateWithFiles", "ahu", [], 0) == "internal error: Domain 'with-files' is already running"
+    xml = SAMPLE_DOMAIN.format(name="with-files-transient")
+    assert "unsupported flags (0x1) in function testDomainCreateXML" in \
+        error(TEST, "DomainCreateXMLWithFiles", "sahu", xml, [], 1)
+    path = client.one(TEST, CONNECT, "DomainCreateXMLWithFiles", "sahu", xml, [], 0)
+    assert client.get(path, DOMAIN, "Active") is True and client.get(path, DOMAIN, "Persistent") is False
+    assert client.service.alive()  # type: ignore[attr-defined]
 
 
 def test_tuning_members(client: Client) -> None:

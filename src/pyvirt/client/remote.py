@@ -350,6 +350,21 @@ class RemoteConnection(StorageClientMixin, Connection):
         return RemoteConsole(ws)
 
 
+    def open_graphics(self, dom: str, idx: int = 0, *, skipauth: bool = False) -> RemoteConsole:
+        """The display protocol's bytes (VNC or SPICE) of a new client connection; no read timeout."""
+        if self.readonly:  # libvirt refuses virDomainOpenGraphicsFD on read-only connections
+            raise read_only_denied()
+        query = wire.urlencode({"idx": idx, "skipauth": int(skipauth)})
+        target = self._target(OPERATIONS["open_graphics"], {"dom": dom})
+        try:
+            ws = wire.WebSocket.connect(self.endpoint, f"{target}?{query}")
+        except wire.WireError as exc:
+            raise stream_error(exc, "cannot open graphics") from None
+        except OSError as exc:
+            raise self._unreachable(exc) from exc
+        ws.sock.settimeout(None)
+        return RemoteConsole(ws)
+
     def migrate_tunnel(self, name: str) -> RemoteConsole:
         """The destination's end of a tunnelled migration (a byte stream with no read timeout)."""
         if self.readonly:

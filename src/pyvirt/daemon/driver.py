@@ -49,11 +49,13 @@ from pyvirt.daemon.definitions import DefinitionsMixin
 from pyvirt.daemon.disksecrets import DiskSecretsMixin
 from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
+from pyvirt.daemon.graphics_fd import GraphicsFdMixin
 from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.hotplug_nic import NicHotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
 from pyvirt.daemon.migration import MigrationMixin
 from pyvirt.daemon.migration_p2p import MigrationPeerMixin
+from pyvirt.daemon.peek import PeekMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.qemuconf import host_render_node
 from pyvirt.daemon.records import DomainRecord, Running
@@ -100,7 +102,8 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
                  MigrationPeerMixin, SavesMixin, CoreDumpMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
                  VolumeDisksMixin, IntrospectionMixin,
-                 DiskSecretsMixin, TuningMixin, AgentMixin):
+                 DiskSecretsMixin, TuningMixin, AgentMixin, PeekMixin,
+                 GraphicsFdMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:

@@ -104,14 +104,71 @@ def node_devices(sys: Path = SYS) -> dict[str, tuple[str, str, Path, str]]:
         parent = _pci_name(device.resolve().name) if device.exists() and (pci / device.resolve().name).exists() \
             else "computer"
         out[_net_name(net.name, read_sysfs(net / "address"))] = (parent, "net", net.resolve(), net.name)
+    hosts = sys / "class/scsi_host"
+    for host in sorted(hosts.iterdir(), key=_host_number) if hosts.is_dir() else ():
+        number = host.name[4:]
+        if host.name.startswith("host") and number.isdigit():
+            out[f"scsi_host{number}"] = (_pci_ancestor(host.resolve()), "scsi_host", host.resolve(), number)
     return out
+
+
+def _host_number(host: Path) -> int:
+    digits = host.name[4:]
+    return int(digits) if digits.isdigit() else -1
+
+
+def _pci_ancestor(path: Path) -> str:
+    """The nearest PCI function above a device (libvirt's udev backend names its nearest known
+    ancestor as the parent), else the computer."""
+    for parent in path.parents:
+        if parent.name.count(":") == 2 and "." in parent.name and (parent / "vendor").exists():
+            return _pci_name(parent.name)
+    return "computer"
+
+
+def _wwn(value: str) -> str:
+    """A sysfs WWN (0x2000…) as libvirt writes it: hex digits without the 0x."""
+    return value[2:] if value.startswith("0x") else value
+
+
+def fc_host(number: str, sys: Path = SYS) -> dict[str, str] | None:
+    """The Fibre Channel facts of SCSI host `number`, None when it has no FC port: wwnn, wwpn,
+    fabric_wwn, and max_vports/vports when it can create vHBAs (vport_ops)."""
+    fc = sys / "class/fc_host" / f"host{number}"
+    if not fc.is_dir():
+        return None
+    out = {"wwnn": _wwn(read_sysfs(fc / "node_name")), "wwpn": _wwn(read_sysfs(fc / "port_name")),
+           "fabric_wwn": _wwn(read_sysfs(fc / "fabric_name"))}
+    if (fc / "vport_create").exists():
+        out.update(max_vports=read_sysfs(fc / "max_npiv_vports") or "0",
+                   vports=read_sysfs(fc / "npiv_vports_inuse") or "0")
+    return out
+
+
+def _caps(cap: str, key: str, sys: Path) -> list[str]:
+    """A device's capabilities as virNodeDeviceListCaps: a SCSI host with an FC port adds
+    fc_host (and vport_ops when it can create vHBAs)."""
+    if cap != "scsi_host":
+        return [cap]
+    fc = fc_host(key, sys)
+    return ["scsi_host"] + ([] if fc is None else ["fc_host"] + (["vport_ops"] if "vports" in fc else []))
+
+
+def lookup_scsi_host_by_wwn(wwnn: str, wwpn: str, sys: Path = SYS) -> NodeDeviceInfo:
+    """nodeDeviceLookupSCSIHostByWWN: the SCSI host whose FC port has both names."""
+    for name, (_parent, cap, _path, key) in node_devices(sys).items():
+        fc = fc_host(key, sys) if cap == "scsi_host" else None
+        if fc is not None and fc["wwnn"] == wwnn and fc["wwpn"] == wwpn:
+            return lookup_node_device(name, sys)
+    raise PyvirtError(f"Node device not found: no node device with matching wwnn '{wwnn}' and wwpn '{wwpn}'",
+                      ErrorCode.NO_NODE_DEVICE, ErrorDomain.NODEDEV)
 
 
 def list_node_devices(sys: Path = SYS) -> list[NodeDeviceInfo]:
     # as libvirt's udev backend: present devices are active, not persistent, not autostarted; the
     # "computer" root is both
-    return [NodeDeviceInfo(name, parent, [cap], True, name == "computer", name == "computer")
-            for name, (parent, cap, _p, _k) in node_devices(sys).items()]
+    return [NodeDeviceInfo(name, parent, _caps(cap, key, sys), True, name == "computer", name == "computer")
+            for name, (parent, cap, _p, key) in node_devices(sys).items()]
 
 
 def _no_device(name: str) -> PyvirtError:
@@ -153,4 +210,16 @@ def node_device_xml(name: str, sys: Path = SYS) -> str:
         ET.SubElement(capability, "address").text = read_sysfs(path / "address")
         ET.SubElement(capability, "link", state=read_sysfs(path / "operstate") or "unknown")
         ET.SubElement(capability, "capability", type="80203")
+    elif cap == "scsi_host":
+        ET.SubElement(capability, "host").text = key
+        ET.SubElement(capability, "unique_id").text = read_sysfs(path / "unique_id") or "0"
+        fc = fc_host(key, sys)
+        if fc is not None:
+            fc_cap = ET.SubElement(capability, "capability", type="fc_host")
+            for tag in ("wwnn", "wwpn", "fabric_wwn"):
+                ET.SubElement(fc_cap, tag).text = fc[tag]
+            if "vports" in fc:
+                ops = ET.SubElement(capability, "capability", type="vport_ops")
+                ET.SubElement(ops, "max_vports").text = fc["max_vports"]
+                ET.SubElement(ops, "vports").text = fc["vports"]
     return _tostring(root)

@@ -57,6 +57,9 @@ class HostInfo:
     def get_node_device_xml(self, name: str) -> str:
         return hostdevs.node_device_xml(name)
 
+    def lookup_scsi_host_by_wwn(self, wwnn: str, wwpn: str) -> NodeDeviceInfo:
+        return hostdevs.lookup_scsi_host_by_wwn(wwnn, wwpn)
+
     # -- node device changes (pyvirt.daemon.nodedev_changes: libvirt's answers for these devices)
     def create_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
         return nodedev_changes.create(xml, validate=validate)

@@ -95,41 +95,57 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
             relay.detach(queue)
         return ws
 
+    async def open_graphics(request: web.Request) -> web.StreamResponse:
+        """A display connection (?idx=&skipauth=): binary WebSocket frames both ways between the
+        caller and this daemon's end of the socket pair whose other end QEMU took as a client."""
+        idx = _count(request, "idx") or 0
+        sock = await driver.open_graphics(request.match_info["dom"], idx, skipauth=_flag(request, "skipauth"))
+        return await _socket_relay(request, sock)
+
     async def migrate_tunnel(request: web.Request) -> web.StreamResponse:
         """A tunnelled migration's stream: binary WebSocket frames from the source daemon written
         into the destination QEMU's socket, and what QEMU sends back (its return path) the other way."""
-        sock = driver.take_tunnel(request.match_info["name"])
-        ws = web.WebSocketResponse(max_msg_size=4 << 20)
-        try:
-            await ws.prepare(request)
-            reader, writer = await asyncio.open_connection(sock=sock)
-        except BaseException:
-            sock.close()
-            raise
-
-        async def back() -> None:
-            while data := await reader.read(CHUNK):
-                await ws.send_bytes(data)
-
-        async def forth(data: bytes) -> None:
-            writer.write(data)
-            await writer.drain()
-
-        try:
-            await _relay(ws, back(), forth)
-        finally:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-        return ws
+        return await _socket_relay(request, driver.take_tunnel(request.match_info["name"]), end_with_socket=False)
 
     out["events"] = events
     out["open_console"] = open_console
+    out["open_graphics"] = open_graphics
     out["migrate_tunnel"] = migrate_tunnel
     if storage is not None:
         out["upload_volume"] = _upload(storage)
         out["download_volume"] = _download(storage)
     return out
+
+
+async def _socket_relay(request: web.Request, sock: Any, end_with_socket: bool = True) -> web.StreamResponse:
+    """A socket this daemon holds (a migration's, a display's) relayed as binary WebSocket frames
+    both ways until the peer closes, or (`end_with_socket`) the socket's other end does; the
+    socket is closed after."""
+    ws = web.WebSocketResponse(max_msg_size=4 << 20)
+    try:
+        await ws.prepare(request)
+        reader, writer = await asyncio.open_connection(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+
+    async def back() -> None:
+        while data := await reader.read(CHUNK):
+            await ws.send_bytes(data)
+        if end_with_socket:
+            await ws.close()
+
+    async def forth(data: bytes) -> None:
+        writer.write(data)
+        await writer.drain()
+
+    try:
+        await _relay(ws, back(), forth)
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+    return ws
 
 
 async def _relay(ws: web.WebSocketResponse, sender: Coroutine[Any, Any, None],

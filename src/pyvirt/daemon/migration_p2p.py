@@ -11,19 +11,17 @@ package, as libvirtd uses its own remote driver for the same job.
 ``--tunnelled`` carries QEMU's migration stream inside the daemons' connection instead of a port
 the destination opens: each QEMU gets one end of a socket pair (``getfd``, ``migrate fd:`` and
 ``migrate-incoming fd:``), the destination daemon serves its other end as the ``migrate_tunnel``
-stream, and this daemon relays its own QEMU's end into that stream (:class:`_Tunnel`), so the
+stream, and this daemon relays its own QEMU's end into that stream (:class:`pyvirt.client.relay.SocketRelay`), so the
 stream travels over whatever transport the destination URI names (ssh, TLS, a unix socket).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import threading
 from typing import Any
 
 from pyvirt.api import PyvirtError
+from pyvirt.client.relay import SocketRelay
 from pyvirt.daemon.migration import TUNNEL_FD
 
 
@@ -42,46 +40,6 @@ class _Here:
             return await result if asyncio.iscoroutine(result) else result
 
         return lambda *args, **kwargs: asyncio.run_coroutine_threadsafe(on_loop(*args, **kwargs), self._loop).result()
-
-
-class _Tunnel:
-    """This side of a tunnelled migration: QEMU's migration stream (our end of its socket pair)
-    relayed both ways through the destination's migrate_tunnel stream, by two threads."""
-
-    CHUNK = 256 << 10
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.ours, self.qemu = socket.socketpair()
-        self.threads = [threading.Thread(target=self._up, daemon=True, name="tunnel-up"),
-                        threading.Thread(target=self._down, daemon=True, name="tunnel-down")]
-
-    def start(self) -> None:
-        self.qemu.close()  # QEMU holds its own copy now
-        for thread in self.threads:
-            thread.start()
-
-    def _up(self) -> None:
-        with contextlib.suppress(OSError, PyvirtError):
-            while data := self.ours.recv(self.CHUNK):
-                self.stream.write(data)
-        with contextlib.suppress(OSError):
-            self.stream.close()  # the end of QEMU's stream: the destination's writer closes too
-
-    def _down(self) -> None:
-        with contextlib.suppress(OSError, PyvirtError):
-            while data := self.stream.read(self.CHUNK):
-                self.ours.sendall(data)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.ours.shutdown(socket.SHUT_RDWR)
-        for thread in self.threads:
-            if thread.is_alive():
-                thread.join(10)
-        self.ours.close()
-        with contextlib.suppress(OSError):
-            self.stream.close()
 
 
 class MigrationPeerMixin:
@@ -116,12 +74,12 @@ class MigrationPeerMixin:
         except PyvirtError as exc:
             raise PyvirtError(f"operation failed: cannot connect to the destination {desturi}: {exc.message}",
                               exc.code, exc.domain) from None
-        tunnels: list[_Tunnel] = []
+        tunnels: list[SocketRelay] = []
 
         def open_tunnel(target: Any) -> str:
-            tunnel = _Tunnel(dest.migrate_tunnel(target.name))
+            tunnel = SocketRelay(dest.migrate_tunnel(target.name), "tunnel")
             tunnels.append(tunnel)
-            asyncio.run_coroutine_threadsafe(self._give_tunnel(name, tunnel.qemu.fileno()), loop).result()
+            asyncio.run_coroutine_threadsafe(self._give_tunnel(name, tunnel.peer.fileno()), loop).result()
             tunnel.start()
             return f"fd:{TUNNEL_FD}"
 

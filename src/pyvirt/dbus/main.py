@@ -42,7 +42,9 @@ async def serve(system: bool, threads: int) -> int:
 
     from pyvirt.dbus.service import BUS_NAME, Service, connection_uris
 
-    bus = await MessageBus(bus_type=BusType.SYSTEM if system else BusType.SESSION).connect()
+    # descriptors travel both ways: OpenGraphicsFD answers one, the *WithFiles members take some
+    bus = await MessageBus(bus_type=BusType.SYSTEM if system else BusType.SESSION,
+                           negotiate_unix_fd=True).connect()
     service = Service(bus, connection_uris(system), threads)
     service.start()
     reply = await bus.request_name(BUS_NAME, NameFlag.DO_NOT_QUEUE)

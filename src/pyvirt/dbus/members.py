@@ -148,6 +148,11 @@ def not_found(kind: str, key: str, value: Any) -> PyvirtError:
     return PyvirtError(f"{text} with matching {key} '{value}'", code, domain)
 
 
+class Descriptor(int):
+    """A file descriptor this process owns, returned for an `h` out-argument: the service sends
+    it with the reply (SCM_RIGHTS) and closes its own copy once sent."""
+
+
 # ---------------------------------------------------------------------------------------- rows
 Handler = Callable[..., Any]  # (ctx, *dbus_args) -> value of the out signature
 
@@ -1239,10 +1244,13 @@ PROPERTIES: dict[str, Properties] = {
 
 
 def _tuning_rows() -> None:
-    """The tuning and pinning members live in their own module (members_tuning), rows of this table."""
+    """The tuning and pinning members live in their own module (members_tuning), and those that
+    move bytes or descriptors in theirs (members_io): rows of this table."""
+    from pyvirt.dbus.members_io import METHODS as IO
     from pyvirt.dbus.members_tuning import METHODS as TUNING
 
     METHODS.update(TUNING)
+    METHODS.update(IO)
 
 
 _tuning_rows()

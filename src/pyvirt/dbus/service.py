@@ -12,7 +12,9 @@ the spine's one event stream become the Connect object's signals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -114,9 +116,13 @@ class Service:
         return True
 
     async def _handle(self, msg: Message) -> None:
+        descriptors: list[int] = []
         try:
             signature, body = await self._dispatch(msg)
-            reply = Message.new_method_return(msg, signature, body)
+            descriptors = [value for value in body if isinstance(value, members.Descriptor)]
+            if descriptors:  # an `h` value is an index into the descriptors sent with the reply
+                body = [descriptors.index(v) if isinstance(v, members.Descriptor) else v for v in body]
+            reply = Message.new_method_return(msg, signature, body, unix_fds=[int(d) for d in descriptors])
         except DBusFailure as exc:
             reply = Message.new_error(msg, exc.name, exc.text)
         except PyvirtError as exc:
@@ -124,10 +130,21 @@ class Service:
         except Exception as exc:  # noqa: BLE001 - a bug must not end the service or leak a trace
             log.exception("%s.%s on %s", msg.interface, msg.member, msg.path)
             reply = Message.new_error(msg, ERROR, f"internal error: {type(exc).__name__}")
-        if int(msg.flags) & 1:  # NO_REPLY_EXPECTED
-            return
+        finally:
+            for fd in msg.unix_fds or ():  # descriptors a caller sent: no member keeps them
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         try:
-            self.bus.send(reply)
+            if not int(msg.flags) & 1:  # NO_REPLY_EXPECTED
+                await self._send(msg, reply)
+        finally:
+            for fd in descriptors:  # sent (or not wanted): this process's copies go
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    async def _send(self, msg: Message, reply: Message) -> None:
+        try:
+            await self.bus.send(reply)
         except Exception as exc:  # noqa: BLE001 - e.g. a value the signature cannot carry
             log.exception("reply to %s.%s", msg.interface, msg.member)
             self.bus.send(Message.new_error(msg, ERROR, f"internal error: {type(exc).__name__}"))

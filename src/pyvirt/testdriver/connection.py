@@ -438,6 +438,8 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
     def create_xml(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
                    validate: bool = False) -> DomainInfo:
         self._write("virDomainCreateXML")
+        if paused or autodestroy:  # testDomainCreateXML takes VIR_DOMAIN_START_VALIDATE only
+            raise E.unsupported_flags((0x1 if paused else 0) | (0x2 if autodestroy else 0), "testDomainCreateXML")
         root = _parse_domain_xml(xml, self._unsupported_ok)
         existing = self._check_collision(root)
         if existing is not None and existing.active:
@@ -451,12 +453,14 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
     def start(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
               force_boot: bool = False, reset_nvram: bool = False, bypass_cache: bool = False) -> DomainInfo:
         self._write("virDomainCreateWithFlags")
-        if reset_nvram or bypass_cache:  # VIR_DOMAIN_START_RESET_NVRAM, _BYPASS_CACHE: libvirt's test driver takes neither
-            raise E.unsupported_flags((0x20 if reset_nvram else 0) | (0x4 if bypass_cache else 0),
-                                      "testDomainCreateWithFlags")
+        # libvirt's test driver takes VIR_DOMAIN_START_FORCE_BOOT only
+        refused = ((0x1 if paused else 0) | (0x2 if autodestroy else 0) | (0x4 if bypass_cache else 0)
+                   | (0x20 if reset_nvram else 0))
+        if refused:
+            raise E.unsupported_flags(refused, "testDomainCreateWithFlags")
         obj = self._get(dom)
         if obj.state != DomainState.SHUTOFF:
-            raise E.invalid(f"Domain '{obj.name}' is already running")
+            raise E.internal(f"Domain '{obj.name}' is already running")
         assert obj.config is not None
         restored = obj.managed_save and not force_boot
         obj.managed_save = False
@@ -464,6 +468,36 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
 
         self._start(obj, copy.deepcopy(obj.config), paused, restored)
         return obj.info()
+
+    def create_xml_with_files(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
+                              validate: bool = False) -> DomainInfo:
+        """testDomainCreateXMLWithFiles: the files are ignored."""
+        return self.create_xml(xml, paused=paused, autodestroy=autodestroy, validate=validate)
+
+    def start_with_files(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
+                         force_boot: bool = False, bypass_cache: bool = False) -> DomainInfo:
+        """testDomainCreateWithFiles: the files are ignored."""
+        return self.start(dom, paused=paused, autodestroy=autodestroy, force_boot=force_boot,
+                          bypass_cache=bypass_cache)
+
+    def send_process_signal(self, dom: str, pid: int, signum: int) -> None:
+        """testDomainSendProcessSignal: pid 1 and a known signal accepted, nothing done (the
+        domain need not run)."""
+        self._write("virDomainSendProcessSignal")
+        if pid != 1:
+            raise E.invalid_arg("only sending a signal to pid 1 is supported")
+        if not 0 <= signum <= 64:  # VIR_DOMAIN_PROCESS_SIGNAL_LAST is 65
+            raise E.invalid_arg(f"signum value {signum} is out of range")
+        self._get(dom)
+
+    def memory_peek(self, dom: str, offset: int, size: int, physical: bool = False) -> str:
+        """testDomainMemoryPeek: a running domain's "memory" is each address's low byte."""
+        import base64
+
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        return base64.b64encode(bytes((offset + i) & 0xFF for i in range(size))).decode("ascii")
 
     def shutdown(self, dom: str, mode: str | None = None) -> None:
         self._write("virDomainShutdownFlags")
