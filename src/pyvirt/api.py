@@ -1501,14 +1501,15 @@ class Connection(abc.ABC):
         """Start mirroring the disk into a new image `dest`; ready, it waits for a pivot or an abort."""
         raise no_support("virDomainBlockRebase")  # what virsh calls for a plain blockcopy
 
-    @op("Domain", "GET /v1/domains/{dom}/blockpeek", "virDomainBlockPeek")
+    # not read-only although GETs: libvirt refuses peeks (the guest's data) to read-only connections
+    @op("Domain", "GET /v1/domains/{dom}/blockpeek", "virDomainBlockPeek", readonly=False)
     def block_peek(self, dom: str, disk: str, offset: int, size: int) -> str:
         """`size` bytes of the disk's host file (a raw image: the guest's own bytes) from
         `offset`, base64-encoded (JSON carries no bytes); `disk` is a target or the source path
         of one of the domain's disks.  At most PEEK_MAX bytes, as libvirt's remote protocol."""
         raise no_support("virDomainBlockPeek")
 
-    @op("Domain", "GET /v1/domains/{dom}/memorypeek", "virDomainMemoryPeek")
+    @op("Domain", "GET /v1/domains/{dom}/memorypeek", "virDomainMemoryPeek", readonly=False)
     def memory_peek(self, dom: str, offset: int, size: int, physical: bool = False) -> str:
         """`size` bytes of the running guest's memory from `offset`, base64-encoded: virtual
         addresses as the first vCPU sees them, or guest-`physical` ones.  At most PEEK_MAX bytes."""

@@ -491,9 +491,15 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         self._get(dom)
 
     def memory_peek(self, dom: str, offset: int, size: int, physical: bool = False) -> str:
-        """testDomainMemoryPeek: a running domain's "memory" is each address's low byte."""
+        """testDomainMemoryPeek: a running domain's "memory" is each address's low byte.  At most
+        PEEK_MAX bytes, as through libvirt's remote protocol (in-process libvirt has no bound;
+        pyvirt-dbus must not build what a caller asks without one)."""
         import base64
 
+        from pyvirt.api import check_peek_size
+
+        self._write("virDomainMemoryPeek")
+        check_peek_size("memory", size)
         obj = self._get(dom)
         if not obj.active:
             raise E.invalid("domain is not running")
