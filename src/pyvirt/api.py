@@ -277,6 +277,10 @@ class ErrorCode(Numbering):
     NO_SERVER = 95
     DEVICE_MISSING = 99
     NO_NWFILTER_BINDING = 101
+    INVALID_DOMAIN_CHECKPOINT = 102
+    NO_DOMAIN_CHECKPOINT = 103
+    NO_DOMAIN_BACKUP = 104
+    CHECKPOINT_INCONSISTENT = 109
 
 
 class ErrorDomain(Numbering):
@@ -302,6 +306,7 @@ class ErrorDomain(Numbering):
     CAPABILITIES = 44
     URI = 45
     DEVICE = 49
+    DOMAIN_CHECKPOINT = 69
 
 
 class PyvirtError(Exception):
@@ -438,6 +443,12 @@ def check_schema(xml: str, kind: str, domain: int) -> None:
                           domain)
 
 
+def no_checkpoint(name: str) -> PyvirtError:
+    """libvirt's wording for a checkpoint lookup that found nothing."""
+    return PyvirtError(f"Domain checkpoint not found: no domain checkpoint with matching name '{name}'",
+                       ErrorCode.NO_DOMAIN_CHECKPOINT, ErrorDomain.DOMAIN_CHECKPOINT)
+
+
 def no_nwfilter(value: str, by: str = "name") -> PyvirtError:
     """libvirt's wording for a network filter lookup that found nothing (by "name" or "uuid")."""
     return PyvirtError(f"Network filter not found: no nwfilter with matching {by} '{value}'",
@@ -556,6 +567,23 @@ class SnapshotInfo(Record):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SnapshotInfo:
+        return super().from_dict(data)  # type: ignore[no-any-return]
+
+
+class CheckpointInfo(Record):
+    """One checkpoint as the checkpoint-* commands need it (listing them is one call);
+    ``parent`` is "" for a root."""
+
+    _fields = ("name", "parent", "creation_time")
+    __slots__ = _fields
+
+    def __init__(self, name: str, parent: str = "", creation_time: int = 0) -> None:
+        self.name = name
+        self.parent = parent
+        self.creation_time = creation_time
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckpointInfo:
         return super().from_dict(data)  # type: ignore[no-any-return]
 
 
@@ -1305,8 +1333,9 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
                  keep_nvram: bool = False, snapshots_metadata: bool = False, tpm: bool = False,
-                 keep_tpm: bool = False) -> None:
+                 keep_tpm: bool = False, checkpoints_metadata: bool = False) -> None:
         """A UEFI variable store refuses the undefine unless `nvram` (delete it) or `keep_nvram`;
+        snapshot or checkpoint records of an inactive domain unless their `*_metadata` flag;
         an emulated TPM's state goes with the domain unless `keep_tpm` (libvirt's rules)."""
 
     @op("Domain", "GET /v1/domains/{dom}/xml", "virDomainGetXMLDesc")
@@ -1999,6 +2028,44 @@ class Connection(abc.ABC):
     def snapshot_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
                         metadata_only: bool = False) -> None:
         raise no_support("virDomainSnapshotDelete")
+
+    # -- checkpoints (virDomainCheckpoint*) and backups: a checkpoint is named within its domain
+    #    (libvirt-dbus has no interface for them: they are "Domain" operations here)
+    @op("Domain", "POST /v1/domains/{dom}/checkpoints", "virDomainCheckpointCreateXML")
+    def checkpoint_create(self, dom: str, xml: str, *, redefine: bool = False, redefine_validate: bool = False,
+                          quiesce: bool = False) -> str:
+        """virDomainCheckpointCreateXML: start dirty bitmaps on the guest's disks (or, with
+        `redefine`, record a checkpoint's metadata only); the checkpoint's name."""
+        raise no_support("virDomainCheckpointCreateXML")
+
+    @op("Domain", "GET /v1/domains/{dom}/checkpoints", "virDomainListAllCheckpoints")
+    def list_checkpoints(self, dom: str) -> list[CheckpointInfo]:
+        """Every checkpoint of `dom`, parents before children (filters and trees are the caller's)."""
+        raise no_support("virDomainListAllCheckpoints")
+
+    @op("Domain", "GET /v1/domains/{dom}/checkpoints/{name}/xml", "virDomainCheckpointGetXMLDesc")
+    def checkpoint_xml(self, dom: str, name: str, *, security_info: bool = False, no_domain: bool = False,
+                       size: bool = False) -> str:
+        """The checkpoint's ``<domaincheckpoint>``; `size` measures each bitmap (running guest)."""
+        raise no_support("virDomainCheckpointGetXMLDesc")
+
+    @op("Domain", "DELETE /v1/domains/{dom}/checkpoints/{name}", "virDomainCheckpointDelete")
+    def checkpoint_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
+                          metadata_only: bool = False) -> None:
+        raise no_support("virDomainCheckpointDelete")
+
+    @op("Domain", "POST /v1/domains/{dom}/backup", "virDomainBackupBegin")
+    def backup_begin(self, dom: str, xml: str, *, checkpoint_xml: str | None = None,
+                     reuse_external: bool = False) -> None:
+        """virDomainBackupBegin: start a push (to files) or pull (NBD export) backup job of a
+        running guest, full or incremental since a checkpoint, optionally creating a new
+        checkpoint at the same instant; it runs on as the domain's job (get_job_info)."""
+        raise no_support("virDomainBackupBegin")
+
+    @op("Domain", "GET /v1/domains/{dom}/backup/xml", "virDomainBackupGetXMLDesc")
+    def backup_xml(self, dom: str) -> str:
+        """The running backup job's ``<domainbackup>``, with the names and paths it chose."""
+        raise no_support("virDomainBackupGetXMLDesc")
 
     # -- events and console (streams: their transports are written by hand on both sides)
     @op("Connect", "GET /v1/events", "virConnectDomainEventRegisterAny", stream=True)

@@ -82,7 +82,10 @@ def is_external(snap: SnapshotDef) -> bool:
 
 
 class SnapshotSet:
-    """The snapshots of one domain, in creation order, and the name of the current one."""
+    """The snapshots of one domain, in creation order, and the name of the current one.
+
+    Checkpoints are moments of the same kind (libvirt's virDomainMomentObjList): their set is
+    a subclass (:mod:`pyvirt.checkpoint_tree`) with its own lookup error and record."""
 
     def __init__(self) -> None:
         self.snaps: dict[str, SnapshotDef] = {}
@@ -94,8 +97,19 @@ class SnapshotSet:
     def get(self, name: str) -> SnapshotDef:
         snap = self.snaps.get(name)
         if snap is None:
-            raise no_snapshot(name)
+            raise self.not_found(name)
         return snap
+
+    #: how libvirt's redefine checks name one (its snapshot and moment code word them apart)
+    WORD = "snapshot"
+
+    @staticmethod
+    def not_found(name: str) -> PyvirtError:
+        return no_snapshot(name)
+
+    @staticmethod
+    def _invalid(message: str) -> PyvirtError:
+        return _invalid_arg(message)
 
     def current_def(self) -> SnapshotDef:
         if self.current is None:
@@ -125,13 +139,13 @@ class SnapshotSet:
         if parent is None:
             return
         if parent == name:
-            raise _invalid_arg(f"cannot set snapshot {name} as its own parent")
+            raise self._invalid(f"cannot set {self.WORD} {name} as its own parent")
         if parent not in self.snaps:
-            raise _invalid_arg(f"parent {parent} for snapshot {name} not found")
+            raise self._invalid(f"parent {parent} for {self.WORD} {name} not found")
         walk: str | None = parent
         while walk is not None:
             if walk == name:
-                raise _invalid_arg(f"parent {parent} would create cycle to {name}")
+                raise self._invalid(f"parent {parent} would create cycle to {name}")
             walk = self.snaps[walk].parent
 
     def add(self, snap: SnapshotDef, *, redefine: bool = False, make_current: bool = True) -> None:

@@ -281,6 +281,9 @@ def _with_files(c: api.Connection, x: Ctx) -> None:
 Step = tuple[str, Callable[[api.Connection, Ctx], Any]]
 
 
+CHECKPOINT = "<domaincheckpoint><name>k1</name><creationTime>1</creationTime></domaincheckpoint>"
+
+
 def _refused(code: int, call: Callable[[api.Connection, Ctx], Any]) -> Callable[[api.Connection, Ctx], Any]:
     """A step whose right answer is libvirt's error `code` (e.g. "no job is active")."""
     def step(c: api.Connection, x: Ctx) -> None:
@@ -386,6 +389,13 @@ STEPS: list[Step] = [
     ("snapshot_xml", lambda c, x: c.snapshot_xml(x.dom, "s1")),
     ("snapshot_revert", lambda c, x: c.snapshot_revert(x.dom, "s1")),
     ("snapshot_delete", lambda c, x: c.snapshot_delete(x.dom, "s1")),
+    ("checkpoint_create", lambda c, x: c.checkpoint_create(x.dom, CHECKPOINT, redefine=True)),
+    ("list_checkpoints", lambda c, x: [r.name for r in c.list_checkpoints(x.dom)] == ["k1"] or 1 / 0),
+    ("checkpoint_xml", lambda c, x: "<name>k1</name>" in c.checkpoint_xml(x.dom, "k1", no_domain=True) or 1 / 0),
+    ("checkpoint_delete", lambda c, x: c.checkpoint_delete(x.dom, "k1", metadata_only=True)),
+    ("backup_xml", _refused(api.ErrorCode.NO_DOMAIN_BACKUP, lambda c, x: c.backup_xml(x.dom))),
+    ("backup_begin", _refused(api.ErrorCode.OPERATION_INVALID,  # not running yet
+                              lambda c, x: c.backup_begin(x.dom, "<domainbackup/>"))),
     ("attach_device", lambda c, x: c.attach_device(x.dom, _disk_xml(x), config=True)),
     ("start", lambda c, x: c.start(x.dom)),
     ("migrate_set_max_downtime", _tunables),

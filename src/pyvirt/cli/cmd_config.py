@@ -33,7 +33,8 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
     with failing(f"Failed to undefine domain '{info.name}'"):
         ctl.conn.undefine(_key(info), managed_save=p.bool("managed-save"), nvram=p.bool("nvram"),
                           keep_nvram=p.bool("keep-nvram"), tpm=p.bool("tpm"), keep_tpm=p.bool("keep-tpm"),
-                          snapshots_metadata=p.bool("snapshots-metadata"))
+                          snapshots_metadata=p.bool("snapshots-metadata"),
+                          checkpoints_metadata=p.bool("checkpoints-metadata"))
     ctl.extra(f"Domain '{info.name}' has been undefined\n")
     return remove_storage() if remove_storage is not None else True
 

@@ -34,18 +34,6 @@ _CALLS: dict[str, str] = {
     "hypervisor-cpu-baseline": "virConnectBaselineHypervisorCPU",
     "hypervisor-cpu-compare": "virConnectCompareHypervisorCPU",
     "nodesevinfo": "virNodeGetSEVInfo|Unable to get host SEV information",
-    # -- Checkpoint
-    "checkpoint-create": "virDomainCheckpointCreateXML",
-    "checkpoint-create-as": "virDomainCheckpointCreateXML",
-    "checkpoint-delete": "virDomainCheckpointLookupByName",
-    "checkpoint-dumpxml": "virDomainCheckpointLookupByName",
-    "checkpoint-edit": "virDomainCheckpointLookupByName",
-    "checkpoint-info": "virDomainCheckpointLookupByName",
-    "checkpoint-list": "virDomainListAllCheckpoints",
-    "checkpoint-parent": "virDomainCheckpointLookupByName",
-    # -- Backup
-    "backup-begin": "virDomainBackupBegin",
-    "backup-dumpxml": "virDomainBackupGetXMLDesc",
     # -- Storage Pool
     "find-storage-pool-sources-as": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",
     "find-storage-pool-sources": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",

@@ -64,7 +64,7 @@ class DefinitionsMixin:
 
     async def undefine(self, dom: str, managed_save: bool = False, nvram: bool = False,
                        keep_nvram: bool = False, snapshots_metadata: bool = False, tpm: bool = False,
-                       keep_tpm: bool = False) -> None:
+                       keep_tpm: bool = False, checkpoints_metadata: bool = False) -> None:
         """A managed save image, snapshot metadata or a UEFI variable store stop the undefine unless
         the matching flag says what to do with them (libvirt's rules); an emulated TPM's state goes
         with an inactive domain unless `keep_tpm`.  Every check comes before anything is removed."""
@@ -87,10 +87,15 @@ class DefinitionsMixin:
                     raise operation_invalid("Refusing to undefine while domain managed save image exists")
                 remove_quietly(self.managed_save_path(rec))  # type: ignore[attr-defined]
             count = self.has_snapshots(rec)  # type: ignore[attr-defined]
+            checkpoints = len(self._chkset(rec).snaps)  # type: ignore[attr-defined]
+            if checkpoints and not rec.active and not checkpoints_metadata and (snapshots_metadata or not count):
+                raise operation_invalid(f"cannot delete inactive domain with {checkpoints} checkpoints")
             if count and not rec.active:
                 if not snapshots_metadata:
                     raise operation_invalid(f"cannot delete inactive domain with {count} snapshots")
                 self.drop_snapshot_metadata(rec)  # type: ignore[attr-defined]
+            if checkpoints and not rec.active:
+                self.drop_checkpoint_metadata(rec)  # type: ignore[attr-defined]
             if vars_file and nvram:
                 try:
                     os.unlink(vars_file)

@@ -41,8 +41,10 @@ from pyvirt.api import (
 from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhost_user_gpu, vsock
 from pyvirt.daemon.agent import agent_channel
 from pyvirt.daemon.agent_ops import AgentMixin
+from pyvirt.daemon.backup import BackupMixin
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
+from pyvirt.daemon.checkpoints import CheckpointsMixin
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.coredump import CoreDumpMixin
 from pyvirt.daemon.definitions import DefinitionsMixin
@@ -100,7 +102,7 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
 
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
-                 MigrationPeerMixin, SavesMixin, CoreDumpMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
+                 MigrationPeerMixin, SavesMixin, CoreDumpMixin, BackupMixin, CheckpointsMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
                  VolumeDisksMixin, IntrospectionMixin,
                  DiskSecretsMixin, TuningMixin, AgentMixin, PeekMixin,
                  GraphicsFdMixin):
@@ -126,6 +128,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         # set by pyvirtd: (pool, volume) -> (path, 'file'|'block', format), for <source pool volume>
         self.volume_resolver: Any = None
         self._snapsets: dict[str, Any] = {}  # domain UUID -> its SnapshotSet, read on first use
+        self._chksets: dict[str, Any] = {}  # domain UUID -> its CheckpointSet, read on first use
+        self._backups: dict[str, Any] = {}  # domain UUID -> its running (or last) BackupJob
         # set by pyvirtd on qemu:///system: the NetworkDriver (bridges of <interface type='network'>)
         self.networks: Any = None
         # set by pyvirtd: the SecretDriver (values of the secrets disks reference)

@@ -664,6 +664,9 @@ class MigrationMixin:
     # ------------------------------------------------------------------ jobs
     async def get_job_info(self, dom: str, completed: bool = False) -> JobInfo:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
+        backup = self._backup_job_info(rec, completed)  # type: ignore[attr-defined]
+        if backup is not None:
+            return backup
         job = self._outgoing().get(rec.uuid)
         if job is None or (not job.active and not completed):
             return JobInfo()
@@ -686,6 +689,8 @@ class MigrationMixin:
 
     async def abort_job(self, dom: str) -> None:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
+        if await self._abort_backup(rec):  # type: ignore[attr-defined]
+            return
         job = self._outgoing().get(rec.uuid)
         if job is None or not job.active:
             raise operation_invalid("no job is active on the domain")

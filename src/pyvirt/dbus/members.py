@@ -1090,7 +1090,8 @@ METHODS: dict[str, Row] = {
     "Domain.SnapshotLookupByName": snapshot_by_name,
     "Domain.Suspend": call("suspend"),
     "Domain.Undefine": call("undefine", flags={1: "managed_save", 2: "snapshots_metadata", 4: "nvram",
-                                               8: "keep_nvram", 32: "tpm", 64: "keep_tpm"}),
+                                               8: "keep_nvram", 16: "checkpoints_metadata", 32: "tpm",
+                                               64: "keep_tpm"}),
     "Domain.UpdateDevice": call("update_device", "xml", flags={**AFFECT, 4: "force"}),
     # org.libvirt.DomainSnapshot
     "DomainSnapshot.Delete": call("snapshot_delete", flags={1: "children", 2: "metadata_only", 4: "children_only"}),

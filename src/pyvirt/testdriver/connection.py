@@ -35,6 +35,7 @@ from pyvirt.api import (
 )
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
+from pyvirt.testdriver.checkpoints import CheckpointsMixin
 from pyvirt.testdriver.hostobjects import ResourcesMixin
 from pyvirt.testdriver.monitor import TEST_CLOCK, MonitorMixin
 from pyvirt.testdriver.networks import NetworksMixin
@@ -74,7 +75,7 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, MonitorMixin, TuningMixin,
+class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, MonitorMixin, TuningMixin,
                      Connection):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
 
@@ -89,6 +90,7 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
         self._bus: EventBus | None = None  # made by the first events() call: none listen before
         self._closed = False
         self._snapsets = {}
+        self._chksets = {}
         # libvirt's test driver accepts any valid domain (Xen PV, vz, aarch64, USB2
         # companion controllers …): only the model's XML errors count here, not what
         # pyvirt's QEMU driver leaves unsupported.
@@ -269,7 +271,8 @@ class TestConnection(SavesMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, 
 
     def undefine(self, dom: str, *, managed_save: bool = False, nvram: bool = False,
                  keep_nvram: bool = False, snapshots_metadata: bool = False, tpm: bool = False,
-                 keep_tpm: bool = False) -> None:
+                 keep_tpm: bool = False, checkpoints_metadata: bool = False) -> None:
+        # libvirt's test driver keeps checkpoints without refusing the undefine (they go with it)
         self._write("virDomainUndefineFlags")
         obj = self._get(dom)
         if nvram:

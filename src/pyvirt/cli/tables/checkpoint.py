@@ -10,7 +10,7 @@ GROUP = ("Checkpoint", "checkpoint")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("checkpoint-create", _G, "cmd_unsupported", "Create a checkpoint from XML",
+    Cmd("checkpoint-create", _G, "cmd_checkpoint", "Create a checkpoint from XML",
         "Create a checkpoint from XML for use in future incremental backups", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("xmlfile", STRING, "domain checkpoint XML"),
@@ -18,7 +18,7 @@ COMMANDS = (
             Opt("redefine-validate", BOOL, "validate the redefined checkpoint"),
             Opt("quiesce", BOOL, "quiesce guest's file systems"),
         )),
-    Cmd("checkpoint-create-as", _G, "cmd_unsupported", "Create a checkpoint from a set of args",
+    Cmd("checkpoint-create-as", _G, "cmd_checkpoint", "Create a checkpoint from a set of args",
         "Create a checkpoint from arguments for use in future incremental backups", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("name", STRING, "name of checkpoint"),
@@ -27,7 +27,7 @@ COMMANDS = (
             Opt("quiesce", BOOL, "quiesce guest's file systems"),
             Opt("diskspec", ARGV, "disk attributes: disk[,checkpoint=type][,bitmap=name]"),
         )),
-    Cmd("checkpoint-delete", _G, "cmd_unsupported", "Delete a domain checkpoint",
+    Cmd("checkpoint-delete", _G, "cmd_checkpoint", "Delete a domain checkpoint",
         "Checkpoint Delete", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
@@ -35,7 +35,7 @@ COMMANDS = (
             Opt("children-only", BOOL, "delete children but not checkpoint"),
             Opt("metadata", BOOL, "delete only libvirt metadata, leaving checkpoint contents behind"),
         )),
-    Cmd("checkpoint-dumpxml", _G, "cmd_unsupported", "Dump XML for a domain checkpoint",
+    Cmd("checkpoint-dumpxml", _G, "cmd_checkpoint", "Dump XML for a domain checkpoint",
         "Checkpoint Dump XML", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
@@ -45,17 +45,17 @@ COMMANDS = (
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
-    Cmd("checkpoint-edit", _G, "cmd_unsupported", "edit XML for a checkpoint",
+    Cmd("checkpoint-edit", _G, "cmd_checkpoint", "edit XML for a checkpoint",
         "Edit the domain checkpoint XML for a named checkpoint", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
         )),
-    Cmd("checkpoint-info", _G, "cmd_unsupported", "checkpoint information",
+    Cmd("checkpoint-info", _G, "cmd_checkpoint", "checkpoint information",
         "Returns basic information about a checkpoint.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
         )),
-    Cmd("checkpoint-list", _G, "cmd_unsupported", "List checkpoints for a domain",
+    Cmd("checkpoint-list", _G, "cmd_checkpoint", "List checkpoints for a domain",
         "Checkpoint List", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("parent", BOOL, "add a column showing parent checkpoint"),
@@ -68,7 +68,7 @@ COMMANDS = (
             Opt("name", BOOL, "list checkpoint names only"),
             Opt("topological", BOOL, "sort list topologically rather than by name"),
         )),
-    Cmd("checkpoint-parent", _G, "cmd_unsupported", "Get the name of the parent of a checkpoint",
+    Cmd("checkpoint-parent", _G, "cmd_checkpoint", "Get the name of the parent of a checkpoint",
         "Extract the checkpoint's parent, if any", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "find parent of checkpoint name"),

@@ -1,0 +1,178 @@
+"""Checkpoints (persistent dirty bitmaps) and backups (push and pull) through pyvirtd, real QEMU.
+
+The guest is started paused and never boots: its disks are written through QEMU's own block
+layer (HMP ``qemu-io``), which marks dirty bitmaps exactly as guest writes do, so the whole
+story costs a QEMU start instead of a TCG boot.  What is checked: bitmaps in the qcow2 image,
+--size, an incremental backup holding only the clusters written since its checkpoint (and
+since an older one: both changes), a full one holding everything, a pull backup's NBD export
+keeping its point in time while the disk changes, the job seen and aborted as the domain's
+job, deletion removing bitmaps, metadata surviving a pyvirtd restart, and libvirt's refusals.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.testguest import TestGuest
+from tests.daemon_harness import DaemonHarness, guest_xml
+
+KiB, MiB = 1024, 1024 * 1024
+
+
+def _disk(kind: str, path: Path, target: str) -> str:
+    return (f"<disk type='file' device='disk'><driver name='qemu' type='{kind}'/><source file='{path}'/>"
+            f"<target dev='{target}' bus='virtio'/></disk>")
+
+
+def _write(conn: object, pattern: int, offset: int, length: int) -> None:
+    """Write through QEMU's block layer on vdb's image (its dirty bitmaps see a guest write)."""
+    blocks = json.loads(conn.qemu_monitor_command("ck", '{"execute": "query-block"}'))["return"]  # type: ignore[attr-defined]
+    qdev = next(b["qdev"] for b in blocks if b.get("inserted", {}).get("file", "").endswith("data.qcow2"))
+    out = conn.qemu_monitor_command(  # type: ignore[attr-defined]
+        "ck", f'qemu-io -d {qdev} "write -P {pattern:#x} {offset} {length}"', hmp=True)
+    assert "error" not in out.lower() and "conflict" not in out.lower(), out  # qemu-io says nothing on success
+
+
+def _bitmaps(conn: object) -> list[str]:
+    """The bitmaps QEMU holds on vdb's image (it writes persistent ones into the file at close)."""
+    nodes = json.loads(conn.qemu_monitor_command(  # type: ignore[attr-defined]
+        "ck", '{"execute": "query-named-block-nodes", "arguments": {"flat": true}}'))["return"]
+    node = next(n for n in nodes if n["drv"] == "qcow2" and n["file"].endswith("data.qcow2"))
+    return sorted(b["name"] for b in node.get("dirty-bitmaps", []) if b.get("persistent"))
+
+
+def _image_bitmaps(image: Path) -> list[str]:
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(image)], capture_output=True,
+                                     text=True, check=True).stdout)
+    return sorted(b["name"] for b in info.get("format-specific", {}).get("data", {}).get("bitmaps", []))
+
+
+def _data(image: Path) -> list[tuple[int, int]]:
+    """(offset, length) of the extents that hold data in a qcow2 backup image."""
+    out = subprocess.run(["qemu-img", "map", "--output=json", "-f", "qcow2", str(image)], capture_output=True,
+                         text=True, check=True).stdout
+    return [(e["start"], e["length"]) for e in json.loads(out) if e["data"]]
+
+
+def _reads(spec: str, pattern: int, offset: int, length: int, fmt: str = "raw") -> bool:
+    proc = subprocess.run(["qemu-io", "-r", "-f", fmt, spec, "-c", f"read -P {pattern:#x} {offset} {length}"],
+                          capture_output=True, text=True, timeout=30)
+    return proc.returncode == 0 and "Pattern verification failed" not in proc.stdout + proc.stderr
+
+
+def _backup_done(conn: object, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while conn.get_job_info("ck").type != 0:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the backup job did not end"
+        time.sleep(0.1)
+    done = conn.get_job_info("ck", completed=True)  # type: ignore[attr-defined]
+    assert (done.type, done.operation, done.error) == (3, 9, None)
+
+
+def _push(target: Path, incremental: str | None = None) -> str:
+    since = f"<incremental>{incremental}</incremental>" if incremental else ""
+    return (f"<domainbackup>{since}<disks><disk name='vdb' type='file'><target file='{target}'/></disk>"
+            "</disks></domainbackup>")
+
+
+@pytest.mark.qemu
+def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, guest_disk: Path,
+                                 tmp_path: Path) -> None:
+    scratch, raw = tmp_path / "data.qcow2", tmp_path / "raw.img"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(scratch), "16M"], check=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), "1M"], check=True)
+    conn = daemon.connect()
+    conn.define_xml(guest_xml(test_guest, "ck", disk=guest_disk,
+                              extra_devices=_disk("qcow2", scratch, "vdb") + _disk("raw", raw, "vdc")))
+    with pytest.raises(PyvirtError, match="cannot create checkpoint for inactive domain"):
+        conn.checkpoint_create("ck", "<domaincheckpoint/>")
+    conn.start("ck", paused=True)
+
+    # a checkpoint of every writable disk needs them all qcow2: the raw one is refused, nothing changes
+    with pytest.raises(PyvirtError, match="checkpoint for disk vdc unsupported for storage type raw"):
+        conn.checkpoint_create("ck", "<domaincheckpoint><name>c0</name></domaincheckpoint>")
+    assert conn.list_checkpoints("ck") == [] and _bitmaps(conn) == []
+    _write(conn, 0xAA, 0, 1 * MiB)
+    only_vdb = "<disks><disk name='vdb'/></disks>"
+    assert conn.checkpoint_create("ck", f"<domaincheckpoint><name>c1</name>{only_vdb}</domaincheckpoint>") == "c1"
+    assert _bitmaps(conn) == ["c1"]
+    _write(conn, 0xBB, 4 * MiB, 64 * KiB)
+    sized = conn.checkpoint_xml("ck", "c1", size=True, no_domain=True)
+    assert "<disk name='vdb' checkpoint='bitmap' bitmap='c1' size='65536'/>" in sized, sized
+    assert "<disk name='vda' checkpoint='no'/>" in sized and "<domain" not in sized.replace("<domaincheck", "")
+
+    # a full push backup that starts checkpoint c2 at the same instant
+    full = tmp_path / "full.qcow2"
+    conn.backup_begin("ck", _push(full), checkpoint_xml=f"<domaincheckpoint><name>c2</name>{only_vdb}"
+                                                         "</domaincheckpoint>")
+    _backup_done(conn)
+    assert _reads(str(full), 0xAA, 0, 1 * MiB, "qcow2") and _reads(str(full), 0xBB, 4 * MiB, 64 * KiB, "qcow2")
+    assert _data(full) == [(0, 1 * MiB), (4 * MiB, 64 * KiB)]  # a full copy: all the data there is
+    assert [(r.name, r.parent) for r in conn.list_checkpoints("ck")] == [("c1", ""), ("c2", "c1")]
+    assert _bitmaps(conn) == ["c1", "c2"]
+
+    # incremental: since c2 only the new write, since c1 both
+    _write(conn, 0xCC, 8 * MiB, 64 * KiB)
+    since_c2, since_c1 = tmp_path / "inc2.qcow2", tmp_path / "inc1.qcow2"
+    conn.backup_begin("ck", _push(since_c2, "c2"))
+    _backup_done(conn)
+    assert _data(since_c2) == [(8 * MiB, 64 * KiB)]
+    conn.backup_begin("ck", _push(since_c1, "c1"))
+    _backup_done(conn)
+    assert _data(since_c1) == [(4 * MiB, 64 * KiB), (8 * MiB, 64 * KiB)]
+    assert _bitmaps(conn) == ["c1", "c2"]  # the checkpoints' own bitmaps are never consumed
+    with pytest.raises(PyvirtError, match="already exists"):  # a target is never overwritten
+        conn.backup_begin("ck", _push(since_c1, "c1"))
+    with pytest.raises(PyvirtError) as err:
+        conn.backup_begin("ck", _push(tmp_path / "x.qcow2", "nope"))
+    assert err.value.code == ErrorCode.NO_DOMAIN_CHECKPOINT
+
+    # pull mode: the export keeps the backup's point in time while the disk changes
+    sock = daemon.root / "nbd.sock"
+    conn.backup_begin("ck", f"<domainbackup mode='pull'><server transport='unix' socket='{sock}'/>"
+                            f"<disks><disk name='vdb' type='file'><scratch file='{tmp_path / 'scratch.qcow2'}'/>"
+                            "</disk></disks></domainbackup>")
+    job = conn.get_job_info("ck")
+    assert (job.type, job.operation) == (2, 9)
+    assert "mode='pull'" in conn.backup_xml("ck") and "exportname='vdb'" in conn.backup_xml("ck")
+    with pytest.raises(PyvirtError, match="another backup job is already running"):
+        conn.backup_begin("ck", _push(tmp_path / "y.qcow2"))
+    _write(conn, 0xDD, 0, 64 * KiB)
+    export = f"nbd+unix:///vdb?socket={sock}"
+    assert _reads(export, 0xAA, 0, 64 * KiB) and _reads(export, 0xCC, 8 * MiB, 64 * KiB)
+    conn.abort_job("ck")
+    assert conn.get_job_info("ck").type == 0
+    with pytest.raises(PyvirtError) as err:
+        conn.backup_xml("ck")
+    assert err.value.code == ErrorCode.NO_DOMAIN_BACKUP
+
+    # metadata survives a pyvirtd restart (the guest runs on)
+    daemon.stop()
+    daemon.start()
+    conn = daemon.connect()
+    assert [(r.name, r.parent) for r in conn.list_checkpoints("ck")] == [("c1", ""), ("c2", "c1")]
+    assert conn.checkpoint_create("ck", "<domaincheckpoint><name>c3</name><disks><disk name='vdb'/></disks>"
+                                        "</domaincheckpoint>") == "c3"
+    assert conn.list_checkpoints("ck")[-1].parent == "c2"  # the newest is current again
+
+    # delete: the child moves up, the bitmap goes; --metadata keeps the bitmap
+    conn.checkpoint_delete("ck", "c2")
+    assert [(r.name, r.parent) for r in conn.list_checkpoints("ck")] == [("c1", ""), ("c3", "c1")]
+    assert _bitmaps(conn) == ["c1", "c3"]
+    conn.checkpoint_delete("ck", "c3", metadata_only=True)
+    assert _bitmaps(conn) == ["c1", "c3"]
+    conn.destroy("ck")
+    assert _image_bitmaps(scratch) == ["c1", "c3"]  # QEMU stored them in the qcow2 file as it ended
+    with pytest.raises(PyvirtError, match="cannot delete checkpoint for inactive domain"):
+        conn.checkpoint_delete("ck", "c1")
+    with pytest.raises(PyvirtError, match="cannot delete inactive domain with 1 checkpoints"):
+        conn.undefine("ck")
+    conn.undefine("ck", checkpoints_metadata=True)
+    assert not (daemon.root / "config" / "qemu" / "checkpoint" / "ck").exists() or \
+        not any((daemon.root / "config" / "qemu" / "checkpoint" / "ck").iterdir())
