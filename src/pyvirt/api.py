@@ -1514,8 +1514,10 @@ class Connection(abc.ABC):
         raise no_support("virDomainBlockResize")
 
     @op("Domain", "POST /v1/domains/{dom}/blockpull", "virDomainBlockPull")
-    def block_pull(self, dom: str, disk: str, bandwidth: int = 0) -> None:
-        """Start pulling the whole backing chain into the disk's image (`bandwidth` in bytes/s)."""
+    def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None) -> None:
+        """Start pulling the backing chain into the disk's image (`bandwidth` in bytes/s): all of
+        it, or (`base`, a file of the chain) only the images above that one, which then backs
+        the disk directly."""
         raise no_support("virDomainBlockPull")
 
     @op("Domain", "POST /v1/domains/{dom}/blockcommit", "virDomainBlockCommit")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
+from pyvirt.api import ErrorCode, PyvirtError, no_support
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
@@ -85,10 +86,16 @@ def _in_sync(ctl: Ctl, p: Parsed, key: str, disk: str, finish: str, finished: st
 
 def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
     bandwidth = _bandwidth(p)
-    if p.has("base"):
-        raise CmdError("pyvirt pulls the whole backing chain: --base (a partial pull) is not supported yet")
+    if p.bool("keep-relative"):
+        raise CmdError("pyvirt keeps the base's name as the chain gives it: --keep-relative is not supported")
     key, disk = _start(ctl, p)
-    ctl.conn.block_pull(key, disk, bandwidth=bandwidth)
+    base = p.str("base")
+    try:
+        ctl.conn.block_pull(key, disk, bandwidth=bandwidth, base=base)
+    except PyvirtError as exc:
+        if base and exc.code == ErrorCode.NO_SUPPORT:  # virsh asks virDomainBlockRebase for a partial pull
+            raise no_support("virDomainBlockRebase") from None
+        raise
     if not (p.bool("wait") or p.has("timeout")):
         ctl.extra("Block Pull started")
         return True

@@ -45,6 +45,13 @@ def _chain(image: dict[str, Any]) -> list[str]:
     return out
 
 
+def _check_beneath(chain: list[str], base: str, disk: str) -> None:
+    """`base` must be an image below the disk's top one (libvirt's virStorageSourceChainLookup)."""
+    if base not in chain[1:]:
+        top = chain[0] if chain else disk
+        raise operation_invalid(f"could not find image '{base}' beneath '{top}' in chain for '{disk}'")
+
+
 class BlockJobsMixin:
     """block_pull, block_commit, block_copy, block_job_info, block_job_abort, block_job_speed."""
 
@@ -79,13 +86,18 @@ class BlockJobsMixin:
             raise
 
     # ------------------------------------------------------------------ starting jobs
-    async def block_pull(self, dom: str, disk: str, bandwidth: int = 0) -> None:
-        """block-stream of the whole chain into the disk's image (libvirt's full pull)."""
+    async def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None) -> None:
+        """block-stream into the disk's image: the whole chain (libvirt's full pull), or the
+        images above `base` (a partial pull; QEMU then writes `base` as the image's backing file)."""
         rec = self.lookup(dom)
         async with rec.lock:
             found = self._job_disk(rec, disk)
-            node = await self._format_node(self._running(rec), found)
+            run = self._running(rec)
+            node = await self._format_node(run, found)
             args: dict[str, Any] = {"device": node, "auto-dismiss": True}
+            if base is not None:
+                _check_beneath(_chain(await self._qemu_image(run, found) or {}), base, disk)
+                args["base"] = base
             if bandwidth:
                 args["speed"] = bandwidth
             await self._start_job(rec, found, "pull", "block-stream", args)
@@ -117,8 +129,7 @@ class BlockJobsMixin:
             args["speed"] = bandwidth
         base_image = image.get("backing-image") or {}
         if base is not None:
-            if base not in chain[1:]:
-                raise operation_invalid(f"could not find image '{base}' beneath '{chain[0]}' in chain for '{disk}'")
+            _check_beneath(chain, base, disk)
             while base_image.get("filename") != base:
                 base_image = base_image.get("backing-image") or {}
             args["base"] = base
