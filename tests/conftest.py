@@ -6,10 +6,18 @@ clear reason instead of failing them.
 
 Tests that request ``test_guest`` or ``qemu_binary`` are marked ``qemu`` automatically, so
 ``pytest -m "not qemu"`` runs everything that needs no emulator.
+
+The run starts by byte-compiling pyvirt and these helpers (``pytest_sessionstart``): the suite
+starts pyvirtd, the CLI and the D-Bus bridge as subprocesses thousands of times, and where
+PYTHONDONTWRITEBYTECODE is set (CI shells, this machine) an editable install without
+``__pycache__`` recompiled every imported module in every one of them (a CLI call 1.4 s instead
+of 0.2 s, a pyvirtd start seconds more).  An installed package is compiled by pip; this does the
+same for the checkout, once, and only what changed since.
 """
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 import subprocess
@@ -17,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+import pyvirt
 from pyvirt.testguest import TestGuest, TestGuestMissing, find_test_guest
 
 QEMU_FIXTURES = frozenset({"test_guest", "qemu_binary"})
@@ -28,6 +37,13 @@ def _skip_or_fail(reason: str) -> None:
     if os.environ.get("PYVIRT_REQUIRE_QEMU") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Byte-compile pyvirt and tests/ (see the module docstring): compileall writes the
+    ``__pycache__`` files even under PYTHONDONTWRITEBYTECODE and skips modules already current."""
+    for package in (Path(pyvirt.__file__).parent, Path(__file__).parent):
+        compileall.compile_dir(package, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
