@@ -145,7 +145,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.RESUMED])
 
         client.call(dom, DOMAIN, "Shutdown", "u", 0)  # the agent is connected: guest-shutdown, as libvirt
-        _wait_powered_off(conn, q, dom)
+        _wait_powered_off(daemon, conn, q, dom)
         wait_state(conn, GUEST, 5)
         assert client.get(dom, DOMAIN, "Active") is False
 
@@ -257,10 +257,12 @@ def _guest_agent_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: s
     client.call(dom, DOMAIN, "SetUserPassword", "ssu", "root", "pw", 0)
 
 
-def _wait_powered_off(conn: RemoteConnection, q: queue.SimpleQueue[Message], dom: str) -> None:
+def _wait_powered_off(daemon: DaemonHarness, conn: RemoteConnection, q: queue.SimpleQueue[Message],
+                      dom: str) -> None:
     """STOPPED/SHUTDOWN after Shutdown; when it does not come, the failure carries the guest's
     state and console tail, which tell a request the guest never acted on from a poweroff
-    pyvirtd did not report."""
+    pyvirtd did not report, and pyvirtd's log lines about the guest (the agent's answer or its
+    fallback to the ACPI button)."""
     try:
         wait_signal(q, "DomainEvent", lambda b: b == [dom, EventType.STOPPED, StoppedDetail.SHUTDOWN],
                     timeout=120)
@@ -270,7 +272,8 @@ def _wait_powered_off(conn: RemoteConnection, q: queue.SimpleQueue[Message], dom
         if state[0] != DomainState.SHUTOFF:
             with contextlib.suppress(Exception), conn.open_console(GUEST, history=True) as stream:
                 console = stream.read(65536, timeout=5)
-        raise AssertionError(f"{exc}; state {state}; console tail {console[-1500:]!r}") from exc
+        log = [line for line in daemon.log_text().splitlines() if GUEST in line or "agent" in line][-15:]
+        raise AssertionError(f"{exc}; state {state}; console tail {console[-1500:]!r}; pyvirtd log {log}") from exc
 
 
 def _block_jobs_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str, folder: Path) -> None:

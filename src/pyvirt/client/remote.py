@@ -352,28 +352,23 @@ class RemoteConnection(StorageClientMixin, Connection):
 
     def open_graphics(self, dom: str, idx: int = 0, *, skipauth: bool = False) -> RemoteConsole:
         """The display protocol's bytes (VNC or SPICE) of a new client connection; no read timeout."""
-        if self.readonly:  # libvirt refuses virDomainOpenGraphicsFD on read-only connections
-            raise read_only_denied()
         query = wire.urlencode({"idx": idx, "skipauth": int(skipauth)})
-        target = self._target(OPERATIONS["open_graphics"], {"dom": dom})
-        try:
-            ws = wire.WebSocket.connect(self.endpoint, f"{target}?{query}")
-        except wire.WireError as exc:
-            raise stream_error(exc, "cannot open graphics") from None
-        except OSError as exc:
-            raise self._unreachable(exc) from exc
-        ws.sock.settimeout(None)
-        return RemoteConsole(ws)
+        return self._byte_stream("open_graphics", {"dom": dom}, query, "cannot open graphics")
 
     def migrate_tunnel(self, name: str) -> RemoteConsole:
         """The destination's end of a tunnelled migration (a byte stream with no read timeout)."""
+        return self._byte_stream("migrate_tunnel", {"name": name}, "", "cannot open the migration tunnel")
+
+    def _byte_stream(self, op: str, params: dict[str, str], query: str, what: str) -> RemoteConsole:
+        """A stream operation's WebSocket of raw bytes, with no read timeout; refused to read-only
+        connections (libvirt's rule for these calls)."""
         if self.readonly:
             raise read_only_denied()
-        target = self._target(OPERATIONS["migrate_tunnel"], {"name": name})
+        target = self._target(OPERATIONS[op], params)
         try:
-            ws = wire.WebSocket.connect(self.endpoint, target)
+            ws = wire.WebSocket.connect(self.endpoint, f"{target}?{query}" if query else target)
         except wire.WireError as exc:
-            raise stream_error(exc, "cannot open the migration tunnel") from None
+            raise stream_error(exc, what) from None
         except OSError as exc:
             raise self._unreachable(exc) from exc
         ws.sock.settimeout(None)

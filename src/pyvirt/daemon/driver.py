@@ -1113,10 +1113,12 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if use_agent:
             try:
                 await self.agent_power(ref, "reboot" if then_reboot else "powerdown")
+                log.info("%s: guest agent asked to %s", rec.name, "reboot" if then_reboot else "power down")
                 return
-            except PyvirtError:
+            except PyvirtError as exc:
                 if modes == {"agent"}:
                     raise
+                log.info("%s: guest agent did not take the request (%s); ACPI power button", rec.name, exc.message)
         async with rec.lock:
             run = self._running(rec)
             run.fake_reboot = then_reboot
