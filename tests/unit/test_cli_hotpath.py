@@ -43,7 +43,7 @@ def _loaded_after(argv: list[str], env_root: str | None = None) -> set[str]:
 # the modules that once crept onto the hot path, each costing ms of CPU per command
 HEAVY = {"argparse", "lxml", "aiohttp", "http.client", "json", "enum", "typing", "dataclasses", "re",
          "pathlib", "subprocess", "tempfile", "urllib.parse", "asyncio", "ssl", "uuid", "inspect", "importlib",
-         "copy"}
+         "copy", "struct"}
 
 
 def test_version_loads_no_command_table() -> None:

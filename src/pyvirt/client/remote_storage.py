@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import struct
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, read_only_denied
 from pyvirt.client import wire
@@ -66,9 +65,10 @@ class StorageClientMixin:
         target = self._data_target("upload_volume", pool, name, offset, length)
         extents = _extents(src.fileno(), start, total)
         sparse = any(kind == b"H" for kind, _at, _n in extents)
+        frame = _frame()
         if sparse:  # holes go as lengths (frames, see the daemon's SPARSE_TYPE), not as zeros
             ctype = "application/x-pyvirt-sparse"
-            body_len = sum(_FRAME.size + (n if kind == b"D" else 0) for kind, _at, n in extents)
+            body_len = sum(frame.size + (n if kind == b"D" else 0) for kind, _at, n in extents)
         else:
             ctype, body_len = "application/octet-stream", total
         sock = wire.dial(self.endpoint, None)
@@ -79,7 +79,7 @@ class StorageClientMixin:
             try:
                 for kind, at, n in extents:
                     if sparse:
-                        sock.sendall(_FRAME.pack(kind, n))
+                        sock.sendall(frame.pack(kind, n))
                     if kind == b"H":
                         sent += n
                         continue
@@ -164,7 +164,12 @@ class StorageClientMixin:
         return got
 
 
-_FRAME = struct.Struct(">cQ")
+def _frame() -> Any:
+    """A sparse upload's frame head: kind (b"D"ata or b"H"ole) and length.  Built on use:
+    `struct` is not loaded on the path of every other remote command."""
+    import struct
+
+    return struct.Struct(">cQ")
 
 
 def _extents(fd: int, start: int, total: int) -> list[tuple[bytes, int, int]]:
