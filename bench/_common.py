@@ -45,14 +45,18 @@ __all__ = [
 SESSION_URI = "qemu:///session"
 
 
-def compile_pyvirt() -> None:
+def compile_pyvirt(src: str | None = None) -> None:
     """Byte-compile pyvirt's modules once: with PYTHONDONTWRITEBYTECODE set (as in some CI shells)
-    every command run would otherwise compile them anew, which an installed pyvirt never does."""
+    every command run would otherwise compile them anew, which an installed pyvirt never does.
+    `src`: an older tree's src/ dir (a --before-src comparison) instead of this one's."""
     import compileall
 
-    import pyvirt
+    if src is None:
+        import pyvirt
 
-    compileall.compile_dir(os.path.dirname(pyvirt.__file__), quiet=1)
+        compileall.compile_dir(os.path.dirname(pyvirt.__file__), quiet=1)
+    else:
+        compileall.compile_dir(os.path.join(src, "pyvirt"), quiet=1)
 
 
 def median(values: Iterable[float]) -> float:

@@ -149,6 +149,9 @@ def main() -> None:
     ap.add_argument("--libvirt", action="store_true",
                     help="with --daemon: the same listing by virsh against a private session libvirtd "
                          "(bench/_rom.py: its own user, state dir and network namespace)")
+    ap.add_argument("--before-src", default=None,
+                    help="an older tree's src/ dir: its CLI paired with this one's (the 'virsh' columns then "
+                         "hold the older tree's figures, the ratio is this tree's over the older one's)")
     args = ap.parse_args()
     compile_pyvirt()
     header(args.n)
@@ -157,6 +160,13 @@ def main() -> None:
     paired("python -c pass (floor) / virsh -v", [sys.executable, "-c", "pass"], virsh and [*virsh, "-v"], args.n)
     paired("-c test:///default list --all", [PYVIRT, "-c", "test:///default", "list", "--all"],
            virsh and [*virsh, "-c", "test:///default", "list", "--all"], args.n)
+    if args.before_src:
+        compile_pyvirt(args.before_src)
+        old = {**os.environ, "PYTHONPATH": os.path.abspath(args.before_src)}
+        print(f"\nthis tree vs --before-src {args.before_src} (same pairing; right-hand columns: the older tree)")
+        paired("--version", [PYVIRT, "--version"], [PYVIRT, "--version"], args.n, env_theirs=old)
+        paired("-c test:///default list --all", [PYVIRT, "-c", "test:///default", "list", "--all"],
+               [PYVIRT, "-c", "test:///default", "list", "--all"], args.n, env_theirs=old)
     if args.daemon:
         daemon_case(args.n, args.domains, args.libvirt)
 

@@ -1,0 +1,131 @@
+"""Where pyvirtd's resident memory goes: RSS after each stage of its imports, next to libvirtd.
+
+    python bench/daemon_rss.py [--runs 3] [--libvirt]
+
+A fresh interpreter imports what pyvirtd imports, stage by stage, in pyvirtd's own order (asyncio,
+then aiohttp as pyvirtd imports it, without the system CA store; then the daemon's modules), and
+prints VmRSS after each stage: what a stage costs is the difference.  Then a real pyvirtd
+(session URI, empty private state root) is started and its VmRSS read once it is ready, with a
+private session libvirtd's (bench/_rom.py) in the same run.  Medians of --runs; RSS does not
+depend on machine load, so a few runs suffice.
+
+What the stages show is what a memory cut can aim at: a stage that serving does not need can be
+loaded lazily; one it needs can only be replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import PrivateDaemon, compile_pyvirt, median, rss_kib  # noqa: E402
+
+#: (label, code run in that stage); each runs after the previous ones in one interpreter
+STAGES = [
+    ("interpreter", "pass"),
+    ("ssl (asyncio and qemu.qmp import it)", "import ssl"),
+    ("asyncio", "import asyncio"),
+    ("aiohttp.web, as pyvirtd imports it", "from pyvirt.daemon.main import _import_http_stack; _import_http_stack()"),
+    ("lxml.etree", "import lxml.etree"),
+    ("pyvirt XML model (pyvirt.xml.domain)", "import pyvirt.xml.domain"),
+    ("QEMU driver (pyvirt.daemon.driver)", "import pyvirt.daemon.driver"),
+    ("storage driver", "import pyvirt.storage.driver"),
+    ("HTTP API, host info, config", "import pyvirt.daemon.http_api, pyvirt.daemon.hostinfo, pyvirt.daemon.config,"
+                                    " pyvirt.daemon.tls_listener"),
+    ("secrets, QEMU user", "import pyvirt.secret.driver, pyvirt.daemon.qemuuser"),
+]
+
+_PROBE = """
+import json, sys
+def rss():
+    with open("/proc/self/status") as fh:
+        return int(next(l for l in fh if l.startswith("VmRSS:")).split()[1])
+out = []
+for label, code in json.loads(sys.argv[1]):
+    exec(code)
+    out.append(rss())
+print(json.dumps(out))
+"""
+
+
+def stage_rss() -> list[int]:
+    """VmRSS (KiB) after each stage, in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(STAGES)], capture_output=True, text=True,
+                         check=True, env=env, timeout=120).stdout
+    return json.loads(out)
+
+
+def fresh_pyvirtd(top: Path) -> int:
+    daemon = PrivateDaemon(top / "pyvirtd")
+    daemon.start()
+    try:
+        time.sleep(0.5)  # start-up allocations settle, as bench/lifecycle.py reads it
+        return rss_kib(daemon.pid)
+    finally:
+        daemon.stop()
+        shutil.rmtree(daemon.root, ignore_errors=True)
+
+
+def fresh_libvirtd() -> int | None:
+    from _rom import SessionLibvirtd
+
+    why = SessionLibvirtd.available()
+    if why is not None:
+        print(f"libvirt left out: {why}", file=sys.stderr)
+        return None
+    lv = SessionLibvirtd(Path(tempfile.mkdtemp(prefix="pvlv-", dir="/tmp")))
+    try:
+        lv.start()
+        lv.virsh("list", "--all")  # answered once, as pyvirtd's figure is taken once it serves
+        time.sleep(0.5)
+        return rss_kib(lv.pid())
+    finally:
+        lv.stop()
+        shutil.rmtree(lv.root, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--libvirt", action="store_true", help="a private session libvirtd's fresh RSS, same run")
+    args = ap.parse_args(argv)
+    compile_pyvirt()
+    stages: list[list[int]] = []
+    daemons: list[int] = []
+    libvirt: list[int] = []
+    top = Path(tempfile.mkdtemp(prefix="pyvirt-bench-rss-"))
+    try:
+        for _ in range(args.runs):
+            stages.append(stage_rss())
+            daemons.append(fresh_pyvirtd(top))
+            if args.libvirt:
+                got = fresh_libvirtd()
+                if got is not None:
+                    libvirt.append(got)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    print(f"pyvirtd resident memory by import stage, medians of {args.runs} (MiB)")
+    print(f"{'stage':44} {'RSS after':>10} {'stage adds':>11}")
+    before = 0.0
+    for i, (label, _code) in enumerate(STAGES):
+        after = median([run[i] for run in stages]) / 1024
+        print(f"{label:44} {after:10.1f} {after - before if i else after:+11.1f}")
+        before = after
+    print(f"{'pyvirtd, fresh (session, nothing defined)':44} {median(daemons) / 1024:10.1f}")
+    if libvirt:
+        print(f"{'libvirtd 9.0, fresh (private session)':44} {median(libvirt) / 1024:10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
