@@ -28,6 +28,8 @@ class SocketRelay:
         self.ours, self.peer = socket.socketpair()
         self.threads = [threading.Thread(target=self._up, daemon=True, name=f"{name}-up"),
                         threading.Thread(target=self._down, daemon=True, name=f"{name}-down")]
+        self._lock = threading.Lock()
+        self._running = len(self.threads)
 
     def start(self) -> None:
         self.peer.close()
@@ -40,6 +42,7 @@ class SocketRelay:
                 self.stream.write(data)
         with contextlib.suppress(OSError):
             self.stream.close()  # the peer's end closed: the stream's other side sees it end too
+        self._done()
 
     def _down(self) -> None:
         with contextlib.suppress(OSError, PyvirtError):
@@ -47,6 +50,15 @@ class SocketRelay:
                 self.ours.sendall(data)
         with contextlib.suppress(OSError):
             self.ours.shutdown(socket.SHUT_WR)  # the stream ended: the peer reads its end
+        self._done()
+
+    def _done(self) -> None:
+        """The second thread to end closes our end: a relay nobody closes still lets go of it."""
+        with self._lock:
+            self._running -= 1
+            last = self._running == 0
+        if last:
+            self.ours.close()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
