@@ -411,6 +411,10 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
     if AXE.is_file():
         ctx = env["browser"].new_context(bypass_csp=True, viewport={"width": 1280, "height": 860})
         checker = ctx.new_page()
+        checker.goto(f"{env['web'].base}/login")  # the login page, before any session
+        checker.locator("#token").wait_for()
+        checker.add_script_tag(path=str(AXE))
+        assert checker.evaluate(AXE_JS) == [], "login"
         checker.goto(f"{env['web'].base}/login?token={env['web'].token}")
         for view in ("#/guests", f"#/guest/{GUEST}", "#/create", "#/storage", "#/networks", "#/host"):
             checker.goto(env["web"].base + "/" + view)
@@ -418,6 +422,14 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
             checker.wait_for_timeout(300)
             checker.add_script_tag(path=str(AXE))
             assert checker.evaluate(AXE_JS) == [], view
+        # every tab of the guest page (consoles, snapshots, XML, delete), axe loaded once more
+        checker.goto(f"{env['web'].base}/#/guest/{GUEST}")
+        checker.locator("#guest-h").wait_for()
+        checker.add_script_tag(path=str(AXE))
+        for tab in checker.get_by_role("tab").all_inner_texts()[1:]:
+            checker.get_by_role("tab", name=tab).click()
+            checker.wait_for_timeout(700)  # consoles connect, lists load
+            assert checker.evaluate(AXE_JS) == [], tab
         ctx.close()
     # keyboard only: from the search box, Tab reaches the guest's link and Enter opens it
     page.goto(env["web"].base + "/#/guests")
@@ -438,6 +450,15 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
             break
     page.keyboard.press("Enter")
     page.locator("#guest-h", has_text=GUEST).wait_for()
+    # the guest's views are ARIA tabs: one Tab stop, the arrow keys move (and select), End/Home jump
+    page.focus("#tab-overview")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.activeElement.id") == "tab-devices"
+    assert page.get_attribute("#tab-devices", "aria-selected") == "true"
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowRight")  # wraps round to the first
+    assert page.evaluate("() => document.activeElement.id") == "tab-overview"
+    assert page.locator("[role=tab][tabindex='0']").count() == 1
     # the overview's usage graphs (uPlot canvases) fill in, their newest figures in words below
     for key in ("cpu", "mem", "disk", "net"):
         page.locator(f"figure[data-graph='{key}'] canvas").first.wait_for()

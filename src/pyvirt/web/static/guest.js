@@ -50,6 +50,16 @@ export function GuestDetails({ name }) {
   if (!info) return html`<p class="loading">Loading ${name}…</p>`;
   const on = info.id !== -1, st = info.state;
   const act = (verb) => () => call('POST', `${path}/${verb}`, {});
+  // WAI-ARIA tabs: one Tab stop (the selected tab); arrows, Home and End move between tabs
+  const tabKey = (e) => {
+    const i = TABS.findIndex(([id]) => id === tab);
+    const n = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+    if (n === undefined) return;
+    e.preventDefault();
+    const next = TABS[(n + TABS.length) % TABS.length][0];
+    setTab(next);
+    document.getElementById('tab-' + next).focus();
+  };
   return html`<section aria-labelledby="guest-h">
     <p><a href="#/guests">← Guests</a></p>
     <h1 id="guest-h">${name} <span class=${'state s' + st} id="guest-state" data-state=${st}>${STATES[st]}</span></h1>
@@ -65,7 +75,8 @@ export function GuestDetails({ name }) {
     </div>
     <div role="tablist" aria-label="Guest views" class="tabs">
       ${TABS.map(([id, label]) => html`<button type="button" role="tab" id=${'tab-' + id}
-        aria-selected=${tab === id ? 'true' : 'false'} aria-controls="tabpanel" onClick=${() => setTab(id)}>${label}</button>`)}
+        aria-selected=${tab === id ? 'true' : 'false'} tabindex=${tab === id ? 0 : -1} aria-controls="tabpanel"
+        onClick=${() => setTab(id)} onKeyDown=${tabKey}>${label}</button>`)}
     </div>
     <div role="tabpanel" id="tabpanel" aria-labelledby=${'tab-' + tab} class="panel">
       ${tab === 'overview' && html`<${Overview} name=${name} info=${info} reload=${load} />`}
@@ -359,7 +370,7 @@ function VncConsole({ name, running }) {
       <select id="send-keys" value=${combo} onChange=${(e) => setCombo(e.target.value)}>
         ${Object.keys(KEYS).map((k) => html`<option value=${k}>${k}</option>`)}</select>
       <${Action} label="Send keys" run=${sendKeys} /></div>
-    <div class="vnc" ref=${box} id="vnc-screen" aria-label=${'Graphical console of ' + name}></div></div>`;
+    <div class="vnc" ref=${box} id="vnc-screen" role="application" aria-roledescription="remote screen" aria-label=${'Graphical console of ' + name}></div></div>`;
 }
 
 // Snapshots in tree order (each one after its parent, by creation time) with their depth
