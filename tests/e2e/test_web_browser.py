@@ -428,7 +428,7 @@ def test_every_control_is_labelled_and_keyboard_works(env: dict[str, Any]) -> No
         checker.add_script_tag(path=str(AXE))
         for tab in checker.get_by_role("tab").all_inner_texts()[1:]:
             checker.get_by_role("tab", name=tab).click()
-            checker.wait_for_timeout(700)  # consoles connect, lists load
+            checker.wait_for_timeout(300)  # consoles connect, lists load
             assert checker.evaluate(AXE_JS) == [], tab
         ctx.close()
     # keyboard only: from the search box, Tab reaches the guest's link and Enter opens it
