@@ -60,6 +60,21 @@ def parse_request(xml: str, *, redefine: bool) -> CheckpointDef:
     return chk
 
 
+def prepare_redefine(chk: CheckpointDef, uuid: str | None, own_uuid: str, disks: list[GuestDisk] | None) -> None:
+    """virDomainCheckpointRedefinePrep's checks on a redefined checkpoint: a recorded definition
+    (`uuid`, `disks`: read from it by the driver) must be this domain's and aligns the disks;
+    without one, bitmaps are named after the checkpoint."""
+    if disks is not None:
+        if uuid != own_uuid:
+            raise PyvirtError(f"invalid argument: definition for checkpoint {chk.name} must use uuid {own_uuid}",
+                              ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_CHECKPOINT)
+        align_disks(chk, disks)
+        return
+    for disk in chk.disks:
+        if disk.checkpoint == "bitmap" and disk.bitmap is None:
+            disk.bitmap = chk.name
+
+
 def redefine_makes_current(chks: CheckpointSet, chk: CheckpointDef) -> bool:
     """virDomainCheckpointRedefinePrep: a redefined checkpoint becomes current when its parent
     is the current one, or when there is no current one yet."""
@@ -84,10 +99,7 @@ class CheckpointSet(SnapshotSet):
         return CheckpointInfo(name=name, parent=chk.parent or "", creation_time=chk.creation_time or 0)
 
     def records(self) -> list[CheckpointInfo]:  # type: ignore[override]
-        order: list[str] = []
-        for root in self.children(None):
-            order += [root, *self.descendants(root)]
-        return [self.info(n) for n in order]
+        return super().records()  # type: ignore[return-value]  # parents first, each through info()
 
 
 class GuestDisk:

@@ -14,6 +14,10 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, SnapshotInfo, no_sna
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
+
     from pyvirt.xml.snapshot import SnapshotDef
 
 
@@ -192,6 +196,40 @@ class SnapshotSet:
         for root in self.children(None):
             order += [root, *self.descendants(root)]
         return [self.info(n) for n in order]
+
+
+def load_moments(moments: SnapshotSet, folder: Path, parse: Callable[[str], Any]) -> list[Any]:
+    """Fill `moments` from pyvirtd's metadata files (``folder/*.xml``, read with `parse`), oldest
+    first; a file that cannot be read is logged and skipped, and a moment whose parent's file
+    was lost becomes a root.  The records, in that order (the caller picks the current one)."""
+    import logging
+
+    from pyvirt.xml.errors import XMLError
+
+    found = []
+    for path in sorted(folder.glob("*.xml")) if folder.is_dir() else []:
+        try:
+            found.append(parse(path.read_text()))
+        except (OSError, UnicodeDecodeError, XMLError) as exc:
+            logging.getLogger(__name__).error("skipping metadata %s: %s", path, exc)
+    found.sort(key=lambda m: (m.creation_time or 0, m.name or ""))
+    for moment in found:
+        moments.snaps[moment.name or ""] = moment
+    for moment in found:
+        if moment.parent is not None and moment.parent not in moments.snaps:
+            moment.parent = None
+    return found
+
+
+def save_moments(folder: Path, texts: dict[str, str], removed: list[str] | tuple[str, ...] = ()) -> None:
+    """Write each moment's metadata file atomically (``NAME.xml``) and remove the `removed` ones."""
+    from pyvirt.atomicio import remove_quietly, write_atomic
+
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, text in texts.items():
+        write_atomic(folder / f"{name}.xml", text)
+    for name in removed:
+        remove_quietly(folder / f"{name}.xml")
 
 
 def regular_file(path: str | None) -> bool:

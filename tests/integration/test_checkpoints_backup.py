@@ -20,7 +20,7 @@ import pytest
 
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.testguest import TestGuest
-from tests.daemon_harness import DaemonHarness, guest_xml
+from tests.daemon_harness import DaemonHarness, cli, guest_xml
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -140,6 +140,11 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
                             "</disk></disks></domainbackup>")
     job = conn.get_job_info("ck")
     assert (job.type, job.operation) == (2, 9)
+    shown = cli(daemon, "domjobinfo ck; backup-dumpxml ck --xpath //server; checkpoint-list ck --tree")
+    assert shown.returncode == 0, shown.stderr
+    assert "Job type:         Unbounded" in shown.stdout and "Operation:        Backup" in shown.stdout
+    assert f'<server transport="unix" socket="{sock}"/>' in shown.stdout
+    assert "c1\n  |\n  +- c2\n" in shown.stdout
     assert "mode='pull'" in conn.backup_xml("ck") and "exportname='vdb'" in conn.backup_xml("ck")
     with pytest.raises(PyvirtError, match="another backup job is already running"):
         conn.backup_begin("ck", _push(tmp_path / "y.qcow2"))

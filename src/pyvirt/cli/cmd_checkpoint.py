@@ -7,7 +7,15 @@ every driver.  The tree helpers are the snapshot commands' own.
 
 from __future__ import annotations
 
-from pyvirt.cli.cmd_snapshot import _children_map, _descendants, _exclusive, _key, _split_commas, _when
+from pyvirt.cli.cmd_snapshot import (
+    _children_map,
+    _descendants,
+    _exclusive,
+    _key,
+    _split_commas,
+    _when,
+    moment_head,
+)
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
@@ -60,11 +68,7 @@ def cmd_checkpoint_create(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_checkpoint_create_as(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
-    xml = "<domaincheckpoint>\n"
-    if p.str("name") is not None:
-        xml += f"  <name>{escape_xml(p.str('name') or '')}</name>\n"
-    if p.str("description") is not None:
-        xml += f"  <description>{escape_xml(p.str('description') or '')}</description>\n"
+    xml = moment_head("domaincheckpoint", p)
     if p.has("diskspec"):
         xml += "  <disks>\n" + "".join(_diskspec(s) for s in p.argv("diskspec")) + "  </disks>\n"
     xml += "</domaincheckpoint>\n"

@@ -113,13 +113,20 @@ def cmd_snapshot_create(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def cmd_snapshot_create_as(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    xml = "<domainsnapshot>\n"
+def moment_head(tag: str, p: Parsed) -> str:
+    """The start of the XML snapshot-create-as and checkpoint-create-as build: root, --name,
+    --description."""
+    xml = f"<{tag}>\n"
     if p.str("name") is not None:
         xml += f"  <name>{escape_xml(p.str('name') or '')}</name>\n"
     if p.str("description") is not None:
         xml += f"  <description>{escape_xml(p.str('description') or '')}</description>\n"
+    return xml
+
+
+def cmd_snapshot_create_as(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    xml = moment_head("domainsnapshot", p)
     if p.str("memspec") is not None:
         xml += _memspec(p.str("memspec") or "")
     if p.has("diskspec"):

@@ -338,6 +338,8 @@ class BackupMixin:
                 "cancelled": JOB_CANCELLED}[job.status]
         end = job.ended if job.ended is not None else time.monotonic()
         total, done = job.total, job.processed if job.status == "active" else job.total
+        if not job.backup.push:  # libvirt reports a pull job's scratch use instead (not kept here)
+            total = done = 0
         return JobInfo(kind, OP_BACKUP, int((end - job.started) * 1000), disk_total=total, disk_processed=done,
                        disk_remaining=max(total - done, 0), error=job.error)
 

@@ -15,12 +15,10 @@ in those files either: after a restart the newest checkpoint is the current one 
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import CheckpointInfo, ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.checkpoint_tree import (
     CheckpointSet,
     GuestDisk,
@@ -28,18 +26,17 @@ from pyvirt.checkpoint_tree import (
     check_create_flags,
     check_delete_flags,
     parse_request,
+    prepare_redefine,
     redefine_makes_current,
     unsupported,
 )
 from pyvirt.daemon import model
+from pyvirt.snapshot_tree import load_moments, save_moments
 
 if TYPE_CHECKING:
     from pyvirt.daemon.records import DomainRecord, Running
     from pyvirt.xml import Domain
     from pyvirt.xml.checkpoint import CheckpointDef
-
-log = logging.getLogger(__name__)
-
 
 def _not_running(action: str) -> PyvirtError:
     return PyvirtError(f"Operation not supported: cannot {action} checkpoint for inactive domain",
@@ -73,35 +70,17 @@ class CheckpointsMixin:
         return chks
 
     def _load_checkpoints(self, rec: DomainRecord) -> CheckpointSet:
-        """Read a domain's checkpoint files; one that cannot be read is logged and skipped."""
+        """Read a domain's checkpoint files; the newest is current (libvirt keeps no mark either)."""
         from pyvirt.xml.checkpoint import parse_checkpoint
-        from pyvirt.xml.errors import XMLError
 
         chks = CheckpointSet()
-        folder = self._checkpoint_dir(rec)
-        found: list[CheckpointDef] = []
-        for path in sorted(folder.glob("*.xml")) if folder.is_dir() else []:
-            try:
-                found.append(parse_checkpoint(path.read_text(), redefine=True))
-            except (OSError, UnicodeDecodeError, XMLError) as exc:
-                log.error("skipping checkpoint metadata %s: %s", path, exc)
-        found.sort(key=lambda c: (c.creation_time or 0, c.name or ""))
-        for chk in found:
-            chks.snaps[chk.name or ""] = chk
-            chks.current = chk.name
-        for chk in found:  # a parent whose file was lost: the child becomes a root
-            if chk.parent is not None and chk.parent not in chks.snaps:
-                chk.parent = None
+        found = load_moments(chks, self._checkpoint_dir(rec), lambda text: parse_checkpoint(text, redefine=True))
+        chks.current = found[-1].name if found else None
         return chks
 
     def _persist_checkpoints(self, rec: DomainRecord, chks: CheckpointSet, removed: list[str] | tuple[str, ...] = (),
                              ) -> None:
-        folder = self._checkpoint_dir(rec)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for name, chk in chks.snaps.items():
-            write_atomic(folder / f"{name}.xml", chk.to_xml())
-        for name in removed:
-            remove_quietly(folder / f"{name}.xml")
+        save_moments(self._checkpoint_dir(rec), {n: c.to_xml() for n, c in chks.snaps.items()}, removed)
 
     def drop_checkpoint_metadata(self, rec: DomainRecord) -> None:
         """An undefined domain's checkpoint records go with it (its images keep their bitmaps)."""
@@ -159,14 +138,9 @@ class CheckpointsMixin:
         """Record metadata only (a checkpoint taken before, e.g. on another host)."""
         if chk.domain_xml is not None:
             dom = model.parse_stored(chk.domain_xml)
-            if dom.uuid != rec.uuid:
-                raise PyvirtError(f"invalid argument: definition for checkpoint {chk.name} must use uuid {rec.uuid}",
-                                  ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_CHECKPOINT)
-            align_disks(chk, guest_disks(dom))
+            prepare_redefine(chk, dom.uuid, rec.uuid, guest_disks(dom))
         else:
-            for disk in chk.disks:
-                if disk.checkpoint == "bitmap" and disk.bitmap is None:
-                    disk.bitmap = chk.name
+            prepare_redefine(chk, None, rec.uuid, None)
         if validate:  # qemuCheckpointRedefineValidateBitmaps
             run = self._running(rec)  # type: ignore[attr-defined]
             present = await self._bitmaps_present(run, rec)

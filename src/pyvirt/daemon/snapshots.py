@@ -36,7 +36,7 @@ from pyvirt.api import (
     SuspendedDetail,
     operation_invalid,
 )
-from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
 from pyvirt.snapshot_tree import (
     GuestDisk,
@@ -46,8 +46,10 @@ from pyvirt.snapshot_tree import (
     exclusive,
     flag_error,
     is_external,
+    load_moments,
     parse_request,
     regular_file,
+    save_moments,
 )
 
 if TYPE_CHECKING:
@@ -97,35 +99,19 @@ class SnapshotsMixin:
         return snaps
 
     def _load_snapshots(self, rec: DomainRecord) -> SnapshotSet:
-        """Read a domain's snapshot files; one that cannot be read is logged and skipped."""
-        from pyvirt.xml.errors import XMLError
+        """Read a domain's snapshot files (the one marked <active> is current)."""
         from pyvirt.xml.snapshot import parse_snapshot
 
         snaps = SnapshotSet()
-        folder = self._snapshot_dir(rec)
-        found: list[SnapshotDef] = []
-        for path in sorted(folder.glob("*.xml")) if folder.is_dir() else []:
-            try:
-                found.append(parse_snapshot(path.read_text(), redefine=True, internal=True))
-            except (OSError, UnicodeDecodeError, XMLError) as exc:
-                log.error("skipping snapshot metadata %s: %s", path, exc)
-        found.sort(key=lambda s: (s.creation_time or 0, s.name or ""))
-        for snap in found:
-            snaps.snaps[snap.name or ""] = snap
+        for snap in load_moments(snaps, self._snapshot_dir(rec),
+                                 lambda text: parse_snapshot(text, redefine=True, internal=True)):
             if snap.active:
                 snaps.current = snap.name
-        for snap in found:  # a parent whose file was lost: the child becomes a root
-            if snap.parent is not None and snap.parent not in snaps.snaps:
-                snap.parent = None
         return snaps
 
     def _persist_snapshots(self, rec: DomainRecord, snaps: SnapshotSet, removed: tuple[str, ...] | list[str] = ()) -> None:
-        folder = self._snapshot_dir(rec)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for name, snap in snaps.snaps.items():
-            write_atomic(folder / f"{name}.xml", snap.to_xml(internal=True, current=name == snaps.current))
-        for name in removed:
-            remove_quietly(folder / f"{name}.xml")
+        save_moments(self._snapshot_dir(rec), {name: snap.to_xml(internal=True, current=name == snaps.current)
+                                               for name, snap in snaps.snaps.items()}, removed)
 
     def has_snapshots(self, rec: DomainRecord) -> int:
         return len(self._snapset(rec).snaps)

@@ -16,6 +16,7 @@ from pyvirt.checkpoint_tree import (
     check_create_flags,
     check_delete_flags,
     parse_request,
+    prepare_redefine,
     redefine_makes_current,
 )
 from pyvirt.testdriver.xmlutil import to_string
@@ -58,15 +59,10 @@ class CheckpointsMixin:
                 from pyvirt.testdriver.xmlutil import text
 
                 root = parse_domain_xml(chk.domain_xml, unsupported_ok=True)[0]
-                if text(root, "uuid").lower() != obj.uuid:
-                    raise PyvirtError(f"invalid argument: definition for checkpoint {chk.name} must use uuid "
-                                      f"{obj.uuid}", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN_CHECKPOINT)
+                prepare_redefine(chk, text(root, "uuid").lower(), obj.uuid, guest_disks(root))
                 chk.domain_xml = to_string(root)
-                align_disks(chk, guest_disks(root))
             else:
-                for disk in chk.disks:
-                    if disk.checkpoint == "bitmap" and disk.bitmap is None:
-                        disk.bitmap = chk.name
+                prepare_redefine(chk, None, obj.uuid, None)
             chks.add(chk, redefine=True, make_current=make_current)
             return chk.name or ""
         tree = obj.current
@@ -94,14 +90,8 @@ class CheckpointsMixin:
 
 def guest_disks(tree: etree._Element) -> list[GuestDisk]:
     """The domain's disks as checkpoint alignment sees them (CD-ROMs are read-only in libvirt)."""
-    out = []
-    for disk in tree.findall("devices/disk"):
-        target = disk.find("target")
-        src = disk.find("source")
-        path = None
-        if src is not None:
-            path = src.get("file") or src.get("dev") or src.get("name") or src.get("volume")
-        readonly = disk.find("readonly") is not None or disk.get("device") == "cdrom"
-        out.append(GuestDisk(target.get("dev", "") if target is not None else "", path,
-                             skip=path is None or readonly))
-    return out
+    from pyvirt.testdriver.snapshots import disk_sources
+
+    return [GuestDisk(target, path, skip=path is None or disk.find("readonly") is not None
+                      or disk.get("device") == "cdrom")
+            for target, path, disk in disk_sources(tree)]

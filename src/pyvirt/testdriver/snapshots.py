@@ -191,7 +191,9 @@ class SnapshotsMixin:
         self._snapset(obj).remove(name, children=children, children_only=children_only)
 
 
-def _guest_disks(tree: etree._Element) -> list[GuestDisk]:
+def disk_sources(tree: etree._Element) -> list[tuple[str, str | None, etree._Element]]:
+    """(target, source path or None, the <disk>) of each of a domain's disks, as snapshots and
+    checkpoints both align their disks with them."""
     out = []
     for disk in tree.findall("devices/disk"):
         target = disk.find("target")
@@ -199,6 +201,10 @@ def _guest_disks(tree: etree._Element) -> list[GuestDisk]:
         path = None
         if src is not None:
             path = src.get("file") or src.get("dev") or src.get("name") or src.get("volume")
-        out.append(GuestDisk(target.get("dev", "") if target is not None else "", path, disk.get("snapshot"),
-                             regular_file=regular_file(path)))
+        out.append((target.get("dev", "") if target is not None else "", path, disk))
     return out
+
+
+def _guest_disks(tree: etree._Element) -> list[GuestDisk]:
+    return [GuestDisk(target, path, disk.get("snapshot"), regular_file=regular_file(path))
+            for target, path, disk in disk_sources(tree)]

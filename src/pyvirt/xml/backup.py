@@ -74,7 +74,7 @@ class BackupDef:
         """virDomainBackupDefFormat: disks that are not backed up show only name and backup='no'."""
         disks = [d if d.backup else BackupDisk(name=d.name, backup=False) for d in self.disks]
         view = dataclasses.replace(self, mode=self.mode or "push", disks=disks)
-        return to_text(build(view, "domainbackup", FormatOptions(inactive=True, security_info=True))) + "\n"
+        return to_text(build(view, "domainbackup", FormatOptions(inactive=True, security_info=True))).rstrip("\n") + "\n"
 
 
 def parse_backup(xml: str | bytes) -> BackupDef:
