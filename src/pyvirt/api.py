@@ -1085,20 +1085,21 @@ class MigrationTarget(Record):
 
 
 class JobInfo(Record):
-    """virDomainGetJobStats for a domain's job (migration): libvirt's job type numbers
+    """virDomainGetJobStats for a domain's job (migration, backup): libvirt's job type numbers
     (0 none, 1 bounded, 2 unbounded, 3 completed, 4 failed, 5 cancelled), sizes in bytes,
-    times in milliseconds.  `data_*` is memory plus disks, what virsh's --verbose counts."""
+    times in milliseconds.  `data_*` is memory plus disks, what virsh's --verbose counts;
+    `temp_*` a pull backup's scratch space (VIR_DOMAIN_JOB_DISK_TEMP_USED/TOTAL)."""
 
     _fields = ("type", "operation", "time_elapsed", "data_total", "data_processed", "data_remaining",
                "mem_total", "mem_processed", "mem_remaining", "mem_bps", "disk_total", "disk_processed",
-               "disk_remaining", "downtime", "setup_time", "iteration", "error")
+               "disk_remaining", "downtime", "setup_time", "iteration", "error", "temp_used", "temp_total")
     __slots__ = _fields
 
     def __init__(self, type: int = 0, operation: int = 0, time_elapsed: int = 0, data_total: int = 0,  # noqa: A002
                  data_processed: int = 0, data_remaining: int = 0, mem_total: int = 0, mem_processed: int = 0,
                  mem_remaining: int = 0, mem_bps: int = 0, disk_total: int = 0, disk_processed: int = 0,
                  disk_remaining: int = 0, downtime: int = 0, setup_time: int = 0, iteration: int = 0,
-                 error: str | None = None) -> None:
+                 error: str | None = None, temp_used: int = 0, temp_total: int = 0) -> None:
         self.type = type
         self.operation = operation
         self.time_elapsed = time_elapsed
@@ -1116,6 +1117,8 @@ class JobInfo(Record):
         self.setup_time = setup_time
         self.iteration = iteration
         self.error = error
+        self.temp_used = temp_used
+        self.temp_total = temp_total
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,14 +54,14 @@ def _image_bitmaps(image: Path) -> list[str]:
 
 
 def _data(image: Path) -> list[tuple[int, int]]:
-    """(offset, length) of the extents that hold data in a qcow2 backup image."""
-    out = subprocess.run(["qemu-img", "map", "--output=json", "-f", "qcow2", str(image)], capture_output=True,
+    """(offset, length) of the extents a qcow2 backup image holds itself (not its backing file's)."""
+    out = subprocess.run(["qemu-img", "map", "-U", "--output=json", "-f", "qcow2", str(image)], capture_output=True,
                          text=True, check=True).stdout
-    return [(e["start"], e["length"]) for e in json.loads(out) if e["data"]]
+    return [(e["start"], e["length"]) for e in json.loads(out) if e["data"] and e["depth"] == 0]
 
 
 def _reads(spec: str, pattern: int, offset: int, length: int, fmt: str = "raw") -> bool:
-    proc = subprocess.run(["qemu-io", "-r", "-f", fmt, spec, "-c", f"read -P {pattern:#x} {offset} {length}"],
+    proc = subprocess.run(["qemu-io", "-r", "-U", "-f", fmt, spec, "-c", f"read -P {pattern:#x} {offset} {length}"],
                           capture_output=True, text=True, timeout=30)
     return proc.returncode == 0 and "Pattern verification failed" not in proc.stdout + proc.stderr
 
@@ -123,15 +123,20 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     conn.backup_begin("ck", _push(since_c2, "c2"))
     _backup_done(conn)
     assert _data(since_c2) == [(8 * MiB, 64 * KiB)]
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(since_c2)], capture_output=True,
+                                     text=True, check=True).stdout)
+    assert info["backing-filename"] == str(scratch)  # an overlay of the disk, as libvirt makes it
+    done = conn.get_job_info("ck", completed=True)
+    assert (done.disk_total, done.disk_processed) == (64 * KiB, 64 * KiB)  # only the dirty clusters were copied
     conn.backup_begin("ck", _push(since_c1, "c1"))
     _backup_done(conn)
     assert _data(since_c1) == [(4 * MiB, 64 * KiB), (8 * MiB, 64 * KiB)]
     assert _bitmaps(conn) == ["c1", "c2"]  # the checkpoints' own bitmaps are never consumed
-    with pytest.raises(PyvirtError, match="already exists"):  # a target is never overwritten
+    with pytest.raises(PyvirtError, match=f"store '{since_c1}' for backup of 'vdb' exists"):  # never overwritten
         conn.backup_begin("ck", _push(since_c1, "c1"))
-    with pytest.raises(PyvirtError) as err:
+    with pytest.raises(PyvirtError, match="Checkpoint 'nope' for incremental backup of disk 'vdb' not found") as err:
         conn.backup_begin("ck", _push(tmp_path / "x.qcow2", "nope"))
-    assert err.value.code == ErrorCode.NO_DOMAIN_CHECKPOINT
+    assert err.value.code == ErrorCode.NO_DOMAIN_CHECKPOINT and not (tmp_path / "x.qcow2").exists()
 
     # pull mode: the export keeps the backup's point in time while the disk changes
     sock = daemon.root / "nbd.sock"
@@ -143,6 +148,7 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     shown = cli(daemon, "domjobinfo ck; backup-dumpxml ck --xpath //server; checkpoint-list ck --tree")
     assert shown.returncode == 0, shown.stderr
     assert "Job type:         Unbounded" in shown.stdout and "Operation:        Backup" in shown.stdout
+    assert "Temporary disk space total: 16.000 MiB" in shown.stdout, shown.stdout
     assert f'<server transport="unix" socket="{sock}"/>' in shown.stdout
     assert "c1\n  |\n  +- c2\n" in shown.stdout
     assert "mode='pull'" in conn.backup_xml("ck") and "exportname='vdb'" in conn.backup_xml("ck")
@@ -153,6 +159,9 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     assert _reads(export, 0xAA, 0, 64 * KiB) and _reads(export, 0xCC, 8 * MiB, 64 * KiB)
     conn.abort_job("ck")
     assert conn.get_job_info("ck").type == 0
+    ended = conn.get_job_info("ck", completed=True)  # how a pull backup ends, in libvirt's words
+    assert (ended.type, ended.operation, ended.error) == (3, 9, "Operation canceled")
+    assert not (tmp_path / "scratch.qcow2").exists()
     with pytest.raises(PyvirtError) as err:
         conn.backup_xml("ck")
     assert err.value.code == ErrorCode.NO_DOMAIN_BACKUP

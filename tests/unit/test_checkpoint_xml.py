@@ -43,6 +43,8 @@ def test_size_is_output_only() -> None:
     assert chk.disks[0].size is None
     chk.disks[0].bitmap, chk.disks[0].size = "c", 65536
     assert "size='65536'" in chk.to_xml(size=True) and "size=" not in chk.to_xml()
+    chk.disks[0].size = 0  # nothing written since: libvirt still says so
+    assert "bitmap='c' size='0'/>" in chk.to_xml(size=True)
 
 
 @pytest.mark.parametrize(("xml", "words"), [

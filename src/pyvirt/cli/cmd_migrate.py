@@ -264,7 +264,10 @@ def _job_text(job: JobInfo) -> str:
         lines.append(f"{label:<17} {job.downtime:<12} ms")
     if job.setup_time:
         lines.append(f"{'Setup time:':<17} {job.setup_time:<12} ms")
-    if job.error and job.type in (4, 5):
+    if job.temp_total or job.temp_used:
+        size("Temporary disk space use:", job.temp_used)
+        size("Temporary disk space total:", job.temp_total)
+    if job.error:
         lines.append(f"{'Error message:':<17} {job.error}")
     return "\n".join(lines) + "\n"
 

@@ -68,6 +68,7 @@ class BackupJob:
         self.started = time.monotonic()
         self.ended: float | None = None
         self.total = self.processed = 0
+        self.size = 0                             # the backed-up disks' virtual size
         self.task: asyncio.Task[None] | None = None
 
 
@@ -169,7 +170,11 @@ class BackupMixin:
                 raise _unsupported(f"cannot find the block node of disk '{bd.name}' in QEMU")
             bitmap = None
             if bd.backupmode == "incremental":
-                since = chks.get(bd.incremental or "")  # libvirt's "no domain checkpoint with matching name"
+                since = chks.snaps.get(bd.incremental or "")
+                if since is None:
+                    raise PyvirtError(f"Domain checkpoint not found: Checkpoint '{bd.incremental}' for incremental "
+                                      f"backup of disk '{bd.name}' not found", ErrorCode.NO_DOMAIN_CHECKPOINT,
+                                      ErrorDomain.QEMU)
                 own = next((c for c in since.disks if c.name == bd.name and c.checkpoint == "bitmap"), None)
                 if own is None or (own.bitmap or "") not in present.get(bd.name or "", {}):
                     raise PyvirtError(f"checkpoint inconsistent: missing or broken bitmap '{since.name}' for disk "
@@ -184,9 +189,11 @@ class BackupMixin:
                 job.bitmaps.append((source, bitmap))
             image = await self._qemu_image(run, disk) or {}  # type: ignore[attr-defined]
             size = int(image.get("virtual-size", 0))
+            job.size += size
             node = free_node(used | set(job.nodes))
             await self._backup_image(rec, run, job, bd, node, size, backing=None if backup.push else source,
-                                     reuse=reuse_external and backup.push)
+                                     reuse=reuse_external and backup.push, disk_source=disk.source_file,
+                                     disk_format=disk.driver_type or "raw")
             job_id = f"pyvirt-backup-{bd.name}"
             data: dict[str, Any] = {"job-id": job_id, "device": source, "target": f"{node}-format",
                                     "auto-finalize": True, "auto-dismiss": False}
@@ -216,8 +223,11 @@ class BackupMixin:
             await self._qmp(run, "block-export-add", {**export, "writable": False})  # type: ignore[attr-defined]
 
     async def _backup_image(self, rec: DomainRecord, run: Running, job: BackupJob, bd: Any, node: str, size: int,
-                            backing: str | None, reuse: bool) -> None:
-        """Make (or, with `reuse`, take) the target or scratch image and add its nodes to QEMU."""
+                            backing: str | None, reuse: bool, disk_source: str | None = None,
+                            disk_format: str = "raw") -> None:
+        """Make (or, with `reuse`, take) the target or scratch image and add its nodes to QEMU
+        (`backing`: the disk's node a scratch image reads through; `disk_source`/`disk_format`:
+        the disk's image, written as a qcow2 copy's backing file)."""
         from pyvirt.storage import qemuimg
 
         path = bd.path or ""
@@ -227,11 +237,20 @@ class BackupMixin:
                 raise PyvirtError(f"Cannot access storage file '{path}': No such file or directory",
                                   ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
         else:
-            if os.path.lexists(path):  # never overwrite what is there (libvirt: --reuse-external)
-                raise _unsupported(f"backup file '{path}' of disk '{bd.name}' already exists; use --reuse-external")
+            if os.path.lexists(path):  # never overwrite what is there (--reuse-external takes it)
+                raise PyvirtError(f"invalid argument: store '{path}' for backup of '{bd.name}' exists",
+                                  ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
             if backing is not None and fmt != "qcow2":
                 raise _unsupported(f"the scratch image of disk '{bd.name}' must be qcow2")
-            await asyncio.to_thread(qemuimg.create, path, fmt, size)
+            # a qcow2 copy of only some clusters (incremental), or a scratch file, is an overlay of
+            # the disk's image (as libvirt makes it): read alone, it shows the whole disk
+            source = (disk_source or "") if fmt == "qcow2" and (backing is not None or bd.backupmode == "incremental") \
+                else None
+            if source:
+                await asyncio.to_thread(qemuimg.run, ["create", "-q", "-f", "qcow2", "-u", "-b", source, "-F",
+                                                      disk_format, path, str(size)], f"creating '{path}'")
+            else:
+                await asyncio.to_thread(qemuimg.create, path, fmt, size)
             job.created.append(path)
         await self._give_files(rec, [(path, False)])  # type: ignore[attr-defined]
         driver = "host_device" if bd.type == "block" else "file"
@@ -337,10 +356,11 @@ class BackupMixin:
         kind = {"active": JOB_UNBOUNDED, "completed": JOB_COMPLETED, "failed": JOB_FAILED,
                 "cancelled": JOB_CANCELLED}[job.status]
         end = job.ended if job.ended is not None else time.monotonic()
+        elapsed = int((end - job.started) * 1000)
+        if not job.backup.push:  # the scratch files' use: what the sync=none jobs copied there
+            return JobInfo(kind, OP_BACKUP, elapsed, temp_used=job.processed, temp_total=job.size, error=job.error)
         total, done = job.total, job.processed if job.status == "active" else job.total
-        if not job.backup.push:  # libvirt reports a pull job's scratch use instead (not kept here)
-            total = done = 0
-        return JobInfo(kind, OP_BACKUP, int((end - job.started) * 1000), disk_total=total, disk_processed=done,
+        return JobInfo(kind, OP_BACKUP, elapsed, disk_total=total, disk_processed=done,
                        disk_remaining=max(total - done, 0), error=job.error)
 
     async def _abort_backup(self, rec: DomainRecord) -> bool:
@@ -349,7 +369,10 @@ class BackupMixin:
         if job is None or job.status != "active":
             return False
         run = self._running(rec)  # type: ignore[attr-defined]
-        job.status = "cancelled" if job.backup.push else "completed"  # a pull backup ends this way (libvirt)
+        if job.backup.push:
+            job.status = "cancelled"
+        else:  # the way a pull backup ends: libvirt calls it completed, with QEMU's word for it
+            job.status, job.error = "completed", "Operation canceled"
         for job_id in job.jobs.values():
             with contextlib.suppress(PyvirtError):
                 await self._qmp(run, "job-cancel", {"id": job_id})  # type: ignore[attr-defined]
