@@ -273,6 +273,7 @@ class ErrorCode(Numbering):
     RESOURCE_BUSY = 87
     ACCESS_DENIED = 88
     STORAGE_VOL_EXIST = 90
+    CPU_INCOMPATIBLE = 91
     XML_INVALID_SCHEMA = 92
     NO_SERVER = 95
     DEVICE_MISSING = 99
@@ -299,6 +300,7 @@ class ErrorDomain(Numbering):
     DOMAIN = 20
     SECURITY = 24
     NODEDEV = 22
+    CPU = 31
     INTERFACE = 26
     SECRET = 30
     NWFILTER = 33
@@ -1275,6 +1277,33 @@ class Connection(abc.ABC):
         """The CPU model names guests of `arch` may use; [] where the CPU driver accepts any
         (virsh then prints "all CPU models are accepted")."""
         raise no_support("virConnectGetCPUModelNames")
+
+    @op("Connect", "POST /v1/host/cpu-baseline", "virConnectBaselineCPU", readonly=True)
+    def baseline_cpu(self, xml_cpus: list[str], expand_features: bool = False, migratable: bool = False) -> str:
+        """The <cpu> every one of `xml_cpus` (host CPU descriptions) can run: the closest model
+        and the features it needs added or removed; `expand_features` lists every feature."""
+        raise no_support("virConnectBaselineCPU")
+
+    @op("Connect", "POST /v1/host/cpu-compare", "virConnectCompareCPU", readonly=True)
+    def compare_cpu(self, xml: str, fail_incompatible: bool = False, validate: bool = False) -> int:
+        """libvirt's virCPUCompareResult of the host CPU against the <cpu> in `xml`: 0
+        incompatible, 1 identical, 2 the host is a superset; `fail_incompatible` makes the first
+        an error saying why."""
+        raise no_support("virConnectCompareCPU")
+
+    @op("Connect", "POST /v1/host/hypervisor-cpu-baseline", "virConnectBaselineHypervisorCPU", readonly=True)
+    def baseline_hypervisor_cpu(self, xml_cpus: list[str], emulator: str | None = None, arch: str | None = None,
+                                machine: str | None = None, virttype: str | None = None,
+                                expand_features: bool = False, migratable: bool = False) -> str:
+        """baseline_cpu limited to the models and features the hypervisor offers here."""
+        raise no_support("virConnectBaselineHypervisorCPU")
+
+    @op("Connect", "POST /v1/host/hypervisor-cpu-compare", "virConnectCompareHypervisorCPU", readonly=True)
+    def compare_hypervisor_cpu(self, xml: str, emulator: str | None = None, arch: str | None = None,
+                               machine: str | None = None, virttype: str | None = None,
+                               fail_incompatible: bool = False, validate: bool = False) -> int:
+        """compare_cpu against the CPU the hypervisor gives a guest here (its host-model)."""
+        raise no_support("virConnectCompareHypervisorCPU")
 
     @op("Connect", "GET /v1/host/freepages", "virNodeGetFreePages")
     def node_free_pages(self, pages: list[int], start_cell: int = -1, cell_count: int = 1) -> list[int]:

@@ -51,3 +51,21 @@ def model_names(arch: str, x86_models: tuple[str, ...] | list[str] = X86_MODELS)
         return []
     raise PyvirtError(f"this function is not supported by the connection driver: '{arch}' architecture is "
                       "not supported by CPU driver", ErrorCode.NO_SUPPORT, ErrorDomain.NONE)
+
+
+_AMD_PREFIXES = ("EPYC", "Opteron", "phenom", "athlon")
+_HYGON_PREFIXES = ("Dhyana",)
+# libvirt's pentium models name no vendor (its domcapabilities say 'unknown')
+_INTEL_PREFIXES = ("Broadwell", "Cascadelake", "Conroe", "Cooperlake", "Denverton", "GraniteRapids",
+                   "Haswell", "Icelake", "IvyBridge", "KnightsMill", "Nehalem", "Penryn", "SandyBridge",
+                   "SapphireRapids", "Skylake", "Snowridge", "Westmere", "core2duo", "coreduo", "n270")  # fmt: skip
+
+
+def cpu_model_vendor(name: str) -> str:
+    """The vendor libvirt gives a CPU model (generic ones like qemu64 are 'unknown').  QEMU's own
+    vendor property is no guide: it gives qemu64 AMD's and kvm64 Intel's vendor string only so a
+    guest sees some vendor, where libvirt's map names none."""
+    for vendor, prefixes in (("AMD", _AMD_PREFIXES), ("Hygon", _HYGON_PREFIXES), ("Intel", _INTEL_PREFIXES)):
+        if name.startswith(prefixes):
+            return vendor
+    return "unknown"

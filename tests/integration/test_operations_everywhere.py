@@ -368,6 +368,13 @@ STEPS: list[Step] = [
     ("node_security_model", lambda c, x: c.node_security_model()["model"] in ("none", "testSecurity") or 1 / 0),
     ("get_cpu_model_names", lambda c, x: "qemu64" in c.get_cpu_model_names("x86_64") or 1 / 0),
     ("node_free_pages", lambda c, x: len(c.node_free_pages([4, 2048], 0, 1)) == 2 or 1 / 0),
+    ("baseline_cpu", lambda c, x: "<model fallback='forbid'>Nehalem</model>" in c.baseline_cpu(
+        ["<cpu><arch>x86_64</arch><model>Nehalem</model></cpu>"]) or 1 / 0),
+    ("compare_cpu", lambda c, x: c.compare_cpu("<cpu><model>qemu64</model></cpu>") in (1, 2) or 1 / 0),
+    ("baseline_hypervisor_cpu", lambda c, x: "Nehalem" in c.baseline_hypervisor_cpu(
+        ["<cpu><model>Nehalem</model></cpu>"]) or 1 / 0),
+    ("compare_hypervisor_cpu", lambda c, x: c.compare_hypervisor_cpu(
+        "<cpu><model>qemu64</model><vendor>Intel</vendor></cpu>") == 0 or 1 / 0),
     ("node_alloc_pages", lambda c, x: c.node_alloc_pages([2048], [0], -1, 1, add=True)),  # adds none
     ("node_memory_parameters", lambda c, x: c.node_memory_parameters()),
     ("set_node_memory_parameters", _same_ksm_settings),

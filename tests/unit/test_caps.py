@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from pyvirt.cpumodels import cpu_model_vendor
 from pyvirt.qemu import caps as capsmod
 from pyvirt.qemu import kvmprobe
 from pyvirt.qemu.capsxml import (
     HostInfo,
     capabilities_xml,
-    cpu_model_vendor,
     domain_capabilities_xml,
     parse_cpuinfo,
 )
@@ -187,7 +187,9 @@ def test_domain_capabilities_xml_valid(caps: capsmod.EmulatorCaps, machine: str 
 
 
 def test_domain_capabilities_refusals(caps: capsmod.EmulatorCaps) -> None:
-    with pytest.raises(ValueError, match="KVM is not usable"):
+    with pytest.raises(ValueError, match="the accel 'kvm' is not supported by"):
         domain_capabilities_xml(caps, KvmVerdict(False, "pvm", 0.0), virttype="kvm")
-    with pytest.raises(ValueError, match="machine type"):
+    with pytest.raises(ValueError, match="the machine 'virt' is not supported by emulator"):
         domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0), machine="virt")
+    with pytest.raises(ValueError, match="unknown virttype: xen"):
+        domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0), virttype="xen")

@@ -29,10 +29,6 @@ _CALLS: dict[str, str] = {
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     # -- Host and Hypervisor
-    "cpu-baseline": "virConnectBaselineCPU",
-    "cpu-compare": "virConnectCompareCPU",
-    "hypervisor-cpu-baseline": "virConnectBaselineHypervisorCPU",
-    "hypervisor-cpu-compare": "virConnectCompareHypervisorCPU",
     "nodesevinfo": "virNodeGetSEVInfo|Unable to get host SEV information",
     # -- Storage Pool
     "find-storage-pool-sources-as": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",

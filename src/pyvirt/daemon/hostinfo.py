@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from typing import Any
@@ -168,6 +169,57 @@ class HostInfo:
         caps = await self.driver.caps()
         return model_names(arch, [m.name for m in caps.cpu_models])
 
+    # -- CPU baseline and comparison (pyvirt.cpucompute over the map QEMU gives, pyvirt.qemu.cpuprobe)
+    async def _cpu_map(self) -> Any:
+        from pyvirt.qemu.cpuprobe import cpu_map
+
+        return await asyncio.to_thread(cpu_map, (await self.driver.caps()).binary)
+
+    async def baseline_cpu(self, xml_cpus: list[str], expand_features: bool = False, migratable: bool = False) -> str:
+        from pyvirt.cpucompute import baseline_xml
+
+        return baseline_xml(await self._cpu_map(), xml_cpus, expand=expand_features, migratable=migratable)
+
+    async def compare_cpu(self, xml: str, fail_incompatible: bool = False, validate: bool = False) -> int:
+        """Against the host's own CPU: its /proc/cpuinfo flags (libvirt reads CPUID itself)."""
+        from pyvirt.cpucompute import compare_xml
+        from pyvirt.cpumap import VENDORS, host_features
+        from pyvirt.qemu.capsxml import parse_cpuinfo
+
+        cmap = await self._cpu_map()
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8") as f:
+                info = parse_cpuinfo(f.read(1 << 22))
+        except OSError:
+            info = {"flags": frozenset(), "vendor": ""}
+        host = host_features(cmap, info["flags"])  # type: ignore[arg-type]
+        return compare_xml(cmap, host, VENDORS.get(str(info["vendor"])), xml, fail_incompatible, validate)
+
+    async def _hypervisor_map(self, emulator: str | None, arch: str | None, machine: str | None,
+                              virttype: str | None) -> Any:
+        """The map after libvirt's checks of the hypervisor arguments (domcapabilities' own)."""
+        await self.get_domain_capabilities(emulator, arch, machine, virttype)
+        return await self._cpu_map()
+
+    async def baseline_hypervisor_cpu(self, xml_cpus: list[str], emulator: str | None = None,
+                                      arch: str | None = None, machine: str | None = None,
+                                      virttype: str | None = None, expand_features: bool = False,
+                                      migratable: bool = False) -> str:
+        from pyvirt.cpucompute import baseline_xml
+
+        cmap = await self._hypervisor_map(emulator, arch, machine, virttype)
+        return baseline_xml(cmap, xml_cpus, expand=expand_features, migratable=migratable, hypervisor=True)
+
+    async def compare_hypervisor_cpu(self, xml: str, emulator: str | None = None, arch: str | None = None,
+                                     machine: str | None = None, virttype: str | None = None,
+                                     fail_incompatible: bool = False, validate: bool = False) -> int:
+        """Against the CPU TCG gives a guest here (QEMU's "max", libvirt's host-model for qemu)."""
+        from pyvirt.cpucompute import compare_xml
+
+        cmap = await self._hypervisor_map(emulator, arch, machine, virttype)
+        hv = cmap.hypervisor
+        return compare_xml(cmap, set(hv.features), hv.vendor, xml, fail_incompatible, validate)
+
     async def get_capabilities(self) -> str:
         from pyvirt.qemu.capsxml import capabilities_xml
 
@@ -175,8 +227,18 @@ class HostInfo:
 
     async def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                       machine: str | None = None, virttype: str | None = None) -> str:
+        from pyvirt.cpumodels import ARCHES
         from pyvirt.qemu.capsxml import domain_capabilities_xml
 
+        if virttype is not None and virttype not in ("qemu", "kvm"):  # libvirt checks this first
+            raise PyvirtError(f"invalid argument: unknown virttype: {virttype}", ErrorCode.INVALID_ARG,
+                              ErrorDomain.CAPABILITIES)
+        if arch is not None and arch not in ARCHES:
+            raise PyvirtError(f"invalid argument: unknown architecture: {arch}", ErrorCode.INVALID_ARG,
+                              ErrorDomain.CAPABILITIES)
+        if arch not in (None, "x86_64", "i686"):
+            raise PyvirtError(f"unsupported configuration: unable to find any emulator to serve '{arch}' "
+                              "architecture", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.CAPABILITIES)
         try:
             return domain_capabilities_xml(await self.driver.caps(), await self.kvm(), machine=machine,
                                            arch=arch or "x86_64", virttype=virttype or "qemu")

@@ -965,6 +965,9 @@ def migrate_to_uri3(ctx: Ctx, dconnuri: str, params: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------------ the table
 METHODS: dict[str, Row] = {
     # org.libvirt.Connect
+    # virConnectBaselineCPUFlags / virConnectCompareCPUFlags
+    "Connect.BaselineCPU": call("baseline_cpu", "xml_cpus", flags={1: "expand_features", 2: "migratable"}),
+    "Connect.CompareCPU": call("compare_cpu", "xml", flags={1: "fail_incompatible", 2: "validate"}),
     "Connect.DomainCreateXML": call("create_xml", "xml", flags={1: "paused", 2: "autodestroy", 16: "validate"}),
     "Connect.DomainDefineXML": call("define_xml", "xml"),
     "Connect.DomainLookupByID": domain_by_id,

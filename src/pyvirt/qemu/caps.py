@@ -172,9 +172,12 @@ def probe_argv(binary: str, monitor_fd: int) -> list[str]:
     ]  # fmt: skip
 
 
-def probe_uncached(binary: str = DEFAULT_BINARY, timeout: float = 10.0) -> EmulatorCaps:
-    """Launch QEMU, ask PROBE_COMMANDS, kill it. Raises RuntimeError with QEMU's stderr on failure."""
-    start = time.monotonic()
+def run_probe_session(binary: str, commands: list[qmp.Command], timeout: float = 10.0) -> list[Any]:
+    """Launch ``binary`` as a probe (:func:`probe_argv`), run ``commands`` over QMP, kill it.
+
+    Every probe of a binary (these capabilities, the CPU map of :mod:`pyvirt.qemu.cpuprobe`)
+    goes through here.  Raises RuntimeError with QEMU's stderr on failure.
+    """
     with tempfile.TemporaryDirectory(prefix="pyvirt-caps-") as tmp:
         sock_path = Path(tmp) / "qmp.sock"
         listener = qmp.listen_unix(sock_path)
@@ -188,7 +191,7 @@ def probe_uncached(binary: str = DEFAULT_BINARY, timeout: float = 10.0) -> Emula
         )
         listener.close()
         try:
-            replies = qmp.run_commands(sock_path, PROBE_COMMANDS, timeout)
+            return qmp.run_commands(sock_path, commands, timeout)
         except Exception as exc:
             proc.kill()
             _, err = proc.communicate()
@@ -199,6 +202,12 @@ def probe_uncached(binary: str = DEFAULT_BINARY, timeout: float = 10.0) -> Emula
             if proc.poll() is None:
                 proc.kill()  # nothing to lose in a -machine none -S process; faster than quit
             proc.communicate()
+
+
+def probe_uncached(binary: str = DEFAULT_BINARY, timeout: float = 10.0) -> EmulatorCaps:
+    """Launch QEMU, ask PROBE_COMMANDS, kill it. Raises RuntimeError with QEMU's stderr on failure."""
+    start = time.monotonic()
+    replies = run_probe_session(binary, PROBE_COMMANDS, timeout)
     return parse_replies(binary, replies, time.monotonic() - start)
 
 

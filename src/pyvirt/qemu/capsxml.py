@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from pyvirt.cpumodels import cpu_model_vendor
 from pyvirt.qemu.caps import EmulatorCaps
 from pyvirt.qemu.kvmprobe import KvmVerdict
 
@@ -218,22 +219,6 @@ def ovmf_loaders(ovmf_dir: Path = OVMF_DIR) -> list[str]:
     return sorted(str(p) for p in ovmf_dir.glob("OVMF_CODE*.fd"))
 
 
-_AMD_PREFIXES = ("EPYC", "Opteron", "phenom", "athlon")
-_HYGON_PREFIXES = ("Dhyana",)
-_INTEL_PREFIXES = ("Broadwell", "Cascadelake", "Conroe", "Cooperlake", "Denverton", "GraniteRapids",
-                   "Haswell", "Icelake", "IvyBridge", "KnightsMill", "Nehalem", "Penryn", "SandyBridge",
-                   "SapphireRapids", "Skylake", "Snowridge", "Westmere", "core2duo", "coreduo", "n270",
-                   "pentium")  # fmt: skip
-
-
-def cpu_model_vendor(name: str) -> str:
-    """The vendor libvirt reports for a QEMU CPU model (generic ones like qemu64 are 'unknown')."""
-    for vendor, prefixes in (("AMD", _AMD_PREFIXES), ("Hygon", _HYGON_PREFIXES), ("Intel", _INTEL_PREFIXES)):
-        if name.startswith(prefixes):
-            return vendor
-    return "unknown"
-
-
 def _video_models(caps: EmulatorCaps) -> list[str]:
     table = [("vga", "VGA"), ("cirrus", "cirrus-vga"), ("vmvga", "vmware-svga"), ("qxl", "qxl-vga"),
              ("virtio", "virtio-vga"), ("bochs", "bochs-display"), ("ramfb", "ramfb")]  # fmt: skip
@@ -254,12 +239,12 @@ def domain_capabilities_xml(
     as libvirt refuses those requests.
     """
     if virttype not in ("qemu", "kvm"):
-        raise ValueError(f"unsupported virttype {virttype!r}")
+        raise ValueError(f"unknown virttype: {virttype}")
     if virttype == "kvm" and not kvm.usable:
-        raise ValueError(f"KVM is not usable on this host: {kvm.reason}")
+        raise ValueError(f"the accel 'kvm' is not supported by '{caps.binary}' on this host")
     mt = caps.machine(machine or caps.default_machine or "pc")
     if mt is None:
-        raise ValueError(f"the emulator {caps.binary} does not support machine type {machine!r}")
+        raise ValueError(f"the machine '{machine}' is not supported by emulator '{caps.binary}'")
     q35 = "q35" in mt.name
     root = etree.Element("domainCapabilities")
     _sub(root, "path", caps.binary)

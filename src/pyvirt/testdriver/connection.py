@@ -196,6 +196,17 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
 
         return model_names(arch)
 
+    def baseline_cpu(self, xml_cpus: list[str], expand_features: bool = False, migratable: bool = False) -> str:
+        """testConnectBaselineCPU: the x86 CPU driver's baseline.  libvirt's test driver reads its
+        own CPU map; pyvirt's is QEMU's (pyvirt.qemu.cpuprobe), the same one pyvirtd uses.
+        libvirt's test driver has no CPU comparison: compare_cpu stays "not supported"."""
+        from pyvirt.cpucompute import baseline_xml
+        from pyvirt.qemu.cpuprobe import cpu_map
+
+        if migratable:  # VIR_CONNECT_BASELINE_CPU_MIGRATABLE: libvirt's test driver refuses it
+            raise E.unsupported_flags(2, "testConnectBaselineCPU")
+        return baseline_xml(cpu_map(), xml_cpus, expand=expand_features, migratable=migratable)
+
     def node_free_pages(self, pages: list[int], start_cell: int = -1, cell_count: int = 1) -> list[int]:
         """testNodeGetFreePages: made-up counts, x = 2x + 7 from 6 for each (cell, size) of one call."""
         out, x = [], 6

@@ -20,13 +20,13 @@ COMMANDS = (
         )),
     Cmd("capabilities", _G, "cmd_host", "capabilities",
         "Returns capabilities of hypervisor/driver."),
-    Cmd("cpu-baseline", _G, "cmd_unsupported", "compute baseline CPU",
+    Cmd("cpu-baseline", _G, "cmd_cpu", "compute baseline CPU",
         "Compute baseline CPU for a set of given CPUs.", (
             Opt("file", DATA, "file containing XML CPU descriptions", req=True),
             Opt("features", BOOL, "Show features that are part of the CPU model type"),
             Opt("migratable", BOOL, "Do not include features that block migration"),
         )),
-    Cmd("cpu-compare", _G, "cmd_unsupported", "compare host CPU with a CPU described by an XML file",
+    Cmd("cpu-compare", _G, "cmd_cpu", "compare host CPU with a CPU described by an XML file",
         "compare CPU with host CPU", (
             Opt("file", DATA, "file containing an XML CPU description", req=True),
             Opt("error", BOOL, "report error if CPUs are incompatible"),
@@ -56,7 +56,7 @@ COMMANDS = (
         )),
     Cmd("hostname", _G, "cmd_host", "print the hypervisor hostname",
         ""),
-    Cmd("hypervisor-cpu-baseline", _G, "cmd_unsupported", "compute baseline CPU usable by a specific hypervisor",
+    Cmd("hypervisor-cpu-baseline", _G, "cmd_cpu", "compute baseline CPU usable by a specific hypervisor",
         "Compute baseline CPU for a set of given CPUs. The result will be tailored to the specified hypervisor.", (
             Opt("file", STRING, "file containing XML CPU descriptions"),
             Opt("virttype", STRING, "virtualization type (/domain/@type)"),
@@ -67,7 +67,7 @@ COMMANDS = (
             Opt("migratable", BOOL, "Do not include features that block migration"),
             Opt("model", STRING, "Shortcut for calling the command with a single CPU model and no additional features"),
         )),
-    Cmd("hypervisor-cpu-compare", _G, "cmd_unsupported", "compare a CPU with the CPU created by a hypervisor on the host",
+    Cmd("hypervisor-cpu-compare", _G, "cmd_cpu", "compare a CPU with the CPU created by a hypervisor on the host",
         "compare CPU with hypervisor CPU", (
             Opt("file", DATA, "file containing an XML CPU description", req=True),
             Opt("virttype", STRING, "virtualization type (/domain/@type)"),
