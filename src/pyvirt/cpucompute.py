@@ -71,10 +71,13 @@ class _Candidate:
     model: CpuModelDef
     require: set[str]
     disable: set[str]
+    blocked: list[str]  # what the hypervisor cannot give this model, disabled after the rest
 
     @property
-    def size(self) -> int:
-        return len(self.require) + len(self.disable)
+    def size(self) -> tuple[int, int]:
+        """Fewest features listed wins; of two as long, the one disabling fewer."""
+        disabled = len(self.disable) + len(self.blocked)
+        return len(self.require) + disabled, disabled
 
 
 def decode(cmap: CpuMap, data: set[str], vendor: str | None, preferred: str | None = None,
@@ -95,10 +98,10 @@ def decode(cmap: CpuMap, data: set[str], vendor: str | None, preferred: str | No
         model = cmap.models[name]
         if vendor and model.vendor and vendor != model.vendor:
             continue
-        cand = _Candidate(model, set(data - model.features), set(model.features - data))
+        cand = _Candidate(model, set(data - model.features), set(model.features - data), [])
         for blocker in (hv_models or {}).get(name, ()):
-            if cmap.known(blocker) and blocker not in cand.require:
-                cand.disable.add(blocker)
+            if cmap.known(blocker) and blocker not in cand.require and blocker not in cand.disable:
+                cand.blocked.append(blocker)
         if preferred == name:
             best = cand
             break
@@ -107,7 +110,7 @@ def decode(cmap: CpuMap, data: set[str], vendor: str | None, preferred: str | No
     if best is None:
         raise cpu_error("Cannot find suitable CPU model for given data", ErrorCode.INTERNAL_ERROR)
     feats = [(n, "require") for n in cmap.ordered(best.require)]
-    feats += [(n, "disable") for n in cmap.ordered(best.disable)]
+    feats += [(n, "disable") for n in [*cmap.ordered(best.disable), *best.blocked]]
     return CpuDef(host=False, model=best.model.name, vendor=vendor, match="exact", features=feats)
 
 

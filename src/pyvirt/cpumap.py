@@ -35,8 +35,13 @@ LIBVIRT_TO_QEMU = {v: k for k, v in QEMU_TO_LIBVIRT.items()}
 
 #: features libvirt's CPU XML may name that QEMU has no switch for: bits the guest OS sets
 #: (osxsave, ospke: libvirt's host CPU lists them) or that QEMU does not emulate.  Known, so
-#: a host CPU description naming them is read, but no model implies them.
-LIBVIRT_ONLY = ("cmt", "cvt16", "mbm_local", "mbm_total", "ospke", "osxsave", "pconfig")
+#: a host CPU description naming them is read, but no model implies them.  Their CPUID places
+#: (leaf, subleaf, register, bit; Intel's and AMD's manuals) since QEMU cannot tell them.
+LIBVIRT_ONLY = {
+    "osxsave": (1, 0, "ECX", 27), "ospke": (7, 0, "ECX", 4), "pconfig": (7, 0, "EDX", 18),
+    "cmt": (0xF, 1, "EDX", 0), "mbm_total": (0xF, 1, "EDX", 1), "mbm_local": (0xF, 1, "EDX", 2),
+    "cvt16": (0x80000001, 0, "ECX", 18),
+}
 
 #: not part of any model: QEMU sets the hypervisor bit on every guest CPU it builds
 NOT_MODEL_FEATURES = frozenset({"hypervisor"})
@@ -77,6 +82,8 @@ class CpuMap:
     features: tuple[str, ...]
     candidates: tuple[str, ...]
     hypervisor: CpuModelDef | None = None  # what TCG's "max" CPU gives a guest
+    #: feature -> (leaf, subleaf, register, bit) in CPUID, or ("MSR", index, bit)
+    positions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     _rank: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -109,7 +116,23 @@ def from_facts(facts: dict[str, Any]) -> CpuMap:
     # libvirt names a CPU only with the models its map has, newest tried first; QEMU's other
     # models (Denverton, KnightsMill, ...) are accepted as input, never proposed
     candidates = tuple(n for n in X86_MODELS if n in models)
-    return CpuMap(models, tuple(sorted(known)), candidates, hypervisor)
+    positions = {libvirt_name(n): tuple(p) for n, p in facts.get("positions", {}).items()}
+    positions.update(LIBVIRT_ONLY)
+    order = sorted(known, key=lambda n: (_order_key(positions.get(n)), n))
+    return CpuMap(models, tuple(order), candidates, hypervisor, positions)
+
+
+def _order_key(pos: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """libvirt lists features in CPUID order: by leaf and subleaf, then register (EDX before ECX
+    in leaves 1 and 0x80000001, the order of their manuals' tables), then bit; MSR features
+    (IA32_ARCH_CAPABILITIES first) after all of them; features without a place last."""
+    if pos is None:
+        return (2,)
+    if pos[0] == "MSR":
+        return (1, pos[1] != 0x10A, pos[1], pos[2])
+    leaf, sub, reg, bit = pos
+    regs = ("EDX", "ECX", "EAX", "EBX") if leaf in (1, 0x80000001) else ("EAX", "EBX", "ECX", "EDX")
+    return (0, leaf, sub, regs.index(reg), bit)
 
 
 #: /proc/cpuinfo's flag -> libvirt's name where the kernel spells it otherwise than by the
@@ -132,4 +155,21 @@ def host_features(cmap: CpuMap, flags: frozenset[str] | set[str]) -> set[str]:
             if cmap.known(name):
                 out.add(name)
                 break
+    return out
+
+
+def cpuid_features(cmap: CpuMap, read: Any) -> set[str]:
+    """The features a CPU's CPUID reports: `read(leaf, subleaf)` gives (eax, ebx, ecx, edx) or
+    None for a leaf it lacks.  What libvirt reads for its host CPU (virCPUx86GetHost)."""
+    regs: dict[tuple[int, int], Any] = {}
+    out: set[str] = set()
+    for name, pos in cmap.positions.items():
+        if pos[0] == "MSR" or not cmap.known(name):
+            continue
+        leaf, sub, reg, bit = pos
+        if (leaf, sub) not in regs:
+            regs[leaf, sub] = read(leaf, sub)
+        values = regs[leaf, sub]
+        if values is not None and values[["EAX", "EBX", "ECX", "EDX"].index(reg)] >> bit & 1:
+            out.add(name)
     return out

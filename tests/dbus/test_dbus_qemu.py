@@ -426,6 +426,22 @@ def test_secrets_over_dbus(stack: tuple[DaemonHarness, Client]) -> None:
         client.get(sec, SECRET, "UsageID")
 
 
+def test_cpu_baseline_and_compare_over_dbus(stack: tuple[DaemonHarness, Client]) -> None:
+    """BaselineCPU and CompareCPU on pyvirtd: virCPUCompareResult numbers (INCOMPATIBLE 0,
+    SUPERSET 2), FAIL_INCOMPATIBLE (1) as libvirt's error naming what is missing."""
+    _, client = stack
+    cpus = ["<cpu><arch>x86_64</arch><model>Penryn</model></cpu>", "<cpu><arch>x86_64</arch><model>Nehalem</model></cpu>"]
+    assert "<model fallback='allow'>Penryn</model>" in client.one(QEMU, CONNECT, "BaselineCPU", "asu", cpus, 0)
+    assert client.one(QEMU, CONNECT, "CompareCPU", "su", "<cpu><model>qemu64</model></cpu>", 0) == 2
+    impossible = "<cpu><model>qemu64</model><feature name='nosuchfeature'/></cpu>"
+    with pytest.raises(DBusError, match="Unknown CPU feature nosuchfeature"):
+        client.call(QEMU, CONNECT, "CompareCPU", "su", impossible, 0)
+    forbid = "<cpu><model>qemu64</model><feature policy='forbid' name='sse2'/></cpu>"
+    assert client.one(QEMU, CONNECT, "CompareCPU", "su", forbid, 0) == 0
+    with pytest.raises(DBusError, match="Host CPU provides forbidden features: sse2"):
+        client.call(QEMU, CONNECT, "CompareCPU", "su", forbid, 1)
+
+
 def _files(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")
             if p.is_file() and p.suffix == ".xml"}

@@ -254,6 +254,23 @@ def test_connect_properties_and_lookups(client: Client) -> None:
     assert err.value.name == "org.libvirt.Error"
 
 
+def test_cpu_baseline_and_compare_on_the_test_object(client: Client) -> None:
+    """BaselineCPU as libvirt's test driver answers it (its flags as virConnectBaselineCPUFlags:
+    EXPAND_FEATURES 1, MIGRATABLE refused); CompareCPU, which that driver lacks, not supported."""
+    cpus = [f"<cpu><arch>x86_64</arch><model>{m}</model><vendor>Intel</vendor></cpu>" for m in ("Nehalem", "Westmere")]
+    cpu = client.one(TEST, CONNECT, "BaselineCPU", "asu", cpus, 0)
+    assert "<model fallback='allow'>Nehalem</model>" in cpu and "<feature" not in cpu
+    expanded = client.one(TEST, CONNECT, "BaselineCPU", "asu", cpus, 1)
+    assert "<feature policy='require' name='sse4.2'/>" in expanded
+    with pytest.raises(DBusError, match=r"unsupported flags \(0x2\) in function testConnectBaselineCPU"):
+        client.call(TEST, CONNECT, "BaselineCPU", "asu", cpus, 2)
+    with pytest.raises(DBusError, match="CPU vendors do not match"):
+        client.call(TEST, CONNECT, "BaselineCPU", "asu", [cpus[0], "<cpu><arch>x86_64</arch><model>qemu64</model>"
+                                                          "<vendor>AMD</vendor></cpu>"], 0)
+    with pytest.raises(DBusError, match="not supported by the connection driver: virConnectCompareCPU"):
+        client.call(TEST, CONNECT, "CompareCPU", "su", cpus[0], 0)
+
+
 def test_domain_properties_getall_and_autostart(client: Client) -> None:
     dom = _define(client, "props")
     props = client.get_all(dom, DOMAIN)

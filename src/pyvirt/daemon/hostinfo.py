@@ -181,19 +181,13 @@ class HostInfo:
         return baseline_xml(await self._cpu_map(), xml_cpus, expand=expand_features, migratable=migratable)
 
     async def compare_cpu(self, xml: str, fail_incompatible: bool = False, validate: bool = False) -> int:
-        """Against the host's own CPU: its /proc/cpuinfo flags (libvirt reads CPUID itself)."""
+        """Against the host's own CPU (pyvirt.daemon.hostcpu: its CPUID, as libvirt reads it)."""
         from pyvirt.cpucompute import compare_xml
-        from pyvirt.cpumap import VENDORS, host_features
-        from pyvirt.qemu.capsxml import parse_cpuinfo
+        from pyvirt.daemon.hostcpu import host_cpu
 
         cmap = await self._cpu_map()
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8") as f:
-                info = parse_cpuinfo(f.read(1 << 22))
-        except OSError:
-            info = {"flags": frozenset(), "vendor": ""}
-        host = host_features(cmap, info["flags"])  # type: ignore[arg-type]
-        return compare_xml(cmap, host, VENDORS.get(str(info["vendor"])), xml, fail_incompatible, validate)
+        host, vendor = await asyncio.to_thread(host_cpu, cmap)
+        return compare_xml(cmap, host, vendor, xml, fail_incompatible, validate)
 
     async def _hypervisor_map(self, emulator: str | None, arch: str | None, machine: str | None,
                               virttype: str | None) -> Any:

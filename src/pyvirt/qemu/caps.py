@@ -172,8 +172,10 @@ def probe_argv(binary: str, monitor_fd: int) -> list[str]:
     ]  # fmt: skip
 
 
-def run_probe_session(binary: str, commands: list[qmp.Command], timeout: float = 10.0) -> list[Any]:
-    """Launch ``binary`` as a probe (:func:`probe_argv`), run ``commands`` over QMP, kill it.
+def run_probe_session(binary: str, commands: list[qmp.Command], timeout: float = 10.0,
+                      machine: tuple[str, ...] = ("-machine", "none"), warnings: list[str] | None = None) -> list[Any]:
+    """Launch ``binary`` as a probe (:func:`probe_argv`, ``machine`` replacing its ``-machine
+    none``), run ``commands`` over QMP, kill it; QEMU's stderr is appended to `warnings`.
 
     Every probe of a binary (these capabilities, the CPU map of :mod:`pyvirt.qemu.cpuprobe`)
     goes through here.  Raises RuntimeError with QEMU's stderr on failure.
@@ -182,26 +184,29 @@ def run_probe_session(binary: str, commands: list[qmp.Command], timeout: float =
         sock_path = Path(tmp) / "qmp.sock"
         listener = qmp.listen_unix(sock_path)
         fd = listener.fileno()
-        proc = subprocess.Popen(
-            probe_argv(binary, fd),
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        listener.close()
-        try:
-            return qmp.run_commands(sock_path, commands, timeout)
-        except Exception as exc:
-            proc.kill()
-            _, err = proc.communicate()
-            raise RuntimeError(
-                f"probing {binary} failed: {exc}; QEMU said: {err.decode(errors='replace')[-400:]}"
-            ) from exc
-        finally:
-            if proc.poll() is None:
-                proc.kill()  # nothing to lose in a -machine none -S process; faster than quit
-            proc.communicate()
+        argv = probe_argv(binary, fd)
+        at = argv.index("-machine")
+        argv[at:at + 2] = machine
+        # a file, not a pipe: warnings written before QMP answers must never block QEMU
+        with open(Path(tmp) / "stderr", "w+b") as err:
+            proc = subprocess.Popen(argv, pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err)
+            listener.close()
+            try:
+                return qmp.run_commands(sock_path, commands, timeout)
+            except Exception as exc:
+                proc.kill()
+                proc.wait()
+                err.seek(0)
+                raise RuntimeError(f"probing {binary} failed: {exc}; QEMU said: "
+                                   f"{err.read()[-400:].decode(errors='replace')}") from exc
+            finally:
+                if proc.poll() is None:
+                    proc.kill()  # nothing to lose in a stopped probe process; faster than quit
+                proc.wait()
+                if warnings is not None:
+                    err.seek(0)
+                    warnings.append(err.read(1 << 20).decode(errors="replace"))
 
 
 def probe_uncached(binary: str = DEFAULT_BINARY, timeout: float = 10.0) -> EmulatorCaps:
