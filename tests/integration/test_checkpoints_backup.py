@@ -92,11 +92,15 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
                               extra_devices=_disk("qcow2", scratch, "vdb") + _disk("raw", raw, "vdc")))
     with pytest.raises(PyvirtError, match="cannot create checkpoint for inactive domain"):
         conn.checkpoint_create("ck", "<domaincheckpoint/>")
+    with pytest.raises(PyvirtError, match="cannot perform disk backup for inactive domain"):
+        conn.backup_begin("ck", "<domainbackup/>")
     conn.start("ck", paused=True)
 
     # a checkpoint of every writable disk needs them all qcow2: the raw one is refused, nothing changes
     with pytest.raises(PyvirtError, match="checkpoint for disk vdc unsupported for storage type raw"):
         conn.checkpoint_create("ck", "<domaincheckpoint><name>c0</name></domaincheckpoint>")
+    with pytest.raises(PyvirtError, match=r"unsupported flags \(0x2\) in function qemuCheckpointCreateXML"):
+        conn.checkpoint_create("ck", "<domaincheckpoint/>", quiesce=True)  # libvirt 9.0's QEMU driver has none
     assert conn.list_checkpoints("ck") == [] and _bitmaps(conn) == []
     _write(conn, 0xAA, 0, 1 * MiB)
     only_vdb = "<disks><disk name='vdb'/></disks>"

@@ -401,7 +401,7 @@ STEPS: list[Step] = [
     ("checkpoint_xml", lambda c, x: "<name>k1</name>" in c.checkpoint_xml(x.dom, "k1", no_domain=True) or 1 / 0),
     ("checkpoint_delete", lambda c, x: c.checkpoint_delete(x.dom, "k1", metadata_only=True)),
     ("backup_xml", _refused(api.ErrorCode.NO_DOMAIN_BACKUP, lambda c, x: c.backup_xml(x.dom))),
-    ("backup_begin", _refused(api.ErrorCode.OPERATION_INVALID,  # not running yet
+    ("backup_begin", _refused(api.ErrorCode.OPERATION_UNSUPPORTED,  # not running yet
                               lambda c, x: c.backup_begin(x.dom, "<domainbackup/>"))),
     ("attach_device", lambda c, x: c.attach_device(x.dom, _disk_xml(x), config=True)),
     ("start", lambda c, x: c.start(x.dom)),

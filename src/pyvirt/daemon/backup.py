@@ -109,7 +109,9 @@ class BackupMixin:
         from pyvirt.xml.errors import XMLError
 
         rec = self.lookup(dom)  # type: ignore[attr-defined]
-        self._running(rec)  # type: ignore[attr-defined]
+        if not rec.active:
+            raise PyvirtError("Operation not supported: cannot perform disk backup for inactive domain",
+                              ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
         check_schema(xml, "domainbackup", ErrorDomain.DOMAIN)
         try:
             backup = parse_backup(xml)
