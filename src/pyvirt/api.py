@@ -434,14 +434,14 @@ def check_schema(xml: str, kind: str, domain: int) -> None:
     installed (XML_INVALID_SCHEMA naming the first violation; malformed XML: libvirt's XML error)."""
     from pyvirt.xml import safe_parse
     from pyvirt.xml.errors import XMLError
-    from pyvirt.xml.schema import schema_error
+    from pyvirt.xml.schema import schema_report
 
     try:
-        bad = schema_error(safe_parse(xml), kind)
+        bad = schema_report(safe_parse(xml), kind)
     except XMLError as exc:
         raise from_xml_error(exc, domain) from None
     if bad is not None:
-        raise PyvirtError(f"XML document failed to validate against schema: {bad[0]}", ErrorCode.XML_INVALID_SCHEMA,
+        raise PyvirtError(f"XML document failed to validate against schema: {bad}", ErrorCode.XML_INVALID_SCHEMA,
                           domain)
 
 

@@ -56,3 +56,15 @@ def schema_error(root: etree._Element, kind: str) -> tuple[str, int | None] | No
         return None
     err = rng.error_log.last_error
     return (err.message, err.line) if err is not None else ("does not match libvirt's schema", None)
+
+
+def schema_report(root: etree._Element, kind: str) -> str | None:
+    """libvirt's text for a document its schema refuses (virXMLValidateAgainstSchema): the
+    schema's path, then every error the validator gave, one a line; None when valid or no
+    schema is known."""
+    rng = relaxng(kind)
+    if rng is None or rng.validate(root):
+        return None
+    lines = [f"Unable to validate doc against {schema_dir() / f'{kind}.rng'}"]
+    lines += [e.message for e in rng.error_log]
+    return "\n".join(lines) + "\n"
