@@ -87,37 +87,94 @@ function Resize({ pool, vol, onDone }) {
       await call('POST', `/v1/pools/${q(pool)}/volumes/${q(vol.name)}/resize`, { capacity: Math.round(Number(gib) * 2 ** 30) }); setGib(''); await onDone(); }} /></span>`;
 }
 
-// A directory pool: defined, built (its directory made), started, autostarted if asked.  A
-// failure after the definition undefines it again, so a refused pool leaves nothing behind.
+// A new pool of a kind pyvirtd drives (dir, fs, netfs, logical): defined, started (built first
+// where building only makes its target directory; a volume group only when asked, since that
+// erases the devices), autostarted if asked.  A failure after the definition undefines it again,
+// so a refused pool leaves nothing behind.  The XML is built through the DOM (never by gluing
+// strings) and shown before it is sent.
+const POOL_TYPES = [['dir', 'Directory (dir)'], ['fs', 'Block device with a file system (fs)'],
+  ['netfs', 'NFS export (netfs)'], ['logical', 'LVM volume group (logical)']];
+
+function poolXML(f) {
+  const d = document.implementation.createDocument(null, null, null);
+  const el = (parent, tag, attrs = {}, textContent) => {
+    const e = d.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (textContent !== undefined) e.textContent = textContent;
+    parent.appendChild(e);
+    return e;
+  };
+  const pool = d.createElement('pool');
+  pool.setAttribute('type', f.type);
+  el(pool, 'name', {}, f.name.trim());
+  if (f.type !== 'dir') {
+    const src = el(pool, 'source');
+    if (f.type === 'fs') el(src, 'device', { path: f.device.trim() });
+    if (f.type === 'netfs') { el(src, 'host', { name: f.host.trim() }); el(src, 'dir', { path: f.export.trim() }); }
+    if (f.type === 'logical') {
+      for (const dev of f.pvs.split(',').map((x) => x.trim()).filter(Boolean)) el(src, 'device', { path: dev });
+      el(src, 'name', {}, f.vg.trim() || f.name.trim());
+    }
+    el(src, 'format', { type: { fs: 'auto', netfs: 'nfs', logical: 'lvm2' }[f.type] });
+  }
+  if (f.type !== 'logical') el(el(pool, 'target'), 'path', {}, f.path.trim());
+  return new XMLSerializer().serializeToString(pool);
+}
+
+function poolProblem(f) {
+  const abs = (v, field) => (v.trim().startsWith('/') ? null : `${field}: an absolute path is needed`);
+  if (f.type !== 'logical') { const p = abs(f.path, 'Target directory'); if (p) return p; }
+  if (f.type === 'fs') return abs(f.device, 'Source device');
+  if (f.type === 'netfs') return !f.host.trim() ? 'NFS server: a host name or address is needed' : abs(f.export, 'Export path');
+  if (f.type === 'logical') {
+    const bad = f.pvs.split(',').map((x) => x.trim()).filter(Boolean).find((x) => !x.startsWith('/'));
+    if (bad) return `Physical volumes: '${bad}' is not an absolute path`;
+    if (f.wipe && !f.pvs.trim()) return 'Physical volumes: name the devices to make the group on';
+  }
+  return null;
+}
+
 function NewPool({ onDone }) {
-  const [f, setF] = useState({ name: '', path: '', autostart: true });
+  const [f, setF] = useState({ name: '', type: 'dir', path: '', device: '', host: '', export: '', vg: '', pvs: '',
+    wipe: false, autostart: true });
   const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
   const create = async () => {
-    const name = f.name.trim(), dir = f.path.trim();
-    if (!dir.startsWith('/')) throw new Error('Target directory: an absolute path is needed');
-    const d = document.implementation.createDocument(null, null, null);
-    const pool = d.createElement('pool');
-    pool.setAttribute('type', 'dir');
-    const n = d.createElement('name'); n.textContent = name; pool.appendChild(n);
-    const t = d.createElement('target'), p = d.createElement('path');
-    p.textContent = dir; t.appendChild(p); pool.appendChild(t);
-    await call('POST', '/v1/pools', { xml: new XMLSerializer().serializeToString(pool) });
+    const name = f.name.trim();
+    const problem = poolProblem(f);
+    if (problem) throw new Error(problem);
+    await call('POST', '/v1/pools', { xml: poolXML(f) });
     try {
-      await call('POST', `/v1/pools/${q(name)}/start`, { build: true });
+      await call('POST', `/v1/pools/${q(name)}/start`, { build: f.type === 'logical' ? f.wipe : true });
       if (f.autostart) await call('POST', `/v1/pools/${q(name)}/autostart`, { autostart: true });
     } catch (e) {
       await call('POST', `/v1/pools/${q(name)}/destroy`, {}).catch(() => {});
       await call('DELETE', `/v1/pools/${q(name)}`).catch(() => {});
       throw e;
     }
-    setF({ ...f, name: '', path: '' });
+    setF({ ...f, name: '', path: '', device: '', host: '', export: '', vg: '', pvs: '', wipe: false });
     await onDone();
   };
-  return html`<form class="card inline" onSubmit=${(e) => e.preventDefault()} aria-label="New directory pool">
-    <${Field} id="np-name" label="New pool name"><input id="np-name" value=${f.name} onInput=${set('name')} /></${Field}>
-    <${Field} id="np-path" label="Target directory"><input id="np-path" value=${f.path} placeholder="/srv/pyvirt/pool1" onInput=${set('path')} /></${Field}>
-    <div class="field"><label><input type="checkbox" id="np-autostart" checked=${f.autostart} onChange=${set('autostart')} /> Start with pyvirtd</label></div>
-    <${Action} label="Create pool" disabled=${!f.name.trim() || !f.path.trim()} run=${create} />
+  const field = (id, label, key, placeholder) => html`<${Field} id=${id} label=${label}>
+    <input id=${id} value=${f[key]} placeholder=${placeholder} onInput=${set(key)} /></${Field}>`;
+  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-label="New pool">
+    <div class="inline">
+      ${field('np-name', 'New pool name', 'name', '')}
+      <${Field} id="np-type" label="Type"><select id="np-type" value=${f.type} onChange=${set('type')}>
+        ${POOL_TYPES.map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select></${Field}>
+      ${f.type !== 'logical' ? field('np-path', 'Target directory', 'path', '/srv/pyvirt/pool1') : null}
+      ${f.type === 'fs' ? field('np-device', 'Source device', 'device', '/dev/sdb1') : null}
+      ${f.type === 'netfs' ? field('np-host', 'NFS server', 'host', 'nfs.example.org') : null}
+      ${f.type === 'netfs' ? field('np-export', 'Export path', 'export', '/srv/images') : null}
+      ${f.type === 'logical' ? field('np-vg', 'Volume group (empty: the pool name)', 'vg', '') : null}
+      ${f.type === 'logical' ? field('np-pvs', 'Physical volumes (comma-separated)', 'pvs', '/dev/sdb,/dev/sdc') : null}
+    </div>
+    <div class="inline">
+      ${f.type === 'logical' ? html`<div class="field"><label><input type="checkbox" id="np-wipe" checked=${f.wipe}
+        onChange=${set('wipe')} /> Create the group on these devices (erases them)</label></div>` : null}
+      <div class="field"><label><input type="checkbox" id="np-autostart" checked=${f.autostart} onChange=${set('autostart')} /> Start with pyvirtd</label></div>
+      <${Action} label="Create pool" disabled=${!f.name.trim()} run=${create} />
+    </div>
+    <details><summary>Pool XML</summary><pre id="np-xml">${poolXML(f)}</pre></details>
   </form>`;
 }
 
