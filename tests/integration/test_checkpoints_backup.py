@@ -189,8 +189,14 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     assert _image_bitmaps(scratch) == ["c1", "c3"]  # QEMU stored them in the qcow2 file as it ended
     with pytest.raises(PyvirtError, match="cannot delete checkpoint for inactive domain"):
         conn.checkpoint_delete("ck", "c1")
+    conn.rename("ck", "ck2")  # the metadata goes along (read again from disk after a restart)
+    daemon.stop()
+    daemon.start()
+    conn = daemon.connect()
+    assert [r.name for r in conn.list_checkpoints("ck2")] == ["c1"]
+    folder = daemon.root / "config" / "qemu" / "checkpoint"
+    assert [p.name for p in (folder / "ck2").iterdir()] == ["c1.xml"]
     with pytest.raises(PyvirtError, match="cannot delete inactive domain with 1 checkpoints"):
-        conn.undefine("ck")
-    conn.undefine("ck", checkpoints_metadata=True)
-    assert not (daemon.root / "config" / "qemu" / "checkpoint" / "ck").exists() or \
-        not any((daemon.root / "config" / "qemu" / "checkpoint" / "ck").iterdir())
+        conn.undefine("ck2")
+    conn.undefine("ck2", checkpoints_metadata=True)
+    assert not (folder / "ck2").exists() and not (folder / "ck").exists()

@@ -321,6 +321,12 @@ class DefinitionsMixin:
             self.store.save_config(new_name, stored)
             if rec.autostart:
                 self.store.set_autostart(new_name, True)
+            # snapshot and checkpoint metadata, and snapshots' copies of UEFI variables, are kept
+            # in folders named after the domain
+            for folder in (self.paths.domains_config / "snapshot" / old, self.paths.domains_config / "checkpoint" / old,
+                           self.paths.data / "nvram" / "snapshot" / old):
+                if folder.is_dir():
+                    os.replace(folder, folder.with_name(new_name))
             self.store.delete_config(old)
             self._unindex(rec)
             rec.name, rec.config = new_name, checked
