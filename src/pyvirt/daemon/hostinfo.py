@@ -230,6 +230,12 @@ class HostInfo:
         if arch is not None and arch not in ARCHES:
             raise PyvirtError(f"invalid argument: unknown architecture: {arch}", ErrorCode.INVALID_ARG,
                               ErrorDomain.CAPABILITIES)
+        if emulator:
+            try:
+                os.stat(emulator)
+            except OSError as exc:
+                raise PyvirtError(f"Cannot check QEMU binary {emulator}: {exc.strerror}", ErrorCode.SYSTEM_ERROR,
+                                  ErrorDomain.CAPABILITIES) from None
         if arch not in (None, "x86_64", "i686"):
             raise PyvirtError(f"unsupported configuration: unable to find any emulator to serve '{arch}' "
                               "architecture", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.CAPABILITIES)
