@@ -1560,8 +1560,9 @@ class Connection(abc.ABC):
 
     @op("Domain", "POST /v1/domains/{dom}/blockcopy", "virDomainBlockCopy")
     def block_copy(self, dom: str, disk: str, dest: str, *, format: str | None = None,  # noqa: A002
-                   reuse_external: bool = False, bandwidth: int = 0) -> None:
-        """Start mirroring the disk into a new image `dest`; ready, it waits for a pivot or an abort."""
+                   reuse_external: bool = False, bandwidth: int = 0, shallow: bool = False) -> None:
+        """Start mirroring the disk into a new image `dest`; ready, it waits for a pivot or an abort.
+        `shallow`: only the top image is copied, `dest` shares the disk's backing chain."""
         raise no_support("virDomainBlockRebase")  # what virsh calls for a plain blockcopy
 
     # not read-only although GETs: libvirt refuses peeks (the guest's data) to read-only connections

@@ -130,14 +130,14 @@ def cmd_blockcopy(ctl: Ctl, p: Parsed) -> bool:
     if not p.has("dest") and not p.has("xml"):
         raise CmdError("need either --dest or --xml")
     bandwidth = _bandwidth(p)
-    for opt in ("xml", "shallow", "blockdev", "granularity", "buf-size", "transient-job", "synchronous-writes",
+    for opt in ("xml", "blockdev", "granularity", "buf-size", "transient-job", "synchronous-writes",
                 "print-xml"):
         if p.has(opt):
             raise CmdError(f"pyvirt's blockcopy does not support --{opt} yet")
     blocking = p.bool("wait") or p.has("timeout") or p.bool("pivot") or p.bool("finish")
     key, disk = _start(ctl, p)
     ctl.conn.block_copy(key, disk, p.str("dest") or "", format=p.str("format"),
-                        reuse_external=p.bool("reuse-external"), bandwidth=bandwidth)
+                        reuse_external=p.bool("reuse-external"), bandwidth=bandwidth, shallow=p.bool("shallow"))
     if not blocking:
         ctl.extra("Block Copy started")
         return True

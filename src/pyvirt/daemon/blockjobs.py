@@ -45,6 +45,19 @@ def _chain(image: dict[str, Any]) -> list[str]:
     return out
 
 
+def _backing_node(image: dict[str, Any], nodes: list[dict[str, Any]]) -> str | None:
+    """The node name of the image right below a disk's top one (query-block's chain and
+    query-named-block-nodes' nodes), None when the top image has no backing."""
+    below = image.get("backing-image")
+    if not isinstance(below, dict):
+        return None
+    for node in nodes:
+        if node.get("file") == below.get("filename") and node.get("drv") == below.get("format"):
+            return str(node.get("node-name"))
+    raise PyvirtError(f"internal error: no block node for backing image '{below.get('filename')}'",
+                      ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU)
+
+
 def _check_beneath(chain: list[str], base: str, disk: str) -> None:
     """`base` must be an image below the disk's top one (libvirt's virStorageSourceChainLookup)."""
     if base not in chain[1:]:
@@ -137,9 +150,11 @@ class BlockJobsMixin:
                               {"base": base or chain[-1], "base_format": base_image.get("format")})
 
     async def block_copy(self, dom: str, disk: str, dest: str, *, format: str | None = None,  # noqa: A002
-                         reuse_external: bool = False, bandwidth: int = 0) -> None:
+                         reuse_external: bool = False, bandwidth: int = 0, shallow: bool = False) -> None:
         """blockdev-mirror of the whole chain into `dest` (created, unless `reuse_external`, with the
-        disk's virtual size); the job waits in 'ready' for a pivot onto the copy or an abort."""
+        disk's virtual size), or (`shallow`) of the top image only into a `dest` backed by the disk's
+        own backing image (libvirt's --shallow; a disk without one is copied whole); the job waits
+        in 'ready' for a pivot onto the copy or an abort."""
         from pyvirt.qemu.hotplug import free_node
         from pyvirt.storage import qemuimg
 
@@ -163,11 +178,19 @@ class BlockJobsMixin:
                                   "--reuse-external", ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
             image = await self._qemu_image(run, found) or {}
             size = int(image.get("virtual-size", 0))
+            nodes = await self._qmp(run, "query-named-block-nodes")
+            backing = _backing_node(image, nodes) if shallow else None
+            if backing is not None and fmt == "raw":
+                raise PyvirtError(f"unsupported configuration: a shallow copy of '{disk}' keeps its backing chain: "
+                                  "the destination format must be qcow2, not raw", ErrorCode.CONFIG_UNSUPPORTED,
+                                  ErrorDomain.QEMU)
             created = False
             if not reuse_external:
-                await asyncio.to_thread(qemuimg.create, dest, fmt, size)
+                backing_file = (image.get("backing-image") or {}) if backing is not None else {}
+                await asyncio.to_thread(qemuimg.create, dest, fmt, size, backing=backing_file.get("filename"),
+                                        backing_fmt=backing_file.get("format"))
                 created = True
-            used = {n.get("node-name", "") for n in await self._qmp(run, "query-named-block-nodes")}
+            used = {n.get("node-name", "") for n in nodes}
             target = free_node(used)
             added: list[str] = []
             try:
@@ -175,11 +198,15 @@ class BlockJobsMixin:
                 await self._qmp(run, "blockdev-add", {"driver": "file", "filename": dest,
                                                       "node-name": f"{target}-storage"})
                 added.append(f"{target}-storage")
-                await self._qmp(run, "blockdev-add", {"driver": fmt, "file": f"{target}-storage",
-                                                      "node-name": f"{target}-format"})
+                fmt_node: dict[str, Any] = {"driver": fmt, "file": f"{target}-storage", "node-name": f"{target}-format"}
+                if backing is not None:
+                    fmt_node["backing"] = backing  # the copy reads below its top from the disk's own chain
+                elif fmt != "raw":
+                    fmt_node["backing"] = None  # a full copy stands alone (whatever its header names)
+                await self._qmp(run, "blockdev-add", fmt_node)
                 added.append(f"{target}-format")
                 args: dict[str, Any] = {"device": await self._format_node(run, found), "target": f"{target}-format",
-                                        "sync": "full", "auto-dismiss": False}
+                                        "sync": "top" if backing is not None else "full", "auto-dismiss": False}
                 if bandwidth:
                     args["speed"] = bandwidth
                 await self._start_job(rec, found, "copy", "blockdev-mirror", args,

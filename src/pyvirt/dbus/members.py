@@ -845,7 +845,7 @@ def _copy_destination(destxml: str) -> tuple[str, str | None]:
     return path, driver.get("type") if driver is not None else None
 
 
-@custom(2 | 4)  # VIR_DOMAIN_BLOCK_COPY_REUSE_EXT | _TRANSIENT_JOB (pyvirt's jobs never outlive pyvirtd)
+@custom(1 | 2 | 4)  # VIR_DOMAIN_BLOCK_COPY_SHALLOW | _REUSE_EXT | _TRANSIENT_JOB (pyvirt's jobs never outlive pyvirtd)
 def block_copy(ctx: Ctx, disk: str, destxml: str, params: dict[str, Any]) -> None:
     values = typed_args(params, BLOCK_COPY_PARAMS)
     for name in ("granularity", "buf-size"):
@@ -854,7 +854,7 @@ def block_copy(ctx: Ctx, disk: str, destxml: str, params: dict[str, Any]) -> Non
                               ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
     dest, fmt = _copy_destination(destxml)
     ctx.conn.block_copy(ctx.target.ident[0], disk, dest, format=fmt, reuse_external=bool(ctx.flags & 2),
-                        bandwidth=int(values.get("bandwidth", 0)))
+                        bandwidth=int(values.get("bandwidth", 0)), shallow=bool(ctx.flags & 1))
 
 
 @custom(1)  # VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES

@@ -60,8 +60,9 @@ def open_graphics_fd(ctx: Ctx, idx: int) -> Descriptor:
         | REBASE_BANDWIDTH_BYTES)
 def block_rebase(ctx: Ctx, disk: str, base: str, bandwidth: int) -> None:
     """qemuDomainBlockRebase: without COPY a block pull (the whole chain, or the images above
-    `base`); with COPY a block copy into the file `base` (raw with
-    COPY_RAW, else the disk's format; REUSE_EXT an existing file), pivoted with BlockJobAbort.
+    `base`); with COPY a block copy into the file `base` (raw with COPY_RAW, else the disk's
+    format; REUSE_EXT an existing file; SHALLOW the top image only, sharing the disk's chain),
+    pivoted with BlockJobAbort.
     A driver without those jobs answers for virDomainBlockRebase, as libvirt's test driver."""
     try:
         _rebase(ctx, disk, base, bandwidth, ctx.flags)
@@ -90,14 +91,12 @@ def _rebase(ctx: Ctx, disk: str, base: str, bandwidth: int, flags: int) -> None:
     if flags & REBASE_RELATIVE:
         raise PyvirtError("argument unsupported: Relative backing during copy not supported yet",
                           ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
-    for bit, what in ((REBASE_SHALLOW, "a shallow copy (VIR_DOMAIN_BLOCK_REBASE_SHALLOW): pyvirt copies the "
-                                       "whole chain"),
-                      (REBASE_COPY_DEV, "a block device destination (VIR_DOMAIN_BLOCK_REBASE_COPY_DEV): pyvirt "
-                                        "copies into files")):
-        if flags & bit:
-            raise PyvirtError(f"Operation not supported: {what}", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+    if flags & REBASE_COPY_DEV:
+        raise PyvirtError("Operation not supported: a block device destination (VIR_DOMAIN_BLOCK_REBASE_COPY_DEV): "
+                          "pyvirt copies into files", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
     ctx.conn.block_copy(dom, disk, base, format="raw" if flags & REBASE_COPY_RAW else None,
-                        reuse_external=bool(flags & REBASE_REUSE_EXT), bandwidth=speed)
+                        reuse_external=bool(flags & REBASE_REUSE_EXT), bandwidth=speed,
+                        shallow=bool(flags & REBASE_SHALLOW))
 
 
 #: virDomainCreateFlags bits: the *WithFiles calls take what Create / DomainCreateXML take
