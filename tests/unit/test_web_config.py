@@ -51,6 +51,12 @@ def test_missing_default_is_empty_missing_given_is_an_error(tmp_path: Path) -> N
 def test_default_path_follows_the_state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYVIRT_STATE_ROOT", str(tmp_path))
     assert config.default_path() == tmp_path / "config" / "web.toml"
+    monkeypatch.delenv("PYVIRT_STATE_ROOT")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PYVIRT_DEFAULT_URI", "qemu+ssh://elsewhere/system")  # the file is the user's, not the URI's
+    for euid, want in ((0, Path("/etc/pyvirt/web.toml")), (1000, tmp_path / "xdg" / "pyvirt" / "web.toml")):
+        monkeypatch.setattr(config.os, "geteuid", lambda e=euid: e)
+        assert config.default_path() == want
 
 
 @pytest.mark.parametrize("text, words", [

@@ -15,9 +15,8 @@ that keeps the login token across restarts.  Command-line flags override what it
     uri = "qemu:///system"
     label = "This host (system)"
 
-The default file is ``<config>/web.toml`` of the default connection's state (``/etc/pyvirt``
-for root, ``$XDG_CONFIG_HOME/pyvirt`` otherwise, ``$PYVIRT_STATE_ROOT/config`` when that is
-set); a missing default file is no error, a missing ``--config FILE`` is.  Every mistake is
+The default file is ``web.toml`` in pyvirt's config folder (``/etc/pyvirt`` for root,
+``$XDG_CONFIG_HOME/pyvirt`` otherwise, ``$PYVIRT_STATE_ROOT/config`` when that is set); a missing default file is no error, a missing ``--config FILE`` is.  Every mistake is
 refused with the file, the line where it can be found, and the key: a setting silently dropped
 would leave a web UI listening somewhere its owner did not ask for.
 """
@@ -71,12 +70,12 @@ class WebConfig:
 
 
 def default_path() -> Path:
-    """``web.toml`` in the default connection's config folder (pyvirt.paths' rule)."""
-    from pyvirt.client import default_uri
+    """``web.toml`` in pyvirt's config folder for this user (pyvirt.paths' rule: /etc/pyvirt for
+    root, $XDG_CONFIG_HOME/pyvirt otherwise, $PYVIRT_STATE_ROOT/config under a state root),
+    whatever URIs the file names: it belongs to whoever runs ``pyvirt web``."""
     from pyvirt.paths import state_paths
 
-    uri = default_uri()
-    return state_paths(uri if uri.startswith("qemu") else "qemu:///session").config / DEFAULT_NAME
+    return state_paths("qemu:///system" if os.geteuid() == 0 else "qemu:///session").config / DEFAULT_NAME
 
 
 def parse_listen(text: str) -> tuple[str, int]:
