@@ -14,16 +14,34 @@ from dataclasses import dataclass
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.cpudef import PRESENT, CpuDef, cpu_error
 from pyvirt.cpumap import LIBVIRT_ONLY, MIGRATE_BLOCKERS, VENDORS, CpuMap, CpuModelDef
-from pyvirt.cpumodels import X86_ARCHES
+from pyvirt.cpumodels import ANY_MODEL_ARCHES, PPC64_ARCHES, PPC64_MODELS, X86_ARCHES
 
 IDENTICAL, SUPERSET, INCOMPATIBLE = 1, 2, 0  # virCPUCompareResult
 _X86 = frozenset(X86_ARCHES)
 _VENDOR_NAMES = frozenset(VENDORS.values())
 
 
-def _check_arch(arch: str | None) -> None:
-    if arch is not None and arch not in _X86:
+def _other_arch_baseline(cpus: list[CpuDef]) -> CpuDef | None:
+    """libvirt's other CPU drivers, chosen by the first CPU's arch (None: x86's): ARM's keeps the
+    first model; ppc64's needs one model every CPU names (its own list); s390's has no baseline;
+    other architectures have no CPU driver."""
+    arch = cpus[0].arch
+    if arch is None or arch in _X86:
+        return None
+    if arch in ANY_MODEL_ARCHES and not arch.startswith("s390"):
+        return CpuDef(host=False, model=cpus[0].model, match="exact")
+    if arch.startswith("s390"):
+        raise cpu_error(f"cannot compute baseline CPU of {arch} architecture", ErrorCode.NO_SUPPORT)
+    if arch not in PPC64_ARCHES:
         raise cpu_error(f"'{arch}' architecture is not supported by CPU driver", ErrorCode.NO_SUPPORT)
+    for cpu in cpus:
+        if cpu.model not in PPC64_MODELS:
+            raise cpu_error(f"Unknown CPU model {cpu.model}", ErrorCode.INTERNAL_ERROR)
+    if any(cpu.model != cpus[0].model for cpu in cpus):
+        raise cpu_error("CPUs are incompatible", ErrorCode.OPERATION_FAILED)
+    vendors = {cpu.vendor for cpu in cpus}
+    vendor = vendors.pop() if len(vendors) == 1 else None
+    return CpuDef(host=False, model=cpus[0].model, vendor=vendor, match="exact", fallback="forbid")
 
 
 def _model(cmap: CpuMap, name: str) -> CpuModelDef:
@@ -123,7 +141,9 @@ def baseline(cmap: CpuMap, cpus: list[CpuDef], hv_models: dict[str, tuple[str, .
     for i, cpu in enumerate(cpus):
         if not cpu.model:
             raise cpu_error(f"no CPU model specified at index {i}", ErrorCode.INVALID_ARG)
-    _check_arch(cpus[0].arch)
+    other = _other_arch_baseline(cpus)
+    if other is not None:
+        return other
     data = features_of(cmap, cpus[0])
     vendor = _vendor(cpus[0].vendor) if cpus[0].vendor else None
     output_vendor = cpus[0].vendor is not None
@@ -233,7 +253,7 @@ def baseline_xml(cmap: CpuMap, xml_cpus: list[str], *, expand: bool = False, mig
         cpu.fallback = "forbid"
     else:
         cpu = baseline(cmap, cpus, migratable=migratable)
-    if expand:
+    if expand and (cpus[0].arch is None or cpus[0].arch in _X86):  # the other drivers list no features
         expand_features(cmap, cpu)
     return format_cpu(cpu)
 

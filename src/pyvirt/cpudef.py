@@ -24,7 +24,8 @@ PRESENT = "require"
 def cpu_error(message: str, code: int = ErrorCode.XML_ERROR) -> PyvirtError:
     prefix = {ErrorCode.XML_ERROR: "XML error: ", ErrorCode.CONFIG_UNSUPPORTED: "unsupported configuration: ",
               ErrorCode.INTERNAL_ERROR: "internal error: ", ErrorCode.OPERATION_FAILED: "operation failed: ",
-              ErrorCode.INVALID_ARG: "invalid argument: "}.get(code, "")
+              ErrorCode.INVALID_ARG: "invalid argument: ",
+              ErrorCode.NO_SUPPORT: "this function is not supported by the connection driver: "}.get(code, "")
     return PyvirtError(prefix + message, code, ErrorDomain.CPU)
 
 
