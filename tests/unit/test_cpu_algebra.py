@@ -179,3 +179,20 @@ def test_probe_parses_qemus_warnings_and_binary_coded_runs() -> None:
     base = {(1, 0, "ECX", 26)}
     runs = [base | {(1, 0, "EDX", 0), (1, 0, "EDX", 5)}, base | {(1, 0, "ECX", 3), (1, 0, "EDX", 5)}]
     assert decode_runs(coded, base, runs) == {"a": [1, 0, "EDX", 0], "b": [1, 0, "ECX", 3], "c": [1, 0, "EDX", 5]}
+
+
+def test_baseline_of_other_architectures_follows_their_cpu_drivers() -> None:
+    def cpus(arch: str, *models: str) -> list[str]:
+        return [f"<cpu><arch>{arch}</arch><model>{m}</model></cpu>" for m in models]
+
+    assert "<model fallback='allow'>cortex-a57</model>" in baseline_xml(MAP, cpus("aarch64", "cortex-a57", "x"),
+                                                                        expand=True)
+    assert "<model fallback='forbid'>POWER9</model>" in baseline_xml(MAP, cpus("ppc64le", "POWER9", "POWER9"))
+    with pytest.raises(PyvirtError, match="operation failed: CPUs are incompatible"):
+        baseline_xml(MAP, cpus("ppc64le", "POWER8", "POWER9"))
+    with pytest.raises(PyvirtError, match="Unknown CPU model Haswell"):
+        baseline_xml(MAP, cpus("ppc64", "Haswell"))
+    with pytest.raises(PyvirtError, match="not supported by the connection driver: cannot compute baseline CPU of s390x"):
+        baseline_xml(MAP, cpus("s390x", "z14"))
+    with pytest.raises(PyvirtError, match="'riscv64' architecture is not supported by CPU driver"):
+        baseline_xml(MAP, cpus("riscv64", "x"))
