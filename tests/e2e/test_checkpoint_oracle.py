@@ -98,3 +98,15 @@ def test_redefine_same_as_virsh(tmp_path: Path) -> None:
              "checkpoint-dumpxml test w; checkpoint-create-as test new; checkpoint-parent test new; "
              f"checkpoint-create test {tmp_path / 'bare.xml'}; checkpoint-list test --tree")
     assert _run(PYVIRT, line) == _run([VIRSH], line)
+
+
+@pytest.mark.parametrize("change", ["s/hello/bye/", "s/<name>c1</<name>c9</", "s/nothing//"])
+def test_edit_same_as_virsh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    """checkpoint-edit: an edit, a rename (refused: no --rename), no change."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\nsed -i "{change}" "$1"\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    line = ("checkpoint-create-as test c1 --description hello; checkpoint-edit test c1; "
+            "checkpoint-dumpxml test c1 --no-domain; checkpoint-list test --name")
+    assert _run(PYVIRT, line) == _run([VIRSH], line)

@@ -103,6 +103,7 @@ def cmd_checkpoint_dumpxml(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_checkpoint_edit(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.api import PyvirtError
     from pyvirt.cli.cmd_edit import edit_loop
 
     info = ctl.domain(p.str("domain") or "")
@@ -111,18 +112,23 @@ def cmd_checkpoint_edit(ctl: Ctl, p: Parsed) -> bool:
     original = ctl.conn.checkpoint_xml(dom, name, security_info=True)
 
     def define(xml: str, validate: bool) -> str:
-        done = ctl.conn.checkpoint_create(dom, xml, redefine=True)
-        if done != name:  # virsh: the copy under the new name goes again, the edit fails
-            try:
-                ctl.conn.checkpoint_delete(dom, done, metadata_only=True)
-            except Exception:
-                ctl.error(f"Failed to clean up {done}")
-                raise
-            raise CmdError(f"Must use --rename or --clone to change {name} to {done}")
-        return done
+        import xml.etree.ElementTree as ET  # the user's own edited copy: local, trusted
 
-    return edit_loop(ctl, original, name, "Checkpoint {}", define, tmp_prefix=f"pyvirt-checkpoint-{name}-",
-                     done_message=lambda done: f"Checkpoint {done} edited.\n")
+        try:
+            new_name = ET.fromstring(xml).findtext("name") or name
+        except ET.ParseError:
+            new_name = name  # the driver reports the XML error
+        if new_name != name:  # checkpoint-edit has no --rename
+            raise CmdError(f"Cannot rename checkpoint {name} to {new_name}")
+        return ctl.conn.checkpoint_create(dom, xml, redefine=True)
+
+    try:
+        return edit_loop(ctl, original, name, "Checkpoint {}", define, tmp_prefix=f"pyvirt-checkpoint-{name}-",
+                         done_message=lambda done: f"Checkpoint {done} edited.\n")
+    except PyvirtError as exc:  # virsh: the reason, then its own last word
+        raise CmdError(exc.message, f"Failed to update {name}") from None
+    except CmdError as exc:
+        raise CmdError(*exc.messages, f"Failed to update {name}") from None
 
 
 def cmd_checkpoint_info(ctl: Ctl, p: Parsed) -> bool:
