@@ -65,6 +65,12 @@ class PeekMixin:
             raise PyvirtError(f"Operation not supported: storage file reading is not supported for storage type "
                               f"{kind} (protocol: {found.source_protocol or 'none'})",
                               ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
+        if self._is_system():  # type: ignore[attr-defined]
+            # a definition names the file: the host path policy a start applies holds here too
+            # (a shut-off domain whose disk is /etc/shadow must not read it out)
+            from pyvirt.daemon.guestpaths import check_path, own_dirs
+
+            check_path("storage file", path, "disk", own_dirs(self.paths))  # type: ignore[attr-defined]
         try:
             data = await asyncio.to_thread(read_exactly, path, offset, size)
         except OSError as exc:
