@@ -30,6 +30,8 @@ QEMU_TO_LIBVIRT = {
     "perfctr-core": "perfctr_core",
     "perfctr-nb": "perfctr_nb",
     "tsc-adjust": "tsc_adjust",
+    "kvm-pv-eoi": "kvm_pv_eoi",
+    "kvm-pv-unhalt": "kvm_pv_unhalt",
 }
 LIBVIRT_TO_QEMU = {v: k for k, v in QEMU_TO_LIBVIRT.items()}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from pyvirt.cpumap import qemu_name
 from pyvirt.xml.errors import XMLError
 
 from . import argv_cpufeatures
@@ -69,14 +70,6 @@ def _uses_pflash(dom: Any) -> bool:
 
 # libvirt's cpu_map spells these features the old way; QEMU 7.2 wants its own names
 # (virQEMUCapsCPUFeaturesX86 in libvirt).
-_CPU_FEATURE_QEMU_NAMES = {
-    "cmp_legacy": "cmp-legacy", "ds_cpl": "ds-cpl", "fxsr_opt": "fxsr-opt", "lahf_lm": "lahf-lm",
-    "nodeid_msr": "nodeid-msr", "pclmuldq": "pclmulqdq", "perfctr_core": "perfctr-core",
-    "perfctr_nb": "perfctr-nb", "tsc_adjust": "tsc-adjust", "kvm_pv_eoi": "kvm-pv-eoi",
-    "kvm_pv_unhalt": "kvm-pv-unhalt",
-}
-
-
 def cpu_opts(a: Argv, ctx: Ctx) -> None:
     """-cpu: host-passthrough -> host, maximum -> max, custom model + features, qemu64 default."""
     dom = ctx.domain
@@ -103,7 +96,7 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
             raise unsupported("<cpu><vendor>", cpu.line)
     if cpu is not None:
         for f in cpu.features:
-            name = _CPU_FEATURE_QEMU_NAMES.get(f.name or "", f.name)
+            name = qemu_name(f.name or "")
             # qemuBuildCpuModelArgStr: 'optional' is resolved against the host by libvirt, never
             # written on the command line; a feature without policy is required
             if f.policy in ("require", "force", None):
