@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pyvirt.client.expect import wait_for_output
 from pyvirt.client.remote import RemoteConnection
-from pyvirt.testguest import TestGuest
+from pyvirt.testguest import READY_MARKER, TestGuest
 
 URI = "qemu:///session"
 
@@ -100,13 +100,37 @@ class DaemonHarness:
 
 @contextlib.contextmanager
 def running(harness: DaemonHarness) -> Iterator[DaemonHarness]:
-    """`harness` started over a fresh state root, stopped at the end (a module fixture's body)."""
+    """`harness` started over a fresh state root, stopped at the end and any guest it left
+    killed (a module fixture's body)."""
     harness.log.parent.mkdir(parents=True, exist_ok=True)  # the state root (harness.root is its short alias)
     harness.start()
     try:
         yield harness
     finally:
         harness.stop()
+        harness.kill_all_guests()
+
+
+@contextlib.contextmanager
+def module_guest(root: Path, xml: str, *, boot: bool = True, first_event: str | None = None
+                 ) -> Iterator[DaemonHarness]:
+    """A module's one guest, shared by its tests in order: a session pyvirtd over `root` with the
+    domain `xml` defined and started, booted to READY_MARKER unless `boot` is false (tests that
+    only need QEMU running skip the wait).  With `first_event` (an event kind) the first event of
+    that kind after the start is kept as ``harness.first_event`` (subscribed before the start,
+    so it cannot be missed).  One boot per module instead of one per test: a TCG boot is
+    seconds of a 2-core machine."""
+    with running(DaemonHarness(root)) as harness:
+        conn = harness.connect()
+        name = conn.define_xml(xml).name
+        events = conn.subscribe(name, timeout=120, kinds=[first_event]) if first_event else None
+        conn.start(name)
+        if events is not None:
+            harness.first_event = next(iter(events))  # type: ignore[attr-defined]
+            events.close()
+        if boot:
+            wait_console(conn, name, READY_MARKER)
+        yield harness
 
 
 def cli(daemon: DaemonHarness, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from pyvirt.api import AgentLifecycleEvent, DomainState, EventType, StartedDetail
-from pyvirt.testguest import READY_MARKER, TestGuest
-from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console, wait_state
+from pyvirt.testguest import TestGuest
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, module_guest, wait_state
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300)]
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///session"]
@@ -37,20 +37,9 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str, test_gues
     disk = folder / "disk.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(test_guest.disk),
                     str(disk)], check=True)
-    harness = DaemonHarness(folder)
-    harness.start()
-    try:
-        conn = harness.connect()
-        conn.define_xml(guest_xml(test_guest, DOM, disk=disk, extra_devices=CHANNEL))
-        events = conn.subscribe(DOM, timeout=120, kinds=[AgentLifecycleEvent.KIND])
-        conn.start(DOM)
-        harness.first_agent_event = next(iter(events))  # type: ignore[attr-defined]
-        events.close()
-        wait_console(conn, DOM, READY_MARKER)
+    with module_guest(folder, guest_xml(test_guest, DOM, disk=disk, extra_devices=CHANNEL),
+                      first_event=AgentLifecycleEvent.KIND) as harness:
         yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:
@@ -64,7 +53,7 @@ def _ok(daemon: DaemonHarness, *args: str) -> str:
 
 
 def test_agent_connects_when_qemu_ga_opens_its_port(daemon: DaemonHarness) -> None:
-    ev = daemon.first_agent_event  # type: ignore[attr-defined]
+    ev = daemon.first_event  # type: ignore[attr-defined]
     assert (type(ev), ev.name, ev.state, ev.reason) == (AgentLifecycleEvent, DOM, AgentLifecycleEvent.CONNECTED,
                                                         AgentLifecycleEvent.CHANNEL)
     assert "name='org.qemu.guest_agent.0' state='connected'" in _ok(daemon, "dumpxml", DOM)

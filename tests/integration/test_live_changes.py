@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from pyvirt.api import DeviceAddedEvent, DeviceRemovedEvent
-from pyvirt.testguest import READY_MARKER, TestGuest
-from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
+from pyvirt.testguest import TestGuest
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, module_guest
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300)]
 PYVIRT = [sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///session"]
@@ -29,18 +29,10 @@ DOM = "nichp"  # one guest for the module
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str, test_guest: TestGuest
            ) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path_factory.mktemp("nichp"))
-    harness.start()
-    try:
-        conn = harness.connect()
-        # one vCPU running of two: the second is a hot-pluggable slot
-        conn.define_xml(guest_xml(test_guest, DOM).replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>"))
-        conn.start(DOM)
-        wait_console(conn, DOM, READY_MARKER)
+    # one vCPU running of two: the second is a hot-pluggable slot
+    xml = guest_xml(test_guest, DOM).replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>")
+    with module_guest(tmp_path_factory.mktemp("nichp"), xml) as harness:
         yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:

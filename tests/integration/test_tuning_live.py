@@ -20,7 +20,7 @@ import pytest
 
 from pyvirt.api import PyvirtError
 from pyvirt.testguest import READY_MARKER, TestGuest
-from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, wait_console
+from tests.daemon_harness import DaemonHarness, guest_shell, guest_xml, module_guest, wait_console
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300),
               pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two host CPUs")]
@@ -36,18 +36,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str, test_gues
     image.write_bytes(b"\0" * (4 << 20))
     disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{image}'/>"
             "<target dev='vdb' bus='virtio'/></disk>")
-    harness = DaemonHarness(root)
-    harness.start()
-    try:
-        conn = harness.connect()
-        xml = guest_xml(test_guest, DOM, extra_devices=disk).replace("<vcpu>1</vcpu>",
-                                                                      "<vcpu>2</vcpu><iothreads>1</iothreads>")
-        conn.define_xml(xml)
-        conn.start(DOM)
+    xml = guest_xml(test_guest, DOM, extra_devices=disk).replace("<vcpu>1</vcpu>",
+                                                                  "<vcpu>2</vcpu><iothreads>1</iothreads>")
+    with module_guest(root, xml, boot=False) as harness:
         yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def _cli(daemon: DaemonHarness, *args: str) -> subprocess.CompletedProcess[str]:
