@@ -193,3 +193,18 @@ def test_domain_capabilities_refusals(caps: capsmod.EmulatorCaps) -> None:
         domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0), machine="virt")
     with pytest.raises(ValueError, match="unknown virttype: xen"):
         domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0), virttype="xen")
+
+
+def test_domain_capabilities_host_model(caps: capsmod.EmulatorCaps) -> None:
+    """A host-model CPU (pyvirtd passes TCG's, pyvirt.cpucompute.decode) is listed as libvirt
+    lists it, schema-valid; without one the mode is unsupported."""
+    from pyvirt.cpudef import CpuDef
+
+    cpu = CpuDef(host=False, model="EPYC", vendor="AMD", features=[("acpi", "require"), ("vme", "disable")])
+    xml = domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0), host_model=cpu)
+    mode = etree.fromstring(xml.encode()).find("cpu/mode[@name='host-model']")
+    assert mode.get("supported") == "yes" and mode.find("model").get("fallback") == "forbid"
+    assert [(f.get("policy"), f.get("name")) for f in mode.findall("feature")] == [("require", "acpi"),
+                                                                                 ("disable", "vme")]
+    plain = domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0))
+    assert etree.fromstring(plain.encode()).find("cpu/mode[@name='host-model']").get("supported") == "no"

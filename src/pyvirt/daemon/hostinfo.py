@@ -189,6 +189,15 @@ class HostInfo:
         host, vendor = await asyncio.to_thread(host_cpu, cmap)
         return compare_xml(cmap, host, vendor, xml, fail_incompatible, validate)
 
+    async def host_model_cpu(self) -> Any:
+        """The CPU a host-model guest gets under TCG (libvirt's host-model for virttype qemu):
+        QEMU's "max" named by the closest model, as libvirt decodes it."""
+        from pyvirt.cpucompute import decode
+
+        cmap = await self._cpu_map()
+        hv = cmap.hypervisor
+        return None if hv is None else decode(cmap, set(hv.features), hv.vendor)
+
     async def _hypervisor_map(self, emulator: str | None, arch: str | None, machine: str | None,
                               virttype: str | None) -> Any:
         """The map after libvirt's checks of the hypervisor arguments (domcapabilities' own)."""
@@ -239,8 +248,12 @@ class HostInfo:
         if arch not in (None, "x86_64", "i686"):
             raise PyvirtError(f"unsupported configuration: unable to find any emulator to serve '{arch}' "
                               "architecture", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.CAPABILITIES)
+        host_model = None
+        if (virttype or "qemu") == "qemu" and (arch or "x86_64") == "x86_64":
+            host_model = await self.host_model_cpu()
         try:
             return domain_capabilities_xml(await self.driver.caps(), await self.kvm(), machine=machine,
-                                           arch=arch or "x86_64", virttype=virttype or "qemu")
+                                           arch=arch or "x86_64", virttype=virttype or "qemu",
+                                           host_model=host_model)
         except ValueError as exc:
             raise PyvirtError(f"invalid argument: {exc}", ErrorCode.INVALID_ARG, ErrorDomain.CAPABILITIES) from exc

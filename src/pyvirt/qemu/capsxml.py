@@ -232,8 +232,10 @@ def domain_capabilities_xml(
     arch: str = "x86_64",
     virttype: str = "qemu",
     ovmf_dir: Path = OVMF_DIR,
+    host_model: Any = None,
 ) -> str:
-    """``virsh domcapabilities``: what a domain of ``virttype`` on ``machine`` may use.
+    """``virsh domcapabilities``: what a domain of ``virttype`` on ``machine`` may use;
+    `host_model` (a :class:`pyvirt.cpudef.CpuDef`) is the CPU a host-model guest gets.
 
     Raises ValueError for a machine the emulator lacks or ``kvm`` when KVM is unusable,
     as libvirt refuses those requests.
@@ -270,7 +272,13 @@ def domain_capabilities_xml(
         _enum(hp, "hostPassthroughMigratable", ["on", "off"])
     mx = _sub(cpu, "mode", name="maximum", supported="yes")
     _enum(mx, "maximumMigratable", ["on", "off"])
-    _sub(cpu, "mode", name="host-model", supported="no")
+    hm = _sub(cpu, "mode", name="host-model", supported="yes" if host_model is not None else "no")
+    if host_model is not None:
+        _sub(hm, "model", host_model.model, fallback="forbid")
+        if host_model.vendor:
+            _sub(hm, "vendor", host_model.vendor)
+        for name, policy in host_model.features:
+            _sub(hm, "feature", policy=policy, name=name)
     custom = _sub(cpu, "mode", name="custom", supported="yes")
     for m in caps.cpu_models:
         attrs = {"usable": "yes" if m.usable else "no"}
