@@ -1492,6 +1492,12 @@ class Connection(abc.ABC):
         HMP command line and its output (`hmp`).  Unchecked: the domain is marked tainted."""
         raise no_support("virDomainQemuMonitorCommand")
 
+    @op("Domain", "POST /v1/domains/{dom}/dirtyrate", "virDomainStartDirtyRateCalc")
+    def start_dirty_rate_calc(self, dom: str, seconds: int = 1, mode: str = "page-sampling") -> None:
+        """Start measuring the running guest's memory dirty rate over `seconds` (1 to 60) by `mode`
+        ("page-sampling", "dirty-bitmap", "dirty-ring"); domain_stats' "dirtyrate" group reads it."""
+        raise no_support("virDomainStartDirtyRateCalc")
+
     @op("Connect", "GET /v1/domain-stats", "virConnectGetAllDomainStats")
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
                      ) -> list[dict[str, Any]]:
@@ -1520,6 +1526,12 @@ class Connection(abc.ABC):
         live, it returns once the guest has released it (QEMU's DEVICE_DELETED)."""
         # virsh calls the plain function for the running guest, the Flags one for --config
         raise no_support(f"virDomainDetachDevice{'Flags' if config else ''}")
+
+    @op("Domain", "POST /v1/domains/{dom}/devices/detach-alias", "virDomainDetachDeviceAlias")
+    def detach_device_alias(self, dom: str, alias: str, live: bool = False, config: bool = False) -> None:
+        """Remove the device named `alias` (a user alias ``ua-…`` in the definition) from the
+        guest and/or definition; neither flag: whichever the domain has now."""
+        raise no_support("virDomainDetachDeviceAlias")
 
     @op("Domain", "POST /v1/domains/{dom}/devices/update", "virDomainUpdateDeviceFlags")
     def update_device(self, dom: str, xml: str, live: bool = False, config: bool = False,

@@ -131,6 +131,8 @@ EDGE_LINES = [
     'domiftune test testnet0 --inbound 10,20 --config; domiftune test testnet0 --config; dumpxml test --inactive; domiftune test testnet0 --inbound 0,0,0,5; dumpxml test; domiftune test testnet0 --outbound 5,6,7; domiftune test testnet0 --inbound 0; dumpxml test; domiftune test testnet0 --inbound -5; domiftune test testnet0 --inbound 99999999999; metadata test http://x --key k --set \'<a/>\'; metadata test http://x --key k --set \'<b/>\'; metadata test http://x; dumpxml test; metadata test http://x --key k --set \'<a xmlns="http://y"/>\'; metadata test http://x; dumpxml test; metadata test http://x --key k2 --set \'<a/>\'; metadata test http://y --key k2 --set \'<b/>\'; dumpxml test; metadata test http://y',
     "metadata test http://x --key k --set '<a>text<c/></a>'; metadata test http://x; metadata test --key k --set '<a/>' http://x; metadata test --uri http://x; metadata test http://x --key 'k:z' --set '<a/>'; metadata test http://x --key k --set ''; set-lifecycle-action test crash destroy --current; set-lifecycle-action test reboot rename-restart; dumpxml test; perf test --enable ''; perf test --disable cmt,cmt; perf test --enable cmt --live --config; perf test --enable cmt --current; perf test --current",
     'setvcpu test 1 --enable --disable; setvcpu test 1 --enable --live --current; domblkthreshold test vda abc; domblkthreshold test vda 1G',
+    # <iothreadids>: written only when one was given (libvirt's autofill rule)
+    'define {io}; dumpxml io; iothreadadd io 7; dumpxml io; define {io_ids}; dumpxml io2',
 ]
 
 
@@ -150,6 +152,20 @@ VC = ("<domain type='test'><name>vc</name><memory>65536</memory><vcpu placement=
       "</total_bytes_sec><total_bytes_sec_max>200</total_bytes_sec_max></iotune></disk></devices></domain>")
 
 
+IO = "<domain type='test'><name>io</name><uuid>6d1f8f4c-4a0e-4b9e-9c53-8c5f0f1a2b3c</uuid><memory>65536</memory><vcpu>1</vcpu><iothreads>2</iothreads>" \
+     "<os><type>hvm</type></os></domain>"
+IO_IDS = IO.replace("<name>io</name>", "<name>io2</name>").replace("2b3c<", "2b3d<").replace(
+    "</iothreads>", "</iothreads><iothreadids><iothread id='5'/></iothreadids>").replace(">2<", ">3<")
+
+
+@pytest.fixture(scope="module")
+def io(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    folder = tmp_path_factory.mktemp("io")
+    (folder / "io.xml").write_text(IO)
+    (folder / "io2.xml").write_text(IO_IDS)
+    return str(folder / "io.xml"), str(folder / "io2.xml")
+
+
 @pytest.fixture(scope="module")
 def vc(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("vc") / "vc.xml"
@@ -165,8 +181,8 @@ def memdev(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.mark.parametrize("line", LINES + EDGE_LINES)
-def test_tuning_commands_match_virsh(line: str, memdev: str, vc: str) -> None:
-    line = line.replace("{memdev}", memdev).replace("{vc}", vc)
+def test_tuning_commands_match_virsh(line: str, memdev: str, vc: str, io: tuple[str, str]) -> None:
+    line = line.replace("{memdev}", memdev).replace("{vc}", vc).replace("{io}", io[0]).replace("{io_ids}", io[1])
     env = {**os.environ, "LC_ALL": "C"}
     runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
                            env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]

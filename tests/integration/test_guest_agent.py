@@ -203,6 +203,23 @@ def test_agent_after_a_daemon_restart(daemon: DaemonHarness) -> None:
     assert "state='connected'" in _ok(daemon, "dumpxml", DOM)
 
 
+def test_paused_guest_refused_before_the_agent_is_asked(daemon: DaemonHarness) -> None:
+    """libvirt's qemuDomainAgentAvailable: a paused guest's agent cannot answer, so every agent
+    call is refused at once with "domain is not running" (no timeout waited out)."""
+    _ok(daemon, "suspend", DOM)
+    try:
+        started = time.monotonic()
+        for args in (("domhostname", DOM), ("domfsinfo", DOM), ("qemu-agent-command", DOM, '{"execute":"guest-ping"}'),
+                     ("guestvcpus", DOM), ("shutdown", DOM, "--mode", "agent")):
+            out = _cli(daemon, *args)
+            assert out.returncode == 1 and out.stderr.endswith(
+                "error: Requested operation is not valid: domain is not running\n"), (args, out.stderr)
+        assert time.monotonic() - started < 30
+    finally:
+        _ok(daemon, "resume", DOM)
+    assert _ok(daemon, "domhostname", DOM) == "pyvirt-guest\n\n"
+
+
 def test_guest_without_the_channel(daemon: DaemonHarness, test_guest: TestGuest, tmp_path: Path) -> None:
     conn = daemon.connect()
     disk, overlay = tmp_path / "noagent.qcow2", tmp_path / "noagent-snap.qcow2"

@@ -107,6 +107,55 @@ def test_detach_interface_waits_for_the_guest(daemon: DaemonHarness) -> None:
         1, "error: No interface with MAC address 52:54:00:aa:00:01 was found\nerror: Failed to detach interface\n")
 
 
+def test_detach_device_alias(daemon: DaemonHarness, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """detach-device-alias: the NIC named by its user alias leaves the guest (device_del, DEVICE_DELETED)
+    and device-removed carries the alias; libvirt's words for an unknown alias and a device that cannot
+    be unplugged; a copy without the device is refused before anything changes."""
+    conn = daemon.connect()
+    nic = tmp_path_factory.mktemp("alias") / "nic.xml"
+    nic.write_text("<interface type='user'><mac address='52:54:00:aa:00:07'/><model type='virtio'/>"
+                   "<alias name='ua-nic7'/></interface>")
+    assert _cli(daemon, "attach-device", DOM, str(nic), "--live").returncode == 0
+    assert "eth1" in _wait_nics(daemon, lambda n: "eth1" in n, "NICAL")
+    config_only = _cli(daemon, "detach-device-alias", DOM, "ua-nic7", "--live", "--config")
+    assert (config_only.returncode, config_only.stderr) == (
+        1, "error: Failed to detach device with alias ua-nic7\nerror: internal error: no device found with alias "
+           "ua-nic7\n")
+    events = conn.events(DOM, timeout=60, kinds=[DeviceRemovedEvent.KIND])
+    out = _cli(daemon, "detach-device-alias", DOM, "ua-nic7")
+    assert (out.returncode, out.stdout, out.stderr) == (0, "Device detach request sent successfully\n\n", "")
+    ev = next(iter(events))
+    assert (type(ev), ev.device) == (DeviceRemovedEvent, "ua-nic7")
+    assert set(_guest_nics(daemon, "NICAM")) == {"eth0"}
+    for alias, why in (("ua-nic7", "internal error: no device found with alias ua-nic7"),
+                       ("balloon0", "Operation not supported: live detach of device 'memballoon' is not supported")):
+        bad = _cli(daemon, "detach-device-alias", DOM, alias, "--live")
+        assert (bad.returncode, bad.stderr) == (1, f"error: Failed to detach device with alias {alias}\nerror: {why}\n")
+
+
+def test_dirty_rate(daemon: DaemonHarness) -> None:
+    """domdirtyrate-calc starts QEMU's calc-dirty-rate; domstats --dirtyrate shows libvirt's keys,
+    measuring then measured with a rate; libvirt's refusals for a bad period and dirty-ring."""
+    before = _cli(daemon, "domstats", DOM, "--dirtyrate").stdout
+    assert "  dirtyrate.calc_mode=page-sampling\n" in before and "state.state" not in before
+    out = _cli(daemon, "domdirtyrate-calc", DOM, "--seconds", "1")
+    assert (out.returncode, out.stdout, out.stderr) == (
+        0, "Start to calculate domain's memory dirty rate successfully.\n\n", "")
+    deadline = time.monotonic() + 30
+    while "dirtyrate.calc_status=2" not in (stats := _cli(daemon, "domstats", DOM, "--dirtyrate").stdout):
+        assert "dirtyrate.calc_status=1" in stats and time.monotonic() < deadline, stats
+        time.sleep(0.5)
+    assert "  dirtyrate.calc_period=1\n" in stats and "  dirtyrate.megabytes_per_second=" in stats
+    for args, why in ((("--seconds", "0"), "unsupported configuration: seconds=0 is invalid, please choose value "
+                                           "within [1, 60]."),
+                      (("--mode", "dirty-ring"), "Operation not supported: dirty-ring calculation mode requires "
+                                                 "dirty-ring feature enabled.")):
+        bad = _cli(daemon, "domdirtyrate-calc", DOM, *args)
+        assert (bad.returncode, bad.stderr) == (1, f"error: {why}\n")
+    assert _cli(daemon, "domdirtyrate-calc", DOM, "--mode", "dirty-bitmap").returncode == 1  # TCG: QEMU would abort
+    assert _cli(daemon, "domstats", DOM, "--state").returncode == 0
+
+
 def test_config_changes_leave_the_running_guest(daemon: DaemonHarness) -> None:
     before = _cli(daemon, "dumpxml", DOM).stdout
     out = _cli(daemon, "attach-interface", DOM, "network", "default", "--mac", "52:54:00:aa:00:02", "--config")

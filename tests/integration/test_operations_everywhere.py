@@ -25,7 +25,8 @@ from tests.daemon_harness import DaemonHarness
 
 MiB = 1 << 20
 CDROM = "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>"
-VNC = f"<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>{CDROM}"
+TABLET = "<input type='tablet' bus='usb'><alias name='ua-opstab'/></input>"
+VNC = f"<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>{CDROM}{TABLET}"
 NET = ("<network><name>{name}</name><bridge name='virbr9'/><ip address='192.168.150.1' netmask='255.255.255.0'>"
        "<dhcp><range start='192.168.150.2' end='192.168.150.254'/></dhcp></ip></network>")
 
@@ -442,6 +443,7 @@ STEPS: list[Step] = [
     ("block_pull", lambda c, x: _allowing(c.block_pull, x, "not assigned")),
     ("block_job_info", _pull_done),
     ("detach_device", lambda c, x: c.detach_device(x.dom, _disk_xml(x), config=True)),
+    ("detach_device_alias", lambda c, x: c.detach_device_alias(x.dom, "ua-opstab", config=True)),
     ("update_device", lambda c, x: c.update_device(x.dom, CDROM, config=True)),
     ("core_dump", lambda c, x: c.core_dump(x.dom, str(x.tmp / "ops.core"))),
     ("save", lambda c, x: c.save(x.dom, str(x.tmp / "ops.save"))),
@@ -459,6 +461,7 @@ STEPS: list[Step] = [
     ("set_memory_stats_period", _stats_period),
     ("qemu_monitor_command", lambda c, x: c.qemu_monitor_command(x.dom, '{"execute":"query-status"}')),
     ("domain_stats", lambda c, x: c.domain_stats([x.dom], ["state"])),
+    ("start_dirty_rate_calc", lambda c, x: c.start_dirty_rate_calc(x.dom, 1)),
     ("interface_addresses", lambda c, x: c.interface_addresses(x.dom, "arp")),
     ("send_key", lambda c, x: c.send_key(x.dom, "linux", 0, [28])),
     ("display_uri", lambda c, x: c.display_uri(x.dom)),

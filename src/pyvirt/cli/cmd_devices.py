@@ -109,7 +109,8 @@ def cmd_dommemstat(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_domstats(ctl: Ctl, p: Parsed) -> bool:
-    groups = [g for g in ("state", "cpu-total", "balloon", "vcpu", "interface", "block") if p.bool(g)]
+    groups = [g for g in ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "perf", "iothread", "memory",
+                          "dirtyrate", "vm") if p.bool(g)]
     refs = p.argv("domain")
     doms = [(lambda i: i.uuid or i.name)(ctl.domain(r)) for r in refs] or None
     records = ctl.conn.domain_stats(doms, groups or None)

@@ -1,5 +1,5 @@
-"""Live device changes and per-device statistics: attach-device, detach-device, attach-disk,
-detach-disk, domblkstat, screenshot.
+"""Live device changes and per-device statistics: attach-device, detach-device, detach-device-alias,
+attach-disk, detach-disk, domblkstat, screenshot.
 
 Scope flags follow virsh: no flag is the running guest (virDomainAttachDevice's AFFECT_LIVE),
 --persistent is the definition plus the running guest when there is one, --current is whichever
@@ -63,6 +63,17 @@ def cmd_attach_device(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_detach_device(ctl: Ctl, p: Parsed) -> bool:
     return _device_from_file(ctl, p, "detach", ctl.conn.detach_device)
+
+
+def cmd_detach_device_alias(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdDetachDeviceAlias: --current (the default) is whichever the domain has now."""
+    check_scope(p)
+    info = ctl.domain_arg(p)
+    alias = p.str("alias") or ""
+    with failing(f"Failed to detach device with alias {alias}"):
+        ctl.conn.detach_device_alias(_key(info), alias, live=p.bool("live"), config=p.bool("config"))
+    ctl.extra("Device detach request sent successfully\n")
+    return True
 
 
 #: attach-disk options pyvirt does not turn into XML yet (refused, never dropped)

@@ -1,4 +1,5 @@
-"""qemu-monitor-command: a raw QMP (or HMP) command for a running guest, as virsh 9.0 sends it.
+"""qemu-monitor-command: a raw QMP (or HMP) command for a running guest, as virsh 9.0 sends it;
+domdirtyrate-calc: start measuring a guest's memory dirty rate (read back by domstats --dirtyrate).
 
 virsh wraps a bare command name into a QMP object ({"execute": NAME, "arguments": REST-as-JSON})
 when the words are not a JSON object already, and prints QEMU's reply as it came, or reformatted
@@ -60,4 +61,20 @@ def cmd_qemu_monitor_command(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError("'return' member missing")
         reply = reply["return"]
     ctl.print(json.dumps(reply, indent=2) if p.bool("pretty") else json.dumps(reply, separators=(",", ":")))
+    return True
+
+
+def cmd_domdirtyrate_calc(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdDomDirtyRateCalc: the domain, --seconds (an int, 1 by default), --mode by name."""
+    from pyvirt.cli.values import number, required
+
+    info = ctl.domain(p.str("domain") or "")
+    seconds = number(p.str("seconds"), "seconds", 1)
+    if seconds is None or not -(1 << 31) <= seconds < 1 << 31:
+        raise CmdError(f"Numeric value '{p.str('seconds')}' for <seconds> option is malformed or out of range")
+    mode = required(p.str("mode"), "mode")
+    if mode is not None and mode not in ("page-sampling", "dirty-bitmap", "dirty-ring"):
+        raise CmdError(f"Unknown calculation mode '{mode}'")
+    ctl.conn.start_dirty_rate_calc(info.uuid or info.name, seconds, mode or "page-sampling")
+    ctl.extra("Start to calculate domain's memory dirty rate successfully.\n")
     return True

@@ -17,7 +17,6 @@ from pyvirt.cli.grammar import Parsed
 #: command -> "virApi" or "virApi|first line"
 _CALLS: dict[str, str] = {
     # -- Domain Management
-    "detach-device-alias": "virDomainDetachDeviceAlias|Failed to detach device with alias {alias}",
     "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
     "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
     "domxml-from-native": "virConnectDomainXMLFromNative",
@@ -25,7 +24,6 @@ _CALLS: dict[str, str] = {
     "lxc-enter-namespace": "virDomainLxcOpenNamespace",
     "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",
     "qemu-monitor-event": "virConnectDomainQemuMonitorEventRegister",
-    "domdirtyrate-calc": "virDomainStartDirtyRateCalc",
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     # -- Host and Hypervisor

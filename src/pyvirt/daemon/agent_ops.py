@@ -81,8 +81,13 @@ class AgentMixin:
 
     # ------------------------------------------------------------------ the client of a domain
     def _agent_record(self, dom: str) -> tuple[Any, AgentClient]:
+        """The one gate of every agent call (libvirt's qemuDomainAgentAvailable): a guest that is
+        not running (paused, suspended: its agent cannot answer) is refused before anything is
+        sent, then a domain without the channel; only then the client."""
         rec = self.lookup(dom)
         run = self._running(rec)
+        if rec.state != DomainState.RUNNING:
+            raise operation_invalid("domain is not running")
         channel = agent_channel(rec.live)
         if channel is None:
             raise agent_not_configured()

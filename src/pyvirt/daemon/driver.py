@@ -48,6 +48,7 @@ from pyvirt.daemon.checkpoints import CheckpointsMixin
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.daemon.coredump import CoreDumpMixin
 from pyvirt.daemon.definitions import DefinitionsMixin
+from pyvirt.daemon.dirtyrate import DirtyRateMixin
 from pyvirt.daemon.disksecrets import DiskSecretsMixin
 from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
@@ -103,7 +104,7 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
                  MigrationPeerMixin, SavesMixin, CoreDumpMixin, BackupMixin, CheckpointsMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
-                 VolumeDisksMixin, IntrospectionMixin,
+                 VolumeDisksMixin, IntrospectionMixin, DirtyRateMixin,
                  DiskSecretsMixin, TuningMixin, AgentMixin, PeekMixin,
                  GraphicsFdMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""

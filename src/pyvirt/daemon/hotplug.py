@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import copy
+import dataclasses
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -30,11 +31,32 @@ from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.xml import Domain, XMLError, safe_parse
 from pyvirt.xml.defaults import assign_start_defaults
+from pyvirt.xml.domain import Devices
 
 #: how long a detach waits for the guest to release the device (libvirt waits 5 s, then leaves it
 #: pending; pyvirt reports the timeout instead of keeping a half-removed device)
 UNPLUG_TIMEOUT = 15.0
 _DEVICE_KINDS = ("disk", "interface")
+
+
+#: <devices> list -> element name (the words of libvirt's messages)
+DEVICE_TAGS = {f.name: f.metadata["xml"].path for f in dataclasses.fields(Devices)
+               if f.metadata.get("xml") is not None and f.metadata["xml"].kind in ("children", "child")}
+#: what qemuDomainDetachDeviceConfig removes from a definition (of the kinds pyvirt models as lists)
+_CONFIG_DETACH = frozenset(("disks", "interfaces", "sounds", "hostdevs", "controllers", "filesystems", "rngs",
+                            "memories", "redirdevs", "shmems", "watchdogs", "inputs", "tpms", "serials",
+                            "parallels", "channels", "consoles"))
+#: what pyvirtd unplugs from a running guest: list -> the driver's unplug method
+_LIVE_UNPLUG = {"disks": "_unplug_disk", "interfaces": "_unplug_nic", "inputs": "_unplug_frontend"}
+
+
+def device_kind_of(dom: Domain, alias: str) -> str | None:
+    """The <devices> list holding the device named `alias` (virDomainDefFindDevice), or None."""
+    for kind in DEVICE_TAGS:
+        held = getattr(dom.devices, kind)
+        if any(getattr(d, "alias", None) == alias for d in (held if isinstance(held, list) else [held])):
+            return kind
+    return None
 
 
 def _unsupported(message: str) -> PyvirtError:
@@ -165,6 +187,41 @@ class HotplugMixin:
             return disk
 
         await self._detach_from(rec, live, config, "disks", find, self._unplug_disk)
+
+    async def detach_device_alias(self, dom: str, alias: str, live: bool = False, config: bool = False) -> None:
+        """libvirt's qemuDomainDetachDeviceAliasLiveAndConfig: the device whose alias is `alias`
+        (a user alias ``ua-…`` in the definition), from each copy the flags name; live, through
+        the same unplug as detach-device (device_del, DEVICE_DELETED)."""
+        rec = self.lookup(dom)
+        targets = self._targets(rec, live, config)
+        kind = None
+
+        def find(current: Domain) -> Any:
+            return next(d for d in getattr(current.devices, kind) if d.alias == alias)
+
+        for current in reversed(targets):  # libvirt looks in the definition first
+            kind = device_kind_of(current, alias)
+            if kind is None:
+                raise PyvirtError(f"internal error: no device found with alias {alias}", ErrorCode.INTERNAL_ERROR,
+                                  ErrorDomain.QEMU)
+            tag = DEVICE_TAGS[kind]
+            if current is rec.config and kind not in _CONFIG_DETACH:
+                raise _unsupported(f"persistent detach of device '{tag}' is not supported")
+            if current is not rec.config and kind not in _LIVE_UNPLUG:
+                if kind == "controllers":
+                    raise _unsupported(f"'{find(current).type}' controller cannot be hot unplugged.")
+                raise _unsupported(f"live detach of device '{tag}' is not supported")
+
+        async def unplug(rec: DomainRecord, dev: Any) -> None:
+            await getattr(self, _LIVE_UNPLUG[str(kind)])(rec, dev)
+
+        await self._detach_from(rec, live, config, str(kind), find, unplug)
+
+    async def _unplug_frontend(self, rec: DomainRecord, dev: Any) -> None:
+        """A device with no backend of its own (USB/virtio input): device_del is all it takes."""
+        if getattr(dev, "bus", None) not in ("usb", "virtio"):
+            raise _unsupported(f"live detach of input bus '{dev.bus}' is not supported")
+        await self._unplug(self._running(rec), dev.alias or "")
 
     async def _detach_from(self, rec: DomainRecord, live: bool, config: bool, kind: str,
                            find: Callable[[Domain], Any], unplug: Callable[[DomainRecord, Any], Awaitable[None]]) -> None:

@@ -95,10 +95,10 @@ class IntrospectionMixin:
             stats["rss"] = rss
         return stats
 
-    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
-                     ) -> list[dict[str, Any]]:
+    async def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
+                           ) -> list[dict[str, Any]]:
         """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer."""
-        wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block"))
+        wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "dirtyrate"))
         recs = [self.lookup(r) for r in doms] if doms else sorted(self._by_name.values(), key=lambda r: r.name)
         out = []
         saved = self.managed_save_names()  # type: ignore[attr-defined]  # one listdir for all
@@ -131,6 +131,8 @@ class IntrospectionMixin:
                     path = self._disk_path(disk)
                     if path:
                         stats[f"block.{i}.path"] = path
+            if "dirtyrate" in wanted:
+                stats.update(await self._dirty_rate_stats(rec))  # type: ignore[attr-defined]
             out.append({"name": rec.name, "stats": stats})
         return out
 

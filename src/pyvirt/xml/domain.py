@@ -294,6 +294,8 @@ class IOThread:
     thread_pool_min: int | None = attr("@thread_pool_min", Int(0))
     thread_pool_max: int | None = attr("@thread_pool_max", Int(1))
     line: int | None = line_field()
+    #: filled in by libvirt's parser for a bare ``<iothreads>N`` (not in the XML, not compared)
+    autofill: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass
@@ -1467,6 +1469,12 @@ class Domain:
                        "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock",
                        "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "devices",
                        "seclabel", "keywrap", "launchSecurity")
+
+    def xml_omit(self, name: str, value: object) -> bool:
+        """libvirt's virDomainDefIothreadShouldFormat: ``<iothreadids>`` only when one of them was
+        given (or carries pool sizes); ids its parser filled in for ``<iothreads>N`` stay unwritten."""
+        return name == "iothread_ids" and all(
+            t.autofill and t.thread_pool_min is None and t.thread_pool_max is None for t in self.iothread_ids)
 
     def to_xml(self, *, inactive: bool = False, security_info: bool = False) -> str:
         """Serialize like libvirt (2-space indent, libvirt's element order)."""

@@ -228,7 +228,8 @@ def vsock_defaults(dom: Domain) -> None:
 
 
 def fill_iothread_ids(dom: Domain) -> None:
-    """libvirt lists every iothread, filling the unused ids from 1 up."""
+    """libvirt lists every iothread, filling the unused ids from 1 up (virDomainIOThreadIDDefArrayInit);
+    the filled ones are marked, as libvirt's ``autofill``, so that they are written only beside given ones."""
     if not dom.iothreads:
         return
     from .domain import IOThread
@@ -237,7 +238,7 @@ def fill_iothread_ids(dom: Domain) -> None:
     n = 1
     while len(dom.iothread_ids) < dom.iothreads:
         if n not in used:
-            dom.iothread_ids.append(IOThread(id=n))
+            dom.iothread_ids.append(IOThread(id=n, autofill=True))
         n += 1
 
 

@@ -388,9 +388,12 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
     el = etree.Element(tag)
     if getattr(obj, "xml_keep_open", False):
         el.text = _KEEP_OPEN
+    omit = getattr(obj, "xml_omit", None)  # a class's own rule for leaving a field unwritten
     for name, spec in _output_specs(type(obj)):
         value = getattr(obj, name)
         if value is None or value is False and spec.kind == "flag" or value == [] :
+            continue
+        if omit is not None and omit(name, value):
             continue
         if spec.live_only and opts.inactive and not (spec.inactive_if and spec.inactive_if(value)) \
                 or spec.secret and not opts.security_info:

@@ -258,7 +258,7 @@ COMMANDS = (
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
-    Cmd("detach-device-alias", _G, "cmd_unsupported", "detach device from an alias",
+    Cmd("detach-device-alias", _G, "cmd_hotplug", "detach device from an alias",
         "Detach device identified by the given alias from a domain", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("alias", DATA, "device alias", req=True),
@@ -940,7 +940,7 @@ COMMANDS = (
             Opt("disk", BOOL, "report disk information"),
             Opt("interface", BOOL, "report interface information"),
         )),
-    Cmd("domdirtyrate-calc", _G, "cmd_unsupported", "Calculate a vm's memory dirty rate",
+    Cmd("domdirtyrate-calc", _G, "cmd_monitor", "Calculate a vm's memory dirty rate",
         "Calculate memory dirty rate of a domain in order to decide whether it's proper to be migrated out or not.\nThe calculated dirty rate information is available by calling 'domstats --dirtyrate'.", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("seconds", NUMBER, "calculate memory dirty rate within specified seconds, the supported value range from 1 to 60, default to 1."),
