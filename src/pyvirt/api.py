@@ -865,6 +865,22 @@ class TunableEvent(Event):
         self.params = dict(params or {})
 
 
+class QemuMonitorEvent(Event):
+    """Any event QEMU's monitor sent (virConnectDomainQemuMonitorEventRegister's callback):
+    `qmp_event` its name ("STOP"), `seconds`/`micros` QEMU's timestamp, `details` the JSON text
+    of its "data" member (None when it has none)."""
+
+    _fields = (*Event._fields, "qmp_event", "seconds", "micros", "details")
+    __slots__ = ("qmp_event", "seconds", "micros", "details")
+    KIND = "Domain.qemu-monitor"
+
+    def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
+                 id: int = -1, kind: str = "", qmp_event: str = "", seconds: int = 0, micros: int = 0,  # noqa: A002
+                 details: str | None = None) -> None:
+        super().__init__(name, uuid, event, detail, timestamp, id, kind)
+        self.qmp_event, self.seconds, self.micros, self.details = qmp_event, seconds, micros, details
+
+
 METADATA_TYPES = ("description", "title", "element")  # virDomainMetadataType
 
 EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, NetworkEvent, StoragePoolEvent,
@@ -874,7 +890,8 @@ EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, Networ
                                                              NodeDeviceUpdateEvent, TrayChangeEvent,
                                                              BalloonChangeEvent, RebootEvent,
                                                              BlockThresholdEvent, AgentLifecycleEvent,
-                                                             MetadataChangeEvent, TunableEvent)}
+                                                             MetadataChangeEvent, TunableEvent,
+                                                             QemuMonitorEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 

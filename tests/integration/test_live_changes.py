@@ -10,6 +10,7 @@ period and raw monitor commands, vCPU hot-plug (setvcpus --live, vcpucount) and 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -122,15 +123,45 @@ def test_detach_device_alias(daemon: DaemonHarness, tmp_path_factory: pytest.Tem
         1, "error: Failed to detach device with alias ua-nic7\nerror: internal error: no device found with alias "
            "ua-nic7\n")
     events = conn.events(DOM, timeout=60, kinds=[DeviceRemovedEvent.KIND])
+    monitor = subprocess.Popen([*PYVIRT, "qemu-monitor-event", DOM, "--event", "device_deleted", "--no-case",
+                                "--pretty", "--timeout", "60"], stdout=subprocess.PIPE, text=True, env=daemon.env())
+    time.sleep(3)  # subscribed once it started
     out = _cli(daemon, "detach-device-alias", DOM, "ua-nic7")
     assert (out.returncode, out.stdout, out.stderr) == (0, "Device detach request sent successfully\n\n", "")
     ev = next(iter(events))
     assert (type(ev), ev.device) == (DeviceRemovedEvent, "ua-nic7")
+    printed, _ = monitor.communicate(timeout=60)  # QEMU's own event, its data pretty-printed
+    assert re.fullmatch(r"event DEVICE_DELETED at \d+\.\d{6} for domain 'nichp': \{\n(  \"device\": \"ua-nic7\",\n)?"
+                        r"  \"path\": \"/machine/peripheral/ua-nic7[/\w-]*\"\n\}\nevents received: 1\n\n", printed), printed
     assert set(_guest_nics(daemon, "NICAM")) == {"eth0"}
     for alias, why in (("ua-nic7", "internal error: no device found with alias ua-nic7"),
                        ("balloon0", "Operation not supported: live detach of device 'memballoon' is not supported")):
         bad = _cli(daemon, "detach-device-alias", DOM, alias, "--live")
         assert (bad.returncode, bad.stderr) == (1, f"error: Failed to detach device with alias {alias}\nerror: {why}\n")
+
+
+def test_qemu_monitor_events(daemon: DaemonHarness) -> None:
+    """qemu-monitor-event --loop: QEMU's STOP and RESUME of a suspend/resume, in virsh's words;
+    --regex searches the name (unanchored), --timestamp puts the time first; no event: exit 1."""
+    watch = [*PYVIRT, "qemu-monitor-event", "--loop", "--timeout", "12"]
+    plain = subprocess.Popen([*watch, "--domain", DOM], stdout=subprocess.PIPE, text=True, env=daemon.env())
+    regex = subprocess.Popen([*watch, "--event", "sum", "--regex", "--no-case", "--timestamp"], stdout=subprocess.PIPE,
+                             text=True, env=daemon.env())
+    time.sleep(3)
+    assert _cli(daemon, "suspend", DOM).returncode == 0
+    assert _cli(daemon, "resume", DOM).returncode == 0
+    lines = plain.communicate(timeout=60)[0].splitlines()
+    seen = [ln for ln in lines if ln.startswith("event ") and " at " in ln]
+    assert [ln.split()[1] for ln in seen][:2] == ["STOP", "RESUME"], lines
+    assert all(re.fullmatch(rf"event \w+ at \d+\.\d{{6}} for domain '{DOM}': .+", ln) for ln in seen)
+    assert lines[-3:] == ["event loop timed out", f"events received: {len(seen)}", ""]
+    assert plain.returncode == 0
+    stamped = regex.communicate(timeout=60)[0].splitlines()
+    assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{{3}}\+0000: event RESUME for domain '{DOM}': <null>",
+                        stamped[0]), stamped
+    assert stamped[-2:] == ["events received: 1", ""]
+    none = _cli(daemon, "qemu-monitor-event", DOM, "--event", "NOSUCH", "--timeout", "1")
+    assert (none.returncode, none.stdout) == (1, "event loop timed out\nevents received: 0\n\n")
 
 
 def test_dirty_rate(daemon: DaemonHarness) -> None:

@@ -154,7 +154,9 @@ def cmd_qemu_agent_command(ctl: Ctl, p: Parsed) -> bool:
     if p.bool("pretty") and result:
         import json
 
-        result = json.dumps(json.loads(result), indent=2)
+        from pyvirt.cli.fmt import pretty_json
+
+        result = pretty_json(json.loads(result))
     ctl.print(f"{result}\n")
     return True
 

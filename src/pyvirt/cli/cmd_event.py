@@ -185,3 +185,50 @@ def event_loop(ctl: Ctl, p: Parsed, subscribe: Callable[[float | None], Iterator
         ctl.print("event loop interrupted\n")
     ctl.print(f"events received: {count}\n")
     return count
+
+
+def cmd_qemu_monitor_event(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdQemuMonitorEvent: QEMU's own events, filtered by --event (exact, or a --regex
+    searched anywhere in the name; --no-case for either), one line each (virshEventQemuPrint)."""
+    import re
+
+    from pyvirt.api import QemuMonitorEvent
+    from pyvirt.cli.values import required
+
+    timeout = number(p.str("timeout"), "timeout")
+    if timeout is not None and timeout <= 0:
+        raise CmdError(f"Numeric value '{p.str('timeout')}' for <timeout> option is malformed or out of range")
+    wanted = required(p.str("event"), "event")
+    dom = None
+    if p.has("domain"):
+        info = ctl.domain(p.str("domain") or "")
+        dom = info.uuid or info.name
+    flags = re.IGNORECASE if p.bool("no-case") else 0
+    if wanted is not None and p.bool("regex"):
+        try:
+            pattern = re.compile(wanted, flags)
+        except re.error as exc:
+            raise CmdError(f"invalid argument: failed to compile regex '{wanted}': {exc}") from None
+        matches: Callable[[str], bool] = lambda name: pattern.search(name) is not None  # noqa: E731
+    elif wanted is not None:
+        matches = (lambda name: name.lower() == wanted.lower()) if flags else (lambda name: name == wanted)
+    else:
+        matches = lambda name: True  # noqa: E731
+
+    def line(ev: Event) -> str | None:
+        if not isinstance(ev, QemuMonitorEvent) or not matches(ev.qmp_event):
+            return None
+        details = ev.details
+        if p.bool("pretty") and details is not None:
+            import json
+
+            from pyvirt.cli.fmt import pretty_json
+
+            details = pretty_json(json.loads(details))
+        shown = details if details is not None else "<null>"
+        if p.bool("timestamp"):  # the loop writes the time in front
+            return f"event {ev.qmp_event} for domain '{ev.name}': {shown}"
+        return f"event {ev.qmp_event} at {ev.seconds}.{ev.micros:06d} for domain '{ev.name}': {shown}"
+
+    subscribe = lambda left: ctl.conn.events(dom, timeout=left, kinds=[QemuMonitorEvent.KIND])  # noqa: E731
+    return event_loop(ctl, p, subscribe, line, timeout) > 0

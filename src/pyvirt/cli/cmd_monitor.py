@@ -60,7 +60,9 @@ def cmd_qemu_monitor_command(ctl: Ctl, p: Parsed) -> bool:
         if not isinstance(reply, dict) or "return" not in reply:
             raise CmdError("'return' member missing")
         reply = reply["return"]
-    ctl.print(json.dumps(reply, indent=2) if p.bool("pretty") else json.dumps(reply, separators=(",", ":")))
+    from pyvirt.cli.fmt import pretty_json
+
+    ctl.print(pretty_json(reply) if p.bool("pretty") else json.dumps(reply, separators=(",", ":")))
     return True
 
 

@@ -23,7 +23,6 @@ _CALLS: dict[str, str] = {
     "send-process-signal": "virDomainSendProcessSignal",
     "lxc-enter-namespace": "virDomainLxcOpenNamespace",
     "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",
-    "qemu-monitor-event": "virConnectDomainQemuMonitorEventRegister",
     "dom-fd-associate": "virDomainFDAssociate",
     # -- Domain Monitoring
     # -- Host and Hypervisor

@@ -112,3 +112,21 @@ def tree(names: Sequence[str], parents: dict[str, str | None]) -> str:
         if parents.get(n) is None:
             walk(n, True, True, "")
     return "".join(out)
+
+
+def pretty_json(value: object, level: int = 0) -> str:
+    """libvirt's pretty JSON (virJSONValueToString with pretty: json-c's PRETTY|SPACED, slashes
+    unescaped): two-space indent, ``"key": value``, and json-c's way with an empty container, an
+    empty line before its closing bracket at the container's indent (``{\\n\\n  }``)."""
+    import json
+
+    if isinstance(value, dict | list):
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        inner = "  " * (level + 1)
+        if isinstance(value, dict):
+            items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {pretty_json(v, level + 1)}"
+                     for k, v in value.items()]
+        else:
+            items = [f"{inner}{pretty_json(v, level + 1)}" for v in value]
+        return f"{opening}\n" + ",\n".join(items) + "\n" + "  " * level + closing
+    return json.dumps(value, ensure_ascii=False)

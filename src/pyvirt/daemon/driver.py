@@ -847,7 +847,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if not connecting.done() or connecting.cancelled():
             raise ProcessLookupError("QEMU exited before its monitor answered")
         client = connecting.result()
-        listener = BoundedEventListener(HANDLED_EVENTS, owner=rec.name)
+        listener = BoundedEventListener((), owner=rec.name)  # all: qemu-monitor-event relays any of them
         client.register_listener(listener)
         run.qmp, run.listener = client, listener
         dom = rec.current()
@@ -966,6 +966,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if run.listener is None:
             return
         async for event in run.listener:
+            self.events.publish(events.monitor_event(event, rec.name, rec.uuid, rec.id))
+            if event["event"] not in HANDLED_EVENTS:
+                continue
             try:
                 await self._on_qmp_event(rec, run, event["event"], event.get("data", {}))
             except Exception:  # noqa: BLE001 - one bad event must not stop supervision

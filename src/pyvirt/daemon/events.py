@@ -5,12 +5,21 @@ the daemon.  Drivers that run in worker threads (storage) publish through :meth:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from pyvirt.api import BalloonChangeEvent, DomainDeviceEvent, DomainEvent, Event, RebootEvent, TrayChangeEvent
+from pyvirt.api import (
+    BalloonChangeEvent,
+    DomainDeviceEvent,
+    DomainEvent,
+    Event,
+    QemuMonitorEvent,
+    RebootEvent,
+    TrayChangeEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +42,17 @@ def from_qmp(qmp_event: str, data: dict[str, Any], name: str, uuid: str, dom_id:
     if qmp_event == "RESET":
         return RebootEvent(**ident, event=0)
     return None
+
+
+def monitor_event(qmp: Any, name: str, uuid: str, dom_id: int) -> QemuMonitorEvent:
+    """Any QMP event as libvirt's QEMU monitor event (qemuMonitorJSONIOProcessEvent): its name,
+    QEMU's timestamp, its "data" as compact JSON (None without one)."""
+    stamp = qmp.get("timestamp") if isinstance(qmp.get("timestamp"), dict) else {}
+    data = qmp.get("data")
+    details = json.dumps(data, separators=(",", ":"), ensure_ascii=False) if data is not None else None
+    return QemuMonitorEvent(name=name, uuid=uuid, id=dom_id, timestamp=time.time(), qmp_event=str(qmp.get("event")),
+                            seconds=int(stamp.get("seconds", 0)), micros=int(stamp.get("microseconds", 0)),
+                            details=details)
 
 
 class EventBus:
@@ -74,7 +94,8 @@ class EventBus:
 
     def publish(self, ev: Event) -> None:
         """Any kind's event, to every subscriber (in the event loop's thread)."""
-        log.info("event %s %s: %d/%d", ev.kind, ev.name, ev.event, ev.detail)
+        if ev.kind != QemuMonitorEvent.KIND:  # every QMP event is one of these: not worth a log line each
+            log.info("event %s %s: %d/%d", ev.kind, ev.name, ev.event, ev.detail)
         for queue in list(self._subscribers):
             try:
                 queue.put_nowait(ev)

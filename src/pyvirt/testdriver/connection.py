@@ -576,6 +576,8 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
     def events(self, dom: str | None = None, timeout: float | None = None, *,
                kinds: list[str] | None = None) -> Iterator[Event]:
         kinds = kinds or ["Domain"]
+        if "Domain.qemu-monitor" in kinds:  # QEMU's own events: the test driver has no QEMU
+            raise no_support("virConnectDomainQemuMonitorEventRegister")
         if all(k.partition(".")[0] == "Secret" for k in kinds):
             # libvirt's test driver has no secrets: asked for them alone, it refuses (mixed with
             # other kinds, as a D-Bus bridge subscribes, there are simply none)

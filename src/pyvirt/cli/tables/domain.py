@@ -666,7 +666,7 @@ COMMANDS = (
             Opt("pass-fds", STRING, "pass file descriptors N,M,... along with the command", named=True),
             Opt("cmd", ARGV, "command", req=True),
         )),
-    Cmd("qemu-monitor-event", _G, "cmd_unsupported", "QEMU Monitor Events",
+    Cmd("qemu-monitor-event", _G, "cmd_event", "QEMU Monitor Events",
         "Listen for QEMU Monitor Events", (
             Opt("domain", STRING, "filter by domain name, id or uuid"),
             Opt("event", STRING, "filter by event name"),
