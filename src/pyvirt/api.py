@@ -1269,6 +1269,12 @@ class Connection(abc.ABC):
         """Host memory in KiB of one NUMA cell (-1: all): total, free, buffers, cached."""
         raise no_support("virNodeGetMemoryStats")
 
+    @op("Connect", "POST /v1/pool-sources", "virConnectFindStoragePoolSources")
+    def find_pool_sources(self, pool_type: str, spec: str | None = None) -> str:
+        """The sources of `pool_type` pools the host has (logical VGs, NFS exports, iSCSI targets),
+        as libvirt's ``<sources>`` document; `spec` is a ``<source>`` saying where to look (host)."""
+        raise no_support("virConnectFindStoragePoolSources")
+
     @op("Connect", "GET /v1/host/storagepoolcaps", "virConnectGetStoragePoolCapabilities")
     def get_storage_pool_capabilities(self) -> str:
         """<storagepoolCapabilities>: the pool types the storage driver runs (pool-capabilities)."""

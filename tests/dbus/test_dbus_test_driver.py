@@ -571,3 +571,11 @@ def test_guest_agent_members_on_the_test_object(client: Client) -> None:
         client.call(dom, DOMAIN, "GetVcpus", "u", 8)
     with pytest.raises(DBusError, match=r"unsupported flags \(0x2\)"):
         client.call(dom, DOMAIN, "SetUserPassword", "ssu", "root", "pw", 2)
+
+
+def test_find_storage_pool_sources(client: Client) -> None:
+    """Connect.FindStoragePoolSources: the test driver's sources; "" passes no source spec."""
+    logical = client.one(TEST, CONNECT, "FindStoragePoolSources", "ssu", "logical", "", 0)
+    assert logical.startswith("<sources>\n  <source>\n") and "<name>testvg1</name>" in logical
+    netfs = client.one(TEST, CONNECT, "FindStoragePoolSources", "ssu", "netfs", "<source><host name='nas'/></source>", 0)
+    assert "<host name='nas'/>" in netfs

@@ -51,6 +51,10 @@ DEFAULT = [
     "pool-create-as p2 dir --target /tmp/p2 --print-xml",
     "pool-start", "pool-info", "vol-list", "vol-create-as default-pool a", "pool-list --bogus",
     "vol-create-as", "vol-create-as --name a", "pool-define-as", "vol-upload",
+    # source discovery: the test driver's fixed answers and its refusals per type
+    "find-storage-pool-sources logical; find-storage-pool-sources netfs; find-storage-pool-sources dir; "
+    "find-storage-pool-sources network; find-storage-pool-sources-as netfs nas --port 2049; "
+    "find-storage-pool-sources-as iscsi h 3260 iqn.x; find-storage-pool-sources netfs --srcSpec /nonexistent",
 ]
 NODE_LINES = [
     "pool-list --all", "vol-list p1", "vol-path --pool p1 b.qcow2", "vol-key --pool p1 b.qcow2",

@@ -101,10 +101,7 @@ def _line(cmd) -> str | None:
 
 
 #: known differences, each with its cause
-KNOWN = {
-    "find-storage-pool-sources --type network": "the test driver refuses per pool type; pyvirt names the API",
-    "find-storage-pool-sources-as --type network": "the test driver refuses per pool type; pyvirt names the API",
-}
+KNOWN: dict[str, str] = {}
 
 
 def test_unimplemented_commands_fail_as_libvirt_does() -> None:

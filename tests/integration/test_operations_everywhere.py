@@ -462,6 +462,7 @@ STEPS: list[Step] = [
     ("qemu_monitor_command", lambda c, x: c.qemu_monitor_command(x.dom, '{"execute":"query-status"}')),
     ("domain_stats", lambda c, x: c.domain_stats([x.dom], ["state"])),
     ("start_dirty_rate_calc", lambda c, x: c.start_dirty_rate_calc(x.dom, 1)),
+    ("find_pool_sources", lambda c, x: c.find_pool_sources("logical")),
     ("interface_addresses", lambda c, x: c.interface_addresses(x.dom, "arp")),
     ("send_key", lambda c, x: c.send_key(x.dom, "linux", 0, [28])),
     ("display_uri", lambda c, x: c.display_uri(x.dom)),

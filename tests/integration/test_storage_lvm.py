@@ -58,6 +58,11 @@ def test_logical_pool_lifecycle(tmp_path: Path) -> None:
         assert info.available == info.capacity
         assert drv.list_volumes("lv") == []
         assert f"<name>{vg}</name>" in drv.get_pool_xml("lv")
+        # find-storage-pool-sources logical: the VG with its PV, as libvirt's <sources> lists it
+        found = drv.find_pool_sources("logical")
+        assert found.startswith("<sources>\n") and found.endswith("</sources>\n")
+        assert (f"  <source>\n    <device path='{dev}'/>\n    <name>{vg}</name>\n    <format type='lvm2'/>\n"
+                "  </source>\n") in found, found
 
         if dm_problem is None:
             vol = drv.create_volume("lv", "v1", "8M")

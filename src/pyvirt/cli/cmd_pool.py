@@ -269,3 +269,37 @@ def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
     kinds = ["StoragePool.refresh" if kind == "refresh" else "StoragePool"]
     event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=kinds), line, timeout)
     return True
+
+
+def _find_sources(ctl: Ctl, p: Parsed, spec: str | None) -> bool:
+    """virsh's cmdPoolDiscoverSources tail: the driver's <sources> document as it comes."""
+    kind = p.str("type") or ""
+    with failing(f"Failed to find any {kind} pool sources"):
+        found = ctl.conn.find_pool_sources(kind, spec)
+    ctl.print(found)
+    return True
+
+
+def cmd_find_storage_pool_sources(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.cli.cmd_lifecycle import read_file
+    from pyvirt.cli.values import required
+
+    path = required(p.str("srcSpec"), "srcSpec")
+    return _find_sources(ctl, p, read_file(path) if path is not None else None)
+
+
+def cmd_find_storage_pool_sources_as(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdPoolDiscoverSourcesAs: a <source> with --host (and --port, --initiator) when a
+    host is given (values escaped here, where virsh pastes them in)."""
+    from pyvirt.cli.values import required
+    from pyvirt.xml.escape import escape_xml
+
+    host, port, initiator = (required(p.str(n), n) for n in ("host", "port", "initiator"))
+    spec = None
+    if host:
+        lines = ["<source>\n", f"  <host name='{escape_xml(host)}'"
+                 + (f" port='{escape_xml(port)}'" if port else "") + "/>\n"]
+        if initiator:
+            lines.append(f"  <initiator>\n    <iqn name='{escape_xml(initiator)}'/>\n  </initiator>\n")
+        spec = "".join([*lines, "</source>\n"])
+    return _find_sources(ctl, p, spec)

@@ -28,8 +28,6 @@ _CALLS: dict[str, str] = {
     # -- Host and Hypervisor
     "nodesevinfo": "virNodeGetSEVInfo|Unable to get host SEV information",
     # -- Storage Pool
-    "find-storage-pool-sources-as": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",
-    "find-storage-pool-sources": "virConnectFindStoragePoolSources|Failed to find any {type} pool sources",
 }
 
 

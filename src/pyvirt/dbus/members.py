@@ -978,6 +978,7 @@ METHODS: dict[str, Row] = {
     "Connect.DomainSaveImageDefineXML": call("save_image_define", "path", "xml",
                                              flags={2: "running", 4: "paused"}),
     "Connect.DomainSaveImageGetXMLDesc": call("save_image_xml", "path", flags={1: "security_info"}),
+    "Connect.FindStoragePoolSources": call("find_pool_sources", "pool_type", ("spec", _none_if_empty), flags={}),
     "Connect.GetAllDomainStats": all_domain_stats,
     "Connect.GetCapabilities": call("get_capabilities"),
     "Connect.GetCPUModelNames": call("get_cpu_model_names", "arch", flags={}),

@@ -195,6 +195,12 @@ class StorageDriver:
                 log.warning("pool %s: %s", pool.name, exc)
         return info
 
+    def find_pool_sources(self, pool_type: str, spec: str | None = None) -> str:
+        """virConnectFindStoragePoolSources through the host's tools (storage/discovery.py)."""
+        from pyvirt.storage.discovery import find_pool_sources
+
+        return find_pool_sources(pool_type, spec)
+
     def get_storage_pool_capabilities(self) -> str:
         """virConnectGetStoragePoolCapabilities: the pool types this driver runs (dir, fs, netfs,
         logical) with their source and volume formats."""

@@ -73,6 +73,29 @@ class ResourcesMixin:
         self._publish(StoragePoolEvent(obj.name, obj.uuid, event, timestamp=time.time()))
 
     # -- pools and volumes
+    def find_pool_sources(self, pool_type: str, spec: str | None = None) -> str:
+        """testConnectFindStoragePoolSources: fixed volume groups, one export of the named host;
+        "dir" (type number 0) reads as unknown there, and a type it does not know as undiscoverable."""
+        from pyvirt.xml.pool import KNOWN_TYPES, PoolSource, SourceDevice, SourceHost, SourceList
+
+        if pool_type == "dir":
+            raise err(f"internal error: unknown storage pool type {pool_type}", ErrorCode.INTERNAL_ERROR)
+        source = None
+        if spec and pool_type in KNOWN_TYPES:
+            from pyvirt.storage.discovery import parse_spec
+
+            source = parse_spec(spec)
+        if pool_type == "logical":
+            return SourceList([PoolSource(devices=[SourceDevice(path=f"/dev/sda{20 + i}")], name=f"testvg{1 + i}",
+                                          format="lvm2") for i in range(2)]).to_xml()
+        if pool_type == "netfs":
+            if source is None or not source.hosts or not source.hosts[0].name:
+                raise err("invalid argument: hostname must be specified for netfs sources", ErrorCode.INVALID_ARG)
+            return SourceList([PoolSource(hosts=[SourceHost(name=source.hosts[0].name)], dir="/testshare",
+                                          format="nfs")]).to_xml()
+        raise err(f"this function is not supported by the connection driver: pool type '{pool_type}' does not "
+                  "support source discovery", ErrorCode.NO_SUPPORT)
+
     def list_pools(self) -> list[PoolInfo]:
         return [PoolInfo.from_dict(p.record()) for p in sorted(self._state.pools, key=lambda p: p.name)]
 

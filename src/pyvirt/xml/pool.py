@@ -179,6 +179,21 @@ class PoolSource:
 
 
 @dataclass
+class SourceList:
+    """``<sources>``: what virConnectFindStoragePoolSources found (virStoragePoolSourceListFormat),
+    open and closed when empty."""
+
+    xml_keep_open = True
+
+    sources: list[PoolSource] = children("source", PoolSource)
+
+    def to_xml(self) -> str:
+        from .mapping import format_document
+
+        return format_document(self, "sources")
+
+
+@dataclass
 class VirshPoolSource(PoolSource):
     """The ``<source>`` of virsh's buildPoolXML (``pool-define-as --print-xml``), which writes
     its children in its own order, not libvirt's."""

@@ -10,14 +10,14 @@ GROUP = ("Storage Pool", "pool")
 _G = GROUP[0]
 
 COMMANDS = (
-    Cmd("find-storage-pool-sources-as", _G, "cmd_unsupported", "find potential storage pool sources",
+    Cmd("find-storage-pool-sources-as", _G, "cmd_pool", "find potential storage pool sources",
         "Returns XML <sources> document.", (
             Opt("type", DATA, "type of storage pool sources to find", req=True),
             Opt("host", STRING, "optional host to query"),
             Opt("port", STRING, "optional port to query"),
             Opt("initiator", STRING, "optional initiator IQN to use for query"),
         )),
-    Cmd("find-storage-pool-sources", _G, "cmd_unsupported", "discover potential storage pool sources",
+    Cmd("find-storage-pool-sources", _G, "cmd_pool", "discover potential storage pool sources",
         "Returns XML <sources> document.", (
             Opt("type", DATA, "type of storage pool sources to discover", req=True),
             Opt("srcSpec", STRING, "optional file of source xml to query for pools"),
