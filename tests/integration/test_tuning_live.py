@@ -129,6 +129,14 @@ def test_config_tunables_and_refusals(daemon: DaemonHarness) -> None:
     assert "hard_limit     : 1048576\n" in out.stdout and "soft_limit     : unlimited\n" in out.stdout
     out = _cli(daemon, "schedinfo", DOM, "--set", "cpu_shares=512", "--config")
     assert out.returncode == 0 and "cpu_shares     : 512\n" in out.stdout, out.stderr
+    for args in (("blkiotune", DOM), ("blkiotune", DOM, "--weight", "300")):  # no blkio cgroup here: libvirt's words
+        out = _cli(daemon, *args)
+        assert out.returncode == 1 and out.stderr.endswith(
+            "error: Requested operation is not valid: blkio cgroup isn't mounted\n"), out.stderr
+    assert _cli(daemon, "blkiotune", DOM, "--weight", "300", "--device-read-bytes-sec", "/dev/vdz,4096",
+                "--config").returncode == 0
+    out = _cli(daemon, "blkiotune", DOM, "--config")
+    assert out.stdout.startswith("weight         : 300\n") and "device_read_bytes_sec: /dev/vdz,4096\n" in out.stdout
     out = _cli(daemon, "numatune", DOM, "--nodeset", "0")
     assert out.returncode == 1 and "running guest" in out.stderr
     assert _cli(daemon, "numatune", DOM, "--nodeset", "0", "--config").returncode == 0
@@ -141,6 +149,8 @@ def test_config_tunables_and_refusals(daemon: DaemonHarness) -> None:
     assert conn.get_xml(DOM) == live_before  # none of it touched the running guest
     config = conn.get_xml(DOM, inactive=True)
     for part in ("<hard_limit unit='KiB'>1048576</hard_limit>", "<shares>512</shares>",
+                 "<blkiotune>\n    <weight>300</weight>\n    <device>\n      <path>/dev/vdz</path>\n"
+                 "      <read_bytes_sec>4096</read_bytes_sec>\n    </device>\n  </blkiotune>",
                  "<memory mode='strict' nodeset='0'/>", "<on_crash>preserve</on_crash>",
                  '<app:app xmlns:app="http://example.org/app" v="1"/>'):
         assert part in config, part

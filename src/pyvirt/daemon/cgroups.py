@@ -1,5 +1,6 @@
 """Per-guest cgroups: each guest of a system daemon run by root gets its own cgroup, holding its
-QEMU, with ``<cputune>`` and ``<memtune>`` written to it as libvirt's QEMU driver writes them.
+QEMU, with ``<cputune>``, ``<memtune>`` and ``<blkiotune>`` written to it as libvirt's QEMU driver
+writes them.
 
 Where: ``<controller mount>/pyvirt/<guest key>`` for each controller used (``cpu``, ``memory``),
 on cgroup v2 when the unified hierarchy offers the controller, on a v1 hierarchy where the
@@ -18,6 +19,11 @@ cputune/global_quota     cpu.cfs_quota_us            (a negative quota: "max")
 memtune/hard_limit       memory.limit_in_bytes       memory.max
 memtune/soft_limit       memory.soft_limit_in_bytes  memory.high
 memtune/swap_hard_limit  memory.memsw.limit_in_bytes memory.swap.max (minus hard_limit)
+blkiotune/weight         blkio.bfq.weight or         io.bfq.weight or io.weight
+                         blkio.weight                ("default N")
+blkiotune/device/weight  blkio.weight_device         io.bfq.weight / io.weight
+blkiotune/device/        blkio.throttle.{read,write} io.max "MAJ:MIN rbps= wbps=
+  {read,write}_*_sec       _{bps,iops}_device          riops= wiops=" (0: max)
 =======================  ==========================  =================================
 
 A limit of 2**53 - 1 KiB or more is libvirt's "unlimited" (-1 on v1, "max" on v2).  A tunable
@@ -35,6 +41,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +51,10 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
 log = logging.getLogger(__name__)
 
-#: the controllers pyvirt places guests under (accounting and the tunables above)
-CONTROLLERS = ("cpu", "memory")
+#: the controllers pyvirt places guests under (accounting and the tunables above), by their v1
+#: names; cgroup v2 calls blkio "io"
+CONTROLLERS = ("cpu", "memory", "blkio")
+V2_NAMES = {"blkio": "io"}
 PARTITION = "pyvirt"
 #: libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB
 UNLIMITED_KIB = 9007199254740991
@@ -82,7 +91,7 @@ def detect(mounts_file: str = MOUNTS) -> dict[str, Controller]:
             except OSError:
                 continue
             for name in CONTROLLERS:
-                if name in offered:
+                if V2_NAMES.get(name, name) in offered:
                     found[name] = Controller(name, 2, mount)
         elif kind == "cgroup":
             for name in CONTROLLERS:
@@ -134,6 +143,7 @@ def plan(dom: Any, controllers: dict[str, Controller]) -> list[tuple[str, str, s
                 if cputune.global_quota is not None:
                     quota = -1 if cputune.global_quota < 0 else cputune.global_quota
                     out.append(("cpu", "cpu.cfs_quota_us", str(quota), "<cputune><global_quota>"))
+    out += blkio_plan(getattr(dom, "blkiotune", None), controllers)
     if memtune is not None:
         hard, soft, swap = memtune.hard_limit, memtune.soft_limit, memtune.swap_hard_limit
         if hard is not None and swap is not None and hard > swap:
@@ -152,6 +162,57 @@ def plan(dom: Any, controllers: dict[str, Controller]) -> list[tuple[str, str, s
             else:
                 out.append(("memory", "memory.memsw.limit_in_bytes", _bytes(swap, "-1"),
                             "<memtune><swap_hard_limit>"))
+    return out
+
+
+def block_device_number(path: str) -> str:
+    """"MAJOR:MINOR" of a host block device (virCgroupGetBlockDevString), or libvirt's error."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise PyvirtError(f"Path '{path}' is not accessible: {exc.strerror}", ErrorCode.SYSTEM_ERROR,
+                          ErrorDomain.QEMU) from None
+    if not stat.S_ISBLK(st.st_mode):
+        raise PyvirtError(f"Path '{path}' must be a block device: Invalid argument", ErrorCode.SYSTEM_ERROR,
+                          ErrorDomain.QEMU)
+    return f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+
+
+#: <blkiotune><device> throttles -> (cgroup v1 file, cgroup v2 io.max key)
+_THROTTLES = (("read_bytes_sec", "blkio.throttle.read_bps_device", "rbps"),
+              ("write_bytes_sec", "blkio.throttle.write_bps_device", "wbps"),
+              ("read_iops_sec", "blkio.throttle.read_iops_device", "riops"),
+              ("write_iops_sec", "blkio.throttle.write_iops_device", "wiops"))
+
+
+def blkio_plan(tune: Any, controllers: dict[str, Controller]) -> list[tuple[str, str, str, str]]:
+    """<blkiotune> as libvirt's vircgroupv1/v2 write it.  Where the kernel offers two files for
+    one value (BFQ's and CFQ's weight) the setting names both, "a|b", with a value for each:
+    GuestCgroup.write uses the first that exists in the guest's cgroup."""
+    if tune is None or (not tune.weight and not tune.devices):
+        return []
+    ctl = controllers.get("blkio")
+    if ctl is None:  # qemuSetupBlkioCgroup's words
+        raise PyvirtError("Requested operation is not valid: Block I/O tuning is not available on this host",
+                          ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
+    out: list[tuple[str, str, str, str]] = []
+    if tune.weight:
+        w = str(tune.weight)
+        out.append(("blkio", "blkio.bfq.weight|blkio.weight", f"{w}|{w}", "<blkiotune><weight>") if ctl.version == 1
+                   else ("blkio", "io.bfq.weight|io.weight", f"{w}|default {w}", "<blkiotune><weight>"))
+    for dev in tune.devices:
+        number = block_device_number(dev.path or "")
+        if dev.weight is not None:
+            out.append(("blkio", "blkio.weight_device" if ctl.version == 1 else "io.bfq.weight|io.weight",
+                        f"{number} {dev.weight}" if ctl.version == 1 else f"{number} {dev.weight}|{number} {dev.weight}",
+                        "<blkiotune><device><weight>"))
+        for field, v1, key in _THROTTLES:
+            value = getattr(dev, field)
+            if value is None:
+                continue
+            element = f"<blkiotune><device><{field}>"
+            out.append(("blkio", v1, f"{number} {value}", element) if ctl.version == 1
+                       else ("blkio", "io.max", f"{number} {key}={value or 'max'}", element))
     return out
 
 
@@ -180,7 +241,7 @@ class GuestCgroup:
                 part.mkdir(mode=0o755, exist_ok=True)
                 if ctl.version == 2:  # the controller must be handed down to the guest's cgroup
                     for parent in (ctl.mount, part):
-                        _write(parent / "cgroup.subtree_control", f"+{ctl.name}")
+                        _write(parent / "cgroup.subtree_control", f"+{V2_NAMES.get(ctl.name, ctl.name)}")
                 (part / self.key).mkdir(mode=0o755, exist_ok=True)
         except OSError as exc:
             self.remove()
@@ -199,12 +260,24 @@ class GuestCgroup:
     def write(self, settings: list[tuple[str, str, str, str]]) -> None:
         """Write tunables (plan's tuples) into the existing directories: at start, and when a
         running guest's <memtune>/<cputune> changes (virsh memtune/schedinfo --live)."""
-        for controller, name, value, element in settings:
+        for controller, names, values, element in settings:
+            choices = list(zip(names.split("|"), values.split("|"), strict=True))
+            name, value = next(((n, v) for n, v in choices if (self.dir_of(controller) / n).exists()), choices[-1])
+            if name == "blkio.weight_device" and not (self.dir_of(controller) / name).exists():
+                raise PyvirtError("Requested operation is not valid: blkio device weight is valid only for cfq "
+                                  "scheduler", ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
             try:
                 _write(self.dir_of(controller) / name, value)
             except OSError as exc:
                 raise _unsupported(f"{element}: the kernel refused {value!r} for {name}: "
                                    f"{exc.strerror}") from None
+
+    def read(self, controller: str, names: str) -> str | None:
+        """The first of `names` ("a|b") that exists in the guest's cgroup, its content stripped."""
+        for name in names.split("|"):
+            with contextlib.suppress(OSError):
+                return (self.dir_of(controller) / name).read_text().strip()
+        return None
 
     def attach(self, pid: int) -> None:
         """Move QEMU (every thread of it) into the guest's cgroup."""

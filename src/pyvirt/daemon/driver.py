@@ -42,6 +42,7 @@ from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhos
 from pyvirt.daemon.agent import agent_channel
 from pyvirt.daemon.agent_ops import AgentMixin
 from pyvirt.daemon.backup import BackupMixin
+from pyvirt.daemon.blkiotune import BlkioMixin
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
 from pyvirt.daemon.checkpoints import CheckpointsMixin
@@ -104,7 +105,7 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
 
 class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
                  MigrationPeerMixin, SavesMixin, CoreDumpMixin, BackupMixin, CheckpointsMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
-                 VolumeDisksMixin, IntrospectionMixin, DirtyRateMixin,
+                 VolumeDisksMixin, IntrospectionMixin, DirtyRateMixin, BlkioMixin,
                  DiskSecretsMixin, TuningMixin, AgentMixin, PeekMixin,
                  GraphicsFdMixin):
     """The daemon-side implementation of the Connection API (async twin of api.Connection)."""

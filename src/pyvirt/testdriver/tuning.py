@@ -14,6 +14,7 @@ from __future__ import annotations
 from pyvirt.api import ErrorCode
 from pyvirt.testdriver import errors as E
 from pyvirt.xml.tunables import (
+    BLKIO_DEVICE_FIELDS,
     DOMAIN_ORDER,
     IOTUNE_PARAMS,
     LIFECYCLE_ACTIONS,
@@ -24,6 +25,7 @@ from pyvirt.xml.tunables import (
     check_iotune,
     check_lifecycle,
     child,
+    parse_blkio_devices,
     read_metadata,
 )
 
@@ -36,13 +38,6 @@ if TYPE_CHECKING:
     from pyvirt.api import NodeInfo
     from pyvirt.testdriver.objects import DomainObj
 
-#: <blkiotune><device> children (libvirt's output order) and their typed-parameter names
-BLKIO_DEVICE_FIELDS = (("weight", "device_weight"), ("read_iops_sec", "device_read_iops_sec"),
-                       ("write_iops_sec", "device_write_iops_sec"), ("read_bytes_sec", "device_read_bytes_sec"),
-                       ("write_bytes_sec", "device_write_bytes_sec"))
-#: the blkio parameters virsh prints, in the order libvirt returns them
-BLKIO_PARAMS = ("weight", "device_weight", "device_read_iops_sec", "device_write_iops_sec",
-                "device_read_bytes_sec", "device_write_bytes_sec")
 #: <bandwidth> typed parameters (inbound./outbound.) in libvirt's order
 BANDWIDTH_PARAMS = ("inbound.average", "inbound.peak", "inbound.burst", "inbound.floor", "outbound.average",
                     "outbound.peak", "outbound.burst")
@@ -448,24 +443,6 @@ class TuningMixin:
 
 
 # ------------------------------------------------------------------------- shared XML rules
-def parse_blkio_devices(param: str, value: str) -> list[tuple[str, int]]:
-    """virDomainDriverParseBlkioDeviceStr: "path,value[,path,value...]" (empty: none)."""
-    if not value:
-        return []
-    parts = value.split(",")
-    out = []
-    if len(parts) % 2 or any(not p for p in parts[::2]):
-        raise E.invalid_arg(f"unable to parse blkio device '{param}' '{value}'")
-    for path, number in zip(parts[::2], parts[1::2], strict=True):
-        if not number.isdigit() and param == "device_weight":  # the weight's own wording
-            raise E.invalid_arg(f"invalid value '{number}' for parameter '{param}' of device '{path}'")
-        if not number.isdigit():
-            raise E.invalid_arg(f"unable to parse blkio device '{param}' '{value}'")
-    for path, number in zip(parts[::2], parts[1::2], strict=True):
-        out.append((path, int(number)))
-    return out
-
-
 def merge_blkio_device(blkio: etree._Element, path: str, field: str, value: int) -> None:
     from lxml import etree
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
 from .errors import XMLValidationError
 from .generic_defaults import (
+    blkio_defaults,
     chardev_protocol_rule,
     disk_parse_rules,
     drive_address,
@@ -87,6 +88,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
     if dom.vcpu is None:
         dom.vcpu = 1
     fill_iothread_ids(dom)
+    blkio_defaults(dom)
     if dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
     if dom.os is None:

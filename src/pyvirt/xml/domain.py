@@ -624,6 +624,29 @@ class MemTune:
 
 
 @dataclass
+class BlkioDevice:
+    """``<blkiotune><device>``: one host block device's weight and throttles (0/absent: none)."""
+
+    path: str | None = text("path")
+    weight: int | None = text("weight", Int(0))
+    read_iops_sec: int | None = text("read_iops_sec", Int(0))
+    write_iops_sec: int | None = text("write_iops_sec", Int(0))
+    read_bytes_sec: int | None = text("read_bytes_sec", Int(0))
+    write_bytes_sec: int | None = text("write_bytes_sec", Int(0))
+    line: int | None = line_field()
+
+
+@dataclass
+class BlkioTune:
+    """``<blkiotune>``: the guest's block I/O weight and per-device limits, enforced by its
+    cgroup (pyvirtd's daemon/cgroups.py: blkio on cgroup v1, io on v2)."""
+
+    weight: int | None = text("weight", Int(0))
+    devices: list[BlkioDevice] = children("device", BlkioDevice)
+    line: int | None = line_field()
+
+
+@dataclass
 class Seclabel:
     """``<source><seclabel>``: a per-image security label override (``relabel='no'``: the
     image is left as it is; a ``<label>``: the owner it gets instead of QEMU's user)."""
@@ -1431,6 +1454,7 @@ class Domain:
     max_memory_slots: int | None = attr("maxMemory/@slots", Int(0))
     memory: int | None = scaled("memory")
     current_memory: int | None = scaled("currentMemory")
+    blkiotune: BlkioTune | None = child("blkiotune", BlkioTune)
     memtune: MemTune | None = child("memtune", MemTune)
     memory_backing: MemoryBacking | None = child("memoryBacking", MemoryBacking)
     vcpu_placement: str | None = attr("vcpu/@placement", Enum("static", "auto"))
@@ -1504,7 +1528,7 @@ class Domain:
 
 
 __all__ = [
-    "Address", "Audio", "AudioIO", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Address", "Audio", "AudioIO", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune", "QemuArg", "QemuEnv",

@@ -76,6 +76,7 @@ def fill_generic_defaults(dom: Domain) -> None:
     if dom.vcpu_cpuset:
         dom.vcpu_cpuset = format_cpuset(parse_cpuset(dom.vcpu_cpuset, dom.line))
     fill_iothread_ids(dom)
+    blkio_defaults(dom)
     feature_defaults(dom)
     bootloader = any(e.element is not None and e.element.tag == "bootloader" for e in get_extras(dom))
     if dom.os is None and bootloader:
@@ -225,6 +226,24 @@ def vsock_defaults(dom: Domain) -> None:
     v = dom.devices.vsock
     if v is not None and v.cid_auto is None:
         v.cid_auto = not v.cid_address
+
+
+def blkio_defaults(dom: Domain) -> None:
+    """libvirt keeps 0 as "not set" in <blkiotune> and never writes it (virDomainBlkioDefFormat):
+    zeros become unset, a device left with nothing goes, and an empty <blkiotune> too."""
+    tune = dom.blkiotune
+    if tune is None:
+        return
+    fields = ("weight", "read_iops_sec", "write_iops_sec", "read_bytes_sec", "write_bytes_sec")
+    for dev in tune.devices:
+        for name in fields:
+            if getattr(dev, name) == 0:
+                setattr(dev, name, None)
+    tune.devices = [d for d in tune.devices if any(getattr(d, n) is not None for n in fields)]
+    if tune.weight == 0:
+        tune.weight = None
+    if tune.weight is None and not tune.devices:
+        dom.blkiotune = None
 
 
 def fill_iothread_ids(dom: Domain) -> None:

@@ -28,6 +28,13 @@ PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_refer
                "stalled_cycles_backend", "ref_cpu_cycles", "cpu_clock", "task_clock", "page_faults",
                "context_switches", "cpu_migrations", "page_faults_min", "page_faults_maj", "alignment_faults",
                "emulation_faults")
+#: <blkiotune><device> children (libvirt's output order) and their typed-parameter names
+BLKIO_DEVICE_FIELDS = (("weight", "device_weight"), ("read_iops_sec", "device_read_iops_sec"),
+                       ("write_iops_sec", "device_write_iops_sec"), ("read_bytes_sec", "device_read_bytes_sec"),
+                       ("write_bytes_sec", "device_write_bytes_sec"))
+#: the blkio parameters virsh prints, in the order libvirt returns them
+BLKIO_PARAMS = ("weight", "device_weight", "device_read_iops_sec", "device_write_iops_sec",
+                "device_read_bytes_sec", "device_write_bytes_sec")
 #: virDomainNumatuneMemMode
 NUMA_MODES = ("strict", "preferred", "interleave", "restrictive")
 #: <iotune> fields in libvirt's typed-parameter order (group_name is the one string)
@@ -173,3 +180,22 @@ def write_metadata(tree: etree._Element, value: str | None, key: str | None, uri
             copy_into(sub, made)
 
     copy_into(parsed, node)
+
+
+def parse_blkio_devices(param: str, value: str) -> list[tuple[str, int]]:
+    """virDomainDriverParseBlkioDeviceStr: "path,value[,path,value...]" (empty: none)."""
+    if not value:
+        return []
+    parts = value.split(",")
+    out = []
+    if len(parts) % 2 or any(not p for p in parts[::2]):
+        raise _err(f"invalid argument: unable to parse blkio device '{param}' '{value}'", ErrorCode.INVALID_ARG)
+    for path, number in zip(parts[::2], parts[1::2], strict=True):
+        if not number.isdigit() and param == "device_weight":  # the weight's own wording
+            raise _err(f"invalid argument: invalid value '{number}' for parameter '{param}' of device '{path}'",
+                       ErrorCode.INVALID_ARG)
+        if not number.isdigit():
+            raise _err(f"invalid argument: unable to parse blkio device '{param}' '{value}'", ErrorCode.INVALID_ARG)
+    for path, number in zip(parts[::2], parts[1::2], strict=True):
+        out.append((path, int(number)))
+    return out
