@@ -117,9 +117,9 @@ class DefinitionsMixin:
         self.events.emit(rec.name, rec.uuid, EventType.UNDEFINED, UndefinedDetail.REMOVED, rec.id)
 
     async def domain_xml_to_native(self, native_format: str, xml: str) -> str:
-        if native_format != "qemu-argv":
-            raise PyvirtError(f"unsupported configuration: unsupported config type {native_format}",
-                              ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+        if native_format != "qemu-argv":  # qemuConnectDomainXMLToNative's words (libvirt 9.0)
+            raise PyvirtError(f"invalid argument: unsupported config type {native_format}",
+                              ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
         dom = model.parse_definition(xml, None)
         assign_start_defaults(dom)
         files = self.store.runtime_files(dom.name or "")
