@@ -211,6 +211,27 @@ def test_tap_nic_counters_and_hotplug(env: Env) -> None:
     env.guest_says("test ! -e /sys/class/net/eth1", "HPNIC2")
 
 
+def test_domiftune_sets_tc_on_the_tap(env: Env) -> None:
+    """domiftune on a running guest: libvirt's tc qdiscs on the tap (HTB class at the average rate,
+    ceil = peak); where this kernel lacks a qdisc libvirt uses (sfq), libvirt's failure, and the
+    tap and the definition are left as they were."""
+    (tap,) = [ln.split("'")[1] for ln in env.conn.get_xml("netguest").splitlines() if "<target dev='vnet" in ln]
+    before = env.conn.get_xml("netguest")
+    try:
+        env.conn.set_interface_parameters("netguest", MAC, {"inbound.average": 1000, "inbound.peak": 2000})
+    except PyvirtError as exc:
+        assert exc.message.startswith("internal error: Child process (tc qdisc add dev "), exc.message
+        assert "htb" not in env.ns.run("tc", "qdisc", "show", "dev", tap).stdout  # what it made is gone
+        assert env.conn.get_xml("netguest") == before
+        assert env.conn.interface_parameters("netguest", MAC)["inbound.average"] == 0
+    else:
+        shown = env.ns.run("tc", "class", "show", "dev", tap).stdout
+        assert "rate 8Mbit ceil 16Mbit" in shown, shown
+        assert env.conn.interface_parameters("netguest", MAC)["inbound.peak"] == 2000
+        env.conn.set_interface_parameters("netguest", MAC, {"inbound.average": 0})
+        assert "htb" not in env.ns.run("tc", "qdisc", "show", "dev", tap).stdout
+
+
 def test_isolated_network_does_not_forward(env: Env) -> None:
     events = env.conn.network_events("iso", timeout=20)  # subscribed from here on
     env.conn.create_network("<network><name>iso</name><bridge name='isobr0'/>"

@@ -637,8 +637,8 @@ def test_every_operation_through_pyvirtd(daemon: DaemonHarness, test_guest: Test
 #: what pyvirtd answers "not supported" to today: libvirt reads DMI tables for sysinfo, pyvirtd does
 #: not yet; it has no network driver yet (it lists no networks); the tuning calls its model cannot keep
 PYVIRTD_LACKS = {"get_sysinfo", *(n for n, op in OPERATIONS.items() if "network" in n and n != "list_networks"),
-                 # no NIC <bandwidth> in pyvirt's model yet; no vCPU unplug by id
-                 "interface_parameters", "set_interface_parameters", "set_vcpu",
+                 # no vCPU unplug by id
+                 "set_vcpu",
                  # a session daemon has no network filters (libvirt: privileged daemons only); pyvirtd
                  # changes no host interface (libvirt without netcf)
                  *(n for n in OPERATIONS if "nwfilter" in n),

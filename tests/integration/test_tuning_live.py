@@ -137,6 +137,13 @@ def test_config_tunables_and_refusals(daemon: DaemonHarness) -> None:
                 "--config").returncode == 0
     out = _cli(daemon, "blkiotune", DOM, "--config")
     assert out.stdout.startswith("weight         : 300\n") and "device_read_bytes_sec: /dev/vdz,4096\n" in out.stdout
+    mac = live_before.split("<mac address='", 1)[1].split("'", 1)[0]
+    out = _cli(daemon, "domiftune", DOM, mac, "--inbound", "100")  # user-mode NIC: no tap to shape
+    assert out.returncode == 1 and out.stderr.endswith(
+        "error: unsupported configuration: setting bandwidth on interfaces of type 'user' is not implemented yet\n")
+    assert _cli(daemon, "domiftune", DOM, mac, "--inbound", "100,200", "--config").returncode == 0
+    assert _cli(daemon, "domiftune", DOM, mac, "--config").stdout.startswith(
+        "inbound.average: 100\ninbound.peak   : 200\n")
     out = _cli(daemon, "numatune", DOM, "--nodeset", "0")
     assert out.returncode == 1 and "running guest" in out.stderr
     assert _cli(daemon, "numatune", DOM, "--nodeset", "0", "--config").returncode == 0
@@ -149,6 +156,7 @@ def test_config_tunables_and_refusals(daemon: DaemonHarness) -> None:
     assert conn.get_xml(DOM) == live_before  # none of it touched the running guest
     config = conn.get_xml(DOM, inactive=True)
     for part in ("<hard_limit unit='KiB'>1048576</hard_limit>", "<shares>512</shares>",
+                 "<bandwidth>\n        <inbound average='100' peak='200'/>\n      </bandwidth>",
                  "<blkiotune>\n    <weight>300</weight>\n    <device>\n      <path>/dev/vdz</path>\n"
                  "      <read_bytes_sec>4096</read_bytes_sec>\n    </device>\n  </blkiotune>",
                  "<memory mode='strict' nodeset='0'/>", "<on_crash>preserve</on_crash>",

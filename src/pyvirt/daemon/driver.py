@@ -684,6 +684,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                     log.warning("%s: %s", rec.name, note)
             if any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
                 taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
+                await asyncio.to_thread(nics.apply_bandwidth, dom)
             dom_id = self._allocate_id(persist=False)
             ports = self.ports.assign(dom)
             at_once = self._runs_at_once(dom, paused, incoming)

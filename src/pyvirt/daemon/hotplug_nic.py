@@ -180,6 +180,42 @@ class NicHotplugMixin:
             if nic.link_state == "down":
                 await self._qmp(rec.run, "set_link", {"name": nic.alias, "up": False})
 
+    def interface_parameters(self, dom: str, device: str, live: bool = False, config: bool = False) -> dict[str, int]:
+        """domiftune: the NIC's <bandwidth> in the definition asked for."""
+        from pyvirt.xml.tunables import bandwidth_params
+
+        rec = self.lookup(dom)
+        return bandwidth_params(nic_by_name(self._one(rec, live, config), device).bandwidth)  # type: ignore[attr-defined]
+
+    async def set_interface_parameters(self, dom: str, device: str, params: dict[str, int], live: bool = False,
+                                       config: bool = False) -> None:
+        """domiftune --inbound/--outbound: the running guest's tap gets the new limits with tc first
+        (network/bandwidth.py: libvirt's qdiscs), then the definitions change."""
+        from pyvirt.network import bandwidth
+        from pyvirt.xml.tunables import BANDWIDTH_PARAMS, set_bandwidth
+
+        for name, value in params.items():
+            if name not in BANDWIDTH_PARAMS:
+                raise PyvirtError(f"argument unsupported: parameter '{name}' not supported",
+                                  ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.NONE)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise PyvirtError(f"invalid argument: invalid value for parameter '{name}'", ErrorCode.INVALID_ARG,
+                                  ErrorDomain.NONE)
+        rec = self.lookup(dom)
+        async with rec.lock:
+            targets = self._targets(rec, live, config)
+            for target in targets:
+                nic_by_name(target, device)  # each copy must have it, before anything changes
+            if rec.live is not None and any(t is rec.live for t in targets):
+                nic = copy.deepcopy(nic_by_name(rec.live, device))
+                if nic.type not in ("network", "bridge") or not nic.target_dev:  # virNetDevSupportsBandwidth
+                    raise PyvirtError(f"unsupported configuration: setting bandwidth on interfaces of type "
+                                      f"'{nic.type}' is not implemented yet", ErrorCode.CONFIG_UNSUPPORTED,
+                                      ErrorDomain.QEMU)
+                set_bandwidth(nic, params)
+                await asyncio.to_thread(bandwidth.apply, nic.target_dev, nic.bandwidth)
+            self._change(rec, targets, lambda target: set_bandwidth(nic_by_name(target, device), params))
+
     async def interface_stats(self, dom: str, device: str) -> dict[str, int]:
         """The host side of a NIC's tap, seen from the guest (rx and tx swapped), as libvirt."""
         rec = self.lookup(dom)

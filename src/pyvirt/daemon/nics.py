@@ -103,6 +103,16 @@ def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
     return fd
 
 
+def apply_bandwidth(dom: Domain) -> None:
+    """At start, once the taps exist: each tap NIC's <bandwidth> set with tc (libvirt applies it
+    there too; a user-mode NIC has no host device, and libvirt ignores its <bandwidth>)."""
+    from pyvirt.network import bandwidth
+
+    for nic in dom.devices.interfaces:
+        if nic.bandwidth is not None and nic.type in ("network", "bridge") and nic.target_dev:
+            bandwidth.apply(nic.target_dev, nic.bandwidth)
+
+
 def close_all(fds: dict[str, list[int]]) -> None:
     """pyvirtd's copies: once QEMU holds the taps, closing these leaves them to QEMU alone."""
     for group in fds.values():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pyvirt.api import ErrorCode
 from pyvirt.testdriver import errors as E
 from pyvirt.xml.tunables import (
+    BANDWIDTH_PARAMS,
     BLKIO_DEVICE_FIELDS,
     DOMAIN_ORDER,
     IOTUNE_PARAMS,
@@ -38,9 +39,6 @@ if TYPE_CHECKING:
     from pyvirt.api import NodeInfo
     from pyvirt.testdriver.objects import DomainObj
 
-#: <bandwidth> typed parameters (inbound./outbound.) in libvirt's order
-BANDWIDTH_PARAMS = ("inbound.average", "inbound.peak", "inbound.burst", "inbound.floor", "outbound.average",
-                    "outbound.peak", "outbound.burst")
 #: <cputune> children (virDomainCputuneDefFormat's order)
 CPUTUNE_ORDER = ("shares", "period", "quota", "global_period", "global_quota", "emulator_period",
                  "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin", "iothreadpin",

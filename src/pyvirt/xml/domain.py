@@ -886,6 +886,29 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
 
 
 @dataclass
+class BandwidthLimit:
+    """``<bandwidth><inbound|outbound average= peak= floor= burst=>``: KiB/s (burst: KiB)."""
+
+    average: int | None = attr("@average", Int(0))
+    peak: int | None = attr("@peak", Int(0))
+    floor: int | None = attr("@floor", Int(0))
+    burst: int | None = attr("@burst", Int(0))
+    line: int | None = line_field()
+
+
+@dataclass
+class Bandwidth:
+    """``<bandwidth>`` of a NIC: the guest's inbound and outbound limits, applied with tc on the
+    NIC's tap (network/bandwidth.py); written open and closed when empty, as libvirt."""
+
+    xml_keep_open = True
+
+    inbound: BandwidthLimit | None = child("inbound", BandwidthLimit)
+    outbound: BandwidthLimit | None = child("outbound", BandwidthLimit)
+    line: int | None = line_field()
+
+
+@dataclass
 class Interface(VirtioOptions, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
@@ -908,6 +931,7 @@ class Interface(VirtioOptions, PCIDeviceInfo):
     source_local_port: int | None = attr("source/local/@port", Int(0, 65535))
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
+    bandwidth: Bandwidth | None = child("bandwidth", Bandwidth)
     #: <port isolated=>: the bridge port may talk only to non-isolated ports (refused at start)
     port_isolated: bool | None = attr("port/@isolated", YESNO)
     target_dev: str | None = attr("target/@dev")
@@ -1528,7 +1552,7 @@ class Domain:
 
 
 __all__ = [
-    "Address", "Audio", "AudioIO", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune", "QemuArg", "QemuEnv",

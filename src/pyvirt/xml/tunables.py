@@ -35,6 +35,9 @@ BLKIO_DEVICE_FIELDS = (("weight", "device_weight"), ("read_iops_sec", "device_re
 #: the blkio parameters virsh prints, in the order libvirt returns them
 BLKIO_PARAMS = ("weight", "device_weight", "device_read_iops_sec", "device_write_iops_sec",
                 "device_read_bytes_sec", "device_write_bytes_sec")
+#: <bandwidth> typed parameters (inbound./outbound.) in libvirt's order
+BANDWIDTH_PARAMS = ("inbound.average", "inbound.peak", "inbound.burst", "inbound.floor", "outbound.average",
+                    "outbound.peak", "outbound.burst")
 #: virDomainNumatuneMemMode
 NUMA_MODES = ("strict", "preferred", "interleave", "restrictive")
 #: <iotune> fields in libvirt's typed-parameter order (group_name is the one string)
@@ -199,3 +202,33 @@ def parse_blkio_devices(param: str, value: str) -> list[tuple[str, int]]:
     for path, number in zip(parts[::2], parts[1::2], strict=True):
         out.append((path, int(number)))
     return out
+
+
+def bandwidth_params(bandwidth: Any) -> dict[str, int]:
+    """A NIC's <bandwidth> (model) as virDomainGetInterfaceParameters' typed parameters (0: unset)."""
+    out = {}
+    for name in BANDWIDTH_PARAMS:
+        direction, _, field = name.partition(".")
+        limit = getattr(bandwidth, direction, None) if bandwidth is not None else None
+        out[name] = int(getattr(limit, field, None) or 0) if limit is not None else 0
+    return out
+
+
+def set_bandwidth(nic: Any, params: dict[str, int]) -> None:
+    """virDomainSetInterfaceParameters on a NIC (model): a direction whose average (or inbound
+    floor) is given is replaced by what is given (all zero: removed), one not named is kept; a NIC
+    without <bandwidth> gets one even if it stays empty (libvirt writes it so)."""
+    from pyvirt.xml.domain import Bandwidth, BandwidthLimit
+
+    fresh = nic.bandwidth is None
+    if fresh:
+        nic.bandwidth = Bandwidth()
+    for direction in ("inbound", "outbound"):
+        given = {k.partition(".")[2]: v for k, v in params.items() if k.startswith(direction + ".")}
+        keys = ("average", "floor") if direction == "inbound" else ("average",)
+        new = None
+        if any(given.get(k) for k in keys):
+            new = BandwidthLimit(**{f: given[f] for f in ("average", "peak", "floor", "burst") if given.get(f)})
+        if new is None and not fresh and not any(k in given for k in keys):
+            continue
+        setattr(nic.bandwidth, direction, new)
