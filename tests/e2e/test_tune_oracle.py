@@ -132,7 +132,9 @@ EDGE_LINES = [
     "metadata test http://x --key k --set '<a>text<c/></a>'; metadata test http://x; metadata test --key k --set '<a/>' http://x; metadata test --uri http://x; metadata test http://x --key 'k:z' --set '<a/>'; metadata test http://x --key k --set ''; set-lifecycle-action test crash destroy --current; set-lifecycle-action test reboot rename-restart; dumpxml test; perf test --enable ''; perf test --disable cmt,cmt; perf test --enable cmt --live --config; perf test --enable cmt --current; perf test --current",
     'setvcpu test 1 --enable --disable; setvcpu test 1 --enable --live --current; domblkthreshold test vda abc; domblkthreshold test vda 1G',
     # <iothreadids>: written only when one was given (libvirt's autofill rule)
-    'define {io}; dumpxml io; iothreadadd io 7; dumpxml io; define {io_ids}; dumpxml io2',
+    # (iothreadinfo: an unpinned IOThread shows CPUs 0..vCPUs-1 on the test driver, not the host's)
+    'define {io}; dumpxml io; iothreadinfo io; iothreadadd io 7; dumpxml io; define {io_ids}; dumpxml io2; '
+    'iothreadinfo io2',
 ]
 
 

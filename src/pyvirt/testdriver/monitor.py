@@ -83,9 +83,10 @@ class MonitorMixin:
         return "testhost"
 
     def iothread_info(self, dom: str, live: bool = False, config: bool = False) -> list[dict[str, Any]]:
-        """testDomainGetIOThreadInfo: from the definition (live or config), host CPUs as the default."""
-        import os
-
+        """testDomainGetIOThreadInfo: from the definition (live or config); an IOThread neither pinned
+        nor under <vcpu cpuset> shows CPUs 0 to the domain's current vCPU count less one (what
+        libvirt 9.0's test driver prints, whatever the host has)."""
+        from pyvirt.testdriver.tuning import vcpu_current
         from pyvirt.xml.generic_defaults import iothread_affinities
 
         obj = self._get(dom)
@@ -99,7 +100,7 @@ class MonitorMixin:
             ids = list(range(1, int(tree.findtext("iothreads") or 0) + 1))
         pins = {int(p.get("iothread", "0")): p.get("cpuset", "") for p in tree.iterfind("cputune/iothreadpin")}
         vcpu = tree.find("vcpu")
-        return iothread_affinities(ids, pins, vcpu.get("cpuset") if vcpu is not None else None, os.cpu_count() or 1)
+        return iothread_affinities(ids, pins, vcpu.get("cpuset") if vcpu is not None else None, vcpu_current(tree))
 
     def disk_errors(self, dom: str) -> list[dict[str, Any]]:
         """testDomainGetDiskErrors: disk i reports error (i % 2) + 1 (unspecified, no space, ...)."""
