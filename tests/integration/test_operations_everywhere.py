@@ -149,7 +149,8 @@ TUNING_STEPS: list[tuple[str, Callable[[api.Connection, Ctx], Any]]] = [
     ("set_memory_parameters", lambda c, x: [c.set_memory_parameters(x.dom, {"soft_limit": v}, config=True)
                                             for v in (1 << 20, UNLIMITED)]),  # back to none: a session restarts
     ("blkio_parameters", lambda c, x: c.blkio_parameters(x.dom, config=True)),
-    ("set_blkio_parameters", lambda c, x: c.set_blkio_parameters(x.dom, {"weight": 500}, config=True)),
+    # set, then unset: a session daemon refuses to start a guest whose <blkiotune> it cannot apply
+    ("set_blkio_parameters", lambda c, x: [c.set_blkio_parameters(x.dom, {"weight": w}, config=True) for w in (500, 0)]),
     ("block_iotune", _either(lambda c, x: c.block_iotune(x.dom, "vdb"), "was not found")),
     ("set_block_iotune", _either(lambda c, x: c.set_block_iotune(x.dom, "vdb", {"total_iops_sec": 0}),
                                  "missing persistent configuration")),

@@ -26,7 +26,7 @@ DOC = """<domain type='qemu'><name>g</name><memory>1024</memory>
 
 
 def test_the_qemu_driver_still_refuses_what_the_model_does_not_declare() -> None:
-    with pytest.raises(XMLError, match="blkiotune"):
+    with pytest.raises(XMLError, match="keywrap"):
         parse_domain(DOC)
 
 

@@ -7,6 +7,7 @@ import contextlib
 from .domain import Domain
 from .errors import XMLError
 from .fields import keeping_unknown
+from .generic_defaults import fill_iothread_ids
 from .mapping import parse_model
 from .safe import parse_root
 from .validate import validate_domain
@@ -26,6 +27,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
     else:
         dom = parse_model(root, Domain, "domain")
     _parse_order(dom)
+    fill_iothread_ids(dom)  # virDomainDefPostParse: in memory always, written only beside given ids
     if keep_unknown and not validate:
         # formatting only: the QEMU driver's semantic checks (q35-only devices, …) are not
         # libvirt's generic parser's, so they do not stop a test-driver domain being formatted
