@@ -108,7 +108,7 @@ def test_unimplemented_commands_fail_as_libvirt_does() -> None:
     """Where libvirt's test driver lacks the call too, pyvirt's failure must be virsh's, byte for byte."""
     unsupported = [c for c in table.COMMANDS if c.module == "cmd_unsupported"]
     lines = [ln for c in unsupported if (ln := _line(c))]
-    assert len(lines) > 0.75 * len(unsupported)  # nearly every one gets a command line to compare
+    assert len(lines) >= 0.75 * len(unsupported)  # nearly every one gets a command line to compare
     compared, differ = 0, []
     for line in lines:
         try:
