@@ -143,7 +143,7 @@ def test_detach_device_alias(daemon: DaemonHarness, tmp_path_factory: pytest.Tem
 def test_qemu_monitor_events(daemon: DaemonHarness) -> None:
     """qemu-monitor-event --loop: QEMU's STOP and RESUME of a suspend/resume, in virsh's words;
     --regex searches the name (unanchored), --timestamp puts the time first; no event: exit 1."""
-    watch = [*PYVIRT, "qemu-monitor-event", "--loop", "--timeout", "12"]
+    watch = [*PYVIRT, "qemu-monitor-event", "--loop", "--timeout", "8"]
     plain = subprocess.Popen([*watch, "--domain", DOM], stdout=subprocess.PIPE, text=True, env=daemon.env())
     regex = subprocess.Popen([*watch, "--event", "sum", "--regex", "--no-case", "--timestamp"], stdout=subprocess.PIPE,
                              text=True, env=daemon.env())
