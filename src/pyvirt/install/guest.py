@@ -17,7 +17,7 @@ from lxml import etree
 from pyvirt import ids
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, CapsInfo, DomCaps
-from pyvirt.install.xmltree import LIBOSINFO_NS, append, child, set_text
+from pyvirt.install.xmltree import LIBOSINFO_NS, append, child, insert, set_text
 
 log = logging.getLogger("pyvirt.install")
 
@@ -95,8 +95,7 @@ class Guest:
         return [] if d is None else d.findall(tag)
 
     def add_device(self, el: etree._Element) -> etree._Element:
-        from pyvirt.install.xmltree import _insert
-        return _insert(self.devices, el)
+        return insert(self.devices, el)
 
     @property
     def type(self) -> str | None:

@@ -1,4 +1,4 @@
-"""virt-install 4.1's sub-option -> XML location table, and its element order.
+"""virt-install 4.1's sub-option -> XML location table.
 
 Most of virt-install's sub-options are plain properties: ``--disk driver.cache=none`` sets
 ``<disk><driver cache="none"/>``.  Writing one handler per name would repeat the same three
@@ -858,83 +858,6 @@ kernelHashes @kernelHashes YN
 """),
 }
 
-# element path from <domain> -> its children in virt-install's order
-_ORDER_RAW = """
-domain: name uuid genid title description metadata iothreads iothreadids defaultiothread maxMemory memory currentMemory blkiotune memtune memoryBacking vcpu vcpus numatune resource sysinfo bootloader bootloader_args os idmap features cpu clock on_poweroff on_reboot on_crash pm devices launchSecurity seclabel keywrap on_lockfailure cputune qemu:commandline
-domain/blkiotune: weight device
-domain/blkiotune/device: path weight read_bytes_sec write_bytes_sec read_iops_sec write_iops_sec
-domain/memtune: hard_limit soft_limit swap_hard_limit min_guarantee
-domain/memoryBacking: hugepages nosharepages locked access source discard allocation
-domain/numatune: memory memnode
-domain/resource: partition fibrechannel
-domain/sysinfo: bios system baseBoard chassis oemStrings entry
-domain/os: type firmware loader nvram init initarg initenv initdir inituser initgroup kernel initrd cmdline dtb acpi boot bootmenu bios smbios
-domain/idmap: uid gid
-domain/features: acpi apic pae gic privnet hap viridian pmu hyperv vmport kvm pvspinlock smm vmcoreinfo ioapic
-domain/features/hyperv: reset vapic relaxed spinlocks synic
-domain/features/kvm: hidden hint-dedicated poll-control
-domain/cpu: model vendor topology cache feature numa
-domain/cpu/numa: cell interconnects
-domain/cpu/numa/cell: distances cache
-domain/cpu/numa/cell/cache: size line
-domain/cpu/numa/interconnects: latency bandwidth
-domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
-domain/devices/disk: driver auth source target alias address serial wwn readonly shareable transient iotune blockio geometry boot
-domain/devices/disk/source: host address reservations seclabel
-domain/devices/disk/iotune: read_bytes_sec write_bytes_sec total_bytes_sec read_iops_sec write_iops_sec total_iops_sec
-domain/devices/controller: master driver target alias address boot
-domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver alias address boot
-domain/devices/filesystem/binary: cache lock sandbox
-domain/devices/interface: source mac target model virtualport filterref rom mtu alias address link driver boot
-domain/devices/smartcard: database alias address boot certificate source driver
-domain/devices/smartcard/source: .. clipboard mouse seclabel
-domain/devices/smartcard/source/..: source protocol log
-domain/devices/serial: source target alias address boot driver
-domain/devices/serial/source: .. clipboard mouse seclabel
-domain/devices/serial/source/..: source protocol log
-domain/devices/parallel: source target alias address boot driver
-domain/devices/parallel/source: .. clipboard mouse seclabel
-domain/devices/parallel/source/..: source protocol log
-domain/devices/console: source target alias address boot driver
-domain/devices/console/source: .. clipboard mouse seclabel
-domain/devices/console/source/..: source protocol log
-domain/devices/channel: source target alias address boot driver
-domain/devices/channel/source: .. clipboard mouse seclabel
-domain/devices/channel/source/..: source protocol log
-domain/devices/input: source alias address boot driver
-domain/devices/tpm: backend active_pcr_banks alias address boot driver
-domain/devices/tpm/backend: device encryption
-domain/devices/tpm/active_pcr_banks: sha1 sha256 sha384 sha512
-domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib alias address boot listen driver
-domain/devices/sound: audio alias address boot codec driver
-domain/devices/audio: alias address boot driver
-domain/devices/video: model alias address boot driver
-domain/devices/hostdev: source driver rom alias address boot
-domain/devices/hostdev/source: vendor product address adapter interface char block
-domain/devices/redirdev: source alias address boot driver
-domain/devices/redirdev/source: .. clipboard mouse seclabel
-domain/devices/redirdev/source/..: source protocol log
-domain/devices/watchdog: alias address boot driver
-domain/devices/memballoon: stats alias address boot driver
-domain/devices/rng: backend rate alias address boot driver
-domain/devices/rng/backend/source: .. clipboard mouse seclabel
-domain/devices/rng/backend/source/..: source protocol log
-domain/devices/panic: alias address boot driver
-domain/devices/shmem: model size server msi alias address boot driver
-domain/devices/memory: alias uuid address boot source target driver
-domain/devices/memory/source: pagesize path nodemask pmem alignsize
-domain/devices/memory/target: size node label block current requested readonly
-domain/devices/vsock: cid alias address boot driver
-domain/devices/iommu: driver alias address boot
-domain/launchSecurity: cbitpos reducedPhysBits policy session dhCert
-domain/seclabel: label baselabel
-domain/cputune: shares period quota global_period global_quota emulator_period emulator_quota iothread_period iothread_quota vcpupin emulatorpin iothreadpin emulatorsched vcpusched iothreadsched cachetune memorytune
-domain/cputune/cachetune: cache monitor
-domain/qemu:commandline: qemu:arg qemu:env
-"""
-
-
-
 def _rows(text: str) -> dict[str, tuple[str, str]]:
     rows: dict[str, tuple[str, str]] = {}
     for line in text.strip().splitlines():
@@ -947,6 +870,3 @@ def _rows(text: str) -> dict[str, tuple[str, str]]:
 
 PATHS: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
     flag: (where, tag, _rows(text)) for flag, (where, tag, text) in _RAW.items()}
-ORDER: dict[str, list[str]] = {
-    key.strip(): val.split() for key, _, val in
-    (line.partition(":") for line in _ORDER_RAW.strip().splitlines())}

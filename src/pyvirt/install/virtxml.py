@@ -23,6 +23,7 @@ from lxml import etree
 from pyvirt.install.guest import ConnInfo, Guest, log
 from pyvirt.install.subopts import CheckError, SubOptError, parse
 from pyvirt.install.xmledit import Probe, edit_element, matches, pop_xpath_opts, remove_element
+from pyvirt.xml.profiles import SCRATCH_MARK, VIRTINST
 from pyvirt.xml.safe import safe_parse
 
 ACTIONS = ("edit", "add-device", "remove-device", "build-xml")
@@ -201,7 +202,7 @@ class Domain:
         el = self.root.find(kind.tag)
         if el is None:
             el = etree.SubElement(self.root, kind.tag)
-            el.set("{urn:pyvirt}new", "1")
+            el.set(SCRATCH_MARK, "1")
         return el
 
     def to_xml(self) -> str:
@@ -218,17 +219,8 @@ def _strip(root: etree._Element) -> etree._Element:
 
 
 def to_string(root: etree._Element) -> str:
-    """virt-xml's layout: two-space indent, double quotes, trailing newline; a childless
-    element keeps the whitespace it was read with (``<devices>\\n  </devices>``)."""
-    root = copy.deepcopy(root)
-    for el in list(root.iter()):
-        if el.get("{urn:pyvirt}new") is not None:
-            del el.attrib["{urn:pyvirt}new"]
-            if not len(el) and not el.attrib and not (el.text or "").strip():
-                el.getparent().remove(el)
-    etree.cleanup_namespaces(root)
-    etree.indent(root, space="  ")
-    return etree.tostring(root, encoding="unicode") + "\n"
+    """virt-xml's layout (the virt-install profile's): two-space indent, double quotes."""
+    return VIRTINST.to_text(root)
 
 
 # -- building with virt-install's parsers
@@ -419,7 +411,7 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         target = edit_element(target, opts, _probe_for(dom, flag), clear=do_clear)
     elif do_clear:
         target = edit_element(target, {}, _probe_for(dom, flag), clear=True)
-    target.attrib.pop("{urn:pyvirt}new", None)
+    target.attrib.pop(SCRATCH_MARK, None)
     if target.tag == "graphics" and {"port", "tlsport", "tlsPort"} & set(opts):
         _graphics_autoport(target)
     if xpaths:

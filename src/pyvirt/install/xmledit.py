@@ -23,7 +23,7 @@ from typing import Any
 from lxml import etree
 
 from pyvirt.install.subopts import SubOptError
-from pyvirt.install.xmltree import NAMESPACE_PREFIXES
+from pyvirt.xml.profiles import VIRTINST
 
 Path = tuple[tuple[str, ...], ...]
 Flat = dict[Path, str | None]
@@ -91,7 +91,8 @@ def _find(root: etree._Element, step: tuple[str, ...]) -> etree._Element | None:
 
 def _nsmap_for(tag: str) -> dict[str, str] | None:
     uri = etree.QName(tag).namespace
-    return {NAMESPACE_PREFIXES[uri]: uri} if uri in NAMESPACE_PREFIXES else None
+    prefix = VIRTINST.prefixes.get(uri or "")
+    return {prefix: uri} if prefix else None
 
 
 def _walk(root: etree._Element, steps: Path, create: bool) -> etree._Element | None:

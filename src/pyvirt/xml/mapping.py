@@ -4,7 +4,9 @@ Reading walks each declared path, converts values, and then checks the element s
 class owns: any attribute, child element or text not declared is refused (an
 ``UnknownNode`` is raised; :func:`pyvirt.xml.parse_domain` turns it into XMLUnsupportedError or
 XMLError depending on whether libvirt itself allows it).  Writing builds elements in field
-order, which is libvirt's order, and prints them libvirt-style (2-space indent, single quotes).
+order, which is libvirt's order, and prints them libvirt-style (2-space indent, single quotes);
+given another output profile (:mod:`pyvirt.xml.profiles`: virt-install's), the same objects come
+out in that tool's element order and quoting.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from lxml import etree
 from .errors import XMLError, XMLUnsupportedError
 from .escape import escape_xml
 from .fields import NAMESPACES, ONOFF, Spec, keep_unknown_active
+from .profiles import Profile
 from .units import parse_size_bytes, parse_size_kib
 
 
@@ -532,7 +535,14 @@ def to_text(el: etree._Element) -> str:
     return "\n".join(out) + "\n"
 
 
+def build_for(obj: Any, tag: str, profile: Profile, opts: FormatOptions | None = None) -> etree._Element:
+    """:func:`build`, with the children in `profile`'s order (libvirt's: the model's own)."""
+    return profile.arrange(build(obj, tag, opts or FormatOptions()))
+
+
 def format_document(obj: Any, tag: str, *, inactive: bool = False, security_info: bool = False,
-                    bare_sizes: bool = False) -> str:
-    """Serialize a model object as a complete document."""
-    return to_text(build(obj, tag, FormatOptions(inactive, security_info, bare_sizes)))
+                    bare_sizes: bool = False, profile: Profile | None = None) -> str:
+    """Serialize a model object as a complete document (libvirt's layout unless `profile`
+    names another tool's)."""
+    el = build(obj, tag, FormatOptions(inactive, security_info, bare_sizes))
+    return to_text(el) if profile is None else profile.to_text(profile.arrange(el))

@@ -1,0 +1,200 @@
+"""Output profiles: how a document is laid out for the tool whose output pyvirt reproduces.
+
+One model, two writers to imitate.  libvirt writes a domain in its formatter's order with
+single-quoted attributes (the model's declaration order, :mod:`pyvirt.xml.mapping`);
+virt-install writes the same elements in virtinst's own order (its ``_XML_PROP_ORDER`` per
+class and the order its option parsers set properties), with libxml2's double quotes.  A
+profile names both things: where each child goes under a parent, and how the text is
+written.  ``pyvirt install``/``xml``/``clone`` place every element they create through
+:data:`VIRTINST` (one ordering table for all of them); the model's writer takes a profile
+too (:func:`pyvirt.xml.mapping.build`), so an object built through the model comes out in
+the order of the tool being imitated.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from lxml import etree
+
+from .fields import NAMESPACES
+
+QEMU_NS = NAMESPACES["qemu"]
+LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+#: marks an element virt-xml created only to look into (written only if something was set in it)
+SCRATCH_MARK = "{urn:pyvirt}new"
+
+# virtinst's element order: the path of an element from <domain> -> its children in the order
+# virt-install 4.1 writes them (its classes' _XML_PROP_ORDER, and for children no property
+# orders, the order its option parsers set them).  A child not listed goes after the listed
+# ones, in the order it was added.
+_VIRTINST_ORDER = """
+domain: name uuid genid title description metadata iothreads iothreadids defaultiothread maxMemory memory currentMemory blkiotune memtune memoryBacking vcpu vcpus numatune resource sysinfo bootloader bootloader_args os idmap features cpu clock on_poweroff on_reboot on_crash pm devices launchSecurity seclabel keywrap on_lockfailure cputune qemu:commandline
+domain/blkiotune: weight device
+domain/blkiotune/device: path weight read_bytes_sec write_bytes_sec read_iops_sec write_iops_sec
+domain/memtune: hard_limit soft_limit swap_hard_limit min_guarantee
+domain/memoryBacking: hugepages nosharepages locked access source discard allocation
+domain/numatune: memory memnode
+domain/resource: partition fibrechannel
+domain/sysinfo: bios system baseBoard chassis oemStrings entry
+domain/os: type firmware loader nvram init initarg initenv initdir inituser initgroup kernel initrd cmdline dtb acpi boot bootmenu bios smbios
+domain/idmap: uid gid
+domain/features: acpi apic pae gic privnet hap viridian pmu hyperv vmport kvm pvspinlock smm vmcoreinfo ioapic
+domain/features/hyperv: relaxed vapic spinlocks vpindex runtime synic stimer reset vendor_id frequencies reenlightenment tlbflush ipi evmcs
+domain/features/kvm: hidden hint-dedicated poll-control
+domain/cpu: model vendor topology cache feature numa
+domain/cpu/numa: cell interconnects
+domain/cpu/numa/cell: distances cache
+domain/cpu/numa/cell/cache: size line
+domain/cpu/numa/interconnects: latency bandwidth
+domain/devices: emulator disk controller filesystem interface smartcard serial parallel console channel input tpm graphics sound audio video hostdev redirdev watchdog memballoon rng panic shmem memory vsock iommu
+domain/devices/disk: driver auth source target alias address serial wwn readonly shareable transient iotune blockio geometry boot
+domain/devices/disk/source: host address reservations seclabel
+domain/devices/disk/iotune: read_bytes_sec write_bytes_sec total_bytes_sec read_iops_sec write_iops_sec total_iops_sec
+domain/devices/controller: master driver target alias address boot
+domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver alias address boot
+domain/devices/filesystem/binary: cache lock sandbox
+domain/devices/interface: source mac target model virtualport filterref rom mtu alias address link driver boot
+domain/devices/smartcard: database alias address boot certificate source driver
+domain/devices/smartcard/source: .. clipboard mouse seclabel
+domain/devices/smartcard/source/..: source protocol log
+domain/devices/serial: source target alias address boot driver
+domain/devices/serial/source: .. clipboard mouse seclabel
+domain/devices/serial/source/..: source protocol log
+domain/devices/parallel: source target alias address boot driver
+domain/devices/parallel/source: .. clipboard mouse seclabel
+domain/devices/parallel/source/..: source protocol log
+domain/devices/console: source target alias address boot driver
+domain/devices/console/source: .. clipboard mouse seclabel
+domain/devices/console/source/..: source protocol log
+domain/devices/channel: source target alias address boot driver
+domain/devices/channel/source: .. clipboard mouse seclabel
+domain/devices/channel/source/..: source protocol log
+domain/devices/input: source alias address boot driver
+domain/devices/tpm: backend active_pcr_banks alias address boot driver
+domain/devices/tpm/backend: device encryption
+domain/devices/tpm/active_pcr_banks: sha1 sha256 sha384 sha512
+domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib alias address boot listen driver
+domain/devices/sound: audio alias address boot codec driver
+domain/devices/audio: alias address boot driver
+domain/devices/video: model alias address boot driver
+domain/devices/hostdev: source driver rom alias address boot
+domain/devices/hostdev/source: vendor product address adapter interface char block
+domain/devices/redirdev: source alias address boot driver
+domain/devices/redirdev/source: .. clipboard mouse seclabel
+domain/devices/redirdev/source/..: source protocol log
+domain/devices/watchdog: alias address boot driver
+domain/devices/memballoon: stats alias address boot driver
+domain/devices/rng: backend rate alias address boot driver
+domain/devices/rng/backend/source: .. clipboard mouse seclabel
+domain/devices/rng/backend/source/..: source protocol log
+domain/devices/panic: alias address boot driver
+domain/devices/shmem: model size server msi alias address boot driver
+domain/devices/memory: alias uuid address boot source target driver
+domain/devices/memory/source: pagesize path nodemask pmem alignsize
+domain/devices/memory/target: size node label block current requested readonly
+domain/devices/vsock: cid alias address boot driver
+domain/devices/iommu: driver alias address boot
+domain/launchSecurity: cbitpos reducedPhysBits policy session dhCert
+domain/seclabel: label baselabel
+domain/cputune: shares period quota global_period global_quota emulator_period emulator_quota iothread_period iothread_quota vcpupin emulatorpin iothreadpin emulatorsched vcpusched iothreadsched cachetune memorytune
+domain/cputune/cachetune: cache monitor
+domain/qemu:commandline: qemu:arg qemu:env
+"""
+
+
+def _table(text: str) -> dict[str, tuple[str, ...]]:
+    return {key.strip(): tuple(val.split()) for key, _, val in
+            (line.partition(":") for line in text.strip().splitlines())}
+
+
+def _chain(el: etree._Element) -> str:
+    tags = []
+    node: etree._Element | None = el
+    while node is not None:
+        tags.append(node.tag)
+        node = node.getparent()
+    return "/".join(reversed(tags))
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """How one tool lays a document out: child order per element path (empty: the model's
+    declaration order, i.e. libvirt's) and the attribute quote character."""
+
+    name: str
+    quote: str
+    orders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: prefixes the tool writes for the namespaces it uses (else lxml invents ``ns0``)
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+
+    def order_for(self, parent: etree._Element) -> tuple[str, ...]:
+        """The child order under `parent`, found by its path under <domain>; an element not
+        (yet) in a domain is looked up as a device, then as a child of <domain>."""
+        return self._order(_chain(parent))
+
+    @cache  # noqa: B019 - the profiles are module constants, alive as long as the process
+    def _order(self, chain: str) -> tuple[str, ...]:
+        for key in (chain, f"domain/devices/{chain}", f"domain/{chain}"):
+            if key in self.orders:
+                return self.orders[key]
+        return ()
+
+    def insert(self, parent: etree._Element, el: etree._Element) -> etree._Element:
+        """Put `el` under `parent` where the profile's order puts it: before the first
+        sibling that comes later, else last (also when its tag has no place)."""
+        order = self.order_for(parent)
+        if el.tag in order:
+            rank = order.index(el.tag)
+            for idx, sib in enumerate(parent):
+                if sib.tag in order and order.index(sib.tag) > rank:
+                    parent.insert(idx, el)
+                    return el
+        parent.append(el)
+        return el
+
+    def arrange(self, el: etree._Element) -> etree._Element:
+        """Reorder a freshly built subtree's children into the profile's order (a stable
+        sort: children without a place keep theirs after the placed ones)."""
+        if self.orders:
+            for node in el.iter():
+                order = self.order_for(node)
+                if order and len(node):
+                    kids = list(node)
+                    ranked = sorted(kids, key=lambda k: order.index(k.tag) if k.tag in order else len(order))
+                    if ranked != kids:
+                        node[:] = ranked
+        return el
+
+    def to_text(self, root: etree._Element) -> str:
+        """The document as the tool prints it: two-space indent, trailing newline; for
+        virt-install libxml2's own layout (double quotes), scratch elements virt-xml made
+        but left empty dropped, blank text of elements with children removed, and a
+        childless element's whitespace kept (``<devices>\\n  </devices>``)."""
+        if self.quote == "'":
+            from .mapping import to_text
+            return to_text(root)
+        root = copy.deepcopy(root)
+        for el in list(root.iter()):
+            if el.get(SCRATCH_MARK) is not None:
+                del el.attrib[SCRATCH_MARK]
+                if not len(el) and not el.attrib and not (el.text or "").strip():
+                    el.getparent().remove(el)
+        for el in root.iter():
+            if len(el) and el.text is not None and not el.text.strip():
+                el.text = None
+            if el.tail is not None and not el.tail.strip():
+                el.tail = None
+        etree.cleanup_namespaces(root)
+        etree.indent(root, space="  ")
+        return etree.tostring(root, encoding="unicode") + "\n"
+
+
+#: libvirt: the model's order, single quotes (virBuffer's formatter)
+LIBVIRT = Profile("libvirt", "'")
+#: virt-install / virt-xml / virt-clone 4.1: virtinst's order, libxml2's double quotes
+VIRTINST = Profile("virtinst", '"', _table(_VIRTINST_ORDER),
+                   {QEMU_NS: "qemu", LIBOSINFO_NS: "libosinfo"})
