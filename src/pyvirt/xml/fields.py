@@ -33,12 +33,14 @@ _KEEP_UNKNOWN: contextvars.ContextVar[str] = contextvars.ContextVar("keep_unknow
 
 
 @contextlib.contextmanager
-def keeping_unknown(*, any_value: bool = False) -> Iterator[None]:
+def keeping_unknown(*, any_value: bool = False, verbatim: bool = False) -> Iterator[None]:
     """Within this block, undeclared attributes/elements and values libvirt knows but pyvirt
     does not implement are kept on the objects read (``_xml_extra``) and written back by
     :func:`pyvirt.xml.mapping.build`, instead of being refused.  ``any_value`` (formatting
-    only) also keeps enumerated values the model does not list at all."""
-    token = _KEEP_UNKNOWN.set("any" if any_value else "known")
+    only) also keeps enumerated values the model does not list at all; ``verbatim`` keeps
+    any value its type refuses as a :class:`Verbatim` string (virt-install writes what it is
+    given and leaves judging it to libvirt's define)."""
+    token = _KEEP_UNKNOWN.set("verbatim" if verbatim else "any" if any_value else "known")
     try:
         yield
     finally:
@@ -48,6 +50,27 @@ def keeping_unknown(*, any_value: bool = False) -> Iterator[None]:
 def keep_unknown_active() -> bool:
     """Whether :func:`keeping_unknown` is in effect (for converters and post-parse checks)."""
     return bool(_KEEP_UNKNOWN.get())
+
+
+class Verbatim(str):
+    """A value kept exactly as written because its field's type refuses it (only read inside
+    ``keeping_unknown(verbatim=True)``); the writer puts it back unchanged."""
+
+
+def convert(conv: Conv, text: str, where: str, line: int | None) -> Any:
+    """``conv.parse``, or inside ``keeping_unknown(verbatim=True)`` the text itself when the
+    type refuses it."""
+    try:
+        return conv.parse(text, where, line)
+    except XMLError:
+        if _KEEP_UNKNOWN.get() != "verbatim":
+            raise
+        return Verbatim(text)
+
+
+def format_value(conv: Conv, value: Any) -> str:
+    """``conv.format``; a :class:`Verbatim` value is written as it was read."""
+    return str(value) if isinstance(value, Verbatim) else conv.format(value)
 
 
 class Conv:
@@ -123,7 +146,7 @@ class Enum(Conv):
     def parse(self, text: str, where: str, line: int | None) -> str:
         if text in self.values:
             return text
-        if text in self.known or _KEEP_UNKNOWN.get() == "any":
+        if text in self.known or _KEEP_UNKNOWN.get() in ("any", "verbatim"):
             if keep_unknown_active():
                 return text
             raise XMLUnsupportedError(f"unsupported value {text!r} for {where}", line)

@@ -20,7 +20,7 @@ from lxml import etree
 
 from .errors import XMLError, XMLUnsupportedError
 from .escape import escape_xml
-from .fields import NAMESPACES, ONOFF, Spec, keep_unknown_active
+from .fields import NAMESPACES, ONOFF, Spec, convert, format_value, keep_unknown_active
 from .profiles import Profile
 from .units import parse_size_bytes, parse_size_kib
 
@@ -262,7 +262,7 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
                 raw_value = sub.get(att) if att else sub.text
                 if raw_value is None:
                     raise XMLError(f"missing attribute '{att}' of <{sub.tag}>", sub.sourceline)
-                out.append(spec.conv.parse(raw_value, _where(sub, att), sub.sourceline))
+                out.append(convert(spec.conv, raw_value, _where(sub, att), sub.sourceline))
             kwargs[name] = out
             continue
         target = _find(el, steps)
@@ -274,7 +274,7 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
             kwargs[name] = True
         elif spec.kind == "state":
             st = target.get("state")
-            kwargs[name] = True if st is None else ONOFF.parse(st, _where(target, "state"), target.sourceline)
+            kwargs[name] = True if st is None else convert(ONOFF, st, _where(target, "state"), target.sourceline)
         elif spec.kind == "scaled":
             if spec.unit == "bytes":
                 kwargs[name] = parse_size_bytes(target.text or "", target.get("unit"), f"<{target.tag}>",
@@ -287,7 +287,7 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
         else:
             value = target.get(att) if att else (target.text or "")
             if value is not None:
-                kwargs[name] = spec.conv.parse(value, _where(target, att), target.sourceline)
+                kwargs[name] = convert(spec.conv, value, _where(target, att), target.sourceline)
     obj = cls(**kwargs)
     if hasattr(obj, "line"):
         obj.line = el.sourceline
@@ -377,7 +377,7 @@ def _fmt_value(obj: Any, name: str, spec: Spec, value: Any) -> str:
         s = hook(name, value)
         if s is not None:
             return s
-    return spec.conv.format(value)
+    return format_value(spec.conv, value)
 
 
 #: Text marking an element written as an open/close pair even when empty (libvirt 9.0 writes
@@ -411,16 +411,16 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
             for item in value:
                 sub = etree.SubElement(parent, steps[-1])
                 if att:
-                    sub.set(att, spec.conv.format(item))
+                    sub.set(att, format_value(spec.conv, item))
                 else:
-                    sub.text = spec.conv.format(item)
+                    sub.text = format_value(spec.conv, item)
         elif spec.kind == "child":
             parent = _get_or_make(el, steps[:-1])
             parent.append(build(value, steps[-1], opts))
         elif spec.kind == "flag":
             _get_or_make(el, steps)
         elif spec.kind == "state":
-            _get_or_make(el, steps).set("state", ONOFF.format(value))
+            _get_or_make(el, steps).set("state", format_value(ONOFF, value))
         elif spec.kind == "scaled":
             target = _get_or_make(el, steps)
             if not opts.bare_sizes:

@@ -30,7 +30,8 @@ SCRATCH_MARK = "{urn:pyvirt}new"
 # virtinst's element order: the path of an element from <domain> -> its children in the order
 # virt-install 4.1 writes them (its classes' _XML_PROP_ORDER, and for children no property
 # orders, the order its option parsers set them).  A child not listed goes after the listed
-# ones, in the order it was added.
+# ones, in the order it was added.  A key ending in ``@`` orders the element's attributes,
+# where virtinst's property order differs from the model's declaration order.
 _VIRTINST_ORDER = """
 domain: name uuid genid title description metadata iothreads iothreadids defaultiothread maxMemory memory currentMemory blkiotune memtune memoryBacking vcpu vcpus numatune resource sysinfo bootloader bootloader_args os idmap features cpu clock on_poweroff on_reboot on_crash pm devices launchSecurity seclabel keywrap on_lockfailure cputune qemu:commandline
 domain/blkiotune: weight device
@@ -98,6 +99,8 @@ domain/devices/memory/source: pagesize path nodemask pmem alignsize
 domain/devices/memory/target: size node label block current requested readonly
 domain/devices/vsock: cid alias address boot driver
 domain/devices/iommu: driver alias address boot
+domain/devices/iommu/driver@: aw_bits intremap caching_mode eim iotlb
+domain/devices/audio@: type id
 domain/launchSecurity: cbitpos reducedPhysBits policy session dhCert
 domain/seclabel: label baselabel
 domain/cputune: shares period quota global_period global_quota emulator_period emulator_quota iothread_period iothread_quota vcpupin emulatorpin iothreadpin emulatorsched vcpusched iothreadsched cachetune memorytune
@@ -157,8 +160,9 @@ class Profile:
         return el
 
     def arrange(self, el: etree._Element) -> etree._Element:
-        """Reorder a freshly built subtree's children into the profile's order (a stable
-        sort: children without a place keep theirs after the placed ones)."""
+        """Reorder a freshly built subtree's children (and attributes, where the profile
+        orders them) into the profile's order: a stable sort, what has no place keeps its
+        own after what has one."""
         if self.orders:
             for node in el.iter():
                 order = self.order_for(node)
@@ -167,6 +171,12 @@ class Profile:
                     ranked = sorted(kids, key=lambda k: order.index(k.tag) if k.tag in order else len(order))
                     if ranked != kids:
                         node[:] = ranked
+                attrs = self._order(_chain(node) + "@") if isinstance(node.tag, str) else ()
+                if attrs and len(node.attrib) > 1:
+                    items = sorted(node.attrib.items(),
+                                   key=lambda kv: attrs.index(kv[0]) if kv[0] in attrs else len(attrs))
+                    node.attrib.clear()
+                    node.attrib.update(items)
         return el
 
     def to_text(self, root: etree._Element) -> str:

@@ -16,7 +16,7 @@ from pyvirt.install.subopts import Spec
 
 @cache
 def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
-    from pyvirt.install import optmap
+    from pyvirt.install import modelopt, optmap
     from pyvirt.install.opts import devices, disk, domain, generic, network, xmlopt
 
     specs: dict[str, Spec] = {}
@@ -33,6 +33,7 @@ def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
     for flag in optmap.PATHS:
         if flag not in handled:
             specs[flag] = generic.table_spec(flag)
-            apply[flag] = generic.table_only(flag, specs[flag])
+            build = modelopt.table_model if flag in modelopt.MODELS else generic.table_only
+            apply[flag] = build(flag, specs[flag])
     apply["--xml"] = xmlopt.apply_xml
     return specs, apply

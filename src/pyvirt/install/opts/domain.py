@@ -87,8 +87,8 @@ def apply_memory(g: Guest, optstr: str) -> None:
         if slots and el is not None:
             el.set("slots", slots)
     if "hugepages" in o:  # virt-install's alias of --memorybacking hugepages=
-        backing = child(g.root, "memoryBacking")
-        pathset.set_path(backing, "hugepages", yesno(o["hugepages"] or "on", "hugepages"))
+        from pyvirt.install.modelopt import apply_rows
+        apply_rows("--memorybacking", g, {"hugepages": o["hugepages"] or "on"})
 
 
 def apply_vcpus(g: Guest, optstr: str) -> None:

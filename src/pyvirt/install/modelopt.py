@@ -1,0 +1,164 @@
+"""Options built through the pyvirt.xml model, as virtinst builds its Guest's objects.
+
+For an option listed in :data:`MODELS`, the element is a model object
+(:class:`pyvirt.xml.domain.NumaTune`, ...): each sub-option names a field of it through
+optmap's row (the row's XML path is the field's own declaration), the value is read with
+the field's type, and the element is written by the model's writer in virt-install's profile
+(:data:`pyvirt.xml.profiles.VIRTINST`: its child order, attributes in the model's order as
+virtinst's property order).  An element that is already there (an earlier option, or the
+domain virt-xml edits) is read into the object first, with whatever the model does not
+declare kept as it was.  Values the model's types refuse are written as given, as
+virt-install does: libvirt judges them when the domain is defined.
+
+So that no sub-option is accepted and dropped, every row of these options must name a
+model field (:func:`resolve` raises for one that does not, and a unit test resolves them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from lxml import etree
+
+from pyvirt.install import pathset
+from pyvirt.install.guest import Guest
+from pyvirt.install.subopts import Spec, check_unknown, parse
+from pyvirt.install.xmltree import child
+from pyvirt.xml.domain import IOMMU, Audio, MemoryBacking, NumaTune
+from pyvirt.xml.fields import Spec as FieldSpec
+from pyvirt.xml.fields import convert, keeping_unknown
+from pyvirt.xml.mapping import build_for, parse_obj, specs
+from pyvirt.xml.profiles import VIRTINST
+
+#: option -> the model class of the element it builds (at optmap's location for it)
+MODELS: dict[str, type] = {"--numatune": NumaTune, "--memorybacking": MemoryBacking,
+                           "--iommu": IOMMU, "--audio": Audio}
+
+#: one step to a field: (field name, its spec, whether the row indexes a list there)
+Step = tuple[str, FieldSpec, bool]
+
+
+@cache
+def resolve(cls: type, path: str) -> tuple[Step, ...]:
+    """The fields a row path (``memnode[]/@cellid``) goes through in `cls`, the value's
+    field last; a ``[]`` step must be a list of objects in the model."""
+    plain = path.replace("[]", "")
+    for name, spec in specs(cls):
+        if spec.path == plain and spec.kind in ("value", "flag", "state"):
+            return ((name, spec, False),)
+    for name, spec in specs(cls):
+        if spec.kind in ("child", "children") and plain.startswith(spec.path + "/"):
+            depth = spec.path.count("/") + 1
+            parts = path.split("/")
+            head, rest = parts[:depth], "/".join(parts[depth:])
+            indexed = head[-1].endswith("[]")
+            if indexed != (spec.kind == "children"):
+                continue
+            return ((name, spec, indexed), *resolve(spec.cls, rest))
+    raise LookupError(f"{cls.__name__} declares no field at {path!r}")
+
+
+def _descend(obj: Any, step: Step, index: int, create: bool) -> Any:
+    name, spec, indexed = step
+    if indexed:
+        items = getattr(obj, name)
+        if create:
+            while len(items) <= index:
+                items.append(spec.cls())
+        return items[index] if index < len(items) else None
+    sub = getattr(obj, name)
+    if sub is None and create:
+        sub = spec.cls()
+        setattr(obj, name, sub)
+    return sub
+
+
+def set_field(obj: Any, path: str, value: str | bool, indexes: list[int]) -> None:
+    """Write one row's converted value (pathset.convert: text, or True/False for an
+    element's presence, False also for an emptied value) into the model object."""
+    steps = resolve(type(obj), path)
+    idx = list(indexes)
+    node = obj
+    for step in steps[:-1]:
+        node = _descend(node, step, idx.pop(0) if step[2] and idx else 0, value is not False)
+        if node is None:  # unsetting something that is not there
+            return
+    name, spec, _ = steps[-1]
+    if spec.kind == "flag":
+        setattr(node, name, value is not False)
+        if value is False:  # an element removed takes what lies inside it (virtinst's XML API)
+            for other, ospec in specs(type(node)):
+                if ospec.path.startswith(spec.path + "/"):
+                    setattr(node, other, [] if ospec.kind in ("children", "values") else None)
+        return
+    if value is False:
+        setattr(node, name, None)
+    elif value is not True:
+        with keeping_unknown(verbatim=True):
+            setattr(node, name, convert(spec.conv, value, path, None))
+
+
+def read(el: etree._Element | None, cls: type) -> Any:
+    """The model object of an element (an empty one for None), keeping what the model
+    does not declare and values its types refuse."""
+    if el is None:
+        return cls()
+    with keeping_unknown(verbatim=True):
+        return parse_obj(el, cls)
+
+
+def write(el: etree._Element, obj: Any) -> etree._Element:
+    """Replace `el`'s content by `obj` written in virt-install's profile; `el` keeps its
+    place (and identity) in the document."""
+    new = build_for(obj, el.tag, VIRTINST)
+    el.attrib.clear()
+    el.attrib.update(new.attrib)
+    el.text = new.text
+    el[:] = list(new)
+    return el
+
+
+def apply_rows(flag: str, g: Guest, opts: dict[str, str | None]) -> None:
+    """Set the table rows named in `opts` on `flag`'s element of guest `g` (a device option:
+    on a new device), through its model."""
+    where, tag = pathset.where(flag) or ("", "")
+    cls = MODELS[flag]
+    if where.startswith("devices/"):
+        node = g.add_device(etree.Element(tag))
+    else:
+        node = g.root
+        for part in filter(None, where.split("/")):
+            node = child(node, part)
+    obj = read(node if len(node) or node.attrib else None, cls)
+    for key, value in opts.items():
+        row = pathset.lookup(flag, key)
+        if row is None:
+            continue
+        path, kind, indexes = row
+        set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
+    write(node, obj)
+
+
+def table_model(flag: str, spec: Spec) -> Callable[[Guest, str], None]:
+    """The parser of an option every sub-option of which is a model field."""
+    def apply(g: Guest, optstr: str) -> None:
+        if optstr == "none":
+            return
+        opts = parse(spec, optstr)
+        check_unknown(spec, opts)
+        apply_rows(flag, g, opts)
+    return apply
+
+
+def unresolved(flag: str) -> list[str]:
+    """optmap's rows of a model-built `flag` that name no model field (should be none)."""
+    bad = []
+    for name, (path, _kind) in pathset.rows(flag).items():
+        try:
+            resolve(MODELS[flag], path)
+        except LookupError:
+            bad.append(name)
+    return bad
+

@@ -1,0 +1,88 @@
+"""Options built through the pyvirt.xml model (install/modelopt): --numatune, --memorybacking.
+
+Every sub-option names a model field (none accepted and dropped); the element comes out in
+virt-install's order with attributes in the model's (virtinst's property) order, whatever
+order the user typed; what the model does not declare in an element that is already there
+is kept; values the model's types refuse are written as given, as virt-install does.
+"""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from pyvirt.install import modelopt, pathset
+from pyvirt.install.guest import Guest
+from pyvirt.install.optmap import PATHS
+from pyvirt.xml.domain import NumaTune
+
+
+def _guest(xml: str = "<domain/>") -> Guest:
+    g = Guest(None)  # type: ignore[arg-type]  # the rows need no connection
+    g.root = etree.fromstring(xml)
+    return g
+
+
+def _apply(g: Guest, flag: str, optstr: str) -> etree._Element:
+    from pyvirt.install.opts import registry
+    registry()[1][flag](g, optstr)
+    where, _tag = pathset.where(flag) or ("", "")
+    return g.root.find(where)
+
+
+@pytest.mark.parametrize("flag", sorted(modelopt.MODELS))
+def test_every_row_names_a_model_field(flag: str) -> None:
+    assert flag in PATHS
+    assert modelopt.unresolved(flag) == []
+
+
+def test_a_path_the_model_lacks_is_an_error_not_a_silent_drop() -> None:
+    with pytest.raises(LookupError, match="NumaTune declares no field at 'memory/@bogus'"):
+        modelopt.resolve(NumaTune, "memory/@bogus")
+    with pytest.raises(LookupError):  # memnode is a list: a row must index it
+        modelopt.resolve(NumaTune, "memnode/@cellid")
+
+
+def test_attributes_in_the_models_order_not_the_users() -> None:
+    a = _apply(_guest(), "--numatune", "nodeset=1,mode=strict,memnode1.nodeset=2,memnode1.cellid=1")
+    assert etree.tostring(a, encoding="unicode") == (
+        '<numatune><memory mode="strict" nodeset="1"/><memnode/>'
+        '<memnode cellid="1" nodeset="2"/></numatune>')
+
+
+def test_children_in_virt_install_order_and_values_as_given() -> None:
+    mb = _apply(_guest(), "--memorybacking",
+                "source.type=memfd,access.mode=shared,size=bogus,allocation.threads=0x10,locked=on")
+    assert [k.tag for k in mb] == ["hugepages", "locked", "access", "source", "allocation"]
+    assert mb.find("hugepages/page").get("size") == "bogus"  # libvirt judges it at define
+    assert mb.find("allocation").get("threads") == "16"
+
+
+def test_an_existing_element_keeps_what_the_model_does_not_declare() -> None:
+    g = _guest("<domain><numatune><memory mode='strict' future='x'/><later a='1'/></numatune>"
+               "<memoryBacking><hugepages><page size='2' unit='M'/></hugepages></memoryBacking></domain>")
+    nt = _apply(g, "--numatune", "memory.nodeset=0-1")
+    assert etree.tostring(nt, encoding="unicode") == (
+        '<numatune><memory mode="strict" nodeset="0-1" future="x"/><later a="1"/></numatune>')
+    assert nt is g.root.find("numatune")  # edited in place, not replaced
+    mb = _apply(g, "--memorybacking", "hugepages=off,locked=on")
+    assert [k.tag for k in mb] == ["locked"]  # <hugepages> goes with its pages, as in virtinst
+
+
+def test_memory_hugepages_alias_uses_the_same_model() -> None:
+    g = _guest()
+    _apply(g, "--memorybacking", "access.mode=shared")
+    from pyvirt.install.opts.domain import apply_memory
+    apply_memory(g, "64,hugepages=on")
+    assert [k.tag for k in g.root.find("memoryBacking")] == ["hugepages", "access"]
+
+
+def test_device_options_add_a_device_each_in_virtinsts_attribute_order() -> None:
+    g = _guest()
+    _apply(g, "--audio", "id=1,type=spice")
+    _apply(g, "--iommu", "driver.iotlb=off,model=intel,driver.aw_bits=48")
+    _apply(g, "--audio", "id=2,type=pulseaudio")
+    audios = g.root.findall("devices/audio")
+    assert [list(a.attrib.items()) for a in audios] == [[("type", "spice"), ("id", "1")],
+                                                         [("type", "pulseaudio"), ("id", "2")]]
+    assert list(g.root.find("devices/iommu/driver").attrib) == ["aw_bits", "iotlb"]
