@@ -86,3 +86,36 @@ def test_device_options_add_a_device_each_in_virtinsts_attribute_order() -> None
     assert [list(a.attrib.items()) for a in audios] == [[("type", "spice"), ("id", "1")],
                                                          [("type", "pulseaudio"), ("id", "2")]]
     assert list(g.root.find("devices/iommu/driver").attrib) == ["aw_bits", "iotlb"]
+
+
+def test_sysinfo_tables_each_get_their_own_rows() -> None:
+    """--sysinfo's handler merges tables of one type; the table rows of a second --sysinfo go
+    into the table that option made (they went into the first one before)."""
+    g = _guest("<domain><os/></domain>")
+    _apply(g, "--sysinfo", "chassis.asset=A1,system.serial=S1,oemStrings.entry1=two,oemStrings.entry0=one")
+    _apply(g, "--sysinfo", "type=fwcfg,entry0.name=opt/x,entry0=val,entry1.file=/f,entry1.name=opt/y")
+    _apply(g, "--sysinfo", "bios.vendor=V")
+    smbios, fwcfg = g.root.findall("sysinfo")
+    assert [k.tag for k in smbios] == ["bios", "system", "chassis", "oemStrings"]
+    assert [e.text for e in smbios.findall("oemStrings/entry")] == ["one", "two"]
+    assert [list(e.attrib.items()) for e in fwcfg] == [[("name", "opt/x")],
+                                                       [("name", "opt/y"), ("file", "/f")]]
+
+
+def test_seclabel_is_a_model_object() -> None:
+    g = _guest()
+    _apply(g, "--seclabel", "imagelabel=i,baselabel=b,label=l,relabel=yes,model=dac,type=static")
+    sl = g.root.find("seclabel")
+    assert list(sl.attrib.items()) == [("type", "static"), ("model", "dac"), ("relabel", "yes")]
+    assert [(k.tag, k.text) for k in sl] == [("label", "l"), ("baselabel", "b"), ("imagelabel", "i")]
+
+
+def test_clone_sets_the_smbios_uuid_through_the_model() -> None:
+    from pyvirt.install.clone import Cloner
+    cl = Cloner.__new__(Cloner)
+    cl.new = etree.fromstring(
+        "<domain><uuid>1</uuid><sysinfo type='smbios'><system><entry name='uuid'>1</entry>"
+        "<entry name='serial'>s</entry></system><processor/></sysinfo></domain>")
+    cl.set_uuid("00000000-1111-2222-3333-444444444444")
+    assert cl.new.findtext("sysinfo/system/entry[@name='uuid']") == "00000000-1111-2222-3333-444444444444"
+    assert cl.new.find("sysinfo/processor") is not None  # not in the model: kept

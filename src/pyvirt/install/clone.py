@@ -193,8 +193,16 @@ class Cloner:
 
     def set_uuid(self, uuid: str) -> None:
         set_text(self.new, "uuid", uuid)
-        for entry in self.new.findall("sysinfo/system/entry[@name='uuid']"):
-            entry.text = uuid
+        from pyvirt.install import modelopt
+        from pyvirt.xml.domain import Sysinfo
+        for el in self.new.findall("sysinfo"):
+            if el.find("system/entry[@name='uuid']") is None:
+                continue
+            si = modelopt.read(el, Sysinfo)
+            for entry in si.system.entries if si.system else ():
+                if entry.name == "uuid":
+                    entry.value = uuid
+            modelopt.write(el, si)
 
     def set_macs(self, macs: list[str]) -> None:
         for mac in macs:

@@ -461,28 +461,31 @@ class Installer:
         smb = g.root.find("os/smbios")
         if smb is not None and smb.get("mode") not in (None, "sysinfo"):
             return
+        from pyvirt.install import modelopt
+        from pyvirt.xml.domain import Sysinfo, SysinfoEntry, SysinfoSection
+        from pyvirt.xml.mapping import build_for
+        from pyvirt.xml.profiles import VIRTINST
+
         child(g.os, "smbios", mode="sysinfo")
         info = None
         for si in g.root.findall("sysinfo"):
             if si.get("type") == "smbios":
                 info = si
-        if info is None:
-            # virt-install adds it to the parsed install XML, so it lands after <devices>
-            # (and whatever follows them), before the on_* events.
-            info = etree.Element("sysinfo", type="smbios")
-            anchor = next((e for e in g.root if e.tag in ("on_poweroff", "on_reboot", "on_crash")),
-                          None)
-            if anchor is not None:
-                anchor.addprevious(info)
-            else:
-                g.root.append(info)
-        system = info.find("system")
-        if system is None:
-            system = etree.SubElement(info, "system")
-        for e in system.findall("entry"):
-            if e.get("name") == "serial":
-                system.remove(e)
-        etree.SubElement(system, "entry", name="serial").text = "ds=nocloud"
+        obj = modelopt.read(info, Sysinfo) if info is not None else Sysinfo(type="smbios")
+        obj.system = obj.system or SysinfoSection()
+        obj.system.entries = [e for e in obj.system.entries if e.name != "serial"]
+        obj.system.entries.append(SysinfoEntry(name="serial", value="ds=nocloud"))
+        if info is not None:
+            modelopt.write(info, obj)
+            return
+        # virt-install adds it to the parsed install XML, so it lands after <devices>
+        # (and whatever follows them), before the on_* events.
+        info = build_for(obj, "sysinfo", VIRTINST)
+        anchor = next((e for e in g.root if e.tag in ("on_poweroff", "on_reboot", "on_crash")), None)
+        if anchor is not None:
+            anchor.addprevious(info)
+        else:
+            g.root.append(info)
 
 
 class _Shadow(Guest):

@@ -25,8 +25,8 @@ from lxml import etree
 from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, check_unknown, parse
-from pyvirt.install.xmltree import child
-from pyvirt.xml.domain import IOMMU, Audio, MemoryBacking, NumaTune
+from pyvirt.install.xmltree import child, insert
+from pyvirt.xml.domain import IOMMU, Audio, DomainSeclabel, MemoryBacking, NumaTune, Sysinfo
 from pyvirt.xml.fields import Spec as FieldSpec
 from pyvirt.xml.fields import convert, keeping_unknown
 from pyvirt.xml.mapping import build_for, parse_obj, specs
@@ -34,7 +34,8 @@ from pyvirt.xml.profiles import VIRTINST
 
 #: option -> the model class of the element it builds (at optmap's location for it)
 MODELS: dict[str, type] = {"--numatune": NumaTune, "--memorybacking": MemoryBacking,
-                           "--iommu": IOMMU, "--audio": Audio}
+                           "--iommu": IOMMU, "--audio": Audio, "--seclabel": DomainSeclabel,
+                           "--sysinfo": Sysinfo}
 
 #: one step to a field: (field name, its spec, whether the row indexes a list there)
 Step = tuple[str, FieldSpec, bool]
@@ -44,12 +45,12 @@ Step = tuple[str, FieldSpec, bool]
 def resolve(cls: type, path: str) -> tuple[Step, ...]:
     """The fields a row path (``memnode[]/@cellid``) goes through in `cls`, the value's
     field last; a ``[]`` step must be a list of objects in the model."""
-    plain = path.replace("[]", "")
+    plain = path.replace("[]", "") or "."
     for name, spec in specs(cls):
         if spec.path == plain and spec.kind in ("value", "flag", "state"):
             return ((name, spec, False),)
     for name, spec in specs(cls):
-        if spec.kind in ("child", "children") and plain.startswith(spec.path + "/"):
+        if spec.kind in ("child", "children") and (plain + "/").startswith(spec.path + "/"):
             depth = spec.path.count("/") + 1
             parts = path.split("/")
             head, rest = parts[:depth], "/".join(parts[depth:])
@@ -120,25 +121,54 @@ def write(el: etree._Element, obj: Any) -> etree._Element:
     return el
 
 
+def add(g: Guest, flag: str, obj: Any) -> etree._Element:
+    """A new element for `obj` where `flag`'s objects live, after the others of its kind
+    (a handler's object: a seclabel, an SMBIOS table)."""
+    where, tag = pathset.where(flag) or ("", "")
+    parent = g.root
+    for part in filter(None, where.split("/")[:-1]):
+        parent = child(parent, part)
+    return built(g, flag, insert(parent, build_for(obj, tag, VIRTINST)))
+
+
+def built(g: Guest, flag: str, el: etree._Element) -> etree._Element:
+    """Note `el` as the element `flag`'s handler just made or changed: the option's table
+    rows go there (the second of two ``--sysinfo``, not the first)."""
+    g.flags.extra.setdefault("built", {})[flag] = el
+    return el
+
+
+def last_built(g: Guest, flag: str) -> etree._Element | None:
+    """The element `flag`'s handler made or changed in this run of the option, if any."""
+    el = g.flags.extra.get("built", {}).pop(flag, None)
+    return el if el is not None and el.getparent() is not None else None
+
+
+def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
+             skip: set[str] | None = None) -> None:
+    """Set the table rows named in `opts` (but those in `skip`, and the ``!`` rows a
+    handler owns) on element `el` of `flag`, through its model."""
+    obj = read(el if len(el) or el.attrib else None, MODELS[flag])
+    for key, value in opts.items():
+        row = pathset.lookup(flag, key)
+        if row is None or (skip and key in skip) or row[1].endswith("!"):
+            continue
+        path, kind, indexes = row
+        set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
+    write(el, obj)
+
+
 def apply_rows(flag: str, g: Guest, opts: dict[str, str | None]) -> None:
     """Set the table rows named in `opts` on `flag`'s element of guest `g` (a device option:
     on a new device), through its model."""
     where, tag = pathset.where(flag) or ("", "")
-    cls = MODELS[flag]
     if where.startswith("devices/"):
         node = g.add_device(etree.Element(tag))
     else:
         node = g.root
         for part in filter(None, where.split("/")):
             node = child(node, part)
-    obj = read(node if len(node) or node.attrib else None, cls)
-    for key, value in opts.items():
-        row = pathset.lookup(flag, key)
-        if row is None:
-            continue
-        path, kind, indexes = row
-        set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
-    write(node, obj)
+    apply_to(flag, node, opts)
 
 
 def table_model(flag: str, spec: Spec) -> Callable[[Guest, str], None]:
@@ -153,9 +183,12 @@ def table_model(flag: str, spec: Spec) -> Callable[[Guest, str], None]:
 
 
 def unresolved(flag: str) -> list[str]:
-    """optmap's rows of a model-built `flag` that name no model field (should be none)."""
+    """optmap's rows of a model-built `flag` that name no model field (should be none; the
+    ``!`` rows are the handler's, which builds their part of the object itself)."""
     bad = []
-    for name, (path, _kind) in pathset.rows(flag).items():
+    for name, (path, kind) in pathset.rows(flag).items():
+        if kind.endswith("!"):
+            continue
         try:
             resolve(MODELS[flag], path)
         except LookupError:

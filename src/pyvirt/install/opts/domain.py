@@ -9,10 +9,11 @@ import shlex
 
 from lxml import etree
 
-from pyvirt.install import pathset
+from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, split_tuples, yesno
 from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
+from pyvirt.xml.domain import DomainSeclabel, Sysinfo, SysinfoEntry, SysinfoSection
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,7 @@ def apply_memory(g: Guest, optstr: str) -> None:
         if slots and el is not None:
             el.set("slots", slots)
     if "hugepages" in o:  # virt-install's alias of --memorybacking hugepages=
-        from pyvirt.install.modelopt import apply_rows
-        apply_rows("--memorybacking", g, {"hugepages": o["hugepages"] or "on"})
+        modelopt.apply_rows("--memorybacking", g, {"hugepages": o["hugepages"] or "on"})
 
 
 def apply_vcpus(g: Guest, optstr: str) -> None:
@@ -357,21 +357,38 @@ def apply_sysinfo(g: Guest, optstr: str) -> None:
         return
     if typ == "smbios":
         child(g.os, "smbios", mode="sysinfo")
-    si = next((e for e in g.root.findall("sysinfo") if e.get("type") == typ), None)
-    if si is None:
-        si = append(g.root, "sysinfo", type=typ)
+    el = next((e for e in g.root.findall("sysinfo") if e.get("type") == typ), None)
+    si = modelopt.read(el, Sysinfo) if el is not None else Sysinfo(type=typ)
     for section, fields in _SYSINFO_FIELDS.items():
         for field in fields:
             val = o.get(f"{section}.{field}") or o.get(f"{section}_{field}")
             if val is None:
                 continue
-            sec = child(si, section)
-            entry = next((e for e in sec.findall("entry") if e.get("name") == field), None)
-            if entry is None:
-                entry = append(sec, "entry", name=field)
-            entry.text = val
+            set_smbios_entry(si, section, field, val)
             if section == "system" and field == "uuid":
                 set_text(g.root, "uuid", val)
+    if el is None:
+        modelopt.add(g, "--sysinfo", si)
+    else:
+        modelopt.built(g, "--sysinfo", modelopt.write(el, si))
+
+
+def set_smbios_entry(si: Sysinfo, section: str, name: str, value: str) -> None:
+    """Entry `name` of an SMBIOS table's `section` set to `value` (added after the section's
+    others when it has none)."""
+    if section == "baseBoard":
+        if not si.base_boards:
+            si.base_boards.append(SysinfoSection())
+        sec = si.base_boards[0]
+    else:
+        attr = {"bios": "bios", "system": "system", "chassis": "chassis"}[section]
+        sec = getattr(si, attr) or SysinfoSection()
+        setattr(si, attr, sec)
+    entry = next((e for e in sec.entries if e.name == name), None)
+    if entry is None:
+        entry = SysinfoEntry(name=name)
+        sec.entries.append(entry)
+    entry.value = value
 
 
 def _guess_secmodel(secmodels: list[str], label: str | None) -> str | None:
@@ -395,11 +412,10 @@ def apply_seclabel(g: Guest, optstr: str) -> None:
         # (an empty pair is left for libvirt to choose).
         typ = typ or "dynamic"
         model = model or _guess_secmodel(g.ci.caps.secmodels, o.get("label"))
-    sl = append(g.root, "seclabel", type=typ, model=model,
-                relabel=("yes" if yesno(o["relabel"], "relabel") else "no") if o.get("relabel") else None)
-    for k in ("label", "baselabel", "imagelabel"):
-        if o.get(k):
-            set_text(sl, k, o[k])
+    relabel = yesno(o["relabel"], "relabel") if o.get("relabel") else None
+    modelopt.add(g, "--seclabel", DomainSeclabel(
+        type=typ, model=model, relabel=relabel, label=o.get("label") or None,
+        imagelabel=o.get("imagelabel") or None, baselabel=o.get("baselabel") or None))
 
 
 def apply_launchsec(g: Guest, optstr: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from pyvirt.install import pathset
+from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child
@@ -82,7 +82,8 @@ def _target(g: Guest, flag: str, before: list[Element]) -> Element | None:
     if path.startswith("devices/"):
         new = [el for el in g.devs(tag) if not any(el is old for old in before)]
         return new[-1] if new else None
-    return _guest_element(g, path)
+    made = modelopt.last_built(g, table_flag(flag))
+    return made if made is not None else _guest_element(g, path)
 
 
 # Options whose devices take ``boot.order`` (virt-install's boot_order device args).
@@ -135,7 +136,11 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
         el = _target(g, flag, before)
         if el is None:
             return
-        pathset.apply(table_flag(flag), opts, el, skip={k for k in opts if spec.handles(k)})
+        handled = {k for k in opts if spec.handles(k)}
+        if table_flag(flag) in modelopt.MODELS:
+            modelopt.apply_to(table_flag(flag), el, opts, skip=handled)
+        else:
+            pathset.apply(table_flag(flag), opts, el, skip=handled)
         if order and flag in BOOT_ORDER:
             try:
                 reorder_boot(g, el, int(order))
