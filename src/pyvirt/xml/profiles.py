@@ -60,20 +60,6 @@ domain/devices/filesystem: readonly space_hard_limit space_soft_limit source tar
 domain/devices/filesystem/binary: cache lock sandbox
 domain/devices/interface: source mac target model virtualport filterref rom mtu alias address link driver boot
 domain/devices/smartcard: database alias address boot certificate source driver
-domain/devices/smartcard/source: .. clipboard mouse seclabel
-domain/devices/smartcard/source/..: source protocol log
-domain/devices/serial: source target alias address boot driver
-domain/devices/serial/source: .. clipboard mouse seclabel
-domain/devices/serial/source/..: source protocol log
-domain/devices/parallel: source target alias address boot driver
-domain/devices/parallel/source: .. clipboard mouse seclabel
-domain/devices/parallel/source/..: source protocol log
-domain/devices/console: source target alias address boot driver
-domain/devices/console/source: .. clipboard mouse seclabel
-domain/devices/console/source/..: source protocol log
-domain/devices/channel: source target alias address boot driver
-domain/devices/channel/source: .. clipboard mouse seclabel
-domain/devices/channel/source/..: source protocol log
 domain/devices/input: source alias address boot driver
 domain/devices/tpm: backend active_pcr_banks alias address boot driver
 domain/devices/tpm/backend: device encryption
@@ -85,13 +71,9 @@ domain/devices/video: model alias address boot driver
 domain/devices/hostdev: source driver rom alias address boot
 domain/devices/hostdev/source: vendor product address adapter interface char block
 domain/devices/redirdev: source alias address boot driver
-domain/devices/redirdev/source: .. clipboard mouse seclabel
-domain/devices/redirdev/source/..: source protocol log
 domain/devices/watchdog: alias address boot driver
 domain/devices/memballoon: stats alias address boot driver
 domain/devices/rng: backend rate alias address boot driver
-domain/devices/rng/backend/source: .. clipboard mouse seclabel
-domain/devices/rng/backend/source/..: source protocol log
 domain/devices/panic: alias address boot driver
 domain/devices/shmem: model size server msi alias address boot driver
 domain/devices/memory: alias uuid address boot source target driver
@@ -109,9 +91,20 @@ domain/qemu:commandline: qemu:arg qemu:env
 """
 
 
+#: devices with a character device source (virtinst's _add_char_source_args), and their order
+_CHAR_SOURCES = ("serial", "parallel", "console", "channel", "smartcard", "redirdev", "rng/backend")
+_CHAR_SOURCE_ORDER = ("clipboard", "mouse", "seclabel")
+_CHAR_ORDER = ("source", "target", "alias", "address", "boot", "driver")
+
+
 def _table(text: str) -> dict[str, tuple[str, ...]]:
-    return {key.strip(): tuple(val.split()) for key, _, val in
-            (line.partition(":") for line in text.strip().splitlines())}
+    table = {key.strip(): tuple(val.split()) for key, _, val in
+             (line.partition(":") for line in text.strip().splitlines())}
+    for dev in _CHAR_SOURCES:
+        table[f"domain/devices/{dev}/source"] = _CHAR_SOURCE_ORDER
+    for dev in _CHAR_SOURCES[:4]:
+        table[f"domain/devices/{dev}"] = _CHAR_ORDER
+    return table
 
 
 def _chain(el: etree._Element) -> str:
