@@ -82,3 +82,12 @@ def test_virt_install_text_drops_empty_scratch_elements() -> None:
     root.find("clock").set(SCRATCH_MARK, "1")
     assert VIRTINST.to_text(root) == '<domain>\n  <clock offset="utc"/>\n</domain>\n'
     assert root.find("cpu") is not None  # the tree itself is left as it was
+
+
+def test_every_order_key_is_a_path_an_element_can_have() -> None:
+    """A key no element's path can equal is a dead row (optmap's generator once left
+    ``source/..`` keys that never matched)."""
+    for key, order in VIRTINST.orders.items():
+        steps = key.removesuffix("@").split("/")
+        assert steps[0] == "domain" and all(s and s != ".." for s in steps), key
+        assert len(set(order)) == len(order) and ".." not in order, key
