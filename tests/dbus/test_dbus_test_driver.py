@@ -276,6 +276,7 @@ def test_domain_properties_getall_and_autostart(client: Client) -> None:
     props = client.get_all(dom, DOMAIN)
     assert props["Name"] == "props" and props["Active"] is False and props["Persistent"] is True
     assert props["Id"] == 0xFFFFFFFF and props["OSType"] == "linux"  # libvirt's test driver says linux
+    assert props["Updated"] is False  # virDomainIsUpdated: 0 on libvirt's test driver, even after live changes
     assert dom.endswith(paths.encode_uuid(props["UUID"]))
     client.call(dom, PROPS, "Set", "ssv", DOMAIN, "Autostart", Variant("b", True))
     assert client.get(dom, DOMAIN, "Autostart") is True
@@ -421,7 +422,6 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     assert "unknown core dump format 9" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 9, 0).text
     assert "unsupported flags (0x20)" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 0, 0x20).text
     assert error(dom, PROPS, "Get", "ss", DOMAIN, "Nope").name == "org.freedesktop.DBus.Error.InvalidArgs"
-    assert "not supported" in error(dom, PROPS, "Get", "ss", DOMAIN, "Updated").text
     err = error(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("s", "1")}, 0)
     assert "invalid type 'string' for parameter 'hard_limit', expected 'ullong'" in err.text
     err = error(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"min_guarantee": Variant("t", 1)}, 0)
