@@ -119,3 +119,13 @@ def test_clone_sets_the_smbios_uuid_through_the_model() -> None:
     cl.set_uuid("00000000-1111-2222-3333-444444444444")
     assert cl.new.findtext("sysinfo/system/entry[@name='uuid']") == "00000000-1111-2222-3333-444444444444"
     assert cl.new.find("sysinfo/processor") is not None  # not in the model: kept
+
+
+def test_blkiotune_devices_in_virt_install_order() -> None:
+    """<blkiotune> joined the model (BlkioTune): virt-install writes a device's throttles
+    bytes before IOPS, where libvirt's order (the model's) is the other way round."""
+    bt = _apply(_guest(), "--blkiotune", "device0.write_iops_sec=5,device0.path=/dev/sda,"
+                                          "device0.read_bytes_sec=0x10,weight=7")
+    assert [(k.tag, k.text) for k in bt.find("device")] == [
+        ("path", "/dev/sda"), ("read_bytes_sec", "16"), ("write_iops_sec", "5")]
+    assert bt.findtext("weight") == "7"

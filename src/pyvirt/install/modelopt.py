@@ -26,7 +26,7 @@ from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, check_unknown, parse
 from pyvirt.install.xmltree import child, insert
-from pyvirt.xml.domain import IOMMU, Audio, DomainSeclabel, MemoryBacking, NumaTune, Sysinfo
+from pyvirt.xml.domain import IOMMU, Audio, BlkioTune, DomainSeclabel, MemoryBacking, NumaTune, Sysinfo
 from pyvirt.xml.fields import Spec as FieldSpec
 from pyvirt.xml.fields import convert, keeping_unknown
 from pyvirt.xml.mapping import build_for, parse_obj, specs
@@ -35,7 +35,7 @@ from pyvirt.xml.profiles import VIRTINST
 #: option -> the model class of the element it builds (at optmap's location for it)
 MODELS: dict[str, type] = {"--numatune": NumaTune, "--memorybacking": MemoryBacking,
                            "--iommu": IOMMU, "--audio": Audio, "--seclabel": DomainSeclabel,
-                           "--sysinfo": Sysinfo}
+                           "--sysinfo": Sysinfo, "--blkiotune": BlkioTune}
 
 #: one step to a field: (field name, its spec, whether the row indexes a list there)
 Step = tuple[str, FieldSpec, bool]
