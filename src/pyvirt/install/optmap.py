@@ -13,9 +13,10 @@ list element whose index comes from the digits in NAME (``boot1.dev`` -> second 
 a final ``@attr`` is an attribute, otherwise the element's text.  KIND: ``i`` integer
 (``0x`` accepted, written in decimal), ``b`` on/off presence of an empty element, ``YN``/
 ``OO`` on/off written yes/no or on/off, ``yn``/``oo`` free text; a trailing ``!`` marks a
-name whose handler in opts/ does more than set the path (it must set it itself).  Rows every
-device option shares (address and alias) and the character devices' rows are written once
-(`_DEVICE`, `_CHAR`) and joined to each option's own, as virtinst adds them with one helper.
+name whose handler in opts/ does more than set the path (it must set it itself).  The rows
+several options share are written once and joined to each option's own, as virtinst adds them
+with one helper each: `_DEVICE` (address and alias of every device), `_VIRTIO` (virtio driver
+options), `_CHAR_SOURCE` (a host-side character source), `_CHAR` (character devices).
 """
 
 from __future__ import annotations
@@ -43,10 +44,16 @@ address.zpci.uid address/zpci/@uid
 address.zpci.fid address/zpci/@fid
 alias.name alias/@name
 """
-# virtinst's character device sub-options (--serial, --parallel, --channel, --console)
-_CHAR = """
-type @type
-char_type @type
+# virtinst's _add_virtio_options: the virtio driver sub-options of every virtio device option
+_VIRTIO = """
+driver.ats driver/@ats OO
+driver.iommu driver/@iommu OO
+driver.packed driver/@packed OO
+driver.page_per_vq driver/@page_per_vq OO
+"""
+# virtinst's character device source sub-options (_add_char_source_args): every device with a
+# host-side character source (--serial, --parallel, --channel, --console, --smartcard, --redirdev)
+_CHAR_SOURCE = """
 source.path source/@path
 source.service source/@service i
 source.bind_service source/@service i!
@@ -55,13 +62,19 @@ source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
 protocol.type protocol/@type
-protocol protocol/@type
 log.file log/@file
 log.append log/@append OO
 source.clipboard.copypaste source/clipboard/@copypaste YN
 source.mouse.mode source/mouse/@mode
 source.channel source/@channel
 source.tls source/@tls YN
+"""
+# virtinst's character device sub-options (--serial, --parallel, --channel, --console)
+_CHAR = """
+type @type
+char_type @type
+protocol protocol/@type
+""" + _CHAR_SOURCE + """
 target.type target/@type
 target_type target/@type
 target.name target/@name
@@ -178,10 +191,7 @@ gid_count gid/@count i
 """),
     "--disk": ("devices/disk", "disk", _DEVICE + """
 boot.loadparm boot/@loadparm
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 source.dir source/@dir
 source.file source/@file
 source.dev source/@dev
@@ -280,10 +290,7 @@ reservations.source.mode source/reservations/source/@mode
 """),
     "--network": ("devices/interface", "interface", _DEVICE + """
 boot.loadparm boot/@loadparm
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 trustGuestRxFilters @trustGuestRxFilters YN
 source.mode source/@mode
 source_mode source/@mode
@@ -352,10 +359,7 @@ gl.rendernode gl/@rendernode
 rendernode gl/@rendernode
 """),
     "--controller": ("devices/controller", "controller", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 type @type
 model @model
 index @index i
@@ -375,10 +379,7 @@ target.index target/@index i
 target.node target/node i
 """),
     "--input": ("devices/input", "input", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 type @type
 bus @bus
 model @model
@@ -400,10 +401,7 @@ rom.bar rom/@bar OO
 rom_bar rom/@bar OO
 """),
     "--filesystem": ("devices/filesystem", "filesystem", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 accessmode @accessmode
 mode @accessmode
 model @model
@@ -449,10 +447,7 @@ model @model
 action @action
 """),
     "--video": ("devices/video", "video", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 model.type model/@type
 model model/@type
 model.acceleration.accel3d model/acceleration/@accel3d YN
@@ -471,46 +466,16 @@ vgamem model/@vgamem i
     "--smartcard": ("devices/smartcard", "smartcard", _DEVICE + """
 mode @mode
 type @type
-source.path source/@path
-source.service source/@service i
-source.bind_service source/@service i!
-source.connect_service source/@service i!
-source.mode source/@mode
-source.master source/@master
-source.slave source/@slave
-protocol.type protocol/@type
-log.file log/@file
-log.append log/@append OO
-source.clipboard.copypaste source/clipboard/@copypaste YN
-source.mouse.mode source/mouse/@mode
-source.channel source/@channel
-source.tls source/@tls YN
+""" + _CHAR_SOURCE + """
 database database
 certificate[0-9]* certificate[]/.
 """),
     "--redirdev": ("devices/redirdev", "redirdev", _DEVICE + """
 bus @bus
 type @type
-source.path source/@path
-source.service source/@service i
-source.bind_service source/@service i!
-source.connect_service source/@service i!
-source.mode source/@mode
-source.master source/@master
-source.slave source/@slave
-protocol.type protocol/@type
-log.file log/@file
-log.append log/@append OO
-source.clipboard.copypaste source/clipboard/@copypaste YN
-source.mouse.mode source/mouse/@mode
-source.channel source/@channel
-source.tls source/@tls YN
-"""),
+""" + _CHAR_SOURCE),
     "--memballoon": ("devices/memballoon", "memballoon", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 model @model
 autodeflate @autodeflate OO
 stats.period stats/@period i
@@ -532,10 +497,7 @@ active_pcr_banks.sha384 active_pcr_banks/sha384 b
 active_pcr_banks.sha512 active_pcr_banks/sha512 b
 """),
     "--rng": ("devices/rng", "rng", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 model @model
 backend backend !
 backend.model backend/@model
@@ -566,28 +528,8 @@ rate_bytes rate/@bytes
 rate.period rate/@period
 rate_period rate/@period
 """),
-    "--panic": ("devices/panic", "panic", """
-address.type address/@type
-address.domain address/@domain i
-address.bus address/@bus i
-address.slot address/@slot i
-address.multifunction address/@multifunction OO
-address.function address/@function i
-address.controller address/@controller i
-address.unit address/@unit i
-address.port address/@port i
-address.target address/@target i
-address.reg address/@reg
-address.cssid address/@cssid
-address.ssid address/@ssid
-address.devno address/@devno
-address.iobase address/@iobase
+    "--panic": ("devices/panic", "panic", _DEVICE + """
 iobase address/@iobase
-address.irq address/@irq
-address.base address/@base
-address.zpci.uid address/zpci/@uid
-address.zpci.fid address/zpci/@fid
-alias.name alias/@name
 model @model
 """),
     "--shmem": ("devices/shmem", "shmem", _DEVICE + """
@@ -620,10 +562,7 @@ source_nodemask source/nodemask
 source.pmem source/pmem b
 """),
     "--vsock": ("devices/vsock", "vsock", _DEVICE + """
-driver.ats driver/@ats OO
-driver.iommu driver/@iommu OO
-driver.packed driver/@packed OO
-driver.page_per_vq driver/@page_per_vq OO
+""" + _VIRTIO + """
 model @model
 cid.auto cid/@auto YN
 auto_cid cid/@auto YN
