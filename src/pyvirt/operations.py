@@ -37,7 +37,9 @@ KINDS = ("Connect", "Domain", "DomainSnapshot", "Network", "NodeDevice", "Interf
 #: libvirt error code -> HTTP status (everything else: 500); pyvirtd and the web face answer alike
 HTTP_STATUS = {api.ErrorCode.NO_DOMAIN: 404, api.ErrorCode.NO_STORAGE_POOL: 404, api.ErrorCode.NO_STORAGE_VOL: 404,
                api.ErrorCode.NO_DOMAIN_SNAPSHOT: 404, api.ErrorCode.NO_NWFILTER: 404, api.ErrorCode.NO_INTERFACE: 404,
-               api.ErrorCode.NO_NETWORK: 404, api.ErrorCode.NO_NODE_DEVICE: 404, api.ErrorCode.OPERATION_INVALID: 409, api.ErrorCode.DOM_EXIST: 409,
+               api.ErrorCode.NO_NETWORK: 404, api.ErrorCode.NO_NODE_DEVICE: 404,
+               api.ErrorCode.NO_SECRET: 404, api.ErrorCode.NO_DOMAIN_CHECKPOINT: 404, api.ErrorCode.NO_DOMAIN_BACKUP: 404,
+               api.ErrorCode.OPERATION_INVALID: 409, api.ErrorCode.DOM_EXIST: 409,
                api.ErrorCode.STORAGE_VOL_EXIST: 409, api.ErrorCode.XML_ERROR: 400, api.ErrorCode.XML_DETAIL: 400,
                api.ErrorCode.INVALID_ARG: 400, api.ErrorCode.CONFIG_UNSUPPORTED: 400,
                api.ErrorCode.OPERATION_DENIED: 403, api.ErrorCode.AUTH_FAILED: 403,
