@@ -1,6 +1,6 @@
 """Oracle test for the virsh commands added for breadth: the Node Device ones pyvirt answers
 (nodedev-list, -dumpxml, -info, -event), domhostname, domcontrol, domtime,
-domblkerror and iothreadinfo: the same command lines through the real virsh and through pyvirt against test:///default must
+domblkerror, iothreadinfo and send-process-signal: the same command lines through the real virsh and through pyvirt against test:///default must
 give the same stdout, stderr and exit status (libvirt's test driver refuses nodedev-list's state
 flags, so that refusal is compared too).  Nothing of virsh's output is written down here."""
 
@@ -38,6 +38,11 @@ LINES = [
     "domblkerror test; domblkerror nosuch; destroy test; domblkerror test",
     "iothreadinfo test; iothreadinfo test --current --live; iothreadinfo nosuch; define {iot}; iothreadinfo iot; "
     "iothreadinfo iot --config; iothreadinfo iot --live; start iot; iothreadinfo iot; iothreadinfo iot --live",
+    "send-process-signal test 1 hup; send-process-signal test 1 SIG_RT32; send-process-signal test ' 1' +15; "
+    "send-process-signal --domain test --pid 1 --signame Sigkill; help send-process-signal",
+    "send-process-signal test 1 rtmin", "send-process-signal test 1 rt33", "send-process-signal test 1 -1",
+    "send-process-signal test 1 65", "send-process-signal test 0x1 1", "send-process-signal test 2 hup",
+    "send-process-signal nosuch 1 hup", "destroy test; send-process-signal test 1 0",
 ]
 #: a domain with IOThreads, one pinned (the others follow the host's CPUs, which both tools read)
 IOT = ("<domain type='test'><name>iot</name><memory>65536</memory><vcpu>2</vcpu><iothreads>2</iothreads>"

@@ -1,5 +1,5 @@
 """Device and monitoring views: domblklist, domiflist, domifaddr, dommemstat, domstats,
-vncdisplay, domdisplay, ttyconsole, send-key.
+vncdisplay, domdisplay, ttyconsole, send-key, send-process-signal.
 
 The device lists are read from the domain XML with the stdlib ElementTree, imported inside the
 commands: the XML comes from our own driver or daemon (trusted, small, no DTDs or entities), and
@@ -7,6 +7,8 @@ the stdlib parser keeps lxml off the CLI's import path.
 """
 
 from __future__ import annotations
+
+import re
 
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import table
@@ -205,6 +207,38 @@ def cmd_send_key(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"invalid keycode: '{k}'")
         codes.append(code)
     ctl.conn.send_key(info.uuid or info.name, codeset, holdtime, codes)
+    return True
+
+
+#: virStrToLong's base-10 form (leading blanks, a sign, digits: no hex, nothing after)
+_DECIMAL = re.compile(r"\s*[+-]?[0-9]+")
+#: virDomainProcessSignal's names in number order (0 "nop" … 31 "sys", then rt0 … rt32 = 32 … 64)
+_SIGNALS = ["nop", "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2",
+            "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou", "urg", "xcpu",
+            "xfsz", "vtalrm", "prof", "winch", "poll", "pwr", "sys"] + [f"rt{n}" for n in range(33)]
+
+
+def _signal_number(name: str) -> int:
+    """virsh's getSignalNumber: a decimal number, or a name in any case with an optional "sig" or
+    "sig_" prefix; a negative number or an unknown name is malformed (the range is the driver's)."""
+    word = name.lower()
+    if _DECIMAL.fullmatch(word):
+        if int(word) >= 0:
+            return int(word)
+    else:
+        word = word[4:] if word.startswith("sig_") else word[3:] if word.startswith("sig") else word
+        if word in _SIGNALS:
+            return _SIGNALS.index(word)
+    raise CmdError(f"malformed signal name: {name}")
+
+
+def cmd_send_process_signal(ctl: Ctl, p: Parsed) -> bool:
+    info = ctl.domain(p.str("domain") or "")
+    pid_text = p.str("pid") or ""
+    if not _DECIMAL.fullmatch(pid_text):
+        raise CmdError(f"Numeric value '{pid_text}' for <pid> option is malformed or out of range")
+    signum = _signal_number(p.str("signame") or "")
+    ctl.conn.send_process_signal(info.uuid or info.name, int(pid_text), signum)
     return True
 
 

@@ -20,7 +20,6 @@ _CALLS: dict[str, str] = {
     "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
     "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
     "domxml-from-native": "virConnectDomainXMLFromNative",
-    "send-process-signal": "virDomainSendProcessSignal",
     "lxc-enter-namespace": "virDomainLxcOpenNamespace",
     "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",
     "dom-fd-associate": "virDomainFDAssociate",

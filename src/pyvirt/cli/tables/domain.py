@@ -487,7 +487,7 @@ COMMANDS = (
             Opt("holdtime", NUMBER, "the time (in milliseconds) how long the keys will be held", named=True),
             Opt("keycode", ARGV, "the key code", req=True),
         )),
-    Cmd("send-process-signal", _G, "cmd_unsupported", "Send signals to processes",
+    Cmd("send-process-signal", _G, "cmd_devices", "Send signals to processes",
         "Send signals to processes in the guest", (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("pid", DATA, "the process ID", req=True),
