@@ -849,9 +849,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if not connecting.done() or connecting.cancelled():
             raise ProcessLookupError("QEMU exited before its monitor answered")
         client = connecting.result()
-        listener = BoundedEventListener((), owner=rec.name)  # all: qemu-monitor-event relays any of them
+        listener = BoundedEventListener(HANDLED_EVENTS, owner=rec.name)
+        # qemu-monitor-event relays every event, through a bound of its own: a guest that floods
+        # its monitor (RTC_CHANGE…) fills that one, never the queue SHUTDOWN/DEVICE_DELETED wait in
+        relay = BoundedEventListener((), owner=rec.name)
         client.register_listener(listener)
-        run.qmp, run.listener = client, listener
+        client.register_listener(relay)
+        run.qmp, run.listener, run.monitor_listener = client, listener, relay
         dom = rec.current()
         if (dom.on_reboot or "restart") == "destroy":
             # a guest reboot then arrives as SHUTDOWN(reason guest-reset) instead of a silent reset
@@ -955,26 +959,32 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         run = rec.run
         assert run is not None
         waiter = asyncio.create_task(process.wait_for_exit(run.ident))
-        reader = asyncio.create_task(self._read_events(rec, run))
+        readers = [asyncio.create_task(self._read_events(rec, run)),
+                   asyncio.create_task(self._relay_monitor_events(rec, run))]
         try:
             await waiter
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            for reader in readers:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reader
         await self._on_exit(rec, run)
 
     async def _read_events(self, rec: DomainRecord, run: Running) -> None:
         if run.listener is None:
             return
         async for event in run.listener:
-            self.events.publish(events.monitor_event(event, rec.name, rec.uuid, rec.id))
-            if event["event"] not in HANDLED_EVENTS:
-                continue
             try:
                 await self._on_qmp_event(rec, run, event["event"], event.get("data", {}))
             except Exception:  # noqa: BLE001 - one bad event must not stop supervision
                 log.exception("%s: handling QMP event %s failed", rec.name, event.get("event"))
+
+    async def _relay_monitor_events(self, rec: DomainRecord, run: Running) -> None:
+        """Every QMP event onto the event stream as a Domain.qemu-monitor event (virsh qemu-monitor-event)."""
+        if run.monitor_listener is None:
+            return
+        async for event in run.monitor_listener:
+            self.events.publish(events.monitor_event(event, rec.name, rec.uuid, rec.id))
 
     async def _on_qmp_event(self, rec: DomainRecord, run: Running, name: str, data: dict[str, Any]) -> None:
         if name == "SHUTDOWN":

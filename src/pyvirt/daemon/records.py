@@ -21,6 +21,7 @@ class Running:
     ident: process.ProcessIdentity
     qmp: QMPClient | None = None
     listener: EventListener | None = None   # registered at connect: no event is missed before reading
+    monitor_listener: EventListener | None = None  # every event, for qemu-monitor-event (its own bound)
     console: ConsoleRelay | None = None
     supervisor: asyncio.Task[None] | None = None
     stop_reason: int | None = None          # set by whoever decided the guest must stop
