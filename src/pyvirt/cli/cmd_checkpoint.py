@@ -14,6 +14,7 @@ from pyvirt.cli.cmd_snapshot import (
     _key,
     _split_commas,
     _when,
+    edited_name,
     moment_head,
 )
 from pyvirt.cli.context import CmdError, Ctl, failing
@@ -112,12 +113,7 @@ def cmd_checkpoint_edit(ctl: Ctl, p: Parsed) -> bool:
     original = ctl.conn.checkpoint_xml(dom, name, security_info=True)
 
     def define(xml: str, validate: bool) -> str:
-        import xml.etree.ElementTree as ET  # the user's own edited copy: local, trusted
-
-        try:
-            new_name = ET.fromstring(xml).findtext("name") or name
-        except ET.ParseError:
-            new_name = name  # the driver reports the XML error
+        new_name = edited_name(xml, name)
         if new_name != name:  # checkpoint-edit has no --rename
             raise CmdError(f"Cannot rename checkpoint {name} to {new_name}")
         return ctl.conn.checkpoint_create(dom, xml, redefine=True)

@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from pyvirt.api import DomainInfo, SnapshotInfo
 
 
+def edited_name(xml: str, name: str) -> str:
+    """The <name> of the user's edited copy (snapshot-edit, checkpoint-edit), `name` when it has none
+    or does not parse: the driver then reports the XML error in its own words."""
+    import xml.etree.ElementTree as ET  # the user's own edited copy: local, trusted
+
+    try:
+        return ET.fromstring(xml).findtext("name") or name
+    except ET.ParseError:
+        return name
+
+
 def _key(info: DomainInfo) -> str:
     return info.uuid or info.name
 
@@ -193,12 +204,7 @@ def cmd_snapshot_edit(ctl: Ctl, p: Parsed) -> bool:
     original = ctl.conn.snapshot_xml(dom, name, security_info=True)
 
     def define(xml: str, validate: bool) -> str:
-        import xml.etree.ElementTree as ET  # the user's own edited copy: local, trusted
-
-        try:
-            new_name = ET.fromstring(xml).findtext("name") or name
-        except ET.ParseError:
-            new_name = name  # the driver reports the XML error
+        new_name = edited_name(xml, name)
         if new_name != name and not (p.bool("rename") or p.bool("clone")):
             raise CmdError(f"cannot rename snapshot {name} to {new_name} without --rename or --clone")
         done = ctl.conn.snapshot_create(dom, xml, redefine=True, current=make_current)
