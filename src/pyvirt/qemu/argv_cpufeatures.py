@@ -32,9 +32,6 @@ def hyperv_props(dom: Any) -> list[tuple[str, Any]]:
     for feat, needs in _HV_NEEDS:
         if _on(f, feat) and not _on(f, needs):
             raise XMLError(f"'{feat}' hyperv feature requires '{needs}' feature", f.line)
-    if _on(f, "stimer") and not any(t.name == "hypervclock" and t.present is not False
-                                    for t in (dom.clock.timers if dom.clock else [])):
-        raise XMLError("'stimer' hyperv feature requires 'hypervclock' timer", f.line)
     out: list[tuple[str, Any]] = []
     for name in _HV_SWITCHES:
         if _on(f, name):

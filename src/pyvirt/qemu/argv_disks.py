@@ -24,6 +24,18 @@ _CACHE = {
 }
 
 
+def cache_mode(disk: Any) -> tuple[bool, bool, bool] | None:
+    """(direct, no-flush, write-cache) of the disk's cache mode, None when QEMU's default stays.
+
+    A writable ``<shareable/>`` disk without a cache mode gets ``none``: another host may write
+    the same image, so the page cache must be bypassed (qemuDomainPrepareDiskCachemode); it then
+    shows on the nodes and as the frontend's write-cache like an explicit ``cache='none'``."""
+    mode = disk.driver_cache or ""
+    if mode in ("", "default") and disk.shareable and not disk.readonly:
+        mode = "none"
+    return _CACHE.get(mode)
+
+
 def _vhostuser_disk(a: Argv, ctx: Ctx, disk: Any) -> None:
     """A disk served by a vhost-user backend: its socket as ``chr-vu-ALIAS`` and a
     ``vhost-user-blk-pci`` device (libvirt 9.0's rules: virtio bus, raw, shared guest RAM)."""
@@ -294,7 +306,7 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
     names the format node below it (or ``_NO_BACKING`` for a chain that ends there)."""
     top = layer is None
     layer = disk if top else layer
-    cache = _CACHE.get(disk.driver_cache or "")
+    cache = cache_mode(disk)
     if is_network(layer):
         proto: dict[str, Any] = net_storage(layer)
         if top and disk.disk_auth is not None:
@@ -410,7 +422,7 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         props["wwn"] = int(disk.wwn, 16)
     if disk.shareable:
         props["share-rw"] = True
-    cache = _CACHE.get(disk.driver_cache or "")
+    cache = cache_mode(disk)
     if cache is not None and disk.device != "lun":
         # libvirt sets it on every frontend but scsi-block (lun): cdroms and floppies too
         props["write-cache"] = "on" if cache[2] else "off"

@@ -72,8 +72,8 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
         dom.devices.vsock.model = "virtio"  # qemuDomainVsockDefPostParse
     _memory_devices(dom)
     _check_usb(dom)
+    _virtio_serial_addresses(dom)  # before PCI: a full controller adds another (qemuDomainAssignAddresses)
     assign_pci_addresses(dom)
-    _virtio_serial_addresses(dom)
     check_addresses(dom)
     return dom
 
@@ -415,21 +415,39 @@ def _memory_devices(dom: Domain) -> None:
 
 
 def _virtio_serial_addresses(dom: Domain) -> None:
-    """virtio-serial ports of virtio channels, from port 1.  Virtio consoles get none, at
-    define or at start: real libvirt 9.0 shows none and starts QEMU with ``virtconsole``
-    without bus/nr, leaving the port numbers to QEMU (port 0 first)."""
-    used: set[tuple[int, int, int]] = set()
+    """virtio-serial ports of virtio channels, as virDomainVirtioSerialAddrAutoAssign: from port 1
+    on the first controller (by index) with a free one below its ``ports`` (31 by default), else on
+    a new controller; a channel naming only its controller gets that controller's first free port
+    (bus 0) or is refused.  Virtio consoles get none, at define or at start: real libvirt 9.0
+    shows none and starts QEMU with ``virtconsole`` without bus/nr, leaving the port numbers to
+    QEMU (port 0 first)."""
+    size = {c.index: c.ports or 31 for c in dom.devices.controllers if c.type == "virtio-serial"}
+    used: dict[int, set[int]] = {}
     chans = [c for c in dom.devices.consoles + dom.devices.channels if c.target_type == "virtio"]
     for c in chans:
         if c.address is not None and c.address.port is not None:
-            used.add((c.address.controller or 0, c.address.bus or 0, int(c.address.port)))
+            used.setdefault(c.address.controller or 0, set()).add(int(c.address.port))
+
+    def free(ctrl: int) -> int | None:
+        return next((p for p in range(1, size[ctrl]) if p not in used.get(ctrl, set())), None)
+
     for c in chans:
-        if c.address is None and c.kind == "channel":
-            port = 1
-            while (0, 0, port) in used:
-                port += 1
-            used.add((0, 0, port))
-            c.address = Address(type="virtio-serial", controller=0, bus=0, port=str(port))
+        if c.kind != "channel" or (c.address is not None and c.address.port is not None):
+            continue
+        if c.address is not None and c.address.type == "virtio-serial":
+            ctrl = c.address.controller or 0
+            port = free(ctrl) if ctrl in size else None
+            if port is None:
+                raise XMLValidationError(f"Unable to find a free port on virtio-serial controller {ctrl}", c.line)
+        else:
+            ctrl = next((i for i in sorted(size) if free(i) is not None), -1)
+            if ctrl < 0:
+                ctrl = next(i for i in range(len(size) + 1) if i not in size)
+                _ensure(dom, "virtio-serial", ctrl)
+                size[ctrl] = 31
+            port = free(ctrl)
+        used.setdefault(ctrl, set()).add(port)
+        c.address = Address(type="virtio-serial", controller=ctrl, bus=0, port=str(port))
 
 
 # ------------------------------------------------------------------ other devices
