@@ -64,3 +64,82 @@ def test_virtio_serial_channel_on_a_full_controller_is_refused() -> None:
                + chan.format("b", "<address type='virtio-serial' controller='0'/>"))
     with pytest.raises(XMLError, match="Unable to find a free port on virtio-serial controller 0"):
         _argv(devices)
+
+
+@pytest.mark.parametrize("sched, message", [
+    ("<vcpusched vcpus='5' scheduler='batch'/>", "vCPU '5' is not present in domain definition"),
+    ("<vcpusched vcpus='0' scheduler='batch'/><vcpusched vcpus='0' scheduler='idle'/>",
+     "'vcpusched' attributes 'vcpus' must not overlap"),
+    ("<iothreadsched iothreads='2' scheduler='batch'/>", "Cannot find 'iothread' : 2"),
+    ("<iothreadsched iothreads='1' scheduler='batch'/><iothreadsched iothreads='1' scheduler='idle'/>",
+     "'iothreadsched' attributes 'iothreads' must not overlap"),
+])
+def test_thread_schedulers_name_existing_threads_once(sched: str, message: str) -> None:
+    top = f"<iothreads>1</iothreads><cputune>{sched}</cputune>"
+    with pytest.raises(XMLError, match=message):
+        _argv(top=top)
+
+
+def test_thread_schedulers_within_range_are_kept() -> None:
+    _argv(top="<iothreads>1</iothreads><cputune><vcpusched vcpus='0' scheduler='batch'/>"
+              "<iothreadsched iothreads='1' scheduler='idle'/></cputune>")
+
+
+@pytest.mark.parametrize("source", [
+    "<hostdev mode='subsystem' type='usb'><source><address bus='14' device='6'/></source></hostdev>",
+    "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev>",
+    "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x06' slot='0x12' "
+    "function='0x5'/></source></hostdev>",
+])
+def test_one_host_device_given_twice_is_refused(source: str) -> None:
+    with pytest.raises(XMLError, match="Hostdev already exists in the domain configuration"):
+        _argv(source + source)
+
+
+def test_distinct_host_devices_are_kept() -> None:
+    a = "<hostdev mode='subsystem' type='usb'><source><address bus='14' device='{}'/></source></hostdev>"
+    _argv(a.format(6) + a.format(7))
+
+
+def test_egl_headless_alone_is_a_display_of_its_own() -> None:
+    argv = _argv("<graphics type='egl-headless'><gl rendernode='/dev/dri/foo'/></graphics>")
+    assert _opts(argv, "-display") == ["egl-headless,rendernode=/dev/dri/foo"]
+    argv = _argv("<graphics type='vnc'/><graphics type='egl-headless'/>")
+    assert "egl-headless" in _opts(argv, "-display")[0]
+
+
+def test_evdev_input_is_an_input_linux_object() -> None:
+    argv = _argv("<input type='evdev'><source dev='/dev/input/event7' grab='all' grabToggle='alt-alt' "
+                 "repeat='on'/></input>")
+    obj = next(o for o in _json_opts(argv, "-object") if o["qom-type"] == "input-linux")
+    assert obj == {"qom-type": "input-linux", "id": "input0", "evdev": "/dev/input/event7", "repeat": True,
+                   "grab_all": True, "grab-toggle": "alt-alt"}
+    dom = fill_defaults(parse_domain(BASE.format(devices="<input type='evdev'><source dev='/dev/input/event7'/>"
+                                                          "</input>", machine="pc", top="", after_os="")))
+    xml = dom.to_xml(inactive=True)
+    assert "<input type='evdev'>" in xml and "<source dev='/dev/input/event7'/>" in xml
+    with pytest.raises(XMLError, match="Missing evdev path"):
+        _argv("<input type='evdev'/>")
+
+
+def test_evdev_input_node_is_given_to_qemu() -> None:
+    from pyvirt.daemon.qemuuser import guest_files
+
+    dom = parse_domain(BASE.format(devices="<input type='evdev'><source dev='/dev/input/event7'/></input>",
+                                   machine="pc", top="", after_os=""))
+    assert any(f.path == "/dev/input/event7" for f in guest_files(dom))
+
+
+def test_vnc_share_policy() -> None:
+    argv = _argv("<graphics type='vnc' port='5901' autoport='no' sharePolicy='force-shared'/>")
+    assert _opts(argv, "-vnc")[0].startswith("127.0.0.1:1,share=force-shared")
+
+
+def test_hostdev_vfio_driver_is_read_and_kept() -> None:
+    src = ("<hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/><source>"
+           "<address domain='0x0000' bus='0x06' slot='0x12' function='0x1'/></source></hostdev>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=src, machine="pc", top="", after_os="")))
+    assert "<driver name='vfio'/>" in dom.to_xml(inactive=True)
+    assert any(d["driver"] == "vfio-pci" for d in _json_opts(build_argv(dom), "-device"))
+    with pytest.raises(XMLError, match="kvm"):
+        parse_domain(BASE.format(devices=src.replace("vfio'/>", "kvm'/>"), machine="pc", top="", after_os=""))

@@ -276,6 +276,10 @@ def guest_files(dom: Any) -> list[GuestFile]:
     for mem in devs.memories:  # an NVDIMM's or virtio-pmem's backing file (libvirt's DAC labels it)
         if mem.model in ("nvdimm", "virtio-pmem") and mem.source_path:
             out.append(GuestFile(mem.source_path, False))
+    for inp in devs.inputs:  # host input devices QEMU reads (libvirt's DAC labels them too)
+        node = inp.source_dev if inp.type == "evdev" else inp.source_evdev if inp.type == "passthrough" else None
+        if node:
+            out.append(GuestFile(node, False, device=True))
     out.extend(GuestFile(node, False, device=True) for node in hostdev_nodes(dom))
     out.extend(GuestFile(node, False, device=True) for node in render_nodes(dom))
     return out

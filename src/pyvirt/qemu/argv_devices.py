@@ -141,6 +141,17 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def input_opts(a: Argv, ctx: Ctx) -> None:
     for inp in ctx.domain.devices.inputs:
+        if inp.type == "evdev":
+            # qemuBuildInputEvdevProps: QEMU's input-linux object reads the host device
+            obj: dict[str, Any] = {"qom-type": "input-linux", "id": ctx.alias(inp), "evdev": inp.source_dev}
+            if inp.source_repeat is not None:
+                obj["repeat"] = inp.source_repeat
+            if inp.source_grab == "all":
+                obj["grab_all"] = True
+            if inp.source_grab_toggle is not None:
+                obj["grab-toggle"] = inp.source_grab_toggle
+            a.json("-object", obj)
+            continue
         if inp.bus in (None, "ps2"):
             if inp.type not in ("mouse", "keyboard"):
                 raise unsupported(f"{inp.type} on the ps2 bus", inp.line)
@@ -286,8 +297,9 @@ def _render_node(ctx: Ctx, g: Any) -> str:
 
 def _egl_headless(a: Argv, ctx: Ctx, g: Any, gfx: list[Any]) -> None:
     """``-display egl-headless``: OpenGL rendered on the host GPU and shown by a VNC/SPICE
-    display (qemuBuildGraphicsEGLHeadlessCommandLine)."""
-    if not any(o.type in ("vnc", "spice") for o in gfx):
+    display (qemuBuildGraphicsEGLHeadlessCommandLine).  Alone it is fine (libvirt 9.0 starts it
+    with the video device only); beside another display, that one must be VNC or SPICE."""
+    if any(o.type not in ("vnc", "spice", "egl-headless") for o in gfx):
         raise XMLError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' graphics types",
                        g.line)
     if sum(1 for o in gfx if o.type == "egl-headless") > 1:
@@ -337,6 +349,8 @@ def _vnc(a: Argv, ctx: Ctx, g: Any) -> None:
     pairs: list[tuple[str, Any]] = []
     if g.websocket is not None and g.websocket != -1:
         pairs.append(("websocket", g.websocket))
+    if g.share_policy is not None:
+        pairs.append(("share", g.share_policy))
     if g.passwd is not None:
         pairs.append(("password", True))
     if g.power_control:

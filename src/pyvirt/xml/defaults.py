@@ -476,7 +476,7 @@ def _simple_devices(dom: Domain) -> None:
             fs.accessmode = "passthrough"
     have = {(i.type, i.bus) for i in devs.inputs}
     for inp in devs.inputs:
-        if inp.bus is None:
+        if inp.bus is None and inp.type != "evdev":  # an evdev input sits on no guest bus
             inp.bus = "usb" if inp.type == "tablet" else "ps2"
     for kind in ("mouse", "keyboard"):
         if (kind, "ps2") not in have:

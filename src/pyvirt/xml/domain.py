@@ -989,11 +989,18 @@ class Input(VirtioOptions, PCIDeviceInfo):
 
     #: virDomainInputDefFormat: the virtio <driver> comes before <source>
     xml_order = ("type", "bus", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq",
-                 "source_evdev", "acpi_index", "alias", "address")
+                 "source_evdev", "source_dev", "source_grab", "source_grab_toggle", "source_repeat",
+                 "acpi_index", "alias", "address")
 
-    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", known=("evdev",)))
+    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", "evdev"))
     bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
     source_evdev: str | None = attr("source/@evdev")
+    #: ``type='evdev'``: a host input device QEMU reads itself (its ``input-linux`` object, no bus)
+    source_dev: str | None = attr("source/@dev")
+    source_grab: str | None = attr("source/@grab", Enum("all"))
+    source_grab_toggle: str | None = attr("source/@grabToggle", Enum("ctrl-ctrl", "alt-alt", "shift-shift",
+                                                                     "meta-meta", "scrolllock", "ctrl-scrolllock"))
+    source_repeat: bool | None = attr("source/@repeat", ONOFF)
     line: int | None = line_field()
 
 
@@ -1053,6 +1060,8 @@ class Graphics:
     socket: str | None = attr("@socket")
     passwd: str | None = attr("@passwd", secret=True)
     keymap: str | None = attr("@keymap")
+    #: VNC: how clients share the display (QEMU's ``share=``)
+    share_policy: str | None = attr("@sharePolicy", Enum("allow-exclusive", "force-shared", "ignore"))
     power_control: bool | None = attr("@powerControl", YESNO)
     #: SPICE: the TLS policy of channels not named in <channel> (libvirt writes it unless 'any')
     default_mode: str | None = attr("@defaultMode", Enum("secure", "insecure", "any"))
@@ -1214,6 +1223,8 @@ class Hostdev(PCIDeviceInfo):
     rawio: bool | None = attr("@rawio", YESNO)
     #: mdev: the device API (vfio-pci on x86; vfio-ccw/vfio-ap are s390's)
     model: str | None = attr("@model", Enum("vfio-pci", known=("vfio-ccw", "vfio-ap")))
+    #: PCI passthrough backend: VFIO is the only one QEMU 7.2 has (legacy KVM assignment is gone)
+    driver_name: str | None = attr("driver/@name", Enum("vfio", known=("kvm", "xen", "default")))
     display: bool | None = attr("@display", ONOFF)
     ramfb: bool | None = attr("@ramfb", ONOFF)
     #: usb: which guest resets reach the host device (QEMU usb-host guest-reset/guest-resets-all)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 
-from .domain import SMBIOS_ENTRY_NAMES, Address, Disk, Domain, SecretRef, SysinfoEntry, SysinfoSection
+from .domain import SMBIOS_ENTRY_NAMES, Address, Disk, Domain, Hostdev, SecretRef, SysinfoEntry, SysinfoSection
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
 from .pciaddr import is_q35
 
@@ -365,6 +365,12 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     for inp in devs.inputs:
         if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):
             raise XMLValidationError("passthrough input needs bus='virtio' and <source evdev=>", inp.line)
+        if inp.type == "evdev" and not inp.source_dev:
+            raise XMLError("Missing evdev path for input device", inp.line)
+        if inp.type != "evdev" and (inp.source_dev or inp.source_grab or inp.source_grab_toggle
+                                    or inp.source_repeat is not None):
+            raise XMLValidationError(f"<source dev/grab/grabToggle/repeat> are only valid for evdev inputs, "
+                                     f"not {inp.type!r}", inp.line)
         if inp.type != "passthrough" and inp.source_evdev is not None:
             raise XMLValidationError(f"<source evdev> is only valid for passthrough inputs, not {inp.type!r}",
                                      inp.line)
@@ -424,10 +430,22 @@ def _validate_cputune(dom: Domain) -> None:
         seen.add(ipin.iothread)
         ipin.cpuset = _canonical_cpuset(ipin.cpuset, "iothreadpin", ipin.line)
     scheds = [(s, "vcpus") for s in tune.vcpuscheds] + [(s, "iothreads") for s in tune.iothreadscheds]
+    taken: dict[str, set[int]] = {"vcpus": set(), "iothreads": set()}
     for sched, ids in scheds:
         if getattr(sched, ids) is None:
             raise XMLError(f"missing attribute '{ids}' of a scheduler element", sched.line)
         setattr(sched, ids, _canonical_cpuset(getattr(sched, ids), ids, sched.line))
+        # virDomainThreadSchedParseHelper: every thread named exists, and only once per kind
+        members = parse_cpuset(getattr(sched, ids), sched.line)
+        for n in sorted(members):
+            if ids == "vcpus" and n >= vcpus:
+                raise XMLValidationError(f"vCPU '{n}' is not present in domain definition", sched.line)
+            if ids == "iothreads" and n not in threads:
+                raise XMLValidationError(f"Cannot find 'iothread' : {n}", sched.line)
+        if members & taken[ids]:
+            kind = "vcpusched" if ids == "vcpus" else "iothreadsched"
+            raise XMLValidationError(f"'{kind}' attributes '{ids}' must not overlap", sched.line)
+        taken[ids] |= members
     for scheduler, priority, line in ([(s.scheduler, s.priority, s.line) for s, _ in scheds]
                                       + [(tune.emulatorsched_scheduler, tune.emulatorsched_priority, tune.line)]):
         if scheduler in ("fifo", "rr") and priority is None:
@@ -500,6 +518,38 @@ def _validate_hostdevs(dom: Domain) -> None:
         if h.type != "mdev" and (h.display is not None or h.ramfb is not None or h.model is not None):
             raise XMLValidationError(f"<hostdev model/display/ramfb> are only valid for mdev host devices, "
                                      f"not {h.type!r}", h.line)
+    seen: set[tuple[object, ...]] = set()
+    for h in dom.devices.hostdevs:
+        key = _hostdev_key(h)
+        if key is not None and key in seen:
+            raise XMLError("Hostdev already exists in the domain configuration", h.line)
+        seen.add(key)
+
+
+def _hostdev_key(h: Hostdev) -> tuple[object, ...] | None:
+    """What names the host device (virDomainHostdevMatch): USB by bus/device or else by
+    vendor/product, PCI by its address, mdev by UUID, SCSI by adapter and address or iSCSI
+    target, vhost-scsi by WWPN.  Two hostdevs with one key are one device given twice."""
+    a = h.source_address
+    kind = h.type
+    if kind == "usb":
+        if a is not None and a.bus and a.device:
+            return ("usb", a.bus, a.device)
+        vendor, product = h.source_vendor, h.source_product
+        return ("usb-id", int(vendor, 16), int(product, 16)) if vendor and product else None
+    if kind == "pci" and a is not None:
+        return ("pci", a.domain or 0, a.bus, a.slot, a.function)
+    if kind == "mdev" and a is not None and a.uuid:
+        return ("mdev", a.uuid.lower())
+    if kind == "scsi":
+        if h.source_protocol == "iscsi":
+            hosts = h.source_hosts
+            return ("iscsi", h.source_name, hosts[0].name if hosts else None)
+        if a is not None:
+            return ("scsi", h.source_adapter, a.bus, a.target, a.unit)
+    if kind == "scsi_host":
+        return ("scsi_host", h.source_protocol, h.source_wwpn)
+    return None
 
 
 def _validate_firmware(dom: Domain) -> None:
