@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 
-from .domain import SMBIOS_ENTRY_NAMES, Address, Disk, Domain, Hostdev, SecretRef, SysinfoEntry, SysinfoSection
+from .domain import (
+    SMBIOS_ENTRY_NAMES,
+    Address,
+    Disk,
+    Domain,
+    Hostdev,
+    SecretRef,
+    SysinfoEntry,
+    SysinfoSection,
+)
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
 from .pciaddr import is_q35
 
