@@ -143,3 +143,32 @@ def test_hostdev_vfio_driver_is_read_and_kept() -> None:
     assert any(d["driver"] == "vfio-pci" for d in _json_opts(build_argv(dom), "-device"))
     with pytest.raises(XMLError, match="kvm"):
         parse_domain(BASE.format(devices=src.replace("vfio'/>", "kvm'/>"), machine="pc", top="", after_os=""))
+
+
+def test_sdl_display_and_audio() -> None:
+    from pyvirt.qemu.argv import build_env
+
+    xml = BASE.format(devices="<graphics type='sdl' display=':0.1' xauth='/root/.Xauthority' fullscreen='yes'/>"
+                              "<audio id='1' type='sdl' driver='pulseaudio'><input bufferCount='40'/></audio>",
+                      machine="pc", top="", after_os="")
+    dom = fill_defaults(parse_domain(xml))
+    argv = build_argv(dom)
+    assert "-full-screen" in argv and _opts(argv, "-display") == ["sdl"]
+    assert _json_opts(argv, "-audiodev")[0] == {"id": "audio1", "driver": "sdl", "in": {"buffer-count": 40}}
+    env = build_env(dom)
+    assert (env["DISPLAY"], env["XAUTHORITY"], env["SDL_AUDIODRIVER"]) == (":0.1", "/root/.Xauthority", "pulseaudio")
+
+
+@pytest.mark.parametrize("graphics, audio", [
+    ("", "none"), ("<graphics type='vnc'/>", "none"), ("<graphics type='vnc'/><graphics type='spice'/>", "spice"),
+    ("<graphics type='spice'/><graphics type='vnc'/>", "none"), ("<graphics type='sdl'/>", None),
+    ("<graphics type='spice'/><graphics type='sdl'/>", None), ("<graphics type='egl-headless'/>", None),
+])
+def test_default_audio_backend_follows_the_last_display(graphics: str, audio: str | None) -> None:
+    dom = fill_defaults(parse_domain(BASE.format(devices=graphics, machine="pc", top="", after_os="")))
+    assert [a.type for a in dom.devices.audios] == ([audio] if audio else [])
+
+
+def test_sound_device_without_audio_backend_is_refused() -> None:
+    with pytest.raises(XMLError, match="unable to find audio backend for sound device"):
+        _argv("<graphics type='sdl'/><sound model='ich6'/>")

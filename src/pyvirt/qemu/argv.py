@@ -127,6 +127,12 @@ def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str
                 "XDG_CONFIG_HOME": f"{base}/.config"})
     if domain.clock is not None and domain.clock.offset == "timezone":
         env["TZ"] = domain.clock.timezone or ""
+    for audio in domain.devices.audios:  # qemuBuildAudioCommandLineEnv: SDL picks its driver from it
+        if audio.type == "sdl" and audio.driver:
+            env["SDL_AUDIODRIVER"] = audio.driver
+    for g in domain.devices.graphics:  # qemuBuildGraphicsSDLCommandLine: where SDL draws
+        if g.type == "sdl":
+            env.update({k: v for k, v in (("XAUTHORITY", g.xauth), ("DISPLAY", g.display)) if v})
     for name, value in passthrough_env(domain).items():
         env.pop(name, None)  # libvirt's virCommandAddEnvPair: a later pair replaces, moved last
         env[name] = value

@@ -175,12 +175,13 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
 
 
 _AUDIO_DRIVER = {"none": "none", "spice": "spice", "alsa": "alsa", "coreaudio": "coreaudio", "jack": "jack",
-                 "oss": "oss", "pulseaudio": "pa", "file": "wav"}
+                 "oss": "oss", "pulseaudio": "pa", "file": "wav", "sdl": "sdl"}
 # Per backend: the <input>/<output> attributes it takes (model field -> QEMU property), after
 # the common ones; libvirt's schema allows nothing else.
 _AUDIO_IO = {
     "alsa": (("dev", "dev"),),
     "coreaudio": (("buffer_count", "buffer-count"),),
+    "sdl": (("buffer_count", "buffer-count"),),
     "jack": (("server_name", "server-name"), ("client_name", "client-name"),
              ("connect_ports", "connect-ports"), ("exact_name", "exact-name")),
     "oss": (("dev", "dev"), ("buffer_count", "buffer-count"), ("try_poll", "try-poll")),
@@ -281,6 +282,10 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
             _spice(a, ctx, g)
         elif g.type == "egl-headless":
             _egl_headless(a, ctx, g, gfx)
+        elif g.type == "sdl":
+            if g.fullscreen:
+                a.opt("-full-screen")
+            a.kv("-display", "sdl", [("gl", g.gl_enable)])
         else:
             raise unsupported(f"graphics type {g.type!r}", g.line)
 

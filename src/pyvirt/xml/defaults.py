@@ -460,6 +460,20 @@ _VIDEO_DEFAULTS = {
 }
 
 
+def _default_audio(graphics: list) -> str | None:
+    """qemuDomainDefAddDefaultAudioBackend with qemu.conf's defaults: no display means 'none';
+    else the last VNC or SPICE display decides ('none' / 'spice'), and a last SDL one leaves it
+    to QEMU_AUDIO_DRV of libvirtd's environment (unset: no backend); egl-headless, dbus and
+    the others choose nothing."""
+    if not graphics:
+        return "none"
+    kind: str | None = None
+    for g in graphics:
+        if g.type in ("vnc", "spice", "sdl"):
+            kind = {"vnc": "none", "spice": "spice", "sdl": None}[g.type]
+    return kind
+
+
 def _simple_devices(dom: Domain) -> None:
     devs = dom.devices
     for nic in devs.interfaces:
@@ -501,8 +515,9 @@ def _simple_devices(dom: Domain) -> None:
         if v.model_primary is False:
             v.model_primary = None  # virDomainVideoDefFormat writes primary='yes' only
     if not devs.audios:
-        spice = any(g.type == "spice" for g in devs.graphics)
-        devs.audios.append(Audio(id=1, type="spice" if spice else "none"))
+        kind = _default_audio(devs.graphics)
+        if kind is not None:
+            devs.audios.append(Audio(id=1, type=kind))
     if devs.memballoon is None:
         devs.memballoon = MemBalloon(model="virtio")
     for w in devs.watchdogs:

@@ -1050,8 +1050,7 @@ class Graphics:
     """``<graphics>``: VNC or SPICE display, or an OpenGL ``egl-headless`` display that renders
     on the host's GPU for another display (or a vGPU) to show."""
 
-    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", known=("sdl", "rdp", "desktop",
-                                                                                 "dbus")))
+    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", "sdl", known=("rdp", "desktop", "dbus")))
     port: int | None = attr("@port", Int(-1, 65535))
     tls_port: int | None = attr("@tlsPort", Int(-1, 65535))
     autoport: bool | None = attr("@autoport", YESNO)
@@ -1060,6 +1059,10 @@ class Graphics:
     socket: str | None = attr("@socket")
     passwd: str | None = attr("@passwd", secret=True)
     keymap: str | None = attr("@keymap")
+    #: SDL: the X display and its authority file (QEMU's DISPLAY and XAUTHORITY), full screen
+    display: str | None = attr("@display")
+    xauth: str | None = attr("@xauth")
+    fullscreen: bool | None = attr("@fullscreen", YESNO)
     #: VNC: how clients share the display (QEMU's ``share=``)
     share_policy: str | None = attr("@sharePolicy", Enum("allow-exclusive", "force-shared", "ignore"))
     power_control: bool | None = attr("@powerControl", YESNO)
@@ -1140,7 +1143,9 @@ class Audio:
 
     id: int | None = attr("@id", Int(1))
     type: str | None = attr("@type", Enum("none", "spice", "alsa", "coreaudio", "jack", "oss",
-                                          "pulseaudio", "file", known=("sdl", "dbus")))
+                                          "pulseaudio", "file", "sdl", known=("dbus",)))
+    #: ``type='sdl'``: the SDL library's own audio driver (QEMU's SDL_AUDIODRIVER)
+    driver: str | None = attr("@driver", Enum("esd", "alsa", "arts", "pulseaudio"))
     timer_period: int | None = attr("@timerPeriod", Int(1))
     try_mmap: bool | None = attr("@tryMMap", YESNO)
     exclusive: bool | None = attr("@exclusive", YESNO)
