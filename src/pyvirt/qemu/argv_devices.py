@@ -573,7 +573,7 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
             raise unsupported(f"rng model {r.model!r}", r.line)
         if r.backend_model == "random":
             a.json("-object", {"qom-type": "rng-random", "id": f"obj{alias}",
-                               "filename": r.backend or "/dev/urandom"})
+                               "filename": r.backend or "/dev/random"})
         elif r.backend_model == "builtin":
             a.json("-object", {"qom-type": "rng-builtin", "id": f"obj{alias}"})
         elif r.backend_model == "egd":

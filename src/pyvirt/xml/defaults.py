@@ -531,8 +531,8 @@ def _simple_devices(dom: Domain) -> None:
         if t.backend_type == "external" and t.backend_source_mode is None:
             t.backend_source_mode = "connect"
     for r in devs.rngs:
-        if r.backend_model == "random" and r.backend is None:
-            r.backend = "/dev/urandom"
+        if r.backend_model == "random" and not r.backend:
+            r.backend = "/dev/random"  # libvirt 9.0's default for an empty random backend
 
 
 def _graphics(g) -> None:  # noqa: ANN001

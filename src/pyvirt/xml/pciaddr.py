@@ -2,7 +2,7 @@
 
 i440fx: slot 1 is the PIIX3 (ISA bridge, IDE 1.1, UHCI 1.2), the primary video gets slot 2,
 then devices take free slots of bus 0 in libvirt's category order.  q35: SATA at 0x1f.2, the
-primary video at slot 1, and every PCI Express device gets its own pcie-root-port (added as
+first ICH9 sound device at 0x1b, the primary video at slot 1, and every PCI Express device gets its own pcie-root-port (added as
 needed, plus one spare for hotplug, packed 8 functions per slot from slot 2); conventional PCI
 devices go behind a pcie-to-pci-bridge.
 """
@@ -257,6 +257,13 @@ def _fixed_q35(dom: Domain, slots: _Slots) -> None:
         if c.address is None and c.type == "usb" and slot is not None and c.model in ich9:
             c.address = _pci(0, slot, ich9[c.model], True if c.model == "ich9-uhci1" else None)
             slots.take(0, slot, ich9[c.model])
+    # ... and the first ICH9 HDA without an address sits at 00:1B.0, where real ICH9 has it
+    for snd in dom.devices.sounds:
+        if snd.model == "ich9" and snd.address is None:
+            if slots.slot_free(0, 0x1B):
+                snd.address = _pci(0, 0x1B)
+                slots.take(0, 0x1B)
+            break
     _primary_video(dom, slots, 1)
 
 

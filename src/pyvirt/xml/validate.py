@@ -8,6 +8,7 @@ import uuid as uuidlib
 from .domain import (
     SMBIOS_ENTRY_NAMES,
     Address,
+    Controller,
     Disk,
     Domain,
     Hostdev,
@@ -172,6 +173,8 @@ def _validate_device_counts(dom: Domain) -> None:
                                      devs.panics[-1].line)
     if len(devs.tpms) > 1:
         raise XMLValidationError("only a single TPM non-proxy device is supported", devs.tpms[-1].line)
+    if len(devs.watchdogs) > 1:  # libvirt 9.0 keeps one watchdog (several came with 9.1)
+        raise XMLValidationError("only a single watchdog device is supported", devs.watchdogs[-1].line)
     for disk in devs.disks:
         a = disk.address
         if disk.target_bus == "virtio" and a is not None and a.type not in ("pci", None):
@@ -301,6 +304,12 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         seen[key] = addr.line
 
 
+def _usb_companion(c: Controller) -> bool:
+    """A USB1 companion of an EHCI master: it has ``<master>`` or is one of ICH9's UHCIs
+    (which libvirt gives a master by default)."""
+    return c.master_startport is not None or (c.model or "").startswith("ich9-uhci")
+
+
 def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     """Required elements, name, uuid, MACs, unique target devs and addresses.
 
@@ -384,8 +393,11 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
             raise XMLValidationError(f"<source evdev> is only valid for passthrough inputs, not {inp.type!r}",
                                      inp.line)
     ctrl: set[tuple[str | None, int | None]] = set()
+    usb = [c for c in devs.controllers if c.type == "usb" and c.model != "none"]
+    if usb and all(_usb_companion(c) for c in usb):  # virDomainDefParseXML's usb_master check
+        raise XMLValidationError("No master USB controller specified", usb[0].line)
     for c in devs.controllers:
-        if c.type == "usb" and (c.master_startport is not None or (c.model or "").startswith("ich9-uhci")):
+        if c.type == "usb" and _usb_companion(c):
             continue  # USB2 companions share the index of their EHCI master
         k = (c.type, c.index)
         if c.index is not None and k in ctrl:
