@@ -255,7 +255,7 @@ def test_cpu_features_policies_and_qemu_names() -> None:
      + "<interface type='user'><boot order='1'/></interface>", "boot order 1 is already used"),
     ("<controller type='usb' model='none'/><input type='tablet' bus='usb'/>", "USB is disabled"),
     ("<input type='tablet' bus='usb'><address type='usb' bus='0' port='1'/></input>"
-     "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input>", "double use of USB port 1"),
+     "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input>", "Duplicate USB address bus 0 port 1"),
     ("<video><model type='vga' primary='yes'/></video><video><model type='qxl' primary='yes'/></video>",
      "Only one primary video"),
     ("<panic model='isa'/><panic model='isa'/>", "Multiple panic devices with model 'isa'"),

@@ -61,3 +61,69 @@ def test_first_ich9_sound_sits_at_slot_1b_on_q35() -> None:
     assert (ids["sound1"]["bus"], ids["sound1"]["addr"]) == ("pcie.0", "0x1b")
     assert ids["sound2"]["bus"] != "pcie.0"  # only the first one
     assert ids["sound0"]["bus"] != "pcie.0"  # ich6 is a conventional PCI device behind a bridge
+
+
+def test_primary_video_moves_first_and_is_the_vga_one() -> None:
+    vids = ("<video><model type='qxl' heads='3'/></video>"
+            "<video><model type='qxl' heads='1' primary='yes'/></video>")
+    dom = _dom(vids)
+    assert [v.model_heads for v in dom.devices.videos] == [1, 3]
+    drivers = {d["id"]: d["driver"] for d in _by_id(build_argv(dom)).values()}
+    assert drivers["video0"] == "qxl-vga" and drivers["video1"] == "qxl"
+    assert "<video>\n      <model type='qxl' ram='65536' vram='65536' vgamem='16384' heads='1' primary='yes'/>" \
+        in dom.to_xml(inactive=True).replace('"', "'")
+
+
+def _usb_ports(argv: list[str]) -> dict[str, str]:
+    return {i: d["port"] for i, d in _by_id(argv).items() if "port" in d and d.get("bus") == "usb.0"}
+
+
+def test_usb_hubs_and_port_paths() -> None:
+    devs = ("<hub type='usb'><address type='usb' bus='0' port='1'/></hub>"
+            "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1.1'/></input>"
+            "<hub type='usb'><address type='usb' bus='0' port='1.2'/></hub>"
+            "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1.2.1'/></input>")
+    argv = _argv(devs)
+    assert {"driver": "usb-hub", "id": "hub1", "bus": "usb.0", "port": "1.2"} in _by_id(argv).values()
+    assert _usb_ports(argv) == {"hub0": "1", "hub1": "1.2", "input0": "1.1", "input1": "1.2.1"}
+    # hubs come right after the controllers, before the devices plugged into them
+    order = [json.loads(argv[i + 1])["id"] for i, a in enumerate(argv[:-1]) if a == "-device"]
+    assert order.index("hub0") < order.index("input0")
+
+
+def test_usb_ports_fill_hubs_first_then_the_root_then_hub_ports() -> None:
+    # piix3-uhci has two ports: four devices need a hub, which takes port 1 before them
+    ports = _usb_ports(_argv("<input type='mouse' bus='usb'/>" * 3 + "<input type='tablet' bus='usb'/>"))
+    assert ports == {"hub0": "1", "input0": "2", "input1": "1.1", "input2": "1.2", "input3": "1.3"}
+    many = _usb_ports(_argv("<input type='tablet' bus='usb'/>" * 15))
+    assert many["hub0"] == "1" and many["hub1"] == "2" and many["input7"] == "1.8" and many["input8"] == "2.1"
+    # hubs without a port take theirs before the devices do
+    ports = _usb_ports(_argv("<input type='mouse' bus='usb'><address type='usb' bus='0'/></input>"
+                             "<hub type='usb'/><hub type='usb'/>"))
+    assert ports == {"hub0": "1", "hub1": "2", "input0": "1.1"}
+
+
+@pytest.mark.parametrize(("devices", "message"), [
+    ("<hub type='usb'><address type='usb' bus='0' port='1'/></hub>"
+     "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input>",
+     "Duplicate USB address bus 0 port 1"),
+    ("<hub type='usb'><address type='usb' bus='0' port='1'/></hub>"
+     "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1.9'/></input>",
+     "requested USB port 1.9 not present on USB bus 0"),
+    ("<input type='mouse' bus='usb'><address type='usb' bus='0' port='3'/></input>",
+     "requested USB port 3 not present on USB bus 0"),
+    ("<input type='mouse' bus='usb'><address type='usb' bus='0' port='2.1'/></input>",
+     "there is no hub at port 2"),
+])
+def test_usb_address_checks(devices: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(devices)
+
+
+def test_usb_port_count_follows_the_controller_model() -> None:
+    xhci = "<controller type='usb' model='qemu-xhci' ports='8'/>"
+    ports = _usb_ports(_argv(xhci + "<input type='tablet' bus='usb'/>" * 8, "q35"))
+    assert "hub0" not in ports and ports["input7"] == "8"
+    ports = _usb_ports(_argv("<controller type='usb' model='qemu-xhci'/>" + "<input type='tablet' bus='usb'/>" * 5,
+                             "q35"))
+    assert ports["hub0"] == "1"  # four ports by default

@@ -231,6 +231,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
         for k, v in fd_boot.items():
             a.opt("-global", f"isa-fdc.bootindex{k}={v}")
     argv_controllers.controller_opts(a, ctx)
+    argv_devices.hub_opts(a, ctx)
     argv_disks.disk_opts(a, ctx)
     argv_devices.fs_opts(a, ctx)
     argv_devices.net_opts(a, ctx)

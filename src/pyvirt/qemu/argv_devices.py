@@ -851,3 +851,14 @@ def shmem_opts(a: Argv, ctx: Ctx) -> None:
         a.device(props)
         if model == "ivshmem-doorbell":
             a.kv("-chardev", "socket", [("id", f"char{alias}"), ("path", shm.server_path)])
+
+
+def hub_opts(a: Argv, ctx: Ctx) -> None:
+    """``<hub type='usb'>``: QEMU's 8-port ``usb-hub`` on its USB port (libvirt writes hubs
+    right after the controllers, so the ports below them exist when devices are plugged)."""
+    for h in ctx.domain.devices.hubs:
+        if h.address is not None and h.address.type != "usb":
+            raise XMLError(f"hub with address type {h.address.type!r} (expected 'usb')", h.line)
+        props: dict[str, Any] = {"driver": "usb-hub", "id": ctx.alias(h)}
+        props.update(usb_props(ctx, h.address))
+        a.device(props)

@@ -39,7 +39,7 @@ def device_aliases(domain: Any) -> dict[int, str]:
                           ("parallel", devs.parallels), ("channel", devs.channels),
                           ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
                           ("video", devs.videos), ("hostdev", devs.hostdevs),
-                          ("redir", devs.redirdevs), ("watchdog", devs.watchdogs), ("rng", devs.rngs),
+                          ("redir", devs.redirdevs), ("hub", devs.hubs), ("watchdog", devs.watchdogs), ("rng", devs.rngs),
                           ("panic", devs.panics), ("shmem", devs.shmems),
                           ("iommu", [devs.iommu] if devs.iommu is not None else [])):
         for n, dev in enumerate(items):
@@ -80,7 +80,7 @@ def all_devices(domain: Any) -> list[Any]:
     singles = [d for d in (devs.memballoon, devs.iommu, devs.vsock) if d is not None]
     return [*devs.disks, *devs.controllers, *devs.filesystems, *devs.interfaces, *devs.serials,
             *devs.parallels, *devs.channels, *devs.consoles, *devs.inputs, *devs.tpms, *devs.sounds,
-            *devs.videos, *devs.hostdevs, *devs.redirdevs, *devs.watchdogs, *devs.rngs, *devs.panics,
+            *devs.videos, *devs.hostdevs, *devs.redirdevs, *devs.hubs, *devs.watchdogs, *devs.rngs, *devs.panics,
             *devs.shmems, *devs.memories, *singles]
 
 

@@ -31,6 +31,7 @@ from .generic_defaults import (
     vsock_defaults,
 )
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
+from .usbaddr import assign_usb_ports, check_usb_addresses, needs_usb_ports, usb_devices
 from .validate import check_addresses
 
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
@@ -334,56 +335,21 @@ def _controllers(dom: Domain) -> None:
             ch.target_type = "virtio"
 
 
-def _usb_devices(dom: Domain) -> list:
-    devs = dom.devices
-    return [*(h for h in devs.hostdevs if h.type == "usb"),  # libvirt's virDomainUSBDeviceDefForeach order
-            *(d for d in devs.disks if d.target_bus == "usb"),
-            *(i for i in devs.inputs if i.bus == "usb"),
-            *(s for s in devs.sounds if s.model == "usb"),
-            *(s for s in devs.serials if s.target_type == "usb-serial"),
-            *devs.redirdevs]
-
-
 def _check_usb(dom: Domain) -> None:
-    """libvirt's define-time USB checks: a controller must exist, no port used twice."""
-    usb_devs = _usb_devices(dom)
+    """libvirt's define-time USB checks: a controller must exist, given ports must exist and
+    be used once (:mod:`pyvirt.xml.usbaddr`)."""
+    usb_devs = [*dom.devices.hubs, *usb_devices(dom)]
     if not usb_devs:
         return
     if not any(c.type == "usb" and c.model != "none" for c in dom.devices.controllers):
         raise XMLValidationError("USB is disabled for this domain, but USB devices are present in the domain XML",
                                  getattr(usb_devs[0], "line", None))
-    used: set[tuple[int, str]] = set()
-    for d in usb_devs:
-        a = d.address
-        if a is not None and a.type == "usb" and a.port is not None:
-            key = (a.bus or 0, a.port)
-            if key in used:
-                raise XMLValidationError(f"Attempted double use of USB port {a.port} on bus {a.bus or 0}",
-                                         getattr(d, "line", None))
-            used.add(key)
-
-
-def assign_usb_ports(dom: Domain) -> None:
-    """USB devices without an address get the next free port of the first bus, as libvirt's
-    qemuDomainAssignUSBAddresses.  libvirt runs it on define (VIR_DOMAIN_DEF_PARSE_ABI_UPDATE:
-    the daemon's parse_definition) and at start, not on a plain parse (fill_defaults, which its
-    xml2xml tests exercise): clients such as Cockpit Machines read a redirdev's address from a
-    defined, never started guest."""
-    usb_devs = _usb_devices(dom)
-    used = {(d.address.bus or 0, d.address.port) for d in usb_devs
-            if d.address is not None and d.address.type == "usb" and d.address.port is not None}
-    port = 0
-    for d in usb_devs:
-        if d.address is None:
-            port += 1
-            while (0, str(port)) in used:
-                port += 1
-            d.address = Address(type="usb", bus=0, port=str(port))
+    check_usb_addresses(dom)
 
 
 def needs_start_defaults(dom: Domain) -> bool:
     """Whether `dom` lacks what libvirt assigns at start (USB ports of USB devices)."""
-    return any(d.address is None for d in _usb_devices(dom))
+    return needs_usb_ports(dom)
 
 
 def assign_start_defaults(dom: Domain) -> None:

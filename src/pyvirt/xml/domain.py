@@ -1288,6 +1288,15 @@ class Redirdev(DeviceInfo):
 
 
 @dataclass
+class Hub(DeviceInfo):
+    """``<hub type='usb'>``: an 8-port USB hub (QEMU's ``usb-hub``), on a USB port like any
+    USB device; devices below it have port paths (``1.3``)."""
+
+    type: str | None = attr("@type", Enum("usb"))
+    line: int | None = line_field()
+
+
+@dataclass
 class Watchdog(PCIDeviceInfo):
     """``<watchdog model= action=>``."""
 
@@ -1435,6 +1444,7 @@ class Devices:
     videos: list[Video] = children("video", Video)
     hostdevs: list[Hostdev] = children("hostdev", Hostdev)
     redirdevs: list[Redirdev] = children("redirdev", Redirdev)
+    hubs: list[Hub] = children("hub", Hub)
     watchdogs: list[Watchdog] = children("watchdog", Watchdog)
     memballoon: MemBalloon | None = child("memballoon", MemBalloon)
     rngs: list[RNG] = children("rng", RNG)
@@ -1552,7 +1562,7 @@ class Domain:
         out: list[object] = []
         for name in ("disks", "controllers", "filesystems", "interfaces", "serials", "parallels",
                      "consoles", "channels", "inputs", "tpms", "graphics", "sounds", "audios",
-                     "videos", "hostdevs", "redirdevs", "watchdogs"):
+                     "videos", "hostdevs", "redirdevs", "hubs", "watchdogs"):
             out.extend(getattr(d, name))
         if d.memballoon is not None:
             out.append(d.memballoon)

@@ -41,10 +41,16 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
 def _parse_order(dom: Domain) -> None:
     """libvirt's parser inserts each controller where virDomainControllerInsertPreAlloced puts
     it (grouped by type, by index, USB2 masters before their companions), so a document reads
-    back in that order whatever order it was written in."""
+    back in that order whatever order it was written in.  A video with ``primary='yes'`` is
+    inserted first (virDomainDefParseXML), so it is the VGA-compatible one wherever it was
+    written."""
     from .pciaddr import insert_controller
 
     ordered: list = []
     for c in dom.devices.controllers:
         insert_controller(ordered, c)
     dom.devices.controllers = ordered
+    videos = dom.devices.videos
+    primary = [v for v in videos if v.model_primary]
+    if len(primary) == 1 and videos[0] is not primary[0]:  # two primaries: refused by validation
+        dom.devices.videos = [primary[0], *(v for v in videos if v is not primary[0])]
