@@ -172,3 +172,34 @@ def test_default_audio_backend_follows_the_last_display(graphics: str, audio: st
 def test_sound_device_without_audio_backend_is_refused() -> None:
     with pytest.raises(XMLError, match="unable to find audio backend for sound device"):
         _argv("<graphics type='sdl'/><sound model='ich6'/>")
+
+
+def test_file_backed_guest_ram_goes_to_memory_backing_dir() -> None:
+    top = ("<memoryBacking><source type='file'/><access mode='shared'/><allocation mode='immediate'/>"
+           "</memoryBacking>")
+    argv = _argv(top=top)
+    ram = next(o for o in _json_opts(argv, "-object") if o["id"] == "pc.ram")
+    assert ram["qom-type"] == "memory-backend-file" and ram["mem-path"] == "/var/lib/libvirt/qemu/ram/-1-g/pc.ram"
+    assert ram["share"] is True and ram["prealloc"] is True
+    numa = "<cpu><numa><cell id='0' cpus='0' memory='262144' unit='KiB' memAccess='private'/></numa></cpu>"
+    cell = next(o for o in _json_opts(_argv(after_os=numa), "-object") if o["id"] == "ram-node0")
+    assert cell["mem-path"].endswith("/ram-node0") and cell["share"] is False
+
+
+def test_file_backed_guest_ram_lives_in_the_guests_private_directory(tmp_path) -> None:
+    from pyvirt.daemon.model import build_command_line
+
+    dom = fill_defaults(parse_domain(BASE.format(devices="", machine="pc", after_os="",
+                                                 top="<memoryBacking><source type='file'/></memoryBacking>")))
+    argv = build_command_line(dom, None, 3, str(tmp_path / "pid"), str(tmp_path))
+    ram = next(o for o in _json_opts(argv, "-object") if o["id"] == "pc.ram")
+    assert ram["mem-path"] == f"{tmp_path}/pc.ram"
+
+
+def test_mdev_display_defaults_to_off() -> None:
+    src = ("<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+           "<address uuid='53764d0e-85a0-42b4-af5c-2046b460b1dc'/></source></hostdev>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=src, machine="pc", top="", after_os="")))
+    assert "display='off'" in dom.to_xml(inactive=True)
+    dev = next(d for d in _json_opts(build_argv(dom), "-device") if d["driver"] == "vfio-pci")
+    assert dev["display"] == "off"

@@ -131,6 +131,7 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
     try:
         return build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
                                                           domain_dir=private_dir, hugepage_dirs=pages,
+                                                          memory_backing_dir=private_dir,
                                                           default_hugepage_kib=default_page,
                                                           tap_fds=tap_fds or {},
                                                           spice_tls_x509_dir=spice_tls_x509_dir,

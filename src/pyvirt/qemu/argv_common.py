@@ -46,6 +46,10 @@ class RuntimePaths:
     #: huge page size (KiB) -> this guest's directory on a hugetlbfs of that size
     hugepage_dirs: dict[int, str] = field(default_factory=dict)
     default_hugepage_kib: int = 2048
+    #: qemu.conf's memory_backing_dir for this guest: where file-backed guest RAM (``<source
+    #: type='file'/>``, an explicit access mode without memfd or huge pages) gets one file per
+    #: backend; None: such RAM is refused
+    memory_backing_dir: str | None = None
     #: the host's NUMA nodes (<numatune> nodesets are checked against them); None: not known
     host_numa_nodes: frozenset[int] | None = None
     #: qemu.conf's spice_tls_x509_cert_dir when spice_tls is on (None: SPICE TLS refused)
@@ -84,6 +88,7 @@ class RuntimePaths:
                  for size, mount in ((2048, "/dev/hugepages2M"), (1048576, "/dev/hugepages1G"))}
         return cls(monitor_fd=TEST_FD, domain_dir=base, channel_dir=f"/tmp/channel/domain--1-{name}",
                    hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)),
+                   memory_backing_dir=f"/var/lib/libvirt/qemu/ram/-1-{name[:20]}",
                    # the harness's qemu.conf (spice_tls=1) and mocked render node
                    spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo",
                    nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True,

@@ -173,8 +173,9 @@ def _backend(a: Argv, ctx: Ctx, ident: str, size: int, cell: Any) -> None:
 
 
 def backend_props(ctx: Ctx, ident: str, size: int, *, share: bool | None, memfd: bool, huge: int | None,
-                  discard: bool | None, where: int | None) -> dict[str, Any]:
-    """A memory backend object: memfd, hugetlbfs file or plain RAM (libvirt's choice order)."""
+                  discard: bool | None, where: int | None, file_name: str | None = None) -> dict[str, Any]:
+    """A memory backend object: memfd, hugetlbfs file or plain RAM (libvirt's choice order);
+    a file in memory_backing_dir is named ``file_name`` (a memory device's alias) or ``ident``."""
     mb = ctx.domain.memory_backing
     props: dict[str, Any]
     if memfd:
@@ -187,9 +188,12 @@ def backend_props(ctx: Ctx, ident: str, size: int, *, share: bool | None, memfd:
             raise unsupported(f"huge pages of {huge} KiB (no hugetlbfs mounted for that size on this host)",
                               where)
         props = {"qom-type": "memory-backend-file", "id": ident, "mem-path": path}
-    elif share is not None:
-        raise unsupported("guest RAM with an explicit access mode but neither <source type='memfd'/> nor huge "
-                          "pages (libvirt uses a file in qemu.conf's memory_backing_dir)", where)
+    elif share is not None or (mb is not None and mb.source_type == "file"):
+        # qemuGetMemoryBackingPath: one file per backend, named by its id, in memory_backing_dir
+        if ctx.runtime.memory_backing_dir is None:
+            raise unsupported("file-backed guest RAM (no memory_backing_dir for this guest)", where)
+        props = {"qom-type": "memory-backend-file", "id": ident,
+                 "mem-path": f"{ctx.runtime.memory_backing_dir}/{file_name or ident}"}
     else:
         props = {"qom-type": "memory-backend-ram", "id": ident}
     if props["qom-type"] != "memory-backend-ram" and share is not None:
@@ -235,7 +239,7 @@ def memory_device_opts(a: Argv, ctx: Ctx) -> None:
         memfd = mb is not None and mb.source_type == "memfd"
         size = (align_module if mem.model == "dimm" else align_mib)(mem.target_size or 0) * 1024
         props = backend_props(ctx, ident, size, share=share, memfd=memfd,
-                              huge=huge, discard=mem.discard, where=mem.line)
+                              huge=huge, discard=mem.discard, where=mem.line, file_name=alias)
         binding = None
         if mem.source_nodemask:
             binding = (sorted(parse_cpuset(mem.source_nodemask, mem.line)), "bind")

@@ -480,6 +480,9 @@ def _simple_devices(dom: Domain) -> None:
             v.model_primary = True
         if v.model_primary is False:
             v.model_primary = None  # virDomainVideoDefFormat writes primary='yes' only
+    for hd in devs.hostdevs:  # qemuDomainHostdevDefMdevPostParse: stay safe from QEMU's default
+        if hd.type == "mdev" and hd.model == "vfio-pci" and hd.display is None:
+            hd.display = False
     if not devs.audios:
         kind = _default_audio(devs.graphics)
         if kind is not None:

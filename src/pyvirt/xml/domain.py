@@ -381,7 +381,7 @@ class MemoryBacking:
     pages: list[HugePage] = children("hugepages/page", HugePage)
     nosharepages: bool = flag("nosharepages")
     locked: bool = flag("locked")
-    source_type: str | None = attr("source/@type", Enum("anonymous", "memfd", known=("file",)))
+    source_type: str | None = attr("source/@type", Enum("anonymous", "memfd", "file"))
     access_mode: str | None = attr("access/@mode", Enum("shared", "private"))
     allocation_mode: str | None = attr("allocation/@mode", Enum("immediate", "ondemand"))
     allocation_threads: int | None = attr("allocation/@threads", Int(1))
