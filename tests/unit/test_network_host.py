@@ -84,3 +84,17 @@ def test_leases_are_read_back(tmp_path: Path) -> None:
     leases = dnsmasq.read_leases(files, [ipaddress.ip_network("10.7.0.0/24")])
     assert [(x["mac"], x["ipaddr"], x["prefix"], x["hostname"]) for x in leases] == [
         ("52:54:00:aa:00:01", "10.7.0.12", 24, "guest"), ("52:54:00:aa:00:02", "10.7.0.13", 24, "")]
+
+
+def test_dnsmasq_options_are_appended_last_one_line_each(tmp_path: Path) -> None:
+    """<dnsmasq:options> lines end dnsmasq's configuration verbatim (commas included), after
+    pyvirt's own lines, as libvirt appends them; one spanning two lines is refused by name."""
+    ns = "xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'"
+    body = ("<name>n</name><ip address='10.1.0.1' prefix='24'/><dnsmasq:options>"
+            "<dnsmasq:option value='cname=*.apps.example,master.example'/><dnsmasq:option value='log-queries'/>"
+            "</dnsmasq:options></network>")
+    conf, _ = dnsmasq.config(Network.from_xml(f"<network {ns}>{body}"), "vbr1", dnsmasq.Files.under(tmp_path, "n"))
+    assert conf.splitlines()[-2:] == ["cname=*.apps.example,master.example", "log-queries"]
+    bad = Network.from_xml(f"<network {ns}>" + body.replace("log-queries", "a&#10;b"))
+    with pytest.raises(PyvirtError, match="dnsmasq:option 'a\nb' spans more than one line"):
+        dnsmasq.config(bad, "vbr1", dnsmasq.Files.under(tmp_path, "n"))

@@ -80,10 +80,35 @@ def test_unknown_forward_mode_and_bad_values_are_errors() -> None:
         _net("<forward mode='nat'/>")
 
 
-def test_unsupported_extension_is_refused_by_name() -> None:
-    with pytest.raises(XMLUnsupportedError, match="options"):
-        Network.from_xml("<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>"
-                         "<name>n</name><dnsmasq:options><dnsmasq:option value='x'/></dnsmasq:options></network>")
+DNSMASQ_NS = "http://libvirt.org/schemas/network/dnsmasq/1.0"
+
+
+def test_dnsmasq_options_read_and_written_last_with_the_namespace_on_the_root() -> None:
+    """libvirt's dnsmasq namespace: options kept in order, written after everything else, the
+    namespace declared on <network> whatever prefix the document used."""
+    net = Network.from_xml(f"<network xmlns:d='{DNSMASQ_NS}'><name>n</name>"
+                           "<d:options><d:option value='cname=a.example,b.example'/><d:option value=''/>"
+                           "</d:options><bridge name='vb1'/>" + IP4 + "</network>")
+    assert net.dnsmasq_options == ["cname=a.example,b.example", ""]
+    text = net.to_xml()
+    assert text.splitlines()[0] == f"<network xmlns:dnsmasq='{DNSMASQ_NS}'>"
+    assert text.splitlines()[-5:] == ["  <dnsmasq:options>",
+                                      "    <dnsmasq:option value='cname=a.example,b.example'/>",
+                                      "    <dnsmasq:option value=''/>", "  </dnsmasq:options>", "</network>"]
+    assert Network.from_xml(text).to_xml() == text
+    assert "xmlns:dnsmasq" not in _net(IP4).to_xml()  # declared only when used
+
+
+def test_dnsmasq_option_without_value_is_refused_naming_it() -> None:
+    with pytest.raises(XMLError, match="missing attribute 'value' of <dnsmasq:option>"):
+        Network.from_xml(f"<network xmlns:dnsmasq='{DNSMASQ_NS}'><name>n</name>"
+                         "<dnsmasq:options><dnsmasq:option/></dnsmasq:options></network>")
+
+
+def test_foreign_namespace_element_is_refused_by_name() -> None:
+    """Only libvirt's dnsmasq namespace extends <network>; another is invalid (schema words)."""
+    with pytest.raises(XMLError, match="x:frob"):
+        Network.from_xml("<network xmlns:x='http://example.org/x'><name>n</name><x:frob/></network>")
 
 
 def test_unknown_element_is_an_error_naming_it() -> None:

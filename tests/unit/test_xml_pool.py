@@ -114,3 +114,33 @@ def test_pool_mount_options_keep_their_namespace():
         PoolDef.from_xml(DIR.replace("<pool type='dir'>", "<pool type='dir' xmlns:fs='http://libvirt.org/"
                                      "schemas/storagepool/fs/1.0'>").format(
             "<fs:mount_opts><fs:option name='sync'/></fs:mount_opts>\n"))
+
+
+NFS = ("<pool type='netfs'><name>n</name><source><host name='h'/><dir path='/e'/>{}</source>"
+       "<target><path>/mnt</path></target>{}</pool>")
+
+
+def test_nfs_protocol_version_is_a_string_mounted_as_nfsvers(monkeypatch):
+    """libvirt 9.0 keeps <protocol ver> as text ('4.1'), refuses a ',' (it becomes one mount
+    option), ignores an empty one, and mounts with nfsvers= before the fs:mount_opts."""
+    from pyvirt.storage import backends
+
+    pool = PoolDef.from_xml(NFS.format("<format type='nfs'/><protocol ver='4.1'/>",
+                                       "<fs:mount_opts xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'>"
+                                       "<fs:option name='sync'/></fs:mount_opts>"))
+    assert pool.source.protocol_ver == "4.1"
+    assert "<protocol ver='4.1'/>" in pool.to_xml()
+    assert PoolDef.from_xml(pool.to_xml()) == pool
+    with pytest.raises(XMLError, match="protocol ver '4,1' must not contain ','"):
+        PoolDef.from_xml(NFS.format("<protocol ver='4,1'/>", ""))
+    assert PoolDef.from_xml(NFS.format("<protocol ver=''/>", "")).source.protocol_ver is None
+    with pytest.raises(XMLError, match="protocol ver unsupported for pool type 'cifs'"):
+        PoolDef.from_xml(NFS.format("<format type='cifs'/><protocol ver='3'/>", ""))
+
+    ran: list[list[str]] = []
+    monkeypatch.setattr(backends, "_run", lambda argv, what: ran.append(argv))
+    monkeypatch.setattr(backends, "_need", lambda name, why: name)
+    monkeypatch.setattr(backends.os.path, "isdir", lambda p: True)
+    monkeypatch.setattr(backends.os.path, "ismount", lambda p: False)
+    backends.NetfsBackend().start(pool)
+    assert ran == [["mount", "-t", "nfs", "-o", "nfsvers=4.1,sync", "--", "h:/e", "/mnt"]]

@@ -206,3 +206,48 @@ def test_volume_luks_cipher_and_ivgen_round_trip() -> None:
         with pytest.raises(XMLError, match=msg):
             VolumeDef.from_xml(doc.replace("<cipher hash='sha256' name='serpent' size='256' mode='cbc'/>"
                                            "<ivgen name='plain64' hash='sha256'/>", bad))
+
+
+def test_volume_encryption_secret_by_usage_or_uuid_with_libvirts_refusals() -> None:
+    """virSecretLookupParseSecret: a secret named by usage or by UUID (canonicalised), exactly
+    one of the two, and a type (no default)."""
+    from pyvirt.xml.volume import VolumeDef
+
+    doc = ("<volume><name>l</name><capacity>1024</capacity><target><format type='raw'/>"
+           "<encryption format='luks'><secret {}/></encryption></target></volume>")
+    out = VolumeDef.from_xml(doc.format("type='passphrase' usage='my volume key'")).to_xml()
+    assert "<secret type='passphrase' usage='my volume key'/>" in out
+    assert VolumeDef.from_xml(out).to_xml() == out
+    out = VolumeDef.from_xml(doc.format("type='passphrase' uuid='F52A81B2424E490C823D6BD4235BC572'")).to_xml()
+    assert "<secret type='passphrase' uuid='f52a81b2-424e-490c-823d-6bd4235bc572'/>" in out
+    for attrs, msg in (("type='passphrase' uuid='f52a81b2-424e-490c-823d-6bd4235bc572' usage='k'",
+                        "either secret uuid or usage expected"),
+                       ("type='passphrase'", "missing secret uuid or usage attribute"),
+                       ("usage='k'", "unknown volume encryption secret type"),
+                       ("type='passphrase' uuid='nope'", "invalid secret uuid 'nope'")):
+        with pytest.raises(XMLError, match=msg):
+            VolumeDef.from_xml(doc.format(attrs))
+
+
+def test_partition_formats_read_and_a_file_pool_refuses_them(tmp_path: Path) -> None:
+    """A disk pool's volumes carry partition types (linux, fat32, ...): the document reads with
+    them; a file-based pool refuses one at create with libvirt's words."""
+    from pyvirt.api import PyvirtError
+    from pyvirt.storage import StorageDriver
+    from pyvirt.xml.volume import VolumeDef, format_fits_pool
+
+    part = ("<volume type='block'><name>sda1</name><capacity>1048576</capacity>"
+            "<target><path>/dev/sda1</path><format type='linux-swap'/></target></volume>")
+    out = VolumeDef.from_xml(part).to_xml()
+    assert "<format type='linux-swap'/>" in out and VolumeDef.from_xml(out).to_xml() == out
+    assert format_fits_pool("linux-swap", "disk") and not format_fits_pool("qcow2", "disk")
+    assert format_fits_pool("qcow2", "dir") and not format_fits_pool("fat32", "dir")
+    with pytest.raises(XMLError, match="'bogus'"):
+        VolumeDef.from_xml(part.replace("linux-swap", "bogus"))
+    drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images")
+    drv.create_pool(f"<pool type='dir'><name>d</name><target><path>{tmp_path / 'd'}</path></target></pool>",
+                    build=True)
+    with pytest.raises(PyvirtError, match="unknown volume format type fat32"):
+        drv.create_volume_xml("d", "<volume><name>v</name><capacity>1024</capacity>"
+                              "<target><format type='fat32'/></target></volume>")
+    assert not (tmp_path / "d" / "v").exists()

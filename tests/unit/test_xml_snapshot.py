@@ -102,3 +102,32 @@ def test_revert_disks_round_trip_after_disks() -> None:
     assert [(d.name, d.path) for d in parse_snapshot(out, redefine=True).revert_disks] == [("vda", "/v/d.17")]
     with pytest.raises(XMLError, match="missing name from disk snapshot element"):
         parse_snapshot(xml.replace("<revertDisks><disk name='vda'", "<revertDisks><disk"), redefine=True)
+
+
+def test_network_image_hosts_written_name_port_transport_as_libvirt() -> None:
+    """virDomainDiskSourceFormatNetwork writes <host> name, port, transport, socket (checked
+    against real libvirt 9.0); tcp, the default transport, and port 0 are not written."""
+    snap = parse_snapshot("<domainsnapshot><disks><disk name='vdb' snapshot='external' type='network'>"
+                          "<source protocol='rbd' name='p/img'><host transport='rdma' port='6789' name='m1'/>"
+                          "<host transport='tcp' name='m2' port='0'/></source></disk></disks></domainsnapshot>",
+                          creation_time=3)
+    text = snap.to_xml()
+    assert "<host name='m1' port='6789' transport='rdma'/>" in text
+    assert "<host name='m2'/>" in text
+    assert parse_snapshot(text, creation_time=3).to_xml() == text
+
+
+def test_domain_network_disk_hosts_follow_the_same_rule_on_define() -> None:
+    """The one host rule (generic_defaults.net_host_rules) also applies to a defined domain's
+    network disks and their backing layers, as libvirt's parser and formatter do."""
+    from pyvirt.xml.defaults import fill_defaults
+    from pyvirt.xml.parse import parse_domain
+
+    dom = parse_domain(DOMAIN.replace("<devices/>", (
+        "<devices><disk type='network' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source protocol='gluster' name='v/top'><host transport='tcp' name='g1' port='0'/></source>"
+        "<backingStore type='network'><format type='raw'/><source protocol='gluster' name='v/base'>"
+        "<host transport='rdma' name='g2' port='24007'/></source><backingStore/></backingStore>"
+        "<target dev='vda' bus='virtio'/></disk></devices>")))
+    lines = [ln.strip() for ln in fill_defaults(dom).to_xml().splitlines() if "<host " in ln]
+    assert lines == ["<host name='g1'/>", "<host name='g2' port='24007' transport='rdma'/>"]

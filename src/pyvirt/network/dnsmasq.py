@@ -126,6 +126,11 @@ def config(net: Network, bridge: str, files: Files) -> tuple[str, str]:
                   f"dhcp-hostsfile={files.hostsfile}"]
     if ra:
         lines.append("enable-ra")
+    for opt in net.dnsmasq_options:  # <dnsmasq:options>: appended last, one line each, as libvirt
+        if any(c in opt for c in "\n\r\0"):
+            raise net_error(f"unsupported configuration: dnsmasq:option '{opt}' spans more than one line",
+                            ErrorCode.CONFIG_UNSUPPORTED)
+        lines.append(opt)
     return "\n".join(lines) + "\n", "".join(h + "\n" for h in hosts)
 
 

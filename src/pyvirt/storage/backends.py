@@ -139,9 +139,14 @@ class FsBackend(DirBackend):
         argv = [_need("mount", "fs pools need util-linux mount")]
         if self._fstype(pool):
             argv += ["-t", self._fstype(pool)]
-        if pool.mount_opts:
-            argv += ["-o", ",".join(pool.mount_opts)]
+        options = self._mount_options(pool)
+        if options:
+            argv += ["-o", ",".join(options)]
         _run([*argv, "--", self._source(pool), pool.target_path], f"mounting pool '{pool.name}'")
+
+    def _mount_options(self, pool: PoolDef) -> list[str]:
+        """The ``fs:mount_opts`` options, in the order written."""
+        return list(pool.mount_opts)
 
     def stop(self, pool: PoolDef) -> None:
         if os.path.ismount(pool.target_path):
@@ -159,6 +164,12 @@ class NetfsBackend(FsBackend):
     def _fstype(self, pool: PoolDef) -> str | None:
         fmt = pool.source.format
         return "nfs" if fmt in (None, "auto") else fmt
+
+    def _mount_options(self, pool: PoolDef) -> list[str]:
+        """``<protocol ver>`` first (``nfsvers=``, before the namespace options, as libvirt's
+        virStorageBackendFileSystemMountAddOptions), then ``fs:mount_opts``."""
+        vers = [f"nfsvers={pool.source.protocol_ver}"] if pool.source.protocol_ver else []
+        return vers + super()._mount_options(pool)
 
 
 #: LVM settings for hosts without a running udev (containers, minimal hosts): without them an

@@ -44,7 +44,7 @@ from pyvirt.storage.records import FormatRecords
 from pyvirt.storage.volumes import FileVolumes
 from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef
-from pyvirt.xml.volume import VolumeDef
+from pyvirt.xml.volume import VolumeDef, format_fits_pool
 
 log = logging.getLogger(__name__)
 InUse = Callable[[str], str | None]
@@ -500,6 +500,8 @@ class StorageDriver:
         names.check_name(doc.name, "storage volume")
         with self._lock:
             pool = self._active_pool(pool)
+            if not format_fits_pool(doc.format, pool.type):
+                raise storage_error(f"unknown volume format type {doc.format}", ErrorCode.CONFIG_UNSUPPORTED)
             if isinstance(BACKENDS[pool.type], LogicalBackend):
                 return self.create_volume(pool.name, doc.name, doc.capacity, "raw")
             if doc.type != "file":

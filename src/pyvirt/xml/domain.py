@@ -592,11 +592,12 @@ NET_PROTOCOLS = ("nbd", "rbd", "sheepdog", "gluster", "iscsi", "http", "https", 
 
 @dataclass
 class NetHost:
-    """``<source><host>`` of a network disk or image (libvirt prints transport first)."""
+    """``<source><host>`` of a network disk or image, attributes in libvirt's order
+    (virDomainDiskSourceFormatNetwork: name, port, transport, socket)."""
 
-    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma"))
     name: str | None = attr("@name")
     port: int | None = attr("@port", Int(0, 65535))
+    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma"))
     socket: str | None = attr("@socket")
     line: int | None = line_field()
 

@@ -203,7 +203,8 @@ class OwnerId(Conv):
 #: Namespace prefixes a field path may use; the root element declares the ones it writes.
 NAMESPACES = {"fs": "http://libvirt.org/schemas/storagepool/fs/1.0",
               "rbd": "http://libvirt.org/schemas/storagepool/rbd/1.0",
-              "qemu": "http://libvirt.org/schemas/domain/qemu/1.0"}
+              "qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
+              "dnsmasq": "http://libvirt.org/schemas/network/dnsmasq/1.0"}
 
 STR = Str()
 INT = Int()

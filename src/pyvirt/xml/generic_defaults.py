@@ -18,7 +18,7 @@ import contextlib
 
 from lxml import etree
 
-from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, Video
+from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, NetHost, Video
 from .errors import XMLError
 from .mapping import get_extras
 from .pciaddr import insert_controller
@@ -302,6 +302,20 @@ def disk_parse_rules(disk: Disk) -> None:
         disk.readonly = True
     if disk.target_tray == "closed":
         disk.target_tray = None
+    layer = disk
+    while layer is not None:
+        net_host_rules(layer.source_hosts)
+        layer = layer.backing_store
+
+
+def net_host_rules(hosts: list[NetHost]) -> None:
+    """virDomainStorageNetworkParseHost/Format: ``tcp`` is the transport's zero value and port 0
+    means the protocol's default; libvirt writes neither."""
+    for host in hosts:
+        if host.transport == "tcp":
+            host.transport = None
+        if host.port == 0:
+            host.port = None
 
 
 def chardev_protocol_rule(dom: Domain) -> None:

@@ -315,6 +315,9 @@ class Network:
     routes: list[Route] = children("route", Route)
     virtualport: VirtualPort | None = child("virtualport", VirtualPort)
     portgroups: list[PortGroup] = children("portgroup", PortGroup)
+    #: ``<dnsmasq:options>``: lines appended verbatim to the network's dnsmasq configuration
+    #: (libvirt's dnsmasq namespace, written last as virNetworkDefFormatBuf does)
+    dnsmasq_options: list[str] = values("dnsmasq:options/dnsmasq:option/@value")
     line: int | None = line_field()
 
     @property

@@ -172,7 +172,8 @@ class PoolSource:
     initiator_iqn: str | None = attr("initiator/iqn/@name")
     format: str | None = attr("format/@type")
     auth: SourceAuth | None = child("auth", SourceAuth)
-    protocol_ver: int | None = attr("protocol/@ver", Int(0))
+    #: NFS protocol version, a string as libvirt 9.0 keeps it ("4.1"); mounted as ``nfsvers=``
+    protocol_ver: str | None = attr("protocol/@ver")
     vendor: str | None = attr("vendor/@name")
     product: str | None = attr("product/@name")
     line: int | None = line_field()
@@ -316,6 +317,7 @@ def _check_source(src: PoolSource, ptype: str, line: int | None) -> None:
     for flag, (field_name, tag) in _FLAG_FIELDS.items():
         if flag not in flags and getattr(src, field_name) not in (None, []):
             raise XMLError(f"unknown element <{tag}> in <source> of a {ptype} pool", src.line or line)
+    src.protocol_ver = src.protocol_ver or None  # an empty ver is no version (virXPathString)
     if src.protocol_ver is not None and ptype != "netfs":
         raise XMLError(f"unknown element <protocol> in <source> of a {ptype} pool", src.line or line)
     for dev in src.devices:
@@ -342,6 +344,8 @@ def _check_source(src: PoolSource, ptype: str, line: int | None) -> None:
         raise XMLError(f"unknown pool format type {src.format}", src.line)
     if src.protocol_ver is not None and src.format not in ("nfs", "auto"):
         raise XMLError(f"storage pool protocol ver unsupported for pool type '{src.format}'", src.line)
+    if src.protocol_ver is not None and "," in src.protocol_ver:  # it becomes one mount option
+        raise XMLError(f"storage pool protocol ver '{src.protocol_ver}' must not contain ','", src.line)
     if src.auth is not None:
         _check_auth(src.auth)
     if src.adapter is not None:

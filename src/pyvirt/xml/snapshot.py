@@ -26,6 +26,7 @@ from lxml import etree
 from .domain import NET_PROTOCOLS, Domain, NetHost, Seclabel
 from .errors import XMLError, XMLUnsupportedError
 from .fields import Enum, Int, attr, child, children, line_field, raw, scaled, text
+from .generic_defaults import net_host_rules
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
 from .safe import parse_root, safe_parse
 
@@ -273,11 +274,7 @@ def _check_disk(disk: SnapshotDisk) -> None:
             raise XMLError(f"<host> of <source> does not fit a disk of type '{kind}'", src.line)
         if kind == "network" and src.protocol is None:
             raise XMLError("missing network source protocol type", src.line)
-        for host in src.hosts:
-            if host.transport == "tcp":
-                host.transport = None  # libvirt's default, not written
-            if host.port == 0:
-                host.port = None
+        net_host_rules(src.hosts)
     path = disk.path
     if disk.type in (None, "file", "block") and path and not path.startswith("/"):
         raise XMLError(f"disk snapshot image path '{path}' must be absolute", line)

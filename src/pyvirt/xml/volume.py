@@ -13,21 +13,50 @@ from dataclasses import dataclass
 from .errors import XMLError
 from .fields import Enum, Int, attr, child, children, flag, ignored, line_field, scaled, text
 from .pool import Permissions, _permissions, check_name
+from .uuids import parse_uuid
 
 VOLUME_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
 # libvirt's virStorageFileFormat names (the ones a file volume may carry).
 FILE_FORMATS = ("none", "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd",
                 "ploop", "cow", "qcow", "qcow2", "qed", "vmdk")
-_FORMAT = Enum(*FILE_FORMATS)
+#: libvirt's virStorageVolFormatDisk names: what a volume (a partition) of a ``disk`` pool carries.
+#: The document alone does not say which pool it is for, so both vocabularies read here; a pool
+#: refuses the other one's names when a volume is created in it (:func:`format_fits_pool`).
+DISK_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
+_FORMAT = Enum(*FILE_FORMATS, *(f for f in DISK_FORMATS if f not in FILE_FORMATS))
+
+
+def format_fits_pool(fmt: str | None, pool_type: str) -> bool:
+    """Whether a volume format name is one the pool type's volumes take (libvirt's per-pool
+    formatFromString: partition types for ``disk`` pools, image formats for the others)."""
+    if fmt is None:
+        return True
+    return fmt in (DISK_FORMATS if pool_type == "disk" else FILE_FORMATS)
 
 
 @dataclass
 class Secret:
-    """``<encryption><secret type= uuid=>``."""
+    """``<encryption><secret type= uuid=|usage=>``: the secret object holding the passphrase,
+    named by UUID or by usage (virSecretLookupParseSecret: exactly one of the two)."""
 
     type: str | None = attr("@type", Enum("passphrase"))
     uuid: str | None = attr("@uuid")
+    usage: str | None = attr("@usage")
     line: int | None = line_field()
+
+    def check(self) -> None:
+        """virStorageEncryptionSecretParse's refusals, with its words."""
+        if self.type is None:
+            raise XMLError("unknown volume encryption secret type", self.line)
+        if self.uuid is None and self.usage is None:
+            raise XMLError("missing secret uuid or usage attribute", self.line)
+        if self.uuid is not None and self.usage is not None:
+            raise XMLError("either secret uuid or usage expected", self.line)
+        if self.uuid is not None:
+            canonical = parse_uuid(self.uuid)
+            if canonical is None:
+                raise XMLError(f"invalid secret uuid '{self.uuid}'", self.line)
+            self.uuid = canonical
 
 
 @dataclass
@@ -124,7 +153,7 @@ class VolumeDef:
                 raise XMLError("missing volume encryption format", vol.encryption.line)
             vol.encryption.check()
             for secret in vol.encryption.secrets:
-                secret.type = secret.type or "passphrase"
+                secret.check()
         if vol.backing is not None and not vol.backing.path:
             raise XMLError("missing backing store path", vol.backing.line)
         return vol
