@@ -138,3 +138,59 @@ def test_lease_defaults() -> None:
     with pytest.raises(XMLUnsupportedError, match="minimum lease"):
         _net("<ip address='10.9.8.1' prefix='24'><dhcp><range start='10.9.8.2' end='10.9.8.9'>"
              "<lease expiry='60' unit='seconds'/></range></dhcp></ip>")
+
+
+def test_libvirt_9_0_reading_quirks_kept() -> None:
+    """What libvirt 9.0 reads in its own way (checked against real virsh): STP stays on unless
+    'off', <mtu size='0'/> is no MTU, <title>/<description> (9.7+) are accepted and not kept,
+    a UUID in any of libvirt's spellings is written canonically."""
+    net = _net("<bridge name='vb1' stp='maybe'/><mtu size='0'/><title>t</title><description>d</description>"
+               + IP4).to_xml()
+    assert "<bridge name='vb1' stp='on' delay='0'/>" in net
+    assert "<mtu" not in net and "<title" not in net and "<description" not in net
+    assert _net("<bridge name='vb1' stp='off'/>" + IP4).bridge.stp is False
+    spaced = Network.from_xml("<network><name>n</name><uuid>81ff0d90c91e674264da4a736edb9a9b</uuid></network>")
+    assert spaced.uuid == "81ff0d90-c91e-6742-64da-4a736edb9a9b"
+    with pytest.raises(XMLError, match="malformed uuid"):
+        Network.from_xml("<network><name>n</name><uuid>{81ff0d90-c91e-6742-64da-4a736edb9a9b}</uuid></network>")
+
+
+@pytest.mark.parametrize(("body", "msg"), [
+    ("<outbound peak='5'/>", "Missing mandatory average or floor attributes"),
+    ("<inbound/>", "Missing mandatory average or floor attributes"),
+    ("<inbound floor='10' peak='20'/>", "'peak' and 'burst' require 'average' attribute"),
+    ("<outbound average='5' floor='10'/>", "'floor' attribute allowed only in <inbound> element"),
+    ("<inbound floor='10'/>", "floor attribute is not supported for this config"),
+])
+def test_bandwidth_refusals_as_libvirt(body: str, msg: str) -> None:
+    with pytest.raises(XMLError, match=msg):
+        _net(f"<bridge name='vb1'/><bandwidth>{body}</bandwidth>" + IP4)
+    with pytest.raises(XMLError, match=msg):  # the same rule in a port group
+        _net(f"<forward mode='bridge'/><bridge name='br0'/><portgroup name='p'><bandwidth>{body}</bandwidth>"
+             "</portgroup>")
+
+
+def test_bandwidth_zero_values_unset_and_empty_element_kept_open() -> None:
+    out = _net("<bridge name='vb1'/><bandwidth><inbound average='10' peak='0' burst='0'/>"
+               "<outbound average='0'/></bandwidth>" + IP4).to_xml()
+    assert "<bandwidth>\n    <inbound average='10'/>\n  </bandwidth>" in out
+    out = _net("<bridge name='vb1'/><bandwidth><inbound average='0'/></bandwidth>" + IP4).to_xml()
+    assert "<bandwidth>\n  </bandwidth>" in out
+    assert "<bandwidth" not in _net("<bridge name='vb1'/><bandwidth/>" + IP4).to_xml()
+
+
+def test_guest_nic_bandwidth_takes_a_floor_only_on_a_libvirt_network() -> None:
+    from pyvirt.xml.parse import parse_domain
+
+    def nic(kind: str, bw: str) -> str:
+        src = "<source network='default'/>" if kind == "network" else ""
+        return (f"<domain type='qemu'><name>g</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+                f"<interface type='{kind}'>{src}<bandwidth>{bw}</bandwidth></interface></devices></domain>")
+
+    dom = parse_domain(nic("network", "<inbound average='0' floor='5'/>"))
+    assert dom.devices.interfaces[0].bandwidth.inbound.floor == 5
+    assert dom.devices.interfaces[0].bandwidth.inbound.average is None
+    with pytest.raises(XMLError, match="floor attribute is not supported"):
+        parse_domain(nic("user", "<inbound floor='5'/>"))
+    with pytest.raises(XMLError, match="Missing mandatory average"):
+        parse_domain(nic("user", "<outbound burst='5'/>"))

@@ -13,8 +13,10 @@ means the same as with libvirt; starting one is refused by the driver, naming th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from .fields import INT, ONOFF, YESNO, Enum, Int, attr, child, children, line_field, raw, text, values
+from .domain import Bandwidth
+from .fields import INT, YESNO, Conv, Enum, Int, attr, child, children, ignored, line_field, raw, text, values
 
 FORWARD_MODES = ("nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev")
 
@@ -76,13 +78,26 @@ class Forward:
     line: int | None = line_field()
 
 
+class StpSwitch(Conv):
+    """``<bridge stp=>`` as libvirt 9.0 reads it: only ``off`` turns STP off, any other word
+    leaves it on (virNetworkDefParseXML compares with "off"); written on/off."""
+
+    name = "boolean"
+
+    def parse(self, text: str, where: str, line: int | None) -> bool:
+        return text != "off"
+
+    def format(self, value: Any) -> str:
+        return "on" if value else "off"
+
+
 @dataclass
 class Bridge:
     """``<bridge>``: the host bridge's name, firewalld zone, STP and forward delay."""
 
     name: str | None = attr("@name")
     zone: str | None = attr("@zone")
-    stp: bool | None = attr("@stp", ONOFF)
+    stp: bool | None = attr("@stp", StpSwitch())
     delay: int | None = attr("@delay", INT)
     mac_table_manager: str | None = attr("@macTableManager", Enum("kernel", "libvirt"))
     line: int | None = line_field()
@@ -236,26 +251,6 @@ class Vlan:
 
 
 @dataclass
-class Rate:
-    """``<inbound>``/``<outbound>`` of ``<bandwidth>`` (libvirt's output order)."""
-
-    average: int | None = attr("@average", INT)
-    peak: int | None = attr("@peak", INT)
-    floor: int | None = attr("@floor", INT)
-    burst: int | None = attr("@burst", INT)
-    line: int | None = line_field()
-
-
-@dataclass
-class Bandwidth:
-    """``<bandwidth>``: QoS for every port of the network."""
-
-    inbound: Rate | None = child("inbound", Rate)
-    outbound: Rate | None = child("outbound", Rate)
-    line: int | None = line_field()
-
-
-@dataclass
 class VirtualPort:
     """``<virtualport type=>`` with its ``<parameters>`` (802.1Qbg/Qbh, openvswitch, midonet)."""
 
@@ -298,12 +293,13 @@ class Network:
     trust_guest_rx_filters: bool | None = attr("@trustGuestRxFilters", YESNO)
     name: str | None = text("name")
     uuid: str | None = text("uuid")
-    title: str | None = text("title")
-    description: str | None = text("description")
+    #: libvirt 9.0 has no network title or description (they came in 9.7): accepted, not kept
+    title: None = ignored("title")
+    description: None = ignored("description")
     metadata: list[str] | None = raw("metadata")
     forward: Forward | None = child("forward", Forward)
     bridge: Bridge | None = child("bridge", Bridge)
-    mtu: int | None = attr("mtu/@size", Int(1))
+    mtu: int | None = attr("mtu/@size", INT)  # 0: unset, as libvirt
     mac: str | None = attr("mac/@address")
     domain_name: str | None = attr("domain/@name")
     domain_local_only: bool | None = attr("domain/@localOnly", YESNO)
@@ -344,4 +340,4 @@ class Network:
 
 __all__ = ["DHCP", "DNS", "IP", "Bandwidth", "Bridge", "DHCPHost", "DHCPRange", "DNSForwarder",
            "DNSHost", "DNSSrv", "DNSTxt", "Forward", "ForwardInterface", "ForwardPF", "Lease", "Nat",
-           "Network", "PCIAddress", "PortGroup", "Rate", "Route", "VirtualPort", "Vlan", "VlanTag"]
+           "Network", "PCIAddress", "PortGroup", "Route", "VirtualPort", "Vlan", "VlanTag"]

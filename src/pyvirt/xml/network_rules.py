@@ -15,10 +15,24 @@ import ipaddress
 import re
 import uuid as uuidlib
 
+from .bandwidth import bandwidth_rules
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
 from .mapping import parse_model
-from .network import DHCP, DNS, IP, Bridge, DNSSrv, Forward, ForwardInterface, Lease, Network, Route, Vlan
+from .network import (
+    DHCP,
+    DNS,
+    IP,
+    Bridge,
+    DNSSrv,
+    Forward,
+    ForwardInterface,
+    Lease,
+    Network,
+    Route,
+    Vlan,
+)
 from .safe import parse_root
+from .uuids import parse_uuid
 from .validate import validate_name
 
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -95,12 +109,14 @@ def normalize_network(net: Network) -> None:
     if name is None:
         raise XMLError("missing name information", net.line)
     validate_name(name, net.line, "network")
-    try:
-        net.uuid = str(uuidlib.UUID(net.uuid.strip())) if net.uuid is not None else str(uuidlib.uuid4())
-    except ValueError:
-        raise XMLError(f"malformed uuid element '{net.uuid}'", net.line) from None
-    if net.title is not None and "\n" in net.title:
-        raise XMLError("Network title can't contain newlines", net.line)
+    if net.uuid is None:
+        net.uuid = str(uuidlib.uuid4())
+    elif (canonical := parse_uuid(net.uuid)) is None:
+        raise XMLError(f"malformed uuid element '{net.uuid}'", net.line)
+    else:
+        net.uuid = canonical
+    net.mtu = net.mtu or None  # <mtu size='0'/> is no MTU
+    net.bandwidth = bandwidth_rules(net.bandwidth, allow_floor=False)
     net.connections = None  # runtime only, never read from a document
     if not net.ipv6:
         net.ipv6 = None  # libvirt prints ipv6='yes' only
@@ -122,6 +138,7 @@ def normalize_network(net: Network) -> None:
         if pg.name is None:
             raise XMLError("Missing required name attribute in portgroup", pg.line)
         pg.default = True if pg.default else None
+        pg.bandwidth = bandwidth_rules(pg.bandwidth, allow_floor=False)
         if pg.vlan is not None:
             _vlan(pg.vlan)
     if net.forward is not None:

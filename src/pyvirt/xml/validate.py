@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 
+from .bandwidth import bandwidth_rules
 from .domain import (
     SMBIOS_ENTRY_NAMES,
     Address,
@@ -377,6 +378,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
                 raise XMLValidationError(f"expected unicast mac address, found multicast '{nic.mac_address}'",
                                          nic.line)
             nic.mac_address = nic.mac_address.lower()
+        nic.bandwidth = bandwidth_rules(nic.bandwidth, allow_floor=nic.type == "network")
     check_addresses(dom, qemu=qemu)
     if qemu:
         _validate_iommu(dom)
