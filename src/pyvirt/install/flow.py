@@ -254,6 +254,8 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
         raise Fail("Install method does not support initrd injections.")
     if extra:
         inst.kernel_args = " ".join(extra)
+    inst.unattended = _unattended_data(o)
+    inst.initrd_inject = list(o.initrd_inject or [])
     if o.cloud_init and o.cloud_init != "none":
         from pyvirt.install.media import CloudInit
         try:
@@ -538,46 +540,30 @@ def _warnings(o: argparse.Namespace, g: Guest) -> None:
                         rammb)
 
 
-UNATTENDED = Spec("--unattended", keys=["profile", "admin-password-file", "user-login",
-                                        "user-password-file", "product-key", "reg-login"])
-
-
 def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
-    """What virt-install refuses about --unattended before generating scripts. pyvirt does
-    not generate install scripts (yet): a valid request is accepted with a warning."""
-    if not o.unattended or o.unattended == "none":  # "none": no unattended install
+    """What virt-install refuses about --unattended that depends only on the OS and the
+    sub-options (profile, user-login, required passwords), checked as soon as the OS is
+    known so nothing is fetched for an install that cannot run; the scripts are rendered
+    later, when the install media are prepared."""
+    data = _unattended_data(o)
+    if data is None:
         return
-    from pyvirt.install.subopts import check_unknown
-    data = {} if o.unattended == 1 else parse(UNATTENDED, o.unattended)
+    from pyvirt.install import unattended
     try:
-        check_unknown(UNATTENDED, data)
+        unattended.check(g.osinfo, data)
+    except unattended.UnattendedError as exc:
+        raise Fail(str(exc)) from exc
+
+
+def _unattended_data(o: argparse.Namespace) -> Any:
+    """--unattended's sub-options; None without it or for 'none' (no unattended install)."""
+    if not o.unattended or o.unattended == "none":
+        return None
+    from pyvirt.install.unattended import UnattendedData
+    try:
+        return UnattendedData.parse(o.unattended)
     except SubOptError as exc:
         raise Fail(str(exc)) from exc
-    profiles = g.osinfo.install_script_profiles()
-    if not profiles:
-        raise Fail(f"OS '{g.osinfo.name}' does not support unattended installation.")
-    profile = data.get("profile")
-    if profile and profile not in profiles:
-        raise Fail(f"OS '{g.osinfo.name}' does not support unattended installation for the "
-                   f"'{profile}' profile. Available profiles: {', '.join(profiles)}")
-    profile = profile or ("desktop" if "desktop" in profiles else profiles[0])
-    log.debug("Using unattended profile '%s'", profile)
-    login = (data.get("user-login") or "").lower()
-    if login == "root":
-        raise Fail(f"{g.osinfo.name} cannot use '{login}' as user-login.")
-    required = set()
-    for sid in g.osinfo.install_script_ids():
-        if sid.rstrip("/").rsplit("/", 1)[-1] != profile:
-            continue
-        script = osdb.install_script(sid)
-        if script is not None:
-            required |= {p.get("name") for p in script.iter("param") if p.get("policy") == "required"}
-    for param, key in (("user-password", "user-password-file"), ("admin-password", "admin-password-file")):
-        if param in required and not data.get(key):
-            raise Fail(f"{g.osinfo.name} requires the {param} to be set.")
-    raise Fail("--unattended: pyvirt does not render osinfo install scripts (virt-install's "
-               "unattended installs); install interactively, or use --cloud-init with a cloud "
-               "image")
 
 
 def _finish(o: argparse.Namespace, g: Guest, inst: Installer, ui: Frontend) -> int:

@@ -18,6 +18,7 @@ from lxml import etree
 from pyvirt.install.defaults import disk_defaults, set_defaults
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.media import CloudInit
+from pyvirt.install.unattended import UnattendedData
 from pyvirt.install.xmltree import child, set_text, to_string
 
 
@@ -42,8 +43,10 @@ class Installer:
     kernel_args_overwrite: bool = False
     no_install: bool = False
     cloudinit: CloudInit | None = None
-    reinstall_xml: str | None = None
-    detected_os: str | None = None  # the OS a --location tree's .treeinfo names  # --reinstall: the domain's definition, kept as final
+    unattended: UnattendedData | None = None
+    initrd_inject: list[str] = field(default_factory=list)  # --initrd-inject files
+    reinstall_xml: str | None = None  # --reinstall: the domain's definition, kept as final
+    detected_os: str | None = None  # the OS a --location tree's .treeinfo names
     _cdrom_added: bool = False
     _seed_iso: str | None = None
     _install_ram: int = 0  # KiB the install boot needs (network installs)
@@ -217,12 +220,21 @@ class Installer:
             del mem
 
     # -- media preparation (files the install XML points at; removed after start)
+    def is_treemedia(self) -> bool:
+        """virtinst's treemedia: a --location (tree, URL or ISO) or --install kernel/initrd
+        boot; its initrd is where unattended scripts and --initrd-inject files go."""
+        return bool(self.location or self.kernel or self.initrd)
+
     def prepare(self, g: Guest) -> None:
-        """Fetch a local --location's kernel/initrd and build the cloud-init seed ISO into
-        the scratch directory."""
+        """Fetch a --location's kernel/initrd into the scratch directory, render the
+        unattended scripts and put them into the initrd (tree installs) or a generated
+        ISO (other installs), build the cloud-init seed ISO."""
         from pyvirt.install import media
         self._network_install_ram(g)
+        treemedia = self.is_treemedia()
+        scripts = self._unattended_scripts(g, treemedia) if self.unattended else None
         self._fetch_kernel_urls(g)
+        dirtree = False
         if (self.local_location() or self.url_location()) and self.location_kernel \
                 and not self.kernel:
             reader = self._reader()
@@ -231,19 +243,98 @@ class Installer:
             self._tmpfiles.append(self.kernel)
             self.initrd = reader.fetch(self.location_initrd or "", scratch)
             self._tmpfiles.append(self.initrd)
-            if self.url_location():
+            dirtree = not self.url_location() and not reader.is_iso
+        if treemedia:
+            self._inject_initrd(g, scripts or [])
+            cmdline = " ".join(s.cmdline for s in scripts or [] if s.cmdline)
+            if scripts is not None:
+                self._add_kernel_args(cmdline)
+            elif self.url_location():
                 self._url_kernel_arg(g)
-            elif not reader.is_iso and not self.kernel_args:
+            if dirtree and not self.kernel_args:
                 log.warning("Directory tree installs typically do not work unless extra kernel "
                             "args are passed to point the installer at a network accessible "
                             "install tree.")
-        if self.cloudinit:
+        elif scripts:
+            files: list[tuple[str, str | bytes]] = [(s.filename, s.content) for s in scripts]
+            files += self._download_drivers(g)
+            self._seed_iso = media.build_iso(files, media.scratchdir(g.ci.uri), label=None,
+                                             suffix="-unattended.iso")
+            self._tmpfiles.append(self._seed_iso)
+        elif self.cloudinit:
             if "VIRTINST_TEST_SUITE_PRINT_CLOUDINIT" in os.environ and not self.cloudinit.user_data:
                 print(self.cloudinit.scrubbed_user_data())
             log.debug("Generated cloud-init userdata: \n%s", self.cloudinit.scrubbed_user_data())
             self._seed_iso = media.build_iso(self.cloudinit.files(), media.scratchdir(g.ci.uri),
                                              label="cidata", suffix="-cloudinit.iso")
             self._tmpfiles.append(self._seed_iso)
+
+    def _unattended_scripts(self, g: Guest, treemedia: bool) -> list:
+        """virtinst's _prepare_unattended_scripts: initrd injection for tree installs
+        (told the tree's URL when it is a network one), cdrom injection otherwise."""
+        from pyvirt.install import unattended
+        if treemedia:
+            injection = "initrd"
+        else:
+            if not g.osinfo.is_windows():
+                log.warning("Attempting unattended method=cdrom injection for a non-windows OS. "
+                            "If this doesn't work, try passing install media to --location")
+            injection = "cdrom"
+        assert self.unattended is not None
+        return unattended.prepare(g.osinfo, self.unattended, arch=g.arch or "",
+                                  hostname=g.name or "",
+                                  url=self.location if self.url_location() else None,
+                                  injection=injection)
+
+    def _add_kernel_args(self, extra: str) -> None:
+        """Arguments the install itself needs go after --extra-args; a whole command line
+        given with kernel_args_overwrite stays as it is."""
+        if not extra or self.kernel_args_overwrite:
+            return
+        self.kernel_args = f"{self.kernel_args} {extra}" if self.kernel_args else extra
+
+    def _inject_initrd(self, g: Guest, scripts: list) -> None:
+        """--initrd-inject files, then the unattended scripts, appended to a scratch copy
+        of the initrd (a user's own initrd file is copied first, never changed)."""
+        from pyvirt.install import media
+        from pyvirt.install.inject import Injection, append_to_initrd
+        files = [Injection.from_file(p) for p in self.initrd_inject]
+        files += [Injection(s.filename, s.content.encode()) for s in scripts]
+        if not files:
+            return
+        if not self.initrd:
+            raise RuntimeError("Install method does not support initrd injections.")
+        if self.initrd not in self._tmpfiles:
+            import shutil
+            import tempfile
+            fd, copy_ = tempfile.mkstemp(prefix="virtinst-",
+                                         suffix="-" + os.path.basename(self.initrd),
+                                         dir=media.scratchdir(g.ci.uri))
+            os.close(fd)
+            self._tmpfiles.append(copy_)
+            shutil.copyfile(self.initrd, copy_)
+            os.chmod(copy_, 0o644)
+            self.initrd = copy_
+        for f in files:
+            log.debug("Injecting dst=%s into media=%s", f.name, self.initrd)
+        append_to_initrd(self.initrd, files)
+
+    def _download_drivers(self, g: Guest) -> list[tuple[str, str | bytes]]:
+        """The Windows drivers osinfo says an unattended install preloads, fetched from
+        their URLs for the unattended ISO (virtinst's download_drivers)."""
+        from pyvirt.install import media
+        from pyvirt.install.urltree import UrlReader
+        out: list[tuple[str, str | bytes]] = []
+        scratch = media.scratchdir(g.ci.uri)
+        for url in g.osinfo.pre_installable_driver_urls(g.arch or ""):
+            base, _, name = url.rpartition("/")
+            path = UrlReader(base).fetch(name, scratch)
+            try:
+                with open(path, "rb") as f:
+                    out.append((name, f.read()))
+            finally:
+                os.unlink(path)
+        return out
 
     def _network_install_ram(self, g: Guest) -> None:
         """An installer that fetches its packages (a tree install, not an ISO) needs the
@@ -403,7 +494,7 @@ class Installer:
 
     def _build_xml(self, g: Guest) -> tuple[str | None, str]:
         final = copy.deepcopy(g.root)
-        if not (self.has_install_phase() or self.cloudinit):
+        if not (self.has_install_phase() or self.cloudinit or self.unattended):
             return None, self._manual(g, final)
         initial = copy.deepcopy(g.root)
         ig = _Shadow(g, initial)
@@ -430,13 +521,15 @@ class Installer:
             ig.add_boot([])
         if self.cloudinit:
             self._smbios_nocloud(ig)
-            seed = self._seed_cdrom(g, initial)
-            if seed is not None:
-                fseed = self._seed_cdrom(_Shadow(g, final), final)
-                if fseed is not None:
-                    for tag in ("source", "driver"):
-                        if fseed.find(tag) is not None:
-                            fseed.remove(fseed.find(tag))
+        # the generated ISO (cloud-init seed or unattended scripts) is in both documents,
+        # emptied in the final one (virtinst's _remove_unattended_install_cdrom_device)
+        seed = self._seed_cdrom(g, initial)
+        if seed is not None:
+            fseed = self._seed_cdrom(_Shadow(g, final), final)
+            if fseed is not None:
+                for tag in ("source", "driver"):
+                    if fseed.find(tag) is not None:
+                        fseed.remove(fseed.find(tag))
         cdpath = self.cdrom_path()
         if self._cdrom_added and not g.osinfo.is_windows():
             for d in final.findall("devices/disk"):

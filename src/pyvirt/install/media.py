@@ -136,16 +136,20 @@ def iso_tool() -> str:
     raise RuntimeError("No ISO creation tool found: install xorriso or genisoimage")
 
 
-def build_iso(files: list[tuple[str, str]], dest_dir: str, *, label: str | None,
+def build_iso(files: list[tuple[str, str | bytes]], dest_dir: str, *, label: str | None,
               suffix: str) -> str:
-    """Write `files` into a new Joliet + Rock Ridge ISO under `dest_dir`; return its path."""
+    """Write `files` (name, text or bytes) into a new Joliet + Rock Ridge ISO under
+    `dest_dir`; return its path."""
     fd, iso = tempfile.mkstemp(prefix="virtinst-", suffix=suffix, dir=dest_dir)
     os.close(fd)
     tree = tempfile.mkdtemp(dir=dest_dir)
     try:
         for name, content in files:
-            with open(os.path.join(tree, name), "w", encoding="utf-8") as f:
-                f.write(content)
+            if not name or "/" in name or name in (".", ".."):
+                raise RuntimeError(f"Cannot put '{name}' on the ISO: not a plain file name")
+            data = content.encode() if isinstance(content, str) else content
+            with open(os.path.join(tree, name), "wb") as f:
+                f.write(data)
         cmd = [iso_tool(), "-o", iso, "-J", "-input-charset", "utf8", "-rational-rock"]
         if label:
             cmd += ["-V", label]

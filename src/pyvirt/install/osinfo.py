@@ -60,6 +60,10 @@ class OsVariant:
     distro: str = ""
     label: str = ""
     _nodes: list[etree._Element] = field(default_factory=list, repr=False)
+    path: Path | None = field(default=None, repr=False)
+    # devices the drivers an unattended Windows install preloads make usable (virtinst's
+    # Guest.add_extra_drivers): counted by the guest's virtio disk/net/scsi/serial/input checks
+    extra_device_ids: frozenset[str] = frozenset()
 
     # -- relationships: this OS first, then derives-from/clones ancestors
     def _chain(self) -> list[etree._Element]:
@@ -75,6 +79,10 @@ class OsVariant:
         """Ids of the OS's own unattended-install scripts (kickstart, preseed, …)."""
         return [sc.get("id") or "" for node in self._chain()[:1]
                 for sc in node.findall("installer/script")]
+
+    def node(self) -> etree._Element | None:
+        """The OS's own <os> element (None for 'generic')."""
+        return self._nodes[0] if self._nodes else None
 
     def install_script_profiles(self) -> list[str]:
         """Profiles (jeos, desktop, …) of the OS's own unattended-install scripts."""
@@ -102,18 +110,21 @@ class OsVariant:
                     ids.add(did)
         return ids
 
-    def _has(self, *ids: str) -> bool:
-        have = self.device_ids()
+    def _has(self, *ids: str, extra: bool = False) -> bool:
+        have = self.device_ids() | (self.extra_device_ids if extra else frozenset())
         return any(i in have for i in ids)
 
-    def supports_virtiodisk(self) -> bool:
-        return self._has("http://pcisig.com/pci/1af4/1001", "http://pcisig.com/pci/1af4/1042")
+    def supports_virtiodisk(self, extra: bool = True) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1001", "http://pcisig.com/pci/1af4/1042",
+                         extra=extra)
 
     def supports_virtioscsi(self) -> bool:
-        return self._has("http://pcisig.com/pci/1af4/1004", "http://pcisig.com/pci/1af4/1048")
+        return self._has("http://pcisig.com/pci/1af4/1004", "http://pcisig.com/pci/1af4/1048",
+                         extra=True)
 
-    def supports_virtionet(self) -> bool:
-        return self._has("http://pcisig.com/pci/1af4/1000", "http://pcisig.com/pci/1af4/1041")
+    def supports_virtionet(self, extra: bool = True) -> bool:
+        return self._has("http://pcisig.com/pci/1af4/1000", "http://pcisig.com/pci/1af4/1041",
+                         extra=extra)
 
     def supports_virtiorng(self) -> bool:
         return self._has("http://pcisig.com/pci/1af4/1005", "http://pcisig.com/pci/1af4/1044")
@@ -125,12 +136,13 @@ class OsVariant:
         return self._has("http://pcisig.com/pci/1af4/1002", "http://pcisig.com/pci/1af4/1045")
 
     def supports_virtioserial(self) -> bool:
-        if self._has("http://pcisig.com/pci/1af4/1003", "http://pcisig.com/pci/1af4/1043"):
+        if self._has("http://pcisig.com/pci/1af4/1003", "http://pcisig.com/pci/1af4/1043",
+                     extra=True):
             return True
         return self.related_to("rhel6.0")
 
     def supports_virtioinput(self) -> bool:
-        return self._has("http://pcisig.com/pci/1af4/1052")
+        return self._has("http://pcisig.com/pci/1af4/1052", extra=True)
 
     def supports_usb3(self) -> bool:
         return self._has("http://pcisig.com/pci/1b36/0004")
@@ -139,7 +151,7 @@ class OsVariant:
         return self._has("http://pcisig.com/pci/1af4/1041")
 
     def supports_chipset_q35(self) -> bool:
-        if self.supports_virtionet() and not self.supports_virtio1():
+        if self.supports_virtionet(extra=False) and not self.supports_virtio1():
             return False
         return self._has("http://qemu.org/chipset/x86/q35")
 
@@ -251,6 +263,26 @@ class OsVariant:
             return "install"
         return "inst.repo" if self.distro in ("centos", "rhel", "fedora") else None
 
+    def pre_installable_drivers(self, arch: str) -> list[etree._Element]:
+        """<driver pre-installable="true"> entries for `arch`, from the OS file and its
+        .d folder (osinfo-db keeps Windows' driver lists there)."""
+        nodes = list(self._nodes[:1])
+        if self.path is not None:
+            extra = self.path.with_name(self.path.stem + ".d")
+            for p in sorted(extra.glob("*.xml")) if extra.is_dir() else []:
+                try:
+                    root = safe_parse(p.read_bytes())
+                except Exception:
+                    continue
+                nodes += [n for n in root.iter("os") if n.get("id") == self.full_id]
+        return [d for n in nodes for d in n.findall("driver")
+                if d.get("arch") == arch and d.get("pre-installable") == "true"]
+
+    def pre_installable_driver_urls(self, arch: str) -> list[str]:
+        """Where each file of those drivers is (virtinst's get_pre_installable_drivers_location)."""
+        return [f"{d.get('location', '').rstrip('/')}/{f.text}"
+                for d in self.pre_installable_drivers(arch) for f in d.findall("file") if f.text]
+
     def has_trees(self) -> bool:
         return bool(self._nodes and self._nodes[0].findall("tree"))
 
@@ -275,7 +307,7 @@ def _variant(path: Path) -> OsVariant:
     label = next((n.text or "" for n in node.findall("name") if n.get(_XML_LANG) is None), "")
     return OsVariant(name=shorts[0], full_id=node.get("id"), all_names=sorted(set(shorts)),
                      family=node.findtext("family", ""), distro=node.findtext("distro", ""),
-                     label=label, _nodes=chain)
+                     label=label, _nodes=chain, path=path)
 
 
 GENERIC = OsVariant(name="generic", all_names=["generic"], label="Generic OS")
