@@ -54,6 +54,9 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path |
     from pyvirt.install.inject import Injection, newc_archive
     (tree / "images" / "pxeboot" / "initrd.img").write_bytes(
         gzip.compress(newc_archive([Injection("init", b"#!/bin/sh\n", 0o755)])))
+    # the same tree as an ISO (a --location ISO), and an ISO without one (install media)
+    subprocess.run(["xorrisofs", "-quiet", "-o", str(root / "tree.iso"), "-J", "-rational-rock",
+                    str(tree)], check=True, capture_output=True)
     for name, text in (("admin", "adminpw\n"), ("user", "userpw\n"), ("same", "s3cret\n"),
                        ("extra.cfg", "injected by test\n")):
         (root / name).write_text(text)
@@ -66,7 +69,8 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path |
                                             functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield {"root": root, "dir": tree, "url": f"http://127.0.0.1:{httpd.server_address[1]}/fedora"}
+    yield {"root": root, "dir": tree, "url": f"http://127.0.0.1:{httpd.server_address[1]}/fedora",
+           "iso": root / "tree.iso"}
     httpd.shutdown()
     httpd.server_close()
 
@@ -131,6 +135,12 @@ CASES = {
                  "--unattended admin-password-file={root}/same,product-key=ABC",
     "pxe-cdrom": "--name pxe1 --memory 1024 --disk none --pxe --os-variant fedora26 --unattended "
                  "admin-password-file={root}/same",
+    "iso-location": "--name isoloc --memory 1024 --disk none --location {iso} --unattended "
+                    "admin-password-file={root}/same,profile=jeos",
+    "reinstall-location": "--reinstall test-clone-simple --location {url} --unattended "
+                          "admin-password-file={root}/same,profile=jeos",
+    "reinstall-cdrom": "--reinstall test-clone-simple --cdrom {iso} --os-variant fedora36 "
+                       "--unattended admin-password-file={root}/same",
     "inject-overwrite": "--name inj --memory 1024 --disk none --location {url} "
                         "--initrd-inject {root}/extra.cfg --unattended admin-password-file={root}/same "
                         "--install kernel_args=ro,kernel_args_overwrite=yes",
@@ -148,7 +158,7 @@ def test_same_install_as_virt_install(case: str, trees: dict, tmp_path: Path) ->
     assert want["script"], "virt-install logged no script"
     assert got["script"] == want["script"]
     # virt-install logs a cdrom script's command line too, though it is not used
-    if "--pxe" not in line:
+    if "--pxe" not in line and "--cdrom" not in line:
         assert got["cmdline"] == want["cmdline"]
     # the scratch files are gone once the XML is printed
     scratch = tmp_path / "cache" / "pyvirt" / "boot"
@@ -161,6 +171,11 @@ REFUSED = {
     "no-admin-password": "--location {url} --unattended profile=jeos",
     "no-scripts": "--location {url} --os-variant solaris10 --unattended",
     "unknown-key": "--location {url} --unattended admin-password-file={root}/same,bogus=1",
+    "debian-user-password": "--location {url} --os-variant debian11 --unattended "
+                            "admin-password-file={root}/same",
+    "missing-cdrom": "--cdrom {root}/nothing.iso --os-variant fedora36 --unattended",
+    "no-cdrom-injection": "--cdrom {iso} --os-variant debian11 --unattended "
+                          "admin-password-file={root}/same",
     "no-initrd-injection": "--cdrom {root}/same --os-variant win10 --unattended profile=jeos,"
                            "admin-password-file={root}/same --initrd-inject {root}/same",
 }
@@ -179,11 +194,10 @@ def _appended_archive(initrd: bytes, original: bytes) -> bytes:
     return gzip.decompress(initrd[len(original):])
 
 
-def test_injected_initrd_holds_the_script(trees: dict, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """The initrd the install XML boots: the tree's own archive, then one gzip'd newc
-    archive with --initrd-inject's file and the kickstart (real passwords) at its root,
-    as `cpio -t` lists it; the kickstart is the script virt-install would render."""
+def _install_keeping_media(line: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Run pyvirt install in-process on `line`; the media it made (scratch files, by
+    their names under the test suite: initrd.img, unattended.iso...), read just before
+    they are removed."""
     from pyvirt.install import installer
     kept: dict[str, bytes] = {}
     original = installer.Installer.cleanup_install_media
@@ -195,21 +209,30 @@ def test_injected_initrd_holds_the_script(trees: dict, tmp_path: Path,
         original(self, g)
 
     monkeypatch.setattr(installer.Installer, "cleanup_install_media", keep)
-    for key, val in _env(tmp_path).items():
+    for key, val in _env(home).items():
         monkeypatch.setenv(key, val)
     sys.path.insert(0, str(CONF / "tools"))
     from run_virtinst_cases import magic_to_env
-    line = CASES["http-jeos-login"].format(**{k: str(v) for k, v in trees.items()}).replace(
-        "user-login=Bob", f"user-login=Bob,user-password-file={trees['root']}/same")
     argv, extra = magic_to_env(["--connect", URI, "--noautoconsole", "--nographics",
-                                *shlex.split(line), "--initrd-inject",
-                                f"{trees['root']}/extra.cfg", "--print-step", "1"])
+                                *shlex.split(line), "--print-step", "1"])
     for key, val in extra.items():
         monkeypatch.setenv(key, val)
     from pyvirt import ids
     ids.reset_predictable()
     from pyvirt.cli.install import main
     assert main(argv) == 0
+    return kept
+
+
+def test_injected_initrd_holds_the_script(trees: dict, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The initrd the install XML boots: the tree's own archive, then one gzip'd newc
+    archive with --initrd-inject's file and the kickstart (real passwords) at its root,
+    as `cpio -t` lists it; the kickstart is the script virt-install would render."""
+    line = CASES["http-jeos-login"].format(**{k: str(v) for k, v in trees.items()}).replace(
+        "user-login=Bob", f"user-login=Bob,user-password-file={trees['root']}/same")
+    kept = _install_keeping_media(f"{line} --initrd-inject {trees['root']}/extra.cfg", tmp_path,
+                                  monkeypatch)
     initrd = kept["initrd.img"]
     appended = _appended_archive(initrd, (Path(trees["dir"]) / "images/pxeboot/initrd.img").read_bytes())
     listing = subprocess.run(["cpio", "-t", "--quiet"], input=appended, capture_output=True, check=True)
@@ -227,3 +250,24 @@ def test_injected_initrd_holds_the_script(trees: dict, tmp_path: Path,
     ref, _ = _run_both(line + " --print-step 1", tmp_path)
     want = _logged(ref.stderr)["script"]
     assert want and want[0].replace("[SCRUBBLED]", "s3cret") == ks
+
+
+def test_generated_iso_holds_the_script(trees: dict, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A media install's scripts are the only files of the ISO it gets (xorriso lists it)."""
+    line = CASES["pxe-cdrom"].format(**{k: str(v) for k, v in trees.items()}) + \
+        f",user-password-file={trees['root']}/same"
+    kept = _install_keeping_media(line, tmp_path, monkeypatch)
+    iso = tmp_path / "unattended.iso"
+    iso.write_bytes(kept["unattended.iso"])
+    out = subprocess.run(["xorriso", "-indev", str(iso), "-find", "/", "-type", "f"],
+                         capture_output=True, text=True, check=True)
+    assert [n.strip("'") for n in out.stdout.split()] == ["/fedora.ks"]
+    got = tmp_path / "fedora.ks"
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/fedora.ks",
+                    str(got)], capture_output=True, check=True)
+    ks = got.read_text()
+    ref, _ = _run_both(line + " --print-step 1", tmp_path)
+    want = _logged(ref.stderr)["script"]
+    assert want and want[0].replace("[SCRUBBLED]", "s3cret") == ks
+    assert "s3cret" in ks

@@ -143,6 +143,11 @@ def test_container_xen_and_firmware_defaults(capsys: pytest.CaptureFixture[str],
     (["--nodisks", "--pxe", "--boot", "menu=foobar"], "ERROR    menu must be 'yes' or 'no'"),
     (["--nodisks", "--pxe", "--os-variant", "fedora26", "--unattended", "user-login=root"],
      "fedora26 cannot use 'root' as user-login."),
+    (["--nodisks", "--pxe", "--os-variant", "debian9", "--unattended", "profile=desktop"],
+     "OS 'debian9' does not support required injection method 'cdrom'"),
+    (["--nodisks", "--cdrom", "/no/such/media.iso", "--os-variant", "fedora26"],
+     "Validating install media '/no/such/media.iso' failed: Must specify storage creation "
+     "parameters for non-existent path '/no/such/media.iso'."),
 ])
 def test_refused_values(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     rc, out = _run(capsys, *args)

@@ -76,7 +76,9 @@ def test_config_without_host_facts_keeps_libosinfo_defaults(monkeypatch: pytest.
 
 
 @needs_osinfo
-def test_profiles_and_refusals(caplog: pytest.LogCaptureFixture) -> None:
+def test_profiles_and_refusals(caplog: pytest.LogCaptureFixture,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ua.log, "handlers", [caplog.handler])  # pyvirt-install's own don't propagate
     scripts = ua.lookup_scripts(_osv("win10"), None)
     assert "Using unattended profile 'desktop'" in caplog.text
     # Windows' desktop profile is several scripts, each injected under its own name
@@ -88,9 +90,13 @@ def test_profiles_and_refusals(caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(ua.UnattendedError, match="OS 'solaris10' does not support unattended"):
         ua.lookup_scripts(_osv("solaris10"), None)
     with pytest.raises(ua.UnattendedError, match="fedora36 requires the admin-password to be set"):
-        ua.check(_osv("fedora36"), ua.UnattendedData(profile="jeos"))
+        ua.check(_osv("fedora36"), ua.UnattendedData(profile="jeos"), "initrd")
+    # debian's desktop preseed declares user-password twice, optional then required: the
+    # last declaration counts (libosinfo's list keeps the last one added)
+    with pytest.raises(ua.UnattendedError, match="debian9 requires the user-password to be set"):
+        ua.check(_osv("debian9"), ua.UnattendedData(profile="desktop"), "initrd")
     with pytest.raises(ua.UnattendedError, match="cannot use 'root' as user-login"):
-        ua.check(_osv("fedora36"), ua.UnattendedData(user_login="Root"))
+        ua.check(_osv("fedora36"), ua.UnattendedData(user_login="Root"), "initrd")
     with pytest.raises(ua.UnattendedError, match="does not support required injection method 'initrd'"):
         ua.prepare(_osv("win10"), ua.UnattendedData(), arch="x86_64", hostname="w", url=None,
                    injection="initrd")

@@ -161,7 +161,7 @@ def _set_os(o: argparse.Namespace, g: Guest, inst: Installer, osd: dict[str, Any
     OS, are checked before a named OS's tree is fetched (local checks first)."""
     if osd["name"]:
         g.set_os_name(osd["name"])
-        _check_unattended(o, g)
+        _check_unattended(o, g, inst)
     try:
         inst.validate_location(g.arch or "", remote=g.ci.is_remote())
     except ValueError as exc:
@@ -172,7 +172,7 @@ def _set_os(o: argparse.Namespace, g: Guest, inst: Installer, osd: dict[str, Any
         g.set_os_name(inst.detected_os)
     else:
         _fail_require(g, inst, osd)
-    _check_unattended(o, g)
+    _check_unattended(o, g, inst)
 
 
 def _fail_require(g: Guest, inst: Installer, osd: dict[str, Any]) -> None:
@@ -238,6 +238,7 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
                        f"'{inst.location}' failed: location does not exist")
         inst.location_kernel, inst.location_initrd = loc.get("kernel"), loc.get("initrd")
     elif o.cdrom:
+        _check_media_exists(g, o.cdrom)
         inst.cdrom = o.cdrom
         inst.bootdev = "cdrom"
         if o.livecd:
@@ -263,6 +264,18 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
         except SubOptError as exc:
             raise Fail(str(exc)) from exc
     return inst
+
+
+def _check_media_exists(g: Guest, path: str) -> None:
+    """virtinst's validation of the install CD-ROM: a local path must exist on the host
+    or be a volume the connection knows (a remote connection's paths are not checked)."""
+    from pyvirt.install.opts.disk import _find_volume, path_is_url
+    if path_is_url(path) or os.path.exists(path) or g.ci.is_remote():
+        return
+    if _find_volume(g.ci.conn, path)[1] is not None:
+        return
+    raise Fail(f"Validating install media '{path}' failed: Must specify storage creation "
+               f"parameters for non-existent path '{path}'.")
 
 
 def _stub_options(o: argparse.Namespace) -> None:
@@ -507,7 +520,8 @@ def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
         msg += f"\nAn install method must be specified\n({INSTALL_METHODS})"
     if msg:
         raise Fail(msg)
-    _validate_launch_security(g)
+    if not o.reinstall:  # virtinst checks it in Guest.set_defaults, which reinstalls skip
+        _validate_launch_security(g)
 
 
 def _validate_launch_security(g: Guest) -> None:
@@ -540,7 +554,7 @@ def _warnings(o: argparse.Namespace, g: Guest) -> None:
                         rammb)
 
 
-def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
+def _check_unattended(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
     """What virt-install refuses about --unattended that depends only on the OS and the
     sub-options (profile, user-login, required passwords), checked as soon as the OS is
     known so nothing is fetched for an install that cannot run; the scripts are rendered
@@ -550,7 +564,7 @@ def _check_unattended(o: argparse.Namespace, g: Guest) -> None:
         return
     from pyvirt.install import unattended
     try:
-        unattended.check(g.osinfo, data)
+        unattended.check(g.osinfo, data, "initrd" if inst.is_treemedia() else "cdrom")
     except unattended.UnattendedError as exc:
         raise Fail(str(exc)) from exc
 

@@ -121,7 +121,11 @@ class InstallScript:
         return [m.text or "" for m in self.element.findall("injection-method")]
 
     def param(self, name: str) -> etree._Element | None:
-        return self.element.find(f"config/param[@name='{name}']")
+        """The script's declaration of a config parameter; osinfo-db repeats some (debian's
+        desktop preseed: user-password optional, then required) and libosinfo's list keeps
+        the last one added."""
+        found = self.element.findall(f"config/param[@name='{name}']")
+        return found[-1] if found else None
 
     def requires(self, name: str) -> bool:
         """libosinfo's 'not is_optional': the script declares the parameter required."""
@@ -246,10 +250,13 @@ def lookup_scripts(osv: osdb.OsVariant, profile: str | None,
     return by_profile[profile]
 
 
-def check(osv: osdb.OsVariant, data: UnattendedData) -> None:
-    """The refusals make_config would make, without building anything: an unknown
-    profile, root as user-login, a password a script requires missing."""
+def check(osv: osdb.OsVariant, data: UnattendedData, injection: str) -> None:
+    """The refusals prepare would make, in its order, without building anything: an
+    unknown profile, an injection method a script lacks, root as user-login, a password
+    a script requires missing."""
     scripts = lookup_scripts(osv, data.profile, announce=False)
+    for script in scripts:
+        _check_injection(osv, script, injection)
     if (data.user_login or "").lower() == "root":
         raise UnattendedError(f"{osv.name} cannot use 'root' as user-login.")
     for script in scripts:
@@ -257,6 +264,12 @@ def check(osv: osdb.OsVariant, data: UnattendedData) -> None:
                              ("admin-password", data.admin_password)):
             if script.requires(param) and not value():
                 raise UnattendedError(f"{osv.name} requires the {param} to be set.")
+
+
+def _check_injection(osv: osdb.OsVariant, script: InstallScript, injection: str) -> None:
+    if injection not in script.injection_methods():
+        raise UnattendedError(f"OS '{osv.name}' does not support required injection "
+                              f"method '{injection}'")
 
 
 def _host_user() -> tuple[str | None, str | None]:
@@ -338,9 +351,7 @@ def prepare(osv: osdb.OsVariant, data: UnattendedData, *, arch: str, hostname: s
     out = []
     for script in lookup_scripts(osv, data.profile):
         log.debug("Using '%s' injection method", injection)
-        if injection not in script.injection_methods():
-            raise UnattendedError(f"OS '{osv.name}' does not support required injection "
-                                  f"method '{injection}'")
+        _check_injection(osv, script, injection)
         source = "network"
         config = make_config(script, osv, data, arch=arch, hostname=hostname, url=url)
         content = script.render(osv, config, injection, source)
