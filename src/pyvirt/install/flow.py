@@ -445,6 +445,14 @@ def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> 
             set_text(g.root, "currentMemory", 1024 * 1024)
         return
     arch = g.arch or ""
+    if _unattended_data(o) is not None and g.osinfo.is_windows():
+        # the drivers an unattended Windows install preloads make virtio devices usable
+        # (virtinst's Guest.add_extra_drivers)
+        import dataclasses
+        ids = frozenset(d.get("id", "") for drv in g.osinfo.pre_installable_drivers(arch)
+                        for d in drv.findall("device"))
+        if ids:
+            g.osinfo = dataclasses.replace(g.osinfo, extra_device_ids=ids)
     ram = g.osinfo.recommended("ram", arch)
     if ram and not _memory_specified(g):
         mb = str(ram / (1024 * 1024)).rstrip("0").rstrip(".")

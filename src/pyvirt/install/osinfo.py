@@ -127,13 +127,15 @@ class OsVariant:
                          extra=extra)
 
     def supports_virtiorng(self) -> bool:
-        return self._has("http://pcisig.com/pci/1af4/1005", "http://pcisig.com/pci/1af4/1044")
+        return self._has("http://pcisig.com/pci/1af4/1005", "http://pcisig.com/pci/1af4/1044",
+                         extra=True)
 
     def supports_virtiogpu(self) -> bool:
         return self._has("http://pcisig.com/pci/1af4/1050")
 
     def supports_virtioballoon(self) -> bool:
-        return self._has("http://pcisig.com/pci/1af4/1002", "http://pcisig.com/pci/1af4/1045")
+        return self._has("http://pcisig.com/pci/1af4/1002", "http://pcisig.com/pci/1af4/1045",
+                         extra=True)
 
     def supports_virtioserial(self) -> bool:
         if self._has("http://pcisig.com/pci/1af4/1003", "http://pcisig.com/pci/1af4/1043",
