@@ -41,6 +41,7 @@ pytestmark = [
     pytest.mark.skipif(not VIRT_INSTALL.exists() or not TREE.exists(),
                        reason="virt-install (test oracle) or shared conformance data missing"),
     pytest.mark.timeout(900),
+    pytest.mark.filterwarnings("ignore:The asyn(core|chat) module is deprecated:DeprecationWarning"),
 ]
 
 
@@ -69,10 +70,35 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path |
                                             functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    ftpd = _ftp_server(root)
     yield {"root": root, "dir": tree, "url": f"http://127.0.0.1:{httpd.server_address[1]}/fedora",
-           "iso": root / "tree.iso"}
+           "iso": root / "tree.iso",
+           "ftp": f"ftp://127.0.0.1:{ftpd.address[1]}/fedora" if ftpd else "ftp://"}
     httpd.shutdown()
     httpd.server_close()
+    if ftpd:
+        ftpd.close_all()
+
+
+def _ftp_server(root: Path):  # noqa: ANN202 (pyftpdlib's server)
+    """An anonymous read-only FTP server for `root` on loopback, in a thread (None
+    without pyftpdlib, a test dependency)."""
+    try:
+        from pyftpdlib.authorizers import DummyAuthorizer
+    except ImportError:
+        return None
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.servers import FTPServer
+    auth = DummyAuthorizer()
+    auth.add_anonymous(str(root), perm="elr")
+    handler = type("Handler", (FTPHandler,), {"authorizer": auth, "banner": "test",
+                                              "passive_ports": None})
+    import logging
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    server = FTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"handle_exit": False},
+                     daemon=True).start()
+    return server
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -125,6 +151,8 @@ CASES = {
     "http-jeos-login": "--name host.with,odd:chars --memory 2048 --disk size=1 --location {url} "
                        "--unattended profile=jeos,admin-password-file={root}/same,user-login=Bob "
                        "--extra-args console=ttyS0",
+    "ftp-tree": "--name ftp1 --memory 1024 --disk none --location {ftp} --unattended "
+                "admin-password-file={root}/same,profile=jeos",
     "http-debian": "--name deb --memory 1024 --disk none --location {url} --os-variant debian11 "
                    "--unattended admin-password-file={root}/same,user-password-file={root}/same",
     "http-ubuntu": "--name ub --memory 1024 --disk none --location {url} --os-variant ubuntu20.04 "
@@ -151,6 +179,8 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_same_install_as_virt_install(case: str, trees: dict, tmp_path: Path) -> None:
     line = CASES[case].format(**{k: str(v) for k, v in trees.items()})
+    if "ftp://" in line and trees["ftp"] == "ftp://":
+        pytest.skip("pyftpdlib (test dependency) missing")
     ref, ours = _run_both(line + " --print-step all", tmp_path)
     assert ref.returncode == 0, ref.stderr[-2000:]
     assert ours.returncode == 0, ours.stderr[-2000:]

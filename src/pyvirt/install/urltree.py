@@ -53,7 +53,8 @@ class UrlReader:
         url = self._url(rel)
         try:
             with self._open(url, None if url.startswith("ftp") else "HEAD") as resp:
-                return getattr(resp, "status", 200) < 400
+                status = getattr(resp, "status", None)  # None for ftp: opening it found it
+                return status is None or status < 400
         except (OSError, ValueError):
             return False
 
