@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pyvirt.api import PyvirtError
 from pyvirt.qemu import firmware
 from pyvirt.qemu.argv import build_argv
 from pyvirt.qemu.firmware import Descriptor, choose, fill_domain
@@ -50,11 +51,23 @@ def test_first_fitting_descriptor_by_interface_machine_and_wishes() -> None:
     assert choose(FOUND, "bios", "x86_64", "pc-q35-7.2", {}, check_files=False) is BIOS
 
 
-def test_smm_off_skips_firmware_that_requires_smm() -> None:
-    assert choose(FOUND, "efi", "x86_64", "pc-q35-7.2", {}, smm_off=True, check_files=False) is PLAIN
+def test_smm_off_refuses_a_chosen_firmware_that_requires_smm() -> None:
+    """libvirt 9.0 does not skip SMM-requiring builds when choosing: it refuses the choice."""
     dom = _dom(" firmware='efi'", features="<acpi/><smm state='off'/>")
+    with pytest.raises(PyvirtError, match="domain has SMM turned off but chosen firmware requires it"):
+        fill_domain(dom, FOUND, "/nv", check_files=False)
+    plain = _dom(" firmware='efi'", features="<acpi/><smm state='off'/>", machine="pc-i440fx-7.2")
+    fill_domain(plain, FOUND, "/nv", check_files=False)
+    assert plain.os.loader.path == "/fw/plain.fd" and plain.features.smm is False
+
+
+def test_secure_loader_wish_picks_a_secure_boot_build() -> None:
+    dom = _dom(" firmware='efi'|<loader secure='yes'/>", machine="pc-q35-7.2")
     fill_domain(dom, FOUND, "/nv", check_files=False)
-    assert dom.os.loader.path == "/fw/plain.fd" and dom.features.smm is False
+    assert dom.os.loader.path == SECURE.executable
+    with pytest.raises(PyvirtError, match="Unable to find any firmware"):
+        fill_domain(_dom(" firmware='efi'|<loader secure='yes'/>", machine="pc-i440fx-7.2"), FOUND, "/nv",
+                    check_files=False)
 
 
 def test_fill_sets_loader_nvram_and_smm_like_libvirt() -> None:
@@ -149,3 +162,23 @@ def test_nvram_as_a_storage_source() -> None:
     assert nvram_path(dom, Path("/nv")) is None  # nothing on this host to keep or remove
     with pytest.raises(XMLError, match="not supported for network-backed NVRAM"):
         build_argv(_dom(net.replace("<nvram type='network'>", "<nvram type='network' template='/t'>")))
+
+
+@pytest.mark.parametrize("os_, features, message", [
+    (" firmware='efi'|<loader readonly='yes'/>", "<acpi/>", "loader attribute 'readonly' cannot be specified"),
+    (" firmware='efi'|<loader>/fw/plain.fd</loader>", "<acpi/>", "loader attribute 'type' cannot be specified"),
+    (" firmware='efi'|<loader secure='no'/>", "<acpi/>", "loader attribute 'secure' cannot be specified"),
+    ("|<loader readonly='yes' type='pflash'/>", "<acpi/>", "no loader path specified and firmware auto selection"),
+    ("|<loader readonly='yes' type='pflash'>/fw/plain.fd</loader>", "", "UEFI requires ACPI on this architecture"),
+    (" firmware='efi'", "", "UEFI requires ACPI on this architecture"),
+])
+def test_loader_rules_of_libvirt_9_0(os_: str, features: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        build_argv(_dom(os_, features=features))
+
+
+def test_stateless_loader_has_no_nvram_flash() -> None:
+    argv = build_argv(_dom("|<loader readonly='yes' type='pflash' stateless='yes'>/fw/plain.fd</loader>",
+                           machine="pc-i440fx-7.2"))
+    assert "pflash0=libvirt-pflash0-format" in _machine(argv) and "pflash1" not in _machine(argv)
+    assert _pflash_files(argv) == ["/fw/plain.fd"]

@@ -97,9 +97,7 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"arch {domain.os.arch!r}")
     if not domain.os.machine:
         raise unsupported("a domain without a machine type (run fill_defaults first)")
-    if domain.os.firmware is not None and domain.os.loader is not None and (
-            domain.os.loader.path or domain.os.loader.type or domain.os.loader.secure is not None):
-        raise XMLError("loader attributes cannot be specified when firmware autoselection is enabled")
+    _check_loader(domain)
     if domain.os.firmware is not None and domain.os.nvram is not None and domain.os.nvram.template:
         raise XMLError("nvram template cannot be specified when firmware autoselection is enabled",
                        domain.os.nvram.line)
@@ -113,6 +111,25 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"machine type {machine!r}")
     if caps is not None and getattr(caps, "machines", None) and caps.machine(machine) is None:
         raise unsupported(f"machine type {machine!r} (not offered by {getattr(caps, 'binary', 'QEMU')})")
+
+
+def _check_loader(domain: Any) -> None:
+    """virDomainDefOSValidate (libvirt 9.0): with autoselection a loader may only wish for secure
+    boot; without it a loader needs its path; UEFI (autoselected or a pflash loader) on x86 needs
+    ACPI (qemuValidateDomainDefBoot)."""
+    os_ = domain.os
+    loader = os_.loader
+    if os_.firmware is not None and loader is not None:
+        for name, given in (("readonly", loader.readonly is not None), ("type", bool(loader.type or loader.path)),
+                            ("secure", loader.secure is False)):
+            if given:
+                raise XMLError(f"loader attribute '{name}' cannot be specified when firmware autoselection "
+                               "is enabled", loader.line)
+    if os_.firmware is None and loader is not None and not loader.path:
+        raise XMLError("no loader path specified and firmware auto selection disabled", loader.line)
+    uefi = os_.firmware == "efi" or (loader is not None and loader.type == "pflash")
+    if uefi and not (domain.features is not None and domain.features.acpi):
+        raise XMLError("UEFI requires ACPI on this architecture", os_.line)
 
 
 def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str]:

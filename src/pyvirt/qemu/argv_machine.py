@@ -39,7 +39,7 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
         pairs.append(("nvdimm", True))
     if _uses_pflash(dom):
         pairs.append(("pflash0", "libvirt-pflash0-format"))
-        if dom.os.nvram is not None or dom.os.loader.readonly:
+        if dom.os.nvram is not None or (dom.os.loader.readonly and not dom.os.loader.stateless):
             pairs.append(("pflash1", "libvirt-pflash1-format"))
     for timer in (dom.clock.timers if dom.clock else []):
         if timer.name == "hpet" and timer.present is not None:

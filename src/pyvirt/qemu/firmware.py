@@ -4,8 +4,9 @@
 QEMU's search order (/etc/qemu/firmware overrides /usr/share/qemu/firmware by file name, then by
 name order), that offers that interface for the guest's architecture and machine type, has every
 wished feature (``<firmware><feature enabled='yes' name='secure-boot'/>``) and none of the refused
-ones, and does not need SMM when ``<smm state='off'/>`` forbids it (libvirt 9.0's
-qemuFirmwareMatchDomain).  Debian's ``ovmf`` package installs the descriptors.
+ones (libvirt 9.0's qemuFirmwareMatchDomain).  SMM plays no part in the choice: a chosen build
+that requires SMM under ``<smm state='off'/>`` is an error, as libvirt 9.0 refuses it (later
+libvirt releases skip such builds).  Debian's ``ovmf`` package installs the descriptors.
 
 :func:`fill_domain` is the one place that turns the choice into ``<loader>``/``<nvram>`` (and SMM),
 as libvirt's qemuFirmwareFillDomain does at start: the command line builder calls it (with
@@ -95,13 +96,11 @@ _KINDS = {"efi": ("uefi", "flash"), "bios": ("bios", "memory")}
 
 
 def choose(found: list[Descriptor] | tuple[Descriptor, ...], kind: str, arch: str, machine: str,
-           wanted: dict[str, bool], *, smm_off: bool = False, check_files: bool = True) -> Descriptor | None:
+           wanted: dict[str, bool], *, check_files: bool = True) -> Descriptor | None:
     """The first descriptor for firmware *kind* ('efi'/'bios') that fits, or None."""
     interface, device = _KINDS[kind]
     for desc in found:
         if interface not in desc.interfaces or desc.device != device or not desc.fits(arch, machine):
-            continue
-        if smm_off and "requires-smm" in desc.features:
             continue
         if not all((name in desc.features) == on for name, on in wanted.items()):
             continue
@@ -112,14 +111,14 @@ def choose(found: list[Descriptor] | tuple[Descriptor, ...], kind: str, arch: st
 
 
 def select(arch: str, machine: str, wanted: dict[str, bool],
-           dirs: tuple[str, ...] | None = None, *, smm_off: bool = False) -> Descriptor:
+           dirs: tuple[str, ...] | None = None) -> Descriptor:
     """The UEFI firmware for this guest, or an error that says what to install or change."""
     found = descriptors(dirs)
     if not found:
         where = " or ".join(SEARCH_DIRS if dirs is None else dirs)
         raise PyvirtError(f"operation failed: no firmware descriptors in {where}: {PACKAGE_HINT}",
                           ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-    desc = choose(found, "efi", arch, machine, wanted, smm_off=smm_off)
+    desc = choose(found, "efi", arch, machine, wanted)
     if desc is not None:
         return desc
     raise _no_fit("efi", machine, wanted)
@@ -167,16 +166,20 @@ def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvra
             raise XMLUnsupportedError("unsupported by pyvirt's QEMU driver: <nvram> with firmware='bios'",
                                       os_.nvram.line)
         wanted = {f.name: bool(f.enabled) for f in os_.firmware_features if f.name}
+        if loader is not None and loader.secure:  # qemuFirmwareMatchDomain: secure boot, which needs SMM
+            wanted.update({"secure-boot": True, "requires-smm": True})
         smm_off = dom.features is not None and dom.features.smm is False
         machine = machine or os_.machine or ""
-        desc = choose(found, kind, os_.arch or "x86_64", machine, wanted, smm_off=smm_off,
-                      check_files=check_files)
+        desc = choose(found, kind, os_.arch or "x86_64", machine, wanted, check_files=check_files)
         if desc is None:
             if kind == "efi" and not found:
                 raise PyvirtError(f"operation failed: no firmware descriptors in {' or '.join(SEARCH_DIRS)}: "
                                   f"{PACKAGE_HINT}", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
             if kind == "efi" or wanted:
                 raise _no_fit(kind, machine, wanted)
+        elif smm_off and "requires-smm" in desc.features:
+            raise PyvirtError("Requested operation is not valid: domain has SMM turned off but chosen firmware "
+                              "requires it", ErrorCode.OPERATION_INVALID, ErrorDomain.QEMU)
         elif desc.device == "memory":
             os_.loader = Loader(type="rom", path=desc.executable, stateless=loader.stateless if loader else None)
         else:
