@@ -102,3 +102,27 @@ def test_smm_tseg() -> None:
         _argv("<smm state='on'><tseg unit='KiB'>1000</tseg></smm>")
     with pytest.raises(XMLError, match="only supported with q35"):
         _argv("<smm state='on'><tseg>48</tseg></smm>", machine="pc")
+
+
+@pytest.mark.parametrize("addr, prop", [
+    ("<maxphysaddr mode='passthrough'/>", "host-phys-bits=on"), ("<maxphysaddr mode='emulate' bits='42'/>",
+                                                                 "phys-bits=42"),
+])
+def test_cpu_maxphysaddr(addr: str, prop: str) -> None:
+    xml = (f"<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><os><type arch='x86_64' "
+           f"machine='pc'>hvm</type></os><cpu mode='custom'><model>qemu64</model>{addr}</cpu><devices/></domain>")
+    dom = fill_defaults(parse_domain(xml))
+    argv = build_argv(dom)
+    assert prop in _opt(argv, "-cpu")[0].split(",")
+    assert "<maxphysaddr mode=" in dom.to_xml(inactive=True)
+
+
+@pytest.mark.parametrize("addr, message", [
+    ("<maxphysaddr mode='emulate'/>", "mode='emulate', bits= must be specified"),
+    ("<maxphysaddr mode='passthrough' bits='40'/>", "cannot be used with mode='passthrough'"),
+])
+def test_cpu_maxphysaddr_rules(addr: str, message: str) -> None:
+    xml = (f"<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><os><type arch='x86_64' "
+           f"machine='pc'>hvm</type></os><cpu mode='custom'><model>qemu64</model>{addr}</cpu><devices/></domain>")
+    with pytest.raises(XMLError, match=message):
+        build_argv(fill_defaults(parse_domain(xml)))

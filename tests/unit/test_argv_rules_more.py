@@ -203,3 +203,11 @@ def test_mdev_display_defaults_to_off() -> None:
     assert "display='off'" in dom.to_xml(inactive=True)
     dev = next(d for d in _json_opts(build_argv(dom), "-device") if d["driver"] == "vfio-pci")
     assert dev["display"] == "off"
+
+
+def test_timer_catchup_tuning_is_kept_and_builds_the_plain_catchup() -> None:
+    clock = ("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup slew='4636' threshold='1' "
+             "limit='2'/></timer></clock>")
+    dom = fill_defaults(parse_domain(BASE.format(devices="", machine="pc", top="", after_os=clock)))
+    assert "<catchup threshold='1' slew='4636' limit='2'/>" in dom.to_xml(inactive=True)
+    assert _opts(build_argv(dom), "-rtc") == ["base=utc,driftfix=slew"]

@@ -106,6 +106,22 @@ def cache_props(dom: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def phys_bits_props(dom: Any) -> list[tuple[str, Any]]:
+    """``<cpu><maxphysaddr>`` (libvirt 9.0): the host's address bits, or a given number."""
+    cpu = dom.cpu
+    if cpu is None or cpu.maxphysaddr_mode is None:
+        return []
+    if cpu.maxphysaddr_mode == "passthrough":
+        if cpu.maxphysaddr_bits is not None:
+            raise XMLError("CPU maximum physical address bits number specification cannot be used with "
+                           "mode='passthrough'", cpu.line)
+        return [("host-phys-bits", True)]
+    if cpu.maxphysaddr_bits is None:
+        raise XMLError("if using CPU maximum physical address mode='emulate', bits= must be specified too",
+                       cpu.line)
+    return [("phys-bits", cpu.maxphysaddr_bits)]
+
+
 def tseg_mbytes(ctx: Any) -> int | None:
     """q35's extended TSEG in MiB (``<smm state='on'><tseg>``; the unit defaults to MiB)."""
     f = ctx.domain.features

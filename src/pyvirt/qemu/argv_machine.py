@@ -123,6 +123,7 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if any(p.model == "hyperv" for p in dom.devices.panics):
         feats.append(("hv-crash", FLAG))
     feats += argv_cpufeatures.cache_props(dom)
+    feats += argv_cpufeatures.phys_bits_props(dom)
     a.kv("-cpu", model, feats)
 
 

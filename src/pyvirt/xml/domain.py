@@ -492,6 +492,10 @@ class CPU:
     #: <cache level= mode=>: the guest's CPU cache description (emulate / passthrough / disable)
     cache_level: int | None = attr("cache/@level", Int(1, 3))
     cache_mode: str | None = attr("cache/@mode", Enum("emulate", "passthrough", "disable"))
+    #: <maxphysaddr>: the guest's physical address bits, the host's or a number (QEMU's
+    #: host-phys-bits / phys-bits)
+    maxphysaddr_mode: str | None = attr("maxphysaddr/@mode", Enum("passthrough", "emulate"))
+    maxphysaddr_bits: int | None = attr("maxphysaddr/@bits", Int(0, 255))
     features: list[CPUFeature] = children("feature", CPUFeature)
     numa_cells: list[NumaCell] = children("numa/cell", NumaCell)
     line: int | None = line_field()
@@ -506,6 +510,11 @@ class Timer:
     track: str | None = attr("@track", Enum("boot", "guest", "wall", "realtime"))
     tickpolicy: str | None = attr("@tickpolicy", Enum("delay", "catchup", "merge", "discard"))
     present: bool | None = attr("@present", YESNO)
+    #: <catchup threshold= slew= limit=>: tuning of tickpolicy='catchup' that QEMU has no switch
+    #: for (libvirt keeps it in the XML and builds the same command line without it)
+    catchup_threshold: int | None = attr("catchup/@threshold", Int(0))
+    catchup_slew: int | None = attr("catchup/@slew", Int(0))
+    catchup_limit: int | None = attr("catchup/@limit", Int(0))
     line: int | None = line_field()
 
 
