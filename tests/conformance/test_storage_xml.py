@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pyvirt.xml.errors import XMLUnsupportedError
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef
 from pyvirt.xml.volume import VolumeDef
 from tests.conformance_data import LIBVIRT as ROOT
@@ -50,7 +50,14 @@ def _schema(name: str) -> etree.RelaxNG:
 
 def _verdict(kind: type, folder: Path, case: str, schema: etree.RelaxNG) -> str:
     src = (folder / "in" / case).read_text()
-    want = (folder / "out" / case).read_text()
+    expected = folder / "out" / case
+    if not expected.exists():  # a case libvirt's test expects to fail: an input without output
+        try:
+            kind.from_xml(src)
+        except XMLError:
+            return "invalid-refused"
+        return "invalid-accepted"
+    want = expected.read_text()
     try:
         got = kind.from_xml(src).to_xml()
     except XMLUnsupportedError:
@@ -73,6 +80,7 @@ def _run(kind: type, folder: Path, schema_name: str) -> dict[str, list[str]]:
 def test_pool_conformance() -> None:
     results = _run(PoolDef, POOL_DIR, "storagepool.rng")
     assert not results.get("different"), results["different"]
+    assert not results.get("invalid-accepted"), results["invalid-accepted"]
     assert not results.get("refused"), results["refused"]  # every libvirt pool type reads and writes
     assert len(results.get("same", [])) >= POOL_SAME_FLOOR
 
@@ -81,12 +89,15 @@ def test_volume_conformance() -> None:
     results = _run(VolumeDef, VOL_DIR, "storagevol.rng")
     unexplained = set(results.get("different", [])) - KNOWN_DIFFERENT
     assert not unexplained, unexplained
+    assert not results.get("invalid-accepted"), results["invalid-accepted"]
     assert len(results.get("same", [])) >= VOLUME_SAME_FLOOR
 
 
 @pytest.mark.parametrize("case", _cases(POOL_DIR))
 def test_pool_output_reparses(case: str) -> None:
     """What we emit for a supported pool parses back to the same document."""
+    if not (POOL_DIR / "out" / case).exists():
+        pytest.skip("a case libvirt refuses")
     try:
         once = PoolDef.from_xml((POOL_DIR / "in" / case).read_text()).to_xml()
     except XMLUnsupportedError:
@@ -96,6 +107,8 @@ def test_pool_output_reparses(case: str) -> None:
 
 @pytest.mark.parametrize("case", _cases(VOL_DIR))
 def test_volume_output_reparses(case: str) -> None:
+    if not (VOL_DIR / "out" / case).exists():
+        pytest.skip("a case libvirt refuses")
     once = VolumeDef.from_xml((VOL_DIR / "in" / case).read_text()).to_xml()
     assert VolumeDef.from_xml(once).to_xml() == once
 
