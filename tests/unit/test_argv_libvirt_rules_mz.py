@@ -127,3 +127,41 @@ def test_usb_port_count_follows_the_controller_model() -> None:
     ports = _usb_ports(_argv("<controller type='usb' model='qemu-xhci'/>" + "<input type='tablet' bus='usb'/>" * 5,
                              "q35"))
     assert ports["hub0"] == "1"  # four ports by default
+
+
+def test_smartcard_modes_on_an_implicit_ccid_controller() -> None:
+    dom = _dom("<smartcard mode='host'/>")
+    ccid = [c for c in dom.devices.controllers if c.type == "ccid"]
+    assert len(ccid) == 1 and ccid[0].index == 0
+    assert (dom.devices.smartcards[0].address.type, dom.devices.smartcards[0].address.slot) == ("ccid", 0)
+    ids = _by_id(build_argv(dom))
+    assert ids["ccid0"] == {"driver": "usb-ccid", "id": "ccid0", "bus": "usb.0", "port": "1"}
+    assert ids["smartcard0"] == {"driver": "ccid-card-emulated", "backend": "nss-emulated", "id": "smartcard0",
+                                 "bus": "ccid0.0"}
+    certs = _by_id(_argv("<smartcard mode='host-certificates'><certificate>a</certificate>"
+                         "<certificate>b</certificate><certificate>c</certificate></smartcard>"))["smartcard0"]
+    assert (certs["backend"], certs["cert1"], certs["cert3"], certs["db"]) == ("certificates", "a", "c",
+                                                                              "/etc/pki/nssdb")
+    argv = _argv("<smartcard mode='passthrough' type='tcp'><source mode='bind' host='127.0.0.1' service='2001'/>"
+                 "<protocol type='raw'/></smartcard>")
+    assert "socket,id=charsmartcard0,host=127.0.0.1,port=2001,server=on,wait=off" in argv
+    assert _by_id(argv)["smartcard0"]["driver"] == "ccid-card-passthru"
+    assert "<smartcard mode='passthrough' type='tcp'>" in dom.__class__.to_xml(_dom(
+        "<smartcard mode='passthrough' type='tcp'><source mode='bind' host='h' service='1'/></smartcard>"),
+        inactive=True).replace('"', "'")
+
+
+@pytest.mark.parametrize(("devices", "message"), [
+    ("<smartcard mode='host-certificates'><certificate>a</certificate></smartcard>", "exactly three certificates"),
+    ("<smartcard mode='host-certificates'><certificate>a</certificate><certificate>b</certificate>"
+     "<certificate>c</certificate><database>rel/db</database></smartcard>", "expecting absolute path"),
+    ("<smartcard mode='passthrough'/>", "requires a character device type"),
+])
+def test_smartcard_checks(devices: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(devices)
+
+
+def test_a_second_smartcard_is_refused_as_libvirt_9_0() -> None:
+    with pytest.raises(XMLError, match="lacks multiple smartcard support"):
+        _argv("<smartcard mode='host'/><smartcard mode='host'/>")

@@ -113,10 +113,10 @@ def test_malformed_xml_has_line():
 
 
 def test_unsupported_element_names_element_and_line():
-    text = doc("    <smartcard mode='host'/>")
+    text = doc("    <lease><lockspace>s</lockspace><key>k</key><target path='/p'/></lease>")
     with pytest.raises(XMLUnsupportedError) as e:
         parse_domain(text)
-    assert "<devices/smartcard>" in str(e.value)
+    assert "<devices/lease>" in str(e.value)
     assert e.value.line == 9
     assert "line 9" in str(e.value)
 

@@ -252,6 +252,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_disks.disk_opts(a, ctx)
     argv_devices.fs_opts(a, ctx)
     argv_devices.net_opts(a, ctx)
+    argv_devices.smartcard_opts(a, ctx)
     argv_chardev.serial_opts(a, ctx)
     argv_chardev.parallel_opts(a, ctx)
     argv_chardev.channel_opts(a, ctx)

@@ -53,12 +53,12 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
     elif t == "spicevmc":
         # libvirt names the SPICE channel by the device: usbredir for <redirdev>, vdagent for the
         # agent <channel> (the only char device spicevmc is valid for besides redirdev).
-        if chr_.kind not in ("redirdev", "channel"):
+        if chr_.kind not in ("redirdev", "channel", "smartcard"):
             raise unsupported(f"spicevmc {chr_.kind}", chr_.line)
         if not any(g.type == "spice" for g in ctx.domain.devices.graphics):
             raise unsupported(f"spicevmc {chr_.kind} without <graphics type='spice'>", chr_.line)
         head = "spicevmc"
-        pairs.append(("name", "usbredir" if chr_.kind == "redirdev" else "vdagent"))
+        pairs.append(("name", {"redirdev": "usbredir", "smartcard": "smartcard"}.get(chr_.kind, "vdagent")))
     elif t == "qemu-vdagent":
         # QEMU's own SPICE agent (clipboard sharing with VNC/D-Bus clients; libvirt 9.0's rules)
         if chr_.kind != "channel" or getattr(chr_, "target_type", None) != "virtio":

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyvirt.xml.defaults import USB_COMPANIONS
 
-from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus
+from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus, usb_props
 
 _USB_DRIVERS = {
     "piix3-uhci": "piix3-usb-uhci", "piix4-uhci": "piix4-usb-uhci", "ehci": "usb-ehci",
@@ -29,7 +29,7 @@ _SCSI_DRIVERS = {"virtio-scsi": "virtio-scsi-pci", "lsilogic": "lsi", "lsisas106
 
 def controller_opts(a: Argv, ctx: Ctx) -> None:
     ctrls = ctx.domain.devices.controllers
-    order = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial", "fdc")
+    order = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial", "fdc", "ccid")
     for kind in order:
         for c in sorted((c for c in ctrls if c.type == kind), key=lambda c: c.index or 0):
             props = _controller(ctx, c)
@@ -80,6 +80,10 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         return props
     if c.type == "fdc":
         return None
+    if c.type == "ccid":  # a USB CCID reader for <smartcard>s (their bus is ALIAS.0)
+        props = {"driver": "usb-ccid", "id": ctx.alias(c)}
+        props.update(usb_props(ctx, c.address))
+        return props
     if c.type == "scsi":
         model = c.model or "lsilogic"
         if model in ("virtio-transitional", "virtio-non-transitional"):

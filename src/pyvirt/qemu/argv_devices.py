@@ -862,3 +862,37 @@ def hub_opts(a: Argv, ctx: Ctx) -> None:
         props: dict[str, Any] = {"driver": "usb-hub", "id": ctx.alias(h)}
         props.update(usb_props(ctx, h.address))
         a.device(props)
+
+
+#: where NSS looks for host-certificates cards when the XML names no database (libvirt's default)
+SMARTCARD_DEFAULT_DATABASE = "/etc/pki/nssdb"
+
+
+def smartcard_opts(a: Argv, ctx: Ctx) -> None:
+    """``<smartcard>`` as libvirt 9.0's qemuBuildSmartcardCommandLine: one card, in slot 0 of
+    CCID controller 0 (QEMU's ``usb-ccid``, built with the controllers)."""
+    cards = ctx.domain.devices.smartcards
+    if not cards:
+        return
+    card = cards[0]
+    addr = card.address
+    if len(cards) > 1 or addr is None or addr.type != "ccid" or addr.controller or addr.slot:
+        raise XMLError("this QEMU binary lacks multiple smartcard support", cards[-1].line)
+    ccid = next((c for c in ctx.domain.devices.controllers if c.type == "ccid" and not c.index), None)
+    if ccid is None:
+        raise XMLError("no CCID controller for the smartcard", card.line)
+    alias = ctx.alias(card)
+    props: dict[str, Any]
+    if card.mode == "host":
+        props = {"driver": "ccid-card-emulated", "backend": "nss-emulated"}
+    elif card.mode == "host-certificates":
+        props = {"driver": "ccid-card-emulated", "backend": "certificates"}
+        props.update({f"cert{n}": cert for n, cert in enumerate(card.certificates, 1)})
+        props["db"] = card.database or SMARTCARD_DEFAULT_DATABASE
+    elif card.mode == "passthrough":
+        a.opt("-chardev", chardev_backend(ctx, card, f"char{alias}"))
+        props = {"driver": "ccid-card-passthru", "chardev": f"char{alias}"}
+    else:
+        raise XMLError(f"unknown smartcard mode {card.mode!r}", card.line)
+    props.update({"id": alias, "bus": f"{ctx.alias(ccid)}.0"})
+    a.device(props)

@@ -35,7 +35,8 @@ def device_aliases(domain: Any) -> dict[int, str]:
         else:
             name = f"{c.type}{idx}"
         put(c, name)
-    for prefix, items in (("fs", devs.filesystems), ("net", devs.interfaces), ("serial", devs.serials),
+    for prefix, items in (("fs", devs.filesystems), ("net", devs.interfaces), ("smartcard", devs.smartcards),
+                          ("serial", devs.serials),
                           ("parallel", devs.parallels), ("channel", devs.channels),
                           ("input", devs.inputs), ("tpm", devs.tpms), ("sound", devs.sounds),
                           ("video", devs.videos), ("hostdev", devs.hostdevs),
@@ -78,7 +79,7 @@ def all_devices(domain: Any) -> list[Any]:
     """Every device of the domain that carries an alias."""
     devs = domain.devices
     singles = [d for d in (devs.memballoon, devs.iommu, devs.vsock) if d is not None]
-    return [*devs.disks, *devs.controllers, *devs.filesystems, *devs.interfaces, *devs.serials,
+    return [*devs.disks, *devs.controllers, *devs.filesystems, *devs.interfaces, *devs.smartcards, *devs.serials,
             *devs.parallels, *devs.channels, *devs.consoles, *devs.inputs, *devs.tpms, *devs.sounds,
             *devs.videos, *devs.hostdevs, *devs.redirdevs, *devs.hubs, *devs.watchdogs, *devs.rngs, *devs.panics,
             *devs.shmems, *devs.memories, *singles]

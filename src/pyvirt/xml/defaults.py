@@ -28,6 +28,7 @@ from .generic_defaults import (
     order_disks,
     scsi_hostdev_addresses,
     shmem_defaults,
+    smartcard_defaults,
     vsock_defaults,
 )
 from .pciaddr import assign_pci_addresses, insert_controller, is_q35
@@ -330,6 +331,7 @@ def _controllers(dom: Domain) -> None:
         c.target_type == "virtio" for c in devs.consoles)
     if need_vserial and not _ctrl(dom, "virtio-serial"):
         _ensure(dom, "virtio-serial", 0)
+    smartcard_defaults(dom)  # virDomainDefAddImplicitDevices: after the driver's default controllers
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:
             ch.target_type = "virtio"

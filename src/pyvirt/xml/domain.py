@@ -48,14 +48,14 @@ DISK_TARGET_DEV = Pattern(r"(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+", "diskT
 @dataclass
 class Address:
     """``<address>`` of a device: pci (domain/bus/slot/function), drive (controller/bus/target/unit),
-    virtio-serial (controller/bus/port), usb (bus/port), isa (iobase/irq).
+    virtio-serial (controller/bus/port), usb (bus/port), isa (iobase/irq), ccid (controller/slot).
 
     Numbers are ints; PCI ones are written in libvirt's hex layout (``slot='0x05'``).
     """
 
-    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa", "dimm",
+    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid",
                                           known=tuple(t for t in ADDRESS_TYPES if t not in (
-                                              "pci", "drive", "virtio-serial", "usb", "isa", "dimm"))))
+                                              "pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid"))))
     domain: int | None = attr("@domain", HEX)
     controller: int | None = attr("@controller", INT)
     bus: int | None = attr("@bus", HEX)
@@ -839,8 +839,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
 class Controller(VirtioOptions, PCIDeviceInfo):
     """``<controller>``: pci roots/ports, usb, sata, scsi, ide, virtio-serial."""
 
-    type: str | None = attr("@type", Enum("pci", "usb", "sata", "scsi", "ide", "virtio-serial", "fdc",
-                                          known=("ccid", "xenbus", "isa")))
+    type: str | None = attr("@type", Enum("pci", "usb", "sata", "scsi", "ide", "virtio-serial", "fdc", "ccid",
+                                          known=("xenbus", "isa")))
     index: int | None = attr("@index", Int(0))
     model: str | None = attr("@model", Enum(
         "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
@@ -1298,6 +1298,32 @@ class Redirdev(DeviceInfo):
 
 
 @dataclass
+class Smartcard(DeviceInfo):
+    """``<smartcard mode=>`` on a CCID controller's slot: ``host`` (QEMU's NSS-emulated card
+    on the host's reader), ``host-certificates`` (three NSS certificates, the database
+    ``/etc/pki/nssdb`` unless given) or ``passthrough`` (a remote card over a character device,
+    whose source fields carry :class:`CharDev`'s names for the one ``-chardev`` builder)."""
+
+    mode: str | None = attr("@mode", Enum("host", "host-certificates", "passthrough"))
+    type: str | None = attr("@type", Enum("tcp", "unix", "spicevmc",
+                                          known=("pty", "file", "null", "stdio", "dev", "pipe", "udp",
+                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
+    source_path: str | None = attr("source/@path")
+    source_host: str | None = attr("source/@host")
+    source_service: str | None = attr("source/@service")
+    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
+    certificates: list[str] = values("certificate")
+    database: str | None = text("database")
+    line: int | None = line_field()
+    source_append: bool | None = None
+    log_file: str | None = None
+    log_append: bool | None = None
+    target_name: str | None = None
+    kind: str = field(default="smartcard", compare=False, repr=False)
+
+
+@dataclass
 class Hub(DeviceInfo):
     """``<hub type='usb'>``: an 8-port USB hub (QEMU's ``usb-hub``), on a USB port like any
     USB device; devices below it have port paths (``1.3``)."""
@@ -1442,6 +1468,7 @@ class Devices:
     controllers: list[Controller] = children("controller", Controller)
     filesystems: list[Filesystem] = children("filesystem", Filesystem)
     interfaces: list[Interface] = children("interface", Interface)
+    smartcards: list[Smartcard] = children("smartcard", Smartcard)
     serials: list[CharDev] = children("serial", CharDev)
     parallels: list[CharDev] = children("parallel", CharDev)
     consoles: list[CharDev] = children("console", CharDev)
@@ -1570,7 +1597,7 @@ class Domain:
         """Every device object in output order (used for address/alias bookkeeping)."""
         d = self.devices
         out: list[object] = []
-        for name in ("disks", "controllers", "filesystems", "interfaces", "serials", "parallels",
+        for name in ("disks", "controllers", "filesystems", "interfaces", "smartcards", "serials", "parallels",
                      "consoles", "channels", "inputs", "tpms", "graphics", "sounds", "audios",
                      "videos", "hostdevs", "redirdevs", "hubs", "watchdogs"):
             out.extend(getattr(d, name))
@@ -1592,7 +1619,7 @@ __all__ = [
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune", "QemuArg", "QemuEnv",
-    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Sound", "Sysinfo",
+    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]
 

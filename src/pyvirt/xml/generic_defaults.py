@@ -411,9 +411,21 @@ def _implicit_controllers(dom: Domain) -> None:
     for dev in (*devs.channels, *devs.consoles):
         if dev.address is not None and dev.address.type == "virtio-serial":
             _ensure_controller(dom, "virtio-serial", dev.address.controller or 0)
-    has_card = any(e.element is not None and e.element.tag == "smartcard" for e in get_extras(devs))
-    if has_card and not any(c.type == "ccid" for c in devs.controllers):
-        _ensure_controller(dom, "ccid", 0)
+    smartcard_defaults(dom)
+
+
+def smartcard_defaults(dom: Domain) -> None:
+    """virDomainDefMaybeAddSmartcardController: a smartcard without an address takes the next
+    slot of CCID controller 0, and every controller a card names exists."""
+    cards = dom.devices.smartcards
+    for card in cards:
+        if card.address is None:
+            slots = [c.address.slot or 0 for c in cards
+                     if c.address is not None and c.address.type == "ccid" and not c.address.controller]
+            card.address = Address(type="ccid", controller=0, slot=max(slots, default=-1) + 1)
+        index = (card.address.controller or 0) if card.address.type == "ccid" else 0
+        if not any(c.type == "ccid" and c.index == index for c in dom.devices.controllers):
+            _ensure_controller(dom, "ccid", index)
 
 
 def _videos(dom: Domain) -> None:
@@ -494,13 +506,6 @@ def format_kept_elements(root: etree._Element) -> None:
         if addr.get("type") == "spapr-vio" and addr.get("reg"):
             with contextlib.suppress(ValueError):
                 addr.set("reg", f"0x{int(addr.get('reg', ''), 0):08x}")
-    slots = [int(a.get("slot", "0"), 0) for a in root.iterfind("devices/smartcard/address[@type='ccid']")
-             if a.get("slot", "").isdigit()]
-    for card in root.iterfind("devices/smartcard"):
-        if card.find("address") is None:  # the next ccid slot (virDomainDefAddImplicitDevices)
-            slot = max(slots, default=-1) + 1
-            slots.append(slot)
-            etree.SubElement(card, "address", {"type": "ccid", "controller": "0", "slot": str(slot)})
     for dev in root.iterfind("devices/redirfilter/usbdev"):
         for att in ("class", "vendor", "product", "version"):
             if dev.get(att) == "-1":

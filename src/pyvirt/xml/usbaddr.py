@@ -48,6 +48,7 @@ def usb_devices(dom: Domain) -> list:
     devs = dom.devices
     return [*(h for h in devs.hostdevs if h.type == "usb"),
             *(d for d in devs.disks if d.target_bus == "usb"),
+            *(c for c in devs.controllers if c.type == "ccid"),
             *(i for i in devs.inputs if i.bus == "usb"),
             *(s for s in devs.sounds if s.model == "usb"),
             *(s for s in devs.serials if s.target_type == "usb-serial"),

@@ -305,6 +305,29 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         seen[key] = addr.line
 
 
+def _validate_smartcards(dom: Domain) -> None:
+    """virDomainSmartcardDefParseXML's rules."""
+    for card in dom.devices.smartcards:
+        if card.mode is None:
+            raise XMLError("missing smartcard device mode", card.line)
+        if card.mode == "host-certificates":
+            if len(card.certificates) != 3:
+                raise XMLValidationError("host-certificates mode needs exactly three certificates", card.line)
+            if card.database is not None and not card.database.startswith("/"):
+                raise XMLValidationError(f"expecting absolute path '{card.database}'", card.line)
+        elif card.certificates or card.database is not None:
+            raise XMLValidationError(f"<certificate>/<database> belong to host-certificates smartcards, "
+                                     f"not mode '{card.mode}'", card.line)
+        if card.mode == "passthrough" and card.type is None:
+            raise XMLError("passthrough mode requires a character device type attribute", card.line)
+        if card.mode != "passthrough" and card.type is not None:
+            raise XMLValidationError(f"a smartcard of mode '{card.mode}' takes no character device type",
+                                     card.line)
+        if card.address is not None and card.address.type != "ccid":
+            raise XMLValidationError(f"smartcard needs an address of type 'ccid', not '{card.address.type}'",
+                                     card.line)
+
+
 def _usb_companion(c: Controller) -> bool:
     """A USB1 companion of an EHCI master: it has ``<master>`` or is one of ICH9's UHCIs
     (which libvirt gives a master by default)."""
@@ -340,6 +363,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_hostdevs(dom)
+    _validate_smartcards(dom)
     for v in dom.devices.videos:  # virDomainVideoDefValidate
         if v.driver_name == "vhostuser" and v.model_type != "virtio":
             raise XMLValidationError("'vhostuser' driver is only supported with 'virtio' device", v.line)
