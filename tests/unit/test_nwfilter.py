@@ -97,3 +97,17 @@ def test_driver_keeps_files_uuids_and_refuses_loops(tmp_path: Path) -> None:
     assert again.list_nwfilter_bindings() == []
     with pytest.raises(PyvirtError, match="pyvirt does not apply network filters"):
         again.create_nwfilter_binding("<filterbinding/>")
+
+
+def test_filterref_parameters_written_by_name_each_name_in_given_order() -> None:
+    """virNWFilterFormatParamAttributes: the parameter table is written sorted by name, a
+    name's values (a list variable) in the order they were given."""
+    doc = ("<filter name='f'><uuid>83011800-f663-96d6-8841-fd836b4318c6</uuid><filterref filter='clean-traffic'>"
+           "<parameter name='b' value='2'/><parameter name='a' value='9'/><parameter name='b' value='1'/>"
+           "<parameter name='A' value='0'/><parameter name='a' value='3'/></filterref></filter>")
+    text = FilterDef.from_xml(doc).to_xml()
+    got = [ln.strip() for ln in text.splitlines() if "<parameter" in ln]
+    assert got == ["<parameter name='A' value='0'/>", "<parameter name='a' value='9'/>",
+                   "<parameter name='a' value='3'/>", "<parameter name='b' value='2'/>",
+                   "<parameter name='b' value='1'/>"]
+    assert FilterDef.from_xml(text).to_xml() == text

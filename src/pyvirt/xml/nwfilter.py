@@ -361,8 +361,11 @@ def _format_entry(entry: Rule | FilterRef) -> list[str]:
         head = f"<filterref filter='{escape_xml(entry.filter)}'"
         if not entry.parameters:
             return [head + "/>"]
+        # libvirt keeps parameters in a table by name and writes it sorted by name, each name's
+        # values in the order given (virNWFilterFormatParamAttributes)
+        params = sorted(entry.parameters, key=lambda p: p[0])
         return [head + ">", *(f"  <parameter name='{escape_xml(n)}' value='{escape_xml(v)}'/>"
-                              for n, v in entry.parameters), "</filterref>"]
+                              for n, v in params), "</filterref>"]
     head = f"<rule action='{entry.action}' direction='{entry.direction}' priority='{entry.priority}'"
     if not entry.statematch:
         head += " statematch='false'"
