@@ -9,6 +9,7 @@ copy so callers keep the user's document.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 import uuid as uuidlib
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .generic_defaults import (
     graphics_format_rules,
     hostdev_defaults,
     hugepage_sizes_in_kib,
+    loader_and_topology_defaults,
     order_disks,
     scsi_hostdev_addresses,
     shmem_defaults,
@@ -61,6 +63,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     dom = copy.deepcopy(domain)
     host = caps or HostDefaults()
     _top_level(dom, host)
+    loader_and_topology_defaults(dom)
     _disks(dom)
     feature_defaults(dom)
     scsi_hostdev_addresses(dom)
@@ -80,7 +83,15 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     return dom
 
 
+def _says_nothing(obj: object) -> bool:
+    """Whether a parsed element holds nothing but its defaults (libvirt formats no empty one)."""
+    return all(getattr(obj, f.name) == (f.default if f.default is not dataclasses.MISSING else f.default_factory())
+               for f in dataclasses.fields(obj) if f.name != "line")  # type: ignore[arg-type]
+
+
 def _top_level(dom: Domain, host: HostDefaults) -> None:
+    if dom.features is not None and _says_nothing(dom.features):
+        dom.features = None  # an empty <features/> is not written back (virDomainDefFormatFeatures)
     if dom.uuid is None:
         dom.uuid = str(uuidlib.uuid4())
     if dom.memory is None and dom.max_memory is not None:
@@ -400,6 +411,8 @@ def _virtio_serial_addresses(dom: Domain) -> None:
         return next((p for p in range(1, size[ctrl]) if p not in used.get(ctrl, set())), None)
 
     for c in chans:
+        if c.address is not None and c.address.type == "virtio-serial" and c.address.bus is None:
+            c.address.bus = 0  # virDomainDeviceVirtioSerialAddressParseXML's default
         if c.kind != "channel" or (c.address is not None and c.address.port is not None):
             continue
         if c.address is not None and c.address.type == "virtio-serial":

@@ -67,6 +67,16 @@ def feature_defaults(dom: Domain) -> None:
         f.smm_tseg_unit = "MiB"
 
 
+def loader_and_topology_defaults(dom: Domain) -> None:
+    """What libvirt's parser itself fills, for every driver: a loader with a path and no type is
+    a ROM (virDomainLoaderDefParseXML), a CPU topology without dies has one (virCPUDefParseXML)."""
+    if dom.os is not None and dom.os.loader is not None and dom.os.loader.path and dom.os.loader.type is None:
+        dom.os.loader.type = "rom"
+    cpu = dom.cpu
+    if cpu is not None and cpu.sockets is not None and cpu.dies is None:
+        cpu.dies = 1
+
+
 def fill_generic_defaults(dom: Domain) -> None:
     """Complete ``dom`` in place the way every libvirt driver does on parse and format."""
     if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
@@ -81,11 +91,8 @@ def fill_generic_defaults(dom: Domain) -> None:
     bootloader = any(e.element is not None and e.element.tag == "bootloader" for e in get_extras(dom))
     if dom.os is None and bootloader:
         dom.os = OS(type="xen")  # a host bootloader means a Xen PV guest (virDomainDefParseXML)
-    if dom.os is not None and dom.os.loader is not None and dom.os.loader.path and dom.os.loader.type is None:
-        dom.os.loader.type = "rom"
+    loader_and_topology_defaults(dom)
     cpu = dom.cpu
-    if cpu is not None and cpu.sockets is not None and cpu.dies is None:
-        cpu.dies = 1
     if cpu is not None and cpu.model is not None and cpu.mode in (None, "custom"):
         cpu.mode = "custom"
         cpu.model_fallback = cpu.model_fallback or "allow"
