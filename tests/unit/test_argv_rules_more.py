@@ -223,3 +223,17 @@ def test_parser_defaults_on_define() -> None:
     assert "<topology sockets='1' dies='1' cores='2' threads='1'/>" in text
     assert "<address type='virtio-serial' controller='0' bus='0' port='2'/>" in text
     assert "<features" not in text
+
+
+def test_event_idx_on_virtio_disks_and_nics_and_disk_snapshot_kept() -> None:
+    devices = ("<disk type='file' device='disk' snapshot='external'><driver name='qemu' type='qcow2' "
+               "event_idx='on'/><source file='/img/a'/><target dev='vda' bus='virtio'/></disk>"
+               "<interface type='user'><model type='virtio'/><driver name='vhost' event_idx='off'/></interface>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=devices, machine="pc", top="", after_os="")))
+    devs = {d["driver"]: d for d in _json_opts(build_argv(dom), "-device")}
+    assert devs["virtio-blk-pci"]["event_idx"] is True and devs["virtio-net-pci"]["event_idx"] is False
+    xml = dom.to_xml(inactive=True)
+    assert "snapshot='external'" in xml and "event_idx='on'" in xml and "event_idx='off'" in xml
+    with pytest.raises(XMLError, match="event_idx"):
+        _argv("<disk type='file' device='disk'><driver name='qemu' event_idx='on'/><source file='/img/a'/>"
+              "<target dev='hda' bus='ide'/></disk>")

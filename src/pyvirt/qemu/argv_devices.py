@@ -122,13 +122,15 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             dev["tx"] = "bh" if nic.driver_txmode == "iothread" else "timer"
         if nic.driver_ioeventfd is not None:
             dev["ioeventfd"] = nic.driver_ioeventfd
+        if nic.driver_event_idx is not None:
+            dev["event_idx"] = nic.driver_event_idx
         if nic.driver_rss is not None:
             dev["rss"] = nic.driver_rss
         if nic.driver_rss_hash_report is not None:
             dev["hash"] = nic.driver_rss_hash_report
-    elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_rss,
-                                     nic.driver_rss_hash_report)):
-        raise unsupported("<driver txmode/ioeventfd/rss> on a non-virtio interface", nic.line)
+    elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_event_idx,
+                                     nic.driver_rss, nic.driver_rss_hash_report)):
+        raise unsupported("<driver txmode/ioeventfd/event_idx/rss> on a non-virtio interface", nic.line)
     if nic.type == "vhostuser" and nic.driver_queues and nic.driver_queues > 1:
         dev.update({"mq": True, "vectors": 2 * nic.driver_queues + 2})
     dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})

@@ -361,8 +361,8 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         ctx.virtio(disk, props)
         if disk.driver_iothread is not None:
             props["iothread"] = iothread_name(ctx, disk.driver_iothread, "disk", disk.line)
-        for name, key in (("driver_ioeventfd", "ioeventfd"), ("driver_queues", "num-queues"),
-                          ("driver_queue_size", "queue-size")):
+        for name, key in (("driver_ioeventfd", "ioeventfd"), ("driver_event_idx", "event_idx"),
+                          ("driver_queues", "num-queues"), ("driver_queue_size", "queue-size")):
             if getattr(disk, name) is not None:
                 props[key] = getattr(disk, name)
         props.update(pci_props(ctx, addr, "virtio disk"))
@@ -386,7 +386,7 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     else:
         raise unsupported(f"disk bus {bus!r}", disk.line)
     if bus != "virtio":
-        for name in ("driver_ioeventfd", "driver_queues", "driver_queue_size"):
+        for name in ("driver_ioeventfd", "driver_event_idx", "driver_queues", "driver_queue_size"):
             if getattr(disk, name) is not None:
                 raise unsupported(f"<driver {name.removeprefix('driver_')}=...> on a {bus} disk", disk.line)
     tail.update(_geometry(disk))

@@ -765,6 +765,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     #: lun only: QEMU's CAP_SYS_RAWIO, and whether the host filters SG_IO (both host settings)
     rawio: bool | None = attr("@rawio", YESNO)
     sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
+    #: the default kind of snapshot of this disk (what snapshot-create does; no QEMU option)
+    snapshot: str | None = attr("@snapshot", Enum("no", "internal", "external", "manual"))
     # libvirt's generic parser takes any driver name; Xen's (file, tap, tap2, phy) are the
     # ones other drivers use, kept by the test driver and refused as unsupported by QEMU's.
     driver_name: str | None = attr("driver/@name", Enum("qemu", known=("file", "tap", "tap2", "phy")))
@@ -781,6 +783,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     driver_iothread: int | None = attr("driver/@iothread", Int(1))
     driver_detect_zeroes: str | None = attr("driver/@detect_zeroes", Enum("off", "on", "unmap"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
+    driver_event_idx: bool | None = attr("driver/@event_idx", ONOFF)
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_queue_size: int | None = attr("driver/@queue_size", Int(1))
     # <auth> and <encryption> as children of <disk> or of <source>: written back where they were
@@ -950,6 +953,7 @@ class Interface(VirtioOptions, PCIDeviceInfo):
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_txmode: str | None = attr("driver/@txmode", Enum("iothread", "timer"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
+    driver_event_idx: bool | None = attr("driver/@event_idx", ONOFF)
     # libvirt writes these after the virtio options (late: declared after them, by the mixin)
     driver_rss: bool | None = attr("driver/@rss", ONOFF, late=True)
     driver_rss_hash_report: bool | None = attr("driver/@rss_hash_report", ONOFF, late=True)
