@@ -237,3 +237,16 @@ def test_event_idx_on_virtio_disks_and_nics_and_disk_snapshot_kept() -> None:
     with pytest.raises(XMLError, match="event_idx"):
         _argv("<disk type='file' device='disk'><driver name='qemu' event_idx='on'/><source file='/img/a'/>"
               "<target dev='hda' bus='ide'/></disk>")
+
+
+def test_unassigned_pci_hostdev_gets_no_device_or_slot() -> None:
+    hd = ("<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x06' "
+          "slot='0x12' function='{}'/></source>{}</hostdev>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=hd.format("0x1", "<address type='unassigned'/>")
+                                                 + hd.format("0x2", ""), machine="pc", top="", after_os="")))
+    assert "<address type='unassigned'/>" in dom.to_xml(inactive=True)
+    vfio = [d for d in _json_opts(build_argv(dom), "-device") if d["driver"] == "vfio-pci"]
+    assert [d["host"] for d in vfio] == ["0000:06:12.2"]
+    with pytest.raises(XMLError, match="only PCI host devices"):
+        _argv("<hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source>"
+              "<address type='unassigned'/></hostdev>")

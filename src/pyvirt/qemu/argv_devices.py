@@ -765,6 +765,10 @@ def hostdev_opts(a: Argv, ctx: Ctx) -> None:
             a.device(scsi_hostdev_props(a, ctx, h))
             continue
         alias = ctx.alias(h)
+        if h.address is not None and h.address.type == "unassigned":
+            if h.type != "pci":
+                raise XMLError("only PCI host devices can have an address of type 'unassigned'", h.line)
+            continue  # libvirt prepares it on the host but gives it no QEMU device
         src = h.source_address
         props: dict[str, Any]
         if h.type == "scsi_host":

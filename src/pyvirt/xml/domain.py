@@ -53,9 +53,11 @@ class Address:
     Numbers are ints; PCI ones are written in libvirt's hex layout (``slot='0x05'``).
     """
 
-    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid",
+    #: 'unassigned': a host PCI device the domain holds but does not give the guest
+    type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid", "unassigned",
                                           known=tuple(t for t in ADDRESS_TYPES if t not in (
-                                              "pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid"))))
+                                              "pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid",
+                                              "unassigned"))))
     domain: int | None = attr("@domain", HEX)
     controller: int | None = attr("@controller", INT)
     bus: int | None = attr("@bus", HEX)

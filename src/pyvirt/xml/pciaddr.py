@@ -61,6 +61,8 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
         if disk.target_bus == "virtio":
             yield disk, True
     for h in d.hostdevs:
+        if h.address is not None and h.address.type == "unassigned":
+            continue  # held by the domain, not given to the guest
         if h.type in ("pci", "scsi_host") or h.type == "mdev" and h.model == "vfio-pci":
             yield h, True
     if d.memballoon is not None and d.memballoon.model != "none":
