@@ -414,6 +414,7 @@ _XML_ERRORS = {
     "UpdateInvalid": (ErrorCode.OPERATION_INVALID, "Requested operation is not valid: "),
     "UpdateUnsupported": (ErrorCode.OPERATION_UNSUPPORTED, "Operation not supported: "),
     "XMLUnsupportedError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
+    "XMLConfigError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
     "XMLValidationError": (ErrorCode.XML_DETAIL, "XML error: "),
 }
 
@@ -1410,9 +1411,10 @@ class Connection(abc.ABC):
     @op("Domain", "POST /v1/domains/{dom}/setvcpus", "virDomainSetVcpusFlags")
     @abc.abstractmethod
     def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
-                  maximum: bool = False, guest: bool = False) -> None:
+                  maximum: bool = False, guest: bool = False, hotpluggable: bool = False) -> None:
         """vCPUs of the running guest and/or the definition; `guest` asks the guest agent to
-        bring CPUs online or offline inside the guest instead (guest-set-vcpus)."""
+        bring CPUs online or offline inside the guest instead (guest-set-vcpus); `hotpluggable`
+        (VIR_DOMAIN_VCPU_HOTPLUGGABLE) makes the vCPUs a --config change enables hot-pluggable."""
 
     @op("Domain", "POST /v1/domains/{dom}/metadata", "virDomainSetMetadata")
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,

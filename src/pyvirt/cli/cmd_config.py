@@ -126,7 +126,10 @@ def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
         raise CmdError(f"Numeric value '{p.str('count')}' for <count> option is malformed or out of range")
     if p.bool("guest"):
         ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"), guest=True)
-    else:  # a driver that predates `guest` keeps working
+    elif p.bool("hotpluggable"):
+        ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"),
+                           hotpluggable=True)
+    else:  # a driver that predates `guest` and `hotpluggable` keeps working
         ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"))
     return True
 

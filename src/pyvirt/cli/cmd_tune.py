@@ -418,15 +418,18 @@ def cmd_vcpuinfo(ctl: Ctl, p: Parsed) -> bool:
     pretty = p.bool("pretty")
     try:
         vcpus: list[dict[str, Any]] | None = ctl.conn.vcpu_info(_key(info))[:dom_info.vcpus]  # nrVirtCpu
+        numbers = [v.get("number", n) for n, v in enumerate(vcpus or [])]
         maps = [v["affinity"] for v in vcpus or []]
     except PyvirtError as exc:
         if dom_info.state != DomainState.SHUTOFF:
             raise CmdError(exc.message) from None
         vcpus = None
-        maps = ctl.conn.vcpu_pin_info(_key(info), config=True)[:dom_info.vcpus]
+        numbers = _enabled_vcpus(ctl.conn.get_xml(_key(info), inactive=True))
+        pins = ctl.conn.vcpu_pin_info(_key(info), config=True)
+        maps = [pins[n] for n in numbers]
     blocks = []
-    for n, cpumap in enumerate(maps):
-        lines = [f"{'VCPU:':<15} {n}\n"]
+    for n, (number, cpumap) in enumerate(zip(numbers, maps, strict=True)):
+        lines = [f"{'VCPU:':<15} {number}\n"]
         if vcpus is not None:
             v = vcpus[n]
             lines.append(f"{'CPU:':<15} {v['cpu']}\n")
@@ -442,6 +445,20 @@ def cmd_vcpuinfo(ctl: Ctl, p: Parsed) -> bool:
 
 
 _VCPU_STATES = ("offline", "running", "blocked")
+
+
+def _enabled_vcpus(xml: str) -> list[int]:
+    """virshDomainGetVcpuBitmap: the vCPUs a definition runs, from its ``<vcpus>`` list, else
+    the first ``<vcpu current>`` ones."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xml)
+    listed = [v for v in root.findall("vcpus/vcpu") if v.get("id", "").isdigit() and v.get("enabled")]
+    if listed:
+        return sorted(int(v.get("id", "0")) for v in listed if v.get("enabled") == "yes")
+    vcpu = root.find("vcpu")
+    most = int((vcpu.text or "1").strip()) if vcpu is not None else 1
+    return list(range(int(vcpu.get("current", most)) if vcpu is not None else most))
 
 
 def cmd_vcpupin(ctl: Ctl, p: Parsed) -> bool:

@@ -27,7 +27,7 @@ from pyvirt.api import (
 from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord
-from pyvirt.xml import Domain
+from pyvirt.xml import Domain, vcpus
 from pyvirt.xml.defaults import assign_start_defaults
 
 
@@ -262,7 +262,7 @@ class DefinitionsMixin:
                 self._change(rec, [rec.live], set_current)  # type: ignore[list-item]
 
     async def set_vcpus(self, dom: str, count: int, live: bool = False, config: bool = False,
-                        maximum: bool = False, guest: bool = False) -> None:
+                        maximum: bool = False, guest: bool = False, hotpluggable: bool = False) -> None:
         rec = self.lookup(dom)
         if guest:  # qemuDomainSetVcpusFlags: the guest agent, and nothing else changes
             if config or maximum:
@@ -290,15 +290,13 @@ class DefinitionsMixin:
 
             def set_count(dom: Domain) -> None:
                 if maximum:
-                    dom.vcpu = count
-                    if dom.vcpu_current and dom.vcpu_current > count:
-                        dom.vcpu_current = None
+                    vcpus.set_maximum(dom, count)
                 else:
                     if count > (dom.vcpu or 1):
                         raise PyvirtError(f"invalid argument: requested vcpus is greater than max allowable "
                                           f"vcpus for the persistent domain: {count} > {dom.vcpu}",
                                           ErrorCode.INVALID_ARG)
-                    dom.vcpu_current = None if count == dom.vcpu else count
+                    vcpus.set_count(dom, count, hotpluggable)
 
             self._change(rec, self._targets(rec, False, True), set_count)
 

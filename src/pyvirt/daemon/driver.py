@@ -77,9 +77,10 @@ from pyvirt.qemu.argv_chardev import generated_socket_names
 from pyvirt.qemu.argv_disks import disk_qom_name
 from pyvirt.qemu.qmp import BoundedEventListener, Runstate
 from pyvirt.qemu.qmp import connect as qmp_connect
-from pyvirt.xml import Domain
+from pyvirt.xml import Domain, XMLError
 from pyvirt.xml.defaults import assign_start_defaults
 from pyvirt.xml.validate import parse_cpuset
+from pyvirt.xml.vcpus import startup_plugs
 
 log = logging.getLogger(__name__)
 
@@ -643,6 +644,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assign_start_defaults(dom)
         self.mark_channels_disconnected(dom)
         cputune.check(dom)
+        try:  # libvirt's start-time checks of the vCPUs plugged in before the guest runs
+            startup_plugs(dom)
+        except XMLError as exc:
+            raise model.xml_error(exc) from None
         usb_hostdevs: dict[str, tuple[int, int]] = {}
         scsi_hostdevs: dict[str, str] = {}
         if dom.devices.hostdevs:
@@ -760,6 +765,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             finally:
                 secrets.forget()  # QEMU read them while it set up its objects, before its monitor answered
             consoles = await self._open_console(rec)
+            await self.plug_startup_vcpus(rec)  # <vcpus>: plugged before the guest first runs
             if not at_once:
                 await self._before_cont(rec)
                 if incoming is not None:
@@ -777,7 +783,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             rec.state = DomainState.RUNNING
             rec.reason = (RunningReason.FROM_SNAPSHOT if from_snapshot else
                           RunningReason.RESTORED if incoming is not None else RunningReason.BOOTED)
-        self._save_runtime(rec, xml=consoles)  # the live XML changed only if pty paths were filled in
+        # the live XML changed only if pty paths were filled in or vCPU orders read from QEMU
+        self._save_runtime(rec, xml=consoles or bool(dom.vcpu_states))
         self._persist_next_id()
         rec.run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
         self.events.emit(rec.name, rec.uuid, EventType.STARTED,
@@ -819,7 +826,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         console, whose first output QEMU drops until pyvirtd's relay has the pty open."""
         if paused or incoming is not None or dom.vcpu_cpuset or (dom.on_reboot or "restart") == "destroy":
             return False
-        if cputune.needed(dom):
+        if cputune.needed(dom) or any(v.enabled and v.hotpluggable for v in dom.vcpu_states):
             return False
         devs = dom.devices
         if any(disk.iotune is not None for disk in devs.disks):

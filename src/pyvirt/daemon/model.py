@@ -12,10 +12,11 @@ from typing import Any
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.xml import Domain, XMLError, XMLUnsupportedError, XMLValidationError, fill_defaults, parse_domain
 from pyvirt.xml.defaults import assign_usb_ports
+from pyvirt.xml.errors import XMLConfigError
 
 
 def xml_error(exc: XMLError) -> PyvirtError:
-    if isinstance(exc, XMLUnsupportedError):
+    if isinstance(exc, XMLUnsupportedError | XMLConfigError):
         return PyvirtError(f"unsupported configuration: {exc}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
     if isinstance(exc, XMLValidationError):
         return PyvirtError(f"XML error: {exc}", ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN)

@@ -1085,7 +1085,7 @@ METHODS: dict[str, Row] = {
     "Domain.SetMemory": call("set_memory", "kib", flags={**AFFECT, 4: "maximum"}),
     "Domain.SetMemoryStatsPeriod": call("set_memory_stats_period", "period", flags=AFFECT),
     "Domain.SetMetadata": set_metadata,
-    "Domain.SetVcpus": call("set_vcpus", "count", flags={**AFFECT, 4: "maximum", 8: "guest"}),
+    "Domain.SetVcpus": call("set_vcpus", "count", flags={**AFFECT, 4: "maximum", 8: "guest", 16: "hotpluggable"}),
     "Domain.Shutdown": call("shutdown", flags=POWER_MODES),
     "Domain.SnapshotCreateXML": call("snapshot_create", "xml", flags={
         1: "redefine", 2: "current", 4: "no_metadata", 8: "halt", 16: "disk_only", 32: "reuse_external",

@@ -128,10 +128,14 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
 
 
 def smp_opts(a: Argv, ctx: Ctx) -> None:
-    """-smp N[,maxcpus=M],sockets=,[dies=,]cores=,threads=."""
+    """-smp N[,maxcpus=M],sockets=,[dies=,]cores=,threads=.  N counts the vCPUs QEMU creates
+    itself: running hot-pluggable ones of a ``<vcpus>`` list are plugged in before the guest
+    starts, as libvirt does (qemuBuildSmpCommandLine)."""
+    from pyvirt.xml.vcpus import boot_count
+
     dom = ctx.domain
     maxv = dom.vcpu or 1
-    cur = dom.vcpu_current or maxv
+    cur = boot_count(dom)
     pairs: list[tuple[str, Any]] = []
     if cur != maxv:
         pairs.append(("maxcpus", maxv))

@@ -391,6 +391,7 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
                 raise E.invalid_arg(f"requested cpu amount exceeds maximum ({count} > {top})")
             else:
                 current = count
+            current = _set_vcpu_list(tree, top, current, maximum)
             vcpu.text = str(top)
             if current == top:
                 vcpu.attrib.pop("current", None)
@@ -600,3 +601,22 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
         self._write("virDomainOpenConsole")
         self._get(dom)
         raise no_support("virDomainOpenConsole")
+
+
+def _set_vcpu_list(tree: etree._Element, top: int, current: int, maximum: bool) -> int:
+    """A ``<vcpus>`` list follows setvcpus as libvirt's generic code changes it: --maximum
+    cuts it or adds offline entries (virDomainDefSetVcpusMax), a count enables the first
+    `current` vCPUs (virDomainDefSetVcpus); the count running is what it then holds."""
+    states = tree.find("vcpus")
+    if states is None or not len(states):
+        return current
+    entries = [e for e in states if e.tag == "vcpu"]
+    if maximum:
+        for e in entries[top:]:
+            states.remove(e)
+        for n in range(len(entries), top):
+            states.append(states.makeelement("vcpu", {"id": str(n), "enabled": "no"}))
+        return sum(1 for e in states if e.get("enabled") == "yes")
+    for e in entries:
+        e.set("enabled", "yes" if int(e.get("id", "0")) < current else "no")
+    return current

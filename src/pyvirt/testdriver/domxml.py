@@ -120,6 +120,10 @@ def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> N
             refusal = exc
     if isinstance(refusal, XMLUnsupportedError) and unsupported_ok:
         return
+    if getattr(refusal, "libvirt_prefix", False):  # libvirt's own words: its prefix and code
+        from pyvirt.api import from_xml_error
+
+        raise from_xml_error(refusal, ErrorDomain.DOMAIN) from refusal
     code = ErrorCode.CONFIG_UNSUPPORTED if isinstance(refusal, XMLUnsupportedError) else ErrorCode.XML_ERROR
     raise PyvirtError(str(refusal), code, ErrorDomain.DOMAIN) from refusal
 

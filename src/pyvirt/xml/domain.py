@@ -301,6 +301,21 @@ class IOThread:
 
 
 @dataclass
+class VcpuState:
+    """``<vcpus><vcpu id= enabled= hotpluggable= order=>``: one vCPU's own state (libvirt's
+    individual vCPUs).  Once a domain has them, every vCPU up to ``<vcpu>`` has an entry
+    (pyvirt.xml.vcpus keeps the list whole) and ``<vcpu current=>`` is the count enabled."""
+
+    id: int | None = attr("@id", Int(0))
+    enabled: bool | None = attr("@enabled", YESNO)
+    #: None only for entries libvirt itself adds offline (setvcpus --maximum): written without it
+    hotpluggable: bool | None = attr("@hotpluggable", YESNO)
+    #: the order QEMU plugged it in (1 first); None: unset (libvirt writes no order='0')
+    order: int | None = attr("@order", Int(0))
+    line: int | None = line_field()
+
+
+@dataclass
 class VcpuPin:
     """``<cputune><vcpupin vcpu= cpuset=>``: the host CPUs one vCPU's thread may run on."""
 
@@ -1554,6 +1569,7 @@ class Domain:
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
     vcpu_current: int | None = attr("vcpu/@current", Int(1))
     vcpu: int | None = attr("vcpu", Int(1))
+    vcpu_states: list[VcpuState] = children("vcpus/vcpu", VcpuState)
     iothreads: int | None = text("iothreads", Int(0))
     iothread_ids: list[IOThread] = children("iothreadids/iothread", IOThread)
     default_iothread_pool_min: int | None = attr("defaultiothread/@thread_pool_min", Int(0))
@@ -1621,7 +1637,7 @@ class Domain:
 
 
 __all__ = [
-    "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune", "QemuArg", "QemuEnv",

@@ -12,8 +12,14 @@ from __future__ import annotations
 class XMLError(ValueError):
     """Malformed XML, a value of the wrong type, a bad unit, an element libvirt does not allow."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    #: the message is libvirt's own text: reported with libvirt's prefix for its kind ("XML
+    #: error: ", "unsupported configuration: ") by every driver
+    libvirt_prefix = False
+
+    def __init__(self, message: str, line: int | None = None, *, libvirt_words: bool = False) -> None:
         self.line = line
+        if libvirt_words:
+            self.libvirt_prefix = True
         self.message = message
         if line is not None and f"line {line}" not in message:
             message = f"{message} at line {line}"
@@ -22,6 +28,14 @@ class XMLError(ValueError):
 
 class XMLUnsupportedError(XMLError):
     """Valid libvirt XML that pyvirt does not implement (refused rather than silently dropped)."""
+
+
+class XMLConfigError(XMLError):
+    """A configuration libvirt's own parser refuses as unsupported (VIR_ERR_CONFIG_UNSUPPORTED,
+    "unsupported configuration: …") for every driver, unlike :class:`XMLUnsupportedError`,
+    which only pyvirt's QEMU driver refuses."""
+
+    libvirt_prefix = True
 
 
 class XMLValidationError(XMLError):

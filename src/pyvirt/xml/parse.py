@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+from . import vcpus
 from .domain import Domain
 from .errors import XMLError
 from .fields import keeping_unknown
@@ -28,6 +29,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
         dom = parse_model(root, Domain, "domain")
     _parse_order(dom)
     fill_iothread_ids(dom)  # virDomainDefPostParse: in memory always, written only beside given ids
+    vcpus.post_parse(dom)  # the <vcpus> list made whole, <vcpu current> derived from it
     if keep_unknown and not validate:
         # formatting only: the QEMU driver's semantic checks (q35-only devices, …) are not
         # libvirt's generic parser's, so they do not stop a test-driver domain being formatted

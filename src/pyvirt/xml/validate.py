@@ -29,8 +29,9 @@ CPUSET_RE = re.compile(r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+
 CPUSET_MAX = 4096
 
 
-def parse_cpuset(text: str, line: int | None = None) -> frozenset[int]:
-    """libvirt's cpuset syntax (``0-3,^2,8``) -> the set of host CPUs; empty result refused."""
+def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) -> frozenset[int]:
+    """libvirt's cpuset syntax (``0-3,^2,8``) -> the set of host CPUs; an empty result refused
+    unless `empty_ok` (the caller has its own words for it)."""
     if not CPUSET_RE.fullmatch(text):
         raise XMLError(f"invalid cpuset {text!r} (expected e.g. '0-3,^2,8')", line)
     cpus: set[int] = set()
@@ -45,7 +46,7 @@ def parse_cpuset(text: str, line: int | None = None) -> frozenset[int]:
     for part in text.split(","):
         if part.startswith("^"):
             cpus.discard(int(part[1:]))
-    if not cpus:
+    if not cpus and not empty_ok:
         raise XMLError(f"cpuset {text!r} selects no CPU", line)
     return frozenset(cpus)
 
@@ -405,7 +406,10 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         nic.bandwidth = bandwidth_rules(nic.bandwidth, allow_floor=nic.type == "network")
     check_addresses(dom, qemu=qemu)
     if qemu:
+        from .vcpus import check_qemu
+
         _validate_iommu(dom)
+        check_qemu(dom)
     for inp in devs.inputs:
         if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):
             raise XMLValidationError("passthrough input needs bus='virtio' and <source evdev=>", inp.line)
