@@ -250,3 +250,21 @@ def test_unassigned_pci_hostdev_gets_no_device_or_slot() -> None:
     with pytest.raises(XMLError, match="only PCI host devices"):
         _argv("<hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source>"
               "<address type='unassigned'/></hostdev>")
+
+
+def test_channels_without_address_get_controller_zero_beside_another_index() -> None:
+    devices = ("<controller type='virtio-serial' index='1'/><channel type='pty'><target type='virtio' name='a'/>"
+               "</channel>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=devices, machine="pc", top="", after_os="")))
+    assert sorted(c.index for c in dom.devices.controllers if c.type == "virtio-serial") == [0, 1]
+    assert _serial_ports(build_argv(dom)) == {"a": ("virtio-serial0.0", 1)}
+
+
+def test_reconnect_on_redirdev_and_egd_rng_sockets() -> None:
+    argv = _argv("<redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='3456'>"
+                 "<reconnect enabled='yes' timeout='15'/></source></redirdev>"
+                 "<rng model='virtio'><backend model='egd' type='tcp'><source mode='connect' host='localhost' "
+                 "service='2345'><reconnect enabled='yes' timeout='5'/></source></backend></rng>")
+    chardevs = _opts(argv, "-chardev")
+    assert any(c.startswith("socket,id=charredir0,") and c.endswith("reconnect=15") for c in chardevs)
+    assert any(c.startswith("socket,id=charrng0,") and c.endswith("reconnect=5") for c in chardevs)

@@ -585,6 +585,8 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
             chr_ = SimpleNamespace(kind="rng", type=r.backend_type, source_mode=r.backend_source_mode,
                                    source_host=r.backend_source_host, source_service=r.backend_source_service,
                                    source_path=r.backend_source_path, protocol_type=r.backend_protocol_type,
+                                   source_reconnect_enabled=r.backend_source_reconnect_enabled,
+                                   source_reconnect_timeout=r.backend_source_reconnect_timeout,
                                    source_append=None, log_file=None, log_append=None, target_name=None,
                                    line=r.line)
             a.opt("-chardev", chardev_backend(ctx, chr_, f"char{alias}"))

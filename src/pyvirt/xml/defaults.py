@@ -26,6 +26,7 @@ from .generic_defaults import (
     graphics_format_rules,
     hostdev_defaults,
     hugepage_sizes_in_kib,
+    implicit_virtio_serial,
     loader_and_topology_defaults,
     order_disks,
     scsi_hostdev_addresses,
@@ -338,10 +339,7 @@ def _controllers(dom: Domain) -> None:
             c = _ensure(dom, "scsi", hd.address.controller or 0)
             if c.model is None:
                 c.model = "lsilogic"
-    need_vserial = any(ch.target_type == "virtio" for ch in devs.channels) or any(
-        c.target_type == "virtio" for c in devs.consoles)
-    if need_vserial and not _ctrl(dom, "virtio-serial"):
-        _ensure(dom, "virtio-serial", 0)
+    implicit_virtio_serial(dom)
     smartcard_defaults(dom)  # virDomainDefAddImplicitDevices: after the driver's default controllers
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:

@@ -411,14 +411,19 @@ def _implicit_controllers(dom: Domain) -> None:
                       default=-1)
         for index in range(highest + 1):
             _ensure_controller(dom, bus, index)
-    devs = dom.devices
-    wants_vserial = any(ch.target_type == "virtio" for ch in (*devs.channels, *devs.consoles))
-    if wants_vserial and not any(c.type == "virtio-serial" for c in devs.controllers):
-        _ensure_controller(dom, "virtio-serial", 0)
-    for dev in (*devs.channels, *devs.consoles):
-        if dev.address is not None and dev.address.type == "virtio-serial":
-            _ensure_controller(dom, "virtio-serial", dev.address.controller or 0)
+    implicit_virtio_serial(dom)
     smartcard_defaults(dom)
+
+
+def implicit_virtio_serial(dom: Domain) -> None:
+    """virDomainDefMaybeAddVirtioSerialController: every virtio channel or console has the
+    controller its address names, controller 0 when it has no virtio-serial address (so channels
+    without one land on controller 0 even when only another index was written)."""
+    for dev in (*dom.devices.channels, *dom.devices.consoles):
+        if dev.target_type == "virtio":
+            addr = dev.address
+            _ensure_controller(dom, "virtio-serial",
+                               (addr.controller or 0) if addr is not None and addr.type == "virtio-serial" else 0)
 
 
 def smartcard_defaults(dom: Domain) -> None:
