@@ -165,3 +165,10 @@ def test_smartcard_checks(devices: str, message: str) -> None:
 def test_a_second_smartcard_is_refused_as_libvirt_9_0() -> None:
     with pytest.raises(XMLError, match="lacks multiple smartcard support"):
         _argv("<smartcard mode='host'/><smartcard mode='host'/>")
+
+
+def test_virgl_virtio_gpus_use_the_gl_models() -> None:
+    ids = _by_id(_argv("<video><model type='virtio' heads='1'><acceleration accel3d='yes'/></model></video>"
+                       "<video><model type='virtio' heads='1'><acceleration accel3d='yes'/></model></video>"
+                       "<video><model type='virtio' heads='1'><acceleration accel3d='no'/></model></video>"))
+    assert [ids[f"video{n}"]["driver"] for n in range(3)] == ["virtio-vga-gl", "virtio-gpu-gl-pci", "virtio-gpu-pci"]

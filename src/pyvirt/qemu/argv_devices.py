@@ -469,21 +469,21 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
 
 
 def _virtio_gpu(a: Argv, ctx: Ctx, v: Any, primary: bool) -> dict[str, Any]:
-    """A virtio GPU: QEMU's own (virtio-vga / virtio-gpu-pci) or one rendered by a vhost-user-gpu
+    """A virtio GPU: QEMU's own (virtio-vga / virtio-gpu-pci, their -gl models with virgl for
+    ``<acceleration accel3d='yes'>``) or one rendered by a vhost-user-gpu
     process over a socket pair (vhost-user-vga / vhost-user-gpu-pci on ``-chardev socket,fd=``).
     As libvirt's qemuDeviceVideoGetModel, the VGA-compatible primary takes no virtio options
     (libvirt accepts and ignores them there); a secondary one does."""
     alias = ctx.alias(v)
     vhost_user = v.driver_name == "vhostuser"
-    if v.model_accel3d and not vhost_user:
-        raise unsupported("<acceleration accel3d='yes'> on a QEMU-rendered virtio GPU (virgl; use "
-                          "<driver name='vhostuser'>)", v.line)
     if vhost_user:
         fd = ctx.runtime.vhost_user_gpu_fds.get(alias, TEST_FD if ctx.runtime.test_mode else None)
         if fd is None:
             raise unsupported("<video><driver name='vhostuser'> without a vhost-user-gpu process", v.line)
         a.kv("-chardev", "socket", [("id", f"chr-vu-{alias}"), ("fd", fd)])
         props: dict[str, Any] = {"driver": "vhost-user-vga" if primary else "vhost-user-gpu-pci"}
+    elif v.model_accel3d:  # QEMU renders with virgl (qemuDeviceVideoGetModel's -gl models)
+        props = {"driver": "virtio-vga-gl" if primary else "virtio-gpu-gl-pci"}
     else:
         props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci"}
     if primary:
