@@ -172,3 +172,15 @@ def test_virgl_virtio_gpus_use_the_gl_models() -> None:
                        "<video><model type='virtio' heads='1'><acceleration accel3d='yes'/></model></video>"
                        "<video><model type='virtio' heads='1'><acceleration accel3d='no'/></model></video>"))
     assert [ids[f"video{n}"]["driver"] for n in range(3)] == ["virtio-vga-gl", "virtio-gpu-gl-pci", "virtio-gpu-pci"]
+
+
+def test_virtio_net_offloads() -> None:
+    nic = ("<interface type='user'><mac address='52:54:00:00:00:01'/><model type='virtio'/><driver>"
+           "<host csum='off' gso='on' mrg_rxbuf='off'/><guest tso4='off' ufo='on'/></driver></interface>")
+    dev = _by_id(_argv(nic))["net0"]
+    assert (dev["csum"], dev["gso"], dev["mrg_rxbuf"], dev["guest_tso4"], dev["guest_ufo"]) == (
+        False, True, False, False, True)
+    assert "host_tso4" not in dev
+    assert "<host csum='off' gso='on' mrg_rxbuf='off'/>" in _dom(nic).to_xml(inactive=True).replace('"', "'")
+    with pytest.raises(XMLError, match="non-virtio"):
+        _argv(nic.replace("virtio", "e1000"))

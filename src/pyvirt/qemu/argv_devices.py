@@ -128,9 +128,13 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             dev["rss"] = nic.driver_rss
         if nic.driver_rss_hash_report is not None:
             dev["hash"] = nic.driver_rss_hash_report
+        for field, prop in _NIC_OFFLOADS:
+            if getattr(nic, field) is not None:
+                dev[prop] = getattr(nic, field)
     elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_event_idx,
-                                     nic.driver_rss, nic.driver_rss_hash_report)):
-        raise unsupported("<driver txmode/ioeventfd/event_idx/rss> on a non-virtio interface", nic.line)
+                                     nic.driver_rss, nic.driver_rss_hash_report,
+                                     *(getattr(nic, f) for f, _ in _NIC_OFFLOADS))):
+        raise unsupported("<driver txmode/ioeventfd/event_idx/rss/host/guest> on a non-virtio interface", nic.line)
     if nic.type == "vhostuser" and nic.driver_queues and nic.driver_queues > 1:
         dev.update({"mq": True, "vectors": 2 * nic.driver_queues + 2})
     dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
@@ -859,6 +863,15 @@ def shmem_opts(a: Argv, ctx: Ctx) -> None:
         a.device(props)
         if model == "ivshmem-doorbell":
             a.kv("-chardev", "socket", [("id", f"char{alias}"), ("path", shm.server_path)])
+
+
+#: <driver><host>/<guest> offloads -> virtio-net properties, in libvirt's qemuBuildNicDevProps order
+_NIC_OFFLOADS = (("driver_host_csum", "csum"), ("driver_host_gso", "gso"), ("driver_host_tso4", "host_tso4"),
+                 ("driver_host_tso6", "host_tso6"), ("driver_host_ecn", "host_ecn"),
+                 ("driver_host_ufo", "host_ufo"), ("driver_host_mrg_rxbuf", "mrg_rxbuf"),
+                 ("driver_guest_csum", "guest_csum"), ("driver_guest_tso4", "guest_tso4"),
+                 ("driver_guest_tso6", "guest_tso6"), ("driver_guest_ecn", "guest_ecn"),
+                 ("driver_guest_ufo", "guest_ufo"))
 
 
 def hub_opts(a: Argv, ctx: Ctx) -> None:
