@@ -194,3 +194,15 @@ def test_guest_nic_bandwidth_takes_a_floor_only_on_a_libvirt_network() -> None:
         parse_domain(nic("user", "<inbound floor='5'/>"))
     with pytest.raises(XMLError, match="Missing mandatory average"):
         parse_domain(nic("user", "<outbound burst='5'/>"))
+
+
+def test_ipv6_addresses_written_as_the_c_library_writes_them() -> None:
+    """virSocketAddrFormat (inet_ntop): IPv4-compatible and -mapped IPv6 addresses keep a dotted
+    tail, where Python's str() writes hex groups (checked against real virsh)."""
+    text = _net("<bridge name='vb1'/><dns><host ip='::a01:203'><hostname>h</hostname></host></dns>"
+                "<ip family='ipv6' address='::ffff:a01:201' prefix='120'><dhcp>"
+                "<range start='::ffff:a01:202' end='::ffff:a01:210'/></dhcp></ip>").to_xml()
+    assert "<host ip='::10.1.2.3'>" in text
+    assert "<ip family='ipv6' address='::ffff:10.1.2.1' prefix='120'>" in text
+    assert "<range start='::ffff:10.1.2.2' end='::ffff:10.1.2.16'/>" in text
+    assert Network.from_xml(text).to_xml() == text

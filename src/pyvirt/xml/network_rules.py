@@ -17,6 +17,7 @@ import uuid as uuidlib
 
 from .bandwidth import bandwidth_rules
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
+from .iptext import ip_text
 from .mapping import parse_model
 from .network import (
     DHCP,
@@ -149,7 +150,7 @@ def normalize_network(net: Network) -> None:
 def _dns(dns: DNS, netname: str) -> DNS | None:
     for fwd in dns.forwarders:
         if fwd.addr is not None:
-            fwd.addr = str(ip_of(fwd.addr, "forwarder IP address", netname, fwd.line))
+            fwd.addr = ip_text(ip_of(fwd.addr, "forwarder IP address", netname, fwd.line))
         else:
             fwd.port = None
         if fwd.addr is None and fwd.domain is None:
@@ -159,7 +160,7 @@ def _dns(dns: DNS, netname: str) -> DNS | None:
             raise XMLError(f"Missing hostname in network '{netname}' DNS HOST record", host.line)
         if host.ip is None:
             raise XMLError(f"Missing IP address in network '{netname}' DNS HOST record", host.line)
-        host.ip = str(ip_of(host.ip, "IP address in DNS HOST record", netname, host.line))
+        host.ip = ip_text(ip_of(host.ip, "IP address in DNS HOST record", netname, host.line))
     for srv in dns.srvs:
         _srv(srv, netname)
     for txt in dns.txts:
@@ -214,7 +215,7 @@ def _ip(ip: IP, netname: str) -> None:
     if ip.address is None:
         raise XMLError(f"Missing required address attribute in network '{netname}'", ip.line)
     addr = ip_of(ip.address, "address", netname, ip.line)
-    ip.address = str(addr)
+    ip.address = ip_text(addr)
     if ip.family in (None, "ipv4"):
         if addr.version != 4:
             raise XMLUnsupportedError(f"{ip.family or 'no'} family specified for non-IPv4 address "
@@ -275,7 +276,7 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
         start = ip_of(rng.start, "dhcp range start", netname, rng.line)
         end = ip_of(rng.end, "dhcp range end", netname, rng.line)
         check_range(start, end, subnet, rng.line)
-        rng.start, rng.end = str(start), str(end)
+        rng.start, rng.end = ip_text(start), ip_text(end)
         rng.lease = _lease(rng.lease)
     for host in dhcp.hosts:
         if host.mac is not None:
@@ -298,7 +299,7 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
         if host.ip is None:
             raise XMLError(f"Missing IP address in static host definition for network '{netname}'",
                            host.line)
-        host.ip = str(ip_of(host.ip, "IP address in static host definition", netname, host.line))
+        host.ip = ip_text(ip_of(host.ip, "IP address in static host definition", netname, host.line))
         host.lease = _lease(host.lease)
     if dhcp.bootp_file is not None or dhcp.bootp_server is not None:
         if addr.version != 4:
@@ -306,7 +307,7 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
         elif dhcp.bootp_file is None:
             raise XMLError("Missing required attribute 'file' in element 'bootp'", dhcp.line)
         elif dhcp.bootp_server is not None:
-            dhcp.bootp_server = str(ip_of(dhcp.bootp_server, "bootp server", netname, dhcp.line))
+            dhcp.bootp_server = ip_text(ip_of(dhcp.bootp_server, "bootp server", netname, dhcp.line))
     if not (dhcp.ranges or dhcp.hosts):
         return None  # libvirt writes <dhcp> only around ranges or hosts
     return dhcp
@@ -338,9 +339,9 @@ def _route(route: Route, net: Network, netname: str) -> None:
         raise XMLError(f"Missing required gateway attribute in network '{netname}'", route.line)
     addr = ip_of(route.address, "route address", netname, route.line)
     gw = ip_of(route.gateway, "route gateway", netname, route.line)
-    route.address, route.gateway = str(addr), str(gw)
+    route.address, route.gateway = ip_text(addr), ip_text(gw)
     if route.netmask is not None:
-        route.netmask = str(ip_of(route.netmask, "route netmask", netname, route.line))
+        route.netmask = ip_text(ip_of(route.netmask, "route netmask", netname, route.line))
     route.prefix = route.prefix if route.prefix else None
     for ip in net.ips:
         if ipaddress.ip_address(ip.address or "").version == gw.version and gw in ip_network(ip):
@@ -425,7 +426,7 @@ def _nat(fwd: Forward, netname: str) -> None:
                            f"'{netname}'", nat.line)
         if end < start:
             raise XMLError(f"range start address '{start}' must come before range end address '{end}'", nat.line)
-        nat.address_start, nat.address_end = str(start), str(end)
+        nat.address_start, nat.address_end = ip_text(start), ip_text(end)
     if nat.port_start is not None or nat.port_end is not None:
         if nat.port_start is None or nat.port_start > 65535:
             raise XMLError(f"Missing or invalid 'start' attribute in <port> in <nat> in <forward> in network "
