@@ -28,7 +28,7 @@ def test_format_is_libvirts() -> None:
         f"  <uuid>{UUID}</uuid>\n"
         "  <filterref filter='base'>\n    <parameter name='IP' value='10.0.0.1'/>\n  </filterref>\n"
         "  <rule action='drop' direction='out' priority='-100' statematch='false'>\n"
-        "    <ip match='no' srcmacaddr='52:54:00:aa:bb:cc' srcipaddr='$IP[@1]' srcipmask='24' protocol='0x6'/>\n"
+        "    <ip match='no' srcmacaddr='52:54:00:aa:bb:cc' srcipaddr='$IP[@1]' srcipmask='24' protocol='tcp'/>\n"
         "  </rule>\n"
         "  <rule action='accept' direction='in' priority='500'>\n"
         "    <tcp state='NEW' dstportstart='22' flags='SYN,ACK/SYN'/>\n  </rule>\n"
@@ -137,3 +137,20 @@ def test_values_written_as_libvirt_does() -> None:
         "dstipaddr='$A[@1]' srcipmask='255.255.254.0' dscp='63'/></rule></filter>").to_xml()
     assert "<ipv6 srcipaddr='::10.1.2.3' srcipmask='113' dstipaddr='::ffff:10.1.2.3'/>" in text
     assert "<tcp srcipaddr='$A' srcipmask='23' dstipaddr='$A[@1]' dscp='63'/>" in text
+
+
+def test_numbers_with_a_libvirt_name_are_written_by_name() -> None:
+    """ipprotomap, macProtoMap and arpOpcodeMap: protocol='6' is tcp, protocolid 2048 is ipv4,
+    opcode 9 is ARP_NAK; other numbers stay numbers (hex stays hex); ipsetflags in any case are
+    written lower case; a MAC mask must have its one bits first."""
+    text = FilterDef.from_xml(
+        f"<filter name='a'><uuid>{UUID}</uuid>"
+        "<rule action='accept' direction='in'><ipv6 protocol='6'/></rule>"
+        "<rule action='accept' direction='in'><ip protocol='18'/></rule>"
+        "<rule action='accept' direction='in'><mac protocolid='2048' dstmacmask='FF:FF:F0:0:0:0'/></rule>"
+        "<rule action='accept' direction='in'><mac protocolid='0x1234' srcmacmask='ff:00:ff:00:00:00'/></rule>"
+        "<rule action='accept' direction='in'><arp opcode='9'/></rule>"
+        "<rule action='accept' direction='in'><all ipset='s' ipsetflags='SRC,dSt'/></rule></filter>").to_xml()
+    for want in ("<ipv6 protocol='tcp'/>", "<ip protocol='18'/>", "<mac dstmacmask='ff:ff:f0:00:00:00' protocolid='ipv4'/>",
+                 "<mac protocolid='0x1234'/>", "<arp opcode='ARP_NAK'/>", "<all ipset='s' ipsetflags='src,dst'/>"):
+        assert want in text, want

@@ -43,11 +43,21 @@ MAC, IP, IPMASK, IP6, IP6MASK, U8, U16, U32, BOOL, TEXT = ("mac", "ip", "ipmask"
                                                            "u32", "bool", "text")
 #: a DSCP value: a byte of at most 63 (libvirt's dscpValidator: six bits)
 DSCP = "dscp"
+#: a MAC mask: a MAC address whose one bits come first (libvirt's checkMACMask)
+MACMASK = "macmask"
 ETHER_TYPES = ("arp", "rarp", "ipv4", "ipv6", "vlan")
 IP_PROTOCOLS = ("tcp", "udp", "udplite", "esp", "ah", "icmp", "igmp", "sctp", "icmpv6")
 ARP_OPCODES = ("Request", "Reply", "Request_Reverse", "Reply_Reverse", "DRARP_Request", "DRARP_Reply",
                "DRARP_Error", "InARP_Request", "ARP_NAK")
 STATES = ("NEW", "ESTABLISHED", "RELATED", "INVALID", "NONE")
+#: the numbers libvirt writes by name (its ipprotomap, macProtoMap and arpOpcodeMap): a number
+#: given for one of these is written as the name (protocol='6' -> protocol='tcp')
+NUMBERED_NAMES = {
+    IP_PROTOCOLS: {6: "tcp", 17: "udp", 136: "udplite", 50: "esp", 51: "ah", 1: "icmp", 2: "igmp", 132: "sctp",
+                   58: "icmpv6"},
+    ETHER_TYPES: {0x0806: "arp", 0x8035: "rarp", 0x0800: "ipv4", 0x86DD: "ipv6", 0x8100: "vlan"},
+    ARP_OPCODES: {n: name for n, name in enumerate(ARP_OPCODES, 1)},
+}
 TCP_FLAGS = ("SYN", "ACK", "URG", "PSH", "FIN", "RST", "ALL", "NONE")
 
 _MAC_RE = re.compile(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}")
@@ -55,8 +65,8 @@ _VAR_RE = re.compile(r"\$[a-zA-Z0-9_]+(\[(@?[0-9]+)\])?")
 _IPSET_RE = re.compile(r"[a-zA-Z0-9_.:\-+ ]{1,31}")
 
 #: attribute groups, in libvirt's format order: (name, type[, words a string value may be])
-_SRCMAC = (("srcmacaddr", MAC), ("srcmacmask", MAC))
-_L2 = (*_SRCMAC, ("dstmacaddr", MAC), ("dstmacmask", MAC))
+_SRCMAC = (("srcmacaddr", MAC), ("srcmacmask", MACMASK))
+_L2 = (*_SRCMAC, ("dstmacaddr", MAC), ("dstmacmask", MACMASK))
 _PORTS = (("srcportstart", U16), ("srcportend", U16), ("dstportstart", U16), ("dstportend", U16))
 _COMMENT = (("comment", TEXT),)
 
@@ -70,9 +80,9 @@ def _l4(addr: str, mask: str) -> tuple[tuple[str, str] | tuple[str, str, tuple[s
 
 
 _STP = (*_SRCMAC, ("type", U8), ("flags", U8), ("root-priority", U16), ("root-priority-hi", U16),
-        ("root-address", MAC), ("root-address-mask", MAC), ("root-cost", U32), ("root-cost-hi", U32),
+        ("root-address", MAC), ("root-address-mask", MACMASK), ("root-cost", U32), ("root-cost-hi", U32),
         ("sender-priority", U16), ("sender-priority-hi", U16), ("sender-address", MAC),
-        ("sender-address-mask", MAC), ("port", U16), ("port-hi", U16), ("age", U16), ("age-hi", U16),
+        ("sender-address-mask", MACMASK), ("port", U16), ("port-hi", U16), ("age", U16), ("age-hi", U16),
         ("max-age", U16), ("max-age-hi", U16), ("hello-time", U16), ("hello-time-hi", U16),
         ("forward-delay", U16), ("forward-delay-hi", U16))
 _ARP = (*_L2, ("hwtype", U16), ("protocoltype", U16), ("opcode", U16, ARP_OPCODES), ("arpsrcmacaddr", MAC),
@@ -322,6 +332,8 @@ def _value(tag: str, spec: tuple, text: str, line: int | None) -> str:
     out = _typed(kind, text)
     if out is None:
         raise _bad(tag, name, text, line)
+    if words:
+        return NUMBERED_NAMES[words].get(int(out, 0), out)
     return out
 
 
@@ -354,8 +366,15 @@ def _typed(kind: str, text: str) -> str | None:
         if not 0 <= number <= _UINT_MAX[kind]:
             return None
         return f"0x{number:x}" if hexa else str(number)
-    if kind == MAC:
-        return ":".join(f"{int(p, 16):02x}" for p in text.split(":")) if _MAC_RE.fullmatch(text) else None
+    if kind in (MAC, MACMASK):
+        if not _MAC_RE.fullmatch(text):
+            return None
+        octets = [int(p, 16) for p in text.split(":")]
+        bits = int.from_bytes(bytes(octets), "big")
+        ones = 48 - (~bits & (1 << 48) - 1).bit_length()
+        if kind == MACMASK and bits != ((1 << 48) - 1) ^ ((1 << (48 - ones)) - 1):
+            return None
+        return ":".join(f"{o:02x}" for o in octets)
     if kind in (IP, IP6):
         try:
             address = ipaddress.ip_address(text)
@@ -378,9 +397,9 @@ def _typed(kind: str, text: str) -> str | None:
         return text if flags and ok else None
     if kind == "ipset":
         return text if _IPSET_RE.fullmatch(text) else None
-    if kind == "ipsetflags":
-        parts = text.split(",")
-        return text if 0 < len(parts) <= 6 and all(p in ("src", "dst") for p in parts) else None
+    if kind == "ipsetflags":  # ipsetFlagsValidator: src/dst in any case, at most six, written lower case
+        parts = text.lower().split(",")
+        return ",".join(parts) if 0 < len(parts) <= 6 and all(p in ("src", "dst") for p in parts) else None
     return None
 
 
