@@ -142,12 +142,15 @@ def test_lease_defaults() -> None:
 
 def test_libvirt_9_0_reading_quirks_kept() -> None:
     """What libvirt 9.0 reads in its own way (checked against real virsh): STP stays on unless
-    'off', <mtu size='0'/> is no MTU, <title>/<description> (9.7+) are accepted and not kept,
+    'off', <mtu size='0'/> is no MTU, <title>/<description> (9.7+) and a DNS forwarder's port
+    are accepted and not kept,
     a UUID in any of libvirt's spellings is written canonically."""
     net = _net("<bridge name='vb1' stp='maybe'/><mtu size='0'/><title>t</title><description>d</description>"
                + IP4).to_xml()
     assert "<bridge name='vb1' stp='on' delay='0'/>" in net
     assert "<mtu" not in net and "<title" not in net and "<description" not in net
+    fwd = _net("<dns><forwarder addr='8.8.8.8' port='5353'/></dns>" + IP4)  # port: a later version's
+    assert "<forwarder addr='8.8.8.8'/>" in fwd.to_xml() and fwd.dns.forwarders[0].port is None
     assert _net("<bridge name='vb1' stp='off'/>" + IP4).bridge.stp is False
     spaced = Network.from_xml("<network><name>n</name><uuid>81ff0d90c91e674264da4a736edb9a9b</uuid></network>")
     assert spaced.uuid == "81ff0d90-c91e-6742-64da-4a736edb9a9b"

@@ -75,8 +75,6 @@ def config(net: Network, bridge: str, files: Files) -> tuple[str, str]:
             lines.append("domain-needed")
         for fwd in dns.forwarders:
             target = fwd.addr or "#"
-            if fwd.addr and fwd.port:
-                target += f"#{fwd.port}"
             lines.append(f"server=/{_clean(fwd.domain, 'forwarder domain')}/{target}" if fwd.domain
                          else f"server={target}")
         if any(fwd.addr and not fwd.domain for fwd in dns.forwarders):

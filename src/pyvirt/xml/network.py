@@ -105,7 +105,8 @@ class Bridge:
 
 @dataclass
 class DNSForwarder:
-    """``<dns><forwarder>``: an upstream server (addr[:port]) for all or one domain."""
+    """``<dns><forwarder>``: an upstream server for all or one domain (``port`` is read and
+    dropped: libvirt 9.0 does not know it)."""
 
     domain: str | None = attr("@domain")
     addr: str | None = attr("@addr")

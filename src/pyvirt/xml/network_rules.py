@@ -149,10 +149,9 @@ def normalize_network(net: Network) -> None:
 
 def _dns(dns: DNS, netname: str) -> DNS | None:
     for fwd in dns.forwarders:
+        fwd.port = None  # libvirt 9.0 has no forwarder port (a later version's): read past, as 9.0
         if fwd.addr is not None:
             fwd.addr = ip_text(ip_of(fwd.addr, "forwarder IP address", netname, fwd.line))
-        else:
-            fwd.port = None
         if fwd.addr is None and fwd.domain is None:
             raise XMLError("Invalid forwarder element, must contain at least one of addr or domain", fwd.line)
     for host in dns.hosts:
