@@ -268,3 +268,24 @@ def test_reconnect_on_redirdev_and_egd_rng_sockets() -> None:
     chardevs = _opts(argv, "-chardev")
     assert any(c.startswith("socket,id=charredir0,") and c.endswith("reconnect=15") for c in chardevs)
     assert any(c.startswith("socket,id=charrng0,") and c.endswith("reconnect=5") for c in chardevs)
+
+
+def test_scsi_persistent_reservations_managers() -> None:
+    lun = ("<disk type='block' device='lun'><driver name='qemu' type='raw'/><source dev='/dev/sd{0}'>"
+           "<reservations managed='{1}'>{2}</reservations></source><target dev='sd{0}' bus='scsi'/></disk>")
+    mine = "<source type='unix' path='/run/pr.sock' mode='client'/>"
+    dom = fill_defaults(parse_domain(BASE.format(devices=lun.format("a", "yes", "") + lun.format("b", "yes", "")
+                                                 + lun.format("c", "no", mine), machine="pc", top="", after_os="")))
+    argv = build_argv(dom)
+    helpers = {o["id"]: o["path"] for o in _json_opts(argv, "-object") if o["qom-type"] == "pr-manager-helper"}
+    assert helpers == {"pr-helper0": "/tmp/lib/domain--1-g/pr-helper0.sock",
+                       "pr-helper-libvirt-1-storage": "/run/pr.sock"}
+    managers = [n["pr-manager"] for n in _json_opts(argv, "-blockdev") if "pr-manager" in n]
+    assert managers == ["pr-helper0", "pr-helper0", "pr-helper-libvirt-1-storage"]
+    assert "<reservations managed='no'>" in dom.to_xml(inactive=True)
+
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon.hostdev_prep import check_reservations
+
+    with pytest.raises(PyvirtError, match="qemu-pr-helper"):
+        check_reservations(dom)

@@ -650,9 +650,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             raise model.xml_error(exc) from None
         usb_hostdevs: dict[str, tuple[int, int]] = {}
         scsi_hostdevs: dict[str, str] = {}
-        if dom.devices.hostdevs:
-            from pyvirt.daemon import hostdev_prep
+        from pyvirt.daemon import hostdev_prep
 
+        hostdev_prep.check_reservations(dom)
+        if dom.devices.hostdevs:
             hostdev_prep.check_pci(dom)
             usb_hostdevs = hostdev_prep.resolve_usb(dom)
             scsi_hostdevs = hostdev_prep.resolve_scsi(dom)

@@ -137,6 +137,8 @@ class Ctx:
     virtio_done: set[int] = field(default_factory=set)
     #: id(address) -> <acpi index> of the device owning that address; pci_props consumes them
     acpi_indexes: dict[int, int] = field(default_factory=dict)
+    #: pr-manager-helper objects already on the command line (the managed one is shared)
+    pr_managers: set[str] = field(default_factory=set)
     #: the next ``-add-fd set=`` number (libvirt numbers a guest's fd sets from 0)
     next_fdset: int = 0
 

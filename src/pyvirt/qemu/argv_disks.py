@@ -300,6 +300,24 @@ def check_disk(disk: Any) -> None:
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
 
 
+def _pr_manager(a: Argv, ctx: Ctx, disk: Any, node: str) -> str:
+    """The pr-manager-helper object of ``<reservations>`` (qemuBuildPRManagerInfoProps): the one
+    managed helper of the guest on its socket in the guest's directory, or one per disk on the
+    socket the XML names."""
+    if disk.source_reservations_managed:
+        ident = "pr-helper0"
+        if ident not in ctx.pr_managers:
+            ctx.pr_managers.add(ident)
+            a.json("-object", {"qom-type": "pr-manager-helper", "id": ident,
+                               "path": f"{ctx.runtime.domain_dir}/{ident}.sock"})
+        return ident
+    if not disk.source_reservations_path:
+        raise XMLError("missing path for unmanaged <reservations>", disk.line)
+    ident = f"pr-helper-{node}-storage"
+    a.json("-object", {"qom-type": "pr-manager-helper", "id": ident, "path": disk.source_reservations_path})
+    return ident
+
+
 def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
               backing: object | None = None) -> None:
     """The protocol + format nodes of ``layer`` (the disk's own image when None); ``backing``
@@ -320,6 +338,8 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
     else:
         proto = {"driver": "file", "filename": layer.source_file}
     key_secret = _encryption(a, ctx, disk, node) if top else None  # its secret object comes first
+    if top and disk.source_reservations_managed is not None:
+        proto["pr-manager"] = _pr_manager(a, ctx, disk, node)
     if disk.driver_io in ("native", "io_uring", "threads"):
         proto["aio"] = disk.driver_io
     proto["node-name"] = f"{node}-storage"

@@ -819,6 +819,12 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
                                                                            "optional"))
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
+    #: SCSI persistent reservations through qemu-pr-helper: one libvirt runs (managed) or the
+    #: admin's, on the given unix socket
+    source_reservations_managed: bool | None = attr("source/reservations/@managed", YESNO)
+    source_reservations_type: str | None = attr("source/reservations/source/@type", Enum("unix"))
+    source_reservations_path: str | None = attr("source/reservations/source/@path")
+    source_reservations_mode: str | None = attr("source/reservations/source/@mode", Enum("client", "server"))
     source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel)
     backing_store: BackingStore | None = child("backingStore", BackingStore)
     geometry_cyls: int | None = attr("geometry/@cyls", Int(1))
