@@ -58,6 +58,17 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path |
     # the same tree as an ISO (a --location ISO), and an ISO without one (install media)
     subprocess.run(["xorrisofs", "-quiet", "-o", str(root / "tree.iso"), "-J", "-rational-rock",
                     str(tree)], check=True, capture_output=True)
+    # bootable discs labelled as osinfo-db knows them (libosinfo reads the volume
+    # descriptors and wants an El Torito boot record)
+    disc = root / "disc"
+    disc.mkdir()
+    (disc / "boot.img").write_bytes(b"\0" * 2048)
+    for name, label, extra in (("debian", "Debian 11.5.0 amd64 n", []),
+                               ("fedora-server", "Fedora-S-dvd-x86_64-36", ["-sysid", "LINUX"]),
+                               ("fedora-live", "Fedora-WS-Live-36-1-5", [])):
+        subprocess.run(["xorrisofs", "-quiet", "-o", str(root / f"{name}.iso"), "-V", label, *extra,
+                        "-b", "boot.img", "-no-emul-boot", "-J", "-rational-rock", str(disc)],
+                       check=True, capture_output=True)
     for name, text in (("admin", "adminpw\n"), ("user", "userpw\n"), ("same", "s3cret\n"),
                        ("extra.cfg", "injected by test\n")):
         (root / name).write_text(text)
@@ -170,6 +181,9 @@ CASES = {
                           "admin-password-file={root}/same,profile=jeos",
     "reinstall-cdrom": "--reinstall test-clone-simple --cdrom {iso} --os-variant fedora36 "
                        "--unattended admin-password-file={root}/same",
+    "detect-cdrom": "--name d --memory 1024 --disk none --cdrom {root}/debian.iso",
+    "media-scripts": "--name srv --memory 1024 --disk none --cdrom {root}/fedora-server.iso "
+                     "--unattended admin-password-file={root}/same",
     "inject-overwrite": "--name inj --memory 1024 --disk none --location {url} "
                         "--initrd-inject {root}/extra.cfg --unattended admin-password-file={root}/same "
                         "--install kernel_args=ro,kernel_args_overwrite=yes",
@@ -186,6 +200,8 @@ def test_same_install_as_virt_install(case: str, trees: dict, tmp_path: Path) ->
     assert ours.returncode == 0, ours.stderr[-2000:]
     _same_xml(ref.stdout, ours.stdout)
     want, got = _logged(ref.stderr), _logged(ours.stderr)
+    if "--unattended" not in line:
+        return
     assert want["script"], "virt-install logged no script"
     assert got["script"] == want["script"]
     # virt-install logs a cdrom script's command line too, though it is not used
@@ -205,6 +221,7 @@ REFUSED = {
     "debian-user-password": "--location {url} --os-variant debian11 --unattended "
                             "admin-password-file={root}/same",
     "missing-cdrom": "--cdrom {root}/nothing.iso --os-variant fedora36 --unattended",
+    "live-media": "--cdrom {root}/fedora-live.iso --unattended admin-password-file={root}/same",
     "no-cdrom-injection": "--cdrom {iso} --os-variant debian11 --unattended "
                           "admin-password-file={root}/same",
     "no-initrd-injection": "--cdrom {root}/same --os-variant win10 --unattended profile=jeos,"

@@ -225,3 +225,38 @@ def test_unattended_none_and_kernel_installs(capsys: pytest.CaptureFixture[str],
     assert initrd.read_bytes() == b"i"
     assert docs[0].findtext("os/initrd") == "/VIRTINST-TESTSUITE/initrd"
     assert docs[0].findtext("os/cmdline") == "quiet inst.ks=file:/fedora.ks inst.repo="
+
+
+def _disc(tmp_path: Path, label: str, *extra: str, bootable: bool = True) -> str:
+    import shutil
+    if not shutil.which("xorrisofs"):
+        pytest.skip("xorrisofs missing")
+    tree = tmp_path / f"tree-{len(list(tmp_path.iterdir()))}"
+    tree.mkdir()
+    (tree / "boot.img").write_bytes(b"\0" * 2048)
+    iso = str(tree) + ".iso"
+    boot = ["-b", "boot.img", "-no-emul-boot"] if bootable else []
+    subprocess.run(["xorrisofs", "-quiet", "-o", iso, "-V", label, *extra, *boot, str(tree)],
+                   check=True, capture_output=True)
+    return iso
+
+
+@needs_osinfo
+def test_install_discs_are_identified_by_their_labels(tmp_path: Path) -> None:
+    iso = _disc(tmp_path, "Fedora-S-dvd-x86_64-36", "-sysid", "LINUX", "-publisher", "P")
+    info = osdb.iso_info(iso)
+    assert info is not None
+    assert (info["volume-id"], info["system-id"], info["publisher-id"]) == \
+        ("Fedora-S-dvd-x86_64-36", "LINUX", "P")
+    assert int(info["volume-size"]) % 2048 == 0
+    found = osdb.identify_media(iso)
+    assert found is not None and found[0].name == "fedora36"
+    # the server disc brings its own scripts: jeos only, so no profile to choose
+    assert [s.profile for s in ua.lookup_scripts(found[0], None, media=found[1])] == ["jeos"]
+    live = osdb.identify_media(_disc(tmp_path, "Fedora-WS-Live-36-1-5"))
+    assert live is not None
+    with pytest.raises(ua.UnattendedError, match="media does not support unattended installation"):
+        ua.lookup_scripts(live[0], None, media=live[1])
+    # libosinfo reads only bootable discs; unknown labels match nothing
+    assert osdb.identify_media(_disc(tmp_path, "Debian 11.5.0 amd64 n", bootable=False)) is None
+    assert osdb.identify_media(_disc(tmp_path, "MY DATA DISC")) is None

@@ -93,6 +93,13 @@ class Installer:
         http/https/ftp URL) now, so a tree without one is refused before anything is
         created (virt-install's 'Error validating install location'); also read the
         tree's .treeinfo for the OS it holds."""
+        if self.cdrom and not self.location:
+            # virtinst's detect_distro for a CD-ROM: the disc osinfo-db identifies
+            if not remote:
+                from pyvirt.install.osinfo import identify_media
+                found = identify_media(self.cdrom)
+                self.detected_os = found[0].name if found else None
+            return
         if not (self.local_location() or self.url_location()):
             if self.location:
                 raise ValueError(f"Error validating install location: Validating install media "
@@ -284,7 +291,8 @@ class Installer:
         return unattended.prepare(g.osinfo, self.unattended, arch=g.arch or "",
                                   hostname=g.name or "",
                                   url=self.location if self.url_location() else None,
-                                  injection=injection)
+                                  injection=injection,
+                                  disc=None if treemedia or not self.cdrom else self.cdrom)
 
     def _add_kernel_args(self, extra: str) -> None:
         """Arguments the install itself needs go after --extra-args; a whole command line

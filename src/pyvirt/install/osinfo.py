@@ -364,3 +364,104 @@ def install_script(script_id: str) -> etree._Element | None:
                 if el.get("id") == script_id:
                     return el
     return None
+
+
+# -- install media identified by their ISO 9660 header (libosinfo's identify_media)
+
+_SECTOR = 2048
+_ISO_FIELDS = {"system-id": (8, 40), "volume-id": (40, 72), "publisher-id": (318, 446),
+               "application-id": (574, 702)}
+
+
+def iso_info(path: str) -> dict[str, str] | None:
+    """The primary volume descriptor's ids and the volume size of a bootable ISO, as
+    libosinfo's osinfo_media_create_from_location reads them; None for a file that is no
+    ISO 9660 image or has no El Torito boot record (libosinfo: 'not bootable')."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(16 * _SECTOR)
+            pvd, boot = f.read(_SECTOR), f.read(_SECTOR)
+    except OSError:
+        return None
+    if len(boot) < _SECTOR or pvd[:6] != b"\x01CD001":
+        return None
+    if boot[:6] != b"\x00CD001" or not boot[7:39].startswith(b"EL TORITO SPECIFICATION"):
+        return None
+    out = {}
+    for key, (start, end) in _ISO_FIELDS.items():
+        val = pvd[start:end].decode("ascii", "replace").rstrip(" \0")
+        if val:
+            out[key] = val
+    blocks = int.from_bytes(pvd[80:84], "little")
+    out["volume-size"] = str(blocks * int.from_bytes(pvd[128:130], "little"))
+    return out
+
+
+def _media_matches(media: etree._Element, info: dict[str, str]) -> bool:
+    """A database media entry against a disc: every id it names is a regular expression
+    found in the disc's (GRegex, unanchored); a volume size, when named, is equal; an
+    entry naming nothing matches nothing."""
+    iso = media.find("iso")
+    if iso is None:
+        return False
+    named = False
+    for key in _ISO_FIELDS:
+        pattern = iso.findtext(key)
+        if pattern is None:
+            continue
+        named = True
+        value = info.get(key)
+        try:
+            if value is None or not re.search(pattern, value):
+                return False
+        except re.error:
+            return False
+    size = iso.findtext("volume-size")
+    if size and size.strip().lstrip("-").isdigit() and int(size) > 0:
+        named = True
+        if info.get("volume-size") != size.strip():
+            return False
+    return named
+
+
+def identify_media(path: str) -> tuple[OsVariant, etree._Element] | None:
+    """The OS and the database media entry an install ISO is (virtinst's guess_os_by_iso).
+    Where several entries match, libosinfo leaves the choice unspecified; the last match
+    over the OS files in name order is taken (what libosinfo 1.10 picks for the ambiguous
+    Fedora server DVD/netinst and Windows 10/11 labels), rolling releases last."""
+    info = iso_info(path)
+    if info is None:
+        return None
+    found: list[tuple[Path, etree._Element]] = []
+    rolling: list[tuple[Path, etree._Element]] = []
+    for path_ in sorted(set(_index()[1].values())):
+        if b"<iso>" not in path_.read_bytes():
+            continue
+        node = _load(path_)
+        if node is None:
+            continue
+        bucket = rolling if node.findtext("release-status") == "rolling" else found
+        bucket += [(path_, m) for m in node.findall("media") if _media_matches(m, info)]
+    match = (found or rolling or [None])[-1]
+    if match is None:
+        return None
+    return _variant(match[0]), match[1]
+
+
+def media_entity(osv: OsVariant, media: etree._Element, path: str) -> list[tuple[str, str]]:
+    """An identified disc as libosinfo's media entity (what an install script's media/...
+    reads): the database entry's facts with their defaults, then the disc's own ids."""
+    node = osv.node()
+    index = node.findall("media").index(media) if node is not None and media in node.findall("media") else 0
+    out = [("id", f"{osv.full_id}:{index}"),
+           ("installer-script", media.get("installer-script", "true")),
+           ("installer-reboots", media.get("installer-reboots", "1")),
+           ("installer", media.get("installer", "true")),
+           ("architecture", media.get("arch", "")),
+           ("eject-after-install", "true"), ("bootable", "true")]
+    out += [("variant", v.get("id", "")) for v in media.findall("variant")]
+    out.append(("url", media.findtext("url") or path))
+    out += [(k, media.findtext(k) or "") for k in ("kernel", "initrd") if media.findtext(k)]
+    out.append(("live", media.get("live", "false")))
+    out += sorted((iso_info(path) or {}).items())
+    return out

@@ -153,12 +153,16 @@ class InstallScript:
         return out
 
     def _document(self, root: str, osv: osdb.OsVariant, config: dict[str, str],
-                  injection: str, source: str) -> etree._ElementTree:
-        """libosinfo's generate_config_xml: <script>, <os>, <config> entity children."""
+                  injection: str, source: str,
+                  media: list[tuple[str, str]] | None) -> etree._ElementTree:
+        """libosinfo's generate_config_xml: <script>, <os>, <media> (a disc identified
+        in osinfo-db), <config> entity children."""
         top = etree.Element(root)
-        for name, pairs in (("script", self._entity(injection, source)),
-                            ("os", os_entity(osv)),
-                            ("config", [(k, self._mapped(k, v)) for k, v in config.items()])):
+        parts = [("script", self._entity(injection, source)), ("os", os_entity(osv))]
+        if media is not None:
+            parts.append(("media", media))
+        parts.append(("config", [(k, self._mapped(k, v)) for k, v in config.items()]))
+        for name, pairs in parts:
             node = etree.SubElement(top, name)
             for key, val in pairs:
                 etree.SubElement(node, key).text = val
@@ -179,12 +183,13 @@ class InstallScript:
             "template/*/*[local-name()='template' and @match='/command-line']"))
 
     def render(self, osv: osdb.OsVariant, config: dict[str, str], injection: str,
-               source: str, command_line: bool = False) -> str:
+               source: str, command_line: bool = False,
+               media: list[tuple[str, str]] | None = None) -> str:
         """The script text (or, `command_line`, the kernel arguments) for this config."""
         if command_line and not self.has_command_line():
             return ""
         doc = self._document("command-line" if command_line else "install-script-config",
-                             osv, config, injection, source)
+                             osv, config, injection, source, media)
         try:
             return str(self._stylesheet()(doc))
         except etree.XSLTError as exc:
@@ -220,13 +225,20 @@ def datamap(mapid: str) -> dict[str, str]:
     return {}
 
 
-def lookup_scripts(osv: osdb.OsVariant, profile: str | None,
-                   announce: bool = True) -> list[InstallScript]:
-    """virtinst's _lookup_rawscripts for an OS (no detected media): the scripts of the
-    profile asked for, else of the default one ('desktop' if there, else the first,
-    announced with a warning as virt-install does)."""
+def lookup_scripts(osv: osdb.OsVariant, profile: str | None, announce: bool = True,
+                   media: etree._Element | None = None) -> list[InstallScript]:
+    """virtinst's _lookup_rawscripts: the scripts of the identified install disc when its
+    osinfo entry lists some (a disc marked installer-script="false", e.g. a live image,
+    is refused), else the OS's; of the profile asked for, else of the default one
+    ('desktop' if there, else the first, announced with a warning as virt-install does)."""
+    ids = osv.install_script_ids()
+    if media is not None:
+        if media.get("installer-script") == "false":
+            raise UnattendedError(f"OS '{osv.name}' media does not support unattended "
+                                  "installation")
+        ids = [sc.get("id", "") for sc in media.findall("installer/script")] or ids
     scripts = []
-    for sid in osv.install_script_ids():
+    for sid in ids:
         el = osdb.install_script(sid)
         if el is not None:
             scripts.append(InstallScript(el))
@@ -344,21 +356,26 @@ class Rendered:
 
 
 def prepare(osv: osdb.OsVariant, data: UnattendedData, *, arch: str, hostname: str,
-            url: str | None, injection: str) -> list[Rendered]:
+            url: str | None, injection: str, disc: str | None = None) -> list[Rendered]:
     """virtinst's prepare_install_scripts + generate: each script of the chosen profile,
-    rendered for `injection` ('initrd' for tree installs, 'cdrom' otherwise).  Without
-    detected install media the installation source is the network, as in virtinst."""
+    rendered for `injection` ('initrd' for tree installs, 'cdrom' otherwise).  An install
+    disc osinfo-db identifies (`disc`, a local ISO) brings its scripts and makes the
+    installation source 'media'; without one it is the network, as in virtinst."""
+    found = osdb.identify_media(disc) if disc else None
+    media = found[1] if found else None
+    entity = osdb.media_entity(osv, media, disc or "") if found else None
     out = []
-    for script in lookup_scripts(osv, data.profile):
+    for script in lookup_scripts(osv, data.profile, media=media):
         log.debug("Using '%s' injection method", injection)
         _check_injection(osv, script, injection)
-        source = "network"
+        source = "media" if media is not None else "network"
+        log.debug("Using '%s' installation source", source)
         config = make_config(script, osv, data, arch=arch, hostname=hostname, url=url)
-        content = script.render(osv, config, injection, source)
+        content = script.render(osv, config, injection, source, media=entity)
         scrubbed = dict(config, **{"user-password": SCRUBBED, "admin-password": SCRUBBED})
         log.debug("Generated script contents:\n%s",
-                  script.render(osv, scrubbed, injection, source))
-        cmdline = script.render(osv, config, injection, source, command_line=True)
+                  script.render(osv, scrubbed, injection, source, media=entity))
+        cmdline = script.render(osv, config, injection, source, command_line=True, media=entity)
         log.debug("Generated unattended cmdline: %s", cmdline)
         out.append(Rendered(script.expected_filename, content, cmdline))
     return out
