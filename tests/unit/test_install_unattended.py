@@ -260,3 +260,14 @@ def test_install_discs_are_identified_by_their_labels(tmp_path: Path) -> None:
     # libosinfo reads only bootable discs; unknown labels match nothing
     assert osdb.identify_media(_disc(tmp_path, "Debian 11.5.0 amd64 n", bootable=False)) is None
     assert osdb.identify_media(_disc(tmp_path, "MY DATA DISC")) is None
+
+
+@needs_osinfo
+def test_install_os_tree_follows_the_profile() -> None:
+    """--install OS: the tree whose variant is named for the profile (jeos: Server,
+    desktop: Workstation, none: Everything), else the OS's last tree for the arch."""
+    f36 = _osv("fedora36")
+    assert f36.tree_url("x86_64").endswith("/36/Everything/x86_64/os")
+    assert f36.tree_url("x86_64", "jeos").endswith("/36/Server/x86_64/os")
+    assert f36.tree_url("x86_64", "desktop").endswith("/36/Everything/x86_64/os")
+    assert f36.tree_url("i686") is None

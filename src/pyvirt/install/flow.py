@@ -202,7 +202,8 @@ def _fail_require(g: Guest, inst: Installer, osd: dict[str, Any]) -> None:
     raise Fail(text)
 
 
-def _installer(o: argparse.Namespace, g: Guest) -> Installer:
+def _installer(o: argparse.Namespace, g: Guest,
+               out: Callable[..., None] = lambda *a, **k: None) -> Installer:
     inst = Installer()
     idata = parse(INSTALL, o.install) if o.install else {}
     extra = list(o.extra_args or [])
@@ -220,12 +221,14 @@ def _installer(o: argparse.Namespace, g: Guest) -> Installer:
         osv = osdb.lookup(idata["os"])
         if osv is None:
             raise Fail(f"Unknown OS name '{idata['os']}'. See `--osinfo list` for valid values.")
-        urls = osv.tree_urls(g.arch or "")
         if not osv.has_trees():
             raise Fail(f"OS '{osv.name}' does not have a URL location")
-        if not urls:
+        data = _unattended_data(o)
+        url = osv.tree_url(g.arch or "", data.profile if data else None)
+        if not url:
             raise Fail(f"OS '{osv.name}' does not have a URL location for the architecture '{g.arch}'")
-        inst.location = urls[0]
+        out(f"Using {idata['os']} --location {url}")
+        inst.location = url
     elif o.location:
         loc = parse(LOCATION, o.location)
         inst.location = loc.get("location")
@@ -334,7 +337,7 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     except SubOptError as exc:
         raise Fail(str(exc)) from exc
     try:
-        inst = _installer(o, g)
+        inst = _installer(o, g, ui.out)
     except ValueError as exc:
         raise Fail(str(exc)) from exc
     _set_os(o, g, inst, osd)
@@ -379,7 +382,7 @@ def _reinstall(o: argparse.Namespace, g: Guest, ui: Frontend) -> int:
     definition it had (the final XML is the one read)."""
     _load_domain(g, o.reinstall)
     try:
-        inst = _installer(o, g)
+        inst = _installer(o, g, ui.out)
     except ValueError as exc:
         raise Fail(str(exc)) from exc
     osd = _osvariant(o, o.install.split(",")[0] if o.install and "=" not in

@@ -250,9 +250,25 @@ class OsVariant:
                 return vals["ram"] if vals["ram"] > 0 else None
         return None
 
-    def tree_urls(self, arch: str) -> list[str]:
-        return [t.findtext("url", "") for t in self._nodes[0].findall("tree")
-                if t.get("arch") == arch and t.findtext("url")] if self._nodes else []
+    def tree_url(self, arch: str, profile: str | None = None) -> str | None:
+        """virtinst's get_location: the `arch` tree whose variant's name holds the name
+        the unattended profile stands for (jeos: Server, desktop: Workstation, none:
+        Everything), else the last tree for `arch`."""
+        want = {"jeos": "Server", "desktop": "Workstation", None: "Everything"}.get(profile, profile)
+        node = self.node()
+        if node is None:
+            return None
+        names = {v.get("id"): next((n.text or "" for n in v.findall("name")
+                                    if n.get(_XML_LANG) is None), "")
+                 for v in node.findall("variant")}
+        fallback = None
+        for tree in node.findall("tree"):
+            if tree.get("arch") != arch:
+                continue
+            fallback = tree
+            if any(want in names.get(v.get("id"), "") for v in tree.findall("variant")):
+                return tree.findtext("url")
+        return fallback.findtext("url") if fallback is not None else None
 
     def kernel_url_arg(self) -> str | None:
         """The kernel argument naming a network install tree (osinfo's
