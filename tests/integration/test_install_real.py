@@ -225,3 +225,33 @@ def test_disk_path_in_unmanaged_folder(daemon: DaemonHarness, test_guest: TestGu
     disk = _xml(daemon, "fold", inactive=True).find("devices/disk")
     assert disk.find("source").get("file") == str(target)
     assert disk.find("driver").get("discard") == "unmap"
+
+
+def test_unattended_script_reaches_the_installer(daemon: DaemonHarness, test_guest: TestGuest,
+                                                 tmp_path: Path) -> None:
+    """--unattended and --initrd-inject on a tree install: the guest's kernel unpacks the
+    archive appended to its initrd.  The injected `init` replaces the test guest's own
+    initramfs entry (a later archive's file wins), reports the kickstart osinfo's script
+    rendered into /fedora.ks and the kernel argument that points the installer at it, then
+    boots as usual."""
+    loc = tmp_path / "fedora-tree"
+    (loc / "images" / "pxeboot").mkdir(parents=True)
+    shutil.copyfile(test_guest.kernel, loc / "images/pxeboot/vmlinuz")
+    shutil.copyfile(test_guest.initrd, loc / "images/pxeboot/initrd.img")
+    (tmp_path / "pw").write_text("s3cret\n")
+    init = tmp_path / "init"
+    init.write_text('#!/bin/sh\nmount -t proc proc /proc 2>/dev/null\n'
+                    "echo \"PYVIRT-KS $(grep rootpw /fedora.ks) $(grep -o 'inst.ks=[^ ]*' /proc/cmdline)\"\n"
+                    'exec /sbin/init\n')
+    init.chmod(0o755)
+    _install(daemon, "--name", "ua", "--location", str(loc), "--disk", "none",
+             "--osinfo", "fedora36", "--unattended",
+             f"profile=jeos,admin-password-file={tmp_path / 'pw'}",
+             "--initrd-inject", str(init), "--extra-args", test_guest.cmdline)
+    conn = daemon.connect()
+    wait_console(conn, "ua", "PYVIRT-KS rootpw 's3cret' inst.ks=file:/fedora.ks", 120)
+    wait_console(conn, "ua", READY_MARKER, 120)
+    live = _xml(daemon, "ua")
+    assert live.findtext("os/cmdline") == f"{test_guest.cmdline} inst.ks=file:/fedora.ks inst.repo="
+    assert _scratch(daemon) == [], "kernel/initrd left in the scratch dir"
+    assert Path(test_guest.initrd).read_bytes() == (loc / "images/pxeboot/initrd.img").read_bytes()
