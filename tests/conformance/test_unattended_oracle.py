@@ -253,7 +253,9 @@ def _install_keeping_media(line: str, home: Path, monkeypatch: pytest.MonkeyPatc
     def keep(self: installer.Installer, g: object) -> None:
         for path in self._tmpfiles:
             if os.path.exists(path):
-                kept[os.path.basename(path).split("-", 2)[-1]] = Path(path).read_bytes()
+                name = os.path.basename(path).split("-", 2)[-1]
+                kept[name] = Path(path).read_bytes()
+                kept[name + ":mode"] = b"%o" % (os.stat(path).st_mode & 0o777)
         original(self, g)
 
     monkeypatch.setattr(installer.Installer, "cleanup_install_media", keep)
@@ -282,6 +284,7 @@ def test_injected_initrd_holds_the_script(trees: dict, tmp_path: Path,
     kept = _install_keeping_media(f"{line} --initrd-inject {trees['root']}/extra.cfg", tmp_path,
                                   monkeypatch)
     initrd = kept["initrd.img"]
+    assert kept["initrd.img:mode"] == b"600"  # it holds the passwords now
     appended = _appended_archive(initrd, (Path(trees["dir"]) / "images/pxeboot/initrd.img").read_bytes())
     listing = subprocess.run(["cpio", "-t", "--quiet"], input=appended, capture_output=True, check=True)
     assert listing.stdout.decode().split() == [".", "extra.cfg", "fedora.ks"]
@@ -308,6 +311,7 @@ def test_generated_iso_holds_the_script(trees: dict, tmp_path: Path,
     kept = _install_keeping_media(line, tmp_path, monkeypatch)
     iso = tmp_path / "unattended.iso"
     iso.write_bytes(kept["unattended.iso"])
+    assert kept["unattended.iso:mode"] == b"600"
     out = subprocess.run(["xorriso", "-indev", str(iso), "-find", "/", "-type", "f"],
                          capture_output=True, text=True, check=True)
     assert [n.strip("'") for n in out.stdout.split()] == ["/fedora.ks"]

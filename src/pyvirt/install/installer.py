@@ -321,10 +321,12 @@ class Installer:
             os.close(fd)
             self._tmpfiles.append(copy_)
             shutil.copyfile(self.initrd, copy_)
-            os.chmod(copy_, 0o644)
             self.initrd = copy_
         for f in files:
             log.debug("Injecting dst=%s into media=%s", f.name, self.initrd)
+        # the scripts hold passwords: only the owner reads the initrd now (a system
+        # pyvirtd hands it to QEMU's user for the guest's run, as libvirt does)
+        os.chmod(self.initrd, 0o600)
         append_to_initrd(self.initrd, files)
 
     def _download_drivers(self, g: Guest) -> list[tuple[str, str | bytes]]:
