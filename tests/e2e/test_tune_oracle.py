@@ -135,6 +135,10 @@ EDGE_LINES = [
     # (iothreadinfo: an unpinned IOThread shows CPUs 0..vCPUs-1 on the test driver, not the host's)
     'define {io}; dumpxml io; iothreadinfo io; iothreadadd io 7; dumpxml io; define {io_ids}; dumpxml io2; '
     'iothreadinfo io2',
+    # the ids libvirt filled in stay unwritten after an add and a delete; a delete unmarks the ones after it
+    "define {io}; start io; iothreadadd io 7; dumpxml io; iothreaddel io 7; dumpxml io; dumpxml io --inactive; "
+    "iothreadadd io 7; iothreaddel io 1; dumpxml io; iothreaddel io 7; dumpxml io; iothreadinfo io; "
+    "iothreadadd io 3 --config; iothreaddel io 2 --config; iothreaddel io 3 --config; dumpxml io --inactive",
 ]
 
 

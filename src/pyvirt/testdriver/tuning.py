@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pyvirt.api import ErrorCode
 from pyvirt.testdriver import errors as E
+from pyvirt.testdriver.xmlutil import TEST_NS
 from pyvirt.xml.tunables import (
     BANDWIDTH_PARAMS,
     BLKIO_DEVICE_FIELDS,
@@ -367,7 +368,7 @@ class TuningMixin:
         ids = iothread_ids(tree)
         if iothread in ids:
             raise E.invalid_arg(f"an IOThread is already using iothread_id '{iothread}'")
-        write_iothreads(tree, [*ids, iothread])
+        write_iothreads(tree, [*ids, iothread], autofilled(tree))
 
     def del_iothread(self, dom: str, iothread: int, live: bool = False, config: bool = False) -> None:
         self._write("virDomainDelIOThread")
@@ -380,7 +381,8 @@ class TuningMixin:
         for disk in tree.iterfind("devices/disk/driver"):
             if disk.get("iothread") == str(iothread):
                 raise E.invalid_arg(f"cannot remove IOThread {iothread} since it is being used by disk")
-        write_iothreads(tree, [i for i in ids if i != iothread])
+        # virDomainIOThreadIDDel: the ids after a removed one are no longer "filled in"
+        write_iothreads(tree, [i for i in ids if i != iothread], autofilled(tree) & set(ids[:ids.index(iothread)]))
         for pin in tree.iterfind("cputune/iothreadpin"):
             if pin.get("iothread") == str(iothread):
                 pin.getparent().remove(pin)
@@ -593,8 +595,24 @@ def iothread_ids(tree: etree._Element) -> list[int]:
     return ids or list(range(1, int((tree.findtext("iothreads") or "0").strip() or 0) + 1))
 
 
-def write_iothreads(tree: etree._Element, ids: list[int]) -> None:
-    """<iothreads> (the count) and <iothreadids>, or neither once none is left."""
+#: marks an ``<iothread>`` libvirt's parser filled in (its ``autofill``) in a stored test-driver
+#: definition; never written out (xmlutil.to_string drops the test namespace's attributes)
+AUTOFILL = f"{{{TEST_NS}}}autofill"
+
+
+def autofilled(tree: etree._Element) -> set[int]:
+    """The IOThread ids libvirt filled in for ``<iothreads>N`` (virDomainIOThreadIDDefArrayInit):
+    all of them while no ``<iothreadids>`` is kept, else the marked ones."""
+    holder = tree.find("iothreadids")
+    if holder is None:
+        return set(iothread_ids(tree))
+    return {int(t.get("id", "0")) for t in holder.iterfind("iothread") if t.get(AUTOFILL) == "yes"}
+
+
+def write_iothreads(tree: etree._Element, ids: list[int], autofill: set[int]) -> None:
+    """<iothreads> (the count) and <iothreadids>, or neither once none is left.  As libvirt's
+    virDomainDefIothreadShouldFormat: the ids are written only while one was not filled in
+    (those filled in are always 1..N then, which a bare count reads back as)."""
     from lxml import etree
 
     for tag in ("iothreads", "iothreadids"):
@@ -604,9 +622,13 @@ def write_iothreads(tree: etree._Element, ids: list[int]) -> None:
     if not ids:
         return
     child(tree, "iothreads", DOMAIN_ORDER).text = str(len(ids))
+    if set(ids) <= autofill:
+        return
     holder = child(tree, "iothreadids", DOMAIN_ORDER)
     for i in ids:  # in the order they were added (libvirt appends a new one)
-        etree.SubElement(holder, "iothread", id=str(i))
+        entry = etree.SubElement(holder, "iothread", id=str(i))
+        if i in autofill:
+            entry.set(AUTOFILL, "yes")
 
 
 def parse_bitmap(text: str) -> str:

@@ -107,11 +107,12 @@ def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | N
     q = '"' if verbatim else "'"
     attrs = []
     for prefix, uri in (el.nsmap or {}).items():
-        if declared.get(prefix) != uri:
+        if declared.get(prefix) != uri and uri != TEST_NS:
             value = _escape(uri, True, verbatim)
             attrs.append(f" xmlns:{prefix}={q}{value}{q}" if prefix else f" xmlns={q}{value}{q}")
     scope = {**declared, **(el.nsmap or {})}
-    attrs += [f" {_qname(el, k)}={q}{_escape(v, True, verbatim)}{q}" for k, v in el.attrib.items()]
+    attrs += [f" {_qname(el, k)}={q}{_escape(v, True, verbatim)}{q}" for k, v in el.attrib.items()
+              if not k.startswith(_TEST_ATTR)]  # the test driver's own bookkeeping (tuning.AUTOFILL)
     children = [c for c in el if isinstance(c.tag, str)]
     body = (el.text or "").strip() if not children else ""
     if not children and not body and "\n" in (el.text or ""):
@@ -127,6 +128,9 @@ def _emit(el: etree._Element, depth: int, out: list[str], declared: dict[str | N
     for child in children:
         _emit(child, depth + 1, out, scope, verbatim or el.tag == "metadata")
     out.append(f"{pad}</{tag}>")
+
+
+_TEST_ATTR = "{" + TEST_NS + "}"
 
 
 def to_string(el: etree._Element) -> str:
