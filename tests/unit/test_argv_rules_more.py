@@ -289,3 +289,17 @@ def test_scsi_persistent_reservations_managers() -> None:
 
     with pytest.raises(PyvirtError, match="qemu-pr-helper"):
         check_reservations(dom)
+
+
+def test_qcow2_metadata_cache_sizes_per_layer() -> None:
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'><metadata_cache><max_size>12345"
+            "</max_size></metadata_cache></driver><source file='/img/top.qcow2'/><backingStore type='file'>"
+            "<format type='qcow2'><metadata_cache><max_size unit='KiB'>1024</max_size></metadata_cache></format>"
+            "<source file='/img/base.qcow2'/><backingStore/></backingStore><target dev='vda' bus='virtio'/></disk>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=disk, machine="pc", top="", after_os="")))
+    sizes = {n["node-name"]: n.get("cache-size") for n in _json_opts(build_argv(dom), "-blockdev")
+             if n.get("node-name", "").endswith("-format")}
+    assert sorted(v for v in sizes.values() if v) == [12345, 1048576]
+    assert "<max_size unit='bytes'>1048576</max_size>" in dom.to_xml(inactive=True)
+    with pytest.raises(XMLError, match="metadata_cache"):
+        _argv(disk.replace("type='qcow2'><metadata_cache><max_size>12345", "type='raw'><metadata_cache><max_size>1"))

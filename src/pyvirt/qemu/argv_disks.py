@@ -360,6 +360,11 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
             zeroes = "on"
         fmt["detect-zeroes"] = zeroes
     fmt["driver"] = (disk.driver_type if top else layer.format_type) or "raw"
+    cache_size = disk.driver_metadata_cache if top else layer.format_metadata_cache
+    if cache_size is not None:
+        if fmt["driver"] != "qcow2":
+            raise XMLError("metadata_cache can only be used with 'qcow2' format", disk.line)
+        fmt["cache-size"] = cache_size
     if key_secret is not None:
         _decrypt(fmt, key_secret, disk.disk_encryption.line)
     fmt["file"] = f"{node}-storage"

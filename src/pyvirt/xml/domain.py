@@ -749,6 +749,8 @@ class BackingStore(NetSource):
     type: str | None = attr("@type", Enum("file", "block", "network"))
     index: int | None = attr("@index", Int(1))
     format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
+    #: qcow2 metadata (L2/refcount) cache of this layer, in bytes (QEMU's cache-size)
+    format_metadata_cache: int | None = scaled("format/metadata_cache/max_size", unit="bytes", label="bytes")
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
     backing_store: BackingStore | None = child("backingStore", None)  # the class itself: set below
@@ -803,6 +805,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     driver_event_idx: bool | None = attr("driver/@event_idx", ONOFF)
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_queue_size: int | None = attr("driver/@queue_size", Int(1))
+    #: qcow2 metadata (L2/refcount) cache of the top image, in bytes (QEMU's cache-size)
+    driver_metadata_cache: int | None = scaled("driver/metadata_cache/max_size", unit="bytes", label="bytes")
     # <auth> and <encryption> as children of <disk> or of <source>: written back where they were
     auth: DiskAuth | None = child("auth", DiskAuth)
     source_file: str | None = attr("source/@file")
