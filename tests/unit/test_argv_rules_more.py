@@ -303,3 +303,20 @@ def test_qcow2_metadata_cache_sizes_per_layer() -> None:
     assert "<max_size unit='bytes'>1048576</max_size>" in dom.to_xml(inactive=True)
     with pytest.raises(XMLError, match="metadata_cache"):
         _argv(disk.replace("type='qcow2'><metadata_cache><max_size>12345", "type='raw'><metadata_cache><max_size>1"))
+
+
+def test_storage_slices_on_raw_and_qcow2_layers() -> None:
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/img/raw'><slices>"
+            "<slice type='storage' offset='1234' size='321'/></slices></source><target dev='vda' bus='virtio'/>"
+            "</disk><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/q'/>"
+            "<backingStore type='file'><format type='qcow2'/><source file='/img/raw'><slices><slice type='storage' "
+            "offset='9876' size='4096'/></slices></source><backingStore/></backingStore>"
+            "<target dev='vdb' bus='virtio'/></disk>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=disk, machine="pc", top="", after_os="")))
+    nodes = {n["node-name"]: n for n in _json_opts(build_argv(dom), "-blockdev")}
+    raw_fmt = next(n for n in nodes.values() if n.get("driver") == "raw" and n.get("size") == 321)
+    assert raw_fmt["offset"] == 1234 and raw_fmt["file"].endswith("-storage")
+    slice_node = next(n for name, n in nodes.items() if name.endswith("-slice-sto"))
+    assert (slice_node["offset"], slice_node["size"], slice_node["driver"]) == (9876, 4096, "raw")
+    assert any(n.get("file") == slice_node["node-name"] and n["driver"] == "qcow2" for n in nodes.values())
+    assert dom.to_xml(inactive=True).count("<slice type='storage'") == 2

@@ -300,6 +300,20 @@ def check_disk(disk: Any) -> None:
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
 
 
+def _slice(a: Argv, layer: Any, node: str, fmt: dict[str, Any]) -> None:
+    """A storage ``<slice>`` (qemuBlockStorageSourceGetBlockdevStorageSliceProps): a raw image
+    reads its byte range itself; any other format reads it through a raw node of its own."""
+    if layer.slice_offset is None or layer.slice_size is None:
+        raise XMLError("a storage <slice> needs both offset and size", layer.line)
+    window = {"offset": layer.slice_offset, "size": layer.slice_size}
+    if fmt["driver"] == "raw":
+        fmt.update(window)
+        return
+    a.json("-blockdev", {"driver": "raw", "node-name": f"{node}-slice-sto", **window, "file": fmt["file"],
+                         "auto-read-only": True, "discard": "unmap"})
+    fmt["file"] = f"{node}-slice-sto"
+
+
 def _pr_manager(a: Argv, ctx: Ctx, disk: Any, node: str) -> str:
     """The pr-manager-helper object of ``<reservations>`` (qemuBuildPRManagerInfoProps): the one
     managed helper of the guest on its socket in the guest's directory, or one per disk on the
@@ -368,6 +382,8 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
     if key_secret is not None:
         _decrypt(fmt, key_secret, disk.disk_encryption.line)
     fmt["file"] = f"{node}-storage"
+    if layer.slice_offset is not None or layer.slice_size is not None:
+        _slice(a, layer, node, fmt)
     if backing is not None and fmt["driver"] in _BACKING_FORMATS:
         fmt["backing"] = None if backing is _NO_BACKING else backing
     a.json("-blockdev", fmt)

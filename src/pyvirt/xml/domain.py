@@ -753,6 +753,9 @@ class BackingStore(NetSource):
     format_metadata_cache: int | None = scaled("format/metadata_cache/max_size", unit="bytes", label="bytes")
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
+    slice_type: str | None = attr("source/slices/slice/@type", Enum("storage"))
+    slice_offset: int | None = attr("source/slices/slice/@offset", Int(0))
+    slice_size: int | None = attr("source/slices/slice/@size", Int(1))
     backing_store: BackingStore | None = child("backingStore", None)  # the class itself: set below
     line: int | None = line_field()
 
@@ -823,6 +826,10 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
                                                                            "optional"))
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
+    #: <slices><slice type='storage' offset= size=>: the image is that byte range of the source
+    slice_type: str | None = attr("source/slices/slice/@type", Enum("storage"))
+    slice_offset: int | None = attr("source/slices/slice/@offset", Int(0))
+    slice_size: int | None = attr("source/slices/slice/@size", Int(1))
     #: SCSI persistent reservations through qemu-pr-helper: one libvirt runs (managed) or the
     #: admin's, on the given unix socket
     source_reservations_managed: bool | None = attr("source/reservations/@managed", YESNO)
