@@ -6,7 +6,8 @@ story costs a QEMU start instead of a TCG boot.  What is checked: bitmaps in the
 --size, an incremental backup holding only the clusters written since its checkpoint (and
 since an older one: both changes), a full one holding everything, a pull backup's NBD export
 keeping its point in time while the disk changes, the job seen and aborted as the domain's
-job, deletion removing bitmaps, metadata surviving a pyvirtd restart, and libvirt's refusals.
+job (also after a pyvirtd restart, which takes the running job over), deletion removing bitmaps,
+metadata surviving a pyvirtd restart, and libvirt's refusals.
 """
 
 from __future__ import annotations
@@ -161,7 +162,19 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     _write(conn, 0xDD, 0, 64 * KiB)
     export = f"nbd+unix:///vdb?socket={sock}"
     assert _reads(export, 0xAA, 0, 64 * KiB) and _reads(export, 0xCC, 8 * MiB, 64 * KiB)
+    # the running backup outlives a pyvirtd restart: the new daemon takes it over (libvirt's
+    # qemuProcessRecoverJob): still the domain's job, its XML, its export serving the same view
+    state = next(daemon.root.rglob("backup.json"))
+    daemon.stop()
+    assert state.exists()  # handed over, not cleaned up
+    daemon.start()
+    conn = daemon.connect()
+    job = conn.get_job_info("ck")
+    assert (job.type, job.operation) == (2, 9)
+    assert "mode='pull'" in conn.backup_xml("ck")
+    assert _reads(export, 0xAA, 0, 64 * KiB)
     conn.abort_job("ck")
+    assert not state.exists()
     assert conn.get_job_info("ck").type == 0
     ended = conn.get_job_info("ck", completed=True)  # how a pull backup ends, in libvirt's words
     assert (ended.type, ended.operation, ended.error) == (3, 9, "Operation canceled")

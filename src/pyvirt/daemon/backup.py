@@ -13,8 +13,11 @@ it marks exactly what the next incremental backup must copy.
 
 The job is the domain's job while it runs: get_job_info reports it (operation "Backup"),
 abort_job cancels it (MigrationMixin asks :meth:`BackupMixin._backup_job_info` and
-:meth:`BackupMixin._abort_backup` first).  Job state lives in memory: a pyvirtd restart
-forgets a running backup's bookkeeping (QEMU's jobs run on).
+:meth:`BackupMixin._abort_backup` first).  A running backup's bookkeeping is kept in the guest's
+runtime folder (``backup.json``), so a restarted pyvirtd takes the job over as libvirt's
+qemuProcessRecoverJob does: still active (its elapsed time counted from the take-over), with
+backup-dumpxml, domjobinfo and domjobabort, and QEMU's jobs followed to their end and cleaned
+up, whether they ended while no daemon watched or later.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def _xml_error(exc: Exception) -> PyvirtError:
     return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)
 
 
+#: the file in a guest's runtime folder that keeps a running backup across pyvirtd restarts
+STATE_FILE = "backup.json"
+
+
 class BackupJob:
     """One running (or finished) backup of a domain: its definition and QEMU's pieces."""
 
@@ -70,6 +77,24 @@ class BackupJob:
         self.total = self.processed = 0
         self.size = 0                             # the backed-up disks' virtual size
         self.task: asyncio.Task[None] | None = None
+
+    def state(self) -> dict[str, Any]:
+        """What a restarted daemon needs to take the running job over (see `restored`)."""
+        return {"xml": self.backup.to_xml(), "jobs": self.jobs, "nodes": self.nodes, "bitmaps": self.bitmaps,
+                "created": self.created, "export": self.export, "size": self.size}
+
+    @classmethod
+    def restored(cls, state: dict[str, Any]) -> BackupJob:
+        """A running job from `state`; its elapsed time starts now, as libvirt's recovered job's."""
+        from pyvirt.xml.backup import parse_backup
+
+        job = cls(parse_backup(str(state["xml"])))
+        job.jobs = {str(k): str(v) for k, v in dict(state["jobs"]).items()}
+        job.nodes = [str(n) for n in state["nodes"]]
+        job.bitmaps = [(str(n), str(b)) for n, b in state["bitmaps"]]
+        job.created = [str(p) for p in state["created"]]
+        job.export, job.size = bool(state["export"]), int(state["size"])
+        return job
 
 
 def _guest_disks(dom: Domain) -> list[GuestDisk]:
@@ -143,7 +168,48 @@ class BackupMixin:
                 chks.add(chk)
                 self._persist_checkpoints(rec, chks)  # type: ignore[attr-defined]
             self._backups[rec.uuid] = job
+            self._keep_backup_state(rec, job)
             job.task = asyncio.get_running_loop().create_task(self._watch_backup(rec, run, job))
+
+    def _backup_state_path(self, rec: DomainRecord) -> Any:
+        return self.store.runtime_files(rec.name).private_dir / STATE_FILE  # type: ignore[attr-defined]
+
+    def _keep_backup_state(self, rec: DomainRecord, job: BackupJob) -> None:
+        """Write the running job's state (atomically); a job no longer running removes it."""
+        import json
+
+        from pyvirt.atomicio import remove_quietly, write_atomic
+
+        path = self._backup_state_path(rec)
+        if job.status == "active":
+            write_atomic(path, json.dumps(job.state()), durable=False)
+        else:
+            remove_quietly(path)
+
+    async def _recover_backup(self, rec: DomainRecord) -> None:
+        """A re-attached guest's running backup (qemuProcessRecoverJob): taken over, or, when its
+        state cannot be read, left to QEMU and said so (libvirt would have lost it as well)."""
+        import json
+
+        path = self._backup_state_path(rec)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read(1 << 20)  # bounded: pyvirtd wrote it
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.error("domain %s: cannot read the running backup's state: %s", rec.name, exc)
+            return
+        try:
+            job = BackupJob.restored(json.loads(text))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("domain %s: the running backup's state is unreadable (%s): its QEMU jobs are left "
+                      "as they are", rec.name, exc)
+            return
+        run = self._running(rec)  # type: ignore[attr-defined]
+        self._backups[rec.uuid] = job
+        job.task = asyncio.get_running_loop().create_task(self._watch_backup(rec, run, job))
+        log.info("domain %s: took over its running %s backup", rec.name, "push" if job.backup.push else "pull")
 
     async def _start_backup(self, rec: DomainRecord, run: Running, job: BackupJob, chk: Any,
                             reuse_external: bool) -> None:
@@ -283,7 +349,9 @@ class BackupMixin:
         job.export = True
 
     async def _watch_backup(self, rec: DomainRecord, run: Running, job: BackupJob) -> None:
-        """Follow QEMU's jobs to their end (a pull job ends only when aborted), then clean up."""
+        """Follow QEMU's jobs to their end (a pull job ends only when aborted), then clean up.
+        Only pyvirtd's own shutdown cancels this: the job then stays as it is in QEMU and in its
+        state file, for the next pyvirtd to take over."""
         try:
             while job.status == "active":
                 jobs = {j.get("id"): j for j in await self._qmp(run, "query-jobs")}  # type: ignore[attr-defined]
@@ -299,14 +367,20 @@ class BackupMixin:
         except PyvirtError as exc:  # the guest went away under the job
             job.status, job.error = "failed", exc.message
         except asyncio.CancelledError:
-            job.status = "cancelled"
-            raise
-        finally:
             if job.status == "active":
-                job.status = "completed"
-            job.ended = time.monotonic()
-            with contextlib.suppress(Exception):
-                await self._backup_cleanup(run, job, failed=job.status != "completed")
+                raise  # pyvirtd is stopping: the running job is handed over untouched
+            await self._end_backup(rec, run, job)  # an abort was under way: finish it, then stop
+            raise
+        await self._end_backup(rec, run, job)
+
+    async def _end_backup(self, rec: DomainRecord, run: Running, job: BackupJob) -> None:
+        if job.status == "active":
+            job.status = "completed"
+        job.ended = time.monotonic()
+        with contextlib.suppress(Exception):
+            await self._backup_cleanup(run, job, failed=job.status != "completed")
+        with contextlib.suppress(OSError):
+            self._keep_backup_state(rec, job)
 
     async def _backup_cleanup(self, run: Running, job: BackupJob, *, failed: bool) -> None:
         """Dismiss the jobs, stop the export, drop the nodes and temporary bitmaps; a failed

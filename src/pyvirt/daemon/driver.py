@@ -345,6 +345,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if xml_changed or {**self._runtime_record(rec), "name": rec.name} != record:
                 self._save_runtime(rec, xml=xml_changed)
             run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
+            await self._recover_backup(rec)  # a backup the last daemon left running
             log.info("re-attached to domain %s (pid %d)", rec.name, run.ident.pid)
         finally:
             rec.lock.release()
