@@ -150,7 +150,7 @@ def test_vc_and_host_device_chardevs() -> None:
     argv = _argv("<serial type='vc'/><serial type='dev'><source path='/dev/ttyS0'/></serial>"
                  "<parallel type='dev'><source path='/dev/parport0'/></parallel>")
     assert _chardev(argv, "charserial0") == "vc,id=charserial0"
-    assert _chardev(argv, "charserial1") == "tty,id=charserial1,path=/dev/ttyS0"
+    assert _chardev(argv, "charserial1") == "serial,id=charserial1,path=/dev/ttyS0"  # QEMU's backend name
     assert _chardev(argv, "charparallel0") == "parallel,id=charparallel0,path=/dev/parport0"
 
 

@@ -184,3 +184,13 @@ def test_virtio_net_offloads() -> None:
     assert "<host csum='off' gso='on' mrg_rxbuf='off'/>" in _dom(nic).to_xml(inactive=True).replace('"', "'")
     with pytest.raises(XMLError, match="non-virtio"):
         _argv(nic.replace("virtio", "e1000"))
+
+
+def test_isa_serial_addresses_and_debugcon() -> None:
+    ids = _by_id(_argv("<serial type='pty'><target port='0'/><address type='isa' iobase='0x3f8' irq='0x4'/>"
+                       "</serial><serial type='pty'><target type='isa-debug'/>"
+                       "<address type='isa' iobase='0x402'/></serial>"))
+    assert (ids["serial0"]["iobase"], ids["serial0"]["irq"]) == (0x3F8, 4)
+    assert ids["serial1"] == {"driver": "isa-debugcon", "chardev": "charserial1", "id": "serial1", "iobase": 0x402}
+    assert "<model name='isa-debugcon'/>" in _dom("<serial type='pty'><target type='isa-debug'/></serial>").to_xml(
+        inactive=True).replace('"', "'")

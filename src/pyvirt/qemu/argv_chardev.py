@@ -22,8 +22,8 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
     elif t == "vc":
         head = "vc"
     elif t == "dev":
-        # a host serial line (tty) or, for <parallel>, a host parallel port
-        head = "parallel" if chr_.kind == "parallel" else "tty"
+        # a host serial line or, for <parallel>, a host parallel port (QEMU's backend names)
+        head = "parallel" if chr_.kind == "parallel" else "serial"
         if not chr_.source_path:
             raise XMLError(f"Missing source path attribute for char device ({chr_.kind})", chr_.line)
         pairs.append(("path", chr_.source_path))
@@ -120,6 +120,10 @@ def serial_opts(a: Argv, ctx: Ctx) -> None:
         if ttype == "isa-serial" and model in (None, "isa-serial"):
             props: dict[str, Any] = {"driver": "isa-serial", "chardev": f"char{alias}", "id": alias,
                                      "index": s.target_port or 0}
+            props.update(_isa_props(s))
+        elif ttype == "isa-debug" and model in (None, "isa-debugcon"):
+            props = {"driver": "isa-debugcon", "chardev": f"char{alias}", "id": alias}
+            props.update(_isa_props(s))
         elif ttype == "usb-serial" and model in (None, "usb-serial"):
             props = {"driver": "usb-serial", "chardev": f"char{alias}", "id": alias}
             props.update(usb_props(ctx, s.address))
@@ -129,6 +133,24 @@ def serial_opts(a: Argv, ctx: Ctx) -> None:
         else:
             raise unsupported(f"serial target {ttype!r}/{model!r}", s.line)
         a.device(props)
+
+
+def _isa_props(dev: Any) -> dict[str, int]:
+    """``iobase``/``irq`` of an ISA device from its ``<address type='isa'>`` (hex or decimal)."""
+    addr = dev.address
+    if addr is None:
+        return {}
+    if addr.type != "isa":
+        raise XMLError(f"{dev.kind} with address type {addr.type!r} (expected 'isa')", dev.line)
+    out: dict[str, int] = {}
+    for key in ("iobase", "irq"):
+        value = getattr(addr, key)
+        if value is not None:
+            try:
+                out[key] = int(value, 0)
+            except ValueError:
+                raise XMLError(f"invalid ISA {key} {value!r}", addr.line or dev.line) from None
+    return out
 
 
 def parallel_opts(a: Argv, ctx: Ctx) -> None:

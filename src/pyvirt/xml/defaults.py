@@ -227,8 +227,8 @@ def _chardevs(dom: Domain) -> None:
             ser.target_port = i
         if ser.target_type is None:
             ser.target_type = "isa-serial"
-        if ser.target_type == "isa-serial" and ser.target_model_name is None:
-            ser.target_model_name = "isa-serial"
+        if ser.target_model_name is None and ser.target_type in ("isa-serial", "isa-debug"):
+            ser.target_model_name = {"isa-serial": "isa-serial", "isa-debug": "isa-debugcon"}[ser.target_type]
     for i, par in enumerate(devs.parallels):
         if par.target_port is None:
             par.target_port = i
