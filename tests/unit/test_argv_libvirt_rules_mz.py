@@ -194,3 +194,21 @@ def test_isa_serial_addresses_and_debugcon() -> None:
     assert ids["serial1"] == {"driver": "isa-debugcon", "chardev": "charserial1", "id": "serial1", "iobase": 0x402}
     assert "<model name='isa-debugcon'/>" in _dom("<serial type='pty'><target type='isa-debug'/></serial>").to_xml(
         inactive=True).replace('"', "'")
+
+
+def test_pipe_and_spiceport_chardevs() -> None:
+    argv = _argv("<channel type='pipe'><source path='/tmp/p,x'/><target type='virtio' name='org.a'/></channel>"
+                 "<serial type='spiceport'><source channel='org.qemu.console.serial.0'/></serial>"
+                 "<graphics type='spice'/>")
+    chardevs = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-chardev"]
+    assert "pipe,id=charchannel0,path=/tmp/p,,x" in chardevs
+    assert "spiceport,id=charserial0,name=org.qemu.console.serial.0" in chardevs
+    with pytest.raises(XMLError, match="not supported without spice graphics"):
+        _argv("<serial type='spiceport'><source channel='c'/></serial>")
+
+
+def test_serial_ports_default_past_the_highest_in_use() -> None:
+    dom = _dom("<serial type='pty'/><serial type='pty'><target port='0'/></serial>")
+    assert [s.target_port for s in dom.devices.serials] == [1, 0]
+    ids = _by_id(build_argv(dom))
+    assert (ids["serial0"]["index"], ids["serial1"]["index"]) == (1, 0)

@@ -29,6 +29,19 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
         pairs.append(("path", chr_.source_path))
     elif t == "stdio":
         head = "stdio"
+    elif t == "pipe":
+        head = "pipe"
+        if not chr_.source_path:
+            raise XMLError(f"Missing source path attribute for char device ({chr_.kind})", chr_.line)
+        pairs.append(("path", chr_.source_path))
+    elif t == "spiceport":
+        if not any(g.type == "spice" for g in ctx.domain.devices.graphics):
+            raise XMLError("chardev 'spiceport' not supported without spice graphics", chr_.line)
+        channel = getattr(chr_, "source_channel", None)
+        if not channel:
+            raise XMLError(f"Missing source channel attribute for char device ({chr_.kind})", chr_.line)
+        head = "spiceport"
+        pairs.append(("name", channel))
     elif t == "file":
         head = "file"
         pairs.append(("path", chr_.source_path))

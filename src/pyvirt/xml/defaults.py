@@ -222,16 +222,18 @@ def _disks(dom: Domain) -> None:
 
 def _chardevs(dom: Domain) -> None:
     devs = dom.devices
-    for i, ser in enumerate(devs.serials):
-        if ser.target_port is None:
-            ser.target_port = i
+    for ser in devs.serials:
+        if ser.target_port is None:  # virDomainChrDefPostParse: one past the highest port in use
+            ser.target_port = 1 + max((s.target_port for s in devs.serials if s.target_port is not None),
+                                      default=-1)
         if ser.target_type is None:
             ser.target_type = "isa-serial"
         if ser.target_model_name is None and ser.target_type in ("isa-serial", "isa-debug"):
             ser.target_model_name = {"isa-serial": "isa-serial", "isa-debug": "isa-debugcon"}[ser.target_type]
-    for i, par in enumerate(devs.parallels):
+    for par in devs.parallels:
         if par.target_port is None:
-            par.target_port = i
+            par.target_port = 1 + max((p.target_port for p in devs.parallels if p.target_port is not None),
+                                      default=-1)
     if devs.consoles:
         first = devs.consoles[0]
         if first.target_type in (None, "serial"):

@@ -1011,7 +1011,7 @@ class Interface(VirtioOptions, PCIDeviceInfo):
 
 
 CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev", "qemu-vdagent",
-                  known=("pipe", "udp", "spiceport", "nmdm", "dbus"))
+                  "pipe", "spiceport", known=("udp", "nmdm", "dbus"))
 
 
 @dataclass
@@ -1024,6 +1024,7 @@ class CharDev(DeviceInfo):
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
+    source_channel: str | None = attr("source/@channel")  # spiceport: the SPICE port's name
     source_append: bool | None = attr("source/@append", ONOFF)
     #: a client socket that QEMU reconnects after the peer went away (every *timeout* seconds)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
