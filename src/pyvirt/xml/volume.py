@@ -22,8 +22,8 @@ FILE_FORMATS = ("none", "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vd
 #: libvirt's virStorageVolFormatDisk names: what a volume (a partition) of a ``disk`` pool carries.
 #: The document alone does not say which pool it is for, so both vocabularies read here; a pool
 #: refuses the other one's names when a volume is created in it (:func:`format_fits_pool`).
-DISK_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
-_FORMAT = Enum(*FILE_FORMATS, *(f for f in DISK_FORMATS if f not in FILE_FORMATS))
+PARTITION_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
+_FORMAT = Enum(*FILE_FORMATS, *(f for f in PARTITION_FORMATS if f not in FILE_FORMATS))
 
 
 def format_fits_pool(fmt: str | None, pool_type: str) -> bool:
@@ -31,7 +31,7 @@ def format_fits_pool(fmt: str | None, pool_type: str) -> bool:
     formatFromString: partition types for ``disk`` pools, image formats for the others)."""
     if fmt is None:
         return True
-    return fmt in (DISK_FORMATS if pool_type == "disk" else FILE_FORMATS)
+    return fmt in (PARTITION_FORMATS if pool_type == "disk" else FILE_FORMATS)
 
 
 @dataclass
