@@ -144,3 +144,22 @@ def test_nfs_protocol_version_is_a_string_mounted_as_nfsvers(monkeypatch):
     monkeypatch.setattr(backends.os.path, "ismount", lambda p: False)
     backends.NetfsBackend().start(pool)
     assert ran == [["mount", "-t", "nfs", "-o", "nfsvers=4.1,sync", "--", "h:/e", "/mnt"]]
+
+
+def test_fs_pool_with_two_devices_defines_and_is_refused_at_start(monkeypatch):
+    """libvirt defines an fs pool whatever its device count (checked with real virsh) and
+    refuses to mount one without exactly one device; so does pyvirt, before running mount."""
+    from pyvirt.api import PyvirtError
+    from pyvirt.storage import backends
+
+    pool = PoolDef.from_xml("<pool type='fs'><name>p</name><source><device path='/dev/vdb1'/>"
+                            "<device path='/dev/vdc1'/></source><target><path>/mnt/p</path></target></pool>")
+    assert pool.to_xml().count("<device path=") == 2
+    ran: list[list[str]] = []
+    monkeypatch.setattr(backends, "_run", lambda argv, what: ran.append(argv))
+    monkeypatch.setattr(backends, "_need", lambda name, why: name)
+    monkeypatch.setattr(backends.os.path, "isdir", lambda p: True)
+    monkeypatch.setattr(backends.os.path, "ismount", lambda p: False)
+    with pytest.raises(PyvirtError, match="expected exactly 1 device for the storage pool"):
+        backends.FsBackend().start(pool)
+    assert ran == []

@@ -121,6 +121,10 @@ class FsBackend(DirBackend):
         _need("mount", "fs pools need util-linux mount")
 
     def _source(self, pool: PoolDef) -> str:
+        """The one device to mount: libvirt defines an fs pool with several and refuses it here
+        (virStorageBackendFileSystemIsValid)."""
+        if len(pool.source.devices) != 1:
+            raise storage_error("XML error: expected exactly 1 device for the storage pool", ErrorCode.XML_ERROR)
         return pool.source.devices[0].path
 
     def _fstype(self, pool: PoolDef) -> str | None:

@@ -416,8 +416,6 @@ def _check_required(src: PoolSource, ptype: str, flags: set[str], line: int | No
             raise XMLError("Both 'name' and 'parent' cannot be specified for the 'scsi_host' adapter", ad.line)
     if flags == {"devices"} and not src.devices:
         raise XMLError("missing storage pool source device name", where)
-    if ptype == "fs" and len(src.devices) != 1:
-        raise XMLError("fs pool needs exactly one source device", where)
     if ptype == "iscsi-direct" and not src.initiator_iqn:
         raise XMLError("missing initiator IQN", where)
 
