@@ -852,18 +852,33 @@ class MetadataChangeEvent(Event):
         self.type, self.nsuri = type, nsuri
 
 
-class TunableEvent(Event):
-    """VIR_DOMAIN_EVENT_ID_TUNABLE: tunables of a running guest changed, as libvirt's typed
-    parameters (``cputune.vcpupin0``: "1", ``cputune.cpu_shares``: 512, ``blkdeviotune.disk``…)."""
+class ParamsEvent(Event):
+    """A domain event whose payload is libvirt's typed parameters, in libvirt's order."""
 
     _fields = (*Event._fields, "params")
     __slots__ = ("params",)
-    KIND = "Domain.tunable"
 
     def __init__(self, name: str, uuid: str, event: int = 0, detail: int = 0, timestamp: float = 0.0,
                  id: int = -1, kind: str = "", params: dict[str, Any] | None = None) -> None:  # noqa: A002
         super().__init__(name, uuid, event, detail, timestamp, id, kind)
         self.params = dict(params or {})
+
+
+class TunableEvent(ParamsEvent):
+    """VIR_DOMAIN_EVENT_ID_TUNABLE: tunables of a running guest changed, as libvirt's typed
+    parameters (``cputune.vcpupin0``: "1", ``cputune.cpu_shares``: 512, ``blkdeviotune.disk``…)."""
+
+    __slots__ = ()
+    KIND = "Domain.tunable"
+
+
+class JobCompletedEvent(ParamsEvent):
+    """VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: a domain's job (a backup) ended; `params` are its
+    statistics as libvirt sends them (operation, time_elapsed, disk_* or disk_temp_*, success,
+    errmsg)."""
+
+    __slots__ = ()
+    KIND = "Domain.job-completed"
 
 
 class QemuMonitorEvent(Event):
@@ -892,7 +907,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {c.KIND: c for c in (DomainEvent, Networ
                                                              BalloonChangeEvent, RebootEvent,
                                                              BlockThresholdEvent, AgentLifecycleEvent,
                                                              MetadataChangeEvent, TunableEvent,
-                                                             QemuMonitorEvent)}
+                                                             JobCompletedEvent, QemuMonitorEvent)}
 EVENT_CLASSES["Domain.block-job-2"] = BlockJobEvent  # the same callback, the disk named by target
 
 

@@ -13,13 +13,15 @@ metadata surviving a pyvirtd restart, and libvirt's refusals.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.api import ErrorCode, JobCompletedEvent, PyvirtError
 from pyvirt.testguest import TestGuest
 from tests.daemon_harness import DaemonHarness, cli, guest_xml
 
@@ -114,9 +116,16 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
 
     # a full push backup that starts checkpoint c2 at the same instant
     full = tmp_path / "full.qcow2"
+    events = conn.events("ck", timeout=60, kinds=[JobCompletedEvent.KIND])
     conn.backup_begin("ck", _push(full), checkpoint_xml=f"<domaincheckpoint><name>c2</name>{only_vdb}"
                                                          "</domaincheckpoint>")
     _backup_done(conn)
+    ended = next(iter(events))  # libvirt's job-completed event, its statistics in libvirt's order
+    events.close()
+    assert list(ended.params) == ["operation", "time_elapsed", "disk_total", "disk_processed", "disk_remaining",
+                                  "success"]
+    assert (ended.params["operation"], ended.params["success"], ended.params["disk_remaining"]) == (9, True, 0)
+    assert ended.params["disk_processed"] == ended.params["disk_total"] > 0
     assert _reads(str(full), 0xAA, 0, 1 * MiB, "qcow2") and _reads(str(full), 0xBB, 4 * MiB, 64 * KiB, "qcow2")
     assert _data(full) == [(0, 1 * MiB), (4 * MiB, 64 * KiB)]  # a full copy: all the data there is
     assert [(r.name, r.parent) for r in conn.list_checkpoints("ck")] == [("c1", ""), ("c2", "c1")]
@@ -173,8 +182,16 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     assert (job.type, job.operation) == (2, 9)
     assert "mode='pull'" in conn.backup_xml("ck")
     assert _reads(export, 0xAA, 0, 64 * KiB)
+    watcher = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, "event", "ck", "--event",
+                                "job-completed", "--timeout", "60"], stdout=subprocess.PIPE, text=True,
+                               env=daemon.env())
+    time.sleep(3)  # virsh event subscribed
     conn.abort_job("ck")
     assert not state.exists()
+    out = watcher.communicate(timeout=60)[0]
+    assert re.fullmatch(r"event 'job-completed' for domain 'ck':\n\toperation: 9\n\ttime_elapsed: \d+\n"
+                        r"\tdisk_temp_used: \d+\n\tdisk_temp_total: 16777216\n\tsuccess: 1\n"
+                        r"\terrmsg: Operation canceled\nevents received: 1\n\n", out), out
     assert conn.get_job_info("ck").type == 0
     ended = conn.get_job_info("ck", completed=True)  # how a pull backup ends, in libvirt's words
     assert (ended.type, ended.operation, ended.error) == (3, 9, "Operation canceled")

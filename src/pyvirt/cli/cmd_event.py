@@ -23,7 +23,7 @@ EVENT_NAMES = ("lifecycle", "reboot", "rtc-change", "watchdog", "io-error", "gra
 
 #: the non-lifecycle domain events pyvirt delivers: their event kinds are "Domain.<name>"
 _OTHER_EVENTS = ("device-added", "device-removed", "block-job", "block-job-2", "tray-change", "balloon-change",
-                 "reboot", "block-threshold", "agent-lifecycle", "metadata-change", "tunable")
+                 "reboot", "block-threshold", "agent-lifecycle", "metadata-change", "tunable", "job-completed")
 #: virshEventAgentLifecycleState / …Reason words
 _AGENT_STATES = ("unknown", "connected", "disconnected")
 _AGENT_REASONS = ("unknown", "domain started", "channel event")
@@ -103,9 +103,10 @@ def cmd_event(ctl: Ctl, p: Parsed) -> bool:
                 kind = getattr(ev, "type", 0)
                 word = METADATA_TYPES[kind] if 0 <= kind < len(METADATA_TYPES) else "unknown"
                 return f"event '{name}' for domain '{ev.name}': type {word}, uri {getattr(ev, 'nsuri', '') or '<null>'}"
-            if name == "tunable":  # virshEventTunablePrint: one tab-indented line per parameter
-                params = getattr(ev, "params", {}) or {}
-                return f"event '{name}' for domain '{ev.name}':" + "".join(f"\n\t{k}: {v}" for k, v in params.items())
+            if name in ("tunable", "job-completed"):  # virshEventTunablePrint, virshEventJobCompletedPrint:
+                params = getattr(ev, "params", {}) or {}  # one tab-indented line per parameter
+                return f"event '{name}' for domain '{ev.name}':" + "".join(
+                    f"\n\t{k}: {int(v) if isinstance(v, bool) else v}" for k, v in params.items())
             if name == "block-threshold":  # virshEventBlockThresholdPrint
                 return f"event '{name}' for domain '{ev.name}': dev: {getattr(ev, 'dev', '')}" \
                        f"({getattr(ev, 'path', '')}) {getattr(ev, 'threshold', 0)} {getattr(ev, 'excess', 0)}"

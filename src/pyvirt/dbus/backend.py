@@ -32,7 +32,7 @@ log = logging.getLogger("pyvirt.dbus")
 EVENT_KINDS = ["Domain", "Network", "StoragePool", "Domain.device-added", "Domain.device-removed",
                "Domain.block-job-2", "StoragePool.refresh", "Secret", "Domain.tray-change",
                "Domain.balloon-change", "Domain.reboot", "Domain.agent-lifecycle", "Domain.metadata-change",
-               "Domain.tunable"]
+               "Domain.tunable", "Domain.job-completed"]
 RESUBSCRIBE_DELAY = 1.0
 
 

@@ -57,6 +57,7 @@ OBJECT_SIGNALS = {
     "Domain.agent-lifecycle": ("Domain", "AgentEvent", lambda e: [e.state, e.reason]),
     "Domain.metadata-change": ("Domain", "MetadataChange", lambda e: [e.type, e.nsuri]),
     "Domain.tunable": ("Domain", "Tunable", lambda e: [_tunable_params(e.params)]),
+    "Domain.job-completed": ("Domain", "JobCompleted", lambda e: [_job_params(e.params)]),
 }
 
 
@@ -65,6 +66,17 @@ def _tunable_params(params: dict[str, Any]) -> dict[str, Any]:
     from pyvirt.dbus.members import typed_params
 
     return typed_params(params)
+
+
+def _job_params(params: dict[str, Any]) -> dict[str, Any]:
+    """a{sv} of a job-completed event: the operation an int, as libvirt types it; the rest as
+    every typed parameter (figures 64-bit, success a boolean, errmsg a string)."""
+    from dbus_fast import Variant
+
+    typed = _tunable_params(params)
+    if "operation" in params:
+        typed["operation"] = Variant("i", int(params["operation"]))
+    return typed
 
 
 #: what a connection object lists as children in its introspection data
