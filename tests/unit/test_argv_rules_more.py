@@ -320,3 +320,39 @@ def test_storage_slices_on_raw_and_qcow2_layers() -> None:
     assert (slice_node["offset"], slice_node["size"], slice_node["driver"]) == (9876, 4096, "raw")
     assert any(n.get("file") == slice_node["node-name"] and n["driver"] == "qcow2" for n in nodes.values())
     assert dom.to_xml(inactive=True).count("<slice type='storage'") == 2
+
+
+def test_http_disk_cookies_ssl_and_curl_tuning() -> None:
+    disk = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='https' "
+            "name='t.img'><host name='example.org' port='1234'/><ssl verify='no'/><cookies><cookie name='a'>1"
+            "</cookie><cookie name='b'>two</cookie></cookies><readahead size='65536'/><timeout seconds='10'/>"
+            "</source><target dev='vda' bus='virtio'/></disk>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=disk, machine="pc", top="", after_os="")))
+    argv = build_argv(dom)
+    proto = next(n for n in _json_opts(argv, "-blockdev") if n.get("driver") == "https")
+    assert (proto["sslverify"], proto["readahead"], proto["timeout"]) == (False, 65536, 10)
+    secret = next(o for o in _json_opts(argv, "-object") if o["id"] == proto["cookie-secret"])
+    assert secret["qom-type"] == "secret" and "a=1" not in " ".join(argv)  # never on the command line
+    from pyvirt.qemu.argv_disks import cookie_string
+
+    assert cookie_string(dom.devices.disks[0]) == "a=1; b=two"
+    assert "<cookie name='b'>two</cookie>" in dom.to_xml(inactive=True)
+    with pytest.raises(XMLError, match="only supported with https/ftps"):
+        _argv(disk.replace("https", "http"))
+
+
+def test_http_cookies_are_written_for_qemu_at_start(tmp_path) -> None:
+    from pyvirt.daemon.disksecrets import DiskSecretsMixin
+
+    disk = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='http' "
+            "name='t.img'><host name='example.org'/><cookies><cookie name='s'>v</cookie></cookies></source>"
+            "<target dev='vda' bus='virtio'/></disk>")
+    dom = fill_defaults(parse_domain(BASE.format(devices=disk, machine="pc", top="", after_os="")))
+    holder = DiskSecretsMixin()
+    holder.secrets = None
+    found = holder._resolve_disk_secrets(dom)
+    found.write(tmp_path)
+    assert (tmp_path / "secret-vda-httpcookie").read_text() == "s=v"
+    assert oct((tmp_path / "secret-vda-httpcookie").stat().st_mode & 0o777) == "0o600"
+    found.forget()
+    assert not (tmp_path / "secret-vda-httpcookie").exists()

@@ -19,7 +19,7 @@ from typing import Any
 
 from pyvirt.api import no_support
 from pyvirt.atomicio import remove_quietly, write_atomic
-from pyvirt.qemu.argv_disks import secret_file
+from pyvirt.qemu.argv_disks import cookie_string, secret_file
 from pyvirt.xml import Domain
 
 #: what a disk's <auth> secret must be for its protocol (virSecretUsageType words)
@@ -77,6 +77,8 @@ class DiskSecretsMixin:
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
                 found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+            if disk.source_cookies:  # the XML's own values, kept off QEMU's command line
+                found.items.append((disk, "httpcookie", cookie_string(disk).encode()))
         nvram = dom.os.nvram if dom.os is not None else None
         if nvram is not None and nvram.type == "network" and nvram.source_auth is not None \
                 and nvram.source_auth.secret is not None:  # a network variable store's credentials

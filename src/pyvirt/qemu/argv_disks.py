@@ -226,6 +226,23 @@ def _auth(a: Argv, ctx: Ctx, disk: Any, node: str, proto: dict[str, Any]) -> Non
     proto[secret_key] = secret_id
 
 
+def cookie_string(disk: Any) -> str:
+    """The Cookie header value of an http(s) disk (qemuBlockStorageSourceGetCookieString)."""
+    return "; ".join(f"{c.name}={c.value or ''}" for c in disk.source_cookies)
+
+
+def _cookie_secret(a: Argv, ctx: Ctx, disk: Any, node: str) -> str:
+    """An http(s) disk's cookies go to QEMU as a secret (they often carry credentials), read from
+    the guest's private directory like an <auth> secret."""
+    for c in disk.source_cookies:
+        if not c.name or any(ch in c.name + (c.value or "") for ch in ";\r\n"):
+            raise XMLError(f"cookie {c.name!r}: name required, and no ';' or line breaks", c.line or disk.line)
+    secret_id = f"{node}-storage-httpcookie-secret0"
+    a.json("-object", {"qom-type": "secret", "id": secret_id, "format": "raw",
+                       "file": secret_file(ctx.runtime.domain_dir, disk.target_dev, "httpcookie")})
+    return secret_id
+
+
 #: the SCSI frontend of each <disk device> (a 'lun' passes SCSI commands through: scsi-block)
 _SCSI_FRONTENDS = {"disk": "scsi-hd", "cdrom": "scsi-cd", "lun": "scsi-block"}
 
@@ -343,6 +360,8 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
         proto: dict[str, Any] = net_storage(layer)
         if top and disk.disk_auth is not None:
             _auth(a, ctx, disk, node, proto)
+        if top and disk.source_cookies:
+            proto["cookie-secret"] = _cookie_secret(a, ctx, disk, node)
         _nbd_tls(a, ctx, disk, layer, node, proto)
     elif layer.type == "block" or (layer.source_dev and not layer.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.

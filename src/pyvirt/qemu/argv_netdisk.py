@@ -54,6 +54,12 @@ def net_storage(disk: Any) -> dict[str, Any]:
     if has_identity and proto != "nfs":
         raise XMLError(f"<source><identity> is only supported with protocol 'nfs', not {proto!r}",
                        disk.line)
+    curl_only = (disk.source_cookies, disk.source_readahead is not None, disk.source_timeout is not None)
+    if any(curl_only) and proto not in _URL_PROTOCOLS:
+        raise XMLError(f"<cookies>, <readahead> and <timeout> are only supported with http(s)/ftp(s), not {proto!r}",
+                       disk.line)
+    if disk.source_ssl_verify is not None and proto not in ("https", "ftps"):
+        raise XMLError(f"<ssl verify> is only supported with https/ftps, not {proto!r}", disk.line)
     if disk.source_query is not None and proto not in _URL_PROTOCOLS:
         raise XMLError(f"<source query=...> is only supported with http(s)/ftp(s), not {proto!r}",
                        disk.line)
@@ -109,7 +115,15 @@ def _url(disk: Any) -> dict[str, Any]:
     url = f"{disk.source_protocol}://{_url_host(host.name)}:{_port(disk, host)}{path}"
     if disk.source_query:
         url += "?" + disk.source_query
-    return {"driver": disk.source_protocol, "url": url}
+    props: dict[str, Any] = {"driver": disk.source_protocol, "url": url}
+    # qemuBlockStorageSourceGetCURLProps: the cookies are a secret object (argv_disks), then these
+    if disk.source_ssl_verify is False:
+        props["sslverify"] = False
+    if disk.source_readahead is not None:
+        props["readahead"] = disk.source_readahead
+    if disk.source_timeout is not None:
+        props["timeout"] = disk.source_timeout
+    return props
 
 
 def _url_host(name: str) -> str:

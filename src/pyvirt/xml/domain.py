@@ -142,6 +142,8 @@ class NVRam:
     # what the network-disk builder reads of a disk, none of which an NVRAM source has
     source_tls = source_tls_hostname = source_snapshot = source_config = source_query = None
     source_initiator_iqn = source_identity_user = source_identity_group = None
+    source_cookies = ()
+    source_ssl_verify = source_readahead = source_timeout = None
     #: the name its secret files carry (argv_disks.secret_file), as a disk's target does
     target_dev = "pflash1"
 
@@ -720,6 +722,15 @@ class DomainSeclabel:
 
 
 @dataclass
+class NetCookie:
+    """``<cookie name=>VALUE</cookie>`` of an http(s) disk source."""
+
+    name: str | None = attr("@name")
+    value: str | None = text(".")
+    line: int | None = line_field()
+
+
+@dataclass
 class NetSource:
     """The ``<source>`` of a network disk or backing image (``type='network'``): where the image
     lives (-blockdev driver = protocol, see argv_netdisk).  Declared once for `Disk` and
@@ -737,6 +748,12 @@ class NetSource:
     source_initiator_iqn: str | None = attr("source/initiator/iqn/@name")
     source_identity_user: str | None = attr("source/identity/@user")
     source_identity_group: str | None = attr("source/identity/@group")
+    #: http(s)/ftp(s) (QEMU's curl driver): cookies sent (passed as a secret), certificate check,
+    #: read-ahead bytes and the request timeout
+    source_cookies: list[NetCookie] = children("source/cookies/cookie", NetCookie)
+    source_ssl_verify: bool | None = attr("source/ssl/@verify", YESNO)
+    source_readahead: int | None = attr("source/readahead/@size", Int(1))
+    source_timeout: int | None = attr("source/timeout/@seconds", Int(1))
 
 
 @dataclass
@@ -1317,6 +1334,8 @@ class Hostdev(PCIDeviceInfo):
     # what a network-disk builder reads of a disk, for an iSCSI LUN given as a host device
     source_tls = source_tls_hostname = source_snapshot = source_config = source_query = None
     source_identity_user = source_identity_group = None
+    source_cookies = ()
+    source_ssl_verify = source_readahead = source_timeout = None
 
     @property
     def disk_auth(self) -> DiskAuth | None:
