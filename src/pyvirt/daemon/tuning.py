@@ -443,8 +443,11 @@ class TuningMixin:
                 from pyvirt.xml.domain import IOThread
 
                 existing = {t.id: t for t in target.iothread_ids}
-                ids = [i for i in self._iothread_ids(target) if i != iothread]
+                every = self._iothread_ids(target)
+                ids = [i for i in every if i != iothread]
                 target.iothread_ids = [existing.get(i) or IOThread(id=i) for i in ids]
+                for later in target.iothread_ids[every.index(iothread):]:
+                    later.autofill = False  # virDomainIOThreadIDDel: written from now on
                 target.iothreads = len(ids) or None
                 if target.cputune is not None:
                     target.cputune.iothreadpins = [p for p in target.cputune.iothreadpins if p.iothread != iothread]
