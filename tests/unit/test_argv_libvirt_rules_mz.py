@@ -212,3 +212,24 @@ def test_serial_ports_default_past_the_highest_in_use() -> None:
     assert [s.target_port for s in dom.devices.serials] == [1, 0]
     ids = _by_id(build_argv(dom))
     assert (ids["serial0"]["index"], ids["serial1"]["index"]) == (1, 0)
+
+
+@pytest.mark.parametrize(("xml_devices", "message"), [
+    ("<video><model type='qxl'/></video><video><model type='none'/></video>",
+     "a 'none' video type must be the only video device"),
+    ("<hub type='usb'><address type='usb' bus='0' port='1.1.1.1.1'/></hub>", "Cannot parse <address> 'port'"),
+    ("<input type='tablet' bus='usb'><address type='usb' bus='0' port='1.x'/></input>", "Cannot parse <address>"),
+])
+def test_more_libvirt_refusals(xml_devices: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(xml_devices)
+
+
+def test_several_domain_seclabels_each_name_their_model() -> None:
+    two = BASE.format(devices="", machine="pc").replace(
+        "</domain>", "<seclabel type='none' relabel='no'/><seclabel type='dynamic' model='dac'/></domain>")
+    with pytest.raises(XMLError, match="missing security model when using multiple labels"):
+        parse_domain(two)
+    dup = two.replace("<seclabel type='none' relabel='no'/>", "<seclabel type='none' model='dac'/>")
+    with pytest.raises(XMLError, match="seclabel for model dac is already defined"):
+        parse_domain(dup)

@@ -18,6 +18,7 @@ from .domain import Address, Domain, Hub
 from .errors import XMLValidationError
 
 HUB_PORTS = 8
+MAX_PORT_DEPTH = 4
 
 #: virDomainUSBAddressControllerModelToPorts (xHCIs take <controller ports=>)
 _MODEL_PORTS = {"piix3-uhci": 2, "piix4-uhci": 2, "vt82c686b-uhci": 2, "pci-ohci": 3,
@@ -71,16 +72,24 @@ def _has_port(dev: object) -> bool:
     return a is not None and a.type == "usb" and bool(a.port)
 
 
+def port_path(port: str, line: int | None) -> list[int]:
+    """``1.2.3`` -> [1, 2, 3]: at most four levels (VIR_DOMAIN_DEVICE_USB_MAX_PORT_DEPTH)."""
+    try:
+        path = [int(p) for p in port.split(".")]
+    except ValueError:
+        path = []
+    if not 1 <= len(path) <= MAX_PORT_DEPTH or any(p < 1 for p in path):
+        raise XMLValidationError(f"Cannot parse <address> 'port' attribute '{port}'", line)
+    return path
+
+
 def _reserve(buses: dict[int, _Hub], dev: object, is_hub: bool) -> None:
     a = dev.address  # type: ignore[attr-defined]
     line = getattr(dev, "line", None)
+    path = port_path(a.port, line)
     bus = buses.get(a.bus or 0)
     if bus is None:  # a bus libvirt does not model (no ports known): leave it to QEMU
         return
-    try:
-        path = [int(p) for p in a.port.split(".")]
-    except ValueError:
-        raise XMLValidationError(f"Cannot parse <address> 'port' attribute '{a.port}'", line) from None
     hub = bus
     for depth, p in enumerate(path[:-1]):
         if p not in hub.hubs:

@@ -166,6 +166,9 @@ def _validate_device_counts(dom: Domain) -> None:
                 raise XMLValidationError(f"boot order {order} is already used by another device",
                                          getattr(dev, "line", None))
             orders.add(order)
+    if len(devs.videos) > 1 and any(v.model_type == "none" for v in devs.videos):
+        raise XMLValidationError("a 'none' video type must be the only video device defined for the domain",
+                                 devs.videos[-1].line)
     if sum(1 for v in devs.videos if v.model_primary) > 1:
         raise XMLValidationError("Only one primary video device is supported", devs.videos[-1].line)
     models = [p.model or "isa" for p in devs.panics]
@@ -306,6 +309,19 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         seen[key] = addr.line
 
 
+def _validate_seclabels(dom: Domain) -> None:
+    """virSecurityLabelDefsParseXML: several domain labels each name their security model, once."""
+    labels = dom.seclabels
+    if len(labels) > 1:
+        seen: set[str] = set()
+        for label in labels:
+            if not label.model:
+                raise XMLError("missing security model when using multiple labels", label.line)
+            if label.model in seen:
+                raise XMLValidationError(f"seclabel for model {label.model} is already defined", label.line)
+            seen.add(label.model)
+
+
 def _validate_smartcards(dom: Domain) -> None:
     """virDomainSmartcardDefParseXML's rules."""
     for card in dom.devices.smartcards:
@@ -365,6 +381,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_graphics(dom)
     _validate_hostdevs(dom)
     _validate_smartcards(dom)
+    _validate_seclabels(dom)
     for v in dom.devices.videos:  # virDomainVideoDefValidate
         if v.driver_name == "vhostuser" and v.model_type != "virtio":
             raise XMLValidationError("'vhostuser' driver is only supported with 'virtio' device", v.line)
