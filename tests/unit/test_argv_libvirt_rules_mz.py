@@ -233,3 +233,15 @@ def test_several_domain_seclabels_each_name_their_model() -> None:
     dup = two.replace("<seclabel type='none' relabel='no'/>", "<seclabel type='none' model='dac'/>")
     with pytest.raises(XMLError, match="seclabel for model dac is already defined"):
         parse_domain(dup)
+
+
+def test_pci_option_roms() -> None:
+    nic = "<interface type='user'><mac address='52:54:00:00:00:0{n}'/><model type='virtio'/>{rom}</interface>"
+    ids = _by_id(_argv(nic.format(n=1, rom="<rom bar='off' file='/r.bin'/>")
+                       + nic.format(n=2, rom="<rom enabled='no'/>") + nic.format(n=3, rom="<rom file=''/>")
+                       + nic.format(n=4, rom="")))
+    assert (ids["net0"]["rombar"], ids["net0"]["romfile"]) == (0, "/r.bin")
+    assert ids["net1"]["romfile"] == "" and ids["net2"]["romfile"] == "" and "romfile" not in ids["net3"]
+    assert "<rom enabled='no'/>" in _dom(nic.format(n=3, rom="<rom file=''/>")).to_xml(inactive=True).replace('"', "'")
+    with pytest.raises(XMLError, match="ROM tuning is not supported when ROM is disabled"):
+        _dom(nic.format(n=1, rom="<rom enabled='no' bar='on'/>"))

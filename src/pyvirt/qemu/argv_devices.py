@@ -138,6 +138,7 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     if nic.type == "vhostuser" and nic.driver_queues and nic.driver_queues > 1:
         dev.update({"mq": True, "vectors": 2 * nic.driver_queues + 2})
     dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
+    dev.update(rom_props(nic))
     dev.update(pci_props(ctx, nic.address, "network interface"))
     boot = ctx.boot_index.get(id(nic))
     if boot is not None:
@@ -809,6 +810,10 @@ def hostdev_opts(a: Argv, ctx: Ctx) -> None:
         boot = ctx.boot_index.get(id(h))
         if boot is not None and h.type != "scsi_host":
             props["bootindex"] = boot
+        if h.type in ("pci", "mdev"):
+            props.update(rom_props(h))
+        elif h.rom_enabled is not None or h.rom_bar is not None or h.rom_file is not None:
+            raise XMLError(f"<rom> on a {h.type} host device (PCI devices only)", h.line)
         if h.type == "usb":
             if h.address is not None and h.address.type != "usb":
                 raise XMLError(f"USB host device with address type {h.address.type!r} (expected 'usb')", h.line)
@@ -872,6 +877,19 @@ _NIC_OFFLOADS = (("driver_host_csum", "csum"), ("driver_host_gso", "gso"), ("dri
                  ("driver_guest_csum", "guest_csum"), ("driver_guest_tso4", "guest_tso4"),
                  ("driver_guest_tso6", "guest_tso6"), ("driver_guest_ecn", "guest_ecn"),
                  ("driver_guest_ufo", "guest_ufo"))
+
+
+def rom_props(dev: Any) -> dict[str, Any]:
+    """``rombar``/``romfile`` of a PCI device's <rom> (libvirt's qemuBuildRomProps): a disabled
+    ROM is an empty romfile, else the file and the BAR switch as given."""
+    if dev.rom_enabled is False:
+        return {"romfile": ""}
+    props: dict[str, Any] = {}
+    if dev.rom_bar is not None:
+        props["rombar"] = 1 if dev.rom_bar else 0
+    if dev.rom_file is not None:
+        props["romfile"] = dev.rom_file
+    return props
 
 
 def hub_opts(a: Argv, ctx: Ctx) -> None:

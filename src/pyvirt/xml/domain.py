@@ -87,7 +87,7 @@ class DeviceInfo:
     #: libvirt keeps a user alias (``ua-`` prefix) in the inactive XML; its own aliases are live
     alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True, tail=2,
                              inactive_if=lambda name: name.startswith(USER_ALIAS_PREFIX))
-    address: Address | None = child("address", Address, tail=3)
+    address: Address | None = child("address", Address, tail=4)
 
 
 @dataclass
@@ -95,6 +95,17 @@ class PCIDeviceInfo(DeviceInfo):
     """Device info of devices that may sit on PCI: also ``<acpi index=>`` (before the alias)."""
 
     acpi_index: int | None = attr("acpi/@index", Int(1), tail=1)
+
+
+@dataclass
+class RomInfo:
+    """``<rom enabled= bar= file=>`` of a PCI NIC or host device: its option ROM (libvirt
+    writes it after the alias, before the address).  ``file=''`` is the old spelling of
+    ``enabled='no'`` (read as such)."""
+
+    rom_enabled: bool | None = attr("rom/@enabled", YESNO, tail=3)
+    rom_bar: bool | None = attr("rom/@bar", ONOFF, tail=3)
+    rom_file: str | None = attr("rom/@file", tail=3)
 
 
 @dataclass
@@ -973,7 +984,7 @@ class Bandwidth:
 
 
 @dataclass
-class Interface(VirtioOptions, PCIDeviceInfo):
+class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
     type: str | None = attr("@type", Enum("user", "network", "bridge", "vhostuser", "server", "client", "mcast",
@@ -1295,7 +1306,7 @@ HostdevSourceAddress.xml_format_value = _hostdev_address_format  # type: ignore[
 
 
 @dataclass
-class Hostdev(PCIDeviceInfo):
+class Hostdev(RomInfo, PCIDeviceInfo):
     """``<hostdev mode='subsystem'>``: a host PCI function (VFIO), a host USB device, or a
     mediated device (a vGPU slice, ``type='mdev'``) given to the guest."""
 

@@ -309,6 +309,17 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         seen[key] = addr.line
 
 
+def _validate_roms(dom: Domain) -> None:
+    """virDomainDeviceInfoParseXML's <rom>: an empty file means disabled (kept for backwards
+    compatibility); a disabled ROM takes no tuning."""
+    for dev in (*dom.devices.interfaces, *dom.devices.hostdevs):
+        if dev.rom_file == "":
+            dev.rom_file = None
+            dev.rom_enabled = False
+        if dev.rom_enabled is False and (dev.rom_bar is not None or dev.rom_file is not None):
+            raise XMLValidationError("ROM tuning is not supported when ROM is disabled", dev.line)
+
+
 def _validate_seclabels(dom: Domain) -> None:
     """virSecurityLabelDefsParseXML: several domain labels each name their security model, once."""
     labels = dom.seclabels
@@ -382,6 +393,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_hostdevs(dom)
     _validate_smartcards(dom)
     _validate_seclabels(dom)
+    _validate_roms(dom)
     for v in dom.devices.videos:  # virDomainVideoDefValidate
         if v.driver_name == "vhostuser" and v.model_type != "virtio":
             raise XMLValidationError("'vhostuser' driver is only supported with 'virtio' device", v.line)
