@@ -219,6 +219,12 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     assert _image_bitmaps(scratch) == ["c1", "c3"]  # QEMU stored them in the qcow2 file as it ended
     with pytest.raises(PyvirtError, match="cannot delete checkpoint for inactive domain"):
         conn.checkpoint_delete("ck", "c1")
+    for doc in ("<domainsnapshot><name>s1</name></domainsnapshot>", "<nonsense/>"):  # refused before it is read
+        with pytest.raises(PyvirtError, match="^Operation not supported: cannot perform block operations while "
+                                              "checkpoint exists$") as err:
+            conn.snapshot_create("ck", doc, disk_only=doc.startswith("<domainsnapshot"))
+        assert err.value.code == ErrorCode.OPERATION_UNSUPPORTED
+    assert conn.list_snapshots("ck") == []
     conn.rename("ck", "ck2")  # the metadata goes along (read again from disk after a restart)
     daemon.stop()
     daemon.start()

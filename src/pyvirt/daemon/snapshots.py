@@ -139,6 +139,11 @@ class SnapshotsMixin:
         if quiesce and not disk_only:  # libvirt's VIR_REQUIRE_FLAG_RET, before anything is looked at
             raise flag_error("Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY' is required by flag "
                              "'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'")
+        if not rec.active and self._chkset(rec).snaps:  # type: ignore[attr-defined]
+            # qemuDomainSupportsCheckpointsBlockjobs: an inactive domain has no QEMU to carry its
+            # checkpoints' bitmaps into a new image, so libvirt 9.0 refuses every snapshot there
+            raise PyvirtError("Operation not supported: cannot perform block operations while checkpoint exists",
+                              ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
         snap = parse_request(xml, redefine=redefine, validate=validate)
         _check_name(snap.name)
         async with rec.lock:
