@@ -80,3 +80,46 @@ def session_libvirtd() -> Iterator[Libvirtd]:
     yield daemon
     daemon.stop()
     shutil.rmtree(home, ignore_errors=True)
+
+
+def session_pyvirtd(root: Path) -> Iterator[object]:
+    """The body of a module fixture: a started pyvirtd session daemon over `root`, beside the
+    libvirtd it is compared with."""
+    from tests.daemon_harness import DaemonHarness
+
+    harness = DaemonHarness(root)
+    harness.start()
+    yield harness
+    harness.stop()
+
+
+def run_line(cmd: list[str], line: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[str, str, int]:
+    """One virsh line (commands separated by ';' run in one process) through `cmd`: its stdout,
+    stderr and exit status."""
+    proc = subprocess.run([*cmd, line], capture_output=True, timeout=120, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
+    return proc.stdout.decode("latin-1"), proc.stderr.decode("latin-1"), proc.returncode
+
+
+def differing_lines(libvirtd: Libvirtd, ours: list[str], env: dict[str, str], lines: list[str],
+                    cwd: Path) -> list[str]:
+    """The lines whose output differs between virsh on `libvirtd` and pyvirt (`ours`, run with
+    `env`), each difference printed for the failure report."""
+    differ = []
+    for line in lines:
+        theirs, mine = run_line(libvirtd.virsh(), line, cwd), run_line(ours, line, cwd, {**env, "LC_ALL": "C"})
+        if mine != theirs:
+            print(f"{line}\n--- virsh: {theirs!r}\n--- pyvirt: {mine!r}")
+            differ.append(line)
+    return differ
+
+
+def shared_workdir(prefix: str, docs: dict[str, str]) -> Iterator[Path]:
+    """The body of a module fixture: a folder every tool may read (a libvirtd running as nobody
+    too) holding `docs` by name, removed at the end."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(folder, 0o755)
+    for name, text in docs.items():
+        (folder / name).write_text(text)
+        os.chmod(folder / name, 0o644)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

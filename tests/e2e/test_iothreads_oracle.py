@@ -9,18 +9,15 @@ its IOThreads without booting anything."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.daemon_harness import DaemonHarness
-from tests.libvirtd_oracle import Libvirtd, session_libvirtd
+from tests.libvirtd_oracle import Libvirtd, differing_lines, session_libvirtd, session_pyvirtd, shared_workdir
 
 VIRSH = shutil.which("virsh")
 pytestmark = [pytest.mark.qemu, pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")]
@@ -46,13 +43,7 @@ SEQUENCES = [
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    d = Path(tempfile.mkdtemp(prefix="pyvirt-iothreads-oracle-"))
-    os.chmod(d, 0o755)
-    for n in (1, 2):
-        (d / f"io{n}.xml").write_text(_doc(f"io{n}", n))
-        os.chmod(d / f"io{n}.xml", 0o644)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+    yield from shared_workdir("pyvirt-iothreads-oracle-", {f"io{n}.xml": _doc(f"io{n}", n) for n in (1, 2)})
 
 
 @pytest.fixture(scope="module")
@@ -62,26 +53,8 @@ def libvirtd() -> Iterator[Libvirtd]:
 
 @pytest.fixture(scope="module")
 def pyvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path_factory.mktemp("iothreads"))
-    harness.start()
-    yield harness
-    harness.stop()
-
-
-def _run(cmd: list[str], line: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[str, str, int]:
-    proc = subprocess.run([*cmd, line], capture_output=True, timeout=120, cwd=cwd, env=env,
-                          stdin=subprocess.DEVNULL)
-    return proc.stdout.decode("latin-1"), proc.stderr.decode("latin-1"), proc.returncode
+    yield from session_pyvirtd(tmp_path_factory.mktemp("iothreads"))  # type: ignore[misc]
 
 
 def test_iothread_ids_match_libvirtd(libvirtd: Libvirtd, pyvirtd: DaemonHarness, workdir: Path) -> None:
-    env = {**pyvirtd.env(), "LC_ALL": "C"}
-    differ = []
-    for line in SEQUENCES:
-        theirs = _run(libvirtd.virsh(), line, workdir)
-        ours = _run(PYVIRT, line, workdir, env)
-        if ours != theirs:
-            differ.append((line, theirs, ours))
-    for line, theirs, ours in differ:
-        print(f"{line}\n--- virsh: {theirs!r}\n--- pyvirt: {ours!r}")
-    assert [d[0] for d in differ] == []
+    assert differing_lines(libvirtd, PYVIRT, pyvirtd.env(), SEQUENCES, workdir) == []

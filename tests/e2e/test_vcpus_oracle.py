@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.daemon_harness import DaemonHarness
-from tests.libvirtd_oracle import Libvirtd, session_libvirtd
+from tests.libvirtd_oracle import (
+    Libvirtd,
+    differing_lines,
+    run_line,
+    session_libvirtd,
+    session_pyvirtd,
+    shared_workdir,
+)
 
 VIRSH = shutil.which("virsh")
 pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
@@ -101,25 +106,13 @@ TEST_DRIVER_LINE = "; ".join([
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    d = Path(tempfile.mkdtemp(prefix="pyvirt-vcpus-oracle-"))
-    os.chmod(d, 0o755)
-    for name, text in DOCS.items():
-        (d / name).write_text(text)
-        os.chmod(d / name, 0o644)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def _run(cmd: list[str], line: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[str, str, int]:
-    proc = subprocess.run([*cmd, line], capture_output=True, timeout=120, cwd=cwd, env=env,
-                          stdin=subprocess.DEVNULL)
-    return proc.stdout.decode("latin-1"), proc.stderr.decode("latin-1"), proc.returncode
+    yield from shared_workdir("pyvirt-vcpus-oracle-", DOCS)
 
 
 def test_test_driver_matches_libvirts(workdir: Path) -> None:
     env = {**os.environ, "LC_ALL": "C"}
-    theirs = _run([VIRSH or "virsh", "-c", "test:///default"], TEST_DRIVER_LINE, workdir, env)
-    ours = _run([*PYVIRT, "-c", "test:///default"], TEST_DRIVER_LINE, workdir, env)
+    theirs = run_line([VIRSH or "virsh", "-c", "test:///default"], TEST_DRIVER_LINE, workdir, env)
+    ours = run_line([*PYVIRT, "-c", "test:///default"], TEST_DRIVER_LINE, workdir, env)
     assert ours == theirs
     assert "<vcpus>" in theirs[0] and "not supported by the connection driver: virDomainSetVcpu" in theirs[1]
 
@@ -131,20 +124,8 @@ def libvirtd() -> Iterator[Libvirtd]:
 
 @pytest.fixture(scope="module")
 def pyvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path_factory.mktemp("vcpus"))
-    harness.start()
-    yield harness
-    harness.stop()
+    yield from session_pyvirtd(tmp_path_factory.mktemp("vcpus"))  # type: ignore[misc]
 
 
 def test_definitions_match_libvirtd(libvirtd: Libvirtd, pyvirtd: DaemonHarness, workdir: Path) -> None:
-    env = {**pyvirtd.env(), "LC_ALL": "C"}
-    differ = []
-    for line in QEMU_SEQUENCES:
-        theirs = _run(libvirtd.virsh(), line, workdir)
-        ours = _run([*PYVIRT, "-c", "qemu:///session"], line, workdir, env)
-        if ours != theirs:
-            differ.append((line, theirs, ours))
-    for line, theirs, ours in differ:
-        print(f"{line}\n--- virsh: {theirs!r}\n--- pyvirt: {ours!r}")
-    assert [d[0] for d in differ] == []
+    assert differing_lines(libvirtd, [*PYVIRT, "-c", "qemu:///session"], pyvirtd.env(), QEMU_SEQUENCES, workdir) == []
