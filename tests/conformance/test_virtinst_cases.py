@@ -27,7 +27,7 @@ FLOORS = {
     # real, so "--install fedora28 --cloud-init" needs the network.  --unattended renders
     # osinfo's scripts now (valid 1052); the unattended compare cases left need the network
     # (fedora26's tree, win7's drivers) or tests/data/fakemedia (docs/conformance.md)
-    "virt-install": {"compare": 34, "valid": 25, "invalid": 39},
+    "virt-install": {"compare": 35, "valid": 25, "invalid": 39},
     "virt-xml": {"compare": 53, "valid": 4, "invalid": 19},
     "virt-clone": {"compare": 4, "valid": 11, "invalid": 11},
 }

@@ -250,7 +250,9 @@ def _installer(o: argparse.Namespace, g: Guest,
         inst.bootdev = "network"
     elif idata:
         pass
-    elif o.import_install or o.xmlonly or o.boot or o.cloud_init or o.unattended:
+    elif o.import_install or o.xmlonly or o.cloud_init or o.unattended:
+        # virt-install 4.1 also lists options.boot here, but has consumed (cleared) --boot
+        # by then (_build_options_guest), so --boot alone is no install method there
         inst.no_install = True
     if extra and not (inst.location or inst.kernel):
         raise Fail("Kernel arguments are only supported with location or kernel installs.")
@@ -521,6 +523,11 @@ def _macs_in_use(g: Guest) -> set[str]:
 
 
 def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
+    # virt-install checks launch security while setting the guest's defaults, before it
+    # gathers the missing required options (validate_required_options); a reinstall
+    # skips Guest.set_defaults, so the check
+    if not o.reinstall:
+        _validate_launch_security(g)
     msg = ""
     if not o.reinstall:
         if not _memory_specified(g):
@@ -531,8 +538,6 @@ def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
         msg += f"\nAn install method must be specified\n({INSTALL_METHODS})"
     if msg:
         raise Fail(msg)
-    if not o.reinstall:  # virtinst checks it in Guest.set_defaults, which reinstalls skip
-        _validate_launch_security(g)
 
 
 def _validate_launch_security(g: Guest) -> None:

@@ -385,16 +385,30 @@ class Installer:
             self.kernel_args = f"{self.kernel_args} {extra}" if self.kernel_args else extra
 
     def _fetch_kernel_urls(self, g: Guest) -> None:
-        """--install kernel=URL,initrd=URL: fetched into the scratch directory first."""
+        """--install kernel=,initrd=: fetched into the scratch directory first, URLs and
+        local files alike (virtinst's DirectFetcher copies a local kernel too, so the
+        install boots from its own copy and a missing file fails before anything is
+        defined)."""
         from pyvirt.install import media
         from pyvirt.install.urltree import UrlReader, is_url
+        if self.no_install:
+            return
         for attr in ("kernel", "initrd"):
             url = getattr(self, attr)
-            if url and is_url(url):
+            if not url:
+                continue
+            scratch = media.scratchdir(g.ci.uri)
+            if is_url(url):
                 base, _, name = url.rpartition("/")
-                path = UrlReader(base).fetch(name, media.scratchdir(g.ci.uri))
-                self._tmpfiles.append(path)
-                setattr(self, attr, path)
+                path = UrlReader(base).fetch(name, scratch)
+            else:
+                try:
+                    path = media.TreeReader(os.path.dirname(url) or ".").fetch(
+                        os.path.basename(url), scratch)
+                except OSError as exc:
+                    raise RuntimeError(f"Couldn't acquire file {url}: {exc}") from exc
+            self._tmpfiles.append(path)
+            setattr(self, attr, path)
 
     def cleanup_install_media(self, g: Guest) -> None:
         """Remove the scratch files (the running guest keeps them open)."""
@@ -468,9 +482,7 @@ class Installer:
     def _seed_cdrom(self, g: Guest, root: etree._Element) -> etree._Element | None:
         if not self._seed_iso:
             return None
-        path = self._seed_iso
-        if os.environ.get("VIRTINST_TEST_SUITE"):
-            path = os.path.join("/VIRTINST-TESTSUITE", os.path.basename(path).split("-", 2)[-1])
+        path = self._shown(self._seed_iso)
         disk = self._cdrom_element(g, self._seed_iso)
         disk.find("source").set("file", path)
         drv = disk.find("driver")
@@ -569,14 +581,12 @@ class Installer:
         from pyvirt.xml.mapping import build_for
         from pyvirt.xml.profiles import VIRTINST
 
-        child(g.os, "smbios", mode="sysinfo")
-        info = None
-        for si in g.root.findall("sysinfo"):
-            if si.get("type") == "smbios":
-                info = si
+        info = next((si for si in g.root.findall("sysinfo") if si.get("type") == "smbios"), None)
         obj = modelopt.read(info, Sysinfo) if info is not None else Sysinfo(type="smbios")
         obj.system = obj.system or SysinfoSection()
-        obj.system.entries = [e for e in obj.system.entries if e.name != "serial"]
+        if any(e.name == "serial" for e in obj.system.entries):
+            return  # the user's own serial stays (virtinst's set_smbios_serial_cloudinit)
+        child(g.os, "smbios", mode="sysinfo")
         obj.system.entries.append(SysinfoEntry(name="serial", value="ds=nocloud"))
         if info is not None:
             modelopt.write(info, obj)

@@ -163,8 +163,19 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
         if self._bus is not None:
             self._bus.close()
 
+    def _faked(self) -> bool:
+        """Whether the VIRTCOMPAT_FAKEURI/CAPS/DOMCAPS hooks describe this connection: they
+        are the magic URI's claims about the connection opened on its fake URI, so a
+        connection opened on another URI (a later ``--connect test:///default``) is the
+        plain test driver."""
+        fake = os.environ.get("VIRTCOMPAT_FAKEURI")
+        return not fake or fake == self.uri
+
+    def _hook(self, var: str) -> str | None:
+        return _read_hook(var) if self._faked() else None
+
     def get_uri(self) -> str:
-        return os.environ.get("VIRTCOMPAT_FAKEURI") or self.uri
+        return (os.environ.get("VIRTCOMPAT_FAKEURI") if self._faked() else None) or self.uri
 
     def get_hostname(self) -> str:
         import socket
@@ -176,11 +187,11 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
         return {"hypervisor": "TEST", "hv_version": (0, 0, 2), "lib_version": lib, "daemon_version": lib}
 
     def get_capabilities(self) -> str:
-        return _read_hook("VIRTCOMPAT_CAPS") or _data("capabilities.xml")
+        return self._hook("VIRTCOMPAT_CAPS") or _data("capabilities.xml")
 
     def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                 machine: str | None = None, virttype: str | None = None) -> str:
-        caps = _read_hook("VIRTCOMPAT_DOMCAPS")
+        caps = self._hook("VIRTCOMPAT_DOMCAPS")
         if caps is None:
             raise no_support("virConnectGetDomainCapabilities")
         return caps

@@ -37,7 +37,7 @@ domain: name uuid genid title description metadata iothreads iothreadids default
 domain/blkiotune: weight device
 domain/blkiotune/device: path weight read_bytes_sec write_bytes_sec read_iops_sec write_iops_sec
 domain/memtune: hard_limit soft_limit swap_hard_limit min_guarantee
-domain/memoryBacking: hugepages nosharepages locked access source discard allocation
+domain/memoryBacking: hugepages nosharepages locked hugepages+ access source discard allocation
 domain/numatune: memory memnode
 domain/resource: partition fibrechannel
 domain/sysinfo: bios system baseBoard chassis oemStrings entry
@@ -69,7 +69,7 @@ domain/devices/sound: audio alias address boot codec driver
 domain/devices/audio: alias address boot driver
 domain/devices/video: model alias address boot driver
 domain/devices/hostdev: source driver rom alias address boot
-domain/devices/hostdev/source: vendor product address adapter interface char block
+domain/devices/hostdev/source: vendor product adapter address interface char block
 domain/devices/redirdev: source alias address boot driver
 domain/devices/watchdog: alias address boot driver
 domain/devices/memballoon: stats alias address boot driver
@@ -105,6 +105,16 @@ def _table(text: str) -> dict[str, tuple[str, ...]]:
     for dev in _CHAR_SOURCES[:4]:
         table[f"domain/devices/{dev}"] = _CHAR_ORDER
     return table
+
+
+def _rank(order: tuple[str, ...], el: etree._Element) -> int:
+    """`el`'s place in `order` (``len(order)`` when it has none).  ``TAG+`` places an
+    element that has children apart from an empty one: virtinst writes a boolean property
+    (``<hugepages/>``) at its property's place, the same element made by child objects
+    (``<hugepages><page/></hugepages>``) at the child property's place."""
+    if len(el) and f"{el.tag}+" in order:
+        return order.index(f"{el.tag}+")
+    return order.index(el.tag) if el.tag in order else len(order)
 
 
 def _chain(el: etree._Element) -> str:
@@ -143,10 +153,10 @@ class Profile:
         """Put `el` under `parent` where the profile's order puts it: before the first
         sibling that comes later, else last (also when its tag has no place)."""
         order = self.order_for(parent)
-        if el.tag in order:
-            rank = order.index(el.tag)
+        rank = _rank(order, el)
+        if rank < len(order):
             for idx, sib in enumerate(parent):
-                if sib.tag in order and order.index(sib.tag) > rank:
+                if _rank(order, sib) > rank and _rank(order, sib) < len(order):
                     parent.insert(idx, el)
                     return el
         parent.append(el)
@@ -161,7 +171,7 @@ class Profile:
                 order = self.order_for(node)
                 if order and len(node):
                     kids = list(node)
-                    ranked = sorted(kids, key=lambda k: order.index(k.tag) if k.tag in order else len(order))
+                    ranked = sorted(kids, key=lambda k, o=order: _rank(o, k))
                     if ranked != kids:
                         node[:] = ranked
                 attrs = self._order(_chain(node) + "@") if isinstance(node.tag, str) else ()

@@ -156,8 +156,10 @@ def _char_hosts(parent: Element, o: dict[str, str | None], prefix: str = "") -> 
     """``source.host``/``source.bind_host``/``source.connect_host`` (HOST:PORT) and the
     ``*_service`` ports of a char source, for any element holding one (char devices,
     smartcards, redirdevs, RNG backends)."""
-    for key, mode in (("source.bind_host", "bind"), ("source.connect_host", "connect"),
-                      ("source.host", None)):
+    # source.host writes the main source, in the mode given (a UDP source binding there
+    # keeps a connect_host= for a second, connect source)
+    for key, mode in (("source.host", o.get(prefix + "source.mode")),
+                      ("source.bind_host", "bind"), ("source.connect_host", "connect")):
         if o.get(prefix + key):
             h, p = _host_port(o[prefix + key])
             set_attrs(_char_source(parent, mode), host=h, service=p)
@@ -185,8 +187,10 @@ def _char(tag: str, spec: Spec):
                          ("bind_host", "source.bind_host")):
             if old in o:
                 o[new] = o.pop(old)
-        typ = o.get("type") or "pty"
-        dev = etree.Element(tag, type=typ)
+        typ = o.get("type")
+        dev = etree.Element(tag)  # no type given, none written: libvirt's default is pty
+        if typ:
+            dev.set("type", typ)
         mode = o.get("source.mode")
         if o.get("source.bind_host") or (o.get("host") and mode == "bind"):
             h, p = _host_port(o.get("source.bind_host") or o.get("host"))
@@ -554,13 +558,9 @@ def _hostdev_from_nodedev(g: Guest, hd: Element, dev: Element, devs: list[Elemen
     src = child(hd, "source")
     if kind == "pci":
         hd.set("type", "pci")
+        # the node device's values as its XML gives them (virtinst copies the text)
         child(src, "address", domain=cap.findtext("domain"), bus=cap.findtext("bus"),
               slot=cap.findtext("slot"), function=cap.findtext("function"))
-        addr = src.find("address")
-        for k in ("domain", "bus", "slot", "function"):
-            v = addr.get(k)
-            if v is not None and not v.startswith("0x"):
-                addr.set(k, hex(int(v)))
     elif kind == "usb_device":
         hd.set("type", "usb")
         vendor = cap.find("vendor").get("id")
@@ -642,8 +642,8 @@ def apply_hostdev(g: Guest, optstr: str) -> None:
         devs = _nodedevs(g)
         dev = _lookup_nodedev(g, name)
         _hostdev_from_nodedev(g, hd, dev, devs)
-    if hd.get("mode") == "subsystem" and hd.get("type") in ("pci", "usb") and not hd.get("managed"):
-        hd.set("managed", "yes")
+    if not hd.get("managed"):  # virtinst's DeviceHostdev.set_defaults, whatever the mode
+        hd.set("managed", "no" if g.ci.is_xen() else "yes")
     g.add_device(hd)
 
 

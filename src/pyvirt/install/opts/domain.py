@@ -444,8 +444,14 @@ def apply_qemu_commandline(g: Guest, optstr: str) -> None:
             words = shlex.split(value)
         except ValueError as exc:
             raise SubOptError(str(exc)) from exc
+        # virtinst keeps its args list before its envs list (DomainXMLNamespace)
+        env = cl.find(f"{{{QEMU_NS}}}env")
         for word in words:
-            etree.SubElement(cl, f"{{{QEMU_NS}}}arg", value=word)
+            arg = etree.Element(f"{{{QEMU_NS}}}arg", value=word)
+            if env is not None:
+                env.addprevious(arg)
+            else:
+                cl.append(arg)
     else:
         name, sep, val = value.partition("=")
         if not sep:

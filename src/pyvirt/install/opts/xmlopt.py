@@ -14,7 +14,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import SubOptError, split_tuples
+from pyvirt.install.subopts import CheckError, SubOptError, split_tuples
 
 XML_KEY = re.compile(r"^xpath([0-9]*)\.(delete|create|value|set)$")
 _SEG = re.compile(r"^(?P<tag>[A-Za-z_][\w.:-]*)(?:\[(?P<pred>[^\]]+)\])?$")
@@ -46,7 +46,7 @@ def _actions(optstr: str) -> list[tuple[str, str, str | None]]:
 def _set_action(xpath: str, value: str | None) -> tuple[str, str, str | None]:
     if value is None:
         if "=" not in xpath:
-            raise SubOptError(f"{xpath}: Setting xpath must be in the form of XPATH=VALUE")
+            raise CheckError(f"{xpath}: Setting xpath must be in the form of XPATH=VALUE")
         xpath, value = xpath.rsplit("=", 1)
     return ("set", xpath, value)
 
@@ -56,14 +56,14 @@ def _segments(xpath: str) -> list[str]:
     if xpath.startswith("."):
         xpath = "/domain" + xpath[1:]
     if not (xpath == "/domain" or xpath.startswith("/domain/")):
-        raise SubOptError(f"{xpath} xmlXPathEval() failed")
+        raise CheckError(f"{xpath} xmlXPathEval() failed")
     return [s for s in xpath[len("/domain"):].split("/") if s]
 
 
 def _step(parent: etree._Element, seg: str, create: bool) -> etree._Element | None:
     m = _SEG.match(seg)
     if not m:
-        raise SubOptError(f"/{seg} xmlXPathEval() failed")
+        raise CheckError(f"/{seg} xmlXPathEval() failed")
     tag, pred = m.group("tag"), m.group("pred")
     found = parent.findall(tag)
     index, attrs = None, {}
@@ -73,7 +73,7 @@ def _step(parent: etree._Element, seg: str, create: bool) -> etree._Element | No
         else:
             pm = re.fullmatch(r"@([\w:-]+)=['\"]([^'\"]*)['\"]", pred)
             if not pm:
-                raise SubOptError(f"/{seg} xmlXPathEval() failed")
+                raise CheckError(f"/{seg} xmlXPathEval() failed")
             attrs[pm.group(1)] = pm.group(2)
             found = [e for e in found if e.get(pm.group(1)) == pm.group(2)]
     if index is not None:

@@ -1,0 +1,155 @@
+"""pyvirt install follows virt-install 4.1's general rules found on virt-manager's unseen
+command lines (each checked against Debian's virt-install 4.1): --install kernel=/initrd=
+local files are acquired like URLs, the magic URI's claims hold only for its own URI,
+host devices copy the node device's values, char devices without a type get none, a UDP
+RNG backend keeps both sources, qemu args stay before envs, a user's SMBIOS serial wins
+over cloud-init's, --boot alone is no install method, SEV is checked before the required
+options, --xml's XPath errors are reported bare.
+
+Runs the command in-process against virt-manager's test driver state (no daemon)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests.conformance_data import CONFORMANCE
+
+DATA = CONFORMANCE / "virt-manager-4.1.0" / "tree" / "tests" / "data"
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared conformance data not present")
+CAPS = DATA / "capabilities"
+
+
+@pytest.fixture(autouse=True)
+def _testdriver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testdriver.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
+    monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+    from pyvirt import ids
+    ids.reset_predictable()
+
+
+@pytest.fixture
+def kvm(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", "qemu:///system")
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(CAPS / "kvm-x86_64.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_DOMCAPS", str(CAPS / "kvm-x86_64-domcaps-latest.xml"))
+    return "qemu:///system"
+
+
+def _run(capsys: pytest.CaptureFixture[str], uri: str, *args: str) -> tuple[int, str]:
+    from pyvirt.cli.install import main
+    rc = main(["--connect", uri, "--noautoconsole", "--ram", "64", *args])
+    cap = capsys.readouterr()
+    return rc, cap.out + cap.err
+
+
+def _domain(out: str) -> etree._Element:
+    return etree.fromstring(out[out.index("<domain"):out.index("</domain>") + 9].encode())
+
+
+def test_local_install_kernel_is_acquired(capsys: pytest.CaptureFixture[str], kvm: str,
+                                          tmp_path: Path) -> None:
+    (tmp_path / "vmlinuz").write_text("k")
+    (tmp_path / "initrd.img").write_text("i")
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--print-step", "1",
+                   "--install", f"kernel={tmp_path}/vmlinuz,initrd={tmp_path}/initrd.img")
+    assert rc == 0, out
+    dom = _domain(out)
+    # a scratch copy, shown under the test suite as virt-install shows its own copies
+    assert dom.findtext("os/kernel") == "/VIRTINST-TESTSUITE/vmlinuz"
+    assert dom.findtext("os/initrd") == "/VIRTINST-TESTSUITE/initrd.img"
+
+
+def test_missing_local_install_kernel_fails(capsys: pytest.CaptureFixture[str], kvm: str,
+                                            tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--print-step", "1",
+                   "--install", f"kernel={missing},initrd={missing}")
+    assert rc == 1
+    assert f"Couldn't acquire file {missing}: [Errno 2] No such file or directory" in out
+
+
+def test_fake_uri_claims_only_hold_for_their_uri(capsys: pytest.CaptureFixture[str],
+                                                 kvm: str) -> None:
+    """A later --connect to another URI is the plain test driver (no KVM caps)."""
+    rc, out = _run(capsys, "test:///default", "--disk", "none", "--osinfo", "generic",
+                   "--pxe", "--print-step", "1")
+    assert rc == 0, out
+    assert _domain(out).get("type") == "test"
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
+                   "--print-step", "1")
+    assert _domain(out).get("type") == "kvm"
+
+
+def _devices(capsys: pytest.CaptureFixture[str], uri: str, *args: str) -> etree._Element:
+    rc, out = _run(capsys, uri, "--disk", "none", "--osinfo", "generic", "--pxe",
+                   "--print-step", "1", *args)
+    assert rc == 0, out
+    return _domain(out)
+
+
+def test_hostdev_copies_node_device_values(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    dom = _devices(capsys, kvm, "--hostdev", "15:0.1", "--hostdev", "wlan0,type=net")
+    pci, net = dom.findall("devices/hostdev")
+    assert dict(pci.find("source/address").attrib) == {
+        "domain": "0", "bus": "21", "slot": "0", "function": "1"}
+    assert pci.get("managed") == "yes"
+    assert net.get("mode") == "capabilities" and net.get("managed") == "yes"
+
+
+def test_char_devices_without_type_get_none(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    dom = _devices(capsys, kvm, "--serial", "target.port=3", "--console", "name=foo")
+    assert dom.find("devices/serial").get("type") is None
+    assert dom.find("devices/console").get("type") is None
+    dom = _devices(capsys, kvm, "--serial", "pty")
+    assert dom.find("devices/serial").get("type") == "pty"
+
+
+def test_udp_rng_backend_binds_and_connects(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    dom = _devices(capsys, kvm, "--rng", "egd,backend_host=127.0.0.1,backend_service=8000,"
+                   "backend_type=udp,backend_mode=bind,backend_connect_host=foo,"
+                   "backend_connect_service=708")
+    srcs = [dict(s.attrib) for s in dom.findall("devices/rng/backend/source")]
+    assert srcs == [{"mode": "bind", "host": "127.0.0.1", "service": "8000"},
+                    {"mode": "connect", "host": "foo", "service": "708"}]
+
+
+def test_qemu_args_stay_before_envs(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    dom = _devices(capsys, kvm, "--qemu-commandline", "env=DISPLAY=:0.1",
+                   "--qemu-commandline=-foo bar")
+    cl = dom.find("{http://libvirt.org/schemas/domain/qemu/1.0}commandline")
+    assert [etree.QName(k).localname for k in cl] == ["arg", "arg", "env"]
+
+
+def test_users_smbios_serial_wins_over_cloud_init(capsys: pytest.CaptureFixture[str], kvm: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIRTINST_TEST_SUITE_CLOUDINIT", "1")
+    rc, out = _run(capsys, kvm, "--disk", "/pool-dir/testvol1.img", "--os-variant", "fedora28",
+                   "--cloud-init", "root-password-generate=yes,disable=no",
+                   "--sysinfo", "system.serial=foobar", "--print-step", "1")
+    assert rc == 0, out
+    dom = _domain(out)
+    assert [e.text for e in dom.findall("sysinfo/system/entry")] == ["foobar"]
+
+
+def test_boot_alone_is_no_install_method(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--boot", "cdrom")
+    assert rc == 1
+    assert "An install method must be specified" in out
+
+
+def test_sev_checked_before_required_options(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    rc, out = _run(capsys, kvm, "--osinfo", "generic", "--pxe", "--launchSecurity", "sev")
+    assert rc == 1
+    assert "SEV launch security requires a Q35 UEFI machine" in out
+    assert "--disk storage must be specified" not in out
+
+
+def test_xml_xpath_error_is_bare(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
+                   "--xml", "FOOXPATH")
+    assert rc == 1
+    assert "ERROR    FOOXPATH: Setting xpath must be in the form of XPATH=VALUE" in out
