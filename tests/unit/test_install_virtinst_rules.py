@@ -153,3 +153,35 @@ def test_xml_xpath_error_is_bare(capsys: pytest.CaptureFixture[str], kvm: str) -
                    "--xml", "FOOXPATH")
     assert rc == 1
     assert "ERROR    FOOXPATH: Setting xpath must be in the form of XPATH=VALUE" in out
+
+
+@pytest.mark.parametrize(("osv", "message"), [
+    ("id=foo://bar", "ERROR    Error: --os-variant id=foo://bar: Unknown libosinfo ID 'foo://bar'"),
+    ("foo://bar", "ERROR    Unknown libosinfo ID 'foo://bar'"),
+    ("name=nope", "ERROR    Error: --os-variant name=nope: Unknown OS name 'nope'."),
+    ("nope", "ERROR    Unknown OS name 'nope'."),
+])
+def test_os_variant_refusals_worded_by_form(capsys: pytest.CaptureFixture[str], kvm: str,
+                                            osv: str, message: str) -> None:
+    rc, out = _run(capsys, kvm, "--disk", "none", "--pxe", "--os-variant", osv)
+    assert rc == 1
+    assert message in out
+
+
+def test_hostdev_refusal_carries_the_parser_prefix(capsys: pytest.CaptureFixture[str],
+                                                   kvm: str) -> None:
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
+                   "--host-device", "foobarhostdev")
+    assert rc == 1
+    assert "Error: --hostdev foobarhostdev: Unknown hostdev address string format" in out
+
+
+def test_pxe_warning_follows_the_network(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """A NAT network without a boot file may not PXE-boot; a bridge may (the warnings
+    come with a real install, not with --print-xml)."""
+    _, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
+                  "--network", "network=default")
+    assert "may not support PXE" in out
+    _, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
+                  "--network", "bridge=br0")
+    assert "Starting install" in out and "may not support PXE" not in out

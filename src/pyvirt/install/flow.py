@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ PARSE_ORDER = ["--xml", "--metadata", "--events", "--memory", "--vcpus", "--cpu"
                "--filesystem", "--shmem", "--memdev", "--vsock", "--iommu", "--iothreads",
                "--keywrap", "--cputune", "--numatune", "--memtune", "--blkiotune",
                "--memorybacking", "--pm", "--resource", "--qemu-commandline"]
+#: virt-install's bare refusal of unknown sub-option names (others get ``Error: --opt STR:``)
+UNKNOWN_SUBOPTS = re.compile(r"^Unknown --[\w-]+ options: ")
 OSV = Spec("--os-variant", keys=["name", "short-id", "id", "detect", "require"])
 LOCATION = Spec("--location", keys=["location", "kernel", "initrd"], positional=("location",))
 INSTALL = Spec("--install", keys=["os", "kernel", "initrd", "kernel_args", "kernel_args_overwrite",
@@ -144,13 +147,16 @@ def _osvariant(o: argparse.Namespace, install_os: str | None) -> dict[str, Any]:
             data["detect"] = yesno(d["detect"], "detect")
         if d.get("require") is not None:
             data["require"] = yesno(d["require"], "require")
+    # the sub-option form is looked up by virt-install's option parser, so its refusal
+    # carries the parser's prefix; a bare name or ID is looked up later, bare
+    prefix = f"Error: --os-variant {raw}: " if raw and "=" in raw else ""
     if data["id"]:
         found = osdb.lookup_id(data["id"])
         if found is None:
-            raise Fail(f"Unknown libosinfo ID '{data['id']}'")
+            raise Fail(f"{prefix}Unknown libosinfo ID '{data['id']}'")
         data["name"] = found.name
     elif data["name"] and data["name"] != "list" and osdb.lookup(data["name"]) is None:
-        raise Fail(f"Unknown OS name '{data['name']}'. See `--osinfo list` for valid values.")
+        raise Fail(f"{prefix}Unknown OS name '{data['name']}'. See `--osinfo list` for valid values.")
     return data
 
 
@@ -429,7 +435,7 @@ def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: s
         apply[flag](g, optstr)
     except SubOptError as exc:
         msg = str(exc)
-        if isinstance(exc, CheckError) or msg.startswith("Unknown ") or msg.startswith("Error: "):
+        if isinstance(exc, CheckError) or UNKNOWN_SUBOPTS.match(msg) or msg.startswith("Error: "):
             raise
         prefix = f"{flag}: "
         if msg.startswith(prefix):
@@ -551,8 +557,31 @@ def _validate_launch_security(g: Guest) -> None:
         raise Fail("SEV launch security requires a Q35 UEFI machine")
 
 
+def _supports_pxe(g: Guest) -> bool:
+    """virt-install's supports_pxe: the first NIC other than usermode networking decides;
+    a virtual network PXE-boots when it forwards other than by NAT or its DHCP names a
+    boot file (Network.can_pxe); when in doubt, yes."""
+    from pyvirt.xml.safe import safe_parse
+    for nic in g.devs("interface"):
+        if nic.get("type") == "user":
+            continue
+        if nic.get("type") != "network":
+            return True
+        src = nic.find("source")
+        try:
+            net = safe_parse(g.ci.conn.get_network_xml(src.get("network") if src is not None
+                                                       else "").encode())
+        except Exception:
+            return True
+        mode = net.find("forward").get("mode") if net.find("forward") is not None else None
+        if mode and mode != "nat":
+            return True
+        return any(b.get("file") for b in net.iterfind("ip/dhcp/bootp"))
+    return False
+
+
 def _warnings(o: argparse.Namespace, g: Guest) -> None:
-    if o.pxe and not any(n.get("type") != "user" for n in g.devs("interface")):
+    if o.pxe and not _supports_pxe(g):
         log.warning("The guest's network configuration may not support PXE")
     if g.osinfo.is_generic() and g.is_hvm():
         log.warning("Using --osinfo %s, VM performance may suffer. Specify an accurate OS "

@@ -373,13 +373,17 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
     if clear is not None:
         from pyvirt.install.subopts import yesno
         if kind.tag is None:
-            raise Fail(f"Don't know how to clearxml for {flag}")
+            # refused inside virtinst's option parser, so with its prefix
+            raise Fail(f"Error: {flag} {optstr}: Don't know how to clearxml for {flag}")
         do_clear = yesno(clear, "clearxml")
     refresh = opts.pop("refresh-machine-type", None) if flag == "--boot" else None
     if refresh is not None:
         from pyvirt.install.subopts import yesno
         if yesno(refresh, "refresh-machine-type"):
-            refresh_machine_type(dom)
+            try:
+                refresh_machine_type(dom)
+            except Fail as exc:  # virtinst's parser callback: the parser's prefix
+                raise Fail(f"Error: {flag} {optstr}: {exc}") from exc
     boot_order = _boot_order_request(flag, opts)
     if flag == "--cpu" and opts.get("model") in ("host-copy", "host-model-only") \
             and dom.guest.ci.caps.host_cpu_model:
