@@ -185,3 +185,48 @@ def test_pxe_warning_follows_the_network(capsys: pytest.CaptureFixture[str], kvm
     _, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
                   "--network", "bridge=br0")
     assert "Starting install" in out and "may not support PXE" not in out
+
+
+CLONE_XML = DATA / "cli" / "virtclone"
+
+
+def _clone(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    from pyvirt.cli.clone import main
+    rc = main(["--connect", "test:///default", *args])
+    cap = capsys.readouterr()
+    return rc, cap.out + cap.err
+
+
+def test_clone_accepts_option_prefixes(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out = _clone(capsys, "--original-xml", str(CLONE_XML / "clone-empty.xml"), "--auto",
+                     "--print-xml")
+    assert rc == 0, out
+    assert "<name>" in out
+
+
+def test_clone_force_copy_of_an_empty_drive_needs_no_path(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "src.xml"
+    src.write_text("<domain type='test'><name>orig</name><memory>65536</memory>"
+                   "<os><type>hvm</type></os><devices><disk type='file' device='floppy'>"
+                   "<target dev='fda' bus='fdc'/><readonly/></disk></devices></domain>")
+    rc, out = _clone(capsys, "-n", "clonetest", "--original-xml", str(src),
+                     "--file", str(tmp_path / "unused.img"), "--force-copy=fda", "--print-xml")
+    assert rc == 0, out
+
+
+def test_clone_preserving_a_missing_path_is_refused(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    src = tmp_path / "src.xml"
+    disk = tmp_path / "disk.img"
+    disk.write_text("")
+    src.write_text("<domain type='test'><name>orig</name><memory>65536</memory>"
+                   "<os><type>hvm</type></os><devices><disk type='file' device='disk'>"
+                   f"<source file='{disk}'/><target dev='hda' bus='ide'/></disk></devices>"
+                   "</domain>")
+    missing = tmp_path / "missing.img"
+    rc, out = _clone(capsys, "-n", "clonetest", "--original-xml", str(src), "--file",
+                     str(missing), "--preserve-data", "--print-xml")
+    assert rc == 1
+    assert (f"Could not use path '{missing}' for cloning: Must specify storage creation "
+            f"parameters for non-existent path '{missing}'.") in out

@@ -8,7 +8,7 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="virt-clone", allow_abbrev=False,
+    p = argparse.ArgumentParser(prog="virt-clone",  # prefixes accepted, as argparse does
                                 usage="%(prog)s --original [NAME] ...")
     a = p.add_argument
     a("-c", "--connect", dest="connect")

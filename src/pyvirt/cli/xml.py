@@ -14,7 +14,7 @@ from pyvirt.cli.install import _DEVICES, _GENERAL, _GUEST, _help_request, _print
 
 def _parser() -> argparse.ArgumentParser:
     from pyvirt.install.virtxml import OBJECTS
-    p = argparse.ArgumentParser(prog="virt-xml", allow_abbrev=False,
+    p = argparse.ArgumentParser(prog="virt-xml",  # prefixes accepted, as argparse does
                                 usage="%(prog)s [options]")
     a = p.add_argument
     a("-c", "--connect", dest="connect")

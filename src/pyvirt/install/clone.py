@@ -158,6 +158,12 @@ class Cloner:
                 log.warning("Setting the graphics device port to autoport, in order to avoid "
                             "conflicting.")
                 gfx.set("port", "-1")
+                # virtinst's port setter recomputes autoport: unset for VNC (old libvirt
+                # back compat), yes for SPICE only when both ports are automatic
+                if gfx.get("type") == "spice" and gfx.get("tlsPort") == "-1":
+                    gfx.set("autoport", "yes")
+                else:
+                    gfx.attrib.pop("autoport", None)
         for nic in self.new.findall("devices/interface"):
             tgt = nic.find("target")
             if tgt is not None:
@@ -279,8 +285,10 @@ class Cloner:
             info.new_type = "block"
         if info.action == PRESERVE:
             if path and not self.path_exists(path):
-                raise CloneError(f"Could not use path '{path}' for cloning: Disk path '{path}' "
-                                 "does not exist.")
+                # virtinst validates the preserved disk as a new DeviceDisk without storage
+                raise CloneError(f"Could not use path '{path}' for cloning: Must specify storage "
+                                 "creation parameters for non-existent path "
+                                 f"'{os.path.abspath(path)}'.")
             return
         if existing is not None:
             raise CloneError(f"Could not use path '{path}' for cloning: Clone onto existing "

@@ -35,7 +35,7 @@ def _process_disks(o: argparse.Namespace, cloner: Cloner, checks: dict[str, bool
             continue
         info.check_cloneable()
         newpath = newpaths.pop(0) if newpaths else None
-        if newpath is None and not o.auto_clone:
+        if newpath is None and not o.auto_clone and info.path is not None:
             raise CloneError("Either --auto-clone or --file is required, use '--auto-clone "
                              "or --file' and try again.")
         if newpath is None:
@@ -56,7 +56,7 @@ def run(o: argparse.Namespace) -> int:
     ci = _connect(o.connect)
     if not o.original_guest and not o.original_xml:
         raise CloneError("An original machine name is required, use '--original "
-                         "ORIGINAL_GUEST' and try again.")
+                         "src_name' and try again.")
     src_xml = None
     if o.original_xml:
         with open(o.original_xml, encoding="utf-8") as fh:
