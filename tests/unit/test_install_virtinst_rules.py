@@ -230,3 +230,35 @@ def test_clone_preserving_a_missing_path_is_refused(capsys: pytest.CaptureFixtur
     assert rc == 1
     assert (f"Could not use path '{missing}' for cloning: Must specify storage creation "
             f"parameters for non-existent path '{missing}'.") in out
+
+
+def test_clock_timers_are_one_list(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """Shorthands find or append a timer by name; timerN indexes the same list."""
+    dom = _devices(capsys, kvm, "--clock", "rtc_tickpolicy=merge,hpet_present=no,"
+                   "timer1.name=pit,timer2.name=tsc,timer0.present=yes")
+    assert [dict(t.attrib) for t in dom.findall("clock/timer")] == [
+        {"tickpolicy": "merge", "name": "rtc", "present": "yes"},
+        {"name": "pit", "present": "no"},
+        {"name": "tsc"}]
+
+
+def test_disk_source_options_checked_as_paths(capsys: pytest.CaptureFixture[str], kvm: str,
+                                              tmp_path: Path) -> None:
+    rc, out = _run(capsys, kvm, "--osinfo", "generic", "--pxe", "--print-step", "1",
+                   "--disk", f"type=block,source.dev={tmp_path}/nope")
+    assert rc == 1
+    assert (f"Error: --disk type=block,source.dev={tmp_path}/nope: Must specify storage "
+            f"creation parameters for non-existent path '{tmp_path}/nope'.") in out
+    dom = _devices(capsys, kvm, "--disk", f"{tmp_path},device=floppy")
+    drv = dom.find("devices/disk/driver")
+    assert dom.find("devices/disk").get("type") == "dir" and drv.get("name") == "qemu"
+
+
+def test_logical_pool_volumes_have_no_extension(capsys: pytest.CaptureFixture[str],
+                                                kvm: str) -> None:
+    rc, out = _run(capsys, kvm, "--osinfo", "generic", "--pxe", "--print-step", "1",
+                   "--disk", "size=.0001,pool=pool-logical")
+    assert rc == 0, out
+    disk = _domain(out).find("devices/disk")
+    assert disk.find("source").get("dev") == "/dev/pool-logical/vm1"
+    assert disk.find("driver").get("type") == "raw"

@@ -32,7 +32,8 @@ DISK = Spec("--disk", keys=["path", "pool", "vol", "size", "format", "bus", "dev
                      "cache": "driver.cache", "io": "driver.io", "discard": "driver.discard",
                      "boot_order": "boot.order", "bootorder": "boot.order",
                      "target": "target.dev", "bus": "target.bus",
-                     "source_pool": "source.pool", "source_volume": "source.volume"})
+                     "source_pool": "source.pool", "source_volume": "source.volume",
+                     "source_protocol": "source.protocol", "source_name": "source.name"})
 
 
 def _all_volumes(conn: Any) -> Iterator[tuple[dict, dict]]:
@@ -189,9 +190,11 @@ def apply_disk(g: Guest, optstr: str) -> None:
         # makes its own on first use (build_storage looks it up again).
         base = (pool.path if pool else None) or _default_pool_dir(g)
         ext = fmt or _default_format(g, pool)
-        # virt-install names a raw image .img (StorageVolume.get_file_extension_for_format)
-        suffix = "img" if ext == "raw" else ext
-        path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}.{suffix}"))
+        # virt-install names a raw image .img (StorageVolume.get_file_extension_for_format);
+        # a pool whose volumes are no files has no format, so no extension
+        suffix = "" if pool is not None and pool.type in NO_FORMAT_POOLS else \
+            ".img" if ext == "raw" else f".{ext}"
+        path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}{suffix}"))
         _need_size(size, path)
         _new_disk(g, pool, "default", None, path, size, ext, sparse)
         new = True
@@ -272,9 +275,22 @@ def apply_disk(g: Guest, optstr: str) -> None:
         for key, typ in (("source.dev", "block"), ("source.dir", "dir")):
             if o.get(key):
                 disk.set("type", typ)
-    if g.ci.is_qemu() and disk.find("driver") is None and _names_source(o) \
+    # a local source named by its sub-options is checked as a path is (virtinst's
+    # DeviceDisk works on the source path whichever way it was given)
+    src_path = None if path else next(
+        (o[k] for k in ("source.file", "source.dev", "source.dir") if o.get(k)), None)
+    if src_path and not size and _wants_storage(g, src_path):
+        raise SubOptError("Must specify storage creation parameters for non-existent path "
+                          f"'{src_path}'.")
+    if g.ci.is_qemu() and (path or _names_source(o)) \
             and disk.get("type") in ("file", "block", "dir", "volume", "network"):
-        child(disk, "driver", name="qemu")  # virtinst's _get_default_driver_name
+        # virtinst's _get_default_driver_name (qemu for any disk with a source) and
+        # _qemu_sanitize_drvtype (block storage is raw to QEMU)
+        drv = child(disk, "driver")
+        if not drv.get("name"):
+            drv.set("name", "qemu")
+        if disk.get("type") == "block" and not drv.get("type"):
+            drv.set("type", "raw")
     if by_ref:
         disk.set("type", "volume")
         src = child(disk, "source")
@@ -309,8 +325,9 @@ def apply_disk(g: Guest, optstr: str) -> None:
     if o.get("boot.order"):
         child(disk, "boot", order=o["boot.order"])
     new_paths = {n.path for n in g.flags.extra.get("new_disks", [])}
-    if path and path not in new_paths:
-        check_in_use(g, path, disk.find("readonly") is not None or device == "cdrom",
+    used = path or (src_path if not g.flags.extra.get("probe") else None)
+    if used and used not in new_paths:
+        check_in_use(g, used, disk.find("readonly") is not None or device == "cdrom",
                      disk.find("shareable") is not None)
     g.add_device(disk)
 

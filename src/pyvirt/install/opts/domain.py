@@ -276,7 +276,25 @@ def apply_features(g: Guest, optstr: str) -> None:
             off.add(k)
 
 
+_TIMER_ATTRS = ["name", "present", "tickpolicy", "track", "mode", "frequency",
+                "catchup.threshold", "catchup.slew", "catchup.limit"]
+
+
+def _clock_rank(key: str) -> tuple[int, int]:
+    """virtinst's registration order: the NAME_attr shorthands, offset, then timerN.*
+    attribute by attribute (keys of one attribute keep the command line's order)."""
+    if key in _CLOCK_ORDER:
+        return (0, _CLOCK_ORDER.index(key))
+    if key.startswith("timer") and "." in key:
+        attr = key.split(".", 1)[1]
+        return (1, _TIMER_ATTRS.index(attr) if attr in _TIMER_ATTRS else len(_TIMER_ATTRS))
+    return (2, 0)
+
+
 def apply_clock(g: Guest, optstr: str) -> None:
+    """--clock: one list of timers, as virtinst's clock.timers: a NAME_attr shorthand sets
+    the first timer of that name (appending one when there is none), ``timerN.attr`` the
+    Nth timer of the list (appending empty ones up to it), whichever made it."""
     o = parse(CLOCK, optstr)
     for key in _NOOP_TICKPOLICY:
         o.pop(key, None)
@@ -284,24 +302,32 @@ def apply_clock(g: Guest, optstr: str) -> None:
     clock = child(g.root, "clock")
     if o.get("offset"):
         clock.set("offset", o["offset"])
-    timers: dict[str, dict[str, str]] = {}
-    # virt-install applies the NAME_attr shorthands in its own order, then timerN.*
-    for k, v in sorted(o.items(), key=lambda kv: _CLOCK_ORDER.index(kv[0])
-                       if kv[0] in _CLOCK_ORDER else len(_CLOCK_ORDER)):
-        if k.startswith("timer"):
+    timers = clock.findall("timer")
+
+    def nth(idx: int) -> etree._Element:
+        while len(timers) <= idx:
+            timers.append(append(clock, "timer"))
+        return timers[idx]
+
+    for k, v in sorted(o.items(), key=lambda kv: _clock_rank(kv[0])):
+        if k.startswith("timer") and "." in k:
             idx, attr = k[5:].split(".", 1)
-            timers.setdefault(f"#{idx}", {})[attr] = v or ""
-        elif "_" in k and k != "offset":
+            t = nth(int(idx or 0))
+        elif "_" in k:
             name, attr = k.rsplit("_", 1)
-            timers.setdefault(name, {"name": name})[attr] = v or ""
-    for attrs in timers.values():
-        t = append(clock, "timer", name=attrs.pop("name", None))
-        for a, val in attrs.items():
-            if a.startswith("catchup."):
-                child(t, "catchup").set(a.split(".", 1)[1], val)
-                continue
-            t.set(a, "yes" if a == "present" and yesno(val, a) else
-                  "no" if a == "present" else val)
+            t = next((x for x in timers if x.get("name") == name), None)
+            if t is None:
+                t = append(clock, "timer", name=name)
+                timers.append(t)
+        else:
+            continue
+        val = v or ""
+        if attr.startswith("catchup."):
+            child(t, "catchup").set(attr.split(".", 1)[1], val)
+        elif attr == "present":
+            t.set(attr, "yes" if yesno(val, attr) else "no")
+        else:
+            t.set(attr, val)
 
 
 def apply_events(g: Guest, optstr: str) -> None:
