@@ -61,6 +61,9 @@ source.connect_service source/@service i!
 source.mode source/@mode
 source.master source/@master
 source.slave source/@slave
+source.seclabel[0-9]*.model source/seclabel[]/@model
+source.seclabel[0-9]*.relabel source/seclabel[]/@relabel YN
+source.seclabel[0-9]*.label source/seclabel[]/label
 protocol.type protocol/@type
 log.file log/@file
 log.append log/@append OO
