@@ -262,3 +262,18 @@ def test_logical_pool_volumes_have_no_extension(capsys: pytest.CaptureFixture[st
     disk = _domain(out).find("devices/disk")
     assert disk.find("source").get("dev") == "/dev/pool-logical/vm1"
     assert disk.find("driver").get("type") == "raw"
+
+
+def test_network_pool_volumes_are_network_disks(capsys: pytest.CaptureFixture[str],
+                                                kvm: str) -> None:
+    dom = _devices(capsys, kvm, "--disk", "vol=pool-rbd-ceph/some-rbd-vol",
+                   "--disk", "vol=pool-iscsi-direct/unit:0:0:1")
+    rbd, iscsi = dom.findall("devices/disk")
+    assert rbd.get("type") == "network" and iscsi.get("type") == "network"
+    assert rbd.find("auth").get("username") == "admin"
+    assert rbd.find("auth/secret").get("type") == "ceph"
+    assert rbd.find("source").get("protocol") == "rbd"
+    assert rbd.find("source").get("name") == "rbd-sourcename/some-rbd-vol"
+    assert len(rbd.findall("source/host")) == 3
+    assert iscsi.find("source").get("protocol") == "iscsi"
+    assert iscsi.find("source").get("name").startswith("iqn.2017-12.com.virttest:")

@@ -131,6 +131,50 @@ def _source_from_url(src: Element, url: str) -> None:
         src.set("query", query)
 
 
+#: pools whose volumes a guest reaches over the network (virtinst's network storage backends)
+NETWORK_POOLS = ("rbd", "sheepdog", "gluster", "iscsi-direct")
+
+
+def _network_volume_source(g: Guest, disk: Element, pool: str, name: str, path: str) -> None:
+    """A network pool's volume as a network disk (virtinst's _set_source_network_from_storage
+    and DiskSource.set_network_from_storage): the pool's hosts and auth, the pool type as
+    protocol (iscsi-direct speaks iscsi), the volume named under the pool's source name or,
+    for iscsi-direct, by the IQN in its path."""
+    try:
+        root = safe_parse(g.ci.conn.get_pool_xml(pool).encode())
+    except Exception:
+        return
+    ptype = root.get("type")
+    disk.set("type", "network")
+    for old in disk.findall("source"):
+        disk.remove(old)
+    auth = root.find("source/auth")
+    if auth is not None and auth.get("type"):
+        el = child(disk, "auth", username=auth.get("username"))
+        sec = auth.find("secret")
+        child(el, "secret", type=auth.get("type"),
+              uuid=sec.get("uuid") if sec is not None else None)
+    src = child(disk, "source", protocol="iscsi" if ptype == "iscsi-direct" else ptype)
+    for host in root.findall("source/host"):
+        etree.SubElement(src, "host", {k: v for k, v in (("name", host.get("name")),
+                                                         ("port", host.get("port"))) if v})
+    if ptype == "iscsi-direct":
+        vname = path.split("-iscsi-", 1)[-1] if "-iscsi-iqn." in path else ""
+    else:
+        vname = ""
+        if root.findtext("source/name"):
+            vname = (root.findtext("source/name") or "") + (
+                root.find("source/dir").get("path", "") if root.find("source/dir") is not None else "")
+            if not vname.endswith("/"):
+                vname += "/"
+        vname += name
+    if vname:
+        src.set("name", vname)
+    drv = disk.find("driver")
+    if drv is not None and g.ci.is_qemu():
+        drv.set("type", "raw")
+
+
 def _pool_by_name(conn: Any, name: str) -> PoolInfo | None:
     for pool in conn.list_pools():
         if pool.name == name:
@@ -159,6 +203,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
     if o.get("vol") and not (o.get("pool") and "/" not in o["vol"]) and o["vol"].count("/") != 1:
         raise SubOptError("Storage volume must be specified as vol=poolname/volname")
     disk = etree.Element("disk", type="file", device=device)
+    netvol: tuple[str, str, str] | None = None  # a network pool's volume: (pool, name, path)
     # source.pool/source.volume name the volume in the XML itself (<disk type='volume'>,
     # virtinst's DeviceDisk.source); vol=POOL/VOL only finds the path of one.
     by_ref = bool(o.get("source.pool") or o.get("source.volume"))
@@ -178,6 +223,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         if vol is None:
             raise SubOptError(f"Storage volume not found: no storage vol with matching name '{vname}'")
         path = vol.path
+        netvol = (pname, vname, vol.path)
     sparse = yesno(o["sparse"], "sparse") if o.get("sparse") is not None else True
     new = False
     if path is None and not o.get("vol") and (size or o.get("pool")):
@@ -198,6 +244,8 @@ def apply_disk(g: Guest, optstr: str) -> None:
         _need_size(size, path)
         _new_disk(g, pool, "default", None, path, size, ext, sparse)
         new = True
+        if pool is not None and pool.type in NETWORK_POOLS:
+            netvol = (pool.name, os.path.basename(path), path)
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
     elif path and size and not o.get("vol") and not os.path.exists(path) and not path_is_url(path) \
@@ -291,6 +339,8 @@ def apply_disk(g: Guest, optstr: str) -> None:
             drv.set("name", "qemu")
         if disk.get("type") == "block" and not drv.get("type"):
             drv.set("type", "raw")
+    if netvol is not None and not by_ref:
+        _network_volume_source(g, disk, *netvol)
     if by_ref:
         disk.set("type", "volume")
         src = child(disk, "source")
