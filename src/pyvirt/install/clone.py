@@ -324,6 +324,8 @@ class Cloner:
             if info.action == SHARE:
                 continue
             info.check_cloneable()
+            if info.path is None:
+                continue  # a drive without media stays without (virtinst's empty clone disk)
             if info.new_path is None:
                 path = clone_path(self.src_name, self.name, info.path, self.path_exists)
                 self.set_new_path(info, path)

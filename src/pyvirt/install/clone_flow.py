@@ -35,7 +35,12 @@ def _process_disks(o: argparse.Namespace, cloner: Cloner, checks: dict[str, bool
             continue
         info.check_cloneable()
         newpath = newpaths.pop(0) if newpaths else None
-        if newpath is None and not o.auto_clone and info.path is not None:
+        if info.path is None:
+            # a drive without media still takes its --file from the list (virt-clone's
+            # _process_disks) but keeps no source
+            cloner.set_new_path(info, None)
+            continue
+        if newpath is None and not o.auto_clone:
             raise CloneError("Either --auto-clone or --file is required, use '--auto-clone "
                              "or --file' and try again.")
         if newpath is None:
