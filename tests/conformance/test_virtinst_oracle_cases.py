@@ -98,9 +98,9 @@ CATEGORIES = {
 
 def _argv(kind: str, category: str, options: str, places: dict[str, str]) -> list[str]:
     """test_cli.py's App._default_args on the category's options."""
+    if "--use-default-args-false" in options:  # test_cli.py: the line's own options only
+        return shlex.split(options.replace("--use-default-args-false", "") % places)
     cli = (CATEGORIES[category] + " " + options) % places
-    if "--use-default-args-false" in cli:
-        return shlex.split(cli.replace("--use-default-args-false", ""))
     extra = "" if kind == "compare" else "--debug"
     if "--connect " not in cli:
         extra += " --connect " + places["URI-TEST-SUITE"]
