@@ -531,7 +531,7 @@ def _macs_in_use(g: Guest) -> set[str]:
 def _validate(o: argparse.Namespace, g: Guest, inst: Installer) -> None:
     # virt-install checks launch security while setting the guest's defaults, before it
     # gathers the missing required options (validate_required_options); a reinstall
-    # skips Guest.set_defaults, so the check
+    # skips Guest.set_defaults and with it this check
     if not o.reinstall:
         _validate_launch_security(g)
     msg = ""

@@ -223,7 +223,9 @@ def apply_disk(g: Guest, optstr: str) -> None:
         if vol is None:
             raise SubOptError(f"Storage volume not found: no storage vol with matching name '{vname}'")
         path = vol.path
-        netvol = (pname, vname, vol.path)
+        vpool = _pool_by_name(conn, pname)
+        if vpool is not None and vpool.type in NETWORK_POOLS:
+            netvol = (pname, vname, vol.path)
     sparse = yesno(o["sparse"], "sparse") if o.get("sparse") is not None else True
     new = False
     if path is None and not o.get("vol") and (size or o.get("pool")):
