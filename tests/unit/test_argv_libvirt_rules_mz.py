@@ -245,3 +245,11 @@ def test_pci_option_roms() -> None:
     assert "<rom enabled='no'/>" in _dom(nic.format(n=3, rom="<rom file=''/>")).to_xml(inactive=True).replace('"', "'")
     with pytest.raises(XMLError, match="ROM tuning is not supported when ROM is disabled"):
         _dom(nic.format(n=1, rom="<rom enabled='no' bar='on'/>"))
+
+
+def test_machine_types_qemu_7_2_lacks_are_refused_without_probed_caps() -> None:
+    with pytest.raises(XMLError, match="does not support machine type 'pc-i440fx-wily'"):
+        _argv("", "pc-i440fx-wily")
+    with pytest.raises(XMLError, match="does not support machine type 'pc-1.2'"):
+        _argv("", "pc-1.2")
+    assert "pc-q35-4.0.1" in _argv("", "pc-q35-4.0.1")

@@ -39,6 +39,17 @@ __all__ = ["RuntimePaths", "build_argv", "build_env", "format_args", "main", "pa
 
 DEFAULT_BINARY = "/usr/bin/qemu-system-x86_64"
 
+#: the x86 machine types of QEMU 7.2 (``-M help``), which the argv builder checks a domain
+#: against when it has no probed capabilities (libvirt's test harness uses QEMU 7.2's)
+QEMU_7_2_X86_MACHINES = frozenset(
+    ["pc", "q35", "isapc", "microvm", "none"]
+    + [f"pc-i440fx-{v}" for v in ("1.4", "1.5", "1.6", "1.7", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6",
+                                  "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1",
+                                  "4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2")]
+    + [f"pc-q35-{v}" for v in ("2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1",
+                               "4.0", "4.0.1", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0",
+                               "7.1", "7.2")])
+
 
 def libvirt_disk_order(disks: list[Any]) -> list[Any]:
     """The order libvirt keeps disks in (virDomainDiskInsert: grouped by bus, by target within
@@ -111,6 +122,9 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"machine type {machine!r}")
     if caps is not None and getattr(caps, "machines", None) and caps.machine(machine) is None:
         raise unsupported(f"machine type {machine!r} (not offered by {getattr(caps, 'binary', 'QEMU')})")
+    if caps is None and machine not in QEMU_7_2_X86_MACHINES:  # libvirt's test capabilities: QEMU 7.2
+        emulator = domain.devices.emulator or DEFAULT_BINARY
+        raise XMLError(f"Emulator '{emulator}' does not support machine type '{machine}'", domain.os.line)
 
 
 def _check_loader(domain: Any) -> None:
