@@ -356,3 +356,16 @@ def test_http_cookies_are_written_for_qemu_at_start(tmp_path) -> None:
     assert oct((tmp_path / "secret-vda-httpcookie").stat().st_mode & 0o777) == "0o600"
     found.forget()
     assert not (tmp_path / "secret-vda-httpcookie").exists()
+
+
+def test_define_fills_network_disk_defaults_and_tcp_chardev_protocol() -> None:
+    devices = ("<disk type='network' device='disk'><driver name='qemu'/><source protocol='nbd' name='b'>"
+               "<host name='example.org'/></source><target dev='vda' bus='virtio'/></disk>"
+               "<disk type='block' device='cdrom' snapshot='no'><source dev='/dev/sr0'/><target dev='hdc' "
+               "bus='ide'/></disk>"
+               "<channel type='tcp'><source mode='connect' host='localhost' service='2'/>"
+               "<target type='virtio' name='x'/></channel>")
+    xml = fill_defaults(parse_domain(BASE.format(devices=devices, machine="pc", top="", after_os=""))).to_xml()
+    assert "<driver name='qemu' type='raw'/>" in xml and "<host name='example.org' port='10809'/>" in xml
+    assert "snapshot=" not in xml
+    assert "<protocol type='raw'/>" in xml

@@ -16,13 +16,13 @@ import grp
 import pwd
 from typing import Any
 
+from pyvirt.xml.defaults import NET_DEFAULT_PORTS
 from pyvirt.xml.errors import XMLError
 
 from .argv_common import unsupported
 
-#: virStorageSourceNetworkDefaultPort (libvirt fills these in when a <host> has no port)
-DEFAULT_PORTS = {"nbd": 10809, "rbd": 6789, "gluster": 24007, "iscsi": 3260, "http": 80,
-                 "https": 443, "ftp": 21, "ftps": 990}
+#: the port of a <host> without one: libvirt's defaults (filled at define) and Ceph's monitor port
+DEFAULT_PORTS = {**NET_DEFAULT_PORTS, "rbd": 6789}
 _URL_PROTOCOLS = ("http", "https", "ftp", "ftps")
 #: libvirt's qemu.conf gluster_debug_level default
 _GLUSTER_DEBUG = 4

@@ -14,7 +14,21 @@ import random
 import uuid as uuidlib
 from dataclasses import dataclass
 
-from .domain import CPU, OS, Address, Audio, CharDev, Clock, Controller, Domain, Input, Listen, MemBalloon
+from .domain import (
+    CPU,
+    OS,
+    Address,
+    Audio,
+    BackingStore,
+    CharDev,
+    Clock,
+    Controller,
+    Disk,
+    Domain,
+    Input,
+    Listen,
+    MemBalloon,
+)
 from .errors import XMLValidationError
 from .generic_defaults import (
     blkio_defaults,
@@ -203,7 +217,7 @@ def _disks(dom: Domain) -> None:
         if disk.target_bus == "ide" and q35:
             raise XMLValidationError("IDE controllers are unsupported for this QEMU binary or machine type",
                                      disk.line)
-        has_source = any((disk.source_file, disk.source_dev, disk.source_volume))
+        has_source = any((disk.source_file, disk.source_dev, disk.source_volume, disk.source_protocol))
         if has_source and disk.driver_type is None and disk.type != "volume":
             disk.driver_type = "raw"
         if (disk.driver_type or disk.driver_cache) and disk.driver_name is None:
@@ -214,7 +228,21 @@ def _disks(dom: Domain) -> None:
         if enc is not None and enc.engine in (None, "default"):  # qemuDomainDeviceDiskDefPostParse
             enc.engine = "qemu"
         disk_parse_rules(disk)
+        if disk.snapshot == "no" and (disk.readonly or disk.device == "cdrom"):
+            disk.snapshot = None  # virDomainDiskDefFormat: a read-only disk is never snapshotted anyway
+        layer: Disk | BackingStore | None = disk
+        while layer is not None:  # virStorageSourceNetworkAssignDefaultPorts, the whole chain
+            for host in getattr(layer, "source_hosts", None) or []:
+                if host.port is None and (host.transport or "tcp") == "tcp" and host.name:
+                    host.port = NET_DEFAULT_PORTS.get(layer.source_protocol or "")
+            layer = layer.backing_store
     dom.devices.disks = order_disks(dom.devices.disks)
+
+
+#: virStorageSourceNetworkDefaultPort: the port a network <host> without one gets at define
+#: (none for rbd: its client finds the monitors itself)
+NET_DEFAULT_PORTS = {"nbd": 10809, "gluster": 24007, "iscsi": 3260, "http": 80, "https": 443,
+                     "ftp": 21, "ftps": 990}
 
 
 # ------------------------------------------------------------------ char devices

@@ -761,8 +761,8 @@ class NetSource:
     source_identity_group: str | None = attr("source/identity/@group")
     #: http(s)/ftp(s) (QEMU's curl driver): cookies sent (passed as a secret), certificate check,
     #: read-ahead bytes and the request timeout
-    source_cookies: list[NetCookie] = children("source/cookies/cookie", NetCookie)
     source_ssl_verify: bool | None = attr("source/ssl/@verify", YESNO)
+    source_cookies: list[NetCookie] = children("source/cookies/cookie", NetCookie)
     source_readahead: int | None = attr("source/readahead/@size", Int(1))
     source_timeout: int | None = attr("source/timeout/@seconds", Int(1))
 

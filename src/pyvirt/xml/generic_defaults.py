@@ -327,11 +327,18 @@ def net_host_rules(hosts: list[NetHost]) -> None:
 
 def chardev_protocol_rule(dom: Domain) -> None:
     """virDomainChrSourceDefParseProtocol: ``<protocol type>`` belongs to TCP sources only; on
-    any other source libvirt does not read it (so it is not kept or written)."""
+    any other source libvirt does not read it (so it is not kept or written), and a TCP source
+    without one is written with ``raw`` (virDomainChrSourceDefFormat)."""
     devs = dom.devices
-    for dev in (*devs.serials, *devs.parallels, *devs.consoles, *devs.channels, *devs.redirdevs):
+    for dev in (*devs.serials, *devs.parallels, *devs.consoles, *devs.channels, *devs.redirdevs,
+                *devs.smartcards):
         if dev.type != "tcp":
             dev.protocol_type = None
+        elif dev.protocol_type is None:
+            dev.protocol_type = "raw"
+    for rng in devs.rngs:  # an egd backend's socket is a character device source too
+        if rng.backend_model == "egd" and rng.backend_type == "tcp" and rng.backend_protocol_type is None:
+            rng.backend_protocol_type = "raw"
 
 
 def graphics_format_rules(dom: Domain) -> None:
