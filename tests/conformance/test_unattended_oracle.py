@@ -81,12 +81,26 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path |
                                             functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    # the same over https, its certificate from a CA both tools are told to trust
+    import ssl
+
+    from tests.tlscerts import TestCA
+    ca = TestCA(tmp_path_factory.mktemp("ca"))
+    cert, key = ca.issue("server", "/C=GB/O=pyvirt test/CN=127.0.0.1", server=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpsd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(root)))
+    httpsd.socket = ctx.wrap_socket(httpsd.socket, server_side=True)
+    threading.Thread(target=httpsd.serve_forever, daemon=True).start()
     ftpd = _ftp_server(root)
     yield {"root": root, "dir": tree, "url": f"http://127.0.0.1:{httpd.server_address[1]}/fedora",
            "iso": root / "tree.iso",
+           "https": f"https://127.0.0.1:{httpsd.server_address[1]}/fedora", "ca": ca.cert,
            "ftp": f"ftp://127.0.0.1:{ftpd.address[1]}/fedora" if ftpd else "ftp://"}
-    httpd.shutdown()
-    httpd.server_close()
+    for server in (httpd, httpsd):
+        server.shutdown()
+        server.server_close()
     if ftpd:
         ftpd.close_all()
 
@@ -164,6 +178,8 @@ CASES = {
                        "--extra-args console=ttyS0",
     "ftp-tree": "--name ftp1 --memory 1024 --disk none --location {ftp} --unattended "
                 "admin-password-file={root}/same,profile=jeos",
+    "https-tree": "--name tls1 --memory 1024 --disk none --location {https} --unattended "
+                  "admin-password-file={root}/same,profile=jeos",
     "http-debian": "--name deb --memory 1024 --disk none --location {url} --os-variant debian11 "
                    "--unattended admin-password-file={root}/same,user-password-file={root}/same",
     "http-ubuntu": "--name ub --memory 1024 --disk none --location {url} --os-variant ubuntu20.04 "
@@ -195,7 +211,9 @@ def test_same_install_as_virt_install(case: str, trees: dict, tmp_path: Path) ->
     line = CASES[case].format(**{k: str(v) for k, v in trees.items()})
     if "ftp://" in line and trees["ftp"] == "ftp://":
         pytest.skip("pyftpdlib (test dependency) missing")
-    ref, ours = _run_both(line + " --print-step all", tmp_path)
+    # https: urllib (pyvirt) reads SSL_CERT_FILE, requests (virt-install) REQUESTS_CA_BUNDLE
+    ref, ours = _run_both(line + " --print-step all", tmp_path, SSL_CERT_FILE=str(trees["ca"]),
+                          REQUESTS_CA_BUNDLE=str(trees["ca"]))
     assert ref.returncode == 0, ref.stderr[-2000:]
     assert ours.returncode == 0, ours.stderr[-2000:]
     _same_xml(ref.stdout, ours.stdout)
