@@ -69,6 +69,15 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path |
         subprocess.run(["xorrisofs", "-quiet", "-o", str(root / f"{name}.iso"), "-V", label, *extra,
                         "-b", "boot.img", "-no-emul-boot", "-J", "-rational-rock", str(disc)],
                        check=True, capture_output=True)
+    # the server DVD label on a disc with the kernel where osinfo-db says it is
+    discloc = root / "discloc"
+    (discloc / "isolinux").mkdir(parents=True)
+    (discloc / "boot.img").write_bytes(b"\0" * 2048)
+    for name in ("vmlinuz", "initrd.img"):
+        (discloc / "isolinux" / name).write_bytes((tree / "images" / "pxeboot" / name).read_bytes())
+    subprocess.run(["xorrisofs", "-quiet", "-o", str(root / "server-location.iso"), "-V",
+                    "Fedora-S-dvd-x86_64-36", "-sysid", "LINUX", "-b", "boot.img", "-no-emul-boot",
+                    "-J", "-rational-rock", str(discloc)], check=True, capture_output=True)
     for name, text in (("admin", "adminpw\n"), ("user", "userpw\n"), ("same", "s3cret\n"),
                        ("extra.cfg", "injected by test\n")):
         (root / name).write_text(text)
@@ -200,6 +209,8 @@ CASES = {
     "detect-cdrom": "--name d --memory 1024 --disk none --cdrom {root}/debian.iso",
     "media-scripts": "--name srv --memory 1024 --disk none --cdrom {root}/fedora-server.iso "
                      "--unattended admin-password-file={root}/same",
+    "media-location": "--name ml --memory 1024 --disk none --location {root}/server-location.iso "
+                      "--unattended admin-password-file={root}/same",
     "inject-overwrite": "--name inj --memory 1024 --disk none --location {url} "
                         "--initrd-inject {root}/extra.cfg --unattended admin-password-file={root}/same "
                         "--install kernel_args=ro,kernel_args_overwrite=yes",

@@ -47,6 +47,7 @@ class Installer:
     initrd_inject: list[str] = field(default_factory=list)  # --initrd-inject files
     reinstall_xml: str | None = None  # --reinstall: the domain's definition, kept as final
     detected_os: str | None = None  # the OS a --location tree's .treeinfo names
+    location_disc: str | None = None  # a --location ISO osinfo-db identified
     _cdrom_added: bool = False
     _seed_iso: str | None = None
     _install_ram: int = 0  # KiB the install boot needs (network installs)
@@ -113,6 +114,8 @@ class Installer:
         loc = self.location or ""
         try:
             reader = self._reader()
+            if reader.is_iso and self._identified_iso(reader):
+                return
             self.detected_os = treeinfo_os(reader)
             if self.location_kernel:
                 for rel in (self.location_kernel, self.location_initrd or ""):
@@ -131,6 +134,26 @@ class Installer:
                              "directory of an install tree.\nSee virt-install man page for "
                              "various distro examples.")
         self.location_kernel, self.location_initrd = found
+
+    def _identified_iso(self, reader: object) -> bool:
+        """virtinst's _LibosinfoDistro, first of its distro checks for an ISO: a disc
+        osinfo-db identifies names the OS and, unless --location kernel=/initrd= does,
+        where its kernel and initrd are."""
+        from pyvirt.install.osinfo import identify_media
+        found = identify_media(self.location or "")
+        if found is None:
+            return False
+        kernel, initrd = found[1].findtext("kernel"), found[1].findtext("initrd")
+        if not (kernel and initrd):  # live media and the like: the usual search
+            return False
+        self.detected_os = found[0].name
+        self.location_disc = self.location
+        pair = (self.location_kernel, self.location_initrd) if self.location_kernel else (kernel, initrd)
+        for rel in pair:
+            if not reader.exists(rel or ""):  # type: ignore[attr-defined]
+                raise RuntimeError(f"Couldn't find file '{rel}' in '{self.location}'")
+        self.location_kernel, self.location_initrd = pair
+        return True
 
     def _can_set_bootorder(self, g: Guest) -> bool:
         return (not g.is_container() and g.root.find("os/kernel") is None
@@ -292,7 +315,7 @@ class Installer:
                                   hostname=g.name or "",
                                   url=self.location if self.url_location() else None,
                                   injection=injection,
-                                  disc=None if treemedia or not self.cdrom else self.cdrom)
+                                  disc=self.location_disc if treemedia else self.cdrom)
 
     def _add_kernel_args(self, extra: str) -> None:
         """Arguments the install itself needs go after --extra-args; a whole command line
