@@ -1159,6 +1159,22 @@ class JobInfo(Record):
 # --------------------------------------------------------------------------------------------
 # The interface
 
+    def backup_params(self) -> dict[str, Any]:
+        """A backup job's statistics as libvirt's typed parameters (qemuDomainBackupJobDataToParams,
+        what virDomainGetJobStats and the job-completed event carry): copied bytes for a push
+        job, scratch space for a pull job, whether a finished one succeeded, its error."""
+        params: dict[str, Any] = {"operation": self.operation, "time_elapsed": self.time_elapsed}
+        if self.disk_total or self.disk_processed:
+            params.update(disk_total=self.disk_total, disk_processed=self.disk_processed,
+                          disk_remaining=self.disk_remaining)
+        if self.temp_used or self.temp_total:
+            params.update(disk_temp_used=self.temp_used, disk_temp_total=self.temp_total)
+        if self.type != 2:  # not VIR_DOMAIN_JOB_UNBOUNDED: finished
+            params["success"] = self.type == 3  # VIR_DOMAIN_JOB_COMPLETED
+        if self.error:
+            params["errmsg"] = self.error
+        return params
+
 
 class ConsoleStream(abc.ABC):
     """A guest serial console: bytes both ways until closed."""

@@ -31,3 +31,28 @@ def test_signals_cockpit_listens_to_are_emitted() -> None:
     another process, and a disk startupPolicy, which could drop a missing medium, is refused)."""
     emitted = {member for _iface, member, _args in OBJECT_SIGNALS.values()}
     assert {"BalloonChange", "DeviceAdded", "DeviceRemoved", "TrayChange"} <= emitted
+
+
+def test_backup_job_statistics_are_libvirts_backup_fields() -> None:
+    """A backup's job statistics (GetJobStats, the JobCompleted signal) carry libvirt's backup
+    fields with libvirt's types (qemuDomainBackupJobDataToParams), not a migration's."""
+    from pyvirt.api import JobInfo
+    from pyvirt.dbus.members import _job_stats
+    from pyvirt.dbus.service import OBJECT_SIGNALS
+
+    running = JobInfo(2, 9, 40, disk_total=100, disk_processed=60, disk_remaining=40)
+    stats = _job_stats(running)
+    assert {k: (v.signature, v.value) for k, v in stats.items()} == {
+        "operation": ("i", 9), "time_elapsed": ("t", 40), "disk_total": ("t", 100), "disk_processed": ("t", 60),
+        "disk_remaining": ("t", 40)}  # no "success" while it runs
+    pulled = JobInfo(3, 9, 70, temp_used=0, temp_total=16, error="Operation canceled")
+    assert list(pulled.backup_params()) == ["operation", "time_elapsed", "disk_temp_used", "disk_temp_total",
+                                            "success", "errmsg"]
+    _iface, member, arguments = OBJECT_SIGNALS["Domain.job-completed"]
+    event = type("E", (), {"params": pulled.backup_params()})()
+    (signal,) = arguments(event)
+    assert member == "JobCompleted"
+    assert {k: v.signature for k, v in signal.items()} == {
+        "operation": "i", "time_elapsed": "t", "disk_temp_used": "t", "disk_temp_total": "t", "success": "b",
+        "errmsg": "s"}
+    assert signal["success"].value is True

@@ -109,22 +109,6 @@ def _guest_disks(dom: Domain) -> list[GuestDisk]:
     return out
 
 
-def completed_params(info: JobInfo) -> dict[str, Any]:
-    """A finished backup's statistics as libvirt's job-completed event carries them
-    (qemuDomainBackupJobDataToParams): copied bytes for a push job, scratch space for a pull
-    job, whether it succeeded and its error."""
-    params: dict[str, Any] = {"operation": info.operation, "time_elapsed": info.time_elapsed}
-    if info.disk_total or info.disk_processed:
-        params.update(disk_total=info.disk_total, disk_processed=info.disk_processed,
-                      disk_remaining=info.disk_remaining)
-    if info.temp_used or info.temp_total:
-        params.update(disk_temp_used=info.temp_used, disk_temp_total=info.temp_total)
-    params["success"] = info.type == JOB_COMPLETED
-    if info.error:
-        params["errmsg"] = info.error
-    return params
-
-
 class BackupMixin:
     """virDomainBackupBegin/GetXMLDesc for :class:`pyvirt.daemon.driver.QemuDriver`."""
 
@@ -402,7 +386,7 @@ class BackupMixin:
             from pyvirt.api import JobCompletedEvent
 
             self.events.publish(JobCompletedEvent(rec.name, rec.uuid, timestamp=time.time(), id=rec.id,  # type: ignore[attr-defined]
-                                                  params=completed_params(info)))
+                                                  params=info.backup_params()))
 
     async def _backup_cleanup(self, run: Running, job: BackupJob, *, failed: bool) -> None:
         """Dismiss the jobs, stop the export, drop the nodes and temporary bitmaps; a failed

@@ -874,6 +874,9 @@ def _job_stats(job: api.JobInfo) -> dict[str, Any]:
     for no job, as libvirt."""
     if job.type == 0:
         return {}
+    if job.operation == 9:  # VIR_DOMAIN_JOB_OPERATION_BACKUP: libvirt's backup fields
+        kinds = {"operation": "i", "success": "b", "errmsg": "s"}
+        return _typed([(k, kinds.get(k, "t"), v) for k, v in job.backup_params().items()])
     pairs: list[tuple[str, str, Any]] = [("operation", "i", job.operation), ("time_elapsed", "t", job.time_elapsed)]
     for name in ("data_total", "data_processed", "data_remaining"):
         pairs.append((name, "t", getattr(job, name)))
