@@ -175,8 +175,7 @@ class VcpuMixin:
                                       ErrorDomain.QEMU) from None
             assert rec.live is not None
             changed = copy.deepcopy(rec.live)
-            states = V.make_individual(changed) if enable else V.entries(changed)
-            for v in states[first:first + slot.count]:
+            for v in V.make_individual(changed)[first:first + slot.count]:
                 v.enabled = enable
             V.sync_current(changed)
             slots = await self._vcpu_slots(run)
