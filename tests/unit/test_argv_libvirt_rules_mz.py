@@ -253,3 +253,37 @@ def test_machine_types_qemu_7_2_lacks_are_refused_without_probed_caps() -> None:
     with pytest.raises(XMLError, match="does not support machine type 'pc-1.2'"):
         _argv("", "pc-1.2")
     assert _argv("", "pc-q35-4.0.1")[5].startswith("pc-q35-4.0.1,")
+
+
+def test_ethernet_nics_are_taps() -> None:
+    eth = ("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><script path='/etc/qemu-ifup'/>"
+           "<target dev='mytap0' managed='no'/><model type='virtio'/></interface>")
+    argv = _argv(eth)
+    netdevs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-netdev"]
+    assert netdevs[0]["type"] == "tap" and "fd" in netdevs[0]
+    xml = _dom(eth).to_xml(inactive=True).replace('"', "'")
+    assert "<script path='/etc/qemu-ifup'/>\n      <target dev='mytap0' managed='no'/>" in xml
+    with pytest.raises(XMLError, match="scripts are not supported on interfaces of type user"):
+        _argv("<interface type='user'><script path='/s'/></interface>")
+
+
+def test_ethernet_taps_in_the_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import nics
+    from pyvirt.network import hostnet
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(hostnet, "open_tap", lambda name, vnet_hdr=True: calls.append(("open", name)) or 42)
+    monkeypatch.setattr(hostnet, "link_up", lambda name: calls.append(("up", name)))
+    monkeypatch.setattr(nics, "_run_script", lambda script, tap: calls.append(("script", script, tap)))
+    nic = _dom("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><script path='/s'/></interface>"
+               ).devices.interfaces[0]
+    assert nics.open_tap(nic, None, {"vnet0"}) == 42
+    assert calls == [("open", "vnet1"), ("up", "vnet1"), ("script", "/s", "vnet1")] and nic.target_dev == "vnet1"
+    unmanaged = _dom("<interface type='ethernet'><target dev='mytap0' managed='no'/></interface>").devices.interfaces[0]
+    calls.clear()
+    assert nics.open_tap(unmanaged, None, {"mytap0"}) == 42 and calls == [("open", "mytap0")]
+    with pytest.raises(PyvirtError, match="No such device"):
+        nics.open_tap(unmanaged, None, set())
+    with pytest.raises(PyvirtError, match="needs qemu:///system"):
+        nics.session_nic(_dom("<interface type='ethernet'/>").devices.interfaces[0])

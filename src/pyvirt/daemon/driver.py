@@ -79,6 +79,7 @@ from pyvirt.qemu.qmp import BoundedEventListener, Runstate
 from pyvirt.qemu.qmp import connect as qmp_connect
 from pyvirt.xml import Domain, XMLError
 from pyvirt.xml.defaults import assign_start_defaults
+from pyvirt.xml.domain import TAP_NIC_TYPES
 from pyvirt.xml.validate import parse_cpuset
 from pyvirt.xml.vcpus import startup_plugs
 
@@ -689,7 +690,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if self.networks is None:
                 for note in nics.session_fallback(dom):
                     log.warning("%s: %s", rec.name, note)
-            if any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
+            if any(nic.type in TAP_NIC_TYPES for nic in dom.devices.interfaces):
                 taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
                 await asyncio.to_thread(nics.apply_bandwidth, dom)
             dom_id = self._allocate_id(persist=False)

@@ -24,6 +24,7 @@ from pyvirt.daemon.hotplug import probe_device, with_device
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml import Domain, XMLError
 from pyvirt.xml.defaults import assign_start_defaults
+from pyvirt.xml.domain import TAP_NIC_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class NicHotplugMixin:
                 log.warning("%s: %s", rec.name, note)
         assign_start_defaults(live)  # the new NIC's alias, as at start
         fd = fd_name = None
-        if nic.type in ("network", "bridge"):
+        if nic.type in TAP_NIC_TYPES:
             fd = await asyncio.to_thread(nics.open_tap, nic, self.networks)
             fd_name = f"fd-{nic.alias}"
         try:
@@ -208,7 +209,7 @@ class NicHotplugMixin:
                 nic_by_name(target, device)  # each copy must have it, before anything changes
             if rec.live is not None and any(t is rec.live for t in targets):
                 nic = copy.deepcopy(nic_by_name(rec.live, device))
-                if nic.type not in ("network", "bridge") or not nic.target_dev:  # virNetDevSupportsBandwidth
+                if nic.type not in TAP_NIC_TYPES or not nic.target_dev:  # virNetDevSupportsBandwidth
                     raise PyvirtError(f"unsupported configuration: setting bandwidth on interfaces of type "
                                       f"'{nic.type}' is not implemented yet", ErrorCode.CONFIG_UNSUPPORTED,
                                       ErrorDomain.QEMU)
@@ -221,7 +222,7 @@ class NicHotplugMixin:
         rec = self.lookup(dom)
         self._running(rec)
         nic = nic_by_name(rec.current(), device)
-        if nic.type not in ("network", "bridge") or not nic.target_dev:
+        if nic.type not in TAP_NIC_TYPES or not nic.target_dev:
             raise PyvirtError(f"Operation not supported: interface '{device}' (type='{nic.type}') has no host "
                               "device to count its traffic on (QEMU's user-mode network keeps no counters)",
                               ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.network import bridge_helper
-from pyvirt.xml.domain import Domain
+from pyvirt.xml.domain import TAP_NIC_TYPES, Domain
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ def session_nic(nic: Any) -> str | None:
                 "qemu:///system (root) for its bridge; this session guest uses user-mode networking")
         nic.type, nic.source_network = "user", None
         return note
+    if nic.type == "ethernet" and nic.target_managed is not False:
+        raise PyvirtError("unsupported configuration: interface type='ethernet' needs qemu:///system to create "
+                          "its tap device (a session guest may use an existing tap: <target dev=... "
+                          "managed='no'/>)", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
     if nic.type == "bridge" and not bridge_helper.available():
         raise PyvirtError(f"unsupported configuration: interface type='bridge' (bridge "
                           f"'{nic.source_bridge}') needs qemu:///system or QEMU's bridge helper "
@@ -52,12 +56,12 @@ def open_taps(dom: Domain, networks: Any) -> dict[str, list[int]]:
     from pyvirt.network import hostnet
 
     fds: dict[str, list[int]] = {}
-    if not any(nic.type in ("network", "bridge") for nic in dom.devices.interfaces):
+    if not any(nic.type in TAP_NIC_TYPES for nic in dom.devices.interfaces):
         return fds
     try:
         taken = hostnet.link_names()
         for nic in dom.devices.interfaces:
-            if nic.type in ("network", "bridge"):
+            if nic.type in TAP_NIC_TYPES:
                 fd = open_tap(nic, networks, taken)
                 fds[nic.alias or nic.target_dev] = [fd]
     except BaseException:
@@ -78,6 +82,8 @@ def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
         return fd
     taken = hostnet.link_names() if taken is None else taken
     mtu = nic.mtu_size
+    if nic.type == "ethernet":
+        return _ethernet_tap(nic, taken, vnet_hdr)
     if nic.type == "network":
         if networks is None:
             raise PyvirtError("unsupported configuration: no network driver in this daemon",
@@ -103,13 +109,64 @@ def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
     return fd
 
 
+def _ethernet_tap(nic: Any, taken: set[str], vnet_hdr: bool) -> int:
+    """``type='ethernet'``: a tap on no bridge (libvirt's qemuInterfaceEthernetConnect).  A
+    managed one is created (its <target dev>, or the next vnetN) and set up; an unmanaged one
+    (``<target managed='no'>``) must exist and is only opened."""
+    from pyvirt.network import hostnet
+
+    if nic.target_managed is False:
+        if not nic.target_dev:
+            raise PyvirtError("unsupported configuration: target dev must be supplied when managed='no'",
+                              ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+        hostnet.check_ifname(nic.target_dev, "tap device")
+        if nic.target_dev not in taken:
+            raise PyvirtError(f"Unable to get index for interface {nic.target_dev}: No such device",
+                              ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU)
+        return hostnet.open_tap(nic.target_dev, vnet_hdr=vnet_hdr)
+    name = nic.target_dev if nic.target_dev and not nic.target_dev.startswith("vnet") else None
+    if name is not None:
+        hostnet.check_ifname(name, "tap device")
+    name = name or hostnet.free_name("vnet", taken)
+    fd = hostnet.open_tap(name, vnet_hdr=vnet_hdr)
+    taken.add(name)
+    try:
+        hostnet.link_up(name)
+        if nic.script_path:
+            _run_script(nic.script_path, name)
+    except BaseException:
+        os.close(fd)
+        raise
+    nic.target_dev = name
+    return fd
+
+
+def _run_script(script: str, tap: str) -> None:
+    """virNetDevRunEthernetScript: the interface's <script> with the tap's name, which must
+    succeed for the guest to start (an absolute path; its output bounded into the error)."""
+    import subprocess
+
+    if not os.path.isabs(script):
+        raise PyvirtError(f"unsupported configuration: interface script '{script}' must be an absolute path",
+                          ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
+    try:
+        proc = subprocess.run([script, tap], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PyvirtError(f"internal error: Cannot run interface script {script}: {exc}",
+                          ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU) from None
+    if proc.returncode != 0:
+        raise PyvirtError(f"internal error: Child process ({script} {tap}) unexpected exit status "
+                          f"{proc.returncode}: {proc.stderr.strip()[-400:]}", ErrorCode.INTERNAL_ERROR,
+                          ErrorDomain.QEMU)
+
+
 def apply_bandwidth(dom: Domain) -> None:
     """At start, once the taps exist: each tap NIC's <bandwidth> set with tc (libvirt applies it
     there too; a user-mode NIC has no host device, and libvirt ignores its <bandwidth>)."""
     from pyvirt.network import bandwidth
 
     for nic in dom.devices.interfaces:
-        if nic.bandwidth is not None and nic.type in ("network", "bridge") and nic.target_dev:
+        if nic.bandwidth is not None and nic.type in TAP_NIC_TYPES and nic.target_dev:
             bandwidth.apply(nic.target_dev, nic.bandwidth)
 
 

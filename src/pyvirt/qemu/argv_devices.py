@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from pyvirt.xml.domain import TAP_NIC_TYPES
 from pyvirt.xml.errors import XMLError
 
 from .argv_chardev import chardev_backend
@@ -79,6 +80,10 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
     if nic.type != "vhostuser" and (nic.source_type or nic.source_path or nic.source_mode):
         raise XMLError(f"<source type/path/mode> belong to vhostuser interfaces, not {nic.type}", nic.line)
+    if nic.script_path and nic.type != "ethernet":  # qemuValidateDomainDeviceDefNetwork
+        raise XMLError(f"scripts are not supported on interfaces of type {nic.type}", nic.line)
+    if nic.target_managed is False and nic.type != "ethernet":
+        raise XMLError(f"unmanaged target dev is not supported on interfaces of type '{nic.type}'", nic.line)
     if nic.port_isolated:
         # libvirt sets the bridge port's 'isolated' flag on the tap; pyvirt's NICs do not yet
         raise unsupported("<interface><port isolated='yes'> (bridge port isolation)", nic.line)
@@ -95,7 +100,7 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         props["id"] = netdev_id
     elif nic.type in ("server", "client", "mcast", "udp"):
         props = {**_socket_netdev(nic), "id": netdev_id}
-    elif nic.type in ("network", "bridge"):
+    elif nic.type in TAP_NIC_TYPES:
         fds = ctx.runtime.tap_fds.get(alias)
         if fds is None:
             if not ctx.runtime.test_mode:

@@ -983,14 +983,17 @@ class Bandwidth:
     line: int | None = line_field()
 
 
+#: interface types whose host side is a tap device pyvirtd opens and passes to QEMU
+TAP_NIC_TYPES = ("network", "bridge", "ethernet")
+
+
 @dataclass
 class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
     type: str | None = attr("@type", Enum("user", "network", "bridge", "vhostuser", "server", "client", "mcast",
-                                          "udp",
-                                          known=("ethernet", "direct", "hostdev", "vdpa", "null", "vds",
-                                                 "internal")))
+                                          "udp", "ethernet",
+                                          known=("direct", "hostdev", "vdpa", "null", "vds", "internal")))
     mac_address: str | None = attr("mac/@address")
     source_network: str | None = attr("source/@network")
     source_bridge: str | None = attr("source/@bridge")
@@ -1009,7 +1012,11 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     bandwidth: Bandwidth | None = child("bandwidth", Bandwidth)
     #: <port isolated=>: the bridge port may talk only to non-isolated ports (refused at start)
     port_isolated: bool | None = attr("port/@isolated", YESNO)
+    #: ethernet: a host program pyvirtd runs with the new tap's name once it is up (as libvirt)
+    script_path: str | None = attr("script/@path")
     target_dev: str | None = attr("target/@dev")
+    #: ethernet: managed='no' names a tap that exists already (pyvirtd opens it, nothing more)
+    target_managed: bool | None = attr("target/@managed", YESNO)
     model_type: str | None = attr("model/@type")
     driver_name: str | None = attr("driver/@name", Enum("qemu", "vhost"))
     driver_queues: int | None = attr("driver/@queues", Int(1))
