@@ -369,3 +369,14 @@ def test_define_fills_network_disk_defaults_and_tcp_chardev_protocol() -> None:
     assert "<driver name='qemu' type='raw'/>" in xml and "<host name='example.org' port='10809'/>" in xml
     assert "snapshot=" not in xml
     assert "<protocol type='raw'/>" in xml
+
+
+def test_file_backed_guest_ram_that_does_not_fit_is_refused_at_start(tmp_path) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon.model import build_command_line
+
+    dom = fill_defaults(parse_domain(BASE.format(devices="", machine="pc", after_os="",
+                                                 top="<memoryBacking><source type='file'/></memoryBacking>")
+                                     .replace("<memory unit='MiB'>256</memory>", "<memory unit='TiB'>64</memory>")))
+    with pytest.raises(PyvirtError, match="file-backed guest RAM needs"):
+        build_command_line(dom, None, 3, str(tmp_path / "pid"), str(tmp_path))

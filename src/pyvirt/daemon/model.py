@@ -7,6 +7,7 @@ few functions, mapping their errors to libvirt's error codes in one place.
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
@@ -130,7 +131,7 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
         for path in pages.values():
             os.makedirs(path, mode=0o700, exist_ok=True)
     try:
-        return build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
+        argv = build_argv(dom, caps, runtime=RuntimePaths(monitor_fd=monitor_fd, pidfile=pidfile,
                                                           domain_dir=private_dir, hugepage_dirs=pages,
                                                           memory_backing_dir=private_dir,
                                                           default_hugepage_kib=default_page,
@@ -150,6 +151,28 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           nbd_tls_secret=bool(nbd_tls and nbd_tls.secret_uuid)))
     except XMLError as exc:
         raise xml_error(exc) from exc
+    _check_ram_files(argv, private_dir)
+    return argv
+
+
+def _check_ram_files(argv: list[str], private_dir: str) -> None:
+    """File-backed guest RAM lives in the guest's private directory (pyvirtd's memory_backing_dir),
+    which is usually on a tmpfs: refuse a start it cannot hold rather than let the guest die of
+    SIGBUS when the filesystem fills up."""
+    import json
+
+    need = 0
+    for opt, value in zip(argv, argv[1:], strict=False):
+        if opt == "-object" and value.startswith("{"):
+            obj = json.loads(value)
+            if obj.get("qom-type") == "memory-backend-file" and str(obj.get("mem-path", "")).startswith(
+                    private_dir + "/"):
+                need += int(obj.get("size", 0))
+    if need and os.path.isdir(private_dir) and shutil.disk_usage(private_dir).free < need:
+        free = shutil.disk_usage(private_dir).free
+        raise PyvirtError(f"operation failed: file-backed guest RAM needs {need >> 20} MiB in {private_dir}, "
+                          f"which has {free >> 20} MiB free (use huge pages or <source type='memfd'/>)",
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
 
 
 def qemu_environment(dom: Domain) -> dict[str, str] | None:
