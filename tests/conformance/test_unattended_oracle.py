@@ -146,12 +146,15 @@ def _run_both(line: str, home: Path, **more_env: str) -> tuple[subprocess.Comple
     from run_virtinst_cases import magic_to_env
     argv = ["--connect", URI, "--noautoconsole", "--nographics", "--debug", *shlex.split(line)]
     env = {**_env(home), **more_env}
-    ref = subprocess.run([str(VIRT_INSTALL), *argv], cwd=TREE, env=env, capture_output=True,
-                         text=True, timeout=300)
     ours_argv, extra = magic_to_env(argv)
-    ours = subprocess.run([str(REPO / ".venv" / "bin" / "pyvirt-install"), *ours_argv], cwd=TREE,
-                          env={**env, **extra}, capture_output=True, text=True, timeout=300)
-    return ref, ours
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:  # the two tools side by side
+        ref = pool.submit(subprocess.run, [str(VIRT_INSTALL), *argv], cwd=TREE, env=env,
+                          capture_output=True, text=True, timeout=300)
+        ours = pool.submit(subprocess.run, [str(REPO / ".venv" / "bin" / "pyvirt-install"),
+                                            *ours_argv], cwd=TREE, env={**env, **extra},
+                           capture_output=True, text=True, timeout=300)
+        return ref.result(), ours.result()
 
 
 def _logged(stderr: str) -> dict[str, list[str]]:
@@ -217,7 +220,19 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# the lines whose rule other lines or unit tests already cover run with the other long
+# oracles only (PYVIRT_VIRTINST_ORACLE=1): make test stays within its time
+SLOW = {"http-opensuse", "http-rhel", "iso-location", "reinstall-cdrom", "no-scripts",
+        "unknown-key", "missing-cdrom", "no-initrd-injection"}
+
+
+def _cases(table: dict[str, str]) -> list:
+    gate = pytest.mark.skipif(os.environ.get("PYVIRT_VIRTINST_ORACLE") != "1",
+                              reason="covered elsewhere; PYVIRT_VIRTINST_ORACLE=1 runs it")
+    return [pytest.param(c, marks=gate) if c in SLOW else c for c in table]
+
+
+@pytest.mark.parametrize("case", _cases(CASES))
 def test_same_install_as_virt_install(case: str, trees: dict, tmp_path: Path) -> None:
     line = CASES[case].format(**{k: str(v) for k, v in trees.items()})
     if "ftp://" in line and trees["ftp"] == "ftp://":
@@ -258,7 +273,7 @@ REFUSED = {
 }
 
 
-@pytest.mark.parametrize("case", list(REFUSED))
+@pytest.mark.parametrize("case", _cases(REFUSED))
 def test_same_refusals(case: str, trees: dict, tmp_path: Path) -> None:
     line = REFUSED[case].format(**{k: str(v) for k, v in trees.items()})
     ref, ours = _run_both("--name r --memory 1024 --disk none " + line + " --print-step all", tmp_path)
