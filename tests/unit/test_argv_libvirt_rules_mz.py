@@ -261,6 +261,9 @@ def test_ethernet_nics_are_taps() -> None:
     argv = _argv(eth)
     netdevs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-netdev"]
     assert netdevs[0]["type"] == "tap" and "fd" in netdevs[0]
+    assert netdevs[0]["vhost"] is True and "vhostfd" in netdevs[0]  # a virtio tap NIC in test mode
+    plain = _argv(eth.replace("<model type='virtio'/>", "<model type='virtio'/><driver name='qemu'/>"))
+    assert "vhost" not in json.loads(plain[plain.index("-netdev") + 1])
     xml = _dom(eth).to_xml(inactive=True).replace('"', "'")
     assert "<script path='/etc/qemu-ifup'/>\n      <target dev='mytap0' managed='no'/>" in xml
     with pytest.raises(XMLError, match="scripts are not supported on interfaces of type user"):

@@ -110,6 +110,8 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         props = {"type": "tap"}
         props["fd" if len(fds) == 1 else "fds"] = ":".join(str(f) for f in fds)
         vhost = ctx.runtime.vhost_fds.get(alias)
+        if vhost is None and ctx.runtime.test_mode and (nic.model_type or "").startswith("virtio"):
+            vhost = [TEST_FD]  # libvirt's harness: /dev/vhost-net opens for every virtio tap NIC
         if vhost and nic.driver_name != "qemu":
             props["vhost"] = True
             props["vhostfd" if len(vhost) == 1 else "vhostfds"] = ":".join(str(f) for f in vhost)
