@@ -178,3 +178,94 @@ def test_isolated_port_round_trips_and_is_refused_at_start_by_name() -> None:
     assert kids.index("source") < kids.index("port") < kids.index("model")
     with pytest.raises(XMLUnsupportedError, match="port isolated"):
         build_argv(fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=nic))))
+
+
+def test_tcp_sources_always_have_a_protocol_raw_by_default() -> None:
+    root = define("<channel type='tcp'><source mode='connect' host='h' service='1'/>"
+                  "<target type='virtio' name='a'/></channel>"
+                  "<serial type='tcp'><source mode='connect' host='h' service='2'/><protocol type='telnet'/></serial>"
+                  "<redirdev bus='usb' type='tcp'><source mode='connect' host='h' service='3'/></redirdev>"
+                  "<smartcard mode='passthrough' type='tcp'><source mode='connect' host='h' service='4'/></smartcard>"
+                  "<rng model='virtio'><backend model='egd' type='tcp'>"
+                  "<source mode='connect' host='h' service='5'/></backend></rng>")
+    assert root.find("devices/channel/protocol").get("type") == "raw"
+    assert root.find("devices/serial/protocol").get("type") == "telnet"
+    assert root.find("devices/console/protocol").get("type") == "telnet"
+    assert root.find("devices/redirdev/protocol").get("type") == "raw"
+    assert root.find("devices/smartcard/protocol").get("type") == "raw"
+    assert root.find("devices/rng/backend/protocol").get("type") == "raw"
+
+
+def test_implicit_controllers_are_appended_after_the_parsed_ones() -> None:
+    # virDomainDefAddController appends: virtio-serial 0, needed by a channel, goes after the
+    # parsed virtio-serial 1 and the driver's USB and PCI root controllers
+    root = define("<controller type='virtio-serial' index='1'/>"
+                  "<channel type='pty'><target type='virtio' name='a'/></channel>")
+    got = [(c.get("type"), c.get("index")) for c in root.findall("devices/controller")]
+    assert got == [("virtio-serial", "1"), ("usb", "0"), ("pci", "0"), ("virtio-serial", "0")]
+
+
+def test_disk_post_parse_rules() -> None:
+    root = define("<disk type='network'><source protocol='iscsi' name='iqn.2000-01.org.x'>"
+                  "<host name='h'/></source><target dev='vda' bus='virtio'/></disk>"
+                  "<disk type='network'><source protocol='iscsi' name='iqn.2000-01.org.x/2'>"
+                  "<host name='h' port='3261'/></source><target dev='vdb' bus='virtio'/></disk>"
+                  "<disk type='network'><source protocol='gluster' name='v/i'><host name='a'/>"
+                  "<host transport='unix' socket='/s'/></source><target dev='vdc' bus='virtio'/></disk>"
+                  "<disk type='network'><source protocol='rbd' name='p/i'><host name='m'/></source>"
+                  "<target dev='vdd' bus='virtio'/></disk>"
+                  "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>"
+                  "<disk type='file' snapshot='no'><source file='/r'/><target dev='vde' bus='virtio'/>"
+                  "<readonly/></disk>"
+                  "<disk type='file'><source file='/s'/><target dev='sda' bus='scsi'/>"
+                  "<address type='drive' controller='0' unit='1'/></disk>",
+                  extra="<memoryBacking><access mode='shared'/></memoryBacking>")
+    disks = {d.find("target").get("dev"): d for d in root.findall("devices/disk")}
+    assert disks["vda"].find("source").get("name") == "iqn.2000-01.org.x/0"  # LUN 0 when none
+    assert disks["vdb"].find("source").get("name") == "iqn.2000-01.org.x/2"
+    assert disks["vda"].find("source/host").get("port") == "3260"  # the protocol's default port
+    assert disks["vdb"].find("source/host").get("port") == "3261"
+    assert [h.get("port") for h in disks["vdc"].findall("source/host")] == ["24007", None]
+    assert disks["vdd"].find("source/host").get("port") is None  # rbd has no default
+    for dev in ("vda", "vdd", "hdc"):  # raw unless said, network and empty CD-ROMs too
+        assert disks[dev].find("driver").attrib == {"name": "qemu", "type": "raw"}
+    assert disks["vde"].get("snapshot") is None  # 'no' is implied by <readonly/>
+    assert disks["sda"].find("address").attrib == {"type": "drive", "controller": "0", "bus": "0",
+                                                    "target": "0", "unit": "1"}
+
+
+def test_vhostuser_disk_is_not_snapshotted() -> None:
+    root = define("<disk type='vhostuser' device='disk'><driver name='qemu' type='raw'/>"
+                  "<source type='unix' path='/tmp/s.sock'/><target dev='vda' bus='virtio'/></disk>",
+                  extra="<memoryBacking><access mode='shared'/></memoryBacking>")
+    assert root.find("devices/disk").get("snapshot") == "no"
+
+
+def test_nic_models_are_matched_without_regard_to_case() -> None:
+    root = define("<interface type='user'><model type='ViRtIo'/></interface>"
+                  "<interface type='user'><model type='am79c973'/></interface>"
+                  "<interface type='user'><model type='MyOwnNic'/></interface>")
+    assert [m.get("type") for m in root.findall("devices/interface/model")] == ["virtio", "Am79C973", "MyOwnNic"]
+
+
+def test_an_i686_guest_without_emulator_gets_the_32_bit_qemu() -> None:
+    doc = HEAD.format(virt="qemu", extra="", devices="").replace("arch='x86_64'", "arch='i686'")
+    assert fill_defaults(parse_domain(doc)).devices.emulator == "/usr/bin/qemu-system-i386"
+    assert define().find("devices/emulator").text == "/usr/bin/qemu-system-x86_64"
+
+
+def test_the_console_mirrors_only_an_isa_serial_port_address_included() -> None:
+    debugcon = define("<serial type='pty'><target type='isa-debug'/><address type='isa' iobase='0x402'/></serial>")
+    assert debugcon.find("devices/console") is None
+    isa = define("<serial type='pty'><address type='isa' iobase='0x3f8' irq='0x4'/></serial>")
+    assert isa.find("devices/console/address").attrib == {"type": "isa", "iobase": "0x3f8", "irq": "0x4"}
+
+
+def test_cpu_and_node_sets_are_written_canonically() -> None:
+    root = define(extra="<vcpu>4</vcpu><numatune><memory mode='strict' nodeset='0-3,^1'/>"
+                        "<memnode cellid='0' mode='strict' nodeset='0,0-1'/></numatune>"
+                        "<cpu><numa><cell id='0' cpus='0-3,^2' memory='32768'/>"
+                        "<cell id='1' cpus='2' memory='32768'/></numa></cpu>")
+    assert root.find("numatune/memory").get("nodeset") == "0,2-3"
+    assert root.find("numatune/memnode").get("nodeset") == "0-1"
+    assert root.find("cpu/numa/cell").get("cpus") == "0-1,3"

@@ -16,8 +16,8 @@ import grp
 import pwd
 from typing import Any
 
-from pyvirt.xml.defaults import NET_DEFAULT_PORTS
 from pyvirt.xml.errors import XMLError
+from pyvirt.xml.generic_defaults import NET_DEFAULT_PORTS
 
 from .argv_common import unsupported
 

@@ -22,9 +22,9 @@ from lxml import etree
 from pyvirt.cpumodels import cpu_model_vendor
 from pyvirt.qemu.caps import EmulatorCaps
 from pyvirt.qemu.kvmprobe import KvmVerdict
+from pyvirt.xml.defaults import I386_EMULATOR as I386_BINARY
 
 OVMF_DIR = Path("/usr/share/OVMF")
-I386_BINARY = "/usr/bin/qemu-system-i386"
 _VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "HygonGenuine": "Hygon"}
 
 

@@ -19,11 +19,9 @@ from .domain import (
     OS,
     Address,
     Audio,
-    BackingStore,
     CharDev,
     Clock,
     Controller,
-    Disk,
     Domain,
     Input,
     Listen,
@@ -31,6 +29,7 @@ from .domain import (
 )
 from .errors import XMLValidationError
 from .generic_defaults import (
+    bitmap_rules,
     blkio_defaults,
     chardev_protocol_rule,
     disk_parse_rules,
@@ -42,17 +41,20 @@ from .generic_defaults import (
     hugepage_sizes_in_kib,
     implicit_virtio_serial,
     loader_and_topology_defaults,
+    nic_model_name,
     order_disks,
     scsi_hostdev_addresses,
     shmem_defaults,
     smartcard_defaults,
     vsock_defaults,
 )
-from .pciaddr import assign_pci_addresses, insert_controller, is_q35
+from .pciaddr import assign_pci_addresses, is_q35
 from .usbaddr import assign_usb_ports, check_usb_addresses, needs_usb_ports, usb_devices
 from .validate import check_addresses
 
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
+#: the capabilities' emulator of an i686 guest (QEMU's 32-bit build, as libvirt reports it)
+I386_EMULATOR = "/usr/bin/qemu-system-i386"
 
 
 @dataclass
@@ -63,7 +65,8 @@ class HostDefaults:
     """
 
     machine_aliases: dict[str, str] | None = None
-    emulator: str = DEFAULT_EMULATOR
+    #: the emulator of guests without ``<emulator>``; None: the capabilities' one for the arch
+    emulator: str | None = None
     arch: str = "x86_64"
 
 
@@ -117,6 +120,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.vcpu = 1
     fill_iothread_ids(dom)
     blkio_defaults(dom)
+    bitmap_rules(dom)
     if dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
     if dom.os is None:
@@ -141,8 +145,8 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
     dom.on_poweroff = dom.on_poweroff or "destroy"
     dom.on_reboot = dom.on_reboot or "restart"
     dom.on_crash = dom.on_crash or "destroy"
-    if dom.devices.emulator is None:
-        dom.devices.emulator = host.emulator
+    if dom.devices.emulator is None:  # virDomainDefPostParse: the capabilities' guest emulator
+        dom.devices.emulator = host.emulator or (I386_EMULATOR if dom.os.arch == "i686" else DEFAULT_EMULATOR)
 
 
 def _cpu(cpu: CPU, virt_type: str | None) -> None:
@@ -217,32 +221,17 @@ def _disks(dom: Domain) -> None:
         if disk.target_bus == "ide" and q35:
             raise XMLValidationError("IDE controllers are unsupported for this QEMU binary or machine type",
                                      disk.line)
-        has_source = any((disk.source_file, disk.source_dev, disk.source_volume, disk.source_protocol))
-        if has_source and disk.driver_type is None and disk.type != "volume":
-            disk.driver_type = "raw"
-        if (disk.driver_type or disk.driver_cache) and disk.driver_name is None:
+        if disk.driver_type is None and disk.type != "volume":
+            disk.driver_type = "raw"  # qemuDomainDeviceDiskDefPostParse: empty CD-ROMs included
+        if disk.driver_name is None:
             disk.driver_name = "qemu"
         if disk.address is None and disk.target_bus in ("ide", "sata", "scsi", "fdc"):
             disk.address = drive_address(disk.target_bus, disk_index(dev))
         enc = disk.disk_encryption
         if enc is not None and enc.engine in (None, "default"):  # qemuDomainDeviceDiskDefPostParse
             enc.engine = "qemu"
-        disk_parse_rules(disk)
-        if disk.snapshot == "no" and (disk.readonly or disk.device == "cdrom"):
-            disk.snapshot = None  # virDomainDiskDefFormat: a read-only disk is never snapshotted anyway
-        layer: Disk | BackingStore | None = disk
-        while layer is not None:  # virStorageSourceNetworkAssignDefaultPorts, the whole chain
-            for host in getattr(layer, "source_hosts", None) or []:
-                if host.port is None and (host.transport or "tcp") == "tcp" and host.name:
-                    host.port = NET_DEFAULT_PORTS.get(layer.source_protocol or "")
-            layer = layer.backing_store
+        disk_parse_rules(disk)  # snapshot, iSCSI LUN, network hosts' default ports (the whole chain)
     dom.devices.disks = order_disks(dom.devices.disks)
-
-
-#: virStorageSourceNetworkDefaultPort: the port a network <host> without one gets at define
-#: (none for rbd: its client finds the monitors itself)
-NET_DEFAULT_PORTS = {"nbd": 10809, "gluster": 24007, "iscsi": 3260, "http": 80, "https": 443,
-                     "ftp": 21, "ftps": 990}
 
 
 # ------------------------------------------------------------------ char devices
@@ -273,7 +262,9 @@ def _chardevs(dom: Domain) -> None:
                               target_type="isa-serial", target_port=0, target_model_name="isa-serial")
                 devs.serials.append(ser)
             _mirror(first, devs.serials[0])
-    elif devs.serials:
+    elif devs.serials and devs.serials[0].target_type == "isa-serial":
+        # virDomainDefAddConsoleCompat: a stub console only for an ISA serial port (not a
+        # debugcon, PCI, USB or other serial device)
         con = CharDev(kind="console")
         _mirror(con, devs.serials[0])
         devs.consoles.append(con)
@@ -291,13 +282,14 @@ def _chardevs(dom: Domain) -> None:
 
 
 def _mirror(con: CharDev, ser: CharDev) -> None:
-    """libvirt keeps console[0] of target type serial as a copy of serial[0]."""
+    """libvirt keeps console[0] of target type serial as a copy of serial[0]: the formatter
+    writes serial[0] itself as the console (virDomainDefFormatInternal), its address too."""
     for name in ("type", "source_path", "source_mode", "source_host", "source_service", "protocol_type",
                  "log_file", "log_append", "tty"):
         setattr(con, name, getattr(ser, name))
     con.target_type = "serial"
     con.target_port = ser.target_port
-    con.address = None
+    con.address = copy.deepcopy(ser.address)
 
 
 # ------------------------------------------------------------------ controllers
@@ -316,7 +308,7 @@ def _ensure(dom: Domain, type_: str, index: int, model: str | None = None) -> Co
         if c.type == type_ and c.index == index:
             return c
     c = Controller(type=type_, index=index, model=model)
-    insert_controller(dom.devices.controllers, c)
+    dom.devices.controllers.append(c)  # virDomainDefAddController appends (only parsed ones are sorted)
     return c
 
 
@@ -358,19 +350,23 @@ def _controllers(dom: Domain) -> None:
         _ensure(dom, "sata", 0)
     if not [c for c in _ctrl(dom, "pci") if c.index == 0]:
         _ensure(dom, "pci", 0, "pcie-root" if q35 else "pci-root")
-    for disk in devs.disks:
-        if disk.address is not None and disk.address.type == "drive":
-            bus = {"ide": "ide", "sata": "sata", "scsi": "scsi", "fdc": "fdc"}[disk.target_bus or "ide"]
-            c = _ensure(dom, bus, disk.address.controller or 0)
+    # virDomainDefAddDiskControllersForType, bus by bus (SCSI, FDC, IDE, SATA): every index up
+    # to the highest a disk's drive address names, each missing one appended
+    for bus in ("scsi", "fdc", "ide", "sata"):
+        highest = max((d.address.controller or 0 for d in devs.disks
+                       if (d.target_bus or "ide") == bus and d.address is not None and d.address.type == "drive"),
+                      default=-1)
+        for index in range(highest + 1):
+            c = _ensure(dom, bus, index)
             if bus == "scsi" and c.model is None:
                 c.model = "lsilogic"
-    for hd in devs.hostdevs:  # a SCSI host device's controller, as a SCSI disk's
+    implicit_virtio_serial(dom)
+    smartcard_defaults(dom)  # virDomainDefAddImplicitDevices: after the driver's default controllers
+    for hd in devs.hostdevs:  # virDomainDefMaybeAddHostdevSCSIcontroller, last
         if hd.type == "scsi" and hd.address is not None and hd.address.type == "drive":
             c = _ensure(dom, "scsi", hd.address.controller or 0)
             if c.model is None:
                 c.model = "lsilogic"
-    implicit_virtio_serial(dom)
-    smartcard_defaults(dom)  # virDomainDefAddImplicitDevices: after the driver's default controllers
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:
             ch.target_type = "virtio"
@@ -488,8 +484,7 @@ def _simple_devices(dom: Domain) -> None:
     for nic in devs.interfaces:
         if nic.mac_address is None:
             nic.mac_address = random_mac()
-        if nic.model_type is None:
-            nic.model_type = "rtl8139"
+        nic.model_type = nic_model_name(nic.model_type) or "rtl8139"
     for fs in devs.filesystems:
         if fs.multidevs == "default":
             fs.multidevs = None  # virDomainFSDefFormat writes it only when chosen

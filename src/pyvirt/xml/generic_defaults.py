@@ -83,8 +83,7 @@ def fill_generic_defaults(dom: Domain) -> None:
         dom.current_memory = dom.memory
     if dom.vcpu is not None and dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
-    if dom.vcpu_cpuset:
-        dom.vcpu_cpuset = format_cpuset(parse_cpuset(dom.vcpu_cpuset, dom.line))
+    bitmap_rules(dom)
     fill_iothread_ids(dom)
     blkio_defaults(dom)
     feature_defaults(dom)
@@ -121,6 +120,7 @@ def fill_generic_defaults(dom: Domain) -> None:
 
     for nic in dom.devices.interfaces:
         nic.mac_address = nic.mac_address or random_mac()
+        nic.model_type = nic_model_name(nic.model_type)
     for fs in dom.devices.filesystems:
         fs.type = fs.type or "mount"
         fs.accessmode = fs.accessmode or "passthrough"
@@ -170,6 +170,8 @@ def hostdev_defaults(dom: Domain) -> None:
             hd.source_address.domain = 0
         if hd.mode in (None, "subsystem") and hd.type in ("pci", "usb", "mdev") and hd.managed is None:
             hd.managed = False
+        if hd.type == "scsi" and hd.source_protocol == "iscsi":
+            hd.source_name = iscsi_lun_path(hd.source_name)  # virDomainHostdevDefPostParse
 
 
 #: SCSI controller models -> (highest unit, reserved unit) of virDomainSCSIDriveAddressIsUsed
@@ -235,6 +237,28 @@ def vsock_defaults(dom: Domain) -> None:
         v.cid_auto = not v.cid_address
 
 
+def bitmap_rules(dom: Domain) -> None:
+    """Host CPU and node sets are bitmaps to libvirt (virBitmapParse, virBitmapFormat): read with
+    ranges, exclusions (``^N``) and repeats, written canonically (``0-3,^1`` is ``0,2-3``) -- the
+    ``<vcpu cpuset>``, ``<numatune>`` memory and memnode nodesets, guest NUMA cells' ``cpus``
+    and huge pages' ``nodeset``."""
+    if dom.vcpu_cpuset:
+        dom.vcpu_cpuset = format_cpuset(parse_cpuset(dom.vcpu_cpuset, dom.line))
+    tune = dom.numatune
+    if tune is not None:
+        if tune.memory_nodeset:
+            tune.memory_nodeset = format_cpuset(parse_cpuset(tune.memory_nodeset, tune.line))
+        for node in tune.memnodes:
+            if node.nodeset:
+                node.nodeset = format_cpuset(parse_cpuset(node.nodeset, node.line))
+    for cell in dom.cpu.numa_cells if dom.cpu is not None else ():
+        if cell.cpus:
+            cell.cpus = format_cpuset(parse_cpuset(cell.cpus, cell.line))
+    for page in dom.memory_backing.pages if dom.memory_backing is not None else ():
+        if page.nodeset:
+            page.nodeset = format_cpuset(parse_cpuset(page.nodeset, page.line))
+
+
 def blkio_defaults(dom: Domain) -> None:
     """libvirt keeps 0 as "not set" in <blkiotune> and never writes it (virDomainBlkioDefFormat):
     zeros become unset, a device left with nothing goes, and an empty <blkiotune> too."""
@@ -295,24 +319,61 @@ def _disk_addresses(dom: Domain) -> None:
                 disk.address = drive_address(disk.target_bus, disk_index(disk.target_dev))
             except ValueError:
                 continue
-        elif a is not None and a.type == "drive":
-            a.controller = a.controller or 0
-            a.bus = a.bus or 0
-            a.target = a.target or 0
-            a.unit = a.unit or 0
+
+
+#: virStorageSourceNetworkDefaultPort: the port a TCP ``<host>`` without one gets at parse, in
+#: every driver (none for rbd: its client finds the monitors itself; nor for nfs)
+NET_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ftps": 990, "tftp": 69, "sheepdog": 7000,
+                     "nbd": 10809, "ssh": 22, "iscsi": 3260, "gluster": 24007, "vxhs": 9999}
+
+
+#: virDomainNetModelTypeList: the NIC models libvirt knows, matched without regard to case and
+#: written in this spelling (any other name is kept as given)
+NET_MODEL_NAMES = ("netfront", "rtl8139", "virtio", "e1000", "e1000e", "virtio-transitional",
+                   "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "smc91c111", "vlance",
+                   "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC")
+_NET_MODEL_BY_FOLDED = {name.casefold(): name for name in NET_MODEL_NAMES}
+
+
+def nic_model_name(model: str | None) -> str | None:
+    """virDomainNetModelParseXML: a known model named in any case is that model."""
+    return _NET_MODEL_BY_FOLDED.get(model.casefold(), model) if model else model
 
 
 def disk_parse_rules(disk: Disk) -> None:
-    """virDomainDiskDefParseXML/Format: a CD-ROM is always read-only, and a tray is written
-    only when open (``tray='closed'`` is the default and never shown)."""
+    """virDomainDiskDefParseXML/PostParse/Format: a CD-ROM is always read-only; a tray is
+    written only when open (``tray='closed'`` is the default and never shown); a read-only
+    disk's snapshot mode is ``no`` and not written; a vhost-user disk cannot be snapshotted
+    (``snapshot='no'``); an iSCSI source without a LUN is LUN 0 (virDomainPostParseCheckISCSIPath);
+    a drive address's omitted numbers are 0; network hosts get their protocol's default port."""
     if disk.device == "cdrom":
         disk.readonly = True
     if disk.target_tray == "closed":
         disk.target_tray = None
+    if disk.readonly and disk.snapshot == "no":
+        disk.snapshot = None  # virDomainDiskDefFormat: implied by <readonly/>
+    elif disk.type == "vhostuser" and disk.snapshot is None:
+        disk.snapshot = "no"
+    if disk.type == "network" and disk.source_protocol == "iscsi":
+        disk.source_name = iscsi_lun_path(disk.source_name)
+    a = disk.address
+    if a is not None and a.type == "drive":
+        a.controller = a.controller or 0
+        a.bus = a.bus or 0
+        a.target = a.target or 0
+        a.unit = a.unit or 0
     layer = disk
     while layer is not None:
         net_host_rules(layer.source_hosts)
+        for host in layer.source_hosts:
+            if host.transport is None and host.socket is None and host.port is None:
+                host.port = NET_DEFAULT_PORTS.get(layer.source_protocol or "")
         layer = layer.backing_store
+
+
+def iscsi_lun_path(name: str | None) -> str | None:
+    """virDomainPostParseCheckISCSIPath: an IQN naming no LUN (no ``/``) means LUN 0."""
+    return f"{name}/0" if name and "/" not in name else name
 
 
 def net_host_rules(hosts: list[NetHost]) -> None:
@@ -327,16 +388,17 @@ def net_host_rules(hosts: list[NetHost]) -> None:
 
 def chardev_protocol_rule(dom: Domain) -> None:
     """virDomainChrSourceDefParseProtocol: ``<protocol type>`` belongs to TCP sources only; on
-    any other source libvirt does not read it (so it is not kept or written), and a TCP source
-    without one is written with ``raw`` (virDomainChrSourceDefFormat)."""
+    any other source libvirt does not read it (so it is not kept or written).  A TCP source
+    always has one: virDomainChrSourceDefFormat writes ``raw`` (its default) when none was given,
+    for every device with a character-device source (smartcards and egd RNG backends too)."""
     devs = dom.devices
     for dev in (*devs.serials, *devs.parallels, *devs.consoles, *devs.channels, *devs.redirdevs,
                 *devs.smartcards):
         if dev.type != "tcp":
             dev.protocol_type = None
-        elif dev.protocol_type is None:
+        elif dev.protocol_type is None and (dev.kind != "smartcard" or dev.mode == "passthrough"):
             dev.protocol_type = "raw"
-    for rng in devs.rngs:  # an egd backend's socket is a character device source too
+    for rng in devs.rngs:
         if rng.backend_model == "egd" and rng.backend_type == "tcp" and rng.backend_protocol_type is None:
             rng.backend_protocol_type = "raw"
 
@@ -398,7 +460,8 @@ def order_disks(disks: list) -> list:
 
 def _ensure_controller(dom: Domain, type_: str, index: int) -> None:
     if not any(c.type == type_ and c.index == index for c in dom.devices.controllers):
-        insert_controller(dom.devices.controllers, Controller(type=type_, index=index))
+        # virDomainDefMaybeAddController appends (only parsed controllers are sorted by type/index)
+        dom.devices.controllers.append(Controller(type=type_, index=index))
 
 
 def _implicit_controllers(dom: Domain) -> None:
