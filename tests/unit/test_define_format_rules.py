@@ -269,3 +269,14 @@ def test_cpu_and_node_sets_are_written_canonically() -> None:
     assert root.find("numatune/memory").get("nodeset") == "0,2-3"
     assert root.find("numatune/memnode").get("nodeset") == "0-1"
     assert root.find("cpu/numa/cell").get("cpus") == "0-1,3"
+
+
+def test_unindexed_usb2_sets_share_an_index_until_a_model_repeats() -> None:
+    models = ["ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "ich9-ehci1", "ich9-uhci1",
+              "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "ich9-ehci1", "nec-xhci", "ich9-uhci1"]
+    root = define("".join(f"<controller type='usb' model='{m}'/>" for m in models).replace("machine='pc'", ""),
+                  extra="")
+    got = [(c.get("model"), c.get("index")) for c in root.findall("devices/controller[@type='usb']")]
+    assert sorted(got, key=lambda mi: int(mi[1])) == sorted(
+        zip(models, ["0", "0", "0", "0", "1", "1", "2", "2", "2", "2", "3", "4"]), key=lambda mi: int(mi[1]))
+    assert root.find("devices/controller[@model='ich9-uhci3']/master").get("startport") == "4"

@@ -312,19 +312,30 @@ def _ensure(dom: Domain, type_: str, index: int, model: str | None = None) -> Co
     return c
 
 
+def _joins_usb2_set(dom: Domain, new: Controller, prev: Controller) -> bool:
+    """Whether an unindexed ICH9 USB2 controller takes the index of the USB controller before it:
+    when that one is part of an ICH9 set (EHCI1 and its UHCI companions) that has no controller of
+    this model yet (libvirt 9.0: ``ehci1, uhci1, uhci2, uhci3, ehci1, uhci1, uhci1`` are indexes
+    0, 0, 0, 0, 1, 1, 2); any other starts a new index."""
+    ich9 = {"ich9-ehci1", *USB_COMPANIONS}
+    if new.model not in ich9 or prev.model not in ich9:
+        return False
+    return not any(o.type == "usb" and o.index == prev.index and o.model == new.model
+                   for o in dom.devices.controllers)
+
+
 def _controllers(dom: Domain) -> None:
     devs = dom.devices
     q35 = is_q35(dom)
     counters: dict[str, int] = {}
-    usb_master = 0
+    prev_usb: Controller | None = None
     for c in devs.controllers:
-        if c.type == "usb" and (c.master_startport is not None or c.model in USB_COMPANIONS):
-            # a USB2 companion (virt-install writes them without index) shares its EHCI's bus
-            if c.index is None:
-                c.index = usb_master
-            if c.master_startport is None and c.model in USB_COMPANIONS:
-                c.master_startport = USB_COMPANIONS[c.model]  # the ports ICH9 wires it to
-            continue
+        if c.type == "usb" and c.index is None and prev_usb is not None and _joins_usb2_set(dom, c, prev_usb):
+            c.index = prev_usb.index  # a USB2 set written without indexes shares one bus
+        if c.type == "usb" and c.master_startport is None and c.model in USB_COMPANIONS:
+            c.master_startport = USB_COMPANIONS[c.model]  # the ports ICH9 wires it to
+        if c.type == "usb":
+            prev_usb = c
         if c.index is None:
             c.index = counters.get(c.type or "", 0)
             if c.type == "pci" and c.index == 0 and c.model not in (None, "pci-root", "pcie-root"):
@@ -332,8 +343,6 @@ def _controllers(dom: Domain) -> None:
                 root = "pcie-root" if q35 else "pci-root"
                 raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
                                          f"machine type, but model='{c.model}' was found instead", c.line)
-        if c.type == "usb":
-            usb_master = c.index
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
     usb = _ctrl(dom, "usb")
     if not usb:
