@@ -277,6 +277,6 @@ def test_unindexed_usb2_sets_share_an_index_until_a_model_repeats() -> None:
     root = define("".join(f"<controller type='usb' model='{m}'/>" for m in models).replace("machine='pc'", ""),
                   extra="")
     got = [(c.get("model"), c.get("index")) for c in root.findall("devices/controller[@type='usb']")]
-    assert sorted(got, key=lambda mi: int(mi[1])) == sorted(
-        zip(models, ["0", "0", "0", "0", "1", "1", "2", "2", "2", "2", "3", "4"]), key=lambda mi: int(mi[1]))
+    want = zip(models, ["0", "0", "0", "0", "1", "1", "2", "2", "2", "2", "3", "4"], strict=True)
+    assert sorted(got) == sorted(want)
     assert root.find("devices/controller[@model='ich9-uhci3']/master").get("startport") == "4"

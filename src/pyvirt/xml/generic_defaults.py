@@ -483,6 +483,13 @@ def _implicit_controllers(dom: Domain) -> None:
             _ensure_controller(dom, bus, index)
     implicit_virtio_serial(dom)
     smartcard_defaults(dom)
+    # libvirt appends implicit controllers (virDomainDefAddController), but the test driver's
+    # domains loaded from a node file are copies (format, then parse again), and the parser sorts
+    # controllers by type and index: what `virsh -c test:///FILE dumpxml` shows
+    ordered = []
+    for c in dom.devices.controllers:
+        insert_controller(ordered, c)
+    dom.devices.controllers = ordered
 
 
 def implicit_virtio_serial(dom: Domain) -> None:
