@@ -280,3 +280,17 @@ def test_unindexed_usb2_sets_share_an_index_until_a_model_repeats() -> None:
     want = zip(models, ["0", "0", "0", "0", "1", "1", "2", "2", "2", "2", "3", "4"], strict=True)
     assert sorted(got) == sorted(want)
     assert root.find("devices/controller[@model='ich9-uhci3']/master").get("startport") == "4"
+
+
+def test_interface_tune_sndbuf_is_kept_and_reaches_the_tap_netdev() -> None:
+    from pyvirt.qemu.argv import build_argv
+
+    nic = ("<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+           "<tune><sndbuf>1600</sndbuf></tune><link state='up'/></interface>")
+    root = define(nic)
+    iface = root.find("devices/interface")
+    assert iface.findtext("tune/sndbuf") == "1600"
+    assert [c.tag for c in iface].index("tune") < [c.tag for c in iface].index("link")
+    argv = build_argv(fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=nic))))
+    netdev = argv[argv.index("-netdev") + 1]
+    assert '"sndbuf":1600,"id":"hostnet0"' in netdev and netdev.startswith('{"type":"tap"')

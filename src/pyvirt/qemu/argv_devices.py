@@ -115,6 +115,8 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         if vhost and nic.driver_name != "qemu":
             props["vhost"] = True
             props["vhostfd" if len(vhost) == 1 else "vhostfds"] = ":".join(str(f) for f in vhost)
+        if nic.tune_sndbuf is not None:
+            props["sndbuf"] = nic.tune_sndbuf  # qemuBuildHostNetProps: tap backends only
         props["id"] = netdev_id
     else:
         raise unsupported(f"interface type {nic.type!r}", nic.line)

@@ -1039,6 +1039,9 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     driver_guest_tso6: bool | None = attr("driver/guest/@tso6", ONOFF, late=True)
     driver_guest_ecn: bool | None = attr("driver/guest/@ecn", ONOFF, late=True)
     driver_guest_ufo: bool | None = attr("driver/guest/@ufo", ONOFF, late=True)
+    #: <tune><sndbuf>: the tap device's send buffer (bytes; QEMU's ``sndbuf``, tap backends only,
+    #: as libvirt: other backends ignore it)
+    tune_sndbuf: int | None = text("tune/sndbuf", Int(0))
     link_state: str | None = attr("link/@state", Enum("up", "down"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
     boot_order: int | None = attr("boot/@order", Int(1))
