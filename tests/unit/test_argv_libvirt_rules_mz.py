@@ -290,3 +290,26 @@ def test_ethernet_taps_in_the_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
         nics.open_tap(unmanaged, None, set())
     with pytest.raises(PyvirtError, match="needs qemu:///system"):
         nics.session_nic(_dom("<interface type='ethernet'/>").devices.interfaces[0])
+
+
+def test_ethernet_host_side_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.daemon import nics
+    from pyvirt.network import hostnet
+
+    eth = ("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><source>"
+           "<ip address='192.168.125.1' family='ipv4' prefix='24' peer='192.168.125.2'/>"
+           "<route family='ipv4' address='10.20.0.0' prefix='16' gateway='192.168.125.2'/></source>"
+           "<model type='rtl8139'/></interface>")
+    xml = _dom(eth).to_xml(inactive=True).replace('"', "'")
+    assert "<source>\n        <ip address='192.168.125.1' family='ipv4' prefix='24' peer='192.168.125.2'/>" in xml
+    assert _by_id(_argv(eth))["net0"]["driver"] == "rtl8139"
+    calls: list[tuple] = []
+    monkeypatch.setattr(hostnet, "open_tap", lambda name, vnet_hdr=True: 7)
+    monkeypatch.setattr(hostnet, "link_up", lambda name: None)
+    monkeypatch.setattr(hostnet, "addr_add", lambda *a: calls.append(("addr", *a)))
+    monkeypatch.setattr(hostnet, "route_add", lambda *a: calls.append(("route", *a)))
+    assert nics.open_tap(_dom(eth).devices.interfaces[0], None, set()) == 7
+    assert calls == [("addr", "vnet0", "192.168.125.1", 24, "192.168.125.2"),
+                     ("route", "vnet0", "10.20.0.0/16", "192.168.125.2", None)]
+    with pytest.raises(XMLError, match="belong to ethernet interfaces"):
+        _argv(eth.replace("type='ethernet'", "type='user'"))

@@ -132,6 +132,7 @@ def _ethernet_tap(nic: Any, taken: set[str], vnet_hdr: bool) -> int:
     taken.add(name)
     try:
         hostnet.link_up(name)
+        _host_side_addresses(nic, name)
         if nic.script_path:
             _run_script(nic.script_path, name)
     except BaseException:
@@ -139,6 +140,18 @@ def _ethernet_tap(nic: Any, taken: set[str], vnet_hdr: bool) -> int:
         raise
     nic.target_dev = name
     return fd
+
+
+def _host_side_addresses(nic: Any, tap: str) -> None:
+    """virNetDevIPInfoAddToDev: the <source><ip>s on the tap, then the <source><route>s through it."""
+    from pyvirt.network import hostnet
+
+    for ip in nic.source_ips:
+        prefix = ip.prefix if ip.prefix is not None else (128 if ":" in (ip.address or "") else 32)
+        hostnet.addr_add(tap, ip.address or "", prefix, ip.peer)
+    for route in nic.source_routes:
+        prefix = route.prefix if route.prefix is not None else (128 if ":" in (route.address or "") else 32)
+        hostnet.route_add(tap, f"{route.address}/{prefix}", route.gateway or "", route.metric)
 
 
 def _run_script(script: str, tap: str) -> None:

@@ -86,8 +86,8 @@ def link_up(name: str) -> None:
     run(["ip", "link", "set", "dev", name, "up"])
 
 
-def addr_add(dev: str, address: str, prefix: int) -> None:
-    run(["ip", "addr", "add", f"{address}/{prefix}", "dev", dev])
+def addr_add(dev: str, address: str, prefix: int, peer: str | None = None) -> None:
+    run(["ip", "addr", "add", f"{address}/{prefix}", *(["peer", peer] if peer else []), "dev", dev])
 
 
 def route_add(dev: str, destination: str, gateway: str, metric: int | None = None) -> None:

@@ -80,6 +80,12 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
     if nic.type != "vhostuser" and (nic.source_type or nic.source_path or nic.source_mode):
         raise XMLError(f"<source type/path/mode> belong to vhostuser interfaces, not {nic.type}", nic.line)
+    if (nic.source_ips or nic.source_routes) and nic.type != "ethernet":
+        raise XMLError(f"<source><ip>/<route> (host-side addresses) belong to ethernet interfaces, not {nic.type}",
+                       nic.line)
+    if any(not ip.address for ip in nic.source_ips) or any(not r.address or not r.gateway
+                                                            for r in nic.source_routes):
+        raise XMLError("Missing required address in <ip>/<route> (and gateway in <route>)", nic.line)
     if nic.script_path and nic.type != "ethernet":  # qemuValidateDomainDeviceDefNetwork
         raise XMLError(f"scripts are not supported on interfaces of type {nic.type}", nic.line)
     if nic.target_managed is False and nic.type != "ethernet":

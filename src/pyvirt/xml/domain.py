@@ -983,6 +983,30 @@ class Bandwidth:
     line: int | None = line_field()
 
 
+@dataclass
+class NicHostIP:
+    """``<interface type='ethernet'><source><ip address= family= prefix= peer=>``: an address
+    pyvirtd gives the host side of the tap (virNetDevIPInfoAddToDev)."""
+
+    address: str | None = attr("@address")
+    family: str | None = attr("@family", Enum("ipv4", "ipv6"))
+    prefix: int | None = attr("@prefix", Int(0, 128))
+    peer: str | None = attr("@peer")
+    line: int | None = line_field()
+
+
+@dataclass
+class NicHostRoute:
+    """``<source><route family= address= prefix= gateway= metric=>``: a host route through the tap."""
+
+    family: str | None = attr("@family", Enum("ipv4", "ipv6"))
+    address: str | None = attr("@address")
+    prefix: int | None = attr("@prefix", Int(0, 128))
+    gateway: str | None = attr("@gateway")
+    metric: int | None = attr("@metric", Int(0))
+    line: int | None = line_field()
+
+
 #: interface types whose host side is a tap device pyvirtd opens and passes to QEMU
 TAP_NIC_TYPES = ("network", "bridge", "ethernet")
 
@@ -1007,6 +1031,8 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     source_port: int | None = attr("source/@port", Int(0, 65535))
     source_local_address: str | None = attr("source/local/@address")
     source_local_port: int | None = attr("source/local/@port", Int(0, 65535))
+    source_ips: list[NicHostIP] = children("source/ip", NicHostIP)
+    source_routes: list[NicHostRoute] = children("source/route", NicHostRoute)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     bandwidth: Bandwidth | None = child("bandwidth", Bandwidth)
