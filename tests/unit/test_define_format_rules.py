@@ -3,6 +3,7 @@ qemu_domain.c PostParse), one test per rule, on documents written here."""
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from pyvirt.xml import fill_defaults, parse_domain
@@ -294,3 +295,21 @@ def test_interface_tune_sndbuf_is_kept_and_reaches_the_tap_netdev() -> None:
     argv = build_argv(fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=nic))))
     netdev = argv[argv.index("-netdev") + 1]
     assert '"sndbuf":1600,"id":"hostnet0"' in netdev and netdev.startswith('{"type":"tap"')
+
+
+def test_automatic_placement_of_vcpus_and_memory_go_together() -> None:
+    from pyvirt.qemu.argv import build_argv
+    from pyvirt.xml import XMLUnsupportedError, XMLValidationError
+
+    vcpu_auto = define(extra="<vcpu placement='auto' cpuset='0-1'>2</vcpu>")
+    assert vcpu_auto.find("vcpu").attrib == {"placement": "auto"}  # the cpuset goes
+    assert vcpu_auto.find("numatune/memory").attrib == {"mode": "strict", "placement": "auto"}
+    mem_auto = define(extra="<vcpu>2</vcpu><numatune><memory mode='interleave' placement='auto'/></numatune>")
+    assert mem_auto.find("vcpu").get("placement") == "auto"
+    static = define(extra="<vcpu>2</vcpu><numatune><memory nodeset='0' placement='static'/></numatune>")
+    assert static.find("numatune/memory").attrib == {"mode": "strict", "nodeset": "0"}
+    with pytest.raises(XMLValidationError, match="nodeset for NUMA memory tuning must be set"):
+        define(extra="<vcpu cpuset='0'>2</vcpu><numatune><memory mode='strict'/></numatune>")
+    doc = HEAD.format(virt="qemu", extra="<vcpu placement='auto'>2</vcpu>", devices="")
+    with pytest.raises(XMLUnsupportedError, match="numad"):
+        build_argv(fill_defaults(parse_domain(doc)))

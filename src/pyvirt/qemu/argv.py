@@ -115,8 +115,9 @@ def _check_domain(domain: Any, caps: Any) -> None:
     if domain.os.smbios_mode == "host":
         raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
                           "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")
-    if domain.vcpu_placement == "auto":
-        raise unsupported("vcpu placement/cpuset pinning")
+    if domain.vcpu_placement == "auto" or (domain.numatune is not None and domain.numatune.memory_placement == "auto"):
+        raise unsupported("placement='auto' of <vcpu> or <numatune><memory> (libvirt asks numad for the host "
+                          "nodes; pyvirt does not run numad: name the nodes with cpuset/nodeset)")
     machine = domain.os.machine
     if not (machine in ("pc", "q35") or machine.startswith(("pc-i440fx-", "pc-q35-", "pc-"))):
         raise unsupported(f"machine type {machine!r}")

@@ -43,6 +43,7 @@ from .generic_defaults import (
     loader_and_topology_defaults,
     nic_model_name,
     order_disks,
+    placement_rules,
     scsi_hostdev_addresses,
     shmem_defaults,
     smartcard_defaults,
@@ -120,6 +121,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.vcpu = 1
     fill_iothread_ids(dom)
     blkio_defaults(dom)
+    placement_rules(dom)
     bitmap_rules(dom)
     if dom.vcpu_placement is None:
         dom.vcpu_placement = "static"

@@ -296,7 +296,7 @@ class NumaTune:
 
     memory_mode: str | None = attr("memory/@mode", NUMA_MODES)
     memory_nodeset: str | None = attr("memory/@nodeset")
-    memory_placement: str | None = attr("memory/@placement", Enum("static", known=("auto",)))
+    memory_placement: str | None = attr("memory/@placement", Enum("static", "auto"))
     memnodes: list[MemNode] = children("memnode", MemNode)
     line: int | None = line_field()
 

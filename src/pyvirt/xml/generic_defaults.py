@@ -19,7 +19,7 @@ import contextlib
 from lxml import etree
 
 from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, NetHost, Video
-from .errors import XMLError
+from .errors import XMLError, XMLValidationError
 from .mapping import get_extras
 from .pciaddr import insert_controller
 from .validate import parse_cpuset
@@ -83,6 +83,7 @@ def fill_generic_defaults(dom: Domain) -> None:
         dom.current_memory = dom.memory
     if dom.vcpu is not None and dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
+    placement_rules(dom)
     bitmap_rules(dom)
     fill_iothread_ids(dom)
     blkio_defaults(dom)
@@ -235,6 +236,35 @@ def vsock_defaults(dom: Domain) -> None:
     v = dom.devices.vsock
     if v is not None and v.cid_auto is None:
         v.cid_auto = not v.cid_address
+
+
+def placement_rules(dom: Domain) -> None:
+    """virDomainVcpuParse / virDomainNumatuneParseXML: ``placement='auto'`` (host nodes from
+    numad) on either ``<vcpu>`` or ``<numatune><memory>`` makes both automatic: an automatic vCPU
+    placement gets ``<memory mode='strict' placement='auto'/>`` unless the memory placement is
+    given, drops its ``cpuset``; an automatic memory placement makes an unset vCPU placement
+    automatic.  A ``<memory>`` without nodeset whose placement stays static is refused; one that
+    is written always has its mode (``strict`` by default)."""
+    from .domain import NumaTune
+
+    tune = dom.numatune
+    memory_auto = tune is not None and tune.memory_placement == "auto"
+    if dom.vcpu_placement is None and memory_auto:
+        dom.vcpu_placement = "auto"
+    if dom.vcpu_placement == "auto":
+        dom.vcpu_cpuset = None
+        if tune is None:
+            tune = dom.numatune = NumaTune()
+        if tune.memory_placement is None and tune.memory_nodeset is None:
+            tune.memory_placement = "auto"
+    if tune is None or (tune.memory_mode is None and tune.memory_nodeset is None and tune.memory_placement is None):
+        return
+    if tune.memory_nodeset is None and tune.memory_placement != "auto":
+        raise XMLValidationError("nodeset for NUMA memory tuning must be set if 'placement' is 'static'",
+                                 tune.line)
+    if tune.memory_placement == "static":
+        tune.memory_placement = None  # virDomainNumatuneFormatXML: a static placement is its nodeset
+    tune.memory_mode = tune.memory_mode or "strict"
 
 
 def bitmap_rules(dom: Domain) -> None:
