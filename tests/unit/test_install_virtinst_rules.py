@@ -277,3 +277,16 @@ def test_network_pool_volumes_are_network_disks(capsys: pytest.CaptureFixture[st
     assert len(rbd.findall("source/host")) == 3
     assert iscsi.find("source").get("protocol") == "iscsi"
     assert iscsi.find("source").get("name").startswith("iqn.2017-12.com.virttest:")
+
+
+@pytest.mark.parametrize(("opts", "tags"), [
+    ("/s,/t,alias.name=x,driver.ats=on", ["driver", "alias", "source", "target"]),
+    ("target=/b,source=/a,readonly=on,driver.name=virtiofs,alias.name=x,binary.path=/x",
+     ["alias", "readonly", "source", "target", "binary", "driver"]),
+    ("type=ram,source.usage=1024,source.units=MiB,target=/", ["target", "source"]),
+    ("type=block,source.dev=/dev/foo,target.dir=/", ["source", "target"]),
+])
+def test_filesystem_children_in_virtinst_parser_order(capsys: pytest.CaptureFixture[str],
+                                                      kvm: str, opts: str, tags: list[str]) -> None:
+    dom = _devices(capsys, kvm, "--filesystem", opts)
+    assert [k.tag for k in dom.find("devices/filesystem")] == tags

@@ -399,6 +399,27 @@ def apply_filesystem(g: Guest, optstr: str) -> None:
     g.add_device(fs)
 
 
+_VIRTIO_DRIVER_KEYS = ("driver.ats", "driver.iommu", "driver.packed", "driver.page_per_vq")
+
+
+def finish_filesystem(fs: Element, opts: dict[str, str | None]) -> None:
+    """<filesystem> children in virtinst's order once every sub-option is written: the
+    virtio driver options (parsed with the common device ones) bring <driver> first, then
+    alias and address, then the rest in its parser's order, where ``target=`` is parsed
+    before the ``source.*`` names (a source given or overridden that way follows the target) and
+    ``target.dir=`` after them."""
+    order = ["alias", "address", "readonly", "space_hard_limit", "space_soft_limit",
+             "source", "target", "binary", "driver", "boot"]
+    if any(k in opts for k in _VIRTIO_DRIVER_KEYS):
+        order.insert(0, order.pop(order.index("driver")))
+    by_sub = any(k.startswith("source.") for k in opts)
+    if by_sub and "target" in opts and "target.dir" not in opts:
+        i, j = order.index("source"), order.index("target")
+        order[i], order[j] = "target", "source"
+    kids = list(fs)
+    fs[:] = sorted(kids, key=lambda k: order.index(k.tag) if k.tag in order else len(order))
+
+
 def apply_panic(g: Guest, optstr: str) -> None:
     """--panic MODEL; a lone ``0x...`` is an ISA panic device at that I/O base."""
     o = parse(PANIC, optstr)

@@ -108,6 +108,13 @@ def reorder_boot(g: Guest, dev: Element, index: int) -> None:
             break
 
 
+def _finishers() -> dict[str, Callable[[Element, dict[str, str | None]], None]]:
+    """Options whose element needs virtinst's order restored once its table rows are
+    written (the order depends on which sub-option names were used)."""
+    from pyvirt.install.opts import devices
+    return {"--filesystem": devices.finish_filesystem}
+
+
 def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
     """`handler`, then the table's sub-options it did not write itself."""
     if flag in BOOT_ORDER:
@@ -141,6 +148,9 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
             modelopt.apply_to(table_flag(flag), el, opts, skip=handled)
         else:
             pathset.apply(table_flag(flag), opts, el, skip=handled)
+        finish = _finishers().get(flag)
+        if finish is not None:
+            finish(el, opts)
         if order and flag in BOOT_ORDER:
             try:
                 reorder_boot(g, el, int(order))
