@@ -290,3 +290,10 @@ def test_filesystem_children_in_virtinst_parser_order(capsys: pytest.CaptureFixt
                                                       kvm: str, opts: str, tags: list[str]) -> None:
     dom = _devices(capsys, kvm, "--filesystem", opts)
     assert [k.tag for k in dom.find("devices/filesystem")] == tags
+
+
+def test_unix_char_source_binds_with_mode_before_path(capsys: pytest.CaptureFixture[str],
+                                                      kvm: str) -> None:
+    dom = _devices(capsys, kvm, "--parallel", "unix,path=/tmp/p.sock")
+    assert list(dom.find("devices/parallel/source").attrib.items()) == [
+        ("mode", "bind"), ("path", "/tmp/p.sock")]

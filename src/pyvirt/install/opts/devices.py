@@ -213,18 +213,25 @@ def _char(tag: str, spec: Spec):
         if o.get("target.address"):
             h, p = _host_port(o["target.address"])
             set_attrs(child(dev, "target"), address=h, port=p)
-        _char_defaults(tag, dev, o)
+        # virt-xml's --edit builds no defaults (virtinst's set_defaults is install-time)
+        _char_defaults(tag, dev, o, bind_default=not g.flags.extra.get("probe"))
         g.add_device(dev)
     return apply
 
 
-def _char_defaults(tag: str, dev: Element, o: dict[str, str | None]) -> None:
+def _char_defaults(tag: str, dev: Element, o: dict[str, str | None], *,
+                   bind_default: bool = True) -> None:
     """virt-install's char device defaults, for what the sub-options leave out (names the
     table writes later are looked up in `o`, since they are not in the XML yet)."""
     typ = dev.get("type")
     src = dev.find("source")
-    if typ in ("unix", "tcp") and (src is None or not src.get("mode")):
-        _char_source(dev, None).set("mode", "bind")
+    if bind_default and typ in ("unix", "tcp") and (src is None or not src.get("mode")):
+        src = _char_source(dev, None)
+        # virtinst's CharSource writes mode before path (its property order)
+        after = [(k, src.attrib.pop(k)) for k in list(src.attrib) if k == "path"]
+        src.set("mode", "bind")
+        for k, v in after:
+            src.set(k, v)
     if tag != "channel":
         return
     if not any(k in o for k in ("target.type", "target_type")):
