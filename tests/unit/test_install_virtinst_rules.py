@@ -297,3 +297,12 @@ def test_unix_char_source_binds_with_mode_before_path(capsys: pytest.CaptureFixt
     dom = _devices(capsys, kvm, "--parallel", "unix,path=/tmp/p.sock")
     assert list(dom.find("devices/parallel/source").attrib.items()) == [
         ("mode", "bind"), ("path", "/tmp/p.sock")]
+
+
+@pytest.mark.parametrize(("opt", "value"), [("--memory", "foo"), ("--memory", "1.5"),
+                                            ("--vcpus", "0x4")])
+def test_memory_and_vcpus_counts_are_base_10_integers(capsys: pytest.CaptureFixture[str],
+                                                      kvm: str, opt: str, value: str) -> None:
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe", opt, value)
+    assert rc == 1
+    assert f"Error: {opt} {value}: invalid literal for int() with base 10: '{value}'" in out

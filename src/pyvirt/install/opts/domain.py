@@ -61,10 +61,15 @@ LAUNCHSEC = Spec("--launchSecurity", keys=["type", "policy"], positional=("type"
 
 
 def _int(value: str | None, what: str) -> int:
+    """An integer as virt-install's --memory/--vcpus callbacks convert it (Python's int(),
+    base 10), refused with Python's words as virt-install shows them (`what` only names
+    the caller's field)."""
+    del what
+    text = value or ""
     try:
-        return int(float(value or ""))
+        return int(text)
     except ValueError as exc:
-        raise SubOptError(f"{what}: Invalid value '{value}'") from exc
+        raise SubOptError(f"invalid literal for int() with base 10: '{text}'") from exc
 
 
 def apply_memory(g: Guest, optstr: str) -> None:
