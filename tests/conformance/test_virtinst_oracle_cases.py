@@ -33,7 +33,7 @@ VIRT_INSTALL = Path("/usr/bin/virt-install")
 TREE = CONF / "virt-manager-4.1.0" / "tree"
 DATA = TREE / "tests" / "data"
 LINES = Path(__file__).with_name("virtinst_oracle_cases.txt")
-SAME_FLOOR = 236
+SAME_FLOOR = 392
 TREEINFO = ("[general]\nfamily = Fedora\nversion = 17\narch = x86_64\n\n[images-x86_64]\n"
             "kernel = images/pxeboot/vmlinuz\ninitrd = images/pxeboot/initrd.img\n")
 

@@ -63,6 +63,9 @@ def test_children_in_virt_install_order_and_values_as_given() -> None:
 def test_an_empty_hugepages_comes_first() -> None:
     mb = _apply(_guest(), "--memorybacking", "locked=on,hugepages=on,nosharepages=on")
     assert [k.tag for k in mb] == ["hugepages", "nosharepages", "locked"]
+    # set as a boolean it stays first even with pages in it (virt-install 4.1)
+    mb = _apply(_guest(), "--memorybacking", "hugepages=on,hugepages.page0.size=1,locked=on")
+    assert [k.tag for k in mb] == ["hugepages", "locked"]
 
 
 def test_an_existing_element_keeps_what_the_model_does_not_declare() -> None:

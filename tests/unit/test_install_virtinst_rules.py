@@ -306,3 +306,15 @@ def test_memory_and_vcpus_counts_are_base_10_integers(capsys: pytest.CaptureFixt
     rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe", opt, value)
     assert rc == 1
     assert f"Error: {opt} {value}: invalid literal for int() with base 10: '{value}'" in out
+
+
+def test_host_smartcard_ignores_a_character_device_type() -> None:
+    """libvirt reads a smartcard's type= only in passthrough mode (virt-xml's
+    ``--edit --smartcard type=spicevmc`` on a host card defines fine there)."""
+    from pyvirt.testdriver import open_test_connection
+    conn = open_test_connection("test:///default")
+    conn.define_xml("<domain type='test'><name>sc</name><memory>65536</memory>"
+                    "<os><type>hvm</type></os><devices>"
+                    "<smartcard mode='host' type='spicevmc'/></devices></domain>")
+    card = etree.fromstring(conn.get_xml("sc").encode()).find("devices/smartcard")
+    assert card.get("mode") == "host" and card.get("type") is None

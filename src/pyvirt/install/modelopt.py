@@ -37,6 +37,11 @@ MODELS: dict[str, type] = {"--numatune": NumaTune, "--memorybacking": MemoryBack
                            "--iommu": IOMMU, "--audio": Audio, "--seclabel": DomainSeclabel,
                            "--sysinfo": Sysinfo, "--blkiotune": BlkioTune}
 
+#: elements that are a boolean property and a container of child objects at once: virtinst
+#: writes one set as a boolean at that property's place (first), else where the children go
+#: (the profile's ``TAG+`` place)
+BOOL_CONTAINERS: dict[str, tuple[str, ...]] = {"--memorybacking": ("hugepages",)}
+
 #: one step to a field: (field name, its spec, whether the row indexes a list there)
 Step = tuple[str, FieldSpec, bool]
 
@@ -148,6 +153,7 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
              skip: set[str] | None = None) -> None:
     """Set the table rows named in `opts` (but those in `skip`, and the ``!`` rows a
     handler owns) on element `el` of `flag`, through its model."""
+    fresh = not len(el)
     obj = read(el if len(el) or el.attrib else None, MODELS[flag])
     for key, value in opts.items():
         row = pathset.lookup(flag, key)
@@ -156,6 +162,12 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
         path, kind, indexes = row
         set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
     write(el, obj)
+    for tag in BOOL_CONTAINERS.get(flag, ()):
+        found = el.find(tag)
+        if fresh and found is not None and tag in opts \
+                and pathset.convert("b", opts[tag], flag, tag) is True:
+            el.remove(found)  # set as a boolean: at the boolean property's place, first
+            el.insert(0, found)
 
 
 def apply_rows(flag: str, g: Guest, opts: dict[str, str | None]) -> None:

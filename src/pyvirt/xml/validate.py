@@ -349,8 +349,9 @@ def _validate_smartcards(dom: Domain) -> None:
         if card.mode == "passthrough" and card.type is None:
             raise XMLError("passthrough mode requires a character device type attribute", card.line)
         if card.mode != "passthrough" and card.type is not None:
-            raise XMLValidationError(f"a smartcard of mode '{card.mode}' takes no character device type",
-                                     card.line)
+            # libvirt's virDomainSmartcardDefParseXML reads type= only for passthrough
+            # cards: on the others it is ignored (and not written back), not refused
+            card.type = None
         if card.address is not None and card.address.type != "ccid":
             raise XMLValidationError(f"smartcard needs an address of type 'ccid', not '{card.address.type}'",
                                      card.line)
