@@ -10,6 +10,7 @@ Runs the command in-process against virt-manager's test driver state (no daemon)
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,15 @@ def test_host_smartcard_ignores_a_character_device_type() -> None:
                     "<smartcard mode='host' type='spicevmc'/></devices></domain>")
     card = etree.fromstring(conn.get_xml("sc").encode()).find("devices/smartcard")
     assert card.get("mode") == "host" and card.get("type") is None
+
+
+def test_virt_xml_added_filesystem_gets_its_defaults(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
+    from pyvirt.cli.xml import main
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    rc = main(["test-for-virtxml", "--print-diff", "--define", "--add-device",
+               "--filesystem", "/a,/b", "--connect", "test:///default"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert '+    <filesystem type="mount" accessmode="mapped">' in out

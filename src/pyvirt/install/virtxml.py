@@ -586,6 +586,8 @@ def set_device_defaults(g: Guest, el: etree._Element) -> None:
         d.graphics_defaults(g, el)
     elif el.tag == "tpm":
         d.tpm_defaults(g, el)
+    elif el.tag == "filesystem":
+        d.filesystem_defaults(g, el)
     elif el.tag == "video" and el.find("model") is None:
         model = d.default_video_model(g)
         if model:
