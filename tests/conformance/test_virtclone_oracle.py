@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from tests.conformance import test_virtinst_oracle_cases as oracle
 from tests.conformance_data import CONFORMANCE as CONF
-from tests.conformance_data import REPO
+from tests.virtinst_pair import ending_difference, run_pair
 
 VIRT_CLONE = Path("/usr/bin/virt-clone")
 LINES = Path(__file__).with_name("virtclone_oracle_cases.txt")
@@ -39,7 +38,6 @@ def _fresh_files() -> None:
 def _run_both(line: str) -> str | None:
     sys.path.insert(0, str(CONF / "tools"))
     import libvirt_xml_compare as lxc
-    from run_virtinst_cases import magic_to_env
 
     kind, options = line.split("|", 1)
     cli = options % PLACES
@@ -49,21 +47,10 @@ def _run_both(line: str) -> str | None:
     if kind == "compare" and "--print-xml" not in cli:
         extra += " --print-xml --__test-nodry"
     argv = shlex.split(cli + " " + extra)
-    env = dict(os.environ, VIRTINST_TEST_SUITE="1", HOME="/tmp", DISPLAY=":3.4", LANG="C.UTF-8")
     _fresh_files()
-    ref = subprocess.run([str(VIRT_CLONE), *argv], cwd=oracle.TREE, env=env, capture_output=True,
-                         text=True, stdin=subprocess.DEVNULL, timeout=300)
-    _fresh_files()
-    ours_argv, extra_env = magic_to_env(argv)
-    ours = subprocess.run([str(REPO / ".venv" / "bin" / "pyvirt-clone"), *ours_argv],
-                          cwd=oracle.TREE, env={**env, **extra_env}, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=300)
-    if bool(ref.returncode) != bool(ours.returncode):
-        return f"{line}\n  exit virt-clone={ref.returncode} pyvirt={ours.returncode}"
-    if ref.returncode:
-        want = oracle._error(ref.stdout + ref.stderr)
-        got = oracle._error(ours.stdout + ours.stderr)
-        return None if want == got else f"{line}\n  error {want!r} != {got!r}"
+    ref, ours = run_pair(VIRT_CLONE, "pyvirt-clone", argv, between=_fresh_files)
+    if (differs := ending_difference(line, "virt-clone", ref, ours)) or ref.returncode:
+        return differs
     if kind == "compare":
         same, diff = lxc.compare(ref.stdout, ours.stdout, "masked")
         return None if same else f"{line}\n{diff}"

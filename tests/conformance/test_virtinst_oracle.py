@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.conformance_data import CONFORMANCE as CONF
-from tests.conformance_data import REPO
+from tests.virtinst_pair import TREE, ending_difference, run_pair
 
 VIRT_INSTALL = Path("/usr/bin/virt-install")
-TREE = CONF / "virt-manager-4.1.0" / "tree"
 LINES = Path(__file__).with_name("virtinst_oracle_cmdlines.txt")
 DATA = TREE / "tests" / "data"
 URI = (f"__virtinst_test__test://{DATA}/testdriver/testdriver.xml,predictable,"
@@ -33,22 +31,12 @@ URI = (f"__virtinst_test__test://{DATA}/testdriver/testdriver.xml,predictable,"
 def _run_both(line: str) -> str | None:
     sys.path.insert(0, str(CONF / "tools"))
     import libvirt_xml_compare as lxc
-    from run_virtinst_cases import magic_to_env
 
     argv = ["--connect", URI, "--print-xml", "--noautoconsole", "--os-variant",
             "fedora-unknown", *shlex.split(line)]
-    env = dict(os.environ, VIRTINST_TEST_SUITE="1", HOME="/tmp", DISPLAY=":3.4",
-               LANG="C.UTF-8")
-    ref = subprocess.run([str(VIRT_INSTALL), *argv], cwd=TREE, env=env, capture_output=True,
-                         text=True, timeout=120)
-    ours_argv, extra = magic_to_env(argv)
-    ours = subprocess.run([str(REPO / ".venv" / "bin" / "pyvirt-install"), *ours_argv], cwd=TREE,
-                          env={**env, **extra}, capture_output=True, text=True, timeout=120)
+    ref, ours = run_pair(VIRT_INSTALL, "pyvirt-install", argv, timeout=120)
     if ref.returncode or ours.returncode:
-        if bool(ref.returncode) == bool(ours.returncode):
-            return None
-        return f"{line}\n  exit virt-install={ref.returncode} pyvirt={ours.returncode}\n" \
-               f"  {ref.stderr[-300:]}\n  {ours.stderr[-300:]}"
+        return ending_difference(line, "virt-install", ref, ours, errors=False)
     same, diff = lxc.compare(ref.stdout, ours.stdout, "masked")
     return None if same else f"{line}\n{diff}"
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import re
 import shlex
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,10 +25,9 @@ from pathlib import Path
 import pytest
 
 from tests.conformance_data import CONFORMANCE as CONF
-from tests.conformance_data import REPO
+from tests.virtinst_pair import TREE, ending_difference, run_pair
 
 VIRT_INSTALL = Path("/usr/bin/virt-install")
-TREE = CONF / "virt-manager-4.1.0" / "tree"
 DATA = TREE / "tests" / "data"
 LINES = Path(__file__).with_name("virtinst_oracle_cases.txt")
 SAME_FLOOR = 392
@@ -111,41 +108,16 @@ def _argv(kind: str, category: str, options: str, places: dict[str, str]) -> lis
     return shlex.split(cli + " " + extra)
 
 
-def _error(text: str) -> str:
-    """The last ERROR's message (its first line; under --debug a message that begins with a
-    newline is on the line after ``ERROR (module:line)``)."""
-    rows = text.splitlines()
-    found = ""
-    for i, ln in enumerate(rows):
-        if "ERROR" not in ln:
-            continue
-        msg = re.sub(r"^\(\w+:\d+\)\s*", "", ln.split("ERROR", 1)[1].strip())
-        if not msg:
-            msg = next((r.strip() for r in rows[i + 1:] if r.strip()), "")
-        found = msg
-    return found[:60]
-
-
 def _run_both(line: str, places: dict[str, str]) -> str | None:
     sys.path.insert(0, str(CONF / "tools"))
     import libvirt_xml_compare as lxc
-    from run_virtinst_cases import magic_to_env
 
     kind, category, options = line.split("|", 2)
-    argv = _argv(kind, category, options, places)
-    env = dict(os.environ, VIRTINST_TEST_SUITE="1", HOME="/tmp", DISPLAY=":3.4", LANG="C.UTF-8")
     for name in ("/tmp/__virtinst_cli_exist1.img", "/tmp/__virtinst_cli_exist2.img"):
         Path(name).touch()
-    ref = subprocess.run([str(VIRT_INSTALL), *argv], cwd=TREE, env=env, capture_output=True,
-                         text=True, timeout=300)
-    ours_argv, extra = magic_to_env(argv)
-    ours = subprocess.run([str(REPO / ".venv" / "bin" / "pyvirt-install"), *ours_argv], cwd=TREE,
-                          env={**env, **extra}, capture_output=True, text=True, timeout=300)
-    if bool(ref.returncode) != bool(ours.returncode):
-        return f"{line}\n  exit virt-install={ref.returncode} pyvirt={ours.returncode}"
-    if ref.returncode:
-        want, got = _error(ref.stdout + ref.stderr), _error(ours.stdout + ours.stderr)
-        return None if want == got else f"{line}\n  error {want!r} != {got!r}"
+    ref, ours = run_pair(VIRT_INSTALL, "pyvirt-install", _argv(kind, category, options, places))
+    if (differs := ending_difference(line, "virt-install", ref, ours)) or ref.returncode:
+        return differs
     if kind == "compare":
         same, diff = lxc.compare(ref.stdout, ours.stdout, "masked")
         return None if same else f"{line}\n{diff}"

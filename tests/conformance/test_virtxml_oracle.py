@@ -11,16 +11,13 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests.conformance import test_virtinst_oracle_cases as oracle
-from tests.conformance_data import CONFORMANCE as CONF
-from tests.conformance_data import REPO
+from tests.virtinst_pair import ending_difference, run_pair
 
 VIRT_XML = Path("/usr/bin/virt-xml")
 LINES = Path(__file__).with_name("virtxml_oracle_cases.txt")
@@ -35,28 +32,15 @@ def _shown(text: str) -> list[str]:
 
 
 def _run_both(line: str) -> str | None:
-    sys.path.insert(0, str(CONF / "tools"))
-    from run_virtinst_cases import magic_to_env
-
     category, options = line.split("|", 1)
     cli = (category + " " + options) % oracle.PLACES
     extra = "--debug"
     if "--connect " not in cli:
         extra += " --connect " + oracle.PLACES["URI-TEST-SUITE"]
     argv = shlex.split(cli + " " + extra)
-    env = dict(os.environ, VIRTINST_TEST_SUITE="1", HOME="/tmp", DISPLAY=":3.4", LANG="C.UTF-8")
-    ref = subprocess.run([str(VIRT_XML), *argv], cwd=oracle.TREE, env=env, capture_output=True,
-                         text=True, stdin=subprocess.DEVNULL, timeout=300)
-    ours_argv, extra_env = magic_to_env(argv)
-    ours = subprocess.run([str(REPO / ".venv" / "bin" / "pyvirt-xml"), *ours_argv],
-                          cwd=oracle.TREE, env={**env, **extra_env}, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=300)
-    if bool(ref.returncode) != bool(ours.returncode):
-        return f"{line}\n  exit virt-xml={ref.returncode} pyvirt={ours.returncode}"
-    if ref.returncode:
-        want = oracle._error(ref.stdout + ref.stderr)
-        got = oracle._error(ours.stdout + ours.stderr)
-        return None if want == got else f"{line}\n  error {want!r} != {got!r}"
+    ref, ours = run_pair(VIRT_XML, "pyvirt-xml", argv)
+    if (differs := ending_difference(line, "virt-xml", ref, ours)) or ref.returncode:
+        return differs
     want, got = _shown(ref.stdout), _shown(ours.stdout)
     if want == got:
         return None
