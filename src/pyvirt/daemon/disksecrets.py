@@ -19,7 +19,7 @@ from typing import Any
 
 from pyvirt.api import no_support
 from pyvirt.atomicio import remove_quietly, write_atomic
-from pyvirt.qemu.argv_disks import cookie_string, secret_file
+from pyvirt.qemu.argv_disks import cookie_string, encrypted_layers, encryption_purpose, secret_file
 from pyvirt.xml import Domain
 
 #: what a disk's <auth> secret must be for its protocol (virSecretUsageType words)
@@ -69,10 +69,9 @@ class DiskSecretsMixin:
     def _resolve_disk_secrets(self, dom: Domain) -> DiskSecrets:
         found = DiskSecrets()
         for disk in dom.devices.disks:
-            enc = disk.disk_encryption
-            if enc is not None:
+            for depth, enc in encrypted_layers(disk):  # the disk's image and its backing layers'
                 for ref in enc.secrets[:1]:  # more than one is refused when the argv is built
-                    found.items.append((disk, "encryption", self._secret_value("volume", ref)))
+                    found.items.append((disk, encryption_purpose(depth), self._secret_value("volume", ref)))
             auth = disk.disk_auth
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")

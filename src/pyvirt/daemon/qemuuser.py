@@ -226,7 +226,8 @@ class GuestFile(NamedTuple):
 
 
 def _disk_owner(disk: Any) -> tuple[bool, Owner]:
-    """A disk's ``<source><seclabel model='dac'>``: (relabel it?, the owner it gets instead)."""
+    """A disk's (or one backing layer's) ``<source><seclabel model='dac'>``: (relabel it?,
+    the owner it gets instead)."""
     for sl in getattr(disk, "source_seclabels", None) or []:
         if (sl.model or DAC) != DAC:
             continue
@@ -235,6 +236,19 @@ def _disk_owner(disk: Any) -> tuple[bool, Owner]:
         if sl.label:
             return True, parse_label(sl.label)
     return True, None
+
+
+def _xml_chain_files(layer: Any) -> list[GuestFile]:
+    """The local images of an XML ``<backingStore>`` chain (read-only to QEMU), each labelled
+    as its own ``<source><seclabel>`` says (libvirt labels every layer by its own)."""
+    out = []
+    while layer is not None:
+        path = layer.source_file or layer.source_dev
+        relabel, owner = _disk_owner(layer)
+        if path and relabel:
+            out.append(GuestFile(path, True, owner))
+        layer = layer.backing_store
+    return out
 
 
 def guest_files(dom: Any) -> list[GuestFile]:
@@ -257,7 +271,9 @@ def guest_files(dom: Any) -> list[GuestFile]:
         if not path or not relabel:
             continue
         out.append(GuestFile(path, bool(disk.readonly), owner))
-        if (disk.driver_type or "raw") != "raw":
+        if disk.backing_store is not None:  # the chain the XML spells out, each layer its own label
+            out.extend(_xml_chain_files(disk.backing_store))
+        elif (disk.driver_type or "raw") != "raw":
             out.extend(GuestFile(back, True, owner) for back in backing_chain(path, disk.driver_type))
     devs = dom.devices
     for ch in [*devs.serials, *devs.parallels, *devs.consoles, *devs.channels]:

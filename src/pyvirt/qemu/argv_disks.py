@@ -102,10 +102,10 @@ def disk_opts(a: Argv, ctx: Ctx) -> None:
         if _source(disk):
             layers = chain(disk)
             backing: str | None = None
-            for layer in reversed(layers[1:]):
-                below = backing
+            for depth in range(len(layers) - 1, 0, -1):
+                below, layer = backing, layers[depth]
                 backing = f"libvirt-{node_no[id(layer)]}"
-                blockdevs(a, ctx, disk, backing, layer=layer, backing=below or _ends(layer))
+                blockdevs(a, ctx, disk, backing, layer=layer, backing=below or _ends(layer), depth=depth)
                 backing += "-format"
             node = f"libvirt-{node_no[id(disk)]}"
             blockdevs(a, ctx, disk, node, backing=backing or _ends(disk))
@@ -164,10 +164,27 @@ def secret_file(domain_dir: str | None, owner: str, purpose: str) -> str:
     return f"{domain_dir or '/nonexistent'}/secret-{owner}-{purpose}"
 
 
-def _encryption(a: Argv, ctx: Ctx, disk: Any, node: str) -> str | None:
+def encryption_purpose(depth: int) -> str:
+    """The `secret_file` purpose of the encryption secret of a disk's layer ``depth`` (0: the
+    disk's own image, 1: its first backing image ...): each layer has its own secret."""
+    return "encryption" if depth == 0 else f"encryption-backing{depth}"
+
+
+def encrypted_layers(disk: Any) -> list[tuple[int, Any]]:
+    """(depth, <encryption>) of every image of the disk's XML chain QEMU decrypts: the disk's
+    own and each ``<backingStore><source><encryption>`` (libvirt gives every layer its own
+    secret object)."""
+    out = [(0, disk.disk_encryption)] if disk.disk_encryption is not None else []
+    if _source(disk):
+        out += [(depth, layer.source_encryption) for depth, layer in enumerate(chain(disk))
+                if depth and layer.source_encryption is not None]
+    return out
+
+
+def _encryption(a: Argv, ctx: Ctx, disk: Any, node: str, depth: int) -> str | None:
     """``<encryption format='luks'>``: the secret object QEMU opens the image with (its id), or
-    None for a disk without encryption."""
-    enc = disk.disk_encryption
+    None for an image without encryption.  ``depth``: which layer of the disk's chain."""
+    enc = dict(encrypted_layers(disk)).get(depth)
     if enc is None:
         return None
     if enc.format != "luks" or enc.engine not in (None, "qemu"):
@@ -177,7 +194,7 @@ def _encryption(a: Argv, ctx: Ctx, disk: Any, node: str) -> str | None:
         raise unsupported("<encryption> with other than one <secret>", enc.line)
     secret_id = f"{node}-format-encryption-secret0"
     a.json("-object", {"qom-type": "secret", "id": secret_id, "format": "raw",
-                       "file": secret_file(ctx.runtime.domain_dir, disk.target_dev, "encryption")})
+                       "file": secret_file(ctx.runtime.domain_dir, disk.target_dev, encryption_purpose(depth))})
     return secret_id
 
 
@@ -350,9 +367,10 @@ def _pr_manager(a: Argv, ctx: Ctx, disk: Any, node: str) -> str:
 
 
 def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
-              backing: object | None = None) -> None:
-    """The protocol + format nodes of ``layer`` (the disk's own image when None); ``backing``
-    names the format node below it (or ``_NO_BACKING`` for a chain that ends there)."""
+              backing: object | None = None, depth: int = 0) -> None:
+    """The protocol + format nodes of ``layer`` (the disk's own image when None), ``depth``
+    layers below the disk's own; ``backing`` names the format node below it (or
+    ``_NO_BACKING`` for a chain that ends there)."""
     top = layer is None
     layer = disk if top else layer
     cache = cache_mode(disk)
@@ -370,7 +388,7 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
         proto = {"driver": driver, "filename": layer.source_dev}
     else:
         proto = {"driver": "file", "filename": layer.source_file}
-    key_secret = _encryption(a, ctx, disk, node) if top else None  # its secret object comes first
+    key_secret = _encryption(a, ctx, disk, node, depth)  # its secret object comes first
     if top and disk.source_reservations_managed is not None:
         proto["pr-manager"] = _pr_manager(a, ctx, disk, node)
     if disk.driver_io in ("native", "io_uring", "threads"):
@@ -399,7 +417,7 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
             raise XMLError("metadata_cache can only be used with 'qcow2' format", disk.line)
         fmt["cache-size"] = cache_size
     if key_secret is not None:
-        _decrypt(fmt, key_secret, disk.disk_encryption.line)
+        _decrypt(fmt, key_secret, disk.line)
     fmt["file"] = f"{node}-storage"
     if layer.slice_offset is not None or layer.slice_size is not None:
         _slice(a, layer, node, fmt)

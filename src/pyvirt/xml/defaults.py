@@ -229,9 +229,13 @@ def _disks(dom: Domain) -> None:
             disk.driver_name = "qemu"
         if disk.address is None and disk.target_bus in ("ide", "sata", "scsi", "fdc"):
             disk.address = drive_address(disk.target_bus, disk_index(dev))
-        enc = disk.disk_encryption
-        if enc is not None and enc.engine in (None, "default"):  # qemuDomainDeviceDiskDefPostParse
-            enc.engine = "qemu"
+        layer, enc = disk.backing_store, disk.disk_encryption
+        while True:  # qemuDomainDeviceDiskDefPostParse: every layer's encryption engine
+            if enc is not None and enc.engine in (None, "default"):
+                enc.engine = "qemu"
+            if layer is None:
+                break
+            layer, enc = layer.backing_store, layer.source_encryption
         disk_parse_rules(disk)  # snapshot, iSCSI LUN, network hosts' default ports (the whole chain)
     dom.devices.disks = order_disks(dom.devices.disks)
 

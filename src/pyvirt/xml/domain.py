@@ -775,6 +775,8 @@ class BackingStore(NetSource):
     xml_group_before = ((NetSource, "backing_store"),)
 
     type: str | None = attr("@type", Enum("file", "block", "network"))
+    #: libvirt's number of the layer (kept as written, as libvirt's qemuxml2xml keeps it; the
+    #: command line numbers the nodes itself, as libvirt does at start)
     index: int | None = attr("@index", Int(1))
     format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
     #: qcow2 metadata (L2/refcount) cache of this layer, in bytes (QEMU's cache-size)
@@ -784,6 +786,10 @@ class BackingStore(NetSource):
     slice_type: str | None = attr("source/slices/slice/@type", Enum("storage"))
     slice_offset: int | None = attr("source/slices/slice/@offset", Int(0))
     slice_size: int | None = attr("source/slices/slice/@size", Int(1))
+    #: this layer's own label (virDomainStorageSourceParse: every layer may carry one)
+    source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel)
+    #: this layer's own LUKS encryption, with its own secret (QEMU opens each layer)
+    source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
     backing_store: BackingStore | None = child("backingStore", None)  # the class itself: set below
     line: int | None = line_field()
 
@@ -847,6 +853,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_path: str | None = attr("source/@path")
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
+    #: libvirt's number of the top image (kept as written, like `BackingStore.index`)
+    source_index: int | None = attr("source/@index", Int(1))
     source_pool: str | None = attr("source/@pool")
     source_volume: str | None = attr("source/@volume")
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))

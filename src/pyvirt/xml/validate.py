@@ -113,11 +113,17 @@ def _validate_disk_secrets(disk: Disk) -> None:
         want = {"iscsi": "iscsi", "rbd": "ceph"}.get(disk.source_protocol or "")
         if auth.secret.type is not None and want is not None and auth.secret.type != want:
             raise XMLUnsupportedError(f"invalid secret type '{auth.secret.type}'", auth.secret.line)
-    enc = disk.disk_encryption
-    if enc is not None:
+    layers = [(disk.driver_type, disk.disk_encryption)]
+    layer = disk.backing_store
+    while layer is not None:  # each backing image may have its own
+        layers.append((layer.format_type, layer.source_encryption))
+        layer = layer.backing_store
+    for fmt, enc in layers:
+        if enc is None:
+            continue
         if enc.format is None:
             raise XMLError("unknown volume encryption format type (null)", enc.line)
-        if disk.driver_type not in (None, "raw", "qcow2"):  # qemuValidateDomainDeviceDefDisk
+        if fmt not in (None, "raw", "qcow2"):  # qemuValidateDomainDeviceDefDisk
             raise XMLUnsupportedError("encryption is supported only with 'raw' and 'qcow2' image format", enc.line)
         for ref in enc.secrets:
             if ref.type is None:
