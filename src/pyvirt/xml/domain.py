@@ -653,6 +653,19 @@ class SecretRef:
 
 
 @dataclass
+class IdMapEntry:
+    """``<idmap><uid|gid start= target= count=>``: container IDs ``start``.. seen as host IDs
+    ``target``..  libvirt's generic parser reads and keeps it for every driver; only its LXC
+    driver applies it (a QEMU guest's processes are not in a user namespace), so the QEMU
+    driver keeps it in the XML and it changes nothing on the command line, as in libvirt 9.0."""
+
+    start: int | None = attr("@start", Int(0))
+    target: int | None = attr("@target", Int(0))
+    count: int | None = attr("@count", Int(0))
+    line: int | None = line_field()
+
+
+@dataclass
 class MemTune:
     """``<memtune>``: the guest's memory limits, in KiB, enforced by its cgroup (pyvirtd's
     daemon/cgroups.py); libvirt's "unlimited" is any value from 2**53 - 1 KiB up."""
@@ -1689,6 +1702,8 @@ class Domain:
     numatune: NumaTune | None = child("numatune", NumaTune)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
+    idmap_uids: list[IdMapEntry] = children("idmap/uid", IdMapEntry)
+    idmap_gids: list[IdMapEntry] = children("idmap/gid", IdMapEntry)
     features: Features | None = child("features", Features)
     cpu: CPU | None = child("cpu", CPU)
     clock: Clock | None = child("clock", Clock)
@@ -1750,7 +1765,7 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
-    "Interface", "HugePage", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
+    "Interface", "HugePage", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaTune", "QemuArg", "QemuEnv",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",

@@ -17,7 +17,7 @@ from .domain import (
     SysinfoEntry,
     SysinfoSection,
 )
-from .errors import XMLError, XMLUnsupportedError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLUnsupportedError, XMLValidationError
 from .pciaddr import is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -95,6 +95,20 @@ def _secret_ref(ref: SecretRef, what: str) -> None:
         if canonical is None:
             raise XMLError(f"invalid uuid '{uuid}' of <{what}/secret>", line)
         ref.uuid = canonical
+
+
+def _validate_idmap(dom: Domain) -> None:
+    """virDomainIdmapDefParseXML and its caller: every number given, each map sorted by
+    ``start``, uids and gids mapped both, and the container's root (start 0) mapped."""
+    for entries in (dom.idmap_uids, dom.idmap_gids):
+        for e in entries:
+            if e.start is None or e.target is None or e.count is None:
+                raise XMLError("invalid idmap start/target/count settings", e.line, libvirt_words=True)
+        entries.sort(key=lambda e: e.start or 0)
+    if bool(dom.idmap_uids) != bool(dom.idmap_gids):
+        raise XMLConfigError("uid and gid should be mapped both", (dom.idmap_uids or dom.idmap_gids)[0].line)
+    if dom.idmap_uids and (dom.idmap_uids[0].start != 0 or dom.idmap_gids[0].start != 0):
+        raise XMLConfigError("You must map the root user of container", dom.idmap_uids[0].line)
 
 
 def _validate_disk_secrets(disk: Disk) -> None:
@@ -382,6 +396,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     if dom.genid is not None and dom.genid.strip():
         dom.genid = normalize_uuid(dom.genid.strip(), dom.line)
     _validate_sysinfo(dom)
+    _validate_idmap(dom)
     _validate_qemu_commandline(dom)
     _validate_firmware(dom)
     if dom.memory is None and dom.max_memory is None:
