@@ -558,7 +558,7 @@ STEPS: list[Step] = [
     ("list_nwfilter_bindings", lambda c, x: c.list_nwfilter_bindings()),
     ("get_nwfilter_binding_xml", _refused(api.ErrorCode.NO_NWFILTER_BINDING,
                                           lambda c, x: c.get_nwfilter_binding_xml("vnet0"))),
-    ("create_nwfilter_binding", _refused(api.ErrorCode.CONFIG_UNSUPPORTED, lambda c, x: c.create_nwfilter_binding(
+    ("create_nwfilter_binding", _refused(api.ErrorCode.XML_ERROR, lambda c, x: c.create_nwfilter_binding(
         "<filterbinding><portdev name='vnet0'/><filterref filter='x'/></filterbinding>"))),
     ("delete_nwfilter_binding", _refused(api.ErrorCode.NO_NWFILTER_BINDING,
                                          lambda c, x: c.delete_nwfilter_binding("vnet0"))),

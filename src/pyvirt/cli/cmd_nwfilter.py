@@ -3,8 +3,8 @@ the nwfilter-binding ones.
 
 virsh's lookups (by UUID when the argument has a UUID's length, then by name), messages and
 table; the driver answers the rest.  A driver without filters (libvirt's test driver, a session
-daemon) fails as virsh fails there: nwfilter-list through its fallback count call.  pyvirtd
-applies no filters to guest ports, so it lists no bindings and refuses to create one.
+daemon) fails as virsh fails there: nwfilter-list through its fallback count call.  Bindings
+are the filters pyvirtd applies to guest ports (pyvirt/nwfilter/driver.py).
 """
 
 from __future__ import annotations

@@ -136,6 +136,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self._backups: dict[str, Any] = {}  # domain UUID -> its running (or last) BackupJob
         # set by pyvirtd on qemu:///system: the NetworkDriver (bridges of <interface type='network'>)
         self.networks: Any = None
+        #: the network filter driver (system daemons only): guest NICs' <filterref> bindings
+        self.nwfilters: Any = None
         # set by pyvirtd: the SecretDriver (values of the secrets disks reference)
         self.secrets: Any = None
 
@@ -693,6 +695,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if any(nic.type in TAP_NIC_TYPES for nic in dom.devices.interfaces):
                 taps = await asyncio.to_thread(nics.open_taps, dom, self.networks)
                 await asyncio.to_thread(nics.apply_bandwidth, dom)
+            if any(nic.filterref is not None for nic in dom.devices.interfaces):
+                await asyncio.to_thread(nics.apply_filters, dom, self.nwfilters, rec.uuid)
             dom_id = self._allocate_id(persist=False)
             ports = self.ports.assign(dom)
             at_once = self._runs_at_once(dom, paused, incoming)
@@ -747,6 +751,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 self.ports.release(ports)
             stop_helpers(helpers)
             secrets.forget()
+            if self.nwfilters is not None:
+                await asyncio.to_thread(self.nwfilters.unbind_owner, rec.uuid)
             self.store.clear_runtime(rec.name)
             raise
         listener.close()
@@ -1058,6 +1064,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if run.console is not None:
             run.console.close()
         self.ports.release(run.ports)
+        if self.nwfilters is not None:  # its taps went with QEMU: their filter rules go too
+            await asyncio.to_thread(self.nwfilters.unbind_owner, rec.uuid)
         self.store.clear_runtime(rec.name)
         dom_id = rec.id
         rec.run, rec.live, rec.id = None, None, -1

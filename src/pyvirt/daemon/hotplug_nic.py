@@ -112,10 +112,13 @@ class NicHotplugMixin:
                 log.warning("%s: %s", rec.name, note)
         assign_start_defaults(live)  # the new NIC's alias, as at start
         fd = fd_name = None
+        filtered = False
         if nic.type in TAP_NIC_TYPES:
             fd = await asyncio.to_thread(nics.open_tap, nic, self.networks)
             fd_name = f"fd-{nic.alias}"
         try:
+            if nic.filterref is not None:
+                filtered = await asyncio.to_thread(nics.filter_nic, live, nic, self.nwfilters, rec.uuid)
             try:
                 netdev, device = nic_plug(live, nic, caps, fd_name)
             except XMLError as exc:
@@ -133,6 +136,10 @@ class NicHotplugMixin:
                 raise
             if nic.link_state == "down":
                 await self._qmp(run, "set_link", {"name": nic.alias, "up": False})
+        except BaseException:
+            if filtered:  # the tap goes with our fd: so do its rules
+                await asyncio.to_thread(self.nwfilters.unbind, nic.target_dev)
+            raise
         finally:
             if fd is not None:
                 os.close(fd)  # QEMU holds its own copy now (or never will: the tap goes with ours)
@@ -147,6 +154,8 @@ class NicHotplugMixin:
         await self._unplug(run, nic.alias or "")
         with contextlib.suppress(PyvirtError):
             await self._qmp(run, "netdev_del", {"id": f"host{nic.alias}"})
+        if self.nwfilters is not None and nic.target_dev:
+            await asyncio.to_thread(self.nwfilters.unbind, nic.target_dev)
 
     async def _update_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
         """What libvirt changes on a NIC in place here: its link state (QMP set_link when live).

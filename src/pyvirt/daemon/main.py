@@ -114,7 +114,7 @@ async def _start_nwfilters(uri: str, paths: StatePaths) -> object | None:
         return None
     from pyvirt.nwfilter.driver import NWFilterDriver
 
-    nwfilters = NWFilterDriver(paths.config / "nwfilter")
+    nwfilters = NWFilterDriver(paths.config / "nwfilter", paths.runtime / "nwfilter-binding")
     await asyncio.to_thread(nwfilters.load)
     return nwfilters
 
@@ -197,6 +197,7 @@ async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen
     networks = await _start_networks(uri, paths, driver)  # and networks: their NICs join the bridges
     secrets = await _start_secrets(paths, driver)  # and secrets: autostarted guests' disks may use them
     nwfilters = await _start_nwfilters(uri, paths)
+    driver.nwfilters = nwfilters  # guests' <filterref>s become its bindings
     await driver.load()
     _settle_heap()
     host = HostInfo(uri, driver)

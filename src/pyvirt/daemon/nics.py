@@ -183,6 +183,50 @@ def apply_bandwidth(dom: Domain) -> None:
             bandwidth.apply(nic.target_dev, nic.bandwidth)
 
 
+def apply_filters(dom: Domain, nwfilters: Any, owner_uuid: str) -> None:
+    """At start, once the taps exist: each NIC's ``<filterref>`` applied to its tap as a filter
+    binding (libvirt's qemuProcessFiltersInstantiate).  All or nothing: on an error the bindings
+    made so far go again."""
+    done: list[str] = []
+    try:
+        for nic in dom.devices.interfaces:
+            if filter_nic(dom, nic, nwfilters, owner_uuid):
+                done.append(nic.target_dev)
+    except BaseException:
+        for port in done:
+            nwfilters.unbind(port)
+        raise
+
+
+def filter_nic(dom: Domain, nic: Any, nwfilters: Any, owner_uuid: str) -> bool:
+    """One NIC's ``<filterref>`` (start or hot-plug) bound to its tap; False when it has none.
+    libvirt filters tap NICs only: a user-mode NIC's filter is left unapplied there, and
+    pyvirt's rules act on bridge ports, so a tap on no bridge (type='ethernet') is refused."""
+    ref = nic.filterref
+    if ref is None:
+        return False
+    if nic.type not in TAP_NIC_TYPES or not nic.target_dev:
+        log.warning("%s: interface %s (type='%s') has no host device: its network filter '%s' is not applied "
+                    "(as libvirt)", dom.name, nic.mac_address or nic.alias, nic.type, ref.filter)
+        return False
+    if nwfilters is None:
+        raise PyvirtError("this function is not supported by the connection driver: virNWFilterBindingCreateXML "
+                          f"(network filter '{ref.filter}' of interface {nic.target_dev}: only qemu:///system "
+                          "has network filters)", ErrorCode.NO_SUPPORT, ErrorDomain.NWFILTER)
+    if nic.type == "ethernet":
+        raise PyvirtError(f"unsupported configuration: network filter '{ref.filter}' on interface type='ethernet' "
+                          f"({nic.target_dev}): pyvirt applies network filters to bridge ports (type 'network' or "
+                          "'bridge')", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.NWFILTER)
+    if not ref.filter:
+        raise PyvirtError("XML error: <filterref> without a filter attribute", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)
+    from pyvirt.nwfilter.binding import Binding
+
+    params = [(p.name or "", p.value or "") for p in ref.parameters]
+    nwfilters.bind(Binding(dom.name, owner_uuid, nic.target_dev, (nic.mac_address or "").lower(), ref.filter,
+                           params, linkdev=None))
+    return True
+
+
 def close_all(fds: dict[str, list[int]]) -> None:
     """pyvirtd's copies: once QEMU holds the taps, closing these leaves them to QEMU alone."""
     for group in fds.values():

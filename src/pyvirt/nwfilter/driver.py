@@ -7,16 +7,22 @@ ones (clean-traffic, no-mac-spoofing, …) come from a separate package
 libvirtd, starts with whatever files the directory holds.  Like libvirt, only a privileged
 (system) daemon has this driver.
 
-Filters are definitions only here: pyvirt does not apply them to guest interfaces (a domain
-``<interface>`` with ``<filterref>`` is refused when the domain is defined, naming the element),
-so no filter is ever "in use" and there are no filter bindings (listed as none; creating one is
-refused).
+A filter applied to a host port is a *binding* (libvirt's virNWFilterBinding): the QEMU driver
+makes one for each started guest NIC with a ``<filterref>`` and drops it when the NIC goes;
+``nwfilter-binding-create`` makes one by hand.  Each binding's rules are one nftables table
+(:mod:`pyvirt.nwfilter.nft`, from the rule instances of :mod:`pyvirt.nwfilter.instantiate`); the
+binding itself is ``runtime/nwfilter-binding/PORT.xml`` (atomic), so a restarted pyvirtd finds
+its bindings again, re-applies those whose port still exists and drops the others' rules.  A
+filter redefined while bindings use it (directly or through references) is re-applied to each of
+them; if any cannot be, the definition is refused and everything stays as it was.  A filter in
+use cannot be undefined (libvirt's "nwfilter is in use").
 
 Blocking (files): pyvirtd calls these methods in worker threads; one lock serialises them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -37,6 +43,8 @@ from pyvirt.ids import new_uuid
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.nwfilter import FilterDef, FilterXMLError
 from pyvirt.xml.uuids import parse_uuid
+
+from .binding import Binding
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +70,13 @@ class NWFilterDriver:
 
     BLOCKING = True
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, binding_dir: Path | None = None) -> None:
         self.config = Path(config_dir)
         self.config.mkdir(parents=True, exist_ok=True)
+        self.binding_dir = Path(binding_dir) if binding_dir is not None else self.config.parent / "nwfilter-binding"
+        self.binding_dir.mkdir(parents=True, exist_ok=True)
         self._filters: dict[str, FilterDef] = {}
+        self._bindings: dict[str, Binding] = {}
         self._lock = threading.RLock()
 
     def _file(self, name: str) -> Path:
@@ -88,6 +99,31 @@ class NWFilterDriver:
                     filt.uuid = new_uuid()
                     self._save(filt)
                 self._filters[filt.name] = filt
+            self._load_bindings()
+
+    def _load_bindings(self) -> None:
+        """The bindings a previous pyvirtd left: re-applied where the port still exists (the
+        filters may have changed while no daemon ran), their rules dropped where it does not."""
+        from pyvirt.network import hostnet
+
+        from . import nft
+
+        ports = hostnet.link_names()
+        for path in sorted(self.binding_dir.glob("*.xml")):
+            try:
+                binding = Binding.from_xml(path.read_text())
+            except (OSError, XMLError) as exc:
+                log.error("ignoring network filter binding %s: %s", path.name, exc)
+                continue
+            if binding.portdev not in ports:
+                nft.remove(binding.portdev)
+                remove_quietly(path)
+                continue
+            try:
+                self._apply(binding, self._filters)
+            except PyvirtError as exc:
+                log.error("network filter binding on %s: %s", binding.portdev, exc.message)
+            self._bindings[binding.portdev] = binding
 
     def _save(self, filt: FilterDef) -> None:
         try:
@@ -140,9 +176,26 @@ class NWFilterDriver:
             filt.uuid = filt.uuid or (old.uuid if old is not None else new_uuid())
             if self._loops(filt):
                 raise _error("operation failed: filter would introduce a loop", ErrorCode.OPERATION_FAILED)
+            self._rebuild(filt)
             self._save(filt)
             self._filters[filt.name] = filt
             return self._info(filt)
+
+    def _rebuild(self, filt: FilterDef) -> None:
+        """Re-apply `filt` (about to replace its name's definition) to every binding that uses
+        it (virNWFilterTriggerRebuild); any failure puts the old rules back and refuses it."""
+        new = {**self._filters, filt.name: filt}
+        users = [b for b in self._bindings.values() if self._uses(b, filt.name, new)]
+        done: list[Binding] = []
+        try:
+            for binding in users:
+                self._apply(binding, new)
+                done.append(binding)
+        except PyvirtError:
+            for binding in done:
+                with contextlib.suppress(PyvirtError):
+                    self._apply(binding, self._filters)
+            raise
 
     def _loops(self, new: FilterDef) -> bool:
         """_virNWFilterDefLoopDetect: whether following filterrefs from `new` (with `new` in place
@@ -162,10 +215,70 @@ class NWFilterDriver:
         return False
 
     # ------------------------------------------------------------------ bindings
-    # libvirt keeps one binding per guest port that has a <filterref>; pyvirt refuses <filterref>,
-    # so there are none, and none can be made by hand either.
+    def _apply(self, binding: Binding, filters: dict[str, FilterDef]) -> None:
+        """Instantiate the binding's filter with `filters` and replace its port's rules."""
+        from . import nft
+        from .instantiate import instantiate
+
+        nft.apply(binding.portdev, instantiate(binding.filter, binding.variables(), filters.get))
+
+    def _uses(self, binding: Binding, name: str, filters: dict[str, FilterDef]) -> bool:
+        """Whether the binding's filter is `name` or leads to it through references."""
+        seen, todo = set(), [binding.filter]
+        while todo:
+            current = todo.pop()
+            if current == name:
+                return True
+            if current not in seen and current in filters:
+                seen.add(current)
+                todo += filters[current].references()
+        return False
+
+    def _binding_file(self, portdev: str) -> Path:
+        from pyvirt.network.hostnet import check_ifname
+
+        check_ifname(portdev, "port device")  # the name becomes a file name and an nft string
+        return self.binding_dir / f"{portdev}.xml"
+
+    def bind(self, binding: Binding) -> None:
+        """Apply `binding` (a guest NIC starting or hot-plugged, or nwfilter-binding-create); on any
+        error nothing stays applied or recorded."""
+        from . import nft
+
+        with self._lock:
+            path = self._binding_file(binding.portdev)
+            if binding.portdev in self._bindings:
+                raise _error(f"operation failed: Filter binding '{binding.portdev}' already exists",
+                             ErrorCode.OPERATION_FAILED)
+            try:
+                self._apply(binding, self._filters)
+                write_atomic(path, binding.to_xml(), mode=0o600)
+            except BaseException:
+                nft.remove(binding.portdev)
+                raise
+            self._bindings[binding.portdev] = binding
+
+    def unbind(self, portdev: str) -> bool:
+        """Drop the port's binding and rules (the NIC went); False when it had none."""
+        from . import nft
+
+        with self._lock:
+            binding = self._bindings.pop(portdev, None)
+            if binding is None:
+                return False
+            nft.remove(portdev)
+            remove_quietly(self._binding_file(portdev))
+            return True
+
+    def unbind_owner(self, owner_uuid: str) -> None:
+        """Every binding of one guest (it stopped: its taps are gone)."""
+        with self._lock:
+            for binding in [b for b in self._bindings.values() if b.owner_uuid == owner_uuid]:
+                self.unbind(binding.portdev)
+
     def list_nwfilter_bindings(self) -> list[NWFilterBindingInfo]:
-        return []
+        with self._lock:
+            return [NWFilterBindingInfo(b.portdev, b.filter) for b in self._bindings.values()]
 
     @staticmethod
     def _no_binding(portdev: str) -> PyvirtError:
@@ -173,17 +286,29 @@ class NWFilterDriver:
                       ErrorCode.NO_NWFILTER_BINDING)
 
     def get_nwfilter_binding_xml(self, portdev: str) -> str:
-        raise self._no_binding(portdev)
+        with self._lock:
+            if portdev not in self._bindings:
+                raise self._no_binding(portdev)
+            return self._bindings[portdev].to_xml()
 
     def delete_nwfilter_binding(self, portdev: str) -> None:
-        raise self._no_binding(portdev)
+        if not self.unbind(portdev):
+            raise self._no_binding(portdev)
 
     def create_nwfilter_binding(self, xml: str, validate: bool = False) -> NWFilterBindingInfo:
-        raise _error("unsupported configuration: pyvirt does not apply network filters to guest ports (a guest "
-                     "interface's <filterref> is refused as well)", ErrorCode.CONFIG_UNSUPPORTED)
+        if validate:
+            check_schema(xml, "nwfilterbinding", ErrorDomain.NWFILTER)
+        try:
+            binding = Binding.from_xml(xml)
+        except XMLError as exc:
+            raise from_xml_error(exc, ErrorDomain.NWFILTER) from None
+        self.bind(binding)
+        return NWFilterBindingInfo(binding.portdev, binding.filter)
 
     def undefine_nwfilter(self, name: str) -> None:
         with self._lock:
             filt = self._get(name)
+            if any(self._uses(b, filt.name, self._filters) for b in self._bindings.values()):
+                raise _error("Requested operation is not valid: nwfilter is in use", ErrorCode.OPERATION_INVALID)
             remove_quietly(self._file(filt.name))
             del self._filters[filt.name]

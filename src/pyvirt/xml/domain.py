@@ -1017,6 +1017,24 @@ class NicHostIP:
 
 
 @dataclass
+class NicFilterParameter:
+    """``<filterref><parameter name= value=>``: one value of a network filter variable (a name
+    given several times makes a list, as libvirt's virNWFilterParseParamAttributes)."""
+
+    name: str | None = attr("@name")
+    value: str | None = attr("@value")
+
+
+@dataclass
+class NicFilterRef:
+    """``<interface><filterref filter=>``: the network filter pyvirtd applies to the NIC's tap
+    (``pyvirt/nwfilter``), with the variables given to it."""
+
+    filter: str | None = attr("@filter")
+    parameters: list[NicFilterParameter] = children("parameter", NicFilterParameter)
+
+
+@dataclass
 class NicHostRoute:
     """``<source><route family= address= prefix= gateway= metric=>``: a host route through the tap."""
 
@@ -1086,6 +1104,7 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     driver_guest_tso6: bool | None = attr("driver/guest/@tso6", ONOFF, late=True)
     driver_guest_ecn: bool | None = attr("driver/guest/@ecn", ONOFF, late=True)
     driver_guest_ufo: bool | None = attr("driver/guest/@ufo", ONOFF, late=True)
+    filterref: NicFilterRef | None = child("filterref", NicFilterRef)
     #: <tune><sndbuf>: the tap device's send buffer (bytes; QEMU's ``sndbuf``, tap backends only,
     #: as libvirt: other backends ignore it)
     tune_sndbuf: int | None = text("tune/sndbuf", Int(0))

@@ -319,7 +319,7 @@ def _value(tag: str, spec: tuple, text: str, line: int | None) -> str:
     words = spec[2] if len(spec) > 2 else ()
     if text in words:
         return text
-    out = _typed(kind, text)
+    out = typed_value(kind, text)
     if out is None:
         raise _bad(tag, name, text, line)
     if words:
@@ -345,7 +345,7 @@ def _mask_prefix(text: str, version: int) -> str | None:
     return str(ones) if value == ((1 << bits) - 1) ^ ((1 << (bits - ones)) - 1) else None
 
 
-def _typed(kind: str, text: str) -> str | None:
+def typed_value(kind: str, text: str) -> str | None:
     """The formatted value of `text` as a `kind`, None when it is not one."""
     if kind in _UINT_MAX:
         hexa = text.lower().startswith("0x")
