@@ -10,6 +10,7 @@ import datetime as _dt
 from typing import Any
 
 from pyvirt.cpumap import qemu_name
+from pyvirt.xml import hmat
 from pyvirt.xml.errors import XMLError
 
 from . import argv_cpufeatures
@@ -37,6 +38,8 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
         pairs.append(("memory-backend", "pc.ram"))
     if any(m.model == "nvdimm" for m in dom.devices.memories):
         pairs.append(("nvdimm", True))
+    if dom.cpu is not None and hmat.has_hmat(dom.cpu.numa_cells, dom.cpu.numa_interconnects):
+        pairs.append(("hmat", True))
     if _uses_pflash(dom):
         pairs.append(("pflash0", "libvirt-pflash0-format"))
         if dom.os.nvram is not None or (dom.os.loader.readonly and not dom.os.loader.stateless):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvirt.xml import hmat
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.units import unit_scale
 from pyvirt.xml.validate import parse_cpuset
@@ -56,16 +57,49 @@ def numa_cells(dom: Any) -> list[Any]:
 
 def numa_opts(a: Argv, ctx: Ctx) -> None:
     """One backend and one ``-numa node`` per cell (after -smp, libvirt's order)."""
-    for cell in numa_cells(ctx.domain):
+    cells = numa_cells(ctx.domain)
+    links = numa_links(ctx.domain)
+    with_hmat = hmat.has_hmat(cells, links)
+    for cell in cells:
         node = cell.id or 0
         _backend(a, ctx, f"ram-node{node}", align_mib(cell.memory or 0) * 1024, cell)
         pairs: list[tuple[str, Any]] = [("nodeid", node)]
         if cell.cpus:
             pairs += [("cpus", part) for part in cell.cpus.split(",") if not part.startswith("^")]
+        if with_hmat:
+            pairs.append(("initiator", hmat.initiator(cells, links, node)))
         pairs.append(("memdev", f"ram-node{node}"))
         a.kv("-numa", "node", pairs)
     for src, dst, value in numa_distances(ctx.domain):
         a.kv("-numa", "dist", [("src", src), ("dst", dst), ("val", value)])
+    if with_hmat:
+        _hmat_opts(a, cells, links)
+
+
+def numa_links(dom: Any) -> list[Any]:
+    return list(dom.cpu.numa_interconnects) if dom.cpu is not None else []
+
+
+#: QEMU's names for libvirt's HMAT values (qemuBuildNumaHMATCommandLine)
+_HIERARCHY = {None: "memory", 1: "first-level", 2: "second-level", 3: "third-level"}
+_ASSOCIATIVITY = {None: "none", "none": "none", "direct": "direct", "full": "complex"}
+_CACHE_POLICY = {None: "none", "none": "none", "writeback": "write-back", "writethrough": "write-through"}
+
+
+def _hmat_opts(a: Argv, cells: list[Any], links: list[Any]) -> None:
+    """``-numa hmat-lb`` per interconnect (document order), then ``-numa hmat-cache`` per cell cache."""
+    for link in links:
+        pairs: list[tuple[str, Any]] = [("initiator", link.initiator), ("target", link.target),
+                                        ("hierarchy", _HIERARCHY[link.cache]),
+                                        ("data-type", f"{link.type}-{link.kind}")]
+        pairs.append(("latency", link.value) if link.kind == "latency" else ("bandwidth", f"{link.value}K"))
+        a.kv("-numa", "hmat-lb", pairs)
+    for cell in cells:
+        for cache in cell.caches:
+            a.kv("-numa", "hmat-cache", [("node-id", cell.id or 0), ("size", f"{cache.size_kib}K"),
+                                         ("level", cache.level),
+                                         ("associativity", _ASSOCIATIVITY[cache.associativity]),
+                                         ("policy", _CACHE_POLICY[cache.policy]), ("line", cache.line_bytes)])
 
 
 #: virNumaDistance's defaults: a node to itself, and to any other node

@@ -488,6 +488,8 @@ class NumaCell:
     mem_access: str | None = attr("@memAccess", Enum("shared", "private"))
     discard: bool | None = attr("@discard", YESNO)
     distances: list[NumaSibling] = children("distances/sibling", None)  # the class is defined below
+    #: HMAT: the node's memory-side caches (QEMU's ``-numa hmat-cache``)
+    caches: list[NumaCache] = children("cache", None)  # the class is defined below
     line: int | None = line_field()
 
 
@@ -500,8 +502,42 @@ class NumaSibling:
     line: int | None = line_field()
 
 
-_sib_field = NumaCell.__dataclass_fields__["distances"]
-_sib_field.metadata = MappingProxyType({"xml": dataclass_replace(_sib_field.metadata["xml"], cls=NumaSibling)})
+@dataclass
+class NumaCache:
+    """``<cell><cache level= associativity= policy=><size value=/><line value=/>``: an HMAT
+    memory-side cache of the node.  libvirt 9.0 reads the size as KiB and the line as bytes
+    whatever ``unit`` says (its parser looks for a ``unit`` *element*), and writes them so."""
+
+    level: int | None = attr("@level", Int(0))
+    #: 'none' is libvirt's zero value: read, never written (QEMU is told 'none' then)
+    associativity: str | None = attr("@associativity", Enum("none", "direct", "full"))
+    policy: str | None = attr("@policy", Enum("none", "writeback", "writethrough"))
+    size_kib: int | None = attr("size/@value", Int(0))
+    size_unit: str | None = attr("size/@unit")
+    line_bytes: int | None = attr("line/@value", Int(0))
+    line_unit: str | None = attr("line/@unit")
+    line: int | None = line_field()
+
+
+@dataclass
+class NumaInterconnect:
+    """``<numa><interconnects>``'s ``<latency>`` (ns) or ``<bandwidth>`` (KiB/s; ``kind``
+    says which) between an initiator node and a target node, or the target's cache level
+    ``cache`` (QEMU's ``-numa hmat-lb``)."""
+
+    initiator: int | None = attr("@initiator", Int(0))
+    target: int | None = attr("@target", Int(0))
+    cache: int | None = attr("@cache", Int(0))
+    type: str | None = attr("@type", Enum("access", "read", "write"))
+    value: int | None = attr("@value", Int(0))
+    unit: str | None = attr("@unit")
+    kind: str = field(default="latency", compare=True, repr=True)
+    line: int | None = line_field()
+
+
+for _name, _cls in (("distances", NumaSibling), ("caches", NumaCache)):
+    _sub_field = NumaCell.__dataclass_fields__[_name]
+    _sub_field.metadata = MappingProxyType({"xml": dataclass_replace(_sub_field.metadata["xml"], cls=_cls)})
 
 
 @dataclass
@@ -528,6 +564,8 @@ class CPU:
     maxphysaddr_bits: int | None = attr("maxphysaddr/@bits", Int(0, 255))
     features: list[CPUFeature] = children("feature", CPUFeature)
     numa_cells: list[NumaCell] = children("numa/cell", NumaCell)
+    #: HMAT latencies and bandwidths, in document order (``*``: either element)
+    numa_interconnects: list[NumaInterconnect] = children("numa/interconnects/*", NumaInterconnect)
     line: int | None = line_field()
 
 
@@ -1785,7 +1823,7 @@ __all__ = [
     "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
-    "NumaTune", "QemuArg", "QemuEnv",
+    "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuEnv",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]

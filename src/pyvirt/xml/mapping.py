@@ -179,7 +179,8 @@ def _check(el: etree._Element, node: _Node, extras: list[Extra] | None = None,
             continue
         if sub.tail and sub.tail.strip():
             raise UnknownNode(f"unsupported text content in <{el.tag}>", sub.sourceline)
-        unknown = sub.tag not in node.kids or (sub.tag in seen and sub.tag not in node.repeated)
+        tag = sub.tag if sub.tag in node.kids or "*" not in node.kids else "*"  # ``*``: any child element
+        unknown = tag not in node.kids or (tag in seen and tag not in node.repeated)
         if unknown and extras is None:
             if sub.tag not in node.kids:
                 raise UnknownNode(f"unsupported element {_describe(sub)}", sub.sourceline)
@@ -190,8 +191,8 @@ def _check(el: etree._Element, node: _Node, extras: list[Extra] | None = None,
             assert extras is not None
             extras.append(Extra(steps, element=sub, prev=prev))
         else:
-            seen.add(sub.tag)
-            kid = node.kids[sub.tag]
+            seen.add(tag)
+            kid = node.kids[tag]
             if kid is not None:
                 _check(sub, kid, extras, (*steps, sub.tag))
         prev = sub.tag
@@ -404,8 +405,8 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
         steps, att = _split(spec.path)
         if spec.kind == "children":
             parent = _get_or_make(el, steps[:-1])
-            for item in value:
-                parent.append(build(item, steps[-1], opts))
+            for item in value:  # a ``*`` path: each item is written under the tag it was read from
+                parent.append(build(item, item.kind if steps[-1] == "*" else steps[-1], opts))
         elif spec.kind == "values":
             parent = _get_or_make(el, steps[:-1])
             for item in value:

@@ -286,6 +286,10 @@ def _validate_numa(dom: Domain) -> None:
             if cpus & seen_cpus:
                 raise XMLValidationError(f"NUMA cells {cell.id} and an earlier one share vCPUs", cell.line)
             seen_cpus |= cpus
+    if dom.cpu is not None:
+        from . import hmat
+
+        hmat.check(cells, dom.cpu.numa_interconnects)
     tune = dom.numatune
     if tune is None:
         return
