@@ -114,3 +114,62 @@ def test_hmat_xml_round_trip_is_libvirts() -> None:
 def test_hmat_refusals_are_libvirts(links: str, cache0: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):
         _argv(extra=_hmat(links, cache0=cache0), vcpus=4)
+
+
+# --- display passwords: passwdValidTo / connected ----------------------------------------------
+
+def test_password_validity_and_connected_round_trip() -> None:
+    dom = _dom("<graphics type='spice' port='5900' autoport='no' connected='disconnect' keymap='de' "
+               "passwd='s' passwdValidTo='2011-5-31T16:11:2'/>"
+               "<graphics type='vnc' passwdValidTo='2011-05-31T16:11:22' connected='keep'/>")
+    spice, vnc = dom.devices.graphics
+    assert (spice.passwd_valid_to, spice.connected) == ("2011-05-31T16:11:02", "disconnect")
+    assert (vnc.passwd_valid_to, vnc.connected) == (None, None)  # written only beside a password
+    text = dom.to_xml(security_info=True)
+    # virDomainGraphicsAuthDefFormatAttr: after the display's own attributes, zero-padded
+    assert ("keymap='de' passwd='s' passwdValidTo='2011-05-31T16:11:02' connected='disconnect'" in text)
+    assert "passwdValidTo='2011-05-31T16:11:02' connected='disconnect'" in dom.to_xml()  # no passwd
+    assert "passwd=" not in dom.to_xml().replace("passwdValidTo", "")
+
+
+@pytest.mark.parametrize(("graphics", "message"), [
+    ("<graphics type='vnc' passwd='a' connected='disconnect'/>", "VNC supports connected='keep' only"),
+    ("<graphics type='spice' passwd='a' passwdValidTo='2011-05-31 16:11:22'/>",
+     "cannot parse password validity time '2011-05-31 16:11:22', expect YYYY-MM-DDTHH:MM:SS"),
+    ("<graphics type='spice' passwd='a' passwdValidTo='2011-02-30T00:00:00'/>", "cannot parse password validity"),
+])
+def test_password_refusals(graphics: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(graphics)
+
+
+def test_password_expiry_for_qmp() -> None:
+    from pyvirt.daemon.driver import password_expiry
+
+    assert password_expiry(None) == "never"
+    assert password_expiry("2011-05-31T16:11:22", now=2e9) == "now"
+    assert password_expiry("2011-05-31T16:11:22", now=0) == "1306858282"  # seconds since the epoch, UTC
+
+
+def test_spice_port_gets_default_listen_address() -> None:
+    def spice(graphics: str) -> str:
+        return _opts(_argv(graphics), "-spice")[0]
+
+    assert spice("<graphics type='spice' port='5901' autoport='no'/>").startswith("port=5901,addr=127.0.0.1,")
+    assert spice("<graphics type='spice' autoport='no'/>").startswith("port=0,seamless")  # no port: no address
+    assert "addr=10.0.0.1" in spice("<graphics type='spice' port='5901' listen='10.0.0.1'/>")
+
+
+# --- video memory ------------------------------------------------------------------------------
+
+def test_vga_and_bochs_video_memory_follow_vram() -> None:
+    vga = _devices(_argv("<video><model type='vga' vram='8192'/></video>"))["video0"]
+    assert vga["vgamem_mb"] == 8
+    assert _devices(_argv("<video><model type='vga'/></video>"))["video0"]["vgamem_mb"] == 16  # default vram
+    assert _devices(_argv("<video><model type='bochs' vram='8192'/></video>"))["video0"]["vgamem"] == 8 << 20
+
+
+@pytest.mark.parametrize("attr", ["vgamem", "ram", "vram64"])
+def test_qxl_only_video_sizes_refused_elsewhere(attr: str) -> None:
+    with pytest.raises(XMLError, match=f"{attr} attribute only supported for video type qxl"):
+        _dom(f"<video><model type='vga' {attr}='8192'/></video>")

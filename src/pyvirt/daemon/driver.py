@@ -86,6 +86,17 @@ from pyvirt.xml.vcpus import startup_plugs
 log = logging.getLogger(__name__)
 
 
+def password_expiry(valid_to: str | None, now: float | None = None) -> str:
+    """QMP expire_password's ``time`` for a ``passwdValidTo`` (UTC): ``never`` without one,
+    ``now`` once it has passed, else the absolute time in seconds (qemuDomainChangeGraphicsPasswords)."""
+    if valid_to is None:
+        return "never"
+    import calendar
+
+    when = calendar.timegm(time.strptime(valid_to, "%Y-%m-%dT%H:%M:%S"))
+    return "now" if when - (time.time() if now is None else now) <= 0 else str(when)
+
+
 class MonitorGone(PyvirtError):
     """QEMU's monitor closed under a command: the guest is ending, which is no internal error."""
 
@@ -903,7 +914,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assert rec.run is not None and rec.live is not None
         for g in rec.live.devices.graphics:
             if g.passwd is not None and g.type in ("vnc", "spice"):
-                await self._qmp(rec.run, "set_password", {"protocol": g.type, "password": g.passwd})
+                await self._qmp(rec.run, "set_password", {"protocol": g.type, "password": g.passwd,
+                                                          "connected": g.connected or "keep"})
+                await self._qmp(rec.run, "expire_password", {"protocol": g.type,
+                                                             "time": password_expiry(g.passwd_valid_to)})
 
     async def _close_monitor(self, run: Running) -> None:
         if run.qmp is not None:

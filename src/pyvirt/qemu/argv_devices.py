@@ -412,6 +412,8 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
             secure = True
         if value:
             pairs.append(("addr", value))
+        elif port is not None or secure:  # qemu.conf's default spice_listen, for a port in use
+            pairs.append(("addr", "127.0.0.1"))
     if secure:
         pairs.append(("x509-dir", ctx.runtime.spice_tls_x509_dir))
     pairs += _spice_channels(g, secure, insecure)
@@ -461,8 +463,8 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
         props: dict[str, Any]
         if t == "vga":
             props = {"driver": "VGA" if primary else "secondary-vga", "id": ctx.alias(v)}
-            if v.model_vgamem:
-                props["vgamem_mb"] = v.model_vgamem // 1024
+            if v.model_vram:  # libvirt sizes a VGA's video memory by its vram (qemuBuildDeviceVideoStr)
+                props["vgamem_mb"] = v.model_vram // 1024
         elif t == "cirrus":
             props = {"driver": "cirrus-vga", "id": ctx.alias(v)}
         elif t == "qxl":
@@ -474,7 +476,8 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
             props = _virtio_gpu(a, ctx, v, primary)
         elif t == "bochs":
             props = {"driver": "bochs-display", "id": ctx.alias(v)}
-            props["vgamem"] = (v.model_vgamem or 16384) * 1024
+            if v.model_vram:
+                props["vgamem"] = v.model_vram * 1024
         elif t == "ramfb":
             if v.address is not None:
                 raise XMLError("address not supported for video type ramfb", v.line)

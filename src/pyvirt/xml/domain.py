@@ -1261,7 +1261,12 @@ class Graphics:
     websocket: int | None = attr("@websocket", Int(-1, 65535))
     listen: str | None = attr("@listen")
     socket: str | None = attr("@socket")
-    passwd: str | None = attr("@passwd", secret=True)
+    #: the display's password (virDomainGraphicsAuthDefFormatAttr writes these three last)
+    passwd: str | None = attr("@passwd", secret=True, late=True)
+    #: when the password stops working (UTC, ``YYYY-MM-DDTHH:MM:SS``; QMP expire_password at start)
+    passwd_valid_to: str | None = attr("@passwdValidTo", late=True)
+    #: SPICE: what a password change does to connected clients (VNC: only 'keep')
+    connected: str | None = attr("@connected", Enum("fail", "disconnect", "keep"), late=True)
     keymap: str | None = attr("@keymap")
     #: SDL: the X display and its authority file (QEMU's DISPLAY and XAUTHORITY), full screen
     display: str | None = attr("@display")

@@ -12,6 +12,7 @@ from .domain import (
     Controller,
     Disk,
     Domain,
+    Graphics,
     Hostdev,
     SecretRef,
     SysinfoEntry,
@@ -426,6 +427,10 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         if (v.model_accel3d or v.model_rendernode) and v.model_type != "virtio":
             raise XMLValidationError("<acceleration accel3d/rendernode> is only supported with 'virtio' video",
                                      v.line)
+        if v.model_type not in ("qxl", None):  # qemuValidateDomainDeviceDefVideo
+            for name, value in (("ram", v.model_ram), ("vram64", v.model_vram64), ("vgamem", v.model_vgamem)):
+                if value:
+                    raise XMLValidationError(f"{name} attribute only supported for video type qxl", v.line)
     seen_acpi: set[int] = set()
     for dev in dom.all_devices():
         index = getattr(dev, "acpi_index", None)
@@ -594,6 +599,28 @@ def _validate_graphics(dom: Domain) -> None:
                 raise XMLError(f"spice channel missing {'name' if c.name is None else 'mode'}", c.line)
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
+        _graphics_auth(g)
+
+
+def _graphics_auth(g: Graphics) -> None:
+    """virDomainGraphicsAuthDefParseXML: ``passwdValidTo`` is a UTC time written back zero-padded,
+    VNC knows only ``connected='keep'``; both are kept (and written) only beside a password."""
+    import datetime as dt
+
+    if g.passwd_valid_to is not None:
+        m = re.fullmatch(r"\s*(\d{1,4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})", g.passwd_valid_to)
+        try:
+            when = dt.datetime(*(int(x) for x in m.groups())) if m else None
+        except ValueError:
+            when = None
+        if when is None:
+            raise XMLError(f"cannot parse password validity time '{g.passwd_valid_to}', expect "
+                           "YYYY-MM-DDTHH:MM:SS", g.line)
+        g.passwd_valid_to = when.strftime("%Y-%m-%dT%H:%M:%S")
+    if g.connected is not None and g.type == "vnc" and g.connected != "keep":
+        raise XMLValidationError("VNC supports connected='keep' only", g.line)
+    if g.passwd is None:
+        g.passwd_valid_to = g.connected = None
 
 
 def _validate_hostdevs(dom: Domain) -> None:
