@@ -1,6 +1,6 @@
 """libvirt's QEMU XML namespace (``xmlns:qemu``): ``<qemu:commandline>`` passthrough args and
-environment, read, written back, and applied as libvirt 9.0 does; the namespace's other
-elements stay refused by name."""
+environment, ``<qemu:deprecation>``, ``<qemu:override>`` and ``<qemu:capabilities>``, read,
+written back, and applied as libvirt 9.0 does (checked with domxml-to-native on libvirt 9.0)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-from lxml import etree
 
 from pyvirt.daemon.model import qemu_environment
 from pyvirt.qemu.argv import build_argv, build_env, format_args
@@ -73,15 +72,78 @@ def test_bad_passthrough_refused_as_libvirt(extra: str, message: str) -> None:
         _dom(extra)
 
 
-@pytest.mark.parametrize(("element", "named"), [
-    ("<qemu:capabilities><qemu:add capability='vnc-colon'/></qemu:capabilities>", "<domain/qemu:capabilities>"),
-    ("<qemu:override><qemu:device alias='x'/></qemu:override>", "<domain/qemu:override>"),
-    ("<qemu:deprecation behavior='crash'/>", "<domain/qemu:deprecation>"),
+DISK = ("<disk type='file' device='disk'><source file='/i'/><target dev='vda' bus='virtio'/>"
+        "<alias name='ua-d'/></disk>")
+
+
+def _ns_argv(extra: str) -> list[str]:
+    text = BASE.format(prefix="qemu", ns=NS, extra=extra).replace("<devices/>", f"<devices>{DISK}</devices>")
+    return build_argv(fill_defaults(parse_domain(text)))
+
+
+def _device(argv: list[str], alias: str) -> dict:
+    import json
+
+    return next(d for d in (json.loads(argv[i + 1]) for i, a in enumerate(argv) if a == "-device")
+                if d.get("id") == alias)
+
+
+@pytest.mark.parametrize(("behavior", "compat"), [
+    ("none", None), ("omit", '{"deprecated-output":"hide"}'),
+    ("reject", '{"deprecated-output":"hide","deprecated-input":"reject"}'),
+    ("crash", '{"deprecated-output":"hide","deprecated-input":"crash"}'),
+    ("whatever", None),  # libvirt 9.0 takes any word and writes nothing for one it does not know
 ])
-def test_unimplemented_namespace_elements_refused_by_name(element: str, named: str) -> None:
-    """Valid libvirt that pyvirt does not implement: refused as unsupported, named."""
-    with pytest.raises(XMLUnsupportedError, match=re.escape(named)):
-        _dom(element)
+def test_deprecation_behavior_becomes_compat_after_name(behavior: str, compat: str | None) -> None:
+    argv = _ns_argv(f"<qemu:deprecation behavior='{behavior}'/>")
+    if compat is None:
+        assert "-compat" not in argv
+    else:
+        at = argv.index("-compat")
+        assert argv[at + 1] == compat and argv[at - 2] == "-name"
+
+
+def test_override_changes_the_frontend_props_in_libvirts_order() -> None:
+    argv = _ns_argv("<qemu:override><qemu:device alias='ua-d'><qemu:frontend>"
+                    "<qemu:property name='drive' type='string' value='other'/>"
+                    "<qemu:property name='n' type='signed' value='-3'/><qemu:property name='u' type='unsigned' value='7'/>"
+                    "<qemu:property name='b' type='bool' value='false'/><qemu:property name='bootindex' type='remove'/>"
+                    "</qemu:frontend></qemu:device><qemu:device alias='ua-none'><qemu:frontend>"
+                    "<qemu:property name='x' type='string' value='y'/></qemu:frontend></qemu:device></qemu:override>")
+    dev = _device(argv, "ua-d")
+    # an overridden property is removed, then appended: it moves to the end; 'remove' drops it
+    assert list(dev.items())[-4:] == [("drive", "other"), ("n", -3), ("u", 7), ("b", False)]
+    assert "bootindex" not in dev
+    assert '"x":"y"' not in " ".join(argv)  # an alias no device has changes nothing (as libvirt)
+
+
+@pytest.mark.parametrize(("prop", "words"), [
+    ("<qemu:property type='string' value='y'/>", "missing 'name' attribute for qemu:property"),
+    ("<qemu:property name='x' type='string'/>", "missing 'value' attribute for 'qemu:property'"),
+    ("<qemu:property name='x' type='signed' value='abc'/>", "invalid value 'abc' of 'value' attribute"),
+    ("<qemu:property name='x' type='bool' value='yes'/>", "invalid value 'yes' of 'value' attribute"),
+    ("<qemu:property name='x' type='remove' value='1'/>", "doesn't make sense with 'remove' type"),
+])
+def test_bad_override_refused_in_libvirts_words(prop: str, words: str) -> None:
+    with pytest.raises(XMLError, match=re.escape(words)):
+        _dom(f"<qemu:override><qemu:device alias='a'><qemu:frontend>{prop}</qemu:frontend></qemu:device>"
+             "</qemu:override>")
+
+
+def test_retired_capabilities_accepted_others_refused_by_name() -> None:
+    plain = _ns_argv("<uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>")
+    assert _ns_argv("<uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>""<qemu:capabilities><qemu:add capability='vnc-colon'/><qemu:del capability='name'/>"
+                    "</qemu:capabilities>") == plain
+    with pytest.raises(XMLUnsupportedError, match="qemu:del capability='blockdev-reopen'"):
+        _ns_argv("<qemu:capabilities><qemu:del capability='blockdev-reopen'/></qemu:capabilities>")
+
+
+def test_namespace_round_trip_groups_capabilities_adds_first() -> None:
+    extra = ("<qemu:deprecation behavior='reject'/><qemu:capabilities><qemu:del capability='name'/>"
+             "<qemu:add capability='drive'/></qemu:capabilities>")
+    text = fill_defaults(_dom(extra)).to_xml(inactive=True)
+    assert ("  <qemu:capabilities>\n    <qemu:add capability='drive'/>\n    <qemu:del capability='name'/>\n"
+            "  </qemu:capabilities>\n  <qemu:deprecation behavior='reject'/>\n</domain>") in text
 
 
 @pytest.mark.parametrize(("element", "named"), [
@@ -120,17 +182,13 @@ def test_daemon_environment_adds_passthrough_to_its_own() -> None:
 
 
 def test_libvirt_case_passthrough_lines_match() -> None:
-    """libvirt's own qemu-ns case, without the namespace elements pyvirt refuses: the env lines
-    and the end of the command line (passthrough, sandbox, msg) are libvirt's."""
+    """libvirt's own qemu-ns case (all of its namespace elements): the env lines and the end of
+    the command line (passthrough, sandbox, msg) are libvirt's."""
     case = LIBVIRT / "qemuxml2argv" / "qemu-ns.xml"
     expected_file = LIBVIRT / "qemuxml2argv" / "qemu-ns.x86_64-latest.args"
     if not case.exists():
         pytest.skip("conformance data not present")
-    root = etree.fromstring(case.read_bytes())
-    for el in list(root):
-        if etree.QName(el).namespace == NS and etree.QName(el).localname != "commandline":
-            root.remove(el)
-    dom = fill_defaults(parse_domain(etree.tostring(root)))
+    dom = fill_defaults(parse_domain(case.read_bytes()))
     ours = format_args(build_argv(dom), build_env(dom)).splitlines()
     expected = expected_file.read_text().splitlines()
     binary = next(i for i, ln in enumerate(expected) if ln.startswith("/"))

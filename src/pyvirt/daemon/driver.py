@@ -743,8 +743,11 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
-            if dom.qemu_args or dom.qemu_envs:  # libvirt: "Domain ... is tainted: custom-argv"
-                log.warning("%s: <qemu:commandline> passthrough taints the domain (custom-argv)", rec.name)
+            for taint, what in (("custom-argv", dom.qemu_args or dom.qemu_envs),  # libvirt's taint words
+                                ("custom-hypervisor-feature", dom.qemu_caps_add or dom.qemu_caps_del),
+                                ("custom-device", dom.qemu_overrides)):
+                if what:
+                    log.warning("%s: the qemu namespace taints the domain (%s)", rec.name, taint)
             ident = process.spawn_detached(argv, files.log,
                                            pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
                                                      *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values(),

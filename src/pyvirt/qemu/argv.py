@@ -22,7 +22,15 @@ from pyvirt.xml.defaults import needs_start_defaults, with_start_defaults
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.pciaddr import is_q35
 
-from . import argv_chardev, argv_controllers, argv_devices, argv_disks, argv_machine, argv_memory
+from . import (
+    argv_chardev,
+    argv_controllers,
+    argv_devices,
+    argv_disks,
+    argv_machine,
+    argv_memory,
+    argv_namespace,
+)
 from .argv_common import (
     DEFAULT_QEMU_VERSION,
     Argv,
@@ -221,7 +229,10 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     domain = ctx.domain
     rt = ctx.runtime
     a = Argv(domain.devices.emulator or getattr(caps, "binary", None) or DEFAULT_BINARY)
+    a.overrides = argv_namespace.override_values(domain)
+    argv_namespace.check_capabilities(domain)
     a.kv("-name", None, [("guest", domain.name), ("debug-threads", True)])
+    argv_namespace.compat_opt(a, domain)
     a.opt("-S")
     argv_machine.machine_opts(a, ctx)
     if ctx.version >= (8, 0, 0) and (domain.features is None or not domain.features.acpi):

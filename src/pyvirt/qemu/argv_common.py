@@ -106,6 +106,8 @@ class Argv:
 
     def __init__(self, binary: str) -> None:
         self.args: list[str] = [binary]
+        #: ``<qemu:override>``: device id -> property changes (argv_namespace.override_values)
+        self.overrides: dict[str, list[tuple[str, Any]]] = {}
 
     def opt(self, name: str, value: str | None = None) -> None:
         self.args.append(name)
@@ -120,6 +122,11 @@ class Argv:
         self.opt(name, json_value(props))
 
     def device(self, props: dict[str, Any]) -> None:
+        ops = self.overrides.get(props.get("id") or "")
+        if ops:  # the user's <qemu:override> of this device's frontend, after libvirt's own set
+            from .argv_namespace import apply_overrides
+
+            apply_overrides(props, ops)
         self.json("-device", props)
 
 

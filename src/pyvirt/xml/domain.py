@@ -1726,6 +1726,35 @@ class QemuEnv:
 
 
 @dataclass
+class QemuCapability:
+    """``<qemu:capabilities><qemu:add|del capability=>``: one of libvirt's own QEMU capability
+    flags forced on or off (a developer's knob; see :mod:`pyvirt.qemu.argv_namespace`)."""
+
+    capability: str | None = attr("@capability")
+    line: int | None = line_field()
+
+
+@dataclass
+class QemuProperty:
+    """``<qemu:property name= type= value=>``: one property of a device's ``-device`` set
+    (string, signed, unsigned, bool) or removed (``type='remove'``), after libvirt built it."""
+
+    name: str | None = attr("@name")
+    type: str | None = attr("@type", Enum("string", "signed", "unsigned", "bool", "remove"))
+    value: str | None = attr("@value")
+    line: int | None = line_field()
+
+
+@dataclass
+class QemuOverrideDevice:
+    """``<qemu:override><qemu:device alias=>``: the overrides of the device with that alias."""
+
+    alias: str | None = attr("@alias")
+    frontend: list[QemuProperty] = children("qemu:frontend/qemu:property", QemuProperty)
+    line: int | None = line_field()
+
+
+@dataclass
 class Domain:
     """``<domain>``: the whole guest definition.
 
@@ -1776,10 +1805,15 @@ class Domain:
     pm_suspend_to_disk: bool | None = attr("pm/suspend-to-disk/@enabled", YESNO)
     devices: Devices = child("devices", Devices, required=True)
     seclabels: list[DomainSeclabel] = children("seclabel", DomainSeclabel)
-    # libvirt's QEMU namespace (qemuDomainDefNamespaceFormatXML: args, then env, after the rest);
-    # its other elements (<qemu:capabilities>, <qemu:override>, <qemu:deprecation>) stay refused
+    # libvirt's QEMU namespace, written as qemuDomainDefNamespaceFormatXML does after the rest:
+    # args, envs, capabilities added then removed, device overrides, the deprecation behaviour
     qemu_args: list[QemuArg] = children("qemu:commandline/qemu:arg", QemuArg)
     qemu_envs: list[QemuEnv] = children("qemu:commandline/qemu:env", QemuEnv)
+    qemu_caps_add: list[QemuCapability] = children("qemu:capabilities/qemu:add", QemuCapability)
+    qemu_caps_del: list[QemuCapability] = children("qemu:capabilities/qemu:del", QemuCapability)
+    qemu_overrides: list[QemuOverrideDevice] = children("qemu:override/qemu:device", QemuOverrideDevice)
+    #: what QEMU does with deprecated commands and arguments (none, omit, reject, crash)
+    qemu_deprecation: str | None = attr("qemu:deprecation/@behavior")
     line: int | None = line_field()
 
     #: libvirt's order of the domain's children (virDomainDefFormatInternal), for elements the
@@ -1828,7 +1862,7 @@ __all__ = [
     "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
-    "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuEnv",
+    "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
     "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]

@@ -763,9 +763,38 @@ def _normalized_section(sec: SysinfoSection | None, kind: str) -> SysinfoSection
 _ENV_NAME = re.compile(r"[A-Za-z0-9_]*")
 
 
+_PROPERTY_VALUE = {"signed": re.compile(r"[+-]?\d+"), "unsigned": re.compile(r"\+?\d+"),
+                   "bool": re.compile(r"true|false")}
+
+
+def _validate_qemu_overrides(dom: Domain) -> None:
+    """<qemu:override> as qemuDomainDefNamespaceParseOverrideProperties reads it (libvirt's words)."""
+    for dev in dom.qemu_overrides:
+        if not dev.alias:
+            raise XMLError("missing 'alias' attribute for qemu:device", dev.line, libvirt_words=True)
+        for prop in dev.frontend:
+            if not prop.name:
+                raise XMLError("missing 'name' attribute for qemu:property", prop.line, libvirt_words=True)
+            if prop.type is None:
+                raise XMLError("Missing required attribute 'type' in element 'property'", prop.line,
+                               libvirt_words=True)
+            if prop.type == "remove":
+                if prop.value is not None:
+                    raise XMLError("setting 'value' attribute of 'qemu:property' doesn't make sense with "
+                                   "'remove' type", prop.line, libvirt_words=True)
+                continue
+            if prop.value is None:
+                raise XMLError("missing 'value' attribute for 'qemu:property'", prop.line, libvirt_words=True)
+            check = _PROPERTY_VALUE.get(prop.type)
+            if check is not None and not check.fullmatch(prop.value):
+                raise XMLError(f"invalid value '{prop.value}' of 'value' attribute of 'qemu:property'",
+                               prop.line, libvirt_words=True)
+
+
 def _validate_qemu_commandline(dom: Domain) -> None:
     """<qemu:commandline> as qemuDomainDefNamespaceParseCommandline* checks it: every arg has a
     value, every env a name that is a shell identifier (it reaches QEMU's environment)."""
+    _validate_qemu_overrides(dom)
     for arg in dom.qemu_args:
         if arg.value is None:
             raise XMLError("No qemu command-line argument specified", arg.line)
