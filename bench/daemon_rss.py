@@ -1,13 +1,15 @@
 """Where pyvirtd's resident memory goes: RSS after each stage of its imports, next to libvirtd.
 
-    python bench/daemon_rss.py [--runs 3] [--libvirt]
+    python bench/daemon_rss.py [--runs 3] [--libvirt] [--before-src OLD/src]
 
 A fresh interpreter imports what pyvirtd imports, stage by stage, in pyvirtd's own order (asyncio,
-then aiohttp as pyvirtd imports it, without the system CA store; then the daemon's modules), and
+then aiohttp's server half as pyvirtd imports it; then the daemon's modules; last lxml, which
+pyvirtd loads only with the first XML it parses or writes), and
 prints VmRSS after each stage: what a stage costs is the difference.  Then a real pyvirtd
 (session URI, empty private state root) is started and its VmRSS read once it is ready, with a
 private session libvirtd's (bench/_rom.py) in the same run.  Medians of --runs; RSS does not
-depend on machine load, so a few runs suffice.
+depend on machine load, so a few runs suffice.  `--before-src` starts an older tree's pyvirtd
+(PYTHONPATH=OLD/src) in each run too, for a before/after of the fresh figure.
 
 What the stages show is what a memory cut can aim at: a stage that serving does not need can be
 loaded lazily; one it needs can only be replaced.
@@ -32,16 +34,17 @@ from _common import PrivateDaemon, compile_pyvirt, median, rss_kib  # noqa: E402
 #: (label, code run in that stage); each runs after the previous ones in one interpreter
 STAGES = [
     ("interpreter", "pass"),
+    ("hashlib (OpenSSL's libcrypto)", "import hashlib; hashlib.sha256(b'')"),
     ("ssl (asyncio and qemu.qmp import it)", "import ssl"),
     ("asyncio", "import asyncio"),
-    ("aiohttp.web, as pyvirtd imports it", "from pyvirt.daemon.main import _import_http_stack; _import_http_stack()"),
-    ("lxml.etree", "import lxml.etree"),
+    ("aiohttp.web, as pyvirtd imports it", "from pyvirt.daemon.httpstack import import_server; import_server()"),
     ("pyvirt XML model (pyvirt.xml.domain)", "import pyvirt.xml.domain"),
     ("QEMU driver (pyvirt.daemon.driver)", "import pyvirt.daemon.driver"),
     ("storage driver", "import pyvirt.storage.driver"),
     ("HTTP API, host info, config", "import pyvirt.daemon.http_api, pyvirt.daemon.hostinfo, pyvirt.daemon.config,"
                                     " pyvirt.daemon.tls_listener"),
     ("secrets, QEMU user", "import pyvirt.secret.driver, pyvirt.daemon.qemuuser"),
+    ("lxml.etree (with the first XML parsed)", "import lxml.etree"),
 ]
 
 _PROBE = """
@@ -65,9 +68,9 @@ def stage_rss() -> list[int]:
     return json.loads(out)
 
 
-def fresh_pyvirtd(top: Path) -> int:
+def fresh_pyvirtd(top: Path, src: str | None = None) -> int:
     daemon = PrivateDaemon(top / "pyvirtd")
-    daemon.start()
+    daemon.start(env={"PYTHONPATH": src} if src else None)
     try:
         time.sleep(0.5)  # start-up allocations settle, as bench/lifecycle.py reads it
         return rss_kib(daemon.pid)
@@ -98,16 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--libvirt", action="store_true", help="a private session libvirtd's fresh RSS, same run")
+    ap.add_argument("--before-src", default=None, help="an older tree's src/: its fresh pyvirtd too, same runs")
     args = ap.parse_args(argv)
     compile_pyvirt()
+    before_src = str(Path(args.before_src).resolve()) if args.before_src else None
+    if before_src:
+        compile_pyvirt(before_src)
     stages: list[list[int]] = []
     daemons: list[int] = []
+    olds: list[int] = []
     libvirt: list[int] = []
     top = Path(tempfile.mkdtemp(prefix="pyvirt-bench-rss-"))
     try:
         for _ in range(args.runs):
             stages.append(stage_rss())
             daemons.append(fresh_pyvirtd(top))
+            if before_src:
+                olds.append(fresh_pyvirtd(top, before_src))
             if args.libvirt:
                 got = fresh_libvirtd()
                 if got is not None:
@@ -121,9 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         after = median([run[i] for run in stages]) / 1024
         print(f"{label:44} {after:10.1f} {after - before if i else after:+11.1f}")
         before = after
-    print(f"{'pyvirtd, fresh (session, nothing defined)':44} {median(daemons) / 1024:10.1f}")
+    print(f"{'pyvirtd, fresh (session, nothing defined)':44} {median(daemons) / 1024:10.1f}"
+          f"  (min {min(daemons) / 1024:.1f}, max {max(daemons) / 1024:.1f})")
+    if olds:
+        print(f"{'pyvirtd of --before-src, fresh':44} {median(olds) / 1024:10.1f}"
+              f"  (min {min(olds) / 1024:.1f}, max {max(olds) / 1024:.1f})")
     if libvirt:
-        print(f"{'libvirtd 9.0, fresh (private session)':44} {median(libvirt) / 1024:10.1f}")
+        print(f"{'libvirtd 9.0, fresh (private session)':44} {median(libvirt) / 1024:10.1f}"
+              f"  (min {min(libvirt) / 1024:.1f}, max {max(libvirt) / 1024:.1f})")
     return 0
 
 

@@ -1,44 +1,54 @@
-"""pyvirtd imports aiohttp without the system CA store (daemon/main.py: _import_http_stack): the
-client contexts aiohttp builds at import trust nothing (they are never used: verification would
-fail closed), and the environment is left exactly as it was."""
+"""pyvirtd imports aiohttp's server half without the client half (daemon/httpstack.py): the
+package's ``__init__`` (client, connector, cookie jar, two TLS client contexts reading the CA
+bundle) runs only when something asks the package for a name that is not a submodule, and then
+it answers with the real objects."""
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
 import sys
+import textwrap
 
-import pytest
-
-from pyvirt.daemon.main import _import_http_stack
-
-PROBE = """
-import ssl
-from pyvirt.daemon.main import _import_http_stack
-_import_http_stack()
-from aiohttp import connector
-ctx = getattr(connector, "_SSL_CONTEXT_VERIFIED", None)
-print(-1 if ctx is None else ctx.cert_store_stats()["x509_ca"], ssl.create_default_context().cert_store_stats()["x509_ca"])
-"""
+CLIENT_HALF = {"aiohttp.client", "aiohttp.connector", "aiohttp.cookiejar", "aiohttp.client_reqrep",
+               "aiohttp.formdata", "aiohttp.tracing"}
 
 
-def test_aiohttp_client_contexts_hold_no_ca_and_later_contexts_do() -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True,
-                         env={k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT_")}).stdout.split()
-    aiohttp_cas, later_cas = int(out[0]), int(out[1])
-    if aiohttp_cas == -1:
-        pytest.skip("this aiohttp builds no client context at import")
-    assert aiohttp_cas == 0
-    if later_cas == 0:
-        pytest.skip("this host has no system CA store")
-    assert later_cas > 0  # put back: contexts made afterwards load the system's CAs again
+def _probe(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    return json.loads(out.splitlines()[-1])
 
 
-@pytest.mark.parametrize("before", [{}, {"SSL_CERT_FILE": "/some/ca.pem", "SSL_CERT_DIR": "/some/dir"}])
-def test_environment_is_restored(monkeypatch: pytest.MonkeyPatch, before: dict[str, str]) -> None:
-    for var in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(var, raising=False)
-    for var, value in before.items():
-        monkeypatch.setenv(var, value)
-    _import_http_stack()
-    assert {k: v for k, v in os.environ.items() if k in ("SSL_CERT_FILE", "SSL_CERT_DIR")} == before
+def test_server_half_only_then_the_whole_package_on_demand() -> None:
+    got = _probe("""
+        import json, sys
+        from pyvirt.daemon.httpstack import import_server
+        import_server()
+        from aiohttp import web
+        app = web.Application()  # the server half works as imported
+        before = sorted(m for m in sys.modules if m.startswith("aiohttp"))
+        import aiohttp
+        version = aiohttp.__version__
+        from aiohttp import ClientSession, WSMsgType  # names of the package itself: __init__ runs now
+        from importlib.metadata import version as dist_version
+        print(json.dumps({"before": before, "after": sorted(sys.modules), "version": version,
+                          "dist": dist_version("aiohttp"), "session": ClientSession.__module__,
+                          "same_web": aiohttp.web is web, "ws": WSMsgType.TEXT.name}))
+    """)
+    assert "aiohttp.web" in got["before"]
+    assert not CLIENT_HALF & set(got["before"])
+    assert set(got["after"]) >= CLIENT_HALF
+    assert got["version"] == got["dist"]  # the Server header aiohttp.http builds from it
+    assert got["session"] == "aiohttp.client" and got["same_web"] and got["ws"] == "TEXT"
+
+
+def test_aiohttp_already_imported_is_left_as_it_is() -> None:
+    got = _probe("""
+        import json, sys
+        import aiohttp
+        from pyvirt.daemon.httpstack import import_server
+        import_server()
+        print(json.dumps({"same": sys.modules["aiohttp"] is aiohttp, "web": "aiohttp.web" in sys.modules}))
+    """)
+    assert got == {"same": True, "web": True}

@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lxml import etree as ET
-
 from pyvirt.api import ErrorCode, ErrorDomain, InterfaceInfo, NodeDeviceInfo, PyvirtError
+from pyvirt.xml.lazy_etree import etree as ET
 
 SYS = Path("/sys")
 MAX_READ = 4096

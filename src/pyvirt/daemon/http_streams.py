@@ -15,7 +15,8 @@ import struct
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+from aiohttp.http import WSMsgType
 
 from pyvirt.api import EVENT_CLASSES, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon.rest import Handler, from_text, ok

@@ -17,6 +17,7 @@ import signal
 import socket
 import sys
 
+from pyvirt.daemon.httpstack import import_server
 from pyvirt.paths import StatePaths, state_paths
 
 log = logging.getLogger("pyvirtd")
@@ -134,29 +135,6 @@ def _settings(paths: StatePaths, listen: bool) -> tuple[object | None, int]:
         raise SystemExit(f"pyvirtd: {exc}") from None
 
 
-def _import_http_stack() -> None:
-    """Import aiohttp without the system CA store it would load and never use here.
-
-    aiohttp's client module builds two TLS client contexts when it is imported, each reading
-    every certificate of the system's CA bundle: ~80 ms of CPU and ~2 MiB per pyvirtd start on
-    this project's reference host. pyvirtd only serves (its TLS listener loads the CA named in
-    pyvirtd.conf explicitly) and never uses aiohttp's client, so OpenSSL's default locations point
-    at nothing for the duration of the import, and are put back at once for everything after.
-    Should pyvirtd ever use aiohttp's default client contexts, they trust no CA: verification
-    fails closed, it never passes unchecked.
-    """
-    saved = {var: os.environ.get(var) for var in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
-    os.environ.update(SSL_CERT_FILE=os.devnull, SSL_CERT_DIR=os.devnull)
-    try:
-        import aiohttp.web  # noqa: F401 - imported for its side effect: loaded once, here
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-
 #: the collector's thresholds while pyvirtd starts (see _settle_heap)
 _STARTUP_GC_THRESHOLD = (50_000, 20, 20)
 
@@ -179,7 +157,7 @@ _DEFAULT_GC_THRESHOLD = gc.get_threshold()
 
 
 async def serve(uri: str, paths: StatePaths, ready_fd: int | None = None, listen: bool = False) -> None:
-    _import_http_stack()
+    import_server()
     from pyvirt.daemon.driver import QemuDriver
     from pyvirt.daemon.hostinfo import HostInfo
     from pyvirt.daemon.http_api import make_app, serve_unix

@@ -19,7 +19,8 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+from aiohttp.http import WSMsgType
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from pyvirt.cpumodels import cpu_model_vendor
 from pyvirt.qemu.caps import EmulatorCaps
 from pyvirt.qemu.kvmprobe import KvmVerdict
 from pyvirt.xml.defaults import I386_EMULATOR as I386_BINARY
+from pyvirt.xml.lazy_etree import etree
 
 OVMF_DIR = Path("/usr/share/OVMF")
 _VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "HygonGenuine": "Hygon"}

@@ -24,7 +24,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 from .errors import XMLError
 from .fields import Enum, Int, attr, children, line_field, text

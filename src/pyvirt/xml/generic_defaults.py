@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, NetHost, Video
 from .errors import XMLError, XMLValidationError

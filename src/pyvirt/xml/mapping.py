@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 from .errors import XMLError, XMLUnsupportedError
 from .escape import escape_xml

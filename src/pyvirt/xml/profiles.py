@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 from .fields import NAMESPACES
 

@@ -6,7 +6,7 @@ trees.  Line numbers stay on the elements so every error can point at the user's
 
 from __future__ import annotations
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 from .errors import XMLError
 

@@ -12,7 +12,7 @@ import functools
 import os
 from pathlib import Path
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 
 def _candidates() -> list[Path]:

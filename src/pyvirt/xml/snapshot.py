@@ -21,7 +21,7 @@ import copy
 import dataclasses
 from dataclasses import dataclass, field
 
-from lxml import etree
+from pyvirt.xml.lazy_etree import etree
 
 from .domain import NET_PROTOCOLS, Domain, NetHost, Seclabel
 from .errors import XMLError, XMLUnsupportedError

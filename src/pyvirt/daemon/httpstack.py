@@ -1,0 +1,72 @@
+"""aiohttp's server half for pyvirtd, without the HTTP client its package imports first.
+
+Why: ``import aiohttp.web`` runs ``aiohttp/__init__.py`` before anything else, and that imports
+the whole client side (client, connector, cookie jar, form data, tracing, digest auth, with
+``attrs``, ``netrc``, ``http.client``...) and builds two TLS client contexts that read every
+certificate of the system CA bundle: ~4.5 MiB of pyvirtd's resident memory and ~80 ms of CPU at
+each start, for code pyvirtd never runs (it only serves).
+
+So the ``aiohttp`` package module is created from its own spec without running its
+``__init__``; its submodules (``aiohttp.web`` and what it imports) load from the package path
+as usual. Nothing is lost: the first time anyone asks the package for a name that is not a
+submodule (``aiohttp.ClientSession``, ``from aiohttp import WSMsgType``), the package runs its
+real ``__init__`` then and answers with the real object. The cost moves to the first such use;
+pyvirtd's own code imports what it uses from the submodules.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from types import ModuleType
+from typing import Any
+
+_VERSION = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
+
+
+def import_server() -> None:
+    """Import ``aiohttp.web``; the package's ``__init__`` (the client half) runs only if something
+    asks for it later.  When aiohttp is already imported, or its layout is not the expected one
+    (a version without ``__version__`` in its ``__init__``), aiohttp is imported the plain way."""
+    if "aiohttp" not in sys.modules:
+        package = _deferred_package()
+        if package is not None:
+            sys.modules["aiohttp"] = package
+            try:
+                import aiohttp.web  # noqa: F401 - imported for its side effect, loaded once here
+            except BaseException:
+                for name in [n for n in sys.modules if n == "aiohttp" or n.startswith("aiohttp.")]:
+                    del sys.modules[name]
+                raise
+            return
+    import aiohttp.web  # noqa: F401,F811
+
+
+def _deferred_package() -> ModuleType | None:
+    """The ``aiohttp`` package module, its ``__init__`` not run yet (None: import it normally)."""
+    spec = importlib.util.find_spec("aiohttp")
+    if spec is None or spec.origin is None or spec.loader is None or not spec.submodule_search_locations:
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as fh:
+            found = _VERSION.search(fh.read(1 << 20))
+    except OSError:
+        return None
+    if found is None:
+        return None
+    package = importlib.util.module_from_spec(spec)
+    # aiohttp.http reads it (`from . import __version__`) for its Server header
+    package.__version__ = found.group(1)
+    loader = spec.loader
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 - the module-level hook of PEP 562
+        if name.startswith("__") or importlib.util.find_spec(f"aiohttp.{name}") is not None:
+            # a submodule: the import system loads it when it finds no attribute
+            raise AttributeError(f"module 'aiohttp' has no attribute {name!r}")
+        del package.__dict__["__getattr__"]
+        loader.exec_module(package)  # the real __init__, in place: every later lookup is plain
+        return getattr(package, name)
+
+    package.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    return package

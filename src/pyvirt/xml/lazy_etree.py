@@ -1,0 +1,27 @@
+"""``lxml.etree``, imported the first time a name of it is used.
+
+Why: lxml is ~5 MiB of a process's resident memory (its extension module and libxml2), and
+pyvirtd needs it only once it parses or writes XML.  A fresh daemon, or one whose stored
+definitions all come from its load index (``daemon/loadindex.py``), serves without parsing
+anything, so the modules it imports at start refer to lxml through this object instead of
+importing it.  The first attribute looked up imports lxml and copies its names here, so every
+later lookup is a plain attribute of this object, as fast as the module's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class _LazyEtree:
+    """Stands for ``lxml.etree``; becomes a copy of its namespace on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        from lxml import etree as real
+
+        self.__dict__.update(real.__dict__)
+        return getattr(real, name)
+
+
+#: use as ``from pyvirt.xml.lazy_etree import etree``, then ``etree.fromstring(...)`` etc.
+etree: Any = _LazyEtree()

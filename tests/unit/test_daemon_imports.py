@@ -1,0 +1,52 @@
+"""What a fresh pyvirtd imports (no domain defined): what serving needs, not what the first
+definition or guest needs.  Resident memory is measured by bench/daemon_rss.py; this test keeps
+the module set from growing unnoticed (a set of modules, not a figure)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+# the real pyvirtd main(), in-process; once it reports ready, its module set is printed and it is
+# stopped with SIGTERM as a service manager would
+PROBE = textwrap.dedent("""
+    import json, os, signal, sys, threading
+    from pyvirt.daemon.main import main
+    root = sys.argv[1]
+    read_fd, write_fd = os.pipe()
+    def watch():
+        with os.fdopen(read_fd, "rb") as fh:
+            fh.readline()
+        with open(os.path.join(root, "modules.json"), "w") as out:
+            json.dump(sorted(sys.modules), out)
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, daemon=True).start()
+    main(["--uri", "qemu:///session", "--state-root", root, "--ready-fd", str(write_fd),
+          "--log-file", os.path.join(root, "pyvirtd.log")])
+""")
+
+#: loaded with the first definition or operation that needs them, never by a fresh daemon
+LAZY = {"lxml", "lxml.etree", "aiohttp.client", "aiohttp.connector", "aiohttp.cookiejar", "aiohttp.tracing",
+        "aiohttp.formdata", "pyvirt.xml.schema", "pyvirt.qemu.capsxml", "pyvirt.qemu.argv",
+        "pyvirt.network.driver", "pyvirt.nwfilter.driver", "pyvirt.install"}
+
+
+def test_fresh_daemon_imports_what_serving_needs_only() -> None:
+    root = tempfile.mkdtemp(prefix="pvi-", dir="/tmp")  # short: the daemon's unix socket lives under it
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYVIRT_")}
+        proc = subprocess.run([sys.executable, "-c", PROBE, root], env=env, capture_output=True, text=True,
+                              timeout=120)
+        path = os.path.join(root, "modules.json")
+        assert os.path.exists(path), f"pyvirtd never got ready: {proc.stderr[-2000:]}"
+        with open(path) as fh:
+            loaded = set(json.load(fh))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert {"aiohttp.web", "pyvirt.daemon.driver", "pyvirt.daemon.http_api"} <= loaded  # it did serve
+    assert not loaded & LAZY, f"a fresh pyvirtd imported {sorted(loaded & LAZY)}"
