@@ -173,3 +173,42 @@ def test_vga_and_bochs_video_memory_follow_vram() -> None:
 def test_qxl_only_video_sizes_refused_elsewhere(attr: str) -> None:
     with pytest.raises(XMLError, match=f"{attr} attribute only supported for video type qxl"):
         _dom(f"<video><model type='vga' {attr}='8192'/></video>")
+
+
+# --- UDP character devices ---------------------------------------------------------------------
+
+def test_udp_chardevs_on_every_device_kind() -> None:
+    devices = ("<serial type='udp'><source mode='connect' host='10.0.0.1' service='11'/>"
+               "<source mode='bind' host='10.0.0.2' service='12'/></serial>"
+               "<serial type='udp'><source service='13'/></serial>"  # no mode: the connect side
+               "<channel type='udp'><source mode='connect' service='14'/><target type='virtio' name='x'/></channel>"
+               "<redirdev bus='usb' type='udp'><source mode='connect' host='::1' service='15'/></redirdev>"
+               "<rng model='virtio'><backend model='egd' type='udp'><source mode='bind' service='16'/>"
+               "<source mode='connect' host='10.0.0.3' service='17'/></backend></rng>")
+    chardevs = _opts(_argv(devices), "-chardev")
+    assert [c for c in chardevs if c.startswith("udp")] == [
+        "udp,id=charserial0,host=10.0.0.1,port=11,localaddr=10.0.0.2,localport=12",
+        "udp,id=charserial1,host=,port=13,localaddr=,localport=0",
+        "udp,id=charchannel0,host=,port=14,localaddr=,localport=0",
+        "udp,id=charredir0,host=::1,port=15,localaddr=,localport=0",
+        "udp,id=charrng0,host=10.0.0.3,port=17,localaddr=,localport=16"]
+
+
+def test_udp_sources_written_bind_first_and_mirrored_by_the_console() -> None:
+    dom = _dom("<serial type='udp'><source mode='connect' host='10.0.0.1' service='11'/>"
+               "<source mode='connect' host='10.0.0.9' service='19'/>"  # a second connect: ignored
+               "<source mode='bind' service='12'/></serial>")
+    text = dom.to_xml(inactive=True)
+    pair = "<source mode='bind' service='12'/>\n      <source mode='connect' host='10.0.0.1' service='11'/>"
+    assert text.count(pair) == 2  # the serial and its console copy
+    assert "10.0.0.9" not in text
+    assert fill_defaults(parse_domain(text)).to_xml(inactive=True) == text
+
+
+@pytest.mark.parametrize("device", [
+    "<serial type='udp'><source mode='bind' host='10.0.0.1' service='11'/></serial>",
+    "<rng model='virtio'><backend model='egd' type='udp'><source mode='bind' service='1'/></backend></rng>",
+])
+def test_udp_without_a_service_to_send_to_is_refused(device: str) -> None:
+    with pytest.raises(XMLError, match="Missing source service attribute for char device"):
+        _dom(device)

@@ -91,6 +91,13 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
             pairs.append(("telnet", True))
         if chr_.source_mode == "bind":
             pairs += [("server", True), ("wait", False)]
+    elif t == "udp":
+        # where QEMU sends (the connect source) and listens (the bind source: any address,
+        # port 0 unless given), as qemuBuildChrChardevStr
+        head = "udp"
+        pairs += [("host", chr_.source_host or ""), ("port", chr_.source_service),
+                  ("localaddr", getattr(chr_, "source_bind_host", None) or ""),
+                  ("localport", getattr(chr_, "source_bind_service", None) or "0")]
     else:
         raise unsupported(f"character device type {t!r}", chr_.line)
     pairs += _reconnect(chr_)

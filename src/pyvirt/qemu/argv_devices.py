@@ -607,6 +607,8 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
                 raise XMLError("missing 'type' attribute of the egd <backend> of <rng>", r.line)
             chr_ = SimpleNamespace(kind="rng", type=r.backend_type, source_mode=r.backend_source_mode,
                                    source_host=r.backend_source_host, source_service=r.backend_source_service,
+                                   source_bind_host=r.backend_source_bind_host,
+                                   source_bind_service=r.backend_source_bind_service,
                                    source_path=r.backend_source_path, protocol_type=r.backend_protocol_type,
                                    source_reconnect_enabled=r.backend_source_reconnect_enabled,
                                    source_reconnect_timeout=r.backend_source_reconnect_timeout,

@@ -263,7 +263,8 @@ def _chardevs(dom: Domain) -> None:
             if not devs.serials:
                 ser = CharDev(kind="serial", type=first.type, source_path=first.source_path,
                               source_mode=first.source_mode, source_host=first.source_host,
-                              source_service=first.source_service, protocol_type=first.protocol_type,
+                              source_service=first.source_service, source_bind_host=first.source_bind_host,
+                              source_bind_service=first.source_bind_service, protocol_type=first.protocol_type,
                               log_file=first.log_file, log_append=first.log_append,
                               target_type="isa-serial", target_port=0, target_model_name="isa-serial")
                 devs.serials.append(ser)
@@ -290,8 +291,8 @@ def _chardevs(dom: Domain) -> None:
 def _mirror(con: CharDev, ser: CharDev) -> None:
     """libvirt keeps console[0] of target type serial as a copy of serial[0]: the formatter
     writes serial[0] itself as the console (virDomainDefFormatInternal), its address too."""
-    for name in ("type", "source_path", "source_mode", "source_host", "source_service", "protocol_type",
-                 "log_file", "log_append", "tty"):
+    for name in ("type", "source_path", "source_mode", "source_host", "source_service", "source_bind_host",
+                 "source_bind_service", "protocol_type", "log_file", "log_append", "tty"):
         setattr(con, name, getattr(ser, name))
     con.target_type = "serial"
     con.target_port = ser.target_port

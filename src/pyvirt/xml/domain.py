@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from types import MappingProxyType
+from typing import Any
 
 from .fields import (
     INT,
@@ -1153,11 +1154,27 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
 
 
 CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev", "qemu-vdagent",
-                  "pipe", "spiceport", known=("udp", "nmdm", "dbus"))
+                  "pipe", "spiceport", "udp", known=("nmdm", "dbus"))
+
+
+class UdpSources:
+    """Mixin: a character device that may be UDP (two ``<source>``s: :mod:`.chardev_udp`)."""
+
+    xml_repeated = ("source",)
+
+    def xml_after_parse(self, el: Any) -> None:
+        from .chardev_udp import after_parse
+
+        after_parse(self, el)
+
+    def xml_after_build(self, el: Any) -> None:
+        from .chardev_udp import after_build
+
+        after_build(self, el)
 
 
 @dataclass
-class CharDev(DeviceInfo):
+class CharDev(UdpSources, DeviceInfo):
     """``<serial>``, ``<console>``, ``<channel>`` or ``<parallel>`` (``kind`` says which)."""
 
     type: str | None = attr("@type", CHAR_TYPES)
@@ -1185,6 +1202,9 @@ class CharDev(DeviceInfo):
     target_model_name: str | None = attr("target/model/@name")
     kind: str = field(default="serial", compare=True, repr=True)
     line: int | None = line_field()
+    #: UDP: where QEMU listens (the ``<source mode='bind'>``; source_host/service: where it sends)
+    source_bind_host: str | None = None
+    source_bind_service: str | None = None
 
 
 @dataclass
@@ -1473,7 +1493,7 @@ class Hostdev(RomInfo, PCIDeviceInfo):
 
 
 @dataclass
-class Redirdev(DeviceInfo):
+class Redirdev(UdpSources, DeviceInfo):
     """``<redirdev bus='usb'>``: a USB device redirected from a client over a character device
     (``spicevmc``: the SPICE client's USB, the default of virt-install; ``tcp``/``unix`` sockets).
 
@@ -1481,8 +1501,8 @@ class Redirdev(DeviceInfo):
     """
 
     bus: str | None = attr("@bus", Enum("usb"))
-    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix",
-                                          known=("pty", "file", "null", "stdio", "dev", "pipe", "udp",
+    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix", "udp",
+                                          known=("pty", "file", "null", "stdio", "dev", "pipe",
                                                  "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
     source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))  # libvirt writes mode first
     source_path: str | None = attr("source/@path")
@@ -1498,18 +1518,20 @@ class Redirdev(DeviceInfo):
     log_append: bool | None = None
     target_name: str | None = None
     kind: str = field(default="redirdev", compare=False, repr=False)
+    source_bind_host: str | None = None
+    source_bind_service: str | None = None
 
 
 @dataclass
-class Smartcard(DeviceInfo):
+class Smartcard(UdpSources, DeviceInfo):
     """``<smartcard mode=>`` on a CCID controller's slot: ``host`` (QEMU's NSS-emulated card
     on the host's reader), ``host-certificates`` (three NSS certificates, the database
     ``/etc/pki/nssdb`` unless given) or ``passthrough`` (a remote card over a character device,
     whose source fields carry :class:`CharDev`'s names for the one ``-chardev`` builder)."""
 
     mode: str | None = attr("@mode", Enum("host", "host-certificates", "passthrough"))
-    type: str | None = attr("@type", Enum("tcp", "unix", "spicevmc",
-                                          known=("pty", "file", "null", "stdio", "dev", "pipe", "udp",
+    type: str | None = attr("@type", Enum("tcp", "unix", "spicevmc", "udp",
+                                          known=("pty", "file", "null", "stdio", "dev", "pipe",
                                                  "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
     source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
     source_path: str | None = attr("source/@path")
@@ -1526,6 +1548,8 @@ class Smartcard(DeviceInfo):
     log_append: bool | None = None
     target_name: str | None = None
     kind: str = field(default="smartcard", compare=False, repr=False)
+    source_bind_host: str | None = None
+    source_bind_service: str | None = None
 
 
 @dataclass
@@ -1572,8 +1596,8 @@ class RNG(VirtioOptions, PCIDeviceInfo):
     rate_period: int | None = attr("rate/@period", Int(1))
     backend_model: str | None = attr("backend/@model", Enum("random", "builtin", "egd"))
     #: egd: the entropy daemon's character device (a socket, as a <serial>'s source)
-    backend_type: str | None = attr("backend/@type", Enum("tcp", "unix",
-                                                          known=("udp", "pty", "file", "dev", "pipe",
+    backend_type: str | None = attr("backend/@type", Enum("tcp", "unix", "udp",
+                                                          known=("pty", "file", "dev", "pipe",
                                                                  "stdio", "null", "vc", "spicevmc",
                                                                  "spiceport", "nmdm", "qemu-vdagent", "dbus")))
     backend_source_mode: str | None = attr("backend/source/@mode", Enum("bind", "connect"))
@@ -1585,6 +1609,21 @@ class RNG(VirtioOptions, PCIDeviceInfo):
     backend_protocol_type: str | None = attr("backend/protocol/@type", Enum("raw", "telnet"))
     backend: str | None = text("backend")
     line: int | None = line_field()
+    #: a UDP egd backend's bind side (:mod:`.chardev_udp`)
+    backend_source_bind_host: str | None = None
+    backend_source_bind_service: str | None = None
+
+    xml_repeated = ("backend/source",)
+
+    def xml_after_parse(self, el: Any) -> None:
+        from .chardev_udp import after_parse
+
+        after_parse(self, el, "backend/", "backend_source_")
+
+    def xml_after_build(self, el: Any) -> None:
+        from .chardev_udp import after_build
+
+        after_build(self, el, "backend/", "backend_source_")
 
 
 @dataclass

@@ -153,9 +153,12 @@ def _chardevs(dom: Domain) -> None:
             devs.serials.append(CharDev(kind="serial", type=first.type, source_path=first.source_path,
                                         source_mode=first.source_mode, source_host=first.source_host,
                                         source_service=first.source_service,
+                                        source_bind_host=first.source_bind_host,
+                                        source_bind_service=first.source_bind_service,
                                         protocol_type=first.protocol_type, target_port=0))
         ser = devs.serials[0]
-        for name in ("type", "source_path", "source_mode", "source_host", "source_service", "protocol_type"):
+        for name in ("type", "source_path", "source_mode", "source_host", "source_service", "source_bind_host",
+                     "source_bind_service", "protocol_type"):
             setattr(first, name, getattr(ser, name))
         first.target_type, first.target_port = "serial", ser.target_port
     for i, con in enumerate(devs.consoles[1:], start=1):

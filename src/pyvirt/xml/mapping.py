@@ -144,6 +144,12 @@ def _owned(cls: Any) -> _Node:
                 node.attrs.add("unit")
             if spec.kind == "state":
                 node.attrs.add("state")
+    for path in getattr(cls, "xml_repeated", ()):  # elements a class's own hooks read every copy of
+        *parents, last = path.split("/")
+        node = root
+        for step in parents:
+            node = node.kids[step] or _Node()
+        node.repeated.add(last)
     return root
 
 
@@ -292,6 +298,9 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     obj = cls(**kwargs)
     if hasattr(obj, "line"):
         obj.line = el.sourceline
+    after = getattr(cls, "xml_after_parse", None)  # a class's rule the declarations cannot say
+    if after is not None:
+        after(obj, el)
     if extras:
         set_extras(obj, extras)
     return obj
@@ -438,6 +447,9 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
             else:
                 target.text = _fmt_value(obj, name, spec, value)
     _apply_extras(obj, el)
+    after = getattr(obj, "xml_after_build", None)
+    if after is not None:
+        after(el)
     return el
 
 

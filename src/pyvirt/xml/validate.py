@@ -417,6 +417,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_device_counts(dom)
     _validate_tpms(dom)
     _validate_graphics(dom)
+    _validate_udp_chardevs(dom)
     _validate_hostdevs(dom)
     _validate_smartcards(dom)
     _validate_seclabels(dom)
@@ -600,6 +601,17 @@ def _validate_graphics(dom: Domain) -> None:
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
         _graphics_auth(g)
+
+
+def _validate_udp_chardevs(dom: Domain) -> None:
+    """virDomainChrSourceDefValidate: a UDP character device needs the service it sends to."""
+    d = dom.devices
+    for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
+        if dev.type == "udp" and not dev.source_service:
+            raise XMLError("Missing source service attribute for char device", dev.line)
+    for rng in d.rngs:
+        if rng.backend_type == "udp" and not rng.backend_source_service:
+            raise XMLError("Missing source service attribute for char device", rng.line)
 
 
 def _graphics_auth(g: Graphics) -> None:
