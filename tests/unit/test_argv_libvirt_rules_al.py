@@ -212,3 +212,40 @@ def test_udp_sources_written_bind_first_and_mirrored_by_the_console() -> None:
 def test_udp_without_a_service_to_send_to_is_refused(device: str) -> None:
     with pytest.raises(XMLError, match="Missing source service attribute for char device"):
         _dom(device)
+
+
+# --- USB redirection filters -------------------------------------------------------------------
+
+REDIRDEVS = ("<graphics type='spice'/><redirdev bus='usb' type='spicevmc'/>"
+             "<redirdev bus='usb' type='tcp'><source mode='connect' host='h' service='4000'/></redirdev>")
+
+
+def test_redirfilter_is_every_usb_redirs_filter() -> None:
+    rules = ("<redirfilter><usbdev class='0x08' vendor='5345' product='0x0b' version='1.1' allow='yes'/>"
+             "<usbdev vendor='-2' product='-1' version='-1' allow='no'/></redirfilter>")
+    devs = _devices(_argv(REDIRDEVS + rules))
+    # decimal vendor, one-digit minor version (BCD 1.10), negative numbers matching any device
+    assert devs["redir0"]["filter"] == devs["redir1"]["filter"] == "0x08:0x14E1:0x000B:0x0110:1|-1:-1:-1:-1:0"
+    assert "filter" not in _devices(_argv(REDIRDEVS + "<redirfilter/>"))["redir0"]
+
+
+def test_redirfilter_written_as_libvirt() -> None:
+    text = _dom(REDIRDEVS + "<redirfilter><usbdev class='010' version='9.9' allow='yes'/>"
+                "<usbdev class='-1' allow='no'/></redirfilter><hub type='usb'/>").to_xml(inactive=True)
+    assert ("<redirfilter>\n      <usbdev class='0x08' version='9.90' allow='yes'/>\n"
+            "      <usbdev allow='no'/>\n    </redirfilter>\n    <hub type='usb'") in text
+    assert "<redirfilter" not in _dom(REDIRDEVS + "<redirfilter/>").to_xml(inactive=True)
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("<usbdev class='0x100' allow='no'/>", "Invalid USB Class code 0x100"),
+    ("<usbdev class='-2' allow='no'/>", "Invalid USB Class code 0xfffffffe"),
+    ("<usbdev class='8'/>", "Missing required attribute 'allow' in element 'usbdev'"),
+    ("<usbdev vendor='8x' allow='no'/>", "Invalid value for attribute 'vendor' in element 'usbdev': '8x'"),
+    ("<usbdev version='1.100' allow='no'/>", "Cannot parse USB device version 1.100"),
+    ("<usbdev version='100.0' allow='no'/>", "Cannot parse USB device version 100.0"),
+    ("<usbdev version='0.ff' allow='no'/>", "Cannot parse USB device version 0.ff"),
+])
+def test_redirfilter_refusals(rule: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(REDIRDEVS + f"<redirfilter>{rule}</redirfilter>")

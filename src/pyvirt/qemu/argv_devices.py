@@ -757,6 +757,8 @@ def panic_opts(a: Argv, ctx: Ctx) -> None:
 def redirdev_opts(a: Argv, ctx: Ctx) -> None:
     """``<redirdev bus='usb'>``: a chardev (spicevmc ``name=usbredir``, or a socket) feeding a
     ``usb-redir`` device on the USB bus (libvirt's qemuBuildRedirdevCommandLine)."""
+    from pyvirt.xml import redirfilter
+
     from .argv_chardev import chardev_backend
 
     for r in ctx.domain.devices.redirdevs:
@@ -768,6 +770,9 @@ def redirdev_opts(a: Argv, ctx: Ctx) -> None:
         alias = ctx.alias(r)
         a.opt("-chardev", chardev_backend(ctx, r, f"char{alias}"))
         props: dict[str, Any] = {"driver": "usb-redir", "chardev": f"char{alias}", "id": alias}
+        rules = redirfilter.filter_string(ctx.domain.devices.redirfilter)  # one filter for every redirdev
+        if rules is not None:
+            props["filter"] = rules
         if r.boot_order is not None:
             props["bootindex"] = r.boot_order
         props.update(usb_props(ctx, r.address))

@@ -1553,6 +1553,19 @@ class Smartcard(UdpSources, DeviceInfo):
 
 
 @dataclass
+class RedirFilterRule:
+    """``<redirfilter><usbdev>``: which USB devices a client may redirect (:mod:`.redirfilter`
+    checks and normalises it; absent numbers match any device)."""
+
+    usb_class: str | None = attr("@class")
+    vendor: str | None = attr("@vendor")
+    product: str | None = attr("@product")
+    version: str | None = attr("@version")
+    allow: bool | None = attr("@allow", YESNO)
+    line: int | None = line_field()
+
+
+@dataclass
 class Hub(DeviceInfo):
     """``<hub type='usb'>``: an 8-port USB hub (QEMU's ``usb-hub``), on a USB port like any
     USB device; devices below it have port paths (``1.3``)."""
@@ -1727,6 +1740,7 @@ class Devices:
     videos: list[Video] = children("video", Video)
     hostdevs: list[Hostdev] = children("hostdev", Hostdev)
     redirdevs: list[Redirdev] = children("redirdev", Redirdev)
+    redirfilter: list[RedirFilterRule] = children("redirfilter/usbdev", RedirFilterRule)
     hubs: list[Hub] = children("hub", Hub)
     watchdogs: list[Watchdog] = children("watchdog", Watchdog)
     memballoon: MemBalloon | None = child("memballoon", MemBalloon)
@@ -1902,7 +1916,7 @@ __all__ = [
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
-    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
+    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "RedirFilterRule", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 
+from . import redirfilter
 from .bandwidth import bandwidth_rules
 from .domain import (
     SMBIOS_ENTRY_NAMES,
@@ -418,6 +419,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_udp_chardevs(dom)
+    for rule in dom.devices.redirfilter:
+        redirfilter.normalise(rule)
     _validate_hostdevs(dom)
     _validate_smartcards(dom)
     _validate_seclabels(dom)
