@@ -249,3 +249,69 @@ def test_redirfilter_written_as_libvirt() -> None:
 def test_redirfilter_refusals(rule: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):
         _dom(REDIRDEVS + f"<redirfilter>{rule}</redirfilter>")
+
+
+# --- TLS on TCP character devices (qemu.conf's chardev_tls*) -----------------------------------
+
+TCP_DEVICES = ("<serial type='tcp'><source mode='connect' host='127.0.0.1' service='5555'/><target port='0'/></serial>"
+               "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='5556' tls='no'/>"
+               "<target port='1'/></serial>"
+               "<channel type='tcp'><source mode='bind' host='127.0.0.1' service='5557' tls='yes'/>"
+               "<target type='virtio' name='c'/></channel>"
+               "<rng model='virtio'><backend model='egd' type='tcp'><source mode='connect' host='h' service='1'/>"
+               "</backend></rng>"
+               "<serial type='unix'><source mode='bind' path='/tmp/x.sock' tls='yes'/><target port='2'/></serial>")
+
+
+def _tls_argv(**conf: object) -> list[str]:
+    from pyvirt.qemu.argv import RuntimePaths
+
+    runtime = RuntimePaths(monitor_fd=3, domain_dir="/run/g", chardev_tls_x509_dir="/etc/pki/chr", **conf)
+    return build_argv(_dom(TCP_DEVICES), None, runtime=runtime)
+
+
+def test_chardev_tls_from_the_xml_and_qemu_conf() -> None:
+    argv = _tls_argv(chardev_tls_verify=False)
+    objects = [json.loads(v) for v in _opts(argv, "-object") if v.startswith("{")]
+    creds = [o for o in objects if o["qom-type"] == "tls-creds-x509"]
+    # only tls='yes' without chardev_tls; a server verifies clients as qemu.conf says
+    assert creds == [{"qom-type": "tls-creds-x509", "id": "objcharchannel0_tls0", "dir": "/etc/pki/chr",
+                      "endpoint": "server", "verify-peer": False}]
+    chardevs = _opts(argv, "-chardev")
+    assert "socket,id=charchannel0,host=127.0.0.1,port=5557,server=on,wait=off,tls-creds=objcharchannel0_tls0" \
+        in chardevs
+    # the object comes right before its chardev
+    at = argv.index("socket,id=charchannel0,host=127.0.0.1,port=5557,server=on,wait=off,"
+                    "tls-creds=objcharchannel0_tls0")
+    assert json.loads(argv[at - 2])["id"] == "objcharchannel0_tls0"
+
+    argv = _tls_argv(chardev_tls_default=True, chardev_tls_secret=True)
+    objects = [json.loads(v) for v in _opts(argv, "-object") if v.startswith("{")]
+    ids = [o["id"] for o in objects if o["qom-type"] in ("tls-creds-x509", "secret")]
+    # chardev_tls = 1: every TCP source but tls='no' (a client always verifies its server)
+    assert ids == ["charserial0-secret0", "objcharserial0_tls0", "charchannel0-secret0", "objcharchannel0_tls0",
+                   "charrng0-secret0", "objcharrng0_tls0"]
+    client = next(o for o in objects if o["id"] == "objcharserial0_tls0")
+    assert (client["endpoint"], client["verify-peer"], client["passwordid"]) == ("client", True, "charserial0-secret0")
+    secret = next(o for o in objects if o["id"] == "charrng0-secret0")
+    assert secret["file"] == "/run/g/secret-chardev-tls"
+    assert "socket,id=charrng0,host=h,port=1,tls-creds=objcharrng0_tls0" in _opts(argv, "-chardev")
+
+
+def test_chardev_tls_attribute_kept_on_tcp_only() -> None:
+    text = _dom(TCP_DEVICES).to_xml(inactive=True)
+    assert "service='5556' tls='no'/>" in text and "service='5557' tls='yes'/>" in text
+    assert "<source mode='bind' path='/tmp/x.sock'/>" in text  # libvirt reads tls on TCP sources only
+
+
+def test_qemu_conf_chardev_tls_settings(tmp_path) -> None:  # noqa: ANN001
+    from pyvirt.daemon.qemuconf import chardev_tls
+
+    assert not chardev_tls(tmp_path).default_on and chardev_tls(tmp_path).verify
+    (tmp_path / "c").mkdir()  # like libvirt, a directory named must exist
+    (tmp_path / "qemu.conf").write_text(f'chardev_tls = 1\nchardev_tls_x509_cert_dir = "{tmp_path}/c"\n'
+                                        'default_tls_x509_verify = 0\ndefault_tls_x509_secret_uuid = "u"\n')
+    conf = chardev_tls(tmp_path)
+    assert (conf.default_on, conf.directory, conf.verify, conf.secret_uuid) == (True, f"{tmp_path}/c", False, "u")
+    (tmp_path / "qemu.conf").write_text('chardev_tls_x509_verify = 1\ndefault_tls_x509_verify = 0\n')
+    assert chardev_tls(tmp_path).verify

@@ -33,8 +33,24 @@ class _ByUUID:
         self.uuid, self.usage = uuid, None
 
 
+def uses_chardev_tls(dom: Domain, default_on: bool | None) -> Any:
+    """The TCP character devices of `dom` (``default_on`` None), or those using TLS when
+    qemu.conf's chardev_tls is ``default_on``."""
+    d = dom.devices
+    for dev in (*d.serials, *d.parallels, *d.channels, *d.redirdevs, *d.smartcards):
+        if dev.type == "tcp" and (default_on is None or (dev.source_tls if dev.source_tls is not None
+                                                         else default_on)):
+            yield dev
+    for rng in d.rngs:
+        if rng.backend_type == "tcp" and (default_on is None or (
+                rng.backend_source_tls if rng.backend_source_tls is not None else default_on)):
+            yield rng
+
+
 def owner(dev: Any) -> str:
     """The name a device's secret files carry: a disk's target, a TPM's or host device's alias."""
+    if isinstance(dev, str):  # a secret shared by devices of a kind ("chardev")
+        return dev
     return str(getattr(dev, "target_dev", None) or dev.alias or "tpm0")
 
 
@@ -89,6 +105,10 @@ class DiskSecretsMixin:
                 if disk.source_protocol == "nbd" and (disk.source_tls if disk.source_tls is not None
                                                       else tls.default_on):
                     found.items.append((disk, "tls", self._secret_value("tls", _ByUUID(tls.secret_uuid))))
+        tls = self._chardev_tls(dom)
+        if tls is not None and tls.secret_uuid and any(uses_chardev_tls(dom, tls.default_on)):
+            # the TCP character devices' client key password (qemu.conf), one file for all
+            found.items.append(("chardev", "tls", self._secret_value("tls", _ByUUID(tls.secret_uuid))))
         for hd in dom.devices.hostdevs:  # an iSCSI LUN given as a SCSI host device: its CHAP secret
             auth = hd.source_auth if hd.type == "scsi" else None
             if auth is not None and auth.secret is not None:
@@ -106,6 +126,14 @@ class DiskSecretsMixin:
         from pyvirt.daemon.qemuconf import nbd_tls
 
         return nbd_tls(self.paths.config)  # type: ignore[attr-defined]
+
+    def _chardev_tls(self, dom: Domain) -> Any:
+        """qemu.conf's chardev TLS settings, read only for guests with a TCP character device."""
+        if not any(True for _ in uses_chardev_tls(dom, None)):
+            return None
+        from pyvirt.daemon.qemuconf import chardev_tls
+
+        return chardev_tls(self.paths.config)  # type: ignore[attr-defined]
 
     def _secret_value(self, usage: str, ref: Any) -> bytes:
         """libvirt's virSecretGetSecretString: by UUID or usage, the usage type checked."""

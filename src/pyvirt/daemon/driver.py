@@ -734,7 +734,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                                 usb_hostdevs=usb_hostdevs, vsock=vsock_claim,
                                                 vhost_user_gpu_fds=gpu_fds, scsi_hostdevs=scsi_hostdevs,
                                                 vhost_scsi_fds=scsi_fds, tpm_passthrough_fds=tpm_fds,
-                                                nbd_tls=self._nbd_tls(dom))
+                                                nbd_tls=self._nbd_tls(dom), chardev_tls=self._chardev_tls(dom))
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:

@@ -108,6 +108,14 @@ def host_numa_nodes(online: str = "/sys/devices/system/node/online") -> frozense
         return None
 
 
+def chardev_tls_runtime(conf: Any) -> dict[str, Any]:
+    """The RuntimePaths fields for qemu.conf's chardev TLS settings (daemon.qemuconf.chardev_tls)."""
+    if conf is None:
+        return {}
+    return {"chardev_tls_default": conf.default_on, "chardev_tls_x509_dir": conf.directory,
+            "chardev_tls_verify": conf.verify, "chardev_tls_secret": bool(conf.secret_uuid)}
+
+
 def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, private_dir: str,
                        tap_fds: dict[str, list[int]] | None = None, *,
                        spice_tls_x509_dir: str | None = None,
@@ -117,7 +125,7 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                        scsi_hostdevs: dict[str, str] | None = None,
                        vhost_scsi_fds: dict[str, int] | None = None,
                        tpm_passthrough_fds: dict[str, tuple[int, int]] | None = None,
-                       nbd_tls: Any = None) -> list[str]:
+                       nbd_tls: Any = None, chardev_tls: Any = None) -> list[str]:
     """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
     taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
     from pyvirt.daemon.qemuconf import host_render_node
@@ -148,7 +156,8 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           nbd_tls_default=bool(nbd_tls and nbd_tls.default_on),
                                                           nbd_tls_x509_dir=nbd_tls.directory if nbd_tls else None,
                                                           nbd_tls_verify=bool(nbd_tls.verify) if nbd_tls else True,
-                                                          nbd_tls_secret=bool(nbd_tls and nbd_tls.secret_uuid)))
+                                                          nbd_tls_secret=bool(nbd_tls and nbd_tls.secret_uuid),
+                                                          **chardev_tls_runtime(chardev_tls)))
     except XMLError as exc:
         raise xml_error(exc) from exc
     _check_ram_files(argv, private_dir)

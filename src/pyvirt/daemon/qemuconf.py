@@ -35,11 +35,15 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "nbd_tls": (int, 0),                # NBD disks without a tls attribute use TLS
     "nbd_tls_x509_cert_dir": (str, None),     # unset: default_tls_x509_cert_dir
     "nbd_tls_x509_secret_uuid": (str, None),  # unset: default_tls_x509_secret_uuid
+    "chardev_tls": (int, 0),            # TCP character devices without a tls attribute use TLS
+    "chardev_tls_x509_cert_dir": (str, None),     # unset: default_tls_x509_cert_dir
+    "chardev_tls_x509_verify": (int, None),       # unset: default_tls_x509_verify
+    "chardev_tls_x509_secret_uuid": (str, None),  # unset: default_tls_x509_secret_uuid
 }
 _BOOLEANS = ("dynamic_ownership", "default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force",
-             "spice_tls", "nbd_tls")
+             "spice_tls", "nbd_tls", "chardev_tls", "chardev_tls_x509_verify")
 _DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir", "spice_tls_x509_cert_dir",
-                "nbd_tls_x509_cert_dir")
+                "nbd_tls_x509_cert_dir", "chardev_tls_x509_cert_dir")
 
 
 def config_error(msg: str) -> PyvirtError:
@@ -116,8 +120,9 @@ def host_render_node(dri: str = "/dev/dri") -> str | None:
 
 @dataclass
 class NbdTLS:
-    """qemu.conf's TLS for NBD disks: on by default or not, the client certificates' directory,
-    whether the server is verified, and the secret (UUID) holding the client key's password."""
+    """qemu.conf's TLS for NBD disks (or character devices): on by default or not, the
+    certificates' directory, whether the peer is verified, and the secret (UUID) holding the
+    client key's password."""
 
     default_on: bool
     directory: str
@@ -133,3 +138,16 @@ def nbd_tls(config_dir: str | os.PathLike[str]) -> NbdTLS:
     directory = conf["nbd_tls_x509_cert_dir"] or conf["default_tls_x509_cert_dir"] or pki.qemu_tls_dir(config_dir)
     return NbdTLS(bool(conf["nbd_tls"]), str(directory), bool(conf["default_tls_x509_verify"]),
                   conf["nbd_tls_x509_secret_uuid"] or conf["default_tls_x509_secret_uuid"])
+
+
+def chardev_tls(config_dir: str | os.PathLike[str]) -> NbdTLS:
+    """libvirt's chardev_tls* settings (TCP character devices), each falling back to its
+    default_tls_x509_* one."""
+    from pyvirt import pki
+
+    conf = load(config_dir)
+    directory = conf["chardev_tls_x509_cert_dir"] or conf["default_tls_x509_cert_dir"] or pki.qemu_tls_dir(config_dir)
+    verify = conf["chardev_tls_x509_verify"]
+    return NbdTLS(bool(conf["chardev_tls"]), str(directory),
+                  bool(conf["default_tls_x509_verify"] if verify is None else verify),
+                  conf["chardev_tls_x509_secret_uuid"] or conf["default_tls_x509_secret_uuid"])

@@ -9,7 +9,40 @@ from pyvirt.xml.errors import XMLError
 from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
 
 
-def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
+def chardev_opt(a: Argv, ctx: Ctx, chr_: Any, chr_id: str) -> None:
+    """``-chardev`` for a device's source, after the TLS objects a TCP one uses."""
+    a.opt("-chardev", chardev_backend(ctx, chr_, chr_id, _tls_creds(a, ctx, chr_, chr_id)))
+
+
+def _tls_creds(a: Argv, ctx: Ctx, chr_: Any, chr_id: str) -> str | None:
+    """TLS on a TCP character device (qemuDomainPrepareChardevSourceOne): the XML's ``tls``, else
+    qemu.conf's ``chardev_tls``; a ``tls-creds-x509`` object on chardev_tls_x509_cert_dir, a server
+    verifying its clients as chardev_tls_x509_verify says, a client always verifying its server,
+    the key's password a secret object when qemu.conf names one (its value in the guest's private
+    directory, one file for every character device)."""
+    from .argv_disks import secret_file
+
+    rt = ctx.runtime
+    tls = getattr(chr_, "source_tls", None)
+    if chr_.type != "tcp" or not (rt.chardev_tls_default if tls is None else tls):
+        return None
+    if rt.chardev_tls_x509_dir is None:
+        raise unsupported(f"<source tls='yes'> on a {chr_.kind}: no chardev TLS certificate directory known",
+                          chr_.line)
+    server = chr_.source_mode == "bind"
+    creds = f"obj{chr_id}_tls0"
+    obj: dict[str, Any] = {"qom-type": "tls-creds-x509", "id": creds, "dir": rt.chardev_tls_x509_dir,
+                           "endpoint": "server" if server else "client",
+                           "verify-peer": rt.chardev_tls_verify if server else True}
+    if rt.chardev_tls_secret:
+        a.json("-object", {"qom-type": "secret", "id": f"{chr_id}-secret0", "format": "raw",
+                           "file": secret_file(rt.domain_dir, "chardev", "tls")})
+        obj["passwordid"] = f"{chr_id}-secret0"
+    a.json("-object", obj)
+    return creds
+
+
+def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = None) -> str:
     """The ``-chardev`` value for a <serial>/<console>/<channel>/<parallel> source."""
     from .escape import kv_option
 
@@ -91,6 +124,7 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str) -> str:
             pairs.append(("telnet", True))
         if chr_.source_mode == "bind":
             pairs += [("server", True), ("wait", False)]
+        pairs.append(("tls-creds", tls_creds))
     elif t == "udp":
         # where QEMU sends (the connect source) and listens (the bind source: any address,
         # port 0 unless given), as qemuBuildChrChardevStr
@@ -134,7 +168,7 @@ def _reconnect(chr_: Any) -> list[tuple[str, Any]]:
 def serial_opts(a: Argv, ctx: Ctx) -> None:
     for s in ctx.domain.devices.serials:
         alias = ctx.alias(s)
-        a.opt("-chardev", chardev_backend(ctx, s, f"char{alias}"))
+        chardev_opt(a, ctx, s, f"char{alias}")
         ttype = s.target_type or "isa-serial"
         model = s.target_model_name
         if ttype == "isa-serial" and model in (None, "isa-serial"):
@@ -176,7 +210,7 @@ def _isa_props(dev: Any) -> dict[str, int]:
 def parallel_opts(a: Argv, ctx: Ctx) -> None:
     for p in ctx.domain.devices.parallels:
         alias = ctx.alias(p)
-        a.opt("-chardev", chardev_backend(ctx, p, f"char{alias}"))
+        chardev_opt(a, ctx, p, f"char{alias}")
         a.device({"driver": "isa-parallel", "chardev": f"char{alias}", "id": alias})
 
 
@@ -197,13 +231,13 @@ def channel_opts(a: Argv, ctx: Ctx) -> None:
             # slirp forwards guest connections to ADDRESS:PORT into the chardev
             if not ch.target_address or ch.target_port is None:
                 raise XMLError("guestfwd channel needs <target address= port=>", ch.line)
-            a.opt("-chardev", chardev_backend(ctx, ch, f"char{alias}"))
+            chardev_opt(a, ctx, ch, f"char{alias}")
             a.json("-netdev", {"type": "user", "guestfwd": [
                 {"str": f"tcp:{ch.target_address}:{ch.target_port}-chardev:char{alias}"}], "id": alias})
             continue
         if ch.target_type != "virtio":
             raise unsupported(f"channel target type {ch.target_type!r}", ch.line)
-        a.opt("-chardev", chardev_backend(ctx, ch, f"char{alias}"))
+        chardev_opt(a, ctx, ch, f"char{alias}")
         props = {"driver": "virtserialport"}
         props.update(_virtio_serial_props(ctx, ch))
         props.update({"chardev": f"char{alias}", "id": alias})
@@ -222,7 +256,7 @@ def console_opts(a: Argv, ctx: Ctx) -> None:
         if ttype != "virtio":
             raise unsupported(f"console target type {ttype!r}", con.line)
         alias = ctx.alias(con)
-        a.opt("-chardev", chardev_backend(ctx, con, f"char{alias}"))
+        chardev_opt(a, ctx, con, f"char{alias}")
         props = {"driver": "virtconsole"}
         if con.address is not None:
             props.update(_virtio_serial_props(ctx, con))

@@ -75,6 +75,12 @@ class RuntimePaths:
     nbd_tls_x509_dir: str | None = None
     nbd_tls_verify: bool = True
     nbd_tls_secret: bool = False
+    #: qemu.conf's chardev TLS, likewise for TCP character devices (the server side verifies
+    #: its clients as chardev_tls_x509_verify says; a client always verifies its server)
+    chardev_tls_default: bool = False
+    chardev_tls_x509_dir: str | None = None
+    chardev_tls_verify: bool = True
+    chardev_tls_secret: bool = False
     #: where a UEFI guest's own variable store goes when its XML names none (qemu.conf's nvram dir)
     nvram_dir: str = "/var/lib/pyvirt/qemu/nvram"
     test_mode: bool = False
@@ -93,7 +99,9 @@ class RuntimePaths:
                    spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo",
                    nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True,
                    # the harness's nbd_tls_x509_cert_dir and nbd_tls_x509_secret_uuid
-                   nbd_tls_x509_dir="/etc/pki/libvirt-nbd/dummy,path", nbd_tls_secret=True)
+                   nbd_tls_x509_dir="/etc/pki/libvirt-nbd/dummy,path", nbd_tls_secret=True,
+                   # the harness's chardev_tls_x509_cert_dir (chardev_tls itself off)
+                   chardev_tls_x509_dir="/etc/pki/libvirt-chardev")
 
 
 def unsupported(what: str, line: int | None = None) -> XMLUnsupportedError:

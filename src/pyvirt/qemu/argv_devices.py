@@ -9,7 +9,7 @@ from typing import Any
 from pyvirt.xml.domain import TAP_NIC_TYPES
 from pyvirt.xml.errors import XMLError
 
-from .argv_chardev import chardev_backend
+from .argv_chardev import chardev_backend, chardev_opt
 from .argv_common import (
     TEST_FD,
     TEST_SWTPM_SOCKET,
@@ -610,11 +610,12 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
                                    source_bind_host=r.backend_source_bind_host,
                                    source_bind_service=r.backend_source_bind_service,
                                    source_path=r.backend_source_path, protocol_type=r.backend_protocol_type,
+                                   source_tls=r.backend_source_tls,
                                    source_reconnect_enabled=r.backend_source_reconnect_enabled,
                                    source_reconnect_timeout=r.backend_source_reconnect_timeout,
                                    source_append=None, log_file=None, log_append=None, target_name=None,
                                    line=r.line)
-            a.opt("-chardev", chardev_backend(ctx, chr_, f"char{alias}"))
+            chardev_opt(a, ctx, chr_, f"char{alias}")
             a.json("-object", {"qom-type": "rng-egd", "id": f"obj{alias}", "chardev": f"char{alias}"})
         else:
             raise unsupported(f"rng backend {r.backend_model!r}", r.line)
@@ -759,7 +760,7 @@ def redirdev_opts(a: Argv, ctx: Ctx) -> None:
     ``usb-redir`` device on the USB bus (libvirt's qemuBuildRedirdevCommandLine)."""
     from pyvirt.xml import redirfilter
 
-    from .argv_chardev import chardev_backend
+    from .argv_chardev import chardev_opt
 
     for r in ctx.domain.devices.redirdevs:
         if r.type == "spicevmc" and not any(g.type == "spice" for g in ctx.domain.devices.graphics):
@@ -768,7 +769,7 @@ def redirdev_opts(a: Argv, ctx: Ctx) -> None:
         if r.address is not None and r.address.type != "usb":
             raise XMLError(f"redirdev with address type {r.address.type!r} (expected 'usb')", r.line)
         alias = ctx.alias(r)
-        a.opt("-chardev", chardev_backend(ctx, r, f"char{alias}"))
+        chardev_opt(a, ctx, r, f"char{alias}")
         props: dict[str, Any] = {"driver": "usb-redir", "chardev": f"char{alias}", "id": alias}
         rules = redirfilter.filter_string(ctx.domain.devices.redirfilter)  # one filter for every redirdev
         if rules is not None:
@@ -954,7 +955,7 @@ def smartcard_opts(a: Argv, ctx: Ctx) -> None:
         props.update({f"cert{n}": cert for n, cert in enumerate(card.certificates, 1)})
         props["db"] = card.database or SMARTCARD_DEFAULT_DATABASE
     elif card.mode == "passthrough":
-        a.opt("-chardev", chardev_backend(ctx, card, f"char{alias}"))
+        chardev_opt(a, ctx, card, f"char{alias}")
         props = {"driver": "ccid-card-passthru", "chardev": f"char{alias}"}
     else:
         raise XMLError(f"unknown smartcard mode {card.mode!r}", card.line)

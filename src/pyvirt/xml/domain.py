@@ -1183,6 +1183,8 @@ class CharDev(UdpSources, DeviceInfo):
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
+    #: TCP: TLS on the socket (unset: qemu.conf's chardev_tls)
+    source_tls: bool | None = attr("source/@tls", YESNO)
     source_channel: str | None = attr("source/@channel")  # spiceport: the SPICE port's name
     source_append: bool | None = attr("source/@append", ONOFF)
     #: a client socket that QEMU reconnects after the peer went away (every *timeout* seconds)
@@ -1245,6 +1247,7 @@ class TPM(DeviceInfo):
     backend_source_type: str | None = attr("backend/source/@type", Enum("unix"))
     backend_source_mode: str | None = attr("backend/source/@mode", Enum("connect"))
     backend_source_path: str | None = attr("backend/source/@path")
+    backend_source_tls: bool | None = attr("backend/source/@tls", YESNO)
     line: int | None = line_field()
 
 
@@ -1508,6 +1511,7 @@ class Redirdev(UdpSources, DeviceInfo):
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
+    source_tls: bool | None = attr("source/@tls", YESNO)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
@@ -1537,6 +1541,7 @@ class Smartcard(UdpSources, DeviceInfo):
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
+    source_tls: bool | None = attr("source/@tls", YESNO)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
@@ -1617,6 +1622,7 @@ class RNG(VirtioOptions, PCIDeviceInfo):
     backend_source_host: str | None = attr("backend/source/@host")
     backend_source_service: str | None = attr("backend/source/@service")
     backend_source_path: str | None = attr("backend/source/@path")
+    backend_source_tls: bool | None = attr("backend/source/@tls", YESNO)
     backend_source_reconnect_enabled: bool | None = attr("backend/source/reconnect/@enabled", YESNO)
     backend_source_reconnect_timeout: int | None = attr("backend/source/reconnect/@timeout", Int(0))
     backend_protocol_type: str | None = attr("backend/protocol/@type", Enum("raw", "telnet"))

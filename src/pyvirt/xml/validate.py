@@ -418,7 +418,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_device_counts(dom)
     _validate_tpms(dom)
     _validate_graphics(dom)
-    _validate_udp_chardevs(dom)
+    _validate_chardev_sources(dom)
     for rule in dom.devices.redirfilter:
         redirfilter.normalise(rule)
     _validate_hostdevs(dom)
@@ -606,15 +606,20 @@ def _validate_graphics(dom: Domain) -> None:
         _graphics_auth(g)
 
 
-def _validate_udp_chardevs(dom: Domain) -> None:
-    """virDomainChrSourceDefValidate: a UDP character device needs the service it sends to."""
+def _validate_chardev_sources(dom: Domain) -> None:
+    """virDomainChrSourceDefValidate: a UDP character device needs the service it sends to;
+    ``tls`` is read for TCP sources only (libvirt's parser ignores it on the others)."""
     d = dom.devices
     for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
         if dev.type == "udp" and not dev.source_service:
             raise XMLError("Missing source service attribute for char device", dev.line)
+        if dev.type != "tcp":
+            dev.source_tls = None
     for rng in d.rngs:
         if rng.backend_type == "udp" and not rng.backend_source_service:
             raise XMLError("Missing source service attribute for char device", rng.line)
+        if rng.backend_type != "tcp":
+            rng.backend_source_tls = None
 
 
 def _graphics_auth(g: Graphics) -> None:
