@@ -873,9 +873,9 @@ class TunableEvent(ParamsEvent):
 
 
 class JobCompletedEvent(ParamsEvent):
-    """VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: a domain's job (a backup) ended; `params` are its
-    statistics as libvirt sends them (operation, time_elapsed, disk_* or disk_temp_*, success,
-    errmsg)."""
+    """VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: a domain's job (a backup, an outgoing migration) ended;
+    `params` are its statistics as libvirt sends them (JobInfo.backup_params or
+    JobInfo.migration_params)."""
 
     __slots__ = ()
     KIND = "Domain.job-completed"
@@ -1158,6 +1158,27 @@ class JobInfo(Record):
 
 # --------------------------------------------------------------------------------------------
 # The interface
+
+    def migration_params(self) -> dict[str, Any]:
+        """A migration job's statistics as libvirt's typed parameters, in the order of
+        qemuDomainMigrationJobDataToParams (what virDomainGetJobStats and the job-completed event
+        carry): data = memory + disks; downtime, setup time and iteration when known."""
+        params: dict[str, Any] = {"operation": self.operation, "time_elapsed": self.time_elapsed}
+        if self.downtime:
+            params["downtime"] = self.downtime
+        if self.setup_time:
+            params["setup_time"] = self.setup_time
+        params.update(data_total=self.data_total, data_processed=self.data_processed,
+                      data_remaining=self.data_remaining, memory_total=self.mem_total,
+                      memory_processed=self.mem_processed, memory_remaining=self.mem_remaining,
+                      memory_bps=self.mem_bps)
+        if self.iteration:
+            params["memory_iteration"] = self.iteration
+        params.update(disk_total=self.disk_total, disk_processed=self.disk_processed,
+                      disk_remaining=self.disk_remaining)
+        if self.error and self.type in (4, 5):  # failed, cancelled
+            params["errmsg"] = self.error
+        return params
 
     def backup_params(self) -> dict[str, Any]:
         """A backup job's statistics as libvirt's typed parameters (qemuDomainBackupJobDataToParams,
@@ -1982,9 +2003,12 @@ class Connection(abc.ABC):
         raise no_support("virDomainMigratePerform3Params")
 
     @op("Connect", "POST /v1/migrations/incoming/{name}/finish", "virDomainMigrateFinish3Params")
-    def migrate_finish(self, name: str, *, cancelled: bool = False, persistent: bool = False) -> DomainInfo | None:
+    def migrate_finish(self, name: str, *, cancelled: bool = False, persistent: bool = False,
+                       stats: dict[str, Any] | None = None) -> DomainInfo | None:
         """Destination: the guest arrived (run it; define it too when `persistent`), or
-        `cancelled`: remove what prepare made."""
+        `cancelled`: remove what prepare made.  `stats`: the source's completed job (a JobInfo's
+        fields, what libvirt's Finish cookie carries): the destination's completed job from then
+        on, as 'Incoming migration'."""
         raise no_support("virDomainMigrateFinish3Params")
 
     @op("Domain", "POST /v1/domains/{dom}/migration/confirm", "virDomainMigrateConfirm3Params")

@@ -123,9 +123,27 @@ def test_live_migration_with_shared_storage(pair: tuple[DaemonHarness, DaemonHar
     disk = _overlay(test_guest, tmp_path / "shared.qcow2")  # both daemons see the same file
     _boot_counting(src.connect(), test_guest, "mig1", disk)
     before = _last_tick(src.connect(), "mig1")
+    env = {k: v for k, v in os.environ.items() if k != "PYVIRT_STATE_ROOT"}
+    watch = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", _uri(src), "event", "--domain", "mig1",
+                              "--event", "job-completed", "--timeout", "200"], stdout=subprocess.PIPE, text=True,
+                             env=env)
+    time.sleep(1.5)  # registered before the migration starts
     out = _pyvirt(src, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", "mig1", _uri(dst))
     assert out.returncode == 0, out.stderr
     assert "Migration: [100 %]" in out.stderr
+    # the source's job-completed event, after 'stopped migrated', with the job's statistics
+    seen, _ = watch.communicate(timeout=220)
+    head, *params = seen.split("\n\t")
+    assert head == "event 'job-completed' for domain 'mig1':", seen
+    stats = dict(p.split(": ", 1) for p in params if ": " in p)
+    assert stats["operation"] == "5" and int(stats["time_elapsed"]) > 0, seen  # outgoing migration
+    assert int(stats["memory_total"]) > 0 and stats["memory_remaining"] == "0" and "data_processed" in stats, seen
+    # the destination keeps the same job as its completed one, as an incoming migration
+    done = _pyvirt(dst, "domjobinfo", "mig1", "--completed").stdout
+    assert re.search(r"^Job type: +Completed", done, re.M) and re.search(r"^Operation: +Incoming migration", done,
+                                                                          re.M), done
+    assert re.search(r"^Memory total: +\d", done, re.M), done
+    assert _pyvirt(dst, "domjobinfo", "mig1").stdout.startswith("Job type:         None"), done
     _check_moved(src, dst, "mig1", before)
     assert "mig1" not in [d.name for d in src.connect().list_domains()]  # --undefinesource
     assert dst.connect().lookup_domain("mig1").persistent  # --persistent

@@ -39,6 +39,8 @@ class Side:
         return JobInfo(self.job, error=None if self.job == 3 else "boom")
 
     def migrate_finish(self, name: str, **kw: Any) -> None:
+        if kw.get("stats"):  # the source's completed job, handed on (libvirt's Finish cookie)
+            kw["stats"] = f"job{kw['stats']['type']}"
         self._record("finish", **kw)
 
     def migrate_confirm(self, dom: str, **kw: Any) -> None:
@@ -61,7 +63,7 @@ def test_the_phases_in_order_and_the_wildcard_reached_through_the_uri_host() -> 
     log, error = _run(tls=True, persistent=True)
     assert error is None
     assert log == ["src.begin(tls=True)", "dst.prepare(listen=0.0.0.0,tls=True)",
-                   "src.perform(tls=True,uri=tcp:dst.example:49152)", "dst.finish(persistent=True)",
+                   "src.perform(tls=True,uri=tcp:dst.example:49152)", "dst.finish(persistent=True,stats=job3)",
                    "src.confirm()"]
 
 
@@ -101,3 +103,16 @@ def test_a_tunnelled_migration_performs_into_the_tunnel_the_hook_opened() -> Non
 def test_option_rules(opts: dict[str, Any], why: str) -> None:
     log, error = _run(**opts)
     assert error is not None and why in error.message and log == []
+
+
+def test_migration_job_statistics_as_libvirts_typed_parameters() -> None:
+    """qemuDomainMigrationJobDataToParams' names and order (the job-completed event, D-Bus
+    GetJobStats); downtime and iteration only when known, errmsg only for a failed job."""
+    done = JobInfo(3, 5, 1200, 300, 300, 0, 200, 200, 0, 10, 100, 100, 0, downtime=50, iteration=2)
+    assert list(done.migration_params()) == [
+        "operation", "time_elapsed", "downtime", "data_total", "data_processed", "data_remaining", "memory_total",
+        "memory_processed", "memory_remaining", "memory_bps", "memory_iteration", "disk_total", "disk_processed",
+        "disk_remaining"]
+    assert done.migration_params()["memory_total"] == 200 and done.migration_params()["operation"] == 5
+    failed = JobInfo(4, 5, 10, error="boom").migration_params()
+    assert "downtime" not in failed and failed["errmsg"] == "boom"

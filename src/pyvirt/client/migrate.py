@@ -118,7 +118,7 @@ def migrate(src: Connection, dest: Connection, name: str, opts: MigrateOptions, 
         if job.type != 3:
             raise PyvirtError(f"operation failed: migration job: {job.error or JOB_TYPES[job.type].lower()}",
                               ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-        dest.migrate_finish(target.name, persistent=opts.persistent)
+        dest.migrate_finish(target.name, persistent=opts.persistent, stats=job.to_dict())
     except BaseException:
         cancel(src, dest, name, target.name, performed)
         raise

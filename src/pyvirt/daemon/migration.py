@@ -38,6 +38,7 @@ from pyvirt.api import (
     ErrorCode,
     ErrorDomain,
     EventType,
+    JobCompletedEvent,
     JobInfo,
     MigrationDisk,
     MigrationSource,
@@ -65,7 +66,7 @@ JOB_TIMEOUT = 900.0       # a whole migration; abort_job ends one sooner
 COPY_MODES = (None, "all", "inc")
 # libvirt's virDomainJobType and virDomainJobOperation
 JOB_NONE, JOB_UNBOUNDED, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED = 0, 2, 3, 4, 5
-OP_MIGRATION_OUT = 5
+OP_MIGRATION_IN, OP_MIGRATION_OUT = 4, 5
 
 
 #: the fd name a tunnelled migration's stream has in QEMU, and what prepare answers for its URI
@@ -198,6 +199,27 @@ class IncomingJob:
     tunnel: list[socket.socket] = field(default_factory=list)  # --tunnelled: pyvirtd's end of QEMU's stream
 
 
+def _job_info(job: OutgoingJob) -> JobInfo:
+    """An outgoing job as virDomainGetJobStats reports it: memory from QEMU's last query-migrate
+    (nothing remaining once completed), disks from the mirror jobs, data = both."""
+    stats, ram = job.stats, job.stats.get("ram", {})
+    mem_total, mem_remaining = int(ram.get("total", 0)), int(ram.get("remaining", 0))
+    if job.status == "completed":
+        mem_remaining = 0
+    disk_total = sum(t for _d, t in job.disks.values())
+    disk_done = sum(d for d, _t in job.disks.values())
+    disk_remaining = 0 if job.status == "completed" else max(disk_total - disk_done, 0)
+    end = job.ended if job.ended is not None else time.monotonic()
+    kind = {"active": JOB_UNBOUNDED, "completed": JOB_COMPLETED, "failed": JOB_FAILED,
+            "cancelled": JOB_CANCELLED}[job.status]
+    total, remaining = mem_total + disk_total, mem_remaining + disk_remaining
+    return JobInfo(kind, OP_MIGRATION_OUT, int((end - job.started) * 1000), total, total - remaining, remaining,
+                   mem_total, mem_total - mem_remaining, mem_remaining, int(ram.get("mbps", 0) * 1e6 / 8),
+                   disk_total, disk_total - disk_remaining, disk_remaining,
+                   int(stats.get("downtime", stats.get("expected-downtime", 0))), int(stats.get("setup-time", 0)),
+                   int(ram.get("dirty-sync-count", 0)), job.error)
+
+
 class MigrationMixin:
     """virDomainMigrate* for :class:`pyvirt.daemon.driver.QemuDriver`."""
 
@@ -207,6 +229,10 @@ class MigrationMixin:
 
     def _incoming(self) -> dict[str, IncomingJob]:
         return self.__dict__.setdefault("_incoming_jobs", {})
+
+    def _arrived(self) -> dict[str, JobInfo]:
+        """UUID -> the completed job of a guest that migrated in (operation 'Incoming migration')."""
+        return self.__dict__.setdefault("_arrived_jobs", {})
 
     def _tunnels(self) -> set[str]:
         """UUIDs of domains whose QEMU holds the tunnel fd pyvirtd passed it (p2p --tunnelled)."""
@@ -449,7 +475,8 @@ class MigrationMixin:
         return job.tunnel.pop()
 
     # ------------------------------------------------------------------ finish (destination)
-    async def migrate_finish(self, name: str, cancelled: bool = False, persistent: bool = False) -> DomainInfo | None:
+    async def migrate_finish(self, name: str, cancelled: bool = False, persistent: bool = False,
+                             stats: dict[str, Any] | None = None) -> DomainInfo | None:
         job = self._incoming().get(name)
         if job is None:
             raise operation_invalid(f"no incoming migration of domain '{name}'")
@@ -473,6 +500,11 @@ class MigrationMixin:
             rec.state, rec.reason = DomainState.RUNNING, RunningReason.MIGRATED
             self._save_runtime(rec)  # type: ignore[attr-defined]
         self.events.emit(rec.name, rec.uuid, EventType.RESUMED, ResumedDetail.MIGRATED, rec.id)  # type: ignore[attr-defined]
+        self._outgoing().pop(rec.uuid, None)  # an earlier trip out of here is no longer the last job
+        if stats:  # the source's completed job, seen from here (libvirt's destination keeps it too)
+            arrived = JobInfo.from_dict(stats)
+            arrived.type, arrived.operation, arrived.error = JOB_COMPLETED, OP_MIGRATION_IN, None
+            self._arrived()[rec.uuid] = arrived
         if persistent:
             await self.define_xml(rec.current().to_xml(inactive=True, security_info=True))  # type: ignore[attr-defined]
         return self.info(rec)  # type: ignore[attr-defined]
@@ -519,6 +551,7 @@ class MigrationMixin:
             if not live and job.was_running:  # libvirt's non-live migration: the guest stands still
                 await self._qmp(run, "stop")  # type: ignore[attr-defined]
             self._outgoing()[rec.uuid] = job
+            self._arrived().pop(rec.uuid, None)
         job.task = asyncio.create_task(self._run_outgoing(rec, run, job, qemu_uri, nbd_server, copy_storage),
                                        name=f"migrate-out-{rec.name}")
 
@@ -658,6 +691,9 @@ class MigrationMixin:
         if run is not None and rec.active and not await self._quit_qemu(  # type: ignore[attr-defined]
                 run, ShutoffReason.MIGRATED, StoppedDetail.MIGRATED):
             await self.destroy(dom)  # type: ignore[attr-defined]
+        # after 'stopped migrated', as libvirt's qemuMigrationSrcComplete: the job's statistics
+        self.events.publish(JobCompletedEvent(rec.name, rec.uuid, timestamp=time.time(),  # type: ignore[attr-defined]
+                                              params=_job_info(job).migration_params()))
         if undefine_source and rec.persistent:
             await self.undefine(rec.uuid)  # type: ignore[attr-defined]
 
@@ -668,24 +704,12 @@ class MigrationMixin:
         if backup is not None:
             return backup
         job = self._outgoing().get(rec.uuid)
-        if job is None or (not job.active and not completed):
+        if job is None:  # an arrived guest: the statistics its source sent (libvirt's Finish cookie)
+            arrived = self._arrived().get(rec.uuid)
+            return arrived if completed and arrived is not None else JobInfo()
+        if not job.active and not completed:
             return JobInfo()
-        stats, ram = job.stats, job.stats.get("ram", {})
-        mem_total, mem_remaining = int(ram.get("total", 0)), int(ram.get("remaining", 0))
-        if job.status == "completed":
-            mem_remaining = 0
-        disk_total = sum(t for _d, t in job.disks.values())
-        disk_done = sum(d for d, _t in job.disks.values())
-        disk_remaining = 0 if job.status == "completed" else max(disk_total - disk_done, 0)
-        end = job.ended if job.ended is not None else time.monotonic()
-        kind = {"active": JOB_UNBOUNDED, "completed": JOB_COMPLETED, "failed": JOB_FAILED,
-                "cancelled": JOB_CANCELLED}[job.status]
-        total, remaining = mem_total + disk_total, mem_remaining + disk_remaining
-        return JobInfo(kind, OP_MIGRATION_OUT, int((end - job.started) * 1000), total, total - remaining, remaining,
-                       mem_total, mem_total - mem_remaining, mem_remaining, int(ram.get("mbps", 0) * 1e6 / 8),
-                       disk_total, disk_total - disk_remaining, disk_remaining,
-                       int(stats.get("downtime", stats.get("expected-downtime", 0))), int(stats.get("setup-time", 0)),
-                       int(ram.get("dirty-sync-count", 0)), job.error)
+        return _job_info(job)
 
     async def abort_job(self, dom: str) -> None:
         rec = self.lookup(dom)  # type: ignore[attr-defined]

@@ -877,21 +877,8 @@ def _job_stats(job: api.JobInfo) -> dict[str, Any]:
     if job.operation == 9:  # VIR_DOMAIN_JOB_OPERATION_BACKUP: libvirt's backup fields
         kinds = {"operation": "i", "success": "b", "errmsg": "s"}
         return _typed([(k, kinds.get(k, "t"), v) for k, v in job.backup_params().items()])
-    pairs: list[tuple[str, str, Any]] = [("operation", "i", job.operation), ("time_elapsed", "t", job.time_elapsed)]
-    for name in ("data_total", "data_processed", "data_remaining"):
-        pairs.append((name, "t", getattr(job, name)))
-    for name in ("total", "processed", "remaining", "bps"):
-        pairs.append((f"memory_{name}", "t", getattr(job, f"mem_{name}")))
-    if job.iteration:
-        pairs.append(("memory_iteration", "t", job.iteration))
-    for name in ("total", "processed", "remaining"):
-        pairs.append((f"disk_{name}", "t", getattr(job, f"disk_{name}")))
-    if job.downtime:
-        pairs.append(("downtime", "t", job.downtime))
-    if job.setup_time:
-        pairs.append(("setup_time", "t", job.setup_time))
-    if job.error and job.type in (4, 5):
-        pairs.append(("errmsg", "s", job.error))
+    kinds = {"operation": "i", "errmsg": "s"}
+    pairs = [(k, kinds.get(k, "t"), v) for k, v in job.migration_params().items()]
     return _typed(pairs)
 
 
