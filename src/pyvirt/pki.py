@@ -62,10 +62,10 @@ def qemu_tls_dir(config: str | os.PathLike[str]) -> str:
     return os.path.join(os.fspath(config), "pki", "qemu")
 
 
-def migrate_tls_dir(config: str | os.PathLike[str], default_dir: str) -> str:
-    """qemu.conf's migrate_tls_x509_cert_dir when not set: libvirt's rule, its own directory
-    (/etc/pki/libvirt-migrate) when that exists, else `default_dir`."""
-    own = os.path.join(os.fspath(config), "pki", "pyvirt-migrate")
+def migrate_tls_dir(config: str | os.PathLike[str], default_dir: str, service: str = "migrate") -> str:
+    """qemu.conf's SERVICE_tls_x509_cert_dir when not set (migrate, backup): libvirt's rule, the
+    service's own directory (/etc/pki/libvirt-migrate, -backup) when that exists, else `default_dir`."""
+    own = os.path.join(os.fspath(config), "pki", f"pyvirt-{service}")
     return own if os.path.isdir(own) else default_dir
 
 

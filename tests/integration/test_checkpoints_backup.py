@@ -24,6 +24,8 @@ import pytest
 from pyvirt.api import ErrorCode, JobCompletedEvent, PyvirtError
 from pyvirt.testguest import TestGuest
 from tests.daemon_harness import DaemonHarness, cli, guest_xml
+from tests.sshd import free_port
+from tests.tlscerts import TestCA
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -82,6 +84,34 @@ def _push(target: Path, incremental: str | None = None) -> str:
     since = f"<incremental>{incremental}</incremental>" if incremental else ""
     return (f"<domainbackup>{since}<disks><disk name='vdb' type='file'><target file='{target}'/></disk>"
             "</disks></domainbackup>")
+
+
+def _tls_pull(daemon: DaemonHarness, conn: object, tmp_path: Path) -> None:
+    """<server tls='yes'>: the export is served over TLS with qemu.conf's backup certificates (a
+    client with the CA's certificate reads it, a plain one cannot); missing files are named."""
+    tls = {"server": "<server transport='tcp' name='127.0.0.1' port='{}' tls='yes'/>"}
+    empty = tmp_path / "empty-pki"
+    empty.mkdir()
+    (daemon.root / "config" / "qemu.conf").write_text(f'backup_tls_x509_cert_dir = "{empty}"\n')
+    with pytest.raises(PyvirtError, match="TLS backup server needs ca-cert.pem, server-cert.pem, server-key.pem"):
+        conn.backup_begin("ck", f"<domainbackup mode='pull'>{tls['server'].format(10809)}</domainbackup>")  # type: ignore[attr-defined]
+    pki = TestCA(tmp_path / "ca").qemu_pki(tmp_path / "backup-pki")
+    (daemon.root / "config" / "qemu.conf").write_text(f'backup_tls_x509_cert_dir = "{pki}"\n')
+    port = free_port()
+    conn.backup_begin("ck", f"<domainbackup mode='pull'>{tls['server'].format(port)}<disks><disk name='vdb' "  # type: ignore[attr-defined]
+                            f"type='file'><scratch file='{tmp_path / 'tls-scratch.qcow2'}'/></disk></disks>"
+                            "</domainbackup>")
+    try:
+        opts = f"driver=nbd,host=127.0.0.1,port={port},export=vdb"
+        read = ["qemu-io", "-r", "-c", "read 0 64k", "--image-opts"]
+        secure = subprocess.run([*read[:-1], "--object", f"tls-creds-x509,id=t0,dir={pki},endpoint=client",
+                                 "--image-opts", f"{opts},tls-creds=t0"], capture_output=True, text=True, timeout=30)
+        assert secure.returncode == 0 and "read 65536/65536 bytes" in secure.stdout, secure.stdout + secure.stderr
+        plain = subprocess.run([*read, opts], capture_output=True, text=True, timeout=30)
+        assert plain.returncode != 0 and "TLS" in plain.stdout + plain.stderr, plain.stdout + plain.stderr
+    finally:
+        conn.abort_job("ck")  # type: ignore[attr-defined]
+    (daemon.root / "config" / "qemu.conf").unlink()
 
 
 @pytest.mark.qemu
@@ -199,6 +229,7 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     with pytest.raises(PyvirtError) as err:
         conn.backup_xml("ck")
     assert err.value.code == ErrorCode.NO_DOMAIN_BACKUP
+    _tls_pull(daemon, conn, tmp_path)
 
     # metadata survives a pyvirtd restart (the guest runs on)
     daemon.stop()

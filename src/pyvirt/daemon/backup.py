@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_UNBOUNDED, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED = 2, 3, 4, 5
+#: the NBD server's TLS credentials object (libvirt's is objlibvirt_backup_tls0)
+BACKUP_TLS_ALIAS = "objlibvirt_backup_tls0"
 OP_BACKUP = 9  # virDomainJobOperation
 NBD_PORT = 10809  # libvirt's default for a pull backup's tcp server without a port
 
@@ -337,16 +339,38 @@ class BackupMixin:
 
         if server is None:  # libvirt's default
             server = job.backup.server = BackupServer(transport="tcp", name="localhost")
+        args: dict[str, Any] = {}
         if server.tls:
-            raise _unsupported("a TLS NBD server for pull mode backups is not implemented by pyvirt")
+            args["tls-creds"] = await self._backup_tls(run)
         if server.transport == "unix":
             addr: dict[str, Any] = {"type": "unix", "data": {"path": server.socket}}  # SocketAddressLegacy
         else:
             server.transport = "tcp"
             server.port = server.port or NBD_PORT
             addr = {"type": "inet", "data": {"host": server.name, "port": str(server.port)}}
-        await self._qmp(run, "nbd-server-start", {"addr": addr})  # type: ignore[attr-defined]
+        await self._qmp(run, "nbd-server-start", {"addr": addr, **args})  # type: ignore[attr-defined]
         job.export = True
+
+    async def _backup_tls(self, run: Running) -> str:
+        """``<server tls='yes'>``: QEMU's x509 credentials for its NBD server, from qemu.conf's
+        backup_tls_x509_* settings (libvirt's qemuBackupBeginPrepareTLS); their id."""
+        from pyvirt import pki
+        from pyvirt.daemon.qemuconf import backup_tls
+
+        conf = backup_tls(self.paths.config)  # type: ignore[attr-defined]
+        if conf.secret_uuid:
+            raise _unsupported("a password-protected backup TLS key (qemu.conf backup_tls_x509_secret_uuid or "
+                               "default_tls_x509_secret_uuid) is not implemented by pyvirt")
+        missing = pki.missing_qemu_files(conf.directory, "server")
+        if missing:
+            raise PyvirtError(f"operation failed: a TLS backup server needs {', '.join(missing)} in "
+                              f"'{conf.directory}' (qemu.conf backup_tls_x509_cert_dir)", ErrorCode.OPERATION_FAILED,
+                              ErrorDomain.QEMU)
+        with contextlib.suppress(PyvirtError):  # one an earlier backup of this QEMU left
+            await self._qmp(run, "object-del", {"id": BACKUP_TLS_ALIAS})  # type: ignore[attr-defined]
+        await self._qmp(run, "object-add", {"qom-type": "tls-creds-x509", "id": BACKUP_TLS_ALIAS,  # type: ignore[attr-defined]
+                                            "dir": conf.directory, "endpoint": "server", "verify-peer": conf.verify})
+        return BACKUP_TLS_ALIAS
 
     async def _watch_backup(self, rec: DomainRecord, run: Running, job: BackupJob) -> None:
         """Follow QEMU's jobs to their end (a pull job ends only when aborted), then clean up.
@@ -411,6 +435,9 @@ class BackupMixin:
                                                               "mode": "hard"})
             with quiet:
                 await self._qmp(run, "nbd-server-stop")  # type: ignore[attr-defined]
+            if job.backup.server is not None and job.backup.server.tls:
+                with quiet:
+                    await self._qmp(run, "object-del", {"id": BACKUP_TLS_ALIAS})  # type: ignore[attr-defined]
             job.export = False
         for node in reversed(job.nodes):
             for _ in range(50):  # a just-deleted export lets go of its node a moment later

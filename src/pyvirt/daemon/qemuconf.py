@@ -39,11 +39,14 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "chardev_tls_x509_cert_dir": (str, None),     # unset: default_tls_x509_cert_dir
     "chardev_tls_x509_verify": (int, None),       # unset: default_tls_x509_verify
     "chardev_tls_x509_secret_uuid": (str, None),  # unset: default_tls_x509_secret_uuid
+    "backup_tls_x509_cert_dir": (str, None),  # pull backups' NBD server with <server tls='yes'>
+    "backup_tls_x509_verify": (int, None),    # unset: default_tls_x509_verify
+    "backup_tls_x509_secret_uuid": (str, None),  # unset: default_tls_x509_secret_uuid
 }
 _BOOLEANS = ("dynamic_ownership", "default_tls_x509_verify", "migrate_tls_x509_verify", "migrate_tls_force",
-             "spice_tls", "nbd_tls", "chardev_tls", "chardev_tls_x509_verify")
+             "spice_tls", "nbd_tls", "chardev_tls", "chardev_tls_x509_verify", "backup_tls_x509_verify")
 _DIRECTORIES = ("default_tls_x509_cert_dir", "migrate_tls_x509_cert_dir", "spice_tls_x509_cert_dir",
-                "nbd_tls_x509_cert_dir", "chardev_tls_x509_cert_dir")
+                "nbd_tls_x509_cert_dir", "chardev_tls_x509_cert_dir", "backup_tls_x509_cert_dir")
 
 
 def config_error(msg: str) -> PyvirtError:
@@ -95,6 +98,29 @@ def migrate_tls(config_dir: str | os.PathLike[str]) -> MigrateTLS:
     verify = conf["migrate_tls_x509_verify"]
     return MigrateTLS(directory, bool(conf["default_tls_x509_verify"] if verify is None else verify),
                       bool(conf["migrate_tls_force"]))
+
+
+@dataclass(frozen=True)
+class BackupTLS:
+    """The certificates of a pull backup's NBD server with ``<server tls='yes'>``."""
+
+    directory: str
+    verify: bool     # clients must present a certificate of the CA
+    secret_uuid: str | None  # the secret holding the server key's password
+
+
+def backup_tls(config_dir: str | os.PathLike[str]) -> BackupTLS:
+    """libvirt's backup_tls_x509_* settings, each falling back as migrate_tls's do (the
+    service's own pki directory, else default_tls_x509_cert_dir; default_tls_x509_verify;
+    default_tls_x509_secret_uuid)."""
+    from pyvirt import pki
+
+    conf = load(config_dir)
+    default_dir = conf["default_tls_x509_cert_dir"] or pki.qemu_tls_dir(config_dir)
+    directory = conf["backup_tls_x509_cert_dir"] or pki.migrate_tls_dir(config_dir, default_dir, "backup")
+    verify = conf["backup_tls_x509_verify"]
+    return BackupTLS(str(directory), bool(conf["default_tls_x509_verify"] if verify is None else verify),
+                     conf["backup_tls_x509_secret_uuid"] or conf["default_tls_x509_secret_uuid"])
 
 
 def spice_tls_x509_dir(config_dir: str | os.PathLike[str]) -> str | None:
