@@ -114,6 +114,53 @@ def _tls_pull(daemon: DaemonHarness, conn: object, tmp_path: Path) -> None:
     (daemon.root / "config" / "qemu.conf").unlink()
 
 
+def _ready(conn: object, disk: str = "vdb") -> None:
+    deadline = time.monotonic() + 60
+    while conn.block_job_info("ck", disk)["state"] != "ready":  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, conn.block_job_info("ck", disk)  # type: ignore[attr-defined]
+        time.sleep(0.1)
+    conn.block_job_abort("ck", disk, pivot=True)  # type: ignore[attr-defined]
+
+
+def _since_c2(conn: object, path: Path) -> set[tuple[int, int]]:
+    conn.backup_begin("ck", _push(path, "c2"))  # type: ignore[attr-defined]
+    _backup_done(conn)
+    return set(_data(path))
+
+
+def _across_overlays(conn: object, scratch: Path, tmp_path: Path) -> None:
+    """Checkpoints outlive new overlays, as libvirt's do: an external snapshot's overlay gets the
+    bitmaps' own copies (the backup merges the chain), a commit back keeps them in the base, a
+    block copy's pivot carries them into the copy (and a copy back into the reused image)."""
+    before = {(8 * MiB, 64 * KiB)}  # written since c2, before any overlay
+    overlay = tmp_path / "snap-data.qcow2"
+    conn.snapshot_create("ck", "<domainsnapshot><name>ov</name><disks><disk name='vda' snapshot='no'/>"  # type: ignore[attr-defined]
+                               f"<disk name='vdb' snapshot='external'><source file='{overlay}'/></disk>"
+                               "<disk name='vdc' snapshot='no'/></disks></domainsnapshot>", disk_only=True)
+    nodes = json.loads(conn.qemu_monitor_command(  # type: ignore[attr-defined]
+        "ck", '{"execute": "query-named-block-nodes", "arguments": {"flat": true}}'))["return"]
+    top = next(n for n in nodes if n["drv"] == "qcow2" and n["file"] == str(overlay))
+    assert sorted(b["name"] for b in top["dirty-bitmaps"] if b["persistent"]) == ["c1", "c2"]  # the copies
+    _write(conn, 0xEE, 12 * MiB, 64 * KiB)  # into the overlay
+    got = _since_c2(conn, tmp_path / "inc-ov.qcow2")
+    assert before | {(12 * MiB, 64 * KiB)} <= got and (4 * MiB, 64 * KiB) not in got, got  # both layers, not older
+    conn.block_commit("ck", "vdb", active=True)  # type: ignore[attr-defined]
+    _ready(conn)
+    conn.snapshot_delete("ck", "ov", metadata_only=True)  # type: ignore[attr-defined]
+    assert f"<source file='{scratch}'" in conn.get_xml("ck")  # type: ignore[attr-defined]
+    assert before | {(12 * MiB, 64 * KiB)} <= _since_c2(conn, tmp_path / "inc-commit.qcow2")
+    copy = tmp_path / "copy-data.qcow2"
+    conn.block_copy("ck", "vdb", str(copy), format="qcow2")  # type: ignore[attr-defined]
+    _ready(conn)
+    _write(conn, 0xFF, 14 * MiB, 64 * KiB)
+    got = _since_c2(conn, tmp_path / "inc-copy.qcow2")
+    assert before | {(12 * MiB, 64 * KiB), (14 * MiB, 64 * KiB)} <= got and (4 * MiB, 64 * KiB) not in got, got
+    conn.block_copy("ck", "vdb", str(scratch), format="qcow2", reuse_external=True)  # type: ignore[attr-defined]
+    _ready(conn)
+    assert f"<source file='{scratch}'" in conn.get_xml("ck")  # type: ignore[attr-defined]
+    assert (14 * MiB, 64 * KiB) in _since_c2(conn, tmp_path / "inc-back.qcow2")
+
+
 @pytest.mark.qemu
 def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, guest_disk: Path,
                                  tmp_path: Path) -> None:
@@ -230,6 +277,7 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
         conn.backup_xml("ck")
     assert err.value.code == ErrorCode.NO_DOMAIN_BACKUP
     _tls_pull(daemon, conn, tmp_path)
+    _across_overlays(conn, scratch, tmp_path)
 
     # metadata survives a pyvirtd restart (the guest runs on)
     daemon.stop()

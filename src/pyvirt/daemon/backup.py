@@ -250,11 +250,14 @@ class BackupMixin:
                     raise PyvirtError(f"checkpoint inconsistent: missing or broken bitmap '{since.name}' for disk "
                                       f"'{bd.name}'", ErrorCode.CHECKPOINT_INCONSISTENT, ErrorDomain.QEMU)
                 bitmap = f"backup-{bd.name}"
+                layers = (await self.bitmap_layers(run, rec)).get(bd.name or "", [])  # type: ignore[attr-defined]
                 actions += [
                     {"type": "block-dirty-bitmap-add",
                      "data": {"node": source, "name": bitmap, "persistent": False, "disabled": True}},
-                    {"type": "block-dirty-bitmap-merge",
-                     "data": {"node": source, "target": bitmap, "bitmaps": [own.bitmap]}},
+                    {"type": "block-dirty-bitmap-merge",  # the checkpoint's bitmap in every layer of the chain
+                     "data": {"node": source, "target": bitmap,
+                              "bitmaps": [{"node": node, "name": own.bitmap} for node, found in layers
+                                          if own.bitmap in found]}},
                 ]
                 job.bitmaps.append((source, bitmap))
             image = await self._qemu_image(run, disk) or {}  # type: ignore[attr-defined]

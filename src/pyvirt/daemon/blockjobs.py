@@ -266,6 +266,8 @@ class BlockJobsMixin:
         old_node = await self._format_node(run, found) if pivot else None
         if pivot:
             job["pivot"] = True
+            if job["type"] == "copy" and job.get("format") == "qcow2" and old_node:
+                await self._copy_bitmaps(rec, run, found, job["nodes"][0])
             await self._qmp(run, "job-complete", {"id": job["id"]})
         else:
             await self._qmp(run, "block-job-cancel", {"device": job["id"], "force": True})
@@ -286,6 +288,30 @@ class BlockJobsMixin:
                 mine.source_file = job["base"]
                 mine.driver_type = job.get("base_format") or mine.driver_type
             self._commit(rec, live=changed)
+
+    async def _copy_bitmaps(self, rec: DomainRecord, run: Running, disk: Any, copy: str) -> None:
+        """Before a copy's pivot: each checkpoint bitmap of the disk's chain merged into a
+        same-named persistent bitmap of the copy (libvirt's qemuBlockBitmapsHandleBlockcopy), so
+        incremental backups since those checkpoints still work on the new image; the mirror keeps
+        the copy in step until the pivot, and its writes mark the copy's new bitmaps."""
+        layers = (await self.bitmap_layers(run, rec)).get(disk.target_dev or "", [])  # type: ignore[attr-defined]
+        names: dict[str, int] = {}
+        for _node, found in layers:
+            for name, record in found.items():
+                if record.get("persistent"):
+                    names.setdefault(name, int(record.get("granularity", 65536)))
+        nodes = await self._qmp(run, "query-named-block-nodes", {"flat": True})
+        there = {b.get("name") for n in nodes if n.get("node-name") == copy for b in n.get("dirty-bitmaps") or []}
+        actions: list[dict[str, Any]] = []
+        for name, granularity in names.items():
+            if name not in there:  # a reused image may hold older ones already: merged into, a superset
+                actions.append({"type": "block-dirty-bitmap-add",
+                                "data": {"node": copy, "name": name, "persistent": True, "granularity": granularity}})
+            actions += [{"type": "block-dirty-bitmap-merge",
+                         "data": {"node": copy, "target": name,
+                                  "bitmaps": [{"node": node, "name": name} for node, found in layers if name in found]}}]
+        if actions:
+            await self._qmp(run, "transaction", {"actions": actions})
 
     async def on_block_job_event(self, rec: DomainRecord, run: Running, name: str, data: dict[str, Any]) -> None:
         """QEMU's job event: the disk's job state, libvirt's events, clean-up of a copy's nodes."""

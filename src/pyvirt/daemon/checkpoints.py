@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from pyvirt.xml import Domain
     from pyvirt.xml.checkpoint import CheckpointDef
 
+#: QEMU's protocol drivers: nodes that read a file or a server, under a format node
+PROTOCOL_DRIVERS = frozenset(("file", "host_device", "host_cdrom", "nbd", "iscsi", "rbd", "gluster", "http", "https",
+                              "ftp", "ftps", "ssh", "null-co", "null-aio", "nvme", "throttle", "copy-on-read"))
+
+
 def _not_running(action: str) -> PyvirtError:
     return PyvirtError(f"Operation not supported: cannot {action} checkpoint for inactive domain",
                        ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.DOMAIN_CHECKPOINT)
@@ -210,16 +215,54 @@ class CheckpointsMixin:
         return out
 
     async def _bitmaps_present(self, run: Running, rec: DomainRecord) -> dict[str, dict[str, dict[str, Any]]]:
-        """{target: {bitmap name: QEMU's record (count = dirty bytes, granularity, …)}} of the
-        disks' top format nodes."""
-        nodes = {n.get("node-name"): n for n in await self._qmp(run, "query-named-block-nodes",  # type: ignore[attr-defined]
-                                                                {"flat": True})}
+        """{target: {bitmap name: QEMU's record (count = dirty bytes, granularity, …)}} over each
+        disk's backing chain (an external snapshot's or a copy's overlay carries the checkpoints'
+        bitmaps on: see bitmap_layers); the top-most layer's record, its count summed over the
+        layers (an upper bound of what changed: a cluster written in two layers counts twice)."""
         out: dict[str, dict[str, dict[str, Any]]] = {}
-        for disk in rec.current().devices.disks:
-            node = await self._format_node(run, disk)  # type: ignore[attr-defined]
-            info = nodes.get(node) or {}
-            out[disk.target_dev or ""] = {b.get("name", ""): b for b in info.get("dirty-bitmaps") or []}
+        for target, layers in (await self.bitmap_layers(run, rec)).items():
+            merged: dict[str, dict[str, Any]] = {}
+            for _node, bitmaps in layers:
+                for name, record in bitmaps.items():
+                    if name in merged:
+                        merged[name] = {**merged[name], "count": int(merged[name].get("count", 0))
+                                        + int(record.get("count", 0))}
+                    else:
+                        merged[name] = record
+            out[target] = merged
         return out
+
+    async def bitmap_layers(self, run: Running, rec: DomainRecord) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """{target: [(format node, {bitmap name: record}), …]} from the disk's top image down its
+        backing chain (libvirt's view of a checkpoint: the same-named bitmap of every layer,
+        merged, since an overlay made after the checkpoint starts its own copy of it)."""
+        nodes = await self._qmp(run, "query-named-block-nodes", {"flat": True})  # type: ignore[attr-defined]
+        by_name = {n.get("node-name"): n for n in nodes}
+        formats = {n.get("file"): n for n in nodes if n.get("drv") not in PROTOCOL_DRIVERS}
+        out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for disk in rec.current().devices.disks:
+            node = by_name.get(await self._format_node(run, disk))  # type: ignore[attr-defined]
+            layers: list[tuple[str, dict[str, Any]]] = []
+            while node is not None and len(layers) < 64:
+                layers.append((node.get("node-name", ""),
+                               {b.get("name", ""): b for b in node.get("dirty-bitmaps") or []}))
+                backing = node.get("backing_file")
+                node = formats.get(backing) if backing else None
+            out[disk.target_dev or ""] = layers
+        return out
+
+    async def carry_bitmaps(self, run: Running, top: str, overlay: str) -> list[dict[str, Any]]:
+        """Transaction actions giving a new overlay (external snapshot, block copy) an empty
+        persistent bitmap for each persistent bitmap of the image it goes over, same name and
+        granularity (libvirt's qemuBlockBitmapsHandleSnapshot): writes from then on are recorded
+        in the overlay, the older ones stay in the layer below, and a backup merges both."""
+        for node in await self._qmp(run, "query-named-block-nodes", {"flat": True}):  # type: ignore[attr-defined]
+            if node.get("node-name") == top:
+                return [{"type": "block-dirty-bitmap-add",
+                         "data": {"node": overlay, "name": b["name"], "persistent": True,
+                                  "granularity": b.get("granularity", 65536)}}
+                        for b in node.get("dirty-bitmaps") or [] if b.get("persistent")]
+        return []
 
     async def _bitmap_sizes(self, run: Running, rec: DomainRecord, chk: CheckpointDef) -> dict[str, int]:
         """What ``--size`` reports: the bytes each disk's bitmap marks written since the checkpoint."""

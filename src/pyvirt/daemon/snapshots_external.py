@@ -136,7 +136,10 @@ class ExternalSnapshotsMixin:
                     created.append(new)
                 if run is not None:
                     await self._give_files(rec, [(new, False)])  # type: ignore[attr-defined]  # QEMU's user's
-                    actions.append(await self._overlay_nodes(run, disk, new, added))
+                    action = await self._overlay_nodes(run, disk, new, added)
+                    actions.append(action)
+                    actions += await self.carry_bitmaps(run, action["data"]["node"],  # type: ignore[attr-defined]
+                                                        action["data"]["overlay"])
             if run is not None:
                 await self._qmp(run, "transaction", {"actions": actions})  # type: ignore[attr-defined]
         except BaseException:
