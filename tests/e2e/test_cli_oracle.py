@@ -44,6 +44,10 @@ SEQUENCES = [
     "start test", "resume test", "resume test; list", "list; resume test",
     "dominfo nosuch", "start nosuch", "destroy nosuch", "undefine nosuch", "domstate nosuch --reason",
     "suspend nosuch",
+    # 'help' ignores spurious options and data; lookups before option checks; names checked first
+    "help test --bogus", "help list --bogus", "help --bogus=3 list", "help list extra", "domblkinfo nosuch",
+    "domblkinfo test", "pool-list nosuch", "pool-list --type dir,nosuch", "qemu-attach nosuch", "qemu-attach -5",
+    "domxml-to-native qemu-argv",
 ]
 ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
                   ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],

@@ -173,7 +173,7 @@ def cmd_domxml_to_native(ctl: Ctl, p: Parsed) -> bool:
     elif p.str("xml"):
         xml = read_file(p.str("xml") or "")
     else:
-        raise CmdError("Either --domain or --xml must be specified")
+        raise CmdError("need either domain or domain XML")
     out = ctl.conn.domain_xml_to_native(fmt, xml)
     ctl.print(out if out.endswith("\n") else out + "\n")
     return True

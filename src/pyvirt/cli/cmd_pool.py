@@ -51,9 +51,14 @@ def _matches(p: Parsed, pool: PoolInfo) -> bool:
 
 
 def cmd_pool_list(ctl: Ctl, p: Parsed) -> bool:
+    from pyvirt.xml.pool import KNOWN_TYPES
+
     details, by_name, by_uuid = p.bool("details"), p.bool("name"), p.bool("uuid")
     if details and (by_name or by_uuid):
         raise CmdError(f"Options --details and --{'name' if by_name else 'uuid'} are mutually exclusive")
+    for kind in (p.str("type") or "").split(","):
+        if kind and kind not in KNOWN_TYPES:  # virsh checks every name before it lists anything
+            raise CmdError(f"Invalid pool type '{kind}'")
     pools = sorted((x for x in ctl.conn.list_pools() if _matches(p, x)), key=lambda x: x.name)
     if by_name or by_uuid:
         lines = []

@@ -30,6 +30,10 @@ _CALLS: dict[str, str] = {
 }
 
 
+#: options virsh reads as unsigned numbers before it makes its call (vshCommandOptUInt)
+_UINTS: dict[str, tuple[str, ...]] = {"qemu-attach": ("pid",)}
+
+
 def api_of(name: str) -> str | None:
     """The libvirt API an unimplemented command fails on (None: not one of them)."""
     spec = _CALLS.get(name)
@@ -40,6 +44,10 @@ def _run(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.api import no_support
 
     api, _, first = _CALLS[p.cmd.name].partition("|")
+    for name in _UINTS.get(p.cmd.name, ()):
+        text = p.str(name) or ""
+        if not text.isdigit() or int(text) > 0xFFFFFFFF:
+            raise CmdError(f"Numeric value '{text}' for <{name}> option is malformed or out of range")
     if p.cmd.opt("domain") is not None and p.str("domain") is not None:
         ctl.domain(p.str("domain") or "")
     message = no_support(api).message

@@ -168,6 +168,8 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
         if not data_only and w.startswith("--") and len(w) > 2:
             oname, eq, inline = w[2:].partition("=")
             opt = cmd.opt(oname)
+            if opt is None and cmd.name == "help":  # virsh: 'help' ignores every spurious option
+                continue
             if opt is None:
                 raise ParseError(f"command '{cmd.name}' doesn't support option --{oname}")
             if opt.name in values and opt.kind != ARGV:  # argv options repeat (--diskspec a --diskspec b)
@@ -195,6 +197,8 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
             data_only = True
             continue
         slot = next((o for o in positional if o.name not in values or o.kind == ARGV), None)
+        if slot is None and cmd.name == "help":  # ... and spurious data
+            continue
         if slot is None:
             raise ParseError(f"unexpected data '{w}'")
         if slot.kind == ARGV:
