@@ -315,3 +315,65 @@ def test_qemu_conf_chardev_tls_settings(tmp_path) -> None:  # noqa: ANN001
     assert (conf.default_on, conf.directory, conf.verify, conf.secret_uuid) == (True, f"{tmp_path}/c", False, "u")
     (tmp_path / "qemu.conf").write_text('chardev_tls_x509_verify = 1\ndefault_tls_x509_verify = 0\n')
     assert chardev_tls(tmp_path).verify
+
+
+# --- PCI expander buses (pxb / pxb-pcie) and their NUMA node -----------------------------------
+
+NUMA2 = ("<cpu><numa><cell id='0' cpus='0' memory='128' unit='MiB'/>"
+         "<cell id='1' cpus='1' memory='128' unit='MiB'/></numa></cpu>")
+
+
+def test_pci_expander_buses_on_pc() -> None:
+    devices = ("<controller type='pci' index='1' model='pci-expander-bus'><target><node>1</node></target></controller>"
+               "<controller type='pci' index='2' model='pci-expander-bus'/>"
+               "<controller type='pci' index='3' model='pci-bridge'><address type='pci' bus='1' slot='1'/></controller>"
+               "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/></disk>")
+    dom = _dom(devices, extra=NUMA2, vcpus=2)
+    devs = _devices(build_argv(dom))
+    # busNr: 254 for the first, then two below the lowest; addressed before the devices
+    assert devs["pci.1"] == {"driver": "pxb", "bus_nr": 254, "id": "pci.1", "numa_node": 1, "bus": "pci.0",
+                             "addr": "0x2"}
+    assert devs["pci.2"] == {"driver": "pxb", "bus_nr": 252, "id": "pci.2", "bus": "pci.0", "addr": "0x3"}
+    assert devs["pci.3"]["bus"] == "pci.1"
+    assert devs["virtio-disk0"]["bus"] == "pci.0"  # not auto-placed behind an expander bus
+    text = dom.to_xml(inactive=True)
+    assert ("<model name='pxb'/>\n      <target busNr='254'>\n        <node>1</node>\n      </target>\n"
+            "      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>") in text
+
+
+def test_pcie_expander_bus_on_q35_and_root_ports_behind_it() -> None:
+    devices = ("<controller type='pci' index='1' model='pcie-expander-bus'><target busNr='252'><node>0</node>"
+               "</target></controller><controller type='pci' index='2' model='pcie-root-port'>"
+               "<address type='pci' bus='1' slot='0'/></controller>"
+               "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/></disk>")
+    devs = _devices(_argv(devices, "q35", NUMA2, 2))
+    assert devs["pci.1"] == {"driver": "pxb-pcie", "bus_nr": 252, "id": "pci.1", "numa_node": 0, "bus": "pcie.0",
+                             "addr": "0x1"}
+    assert (devs["pci.2"]["bus"], devs["pci.2"]["port"], devs["pci.2"]["chassis"]) == ("pci.1", 0, 2)
+    assert devs["usb"]["bus"] == "pci.2"  # the root port behind the expander takes devices too
+    # the XML had PCI controllers, so no spare hotplug port: one new port each for disk and balloon
+    assert sorted(k for k, v in devs.items() if v["driver"] == "pcie-root-port") == ["pci.2", "pci.3", "pci.4"]
+
+
+def test_q35_spare_hotplug_port_only_without_pci_controllers() -> None:
+    ports = lambda devices: sorted(k for k, v in _devices(_argv(devices, "q35")).items()  # noqa: E731
+                                   if v["driver"] == "pcie-root-port")
+    assert ports("") == ["pci.1", "pci.2", "pci.3"]  # usb + balloon, and one spare
+    assert ports("<controller type='pci' index='1' model='pcie-root-port'/>") == ["pci.1", "pci.2"]
+
+
+@pytest.mark.parametrize(("devices", "machine", "message"), [
+    ("<controller type='pci' index='1' model='pci-expander-bus'/>", "q35",
+     "pci-expander-bus controllers are only supported on 440fx-based machinetypes"),
+    ("<controller type='pci' index='1' model='pcie-expander-bus'/>", "pc",
+     "pcie-expander-bus controllers are only supported on q35-based machinetypes"),
+    ("<controller type='pci' index='1' model='pci-expander-bus'><target busNr='255'/></controller>", "pc",
+     "PCI controller busNr '255' out of range - must be 1-254"),
+    ("<controller type='pci' index='1' model='pci-expander-bus'><target><node>2</node></target></controller>", "pc",
+     r"configured for a NUMA node \(2\) not present in the domain's <cpu><numa> array \(2\)"),
+    ("<controller type='pci' index='1' model='pci-bridge'><target><node>0</node></target></controller>", "pc",
+     "<target><node> of a pci-bridge controller"),
+])
+def test_expander_bus_refusals(devices: str, machine: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(devices, machine, NUMA2, 2)

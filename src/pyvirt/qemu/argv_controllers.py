@@ -21,7 +21,7 @@ _USB_DRIVERS = {
 _PCI_DRIVERS = {
     "pcie-root-port": "pcie-root-port", "pci-bridge": "pci-bridge", "dmi-to-pci-bridge": "i82801b11-bridge",
     "pcie-to-pci-bridge": "pcie-pci-bridge", "pcie-switch-upstream-port": "x3130-upstream",
-    "pcie-switch-downstream-port": "xio3130-downstream",
+    "pcie-switch-downstream-port": "xio3130-downstream", "pci-expander-bus": "pxb", "pcie-expander-bus": "pxb-pcie",
 }
 _SCSI_DRIVERS = {"virtio-scsi": "virtio-scsi-pci", "lsilogic": "lsi", "lsisas1068": "mptsas1068",
                  "lsisas1078": "megasas", "vmpvscsi": "pvscsi"}
@@ -140,7 +140,11 @@ def _pci(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         props["chassis"] = c.target_chassis if c.target_chassis is not None else c.index
     elif model == "pci-bridge":
         props["chassis_nr"] = c.target_chassis_nr if c.target_chassis_nr is not None else c.index
+    elif model in ("pci-expander-bus", "pcie-expander-bus"):
+        props["bus_nr"] = c.target_bus_nr
     props["id"] = ctx.alias(c)
+    if c.target_node is not None:
+        props["numa_node"] = c.target_node
     props.update(pci_props(ctx, c.address, f"{model} controller"))
     if c.target_hotplug is not None:
         props["hotplug"] = c.target_hotplug

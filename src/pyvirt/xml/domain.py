@@ -992,6 +992,8 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
+    #: pci/pcie-expander-bus: the guest NUMA node the bus belongs to (QEMU's ``numa_node``)
+    target_node: int | None = text("target/node", Int(0))
     #: virDomainDeviceInfoFormat writes <master> right after the alias (same rank, declared later)
     master_startport: int | None = attr("master/@startport", Int(0), tail=2)
     line: int | None = line_field()

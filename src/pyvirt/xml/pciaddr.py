@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .domain import Address, Controller, Domain
-from .errors import XMLUnsupportedError
+from .errors import XMLError, XMLUnsupportedError
 
 _PCIE_NIC = {"virtio", "e1000e", "virtio-non-transitional"}
 _SOUND_PCI = {"ich6", "ich9", "ac97", "es1370", "ich7"}
@@ -37,8 +37,8 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     d = dom.devices
     for c in d.controllers:
         if c.type == "pci" and c.model in ("pci-bridge", "pcie-to-pci-bridge", "dmi-to-pci-bridge",
-                                           "pcie-switch-upstream-port"):
-            yield c, c.model != "pci-bridge"
+                                           "pcie-switch-upstream-port", "pci-expander-bus"):
+            yield c, c.model not in ("pci-bridge", "pci-expander-bus")
     for fs in d.filesystems:
         yield fs, True
     for nic in d.interfaces:
@@ -158,7 +158,9 @@ def assign_pci_addresses(dom: Domain) -> None:
 
 #: <model name=> libvirt fills in for PCI controllers (the QEMU device that implements them)
 _BRIDGE_MODEL_NAMES = {"dmi-to-pci-bridge": "i82801b11-bridge", "pci-bridge": "pci-bridge",
-                       "pcie-to-pci-bridge": "pcie-pci-bridge"}
+                       "pcie-to-pci-bridge": "pcie-pci-bridge", "pci-expander-bus": "pxb",
+                       "pcie-expander-bus": "pxb-pcie"}
+EXPANDER_BUSES = ("pci-expander-bus", "pcie-expander-bus")
 
 
 def _bridge_models(dom: Domain) -> None:
@@ -166,8 +168,21 @@ def _bridge_models(dom: Domain) -> None:
         if c.type != "pci" or c.model not in _BRIDGE_MODEL_NAMES:
             continue
         c.model_name = c.model_name or _BRIDGE_MODEL_NAMES[c.model or ""]
+        if c.model in EXPANDER_BUSES and c.target_bus_nr is None:
+            c.target_bus_nr = _new_bus_nr(dom)
         if c.model == "pci-bridge" and c.target_chassis_nr is None:
             c.target_chassis_nr = c.index
+
+
+def _new_bus_nr(dom: Domain) -> int:
+    """qemuDomainAddressFindNewBusNr: two below the lowest busNr of the expander buses (254 for
+    the first), leaving each the bus numbers of what sits behind it."""
+    lowest = min((c.target_bus_nr for c in dom.devices.controllers
+                  if c.type == "pci" and c.model in EXPANDER_BUSES and c.target_bus_nr is not None), default=256)
+    if lowest <= 2:
+        raise XMLError("No free busNr lower than current lowest busNr available to auto-assign to "
+                       "bus 0, use the busNr attribute of the expander bus's <target>")
+    return lowest - 2
 
 
 def _fixed_pc(dom: Domain, slots: _Slots) -> None:
@@ -349,6 +364,11 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
             c.address = _pci(0, s)
             slots.take(0, s)
     _fixed_q35(dom, slots)
+    for c in dom.devices.controllers:  # libvirt addresses PCI controllers by index before devices
+        if c.type == "pci" and c.model == "pcie-expander-bus" and c.address is None:
+            s = slots.next_slot(0)
+            c.address = _pci(0, s)
+            slots.take(0, s)
     todo = [(d, pcie) for d, pcie in _candidates(dom) if getattr(d, "address", None) is None
             and not (isinstance(d, Controller) and d.type == "sata" and d.index == 0)]
     conventional = [d for d, pcie in todo if not pcie]
@@ -363,7 +383,10 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
     free_ports = sorted((c for c in ports if c.index not in busy), key=lambda c: c.index or 0)
     missing = len(express) - len(free_ports)
     if missing > 0:
-        for _ in range(missing + 1):
+        # qemuDomainAssignPCIAddresses keeps one more port free for hotplug only when the XML
+        # had no PCI controller but the root
+        spare = 0 if any(c.type == "pci" and (c.index or 0) > 0 for c in ctrls) else 1
+        for _ in range(missing + spare):
             idx = _next_pci_index(dom)
             port = Controller(type="pci", index=idx, model="pcie-root-port")
             ctrls.append(port)  # libvirt appends controllers added while addressing
@@ -448,5 +471,5 @@ def _address_root_ports(dom: Domain, slots: _Slots) -> None:
             slot, function = _next_root_port_address(dom, slots)
             c.address = _pci(0, slot, function)
             slots.take(0, slot, function)
-        if c.target_port is None and (c.address.bus or 0) == 0 and c.address.slot is not None:
+        if c.target_port is None and c.address.slot is not None:  # on pcie.0 or a pxb-pcie
             c.target_port = (c.address.slot << 3) + (c.address.function or 0)

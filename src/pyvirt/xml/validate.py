@@ -419,6 +419,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_chardev_sources(dom)
+    _validate_expander_buses(dom)
     for rule in dom.devices.redirfilter:
         redirfilter.normalise(rule)
     _validate_hostdevs(dom)
@@ -604,6 +605,31 @@ def _validate_graphics(dom: Domain) -> None:
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
         _graphics_auth(g)
+
+
+def _validate_expander_buses(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefControllerPCI's rules for pxb / pxb-pcie: the machine type,
+    the bus number's range and a NUMA node the guest has."""
+    cells = len(dom.cpu.numa_cells) if dom.cpu is not None else 0
+    q35 = is_q35(dom)
+    for c in dom.devices.controllers:
+        if c.type != "pci":
+            continue
+        expander = c.model in ("pci-expander-bus", "pcie-expander-bus")
+        if c.target_node is not None and not expander:
+            raise XMLError(f"<target><node> of a {c.model} controller (only pci-expander-bus and "
+                           "pcie-expander-bus controllers belong to a NUMA node)", c.line)
+        if not expander:
+            continue
+        if (c.model == "pcie-expander-bus") != q35:
+            machines = "q35" if c.model == "pcie-expander-bus" else "440fx"
+            raise XMLValidationError(f"{c.model} controllers are only supported on {machines}-based machinetypes",
+                                     c.line)
+        if c.target_bus_nr is not None and not 1 <= c.target_bus_nr <= 254:
+            raise XMLValidationError(f"PCI controller busNr '{c.target_bus_nr}' out of range - must be 1-254", c.line)
+        if c.target_node is not None and c.target_node >= cells:
+            raise XMLError(f"{c.model} with index {c.index} is configured for a NUMA node ({c.target_node}) "
+                           f"not present in the domain's <cpu><numa> array ({cells})", c.line)
 
 
 def _validate_chardev_sources(dom: Domain) -> None:
