@@ -377,3 +377,50 @@ def test_q35_spare_hotplug_port_only_without_pci_controllers() -> None:
 def test_expander_bus_refusals(devices: str, machine: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):
         _dom(devices, machine, NUMA2, 2)
+
+
+# --- virtio failover (<teaming>) and tap coalescing ---------------------------------------------
+
+def test_teaming_persistent_is_virtio_failover() -> None:
+    dom = _dom("<interface type='user'><mac address='00:11:22:33:44:55'/><model type='virtio'/>"
+               "<teaming type='persistent'/><alias name='ua-backup0'/></interface>")
+    nic = _devices(build_argv(dom))["ua-backup0"]
+    assert list(nic)[:3] == ["driver", "failover", "netdev"] and nic["failover"] is True
+    assert "<model type='virtio'/>\n      <teaming type='persistent'/>\n      <alias name='ua-backup0'/>" \
+        in dom.to_xml(inactive=True)
+
+
+def test_coalesce_kept_on_tap_nics() -> None:
+    nic = ("<interface type='bridge'><source bridge='br0'/><model type='virtio'/><mtu size='1500'/>"
+           "<coalesce><rx><frames max='{n}'/></rx></coalesce></interface>")
+    dom = _dom(nic.format(n=7))
+    assert dom.devices.interfaces[0].coalesce_rx_frames == 7
+    assert ("<mtu size='1500'/>\n      <coalesce>\n        <rx>\n          <frames max='7'/>\n        </rx>\n"
+            "      </coalesce>") in dom.to_xml(inactive=True)
+    assert "<coalesce" not in _dom(nic.format(n=0)).to_xml(inactive=True)
+
+
+@pytest.mark.parametrize(("nic", "message"), [
+    ("<interface type='user'><model type='virtio'/><teaming type='transient'/></interface>",
+     "teaming persistent attribute must be set if teaming type is 'transient'"),
+    ("<interface type='user'><model type='virtio'/><teaming type='persistent' persistent='x'/></interface>",
+     "teaming persistent attribute not allowed if teaming type is 'persistent'"),
+    ("<interface type='user'><model type='virtio'/><teaming type='transient' persistent='ua-a'/></interface>",
+     "virtio-net teaming transient interface must be type='hostdev', not 'user'"),
+    ("<interface type='user'><model type='e1000'/><teaming type='persistent'/></interface>",
+     "virtio-net teaming persistent interface must be <model type='virtio'/>, not 'e1000'"),
+    ("<interface type='user'><model type='virtio'/><coalesce><rx><frames max='7'/></rx></coalesce></interface>",
+     "coalesce settings on interface type user are not supported"),
+    ("<interface type='bridge'><source bridge='b'/><coalesce><rx><frames max='9999999999'/></rx></coalesce>"
+     "</interface>", "numerical overflow: value '9999999999' is too big for coalesce parameter"),
+])
+def test_teaming_and_coalesce_refusals(nic: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(nic)
+
+
+def test_sd_bus_refused_saying_why() -> None:
+    """libvirt 9.0 writes ``-drive ...,if=sd`` for it, which QEMU 7.2's x86 machines refuse."""
+    with pytest.raises(XMLError, match="unsupported value 'sd' for attribute 'bus' of <target>: QEMU 7.2's x86 "
+                                       "machines have no SD card bus"):
+        _dom("<disk type='file' device='disk'><source file='/a'/><target dev='sda' bus='sd'/></disk>")

@@ -102,6 +102,8 @@ def open_tap(nic: Any, networks: Any, taken: set[str] | None = None) -> int:
     taken.add(name)
     try:
         hostnet.attach_to_bridge(name, bridge, mtu)
+        if nic.coalesce_rx_frames:
+            hostnet.set_coalesce(name, nic.coalesce_rx_frames)
     except BaseException:
         os.close(fd)
         raise

@@ -136,6 +136,44 @@ def open_tap(name: str, *, vnet_hdr: bool = True) -> int:
     return fd
 
 
+_SIOCETHTOOL = 0x8946
+_ETHTOOL_GCOALESCE, _ETHTOOL_SCOALESCE = 0x0E, 0x0F
+#: struct ethtool_coalesce: cmd and 22 more u32; rx_max_coalesced_frames is the third
+_COALESCE_WORDS, _RX_FRAMES = 23, 2
+
+
+def _ethtool_coalesce(name: str, words: list[int]) -> list[int]:
+    """One SIOCETHTOOL coalesce request on interface `name` (words[0] is the command)."""
+    import array
+    import socket
+
+    check_ifname(name, "interface")
+    buf = array.array("I", words)
+    address, _ = buf.buffer_info()
+    ifreq = struct.pack("16sP", name.encode(), address) + bytes(16)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock.fileno(), _SIOCETHTOOL, ifreq)
+    return buf.tolist()
+
+
+def set_coalesce(name: str, rx_frames: int) -> None:
+    """A NIC's ``<coalesce><rx><frames max=>`` on its host tap (virNetDevSetCoalesce: the other
+    parameters zero), errors in libvirt's words."""
+    words = [0] * _COALESCE_WORDS
+    words[0], words[_RX_FRAMES] = _ETHTOOL_SCOALESCE, rx_frames
+    try:
+        _ethtool_coalesce(name, words)
+    except OSError as exc:
+        raise net_error(f"Cannot set coalesce info on '{name}': {exc.strerror}", ErrorCode.SYSTEM_ERROR) from None
+
+
+def rx_coalesce_frames(name: str) -> int:
+    """The interface's current rx-frames coalescing (ETHTOOL_GCOALESCE)."""
+    words = [0] * _COALESCE_WORDS
+    words[0] = _ETHTOOL_GCOALESCE
+    return _ethtool_coalesce(name, words)[_RX_FRAMES]
+
+
 def attach_to_bridge(tap: str, bridge: str, mtu: int | None = None) -> None:
     argv = ["ip", "link", "set", "dev", tap, "master", bridge]
     if mtu:

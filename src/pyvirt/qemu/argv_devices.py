@@ -152,6 +152,8 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise unsupported("<driver txmode/ioeventfd/event_idx/rss/host/guest> on a non-virtio interface", nic.line)
     if nic.type == "vhostuser" and nic.driver_queues and nic.driver_queues > 1:
         dev.update({"mq": True, "vectors": 2 * nic.driver_queues + 2})
+    if nic.teaming_type == "persistent":  # the virtio side of a failover pair (QEMU's failover)
+        dev["failover"] = True
     dev.update({"netdev": netdev_id, "id": alias, "mac": nic.mac_address})
     dev.update(rom_props(nic))
     dev.update(pci_props(ctx, nic.address, "network interface"))

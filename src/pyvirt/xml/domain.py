@@ -933,8 +933,10 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     blockio_logical: int | None = attr("blockio/@logical_block_size", Int(512))
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
     target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)
-    target_bus: str | None = attr("target/@bus", Enum("virtio", "sata", "scsi", "ide", "usb", "fdc",
-                                                      known=("xen", "uml", "sd")))
+    target_bus: str | None = attr("target/@bus", Enum(
+        "virtio", "sata", "scsi", "ide", "usb", "fdc", known=("xen", "uml", "sd"),
+        why={"sd": "QEMU 7.2's x86 machines have no SD card bus (libvirt writes -drive if=sd, which QEMU "
+                   "refuses: 'machine type does not support if=sd')"}))
     target_tray: str | None = attr("target/@tray", Enum("open", "closed"))
     target_removable: bool | None = attr("target/@removable", ONOFF)
     target_rotation_rate: int | None = attr("target/@rotation_rate", Int(1, 65534))
@@ -1149,8 +1151,14 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     #: <tune><sndbuf>: the tap device's send buffer (bytes; QEMU's ``sndbuf``, tap backends only,
     #: as libvirt: other backends ignore it)
     tune_sndbuf: int | None = text("tune/sndbuf", Int(0))
+    #: virtio failover (QEMU's failover=on): 'persistent' is the virtio NIC a 'transient' host
+    #: device NIC (<interface type='hostdev'>, refused) falls back to; persistent= names it
+    teaming_type: str | None = attr("teaming/@type", Enum("persistent", "transient"))
+    teaming_persistent: str | None = attr("teaming/@persistent")
     link_state: str | None = attr("link/@state", Enum("up", "down"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
+    #: the host tap's rx-frames interrupt coalescing (set by pyvirtd, as virNetDevSetCoalesce)
+    coalesce_rx_frames: int | None = attr("coalesce/rx/frames/@max", Int(0))
     boot_order: int | None = attr("boot/@order", Int(1))
     line: int | None = line_field()
 

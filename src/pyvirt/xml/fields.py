@@ -136,12 +136,13 @@ class Bool(Conv):
 
 
 class Enum(Conv):
-    """One of a fixed set.  ``known`` lists values libvirt accepts but pyvirt does not implement."""
+    """One of a fixed set.  ``known`` lists values libvirt accepts but pyvirt does not implement;
+    ``why`` says, for some of them, why (added to the refusal)."""
 
     name = "enum"
 
-    def __init__(self, *values: str, known: tuple[str, ...] = ()) -> None:
-        self.values, self.known = values, known
+    def __init__(self, *values: str, known: tuple[str, ...] = (), why: dict[str, str] | None = None) -> None:
+        self.values, self.known, self.why = values, known, why or {}
 
     def parse(self, text: str, where: str, line: int | None) -> str:
         if text in self.values:
@@ -149,7 +150,8 @@ class Enum(Conv):
         if text in self.known or _KEEP_UNKNOWN.get() in ("any", "verbatim"):
             if keep_unknown_active():
                 return text
-            raise XMLUnsupportedError(f"unsupported value {text!r} for {where}", line)
+            reason = f": {self.why[text]}" if text in self.why else ""
+            raise XMLUnsupportedError(f"unsupported value {text!r} for {where}{reason}", line)
         raise XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
 
 

@@ -15,6 +15,7 @@ from .domain import (
     Domain,
     Graphics,
     Hostdev,
+    Interface,
     SecretRef,
     SysinfoEntry,
     SysinfoSection,
@@ -420,6 +421,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_graphics(dom)
     _validate_chardev_sources(dom)
     _validate_expander_buses(dom)
+    for nic in dom.devices.interfaces:
+        _validate_teaming_coalesce(nic)
     for rule in dom.devices.redirfilter:
         redirfilter.normalise(rule)
     _validate_hostdevs(dom)
@@ -605,6 +608,33 @@ def _validate_graphics(dom: Domain) -> None:
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
         _graphics_auth(g)
+
+
+def _validate_teaming_coalesce(nic: Interface) -> None:
+    """virDomainNetDefValidate / qemuValidateDomainDeviceDefNetwork: failover pairs (a virtio
+    'persistent' NIC, a host device 'transient' one naming it) and coalescing on tap NICs only."""
+    kind = nic.teaming_type
+    if kind == "transient" and not nic.teaming_persistent:
+        raise XMLValidationError("teaming persistent attribute must be set if teaming type is 'transient'", nic.line)
+    if kind != "transient" and nic.teaming_persistent:
+        raise XMLValidationError(f"teaming persistent attribute not allowed if teaming type is '{kind or 'none'}'",
+                                 nic.line)
+    if kind == "transient" and nic.type != "hostdev":
+        raise XMLValidationError(f"virtio-net teaming transient interface must be type='hostdev', not '{nic.type}'",
+                                 nic.line)
+    if kind == "persistent" and (nic.model_type or "").lower() != "virtio":
+        raise XMLValidationError("virtio-net teaming persistent interface must be <model type='virtio'/>, "
+                                 f"not '{nic.model_type}'", nic.line)
+    frames = nic.coalesce_rx_frames
+    if frames is None:
+        return
+    if frames > 0xFFFFFFFF:
+        raise XMLError(f"numerical overflow: value '{frames}' is too big for coalesce parameter, "
+                       "maximum is '4294967295'", nic.line)
+    if nic.type not in ("network", "bridge"):
+        raise XMLValidationError(f"coalesce settings on interface type {nic.type} are not supported", nic.line)
+    if frames == 0:
+        nic.coalesce_rx_frames = None  # libvirt writes no <coalesce> without a value
 
 
 def _validate_expander_buses(dom: Domain) -> None:
