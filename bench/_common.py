@@ -59,6 +59,17 @@ def compile_pyvirt(src: str | None = None) -> None:
         compileall.compile_dir(os.path.join(src, "pyvirt"), quiet=1)
 
 
+def pip_script(folder: Path) -> str:
+    """pip's console script for `pyvirt` as an older tree had it (`main` under a site-enabled
+    interpreter): a --before-src tree runs through it with PYTHONPATH, so that what pyvirt's own
+    launcher (pyvirt/cli/launcher.py) changes is part of the before/after difference."""
+    path = folder / "pyvirt-pip"
+    path.write_text(f"#!{sys.executable}\nimport sys\nfrom pyvirt.cli.main import main\n"
+                    "if __name__ == '__main__':\n    sys.exit(main())\n")
+    path.chmod(0o755)
+    return str(path)
+
+
 def median(values: Iterable[float]) -> float:
     """Median of the runs: one slow run (another job on the CPUs) must not move the figure."""
     data = list(values)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from _common import PrivateDaemon, compile_pyvirt, median, ms, raw_qemu_command
+from _common import PrivateDaemon, compile_pyvirt, median, ms, pip_script, raw_qemu_command
 from _rom import ROM_MARKER, SessionLibvirtd, rom_domain_xml, wait_file_marker, write_rom
 
 if TYPE_CHECKING:
@@ -105,19 +105,21 @@ def bench_firmware(top: Path, daemon: PrivateDaemon, conn: RemoteConnection, run
         serial = top / f"{prefix or 'pyvirt'}-serial.log".replace(" ", "-")
         conn.define_xml(rom_domain_xml(NAME, rom, serial))
         env = dict(os.environ, PYVIRT_STATE_ROOT=str(daemon.root))
-        if src is not None:
+        cli_path = PYVIRT
+        if src is not None:  # the older tree as it was installed: pip's console script
             env["PYTHONPATH"] = src
+            cli_path = pip_script(top)
         cli, exits, api = (f"{prefix}pyvirt start (CLI)", f"{prefix}pyvirt CLI exits", f"{prefix}pyvirt API start()")
         samples.update({cli: [], exits: [], api: []})
 
         def ours_cli() -> None:
-            marker, done = _timed_command([PYVIRT, "-c", "qemu:///session", "start", NAME], serial, env)
+            marker, done = _timed_command([cli_path, "-c", "qemu:///session", "start", NAME], serial, env)
             samples[cli].append(marker)
             samples[exits].append(done)
             if src is None:
                 conn.destroy(NAME)
             else:  # an older daemon speaks an older API: its own CLI stops the guest
-                subprocess.run([PYVIRT, "-q", "-c", "qemu:///session", "destroy", NAME], env=env, check=True,
+                subprocess.run([cli_path, "-q", "-c", "qemu:///session", "destroy", NAME], env=env, check=True,
                                capture_output=True, timeout=60)
 
         def ours_api() -> None:

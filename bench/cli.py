@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, compile_pyvirt, small_domain_xml  # noqa: E402
+from _common import PrivateDaemon, compile_pyvirt, pip_script, small_domain_xml  # noqa: E402
 
 PYVIRT = shutil.which("pyvirt") or os.path.join(os.path.dirname(sys.executable), "pyvirt")
 VIRSH = shutil.which("virsh")
@@ -163,10 +163,16 @@ def main() -> None:
     if args.before_src:
         compile_pyvirt(args.before_src)
         old = {**os.environ, "PYTHONPATH": os.path.abspath(args.before_src)}
-        print(f"\nthis tree vs --before-src {args.before_src} (same pairing; right-hand columns: the older tree)")
-        paired("--version", [PYVIRT, "--version"], [PYVIRT, "--version"], args.n, env_theirs=old)
-        paired("-c test:///default list --all", [PYVIRT, "-c", "test:///default", "list", "--all"],
-               [PYVIRT, "-c", "test:///default", "list", "--all"], args.n, env_theirs=old)
+        folder = Path(tempfile.mkdtemp(prefix="pyvirt-bench-cli-"))
+        older = pip_script(folder)
+        print(f"\nthis tree vs --before-src {args.before_src} (same pairing; right-hand columns: the older tree,"
+              " run through pip's console script)")
+        try:
+            paired("--version", [PYVIRT, "--version"], [older, "--version"], args.n, env_theirs=old)
+            paired("-c test:///default list --all", [PYVIRT, "-c", "test:///default", "list", "--all"],
+                   [older, "-c", "test:///default", "list", "--all"], args.n, env_theirs=old)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     if args.daemon:
         daemon_case(args.n, args.domains, args.libvirt)
 

@@ -155,5 +155,35 @@ def main(argv: list[str] | None = None) -> int:
         ctl.close()
 
 
+def leave(code: int) -> None:
+    """Exit with `code` without the interpreter's teardown when nothing needs it.
+
+    A normal exit frees every module, class and function the command imported one by one and
+    runs a last collection: ~4-5 ms of CPU, a fifth of `pyvirt list` (bench/cli.py).  The
+    process ends anyway, so when no exit handler is registered (``atexit``, which ``logging``
+    and ``weakref.finalize`` use) and no other thread runs, its output is flushed here and the
+    process ends at once.  Otherwise, or when a flush fails (a closed pipe: the normal exit
+    reports it as before), it leaves the usual way.
+    """
+    atexit = sys.modules.get("atexit")  # registering a handler imports it
+    pending = atexit is not None and getattr(atexit, "_ncallbacks", lambda: 1)()  # CPython's; else usual
+    threading = sys.modules.get("threading")
+    if pending or (threading is not None and threading.active_count() > 1):
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        sys.exit(code)
+    import os
+
+    os._exit(code)
+
+
+def run() -> None:
+    """The `pyvirt` console script: main(), then `leave`."""
+    leave(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

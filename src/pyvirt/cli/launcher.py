@@ -1,0 +1,146 @@
+"""Write `pyvirt`'s own launcher over the console script pip generates.
+
+    python -m pyvirt.cli.launcher [--path BIN/pyvirt]
+
+pip's console script starts the interpreter with ``site`` enabled: it reads every ``.pth`` file
+(setuptools' ``distutils-precedence.pth`` imports ``_distutils_hack`` on every start), looks for
+a user site and ``sitecustomize``, all to build a ``sys.path`` that is the same on every run:
+~2-3 ms of CPU per command, a tenth of ``pyvirt list`` on ``test:///default`` (bench/cli.py).
+
+The launcher this writes runs the same interpreter with ``-S`` (no ``site``) and sets what
+``site`` would have set, resolved once here: the path entries it added (site-packages, and an
+editable install's source folder from its ``.pth``) and the venv's ``sys.prefix``.  Before using
+them it compares the modification times of the site folders and their ``.pth`` files with the
+ones recorded here (one ``stat`` each); when any changed (a package installed or removed since),
+it runs ``site`` as usual, so an install after this one is never missed.  ``PYTHONPATH`` is
+honoured as by any interpreter (its entries come first).  The launcher ends with
+:func:`pyvirt.cli.main.run`, like pip's script.
+
+pip cannot write this itself: it replaces a wheel script's whole ``#!python`` line, options
+included, with the bare interpreter path.  So the Makefile's ``venv`` step runs this module
+after ``pip install``; a plain ``pip install .`` works without it, one site pass slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+
+NAME = "pyvirt"
+ENTRY = "from pyvirt.cli.main import run"
+#: what marks a file in bin/ as one this module may replace: pip's script for our entry, or ours
+PIP_MARK = "from pyvirt.cli.main import "
+OWN_MARK = "# pyvirt launcher: written by python -m pyvirt.cli.launcher"
+
+_PROBE = ("import json, site, sys, pyvirt; "
+          "dirs = list(site.getsitepackages()) + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else []); "
+          "print(json.dumps({'path': sys.path[1:], 'prefix': sys.prefix, 'exec_prefix': sys.exec_prefix, "
+          "'dirs': dirs, 'pyvirt': pyvirt.__file__}))")
+#: the same interpreter without site, given the resolved entries: where it finds pyvirt
+_CHECK = "import json, sys; sys.path.extend(json.loads(sys.argv[1])); import pyvirt; print(pyvirt.__file__)"
+
+TEMPLATE = '''#!{python} -S
+{mark}
+# `-S`: no site.py; the sys.path it would build is below, with the stamps that show it is still
+# right (see pyvirt/cli/launcher.py).  Re-run that module after installing into this environment
+# to refresh them; until then a changed site folder makes this run site.py as usual.
+import sys
+from posix import stat
+
+STAMPS = {stamps!r}
+
+
+def fresh():
+    for path, mtime in STAMPS:
+        try:
+            now = stat(path).st_mtime_ns
+        except OSError:
+            now = None
+        if now != mtime:
+            return False
+    return True
+
+
+if fresh():
+    del sys.path[0]  # this script's folder, as -I would: nothing is imported from bin/
+    sys.path.extend({paths!r})
+    sys.prefix, sys.exec_prefix = {prefix!r}, {exec_prefix!r}
+else:
+    import site
+
+    site.main()
+{entry}
+
+run()
+'''
+
+
+def _stamp(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def resolve(python: str) -> dict[str, object]:
+    """What site gives `python` (without PYTHONPATH, which every run adds on its own): the
+    entries it adds to sys.path, the prefixes, and the stamps of what it read to get them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONNOUSERSITE")}
+    probe = [python, "-c", _PROBE]
+    full = json.loads(subprocess.run(probe, env=env, check=True, capture_output=True, text=True, cwd="/").stdout)
+    bare = json.loads(subprocess.run([python, "-S", "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
+                                     env=env, check=True, capture_output=True, text=True, cwd="/").stdout)
+    added = [p for p in full["path"] if p not in bare]
+    found = subprocess.run([python, "-S", "-c", _CHECK, json.dumps(added)], env=env, capture_output=True, cwd="/",
+                           text=True).stdout.strip()
+    if found != full["pyvirt"]:  # e.g. an editable install through an import hook in a .pth file
+        raise SystemExit(f"error: without site.py {python} finds pyvirt at {found or 'no place'}, not at "
+                         f"{full['pyvirt']}; the console script is left as pip wrote it")
+    stamps: list[tuple[str, int | None]] = []
+    for folder in full["dirs"]:
+        stamps.append((folder, _stamp(folder)))
+        if os.path.isdir(folder):
+            stamps += [(os.path.join(folder, f), _stamp(os.path.join(folder, f)))
+                       for f in sorted(os.listdir(folder)) if f.endswith(".pth")]
+    return {"paths": added, "prefix": full["prefix"], "exec_prefix": full["exec_prefix"], "stamps": stamps}
+
+
+def render(python: str, resolved: dict[str, object]) -> str:
+    return TEMPLATE.format(python=python, mark=OWN_MARK, entry=ENTRY, **resolved)
+
+
+def target_path() -> str:
+    return os.path.join(sysconfig.get_path("scripts"), NAME)
+
+
+def install(path: str, python: str) -> None:
+    """Replace pip's `pyvirt` script (or an older launcher) at `path` with a fresh launcher."""
+    from pyvirt.atomicio import write_atomic
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            current = fh.read(4096)
+    except FileNotFoundError:
+        raise SystemExit(f"error: {path}: no pyvirt console script to replace (pip install pyvirt first)") from None
+    if PIP_MARK not in current and OWN_MARK not in current:
+        raise SystemExit(f"error: {path} is not pyvirt's console script; left as it is")
+    write_atomic(path, render(python, resolve(python)), mode=0o755, durable=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pyvirt.cli.launcher", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--path", default=None, help="the script to replace (default: this environment's bin/pyvirt)")
+    args = ap.parse_args(argv)
+    path = args.path or target_path()
+    install(path, sys.executable)
+    print(f"{path}: pyvirt's launcher (python -S, site's paths resolved)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
