@@ -52,7 +52,7 @@ class Operation:
     transports on both sides; all others are generated."""
 
     __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "waits", "func",
-                 "path_params", "_params", "_result")
+                 "_path_params", "_params", "_result")
 
     def __init__(self, func: Any) -> None:
         kind, route, libvirt, readonly, stream, session, waits = func._op
@@ -67,9 +67,17 @@ class Operation:
         self.session: str | None = session  # the flag argument that needs the client's session
         self.waits: bool = waits  # the reply comes when the job it runs ends: no read timeout
         self.func = func
-        self.path_params = tuple(seg[1:-1] for seg in self.path.split("/") if seg.startswith("{"))
+        self._path_params: tuple[str, ...] | None = None
         self._params: list[ParamSpec] | None = None
         self._result: Type | None = None
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """The ``{name}`` segments of the path, in order (split on first use: a command uses one
+        operation of the 240 the client declares at import)."""
+        if self._path_params is None:
+            self._path_params = tuple(seg[1:-1] for seg in self.path.split("/") if seg.startswith("{"))
+        return self._path_params
 
     @property
     def in_query(self) -> bool:
