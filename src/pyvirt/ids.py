@@ -11,7 +11,8 @@ generate an identifier.
 from __future__ import annotations
 
 import itertools
-import os
+
+from pyvirt.lightos import getenv
 
 PREDICTABLE_UUID = "00000000-1111-2222-3333-444444444444"
 _PREDICTABLE_MAC_BASE = 0x001122334455
@@ -20,7 +21,7 @@ _mac_counter = itertools.count()
 
 def predictable() -> bool:
     """True when the VIRTCOMPAT_PREDICTABLE hook asks for deterministic identifiers."""
-    return os.environ.get("VIRTCOMPAT_PREDICTABLE", "") not in ("", "0")
+    return getenv("VIRTCOMPAT_PREDICTABLE", "") not in ("", "0")
 
 
 def new_uuid() -> str:

@@ -6,28 +6,33 @@ for that hot path, so both it and the client take the answer from here.
 
 from __future__ import annotations
 
-import os
 import stat
+
+from pyvirt.lightos import W_OK, access, fspath, getenv, geteuid, isdir, join
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
 
 
 def runtime_dir(uri: str, root: str | os.PathLike[str] | None = None) -> str:
     """`root` (or $PYVIRT_STATE_ROOT) relocates all state; otherwise libvirt's split:
     /run for the system URI, $XDG_RUNTIME_DIR (or a private dir under /tmp) for session."""
-    root = root or os.environ.get("PYVIRT_STATE_ROOT")
+    root = root or getenv("PYVIRT_STATE_ROOT")
     if root:
-        return os.path.join(os.fspath(root), "run")
+        return join(fspath(root), "run")
     if uri.rstrip("/").endswith("/system"):
         return "/run/pyvirt"
-    xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
-        return os.path.join(xdg, "pyvirt")
+    xdg = getenv("XDG_RUNTIME_DIR")
+    if xdg and isdir(xdg) and access(xdg, W_OK):
+        return join(xdg, "pyvirt")
     import tempfile
 
-    return os.path.join(tempfile.gettempdir(), f"pyvirt-{os.geteuid()}")
+    return join(tempfile.gettempdir(), f"pyvirt-{geteuid()}")
 
 
 def socket_path(uri: str) -> str:
-    return os.path.join(runtime_dir(uri), "pyvirtd.sock")
+    return join(runtime_dir(uri), "pyvirtd.sock")
 
 
 class UnsafeDirError(PermissionError):
@@ -43,6 +48,8 @@ def ensure_private_dir(path: str | os.PathLike[str]) -> None:
     lock file.  So an existing directory is checked with lstat, never followed, and refused
     with a message naming what is wrong.
     """
+    import os
+
     path = os.fspath(path)
     os.makedirs(path, mode=0o700, exist_ok=True)
     st = os.lstat(path)

@@ -175,13 +175,17 @@ def leave(code: int) -> None:
         sys.stderr.flush()
     except BaseException:
         sys.exit(code)
-    import os
+    from posix import _exit  # os._exit, without importing os (see pyvirt.lightos)
 
-    os._exit(code)
+    _exit(code)
 
 
 def run() -> None:
-    """The `pyvirt` console script: main(), then `leave`."""
+    """The `pyvirt` console script: pyvirt's own modules through the lean finder
+    (pyvirt.cli.hotimport), main(), then `leave`."""
+    from pyvirt.cli.hotimport import install
+
+    install()
     leave(main())
 
 

@@ -6,24 +6,23 @@ client that talks to pyvirtd over its unix socket.  Stdlib only: this is the CLI
 
 from __future__ import annotations
 
-import os
-
 from pyvirt.api import Connection, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.lightos import getenv, geteuid
 
 
 def default_uri() -> str:
     """-c is handled by callers; then PYVIRT_DEFAULT_URI, LIBVIRT_DEFAULT_URI, then system for
     root and session for everybody else (libvirt's rule)."""
     for var in ("PYVIRT_DEFAULT_URI", "LIBVIRT_DEFAULT_URI"):
-        value = os.environ.get(var)
+        value = getenv(var)
         if value:
             return value
-    return "qemu:///system" if os.geteuid() == 0 else "qemu:///session"
+    return "qemu:///system" if geteuid() == 0 else "qemu:///session"
 
 
 def connect(uri: str | None = None, *, readonly: bool = False) -> Connection:
     uri = uri or default_uri()
-    if os.environ.get("VIRTCOMPAT_TEST_DRIVER_XML"):
+    if getenv("VIRTCOMPAT_TEST_DRIVER_XML"):
         from pyvirt.testdriver import open_test_connection
 
         return open_test_connection(uri, readonly=readonly)

@@ -11,7 +11,6 @@ the socket's place comes from :mod:`pyvirt.rundir`, which :mod:`pyvirt.paths` us
 
 from __future__ import annotations
 
-import os
 import time
 
 from pyvirt.api import (
@@ -206,6 +205,7 @@ class RemoteConnection(StorageClientMixin, Connection):
 
     def _spawn_daemon(self) -> None:
         import fcntl
+        import os
         import select
         import subprocess
         import sys

@@ -8,7 +8,6 @@ holds more than a piece of a volume in memory.
 
 from __future__ import annotations
 
-import os
 import stat
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, read_only_denied
@@ -58,6 +57,8 @@ class StorageClientMixin:
         if getattr(self, "readonly", False):
             raise read_only_denied()
         self.lookup_volume(pool, name)  # a clean error before any byte is sent
+        import os
+
         start = src.tell()
         total = os.fstat(src.fileno()).st_size - start
         if length:
@@ -128,6 +129,8 @@ class StorageClientMixin:
                 raise PyvirtError(f"internal error: download without a valid Content-Length ({length_text[:20]!r})",
                                   ErrorCode.RPC, ErrorDomain.RPC)
             total = int(length_text)
+            import os
+
             fd = dst.fileno()
             dst.flush()
             pos = dst.tell()
@@ -178,6 +181,8 @@ def _extents(fd: int, start: int, total: int) -> list[tuple[bytes, int, int]]:
     SEEK_DATA/SEEK_HOLE where the file system has them; otherwise (or for a pipe-like
     source) one data extent, which is what a plain upload sends anyway.
     """
+    import os
+
     end = start + total
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -15,8 +15,8 @@ and imports ``base64``/``struct`` only when a WebSocket is opened.
 from __future__ import annotations
 
 import _socket
-import os
 import sys
+from posix import geteuid, urandom  # not os: see pyvirt.lightos
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _check_peer(sock: Any, path: str) -> None:
     """
     cred = sock.getsockopt(_SOL_SOCKET, _SO_PEERCRED, 12)  # struct ucred: pid, uid, gid
     uid = int.from_bytes(cred[4:8], sys.byteorder)
-    if uid not in (0, os.geteuid()):
+    if uid not in (0, geteuid()):
         raise PeerNotTrusted(f"{path} is served by a process of uid {uid}, not by this user or root; "
                              "refusing to talk to it")
 
@@ -403,7 +403,7 @@ class WebSocket:
     def connect(cls, path: Any, target: str, timeout: float | None = 30.0) -> WebSocket:
         import base64
 
-        key = base64.b64encode(os.urandom(16)).decode()
+        key = base64.b64encode(urandom(16)).decode()
         sock, buffered = _open_get(path, target, {"Upgrade": "websocket", "Connection": "Upgrade",
                                                   "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"},
                                    101, timeout)
@@ -456,7 +456,7 @@ class WebSocket:
     def _send(self, opcode: int, payload: bytes) -> None:
         import struct
 
-        mask = os.urandom(4)
+        mask = urandom(4)
         n = len(payload)
         if n < 126:
             head = struct.pack(">BB", 0x80 | opcode, 0x80 | n)

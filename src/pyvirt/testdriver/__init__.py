@@ -8,20 +8,19 @@ gets fresh state.
 
 from __future__ import annotations
 
-import os
-
 from pyvirt.api import Connection, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.lightos import dirname, getenv, join
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+DATA_DIR = join(dirname(__file__), "data")  # __file__ is absolute (importlib makes it so)
 #: the shipped fixture; found with os.path, not importlib.resources (which imports pathlib,
 #: tempfile, inspect and zipfile: ~15 ms of start-up for one path).  pyvirt is installed as
 #: plain files (no zipapp), so __file__ always names a real folder.
-DEFAULT_FIXTURE = os.path.join(DATA_DIR, "default.xml")
+DEFAULT_FIXTURE = join(DATA_DIR, "default.xml")
 
 
 def node_file_for(uri: str) -> str:
     """The <node> file a URI (or the VIRTCOMPAT_TEST_DRIVER_XML hook) names."""
-    hook = os.environ.get("VIRTCOMPAT_TEST_DRIVER_XML")
+    hook = getenv("VIRTCOMPAT_TEST_DRIVER_XML")
     if hook:
         return hook
     if not uri.startswith("test://"):

@@ -10,7 +10,6 @@ checks are imported by the methods that use them, so `list` loads none of them.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pyvirt
@@ -33,6 +32,7 @@ from pyvirt.api import (
     UndefinedDetail,
     no_support,
 )
+from pyvirt.lightos import getenv, join
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.checkpoints import CheckpointsMixin
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 
 def _data(name: str) -> str:
-    with open(os.path.join(DATA_DIR, name), encoding="utf-8") as fh:
+    with open(join(DATA_DIR, name), encoding="utf-8") as fh:
         return fh.read()
 
 
@@ -68,7 +68,7 @@ def _parse_domain_xml(xml: str, unsupported_ok: bool) -> etree._Element:
 
 
 def _read_hook(var: str) -> str | None:
-    path = os.environ.get(var)
+    path = getenv(var)
     if not path:
         return None
     with open(path, encoding="utf-8") as fh:
@@ -168,14 +168,14 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
         are the magic URI's claims about the connection opened on its fake URI, so a
         connection opened on another URI (a later ``--connect test:///default``) is the
         plain test driver."""
-        fake = os.environ.get("VIRTCOMPAT_FAKEURI")
+        fake = getenv("VIRTCOMPAT_FAKEURI")
         return not fake or fake == self.uri
 
     def _hook(self, var: str) -> str | None:
         return _read_hook(var) if self._faked() else None
 
     def get_uri(self) -> str:
-        return (os.environ.get("VIRTCOMPAT_FAKEURI") if self._faked() else None) or self.uri
+        return (getenv("VIRTCOMPAT_FAKEURI") if self._faked() else None) or self.uri
 
     def get_hostname(self) -> str:
         import socket

@@ -11,8 +11,6 @@ lxml, `copy` and the domain checks are imported where used: the default fixture'
 
 from __future__ import annotations
 
-import os
-
 from pyvirt import ids
 from pyvirt.api import DomainState, ErrorCode, ErrorDomain, NodeInfo, PyvirtError
 from pyvirt.testdriver.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj, VolumeObj
@@ -78,6 +76,8 @@ def _resolve(el: etree._Element, base_dir: str) -> etree._Element:
     ref = el.get("file")
     if not ref:
         return el
+    import os
+
     return parse_file(os.path.join(base_dir, ref))
 
 
@@ -210,6 +210,8 @@ def fill_volume(vol: etree._Element, pool: PoolObj) -> VolumeObj:
 
 def load_node_file(path: str, *, skip_domains: bool = False) -> NodeState:
     """Load a `<node>` file; errors use libvirt's wording for a bad test driver file."""
+    import os
+
     root = parse_file(path)
     return load_node(root, os.path.dirname(os.path.abspath(path)), skip_domains=skip_domains)
 
