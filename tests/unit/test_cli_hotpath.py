@@ -63,7 +63,7 @@ def test_list_loads_one_table_group_and_nothing_heavy() -> None:
     loaded = _loaded_after(["-c", "test:///default", "list", "--all"])
     assert "pyvirt.cli.cmd_list" in loaded
     assert {m for m in loaded if m.startswith("pyvirt.cli.tables.")} == {f"pyvirt.cli.tables.{INDEX['list']}"}
-    assert not loaded & (HEAVY | {"pyvirt.daemon", "pyvirt.qemu", "pyvirt.xml.domain"})
+    assert not loaded & (HEAVY | {"pyvirt.daemon", "pyvirt.qemu", "pyvirt.xml.domain", "pyvirt.apievents"})
 
 
 def test_remote_path_loads_only_the_client(tmp_path) -> None:
@@ -78,3 +78,13 @@ def test_remote_path_loads_only_the_client(tmp_path) -> None:
                "pyvirt.client.transport", "pyvirt.operations", "pyvirt.rundir", "pyvirt.lightos"}
     assert ours <= allowed, f"new on the remote hot path: {sorted(ours - allowed)}"
     assert not loaded & HEAVY
+
+
+def test_event_records_load_on_first_use_under_their_api_names() -> None:
+    """pyvirt.api names every record pyvirt.apievents defines, and gives the same objects."""
+    from pyvirt import api, apievents
+
+    assert set(apievents.__all__) == api._EVENT_RECORDS
+    for name in apievents.__all__:
+        assert getattr(api, name) is getattr(apievents, name)
+    assert api.Event.from_dict({"name": "d", "uuid": "u", "event": 2, "kind": "Network"}).__class__ is api.NetworkEvent

@@ -18,7 +18,6 @@ from pyvirt.api import (
     ConsoleStream,
     ErrorCode,
     ErrorDomain,
-    Event,
     PyvirtError,
     read_only_denied,
 )
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
+    from pyvirt.apievents import Event
     from pyvirt.paths import StatePaths
 
 SPAWN_TIMEOUT = 20.0
@@ -134,6 +134,8 @@ class EventStream:
         return chunk
 
     def __iter__(self) -> Iterator[Event]:
+        from pyvirt.apievents import Event
+
         try:
             while True:
                 chunk = self._read_until(b"\n\n")

@@ -17,10 +17,8 @@ from pyvirt.api import (
     Connection,
     ConsoleStream,
     DefinedDetail,
-    DomainEvent,
     DomainInfo,
     DomainState,
-    Event,
     EventType,
     ListFilter,
     NodeInfo,
@@ -52,6 +50,7 @@ if TYPE_CHECKING:
 
     from lxml import etree
 
+    from pyvirt.apievents import Event
     from pyvirt.testdriver.events import EventBus
     from pyvirt.testdriver.loader import NodeState
 
@@ -115,6 +114,8 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
         return dom
 
     def _emit(self, dom: DomainObj, event: EventType, detail: int) -> None:
+        from pyvirt.apievents import DomainEvent  # event records load with the first event
+
         self._publish(DomainEvent(name=dom.name, uuid=dom.uuid, event=int(event), detail=int(detail),
                                   timestamp=time.time(), id=dom.id))
 

@@ -13,14 +13,10 @@ import time
 from pyvirt.api import (
     ErrorCode,
     ErrorDomain,
-    Event,
     InterfaceInfo,
-    NodeDeviceEvent,
     NodeDeviceInfo,
     PoolInfo,
-    StoragePoolEvent,
     StoragePoolEventType,
-    StoragePoolRefreshEvent,
     VolInfo,
     from_xml_error,
 )
@@ -34,6 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from lxml import etree
 
+    from pyvirt.apievents import Event
     from pyvirt.testdriver.loader import NodeState
     from pyvirt.testdriver.objects import InterfaceObj, PoolObj, VolumeObj
 
@@ -70,6 +67,8 @@ class ResourcesMixin:
         raise NotImplementedError
 
     def _pool_event(self, obj: PoolObj, event: int) -> None:
+        from pyvirt.apievents import StoragePoolEvent  # event records load with the first event
+
         self._publish(StoragePoolEvent(obj.name, obj.uuid, event, timestamp=time.time()))
 
     # -- pools and volumes
@@ -132,6 +131,8 @@ class ResourcesMixin:
         """testStoragePoolRefresh: nothing to re-scan in memory; the refresh event only."""
         self._write("virStoragePoolRefresh")
         obj = self._active_pool(pool)
+        from pyvirt.apievents import StoragePoolRefreshEvent
+
         self._publish(StoragePoolRefreshEvent(obj.name, obj.uuid, 0, timestamp=time.time()))
 
     def destroy_pool(self, pool: str) -> None:
@@ -365,6 +366,8 @@ class ResourcesMixin:
         """testNodeDeviceDestroy: the device goes, whatever it is (the DELETED event)."""
         self._write("virNodeDeviceDestroy")
         self._state.devices.remove(self._device_element(name))
+        from pyvirt.apievents import NodeDeviceEvent
+
         self._publish(NodeDeviceEvent(name, "", _NODEDEV_DELETED, 0, timestamp=time.time()))
 
     def create_node_device(self, xml: str, validate: bool = False) -> NodeDeviceInfo:
@@ -410,6 +413,8 @@ class ResourcesMixin:
                 break
         else:
             self._state.devices.append(dev)
+        from pyvirt.apievents import NodeDeviceEvent
+
         self._publish(NodeDeviceEvent("scsi_host12", "", _NODEDEV_CREATED, 0, timestamp=time.time()))
         return self.lookup_node_device("scsi_host12")
 

@@ -13,8 +13,6 @@ import time
 from pyvirt.api import (
     ErrorCode,
     ErrorDomain,
-    Event,
-    NetworkEvent,
     NetworkEventType,
     NetworkInfo,
     check_schema,
@@ -27,6 +25,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import Any
 
+    from pyvirt.apievents import Event
     from pyvirt.testdriver.loader import NodeState
     from pyvirt.testdriver.objects import NetworkObj
     from pyvirt.xml.network import Network
@@ -183,4 +182,6 @@ class NetworksMixin:
         raise NotImplementedError
 
     def _net_event(self, obj: NetworkObj, event: NetworkEventType) -> None:
+        from pyvirt.apievents import NetworkEvent  # event records load with the first event
+
         self._publish(NetworkEvent(obj.name, obj.uuid, int(event), timestamp=time.time()))
