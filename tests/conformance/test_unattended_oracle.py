@@ -256,6 +256,25 @@ def test_same_install_as_virt_install(case: str, trees: dict, tmp_path: Path) ->
     assert not scratch.exists() or not list(scratch.iterdir())
 
 
+@pytest.mark.parametrize("case", ["dir-desktop", "pxe-cdrom"])
+def test_dry_run_renders_the_scripts_as_virt_install(case: str, trees: dict, tmp_path: Path) -> None:
+    """--dry-run prepares the install media as virt-install's does (its start_install runs
+    _prepare whatever `dry` is): the same script and kernel command line are rendered and
+    logged, nothing is defined, and the scratch files made on the way are removed again."""
+    line = CASES[case].format(**{k: str(v) for k, v in trees.items()})
+    ref, ours = _run_both(line + " --dry-run", tmp_path)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    assert ours.stdout == ref.stdout == "Dry run completed successfully\n"
+    want, got = _logged(ref.stderr), _logged(ours.stderr)
+    assert want["script"] and got["script"] == want["script"]
+    if "--pxe" not in line:
+        assert got["cmdline"] == want["cmdline"]
+    removed = re.findall(r"DEBUG \(\w+:\d+\) Removing (/\S+)", ours.stderr)
+    assert removed, "pyvirt made no install media on --dry-run"
+    assert not [p for p in removed if os.path.exists(p)]
+
+
 REFUSED = {
     "bad-profile": "--location {url} --os-variant fedora36 --unattended profile=FRIBBER",
     "root-login": "--location {url} --unattended user-login=ROOT,admin-password-file={root}/same",

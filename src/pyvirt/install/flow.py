@@ -627,8 +627,10 @@ def _unattended_data(o: argparse.Namespace) -> Any:
 
 def _finish(o: argparse.Namespace, g: Guest, inst: Installer, ui: Frontend) -> int:
     out = ui.out
-    if not (o.dry and not o.xmlonly):
-        inst.prepare(g)
+    # virt-install prepares the install media on --dry-run too (Installer.start_install runs
+    # _prepare whatever `dry` says): the tree is read, the unattended scripts rendered and
+    # logged, the initrd/ISO built, then removed again; only storage is left unbuilt.
+    inst.prepare(g)
     try:
         start_xml, final_xml = inst.build_xml(g)
     except BaseException:

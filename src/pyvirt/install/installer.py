@@ -535,7 +535,11 @@ class Installer:
 
     def build_xml(self, g: Guest) -> tuple[str | None, str]:
         start, final_xml = self._build_xml(g)
-        return start, self.reinstall_xml or final_xml
+        final_xml = self.reinstall_xml or final_xml
+        # logged as virtinst's Installer._build_xml logs them (what --dry-run --debug shows)
+        log.debug("Generated initial_xml: %s", ("\n" + start) if start else "None required")
+        log.debug("Generated final_xml: \n%s", final_xml)
+        return start, final_xml
 
     def _build_xml(self, g: Guest) -> tuple[str | None, str]:
         final = copy.deepcopy(g.root)
