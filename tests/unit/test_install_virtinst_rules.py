@@ -331,3 +331,37 @@ def test_virt_xml_added_filesystem_gets_its_defaults(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert rc == 0, out
     assert '+    <filesystem type="mount" accessmode="mapped">' in out
+
+
+@pytest.mark.parametrize(("name", "first"), [
+    ("15:0.1,alias.name=ua-p,address.type=pci,driver_name=vfio", "source"),
+    ("usb_device_781_5151_2004453082054CA1BEEE,address.type=usb", "source"),
+    ("pci_8086_2829_scsi_host_scsi_device_lun0,alias.name=ua-s", "alias"),
+    ("mdev_11f92c9d_b0b0_4016_b306_a8071277f8b9,address.type=ccw", "address"),
+    ("wlan0,type=net,alias.name=ua-n", "alias")])
+def test_hostdev_children_in_virtinst_property_order(capsys: pytest.CaptureFixture[str], kvm: str,
+                                                     name: str, first: str) -> None:
+    """virtinst writes a hostdev's children in DeviceHostdev's _XML_PROP_ORDER, then the
+    properties outside it in the order they were set: <source> leads only when it holds
+    usb vendor/product or the PCI address; driver and rom always follow alias/address."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe",
+                   "--print-xml", "--hostdev", name)
+    assert rc == 0, out
+    kids = [k.tag for k in _domain(out).find("devices/hostdev")]
+    assert kids[0] == first, kids
+    for late in ("driver", "rom"):
+        if late in kids:
+            assert kids.index(late) > max(kids.index(t) for t in ("alias", "address") if t in kids)
+
+
+def test_spice_is_the_default_without_domain_capabilities(capsys: pytest.CaptureFixture[str],
+                                                          kvm: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """virtinst's supports_graphics_spice: domain capabilities that say nothing of graphics
+    leave SPICE (and so qxl) to a QEMU connection on an x86 host."""
+    monkeypatch.delenv("VIRTCOMPAT_DOMCAPS")
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "win11", "--import", "--print-xml")
+    assert rc == 0, out
+    dom = _domain(out)
+    assert dom.find("devices/graphics").get("type") == "spice"
+    assert dom.find("devices/video/model").get("type") == "qxl"

@@ -225,6 +225,7 @@ class DomCaps:
     sev: bool = False
     sev_es: bool = False
     graphics_types: list[str] = field(default_factory=list)
+    graphics_supported: bool = False
     video_models: list[str] = field(default_factory=list)
     present: bool = False
 
@@ -262,6 +263,7 @@ class DomCaps:
             sev=bool(root.xpath("features/sev[@supported='yes']")),
             sev_es=bool(root.xpath("features/sev[@supported='yes']/maxESGuests[. > 0]")),
             graphics_types=enum("devices/graphics/enum[@name='type']/value"),
+            graphics_supported=bool(root.xpath("devices/graphics[@supported='yes']")),
             video_models=enum("devices/video/enum[@name='modelType']/value"),
             present=True)
 

@@ -539,9 +539,7 @@ def _host_bridge() -> str | None:
 def graphics_defaults(g: Guest, gfx: etree._Element) -> None:
     if not gfx.get("type"):
         gtype = "spice"
-        dc = g.ci.domcaps
-        spice_ok = "spice" in dc.graphics_types if dc.graphics_types else g.ci.is_test()
-        if g.ci.is_xen() or not spice_ok:
+        if g.ci.is_xen() or not _supports_graphics_spice(g):
             gtype = "vnc"
         gfx.set("type", gtype)
     gtype = gfx.get("type")
@@ -578,6 +576,16 @@ def graphics_defaults(g: Guest, gfx: etree._Element) -> None:
         gfx.set(k, v)
 
 
+def _supports_graphics_spice(g: Guest) -> bool:
+    """virtinst's DomainCapabilities.supports_graphics_spice: the domain capabilities' graphics
+    types; where they say nothing of graphics (none, or too old), a QEMU or test connection
+    on an x86 host is taken to have SPICE."""
+    dc = g.ci.domcaps
+    if not dc.graphics_supported:
+        return (g.ci.is_qemu() or g.ci.is_test()) and g.ci.caps.host_arch in ("i686", "x86_64")
+    return "spice" in dc.graphics_types
+
+
 def _has_spice(g: Guest) -> bool:
     return any(x.get("type") == "spice" for x in g.devs("graphics"))
 
@@ -599,7 +607,8 @@ def default_video_model(g: Guest) -> str | None:
     dc = g.ci.domcaps
     if "virtio" in dc.video_models and g.osinfo.supports_virtiogpu():
         return "virtio"
-    qxl_ok = "qxl" in dc.video_models if dc.video_models else g.ci.is_test()
+    # virtinst's supports_video_qxl: without a modelType enum, SPICE support stands in
+    qxl_ok = "qxl" in dc.video_models if dc.video_models else _supports_graphics_spice(g)
     if g.is_x86() and _has_spice(g) and qxl_ok:
         return "qxl"
     if is_uefi(g) and "bochs" in dc.video_models:

@@ -68,7 +68,8 @@ domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib al
 domain/devices/sound: audio alias address boot codec driver
 domain/devices/audio: alias address boot driver
 domain/devices/video: model alias address boot driver
-domain/devices/hostdev: source driver rom alias address boot
+domain/devices/hostdev: source alias address driver rom boot
+domain/devices/hostdev~late-source: alias address source driver rom boot
 domain/devices/hostdev/source: vendor product adapter address interface char block
 domain/devices/redirdev: source alias address boot driver
 domain/devices/watchdog: alias address boot driver
@@ -107,6 +108,18 @@ def _table(text: str) -> dict[str, tuple[str, ...]]:
     return table
 
 
+def _variant(el: etree._Element) -> str:
+    """Which of an element's orders applies, where virtinst's depends on the element.
+    virtinst writes a new object's children in its class's _XML_PROP_ORDER first, the other
+    properties after them in the order they were set (XMLBuilder._do_add_parse_bits): a
+    hostdev's <source> is made by ordered properties (vendor/product, the PCI address) only
+    for usb and pci devices; scsi, mdev and capabilities-mode sources follow alias/address."""
+    if el.tag == "hostdev" and (el.get("type") not in ("usb", "pci")
+                                or el.get("mode", "subsystem") != "subsystem"):
+        return "~late-source"
+    return ""
+
+
 def _rank(order: tuple[str, ...], el: etree._Element) -> int:
     """`el`'s place in `order` (``len(order)`` when it has none).  ``TAG+`` places an
     element that has children apart from an empty one: virtinst writes a boolean property
@@ -140,7 +153,7 @@ class Profile:
     def order_for(self, parent: etree._Element) -> tuple[str, ...]:
         """The child order under `parent`, found by its path under <domain>; an element not
         (yet) in a domain is looked up as a device, then as a child of <domain>."""
-        return self._order(_chain(parent))
+        return self._order(_chain(parent) + _variant(parent))
 
     @cache  # noqa: B019 - the profiles are module constants, alive as long as the process
     def _order(self, chain: str) -> tuple[str, ...]:
