@@ -90,6 +90,8 @@ CATEGORIES = {
     "device-back-compat": "--nodisks --pxe --noautoconsole --paravirt",
     "storage-back-compat": "--pxe --noautoconsole --osinfo generic",
     "console-tests": "--nodisks --os-variant generic",
+    "hyperv": "--disk none --osinfo win11 --import",
+    "kvm-x86_64-launch-security": "--disk none --noautoconsole --osinfo generic --connect %(URI-KVM-X86)s",
 }
 
 
