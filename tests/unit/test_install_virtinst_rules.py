@@ -365,3 +365,35 @@ def test_spice_is_the_default_without_domain_capabilities(capsys: pytest.Capture
     dom = _domain(out)
     assert dom.find("devices/graphics").get("type") == "spice"
     assert dom.find("devices/video/model").get("type") == "qxl"
+
+
+def test_missing_location_refused_as_install_media(capsys: pytest.CaptureFixture[str], kvm: str,
+                                                   tmp_path: Path) -> None:
+    """virtinst's InstallerTreeMedia.validate_path: a --location that is no URL must exist,
+    refused when the media are gathered (no 'Error validating install location'), the
+    path made absolute; an nfs: location is warned about first."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--location",
+                   "nfs:example.com/fake")
+    assert rc == 1
+    assert "NFS URL installs are no longer supported" in out
+    assert (f"ERROR    Validating install media 'nfs:example.com/fake' failed: Must specify "
+            f"storage creation parameters for non-existent path "
+            f"'{Path.cwd() / 'nfs:example.com/fake'}'.") in out
+
+
+def test_media_detection_names_the_tree_os(capsys: pytest.CaptureFixture[str], kvm: str,
+                                           tmp_path: Path) -> None:
+    """--test-media-detection prints the OS detect_distro names and nothing else; a
+    directory that is no tree fails with detect_distro's bare words."""
+    tree = tmp_path / "tree"
+    (tree / "images" / "pxeboot").mkdir(parents=True)
+    (tree / ".treeinfo").write_text("[general]\nfamily = Fedora\nversion = 36\narch = x86_64\n\n"
+                                    "[images-x86_64]\nkernel = images/pxeboot/vmlinuz\n"
+                                    "initrd = images/pxeboot/initrd.img\n")
+    for name in ("vmlinuz", "initrd.img"):
+        (tree / "images" / "pxeboot" / name).write_text(name)
+    rc, out = _run(capsys, kvm, "--test-media-detection", str(tree))
+    assert (rc, out) == (0, "fedora36\n")
+    rc, out = _run(capsys, kvm, "--test-media-detection", str(tmp_path / "tree" / "images"))
+    assert rc == 1
+    assert out.startswith("ERROR    Could not find an installable distribution at URL")

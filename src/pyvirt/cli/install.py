@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     opts = _parser().parse_args(argv)
     global QUIET
-    QUIET = opts.quiet or bool(opts.xmlonly or opts.xmlstep)
+    QUIET = opts.quiet or bool(opts.xmlonly or opts.xmlstep or opts.test_media_detection)
     _setup_logging(opts.debug, QUIET)
     try:
         from pyvirt.install.flow import run

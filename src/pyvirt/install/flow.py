@@ -17,7 +17,7 @@ from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, DomCaps
 from pyvirt.install.errors import INSTALL_METHODS, Fail
 from pyvirt.install.guest import ConnInfo, Guest, log
-from pyvirt.install.installer import Installer
+from pyvirt.install.installer import DistroError, Installer
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno
 from pyvirt.install.xmltree import set_text, to_string
 
@@ -170,6 +170,8 @@ def _set_os(o: argparse.Namespace, g: Guest, inst: Installer, osd: dict[str, Any
         _check_unattended(o, g, inst)
     try:
         inst.validate_location(g.arch or "", remote=g.ci.is_remote())
+    except DistroError as exc:
+        raise Fail(f"Error validating install location: {exc}") from exc
     except ValueError as exc:
         raise Fail(str(exc)) from exc
     if osd["name"]:
@@ -242,9 +244,8 @@ def _installer(o: argparse.Namespace, g: Guest,
             raise Fail("location kernel/initrd may only be specified with a location URL/path")
         if bool(loc.get("kernel")) != bool(loc.get("initrd")):
             raise Fail("location kernel/initrd must be be specified as a pair")
-        if inst.location and "://" not in inst.location and not os.path.exists(inst.location):
-            raise Fail(f"Error validating install location: Validating install media "
-                       f"'{inst.location}' failed: location does not exist")
+        if inst.location:
+            _check_media_exists(g, inst.location)
         inst.location_kernel, inst.location_initrd = loc.get("kernel"), loc.get("initrd")
     elif o.cdrom:
         _check_media_exists(g, o.cdrom)
@@ -278,15 +279,42 @@ def _installer(o: argparse.Namespace, g: Guest,
 
 
 def _check_media_exists(g: Guest, path: str) -> None:
-    """virtinst's validation of the install CD-ROM: a local path must exist on the host
-    or be a volume the connection knows (a remote connection's paths are not checked)."""
+    """virtinst's InstallerTreeMedia.validate_path, for --cdrom, --location and
+    --test-media-detection alike: a path that is not a URL must exist on the host or be a
+    volume the connection knows (a remote connection's paths are not checked); it is
+    refused when the install media are gathered, before any OS detection, so without
+    'Error validating install location'."""
     from pyvirt.install.opts.disk import _find_volume, path_is_url
     if path_is_url(path) or os.path.exists(path) or g.ci.is_remote():
         return
     if _find_volume(g.ci.conn, path)[1] is not None:
         return
+    if path.startswith("nfs:"):
+        log.warning("NFS URL installs are no longer supported. Access your install media over "
+                    "an alternate transport like HTTP, or manually mount the NFS share and "
+                    "install from the local directory mount point.")
     raise Fail(f"Validating install media '{path}' failed: Must specify storage creation "
-               f"parameters for non-existent path '{path}'.")
+               f"parameters for non-existent path '{os.path.abspath(path)}'.")
+
+
+def _test_media_detection(o: argparse.Namespace, ci: Any, out: Callable[..., None]) -> int:
+    """virt-install --test-media-detection TREE: the OS the install tree or ISO holds, as
+    detect_distro names it ('None' when it names none); nothing is defined."""
+    g = Guest(ci)
+    if o.arch:
+        g.set_os_type(arch=o.arch)
+    if o.os_type:
+        g.set_os_type(os_type=o.os_type)
+    g.set_capabilities_defaults()
+    _check_media_exists(g, o.test_media_detection)
+    inst = Installer(location=o.test_media_detection)
+    try:
+        inst.validate_location(g.arch or "", remote=g.ci.is_remote())
+    except ValueError as exc:
+        raise Fail(str(exc)) from exc
+    found = inst.detected_os if inst.detected_os and osdb.lookup(inst.detected_os) else None
+    out(str(found), force=True)
+    return 0
 
 
 def _stub_options(o: argparse.Namespace) -> None:
@@ -317,6 +345,8 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     if o.os_variant is None and o.install and "=" not in o.install.split(",")[0]:
         osd = _osvariant(o, o.install.split(",")[0])
     ci = _connect(o.connect)
+    if o.test_media_detection:
+        return _test_media_detection(o, ci, out)
     g = Guest(ci)
     # virt-install's convert_old_force: --force means --check all=off unless --check is given
     g.flags.extra["checks"] = _checks(o.check or (["all=off"] if o.force else []))

@@ -30,6 +30,12 @@ def _is_url_source(src: etree._Element, path: str) -> bool:
             and host is not None and host.get("name") == url.hostname)
 
 
+class DistroError(ValueError):
+    """The install tree could not be read or names no kernel (virtinst's detect_distro
+    failing); virt-install words it 'Error validating install location: ...' when it
+    happens while the OS is detected, bare under --test-media-detection."""
+
+
 @dataclass
 class Installer:
     cdrom: str | None = None
@@ -103,8 +109,8 @@ class Installer:
             return
         if not (self.local_location() or self.url_location()):
             if self.location:
-                raise ValueError(f"Error validating install location: Validating install media "
-                                 f"'{self.location}' failed: unsupported URL scheme (pyvirt "
+                raise DistroError(f"Validating install media "
+                                  f"'{self.location}' failed: unsupported URL scheme (pyvirt "
                                  "reads --location trees from a local path or an http, https "
                                  "or ftp URL)")
             return
@@ -124,12 +130,12 @@ class Installer:
                 return
             found = find_kernel(reader, arch)
         except RuntimeError as exc:
-            raise ValueError(f"Error validating install location: {exc}") from exc
+            raise DistroError(str(exc)) from exc
         if found is None:
             why = ""
             if self.url_location() and not reader.can_access():  # type: ignore[attr-defined]
                 why = ": The URL could not be accessed, maybe you mistyped?"
-            raise ValueError(f"Error validating install location: Could not find an installable "
+            raise DistroError(f"Could not find an installable "
                              f"distribution at URL '{loc}'{why}\n\nThe location must be the root "
                              "directory of an install tree.\nSee virt-install man page for "
                              "various distro examples.")
