@@ -6,11 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pyvirt.cli.install import VERSION
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="virt-clone",  # prefixes accepted, as argparse does
                                 usage="%(prog)s --original [NAME] ...")
     a = p.add_argument
+    a("--version", action="version", version=VERSION)
     a("-c", "--connect", dest="connect")
     a("-o", "--original", dest="original_guest")
     a("--original-xml")

@@ -236,44 +236,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _help_request(argv: list[str]) -> str | None:
-    """``--disk=?`` / ``--disk help`` / ``--disk ?``: the option whose sub-options to list."""
-    for i, arg in enumerate(argv):
-        if arg.endswith("=?") or arg.endswith("=help"):
-            return arg.split("=", 1)[0]
-        if arg.startswith("--") and i + 1 < len(argv) and argv[i + 1] in ("?", "help"):
-            return arg
-    return None
-
-
-def _print_suboptions(argv: list[str]) -> bool:
+def _print_suboptions(opts: argparse.Namespace) -> bool:
+    """``--disk=?`` / ``--disk help``: the sub-option names of every option asked, as
+    virt-install prints them (pyvirt.install.introspect); False when none was asked."""
+    from pyvirt.install import introspect
+    if not introspect.requested(opts):
+        return False
+    from pyvirt.install import flow, media, unattended
     from pyvirt.install.opts import registry
     specs, _ = registry()
-    shown = False
-    for i, arg in enumerate(argv):
-        flag = None
-        if arg.endswith("=?") or arg.endswith("=help"):
-            flag = arg.split("=", 1)[0]
-        elif arg.startswith("--") and i + 1 < len(argv) and argv[i + 1] in ("?", "help"):
-            flag = arg
-        if flag is None:
-            continue
-        spec = specs.get(flag)
-        if flag == "--check":
-            print("--check options:")
-            for k in ("all", "disk_size", "mac_in_use", "path_exists", "path_in_use"):
-                print(f"  {k}")
-            print("")
-            shown = True
-            continue
-        if spec is None:
-            continue
-        print(f"{flag} options:")
-        for k in spec.listing():
-            print(f"  {k}")
-        print("")
-        shown = True
-    return shown
+    specs.update({s.flag: s for s in (flow.OSV, flow.INSTALL, flow.LOCATION, media.CLOUDINIT,
+                                      unattended.UNATTENDED)})
+    return introspect.print_requested(opts, specs)
 
 
 def _setup_logging(debug: bool, quiet: bool, prog: str = "virt-install") -> None:
@@ -359,9 +333,9 @@ class Terminal:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if _help_request(argv) and _print_suboptions(argv):
-        return 0
     opts = _parser().parse_args(argv)
+    if _print_suboptions(opts):
+        return 0
     global QUIET
     QUIET = opts.quiet or bool(opts.xmlonly or opts.xmlstep or opts.test_media_detection)
     _setup_logging(opts.debug, QUIET)

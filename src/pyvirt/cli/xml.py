@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pyvirt.cli.install import _DEVICES, _GENERAL, _GUEST, _help_request, _print_suboptions
+from pyvirt.cli.install import _DEVICES, _GENERAL, _GUEST, VERSION, _print_suboptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="virt-xml",  # prefixes accepted, as argparse does
                                 usage="%(prog)s [options]")
     a = p.add_argument
+    a("--version", action="version", version=VERSION)
     a("-c", "--connect", dest="connect")
     a("domain", nargs="?")
     a("--edit", nargs="?", default=-1)
@@ -64,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     from pyvirt.cli.install import _setup_logging
     from pyvirt.install.guest import log
     argv = list(sys.argv[1:] if argv is None else argv)
-    if _help_request(argv) and _print_suboptions(argv):
-        return 0
     o = _parser().parse_args(argv)
+    if _print_suboptions(o):
+        return 0
     if o.confirm or o.print_xml or o.print_diff or o.build_xml:
         o.quiet = False
     _setup_logging(o.debug, o.quiet, prog="virt-xml")

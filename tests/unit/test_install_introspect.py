@@ -1,0 +1,64 @@
+"""``--OPTION=?`` lists sub-options as virt-install 4.1 does (pyvirt.install.introspect):
+primary names only, alternations spelled out, clearxml/xpath on the XML options, virtinst's
+order, options printed in its parser order; virt-xml and virt-clone answer --version."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _listing(capsys: pytest.CaptureFixture[str], *argv: str, tool: str = "install") -> list[str]:
+    if tool == "install":
+        from pyvirt.cli.install import main
+    else:
+        from pyvirt.cli.xml import main
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_disk_listing_order_and_aliases(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _listing(capsys, "--disk=?")
+    names = [ln.strip() for ln in out[1:] if ln.strip()]
+    assert out[0] == "--disk options:"
+    assert names[0] == "clearxml"
+    first_other = next(i for i, n in enumerate(names) if not n.startswith(("clearxml", "address.", "xpath")))
+    assert all(n.startswith("address.") for n in names[1:first_other - 4])
+    assert names[first_other - 4:first_other] == [f"xpath[0-9]*.{k}" for k in ("create", "delete", "set", "value")]
+    assert names[first_other:] == sorted(names[first_other:])  # plain string order
+    assert "driver.name" in names and "driver_name" not in names  # an alias is not listed
+    assert "perms" not in names  # read before virtinst's parser runs
+
+
+def test_alternations_spelled_out_and_catch_alls_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    names = [ln.strip() for ln in _listing(capsys, "--clock", "help")[1:] if ln.strip()]
+    assert {"pit_tickpolicy", "rtc_tickpolicy", "hpet_present", "kvmclock_present"} <= set(names)
+    assert not [n for n in names if "(" in n or "|" in n]
+    sysinfo = [ln.strip() for ln in _listing(capsys, "--sysinfo=?")[1:] if ln.strip()]
+    assert not [n for n in sysinfo if ".*" in n] and "bios.vendor" in sysinfo
+
+
+def test_options_printed_in_parser_order_with_their_own_names(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _listing(capsys, "--panic", "help", "--dis=?", "--check=help", "--osinfo", "?",
+                   "--security=?")
+    heads = [ln for ln in out if ln.endswith(" options:")]
+    assert heads == ["--disk options:", "--panic options:", "--seclabel options:",
+                     "--check options:", "--os-variant options:"]
+
+
+def test_memory_has_clearxml_but_no_xpath(capsys: pytest.CaptureFixture[str]) -> None:
+    names = [ln.strip() for ln in _listing(capsys, "--memory=?")[1:] if ln.strip()]
+    assert names[0] == "clearxml" and not [n for n in names if n.startswith("xpath")]
+
+
+def test_virt_xml_lists_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _listing(capsys, "--network=?", tool="xml") == _listing(capsys, "--network=?")
+
+
+@pytest.mark.parametrize("tool", ["xml", "clone"])
+def test_version(capsys: pytest.CaptureFixture[str], tool: str) -> None:
+    import importlib
+    main = importlib.import_module(f"pyvirt.cli.{tool}").main
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == "4.1.0\n"
