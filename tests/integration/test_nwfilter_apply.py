@@ -19,6 +19,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,6 +153,29 @@ def test_clean_traffic_on_a_port_drops_spoofing_and_goes_with_its_binding(env: E
     env.guest.run("ip", "addr", "del", f"{SPOOF_IP}/24", "dev", "eth0")
 
 
+def test_ip_address_learnt_from_the_guests_arp(env: Env, tmp_path: Path) -> None:
+    """No IP given: libvirt's basic rules (any source address) until the guest's first ARP
+    tells its address, then the filter in full with that address."""
+    env.guest.run("ip", "addr", "add", f"{SPOOF_IP}/24", "dev", "eth0")
+    env.guest.run("ip", "neigh", "flush", "dev", "eth0")  # its next packet to P starts with an ARP request
+    made = cli(env.daemon, "nwfilter-binding-create", _binding(tmp_path, "clean-traffic", {}))
+    assert made.returncode == 0, made.stderr
+    try:
+        ruleset = env.host.run("nft", "list", "table", "bridge", "pyvirt_nwf_vport0").stdout
+        assert "ether saddr != 52:54:00:77:00:02 drop" in ruleset and G_IP not in ruleset
+        assert env.connects()  # ARP for P from G's own address: learnt
+        deadline = time.monotonic() + 10
+        while f"ip saddr {G_IP} return" not in env.host.run("nft", "list", "table", "bridge",
+                                                            "pyvirt_nwf_vport0").stdout:
+            assert time.monotonic() < deadline, "the address was not learnt"
+            time.sleep(0.2)
+        assert not env.connects(SPOOF_IP, timeout=1)  # the full filter, with the learnt address
+        assert env.connects()
+    finally:
+        cli(env.daemon, "nwfilter-binding-delete", "vport0")
+        env.guest.run("ip", "addr", "del", f"{SPOOF_IP}/24", "dev", "eth0")
+
+
 def test_redefined_filter_is_reapplied_and_an_unappliable_one_refused(env: Env, tmp_path: Path) -> None:
     base = "<filter name='pvt-web' chain='root'><filterref filter='allow-arp'/>{}</filter>"
     assert _define(env, tmp_path, base.format("")).returncode == 0
@@ -222,7 +246,8 @@ def test_guest_nics_get_bindings_at_start_and_hotplug_and_lose_them_at_its_end(e
 
 @pytest.mark.parametrize(("filt", "params", "message"), [
     ("no-such-filter", "", "referenced filter 'no-such-filter' is missing"),
-    ("clean-traffic", "", "unresolvable variables or unavailable list elements: IP"),
+    ("clean-traffic", "<parameter name='CTRL_IP_LEARNING' value='none'/>",
+     "unresolvable variables or unavailable list elements: IP"),
 ])
 def test_a_filter_that_cannot_apply_refuses_the_start_and_leaves_nothing(env: Env, tmp_path: Path, filt: str,
                                                                          params: str, message: str) -> None:

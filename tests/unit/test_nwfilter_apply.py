@@ -116,3 +116,32 @@ def test_binding_xml_round_trip_and_refusals() -> None:
         Binding.from_xml(xml.replace("8f0a0f4c-5a4e-4d3b-9e1d-7a7f3c1b2d01", "x"))
     with pytest.raises(Exception, match="filter binding has no port dev name"):
         Binding.from_xml(xml.replace("<portdev name='vnet0'/>", ""))
+
+
+def test_address_learning_reads_the_guests_arp_and_its_dhcp_ack() -> None:
+    """libvirt's CTRL_IP_LEARNING: 'any' learns from an ARP the guest sends (its MAC, a sender
+    address) or a DHCP ACK to it; 'dhcp' only from the ACK; anything else is not its address."""
+    import struct
+
+    from pyvirt.nwfilter.learn import basic_program, learnt_from, mode_of
+
+    mac, other = bytes.fromhex("525400000007"), bytes.fromhex("525400000099")
+    arp = (b"\xff" * 6 + mac + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac
+           + bytes([10, 1, 2, 3]) + b"\0" * 6 + bytes([10, 1, 2, 1]))
+    assert learnt_from(arp, mac, "any") == "10.1.2.3"
+    assert learnt_from(arp, mac, "dhcp") is None and learnt_from(arp, other, "any") is None
+    probe = arp[:28] + b"\0\0\0\0" + arp[32:]  # an ARP probe (sender 0.0.0.0) tells nothing
+    assert learnt_from(probe, mac, "any") is None
+    dhcp = bytearray(240)
+    dhcp[0], dhcp[16:20], dhcp[28:34], dhcp[236:240] = 2, bytes([10, 1, 2, 9]), mac, b"\x63\x82\x53\x63"
+    dhcp += bytes([53, 1, 5, 255])  # DHCPACK
+    udp = struct.pack("!HHHH", 67, 68, 8 + len(dhcp), 0) + bytes(dhcp)
+    ip = bytes([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 1, 2, 1, 255, 255, 255, 255]) + udp
+    ack = b"\xff" * 6 + other + b"\x08\x00" + ip
+    assert learnt_from(ack, mac, "dhcp") == "10.1.2.9" == learnt_from(ack, mac, "any")
+    offer = ack[:-2] + bytes([2, 255])
+    assert learnt_from(offer, mac, "any") is None
+    assert mode_of({}) == "any" and mode_of({"CTRL_IP_LEARNING": ["DHCP"]}) == "dhcp"
+    with pytest.raises(PyvirtError, match="CTRL_IP_LEARNING"):
+        mode_of({"CTRL_IP_LEARNING": ["sometimes"]})
+    assert 'iifname "vnet0" ether saddr != 52:54:00:00:00:07 drop' in basic_program("vnet0", "52:54:00:00:00:07", "any")

@@ -77,6 +77,8 @@ class NWFilterDriver:
         self.binding_dir.mkdir(parents=True, exist_ok=True)
         self._filters: dict[str, FilterDef] = {}
         self._bindings: dict[str, Binding] = {}
+        self._learners: dict[str, object] = {}  # port -> its address learner (nwfilter/learn.py)
+        self._learnt: dict[str, str] = {}       # port -> the IPv4 address learnt for $IP
         self._lock = threading.RLock()
 
     def _file(self, name: str) -> Path:
@@ -216,11 +218,40 @@ class NWFilterDriver:
 
     # ------------------------------------------------------------------ bindings
     def _apply(self, binding: Binding, filters: dict[str, FilterDef]) -> None:
-        """Instantiate the binding's filter with `filters` and replace its port's rules."""
-        from . import nft
-        from .instantiate import instantiate
+        """Instantiate the binding's filter with `filters` and replace its port's rules.  A
+        filter that needs ``IP`` the binding does not give gets the address learnt from the
+        guest's traffic (libvirt's CTRL_IP_LEARNING, default any): libvirt's basic rules until
+        then, the filter once it is known."""
+        from . import learn, nft
+        from .instantiate import instantiate, missing
 
-        nft.apply(binding.portdev, instantiate(binding.filter, binding.variables(), filters.get))
+        variables = binding.variables()
+        port = binding.portdev
+        if port in self._learnt:
+            variables["IP"] = [self._learnt[port]]
+        if "IP" not in variables and "IP" in missing(binding.filter, variables, filters.get):
+            mode = learn.mode_of(variables)
+            if mode != "none":
+                learn.apply_basic(port, binding.mac, mode)
+                if port not in self._learners:
+                    self._learners[port] = learn.Learner(port, binding.mac, mode,
+                                                         lambda ip: self._learnt_address(port, ip))
+                return
+        nft.apply(port, instantiate(binding.filter, variables, filters.get))
+
+    def _learnt_address(self, port: str, address: str) -> None:
+        """The learner found the guest's address: the port's filter in full from now on."""
+        with self._lock:
+            self._learners.pop(port, None)
+            binding = self._bindings.get(port)
+            if binding is None:
+                return
+            self._learnt[port] = address
+            log.info("network filter binding on %s: learnt IP address %s", port, address)
+            try:
+                self._apply(binding, self._filters)
+            except PyvirtError as exc:
+                log.error("network filter binding on %s: %s", port, exc.message)
 
     def _uses(self, binding: Binding, name: str, filters: dict[str, FilterDef]) -> bool:
         """Whether the binding's filter is `name` or leads to it through references."""
@@ -250,13 +281,14 @@ class NWFilterDriver:
             if binding.portdev in self._bindings:
                 raise _error(f"operation failed: Filter binding '{binding.portdev}' already exists",
                              ErrorCode.OPERATION_FAILED)
+            self._bindings[binding.portdev] = binding  # first: an address may be learnt at once
             try:
                 self._apply(binding, self._filters)
                 write_atomic(path, binding.to_xml(), mode=0o600)
             except BaseException:
+                self.unbind(binding.portdev)
                 nft.remove(binding.portdev)
                 raise
-            self._bindings[binding.portdev] = binding
 
     def unbind(self, portdev: str) -> bool:
         """Drop the port's binding and rules (the NIC went); False when it had none."""
@@ -264,6 +296,10 @@ class NWFilterDriver:
 
         with self._lock:
             binding = self._bindings.pop(portdev, None)
+            learner = self._learners.pop(portdev, None)
+            if learner is not None:
+                learner.stop()  # type: ignore[attr-defined]
+            self._learnt.pop(portdev, None)
             if binding is None:
                 return False
             nft.remove(portdev)

@@ -56,7 +56,7 @@ def instantiate(name: str, top: Variables, lookup: Callable[[str], FilterDef | N
     missing filter or an unresolvable variable."""
     collected: list[tuple[Rule, str, int, Variables]] = []
     _walk(name, top, lookup, collected, depth=0)
-    missing = sorted({v for rule, _, _, vars_ in collected for v in _needs(rule, vars_)})
+    missing = _missing(collected)
     if missing:
         raise error("Cannot instantiate filter due to unresolvable variables or unavailable list elements: "
                     + ", ".join(missing))
@@ -64,6 +64,17 @@ def instantiate(name: str, top: Variables, lookup: Callable[[str], FilterDef | N
     for rule, chain, priority, vars_ in collected:
         out += [RuleInstance(rule, chain, priority, values) for values in _combinations(rule, vars_)]
     return out
+
+
+def missing(name: str, top: Variables, lookup: Callable[[str], FilterDef | None]) -> list[str]:
+    """The variables (or list elements) filter `name` uses that `top` leaves without a value."""
+    collected: list[tuple[Rule, str, int, Variables]] = []
+    _walk(name, top, lookup, collected, depth=0)
+    return _missing(collected)
+
+
+def _missing(collected: list[tuple[Rule, str, int, Variables]]) -> list[str]:
+    return sorted({v for rule, _, _, vars_ in collected for v in _needs(rule, vars_)})
 
 
 def _walk(name: str, vars_: Variables, lookup: Callable[[str], FilterDef | None],
