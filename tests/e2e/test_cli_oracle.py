@@ -48,6 +48,11 @@ SEQUENCES = [
     "help test --bogus", "help list --bogus", "help --bogus=3 list", "help list extra", "domblkinfo nosuch",
     "domblkinfo test", "pool-list nosuch", "pool-list --type dir,nosuch", "qemu-attach nosuch", "qemu-attach -5",
     "domxml-to-native qemu-argv",
+    # every command's hidden --help; lookups by ID/UUID only; modes and files checked first
+    "attach-device --help", "list --all --help", "list --help=3", "dominfo nosuch --help", "list --bogus --help",
+    "domname test", "domname 1", "shutdown nosuch --mode bad", "reboot test --mode acpi,bad",
+    "domdisplay test --type vnc", "domxml-from-native test /nonexistent", "domsetlaunchsecstate test",
+    "undefine test --storage vda", "undefine test --remove-all-storage", "change-media test nosuch",
 ]
 ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
                   ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],

@@ -160,7 +160,8 @@ def cmd_domdisplay(ctl: Ctl, p: Parsed) -> bool:
             raise
         uri = _display_from_xml(ctl, info, p.str("type"))
     if not uri:
-        raise CmdError("No graphical display found")
+        kind = p.str("type")
+        raise CmdError(f"No graphical display with type '{kind}' found" if kind else "No graphical display found")
     ctl.print(uri + "\n")
     return True
 

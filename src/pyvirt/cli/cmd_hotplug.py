@@ -231,8 +231,6 @@ def cmd_change_media(ctl: Ctl, p: Parsed) -> bool:
         raise CmdError(f"Options --{picked[0]} and --{picked[1]} are mutually exclusive")
     action = picked[0] if picked else "update"
     source = p.str("source")
-    if action != "eject" and not source:
-        raise CmdError("New disk media source was not specified")
     info = ctl.domain(p.str("domain") or "")
     live, config = _scope(ctl, p, info)
     target = p.str("path") or ""
@@ -249,6 +247,10 @@ def cmd_change_media(ctl: Ctl, p: Parsed) -> bool:
             break
     if disk is None:
         raise CmdError(f"No disk found whose source path or target is {target}")
+    if action == "update" and not source and p.bool("update"):
+        action = "eject"  # virsh: an explicit --update without a source takes the medium out
+    elif action != "eject" and not source:  # asked once the disk is found, as virshUpdateDiskXML
+        raise CmdError("New disk media source was not specified")
     dev = disk.find("target").get("dev")  # type: ignore[union-attr]
     old = disk.find("source")
     if action == "eject" and old is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyvirt.cli.context import Ctl
+from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import keyvalues, reason_word, state_word
 from pyvirt.cli.grammar import Parsed
 
@@ -58,7 +58,12 @@ def cmd_domid(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_domname(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(ctl.domain(_ref(p)).name + "\n")
+    from pyvirt.cli.values import is_uuid
+
+    ref = _ref(p)
+    if not ref.isdigit() and not is_uuid(ref):  # virsh looks up by ID or UUID only, never by name
+        raise CmdError(f"failed to get domain '{ref}'")
+    ctl.print(ctl.domain(ref).name + "\n")
     return True
 
 

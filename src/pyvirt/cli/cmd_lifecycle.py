@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 
 def read_file(path: str) -> str:
-    """virFileReadAll's wording, which virsh shows when FILE cannot be read."""
+    """virFileReadAll's wording, which virsh shows when FILE cannot be read.  Bytes that are not
+    UTF-8 stay (as U+FFFD): what reads them (an XML parser, a driver) refuses them as virsh's
+    would, instead of this reader failing on them."""
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
     except OSError as exc:
         raise CmdError(f"Failed to open file '{path}': {exc.strerror}") from None
@@ -90,13 +92,27 @@ def cmd_destroy(ctl: Ctl, p: Parsed) -> bool:
     return _act(ctl, p, "destroy", "destroyed", lambda d: ctl.conn.destroy(d, graceful=graceful))
 
 
-def cmd_shutdown(ctl: Ctl, p: Parsed) -> bool:
+_MODES = ("acpi", "agent", "initctl", "signal", "paravirt")
+
+
+def _mode(p: Parsed, comma: str) -> str | None:
+    """virsh's check of --mode, before the domain is looked up: each comma-separated word a
+    known mode (shutdown's message has a serial comma, reboot's none)."""
     mode = p.str("mode")
+    for word in (mode or "").split(","):
+        if mode is not None and word not in _MODES:
+            raise CmdError(f"Unknown mode {word} value, expecting 'acpi', 'agent', 'initctl', 'signal'{comma} or "
+                           "'paravirt'")
+    return mode
+
+
+def cmd_shutdown(ctl: Ctl, p: Parsed) -> bool:
+    mode = _mode(p, ",")
     return _act(ctl, p, "shutdown", "is being shutdown", lambda d: ctl.conn.shutdown(d, mode))
 
 
 def cmd_reboot(ctl: Ctl, p: Parsed) -> bool:
-    mode = p.str("mode")
+    mode = _mode(p, "")
     return _act(ctl, p, "reboot", "is being rebooted", lambda d: ctl.conn.reboot(d, mode))
 
 

@@ -44,12 +44,18 @@ def _run(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.api import no_support
 
     api, _, first = _CALLS[p.cmd.name].partition("|")
+    if p.cmd.name == "domxml-from-native":  # virsh reads the file before it calls
+        from pyvirt.cli.cmd_lifecycle import read_file
+
+        read_file(p.str("config") or "")
     for name in _UINTS.get(p.cmd.name, ()):
         text = p.str(name) or ""
         if not text.isdigit() or int(text) > 0xFFFFFFFF:
             raise CmdError(f"Numeric value '{text}' for <{name}> option is malformed or out of range")
     if p.cmd.opt("domain") is not None and p.str("domain") is not None:
         ctl.domain(p.str("domain") or "")
+    if p.cmd.name == "domsetlaunchsecstate" and not (p.str("secrethdr") and p.str("secret")):
+        raise CmdError("Both secret and the secret header are required")
     message = no_support(api).message
     if first:
         raise CmdError(first.format_map(_Values(p.values)), message)

@@ -339,6 +339,8 @@ def undefine_storage(ctl: Ctl, dom: str, p: Parsed) -> Callable[[], bool]:
     if p.bool("delete-storage-volume-snapshots") and not p.bool("remove-all-storage"):
         raise CmdError("Option --delete-storage-volume-snapshots requires --remove-all-storage")
     wanted = [t for t in (p.str("storage") or "").split(",") if t]
+    if (wanted or p.bool("remove-all-storage")) and ctl.conn.lookup_domain(dom).id >= 0:
+        raise CmdError("Storage volume deletion is supported only on stopped domains")
     disks = _disks(ctl.conn.get_xml(dom, inactive=True))
     if wanted:
         known = {d[0] for d in disks} | {d[1] for d in disks}

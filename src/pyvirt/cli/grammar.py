@@ -161,6 +161,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
     values: dict[str, object] = {}
     positional = [o for o in cmd.opts if o.pos]
     data_only = False
+    wants_help = False
     i = 1
     while i < len(words):
         w = words[i]
@@ -168,6 +169,11 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
         if not data_only and w.startswith("--") and len(w) > 2:
             oname, eq, inline = w[2:].partition("=")
             opt = cmd.opt(oname)
+            if opt is None and oname == "help":  # every command's hidden --help: 'help CMD' instead
+                if eq:
+                    raise ParseError("invalid '=' after option --help")
+                wants_help = True
+                continue
             if opt is None and cmd.name == "help":  # virsh: 'help' ignores every spurious option
                 continue
             if opt is None:
@@ -207,6 +213,8 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
             lst.append(w)
         else:
             values[slot.name] = w
+    if wants_help:  # vshCommandParse: the parsed command becomes 'help <cmdname>', nothing required
+        return Parsed(lookup("help"), {"command": cmd.name})
     missing = [f"command '{cmd.name}' requires " + (f"<{o.name}>" if o.kind in (DATA, ARGV) else f"--{o.name}")
                + " option"
                for o in cmd.opts if o.req and o.name not in values]
