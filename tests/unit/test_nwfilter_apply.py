@@ -145,3 +145,18 @@ def test_address_learning_reads_the_guests_arp_and_its_dhcp_ack() -> None:
     with pytest.raises(PyvirtError, match="CTRL_IP_LEARNING"):
         mode_of({"CTRL_IP_LEARNING": ["sometimes"]})
     assert 'iifname "vnet0" ether saddr != 52:54:00:00:00:07 drop' in basic_program("vnet0", "52:54:00:00:00:07", "any")
+
+
+def test_domain_filterref_kept_and_its_parameters_written_by_name() -> None:
+    """A guest NIC's <filterref> is part of the domain (no longer refused); libvirt writes its
+    parameters sorted by name, a list's values in the order given."""
+    from pyvirt.xml.parse import parse_domain
+
+    xml = ("<domain type='qemu'><name>f</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+           "<interface type='bridge'><source bridge='br0'/><filterref filter='clean-traffic'>"
+           "<parameter name='IP' value='10.0.0.3'/><parameter name='CTRL_IP_LEARNING' value='none'/>"
+           "<parameter name='IP' value='10.0.0.2'/></filterref></interface></devices></domain>")
+    nic = parse_domain(xml).devices.interfaces[0]
+    assert nic.filterref.filter == "clean-traffic"
+    assert [(p.name, p.value) for p in nic.filterref.parameters] == [
+        ("CTRL_IP_LEARNING", "none"), ("IP", "10.0.0.3"), ("IP", "10.0.0.2")]

@@ -1076,6 +1076,11 @@ class NicFilterRef:
     filter: str | None = attr("@filter")
     parameters: list[NicFilterParameter] = children("parameter", NicFilterParameter)
 
+    def xml_after_parse(self, el: Any) -> None:
+        """libvirt keeps the parameters in a table by name (virNWFilterParseParamAttributes) and
+        writes it sorted by name, each name's values in the order given."""
+        self.parameters.sort(key=lambda p: (p.name or "").encode())
+
 
 @dataclass
 class NicHostRoute:
