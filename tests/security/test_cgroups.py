@@ -64,11 +64,11 @@ def test_tunables_without_a_controller_or_contradictory_are_refused_by_name() ->
              _ctl(2))
     with pytest.raises(PyvirtError, match="unsupported"):
         _dom("<memtune><min_guarantee>1024</min_guarantee></memtune>")
-    # per-thread bandwidth is refused at start (pinning is daemon/cputune.py's, tested there)
+    # per-thread bandwidth without the guest's cpu cgroup is refused at start (tests/unit/test_cputune_bandwidth.py)
     from pyvirt.daemon import cputune
 
-    with pytest.raises(PyvirtError, match="<period>: per-thread CPU bandwidth"):
-        cputune.check(_dom("<cputune><period>100000</period></cputune>"))
+    with pytest.raises(PyvirtError, match="<period>: per-thread CPU bandwidth needs the guest's own cgroup"):
+        cputune.check(_dom("<cputune><period>100000</period></cputune>"), None)
 
 
 def test_detect_prefers_v2_and_reads_v1_mounts(tmp_path: Path) -> None:
@@ -148,3 +148,55 @@ def test_a_host_that_refuses_the_cgroup_costs_only_tunables(tmp_path: Path) -> N
     with pytest.raises(PyvirtError, match=r"<cputune><shares> needs the guest's own cgroup, which the host refused"):
         cg.create([("cpu", "cpu.weight", "512", "<cputune><shares>")])
     assert not (tmp_path / "not-mounted").exists()
+
+
+def test_per_thread_bandwidth_on_the_hosts_cpu_cgroup(open_root: Path) -> None:
+    """<cputune> period/quota and emulator_*: each vCPU thread of a real QEMU in its own vcpuN
+    cgroup and the other threads in ``emulator``, each with the bandwidth the XML gives, before
+    the guest runs (libvirt's layout); all of it gone with the guest."""
+    root = open_root
+    if os.geteuid() != 0 or shutil.which("qemu-system-x86_64") is None:
+        pytest.skip("needs root and QEMU")
+    cpu = cgroups.detect().get("cpu")
+    if cpu is None:
+        pytest.skip("this host offers no writable cgroup cpu controller")
+    from pyvirt.daemon.driver import QemuDriver
+
+    paths = state_paths("qemu:///system", root)
+    paths.ensure()
+    (paths.config / "qemu.conf").write_text('user = "root"\ngroup = "root"\n')
+    rom = root / "rom.bin"
+    rom.write_bytes(rom_image())
+    tune = ("<vcpu>2</vcpu><cputune><period>100000</period><quota>50000</quota>"
+            "<emulator_period>200000</emulator_period><emulator_quota>100000</emulator_quota></cputune>")
+    xml = rom_domain_xml("bw", rom).replace("<vcpu>1</vcpu>", tune)
+
+    async def scenario() -> None:
+        drv = QemuDriver(paths)
+        await drv.load()
+        try:
+            await drv.define_xml(xml)
+            await drv.start("bw")
+            pid = drv._by_name["bw"].run.ident.pid
+            cg = cgroups.for_guest(paths.runtime, "bw", privileged=True)
+            base = cg.dir_of("cpu")
+            names = {Path(f"/proc/{pid}/task/{t}/comm").read_text().strip(): t for t in os.listdir(f"/proc/{pid}/task")}
+            period, quota = ("cpu.cfs_period_us", "cpu.cfs_quota_us") if cpu.version == 1 else ("cpu.max", None)
+            for n in (0, 1):
+                tid = names[f"CPU {n}/TCG"]
+                assert f"/{cgroups.PARTITION}/{cg.key}/vcpu{n}" in Path(f"/proc/{pid}/task/{tid}/cgroup").read_text()
+                if quota:
+                    assert (base / f"vcpu{n}" / period).read_text().strip() == "100000"
+                    assert (base / f"vcpu{n}" / quota).read_text().strip() == "50000"
+                else:
+                    assert (base / f"vcpu{n}" / period).read_text().strip() == "50000 100000"
+            main = Path(f"/proc/{pid}/task/{pid}/cgroup").read_text()
+            assert f"/{cgroups.PARTITION}/{cg.key}/emulator" in main
+            if quota:
+                assert (base / "emulator" / quota).read_text().strip() == "100000"
+            await drv.destroy("bw")
+            assert not base.exists()
+        finally:
+            await destroy_all(drv)
+
+    asyncio.run(scenario())

@@ -369,11 +369,11 @@ def test_cputune_runtime_refuses_bandwidth_and_pins_threads(monkeypatch: pytest.
 
     with pytest.raises(PyvirtError, match="<period>, <emulator_quota>"):
         cputune.check(_tuned("<cputune><shares>1</shares><period>1000</period>"
-                             "<emulator_quota>-1</emulator_quota></cputune>"))
-    cputune.check(_tuned("<cputune><shares>1</shares><global_quota>-1</global_quota></cputune>"))  # cgroups.py's
+                             "<emulator_quota>-1</emulator_quota></cputune>"), None)
+    cputune.check(_tuned("<cputune><shares>1</shares><global_quota>-1</global_quota></cputune>"), None)  # cgroups.py's
     dom = _tuned("<cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='0'/>"
                  "<iothreadpin iothread='1' cpuset='0-1'/><vcpusched vcpus='0' scheduler='batch'/></cputune>")
-    cputune.check(dom)
+    cputune.check(dom, None)
     assert cputune.needed(dom) and not cputune.needed(_tuned(""))
     pinned, sched = {}, {}
     monkeypatch.setattr(cputune.os, "sched_setaffinity", lambda tid, cpus: pinned.__setitem__(tid, set(cpus)))

@@ -132,17 +132,8 @@ def plan(dom: Any, controllers: dict[str, Controller]) -> list[tuple[str, str, s
                         "<cputune><shares>"))
         if cputune.global_period is not None or cputune.global_quota is not None:
             ctl = need("cpu", "<cputune><global_quota>")
-            if ctl.version == 2:
-                quota = cputune.global_quota
-                value = "max" if quota is None or quota < 0 else str(quota)
-                out.append(("cpu", "cpu.max", f"{value} {cputune.global_period or 100000}",
-                            "<cputune><global_period>/<global_quota>"))
-            else:
-                if cputune.global_period is not None:
-                    out.append(("cpu", "cpu.cfs_period_us", str(cputune.global_period), "<cputune><global_period>"))
-                if cputune.global_quota is not None:
-                    quota = -1 if cputune.global_quota < 0 else cputune.global_quota
-                    out.append(("cpu", "cpu.cfs_quota_us", str(quota), "<cputune><global_quota>"))
+            out += [("cpu", name, value, "<cputune><global_period>/<global_quota>")
+                    for name, value in bandwidth_settings(ctl.version, cputune.global_period, cputune.global_quota)]
     out += blkio_plan(getattr(dom, "blkiotune", None), controllers)
     if memtune is not None:
         hard, soft, swap = memtune.hard_limit, memtune.soft_limit, memtune.swap_hard_limit
@@ -216,6 +207,52 @@ def blkio_plan(tune: Any, controllers: dict[str, Controller]) -> list[tuple[str,
     return out
 
 
+@dataclass(frozen=True)
+class ThreadGroup:
+    """A child cgroup of the guest's ``cpu`` cgroup holding some of QEMU's threads with their own
+    CPU bandwidth (libvirt's ``vcpuN``, ``emulator`` and ``iothreadN`` cgroups)."""
+
+    name: str
+    tids: tuple[int, ...]
+    period: int | None
+    quota: int | None
+    element: str
+
+
+def thread_groups(dom: Any, vcpu_threads: dict[int, int], iothread_threads: dict[int, int],
+                  emulator_tids: list[int]) -> list[ThreadGroup]:
+    """The per-thread cgroups ``<cputune>``'s ``period``/``quota`` (every vCPU),
+    ``emulator_period``/``emulator_quota`` (QEMU's other threads) and
+    ``iothread_period``/``iothread_quota`` (every I/O thread) ask for (qemuSetupCgroupVcpuBW's
+    callers): one per vCPU and I/O thread, one for the emulator."""
+    tune = getattr(dom, "cputune", None)
+    if tune is None:
+        return []
+    out: list[ThreadGroup] = []
+    if tune.period is not None or tune.quota is not None:
+        out += [ThreadGroup(f"vcpu{n}", (tid,), tune.period, tune.quota, "<cputune><period>/<quota>")
+                for n, tid in sorted(vcpu_threads.items())]
+    if tune.emulator_period is not None or tune.emulator_quota is not None:
+        out.append(ThreadGroup("emulator", tuple(emulator_tids), tune.emulator_period, tune.emulator_quota,
+                               "<cputune><emulator_period>/<emulator_quota>"))
+    if tune.iothread_period is not None or tune.iothread_quota is not None:
+        out += [ThreadGroup(f"iothread{n}", (tid,), tune.iothread_period, tune.iothread_quota,
+                            "<cputune><iothread_period>/<iothread_quota>") for n, tid in sorted(iothread_threads.items())]
+    return out
+
+
+def bandwidth_settings(version: int, period: int | None, quota: int | None) -> list[tuple[str, str]]:
+    """(file, value) of a CPU bandwidth (libvirt's virCgroupSetupCpuPeriodQuota): v1's period then
+    quota (a negative quota: none), v2's ``cpu.max`` "QUOTA PERIOD" ("max": none)."""
+    if version == 2:
+        value = "max" if quota is None or quota < 0 else str(quota)
+        return [("cpu.max", f"{value} {period or 100000}")]
+    out = [("cpu.cfs_period_us", str(period))] if period is not None else []
+    if quota is not None:
+        out.append(("cpu.cfs_quota_us", str(-1 if quota < 0 else quota)))
+    return out
+
+
 class GuestCgroup:
     """One guest's cgroup directories (one per controller hierarchy)."""
 
@@ -279,6 +316,31 @@ class GuestCgroup:
                 return (self.dir_of(controller) / name).read_text().strip()
         return None
 
+    def place_threads(self, groups: list[ThreadGroup]) -> None:
+        """Make each group's child cgroup under the guest's ``cpu`` one (a threaded cgroup on
+        v2), write its bandwidth and move its threads into it, as libvirt does while QEMU is
+        still stopped; a value the kernel refuses stops the start, naming the element."""
+        ctl = self.controllers.get("cpu")
+        if ctl is None:
+            raise _unsupported(f"{groups[0].element} needs the cgroup 'cpu' controller, which this daemon cannot use")
+        base = self.dir_of("cpu")
+        for n, group in enumerate(groups):
+            child = base / group.name
+            child.mkdir(mode=0o755, exist_ok=True)
+            try:
+                if ctl.version == 2:
+                    _write(child / "cgroup.type", "threaded")  # threads, not processes, go there
+                    if n == 0:  # the guest's cgroup is now a threaded domain: hand cpu down
+                        _write(base / "cgroup.subtree_control", "+cpu")
+                for name, value in bandwidth_settings(ctl.version, group.period, group.quota):
+                    _write(child / name, value)
+                for tid in group.tids:
+                    with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+                        _write(child / ("cgroup.threads" if ctl.version == 2 else "tasks"), str(tid))
+            except OSError as exc:
+                raise _unsupported(f"{group.element}: the kernel refused the {group.name} cgroup's "
+                                   f"bandwidth or threads: {exc.strerror}") from None
+
     def attach(self, pid: int) -> None:
         """Move QEMU (every thread of it) into the guest's cgroup."""
         for d in self.dirs():
@@ -292,14 +354,21 @@ class GuestCgroup:
         """rmdir each directory once its processes are gone (an exiting QEMU may linger an
         instant); a cgroup still busy after that is left, and logged by the caller's caller."""
         for d in self.dirs():
-            for _ in range(50):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            with contextlib.suppress(OSError):  # per-thread cgroups first (place_threads)
+                for child in [c for c in d.iterdir() if c.is_dir()]:
+                    _rmdir(child)
+            _rmdir(d)
+
+
+def _rmdir(d: Path) -> None:
+    for _ in range(50):
+        try:
+            d.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
 def _write(path: Path, value: str) -> None:

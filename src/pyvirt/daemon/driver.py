@@ -658,7 +658,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             await self._check_backing_chains(dom)
         assign_start_defaults(dom)
         self.mark_channels_disconnected(dom)
-        cputune.check(dom)
+        cputune.check(dom, self._cgroup(rec))
         try:  # libvirt's start-time checks of the vCPUs plugged in before the guest runs
             startup_plugs(dom)
         except XMLError as exc:
@@ -901,7 +901,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             vcpus = await self._qmp(run, "query-cpus-fast")
             iothreads = await self._qmp(run, "query-iothreads") if dom.iothread_ids else []
             cputune.apply(run.ident.pid, dom, {c["cpu-index"]: c["thread-id"] for c in vcpus},
-                          cputune.iothread_threads(iothreads))
+                          cputune.iothread_threads(iothreads), self._cgroup(rec))
         for disk in dom.devices.disks:
             if disk.iotune is not None:  # as libvirt 9.0: throttling is set over QMP, not argv
                 await self._qmp(run, "block_set_io_throttle", disk.iotune.qmp_arguments(disk_qom_name(disk)))

@@ -22,8 +22,8 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
 from pyvirt.xml import tunables as T
 
 EXCLUSIVE = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
-#: the parameters virDomainGetSchedulerParameters gives for QEMU that pyvirtd enforces (the
-#: per-thread periods/quotas are refused at start: daemon/cputune.check)
+#: the parameters virDomainGetSchedulerParameters gives for QEMU that pyvirtd changes live (the
+#: per-thread periods/quotas are applied at start only: daemon/cputune.apply)
 SCHED_FIELDS = (("cpu_shares", "shares"), ("global_period", "global_period"), ("global_quota", "global_quota"))
 
 
