@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhost_user_gpu, vsock
+from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhost_user_gpu, virtiofs, vsock
 from pyvirt.daemon.agent import agent_channel
 from pyvirt.daemon.agent_ops import AgentMixin
 from pyvirt.daemon.backup import BackupMixin
@@ -659,6 +659,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assign_start_defaults(dom)
         self.mark_channels_disconnected(dom)
         cputune.check(dom, self._cgroup(rec))
+        virtiofs.check(dom, self._privileged())
         try:  # libvirt's start-time checks of the vCPUs plugged in before the guest runs
             startup_plugs(dom)
         except XMLError as exc:
@@ -700,6 +701,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if dom.devices.tpms:  # a thread hop only for work that blocks (spawning swtpm, creating taps)
                 helpers = await asyncio.to_thread(start_swtpms, dom, files.private_dir,
                                                   self.paths.data / "swtpm", self.paths.qemu_log, qemu_user)
+            if virtiofs.managed(dom):  # one virtiofsd per share, on the socket QEMU connects to
+                helpers.extend(await asyncio.to_thread(virtiofs.start, dom, files.private_dir,
+                                                       self.paths.qemu_log, qemu_user))
             if self.networks is None:
                 for note in nics.session_fallback(dom):
                     log.warning("%s: %s", rec.name, note)

@@ -21,6 +21,12 @@ MAX_DESCRIPTOR = 65536
 
 def gpu_binary(dirs: tuple[Path, ...] = DESCRIPTOR_DIRS) -> str | None:
     """The first vhost-user descriptor of type 'gpu' (by file name, /etc before /usr), its binary."""
+    return vhost_user_binary("gpu", dirs)
+
+
+def vhost_user_binary(kind: str, dirs: tuple[Path, ...] = DESCRIPTOR_DIRS) -> str | None:
+    """The first vhost-user descriptor of type `kind` ('gpu', 'fs'; by file name, /etc before
+    /usr), its binary (libvirt's qemuVhostUserFillDomainGPU/FS)."""
     names: dict[str, Path] = {}
     for folder in reversed(dirs):  # a file in /etc overrides one of the same name in /usr
         try:
@@ -35,7 +41,7 @@ def gpu_binary(dirs: tuple[Path, ...] = DESCRIPTOR_DIRS) -> str | None:
                 desc = json.loads(fh.read(MAX_DESCRIPTOR))
         except (OSError, ValueError):
             continue
-        if isinstance(desc, dict) and desc.get("type") == "gpu" and isinstance(desc.get("binary"), str):
+        if isinstance(desc, dict) and desc.get("type") == kind and isinstance(desc.get("binary"), str):
             return desc["binary"]
     return None
 

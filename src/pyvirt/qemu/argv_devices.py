@@ -684,12 +684,14 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
         if fs.driver_type == "virtiofs":
             if fs.multidevs is not None:
                 raise XMLError("multidevs is only supported with the 9p filesystem driver", fs.line)
-            if fs.readonly:
-                raise unsupported("read-only virtiofs", fs.line)
-            sock = ctx.runtime.virtiofs_socket.get(alias) or f"{ctx.runtime.domain_dir}/{alias}-fs.sock"
+            # the user's virtiofsd on its socket, or the one pyvirtd starts (daemon/virtiofs.py)
+            sock = fs.source_socket or ctx.runtime.virtiofs_socket.get(alias) or \
+                f"{ctx.runtime.domain_dir}/{alias}-fs.sock"
             a.kv("-chardev", "socket", [("id", f"chr-vu-{alias}"), ("path", sock)])
-            props: dict[str, Any] = {"driver": "vhost-user-fs-pci", "id": alias, "chardev": f"chr-vu-{alias}",
-                                     "queue-size": fs.driver_queue or 1024, "tag": fs.target_dir}
+            props: dict[str, Any] = {"driver": "vhost-user-fs-pci", "id": alias, "chardev": f"chr-vu-{alias}"}
+            if fs.driver_queue is not None:  # QEMU's own default otherwise, as libvirt
+                props["queue-size"] = fs.driver_queue
+            props["tag"] = fs.target_dir
         else:
             # libvirt's qemuBuildFSStr order: security model, multidevs, create modes, writeout, id, path
             mode = fs.accessmode or "passthrough"

@@ -35,6 +35,7 @@ from .generic_defaults import (
     disk_parse_rules,
     drive_address,
     feature_defaults,
+    filesystem_rules,
     fill_iothread_ids,
     graphics_format_rules,
     hostdev_defaults,
@@ -504,10 +505,7 @@ def _simple_devices(dom: Domain) -> None:
     for fs in devs.filesystems:
         if fs.multidevs == "default":
             fs.multidevs = None  # virDomainFSDefFormat writes it only when chosen
-        if fs.type is None:
-            fs.type = "mount"
-        if fs.accessmode is None:
-            fs.accessmode = "passthrough"
+        filesystem_rules(fs)
     have = {(i.type, i.bus) for i in devs.inputs}
     for inp in devs.inputs:
         if inp.bus is None and inp.type != "evdev":  # an evdev input sits on no guest bus

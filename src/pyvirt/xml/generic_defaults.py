@@ -18,7 +18,7 @@ import contextlib
 
 from pyvirt.xml.lazy_etree import etree
 
-from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, NetHost, Video
+from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, Filesystem, NetHost, Video
 from .errors import XMLError, XMLValidationError
 from .mapping import get_extras
 from .pciaddr import insert_controller
@@ -123,8 +123,7 @@ def fill_generic_defaults(dom: Domain) -> None:
         nic.mac_address = nic.mac_address or random_mac()
         nic.model_type = nic_model_name(nic.model_type)
     for fs in dom.devices.filesystems:
-        fs.type = fs.type or "mount"
-        fs.accessmode = fs.accessmode or "passthrough"
+        filesystem_rules(fs)
     hostdev_defaults(dom)
     vsock_defaults(dom)
     if dom.devices.graphics and not dom.devices.videos:
@@ -371,6 +370,22 @@ _NET_MODEL_BY_FOLDED = {name.casefold(): name for name in NET_MODEL_NAMES}
 def nic_model_name(model: str | None) -> str | None:
     """virDomainNetModelParseXML: a known model named in any case is that model."""
     return _NET_MODEL_BY_FOLDED.get(model.casefold(), model) if model else model
+
+
+_FS_BINARY = ("binary_path", "binary_xattr", "binary_cache_mode", "binary_sandbox_mode", "binary_lock_posix",
+              "binary_lock_flock", "binary_thread_pool_size")
+
+
+def filesystem_rules(fs: Filesystem) -> None:
+    """virDomainFSDefParseXML/Format: type ``mount``; ``passthrough`` access unless the share is
+    a virtiofs one on the user's own socket (then no access mode is written); ``<binary>`` is
+    read for virtiofs only (another driver's is dropped)."""
+    fs.type = fs.type or "mount"
+    if fs.accessmode is None and not fs.source_socket:
+        fs.accessmode = "passthrough"
+    if fs.driver_type != "virtiofs":
+        for name in _FS_BINARY:
+            setattr(fs, name, None)
 
 
 def disk_parse_rules(disk: Disk) -> None:

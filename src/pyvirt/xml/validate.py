@@ -13,6 +13,7 @@ from .domain import (
     Controller,
     Disk,
     Domain,
+    Filesystem,
     Graphics,
     Hostdev,
     Interface,
@@ -98,6 +99,18 @@ def _secret_ref(ref: SecretRef, what: str) -> None:
         if canonical is None:
             raise XMLError(f"invalid uuid '{uuid}' of <{what}/secret>", line)
         ref.uuid = canonical
+
+
+def _validate_virtiofs(fs: Filesystem) -> None:
+    """qemuValidateDomainDeviceDefFS for virtiofs (libvirt 9.0's words)."""
+    if fs.accessmode not in (None, "passthrough"):
+        raise XMLConfigError("virtiofs only supports passthrough accessmode", fs.line)
+    if fs.driver_wrpolicy is not None:
+        raise XMLConfigError("virtiofs does not support wrpolicy", fs.line)
+    if fs.readonly:
+        raise XMLConfigError("virtiofs does not yet support read-only mode", fs.line)
+    if fs.source_socket is None and not fs.source_dir:
+        raise XMLError("missing source dir of a virtiofs filesystem", fs.line)
 
 
 def _validate_idmap(dom: Domain) -> None:
@@ -450,6 +463,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         for name in ("fmode", "dmode"):
             if getattr(fs, name) is not None:
                 setattr(fs, name, f"{int(getattr(fs, name), 8):04o}")
+        if qemu and fs.driver_type == "virtiofs":
+            _validate_virtiofs(fs)
     if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
         raise XMLValidationError("current vcpus count must not exceed maximum", dom.line)
     devs = dom.devices
