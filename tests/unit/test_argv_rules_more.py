@@ -285,10 +285,11 @@ def test_scsi_persistent_reservations_managers() -> None:
     assert "<reservations managed='no'>" in dom.to_xml(inactive=True)
 
     from pyvirt.api import PyvirtError
-    from pyvirt.daemon.hostdev_prep import check_reservations
+    from pyvirt.daemon import prhelper
 
-    with pytest.raises(PyvirtError, match="qemu-pr-helper"):
-        check_reservations(dom)
+    with pytest.raises(PyvirtError, match="qemu-pr-helper a system daemon runs as root"):
+        prhelper.check(dom, privileged=False)  # the managed helper: system daemons only
+    prhelper.check(dom, privileged=True)
 
 
 def test_qcow2_metadata_cache_sizes_per_layer() -> None:

@@ -38,7 +38,18 @@ from pyvirt.api import (
     no_domain,
     operation_invalid,
 )
-from pyvirt.daemon import cputune, events, loadindex, model, nics, session, vhost_user_gpu, virtiofs, vsock
+from pyvirt.daemon import (
+    cputune,
+    events,
+    loadindex,
+    model,
+    nics,
+    prhelper,
+    session,
+    vhost_user_gpu,
+    virtiofs,
+    vsock,
+)
 from pyvirt.daemon.agent import agent_channel
 from pyvirt.daemon.agent_ops import AgentMixin
 from pyvirt.daemon.backup import BackupMixin
@@ -668,7 +679,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         scsi_hostdevs: dict[str, str] = {}
         from pyvirt.daemon import hostdev_prep
 
-        hostdev_prep.check_reservations(dom)
+        prhelper.check(dom, self._privileged())
         if dom.devices.hostdevs:
             hostdev_prep.check_pci(dom)
             usb_hostdevs = hostdev_prep.resolve_usb(dom)
@@ -704,6 +715,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if virtiofs.managed(dom):  # one virtiofsd per share, on the socket QEMU connects to
                 helpers.extend(await asyncio.to_thread(virtiofs.start, dom, files.private_dir,
                                                        self.paths.qemu_log, qemu_user))
+            if prhelper.needed(dom):  # the managed qemu-pr-helper, stopped at every end (clear_runtime)
+                helpers.extend(await asyncio.to_thread(prhelper.start, dom, files.private_dir,
+                                                       self.paths.qemu_log / f"{dom.name}-pr-helper0.log", qemu_user))
             if self.networks is None:
                 for note in nics.session_fallback(dom):
                     log.warning("%s: %s", rec.name, note)

@@ -139,16 +139,6 @@ def open_tpm_passthrough(dom: Any, sys_root: Path = Path("/sys/class")) -> dict[
     return out
 
 
-def check_reservations(dom: Any) -> None:
-    """A managed ``<reservations>`` needs the qemu-pr-helper libvirt runs as root for the guest;
-    pyvirtd does not run one (an unmanaged one on the admin's socket works)."""
-    for disk in dom.devices.disks:
-        if disk.source_reservations_managed:
-            raise _error(f"unsupported configuration: <reservations managed='yes'> (disk {disk.target_dev}): pyvirtd "
-                         "does not run qemu-pr-helper; run one and use managed='no' with its socket",
-                         ErrorCode.CONFIG_UNSUPPORTED)
-
-
 def check_pci(dom: Any, root: Path = PCI_DEVICES) -> None:
     """Refuse what pyvirt cannot prepare: a managed PCI function (it would have to detach it from its
     host driver), or an unmanaged one that is not bound to vfio-pci."""

@@ -1,0 +1,78 @@
+"""The managed persistent-reservation helper (``<source><reservations managed='yes'/>``): one
+qemu-pr-helper per guest, started by a system daemon before QEMU and stopped with the guest,
+as libvirt 9.0's qemuProcessStartManagedPRDaemon / qemuProcessKillManagedPRDaemon do.
+
+It runs as root (it issues the SCSI PERSISTENT RESERVE commands QEMU may not), listens on
+``<private dir>/pr-helper0.sock`` (where the command line's ``pr-manager-helper`` object
+connects, argv_disks._pr_manager), which is given to QEMU's user; pyvirtd waits for the socket
+before QEMU starts (QEMU connects at once).  Its identity is kept in the guest's private
+directory, so every end of the guest (daemon/store.clear_runtime) stops it, even after a daemon
+restart.  A session daemon cannot run it (root only) and refuses the start, naming why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.atomicio import write_atomic
+from pyvirt.qemu import process
+
+SOCKET = "pr-helper0.sock"
+RECORD = "pr-helper0.json"
+#: how long QEMU's start waits for the helper's socket (libvirt waits about as long)
+WAIT_S = 5.0
+
+
+def needed(dom: Any) -> bool:
+    return any(d.source_reservations_managed for d in dom.devices.disks)
+
+
+def check(dom: Any, privileged: bool) -> None:
+    """Refuse what pyvirtd cannot run, before anything is started."""
+    if needed(dom) and not privileged:
+        disk = next(d for d in dom.devices.disks if d.source_reservations_managed)
+        raise PyvirtError(f"unsupported configuration: <reservations managed='yes'> (disk {disk.target_dev}) needs "
+                          "the qemu-pr-helper a system daemon runs as root; a session daemon cannot run it (run "
+                          "one yourself and use managed='no' with its socket)", ErrorCode.CONFIG_UNSUPPORTED,
+                          ErrorDomain.QEMU)
+
+
+def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[process.ProcessIdentity]:
+    """Start the guest's helper (none needed: nothing), wait for its socket and give it to QEMU's
+    `user`; on failure nothing is left running."""
+    if not needed(dom):
+        return []
+    binary = shutil.which("qemu-pr-helper") or "/usr/bin/qemu-pr-helper"
+    if not os.access(binary, os.X_OK):
+        raise PyvirtError("operation failed: qemu-pr-helper is not installed (Debian package 'qemu-system-common')",
+                          ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+    sock = private_dir / SOCKET
+    ident = process.spawn_detached([binary, "-k", str(sock)], log)
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while not sock.exists():
+            if not process.identity_alive(ident) or time.monotonic() > deadline:
+                raise PyvirtError(f"operation failed: qemu-pr-helper did not create its socket {sock} (see {log})",
+                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+            time.sleep(0.02)
+        if user is not None:
+            os.chown(sock, user.uid, user.gid)
+        write_atomic(private_dir / RECORD, json.dumps(ident.to_dict()).encode(), mode=0o600, durable=False)
+    except BaseException:
+        process.kill(ident)
+        raise
+    return [ident]
+
+
+def stop(private_dir: Path) -> None:
+    """Stop the guest's helper, if it has one (every end of the guest)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        raw = json.loads((private_dir / RECORD).read_bytes()[:4096])
+        process.kill(process.ProcessIdentity(int(raw["pid"]), int(raw["start_ticks"])))
