@@ -138,6 +138,15 @@ class Argv:
         self.json("-device", props)
 
 
+def virtio_driver(base: str, model: str | None) -> str:
+    """A virtio PCI device's QEMU driver for a ``model='virtio-transitional'`` or
+    ``'virtio-non-transitional'`` device: ``<base>-transitional`` / ``<base>-non-transitional``
+    (libvirt's qemuBuildVirtioDevGetConfig), plain ``base`` otherwise."""
+    if model in ("virtio-transitional", "virtio-non-transitional"):
+        return f"{base}-{model.split('-', 1)[1]}"
+    return base
+
+
 @dataclass
 class Ctx:
     """What every device builder needs to know about the guest and the host."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyvirt.xml.defaults import USB_COMPANIONS
 
-from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus, usb_props
+from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus, usb_props, virtio_driver
 
 _USB_DRIVERS = {
     "piix3-uhci": "piix3-usb-uhci", "piix4-uhci": "piix4-usb-uhci", "ehci": "usb-ehci",
@@ -108,7 +108,7 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         props.update(pci_props(ctx, c.address, "scsi controller"))
         return props
     if c.type == "virtio-serial":
-        props = {"driver": "virtio-serial-pci"}
+        props = {"driver": virtio_driver("virtio-serial-pci", c.model)}
         ctx.virtio(c, props)
         props["id"] = ctx.alias(c)
         if c.ports is not None:

@@ -20,6 +20,7 @@ from .argv_common import (
     pci_props,
     unsupported,
     usb_props,
+    virtio_driver,
 )
 from .escape import FLAG
 
@@ -580,9 +581,9 @@ def balloon_opts(a: Argv, ctx: Ctx) -> None:
     b = ctx.domain.devices.memballoon
     if b is None or b.model == "none":
         return
-    if b.model != "virtio":
+    if b.model not in ("virtio", "virtio-transitional", "virtio-non-transitional"):
         raise unsupported(f"memballoon model {b.model!r}", b.line)
-    props: dict[str, Any] = {"driver": "virtio-balloon-pci"}
+    props: dict[str, Any] = {"driver": virtio_driver("virtio-balloon-pci", b.model)}
     ctx.virtio(b, props)
     props["id"] = ctx.alias(b)
     props.update(pci_props(ctx, b.address, "memballoon"))
@@ -596,7 +597,7 @@ def balloon_opts(a: Argv, ctx: Ctx) -> None:
 def rng_opts(a: Argv, ctx: Ctx) -> None:
     for r in ctx.domain.devices.rngs:
         alias = ctx.alias(r)
-        if r.model != "virtio":
+        if r.model not in ("virtio", "virtio-transitional", "virtio-non-transitional"):
             raise unsupported(f"rng model {r.model!r}", r.line)
         if r.backend_model == "random":
             a.json("-object", {"qom-type": "rng-random", "id": f"obj{alias}",
@@ -621,7 +622,7 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
             a.json("-object", {"qom-type": "rng-egd", "id": f"obj{alias}", "chardev": f"char{alias}"})
         else:
             raise unsupported(f"rng backend {r.backend_model!r}", r.line)
-        props: dict[str, Any] = {"driver": "virtio-rng-pci"}
+        props: dict[str, Any] = {"driver": virtio_driver("virtio-rng-pci", r.model)}
         ctx.virtio(r, props)
         props.update({"rng": f"obj{alias}", "id": alias})
         if r.rate_bytes is not None:
@@ -712,7 +713,7 @@ def fs_opts(a: Argv, ctx: Ctx) -> None:
             if fs.readonly:
                 pairs.append(("readonly", FLAG))  # libvirt writes a bare ",readonly"
             a.kv("-fsdev", "local", pairs)
-            props = {"driver": "virtio-9p-pci", "id": alias, "fsdev": f"fsdev-{alias}",
+            props = {"driver": virtio_driver("virtio-9p-pci", fs.model), "id": alias, "fsdev": f"fsdev-{alias}",
                      "mount_tag": fs.target_dir}
         ctx.virtio(fs, props)
         props.update(pci_props(ctx, fs.address, "filesystem"))

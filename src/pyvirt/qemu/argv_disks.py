@@ -11,7 +11,7 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
-from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props
+from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props, virtio_driver
 from .argv_netdisk import is_network, net_storage
 
 #: <driver cache=> -> (cache.direct, cache.no-flush, write-cache)
@@ -435,7 +435,7 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     if disk.driver_iothread is not None and bus != "virtio":
         raise XMLError("IOThreads only available for virtio pci and virtio ccw disk", disk.line)
     if bus == "virtio":
-        props = {"driver": "virtio-blk-pci"}
+        props = {"driver": virtio_driver("virtio-blk-pci", disk.model)}
         ctx.virtio(disk, props)
         if disk.driver_iothread is not None:
             props["iothread"] = iothread_name(ctx, disk.driver_iothread, "disk", disk.line)

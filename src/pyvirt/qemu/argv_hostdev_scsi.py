@@ -16,7 +16,7 @@ from typing import Any
 
 from pyvirt.xml.errors import XMLError
 
-from .argv_common import Argv, Ctx, unsupported
+from .argv_common import Argv, Ctx, unsupported, virtio_driver
 from .argv_disks import node_numbers, scsi_bus, secret_file
 from .argv_netdisk import net_storage
 
@@ -95,7 +95,7 @@ def vhost_scsi_props(ctx: Ctx, h: Any) -> dict[str, Any]:
     fd = TEST_VHOST_SCSI_FD if ctx.runtime.test_mode else ctx.runtime.vhost_scsi_fds.get(alias)
     if fd is None:
         raise unsupported("<hostdev type='scsi_host'>: /dev/vhost-scsi was not opened for it", h.line)
-    props: dict[str, Any] = {"driver": "vhost-scsi-pci", "wwpn": h.source_wwpn, "vhostfd": str(fd), "id": alias}
+    props: dict[str, Any] = {"driver": virtio_driver("vhost-scsi-pci", h.model), "wwpn": h.source_wwpn, "vhostfd": str(fd), "id": alias}
     boot = ctx.boot_index.get(id(h))
     if boot is not None:
         props["bootindex"] = boot

@@ -870,6 +870,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     type: str | None = attr("@type", Enum("file", "block", "volume", "network", "vhostuser",
                                           known=("dir", "nvme")))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", "lun"))
+    #: a virtio disk's PCI flavour (virtio-blk-pci, its -transitional or -non-transitional form)
+    model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
     #: lun only: QEMU's CAP_SYS_RAWIO, and whether the host filters SG_IO (both host settings)
     rawio: bool | None = attr("@rawio", YESNO)
     sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
@@ -1008,6 +1010,8 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     type: str | None = attr("@type", Enum("mount", known=("block", "file", "template", "ram", "bind",
                                                           "volume")))
     accessmode: str | None = attr("@accessmode", Enum("passthrough", "mapped", "squash"))
+    #: 9p: the virtio PCI flavour (virtio-9p-pci, -transitional, -non-transitional)
+    model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
     #: 9p: how files of several host devices under the export keep distinct inode numbers
     multidevs: str | None = attr("@multidevs", Enum("default", "remap", "forbid", "warn"))
     fmode: str | None = attr("@fmode", Pattern(r"[0-7]{1,4}", "createMode"))
@@ -1483,7 +1487,9 @@ class Hostdev(RomInfo, PCIDeviceInfo):
     sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
     rawio: bool | None = attr("@rawio", YESNO)
     #: mdev: the device API (vfio-pci on x86; vfio-ccw/vfio-ap are s390's)
-    model: str | None = attr("@model", Enum("vfio-pci", known=("vfio-ccw", "vfio-ap")))
+    #: mdev: the device API; scsi_host: the vhost-scsi PCI flavour (virtio, -transitional ...)
+    model: str | None = attr("@model", Enum("vfio-pci", "virtio", "virtio-transitional", "virtio-non-transitional",
+                                            known=("vfio-ccw", "vfio-ap")))
     #: PCI passthrough backend: VFIO is the only one QEMU 7.2 has (legacy KVM assignment is gone)
     driver_name: str | None = attr("driver/@name", Enum("vfio", known=("kvm", "xen", "default")))
     display: bool | None = attr("@display", ONOFF)

@@ -40,7 +40,7 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
                                            "pcie-switch-upstream-port", "pci-expander-bus"):
             yield c, c.model not in ("pci-bridge", "pci-expander-bus")
     for fs in d.filesystems:
-        yield fs, True
+        yield fs, _virtio_pcie(fs.model)
     for nic in d.interfaces:
         yield nic, nic.model_type in _PCIE_NIC
     for s in d.sounds:
@@ -53,17 +53,21 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
             yield c, c.model in ("qemu-xhci", "nec-xhci")
         elif c.type == "scsi":
             yield c, c.model in ("virtio-scsi", "virtio-non-transitional")
-        elif c.type == "virtio-serial" or c.type == "sata":
+        elif c.type == "virtio-serial":
+            yield c, _virtio_pcie(c.model)
+        elif c.type == "sata":
             yield c, True
         elif c.type == "ide":
             yield c, False
     for disk in d.disks:
         if disk.target_bus == "virtio":
-            yield disk, True
+            yield disk, _virtio_pcie(disk.model)
     for h in d.hostdevs:
         if h.address is not None and h.address.type == "unassigned":
             continue  # held by the domain, not given to the guest
-        if h.type in ("pci", "scsi_host") or h.type == "mdev" and h.model == "vfio-pci":
+        if h.type == "scsi_host":
+            yield h, _virtio_pcie(h.model)
+        elif h.type == "pci" or h.type == "mdev" and h.model == "vfio-pci":
             yield h, True
     if d.memballoon is not None and d.memballoon.model != "none":
         yield d.memballoon, _virtio_pcie(d.memballoon.model)
@@ -391,6 +395,10 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
             port = Controller(type="pci", index=idx, model="pcie-root-port")
             ctrls.append(port)  # libvirt appends controllers added while addressing
             free_ports.append(port)
+            if express and isinstance(express[0], Controller) and express[0].index == -1:
+                # an added pcie-to-pci-bridge takes the index after the root port made for it
+                express[0].index = _next_pci_index(dom)
+                ctrls.append(express[0])
     for c in _root_ports(dom):
         c.model_name = c.model_name or "pcie-root-port"
     _address_root_ports(dom, slots)

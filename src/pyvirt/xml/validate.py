@@ -107,6 +107,8 @@ def _validate_virtiofs(fs: Filesystem) -> None:
         raise XMLConfigError("virtiofs only supports passthrough accessmode", fs.line)
     if fs.driver_wrpolicy is not None:
         raise XMLConfigError("virtiofs does not support wrpolicy", fs.line)
+    if fs.model is not None:
+        raise XMLConfigError("virtiofs does not support model", fs.line)
     if fs.readonly:
         raise XMLConfigError("virtiofs does not yet support read-only mode", fs.line)
     if fs.source_socket is None and not fs.source_dir:
@@ -739,7 +741,9 @@ def _validate_hostdevs(dom: Domain) -> None:
         if h.type != "usb" and h.source_guest_reset is not None:
             raise XMLValidationError(f"<source guestReset> is only valid for USB host devices, not {h.type!r}",
                                      h.line)
-        if h.type != "mdev" and (h.display is not None or h.ramfb is not None or h.model is not None):
+        virtio_model = h.type == "scsi_host" and (h.model or "virtio").startswith("virtio")
+        if h.type != "mdev" and (h.display is not None or h.ramfb is not None
+                                 or (h.model is not None and not virtio_model)):
             raise XMLValidationError(f"<hostdev model/display/ramfb> are only valid for mdev host devices, "
                                      f"not {h.type!r}", h.line)
     seen: set[tuple[object, ...]] = set()
