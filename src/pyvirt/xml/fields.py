@@ -152,7 +152,16 @@ class Enum(Conv):
                 return text
             reason = f": {self.why[text]}" if text in self.why else ""
             raise XMLUnsupportedError(f"unsupported value {text!r} for {where}{reason}", line)
-        raise XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
+        error = XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
+        named = _ATTRIBUTE_WHERE.fullmatch(where)
+        if named:  # libvirt's generic parser (virXMLPropEnum) words the same refusal its own way
+            error.libvirt_enum_message = (f"Invalid value for attribute '{named[1]}' in element "
+                                          f"'{named[2]}': '{text}'.")
+        raise error
+
+
+#: ``where`` of an attribute value: "attribute 'type' of <disk>" or "... of <disk/target>"
+_ATTRIBUTE_WHERE = re.compile(r"attribute '([^']+)' of <(?:[^>]*/)?([^>/]+)>")
 
 
 class Pattern(Conv):
