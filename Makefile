@@ -7,8 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static qemu-guest-agent cpio lvm2 \
                 genisoimage xorriso osinfo-db iproute2 procps python3-venv e2fsprogs kmod \
-                dnsmasq-base nftables ovmf swtpm swtpm-tools openssl qemu-block-extra
-TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-daemon chromium \
+                dnsmasq-base nftables ovmf swtpm swtpm-tools openssl qemu-block-extra dbus-daemon
+TEST_APT_PACKAGES := libvirt-clients virtinst openssh-server dbus-bin chromium \
                      cockpit-ws cockpit-bridge python3-gi gir1.2-libosinfo-1.0 util-linux-extra \
                      libvirt-daemon-config-nwfilter
 # Cockpit Machines runs against pyvirt-dbus (tests/e2e/test_cockpit_machines.py): its .deb is only

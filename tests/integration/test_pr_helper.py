@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pyvirt.api import PyvirtError
-from pyvirt.daemon import prhelper
+from pyvirt.daemon import guesthelpers, prhelper
 from pyvirt.qemu import process
 from pyvirt.qemu.argv import RuntimePaths, build_argv
 from pyvirt.xml import fill_defaults, parse_domain
@@ -36,7 +36,7 @@ def test_helper_serves_qemus_pr_manager_and_stops_with_the_guest(tmp_path: Path)
     (ident,) = prhelper.start(dom, tmp_path, tmp_path / "pr.log")
     try:
         sock = tmp_path / prhelper.SOCKET
-        assert sock.is_socket() and json.loads((tmp_path / prhelper.RECORD).read_text())["pid"] == ident.pid
+        assert sock.is_socket() and json.loads((tmp_path / "pr-helper0.helper.json").read_text())["pid"] == ident.pid
         argv = build_argv(dom, runtime=RuntimePaths(domain_dir=str(tmp_path)))
         (helper,) = [json.loads(argv[i + 1]) for i, a in enumerate(argv) if a == "-object" and "pr-manager" in argv[i + 1]]
         assert helper == {"qom-type": "pr-manager-helper", "id": "pr-helper0", "path": str(sock)}
@@ -51,7 +51,7 @@ def test_helper_serves_qemus_pr_manager_and_stops_with_the_guest(tmp_path: Path)
             qemu.kill()
             qemu.wait()
     finally:
-        prhelper.stop(tmp_path)  # what store.clear_runtime does at every end of the guest
+        guesthelpers.stop_all(tmp_path)  # what store.clear_runtime does at every end of the guest
     deadline = time.monotonic() + 5
     while process.identity_alive(ident) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -40,6 +40,7 @@ from pyvirt.api import (
 )
 from pyvirt.daemon import (
     cputune,
+    dbusdisplay,
     events,
     loadindex,
     model,
@@ -715,6 +716,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             if virtiofs.managed(dom):  # one virtiofsd per share, on the socket QEMU connects to
                 helpers.extend(await asyncio.to_thread(virtiofs.start, dom, files.private_dir,
                                                        self.paths.qemu_log, qemu_user))
+            if dbusdisplay.needed(dom):  # a D-Bus display's private bus, stopped at every end (clear_runtime)
+                helpers.extend(await asyncio.to_thread(dbusdisplay.start, dom, files.private_dir,
+                                                       self.paths.qemu_log / f"{dom.name}-dbus.log", qemu_user))
             if prhelper.needed(dom):  # the managed qemu-pr-helper, stopped at every end (clear_runtime)
                 helpers.extend(await asyncio.to_thread(prhelper.start, dom, files.private_dir,
                                                        self.paths.qemu_log / f"{dom.name}-pr-helper0.log", qemu_user))

@@ -5,15 +5,13 @@ as libvirt 9.0's qemuProcessStartManagedPRDaemon / qemuProcessKillManagedPRDaemo
 It runs as root (it issues the SCSI PERSISTENT RESERVE commands QEMU may not), listens on
 ``<private dir>/pr-helper0.sock`` (where the command line's ``pr-manager-helper`` object
 connects, argv_disks._pr_manager), which is given to QEMU's user; pyvirtd waits for the socket
-before QEMU starts (QEMU connects at once).  Its identity is kept in the guest's private
-directory, so every end of the guest (daemon/store.clear_runtime) stops it, even after a daemon
-restart.  A session daemon cannot run it (root only) and refuses the start, naming why.
+before QEMU starts (QEMU connects at once).  Every end of the guest stops it
+(daemon/guesthelpers).  A session daemon cannot run it (root only) and refuses the start,
+naming why.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import time
@@ -21,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.atomicio import write_atomic
+from pyvirt.daemon import guesthelpers
 from pyvirt.qemu import process
 
 SOCKET = "pr-helper0.sock"
-RECORD = "pr-helper0.json"
 #: how long QEMU's start waits for the helper's socket (libvirt waits about as long)
 WAIT_S = 5.0
 
@@ -64,15 +61,8 @@ def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[proc
             time.sleep(0.02)
         if user is not None:
             os.chown(sock, user.uid, user.gid)
-        write_atomic(private_dir / RECORD, json.dumps(ident.to_dict()).encode(), mode=0o600, durable=False)
+        guesthelpers.keep(private_dir, "pr-helper0", ident)
     except BaseException:
         process.kill(ident)
         raise
     return [ident]
-
-
-def stop(private_dir: Path) -> None:
-    """Stop the guest's helper, if it has one (every end of the guest)."""
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        raw = json.loads((private_dir / RECORD).read_bytes()[:4096])
-        process.kill(process.ProcessIdentity(int(raw["pid"]), int(raw["start_ticks"])))

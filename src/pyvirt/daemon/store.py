@@ -189,14 +189,14 @@ class DomainStore:
             raise system_error(f"cannot write runtime state of domain '{name}'", exc) from exc
 
     def clear_runtime(self, name: str) -> None:
-        """Every end of a guest comes here: its managed pr-helper stops, what was chowned to its
-        QEMU user is given back, and its cgroup (if it had one) goes."""
+        """Every end of a guest comes here: its helpers (daemon/guesthelpers) stop, what was
+        chowned to its QEMU user is given back, and its cgroup (if it had one) goes."""
         from pyvirt.daemon.cgroups import remove_for_guest
-        from pyvirt.daemon.prhelper import stop as stop_pr_helper
+        from pyvirt.daemon.guesthelpers import stop_all as stop_helpers
         from pyvirt.daemon.qemuuser import restore
 
         base = self.runtime_files(name).private_dir
-        stop_pr_helper(base)  # the guest's managed qemu-pr-helper, if it had one
+        stop_helpers(base)  # its managed qemu-pr-helper, its D-Bus display's bus
         restore(base)
         self._remove_dir(base)
         remove_for_guest(self.paths.runtime, name, self.paths.uri.rstrip("/").endswith("/system")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pyvirt.xml.domain import TAP_NIC_TYPES
-from pyvirt.xml.errors import XMLError
+from pyvirt.xml.errors import XMLConfigError, XMLError
 
 from .argv_chardev import chardev_backend, chardev_opt
 from .argv_common import (
@@ -200,7 +200,7 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
 
 
 _AUDIO_DRIVER = {"none": "none", "spice": "spice", "alsa": "alsa", "coreaudio": "coreaudio", "jack": "jack",
-                 "oss": "oss", "pulseaudio": "pa", "file": "wav", "sdl": "sdl"}
+                 "oss": "oss", "pulseaudio": "pa", "file": "wav", "sdl": "sdl", "dbus": "dbus"}
 # Per backend: the <input>/<output> attributes it takes (model field -> QEMU property), after
 # the common ones; libvirt's schema allows nothing else.
 _AUDIO_IO = {
@@ -298,6 +298,9 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
     gfx = ctx.domain.devices.graphics
     if len([g for g in gfx if g.type == "vnc"]) > 1 or len([g for g in gfx if g.type == "spice"]) > 1:
         raise unsupported("more than one graphics device of a type")
+    if len([g for g in gfx if g.type == "dbus"]) > 1:  # qemuValidateDomainDefGraphics
+        raise XMLConfigError("only 1 graphics device of each type (sdl, vnc, spice, headless, dbus) is supported",
+                             gfx[-1].line)
     for g in gfx:
         if g.audio_id is not None and g.type != "vnc":
             raise unsupported(f"<audio> in <graphics type='{g.type}'>", g.line)
@@ -311,6 +314,8 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
             if g.fullscreen:
                 a.opt("-full-screen")
             a.kv("-display", "sdl", [("gl", g.gl_enable)])
+        elif g.type == "dbus":
+            _dbus(a, ctx, g)
         else:
             raise unsupported(f"graphics type {g.type!r}", g.line)
 
@@ -323,6 +328,25 @@ def _render_node(ctx: Ctx, g: Any) -> str:
         raise unsupported(f"<graphics type='{g.type}'> OpenGL: no DRM render node on this host (/dev/dri/renderD*)",
                           g.line)
     return node
+
+
+def dbus_socket(domain_dir: str | None) -> str:
+    """The private D-Bus bus pyvirtd runs for a guest's D-Bus display (daemon/dbusdisplay.py)."""
+    return f"{domain_dir}/dbus.sock"
+
+
+def _dbus(a: Argv, ctx: Ctx, g: Any) -> None:
+    """``-display dbus`` (qemuBuildGraphicsDBusCommandLine): peer to peer, on the XML's bus
+    address, or on the guest's private bus; OpenGL with the render node."""
+    if g.p2p:
+        pairs: list[tuple[str, Any]] = [("p2p", True)]
+    else:
+        pairs = [("addr", g.bus_address or f"unix:path={dbus_socket(ctx.runtime.domain_dir)}")]
+    if g.gl_enable is not None:
+        pairs.append(("gl", g.gl_enable))
+        if g.gl_enable:
+            pairs.append(("rendernode", _render_node(ctx, g)))
+    a.kv("-display", "dbus", pairs)
 
 
 def _egl_headless(a: Argv, ctx: Ctx, g: Any, gfx: list[Any]) -> None:

@@ -1305,7 +1305,11 @@ class Graphics:
     """``<graphics>``: VNC or SPICE display, or an OpenGL ``egl-headless`` display that renders
     on the host's GPU for another display (or a vGPU) to show."""
 
-    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", "sdl", known=("rdp", "desktop", "dbus")))
+    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", "sdl", "dbus", known=("rdp", "desktop")))
+    #: D-Bus: a peer-to-peer display (clients through QMP) or the bus at ``address`` (default: a
+    #: private bus pyvirtd runs for the guest, daemon/dbusdisplay.py)
+    p2p: bool | None = attr("@p2p", YESNO)
+    bus_address: str | None = attr("@address")
     port: int | None = attr("@port", Int(-1, 65535))
     tls_port: int | None = attr("@tlsPort", Int(-1, 65535))
     autoport: bool | None = attr("@autoport", YESNO)
@@ -1403,7 +1407,7 @@ class Audio:
 
     id: int | None = attr("@id", Int(1))
     type: str | None = attr("@type", Enum("none", "spice", "alsa", "coreaudio", "jack", "oss",
-                                          "pulseaudio", "file", "sdl", known=("dbus",)))
+                                          "pulseaudio", "file", "sdl", "dbus"))
     #: ``type='sdl'``: the SDL library's own audio driver (QEMU's SDL_AUDIODRIVER)
     driver: str | None = attr("@driver", Enum("esd", "alsa", "arts", "pulseaudio"))
     timer_period: int | None = attr("@timerPeriod", Int(1))

@@ -613,12 +613,16 @@ def _validate_graphics(dom: Domain) -> None:
     """virDomainGraphicsDefParseXML's rules for SPICE's TLS policy and OpenGL: <channel> needs a
     name and a mode, <gl> an ``enable`` on SPICE; each belongs to the display types that have it."""
     for g in dom.devices.graphics:
-        if g.type != "spice" and (g.channels or g.default_mode is not None or g.gl_enable is not None):
+        gl_here = g.type == "dbus" and g.channels == [] and g.default_mode is None
+        if g.type != "spice" and not gl_here and (g.channels or g.default_mode is not None
+                                                   or g.gl_enable is not None):
             what = "<channel>" if g.channels else "defaultMode" if g.default_mode is not None else "<gl enable>"
             raise XMLValidationError(f"{what} is only valid in <graphics type='spice'>, not {g.type!r}", g.line)
-        if g.type not in ("spice", "egl-headless") and g.gl_rendernode is not None:
-            raise XMLValidationError(f"<gl rendernode> is only valid in SPICE or egl-headless graphics, "
+        if g.type not in ("spice", "egl-headless", "dbus") and g.gl_rendernode is not None:
+            raise XMLValidationError(f"<gl rendernode> is only valid in SPICE, egl-headless or D-Bus graphics, "
                                      f"not {g.type!r}", g.line)
+        if g.type == "dbus" and g.p2p and g.bus_address:  # virDomainGraphicsDefParseXMLDBus
+            raise XMLError("D-Bus p2p with an address is not supported", g.line, libvirt_words=True)
         for c in g.channels:
             if c.name is None or c.mode is None:
                 raise XMLError(f"spice channel missing {'name' if c.name is None else 'mode'}", c.line)

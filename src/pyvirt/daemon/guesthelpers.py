@@ -1,0 +1,33 @@
+"""Helper processes that live as long as a guest and do not end by themselves (the managed
+qemu-pr-helper, a D-Bus display's private bus): their identities are kept in the guest's private
+directory (``<name>.helper.json``), so every end of the guest (daemon/store.clear_runtime) stops
+them, even after a daemon restart.  Identities carry the start time: a reused pid is never hit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+from pyvirt.atomicio import write_atomic
+from pyvirt.qemu import process
+
+SUFFIX = ".helper.json"
+
+
+def keep(private_dir: Path, name: str, ident: process.ProcessIdentity) -> None:
+    """Record `ident` as the guest's helper `name`."""
+    write_atomic(private_dir / f"{name}{SUFFIX}", json.dumps(ident.to_dict()).encode(), mode=0o600, durable=False)
+
+
+def stop_all(private_dir: Path) -> None:
+    """Stop every helper recorded for the guest (nothing recorded: nothing to do)."""
+    try:
+        records = sorted(private_dir.glob(f"*{SUFFIX}"))
+    except OSError:
+        return
+    for record in records:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            raw = json.loads(record.read_bytes()[:4096])
+            process.kill(process.ProcessIdentity(int(raw["pid"]), int(raw["start_ticks"])))
