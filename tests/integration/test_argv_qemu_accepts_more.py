@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from pyvirt.qemu.argv import RuntimePaths, build_argv
 from pyvirt.xml import fill_defaults, parse_domain
+from tests.qemu_stays_up import running
 
 QEMU = shutil.which("qemu-system-x86_64")
 pytestmark = [pytest.mark.qemu, pytest.mark.skipif(QEMU is None or shutil.which("qemu-img") is None,
@@ -38,16 +38,5 @@ def test_qemu_accepts_the_new_options(tmp_path: Path) -> None:
 function='0x1'/></source><address type='unassigned'/></hostdev></devices></domain>"""
     argv = build_argv(fill_defaults(parse_domain(xml)), None,
                       runtime=RuntimePaths(monitor_fd=3, domain_dir=str(tmp_path), memory_backing_dir=str(tmp_path)))
-    at = argv.index("-mon")  # no monitor: the fd-passed one needs a daemon
-    argv = [a for i, a in enumerate(argv) if i not in (at, at + 1, at - 2, at - 1)] + ["-monitor", "none"]
-    assert "charmonitor" not in " ".join(argv)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+    with running(argv):
         assert (tmp_path / "pc.ram").exists()  # QEMU made the file-backed RAM in memory_backing_dir
-    finally:
-        proc.kill()
-        proc.wait()

@@ -20,3 +20,17 @@ def open_root() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def root_system_state(root: Path) -> tuple[object, Path]:
+    """(paths, rom) of a qemu:///system state under `root` whose QEMU runs as root (qemu.conf),
+    with the firmware-only test guest's ROM: for tests of what only a root system daemon does."""
+    from pyvirt.paths import state_paths
+    from pyvirt.testguest import rom_image
+
+    paths = state_paths("qemu:///system", root)
+    paths.ensure()
+    (paths.config / "qemu.conf").write_text('user = "root"\ngroup = "root"\n')
+    rom = root / "rom.bin"
+    rom.write_bytes(rom_image())
+    return paths, rom

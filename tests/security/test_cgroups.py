@@ -18,6 +18,7 @@ from pyvirt.daemon.cgroups import Controller, plan
 from pyvirt.daemon.model import parse_definition
 from pyvirt.paths import state_paths
 from pyvirt.testguest import rom_domain_xml, rom_image
+from tests.security.conftest import root_system_state
 from tests.security.fakedriver import destroy_all
 
 TUNED = ("<memtune><hard_limit unit='MiB'>512</hard_limit><soft_limit unit='MiB'>384</soft_limit>"
@@ -162,11 +163,7 @@ def test_per_thread_bandwidth_on_the_hosts_cpu_cgroup(open_root: Path) -> None:
         pytest.skip("this host offers no writable cgroup cpu controller")
     from pyvirt.daemon.driver import QemuDriver
 
-    paths = state_paths("qemu:///system", root)
-    paths.ensure()
-    (paths.config / "qemu.conf").write_text('user = "root"\ngroup = "root"\n')
-    rom = root / "rom.bin"
-    rom.write_bytes(rom_image())
+    paths, rom = root_system_state(root)
     tune = ("<vcpu>2</vcpu><cputune><period>100000</period><quota>50000</quota>"
             "<emulator_period>200000</emulator_period><emulator_quota>100000</emulator_quota></cputune>")
     xml = rom_domain_xml("bw", rom).replace("<vcpu>1</vcpu>", tune)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.paths import state_paths
 from pyvirt.qemu import process
-from pyvirt.testguest import rom_domain_xml, rom_image
+from pyvirt.testguest import rom_domain_xml
+from tests.security.conftest import root_system_state
 from tests.security.fakedriver import destroy_all
 
 
@@ -28,11 +28,7 @@ def test_private_bus_serves_qemus_dbus_display(open_root: Path) -> None:
     from pyvirt.daemon.driver import QemuDriver
 
     root = open_root
-    paths = state_paths("qemu:///system", root)
-    paths.ensure()
-    (paths.config / "qemu.conf").write_text('user = "root"\ngroup = "root"\n')
-    rom = root / "rom.bin"
-    rom.write_bytes(rom_image())
+    paths, rom = root_system_state(root)
     xml = rom_domain_xml("dbd", rom).replace("<devices>", "<devices><graphics type='dbus'/>")
 
     async def scenario() -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pyvirt.daemon import vhost_user_gpu
-from pyvirt.paths import state_paths
-from pyvirt.testguest import rom_domain_xml, rom_image
+from pyvirt.testguest import rom_domain_xml
+from tests.security.conftest import root_system_state
 from tests.security.fakedriver import destroy_all
 
 
@@ -40,11 +40,7 @@ def test_system_daemon_serves_a_share_with_virtiofsd(open_root: Path) -> None:
     root = open_root
     share = root / "share"
     share.mkdir()
-    paths = state_paths("qemu:///system", root)
-    paths.ensure()
-    (paths.config / "qemu.conf").write_text('user = "root"\ngroup = "root"\n')
-    rom = root / "rom.bin"
-    rom.write_bytes(rom_image())
+    paths, rom = root_system_state(root)
     fs = (f"<filesystem type='mount'><driver type='virtiofs'/><binary xattr='on'><cache mode='always'/>"
           f"<lock posix='off' flock='off'/><thread_pool size='2'/></binary><source dir='{share}'/>"
           "<target dir='share'/></filesystem>")

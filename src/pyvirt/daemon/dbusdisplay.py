@@ -12,7 +12,6 @@ viewer) connect to that socket as QEMU's user.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,6 @@ from pyvirt.daemon import guesthelpers
 from pyvirt.qemu import process
 from pyvirt.qemu.argv_devices import dbus_socket
 from pyvirt.xml.escape import escape_xml
-
-WAIT_S = 5.0
 
 CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -60,12 +57,7 @@ def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[proc
     ident = process.spawn_detached([binary, f"--config-file={config}", "--nofork", "--nopidfile", "--nosyslog"],
                                    log, user=user)
     try:
-        deadline = time.monotonic() + WAIT_S
-        while not sock.exists():
-            if not process.identity_alive(ident) or time.monotonic() > deadline:
-                raise PyvirtError(f"operation failed: dbus-daemon did not create its socket {sock} (see {log})",
-                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-            time.sleep(0.02)
+        guesthelpers.wait_for_socket(ident, sock, log, "dbus-daemon")
         guesthelpers.keep(private_dir, "dbus", ident)
     except BaseException:
         process.kill(ident)

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from pathlib import Path
 
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.atomicio import write_atomic
 from pyvirt.qemu import process
 
 SUFFIX = ".helper.json"
+
+
+def wait_for_socket(ident: process.ProcessIdentity, sock: Path, log: Path, what: str, timeout: float = 5.0) -> None:
+    """Until helper `ident` has made its listening `sock` (QEMU connects at start); an error naming
+    `what` and its log when it ends or takes longer than `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not sock.exists():
+        if not process.identity_alive(ident) or time.monotonic() > deadline:
+            raise PyvirtError(f"operation failed: {what} did not create its socket {sock} (see {log})",
+                              ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+        time.sleep(0.02)
 
 
 def keep(private_dir: Path, name: str, ident: process.ProcessIdentity) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,6 @@ from pyvirt.daemon import guesthelpers
 from pyvirt.qemu import process
 
 SOCKET = "pr-helper0.sock"
-#: how long QEMU's start waits for the helper's socket (libvirt waits about as long)
-WAIT_S = 5.0
 
 
 def needed(dom: Any) -> bool:
@@ -53,12 +50,7 @@ def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[proc
     sock = private_dir / SOCKET
     ident = process.spawn_detached([binary, "-k", str(sock)], log)
     try:
-        deadline = time.monotonic() + WAIT_S
-        while not sock.exists():
-            if not process.identity_alive(ident) or time.monotonic() > deadline:
-                raise PyvirtError(f"operation failed: qemu-pr-helper did not create its socket {sock} (see {log})",
-                                  ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
-            time.sleep(0.02)
+        guesthelpers.wait_for_socket(ident, sock, log, "qemu-pr-helper")
         if user is not None:
             os.chown(sock, user.uid, user.gid)
         guesthelpers.keep(private_dir, "pr-helper0", ident)
