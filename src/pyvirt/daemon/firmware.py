@@ -188,17 +188,25 @@ def setup_tpm_state(dom: Domain, state: Path, version: str, state_root: Path, lo
     provisioned TPM, as on libvirt, instead of an empty one."""
     import subprocess
 
-    if (state / ("tpm2-00.permall" if version == "2.0" else "tpm-00.permall")).exists():
-        return
+    tpm = next((t for t in dom.devices.tpms if t.backend_type == "emulator"), None)
+    banks = ",".join(tpm.active_pcr_banks()) if tpm is not None and version == "2.0" else ""
     binary = shutil.which("swtpm_setup")
+    exists = (state / ("tpm2-00.permall" if version == "2.0" else "tpm-00.permall")).exists()
+    if exists and not banks:
+        return
     if binary is None:
         raise _unsupported("creating an emulated TPM's state needs swtpm_setup, which is not installed "
                            "(Debian package 'swtpm-tools')")
-    config = _localca_config(state_root, user)
-    argv = [binary, "--tpm-state", str(state), "--vmid", f"{dom.name}:{dom.uuid}", "--createek",
-            "--create-ek-cert", "--create-platform-cert", "--lock-nvram", "--not-overwrite", "--config", config]
-    if version == "2.0":
-        argv.append("--tpm2")
+    if exists:  # qemuTPMEmulatorReconfigure: the existing state gets the XML's active PCR banks
+        argv = [binary, "--tpm2", "--tpm-state", str(state), "--reconfigure", "--pcr-banks", banks]
+    else:
+        config = _localca_config(state_root, user)
+        argv = [binary, "--tpm-state", str(state), "--vmid", f"{dom.name}:{dom.uuid}", "--createek",
+                "--create-ek-cert", "--create-platform-cert", "--lock-nvram", "--not-overwrite", "--config", config]
+        if version == "2.0":
+            argv.append("--tpm2")
+        if banks:  # qemuTPMEmulatorRunSetup
+            argv += ["--pcr-banks", banks]
     if key is not None:
         argv += ["--pwdfile", key, "--cipher", "aes-256-cbc"]
     ids: dict[str, Any] = {}

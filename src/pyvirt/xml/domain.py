@@ -1270,6 +1270,11 @@ class TPM(DeviceInfo):
     backend_device_path: str | None = attr("backend/device/@path")
     #: the UUID of the vtpm secret swtpm encrypts the TPM's state with
     backend_encryption_secret: str | None = attr("backend/encryption/@secret")
+    #: TPM 2.0 PCR banks swtpm_setup activates (libvirt's order; none given: swtpm's default)
+    pcr_sha1: bool = flag("backend/active_pcr_banks/sha1")
+    pcr_sha256: bool = flag("backend/active_pcr_banks/sha256")
+    pcr_sha384: bool = flag("backend/active_pcr_banks/sha384")
+    pcr_sha512: bool = flag("backend/active_pcr_banks/sha512")
     #: ``type='external'``: the socket of a TPM emulator someone else runs (libvirt writes
     #: ``<source type='unix' mode='connect' path=>``, the only form it accepts)
     backend_source_type: str | None = attr("backend/source/@type", Enum("unix"))
@@ -1277,6 +1282,10 @@ class TPM(DeviceInfo):
     backend_source_path: str | None = attr("backend/source/@path")
     backend_source_tls: bool | None = attr("backend/source/@tls", YESNO)
     line: int | None = line_field()
+
+    def active_pcr_banks(self) -> list[str]:
+        """The banks ``<active_pcr_banks>`` names, in libvirt's order (swtpm_setup's --pcr-banks)."""
+        return [bank for bank in ("sha1", "sha256", "sha384", "sha512") if getattr(self, f"pcr_{bank}")]
 
 
 @dataclass

@@ -594,6 +594,8 @@ def _validate_tpms(dom: Domain) -> None:
     """libvirt's virDomainTPMDefParseXML rules for the backend's own children and attributes:
     each belongs to one backend type, and an external TPM needs its socket."""
     for t in dom.devices.tpms:
+        if t.active_pcr_banks() and t.backend_version not in (None, "2.0"):
+            raise XMLError("<active_pcr_banks/> requires TPM version '2.0'", t.line, libvirt_words=True)
         external = (t.backend_source_type, t.backend_source_mode, t.backend_source_path)
         if t.backend_type == "external":
             if t.backend_source_type is None:
