@@ -160,7 +160,8 @@ def render(title: str, keyword: str, cmds: list[dict], modules: dict[str, str]) 
             flags += ", noconnect=True"
         module = modules.get(c["name"], "cmd_unsupported")
         lines.append(f"    Cmd({_q(c['name'])}, _G, {_q(module)}, {_q(c['summary'])},")
-        lines.append(f"        {_q(c['desc'])}, (" if c["opts"] else f"        {_q(c['desc'])}{flags}),")
+        # options as a function: Cmd builds them when the command is parsed (pyvirt.cli.grammar.Cmd.opts)
+        lines.append(f"        {_q(c['desc'])}, lambda: (" if c["opts"] else f"        {_q(c['desc'])}{flags}),")
         if not c["opts"]:
             continue
         for o in c["opts"]:

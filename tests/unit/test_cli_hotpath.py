@@ -88,3 +88,15 @@ def test_event_records_load_on_first_use_under_their_api_names() -> None:
     for name in apievents.__all__:
         assert getattr(api, name) is getattr(apievents, name)
     assert api.Event.from_dict({"name": "d", "uuid": "u", "event": 2, "kind": "Network"}).__class__ is api.NetworkEvent
+
+
+def test_option_tables_are_built_on_first_use_once() -> None:
+    from pyvirt.cli.grammar import STRING, Cmd, Opt
+
+    calls = []
+    cmd = Cmd("probe", "g", "cmd_probe", "summary", "desc", lambda: calls.append(1) or (Opt("dom", STRING),))
+    assert calls == []
+    assert [o.name for o in cmd.opts] == ["dom"] and cmd.opts is cmd.opts and calls == [1]
+    assert Cmd("plain", "g", "m", "s", "d", [Opt("flag")]).opts[0].name == "flag"  # a sequence still works
+    domstate = table.lookup("domstate")
+    assert domstate is not None and domstate.opt("reason") is not None and domstate.opt("nope") is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # collections.abc costs ~1.5 ms at start-up; only annotations need it
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 BOOL = "bool"          # VSH_OT_BOOL: --name, no value
 STRING = "string"      # VSH_OT_STRING: optional, value given as --name v or in its positional slot
@@ -49,17 +49,27 @@ class Opt:
 class Cmd:
     """A command's definition: name, help group, implementing module, and option table."""
 
-    __slots__ = ("name", "group", "module", "summary", "desc", "opts", "noconnect")
+    __slots__ = ("name", "group", "module", "summary", "desc", "_opts", "noconnect")
 
     def __init__(self, name: str, group: str, module: str, summary: str, desc: str,
-                 opts: Sequence[Opt] = (), *, noconnect: bool = False) -> None:
+                 opts: Sequence[Opt] | Callable[[], Sequence[Opt]] = (), *, noconnect: bool = False) -> None:
         self.name = name
         self.group = group
         self.module = module
         self.summary = summary
         self.desc = desc
-        self.opts = tuple(opts)
+        self._opts = opts
         self.noconnect = noconnect
+
+    @property
+    def opts(self) -> tuple[Opt, ...]:
+        """The option table; the generated tables (pyvirt.cli.tables) give it as a function, built
+        here on first use: a command line parses one command, and building every option of its
+        group (the domain group: 614) cost more than a millisecond of each run."""
+        opts = self._opts
+        if type(opts) is not tuple:
+            opts = self._opts = tuple(opts() if callable(opts) else opts)
+        return opts
 
     def opt(self, name: str) -> Opt | None:
         for o in self.opts:

@@ -11,14 +11,14 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("backup-begin", _G, "cmd_backup", "Start a disk backup of a live domain",
-        "Use XML to start a full or incremental disk backup of a live domain, optionally creating a checkpoint", (
+        "Use XML to start a full or incremental disk backup of a live domain, optionally creating a checkpoint", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("backupxml", STRING, "domain backup XML"),
             Opt("checkpointxml", STRING, "domain checkpoint XML"),
             Opt("reuse-external", BOOL, "reuse files provided by caller"),
         )),
     Cmd("backup-dumpxml", _G, "cmd_backup", "Dump XML for an ongoing domain block backup job",
-        "Backup Dump XML", (
+        "Backup Dump XML", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),

@@ -11,7 +11,7 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("checkpoint-create", _G, "cmd_checkpoint", "Create a checkpoint from XML",
-        "Create a checkpoint from XML for use in future incremental backups", (
+        "Create a checkpoint from XML for use in future incremental backups", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("xmlfile", STRING, "domain checkpoint XML"),
             Opt("redefine", BOOL, "redefine metadata for existing checkpoint"),
@@ -19,7 +19,7 @@ COMMANDS = (
             Opt("quiesce", BOOL, "quiesce guest's file systems"),
         )),
     Cmd("checkpoint-create-as", _G, "cmd_checkpoint", "Create a checkpoint from a set of args",
-        "Create a checkpoint from arguments for use in future incremental backups", (
+        "Create a checkpoint from arguments for use in future incremental backups", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("name", STRING, "name of checkpoint"),
             Opt("description", STRING, "description of checkpoint"),
@@ -28,7 +28,7 @@ COMMANDS = (
             Opt("diskspec", ARGV, "disk attributes: disk[,checkpoint=type][,bitmap=name]"),
         )),
     Cmd("checkpoint-delete", _G, "cmd_checkpoint", "Delete a domain checkpoint",
-        "Checkpoint Delete", (
+        "Checkpoint Delete", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
             Opt("children", BOOL, "delete checkpoint and all children"),
@@ -36,7 +36,7 @@ COMMANDS = (
             Opt("metadata", BOOL, "delete only libvirt metadata, leaving checkpoint contents behind"),
         )),
     Cmd("checkpoint-dumpxml", _G, "cmd_checkpoint", "Dump XML for a domain checkpoint",
-        "Checkpoint Dump XML", (
+        "Checkpoint Dump XML", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
@@ -46,17 +46,17 @@ COMMANDS = (
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("checkpoint-edit", _G, "cmd_checkpoint", "edit XML for a checkpoint",
-        "Edit the domain checkpoint XML for a named checkpoint", (
+        "Edit the domain checkpoint XML for a named checkpoint", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
         )),
     Cmd("checkpoint-info", _G, "cmd_checkpoint", "checkpoint information",
-        "Returns basic information about a checkpoint.", (
+        "Returns basic information about a checkpoint.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "checkpoint name"),
         )),
     Cmd("checkpoint-list", _G, "cmd_checkpoint", "List checkpoints for a domain",
-        "Checkpoint List", (
+        "Checkpoint List", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("parent", BOOL, "add a column showing parent checkpoint"),
             Opt("roots", BOOL, "list only checkpoints without parents"),
@@ -69,7 +69,7 @@ COMMANDS = (
             Opt("topological", BOOL, "sort list topologically rather than by name"),
         )),
     Cmd("checkpoint-parent", _G, "cmd_checkpoint", "Get the name of the parent of a checkpoint",
-        "Extract the checkpoint's parent, if any", (
+        "Extract the checkpoint's parent, if any", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("checkpointname", STRING, "find parent of checkpoint name"),
         )),

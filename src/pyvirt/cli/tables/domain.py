@@ -11,7 +11,7 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("attach-device", _G, "cmd_hotplug", "attach device from an XML file",
-        "Attach device from an XML <file>.", (
+        "Attach device from an XML <file>.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "XML file", req=True),
             Opt("persistent", BOOL, "make live change persistent"),
@@ -20,7 +20,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("attach-disk", _G, "cmd_hotplug", "attach disk device",
-        "Attach new disk device.", (
+        "Attach new disk device.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("source", DATA, "source of disk device or name of network disk", req=True),
             Opt("target", DATA, "target of disk device", req=True),
@@ -50,7 +50,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("attach-interface", _G, "cmd_nic", "attach network interface",
-        "Attach new network interface.", (
+        "Attach new network interface.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("type", DATA, "network interface type", req=True),
             Opt("source", DATA, "source of network interface", req=True),
@@ -70,12 +70,12 @@ COMMANDS = (
             Opt("source-mode", STRING, "mode attribute of <source/> element"),
         )),
     Cmd("autostart", _G, "cmd_config", "autostart a domain",
-        "Configure a domain to be automatically started at boot.", (
+        "Configure a domain to be automatically started at boot.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("disable", BOOL, "disable autostarting"),
         )),
     Cmd("blkdeviotune", _G, "cmd_tune", "Set or query a block device I/O tuning parameters.",
-        "Set or query disk I/O parameters such as block throttling.", (
+        "Set or query disk I/O parameters such as block throttling.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("device", DATA, "block device", req=True),
             Opt("total-bytes-sec", NUMBER, "total throughput limit, as scaled integer (default bytes)"),
@@ -103,7 +103,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("blkiotune", _G, "cmd_tune", "Get or set blkio parameters",
-        "Get or set the current blkio parameters for a guest domain.\n    To get the blkio parameters use following command: \n\n    virsh # blkiotune <domain>", (
+        "Get or set the current blkio parameters for a guest domain.\n    To get the blkio parameters use following command: \n\n    virsh # blkiotune <domain>", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("weight", NUMBER, "IO Weight"),
             Opt("device-weights", STRING, "per-device IO Weights, in the form of /path/to/device,weight,..."),
@@ -116,7 +116,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("blockcommit", _G, "cmd_blockjob", "Start a block commit operation.",
-        "Commit changes from a snapshot down to its backing image.", (
+        "Commit changes from a snapshot down to its backing image.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of disk", req=True),
             Opt("bandwidth", NUMBER, "bandwidth limit in MiB/s"),
@@ -135,7 +135,7 @@ COMMANDS = (
             Opt("bytes", BOOL, "the bandwidth limit is in bytes/s rather than MiB/s"),
         )),
     Cmd("blockcopy", _G, "cmd_blockjob", "Start a block copy operation.",
-        "Copy a disk backing image chain to dest.", (
+        "Copy a disk backing image chain to dest.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of source disk", req=True),
             Opt("dest", STRING, "path of the copy to create"),
@@ -159,7 +159,7 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print the XML used to start the copy job instead of starting the job"),
         )),
     Cmd("blockjob", _G, "cmd_blockjob", "Manage active block operations",
-        "Query, adjust speed, or cancel active block operations.", (
+        "Query, adjust speed, or cancel active block operations.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of disk", req=True),
             Opt("abort", BOOL, "abort the active job on the specified disk"),
@@ -171,7 +171,7 @@ COMMANDS = (
             Opt("bandwidth", NUMBER, "set the bandwidth limit in MiB/s"),
         )),
     Cmd("blockpull", _G, "cmd_blockjob", "Populate a disk from its backing image.",
-        "Populate a disk from its backing image.", (
+        "Populate a disk from its backing image.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "fully-qualified path of disk", req=True),
             Opt("bandwidth", NUMBER, "bandwidth limit in MiB/s"),
@@ -184,13 +184,13 @@ COMMANDS = (
             Opt("bytes", BOOL, "the bandwidth limit is in bytes/s rather than MiB/s"),
         )),
     Cmd("blockresize", _G, "cmd_blocks", "Resize block device of domain.",
-        "Resize block device of domain.", (
+        "Resize block device of domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "Fully-qualified path of block device", req=True),
             Opt("size", NUMBER, "New size of the block device, as scaled integer (default KiB)", req=True),
         )),
     Cmd("change-media", _G, "cmd_hotplug", "Change media of CD or floppy drive",
-        "Change media of CD or floppy drive.", (
+        "Change media of CD or floppy drive.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("path", DATA, "Fully-qualified path or target of disk device", req=True),
             Opt("source", STRING, "source of the media"),
@@ -205,21 +205,21 @@ COMMANDS = (
             Opt("block", BOOL, "source media is a block device"),
         )),
     Cmd("console", _G, "cmd_console", "connect to the guest console",
-        "Connect the virtual serial console for the guest", (
+        "Connect the virtual serial console for the guest", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("devname", STRING, "character device name"),
             Opt("force", BOOL, "force console connection (disconnect already connected sessions)"),
             Opt("safe", BOOL, "only connect if safe console handling is supported"),
         )),
     Cmd("cpu-stats", _G, "cmd_tune", "show domain cpu statistics",
-        "Display per-CPU and total statistics about the domain's CPUs", (
+        "Display per-CPU and total statistics about the domain's CPUs", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("total", BOOL, "Show total statistics only"),
             Opt("start", NUMBER, "Show statistics from this CPU"),
             Opt("count", NUMBER, "Number of shown CPUs at most"),
         )),
     Cmd("create", _G, "cmd_lifecycle", "create a domain from an XML file",
-        "Create a domain.", (
+        "Create a domain.", lambda: (
             Opt("file", DATA, "file containing an XML domain description", req=True),
             Opt("console", BOOL, "attach to console after creation"),
             Opt("paused", BOOL, "leave the guest paused after creation"),
@@ -229,12 +229,12 @@ COMMANDS = (
             Opt("reset-nvram", BOOL, "re-initialize NVRAM from its pristine template"),
         )),
     Cmd("define", _G, "cmd_config", "define (but don't start) a domain from an XML file",
-        "Define a domain.", (
+        "Define a domain.", lambda: (
             Opt("file", DATA, "file containing an XML domain description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("desc", _G, "cmd_config", "show or set domain's description or title",
-        "Allows setting or modifying the description or title of a domain.", (
+        "Allows setting or modifying the description or title of a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("live", BOOL, "modify/get running state"),
             Opt("config", BOOL, "modify/get persistent configuration"),
@@ -244,13 +244,13 @@ COMMANDS = (
             Opt("new-desc", ARGV, "message"),
         )),
     Cmd("destroy", _G, "cmd_lifecycle", "destroy (stop) a domain",
-        "Forcefully stop a given domain, but leave its resources intact.", (
+        "Forcefully stop a given domain, but leave its resources intact.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("graceful", BOOL, "terminate gracefully"),
             Opt("remove-logs", BOOL, "remove domain logs"),
         )),
     Cmd("detach-device", _G, "cmd_hotplug", "detach device from an XML file",
-        "Detach device from an XML <file>", (
+        "Detach device from an XML <file>", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "XML file", req=True),
             Opt("persistent", BOOL, "make live change persistent"),
@@ -259,7 +259,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("detach-device-alias", _G, "cmd_hotplug", "detach device from an alias",
-        "Detach device identified by the given alias from a domain", (
+        "Detach device identified by the given alias from a domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("alias", DATA, "device alias", req=True),
             Opt("config", BOOL, "affect next boot"),
@@ -267,7 +267,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("detach-disk", _G, "cmd_hotplug", "detach disk device",
-        "Detach disk device.", (
+        "Detach disk device.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("target", DATA, "target of disk device", req=True),
             Opt("persistent", BOOL, "make live change persistent"),
@@ -277,7 +277,7 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print XML document rather than detach the disk"),
         )),
     Cmd("detach-interface", _G, "cmd_nic", "detach network interface",
-        "Detach network interface.", (
+        "Detach network interface.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("type", DATA, "network interface type", req=True),
             Opt("mac", STRING, "MAC address"),
@@ -288,43 +288,43 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print XML document rather than detach the interface"),
         )),
     Cmd("domdisplay", _G, "cmd_devices", "domain display connection URI",
-        "Output the IP address and port number for the graphical display.", (
+        "Output the IP address and port number for the graphical display.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("include-password", BOOL, "includes the password into the connection URI if available"),
             Opt("type", STRING, 'select particular graphical display (e.g. "vnc", "spice", "rdp", "dbus")'),
             Opt("all", BOOL, "show all possible graphical displays"),
         )),
     Cmd("domfsfreeze", _G, "cmd_agent", "Freeze domain's mounted filesystems.",
-        "Freeze domain's mounted filesystems.", (
+        "Freeze domain's mounted filesystems.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mountpoint", ARGV, "mountpoint path to be frozen"),
         )),
     Cmd("domfsthaw", _G, "cmd_agent", "Thaw domain's mounted filesystems.",
-        "Thaw domain's mounted filesystems.", (
+        "Thaw domain's mounted filesystems.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mountpoint", ARGV, "mountpoint path to be thawed"),
         )),
     Cmd("domfsinfo", _G, "cmd_agent", "Get information of domain's mounted filesystems.",
-        "Get information of domain's mounted filesystems.", (
+        "Get information of domain's mounted filesystems.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("domfstrim", _G, "cmd_agent", "Invoke fstrim on domain's mounted filesystems.",
-        "Invoke fstrim on domain's mounted filesystems.", (
+        "Invoke fstrim on domain's mounted filesystems.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("minimum", NUMBER, "Just a hint to ignore contiguous free ranges smaller than this (Bytes)"),
             Opt("mountpoint", STRING, "which mount point to trim"),
         )),
     Cmd("domhostname", _G, "cmd_devices", "print the domain's hostname",
-        "", (
+        "", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("source", STRING, "address source: 'lease' or 'agent'"),
         )),
     Cmd("domid", _G, "cmd_info", "convert a domain name or UUID to domain id",
-        "", (
+        "", lambda: (
             Opt("domain", DATA, "domain name or uuid", req=True),
         )),
     Cmd("domif-setlink", _G, "cmd_nic", "set link state of a virtual interface",
-        "Set link state of a domain's virtual interface. This command wraps usage of update-device command.", (
+        "Set link state of a domain's virtual interface. This command wraps usage of update-device command.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device (MAC Address)", req=True),
             Opt("state", DATA, "new state of the device", req=True),
@@ -332,7 +332,7 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print XML document rather than set the interface link state"),
         )),
     Cmd("domiftune", _G, "cmd_tune", "get/set parameters of a virtual interface",
-        "Get/set parameters of a domain's virtual interface.", (
+        "Get/set parameters of a domain's virtual interface.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device (MAC Address)", req=True),
             Opt("inbound", STRING, "control domain's incoming traffics"),
@@ -342,12 +342,12 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("domjobabort", _G, "cmd_migrate", "abort active domain job",
-        "Aborts the currently running domain job", (
+        "Aborts the currently running domain job", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("postcopy", BOOL, "interrupt post-copy migration"),
         )),
     Cmd("domjobinfo", _G, "cmd_migrate", "domain job information",
-        "Returns information about jobs running on a domain.", (
+        "Returns information about jobs running on a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("completed", BOOL, "return statistics of a recently completed job"),
             Opt("keep-completed", BOOL, "don't destroy statistics of a recently completed job when reading"),
@@ -355,52 +355,52 @@ COMMANDS = (
             Opt("rawstats", BOOL, "print the raw data returned by libvirt"),
         )),
     Cmd("domlaunchsecinfo", _G, "cmd_unsupported", "Get domain launch security info",
-        "Get the launch security parameters for a guest domain", (
+        "Get the launch security parameters for a guest domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("domsetlaunchsecstate", _G, "cmd_unsupported", "Set domain launch security state",
-        "Set a secret in the guest domain's memory", (
+        "Set a secret in the guest domain's memory", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("secrethdr", STRING, "path to file containing the secret header", named=True),
             Opt("secret", STRING, "path to file containing the secret", named=True),
             Opt("set-address", NUMBER, "physical address within the guest domain's memory to set the secret"),
         )),
     Cmd("domname", _G, "cmd_info", "convert a domain id or UUID to domain name",
-        "", (
+        "", lambda: (
             Opt("domain", DATA, "domain id or uuid", req=True),
         )),
     Cmd("domrename", _G, "cmd_config", "rename a domain",
-        "Rename an inactive domain.", (
+        "Rename an inactive domain.", lambda: (
             Opt("domain", DATA, "domain name or uuid", req=True),
             Opt("new-name", DATA, "new domain name", req=True),
         )),
     Cmd("dompmsuspend", _G, "cmd_agent", "suspend a domain gracefully using power management functions",
-        "Suspends a running domain using guest OS's power management. (Note: This requires a guest agent configured and running in the guest OS).", (
+        "Suspends a running domain using guest OS's power management. (Note: This requires a guest agent configured and running in the guest OS).", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("target", DATA, "mem(Suspend-to-RAM), disk(Suspend-to-Disk), hybrid(Hybrid-Suspend)", req=True),
             Opt("duration", NUMBER, "duration in seconds", named=True),
         )),
     Cmd("dompmwakeup", _G, "cmd_agent", "wakeup a domain from pmsuspended state",
-        "Wakeup a domain that was previously suspended by power management.", (
+        "Wakeup a domain that was previously suspended by power management.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("domuuid", _G, "cmd_info", "convert a domain name or id to domain UUID",
-        "", (
+        "", lambda: (
             Opt("domain", DATA, "domain id or name", req=True),
         )),
     Cmd("domxml-from-native", _G, "cmd_unsupported", "Convert native config to domain XML",
-        "Convert native guest configuration format to domain XML format.", (
+        "Convert native guest configuration format to domain XML format.", lambda: (
             Opt("format", DATA, "source config data format", req=True),
             Opt("config", DATA, "config data file to import from", req=True),
         )),
     Cmd("domxml-to-native", _G, "cmd_config", "Convert domain XML to native config",
-        "Convert domain XML config to a native guest configuration format.", (
+        "Convert domain XML config to a native guest configuration format.", lambda: (
             Opt("format", DATA, "target config data type format", req=True),
             Opt("domain", STRING, "domain name, id or uuid", named=True),
             Opt("xml", STRING, "xml data file to export from"),
         )),
     Cmd("dump", _G, "cmd_saves", "dump the core of a domain to a file for analysis",
-        "Core dump a domain.", (
+        "Core dump a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "where to dump the core", req=True),
             Opt("live", BOOL, "perform a live core dump if supported"),
@@ -412,7 +412,7 @@ COMMANDS = (
             Opt("format", STRING, "specify the format of memory-only dump"),
         )),
     Cmd("dumpxml", _G, "cmd_config", "domain information in XML",
-        "Output the domain information as an XML dump to stdout.", (
+        "Output the domain information as an XML dump to stdout.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("inactive", BOOL, "show inactive defined XML"),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
@@ -422,28 +422,28 @@ COMMANDS = (
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("edit", _G, "cmd_edit", "edit XML configuration for a domain",
-        "Edit the XML configuration for a domain.", (
+        "Edit the XML configuration for a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("skip-validate", BOOL, "skip validation of the XML against the schema"),
         )),
     Cmd("get-user-sshkeys", _G, "cmd_agent", "list authorized SSH keys for given user (via agent)",
-        "Use the guest agent to query authorized SSH keys for given user", (
+        "Use the guest agent to query authorized SSH keys for given user", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "user to list authorized keys for", req=True),
         )),
     Cmd("inject-nmi", _G, "cmd_lifecycle", "Inject NMI to the guest",
-        "Inject NMI to the guest domain.", (
+        "Inject NMI to the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("iothreadinfo", _G, "cmd_devices", "view domain IOThreads",
-        "Returns basic information about the domain IOThreads.", (
+        "Returns basic information about the domain IOThreads.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("config", BOOL, "affect next boot"),
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("iothreadpin", _G, "cmd_tune", "control domain IOThread affinity",
-        "Pin domain IOThreads to host physical CPUs.", (
+        "Pin domain IOThreads to host physical CPUs.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("iothread", NUMBER, "IOThread ID number", req=True),
             Opt("cpulist", DATA, "host cpu number(s) to set", req=True),
@@ -452,7 +452,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("iothreadadd", _G, "cmd_tune", "add an IOThread to the guest domain",
-        "Add an IOThread to the guest domain.", (
+        "Add an IOThread to the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("id", NUMBER, "iothread for the new IOThread", req=True),
             Opt("config", BOOL, "affect next boot"),
@@ -460,7 +460,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("iothreadset", _G, "cmd_tune", "modifies an existing IOThread of the guest domain",
-        "Modifies an existing IOThread of the guest domain.", (
+        "Modifies an existing IOThread of the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("id", NUMBER, "iothread id of existing IOThread", req=True),
             Opt("poll-max-ns", NUMBER, "set the maximum IOThread polling time in ns"),
@@ -473,7 +473,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("iothreaddel", _G, "cmd_tune", "delete an IOThread from the guest domain",
-        "Delete an IOThread from the guest domain.", (
+        "Delete an IOThread from the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("id", NUMBER, "iothread_id for the IOThread to delete", req=True),
             Opt("config", BOOL, "affect next boot"),
@@ -481,26 +481,26 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("send-key", _G, "cmd_devices", "Send keycodes to the guest",
-        "Send keycodes (integers or symbolic names) to the guest", (
+        "Send keycodes (integers or symbolic names) to the guest", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("codeset", STRING, "the codeset of keycodes, default:linux", named=True),
             Opt("holdtime", NUMBER, "the time (in milliseconds) how long the keys will be held", named=True),
             Opt("keycode", ARGV, "the key code", req=True),
         )),
     Cmd("send-process-signal", _G, "cmd_devices", "Send signals to processes",
-        "Send signals to processes in the guest", (
+        "Send signals to processes in the guest", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("pid", DATA, "the process ID", req=True),
             Opt("signame", DATA, "the signal number or name", req=True),
         )),
     Cmd("lxc-enter-namespace", _G, "cmd_unsupported", "LXC Guest Enter Namespace",
-        "Run an arbitrary command in a lxc guest namespace; use at your own risk", (
+        "Run an arbitrary command in a lxc guest namespace; use at your own risk", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("noseclabel", BOOL, "Do not change process security label"),
             Opt("cmd", ARGV, "command to run", req=True),
         )),
     Cmd("managedsave", _G, "cmd_saves", "managed save of a domain state",
-        "Save and destroy a running domain, so it can be restarted from\n    the same state at a later time.  When the virsh 'start'\n    command is next run for the domain, it will automatically\n    be started from this saved state.", (
+        "Save and destroy a running domain, so it can be restarted from\n    the same state at a later time.  When the virsh 'start'\n    command is next run for the domain, it will automatically\n    be started from this saved state.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("bypass-cache", BOOL, "avoid file system cache when saving"),
             Opt("running", BOOL, "set domain to be running on next start"),
@@ -508,31 +508,31 @@ COMMANDS = (
             Opt("verbose", BOOL, "display the progress of save"),
         )),
     Cmd("managedsave-remove", _G, "cmd_saves", "Remove managed save of a domain",
-        "Remove an existing managed save state file from a domain", (
+        "Remove an existing managed save state file from a domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("managedsave-edit", _G, "cmd_saves", "edit XML for a domain's managed save state file",
-        "Edit the domain XML associated with the managed save state file", (
+        "Edit the domain XML associated with the managed save state file", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("running", BOOL, "set domain to be running on start"),
             Opt("paused", BOOL, "set domain to be paused on start"),
         )),
     Cmd("managedsave-dumpxml", _G, "cmd_saves", "Domain information of managed save state file in XML",
-        "Dump XML of domain information for a managed save state file to stdout.", (
+        "Dump XML of domain information for a managed save state file to stdout.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("managedsave-define", _G, "cmd_saves", "redefine the XML for a domain's managed save state file",
-        "Replace the domain XML associated with a managed save state file", (
+        "Replace the domain XML associated with a managed save state file", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("xml", DATA, "filename containing updated XML for the target", req=True),
             Opt("running", BOOL, "set domain to be running on start"),
             Opt("paused", BOOL, "set domain to be paused on start"),
         )),
     Cmd("memtune", _G, "cmd_tune", "Get or set memory parameters",
-        "Get or set the current memory parameters for a guest domain.\n    To get the memory parameters use following command: \n\n    virsh # memtune <domain>", (
+        "Get or set the current memory parameters for a guest domain.\n    To get the memory parameters use following command: \n\n    virsh # memtune <domain>", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("hard-limit", NUMBER, "Max memory, as scaled integer (default KiB)"),
             Opt("soft-limit", NUMBER, "Memory during contention, as scaled integer (default KiB)"),
@@ -543,7 +543,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("perf", _G, "cmd_tune", "Get or set perf event",
-        "Get or set the current perf events for a guest domain.\n    To get the perf events list use following command: \n\n    virsh # perf <domain>", (
+        "Get or set the current perf events for a guest domain.\n    To get the perf events list use following command: \n\n    virsh # perf <domain>", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("enable", STRING, "perf events which will be enabled"),
             Opt("disable", STRING, "perf events which will be disabled"),
@@ -552,7 +552,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("metadata", _G, "cmd_tune", "show or set domain's custom XML metadata",
-        "Shows or modifies the XML metadata of a domain.", (
+        "Shows or modifies the XML metadata of a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("uri", DATA, "URI of the namespace", req=True),
             Opt("live", BOOL, "modify/get running state"),
@@ -564,7 +564,7 @@ COMMANDS = (
             Opt("remove", BOOL, "remove the metadata corresponding to an uri"),
         )),
     Cmd("migrate", _G, "cmd_migrate", "migrate domain to another host",
-        "Migrate domain to another host.  Add --live for live migration.", (
+        "Migrate domain to another host.  Add --live for live migration.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("desturi", DATA, "connection URI of the destination host as seen from the client(normal migration) or source(p2p migration)", req=True),
             Opt("live", BOOL, "live migration"),
@@ -616,36 +616,36 @@ COMMANDS = (
             Opt("tls-destination", STRING, "override the destination host name used for TLS verification"),
         )),
     Cmd("migrate-setmaxdowntime", _G, "cmd_migrate", "set maximum tolerable downtime",
-        "Set maximum tolerable downtime of a domain which is being live-migrated to another host.", (
+        "Set maximum tolerable downtime of a domain which is being live-migrated to another host.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("downtime", NUMBER, "maximum tolerable downtime (in milliseconds) for migration", req=True),
         )),
     Cmd("migrate-getmaxdowntime", _G, "cmd_migrate", "get maximum tolerable downtime",
-        "Get maximum tolerable downtime of a domain which is being live-migrated to another host.", (
+        "Get maximum tolerable downtime of a domain which is being live-migrated to another host.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("migrate-compcache", _G, "cmd_migrate", "get/set compression cache size",
-        "Get/set size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration.", (
+        "Get/set size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("size", NUMBER, "requested size of the cache (in bytes) used for compression", named=True),
         )),
     Cmd("migrate-setspeed", _G, "cmd_migrate", "Set the maximum migration bandwidth",
-        "Set the maximum migration bandwidth (in MiB/s) for a domain which is being migrated to another host.", (
+        "Set the maximum migration bandwidth (in MiB/s) for a domain which is being migrated to another host.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("bandwidth", NUMBER, "migration bandwidth limit in MiB/s", req=True),
             Opt("postcopy", BOOL, "set post-copy migration bandwidth"),
         )),
     Cmd("migrate-getspeed", _G, "cmd_migrate", "Get the maximum migration bandwidth",
-        "Get the maximum migration bandwidth (in MiB/s) for a domain.", (
+        "Get the maximum migration bandwidth (in MiB/s) for a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("postcopy", BOOL, "get post-copy migration bandwidth"),
         )),
     Cmd("migrate-postcopy", _G, "cmd_migrate", "Switch running migration from pre-copy to post-copy",
-        "Switch running migration from pre-copy to post-copy. The migration must have been started with --postcopy option.", (
+        "Switch running migration from pre-copy to post-copy. The migration must have been started with --postcopy option.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("numatune", _G, "cmd_tune", "Get or set numa parameters",
-        "Get or set the current numa parameters for a guest domain.\n    To get the numa parameters use following command: \n\n    virsh # numatune <domain>", (
+        "Get or set the current numa parameters for a guest domain.\n    To get the numa parameters use following command: \n\n    virsh # numatune <domain>", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mode", STRING, "NUMA mode, one of strict, preferred and interleave \nor a number from the virDomainNumatuneMemMode enum"),
             Opt("nodeset", STRING, "NUMA node selections to set"),
@@ -654,11 +654,11 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("qemu-attach", _G, "cmd_unsupported", "QEMU Attach",
-        "QEMU Attach", (
+        "QEMU Attach", lambda: (
             Opt("pid", DATA, "pid", req=True),
         )),
     Cmd("qemu-monitor-command", _G, "cmd_monitor", "QEMU Monitor Command",
-        "QEMU Monitor Command", (
+        "QEMU Monitor Command", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("hmp", BOOL, "command is in human monitor protocol"),
             Opt("pretty", BOOL, "pretty-print any qemu monitor protocol output"),
@@ -667,7 +667,7 @@ COMMANDS = (
             Opt("cmd", ARGV, "command", req=True),
         )),
     Cmd("qemu-monitor-event", _G, "cmd_event", "QEMU Monitor Events",
-        "Listen for QEMU Monitor Events", (
+        "Listen for QEMU Monitor Events", lambda: (
             Opt("domain", STRING, "filter by domain name, id or uuid"),
             Opt("event", STRING, "filter by event name"),
             Opt("pretty", BOOL, "pretty-print any JSON output"),
@@ -678,7 +678,7 @@ COMMANDS = (
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
     Cmd("qemu-agent-command", _G, "cmd_agent", "QEMU Guest Agent Command",
-        "Run an arbitrary qemu guest agent command; use at your own risk", (
+        "Run an arbitrary qemu guest agent command; use at your own risk", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("timeout", NUMBER, "timeout seconds. must be positive.", named=True),
             Opt("async", BOOL, "execute command without waiting for timeout"),
@@ -687,21 +687,21 @@ COMMANDS = (
             Opt("cmd", ARGV, "command", req=True),
         )),
     Cmd("guest-agent-timeout", _G, "cmd_agent", "Set the guest agent timeout",
-        "Set the number of seconds to wait for a response from the guest agent.", (
+        "Set the number of seconds to wait for a response from the guest agent.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("timeout", NUMBER, "timeout seconds.", named=True),
         )),
     Cmd("reboot", _G, "cmd_lifecycle", "reboot a domain",
-        "Run a reboot command in the target domain.", (
+        "Run a reboot command in the target domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mode", STRING, "shutdown mode: acpi|agent|initctl|signal|paravirt"),
         )),
     Cmd("reset", _G, "cmd_lifecycle", "reset a domain",
-        "Reset the target domain as if by power button", (
+        "Reset the target domain as if by power button", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("restore", _G, "cmd_saves", "restore a domain from a saved state in a file",
-        "Restore a domain.", (
+        "Restore a domain.", lambda: (
             Opt("file", DATA, "the state to restore", req=True),
             Opt("bypass-cache", BOOL, "avoid file system cache when restoring"),
             Opt("xml", STRING, "filename containing updated XML for the target"),
@@ -710,11 +710,11 @@ COMMANDS = (
             Opt("reset-nvram", BOOL, "re-initialize NVRAM from its pristine template"),
         )),
     Cmd("resume", _G, "cmd_lifecycle", "resume a domain",
-        "Resume a previously suspended domain.", (
+        "Resume a previously suspended domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("save", _G, "cmd_saves", "save a domain state to a file",
-        "Save the RAM state of a running domain.", (
+        "Save the RAM state of a running domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "where to save the data", req=True),
             Opt("bypass-cache", BOOL, "avoid file system cache when saving"),
@@ -724,27 +724,27 @@ COMMANDS = (
             Opt("verbose", BOOL, "display the progress of save"),
         )),
     Cmd("save-image-define", _G, "cmd_saves", "redefine the XML for a domain's saved state file",
-        "Replace the domain XML associated with a saved state file", (
+        "Replace the domain XML associated with a saved state file", lambda: (
             Opt("file", DATA, "saved state file to modify", req=True),
             Opt("xml", DATA, "filename containing updated XML for the target", req=True),
             Opt("running", BOOL, "set domain to be running on restore"),
             Opt("paused", BOOL, "set domain to be paused on restore"),
         )),
     Cmd("save-image-dumpxml", _G, "cmd_saves", "saved state domain information in XML",
-        "Dump XML of domain information for a saved state file to stdout.", (
+        "Dump XML of domain information for a saved state file to stdout.", lambda: (
             Opt("file", DATA, "saved state file to read", req=True),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("save-image-edit", _G, "cmd_saves", "edit XML for a domain's saved state file",
-        "Edit the domain XML associated with a saved state file", (
+        "Edit the domain XML associated with a saved state file", lambda: (
             Opt("file", DATA, "saved state file to edit", req=True),
             Opt("running", BOOL, "set domain to be running on restore"),
             Opt("paused", BOOL, "set domain to be paused on restore"),
         )),
     Cmd("schedinfo", _G, "cmd_tune", "show/set scheduler parameters",
-        "Show/Set scheduler parameters.", (
+        "Show/Set scheduler parameters.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("weight", NUMBER, "weight for XEN_CREDIT", named=True),
             Opt("cap", NUMBER, "cap for XEN_CREDIT", named=True),
@@ -754,13 +754,13 @@ COMMANDS = (
             Opt("set", ARGV, "parameter=value"),
         )),
     Cmd("screenshot", _G, "cmd_hotplug", "take a screenshot of a current domain console and store it into a file",
-        "screenshot of a current domain console", (
+        "screenshot of a current domain console", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", STRING, "where to store the screenshot"),
             Opt("screen", NUMBER, "ID of a screen to take screenshot of"),
         )),
     Cmd("set-lifecycle-action", _G, "cmd_tune", "change lifecycle actions",
-        "Change lifecycle actions for the guest domain.", (
+        "Change lifecycle actions for the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("type", DATA, "lifecycle type to modify", req=True),
             Opt("action", DATA, "lifecycle action to set", req=True),
@@ -769,7 +769,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("set-user-sshkeys", _G, "cmd_agent", "manipulate authorized SSH keys file for given user (via agent)",
-        "Append, reset or remove specified key from the authorized keys file for given user", (
+        "Append, reset or remove specified key from the authorized keys file for given user", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "user to set authorized keys for", req=True),
             Opt("file", STRING, "optional file to read keys from"),
@@ -777,14 +777,14 @@ COMMANDS = (
             Opt("remove", BOOL, "remove keys from the authorized keys file"),
         )),
     Cmd("set-user-password", _G, "cmd_agent", "set the user password inside the domain",
-        "changes the password of the specified user inside the domain", (
+        "changes the password of the specified user inside the domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", DATA, "the username", req=True),
             Opt("password", DATA, "the new password", req=True),
             Opt("encrypted", BOOL, "the password is already encrypted"),
         )),
     Cmd("setmaxmem", _G, "cmd_config", "change maximum memory limit",
-        "Change the maximum memory allocation limit in the guest domain.", (
+        "Change the maximum memory allocation limit in the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("size", NUMBER, "new maximum memory size, as scaled integer (default KiB)", req=True),
             Opt("config", BOOL, "affect next boot"),
@@ -792,7 +792,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("setmem", _G, "cmd_config", "change memory allocation",
-        "Change the current memory allocation in the guest domain.", (
+        "Change the current memory allocation in the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("size", NUMBER, "new memory size, as scaled integer (default KiB)", req=True),
             Opt("config", BOOL, "affect next boot"),
@@ -800,7 +800,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("setvcpus", _G, "cmd_config", "change number of virtual CPUs",
-        "Change the number of virtual CPUs in the guest domain.", (
+        "Change the number of virtual CPUs in the guest domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("count", NUMBER, "number of virtual CPUs", req=True),
             Opt("maximum", BOOL, "set maximum limit on next boot"),
@@ -811,12 +811,12 @@ COMMANDS = (
             Opt("hotpluggable", BOOL, "make added vcpus hot(un)pluggable"),
         )),
     Cmd("shutdown", _G, "cmd_lifecycle", "gracefully shutdown a domain",
-        "Run shutdown in the target domain.", (
+        "Run shutdown in the target domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("mode", STRING, "shutdown mode: acpi|agent|initctl|signal|paravirt"),
         )),
     Cmd("start", _G, "cmd_lifecycle", "start a (previously defined) inactive domain",
-        "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no managedsave state\n    is present.", (
+        "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no managedsave state\n    is present.", lambda: (
             Opt("domain", DATA, "name of the inactive domain", req=True),
             Opt("console", BOOL, "attach to console after creation"),
             Opt("paused", BOOL, "leave the guest paused after creation"),
@@ -827,15 +827,15 @@ COMMANDS = (
             Opt("reset-nvram", BOOL, "re-initialize NVRAM from its pristine template"),
         )),
     Cmd("suspend", _G, "cmd_lifecycle", "suspend a domain",
-        "Suspend a running domain.", (
+        "Suspend a running domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("ttyconsole", _G, "cmd_devices", "tty console",
-        "Output the device for the TTY console.", (
+        "Output the device for the TTY console.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("undefine", _G, "cmd_config", "undefine a domain",
-        "Undefine an inactive domain, or convert persistent to transient.", (
+        "Undefine an inactive domain, or convert persistent to transient.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("managed-save", BOOL, "remove domain managed state file"),
             Opt("storage", STRING, "remove associated storage volumes (comma separated list of targets or source paths) (see domblklist)"),
@@ -850,7 +850,7 @@ COMMANDS = (
             Opt("keep-tpm", BOOL, "keep TPM state"),
         )),
     Cmd("update-device", _G, "cmd_hotplug", "update device from an XML file",
-        "Update device from an XML <file>.", (
+        "Update device from an XML <file>.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("file", DATA, "XML file", req=True),
             Opt("persistent", BOOL, "make live change persistent"),
@@ -860,7 +860,7 @@ COMMANDS = (
             Opt("force", BOOL, "force device update"),
         )),
     Cmd("update-memory-device", _G, "cmd_tune", "update memory device of a domain",
-        "Update values of a memory device of a domain", (
+        "Update values of a memory device of a domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("config", BOOL, "affect next boot"),
             Opt("live", BOOL, "affect running domain"),
@@ -871,7 +871,7 @@ COMMANDS = (
             Opt("requested-size", NUMBER, "new value of <requested/> size, as scaled integer (default KiB)"),
         )),
     Cmd("vcpucount", _G, "cmd_config", "domain vcpu counts",
-        "Returns the number of virtual CPUs used by the domain.", (
+        "Returns the number of virtual CPUs used by the domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("maximum", BOOL, "get maximum count of vcpus"),
             Opt("active", BOOL, "get number of currently active vcpus"),
@@ -881,12 +881,12 @@ COMMANDS = (
             Opt("guest", BOOL, "retrieve vcpu count from the guest instead of the hypervisor"),
         )),
     Cmd("vcpuinfo", _G, "cmd_tune", "detailed domain vcpu information",
-        "Returns basic information about the domain virtual CPUs.", (
+        "Returns basic information about the domain virtual CPUs.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("pretty", BOOL, "return human readable output"),
         )),
     Cmd("vcpupin", _G, "cmd_tune", "control or query domain vcpu affinity",
-        "Pin domain VCPUs to host physical CPUs.", (
+        "Pin domain VCPUs to host physical CPUs.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("vcpu", NUMBER, "vcpu number"),
             Opt("cpulist", STRING, "host cpu number(s) to set, or omit option to query"),
@@ -895,7 +895,7 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("emulatorpin", _G, "cmd_tune", "control or query domain emulator affinity",
-        "Pin domain emulator threads to host physical CPUs.", (
+        "Pin domain emulator threads to host physical CPUs.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("cpulist", STRING, "host cpu number(s) to set, or omit option to query"),
             Opt("config", BOOL, "affect next boot"),
@@ -903,18 +903,18 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("vncdisplay", _G, "cmd_devices", "vnc display",
-        "Output the IP address and port number for the VNC display.", (
+        "Output the IP address and port number for the VNC display.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("guestvcpus", _G, "cmd_agent", "query or modify state of vcpu in the guest (via agent)",
-        "Use the guest agent to query or set cpu state from guest's point of view", (
+        "Use the guest agent to query or set cpu state from guest's point of view", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("cpulist", STRING, "list of cpus to enable or disable"),
             Opt("enable", BOOL, "enable cpus specified by cpulist"),
             Opt("disable", BOOL, "disable cpus specified by cpulist"),
         )),
     Cmd("setvcpu", _G, "cmd_tune", "attach/detach vcpu or groups of threads",
-        "Add or remove vcpus", (
+        "Add or remove vcpus", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("vcpulist", DATA, "ids of vcpus to manipulate", req=True),
             Opt("enable", BOOL, "enable cpus specified by cpumap"),
@@ -924,13 +924,13 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("domblkthreshold", _G, "cmd_tune", "set the threshold for block-threshold event for a given block device or it's backing chain element",
-        "set threshold for block-threshold event for a block device", (
+        "set threshold for block-threshold event for a block device", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("dev", DATA, "device to set threshold for", req=True),
             Opt("threshold", NUMBER, "threshold as a scaled number (by default bytes)", req=True),
         )),
     Cmd("guestinfo", _G, "cmd_agent", "query information about the guest (via agent)",
-        "Use the guest agent to query various information from guest's point of view", (
+        "Use the guest agent to query various information from guest's point of view", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("user", BOOL, "report active users"),
             Opt("os", BOOL, "report operating system information"),
@@ -941,13 +941,13 @@ COMMANDS = (
             Opt("interface", BOOL, "report interface information"),
         )),
     Cmd("domdirtyrate-calc", _G, "cmd_monitor", "Calculate a vm's memory dirty rate",
-        "Calculate memory dirty rate of a domain in order to decide whether it's proper to be migrated out or not.\nThe calculated dirty rate information is available by calling 'domstats --dirtyrate'.", (
+        "Calculate memory dirty rate of a domain in order to decide whether it's proper to be migrated out or not.\nThe calculated dirty rate information is available by calling 'domstats --dirtyrate'.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("seconds", NUMBER, "calculate memory dirty rate within specified seconds, the supported value range from 1 to 60, default to 1."),
             Opt("mode", STRING, "dirty page rate calculation mode, either of these 3 options 'page-sampling, dirty-bitmap, dirty-ring' can be specified."),
         )),
     Cmd("dom-fd-associate", _G, "cmd_unsupported", "associate a FD with a domain",
-        "associate a FD with a domain", (
+        "associate a FD with a domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("name", DATA, "name of the FD group", req=True),
             Opt("pass-fds", DATA, "file descriptors N,M,... to associate", req=True),

@@ -11,7 +11,7 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("event", _G, "cmd_event", "Domain Events",
-        "List event types, or wait for domain events to occur", (
+        "List event types, or wait for domain events to occur", lambda: (
             Opt("domain", STRING, "filter by domain name, id or uuid"),
             Opt("event", STRING, "which event type to wait for"),
             Opt("all", BOOL, "wait for all events instead of just one type"),

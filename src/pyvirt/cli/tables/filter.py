@@ -11,37 +11,37 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("nwfilter-define", _G, "cmd_nwfilter", "define or update a network filter from an XML file",
-        "Define a new network filter or update an existing one.", (
+        "Define a new network filter or update an existing one.", lambda: (
             Opt("file", DATA, "file containing an XML network filter description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("nwfilter-dumpxml", _G, "cmd_nwfilter", "network filter information in XML",
-        "Output the network filter information as an XML dump to stdout.", (
+        "Output the network filter information as an XML dump to stdout.", lambda: (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("nwfilter-edit", _G, "cmd_nwfilter", "edit XML configuration for a network filter",
-        "Edit the XML configuration for a network filter.", (
+        "Edit the XML configuration for a network filter.", lambda: (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
         )),
     Cmd("nwfilter-list", _G, "cmd_nwfilter", "list network filters",
         "Returns list of network filters."),
     Cmd("nwfilter-undefine", _G, "cmd_nwfilter", "undefine a network filter",
-        "Undefine a given network filter.", (
+        "Undefine a given network filter.", lambda: (
             Opt("nwfilter", DATA, "network filter name or uuid", req=True),
         )),
     Cmd("nwfilter-binding-create", _G, "cmd_nwfilter", "create a network filter binding from an XML file",
-        "Create a new network filter binding.", (
+        "Create a new network filter binding.", lambda: (
             Opt("file", DATA, "file containing an XML network filter binding description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("nwfilter-binding-delete", _G, "cmd_nwfilter", "delete a network filter binding",
-        "Delete a given network filter binding.", (
+        "Delete a given network filter binding.", lambda: (
             Opt("binding", DATA, "network filter binding port dev", req=True),
         )),
     Cmd("nwfilter-binding-dumpxml", _G, "cmd_nwfilter", "network filter information in XML",
-        "Output the network filter information as an XML dump to stdout.", (
+        "Output the network filter information as an XML dump to stdout.", lambda: (
             Opt("binding", DATA, "network filter binding portdev", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),

@@ -11,7 +11,7 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("allocpages", _G, "cmd_host", "Manipulate pages pool size",
-        "Allocate or free some pages in the pool for NUMA cell.", (
+        "Allocate or free some pages in the pool for NUMA cell.", lambda: (
             Opt("pagesize", NUMBER, "page size (in kibibytes)", req=True),
             Opt("pagecount", NUMBER, "page count", req=True),
             Opt("cellno", NUMBER, "NUMA cell number"),
@@ -21,35 +21,35 @@ COMMANDS = (
     Cmd("capabilities", _G, "cmd_host", "capabilities",
         "Returns capabilities of hypervisor/driver."),
     Cmd("cpu-baseline", _G, "cmd_cpu", "compute baseline CPU",
-        "Compute baseline CPU for a set of given CPUs.", (
+        "Compute baseline CPU for a set of given CPUs.", lambda: (
             Opt("file", DATA, "file containing XML CPU descriptions", req=True),
             Opt("features", BOOL, "Show features that are part of the CPU model type"),
             Opt("migratable", BOOL, "Do not include features that block migration"),
         )),
     Cmd("cpu-compare", _G, "cmd_cpu", "compare host CPU with a CPU described by an XML file",
-        "compare CPU with host CPU", (
+        "compare CPU with host CPU", lambda: (
             Opt("file", DATA, "file containing an XML CPU description", req=True),
             Opt("error", BOOL, "report error if CPUs are incompatible"),
             Opt("validate", BOOL, "validate the XML document against schema"),
         )),
     Cmd("cpu-models", _G, "cmd_host", "CPU models",
-        "Get the CPU models for an arch.", (
+        "Get the CPU models for an arch.", lambda: (
             Opt("arch", DATA, "architecture", req=True),
         )),
     Cmd("domcapabilities", _G, "cmd_host", "domain capabilities",
-        "Returns capabilities of emulator with respect to host and libvirt.", (
+        "Returns capabilities of emulator with respect to host and libvirt.", lambda: (
             Opt("virttype", STRING, "virtualization type (/domain/@type)"),
             Opt("emulatorbin", STRING, "path to emulator binary (/domain/devices/emulator)"),
             Opt("arch", STRING, "domain architecture (/domain/os/type/@arch)"),
             Opt("machine", STRING, "machine type (/domain/os/type/@machine)"),
         )),
     Cmd("freecell", _G, "cmd_host", "NUMA free memory",
-        "display available free memory for the NUMA cell.", (
+        "display available free memory for the NUMA cell.", lambda: (
             Opt("cellno", NUMBER, "NUMA cell number"),
             Opt("all", BOOL, "show free memory for all NUMA cells"),
         )),
     Cmd("freepages", _G, "cmd_host", "NUMA free pages",
-        "display available free pages for the NUMA cell.", (
+        "display available free pages for the NUMA cell.", lambda: (
             Opt("cellno", NUMBER, "NUMA cell number"),
             Opt("pagesize", NUMBER, "page size (in kibibytes)"),
             Opt("all", BOOL, "show free pages for all NUMA cells"),
@@ -57,7 +57,7 @@ COMMANDS = (
     Cmd("hostname", _G, "cmd_host", "print the hypervisor hostname",
         ""),
     Cmd("hypervisor-cpu-baseline", _G, "cmd_cpu", "compute baseline CPU usable by a specific hypervisor",
-        "Compute baseline CPU for a set of given CPUs. The result will be tailored to the specified hypervisor.", (
+        "Compute baseline CPU for a set of given CPUs. The result will be tailored to the specified hypervisor.", lambda: (
             Opt("file", STRING, "file containing XML CPU descriptions"),
             Opt("virttype", STRING, "virtualization type (/domain/@type)"),
             Opt("emulator", STRING, "path to emulator binary (/domain/devices/emulator)"),
@@ -68,7 +68,7 @@ COMMANDS = (
             Opt("model", STRING, "Shortcut for calling the command with a single CPU model and no additional features"),
         )),
     Cmd("hypervisor-cpu-compare", _G, "cmd_cpu", "compare a CPU with the CPU created by a hypervisor on the host",
-        "compare CPU with hypervisor CPU", (
+        "compare CPU with hypervisor CPU", lambda: (
             Opt("file", DATA, "file containing an XML CPU description", req=True),
             Opt("virttype", STRING, "virtualization type (/domain/@type)"),
             Opt("emulator", STRING, "path to emulator binary (/domain/devices/emulator)"),
@@ -78,34 +78,34 @@ COMMANDS = (
             Opt("validate", BOOL, "validate the XML document against schema"),
         )),
     Cmd("maxvcpus", _G, "cmd_host", "connection vcpu maximum",
-        "Show maximum number of virtual CPUs for guests on this connection.", (
+        "Show maximum number of virtual CPUs for guests on this connection.", lambda: (
             Opt("type", STRING, "domain type"),
         )),
     Cmd("node-memory-tune", _G, "cmd_host", "Get or set node memory parameters",
-        "Get or set node memory parameters\n    To get the memory parameters, use following command: \n\n    virsh # node-memory-tune", (
+        "Get or set node memory parameters\n    To get the memory parameters, use following command: \n\n    virsh # node-memory-tune", lambda: (
             Opt("shm-pages-to-scan", NUMBER, "number of pages to scan before the shared memory service goes to sleep"),
             Opt("shm-sleep-millisecs", NUMBER, "number of millisecs the shared memory service should sleep before next scan"),
             Opt("shm-merge-across-nodes", NUMBER, "Specifies if pages from different numa nodes can be merged"),
         )),
     Cmd("nodecpumap", _G, "cmd_host", "node cpu map",
-        "Displays the node's total number of CPUs, the number of online CPUs and the list of online CPUs.", (
+        "Displays the node's total number of CPUs, the number of online CPUs and the list of online CPUs.", lambda: (
             Opt("pretty", BOOL, "return human readable output"),
         )),
     Cmd("nodecpustats", _G, "cmd_host", "Prints cpu stats of the node.",
-        "Returns cpu stats of the node, in nanoseconds.", (
+        "Returns cpu stats of the node, in nanoseconds.", lambda: (
             Opt("cpu", NUMBER, "prints specified cpu statistics only."),
             Opt("percent", BOOL, "prints by percentage during 1 second."),
         )),
     Cmd("nodeinfo", _G, "cmd_host", "node information",
         "Returns basic information about the node."),
     Cmd("nodememstats", _G, "cmd_host", "Prints memory stats of the node.",
-        "Returns memory stats of the node, in kilobytes.", (
+        "Returns memory stats of the node, in kilobytes.", lambda: (
             Opt("cell", NUMBER, "prints specified cell statistics only."),
         )),
     Cmd("nodesevinfo", _G, "cmd_unsupported", "node SEV information",
         "Returns basic SEV information about the node."),
     Cmd("nodesuspend", _G, "cmd_host", "suspend the host node for a given time duration",
-        "Suspend the host node for a given time duration and attempt to resume thereafter.", (
+        "Suspend the host node for a given time duration and attempt to resume thereafter.", lambda: (
             Opt("target", DATA, "mem(Suspend-to-RAM), disk(Suspend-to-Disk), hybrid(Hybrid-Suspend)", req=True),
             Opt("duration", NUMBER, "Suspend duration in seconds, at least 60", req=True),
         )),
@@ -114,7 +114,7 @@ COMMANDS = (
     Cmd("uri", _G, "cmd_host", "print the hypervisor canonical URI",
         ""),
     Cmd("version", _G, "cmd_host", "show version",
-        "Display the system version information.", (
+        "Display the system version information.", lambda: (
             Opt("daemon", BOOL, "report daemon version too"),
         )),
 )

@@ -13,7 +13,7 @@ COMMANDS = (
     Cmd("iface-begin", _G, "cmd_iface", "create a snapshot of current interfaces settings, which can be later committed (iface-commit) or restored (iface-rollback)",
         "Create a restore point for interfaces settings"),
     Cmd("iface-bridge", _G, "cmd_iface", "create a bridge device and attach an existing network device to it",
-        "bridge an existing network device", (
+        "bridge an existing network device", lambda: (
             Opt("interface", DATA, "existing interface name", req=True),
             Opt("bridge", DATA, "new bridge device name", req=True),
             Opt("no-stp", BOOL, "do not enable STP for this bridge"),
@@ -23,51 +23,51 @@ COMMANDS = (
     Cmd("iface-commit", _G, "cmd_iface", "commit changes made since iface-begin and free restore point",
         "commit changes and free restore point"),
     Cmd("iface-define", _G, "cmd_iface", "define an inactive persistent physical host interface or modify an existing persistent one from an XML file",
-        "Define or modify a persistent physical host interface.", (
+        "Define or modify a persistent physical host interface.", lambda: (
             Opt("file", DATA, "file containing an XML interface description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("iface-destroy", _G, "cmd_iface", 'destroy a physical host interface (disable it / "if-down")',
-        "forcefully stop a physical host interface.", (
+        "forcefully stop a physical host interface.", lambda: (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
     Cmd("iface-dumpxml", _G, "cmd_iface", "interface information in XML",
-        "Output the physical host interface information as an XML dump to stdout.", (
+        "Output the physical host interface information as an XML dump to stdout.", lambda: (
             Opt("interface", DATA, "interface name or MAC address", req=True),
             Opt("inactive", BOOL, "show inactive defined XML"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("iface-edit", _G, "cmd_iface", "edit XML configuration for a physical host interface",
-        "Edit the XML configuration for a physical host interface.", (
+        "Edit the XML configuration for a physical host interface.", lambda: (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
     Cmd("iface-list", _G, "cmd_iface", "list physical host interfaces",
-        "Returns list of physical host interfaces.", (
+        "Returns list of physical host interfaces.", lambda: (
             Opt("inactive", BOOL, "list inactive interfaces"),
             Opt("all", BOOL, "list inactive & active interfaces"),
         )),
     Cmd("iface-mac", _G, "cmd_iface", "convert an interface name to interface MAC address",
-        "", (
+        "", lambda: (
             Opt("interface", DATA, "interface name", req=True),
         )),
     Cmd("iface-name", _G, "cmd_iface", "convert an interface MAC address to interface name",
-        "", (
+        "", lambda: (
             Opt("interface", DATA, "interface mac", req=True),
         )),
     Cmd("iface-rollback", _G, "cmd_iface", "rollback to previous saved configuration created via iface-begin",
         "rollback to previous restore point"),
     Cmd("iface-start", _G, "cmd_iface", 'start a physical host interface (enable it / "if-up")',
-        "start a physical host interface.", (
+        "start a physical host interface.", lambda: (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
     Cmd("iface-unbridge", _G, "cmd_iface", "undefine a bridge device after detaching its device(s)",
-        "unbridge a network device", (
+        "unbridge a network device", lambda: (
             Opt("bridge", DATA, "current bridge device name", req=True),
             Opt("no-start", BOOL, "don't start the detached interface immediately (not recommended)"),
         )),
     Cmd("iface-undefine", _G, "cmd_iface", "undefine a physical host interface (remove it from configuration)",
-        "undefine an interface.", (
+        "undefine an interface.", lambda: (
             Opt("interface", DATA, "interface name or MAC address", req=True),
         )),
 )

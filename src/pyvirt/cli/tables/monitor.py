@@ -11,61 +11,61 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("domblkerror", _G, "cmd_devices", "Show errors on block devices",
-        "Show block device errors", (
+        "Show block device errors", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("domblkinfo", _G, "cmd_blocks", "domain block device size information",
-        "Get block device size info for a domain.", (
+        "Get block device size info for a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("device", STRING, "block device"),
             Opt("human", BOOL, "Human readable output"),
             Opt("all", BOOL, "display all block devices info"),
         )),
     Cmd("domblklist", _G, "cmd_devices", "list all domain blocks",
-        "Get the summary of block devices for a domain.", (
+        "Get the summary of block devices for a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("inactive", BOOL, "get inactive rather than running configuration"),
             Opt("details", BOOL, "additionally display the type and device value"),
         )),
     Cmd("domblkstat", _G, "cmd_hotplug", "get device block stats for a domain",
-        "Get device block stats for a running domain. See man page or use --human for explanation of fields", (
+        "Get device block stats for a running domain. See man page or use --human for explanation of fields", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("device", STRING, "block device"),
             Opt("human", BOOL, "print a more human readable output"),
         )),
     Cmd("domcontrol", _G, "cmd_devices", "domain control interface state",
-        "Returns state of a control interface to the domain.", (
+        "Returns state of a control interface to the domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("domif-getlink", _G, "cmd_nic", "get link state of a virtual interface",
-        "Get link state of a domain's virtual interface.", (
+        "Get link state of a domain's virtual interface.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device (MAC Address)", req=True),
             Opt("config", BOOL, "Get persistent interface state"),
         )),
     Cmd("domifaddr", _G, "cmd_devices", "Get network interfaces' addresses for a running domain",
-        "Get network interfaces' addresses for a running domain", (
+        "Get network interfaces' addresses for a running domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", STRING, "network interface name"),
             Opt("full", BOOL, "always display names and MACs of interfaces"),
             Opt("source", STRING, "address source: 'lease', 'agent', or 'arp'"),
         )),
     Cmd("domiflist", _G, "cmd_devices", "list all domain virtual interfaces",
-        "Get the summary of virtual interfaces for a domain.", (
+        "Get the summary of virtual interfaces for a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("inactive", BOOL, "get inactive rather than running configuration"),
         )),
     Cmd("domifstat", _G, "cmd_nic", "get network interface stats for a domain",
-        "Get network interface stats for a running domain.", (
+        "Get network interface stats for a running domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("interface", DATA, "interface device specified by name or MAC Address", req=True),
         )),
     Cmd("dominfo", _G, "cmd_info", "domain information",
-        "Returns basic information about the domain.", (
+        "Returns basic information about the domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
     Cmd("dommemstat", _G, "cmd_devices", "get memory statistics for a domain",
-        "Get memory statistics for a running domain.", (
+        "Get memory statistics for a running domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("period", NUMBER, "period in seconds to set collection", named=True),
             Opt("config", BOOL, "affect next boot"),
@@ -73,12 +73,12 @@ COMMANDS = (
             Opt("current", BOOL, "affect current domain"),
         )),
     Cmd("domstate", _G, "cmd_info", "domain state",
-        "Returns state about a domain.", (
+        "Returns state about a domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("reason", BOOL, "also print reason for the state"),
         )),
     Cmd("domstats", _G, "cmd_devices", "get statistics about one or multiple domains",
-        "Gets statistics about one or more (or all) domains", (
+        "Gets statistics about one or more (or all) domains", lambda: (
             Opt("state", BOOL, "report domain state"),
             Opt("cpu-total", BOOL, "report domain physical cpu usage"),
             Opt("balloon", BOOL, "report domain balloon statistics"),
@@ -105,7 +105,7 @@ COMMANDS = (
             Opt("domain", ARGV, "list of domains to get stats for"),
         )),
     Cmd("domtime", _G, "cmd_devices", "domain time",
-        "Gets or sets the domain's system time", (
+        "Gets or sets the domain's system time", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("now", BOOL, "set to the time of the host running virsh"),
             Opt("pretty", BOOL, "print domain's time in human readable form"),
@@ -113,7 +113,7 @@ COMMANDS = (
             Opt("time", NUMBER, "time to set"),
         )),
     Cmd("list", _G, "cmd_list", "list domains",
-        "Returns list of domains.", (
+        "Returns list of domains.", lambda: (
             Opt("inactive", BOOL, "list inactive domains"),
             Opt("all", BOOL, "list inactive & active domains"),
             Opt("transient", BOOL, "list transient domains"),

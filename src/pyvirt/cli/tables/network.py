@@ -11,42 +11,42 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("net-autostart", _G, "cmd_net", "autostart a network",
-        "Configure a network to be automatically started at boot.", (
+        "Configure a network to be automatically started at boot.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("disable", BOOL, "disable autostarting"),
         )),
     Cmd("net-create", _G, "cmd_net", "create a network from an XML file",
-        "Create a network.", (
+        "Create a network.", lambda: (
             Opt("file", DATA, "file containing an XML network description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("net-define", _G, "cmd_net", "define an inactive persistent virtual network or modify an existing persistent one from an XML file",
-        "Define or modify a persistent virtual network.", (
+        "Define or modify a persistent virtual network.", lambda: (
             Opt("file", DATA, "file containing an XML network description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("net-destroy", _G, "cmd_net", "destroy (stop) a network",
-        "Forcefully stop a given network.", (
+        "Forcefully stop a given network.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
         )),
     Cmd("net-dhcp-leases", _G, "cmd_net", "print lease info for a given network",
-        "Print lease info for a given network", (
+        "Print lease info for a given network", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("mac", STRING, "MAC address"),
         )),
     Cmd("net-dumpxml", _G, "cmd_net", "network information in XML",
-        "Output the network information as an XML dump to stdout.", (
+        "Output the network information as an XML dump to stdout.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("inactive", BOOL, "show inactive defined XML"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("net-edit", _G, "cmd_net", "edit XML configuration for a network",
-        "Edit the XML configuration for a network.", (
+        "Edit the XML configuration for a network.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
         )),
     Cmd("net-event", _G, "cmd_net", "Network Events",
-        "List event types, or wait for network events to occur", (
+        "List event types, or wait for network events to occur", lambda: (
             Opt("network", STRING, "filter by network name or uuid"),
             Opt("event", STRING, "which event type to wait for"),
             Opt("loop", BOOL, "loop until timeout or interrupt, rather than one-shot"),
@@ -55,11 +55,11 @@ COMMANDS = (
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
     Cmd("net-info", _G, "cmd_net", "network information",
-        "Returns basic information about the network", (
+        "Returns basic information about the network", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
         )),
     Cmd("net-list", _G, "cmd_net", "list networks",
-        "Returns list of networks.", (
+        "Returns list of networks.", lambda: (
             Opt("inactive", BOOL, "list inactive networks"),
             Opt("all", BOOL, "list inactive & active networks"),
             Opt("persistent", BOOL, "list persistent networks"),
@@ -71,19 +71,19 @@ COMMANDS = (
             Opt("table", BOOL, "list table (default)"),
         )),
     Cmd("net-name", _G, "cmd_net", "convert a network UUID to network name",
-        "", (
+        "", lambda: (
             Opt("network", DATA, "network uuid", req=True),
         )),
     Cmd("net-start", _G, "cmd_net", "start a (previously defined) inactive network",
-        "Start a network.", (
+        "Start a network.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
         )),
     Cmd("net-undefine", _G, "cmd_net", "undefine a persistent network",
-        "Undefine the configuration for a persistent network.", (
+        "Undefine the configuration for a persistent network.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
         )),
     Cmd("net-update", _G, "cmd_net", "update parts of an existing network's configuration",
-        "", (
+        "", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("command", DATA, "type of update (add-first, add-last (add), delete, or modify)", req=True),
             Opt("section", DATA, "which section of network configuration to update", req=True),
@@ -94,30 +94,30 @@ COMMANDS = (
             Opt("current", BOOL, "affect current state of network"),
         )),
     Cmd("net-uuid", _G, "cmd_net", "convert a network name to network UUID",
-        "", (
+        "", lambda: (
             Opt("network", DATA, "network name", req=True),
         )),
     Cmd("net-port-list", _G, "cmd_net", "list network ports",
-        "Returns list of network ports.", (
+        "Returns list of network ports.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("uuid", BOOL, "list uuid's only"),
             Opt("table", BOOL, "list table (default)"),
         )),
     Cmd("net-port-create", _G, "cmd_net", "create a network port from an XML file",
-        "Create a network port.", (
+        "Create a network port.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("file", DATA, "file containing an XML network port description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("net-port-dumpxml", _G, "cmd_net", "network port information in XML",
-        "Output the network port information as an XML dump to stdout.", (
+        "Output the network port information as an XML dump to stdout.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("port", DATA, "port UUID", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("net-port-delete", _G, "cmd_net", "delete the specified network port",
-        "Delete the specified network port.", (
+        "Delete the specified network port.", lambda: (
             Opt("network", DATA, "network name or uuid", req=True),
             Opt("port", DATA, "port UUID", req=True),
         )),

@@ -11,42 +11,42 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("nodedev-create", _G, "cmd_nodedev", "create a device defined by an XML file on the node",
-        "Create a device on the node.  Note that this command creates devices on the physical host that can then be assigned to a virtual machine.", (
+        "Create a device on the node.  Note that this command creates devices on the physical host that can then be assigned to a virtual machine.", lambda: (
             Opt("file", DATA, "file containing an XML description of the device", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("nodedev-destroy", _G, "cmd_nodedev", "destroy (stop) a device on the node",
-        "Destroy a device on the node.  Note that this command destroys devices on the physical host", (
+        "Destroy a device on the node.  Note that this command destroys devices on the physical host", lambda: (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
         )),
     Cmd("nodedev-detach", _G, "cmd_nodedev", "detach node device from its device driver",
-        "Detach node device from its device driver before assigning to a domain.", (
+        "Detach node device from its device driver before assigning to a domain.", lambda: (
             Opt("device", DATA, "device key", req=True),
             Opt("driver", STRING, "pci device assignment backend driver (e.g. 'vfio' or 'xen')"),
         )),
     Cmd("nodedev-dumpxml", _G, "cmd_nodedev", "node device details in XML",
-        "Output the node device details as an XML dump to stdout.", (
+        "Output the node device details as an XML dump to stdout.", lambda: (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("nodedev-list", _G, "cmd_nodedev", "enumerate devices on this host",
-        "", (
+        "", lambda: (
             Opt("tree", BOOL, "list devices in a tree"),
             Opt("cap", STRING, "capability names, separated by comma"),
             Opt("inactive", BOOL, "list inactive devices"),
             Opt("all", BOOL, "list inactive & active devices"),
         )),
     Cmd("nodedev-reattach", _G, "cmd_nodedev", "reattach node device to its device driver",
-        "Reattach node device to its device driver once released by the domain.", (
+        "Reattach node device to its device driver once released by the domain.", lambda: (
             Opt("device", DATA, "device key", req=True),
         )),
     Cmd("nodedev-reset", _G, "cmd_nodedev", "reset node device",
-        "Reset node device before or after assigning to a domain.", (
+        "Reset node device before or after assigning to a domain.", lambda: (
             Opt("device", DATA, "device key", req=True),
         )),
     Cmd("nodedev-event", _G, "cmd_nodedev", "Node Device Events",
-        "List event types, or wait for node device events to occur", (
+        "List event types, or wait for node device events to occur", lambda: (
             Opt("device", STRING, "filter by node device name"),
             Opt("event", STRING, "which event type to wait for"),
             Opt("loop", BOOL, "loop until timeout or interrupt, rather than one-shot"),
@@ -55,25 +55,25 @@ COMMANDS = (
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
     Cmd("nodedev-define", _G, "cmd_nodedev", "Define a device by an xml file on a node",
-        "Defines a persistent device on the node that can be assigned to a domain. The device must be started before it can be assigned to a domain.", (
+        "Defines a persistent device on the node that can be assigned to a domain. The device must be started before it can be assigned to a domain.", lambda: (
             Opt("file", DATA, "file containing an XML description of the device", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("nodedev-undefine", _G, "cmd_nodedev", "Undefine an inactive node device",
-        "Undefines the configuration for an inactive node device", (
+        "Undefines the configuration for an inactive node device", lambda: (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
         )),
     Cmd("nodedev-start", _G, "cmd_nodedev", "Start an inactive node device",
-        "Starts an inactive node device that was previously defined", (
+        "Starts an inactive node device that was previously defined", lambda: (
             Opt("device", DATA, "device name", req=True),
         )),
     Cmd("nodedev-autostart", _G, "cmd_nodedev", "autostart a defined node device",
-        "Configure a node device to be automatically started at boot.", (
+        "Configure a node device to be automatically started at boot.", lambda: (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
             Opt("disable", BOOL, "disable autostarting"),
         )),
     Cmd("nodedev-info", _G, "cmd_nodedev", "node device information",
-        "Returns basic information about the node device", (
+        "Returns basic information about the node device", lambda: (
             Opt("device", DATA, "device name or wwn pair in 'wwnn,wwpn' format", req=True),
         )),
 )

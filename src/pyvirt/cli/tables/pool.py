@@ -11,30 +11,30 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("find-storage-pool-sources-as", _G, "cmd_pool", "find potential storage pool sources",
-        "Returns XML <sources> document.", (
+        "Returns XML <sources> document.", lambda: (
             Opt("type", DATA, "type of storage pool sources to find", req=True),
             Opt("host", STRING, "optional host to query"),
             Opt("port", STRING, "optional port to query"),
             Opt("initiator", STRING, "optional initiator IQN to use for query"),
         )),
     Cmd("find-storage-pool-sources", _G, "cmd_pool", "discover potential storage pool sources",
-        "Returns XML <sources> document.", (
+        "Returns XML <sources> document.", lambda: (
             Opt("type", DATA, "type of storage pool sources to discover", req=True),
             Opt("srcSpec", STRING, "optional file of source xml to query for pools"),
         )),
     Cmd("pool-autostart", _G, "cmd_pool", "autostart a pool",
-        "Configure a pool to be automatically started at boot.", (
+        "Configure a pool to be automatically started at boot.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("disable", BOOL, "disable autostarting"),
         )),
     Cmd("pool-build", _G, "cmd_pool", "build a pool",
-        "Build a given pool.", (
+        "Build a given pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("no-overwrite", BOOL, "do not overwrite any existing data"),
             Opt("overwrite", BOOL, "overwrite any existing data"),
         )),
     Cmd("pool-create-as", _G, "cmd_pool", "create a pool from a set of args",
-        "Create a pool.", (
+        "Create a pool.", lambda: (
             Opt("name", DATA, "name of the pool", req=True),
             Opt("type", DATA, "type of the pool", req=True),
             Opt("print-xml", BOOL, "print XML document, but don't define/create"),
@@ -62,14 +62,14 @@ COMMANDS = (
             Opt("overwrite", BOOL, "overwrite any existing data"),
         )),
     Cmd("pool-create", _G, "cmd_pool", "create a pool from an XML file",
-        "Create a pool.", (
+        "Create a pool.", lambda: (
             Opt("file", DATA, "file containing an XML pool description", req=True),
             Opt("build", BOOL, "build the pool as normal"),
             Opt("no-overwrite", BOOL, "do not overwrite any existing data"),
             Opt("overwrite", BOOL, "overwrite any existing data"),
         )),
     Cmd("pool-define-as", _G, "cmd_pool", "define a pool from a set of args",
-        "Define a pool.", (
+        "Define a pool.", lambda: (
             Opt("name", DATA, "name of the pool", req=True),
             Opt("type", DATA, "type of the pool", req=True),
             Opt("print-xml", BOOL, "print XML document, but don't define/create"),
@@ -94,36 +94,36 @@ COMMANDS = (
             Opt("source-initiator", STRING, "initiator iqn for underlying storage"),
         )),
     Cmd("pool-define", _G, "cmd_pool", "define an inactive persistent storage pool or modify an existing persistent one from an XML file",
-        "Define or modify a persistent storage pool.", (
+        "Define or modify a persistent storage pool.", lambda: (
             Opt("file", DATA, "file containing an XML pool description", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("pool-delete", _G, "cmd_pool", "delete a pool",
-        "Delete a given pool.", (
+        "Delete a given pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-destroy", _G, "cmd_pool", "destroy (stop) a pool",
-        "Forcefully stop a given pool. Raw data in the pool is untouched", (
+        "Forcefully stop a given pool. Raw data in the pool is untouched", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-dumpxml", _G, "cmd_pool", "pool information in XML",
-        "Output the pool information as an XML dump to stdout.", (
+        "Output the pool information as an XML dump to stdout.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("inactive", BOOL, "show inactive defined XML"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("pool-edit", _G, "cmd_pool", "edit XML configuration for a storage pool",
-        "Edit the XML configuration for a storage pool.", (
+        "Edit the XML configuration for a storage pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-info", _G, "cmd_pool", "storage pool information",
-        "Returns basic information about the storage pool.", (
+        "Returns basic information about the storage pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("bytes", BOOL, "Return pool info in bytes"),
         )),
     Cmd("pool-list", _G, "cmd_pool", "list pools",
-        "Returns list of pools.", (
+        "Returns list of pools.", lambda: (
             Opt("inactive", BOOL, "list inactive pools"),
             Opt("all", BOOL, "list inactive & active pools"),
             Opt("transient", BOOL, "list transient pools"),
@@ -136,30 +136,30 @@ COMMANDS = (
             Opt("name", BOOL, "list name of active pools only"),
         )),
     Cmd("pool-name", _G, "cmd_pool", "convert a pool UUID to pool name",
-        "", (
+        "", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-refresh", _G, "cmd_pool", "refresh a pool",
-        "Refresh a given pool.", (
+        "Refresh a given pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-start", _G, "cmd_pool", "start a (previously defined) inactive pool",
-        "Start a pool.", (
+        "Start a pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("build", BOOL, "build the pool as normal"),
             Opt("no-overwrite", BOOL, "do not overwrite any existing data"),
             Opt("overwrite", BOOL, "overwrite any existing data"),
         )),
     Cmd("pool-undefine", _G, "cmd_pool", "undefine an inactive pool",
-        "Undefine the configuration for an inactive pool.", (
+        "Undefine the configuration for an inactive pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-uuid", _G, "cmd_pool", "convert a pool name to pool UUID",
-        "", (
+        "", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
         )),
     Cmd("pool-event", _G, "cmd_pool", "Storage Pool Events",
-        "List event types, or wait for storage pool events to occur", (
+        "List event types, or wait for storage pool events to occur", lambda: (
             Opt("pool", STRING, "filter by storage pool name or uuid"),
             Opt("event", STRING, "which event type to wait for"),
             Opt("loop", BOOL, "loop until timeout or interrupt, rather than one-shot"),

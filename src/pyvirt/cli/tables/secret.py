@@ -11,18 +11,18 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("secret-define", _G, "cmd_secret", "define or modify a secret from an XML file",
-        "Define or modify a secret.", (
+        "Define or modify a secret.", lambda: (
             Opt("file", DATA, "file containing secret attributes in XML", req=True),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("secret-dumpxml", _G, "cmd_secret", "secret attributes in XML",
-        "Output attributes of a secret as an XML dump to stdout.", (
+        "Output attributes of a secret as an XML dump to stdout.", lambda: (
             Opt("secret", DATA, "secret UUID", req=True),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("secret-event", _G, "cmd_secret", "Secret Events",
-        "List event types, or wait for secret events to occur", (
+        "List event types, or wait for secret events to occur", lambda: (
             Opt("secret", STRING, "filter by secret name or uuid"),
             Opt("event", STRING, "which event type to wait for"),
             Opt("loop", BOOL, "loop until timeout or interrupt, rather than one-shot"),
@@ -31,19 +31,19 @@ COMMANDS = (
             Opt("timestamp", BOOL, "show timestamp for each printed event"),
         )),
     Cmd("secret-get-value", _G, "cmd_secret", "Output a secret value",
-        "Output a secret value to stdout.", (
+        "Output a secret value to stdout.", lambda: (
             Opt("secret", DATA, "secret UUID", req=True),
             Opt("plain", BOOL, "get value without converting to base64"),
         )),
     Cmd("secret-list", _G, "cmd_secret", "list secrets",
-        "Returns a list of secrets", (
+        "Returns a list of secrets", lambda: (
             Opt("ephemeral", BOOL, "list ephemeral secrets"),
             Opt("no-ephemeral", BOOL, "list non-ephemeral secrets"),
             Opt("private", BOOL, "list private secrets"),
             Opt("no-private", BOOL, "list non-private secrets"),
         )),
     Cmd("secret-set-value", _G, "cmd_secret", "set a secret value",
-        "Set a secret value.", (
+        "Set a secret value.", lambda: (
             Opt("secret", DATA, "secret UUID", req=True),
             Opt("file", STRING, "read secret from file", named=True),
             Opt("plain", BOOL, "read the secret from file without converting from base64"),
@@ -51,7 +51,7 @@ COMMANDS = (
             Opt("base64", STRING, "base64-encoded secret value"),
         )),
     Cmd("secret-undefine", _G, "cmd_secret", "undefine a secret",
-        "Undefine a secret.", (
+        "Undefine a secret.", lambda: (
             Opt("secret", DATA, "secret UUID", req=True),
         )),
 )

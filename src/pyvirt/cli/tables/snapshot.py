@@ -11,7 +11,7 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("snapshot-create", _G, "cmd_snapshot", "Create a snapshot from XML",
-        "Create a snapshot (disk and RAM) from XML", (
+        "Create a snapshot (disk and RAM) from XML", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("xmlfile", STRING, "domain snapshot XML"),
             Opt("redefine", BOOL, "redefine metadata for existing snapshot"),
@@ -26,7 +26,7 @@ COMMANDS = (
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("snapshot-create-as", _G, "cmd_snapshot", "Create a snapshot from a set of args",
-        "Create a snapshot (disk and RAM) from arguments", (
+        "Create a snapshot (disk and RAM) from arguments", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("name", STRING, "name of snapshot"),
             Opt("description", STRING, "description of snapshot"),
@@ -43,14 +43,14 @@ COMMANDS = (
             Opt("diskspec", ARGV, "disk attributes: disk[,snapshot=type][,driver=type][,stype=type][,file=name]"),
         )),
     Cmd("snapshot-current", _G, "cmd_snapshot", "Get or set the current snapshot",
-        "Get or set the current snapshot", (
+        "Get or set the current snapshot", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("name", BOOL, "list the name, rather than the full xml"),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
             Opt("snapshotname", STRING, "name of existing snapshot to make current"),
         )),
     Cmd("snapshot-delete", _G, "cmd_snapshot", "Delete a domain snapshot",
-        "Snapshot Delete", (
+        "Snapshot Delete", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("snapshotname", STRING, "snapshot name"),
             Opt("current", BOOL, "delete current snapshot"),
@@ -59,7 +59,7 @@ COMMANDS = (
             Opt("metadata", BOOL, "delete only libvirt metadata, leaving snapshot contents behind"),
         )),
     Cmd("snapshot-dumpxml", _G, "cmd_snapshot", "Dump XML for a domain snapshot",
-        "Snapshot Dump XML", (
+        "Snapshot Dump XML", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("snapshotname", DATA, "snapshot name", req=True),
             Opt("security-info", BOOL, "include security sensitive information in XML dump"),
@@ -67,7 +67,7 @@ COMMANDS = (
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("snapshot-edit", _G, "cmd_snapshot", "edit XML for a snapshot",
-        "Edit the domain snapshot XML for a named snapshot", (
+        "Edit the domain snapshot XML for a named snapshot", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("snapshotname", STRING, "snapshot name"),
             Opt("current", BOOL, "also set edited snapshot as current"),
@@ -75,13 +75,13 @@ COMMANDS = (
             Opt("clone", BOOL, "allow cloning to new name"),
         )),
     Cmd("snapshot-info", _G, "cmd_snapshot", "snapshot information",
-        "Returns basic information about a snapshot.", (
+        "Returns basic information about a snapshot.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("snapshotname", STRING, "snapshot name"),
             Opt("current", BOOL, "info on current snapshot"),
         )),
     Cmd("snapshot-list", _G, "cmd_snapshot", "List snapshots for a domain",
-        "Snapshot List", (
+        "Snapshot List", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("parent", BOOL, "add a column showing parent snapshot"),
             Opt("roots", BOOL, "list only snapshots without parents"),
@@ -102,13 +102,13 @@ COMMANDS = (
             Opt("topological", BOOL, "sort list topologically rather than by name"),
         )),
     Cmd("snapshot-parent", _G, "cmd_snapshot", "Get the name of the parent of a snapshot",
-        "Extract the snapshot's parent, if any", (
+        "Extract the snapshot's parent, if any", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("snapshotname", STRING, "find parent of snapshot name"),
             Opt("current", BOOL, "find parent of current snapshot"),
         )),
     Cmd("snapshot-revert", _G, "cmd_snapshot", "Revert a domain to a snapshot",
-        "Revert domain to snapshot", (
+        "Revert domain to snapshot", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
             Opt("snapshotname", STRING, "snapshot name"),
             Opt("current", BOOL, "revert to current snapshot"),

@@ -11,11 +11,11 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("cd", _G, "cmd_shell", "change the current directory",
-        "Change the current directory.", (
+        "Change the current directory.", lambda: (
             Opt("dir", STRING, "directory to switch to (default: home or else root)"),
         ), noconnect=True),
     Cmd("echo", _G, "cmd_shell", "echo arguments. Used for internal testing.",
-        "Echo back arguments, possibly with quoting. Used for internal testing.", (
+        "Echo back arguments, possibly with quoting. Used for internal testing.", lambda: (
             Opt("shell", BOOL, "escape for shell use"),
             Opt("xml", BOOL, "escape for XML use"),
             Opt("split", BOOL, "split each argument on ','; ',,' is an escape sequence"),
@@ -25,7 +25,7 @@ COMMANDS = (
     Cmd("exit", _G, "cmd_shell", "quit this interactive terminal",
         "", noconnect=True),
     Cmd("help", _G, "cmd_shell", "print help",
-        "Prints global help, command specific help, or help for a\n    group of related commands", (
+        "Prints global help, command specific help, or help for a\n    group of related commands", lambda: (
             Opt("command", STRING, "Prints global help, command specific help, or help for a group of related commands"),
         ), noconnect=True),
     Cmd("pwd", _G, "cmd_shell", "print the current directory",
@@ -33,7 +33,7 @@ COMMANDS = (
     Cmd("quit", _G, "cmd_shell", "quit this interactive terminal",
         "", noconnect=True),
     Cmd("connect", _G, "cmd_shell", "(re)connect to hypervisor",
-        "Connect to local hypervisor. This is built-in command after shell start up.", (
+        "Connect to local hypervisor. This is built-in command after shell start up.", lambda: (
             Opt("name", STRING, "hypervisor connection URI"),
             Opt("readonly", BOOL, "read-only connection"),
         )),

@@ -11,7 +11,7 @@ _G = GROUP[0]
 
 COMMANDS = (
     Cmd("vol-clone", _G, "cmd_vol", "clone a volume.",
-        "Clone an existing volume within the parent pool.", (
+        "Clone an existing volume within the parent pool.", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("newname", DATA, "clone name", req=True),
             Opt("pool", STRING, "pool name or uuid"),
@@ -20,7 +20,7 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print XML document rather than clone the volume"),
         )),
     Cmd("vol-create-as", _G, "cmd_vol", "create a volume from a set of args",
-        "Create a vol.", (
+        "Create a vol.", lambda: (
             Opt("pool", DATA, "pool name", req=True),
             Opt("name", DATA, "name of the volume", req=True),
             Opt("capacity", DATA, "size of the vol, as scaled integer (default bytes)", req=True),
@@ -32,14 +32,14 @@ COMMANDS = (
             Opt("print-xml", BOOL, "print XML document, but don't define/create"),
         )),
     Cmd("vol-create", _G, "cmd_vol", "create a vol from an XML file",
-        "Create a vol.", (
+        "Create a vol.", lambda: (
             Opt("pool", DATA, "pool name", req=True),
             Opt("file", DATA, "file containing an XML vol description", req=True),
             Opt("prealloc-metadata", BOOL, "preallocate metadata (for qcow2 instead of full allocation)"),
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("vol-create-from", _G, "cmd_vol", "create a vol, using another volume as input",
-        "Create a vol from an existing volume.", (
+        "Create a vol from an existing volume.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("file", DATA, "file containing an XML vol description", req=True),
             Opt("vol", DATA, "vol name, key or path", req=True),
@@ -49,13 +49,13 @@ COMMANDS = (
             Opt("validate", BOOL, "validate the XML against the schema"),
         )),
     Cmd("vol-delete", _G, "cmd_vol", "delete a vol",
-        "Delete a given vol.", (
+        "Delete a given vol.", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("pool", STRING, "pool name or uuid"),
             Opt("delete-snapshots", BOOL, "delete snapshots associated with volume (must be supported by storage driver)"),
         )),
     Cmd("vol-download", _G, "cmd_vol", "download volume contents to a file",
-        "Download volume contents to a file", (
+        "Download volume contents to a file", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("file", DATA, "file", req=True),
             Opt("pool", STRING, "pool name or uuid"),
@@ -64,45 +64,45 @@ COMMANDS = (
             Opt("sparse", BOOL, "preserve sparseness of volume"),
         )),
     Cmd("vol-dumpxml", _G, "cmd_vol", "vol information in XML",
-        "Output the vol information as an XML dump to stdout.", (
+        "Output the vol information as an XML dump to stdout.", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("pool", STRING, "pool name or uuid"),
             Opt("xpath", STRING, "xpath expression to filter the XML document", named=True),
             Opt("wrap", BOOL, "wrap xpath results in an common root element"),
         )),
     Cmd("vol-info", _G, "cmd_vol", "storage vol information",
-        "Returns basic information about the storage vol.", (
+        "Returns basic information about the storage vol.", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("pool", STRING, "pool name or uuid"),
             Opt("bytes", BOOL, "sizes are represented in bytes rather than pretty units"),
             Opt("physical", BOOL, "return the physical size of the volume in allocation field"),
         )),
     Cmd("vol-key", _G, "cmd_vol", "returns the volume key for a given volume name or path",
-        "", (
+        "", lambda: (
             Opt("vol", DATA, "volume name or path", req=True),
             Opt("pool", STRING, "pool name or uuid"),
         )),
     Cmd("vol-list", _G, "cmd_vol", "list vols",
-        "Returns list of vols by pool.", (
+        "Returns list of vols by pool.", lambda: (
             Opt("pool", DATA, "pool name or uuid", req=True),
             Opt("details", BOOL, "display extended details for volumes"),
         )),
     Cmd("vol-name", _G, "cmd_vol", "returns the volume name for a given volume key or path",
-        "", (
+        "", lambda: (
             Opt("vol", DATA, "volume key or path", req=True),
         )),
     Cmd("vol-path", _G, "cmd_vol", "returns the volume path for a given volume name or key",
-        "", (
+        "", lambda: (
             Opt("vol", DATA, "volume name or key", req=True),
             Opt("pool", STRING, "pool name or uuid"),
         )),
     Cmd("vol-pool", _G, "cmd_vol", "returns the storage pool for a given volume key or path",
-        "", (
+        "", lambda: (
             Opt("vol", DATA, "volume key or path", req=True),
             Opt("uuid", BOOL, "return the pool uuid rather than pool name"),
         )),
     Cmd("vol-resize", _G, "cmd_vol", "resize a vol",
-        "Resizes a storage volume. This is safe only for storage volumes not in use by an active guest.\nSee blockresize for live resizing.", (
+        "Resizes a storage volume. This is safe only for storage volumes not in use by an active guest.\nSee blockresize for live resizing.", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("capacity", DATA, "new capacity for the vol, as scaled integer (default bytes)", req=True),
             Opt("pool", STRING, "pool name or uuid"),
@@ -111,7 +111,7 @@ COMMANDS = (
             Opt("shrink", BOOL, "allow the resize to shrink the volume"),
         )),
     Cmd("vol-upload", _G, "cmd_vol", "upload file contents to a volume",
-        "Upload file contents to a volume", (
+        "Upload file contents to a volume", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("file", DATA, "file", req=True),
             Opt("pool", STRING, "pool name or uuid"),
@@ -120,7 +120,7 @@ COMMANDS = (
             Opt("sparse", BOOL, "preserve sparseness of volume"),
         )),
     Cmd("vol-wipe", _G, "cmd_vol", "wipe a vol",
-        "Ensure data previously on a volume is not accessible to future reads", (
+        "Ensure data previously on a volume is not accessible to future reads", lambda: (
             Opt("vol", DATA, "vol name, key or path", req=True),
             Opt("pool", STRING, "pool name or uuid"),
             Opt("algorithm", STRING, "perform selected wiping algorithm"),
