@@ -424,3 +424,31 @@ def test_sd_bus_refused_saying_why() -> None:
     with pytest.raises(XMLError, match="unsupported value 'sd' for attribute 'bus' of <target>: QEMU 7.2's x86 "
                                        "machines have no SD card bus"):
         _dom("<disk type='file' device='disk'><source file='/a'/><target dev='sda' bus='sd'/></disk>")
+
+
+# --- rules found on the discovery sweep (names a..l) -------------------------------------------
+
+def test_console_ports_are_positions_as_written() -> None:
+    text = _dom("<serial type='pty'/><console type='pty'><target type='virtio'/></console>"
+                "<console type='pty'><target type='virtio'/></console>").to_xml(inactive=True)
+    # their positions as written; the serial port's console is put first afterwards
+    # (virDomainDefAddConsoleCompat), so the virtio ones keep ports 0 and 1
+    assert text.index("<target type='serial' port='0'/>") < text.index("<target type='virtio' port='0'/>") \
+        < text.index("<target type='virtio' port='1'/>")
+    alone = _dom("<console type='pty'><target type='virtio'/></console>").to_xml(inactive=True)
+    assert "<target type='virtio' port='0'/>" in alone
+
+
+def test_only_the_first_console_is_a_serial_port() -> None:
+    with pytest.raises(XMLError, match="Only the first console can be a serial port"):
+        _dom("<serial type='pty'/><console type='pty'/><console type='pty'/>")
+
+
+@pytest.mark.parametrize("device", [
+    "<channel type='spicevmc'><target type='virtio'/></channel>",
+    "<redirdev bus='usb' type='spicevmc'/>",
+    "<serial type='spiceport'><source channel='org.example'/></serial>",
+])
+def test_spice_chardevs_need_a_spice_display_at_define(device: str) -> None:
+    with pytest.raises(XMLError, match="not supported without spice graphics"):
+        _dom("<graphics type='vnc'/>" + device)

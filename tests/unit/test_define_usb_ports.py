@@ -8,6 +8,7 @@ from pyvirt.xml import fill_defaults, parse_domain
 
 XML = """<domain type='qemu'><name>u</name><memory>65536</memory><os><type>hvm</type></os><devices>
 <controller type='usb' model='qemu-xhci'/>
+<graphics type='spice'/>
 <input type='tablet' bus='usb'/>
 <redirdev bus='usb' type='spicevmc'/>
 <redirdev bus='usb' type='spicevmc'><address type='usb' bus='0' port='2'/></redirdev>

@@ -101,8 +101,8 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
         # agent <channel> (the only char device spicevmc is valid for besides redirdev).
         if chr_.kind not in ("redirdev", "channel", "smartcard"):
             raise unsupported(f"spicevmc {chr_.kind}", chr_.line)
-        if not any(g.type == "spice" for g in ctx.domain.devices.graphics):
-            raise unsupported(f"spicevmc {chr_.kind} without <graphics type='spice'>", chr_.line)
+        if not any(g.type == "spice" for g in ctx.domain.devices.graphics):  # libvirt refuses it too
+            raise XMLError(f"chardev 'spicevmc' not supported without spice graphics ({chr_.kind})", chr_.line)
         head = "spicevmc"
         pairs.append(("name", {"redirdev": "usbredir", "smartcard": "smartcard"}.get(chr_.kind, "vdagent")))
     elif t == "qemu-vdagent":

@@ -32,6 +32,7 @@ from .generic_defaults import (
     bitmap_rules,
     blkio_defaults,
     chardev_protocol_rule,
+    console_ports,
     disk_parse_rules,
     drive_address,
     feature_defaults,
@@ -258,6 +259,14 @@ def _chardevs(dom: Domain) -> None:
         if par.target_port is None:
             par.target_port = 1 + max((p.target_port for p in devs.parallels if p.target_port is not None),
                                       default=-1)
+    console_ports(devs.consoles)
+    if devs.consoles and devs.consoles[0].target_type not in (None, "serial") and devs.serials \
+            and devs.serials[0].target_type == "isa-serial":
+        # virDomainDefAddConsoleCompat: the serial port's console goes first, before a virtio one
+        devs.consoles.insert(0, CharDev(kind="console", target_type="serial"))
+    for con in devs.consoles[1:]:
+        if con.target_type in (None, "serial"):  # a console's default target is a serial port
+            raise XMLValidationError("Only the first console can be a serial port", con.line)
     if devs.consoles:
         first = devs.consoles[0]
         if first.target_type in (None, "serial"):
@@ -276,11 +285,6 @@ def _chardevs(dom: Domain) -> None:
         con = CharDev(kind="console")
         _mirror(con, devs.serials[0])
         devs.consoles.append(con)
-    for con in devs.consoles[1:]:
-        if con.target_type is None:
-            con.target_type = "virtio"
-        if con.target_port is None:
-            con.target_port = devs.consoles.index(con)
     chardev_protocol_rule(dom)
     for ch in devs.channels:
         if ch.type in ("spicevmc", "qemu-vdagent") and ch.target_type == "virtio" and ch.target_name is None:

@@ -143,6 +143,7 @@ def _chardevs(dom: Domain) -> None:
         for i, dev in enumerate(group):
             if dev.target_port is None:
                 dev.target_port = i
+    console_ports(devs.consoles)
     first = devs.consoles[0] if devs.consoles else None
     if devs.serials and (first is None or first.target_type not in (None, "serial")):
         devs.consoles.insert(0, CharDev(kind="console"))
@@ -160,8 +161,14 @@ def _chardevs(dom: Domain) -> None:
                      "source_bind_service", "protocol_type"):
             setattr(first, name, getattr(ser, name))
         first.target_type, first.target_port = "serial", ser.target_port
-    for i, con in enumerate(devs.consoles[1:], start=1):
-        if con.target_port is None:
+
+
+def console_ports(consoles: list[CharDev]) -> None:
+    """A console without a port gets its position among the consoles as written (libvirt's
+    parser), before virDomainDefAddConsoleCompat puts a serial port's console first; a
+    serial console takes its serial port's number instead."""
+    for i, con in enumerate(consoles):
+        if con.target_port is None and con.target_type not in (None, "serial"):
             con.target_port = i
 
 

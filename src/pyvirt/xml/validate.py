@@ -435,9 +435,9 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_chardev_sources(dom)
-    _validate_expander_buses(dom)
+    _validate_expander_buses(dom, qemu)
     for nic in dom.devices.interfaces:
-        _validate_teaming_coalesce(nic)
+        _validate_teaming_coalesce(nic, qemu)
     for rule in dom.devices.redirfilter:
         redirfilter.normalise(rule)
     _validate_hostdevs(dom)
@@ -495,6 +495,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
 
         _validate_iommu(dom)
         check_qemu(dom)
+        _validate_spice_chardevs(dom)
     for inp in devs.inputs:
         if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):
             raise XMLValidationError("passthrough input needs bus='virtio' and <source evdev=>", inp.line)
@@ -633,7 +634,7 @@ def _validate_graphics(dom: Domain) -> None:
         _graphics_auth(g)
 
 
-def _validate_teaming_coalesce(nic: Interface) -> None:
+def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
     """virDomainNetDefValidate / qemuValidateDomainDeviceDefNetwork: failover pairs (a virtio
     'persistent' NIC, a host device 'transient' one naming it) and coalescing on tap NICs only."""
     kind = nic.teaming_type
@@ -654,13 +655,13 @@ def _validate_teaming_coalesce(nic: Interface) -> None:
     if frames > 0xFFFFFFFF:
         raise XMLError(f"numerical overflow: value '{frames}' is too big for coalesce parameter, "
                        "maximum is '4294967295'", nic.line)
-    if nic.type not in ("network", "bridge"):
+    if qemu and nic.type not in ("network", "bridge"):
         raise XMLValidationError(f"coalesce settings on interface type {nic.type} are not supported", nic.line)
     if frames == 0:
         nic.coalesce_rx_frames = None  # libvirt writes no <coalesce> without a value
 
 
-def _validate_expander_buses(dom: Domain) -> None:
+def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
     """qemuValidateDomainDeviceDefControllerPCI's rules for pxb / pxb-pcie: the machine type,
     the bus number's range and a NUMA node the guest has."""
     cells = len(dom.cpu.numa_cells) if dom.cpu is not None else 0
@@ -674,7 +675,7 @@ def _validate_expander_buses(dom: Domain) -> None:
                            "pcie-expander-bus controllers belong to a NUMA node)", c.line)
         if not expander:
             continue
-        if (c.model == "pcie-expander-bus") != q35:
+        if qemu and (c.model == "pcie-expander-bus") != q35:
             machines = "q35" if c.model == "pcie-expander-bus" else "440fx"
             raise XMLValidationError(f"{c.model} controllers are only supported on {machines}-based machinetypes",
                                      c.line)
@@ -683,6 +684,16 @@ def _validate_expander_buses(dom: Domain) -> None:
         if c.target_node is not None and c.target_node >= cells:
             raise XMLError(f"{c.model} with index {c.index} is configured for a NUMA node ({c.target_node}) "
                            f"not present in the domain's <cpu><numa> array ({cells})", c.line)
+
+
+def _validate_spice_chardevs(dom: Domain) -> None:
+    """qemuValidateDomainChrSourceDef: SPICE character devices need a SPICE display."""
+    if any(g.type == "spice" for g in dom.devices.graphics):
+        return
+    d = dom.devices
+    for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
+        if dev.type in ("spicevmc", "spiceport"):
+            raise XMLValidationError(f"chardev '{dev.type}' not supported without spice graphics", dev.line)
 
 
 def _validate_chardev_sources(dom: Domain) -> None:
