@@ -31,12 +31,7 @@ def _free_port() -> int:
 
 
 def test_qemu_accepts_the_new_options(tmp_path: Path) -> None:
-    ca = TestCA(tmp_path / "ca")
-    pki = tmp_path / "chardev-pki"
-    pki.mkdir()
-    cert, key = ca.issue("server", "/C=GB/O=pyvirt test/CN=chardev", server=True)
-    for src, name in ((ca.cert, "ca-cert.pem"), (cert, "server-cert.pem"), (key, "server-key.pem")):
-        (pki / name).write_bytes(src.read_bytes())
+    pki = TestCA(tmp_path / "ca").qemu_pki(tmp_path / "chardev-pki")
     tls_port, udp_port, redir_port = _free_port(), _free_port(), _free_port()
     xml = f"""<domain type='qemu'><name>qal</name><memory unit='MiB'>256</memory><vcpu>2</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type></os>
