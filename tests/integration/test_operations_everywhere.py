@@ -438,7 +438,8 @@ STEPS: list[Step] = [
     ("migrate_to_uri", _refused(api.ErrorCode.NO_CONNECT,  # p2p: the source daemon dials the destination
                                 lambda c, x: c.migrate_to_uri(x.dom, "qemu+unix:///session?socket=/nonexistent.sock",
                                                               live=True))),
-    ("block_stats", lambda c, x: c.block_stats(x.dom, "vdb")["rd_operations"]),
+    ("block_stats", lambda c, x: c.block_stats(x.dom, "vdb")["rd_operations"] if "type='test'" not in x.xml
+     else _refused(api.ErrorCode.INVALID_ARG, lambda c, x: c.block_stats(x.dom, "vdb"))(c, x)),  # no vdb there
     ("interface_stats", _interface_stats),
     ("block_info", _block_info),
 
