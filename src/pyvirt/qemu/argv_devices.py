@@ -514,6 +514,12 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
             raise unsupported(f"video model {t!r}", v.line)
         if t in ("vga", "cirrus") and not primary:
             raise unsupported(f"secondary {t} video device", v.line)
+        if v.model_res_x is not None or v.model_res_y is not None:  # qemuBuildDeviceVideoStr
+            if v.model_res_x is None or v.model_res_y is None:
+                raise XMLError("missing values for resolution", v.line)
+            if t not in ("vga", "qxl", "virtio", "bochs"):
+                raise XMLConfigError("model resolution is not supported", v.line)
+            props.update({"xres": v.model_res_x, "yres": v.model_res_y})
         props.update(pci_props(ctx, v.address, "video device"))
         a.device(props)
 

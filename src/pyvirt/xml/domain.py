@@ -1445,6 +1445,9 @@ class Video(VirtioOptions, PCIDeviceInfo):
     model_accel3d: bool | None = attr("model/acceleration/@accel3d", YESNO)
     model_accel2d: bool | None = attr("model/acceleration/@accel2d", YESNO)
     model_rendernode: str | None = attr("model/acceleration/@rendernode")
+    #: the guest display's initial resolution (QEMU's xres/yres; vga, qxl, virtio, bochs)
+    model_res_x: int | None = attr("model/resolution/@x", Int(1))
+    model_res_y: int | None = attr("model/resolution/@y", Int(1))
     #: ``vhostuser``: the GPU is rendered by a vhost-user-gpu process pyvirtd starts beside QEMU
     driver_name: str | None = attr("driver/@name", Enum("qemu", "vhostuser"))
     line: int | None = line_field()
@@ -1452,7 +1455,8 @@ class Video(VirtioOptions, PCIDeviceInfo):
     #: libvirt writes ``<driver>`` (backend name, virtio options) before ``<model>`` (virDomainVideoDefFormat)
     xml_order = ("driver_name", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq", "model_type",
                  "model_ram", "model_vram", "model_vram64", "model_vgamem", "model_heads", "model_primary",
-                 "model_accel3d", "model_accel2d", "model_rendernode", "acpi_index", "alias", "address")
+                 "model_accel3d", "model_accel2d", "model_rendernode", "model_res_x", "model_res_y", "acpi_index",
+                 "alias", "address")
 
 
 @dataclass
