@@ -251,10 +251,28 @@ def _assign_pc(dom: Domain, slots: _Slots) -> None:
                 assert isinstance(dev, Controller)
                 _assign_usb2(dom, slots, dev, 0, 1)
                 continue
-            s = slots.next_slot(0)
-            dev.address = _pci(0, s)
-            slots.take(0, s)
+            bus, s = _next_pc_slot(dom, slots, dev)
+            dev.address = _pci(bus, s)
+            slots.take(bus, s)
     _assign_integrated(dom, slots)
+
+
+def _next_pc_slot(dom: Domain, slots: _Slots, dev: object) -> tuple[int, int]:
+    """The first free slot of the root bus, else of the next bus (by index) that takes PCI
+    devices (a pci-bridge from slot 1, a pci-expander-bus from slot 0), as libvirt's
+    virDomainPCIAddressGetNextAddr walks the buses."""
+    try:
+        return 0, slots.next_slot(0)
+    except ValueError:
+        pass
+    for bus in _conventional_buses(dom):
+        if bus.address is None or bus.model not in ("pci-bridge", "pci-expander-bus"):
+            continue
+        idx = bus.index or 0
+        for s in range(_CONVENTIONAL_BUS_MIN_SLOT[bus.model or ""], 32):
+            if slots.slot_free(idx, s):
+                return idx, s
+    raise XMLUnsupportedError("no free PCI slot (add a pci-bridge controller)", getattr(dev, "line", None))
 
 
 def _assign_integrated(dom: Domain, slots: _Slots) -> None:
@@ -324,7 +342,7 @@ def _next_pci_index(dom: Domain) -> int:
 
 #: Controllers whose bus takes conventional PCI devices, with the first slot they offer
 #: (the DMI bridge's bus starts at slot 0; the others keep slot 0 for their SHPC).
-_CONVENTIONAL_BUS_MIN_SLOT = {"dmi-to-pci-bridge": 0, "pcie-to-pci-bridge": 1, "pci-bridge": 1}
+_CONVENTIONAL_BUS_MIN_SLOT = {"dmi-to-pci-bridge": 0, "pcie-to-pci-bridge": 1, "pci-bridge": 1, "pci-expander-bus": 0}
 
 
 def _conventional_buses(dom: Domain) -> list[Controller]:
