@@ -82,11 +82,13 @@ def test_no_hmat_no_initiators() -> None:
 
 
 def test_hmat_xml_round_trip_is_libvirts() -> None:
-    cache = CACHE.format(level=2, assoc="none", policy="none", size=3, unit="GiB", line=64)
+    cache = CACHE.format(level=2, assoc="none", policy="none", size=3, unit="GiB", line=0)
     links = "<bandwidth initiator='0' target='3' cache='2' type='write' value='2' unit='MiB'/>"
     text = _dom(extra=_hmat(links, cache3=cache), vcpus=4).to_xml(inactive=True)
-    # 'none' is not written (pyvirt reads it back as 'none'); sizes in KiB, bandwidth converted to KiB
-    assert "<cache level='2'>\n          <size value='3' unit='KiB'/>\n          <line value='64' unit='B'/>" in text
+    # sizes in KiB, bandwidth converted to KiB; 'none' and a zero line written (libvirt 9.0 leaves
+    # them out, which neither its schema nor its parser accepts back: a deliberate difference)
+    assert ("<cache level='2' associativity='none' policy='none'>\n          <size value='3' unit='KiB'/>\n"
+            "          <line value='0' unit='B'/>") in text
     assert "<bandwidth initiator='0' target='3' cache='2' type='write' value='2048' unit='KiB'/>" in text
     assert "</cell>\n      <interconnects>" in text
     again = fill_defaults(parse_domain(text))
@@ -110,6 +112,8 @@ def test_hmat_xml_round_trip_is_libvirts() -> None:
      "Cache level '1' already defined"),
     ("", "<cache level='1' associativity='direct' policy='writeback'><size value='1'/></cache>",
      r"missing element or attribute './line/@value'"),
+    ("", "<cache level='1' policy='writeback'><size value='1'/><line value='1'/></cache>",
+     "Missing 'associativity' attribute in cache element for NUMA node 0"),
 ])
 def test_hmat_refusals_are_libvirts(links: str, cache0: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):
@@ -245,6 +249,7 @@ def test_redirfilter_written_as_libvirt() -> None:
     ("<usbdev version='1.100' allow='no'/>", "Cannot parse USB device version 1.100"),
     ("<usbdev version='100.0' allow='no'/>", "Cannot parse USB device version 100.0"),
     ("<usbdev version='0.ff' allow='no'/>", "Cannot parse USB device version 0.ff"),
+    ("<usbdev vendor='0x10000' allow='no'/>", r"USB vendor ID 0x10000 of <usbdev> is out of range \(0-0xFFFF\)"),
 ])
 def test_redirfilter_refusals(rule: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):
@@ -452,3 +457,8 @@ def test_only_the_first_console_is_a_serial_port() -> None:
 def test_spice_chardevs_need_a_spice_display_at_define(device: str) -> None:
     with pytest.raises(XMLError, match="not supported without spice graphics"):
         _dom("<graphics type='vnc'/>" + device)
+
+
+def test_spice_keymap_is_qemus_k() -> None:
+    argv = _argv("<graphics type='spice' port='5901' autoport='no' keymap='de'/>")
+    assert argv[argv.index("-spice") + 2:argv.index("-spice") + 4] == ["-k", "de"]

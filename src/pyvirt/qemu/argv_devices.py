@@ -459,6 +459,8 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("rendernode", _render_node(ctx, g)))
     pairs.append(("seamless-migration", True))
     a.kv("-spice", head, pairs)
+    if g.keymap:  # qemuBuildGraphicsSPICECommandLine, as for VNC
+        a.opt("-k", g.keymap)
 
 
 def _spice_channels(g: Any, secure: bool, insecure: bool) -> list[tuple[str, Any]]:

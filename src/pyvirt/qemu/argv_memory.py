@@ -99,7 +99,7 @@ def _hmat_opts(a: Argv, cells: list[Any], links: list[Any]) -> None:
             a.kv("-numa", "hmat-cache", [("node-id", cell.id or 0), ("size", f"{cache.size_kib}K"),
                                          ("level", cache.level),
                                          ("associativity", _ASSOCIATIVITY[cache.associativity]),
-                                         ("policy", _CACHE_POLICY[cache.policy]), ("line", cache.line_bytes)])
+                                         ("policy", _CACHE_POLICY[cache.policy]), ("line", cache.line_bytes or None)])
 
 
 #: virNumaDistance's defaults: a node to itself, and to any other node

@@ -56,20 +56,19 @@ def _check_cache(node: int, cache: Any) -> None:
         raise XMLError(f"Missing 'level' attribute in cache element for NUMA node {node}", cache.line)
     if cache.level == 0:
         raise XMLError(f"Invalid 'level' attribute in cache element for NUMA node {node}", cache.line)
-    # libvirt requires both attributes but writes 'none' as nothing, so it cannot read its own
-    # output back; pyvirt reads a missing one as 'none' (its saved domains must re-read)
-    if cache.associativity == "none":
-        cache.associativity = None
-    if cache.policy == "none":
-        cache.policy = None
+    # both required (libvirt 9.0 then writes 'none' as nothing, which neither its schema nor its
+    # parser accepts back; pyvirt writes 'none', a deliberate difference, so its output re-reads)
+    if cache.associativity is None:
+        raise XMLError(f"Missing 'associativity' attribute in cache element for NUMA node {node}", cache.line)
+    if cache.policy is None:
+        raise XMLError(f"Missing 'policy' attribute in cache element for NUMA node {node}", cache.line)
     if cache.size_kib is None:
         raise XMLError("missing element or attribute './size/@value'", cache.line)
     if cache.line_bytes is None:
         raise XMLError("missing element or attribute './line/@value'", cache.line)
-    # libvirt's parser ignores the units (it reads a 'unit' element) and writes KiB and B
-    cache.size_unit, cache.line_unit = "KiB", ("B" if cache.line_bytes else None)
-    if not cache.line_bytes:
-        cache.line_bytes = None
+    # libvirt's parser ignores the units (it reads a 'unit' element) and writes KiB and B (pyvirt
+    # writes a zero line too, which the schema requires and libvirt leaves out)
+    cache.size_unit, cache.line_unit = "KiB", "B"
 
 
 def _check_link(link: Any) -> None:

@@ -50,6 +50,8 @@ def normalise(rule: Any) -> None:
         text = getattr(rule, name)
         if text is not None:
             value = _c_int(name, text, line)
+            if value > 0xFFFF:  # libvirt 9.0 takes it, but its schema (and USB) has 16-bit IDs
+                raise XMLError(f"USB {name} ID {text} of <usbdev> is out of range (0-0xFFFF)", line)
             setattr(rule, name, None if value < 0 else f"0x{value:04X}")
     if rule.version is not None and rule.version != "-1":
         m = _VERSION.fullmatch(rule.version)
