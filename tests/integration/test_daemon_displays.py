@@ -137,3 +137,25 @@ def _children(parent: int, name: bytes) -> list[int]:
         if ppid == parent and cmd and cmd[0].endswith(name):
             out.append(pid)
     return out
+
+
+def test_display_password_validity_reaches_qemu(daemon: DaemonHarness, test_guest: TestGuest) -> None:
+    """passwdValidTo/connected: QEMU takes set_password (with connected) and expire_password at
+    start (a start fails if it refuses either); the VNC server then asks for a password."""
+    conn = daemon.connect()
+    gfx = ("<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='secret' "
+           "passwdValidTo='2099-01-01T00:00:00' connected='keep'/>"
+           "<graphics type='spice' autoport='yes' passwd='secret' passwdValidTo='2000-01-01T00:00:00' "
+           "connected='disconnect'/><video><model type='qxl'/></video>")
+    conn.define_xml(guest_xml(test_guest, "pw", extra_devices=gfx).replace("<video><model type='none'/></video>", ""))
+    conn.start("pw")
+    try:
+        port = int(conn.display_uri("pw").rsplit(":", 1)[1]) + 5900
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as vnc:
+            version = vnc.recv(12)
+            assert version.startswith(b"RFB 003.")
+            vnc.sendall(b"RFB 003.008\n")
+            count = vnc.recv(1)[0]
+            assert 2 in vnc.recv(count)  # VNC authentication
+    finally:
+        conn.destroy("pw")
