@@ -36,12 +36,28 @@ def test_config_parsed_on_use_is_stable_until_compacted() -> None:
     first = rec.config
     assert first is not None and first is rec.config  # identity holds while in use
     assert first.to_xml(inactive=True, security_info=True) == stored
-    rec.id = 3  # running: compacting keeps it
-    rec.compact()
-    assert rec.config is first
-    rec.id = -1
     rec.compact()
     assert rec._config is None and rec.config is not first  # noqa: SLF001
+    assert rec.config.to_xml(inactive=True, security_info=True) == stored
+
+
+def test_running_guest_holds_its_live_model_and_the_definition_as_text() -> None:
+    rec, stored = _record()
+    live = model.parse_stored(XML.replace("<title>T</title>", "<title>L</title>"))
+    rec.id, rec.live = 3, live
+    assert rec.config is not None
+    rec.compact()  # what a start does once its guest runs
+    assert rec._config is None and rec.persistent  # noqa: SLF001 - one tree per running guest
+    assert rec.current() is live and rec.summary()[0] == "L"
+    assert rec.config.to_xml(inactive=True, security_info=True) == stored  # parsed again on use
+
+
+def test_a_config_without_stored_text_is_never_dropped() -> None:
+    rec, _ = _record()
+    other = model.parse_definition(XML.replace("<title>T</title>", "<title>U</title>"))
+    rec.config = other  # not stored yet: the object is the only copy
+    rec.compact()
+    assert rec.config is other
 
 
 def test_replacing_the_config_forgets_the_old_text() -> None:

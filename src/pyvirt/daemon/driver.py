@@ -831,6 +831,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         # the live XML changed only if pty paths were filled in or vCPU orders read from QEMU
         self._save_runtime(rec, xml=consoles or bool(dom.vcpu_states))
         self._persist_next_id()
+        rec.compact()  # the live model runs; the definition is held as its stored text again
         rec.run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
         self.events.emit(rec.name, rec.uuid, EventType.STARTED,
                          StartedDetail.FROM_SNAPSHOT if from_snapshot else
