@@ -7,6 +7,8 @@ as its first instructions), so these tests need QEMU but not the built test gues
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from pathlib import Path
 
@@ -78,6 +80,32 @@ def test_daemon_restart_reattaches_a_guest_started_running(daemon: DaemonHarness
     info = conn.get_info("romfile")
     assert (info.state, info.reason, info.id) == (DomainState.RUNNING, RunningReason.BOOTED, dom_id)
     conn.destroy("romfile")
+
+
+def test_restarted_daemon_relays_the_recorded_pty(daemon: DaemonHarness) -> None:
+    """A re-attach opens the pty its live XML names (no query-chardev): the guest, paused until
+    after the restart, prints its first bytes to the console the new daemon relays."""
+    rom = daemon.root / "rom.bin"
+    rom.write_bytes(rom_image())
+    conn = daemon.connect()
+    conn.define_xml(rom_domain_xml("romre", rom))
+    conn.start("romre", paused=True)
+    found = re.search(r"<serial type='pty' tty='(/dev/pts/[0-9]+)'>", conn.get_xml("romre"))
+    assert found is not None
+    tty = f"<source path='{found.group(1)}'/>"
+    daemon.kill()
+    daemon.start()
+    conn = daemon.connect()
+    assert tty in conn.get_xml("romre")  # the same pty, recorded before
+    with conn.open_console("romre", history=True) as console:
+        conn.resume("romre")
+        seen = b""
+        deadline = time.monotonic() + 60
+        while ROM_MARKER.encode() not in seen and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                seen += console.read(65536, timeout=1.0)
+    assert ROM_MARKER.encode() in seen
+    conn.destroy("romre")
 
 
 def test_qemu_commandline_passthrough_reaches_a_started_qemu(daemon: DaemonHarness) -> None:

@@ -109,6 +109,20 @@ def password_expiry(valid_to: str | None, now: float | None = None) -> str:
     return "now" if when - (time.time() if now is None else now) <= 0 else str(when)
 
 
+def _recorded_ptys(dom: Domain) -> dict[str, str] | None:
+    """{chardev label: pty path} as query-chardev would answer, from a live XML that names every
+    pty device's path (None when one lacks its alias or path: QEMU is asked then)."""
+    ptys = {}
+    for dev in (*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels):
+        if dev.type != "pty":
+            continue
+        alias = getattr(dev, "alias", None)
+        if not alias or not dev.source_path:
+            return None
+        ptys[f"char{alias}"] = dev.source_path
+    return ptys
+
+
 class MonitorGone(PyvirtError):
     """QEMU's monitor closed under a command: the guest is ending, which is no internal error."""
 
@@ -360,7 +374,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                     rec.state = DomainState.PAUSED
                     rec.reason = int(record.get("reason", PausedReason.UNKNOWN)) \
                         if record.get("state") == "paused" else PausedReason.UNKNOWN
-                xml_changed = await self._open_console(rec) or not had_live
+                xml_changed = await self._open_console(rec, recorded=had_live) or not had_live
             except Exception as exc:  # noqa: BLE001 - any monitor failure means we cannot control it
                 log.error("domain %s: cannot re-attach to QEMU monitor (%s); killing it", rec.name, exc)
                 process.kill(run.ident)
@@ -951,25 +965,31 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 await asyncio.wait_for(run.qmp.disconnect(), 2)
             run.qmp = None
 
-    async def _open_console(self, rec: DomainRecord) -> bool:
+    async def _open_console(self, rec: DomainRecord, recorded: bool = False) -> bool:
         """Find the first serial's pty (QMP query-chardev) and keep it drained; True when pty
         paths in the live XML changed (always at a start, never when a restarted daemon finds
-        the same ones again).  No monitor round trip for a guest without ptys."""
+        the same ones again).  No monitor round trip for a guest without ptys, nor for a
+        re-attach (`recorded`: the live XML is the one the previous daemon wrote) whose live XML
+        names every pty: a pty's path does not change while its QEMU lives, and this QEMU is the
+        one that was recorded (its identity was checked), so a restart saves one round trip per
+        guest."""
         assert rec.run is not None and rec.run.qmp is not None
         dom = rec.live
         if dom is not None and not any(dev.type == "pty" for dev in
                                        (*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels)):
             return False
-        try:
-            chardevs = await self._qmp(rec.run, "query-chardev")
-            ptys = {c["label"]: c["filename"][4:] for c in chardevs
-                    if isinstance(c.get("filename"), str) and c["filename"].startswith("pty:")}
-        except PyvirtError as exc:
-            log.warning("%s: query-chardev failed: %s", rec.name, exc)
-            return False
-        except (TypeError, KeyError, AttributeError) as exc:
-            log.warning("%s: query-chardev answered nonsense: %s", rec.name, exc)
-            return False
+        ptys = _recorded_ptys(dom) if recorded and dom is not None else None
+        if ptys is None:
+            try:
+                chardevs = await self._qmp(rec.run, "query-chardev")
+                ptys = {c["label"]: c["filename"][4:] for c in chardevs
+                        if isinstance(c.get("filename"), str) and c["filename"].startswith("pty:")}
+            except PyvirtError as exc:
+                log.warning("%s: query-chardev failed: %s", rec.name, exc)
+                return False
+            except (TypeError, KeyError, AttributeError) as exc:
+                log.warning("%s: query-chardev answered nonsense: %s", rec.name, exc)
+                return False
         changed = False
         if dom is not None:
             for dev in [*dom.devices.serials, *dom.devices.consoles, *dom.devices.channels]:
