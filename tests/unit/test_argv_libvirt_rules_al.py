@@ -462,3 +462,18 @@ def test_spice_chardevs_need_a_spice_display_at_define(device: str) -> None:
 def test_spice_keymap_is_qemus_k() -> None:
     argv = _argv("<graphics type='spice' port='5901' autoport='no' keymap='de'/>")
     assert argv[argv.index("-spice") + 2:argv.index("-spice") + 4] == ["-k", "de"]
+
+
+def test_pyvirtd_sets_coalescing_on_the_tap_it_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.daemon import nics
+    from pyvirt.network import hostnet
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(hostnet, "link_names", lambda: {"br0"})
+    monkeypatch.setattr(hostnet, "open_tap", lambda name, vnet_hdr=True: calls.append(("open", name)) or 9)
+    monkeypatch.setattr(hostnet, "attach_to_bridge", lambda tap, br, mtu=None: calls.append(("attach", tap, br)))
+    monkeypatch.setattr(hostnet, "set_coalesce", lambda tap, frames: calls.append(("coalesce", tap, frames)))
+    nic = _dom("<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+               "<coalesce><rx><frames max='7'/></rx></coalesce></interface>").devices.interfaces[0]
+    assert nics.open_tap(nic, networks=object()) == 9
+    assert calls == [("open", "vnet0"), ("attach", "vnet0", "br0"), ("coalesce", "vnet0", 7)]
