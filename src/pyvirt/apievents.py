@@ -8,38 +8,13 @@ still works anywhere, and loads this module then.
 
 from __future__ import annotations
 
-from pyvirt.api import Record
+from pyvirt.api import _EVENT_RECORDS, Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = [
-    "Event",
-    "DomainEvent",
-    "NetworkEvent",
-    "SecretEvent",
-    "SecretValueEvent",
-    "NodeDeviceEvent",
-    "NodeDeviceUpdateEvent",
-    "StoragePoolEvent",
-    "StoragePoolRefreshEvent",
-    "DomainDeviceEvent",
-    "DeviceAddedEvent",
-    "DeviceRemovedEvent",
-    "BlockJobEvent",
-    "TrayChangeEvent",
-    "BalloonChangeEvent",
-    "RebootEvent",
-    "BlockThresholdEvent",
-    "AgentLifecycleEvent",
-    "MetadataChangeEvent",
-    "ParamsEvent",
-    "TunableEvent",
-    "JobCompletedEvent",
-    "QemuMonitorEvent",
-    "EVENT_CLASSES",
-]
+__all__ = sorted(_EVENT_RECORDS)  # the names pyvirt.api gives out for this module
 
 
 class Event(Record):
