@@ -271,3 +271,21 @@ def test_install_os_tree_follows_the_profile() -> None:
     assert f36.tree_url("x86_64", "jeos").endswith("/36/Server/x86_64/os")
     assert f36.tree_url("x86_64", "desktop").endswith("/36/Everything/x86_64/os")
     assert f36.tree_url("i686") is None
+
+
+def test_password_and_key_files_give_their_first_line_read_bounded(tmp_path: Path) -> None:
+    """--unattended's password files and --cloud-init's key files are read by one helper:
+    the first line without its ending, never more than MAX_LINE characters of it."""
+    from pyvirt.install.media import MAX_LINE, CloudInit
+    pw = tmp_path / "pw"
+    pw.write_text("s3cret\r\nsecond line\n")
+    data = ua.UnattendedData(user_password_file=str(pw))
+    assert data.user_password() == "s3cret"
+    key = tmp_path / "key"
+    key.write_text("ssh-ed25519 AAAA user@host\n")
+    assert "- ssh-ed25519 AAAA user@host" in CloudInit(root_ssh_key=str(key)).user_data_text()
+    huge = tmp_path / "huge"
+    huge.write_text("x" * (MAX_LINE * 2))
+    assert data._password(str(huge)) == "x" * MAX_LINE
+    with pytest.raises(ua.UnattendedError, match="Could not read password file"):
+        data._password(str(tmp_path / "missing"))

@@ -39,9 +39,16 @@ def scratchdir(uri: str) -> str:
     return path
 
 
-def _first_line(path: str) -> str:
+#: the longest first line read from a user's file (a password, an SSH public key: an RSA
+#: 16384-bit key is under 3 KiB), so a wrong path (a disk image) is not read whole
+MAX_LINE = 64 << 10
+
+
+def first_line(path: str) -> str:
+    """The first line of a text file, without its line ending, read bounded (:data:`MAX_LINE`):
+    what --cloud-init and --unattended take from a password or key file, as virtinst reads it."""
     with open(path, encoding="utf-8") as f:
-        return f.readline().rstrip("\r\n")
+        return f.readline(MAX_LINE).rstrip("\r\n")
 
 
 def _read(path: str) -> str:
@@ -97,12 +104,12 @@ class CloudInit:
             return _read(self.user_data)
         text = "#cloud-config\n"
         if self.root_password_generate or self.root_password_file:
-            pw = _first_line(self.root_password_file) if self.root_password_file \
+            pw = first_line(self.root_password_file) if self.root_password_file \
                 else self.generated_password()
             text += f"chpasswd:\n  list: |\n    root:{pw}\n"
             text += "  expire: True\n" if self.root_password_generate else "  expire: False\n"
-        rootkey = _first_line(self.root_ssh_key) if self.root_ssh_key else None
-        userkey = _first_line(self.clouduser_ssh_key) if self.clouduser_ssh_key else None
+        rootkey = first_line(self.root_ssh_key) if self.root_ssh_key else None
+        userkey = first_line(self.clouduser_ssh_key) if self.clouduser_ssh_key else None
         if rootkey or userkey:
             text += "users:\n"
             if rootkey:

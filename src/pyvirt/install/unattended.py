@@ -41,6 +41,7 @@ from lxml import etree
 
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.guest import log
+from pyvirt.install.media import first_line
 from pyvirt.install.subopts import Spec, check_unknown, parse
 
 UNATTENDED = Spec("--unattended", keys=["profile", "admin-password-file", "user-login",
@@ -87,8 +88,7 @@ class UnattendedData:
         if not path:
             return None
         try:
-            with open(path, encoding="utf-8") as f:
-                return f.readline(4096).rstrip("\n\r")
+            return first_line(path)
         except OSError as exc:
             raise UnattendedError(f"Could not read password file '{path}': {exc.strerror}") from exc
 
