@@ -11,6 +11,7 @@ import contextlib
 import copy
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -20,6 +21,9 @@ from pyvirt.install.guest import Guest, log
 from pyvirt.install.media import CloudInit
 from pyvirt.install.unattended import UnattendedData
 from pyvirt.install.xmltree import child, set_text, to_string
+
+if TYPE_CHECKING:
+    from pyvirt.install.opts.disk import NewDisk
 
 
 def _is_url_source(src: etree._Element, path: str) -> bool:
@@ -467,8 +471,11 @@ class Installer:
                 log.debug("No 'default' pool and none could be made; not creating %s", new.path)
                 continue
             try:
-                conn.create_volume(new.pool, new.name, int(new.size_bytes), format=new.format,
-                                   allocation=0 if new.sparse else int(new.size_bytes))
+                if new.backing_store:
+                    conn.create_volume_xml(new.pool, _overlay_request(conn, new))
+                else:
+                    conn.create_volume(new.pool, new.name, int(new.size_bytes), format=new.format,
+                                       allocation=0 if new.sparse else int(new.size_bytes))
             except PyvirtError as exc:
                 if exc.code == ErrorCode.NO_SUPPORT:
                     log.debug("Connection cannot create volumes; not creating %s", new.path)
@@ -640,3 +647,13 @@ class _Shadow(Guest):
     def __init__(self, g: Guest, root: etree._Element) -> None:  # noqa: D107
         self.__dict__.update(g.__dict__)
         self.root = root
+
+
+def _overlay_request(conn: object, new: NewDisk) -> str:
+    """The <volume> document of a new volume over a backing image (--disk backing_store=),
+    as virtinst's StorageVolume writes it."""
+    from pyvirt.xml.volume import BackingStore, VolumeDef
+    doc = VolumeDef(name=new.name, capacity=int(new.size_bytes),
+                    allocation=0 if new.sparse else int(new.size_bytes), format=new.format,
+                    backing=BackingStore(new.backing_store, new.backing_format_of(conn)))
+    return doc.to_request_xml()

@@ -244,7 +244,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
             ".img" if ext == "raw" else f".{ext}"
         path = _unique(g, pool, os.path.join(base, f"{g.name or 'vm'}{suffix}"))
         _need_size(size, path)
-        _new_disk(g, pool, "default", None, path, size, ext, sparse)
+        _new_disk(g, pool, "default", None, path, size, ext, sparse, o)
         new = True
         if pool is not None and pool.type in NETWORK_POOLS:
             netvol = (pool.name, os.path.basename(path), path)
@@ -260,7 +260,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
                               "Use libvirt APIs to manage the parent directory as a pool first.")
         _check_format(pool, o.get("format"))
         ext = fmt or _default_format(g, pool)
-        _new_disk(g, pool, "", os.path.dirname(path), path, size, ext, sparse)
+        _new_disk(g, pool, "", os.path.dirname(path), path, size, ext, sparse, o)
         new = True
         if g.ci.is_qemu():
             child(disk, "driver", name="qemu", type=ext)
@@ -396,6 +396,17 @@ class NewDisk:
     format: str | None
     sparse: bool
     size_conflict: str | None = None
+    #: backing_store=/backing_format=: the new volume is an overlay of this image
+    backing_store: str | None = None
+    backing_format: str | None = None
+
+    def backing_format_of(self, conn: Any) -> str | None:
+        """backing_format=, else the backing image's own format where a pool knows it (virtinst's
+        _detect_backing_store_format)."""
+        if self.backing_format or not self.backing_store:
+            return self.backing_format
+        pool, vol = _find_volume(conn, self.backing_store)
+        return _volume_format(conn, pool, vol) if pool is not None and vol is not None else None
 
 
 BLOCK_POOLS = ("logical", "disk", "iscsi", "scsi", "mpath")
@@ -517,9 +528,10 @@ def check_disk_size(g: Guest) -> None:
 
 
 def _new_disk(g: Guest, pool: PoolInfo | None, pool_name: str, folder: str | None, path: str,
-              size: str | None, fmt: str, sparse: bool) -> None:
+              size: str | None, fmt: str, sparse: bool, o: dict[str, str | None]) -> None:
     """Plan a volume in `pool`; without one, in `pool_name` ('default': not made yet) or, when
-    that is empty, in a dir pool made for `folder` at install time."""
+    that is empty, in a dir pool made for `folder` at install time; `o` (the --disk
+    sub-options) may name a backing image for it."""
     if size is None:
         return
     nbytes = int(float(size) * 1024 ** 3)
@@ -528,7 +540,8 @@ def _new_disk(g: Guest, pool: PoolInfo | None, pool_name: str, folder: str | Non
         NewDisk(pool=pool.name if pool else pool_name, name=os.path.basename(path), path=path,
                 size_bytes=nbytes, folder=None if pool else folder,
                 format=None if pool and pool.type in NO_FORMAT_POOLS else fmt, sparse=sparse,
-                size_conflict=conflict))
+                size_conflict=conflict, backing_store=o.get("backing_store") or None,
+                backing_format=o.get("backing_format") or None))
 
 
 def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
