@@ -1,7 +1,9 @@
 """Options built through the pyvirt.xml model, as virtinst builds its Guest's objects.
 
-For an option listed in :data:`MODELS`, the element is a model object
-(:class:`pyvirt.xml.domain.NumaTune`, ...): each sub-option names a field of it through
+An option's element is a model object when the pyvirt.xml model declares every one of its
+table rows (:func:`model`: the class found at optmap's location for the option in
+:class:`pyvirt.xml.domain.Domain`, e.g. :class:`pyvirt.xml.domain.NumaTune`, a
+:class:`pyvirt.xml.domain.Disk`): each sub-option names a field of it through
 optmap's row (the row's XML path is the field's own declaration), the value is read with
 the field's type, and the element is written by the model's writer in virt-install's profile
 (:data:`pyvirt.xml.profiles.VIRTINST`: its child order, attributes in the model's order as
@@ -10,8 +12,10 @@ domain virt-xml edits) is read into the object first, with whatever the model do
 declare kept as it was.  Values the model's types refuse are written as given, as
 virt-install does: libvirt judges them when the domain is defined.
 
-So that no sub-option is accepted and dropped, every row of these options must name a
-model field (:func:`resolve` raises for one that does not, and a unit test resolves them all).
+So that no sub-option is accepted and dropped, every row of these options names a model
+field (:func:`resolve` raises for one that does not; :func:`unresolved` lists an option's
+rows the model lacks, and a unit test keeps the options built through the model from losing
+one).
 """
 
 from __future__ import annotations
@@ -26,16 +30,11 @@ from pyvirt.install import pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, check_unknown, parse
 from pyvirt.install.xmltree import child, insert
-from pyvirt.xml.domain import IOMMU, Audio, BlkioTune, DomainSeclabel, MemoryBacking, NumaTune, Sysinfo
+from pyvirt.xml.domain import Domain
 from pyvirt.xml.fields import Spec as FieldSpec
 from pyvirt.xml.fields import convert, keeping_unknown
 from pyvirt.xml.mapping import build_for, parse_obj, specs
 from pyvirt.xml.profiles import VIRTINST
-
-#: option -> the model class of the element it builds (at optmap's location for it)
-MODELS: dict[str, type] = {"--numatune": NumaTune, "--memorybacking": MemoryBacking,
-                           "--iommu": IOMMU, "--audio": Audio, "--seclabel": DomainSeclabel,
-                           "--sysinfo": Sysinfo, "--blkiotune": BlkioTune}
 
 #: elements that are a boolean property and a container of child objects at once: virtinst
 #: writes one set as a boolean at that property's place (first), else where the children go
@@ -64,6 +63,47 @@ def resolve(cls: type, path: str) -> tuple[Step, ...]:
                 continue
             return ((name, spec, indexed), *resolve(spec.cls, rest))
     raise LookupError(f"{cls.__name__} declares no field at {path!r}")
+
+
+@cache
+def element_class(where: str) -> type | None:
+    """The model class of the element at `where` (optmap's ``devices/disk``) below
+    <domain>, or None when the model declares no element there."""
+    cls: type = Domain
+    rest = where
+    while rest:
+        for _name, spec in specs(cls):
+            if spec.kind in ("child", "children") and (rest + "/").startswith(spec.path + "/"):
+                cls, rest = spec.cls, rest[len(spec.path) + 1:]
+                break
+        else:
+            return None
+    return cls
+
+
+@cache
+def model(flag: str) -> type | None:
+    """The model class `flag`'s element is built through: the class at its optmap location,
+    when that class declares every row of the option (else None: the option's rows are
+    written by pathset, see :func:`unresolved`)."""
+    loc = pathset.where(flag)
+    # an option writing <domain>'s own children (--iothreads) is not rebuilt whole
+    cls = element_class(loc[0]) if loc and loc[0] else None
+    if cls is None or _missing(flag, cls):
+        return None
+    return cls
+
+
+def _missing(flag: str, cls: type) -> list[str]:
+    bad = []
+    for name, (path, kind) in pathset.rows(flag).items():
+        if kind.endswith("!"):
+            continue
+        try:
+            resolve(cls, path)
+        except LookupError:
+            bad.append(name)
+    return bad
 
 
 def _descend(obj: Any, step: Step, index: int, create: bool) -> Any:
@@ -154,7 +194,9 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
     """Set the table rows named in `opts` (but those in `skip`, and the ``!`` rows a
     handler owns) on element `el` of `flag`, through its model."""
     fresh = not len(el)
-    obj = read(el if len(el) or el.attrib else None, MODELS[flag])
+    cls = model(flag)
+    assert cls is not None, flag
+    obj = read(el if len(el) or el.attrib else None, cls)
     for key, value in opts.items():
         row = pathset.lookup(flag, key)
         if row is None or (skip and key in skip) or row[1].endswith("!"):
@@ -195,15 +237,12 @@ def table_model(flag: str, spec: Spec) -> Callable[[Guest, str], None]:
 
 
 def unresolved(flag: str) -> list[str]:
-    """optmap's rows of a model-built `flag` that name no model field (should be none; the
-    ``!`` rows are the handler's, which builds their part of the object itself)."""
-    bad = []
-    for name, (path, kind) in pathset.rows(flag).items():
-        if kind.endswith("!"):
-            continue
-        try:
-            resolve(MODELS[flag], path)
-        except LookupError:
-            bad.append(name)
-    return bad
+    """optmap's rows of `flag` that name no field of the model class at its location (all
+    of them when the model has no class there; the ``!`` rows are the handler's, which
+    builds their part of the object itself)."""
+    loc = pathset.where(flag)
+    cls = element_class(loc[0]) if loc else None
+    if cls is None:
+        return [n for n, (_p, k) in pathset.rows(flag).items() if not k.endswith("!")]
+    return _missing(flag, cls)
 

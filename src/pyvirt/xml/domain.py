@@ -71,6 +71,14 @@ class Address:
     iobase: str | None = attr("@iobase")
     irq: str | None = attr("@irq")
     base: int | None = attr("@base", HEX)
+    # the spapr-vio, ccw and zPCI address types' numbers: libvirt's, not pyvirt's (their
+    # address types are refused); declared so virt-install's address sub-options name them
+    reg: str | None = attr("@reg", unsupported=True)
+    cssid: str | None = attr("@cssid", unsupported=True)
+    ssid: str | None = attr("@ssid", unsupported=True)
+    devno: str | None = attr("@devno", unsupported=True)
+    zpci_uid: str | None = attr("zpci/@uid", unsupported=True)
+    zpci_fid: str | None = attr("zpci/@fid", unsupported=True)
     line: int | None = line_field()
 
     def is_pci(self) -> bool:
@@ -584,6 +592,9 @@ class Timer:
     catchup_threshold: int | None = attr("catchup/@threshold", Int(0))
     catchup_slew: int | None = attr("catchup/@slew", Int(0))
     catchup_limit: int | None = attr("catchup/@limit", Int(0))
+    #: the tsc timer's frequency and mode: libvirt's, not implemented by pyvirt
+    frequency: str | None = attr("@frequency", unsupported=True)
+    mode: str | None = attr("@mode", unsupported=True)
     line: int | None = line_field()
 
 
@@ -989,6 +1000,11 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_cmd_per_lun: int | None = attr("driver/@cmd_per_lun", Int(1))
     driver_max_sectors: int | None = attr("driver/@max_sectors", Int(1))
+    # Xen's grant frames and a PCI expander's target (index, NUMA node): libvirt's, not
+    # implemented by pyvirt
+    max_grant_frames: str | None = attr("@maxGrantFrames", unsupported=True)
+    target_index: str | None = attr("target/@index", unsupported=True)
+    target_node: str | None = attr("target/node", unsupported=True)
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_iothread: int | None = attr("driver/@iothread", Int(1))
     target_chassis_nr: int | None = attr("target/@chassisNr", Int(1, 255))
@@ -1242,12 +1258,14 @@ class Input(VirtioOptions, PCIDeviceInfo):
     """``<input type= bus=>``: mouse, keyboard, tablet, or a host evdev passed through (virtio)."""
 
     #: virDomainInputDefFormat: the virtio <driver> comes before <source>
-    xml_order = ("type", "bus", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq",
+    xml_order = ("type", "bus", "model", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq",
                  "source_evdev", "source_dev", "source_grab", "source_grab_toggle", "source_repeat",
                  "acpi_index", "alias", "address")
 
     type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", "evdev"))
     bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
+    #: virtio-(non-)transitional: libvirt's, not implemented by pyvirt
+    model: str | None = attr("@model", unsupported=True)
     source_evdev: str | None = attr("source/@evdev")
     #: ``type='evdev'``: a host input device QEMU reads itself (its ``input-linux`` object, no bus)
     source_dev: str | None = attr("source/@dev")

@@ -116,9 +116,13 @@ def _move_group(out: list[tuple[str, Spec]], names: set[str], before: str) -> li
 
 
 @functools.cache
-def _owned(cls: Any) -> _Node:
+def _owned(cls: Any, strict: bool = False) -> _Node:
+    """The subtree `cls` declares; `strict` (read for a driver) leaves out the fields
+    declared ``unsupported``, so that they are refused as undeclared."""
     root = _Node()
     for _name, spec in _specs(cls):
+        if strict and spec.unsupported:
+            continue
         steps, att = _split(spec.path)
         node = root
         delegate = spec.kind in ("child", "children", "raw")
@@ -250,7 +254,7 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     """Build a ``cls`` instance from element ``el`` (raising on anything undeclared, or keeping
     it on ``obj._xml_extra`` inside :func:`keeping_unknown`)."""
     extras: list[Extra] | None = [] if keep_unknown_active() else None
-    _check(el, _owned(cls), extras)
+    _check(el, _owned(cls, extras is None), extras)
     by_first, rootless, lists = _plan(cls)
     kwargs: dict[str, Any] = {name: [] for name in lists}
     # most declared paths are absent: only the fields under child tags present are looked at,

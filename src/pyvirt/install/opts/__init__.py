@@ -33,7 +33,7 @@ def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
     for flag in optmap.PATHS:
         if flag not in handled:
             specs[flag] = generic.table_spec(flag)
-            build = modelopt.table_model if flag in modelopt.MODELS else generic.table_only
+            build = modelopt.table_model if modelopt.model(flag) else generic.table_only
             apply[flag] = build(flag, specs[flag])
     apply["--xml"] = xmlopt.apply_xml
     return specs, apply

@@ -144,7 +144,7 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
         if el is None:
             return
         handled = {k for k in opts if spec.handles(k)}
-        if table_flag(flag) in modelopt.MODELS:
+        if modelopt.model(table_flag(flag)) is not None:
             modelopt.apply_to(table_flag(flag), el, opts, skip=handled)
         else:
             pathset.apply(table_flag(flag), opts, el, skip=handled)
