@@ -1561,17 +1561,12 @@ class Hostdev(RomInfo, PCIDeviceInfo):
 
 
 @dataclass
-class Redirdev(UdpSources, DeviceInfo):
-    """``<redirdev bus='usb'>``: a USB device redirected from a client over a character device
-    (``spicevmc``: the SPICE client's USB, the default of virt-install; ``tcp``/``unix`` sockets).
+class CharSource:
+    """The host-side character device a ``<redirdev>`` and a passthrough ``<smartcard>``
+    carry, declared once: each device writes the group after its own attributes
+    (``xml_group_before``).  The fields that are not XML carry :class:`CharDev`'s names, so
+    that the one ``-chardev`` builder serves all three."""
 
-    The source fields carry :class:`CharDev`'s names so the one ``-chardev`` builder serves both.
-    """
-
-    bus: str | None = attr("@bus", Enum("usb"))
-    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix", "udp",
-                                          known=("pty", "file", "null", "stdio", "dev", "pipe",
-                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
     source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))  # libvirt writes mode first
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
@@ -1580,46 +1575,50 @@ class Redirdev(UdpSources, DeviceInfo):
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
-    boot_order: int | None = attr("boot/@order", Int(1))
-    line: int | None = line_field()
     source_append: bool | None = None
     log_file: str | None = None
     log_append: bool | None = None
     target_name: str | None = None
-    kind: str = field(default="redirdev", compare=False, repr=False)
     source_bind_host: str | None = None
     source_bind_service: str | None = None
 
 
 @dataclass
-class Smartcard(UdpSources, DeviceInfo):
+class Redirdev(UdpSources, DeviceInfo, CharSource):
+    """``<redirdev bus='usb'>``: a USB device redirected from a client over a character device
+    (``spicevmc``: the SPICE client's USB, the default of virt-install; ``tcp``/``unix`` sockets).
+
+    The source fields carry :class:`CharDev`'s names so the one ``-chardev`` builder serves both.
+    """
+
+    xml_group_before = ((CharSource, "boot_order"),)
+
+    bus: str | None = attr("@bus", Enum("usb"))
+    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix", "udp",
+                                          known=("pty", "file", "null", "stdio", "dev", "pipe",
+                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+    boot_order: int | None = attr("boot/@order", Int(1))
+    line: int | None = line_field()
+    kind: str = field(default="redirdev", compare=False, repr=False)
+
+
+@dataclass
+class Smartcard(UdpSources, DeviceInfo, CharSource):
     """``<smartcard mode=>`` on a CCID controller's slot: ``host`` (QEMU's NSS-emulated card
     on the host's reader), ``host-certificates`` (three NSS certificates, the database
     ``/etc/pki/nssdb`` unless given) or ``passthrough`` (a remote card over a character device,
     whose source fields carry :class:`CharDev`'s names for the one ``-chardev`` builder)."""
 
+    xml_group_before = ((CharSource, "certificates"),)
+
     mode: str | None = attr("@mode", Enum("host", "host-certificates", "passthrough"))
     type: str | None = attr("@type", Enum("tcp", "unix", "spicevmc", "udp",
                                           known=("pty", "file", "null", "stdio", "dev", "pipe",
                                                  "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
-    source_mode: str | None = attr("source/@mode", Enum("bind", "connect"))
-    source_path: str | None = attr("source/@path")
-    source_host: str | None = attr("source/@host")
-    source_service: str | None = attr("source/@service")
-    source_tls: bool | None = attr("source/@tls", YESNO)
-    source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
-    source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
-    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
     certificates: list[str] = values("certificate")
     database: str | None = text("database")
     line: int | None = line_field()
-    source_append: bool | None = None
-    log_file: str | None = None
-    log_append: bool | None = None
-    target_name: str | None = None
     kind: str = field(default="smartcard", compare=False, repr=False)
-    source_bind_host: str | None = None
-    source_bind_service: str | None = None
 
 
 @dataclass
