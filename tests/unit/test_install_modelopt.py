@@ -34,7 +34,8 @@ def _apply(g: Guest, flag: str, optstr: str) -> etree._Element:
 # falls back to pathset's writer, which this catches).
 MODEL_BUILT = {"--numatune", "--memorybacking", "--iommu", "--audio", "--seclabel", "--sysinfo",
                "--blkiotune", "--hostdev", "--sound", "--watchdog", "--video", "--memballoon",
-               "--panic", "--shmem", "--vsock"}
+               "--panic", "--shmem", "--vsock", "--controller", "--input", "--clock", "--serial",
+               "--parallel", "--console", "--channel", "--redirdev", "--smartcard"}
 
 
 @pytest.mark.parametrize("flag", sorted(MODEL_BUILT))
@@ -155,3 +156,35 @@ def test_blkiotune_devices_in_virt_install_order() -> None:
     assert [(k.tag, k.text) for k in bt.find("device")] == [
         ("path", "/dev/sda"), ("read_bytes_sec", "16"), ("write_iops_sec", "5")]
     assert bt.findtext("weight") == "7"
+
+
+def test_device_rows_in_virtinst_property_order_with_its_numbers() -> None:
+    """Checked against virt-install 4.1: an address's attributes in DeviceAddress's order
+    whatever order they were typed in, numbers as typed (decimal, not libvirt's hex); a
+    controller's own attributes and <driver> in DeviceController's order."""
+    for order in ("address.multifunction=on,address.function=7,address.slot=7,address.bus=0,"
+                  "address.type=pci", "address.type=pci,address.bus=0,address.slot=7,"
+                  "address.function=7,address.multifunction=on"):
+        g = _guest("<domain><devices/></domain>")
+        _apply(g, "--watchdog", "model=i6300esb," + order)
+        assert etree.tostring(g.root.find("devices/watchdog/address"), encoding="unicode") == (
+            '<address type="pci" bus="0" slot="7" function="7" multifunction="on"/>')
+    g = _guest("<domain><devices/></domain>")
+    _apply(g, "--controller", "type=scsi,model=virtio-scsi,driver.iothread=2,driver.queues=3,"
+                              "address.unit=1,address.controller=2,address.target=4,index=3")
+    ctl = g.root.find("devices/controller")
+    assert list(ctl.attrib) == ["type", "index", "model"]
+    assert etree.tostring(ctl.find("driver"), encoding="unicode") == '<driver queues="3" iothread="2"/>'
+    assert list(ctl.find("address").attrib) == ["controller", "target", "unit"]
+
+
+def test_an_element_the_model_holds_once_is_kept_when_repeated() -> None:
+    """A UDP character device has two <source> (bind and connect); the model holds one, and
+    the second is kept where it was, not dropped, when the device is rewritten."""
+    g = _guest("<domain><devices><serial type='udp'><source mode='bind' host='a' service='1'/>"
+               "<source mode='connect' host='b' service='2'/></serial></devices></domain>")
+    el = g.root.find("devices/serial")
+    modelopt.apply_to("--serial", el, {"log.file": "/l"})
+    assert [dict(s.attrib) for s in el.findall("source")] == [
+        {"mode": "bind", "host": "a", "service": "1"}, {"mode": "connect", "host": "b", "service": "2"}]
+    assert el.find("log").get("file") == "/l"

@@ -32,7 +32,7 @@ from pyvirt.install.subopts import Spec, check_unknown, parse
 from pyvirt.install.xmltree import child, insert
 from pyvirt.xml.domain import Domain
 from pyvirt.xml.fields import Spec as FieldSpec
-from pyvirt.xml.fields import convert, keeping_unknown
+from pyvirt.xml.fields import Verbatim, keeping_unknown
 from pyvirt.xml.mapping import build_for, parse_obj, specs
 from pyvirt.xml.profiles import VIRTINST
 
@@ -53,6 +53,8 @@ def resolve(cls: type, path: str) -> tuple[Step, ...]:
     for name, spec in specs(cls):
         if spec.path == plain and spec.kind in ("value", "flag", "state"):
             return ((name, spec, False),)
+        if spec.kind == "values" and path in (spec.path + "[]", spec.path + "[]/."):
+            return ((name, spec, True),)  # one of a list of texts (<certificate>)
     for name, spec in specs(cls):
         if spec.kind in ("child", "children") and (plain + "/").startswith(spec.path + "/"):
             depth = spec.path.count("/") + 1
@@ -132,6 +134,18 @@ def set_field(obj: Any, path: str, value: str | bool, indexes: list[int]) -> Non
         if node is None:  # unsetting something that is not there
             return
     name, spec, _ = steps[-1]
+    if spec.kind == "values":
+        items = getattr(node, name)
+        index = idx.pop(0) if idx else 0
+        if value is False:
+            if index < len(items):
+                del items[index]
+            return
+        if value is not True:
+            while len(items) <= index:
+                items.append("")
+            items[index] = Verbatim(value)
+        return
     if spec.kind == "flag":
         setattr(node, name, value is not False)
         if value is False:  # an element removed takes what lies inside it (virtinst's XML API)
@@ -142,8 +156,9 @@ def set_field(obj: Any, path: str, value: str | bool, indexes: list[int]) -> Non
     if value is False:
         setattr(node, name, None)
     elif value is not True:
-        with keeping_unknown(verbatim=True):
-            setattr(node, name, convert(spec.conv, value, path, None))
+        # the text virt-install writes (its XMLProperty's conversion, done by pathset.convert:
+        # decimal integers, yes/no), not the model's own layout (PCI numbers in hex)
+        setattr(node, name, Verbatim(value))
 
 
 def read(el: etree._Element | None, cls: type) -> Any:

@@ -1000,11 +1000,8 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     driver_queues: int | None = attr("driver/@queues", Int(1))
     driver_cmd_per_lun: int | None = attr("driver/@cmd_per_lun", Int(1))
     driver_max_sectors: int | None = attr("driver/@max_sectors", Int(1))
-    # Xen's grant frames and a PCI expander's target (index, NUMA node): libvirt's, not
-    # implemented by pyvirt
+    #: Xen's grant frames: libvirt's, not implemented by pyvirt
     max_grant_frames: str | None = attr("@maxGrantFrames", unsupported=True)
-    target_index: str | None = attr("target/@index", unsupported=True)
-    target_node: str | None = attr("target/node", unsupported=True)
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_iothread: int | None = attr("driver/@iothread", Int(1))
     target_chassis_nr: int | None = attr("target/@chassisNr", Int(1, 255))
@@ -1012,6 +1009,8 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
     target_bus_nr: int | None = attr("target/@busNr", Int(0))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
+    #: a pci-root/pcie-root's index on a pSeries host: libvirt's, not implemented by pyvirt
+    target_index: str | None = attr("target/@index", unsupported=True)
     #: pci/pcie-expander-bus: the guest NUMA node the bus belongs to (QEMU's ``numa_node``)
     target_node: int | None = text("target/node", Int(0))
     #: virDomainDeviceInfoFormat writes <master> right after the alias (same rank, declared later)
@@ -1227,13 +1226,17 @@ class CharDev(UdpSources, DeviceInfo):
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
-    #: TCP: TLS on the socket (unset: qemu.conf's chardev_tls)
-    source_tls: bool | None = attr("source/@tls", YESNO)
     source_channel: str | None = attr("source/@channel")  # spiceport: the SPICE port's name
+    source_master: str | None = attr("source/@master", unsupported=True)  # nmdm's two ends
+    source_slave: str | None = attr("source/@slave", unsupported=True)
+    #: TCP: TLS on the socket (unset: qemu.conf's chardev_tls); after the attributes other
+    #: types have, where virt-install writes it
+    source_tls: bool | None = attr("source/@tls", YESNO)
     source_append: bool | None = attr("source/@append", ONOFF)
     #: a client socket that QEMU reconnects after the peer went away (every *timeout* seconds)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
+    source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel, unsupported=True)
     #: qemu-vdagent: share the clipboard with the display's client; the guest's mouse mode
     source_clipboard_copypaste: bool | None = attr("source/clipboard/@copypaste", YESNO)
     source_mouse_mode: str | None = attr("source/mouse/@mode", Enum("server", "client"))
@@ -1571,13 +1574,20 @@ class CharSource:
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
+    # what CharDev implements and these two devices do not: libvirt's, refused by pyvirt
+    source_channel: str | None = attr("source/@channel", unsupported=True)
+    source_master: str | None = attr("source/@master", unsupported=True)
+    source_slave: str | None = attr("source/@slave", unsupported=True)
     source_tls: bool | None = attr("source/@tls", YESNO)
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
+    source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel, unsupported=True)
+    source_clipboard_copypaste: str | None = attr("source/clipboard/@copypaste", unsupported=True)
+    source_mouse_mode: str | None = attr("source/mouse/@mode", unsupported=True)
     protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
+    log_file: str | None = attr("log/@file", unsupported=True)
+    log_append: str | None = attr("log/@append", unsupported=True)
     source_append: bool | None = None
-    log_file: str | None = None
-    log_append: bool | None = None
     target_name: str | None = None
     source_bind_host: str | None = None
     source_bind_service: str | None = None

@@ -47,6 +47,12 @@ def keeping_unknown(*, any_value: bool = False, verbatim: bool = False) -> Itera
         _KEEP_UNKNOWN.reset(token)
 
 
+def keep_verbatim_active() -> bool:
+    """Whether ``keeping_unknown(verbatim=True)`` is in effect: the document is rewritten for a
+    tool that keeps everything it was given (virt-install), repeated elements included."""
+    return _KEEP_UNKNOWN.get() == "verbatim"
+
+
 def keep_unknown_active() -> bool:
     """Whether :func:`keeping_unknown` is in effect (for converters and post-parse checks)."""
     return bool(_KEEP_UNKNOWN.get())
@@ -300,9 +306,9 @@ def state(path: str) -> Any:
     return _field(Spec(path, "state", ONOFF))
 
 
-def children(path: str, cls: Any) -> Any:
+def children(path: str, cls: Any, *, unsupported: bool = False) -> Any:
     """A list of nested model objects of repeated elements at ``path``."""
-    return _field(Spec(path, "children", cls=cls), factory=list)
+    return _field(Spec(path, "children", cls=cls, unsupported=unsupported), factory=list)
 
 
 def values(path: str, conv: Conv = STR) -> Any:

@@ -20,7 +20,7 @@ from pyvirt.xml.lazy_etree import etree
 
 from .errors import XMLError, XMLUnsupportedError
 from .escape import escape_xml
-from .fields import NAMESPACES, ONOFF, Spec, convert, format_value, keep_unknown_active
+from .fields import NAMESPACES, ONOFF, Spec, convert, format_value, keep_unknown_active, keep_verbatim_active
 from .profiles import Profile
 from .units import parse_size_bytes, parse_size_kib
 
@@ -195,7 +195,7 @@ def _check(el: etree._Element, node: _Node, extras: list[Extra] | None = None,
             if sub.tag not in node.kids:
                 raise UnknownNode(f"unsupported element {_describe(sub)}", sub.sourceline)
             raise UnknownNode(f"unsupported repeated element {_describe(sub)}", sub.sourceline)
-        if unknown and sub.tag in node.kids:
+        if unknown and sub.tag in node.kids and not keep_verbatim_active():
             pass  # a declared element repeated: libvirt reads the first and ignores the rest
         elif unknown:
             assert extras is not None
@@ -427,7 +427,7 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
                 if att:
                     sub.set(att, format_value(spec.conv, item))
                 else:
-                    sub.text = format_value(spec.conv, item)
+                    sub.text = format_value(spec.conv, item) or None  # "": an empty element
         elif spec.kind == "child":
             parent = _get_or_make(el, steps[:-1])
             parent.append(build(value, steps[-1], opts))

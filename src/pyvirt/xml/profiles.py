@@ -83,6 +83,10 @@ domain/devices/memory/target: size node label block current requested readonly
 domain/devices/vsock: cid alias address boot driver
 domain/devices/iommu: driver alias address boot
 domain/devices/iommu/driver@: aw_bits intremap caching_mode eim iotlb
+domain/devices/controller@: type index model maxGrantFrames vectors ports
+domain/devices/controller/driver@: queues ats iommu packed page_per_vq iothread
+domain/devices/controller/target@: chassisNr chassis port hotplug busNr index
+domain/clock/timer@: name present tickpolicy track mode frequency
 domain/devices/audio@: type id
 domain/launchSecurity: cbitpos reducedPhysBits policy session dhCert
 domain/seclabel: label baselabel
@@ -96,6 +100,14 @@ domain/qemu:commandline: qemu:arg qemu:env
 _CHAR_SOURCES = ("serial", "parallel", "console", "channel", "smartcard", "redirdev", "rng/backend")
 _CHAR_SOURCE_ORDER = ("clipboard", "mouse", "seclabel")
 _CHAR_ORDER = ("source", "target", "alias", "address", "boot", "driver")
+# Attribute orders shared by many elements: virtinst writes an object's properties in its
+# class's _XML_PROP_ORDER, then the others in their declaration order (DeviceAddress,
+# _DeviceChar's target, DeviceVirtioDriver).  A character source's attributes follow the
+# model's order (which property virtinst set an attribute through decides its place there).
+_ADDRESS_ATTRS = ("type domain controller bus slot function target unit multifunction port reg cssid "
+                  "ssid devno iobase irq base")
+_CHAR_TARGET_ATTRS = "type name state address port"
+_VIRTIO_DRIVER_ATTRS = "ats iommu packed page_per_vq"
 
 
 def _table(text: str) -> dict[str, tuple[str, ...]]:
@@ -105,6 +117,10 @@ def _table(text: str) -> dict[str, tuple[str, ...]]:
         table[f"domain/devices/{dev}/source"] = _CHAR_SOURCE_ORDER
     for dev in _CHAR_SOURCES[:4]:
         table[f"domain/devices/{dev}"] = _CHAR_ORDER
+        table.setdefault(f"domain/devices/{dev}/target@", tuple(_CHAR_TARGET_ATTRS.split()))
+    for dev in table["domain/devices"]:
+        table.setdefault(f"domain/devices/{dev}/address@", tuple(_ADDRESS_ATTRS.split()))
+        table.setdefault(f"domain/devices/{dev}/driver@", tuple(_VIRTIO_DRIVER_ATTRS.split()))
     return table
 
 
