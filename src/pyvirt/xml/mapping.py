@@ -116,9 +116,11 @@ def _move_group(out: list[tuple[str, Spec]], names: set[str], before: str) -> li
 
 
 @functools.cache
-def _owned(cls: Any, strict: bool = False) -> _Node:
+def _owned(cls: Any, strict: bool = False, hooks: bool = True) -> _Node:
     """The subtree `cls` declares; `strict` (read for a driver) leaves out the fields
-    declared ``unsupported``, so that they are refused as undeclared."""
+    declared ``unsupported``, so that they are refused as undeclared; without `hooks` (read
+    verbatim) the elements only a class's own hooks read every copy of are held once, the
+    other copies kept as they are."""
     root = _Node()
     for _name, spec in _specs(cls):
         if strict and spec.unsupported:
@@ -148,7 +150,7 @@ def _owned(cls: Any, strict: bool = False) -> _Node:
                 node.attrs.add("unit")
             if spec.kind == "state":
                 node.attrs.add("state")
-    for path in getattr(cls, "xml_repeated", ()):  # elements a class's own hooks read every copy of
+    for path in getattr(cls, "xml_repeated", ()) if hooks else ():  # what a class's hooks read every copy of
         *parents, last = path.split("/")
         node = root
         for step in parents:
@@ -254,7 +256,8 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     """Build a ``cls`` instance from element ``el`` (raising on anything undeclared, or keeping
     it on ``obj._xml_extra`` inside :func:`keeping_unknown`)."""
     extras: list[Extra] | None = [] if keep_unknown_active() else None
-    _check(el, _owned(cls, extras is None), extras)
+    verbatim = keep_verbatim_active()
+    _check(el, _owned(cls, extras is None, not verbatim), extras)
     by_first, rootless, lists = _plan(cls)
     kwargs: dict[str, Any] = {name: [] for name in lists}
     # most declared paths are absent: only the fields under child tags present are looked at,
@@ -303,7 +306,9 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     if hasattr(obj, "line"):
         obj.line = el.sourceline
     after = getattr(cls, "xml_after_parse", None)  # a class's rule the declarations cannot say
-    if after is not None:
+    if verbatim:  # the document is kept as written: what the hooks would read stays as it is
+        obj.__dict__["_xml_verbatim"] = True
+    elif after is not None:
         after(obj, el)
     if extras:
         set_extras(obj, extras)
@@ -452,7 +457,7 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
                 target.text = _fmt_value(obj, name, spec, value)
     _apply_extras(obj, el)
     after = getattr(obj, "xml_after_build", None)
-    if after is not None:
+    if after is not None and not getattr(obj, "__dict__", {}).get("_xml_verbatim"):
         after(el)
     return el
 
