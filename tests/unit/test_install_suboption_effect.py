@@ -215,6 +215,8 @@ def test_every_handler_suboption_changes_the_guest(conn_info) -> None:
     specs, apply = registry()
     unchanged, checked = [], 0
     for flag, spec in sorted(specs.items()):
+        if flag not in apply:  # a spec other code reads sub-options with (--cloud-init)
+            continue
         for key in _handler_names(spec, flag):
             context, given = HANDLED.get((flag, key), (BASE.get(flag, ""),
                                                        f"{key.replace(chr(92), '')}=x7"))
