@@ -157,7 +157,9 @@ def main() -> None:
     header(args.n)
     virsh = [VIRSH] if VIRSH else None
     paired("--version", [PYVIRT, "--version"], virsh and [*virsh, "--version"], args.n)
-    paired("python -c pass (floor) / virsh -v", [sys.executable, "-c", "pass"], virsh and [*virsh, "-v"], args.n)
+    # the launcher runs the interpreter without site.py (pyvirt/cli/launcher.py): that is the floor
+    paired("python -S -c pass / virsh -v", [sys.executable, "-S", "-c", "pass"], virsh and [*virsh, "-v"],
+           args.n)
     paired("-c test:///default list --all", [PYVIRT, "-c", "test:///default", "list", "--all"],
            virsh and [*virsh, "-c", "test:///default", "list", "--all"], args.n)
     if args.before_src:
