@@ -55,6 +55,9 @@ SEQUENCES = [
     "undefine test --storage vda", "change-media test nosuch",
     "domblkstat test vda", "domblkstat test", "domblkstat test hda",
     "destroy test; domblkstat test vda",
+    # the domain named as the command line named it; domuuid not by UUID, net-name by UUID only
+    "destroy 1", "suspend 6695eb01-f6a4-8304-79aa-97f2502e193f", "autostart 1", "resume 1",
+    "domuuid 6695eb01-f6a4-8304-79aa-97f2502e193f", "net-name 6695eb01-f6a4-8304-79aa-97f2502e193f",
 ]
 ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
                   ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],

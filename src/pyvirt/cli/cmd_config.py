@@ -30,12 +30,13 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
 
         # volumes are resolved before the domain goes: a bad --storage changes nothing
         remove_storage = undefine_storage(ctl, _key(info), p)
-    with failing(f"Failed to undefine domain '{info.name}'"):
+    ref = p.str("domain") or ""  # virsh names it as given (an ID or UUID stays one)
+    with failing(f"Failed to undefine domain '{ref}'"):
         ctl.conn.undefine(_key(info), managed_save=p.bool("managed-save"), nvram=p.bool("nvram"),
                           keep_nvram=p.bool("keep-nvram"), tpm=p.bool("tpm"), keep_tpm=p.bool("keep-tpm"),
                           snapshots_metadata=p.bool("snapshots-metadata"),
                           checkpoints_metadata=p.bool("checkpoints-metadata"))
-    ctl.extra(f"Domain '{info.name}' has been undefined\n")
+    ctl.extra(f"Domain '{ref}' has been undefined\n")
     return remove_storage() if remove_storage is not None else True
 
 
@@ -49,9 +50,10 @@ def cmd_dumpxml(ctl: Ctl, p: Parsed) -> bool:
 def cmd_autostart(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     enable = not p.bool("disable")
-    with failing(f"Failed to {'mark' if enable else 'unmark'} domain '{info.name}' as autostarted"):
+    ref = p.str("domain") or ""
+    with failing(f"Failed to {'mark' if enable else 'unmark'} domain '{ref}' as autostarted"):
         ctl.conn.set_autostart(_key(info), enable)
-    ctl.extra(f"Domain '{info.name}' {'marked' if enable else 'unmarked'} as autostarted\n")
+    ctl.extra(f"Domain '{ref}' {'marked' if enable else 'unmarked'} as autostarted\n")
     return True
 
 

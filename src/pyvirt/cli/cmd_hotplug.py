@@ -181,7 +181,7 @@ _BLKSTAT = (("rd_operations", "rd_req", "number of read operations:"),
 def cmd_domblkstat(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     device = p.str("device") or ""
-    with failing(f"Failed to get block stats {info.name} {device}"):
+    with failing(f"Failed to get block stats {p.str('domain') or ''} {device}"):
         stats = ctl.conn.block_stats(_key(info), device)
     if p.bool("human"):
         lines = [f"Device: {device}\n"] + [f" {label:<31} {stats[k]}\n" for k, _, label in _BLKSTAT if k in stats]

@@ -68,5 +68,12 @@ def cmd_domname(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_domuuid(ctl: Ctl, p: Parsed) -> bool:
-    ctl.print(ctl.domain(_ref(p)).uuid + "\n")
+    from pyvirt.cli.values import is_uuid
+
+    ref = _ref(p)
+    if is_uuid(ref) and not ref.isdigit():  # virsh looks up by ID or name only, never by UUID
+        matches = [d for d in ctl.conn.list_domains() if d.name == ref]
+        if not matches:
+            raise CmdError(f"failed to get domain '{ref}'")
+    ctl.print(ctl.domain(ref).uuid + "\n")
     return True

@@ -40,10 +40,13 @@ def from_file(p: Parsed, what: str, call: Callable[[str], T]) -> tuple[str, T]:
 
 
 def _act(ctl: Ctl, p: Parsed, verb: str, done: str, call) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    with failing(f"Failed to {verb} domain '{info.name}'"):
+    """virsh's messages name the domain as the command line did (virshCommandOptDomain's name:
+    an ID or UUID stays one), not by its name."""
+    ref = p.str("domain") or ""
+    info = ctl.domain(ref)
+    with failing(f"Failed to {verb} domain '{ref}'"):
         call(info.uuid or info.name)
-    ctl.extra(f"Domain '{info.name}' {done}\n")
+    ctl.extra(f"Domain '{ref}' {done}\n")
     return True
 
 

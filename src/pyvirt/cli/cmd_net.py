@@ -43,6 +43,8 @@ def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = Tru
             net = ctl.conn.lookup_network(ref)
         except PyvirtError as exc:
             last = exc
+            if not by_name:  # only the UUID was looked up: virsh's last word names it so
+                last = PyvirtError(f"Network not found: no network with matching uuid '{ref}'")
         else:
             if by_uuid or net.name == ref:
                 return net

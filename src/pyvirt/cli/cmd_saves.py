@@ -28,12 +28,13 @@ def _xml_option(p: Parsed) -> str | None:
 
 def cmd_save(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
+    ref = p.str("domain") or ""  # virsh names the domain as given
     path = p.str("file") or ""
     xml = _xml_option(p)
-    with failing(f"Failed to save domain '{info.name}' to {path}"):
+    with failing(f"Failed to save domain '{ref}' to {path}"):
         ctl.conn.save(info.uuid or info.name, _abs(path), xml=xml, bypass_cache=p.bool("bypass-cache"),
                       **_state(p))
-    ctl.extra(f"\nDomain '{info.name}' saved to {path}\n")
+    ctl.extra(f"\nDomain '{ref}' saved to {path}\n")
     return True
 
 
@@ -45,6 +46,7 @@ _DUMP_FORMATS = {"kdump-zlib": "kdump-zlib", "kdump-lzo": "kdump-lzo", "kdump-sn
 def cmd_dump(ctl: Ctl, p: Parsed) -> bool:
     """virsh's doDump: --format checked here (only with --memory-only), then one driver call."""
     info = ctl.domain(p.str("domain") or "")
+    ref = p.str("domain") or ""  # virsh names the domain as given
     path = p.str("file") or ""
     fmt = p.str("format")
     if fmt is not None:
@@ -53,7 +55,7 @@ def cmd_dump(ctl: Ctl, p: Parsed) -> bool:
         if fmt not in _DUMP_FORMATS:
             raise CmdError(f"format '{fmt}' is not supported, expecting 'kdump-zlib', 'kdump-lzo', "
                            "'kdump-snappy', 'win-dmp' or 'elf'")
-    with failing(f"Failed to core dump domain '{info.name}' to {path}"):
+    with failing(f"Failed to core dump domain '{ref}' to {path}"):
         ctl.conn.core_dump(info.uuid or info.name, _abs(path), dump_format=_DUMP_FORMATS.get(fmt or "elf", "raw"),
                            live=p.bool("live"), crash=p.bool("crash"), bypass_cache=p.bool("bypass-cache"),
                            reset=p.bool("reset"), memory_only=p.bool("memory-only"))
@@ -61,7 +63,7 @@ def cmd_dump(ctl: Ctl, p: Parsed) -> bool:
         from pyvirt.cli.cmd_migrate import _progress
 
         _progress(ctl, 0, 1, "Dump")
-    ctl.extra(f"\nDomain '{info.name}' dumped to {path}\n")
+    ctl.extra(f"\nDomain '{ref}' dumped to {path}\n")
     return True
 
 
@@ -77,20 +79,22 @@ def cmd_restore(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_managedsave(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
-    with failing(f"Failed to save domain '{info.name}' state"):
+    ref = p.str("domain") or ""  # virsh names the domain as given
+    with failing(f"Failed to save domain '{ref}' state"):
         ctl.conn.managed_save(info.uuid or info.name, bypass_cache=p.bool("bypass-cache"), **_state(p))
-    ctl.extra(f"\nDomain '{info.name}' state saved by libvirt\n")
+    ctl.extra(f"\nDomain '{ref}' state saved by libvirt\n")
     return True
 
 
 def cmd_managedsave_remove(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
+    ref = p.str("domain") or ""  # virsh names the domain as given
     if not ctl.conn.get_info(info.uuid or info.name).managed_save:
-        ctl.extra(f"Domain '{info.name}' has no manage save image; removal skipped")
+        ctl.extra(f"Domain '{ref}' has no manage save image; removal skipped")
         return True
-    with failing(f"Failed to remove managed save image for domain '{info.name}'"):
+    with failing(f"Failed to remove managed save image for domain '{ref}'"):
         ctl.conn.managed_save_remove(info.uuid or info.name)
-    ctl.extra(f"Removed managedsave image for domain '{info.name}'")
+    ctl.extra(f"Removed managedsave image for domain '{ref}'")
     return True
 
 

@@ -165,7 +165,7 @@ def cmd_snapshot_current(ctl: Ctl, p: Parsed) -> bool:
         return True
     current = next((r for r in ctl.conn.list_snapshots(dom) if r.current), None)
     if current is None:
-        raise CmdError(f"domain '{info.name}' has no current snapshot")
+        raise CmdError(f"domain '{p.str('domain') or ''}' has no current snapshot")  # as given
     if p.bool("name"):
         ctl.print(current.name)
     else:
