@@ -117,7 +117,7 @@ def test_known_list_is_current(results: dict[str, dict]) -> None:
 
 
 #: "same" may only grow: raise it when a change gains cases (docs/conformance.md has the figures).
-SAME_FLOOR = 165
+SAME_FLOOR = 166
 
 
 def test_same_floor_and_no_unexplained_difference(results: dict[str, dict]) -> None:

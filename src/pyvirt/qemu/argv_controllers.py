@@ -86,6 +86,10 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         return props
     if c.type == "scsi":
         model = c.model or "lsilogic"
+        if model == "ibmvscsi":  # the sPAPR VIO SCSI HBA, on its register (no PCI): what libvirt
+            # writes for it on any machine (QEMU x86 has no such device and refuses it at start)
+            reg = c.address.reg if c.address is not None and c.address.type == "spapr-vio" else None
+            return {"driver": "spapr-vscsi", "id": ctx.alias(c), "reg": reg}
         if model in ("virtio-transitional", "virtio-non-transitional"):
             drv = f"virtio-scsi-pci-{model.split('-', 1)[1]}"
         else:

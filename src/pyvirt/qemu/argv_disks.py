@@ -565,7 +565,7 @@ def scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
             raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
         return {"bus": f"{name}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
     if model in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional", "vmpvscsi", "lsisas1068",
-                 "lsisas1078"):
+                 "lsisas1078", "ibmvscsi"):
         # every other HBA: one bus, addressed by channel, SCSI id (target) and LUN (unit)
         return {"bus": f"{name}.0", "channel": addr.bus or 0, "scsi-id": addr.target or 0, "lun": addr.unit or 0}
     raise unsupported(f"SCSI device on controller model {model!r}", disk.line)

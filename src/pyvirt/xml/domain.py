@@ -56,9 +56,10 @@ class Address:
 
     #: 'unassigned': a host PCI device the domain holds but does not give the guest
     type: str | None = attr("@type", Enum("pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid", "unassigned",
+                                          "spapr-vio",
                                           known=tuple(t for t in ADDRESS_TYPES if t not in (
                                               "pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid",
-                                              "unassigned"))))
+                                              "unassigned", "spapr-vio"))))
     domain: int | None = attr("@domain", HEX)
     controller: int | None = attr("@controller", INT)
     bus: int | None = attr("@bus", HEX)
@@ -71,9 +72,10 @@ class Address:
     iobase: str | None = attr("@iobase")
     irq: str | None = attr("@irq")
     base: int | None = attr("@base", HEX)
-    # the spapr-vio, ccw and zPCI address types' numbers: libvirt's, not pyvirt's (their
-    # address types are refused); declared so virt-install's address sub-options name them
-    reg: str | None = attr("@reg", unsupported=True)
+    #: spapr-vio: the device's register (libvirt writes it 0x%08x)
+    reg: int | None = attr("@reg", Int(0, base0=True, hex_width=8))
+    # the ccw and zPCI address types' numbers: libvirt's, not pyvirt's (their address types are
+    # refused); declared so virt-install's address sub-options name them
     cssid: str | None = attr("@cssid", unsupported=True)
     ssid: str | None = attr("@ssid", unsupported=True)
     devno: str | None = attr("@devno", unsupported=True)
@@ -989,8 +991,8 @@ class Controller(VirtioOptions, PCIDeviceInfo):
         "piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
         "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qemu-xhci", "none",
         "virtio-scsi", "lsilogic", "lsisas1068", "lsisas1078", "vmpvscsi", "auto", "buslogic",
-        "virtio-transitional", "virtio-non-transitional",
-        known=("spapr-pci-host-bridge", "ibmvscsi", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
+        "virtio-transitional", "virtio-non-transitional", "ibmvscsi",
+        known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
                "am53c974", "dc390", "piix3", "piix4", "ich6")))
     ports: int | None = attr("@ports", Int(1))
     vectors: int | None = attr("@vectors", Int(0))

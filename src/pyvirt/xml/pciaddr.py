@@ -52,6 +52,8 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
                 continue
             yield c, c.model in ("qemu-xhci", "nec-xhci")
         elif c.type == "scsi":
+            if c.model == "ibmvscsi":
+                continue  # a sPAPR VIO device: a register, no PCI slot (spapr_vio_addresses)
             yield c, c.model in ("virtio-scsi", "virtio-non-transitional")
         elif c.type == "virtio-serial":
             yield c, _virtio_pcie(c.model)
@@ -147,8 +149,23 @@ def _set_all_multi(dom: Domain) -> None:
             a.multifunction = True
 
 
+def spapr_vio_addresses(dom: Domain) -> None:
+    """qemuDomainAssignSpaprVIOAddresses for the VIO SCSI HBA: the first free register from
+    0x2000, in steps of 0x1000 (a given one is kept)."""
+    used = {c.address.reg for c in dom.devices.controllers
+            if c.address is not None and c.address.type == "spapr-vio" and c.address.reg is not None}
+    for c in dom.devices.controllers:
+        if c.type == "scsi" and c.model == "ibmvscsi" and (c.address is None or c.address.reg is None):
+            reg = 0x2000
+            while reg in used:
+                reg += 0x1000
+            used.add(reg)
+            c.address = Address(type="spapr-vio", reg=reg)
+
+
 def assign_pci_addresses(dom: Domain) -> None:
     """Give every device that needs a PCI address one (never moving user-given addresses)."""
+    spapr_vio_addresses(dom)
     _normalise(dom)
     slots = _Slots()
     _mark_existing(dom, slots)
