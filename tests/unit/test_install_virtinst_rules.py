@@ -397,3 +397,40 @@ def test_media_detection_names_the_tree_os(capsys: pytest.CaptureFixture[str], k
     rc, out = _run(capsys, kvm, "--test-media-detection", str(tmp_path / "tree" / "images"))
     assert rc == 1
     assert out.startswith("ERROR    Could not find an installable distribution at URL")
+
+
+def test_every_xml_option_takes_clearxml_and_domain_xpaths(capsys: pytest.CaptureFixture[str],
+                                                           kvm: str) -> None:
+    """virtinst's supports_clearxml and _add_xpath_args on the domain-level options too: a
+    new guest's object has nothing to clear, xpath edits run on the option's element once
+    written (values with quoted commas kept), and the options without an object refuse
+    clearxml inside their parser."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--import", "--print-xml",
+                   "--cpu", "host-passthrough,clearxml=yes,xpath0.set=./@foo=bar",
+                   "--clock", "offset=utc,xpath.create=./extra",
+                   "--seclabel", "type=static,label='a,b',xpath.set=./@x=1")
+    assert rc == 0, out
+    dom = _domain(out)
+    assert dom.find("cpu").get("foo") == "bar" and dom.find("cpu").get("mode") == "host-passthrough"
+    assert dom.find("clock/extra") is not None
+    assert (dom.findtext("seclabel/label"), dom.find("seclabel").get("x")) == ("a,b", "1")
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--import", "--print-xml",
+                   "--events", "clearxml=no,on_poweroff=destroy")
+    assert rc == 1
+    assert ("Error: --events clearxml=no,on_poweroff=destroy: Don't know how to clearxml for "
+            "--events") in out
+
+
+@pytest.mark.parametrize(("machine", "result"), [("pc-i440fx-2.1", "pc"), ("pc-q35-5.0", "q35"),
+                                                 ("q35", None)])
+def test_boot_refresh_machine_type(capsys: pytest.CaptureFixture[str], kvm: str, machine: str,
+                                   result: str | None) -> None:
+    """virtinst's Guest.refresh_machine_type: the canonical alias whose versioned names the
+    machine starts with; an alias itself has none to refresh to."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--import", "--print-xml",
+                   "--machine", machine, "--boot", "hd,refresh-machine-type=yes")
+    if result is None:
+        assert rc == 1 and f"Don't know how to refresh machine type '{machine}'" in out
+    else:
+        assert rc == 0, out
+        assert _domain(out).find("os/type").get("machine") == result

@@ -196,6 +196,23 @@ class Guest:
             self._capsinfo = info
         return info
 
+    def refresh_machine_type(self) -> None:
+        """virtinst's Guest.refresh_machine_type: the machine becomes the stable alias QEMU
+        lists (a capabilities machine with a canonical name) whose versioned names it
+        starts with (pc: pc-i440fx-*, q35: pc-q35-*, others ALIAS-*); the machine is
+        unset first, so the lookup works when QEMU no longer has the old one."""
+        typ = child(self.os, "type")
+        original = typ.get("machine") or ""
+        typ.attrib.pop("machine", None)
+        info = self.lookup_capsinfo()
+        mobjs = (info.domain and info.domain.machines) or info.guest.machines
+        for alias in [m.name for m in mobjs if m.canonical]:
+            prefix = {"pc": "pc-i440fx-", "q35": "pc-q35-"}.get(alias, alias + "-")
+            if original.startswith(prefix):
+                typ.set("machine", alias)
+                return
+        raise ValueError(f"Don't know how to refresh machine type '{original}'")
+
     def set_capabilities_defaults(self) -> None:
         info = self.lookup_capsinfo()
         wants_default = not self.type and not self.os_type

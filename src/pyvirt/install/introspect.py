@@ -70,8 +70,6 @@ _HIDDEN = """
 """
 HIDDEN = {flag: frozenset(names) for flag, *names in
           (line.split() for line in _HIDDEN.strip().splitlines())}
-# names virtinst lists that pyvirt's grammar reads outside the option's Spec
-EXTRA = {"--boot": ("refresh-machine-type",)}
 
 
 def _expand(name: str) -> list[str]:
@@ -99,7 +97,7 @@ def listing(flag: str, spec: Spec | None) -> list[str]:
         return list(CHECK_NAMES)
     if flag == "--xml":
         return [n.replace("[0-9]*", "") for n in XPATH_NAMES]
-    names: set[str] = set(EXTRA.get(flag, ()))
+    names: set[str] = set()
     for key in [*(spec.keys if spec else ()), *(spec.aliases if spec else ())]:
         for name in _expand(key.replace("\\.", ".")):
             if ".*" not in name and not name.startswith("xpath") \

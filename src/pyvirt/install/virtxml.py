@@ -381,8 +381,8 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         from pyvirt.install.subopts import yesno
         if yesno(refresh, "refresh-machine-type"):
             try:
-                refresh_machine_type(dom)
-            except Fail as exc:  # virtinst's parser callback: the parser's prefix
+                dom.guest.refresh_machine_type()
+            except ValueError as exc:  # virtinst's parser callback: the parser's prefix
                 raise Fail(f"Error: {flag} {optstr}: {exc}") from exc
     boot_order = _boot_order_request(flag, opts)
     if flag == "--cpu" and opts.get("model") in ("host-copy", "host-model-only") \
@@ -469,22 +469,6 @@ def _edit_disk_path(disk: etree._Element, path: str) -> None:
                 src.set(key, val)
     if src is not None and not src.attrib and len(src) == 0:
         disk.remove(src)
-
-
-def refresh_machine_type(dom: Domain) -> None:
-    """--boot refresh-machine-type=yes: a versioned machine type becomes the current
-    alias of its family (pc-q35-7.2 -> q35, pc-i440fx-7.2 -> pc), so the next boot gets
-    the newest one."""
-    typ = dom.root.find("os/type")
-    machine = "" if typ is None else typ.get("machine", "")
-    if "q35" in machine:
-        new = "q35"
-    elif machine.startswith("pc"):
-        new = "pc"
-    else:
-        raise Fail(f"Don't know how to refresh machine type '{machine}'")
-    assert typ is not None
-    typ.set("machine", new)
 
 
 def _graphics_autoport(gfx: etree._Element) -> None:

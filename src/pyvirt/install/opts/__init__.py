@@ -35,5 +35,9 @@ def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
             specs[flag] = generic.table_spec(flag)
             build = modelopt.table_model if modelopt.model(flag) else generic.table_only
             apply[flag] = build(flag, specs[flag])
+    from pyvirt.install.introspect import XML_OPTIONS
+    for flag in XML_OPTIONS:
+        if flag in apply:
+            apply[flag] = generic.xml_option(flag, apply[flag], specs[flag])
     apply["--xml"] = xmlopt.apply_xml
     return specs, apply

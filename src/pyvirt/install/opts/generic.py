@@ -15,8 +15,9 @@ from lxml import etree
 
 from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
+from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
 from pyvirt.install.xmltree import Element, child
+from pyvirt.xml.profiles import QEMU_NS
 
 Apply = Callable[[Guest, str], None]
 XPATH_KINDS = ("delete", "set", "create", "value")
@@ -157,6 +158,97 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
             except ValueError as exc:
                 raise SubOptError(f"invalid literal for int() with base 10: '{order}'") from exc
     return apply
+
+
+# virtinst's XML options whose parser has no guest_propname: clearxml= is refused there
+NO_CLEARXML = ("--memory", "--vcpus", "--metadata", "--events")
+# ... and those without its _add_xpath_args
+NO_XPATH = ("--memory", "--vcpus", "--metadata", "--events")
+
+
+def _raw_tokens(optstr: str) -> list[str]:
+    """`optstr` split on the commas outside quotes, each piece as it was typed."""
+    out: list[str] = []
+    cur: list[str] = []
+    quote = None
+    for ch in optstr:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == ",":
+            out.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+# sub-options of an XML option that act on the guest rather than write the option's element
+EXTRA_KEYS = {"--boot": ("refresh-machine-type",)}
+
+
+def xml_option(flag: str, handler: Apply, spec: Spec) -> Apply:
+    """Every XML option takes ``clearxml=`` (virtinst's supports_clearxml; on a new guest's
+    object there is nothing to clear, and options without an object refuse it), and the
+    options on a domain element also ``xpathN.set/value/create/delete`` (virtinst's
+    _add_xpath_args; the devices' are with_paths'), run on that element once the XML is
+    written.  Both are taken out of the option string before its handler runs."""
+    spec.add_keys(["clearxml", *EXTRA_KEYS.get(flag, ())])
+    loc = pathset.where(table_flag(flag))
+    on_domain = flag not in NO_XPATH and loc is not None and not loc[0].startswith("devices/")
+    if on_domain:
+        spec.add_keys([r"xpath[0-9]*\.(delete|set|create|value)"])
+        spec.comma = tuple(spec.comma) + tuple(f"xpath[0-9]*.{k}" for k in XPATH_KINDS)
+
+    def apply(g: Guest, optstr: str) -> None:
+        taken: list[str] = []
+        kept: list[str] = []
+        running = False  # an xpath value runs on over commas up to the next known name
+        for tok in _raw_tokens(optstr):
+            key = tok.split("=", 1)[0]
+            if key in ("clearxml", *EXTRA_KEYS.get(flag, ())) \
+                    or (on_domain and XPATH_KEY.match(key)):
+                taken.append(tok)
+                running = XPATH_KEY.match(key) is not None
+            elif running and not spec.known(key):
+                taken.append(tok)
+            else:
+                running = False
+                kept.append(tok)
+        if not taken:
+            return handler(g, optstr)
+        extra = parse(spec, ",".join(taken))
+        if "clearxml" in extra:
+            if flag in NO_CLEARXML:
+                raise SubOptError(f"Don't know how to clearxml for {flag}")
+            yesno(extra.pop("clearxml"), "clearxml")
+        refresh = extra.pop("refresh-machine-type", None) if "refresh-machine-type" in extra else None
+        if refresh is not None and yesno(refresh, "refresh-machine-type"):
+            try:
+                g.refresh_machine_type()
+            except ValueError as exc:
+                raise SubOptError(str(exc)) from exc
+        if kept:
+            handler(g, ",".join(kept))
+        if extra and loc is not None:
+            _queue_element_xpaths(g, loc[0], list(extra.items()))
+    return apply
+
+
+def _queue_element_xpaths(g: Guest, path: str, xpaths: list[tuple[str, str | None]]) -> None:
+    """A domain-level option's xml_actions, run on its element (the last of them, for an
+    option that may be given several times) when each document is written."""
+    ns = {"qemu": QEMU_NS}
+    index = max(len(g.root.findall(path, ns)) - 1, 0) if path else 0
+
+    def act(root: Element) -> None:
+        from pyvirt.install.opts.xmlopt import apply_relative
+        found = root.findall(path, ns) if path else [root]
+        if index < len(found):
+            apply_relative(found[index], xpaths)
+    g.flags.extra.setdefault("xml_actions", []).append(act)
 
 
 def _queue_device_xpaths(g: Guest, flag: str, before: list[Element],
