@@ -62,3 +62,18 @@ def test_version(capsys: pytest.CaptureFixture[str], tool: str) -> None:
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out == "4.1.0\n"
+
+
+def test_virt_xml_help_has_groups_and_texts(capsys: pytest.CaptureFixture[str]) -> None:
+    """virt-xml's --help: its description, groups and each option's help text (the XML
+    options' texts shared with virt-install's, with virt-xml's edit examples)."""
+    from pyvirt.cli.xml import main
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for line in ("Edit libvirt XML using command line options.", "XML actions:",
+                 "Output options:", "OS options:", "XML options:", "Miscellaneous Options:",
+                 "--disk cache=  (unset cache)", "--cpu host-model,clearxml=yes"):
+        assert line in out, line
+    assert out.index("--metadata METADATA") < out.index("--memory MEMORY") < out.index("--xml XML")
+    assert "--host-device" not in out and "--list-devices" not in out
