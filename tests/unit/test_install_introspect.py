@@ -4,6 +4,8 @@ order, options printed in its parser order; virt-xml and virt-clone answer --ver
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -77,3 +79,15 @@ def test_virt_xml_help_has_groups_and_texts(capsys: pytest.CaptureFixture[str]) 
         assert line in out, line
     assert out.index("--metadata METADATA") < out.index("--memory MEMORY") < out.index("--xml XML")
     assert "--host-device" not in out and "--list-devices" not in out
+
+
+def test_osinfo_list_in_virtinst_order(capsys: pytest.CaptureFixture[str]) -> None:
+    """virtinst's list_os: by each OS's first short-id, naturally, numbers newest first;
+    the synthetic 'generic' among them."""
+    from pyvirt.install.osinfo import list_lines
+    lines = list_lines()
+    assert "generic" in lines
+    names = [ln.split(", ")[0] for ln in lines]
+    fedoras = [n for n in names if re.fullmatch(r"fedora\d+", n)]
+    assert fedoras == sorted(fedoras, key=lambda n: -int(n[6:]))
+    assert names.index(["debian11", "debianbullseye"][0]) < names.index("debian10")

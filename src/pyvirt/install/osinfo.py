@@ -352,9 +352,17 @@ def list_lines() -> list[str]:
     """``--osinfo list`` as virtinst prints it: one line per OS, its short ids joined by
     ", " (``ubuntu10.10, ubuntumaverick``)."""
     by_path: dict[object, set[str]] = {}
+    first: dict[object, str] = {}  # an OS's name: its first short-id (virtinst's _OsVariant.name)
     for name, path in _index()[0].items():
         by_path.setdefault(path, set()).add(name)
-    return sorted((", ".join(sorted(names)) for names in by_path.values()), key=str.lower)
+        first.setdefault(path, name)
+    rows = [(first[p], ", ".join(sorted(names))) for p, names in by_path.items()]
+    rows.append(("generic", "generic"))  # virtinst's synthetic OS, listed with the others
+
+    def alphanum(name: str) -> list[int | str]:
+        # virtinst's list_os order: natural sort with numbers reversed (newest first)
+        return [-int(c) if c.isdigit() else c.lower() for c in re.split("([0-9]+)", name)]
+    return [line for _, line in sorted(rows, key=lambda row: alphanum(row[0]))]
 
 
 def print_list() -> None:
