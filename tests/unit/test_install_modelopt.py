@@ -35,7 +35,8 @@ def _apply(g: Guest, flag: str, optstr: str) -> etree._Element:
 MODEL_BUILT = {"--numatune", "--memorybacking", "--iommu", "--audio", "--seclabel", "--sysinfo",
                "--blkiotune", "--hostdev", "--sound", "--watchdog", "--video", "--memballoon",
                "--panic", "--shmem", "--vsock", "--controller", "--input", "--clock", "--serial",
-               "--parallel", "--console", "--channel", "--redirdev", "--smartcard"}
+               "--parallel", "--console", "--channel", "--redirdev", "--smartcard", "--disk",
+               "--network"}
 
 
 @pytest.mark.parametrize("flag", sorted(MODEL_BUILT))
@@ -188,3 +189,22 @@ def test_an_element_the_model_holds_once_is_kept_when_repeated() -> None:
     assert [dict(s.attrib) for s in el.findall("source")] == [
         {"mode": "bind", "host": "a", "service": "1"}, {"mode": "connect", "host": "b", "service": "2"}]
     assert el.find("log").get("file") == "/l"
+
+
+def test_a_field_declared_unsupported_is_refused_by_a_driver_and_kept_for_virt_install() -> None:
+    """Address's spapr-vio/ccw numbers: a driver's read refuses them as it refuses anything
+    undeclared (same message), virt-install's option parsers hold them as fields."""
+    from pyvirt.xml import parse_domain
+    from pyvirt.xml.domain import Address
+    from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.fields import keeping_unknown
+    from pyvirt.xml.mapping import parse_obj
+    xml = ("<domain type='qemu'><name>a</name><memory>1024</memory><os><type>hvm</type></os>"
+           "<devices><watchdog model='i6300esb'><address type='pci' reg='0x1000'/></watchdog>"
+           "</devices></domain>")
+    with pytest.raises(XMLError, match="unsupported attribute 'reg' of <watchdog/address>"):
+        parse_domain(xml)
+    with keeping_unknown(verbatim=True):
+        addr = parse_obj(etree.fromstring("<address type='pci' reg='0x1000'/>"), Address)
+    assert addr.reg == "0x1000"
+    assert modelopt.resolve(Address, "@reg")[0][0] == "reg"

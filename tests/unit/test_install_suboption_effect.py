@@ -278,3 +278,31 @@ def _format_of(conn, path: str) -> str | None:
     from pyvirt.install.opts.disk import _find_volume, _volume_format
     pool, vol = _find_volume(conn, path)
     return _volume_format(conn, pool, vol)
+
+
+@pytest.mark.skipif(not TREE.exists(), reason="shared conformance data not present")
+def test_disk_and_nic_rows_come_out_in_virtinst_order(conn_info) -> None:
+    """--disk and --network rows go through the model and come out as virt-install 4.1
+    writes this very line (checked against it): DeviceDisk's and DeviceInterface's property
+    orders, the virtio driver options after the disk driver's listed ones."""
+    from pyvirt.install.opts import registry
+    _, apply = registry()
+    root = etree.fromstring(_xml(conn_info, apply, "--disk",
+                                 "/pool-dir/testvol1.img,driver.copy_on_read=on,driver.queues=2,"
+                                 "driver.io=native,snapshot=no,rawio=yes,sgio=filtered,driver.ats=on,"
+                                 "startup_policy=optional,boot.loadparm=3,transient=on"))
+    disk = root.find("devices/disk")
+    assert list(disk.attrib) == ["type", "device", "snapshot", "sgio", "rawio"]
+    assert list(disk.find("driver").attrib) == ["name", "type", "io", "queues", "ats", "copy_on_read"]
+    assert dict(disk.find("source").attrib) == {"file": "/pool-dir/testvol1.img",
+                                                "startupPolicy": "optional"}
+    kids = [k.tag for k in disk]
+    assert kids.index("transient") < kids.index("boot") and disk.find("boot").get("loadparm") == "3"
+    nic = etree.fromstring(_xml(conn_info, apply, "--network",
+                                "network=default,source.portgroup=pg,source.path=/p,rom.file=/r,"
+                                "rom.bar=off,virtualport.type=openvswitch,trustGuestRxFilters=yes"))
+    nic = nic.find("devices/interface")
+    assert list(nic.attrib) == ["type", "trustGuestRxFilters"]
+    assert list(nic.find("source").attrib) == ["network", "path", "portgroup"]
+    assert list(nic.find("rom").attrib) == ["bar", "file"]
+    assert nic.find("virtualport").get("type") == "openvswitch"

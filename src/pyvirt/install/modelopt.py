@@ -51,7 +51,8 @@ def resolve(cls: type, path: str) -> tuple[Step, ...]:
     field last; a ``[]`` step must be a list of objects in the model."""
     plain = path.replace("[]", "") or "."
     for name, spec in specs(cls):
-        if spec.path == plain and spec.kind in ("value", "flag", "state"):
+        if spec.path == plain and spec.kind in ("value", "flag", "state") \
+                or spec.kind == "state" and plain == spec.path + "/@state":
             return ((name, spec, False),)
         if spec.kind == "values" and path in (spec.path + "[]", spec.path + "[]/."):
             return ((name, spec, True),)  # one of a list of texts (<certificate>)
@@ -102,9 +103,12 @@ def _missing(flag: str, cls: type) -> list[str]:
         if kind.endswith("!"):
             continue
         try:
-            resolve(cls, path)
+            steps = resolve(cls, path)
         except LookupError:
             bad.append(name)
+            continue
+        if kind == "b" and steps[-1][1].kind != "flag":
+            bad.append(name)  # a bare element (<hap/>) the model writes with a state= attribute
     return bad
 
 

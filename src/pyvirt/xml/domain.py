@@ -439,6 +439,8 @@ class Features:
     apic_eoi: bool | None = attr("apic/@eoi", ONOFF)
     pae: bool = flag("pae")
     hap: bool | None = state("hap")
+    viridian: bool = flag("viridian", unsupported=True)  # Xen's
+    privnet: bool = flag("privnet", unsupported=True)  # LXC's
     hyperv_mode: str | None = attr("hyperv/@mode", Enum("custom", "passthrough"))
     # <hyperv mode='custom'> enlightenments, in libvirt's order (virDomainHyperv)
     hv_relaxed: bool | None = state("hyperv/relaxed")
@@ -469,6 +471,7 @@ class Features:
     pvspinlock: bool | None = state("pvspinlock")
     pmu: bool | None = state("pmu")
     vmport: bool | None = state("vmport")
+    gic_version: str | None = attr("gic/@version", unsupported=True)  # ARM's
     smm: bool | None = state("smm")
     #: <smm><tseg unit=>: the extended TSEG size (q35's mch.extended-tseg-mbytes); unit default MiB
     smm_tseg: int | None = attr("smm/tseg", Int(0))
@@ -925,6 +928,14 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_pool: str | None = attr("source/@pool")
     source_volume: str | None = attr("source/@volume")
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
+    # a directory disk (vvfat) and an NVMe controller's namespace: libvirt's, not pyvirt's
+    source_dir: str | None = attr("source/@dir", unsupported=True)
+    source_managed: str | None = attr("source/@managed", unsupported=True)
+    source_namespace: str | None = attr("source/@namespace", unsupported=True)
+    source_address_domain: str | None = attr("source/address/@domain", unsupported=True)
+    source_address_bus: str | None = attr("source/address/@bus", unsupported=True)
+    source_address_slot: str | None = attr("source/address/@slot", unsupported=True)
+    source_address_function: str | None = attr("source/address/@function", unsupported=True)
     source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
                                                                            "optional"))
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
@@ -958,12 +969,16 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     iotune: IOTune | None = child("iotune", IOTune)
     readonly: bool = flag("readonly")
     shareable: bool = flag("shareable")
+    # libvirt's, not implemented by pyvirt: a transient disk (changes dropped at shutdown)
+    transient: bool = flag("transient", unsupported=True)
+    transient_share_backing: str | None = attr("transient/@shareBacking", unsupported=True)
     serial: str | None = text("serial")
     wwn: str | None = text("wwn")
     vendor: str | None = text("vendor", Pattern(r"[\x20-\x7E]{0,8}", "vendor"))
     product: str | None = text("product", Pattern(r"[\x20-\x7E]{0,16}", "product"))
     encryption: DiskEncryption | None = child("encryption", DiskEncryption)
     boot_order: int | None = attr("boot/@order", Int(1))  # virDomainDeviceInfoFormat: after the disk's own
+    boot_loadparm: str | None = attr("boot/@loadparm", unsupported=True)  # s390's boot menu entry
     line: int | None = line_field()
 
     @property
@@ -1135,6 +1150,8 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     type: str | None = attr("@type", Enum("user", "network", "bridge", "vhostuser", "server", "client", "mcast",
                                           "udp", "ethernet",
                                           known=("direct", "hostdev", "vdpa", "null", "vds", "internal")))
+    #: libvirt's, not implemented by pyvirt (a macvtap's guest RX filter trust)
+    trust_guest_rx_filters: str | None = attr("@trustGuestRxFilters", unsupported=True)
     mac_address: str | None = attr("mac/@address")
     source_network: str | None = attr("source/@network")
     source_bridge: str | None = attr("source/@bridge")
@@ -1182,6 +1199,14 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     driver_guest_tso6: bool | None = attr("driver/guest/@tso6", ONOFF, late=True)
     driver_guest_ecn: bool | None = attr("driver/guest/@ecn", ONOFF, late=True)
     driver_guest_ufo: bool | None = attr("driver/guest/@ufo", ONOFF, late=True)
+    # Open vSwitch / 802.1Qbg/h ports: libvirt's, not implemented by pyvirt
+    virtualport_type: str | None = attr("virtualport/@type", unsupported=True)
+    virtualport_managerid: str | None = attr("virtualport/parameters/@managerid", unsupported=True)
+    virtualport_typeid: str | None = attr("virtualport/parameters/@typeid", unsupported=True)
+    virtualport_typeidversion: str | None = attr("virtualport/parameters/@typeidversion", unsupported=True)
+    virtualport_instanceid: str | None = attr("virtualport/parameters/@instanceid", unsupported=True)
+    virtualport_profileid: str | None = attr("virtualport/parameters/@profileid", unsupported=True)
+    virtualport_interfaceid: str | None = attr("virtualport/parameters/@interfaceid", unsupported=True)
     filterref: NicFilterRef | None = child("filterref", NicFilterRef)
     #: <tune><sndbuf>: the tap device's send buffer (bytes; QEMU's ``sndbuf``, tap backends only,
     #: as libvirt: other backends ignore it)
@@ -1195,6 +1220,7 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     #: the host tap's rx-frames interrupt coalescing (set by pyvirtd, as virNetDevSetCoalesce)
     coalesce_rx_frames: int | None = attr("coalesce/rx/frames/@max", Int(0))
     boot_order: int | None = attr("boot/@order", Int(1))
+    boot_loadparm: str | None = attr("boot/@loadparm", unsupported=True)  # s390's boot menu entry
     line: int | None = line_field()
 
 
