@@ -134,7 +134,7 @@ def test_disk_source_pool_volume_is_a_volume_disk(conn_info) -> None:
     disk = etree.fromstring(_xml(conn_info, apply, "--disk",
                                  "source.pool=pool-disk,source.volume=sdfg1")).find("devices/disk")
     assert disk.get("type") == "volume"
-    assert dict(disk.find("source").attrib) == {"volume": "sdfg1", "pool": "pool-disk"}
+    assert list(disk.find("source").attrib.items()) == [("volume", "sdfg1"), ("pool", "pool-disk")]
     assert disk.find("driver").get("type") == "raw"
     by_path = etree.fromstring(_xml(conn_info, apply, "--disk",
                                     "vol=pool-disk/sdfg1")).find("devices/disk")

@@ -85,6 +85,7 @@ domain/devices/iommu: driver alias address boot
 domain/devices/iommu/driver@: aw_bits intremap caching_mode eim iotlb
 domain/devices/controller@: type index model maxGrantFrames vectors ports
 domain/devices/disk@: type device snapshot sgio rawio
+domain/devices/disk/source@: file dev dir volume pool protocol name type managed namespace query
 domain/devices/disk/driver@: name type cache discard detect_zeroes io iothread queues error_policy ats iommu packed page_per_vq
 domain/devices/interface/source@: bridge network dev type path mode portgroup
 domain/devices/controller/driver@: queues ats iommu packed page_per_vq iothread
