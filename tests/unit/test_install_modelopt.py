@@ -192,7 +192,7 @@ def test_an_element_the_model_holds_once_is_kept_when_repeated() -> None:
 
 
 def test_a_field_declared_unsupported_is_refused_by_a_driver_and_kept_for_virt_install() -> None:
-    """Address's spapr-vio/ccw numbers: a driver's read refuses them as it refuses anything
+    """Address's ccw numbers: a driver's read refuses them as it refuses anything
     undeclared (same message), virt-install's option parsers hold them as fields."""
     from pyvirt.xml import parse_domain
     from pyvirt.xml.domain import Address
@@ -200,11 +200,11 @@ def test_a_field_declared_unsupported_is_refused_by_a_driver_and_kept_for_virt_i
     from pyvirt.xml.fields import keeping_unknown
     from pyvirt.xml.mapping import parse_obj
     xml = ("<domain type='qemu'><name>a</name><memory>1024</memory><os><type>hvm</type></os>"
-           "<devices><watchdog model='i6300esb'><address type='pci' reg='0x1000'/></watchdog>"
+           "<devices><watchdog model='i6300esb'><address type='pci' cssid='0xfe'/></watchdog>"
            "</devices></domain>")
-    with pytest.raises(XMLError, match="unsupported attribute 'reg' of <watchdog/address>"):
+    with pytest.raises(XMLError, match="unsupported attribute 'cssid' of <watchdog/address>"):
         parse_domain(xml)
     with keeping_unknown(verbatim=True):
-        addr = parse_obj(etree.fromstring("<address type='pci' reg='0x1000'/>"), Address)
-    assert addr.reg == "0x1000"
-    assert modelopt.resolve(Address, "@reg")[0][0] == "reg"
+        addr = parse_obj(etree.fromstring("<address type='pci' cssid='0xfe'/>"), Address)
+    assert addr.cssid == "0xfe"
+    assert modelopt.resolve(Address, "@cssid")[0][0] == "cssid"
