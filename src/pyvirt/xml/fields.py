@@ -64,14 +64,11 @@ class Verbatim(str):
 
 
 def convert(conv: Conv, text: str, where: str, line: int | None) -> Any:
-    """``conv.parse``, or inside ``keeping_unknown(verbatim=True)`` the text itself when the
-    type refuses it."""
-    try:
-        return conv.parse(text, where, line)
-    except XMLError:
-        if _KEEP_UNKNOWN.get() != "verbatim":
-            raise
+    """``conv.parse``, or inside ``keeping_unknown(verbatim=True)`` the text itself, as it was
+    written (virt-install keeps a value it did not set exactly as it found it)."""
+    if _KEEP_UNKNOWN.get() == "verbatim":  # rewritten for a tool that keeps what it was given
         return Verbatim(text)
+    return conv.parse(text, where, line)
 
 
 def format_value(conv: Conv, value: Any) -> str:

@@ -103,7 +103,7 @@ domain/qemu:commandline: qemu:arg qemu:env
 #: devices with a character device source (virtinst's _add_char_source_args), and their order
 _CHAR_SOURCES = ("serial", "parallel", "console", "channel", "smartcard", "redirdev", "rng/backend")
 _CHAR_SOURCE_ORDER = ("clipboard", "mouse", "seclabel")
-_CHAR_ORDER = ("source", "target", "alias", "address", "boot", "driver")
+_CHAR_ORDER = ("source", "protocol", "log", "target", "alias", "address", "boot", "driver")
 # Attribute orders shared by many elements: virtinst writes an object's properties in its
 # class's _XML_PROP_ORDER, then the others in their declaration order (DeviceAddress,
 # _DeviceChar's target, DeviceVirtioDriver).  A character source's attributes follow the
