@@ -46,6 +46,14 @@ class MonitorMixin:
     def _network(self, ref: str) -> NetworkObj:  # NetworksMixin's
         raise NotImplementedError
 
+    def _running_tree(self, dom: str):  # type: ignore[no-untyped-def]
+        """The definition a running guest's figures come from: libvirt's test driver answers these
+        calls only for an active domain ("domain is not running" otherwise)."""
+        obj = self._get(dom)
+        if not obj.active:
+            raise E.invalid("domain is not running")
+        return obj.live if obj.live is not None else obj.config
+
     # -- host
     def _cells(self) -> list[int]:
         """Each NUMA cell's memory figure from the capabilities (KiB there; the driver hands the
@@ -105,10 +113,7 @@ class MonitorMixin:
 
     def disk_errors(self, dom: str) -> list[dict[str, Any]]:
         """testDomainGetDiskErrors: disk i reports error (i % 2) + 1 (unspecified, no space, ...)."""
-        obj = self._get(dom)
-        if not obj.active:
-            raise E.invalid("domain is not running")
-        tree = obj.live if obj.live is not None else obj.config
+        tree = self._running_tree(dom)
         disks = list(tree.iterfind("devices/disk")) if tree is not None else []
         return [{"disk": (d.find("target").get("dev", "") if d.find("target") is not None else ""),
                  "error": i % 2 + 1} for i, d in enumerate(disks)]
@@ -192,10 +197,7 @@ class MonitorMixin:
         """testDomainInterfaceAddresses: interface i is testnet<i>; on a network it gets the
         address after the network's DHCP range start (or after its own address) plus i, with the
         network's prefix; other interfaces get 192.168.0.(1+i)/24."""
-        obj = self._get(dom)
-        if not obj.active:
-            raise E.invalid("domain is not running")
-        tree = obj.live if obj.live is not None else obj.config
+        tree = self._running_tree(dom)
         out: list[dict[str, Any]] = []
         for i, nic in enumerate(tree.iterfind("devices/interface") if tree is not None else ()):
             mac = nic.find("mac")
@@ -247,10 +249,7 @@ class MonitorMixin:
         if not disk:
             raise E.err("Operation not supported: summary statistics are not supported yet",
                         ErrorCode.OPERATION_UNSUPPORTED)
-        obj = self._get(dom)
-        if not obj.active:
-            raise E.invalid("domain is not running")
-        tree = obj.live if obj.live is not None else obj.config
+        tree = self._running_tree(dom)
         for el in tree.iterfind("devices/disk") if tree is not None else ():
             target, source = el.find("target"), el.find("source")
             names = {target.get("dev") if target is not None else None}
@@ -266,10 +265,7 @@ class MonitorMixin:
         derived from the clock in microseconds -- no meaning, "just enough to mix it up"."""
         import time
 
-        obj = self._get(dom)
-        if not obj.active:
-            raise E.invalid("domain is not running")
-        tree = obj.live if obj.live is not None else obj.config
+        tree = self._running_tree(dom)
         for nic in tree.iterfind("devices/interface") if tree is not None else ():
             mac, target = nic.find("mac"), nic.find("target")
             if ((mac is not None and mac.get("address", "").lower() == device.lower())
