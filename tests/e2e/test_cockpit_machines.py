@@ -193,6 +193,10 @@ def test_create_vm_dialog_defines_a_vm_pyvirtd_owns(env: dict[str, Any]) -> None
     page.get_by_role("button", name="Create VM").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Name").fill(CREATED)
+    # pyvirt's virt-install answers `--install=?` as virt-install 4.1 does, so Cockpit offers
+    # "Download an OS" and makes it the default installation type: choose the local ISO
+    dialog.get_by_label("Installation type").select_option(
+        label="Local install media (ISO image or distro install tree)")
     source = dialog.get_by_placeholder("Path to ISO file on host's file system")
     source.fill(str(iso))
     page.get_by_role("option", name=str(iso)).click()

@@ -71,6 +71,8 @@ def _candidates() -> list[str]:
             continue  # extended interrupt mode needs KVM's in-kernel irqchip (TCG here)
         if "q35" not in (dom.os.machine or "") and any(getattr(x, "driver_iommu", None) for x in dom.all_devices()):
             continue  # iommu_platform on a conventional-bus (transitional) virtio device: QEMU 7.2 refuses libvirt's line too
+        if any(k.disk_encryption is not None for k in d.disks):
+            continue  # the secret files QEMU reads are written by pyvirtd at start, not by build_argv
         if any(k.device == "lun" for k in d.disks):
             continue  # scsi-block needs a host SCSI device
         if any(k.type == "vhostuser" for k in d.disks) or any(n.type == "vhostuser" for n in d.interfaces):
