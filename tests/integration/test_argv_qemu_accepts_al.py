@@ -10,13 +10,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from pyvirt.qemu.argv import RuntimePaths, build_argv
 from pyvirt.xml import fill_defaults, parse_domain
+from tests.qemu_stays_up import running
 from tests.tlscerts import TestCA
 
 QEMU = shutil.which("qemu-system-x86_64")
@@ -56,23 +56,12 @@ policy='writeback'><size value='10' unit='KiB'/><line value='8' unit='B'/></cach
     argv = build_argv(fill_defaults(parse_domain(xml)), None,
                       runtime=RuntimePaths(monitor_fd=3, domain_dir=str(tmp_path), chardev_tls_x509_dir=str(pki),
                                            chardev_tls_verify=False))
-    at = argv.index("-mon")  # no monitor: the fd-passed one needs a daemon
-    argv = [a for i, a in enumerate(argv) if i not in (at, at + 1, at - 2, at - 1)] + ["-monitor", "none"]
     joined = " ".join(argv)
     for option in ("hmat=on", "hmat-lb,", "hmat-cache,", "-chardev udp,", "tls-creds=", '"filter":',
                    '"driver":"pxb"', '"failover":true'):
         assert option in joined, option
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 3.0
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-        with socket.create_connection(("127.0.0.1", tls_port), timeout=5):
-            pass  # the TLS chardev listens where the XML says
-    finally:
-        proc.kill()
-        proc.wait()
+    with running(argv, seconds=3.0), socket.create_connection(("127.0.0.1", tls_port), timeout=5):
+        pass  # QEMU stayed up, and the TLS chardev listens where the XML says
 
 
 _COALESCE_PROBE = """
