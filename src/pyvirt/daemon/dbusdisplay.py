@@ -54,14 +54,8 @@ def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[proc
     sock = Path(dbus_socket(str(private_dir)))
     config = private_dir / "dbus.conf"
     write_atomic(config, CONFIG.format(path=escape_xml(str(sock))).encode(), mode=0o644, durable=False)
-    ident = process.spawn_detached([binary, f"--config-file={config}", "--nofork", "--nopidfile", "--nosyslog"],
-                                   log, user=user)
-    try:
-        guesthelpers.wait_for_socket(ident, sock, log, "dbus-daemon")
-        guesthelpers.keep(private_dir, "dbus", ident)
-    except BaseException:
-        process.kill(ident)
-        raise
+    ident = guesthelpers.launch([binary, f"--config-file={config}", "--nofork", "--nopidfile", "--nosyslog"],
+                                log, private_dir, "dbus", sock, run_as=user)
     return [ident]
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from pathlib import Path
+from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.atomicio import write_atomic
@@ -27,6 +29,23 @@ def wait_for_socket(ident: process.ProcessIdentity, sock: Path, log: Path, what:
             raise PyvirtError(f"operation failed: {what} did not create its socket {sock} (see {log})",
                               ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
         time.sleep(0.02)
+
+
+def launch(argv: list[str], log: Path, private_dir: Path, name: str, sock: Path, *, run_as: Any = None,
+           socket_owner: Any = None) -> process.ProcessIdentity:
+    """Start helper `name` (`argv`, as `run_as`, output to `log`), wait for its listening `sock`,
+    hand the socket to `socket_owner` when given (QEMU's user) and record the helper; on any
+    failure the helper is killed, so nothing is left running."""
+    ident = process.spawn_detached(argv, log, user=run_as)
+    try:
+        wait_for_socket(ident, sock, log, Path(argv[0]).name)
+        if socket_owner is not None:
+            os.chown(sock, socket_owner.uid, socket_owner.gid)
+        keep(private_dir, name, ident)
+    except BaseException:
+        process.kill(ident)
+        raise
+    return ident
 
 
 def keep(private_dir: Path, name: str, ident: process.ProcessIdentity) -> None:

@@ -48,13 +48,5 @@ def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[proc
         raise PyvirtError("operation failed: qemu-pr-helper is not installed (Debian package 'qemu-system-common')",
                           ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
     sock = private_dir / SOCKET
-    ident = process.spawn_detached([binary, "-k", str(sock)], log)
-    try:
-        guesthelpers.wait_for_socket(ident, sock, log, "qemu-pr-helper")
-        if user is not None:
-            os.chown(sock, user.uid, user.gid)
-        guesthelpers.keep(private_dir, "pr-helper0", ident)
-    except BaseException:
-        process.kill(ident)
-        raise
+    ident = guesthelpers.launch([binary, "-k", str(sock)], log, private_dir, "pr-helper0", sock, socket_owner=user)
     return [ident]
