@@ -272,8 +272,7 @@ def check_lun(disk: Any) -> None:
         if disk.rawio is not None or disk.sgio is not None:
             raise XMLError("rawio and sgio are only supported for lun disks", disk.line)
         return
-    if not (disk.type == "block" or (disk.type == "network" and disk.source_protocol == "iscsi")):
-        raise XMLError("disk device='lun' is only valid for block type disk source", disk.line)
+    # a block device or an iSCSI LUN: checked at define (xml.validate._validate_disk_qemu)
     if disk.target_bus == "virtio":
         raise unsupported("<disk device='lun'> on the virtio bus (QEMU 7.2's virtio-blk has no SCSI "
                           "passthrough)", disk.line)
@@ -314,6 +313,9 @@ def _nbd_tls(a: Argv, ctx: Ctx, disk: Any, layer: Any, node: str, proto: dict[st
 
 def check_disk(disk: Any) -> None:
     check_lun(disk)
+    if disk.transient:
+        raise unsupported("<disk><transient/> (libvirt puts a throwaway overlay over the image at start; pyvirt "
+                          "does not create one)", disk.line)
     if disk.type == "volume" or disk.source_pool:
         raise unsupported("<disk type='volume'> (resolve the pool volume to a path first)", disk.line)
     if disk.source_startup_policy:

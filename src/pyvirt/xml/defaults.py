@@ -219,6 +219,8 @@ def _disks(dom: Domain) -> None:
             disk.type = "file"
         if disk.device is None:
             disk.device = "disk"
+        if disk.type == "network" and disk.source_protocol is None and disk.device in ("cdrom", "floppy"):
+            disk.type = "file"  # an empty removable drive, whatever type it was given, is libvirt's empty 'file'
         dev = disk.target_dev or ""
         if disk.target_bus is None:
             disk.target_bus = disk_bus(dev)

@@ -178,6 +178,32 @@ def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     return None
 
 
+def _validate_disk_qemu(disk: Disk) -> None:
+    """libvirt 9.0's QEMU driver rules at define (qemuDomainValidateStorageSource,
+    qemuValidateDomainDeviceDefDiskTransient, virDomainDiskDefValidate): a LUN is a block device or an
+    iSCSI LUN; LUKS2 needs the librbd engine, which decrypts only
+    RBD images; a transient disk is a writable file-backed disk."""
+    kind = disk.type or "file"
+    if disk.device == "lun" and not (kind == "block" or (kind == "network" and disk.source_protocol == "iscsi")):
+        raise XMLValidationError("disk device='lun' is only valid for block type disk source", disk.line)
+    for enc in (disk.encryption, disk.source_encryption):
+        if enc is None:
+            continue
+        if enc.engine in (None, "qemu") and enc.format == "luks2":
+            raise XMLValidationError("luks2 is currently not supported by the qemu encryption engine", enc.line)
+        if enc.engine == "librbd" and not (kind == "network" and disk.source_protocol == "rbd"):
+            raise XMLValidationError("librbd encryption is supported only with RBD backed disks", enc.line)
+    if disk.transient:  # in libvirt's order: a CD-ROM is read-only, so that is what it is told
+        if disk.readonly or disk.device == "cdrom":
+            raise XMLValidationError(f"transient disk '{disk.target_dev}' must not be read-only", disk.line)
+        if kind != "file":
+            raise XMLValidationError(f"transient disk supported only with 'file' type ({disk.target_dev})",
+                                     disk.line)
+        if (disk.device or "disk") != "disk":
+            raise XMLValidationError(f"transient disk supported only with 'disk' type ({disk.target_dev})",
+                                     disk.line)
+
+
 def _validate_iotune(t: object, dev: str | None) -> None:
     """libvirt's virDomainDiskIoTuneValidate: a total rate excludes its read/write rates."""
     for kind in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max", "bytes_sec_max_length",
@@ -473,6 +499,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     targets: dict[str, int | None] = {}
     for disk in devs.disks:
         _validate_disk_secrets(disk)
+        if qemu:
+            _validate_disk_qemu(disk)
         if disk.iotune is not None:
             _validate_iotune(disk.iotune, disk.target_dev)
         if disk.target_dev is None:
