@@ -12,6 +12,7 @@ import textwrap
 
 from pyvirt.cli import table
 from pyvirt.cli.tables import INDEX, ORDER
+from pyvirt.testdriver.connection import MIXINS
 
 
 def test_index_names_every_command_of_every_group_once() -> None:
@@ -64,6 +65,8 @@ def test_list_loads_one_table_group_and_nothing_heavy() -> None:
     assert "pyvirt.cli.cmd_list" in loaded
     assert {m for m in loaded if m.startswith("pyvirt.cli.tables.")} == {f"pyvirt.cli.tables.{INDEX['list']}"}
     assert not loaded & (HEAVY | {"pyvirt.daemon", "pyvirt.qemu", "pyvirt.xml.domain", "pyvirt.apievents"})
+    # the test driver's mixins load with the first of their names (pyvirt.testdriver.deferred)
+    assert not {f"pyvirt.testdriver.{m}" for m, _ in MIXINS} & loaded
 
 
 def test_remote_path_loads_only_the_client(tmp_path) -> None:

@@ -33,14 +33,9 @@ from pyvirt.api import (
 from pyvirt.lightos import getenv, join
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
-from pyvirt.testdriver.checkpoints import CheckpointsMixin
-from pyvirt.testdriver.hostobjects import ResourcesMixin
-from pyvirt.testdriver.monitor import TEST_CLOCK, MonitorMixin
-from pyvirt.testdriver.networks import NetworksMixin
+from pyvirt.testdriver.deferred import MixinsNotLoaded, attach
+from pyvirt.testdriver.mixin_names import NAMES as _MIXIN_NAMES
 from pyvirt.testdriver.objects import DomainObj
-from pyvirt.testdriver.saves import SavesMixin
-from pyvirt.testdriver.snapshots import SnapshotsMixin
-from pyvirt.testdriver.tuning import TuningMixin
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -74,9 +69,17 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin, ResourcesMixin, MonitorMixin, TuningMixin,
-                     Connection):
-    """An in-process, in-memory hypervisor with libvirt's test-driver behaviour."""
+#: TestConnection's mixins (module under pyvirt.testdriver, class), in their order of precedence:
+#: its bases before ``Connection``, imported with the first of their names looked up
+#: (pyvirt.testdriver.deferred); `list` uses none of them.
+MIXINS = (("saves", "SavesMixin"), ("checkpoints", "CheckpointsMixin"), ("snapshots", "SnapshotsMixin"),
+          ("networks", "NetworksMixin"), ("hostobjects", "ResourcesMixin"), ("monitor", "MonitorMixin"),
+          ("tuning", "TuningMixin"))
+
+
+class TestConnection(MixinsNotLoaded, Connection):
+    """An in-process, in-memory hypervisor with libvirt's test-driver behaviour.  Its bases are
+    the mixins of :data:`MIXINS`, then ``Connection``, once any of their names is looked up."""
 
     __test__ = False  # not a pytest test class despite its name
 
@@ -260,6 +263,8 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
     def memory_stats(self, dom: str) -> dict[str, int]:
         """testDomainMemoryStats: fixed fractions of the current balloon, in virsh's order;
         `last_update` is the test driver's stopped guest clock."""
+        from pyvirt.testdriver.monitor import TEST_CLOCK
+
         obj = self._get(dom)
         if not obj.active:
             raise E.invalid("domain is not running")
@@ -613,6 +618,9 @@ class TestConnection(SavesMixin, CheckpointsMixin, SnapshotsMixin, NetworksMixin
         self._write("virDomainOpenConsole")
         self._get(dom)
         raise no_support("virDomainOpenConsole")
+
+
+attach(TestConnection, MIXINS, _MIXIN_NAMES)
 
 
 def _set_vcpu_list(tree: etree._Element, top: int, current: int, maximum: bool) -> int:
