@@ -75,11 +75,31 @@ def test_scsi_hostdev_addresses_skip_used_and_reserved_units() -> None:
     disk = ("<disk type='block' device='disk'><source dev='/dev/x'/><target dev='sda' bus='scsi'/>"
             "<address type='drive' controller='0' bus='0' target='0' unit='0'/></disk>")
     dom = _dom("<controller type='scsi' model='lsilogic'/>" + disk + "".join(_sg(u) for u in range(7)))
-    units = [h.address.unit for h in dom.devices.hostdevs]
-    assert units == [1, 2, 3, 4, 5, 6, 8]  # unit 7 is the LSI controller's own
+    units = [(h.address.controller, h.address.unit) for h in dom.devices.hostdevs]
+    # the QEMU driver's buses are narrow: units 0-6, then the next controller
+    assert units == [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (0, 6), (1, 0)]
+    assert [(c.index, c.model) for c in dom.devices.controllers if c.type == "scsi"] == [
+        (0, "lsilogic"), (1, "lsilogic")]
     implicit = _dom(_sg(0))  # no controller: the first unit of an implicit lsilogic one
     assert implicit.devices.hostdevs[0].address.unit == 0
     assert any(c.type == "scsi" and c.model == "lsilogic" for c in implicit.devices.controllers)
+
+
+def test_scsi_hostdevs_fill_seven_units_then_a_controller_of_the_same_model() -> None:
+    """Even on virtio-scsi (16384 units) host devices take units 0-6; the controller libvirt adds
+    for the overflow (and for a later device's explicit address) is virtio-scsi too."""
+    pinned = _sg(9, addr="<address type='drive' controller='1' bus='0' target='0' unit='1'/>")
+    devs = "<controller type='scsi' index='0' model='virtio-scsi'/>" + "".join(_sg(u) for u in range(8)) + pinned + _sg(10)
+    dom = _dom(devs)
+    assert [(h.address.controller, h.address.unit) for h in dom.devices.hostdevs] == [
+        (0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (0, 6), (1, 0), (1, 1), (1, 2)]
+    assert [(c.index, c.model) for c in dom.devices.controllers if c.type == "scsi"] == [
+        (0, "virtio-scsi"), (1, "virtio-scsi")]
+    gens = [d for d in _json(build_argv(dom), "-device") if d["driver"] == "scsi-generic"]
+    assert [(g["bus"], g["lun"]) for g in gens][6:] == [("scsi0.0", 6), ("scsi1.0", 0), ("scsi1.0", 1), ("scsi1.0", 2)]
+    explicit_only = _dom(_sg(1, addr="<address type='drive' controller='2' bus='0' target='0' unit='0'/>"))
+    assert [(c.index, c.model) for c in explicit_only.devices.controllers if c.type == "scsi"] == [
+        (0, "lsilogic"), (1, "lsilogic"), (2, "lsilogic")]
 
 
 def test_iscsi_hostdev_with_chap_secret() -> None:

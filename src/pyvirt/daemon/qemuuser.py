@@ -266,7 +266,7 @@ def guest_files(dom: Any) -> list[GuestFile]:
         if os_.nvram is not None and os_.nvram.local_path():
             out.append(GuestFile(os_.nvram.local_path() or "", False))
     for disk in dom.devices.disks:
-        path = disk.source_file or disk.source_dev
+        path = disk.source_file or disk.source_dev or disk.source_dir  # a vvfat directory: read-only
         relabel, owner = _disk_owner(disk)
         if not path or not relabel:
             continue

@@ -128,7 +128,7 @@ def disk_qom_name(disk: Any) -> str:
 
 
 def _source(disk: Any) -> str | bool | None:
-    return disk.source_file or disk.source_dev or is_network(disk)
+    return disk.source_file or disk.source_dev or disk.source_dir or is_network(disk)
 
 
 def chain(disk: Any) -> list[Any]:
@@ -332,8 +332,8 @@ def check_disk(disk: Any) -> None:
         raise XMLError(f"shared access for disk '{dev}' requires use of supported storage format",
                        disk.line)
     if disk.driver_type not in (None, "raw", "qcow2", "qcow", "vmdk", "vdi", "vpc", "vhdx", "qed",
-                                "luks", "dmg", "cloop", "bochs", "parallels"):
-        raise unsupported(f"disk format {disk.driver_type!r}", disk.line)
+                                "luks", "dmg", "cloop", "bochs", "parallels") and disk.type != "dir":
+        raise unsupported(f"disk format {disk.driver_type!r}", disk.line)  # a directory's "fat": validated
 
 
 def _slice(a: Argv, layer: Any, node: str, fmt: dict[str, Any]) -> None:
@@ -383,6 +383,9 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
         if top and disk.source_cookies:
             proto["cookie-secret"] = _cookie_secret(a, ctx, disk, node)
         _nbd_tls(a, ctx, disk, layer, node, proto)
+    elif top and disk.type == "dir":
+        # libvirt's vvfat node: the directory as a FAT image, a floppy's geometry for floppies
+        proto = {"driver": "vvfat", "dir": disk.source_dir, "floppy": disk.device == "floppy", "rw": False}
     elif layer.type == "block" or (layer.source_dev and not layer.source_file):
         # QEMU's host_cdrom needs a real optical drive; the daemon tells which paths are ones.
         cdrom = top and disk.device == "cdrom" and layer.source_dev in ctx.runtime.host_cdroms
@@ -413,6 +416,8 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
             zeroes = "on"
         fmt["detect-zeroes"] = zeroes
     fmt["driver"] = (disk.driver_type if top else layer.format_type) or "raw"
+    if fmt["driver"] == "fat":  # the vvfat node below is the FAT image: read raw
+        fmt["driver"] = "raw"
     cache_size = disk.driver_metadata_cache if top else layer.format_metadata_cache
     if cache_size is not None:
         if fmt["driver"] != "qcow2":

@@ -7,6 +7,7 @@ refuses (``XMLUnsupportedError``) what it cannot express, rather than dropping i
 from __future__ import annotations
 
 import datetime as _dt
+import time as _time
 from typing import Any
 
 from pyvirt.cpumap import qemu_name
@@ -168,10 +169,12 @@ def rtc_opts(a: Argv, ctx: Ctx, env: dict[str, str]) -> None:
         base = "localtime"
         env["TZ"] = clock.timezone or ""
     elif offset == "variable":
+        # qemuBuildClockArgStr: always the guest's start time (even with no adjustment); a
+        # localtime basis counts from the host's local time, so its offset from UTC is added
         adj = int(clock.adjustment or 0)
         if clock.basis == "localtime":
-            raise unsupported("<clock offset='variable' basis='localtime'>", clock.line)
-        base = _rtc_base(adj) if adj else "utc"
+            adj += _time.localtime().tm_gmtoff
+        base = _rtc_base(adj)
     elif offset == "absolute":
         base = _dt.datetime.fromtimestamp(clock.start or 0, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     else:

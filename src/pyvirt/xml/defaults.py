@@ -385,14 +385,31 @@ def _controllers(dom: Domain) -> None:
                 c.model = "lsilogic"
     implicit_virtio_serial(dom)
     smartcard_defaults(dom)  # virDomainDefAddImplicitDevices: after the driver's default controllers
-    for hd in devs.hostdevs:  # virDomainDefMaybeAddHostdevSCSIcontroller, last
-        if hd.type == "scsi" and hd.address is not None and hd.address.type == "drive":
-            c = _ensure(dom, "scsi", hd.address.controller or 0)
-            if c.model is None:
-                c.model = "lsilogic"
+    _hostdev_scsi_controllers(dom)  # virDomainDefMaybeAddHostdevSCSIcontroller, last
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:
             ch.target_type = "virtio"
+
+
+def _hostdev_scsi_controllers(dom: Domain) -> None:
+    """virDomainDefMaybeAddHostdevSCSIcontroller: every SCSI controller index up to the highest a
+    SCSI host device's address names; a new one takes the model of the controller the last
+    host device that raised that highest index sits on (libvirt keeps one model for all SCSI
+    host devices when it adds a controller because the others are full), else lsilogic (the
+    QEMU driver's default on x86)."""
+    highest, model = -1, None
+    for hd in dom.devices.hostdevs:
+        if hd.type != "scsi" or hd.address is None or hd.address.type != "drive":
+            continue
+        if (hd.address.controller or 0) > highest:
+            highest = hd.address.controller or 0
+            cont = next((c for c in _ctrl(dom, "scsi") if (c.index or 0) == highest), None)
+            if cont is not None and cont.model is not None:
+                model = cont.model
+    for index in range(highest + 1):
+        c = _ensure(dom, "scsi", index, model)
+        if c.model is None:  # the QEMU driver's post-parse default
+            c.model = "lsilogic"
 
 
 def _check_usb(dom: Domain) -> None:

@@ -883,8 +883,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
 
     xml_group_before = ((NetSource, "source_auth"),)
 
-    type: str | None = attr("@type", Enum("file", "block", "volume", "network", "vhostuser",
-                                          known=("dir", "nvme")))
+    type: str | None = attr("@type", Enum("file", "block", "volume", "network", "vhostuser", "dir",
+                                          known=("nvme",)))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", "lun"))
     #: a virtio disk's PCI flavour (virtio-blk-pci, its -transitional or -non-transitional form)
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
@@ -928,8 +928,9 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_pool: str | None = attr("source/@pool")
     source_volume: str | None = attr("source/@volume")
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
-    # a directory disk (vvfat) and an NVMe controller's namespace: libvirt's, not pyvirt's
-    source_dir: str | None = attr("source/@dir", unsupported=True)
+    #: a directory QEMU shows the guest as a read-only FAT disk (``type='dir'``, QEMU's vvfat)
+    source_dir: str | None = attr("source/@dir")
+    # an NVMe controller's namespace: libvirt's, not pyvirt's
     source_managed: str | None = attr("source/@managed", unsupported=True)
     source_namespace: str | None = attr("source/@namespace", unsupported=True)
     source_address_domain: str | None = attr("source/address/@domain", unsupported=True)

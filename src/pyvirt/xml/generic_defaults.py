@@ -190,17 +190,24 @@ _SCSI_UNITS = {"virtio-scsi": (16383, None), "virtio-transitional": (16383, None
                "lsisas1078": (255, None), "lsilogic": (None, 7), "vmpvscsi": (None, 7)}
 
 
+#: SCSI_NARROW_BUS_MAX_CONT_UNIT: libvirt's QEMU driver does not declare wide SCSI buses
+#: (VIR_DOMAIN_DEF_FEATURE_WIDE_SCSI is VMware's), so host devices fill units 0-6 of a controller
+_HOSTDEV_UNITS_PER_CONTROLLER = 7
+
+
 def scsi_hostdev_addresses(dom: Domain) -> None:
     """libvirt's virDomainHostdevAssignAddress: a SCSI <hostdev> without an address goes to the
-    first unit (bus 0, target 0, units 0-15: QEMU's wide SCSI) that no disk or host device uses
-    and the controller's model allows, on the first controller that has one free."""
+    first unit (bus 0, target 0, units 0-6 whatever the model: the narrow bus) that no disk or
+    host device uses and the controller's model allows, on the first controller that has one
+    free (virDomainControllerSCSINextUnit), in document order."""
     devs = dom.devices
     for hd in devs.hostdevs:
         if hd.type != "scsi" or hd.address is not None:
             continue
         controller = 0
         while True:
-            unit = next((u for u in range(16) if not _scsi_unit_used(dom, controller, u)), None)
+            unit = next((u for u in range(_HOSTDEV_UNITS_PER_CONTROLLER)
+                         if not _scsi_unit_used(dom, controller, u)), None)
             if unit is not None:
                 break
             controller += 1

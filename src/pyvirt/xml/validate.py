@@ -165,6 +165,19 @@ def _validate_disk_secrets(disk: Disk) -> None:
             _secret_ref(ref, "encryption")
 
 
+def _validate_qemu_disk(disk: Disk) -> None:
+    """The QEMU driver's define-time disk rules (qemuValidateDomainDeviceDefDiskFrontend,
+    qemuValidateDomainDeviceDefDiskBlkdeviotune's neighbours): QEMU has no read-only IDE or
+    SATA hard disk, and a directory disk is QEMU's vvfat, a FAT image it never writes."""
+    if disk.readonly and (disk.device or "disk") == "disk" and disk.target_bus in ("ide", "sata"):
+        raise XMLConfigError(f"readonly {disk.target_bus} disks are not supported", disk.line)
+    if disk.type == "dir":
+        if disk.driver_type != "fat":
+            raise XMLConfigError("storage type 'dir' requires use of storage format 'fat'", disk.line)
+        if not disk.readonly and disk.device != "cdrom":
+            raise XMLConfigError("virtual FAT storage can't be accessed in read-write mode", disk.line)
+
+
 def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     """The identity of an address; drive addresses are per controller type (an IDE disk and a
     floppy may both sit at controller 0 unit 0)."""
@@ -523,6 +536,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
 
         _validate_iommu(dom)
         check_qemu(dom)
+        for disk in devs.disks:
+            _validate_qemu_disk(disk)
         _validate_spice_chardevs(dom)
     for inp in devs.inputs:
         if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):

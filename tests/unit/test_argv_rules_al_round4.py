@@ -1,0 +1,116 @@
+"""libvirt 9.0 rules found on unseen qemuxml2argv inputs (issue 14, names a..l, fourth round):
+own small XML each, the expected values as real libvirt 9.0 builds or refuses them on this
+machine (``virsh domxml-to-native qemu-argv`` / ``define`` in a private session daemon)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+
+import pytest
+
+from pyvirt.qemu import argv_machine
+from pyvirt.qemu.argv import build_argv
+from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml.errors import XMLError
+
+BASE = """<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='{machine}'>hvm</type></os>{extra}<devices>{devices}</devices></domain>"""
+
+
+def _dom(devices: str = "", machine: str = "pc", extra: str = ""):  # noqa: ANN202
+    return fill_defaults(parse_domain(BASE.format(devices=devices, machine=machine, extra=extra)))
+
+
+def _opts(argv: list[str], name: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == name]
+
+
+def _blockdevs(argv: list[str]) -> list[dict]:
+    return [json.loads(v) for v in _opts(argv, "-blockdev")]
+
+
+def _dir_disk(device: str, target: str, bus: str, driver: str = "<driver name='qemu' type='fat'/>",
+              readonly: str = "<readonly/>") -> str:
+    return (f"<disk type='dir' device='{device}'>{driver}<source dir='/srv/share'/>"
+            f"<target dev='{target}' bus='{bus}'/>{readonly}</disk>")
+
+
+# --- <disk type='dir'>: QEMU's vvfat -----------------------------------------------------------
+
+@pytest.mark.parametrize(("device", "target", "bus", "floppy", "frontend"), [
+    ("floppy", "fda", "fdc", True, "floppy"),
+    ("disk", "vda", "virtio", False, "virtio-blk-pci"),
+    ("cdrom", "hdc", "ide", False, "ide-cd"),
+])
+def test_directory_disk_is_a_read_only_vvfat_node_under_a_raw_format(device, target, bus, floppy, frontend) -> None:
+    argv = build_argv(_dom(_dir_disk(device, target, bus)))
+    storage, fmt = _blockdevs(argv)
+    assert storage == {"driver": "vvfat", "dir": "/srv/share", "floppy": floppy, "rw": False,
+                       "node-name": "libvirt-1-storage", "auto-read-only": True, "discard": "unmap"}
+    assert (fmt["driver"], fmt["read-only"], fmt["file"]) == ("raw", True, "libvirt-1-storage")
+    assert any(f'"driver":"{frontend}"' in d and '"drive":"libvirt-1-format"' in d for d in _opts(argv, "-device"))
+
+
+def test_directory_disk_keeps_its_source_in_the_xml() -> None:
+    xml = _dom(_dir_disk("floppy", "fda", "fdc")).to_xml(inactive=True)
+    assert "<disk type=\"dir\" device=\"floppy\">" in xml.replace("'", '"')
+    assert "dir=\"/srv/share\"" in xml.replace("'", '"')
+
+
+@pytest.mark.parametrize(("disk", "message"), [
+    (_dir_disk("floppy", "fda", "fdc", driver=""), "storage type 'dir' requires use of storage format 'fat'"),
+    (_dir_disk("floppy", "fda", "fdc", driver="<driver name='qemu' type='qcow2'/>"),
+     "storage type 'dir' requires use of storage format 'fat'"),
+    (_dir_disk("floppy", "fda", "fdc", readonly=""), "virtual FAT storage can't be accessed in read-write mode"),
+    (_dir_disk("disk", "vda", "virtio", readonly=""), "virtual FAT storage can't be accessed in read-write mode"),
+])
+def test_directory_disk_refusals(disk: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(disk)
+
+
+# --- read-only hard disks on IDE/SATA ------------------------------------------------------------
+
+def _ro_file_disk(device: str, target: str, bus: str) -> str:
+    return (f"<disk type='file' device='{device}'><driver name='qemu' type='raw'/><source file='/img/a'/>"
+            f"<target dev='{target}' bus='{bus}'/><readonly/></disk>")
+
+
+@pytest.mark.parametrize(("bus", "target", "machine"), [("ide", "hda", "pc"), ("sata", "sda", "q35")])
+def test_read_only_ide_and_sata_hard_disks_are_refused(bus: str, target: str, machine: str) -> None:
+    with pytest.raises(XMLError, match=f"readonly {bus} disks are not supported"):
+        _dom(_ro_file_disk("disk", target, bus), machine=machine)
+
+
+@pytest.mark.parametrize(("device", "target", "bus"), [
+    ("cdrom", "hdc", "ide"), ("disk", "sda", "scsi"), ("disk", "sda", "usb"), ("floppy", "fda", "fdc"),
+    ("disk", "vda", "virtio")])
+def test_read_only_disks_elsewhere_are_accepted(device: str, target: str, bus: str) -> None:
+    fmt = [b for b in _blockdevs(build_argv(_dom(_ro_file_disk(device, target, bus)))) if b["driver"] == "raw"]
+    assert fmt[0]["read-only"] is True
+
+
+# --- <clock offset='variable'> -----------------------------------------------------------------
+
+def _rtc(extra: str) -> str:
+    return next(v for v in _opts(build_argv(_dom(extra=extra)), "-rtc"))
+
+
+def _base_near(rtc: str, adjust_s: float) -> bool:
+    base = dt.datetime.strptime(rtc.split(",")[0], "base=%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+    want = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=adjust_s)
+    return abs((base - want).total_seconds()) < 5
+
+
+def test_variable_clock_without_adjustment_is_still_a_start_time() -> None:
+    rtc = _rtc("<clock offset='variable' adjustment='0'/>")
+    assert rtc != "base=utc" and _base_near(rtc, 0)
+
+
+def test_variable_clock_with_localtime_basis_adds_the_hosts_utc_offset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(argv_machine, "_time", types.SimpleNamespace(localtime=lambda: types.SimpleNamespace(
+        tm_gmtoff=7200)))
+    assert _base_near(_rtc("<clock offset='variable' adjustment='3600' basis='localtime'/>"), 3600 + 7200)
+    assert _base_near(_rtc("<clock offset='variable' adjustment='3600' basis='utc'/>"), 3600)
