@@ -114,3 +114,40 @@ def test_variable_clock_with_localtime_basis_adds_the_hosts_utc_offset(monkeypat
         tm_gmtoff=7200)))
     assert _base_near(_rtc("<clock offset='variable' adjustment='3600' basis='localtime'/>"), 3600 + 7200)
     assert _base_near(_rtc("<clock offset='variable' adjustment='3600' basis='utc'/>"), 3600)
+
+
+# --- guest NUMA cells: ids in any order, <memory> from the cells -----------------------------------
+
+def _numa_dom(cells: str, memory: str = "<memory unit='MiB'>768</memory>"):  # noqa: ANN202
+    xml = (f"<domain type='qemu'><name>g</name>{memory}<vcpu>6</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
+           f"</os><cpu><numa>{cells}</numa></cpu><devices/></domain>")
+    return fill_defaults(parse_domain(xml))
+
+
+def _cell(cid: int, cpus: str, mib: int = 256) -> str:
+    return f"<cell id='{cid}' cpus='{cpus}' memory='{mib}' unit='MiB'/>"
+
+
+def test_numa_cells_in_any_order_are_kept_and_numbered_by_id() -> None:
+    dom = _numa_dom(_cell(0, "0-1") + _cell(2, "2-3") + _cell(1, "4-5"))
+    assert [(c.id, c.cpus) for c in dom.cpu.numa_cells] == [(0, "0-1"), (1, "4-5"), (2, "2-3")]
+    nodes = _opts(build_argv(dom), "-numa")
+    assert [n.split(",memdev")[0] for n in nodes] == [
+        "node,nodeid=0,cpus=0-1", "node,nodeid=1,cpus=4-5", "node,nodeid=2,cpus=2-3"]
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    (_cell(0, "0-1") + _cell(3, "2-3"), "non-contiguous ranges or ranges not starting from 0 are not allowed"),
+    (_cell(1, "0-1") + _cell(1, "2-3"), "Duplicate NUMA cell info for cell id '1'"),
+])
+def test_numa_cell_id_refusals(cells: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _numa_dom(cells)
+
+
+def test_memory_may_come_from_the_numa_cells_alone() -> None:
+    dom = _numa_dom(_cell(1, "3-5", 128) + _cell(0, "0-2", 64), memory="")
+    assert (dom.memory, dom.current_memory) == (192 * 1024, 192 * 1024)
+    assert _opts(build_argv(dom), "-m") == ["192"]
+    with pytest.raises(XMLError, match="Memory size must be specified via <memory> or in the <numa> configuration"):
+        parse_domain("<domain type='qemu'><name>g</name><os><type>hvm</type></os><devices/></domain>")

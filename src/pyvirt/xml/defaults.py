@@ -43,6 +43,7 @@ from .generic_defaults import (
     hugepage_sizes_in_kib,
     implicit_virtio_serial,
     loader_and_topology_defaults,
+    memory_from_numa,
     nic_model_name,
     order_disks,
     placement_rules,
@@ -115,6 +116,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.features = None  # an empty <features/> is not written back (virDomainDefFormatFeatures)
     if dom.uuid is None:
         dom.uuid = str(uuidlib.uuid4())
+    memory_from_numa(dom)
     if dom.memory is None and dom.max_memory is not None:
         dom.memory = dom.max_memory
     if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):

@@ -77,8 +77,17 @@ def loader_and_topology_defaults(dom: Domain) -> None:
         cpu.dies = 1
 
 
+def memory_from_numa(dom: Domain) -> None:
+    """virDomainDefPostParseMemory: without ``<memory>`` the guest NUMA cells' sizes, plus the
+    memory devices', are the guest's memory (KiB, as validation left the cells)."""
+    cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    if dom.memory is None and cells:
+        dom.memory = sum(c.memory or 0 for c in cells) + sum(m.target_size or 0 for m in dom.devices.memories)
+
+
 def fill_generic_defaults(dom: Domain) -> None:
     """Complete ``dom`` in place the way every libvirt driver does on parse and format."""
+    memory_from_numa(dom)
     if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
         dom.current_memory = dom.memory
     if dom.vcpu is not None and dom.vcpu_placement is None:

@@ -322,13 +322,19 @@ def _validate_numa(dom: Domain) -> None:
     from .units import unit_scale
 
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
-    seen_cpus: set[int] = set()
-    for n, cell in enumerate(cells):
+    seen_ids: set[int] = set()
+    for n, cell in enumerate(cells):  # virDomainNumaDefParseXML: ids in any order, each < the count
         if cell.id is None:
             cell.id = n
-        if cell.id != n:
-            raise XMLError(f"Invalid 'id' attribute in NUMA cell: {cell.id} (cells must be numbered "
-                           "0, 1, ... in order)", cell.line)
+        if cell.id >= len(cells):
+            raise XMLError("Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or "
+                           "ranges not starting from 0 are not allowed", cell.line, libvirt_words=True)
+        if cell.id in seen_ids:
+            raise XMLError(f"Duplicate NUMA cell info for cell id '{cell.id}'", cell.line, libvirt_words=True)
+        seen_ids.add(cell.id)
+    cells.sort(key=lambda c: c.id)  # libvirt keeps (and writes, and numbers its -numa nodes) by id
+    seen_cpus: set[int] = set()
+    for cell in cells:
         if cell.memory is None:
             raise XMLError("missing attribute 'memory' of <cell>", cell.line)
         try:
@@ -460,8 +466,10 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_idmap(dom)
     _validate_qemu_commandline(dom)
     _validate_firmware(dom)
-    if dom.memory is None and dom.max_memory is None:
-        raise XMLError("missing element <memory>", dom.line)
+    if dom.memory is None and dom.max_memory is None and not (dom.cpu is not None and dom.cpu.numa_cells):
+        # virDomainDefPostParseMemory: the guest NUMA cells may give the size instead
+        raise XMLError("Memory size must be specified via <memory> or in the <numa> configuration", dom.line,
+                       libvirt_words=True)
     if dom.os is None:
         raise XMLError("missing element <os>", dom.line)
     if dom.vcpu_cpuset is not None:
