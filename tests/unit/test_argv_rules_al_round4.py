@@ -151,3 +151,41 @@ def test_memory_may_come_from_the_numa_cells_alone() -> None:
     assert _opts(build_argv(dom), "-m") == ["192"]
     with pytest.raises(XMLError, match="Memory size must be specified via <memory> or in the <numa> configuration"):
         parse_domain("<domain type='qemu'><name>g</name><os><type>hvm</type></os><devices/></domain>")
+
+
+# --- network disks: ssh, and the parts libvirt reads for curl protocols only -----------------------
+
+def _net_disk(proto: str, inner: str = "", name: str = "img") -> str:
+    return (f"<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='{proto}' "
+            f"name='{name}'><host name='example.org' port='2222'/>{inner}</source><target dev='vda' bus='virtio'/></disk>")
+
+
+def test_ssh_disk_is_qemus_ssh_node_on_an_untyped_server() -> None:
+    storage = _blockdevs(build_argv(_dom(_net_disk("ssh", name="test.img"))))[0]
+    assert storage == {"driver": "ssh", "path": "test.img", "server": {"host": "example.org", "port": "2222"},
+                       "node-name": "libvirt-1-storage", "auto-read-only": True, "discard": "unmap"}
+    default_port = _dom(_net_disk("ssh").replace(" port='2222'", ""))
+    assert _blockdevs(build_argv(default_port))[0]["server"]["port"] == "22"
+    auth = "<auth username='u'><secret type='iscsi' usage='x'/></auth>"
+    with pytest.raises(XMLError, match="<auth> of a network disk with protocol 'ssh'"):
+        build_argv(_dom(_net_disk("ssh").replace("<source", auth + "<source")))
+
+
+@pytest.mark.parametrize("proto", ["nbd", "ssh"])
+def test_curl_only_parts_are_dropped_on_other_protocols(proto: str) -> None:
+    inner = "<ssl verify='no'/><cookies><cookie name='a'>b</cookie></cookies><readahead size='1024'/><timeout seconds='5'/>"
+    dom = _dom(_net_disk(proto, inner))
+    storage = _blockdevs(build_argv(dom))[0]
+    assert not {"sslverify", "cookie-secret", "readahead", "timeout"} & set(storage)
+    xml = dom.to_xml(inactive=True)
+    assert not any(tag in xml for tag in ("<ssl", "<cookies", "<readahead", "<timeout"))
+
+
+def test_curl_node_properties_in_libvirts_order() -> None:
+    inner = ("<ssl verify='yes'/><cookies><cookie name='a'>b</cookie></cookies><readahead size='1024'/>"
+             "<timeout seconds='5'/>")
+    auth = "<auth username='u'><secret type='iscsi' usage='x'/></auth>"
+    storage = _blockdevs(build_argv(_dom(_net_disk("https", inner).replace("<source", auth + "<source"))))[0]
+    assert list(storage)[:8] == ["driver", "url", "username", "password-secret", "sslverify", "cookie-secret",
+                                 "timeout", "readahead"]
+    assert storage["sslverify"] is True  # a tristate: 'yes' is written too

@@ -338,8 +338,13 @@ def test_http_disk_cookies_ssl_and_curl_tuning() -> None:
 
     assert cookie_string(dom.devices.disks[0]) == "a=1; b=two"
     assert "<cookie name='b'>two</cookie>" in dom.to_xml(inactive=True)
-    with pytest.raises(XMLError, match="only supported with https/ftps"):
-        _argv(disk.replace("https", "http"))
+    # libvirt's parser reads <ssl verify> for https/ftps only: on http it is dropped, not refused
+    plain = fill_defaults(parse_domain(BASE.format(devices=disk.replace("https", "http"), machine="pc", top="",
+                                                    after_os="")))
+    proto = next(n for n in _json_opts(build_argv(plain), "-blockdev") if n.get("driver") == "http")
+    assert "sslverify" not in proto and (proto["timeout"], proto["readahead"]) == (10, 65536)
+    assert list(proto)[:5] == ["driver", "url", "cookie-secret", "timeout", "readahead"]  # libvirt's order
+    assert "<ssl " not in plain.to_xml(inactive=True)
 
 
 def test_http_cookies_are_written_for_qemu_at_start(tmp_path) -> None:

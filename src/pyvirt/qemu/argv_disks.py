@@ -12,7 +12,7 @@ from typing import Any
 from pyvirt.xml.errors import XMLError
 
 from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props, virtio_driver
-from .argv_netdisk import is_network, net_storage
+from .argv_netdisk import curl_order, is_network, net_storage
 
 #: <driver cache=> -> (cache.direct, cache.no-flush, write-cache)
 _CACHE = {
@@ -383,6 +383,7 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
         if top and disk.source_cookies:
             proto["cookie-secret"] = _cookie_secret(a, ctx, disk, node)
         _nbd_tls(a, ctx, disk, layer, node, proto)
+        proto = curl_order(proto)
     elif top and disk.type == "dir":
         # libvirt's vvfat node: the directory as a FAT image, a floppy's geometry for floppies
         proto = {"driver": "vvfat", "dir": disk.source_dir, "floppy": disk.device == "floppy", "rw": False}

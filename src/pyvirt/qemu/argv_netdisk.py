@@ -5,7 +5,7 @@ block driver of the same name, with the server(s) as QAPI SocketAddress objects 
 filled in from the protocol's well-known one when the XML has none.  Everything here is JSON
 (``-blockdev``), so values need no comma escaping.  What pyvirt cannot translate faithfully is
 refused by name: TLS (libvirt takes the x509 directory from qemu.conf, pyvirt has no such
-setting yet), protocols whose QEMU drivers are gone or out of tree (sheepdog, vxhs), tftp/ssh.
+setting yet), protocols whose QEMU drivers are gone or out of tree (sheepdog, vxhs), tftp.
 Authentication (``<auth>``: iscsi CHAP, rbd cephx, http(s)/ftp(s) users) is a secret object the
 credentials properties name (argv_disks._auth); pyvirtd resolves the secret at start.
 """
@@ -54,12 +54,6 @@ def net_storage(disk: Any) -> dict[str, Any]:
     if has_identity and proto != "nfs":
         raise XMLError(f"<source><identity> is only supported with protocol 'nfs', not {proto!r}",
                        disk.line)
-    curl_only = (disk.source_cookies, disk.source_readahead is not None, disk.source_timeout is not None)
-    if any(curl_only) and proto not in _URL_PROTOCOLS:
-        raise XMLError(f"<cookies>, <readahead> and <timeout> are only supported with http(s)/ftp(s), not {proto!r}",
-                       disk.line)
-    if disk.source_ssl_verify is not None and proto not in ("https", "ftps"):
-        raise XMLError(f"<ssl verify> is only supported with https/ftps, not {proto!r}", disk.line)
     if disk.source_query is not None and proto not in _URL_PROTOCOLS:
         raise XMLError(f"<source query=...> is only supported with http(s)/ftp(s), not {proto!r}",
                        disk.line)
@@ -116,14 +110,26 @@ def _url(disk: Any) -> dict[str, Any]:
     if disk.source_query:
         url += "?" + disk.source_query
     props: dict[str, Any] = {"driver": disk.source_protocol, "url": url}
-    # qemuBlockStorageSourceGetCURLProps: the cookies are a secret object (argv_disks), then these
-    if disk.source_ssl_verify is False:
-        props["sslverify"] = False
-    if disk.source_readahead is not None:
-        props["readahead"] = disk.source_readahead
+    if disk.source_ssl_verify is not None:
+        props["sslverify"] = disk.source_ssl_verify
     if disk.source_timeout is not None:
         props["timeout"] = disk.source_timeout
+    if disk.source_readahead is not None:
+        props["readahead"] = disk.source_readahead
     return props
+
+
+#: qemuBlockStorageSourceGetCURLProps' order of a curl node's properties (credentials and the
+#: cookies' secret are added by argv_disks after the node is built)
+_CURL_ORDER = ("driver", "url", "username", "password-secret", "sslverify", "cookie-secret", "timeout", "readahead")
+
+
+def curl_order(props: dict[str, Any]) -> dict[str, Any]:
+    """``props`` of an http(s)/ftp(s) node in libvirt's order (others unchanged)."""
+    if props.get("driver") not in _URL_PROTOCOLS:
+        return props
+    rank = {k: i for i, k in enumerate(_CURL_ORDER)}
+    return dict(sorted(props.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def _url_host(name: str) -> str:
@@ -205,5 +211,17 @@ def _nfs_id(disk: Any, value: str, kind: str) -> int:
         raise XMLError(f"unknown {kind} {value!r} in <source><identity>", disk.line) from None
 
 
-_BUILDERS = {"nbd": _nbd, "rbd": _rbd, "gluster": _gluster, "iscsi": _iscsi, "nfs": _nfs,
+def _ssh(disk: Any) -> dict[str, Any]:
+    """qemuBlockStorageSourceGetSshProps: the image's path on one server (an untyped inet
+    address, port 22 by default).  libvirt passes only an ``<auth>``'s user name and drops its
+    secret (QEMU's ssh driver authenticates through the ssh agent): pyvirt refuses the
+    ``<auth>`` rather than ignore its password."""
+    (host,) = _hosts(disk, exactly_one=True)
+    if disk.disk_auth is not None:
+        raise unsupported("<auth> of a network disk with protocol 'ssh' (QEMU's ssh driver uses the ssh agent, "
+                          "not a password)", disk.line)
+    return {"driver": "ssh", "path": disk.source_name or "", "server": _server(disk, host, typed=False)}
+
+
+_BUILDERS = {"nbd": _nbd, "rbd": _rbd, "gluster": _gluster, "iscsi": _iscsi, "nfs": _nfs, "ssh": _ssh,
              **{p: _url for p in _URL_PROTOCOLS}}
