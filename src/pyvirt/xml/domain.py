@@ -27,6 +27,7 @@ from .fields import (
     child,
     children,
     flag,
+    ignored,
     line_field,
     raw,
     scaled,
@@ -930,6 +931,10 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
     #: a directory QEMU shows the guest as a read-only FAT disk (``type='dir'``, QEMU's vvfat)
     source_dir: str | None = attr("source/@dir")
+    #: a block job's destination as libvirt's status XML records it: read only from live state,
+    #: so a definition drops it (virDomainDiskDefParseXML with VIR_DOMAIN_DEF_PARSE_INACTIVE)
+    #: and the command line never had it
+    mirror: Any = ignored("mirror")
     # an NVMe controller's namespace: libvirt's, not pyvirt's
     source_managed: str | None = attr("source/@managed", unsupported=True)
     source_namespace: str | None = attr("source/@namespace", unsupported=True)
