@@ -199,3 +199,45 @@ def test_a_disks_block_job_mirror_is_accepted_and_dropped() -> None:
     dom = _dom(disk)
     assert "mirror" not in dom.to_xml(inactive=True)
     assert "/img/copy" not in " ".join(build_argv(dom))
+
+
+# --- disks: empty sources, auth secret types, SCSI disk vs host device addresses -----------------
+
+@pytest.mark.parametrize("disk", [
+    "<disk type='file' device='disk'><target dev='vda' bus='virtio'/></disk>",
+    "<disk type='network' device='disk'><driver name='qemu' type='raw'/><target dev='vda' bus='virtio'/></disk>",
+])
+def test_a_hard_disk_without_source_is_refused(disk: str) -> None:
+    with pytest.raises(XMLError, match="missing source information for device vda"):
+        _dom(disk)
+
+
+def test_an_empty_network_cdrom_is_an_empty_drive() -> None:
+    disk = ("<disk type='network' device='cdrom'><driver name='qemu' type='raw'/><target dev='hdd' bus='ide'/>"
+            "<readonly/></disk>")
+    argv = build_argv(_dom(disk))
+    assert not _opts(argv, "-blockdev")
+    cd = [json.loads(d) for d in _opts(argv, "-device") if '"ide-cd"' in d]
+    assert cd == [{"driver": "ide-cd", "bus": "ide.1", "unit": 1, "id": "ide0-1-1"}]
+
+
+@pytest.mark.parametrize(("secret", "shown"), [("", "<null>")])
+def test_an_auth_secret_needs_a_known_type(secret: str, shown: str) -> None:
+    disk = (f"<disk type='network' device='disk'><driver name='qemu' type='raw'/><auth username='u'><secret{secret} "
+            "usage='x'/></auth><source protocol='iscsi' name='iqn.1992-01.com.example:storage/1'>"
+            "<host name='example.org'/></source><target dev='vda' bus='virtio'/></disk>")
+    with pytest.raises(XMLError, match=f"unknown secret type '{shown}'"):
+        _dom(disk)
+
+
+def test_a_scsi_disk_named_onto_a_host_devices_address_is_refused() -> None:
+    hostdev = ("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host2'/>"
+               "<address bus='0' target='0' unit='1'/></source>{addr}</hostdev>")
+    disk = "<disk type='block' device='disk'><source dev='/dev/sdx'/><target dev='sdb' bus='scsi'/></disk>"
+    ctrl = "<controller type='scsi' index='0' model='virtio-scsi'/>"
+    taken = hostdev.format(addr="<address type='drive' controller='0' bus='0' target='0' unit='1'/>")
+    with pytest.raises(XMLError, match="using disk target name 'sdb' conflicts with SCSI host device address "
+                                       "controller='0' bus='0' target='0' unit='1'"):
+        _dom(disk + taken + ctrl)
+    dom = _dom(disk + hostdev.format(addr="") + ctrl)  # an unaddressed host device goes elsewhere
+    assert [(h.address.unit) for h in dom.devices.hostdevs] == [0]

@@ -128,7 +128,9 @@ def disk_qom_name(disk: Any) -> str:
 
 
 def _source(disk: Any) -> str | bool | None:
-    return disk.source_file or disk.source_dev or disk.source_dir or is_network(disk)
+    """Whether the disk has an image (a CD-ROM or floppy may be empty: a network one without a
+    protocol too, as virStorageSourceIsEmpty says)."""
+    return disk.source_file or disk.source_dev or disk.source_dir or (is_network(disk) and disk.source_protocol)
 
 
 def chain(disk: Any) -> list[Any]:

@@ -29,6 +29,7 @@ from .domain import (
 )
 from .errors import XMLValidationError
 from .generic_defaults import (
+    assigned_scsi_address_free,
     bitmap_rules,
     blkio_defaults,
     chardev_protocol_rule,
@@ -235,6 +236,7 @@ def _disks(dom: Domain) -> None:
             disk.driver_name = "qemu"
         if disk.address is None and disk.target_bus in ("ide", "sata", "scsi", "fdc"):
             disk.address = drive_address(disk.target_bus, disk_index(dev))
+            assigned_scsi_address_free(dom, disk)
         layer, enc = disk.backing_store, disk.disk_encryption
         while True:  # qemuDomainDeviceDiskDefPostParse: every layer's encryption engine
             if enc is not None and enc.engine in (None, "default"):

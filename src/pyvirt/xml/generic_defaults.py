@@ -20,7 +20,7 @@ from typing import Any
 from pyvirt.xml.lazy_etree import etree
 
 from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, Filesystem, NetHost, Video
-from .errors import XMLError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLValidationError
 from .mapping import get_extras
 from .pciaddr import insert_controller
 from .validate import parse_cpuset
@@ -356,6 +356,21 @@ def drive_address(bus: str, idx: int) -> Address:
                    target=0, unit=idx % units)
 
 
+def assigned_scsi_address_free(dom: Domain, disk: Disk) -> None:
+    """virDomainDiskDefAssignAddress: a SCSI disk whose drive address comes from its target name
+    may not land on a SCSI host device's given address (host devices get theirs after disks)."""
+    a = disk.address
+    if disk.target_bus != "scsi" or a is None:
+        return
+    for hd in dom.devices.hostdevs:
+        h = hd.address
+        if hd.type == "scsi" and h is not None and h.type == "drive" and \
+                ((h.controller or 0), (h.bus or 0), (h.target or 0), (h.unit or 0)) == (a.controller, a.bus, a.target, a.unit):
+            raise XMLConfigError(f"using disk target name '{disk.target_dev}' conflicts with SCSI host device address "
+                                 f"controller='{a.controller}' bus='{a.bus}' target='{a.target}' unit='{a.unit}'",
+                                 disk.line)
+
+
 def _disk_addresses(dom: Domain) -> None:
     from .defaults import disk_bus, disk_index
 
@@ -375,6 +390,7 @@ def _disk_addresses(dom: Domain) -> None:
                 disk.address = drive_address(disk.target_bus, disk_index(disk.target_dev))
             except ValueError:
                 continue
+            assigned_scsi_address_free(dom, disk)
 
 
 #: virStorageSourceNetworkDefaultPort: the port a TCP ``<host>`` without one gets at parse, in

@@ -129,6 +129,10 @@ def _validate_idmap(dom: Domain) -> None:
         raise XMLConfigError("You must map the root user of container", dom.idmap_uids[0].line)
 
 
+#: virSecretUsageType: the kinds of secret an <auth><secret type=> may name
+_SECRET_USAGE_TYPES = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
+
+
 def _validate_disk_secrets(disk: Disk) -> None:
     """A disk's <auth> and <encryption> (libvirt's virStorageAuthDefParse,
     virStorageEncryptionParseNode and the disk parser's placement rules)."""
@@ -142,6 +146,8 @@ def _validate_disk_secrets(disk: Disk) -> None:
         if auth.secret is None:
             raise XMLError("Missing <secret> element in auth", auth.line)
         _secret_ref(auth.secret, "auth")
+        if auth.secret.type not in _SECRET_USAGE_TYPES:  # virSecretUsageTypeFromString of NULLSTR()
+            raise XMLConfigError(f"unknown secret type '{auth.secret.type or '<null>'}'", auth.secret.line)
         want = {"iscsi": "iscsi", "rbd": "ceph"}.get(disk.source_protocol or "")
         if auth.secret.type is not None and want is not None and auth.secret.type != want:
             raise XMLUnsupportedError(f"invalid secret type '{auth.secret.type}'", auth.secret.line)
@@ -163,6 +169,17 @@ def _validate_disk_secrets(disk: Disk) -> None:
             if ref.type != "passphrase":
                 raise XMLError(f"unknown volume encryption secret type {ref.type}", ref.line)
             _secret_ref(ref, "encryption")
+
+
+def _disk_source_empty(disk: Disk) -> bool:
+    """virStorageSourceIsEmpty: no path for a local source, no protocol for a network one."""
+    if disk.type == "network":
+        return disk.source_protocol is None
+    if disk.type == "volume":
+        return not (disk.source_pool or disk.source_volume)
+    if disk.type in ("vhostuser", "nvme"):
+        return False  # their own sources are checked where they are built
+    return not (disk.source_file or disk.source_dev or disk.source_dir)
 
 
 def _validate_qemu_disk(disk: Disk) -> None:
@@ -528,6 +545,9 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
             raise XMLError("missing attribute 'dev' of <disk/target>", disk.line)
         if disk.target_dev in targets:
             raise XMLValidationError(f"target '{disk.target_dev}' duplicated for disk sources", disk.line)
+        if disk.device not in ("cdrom", "floppy") and _disk_source_empty(disk):
+            # virDomainDiskDefValidate: only removable media may be empty
+            raise XMLValidationError(f"missing source information for device {disk.target_dev}", disk.line)
         targets[disk.target_dev] = disk.line
     for nic in devs.interfaces:
         if nic.mac_address is not None and not MAC_RE.match(nic.mac_address):
