@@ -241,3 +241,57 @@ def test_a_scsi_disk_named_onto_a_host_devices_address_is_refused() -> None:
         _dom(disk + taken + ctrl)
     dom = _dom(disk + hostdev.format(addr="") + ctrl)  # an unaddressed host device goes elsewhere
     assert [(h.address.unit) for h in dom.devices.hostdevs] == [0]
+
+
+# --- host devices and displays: define-time refusals ------------------------------------------------
+
+_MDEV = ("<hostdev mode='subsystem' type='mdev' model='vfio-pci'{extra}><source>"
+         "<address uuid='53764d0e-85a0-42b4-af5c-2046b460b1d{n}'/></source>{inner}</hostdev>")
+
+
+@pytest.mark.parametrize(("devices", "message"), [
+    ("<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.5123456789abcde0'/>"
+     "<boot order='1'/></hostdev>", "booting from assigned devices is not supported by vhost SCSI devices"),
+    (_MDEV.format(extra="", n="c", inner="<boot order='1'/>"),
+     "booting from assigned devices is not supported by mediated devices of model vfio-pci"),
+    ("<graphics type='vnc'/>" + _MDEV.format(extra=" display='on' ramfb='on'", n="c", inner="")
+     + _MDEV.format(extra=" display='on' ramfb='on'", n="d", inner=""),
+     "Only one vgpu device can have 'ramfb' enabled"),
+    ("<graphics type='spice'><listen type='none'/><gl enable='yes'/></graphics><graphics type='egl-headless'/>",
+     "multiple OpenGL displays are not supported by QEMU"),
+])
+def test_host_device_and_display_refusals(devices: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(devices)
+
+
+def test_one_ramfb_and_spice_without_gl_beside_egl_headless_are_fine() -> None:
+    _dom("<graphics type='vnc'/>" + _MDEV.format(extra=" display='on' ramfb='on'", n="c", inner="")
+         + _MDEV.format(extra=" display='on'", n="d", inner=""))
+    _dom("<graphics type='spice'><listen type='none'/><gl enable='no'/></graphics><graphics type='egl-headless'/>")
+
+
+# --- chardev reconnect -------------------------------------------------------------------------------
+
+def _channel(kind: str, source: str) -> str:
+    return f"<channel type='{kind}'>{source}<target type='virtio' name='asdf'/></channel>"
+
+
+def test_reconnect_on_a_tcp_socket_without_mode_is_a_client() -> None:
+    ok = _channel("tcp", "<source host='localhost' service='1234'><reconnect enabled='yes' timeout='5'/></source>")
+    assert any("reconnect=5" in v for v in _opts(build_argv(_dom(ok)), "-chardev"))
+    zero = ok.replace("timeout='5'", "timeout='0'")
+    with pytest.raises(XMLError, match="chardev reconnect source timeout cannot be '0'"):
+        build_argv(_dom(zero))
+
+
+def test_a_channel_path_libvirt_generated_is_dropped_and_bound() -> None:
+    """qemuDomainChrDefDropDefaultPath: ``…/domain-<old name>/<channel name>`` is libvirt's own path
+    (from an old definition): dropped at define, the socket is libvirt's bound one again."""
+    generated = "<source mode='connect' path='/tmp/channel/domain-oldname/asdf'/>"
+    dom = _dom(_channel("unix", generated))
+    assert dom.devices.channels[0].source_path is None
+    with pytest.raises(XMLError, match="chardev reconnect is possible only for connect mode"):
+        build_argv(_dom(_channel("unix", generated.replace("/>", "><reconnect enabled='yes' timeout='10'/></source>"))))
+    own = _dom(_channel("unix", "<source mode='connect' path='/tmp/channel/domain-oldname/other'/>"))
+    assert own.devices.channels[0].source_path == "/tmp/channel/domain-oldname/other"  # another name: the user's

@@ -156,10 +156,15 @@ def _reconnect(chr_: Any) -> list[tuple[str, Any]]:
         return []
     if chr_.type not in ("tcp", "unix"):
         raise XMLError(f"<reconnect> on a {chr_.type} character device (sockets only)", chr_.line)
-    if chr_.source_mode != "connect":
+    # virDomainChrSourceDefParseMode: no mode is connect; a unix socket without a path is
+    # libvirt's own, bound (qemuDomainChrDefPostParse)
+    unbound = chr_.type == "unix" and not getattr(chr_, "source_path", None)
+    if (chr_.source_mode or ("bind" if unbound else "connect")) != "connect":
         raise XMLError("chardev reconnect is possible only for connect mode", chr_.line)
     if enabled and timeout is None:
         raise XMLError("missing timeout for chardev with reconnect enabled", chr_.line)
+    if enabled and timeout == 0:
+        raise XMLError("chardev reconnect source timeout cannot be '0'", chr_.line)
     if not enabled and timeout is not None:
         raise XMLError("chardev reconnect source timeout cannot be set if reconnect is disabled", chr_.line)
     return [("reconnect", timeout if enabled else 0)]

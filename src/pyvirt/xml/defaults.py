@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import random
+import re
 import uuid as uuidlib
 from dataclasses import dataclass
 
@@ -295,8 +296,23 @@ def _chardevs(dom: Domain) -> None:
     for ch in devs.channels:
         if ch.type in ("spicevmc", "qemu-vdagent") and ch.target_type == "virtio" and ch.target_name is None:
             ch.target_name = "com.redhat.spice.0"  # the SPICE agent's port, libvirt's default
+        if ch.type == "unix" and ch.target_type == "virtio" and ch.source_path and ch.target_name and \
+                _generated_channel_path(ch.target_name).search(ch.source_path):
+            ch.source_path = None  # qemuDomainChrDefDropDefaultPath: libvirt made it; it makes a new one
+            ch.source_mode = "bind"
         if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
             ch.source_mode = None  # libvirt generates the path at start
+
+
+#: libvirt's system channel target directory (qemu.conf's channel_target_dir)
+CHANNEL_TARGET_DIR = "/var/lib/libvirt/qemu/channel/target"
+
+
+def _generated_channel_path(name: str) -> re.Pattern[str]:
+    """qemuDomainChrDefDropDefaultPath's pattern of a socket path libvirt generated for a virtio
+    channel, kept with its precedence as written: ``^DIR/<anything>.``, or a
+    ``domain-*/NAME`` tail under any directory (so a path copied from an old guest is dropped)."""
+    return re.compile(f"^{re.escape(CHANNEL_TARGET_DIR)}/([^/]+\\.)|(domain-[^/]+/){re.escape(name)}$")
 
 
 def _mirror(con: CharDev, ser: CharDev) -> None:

@@ -566,6 +566,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         check_qemu(dom)
         for disk in devs.disks:
             _validate_qemu_disk(disk)
+        _validate_qemu_hostdevs_graphics(dom)
         _validate_spice_chardevs(dom)
     for inp in devs.inputs:
         if inp.type == "passthrough" and (inp.bus != "virtio" or not inp.source_evdev):
@@ -840,6 +841,26 @@ def _validate_hostdevs(dom: Domain) -> None:
         if key is not None and key in seen:
             raise XMLError("Hostdev already exists in the domain configuration", h.line)
         seen.add(key)
+
+
+def _validate_qemu_hostdevs_graphics(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefHostdev / qemuValidateDomainDefGraphics rules checked at define:
+    which host devices a guest may boot from, one vGPU with a ramfb, and QEMU's one OpenGL
+    display (SPICE's ``<gl enable='yes'>`` beside egl-headless is two)."""
+    for h in dom.devices.hostdevs:
+        if h.boot_order is None:
+            continue
+        if h.type == "scsi_host":
+            raise XMLConfigError("booting from assigned devices is not supported by vhost SCSI devices", h.line)
+        if h.type == "mdev" and h.model != "vfio-ccw":
+            raise XMLConfigError("booting from assigned devices is not supported by mediated devices of model "
+                                 f"{h.model}", h.line)
+    ramfbs = [h for h in dom.devices.hostdevs if h.type == "mdev" and h.ramfb]
+    if len(ramfbs) > 1:
+        raise XMLConfigError("Only one vgpu device can have 'ramfb' enabled", ramfbs[1].line)
+    gfx = dom.devices.graphics
+    if any(g.type == "egl-headless" for g in gfx) and any(g.type == "spice" and g.gl_enable for g in gfx):
+        raise XMLConfigError("multiple OpenGL displays are not supported by QEMU", gfx[0].line)
 
 
 def _hostdev_key(h: Hostdev) -> tuple[object, ...] | None:
