@@ -295,3 +295,22 @@ def test_a_channel_path_libvirt_generated_is_dropped_and_bound() -> None:
         build_argv(_dom(_channel("unix", generated.replace("/>", "><reconnect enabled='yes' timeout='10'/></source>"))))
     own = _dom(_channel("unix", "<source mode='connect' path='/tmp/channel/domain-oldname/other'/>"))
     assert own.devices.channels[0].source_path == "/tmp/channel/domain-oldname/other"  # another name: the user's
+
+
+# --- huge pages: masters and nodesets ----------------------------------------------------------------
+
+def _pages(pages: str, numa: str = "") -> str:
+    return f"<memoryBacking><hugepages>{pages}</hugepages></memoryBacking>" + (f"<cpu><numa>{numa}</numa></cpu>" if numa else "")
+
+
+def test_without_numa_a_page_for_node_0_is_the_guests_page() -> None:
+    dom = _dom(extra=_pages("<page size='2048' unit='KiB' nodeset='0'/>"))
+    assert dom.memory_backing.pages[0].nodeset is None
+    with pytest.raises(XMLError, match="two master hugepages detected: 2048 and 1048576"):
+        _dom(extra=_pages("<page size='1048576' unit='KiB'/><page size='2048' unit='KiB' nodeset='0'/>"))
+
+
+def test_page_nodesets_may_not_intersect() -> None:
+    numa = "<cell id='0' cpus='0' memory='128' unit='MiB'/>"
+    with pytest.raises(XMLError, match="nodeset attribute of hugepages of sizes 1048576 and 2048 intersect"):
+        _dom(extra=_pages("<page size='2048' unit='KiB' nodeset='0'/><page size='1' unit='G' nodeset='0'/>", numa))

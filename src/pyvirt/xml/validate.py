@@ -333,6 +333,33 @@ def _validate_iothreads(dom: Domain) -> None:
         dom.iothreads = len(ids)
 
 
+def _validate_hugepages(dom: Domain) -> None:
+    """virDomainDefPostParseMemtune + virDomainDefMemtuneValidate: without guest NUMA a page's
+    ``nodeset='0'`` means the whole guest (the nodeset is dropped); two pages without nodeset, or
+    two whose nodesets intersect, are refused."""
+    from .units import unit_scale
+
+    mb = dom.memory_backing
+    if mb is None:
+        return
+    if not (dom.cpu is not None and dom.cpu.numa_cells):
+        for page in mb.pages:
+            if page.nodeset is not None and parse_cpuset(page.nodeset, page.line) == {0}:
+                page.nodeset = None
+
+    def kib(page: object) -> int:
+        return (getattr(page, "size", 0) or 0) * unit_scale(getattr(page, "unit", None), 1024) // 1024
+
+    for i, page in enumerate(mb.pages):
+        for other in mb.pages[:i]:
+            if page.nodeset is None and other.nodeset is None:
+                raise XMLValidationError(f"two master hugepages detected: {kib(page)} and {kib(other)}", page.line)
+            if page.nodeset is not None and other.nodeset is not None and \
+                    parse_cpuset(page.nodeset, page.line) & parse_cpuset(other.nodeset, other.line):
+                raise XMLValidationError(f"nodeset attribute of hugepages of sizes {kib(page)} and {kib(other)} "
+                                         "intersect", page.line)
+
+
 def _validate_numa(dom: Domain) -> None:
     """Guest NUMA cells (ids 0..n-1 in order, vCPUs within <vcpu>, memory to KiB) and
     <numatune> (nodesets, memnodes naming existing cells), as libvirt's virDomainNuma* checks."""
@@ -492,6 +519,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     if dom.vcpu_cpuset is not None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
     _validate_numa(dom)
+    _validate_hugepages(dom)
     _validate_iothreads(dom)
     _validate_cputune(dom)
     _validate_memory_devices(dom)
