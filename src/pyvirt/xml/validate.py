@@ -182,19 +182,6 @@ def _disk_source_empty(disk: Disk) -> bool:
     return not (disk.source_file or disk.source_dev or disk.source_dir)
 
 
-def _validate_qemu_disk(disk: Disk) -> None:
-    """The QEMU driver's define-time disk rules (qemuValidateDomainDeviceDefDiskFrontend,
-    qemuValidateDomainDeviceDefDiskBlkdeviotune's neighbours): QEMU has no read-only IDE or
-    SATA hard disk, and a directory disk is QEMU's vvfat, a FAT image it never writes."""
-    if disk.readonly and (disk.device or "disk") == "disk" and disk.target_bus in ("ide", "sata"):
-        raise XMLConfigError(f"readonly {disk.target_bus} disks are not supported", disk.line)
-    if disk.type == "dir":
-        if disk.driver_type != "fat":
-            raise XMLConfigError("storage type 'dir' requires use of storage format 'fat'", disk.line)
-        if not disk.readonly and disk.device != "cdrom":
-            raise XMLConfigError("virtual FAT storage can't be accessed in read-write mode", disk.line)
-
-
 def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     """The identity of an address; drive addresses are per controller type (an IDE disk and a
     floppy may both sit at controller 0 unit 0)."""
@@ -212,7 +199,8 @@ def _validate_disk_qemu(disk: Disk) -> None:
     """libvirt 9.0's QEMU driver rules at define (qemuDomainValidateStorageSource,
     qemuValidateDomainDeviceDefDiskTransient, virDomainDiskDefValidate): a LUN is a block device or an
     iSCSI LUN; LUKS2 needs the librbd engine, which decrypts only
-    RBD images; a transient disk is a writable file-backed disk."""
+    RBD images; QEMU has no read-only IDE or SATA hard disk; a directory disk is a read-only FAT
+    image; a transient disk is a writable file-backed disk."""
     kind = disk.type or "file"
     if disk.device == "lun" and not (kind == "block" or (kind == "network" and disk.source_protocol == "iscsi")):
         raise XMLValidationError("disk device='lun' is only valid for block type disk source", disk.line)
@@ -223,6 +211,14 @@ def _validate_disk_qemu(disk: Disk) -> None:
             raise XMLValidationError("luks2 is currently not supported by the qemu encryption engine", enc.line)
         if enc.engine == "librbd" and not (kind == "network" and disk.source_protocol == "rbd"):
             raise XMLValidationError("librbd encryption is supported only with RBD backed disks", enc.line)
+    if disk.readonly and (disk.device or "disk") == "disk" and disk.target_bus in ("ide", "sata"):
+        # qemuValidateDomainDeviceDefDiskFrontend: QEMU has no read-only IDE/SATA hard disk
+        raise XMLConfigError(f"readonly {disk.target_bus} disks are not supported", disk.line)
+    if kind == "dir":  # QEMU's vvfat: a FAT image of the directory, never written
+        if disk.driver_type != "fat":
+            raise XMLConfigError("storage type 'dir' requires use of storage format 'fat'", disk.line)
+        if not disk.readonly and disk.device != "cdrom":
+            raise XMLConfigError("virtual FAT storage can't be accessed in read-write mode", disk.line)
     if disk.transient:  # in libvirt's order: a CD-ROM is read-only, so that is what it is told
         if disk.readonly or disk.device == "cdrom":
             raise XMLValidationError(f"transient disk '{disk.target_dev}' must not be read-only", disk.line)
@@ -592,8 +588,6 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
 
         _validate_iommu(dom)
         check_qemu(dom)
-        for disk in devs.disks:
-            _validate_qemu_disk(disk)
         _validate_qemu_hostdevs_graphics(dom)
         _validate_spice_chardevs(dom)
     for inp in devs.inputs:
