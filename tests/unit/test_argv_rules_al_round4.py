@@ -314,3 +314,22 @@ def test_page_nodesets_may_not_intersect() -> None:
     numa = "<cell id='0' cpus='0' memory='128' unit='MiB'/>"
     with pytest.raises(XMLError, match="nodeset attribute of hugepages of sizes 1048576 and 2048 intersect"):
         _dom(extra=_pages("<page size='2048' unit='KiB' nodeset='0'/><page size='1' unit='G' nodeset='0'/>", numa))
+
+
+# --- D-Bus character devices -------------------------------------------------------------------------
+
+def test_dbus_chardevs_are_qemus_dbus_backend_on_their_name() -> None:
+    devices = ("<serial type='dbus'><source channel='org.qemu.console.serial.0'/><target port='1'/></serial>"
+               "<channel type='dbus'><source channel='org.test'/><target type='virtio' name='org.test.port'/></channel>"
+               "<graphics type='dbus' p2p='yes'/><redirdev bus='usb' type='dbus'/>")
+    dom = _dom(devices)
+    assert dom.devices.redirdevs[0].source_channel == "org.qemu.usbredir"  # libvirt's default, written back
+    assert "<source channel='org.qemu.usbredir'/>" in dom.to_xml(inactive=True)
+    chardevs = [c for c in _opts(build_argv(dom), "-chardev") if c.startswith("dbus")]
+    assert chardevs == ["dbus,id=charserial0,name=org.qemu.console.serial.0", "dbus,id=charchannel0,name=org.test",
+                        "dbus,id=charredir0,name=org.qemu.usbredir"]
+
+
+def test_a_dbus_chardev_needs_its_name() -> None:
+    with pytest.raises(XMLError, match="Missing source channel attribute for char device"):
+        _dom("<serial type='dbus'/><graphics type='dbus'/>")

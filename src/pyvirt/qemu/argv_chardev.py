@@ -75,6 +75,13 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
             raise XMLError(f"Missing source channel attribute for char device ({chr_.kind})", chr_.line)
         head = "spiceport"
         pairs.append(("name", channel))
+    elif t == "dbus":
+        # QEMU's D-Bus chardev (qemuBuildChardevCommand): a name a D-Bus display's client opens
+        channel = getattr(chr_, "source_channel", None)
+        if not channel:
+            raise XMLError("Missing source channel attribute for char device", chr_.line, libvirt_words=True)
+        head = "dbus"
+        pairs.append(("name", channel))
     elif t == "file":
         head = "file"
         pairs.append(("path", chr_.source_path))

@@ -254,6 +254,9 @@ def _disks(dom: Domain) -> None:
 
 def _chardevs(dom: Domain) -> None:
     devs = dom.devices
+    for rd in devs.redirdevs:
+        if rd.type == "dbus" and rd.source_channel is None:
+            rd.source_channel = "org.qemu.usbredir"  # the name QEMU's D-Bus display offers USB redirection on
     for ser in devs.serials:
         if ser.target_port is None:  # virDomainChrDefPostParse: one past the highest port in use
             ser.target_port = 1 + max((s.target_port for s in devs.serials if s.target_port is not None),

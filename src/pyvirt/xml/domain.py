@@ -1232,7 +1232,7 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
 
 
 CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev", "qemu-vdagent",
-                  "pipe", "spiceport", "udp", known=("nmdm", "dbus"))
+                  "pipe", "spiceport", "udp", "dbus", known=("nmdm",))
 
 
 class UdpSources:
@@ -1261,7 +1261,7 @@ class CharDev(UdpSources, DeviceInfo):
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
-    source_channel: str | None = attr("source/@channel")  # spiceport: the SPICE port's name
+    source_channel: str | None = attr("source/@channel")  # spiceport's SPICE port, dbus's D-Bus name
     source_master: str | None = attr("source/@master", unsupported=True)  # nmdm's two ends
     source_slave: str | None = attr("source/@slave", unsupported=True)
     #: TCP: TLS on the socket (unset: qemu.conf's chardev_tls); after the attributes other
@@ -1609,8 +1609,9 @@ class CharSource:
     source_path: str | None = attr("source/@path")
     source_host: str | None = attr("source/@host")
     source_service: str | None = attr("source/@service")
+    #: a dbus chardev's D-Bus name (a redirdev's defaults to QEMU's org.qemu.usbredir)
+    source_channel: str | None = attr("source/@channel")
     # what CharDev implements and these two devices do not: libvirt's, refused by pyvirt
-    source_channel: str | None = attr("source/@channel", unsupported=True)
     source_master: str | None = attr("source/@master", unsupported=True)
     source_slave: str | None = attr("source/@slave", unsupported=True)
     source_tls: bool | None = attr("source/@tls", YESNO)
@@ -1639,9 +1640,9 @@ class Redirdev(UdpSources, DeviceInfo, CharSource):
     xml_group_before = ((CharSource, "boot_order"),)
 
     bus: str | None = attr("@bus", Enum("usb"))
-    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix", "udp",
+    type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix", "udp", "dbus",
                                           known=("pty", "file", "null", "stdio", "dev", "pipe",
-                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+                                                 "vc", "spiceport", "nmdm", "qemu-vdagent")))
     boot_order: int | None = attr("boot/@order", Int(1))
     line: int | None = line_field()
     kind: str = field(default="redirdev", compare=False, repr=False)

@@ -791,12 +791,15 @@ def _validate_spice_chardevs(dom: Domain) -> None:
 
 
 def _validate_chardev_sources(dom: Domain) -> None:
-    """virDomainChrSourceDefValidate: a UDP character device needs the service it sends to;
+    """virDomainChrSourceDefValidate: a UDP character device needs the service it sends to, a
+    D-Bus one its name;
     ``tls`` is read for TCP sources only (libvirt's parser ignores it on the others)."""
     d = dom.devices
     for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
         if dev.type == "udp" and not dev.source_service:
             raise XMLError("Missing source service attribute for char device", dev.line)
+        if dev.type == "dbus" and not dev.source_channel and dev.kind != "redirdev":  # a redirdev's has a default
+            raise XMLConfigError("Missing source channel attribute for char device", dev.line)
         if dev.type != "tcp":
             dev.source_tls = None
     for rng in d.rngs:
