@@ -333,3 +333,25 @@ def test_dbus_chardevs_are_qemus_dbus_backend_on_their_name() -> None:
 def test_a_dbus_chardev_needs_its_name() -> None:
     with pytest.raises(XMLError, match="Missing source channel attribute for char device"):
         _dom("<serial type='dbus'/><graphics type='dbus'/>")
+
+
+# --- audio references ----------------------------------------------------------------------------------
+
+def _dbus_display_audio(audio_type: str, ref: int = 1) -> str:
+    return (f"<graphics type='dbus' p2p='yes'><audio id='{ref}'/></graphics><audio id='1' type='{audio_type}'>"
+            "<input mixingEngine='no'/><output mixingEngine='no'/></audio>")
+
+
+def test_a_dbus_display_plays_its_dbus_audio() -> None:
+    argv = build_argv(_dom(_dbus_display_audio("dbus")))
+    assert _opts(argv, "-display") == ["dbus,p2p=on,audiodev=audio1"]
+    assert json.loads(_opts(argv, "-audiodev")[0])["driver"] == "dbus"
+    with pytest.raises(XMLError, match="The associated audio is not of 'dbus' kind."):
+        _dom(_dbus_display_audio("none"))
+    with pytest.raises(XMLError, match="unable to find audio backend for sound device"):
+        build_argv(_dom(_dbus_display_audio("dbus", ref=2)))
+
+
+def test_a_sound_device_names_an_existing_audio_backend() -> None:
+    with pytest.raises(XMLError, match="no audio device with ID 5"):
+        _dom("<sound model='ich6'><audio id='5'/></sound><audio id='1' type='none'/>")

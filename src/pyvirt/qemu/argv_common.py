@@ -186,6 +186,8 @@ class Ctx:
     def audio_id(self, wanted: int | None = None) -> str:
         audios = self.domain.devices.audios
         if wanted is not None:
+            if not any(a.id == wanted for a in audios):  # qemuGetAudioIDString
+                raise XMLError("unable to find audio backend for sound device")
             return f"audio{wanted}"
         if not audios:  # an SDL display left the choice to QEMU_AUDIO_DRV, which pyvirtd never reads
             raise XMLError("unable to find audio backend for sound device")

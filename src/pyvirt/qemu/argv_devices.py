@@ -302,7 +302,7 @@ def graphics_opts(a: Argv, ctx: Ctx) -> None:
         raise XMLConfigError("only 1 graphics device of each type (sdl, vnc, spice, headless, dbus) is supported",
                              gfx[-1].line)
     for g in gfx:
-        if g.audio_id is not None and g.type != "vnc":
+        if g.audio_id is not None and g.type not in ("vnc", "dbus"):
             raise unsupported(f"<audio> in <graphics type='{g.type}'>", g.line)
         if g.type == "vnc":
             _vnc(a, ctx, g)
@@ -346,6 +346,8 @@ def _dbus(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("gl", g.gl_enable))
         if g.gl_enable:
             pairs.append(("rendernode", _render_node(ctx, g)))
+    if g.audio_id is not None:  # the <audio> whose sound the display's clients play
+        pairs.append(("audiodev", ctx.audio_id(g.audio_id)))
     a.kv("-display", "dbus", pairs)
 
 

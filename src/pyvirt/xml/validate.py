@@ -522,6 +522,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_device_counts(dom)
     _validate_tpms(dom)
     _validate_graphics(dom)
+    _validate_audio_refs(dom, qemu)
     _validate_chardev_sources(dom)
     _validate_expander_buses(dom, qemu)
     for nic in dom.devices.interfaces:
@@ -866,6 +867,20 @@ def _validate_hostdevs(dom: Domain) -> None:
         if key is not None and key in seen:
             raise XMLError("Hostdev already exists in the domain configuration", h.line)
         seen.add(key)
+
+
+def _validate_audio_refs(dom: Domain, qemu: bool) -> None:
+    """A sound device's ``<audio id>`` names an ``<audio>`` (virDomainDefValidate's sound check);
+    the QEMU driver's D-Bus display plays only through a D-Bus one (qemuValidateDomainDefGraphics)."""
+    audios = {a.id: a for a in dom.devices.audios}
+    for snd in dom.devices.sounds:
+        if snd.audio_id is not None and snd.audio_id not in audios:
+            raise XMLError(f"no audio device with ID {snd.audio_id}", snd.line, libvirt_words=True)
+    for g in dom.devices.graphics:
+        if qemu and g.type == "dbus" and g.audio_id is not None:
+            audio = audios.get(g.audio_id)
+            if audio is not None and audio.type != "dbus":
+                raise XMLConfigError("The associated audio is not of 'dbus' kind.", g.line)
 
 
 def _validate_qemu_hostdevs_graphics(dom: Domain) -> None:
