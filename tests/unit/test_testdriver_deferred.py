@@ -1,5 +1,6 @@
-"""The test driver's mixins load with the first of their names (pyvirt.testdriver.deferred): the
-names table is current, and once loaded the class is the one with all its bases written out."""
+"""The test driver's bases (its mixins and the Connection declaration) load with the first of
+their names (pyvirt.testdriver.deferred): the names table is current, and once loaded the class is
+the one with all its bases written out."""
 
 from __future__ import annotations
 
@@ -7,18 +8,17 @@ import subprocess
 import sys
 import textwrap
 
-from pyvirt.testdriver import deferred, mixin_names
-from pyvirt.testdriver.connection import MIXINS
+from pyvirt.testdriver import base_names, deferred
+from pyvirt.testdriver.connection import BASES
 
 
 def test_names_table_is_current() -> None:
-    """`python -m pyvirt.testdriver.deferred` rewrites it; a mixin method added without that
-    would stay hidden behind Connection's 'not supported' default until some other name loads."""
-    current = deferred.defined_names(deferred.mixin_classes(MIXINS))
-    assert current == mixin_names.NAMES, "stale: run python -m pyvirt.testdriver.deferred"
-    with open(mixin_names.__file__, encoding="utf-8") as fh:
+    """`python -m pyvirt.testdriver.deferred` rewrites it; a method added to a base without that
+    would not be found until some other name loads the bases."""
+    current = deferred.defined_names(deferred.base_classes(BASES))
+    assert current == base_names.NAMES, "stale: run python -m pyvirt.testdriver.deferred"
+    with open(base_names.__file__, encoding="utf-8") as fh:
         assert fh.read() == deferred.render(current)
-    assert not [n for n in current if n.startswith("__") and n.endswith("__")]  # implicit lookups skip placeholders
 
 
 def _fresh(code: str) -> str:
@@ -31,28 +31,47 @@ def test_first_lookup_loads_every_mixin_in_declared_order() -> None:
     out = _fresh("""
         import sys
         from pyvirt.testdriver import open_test_connection
-        from pyvirt.testdriver.connection import MIXINS, TestConnection
+        from pyvirt import api
+        from pyvirt.testdriver.connection import BASES, TestConnection
         from pyvirt.testdriver.deferred import Deferred
         conn = open_test_connection("test:///default")
         print([d.name for d in conn.list_domains()])
-        print(sorted(m for m, _ in MIXINS if f"pyvirt.testdriver.{m}" in sys.modules))
+        print(sorted(m for m, _ in BASES if m in sys.modules))
         print(type(TestConnection.__dict__["list_networks"]).__name__)
         print([n.name for n in conn.list_networks()])          # a mixin's method, through an instance
         print([c.__name__ for c in TestConnection.__mro__])
         print(sum(type(v) is Deferred for v in vars(TestConnection).values()))
         print(TestConnection.list_pools.__qualname__)          # on the class, after the load
+        print(isinstance(conn, api.Connection), sorted(TestConnection.__abstractmethods__))
     """).splitlines()
     assert out[0] == "['test']"
-    assert out[1] == "[]"  # listing domains needs no mixin
+    assert out[1] == "[]"  # listing domains needs no base: neither a mixin nor the declaration
     assert out[2] == "Deferred"
     assert out[3] == "['default']"
-    assert out[4] == str(["TestConnection", *[c for _, c in MIXINS], "Connection", "ABC", "object"])
+    assert out[4] == str(["TestConnection", *[c for _, c in BASES], "ABC", "object"])
     assert out[5] == "0"
     assert out[6] == "ResourcesMixin.list_pools"
+    assert out[7] == "True []"  # an api.Connection, every abstract method implemented
+
+
+def test_declaration_only_names_and_context_manager() -> None:
+    """A name only Connection defines (a default that says 'not supported', a helper) and the
+    `with` protocol it implements work on a fresh connection as on a loaded one."""
+    out = _fresh("""
+        from pyvirt import api
+        from pyvirt.testdriver import open_test_connection
+        with open_test_connection("test:///default") as conn:
+            try:
+                conn.kvm_reason()
+            except api.PyvirtError as exc:
+                print(exc.code == api.ErrorCode.NO_SUPPORT)
+        print(conn._closed)
+    """).splitlines()
+    assert out == ["True", "True"]
 
 
 def test_class_lookup_loads_too_and_super_chains_hold() -> None:
-    """A lookup on the class (not an instance) answers the mixin's function; a mixin method that
+    """A lookup on the class (not an instance) answers the base's function; a mixin method that
     calls super() (checkpoints' drop_snapshots -> snapshots') runs on the rebuilt MRO."""
     out = _fresh("""
         from pyvirt.testdriver import open_test_connection

@@ -6,8 +6,12 @@ client that talks to pyvirtd over its unix socket.  Stdlib only: this is the CLI
 
 from __future__ import annotations
 
-from pyvirt.api import Connection, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.lightos import getenv, geteuid
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyvirt.api import Connection  # not at run time: a test:/// command never loads the declaration
 
 
 def default_uri() -> str:

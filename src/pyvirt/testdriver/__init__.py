@@ -8,8 +8,12 @@ gets fresh state.
 
 from __future__ import annotations
 
-from pyvirt.api import Connection, ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.lightos import dirname, getenv, join
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyvirt.api import Connection  # the declaration loads with the first operation it defines
 
 DATA_DIR = join(dirname(__file__), "data")  # __file__ is absolute (importlib makes it so)
 #: the shipped fixture; found with os.path, not importlib.resources (which imports pathlib,

@@ -14,7 +14,6 @@ import time
 
 import pyvirt
 from pyvirt.api import (
-    Connection,
     ConsoleStream,
     DefinedDetail,
     DomainInfo,
@@ -33,8 +32,8 @@ from pyvirt.api import (
 from pyvirt.lightos import getenv, join
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
-from pyvirt.testdriver.deferred import MixinsNotLoaded, attach
-from pyvirt.testdriver.mixin_names import NAMES as _MIXIN_NAMES
+from pyvirt.testdriver.base_names import NAMES as _BASE_NAMES
+from pyvirt.testdriver.deferred import BasesNotLoaded, attach
 from pyvirt.testdriver.objects import DomainObj
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, text
 
@@ -69,17 +68,18 @@ def _read_hook(var: str) -> str | None:
         return fh.read()
 
 
-#: TestConnection's mixins (module under pyvirt.testdriver, class), in their order of precedence:
-#: its bases before ``Connection``, imported with the first of their names looked up
-#: (pyvirt.testdriver.deferred); `list` uses none of them.
-MIXINS = (("saves", "SavesMixin"), ("checkpoints", "CheckpointsMixin"), ("snapshots", "SnapshotsMixin"),
-          ("networks", "NetworksMixin"), ("hostobjects", "ResourcesMixin"), ("monitor", "MonitorMixin"),
-          ("tuning", "TuningMixin"))
+#: TestConnection's bases (module, class), in their order of precedence: its mixins, then the
+#: declaration of every operation; imported with the first of their names looked up
+#: (pyvirt.testdriver.deferred): `list` uses none of them.
+BASES = (("pyvirt.testdriver.saves", "SavesMixin"), ("pyvirt.testdriver.checkpoints", "CheckpointsMixin"),
+         ("pyvirt.testdriver.snapshots", "SnapshotsMixin"), ("pyvirt.testdriver.networks", "NetworksMixin"),
+         ("pyvirt.testdriver.hostobjects", "ResourcesMixin"), ("pyvirt.testdriver.monitor", "MonitorMixin"),
+         ("pyvirt.testdriver.tuning", "TuningMixin"), ("pyvirt.connection", "Connection"))
 
 
-class TestConnection(MixinsNotLoaded, Connection):
+class TestConnection(BasesNotLoaded):
     """An in-process, in-memory hypervisor with libvirt's test-driver behaviour.  Its bases are
-    the mixins of :data:`MIXINS`, then ``Connection``, once any of their names is looked up."""
+    :data:`BASES` (its mixins, then ``Connection``) once any of their names is looked up."""
 
     __test__ = False  # not a pytest test class despite its name
 
@@ -620,7 +620,7 @@ class TestConnection(MixinsNotLoaded, Connection):
         raise no_support("virDomainOpenConsole")
 
 
-attach(TestConnection, MIXINS, _MIXIN_NAMES)
+attach(TestConnection, BASES, _BASE_NAMES)
 
 
 def _set_vcpu_list(tree: etree._Element, top: int, current: int, maximum: bool) -> int:

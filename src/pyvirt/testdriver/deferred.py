@@ -1,23 +1,27 @@
-"""The test driver's mixins, imported with the first of their names that is looked up.
+"""The test driver's bases (its mixins and ``Connection``), imported with the first of their
+names that is looked up.
 
 :class:`~pyvirt.testdriver.connection.TestConnection` is its core (domains, lifecycle, events)
-plus seven mixin modules (saves, checkpoints, snapshots, networks, pools/volumes/interfaces,
-host figures, tuning) that, with the XML helpers they pull in, cost ~9.5M instructions to
-import: a third of `pyvirt -c test:///default list --all`, which uses none of them
-(bench/cli.py).  So the class starts with the core alone (bases: ``Connection``) and each name a
-mixin defines holds a :class:`Deferred` placeholder; the first lookup of any of them (on an
-instance or on the class) imports every mixin, puts them back in their places as bases (the
-order the class declares, before ``Connection``: the same MRO as a class written with all of
-them, so ``super()`` and overrides resolve as before) and removes the placeholders.  From then
-on the class is exactly the one with all its bases written out.
+on seven mixin modules (saves, checkpoints, snapshots, networks, pools/volumes/interfaces, host
+figures, tuning) and the declaration of every operation (:mod:`pyvirt.connection`).  Importing
+the mixins with the XML helpers they pull in is ~9.5M instructions and executing the declaration
+~5M: half of `pyvirt -c test:///default list --all`, which uses none of them (bench/cli.py).  So
+the class starts on a placeholder base (:class:`BasesNotLoaded`), and each name its real bases
+define holds a :class:`Deferred` in the class; the first lookup of any of them (on an instance
+or on the class) imports the bases, puts them in the placeholder's place (the order the class
+declares: the same MRO as a class written with all of them, so ``super()`` and overrides resolve
+as before), removes the placeholders and checks the abstract methods again.  From then on the
+class is exactly the one with all its bases written out.  Until then ``isinstance(conn,
+api.Connection)`` is False (nothing in pyvirt asks it of a test connection).
 
-The names come from :mod:`pyvirt.testdriver.mixin_names`, written by ``python -m
-pyvirt.testdriver.deferred`` from the mixin classes themselves; ``tests/unit/
-test_testdriver_deferred.py`` fails when that table is stale.
+The names come from :mod:`pyvirt.testdriver.base_names`, written by ``python -m
+pyvirt.testdriver.deferred`` from the classes themselves; ``tests/unit/test_testdriver_deferred.py``
+fails when that table is stale.
 """
 
 from __future__ import annotations
 
+import abc
 import sys
 
 TYPE_CHECKING = False
@@ -25,19 +29,20 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: what a class's __dict__ holds besides its own definitions
-_BOOKKEEPING = frozenset(("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__"))
+BOOKKEEPING = frozenset(("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__",
+                         "__abstractmethods__", "_abc_impl"))
 
-INDEX = "pyvirt/testdriver/mixin_names.py"
+INDEX = "pyvirt/testdriver/base_names.py"
 
 
-class MixinsNotLoaded:
-    """Stands in the bases for the mixins until they load: `load` puts them in its place.  (A
-    class's bases can only be replaced by ones of the same object layout: a plain class's,
-    which ``Connection``, an ABC, does not have.)"""
+class BasesNotLoaded(metaclass=abc.ABCMeta):  # noqa: B024  (no abstract methods: the ABCMeta is for its subclass)
+    """Stands in the bases until they load: `load` puts them in its place.  (A class's bases
+    can only be replaced by ones of the same object layout: a plain class's, as the mixins
+    have.  ABCMeta, so that the class is an ABC from the start, as with ``Connection``.)"""
 
 
 class Deferred:
-    """A placeholder for a name a mixin defines: looking it up loads the mixins, then answers
+    """A placeholder for a name a base defines: looking it up loads the bases, then answers
     as the real attribute does (a bound method on an instance, the function on the class)."""
 
     __slots__ = ("name", "owner")
@@ -51,37 +56,33 @@ class Deferred:
         return getattr(cls if obj is None else obj, self.name)
 
 
-def attach(owner: type, mixins: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> None:
-    """Give `owner` (whose bases hold :class:`MixinsNotLoaded` where the mixins belong) a
-    placeholder for each of `names` it does not define itself (its own definitions win over its
-    mixins', as before), and drop them from its abstract methods: a mixin implements them."""
+def attach(owner: type, bases: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> None:
+    """Give `owner` (whose bases hold :class:`BasesNotLoaded` where `bases` belong) a
+    placeholder for each of `names` it does not define itself (its own definitions win over
+    its bases', as before)."""
     own = owner.__dict__
     for name in names:
         if name not in own:
             setattr(owner, name, Deferred(name, owner))
-    owner._deferred_mixins = mixins  # type: ignore[attr-defined]
-    abstract = owner.__dict__.get("__abstractmethods__")
-    if abstract:
-        owner.__abstractmethods__ = frozenset(n for n in abstract if n not in names)  # type: ignore[attr-defined]
+    owner._deferred_bases = bases  # type: ignore[attr-defined]
 
 
-def mixin_classes(mixins: tuple[tuple[str, str], ...]) -> tuple[type, ...]:
-    """The mixin classes named ``(module under pyvirt.testdriver, class)``, imported."""
+def base_classes(bases: tuple[tuple[str, str], ...]) -> tuple[type, ...]:
+    """The classes named ``(module, class)``, imported."""
     out = []
-    for module, name in mixins:
-        qualified = f"pyvirt.testdriver.{module}"
-        __import__(qualified)
-        out.append(getattr(sys.modules[qualified], name))
+    for module, name in bases:
+        __import__(module)
+        out.append(getattr(sys.modules[module], name))
     return tuple(out)
 
 
 def load(owner: type) -> None:
-    """Import `owner`'s mixins and make them its bases again (idempotent: a second caller, or a
-    second thread, finds the same bases and no placeholders left)."""
-    classes = mixin_classes(owner.__dict__["_deferred_mixins"])
+    """Import `owner`'s bases and put them in the placeholder's place (idempotent: a second
+    caller, or a second thread, finds the same bases and no placeholders left)."""
+    classes = base_classes(owner.__dict__["_deferred_bases"])
     bases = owner.__bases__
-    if MixinsNotLoaded in bases:  # not yet, or another thread is here too: either way the same result
-        at = bases.index(MixinsNotLoaded)
+    if BasesNotLoaded in bases:  # not yet, or another thread is here too: either way the same result
+        at = bases.index(BasesNotLoaded)
         owner.__bases__ = bases[:at] + classes + bases[at + 1:]
     from contextlib import suppress
 
@@ -89,31 +90,32 @@ def load(owner: type) -> None:
         if type(value) is Deferred:
             with suppress(AttributeError):  # another thread removed it first
                 delattr(owner, name)
+    abc.update_abstractmethods(owner)
 
 
 def defined_names(classes: tuple[type, ...]) -> tuple[str, ...]:
-    """Every name the mixin classes define (methods and class attributes), sorted."""
-    return tuple(sorted({n for cls in classes for n in vars(cls) if n not in _BOOKKEEPING}))
+    """Every name the classes define (methods and class attributes), sorted."""
+    return tuple(sorted({n for cls in classes for n in vars(cls) if n not in BOOKKEEPING}))
 
 
 def render(names: tuple[str, ...]) -> str:
-    """The text of :mod:`pyvirt.testdriver.mixin_names`."""
-    lines = ['"""Generated by `python -m pyvirt.testdriver.deferred` from the test driver\'s mixin classes:',
-             "every name they define (see pyvirt.testdriver.deferred).  Do not edit; a unit test checks it is",
-             'current."""', "", "NAMES = ("]
+    """The text of :mod:`pyvirt.testdriver.base_names`."""
+    lines = ['"""Generated by `python -m pyvirt.testdriver.deferred` from the test driver\'s bases (its',
+             "mixins and pyvirt.connection.Connection): every name they define (see",
+             'pyvirt.testdriver.deferred).  Do not edit; a unit test checks it is current."""', "", "NAMES = ("]
     lines += [f"    {name!r}," for name in names]
     lines += [")", ""]
     return "\n".join(lines)
 
 
 def main() -> int:
-    """Rewrite the names table from the mixins TestConnection declares."""
+    """Rewrite the names table from the bases TestConnection declares."""
     from pyvirt.atomicio import write_atomic
     from pyvirt.lightos import dirname, join
-    from pyvirt.testdriver.connection import MIXINS
+    from pyvirt.testdriver.connection import BASES
 
     path = join(dirname(dirname(dirname(__file__))), INDEX)
-    write_atomic(path, render(defined_names(mixin_classes(MIXINS))), mode=0o644)
+    write_atomic(path, render(defined_names(base_classes(BASES))), mode=0o644)
     print(path)
     return 0
 
