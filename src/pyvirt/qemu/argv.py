@@ -294,6 +294,7 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     argv_devices.hostdev_opts(a, ctx)
     argv_devices.balloon_opts(a, ctx)
     argv_devices.rng_opts(a, ctx)
+    argv_devices.vmcoreinfo_opts(a, ctx)
     argv_devices.panic_opts(a, ctx)
     argv_devices.shmem_opts(a, ctx)
     argv_devices.vsock_opts(a, ctx)

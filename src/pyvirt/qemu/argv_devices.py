@@ -532,8 +532,9 @@ def _virtio_gpu(a: Argv, ctx: Ctx, v: Any, primary: bool) -> dict[str, Any]:
     """A virtio GPU: QEMU's own (virtio-vga / virtio-gpu-pci, their -gl models with virgl for
     ``<acceleration accel3d='yes'>``) or one rendered by a vhost-user-gpu
     process over a socket pair (vhost-user-vga / vhost-user-gpu-pci on ``-chardev socket,fd=``).
-    As libvirt's qemuDeviceVideoGetModel, the VGA-compatible primary takes no virtio options
-    (libvirt accepts and ignores them there); a secondary one does."""
+    As libvirt's qemuDeviceVideoGetModel, a vhost-user VGA-compatible primary takes no virtio
+    options (libvirt accepts and ignores them there); QEMU's own virtio-vga(-gl) primary and
+    every secondary one do."""
     alias = ctx.alias(v)
     vhost_user = v.driver_name == "vhostuser"
     if vhost_user:
@@ -546,7 +547,7 @@ def _virtio_gpu(a: Argv, ctx: Ctx, v: Any, primary: bool) -> dict[str, Any]:
         props = {"driver": "virtio-vga-gl" if primary else "virtio-gpu-gl-pci"}
     else:
         props = {"driver": "virtio-vga" if primary else "virtio-gpu-pci"}
-    if primary:
+    if primary and vhost_user:
         ctx.virtio_done.add(id(v))
     else:
         ctx.virtio(v, props)
@@ -597,10 +598,6 @@ def watchdog_opts(a: Argv, ctx: Ctx) -> None:
             a.device(props)
         elif w.model == "ib700":
             a.device({"driver": "ib700", "id": ctx.alias(w)})
-        elif w.model == "itco":
-            if not ctx.q35:
-                raise unsupported("itco watchdog off q35", w.line)
-            a.opt("-global", "ICH9-LPC.noreboot=off")
         else:
             raise unsupported(f"watchdog model {w.model!r}", w.line)
     if wds:
@@ -780,6 +777,15 @@ def vsock_opts(a: Argv, ctx: Ctx) -> None:
     ctx.virtio(v, props)
     props.update(pci_props(ctx, v.address, "vsock"))
     a.device(props)
+
+
+def vmcoreinfo_opts(a: Argv, ctx: Ctx) -> None:
+    """``<features><vmcoreinfo state='on'/>``: QEMU's ``vmcoreinfo`` device, through which the
+    guest kernel publishes where its crash-dump notes live (qemuBuildVMCoreInfoCommandLine,
+    right after the RNGs)."""
+    feats = ctx.domain.features
+    if feats is not None and feats.vmcoreinfo:
+        a.device({"driver": "vmcoreinfo"})
 
 
 def panic_opts(a: Argv, ctx: Ctx) -> None:

@@ -1693,7 +1693,8 @@ class Hub(DeviceInfo):
 class Watchdog(PCIDeviceInfo):
     """``<watchdog model= action=>``."""
 
-    model: str | None = attr("@model", Enum("i6300esb", "ib700", "itco", known=("diag288",)))
+    # libvirt 9.0 knows no 'itco' model (9.1 added it): refused as 9.0's parser refuses it
+    model: str | None = attr("@model", Enum("i6300esb", "ib700", known=("diag288",)))
     action: str | None = attr("@action", Enum("reset", "shutdown", "poweroff", "pause", "none", "dump",
                                               "inject-nmi"))
     line: int | None = line_field()

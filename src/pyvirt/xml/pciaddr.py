@@ -86,6 +86,9 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     for inp in d.inputs:
         if inp.bus == "virtio":
             yield inp, True
+    for ser in d.serials:  # libvirt's "Serial devices" step: only the PCI serial port wants a slot
+        if ser.target_type == "pci-serial":
+            yield ser, False
     if d.vsock is not None:
         yield d.vsock, _virtio_pcie(d.vsock.model)
     for mem in d.memories:
@@ -304,13 +307,16 @@ def _fixed_q35(dom: Domain, slots: _Slots) -> None:
     for f in range(8):
         slots.take(0, 0x1F, f)
     ich9 = _ICH9_FUNCTION
+    # qemuDomainValidateDevicePCISlotsQ35: the first two USB2 sets sit where ICH9 has them,
+    # index 0 at 00:1D.x and index 1 at 00:1A.x, when the set has its UHCI1 companion (a lone
+    # EHCI is an ordinary conventional PCI device, placed behind a bridge)
+    sets = {c.index or 0 for c in dom.devices.controllers if c.type == "usb" and c.model == "ich9-uhci1"}
     for c in dom.devices.controllers:
         if c.address is None and c.type == "sata" and c.index == 0:
             c.address = _pci(0, 0x1F, 2)
-        # qemuDomainValidateDevicePCISlotsQ35: the first two USB2 sets sit where ICH9 has
-        # them, index 0 at 00:1D.x and index 1 at 00:1A.x
         slot = {0: 0x1D, 1: 0x1A}.get(c.index or 0)
-        if c.address is None and c.type == "usb" and slot is not None and c.model in ich9:
+        if (c.address is None and c.type == "usb" and slot is not None and c.model in ich9
+                and (c.index or 0) in sets):
             c.address = _pci(0, slot, ich9[c.model], True if c.model == "ich9-uhci1" else None)
             slots.take(0, slot, ich9[c.model])
     # ... and the first ICH9 HDA without an address sits at 00:1B.0, where real ICH9 has it
@@ -420,20 +426,19 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
             if getattr(d, "address", None) is not None and d.address.type == "pci" and (d.address.bus or 0)}
     ports = _root_ports(dom) + _switch(dom, "pcie-switch-downstream-port")
     free_ports = sorted((c for c in ports if c.index not in busy), key=lambda c: c.index or 0)
-    missing = len(express) - len(free_ports)
+    new_bridge = bool(express) and _is_new_bridge(express[0])
+    missing, bridge_after = _grown_ports(todo, len(free_ports), new_bridge)
     if missing > 0:
         # qemuDomainAssignPCIAddresses keeps one more port free for hotplug only when the XML
         # had no PCI controller but the root
         spare = 0 if any(c.type == "pci" and (c.index or 0) > 0 for c in ctrls) else 1
-        for _ in range(missing + spare):
+        for made in range(missing + spare):
             idx = _next_pci_index(dom)
             port = Controller(type="pci", index=idx, model="pcie-root-port")
             ctrls.append(port)  # libvirt appends controllers added while addressing
             free_ports.append(port)
-            if express and isinstance(express[0], Controller) and express[0].index == -1:
-                # an added pcie-to-pci-bridge takes the index after the root port made for it
-                express[0].index = _next_pci_index(dom)
-                ctrls.append(express[0])
+            if made + 1 == bridge_after:
+                _add_bridge(ctrls, express[0], dom)
     for c in _root_ports(dom):
         c.model_name = c.model_name or "pcie-root-port"
     _address_root_ports(dom, slots)
@@ -454,6 +459,36 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
             continue
         _place_conventional(dom, slots, dev)
     _assign_integrated(dom, slots)
+
+
+def _is_new_bridge(dev: object) -> bool:
+    return isinstance(dev, Controller) and dev.index == -1
+
+
+def _grown_ports(todo: list[tuple[object, bool]], free: int, new_bridge: bool) -> tuple[int, int | None]:
+    """(root ports libvirt adds, how many of them precede the pcie-to-pci-bridge it adds).
+    Its dry run (virDomainPCIAddressSetGrow) walks the devices in assignment order: a PCIe
+    device takes a free root port or grows a new one; the first conventional device, when no
+    bus takes it, always grows a new root port and the bridge behind it.  So the bridge's index
+    follows the ports grown before it, while the real pass plugs the bridge (a controller,
+    addressed first) into the first free port."""
+    made, bridge_after = 0, None
+    for _dev, pcie in todo:
+        if pcie:
+            if free:
+                free -= 1
+            else:
+                made += 1
+        elif new_bridge and bridge_after is None:
+            made += 1
+            bridge_after = made
+    return made, bridge_after
+
+
+def _add_bridge(ctrls: list[Controller], bridge: Controller, dom: Domain) -> None:
+    if bridge.index == -1:
+        bridge.index = _next_pci_index(dom)
+        ctrls.append(bridge)
 
 
 def insert_controller(ctrls: list[Controller], new: Controller) -> None:
