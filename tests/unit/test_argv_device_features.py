@@ -81,13 +81,14 @@ def test_emulated_tpm_socket_is_libvirts_mock_only_in_test_mode() -> None:
     assert "socket,id=chrtpm,path=/run/pyvirt/g/tpm0-swtpm.sock" in _values(_argv(tpm, rt), "-chardev")
 
 
-def test_secondary_virtio_gpu_takes_virtio_options_the_primary_not() -> None:
-    """libvirt's qemuDeviceVideoGetModel: only the non-VGA virtio GPU gets the options."""
+def test_virtio_gpus_take_virtio_options_primary_and_secondary() -> None:
+    """libvirt's qemuDeviceVideoGetModel marks QEMU's virtio-vga primary virtio too (only a
+    vhost-user-vga primary takes none): real libvirt 9.0 writes iommu_platform on both."""
     argv = _argv("<video><driver iommu='on'/><model type='virtio' heads='1'/></video>"
                  "<video><driver iommu='on' ats='off' packed='on'/><model type='virtio' heads='1'/></video>")
     vga = next(json.loads(d) for d in _values(argv, "-device") if "virtio-vga" in d)
     gpu = next(json.loads(d) for d in _values(argv, "-device") if "virtio-gpu-pci" in d)
-    assert "iommu_platform" not in vga
+    assert vga["iommu_platform"] is True and "ats" not in vga
     assert (gpu["iommu_platform"], gpu["ats"], gpu["packed"]) == (True, False, True)
 
 

@@ -93,3 +93,94 @@ def test_virtio_vga_primary_takes_virtio_options() -> None:
 def test_itco_watchdog_is_refused_as_libvirt_9_0_does() -> None:
     with pytest.raises(XMLError, match="itco"):
         _argv("<watchdog model='itco' action='reset'/>", "q35")
+
+
+def _refused(devices: str, message: str, machine: str = "pc", top: str = "", cpu: str = "") -> None:
+    doc = (f"<domain type='qemu'><name>g</name><memory unit='KiB'>262144</memory>{top}<vcpu>1</vcpu>"
+           f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>{cpu}<devices>{devices}</devices></domain>")
+    with pytest.raises(XMLError, match=message):
+        fill_defaults(parse_domain(doc))
+
+
+NUMA = "<cpu><numa><cell id='0' cpus='0' memory='262144' unit='KiB'/></numa></cpu>"
+SLOTS = "<maxMemory slots='2' unit='KiB'>16777216</maxMemory>"
+
+
+@pytest.mark.parametrize("devices, message, kw", [
+    ("<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+     "<address type='pci' domain='0' bus='0' slot='32' function='0'/></rng>",
+     r"Invalid PCI address slot='0x20', must be <= 0x1F", {}),
+    ("<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+     "<address type='pci' domain='0' bus='0' slot='3' function='8'/></rng>",
+     r"Invalid PCI address function=0x8, must be <= 7", {}),
+    ("<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+     "<address type='pci' domain='0' bus='256' slot='3' function='0'/></rng>",
+     r"Invalid PCI address bus='0x100', must be <= 0xFF", {}),
+    ("", "both maximum memory size and memory slot count must be specified",
+     {"top": "<maxMemory unit='KiB'>16777216</maxMemory>", "cpu": NUMA}),
+    ("<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node></target></memory>",
+     "maximum memory size must be equal or greater than the actual memory size",
+     {"top": "<maxMemory slots='2' unit='KiB'>600000</maxMemory>", "cpu": NUMA}),
+    ("<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target></memory>" * 3,
+     "failed to find an empty memory slot", {"top": SLOTS, "cpu": NUMA}),
+    ("<memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node>"
+     "<block unit='KiB'>3000</block><requested unit='KiB'>0</requested></target></memory>",
+     "block size must be a power of two", {"top": SLOTS, "cpu": NUMA}),
+    ("<memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node>"
+     "<block unit='KiB'>2048</block><requested unit='KiB'>1000</requested></target></memory>",
+     "requested size must be an integer multiple of block size", {"top": SLOTS, "cpu": NUMA}),
+    ("<panic model='isa'><address type='pci' domain='0' bus='0' slot='5' function='0'/></panic>",
+     "panic is supported only with ISA address type", {}),
+    ("<panic model='hyperv'><address type='isa' iobase='0x505'/></panic>",
+     "setting the panic device address is not supported for model 'hyperv'", {}),
+    ("<watchdog model='ib700'><address type='pci' domain='0' bus='0' slot='5' function='0'/></watchdog>",
+     "ib700 model of watchdog does not support configuring the address", {}),
+    ("<serial type='pty'><target type='isa-serial' port='4'/></serial>",
+     "Maximum supported number of ISA serial ports is '4'", {}),
+    ("<video><model type='bochs' heads='2'/></video>", "video type 'bochs' doesn't support multiple 'heads'", {}),
+    ("<vsock model='virtio'><cid auto='yes' address='2'/></vsock>", "guest CIDs must be >= 3", {}),
+    ("<input type='tablet' bus='usb'><address type='usb' bus='3' port='1'/></input>", "Missing USB bus 3", {}),
+    ("<controller type='virtio-serial' index='0' ports='2'/><channel type='pty'><target type='virtio' name='a'/>"
+     "<address type='virtio-serial' controller='0' bus='0' port='2'/></channel>",
+     "virtio serial controller 0 does not have port 2", {}),
+])
+def test_libvirt_device_refusals(devices: str, message: str, kw: dict) -> None:
+    _refused(devices, message, **kw)
+
+
+def test_static_seclabel_needs_its_label() -> None:
+    _refused("", "security label is missing", top="<seclabel type='static' model='dac' relabel='yes'/>")
+
+
+def test_root_port_bus_has_slot_0_only() -> None:
+    _refused("<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+             "<address type='pci' domain='0' bus='3' slot='3' function='0'/></rng>",
+             r"Invalid PCI address 0000:03:03\.0\. slot must be <= 0", machine="q35")
+
+
+def test_pci_buses_a_device_names_are_added() -> None:
+    rng = ("<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+           "<address type='pci' domain='0' bus='{b}' slot='{s}' function='0'/></rng>")
+    ids = _by_id(_argv(rng.format(b=3, s=3)))  # i440fx: pci-bridges 1..3 on the root bus
+    assert [ids[f"pci.{i}"]["driver"] for i in (1, 2, 3)] == ["pci-bridge"] * 3
+    assert [ids[f"pci.{i}"]["chassis_nr"] for i in (1, 2, 3)] == [1, 2, 3]
+    assert ids["rng0"]["bus"] == "pci.3"
+    ids = _by_id(_argv(rng.format(b=2, s=0), "q35"))  # q35: root ports, and the spare one
+    assert [ids[f"pci.{i}"]["driver"] for i in (1, 2, 3, 4)] == ["pcie-root-port"] * 4
+    assert (ids["rng0"]["bus"], ids["usb"]["bus"], ids["balloon0"]["bus"]) == ("pci.2", "pci.1", "pci.3")
+    hda = ("<sound model='ich6'><address type='pci' domain='0' bus='2' slot='1' function='0'/></sound>"
+           "<audio id='1' type='none'/>")
+    ids = _by_id(_argv(hda, "q35"))  # a conventional device's bus is a pcie-to-pci-bridge
+    assert ids["pci.2"]["driver"] == "pcie-pci-bridge" and ids["pci.2"]["bus"] == "pci.1"
+    assert ids["sound0"]["bus"] == "pci.2"
+
+
+def test_virtio_mem_size_aligned_to_2_mib() -> None:
+    mem = ("<memory model='virtio-mem'><target><size unit='KiB'>1049600</size><node>0</node>"
+           "<block unit='KiB'>4096</block><requested unit='KiB'>524288</requested></target></memory>")
+    doc = (f"<domain type='qemu'><name>g</name><memory unit='KiB'>262144</memory>{SLOTS.replace('2', '4', 1)}"
+           f"<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>{NUMA}<devices>{mem}</devices></domain>")
+    argv = build_argv(fill_defaults(parse_domain(doc)))
+    objs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-object" and argv[i + 1][0] == "{"]
+    backend = next(o for o in objs if o["id"] == "memvirtiomem0")
+    assert backend["size"] == 1050624 * 1024

@@ -30,7 +30,7 @@ def align_mib(kib: int) -> int:
 
 def align_module(kib: int) -> int:
     """Round a memory module's KiB up to 2 MiB (qemuDomainGetMemoryModuleSizeAlignment on x86:
-    DIMMs need 2 MiB where guest RAM needs 1 MiB)."""
+    DIMMs and virtio-mem devices need 2 MiB where guest RAM needs 1 MiB)."""
     return (kib + 2047) // 2048 * 2048
 
 
@@ -271,7 +271,7 @@ def memory_device_opts(a: Argv, ctx: Ctx) -> None:
             _file_backed(a, ctx, mem, ident, alias, share)
             continue
         memfd = mb is not None and mb.source_type == "memfd"
-        size = (align_module if mem.model == "dimm" else align_mib)(mem.target_size or 0) * 1024
+        size = align_module(mem.target_size or 0) * 1024  # DIMMs and virtio-mem alike
         props = backend_props(ctx, ident, size, share=share, memfd=memfd,
                               huge=huge, discard=mem.discard, where=mem.line, file_name=alias)
         binding = None

@@ -28,7 +28,7 @@ from .domain import (
     Listen,
     MemBalloon,
 )
-from .errors import XMLValidationError
+from .errors import XMLError, XMLValidationError
 from .generic_defaults import (
     assigned_scsi_address_free,
     bitmap_rules,
@@ -492,7 +492,10 @@ def _virtio_serial_addresses(dom: Domain) -> None:
     chans = [c for c in dom.devices.consoles + dom.devices.channels if c.target_type == "virtio"]
     for c in chans:
         if c.address is not None and c.address.port is not None:
-            used.setdefault(c.address.controller or 0, set()).add(int(c.address.port))
+            ctrl, port = c.address.controller or 0, int(c.address.port)
+            if ctrl in size and port >= size[ctrl]:  # virDomainVirtioSerialAddrReserve
+                raise XMLError(f"virtio serial controller {ctrl} does not have port {port}", c.line)
+            used.setdefault(ctrl, set()).add(port)
 
     def free(ctrl: int) -> int | None:
         return next((p for p in range(1, size[ctrl]) if p not in used.get(ctrl, set())), None)

@@ -170,14 +170,61 @@ def assign_pci_addresses(dom: Domain) -> None:
     """Give every device that needs a PCI address one (never moving user-given addresses)."""
     spapr_vio_addresses(dom)
     _normalise(dom)
+    # qemuDomainAssignPCIAddresses' max_idx: the PCI controllers the XML itself has
+    had_pci = any(c.type == "pci" and (c.index or 0) > 0 for c in dom.devices.controllers)
+    _add_missing_buses(dom)
+    _check_single_slot_buses(dom)
     slots = _Slots()
     _mark_existing(dom, slots)
     if is_q35(dom):
-        _assign_q35(dom, slots)
+        _assign_q35(dom, slots, had_pci)
     else:
         _assign_pc(dom, slots)
     _set_all_multi(dom)
     _bridge_models(dom)
+
+
+def _add_missing_buses(dom: Domain) -> None:
+    """PCI controllers for bus numbers nothing defines: every index up to the highest a PCI
+    controller has or a device address names (qemuDomainAssignPCIAddresses adds one per missing
+    bus after its dry run).  On i440fx each is a pci-bridge; on q35 a pcie-root-port, except
+    the bus a conventional PCI device names, which is a pcie-to-pci-bridge (behind the root
+    port before it), as virDomainPCIAddressSetGrow grows them."""
+    ctrls = dom.devices.controllers
+    have = {c.index or 0 for c in ctrls if c.type == "pci"}
+    top = max(have, default=0)
+    conventional_bus: set[int] = set()
+    for dev, pcie in _candidates(dom):
+        a = getattr(dev, "address", None)
+        if a is not None and a.type == "pci" and a.bus:
+            top = max(top, a.bus)
+            if not pcie:
+                conventional_bus.add(a.bus)
+    q35 = is_q35(dom)
+    for idx in range(1, top + 1):
+        if idx in have:
+            continue
+        if not q35:
+            model = "pci-bridge"
+        else:
+            model = "pcie-to-pci-bridge" if idx in conventional_bus else "pcie-root-port"
+        ctrls.append(Controller(type="pci", index=idx, model=model))
+
+
+#: controllers whose bus has a single slot (0): a root or downstream port
+_SINGLE_SLOT_BUSES = ("pcie-root-port", "pcie-switch-downstream-port")
+
+
+def _check_single_slot_buses(dom: Domain) -> None:
+    """virDomainPCIAddressValidate: a port's bus has slot 0 only."""
+    models = {c.index or 0: c.model for c in dom.devices.controllers if c.type == "pci"}
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if (a is None or a.type != "pci" or not a.bus or not a.slot
+                or models.get(a.bus) not in _SINGLE_SLOT_BUSES):
+            continue
+        raise XMLError(f"Invalid PCI address {a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function or 0}. "
+                       "slot must be <= 0", getattr(dev, "line", None))
 
 
 #: <model name=> libvirt fills in for PCI controllers (the QEMU device that implements them)
@@ -401,7 +448,7 @@ def _place_conventional(dom: Domain, slots: _Slots, dev: object) -> None:
                               getattr(dev, "line", None))
 
 
-def _assign_q35(dom: Domain, slots: _Slots) -> None:
+def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool) -> None:
     for c in dom.devices.controllers:
         if c.type == "pci" and c.model == "dmi-to-pci-bridge" and c.address is None:
             # libvirt's preferred home of the DMI-to-PCI bridge is 00:1e.0
@@ -431,7 +478,7 @@ def _assign_q35(dom: Domain, slots: _Slots) -> None:
     if missing > 0:
         # qemuDomainAssignPCIAddresses keeps one more port free for hotplug only when the XML
         # had no PCI controller but the root
-        spare = 0 if any(c.type == "pci" and (c.index or 0) > 0 for c in ctrls) else 1
+        spare = 0 if had_pci else 1
         for made in range(missing + spare):
             idx = _next_pci_index(dom)
             port = Controller(type="pci", index=idx, model="pcie-root-port")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .domain import Address, Domain, Hub
-from .errors import XMLValidationError
+from .errors import XMLError, XMLValidationError
 
 HUB_PORTS = 8
 MAX_PORT_DEPTH = 4
@@ -109,6 +109,10 @@ def _reserve(buses: dict[int, _Hub], dev: object, is_hub: bool) -> None:
 def _reserved(dom: Domain) -> dict[int, _Hub]:
     """The buses with every given address taken (hubs first, shallow paths first)."""
     buses = _buses(dom)
+    indexes = {c.index or 0 for c in dom.devices.controllers if c.type == "usb"}
+    for dev in [*dom.devices.hubs, *usb_devices(dom)]:
+        if _has_port(dev) and (dev.address.bus or 0) not in indexes:  # virDomainUSBAddressFindBus
+            raise XMLError(f"Missing USB bus {dev.address.bus or 0}", getattr(dev, "line", None))
     hubs = sorted((h for h in dom.devices.hubs if _has_port(h)), key=lambda h: h.address.port.count("."))
     for h in hubs:
         _reserve(buses, h, True)

@@ -7,6 +7,7 @@ import uuid as uuidlib
 
 from . import redirfilter
 from .bandwidth import bandwidth_rules
+from .device_rules import check_device_rules
 from .domain import (
     SMBIOS_ENTRY_NAMES,
     Address,
@@ -448,8 +449,12 @@ def _validate_roms(dom: Domain) -> None:
 
 
 def _validate_seclabels(dom: Domain) -> None:
-    """virSecurityLabelDefsParseXML: several domain labels each name their security model, once."""
+    """virSecurityLabelDefsParseXML: several domain labels each name their security model, once;
+    a static label names its label."""
     labels = dom.seclabels
+    for label in labels:
+        if label.type == "static" and not (label.label or "").strip():
+            raise XMLError("security label is missing", label.line)
     if len(labels) > 1:
         seen: set[str] = set()
         for label in labels:
@@ -520,6 +525,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_cputune(dom)
     _validate_memory_devices(dom)
     _validate_device_counts(dom)
+    check_device_rules(dom)
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_audio_refs(dom, qemu)

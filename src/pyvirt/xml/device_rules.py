@@ -1,0 +1,106 @@
+"""libvirt 9.0's per-device define-time checks that pyvirt lacked (found on unseen qemuxml2argv
+probes, each checked against the real libvirt 9.0): PCI address ranges, memory hotplug sizes
+and slots, panic/watchdog addresses, ISA serial ports, video heads, vsock CIDs.
+
+Kept apart from ``validate.py`` (the domain-wide rules) so each rule reads next to its message,
+which is libvirt's own: virsh users see the same refusal from either stack."""
+
+from __future__ import annotations
+
+from .domain import Domain
+from .errors import XMLError, XMLValidationError
+
+#: virPCIDeviceAddressIsValid's limits, with the way its messages spell them
+_PCI_LIMITS = (("domain", 0xFFFF, "domain='0x{v:x}', must be <= 0xFFFF"),
+               ("bus", 0xFF, "bus='0x{v:x}', must be <= 0xFF"),
+               ("slot", 0x1F, "slot='0x{v:x}', must be <= 0x1F"),
+               ("function", 7, "function=0x{v:x}, must be <= 7"))
+
+#: video models that drive several heads (qemuValidateDomainDeviceDefVideo)
+_MULTIHEAD_VIDEO = ("qxl", "virtio")
+
+
+def check_device_rules(dom: Domain) -> None:
+    """Raise libvirt's error for the first device that breaks one of these rules."""
+    _pci_addresses(dom)
+    _memory(dom)
+    _panics(dom)
+    _watchdogs(dom)
+    _serials(dom)
+    _videos(dom)
+    _vsock(dom)
+
+
+def _pci_addresses(dom: Domain) -> None:
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        if a is None or a.type != "pci":
+            continue
+        for name, limit, text in _PCI_LIMITS:
+            value = getattr(a, name)
+            if value is not None and value > limit:
+                raise XMLError("Invalid PCI address " + text.format(v=value), a.line or getattr(dev, "line", None))
+
+
+def _memory(dom: Domain) -> None:
+    """virDomainDefParseMemory's <maxMemory> pair and size, and the slots DIMMs need."""
+    if (dom.max_memory is None) != (dom.max_memory_slots is None):
+        raise XMLError("both maximum memory size and memory slot count must be specified", dom.line)
+    if dom.max_memory is not None and dom.max_memory < _total_memory(dom):
+        raise XMLError("maximum memory size must be equal or greater than the actual memory size", dom.line)
+    slotted = [m for m in dom.devices.memories if m.model in ("dimm", "nvdimm")]
+    if dom.max_memory_slots is not None and len(slotted) > dom.max_memory_slots:
+        raise XMLValidationError("failed to find an empty memory slot", slotted[dom.max_memory_slots].line)
+    for mem in dom.devices.memories:
+        if mem.model != "virtio-mem" or not mem.target_block:
+            continue
+        block = mem.target_block
+        if block & (block - 1):
+            raise XMLValidationError("block size must be a power of two", mem.line)
+        if (mem.target_requested or 0) % block:
+            raise XMLValidationError("requested size must be an integer multiple of block size", mem.line)
+
+
+def _total_memory(dom: Domain) -> int:
+    """virDomainDefGetMemoryTotal after post-parse: with NUMA cells, their sum plus the memory
+    devices; without, ``<memory>`` (which already counts the devices)."""
+    cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    if cells:
+        return sum(c.memory or 0 for c in cells) + sum(m.target_size or 0 for m in dom.devices.memories)
+    return dom.memory or 0
+
+
+def _panics(dom: Domain) -> None:
+    for p in dom.devices.panics:
+        a = p.address
+        if a is None:
+            continue
+        if p.model == "hyperv":
+            raise XMLValidationError("setting the panic device address is not supported for model 'hyperv'",
+                                     p.line)
+        if p.model in (None, "isa") and a.type != "isa":
+            raise XMLValidationError("panic is supported only with ISA address type", p.line)
+
+
+def _watchdogs(dom: Domain) -> None:
+    for w in dom.devices.watchdogs:
+        if w.model == "ib700" and w.address is not None:
+            raise XMLValidationError("ib700 model of watchdog does not support configuring the address", w.line)
+
+
+def _serials(dom: Domain) -> None:
+    for s in dom.devices.serials:
+        if (s.target_type or "isa-serial") == "isa-serial" and (s.target_port or 0) > 3:
+            raise XMLValidationError("Maximum supported number of ISA serial ports is '4'", s.line)
+
+
+def _videos(dom: Domain) -> None:
+    for v in dom.devices.videos:
+        if (v.model_heads or 1) > 1 and v.model_type not in _MULTIHEAD_VIDEO:
+            raise XMLValidationError(f"video type '{v.model_type}' doesn't support multiple 'heads'", v.line)
+
+
+def _vsock(dom: Domain) -> None:
+    v = dom.devices.vsock
+    if v is not None and v.cid_address is not None and v.cid_address < 3:
+        raise XMLValidationError("guest CIDs must be >= 3", v.line)
