@@ -184,3 +184,35 @@ def test_virtio_mem_size_aligned_to_2_mib() -> None:
     objs = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-object" and argv[i + 1][0] == "{"]
     backend = next(o for o in objs if o["id"] == "memvirtiomem0")
     assert backend["size"] == 1050624 * 1024
+
+
+def test_fixed_audio_settings_need_the_mixing_engine() -> None:
+    _refused("<audio id='1' type='none'><input mixingEngine='no' fixedSettings='yes'/></audio>",
+             "fixed audio settings requires mixing engine")
+
+
+def test_user_alias_names_one_device() -> None:
+    rng = "<rng model='virtio'><backend model='random'>/dev/urandom</backend><alias name='ua-x'/></rng>"
+    _refused(rng + rng.replace("urandom", "random"), "non unique alias detected: ua-x")
+
+
+def test_numa_cell_without_cpus_leaves_them_to_the_first_cell() -> None:
+    doc = ("<domain type='qemu'><name>g</name><memory unit='KiB'>1048576</memory><vcpu>3</vcpu>"
+           "<os><type arch='x86_64' machine='pc'>hvm</type></os><cpu><numa>"
+           "<cell id='0' cpus='0' memory='524288' unit='KiB'/><cell id='1' cpus='2' memory='262144' unit='KiB'/>"
+           "<cell id='2' memory='262144' unit='KiB'/></numa></cpu></domain>")
+    dom = fill_defaults(parse_domain(doc))
+    assert [c.cpus for c in dom.cpu.numa_cells] == ["0-1", "2", None]
+    argv = build_argv(dom)
+    assert "node,nodeid=0,cpus=0-1,memdev=ram-node0" in argv
+
+
+def test_usb2_sets_with_uhci1_take_1d_then_1a_in_order() -> None:
+    s = ("<controller type='usb' index='{i}' model='ich9-ehci1'/>"
+         "<controller type='usb' index='{i}' model='ich9-uhci1'><master startport='0'/></controller>")
+    ids = _by_id(_argv(s.format(i=0) + s.format(i=1), "q35"))
+    assert (ids["usb"]["addr"], ids["usb1"]["addr"]) == ("0x1d.0x7", "0x1a.0x7")
+    lone_first = "<controller type='usb' index='0' model='ich9-ehci1'/>" + s.format(i=1)
+    ids = _by_id(_argv(lone_first, "q35"))
+    assert (ids["usb1"]["bus"], ids["usb1"]["addr"]) == ("pcie.0", "0x1d.0x7")
+    assert ids["usb"]["bus"] != "pcie.0"

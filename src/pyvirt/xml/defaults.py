@@ -40,6 +40,7 @@ from .generic_defaults import (
     feature_defaults,
     filesystem_rules,
     fill_iothread_ids,
+    format_cpuset,
     graphics_format_rules,
     hostdev_defaults,
     hugepage_sizes_in_kib,
@@ -56,7 +57,7 @@ from .generic_defaults import (
 )
 from .pciaddr import assign_pci_addresses, is_q35
 from .usbaddr import assign_usb_ports, check_usb_addresses, needs_usb_ports, usb_devices
-from .validate import check_addresses
+from .validate import check_addresses, parse_cpuset
 
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 #: the capabilities' emulator of an i686 guest (QEMU's 32-bit build, as libvirt reports it)
@@ -147,6 +148,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.cpu = CPU(mode="custom", match="exact", check="none", model="qemu64", model_fallback="forbid")
     else:
         _cpu(dom.cpu, dom.type)
+        _numa_cpus_rectify(dom)
     hugepage_sizes_in_kib(dom)
     if dom.clock is None:
         dom.clock = Clock(offset="utc")
@@ -155,6 +157,19 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
     dom.on_crash = dom.on_crash or "destroy"
     if dom.devices.emulator is None:  # virDomainDefPostParse: the capabilities' guest emulator
         dom.devices.emulator = host.emulator or (I386_EMULATOR if dom.os.arch == "i686" else DEFAULT_EMULATOR)
+
+
+def _numa_cpus_rectify(dom: Domain) -> None:
+    """qemuDomainDefNumaCPUsRectify: when the guest NUMA cells leave vCPUs out (a memory-only
+    cell, as HMAT layouts have), the first cell takes every vCPU no other cell names."""
+    cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    if not cells or not dom.vcpu:
+        return
+    sets = [parse_cpuset(c.cpus, c.line) if c.cpus else frozenset() for c in cells]
+    if sum(len(s) for s in sets) >= dom.vcpu:
+        return
+    others = frozenset().union(*sets[1:])
+    cells[0].cpus = format_cpuset({i for i in range(dom.vcpu) if i not in others})
 
 
 def _cpu(cpu: CPU, virt_type: str | None) -> None:

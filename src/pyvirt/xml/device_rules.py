@@ -1,13 +1,14 @@
 """libvirt 9.0's per-device define-time checks that pyvirt lacked (found on unseen qemuxml2argv
 probes, each checked against the real libvirt 9.0): PCI address ranges, memory hotplug sizes
-and slots, panic/watchdog addresses, ISA serial ports, video heads, vsock CIDs.
+and slots, audio stream settings, panic/watchdog addresses, ISA serial ports, video heads,
+vsock CIDs.
 
 Kept apart from ``validate.py`` (the domain-wide rules) so each rule reads next to its message,
 which is libvirt's own: virsh users see the same refusal from either stack."""
 
 from __future__ import annotations
 
-from .domain import Domain
+from .domain import USER_ALIAS_PREFIX, Domain
 from .errors import XMLError, XMLValidationError
 
 #: virPCIDeviceAddressIsValid's limits, with the way its messages spell them
@@ -20,10 +21,17 @@ _PCI_LIMITS = (("domain", 0xFFFF, "domain='0x{v:x}', must be <= 0xFFFF"),
 _MULTIHEAD_VIDEO = ("qxl", "virtio")
 
 
-def check_device_rules(dom: Domain) -> None:
-    """Raise libvirt's error for the first device that breaks one of these rules."""
+def check_device_rules(dom: Domain, *, qemu: bool = True) -> None:
+    """Raise libvirt's error for the first device that breaks one of these rules.  ``qemu=False``
+    keeps the generic parser's rules only (PCI ranges, <maxMemory>, audio streams, aliases), as libvirt's
+    test driver."""
     _pci_addresses(dom)
-    _memory(dom)
+    _max_memory(dom)
+    _audio_streams(dom)
+    _user_aliases(dom)
+    if not qemu:
+        return
+    _memory_devices(dom)
     _panics(dom)
     _watchdogs(dom)
     _serials(dom)
@@ -42,12 +50,16 @@ def _pci_addresses(dom: Domain) -> None:
                 raise XMLError("Invalid PCI address " + text.format(v=value), a.line or getattr(dev, "line", None))
 
 
-def _memory(dom: Domain) -> None:
-    """virDomainDefParseMemory's <maxMemory> pair and size, and the slots DIMMs need."""
+def _max_memory(dom: Domain) -> None:
+    """virDomainDefParseMemory's <maxMemory> pair, and its size against the memory total."""
     if (dom.max_memory is None) != (dom.max_memory_slots is None):
         raise XMLError("both maximum memory size and memory slot count must be specified", dom.line)
     if dom.max_memory is not None and dom.max_memory < _total_memory(dom):
         raise XMLError("maximum memory size must be equal or greater than the actual memory size", dom.line)
+
+
+def _memory_devices(dom: Domain) -> None:
+    """The slots DIMMs need, and virtio-mem's block and requested sizes (QEMU driver)."""
     slotted = [m for m in dom.devices.memories if m.model in ("dimm", "nvdimm")]
     if dom.max_memory_slots is not None and len(slotted) > dom.max_memory_slots:
         raise XMLValidationError("failed to find an empty memory slot", slotted[dom.max_memory_slots].line)
@@ -68,6 +80,27 @@ def _total_memory(dom: Domain) -> int:
     if cells:
         return sum(c.memory or 0 for c in cells) + sum(m.target_size or 0 for m in dom.devices.memories)
     return dom.memory or 0
+
+
+def _user_aliases(dom: Domain) -> None:
+    """virDomainDefValidateAliases: a user alias (``ua-``, the only kind an inactive definition
+    keeps) names one device."""
+    seen: set[str] = set()
+    for dev in dom.all_devices():
+        name = getattr(dev, "alias", None)
+        if not name or not name.startswith(USER_ALIAS_PREFIX):
+            continue
+        if name in seen:
+            raise XMLValidationError(f"non unique alias detected: {name}", getattr(dev, "line", None))
+        seen.add(name)
+
+
+def _audio_streams(dom: Domain) -> None:
+    """virDomainAudioDefValidate: fixed stream settings go through QEMU's mixing engine."""
+    for audio in dom.devices.audios:
+        for io in (audio.input, audio.output):
+            if io is not None and io.fixed_settings and io.mixing_engine is False:
+                raise XMLValidationError("fixed audio settings requires mixing engine", audio.line)
 
 
 def _panics(dom: Domain) -> None:

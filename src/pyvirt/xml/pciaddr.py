@@ -354,18 +354,22 @@ def _fixed_q35(dom: Domain, slots: _Slots) -> None:
     for f in range(8):
         slots.take(0, 0x1F, f)
     ich9 = _ICH9_FUNCTION
-    # qemuDomainValidateDevicePCISlotsQ35: the first two USB2 sets sit where ICH9 has them,
-    # index 0 at 00:1D.x and index 1 at 00:1A.x, when the set has its UHCI1 companion (a lone
-    # EHCI is an ordinary conventional PCI device, placed behind a bridge)
-    sets = {c.index or 0 for c in dom.devices.controllers if c.type == "usb" and c.model == "ich9-uhci1"}
+    # qemuDomainValidateDevicePCISlotsQ35: the first two USB2 sets that have their UHCI1 sit
+    # where ICH9 has them, the first at 00:1D.x and the second at 00:1A.x, whatever their
+    # indexes (a lone EHCI is an ordinary conventional PCI device, placed behind a bridge)
     for c in dom.devices.controllers:
         if c.address is None and c.type == "sata" and c.index == 0:
             c.address = _pci(0, 0x1F, 2)
-        slot = {0: 0x1D, 1: 0x1A}.get(c.index or 0)
-        if (c.address is None and c.type == "usb" and slot is not None and c.model in ich9
-                and (c.index or 0) in sets):
-            c.address = _pci(0, slot, ich9[c.model], True if c.model == "ich9-uhci1" else None)
-            slots.take(0, slot, ich9[c.model])
+    for uhci1 in [c for c in dom.devices.controllers if c.type == "usb" and c.model == "ich9-uhci1"]:
+        if uhci1.address is not None:
+            continue
+        slot = next((s for s in (0x1D, 0x1A) if slots.slot_free(0, s)), None)
+        if slot is None:
+            break
+        for c in dom.devices.controllers:
+            if c.type == "usb" and c.index == uhci1.index and c.model in ich9 and c.address is None:
+                c.address = _pci(0, slot, ich9[c.model], True if c.model == "ich9-uhci1" else None)
+                slots.take(0, slot, ich9[c.model])
     # ... and the first ICH9 HDA without an address sits at 00:1B.0, where real ICH9 has it
     for snd in dom.devices.sounds:
         if snd.model == "ich9" and snd.address is None:

@@ -525,7 +525,6 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_cputune(dom)
     _validate_memory_devices(dom)
     _validate_device_counts(dom)
-    check_device_rules(dom)
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_audio_refs(dom, qemu)
@@ -620,6 +619,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         if c.index is not None and k in ctrl:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
+    # last: the formatting-only path reads past these refusals, after the normalisations above
+    check_device_rules(dom, qemu=qemu)
 
 
 def _canonical_cpuset(text: str | None, what: str, line: int | None) -> str:
