@@ -216,3 +216,14 @@ def test_usb2_sets_with_uhci1_take_1d_then_1a_in_order() -> None:
     ids = _by_id(_argv(lone_first, "q35"))
     assert (ids["usb1"]["bus"], ids["usb1"]["addr"]) == ("pcie.0", "0x1d.0x7")
     assert ids["usb"]["bus"] != "pcie.0"
+
+
+def test_bios_serial_output_needs_a_serial_port_and_turns_machine_graphics_off() -> None:
+    os_block = "<os><type arch='x86_64' machine='pc'>hvm</type><bios useserial='yes'/></os>"
+    doc = ("<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+           f"{os_block}<devices>{{devices}}</devices></domain>")
+    with pytest.raises(XMLError, match="need at least one serial port to use BIOS serial output"):
+        parse_domain(doc.format(devices=""))
+    argv = build_argv(fill_defaults(parse_domain(doc.format(devices="<serial type='pty'/>"))))
+    machine = argv[argv.index("-machine") + 1]
+    assert machine.endswith(",memory-backend=pc.ram,graphics=off") and "sga" not in " ".join(argv)

@@ -37,6 +37,10 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
         pairs.append(("mem-merge", False))
     if not _needs_no_backend(dom):
         pairs.append(("memory-backend", "pc.ram"))
+    if dom.os is not None and dom.os.bios_useserial:
+        # <bios useserial='yes'>: SeaBIOS writes to the first serial port when told the machine
+        # has no graphics (libvirt 9.0 replaced the old sga device by this)
+        pairs.append(("graphics", False))
     if any(m.model == "nvdimm" for m in dom.devices.memories):
         pairs.append(("nvdimm", True))
     if dom.cpu is not None and hmat.has_hmat(dom.cpu.numa_cells, dom.cpu.numa_interconnects):
@@ -245,8 +249,6 @@ def boot_opts(a: Argv, ctx: Ctx) -> None:
         a.opt("-append", os_.cmdline)
     if os_.dtb:
         a.opt("-dtb", os_.dtb)
-    if os_.bios_useserial:
-        raise unsupported("<bios useserial='yes'>", os_.line)
 
 
 def firmware_opts(a: Argv, ctx: Ctx) -> None:

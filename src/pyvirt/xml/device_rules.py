@@ -29,6 +29,8 @@ def check_device_rules(dom: Domain, *, qemu: bool = True) -> None:
     _max_memory(dom)
     _audio_streams(dom)
     _user_aliases(dom)
+    if dom.os is not None and dom.os.bios_useserial and not dom.devices.serials:
+        raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
     if not qemu:
         return
     _memory_devices(dom)
