@@ -227,3 +227,10 @@ def test_bios_serial_output_needs_a_serial_port_and_turns_machine_graphics_off()
     argv = build_argv(fill_defaults(parse_domain(doc.format(devices="<serial type='pty'/>"))))
     machine = argv[argv.index("-machine") + 1]
     assert machine.endswith(",memory-backend=pc.ram,graphics=off") and "sga" not in " ".join(argv)
+
+
+def test_sdl_display_with_opengl() -> None:
+    argv = _argv("<graphics type='sdl'><gl enable='yes'/></graphics>"
+                 "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>")
+    assert argv[argv.index("-display") + 1] == "sdl,gl=on"
+    assert _by_id(argv)["video0"]["driver"] == "virtio-vga-gl"

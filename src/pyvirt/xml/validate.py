@@ -718,7 +718,8 @@ def _validate_graphics(dom: Domain) -> None:
     """virDomainGraphicsDefParseXML's rules for SPICE's TLS policy and OpenGL: <channel> needs a
     name and a mode, <gl> an ``enable`` on SPICE; each belongs to the display types that have it."""
     for g in dom.devices.graphics:
-        gl_here = g.type == "dbus" and g.channels == [] and g.default_mode is None
+        # SDL and D-Bus displays take <gl enable> too (SDL: -display sdl,gl=on)
+        gl_here = g.type in ("dbus", "sdl") and g.channels == [] and g.default_mode is None
         if g.type != "spice" and not gl_here and (g.channels or g.default_mode is not None
                                                    or g.gl_enable is not None):
             what = "<channel>" if g.channels else "defaultMode" if g.default_mode is not None else "<gl enable>"
