@@ -32,7 +32,7 @@ from pyvirt.install.subopts import Spec, check_unknown, parse
 from pyvirt.install.xmltree import child, insert
 from pyvirt.xml.domain import Domain
 from pyvirt.xml.fields import Spec as FieldSpec
-from pyvirt.xml.fields import Verbatim, keeping_unknown
+from pyvirt.xml.fields import Verbatim, VerbatimSize, keeping_unknown
 from pyvirt.xml.mapping import build_for, parse_obj, specs
 from pyvirt.xml.profiles import VIRTINST
 
@@ -51,7 +51,7 @@ def resolve(cls: type, path: str) -> tuple[Step, ...]:
     field last; a ``[]`` step must be a list of objects in the model."""
     plain = path.replace("[]", "") or "."
     for name, spec in specs(cls):
-        if spec.path == plain and spec.kind in ("value", "flag", "state") \
+        if spec.path == plain and spec.kind in ("value", "flag", "state", "scaled") \
                 or spec.kind == "state" and plain == spec.path + "/@state":
             return ((name, spec, False),)
         if spec.kind == "values" and path in (spec.path + "[]", spec.path + "[]/."):
@@ -159,6 +159,8 @@ def set_field(obj: Any, path: str, value: str | bool, indexes: list[int]) -> Non
         return
     if value is False:
         setattr(node, name, None)
+    elif spec.kind == "scaled":  # virtinst sets a size's text; the unit it had stays
+        setattr(node, name, VerbatimSize(value, getattr(getattr(node, name), "unit", None)))
     elif value is not True:
         # the text virt-install writes (its XMLProperty's conversion, done by pathset.convert:
         # decimal integers, yes/no), not the model's own layout (PCI numbers in hex)

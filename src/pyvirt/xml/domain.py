@@ -728,6 +728,8 @@ class MemTune:
 
     hard_limit: int | None = scaled("hard_limit")
     soft_limit: int | None = scaled("soft_limit")
+    #: libvirt's guaranteed minimum (VMware/ESX only: its QEMU driver refuses it too)
+    min_guarantee: int | None = scaled("min_guarantee", unsupported=True)
     swap_hard_limit: int | None = scaled("swap_hard_limit")
     line: int | None = line_field()
 

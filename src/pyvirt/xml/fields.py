@@ -63,6 +63,19 @@ class Verbatim(str):
     ``keeping_unknown(verbatim=True)``); the writer puts it back unchanged."""
 
 
+class VerbatimSize(Verbatim):
+    """A size kept as written (inside ``keeping_unknown(verbatim=True)``): its text and its
+    ``unit`` attribute (None: none was written).  virt-install sets a size's text and leaves
+    whatever unit the element had, so the writer puts both back as they are."""
+
+    unit: str | None
+
+    def __new__(cls, text: str, unit: str | None = None) -> VerbatimSize:
+        obj = super().__new__(cls, text)
+        obj.unit = unit
+        return obj
+
+
 def convert(conv: Conv, text: str, where: str, line: int | None) -> Any:
     """``conv.parse``, or inside ``keeping_unknown(verbatim=True)`` the text itself, as it was
     written (virt-install keeps a value it did not set exactly as it found it)."""
@@ -313,11 +326,12 @@ def values(path: str, conv: Conv = STR) -> Any:
     return _field(Spec(path, "values", conv), factory=list)
 
 
-def scaled(path: str, unit: str = "KiB", label: str | None = None) -> Any:
+def scaled(path: str, unit: str = "KiB", label: str | None = None, *, unsupported: bool = False) -> Any:
     """A size with a ``unit`` attribute (``<memory unit='MiB'>4</memory>``), stored in KiB, or in
     bytes when ``unit='bytes'`` (where libvirt keeps bytes, e.g. a qcow2 metadata cache size).
-    ``label``: the unit name written when libvirt spells it differently (``B``)."""
-    return _field(Spec(path, "scaled", unit=unit, unit_label=label))
+    ``label``: the unit name written when libvirt spells it differently (``B``); ``unsupported``:
+    libvirt's, not pyvirt's (:attr:`Spec.unsupported`)."""
+    return _field(Spec(path, "scaled", unit=unit, unit_label=label, unsupported=unsupported))
 
 
 def raw(path: str) -> Any:

@@ -20,7 +20,17 @@ from pyvirt.xml.lazy_etree import etree
 
 from .errors import XMLError, XMLUnsupportedError
 from .escape import escape_xml
-from .fields import NAMESPACES, ONOFF, Spec, convert, format_value, keep_unknown_active, keep_verbatim_active
+from .fields import (
+    NAMESPACES,
+    ONOFF,
+    Spec,
+    Verbatim,
+    VerbatimSize,
+    convert,
+    format_value,
+    keep_unknown_active,
+    keep_verbatim_active,
+)
 from .profiles import Profile
 from .units import parse_size_bytes, parse_size_kib
 
@@ -290,7 +300,9 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
             st = target.get("state")
             kwargs[name] = True if st is None else convert(ONOFF, st, _where(target, "state"), target.sourceline)
         elif spec.kind == "scaled":
-            if spec.unit == "bytes":
+            if verbatim:  # virt-install keeps a size it did not set as written, unit and all
+                kwargs[name] = VerbatimSize(target.text or "", target.get("unit"))
+            elif spec.unit == "bytes":
                 kwargs[name] = parse_size_bytes(target.text or "", target.get("unit"), f"<{target.tag}>",
                                                 target.sourceline, default_scale=1)
             else:
@@ -442,8 +454,10 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
             _get_or_make(el, steps).set("state", format_value(ONOFF, value))
         elif spec.kind == "scaled":
             target = _get_or_make(el, steps)
-            if not opts.bare_sizes:
-                target.set("unit", spec.unit_label or spec.unit)
+            unit = getattr(value, "unit", None) if isinstance(value, Verbatim) \
+                else None if opts.bare_sizes else spec.unit_label or spec.unit
+            if unit is not None:
+                target.set("unit", unit)
             target.text = str(value)
         elif spec.kind == "raw":
             target = _get_or_make(el, steps)
