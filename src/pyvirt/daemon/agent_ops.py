@@ -39,8 +39,8 @@ GUEST_INFO_TYPES = ("users", "os", "timezone", "hostname", "filesystem", "disks"
 _OS_FIELDS = ("id", "name", "pretty-name", "version", "version-id", "machine", "variant", "variant-id",
               "kernel-release", "kernel-version")
 #: dompmsuspend's targets -> qemu-ga's command and the <pm> element that can disable it
-_SUSPEND = {"mem": ("guest-suspend-ram", "pm_suspend_to_mem"), "disk": ("guest-suspend-disk", "pm_suspend_to_disk"),
-            "hybrid": ("guest-suspend-hybrid", "pm_suspend_to_mem")}
+_SUSPEND = {"mem": ("guest-suspend-ram", "suspend_to_mem"), "disk": ("guest-suspend-disk", "suspend_to_disk"),
+            "hybrid": ("guest-suspend-hybrid", "suspend_to_mem")}
 
 
 def _invalid_arg(message: str) -> PyvirtError:
@@ -367,9 +367,9 @@ class AgentMixin:
         rec = self.lookup(dom)
         self._running(rec)
         command, pm = _SUSPEND[target]
-        pm_setting = getattr(rec.live, pm, None) if rec.live is not None else None
+        pm_setting = getattr(rec.live.pm, pm, None) if rec.live is not None and rec.live.pm else None
         if pm_setting is False:
-            raise PyvirtError(f"Operation not supported: {'S3' if pm == 'pm_suspend_to_mem' else 'S4'} state is "
+            raise PyvirtError(f"Operation not supported: {'S3' if pm == 'suspend_to_mem' else 'S4'} state is "
                               "disabled for this domain", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
         if rec.state != DomainState.RUNNING:
             raise operation_invalid("domain is not running")

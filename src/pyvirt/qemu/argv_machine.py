@@ -224,7 +224,8 @@ def pm_opts(a: Argv, ctx: Ctx) -> None:
             a.opt("-global", f"PIIX4_PM.acpi-root-pci-hotplug={'on' if c.target_hotplug else 'off'}")
         elif c.type == "pci" and c.model == "pcie-root" and c.target_hotplug is not None:
             raise unsupported("<target hotplug> on pcie-root", c.line)
-    for flag, state in (("disable_s3", dom.pm_suspend_to_mem), ("disable_s4", dom.pm_suspend_to_disk)):
+    pm = dom.pm
+    for flag, state in (("disable_s3", pm and pm.suspend_to_mem), ("disable_s4", pm and pm.suspend_to_disk)):
         if state is not None:
             a.opt("-global", f"{pm_dev}.{flag}={0 if state else 1}")
 

@@ -722,6 +722,16 @@ class IdMapEntry:
 
 
 @dataclass
+class PM:
+    """``<pm>``: whether the guest may enter S3 / S4 (None: the machine type's default); QEMU's
+    PM device gets ``disable_s3``/``disable_s4`` from it, and the agent's suspend checks it."""
+
+    suspend_to_mem: bool | None = attr("suspend-to-mem/@enabled", YESNO)
+    suspend_to_disk: bool | None = attr("suspend-to-disk/@enabled", YESNO)
+    line: int | None = line_field()
+
+
+@dataclass
 class MemTune:
     """``<memtune>``: the guest's memory limits, in KiB, enforced by its cgroup (pyvirtd's
     daemon/cgroups.py); libvirt's "unlimited" is any value from 2**53 - 1 KiB up."""
@@ -1973,8 +1983,7 @@ class Domain:
     on_poweroff: str | None = text("on_poweroff", LIFECYCLE)
     on_reboot: str | None = text("on_reboot", LIFECYCLE)
     on_crash: str | None = text("on_crash", LIFECYCLE)
-    pm_suspend_to_mem: bool | None = attr("pm/suspend-to-mem/@enabled", YESNO)
-    pm_suspend_to_disk: bool | None = attr("pm/suspend-to-disk/@enabled", YESNO)
+    pm: PM | None = child("pm", PM)
     devices: Devices = child("devices", Devices, required=True)
     seclabels: list[DomainSeclabel] = children("seclabel", DomainSeclabel)
     # libvirt's QEMU namespace, written as qemuDomainDefNamespaceFormatXML does after the rest:
@@ -2035,7 +2044,7 @@ __all__ = [
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "HugePage", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
-    "MemBalloon", "NVRam", "OS", "Panic", "RNG", "RedirFilterRule", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
+    "MemBalloon", "NVRam", "OS", "PM", "Panic", "RNG", "RedirFilterRule", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",
 ]
 
