@@ -179,18 +179,18 @@ inituser inituser
 initgroup initgroup
 """),
     "--idmap": ("idmap", "idmap", """
-uid.start uid/@start i
-uid_start uid/@start i
-uid.target uid/@target i
-uid_target uid/@target i
-uid.count uid/@count i
-uid_count uid/@count i
-gid.start gid/@start i
-gid_start gid/@start i
-gid.target gid/@target i
-gid_target gid/@target i
-gid.count gid/@count i
-gid_count gid/@count i
+uid.start uid[]/@start i
+uid_start uid[]/@start i
+uid.target uid[]/@target i
+uid_target uid[]/@target i
+uid.count uid[]/@count i
+uid_count uid[]/@count i
+gid.start gid[]/@start i
+gid_start gid[]/@start i
+gid.target gid[]/@target i
+gid_target gid[]/@target i
+gid.count gid[]/@count i
+gid_count gid[]/@count i
 """),
     "--disk": ("devices/disk", "disk", _DEVICE + """
 boot.loadparm boot/@loadparm

@@ -722,6 +722,15 @@ class IdMapEntry:
 
 
 @dataclass
+class IdMap:
+    """``<idmap>``: a container's user and group ID maps (see :class:`IdMapEntry`)."""
+
+    uids: list[IdMapEntry] = children("uid", IdMapEntry)
+    gids: list[IdMapEntry] = children("gid", IdMapEntry)
+    line: int | None = line_field()
+
+
+@dataclass
 class PM:
     """``<pm>``: whether the guest may enter S3 / S4 (None: the machine type's default); QEMU's
     PM device gets ``disable_s3``/``disable_s4`` from it, and the agent's suspend checks it."""
@@ -1975,8 +1984,7 @@ class Domain:
     numatune: NumaTune | None = child("numatune", NumaTune)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
-    idmap_uids: list[IdMapEntry] = children("idmap/uid", IdMapEntry)
-    idmap_gids: list[IdMapEntry] = children("idmap/gid", IdMapEntry)
+    idmap: IdMap | None = child("idmap", IdMap)
     features: Features | None = child("features", Features)
     cpu: CPU | None = child("cpu", CPU)
     clock: Clock | None = child("clock", Clock)
@@ -2042,7 +2050,7 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
-    "Interface", "HugePage", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
+    "Interface", "HugePage", "IdMap", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
     "MemBalloon", "NVRam", "OS", "PM", "Panic", "RNG", "RedirFilterRule", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",

@@ -119,15 +119,18 @@ def _validate_virtiofs(fs: Filesystem) -> None:
 def _validate_idmap(dom: Domain) -> None:
     """virDomainIdmapDefParseXML and its caller: every number given, each map sorted by
     ``start``, uids and gids mapped both, and the container's root (start 0) mapped."""
-    for entries in (dom.idmap_uids, dom.idmap_gids):
+    if dom.idmap is None:
+        return
+    uids, gids = dom.idmap.uids, dom.idmap.gids
+    for entries in (uids, gids):
         for e in entries:
             if e.start is None or e.target is None or e.count is None:
                 raise XMLError("invalid idmap start/target/count settings", e.line, libvirt_words=True)
         entries.sort(key=lambda e: e.start or 0)
-    if bool(dom.idmap_uids) != bool(dom.idmap_gids):
-        raise XMLConfigError("uid and gid should be mapped both", (dom.idmap_uids or dom.idmap_gids)[0].line)
-    if dom.idmap_uids and (dom.idmap_uids[0].start != 0 or dom.idmap_gids[0].start != 0):
-        raise XMLConfigError("You must map the root user of container", dom.idmap_uids[0].line)
+    if bool(uids) != bool(gids):
+        raise XMLConfigError("uid and gid should be mapped both", (uids or gids)[0].line)
+    if uids and (uids[0].start != 0 or gids[0].start != 0):
+        raise XMLConfigError("You must map the root user of container", uids[0].line)
 
 
 #: virSecretUsageType: the kinds of secret an <auth><secret type=> may name
