@@ -808,6 +808,50 @@ class DiskEncryption:
 
 
 @dataclass
+class Resource:
+    """``<resource>``: the guest's resource partition (a cgroup path) and Fibre Channel
+    application id.  libvirt's; pyvirt's driver does not place guests in partitions, so it
+    refuses the element (declared for the formatters and virt-install's --resource)."""
+
+    partition: str | None = text("partition")
+    fibrechannel_appid: str | None = attr("fibrechannel/@appid")
+    line: int | None = line_field()
+
+
+@dataclass
+class KeyWrapCipher:
+    """``<keywrap><cipher name= state=>``: one s390 CPACF key wrapping cipher on or off."""
+
+    name: str | None = attr("@name", Enum("aes", "dea"))
+    state: bool | None = attr("@state", ONOFF)
+    line: int | None = line_field()
+
+
+@dataclass
+class KeyWrap:
+    """``<keywrap>``: s390 cryptographic key management (libvirt's; pyvirt's driver refuses it)."""
+
+    ciphers: list[KeyWrapCipher] = children("cipher", KeyWrapCipher)
+    line: int | None = line_field()
+
+
+@dataclass
+class LaunchSecurity:
+    """``<launchSecurity type='sev'>``: AMD SEV memory encryption parameters (libvirt's;
+    pyvirt's driver refuses it: no SEV host support).  ``policy`` is SEV's 4-byte policy as
+    written (libvirt formats it in hex)."""
+
+    type: str | None = attr("@type", Enum("sev", known=("s390-pv",)))
+    kernel_hashes: bool | None = attr("@kernelHashes", YESNO)
+    cbitpos: int | None = text("cbitpos", Int(0))
+    reduced_phys_bits: int | None = text("reducedPhysBits", Int(0))
+    policy: str | None = text("policy")
+    dh_cert: str | None = text("dhCert")
+    session: str | None = text("session")
+    line: int | None = line_field()
+
+
+@dataclass
 class DomainSeclabel:
     """``<domain><seclabel>``: how a security driver confines the guest (pyvirt has libvirt's
     ``dac`` driver: ``type='none'`` or ``relabel='no'`` leave every file as it is; a static
@@ -1982,6 +2026,7 @@ class Domain:
     default_iothread_pool_max: int | None = attr("defaultiothread/@thread_pool_max", Int(1))
     cputune: CPUTune | None = child("cputune", CPUTune)
     numatune: NumaTune | None = child("numatune", NumaTune)
+    resource: Resource | None = child("resource", Resource, unsupported=True)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
     idmap: IdMap | None = child("idmap", IdMap)
@@ -1994,6 +2039,8 @@ class Domain:
     pm: PM | None = child("pm", PM)
     devices: Devices = child("devices", Devices, required=True)
     seclabels: list[DomainSeclabel] = children("seclabel", DomainSeclabel)
+    keywrap: KeyWrap | None = child("keywrap", KeyWrap, unsupported=True)
+    launch_security: LaunchSecurity | None = child("launchSecurity", LaunchSecurity, unsupported=True)
     # libvirt's QEMU namespace, written as qemuDomainDefNamespaceFormatXML does after the rest:
     # args, envs, capabilities added then removed, device overrides, the deprecation behaviour
     qemu_args: list[QemuArg] = children("qemu:commandline/qemu:arg", QemuArg)
@@ -2050,7 +2097,7 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
-    "Interface", "HugePage", "IdMap", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
+    "Interface", "KeyWrap", "KeyWrapCipher", "LaunchSecurity", "Resource", "HugePage", "IdMap", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
     "MemBalloon", "NVRam", "OS", "PM", "Panic", "RNG", "RedirFilterRule", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",

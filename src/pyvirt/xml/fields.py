@@ -305,9 +305,11 @@ def flag(path: str, *, unsupported: bool = False) -> Any:
     return _field(Spec(path, "flag", unsupported=unsupported), default=False)
 
 
-def child(path: str, cls: Any, *, live_only: bool = False, required: bool = False, tail: int = 0) -> Any:
-    """One nested model object, ``None`` when absent (an empty ``cls()`` when ``required``)."""
-    spec = Spec(path, "child", cls=cls, live_only=live_only, tail=tail)
+def child(path: str, cls: Any, *, live_only: bool = False, required: bool = False, tail: int = 0,
+          unsupported: bool = False) -> Any:
+    """One nested model object, ``None`` when absent (an empty ``cls()`` when ``required``);
+    ``unsupported``: libvirt's element, not pyvirt's (:attr:`Spec.unsupported`)."""
+    spec = Spec(path, "child", cls=cls, live_only=live_only, tail=tail, unsupported=unsupported)
     return _field(spec, factory=cls) if required else _field(spec)
 
 

@@ -13,7 +13,7 @@ from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, split_tuples, yesno
 from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
-from pyvirt.xml.domain import DomainSeclabel, Sysinfo, SysinfoEntry, SysinfoSection
+from pyvirt.xml.domain import DomainSeclabel, LaunchSecurity, Sysinfo, SysinfoEntry, SysinfoSection
 
 log = logging.getLogger(__name__)
 
@@ -452,9 +452,12 @@ def apply_seclabel(g: Guest, optstr: str) -> None:
 def apply_launchsec(g: Guest, optstr: str) -> None:
     o = parse(LAUNCHSEC, optstr)
     check_unknown(LAUNCHSEC, o)
-    ls = child(g.root, "launchSecurity", type=o.get("type"))
+    el = child(g.root, "launchSecurity")
+    ls = modelopt.read(el, LaunchSecurity)
+    ls.type = o.get("type") or ls.type
     # virtinst's default: 0x03 (SEV), 0x07 where the host can run SEV-ES guests
-    set_text(ls, "policy", o.get("policy") or ("0x07" if g.ci.domcaps.sev_es else "0x03"))
+    ls.policy = o.get("policy") or ("0x07" if g.ci.domcaps.sev_es else "0x03")
+    modelopt.write(el, ls)
 
 
 QEMUCLI = Spec("--qemu-commandline", keys=["args", "env"], comma=("args", "env"))
