@@ -31,8 +31,8 @@ from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, check_unknown, parse
 from pyvirt.install.xmltree import child, insert
 from pyvirt.xml.domain import Domain
+from pyvirt.xml.fields import BARE_STATE, Verbatim, VerbatimSize, keeping_unknown
 from pyvirt.xml.fields import Spec as FieldSpec
-from pyvirt.xml.fields import Verbatim, VerbatimSize, keeping_unknown
 from pyvirt.xml.mapping import build_for, parse_obj, specs
 from pyvirt.xml.profiles import VIRTINST
 
@@ -107,8 +107,8 @@ def _missing(flag: str, cls: type) -> list[str]:
         except LookupError:
             bad.append(name)
             continue
-        if kind == "b" and steps[-1][1].kind != "flag":
-            bad.append(name)  # a bare element (<hap/>) the model writes with a state= attribute
+        if kind == "b" and steps[-1][1].kind not in ("flag", "state"):
+            bad.append(name)  # a bare element the model cannot write bare
     return bad
 
 
@@ -150,8 +150,9 @@ def set_field(obj: Any, path: str, value: str | bool, indexes: list[int]) -> Non
                 items.append("")
             items[index] = Verbatim(value)
         return
-    if spec.kind == "flag":
-        setattr(node, name, value is not False)
+    if spec.kind == "flag" or spec.kind == "state" and isinstance(value, bool):
+        # a present/absent row; on a tristate, virtinst's boolean property writes it bare
+        setattr(node, name, (value is not False) if spec.kind == "flag" else BARE_STATE if value else None)
         if value is False:  # an element removed takes what lies inside it (virtinst's XML API)
             for other, ospec in specs(type(node)):
                 if ospec.path.startswith(spec.path + "/"):

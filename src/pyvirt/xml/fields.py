@@ -63,6 +63,11 @@ class Verbatim(str):
     ``keeping_unknown(verbatim=True)``); the writer puts it back unchanged."""
 
 
+#: a tristate feature kept bare (``<hap/>``, which means on): read inside
+#: ``keeping_unknown(verbatim=True)``, or set as virt-install sets a boolean property
+BARE_STATE = Verbatim("")
+
+
 class VerbatimSize(Verbatim):
     """A size kept as written (inside ``keeping_unknown(verbatim=True)``): its text and its
     ``unit`` attribute (None: none was written).  virt-install sets a size's text and leaves

@@ -21,6 +21,7 @@ from pyvirt.xml.lazy_etree import etree
 from .errors import XMLError, XMLUnsupportedError
 from .escape import escape_xml
 from .fields import (
+    BARE_STATE,
     NAMESPACES,
     ONOFF,
     Spec,
@@ -298,7 +299,10 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
             kwargs[name] = True
         elif spec.kind == "state":
             st = target.get("state")
-            kwargs[name] = True if st is None else convert(ONOFF, st, _where(target, "state"), target.sourceline)
+            if st is None:
+                kwargs[name] = BARE_STATE if verbatim else True
+            else:
+                kwargs[name] = convert(ONOFF, st, _where(target, "state"), target.sourceline)
         elif spec.kind == "scaled":
             if verbatim:  # virt-install keeps a size it did not set as written, unit and all
                 kwargs[name] = VerbatimSize(target.text or "", target.get("unit"))
@@ -451,7 +455,9 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
         elif spec.kind == "flag":
             _get_or_make(el, steps)
         elif spec.kind == "state":
-            _get_or_make(el, steps).set("state", format_value(ONOFF, value))
+            target = _get_or_make(el, steps)
+            if value is not BARE_STATE:
+                target.set("state", format_value(ONOFF, value))
         elif spec.kind == "scaled":
             target = _get_or_make(el, steps)
             unit = getattr(value, "unit", None) if isinstance(value, Verbatim) \
