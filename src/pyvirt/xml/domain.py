@@ -1837,6 +1837,8 @@ class MemoryDevice(DeviceInfo):
     model: str | None = attr("@model", Enum("dimm", "virtio-mem", "nvdimm", "virtio-pmem", known=("sgx-epc",)))
     access: str | None = attr("@access", Enum("shared", "private"))
     discard: bool | None = attr("@discard", YESNO)
+    #: libvirt's nvdimm UUID (ppc64 guests); not pyvirt's
+    uuid: str | None = text("uuid", unsupported=True)
     #: nvdimm / virtio-pmem: the host file (or device) backing it
     source_path: str | None = text("source/path")
     source_alignsize: int | None = scaled("source/alignsize")
@@ -1847,6 +1849,8 @@ class MemoryDevice(DeviceInfo):
     target_node: int | None = text("target/node", Int(0))
     target_block: int | None = scaled("target/block")
     target_requested: int | None = scaled("target/requested")
+    #: virtio-mem: the size the guest has plugged, as QEMU reports it (libvirt's live XML)
+    target_current: int | None = scaled("target/current", unsupported=True)
     #: nvdimm: the label area's size, and a device the guest may not write
     target_label_size: int | None = scaled("target/label/size")
     target_readonly: bool = flag("target/readonly")

@@ -7,10 +7,12 @@ import re
 
 from lxml import etree
 
-from pyvirt.install import pathset
+from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child, set_attrs
+from pyvirt.xml.domain import MemoryDevice
+from pyvirt.xml.fields import VerbatimSize
 from pyvirt.xml.safe import safe_parse
 
 GRAPHICS = Spec("--graphics", keys=["type", "port", "tlsPort", "listen", "keymap"],
@@ -684,20 +686,18 @@ def apply_memdev(g: Guest, optstr: str) -> None:
     and alignment sizes too); everything else is a table location."""
     o = parse(MEMDEV, optstr)
     check_unknown(MEMDEV, o)
-    mem = etree.Element("memory")
-    if o.get("model"):
-        mem.set("model", o["model"])
-    for keys, path in ((("target.size", "target_size"), "target/size"),
-                       (("target.label_size", "target_label_size"), "target/label/size"),
-                       (("source.alignsize",), "source/alignsize")):
+    mem = MemoryDevice(model=o.get("model") or None)
+    for keys, name in ((("target.size", "target_size"), "target_size"),
+                       (("target.label_size", "target_label_size"), "target_label_size"),
+                       (("source.alignsize",), "source_alignsize")):
         val = next((o[k] for k in keys if o.get(k) is not None), None)
         if val is not None:
             try:
                 kib = int(val) * 1024
             except ValueError as exc:
                 raise SubOptError(f"invalid literal for int() with base 10: '{val}'") from exc
-            pathset.set_path(mem, path, str(kib))
-    g.add_device(mem)
+            setattr(mem, name, VerbatimSize(str(kib)))  # written as virtinst writes it: no unit
+    modelopt.add(g, "--memdev", mem)
 
 
 SPECS = {s.flag: s for s in (MEMDEV, GRAPHICS, VIDEO, CONSOLE, SERIAL, PARALLEL, CHANNEL, CONTROLLER,
