@@ -374,6 +374,57 @@ class ThreadSched:
 
 
 @dataclass
+class CacheTuneCache:
+    """``<cachetune><cache id= level= type= size= unit=>``: one host cache allocation."""
+
+    id: int | None = attr("@id", Int(0))
+    level: int | None = attr("@level", Int(0))
+    type: str | None = attr("@type", Enum("both", "code", "data"))
+    size: int | None = attr("@size", Int(0))
+    unit: str | None = attr("@unit")
+    line: int | None = line_field()
+
+
+@dataclass
+class CacheTuneMonitor:
+    """``<cachetune><monitor level= vcpus=>``: a cache occupancy monitor."""
+
+    level: int | None = attr("@level", Int(0))
+    vcpus: str | None = attr("@vcpus")
+    line: int | None = line_field()
+
+
+@dataclass
+class CacheTune:
+    """``<cputune><cachetune vcpus=>``: a resctrl cache allocation for some vCPUs (libvirt's;
+    pyvirt's driver does not drive resctrl and refuses it)."""
+
+    vcpus: str | None = attr("@vcpus")
+    caches: list[CacheTuneCache] = children("cache", CacheTuneCache)
+    monitors: list[CacheTuneMonitor] = children("monitor", CacheTuneMonitor)
+    line: int | None = line_field()
+
+
+@dataclass
+class MemoryTuneNode:
+    """``<memorytune><node id= bandwidth=>``: a memory bandwidth share on one host node."""
+
+    id: int | None = attr("@id", Int(0))
+    bandwidth: int | None = attr("@bandwidth", Int(0))
+    line: int | None = line_field()
+
+
+@dataclass
+class MemoryTune:
+    """``<cputune><memorytune vcpus=>``: a resctrl memory bandwidth allocation (libvirt's;
+    refused by pyvirt's driver like <cachetune>)."""
+
+    vcpus: str | None = attr("@vcpus")
+    nodes: list[MemoryTuneNode] = children("node", MemoryTuneNode)
+    line: int | None = line_field()
+
+
+@dataclass
 class CPUTune:
     """``<cputune>``: the guest's CPU weight and bandwidth (cgroup controls: shares and the global
     ones enforced by daemon/cgroups.py), and the pinning and scheduling of its vCPU, emulator and
@@ -395,6 +446,8 @@ class CPUTune:
     emulatorsched_priority: int | None = attr("emulatorsched/@priority", Int(None))
     vcpuscheds: list[ThreadSched] = children("vcpusched", ThreadSched)
     iothreadscheds: list[ThreadSched] = children("iothreadsched", ThreadSched)
+    cachetunes: list[CacheTune] = children("cachetune", CacheTune, unsupported=True)
+    memorytunes: list[MemoryTune] = children("memorytune", MemoryTune, unsupported=True)
     line: int | None = line_field()
 
     def thread_bandwidth(self) -> list[str]:
@@ -2099,7 +2152,7 @@ class Domain:
 
 
 __all__ = [
-    "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
+    "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "CacheTune", "CacheTuneCache", "CacheTuneMonitor", "MemoryTune", "MemoryTuneNode", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
     "Interface", "KeyWrap", "KeyWrapCipher", "LaunchSecurity", "Resource", "HugePage", "IdMap", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
