@@ -41,8 +41,23 @@ from pyvirt.xml.profiles import VIRTINST
 #: (the profile's ``TAG+`` place)
 BOOL_CONTAINERS: dict[str, tuple[str, ...]] = {"--memorybacking": ("hugepages",)}
 
-#: one step to a field: (field name, its spec, whether the row indexes a list there)
-Step = tuple[str, FieldSpec, bool]
+#: one step to a field: (field name, its spec, whether the row indexes a list there, the tag
+#: a ``*`` list's items are picked by: <latency> or <bandwidth> among <interconnects>' children)
+Step = tuple[str, FieldSpec, bool, str | None]
+
+
+def _prefix(spec_path: str, path: str) -> tuple[list[str], str] | None:
+    """`path`'s steps through `spec_path` (a ``*`` step matching any tag) and what is left,
+    or None when `path` does not go through it."""
+    want = spec_path.split("/")
+    parts = path.split("/")
+    if len(parts) <= len(want) - 1:
+        return None
+    head = parts[:len(want)]
+    for w, p in zip(want, head, strict=True):
+        if w != "*" and w != p.removesuffix("[]"):
+            return None
+    return head, "/".join(parts[len(want):])
 
 
 @cache
@@ -53,18 +68,19 @@ def resolve(cls: type, path: str) -> tuple[Step, ...]:
     for name, spec in specs(cls):
         if spec.path == plain and spec.kind in ("value", "flag", "state", "scaled") \
                 or spec.kind == "state" and plain == spec.path + "/@state":
-            return ((name, spec, False),)
+            return ((name, spec, False, None),)
         if spec.kind == "values" and path in (spec.path + "[]", spec.path + "[]/."):
-            return ((name, spec, True),)  # one of a list of texts (<certificate>)
+            return ((name, spec, True, None),)  # one of a list of texts (<certificate>)
     for name, spec in specs(cls):
-        if spec.kind in ("child", "children") and (plain + "/").startswith(spec.path + "/"):
-            depth = spec.path.count("/") + 1
-            parts = path.split("/")
-            head, rest = parts[:depth], "/".join(parts[depth:])
-            indexed = head[-1].endswith("[]")
-            if indexed != (spec.kind == "children"):
-                continue
-            return ((name, spec, indexed), *resolve(spec.cls, rest))
+        found = _prefix(spec.path, path) if spec.kind in ("child", "children") else None
+        if found is None:
+            continue
+        head, rest = found
+        indexed = head[-1].endswith("[]")
+        if indexed != (spec.kind == "children"):
+            continue
+        tag = head[-1].removesuffix("[]") if spec.path.endswith("/*") else None
+        return ((name, spec, indexed, tag), *resolve(spec.cls, rest))
     raise LookupError(f"{cls.__name__} declares no field at {path!r}")
 
 
@@ -113,12 +129,16 @@ def _missing(flag: str, cls: type) -> list[str]:
 
 
 def _descend(obj: Any, step: Step, index: int, create: bool) -> Any:
-    name, spec, indexed = step
+    name, spec, indexed, tag = step
     if indexed:
-        items = getattr(obj, name)
-        if create:
-            while len(items) <= index:
-                items.append(spec.cls())
+        every = getattr(obj, name)
+        items = [i for i in every if i.kind == tag] if tag else every
+        while create and len(items) <= index:
+            new = spec.cls()
+            if tag:
+                new.kind = tag
+                items.append(new)
+            every.append(new)
         return items[index] if index < len(items) else None
     sub = getattr(obj, name)
     if sub is None and create:
@@ -137,7 +157,7 @@ def set_field(obj: Any, path: str, value: str | bool, indexes: list[int]) -> Non
         node = _descend(node, step, idx.pop(0) if step[2] and idx else 0, value is not False)
         if node is None:  # unsetting something that is not there
             return
-    name, spec, _ = steps[-1]
+    name, spec, _, _tag = steps[-1]
     if spec.kind == "values":
         items = getattr(node, name)
         index = idx.pop(0) if idx else 0
