@@ -69,8 +69,10 @@ def resolve(cls: type, path: str) -> tuple[Step, ...]:
         if spec.path == plain and spec.kind in ("value", "flag", "state", "scaled") \
                 or spec.kind == "state" and plain == spec.path + "/@state":
             return ((name, spec, False, None),)
-        if spec.kind == "values" and path in (spec.path + "[]", spec.path + "[]/."):
-            return ((name, spec, True, None),)  # one of a list of texts (<certificate>)
+        if spec.kind == "values" and (path in (spec.path + "[]", spec.path + "[]/.")
+                                      or plain == spec.path and path.count("[]") == 1):
+            # one of a list of texts (<certificate>) or of one attribute (<boot dev>)
+            return ((name, spec, True, None),)
     for name, spec in specs(cls):
         found = _prefix(spec.path, path) if spec.kind in ("child", "children") else None
         if found is None:

@@ -194,6 +194,15 @@ class FirmwareFeature:
 
 
 @dataclass
+class InitEnv:
+    """``<os><initenv name=>value</initenv>``: one environment variable of a container's init."""
+
+    name: str | None = attr("@name")
+    value: str | None = text(".")
+    line: int | None = line_field()
+
+
+@dataclass
 class OS:
     """``<os>``: guest type, machine, firmware and boot configuration."""
 
@@ -204,12 +213,23 @@ class OS:
                                                        "riscv64", "mips", "mipsel", "sparc", "ppc")))
     machine: str | None = attr("type/@machine")
     firmware_features: list[FirmwareFeature] = children("firmware/feature", FirmwareFeature)
+    # libvirt's container OS (type 'exe': LXC's init, its arguments, environment, directory and
+    # user/group); not a QEMU guest's, refused by pyvirt's driver
+    init: str | None = text("init", unsupported=True)
+    init_args: list[str] = values("initarg", unsupported=True)
+    init_env: list[InitEnv] = children("initenv", InitEnv, unsupported=True)
+    init_dir: str | None = text("initdir", unsupported=True)
+    init_user: str | None = text("inituser", unsupported=True)
+    init_group: str | None = text("initgroup", unsupported=True)
     loader: Loader | None = child("loader", Loader)
     nvram: NVRam | None = child("nvram", NVRam)
     kernel: str | None = text("kernel")
     initrd: str | None = text("initrd")
     cmdline: str | None = text("cmdline")
     dtb: str | None = text("dtb")
+    #: libvirt's ACPI table override (``<acpi><table type='slic'>PATH``); not pyvirt's
+    acpi_table: str | None = text("acpi/table", unsupported=True)
+    acpi_table_type: str | None = attr("acpi/table/@type", unsupported=True)
     boot_devs: list[str] = values("boot/@dev", Enum("hd", "cdrom", "network", "fd"))
     bootmenu_enable: bool | None = attr("bootmenu/@enable", YESNO)
     bootmenu_timeout: int | None = attr("bootmenu/@timeout", Int(0, 65535))
@@ -2156,7 +2176,7 @@ class Domain:
 __all__ = [
     "Address", "Audio", "AudioIO", "Bandwidth", "BandwidthLimit", "BlkioDevice", "BlkioTune", "CPU", "CPUFeature", "CPUTune", "CacheTune", "CacheTuneCache", "CacheTuneMonitor", "MemoryTune", "MemoryTuneNode", "IOThreadPin", "ThreadSched", "VcpuPin", "VcpuState", "CharDev", "Clock", "Codec", "Controller", "Devices", "Disk",
     "Domain", "Features", "FirmwareFeature", "Filesystem", "Graphics", "GraphicsChannel", "Hostdev", "HostdevSourceAddress", "IOMMU", "IOTune", "Input",
-    "Interface", "KeyWrap", "KeyWrapCipher", "LaunchSecurity", "Resource", "HugePage", "IdMap", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
+    "Interface", "KeyWrap", "KeyWrapCipher", "LaunchSecurity", "Resource", "HugePage", "IdMap", "InitEnv", "IdMapEntry", "IOThread", "Listen", "Loader", "MemNode", "MemoryBacking", "MemoryDevice", "NumaCell",
     "NumaCache", "NumaInterconnect", "NumaTune", "QemuArg", "QemuCapability", "QemuEnv", "QemuOverrideDevice", "QemuProperty",
     "MemBalloon", "NVRam", "OS", "PM", "Panic", "RNG", "RedirFilterRule", "Redirdev", "SMBIOS_ENTRY_NAMES", "Smartcard", "Sound", "Sysinfo",
     "SysinfoEntry", "SysinfoSection", "TPM", "Timer", "Video", "Vsock", "Watchdog", "STR",

@@ -328,9 +328,10 @@ def children(path: str, cls: Any, *, unsupported: bool = False) -> Any:
     return _field(Spec(path, "children", cls=cls, unsupported=unsupported), factory=list)
 
 
-def values(path: str, conv: Conv = STR) -> Any:
-    """A list of one attribute of repeated elements: ``values("boot/@dev")``."""
-    return _field(Spec(path, "values", conv), factory=list)
+def values(path: str, conv: Conv = STR, *, unsupported: bool = False) -> Any:
+    """A list of one attribute of repeated elements: ``values("boot/@dev")``; ``unsupported``:
+    libvirt's, not pyvirt's (:attr:`Spec.unsupported`)."""
+    return _field(Spec(path, "values", conv, unsupported=unsupported), factory=list)
 
 
 def scaled(path: str, unit: str = "KiB", label: str | None = None, *, unsupported: bool = False) -> Any:

@@ -473,8 +473,9 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
             target = _get_or_make(el, steps)
             if att:
                 target.set(att, _fmt_value(obj, name, spec, value))
-            else:
+            elif value != "" or not isinstance(value, Verbatim):
                 target.text = _fmt_value(obj, name, spec, value)
+            # else: an empty element read verbatim stays without text, as it was
     _apply_extras(obj, el)
     after = getattr(obj, "xml_after_build", None)
     if after is not None and not getattr(obj, "__dict__", {}).get("_xml_verbatim"):
