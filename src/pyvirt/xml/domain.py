@@ -2142,7 +2142,10 @@ class Domain:
 
     def xml_omit(self, name: str, value: object) -> bool:
         """libvirt's virDomainDefIothreadShouldFormat: ``<iothreadids>`` only when one of them was
-        given (or carries pool sizes); ids its parser filled in for ``<iothreads>N`` stay unwritten."""
+        given (or carries pool sizes); ids its parser filled in for ``<iothreads>N`` stay unwritten.
+        An ``<idmap>`` without maps is dropped, as libvirt keeps none."""
+        if name == "idmap":
+            return not (value.uids or value.gids)  # type: ignore[attr-defined]
         return name == "iothread_ids" and all(
             t.autofill and t.thread_pool_min is None and t.thread_pool_max is None for t in self.iothread_ids)
 
