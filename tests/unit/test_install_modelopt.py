@@ -14,7 +14,7 @@ from lxml import etree
 from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.optmap import PATHS
-from pyvirt.xml.domain import NumaTune
+from pyvirt.xml.domain import Domain, NumaTune
 
 
 def _guest(xml: str = "<domain/>") -> Guest:
@@ -27,7 +27,7 @@ def _apply(g: Guest, flag: str, optstr: str) -> etree._Element:
     from pyvirt.install.opts import registry
     registry()[1][flag](g, optstr)
     where, _tag = pathset.where(flag) or ("", "")
-    return g.root.find(where)
+    return g.root.find(where) if where else g.root
 
 
 # Options whose every table row is a model field (a floor: one the model loses a row of
@@ -36,7 +36,9 @@ MODEL_BUILT = {"--numatune", "--memorybacking", "--iommu", "--audio", "--seclabe
                "--blkiotune", "--hostdev", "--sound", "--watchdog", "--video", "--memballoon",
                "--panic", "--shmem", "--vsock", "--controller", "--input", "--clock", "--serial",
                "--parallel", "--console", "--channel", "--redirdev", "--smartcard", "--disk",
-               "--network"}
+               "--network", "--memtune", "--pm", "--idmap", "--resource", "--keywrap",
+               "--launchSecurity", "--features", "--memdev", "--cputune", "--cpu", "--boot",
+               "--rng", "--iothreads"}
 
 
 @pytest.mark.parametrize("flag", sorted(MODEL_BUILT))
@@ -51,7 +53,7 @@ def test_the_model_class_is_found_at_the_options_location() -> None:
     assert modelopt.element_class("numatune") is NumaTune
     assert modelopt.element_class("devices/hostdev") is Hostdev
     assert modelopt.element_class("devices/nosuch") is None
-    assert modelopt.model("--iothreads") is None  # <domain>'s own children: not rebuilt whole
+    assert modelopt.model("--iothreads") is Domain  # <domain>'s own children
 
 
 def test_a_path_the_model_lacks_is_an_error_not_a_silent_drop() -> None:
@@ -208,3 +210,41 @@ def test_a_field_declared_unsupported_is_refused_by_a_driver_and_kept_for_virt_i
         addr = parse_obj(etree.fromstring("<address type='pci' cssid='0xfe'/>"), Address)
     assert addr.cssid == "0xfe"
     assert modelopt.resolve(Address, "@cssid")[0][0] == "cssid"
+
+
+def test_domain_children_options_touch_only_their_own_elements() -> None:
+    """--iothreads writes <domain>'s own children through Domain: only its elements are
+    read and rewritten (each in its place), the rest of the document is left as it is."""
+    g = _guest("<domain><name>n</name><iothreads>2</iothreads><os/><unknown a='1'/></domain>")
+    _apply(g, "--iothreads", "4,iothreadids.iothread0.thread_pool_max=8,iothreadids.iothread0.id=1,"
+                             "defaultiothread.thread_pool_max=3,defaultiothread.thread_pool_min=1")
+    assert [k.tag for k in g.root] == ["name", "iothreads", "iothreadids", "defaultiothread", "os", "unknown"]
+    assert g.root.find("unknown").get("a") == "1"
+    assert g.root.findtext("iothreads") == "4"
+    assert list(g.root.find("iothreadids/iothread").attrib.items()) == [("id", "1"), ("thread_pool_max", "8")]
+    assert list(g.root.find("defaultiothread").attrib) == ["thread_pool_min", "thread_pool_max"]
+
+
+def test_a_size_keeps_its_unit_and_a_bare_tristate_stays_bare() -> None:
+    """virtinst sets a size's text and leaves the element's unit; a boolean row on a
+    tristate feature writes it bare (<hap/>), and a bare one read is written bare again."""
+    g = _guest("<domain><memtune><hard_limit unit='MiB'>5</hard_limit><soft_limit>1</soft_limit>"
+               "</memtune><features><pmu/></features></domain>")
+    mt = _apply(g, "--memtune", "hard_limit=0x10,min_guarantee=3")
+    assert [(k.tag, k.text, k.get("unit")) for k in mt] == [
+        ("hard_limit", "16", "MiB"), ("soft_limit", "1", None), ("min_guarantee", "3", None)]
+    ft = _apply(g, "--features", "hap=on,smm=off")
+    assert etree.tostring(ft, encoding="unicode") == '<features><hap/><pmu/><smm state="off"/></features>'
+    ft = _apply(g, "--features", "hap=off")
+    assert ft.find("hap") is None
+
+
+def test_rows_index_a_list_of_mixed_elements_by_tag() -> None:
+    """CPU.numa_interconnects holds <latency> and <bandwidth> in one list: latencyN and
+    bandwidthN pick the Nth of their own tag."""
+    cpu = _apply(_guest(), "--cpu", "numa.interconnects.bandwidth0.value=9,numa.interconnects.latency1.value=2,"
+                                    "numa.interconnects.latency0.value=1")
+    assert [(k.tag, k.get("value")) for k in cpu.find("numa/interconnects")] == [
+        ("latency", "1"), ("latency", "2"), ("bandwidth", "9")]
+    os_ = _apply(_guest(), "--boot", "boot1.dev=hd,boot0.dev=network")
+    assert [b.get("dev") for b in os_.findall("boot")] == ["network", "hd"]

@@ -20,6 +20,7 @@ one).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -108,8 +109,9 @@ def model(flag: str) -> type | None:
     when that class declares every row of the option (else None: the option's rows are
     written by pathset, see :func:`unresolved`)."""
     loc = pathset.where(flag)
-    # an option writing <domain>'s own children (--iothreads) is not rebuilt whole
-    cls = element_class(loc[0]) if loc and loc[0] else None
+    # an option writing <domain>'s own children (--iothreads) is built through Domain, only
+    # its own elements read and written (:func:`_apply_to_domain`), never the whole document
+    cls = element_class(loc[0]) if loc else None
     if cls is None or _missing(flag, cls):
         return None
     return cls
@@ -237,16 +239,13 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
              skip: set[str] | None = None) -> None:
     """Set the table rows named in `opts` (but those in `skip`, and the ``!`` rows a
     handler owns) on element `el` of `flag`, through its model."""
+    if el.getparent() is None and el.tag == "domain" and (pathset.where(flag) or ("?",))[0] == "":
+        return _apply_to_domain(flag, el, opts, skip)
     fresh = not len(el)
     cls = model(flag)
     assert cls is not None, flag
     obj = read(el if len(el) or el.attrib else None, cls)
-    for key, value in opts.items():
-        row = pathset.lookup(flag, key)
-        if row is None or (skip and key in skip) or row[1].endswith("!"):
-            continue
-        path, kind, indexes = row
-        set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
+    _set_rows(flag, obj, opts, skip)
     write(el, obj)
     for tag in BOOL_CONTAINERS.get(flag, ()):
         found = el.find(tag)
@@ -254,6 +253,41 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
                 and pathset.convert("b", opts[tag], flag, tag) is True:
             el.remove(found)  # set as a boolean: at the boolean property's place, first
             el.insert(0, found)
+
+
+def _set_rows(flag: str, obj: Any, opts: dict[str, str | None], skip: set[str] | None) -> None:
+    for key, value in opts.items():
+        row = pathset.lookup(flag, key)
+        if row is None or (skip and key in skip) or row[1].endswith("!"):
+            continue
+        path, kind, indexes = row
+        set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
+
+
+def _apply_to_domain(flag: str, root: etree._Element, opts: dict[str, str | None],
+                     skip: set[str] | None) -> None:
+    """`flag`'s rows on <domain>'s own children (``<iothreads>``, ``<iothreadids>``...):
+    only the elements its rows name are read into a Domain, set and written back, each in
+    its place (a new one where virt-install puts it); the rest of the document is not
+    touched."""
+    tags = {path.split("/")[0].removesuffix("[]") for path, _k in pathset.rows(flag).values()}
+    part = etree.Element("domain")
+    for el in root:
+        if el.tag in tags:
+            part.append(copy.deepcopy(el))
+    obj = read(part, Domain)
+    _set_rows(flag, obj, opts, skip)
+    new = build_for(obj, "domain", VIRTINST)
+    for tag in sorted(tags):
+        old = root.findall(tag)
+        made = new.findall(tag)
+        for el in old[len(made):]:
+            root.remove(el)
+        for i, el in enumerate(made):
+            if i < len(old):
+                root.replace(old[i], el)
+            else:
+                insert(root, el)
 
 
 def apply_rows(flag: str, g: Guest, opts: dict[str, str | None]) -> None:
