@@ -52,7 +52,7 @@ NEEDS = {
 
 
 def _value(kind: str) -> str:
-    kind = kind.rstrip("!")
+    kind = kind.rstrip("!~")
     # yes/no and on/off attributes: "off", since defaults tend to be "on"
     return {"i": "7", "b": "on", "YN": "off", "OO": "off"}.get(kind, "x7")
 

@@ -12,10 +12,13 @@ domain virt-xml edits) is read into the object first, with whatever the model do
 declare kept as it was.  Values the model's types refuse are written as given, as
 virt-install does: libvirt judges them when the domain is defined.
 
-So that no sub-option is accepted and dropped, every row of these options names a model
-field (:func:`resolve` raises for one that does not; :func:`unresolved` lists an option's
-rows the model lacks, and a unit test keeps the options built through the model from losing
-one).
+Every option with table rows is built this way (--qemu-commandline, which has none, builds
+its namespace element in its handler).  So that no sub-option is accepted and dropped, every
+row names a model field (:func:`resolve` raises for one that does not; :func:`unresolved`
+lists an option's rows the model lacks, and a unit test keeps every option built through
+the model), except the ``~`` rows: elements virt-install 4.1 writes where libvirt's XML has
+none (a <graphics> address), which the libvirt model rightly lacks; they are written as
+plain paths (pathset.set_path) on the element the model wrote.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from pyvirt.install.xmltree import child, insert
 from pyvirt.xml.domain import Domain
 from pyvirt.xml.fields import BARE_STATE, Verbatim, VerbatimSize, keeping_unknown
 from pyvirt.xml.fields import Spec as FieldSpec
-from pyvirt.xml.mapping import build_for, parse_obj, specs
+from pyvirt.xml.mapping import FormatOptions, build_for, parse_obj, specs
 from pyvirt.xml.profiles import VIRTINST
 
 #: elements that are a boolean property and a container of child objects at once: virtinst
@@ -107,7 +110,7 @@ def element_class(where: str) -> type | None:
 def model(flag: str) -> type | None:
     """The model class `flag`'s element is built through: the class at its optmap location,
     when that class declares every row of the option (else None: the option's rows are
-    written by pathset, see :func:`unresolved`)."""
+    missing, see :func:`unresolved`)."""
     loc = pathset.where(flag)
     # an option writing <domain>'s own children (--iothreads) is built through Domain, only
     # its own elements read and written (:func:`_apply_to_domain`), never the whole document
@@ -120,7 +123,7 @@ def model(flag: str) -> type | None:
 def _missing(flag: str, cls: type) -> list[str]:
     bad = []
     for name, (path, kind) in pathset.rows(flag).items():
-        if kind.endswith("!"):
+        if kind.endswith(("!", "~")):
             continue
         try:
             steps = resolve(cls, path)
@@ -201,10 +204,16 @@ def read(el: etree._Element | None, cls: type) -> Any:
         return parse_obj(el, cls)
 
 
+def _build(obj: Any, tag: str) -> etree._Element:
+    """`obj` as virt-install writes it: its profile, secrets included (a --graphics password
+    is the user's own value, printed as given)."""
+    return build_for(obj, tag, VIRTINST, FormatOptions(security_info=True))
+
+
 def write(el: etree._Element, obj: Any) -> etree._Element:
     """Replace `el`'s content by `obj` written in virt-install's profile; `el` keeps its
     place (and identity) in the document."""
-    new = build_for(obj, el.tag, VIRTINST)
+    new = _build(obj, el.tag)
     el.attrib.clear()
     el.attrib.update(new.attrib)
     el.text = new.text
@@ -219,7 +228,7 @@ def add(g: Guest, flag: str, obj: Any) -> etree._Element:
     parent = g.root
     for part in filter(None, where.split("/")[:-1]):
         parent = child(parent, part)
-    return built(g, flag, insert(parent, build_for(obj, tag, VIRTINST)))
+    return built(g, flag, insert(parent, _build(obj, tag)))
 
 
 def built(g: Guest, flag: str, el: etree._Element) -> etree._Element:
@@ -247,6 +256,7 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
     obj = read(el if len(el) or el.attrib else None, cls)
     _set_rows(flag, obj, opts, skip)
     write(el, obj)
+    _set_rows(flag, obj, opts, skip, el)
     for tag in BOOL_CONTAINERS.get(flag, ()):
         found = el.find(tag)
         if fresh and found is not None and tag in opts \
@@ -255,13 +265,27 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
             el.insert(0, found)
 
 
-def _set_rows(flag: str, obj: Any, opts: dict[str, str | None], skip: set[str] | None) -> None:
+def _set_rows(flag: str, obj: Any, opts: dict[str, str | None], skip: set[str] | None,
+              el: etree._Element | None = None) -> None:
+    """Set the rows named in `opts` on the model object `obj`; with `el` (the object
+    written there), the ``~`` rows instead: virt-install's elements libvirt's XML does not
+    have, written as plain paths."""
+    plain = False
     for key, value in opts.items():
         row = pathset.lookup(flag, key)
         if row is None or (skip and key in skip) or row[1].endswith("!"):
             continue
         path, kind, indexes = row
-        set_field(obj, path, pathset.convert(kind, value, flag, key), indexes)
+        if kind.endswith("~") != (el is not None):
+            continue
+        converted = pathset.convert(kind, value, flag, key)
+        if el is None:
+            set_field(obj, path, converted, indexes)
+        else:
+            pathset.set_path(el, path, converted, indexes)
+            plain = True
+    if plain and el is not None:
+        VIRTINST.arrange(el)  # what the plain paths added, in virt-install's order too
 
 
 def _apply_to_domain(flag: str, root: etree._Element, opts: dict[str, str | None],
@@ -277,7 +301,7 @@ def _apply_to_domain(flag: str, root: etree._Element, opts: dict[str, str | None
             part.append(copy.deepcopy(el))
     obj = read(part, Domain)
     _set_rows(flag, obj, opts, skip)
-    new = build_for(obj, "domain", VIRTINST)
+    new = _build(obj, "domain")
     for tag in sorted(tags):
         old = root.findall(tag)
         made = new.findall(tag)
@@ -317,10 +341,11 @@ def table_model(flag: str, spec: Spec) -> Callable[[Guest, str], None]:
 def unresolved(flag: str) -> list[str]:
     """optmap's rows of `flag` that name no field of the model class at its location (all
     of them when the model has no class there; the ``!`` rows are the handler's, which
-    builds their part of the object itself)."""
+    builds their part of the object itself, the ``~`` rows are not libvirt's and written as
+    plain paths)."""
     loc = pathset.where(flag)
     cls = element_class(loc[0]) if loc else None
     if cls is None:
-        return [n for n, (_p, k) in pathset.rows(flag).items() if not k.endswith("!")]
+        return [n for n, (_p, k) in pathset.rows(flag).items() if not k.endswith(("!", "~"))]
     return _missing(flag, cls)
 

@@ -13,7 +13,10 @@ list element whose index comes from the digits in NAME (``boot1.dev`` -> second 
 a final ``@attr`` is an attribute, otherwise the element's text.  KIND: ``i`` integer
 (``0x`` accepted, written in decimal), ``b`` on/off presence of an empty element, ``YN``/
 ``OO`` on/off written yes/no or on/off, ``yn``/``oo`` free text; a trailing ``!`` marks a
-name whose handler in opts/ does more than set the path (it must set it itself).  The rows
+name whose handler in opts/ does more than set the path (it must set it itself), a trailing
+``~`` a row virt-install 4.1 writes where libvirt's XML has no such element (a <graphics>
+address, a <tpm>'s own <active_pcr_banks>, a <filesystem>'s <source><socket>): the libvirt
+model has no field for it, so it is written as a plain path next to the model's object.  The rows
 several options share are written once and joined to each option's own, as virtinst adds them
 with one helper each: `_DEVICE` (address and alias of every device), `_VIRTIO` (virtio driver
 options), `_CHAR_SOURCE` (a host-side character source), `_CHAR` (character devices).
@@ -85,6 +88,14 @@ name target/@name
 target.port target/@port i
 target.model.name target/model/@name
 """
+
+
+
+def _not_libvirts(rows: str) -> str:
+    """`rows` marked ``~``: written by virt-install where libvirt's XML has no such element."""
+    return "\n".join(ln + ("~" if len(ln.split()) == 3 else " ~") if ln.strip() else ln
+                      for ln in rows.splitlines())
+
 
 # flag -> (element path under <domain>, element tag, rows)
 _RAW: dict[str, tuple[str, str, str]] = {
@@ -333,7 +344,8 @@ virtualport_profileid virtualport/parameters/@profileid
 virtualport.parameters.interfaceid virtualport/parameters/@interfaceid
 virtualport_interfaceid virtualport/parameters/@interfaceid
 """),
-    "--graphics": ("devices/graphics", "graphics", _DEVICE + """
+    # libvirt's <graphics> has no address or alias (virtinst offers every device's)
+    "--graphics": ("devices/graphics", "graphics", _not_libvirts(_DEVICE) + """
 websocket @websocket i
 password @passwd
 passwd @passwd
@@ -418,11 +430,11 @@ source.file source/@file
 source.dir source/@dir
 source.dev source/@dev
 source.name source/@name
-source.pool source/@pool
-source.volume source/@volume
+source.pool source/@pool ~
+source.volume source/@volume ~
 source.units source/@units
 source.usage source/@usage
-source.socket source/socket
+source.socket source/socket ~
 target.dir target/@dir
 binary.path binary/@path
 binary.xattr binary/@xattr OO
@@ -431,7 +443,7 @@ binary.lock.posix binary/lock/@posix OO
 binary.lock.flock binary/lock/@flock OO
 binary.sandbox.mode binary/sandbox/@mode
 driver.format driver/@format
-driver.name driver/@name
+driver.name driver/@name ~
 driver.queue driver/@queue
 driver.type driver/@type
 driver.wrpolicy driver/@wrpolicy
@@ -494,10 +506,10 @@ backend.device.path backend/device/@path
 path backend/device/@path
 backend.encryption.secret backend/encryption/@secret
 backend.persistent_state backend/@persistent_state YN
-active_pcr_banks.sha1 active_pcr_banks/sha1 b
-active_pcr_banks.sha256 active_pcr_banks/sha256 b
-active_pcr_banks.sha384 active_pcr_banks/sha384 b
-active_pcr_banks.sha512 active_pcr_banks/sha512 b
+active_pcr_banks.sha1 active_pcr_banks/sha1 b~
+active_pcr_banks.sha256 active_pcr_banks/sha256 b~
+active_pcr_banks.sha384 active_pcr_banks/sha384 b~
+active_pcr_banks.sha512 active_pcr_banks/sha512 b~
 """),
     "--rng": ("devices/rng", "rng", _DEVICE + """
 """ + _VIRTIO + """

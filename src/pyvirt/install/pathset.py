@@ -2,9 +2,10 @@
 
 One function per step: `lookup` finds the table row for a typed name (``boot1.dev`` matches
 ``boot[0-9]*.dev`` and yields index 1), `convert` turns the typed value into what the XML
-holds (yes/no, decimal integers), `set_path` creates the elements in virt-install's order
-(xmltree) and writes the value.  The option handlers in opts/ call `apply` for every name
-they do not handle themselves, so no listed sub-option is ever accepted and dropped.
+holds (yes/no, decimal integers).  The rows are set on the option's model object
+(install/modelopt); `set_path` writes a plain path only for what the model cannot hold:
+the ``~`` rows (elements virt-install writes where libvirt's XML has none) and --vcpus'
+per-vCPU entries.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def lookup(flag: str, key: str) -> tuple[str, str, list[int]] | None:
 def convert(kind: str, value: str | None, flag: str, key: str) -> str | bool:
     """The value as virt-install writes it for a row's kind (True/False: element present or
     removed)."""
-    kind = kind.rstrip("!")
+    kind = kind.rstrip("!~")
     if value == "":
         # virtinst's _VirtCLIArgument: an empty value is None, which unsets the property
         return False
@@ -110,20 +111,3 @@ def set_path(el: Element, path: str, value: str | bool, indexes: list[int] | Non
         node.getparent().remove(node)
     elif value is not True:
         node.text = value
-
-
-def apply(flag: str, opts: dict[str, str | None], el: Element, *, skip: set[str] | None = None) -> None:
-    """Set every table row named in `opts` (and not in `skip`: the names the option's
-    handler declares) on `el`; a value given here wins over what the handler filled in, as
-    in virt-install, where defaults only fill what is unset.  Rows whose meaning is more
-    than a path (kind ``!``) are the handler's."""
-    for key, value in opts.items():
-        if skip and key in skip:
-            continue
-        row = lookup(flag, key)
-        if row is None:
-            continue
-        path, kind, indexes = row
-        if kind.endswith("!"):
-            continue
-        set_path(el, path, convert(kind, value, flag, key), indexes)

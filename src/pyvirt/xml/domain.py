@@ -1197,6 +1197,8 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     dmode: str | None = attr("@dmode", Pattern(r"[0-7]{1,4}", "createMode"))
     driver_type: str | None = attr("driver/@type", Enum("virtiofs", "path", known=("handle", "loop",
                                                                                    "nbd", "ploop")))
+    #: libvirt's image format of a file/block filesystem (LXC's loop/nbd drivers); not pyvirt's
+    driver_format: str | None = attr("driver/@format", unsupported=True)
     driver_wrpolicy: str | None = attr("driver/@wrpolicy", Enum("immediate"))
     driver_queue: int | None = attr("driver/@queue", Int(1))
     #: virtiofs: the virtiofsd pyvirtd starts for the share and its options (daemon/virtiofs.py)
@@ -1208,11 +1210,21 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     binary_lock_flock: bool | None = attr("binary/lock/@flock", ONOFF)
     binary_thread_pool_size: int | None = attr("binary/thread_pool/@size", Int(0))
     source_dir: str | None = attr("source/@dir")
+    # libvirt's sources of the other filesystem types (an image file, a block device, a
+    # template's name, a RAM filesystem's size); pyvirt shares directories only
+    source_file: str | None = attr("source/@file", unsupported=True)
+    source_dev: str | None = attr("source/@dev", unsupported=True)
+    source_name: str | None = attr("source/@name", unsupported=True)
+    source_usage: str | None = attr("source/@usage", unsupported=True)
+    source_units: str | None = attr("source/@units", unsupported=True)
     #: virtiofs served by a virtiofsd the user runs, on this vhost-user socket
     source_socket: str | None = attr("source/@socket")
     target_dir: str | None = attr("target/@dir")
     boot_order: int | None = attr("boot/@order", Int(1))
     readonly: bool = flag("readonly")
+    #: libvirt's quota of a container's filesystem; not pyvirt's
+    space_hard_limit: int | None = scaled("space_hard_limit", "bytes", unsupported=True)
+    space_soft_limit: int | None = scaled("space_soft_limit", "bytes", unsupported=True)
     line: int | None = line_field()
 
 

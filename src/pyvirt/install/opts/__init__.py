@@ -33,8 +33,7 @@ def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
     for flag in optmap.PATHS:
         if flag not in handled:
             specs[flag] = generic.table_spec(flag)
-            build = modelopt.table_model if modelopt.model(flag) else generic.table_only
-            apply[flag] = build(flag, specs[flag])
+            apply[flag] = modelopt.table_model(flag, specs[flag])
     from pyvirt.install.introspect import XML_OPTIONS
     for flag in XML_OPTIONS:
         if flag in apply:

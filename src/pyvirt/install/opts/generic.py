@@ -2,8 +2,9 @@
 
 `with_paths` wraps an option's handler: after the handler built its element (a new device,
 or the guest-level element such as <features>), every sub-option the handler left to the
-table is written there (pathset.apply).  Options whose every sub-option is such a location
-(--memtune, --blkiotune, --pm, ...) have no handler: `table_only` builds their element.
+table is set on that element's model object (modelopt.apply_to).  Options whose every
+sub-option is such a location (--memtune, --blkiotune, --pm, ...) have no handler:
+modelopt.table_model builds their element.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lxml import etree
-
 from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
-from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, yesno
+from pyvirt.install.subopts import Spec, SubOptError, parse, yesno
 from pyvirt.install.xmltree import Element, child
 from pyvirt.xml.profiles import QEMU_NS
 
@@ -145,10 +144,7 @@ def with_paths(flag: str, handler: Apply, spec: Spec) -> Apply:
         if el is None:
             return
         handled = {k for k in opts if spec.handles(k)}
-        if modelopt.model(table_flag(flag)) is not None:
-            modelopt.apply_to(table_flag(flag), el, opts, skip=handled)
-        else:
-            pathset.apply(table_flag(flag), opts, el, skip=handled)
+        modelopt.apply_to(table_flag(flag), el, opts, skip=handled)
         finish = _finishers().get(flag)
         if finish is not None:
             finish(el, opts)
@@ -273,17 +269,3 @@ def _queue_device_xpaths(g: Guest, flag: str, before: list[Element],
 def table_spec(flag: str) -> Spec:
     return Spec(flag, keys=table_keys(flag), positional=POSITIONAL.get(table_flag(flag), ()),
                 comma=comma_names(flag))
-
-
-def table_only(flag: str, spec: Spec) -> Apply:
-    """An option all of whose sub-options are table rows: one element, filled in."""
-    def apply(g: Guest, optstr: str) -> None:
-        if optstr == "none":
-            return
-        opts = parse(spec, optstr)
-        check_unknown(spec, opts)
-        path, tag = pathset.where(table_flag(flag)) or ("", "")
-        on_dev = path.startswith("devices/")
-        el = g.add_device(etree.Element(tag)) if on_dev else _guest_element(g, path)
-        pathset.apply(table_flag(flag), opts, el)
-    return apply
