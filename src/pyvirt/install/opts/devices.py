@@ -11,7 +11,7 @@ from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child, set_attrs
-from pyvirt.xml.domain import MemoryDevice
+from pyvirt.xml import domain as xd
 from pyvirt.xml.fields import VerbatimSize
 from pyvirt.xml.safe import safe_parse
 
@@ -298,10 +298,7 @@ def apply_input(g: Guest, optstr: str) -> None:
     if bus is None and "bus" not in o:
         bus = ("usb" if typ == "tablet" else None if typ == "evdev" else
                "xen" if g.ci.is_xen() else "ps2")
-    inp = etree.Element("input", type=typ)
-    if bus:
-        inp.set("bus", bus)
-    g.add_device(inp)
+    modelopt.add(g, "--input", xd.Input(type=typ, bus=bus or None))
 
 
 def apply_rng(g: Guest, optstr: str) -> None:
@@ -347,15 +344,8 @@ def apply_tpm(g: Guest, optstr: str) -> None:
         typ = None
     if path and not typ:
         typ = "passthrough"
-    tpm = etree.Element("tpm")
-    if o.get("model"):
-        tpm.set("model", o["model"])
-    be = etree.SubElement(tpm, "backend", type=typ or "emulator")
-    if o.get("version"):
-        be.set("version", o["version"])
-    if path:
-        etree.SubElement(be, "device", path=path)
-    g.add_device(tpm)
+    modelopt.add(g, "--tpm", xd.TPM(model=o.get("model") or None, backend_type=typ or "emulator",
+                                 backend_version=o.get("version") or None, backend_device_path=path or None))
 
 
 def apply_memballoon(g: Guest, optstr: str) -> None:
@@ -363,7 +353,7 @@ def apply_memballoon(g: Guest, optstr: str) -> None:
     o = parse(MEMBALLOON, optstr)
     check_unknown(MEMBALLOON, o)
     model = o.get("model") if o.get("model") not in (None, "default") else "virtio"
-    g.add_device(etree.Element("memballoon", model=model))
+    modelopt.add(g, "--memballoon", xd.MemBalloon(model=model))
 
 
 def apply_watchdog(g: Guest, optstr: str) -> None:
@@ -372,7 +362,7 @@ def apply_watchdog(g: Guest, optstr: str) -> None:
     check_unknown(WATCHDOG, o)
     model = o.get("model") if o.get("model") not in (None, "default") else "i6300esb"
     action = o.get("action") if o.get("action") not in (None, "default") else "reset"
-    g.add_device(etree.Element("watchdog", model=model, action=action))
+    modelopt.add(g, "--watchdog", xd.Watchdog(model=model, action=action))
 
 
 def apply_sound(g: Guest, optstr: str) -> None:
@@ -384,7 +374,7 @@ def apply_sound(g: Guest, optstr: str) -> None:
     model = o.get("model")
     if not model or model == "default":
         model = "ich9" if g.is_q35() else "ich6"
-    g.add_device(etree.Element("sound", model=model))
+    modelopt.add(g, "--sound", xd.Sound(model=model))
 
 
 _FS_SOURCE = {"template": "name", "file": "file", "block": "dev", "ram": "usage"}
@@ -439,17 +429,13 @@ def apply_panic(g: Guest, optstr: str) -> None:
     if model in (None, "default"):
         model = "isa" if g.is_x86() else ("pseries" if g.is_pseries() else
                                           "s390" if g.is_s390x() else None)
-    p = etree.Element("panic")
-    if model:
-        p.set("model", model)
     iobase = o.get("address.iobase") or o.get("iobase")
-    if iobase:
-        child(p, "address", type=o.get("address.type") or "isa", iobase=iobase)
     if not model and not iobase and set(o) <= {"model"}:
         # virtinst's XML builder makes no element for a device nothing was set on
         # (``--panic default`` where the machine has no panic model)
         return
-    g.add_device(p)
+    address = xd.Address(type=o.get("address.type") or "isa", iobase=iobase) if iobase else None
+    modelopt.add(g, "--panic", xd.Panic(model=model or None, address=address))
 
 
 def apply_redirdev(g: Guest, optstr: str) -> None:
@@ -489,10 +475,8 @@ def apply_vsock(g: Guest, optstr: str) -> None:
     o = parse(VSOCK, optstr)
     check_unknown(VSOCK, o)
     model = o.get("model") if o.get("model") not in (None, "default") else "virtio"
-    v = etree.Element("vsock", model=model)
-    if not any(k in o for k in ("cid.auto", "auto_cid", "cid.address", "cid")):
-        child(v, "cid", auto="yes")
-    g.add_device(v)
+    auto = not any(k in o for k in ("cid.auto", "auto_cid", "cid.address", "cid"))
+    modelopt.add(g, "--vsock", xd.Vsock(model=model, cid_auto=True if auto else None))
 
 
 def _nodedevs(g: Guest) -> list[Element]:
@@ -686,7 +670,7 @@ def apply_memdev(g: Guest, optstr: str) -> None:
     and alignment sizes too); everything else is a table location."""
     o = parse(MEMDEV, optstr)
     check_unknown(MEMDEV, o)
-    mem = MemoryDevice(model=o.get("model") or None)
+    mem = xd.MemoryDevice(model=o.get("model") or None)
     for keys, name in ((("target.size", "target_size"), "target_size"),
                        (("target.label_size", "target_label_size"), "target_label_size"),
                        (("source.alignsize",), "source_alignsize")):
