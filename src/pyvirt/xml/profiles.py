@@ -89,6 +89,7 @@ domain/devices/disk/source@: file dev dir volume pool protocol name type managed
 domain/devices/disk/driver@: name type cache discard detect_zeroes io iothread queues error_policy ats iommu packed page_per_vq
 domain/devices/interface/source@: bridge network dev type path mode portgroup
 domain/devices/controller/driver@: queues ats iommu packed page_per_vq iothread
+domain/devices/graphics@: type port tlsPort autoport websocket keymap listen passwd passwdValidTo connected defaultMode display xauth
 domain/devices/filesystem/driver@: ats iommu packed page_per_vq format name queue type wrpolicy
 domain/devices/controller/target@: chassisNr chassis port hotplug busNr index
 domain/clock/timer@: name present tickpolicy track mode frequency

@@ -85,30 +85,21 @@ def apply_graphics(g: Guest, optstr: str) -> None:
     if typ == "none":
         g.flags.skip_graphics = True
         return
-    gfx = etree.Element("graphics")
-    if typ != "default":
-        gfx.set("type", typ)
     port = _port(o, "port", "Port")
     tls = _port(o, "tlsPort", "TLS Port")
-    if port is not None:
-        gfx.set("port", str(port))
-    if tls is not None:
-        gfx.set("tlsPort", str(tls))
-    if typ == "spice" and port == -1 and tls == -1:
-        gfx.set("autoport", "yes")
     keymap = o.get("keymap")
-    if keymap and keymap.lower() not in ("local", "none"):
-        gfx.set("keymap", keymap)
     listen = o.get("listen")
+    gfx = xd.Graphics(type=typ if typ != "default" else None, port=port, tls_port=tls,
+                      autoport=True if typ == "spice" and port == -1 and tls == -1 else None,
+                      keymap=keymap if keymap and keymap.lower() not in ("local", "none") else None)
     if listen == "none":
-        for k in ("port", "tlsPort", "autoport"):
-            gfx.attrib.pop(k, None)
-        child(gfx, "listen", type="none")
+        gfx.port = gfx.tls_port = gfx.autoport = None
+        gfx.listens.append(xd.Listen(type="none"))
     elif listen == "socket":
-        child(gfx, "listen", type="socket")
+        gfx.listens.append(xd.Listen(type="socket"))
     elif listen:
-        gfx.set("listen", listen)
-    g.add_device(gfx)
+        gfx.listen = listen
+    modelopt.add(g, "--graphics", gfx)
 
 
 def apply_video(g: Guest, optstr: str) -> None:
@@ -116,10 +107,8 @@ def apply_video(g: Guest, optstr: str) -> None:
     acceleration... are table locations."""
     o = parse(VIDEO, optstr)
     check_unknown(VIDEO, o)
-    vid = etree.Element("video")
-    if o.get("model") and o["model"] != "default":
-        child(vid, "model", type=o["model"])
-    g.add_device(vid)
+    model = o.get("model") if o.get("model") != "default" else None
+    modelopt.add(g, "--video", xd.Video(model_type=model or None))
 
 
 def _host_port(value: str | None) -> tuple[str | None, str | None]:
