@@ -366,7 +366,8 @@ def apply_sound(g: Guest, optstr: str) -> None:
     modelopt.add(g, "--sound", xd.Sound(model=model))
 
 
-_FS_SOURCE = {"template": "name", "file": "file", "block": "dev", "ram": "usage"}
+#: the model field a filesystem type's source names (a directory for the others)
+_FS_SOURCE = {"template": "source_name", "file": "source_file", "block": "source_dev", "ram": "source_usage"}
 
 
 def apply_filesystem(g: Guest, optstr: str) -> None:
@@ -375,16 +376,14 @@ def apply_filesystem(g: Guest, optstr: str) -> None:
     o = parse(FILESYSTEM, optstr)
     check_unknown(FILESYSTEM, o)
     typ = o.get("type") or "mount"
-    fs = etree.Element("filesystem", type=typ)
-    if o.get("accessmode"):
-        fs.set("accessmode", o["accessmode"])
+    fs = xd.Filesystem(type=typ, accessmode=o.get("accessmode") or None)
     if o.get("source"):
-        child(fs, "source").set(_FS_SOURCE.get(typ, "dir"), o["source"])
+        setattr(fs, _FS_SOURCE.get(typ, "source_dir"), o["source"])
     if o.get("target"):
         if not o["target"].startswith("/"):  # virtinst's DeviceFilesystem.validate_target
             raise SubOptError(f"Filesystem target '{o['target']}' must be an absolute path")
-        child(fs, "target", dir=o["target"])
-    g.add_device(fs)
+        fs.target_dir = o["target"]
+    modelopt.add(g, "--filesystem", fs)
 
 
 _VIRTIO_DRIVER_KEYS = ("driver.ats", "driver.iommu", "driver.packed", "driver.page_per_vq")
