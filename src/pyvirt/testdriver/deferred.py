@@ -41,19 +41,27 @@ class BasesNotLoaded(metaclass=abc.ABCMeta):  # noqa: B024  (no abstract methods
     have.  ABCMeta, so that the class is an ABC from the start, as with ``Connection``.)"""
 
 
-class Deferred:
-    """A placeholder for a name a base defines: looking it up loads the bases, then answers
-    as the real attribute does (a bound method on an instance, the function on the class)."""
+class Deferred(str):
+    """A placeholder for a name a base defines (the name itself: a ``str`` is made without a
+    Python-level ``__init__``, and there are ~280 of them per import): looking it up loads the
+    bases, then answers as the real attribute does (a bound method on an instance, the function
+    on the class)."""
 
-    __slots__ = ("name", "owner")
-
-    def __init__(self, name: str, owner: type) -> None:
-        self.name = name
-        self.owner = owner
+    __slots__ = ()
 
     def __get__(self, obj: object, cls: type | None = None) -> Any:
-        load(self.owner)
-        return getattr(cls if obj is None else obj, self.name)
+        if cls is None:
+            cls = type(obj)
+        load(_owner(cls))
+        return getattr(cls if obj is None else obj, self)
+
+
+def _owner(cls: type) -> type:
+    """The class that holds the placeholders: `cls` or the first of its bases that does."""
+    for klass in cls.__mro__:
+        if "_deferred_bases" in klass.__dict__:
+            return klass
+    raise TypeError(f"{cls.__name__} has no deferred bases")
 
 
 def attach(owner: type, bases: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> None:
@@ -63,7 +71,7 @@ def attach(owner: type, bases: tuple[tuple[str, str], ...], names: tuple[str, ..
     own = owner.__dict__
     for name in names:
         if name not in own:
-            setattr(owner, name, Deferred(name, owner))
+            setattr(owner, name, Deferred(name))
     owner._deferred_bases = bases  # type: ignore[attr-defined]
 
 

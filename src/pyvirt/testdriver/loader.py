@@ -11,7 +11,6 @@ lxml, `copy` and the domain checks are imported where used: the default fixture'
 
 from __future__ import annotations
 
-from pyvirt import ids
 from pyvirt.api import DomainState, ErrorCode, ErrorDomain, NodeInfo, PyvirtError
 from pyvirt.testdriver.objects import DomainObj, InterfaceObj, NetworkObj, PoolObj, VolumeObj
 from pyvirt.testdriver.xmlutil import parse_file, parse_string, scaled, set_child_text, text
@@ -69,6 +68,14 @@ class NodeState:
     @property
     def devices(self) -> list[etree._Element]:
         return self._load()._devices
+
+
+def _new_uuid() -> str:
+    """pyvirt.ids.new_uuid, imported when a node file leaves a UUID out: `ids` brings
+    `itertools`, which the listing of the default fixture never needs."""
+    from pyvirt.ids import new_uuid
+
+    return new_uuid()
 
 
 def _resolve(el: etree._Element, base_dir: str) -> etree._Element:
@@ -159,7 +166,7 @@ def _pool(el: etree._Element, base_dir: str) -> PoolObj:
 
     root = copy.deepcopy(el)
     if not text(root, "uuid"):
-        set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
+        set_child_text(root, "uuid", _new_uuid(), after=("name",))
     if root.find("source") is None:  # libvirt formats an empty <source> for every pool
         set_child_text(root, "source", "\n", after=("name", "uuid", "capacity", "allocation", "available"))
     set_child_text(root, "capacity", str(POOL_CAPACITY), after=("name", "uuid")).set("unit", "bytes")
@@ -238,7 +245,7 @@ def load_node(root: etree._Element, base_dir: str, *, skip_domains: bool = False
         elif child.tag == "network":
             net = copy.deepcopy(_resolve(child, base_dir))
             if not text(net, "uuid"):
-                set_child_text(net, "uuid", ids.new_uuid(), after=("name",))
+                set_child_text(net, "uuid", _new_uuid(), after=("name",))
             state._networks.append(NetworkObj(net))
         elif child.tag == "pool":
             state._pools.append(_pool(_resolve(child, base_dir), base_dir))

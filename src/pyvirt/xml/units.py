@@ -6,8 +6,6 @@ the same way and must refuse the same bad input; free of lxml, so the CLI's hot 
 
 from __future__ import annotations
 
-from .errors import XMLError
-
 #: Largest size libvirt accepts for memory: it stores KiB in an unsigned long long of bytes.
 MAX_BYTES = 2**64 - 1
 
@@ -40,6 +38,8 @@ def unit_scale(unit: str | None, default: int = 1024) -> int:
 def parse_size_bytes(number: str, unit: str | None, where: str, line: int | None,
                      default_scale: int = 1024) -> int:
     """Parse ``number`` in ``unit`` to bytes; XMLError for a bad number, unit or overflow."""
+    from .errors import XMLError  # here, not at import: the CLI's `list` scales sizes without it
+
     s = number.strip()
     if not s.isdigit():
         raise XMLError(f"invalid value {number!r} for {where}: expected a non-negative integer", line)
