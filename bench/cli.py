@@ -1,6 +1,6 @@
 """CLI start-up and listing latency, pyvirt next to virsh: medians of N runs and their ratio.
 
-    python bench/cli.py [-n 20] [--daemon] [--domains 1000]
+    python bench/cli.py [-n 20] [--daemon] [--domains 1000] [--libvirt] [--before-src OLD/src] [--instructions]
 
 Two figures per command: wall-clock time, and CPU time (user + system, from wait4).  On a host
 shared with other jobs wall time mostly measures the scheduler (a 15 ms command can take 100 ms
@@ -12,6 +12,10 @@ in some CI shells) every run would otherwise recompile them, which an installed 
 
 Each pyvirt command is run alternately with its virsh counterpart (who goes first swaps every
 pair), and the ratio printed is the median of the per-pair ratios.
+
+--instructions adds, under each pair, the instructions one run of each side executes (valgrind's
+callgrind total): unlike CPU time they do not move with the host's load (7 jobs on 2 cores
+stretch CPU time by 2x and more), so they are the steadiest figure for a before/after.
 
 --daemon starts a private pyvirtd (its own PYVIRT_STATE_ROOT under a temp dir, as
 tests/daemon_harness.py does), defines --domains inactive domains through the API, then times
@@ -26,6 +30,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +44,17 @@ PYVIRT = shutil.which("pyvirt") or os.path.join(os.path.dirname(sys.executable),
 VIRSH = shutil.which("virsh")
 
 Sample = tuple[float, float]  # (wall ms, cpu ms) of one run
+INSTRUCTIONS = False  # --instructions: also each side's instruction count (valgrind)
+
+
+def instructions(argv: list[str], env: dict[str, str] | None = None) -> int | None:
+    """Instructions one run of `argv` executes, by valgrind's callgrind (None if it fails)."""
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+                         capture_output=True, text=True, env=env, timeout=600)
+    for line in out.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(maxsplit=1)[-1])
+    return None
 
 
 def run_once(argv: list[str], env: dict[str, str] | None = None) -> Sample | None:
@@ -84,6 +100,13 @@ def paired(label: str, ours: list[str], theirs: list[str] | None, n: int,
     ours_cells = f"{cell(a, 0)} {cell(a, 1)}"
     theirs_cells = f"{cell(b, 0)} {cell(b, 1)}" if b else f"{'n/a':>43}"
     print(f"{label:<34} {ours_cells}   {theirs_cells}   {ratio(0)} {ratio(1)}")
+    if INSTRUCTIONS:
+        mine = instructions(ours, env_ours)
+        other = instructions(theirs, env_theirs) if theirs else None
+        cells = [f"{'':<34} instructions: {mine / 1e6:.1f}M" if mine else f"{'':<34} instructions: failed"]
+        if other:
+            cells.append(f"the other side {other / 1e6:.1f}M" + (f" ({mine / other:.2f}x)" if mine else ""))
+        print(", ".join(cells))
 
 
 def header(n: int) -> None:
@@ -152,7 +175,11 @@ def main() -> None:
     ap.add_argument("--before-src", default=None,
                     help="an older tree's src/ dir: its CLI paired with this one's (the 'virsh' columns then "
                          "hold the older tree's figures, the ratio is this tree's over the older one's)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also the instructions one run of each side executes (valgrind; load-independent)")
     args = ap.parse_args()
+    global INSTRUCTIONS
+    INSTRUCTIONS = args.instructions and shutil.which("valgrind") is not None
     compile_pyvirt()
     header(args.n)
     virsh = [VIRSH] if VIRSH else None
