@@ -355,3 +355,62 @@ def test_a_dbus_display_plays_its_dbus_audio() -> None:
 def test_a_sound_device_names_an_existing_audio_backend() -> None:
     with pytest.raises(XMLError, match="no audio device with ID 5"):
         _dom("<sound model='ich6'><audio id='5'/></sound><audio id='1' type='none'/>")
+
+
+# --- NVMe disks and io='native' -------------------------------------------------------------------
+
+def _nvme(extra: str = " managed='no' namespace='2'", addr: str = "<address domain='0x0001' bus='0x02' slot='0x00' function='0x0'/>",
+          driver: str = "<driver name='qemu' type='raw'/>") -> str:
+    return (f"<disk type='nvme' device='disk'>{driver}<source type='pci'{extra}>{addr}</source>"
+            "<target dev='vda' bus='virtio'/></disk>")
+
+
+def test_an_nvme_disk_is_qemus_nvme_node_on_the_controllers_pci_name() -> None:
+    dom = _dom(_nvme())
+    storage, fmt = _blockdevs(build_argv(dom))
+    assert storage == {"driver": "nvme", "device": "0001:02:00.0", "namespace": 2, "node-name": "libvirt-1-storage",
+                       "auto-read-only": True, "discard": "unmap"}
+    assert (fmt["driver"], fmt["file"]) == ("raw", "libvirt-1-storage")
+    xml = dom.to_xml(inactive=True)
+    assert "<source type='pci' managed='no' namespace='2'>" in xml
+    assert "<address domain='0x0001' bus='0x02' slot='0x00' function='0x0'/>" in xml
+
+
+@pytest.mark.parametrize(("disk", "message"), [
+    (_nvme(extra=" namespace='0'"), "NVMe namespace can't be zero"),
+    (_nvme(extra=" managed='yes'"), "missing 'namespace' attribute to disk source"),
+    (_nvme(addr=""), "NVMe disk source is missing address"),
+    (_nvme().replace(" type='pci'", ""), "missing 'type' attribute to disk source"),
+])
+def test_nvme_refusals(disk: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(disk)
+
+
+def test_nvme_controllers_are_checked_like_pci_host_devices(tmp_path) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import hostdev_prep
+    from pyvirt.daemon.qemuuser import hostdev_nodes
+
+    fn = tmp_path / "pci" / "0001:02:00.0"
+    fn.mkdir(parents=True)
+    group = tmp_path / "groups" / "9"
+    group.mkdir(parents=True)
+    (fn / "iommu_group").symlink_to(group)
+    with pytest.raises(PyvirtError, match="does not detach host PCI devices"):
+        hostdev_prep.check_pci(_dom(_nvme(extra=" namespace='1'")), tmp_path / "pci")  # managed by default
+    with pytest.raises(PyvirtError, match="not bound to vfio-pci"):
+        hostdev_prep.check_pci(_dom(_nvme()), tmp_path / "pci")
+    assert hostdev_nodes(_dom(_nvme()), pci_root=tmp_path / "pci") == ["/dev/vfio/9"]
+
+
+@pytest.mark.parametrize(("cache", "ok"), [("", False), (" cache='writeback'", False), (" cache='none'", True),
+                                           (" cache='directsync'", True)])
+def test_native_io_needs_an_uncached_disk(cache: str, ok: bool) -> None:
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw' io='native'{cache}/>"
+            "<source file='/img/a'/><target dev='vda' bus='virtio'/></disk>")
+    if ok:
+        assert _blockdevs(build_argv(_dom(disk)))[0]["aio"] == "native"
+    else:
+        with pytest.raises(XMLError, match="io='native' needs either no disk cache or directsync cache mode"):
+            _dom(disk)

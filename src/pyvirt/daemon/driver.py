@@ -695,8 +695,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         from pyvirt.daemon import hostdev_prep
 
         prhelper.check(dom, self._privileged())
+        hostdev_prep.check_pci(dom)  # PCI host devices and NVMe disks' controllers
         if dom.devices.hostdevs:
-            hostdev_prep.check_pci(dom)
             usb_hostdevs = hostdev_prep.resolve_usb(dom)
             scsi_hostdevs = hostdev_prep.resolve_scsi(dom)
         prepare_firmware(dom, caps, self.paths.data / "nvram")

@@ -139,16 +139,30 @@ def open_tpm_passthrough(dom: Any, sys_root: Path = Path("/sys/class")) -> dict[
     return out
 
 
+def pci_functions(dom: Any) -> list[tuple[str, bool, str]]:
+    """(host PCI name, managed, what) of every host PCI function QEMU drives through VFIO: PCI
+    host devices and the controllers of NVMe disks (QEMU's userspace NVMe driver)."""
+    out = []
+    for h in dom.devices.hostdevs:
+        if h.type == "pci" and h.source_address is not None:
+            a = h.source_address
+            out.append((f"{a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function:x}", bool(h.managed),
+                        "<hostdev type='pci' managed='yes'>"))
+    for d in dom.devices.disks:
+        if d.type == "nvme" and d.source_pci is not None:
+            a = d.source_pci
+            managed = d.source_managed is not False  # libvirt's default for an NVMe controller: managed
+            out.append((f"{a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function:x}", managed,
+                        "<disk type='nvme'> with <source managed='yes'> (the default)"))
+    return out
+
+
 def check_pci(dom: Any, root: Path = PCI_DEVICES) -> None:
     """Refuse what pyvirt cannot prepare: a managed PCI function (it would have to detach it from its
     host driver), or an unmanaged one that is not bound to vfio-pci."""
-    for h in dom.devices.hostdevs:
-        if h.type != "pci" or h.source_address is None:
-            continue
-        a = h.source_address
-        name = f"{a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function:x}"
-        if h.managed:
-            raise _error(f"unsupported configuration: <hostdev type='pci' managed='yes'> ({name}): pyvirt does not "
+    for name, managed, what in pci_functions(dom):
+        if managed:
+            raise _error(f"unsupported configuration: {what} ({name}): pyvirt does not "
                          "detach host PCI devices; bind the device to vfio-pci and use managed='no'",
                          ErrorCode.CONFIG_UNSUPPORTED)
         if not (root / name).exists():

@@ -319,12 +319,14 @@ def hostdev_nodes(dom: Any, usb_root: Path | None = None, pci_root: Path | None 
                   mdev_root: Path | None = None) -> list[str]:
     """The device nodes QEMU opens for `dom`'s host devices, as libvirt's DAC driver chowns
     them: /dev/bus/usb/BBB/DDD of a USB device (found by vendor/product as at start), the
-    VFIO group node /dev/vfio/N of a PCI function or a mediated device."""
+    VFIO group node /dev/vfio/N of a PCI function (a host device's or an NVMe disk's controller)
+    or a mediated device."""
     from pyvirt.daemon import hostdev_prep
 
     out: list[str] = []
     hostdevs = getattr(dom.devices, "hostdevs", None) or []
-    if not hostdevs:
+    nodes = [(pci_root or hostdev_prep.PCI_DEVICES) / name for name, _, _ in hostdev_prep.pci_functions(dom)]
+    if not hostdevs and not nodes:
         return out
     found = hostdev_prep.resolve_usb(dom, usb_root or hostdev_prep.USB_DEVICES)
     out.extend(hostdev_prep.resolve_scsi(dom, strict=False).values())  # /dev/sgN, as libvirt's DAC
@@ -334,15 +336,12 @@ def hostdev_nodes(dom: Any, usb_root: Path | None = None, pci_root: Path | None 
             where = (src.bus, src.device) if src is not None else found.get(h.alias or "")
             if where is not None:
                 out.append(f"/dev/bus/usb/{where[0]:03d}/{where[1]:03d}")
-        elif h.type in ("pci", "mdev") and src is not None:
-            if h.type == "pci":
-                node = (pci_root or hostdev_prep.PCI_DEVICES) / (
-                    f"{src.domain or 0:04x}:{src.bus:02x}:{src.slot:02x}.{src.function:x}")
-            else:
-                node = (mdev_root or Path("/sys/bus/mdev/devices")) / str(src.uuid)
-            group = os.path.realpath(node / "iommu_group")
-            if os.path.basename(group).isdigit():
-                out.append(f"/dev/vfio/{os.path.basename(group)}")
+        elif h.type == "mdev" and src is not None:
+            nodes.append((mdev_root or Path("/sys/bus/mdev/devices")) / str(src.uuid))
+    for node in nodes:  # PCI functions (host devices, NVMe controllers) and mediated devices
+        group = os.path.realpath(node / "iommu_group")
+        if os.path.basename(group).isdigit():
+            out.append(f"/dev/vfio/{os.path.basename(group)}")
     return out
 
 

@@ -130,7 +130,14 @@ def disk_qom_name(disk: Any) -> str:
 def _source(disk: Any) -> str | bool | None:
     """Whether the disk has an image (a CD-ROM or floppy may be empty: a network one without a
     protocol too, as virStorageSourceIsEmpty says)."""
-    return disk.source_file or disk.source_dev or disk.source_dir or (is_network(disk) and disk.source_protocol)
+    return (disk.source_file or disk.source_dev or disk.source_dir or disk.type == "nvme"
+            or (is_network(disk) and disk.source_protocol))
+
+
+def nvme_pci_name(disk: Any) -> str:
+    """The host PCI name (``DDDD:BB:SS.F``) of an NVMe disk's controller."""
+    a = disk.source_pci
+    return f"{a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function:x}"
 
 
 def chain(disk: Any) -> list[Any]:
@@ -386,6 +393,9 @@ def blockdevs(a: Argv, ctx: Ctx, disk: Any, node: str, *, layer: Any = None,
             proto["cookie-secret"] = _cookie_secret(a, ctx, disk, node)
         _nbd_tls(a, ctx, disk, layer, node, proto)
         proto = curl_order(proto)
+    elif top and disk.type == "nvme":
+        # qemuBlockStorageSourceGetNVMeProps: QEMU's userspace NVMe driver on the VFIO-bound controller
+        proto = {"driver": "nvme", "device": nvme_pci_name(disk), "namespace": disk.source_namespace}
     elif top and disk.type == "dir":
         # libvirt's vvfat node: the directory as a FAT image, a floppy's geometry for floppies
         proto = {"driver": "vvfat", "dir": disk.source_dir, "floppy": disk.device == "floppy", "rw": False}

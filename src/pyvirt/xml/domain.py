@@ -1024,8 +1024,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
 
     xml_group_before = ((NetSource, "source_auth"),)
 
-    type: str | None = attr("@type", Enum("file", "block", "volume", "network", "vhostuser", "dir",
-                                          known=("nvme",)))
+    type: str | None = attr("@type", Enum("file", "block", "volume", "network", "vhostuser", "dir", "nvme"))
     device: str | None = attr("@device", Enum("disk", "cdrom", "floppy", "lun"))
     #: a virtio disk's PCI flavour (virtio-blk-pci, its -transitional or -non-transitional form)
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
@@ -1060,7 +1059,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
     #: vhostuser: the backend's unix socket, reconnected to after it went away
-    source_type: str | None = attr("source/@type", Enum("unix", known=("pci",)))
+    #: vhostuser: ``unix``; nvme: ``pci`` (the controller is a host PCI function)
+    source_type: str | None = attr("source/@type", Enum("unix", "pci"))
     source_path: str | None = attr("source/@path")
     source_reconnect_enabled: bool | None = attr("source/reconnect/@enabled", YESNO)
     source_reconnect_timeout: int | None = attr("source/reconnect/@timeout", Int(0))
@@ -1075,13 +1075,11 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     #: so a definition drops it (virDomainDiskDefParseXML with VIR_DOMAIN_DEF_PARSE_INACTIVE)
     #: and the command line never had it
     mirror: Any = ignored("mirror")
-    # an NVMe controller's namespace: libvirt's, not pyvirt's
-    source_managed: str | None = attr("source/@managed", unsupported=True)
-    source_namespace: str | None = attr("source/@namespace", unsupported=True)
-    source_address_domain: str | None = attr("source/address/@domain", unsupported=True)
-    source_address_bus: str | None = attr("source/address/@bus", unsupported=True)
-    source_address_slot: str | None = attr("source/address/@slot", unsupported=True)
-    source_address_function: str | None = attr("source/address/@function", unsupported=True)
+    #: nvme: whether libvirt would detach the controller from its host driver (pyvirtd refuses
+    #: that at start, as for PCI host devices), the namespace and the controller's PCI address
+    source_managed: bool | None = attr("source/@managed", YESNO)
+    source_namespace: int | None = attr("source/@namespace", Int(0))
+    source_pci: Any = child("source/address", None)  # HostdevSourceAddress: set once it is defined
     source_startup_policy: str | None = attr("source/@startupPolicy", Enum("mandatory", "requisite",
                                                                            "optional"))
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
@@ -1698,6 +1696,8 @@ def _hostdev_address_format(self: HostdevSourceAddress, name: str, value: object
 
 
 HostdevSourceAddress.xml_format_value = _hostdev_address_format  # type: ignore[attr-defined]
+_nvme_field = Disk.__dataclass_fields__["source_pci"]  # an NVMe disk's controller: a host PCI address
+_nvme_field.metadata = MappingProxyType({"xml": dataclass_replace(_nvme_field.metadata["xml"], cls=HostdevSourceAddress)})
 
 
 @dataclass

@@ -137,6 +137,26 @@ def _validate_idmap(dom: Domain) -> None:
 _SECRET_USAGE_TYPES = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
 
 
+def _validate_nvme(disk: Disk) -> None:
+    """virDomainDiskSourceNVMeParse and virDomainDiskDefValidate: an NVMe disk is a namespace
+    (counted from 1) of a controller at a host PCI address."""
+    if disk.type != "nvme":
+        return
+    if disk.source_type is None:
+        raise XMLError("missing 'type' attribute to disk source", disk.line, libvirt_words=True)
+    if disk.source_type != "pci":
+        raise XMLError(f"unsupported source type '{disk.source_type}'", disk.line, libvirt_words=True)
+    if disk.source_namespace is None:
+        raise XMLError("missing 'namespace' attribute to disk source", disk.line, libvirt_words=True)
+    a = disk.source_pci
+    if a is None:
+        raise XMLError("NVMe disk source is missing address", disk.line, libvirt_words=True)
+    if None in (a.bus, a.slot, a.function):
+        raise XMLError("NVMe disk source address needs bus, slot and function", a.line)
+    if disk.source_namespace == 0:
+        raise XMLConfigError("NVMe namespace can't be zero", disk.line)
+
+
 def _validate_disk_secrets(disk: Disk) -> None:
     """A disk's <auth> and <encryption> (libvirt's virStorageAuthDefParse,
     virStorageEncryptionParseNode and the disk parser's placement rules)."""
@@ -182,7 +202,7 @@ def _disk_source_empty(disk: Disk) -> bool:
     if disk.type == "volume":
         return not (disk.source_pool or disk.source_volume)
     if disk.type in ("vhostuser", "nvme"):
-        return False  # their own sources are checked where they are built
+        return False  # their own sources are checked where they are parsed or built
     return not (disk.source_file or disk.source_dev or disk.source_dir)
 
 
@@ -215,6 +235,9 @@ def _validate_disk_qemu(disk: Disk) -> None:
             raise XMLValidationError("luks2 is currently not supported by the qemu encryption engine", enc.line)
         if enc.engine == "librbd" and not (kind == "network" and disk.source_protocol == "rbd"):
             raise XMLValidationError("librbd encryption is supported only with RBD backed disks", enc.line)
+    if disk.driver_io == "native" and disk.driver_cache not in ("none", "directsync"):
+        # qemuValidateDomainDeviceDefDiskFrontend: Linux AIO needs O_DIRECT
+        raise XMLConfigError("io='native' needs either no disk cache or directsync cache mode", disk.line)
     if disk.readonly and (disk.device or "disk") == "disk" and disk.target_bus in ("ide", "sata"):
         # qemuValidateDomainDeviceDefDiskFrontend: QEMU has no read-only IDE/SATA hard disk
         raise XMLConfigError(f"readonly {disk.target_bus} disks are not supported", disk.line)
@@ -569,6 +592,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     devs = dom.devices
     targets: dict[str, int | None] = {}
     for disk in devs.disks:
+        _validate_nvme(disk)
         _validate_disk_secrets(disk)
         if qemu:
             _validate_disk_qemu(disk)
