@@ -414,3 +414,14 @@ def test_native_io_needs_an_uncached_disk(cache: str, ok: bool) -> None:
     else:
         with pytest.raises(XMLError, match="io='native' needs either no disk cache or directsync cache mode"):
             _dom(disk)
+
+
+def test_host_passthrough_needs_kvm() -> None:
+    """libvirt 9.0 refuses it for a TCG guest when it builds the command line (QEMU's 'host'
+    CPU exists only under KVM): pyvirt wrote -cpu host and QEMU failed at start."""
+    with pytest.raises(XMLError, match="CPU mode 'host-passthrough' for x86_64 qemu domain on .* host is not "
+                                       "supported by hypervisor"):
+        build_argv(_dom(extra="<cpu mode='host-passthrough'/>"))
+    kvm = fill_defaults(parse_domain(BASE.format(devices="", machine="pc", extra="<cpu mode='host-passthrough'/>")
+                                     .replace("type='qemu'", "type='kvm'")))
+    assert _opts(build_argv(kvm), "-cpu")[0].startswith("host")

@@ -12,7 +12,7 @@ from typing import Any
 
 from pyvirt.cpumap import qemu_name
 from pyvirt.xml import hmat
-from pyvirt.xml.errors import XMLError
+from pyvirt.xml.errors import XMLConfigError, XMLError
 
 from . import argv_cpufeatures
 from .argv_common import Argv, Ctx, unsupported
@@ -78,6 +78,14 @@ def _uses_pflash(dom: Any) -> bool:
 
 # libvirt's cpu_map spells these features the old way; QEMU 7.2 wants its own names
 # (virQEMUCapsCPUFeaturesX86 in libvirt).
+def _host_arch() -> str:
+    """The host's architecture in libvirt's names (virArchFromHost)."""
+    import platform
+
+    machine = platform.machine()
+    return {"amd64": "x86_64", "i386": "i686", "arm64": "aarch64"}.get(machine.lower(), machine)
+
+
 def cpu_opts(a: Argv, ctx: Ctx) -> None:
     """-cpu: host-passthrough -> host, maximum -> max, custom model + features, qemu64 default."""
     dom = ctx.domain
@@ -88,6 +96,9 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if cpu is None or (cpu.mode in (None, "custom") and not cpu.model):
         model = default
     elif cpu.mode == "host-passthrough":
+        if dom.type != "kvm":  # virQEMUCapsIsCPUModeSupported: QEMU's 'host' CPU needs KVM
+            raise XMLConfigError(f"CPU mode 'host-passthrough' for {arch} {dom.type} domain on "
+                                 f"{_host_arch()} host is not supported by hypervisor", cpu.line)
         model = "host"
         if cpu.migratable is not None:
             feats.append(("migratable", cpu.migratable))
