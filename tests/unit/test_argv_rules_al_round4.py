@@ -425,3 +425,16 @@ def test_host_passthrough_needs_kvm() -> None:
     kvm = fill_defaults(parse_domain(BASE.format(devices="", machine="pc", extra="<cpu mode='host-passthrough'/>")
                                      .replace("type='qemu'", "type='kvm'")))
     assert _opts(build_argv(kvm), "-cpu")[0].startswith("host")
+
+
+def test_an_acpi_slic_table_is_handed_to_the_firmware() -> None:
+    xml = BASE.format(devices="", machine="pc", extra="").replace(
+        "<os><type arch='x86_64' machine='pc'>hvm</type>",
+        "<os><type arch='x86_64' machine='pc'>hvm</type><acpi><table type='slic'>/srv/acpi,slic.dat</table></acpi>")
+    dom = fill_defaults(parse_domain(xml))
+    argv = build_argv(dom)
+    assert _opts(argv, "-acpitable") == ["sig=SLIC,file=/srv/acpi,,slic.dat"]  # QEMU's comma escaping
+    assert argv.index("-acpitable") == argv.index("-boot") + 2  # right after -boot, as libvirt
+    assert "<acpi>\n      <table type='slic'>/srv/acpi,slic.dat</table>\n    </acpi>" in dom.to_xml(inactive=True)
+    with pytest.raises(XMLError, match="Missing acpi table type"):
+        parse_domain(xml.replace(" type='slic'", ""))

@@ -260,7 +260,7 @@ def guest_files(dom: Any) -> list[GuestFile]:
     out: list[GuestFile] = []
     os_ = dom.os
     if os_ is not None:
-        for path in (os_.kernel, os_.initrd, os_.dtb, os_.loader.path if os_.loader else None):
+        for path in (os_.kernel, os_.initrd, os_.dtb, os_.acpi_table, os_.loader.path if os_.loader else None):
             if path:
                 out.append(GuestFile(path, True))
         if os_.nvram is not None and os_.nvram.local_path():

@@ -261,6 +261,8 @@ def boot_opts(a: Argv, ctx: Ctx) -> None:
         a.opt("-append", os_.cmdline)
     if os_.dtb:
         a.opt("-dtb", os_.dtb)
+    if os_.acpi_table is not None:  # qemuBuildBootCommandLine: the SLIC table
+        a.kv("-acpitable", None, [("sig", "SLIC"), ("file", os_.acpi_table)])
 
 
 def firmware_opts(a: Argv, ctx: Ctx) -> None:

@@ -227,9 +227,9 @@ class OS:
     initrd: str | None = text("initrd")
     cmdline: str | None = text("cmdline")
     dtb: str | None = text("dtb")
-    #: libvirt's ACPI table override (``<acpi><table type='slic'>PATH``); not pyvirt's
-    acpi_table: str | None = text("acpi/table", unsupported=True)
-    acpi_table_type: str | None = attr("acpi/table/@type", unsupported=True)
+    #: an ACPI table file the firmware gets (libvirt 9.0 knows the SLIC one, for OEM activation)
+    acpi_table: str | None = text("acpi/table")
+    acpi_table_type: str | None = attr("acpi/table/@type", Enum("slic"))
     boot_devs: list[str] = values("boot/@dev", Enum("hd", "cdrom", "network", "fd"))
     bootmenu_enable: bool | None = attr("bootmenu/@enable", YESNO)
     bootmenu_timeout: int | None = attr("bootmenu/@timeout", Int(0, 65535))

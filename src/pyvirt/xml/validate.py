@@ -543,6 +543,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
                        libvirt_words=True)
     if dom.os is None:
         raise XMLError("missing element <os>", dom.line)
+    if dom.os.acpi_table is not None and dom.os.acpi_table_type is None:  # virDomainDefParseBootOptions
+        raise XMLError("Missing acpi table type", dom.os.line, libvirt_words=True)
     if dom.vcpu_cpuset is not None:
         parse_cpuset(dom.vcpu_cpuset, dom.line)
     _validate_numa(dom)
