@@ -1312,6 +1312,8 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     mac_address: str | None = attr("mac/@address")
     source_network: str | None = attr("source/@network")
     source_bridge: str | None = attr("source/@bridge")
+    #: libvirt's macvtap (type 'direct') host device; not pyvirt's
+    source_dev: str | None = attr("source/@dev", unsupported=True)
     source_portgroup: str | None = attr("source/@portgroup")
     #: vhostuser: the socket of the vhost-user backend (QEMU is its server or client)
     source_type: str | None = attr("source/@type", Enum("unix"))

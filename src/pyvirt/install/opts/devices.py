@@ -12,7 +12,7 @@ from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
 from pyvirt.install.xmltree import Element, child, set_attrs
 from pyvirt.xml import domain as xd
-from pyvirt.xml.fields import VerbatimSize
+from pyvirt.xml.fields import Verbatim, VerbatimSize
 from pyvirt.xml.safe import safe_parse
 
 GRAPHICS = Spec("--graphics", keys=["type", "port", "tlsPort", "listen", "keymap"],
@@ -236,14 +236,16 @@ def _char_defaults(tag: str, dev: Element, o: dict[str, str | None], *,
             tgt.set("name", "com.redhat.spice.0")
 
 
-def _pci_address(el: Element, addr: str) -> None:
+def _pci_address(addr: str) -> xd.Address:
     """``address=[DOMAIN:]BUS:SLOT.FUNCTION`` (virt-install's controller shorthand)."""
     if addr.count(":") not in (1, 2) or "." not in addr:
         raise SubOptError(f"Expected PCI format string for '{addr}'")
     rest, func = addr.split(".", 1)
     rest, slot = rest.rsplit(":", 1)
     domain, bus = rest.split(":", 1) if ":" in rest else ("0", rest)
-    child(el, "address", type="pci", domain=domain, bus=bus, slot=slot, function=func)
+    # the numbers as typed, as virtinst writes them (not libvirt's hex layout)
+    return xd.Address(type="pci", domain=Verbatim(domain), bus=Verbatim(bus), slot=Verbatim(slot),
+                      function=Verbatim(func))
 
 
 def apply_controller(g: Guest, optstr: str) -> None:
@@ -257,24 +259,18 @@ def apply_controller(g: Guest, optstr: str) -> None:
     if o.get("num_pcie_root_ports"):
         g.flags.num_pcie_root_ports = int(o["num_pcie_root_ports"])
         return
-    c = etree.Element("controller")
-    if o.get("type"):
-        c.set("type", o["type"])
-    if o.get("address"):
-        _pci_address(c, o["address"])
-    g.add_device(c)
+    address = _pci_address(o["address"]) if o.get("address") else None
+    modelopt.add(g, "--controller", xd.Controller(type=o.get("type") or None, address=address))
 
 
 def _usb_set(g: Guest, which: str) -> None:
     if which == "usb3":
-        g.add_device(etree.Element("controller", type="usb", model="qemu-xhci", ports="15"))
+        modelopt.add(g, "--controller", xd.Controller(type="usb", model="qemu-xhci", ports=15))
         return
     from pyvirt.install.defaults import USB2_MODELS
     for m in USB2_MODELS:
-        c = etree.Element("controller", type="usb", model=m)
-        if m != "ich9-ehci1":
-            etree.SubElement(c, "master", startport=str((int(m[-1]) - 1) * 2))
-        g.add_device(c)
+        start = None if m == "ich9-ehci1" else (int(m[-1]) - 1) * 2
+        modelopt.add(g, "--controller", xd.Controller(type="usb", model=m, master_startport=start))
 
 
 def apply_input(g: Guest, optstr: str) -> None:

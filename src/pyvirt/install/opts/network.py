@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
+from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, check_unknown, parse
-from pyvirt.install.xmltree import child
+from pyvirt.xml import domain as xd
 
 NETWORK = Spec("--network", keys=["type", "network", "bridge", "source", "source.mode",
                                   "source_mode", "model", "model.type", "mac", "mac.address",
@@ -33,29 +32,23 @@ def apply_network(g: Guest, optstr: str) -> None:
         # virtinst's DeviceInterface.set_defaults: no type is a bridge (the host's default
         # bridge fills the source in nic_defaults)
         typ = "network" if "network" in o else "bridge"
-    nic = etree.Element("interface", type=typ)
+    nic = xd.Interface(type=typ)
     if typ == "network":
-        child(nic, "source", network=o.get("network") or o.get("source") or "default")
+        nic.source_network = o.get("network") or o.get("source") or "default"
     elif typ == "bridge" and (o.get("bridge") or o.get("source")):
-        child(nic, "source", bridge=o.get("bridge") or o.get("source"))
+        nic.source_bridge = o.get("bridge") or o.get("source")
     elif typ == "direct" and o.get("source"):
-        child(nic, "source", dev=o["source"], mode=o.get("source.mode") or "vepa")
-    if o.get("source.mode"):
-        child(nic, "source").set("mode", o["source.mode"])
+        nic.source_dev, nic.source_mode = o["source"], o.get("source.mode") or "vepa"
+    nic.source_mode = o.get("source.mode") or nic.source_mode
     mac = o.get("mac")
     if mac and mac.upper() != "RANDOM":
-        child(nic, "mac", address=mac)
-    if o.get("target"):
-        child(nic, "target", dev=o["target"])
-    if o.get("model"):
-        child(nic, "model", type=o["model"])
-    if o.get("boot.order"):
-        child(nic, "boot", order=o["boot.order"])
-    if o.get("link.state"):
-        child(nic, "link", state=_link_state(o["link.state"]))
-    if o.get("mtu.size"):
-        child(nic, "mtu", size=o["mtu.size"])
-    g.add_device(nic)
+        nic.mac_address = mac
+    nic.target_dev = o.get("target") or None
+    nic.model_type = o.get("model") or None
+    nic.boot_order = o.get("boot.order") or None
+    nic.link_state = _link_state(o["link.state"]) if o.get("link.state") else None
+    nic.mtu_size = o.get("mtu.size") or None
+    modelopt.add(g, "--network", nic)
 
 
 def _link_state(val: str) -> str:
