@@ -45,6 +45,7 @@ from pyvirt.daemon import (
     loadindex,
     model,
     nics,
+    numad,
     prhelper,
     session,
     vhost_user_gpu,
@@ -86,6 +87,7 @@ from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
 from pyvirt.qemu.argv_chardev import generated_socket_names
+from pyvirt.qemu.argv_common import auto_placement
 from pyvirt.qemu.argv_disks import disk_qom_name
 from pyvirt.qemu.qmp import BoundedEventListener, Runstate
 from pyvirt.qemu.qmp import connect as qmp_connect
@@ -761,6 +763,11 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 from pyvirt.daemon import hostdev_prep
 
                 tpm_fds = hostdev_prep.open_tpm_passthrough(dom)
+            auto_nodes, auto_cpus = None, None
+            if auto_placement(dom):  # placement='auto': numad advises the host nodes
+                auto_nodes = await asyncio.to_thread(numad.advice, dom)
+                if dom.vcpu_placement == "auto":
+                    auto_cpus = numad.node_cpus(auto_nodes)
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
@@ -770,7 +777,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                                 usb_hostdevs=usb_hostdevs, vsock=vsock_claim,
                                                 vhost_user_gpu_fds=gpu_fds, scsi_hostdevs=scsi_hostdevs,
                                                 vhost_scsi_fds=scsi_fds, tpm_passthrough_fds=tpm_fds,
-                                                nbd_tls=self._nbd_tls(dom), chardev_tls=self._chardev_tls(dom))
+                                                nbd_tls=self._nbd_tls(dom), chardev_tls=self._chardev_tls(dom),
+                                                auto_nodeset=auto_nodes)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:
@@ -811,7 +819,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             os.close(vsock_claim[0])  # likewise the vhost-vsock device and its CID
         for fd in (*gpu_fds.values(), *scsi_fds.values(), *(f for p in tpm_fds.values() for f in p)):
             os.close(fd)  # and the vhost-user GPUs' sockets, the vhost-scsi devices, host TPMs
-        rec.run = Running(ident=ident, start_time=time.time(), ports=ports)
+        rec.run = Running(ident=ident, start_time=time.time(), ports=ports, auto_cpus=auto_cpus)
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP
         try:
@@ -884,7 +892,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         stopped: a paused start or a restore, vCPU pinning, disk throttling and display passwords
         set over QMP (`_before_cont`), a reboot action set over QMP (`_connect_monitor`), or a pty
         console, whose first output QEMU drops until pyvirtd's relay has the pty open."""
-        if paused or incoming is not None or dom.vcpu_cpuset or (dom.on_reboot or "restart") == "destroy":
+        if (paused or incoming is not None or dom.vcpu_cpuset or dom.vcpu_placement == "auto"
+                or (dom.on_reboot or "restart") == "destroy"):
             return False
         if cputune.needed(dom) or any(v.enabled and v.hotpluggable for v in dom.vcpu_states):
             return False
@@ -934,6 +943,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assert run is not None and dom is not None
         if dom.vcpu_cpuset:
             process.pin_all_threads(run.ident.pid, parse_cpuset(dom.vcpu_cpuset))
+        elif run.auto_cpus:  # <vcpu placement='auto'>: the CPUs of the nodes numad advised
+            process.pin_all_threads(run.ident.pid, run.auto_cpus)
         if cputune.needed(dom):  # after the <vcpu cpuset> default: per-thread pins override it
             vcpus = await self._qmp(run, "query-cpus-fast")
             iothreads = await self._qmp(run, "query-iothreads") if dom.iothread_ids else []

@@ -125,7 +125,8 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                        scsi_hostdevs: dict[str, str] | None = None,
                        vhost_scsi_fds: dict[str, int] | None = None,
                        tpm_passthrough_fds: dict[str, tuple[int, int]] | None = None,
-                       nbd_tls: Any = None, chardev_tls: Any = None) -> list[str]:
+                       nbd_tls: Any = None, chardev_tls: Any = None,
+                       auto_nodeset: frozenset[int] | None = None) -> list[str]:
     """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
     taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
     from pyvirt.daemon.qemuconf import host_render_node
@@ -157,6 +158,7 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           nbd_tls_x509_dir=nbd_tls.directory if nbd_tls else None,
                                                           nbd_tls_verify=bool(nbd_tls.verify) if nbd_tls else True,
                                                           nbd_tls_secret=bool(nbd_tls and nbd_tls.secret_uuid),
+                                                          auto_nodeset=auto_nodeset,
                                                           **chardev_tls_runtime(chardev_tls)))
     except XMLError as exc:
         raise xml_error(exc) from exc

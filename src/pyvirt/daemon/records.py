@@ -31,6 +31,7 @@ class Running:
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     start_time: float = 0.0
     ports: list[int] = field(default_factory=list)   # display ports this guest holds
+    auto_cpus: frozenset[int] | None = None  # <vcpu placement='auto'>: host CPUs of numad's nodes
     # device ids whose removal is awaited -> set by QEMU's DEVICE_DELETED for that id
     unplugged: dict[str, asyncio.Event] = field(default_factory=dict)
     # disk target -> its last block job (daemon/blockjobs.py: id, type, state, ...)

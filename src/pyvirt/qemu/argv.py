@@ -36,6 +36,7 @@ from .argv_common import (
     Argv,
     Ctx,
     RuntimePaths,
+    auto_placement,
     check_acpi_indexes,
     check_virtio_options,
     collect_acpi_indexes,
@@ -123,9 +124,6 @@ def _check_domain(domain: Any, caps: Any) -> None:
     if domain.os.smbios_mode == "host":
         raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
                           "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")
-    if domain.vcpu_placement == "auto" or (domain.numatune is not None and domain.numatune.memory_placement == "auto"):
-        raise unsupported("placement='auto' of <vcpu> or <numatune><memory> (libvirt asks numad for the host "
-                          "nodes; pyvirt does not run numad: name the nodes with cpuset/nodeset)")
     machine = domain.os.machine
     if not (machine in ("pc", "q35") or machine.startswith(("pc-i440fx-", "pc-q35-", "pc-"))):
         raise unsupported(f"machine type {machine!r}")
@@ -225,6 +223,9 @@ def build_argv(domain: Any, caps: Any = None, *, runtime: RuntimePaths | None = 
     """The complete argv (binary first) for *domain*, which should have gone through fill_defaults."""
     _check_domain(domain, caps)
     runtime = runtime or RuntimePaths.debug(domain.name or "guest")
+    if auto_placement(domain) and runtime.auto_nodeset is None:
+        raise unsupported("placement='auto' of <vcpu> or <numatune><memory> without numad's advice "
+                          "(install numad, or name the nodes with cpuset/nodeset)")
     ctx = device_context(_with_firmware(domain, caps, runtime), caps, runtime)
     domain = ctx.domain
     rt = ctx.runtime

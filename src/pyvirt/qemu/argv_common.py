@@ -81,6 +81,9 @@ class RuntimePaths:
     chardev_tls_x509_dir: str | None = None
     chardev_tls_verify: bool = True
     chardev_tls_secret: bool = False
+    #: numad's advice for ``placement='auto'`` (the host nodes the guest's memory and vCPUs go to);
+    #: None: not asked (such a guest is refused), test mode: the harness's mocked nodes 0-3
+    auto_nodeset: frozenset[int] | None = None
     #: where a UEFI guest's own variable store goes when its XML names none (qemu.conf's nvram dir)
     nvram_dir: str = "/var/lib/pyvirt/qemu/nvram"
     test_mode: bool = False
@@ -98,6 +101,7 @@ class RuntimePaths:
                    # the harness's qemu.conf (spice_tls=1) and mocked render node
                    spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo",
                    nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True,
+                   auto_nodeset=frozenset(range(4)),  # the harness's mocked numad advice
                    # the harness's nbd_tls_x509_cert_dir and nbd_tls_x509_secret_uuid
                    nbd_tls_x509_dir="/etc/pki/libvirt-nbd/dummy,path", nbd_tls_secret=True,
                    # the harness's chardev_tls_x509_cert_dir (chardev_tls itself off)
@@ -223,6 +227,12 @@ def check_virtio_options(ctx: Ctx) -> None:
                 attr_name = name.removeprefix("driver_")
                 raise unsupported(f"<driver {attr_name}=...> on a non-virtio {type(dev).__name__.lower()}",
                                   getattr(dev, "line", None))
+
+
+def auto_placement(domain: Any) -> bool:
+    """Whether numad must advise host nodes: ``placement='auto'`` of <vcpu> or <numatune><memory>."""
+    return domain.vcpu_placement == "auto" or (domain.numatune is not None
+                                               and domain.numatune.memory_placement == "auto")
 
 
 def pci_props(ctx: Ctx, address: Any, what: str) -> dict[str, Any]:

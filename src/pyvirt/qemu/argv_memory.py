@@ -173,8 +173,13 @@ def _host_binding(ctx: Ctx, cell: Any) -> tuple[list[int], str] | None:
         for mn in tune.memnodes:
             if mn.cellid == (cell.id or 0):
                 mode, nodeset = mn.mode or "strict", mn.nodeset
-    if nodeset is None or mode == "restrictive":
+    if mode == "restrictive":
         return None
+    if nodeset is None:
+        auto = ctx.runtime.auto_nodeset
+        if tune.memory_placement != "auto" or auto is None:
+            return None
+        return sorted(auto), _POLICY[mode]  # numad's advice (virDomainNumatuneGetNodeset)
     nodes = sorted(parse_cpuset(nodeset, tune.line))
     known = ctx.runtime.host_numa_nodes
     if known is not None and not set(nodes) <= known:
