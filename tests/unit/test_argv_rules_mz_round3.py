@@ -234,3 +234,39 @@ def test_sdl_display_with_opengl() -> None:
                  "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>")
     assert argv[argv.index("-display") + 1] == "sdl,gl=on"
     assert _by_id(argv)["video0"]["driver"] == "virtio-vga-gl"
+
+
+N2 = ("<cpu><numa><cell id='0' cpus='0' memory='131072' unit='KiB'/>"
+      "<cell id='1' cpus='1' memory='131072' unit='KiB'/></numa></cpu>")
+
+
+@pytest.mark.parametrize("devices, message, kw", [
+    ("<audio id='1' type='none'/><audio id='1' type='none'/>", "audio ID 1 is used multiple times", {}),
+    ("<controller type='usb' index='0' model='piix3-uhci' ports='8'/>",
+     "usb controller type 'piix3-uhci' doesn't support 'ports' with this QEMU binary", {}),
+    ("<controller type='usb' index='0' model='qemu-xhci' ports='20'/>",
+     "'qemu-xhci' controller only supports up to '15' ports", {}),
+    ("<input type='tablet' bus='usb'><address type='pci' domain='0' bus='0' slot='5' function='0'/></input>",
+     "Invalid address for a USB device", {}),
+    ("", "Multiple memnode elements with cellid 0",
+     {"cpu": N2, "top": "<numatune><memnode cellid='0' mode='strict' nodeset='0'/>"
+                        "<memnode cellid='0' mode='strict' nodeset='0'/></numatune>"}),
+    ("", "'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element",
+     {"cpu": N2, "top": "<numatune><memory mode='restrictive' nodeset='0'/>"
+                        "<memnode cellid='0' mode='strict' nodeset='0'/></numatune>"}),
+    ("", "Per-node binding is not compatible with automatic NUMA placement",
+     {"cpu": N2, "top": "<numatune><memory mode='strict' placement='auto'/>"
+                        "<memnode cellid='0' mode='strict' nodeset='0'/></numatune>"}),
+])
+def test_libvirt_refusals_round3b(devices: str, message: str, kw: dict) -> None:
+    top = kw.pop("top", "")
+    cpu = kw.pop("cpu", "")
+    doc = (f"<domain type='qemu'><name>g</name><memory unit='KiB'>262144</memory>{top}<vcpu>2</vcpu>"
+           f"<os><type arch='x86_64' machine='pc'>hvm</type></os>{cpu}<devices>{devices}</devices></domain>")
+    with pytest.raises(XMLError, match=message):
+        fill_defaults(parse_domain(doc))
+
+
+def test_xhci_ports_up_to_15_accepted() -> None:
+    ids = _by_id(_argv("<controller type='usb' index='0' model='qemu-xhci' ports='15'/>"))
+    assert ids["usb"]["p2"] == 15 and ids["usb"]["p3"] == 15

@@ -17,6 +17,10 @@ _PCI_LIMITS = (("domain", 0xFFFF, "domain='0x{v:x}', must be <= 0xFFFF"),
                ("slot", 0x1F, "slot='0x{v:x}', must be <= 0x1F"),
                ("function", 7, "function=0x{v:x}, must be <= 7"))
 
+#: USB controllers whose port count is configurable, and QEMU's limit (QEMU_USB_XHCI_MAXPORTS)
+_XHCI = ("qemu-xhci", "nec-xhci")
+_XHCI_MAX_PORTS = 15
+
 #: video models that drive several heads (qemuValidateDomainDeviceDefVideo)
 _MULTIHEAD_VIDEO = ("qxl", "virtio")
 
@@ -29,11 +33,16 @@ def check_device_rules(dom: Domain, *, qemu: bool = True) -> None:
     _max_memory(dom)
     _audio_streams(dom)
     _user_aliases(dom)
+    _audio_ids(dom)
+    for inp in dom.devices.inputs:  # virDomainInputDefParseXML
+        if inp.bus == "usb" and inp.address is not None and inp.address.type not in (None, "usb"):
+            raise XMLError("Invalid address for a USB device", inp.line)
     if dom.os is not None and dom.os.bios_useserial and not dom.devices.serials:
         raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
     if not qemu:
         return
     _memory_devices(dom)
+    _usb_controllers(dom)
     _panics(dom)
     _watchdogs(dom)
     _serials(dom)
@@ -95,6 +104,28 @@ def _user_aliases(dom: Domain) -> None:
         if name in seen:
             raise XMLValidationError(f"non unique alias detected: {name}", getattr(dev, "line", None))
         seen.add(name)
+
+
+def _audio_ids(dom: Domain) -> None:
+    seen: set[int] = set()
+    for audio in dom.devices.audios:
+        if audio.id in seen:
+            raise XMLError(f"audio ID {audio.id} is used multiple times", audio.line)
+        if audio.id is not None:
+            seen.add(audio.id)
+
+
+def _usb_controllers(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefControllerUSB: only xHCI controllers take ``ports``, 15 at most."""
+    for c in dom.devices.controllers:
+        if c.type != "usb" or c.ports is None or c.model is None:  # no model yet: the machine's default
+            continue
+        if c.model not in _XHCI:
+            raise XMLValidationError(f"usb controller type '{c.model}' doesn't support 'ports' "
+                                     "with this QEMU binary", c.line)
+        if c.ports > _XHCI_MAX_PORTS:
+            raise XMLValidationError(f"'{c.model}' controller only supports up to '{_XHCI_MAX_PORTS}' ports",
+                                     c.line)
 
 
 def _audio_streams(dom: Domain) -> None:

@@ -425,10 +425,19 @@ def _validate_numa(dom: Domain) -> None:
         return
     if tune.memory_nodeset is not None:
         parse_cpuset(tune.memory_nodeset, tune.line)
+    if tune.memnodes and tune.memory_placement == "auto":
+        raise XMLValidationError("Per-node binding is not compatible with automatic NUMA placement.", tune.line)
+    bound: set[int] = set()
     for mn in tune.memnodes:
         if mn.cellid is None or mn.cellid >= len(cells):
             raise XMLValidationError(f"Numatune memnode {mn.cellid} references non-existent guest NUMA node",
                                      mn.line)
+        if mn.cellid in bound:
+            raise XMLError(f"Multiple memnode elements with cellid {mn.cellid}", mn.line)
+        bound.add(mn.cellid)
+        if tune.memory_mode == "restrictive" and mn.mode != "restrictive":
+            raise XMLError("'restrictive' mode is required in memnode element when mode is 'restrictive' in "
+                           "memory element", mn.line)
         if mn.nodeset is None:
             raise XMLError("missing attribute 'nodeset' of <memnode>", mn.line)
         parse_cpuset(mn.nodeset, mn.line)
