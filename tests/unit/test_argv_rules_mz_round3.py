@@ -270,3 +270,29 @@ def test_libvirt_refusals_round3b(devices: str, message: str, kw: dict) -> None:
 def test_xhci_ports_up_to_15_accepted() -> None:
     ids = _by_id(_argv("<controller type='usb' index='0' model='qemu-xhci' ports='15'/>"))
     assert ids["usb"]["p2"] == 15 and ids["usb"]["p3"] == 15
+
+
+@pytest.mark.parametrize("cpu, devices, message", [
+    ("<cpu mode='custom' migratable='on'><model>qemu64</model></cpu>", "",
+     "Attribute migratable is only allowed for 'host-passthrough' / 'maximum' CPU mode"),
+    ("<cpu mode='custom'><model>qemu64</model><feature policy='require' name='vmx'/>"
+     "<feature policy='disable' name='vmx'/></cpu>", "", "CPU feature 'vmx' specified more than once"),
+    ("", "<disk type='file' device='disk'><source file='/tmp/a.img'><seclabel model='dac' relabel='no'/>"
+         "<seclabel model='dac' relabel='no'/></source><target dev='vda' bus='virtio'/></disk>",
+     "seclabel for model dac is already provided"),
+    ("", "<disk type='file' device='disk'><source file='/tmp/a.img'><seclabel model='selinux' relabel='no'>"
+         "<label>system_u:object_r:svirt_image_t:s0</label></seclabel></source><target dev='vda' bus='virtio'/>"
+         "</disk>", "Cannot specify a label if relabelling is turned off. model=selinux"),
+])
+def test_cpu_and_device_label_refusals(cpu: str, devices: str, message: str) -> None:
+    doc = ("<domain type='qemu'><name>g</name><memory unit='KiB'>262144</memory><vcpu>1</vcpu>"
+           f"<os><type arch='x86_64' machine='pc'>hvm</type></os>{cpu}<devices>{devices}</devices></domain>")
+    with pytest.raises(XMLError, match=message):
+        parse_domain(doc)
+
+
+def test_zero_memory_without_numa_is_refused() -> None:
+    doc = ("<domain type='qemu'><name>g</name><memory unit='KiB'>0</memory><vcpu>1</vcpu>"
+           "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")
+    with pytest.raises(XMLError, match="Memory size must be specified via <memory> or in the <numa> configuration"):
+        parse_domain(doc)

@@ -34,6 +34,10 @@ def check_device_rules(dom: Domain, *, qemu: bool = True) -> None:
     _audio_streams(dom)
     _user_aliases(dom)
     _audio_ids(dom)
+    _cpu(dom)
+    _device_seclabels(dom)
+    if dom.memory == 0 and not (dom.cpu is not None and dom.cpu.numa_cells):
+        raise XMLError("Memory size must be specified via <memory> or in the <numa> configuration", dom.line)
     for inp in dom.devices.inputs:  # virDomainInputDefParseXML
         if inp.bus == "usb" and inp.address is not None and inp.address.type not in (None, "usb"):
             raise XMLError("Invalid address for a USB device", inp.line)
@@ -104,6 +108,37 @@ def _user_aliases(dom: Domain) -> None:
         if name in seen:
             raise XMLValidationError(f"non unique alias detected: {name}", getattr(dev, "line", None))
         seen.add(name)
+
+
+def _cpu(dom: Domain) -> None:
+    """virCPUDefParseXML: each feature named once; ``migratable`` only where the host's CPU is."""
+    cpu = dom.cpu
+    if cpu is None:
+        return
+    if cpu.migratable is not None and cpu.mode not in ("host-passthrough", "maximum"):
+        raise XMLValidationError("Attribute migratable is only allowed for 'host-passthrough' / 'maximum' "
+                                 "CPU mode", cpu.line)
+    named: set[str] = set()
+    for f in cpu.features:
+        if f.name in named:
+            raise XMLError(f"CPU feature '{f.name}' specified more than once", f.line)
+        if f.name:
+            named.add(f.name)
+
+
+def _device_seclabels(dom: Domain) -> None:
+    """virSecurityDeviceLabelDefParseXML on disk sources: one label per model, no label where
+    relabelling is off."""
+    for disk in dom.devices.disks:
+        models: set[str] = set()
+        for label in disk.source_seclabels:
+            if label.model and label.model in models:
+                raise XMLError(f"seclabel for model {label.model} is already provided", label.line)
+            if label.model:
+                models.add(label.model)
+            if label.relabel is False and label.label:
+                raise XMLError(f"Cannot specify a label if relabelling is turned off. model={label.model or ''}",
+                               label.line)
 
 
 def _audio_ids(dom: Domain) -> None:
