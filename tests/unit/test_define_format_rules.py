@@ -313,6 +313,10 @@ def test_automatic_placement_of_vcpus_and_memory_go_together() -> None:
     assert static.find("numatune/memory").attrib == {"mode": "strict", "nodeset": "0"}
     with pytest.raises(XMLValidationError, match="nodeset for NUMA memory tuning must be set"):
         define(extra="<vcpu cpuset='0'>2</vcpu><numatune><memory mode='strict'/></numatune>")
+    from pyvirt.qemu.argv import RuntimePaths
+
     doc = HEAD.format(virt="qemu", extra="<vcpu placement='auto'>2</vcpu>", devices="")
+    no_advice = RuntimePaths.debug("g")
+    no_advice.auto_nodeset = None  # a start without numad's advice (tests/unit/test_numad_placement.py)
     with pytest.raises(XMLUnsupportedError, match="numad"):
-        build_argv(fill_defaults(parse_domain(doc)))
+        build_argv(fill_defaults(parse_domain(doc)), runtime=no_advice)
