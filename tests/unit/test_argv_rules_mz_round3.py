@@ -296,3 +296,14 @@ def test_zero_memory_without_numa_is_refused() -> None:
            "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")
     with pytest.raises(XMLError, match="Memory size must be specified via <memory> or in the <numa> configuration"):
         parse_domain(doc)
+
+
+@pytest.mark.parametrize("model", ["Denverton", "max", "Skylake-Client-v1", "Foobar"])
+def test_custom_cpu_model_outside_libvirts_map_is_refused(model: str) -> None:
+    doc = ("<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+           "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+           f"<cpu mode='custom' match='exact'><model>{model}</model></cpu></domain>")
+    with pytest.raises(XMLError, match=f"Unknown CPU model {model}"):
+        build_argv(fill_defaults(parse_domain(doc)))
+    ok = build_argv(fill_defaults(parse_domain(doc.replace(model, "EPYC-Milan"))))
+    assert ok[ok.index("-cpu") + 1].startswith("EPYC-Milan")

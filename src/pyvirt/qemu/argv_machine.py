@@ -11,8 +11,9 @@ import time as _time
 from typing import Any
 
 from pyvirt.cpumap import qemu_name
+from pyvirt.cpumodels import X86_MODELS
 from pyvirt.xml import hmat
-from pyvirt.xml.errors import XMLConfigError, XMLError
+from pyvirt.xml.errors import XMLConfigError, XMLError, XMLValidationError
 
 from . import argv_cpufeatures
 from .argv_common import Argv, Ctx, unsupported
@@ -113,6 +114,8 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         model = cpu.model
         if cpu.vendor:
             raise unsupported("<cpu><vendor>", cpu.line)
+        if model not in X86_MODELS:  # libvirt's x86 CPU driver knows only its cpu_map's models
+            raise XMLValidationError(f"Unknown CPU model {model}", cpu.line)
     if cpu is not None:
         for f in cpu.features:
             name = qemu_name(f.name or "")
