@@ -307,3 +307,12 @@ def test_custom_cpu_model_outside_libvirts_map_is_refused(model: str) -> None:
         build_argv(fill_defaults(parse_domain(doc)))
     ok = build_argv(fill_defaults(parse_domain(doc.replace(model, "EPYC-Milan"))))
     assert ok[ok.index("-cpu") + 1].startswith("EPYC-Milan")
+
+
+def test_am53c974_scsi_controller_addresses_disks_by_scsi_id() -> None:
+    disks = "".join(f"<disk type='file' device='disk'><source file='/tmp/{n}.img'/><target dev='sd{n}' bus='scsi'/>"
+                    "</disk>" for n in "ab")
+    ids = _by_id(_argv("<controller type='scsi' index='0' model='am53c974'/>" + disks))
+    assert ids["scsi0"]["driver"] == "am53c974" and ids["scsi0"]["bus"] == "pci.0"
+    assert [(ids[f"scsi0-0-0-{u}"]["bus"], ids[f"scsi0-0-0-{u}"]["scsi-id"]) for u in (0, 1)] == [
+        ("scsi0.0", 0), ("scsi0.0", 1)]

@@ -579,7 +579,7 @@ def scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
     model = controller.model if controller is not None else None
     # the bus is named after the controller's alias (a user alias too), as qemuBuildDeviceAddressDriveProps
     name = ctx.aliases.get(id(controller), f"scsi{ctrl}") if controller is not None else f"scsi{ctrl}"
-    if model == "lsilogic":
+    if model in ("lsilogic", "am53c974"):
         # the parallel SCSI HBA: one bus per <address bus>, the unit is the SCSI id, no LUNs
         if addr.target:
             raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
