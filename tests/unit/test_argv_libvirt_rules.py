@@ -377,8 +377,8 @@ def test_genid_is_a_vmgenid_device() -> None:
     argv = build_argv(fill_defaults(parse_domain(xml)))
     assert _by_id(argv)["vmgenid0"] == {"driver": "vmgenid", "guid": "e9392370-2917-565e-692b-d057f46512d6",
                                         "id": "vmgenid0"}
-    with pytest.raises(XMLError, match="genid"):
-        build_argv(fill_defaults(parse_domain(xml.replace("E9392370-2917-565E-692B-D057F46512D6", ""))))
+    empty = fill_defaults(parse_domain(xml.replace("E9392370-2917-565E-692B-D057F46512D6", "")))
+    assert _by_id(build_argv(empty))["vmgenid0"]["guid"] == empty.genid  # made at define, as libvirt
 
 
 def test_vhostuser_and_socket_interfaces() -> None:

@@ -438,3 +438,15 @@ def test_an_acpi_slic_table_is_handed_to_the_firmware() -> None:
     assert "<acpi>\n      <table type='slic'>/srv/acpi,slic.dat</table>\n    </acpi>" in dom.to_xml(inactive=True)
     with pytest.raises(XMLError, match="Missing acpi table type"):
         parse_domain(xml.replace(" type='slic'", ""))
+
+
+def test_an_empty_genid_gets_a_generation_id_once_at_define() -> None:
+    """libvirt makes the value when it reads ``<genid/>`` and keeps it in the definition
+    (checked with real libvirt 9.0's define + dumpxml): stable across starts."""
+    xml = BASE.format(devices="", machine="pc", extra="").replace("<name>g</name>", "<name>g</name><genid/>")
+    dom = fill_defaults(parse_domain(xml))
+    assert len(dom.genid) == 36 and f"<genid>{dom.genid}</genid>" in dom.to_xml(inactive=True)
+    assert json.loads(_opts(build_argv(dom), "-device")[0]) == {"driver": "vmgenid", "guid": dom.genid, "id": "vmgenid0"}
+    again = fill_defaults(parse_domain(dom.to_xml(inactive=True)))
+    assert again.genid == dom.genid
+    assert fill_defaults(parse_domain(xml)).genid != dom.genid  # each new definition its own

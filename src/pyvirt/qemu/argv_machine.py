@@ -385,9 +385,8 @@ def genid_opts(a: Argv, ctx: Ctx) -> None:
     dom = ctx.domain
     if dom.genid is None:
         return
-    if not dom.genid.strip():
-        # libvirt makes one up at define; pyvirt does not yet, so it is refused, never dropped
-        raise unsupported("<genid/> without a value (pyvirt does not generate generation IDs: give one)", dom.line)
+    if not dom.genid.strip():  # fill_defaults gives an empty <genid/> its value, as libvirt's define
+        raise XMLError("<genid/> without a value: the definition was not completed (fill_defaults)", dom.line)
     a.device({"driver": "vmgenid", "guid": dom.genid, "id": "vmgenid0"})
 
 

@@ -41,6 +41,7 @@ from .generic_defaults import (
     filesystem_rules,
     fill_iothread_ids,
     format_cpuset,
+    genid_default,
     graphics_format_rules,
     hostdev_defaults,
     hugepage_sizes_in_kib,
@@ -119,6 +120,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.features = None  # an empty <features/> is not written back (virDomainDefFormatFeatures)
     if dom.uuid is None:
         dom.uuid = str(uuidlib.uuid4())
+    genid_default(dom)
     memory_from_numa(dom)
     if dom.memory is None and dom.max_memory is not None:
         dom.memory = dom.max_memory

@@ -15,6 +15,7 @@ Elements the model keeps verbatim (see ``keeping_unknown``) get libvirt's format
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 from pyvirt.xml.lazy_etree import etree
@@ -86,9 +87,17 @@ def memory_from_numa(dom: Domain) -> None:
         dom.memory = sum(c.memory or 0 for c in cells) + sum(m.target_size or 0 for m in dom.devices.memories)
 
 
+def genid_default(dom: Domain) -> None:
+    """virDomainDefParseXML: an empty ``<genid/>`` asks libvirt for one, made once and kept in the
+    definition (a new one at every boot would tell the guest it was restored from a snapshot)."""
+    if dom.genid is not None and not dom.genid.strip():
+        dom.genid = str(uuid.uuid4())
+
+
 def fill_generic_defaults(dom: Domain) -> None:
     """Complete ``dom`` in place the way every libvirt driver does on parse and format."""
     memory_from_numa(dom)
+    genid_default(dom)
     if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
         dom.current_memory = dom.memory
     if dom.vcpu is not None and dom.vcpu_placement is None:
