@@ -7,7 +7,7 @@ URIs) implement it, and the QEMU driver inside pyvirtd implements its async twin
 
 Why a module of its own: executing this declaration (240 operations) is ~5M instructions, a
 tenth of `pyvirt -c test:///default list --all`, which needs none of it: the test driver's
-connection takes it as a base with the first name only it defines (pyvirt.testdriver.deferred).
+connection takes it as a base with the first name only it defines (pyvirt.deferred).
 ``pyvirt.api.Connection`` and ``pyvirt.api.op`` name this module's, imported on first use.
 """
 

@@ -49,16 +49,27 @@ HTTP_STATUS = {api.ErrorCode.NO_DOMAIN: 404, api.ErrorCode.NO_STORAGE_POOL: 404,
 
 class Operation:
     """One declared operation.  ``stream`` ones (events, console, volume data) have hand-written
-    transports on both sides; all others are generated."""
+    transports on both sides; all others are generated.
 
-    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "waits", "func",
-                 "_path_params", "_params", "_result")
+    Made from the declared method (pyvirtd, the web face), or from its row in the generated
+    :mod:`pyvirt.optable` (the remote client: see :func:`declared`), whose method is then looked
+    up in the declaration only by what needs it (``params``, ``func``)."""
 
-    def __init__(self, func: Any) -> None:
-        kind, route, libvirt, readonly, stream, session, waits = func._op
+    __slots__ = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "waits", "_func",
+                 "args", "npos", "defaults", "kwdefaults", "returns", "_path_params", "_params", "_result")
+
+    def __init__(self, func: Any, row: tuple[Any, ...] | None = None, name: str = "") -> None:
+        if row is None:
+            code = func.__code__
+            row = (*func._op, code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount],
+                   code.co_argcount - 1, func.__defaults__ or (), func.__kwdefaults__ or {},
+                   func.__annotations__.get("return", "None"))
+            name = func.__name__
+        (kind, route, libvirt, readonly, stream, session, waits,
+         self.args, self.npos, self.defaults, self.kwdefaults, self.returns) = row
         if kind not in KINDS:
-            raise ValueError(f"{func.__name__}: unknown object kind {kind!r}")
-        self.name: str = func.__name__
+            raise ValueError(f"{name}: unknown object kind {kind!r}")
+        self.name: str = name
         self.kind: str = kind
         self.method, _, self.path = route.partition(" ")
         self.libvirt: str = libvirt
@@ -66,10 +77,25 @@ class Operation:
         self.stream: bool = stream
         self.session: str | None = session  # the flag argument that needs the client's session
         self.waits: bool = waits  # the reply comes when the job it runs ends: no read timeout
-        self.func = func
+        self._func = func
         self._path_params: tuple[str, ...] | None = None
         self._params: list[ParamSpec] | None = None
         self._result: Type | None = None
+
+    @property
+    def func(self) -> Any:
+        """The declared method (the declaration is imported here when the operation came from
+        the generated table)."""
+        if self._func is None:
+            self._func = getattr(api.Connection, self.name)
+        return self._func
+
+    def row(self) -> tuple[Any, ...]:
+        """What :mod:`pyvirt.optable` holds of this operation (``python -m pyvirt.optable``)."""
+        route = f"{self.method} {self.path}"
+        readonly = self.func._op[3]
+        return (self.kind, route, self.libvirt, readonly, self.stream, self.session, self.waits, self.args,
+                self.npos, self.defaults, self.kwdefaults, self.returns)
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -97,7 +123,7 @@ class Operation:
         if self._result is None:
             from pyvirt.optypes import Type, parse
 
-            note = self.func.__annotations__.get("return", "None")
+            note = self.returns
             if note == "None" or (self.stream and note == "ConsoleStream"):  # bytes, not JSON
                 self._result = Type("any", nullable=True)
             else:
@@ -106,7 +132,7 @@ class Operation:
 
     @property
     def returns_none(self) -> bool:
-        return self.func.__annotations__.get("return", "None") == "None"
+        return self.returns == "None"
 
     async def arguments(self, match_info: Any, query: Any,
                         read_body: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
@@ -126,10 +152,9 @@ class Operation:
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Call arguments as {name: value}, defaults filled in (what a Python call would bind)."""
-        code = self.func.__code__
-        names = code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount]
-        if len(args) > code.co_argcount - 1:
-            raise TypeError(f"{self.name}() takes {code.co_argcount - 1} positional arguments "
+        names = self.args
+        if len(args) > self.npos:
+            raise TypeError(f"{self.name}() takes {self.npos} positional arguments "
                             f"but {len(args)} were given")
         bound = dict(zip(names, args, strict=False))
         for key, value in kwargs.items():
@@ -138,13 +163,13 @@ class Operation:
             if key in bound:
                 raise TypeError(f"{self.name}() got multiple values for argument '{key}'")
             bound[key] = value
-        defaults = self.func.__defaults__ or ()
-        kwdefaults = self.func.__kwdefaults__ or {}
-        first = code.co_argcount - len(defaults)
+        defaults = self.defaults
+        kwdefaults = self.kwdefaults
+        first = self.npos + 1 - len(defaults)
         for i, name in enumerate(names, start=1):
             if name in bound:
                 continue
-            if i < code.co_argcount:
+            if i <= self.npos:
                 if i >= first:
                     bound[name] = defaults[i - first]
                     continue
@@ -164,8 +189,28 @@ def _collect() -> dict[str, Operation]:
     return out
 
 
-#: name -> Operation, in declaration order
-OPERATIONS: dict[str, Operation] = _collect()
+_DECLARED: dict[str, Operation] = {}
+
+
+def declared(name: str) -> Operation:
+    """One operation from the generated table (pyvirt.optable), without executing the
+    declaration: the remote client's path (`pyvirt list` against pyvirtd makes one of 240)."""
+    op = _DECLARED.get(name)
+    if op is None:
+        from pyvirt.optable import ROWS
+
+        op = _DECLARED[name] = Operation(None, ROWS[name], name)
+    return op
+
+
+def __getattr__(name: str) -> Any:
+    """``OPERATIONS`` (name -> Operation, in declaration order), made from the declaration on
+    first use: importing this module does not execute it (the remote client reads
+    :func:`declared` instead)."""
+    if name != "OPERATIONS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    ops = globals()["OPERATIONS"] = _collect()
+    return ops
 
 
 # ------------------------------------------------------------------------------ query strings
@@ -203,7 +248,7 @@ def table() -> list[dict[str, Any]]:
     from pyvirt.optypes import schema
 
     rows = []
-    for op in OPERATIONS.values():
+    for op in __getattr__("OPERATIONS").values():
         rows.append({"kind": op.kind, "name": op.name, "libvirt": op.libvirt, "readonly": op.readonly,
                      "stream": op.stream, "http": f"{op.method} {op.path}",
                      "params": [{"name": p.name, "schema": schema(p.type), "required": p.required}
@@ -211,3 +256,41 @@ def table() -> list[dict[str, Any]]:
                      "result": None if op.returns_none else schema(op.result),
                      "doc": (op.func.__doc__ or "").strip()})
     return rows
+
+
+# ------------------------------------------------------------------------------ the generated table
+OPTABLE = "pyvirt/optable.py"
+
+
+def render_optable() -> str:
+    """The text of :mod:`pyvirt.optable`: each operation's row (what :class:`Operation` reads of
+    its declaration) and the names ``Connection`` defines (for classes that take it as a
+    deferred base, pyvirt.deferred)."""
+    from pyvirt.deferred import defined_names
+
+    lines = ['"""Generated by `python -m pyvirt.operations` from the Connection declaration (pyvirt.connection):',
+             "each operation's row, as pyvirt.operations.Operation reads it, and the names Connection",
+             "defines.  The remote client reads this instead of executing the declaration (~5M",
+             'instructions per command).  Do not edit; a unit test checks it is current."""', "",
+             "ROWS = {"]
+    lines += [f"    {op.name!r}: {op.row()!r}," for op in __getattr__("OPERATIONS").values()]
+    lines += ["}", "", "CONNECTION_NAMES = ("]
+    lines += [f"    {name!r}," for name in defined_names((api.Connection,))]
+    lines += [")", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Rewrite pyvirt/optable.py from the declaration."""
+    from pyvirt.atomicio import write_atomic
+    from pyvirt.lightos import dirname, join
+
+    path = join(dirname(dirname(__file__)), OPTABLE)
+    write_atomic(path, render_optable(), mode=0o644)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

@@ -66,7 +66,7 @@ def test_list_loads_one_table_group_and_nothing_heavy() -> None:
     assert {m for m in loaded if m.startswith("pyvirt.cli.tables.")} == {f"pyvirt.cli.tables.{INDEX['list']}"}
     assert not loaded & (HEAVY | {"pyvirt.daemon", "pyvirt.qemu", "pyvirt.xml.domain", "pyvirt.apievents"})
     # the test driver's bases (its mixins, the Connection declaration) load with the first of their
-    # names (pyvirt.testdriver.deferred)
+    # names (pyvirt.deferred)
     assert not {m for m, _ in BASES} & loaded
     # nor the records and numberings a listing of domains does not use (pyvirt.api.__getattr__),
     # nor what the fixture's reading needs only for a node file without UUIDs or with bad sizes
@@ -82,7 +82,8 @@ def test_remote_path_loads_only_the_client(tmp_path) -> None:
     allowed = {"pyvirt", "pyvirt.api", "pyvirt.cli", "pyvirt.cli.main", "pyvirt.cli.context", "pyvirt.cli.grammar",
                "pyvirt.cli.table", "pyvirt.cli.tables", f"pyvirt.cli.tables.{INDEX['list']}", "pyvirt.cli.run",
                "pyvirt.client", "pyvirt.client.remote", "pyvirt.client.remote_storage", "pyvirt.client.wire",
-               "pyvirt.client.transport", "pyvirt.operations", "pyvirt.connection", "pyvirt.rundir", "pyvirt.lightos"}
+               "pyvirt.client.transport", "pyvirt.operations", "pyvirt.optable", "pyvirt.deferred", "pyvirt.rundir",
+               "pyvirt.lightos"}
     assert ours <= allowed, f"new on the remote hot path: {sorted(ours - allowed)}"
     assert not loaded & HEAVY
 

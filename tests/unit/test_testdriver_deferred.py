@@ -1,5 +1,5 @@
 """The test driver's bases (its mixins and the Connection declaration) load with the first of
-their names (pyvirt.testdriver.deferred): the names table is current, and once loaded the class is
+their names (pyvirt.deferred): the names table is current, and once loaded the class is
 the one with all its bases written out."""
 
 from __future__ import annotations
@@ -8,15 +8,16 @@ import subprocess
 import sys
 import textwrap
 
-from pyvirt.testdriver import base_names, deferred
+from pyvirt import deferred
+from pyvirt.testdriver import base_names
 from pyvirt.testdriver.connection import BASES
 
 
 def test_names_table_is_current() -> None:
-    """`python -m pyvirt.testdriver.deferred` rewrites it; a method added to a base without that
+    """`python -m pyvirt.deferred` rewrites it; a method added to a base without that
     would not be found until some other name loads the bases."""
     current = deferred.defined_names(deferred.base_classes(BASES))
-    assert current == base_names.NAMES, "stale: run python -m pyvirt.testdriver.deferred"
+    assert current == base_names.NAMES, "stale: run python -m pyvirt.deferred"
     with open(base_names.__file__, encoding="utf-8") as fh:
         assert fh.read() == deferred.render(current)
 
@@ -33,7 +34,7 @@ def test_first_lookup_loads_every_mixin_in_declared_order() -> None:
         from pyvirt.testdriver import open_test_connection
         from pyvirt import api
         from pyvirt.testdriver.connection import BASES, TestConnection
-        from pyvirt.testdriver.deferred import Deferred
+        from pyvirt.deferred import Deferred
         conn = open_test_connection("test:///default")
         print([d.name for d in conn.list_domains()])
         print(sorted(m for m, _ in BASES if m in sys.modules))

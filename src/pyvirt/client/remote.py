@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 
 from pyvirt.api import (
-    Connection,
     ConsoleStream,
     ErrorCode,
     ErrorDomain,
@@ -23,7 +22,9 @@ from pyvirt.api import (
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
-from pyvirt.operations import OPERATIONS, READONLY_HEADER, Operation, query_items
+from pyvirt.deferred import BasesNotLoaded, attach
+from pyvirt.operations import READONLY_HEADER, Operation, declared, query_items
+from pyvirt.optable import CONNECTION_NAMES, ROWS
 from pyvirt.rundir import ensure_private_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -98,7 +99,7 @@ class EventStream:
                  kinds: list[str] | None = None) -> None:
         query = {"dom": dom, "kinds": ",".join(kinds) if kinds else None}
         items = {k: v for k, v in query.items() if v}
-        target = OPERATIONS["events"].path + ("?" + wire.urlencode(items) if items else "")
+        target = declared("events").path + ("?" + wire.urlencode(items) if items else "")
         self.deadline = None if timeout is None else time.monotonic() + timeout
         try:
             self.sock, buffered = wire.open_stream(sock_path, target, None)
@@ -151,7 +152,11 @@ class EventStream:
         self.sock.close()
 
 
-class RemoteConnection(StorageClientMixin, Connection):
+class RemoteConnection(StorageClientMixin, BasesNotLoaded):
+    """pyvirtd's Connection.  Its operations' methods come from the generated table
+    (pyvirt.optable), not from the declaration: ``Connection`` (pyvirt.connection) takes the
+    placeholder's place with the first name only it defines (pyvirt.deferred)."""
+
     def __init__(self, uri: str, readonly: bool = False, autostart: bool | None = None) -> None:
         """`autostart`: start a daemon when none answers; by default only for session URIs."""
         from pyvirt.client.transport import open_target
@@ -340,7 +345,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         if self.readonly:  # libvirt's rule: a console is not for read-only connections
             raise read_only_denied()
         query = wire.urlencode({"force": int(force), "history": int(history)})
-        target = self._target(OPERATIONS["open_console"], {"dom": dom})
+        target = self._target(declared("open_console"), {"dom": dom})
         try:
             ws = wire.WebSocket.connect(self.endpoint, f"{target}?{query}")
         except wire.WireError as exc:
@@ -366,7 +371,7 @@ class RemoteConnection(StorageClientMixin, Connection):
         connections (libvirt's rule for these calls)."""
         if self.readonly:
             raise read_only_denied()
-        target = self._target(OPERATIONS[op], params)
+        target = self._target(declared(op), params)
         try:
             ws = wire.WebSocket.connect(self.endpoint, f"{target}?{query}" if query else target)
         except wire.WireError as exc:
@@ -377,23 +382,22 @@ class RemoteConnection(StorageClientMixin, Connection):
         return RemoteConsole(ws)
 
 
-def _method(op: Operation) -> Any:
+def _method(name: str) -> Any:
     def method(self: RemoteConnection, *args: Any, **kwargs: Any) -> Any:
-        return self._invoke(op, args, kwargs)
+        return self._invoke(declared(name), args, kwargs)
 
-    method.__name__ = method.__qualname__ = op.name
-    method.__doc__ = op.func.__doc__
+    method.__name__ = method.__qualname__ = name
     return method
 
 
 def _bind_operations() -> None:
-    """Every declared, non-stream operation becomes a method (unless the class writes its own)."""
-    import abc
-
-    for name, op in OPERATIONS.items():
-        if not op.stream and name not in RemoteConnection.__dict__:
-            setattr(RemoteConnection, name, _method(op))
-    abc.update_abstractmethods(RemoteConnection)
+    """Every declared, non-stream operation becomes a method (unless the class writes its own),
+    from its row in the generated table; the rest of Connection's names wait for the declaration."""
+    own = RemoteConnection.__dict__
+    for name, row in ROWS.items():
+        if not row[4] and name not in own:  # row[4]: stream
+            setattr(RemoteConnection, name, _method(name))
+    attach(RemoteConnection, (("pyvirt.connection", "Connection"),), CONNECTION_NAMES)
 
 
 _bind_operations()

@@ -12,7 +12,7 @@ import stat
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, read_only_denied
 from pyvirt.client import wire
-from pyvirt.operations import OPERATIONS
+from pyvirt.operations import declared
 
 TYPE_CHECKING = False  # remote.py imports this module on every command: no typing at run time
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class StorageClientMixin:
     lookup_volume: Callable[..., Any]
 
     def _data_target(self, op: str, pool: str, name: str, offset: int, length: int | None) -> str:
-        path = self._target(OPERATIONS[op], {"pool": pool, "name": name})
+        path = self._target(declared(op), {"pool": pool, "name": name})
         return path + _query(offset=offset or None, length=length or None)
 
     # ------------------------------------------------------------------ streams

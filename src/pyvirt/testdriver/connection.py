@@ -7,7 +7,7 @@ error wording follow libvirt 9.0's test driver as `virsh -c test:///default` sho
 Start-up matters (see pyvirt.api): this module is the core `list` needs (lookup, listing and
 the helpers the rest shares); the rest of the driver is its mixins (the domain operations in
 pyvirt.testdriver.domains, then one per object kind) and the Connection declaration, loaded
-with the first of their names (pyvirt.testdriver.deferred).  lxml, `copy`, `socket`, the event
+with the first of their names (pyvirt.deferred).  lxml, `copy`, `socket`, the event
 bus and the domain XML checks are imported by the methods that use them.
 """
 
@@ -16,10 +16,10 @@ from __future__ import annotations
 import time
 
 from pyvirt.api import DomainInfo, ListFilter
+from pyvirt.deferred import BasesNotLoaded, attach
 from pyvirt.lightos import getenv
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.base_names import NAMES as _BASE_NAMES
-from pyvirt.testdriver.deferred import BasesNotLoaded, attach
 from pyvirt.testdriver.objects import DomainObj
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -39,7 +39,7 @@ def _read_hook(var: str) -> str | None:
 
 #: TestConnection's bases (module, class), in their order of precedence: its mixins (the domain
 #: operations first: they were this class's own methods), then the declaration of every
-#: operation; imported with the first of their names looked up (pyvirt.testdriver.deferred):
+#: operation; imported with the first of their names looked up (pyvirt.deferred):
 #: `list` uses none of them.
 BASES = (("pyvirt.testdriver.domains", "DomainsMixin"), ("pyvirt.testdriver.saves", "SavesMixin"),
          ("pyvirt.testdriver.checkpoints", "CheckpointsMixin"), ("pyvirt.testdriver.snapshots", "SnapshotsMixin"),

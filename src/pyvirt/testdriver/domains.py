@@ -1,6 +1,6 @@
 """The domain half of TestConnection: host facts, configuration, lifecycle, events and console
 (a mixin, loaded with the first of its names: `list` needs only the core, see
-pyvirt.testdriver.deferred).  Checks, their order and their wording follow libvirt 9.0's test
+pyvirt.deferred).  Checks, their order and their wording follow libvirt 9.0's test
 driver as `virsh -c test:///default` shows it."""
 
 from __future__ import annotations
