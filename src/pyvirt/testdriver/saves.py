@@ -91,7 +91,7 @@ class SavesMixin:
             raise E.unsupported_flags(flags, "testDomainRestoreFlags")
         if xml is not None:
             raise E.err("argument unsupported: xml modification unsupported", ErrorCode.ARGUMENT_UNSUPPORTED)
-        from pyvirt.testdriver.connection import _parse_domain_xml
+        from pyvirt.testdriver.domains import _parse_domain_xml
 
         root = _parse_domain_xml(_read_image(path), True)
         existing = self._check_collision(root)  # type: ignore[attr-defined]
@@ -105,7 +105,7 @@ class SavesMixin:
         self._start(obj, root, False, restored=True)  # type: ignore[attr-defined]
 
     def save_image_xml(self, path: str, *, security_info: bool = False) -> str:
-        from pyvirt.testdriver.connection import _parse_domain_xml
+        from pyvirt.testdriver.domains import _parse_domain_xml
         from pyvirt.testdriver.xmlutil import to_string
 
         return to_string(_parse_domain_xml(_read_image(path), True))
@@ -113,7 +113,7 @@ class SavesMixin:
     def save_image_define(self, path: str, xml: str, *, running: bool = False, paused: bool = False) -> None:
         _exclusive_state(running, paused)
         self._write("virDomainSaveImageDefineXML")  # type: ignore[attr-defined]
-        from pyvirt.testdriver.connection import _parse_domain_xml
+        from pyvirt.testdriver.domains import _parse_domain_xml
         from pyvirt.testdriver.xmlutil import to_string
 
         _read_image(path)
