@@ -260,3 +260,17 @@ def test_rows_libvirt_has_no_element_for_are_written_as_plain_paths() -> None:
     assert g.root.find("devices/tpm/active_pcr_banks/sha256") is not None
     _apply(g, "--filesystem", "/a,/b,driver.queue=3,driver.name=n,driver.type=virtiofs")
     assert list(g.root.find("devices/filesystem/driver").attrib) == ["name", "queue", "type"]
+
+
+def test_qemu_commandline_is_written_through_the_model_with_its_prefix() -> None:
+    """--qemu-commandline adds QemuArg/QemuEnv objects to the Domain's own element (args
+    before envs, as virtinst keeps them), written with the qemu: prefix virt-install uses."""
+    from pyvirt.install.opts import registry
+    from pyvirt.xml.profiles import VIRTINST
+    g = _guest("<domain><name>n</name><devices/></domain>")
+    registry()[1]["--qemu-commandline"](g, "env=A=1")
+    registry()[1]["--qemu-commandline"](g, "-foo 'bar baz'")
+    text = VIRTINST.to_text(g.root)
+    assert '<qemu:commandline xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">' in text
+    assert text.index('<qemu:arg value="-foo"/>') < text.index('<qemu:arg value="bar baz"/>') \
+        < text.index('<qemu:env name="A" value="1"/>')

@@ -12,8 +12,8 @@ domain virt-xml edits) is read into the object first, with whatever the model do
 declare kept as it was.  Values the model's types refuse are written as given, as
 virt-install does: libvirt judges them when the domain is defined.
 
-Every option with table rows is built this way (--qemu-commandline, which has none, builds
-its namespace element in its handler).  So that no sub-option is accepted and dropped, every
+Every option with table rows is built this way; --qemu-commandline, which has none, adds
+its objects to the Domain's own element in its handler (:func:`read_part`).  So that no sub-option is accepted and dropped, every
 row names a model field (:func:`resolve` raises for one that does not; :func:`unresolved`
 lists an option's rows the model lacks, and a unit test keeps every option built through
 the model), except the ``~`` rows: elements virt-install 4.1 writes where libvirt's XML has
@@ -291,16 +291,26 @@ def _set_rows(flag: str, obj: Any, opts: dict[str, str | None], skip: set[str] |
 def _apply_to_domain(flag: str, root: etree._Element, opts: dict[str, str | None],
                      skip: set[str] | None) -> None:
     """`flag`'s rows on <domain>'s own children (``<iothreads>``, ``<iothreadids>``...):
-    only the elements its rows name are read into a Domain, set and written back, each in
-    its place (a new one where virt-install puts it); the rest of the document is not
-    touched."""
+    only the elements its rows name are read into a Domain, set and written back."""
     tags = {path.split("/")[0].removesuffix("[]") for path, _k in pathset.rows(flag).values()}
+    obj = read_part(root, tags)
+    _set_rows(flag, obj, opts, skip)
+    write_part(root, obj, tags)
+
+
+def read_part(root: etree._Element, tags: set[str]) -> Domain:
+    """A Domain holding only <domain>'s children of these tags (an option's own elements:
+    ``<iothreads>``, ``<qemu:commandline>``), read as virt-install keeps them."""
     part = etree.Element("domain")
     for el in root:
         if el.tag in tags:
             part.append(copy.deepcopy(el))
-    obj = read(part, Domain)
-    _set_rows(flag, obj, opts, skip)
+    return read(part, Domain)
+
+
+def write_part(root: etree._Element, obj: Domain, tags: set[str]) -> None:
+    """Write back the elements of these tags from `obj` (see :func:`read_part`), each in its
+    place (a new one where virt-install puts it); the rest of the document is not touched."""
     new = _build(obj, "domain")
     for tag in sorted(tags):
         old = root.findall(tag)

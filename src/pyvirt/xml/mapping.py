@@ -397,11 +397,20 @@ class FormatOptions:
     bare_sizes: bool = False
 
 
+def _nsmap(tag: str) -> dict[str, str] | None:
+    """The model's own prefix for a namespaced tag (``{uri}commandline`` -> ``qemu``), so a
+    tree written by lxml (virt-install's profile) says ``qemu:``, not an invented ``ns0:``."""
+    if not tag.startswith("{"):
+        return None
+    uri = tag[1:].partition("}")[0]
+    return {_PREFIXES[uri]: uri} if uri in _PREFIXES else None
+
+
 def _get_or_make(el: etree._Element, steps: list[str]) -> etree._Element:
     for step in steps:
         nxt = el.find(step)
         if nxt is None:
-            nxt = etree.SubElement(el, step)
+            nxt = etree.SubElement(el, step, nsmap=_nsmap(step))
         el = nxt
     return el
 
@@ -423,7 +432,7 @@ _KEEP_OPEN = "\n"
 
 def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
     """The element tree for ``obj`` under ``tag`` (lxml, unindented)."""
-    el = etree.Element(tag)
+    el = etree.Element(tag, nsmap=_nsmap(tag))
     if getattr(obj, "xml_keep_open", False):
         el.text = _KEEP_OPEN
     omit = getattr(obj, "xml_omit", None)  # a class's own rule for leaving a field unwritten

@@ -13,7 +13,15 @@ from pyvirt.install import modelopt, pathset
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, split_tuples, yesno
 from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
-from pyvirt.xml.domain import DomainSeclabel, LaunchSecurity, Sysinfo, SysinfoEntry, SysinfoSection
+from pyvirt.xml.domain import (
+    DomainSeclabel,
+    LaunchSecurity,
+    QemuArg,
+    QemuEnv,
+    Sysinfo,
+    SysinfoEntry,
+    SysinfoSection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -470,27 +478,21 @@ def apply_qemu_commandline(g: Guest, optstr: str) -> None:
         kind, value = "env", optstr.split("=", 1)[1]
     else:
         kind, value = "args", optstr.split("=", 1)[1] if optstr.startswith("args=") else optstr
-    cl = g.root.find(f"{{{QEMU_NS}}}commandline")
-    if cl is None:  # the namespace declared on the element, as virt-install writes it
-        cl = etree.SubElement(g.root, f"{{{QEMU_NS}}}commandline", nsmap={"qemu": QEMU_NS})
+    tags = {f"{{{QEMU_NS}}}commandline"}
+    dom = modelopt.read_part(g.root, tags)
     if kind == "args":
         try:
             words = shlex.split(value)
         except ValueError as exc:
             raise SubOptError(str(exc)) from exc
-        # virtinst keeps its args list before its envs list (DomainXMLNamespace)
-        env = cl.find(f"{{{QEMU_NS}}}env")
-        for word in words:
-            arg = etree.Element(f"{{{QEMU_NS}}}arg", value=word)
-            if env is not None:
-                env.addprevious(arg)
-            else:
-                cl.append(arg)
+        # the model writes the args before the envs, as virtinst's DomainXMLNamespace keeps them
+        dom.qemu_args.extend(QemuArg(value=word) for word in words)
     else:
         name, sep, val = value.partition("=")
         if not sep:
             raise SubOptError("not enough values to unpack (expected 2, got 1)")
-        etree.SubElement(cl, f"{{{QEMU_NS}}}env", name=name, value=val)
+        dom.qemu_envs.append(QemuEnv(name=name, value=val))
+    modelopt.write_part(g.root, dom, tags)
 
 
 SPECS = {s.flag: s for s in (QEMUCLI, MEMORY, VCPUS, CPU, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
