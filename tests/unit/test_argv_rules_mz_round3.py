@@ -316,3 +316,12 @@ def test_am53c974_scsi_controller_addresses_disks_by_scsi_id() -> None:
     assert ids["scsi0"]["driver"] == "am53c974" and ids["scsi0"]["bus"] == "pci.0"
     assert [(ids[f"scsi0-0-0-{u}"]["bus"], ids[f"scsi0-0-0-{u}"]["scsi-id"]) for u in (0, 1)] == [
         ("scsi0.0", 0), ("scsi0.0", 1)]
+
+
+def test_vcpupin_for_a_missing_vcpu_is_dropped_as_libvirt_does() -> None:
+    doc = ("<domain type='qemu'><name>g</name><memory unit='MiB'>256</memory><vcpu>2</vcpu>"
+           "<cputune><vcpupin vcpu='5' cpuset='0'/><vcpupin vcpu='1' cpuset='0'/></cputune>"
+           "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")
+    dom = fill_defaults(parse_domain(doc))
+    assert [(p.vcpu, p.cpuset) for p in dom.cputune.vcpupins] == [(1, "0")]
+    assert "<vcpupin vcpu='5'" not in dom.to_xml(inactive=True)

@@ -689,8 +689,9 @@ def _validate_cputune(dom: Domain) -> None:
     for pin in tune.vcpupins:
         if pin.vcpu is None:
             raise XMLError("missing vcpu id in vcpupin", pin.line)
-        if pin.vcpu >= vcpus:
-            raise XMLValidationError(f"vcpupin: vCPU {pin.vcpu} does not exist (the domain has {vcpus})", pin.line)
+    # virDomainVcpuPinDefParseXML: "Ignoring vcpupin for missing vcpus" (dropped, not refused)
+    tune.vcpupins = [pin for pin in tune.vcpupins if pin.vcpu < vcpus]
+    for pin in tune.vcpupins:
         if pin.vcpu in seen:
             raise XMLValidationError(f"duplicate vcpupin for same vcpu '{pin.vcpu}'", pin.line)
         seen.add(pin.vcpu)
