@@ -55,14 +55,16 @@ def test_prepare_fills_loader_nvram_and_smm(fw: tuple[str, ...], tmp_path: Path,
     monkeypatch.setattr(firmware, "SEARCH_DIRS", fw)
     dom = parse_domain("<domain type='qemu'><name>g</name><memory>65536</memory><os firmware='efi'>"
                        "<type arch='x86_64' machine='pc-q35-7.2'>hvm</type><firmware>"
-                       "<feature enabled='yes' name='secure-boot'/></firmware></os><devices/></domain>")
+                       "<feature enabled='yes' name='secure-boot'/></firmware></os><features><acpi/></features>"
+                       "<devices/></domain>")  # UEFI needs ACPI (libvirt refuses it at define otherwise)
     prepare_firmware(dom, None, tmp_path / "nvram")
     assert dom.os.loader.path.endswith("secure.fd") and dom.os.loader.secure and dom.os.loader.type == "pflash"
     assert dom.features.smm is True and dom.os.firmware is None
     assert Path(dom.os.nvram.path).read_bytes() == b"VARS" * 16  # copied from the template
     Path(dom.os.nvram.path).write_bytes(b"guest's own variables")
     again = parse_domain("<domain type='qemu'><name>g</name><memory>65536</memory><os firmware='efi'>"
-                         "<type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os><devices/></domain>")
+                         "<type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os><features><acpi/></features>"
+                         "<devices/></domain>")
     prepare_firmware(again, None, tmp_path / "nvram")
     assert Path(again.os.nvram.path).read_bytes() == b"guest's own variables"  # never overwritten
 

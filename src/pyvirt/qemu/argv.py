@@ -82,9 +82,7 @@ def _boot_indexes(domain: Any) -> dict[int, int]:
     explicit = {id(d): d.boot_order for d in [*devs.disks, *devs.interfaces, *devs.filesystems,
                                                *devs.hostdevs] if getattr(d, "boot_order", None)}
     os_boot = domain.os.boot_devs if domain.os else []
-    if explicit:
-        if os_boot:
-            raise XMLError("per-device boot elements cannot be used together with os/boot elements")
+    if explicit:  # never beside <os><boot> (refused at define: pyvirt.xml.define_rules)
         return explicit
     # libvirt's qemuProcessPrepareDeviceBootorder: each <boot dev> kind keeps the position of its
     # last mention, and goes to the first disk of that kind in libvirt's disk order (a 'lun' is a
@@ -117,10 +115,7 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"arch {domain.os.arch!r}")
     if not domain.os.machine:
         raise unsupported("a domain without a machine type (run fill_defaults first)")
-    _check_loader(domain)
-    if domain.os.firmware is not None and domain.os.nvram is not None and domain.os.nvram.template:
-        raise XMLError("nvram template cannot be specified when firmware autoselection is enabled",
-                       domain.os.nvram.line)
+    # the loader's and boot order's rules are define-time ones: pyvirt.xml.define_rules
     if domain.os.smbios_mode == "host":
         raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
                           "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")
@@ -132,25 +127,6 @@ def _check_domain(domain: Any, caps: Any) -> None:
     if caps is None and machine not in QEMU_7_2_X86_MACHINES:  # libvirt's test capabilities: QEMU 7.2
         emulator = domain.devices.emulator or DEFAULT_BINARY
         raise XMLError(f"Emulator '{emulator}' does not support machine type '{machine}'", domain.os.line)
-
-
-def _check_loader(domain: Any) -> None:
-    """virDomainDefOSValidate (libvirt 9.0): with autoselection a loader may only wish for secure
-    boot; without it a loader needs its path; UEFI (autoselected or a pflash loader) on x86 needs
-    ACPI (qemuValidateDomainDefBoot)."""
-    os_ = domain.os
-    loader = os_.loader
-    if os_.firmware is not None and loader is not None:
-        for name, given in (("readonly", loader.readonly is not None), ("type", bool(loader.type or loader.path)),
-                            ("secure", loader.secure is False)):
-            if given:
-                raise XMLError(f"loader attribute '{name}' cannot be specified when firmware autoselection "
-                               "is enabled", loader.line)
-    if os_.firmware is None and loader is not None and not loader.path:
-        raise XMLError("no loader path specified and firmware auto selection disabled", loader.line)
-    uefi = os_.firmware == "efi" or (loader is not None and loader.type == "pflash")
-    if uefi and not (domain.features is not None and domain.features.acpi):
-        raise XMLError("UEFI requires ACPI on this architecture", os_.line)
 
 
 def build_env(domain: Any, runtime: RuntimePaths | None = None) -> dict[str, str]:

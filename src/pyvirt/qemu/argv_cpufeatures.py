@@ -129,8 +129,6 @@ def tseg_mbytes(ctx: Any) -> int | None:
         return None
     if not f.smm:
         raise XMLError("<tseg> needs SMM on (<smm state='on'>)", f.line)
-    if not ctx.q35:
-        raise XMLError("SMM TSEG is only supported with q35 machine type", f.line)
     size = parse_size_bytes(str(f.smm_tseg), f.smm_tseg_unit or "MiB", "<tseg>", f.line, default_scale=1)
     if size % (1 << 20):
         raise XMLError("SMM TSEG size must be divisible by 1 MiB", f.line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvirt.xml.define_rules import check_disk_rules
 from pyvirt.xml.errors import XMLError
 
 from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props, virtio_driver
@@ -331,15 +332,7 @@ def check_disk(disk: Any) -> None:
         raise unsupported("<source startupPolicy=...>", disk.line)
     if disk.wwn and disk.target_bus not in ("scsi", "ide", "sata"):
         raise unsupported("<wwn> on this bus", disk.line)
-    dev = disk.target_dev or ""
-    if dev[-1:].isdigit():
-        raise XMLError(f"invalid disk target {dev!r}, partitions can't appear in disk targets", disk.line)
-    if disk.target_bus == "usb" and disk.address is not None and disk.address.type != "usb":
-        raise XMLError("unexpected address type for usb disk", disk.line)
-    if disk.shareable and not disk.readonly and (disk.driver_type or "raw") != "raw":
-        # qemuBlockStorageSourceSupportsConcurrentAccess: only raw images can be shared writable
-        raise XMLError(f"shared access for disk '{dev}' requires use of supported storage format",
-                       disk.line)
+    check_disk_rules(disk)  # libvirt's define-time rules, for a hot-plugged disk too
     if disk.driver_type not in (None, "raw", "qcow2", "qcow", "vmdk", "vdi", "vpc", "vhdx", "qed",
                                 "luks", "dmg", "cloop", "bochs", "parallels") and disk.type != "dir":
         raise unsupported(f"disk format {disk.driver_type!r}", disk.line)  # a directory's "fat": validated
@@ -504,10 +497,6 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         if bus not in ("ide", "sata", "scsi") or disk.device == "cdrom":
             raise XMLError("rotation rate is only valid for SCSI/IDE/SATA disks", disk.line)
         tail["rotation_rate"] = disk.target_rotation_rate
-    if disk.device == "floppy" and bus != "fdc":
-        raise unsupported(f"floppy on bus {bus!r}", disk.line)
-    if disk.device == "cdrom" and bus == "virtio":
-        raise unsupported("virtio cdrom", disk.line)
     if node is not None:
         props["drive"] = node
     props["id"] = alias

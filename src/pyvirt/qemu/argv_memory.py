@@ -144,7 +144,6 @@ def _page_kib(ctx: Ctx, cell: Any) -> int | None:
     mb = ctx.domain.memory_backing
     if mb is None or not (mb.hugepages or mb.pages):
         return None
-    cell_ids = {c.id or 0 for c in numa_cells(ctx.domain)} or {0}
     size = ctx.runtime.default_hugepage_kib
     chosen = None
     for page in mb.pages:
@@ -153,10 +152,7 @@ def _page_kib(ctx: Ctx, cell: Any) -> int | None:
             if chosen is None:
                 size = page_kib
             continue
-        nodes = parse_cpuset(page.nodeset, page.line)
-        missing = sorted(nodes - cell_ids)
-        if missing:
-            raise XMLError(f"hugepages: node {missing[0]} not found", page.line)
+        nodes = parse_cpuset(page.nodeset, page.line)  # nodes that exist (checked at define: xml.validate)
         if cell is not None and (cell.id or 0) in nodes or cell is None and 0 in nodes:
             chosen = page_kib
     size = chosen if chosen is not None else size

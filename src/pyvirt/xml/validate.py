@@ -219,44 +219,6 @@ def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     return None
 
 
-def _validate_disk_qemu(disk: Disk) -> None:
-    """libvirt 9.0's QEMU driver rules at define (qemuDomainValidateStorageSource,
-    qemuValidateDomainDeviceDefDiskTransient, virDomainDiskDefValidate): a LUN is a block device or an
-    iSCSI LUN; LUKS2 needs the librbd engine, which decrypts only
-    RBD images; QEMU has no read-only IDE or SATA hard disk; a directory disk is a read-only FAT
-    image; a transient disk is a writable file-backed disk."""
-    kind = disk.type or "file"
-    if disk.device == "lun" and not (kind == "block" or (kind == "network" and disk.source_protocol == "iscsi")):
-        raise XMLValidationError("disk device='lun' is only valid for block type disk source", disk.line)
-    for enc in (disk.encryption, disk.source_encryption):
-        if enc is None:
-            continue
-        if enc.engine in (None, "qemu") and enc.format == "luks2":
-            raise XMLValidationError("luks2 is currently not supported by the qemu encryption engine", enc.line)
-        if enc.engine == "librbd" and not (kind == "network" and disk.source_protocol == "rbd"):
-            raise XMLValidationError("librbd encryption is supported only with RBD backed disks", enc.line)
-    if disk.driver_io == "native" and disk.driver_cache not in ("none", "directsync"):
-        # qemuValidateDomainDeviceDefDiskFrontend: Linux AIO needs O_DIRECT
-        raise XMLConfigError("io='native' needs either no disk cache or directsync cache mode", disk.line)
-    if disk.readonly and (disk.device or "disk") == "disk" and disk.target_bus in ("ide", "sata"):
-        # qemuValidateDomainDeviceDefDiskFrontend: QEMU has no read-only IDE/SATA hard disk
-        raise XMLConfigError(f"readonly {disk.target_bus} disks are not supported", disk.line)
-    if kind == "dir":  # QEMU's vvfat: a FAT image of the directory, never written
-        if disk.driver_type != "fat":
-            raise XMLConfigError("storage type 'dir' requires use of storage format 'fat'", disk.line)
-        if not disk.readonly and disk.device != "cdrom":
-            raise XMLConfigError("virtual FAT storage can't be accessed in read-write mode", disk.line)
-    if disk.transient:  # in libvirt's order: a CD-ROM is read-only, so that is what it is told
-        if disk.readonly or disk.device == "cdrom":
-            raise XMLValidationError(f"transient disk '{disk.target_dev}' must not be read-only", disk.line)
-        if kind != "file":
-            raise XMLValidationError(f"transient disk supported only with 'file' type ({disk.target_dev})",
-                                     disk.line)
-        if (disk.device or "disk") != "disk":
-            raise XMLValidationError(f"transient disk supported only with 'disk' type ({disk.target_dev})",
-                                     disk.line)
-
-
 def _validate_iotune(t: object, dev: str | None) -> None:
     """libvirt's virDomainDiskIoTuneValidate: a total rate excludes its read/write rates."""
     for kind in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max", "bytes_sec_max_length",
@@ -359,7 +321,7 @@ def _validate_iothreads(dom: Domain) -> None:
 def _validate_hugepages(dom: Domain) -> None:
     """virDomainDefPostParseMemtune + virDomainDefMemtuneValidate: without guest NUMA a page's
     ``nodeset='0'`` means the whole guest (the nodeset is dropped); two pages without nodeset, or
-    two whose nodesets intersect, are refused."""
+    two whose nodesets intersect, or a page for a node the guest lacks, are refused."""
     from .units import unit_scale
 
     mb = dom.memory_backing
@@ -381,6 +343,11 @@ def _validate_hugepages(dom: Domain) -> None:
                     parse_cpuset(page.nodeset, page.line) & parse_cpuset(other.nodeset, other.line):
                 raise XMLValidationError(f"nodeset attribute of hugepages of sizes {kib(page)} and {kib(other)} "
                                          "intersect", page.line)
+    nodes = {c.id or 0 for c in dom.cpu.numa_cells} if dom.cpu is not None and dom.cpu.numa_cells else {0}
+    for page in mb.pages:  # the nodes a page names exist (libvirt refuses this at define, not at start)
+        missing = sorted(parse_cpuset(page.nodeset, page.line) - nodes) if page.nodeset is not None else []
+        if missing:
+            raise XMLValidationError(f"hugepages: node {missing[0]} not found", page.line)
 
 
 def _validate_numa(dom: Domain) -> None:
@@ -605,8 +572,6 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     for disk in devs.disks:
         _validate_nvme(disk)
         _validate_disk_secrets(disk)
-        if qemu:
-            _validate_disk_qemu(disk)
         if disk.iotune is not None:
             _validate_iotune(disk.iotune, disk.target_dev)
         if disk.target_dev is None:
@@ -628,8 +593,10 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         nic.bandwidth = bandwidth_rules(nic.bandwidth, allow_floor=nic.type == "network")
     check_addresses(dom, qemu=qemu)
     if qemu:
+        from .define_rules import check_qemu_define
         from .vcpus import check_qemu
 
+        check_qemu_define(dom)
         _validate_iommu(dom)
         check_qemu(dom)
         _validate_qemu_hostdevs_graphics(dom)
