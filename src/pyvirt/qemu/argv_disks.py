@@ -282,7 +282,7 @@ def check_lun(disk: Any) -> None:
         if disk.rawio is not None or disk.sgio is not None:
             raise XMLError("rawio and sgio are only supported for lun disks", disk.line)
         return
-    # a block device or an iSCSI LUN: checked at define (xml.validate._validate_disk_qemu)
+    # a block device or an iSCSI LUN: checked at define (xml.define_rules.check_disk_rules)
     if disk.target_bus == "virtio":
         raise unsupported("<disk device='lun'> on the virtio bus (QEMU 7.2's virtio-blk has no SCSI "
                           "passthrough)", disk.line)
