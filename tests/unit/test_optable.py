@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from pyvirt import operations, optable
+from pyvirt import connection_names, operations, optable
 from pyvirt.operations import OPERATIONS, Operation
 
 
@@ -17,6 +17,8 @@ def test_optable_is_current() -> None:
     declaration without that would reach pyvirtd with the old signature or route."""
     with open(optable.__file__, encoding="utf-8") as fh:
         assert fh.read() == operations.render_optable(), "stale: run python -m pyvirt.operations"
+    with open(connection_names.__file__, encoding="utf-8") as fh:
+        assert fh.read() == operations.render_connection_names(), "stale: run python -m pyvirt.operations"
     assert list(optable.ROWS) == list(OPERATIONS)
 
 

@@ -16,7 +16,7 @@ from pyvirt.testdriver.connection import BASES
 def test_names_table_is_current() -> None:
     """`python -m pyvirt.deferred` rewrites it; a method added to a base without that
     would not be found until some other name loads the bases."""
-    current = deferred.defined_names(deferred.base_classes(BASES))
+    current = deferred.testdriver_names()
     assert current == base_names.NAMES, "stale: run python -m pyvirt.deferred"
     with open(base_names.__file__, encoding="utf-8") as fh:
         assert fh.read() == deferred.render(current)

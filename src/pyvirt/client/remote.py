@@ -22,9 +22,10 @@ from pyvirt.api import (
 )
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
+from pyvirt.connection_names import NAMES as CONNECTION_NAMES
 from pyvirt.deferred import BasesNotLoaded, attach
 from pyvirt.operations import READONLY_HEADER, Operation, declared, query_items
-from pyvirt.optable import CONNECTION_NAMES, ROWS
+from pyvirt.optable import ROWS
 from pyvirt.rundir import ensure_private_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing

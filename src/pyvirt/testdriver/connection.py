@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 
 from pyvirt.api import DomainInfo, ListFilter
+from pyvirt.connection_names import NAMES as CONNECTION_NAMES
 from pyvirt.deferred import BasesNotLoaded, attach
 from pyvirt.lightos import getenv
 from pyvirt.testdriver import errors as E
@@ -134,4 +135,4 @@ class TestConnection(BasesNotLoaded):
         return info
 
 
-attach(TestConnection, BASES, _BASE_NAMES)
+attach(TestConnection, BASES, _BASE_NAMES + CONNECTION_NAMES)
