@@ -171,10 +171,24 @@ def test_nvram_as_a_storage_source() -> None:
     ("|<loader readonly='yes' type='pflash'/>", "<acpi/>", "no loader path specified and firmware auto selection"),
     ("|<loader readonly='yes' type='pflash'>/fw/plain.fd</loader>", "", "UEFI requires ACPI on this architecture"),
     (" firmware='efi'", "", "UEFI requires ACPI on this architecture"),
+    # a wish for NVRAM where none can be (qemuFirmwareFillDomain)
+    (" firmware='bios'|<loader stateless='no'/>", "<acpi/>", "^Only EFI firmware permits NVRAM"),
+    ("|<loader stateless='no'>/fw/bios.bin</loader>", "", "^Only pflash loader type permits NVRAM"),
+    ("|<loader type='rom' stateless='no'>/fw/bios.bin</loader>", "", "^Only pflash loader type permits NVRAM"),
 ])
 def test_loader_rules_of_libvirt_9_0(os_: str, features: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):
         build_argv(_dom(os_, features=features))
+
+
+def test_nvram_wish_checked_before_autoselection_replaces_the_loader() -> None:
+    """pyvirtd resolves firmware before the argv: the refusal names the 'bios' wish, not the ROM
+    loader autoselection would put in its place; an EFI wish for NVRAM is kept."""
+    with pytest.raises(XMLError, match="Only EFI firmware permits NVRAM"):
+        fill_domain(_dom(" firmware='bios'|<loader stateless='no'/>"), FOUND, "/nv")
+    dom = _dom(" firmware='efi'|<loader stateless='no'/>")
+    fill_domain(dom, FOUND, "/nv", check_files=False)
+    assert dom.os.loader.type == "pflash" and dom.os.nvram.path == "/nv/g_VARS.fd"
 
 
 def test_stateless_loader_has_no_nvram_flash() -> None:

@@ -265,6 +265,13 @@ def test_cpu_features_policies_and_qemu_names() -> None:
      "cannot have an address of type 'drive'"),
     ("<controller type='usb' model='qemu-xhci'><address type='pci' slot='0'/></controller>",
      "double use of PCI Address 0000:00:00.0"),
+    # a given address on the slot of i440FX's built-in IDE function (00:01.1)
+    ("<controller type='ide' index='0'/><memballoon model='virtio'><address type='pci' slot='1' function='1'/>"
+     "</memballoon>",
+     "Attempted double use of PCI Address 0000:00:01.1"),
+    ("<rng model='virtio'><backend model='random'>/dev/urandom</backend><address type='pci' slot='5'/></rng>"
+     "<watchdog model='i6300esb'><address type='pci' slot='0x05'/></watchdog>",
+     "Attempted double use of PCI Address 0000:00:05.0"),
 ])
 def test_invalid_domains_libvirt_refuses(devices: str, message: str) -> None:
     with pytest.raises(XMLError, match=message):

@@ -115,7 +115,11 @@ def _check_domain(domain: Any, caps: Any) -> None:
         raise unsupported(f"arch {domain.os.arch!r}")
     if not domain.os.machine:
         raise unsupported("a domain without a machine type (run fill_defaults first)")
-    # the loader's and boot order's rules are define-time ones: pyvirt.xml.define_rules
+    # the loader's and boot order's rules are define-time ones: pyvirt.xml.define_rules; the
+    # wish for NVRAM is checked at start, as qemuFirmwareFillDomain does
+    from .firmware import check_nvram_permitted
+
+    check_nvram_permitted(domain.os)
     if domain.os.smbios_mode == "host":
         raise unsupported("<smbios mode='host'> (it copies the host's DMI tables, which pyvirt does not "
                           "read; use mode='sysinfo' with a <sysinfo type='smbios'> instead)")

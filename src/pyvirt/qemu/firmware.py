@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.xml.errors import XMLUnsupportedError
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 
 SEARCH_DIRS = ("/usr/share/qemu/firmware", "/etc/qemu/firmware")  # later directories override
 MAX_DESCRIPTOR = 64 << 10
@@ -144,6 +144,21 @@ def needs_fill(dom: Any) -> bool:
             and (os_.nvram is None or not (os_.nvram.local_path() or os_.nvram.type == "network")))
 
 
+def check_nvram_permitted(os_: Any) -> None:
+    """libvirt 9.0's qemuFirmwareFillDomain refuses ``<loader stateless='no'>`` (a wish for NVRAM)
+    where no NVRAM can exist: with autoselection of anything but 'efi', or with a manual loader
+    that is not pflash.  Checked before autoselection replaces the loader, so the message names
+    what the user wrote."""
+    loader = os_.loader if os_ is not None else None
+    if loader is None or loader.stateless is not False:
+        return
+    if os_.firmware is not None:
+        if os_.firmware != "efi":
+            raise XMLError("Only EFI firmware permits NVRAM", loader.line)
+    elif loader.type != "pflash":
+        raise XMLError("Only pflash loader type permits NVRAM", loader.line)
+
+
 def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvram_dir: str, *,
                 check_files: bool = True, machine: str | None = None) -> None:
     """Resolve *dom*'s firmware in place (call it on the copy that is started): libvirt's
@@ -155,6 +170,7 @@ def fill_domain(dom: Any, found: list[Descriptor] | tuple[Descriptor, ...], nvra
     os_ = dom.os
     if os_ is None:
         return
+    check_nvram_permitted(os_)
     kind = os_.firmware
     if kind is not None:
         loader = os_.loader

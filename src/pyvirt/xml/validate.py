@@ -431,6 +431,9 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         key = _addr_key(addr, dev)
         if key is None:
             continue
+        if key in seen and key[0] == "pci":  # libvirt's words (virDomainPCIAddressReserveAddrInternal)
+            raise XMLValidationError("Attempted double use of PCI Address "
+                                     f"{key[1]:04x}:{key[2]:02x}:{key[3]:02x}.{key[4]:x}", addr.line)
         if key in seen:
             shown = key[2:] if addr.type == "drive" else key[1:]
             target = getattr(dev, "target_dev", None)
