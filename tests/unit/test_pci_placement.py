@@ -87,3 +87,20 @@ def test_unindexed_bridge_first_is_refused() -> None:
     with pytest.raises(XMLError, match="index='0' must be model='pcie-root'"):
         fill_defaults(parse_domain(BASE.format(devices="<controller type='pci' model='pcie-root-port'/>",
                                                machine="q35")))
+
+
+def test_root_of_the_other_machine_kind_is_refused() -> None:
+    """index 0 is the machine's own root bus: pcie-root on i440FX, pci-root on Q35, or a bridge
+    written with index='0', are refused at define in libvirt 9.0's words."""
+    import pytest
+
+    from pyvirt.xml.errors import XMLError
+
+    for machine, ctrl, message in (
+            ("pc", "<controller type='pci' index='0' model='pcie-root'/>",
+             "index='0' must be model='pci-root' for this machine type, but model='pcie-root'"),
+            ("q35", "<controller type='pci' index='0' model='pci-root'/>",
+             "index='0' must be model='pcie-root' for this machine type, but model='pci-root'"),
+            ("pc", "<controller type='pci' index='0' model='pci-bridge'/>", "but model='pci-bridge' was found")):
+        with pytest.raises(XMLError, match=message):
+            fill_defaults(parse_domain(BASE.format(devices=ctrl, machine=machine)))

@@ -21,8 +21,16 @@ def _type(obj: Any, fields: str) -> str | None:
 
 
 def after_parse(obj: Any, el: etree._Element, prefix: str = "", fields: str = "source_") -> None:
-    """Set the connect and bind sides from every ``<source>`` of a UDP device."""
-    if _type(obj, fields) != "udp":
+    """Set the connect and bind sides from every ``<source>`` of a UDP device; refuse more
+    ``<source>`` elements than the type has sides (virDomainChrSourceDefParseXML: one, UDP two)."""
+    udp = _type(obj, fields) == "udp"
+    sources = el.findall(f"{prefix}source")
+    if len(sources) > (2 if udp else 1):
+        from .errors import XMLError
+
+        raise XMLError(f"only {'two source elements are' if udp else 'one source element is'} allowed for "
+                       "character device", sources[-1].sourceline, libvirt_words=True)
+    if not udp:
         return
     connect = bind = None
     for src in el.iterfind(f"{prefix}source"):

@@ -392,11 +392,12 @@ def _controllers(dom: Domain) -> None:
             prev_usb = c
         if c.index is None:
             c.index = counters.get(c.type or "", 0)
-            if c.type == "pci" and c.index == 0 and c.model not in (None, "pci-root", "pcie-root"):
-                # virDomainDefPostParse gives it index 0, then refuses it (index 0 is the root's)
-                root = "pcie-root" if q35 else "pci-root"
-                raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
-                                         f"machine type, but model='{c.model}' was found instead", c.line)
+        root = "pcie-root" if q35 else "pci-root"
+        if c.type == "pci" and c.index == 0 and c.model not in (None, root):
+            # index 0 is the machine's own root bus (qemuValidateDomainDeviceDefControllerPCI); a
+            # controller written without an index gets 0 here first, as virDomainDefPostParse gives it
+            raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
+                                     f"machine type, but model='{c.model}' was found instead", c.line)
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
     usb = _ctrl(dom, "usb")
     if not usb:

@@ -743,7 +743,22 @@ def _validate_graphics(dom: Domain) -> None:
                 raise XMLError(f"spice channel missing {'name' if c.name is None else 'mode'}", c.line)
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
+        _graphics_legacy_listen(g)
         _graphics_auth(g)
+
+
+def _graphics_legacy_listen(g: Graphics) -> None:
+    """virDomainGraphicsListensParseXML: the old ``listen``/``socket`` attributes repeat the first
+    <listen> element of the same type; when they differ the document is refused."""
+    first = g.listens[0] if g.listens else None
+    if first is None:
+        return
+    for legacy, ltype, what in ((g.listen, "address", "address"), (g.socket, "socket", "socket")):
+        found = first.address if what == "address" else first.socket
+        if legacy is not None and first.type == ltype and found != legacy:
+            raise XMLConfigError(f"graphics '{'listen' if what == 'address' else 'socket'}' attribute '{legacy}' "
+                                 f"must match '{what}' attribute of first listen element (found '{found}')",
+                                 first.line or g.line)
 
 
 def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
@@ -809,22 +824,34 @@ def _validate_spice_chardevs(dom: Domain) -> None:
 
 
 def _validate_chardev_sources(dom: Domain) -> None:
-    """virDomainChrSourceDefValidate: a UDP character device needs the service it sends to, a
-    D-Bus one its name;
+    """virDomainChrSourceDefValidate: a TCP character device needs its host and service, a UDP
+    one the service it sends to, a unix socket its path (only a virtio or Xen <channel> gets one
+    made up at start), a D-Bus one its name;
     ``tls`` is read for TCP sources only (libvirt's parser ignores it on the others)."""
     d = dom.devices
     for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
-        if dev.type == "udp" and not dev.source_service:
-            raise XMLError("Missing source service attribute for char device", dev.line)
+        made_up = dev.kind == "channel" and dev.target_type in ("virtio", "xen")
+        _check_chardev_source(dev.type, dev.source_host, dev.source_service, dev.source_path, made_up, dev.line)
         if dev.type == "dbus" and not dev.source_channel and dev.kind != "redirdev":  # a redirdev's has a default
             raise XMLConfigError("Missing source channel attribute for char device", dev.line)
         if dev.type != "tcp":
             dev.source_tls = None
     for rng in d.rngs:
-        if rng.backend_type == "udp" and not rng.backend_source_service:
-            raise XMLError("Missing source service attribute for char device", rng.line)
+        if rng.backend_model == "egd":
+            _check_chardev_source(rng.backend_type, rng.backend_source_host, rng.backend_source_service,
+                                  rng.backend_source_path, False, rng.line)
         if rng.backend_type != "tcp":
             rng.backend_source_tls = None
+
+
+def _check_chardev_source(kind: str | None, host: str | None, service: str | None, path: str | None,
+                          path_made_up: bool, line: int | None) -> None:
+    """The attributes virDomainChrSourceDefValidate requires of one character device source."""
+    missing = ("host" if kind == "tcp" and not host else
+               "service" if kind in ("tcp", "udp") and not service else
+               "path" if kind == "unix" and not path and not path_made_up else None)
+    if missing:
+        raise XMLError(f"Missing source {missing} attribute for char device", line)
 
 
 def _graphics_auth(g: Graphics) -> None:
