@@ -199,13 +199,12 @@ def test_udp_chardevs_on_every_device_kind() -> None:
 
 
 def test_udp_sources_written_bind_first_and_mirrored_by_the_console() -> None:
+    # (a third <source> is refused: test_invalid_domains_round5, as libvirt 9.0 refuses it)
     dom = _dom("<serial type='udp'><source mode='connect' host='10.0.0.1' service='11'/>"
-               "<source mode='connect' host='10.0.0.9' service='19'/>"  # a second connect: ignored
                "<source mode='bind' service='12'/></serial>")
     text = dom.to_xml(inactive=True)
     pair = "<source mode='bind' service='12'/>\n      <source mode='connect' host='10.0.0.1' service='11'/>"
     assert text.count(pair) == 2  # the serial and its console copy
-    assert "10.0.0.9" not in text
     assert fill_defaults(parse_domain(text)).to_xml(inactive=True) == text
 
 
