@@ -36,7 +36,7 @@ def _compare():
 
 
 #: "same" may only grow: raise it when a change gains cases (docs/conformance.md has the figures)
-SAME_FLOOR = 70
+SAME_FLOOR = 71
 
 
 def test_qemuxml2xml_cases():
