@@ -374,7 +374,7 @@ def test_chardev_reconnect() -> None:
     assert any(c.endswith("reconnect=0") for c in _opts(argv, "-chardev"))
     with pytest.raises(XMLError, match="only for connect mode"):
         _argv(chan.format(mode="bind", rc="<reconnect enabled='yes' timeout='10'/>"))
-    with pytest.raises(XMLError, match="missing timeout"):
+    with pytest.raises(XMLError, match="Missing required attribute 'timeout' in element 'reconnect'"):
         _argv(chan.format(mode="connect", rc="<reconnect enabled='yes'/>"))
 
 

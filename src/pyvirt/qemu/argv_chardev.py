@@ -169,7 +169,7 @@ def _reconnect(chr_: Any) -> list[tuple[str, Any]]:
     if (chr_.source_mode or ("bind" if unbound else "connect")) != "connect":
         raise XMLError("chardev reconnect is possible only for connect mode", chr_.line)
     if enabled and timeout is None:
-        raise XMLError("missing timeout for chardev with reconnect enabled", chr_.line)
+        raise XMLError("Missing required attribute 'timeout' in element 'reconnect'", chr_.line)
     if enabled and timeout == 0:
         raise XMLError("chardev reconnect source timeout cannot be '0'", chr_.line)
     if not enabled and timeout is not None:
