@@ -263,6 +263,7 @@ _XML_ERRORS = {
     "UpdateUnsupported": (ErrorCode.OPERATION_UNSUPPORTED, "Operation not supported: "),
     "XMLUnsupportedError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
     "XMLConfigError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
+    "XMLInternalError": (ErrorCode.INTERNAL_ERROR, "internal error: "),
     "XMLValidationError": (ErrorCode.XML_DETAIL, "XML error: "),
 }
 

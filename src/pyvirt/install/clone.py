@@ -261,16 +261,6 @@ class Cloner:
             info.action = SHARE
         return info
 
-    def _pool_of_dir(self, dirname: str) -> PoolInfo | None:
-        try:
-            pools = self.conn.list_pools()
-        except Exception:
-            return None
-        for p in pools:
-            if p.path == dirname:
-                return p
-        return None
-
     def set_new_path(self, info: DiskInfo, path: str | None) -> None:
         """Check `path` as a destination for `info` and remember it (virtinst's
         _build_clone_disk): an existing volume is refused unless preserving."""
@@ -294,7 +284,10 @@ class Cloner:
             raise CloneError(f"Could not use path '{path}' for cloning: Clone onto existing "
                              f"storage volume is not currently supported: '{path}'")
         if path:
-            info.new_pool = self._pool_of_dir(os.path.dirname(path))
+            # virtinst's manage_path: a managed volume's copy goes into the pool of its
+            # folder, made for it (as virt-install makes one) when no pool manages it yet
+            from pyvirt.install.opts.disk import _pool_for_dir
+            info.new_pool = _pool_for_dir(self.conn, os.path.dirname(path), create=info.volume is not None)
             self._check_space(info)
 
     def _check_space(self, info: DiskInfo) -> None:
@@ -415,9 +408,10 @@ class Cloner:
                                        target_pool=info.new_pool.name)
             except Exception as exc:
                 from pyvirt.api import ErrorCode, PyvirtError
+                from pyvirt.install.errors import volume_not_created
                 if not (self.ci.is_test() and isinstance(exc, PyvirtError)
                         and exc.code == ErrorCode.NO_SUPPORT):
-                    raise
+                    raise volume_not_created(name, exc) from None
                 # test driver volumes hold no data: a volume of the same size is the copy
                 self.conn.create_volume(info.new_pool.name, name,
                                         int(info.volume.capacity or 0),

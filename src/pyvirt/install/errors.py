@@ -10,3 +10,9 @@ INSTALL_METHODS = "--location URL, --cdrom CD/ISO, --pxe, --import, --boot hd|cd
 
 class Fail(Exception):
     """A virt-install fatal error: printed as 'ERROR    msg', exit 1."""
+
+
+def volume_not_created(name: str, exc: Exception) -> RuntimeError:
+    """virtinst's StorageVolume.install wraps every failure to create (or clone) a volume so,
+    the driver's message quoted."""
+    return RuntimeError(f"Couldn't create storage volume '{name}': '{exc}'")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from pyvirt.install.defaults import disk_defaults, set_defaults
+from pyvirt.install.errors import volume_not_created
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.media import CloudInit
 from pyvirt.install.unattended import UnattendedData
@@ -480,7 +481,7 @@ class Installer:
                 if exc.code == ErrorCode.NO_SUPPORT:
                     log.debug("Connection cannot create volumes; not creating %s", new.path)
                     continue
-                raise
+                raise volume_not_created(new.name, exc) from None
             self._created_vols.append((new.pool, new.name))
 
     @staticmethod

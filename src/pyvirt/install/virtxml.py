@@ -680,7 +680,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
             if o.update:
                 raise Fail("Can't use --update with stdin input.")
             stdinxml = sys.stdin.read(64 * 1024 * 1024)
-        if not stdinxml:
+        else:
             raise Fail("A domain must be specified")
     if not o.print_xml and not o.print_diff:
         if stdinxml:
@@ -703,7 +703,7 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
             active = inactive
             inactive = Domain(ci, conn.get_xml(name, inactive=True))
     elif stdinxml is not None:
-        inactive = Domain(ci, stdinxml)
+        inactive = Domain(ci, stdinxml or "<domain/>")  # virtinst parses empty input as a blank guest
     else:
         inactive = Domain(ci, "<domain type='%s'><os><type>hvm</type></os></domain>"
                           % (ci.caps.lookup().hypervisor_type if ci.caps else "kvm"))

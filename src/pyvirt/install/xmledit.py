@@ -209,13 +209,27 @@ class Probe:
         alt = self.flat(without)
         if alt is not None:
             paths |= changed(full, alt)
+        value = opts.get(key)
+        own = [p for p, v in full.items() if v == value] if value else []
         for probe in PROBES:
-            if probe == opts.get(key):
+            if probe == value:
                 continue
             alt = self.flat({**without, key: probe})
-            if alt is not None:
-                paths |= changed(full, alt)
+            if alt is None or _reinterpreted(alt, own, probe):
+                continue
+            paths |= changed(full, alt)
         return paths
+
+
+def _reinterpreted(alt: Flat, own: list[Path], probe: str) -> bool:
+    """Whether the parser read `probe` as another form of the option (virtinst's ``--panic
+    0xIOBASE`` is an ISA model at that I/O base): the key's own path, which holds the user's
+    value verbatim, holds a third value.  What such a build writes elsewhere says nothing
+    about what the user's value controls, so it must not count as a change to undo."""
+    if probe in ("on", "off") or len(own) != 1:
+        return False
+    got = alt.get(own[0])
+    return got is not None and got != probe
 
 
 def edit_element(target: etree._Element, opts: dict[str, str | None], probe: Probe,

@@ -127,7 +127,10 @@ class TestConnection(BasesNotLoaded):
             for dom in self._domains:
                 if dom.id == int(ref):
                     return dom.info()
-        return self._get(ref).info()
+        dom = self._find(ref)
+        if dom is None:  # testDomainLookupBy*: VIR_ERR_NO_DOMAIN with no detail
+            raise E.lookup_failed()
+        return dom.info()
 
     def get_info(self, dom: str) -> DomainInfo:
         info = self._get(dom).info()

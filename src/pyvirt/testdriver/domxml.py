@@ -68,12 +68,12 @@ def check_domain(root: etree._Element, *, strict: bool) -> None:
     """libvirt's first checks, in its order and wording."""
     if root.tag != "domain":
         raise _xml_error(f"XML error: expecting root element of 'domain', not '{root.tag}'")
+    name = text(root, "name")
+    if not name:  # before the type: libvirt refuses a nameless <domain/> for its name
+        raise _xml_error("missing name information", ErrorCode.NO_NAME)
     if not root.get("type"):
         raise PyvirtError("internal error: missing domain type attribute",
                           ErrorCode.INTERNAL_ERROR, ErrorDomain.DOMAIN)
-    name = text(root, "name")
-    if not name:
-        raise _xml_error("missing name information", ErrorCode.NO_NAME)
     if "/" in name:
         raise _xml_error(f"XML error: name {name} cannot contain '/'")
     if strict and root.find("memory") is None and root.find("cpu/numa") is None:

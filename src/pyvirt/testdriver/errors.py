@@ -13,6 +13,11 @@ def no_domain(ref: str, by: str = "name") -> PyvirtError:
     return err(f"Domain not found: no domain with matching {by} '{ref}'", ErrorCode.NO_DOMAIN)
 
 
+def lookup_failed() -> PyvirtError:
+    """testDomainLookupByName/UUID/ID: VIR_ERR_NO_DOMAIN with no detail of its own."""
+    return err("Domain not found", ErrorCode.NO_DOMAIN)
+
+
 def invalid(message: str) -> PyvirtError:
     """VIR_ERR_OPERATION_INVALID: 'Requested operation is not valid: …'."""
     return err(f"Requested operation is not valid: {message}", ErrorCode.OPERATION_INVALID)

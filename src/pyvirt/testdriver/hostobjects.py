@@ -117,6 +117,14 @@ class ResourcesMixin:
             raise E.invalid(f"storage pool '{pool.name}' is not active" if named else "storage pool is not active")
         return pool
 
+    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
+        """testStoragePoolSetAutostart: a transient pool has none."""
+        self._write("virStoragePoolSetAutostart")
+        obj = self._pool(pool)
+        if not obj.persistent:
+            raise E.invalid_arg("cannot set autostart for transient pool")
+        obj.autostart = autostart
+
     def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
         """virStoragePoolCreate: the test driver keeps the volumes it had (no refresh)."""
         self._write("virStoragePoolCreate")
@@ -220,6 +228,20 @@ class ResourcesMixin:
         obj.volumes.append(vol)
         obj.set_allocation(used + vol.allocation)
         return VolInfo(pool=obj.name, **vol.record())
+
+    def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,  # noqa: A002
+                     target_pool: str | None = None, overlay: bool = False) -> VolInfo:
+        """testStorageVolCreateXMLFrom: a volume like `src` (test volumes hold no data).  As
+        libvirt's test driver does, the source is looked up in the pool the copy is made in,
+        so a copy into another pool fails unless that pool has a volume of the same name."""
+        self._write("virStorageVolCreateXMLFrom")
+        into = self._active_pool(target_pool or pool)
+        if any(v.name == name for v in into.volumes):
+            raise E.failed("storage vol already exists")
+        orig = self._volume(into.name, src)
+        fmt = orig.xml.find("target/format")
+        return self.create_volume(into.name, name, orig.capacity,
+                                  format=format or (fmt.get("type") if fmt is not None else None))
 
     def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         self._write("virStorageVolDelete")

@@ -1151,11 +1151,12 @@ class Controller(VirtioOptions, PCIDeviceInfo):
         "piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
         "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qemu-xhci", "none",
         "virtio-scsi", "lsilogic", "lsisas1068", "lsisas1078", "vmpvscsi", "auto", "buslogic",
-        "virtio-transitional", "virtio-non-transitional", "ibmvscsi",
+        "virtio-transitional", "virtio-non-transitional", "ibmvscsi", "virtio",
         "am53c974",
         # dc390: libvirt 9.0 writes QEMU's device as 'dc-390', which QEMU 7.2 does not have
         known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
-               "dc390", "piix3", "piix4", "ich6")))
+               "dc390", "piix3", "piix4", "ich6"),
+        unknown="Unknown model type '{}'"))
     ports: int | None = attr("@ports", Int(1))
     vectors: int | None = attr("@vectors", Int(0))
     model_name: str | None = attr("model/@name")
@@ -1376,7 +1377,7 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     #: device NIC (<interface type='hostdev'>, refused) falls back to; persistent= names it
     teaming_type: str | None = attr("teaming/@type", Enum("persistent", "transient"))
     teaming_persistent: str | None = attr("teaming/@persistent")
-    link_state: str | None = attr("link/@state", Enum("up", "down"))
+    link_state: str | None = attr("link/@state", Enum("up", "down", unknown="unknown interface link state '{}'"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
     #: the host tap's rx-frames interrupt coalescing (set by pyvirtd, as virNetDevSetCoalesce)
     coalesce_rx_frames: int | None = attr("coalesce/rx/frames/@max", Int(0))
@@ -1386,7 +1387,8 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
 
 
 CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev", "qemu-vdagent",
-                  "pipe", "spiceport", "udp", "dbus", known=("nmdm",))
+                  "pipe", "spiceport", "udp", "dbus", known=("nmdm",),
+                  unknown="unknown type presented to host for character device: {}")
 
 
 class UdpSources:
@@ -1454,8 +1456,10 @@ class Input(VirtioOptions, PCIDeviceInfo):
                  "source_evdev", "source_dev", "source_grab", "source_grab_toggle", "source_repeat",
                  "acpi_index", "alias", "address")
 
-    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", "evdev"))
-    bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none")))
+    type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", "evdev",
+                                          unknown="unknown input device type '{}'"))
+    bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none"),
+                                        unknown="unknown input bus type '{}'"))
     #: virtio-(non-)transitional: libvirt's, not implemented by pyvirt
     model: str | None = attr("@model", unsupported=True)
     source_evdev: str | None = attr("source/@evdev")
@@ -1645,7 +1649,8 @@ class Video(VirtioOptions, PCIDeviceInfo):
     """``<video><model type=...>`` (``<driver iommu= ...>``: virtio options of a virtio GPU)."""
 
     model_type: str | None = attr("model/@type", Enum("vga", "cirrus", "qxl", "virtio", "bochs", "none",
-                                                      "ramfb", known=("vmvga", "xen", "vbox", "gop")))
+                                                      "ramfb", known=("vmvga", "xen", "vbox", "gop"),
+                                                      unknown="unknown video model '{}'"))
     model_ram: int | None = attr("model/@ram", Int(0))
     model_vram: int | None = attr("model/@vram", Int(0))
     model_vram64: int | None = attr("model/@vram64", Int(0))
@@ -1709,8 +1714,9 @@ class Hostdev(RomInfo, PCIDeviceInfo):
     """``<hostdev mode='subsystem'>``: a host PCI function (VFIO), a host USB device, or a
     mediated device (a vGPU slice, ``type='mdev'``) given to the guest."""
 
-    mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",)))
-    type: str | None = attr("@type", Enum("pci", "usb", "mdev", "scsi", "scsi_host"))
+    mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",), unknown="unknown hostdev mode '{}'"))
+    type: str | None = attr("@type", Enum("pci", "usb", "mdev", "scsi", "scsi_host",
+                                          unknown="unknown host device source address type '{}'"))
     managed: bool | None = attr("@managed", YESNO)
     #: scsi: whether the host filters the guest's SG_IO commands / gives QEMU CAP_SYS_RAWIO
     sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
@@ -1795,10 +1801,11 @@ class Redirdev(UdpSources, DeviceInfo, CharSource):
 
     xml_group_before = ((CharSource, "boot_order"),)
 
-    bus: str | None = attr("@bus", Enum("usb"))
+    bus: str | None = attr("@bus", Enum("usb", unknown="unknown redirdev bus '{}'"))
     type: str | None = attr("@type", Enum("spicevmc", "tcp", "unix", "udp", "dbus",
                                           known=("pty", "file", "null", "stdio", "dev", "pipe",
-                                                 "vc", "spiceport", "nmdm", "qemu-vdagent")))
+                                                 "vc", "spiceport", "nmdm", "qemu-vdagent"),
+                                          unknown="unknown redirdev character device type '{}'"))
     boot_order: int | None = attr("boot/@order", Int(1))
     line: int | None = line_field()
     kind: str = field(default="redirdev", compare=False, repr=False)
@@ -1816,7 +1823,8 @@ class Smartcard(UdpSources, DeviceInfo, CharSource):
     mode: str | None = attr("@mode", Enum("host", "host-certificates", "passthrough"))
     type: str | None = attr("@type", Enum("tcp", "unix", "spicevmc", "udp",
                                           known=("pty", "file", "null", "stdio", "dev", "pipe",
-                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+                                                 "vc", "spiceport", "nmdm", "qemu-vdagent", "dbus"),
+                                          unknown="unknown type presented to host for character device: {}"))
     certificates: list[str] = values("certificate")
     database: str | None = text("database")
     line: int | None = line_field()
@@ -1852,7 +1860,7 @@ class Watchdog(PCIDeviceInfo):
     # libvirt 9.0 knows no 'itco' model (9.1 added it): refused as 9.0's parser refuses it
     model: str | None = attr("@model", Enum("i6300esb", "ib700", known=("diag288",)))
     action: str | None = attr("@action", Enum("reset", "shutdown", "poweroff", "pause", "none", "dump",
-                                              "inject-nmi"))
+                                              "inject-nmi", unknown="unknown watchdog action '{}'"))
     line: int | None = line_field()
 
 
@@ -1876,10 +1884,12 @@ class MemBalloon(VirtioOptions, PCIDeviceInfo):
 class RNG(VirtioOptions, PCIDeviceInfo):
     """``<rng model='virtio'>`` with a random (host device) or builtin backend."""
 
-    model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
+    model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional",
+                                            unknown="unknown RNG model '{}'"))
     rate_bytes: int | None = attr("rate/@bytes", Int(1))
     rate_period: int | None = attr("rate/@period", Int(1))
-    backend_model: str | None = attr("backend/@model", Enum("random", "builtin", "egd"))
+    backend_model: str | None = attr("backend/@model", Enum("random", "builtin", "egd",
+                                                            unknown="unknown RNG backend model '{}'"))
     #: egd: the entropy daemon's character device (a socket, as a <serial>'s source)
     backend_type: str | None = attr("backend/@type", Enum("tcp", "unix", "udp",
                                                           known=("pty", "file", "dev", "pipe",
@@ -1926,7 +1936,8 @@ class RNG(VirtioOptions, PCIDeviceInfo):
 class Panic(DeviceInfo):
     """``<panic model=>``."""
 
-    model: str | None = attr("@model", Enum("isa", "hyperv", known=("pseries", "s390")))
+    model: str | None = attr("@model", Enum("isa", "hyperv", known=("pseries", "s390"),
+                                            unknown="unknown panic model '{}'"))
     line: int | None = line_field()
 
 

@@ -38,5 +38,19 @@ class XMLConfigError(XMLError):
     libvirt_prefix = True
 
 
+class XMLInternalError(XMLError):
+    """A refusal libvirt's generic parser reports as VIR_ERR_INTERNAL_ERROR ("internal error: …",
+    e.g. a second watchdog or balloon), so every driver words it that way."""
+
+    libvirt_prefix = True
+
+
+class XMLDriverError(XMLUnsupportedError):
+    """A refusal of libvirt's QEMU driver (qemu_validate.c), in its words: generic drivers
+    (the test driver) accept the document, as they accept what pyvirt leaves unsupported."""
+
+    libvirt_prefix = True
+
+
 class XMLValidationError(XMLError):
     """Semantically invalid: duplicate target dev, duplicate PCI address, bad name, ..."""

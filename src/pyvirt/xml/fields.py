@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import XMLError, XMLUnsupportedError
+from .errors import XMLConfigError, XMLError, XMLUnsupportedError
 
 #: Set while reading for a formatter that must keep what the model does not declare (the test
 #: driver returns every domain formatted the way libvirt's generic parser would, whatever it
@@ -158,12 +158,16 @@ class Bool(Conv):
 
 class Enum(Conv):
     """One of a fixed set.  ``known`` lists values libvirt accepts but pyvirt does not implement;
-    ``why`` says, for some of them, why (added to the refusal)."""
+    ``why`` says, for some of them, why (added to the refusal).  ``unknown``: the words libvirt's
+    parser refuses any other value with where it does not use virXMLPropEnum's (its older
+    per-element ``VIR_ERR_CONFIG_UNSUPPORTED`` checks, ``{}`` the value), so every driver says
+    the same as libvirt."""
 
     name = "enum"
 
-    def __init__(self, *values: str, known: tuple[str, ...] = (), why: dict[str, str] | None = None) -> None:
-        self.values, self.known, self.why = values, known, why or {}
+    def __init__(self, *values: str, known: tuple[str, ...] = (), why: dict[str, str] | None = None,
+                 unknown: str | None = None) -> None:
+        self.values, self.known, self.why, self.unknown = values, known, why or {}, unknown
 
     def parse(self, text: str, where: str, line: int | None) -> str:
         if text in self.values:
@@ -173,6 +177,8 @@ class Enum(Conv):
                 return text
             reason = f": {self.why[text]}" if text in self.why else ""
             raise XMLUnsupportedError(f"unsupported value {text!r} for {where}{reason}", line)
+        if self.unknown:
+            raise XMLConfigError(self.unknown.format(text), line)
         error = XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
         named = _ATTRIBUTE_WHERE.fullmatch(where)
         if named:  # libvirt's generic parser (virXMLPropEnum) words the same refusal its own way

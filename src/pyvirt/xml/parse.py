@@ -6,7 +6,7 @@ import contextlib
 
 from . import vcpus
 from .domain import Domain
-from .errors import XMLError
+from .errors import XMLError, XMLInternalError, XMLValidationError
 from .fields import keeping_unknown
 from .generic_defaults import fill_iothread_ids
 from .mapping import parse_model
@@ -22,6 +22,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
     must never reach the QEMU driver.  ``validate=False`` (only with ``keep_unknown``)
     lets a document the QEMU driver's semantic checks refuse still be read for formatting."""
     root = parse_root(xml, "domain")
+    _one_of_each(root)
     if keep_unknown:
         with keeping_unknown(any_value=not validate):
             dom = parse_model(root, Domain, "domain")
@@ -38,6 +39,21 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
         return dom
     validate_domain(dom, qemu=not keep_unknown)
     return dom
+
+
+#: devices libvirt's generic parser (virDomainDefParseXML) keeps one of, with its refusal of a
+#: second: the model holds one, so a second would otherwise be dropped without a word
+_SINGLE_DEVICES = (("memballoon", "memory balloon", XMLInternalError),
+                   ("nvram", "nvram", XMLInternalError),
+                   ("iommu", "IOMMU", XMLValidationError),
+                   ("vsock", "vsock", XMLValidationError))
+
+
+def _one_of_each(root: object) -> None:
+    for tag, what, cls in _SINGLE_DEVICES:
+        found = root.findall(f"devices/{tag}")  # type: ignore[attr-defined]
+        if len(found) > 1:
+            raise cls(f"only a single {what} device is supported", found[1].sourceline, libvirt_words=True)
 
 
 def _parse_order(dom: Domain) -> None:
