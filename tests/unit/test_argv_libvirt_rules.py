@@ -252,8 +252,8 @@ def test_cpu_features_policies_and_qemu_names() -> None:
 
 @pytest.mark.parametrize(("devices", "message"), [
     (_disk("vda", "virtio").replace("</disk>", "<boot order='1'/></disk>")
-     + "<interface type='user'><boot order='1'/></interface>", "boot order 1 is already used"),
-    ("<controller type='usb' model='none'/><input type='tablet' bus='usb'/>", "USB is disabled"),
+     + "<interface type='user'><boot order='1'/></interface>", "boot order '1' used for more than one device"),
+    ("<controller type='usb' model='none'/><input type='tablet' bus='usb'/>", "USB bus is disabled"),
     ("<input type='tablet' bus='usb'><address type='usb' bus='0' port='1'/></input>"
      "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input>", "Duplicate USB address bus 0 port 1"),
     ("<video><model type='vga' primary='yes'/></video><video><model type='qxl' primary='yes'/></video>",

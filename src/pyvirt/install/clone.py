@@ -306,11 +306,13 @@ class Cloner:
         if not self.replace and self._domain_exists(self.name):
             raise CloneError(f"Invalid name for new guest: Guest name '{self.name}' is "
                              "already in use.")
+        from pyvirt.api import from_xml_error
+        from pyvirt.xml.errors import XMLError
         from pyvirt.xml.validate import validate_name
-        try:
+        try:  # virtinst leaves the name to libvirt's define: refused here in its words
             validate_name(self.name)
-        except Exception as exc:
-            raise CloneError(f"Invalid name for new guest: {exc}") from None
+        except XMLError as exc:
+            raise CloneError(str(from_xml_error(exc, 0))) from None
         newdisks = {d.find("target").get("dev"): d for d in self.new.findall("devices/disk")
                     if d.find("target") is not None}
         for info in self.diskinfos:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from pyvirt.install.clone import CLONE, PRESERVE, SHARE, CloneError, Cloner
 from pyvirt.install.guest import log
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 
 def _progress(name: str, done: int, total: int) -> None:
@@ -53,6 +57,23 @@ def _process_disks(o: argparse.Namespace, cloner: Cloner, checks: dict[str, bool
                                  "--check path_exists=off or --check all=off to override)")
             log.warning("This will overwrite the existing path '%s'", newpath)
             cloner.overwrite = True
+        if newpath:
+            _check_in_use(cloner, info.disk, newpath, checks)
+
+
+def _check_in_use(cloner: Cloner, disk: etree._Element, path: str, checks: dict[str, bool]) -> None:
+    """cli.validate_disk's path_in_use check on the new disk (a preserved one too): every
+    guest whose disk uses the path counts, the original included."""
+    from pyvirt.install.opts.disk import _disk_users
+    users = _disk_users(cloner.conn, None, os.path.abspath(path), disk.find("readonly") is not None,
+                        disk.find("shareable") is not None)
+    if not users:
+        return
+    msg = f"Disk {path} is already in use by other guests {users}."
+    if not checks.get("path_in_use", checks.get("all", True)):
+        log.warning("%s", msg)
+        return
+    raise CloneError(f"{msg} (Use --check path_in_use=off or --check all=off to override)")
 
 
 def run(o: argparse.Namespace) -> int:

@@ -245,7 +245,13 @@ def _default_usb(g: Guest) -> None:
                 etree.SubElement(c, "master", startport=str((int(model[-1]) - 1) * 2))
             g.add_device(c)
     elif usb3:
-        g.add_device(etree.Element("controller", type="usb", model="qemu-xhci", ports="15"))
+        g.add_device(etree.Element("controller", type="usb", model=usb3_model(g), ports="15"))
+
+
+def usb3_model(g: Guest) -> str:
+    """virtinst's DeviceController.get_usb3_controller: qemu-xhci where the hypervisor is
+    QEMU (conn_qemu_xhci), NEC's XHCI elsewhere (the test driver, Xen ...)."""
+    return "qemu-xhci" if g.ci.is_qemu() else "nec-xhci"
 
 
 def _default_channels(g: Guest) -> None:

@@ -1321,7 +1321,7 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     #: vhostuser: the socket of the vhost-user backend (QEMU is its server or client)
     source_type: str | None = attr("source/@type", Enum("unix"))
     source_path: str | None = attr("source/@path")
-    source_mode: str | None = attr("source/@mode", Enum("server", "client"))
+    source_mode: str | None = attr("source/@mode", Enum("server", "client", known=("vepa", "bridge", "private", "passthrough")))
     #: server/client/mcast/udp: QEMU's socket network backend
     source_address: str | None = attr("source/@address")
     source_port: int | None = attr("source/@port", Int(0, 65535))
@@ -1683,7 +1683,7 @@ class HostdevSourceAddress:
     bus: int | None = attr("@bus", HEX)
     slot: int | None = attr("@slot", HEX)
     function: int | None = attr("@function", HEX)
-    device: int | None = attr("@device", INT)
+    device: int | None = attr("@device", HEX)
     #: scsi: the LUN's target and unit on the host adapter's bus (decimal, like a USB address)
     target: int | None = attr("@target", INT)
     unit: int | None = attr("@unit", INT)

@@ -76,7 +76,7 @@ def validate_name(name: str | None, line: int | None = None, what: str = "domain
         raise XMLValidationError(f"{what} name is longer than {NAME_MAX} bytes: it names files (NAME.xml), "
                                  "and a file name has at most 255", line)
     if "/" in name:
-        raise XMLValidationError(f"name {name!r} cannot contain '/'", line)
+        raise XMLValidationError(f"name {name} cannot contain '/'", line, libvirt_words=True)
     if name.startswith("."):
         raise XMLValidationError(f"name {name!r} cannot start with '.'", line)
     if name.startswith("-"):
@@ -90,7 +90,7 @@ def normalize_uuid(value: str, line: int | None) -> str:
     try:
         return str(uuidlib.UUID(value.strip()))
     except ValueError:
-        raise XMLError(f"malformed uuid element {value!r}", line) from None
+        raise XMLInternalError("malformed uuid element", line) from None  # virUUIDParse's refusal
 
 
 def _secret_ref(ref: SecretRef, what: str) -> None:
@@ -241,7 +241,7 @@ def _validate_iotune(t: object, dev: str | None) -> None:
                                          f"(disk '{dev}')", getattr(t, "line", None))
 
 
-def _validate_device_counts(dom: Domain) -> None:
+def _validate_device_counts(dom: Domain, qemu: bool) -> None:
     """libvirt's one-of-a-kind rules: boot orders, primary video, panic models, TPMs."""
     devs = dom.devices
     orders: set[int] = set()
@@ -252,6 +252,9 @@ def _validate_device_counts(dom: Domain) -> None:
                 raise XMLConfigError(f"boot order '{order}' used for more than one device",
                                      getattr(dev, "line", None))
             orders.add(order)
+            if dom.os is not None and dom.os.boot_devs:  # virDomainDefParseBootXML
+                raise XMLConfigError("per-device boot elements cannot be used together with os/boot elements",
+                                     getattr(dev, "line", None))
     if len(devs.videos) > 1 and any(v.model_type == "none" for v in devs.videos):
         raise XMLConfigError("a 'none' video type must be the only video device defined for the domain",
                              devs.videos[-1].line)
@@ -262,7 +265,7 @@ def _validate_device_counts(dom: Domain) -> None:
         if models.count(model) > 1:
             raise XMLValidationError(f"Multiple panic devices with model '{model}'", devs.panics[-1].line,
                                      libvirt_words=True)
-    if len(devs.tpms) > 1:
+    if qemu and len(devs.tpms) > 1:
         # qemuValidateDomainDefTPMs: the QEMU driver's rule, which the test driver does not apply
         raise XMLDriverError("only a single TPM non-proxy device is supported", devs.tpms[-1].line)
     if len(devs.watchdogs) > 1:  # libvirt 9.0 keeps one watchdog (several came with 9.1)
@@ -539,6 +542,20 @@ def _validate_chardev_targets(dom: Domain) -> None:
                                      libvirt_words=True)
 
 
+def _validate_usb_none(dom: Domain) -> None:
+    """virDomainDefParseXML: with ``<controller type='usb' model='none'/>`` no USB input or
+    host device can be attached."""
+    devs = dom.devices
+    if not any(c.type == "usb" and c.model == "none" for c in devs.controllers):
+        return
+    for inp in devs.inputs:
+        if inp.bus == "usb":
+            raise XMLConfigError("Can't add USB input device. USB bus is disabled", inp.line)
+    for h in devs.hostdevs:
+        if h.type == "usb":
+            raise XMLConfigError("Can't add host USB device: USB is disabled in this host", h.line)
+
+
 def _validate_controller_models(dom: Domain) -> None:
     """virDomainControllerDefParseXML reads `model` by the controller's type: a model of
     another type is as unknown as a made-up one."""
@@ -585,8 +602,9 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_cputune(dom)
     _validate_memory_devices(dom)
     _validate_controller_models(dom)
+    _validate_usb_none(dom)
     _validate_chardev_targets(dom)
-    _validate_device_counts(dom)
+    _validate_device_counts(dom, qemu)
     _validate_tpms(dom)
     _validate_graphics(dom)
     _validate_audio_refs(dom, qemu)
@@ -642,7 +660,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         targets[disk.target_dev] = disk.line
     for nic in devs.interfaces:
         if nic.mac_address is not None and not MAC_RE.match(nic.mac_address):
-            raise XMLError(f"unable to parse mac address '{nic.mac_address}'", nic.line)
+            raise XMLError(f"unable to parse mac address '{nic.mac_address}'", nic.line, libvirt_words=True)
         if nic.mac_address is not None:
             if int(nic.mac_address[:2], 16) & 1:
                 raise XMLValidationError(f"expected unicast mac address, found multicast '{nic.mac_address}'",
@@ -964,7 +982,8 @@ def _validate_hostdevs(dom: Domain) -> None:
     for h in dom.devices.hostdevs:
         key = _hostdev_key(h)
         if key is not None and key in seen:
-            raise XMLError("Hostdev already exists in the domain configuration", h.line)
+            raise XMLValidationError("Hostdev already exists in the domain configuration", h.line,
+                                     libvirt_words=True)
         seen.add(key)
 
 

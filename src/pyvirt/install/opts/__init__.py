@@ -13,6 +13,20 @@ from functools import cache
 
 from pyvirt.install.subopts import Spec
 
+#: virtinst's parsers with ``stub_none = False`` (or their own "none" handling): for them
+#: ``--OPT none`` means "no such device" (no disk, no network, no default console...); every
+#: other option's parser takes ``none`` as nothing given at all (VirtCLIParser.parse)
+NONE_MEANS_SOMETHING = frozenset(("--cpu", "--cputune", "--disk", "--network", "--graphics", "--redirdev",
+                                  "--tpm", "--rng", "--memballoon", "--vsock", "--sound", "--console",
+                                  "--channel", "--serial", "--parallel"))
+
+
+def _none_is_nothing(handler: Callable) -> Callable:
+    def apply(g: object, optstr: str) -> None:
+        if optstr != "none":
+            handler(g, optstr)
+    return apply
+
 
 @cache
 def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
@@ -38,5 +52,7 @@ def registry() -> tuple[dict[str, Spec], dict[str, Callable]]:
     for flag in XML_OPTIONS:
         if flag in apply:
             apply[flag] = generic.xml_option(flag, apply[flag], specs[flag])
+            if flag not in NONE_MEANS_SOMETHING:
+                apply[flag] = _none_is_nothing(apply[flag])
     apply["--xml"] = xmlopt.apply_xml
     return specs, apply
