@@ -399,7 +399,7 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         if parent is not None:
             parent.remove(target)
             target = etree.SubElement(parent, target.tag)
-    if flag == "--cpu" and opts.get("model") in ("host", "host-model", "host-passthrough"):
+    if flag == "--cpu" and opts.get("model") in ("host", "host-model", "host-passthrough") and not do_clear:
         # virtinst's DomainCpu.set_special_mode: the named model, vendor, fallback,
         # migratable, check and every feature go; the rest (match, topology, NUMA) stays
         for tag in ("model", "vendor", "feature"):

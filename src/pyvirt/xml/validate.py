@@ -285,12 +285,21 @@ def _validate_device_counts(dom: Domain, qemu: bool) -> None:
                                      a.line or getattr(dev, "line", None))
 
 
-def _validate_memory_devices(dom: Domain) -> None:
-    """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA, existing target node."""
+def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
+    """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA, existing target node
+    (the QEMU driver's, qemuDomainDefValidateMemoryHotplug: the test driver takes a DIMM
+    without them); the devices' total within <memory> (virDomainDefPostParseMemory, every
+    driver)."""
     mems = dom.devices.memories
     if not mems:
         return
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    total = sum(m.target_size or 0 for m in mems)
+    if not cells and dom.memory is not None and total > dom.memory:  # with cells: memory is theirs
+        raise XMLValidationError("Total size of memory devices exceeds the total memory size", mems[0].line,
+                                 libvirt_words=True)
+    if not qemu:
+        return
     for mem in mems:
         if dom.max_memory is None:
             raise XMLValidationError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
@@ -600,7 +609,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_hugepages(dom)
     _validate_iothreads(dom)
     _validate_cputune(dom)
-    _validate_memory_devices(dom)
+    _validate_memory_devices(dom, qemu)
     _validate_controller_models(dom)
     _validate_usb_none(dom)
     _validate_chardev_targets(dom)
