@@ -45,7 +45,10 @@ def _define(devices: str) -> None:
      "Missing source path attribute for char device"),
     ("<rng model='virtio'><backend model='egd' type='tcp'><source mode='connect' service='1'/></backend></rng>",
      "Missing source host attribute for char device"),
-    # virDomainGraphicsListensParseXML: the legacy attribute repeats the first <listen>
+    # virDomainGraphicsListensParseXML: a network listen names its network; the legacy attribute
+    # repeats the first <listen>
+    ("<graphics type='vnc'><listen type='network'/></graphics>",
+     "'network' attribute is required for listen type 'network'"),
     ("<graphics type='vnc' listen='192.0.2.1'><listen type='address' address='192.0.2.2'/></graphics>",
      "graphics 'listen' attribute '192.0.2.1' must match 'address' attribute of first listen element "
      r"\(found '192.0.2.2'\)"),

@@ -825,13 +825,18 @@ def _validate_graphics(dom: Domain) -> None:
                 raise XMLError(f"spice channel missing {'name' if c.name is None else 'mode'}", c.line)
         if g.type == "spice" and g.gl_rendernode is not None and g.gl_enable is None:
             raise XMLError("spice gl element missing enable", g.line)
-        _graphics_legacy_listen(g)
+        _graphics_listens(g)
         _graphics_auth(g)
 
 
-def _graphics_legacy_listen(g: Graphics) -> None:
-    """virDomainGraphicsListensParseXML: the old ``listen``/``socket`` attributes repeat the first
-    <listen> element of the same type; when they differ the document is refused."""
+def _graphics_listens(g: Graphics) -> None:
+    """virDomainGraphicsListensParseXML: a network listen names its network; the old
+    ``listen``/``socket`` attributes repeat the first <listen> element of the same type, and when
+    they differ the document is refused."""
+    for lis in g.listens:
+        if lis.type == "network" and not lis.network:
+            raise XMLError("'network' attribute is required for listen type 'network'", lis.line or g.line,
+                           libvirt_words=True)
     first = g.listens[0] if g.listens else None
     if first is None:
         return
