@@ -438,6 +438,13 @@ class JobInfo(Record):
 # --------------------------------------------------------------------------------------------
 # The interface
 
+    def params(self) -> dict[str, Any]:
+        """virDomainGetJobStats's typed parameters for this job: none when there is no job, else
+        a backup's fields or a migration's by its operation (9: VIR_DOMAIN_JOB_OPERATION_BACKUP)."""
+        if self.type == 0:
+            return {}
+        return self.backup_params() if self.operation == 9 else self.migration_params()
+
     def migration_params(self) -> dict[str, Any]:
         """A migration job's statistics as libvirt's typed parameters, in the order of
         qemuDomainMigrationJobDataToParams (what virDomainGetJobStats and the job-completed event

@@ -857,8 +857,10 @@ class Connection(abc.ABC):
         raise no_support("virDomainMigratePrepareTunnel3Params")
 
     @op("Domain", "GET /v1/domains/{dom}/job", "virDomainGetJobStats")
-    def get_job_info(self, dom: str, *, completed: bool = False) -> JobInfo:
-        """The domain's current job (type 0 when none), or with `completed` the last finished one."""
+    def get_job_info(self, dom: str, *, completed: bool = False, keep_completed: bool = False) -> JobInfo:
+        """The domain's current job (type 0 when none), or with `completed` the last finished one,
+        which that read consumes unless `keep_completed` (libvirt's VIR_DOMAIN_JOB_STATS_COMPLETED
+        and _KEEP_COMPLETED: a monitoring loop that reads without it sees each finished job once)."""
         raise no_support("virDomainGetJobInfo")  # what virsh names once it fell back from GetJobStats
 
     @op("Domain", "POST /v1/domains/{dom}/job/abort", "virDomainAbortJob")

@@ -76,7 +76,7 @@ def _backup_done(conn: object, timeout: float = 60) -> None:
     while conn.get_job_info("ck").type != 0:  # type: ignore[attr-defined]
         assert time.monotonic() < deadline, "the backup job did not end"
         time.sleep(0.1)
-    done = conn.get_job_info("ck", completed=True)  # type: ignore[attr-defined]
+    done = conn.get_job_info("ck", completed=True, keep_completed=True)  # type: ignore[attr-defined]
     assert (done.type, done.operation, done.error) == (3, 9, None)
 
 
@@ -219,10 +219,19 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     assert info["backing-filename"] == str(scratch)  # an overlay of the disk, as libvirt makes it
     done = conn.get_job_info("ck", completed=True)
     assert (done.disk_total, done.disk_processed) == (64 * KiB, 64 * KiB)  # only the dirty clusters were copied
+    # read without keep_completed (virsh domjobinfo --completed): libvirt forgets the statistics
+    assert conn.get_job_info("ck", completed=True).type == 0
     conn.backup_begin("ck", _push(since_c1, "c1"))
     _backup_done(conn)
     assert _data(since_c1) == [(4 * MiB, 64 * KiB), (8 * MiB, 64 * KiB)]
     assert _bitmaps(conn) == ["c1", "c2"]  # the checkpoints' own bitmaps are never consumed
+    # virsh domjobinfo: --keep-completed leaves the statistics for the next read, a read without it
+    # takes them; a finished job's statistics show only with --completed (or --anystats)
+    runs = [cli(daemon, "domjobinfo", "ck", *flags).stdout for flags in (
+        ("--completed", "--keep-completed"), ("--anystats",), ("--completed", "--rawstats"), ("--completed",))]
+    assert runs[0].startswith("Job type:         Completed   \nOperation:        Backup") and "File total:" in runs[0]
+    assert runs[1].strip() == "Job type:         None" and runs[3] == runs[1]
+    assert runs[2].startswith("Job type: 3\n\noperation: 9\ntime_elapsed: ") and "success: yes\n" in runs[2]
     with pytest.raises(PyvirtError, match=f"store '{since_c1}' for backup of 'vdb' exists"):  # never overwritten
         conn.backup_begin("ck", _push(since_c1, "c1"))
     with pytest.raises(PyvirtError, match="Checkpoint 'nope' for incremental backup of disk 'vdb' not found") as err:

@@ -35,7 +35,7 @@ class Side:
     def migrate_perform(self, dom: str, uri: str, **kw: Any) -> None:
         self._record("perform", uri=uri, tls=kw["tls"])
 
-    def get_job_info(self, dom: str, completed: bool = False) -> JobInfo:
+    def get_job_info(self, dom: str, completed: bool = False, keep_completed: bool = False) -> JobInfo:
         return JobInfo(self.job, error=None if self.job == 3 else "boom")
 
     def migrate_finish(self, name: str, **kw: Any) -> None:

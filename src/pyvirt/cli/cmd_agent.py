@@ -7,7 +7,7 @@ and option checks (virsh-domain.c); the driver does the rest (pyvirtd: daemon/ag
 from __future__ import annotations
 
 from pyvirt.cli.context import CmdError, Ctl, failing
-from pyvirt.cli.fmt import table
+from pyvirt.cli.fmt import table, typed_value
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 
@@ -25,13 +25,6 @@ def _exclusive(p: Parsed, *pairs: tuple[str, str]) -> None:
     for a, b in pairs:
         if p.has(a) and p.has(b):
             raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
-
-
-def _value(value: object) -> str:
-    """vshGetTypedParamValue: booleans as yes/no, the rest as text."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 def cmd_domfsinfo(ctl: Ctl, p: Parsed) -> bool:
@@ -77,7 +70,7 @@ def cmd_guestinfo(ctl: Ctl, p: Parsed) -> bool:
     key, _ = _dom(ctl, p)
     types = [word for option, word in _GUEST_INFO if p.bool(option)]
     params = ctl.conn.guest_info(key, types or None)
-    ctl.print("".join(f"{name:<20}: {_value(value)}\n" for name, value in params.items()))
+    ctl.print("".join(f"{name:<20}: {typed_value(value)}\n" for name, value in params.items()))
     return True
 
 
@@ -94,7 +87,7 @@ def cmd_guestvcpus(ctl: Ctl, p: Parsed) -> bool:
         ctl.conn.set_guest_vcpus(key, cpulist, p.bool("enable"))
         return True
     params = ctl.conn.guest_vcpus(key)
-    ctl.print("".join(f"{name:<15}: {_value(value)}\n" for name, value in params.items()))
+    ctl.print("".join(f"{name:<15}: {typed_value(value)}\n" for name, value in params.items()))
     return True
 
 
@@ -128,10 +121,10 @@ def cmd_set_user_sshkeys(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_set_user_password(ctl: Ctl, p: Parsed) -> bool:
-    key, name = _dom(ctl, p)
+    key, _ = _dom(ctl, p)
     user = p.str("user") or ""
     ctl.conn.set_user_password(key, user, p.str("password") or "", encrypted=p.bool("encrypted"))
-    ctl.print(f"Password set successfully for {user} in {name}")
+    ctl.print(f"Password set successfully for {user} in {p.str('domain')}")  # named as given
     return True
 
 

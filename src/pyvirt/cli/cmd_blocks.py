@@ -26,7 +26,7 @@ def cmd_domblkinfo(ctl: Ctl, p: Parsed) -> bool:
     if p.bool("all") and p.has("device"):
         raise CmdError("Options --all and --device are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")  # virsh looks the domain up before it asks for a device
-    if not p.bool("all") and not p.has("device"):
+    if not p.bool("all") and not p.str("device"):  # given empty: the same (read quietly)
         raise CmdError("command 'domblkinfo' requires <device> option")
     key, human = info.uuid or info.name, p.bool("human")
     if not p.bool("all"):

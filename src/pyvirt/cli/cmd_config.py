@@ -25,7 +25,7 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"Options --{keep} and --keep-{keep} are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")
     remove_storage = None
-    if p.has("storage") or p.bool("remove-all-storage") or p.bool("delete-storage-volume-snapshots"):
+    if p.str("storage") or p.bool("remove-all-storage") or p.bool("delete-storage-volume-snapshots"):
         from pyvirt.cli.cmd_vol import undefine_storage
 
         # volumes are resolved before the domain goes: a bad --storage changes nothing
@@ -126,11 +126,9 @@ def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
     count = number(p.str("count"), "count")
     if count is None or count <= 0:
         raise CmdError(f"Numeric value '{p.str('count')}' for <count> option is malformed or out of range")
-    if p.bool("guest"):
-        ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"), guest=True)
-    elif p.bool("hotpluggable"):
-        ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"),
-                           hotpluggable=True)
+    extra = {k: True for k in ("guest", "hotpluggable") if p.bool(k)}
+    if extra:
+        ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"), **extra)
     else:  # a driver that predates `guest` and `hotpluggable` keeps working
         ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"))
     return True
@@ -140,8 +138,7 @@ def cmd_vcpucount(ctl: Ctl, p: Parsed) -> bool:
     """virsh's cmdVcpucount: one count, or with no option the four rows it can get (a shut-off
     domain has no live ones)."""
     flags = {n: p.bool(n) for n in ("maximum", "active", "live", "config", "current", "guest")}
-    for a, b in (("current", "live"), ("current", "config"), ("live", "config"), ("active", "maximum"),
-                 ("guest", "config")):
+    for a, b in (("live", "config"), ("active", "maximum"), ("guest", "config")):  # --current goes with either
         if flags[a] and flags[b]:
             raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from pyvirt.cli.context import CmdError, Ctl, failing
-from pyvirt.cli.fmt import table
+from pyvirt.cli.fmt import table, typed_value
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 
@@ -116,18 +116,10 @@ def cmd_domstats(ctl: Ctl, p: Parsed) -> bool:
     refs = p.argv("domain")
     doms = [(lambda i: i.uuid or i.name)(ctl.domain(r)) for r in refs] or None
     records = ctl.conn.domain_stats(doms, groups or None)
-    blocks = ["".join([f"Domain: '{rec['name']}'\n", *(f"  {k}={_stat(v)}\n" for k, v in rec.get("stats", {}).items())])
+    blocks = ["".join([f"Domain: '{rec['name']}'\n", *(f"  {k}={typed_value(v)}\n" for k, v in rec.get("stats", {}).items())])
               for rec in records]
     ctl.print("\n".join(blocks))  # a blank line between records; the runner's ends the last
     return True
-
-
-def _stat(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:.6f}"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    return str(v)
 
 
 def _graphics(root, kind: str):

@@ -52,7 +52,10 @@ def cmd_domstate(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_domid(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(_ref(p))
+    ref = _ref(p)
+    if ref.isdigit() and not any(d.name == ref for d in ctl.conn.list_domains()):
+        raise CmdError(f"failed to get domain '{ref}'")  # virsh looks up by name or UUID only, never by ID
+    info = ctl.domain(ref)
     ctl.print(f"{info.id}\n" if info.active else "-\n")
     return True
 

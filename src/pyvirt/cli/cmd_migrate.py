@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pyvirt.cli.cmd_lifecycle import read_file
 from pyvirt.cli.context import CmdError, Ctl
-from pyvirt.cli.fmt import pretty_capacity
+from pyvirt.cli.fmt import pretty_capacity, typed_value
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
 from pyvirt.client.migrate import JOB_TYPES as _JOB_TYPES
@@ -162,7 +162,7 @@ def _watch(ctl: Ctl, src: Connection, name: str, verbose: bool) -> JobInfo:
     interrupted = False
     try:
         while True:
-            job = src.get_job_info(name, completed=True)
+            job = src.get_job_info(name, completed=True, keep_completed=True)
             if job.type not in (1, 2):
                 if verbose and job.type == 3:
                     _progress(ctl, 0, 1)
@@ -223,11 +223,30 @@ def cmd_migrate_compcache(ctl: Ctl, p: Parsed) -> bool:
 
 # ---------------------------------------------------------------- jobs
 def cmd_domjobinfo(ctl: Ctl, p: Parsed) -> bool:
-    for name in ("keep-completed", "anystats", "rawstats"):
-        if p.bool(name):
-            raise CmdError(f"unsupported flag: pyvirt's domjobinfo does not implement --{name}")
+    """virsh's domjobinfo: --completed reads the last finished job, which the daemon then forgets
+    unless --keep-completed; a finished job that did not complete shows its type only, unless
+    --anystats; --rawstats prints the typed parameters as they came."""
+    if p.bool("keep-completed") and not p.bool("completed"):
+        raise CmdError("Option --completed is required by option --keep-completed")
+    from pyvirt.api import ErrorCode, PyvirtError, no_support
+
     info = ctl.domain(p.str("domain") or "")
-    job = ctl.conn.get_job_info(info.name, completed=p.bool("completed"))
+    try:
+        job = ctl.conn.get_job_info(info.name, completed=p.bool("completed"),
+                                    keep_completed=p.bool("keep-completed"))
+    except PyvirtError as exc:  # virsh falls back to virDomainGetJobInfo, which has no flags
+        if exc.code == ErrorCode.NO_SUPPORT and (p.bool("completed") or p.bool("rawstats")):
+            raise CmdError("Optional flags or --rawstats are not supported by the daemon",
+                           no_support("virDomainGetJobStats").message) from None
+        raise
+    if p.bool("rawstats"):
+        ctl.print(f"Job type: {job.type}\n\n")
+        for key, value in job.params().items():
+            ctl.print(f"{key}: {typed_value(value)}\n")
+        return True
+    if job.type not in (1, 2) and not p.bool("anystats") and not (p.bool("completed") and job.type == 3):
+        ctl.print(f"{'Job type:':<17} {_JOB_TYPES[job.type]:<12}\n")
+        return True
     ctl.print(_job_text(job))
     return True
 

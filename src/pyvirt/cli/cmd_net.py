@@ -53,7 +53,8 @@ def get_network(ctl: Ctl, ref: str, *, by_name: bool = True, by_uuid: bool = Tru
 
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
-    return act_on(ctl, get_network(ctl, p.str("network") or "").name, fail, done, call)
+    given = p.str("network") or ""
+    return act_on(ctl, get_network(ctl, given).name, fail, done, call, given)
 
 
 # ------------------------------------------------------------------------------------ listing
@@ -179,7 +180,7 @@ def cmd_net_update(ctl: Ctl, p: Parsed) -> bool:
 def cmd_net_dhcp_leases(ctl: Ctl, p: Parsed) -> bool:
     net = get_network(ctl, p.str("network") or "")
     mac = (p.str("mac") or "").lower() or None
-    with failing(f"Failed to get leases info for {net.name}"):
+    with failing(f"Failed to get leases info for {p.str('network')}"):
         leases = ctl.conn.network_dhcp_leases(net.name, mac)
     rows = []
     for lease in sorted(leases, key=lambda x: (x.get("mac") or "", x.get("ipaddr") or "")):

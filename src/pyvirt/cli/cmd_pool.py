@@ -39,7 +39,8 @@ def get_pool(ctl: Ctl, ref: str) -> PoolInfo:
 
 def _act(ctl: Ctl, p: Parsed, fail: str, done: str, call) -> bool:
     """Look the pool up, run `call(name)`, and print virsh's success or failure lines."""
-    return act_on(ctl, get_pool(ctl, p.str("pool") or "").name, fail, done, call)
+    given = p.str("pool") or ""
+    return act_on(ctl, get_pool(ctl, given).name, fail, done, call, given)
 
 
 # ------------------------------------------------------------------------------------ listing

@@ -159,6 +159,9 @@ def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
     disk = p.str("device") or ""
     params: dict[str, int | str] = {}
     for opt in _IOTUNE_OPTS:
+        if opt == "group-name" and p.values.get(opt) == "":  # virsh adds its own line to the empty-value one
+            raise CmdError("Failed to get option 'group-name': Option argument is empty",
+                           "Unable to parse group-name parameter")
         raw = p.str(opt)
         if raw is None:
             continue
@@ -187,15 +190,17 @@ def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
 def _sched_updates(p: Parsed, current: dict[str, int]) -> dict[str, int]:
     """cmdSchedInfoUpdate: each --set name=value (and the legacy --weight/--cap) for a parameter
     the driver reported, converted to its type."""
+    from pyvirt.cli.values import required
+
     wanted: list[tuple[str, str]] = []
     for item in p.argv("set"):
         name, sep, value = item.partition("=")
         if not sep:
             raise CmdError("Invalid syntax for --set, expecting name=value")
         wanted.append((name, value))
-    for legacy in ("weight", "cap"):
+    for legacy in ("weight", "cap"):  # numbers, but read as strings (vshCommandOptStringReq)
         if p.str(legacy) is not None:
-            wanted.append((legacy, p.str(legacy) or ""))
+            wanted.append((legacy, required(p.str(legacy), legacy) or ""))
     out: dict[str, int] = {}
     for name, value in wanted:
         if name not in current:

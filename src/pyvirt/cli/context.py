@@ -122,9 +122,14 @@ class Ctl:
         if xpath is None:
             self.print(xml if xml.endswith("\n") else xml + "\n")
             return
-        from pyvirt.cli.xpath import xpath_dump  # lxml, only for that flag
+        if not xpath:  # vshCommandOptStringQuiet refuses it: the command fails without a word
+            raise CmdError()
+        from pyvirt.cli.xpath import XPathSyntax, xpath_dump  # lxml, only for that flag
 
-        self.print(xpath_dump(xml, xpath, wrap=wrap))
+        try:
+            self.print(xpath_dump(xml, xpath, wrap=wrap))
+        except XPathSyntax as exc:  # libxml2's own message on stderr; virsh goes on, successful
+            self.err.write(f"XPath error : {exc}\n")
 
     def extra(self, text: str) -> None:
         """vshPrintExtra: informational output that ``-q`` silences."""
@@ -137,12 +142,14 @@ class Ctl:
         self.err.flush()
 
 
-def act_on(ctl: Ctl, name: str, fail: str, done: str, call: Callable[[str], object]) -> bool:
+def act_on(ctl: Ctl, name: str, fail: str, done: str, call: Callable[[str], object], given: str | None = None) -> bool:
     """Run `call(name)` on a named host object (pool, network) and print virsh's failure or
-    success line, `fail`/`done` formatted with the name."""
-    with failing(fail.format(name)):
+    success line, `fail`/`done` formatted with the object as the command line `given` it (virsh
+    names it so: a UUID stays one), else its name."""
+    shown = given or name
+    with failing(fail.format(shown)):
         call(name)
-    ctl.extra(done.format(name) + "\n")
+    ctl.extra(done.format(shown) + "\n")
     return True
 
 

@@ -82,6 +82,16 @@ def keyvalues(pairs: Sequence[tuple[str, str]], width: int = 15) -> str:
 _CAPACITY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
+def typed_value(value: object) -> str:
+    """A typed parameter's value as virTypedParameterToString / vshGetTypedParamValue write it:
+    booleans yes/no, doubles with six decimals (%lf), the rest as text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return str(value)
+
+
 def pretty_capacity(value: int) -> tuple[float, str]:
     """vshPrettyCapacity: the value in the largest binary unit that keeps it at least 1."""
     size, idx = float(value), 0

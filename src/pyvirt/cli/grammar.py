@@ -78,6 +78,21 @@ class Cmd:
         return None
 
 
+#: the string options virsh 9.0 reads without vshCommandOptStringReq (vshCommandOptStringQuiet,
+#: or VSH_OFLAG_EMPTY_OK): given empty, what follows is the command's own doing (a silent failure
+#: for --xpath, "requires <device> option", the option taken as absent...).  A bare name is
+#: every command's option of that name; "CMD --name" one command's.
+EMPTY_READ_QUIETLY = frozenset({
+    "xpath", "pass-fds", "cpulist", "device-weights", "device-read-iops-sec", "device-write-iops-sec",
+    "device-read-bytes-sec", "device-write-bytes-sec", "send-key --codeset", "undefine --storage",
+    "domblkinfo --device", "domblkstat --device", "event --domain", "net-event --network",
+    "nodedev-event --device", "secret-event --secret", "pool-event --pool", "nodedev-detach --driver",
+    "nodedev-list --cap", "secret-set-value --file", "secret-set-value --base64",
+    "find-storage-pool-sources-as --port", "vol-create-as --allocation", "vol-wipe --algorithm", "cd --dir",
+    "help --command", "dump --format",
+})
+
+
 class Parsed:
     """A parsed command: its definition and option values (bool True, str, or list for argv)."""
 
@@ -91,8 +106,17 @@ class Parsed:
         return bool(self.values.get(name))
 
     def str(self, name: str) -> str | None:
+        """The option's text (None: not given).  Given empty, it is refused here, when the command
+        reads it, as vshCommandOptStringReq refuses it, unless virsh reads that option otherwise
+        (EMPTY_READ_QUIETLY) or it is a number (vshCommandOptInt words that error itself)."""
         v = self.values.get(name)
-        return v if isinstance(v, str) else None
+        if not isinstance(v, str):
+            return None
+        if not v and name not in EMPTY_READ_QUIETLY and f"{self.cmd.name} --{name}" not in EMPTY_READ_QUIETLY:
+            opt = self.cmd.opt(name)
+            if opt is not None and opt.kind != NUMBER:
+                raise ParseError(f"Failed to get option '{name}': Option argument is empty")
+        return v
 
     def argv(self, name: str) -> list[str]:
         v = self.values.get(name)

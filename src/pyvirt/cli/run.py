@@ -54,7 +54,7 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
         if not ctl.interactive:
             raise
         return False
-    except CmdError as exc:
+    except (CmdError, ParseError) as exc:  # ParseError: an option given empty (Parsed.str)
         for m in exc.messages:
             ctl.error(m)
         ok = False

@@ -6,6 +6,10 @@ from __future__ import annotations
 from pyvirt.cli.context import CmdError
 
 
+class XPathSyntax(Exception):
+    """An expression libxml2 cannot compile or evaluate: its words, for 'XPath error : ...'."""
+
+
 def xpath_dump(xml: str, expr: str, *, wrap: bool = False) -> str:
     from lxml import etree
 
@@ -13,10 +17,10 @@ def xpath_dump(xml: str, expr: str, *, wrap: bool = False) -> str:
     root = etree.fromstring(xml.encode(), etree.XMLParser(remove_blank_text=True))
     try:
         result = root.xpath(expr)
-    except etree.XPathError as exc:
-        raise CmdError(f"XPath evaluation failed: {exc}") from None
-    if not isinstance(result, list):
-        result = [result]
+    except etree.XPathError as exc:  # libxml2 reports it on stderr; virsh prints nothing and succeeds
+        raise XPathSyntax(str(exc)) from None
+    if not isinstance(result, list):  # virXPathNodeSet: a number, string or boolean is no node set
+        raise CmdError(f"internal error: Incorrect xpath '{expr}'")
     parts: list[str] = []
     attrs: dict[str, str] = {}  # attribute nodes wrapped: <nodes>' own, as libxml2's xmlAddChild adds them
     for r in result:

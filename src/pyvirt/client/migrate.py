@@ -82,7 +82,7 @@ Tunnel = Callable[["MigrationTarget"], str]
 def wait_job(src: Connection, name: str) -> JobInfo:
     """Poll the source's job until it ends (no progress shown)."""
     while True:
-        job = src.get_job_info(name, completed=True)
+        job = src.get_job_info(name, completed=True, keep_completed=True)
         if job.type not in (1, 2):
             return job
         time.sleep(POLL)

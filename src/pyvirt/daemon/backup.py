@@ -79,6 +79,7 @@ class BackupJob:
         self.total = self.processed = 0
         self.size = 0                             # the backed-up disks' virtual size
         self.task: asyncio.Task[None] | None = None
+        self.stats_read = False                   # its completed statistics were read (not kept)
 
     def state(self) -> dict[str, Any]:
         """What a restarted daemon needs to take the running job over (see `restored`)."""

@@ -181,6 +181,7 @@ class OutgoingJob:
     aborting: bool = False
     tls: str | None = None          # the credentials object of a --tls migration
     tls_hostname: str | None = None  # --tls-destination: the name the certificates must carry
+    stats_read: bool = False        # its completed statistics were read without keep_completed
     task: asyncio.Task[None] | None = None
 
     @property
@@ -698,17 +699,35 @@ class MigrationMixin:
             await self.undefine(rec.uuid)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ jobs
-    async def get_job_info(self, dom: str, completed: bool = False) -> JobInfo:
+    async def get_job_info(self, dom: str, completed: bool = False, keep_completed: bool = False) -> JobInfo:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
-        backup = self._backup_job_info(rec, completed)  # type: ignore[attr-defined]
+        if completed:
+            return self._completed_job(rec, keep_completed)
+        backup = self._backup_job_info(rec, False)  # type: ignore[attr-defined]
         if backup is not None:
             return backup
         job = self._outgoing().get(rec.uuid)
+        return _job_info(job) if job is not None and job.active else JobInfo()
+
+    def _completed_job(self, rec: DomainRecord, keep: bool) -> JobInfo:
+        """The last finished job (an active one while it runs, what the migration watchers poll),
+        forgotten once read unless `keep`, as qemuDomainGetJobStats clears vm->job->completed."""
+        backup = self._backup(rec)  # type: ignore[attr-defined]
+        if backup is not None and backup.status != "active":
+            if backup.stats_read:
+                return JobInfo()
+            backup.stats_read = not keep
+            return self._backup_job_info(rec, True)  # type: ignore[attr-defined]
+        job = self._outgoing().get(rec.uuid)
         if job is None:  # an arrived guest: the statistics its source sent (libvirt's Finish cookie)
             arrived = self._arrived().get(rec.uuid)
-            return arrived if completed and arrived is not None else JobInfo()
-        if not job.active and not completed:
-            return JobInfo()
+            if arrived is not None and not keep:
+                del self._arrived()[rec.uuid]
+            return arrived if arrived is not None else JobInfo()
+        if not job.active:
+            if job.stats_read:
+                return JobInfo()
+            job.stats_read = not keep
         return _job_info(job)
 
     async def abort_job(self, dom: str) -> None:

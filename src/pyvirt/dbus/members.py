@@ -872,19 +872,14 @@ def block_job_info(ctx: Ctx, disk: str) -> list[int]:
 def _job_stats(job: api.JobInfo) -> dict[str, Any]:
     """JobInfo as virDomainGetJobStats's typed parameters (VIR_DOMAIN_JOB_*: ms and bytes); none
     for no job, as libvirt."""
-    if job.type == 0:
-        return {}
-    if job.operation == 9:  # VIR_DOMAIN_JOB_OPERATION_BACKUP: libvirt's backup fields
-        kinds = {"operation": "i", "success": "b", "errmsg": "s"}
-        return _typed([(k, kinds.get(k, "t"), v) for k, v in job.backup_params().items()])
-    kinds = {"operation": "i", "errmsg": "s"}
-    pairs = [(k, kinds.get(k, "t"), v) for k, v in job.migration_params().items()]
-    return _typed(pairs)
+    kinds = {"operation": "i", "success": "b", "errmsg": "s"}
+    return _typed([(k, kinds.get(k, "t"), v) for k, v in job.params().items()])
 
 
-@custom(1)  # VIR_DOMAIN_JOB_STATS_COMPLETED
+@custom(3)  # VIR_DOMAIN_JOB_STATS_COMPLETED, _KEEP_COMPLETED
 def job_stats(ctx: Ctx) -> list[Any]:
-    job = ctx.conn.get_job_info(ctx.target.ident[0], completed=bool(ctx.flags & 1))
+    job = ctx.conn.get_job_info(ctx.target.ident[0], completed=bool(ctx.flags & 1),
+                                keep_completed=bool(ctx.flags & 2))
     return [job.type, _job_stats(job)]
 
 

@@ -264,9 +264,10 @@ class DomainsMixin:
                    maximum: bool = False) -> None:
         self._write("virDomainSetMemoryFlags")
         obj = self._get(dom)
+        one = self._one_def(obj, live, config)  # testDomainSetMemoryFlags: virDomainObjGetOneDef first
         if maximum and (live or (not config and obj.active)):
             raise E.invalid("cannot resize the maximum memory on an active domain")
-        for tree in self._targets(obj, live, config):
+        for tree in (one,):
 
 
             if maximum:
@@ -279,11 +280,10 @@ class DomainsMixin:
                 set_child_text(tree, "currentMemory", str(kib), after=("memory",)).set("unit", "KiB")
 
     def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
-                  maximum: bool = False, guest: bool = False) -> None:
+                  maximum: bool = False, guest: bool = False, hotpluggable: bool = False) -> None:
         self._write("virDomainSetVcpusFlags")
-        if guest:
-            raise E.unsupported_flags(0x8 | (0x4 if maximum else 0) | (0x2 if config else 0) | (0x1 if live else 0),
-                                      "testDomainSetVcpusFlags")
+        if guest or hotpluggable:  # VIR_DOMAIN_VCPU_GUEST, _HOTPLUGGABLE: virCheckFlags refuses them
+            raise E.unsupported_flags((0x10 if hotpluggable else 0) | (0x8 if guest else 0), "testDomainSetVcpusFlags")
         obj = self._get(dom)
         if count < 1:
             raise E.invalid_arg(f"argument unsupported: invalid vcpu count {count}")

@@ -109,6 +109,8 @@ class ResourcesMixin:
         return PoolInfo.from_dict(self._pool(ref).record())
 
     def get_pool_xml(self, name: str, inactive: bool = False) -> str:
+        if inactive:  # VIR_STORAGE_XML_INACTIVE: virCheckFlags(0)
+            raise E.unsupported_flags(0x1, "testStoragePoolGetXMLDesc")
         return to_string(self._pool(name).xml)
 
     def _active_pool(self, ref: str, named: bool = True) -> PoolObj:
@@ -128,6 +130,8 @@ class ResourcesMixin:
     def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
         """virStoragePoolCreate: the test driver keeps the volumes it had (no refresh)."""
         self._write("virStoragePoolCreate")
+        if build:  # VIR_STORAGE_POOL_CREATE_WITH_BUILD: virCheckFlags(0)
+            raise E.unsupported_flags(0x1, "testStoragePoolCreate")
         obj = self._pool(pool)
         if obj.active:
             raise E.invalid(f"storage pool '{obj.name}' is active")
@@ -190,11 +194,33 @@ class ResourcesMixin:
         self._pool_event(obj, StoragePoolEventType.DEFINED)
         return PoolInfo.from_dict(obj.record())
 
-    def undefine_pool(self, pool: str) -> None:
-        self._write("virStoragePoolUndefine")
+    def _inactive_pool(self, pool: str) -> PoolObj:
         obj = self._pool(pool)
         if obj.active:
             raise E.invalid(f"storage pool '{obj.name}' is active")
+        return obj
+
+    def build_pool(self, pool: str) -> None:
+        """testStoragePoolBuild: an inactive pool; nothing to make in memory."""
+        self._write("virStoragePoolBuild")
+        self._inactive_pool(pool)
+
+    def delete_pool(self, pool: str) -> None:
+        """testStoragePoolDelete: an inactive pool; nothing to remove in memory (it stays defined)."""
+        self._write("virStoragePoolDelete")
+        self._inactive_pool(pool)
+
+    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
+        """testStoragePoolSetAutostart: a persistent pool's flag."""
+        self._write("virStoragePoolSetAutostart")
+        obj = self._pool(pool)
+        if not obj.persistent:
+            raise E.invalid("pool has no config file")
+        obj.autostart = autostart
+
+    def undefine_pool(self, pool: str) -> None:
+        self._write("virStoragePoolUndefine")
+        obj = self._inactive_pool(pool)
         self._state.pools.remove(obj)
         self._pool_event(obj, StoragePoolEventType.UNDEFINED)
 

@@ -98,12 +98,7 @@ class MonitorMixin:
         from pyvirt.testdriver.tuning import vcpu_current
         from pyvirt.xml.generic_defaults import iothread_affinities
 
-        obj = self._get(dom)
-        if live and not obj.active:
-            raise E.invalid("domain is not running")
-        tree = obj.config if config or obj.live is None else obj.live
-        if tree is None:
-            return []
+        tree = self._one_def(self._get(dom), live, config)  # type: ignore[attr-defined]
         ids = [int(t.get("id", "0")) for t in tree.iterfind("iothreadids/iothread")]
         if not ids:
             ids = list(range(1, int(tree.findtext("iothreads") or 0) + 1))
