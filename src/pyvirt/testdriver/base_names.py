@@ -17,6 +17,7 @@ NAMES = (
     '_get',
     '_host_cpus',
     '_iface_backup',
+    '_inactive_pool',
     '_interface',
     '_metadata_changed',
     '_net_event',
