@@ -58,6 +58,20 @@ def _ask(ctl: Ctl) -> str:
             return c
 
 
+def inactive_xml(get: Callable[..., str], name: str) -> str:
+    """The definition an edit starts from: the inactive one, or the current one where the driver
+    refuses that flag as unsupported (virsh's pool-edit and net-edit retry without it on
+    VIR_ERR_INVALID_ARG, which is what libvirt's test driver answers)."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    try:
+        return get(name, inactive=True)
+    except PyvirtError as exc:
+        if exc.code != ErrorCode.INVALID_ARG:
+            raise
+    return get(name)
+
+
 def edit_loop(ctl: Ctl, original: str, name: str, label: str, define: Callable[[str, bool], str], *,
               tmp_prefix: str, validate: bool = True, relax: bool = False,
               done_message: Callable[[str], str] | None = None) -> bool:

@@ -117,10 +117,10 @@ def cmd_net_create(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_net_edit(ctl: Ctl, p: Parsed) -> bool:
     """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
-    from pyvirt.cli.cmd_edit import edit_loop
+    from pyvirt.cli.cmd_edit import edit_loop, inactive_xml
 
     name = get_network(ctl, p.str("network") or "").name
-    return edit_loop(ctl, ctl.conn.get_network_xml(name, inactive=True), name, "Network {}",
+    return edit_loop(ctl, inactive_xml(ctl.conn.get_network_xml, name), name, "Network {}",
                      lambda xml, validate: ctl.conn.define_network(xml, validate).name,
                      tmp_prefix=f"pyvirt-net-{name}-")
 

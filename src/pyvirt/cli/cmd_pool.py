@@ -214,10 +214,10 @@ def cmd_pool_create_as(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_pool_edit(ctl: Ctl, p: Parsed) -> bool:
     """The inactive XML in $VISUAL/$EDITOR, redefined on save, with edit's retry prompt."""
-    from pyvirt.cli.cmd_edit import edit_loop
+    from pyvirt.cli.cmd_edit import edit_loop, inactive_xml
 
     name = get_pool(ctl, p.str("pool") or "").name
-    return edit_loop(ctl, ctl.conn.get_pool_xml(name, inactive=True), name, "Pool {}",
+    return edit_loop(ctl, inactive_xml(ctl.conn.get_pool_xml, name), name, "Pool {}",
                      lambda xml, _validate: ctl.conn.define_pool(xml).name, tmp_prefix=f"pyvirt-pool-{name}-")
 
 
