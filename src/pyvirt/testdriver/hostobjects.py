@@ -210,14 +210,6 @@ class ResourcesMixin:
         self._write("virStoragePoolDelete")
         self._inactive_pool(pool)
 
-    def set_pool_autostart(self, pool: str, autostart: bool) -> None:
-        """testStoragePoolSetAutostart: a persistent pool's flag."""
-        self._write("virStoragePoolSetAutostart")
-        obj = self._pool(pool)
-        if not obj.persistent:
-            raise E.invalid("pool has no config file")
-        obj.autostart = autostart
-
     def undefine_pool(self, pool: str) -> None:
         self._write("virStoragePoolUndefine")
         obj = self._inactive_pool(pool)
