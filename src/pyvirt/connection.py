@@ -1150,16 +1150,21 @@ class Connection(abc.ABC):
         raise no_support("virStoragePoolDefineXML")
 
     @op("Connect", "POST /v1/pools-create", "virStoragePoolCreateXML")
-    def create_pool(self, xml: str, build: bool = False) -> PoolInfo:
-        """A transient pool, started at once."""
+    def create_pool(self, xml: str, build: bool = False, overwrite: bool = False,
+                    no_overwrite: bool = False) -> PoolInfo:
+        """A transient pool, started at once (built first with `build`; `overwrite` and
+        `no_overwrite` build it formatting its source device, as pool-build's flags do)."""
         raise no_support("virStoragePoolCreateXML")
 
     @op("StoragePool", "POST /v1/pools/{pool}/build", "virStoragePoolBuild")
-    def build_pool(self, pool: str) -> None:
+    def build_pool(self, pool: str, overwrite: bool = False, no_overwrite: bool = False) -> None:
+        """`overwrite` formats the source device whatever it holds, `no_overwrite` only when it
+        holds no filesystem (libvirt's VIR_STORAGE_POOL_BUILD_OVERWRITE / _NO_OVERWRITE)."""
         raise no_support("virStoragePoolBuild")
 
     @op("StoragePool", "POST /v1/pools/{pool}/start", "virStoragePoolCreate")
-    def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
+    def start_pool(self, pool: str, build: bool = False, overwrite: bool = False,
+                   no_overwrite: bool = False) -> PoolInfo:
         raise no_support("virStoragePoolCreate")
 
     @op("StoragePool", "POST /v1/pools/{pool}/destroy", "virStoragePoolDestroy")

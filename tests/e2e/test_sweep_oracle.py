@@ -46,6 +46,10 @@ LINES = [
     "pool-info default-pool; pool-build default-pool; pool-delete default-pool; pool-dumpxml default-pool --inactive; "
     "pool-start default-pool --build; pool-destroy default-pool; pool-start default-pool --build; "
     "pool-build default-pool; pool-delete default-pool; pool-list --all",
+    # pool-build/-start's --overwrite/--no-overwrite are flags of their own the test driver refuses
+    "pool-destroy default-pool; pool-build default-pool --overwrite; pool-build default-pool --no-overwrite; "
+    "pool-start default-pool --overwrite; pool-start default-pool --build --no-overwrite; "
+    "pool-build default-pool --overwrite --no-overwrite",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

@@ -525,7 +525,7 @@ STEPS: list[Step] = [
     ("list_pools", lambda c, x: c.list_pools()),
     ("define_pool", _define_pool),
     ("lookup_pool", lambda c, x: c.lookup_pool(x.pool)),
-    ("get_pool_xml", lambda c, x: c.get_pool_xml(x.pool, inactive=True)),
+    ("get_pool_xml", lambda c, x: c.get_pool_xml(x.pool)),
     ("set_pool_autostart", lambda c, x: c.set_pool_autostart(x.pool, False)),
     ("build_pool", lambda c, x: c.build_pool(x.pool)),
     ("start_pool", lambda c, x: (_inactive_pool(c, x), c.start_pool(x.pool))),

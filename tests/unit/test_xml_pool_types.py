@@ -251,3 +251,31 @@ def test_partition_formats_read_and_a_file_pool_refuses_them(tmp_path: Path) -> 
         drv.create_volume_xml("d", "<volume><name>v</name><capacity>1024</capacity>"
                               "<target><format type='fat32'/></target></volume>")
     assert not (tmp_path / "d" / "v").exists()
+
+
+def test_build_overwrite_flags_are_refused_by_name_before_anything_is_made(tmp_path: Path) -> None:
+    """--overwrite/--no-overwrite ask for the source device to be formatted, which pyvirt does not
+    do: refused (libvirt's words for a pool with no device to format), the pool left unbuilt."""
+    from pyvirt.api import ErrorCode, PyvirtError
+    from pyvirt.storage import StorageDriver
+
+    drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images")
+    target = tmp_path / "d"
+    drv.define_pool(f"<pool type='dir'><name>d</name><target><path>{target}</path></target></pool>")
+    for kwargs in ({"overwrite": True}, {"no_overwrite": True}):
+        with pytest.raises(PyvirtError, match="No source device specified when formatting pool 'd'"):
+            drv.build_pool("d", **kwargs)
+        with pytest.raises(PyvirtError, match="No source device specified"):
+            drv.start_pool("d", build=True, **kwargs)
+    assert not target.exists() and not drv.lookup_pool("d").active
+    with pytest.raises(PyvirtError, match="mutually exclusive") as exc:
+        drv.build_pool("d", overwrite=True, no_overwrite=True)
+    assert exc.value.code == ErrorCode.INVALID_ARG
+    fs = (f"<pool type='fs'><name>f</name><source><device path='{tmp_path / 'dev'}'/></source>"
+          f"<target><path>{tmp_path / 'f'}</path></target></pool>")
+    drv.define_pool(fs)
+    with pytest.raises(PyvirtError, match="with --no-overwrite .*not supported by pyvirt"):
+        drv.build_pool("f", no_overwrite=True)
+    assert not (tmp_path / "f").exists()
+    drv.build_pool("d")
+    assert target.is_dir()

@@ -149,16 +149,17 @@ def cmd_pool_define(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-def _build(p: Parsed) -> bool:
-    """--build, --overwrite or --no-overwrite (which exclude each other): build the pool first."""
+def _build(p: Parsed) -> dict[str, bool]:
+    """--build, --overwrite and --no-overwrite (the last two exclude each other) as the
+    operations' keyword arguments: virsh passes each as its own flag."""
     if p.bool("overwrite") and p.bool("no-overwrite"):
         raise CmdError("Options --overwrite and --no-overwrite are mutually exclusive")
-    return p.bool("build") or p.bool("overwrite") or p.bool("no-overwrite")
+    return {"build": p.bool("build"), "overwrite": p.bool("overwrite"), "no_overwrite": p.bool("no-overwrite")}
 
 
 def cmd_pool_create(ctl: Ctl, p: Parsed) -> bool:
     build = _build(p)
-    path, pool = from_file(p, "create pool", lambda xml: ctl.conn.create_pool(xml, build=build))
+    path, pool = from_file(p, "create pool", lambda xml: ctl.conn.create_pool(xml, **build))
     ctl.extra(f"Pool {pool.name} created from {path}\n")
     return True
 
@@ -197,7 +198,7 @@ def _define_or_create_as(ctl: Ctl, p: Parsed, create: bool) -> bool:
     name = p.str("name") or ""
     with failing(f"Failed to {'create' if create else 'define'} pool {name}"):
         if create:
-            ctl.conn.create_pool(xml, build=_build(p))
+            ctl.conn.create_pool(xml, **_build(p))
         else:
             ctl.conn.define_pool(xml)
     ctl.extra(f"Pool {name} {'created' if create else 'defined'}\n")
@@ -223,14 +224,16 @@ def cmd_pool_edit(ctl: Ctl, p: Parsed) -> bool:
 
 # ------------------------------------------------------------------------------------ lifecycle
 def cmd_pool_build(ctl: Ctl, p: Parsed) -> bool:
-    _build(p)  # only its --overwrite/--no-overwrite check
-    return _act(ctl, p, "Failed to build pool {}", "Pool {} built", ctl.conn.build_pool)
+    # virsh's pool-build passes both flags as given (the driver refuses the pair), unlike pool-start
+    overwrite, no_overwrite = p.bool("overwrite"), p.bool("no-overwrite")
+    return _act(ctl, p, "Failed to build pool {}", "Pool {} built",
+                lambda name: ctl.conn.build_pool(name, overwrite=overwrite, no_overwrite=no_overwrite))
 
 
 def cmd_pool_start(ctl: Ctl, p: Parsed) -> bool:
     build = _build(p)
     return _act(ctl, p, "Failed to start pool {}", "Pool {} started",
-                lambda name: ctl.conn.start_pool(name, build=build))
+                lambda name: ctl.conn.start_pool(name, **build))
 
 
 def cmd_pool_destroy(ctl: Ctl, p: Parsed) -> bool:

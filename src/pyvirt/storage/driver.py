@@ -64,6 +64,24 @@ def _size(value: int | str | None, what: str) -> int | None:
         raise invalid_arg(f"invalid {what}: {exc}") from None
 
 
+def _check_format_flags(pool: PoolDef, overwrite: bool, no_overwrite: bool) -> None:
+    """Building with --overwrite/--no-overwrite means formatting the pool's source device
+    (libvirt's virStorageBackendMakeFileSystem, or the logical backend's device wipe/probe).
+    pyvirt does not format devices, so the flags are refused by name, before anything is made,
+    rather than building the pool without what they ask; with no source device to format
+    (a dir pool) the refusal is libvirt's own."""
+    if overwrite and no_overwrite:
+        raise invalid_arg("Flags 'VIR_STORAGE_POOL_BUILD_OVERWRITE' and "
+                          "'VIR_STORAGE_POOL_BUILD_NO_OVERWRITE' are mutually exclusive")
+    if not (overwrite or no_overwrite):
+        return
+    if not (pool.source and pool.source.devices):
+        raise op_invalid(f"No source device specified when formatting pool '{pool.name}'")
+    flag = "--overwrite" if overwrite else "--no-overwrite"
+    raise unsupported(f"building pool '{pool.name}' with {flag} (formatting its source device) "
+                      "is not supported by pyvirt")
+
+
 class StorageDriver:
     """Storage pools (dir, fs, netfs, logical) and their volumes: the StoragePool and StorageVol
     operations of pyvirt.api.Connection, under their declared names.  A `pool` argument is a
@@ -275,9 +293,11 @@ class StorageDriver:
             self._event(pool, PoolEv.DEFINED)
             return self._info(pool)
 
-    def create_pool(self, xml: str, build: bool = False) -> PoolInfo:
+    def create_pool(self, xml: str, build: bool = False, overwrite: bool = False,
+                    no_overwrite: bool = False) -> PoolInfo:
         """virsh pool-create: a transient pool, started now and forgotten when stopped."""
         pool = self._parse(xml)
+        _check_format_flags(pool, overwrite, no_overwrite)
         self._ensure_default()
         with self._lock:
             if pool.name in self._pools:
@@ -290,26 +310,29 @@ class StorageDriver:
                 if pool.target_path and other.target_path == pool.target_path:
                     raise storage_error(f"pool '{other.name}' already uses target path "
                                         f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
-            self._activate(pool, build)
+            self._activate(pool, build or overwrite or no_overwrite)
             self._pools[pool.name] = pool
             self._transient.add(pool.name)
             self._event(pool, PoolEv.STARTED)
             return self._info(pool)
 
-    def build_pool(self, pool: str) -> None:
+    def build_pool(self, pool: str, overwrite: bool = False, no_overwrite: bool = False) -> None:
         with self._lock:
             obj = self._pool(pool)
             if self._active(obj.name):
                 raise op_invalid(f"storage pool '{obj.name}' is already active")
+            _check_format_flags(obj, overwrite, no_overwrite)
             BACKENDS[obj.type].build(obj)
             self._event(obj, PoolEv.CREATED)
 
-    def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
+    def start_pool(self, pool: str, build: bool = False, overwrite: bool = False,
+                   no_overwrite: bool = False) -> PoolInfo:
         with self._lock:
             pool = self._pool(pool)  # type: ignore[assignment]
             if self._active(pool.name):
                 raise op_invalid(f"storage pool '{pool.name}' is already active")
-            self._activate(pool, build)
+            _check_format_flags(pool, overwrite, no_overwrite)
+            self._activate(pool, build or overwrite or no_overwrite)
             self._event(pool, PoolEv.STARTED)
             return self._info(pool)
 

@@ -127,11 +127,13 @@ class ResourcesMixin:
             raise E.invalid_arg("cannot set autostart for transient pool")
         obj.autostart = autostart
 
-    def start_pool(self, pool: str, build: bool = False) -> PoolInfo:
+    def start_pool(self, pool: str, build: bool = False, overwrite: bool = False,
+                   no_overwrite: bool = False) -> PoolInfo:
         """virStoragePoolCreate: the test driver keeps the volumes it had (no refresh)."""
         self._write("virStoragePoolCreate")
-        if build:  # VIR_STORAGE_POOL_CREATE_WITH_BUILD: virCheckFlags(0)
-            raise E.unsupported_flags(0x1, "testStoragePoolCreate")
+        flags = build | overwrite << 1 | no_overwrite << 2  # VIR_STORAGE_POOL_CREATE_WITH_BUILD*
+        if flags:  # virCheckFlags(0)
+            raise E.unsupported_flags(flags, "testStoragePoolCreate")
         obj = self._pool(pool)
         if obj.active:
             raise E.invalid(f"storage pool '{obj.name}' is active")
@@ -200,9 +202,12 @@ class ResourcesMixin:
             raise E.invalid(f"storage pool '{obj.name}' is active")
         return obj
 
-    def build_pool(self, pool: str) -> None:
+    def build_pool(self, pool: str, overwrite: bool = False, no_overwrite: bool = False) -> None:
         """testStoragePoolBuild: an inactive pool; nothing to make in memory."""
         self._write("virStoragePoolBuild")
+        flags = no_overwrite << 2 | overwrite << 3  # VIR_STORAGE_POOL_BUILD_NO_OVERWRITE / _OVERWRITE
+        if flags:  # virCheckFlags(0)
+            raise E.unsupported_flags(flags, "testStoragePoolBuild")
         self._inactive_pool(pool)
 
     def delete_pool(self, pool: str) -> None:
