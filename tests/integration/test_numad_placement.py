@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pyvirt.testguest import TestGuest
-from tests.daemon_harness import DaemonHarness, guest_xml
+from tests.daemon_harness import DaemonHarness, guest_xml, running
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -27,13 +27,8 @@ def numad_daemon(tmp_path: Path, qemu_binary: str) -> Iterator[DaemonHarness]:
     (bindir / "numad").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/numad-args\necho 0\n')
     (bindir / "numad").chmod(0o755)
     (tmp_path / "d").mkdir()
-    harness = DaemonHarness(tmp_path / "d", env={"PATH": f"{bindir}:{os.environ['PATH']}"})
-    harness.start()
-    try:
+    with running(DaemonHarness(tmp_path / "d", env={"PATH": f"{bindir}:{os.environ['PATH']}"})) as harness:
         yield harness
-    finally:
-        harness.stop()
-        harness.kill_all_guests()
 
 
 def test_auto_placement_binds_and_pins_to_numad_nodes(numad_daemon: DaemonHarness, test_guest: TestGuest,
