@@ -310,7 +310,7 @@ class StorageDriver:
                 if pool.target_path and other.target_path == pool.target_path:
                     raise storage_error(f"pool '{other.name}' already uses target path "
                                         f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
-            self._activate(pool, build or overwrite or no_overwrite)
+            self._activate(pool, build)
             self._pools[pool.name] = pool
             self._transient.add(pool.name)
             self._event(pool, PoolEv.STARTED)
@@ -332,7 +332,7 @@ class StorageDriver:
             if self._active(pool.name):
                 raise op_invalid(f"storage pool '{pool.name}' is already active")
             _check_format_flags(pool, overwrite, no_overwrite)
-            self._activate(pool, build or overwrite or no_overwrite)
+            self._activate(pool, build)
             self._event(pool, PoolEv.STARTED)
             return self._info(pool)
 
