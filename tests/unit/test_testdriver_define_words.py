@@ -94,6 +94,24 @@ def test_same_as_real_virsh(tmp_path: Path) -> None:
             assert f"error: {ours}" in real.stderr.splitlines(), (devices, real.stderr, ours)
 
 
+ZERO_MEMORY = "<domain type='test'><name>t</name><memory>0</memory><os><type>hvm</type></os><devices/></domain>"
+ZERO_MEMORY_WORDS = "XML error: Memory size must be specified via <memory> or in the <numa> configuration"
+
+
+def test_zero_memory_in_libvirts_words(tmp_path: Path) -> None:
+    """A zero <memory> without NUMA cells is the same rule as a missing one
+    (virDomainDefPostParseMemory), refused in the same words by every driver."""
+    with pytest.raises(PyvirtError) as info:
+        connect("test:///default").define_xml(ZERO_MEMORY)
+    assert str(info.value) == ZERO_MEMORY_WORDS
+    if shutil.which("virsh") is not None:
+        doc = tmp_path / "zero.xml"
+        doc.write_text(ZERO_MEMORY)
+        real = subprocess.run(["virsh", "-c", "test:///default", "define", str(doc)], capture_output=True,
+                              text=True, timeout=60)
+        assert f"error: {ZERO_MEMORY_WORDS}" in real.stderr.splitlines()
+
+
 @pytest.mark.skipif(not (CONFORMANCE / "virt-manager-4.1.0").exists(), reason="shared conformance data missing")
 @pytest.mark.parametrize("fixture", ["testdriver.xml", "testsuite.xml"])
 def test_fixture_domains_define_again(fixture: str) -> None:

@@ -7,7 +7,7 @@ import uuid as uuidlib
 
 from . import redirfilter
 from .bandwidth import bandwidth_rules
-from .device_rules import check_device_rules
+from .define_rules import check_define_rules
 from .domain import (
     SMBIOS_ENTRY_NAMES,
     Address,
@@ -595,7 +595,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     _validate_idmap(dom)
     _validate_qemu_commandline(dom)
     _validate_firmware(dom)
-    if dom.memory is None and dom.max_memory is None and not (dom.cpu is not None and dom.cpu.numa_cells):
+    if (dom.memory == 0 or dom.memory is None and dom.max_memory is None) \
+            and not (dom.cpu is not None and dom.cpu.numa_cells):
         # virDomainDefPostParseMemory: the guest NUMA cells may give the size instead
         raise XMLError("Memory size must be specified via <memory> or in the <numa> configuration", dom.line,
                        libvirt_words=True)
@@ -678,10 +679,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
         nic.bandwidth = bandwidth_rules(nic.bandwidth, allow_floor=nic.type == "network")
     check_addresses(dom, qemu=qemu)
     if qemu:
-        from .define_rules import check_qemu_define
         from .vcpus import check_qemu
 
-        check_qemu_define(dom)
         _validate_iommu(dom)
         check_qemu(dom)
         _validate_qemu_hostdevs_graphics(dom)
@@ -710,7 +709,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
     # last: the formatting-only path reads past these refusals, after the normalisations above
-    check_device_rules(dom, qemu=qemu)
+    check_define_rules(dom, qemu=qemu)
 
 
 def _canonical_cpuset(text: str | None, what: str, line: int | None) -> str:
