@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +51,16 @@ LINES = [
     "pool-destroy default-pool; pool-build default-pool --overwrite; pool-build default-pool --no-overwrite; "
     "pool-start default-pool --overwrite; pool-start default-pool --build --no-overwrite; "
     "pool-build default-pool --overwrite --no-overwrite",
+    # the test driver's pool creation: transient, running at once, forgotten when stopped; no build flags;
+    # a pool reusing another's source (target directory, exported directory, device) is refused first
+    "pool-create-as p2 dir; pool-create-as p2 dir --target /default-pool; pool-create-as default-pool dir "
+    "--target /x; pool-create-as p2 dir --target /tmp --build; pool-create-as p2 dir --target /tmp --overwrite; "
+    "pool-create-as p2 dir --target /tmp; pool-list --all --transient; vol-create-as p2 v 1M; vol-list p2; "
+    "pool-undefine p2; pool-autostart p2; pool-destroy p2; pool-list --all",
+    "pool-define-as p3 dir --target /default-pool; pool-define-as p3 netfs --source-host h --source-path /e "
+    "--target /a; pool-define-as p4 netfs --source-host h --source-path /e --target /b; pool-define-as p5 "
+    "logical --source-dev /dev/sdb; pool-define-as p6 fs --source-dev /dev/sdb --target /c; "
+    "pool-define-as p6 disk --source-dev /dev/sdc --target /c; pool-list --all",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag
@@ -58,13 +69,41 @@ LINES = [
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",
 ]
+#: pool definitions by UUID: a clash of UUID or of name, an existing pool redefined or re-created
+POOLS = {
+    "same.xml": "<pool type='dir'><name>default-pool</name><uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>"
+                "<target><path>/zz</path></target></pool>",
+    "clash.xml": "<pool type='dir'><name>p3</name><uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>"
+                 "<target><path>/zz</path></target></pool>",
+    "new.xml": "<pool type='dir'><name>p2</name><uuid>11111111-2222-3333-4444-555555555555</uuid>"
+               "<target><path>/p2</path></target></pool>",
+}
+POOL_LINES = [
+    "pool-create same.xml; pool-create clash.xml; pool-define clash.xml; vol-create-as default-pool v1 1M; "
+    "pool-define same.xml; pool-info default-pool; pool-dumpxml default-pool; vol-list default-pool",
+    "vol-create-as default-pool v1 1M; pool-destroy default-pool; pool-create same.xml; pool-info default-pool; "
+    "vol-list default-pool; pool-undefine default-pool; pool-destroy default-pool; pool-list --all",
+    "pool-create new.xml; pool-create new.xml; pool-define new.xml; pool-info p2; pool-destroy p2; pool-list --all; "
+    "pool-define new.xml; pool-autostart p2; pool-define new.xml; pool-list --all --autostart",
+]
 _CPU_TIME = re.compile(r"^(CPU time:\s+)[0-9.]+s$", re.M)
+
+
+def _same_answers(line: str, cwd: Path | None = None) -> None:
+    env = {**os.environ, "LC_ALL": "C", "EDITOR": "cat", "VISUAL": "cat"}  # an edit that changes nothing
+    runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
+                           env=env, stdin=subprocess.DEVNULL, cwd=cwd) for tool in ([VIRSH or "virsh"], PYVIRT)]
+    theirs, ours = ((_CPU_TIME.sub(r"\1N", r.stdout), r.stderr, r.returncode) for r in runs)
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("line", LINES)
 def test_sweep_lines_match_virsh(line: str) -> None:
-    env = {**os.environ, "LC_ALL": "C", "EDITOR": "cat", "VISUAL": "cat"}  # an edit that changes nothing
-    runs = [subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True, timeout=60,
-                           env=env, stdin=subprocess.DEVNULL) for tool in ([VIRSH or "virsh"], PYVIRT)]
-    theirs, ours = ((_CPU_TIME.sub(r"\1N", r.stdout), r.stderr, r.returncode) for r in runs)
-    assert ours == theirs
+    _same_answers(line)
+
+
+@pytest.mark.parametrize("line", POOL_LINES)
+def test_pool_definitions_match_virsh(line: str, tmp_path: Path) -> None:
+    for name, xml in POOLS.items():
+        (tmp_path / name).write_text(xml)
+    _same_answers(line, tmp_path)

@@ -59,6 +59,12 @@ def _pool_xml(name: str, path: Path) -> str:
     return f"<pool type='dir'><name>{name}</name><target><path>{path}</path></target></pool>"
 
 
+def _create_pool(c: api.Connection, x: Ctx) -> None:
+    """Its directory made first: the test driver refuses the build flag (testStoragePoolCreateXML)."""
+    (x.tmp / "opst").mkdir(exist_ok=True)
+    c.create_pool(_pool_xml("opstransient", x.tmp / "opst"))
+
+
 def _interface_stats(c: api.Connection, x: Ctx) -> None:
     """A NIC the guest lacks: libvirt's "not a known interface" (the counters of a real tap are
     read in tests/integration/test_network_daemon.py)."""
@@ -547,7 +553,7 @@ STEPS: list[Step] = [
     ("destroy_pool", lambda c, x: c.destroy_pool(x.pool)),
     ("delete_pool", lambda c, x: c.delete_pool(x.pool)),
     ("undefine_pool", lambda c, x: c.undefine_pool(x.pool)),
-    ("create_pool", lambda c, x: c.create_pool(_pool_xml("opstransient", x.tmp / "opst"), build=True)),
+    ("create_pool", _create_pool),
     ("list_interfaces", lambda c, x: c.list_interfaces()),
     ("get_interface_xml", lambda c, x: c.get_interface_xml(c.list_interfaces()[0].name)),
     ("define_nwfilter", lambda c, x: c.define_nwfilter("<filter name='opsf'><rule action='drop' direction='in'/>"

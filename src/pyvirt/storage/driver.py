@@ -275,11 +275,11 @@ class StorageDriver:
             old = self._pools.get(pool.name)
             for other in self._pools.values():
                 if other.name != pool.name and other.uuid == pool.uuid:
-                    raise storage_error(f"pool '{other.name}' already has uuid {pool.uuid}",
+                    raise storage_error(f"pool '{other.name}' is already defined with uuid {pool.uuid}",
                                         ErrorCode.OPERATION_FAILED)
                 if other.name != pool.name and pool.target_path and other.target_path == pool.target_path:
-                    raise storage_error(f"pool '{other.name}' already uses target path "
-                                        f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
+                    raise storage_error(f"Storage source conflict with pool: '{other.name}'",
+                                        ErrorCode.OPERATION_FAILED)
             if old is not None:
                 if old.uuid != pool.uuid and "<uuid>" in xml:
                     raise storage_error(f"pool '{pool.name}' already exists with uuid {old.uuid}",
@@ -305,11 +305,11 @@ class StorageDriver:
                                     ErrorCode.OPERATION_FAILED)
             for other in self._pools.values():
                 if other.uuid == pool.uuid:
-                    raise storage_error(f"operation failed: pool '{other.name}' already exists "
-                                        f"with uuid {pool.uuid}", ErrorCode.OPERATION_FAILED)
+                    raise storage_error(f"pool '{other.name}' is already defined with uuid {pool.uuid}",
+                                        ErrorCode.OPERATION_FAILED)
                 if pool.target_path and other.target_path == pool.target_path:
-                    raise storage_error(f"pool '{other.name}' already uses target path "
-                                        f"'{pool.target_path}'", ErrorCode.OPERATION_FAILED)
+                    raise storage_error(f"Storage source conflict with pool: '{other.name}'",
+                                        ErrorCode.OPERATION_FAILED)
             self._activate(pool, build)
             self._pools[pool.name] = pool
             self._transient.add(pool.name)

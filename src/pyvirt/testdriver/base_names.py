@@ -27,6 +27,7 @@ NAMES = (
     '_one_def',
     '_pool',
     '_pool_event',
+    '_pool_list_add',
     '_publish',
     '_redefine',
     '_running_tree',

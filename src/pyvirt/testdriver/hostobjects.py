@@ -120,11 +120,11 @@ class ResourcesMixin:
         return pool
 
     def set_pool_autostart(self, pool: str, autostart: bool) -> None:
-        """testStoragePoolSetAutostart: a transient pool has none."""
+        """testStoragePoolSetAutostart: a transient pool has no config file to mark."""
         self._write("virStoragePoolSetAutostart")
         obj = self._pool(pool)
         if not obj.persistent:
-            raise E.invalid_arg("cannot set autostart for transient pool")
+            raise E.invalid_arg("pool has no config file")
         obj.autostart = autostart
 
     def start_pool(self, pool: str, build: bool = False, overwrite: bool = False,
@@ -150,21 +150,27 @@ class ResourcesMixin:
         self._publish(StoragePoolRefreshEvent(obj.name, obj.uuid, 0, timestamp=time.time()))
 
     def destroy_pool(self, pool: str) -> None:
+        """testStoragePoolDestroy: a transient pool is forgotten once stopped."""
         self._write("virStoragePoolDestroy")
         obj = self._active_pool(pool)
         obj.active = False
         self._pool_event(obj, StoragePoolEventType.STOPPED)
+        if not obj.persistent:
+            self._state.pools.remove(obj)
 
-    def define_pool(self, xml: str) -> PoolInfo:
-        """testStoragePoolDefineXML: checked by the pool model, new pools inactive with the test
-        driver's 100 GiB; an inactive pool of that name (same UUID) is redefined."""
+    def _pool_list_add(self, xml: str, live: bool) -> PoolObj:
+        """virStoragePoolObjListAdd then testStoragePoolObjSetDefaults, for a define (`live`
+        False) or a create: checked by the pool model, then no other pool's source reused, then
+        a pool of that UUID must have that name (and, for a create, be inactive) and a pool of
+        that name that UUID (a definition without one has a new one).  A pool of that name and
+        UUID takes the definition (keeping its volumes; an active one keeps running as it was);
+        sizes become the test driver's 100 GiB, nothing allocated."""
         from pyvirt.testdriver.loader import POOL_CAPACITY
         from pyvirt.testdriver.objects import PoolObj
+        from pyvirt.testdriver.poolsources import conflicting
         from pyvirt.testdriver.xmlutil import parse_string
-        from pyvirt.xml.errors import XMLError
         from pyvirt.xml.pool import PoolDef
 
-        self._write("virStoragePoolDefineXML")
         try:
             pool = PoolDef.from_xml(xml)
         except XMLError as exc:
@@ -172,28 +178,50 @@ class ResourcesMixin:
         # libvirt's test driver registers no pool XML namespace (its storage backends do), so
         # it reads past <fs:mount_opts>/<rbd:config_opts> and never shows them
         pool.mount_opts, pool.rbd_options = [], []
-        old = next((p for p in self._state.pools if p.name == pool.name), None)
-        for other in self._state.pools:
-            if other is not old and other.uuid == pool.uuid and "<uuid>" in xml:
-                raise E.failed(f"pool '{other.name}' already exists with uuid {other.uuid}")
-        if old is not None and "<uuid>" in xml and old.uuid != pool.uuid:
-            raise E.failed(f"pool '{old.name}' already exists with uuid {old.uuid}")
-        if old is not None and old.active:
-            raise E.failed(f"pool '{old.name}' already exists with uuid {old.uuid}")
         root = parse_string(pool.to_xml())
-        if old is not None:
-            set_uuid = root.find("uuid")
-            if set_uuid is not None:
-                set_uuid.text = old.uuid
-        obj = PoolObj(root, active=False)
-        set_child_text(root, "capacity", str(POOL_CAPACITY), after=("name", "uuid")).set("unit", "bytes")
-        obj.set_allocation(0)
-        if old is not None:
-            obj.volumes = old.volumes
-            self._state.pools[self._state.pools.index(old)] = obj
+        other = conflicting(((p.name, p.xml) for p in self._state.pools), root)
+        if other is not None:
+            raise E.failed(f"Storage source conflict with pool: '{other}'")
+        old = next((p for p in self._state.pools if p.uuid == pool.uuid), None)
+        if old is not None and old.name != pool.name:
+            raise E.failed(f"pool '{old.name}' is already defined with uuid {old.uuid}")
+        if old is not None and live and old.active:
+            raise E.invalid(f"pool is already active as '{old.name}'")
+        named = next((p for p in self._state.pools if p.name == pool.name), None)
+        if old is None and named is not None:
+            raise E.failed(f"pool '{named.name}' already exists with uuid {named.uuid}")
+        if old is not None and old.active:  # the new definition waits (newDef), never shown here
+            obj = old
         else:
-            self._state.pools.append(obj)
+            obj = PoolObj(root, active=False)
+            if old is not None:
+                obj.volumes, obj.autostart = old.volumes, old.autostart
+                self._state.pools[self._state.pools.index(old)] = obj
+            else:
+                self._state.pools.append(obj)
+        set_child_text(obj.xml, "capacity", str(POOL_CAPACITY), after=("name", "uuid")).set("unit", "bytes")
+        obj.set_allocation(0)
+        return obj
+
+    def define_pool(self, xml: str) -> PoolInfo:
+        """testStoragePoolDefineXML: a new pool is inactive; an existing one becomes persistent."""
+        self._write("virStoragePoolDefineXML")
+        obj = self._pool_list_add(xml, live=False)
+        obj.persistent = True
         self._pool_event(obj, StoragePoolEventType.DEFINED)
+        return PoolInfo.from_dict(obj.record())
+
+    def create_pool(self, xml: str, build: bool = False, overwrite: bool = False,
+                    no_overwrite: bool = False) -> PoolInfo:
+        """testStoragePoolCreateXML: a transient pool, running at once (an inactive pool of that
+        name and UUID runs with the new definition and becomes transient); no build flags."""
+        self._write("virStoragePoolCreateXML")
+        flags = build | overwrite << 1 | no_overwrite << 2  # VIR_STORAGE_POOL_CREATE_WITH_BUILD*
+        if flags:  # virCheckFlags(0)
+            raise E.unsupported_flags(flags, "testStoragePoolCreateXML")
+        obj = self._pool_list_add(xml, live=True)
+        obj.active, obj.persistent = True, False
+        self._pool_event(obj, StoragePoolEventType.STARTED)
         return PoolInfo.from_dict(obj.record())
 
     def _inactive_pool(self, pool: str) -> PoolObj:
