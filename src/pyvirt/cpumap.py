@@ -45,6 +45,10 @@ LIBVIRT_ONLY = {
     "cvt16": (0x80000001, 0, "ECX", 18),
 }
 
+#: features libvirt's QEMU driver removes from every guest CPU before it writes ``-cpu``
+#: (virQEMUCapsCPUFilterFeatures): resource monitoring and bits the guest OS sets
+QEMU_FILTERED = frozenset({"cmt", "mbm_total", "mbm_local", "osxsave", "ospke"})
+
 #: not part of any model: QEMU sets the hypervisor bit on every guest CPU it builds
 NOT_MODEL_FEATURES = frozenset({"hypervisor"})
 
@@ -62,6 +66,16 @@ def libvirt_name(qemu: str) -> str:
 
 def qemu_name(libvirt: str) -> str:
     return LIBVIRT_TO_QEMU.get(libvirt, libvirt)
+
+
+def qemu_switch(libvirt: str, on: bool) -> tuple[str, bool] | None:
+    """The ``-cpu`` switch libvirt 9.0 writes for a guest CPU feature of its map, in QEMU's
+    spelling, or None where it writes none: the filtered features, and a disabled feature QEMU
+    has no switch for (``pconfig``, ``cvt16``: off already; a required one is written, and
+    QEMU refuses it, as under libvirt)."""
+    if libvirt in QEMU_FILTERED or (not on and libvirt in LIBVIRT_ONLY):
+        return None
+    return qemu_name(libvirt), on
 
 
 @dataclass(frozen=True)

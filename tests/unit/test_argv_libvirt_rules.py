@@ -244,10 +244,10 @@ def test_usb_cdrom_is_usb_storage_like_libvirt() -> None:
 def test_cpu_features_policies_and_qemu_names() -> None:
     xml = BASE.format(devices="", machine="pc", boot="").replace(
         "</os>", "</os><cpu mode='custom'><model>Haswell</model><feature policy='require' name='tsc_adjust'/>"
-                 "<feature policy='optional' name='vmx'/><feature policy='forbid' name='kvm_pv_eoi'/>"
+                 "<feature policy='optional' name='vmx'/><feature policy='forbid' name='lahf_lm'/>"
                  "<feature policy='force' name='pclmuldq'/></cpu>")
     argv = build_argv(fill_defaults(parse_domain(xml)))
-    assert argv[argv.index("-cpu") + 1] == "Haswell,tsc-adjust=on,kvm-pv-eoi=off,pclmulqdq=on"
+    assert argv[argv.index("-cpu") + 1] == "Haswell,tsc-adjust=on,lahf-lm=off,pclmulqdq=on"
 
 
 @pytest.mark.parametrize(("devices", "message"), [

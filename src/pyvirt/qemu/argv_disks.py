@@ -568,9 +568,10 @@ def scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
     model = controller.model if controller is not None else None
     # the bus is named after the controller's alias (a user alias too), as qemuBuildDeviceAddressDriveProps
     name = ctx.aliases.get(id(controller), f"scsi{ctrl}") if controller is not None else f"scsi{ctrl}"
-    if model in ("lsilogic", "am53c974"):
-        # the parallel SCSI HBA: one bus per <address bus>, the unit is the SCSI id, no LUNs
-        if addr.target:
+    if model in ("lsilogic", "am53c974", "dc390"):
+        # the parallel SCSI HBAs: one bus per <address bus>, the unit is the SCSI id, no LUNs;
+        # only lsilogic refuses a target (the ESP ones ignore it, as libvirt 9.0 does)
+        if addr.target and model == "lsilogic":
             raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
         return {"bus": f"{name}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
     if model in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional", "vmpvscsi", "lsisas1068",

@@ -10,8 +10,9 @@ import datetime as _dt
 import time as _time
 from typing import Any
 
-from pyvirt.cpumap import qemu_name
-from pyvirt.cpumodels import X86_MODELS
+from pyvirt.cpufeatures_x86 import X86_FEATURES
+from pyvirt.cpumap import qemu_switch
+from pyvirt.cpumodels import X86_ARCHES, X86_MODELS
 from pyvirt.xml import hmat
 from pyvirt.xml.errors import XMLConfigError, XMLError, XMLValidationError
 
@@ -111,20 +112,13 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         # libvirt expands host-model to a named model from the host's CPU; pyvirt lets QEMU do it.
         model = "host" if dom.type == "kvm" else "max"
     else:
+        # <vendor> only matters to libvirt's comparison with the host's CPU: its command line
+        # has no vendor switch for a custom model, nor has pyvirt's
         model = cpu.model
-        if cpu.vendor:
-            raise unsupported("<cpu><vendor>", cpu.line)
         if model not in X86_MODELS:  # libvirt's x86 CPU driver knows only its cpu_map's models
             raise XMLValidationError(f"Unknown CPU model {model}", cpu.line)
     if cpu is not None:
-        for f in cpu.features:
-            name = qemu_name(f.name or "")
-            # qemuBuildCpuModelArgStr: 'optional' is resolved against the host by libvirt, never
-            # written on the command line; a feature without policy is required
-            if f.policy in ("require", "force", None):
-                feats.append((name, True))
-            elif f.policy in ("disable", "forbid"):
-                feats.append((name, False))
+        feats += _feature_switches(cpu, arch)
     for timer in (dom.clock.timers if dom.clock else []):
         if timer.name == "kvmclock" and timer.present is not None:
             feats.append(("kvmclock", timer.present))
@@ -147,6 +141,26 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     feats += argv_cpufeatures.cache_props(dom)
     feats += argv_cpufeatures.phys_bits_props(dom)
     a.kv("-cpu", model, feats)
+
+
+def _feature_switches(cpu: Any, arch: str) -> list[tuple[str, Any]]:
+    """The guest CPU's ``<feature>``s as ``-cpu`` switches.  On x86 each name must be one of
+    libvirt's CPU map (libvirt refuses any other when it builds the line, whatever its policy)
+    and is written in QEMU's spelling; 'optional' is resolved against the host by libvirt,
+    never written; a feature without policy is required (qemuBuildCpuModelArgStr)."""
+    x86 = arch in X86_ARCHES
+    out: list[tuple[str, Any]] = []
+    for f in cpu.features:
+        name = f.name or ""
+        if x86 and name not in X86_FEATURES:
+            raise XMLConfigError(f"unknown CPU feature: {name}", f.line)
+        if f.policy not in ("require", "force", None, "disable", "forbid"):
+            continue
+        on = f.policy in ("require", "force", None)
+        switch = qemu_switch(name, on) if x86 else (name, on)
+        if switch is not None:
+            out.append(switch)
+    return out
 
 
 def smp_opts(a: Argv, ctx: Ctx) -> None:

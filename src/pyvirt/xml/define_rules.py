@@ -14,7 +14,7 @@ run at define.  The disk rules also run for a hot-plugged disk
 from __future__ import annotations
 
 from .domain import USER_ALIAS_PREFIX, Disk, Domain
-from .errors import XMLConfigError, XMLError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
 from .pciaddr import is_q35
 
 #: virPCIDeviceAddressIsValid's limits, with the way its messages spell them
@@ -82,6 +82,9 @@ def check_disk_rules(disk: Disk) -> None:
         raise XMLValidationError(f"disk type of '{dev}' does not support ejectable media", disk.line)
     if bus == "usb" and disk.address is not None and disk.address.type != "usb":
         raise XMLValidationError("unexpected address type for usb disk", disk.line)
+    if bus == "scsi" and disk.address is not None and disk.address.type == "drive" and disk.address.bus:
+        # qemuValidateDomainDeviceDefAddressDrive: QEMU's SCSI controllers have one bus, whatever the model
+        raise XMLInternalError("SCSI controller only supports 1 bus", disk.line)
     if disk.shareable and not disk.readonly and (disk.driver_type or "raw") != "raw":
         # qemuBlockStorageSourceSupportsConcurrentAccess: only raw images can be shared writable
         raise XMLValidationError(f"shared access for disk '{dev}' requires use of supported storage format",
@@ -198,10 +201,15 @@ def _user_aliases(dom: Domain) -> None:
 
 
 def _cpu(dom: Domain) -> None:
-    """virCPUDefParseXML: each feature named once; ``migratable`` only where the host's CPU is."""
+    """virCPUDefParseXML: each feature named once; ``migratable`` only where the host's CPU is;
+    a vendor, or features of a custom CPU, only with a model."""
     cpu = dom.cpu
     if cpu is None:
         return
+    if cpu.vendor is not None and not cpu.model:
+        raise XMLError("CPU vendor specified without CPU model", cpu.line)
+    if cpu.features and not cpu.model and cpu.mode in (None, "custom"):
+        raise XMLError("Non-empty feature list specified without CPU model", cpu.line)
     if cpu.migratable is not None and cpu.mode not in ("host-passthrough", "maximum"):
         raise XMLValidationError("Attribute migratable is only allowed for 'host-passthrough' / 'maximum' "
                                  "CPU mode", cpu.line)

@@ -1152,10 +1152,9 @@ class Controller(VirtioOptions, PCIDeviceInfo):
         "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qemu-xhci", "none",
         "virtio-scsi", "lsilogic", "lsisas1068", "lsisas1078", "vmpvscsi", "auto", "buslogic",
         "virtio-transitional", "virtio-non-transitional", "ibmvscsi", "virtio",
-        "am53c974",
-        # dc390: libvirt 9.0 writes QEMU's device as 'dc-390', which QEMU 7.2 does not have
+        "am53c974", "dc390",
         known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
-               "dc390", "piix3", "piix4", "ich6"),
+               "piix3", "piix4", "ich6"),
         unknown="Unknown model type '{}'"))
     ports: int | None = attr("@ports", Int(1))
     vectors: int | None = attr("@vectors", Int(0))

@@ -207,7 +207,7 @@ def hostdev_defaults(dom: Domain) -> None:
 _SCSI_UNITS = {"virtio-scsi": (16383, None), "virtio-transitional": (16383, None),
                "virtio-non-transitional": (16383, None), "ibmvscsi": (31, 7), "lsisas1068": (1, None),
                "lsisas1078": (255, None), "lsilogic": (None, 7), "vmpvscsi": (None, 7),
-               "am53c974": (None, 7)}
+               "am53c974": (None, 7), "dc390": (None, 7)}
 
 
 #: SCSI_NARROW_BUS_MAX_CONT_UNIT: libvirt's QEMU driver does not declare wide SCSI buses
