@@ -83,7 +83,9 @@ def test_logical_pool_lifecycle(tmp_path: Path) -> None:
         assert vols["v2"].capacity == 8 * MiB and vols["v1"].key == f"/dev/{vg}/v1"
         assert drv.vol_info("lv", "v1").capacity == 8 * MiB
         assert drv.lookup_pool("lv").allocation == 16 * MiB
-        assert "<capacity unit='bytes'>8388608</capacity>" in drv.get_volume_xml("lv", "v1")
+        lv_xml = drv.get_volume_xml("lv", "v1")
+        assert "<capacity unit='bytes'>8388608</capacity>" in lv_xml
+        assert "<format" not in lv_xml  # a logical pool's volumes have no format (libvirt's volOptions)
 
         with pytest.raises(PyvirtError) as err:
             drv.delete_volume("lv", "nope")

@@ -44,7 +44,7 @@ from pyvirt.storage.records import FormatRecords
 from pyvirt.storage.volumes import FileVolumes
 from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef
-from pyvirt.xml.volume import VolumeDef, format_fits_pool
+from pyvirt.xml.volume import VOLUME_FORMATS, VolumeDef, format_fits_pool
 
 log = logging.getLogger(__name__)
 InUse = Callable[[str], str | None]
@@ -471,9 +471,13 @@ class StorageDriver:
             return self._vols(pool).info(self._vol_name(pool, name))
 
     def get_volume_xml(self, pool: str, name: str) -> str:
-        vol = self.vol_info(pool, name)
+        with self._lock:
+            vol = self.vol_info(pool, name)
+            pool_type = self._active_pool(pool).type
+        # a pool type whose volumes have no format (a logical pool's LVs) writes none, as libvirt
+        fmt = vol.format if pool_type in VOLUME_FORMATS else None
         doc = VolumeDef(name=vol.name, type=vol.type, key=vol.key, capacity=vol.capacity,
-                        allocation=vol.allocation, path=vol.path, format=vol.format)
+                        allocation=vol.allocation, path=vol.path, format=fmt)
         if vol.backing:
             from pyvirt.xml.volume import BackingStore
 

@@ -157,8 +157,6 @@ def pending_domain(source: bytes, summary: Any, next_id: int) -> DomainObj:
 
 #: testStoragePoolObjSetDefaults: every pool of a node file reports 100 GiB, whatever it says
 POOL_CAPACITY = 100 * 1024**3
-#: pool types whose volumes are files, formatted `<format type='raw'/>` unless told otherwise
-_FILE_POOLS = ("dir", "fs", "netfs")
 
 
 def _pool(el: etree._Element, base_dir: str) -> PoolObj:
@@ -189,10 +187,15 @@ def _tidy_tail(root: etree._Element) -> None:
 
 def fill_volume(vol: etree._Element, pool: PoolObj) -> VolumeObj:
     """What libvirt's test driver reports for a volume of `pool`: `<pool path>/<name>` as path
-    and key, sizes in bytes (allocation defaulting to the capacity), raw format in file pools."""
+    and key, sizes in bytes (allocation defaulting to the capacity), the pool type's default
+    format when none is given (raw in file pools, none in disk pools)."""
     from lxml import etree
 
+    from pyvirt.xml.volume import VOLUME_FORMATS
+
     name = text(vol, "name")
+    if vol.get("type") is None:  # virStorageVolDefFormat always writes the type, file by default
+        vol.set("type", "file")
     # read both sizes before rewriting either: the unit attribute changes under them
     capacity = scaled(vol, "capacity", "bytes", "bytes")
     allocation = scaled(vol, "allocation", "bytes", "bytes", capacity)
@@ -208,8 +211,9 @@ def fill_volume(vol: etree._Element, pool: PoolObj) -> VolumeObj:
         path_el.text = path
         path_el.tail = target.text
         target.insert(0, path_el)
-    if pool.xml.get("type") in _FILE_POOLS and target.find("format") is None:
-        etree.SubElement(target, "format").set("type", "raw")
+    formats = VOLUME_FORMATS.get(pool.xml.get("type") or "")
+    if formats is not None and target.find("format") is None:  # the pool type's default format
+        etree.SubElement(target, "format").set("type", formats[1])
     if not text(vol, "key"):
         set_child_text(vol, "key", path, after=("name",))
     return VolumeObj(vol)

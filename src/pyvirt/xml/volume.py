@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .errors import XMLError
+from .errors import XMLConfigError, XMLError
 from .fields import Enum, Int, attr, child, children, flag, ignored, line_field, scaled, text
 from .pool import Permissions, _permissions, check_name
 from .uuids import parse_uuid
@@ -24,14 +24,37 @@ FILE_FORMATS = ("none", "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vd
 #: refuses the other one's names when a volume is created in it (:func:`format_fits_pool`).
 PARTITION_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
 _FORMAT = Enum(*FILE_FORMATS, *(f for f in PARTITION_FORMATS if f not in FILE_FORMATS))
+#: libvirt's per-pool-type volume options (virStoragePoolTypeInfo.volOptions in storage_conf.c):
+#: the format names a pool type's volumes take and the one they get when none is given.  Pool
+#: types missing here (logical, iscsi, iscsi-direct, scsi, mpath, zfs) have no volume format
+#: at all: libvirt neither reads nor writes ``<target><format>`` for their volumes.
+VOLUME_FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
+    **{t: (FILE_FORMATS, "raw") for t in ("dir", "fs", "netfs", "gluster", "rbd", "sheepdog", "vstorage")},
+    "disk": (PARTITION_FORMATS, "none"),
+}
 
 
 def format_fits_pool(fmt: str | None, pool_type: str) -> bool:
     """Whether a volume format name is one the pool type's volumes take (libvirt's per-pool
-    formatFromString: partition types for ``disk`` pools, image formats for the others)."""
-    if fmt is None:
+    formatFromString: partition types for ``disk`` pools, image formats for the others; a pool
+    whose volumes have no format ignores any)."""
+    if fmt is None or pool_type not in VOLUME_FORMATS:
         return True
-    return fmt in (PARTITION_FORMATS if pool_type == "disk" else FILE_FORMATS)
+    return fmt in VOLUME_FORMATS[pool_type][0]
+
+
+def pool_volume_format(fmt: str | None, pool_type: str, line: int | None = None) -> str | None:
+    """The format a volume of a `pool_type` pool has, as libvirt's virStorageVolDefParseXML
+    settles it: the pool's default when none is given, none at all for pools whose volumes have
+    no format, and a name outside the pool's vocabulary refused in libvirt's words."""
+    if pool_type not in VOLUME_FORMATS:
+        return None
+    names, default = VOLUME_FORMATS[pool_type]
+    if fmt is None:
+        return default
+    if fmt not in names:
+        raise XMLConfigError(f"unknown volume format type {fmt}", line)
+    return fmt
 
 
 @dataclass
@@ -132,8 +155,12 @@ class VolumeDef:
     line: int | None = line_field()
 
     @classmethod
-    def from_xml(cls, xml: str | bytes) -> VolumeDef:
-        """Read and normalise a ``<volume>`` document (XMLError and subclasses)."""
+    def from_xml(cls, xml: str | bytes, pool_type: str | None = None) -> VolumeDef:
+        """Read and normalise a ``<volume>`` document (XMLError and subclasses).
+
+        `pool_type` is the type of the pool the volume belongs to, which decides its format
+        (:func:`pool_volume_format`); without one, a file volume defaults to raw and any
+        format name of either vocabulary reads."""
         from .mapping import parse_model
         from .safe import parse_root
 
@@ -144,7 +171,9 @@ class VolumeDef:
         vol.path = vol.path or None
         if vol.allocation is None and vol.capacity is not None:
             vol.allocation = vol.capacity
-        if vol.format is None and vol.type == "file":
+        if pool_type is not None:
+            vol.format = pool_volume_format(vol.format, pool_type, vol.line)
+        elif vol.format is None and vol.type == "file":
             vol.format = "raw"
         if vol.features is not None and vol.compat is None:
             vol.compat = "1.1"
