@@ -61,6 +61,30 @@ LINES = [
     "--target /a; pool-define-as p4 netfs --source-host h --source-path /e --target /b; pool-define-as p5 "
     "logical --source-dev /dev/sdb; pool-define-as p6 fs --source-dev /dev/sdb --target /c; "
     "pool-define-as p6 disk --source-dev /dev/sdc --target /c; pool-list --all",
+    # attach-disk writes every option as virsh does (driver, rawio, wwn, address, network source), its checks
+    # in virsh's order and all before the domain is looked up
+    "attach-disk test /tmp/x.img vdb --print-xml --serial s --alias ua-x --wwn 0123456789abcdef --rawio "
+    "--iothread 1 --cache none --io native --driver qemu --subdriver raw --type disk --targetbus virtio --mode "
+    "readonly --address pci:0000.00.05.0 --multifunction; attach-disk nosuch /tmp/x.img vdb --wwn 1; "
+    "attach-disk test /tmp/x.img vdb --wwn 0x0123456789abcdeg; attach-disk test /tmp/x.img vdb --iothread 1",
+    "attach-disk test /tmp/x.img vdb --address pci:0x10.0x1.0x2.0x3junk --print-xml; attach-disk test /tmp/x.img "
+    "vdb --address 'pci: +1.-1.2.3'; attach-disk test /tmp/x.img vdb --address pci:1.2.3; attach-disk test "
+    "/tmp/x.img sdb --address sata:1.2.99999999999 --print-xml; attach-disk test /tmp/x.img sdb --address "
+    "scsi:1:2:3 --print-xml; attach-disk test /tmp/x.img hdb --address ide:1.2.3 --print-xml; attach-disk test "
+    "/tmp/x.img sdb --address usb:1.2 --print-xml; attach-disk test /tmp/x.img xdb --address ccw:fe.0.1234 "
+    "--print-xml; attach-disk test /tmp/x.img vdb --address scsi:0.0.1; attach-disk test /tmp/x.img sdb "
+    "--address pci:0.0.1.0; attach-disk test /tmp/x.img hdb --address usb:1.2; attach-disk test /tmp/x.img "
+    "vdb --address foo:1; attach-disk test /tmp/x.img vdb --address pci:100000000.0.0.0; "
+    "attach-disk test /tmp/x.img vdb --address=",
+    "attach-disk test /tmp/x.img vdb --source-host-name h; attach-disk test /tmp/x.img vdb --source-protocol nbd "
+    "--source-host-name h:10809 --source-host-transport tcp --print-xml; attach-disk test /tmp/x.img vdb "
+    "--source-protocol nbd --source-host-name h: --print-xml; attach-disk test /tmp/x.img vdb --source-protocol "
+    "nbd --source-host-socket /s --source-host-transport unix --print-xml; attach-disk test x vdb "
+    "--source-protocol nbd --source-host-socket /s --source-host-name h --source-host-transport unix; "
+    "attach-disk test x vdb --source-protocol nbd --source-host-socket /s; attach-disk test x vdb "
+    "--source-protocol nbd --sourcetype file; attach-disk test x vdb --sourcetype network; attach-disk test '' "
+    "vdb --sourcetype network --source-protocol nbd --print-xml; attach-disk test x vdb --sourcetype bogus; "
+    "attach-disk test /dev/null vdb --print-xml --driver tap --sourcetype block",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

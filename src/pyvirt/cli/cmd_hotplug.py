@@ -8,7 +8,6 @@ the domain has now; --current does not mix with --live or --config.
 
 from __future__ import annotations
 
-import os
 from xml.sax.saxutils import escape
 
 from pyvirt.cli.cmd_lifecycle import read_file
@@ -76,64 +75,22 @@ def cmd_detach_device_alias(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
-#: attach-disk options pyvirt does not turn into XML yet (refused, never dropped)
-_NOT_YET = ("iothread", "rawio", "address", "multifunction", "source-protocol", "source-host-name",
-            "source-host-transport", "source-host-socket")
-
-
 def quoteattr(value: str) -> str:
     """An attribute value as libvirt writes it: single quotes, XML specials escaped."""
     return "'" + escape(value, {"'": "&apos;", '"': "&quot;"}) + "'"
 
 
-def _disk_xml(p: Parsed) -> str:
-    """The <disk> virsh's cmdAttachDisk writes, element for element."""
-    for name in _NOT_YET:
-        if p.has(name):
-            raise CmdError(f"pyvirt's attach-disk does not support --{name} yet; use attach-device with a "
-                           "<disk> XML")
-    source, target = p.str("source") or "", p.str("target") or ""
-    mode = p.str("mode")
-    if mode is not None and mode not in ("readonly", "shareable"):
-        raise CmdError(f"No support for {mode} in command 'attach-disk'")
-    kind = p.str("sourcetype")
-    if kind is None:
-        import stat
-
-        try:
-            kind = "block" if stat.S_ISBLK(os.stat(source).st_mode) else "file"
-        except OSError:
-            kind = "file"
-    if kind not in ("file", "block"):
-        raise CmdError(f"Unknown source type: '{kind}'")
-    head = f"<disk type={quoteattr(kind)}" + (f" device={quoteattr(p.str('type') or '')}" if p.has("type") else "")
-    lines = [head + ">"]
-    driver = [(k, p.str(o)) for k, o in (("name", "driver"), ("type", "subdriver"), ("cache", "cache"), ("io", "io"))
-              if p.has(o)]
-    if driver:
-        lines.append("  <driver" + "".join(f" {k}={quoteattr(v or '')}" for k, v in driver) + "/>")
-    lines.append(f"  <source {'dev' if kind == 'block' else 'file'}={quoteattr(source)}/>")
-    bus = f" bus={quoteattr(p.str('targetbus') or '')}" if p.has("targetbus") else ""
-    lines.append(f"  <target dev={quoteattr(target)}{bus}/>")
-    if mode:
-        lines.append(f"  <{mode}/>")
-    if p.has("serial"):
-        lines.append(f"  <serial>{escape(p.str('serial') or '')}</serial>")
-    if p.has("wwn"):
-        lines.append(f"  <wwn>{escape(p.str('wwn') or '')}</wwn>")
-    if p.has("alias"):
-        lines.append(f"  <alias name={quoteattr(p.str('alias') or '')}/>")
-    lines.append("</disk>")
-    return "\n".join(lines) + "\n"
-
-
 def cmd_attach_disk(ctl: Ctl, p: Parsed) -> bool:
-    info = ctl.domain(p.str("domain") or "")
-    live, config = _scope(ctl, p, info)
-    xml = _disk_xml(p)
+    """virsh's cmdAttachDisk: the XML is written (and printed) before the domain is looked up."""
+    from pyvirt.cli.diskxml import disk_xml
+
+    check_scope(p)
+    xml = disk_xml(p)
     if p.bool("print-xml"):
         ctl.print(xml)
         return True
+    info = ctl.domain(p.str("domain") or "")
+    live, config = _scope(ctl, p, info)
     with failing("Failed to attach disk"):
         ctl.conn.attach_device(_key(info), xml, live=live, config=config)
     ctl.extra("Disk attached successfully\n")

@@ -89,7 +89,7 @@ EMPTY_READ_QUIETLY = frozenset({
     "nodedev-event --device", "secret-event --secret", "pool-event --pool", "nodedev-detach --driver",
     "nodedev-list --cap", "secret-set-value --file", "secret-set-value --base64",
     "find-storage-pool-sources-as --port", "vol-create-as --allocation", "vol-wipe --algorithm", "cd --dir",
-    "help --command", "dump --format",
+    "help --command", "dump --format", "attach-disk --source",
 })
 
 
