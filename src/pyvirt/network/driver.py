@@ -46,6 +46,7 @@ from pyvirt.xml.network_rules import (
     parse_network,
     route_destination,
 )
+from pyvirt.xml.network_validate import validate_network
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,17 @@ def _parse(xml: str) -> Network:
         return parse_network(xml)
     except XMLError as exc:
         raise from_xml_error(exc, ErrorDomain.NETWORK) from None
+
+
+def _parse_new(xml: str) -> Network:
+    """A document to define or create: read, then held to what the network driver allows
+    (libvirt's networkValidate), before anything is stored."""
+    net = _parse(xml)
+    try:
+        validate_network(net)
+    except XMLError as exc:
+        raise from_xml_error(exc, ErrorDomain.NETWORK) from None
+    return net
 
 
 class _Net:
@@ -265,7 +277,7 @@ class NetworkDriver:
         net.bridge.name = hostnet.free_name(prefix, taken | hostnet.link_names(), suffix)
 
     def define_network(self, xml: str, validate: bool = False) -> NetworkInfo:
-        net = _parse(xml)
+        net = _parse_new(xml)
         with self._lock:
             self._keep_uuid(net, xml)
             entry = self._claim(net)
@@ -279,7 +291,7 @@ class NetworkDriver:
             return self._record(entry)
 
     def create_network(self, xml: str, validate: bool = False) -> NetworkInfo:
-        net = _parse(xml)
+        net = _parse_new(xml)
         with self._lock:
             self._keep_uuid(net, xml)
             entry = self._claim(net)
