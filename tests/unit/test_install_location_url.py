@@ -126,6 +126,27 @@ def test_install_kernel_urls_are_fetched(capsys: pytest.CaptureFixture[str], ser
     assert install.findtext("os/initrd") == "/VIRTINST-TESTSUITE/initrd.img"
 
 
+def test_location_kernel_pair_is_looked_for_when_fetched(capsys: pytest.CaptureFixture[str],
+                                                         server: str, tmp_path: Path) -> None:
+    # a --location kernel=/initrd= pair the tree lacks: virtinst finds no kernel when it
+    # fetches (install time), not while validating the location
+    for loc in (f"{server}/fedora,kernel=nokernel,initrd=noinitrd",
+                f"{tmp_path},kernel=nokernel,initrd=noinitrd"):
+        rc, _, err = _run(capsys, "--disk", "none", "--osinfo", "fedora17", "--location", loc,
+                          "--print-step", "1")
+        assert rc == 1
+        assert "Couldn't find kernel for install tree." in err
+        assert "Error validating install location" not in err
+    # a pair the tree has is used instead of the one the tree names
+    (tmp_path / "k").write_text("kernel")
+    (tmp_path / "i").write_text("initrd")
+    rc, out, err = _run(capsys, "--disk", "none", "--osinfo", "fedora17", "--location",
+                        f"{tmp_path},kernel=k,initrd=i", "--print-step", "1")
+    assert rc == 0, err
+    (install,) = _docs(out)
+    assert install.findtext("os/kernel") == "/VIRTINST-TESTSUITE/k"
+
+
 def test_reinstall_boots_the_media_and_keeps_the_definition(
         capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = _run(capsys, "--reinstall", "test-clone-simple", "--pxe", "--osinfo",

@@ -128,10 +128,7 @@ class Installer:
             if reader.is_iso and self._identified_iso(reader):
                 return
             self.detected_os = treeinfo_os(reader)
-            if self.location_kernel:
-                for rel in (self.location_kernel, self.location_initrd or ""):
-                    if not reader.exists(rel):
-                        raise RuntimeError(f"Couldn't find file '{rel}' in '{loc}'")
+            if self.location_kernel:  # looked for when fetched (prepare)
                 return
             found = find_kernel(reader, arch)
         except RuntimeError as exc:
@@ -159,11 +156,8 @@ class Installer:
             return False
         self.detected_os = found[0].name
         self.location_disc = self.location
-        pair = (self.location_kernel, self.location_initrd) if self.location_kernel else (kernel, initrd)
-        for rel in pair:
-            if not reader.exists(rel or ""):  # type: ignore[attr-defined]
-                raise RuntimeError(f"Couldn't find file '{rel}' in '{self.location}'")
-        self.location_kernel, self.location_initrd = pair
+        if not self.location_kernel:
+            self.location_kernel, self.location_initrd = kernel, initrd
         return True
 
     def _can_set_bootorder(self, g: Guest) -> bool:
@@ -279,6 +273,10 @@ class Installer:
         if (self.local_location() or self.url_location()) and self.location_kernel \
                 and not self.kernel:
             reader = self._reader()
+            if not all(reader.exists(rel or "")  # type: ignore[attr-defined]
+                       for rel in (self.location_kernel, self.location_initrd)):
+                # virtinst's _check_kernel_pairs, for a found pair and a given one alike
+                raise RuntimeError("Couldn't find kernel for install tree.")
             scratch = media.scratchdir(g.ci.uri)
             self.kernel = reader.fetch(self.location_kernel, scratch)
             self._tmpfiles.append(self.kernel)
@@ -371,8 +369,8 @@ class Installer:
         out: list[tuple[str, str | bytes]] = []
         scratch = media.scratchdir(g.ci.uri)
         for url in g.osinfo.pre_installable_driver_urls(g.arch or ""):
-            base, _, name = url.rpartition("/")
-            path = UrlReader(base).fetch(name, scratch)
+            reader, name = UrlReader.for_file(url)
+            path = reader.fetch(name, scratch)
             try:
                 with open(path, "rb") as f:
                     out.append((name, f.read()))
@@ -433,8 +431,8 @@ class Installer:
                 continue
             scratch = media.scratchdir(g.ci.uri)
             if is_url(url):
-                base, _, name = url.rpartition("/")
-                path = UrlReader(base).fetch(name, scratch)
+                reader, name = UrlReader.for_file(url)
+                path = reader.fetch(name, scratch)
             else:
                 try:
                     path = media.TreeReader(os.path.dirname(url) or ".").fetch(

@@ -2,17 +2,20 @@
 
 The same questions a local tree or ISO answers (does this file exist, what does it say,
 copy it here) asked over urllib, so kernel discovery (media.find_kernel) is shared.
-Reads are bounded: text files to 1 MiB, kernels and initrds to 4 GiB, with a timeout
+An ftp tree is logged into first, as virt-install's FTP fetcher does when it is made: a
+server that cannot be reached or refuses the login is "Opening URL ... failed", not a tree
+without a distribution.  Reads are bounded: text files to 1 MiB, kernels and initrds to 4 GiB, with a timeout
 on every request.  NFS URLs are refused, as virt-install 4.1 refuses them.
 """
 
 from __future__ import annotations
 
+import ftplib
 import os
 import tempfile
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 SCHEMES = ("http", "https", "ftp")
 TIMEOUT = 30
@@ -25,14 +28,40 @@ def is_url(location: str) -> bool:
     return urlsplit(location).scheme in SCHEMES
 
 
+def _ftp_login(location: str, shown: str) -> None:
+    """Connect and log in to an ftp URL's server (its user and password, anonymous without
+    them) and ask for binary mode, as virt-install's FTP fetcher does before anything is
+    read; a failure is its 'Opening URL ... failed' with the reason."""
+    parts = urlsplit(location)
+    ftp = ftplib.FTP(timeout=TIMEOUT)
+    try:
+        ftp.connect(parts.hostname or "", parts.port or 0)
+        ftp.login(unquote(parts.username or ""), unquote(parts.password or ""))
+        ftp.voidcmd("TYPE I")
+    except (OSError, EOFError, ftplib.Error) as exc:
+        raise RuntimeError(f"Opening URL {shown} failed: {exc}") from None
+    finally:
+        ftp.close()
+
+
 class UrlReader:
     """Read-only access to an install tree on an http(s)/ftp server."""
 
     is_iso = False
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, *, opened_as: str | None = None) -> None:
         self.location = location
         self._base = location if location.endswith("/") else location + "/"
+        if urlsplit(location).scheme == "ftp":
+            _ftp_login(location, opened_as or location)
+
+    @classmethod
+    def for_file(cls, url: str) -> tuple[UrlReader, str]:
+        """A reader for the folder of one file's URL, and the file's name: virt-install
+        fetches --install kernel=/initrd= URLs and drivers this way, naming the file's own
+        URL when its server cannot be opened."""
+        base, _, name = url.rpartition("/")
+        return cls(base, opened_as=url), name
 
     def _url(self, rel: str) -> str:
         return self._base + rel.lstrip("/")
