@@ -133,3 +133,30 @@ def test_domain_network_disk_hosts_follow_the_same_rule_on_define() -> None:
         "<target dev='vda' bus='virtio'/></disk></devices>")))
     lines = [ln.strip() for ln in fill_defaults(dom).to_xml().splitlines() if "<host " in ln]
     assert lines == ["<host name='g1' port='24007'/>", "<host name='g2' port='24007' transport='rdma'/>"]
+
+
+def test_image_source_startup_policy_is_read_and_not_kept() -> None:
+    """libvirt's snapshot parser reads no startupPolicy for a new image: any value is accepted
+    and the image is written without it."""
+    for policy in ("optional", "whatever"):
+        snap = parse_snapshot(f"<domainsnapshot><name>s</name><disks><disk name='vda' snapshot='external'>"
+                              f"<source file='/tmp/new.qcow2' startupPolicy='{policy}'/></disk></disks>"
+                              "</domainsnapshot>", creation_time=7)
+        assert "<source file='/tmp/new.qcow2'/>" in snap.to_xml()
+        assert "startupPolicy" not in snap.to_xml()
+
+
+def test_seclabel_of_a_network_image_is_checked_but_not_written() -> None:
+    """virDomainDiskSourceFormat writes <seclabel> for file and block images only; a network
+    image's is still read (and a bad one refused)."""
+    net = ("<domainsnapshot><name>s</name><disks><disk name='vda' snapshot='external' type='{t}'>"
+           "<source {src}><seclabel model='dac' {sl}/></source></disk></disks></domainsnapshot>")
+    written = parse_snapshot(net.format(t="network", src="protocol='nbd' name='x'", sl="relabel='no'"),
+                             creation_time=7).to_xml()
+    assert "<seclabel" not in written and "<source protocol='nbd' name='x'/>" in written
+    block = parse_snapshot(net.format(t="block", src="dev='/dev/sdz'", sl="relabel='no'"), creation_time=7)
+    assert "<seclabel model='dac' relabel='no'/>" in block.to_xml()
+    with pytest.raises(XMLError, match="Cannot specify a label if relabelling is turned off"):
+        parse_snapshot("<domainsnapshot><name>s</name><disks><disk name='vda' snapshot='external' type='network'>"
+                       "<source protocol='nbd' name='x'><seclabel model='dac' relabel='no'><label>l</label>"
+                       "</seclabel></source></disk></disks></domainsnapshot>", creation_time=7)

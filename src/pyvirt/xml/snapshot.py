@@ -25,7 +25,7 @@ from pyvirt.xml.lazy_etree import etree
 
 from .domain import NET_PROTOCOLS, Domain, NetHost, Seclabel
 from .errors import XMLError, XMLUnsupportedError
-from .fields import Enum, Int, attr, child, children, line_field, raw, scaled, text
+from .fields import Enum, Int, attr, child, children, ignored, line_field, raw, scaled, text
 from .generic_defaults import net_host_rules
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
 from .safe import parse_root, safe_parse
@@ -50,7 +50,10 @@ class SnapshotSource:
     dev: str | None = attr("@dev")
     protocol: str | None = attr("@protocol", Enum(*NET_PROTOCOLS))
     name: str | None = attr("@name")
-    startup_policy: str | None = attr("@startupPolicy", Enum("mandatory", "requisite", "optional"))
+    #: a disk's startupPolicy means nothing for a snapshot's new image: libvirt's snapshot parser
+    #: (virDomainStorageSourceParse) does not read it, so it is accepted, whatever its value, and
+    #: not written
+    startup_policy: None = ignored("@startupPolicy")
     hosts: list[SnapshotHost] = children("host", SnapshotHost)
     seclabels: list[Seclabel] = children("seclabel", Seclabel)
     line: int | None = line_field()
@@ -168,8 +171,10 @@ def _disk_view(d: SnapshotDisk) -> SnapshotDisk:
     if d.path is None and d.driver_type is None:
         return SnapshotDisk(name=d.name, snapshot=d.snapshot)
     src = d.source
-    if src is not None and not (any(v is not None for v in (src.file, src.dev, src.protocol, src.name,
-                                                            src.startup_policy))
+    if src is not None and (d.type or "file") == "network" and src.seclabels:
+        # virDomainDiskSourceFormat writes no <seclabel> for a network source (it reads them)
+        src = dataclasses.replace(src, seclabels=[])
+    if src is not None and not (any(v is not None for v in (src.file, src.dev, src.protocol, src.name))
                                 or src.hosts or src.seclabels):
         src = None  # an empty <source/> is not written back
     return dataclasses.replace(d, type=d.type or "file", source=src)
