@@ -65,6 +65,27 @@ def _unsupported(msg: str) -> PyvirtError:
     return PyvirtError(f"unsupported configuration: {msg}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
 
 
+#: the partition libvirt places guests in unless ``<resource><partition>`` names another (its
+#: live XML shows it): pyvirt's own PARTITION stands for it
+LIBVIRT_DEFAULT_PARTITION = "/machine"
+
+
+def check_partition(dom: Any, cgroup: GuestCgroup | None) -> None:
+    """``<resource><partition>`` at start.  A daemon that places guests in no cgroup (session,
+    or no writable controller) has nothing to place, as libvirt's session daemon ignores the
+    partition; one that does has its own partition, which libvirt's default ``/machine`` means.
+    Any other partition is refused by name rather than silently replaced."""
+    part = dom.resource.partition if dom.resource is not None else None
+    if part is None or cgroup is None:
+        return
+    if not part.startswith("/"):
+        raise _unsupported(f"Partition path '{part}' must start with '/'")
+    if part.rstrip("/") != LIBVIRT_DEFAULT_PARTITION:
+        raise _unsupported(f"<resource><partition>{part}</partition>: pyvirtd places every guest in its own "
+                           f"cgroup partition '{PARTITION}' (libvirt's default '{LIBVIRT_DEFAULT_PARTITION}'); "
+                           "other partitions are not supported")
+
+
 @dataclass(frozen=True)
 class Controller:
     name: str

@@ -39,6 +39,7 @@ from pyvirt.api import (
     operation_invalid,
 )
 from pyvirt.daemon import (
+    cgroups,
     cputune,
     dbusdisplay,
     events,
@@ -81,7 +82,7 @@ from pyvirt.daemon.session import Session
 from pyvirt.daemon.snapshots import SnapshotsMixin
 from pyvirt.daemon.snapshots_external import ExternalSnapshotsMixin
 from pyvirt.daemon.store import DomainStore
-from pyvirt.daemon.tuning import TuningMixin
+from pyvirt.daemon.tuning import TuningMixin, check_perf
 from pyvirt.daemon.vcpus import VcpuMixin
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
@@ -687,6 +688,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         assign_start_defaults(dom)
         self.mark_channels_disconnected(dom)
         cputune.check(dom, self._cgroup(rec))
+        cgroups.check_partition(dom, self._cgroup(rec))
+        check_perf(dom)
         virtiofs.check(dom, self._privileged())
         try:  # libvirt's start-time checks of the vCPUs plugged in before the guest runs
             startup_plugs(dom)

@@ -35,6 +35,21 @@ def _unsupported(message: str) -> PyvirtError:
     return PyvirtError(f"Operation not supported: {message}", ErrorCode.OPERATION_UNSUPPORTED, ErrorDomain.QEMU)
 
 
+def perf_refusal(event: str, where: str = "") -> PyvirtError:
+    """libvirt's refusal of a perf event it cannot open, with why pyvirtd never opens one."""
+    return PyvirtError(f"argument unsupported: {where}unable to enable host cpu perf event for {event}: "
+                       "pyvirtd does not open perf events for guests (libvirt counts them with "
+                       "perf_event_open for its perf.* statistics)", ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
+
+
+def check_perf(dom: Any) -> None:
+    """At start: a ``<perf>`` event enabled in the definition is refused by name (disabled ones
+    are what every event is under pyvirtd)."""
+    for event in dom.perf.events if dom.perf is not None else []:
+        if event.enabled:
+            raise perf_refusal(event.name, f"<perf><event name='{event.name}' enabled='yes'>: ")
+
+
 def _accepted(params: dict[str, Any], names: tuple[str, ...] | dict[str, Any]) -> None:
     for name in params:
         if name not in names:
@@ -274,9 +289,13 @@ class TuningMixin:
 
     # -- perf: pyvirtd opens no perf events for guests
     def perf_events(self, dom: str, live: bool = False, config: bool = False) -> dict[str, bool]:
+        """The events' states in the definition asked for (a running guest has none enabled)."""
         rec = self.lookup(dom)  # type: ignore[attr-defined]
-        self._one(rec, live, config)
-        return dict.fromkeys(T.PERF_EVENTS, False)
+        chosen = self._one(rec, live, config)
+        states = dict.fromkeys(T.PERF_EVENTS, False)
+        perf = getattr(chosen, "perf", None)
+        states.update({e.name: bool(e.enabled) for e in (perf.events if perf is not None else [])})
+        return states
 
     def set_perf_events(self, dom: str, params: dict[str, bool], live: bool = False, config: bool = False) -> None:
         """Disabling is what every event already is; enabling one is refused, naming it (libvirt
@@ -286,9 +305,7 @@ class TuningMixin:
         self._one(rec, live, config)
         enabled = [name for name, on in params.items() if on]
         if enabled:
-            raise PyvirtError(f"argument unsupported: unable to enable host cpu perf event for {enabled[0]}: "
-                              "pyvirtd does not open perf events for guests", ErrorCode.ARGUMENT_UNSUPPORTED,
-                              ErrorDomain.QEMU)
+            raise perf_refusal(enabled[0])
 
     # -- vCPUs and pinning
     def _vcpu_threads(self, rec: Any) -> dict[int, int]:

@@ -44,6 +44,12 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _audio_ids(dom)
     _cpu(dom)
     _device_seclabels(dom)
+    _perf(dom)
+    if dom.features is not None and dom.features.msrs and dom.features.msrs_unknown is None:
+        raise XMLError("Missing required attribute 'unknown' in element 'msrs'", dom.features.line)
+    if dom.resource is not None and not dom.resource.partition and not dom.resource.fibrechannel_appid:
+        # virDomainResourceDefParse refuses it (without a message of its own)
+        raise XMLError("<resource> needs a <partition> or a <fibrechannel appid>", dom.resource.line)
     for inp in dom.devices.inputs:  # virDomainInputDefParseXML
         if inp.bus == "usb" and inp.address is not None and inp.address.type not in (None, "usb"):
             raise XMLError("Invalid address for a USB device", inp.line)
@@ -219,6 +225,17 @@ def _cpu(dom: Domain) -> None:
             raise XMLError(f"CPU feature '{f.name}' specified more than once", f.line)
         if f.name:
             named.add(f.name)
+
+
+def _perf(dom: Domain) -> None:
+    """virDomainPerfDefParseXML: each event once, each with its state."""
+    named: set[str] = set()
+    for event in dom.perf.events if dom.perf is not None else []:
+        if event.enabled is None:
+            raise XMLError("Missing required attribute 'enabled' in element 'event'", event.line)
+        if event.name in named:
+            raise XMLError(f"perf event '{event.name}' was already specified", event.line)
+        named.add(event.name or "")
 
 
 def _device_seclabels(dom: Domain) -> None:

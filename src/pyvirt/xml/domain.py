@@ -552,6 +552,10 @@ class Features:
     smm_tseg_unit: str | None = attr("smm/tseg/@unit")
     ioapic_driver: str | None = attr("ioapic/@driver", Enum("qemu", "kvm"))
     vmcoreinfo: bool | None = state("vmcoreinfo")
+    #: ``<msrs unknown='ignore|fault'>``: bhyve's (its ``-w``); libvirt's QEMU driver keeps it and
+    #: applies nothing (KVM's handling of unknown MSRs is the kvm module's ignore_msrs), so does pyvirt
+    msrs: bool = flag("msrs")
+    msrs_unknown: str | None = attr("msrs/@unknown", Enum("ignore", "fault"))
     tcg_tb_cache: int | None = scaled("tcg/tb-cache")
     line: int | None = line_field()
 
@@ -805,6 +809,38 @@ class IdMap:
     line: int | None = line_field()
 
 
+#: libvirt 9.0's perf events (virPerfEvent), in its order: ``<perf>`` lists them so
+PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_references", "cache_misses",
+               "branch_instructions", "branch_misses", "bus_cycles", "stalled_cycles_frontend",
+               "stalled_cycles_backend", "ref_cpu_cycles", "cpu_clock", "task_clock", "page_faults",
+               "context_switches", "cpu_migrations", "page_faults_min", "page_faults_maj", "alignment_faults",
+               "emulation_faults")
+
+
+@dataclass
+class PerfEvent:
+    """``<perf><event name= enabled=>``: one host perf event counted for the guest's QEMU."""
+
+    name: str | None = attr("@name", Enum(*PERF_EVENTS))
+    enabled: bool | None = attr("@enabled", YESNO)
+    line: int | None = line_field()
+
+
+@dataclass
+class Perf:
+    """``<perf>``: libvirt opens each enabled event on QEMU's threads (perf_event_open) for its
+    ``perf.*`` statistics.  pyvirtd opens none: the element is kept, an enabled event refused at
+    start by name (daemon/tuning.py ``perf_refusal``)."""
+
+    events: list[PerfEvent] = children("event", PerfEvent)
+    line: int | None = line_field()
+
+    def xml_after_parse(self, el: Any) -> None:
+        """libvirt keeps the events in a table by event (virDomainPerfDefParseXML), written in
+        its order."""
+        self.events.sort(key=lambda e: PERF_EVENTS.index(e.name) if e.name in PERF_EVENTS else len(PERF_EVENTS))
+
+
 @dataclass
 class PM:
     """``<pm>``: whether the guest may enter S3 / S4 (None: the machine type's default); QEMU's
@@ -885,11 +921,13 @@ class DiskEncryption:
 @dataclass
 class Resource:
     """``<resource>``: the guest's resource partition (a cgroup path) and Fibre Channel
-    application id.  libvirt's; pyvirt's driver does not place guests in partitions, so it
-    refuses the element (declared for the formatters and virt-install's --resource)."""
+    application id.  The partition is kept and checked at start (``daemon/cgroups.py``
+    ``check_partition``: where pyvirtd places guests in cgroups it has one partition of its own,
+    standing for libvirt's default ``/machine``); the application id (a cgroup's Fibre Channel
+    traffic tag) is libvirt's, not pyvirt's: refused by name."""
 
     partition: str | None = text("partition")
-    fibrechannel_appid: str | None = attr("fibrechannel/@appid")
+    fibrechannel_appid: str | None = attr("fibrechannel/@appid", unsupported=True)
     line: int | None = line_field()
 
 
@@ -2019,6 +2057,12 @@ class Shmem(PCIDeviceInfo):
 class Devices:
     """``<devices>``: one list per device kind, in libvirt's output order."""
 
+    #: devices of later libvirt releases, refused with the reason
+    xml_unknown_why = MappingProxyType({
+        "crypto": "the virtio-crypto device is a later libvirt's: libvirt 9.0's schema refuses it and its define "
+                  "drops it, so the guest would run without it",
+    })
+
     emulator: str | None = text("emulator")
     disks: list[Disk] = children("disk", Disk)
     controllers: list[Controller] = children("controller", Controller)
@@ -2141,7 +2185,7 @@ class Domain:
     default_iothread_pool_max: int | None = attr("defaultiothread/@thread_pool_max", Int(1))
     cputune: CPUTune | None = child("cputune", CPUTune)
     numatune: NumaTune | None = child("numatune", NumaTune)
-    resource: Resource | None = child("resource", Resource, unsupported=True)
+    resource: Resource | None = child("resource", Resource)
     sysinfos: list[Sysinfo] = children("sysinfo", Sysinfo)
     os: OS | None = child("os", OS)
     idmap: IdMap | None = child("idmap", IdMap)
@@ -2152,6 +2196,7 @@ class Domain:
     on_reboot: str | None = text("on_reboot", LIFECYCLE)
     on_crash: str | None = text("on_crash", LIFECYCLE)
     pm: PM | None = child("pm", PM)
+    perf: Perf | None = child("perf", Perf)
     devices: Devices = child("devices", Devices, required=True)
     seclabels: list[DomainSeclabel] = children("seclabel", DomainSeclabel)
     keywrap: KeyWrap | None = child("keywrap", KeyWrap, unsupported=True)
@@ -2182,6 +2227,8 @@ class Domain:
         An ``<idmap>`` without maps is dropped, as libvirt keeps none."""
         if name == "idmap":
             return not (value.uids or value.gids)  # type: ignore[attr-defined]
+        if name == "perf":  # an empty <perf/> is dropped, as libvirt keeps no events
+            return not value.events  # type: ignore[attr-defined]
         return name == "iothread_ids" and all(
             t.autofill and t.thread_pool_min is None and t.thread_pool_max is None for t in self.iothread_ids)
 

@@ -60,6 +60,8 @@ class _Node:
     kids: dict[str, _Node | None] = field(default_factory=dict)  # None: delegated to a sub-model
     repeated: set[str] = field(default_factory=set)
     text: bool = False
+    #: why a child element it does not declare is refused (a class's ``xml_unknown_why``)
+    why: dict[str, str] = field(default_factory=dict)
 
 
 @functools.cache
@@ -161,6 +163,7 @@ def _owned(cls: Any, strict: bool = False, hooks: bool = True) -> _Node:
                 node.attrs.add("unit")
             if spec.kind == "state":
                 node.attrs.add("state")
+    root.why.update(getattr(cls, "xml_unknown_why", {}))
     for path in getattr(cls, "xml_repeated", ()) if hooks else ():  # what a class's hooks read every copy of
         *parents, last = path.split("/")
         node = root
@@ -206,7 +209,8 @@ def _check(el: etree._Element, node: _Node, extras: list[Extra] | None = None,
         unknown = tag not in node.kids or (tag in seen and tag not in node.repeated)
         if unknown and extras is None:
             if sub.tag not in node.kids:
-                raise UnknownNode(f"unsupported element {_describe(sub)}", sub.sourceline)
+                why = f": {node.why[sub.tag]}" if sub.tag in node.why else ""
+                raise UnknownNode(f"unsupported element {_describe(sub)}{why}", sub.sourceline)
             raise UnknownNode(f"unsupported repeated element {_describe(sub)}", sub.sourceline)
         if unknown and sub.tag in node.kids and not keep_verbatim_active():
             pass  # a declared element repeated: libvirt reads the first and ignores the rest

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
+from .domain import PERF_EVENTS  # noqa: F401  (virPerfEventType names, declared with <perf>)
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -22,12 +24,6 @@ def _err(message: str, code: int) -> PyvirtError:
 
 #: libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED (KiB)
 UNLIMITED = 9007199254740991
-#: virPerfEventType names, in libvirt's order
-PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_references", "cache_misses",
-               "branch_instructions", "branch_misses", "bus_cycles", "stalled_cycles_frontend",
-               "stalled_cycles_backend", "ref_cpu_cycles", "cpu_clock", "task_clock", "page_faults",
-               "context_switches", "cpu_migrations", "page_faults_min", "page_faults_maj", "alignment_faults",
-               "emulation_faults")
 #: <blkiotune><device> children (libvirt's output order) and their typed-parameter names
 BLKIO_DEVICE_FIELDS = (("weight", "device_weight"), ("read_iops_sec", "device_read_iops_sec"),
                        ("write_iops_sec", "device_write_iops_sec"), ("read_bytes_sec", "device_read_bytes_sec"),
