@@ -173,6 +173,7 @@ def assign_pci_addresses(dom: Domain) -> None:
     # qemuDomainAssignPCIAddresses' max_idx: the PCI controllers the XML itself has
     had_pci = any(c.type == "pci" and (c.index or 0) > 0 for c in dom.devices.controllers)
     _add_missing_buses(dom)
+    _check_bus_connections(dom)
     _check_single_slot_buses(dom)
     slots = _Slots()
     _mark_existing(dom, slots)
@@ -209,6 +210,47 @@ def _add_missing_buses(dom: Domain) -> None:
         else:
             model = "pcie-to-pci-bridge" if idx in conventional_bus else "pcie-root-port"
         ctrls.append(Controller(type="pci", index=idx, model=model))
+
+
+#: what each PCI controller's bus takes (virDomainPCIAddressBusSetModel's connect flags, as
+#: libvirt 9.0 applies them to addresses the XML gives: any endpoint, PCI or PCI Express, goes
+#: where either kind may); ``_ENDPOINT`` stands for an endpoint device
+_ENDPOINT = "endpoint"
+_CONVENTIONAL_BUS = frozenset({"pci-bridge", _ENDPOINT})
+_PORT_BUS = frozenset({"pci-bridge", "pcie-to-pci-bridge", "pcie-switch-upstream-port", _ENDPOINT})
+_BUS_TAKES: dict[str, frozenset[str]] = {
+    "pci-root": frozenset({"pci-bridge", "pci-expander-bus", _ENDPOINT}),
+    "pcie-root": frozenset({"pci-bridge", "dmi-to-pci-bridge", "pcie-root-port", "pcie-expander-bus", _ENDPOINT}),
+    "pcie-root-port": _PORT_BUS, "pcie-switch-downstream-port": _PORT_BUS,
+    "pcie-switch-upstream-port": frozenset({"pcie-switch-downstream-port"}),
+    "pcie-expander-bus": frozenset({"dmi-to-pci-bridge", "pcie-root-port"}),
+    "pci-bridge": _CONVENTIONAL_BUS, "dmi-to-pci-bridge": _CONVENTIONAL_BUS,
+    "pcie-to-pci-bridge": _CONVENTIONAL_BUS, "pci-expander-bus": _CONVENTIONAL_BUS,
+}
+
+
+def _check_bus_connections(dom: Domain) -> None:
+    """virDomainPCIAddressFlagsCompatible for the addresses the XML gives: a PCI controller
+    only plugs into a bus that takes its kind (a root port into a root or a PCIe expander bus,
+    a downstream port into an upstream port...), and an endpoint never sits on an upstream
+    port's or a PCIe expander bus's own bus."""
+    buses = {c.index or 0: c.model for c in dom.devices.controllers if c.type == "pci"}
+    pcie = {id(dev): is_pcie for dev, is_pcie in _candidates(dom)}
+    for dev in dom.all_devices():
+        a = getattr(dev, "address", None)
+        takes = _BUS_TAKES.get(buses.get(a.bus or 0, "")) if a is not None and a.type == "pci" else None
+        if takes is None:
+            continue
+        kind = dev.model if isinstance(dev, Controller) and dev.type == "pci" else _ENDPOINT
+        if kind is None or kind in takes:
+            continue
+        if kind == "pci-bridge" or (kind == _ENDPOINT and not pcie.get(id(dev), is_q35(dom))):
+            what = "standard PCI device"
+        else:
+            what = "PCI Express device" if kind == _ENDPOINT else kind
+        raise XMLError(f"The device at PCI address {a.domain or 0:04x}:{a.bus or 0:02x}:{a.slot or 0:02x}."
+                       f"{a.function or 0} cannot be plugged into the PCI controller with index='{a.bus or 0}'. "
+                       f"It requires a controller that accepts a {what}.", getattr(dev, "line", None))
 
 
 #: controllers whose bus has a single slot (0): a root or downstream port

@@ -289,24 +289,24 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
     """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA, existing target node
     (the QEMU driver's, qemuDomainDefValidateMemoryHotplug: the test driver takes a DIMM
     without them); the devices' total within <memory> (virDomainDefPostParseMemory, every
-    driver)."""
+    driver).  <maxMemory> alone enables hotplug, and QEMU would then add a NUMA node of its
+    own: libvirt asks for the guest's (ppc64 excepted) with or without a memory device."""
     mems = dom.devices.memories
-    if not mems:
-        return
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
     total = sum(m.target_size or 0 for m in mems)
-    if not cells and dom.memory is not None and total > dom.memory:  # with cells: memory is theirs
+    if mems and not cells and dom.memory is not None and total > dom.memory:  # with cells: memory is theirs
         raise XMLValidationError("Total size of memory devices exceeds the total memory size", mems[0].line,
                                  libvirt_words=True)
     if not qemu:
         return
+    if mems and dom.max_memory is None:
+        raise XMLValidationError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
+                                 mems[0].line)
+    ppc64 = dom.os is not None and (dom.os.arch or "").startswith("ppc64")
+    if dom.max_memory is not None and not cells and not ppc64:
+        raise XMLValidationError("At least one numa node has to be configured when enabling memory hotplug",
+                                 mems[0].line if mems else dom.line)
     for mem in mems:
-        if dom.max_memory is None:
-            raise XMLValidationError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
-                                     mem.line)
-        if not cells:
-            raise XMLValidationError("At least one numa node has to be configured when enabling memory hotplug",
-                                     mem.line)
         if mem.target_size is None:
             raise XMLError("missing element <target><size> of <memory>", mem.line)
         if (mem.target_node or 0) >= len(cells):
@@ -888,9 +888,10 @@ def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
                            "pcie-expander-bus controllers belong to a NUMA node)", c.line)
         if not expander:
             continue
-        if qemu and (c.model == "pcie-expander-bus") != q35:
-            machines = "q35" if c.model == "pcie-expander-bus" else "440fx"
-            raise XMLValidationError(f"{c.model} controllers are only supported on {machines}-based machinetypes",
+        if qemu and (c.model == "pcie-expander-bus") != q35:  # libvirt words the two differently
+            raise XMLValidationError("pcie-expander-bus controllers are not supported with this machine type"
+                                     if c.model == "pcie-expander-bus" else
+                                     "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
                                      c.line)
         if c.target_bus_nr is not None and not 1 <= c.target_bus_nr <= 254:
             raise XMLValidationError(f"PCI controller busNr '{c.target_bus_nr}' out of range - must be 1-254", c.line)
