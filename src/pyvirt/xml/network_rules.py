@@ -35,6 +35,7 @@ from .network import (
 from .safe import parse_root
 from .uuids import parse_uuid
 from .validate import validate_name
+from .virtualport import virtualport_rules
 
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -135,9 +136,13 @@ def normalize_network(net: Network) -> None:
         _route(route, net, name)
     if net.vlan is not None:
         _vlan(net.vlan)
+    if net.virtualport is not None:
+        virtualport_rules(net.virtualport, require_type=True)
     for pg in net.portgroups:
         if pg.name is None:
             raise XMLError("Missing required name attribute in portgroup", pg.line)
+        if pg.virtualport is not None:
+            virtualport_rules(pg.virtualport, require_type=False)
         pg.default = True if pg.default else None
         pg.bandwidth = bandwidth_rules(pg.bandwidth, allow_floor=False)
         if pg.vlan is not None:

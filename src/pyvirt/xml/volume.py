@@ -84,9 +84,12 @@ class Secret:
 
 @dataclass
 class Encryption:
-    """``<target><encryption format=>`` (parsed so that it can be refused by name at create)."""
+    """``<target><encryption format=>`` (parsed so that it can be refused by name at create);
+    written open and closed even when empty, as virStorageEncryptionFormat writes it."""
 
-    format: str | None = attr("@format", Enum("default", "qcow", "luks"))
+    xml_keep_open = True
+
+    format: str | None = attr("@format", Enum("default", "qcow", "luks", "luks2"))
     secrets: list[Secret] = children("secret", Secret)
     #: LUKS cipher and IV generator choices (virStorageEncryptionInfoDef), written as given
     cipher_name: str | None = attr("cipher/@name")
