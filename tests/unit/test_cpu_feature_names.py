@@ -121,3 +121,17 @@ def test_qemu_knows_every_name_pyvirt_writes() -> None:
     flags = set(out.partition("Recognized CPUID flags:")[2].split())
     written = {LIBVIRT_TO_QEMU.get(n, n) for n in X86_FEATURES - set(LIBVIRT_ONLY)}
     assert written <= flags, sorted(written - flags)
+
+
+def test_optional_features_are_resolved_against_the_accelerators_cpu() -> None:
+    from pyvirt.qemu.argv import RuntimePaths
+    from pyvirt.qemu.argv_machine import needs_host_cpu
+
+    cpu = _custom(("optional", "sse4.2"), ("optional", "vmx"), ("optional", "pclmuldq"), ("optional", "cmt"))
+    dom = fill_defaults(parse_domain(_dom(cpu)))
+    assert needs_host_cpu(dom)
+    host = frozenset({"sse4.2", "pclmuldq", "cmt"})
+    argv = build_argv(dom, None, runtime=RuntimePaths(host_cpu_features=host))
+    assert argv[argv.index("-cpu") + 1] == "qemu64,sse4.2=on,vmx=off,pclmulqdq=on"
+    assert _cpu_arg(cpu) == "qemu64"  # the host's CPU unknown: left off, as before
+    assert not needs_host_cpu(fill_defaults(parse_domain(_dom(_custom(("require", "vmx"))))))

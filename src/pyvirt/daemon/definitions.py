@@ -123,7 +123,9 @@ class DefinitionsMixin:
         dom = model.parse_definition(xml, None)
         assign_start_defaults(dom)
         files = self.store.runtime_files(dom.name or "")
-        return model.native_command_line(dom, await self.caps(), str(files.pidfile), str(files.private_dir))
+        caps = await self.caps()
+        host_cpu = await self._host_cpu_features(dom, caps)  # type: ignore[attr-defined]
+        return model.native_command_line(dom, caps, str(files.pidfile), str(files.private_dir), host_cpu)
 
     def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False) -> str:
         rec = self.lookup(dom)

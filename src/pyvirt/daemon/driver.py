@@ -552,6 +552,17 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
             check_emulator(dom.devices.emulator, self.paths.config)
 
+    async def _host_cpu_features(self, dom: Domain, caps: Any) -> frozenset[str] | None:
+        """What TCG's CPU gives a guest (QEMU's ``max``, pyvirt's CPU map), when a custom CPU's
+        'optional' features are resolved against it (argv_machine.needs_host_cpu)."""
+        from pyvirt.qemu.argv_machine import needs_host_cpu
+        from pyvirt.qemu.cpuprobe import cpu_map
+
+        if not needs_host_cpu(dom):
+            return None
+        cmap = await asyncio.to_thread(cpu_map, dom.devices.emulator or caps.binary)
+        return cmap.hypervisor.features if cmap.hypervisor is not None else None
+
     async def _check_accelerator(self, dom: Domain) -> None:
         """type='kvm' only where the probe saw KVM run a standard guest; never a silent TCG fallback."""
         if dom.type != "kvm":
@@ -771,6 +782,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 auto_nodes = await asyncio.to_thread(numad.advice, dom)
                 if dom.vcpu_placement == "auto":
                     auto_cpus = numad.node_cpus(auto_nodes)
+            host_cpu = await self._host_cpu_features(dom, caps)
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
@@ -781,7 +793,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                                 vhost_user_gpu_fds=gpu_fds, scsi_hostdevs=scsi_hostdevs,
                                                 vhost_scsi_fds=scsi_fds, tpm_passthrough_fds=tpm_fds,
                                                 nbd_tls=self._nbd_tls(dom), chardev_tls=self._chardev_tls(dom),
-                                                auto_nodeset=auto_nodes)
+                                                auto_nodeset=auto_nodes,
+                                                host_cpu_features=host_cpu)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:

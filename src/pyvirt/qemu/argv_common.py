@@ -84,6 +84,10 @@ class RuntimePaths:
     #: numad's advice for ``placement='auto'`` (the host nodes the guest's memory and vCPUs go to);
     #: None: not asked (such a guest is refused), test mode: the harness's mocked nodes 0-3
     auto_nodeset: frozenset[int] | None = None
+    #: the features the domain's accelerator gives a CPU (libvirt's host CPU model for the domain
+    #: type: QEMU's ``max`` under TCG), in libvirt's names, which a custom CPU's
+    #: ``policy='optional'`` features are resolved against; None: not known (they are left off)
+    host_cpu_features: frozenset[str] | None = None
     #: where a UEFI guest's own variable store goes when its XML names none (qemu.conf's nvram dir)
     nvram_dir: str = "/var/lib/pyvirt/qemu/nvram"
     test_mode: bool = False

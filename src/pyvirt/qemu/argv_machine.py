@@ -118,7 +118,7 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         if model not in X86_MODELS:  # libvirt's x86 CPU driver knows only its cpu_map's models
             raise XMLValidationError(f"Unknown CPU model {model}", cpu.line)
     if cpu is not None:
-        feats += _feature_switches(cpu, arch)
+        feats += _feature_switches(cpu, arch, ctx.runtime.host_cpu_features)
     for timer in (dom.clock.timers if dom.clock else []):
         if timer.name == "kvmclock" and timer.present is not None:
             feats.append(("kvmclock", timer.present))
@@ -143,20 +143,34 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     a.kv("-cpu", model, feats)
 
 
-def _feature_switches(cpu: Any, arch: str) -> list[tuple[str, Any]]:
+def needs_host_cpu(dom: Any) -> bool:
+    """Whether building ``-cpu`` needs the host CPU's features (RuntimePaths.host_cpu_features):
+    a TCG guest's custom CPU with an 'optional' feature."""
+    cpu = dom.cpu
+    return dom.type == "qemu" and cpu is not None and any(f.policy == "optional" for f in cpu.features)
+
+
+def _feature_switches(cpu: Any, arch: str, host: frozenset[str] | None) -> list[tuple[str, Any]]:
     """The guest CPU's ``<feature>``s as ``-cpu`` switches.  On x86 each name must be one of
     libvirt's CPU map (libvirt refuses any other when it builds the line, whatever its policy)
-    and is written in QEMU's spelling; 'optional' is resolved against the host by libvirt,
-    never written; a feature without policy is required (qemuBuildCpuModelArgStr)."""
+    and is written in QEMU's spelling; a feature without policy is required
+    (qemuBuildCpuModelArgStr).  'optional' is resolved at start against what the accelerator
+    gives (`host`), as libvirt's virCPUUpdate does: on where it has the feature, off where not;
+    left off the line where `host` is unknown."""
     x86 = arch in X86_ARCHES
     out: list[tuple[str, Any]] = []
     for f in cpu.features:
         name = f.name or ""
         if x86 and name not in X86_FEATURES:
             raise XMLConfigError(f"unknown CPU feature: {name}", f.line)
-        if f.policy not in ("require", "force", None, "disable", "forbid"):
+        if f.policy == "optional":
+            if host is None:
+                continue
+            on = name in host
+        elif f.policy in ("require", "force", None, "disable", "forbid"):
+            on = f.policy in ("require", "force", None)
+        else:
             continue
-        on = f.policy in ("require", "force", None)
         switch = qemu_switch(name, on) if x86 else (name, on)
         if switch is not None:
             out.append(switch)
