@@ -160,3 +160,28 @@ def test_seclabel_of_a_network_image_is_checked_but_not_written() -> None:
         parse_snapshot("<domainsnapshot><name>s</name><disks><disk name='vda' snapshot='external' type='network'>"
                        "<source protocol='nbd' name='x'><seclabel model='dac' relabel='no'><label>l</label>"
                        "</seclabel></source></disk></disks></domainsnapshot>", creation_time=7)
+
+
+def test_empty_name_description_and_parent_are_none() -> None:
+    """libvirt reads an empty element's text as no value: the request is named by its time and
+    written without a description; a record's empty parent name is no parent."""
+    snap = parse_snapshot("<domainsnapshot><name></name><description/></domainsnapshot>", creation_time=42)
+    assert (snap.name, snap.description) == ("42", None)
+    assert "<description" not in snap.to_xml()
+    rec = parse_snapshot("<domainsnapshot><name>a</name><state>running</state><creationTime>5</creationTime>"
+                         "<parent><name></name></parent></domainsnapshot>", redefine=True)
+    assert rec.parent is None and "<parent>" not in rec.to_xml()
+
+
+@pytest.mark.parametrize(("protocol", "port"), [("nbd", "10809"), ("iscsi", "3260"), ("gluster", "24007"),
+                                                ("http", "80"), ("rbd", None)])
+def test_network_image_host_gets_the_protocols_default_port(protocol: str, port: str | None) -> None:
+    snap = parse_snapshot(f"<domainsnapshot><name>s</name><disks><disk name='vda' type='network'><source "
+                          f"protocol='{protocol}' name='v/p'><host name='h'/></source></disk></disks>"
+                          "</domainsnapshot>", creation_time=1)
+    want = f"<host name='h' port='{port}'/>" if port else "<host name='h'/>"
+    assert want in snap.to_xml()
+    unix = parse_snapshot("<domainsnapshot><name>s</name><disks><disk name='vda' type='network'><source "
+                          "protocol='nbd' name='x'><host transport='unix' socket='/s'/></source></disk></disks>"
+                          "</domainsnapshot>", creation_time=1)
+    assert "<host transport='unix' socket='/s'/>" in unix.to_xml()  # a socket has no port

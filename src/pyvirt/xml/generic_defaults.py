@@ -463,10 +463,7 @@ def disk_parse_rules(disk: Disk) -> None:
     layer = disk
     while layer is not None:
         _curl_only_parts(layer)
-        net_host_rules(layer.source_hosts)
-        for host in layer.source_hosts:
-            if host.transport is None and host.socket is None and host.port is None:
-                host.port = NET_DEFAULT_PORTS.get(layer.source_protocol or "")
+        net_host_rules(layer.source_hosts, layer.source_protocol)
         layer = layer.backing_store
 
 
@@ -489,14 +486,17 @@ def iscsi_lun_path(name: str | None) -> str | None:
     return f"{name}/0" if name and "/" not in name else name
 
 
-def net_host_rules(hosts: list[NetHost]) -> None:
+def net_host_rules(hosts: list[NetHost], protocol: str | None) -> None:
     """virDomainStorageNetworkParseHost/Format: ``tcp`` is the transport's zero value and port 0
-    means the protocol's default; libvirt writes neither."""
+    means the protocol's default; libvirt writes neither, and a TCP host without a port gets
+    the protocol's (virStorageSourceNetworkAssignDefaultPorts)."""
     for host in hosts:
         if host.transport == "tcp":
             host.transport = None
         if host.port == 0:
             host.port = None
+        if host.transport is None and host.socket is None and host.port is None:
+            host.port = NET_DEFAULT_PORTS.get(protocol or "")
 
 
 def chardev_protocol_rule(dom: Domain) -> None:

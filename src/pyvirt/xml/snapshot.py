@@ -197,6 +197,10 @@ def parse_snapshot(xml: str | bytes, *, redefine: bool = False, internal: bool =
         if sub is not None:
             body.remove(sub)
     snap: SnapshotDef = parse_model(root, SnapshotDef, "domainsnapshot", body)
+    # virXPathString: an empty <name/>, <description/> or parent name is none at all
+    snap.name = snap.name or None
+    snap.description = snap.description or None
+    snap.parent = snap.parent or None
     if redefine:
         _read_record(snap, kept, root)
     else:
@@ -279,7 +283,7 @@ def _check_disk(disk: SnapshotDisk) -> None:
             raise XMLError(f"<host> of <source> does not fit a disk of type '{kind}'", src.line)
         if kind == "network" and src.protocol is None:
             raise XMLError("missing network source protocol type", src.line)
-        net_host_rules(src.hosts)
+        net_host_rules(src.hosts, src.protocol)
     path = disk.path
     if disk.type in (None, "file", "block") and path and not path.startswith("/"):
         raise XMLError(f"disk snapshot image path '{path}' must be absolute", line)
