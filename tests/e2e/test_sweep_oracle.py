@@ -85,6 +85,16 @@ LINES = [
     "--source-protocol nbd --sourcetype file; attach-disk test x vdb --sourcetype network; attach-disk test '' "
     "vdb --sourcetype network --source-protocol nbd --print-xml; attach-disk test x vdb --sourcetype bogus; "
     "attach-disk test /dev/null vdb --print-xml --driver tap --sourcetype block",
+    # scaled values (vshCommandOptScaledInt): virScaleInteger's own error follows virsh's line; each command's limit
+    "setmem test 10x; setmem test 99999999999999999999T; setmem test 0x10; setmem test 10biB; "
+    "setmem test 18014398509481984k; setmaxmem test '5 '; freepages 0 4194304k; freepages --pagesize 4x; "
+    "allocpages 4294967296k 1; allocpages 4294967295k 1; blockresize test vda 5q; domblkthreshold test vda 1x; "
+    "blkdeviotune test vda --total-bytes-sec 16777216T; update-memory-device test --requested-size 1x",
+    # --bandwidth of block jobs: a plain number wraps negatives (MiB/s), a scaled one is bytes, whole MiB
+    "blockpull test vda --bandwidth -5; blockcommit test vda --bandwidth -5; blockcopy test vda /tmp/y "
+    "--bandwidth -5; blockjob test vda --bandwidth -5 --bytes; blockjob test vda --bandwidth 10x; "
+    "blockjob test vda --bandwidth 20000000T; blockjob test vda --bandwidth '5 '; "
+    "blockjob test vda --bandwidth -18446744073709551616; blockcopy test vda /tmp/y --bandwidth 1k",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

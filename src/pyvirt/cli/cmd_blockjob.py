@@ -21,17 +21,19 @@ _MiB = 1 << 20
 
 
 def _bandwidth(p: Parsed) -> int:
-    """virsh's --bandwidth: MiB/s, or bytes/s with --bytes; a scaled integer."""
+    """virsh's vshBlockJobOptionBandwidth, in bytes/s: a plain decimal number is MiB/s (bytes/s
+    with --bytes), a negative one wrapped into an unsigned long as virsh has always done; else a
+    scaled size in bytes (no wrapping), whole MiB/s without --bytes."""
     text = p.str("bandwidth")
     if text is None:
         return 0
-    from pyvirt.cli.values import scaled_bytes
+    from pyvirt.cli.values import scaled_bytes, strtoul
 
-    try:
-        value = scaled_bytes(text, "--bandwidth", 1 if p.bool("bytes") else _MiB)
-    except CmdError:
-        raise CmdError(f"Scaled numeric value '{text}' for <--bandwidth> option is malformed or out of range") from None
-    return value
+    plain = strtoul(text, 0, 10, 64, wrap=True)
+    if plain is not None and plain[1] == len(text):
+        return plain[0] if p.bool("bytes") else plain[0] * _MiB
+    value = scaled_bytes(text, "--bandwidth", 1)
+    return value if p.bool("bytes") else value >> 20 << 20
 
 
 def _progress(info: dict) -> int:

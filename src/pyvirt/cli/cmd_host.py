@@ -201,14 +201,12 @@ def _exclusive(p: Parsed, first: str, second: str) -> None:
         raise CmdError(f"Options --{first} and --{second} are mutually exclusive")
 
 
-def _page_kib(p: Parsed) -> int:
-    """vshCommandOptScaledInt(pagesize, scale 1024, max UINT_MAX), rounded up to KiB."""
+def _page_kib(p: Parsed, limit: int) -> int:
+    """vshCommandOptScaledInt(pagesize, scale 1024, `limit` bytes), rounded up to KiB."""
     from pyvirt.cli.values import scaled_bytes
 
     text = p.str("pagesize")
-    size = scaled_bytes(text, "pagesize") if text is not None else 0
-    if size > 0xFFFFFFFF:
-        raise CmdError(f"Scaled numeric value '{text}' for <pagesize> option is malformed or out of range")
+    size = scaled_bytes(text, "pagesize", limit=limit) if text is not None else 0
     return (size + 1023) // 1024
 
 
@@ -230,7 +228,7 @@ def _cell_ids(caps: ET.Element) -> list[int]:
 
 def cmd_freepages(ctl: Ctl, p: Parsed) -> bool:
     _exclusive(p, "all", "cellno")
-    kib = _page_kib(p)
+    kib = _page_kib(p, 0xFFFFFFFF)  # cmdFreepages: UINT_MAX bytes
     if p.bool("all"):
         caps = _caps_root(ctl)
         if p.has("pagesize"):
@@ -264,7 +262,7 @@ def cmd_freepages(ctl: Ctl, p: Parsed) -> bool:
 def cmd_allocpages(ctl: Ctl, p: Parsed) -> bool:
     _exclusive(p, "all", "cellno")
     cell = number(p.str("cellno"), "cellno", -1) if p.has("cellno") else -1
-    kib = _page_kib(p)
+    kib = _page_kib(p, 0xFFFFFFFF * 1024)  # cmdAllocpages: UINT_MAX KiB
     pages = number(p.str("pagecount"), "pagecount", 0) or 0
     if pages < 0:
         raise CmdError(f"Numeric value '{p.str('pagecount')}' for <pagecount> option is malformed or out of range")

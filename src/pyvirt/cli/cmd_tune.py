@@ -174,7 +174,7 @@ def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
             else:
                 params[name] = _int_opt(p, opt, unsigned=True) or 0
         except CmdError as exc:
-            raise CmdError(*exc.messages, "Unable to parse integer parameter") from None
+            raise exc.then("Unable to parse integer parameter") from None
     if not params:
         got = _get(ctl, "Unable to get number of block I/O throttle parameters",
                    "Unable to get block I/O throttle parameters", live, config,
@@ -673,7 +673,6 @@ def cmd_update_memory_device(ctl: Ctl, p: Parsed) -> bool:
     alias = required(p.str("alias"), "alias")
     node = _int_opt(p, "node")
     size = p.str("requested-size")
-    kib = scaled_bytes(size, "requested-size") // 1024 if size is not None else None
     root = safe_parse(ctl.conn.get_xml(_key(info), inactive=config))
     mems = root.findall("devices/memory")
     if alias is not None:
@@ -685,7 +684,8 @@ def cmd_update_memory_device(ctl: Ctl, p: Parsed) -> bool:
     if len(mems) > 1:
         raise CmdError("multiple memory devices found, use --alias or --node to select one")
     mem = mems[0]
-    if kib is not None:
+    if size is not None:  # read once the device is chosen, as virsh reads it
+        kib = scaled_bytes(size, "requested-size") // 1024
         requested = mem.find("target/requested")
         if requested is None:
             raise CmdError("virtio-mem device is missing <requested/>")

@@ -21,11 +21,19 @@ if TYPE_CHECKING:
 
 
 class CmdError(Exception):
-    """A command failed: each message is printed as ``error: <message>``."""
+    """A command failed: each message is printed as ``error: <message>``.  `reported` is a
+    libvirt error virsh's helper left behind (virScaleInteger's): virsh prints it when the
+    command ends, after every line of its own."""
 
-    def __init__(self, *messages: str) -> None:
+    def __init__(self, *messages: str, reported: str | None = None) -> None:
         super().__init__(messages[0] if messages else "")
-        self.messages = list(messages)
+        self.messages = [*messages, *([reported] if reported else [])]
+        self.reported = reported
+
+    def then(self, line: str) -> CmdError:
+        """The same failure with one more line of virsh's own (before the reported error)."""
+        own = self.messages[:-1] if self.reported else self.messages
+        return CmdError(*own, line, reported=self.reported)
 
 
 class failing:  # a lower-case name: it reads as a statement, `with failing("Failed to ..."):`

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from pyvirt.cli.context import CmdError
 from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import strtoul
 
 #: virshAddressParse's fields per type: (name, base, bits); drive types share one layout
 _DRIVE = (("controller", 10, 32), ("bus", 10, 32), ("unit", 10, 64))
@@ -35,34 +36,13 @@ def escape_attr(value: str) -> str:
     return escape(value, {"'": "&apos;", '"': "&quot;"})
 
 
-def _c_unsigned(text: str, pos: int, base: int, bits: int) -> tuple[int, int] | None:
-    """virStrToLong_uip/_ullp with an end pointer: strtoul's number at `pos` (leading blanks,
-    a sign, 0x for base 16), refused when empty, negative or too big; (value, end) or None."""
-    i = pos
-    while i < len(text) and text[i] in " \t\n\v\f\r":
-        i += 1
-    negative = i < len(text) and text[i] == "-"
-    if i < len(text) and text[i] in "+-":
-        i += 1
-    digits = "0123456789abcdef"[:base]
-    if base == 16 and text[i:i + 2].lower() == "0x" and text[i + 2:i + 3].lower() in tuple(digits):
-        i += 2
-    start = i
-    while i < len(text) and text[i].lower() in digits:
-        i += 1
-    if i == start or negative:
-        return None
-    value = int(text[start:i], base)
-    return None if value >= 1 << bits else (value, i)
-
-
 def _address(text: str, target: str, multifunction: bool) -> str:
     """cmdAttachDiskFormatAddress: parse, check against the target's prefix, format."""
     kind, colon, _ = text.partition(":")
     values: list[int] = []
     pos = len(kind)
     for _name, base, bits in _FIELDS.get(kind, ()) if colon else ():
-        got = _c_unsigned(text, pos + 1, base, bits) if pos < len(text) else None  # ++a past the separator
+        got = strtoul(text, pos + 1, base, bits) if pos < len(text) else None  # ++a past the separator
         if got is None:
             break
         values.append(got[0])

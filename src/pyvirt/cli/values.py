@@ -17,6 +17,31 @@ def number(value: str | None, name: str, default: int | None = None) -> int | No
     return n
 
 
+def strtoul(text: str, pos: int, base: int, bits: int, *, wrap: bool = False) -> tuple[int, int] | None:
+    """C's strtoul at `pos` as libvirt's virStrToLong_* read it: leading blanks, a sign, 0x for
+    base 16; empty or too big is refused, and a minus sign too (the _uip/_ullp forms) unless
+    `wrap`, where it wraps into the unsigned type as strtoul does (virStrToLong_ul).
+    (value, end) or None."""
+    i = pos
+    while i < len(text) and text[i] in " \t\n\v\f\r":
+        i += 1
+    negative = i < len(text) and text[i] == "-"
+    if i < len(text) and text[i] in "+-":
+        i += 1
+    digits = "0123456789abcdef"[:base]
+    if base == 16 and text[i:i + 2].lower() == "0x" and text[i + 2:i + 3].lower() in tuple(digits):
+        i += 2
+    start = i
+    while i < len(text) and text[i].lower() in digits:
+        i += 1
+    if i == start or (negative and not wrap):
+        return None
+    value = int(text[start:i], base)
+    if value >= 1 << bits:
+        return None
+    return (-value) % (1 << bits) if negative else value, i
+
+
 def required(value: str | None, name: str) -> str | None:
     """vshCommandOptStringReq: an option given empty is an error (None: not given)."""
     if value == "":
@@ -29,20 +54,22 @@ def scaled_kib(value: str, name: str) -> int:
     return (scaled_bytes(value, name) + 1023) // 1024
 
 
-def scaled_bytes(value: str, name: str, default_scale: int = 1024) -> int:
-    """vshCommandOptScaledInt in bytes: a number with an optional unit (default KiB)."""
-    s = value.strip()
-    i = len(s)
-    while i and not s[i - 1].isdigit():
-        i -= 1
-    digits, suffix = s[:i], s[i:].strip().lower()
+def scaled_bytes(value: str, name: str, default_scale: int = 1024, limit: int = 2**64 - 1) -> int:
+    """vshCommandOptScaledInt in bytes: an unsigned decimal and a unit (virScaleInteger's,
+    `default_scale` without one) up to `limit`; else virsh's line, then the error
+    virScaleInteger left (an unknown suffix, a value too large) when it got that far."""
+    head = f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range"
+    got = strtoul(value, 0, 10, 64)
+    if got is None:
+        raise CmdError(head)
+    n, end = got
+    suffix = value[end:]
     try:
-        n = int(digits)
         scale = unit_scale(suffix, default_scale)
     except ValueError:
-        raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range") from None
-    if n < 0:
-        raise CmdError(f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range")
+        raise CmdError(head, reported=f"invalid argument: unknown suffix '{suffix}'") from None
+    if n and n > limit // scale:
+        raise CmdError(head, reported=f"numerical overflow: value too large: {n}{suffix}")
     return n * scale
 
 

@@ -31,6 +31,15 @@ BLOCK_JOB_EVENTS = tuple(_STATUS)
 MiB = 1 << 20
 
 
+def check_bandwidth(bandwidth: int) -> None:
+    """libvirt's QEMU driver, before anything else: a speed QEMU's int64 cannot hold is
+    refused in MiB/s words (virsh's --bandwidth wraps negative numbers into huge ones)."""
+    limit = (2**63 - 1) // MiB
+    if not 0 <= bandwidth <= limit * MiB:
+        raise PyvirtError(f"numerical overflow: bandwidth must be less than {limit}", ErrorCode.OVERFLOW,
+                          ErrorDomain.QEMU)
+
+
 def _invalid_path(disk: str) -> PyvirtError:
     return PyvirtError(f"invalid argument: invalid path {disk} not assigned to domain", ErrorCode.INVALID_ARG,
                        ErrorDomain.QEMU)
@@ -102,6 +111,7 @@ class BlockJobsMixin:
     async def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None) -> None:
         """block-stream into the disk's image: the whole chain (libvirt's full pull), or the
         images above `base` (a partial pull; QEMU then writes `base` as the image's backing file)."""
+        check_bandwidth(bandwidth)
         rec = self.lookup(dom)
         async with rec.lock:
             found = self._job_disk(rec, disk)
@@ -118,6 +128,7 @@ class BlockJobsMixin:
     async def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0) -> None:
         """block-commit of the disk's image into the bottom of its chain: only the active layer can
         be committed here (libvirt's --active), which waits in 'ready' for a pivot or an abort."""
+        check_bandwidth(bandwidth)
         rec = self.lookup(dom)
         async with rec.lock:
             await self._block_commit_locked(rec, disk, active, bandwidth)
@@ -158,6 +169,7 @@ class BlockJobsMixin:
         from pyvirt.qemu.hotplug import free_node
         from pyvirt.storage import qemuimg
 
+        check_bandwidth(bandwidth)
         rec = self.lookup(dom)
         async with rec.lock:
             found = self._job_disk(rec, disk)
@@ -239,6 +251,7 @@ class BlockJobsMixin:
         return out
 
     async def block_job_speed(self, dom: str, disk: str, bandwidth: int) -> None:
+        check_bandwidth(bandwidth)
         rec = self.lookup(dom)
         found = self._job_disk(rec, disk)
         run = self._running(rec)

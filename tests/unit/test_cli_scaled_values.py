@@ -1,0 +1,44 @@
+"""virsh's number readers: strtoul as libvirt's virStrToLong_* read it, vshCommandOptScaledInt
+with virScaleInteger's reported error, and pyvirtd's block-job bandwidth bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.cli.context import CmdError
+from pyvirt.cli.values import scaled_bytes, strtoul
+from pyvirt.daemon.blockjobs import check_bandwidth
+
+
+def test_strtoul_reads_c_numbers_and_wraps_only_when_asked() -> None:
+    assert strtoul(" +12x", 0, 10, 64) == (12, 4)
+    assert strtoul("0x1f.", 0, 16, 32) == (31, 4)
+    assert strtoul("0xg", 0, 16, 32) == (0, 1)  # strtoul stops after the 0
+    assert strtoul("-5", 0, 10, 64) is None
+    assert strtoul("-5", 0, 10, 64, wrap=True) == (2**64 - 5, 2)
+    assert strtoul("4294967296", 0, 10, 32) is None
+    assert strtoul("", 0, 10, 64) is None
+
+
+def test_scaled_bytes_reports_virscaleinteger_after_virsh_line() -> None:
+    assert scaled_bytes("2M", "size") == 2 << 20
+    assert scaled_bytes("3", "size") == 3 << 10
+    with pytest.raises(CmdError) as exc:
+        scaled_bytes("1x", "size")
+    assert exc.value.messages[1:] == ["invalid argument: unknown suffix 'x'"]
+    with pytest.raises(CmdError) as exc:
+        scaled_bytes("5G", "pagesize", limit=0xFFFFFFFF)
+    assert exc.value.messages[1:] == ["numerical overflow: value too large: 5G"]
+    assert exc.value.then("more").messages[1:] == ["more", "numerical overflow: value too large: 5G"]
+    with pytest.raises(CmdError) as exc:
+        scaled_bytes("-1", "size")
+    assert len(exc.value.messages) == 1
+
+
+def test_daemon_bandwidth_bound_is_qemu_int64_in_mib() -> None:
+    check_bandwidth(((2**63 - 1) >> 20) << 20)
+    for bad in (-1, (2**64 - 5) << 20):
+        with pytest.raises(PyvirtError) as exc:
+            check_bandwidth(bad)
+        assert exc.value.code == ErrorCode.OVERFLOW
