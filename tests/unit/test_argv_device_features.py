@@ -148,8 +148,9 @@ def _spice_arg(graphics: str, runtime: RuntimePaths | None = None) -> str:
 def test_spice_tls_port_defaultmode_and_channels() -> None:
     children = "<channel name='main' mode='secure'/><channel name='inputs' mode='insecure'/>"
     arg = _spice_arg(SPICE.format(mode=" defaultMode='secure'", children=children))
-    assert arg.startswith("port=5903,tls-port=5904,addr=127.0.0.1,x509-dir=/etc/pki/spice,tls-channel=default,"
-                          "tls-channel=main,plaintext-channel=inputs,")
+    # libvirt 9.0 with spice_tls = 1 and no spice_password: ticketing off, before the certificates
+    assert arg.startswith("port=5903,tls-port=5904,addr=127.0.0.1,disable-ticketing=on,x509-dir=/etc/pki/spice,"
+                          "tls-channel=default,tls-channel=main,plaintext-channel=inputs,")
 
 
 def test_spice_channels_round_trip_in_libvirts_order() -> None:
@@ -183,7 +184,8 @@ def test_spice_gl_and_egl_headless_use_the_render_node() -> None:
     # the two are separate guests: SPICE OpenGL beside egl-headless is two OpenGL displays, which
     # libvirt 9.0 refuses at define ("multiple OpenGL displays are not supported by QEMU")
     argv = _argv("<graphics type='spice' autoport='no'><gl enable='yes'/></graphics>", rt)
-    assert _values(argv, "-spice") == ["port=0,gl=on,rendernode=/dev/dri/renderD128,seamless-migration=on"]
+    assert _values(argv, "-spice") == ["port=0,disable-ticketing=on,gl=on,rendernode=/dev/dri/renderD128,"
+                                       "seamless-migration=on"]
     argv = _argv("<graphics type='spice' autoport='no'/>"
                  "<graphics type='egl-headless'><gl rendernode='/dev/dri/renderD129'/></graphics>", rt)
     assert _values(argv, "-display") == ["egl-headless,rendernode=/dev/dri/renderD129"]

@@ -54,6 +54,9 @@ class RuntimePaths:
     host_numa_nodes: frozenset[int] | None = None
     #: qemu.conf's spice_tls_x509_cert_dir when spice_tls is on (None: SPICE TLS refused)
     spice_tls_x509_dir: str | None = None
+    #: qemu.conf's spice_password is set (the harness's is): a SPICE display without a passwd
+    #: of its own keeps QEMU's ticketing; unset, libvirt turns ticketing off for it
+    spice_password: bool = False
     #: the host's DRM render node for OpenGL displays when the XML names none (None: no GPU)
     render_node: str | None = None
     #: a USB <hostdev> given by vendor/product -> the (bus, device) the host has it on now
@@ -103,7 +106,8 @@ class RuntimePaths:
                    hugepage_dirs=pages, host_numa_nodes=frozenset(range(8)),
                    memory_backing_dir=f"/var/lib/libvirt/qemu/ram/-1-{name[:20]}",
                    # the harness's qemu.conf (spice_tls=1) and mocked render node
-                   spice_tls_x509_dir="/etc/pki/libvirt-spice", render_node="/dev/dri/foo",
+                   spice_tls_x509_dir="/etc/pki/libvirt-spice", spice_password=True,
+                   render_node="/dev/dri/foo",
                    nvram_dir="/var/lib/libvirt/qemu/nvram", test_mode=True,
                    auto_nodeset=frozenset(range(4)),  # the harness's mocked numad advice
                    # the harness's nbd_tls_x509_cert_dir and nbd_tls_x509_secret_uuid

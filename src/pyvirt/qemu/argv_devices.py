@@ -147,10 +147,15 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         for field, prop in _NIC_OFFLOADS:
             if getattr(nic, field) is not None:
                 dev[prop] = getattr(nic, field)
+        if nic.driver_rx_queue_size is not None:  # qemuBuildNicDevProps, after the offloads
+            dev["rx_queue_size"] = nic.driver_rx_queue_size
+        if nic.driver_tx_queue_size is not None:
+            dev["tx_queue_size"] = nic.driver_tx_queue_size
     elif any(v is not None for v in (nic.driver_txmode, nic.driver_ioeventfd, nic.driver_event_idx,
-                                     nic.driver_rss, nic.driver_rss_hash_report,
-                                     *(getattr(nic, f) for f, _ in _NIC_OFFLOADS))):
-        raise unsupported("<driver txmode/ioeventfd/event_idx/rss/host/guest> on a non-virtio interface", nic.line)
+                                     nic.driver_rss, nic.driver_rss_hash_report, nic.driver_rx_queue_size,
+                                     nic.driver_tx_queue_size, *(getattr(nic, f) for f, _ in _NIC_OFFLOADS))):
+        raise unsupported("<driver txmode/ioeventfd/event_idx/rss/rx_queue_size/tx_queue_size/host/guest> "
+                          "on a non-virtio interface", nic.line)
     if nic.type == "vhostuser" and nic.driver_queues and nic.driver_queues > 1:
         dev.update({"mq": True, "vectors": 2 * nic.driver_queues + 2})
     if nic.teaming_type == "persistent":  # the virtio side of a failover pair (QEMU's failover)
@@ -440,6 +445,8 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
             pairs.append(("addr", value))
         elif port is not None or secure:  # qemu.conf's default spice_listen, for a port in use
             pairs.append(("addr", "127.0.0.1"))
+    if g.passwd is None and not ctx.runtime.spice_password:  # no password will ever be set
+        pairs.append(("disable-ticketing", True))
     if secure:
         pairs.append(("x509-dir", ctx.runtime.spice_tls_x509_dir))
     pairs += _spice_channels(g, secure, insecure)

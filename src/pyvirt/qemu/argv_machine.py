@@ -124,6 +124,8 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
             feats.append(("kvmclock", timer.present))
         elif timer.name == "hypervclock" and timer.present:
             feats.append(("hv-time", True))
+        elif timer.name == "tsc" and timer.frequency:  # qemuBuildCpuCommandLine, in timer order
+            feats.append(("tsc-frequency", timer.frequency))
     if dom.features is not None and dom.features.apic_eoi is not None:
         feats.append(("kvm-pv-eoi", dom.features.apic_eoi))
     if dom.features is not None and dom.features.pvspinlock is not None:

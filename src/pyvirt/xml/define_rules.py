@@ -69,6 +69,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _videos(dom)
     _vsock(dom)
     _smm_tseg(dom)
+    _nic_queue_sizes(dom)
 
 
 def check_disk_rules(disk: Disk) -> None:
@@ -329,6 +330,15 @@ def _graphics(dom: Domain) -> None:
         if g.type == "egl-headless" and any(o.type not in ("vnc", "spice", "egl-headless") for o in gfx):
             raise XMLValidationError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' "
                                      "graphics types", g.line)
+
+
+def _nic_queue_sizes(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefNetwork: virtio-net's ring sizes are powers of two."""
+    for nic in dom.devices.interfaces:
+        for name in ("rx_queue_size", "tx_queue_size"):
+            size = getattr(nic, f"driver_{name}")
+            if size is not None and size & (size - 1):
+                raise XMLConfigError(f"{name} has to be a power of two", nic.line)
 
 
 def _smm_tseg(dom: Domain) -> None:

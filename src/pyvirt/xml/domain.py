@@ -677,8 +677,9 @@ class Timer:
     catchup_threshold: int | None = attr("catchup/@threshold", Int(0))
     catchup_slew: int | None = attr("catchup/@slew", Int(0))
     catchup_limit: int | None = attr("catchup/@limit", Int(0))
-    #: the tsc timer's frequency and mode: libvirt's, not implemented by pyvirt
-    frequency: str | None = attr("@frequency", unsupported=True)
+    #: the tsc timer's frequency in Hz (QEMU's ``-cpu ...,tsc-frequency=``)
+    frequency: int | None = attr("@frequency", Int(0))
+    #: the tsc timer's mode: libvirt's (its QEMU driver builds no switch for it), not pyvirt's
     mode: str | None = attr("@mode", unsupported=True)
     line: int | None = line_field()
 
@@ -1382,6 +1383,9 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     driver_txmode: str | None = attr("driver/@txmode", Enum("iothread", "timer"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_event_idx: bool | None = attr("driver/@event_idx", ONOFF)
+    #: virtio-net's ring sizes (QEMU's rx_queue_size/tx_queue_size; powers of two, define_rules)
+    driver_rx_queue_size: int | None = attr("driver/@rx_queue_size", Int(1))
+    driver_tx_queue_size: int | None = attr("driver/@tx_queue_size", Int(1))
     # libvirt writes these after the virtio options (late: declared after them, by the mixin)
     driver_rss: bool | None = attr("driver/@rss", ONOFF, late=True)
     driver_rss_hash_report: bool | None = attr("driver/@rss_hash_report", ONOFF, late=True)
