@@ -45,3 +45,22 @@ def test_without_a_pool_a_file_volume_is_raw_and_either_vocabulary_reads() -> No
     assert block.format is None
     assert VolumeDef.from_xml("<volume type='block'><name>b</name><capacity>1</capacity></volume>",
                               pool_type="dir").format == "raw"  # the pool's default, whatever the type
+
+
+def test_none_is_no_image_format_of_a_file_pool() -> None:
+    with pytest.raises(XMLConfigError, match="unknown volume format type none"):
+        _fmt("dir", "none")
+    assert _fmt("disk", "none") == "none"
+
+
+def test_backing_store_format_follows_the_same_pool_rules() -> None:
+    def backing(pool_type: str, given: str = "") -> str | None:
+        fmt = f"<format type='{given}'/>" if given else ""
+        vol = VolumeDef.from_xml(DOC.format(target="").replace(
+            "</volume>", f"<backingStore><path>/b</path>{fmt}</backingStore></volume>"), pool_type=pool_type)
+        assert vol.backing is not None
+        return vol.backing.format
+    assert backing("dir") == "raw" and backing("disk") == "none" and backing("logical", "raw") is None
+    assert backing("dir", "qcow2") == "qcow2"
+    with pytest.raises(XMLConfigError, match="unknown volume format type raw"):
+        backing("disk", "raw")

@@ -29,7 +29,8 @@ _FORMAT = Enum(*FILE_FORMATS, *(f for f in PARTITION_FORMATS if f not in FILE_FO
 #: types missing here (logical, iscsi, iscsi-direct, scsi, mpath, zfs) have no volume format
 #: at all: libvirt neither reads nor writes ``<target><format>`` for their volumes.
 VOLUME_FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
-    **{t: (FILE_FORMATS, "raw") for t in ("dir", "fs", "netfs", "gluster", "rbd", "sheepdog", "vstorage")},
+    # virStorageVolumeFormatFromString: an image format, 'none' excluded
+    **{t: (FILE_FORMATS[1:], "raw") for t in ("dir", "fs", "netfs", "gluster", "rbd", "sheepdog", "vstorage")},
     "disk": (PARTITION_FORMATS, "none"),
 }
 
@@ -188,6 +189,8 @@ class VolumeDef:
                 secret.check()
         if vol.backing is not None and not vol.backing.path:
             raise XMLError("missing backing store path", vol.backing.line)
+        if vol.backing is not None and pool_type is not None:  # the same vocabulary and default
+            vol.backing.format = pool_volume_format(vol.backing.format, pool_type, vol.backing.line)
         return vol
 
     def feature_names(self) -> list[str] | None:
