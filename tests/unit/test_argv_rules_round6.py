@@ -171,3 +171,11 @@ def test_tsc_frequency_is_a_cpu_property(cpu: str, model: str) -> None:
 def test_tsc_mode_is_still_refused_by_name() -> None:
     with pytest.raises(XMLError, match="mode"):
         parse_domain(_with_clock("<timer name='tsc' frequency='2500000000' mode='native'/>"))
+
+
+def test_spice_agent_mouse_comes_before_the_ticket_and_the_certificates() -> None:
+    graphics = ("<graphics type='spice' port='5903' tlsPort='5904' autoport='no' listen='127.0.0.1'>"
+                "<mouse mode='server'/><channel name='main' mode='secure'/></graphics>")
+    opts = _spice(graphics, {"spice_tls_x509_dir": "/etc/pki/spice"})
+    assert opts == ("port=5903,tls-port=5904,addr=127.0.0.1,agent-mouse=off,disable-ticketing=on,"
+                    "x509-dir=/etc/pki/spice,tls-channel=main,seamless-migration=on")

@@ -445,13 +445,13 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
             pairs.append(("addr", value))
         elif port is not None or secure:  # qemu.conf's default spice_listen, for a port in use
             pairs.append(("addr", "127.0.0.1"))
+    if g.mouse_mode is not None:  # libvirt's order: after the listen address, before the ticket
+        pairs.append(("agent-mouse", g.mouse_mode == "client"))
     if g.passwd is None and not ctx.runtime.spice_password:  # no password will ever be set
         pairs.append(("disable-ticketing", True))
     if secure:
         pairs.append(("x509-dir", ctx.runtime.spice_tls_x509_dir))
     pairs += _spice_channels(g, secure, insecure)
-    if g.mouse_mode is not None:
-        pairs.append(("agent-mouse", g.mouse_mode == "client"))
     # libvirt's order (qemuBuildGraphicsSPICECommandLine); virt-install sets <image compression='off'>.
     pairs += [("image-compression", g.image_compression), ("jpeg-wan-compression", g.jpeg_compression),
               ("zlib-glz-wan-compression", g.zlib_compression),
