@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pyvirt.api import PyvirtError
-from tests.daemon_harness import DaemonHarness
+from tests.daemon_harness import DaemonHarness, running
 from tests.libvirtd_oracle import VIRSH, Libvirtd, session_libvirtd
 
 pytestmark = pytest.mark.skipif(VIRSH is None, reason="virsh (libvirt-clients) not installed")
@@ -69,10 +69,8 @@ def libvirtd() -> Iterator[Libvirtd]:
 
 @pytest.fixture(scope="module")
 def pyvirtd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonHarness]:
-    harness = DaemonHarness(tmp_path_factory.mktemp("cpufeat"))
-    harness.start()
-    yield harness
-    harness.stop()
+    with running(DaemonHarness(tmp_path_factory.mktemp("cpufeat"))) as harness:
+        yield harness
 
 
 def test_cpu_lines_are_libvirts(libvirtd: Libvirtd, pyvirtd: DaemonHarness, workdir: Path) -> None:

@@ -1341,13 +1341,28 @@ class NicHostRoute:
 TAP_NIC_TYPES = ("network", "bridge", "ethernet")
 
 
+#: why pyvirt refuses these libvirt NIC types (told before anything only that type has)
+_NIC_TYPES_WHY = {
+    "hostdev": "an SR-IOV VF given to the guest with its MAC and VLAN set through the PF; pyvirt neither "
+               "programs the PF (ip link set PF vf N mac/vlan) nor detaches host devices: set the VF's MAC on "
+               "the host, bind the VF to vfio-pci and give it as <hostdev mode='subsystem' type='pci' "
+               "managed='no'>",
+    "vdpa": "a vhost-vdpa device needs its /dev/vhost-vdpa-N descriptor opened and passed, which pyvirt does not do",
+    "direct": "pyvirt creates no macvtap devices; use type='bridge' or type='network'",
+}
+
+
 @dataclass
 class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
+    #: the NIC type is checked before the elements and attributes only some types have
+    xml_discriminator = "type"
+
     type: str | None = attr("@type", Enum("user", "network", "bridge", "vhostuser", "server", "client", "mcast",
                                           "udp", "ethernet",
-                                          known=("direct", "hostdev", "vdpa", "null", "vds", "internal")))
+                                          known=("direct", "hostdev", "vdpa", "null", "vds", "internal"),
+                                          why=_NIC_TYPES_WHY))
     #: libvirt's, not implemented by pyvirt (a macvtap's guest RX filter trust)
     trust_guest_rx_filters: str | None = attr("@trustGuestRxFilters", unsupported=True)
     mac_address: str | None = attr("mac/@address")

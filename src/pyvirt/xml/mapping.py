@@ -272,6 +272,12 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     it on ``obj._xml_extra`` inside :func:`keeping_unknown`)."""
     extras: list[Extra] | None = [] if keep_unknown_active() else None
     verbatim = keep_verbatim_active()
+    kind = getattr(cls, "xml_discriminator", None)  # its kind first: what only that kind has comes after
+    if kind is not None:
+        spec = dict(_specs(cls))[kind]
+        att = _split(spec.path)[1]
+        if att is not None and el.get(att) is not None:
+            convert(spec.conv, el.get(att), _where(el, att), el.sourceline)
     _check(el, _owned(cls, extras is None, not verbatim), extras)
     by_first, rootless, lists = _plan(cls)
     kwargs: dict[str, Any] = {name: [] for name in lists}
