@@ -42,6 +42,15 @@ def test_kept_elements_start_and_stay_in_the_live_xml(daemon: DaemonHarness) -> 
                      "<event name='cmt' enabled='no'/>"):
             assert part in live, part
         assert conn.perf_events("kept")["cmt"] is False
+        # virsh perf: the running guest's events stay off; the persistent definition takes either state
+        conn.set_perf_events("kept", {"task_clock": False}, live=True)
+        assert "<event name='cmt' enabled='no'/>\n    <event name='task_clock' enabled='no'/>" in conn.get_xml("kept")
+        with pytest.raises(PyvirtError, match="unable to enable host cpu perf event for cpu_cycles"):
+            conn.set_perf_events("kept", {"cpu_cycles": True}, live=True)
+        conn.set_perf_events("kept", {"cpu_cycles": True}, config=True)
+        assert conn.perf_events("kept", config=True)["cpu_cycles"] is True
+        assert "<event name='cpu_cycles' enabled='yes'/>" in conn.get_xml("kept", inactive=True)
+        assert "cpu_cycles" not in conn.get_xml("kept")
     finally:
         conn.destroy("kept")
         conn.undefine("kept")

@@ -42,6 +42,15 @@ def perf_refusal(event: str, where: str = "") -> PyvirtError:
                        "perf_event_open for its perf.* statistics)", ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.QEMU)
 
 
+def _write_perf(dom: Any, params: dict[str, bool]) -> None:
+    """`params` merged into ``<perf>``, in libvirt's event order."""
+    from pyvirt.xml.domain import Perf, PerfEvent
+
+    states = {e.name: bool(e.enabled) for e in (dom.perf.events if dom.perf is not None else [])}
+    states.update(params)
+    dom.perf = Perf(events=[PerfEvent(name=n, enabled=states[n]) for n in T.PERF_EVENTS if n in states])
+
+
 def check_perf(dom: Any) -> None:
     """At start: a ``<perf>`` event enabled in the definition is refused by name (disabled ones
     are what every event is under pyvirtd)."""
@@ -298,14 +307,17 @@ class TuningMixin:
         return states
 
     def set_perf_events(self, dom: str, params: dict[str, bool], live: bool = False, config: bool = False) -> None:
-        """Disabling is what every event already is; enabling one is refused, naming it (libvirt
-        needs the host's perf_event support and a <perf> element pyvirt's model does not keep)."""
+        """qemuDomainSetPerfEvents: the states go into each targeted definition's ``<perf>``.  A
+        running guest's event is never enabled (pyvirtd opens none: refused, naming it); the
+        persistent definition takes either state, as libvirt's does (its next start refuses an
+        enabled one, as check_perf says)."""
         _accepted(params, T.PERF_EVENTS)
         rec = self.lookup(dom)  # type: ignore[attr-defined]
-        self._one(rec, live, config)
+        targets = self._targets(rec, live, config)  # type: ignore[attr-defined]
         enabled = [name for name, on in params.items() if on]
-        if enabled:
+        if enabled and any(t is rec.live for t in targets):
             raise perf_refusal(enabled[0])
+        self._change(rec, targets, lambda d: _write_perf(d, params))  # type: ignore[attr-defined]
 
     # -- vCPUs and pinning
     def _vcpu_threads(self, rec: Any) -> dict[int, int]:
