@@ -179,3 +179,40 @@ def test_spice_agent_mouse_comes_before_the_ticket_and_the_certificates() -> Non
     opts = _spice(graphics, {"spice_tls_x509_dir": "/etc/pki/spice"})
     assert opts == ("port=5903,tls-port=5904,addr=127.0.0.1,agent-mouse=off,disable-ticketing=on,"
                     "x509-dir=/etc/pki/spice,tls-channel=main,seamless-migration=on")
+
+
+# --- addresses the chipset and PCI bridges keep ---------------------------------------------------
+
+def _nic_at(bus: int, slot: int, function: int = 0) -> str:
+    return _nic("").replace("</interface>", f"<address type='pci' bus='{bus}' slot='{slot}' "
+                                            f"function='{function}'/></interface>")
+
+
+@pytest.mark.parametrize(("machine", "slot", "function"), [
+    ("pc", 1, 0), ("pc", 1, 3),        # PIIX3 ISA bridge, PIIX4 power management
+    ("q35", 0x1F, 0), ("q35", 0x1F, 3),  # ICH9 LPC, SMBus
+])
+def test_chipset_functions_are_taken(machine: str, slot: int, function: int) -> None:
+    with pytest.raises(XMLError, match=f"Attempted double use of PCI Address 0000:00:{slot:02x}.{function}"):
+        _dom("<controller type='usb' model='none'/>" + _nic_at(0, slot, function), machine)
+
+
+@pytest.mark.parametrize(("machine", "slot", "function"), [("pc", 1, 4), ("q35", 0x1F, 4)])
+def test_other_functions_of_the_chipset_slot_are_free(machine: str, slot: int, function: int) -> None:
+    net = _devices(build_argv(_dom("<controller type='usb' model='none'/>" + _nic_at(0, slot, function), machine)))
+    assert net["net0"]["addr"] == f"0x{slot:x}.0x{function}"
+
+
+@pytest.mark.parametrize(("machine", "bridge"), [
+    ("pc", _ctrl(1, "pci-bridge")),
+    ("q35", _ctrl(1, "pcie-root-port") + _ctrl(2, "pcie-to-pci-bridge")),
+])
+def test_slot_0_of_a_pci_bridge_is_its_own(machine: str, bridge: str) -> None:
+    bus = bridge.count("<controller")
+    with pytest.raises(XMLError, match=f"Invalid PCI address 0000:0{bus}:00.0. slot must be >= 1"):
+        _dom(bridge + _nic_at(bus, 0), machine)
+
+
+def test_slot_0_of_a_dmi_to_pci_bridge_takes_a_device() -> None:
+    net = _devices(build_argv(_dom(_ctrl(1, "dmi-to-pci-bridge") + _nic_at(1, 0), "q35")))["net0"]
+    assert (net["bus"], net["addr"]) == ("pci.1", "0x0")

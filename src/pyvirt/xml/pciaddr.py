@@ -24,6 +24,19 @@ def is_q35(dom: Domain) -> bool:
     return machine == "q35" or machine.startswith("pc-q35")
 
 
+def chipset_functions(dom: Domain) -> tuple[tuple[int, int, int], ...]:
+    """(bus, slot, function) of the chipset's own functions no device may take: the PIIX3's ISA
+    bridge (00:01.0) and PIIX4 power management (00:01.3) on i440fx, the ICH9 LPC (00:1f.0) and
+    SMBus (00:1f.3) on q35 (libvirt reserves them before any device; IDE, USB and SATA are
+    devices of their own)."""
+    machine = (dom.os.machine if dom.os else None) or ""
+    if is_q35(dom):
+        return ((0, 0x1F, 0), (0, 0x1F, 3))
+    if machine == "pc" or machine.startswith(("pc-i440fx", "pc-0.", "pc-1.")):
+        return ((0, 1, 0), (0, 1, 3))
+    return ()
+
+
 def _pci(bus: int, slot: int, function: int = 0, multi: bool | None = None) -> Address:
     return Address(type="pci", domain=0, bus=bus, slot=slot, function=function, multifunction=multi)
 
@@ -174,7 +187,7 @@ def assign_pci_addresses(dom: Domain) -> None:
     had_pci = any(c.type == "pci" and (c.index or 0) > 0 for c in dom.devices.controllers)
     _add_missing_buses(dom)
     _check_bus_connections(dom)
-    _check_single_slot_buses(dom)
+    _check_bus_slots(dom)
     slots = _Slots()
     _mark_existing(dom, slots)
     if is_q35(dom):
@@ -257,16 +270,21 @@ def _check_bus_connections(dom: Domain) -> None:
 _SINGLE_SLOT_BUSES = ("pcie-root-port", "pcie-switch-downstream-port")
 
 
-def _check_single_slot_buses(dom: Domain) -> None:
-    """virDomainPCIAddressValidate: a port's bus has slot 0 only."""
+def _check_bus_slots(dom: Domain) -> None:
+    """virDomainPCIAddressValidate: a port's bus has slot 0 only; a PCI bridge keeps its slot 0
+    (the SHPC), so devices behind it start at slot 1."""
     models = {c.index or 0: c.model for c in dom.devices.controllers if c.type == "pci"}
     for dev in dom.all_devices():
         a = getattr(dev, "address", None)
-        if (a is None or a.type != "pci" or not a.bus or not a.slot
-                or models.get(a.bus) not in _SINGLE_SLOT_BUSES):
+        if a is None or a.type != "pci" or not a.bus or a.slot is None:
             continue
-        raise XMLError(f"Invalid PCI address {a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function or 0}. "
-                       "slot must be <= 0", getattr(dev, "line", None))
+        model = models.get(a.bus)
+        where = f"Invalid PCI address {a.domain or 0:04x}:{a.bus:02x}:{a.slot:02x}.{a.function or 0}. "
+        if a.slot < _CONVENTIONAL_BUS_MIN_SLOT.get(model or "", 0):
+            raise XMLError(where + f"slot must be >= {_CONVENTIONAL_BUS_MIN_SLOT[model or '']}",
+                           getattr(dev, "line", None))
+        if a.slot and model in _SINGLE_SLOT_BUSES:
+            raise XMLError(where + "slot must be <= 0", getattr(dev, "line", None))
 
 
 #: <model name=> libvirt fills in for PCI controllers (the QEMU device that implements them)

@@ -30,7 +30,7 @@ from .errors import (
     XMLUnsupportedError,
     XMLValidationError,
 )
-from .pciaddr import is_q35
+from .pciaddr import chipset_functions, is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 NAME_MAX = 251  # bytes (UTF-8): NAME.xml must fit the file system's 255-byte name limit
@@ -435,6 +435,8 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
     and again after define-time address assignment (an assigned address may collide with a
     given one, which libvirt refuses too)."""
     seen: dict[tuple[object, ...], int | None] = {}
+    if qemu:  # the chipset's functions are taken before any device (qemuDomainValidateDevicePCISlots*)
+        seen.update({("pci", 0, *bsf): None for bsf in chipset_functions(dom)})
     for dev in dom.all_devices():
         addr = getattr(dev, "address", None)
         if addr is None:
