@@ -31,6 +31,10 @@ REFUSED = {
                            "network 'n' has forward mode 'passthrough' but lists a device by PCI address"),
     "netdev-in-hostdev": ("<forward mode='hostdev'><interface dev='eth1'/></forward>",
                           "hostdev network 'n' lists 'eth1' in the device pool, but hostdev networks require"),
+    "pf-and-interface": ("<forward mode='passthrough'><pf dev='eth0'/><interface dev='eth1'/></forward>",
+                         "<address>, <interface>, and <pf> elements of <forward> in network n are mutually exclusive"),
+    "pf-and-address": (f"<forward mode='hostdev'><pf dev='eth0'/>{PCI}</forward>",
+                       "<address>, <interface>, and <pf> elements of <forward> in network n are mutually exclusive"),
     "two-dhcp-v4": ("<ip address='10.1.1.1' prefix='24'><dhcp><range start='10.1.1.2' end='10.1.1.9'/></dhcp></ip>"
                     "<ip address='10.2.1.1' prefix='24'><dhcp><range start='10.2.1.2' end='10.2.1.9'/></dhcp></ip>",
                     "Multiple IPv4 dhcp sections found"),
@@ -90,3 +94,12 @@ def test_define_and_create_refuse_in_libvirts_words_and_store_nothing(tmp_path: 
         assert err.value.message.startswith("unsupported configuration: network 'n' has forward mode 'passthrough'")
     assert drv.list_networks() == [] and not list((tmp_path / "config").glob("*.xml"))
     assert drv.define_network(_net(ACCEPTED["bridge-bandwidth"])).name == "n"
+
+
+def test_a_pf_beside_the_pool_is_kept_for_the_check_but_not_written() -> None:
+    net = parse_network(_net("<forward mode='passthrough'><pf dev='eth0'/><interface dev='eth1'/></forward>"))
+    assert [pf.dev for pf in net.forward.pfs] == ["eth0"]  # type: ignore[union-attr]
+    text = net.to_xml()
+    assert "<pf" not in text and "<forward dev='eth1' mode='passthrough'>" in text
+    alone = parse_network(_net("<forward mode='passthrough'><pf dev='eth0'/></forward>")).to_xml()
+    assert "<pf dev='eth0'/>" in alone

@@ -77,6 +77,11 @@ class Forward:
     addresses: list[PCIAddress] = children("address", PCIAddress)
     line: int | None = line_field()
 
+    def xml_omit(self, name: str, value: object) -> bool:
+        """A ``<pf>`` beside the pool's interfaces or addresses is kept (libvirt's network
+        driver refuses the mix) but not written, as virNetworkForwardDefFormat writes none."""
+        return name == "pfs" and bool(self.interfaces or self.addresses)
+
 
 class StpSwitch(Conv):
     """``<bridge stp=>`` as libvirt 9.0 reads it: only ``off`` turns STP off, any other word

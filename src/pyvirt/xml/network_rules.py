@@ -394,7 +394,7 @@ def _forward(fwd: Forward, netname: str) -> Forward | None:
         devs.append(fwd.dev)
     fwd.interfaces = [ForwardInterface(dev=d) for d in devs]
     if devs:
-        fwd.addresses, fwd.pfs = [], []
+        fwd.addresses = []  # libvirt reads no addresses beside interfaces; a <pf> stays (not written)
     seen = set()
     for a in fwd.addresses:
         if a.type is None:
@@ -406,13 +406,11 @@ def _forward(fwd: Forward, netname: str) -> Forward | None:
         seen.add(key)
         a.domain, a.bus, a.slot, a.function = key
         a.connections = None
-    if fwd.addresses:
-        fwd.pfs = []
     for pf in fwd.pfs:
         if pf.dev is None:
             raise XMLError(f"Missing required dev attribute in <pf> element of network '{netname}'", pf.line)
-    # libvirt prints dev= as the first interface, unless a PF is the pool's source
-    fwd.dev = fwd.interfaces[0].dev if fwd.interfaces and not fwd.pfs else None
+    # libvirt prints dev= as the first interface
+    fwd.dev = fwd.interfaces[0].dev if fwd.interfaces else None
     return fwd
 
 
