@@ -60,3 +60,10 @@ def test_network_bench_help() -> None:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "--runs" in out.stdout and "--guest-runs" in out.stdout
+
+
+def test_startpath_bench_help() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("startpath.py")), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "--before-src" in out.stdout and "--runs" in out.stdout

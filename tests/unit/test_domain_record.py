@@ -67,3 +67,17 @@ def test_replacing_the_config_forgets_the_old_text() -> None:
     assert rec.config is other and rec.summary()[0] == "U"
     rec.config = None
     assert not rec.persistent
+
+
+def test_config_copy_is_a_fresh_parse_of_idle_text_and_a_copy_of_a_held_config() -> None:
+    rec, stored = _record()
+    mine = rec.config_copy()
+    assert mine is not None and mine.to_xml(inactive=True, security_info=True) == stored
+    assert rec._config is None  # noqa: SLF001 - nothing parsed is kept for the caller's copy
+    mine.name = "changed"
+    held = rec.config
+    assert held is not None and held.name == "d1"  # the caller's changes are its own
+    other = rec.config_copy()
+    assert other is not None and other is not held and other.devices.disks[0] is not held.devices.disks[0]
+    other.devices.disks[0].source_file = "/elsewhere"
+    assert held.devices.disks[0].source_file == "/img/d1.qcow2"

@@ -54,16 +54,38 @@ def owner(dev: Any) -> str:
     return str(getattr(dev, "target_dev", None) or dev.alias or "tpm0")
 
 
+class _Lookup:
+    """A value the secret driver still has to give (`DiskSecrets.fetch`)."""
+
+    __slots__ = ("ref", "usage")
+
+    def __init__(self, usage: str, ref: Any) -> None:
+        self.usage, self.ref = usage, ref
+
+
 class DiskSecrets:
-    """The resolved values of one start: (disk, purpose, value) each."""
+    """The values of one start: (disk, purpose, value) each.  A value the secret driver holds is
+    a `_Lookup` until `fetch` reads it: that driver takes a lock, so a start reads its secrets in
+    a worker thread, and one that references none (most guests) need not leave the event loop."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[Any, str, bytes]] = []
+        self.items: list[tuple[Any, str, bytes | _Lookup]] = []
         self.written: list[Path] = []
+
+    def lookups(self) -> bool:
+        """Whether some value is still to be read from the secret driver."""
+        return any(isinstance(value, _Lookup) for _, _, value in self.items)
+
+    def fetch(self, value_of: Any) -> None:
+        """Read every pending value, in order, with `value_of(usage, ref)` (the first missing
+        secret raises libvirt's error, as a lookup at that point always did)."""
+        self.items = [(dev, purpose, value_of(value.usage, value.ref) if isinstance(value, _Lookup) else value)
+                      for dev, purpose, value in self.items]
 
     def write(self, guest_dir: Path, user: Any = None) -> None:
         """The files QEMU's secret objects read (0600; QEMU's user owns them)."""
         for dev, purpose, value in self.items:
+            assert isinstance(value, bytes), "fetch() first"
             path = Path(secret_file(str(guest_dir), owner(dev), purpose))
             write_atomic(path, value, mode=0o600, durable=False)
             self.written.append(path)
@@ -83,40 +105,48 @@ class DiskSecretsMixin:
     secrets: Any  # the SecretDriver (pyvirtd sets it), or None
 
     def _resolve_disk_secrets(self, dom: Domain) -> DiskSecrets:
+        """Every secret `dom` references, its value read (see `_disk_secret_refs`)."""
+        found = self._disk_secret_refs(dom)
+        found.fetch(self._secret_value)
+        return found
+
+    def _disk_secret_refs(self, dom: Domain) -> DiskSecrets:
+        """Every secret `dom` references, in the order its files are written; the values the
+        secret driver holds are left to `DiskSecrets.fetch`."""
         found = DiskSecrets()
         for disk in dom.devices.disks:
             for depth, enc in encrypted_layers(disk):  # the disk's image and its backing layers'
                 for ref in enc.secrets[:1]:  # more than one is refused when the argv is built
-                    found.items.append((disk, encryption_purpose(depth), self._secret_value("volume", ref)))
+                    found.items.append((disk, encryption_purpose(depth), _Lookup("volume", ref)))
             auth = disk.disk_auth
             if auth is not None and auth.secret is not None:
                 usage = _AUTH_USAGE.get(disk.source_protocol or "", auth.secret.type or "ceph")
-                found.items.append((disk, "auth", self._secret_value(usage, auth.secret)))
+                found.items.append((disk, "auth", _Lookup(usage, auth.secret)))
             if disk.source_cookies:  # the XML's own values, kept off QEMU's command line
                 found.items.append((disk, "httpcookie", cookie_string(disk).encode()))
         nvram = dom.os.nvram if dom.os is not None else None
         if nvram is not None and nvram.type == "network" and nvram.source_auth is not None \
                 and nvram.source_auth.secret is not None:  # a network variable store's credentials
             usage = _AUTH_USAGE.get(nvram.source_protocol or "", nvram.source_auth.secret.type or "ceph")
-            found.items.append((nvram, "auth", self._secret_value(usage, nvram.source_auth.secret)))
+            found.items.append((nvram, "auth", _Lookup(usage, nvram.source_auth.secret)))
         tls = self._nbd_tls(dom)
         if tls is not None and tls.secret_uuid:  # the NBD client key's password (qemu.conf)
             for disk in dom.devices.disks:
                 if disk.source_protocol == "nbd" and (disk.source_tls if disk.source_tls is not None
                                                       else tls.default_on):
-                    found.items.append((disk, "tls", self._secret_value("tls", _ByUUID(tls.secret_uuid))))
+                    found.items.append((disk, "tls", _Lookup("tls", _ByUUID(tls.secret_uuid))))
         tls = self._chardev_tls(dom)
         if tls is not None and tls.secret_uuid and any(uses_chardev_tls(dom, tls.default_on)):
             # the TCP character devices' client key password (qemu.conf), one file for all
-            found.items.append(("chardev", "tls", self._secret_value("tls", _ByUUID(tls.secret_uuid))))
+            found.items.append(("chardev", "tls", _Lookup("tls", _ByUUID(tls.secret_uuid))))
         for hd in dom.devices.hostdevs:  # an iSCSI LUN given as a SCSI host device: its CHAP secret
             auth = hd.source_auth if hd.type == "scsi" else None
             if auth is not None and auth.secret is not None:
-                found.items.append((hd, "auth", self._secret_value("iscsi", auth.secret)))
+                found.items.append((hd, "auth", _Lookup("iscsi", auth.secret)))
         for tpm in dom.devices.tpms:
             uuid = tpm.backend_encryption_secret
             if uuid and tpm.backend_type == "emulator":
-                found.items.append((tpm, "vtpm", self._secret_value("vtpm", _ByUUID(uuid))))
+                found.items.append((tpm, "vtpm", _Lookup("vtpm", _ByUUID(uuid))))
         return found
 
     def _nbd_tls(self, dom: Domain) -> Any:

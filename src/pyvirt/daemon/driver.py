@@ -315,6 +315,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if live_xml:
             with contextlib.suppress(PyvirtError):
                 live = model.parse_stored(live_xml)
+        unfinished = live is None and record.get("state") == "starting"
+        if alive and ident is not None and unfinished:
+            # the last daemon died between spawning this QEMU and recording its live XML: a start
+            # that never finished, ended as libvirt ends a domain it finds still starting up
+            log.warning("domain %s: its start never finished (no live XML); killing its QEMU", name)
+            process.kill(ident)
+            alive = False
         if rec is None:
             if live is None:
                 log.error("runtime record for unknown domain %s without live XML: dropping", name)
@@ -325,9 +332,11 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             rec = DomainRecord(name=name, uuid=live.uuid or "", config=None)
             self._index(rec)
         if not alive or ident is None:
-            log.warning("domain %s: QEMU is gone; marking it shut off (crashed)", name)
+            log.warning("domain %s: QEMU is gone; marking it shut off (%s)", name,
+                        "failed" if unfinished else "crashed")
             self.store.clear_runtime(name)
-            rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.CRASHED
+            rec.state = DomainState.SHUTOFF
+            rec.reason = ShutoffReason.FAILED if unfinished else ShutoffReason.CRASHED
             self.events.emit(rec.name, rec.uuid, EventType.STOPPED, StoppedDetail.FAILED)
             if not rec.persistent:
                 self._unindex(rec)
@@ -678,8 +687,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         ``-incoming defer``) before the guest runs: a restore, not a boot.  `from_snapshot`: a
         snapshot revert starts it, so the reasons and the STARTED event's detail say so (libvirt's
         "from snapshot"); the revert itself tells of a guest left paused."""
-        base = definition if definition is not None else rec.config
-        if self._by_name.get(rec.name) is not rec or base is None:
+        if self._by_name.get(rec.name) is not rec or (definition is None and not rec.persistent):
             raise no_domain(rec.name)
         if rec.active:
             raise operation_invalid(f"domain '{rec.name}' is already active" if definition is not None
@@ -688,11 +696,14 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             raise PyvirtError(f"XML error: {rec.load_error}; define it again or undefine it",
                               ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)
         caps = await self.caps()
-        dom = copy.deepcopy(base)
+        dom = copy.deepcopy(definition) if definition is not None else rec.config_copy()
+        assert dom is not None  # persistent, checked above
         self._check_emulator(dom)  # again: the allowed list may have changed since define
         await self._check_accelerator(dom)
         volumes = self._resolve_volumes(dom)
-        secrets = await asyncio.to_thread(self._resolve_disk_secrets, dom)  # libvirt's errors, before anything
+        secrets = self._disk_secret_refs(dom)  # their values read before anything else: libvirt's errors
+        if secrets.lookups():  # the secret driver locks: a worker thread, only when a secret is referenced
+            await asyncio.to_thread(secrets.fetch, self._secret_value)
         with self._volume_sources(dom, volumes):
             self._check_sources(dom)
             await self._check_backing_chains(dom)
@@ -799,10 +810,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 argv += ["-incoming", "defer"]
             if at_once:
                 argv.remove("-S")
-            # intent first: a daemon that dies from here on finds the guest again and finishes the job
+            # the intent first (a guest dir without a record is a start that spawned nothing); the
+            # live XML joins it with the pid right after the spawn, off the guest's path: a daemon
+            # that dies between the two ends the half-started guest (`_claim`), one that dies
+            # later finds the guest again and finishes the job
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
-            self.store.save_runtime(rec.name, intent, dom.to_xml(security_info=True))
+            self.store.save_runtime(rec.name, intent)
             for taint, what in (("custom-argv", dom.qemu_args or dom.qemu_envs),  # libvirt's taint words
                                 ("custom-hypervisor-feature", dom.qemu_caps_add or dom.qemu_caps_del),
                                 ("custom-device", dom.qemu_overrides)):
@@ -839,8 +853,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         rec.id, rec.live = dom_id, dom
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP
         try:
-            # the pid joins the intent record; the live XML written with it has not changed
-            self._save_runtime(rec, phase="starting", intent="paused" if paused else "running", xml=False)
+            # the pid and the live XML join the intent record
+            self._save_runtime(rec, phase="starting", intent="paused" if paused else "running")
             try:
                 if cgroup is not None:
                     cgroup.attach(ident.pid)

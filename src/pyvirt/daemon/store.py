@@ -62,6 +62,7 @@ def runtime_key(name: str) -> str:
 class DomainStore:
     def __init__(self, paths: StatePaths) -> None:
         self.paths = paths
+        self._runtime_files: dict[str, RuntimeFiles] = {}
 
     # -- config
     def config_path(self, name: str) -> Path:
@@ -127,10 +128,17 @@ class DomainStore:
 
     # -- runtime
     def runtime_files(self, name: str) -> RuntimeFiles:
-        base = self.paths.domains_runtime / runtime_key(name)
-        return RuntimeFiles(record=base / "record.json", live_xml=base / "live.xml",
-                            pidfile=base / "qemu.pid", monitor=base / "qmp.sock",
-                            private_dir=base, log=self.paths.qemu_log / f"{name}.log")
+        """The guest's runtime paths; kept per name (a start asks for them ~6 times, and six
+        pathlib joins and a digest each time were ~5% of pyvirtd's work before QEMU's exec)."""
+        files = self._runtime_files.get(name)
+        if files is None:
+            if len(self._runtime_files) >= 4096:  # bounded: names come and go
+                self._runtime_files.clear()
+            base = self.paths.domains_runtime / runtime_key(name)
+            files = self._runtime_files[name] = RuntimeFiles(
+                record=base / "record.json", live_xml=base / "live.xml", pidfile=base / "qemu.pid",
+                monitor=base / "qmp.sock", private_dir=base, log=self.paths.qemu_log / f"{name}.log")
+        return files
 
     def check_runtime_paths(self, name: str, socket_names: Iterable[str] = ()) -> None:
         """Refuse, naming the limit, a state root so deep that a socket QEMU binds in the guest's
