@@ -8,7 +8,8 @@ daemon) and what pyvirt does the same or refuses by name:
 - ``<perf>`` kept with its events in libvirt's order (an empty one dropped), its parse rules;
   an enabled event refused at start by name (pyvirtd opens no perf events);
 - ``<msrs unknown=>`` kept in libvirt's place among the features, no command-line change (bhyve's);
-- ``<crypto>``: refused with the reason (a later libvirt's device)."""
+- ``<crypto>``: refused with the reason (a later libvirt's device);
+- a second ``<os><acpi><table>``: libvirt's own refusal, not pyvirt's "unsupported"."""
 
 from __future__ import annotations
 
@@ -115,3 +116,15 @@ def test_crypto_is_refused_with_the_reason() -> None:
                                        r"libvirt's: libvirt 9.0's schema refuses it"):
         _dom(devices="<crypto model='virtio' type='qemu'><backend model='builtin' queues='1'/></crypto>")
 
+
+
+def test_a_second_acpi_table_is_libvirts_error() -> None:
+    table = "<table type='slic'>/tmp/slic.dat</table>"
+    xml = HEAD.format(top="", mid="", devices="").replace(
+        "hvm</type></os>", f"hvm</type><acpi>{table}{table.replace('slic.dat', 'other.dat')}</acpi></os>")
+    with pytest.raises(XMLError, match="^Only one acpi table is supported") as err:
+        parse_domain(xml)
+    assert not isinstance(err.value, XMLUnsupportedError)
+    one = fill_defaults(parse_domain(xml.replace(table.replace("slic.dat", "other.dat"), "")))
+    argv = build_argv(one)
+    assert argv[argv.index("-acpitable") + 1] == "sig=SLIC,file=/tmp/slic.dat"

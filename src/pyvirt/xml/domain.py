@@ -15,6 +15,7 @@ from dataclasses import replace as dataclass_replace
 from types import MappingProxyType
 from typing import Any
 
+from .errors import XMLError
 from .fields import (
     INT,
     ONOFF,
@@ -237,6 +238,15 @@ class OS:
     bios_useserial: bool | None = attr("bios/@useserial", YESNO)
     bios_reboot_timeout: int | None = attr("bios/@rebootTimeout", Int(-1, 65535))
     line: int | None = line_field()
+
+    #: its hook reads every <acpi><table>, to refuse a second one in libvirt's words
+    xml_repeated = ("acpi/table",)
+
+    def xml_after_parse(self, el: Any) -> None:
+        """virDomainDefParseBootAcpiOptions: libvirt 9.0 takes one ACPI table."""
+        tables = el.findall("acpi/table")
+        if len(tables) > 1:
+            raise XMLError("Only one acpi table is supported", tables[1].sourceline)
 
 
 # --------------------------------------------------------------------------- sysinfo
