@@ -216,3 +216,26 @@ def test_slot_0_of_a_pci_bridge_is_its_own(machine: str, bridge: str) -> None:
 def test_slot_0_of_a_dmi_to_pci_bridge_takes_a_device() -> None:
     net = _devices(build_argv(_dom(_ctrl(1, "dmi-to-pci-bridge") + _nic_at(1, 0), "q35")))["net0"]
     assert (net["bus"], net["addr"]) == ("pci.1", "0x0")
+
+
+# --- character devices name their file, pipe, host device or SPICE port at define ---------------
+
+@pytest.mark.parametrize(("device", "message"), [
+    ("<serial type='file'><target port='0'/></serial>", "Missing source path attribute for char device"),
+    ("<parallel type='file'><target port='0'/></parallel>", "Missing source path attribute for char device"),
+    ("<serial type='pipe'><target port='0'/></serial>", "Missing source path attribute for char device"),
+    ("<serial type='dev'><target port='0'/></serial>", "Missing source path attribute for char device"),
+    ("<channel type='file'><target type='virtio' name='org.example.0'/></channel>",
+     "Missing source path attribute for char device"),
+    ("<console type='file'><target type='virtio'/></console>", "Missing source path attribute for char device"),
+    ("<serial type='spiceport'><target port='0'/></serial><graphics type='spice' autoport='yes'/>",
+     "Missing source channel attribute for char device"),
+])
+def test_chardev_without_its_source_is_refused_at_define(device: str, message: str) -> None:
+    with pytest.raises(XMLError, match=f"^{message}"):
+        _dom(device)
+
+
+def test_file_chardev_with_its_path_is_built() -> None:
+    argv = build_argv(_dom("<serial type='file'><source path='/tmp/s.log'/><target port='0'/></serial>"))
+    assert any(a.startswith("file,id=charserial0,path=/tmp/s.log") for a in argv)

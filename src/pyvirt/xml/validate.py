@@ -914,14 +914,15 @@ def _validate_spice_chardevs(dom: Domain) -> None:
 
 def _validate_chardev_sources(dom: Domain) -> None:
     """virDomainChrSourceDefValidate: a TCP character device needs its host and service, a UDP
-    one the service it sends to, a unix socket its path (only a virtio or Xen <channel> gets one
-    made up at start), a D-Bus one its name;
+    one the service it sends to, a file, pipe or host device its path, a unix socket its path
+    (only a virtio or Xen <channel> gets one made up at start), a D-Bus or SPICE port one its name;
     ``tls`` is read for TCP sources only (libvirt's parser ignores it on the others)."""
     d = dom.devices
     for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
         made_up = dev.kind == "channel" and dev.target_type in ("virtio", "xen")
         _check_chardev_source(dev.type, dev.source_host, dev.source_service, dev.source_path, made_up, dev.line)
-        if dev.type == "dbus" and not dev.source_channel and dev.kind != "redirdev":  # a redirdev's has a default
+        # a D-Bus redirdev's name has a default
+        if dev.type in ("dbus", "spiceport") and not dev.source_channel and dev.kind != "redirdev":
             raise XMLConfigError("Missing source channel attribute for char device", dev.line)
         if dev.type != "tcp":
             dev.source_tls = None
@@ -938,7 +939,8 @@ def _check_chardev_source(kind: str | None, host: str | None, service: str | Non
     """The attributes virDomainChrSourceDefValidate requires of one character device source."""
     missing = ("host" if kind == "tcp" and not host else
                "service" if kind in ("tcp", "udp") and not service else
-               "path" if kind == "unix" and not path and not path_made_up else None)
+               "path" if (kind == "unix" and not path_made_up or kind in ("file", "pipe", "dev")) and not path
+               else None)
     if missing:
         raise XMLError(f"Missing source {missing} attribute for char device", line)
 
