@@ -136,6 +136,15 @@ def test_sweep_lines_match_virsh(line: str) -> None:
     _same_answers(line)
 
 
+def test_screenshot_matches_virsh(tmp_path: Path) -> None:
+    """The test driver's screenshot: any guest state, any screen; --file and --screen read first."""
+    _same_answers("screenshot test --file a.png; destroy test; screenshot 6695eb01-f6a4-8304-79aa-97f2502e193f "
+                  "--file b.png --screen 1; screenshot test --file=; screenshot test --screen -5; "
+                  "screenshot nosuch --file c.png; screenshot test --file c.png --screen x", tmp_path)
+    png = (tmp_path / "a.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"IHDR" in png[:16]
+
+
 @pytest.mark.parametrize("line", POOL_LINES)
 def test_pool_definitions_match_virsh(line: str, tmp_path: Path) -> None:
     for name, xml in POOLS.items():

@@ -149,17 +149,19 @@ def cmd_domblkstat(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_screenshot(ctl: Ctl, p: Parsed) -> bool:
-    """The PNG QEMU draws, to --file or virsh's default name (DOMAIN-YYYY-MM-DD-HH:MM:SS.png)."""
+    """The PNG QEMU draws, to --file or virsh's default name (DOMAIN-YYYY-MM-DD-HH:MM:SS.png);
+    --file and --screen are read before the domain is looked up, as virsh reads them."""
     import base64
     import time
 
-    from pyvirt.cli.values import number
+    from pyvirt.cli.values import option_int
 
+    path = p.str("file")
+    screen = option_int(p, "screen", unsigned=True) or 0
     info = ctl.domain(p.str("domain") or "")
-    screen = number(p.str("screen"), "screen", 0) or 0
     with failing(f"could not take a screenshot of {info.name}"):
         data = base64.b64decode(ctl.conn.screenshot(_key(info), screen))
-    path = p.str("file") or f"{info.name}-{time.strftime('%Y-%m-%d-%H:%M:%S')}.png"
+    path = path or f"{info.name}-{time.strftime('%Y-%m-%d-%H:%M:%S')}.png"
     from pyvirt.atomicio import write_atomic
 
     write_atomic(path, data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import option_int as _int_opt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,16 +57,6 @@ def _get(ctl: Ctl, count_error: str, get_error: str, live: bool, config: bool, c
         raise CmdError(count_error, PyvirtError(EXCLUSIVE, ErrorCode.INVALID_ARG).message)
     with failing(get_error):
         return call()
-
-
-def _int_opt(p: Parsed, name: str, *, unsigned: bool = False) -> int | None:
-    """vshCommandOptInt/UInt/ULongLong: None when absent, virsh's wording when malformed."""
-    from pyvirt.cli.values import number
-
-    value = number(p.str(name), name)
-    if value is not None and unsigned and value < 0:
-        raise CmdError(f"Numeric value '{p.str(name)}' for <{name}> option is malformed or out of range")
-    return value
 
 
 # ------------------------------------------------------------------------------ memtune

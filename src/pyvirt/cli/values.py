@@ -5,6 +5,10 @@ from __future__ import annotations
 from pyvirt.cli.context import CmdError
 from pyvirt.xml.units import unit_scale
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from pyvirt.cli.grammar import Parsed
+
 
 def number(value: str | None, name: str, default: int | None = None) -> int | None:
     """vshCommandOptInt/UInt: decimal (or 0x hex) integer, else virsh's 'malformed' error."""
@@ -40,6 +44,14 @@ def strtoul(text: str, pos: int, base: int, bits: int, *, wrap: bool = False) ->
     if value >= 1 << bits:
         return None
     return (-value) % (1 << bits) if negative else value, i
+
+
+def option_int(p: Parsed, name: str, *, unsigned: bool = False) -> int | None:
+    """vshCommandOptInt/UInt/ULongLong: None when absent, virsh's wording when malformed."""
+    value = number(p.str(name), name)
+    if value is not None and unsigned and value < 0:
+        raise CmdError(f"Numeric value '{p.str(name)}' for <{name}> option is malformed or out of range")
+    return value
 
 
 def required(value: str | None, name: str) -> str | None:

@@ -276,6 +276,30 @@ class MonitorMixin:
         if not self._get(dom).active:
             raise E.invalid("domain is not running")
 
+    def screenshot(self, dom: str, screen: int = 0) -> str:
+        """testDomainScreenshot: a fixed PNG whatever the guest's state or the screen asked for
+        (libvirt sends a picture from its data directory; this driver draws its own)."""
+        import base64
+
+        self._get(dom)
+        return base64.b64encode(_test_png()).decode("ascii")
+
+
+def _test_png(width: int = 64, height: int = 48) -> bytes:
+    """A grey 8-bit grayscale PNG with a darker frame: the test driver's screen."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    edge = bytes([0x40]) * width
+    inner = bytes([0x40]) + bytes([0xc0]) * (width - 2) + bytes([0x40])
+    rows = b"".join(b"\0" + (edge if y in (0, height - 1) else inner) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
 
 def _network_base(net: NetworkObj) -> tuple[str, int]:
     """The first IPv4 <ip> of a network: (DHCP range start, or its address; prefix length)."""
