@@ -10,6 +10,7 @@ Parsing, serializing and defaults live in :mod:`pyvirt.xml.mapping` and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from types import MappingProxyType
@@ -705,6 +706,20 @@ class Clock:
     start: int | None = attr("@start", INT)
     timers: list[Timer] = children("timer", Timer)
     line: int | None = line_field()
+
+    def xml_after_parse(self, el: Any) -> None:
+        """virDomainDefParseClock: seconds on a utc or localtime clock make it a variable one
+        from that basis ('reset' stays as it is); a variable clock's adjustment is read as
+        XPath's number(), anything but a whole number counting 0, from a utc basis unless told."""
+        adj = self.adjustment
+        if self.offset in ("utc", "localtime") and adj is not None and adj != "reset":
+            if not re.fullmatch(r"[+-]?\d+", adj):
+                raise XMLError(f"unknown clock adjustment '{adj}'", self.line)
+            self.offset, self.basis, self.adjustment = "variable", self.offset, str(int(adj))
+        elif self.offset == "variable":
+            number = re.fullmatch(r"\s*(-?)(\d+)(?:\.0*)?\s*", adj or "")
+            self.adjustment = str(int(number.group(1) + number.group(2))) if number else "0"
+            self.basis = self.basis or "utc"
 
 
 # --------------------------------------------------------------------------- devices
