@@ -6,8 +6,6 @@ for that hot path, so both it and the client take the answer from here.
 
 from __future__ import annotations
 
-import stat
-
 from pyvirt.lightos import W_OK, access, fspath, getenv, geteuid, isdir, join
 
 TYPE_CHECKING = False
@@ -49,6 +47,7 @@ def ensure_private_dir(path: str | os.PathLike[str]) -> None:
     with a message naming what is wrong.
     """
     import os
+    import stat  # not at module level: every command imports this module for its socket path
 
     path = os.fspath(path)
     os.makedirs(path, mode=0o700, exist_ok=True)

@@ -109,3 +109,57 @@ def test_option_tables_are_built_on_first_use_once() -> None:
     assert Cmd("plain", "g", "m", "s", "d", [Opt("flag")]).opts[0].name == "flag"  # a sequence still works
     domstate = table.lookup("domstate")
     assert domstate is not None and domstate.opt("reason") is not None and domstate.opt("nope") is None
+
+
+def test_start_sends_its_request_before_loading_what_only_the_reply_needs(tmp_path) -> None:
+    """`pyvirt start`'s request is what the guest waits for: the modules loaded when it leaves
+    are the client's and the command's, not the type language (pyvirt.optypes, needed to read
+    the reply) nor the _json extension (a flat request body is written by pyvirt.client.wire)."""
+    import socket
+    import threading
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(run_dir / "pyvirtd.sock"))
+    server.listen(4)
+    requests: list[bytes] = []
+
+    def serve() -> None:  # a stand-in pyvirtd: any request gets "no such domain"
+        body = b'{"error": {"code": 42, "domain": 10, "message": "Domain not found"}}'
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                requests.append(conn.recv(65536))
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path[:] = {sys.path!r}
+        import _socket
+        at_send = []
+
+        class Spy(_socket.socket):
+            def sendall(self, data, *args):
+                if not at_send:
+                    at_send.extend(sys.modules)
+                return super().sendall(data, *args)
+
+        _socket.socket = Spy
+        from pyvirt.cli.main import main
+        main(["-c", "qemu:///session", "start", "g"])
+        print(" ".join(sorted(at_send)))
+    """)
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYVIRT_STATE_ROOT": str(tmp_path)})
+    server.close()
+    assert requests and requests[0].startswith(b"POST /v1/domains/g/start "), (requests, out.stderr)
+    at_send = set(out.stdout.split())
+    assert "pyvirt.cli.cmd_lifecycle" in at_send and "pyvirt.client.remote" in at_send
+    assert not at_send & {"pyvirt.optypes", "_json", "json", "stat", "pyvirt.connection", "pyvirt.apirecords"}
+    assert not at_send & HEAVY

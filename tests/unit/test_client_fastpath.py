@@ -37,6 +37,21 @@ def test_wire_json_matches_json(value: object) -> None:
     assert wire.loads(" \n" + json.dumps(value) + "\n") == value
 
 
+@pytest.mark.parametrize("value", [{}, {"paused": False, "n": -3, "name": "a b/c~", "none": None, "big": 10**20},
+                                   {"q": 'a"b'}, {"s": "a\\b"}, {"c": "\x7f"}, {"u": "\u00e9"}, {"t": "x\ty"},
+                                   {1: "an int key"}, {"f": 1.0}, {"l": [1]}, {"d": {}}, {"k\u00e9y": 1}])
+def test_wire_flat_objects_match_json(value: dict) -> None:
+    """A flat object of plain values is written by wire itself (no _json before a request leaves),
+    anything else by the encoder: either way, what json.dumps writes."""
+    assert wire.dumps(value) == json.dumps(value)
+
+
+def test_flat_plain_objects_are_written_by_wire_and_the_rest_by_the_encoder() -> None:
+    assert wire._flat_object({"paused": False, "name": "x"}) == '{"paused": false, "name": "x"}'
+    for other in ({"name": "\u00e9"}, {"n": 1.5}, {"name": 'a"b'}, {"l": []}, {True: 1}):
+        assert wire._flat_object(other) is None
+
+
 @pytest.mark.parametrize("bad", [b"", b"{", b"1 2", b'{"a":}', b"nul"])
 def test_wire_json_rejects_what_json_rejects(bad: bytes) -> None:
     with pytest.raises(ValueError):

@@ -40,6 +40,9 @@ SPAWN_TIMEOUT = 20.0
 MAX_EVENT = 1 << 20  # one Server-Sent Event (a lifecycle event is ~200 bytes)
 
 _q = wire.quote
+#: values a request carries as they are (optypes.encode leaves them alone): the type language is
+#: imported for a request only when it carries a record or a list, so `start` sends without it
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
 _SOL_SOCKET, _SO_KEEPALIVE = 1, 9  # <sys/socket.h> on Linux, without importing socket
 
 
@@ -285,9 +288,11 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded):
             if items:
                 target += "?" + wire.urlencode(items)
         else:
-            from pyvirt.optypes import encode
+            payload = {k: v for k, v in bound.items() if k not in op.path_params}
+            if not all(type(v) in _JSON_SCALARS for v in payload.values()):
+                from pyvirt.optypes import encode  # records and lists; scalars go as they are
 
-            payload = {k: encode(v) for k, v in bound.items() if k not in op.path_params}
+                payload = encode(payload)
         headers = None
         if op.session and bound.get(op.session):
             headers = {"X-Pyvirt-Session": self._session_id()}

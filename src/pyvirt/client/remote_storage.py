@@ -8,8 +8,6 @@ holds more than a piece of a volume in memory.
 
 from __future__ import annotations
 
-import stat
-
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, read_only_denied
 from pyvirt.client import wire
 from pyvirt.operations import declared
@@ -130,6 +128,7 @@ class StorageClientMixin:
                                   ErrorCode.RPC, ErrorDomain.RPC)
             total = int(length_text)
             import os
+            import stat  # here, not at import: remote.py loads this module on every command
 
             fd = dst.fileno()
             dst.flush()
@@ -182,6 +181,7 @@ def _extents(fd: int, start: int, total: int) -> list[tuple[bytes, int, int]]:
     source) one data extent, which is what a plain upload sends anyway.
     """
     import os
+    import stat
 
     end = start + total
     try:

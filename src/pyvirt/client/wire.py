@@ -71,8 +71,14 @@ def loads(data: bytes | str) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """json.dumps(value) with its default separators, ASCII output."""
+    """json.dumps(value) with its default separators, ASCII output.  A flat object of plain
+    values (what most requests carry: flags, names) is written here, as json.dumps writes it,
+    without loading the ``_json`` extension before the request leaves (~0.7M instructions)."""
     global _encoder
+    if type(value) is dict:
+        flat = _flat_object(value)
+        if flat is not None:
+            return flat
     if _encoder is None:
         try:
             import _json
@@ -84,6 +90,34 @@ def dumps(value: Any) -> str:
 
             return json.dumps(value)
     return "".join(_encoder(value, 0))
+
+
+def _plain_string(text: str) -> bool:
+    """Whether json.dumps writes `text` as it is between its quotes (printable ASCII, no quote or
+    backslash: nothing to escape)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _flat_object(obj: dict[Any, Any]) -> str | None:
+    """json.dumps(obj) for an object whose keys and values need no escaping (strings as
+    `_plain_string` says, bools, None, ints); None for anything else (the encoder writes it)."""
+    parts = []
+    for key, val in obj.items():
+        kind = type(val)
+        if type(key) is not str or not _plain_string(key):
+            return None
+        if kind is bool:
+            text = "true" if val else "false"
+        elif val is None:
+            text = "null"
+        elif kind is int:
+            text = str(val)
+        elif kind is str and _plain_string(val):
+            text = f'"{val}"'
+        else:
+            return None
+        parts.append(f'"{key}": {text}')
+    return "{" + ", ".join(parts) + "}"
 
 
 def _no_default(obj: Any) -> Any:
