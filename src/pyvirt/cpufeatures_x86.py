@@ -32,3 +32,16 @@ X86_FEATURES = frozenset({
     "vpclmulqdq", "waitpkg", "wbnoinvd", "wdt", "x2apic", "xfd", "xgetbv1", "xop", "xsave",
     "xsavec", "xsaveerptr", "xsaveopt", "xsaves", "xtpr",
 })
+
+#: model -> the features libvirt's definition marks removed (QEMU's model has them): a custom
+#: CPU of that model gets them switched off unless its own <feature> names them
+X86_MODEL_REMOVED = {
+    "Dhyana": ("monitor",),
+    "EPYC": ("monitor",),
+    "EPYC-IBPB": ("monitor",),
+    "Icelake-Client": ("intel-pt",),
+    "Icelake-Client-noTSX": ("intel-pt",),
+    "Icelake-Server": ("intel-pt",),
+    "Icelake-Server-noTSX": ("intel-pt",),
+    "Opteron_G3": ("monitor",),
+}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.cpufeatures_x86 import X86_FEATURES
+from pyvirt.cpufeatures_x86 import X86_FEATURES, X86_MODEL_REMOVED
 from pyvirt.cpumap import LIBVIRT_ONLY, LIBVIRT_TO_QEMU
 from pyvirt.qemu.argv import build_argv
 from pyvirt.xml import fill_defaults, parse_domain
@@ -113,6 +113,13 @@ def test_every_name_reaches_qemu_or_is_one_libvirt_alone_knows() -> None:
 def test_table_matches_the_installed_libvirt_map() -> None:
     names = {f.get("name") for f in ET.parse(LIBVIRT_MAP).getroot().iter("feature")}
     assert names == X86_FEATURES, "run dev/gen_x86_features.py"
+    removed = {}
+    for path in LIBVIRT_MAP.parent.glob("x86_*.xml"):
+        for model in ET.parse(path).getroot().iter("model"):
+            gone = tuple(f.get("name") for f in model.iter("feature") if f.get("removed") == "yes")
+            if gone:
+                removed[model.get("name")] = gone
+    assert removed == X86_MODEL_REMOVED, "run dev/gen_x86_features.py"
 
 
 @pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="qemu-system-x86_64 not installed")
@@ -135,3 +142,44 @@ def test_optional_features_are_resolved_against_the_accelerators_cpu() -> None:
     assert argv[argv.index("-cpu") + 1] == "qemu64,sse4.2=on,vmx=off,pclmulqdq=on"
     assert _cpu_arg(cpu) == "qemu64"  # the host's CPU unknown: left off, as before
     assert not needs_host_cpu(fill_defaults(parse_domain(_dom(_custom(("require", "vmx"))))))
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("custom", "Haswell,vendor=Genuine Inte,avx=off"),
+    ("host-model", "max,vendor=Genuine Inte,avx=off"),
+])
+def test_model_vendor_id_is_qemus_vendor_right_after_the_model(mode: str, expected: str) -> None:
+    model = "Haswell" if mode == "custom" else ""
+    cpu = (f"<cpu mode='{mode}'><model vendor_id='Genuine Inte'>{model}</model>"
+           "<feature policy='disable' name='avx'/></cpu>")
+    dom = fill_defaults(parse_domain(_dom(cpu)))
+    assert "vendor_id='Genuine Inte'" in dom.to_xml(inactive=True)
+    argv = build_argv(dom)
+    assert argv[argv.index("-cpu") + 1] == expected
+
+
+def test_model_vendor_id_is_dropped_where_libvirt_reads_no_model() -> None:
+    dom = fill_defaults(parse_domain(_dom("<cpu mode='maximum'><model vendor_id='GenuineIntel'/></cpu>")))
+    assert "vendor_id" not in dom.to_xml(inactive=True)
+    assert _cpu_arg("<cpu mode='maximum'><model vendor_id='GenuineIntel'/></cpu>") == "max"
+
+
+@pytest.mark.parametrize(("vendor_id", "message"), [
+    ("Short", "vendor_id must be exactly 12 characters long"),
+    ("GenuineIntél", "vendor_id must be exactly 12 characters long"),  # 13 bytes
+    ("Genuine,ntel", "vendor id is invalid"),
+])
+def test_model_vendor_id_rules(vendor_id: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        parse_domain(_dom(f"<cpu mode='custom'><model vendor_id='{vendor_id}'>qemu64</model></cpu>"))
+
+
+@pytest.mark.parametrize(("cpu", "expected"), [
+    (_custom(model="EPYC"), "EPYC,monitor=off"),
+    (_custom(("require", "avx2"), model="Icelake-Server"), "Icelake-Server,avx2=on,intel-pt=off"),
+    (_custom(("disable", "monitor"), ("require", "avx2"), model="EPYC"), "EPYC,monitor=off,avx2=on"),
+    (_custom(("require", "monitor"), model="Opteron_G3"), "Opteron_G3,monitor=on"),
+    (_custom(("optional", "monitor"), model="EPYC"), "EPYC"),  # named: resolved at start, never forced off
+])
+def test_features_libvirts_model_removed_go_off_unless_named(cpu: str, expected: str) -> None:
+    assert _cpu_arg(cpu) == expected

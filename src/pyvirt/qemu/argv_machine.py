@@ -10,8 +10,8 @@ import datetime as _dt
 import time as _time
 from typing import Any
 
-from pyvirt.cpufeatures_x86 import X86_FEATURES
-from pyvirt.cpumap import qemu_switch
+from pyvirt.cpufeatures_x86 import X86_FEATURES, X86_MODEL_REMOVED
+from pyvirt.cpumap import qemu_name, qemu_switch
 from pyvirt.cpumodels import X86_ARCHES, X86_MODELS
 from pyvirt.xml import hmat
 from pyvirt.xml.errors import XMLConfigError, XMLError, XMLValidationError
@@ -117,8 +117,15 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         model = cpu.model
         if model not in X86_MODELS:  # libvirt's x86 CPU driver knows only its cpu_map's models
             raise XMLValidationError(f"Unknown CPU model {model}", cpu.line)
+    if cpu is not None and cpu.model_vendor_id and cpu.mode in (None, "custom", "host-model"):
+        feats.append(("vendor", cpu.model_vendor_id))  # right after the model, as libvirt writes it
     if cpu is not None:
         feats += _feature_switches(cpu, arch, ctx.runtime.host_cpu_features)
+    if cpu is not None and cpu.mode in (None, "custom") and arch in X86_ARCHES:
+        # features libvirt's definition of the model removed (QEMU's has them) go off, after the
+        # CPU's own, unless it names them itself
+        named = {f.name for f in cpu.features}
+        feats += [(qemu_name(f), False) for f in X86_MODEL_REMOVED.get(model, ()) if f not in named]
     for timer in (dom.clock.timers if dom.clock else []):
         if timer.name == "kvmclock" and timer.present is not None:
             feats.append(("kvmclock", timer.present))

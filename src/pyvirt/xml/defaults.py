@@ -191,6 +191,7 @@ def _cpu(cpu: CPU, virt_type: str | None) -> None:
         cpu.match, cpu.check, cpu.model, cpu.model_fallback = "exact", "none", "qemu64", "forbid"
     elif cpu.mode == "host-passthrough" or cpu.mode == "maximum":
         cpu.check = cpu.check or "none"
+        cpu.model_vendor_id = None  # libvirt reads no <model> for these modes
         if cpu.mode == "host-passthrough" and cpu.migratable is None:
             cpu.migratable = True
     elif cpu.mode == "host-model":

@@ -213,6 +213,11 @@ def _cpu(dom: Domain) -> None:
     cpu = dom.cpu
     if cpu is None:
         return
+    vendor_id = cpu.model_vendor_id
+    if vendor_id is not None and len(vendor_id.encode()) != 12:
+        raise XMLError("vendor_id must be exactly 12 characters long", cpu.line)
+    if vendor_id is not None and ("," in vendor_id or not vendor_id.isprintable()):
+        raise XMLError("vendor id is invalid", cpu.line)  # QEMU's -cpu could not carry it
     if cpu.vendor is not None and not cpu.model:
         raise XMLError("CPU vendor specified without CPU model", cpu.line)
     if cpu.features and not cpu.model and cpu.mode in (None, "custom"):

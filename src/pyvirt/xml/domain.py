@@ -652,8 +652,8 @@ class CPU:
     check: str | None = attr("@check", Enum("none", "partial", "full"))
     migratable: bool | None = attr("@migratable", ONOFF)
     model_fallback: str | None = attr("model/@fallback", Enum("allow", "forbid"))
-    #: libvirt's CPUID vendor override for a custom model; not pyvirt's
-    model_vendor_id: str | None = attr("model/@vendor_id", unsupported=True)
+    #: the CPUID vendor string the guest sees instead of the model's (QEMU's ``vendor=``)
+    model_vendor_id: str | None = attr("model/@vendor_id")
     model: str | None = text("model")
     vendor: str | None = text("vendor")
     sockets: int | None = attr("topology/@sockets", Int(1))
