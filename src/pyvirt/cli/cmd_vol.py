@@ -44,9 +44,9 @@ def vol_size(text: str) -> int:
     return value
 
 
-def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> VolInfo:
+def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True, pool_opt: str = "pool") -> VolInfo:
     """vshCommandOptVol: by name within --pool, then by key, then by path (`hint`: the command
-    has a --pool option, so a miss suggests it, as virsh does)."""
+    has a pool option, named `pool_opt`, so a miss suggests it, as virsh does)."""
     from pyvirt.api import PyvirtError
 
     last: PyvirtError | None = None
@@ -61,7 +61,7 @@ def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True) -> VolI
     except PyvirtError as exc:
         last = exc
     first = f"failed to get vol '{ref}'" + ("" if pool_ref is not None or not hint else
-                                            ", specifying --pool might help")
+                                            f", specifying --{pool_opt} might help")
     raise CmdError(first, last.message)
 
 
@@ -167,7 +167,8 @@ def cmd_vol_create(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_vol_create_from(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
-    src = get_vol(ctl, p.str("vol") or "", p.str("inputpool") or pool.name)
+    # virsh looks the source up in --inputpool only (by key or path without it), never in the target pool
+    src = get_vol(ctl, p.str("vol") or "", p.str("inputpool"), pool_opt="inputpool")
     _, vol = from_file(p, "create vol", lambda xml: ctl.conn.create_volume_xml(
         pool.name, xml, prealloc_metadata=p.bool("prealloc-metadata"), from_pool=src.pool,
         from_vol=src.name))

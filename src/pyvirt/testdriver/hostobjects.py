@@ -23,6 +23,7 @@ from pyvirt.api import (
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
+from pyvirt.testdriver.xmlutil import text as text_of
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.escape import escape_xml
 
@@ -276,6 +277,38 @@ class ResourcesMixin:
         used = scaled(obj.xml, "allocation", "bytes", "bytes")
         if used + vol.allocation > scaled(obj.xml, "capacity", "bytes", "bytes"):
             raise E.internal(f"Not enough free space in pool for volume '{name}'")
+        obj.volumes.append(vol)
+        obj.set_allocation(used + vol.allocation)
+        return VolInfo(pool=obj.name, **vol.record())
+
+    def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
+                          from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:
+        """vol-create and vol-create-from as testStorageVolCreateXML(From) do them: the document
+        read for the pool's type (capacity required), the name unique, a copy's source looked up
+        in this same pool, room in the pool; the volume's path and key are the pool's target
+        path and its name, whatever the document says (``(null)/name`` for a pool without a
+        target path, as libvirt prints it)."""
+        from pyvirt.testdriver.objects import VolumeObj
+        from pyvirt.testdriver.xmlutil import parse_string
+        from pyvirt.xml.volume import VolumeDef
+
+        self._write("virStorageVolCreateXMLFrom" if from_vol else "virStorageVolCreateXML")
+        obj = self._active_pool(pool)
+        try:
+            doc = VolumeDef.from_xml(xml, pool_type=obj.xml.get("type"))
+            if doc.capacity is None:
+                raise XMLError("missing capacity element", doc.line)
+        except XMLError as exc:
+            raise from_xml_error(exc, ErrorDomain.STORAGE) from None
+        if any(v.name == doc.name for v in obj.volumes):
+            raise E.failed("storage vol already exists")
+        if from_vol:
+            self._volume(obj.name, from_vol)
+        used = scaled(obj.xml, "allocation", "bytes", "bytes")
+        if used + (doc.allocation or 0) > scaled(obj.xml, "capacity", "bytes", "bytes"):
+            raise E.internal(f"Not enough free space in pool for volume '{doc.name}'")
+        doc.path = doc.key = f"{text_of(obj.xml, 'target/path') or '(null)'}/{doc.name}"
+        vol = VolumeObj(parse_string(doc.to_xml()))
         obj.volumes.append(vol)
         obj.set_allocation(used + vol.allocation)
         return VolInfo(pool=obj.name, **vol.record())
