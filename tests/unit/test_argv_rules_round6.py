@@ -277,3 +277,13 @@ def test_clock_adjustment_is_normalised_at_parse(clock: str, written: str) -> No
 def test_clock_adjustment_that_is_not_a_number_is_refused_on_utc() -> None:
     with pytest.raises(XMLError, match="unknown clock adjustment 'abc'"):
         parse_domain(BASE.format(devices="", machine="pc", memory=MEMORY, cpu="<clock offset='utc' adjustment='abc'/>"))
+
+
+# --- the default USB controller is the one with index 0 ------------------------------------------
+
+@pytest.mark.parametrize(("machine", "driver"), [("pc", "piix3-usb-uhci"), ("q35", "qemu-xhci")])
+def test_default_usb_controller_is_added_beside_a_second_bus(machine: str, driver: str) -> None:
+    # qemuDomainDefAddDefaultDevices looks for USB index 0: a lone index 1 does not stand in for it
+    devs = _devices(build_argv(_dom("<controller type='usb' index='1' model='qemu-xhci'/>", machine)))
+    assert devs["usb"]["driver"] == driver
+    assert devs["usb1"]["driver"] == "qemu-xhci"

@@ -400,9 +400,8 @@ def _controllers(dom: Domain) -> None:
             raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
                                      f"machine type, but model='{c.model}' was found instead", c.line)
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
-    usb = _ctrl(dom, "usb")
-    if not usb:
-        _ensure(dom, "usb", 0, "qemu-xhci" if q35 else "piix3-uhci")
+    # qemuDomainDefAddDefaultDevices looks for a USB controller with index 0, not for any
+    _ensure(dom, "usb", 0, "qemu-xhci" if q35 else "piix3-uhci")
     for c in _ctrl(dom, "usb"):
         if c.model is None:
             c.model = "qemu-xhci" if q35 else "piix3-uhci"
