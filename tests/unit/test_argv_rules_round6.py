@@ -287,3 +287,25 @@ def test_default_usb_controller_is_added_beside_a_second_bus(machine: str, drive
     devs = _devices(build_argv(_dom("<controller type='usb' index='1' model='qemu-xhci'/>", machine)))
     assert devs["usb"]["driver"] == driver
     assert devs["usb1"]["driver"] == "qemu-xhci"
+
+
+# --- video acceleration and VNC passwords, in libvirt 9.0's words ---------------------------------
+
+@pytest.mark.parametrize(("devices", "message"), [
+    ("<video><model type='virtio'><acceleration accel2d='yes'/></model></video>",
+     "qemu does not support the accel2d setting"),
+    ("<video><model type='qxl'><acceleration accel3d='yes'/></model></video>",
+     "3d acceleration is supported only with 'virtio' video device"),
+    ("<graphics type='vnc' autoport='yes' passwd='abcdefghij'/>",
+     "VNC password is 10 characters long, only 8 permitted"),
+])
+def test_video_and_vnc_settings_qemu_cannot_honour_are_refused(devices: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _dom(devices)
+
+
+@pytest.mark.parametrize("devices", ["<video><model type='vga'><acceleration accel2d='no'/></model></video>",
+                                     "<graphics type='vnc' autoport='yes' passwd='12345678'/>",
+                                     "<graphics type='spice' autoport='yes' passwd='1234567890123'/>"])
+def test_what_libvirt_takes_of_them_is_built(devices: str) -> None:
+    assert build_argv(_dom(devices))

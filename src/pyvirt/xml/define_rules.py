@@ -314,8 +314,11 @@ def _serials(dom: Domain) -> None:
 
 
 def _videos(dom: Domain) -> None:
-    """qemuValidateDomainDeviceDefVideo: ramfb has no address; only some models drive several heads."""
+    """qemuValidateDomainDeviceDefVideo: ramfb has no address; only some models drive several
+    heads; QEMU has no 2D acceleration switch."""
     for v in dom.devices.videos:
+        if v.model_accel2d:
+            raise XMLConfigError("qemu does not support the accel2d setting", v.line)
         if v.model_type == "ramfb" and v.address is not None:
             raise XMLValidationError("address not supported for video type ramfb", v.line)
         if (v.model_heads or 1) > 1 and v.model_type not in _MULTIHEAD_VIDEO:
@@ -329,9 +332,12 @@ def _vsock(dom: Domain) -> None:
 
 
 def _graphics(dom: Domain) -> None:
-    """qemuValidateDomainDefGraphics: egl-headless only beside VNC or SPICE."""
+    """qemuValidateDomainDefGraphics: egl-headless only beside VNC or SPICE; a VNC password
+    of at most 8 characters."""
     gfx = dom.devices.graphics
     for g in gfx:
+        if g.type == "vnc" and g.passwd is not None and len(g.passwd) > 8:  # the VNC protocol's DES key
+            raise XMLConfigError(f"VNC password is {len(g.passwd)} characters long, only 8 permitted", g.line)
         if g.type == "egl-headless" and any(o.type not in ("vnc", "spice", "egl-headless") for o in gfx):
             raise XMLValidationError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' "
                                      "graphics types", g.line)

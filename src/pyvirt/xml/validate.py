@@ -633,9 +633,10 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
     for v in dom.devices.videos:  # virDomainVideoDefValidate
         if v.driver_name == "vhostuser" and v.model_type != "virtio":
             raise XMLValidationError("'vhostuser' driver is only supported with 'virtio' device", v.line)
-        if (v.model_accel3d or v.model_rendernode) and v.model_type != "virtio":
-            raise XMLValidationError("<acceleration accel3d/rendernode> is only supported with 'virtio' video",
-                                     v.line)
+        if v.model_accel3d and v.model_type != "virtio":
+            raise XMLConfigError("3d acceleration is supported only with 'virtio' video device", v.line)
+        if v.model_rendernode and v.model_type != "virtio":
+            raise XMLValidationError("<acceleration rendernode> is only supported with 'virtio' video", v.line)
         if v.model_type not in ("qxl", None):  # qemuValidateDomainDeviceDefVideo
             for name, value in (("ram", v.model_ram), ("vram64", v.model_vram64), ("vgamem", v.model_vgamem)):
                 if value:
