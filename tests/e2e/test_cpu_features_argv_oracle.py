@@ -50,6 +50,7 @@ CPUS = [
                                                              "Icelake-Server")),
     _custom("disable", "monitor", "EPYC"), _custom("require", "monitor", "Opteron_G3"),
     _custom("optional", "monitor", "EPYC"), _custom("require", "avx2", "Icelake-Server"),
+    "<cpu mode='custom' match='exact'><model fallback='forbid'>Icelake-Client</model></cpu>",  # QEMU 7.2 lacks it
 ]
 
 
@@ -57,7 +58,7 @@ def _cpu_or_error(text: str) -> str:
     m = re.search(r" -cpu (\S+)", text)
     if m:
         return m.group(1)
-    m = re.search(r"(unknown CPU feature: \S+|XML error: .*)", text)
+    m = re.search(r"(unknown CPU feature: \S+|XML error: .*|CPU model \S+ is not supported by hypervisor)", text)
     found = m.group(1).strip() if m else text.strip()[-200:]
     return re.sub(r" at line \d+$", "", found)  # pyvirt's messages say where
 

@@ -7,6 +7,7 @@ Each behaviour checked against the real libvirt 9.0 (virsh domxml-to-native, def
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -183,3 +184,16 @@ def test_model_vendor_id_rules(vendor_id: str, message: str) -> None:
 ])
 def test_features_libvirts_model_removed_go_off_unless_named(cpu: str, expected: str) -> None:
     assert _cpu_arg(cpu) == expected
+
+
+def test_a_model_this_qemu_lacks_is_refused_in_libvirts_words() -> None:
+    from types import SimpleNamespace
+
+    caps = SimpleNamespace(cpu_models=[SimpleNamespace(name=n) for n in ("qemu64", "EPYC")], machines=None)
+    for fallback, extra in (("forbid", ""), ("allow", " (libvirt 9.0, with fallback='allow', would give")):
+        cpu = f"<cpu mode='custom' match='exact'><model fallback='{fallback}'>Icelake-Client</model></cpu>"
+        with pytest.raises(XMLConfigError, match=re.escape(f"CPU model Icelake-Client is not supported by "
+                                                           f"hypervisor{extra}")):
+            build_argv(fill_defaults(parse_domain(_dom(cpu))), caps)
+    argv = build_argv(fill_defaults(parse_domain(_dom(_custom(model="EPYC")))), caps)
+    assert argv[argv.index("-cpu") + 1] == "EPYC,monitor=off"

@@ -117,6 +117,11 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         model = cpu.model
         if model not in X86_MODELS:  # libvirt's x86 CPU driver knows only its cpu_map's models
             raise XMLValidationError(f"Unknown CPU model {model}", cpu.line)
+        qemu_models = {m.name for m in getattr(ctx.caps, "cpu_models", None) or ()}
+        if qemu_models and model not in qemu_models:  # a model of libvirt's map this QEMU dropped
+            why = ("" if cpu.model_fallback == "forbid" else " (libvirt 9.0, with fallback='allow', would "
+                   "give the closest model QEMU has plus features; pyvirt does not substitute one)")
+            raise XMLConfigError(f"CPU model {model} is not supported by hypervisor{why}", cpu.line)
     if cpu is not None and cpu.model_vendor_id and cpu.mode in (None, "custom", "host-model"):
         feats.append(("vendor", cpu.model_vendor_id))  # right after the model, as libvirt writes it
     if cpu is not None:
