@@ -309,3 +309,10 @@ def test_video_and_vnc_settings_qemu_cannot_honour_are_refused(devices: str, mes
                                      "<graphics type='spice' autoport='yes' passwd='1234567890123'/>"])
 def test_what_libvirt_takes_of_them_is_built(devices: str) -> None:
     assert build_argv(_dom(devices))
+
+
+@pytest.mark.parametrize("address", ["", "<address type='pci' bus='0' slot='5'/>"])
+def test_ich7_sound_is_not_a_qemu_device(address: str) -> None:
+    # libvirt 9.0's QEMU driver has no device for it (pyvirt built an ich6's intel-hda)
+    with pytest.raises(XMLError, match="sound card model 'ich7' is not supported by qemu"):
+        _dom(f"<sound model='ich7'>{address}</sound><audio id='1' type='none'/>", "q35")

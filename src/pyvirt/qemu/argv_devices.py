@@ -562,7 +562,7 @@ def _virtio_gpu(a: Argv, ctx: Ctx, v: Any, primary: bool) -> dict[str, Any]:
 
 
 _SOUND = {"ac97": "AC97", "es1370": "ES1370", "ich6": "intel-hda", "ich9": "ich9-intel-hda",
-          "ich7": "intel-hda", "sb16": "sb16", "usb": "usb-audio"}
+          "sb16": "sb16", "usb": "usb-audio"}
 _CODEC = {"duplex": "hda-duplex", "micro": "hda-micro", "output": "hda-output"}
 
 
@@ -574,7 +574,7 @@ def sound_opts(a: Argv, ctx: Ctx) -> None:
         alias = ctx.alias(s)
         audio = ctx.audio_id(s.audio_id)
         props: dict[str, Any] = {"driver": drv, "id": alias}
-        hda = s.model in ("ich6", "ich9", "ich7")
+        hda = s.model in ("ich6", "ich9")
         if not hda:
             props["audiodev"] = audio
         if s.model == "usb":

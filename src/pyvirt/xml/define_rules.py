@@ -70,6 +70,9 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _vsock(dom)
     _smm_tseg(dom)
     _nic_queue_sizes(dom)
+    for snd in dom.devices.sounds:  # qemuBuildSoundDevCmd has no device for it (libvirt 9.0)
+        if snd.model == "ich7":
+            raise XMLInternalError("sound card model 'ich7' is not supported by qemu", snd.line)
 
 
 def check_disk_rules(disk: Disk) -> None:

@@ -15,7 +15,7 @@ from .domain import Address, Controller, Domain
 from .errors import XMLError, XMLUnsupportedError
 
 _PCIE_NIC = {"virtio", "e1000e", "virtio-non-transitional"}
-_SOUND_PCI = {"ich6", "ich9", "ac97", "es1370", "ich7"}
+_SOUND_PCI = {"ich6", "ich9", "ac97", "es1370"}
 
 
 def is_q35(dom: Domain) -> bool:
