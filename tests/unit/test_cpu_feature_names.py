@@ -197,3 +197,12 @@ def test_a_model_this_qemu_lacks_is_refused_in_libvirts_words() -> None:
             build_argv(fill_defaults(parse_domain(_dom(cpu))), caps)
     argv = build_argv(fill_defaults(parse_domain(_dom(_custom(model="EPYC")))), caps)
     assert argv[argv.index("-cpu") + 1] == "EPYC,monitor=off"
+
+
+@pytest.mark.parametrize("model", ["Haswell", "Foobar", "Icelake-Client"])
+def test_match_minimum_is_the_hosts_cpu_whatever_the_model(model: str) -> None:
+    """libvirt 9.0 gives a custom CPU matched 'minimum' the host's CPU (TCG: pyvirt's max, as for
+    host-model) with the CPU's own features, and never looks the model up."""
+    cpu = (f"<cpu mode='custom' match='minimum'><model>{model}</model><feature policy='disable' name='avx'/>"
+           "<feature policy='require' name='vmx'/></cpu>")
+    assert _cpu_arg(cpu) == "max,avx=off,vmx=on"

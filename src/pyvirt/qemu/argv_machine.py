@@ -108,8 +108,10 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         model = "max"
         if cpu.migratable is not None:
             feats.append(("migratable", cpu.migratable))
-    elif cpu.mode == "host-model":
+    elif cpu.mode == "host-model" or cpu.match == "minimum":
         # libvirt expands host-model to a named model from the host's CPU; pyvirt lets QEMU do it.
+        # A custom CPU matched 'minimum' is the host's CPU too (libvirt's virCPUUpdate): its model
+        # is not looked at, its features are
         model = "host" if dom.type == "kvm" else "max"
     else:
         # <vendor> only matters to libvirt's comparison with the host's CPU: its command line
