@@ -316,3 +316,17 @@ def test_ich7_sound_is_not_a_qemu_device(address: str) -> None:
     # libvirt 9.0's QEMU driver has no device for it (pyvirt built an ich6's intel-hda)
     with pytest.raises(XMLError, match="sound card model 'ich7' is not supported by qemu"):
         _dom(f"<sound model='ich7'>{address}</sound><audio id='1' type='none'/>", "q35")
+
+
+# --- firmware autoselection for a machine alias -----------------------------------------------------
+
+@pytest.mark.parametrize("machine", ["q35", "pc"])
+def test_efi_autoselection_takes_the_machine_alias(machine: str) -> None:
+    # without a probed QEMU, 'q35'/'pc' stand for the assumed QEMU's versioned machine, which the
+    # firmware descriptors' globs (pc-q35-*, pc-i440fx-*) match; this was "Unable to find any firmware"
+    xml = BASE.format(devices="", machine=machine, memory=MEMORY, cpu="<features><acpi/></features>").replace(
+        "<os>", "<os firmware='efi'>")
+    argv = build_argv(fill_defaults(parse_domain(xml)))
+    pflash = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-blockdev"]
+    assert any("OVMF" in json.dumps(b) for b in pflash)
+    assert argv[argv.index("-machine") + 1].startswith(f"{machine},")

@@ -175,6 +175,9 @@ def _with_firmware(domain: Any, caps: Any, rt: RuntimePaths) -> Any:
     machine = domain.os.machine
     if caps is not None and hasattr(caps, "canonical_machine"):
         machine = caps.canonical_machine(machine)
+    elif machine in ("pc", "q35"):  # no probed QEMU: the alias of the QEMU assumed (DEFAULT_QEMU_VERSION)
+        major, minor = DEFAULT_QEMU_VERSION[:2]
+        machine = f"{'pc-i440fx' if machine == 'pc' else 'pc-q35'}-{major}.{minor}"
     found = firmware.TEST_DESCRIPTORS if rt.test_mode else firmware.descriptors()
     try:
         firmware.fill_domain(domain, found, rt.nvram_dir, check_files=not rt.test_mode, machine=machine)
