@@ -95,6 +95,14 @@ LINES = [
     "--bandwidth -5; blockjob test vda --bandwidth -5 --bytes; blockjob test vda --bandwidth 10x; "
     "blockjob test vda --bandwidth 20000000T; blockjob test vda --bandwidth '5 '; "
     "blockjob test vda --bandwidth -18446744073709551616; blockcopy test vda /tmp/y --bandwidth 1k",
+    # --pass-fds read as virshFetchPassFdsList, where each command reads it; descriptors given call the WithFiles API
+    "dom-fd-associate test n1 x; dom-fd-associate test n1 0,1; dom-fd-associate test n1 ''; dom-fd-associate test "
+    "n1 ,; dom-fd-associate nosuch n1 x; dom-fd-associate test n1 ' 5 '; dom-fd-associate test n1 2147483648; "
+    "dom-fd-associate test n1 -2147483648; dom-fd-associate test n1 +3",
+    "start test --pass-fds x; destroy test; start 1 --pass-fds x; start test --pass-fds ,; start test --pass-fds=; "
+    "destroy test; start test --pass-fds 0; create /dev/null --pass-fds x; create /nonexistent --pass-fds x; "
+    "qemu-monitor-command test --pass-fds x info; qemu-monitor-command test --pass-fds 1 info; "
+    "qemu-monitor-command test --pass-fds '' info",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

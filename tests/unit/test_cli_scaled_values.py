@@ -1,5 +1,5 @@
 """virsh's number readers: strtoul as libvirt's virStrToLong_* read it, vshCommandOptScaledInt
-with virScaleInteger's reported error, and pyvirtd's block-job bandwidth bound."""
+with virScaleInteger's reported error, --pass-fds, and pyvirtd's block-job bandwidth bound."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import pytest
 
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.cli.context import CmdError
-from pyvirt.cli.values import scaled_bytes, strtoul
+from pyvirt.cli.grammar import parse_command
+from pyvirt.cli.table import lookup
+from pyvirt.cli.values import pass_fds, scaled_bytes, strtoul
 from pyvirt.daemon.blockjobs import check_bandwidth
 
 
@@ -42,3 +44,14 @@ def test_daemon_bandwidth_bound_is_qemu_int64_in_mib() -> None:
         with pytest.raises(PyvirtError) as exc:
             check_bandwidth(bad)
         assert exc.value.code == ErrorCode.OVERFLOW
+
+
+def test_pass_fds_reads_c_ints_separated_by_commas() -> None:
+    def fds(text: str) -> list[int]:
+        return pass_fds(parse_command(["start", "test", f"--pass-fds={text}"], lookup))
+
+    assert fds("3, 4,-1,+5") == [3, 4, -1, 5]
+    assert fds("") == []
+    for bad in ("x", "3,", "5 ", "2147483648"):
+        with pytest.raises(CmdError, match="Unable to parse FD number"):
+            fds(bad)

@@ -59,33 +59,53 @@ def _console(ctl: Ctl, p: Parsed, name: str) -> bool:
     return run_console(ctl, name)
 
 
+def _startable(ctl: Ctl, ref: str):  # noqa: ANN202 (DomainInfo: typing-only import)
+    """virsh's start: the domain by name or UUID, never by id, and not running."""
+    found = ctl.domain(ref)  # "failed to get domain" when there is none
+    if ref not in (found.name, found.uuid) and ref.lower() != found.uuid:
+        raise CmdError(f"failed to get domain '{ref}'")
+    if found.active:
+        raise CmdError("Domain is already active")
+    return found
+
+
 def cmd_start(ctl: Ctl, p: Parsed) -> bool:
     """One request when it works (start resolves the name or UUID itself and returns the domain);
     only a failure looks the domain up, to word the error as virsh does.  virsh's start finds its
     domain by name or UUID, never by id: a number that is only some running domain's id is
     "failed to get domain"."""
     from pyvirt.api import PyvirtError
+    from pyvirt.cli.values import pass_fds
 
     ref = p.str("domain") or ""
+    flags = {"paused": p.bool("paused"), "autodestroy": p.bool("autodestroy"), "force_boot": p.bool("force-boot"),
+             **({"bypass_cache": True} if p.bool("bypass-cache") else {})}
+    fds: list[int] = []
+    if p.has("pass-fds"):  # virsh checks the domain before it reads the descriptors
+        _startable(ctl, ref)
+        fds = pass_fds(p)
     try:
-        info = ctl.conn.start(ref, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"),
-                              force_boot=p.bool("force-boot"),
-                              **({"reset_nvram": True} if p.bool("reset-nvram") else {}),
-                              **({"bypass_cache": True} if p.bool("bypass-cache") else {}))
+        if fds:  # virDomainCreateWithFiles (no transport of pyvirt's carries the descriptors)
+            info = ctl.conn.start_with_files(ref, **flags)
+        else:
+            info = ctl.conn.start(ref, **flags, **({"reset_nvram": True} if p.bool("reset-nvram") else {}))
     except PyvirtError as exc:
-        found = ctl.domain(ref)  # "failed to get domain" when there is none
-        if ref not in (found.name, found.uuid) and ref.lower() != found.uuid:
-            raise CmdError(f"failed to get domain '{ref}'") from None
-        if found.active:
-            raise CmdError("Domain is already active") from None
+        found = _startable(ctl, ref)
         raise CmdError(f"Failed to start domain '{found.name}'", exc.message) from None
     ctl.extra(f"Domain '{info.name}' started\n")
     return _console(ctl, p, info.name)
 
 
 def cmd_create(ctl: Ctl, p: Parsed) -> bool:
-    path, info = from_file(p, "create domain", lambda xml: ctl.conn.create_xml(
-        xml, paused=p.bool("paused"), autodestroy=p.bool("autodestroy"), validate=p.bool("validate")))
+    """virsh's cmdCreate: the file read, then --pass-fds, then virDomainCreateXML(WithFiles)."""
+    from pyvirt.cli.values import pass_fds
+
+    path = p.str("file") or ""
+    xml = read_file(path)
+    flags = {"paused": p.bool("paused"), "autodestroy": p.bool("autodestroy"), "validate": p.bool("validate")}
+    create = ctl.conn.create_xml_with_files if pass_fds(p) else ctl.conn.create_xml
+    with failing(f"Failed to create domain from {path}"):
+        info = create(xml, **flags)
     ctl.extra(f"Domain '{info.name}' created from {path}\n")
     return _console(ctl, p, info.name)
 

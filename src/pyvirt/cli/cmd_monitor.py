@@ -41,10 +41,14 @@ def cmd_qemu_monitor_command(ctl: Ctl, p: Parsed) -> bool:
         if p.bool("hmp") and p.bool(other):
             raise CmdError(f"Options --hmp and --{other} are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")
-    if p.has("pass-fds"):
-        raise CmdError("pyvirt does not pass file descriptors to QEMU through qemu-monitor-command (--pass-fds)")
     hmp = p.bool("hmp")
     command = " ".join(p.argv("cmd")) if hmp else _qmp_wrap(p.argv("cmd"))
+    from pyvirt.cli.values import pass_fds
+
+    if pass_fds(p):  # no pyvirt driver passes descriptors to QEMU's monitor
+        from pyvirt.api import no_support
+
+        raise CmdError(no_support("virDomainQemuMonitorCommandWithFiles").message)
     result = ctl.conn.qemu_monitor_command(info.uuid or info.name, command, hmp=hmp)
     if not (p.bool("pretty") or p.bool("return-value")):
         ctl.print(result + "\n")

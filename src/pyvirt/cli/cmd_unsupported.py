@@ -56,6 +56,11 @@ def _run(ctl: Ctl, p: Parsed) -> bool:
         ctl.domain(p.str("domain") or "")
     if p.cmd.name == "domsetlaunchsecstate" and not (p.str("secrethdr") and p.str("secret")):
         raise CmdError("Both secret and the secret header are required")
+    if p.cmd.name == "dom-fd-associate":  # virsh reads the descriptors; libvirt.c refuses none first
+        from pyvirt.cli.values import pass_fds
+
+        if not pass_fds(p):
+            raise CmdError("nfds in virDomainFDAssociate must not be zero")
     message = no_support(api).message
     if first:
         raise CmdError(first.format_map(_Values(p.values)), message)

@@ -54,6 +54,22 @@ def option_int(p: Parsed, name: str, *, unsigned: bool = False) -> int | None:
     return value
 
 
+def pass_fds(p: Parsed) -> list[int]:
+    """virshFetchPassFdsList: --pass-fds as comma-separated ints (virStrToLong_i: blanks before,
+    a sign, nothing after), read quietly (absent or empty: none)."""
+    text = p.str("pass-fds")
+    if not text:
+        return []
+    fds = []
+    for item in text.split(","):
+        number = item.lstrip(" \t\n\v\f\r")
+        digits = number[1:] if number[:1] in ("+", "-") else number
+        if not digits or digits.strip("0123456789") or not -(1 << 31) <= int(number) < 1 << 31:
+            raise CmdError(f"Unable to parse FD number '{item}'")
+        fds.append(int(number))
+    return fds
+
+
 def required(value: str | None, name: str) -> str | None:
     """vshCommandOptStringReq: an option given empty is an error (None: not given)."""
     if value == "":
