@@ -64,3 +64,14 @@ def test_backing_store_format_follows_the_same_pool_rules() -> None:
     assert backing("dir", "qcow2") == "qcow2"
     with pytest.raises(XMLConfigError, match="unknown volume format type raw"):
         backing("disk", "raw")
+
+
+def test_target_is_always_written_as_libvirt_does() -> None:
+    """virStorageVolTargetDefFormat writes <target> even with nothing in it (a volume of a
+    format-less pool without a path), open and closed, before <backingStore>; a request
+    document (vol-create-as --print-xml) still has none."""
+    vol = VolumeDef.from_xml("<volume><name>v</name><capacity>1</capacity><backingStore><path>/b</path>"
+                             "</backingStore></volume>", pool_type="logical")
+    text = vol.to_xml()
+    assert "  <target>\n  </target>\n  <backingStore>\n" in text
+    assert "<target" not in VolumeDef(name="v", capacity=1).to_request_xml()

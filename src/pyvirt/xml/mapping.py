@@ -590,6 +590,24 @@ def _write(el: etree._Element, indent: int, out: list[str]) -> None:
     out.append(f"{pad}</{tag}>")
 
 
+def ensure_open_child(el: etree._Element, tag: str, cls: Any) -> None:
+    """Give `el` (built from a ``cls`` object) its child `tag` even when no field put anything
+    in it, at that child's place in ``cls``'s output order and written open/closed when empty,
+    for an element libvirt always writes (a volume's ``<target>``)."""
+    if el.find(tag) is None:
+        tags = list(dict.fromkeys(steps[0] for steps, _ in (_split(s.path) for _, s in _output_specs(cls)) if steps))
+        later = set(tags[tags.index(tag) + 1:]) if tag in tags else set()
+        sub = etree.Element(tag)
+        following = next((c for c in el if c.tag in later), None)
+        if following is not None:
+            following.addprevious(sub)
+        else:
+            el.append(sub)
+    child = el.find(tag)
+    if child is not None and len(child) == 0 and not child.text:
+        child.text = _KEEP_OPEN
+
+
 def to_text(el: etree._Element) -> str:
     """libvirt-style text of an element tree, ending with a newline."""
     out: list[str] = []

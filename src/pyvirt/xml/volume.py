@@ -198,8 +198,8 @@ class VolumeDef:
         return None if self.features is None else self.features.names()
 
     def to_xml(self) -> str:
-        """The volume as libvirt reports it: type and both sizes always written."""
-        from .mapping import format_document
+        """The volume as libvirt reports it: type, both sizes and ``<target>`` always written."""
+        from .mapping import FormatOptions, build, ensure_open_child, to_text
 
         backing = self.backing
         if backing is not None:
@@ -207,7 +207,9 @@ class VolumeDef:
         doc = dataclasses.replace(self, type=self.type or "file", capacity=self.capacity or 0,
                                   allocation=self.allocation or 0, backing=backing,
                                   permissions=_permissions(self.permissions))
-        return format_document(doc, "volume")
+        el = build(doc, "volume", FormatOptions())
+        ensure_open_child(el, "target", VolumeDef)  # virStorageVolTargetDefFormat always writes it
+        return to_text(el)
 
     def to_request_xml(self) -> str:
         """Only what is set, sizes as bare byte counts: the document virsh's
