@@ -9,8 +9,9 @@ from lxml import etree
 
 from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
+from pyvirt.install.opts.charsource import Sources, host_port
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
-from pyvirt.install.xmltree import Element, child, set_attrs
+from pyvirt.install.xmltree import Element, child
 from pyvirt.xml import domain as xd
 from pyvirt.xml.fields import Verbatim, VerbatimSize
 from pyvirt.xml.safe import safe_parse
@@ -111,54 +112,6 @@ def apply_video(g: Guest, optstr: str) -> None:
     modelopt.add(g, "--video", xd.Video(model_type=model or None))
 
 
-def _host_port(value: str | None) -> tuple[str | None, str | None]:
-    """virt-install's HOST:PORT shorthand; a port without a host means 127.0.0.1."""
-    host, _, port = (value or "").partition(":")
-    if port and not host:
-        host = "127.0.0.1"
-    return host or None, port or None
-
-
-def _char_source(dev: Element, mode: str | None) -> Element:
-    """The <source> of a given mode (``None``: the main one); UDP has a bind and a connect
-    source, bind first."""
-    for src in dev.findall("source"):
-        if mode is None or src.get("mode") == mode:
-            return src
-    main = dev.find("source")
-    if main is not None and main.get("mode") is None:
-        main.set("mode", mode or "")
-        return main
-    src = etree.Element("source", mode=mode) if mode else etree.Element("source")
-    if mode == "bind" and main is not None:
-        main.addprevious(src)
-    else:
-        child(dev, "source")  # ordered placement of the first one
-        if main is None:
-            src = dev.find("source")
-            if mode:
-                src.set("mode", mode)
-            return src
-        main.addnext(src)
-    return src
-
-
-def _char_hosts(parent: Element, o: dict[str, str | None], prefix: str = "") -> None:
-    """``source.host``/``source.bind_host``/``source.connect_host`` (HOST:PORT) and the
-    ``*_service`` ports of a char source, for any element holding one (char devices,
-    smartcards, redirdevs, RNG backends)."""
-    # source.host writes the main source, in the mode given (a UDP source binding there
-    # keeps a connect_host= for a second, connect source)
-    for key, mode in (("source.host", o.get(prefix + "source.mode")),
-                      ("source.bind_host", "bind"), ("source.connect_host", "connect")):
-        if o.get(prefix + key):
-            h, p = _host_port(o[prefix + key])
-            set_attrs(_char_source(parent, mode), host=h, service=p)
-    for key, mode in (("source.bind_service", "bind"), ("source.connect_service", "connect")):
-        if o.get(prefix + key):
-            _char_source(parent, mode).set("service", o[prefix + key])
-
-
 def _char(tag: str, spec: Spec):
     """--serial/--parallel/--console/--channel, as virt-install's char parser: ``path``,
     ``mode`` and ``bind_host`` are the source's; ``host=H:P`` connects (binds when
@@ -181,61 +134,57 @@ def _char(tag: str, spec: Spec):
             if old in o:
                 o[new] = o.pop(old)
         typ = o.get("type")
-        dev = etree.Element(tag)  # no type given, none written: libvirt's default is pty
-        if typ:
-            dev.set("type", typ)
+        dev = xd.CharDev(kind=tag, type=typ or None)  # no type given, none written: libvirt's default is pty
+        sources = Sources()
         mode = o.get("source.mode")
         if o.get("source.bind_host") or (o.get("host") and mode == "bind"):
-            h, p = _host_port(o.get("source.bind_host") or o.get("host"))
-            src = _char_source(dev, "bind")
-            set_attrs(src, host=h, service=p)
+            h, p = host_port(o.get("source.bind_host") or o.get("host"))
+            sources.set("bind", host=h, service=p)
         if o.get("source.connect_host") or (o.get("host") and mode != "bind"):
-            h, p = _host_port(o.get("source.connect_host") or o.get("host"))
-            src = _char_source(dev, "connect")
-            set_attrs(src, host=h, service=p)
-        _char_hosts(dev, {k: v for k, v in o.items() if k not in (
-            "source.bind_host", "source.connect_host")})
+            h, p = host_port(o.get("source.connect_host") or o.get("host"))
+            sources.set("connect", host=h, service=p)
+        sources.hosts({k: v for k, v in o.items() if k not in ("source.bind_host", "source.connect_host")})
         if mode:
-            src = dev.find("source")
-            if src is None or (src.get("mode") and src.get("mode") != mode):
-                src = _char_source(dev, None) if src is None else src
+            src = sources.main()
+            if src is None:
+                src = sources.get(None)
             if src.get("mode") is None:
-                src.set("mode", mode)
+                src["mode"] = mode
         if o.get("source.path"):
-            _char_source(dev, None).set("path", o["source.path"])
+            sources.set(None, path=o["source.path"])
         if o.get("target.address"):
-            h, p = _host_port(o["target.address"])
-            set_attrs(child(dev, "target"), address=h, port=p)
+            h, p = host_port(o["target.address"])
+            dev.target_address = h
+            dev.target_port = _port_value(p)
         # virt-xml's --edit builds no defaults (virtinst's set_defaults is install-time)
-        _char_defaults(tag, dev, o, bind_default=not g.flags.extra.get("probe"))
-        g.add_device(dev)
+        _char_defaults(dev, sources, o, bind_default=not g.flags.extra.get("probe"))
+        sources.store(dev, udp=typ == "udp")
+        modelopt.add(g, "--" + tag, dev)
     return apply
 
 
-def _char_defaults(tag: str, dev: Element, o: dict[str, str | None], *,
+def _port_value(port: str | None) -> int | str | None:
+    """A target port as the model reads it back (a number where it is one)."""
+    if port is None:
+        return None
+    return int(port) if port.isdigit() else Verbatim(port)
+
+
+def _char_defaults(dev: xd.CharDev, sources: Sources, o: dict[str, str | None], *,
                    bind_default: bool = True) -> None:
-    """virt-install's char device defaults, for what the sub-options leave out (names the
-    table writes later are looked up in `o`, since they are not in the XML yet)."""
-    typ = dev.get("type")
-    src = dev.find("source")
-    if bind_default and typ in ("unix", "tcp") and (src is None or not src.get("mode")):
-        src = _char_source(dev, None)
-        # virtinst's CharSource writes mode before path (its property order)
-        after = [(k, src.attrib.pop(k)) for k in list(src.attrib) if k == "path"]
-        src.set("mode", "bind")
-        for k, v in after:
-            src.set(k, v)
-    if tag != "channel":
+    """virt-install's char device defaults (DeviceChar.set_defaults), for what the
+    sub-options leave out (names the table writes later are looked up in `o`, since they
+    are not on the object yet)."""
+    src = sources.main()
+    if bind_default and dev.type in ("unix", "tcp") and (src is None or not src.get("mode")):
+        sources.get(None)["mode"] = "bind"
+    if dev.kind != "channel":
         return
-    if not any(k in o for k in ("target.type", "target_type")):
-        tgt = child(dev, "target")
-        if not tgt.get("type"):
-            tgt.set("type", "virtio")
+    if not any(k in o for k in ("target.type", "target_type")) and not dev.target_type:
+        dev.target_type = "virtio"
     named = any(k in o for k in ("target.name", "name"))
-    if typ in ("spicevmc", "qemu-vdagent") and not named:
-        tgt = child(dev, "target")
-        if not tgt.get("name"):
-            tgt.set("name", "com.redhat.spice.0")
+    if dev.type in ("spicevmc", "qemu-vdagent") and not named and not dev.target_name:
+        dev.target_name = "com.redhat.spice.0"
 
 
 def _pci_address(addr: str) -> xd.Address:
@@ -303,16 +252,12 @@ def apply_rng(g: Guest, optstr: str) -> None:
         device, bmodel = bmodel, "random"
     if device and not bmodel:
         bmodel = "random"  # virtinst's DeviceRng.device is ./backend[@model='random']
-    rng = etree.Element("rng", model=o.get("model") or "virtio")
-    be = child(rng, "backend")
-    if bmodel:
-        be.set("model", bmodel)
-    if device:
-        be.text = device
-    if o.get("backend.type"):
-        be.set("type", o["backend.type"])
-    _char_hosts(be, o, "backend.")
-    g.add_device(rng)
+    rng = xd.RNG(model=o.get("model") or "virtio", backend_model=bmodel or None, backend=device or None,
+                 backend_type=o.get("backend.type") or None)
+    sources = Sources()
+    sources.hosts(o, "backend.")
+    sources.store(rng, udp=rng.backend_type == "udp", fields="backend_source_")
+    modelopt.add(g, "--rng", rng)
 
 
 def apply_tpm(g: Guest, optstr: str) -> None:
@@ -435,12 +380,14 @@ def apply_redirdev(g: Guest, optstr: str) -> None:
     check_unknown(REDIRDEV, o)
     bus = o.get("bus") if o.get("bus") not in (None, "default") else "usb"
     typ = o.get("type") if o.get("type") not in (None, "default") else "spicevmc"
-    rd = etree.Element("redirdev", bus=bus, type=typ)
+    rd = xd.Redirdev(bus=bus, type=typ)
+    sources = Sources()
     if o.get("server"):
-        h, p = _host_port(o["server"])
-        set_attrs(_char_source(rd, None), host=h, service=p)
-    _char_hosts(rd, o)
-    g.add_device(rd)
+        h, p = host_port(o["server"])
+        sources.set(None, host=h, service=p)
+    sources.hosts(o)
+    sources.store(rd, udp=typ == "udp")
+    modelopt.add(g, "--redirdev", rd)
 
 
 def apply_smartcard(g: Guest, optstr: str) -> None:
@@ -451,11 +398,12 @@ def apply_smartcard(g: Guest, optstr: str) -> None:
     o = parse(SMARTCARD, optstr)
     check_unknown(SMARTCARD, o)
     mode = o.get("mode") if o.get("mode") not in (None, "default") else "passthrough"
-    sc = etree.Element("smartcard", mode=mode)
     typ = o.get("type") if o.get("type") not in (None, "default") else None
-    sc.set("type", typ or ("spicevmc" if mode == "passthrough" else "tcp"))
-    _char_hosts(sc, o)
-    g.add_device(sc)
+    sc = xd.Smartcard(mode=mode, type=typ or ("spicevmc" if mode == "passthrough" else "tcp"))
+    sources = Sources()
+    sources.hosts(o)
+    sources.store(sc, udp=sc.type == "udp")
+    modelopt.add(g, "--smartcard", sc)
 
 
 def apply_vsock(g: Guest, optstr: str) -> None:
