@@ -36,7 +36,7 @@ MODEL_BUILT = sorted(f for f, (_where, _tag, rows) in PATHS.items() if rows)
 
 
 def test_every_option_with_rows_is_built_through_the_model() -> None:
-    assert len(MODEL_BUILT) == 42 and "--qemu-commandline" not in MODEL_BUILT
+    assert len(MODEL_BUILT) == 43 and "--qemu-commandline" not in MODEL_BUILT
 
 
 @pytest.mark.parametrize("flag", MODEL_BUILT)
@@ -274,3 +274,23 @@ def test_qemu_commandline_is_written_through_the_model_with_its_prefix() -> None
     assert '<qemu:commandline xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">' in text
     assert text.index('<qemu:arg value="-foo"/>') < text.index('<qemu:arg value="bar baz"/>') \
         < text.index('<qemu:env name="A" value="1"/>')
+
+
+def test_vcpus_per_vcpu_state_is_built_through_the_model() -> None:
+    """--vcpus vcpus.vcpuN.*: table rows on the Domain's <vcpus> list, each <vcpu> with its
+    attributes in virtinst's property order (id, enabled, hotpluggable, order), whatever
+    order they were typed in; yes/no values in virtinst's spelling."""
+    g = _guest("<domain><vcpu>2</vcpu><os/></domain>")
+    root = _apply(g, "--vcpus", "2,vcpus.vcpu1.order=2,vcpus.vcpu1.hotpluggable=off,vcpus.vcpu1.enabled=on,"
+                                "vcpus.vcpu1.id=1,vcpus.vcpu0.id=0,vcpus.vcpu0.enabled=yes")
+    vcpus = root.findall("vcpus/vcpu")
+    assert [list(v.attrib.items()) for v in vcpus] == [
+        [("id", "0"), ("enabled", "yes")],
+        [("id", "1"), ("enabled", "yes"), ("hotpluggable", "no"), ("order", "2")]]
+    assert [c.tag for c in root] == ["vcpu", "vcpus", "os"]
+
+
+def test_vcpus_unknown_per_vcpu_name_is_refused() -> None:
+    from pyvirt.install.subopts import SubOptError
+    with pytest.raises(SubOptError, match="vcpus.vcpu0.bogus"):
+        _apply(_guest(), "--vcpus", "2,vcpus.vcpu0.bogus=1")

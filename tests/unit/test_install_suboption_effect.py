@@ -197,7 +197,6 @@ HANDLED = {
  ("--sysinfo", r"(bios|system|baseBoard|chassis)[._].*"): ("type=smbios", "bios.vendor=v"),
  **{("--vcpus", k): ("", f"{k}=2") for k in ("vcpu","vcpus","maxvcpus","sockets","dies","cores","threads")},
  ("--vcpus","vcpu.current"): ("4", "vcpu.current=2"),
- ("--vcpus", r"vcpus\.vcpu[0-9]*\.(id|enabled|hotpluggable|order)"): ("", "vcpus.vcpu0.id=0"),
 }
 
 

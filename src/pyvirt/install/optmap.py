@@ -592,6 +592,14 @@ driver.caching_mode driver/@caching_mode OO
 driver.eim driver/@eim OO
 driver.iotlb driver/@iotlb OO
 """),
+    # virtinst's --vcpus vcpus.vcpuN.*: each vCPU's own state (the count, topology, cpuset and
+    # placement are the handler's: they write <vcpu> and <cpu><topology> together)
+    "--vcpus": ("", "domain", """
+vcpus.vcpu[0-9]*.id vcpus/vcpu[]/@id i
+vcpus.vcpu[0-9]*.enabled vcpus/vcpu[]/@enabled YN
+vcpus.vcpu[0-9]*.hotpluggable vcpus/vcpu[]/@hotpluggable YN
+vcpus.vcpu[0-9]*.order vcpus/vcpu[]/@order i
+"""),
     "--iothreads": ("", "domain", """
 iothreads iothreads i
 iothreadids.iothread[0-9]*.id iothreadids/iothread[]/@id i

@@ -9,7 +9,7 @@ import shlex
 
 from lxml import etree
 
-from pyvirt.install import modelopt, pathset
+from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, split_tuples, yesno
 from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
@@ -30,7 +30,7 @@ MEMORY = Spec("--memory", keys=["memory", "currentMemory", "maxmemory", "maxMemo
               positional=("memory",))
 VCPUS = Spec("--vcpus", keys=["vcpu", "vcpus", "maxvcpus", "vcpu.current", "sockets", "dies",
                               "cores", "threads", "cpuset", "vcpu.cpuset", "placement",
-                              "vcpu.placement", r"vcpus\.vcpu[0-9]*\.(id|enabled|hotpluggable|order)"],
+                              "vcpu.placement"],
              positional=("vcpu",), comma=("cpuset", "vcpu.cpuset"))
 CPU = Spec("--cpu", keys=["model", "mode", "match", "check", "migratable", "secure",
                           r"(force|require|optional|disable|forbid)"],
@@ -131,12 +131,6 @@ def apply_vcpus(g: Guest, optstr: str) -> None:
             vc = set_text(g.root, "vcpu", 0)
             g.flags.extra["vcpu_placeholder"] = True
         vc.set("placement", placement)
-    for key, val in o.items():  # <vcpus><vcpu id= enabled= hotpluggable= order=/>
-        m = re.match(r"^vcpus\.vcpu([0-9]*)\.(id|enabled|hotpluggable|order)$", key)
-        if m and val is not None:
-            if m.group(2) in ("enabled", "hotpluggable"):
-                val = "yes" if yesno(val, key) else "no"
-            pathset.set_path(g.root, f"vcpus/vcpu[]/@{m.group(2)}", val, [int(m.group(1) or 0)])
     topo = {k: o[k] for k in ("sockets", "dies", "cores", "threads") if o.get(k)}
     if topo:
         t = child(child(g.root, "cpu"), "topology")
