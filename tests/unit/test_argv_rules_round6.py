@@ -330,3 +330,30 @@ def test_efi_autoselection_takes_the_machine_alias(machine: str) -> None:
     pflash = [json.loads(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "-blockdev"]
     assert any("OVMF" in json.dumps(b) for b in pflash)
     assert argv[argv.index("-machine") + 1].startswith(f"{machine},")
+
+
+# --- PCI controllers libvirt cannot place by itself on q35 ----------------------------------------
+
+@pytest.mark.parametrize(("devices", "message"), [
+    # a pcie-to-pci-bridge needs a free root port the XML has: libvirt grows ports for PCIe
+    # devices and upstream ports only
+    (_ctrl(1, "pcie-to-pci-bridge"), "Cannot automatically add a new PCI bus for a device with connect flags 2000"),
+    # a downstream port needs an upstream port with a free slot
+    (_ctrl(1, "pcie-switch-downstream-port"),
+     "a PCI slot is needed to connect a PCI controller model='pcie-switch-downstream-port', but none is "
+     "available, and it cannot be automatically added"),
+])
+def test_q35_controllers_without_their_upstream_bus_are_refused(devices: str, message: str) -> None:
+    with pytest.raises(XMLError) as err:
+        _dom(Q35_ROOT + devices, "q35")
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("devices", [
+    _ctrl(1, "pcie-root-port") + _ctrl(2, "pcie-to-pci-bridge"),
+    _ctrl(1, "pcie-switch-upstream-port"),  # libvirt grows a root port for it
+    _ctrl(1, "pcie-root-port") + _ctrl(2, "pcie-switch-upstream-port") + _ctrl(3, "pcie-switch-downstream-port"),
+])
+def test_q35_controllers_libvirt_places(devices: str) -> None:
+    devs = _devices(build_argv(_dom(Q35_ROOT + devices, "q35")))
+    assert all(d.get("bus", "").startswith("pci") for d in devs.values() if d["id"].startswith("pci."))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .domain import Address, Controller, Domain
-from .errors import XMLError, XMLUnsupportedError
+from .errors import XMLError, XMLInternalError, XMLUnsupportedError
 
 _PCIE_NIC = {"virtio", "e1000e", "virtio-non-transitional"}
 _SOUND_PCI = {"ich6", "ich9", "ac97", "es1370"}
@@ -537,6 +537,11 @@ def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool) -> None:
             if getattr(d, "address", None) is not None and d.address.type == "pci" and (d.address.bus or 0)}
     ports = _root_ports(dom) + _switch(dom, "pcie-switch-downstream-port")
     free_ports = sorted((c for c in ports if c.index not in busy), key=lambda c: c.index or 0)
+    for k, dev in enumerate(express):  # virDomainPCIAddressSetGrow grows root ports for PCIe devices only
+        if (isinstance(dev, Controller) and dev.model == "pcie-to-pci-bridge" and not _is_new_bridge(dev)
+                and k >= len(free_ports)):
+            raise XMLInternalError("Cannot automatically add a new PCI bus for a device with connect flags 2000",
+                                   dev.line)
     new_bridge = bool(express) and _is_new_bridge(express[0])
     missing, bridge_after = _grown_ports(todo, len(free_ports), new_bridge)
     if missing > 0:
@@ -562,6 +567,11 @@ def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool) -> None:
         if isinstance(dev, Controller) and dev.model == "pcie-switch-upstream-port":
             _address_downstream_ports(dom, slots)
     _address_downstream_ports(dom, slots)
+    for c in _switch(dom, "pcie-switch-downstream-port"):
+        if c.address is None:  # no upstream port with a free slot: libvirt adds none for it
+            raise XMLInternalError("a PCI slot is needed to connect a PCI controller model="
+                                   "'pcie-switch-downstream-port', but none is available, and it cannot be "
+                                   "automatically added", c.line)
     for dev in conventional:
         if _is_usb2(dev):
             assert isinstance(dev, Controller)
