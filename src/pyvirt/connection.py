@@ -526,6 +526,12 @@ class Connection(abc.ABC):
         """The guest's hostname: `source` "agent" or "lease" (None: the driver's default)."""
         raise no_support("virDomainGetHostname")
 
+    @op("Domain", "GET /v1/domains/{dom}/launch-security", "virDomainGetLaunchSecurityInfo")
+    def launch_security_info(self, dom: str) -> dict[str, Any]:
+        """The launch security measurements of a guest (AMD SEV's sev-measurement...): none for
+        a guest without <launchSecurity>, which pyvirt does not start."""
+        raise no_support("virDomainGetLaunchSecurityInfo")
+
     @op("Domain", "GET /v1/domains/{dom}/control", "virDomainGetControlInfo")
     def control_info(self, dom: str) -> dict[str, int]:
         """virDomainControlInfo: {"state": virDomainControlState, "details", "state_time" (ms)}."""

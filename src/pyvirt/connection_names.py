@@ -112,6 +112,7 @@ NAMES = (
     'interface_stats',
     'iothread_info',
     'kvm_reason',
+    'launch_security_info',
     'list_checkpoints',
     'list_domains',
     'list_interfaces',

@@ -81,6 +81,7 @@ ROWS = {
     'interface_stats': ('Domain', 'GET /v1/domains/{dom}/ifstats', 'virDomainInterfaceStats', None, False, None, False, ('dom', 'device'), 2, (), {}, 'dict[str, int]'),
     'screenshot': ('Domain', 'GET /v1/domains/{dom}/screenshot', 'virDomainScreenshot', None, False, None, False, ('dom', 'screen'), 2, (0,), {}, 'str'),
     'domain_hostname': ('Domain', 'GET /v1/domains/{dom}/hostname', 'virDomainGetHostname', None, False, None, False, ('dom', 'source'), 2, (None,), {}, 'str'),
+    'launch_security_info': ('Domain', 'GET /v1/domains/{dom}/launch-security', 'virDomainGetLaunchSecurityInfo', None, False, None, False, ('dom',), 1, (), {}, 'dict[str, Any]'),
     'control_info': ('Domain', 'GET /v1/domains/{dom}/control', 'virDomainGetControlInfo', None, False, None, False, ('dom',), 1, (), {}, 'dict[str, int]'),
     'iothread_info': ('Domain', 'GET /v1/domains/{dom}/iothreads', 'virDomainGetIOThreadInfo', None, False, None, False, ('dom', 'live', 'config'), 3, (False, False), {}, 'list[dict[str, Any]]'),
     'memory_parameters': ('Domain', 'GET /v1/domains/{dom}/memtune', 'virDomainGetMemoryParameters', None, False, None, False, ('dom', 'live', 'config'), 3, (False, False), {}, 'dict[str, int]'),

@@ -103,6 +103,8 @@ LINES = [
     "destroy test; start test --pass-fds 0; create /dev/null --pass-fds x; create /nonexistent --pass-fds x; "
     "qemu-monitor-command test --pass-fds x info; qemu-monitor-command test --pass-fds 1 info; "
     "qemu-monitor-command test --pass-fds '' info",
+    # domlaunchsecinfo: the test driver refuses the typed-string flag libvirt always adds
+    "domlaunchsecinfo test; domlaunchsecinfo nosuch; destroy test; domlaunchsecinfo 6695eb01-f6a4-8304-79aa-97f2502e193f",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

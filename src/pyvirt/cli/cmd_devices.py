@@ -251,6 +251,18 @@ _CONTROL_STATES = ("ok", "background job", "occupied", "error")
 _CONTROL_ERRORS = ("", "unknown", "monitor failure", "internal (locking) error")
 
 
+def cmd_domlaunchsecinfo(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdDomLaunchSecInfo: each parameter as '%-15s: %s' (a guest without launch
+    security has none, and prints nothing)."""
+    from pyvirt.cli.fmt import typed_value
+
+    info = ctl.domain(p.str("domain") or "")
+    with failing("Unable to get launch security parameters"):
+        params = ctl.conn.launch_security_info(info.uuid or info.name)
+    ctl.print("".join(f"{k:<15}: {typed_value(v)}\n" for k, v in params.items()))
+    return True
+
+
 def cmd_domcontrol(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     ctrl = ctl.conn.control_info(info.uuid or info.name)

@@ -17,7 +17,6 @@ from pyvirt.cli.grammar import Parsed
 #: command -> "virApi" or "virApi|first line"
 _CALLS: dict[str, str] = {
     # -- Domain Management
-    "domlaunchsecinfo": "virDomainGetLaunchSecurityInfo|Unable to get launch security parameters",
     "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
     "domxml-from-native": "virConnectDomainXMLFromNative",
     "lxc-enter-namespace": "virDomainLxcOpenNamespace",

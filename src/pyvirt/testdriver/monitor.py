@@ -276,6 +276,11 @@ class MonitorMixin:
         if not self._get(dom).active:
             raise E.invalid("domain is not running")
 
+    def launch_security_info(self, dom: str) -> dict[str, Any]:
+        """testDomainGetLaunchSecurityInfo takes no flags, and virDomainGetLaunchSecurityInfo
+        always adds VIR_TYPED_PARAM_STRING_OKAY: refused whatever the domain."""
+        raise E.unsupported_flags(0x4, "testDomainGetLaunchSecurityInfo")
+
     def screenshot(self, dom: str, screen: int = 0) -> str:
         """testDomainScreenshot: a fixed PNG whatever the guest's state or the screen asked for
         (libvirt sends a picture from its data directory; this driver draws its own)."""

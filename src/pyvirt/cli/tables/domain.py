@@ -354,7 +354,7 @@ COMMANDS = (
             Opt("anystats", BOOL, "print statistics for any kind of job (even failed ones)"),
             Opt("rawstats", BOOL, "print the raw data returned by libvirt"),
         )),
-    Cmd("domlaunchsecinfo", _G, "cmd_unsupported", "Get domain launch security info",
+    Cmd("domlaunchsecinfo", _G, "cmd_devices", "Get domain launch security info",
         "Get the launch security parameters for a guest domain", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
         )),
