@@ -134,6 +134,9 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     (tree / ".treeinfo").write_text(TREEINFO)
     for name in ("vmlinuz", "initrd.img"):
         (tree / "images" / "pxeboot" / name).write_text(name)
+    # a tree whose .treeinfo names a kernel it does not hold
+    (root / "nokernel").mkdir()
+    (root / "nokernel" / ".treeinfo").write_text(TREEINFO)
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:

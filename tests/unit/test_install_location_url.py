@@ -147,6 +147,43 @@ def test_location_kernel_pair_is_looked_for_when_fetched(capsys: pytest.CaptureF
     assert install.findtext("os/kernel") == "/VIRTINST-TESTSUITE/k"
 
 
+def test_treeinfo_tree_without_its_kernel_fails_when_fetched(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    # a .treeinfo makes the tree a distribution virt-install recognises even when the images
+    # it names are missing, and the layouts it does not name are not searched: the kernel is
+    # missing at fetch time, not "no installable distribution" while validating
+    (tmp_path / ".treeinfo").write_text(TREEINFO)
+    (tmp_path / "casper").mkdir()
+    (tmp_path / "casper" / "vmlinuz").write_text("k")
+    (tmp_path / "casper" / "initrd").write_text("i")
+    rc, _, err = _run(capsys, "--disk", "none", "--osinfo", "detect=yes", "--location",
+                      str(tmp_path), "--print-step", "1")
+    assert rc == 1
+    assert "Couldn't find kernel for install tree." in err
+    assert "installable distribution" not in err
+
+
+def test_xen_pv_guest_takes_the_treeinfo_xen_images(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", "xen:///")
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(DATA / "capabilities" / "xen-rhel5.4.xml"))
+    monkeypatch.delenv("VIRTCOMPAT_DOMCAPS")
+    (tmp_path / ".treeinfo").write_text(TREEINFO + "\n[images-xen]\nkernel = xen/vmlinuz\n"
+                                        "initrd = xen/initrd.img\n")
+    rc, _, err = _run(capsys, "--connect", "xen:///", "--paravirt", "--disk", "none",
+                      "--osinfo", "fedora17", "--location", str(tmp_path), "--print-step", "1")
+    assert rc == 1 and "Couldn't find kernel for install tree." in err
+    (tmp_path / "xen").mkdir()
+    (tmp_path / "xen" / "vmlinuz").write_text("k")
+    (tmp_path / "xen" / "initrd.img").write_text("i")
+    rc, out, err = _run(capsys, "--connect", "xen:///", "--paravirt", "--disk", "none",
+                        "--osinfo", "fedora17", "--location", str(tmp_path), "--print-step", "1")
+    assert rc == 0, err
+    (install,) = _docs(out)
+    assert install.findtext("os/type") == "xen"
+    assert install.findtext("os/kernel") == "/VIRTINST-TESTSUITE/vmlinuz"
+
+
 def test_reinstall_boots_the_media_and_keeps_the_definition(
         capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = _run(capsys, "--reinstall", "test-clone-simple", "--pxe", "--osinfo",

@@ -110,14 +110,29 @@ def _tree(root: Path, files: list[str]) -> Path:
     (["casper/vmlinuz", "casper/initrd"], ("casper/vmlinuz", "casper/initrd")),
     (["README"], None),
 ])
-def test_find_kernel_layouts(tmp_path: Path, files: list[str], expected: tuple[str, str] | None) -> None:
-    assert media.find_kernel(media.TreeReader(str(_tree(tmp_path, files))), "x86_64") == expected
+def test_kernel_paths_layouts(tmp_path: Path, files: list[str], expected: tuple[str, str] | None) -> None:
+    found = media.kernel_paths(media.TreeReader(str(_tree(tmp_path, files))), "x86_64")
+    assert found == (None if expected is None else [expected])
 
 
-def test_find_kernel_prefers_treeinfo(tmp_path: Path) -> None:
+TREEINFO = ("[general]\nfamily = Fedora\narch = {arch}\n\n[images-{arch}]\nkernel = boot/k\n"
+            "initrd = boot/i\n\n[images-xen]\nkernel = xen/k\ninitrd = xen/i\n")
+
+
+def test_kernel_paths_of_a_treeinfo_tree(tmp_path: Path) -> None:
+    # a tree with a .treeinfo offers only what its images section names, for the tree's own
+    # arch whatever the guest's, or images-xen for a Xen PV guest, present or not (virtinst's
+    # get_treeinfo_media; the files are looked for when fetched)
     _tree(tmp_path, ["boot/k", "boot/i", "images/pxeboot/vmlinuz", "images/pxeboot/initrd.img"])
-    (tmp_path / ".treeinfo").write_text("[images-x86_64]\nkernel = boot/k\ninitrd = boot/i\n")
-    assert media.find_kernel(media.TreeReader(str(tmp_path)), "x86_64") == ("boot/k", "boot/i")
+    (tmp_path / ".treeinfo").write_text(TREEINFO.format(arch="x86_64"))
+    reader = media.TreeReader(str(tmp_path))
+    assert media.kernel_paths(reader, "x86_64") == [("boot/k", "boot/i")]
+    assert media.kernel_paths(reader, "i686") == [("boot/k", "boot/i")]
+    assert media.kernel_paths(reader, "x86_64", xen=True) == [("xen/k", "xen/i")]
+    (tmp_path / ".treeinfo").write_text(TREEINFO.format(arch="aarch64"))
+    assert media.kernel_paths(reader, "aarch64") == [("boot/k", "boot/i")]
+    (tmp_path / ".treeinfo").write_text("[general]\nfamily = Fedora\narch = x86_64\n")
+    assert media.kernel_paths(reader, "x86_64") == []  # recognised, but no kernel named
 
 
 @pytest.mark.skipif(not (shutil.which("xorriso") and (shutil.which("xorrisofs") or shutil.which("genisoimage"))),
@@ -129,8 +144,8 @@ def test_iso_reader_finds_and_extracts(tmp_path: Path) -> None:
     subprocess.run([tool, "-o", iso, "-J", "-rational-rock", str(tree)], check=True, capture_output=True)
     reader = media.TreeReader(iso)
     assert reader.is_iso
-    found = media.find_kernel(reader, "x86_64")
-    assert found == ("casper/vmlinuz", "casper/initrd")
+    found = media.kernel_paths(reader, "x86_64")
+    assert found == [("casper/vmlinuz", "casper/initrd")]
     out = reader.fetch("casper/vmlinuz", str(tmp_path))
     assert Path(out).read_text() == "casper/vmlinuz"
 

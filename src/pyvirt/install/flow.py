@@ -169,7 +169,7 @@ def _set_os(o: argparse.Namespace, g: Guest, inst: Installer, osd: dict[str, Any
         g.set_os_name(osd["name"])
         _check_unattended(o, g, inst)
     try:
-        inst.validate_location(g.arch or "", remote=g.ci.is_remote())
+        inst.validate_location(g.arch or "", remote=g.ci.is_remote(), xen=g.is_xenpv())
     except DistroError as exc:
         raise Fail(f"Error validating install location: {exc}") from exc
     except ValueError as exc:
@@ -309,7 +309,7 @@ def _test_media_detection(o: argparse.Namespace, ci: Any, out: Callable[..., Non
     _check_media_exists(g, o.test_media_detection)
     inst = Installer(location=o.test_media_detection)
     try:
-        inst.validate_location(g.arch or "", remote=g.ci.is_remote())
+        inst.validate_location(g.arch or "", remote=g.ci.is_remote(), xen=g.is_xenpv())
     except ValueError as exc:
         raise Fail(str(exc)) from exc
     found = inst.detected_os if inst.detected_os and osdb.lookup(inst.detected_os) else None

@@ -47,6 +47,8 @@ class Installer:
     location: str | None = None
     location_kernel: str | None = None
     location_initrd: str | None = None
+    # the (kernel, initrd) pairs a recognised tree offers, tried in order when fetched
+    tree_kernels: list[tuple[str, str]] | None = None
     bootdev: str | None = None
     kernel: str | None = None
     initrd: str | None = None
@@ -100,11 +102,13 @@ class Installer:
         loc = self.location or ""
         return UrlReader(loc) if self.url_location() else TreeReader(loc)
 
-    def validate_location(self, arch: str, remote: bool = False) -> None:
+    def validate_location(self, arch: str, remote: bool = False, xen: bool = False) -> None:
         """Find the kernel/initrd of a --location tree (local directory or ISO, or an
         http/https/ftp URL) now, so a tree without one is refused before anything is
         created (virt-install's 'Error validating install location'); also read the
-        tree's .treeinfo for the OS it holds."""
+        tree's .treeinfo for the OS it holds.  As virtinst's distro store, a tree it
+        recognises passes here and its kernel is looked for when fetched (`xen`: a Xen PV
+        guest's images)."""
         if self.cdrom and not self.location:
             # virtinst's detect_distro for a CD-ROM: the disc osinfo-db identifies
             if not remote:
@@ -121,7 +125,7 @@ class Installer:
             return
         if remote and self.local_location():
             raise ValueError(f"Cannot access install tree on remote connection: {self.location}")
-        from pyvirt.install.media import find_kernel, treeinfo_os
+        from pyvirt.install.media import kernel_paths, treeinfo_os
         loc = self.location or ""
         try:
             reader = self._reader()
@@ -130,7 +134,7 @@ class Installer:
             self.detected_os = treeinfo_os(reader)
             if self.location_kernel:  # looked for when fetched (prepare)
                 return
-            found = find_kernel(reader, arch)
+            found = kernel_paths(reader, arch, xen=xen)
         except RuntimeError as exc:
             raise DistroError(str(exc)) from exc
         if found is None:
@@ -141,7 +145,7 @@ class Installer:
                              f"distribution at URL '{loc}'{why}\n\nThe location must be the root "
                              "directory of an install tree.\nSee virt-install man page for "
                              "various distro examples.")
-        self.location_kernel, self.location_initrd = found
+        self.tree_kernels = found
 
     def _identified_iso(self, reader: object) -> bool:
         """virtinst's _LibosinfoDistro, first of its distro checks for an ISO: a disc
@@ -156,8 +160,7 @@ class Installer:
             return False
         self.detected_os = found[0].name
         self.location_disc = self.location
-        if not self.location_kernel:
-            self.location_kernel, self.location_initrd = kernel, initrd
+        self.tree_kernels = [(kernel, initrd)]
         return True
 
     def _can_set_bootorder(self, g: Guest) -> bool:
@@ -270,17 +273,20 @@ class Installer:
         scripts = self._unattended_scripts(g, treemedia) if self.unattended else None
         self._fetch_kernel_urls(g)
         dirtree = False
-        if (self.local_location() or self.url_location()) and self.location_kernel \
+        pairs = [(self.location_kernel, self.location_initrd or "")] if self.location_kernel \
+            else self.tree_kernels
+        if (self.local_location() or self.url_location()) and pairs is not None \
                 and not self.kernel:
             reader = self._reader()
-            if not all(reader.exists(rel or "")  # type: ignore[attr-defined]
-                       for rel in (self.location_kernel, self.location_initrd)):
-                # virtinst's _check_kernel_pairs, for a found pair and a given one alike
+            # virtinst's _check_kernel_pairs: the first pair the tree has, a given one alike
+            pair = next((p for p in pairs if reader.exists(p[0])  # type: ignore[attr-defined]
+                         and reader.exists(p[1])), None)  # type: ignore[attr-defined]
+            if pair is None:
                 raise RuntimeError("Couldn't find kernel for install tree.")
             scratch = media.scratchdir(g.ci.uri)
-            self.kernel = reader.fetch(self.location_kernel, scratch)
+            self.kernel = reader.fetch(pair[0], scratch)
             self._tmpfiles.append(self.kernel)
-            self.initrd = reader.fetch(self.location_initrd or "", scratch)
+            self.initrd = reader.fetch(pair[1], scratch)
             self._tmpfiles.append(self.initrd)
             dirtree = not self.url_location() and not reader.is_iso
         if treemedia:

@@ -270,20 +270,22 @@ class TreeReader:
         return dest
 
 
-def find_kernel(reader: TreeReader, arch: str) -> tuple[str, str] | None:
-    """(kernel, initrd) inside the tree: .treeinfo's images section first, then the layouts
-    virt-install knows (Fedora pxeboot, Debian/Ubuntu netboot, casper, SUSE loader)."""
+def kernel_paths(reader: TreeReader, arch: str, *, xen: bool = False) -> list[tuple[str, str]] | None:
+    """The (kernel, initrd) pairs of a tree virt-install recognises, None for a tree it does
+    not (no distribution found).  A .treeinfo tree offers only what its images section for
+    the tree's own arch ([general] arch) names, or images-xen for a Xen PV guest, as
+    virtinst's get_treeinfo_media reads it: nothing when those names are missing, and the
+    files are looked for when fetched.  Other trees are recognised by the first of the
+    layouts virt-install knows (Debian/Ubuntu netboot, SUSE loader, casper...) present."""
     cp = _treeinfo(reader)
-    if cp is not None:
-        for sect in (f"images-{arch}", "images-xen" if arch == "xen" else ""):
-            if sect and cp.has_section(sect) and cp.has_option(sect, "kernel") \
-                    and cp.has_option(sect, "initrd"):
-                k, i = cp.get(sect, "kernel"), cp.get(sect, "initrd")
-                if reader.exists(k) and reader.exists(i):
-                    return k, i
+    if cp is not None and cp.has_option("general", "family"):
+        sect = "images-xen" if xen else f"images-{cp.get('general', 'arch', fallback='')}"
+        if cp.has_option(sect, "kernel") and cp.has_option(sect, "initrd"):
+            return [(cp.get(sect, "kernel"), cp.get(sect, "initrd"))]
+        return []
     for kernel, initrd in _candidates(arch):
         if reader.exists(kernel) and reader.exists(initrd):
-            return kernel, initrd
+            return [(kernel, initrd)]
     return None
 
 

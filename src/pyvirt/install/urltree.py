@@ -1,7 +1,7 @@
 """--location over the network: an install tree at an http, https or ftp URL.
 
 The same questions a local tree or ISO answers (does this file exist, what does it say,
-copy it here) asked over urllib, so kernel discovery (media.find_kernel) is shared.
+copy it here) asked over urllib, so kernel discovery (media.kernel_paths) is shared.
 An ftp tree is logged into first, as virt-install's FTP fetcher does when it is made: a
 server that cannot be reached or refuses the login is "Opening URL ... failed", not a tree
 without a distribution.  Reads are bounded: text files to 1 MiB, kernels and initrds to 4 GiB, with a timeout
