@@ -357,3 +357,13 @@ def test_q35_controllers_without_their_upstream_bus_are_refused(devices: str, me
 def test_q35_controllers_libvirt_places(devices: str) -> None:
     devs = _devices(build_argv(_dom(Q35_ROOT + devices, "q35")))
     assert all(d.get("bus", "").startswith("pci") for d in devs.values() if d["id"].startswith("pci."))
+
+
+def test_second_ahci_on_q35_is_a_conventional_device_behind_a_bridge() -> None:
+    # libvirt gives an AHCI controller conventional PCI connect flags: beyond ICH9's own at
+    # 00:1f.2 it goes behind a pcie-to-pci-bridge, not in a root port
+    disk = ("<disk type='file' device='disk'><source file='/tmp/a.img'/><target dev='sda' bus='sata'/>"
+            "<address type='drive' controller='1' bus='0' target='0' unit='0'/></disk>")
+    devs = _devices(build_argv(_dom("<controller type='sata' index='1'/>" + disk, "q35")))
+    bridge = devs[devs["sata1"]["bus"]]
+    assert (devs["sata1"]["driver"], bridge["driver"]) == ("ahci", "pcie-pci-bridge")

@@ -71,7 +71,7 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
         elif c.type == "virtio-serial":
             yield c, _virtio_pcie(c.model)
         elif c.type == "sata":
-            yield c, True
+            yield c, False  # an AHCI beyond ICH9's own is a conventional PCI device (libvirt's pciFlags)
         elif c.type == "ide":
             yield c, False
     for disk in d.disks:
