@@ -413,15 +413,15 @@ class Connection(abc.ABC):
     def attach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
         """Add a device (`xml`: one device element) to the running guest (live: hot-plug) and/or
         its persistent definition (config); neither flag: whichever is current."""
-        # virsh calls the plain function for the running guest, the Flags one for --config
-        raise no_support(f"virDomainAttachDevice{'Flags' if config else ''}")
+        # virsh calls the plain function without scope flags (the running guest), else the Flags one
+        raise no_support(f"virDomainAttachDevice{'Flags' if config or not live else ''}")
 
     @op("Domain", "POST /v1/domains/{dom}/devices/detach", "virDomainDetachDeviceFlags")
     def detach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
         """Remove the device `xml` names (a disk by its target) from the guest and/or definition;
         live, it returns once the guest has released it (QEMU's DEVICE_DELETED)."""
-        # virsh calls the plain function for the running guest, the Flags one for --config
-        raise no_support(f"virDomainDetachDevice{'Flags' if config else ''}")
+        # virsh calls the plain function without scope flags (the running guest), else the Flags one
+        raise no_support(f"virDomainDetachDevice{'Flags' if config or not live else ''}")
 
     @op("Domain", "POST /v1/domains/{dom}/devices/detach-alias", "virDomainDetachDeviceAlias")
     def detach_device_alias(self, dom: str, alias: str, live: bool = False, config: bool = False) -> None:

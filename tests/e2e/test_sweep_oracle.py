@@ -105,6 +105,10 @@ LINES = [
     "qemu-monitor-command test --pass-fds '' info",
     # domlaunchsecinfo: the test driver refuses the typed-string flag libvirt always adds
     "domlaunchsecinfo test; domlaunchsecinfo nosuch; destroy test; domlaunchsecinfo 6695eb01-f6a4-8304-79aa-97f2502e193f",
+    # --current makes virsh call the Flags form of attach/detach, which the test driver lacks too
+    "attach-disk test /tmp/x.img vda --current; attach-interface test network default --current; "
+    "detach-disk test vda --current; detach-interface test network --current; detach-disk test vda; "
+    "destroy test; attach-disk test /tmp/x.img vda --current",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag
