@@ -434,3 +434,13 @@ def test_boot_refresh_machine_type(capsys: pytest.CaptureFixture[str], kvm: str,
     else:
         assert rc == 0, out
         assert _domain(out).find("os/type").get("machine") == result
+
+
+def test_hostdev_mdev_is_built_through_the_model(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """An mdev node device becomes a model Hostdev: its management and device API follow the
+    mdev type (vfio-ccw: unmanaged), in virtinst's attribute order, the UUID as the source."""
+    dom = _devices(capsys, kvm, "--hostdev", "mdev_8e37ee90_2b51_45e3_9b25_bf8283c03110")
+    hd = dom.find("devices/hostdev")
+    assert list(hd.attrib.items()) == [("mode", "subsystem"), ("type", "mdev"), ("managed", "no"),
+                                       ("model", "vfio-ccw")]
+    assert hd.find("source/address").attrib == {"uuid": "8e37ee90-2b51-45e3-9b25-bf8283c03110"}

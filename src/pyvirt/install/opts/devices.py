@@ -496,8 +496,9 @@ def _lookup_nodedev(g: Guest, name: str) -> Element:
     return found[0]
 
 
-def _hostdev_from_nodedev(g: Guest, hd: Element, dev: Element, devs: list[Element]) -> None:
-    """virt-install's DeviceHostdev.set_from_nodedev for the kinds a host can pass."""
+def _hostdev_from_nodedev(g: Guest, hd: xd.Hostdev, dev: Element, devs: list[Element]) -> None:
+    """virt-install's DeviceHostdev.set_from_nodedev for the kinds a host can pass; the node
+    device's numbers are written as its XML gives them (virtinst copies the text)."""
     cap = _cap(dev)
     kind = cap.get("type") if cap is not None else None
     if kind == "net":
@@ -505,55 +506,52 @@ def _hostdev_from_nodedev(g: Guest, hd: Element, dev: Element, devs: list[Elemen
         if parent is None:
             raise SubOptError(f"Unsupported node device type '{kind}'")
         return _hostdev_from_nodedev(g, hd, parent, devs)
-    src = child(hd, "source")
     if kind == "pci":
-        hd.set("type", "pci")
-        # the node device's values as its XML gives them (virtinst copies the text)
-        child(src, "address", domain=cap.findtext("domain"), bus=cap.findtext("bus"),
-              slot=cap.findtext("slot"), function=cap.findtext("function"))
+        hd.type = "pci"
+        hd.source_address = _source_address(domain=cap.findtext("domain"), bus=cap.findtext("bus"),
+                                            slot=cap.findtext("slot"), function=cap.findtext("function"))
     elif kind == "usb_device":
-        hd.set("type", "usb")
+        hd.type = "usb"
         vendor = cap.find("vendor").get("id")
         product = cap.find("product").get("id")
-        child(src, "vendor", id=vendor)
-        child(src, "product", id=product)
+        hd.source_vendor, hd.source_product = vendor, product
         same = [d for d in devs if _cap(d) is not None and _cap(d).get("type") == "usb_device"
                 and _cap(d).find("vendor").get("id") == vendor
                 and _cap(d).find("product").get("id") == product]
         if len(same) > 1:
-            child(src, "address", bus=cap.findtext("bus"), device=cap.findtext("device"))
+            hd.source_address = _source_address(bus=cap.findtext("bus"), device=cap.findtext("device"))
     elif kind == "mdev":
         _mdev_hostdev(hd, dev, cap)
     elif kind == "scsi":
-        hd.set("type", "scsi")
-        hd.set("managed", "no")
-        child(src, "adapter", name=f"scsi_host{cap.findtext('host')}")
-        child(src, "address", bus=cap.findtext("bus"), target=cap.findtext("target"),
-              unit=cap.findtext("lun"))
+        hd.type = "scsi"
+        hd.managed = False
+        hd.source_adapter = f"scsi_host{cap.findtext('host')}"
+        hd.source_address = _source_address(bus=cap.findtext("bus"), target=cap.findtext("target"),
+                                            unit=cap.findtext("lun"))
     else:
         raise SubOptError(f"Unsupported node device type '{kind}'")
 
 
-def _mdev_hostdev(hd: Element, dev: Element, cap: Element) -> None:
+def _source_address(**given: str | None) -> xd.HostdevSourceAddress:
+    """A host address with the values as given (text, not the model's hex layout)."""
+    return xd.HostdevSourceAddress(**{k: Verbatim(v) for k, v in given.items() if v is not None})
+
+
+def _mdev_hostdev(hd: xd.Hostdev, dev: Element, cap: Element) -> None:
     """virt-install's mdev passthrough: the model and management follow the mdev type, the
     source is the mdev's UUID (its <uuid>, else the name ``mdev_UUID_WITH_UNDERSCORES``)."""
     type_id = cap.find("type").get("id") if cap.find("type") is not None else ""
-    hd.set("type", "mdev")
+    hd.type = "mdev"
     if type_id == "vfio_ccw-io":
-        hd.set("managed", "no")
-        hd.set("model", "vfio-ccw")
+        hd.managed, hd.model = False, "vfio-ccw"
     elif type_id == "vfio_ap-passthrough":
-        hd.set("managed", "no")
-        hd.set("model", "vfio-ap")
+        hd.managed, hd.model = False, "vfio-ap"
     elif re.match(r"^nvidia-[0-9]{2}", type_id) or re.match(r"^i915-GVTg_V[0-9]_[0-9]", type_id):
-        hd.set("managed", "yes")
-        hd.set("model", "vfio-pci")
-        hd.set("display", "off")
-        hd.set("ramfb", "off")
+        hd.managed, hd.model, hd.display, hd.ramfb = True, "vfio-pci", False, False
     else:
         raise SubOptError(f"Don't know how to generate nodedev for mdev type id '{type_id}'")
     uuid = cap.findtext("uuid") or (dev.findtext("name") or "")[5:].replace("_", "-")
-    child(child(hd, "source"), "address", uuid=uuid)
+    hd.source_address = xd.HostdevSourceAddress(uuid=uuid)
 
 
 def drm_render_node(g: Guest) -> str | None:
@@ -580,21 +578,24 @@ def apply_hostdev(g: Guest, optstr: str) -> None:
     check_unknown(HOSTDEV, o)
     name = o.get("name") or ""
     typ = o.get("type")
-    hd = etree.Element("hostdev", mode="subsystem")
-    if typ:
-        hd.set("type", typ)
-    caps_tags = {"net": ("interface", None), "misc": ("char", None), "storage": ("block", None)}
+    caps_tags = {"net": "interface", "misc": "char", "storage": "block"}
     if typ in caps_tags:
-        hd.set("mode", "capabilities")
+        # capabilities mode (a host interface/char/block device): libvirt's, which the model
+        # does not declare, so this element is written as it is
+        el = etree.Element("hostdev", mode="capabilities", type=typ)
         if name:
-            child(child(hd, "source"), caps_tags[typ][0]).text = name
-    elif name:
+            child(child(el, "source"), caps_tags[typ]).text = name
+        el.set("managed", "no" if g.ci.is_xen() else "yes")  # virtinst's DeviceHostdev.set_defaults
+        g.add_device(el)
+        return
+    hd = xd.Hostdev(mode="subsystem", type=typ or None)
+    if name:
         devs = _nodedevs(g)
         dev = _lookup_nodedev(g, name)
         _hostdev_from_nodedev(g, hd, dev, devs)
-    if not hd.get("managed"):  # virtinst's DeviceHostdev.set_defaults, whatever the mode
-        hd.set("managed", "no" if g.ci.is_xen() else "yes")
-    g.add_device(hd)
+    if hd.managed is None:  # virtinst's DeviceHostdev.set_defaults, whatever the mode
+        hd.managed = not g.ci.is_xen()
+    modelopt.add(g, "--hostdev", hd)
 
 
 MEMDEV = Spec("--memdev", keys=["model", "target.size", "target_size", "target.label_size",
