@@ -367,3 +367,14 @@ def test_second_ahci_on_q35_is_a_conventional_device_behind_a_bridge() -> None:
     devs = _devices(build_argv(_dom("<controller type='sata' index='1'/>" + disk, "q35")))
     bridge = devs[devs["sata1"]["bus"]]
     assert (devs["sata1"]["driver"], bridge["driver"]) == ("ahci", "pcie-pci-bridge")
+
+
+@pytest.mark.parametrize("model", ["vga", "cirrus", "bochs", "ramfb"])
+def test_only_qxl_and_virtio_video_can_be_secondary(model: str) -> None:
+    with pytest.raises(XMLError, match=f"video type '{model}' is only valid as primary video device"):
+        _dom(f"<video><model type='qxl'/></video><video><model type='{model}'/></video>", "q35")
+
+
+def test_a_secondary_qxl_beside_a_bochs_primary_is_built() -> None:
+    devs = _devices(build_argv(_dom("<video><model type='bochs'/></video><video><model type='qxl'/></video>", "q35")))
+    assert (devs["video0"]["driver"], devs["video1"]["driver"]) == ("bochs-display", "qxl")

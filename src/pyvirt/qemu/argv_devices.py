@@ -518,8 +518,6 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
             continue
         else:
             raise unsupported(f"video model {t!r}", v.line)
-        if t in ("vga", "cirrus") and not primary:
-            raise unsupported(f"secondary {t} video device", v.line)
         if v.model_res_x is not None or v.model_res_y is not None:  # qemuBuildDeviceVideoStr
             if v.model_res_x is None or v.model_res_y is None:
                 raise XMLError("missing values for resolution", v.line)

@@ -318,8 +318,12 @@ def _serials(dom: Domain) -> None:
 
 def _videos(dom: Domain) -> None:
     """qemuValidateDomainDeviceDefVideo: ramfb has no address; only some models drive several
-    heads; QEMU has no 2D acceleration switch."""
-    for v in dom.devices.videos:
+    heads; QEMU has no 2D acceleration switch; only QXL and virtio cards can be secondary."""
+    videos = dom.devices.videos
+    primary = next((v for v in videos if v.model_primary), videos[0] if videos else None)
+    for v in videos:
+        if v is not primary and v.model_type not in ("qxl", "virtio", None):
+            raise XMLConfigError(f"video type '{v.model_type}' is only valid as primary video device", v.line)
         if v.model_accel2d:
             raise XMLConfigError("qemu does not support the accel2d setting", v.line)
         if v.model_type == "ramfb" and v.address is not None:
