@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
 from pyvirt.install.opts.charsource import Sources, host_port
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
-from pyvirt.install.xmltree import Element, child
+from pyvirt.install.xmltree import Element, append, child
 from pyvirt.xml import domain as xd
 from pyvirt.xml.fields import Verbatim, VerbatimSize
 from pyvirt.xml.safe import safe_parse
@@ -582,11 +580,10 @@ def apply_hostdev(g: Guest, optstr: str) -> None:
     if typ in caps_tags:
         # capabilities mode (a host interface/char/block device): libvirt's, which the model
         # does not declare, so this element is written as it is
-        el = etree.Element("hostdev", mode="capabilities", type=typ)
+        el = append(g.devices, "hostdev", mode="capabilities", type=typ)
         if name:
             child(child(el, "source"), caps_tags[typ]).text = name
         el.set("managed", "no" if g.ci.is_xen() else "yes")  # virtinst's DeviceHostdev.set_defaults
-        g.add_device(el)
         return
     hd = xd.Hostdev(mode="subsystem", type=typ or None)
     if name:
