@@ -37,6 +37,16 @@ def test_doorbell_uses_the_server_socket_with_msi() -> None:
     assert "socket,id=charshmem0,path=/var/lib/libvirt/shmem-bell-sock" in argv
 
 
+def test_a_bare_server_stays_bare_at_define_and_gets_libvirts_socket_at_start() -> None:
+    dom = fill_defaults(parse_domain(XML.format(
+        "<shmem name='bell'><model type='ivshmem-doorbell'/><server/></shmem>"
+        "<shmem name='own'><model type='ivshmem-doorbell'/><server path='/tmp/own-sock'/></shmem>")))
+    assert "<server/>" in dom.to_xml(inactive=True) and "/var/lib/libvirt" not in dom.to_xml(inactive=True)
+    argv = build_argv(dom)
+    assert "socket,id=charshmem0,path=/var/lib/libvirt/shmem-bell-sock" in argv
+    assert "socket,id=charshmem1,path=/tmp/own-sock" in argv
+
+
 @pytest.mark.parametrize("shmem, message", [
     ("<shmem name='a'><model type='ivshmem-plain'/><size unit='K'>512</size></shmem>", "at least 1 MiB"),
     ("<shmem name='a'><model type='ivshmem-plain'/><size unit='M'>3</size></shmem>", "power of two"),

@@ -265,6 +265,18 @@ def test_the_console_mirrors_only_an_isa_serial_port_address_included() -> None:
     assert isa.find("devices/console/address").attrib == {"type": "isa", "iobase": "0x3f8", "irq": "0x4"}
 
 
+def test_the_console_mirrors_the_whole_source_of_the_first_serial() -> None:
+    filed = define("<serial type='file'><source path='/s.log' append='on'/><log file='/l.log' append='off'/></serial>"
+                   "<console type='file'><source path='/s.log'/></console>")
+    assert filed.find("devices/console/source").attrib == {"path": "/s.log", "append": "on"}
+    assert filed.find("devices/console/log").attrib == {"file": "/l.log", "append": "off"}
+    tcp = define("<serial type='tcp'><source mode='connect' host='h' service='9'><reconnect enabled='yes' timeout='5'/>"
+                 "</source><protocol type='telnet'/></serial><console type='tcp'><source mode='connect' host='h'"
+                 " service='9'/></console>")
+    assert tcp.find("devices/console/source/reconnect").attrib == {"enabled": "yes", "timeout": "5"}
+    assert tcp.find("devices/console/protocol").get("type") == "telnet"
+
+
 def test_cpu_and_node_sets_are_written_canonically() -> None:
     root = define(extra="<vcpu>4</vcpu><numatune><memory mode='strict' nodeset='0-3,^1'/>"
                         "<memnode cellid='0' mode='strict' nodeset='0,0-1'/></numatune>"
@@ -298,6 +310,20 @@ def test_interface_tune_sndbuf_is_kept_and_reaches_the_tap_netdev() -> None:
     argv = build_argv(fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices=nic))))
     netdev = argv[argv.index("-netdev") + 1]
     assert '"sndbuf":1600,"id":"hostnet0"' in netdev and netdev.startswith('{"type":"tap"')
+
+
+def test_automatic_memory_placement_overrides_a_static_vcpu_placement_without_pins() -> None:
+    auto = "<numatune><memory mode='strict' placement='auto' nodeset='0'/></numatune>"
+    unpinned = define(extra="<vcpu placement='static'>2</vcpu>" + auto)
+    assert unpinned.find("vcpu").get("placement") == "auto"
+    assert unpinned.find("numatune/memory").attrib == {"mode": "strict", "placement": "auto"}  # nodeset dropped
+    for pins in ("<vcpu cpuset='1'>2</vcpu>",
+                 "<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/></cputune>",
+                 "<vcpu>2</vcpu><cputune><emulatorpin cpuset='1'/></cputune>",
+                 "<vcpu>2</vcpu><iothreads>1</iothreads><cputune><iothreadpin iothread='1' cpuset='1'/></cputune>"):
+        pinned = define(extra=pins + auto)
+        assert pinned.find("vcpu").get("placement") == "static", pins
+        assert pinned.find("numatune/memory").get("nodeset") is None
 
 
 def test_automatic_placement_of_vcpus_and_memory_go_together() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from pyvirt.xml.domain import TAP_NIC_TYPES
+from pyvirt.xml.domain import TAP_NIC_TYPES, Shmem
 from pyvirt.xml.errors import XMLConfigError, XMLError
 
 from .argv_chardev import chardev_backend, chardev_opt
@@ -938,7 +938,13 @@ def shmem_opts(a: Argv, ctx: Ctx) -> None:
         props.update(pci_props(ctx, shm.address, "shmem"))
         a.device(props)
         if model == "ivshmem-doorbell":
-            a.kv("-chardev", "socket", [("id", f"char{alias}"), ("path", shm.server_path)])
+            a.kv("-chardev", "socket", [("id", f"char{alias}"), ("path", shmem_server_path(shm))])
+
+
+def shmem_server_path(shm: Shmem) -> str:
+    """The ivshmem server's socket: libvirt's default is filled where qemuBuildShmemCommandLine
+    builds the chardev, never at define (the inactive XML keeps a bare ``<server/>``)."""
+    return shm.server_path or f"/var/lib/libvirt/shmem-{shm.name}-sock"
 
 
 #: <driver><host>/<guest> offloads -> virtio-net properties, in libvirt's qemuBuildNicDevProps order

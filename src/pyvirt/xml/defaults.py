@@ -338,10 +338,12 @@ def _generated_channel_path(name: str) -> re.Pattern[str]:
 
 def _mirror(con: CharDev, ser: CharDev) -> None:
     """libvirt keeps console[0] of target type serial as a copy of serial[0]: the formatter
-    writes serial[0] itself as the console (virDomainDefFormatInternal), its address too."""
-    for name in ("type", "source_path", "source_mode", "source_host", "source_service", "source_bind_host",
-                 "source_bind_service", "protocol_type", "log_file", "log_append", "tty"):
-        setattr(con, name, getattr(ser, name))
+    writes serial[0] itself as the console (virDomainDefFormatInternal), its address too: the
+    whole source (every ``source_*``, ``<protocol>`` and ``<log>`` field, ``append`` and
+    ``reconnect`` included), so a field the model gains is mirrored without being listed here."""
+    for f in dataclasses.fields(ser):
+        if f.name in ("type", "tty") or f.name.startswith(("source_", "protocol_", "log_")):
+            setattr(con, f.name, copy.deepcopy(getattr(ser, f.name)))
     con.target_type = "serial"
     con.target_port = ser.target_port
     con.address = copy.deepcopy(ser.address)

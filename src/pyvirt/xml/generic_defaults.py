@@ -248,7 +248,8 @@ def _scsi_unit_used(dom: Domain, controller: int, unit: int) -> bool:
 
 def shmem_defaults(dom: Domain) -> None:
     """qemuDomainShmemDefPostParse: 4 MiB unless a doorbell (its server sizes it), the size written
-    in MiB; a doorbell's MSI on with ioeventfd; a server socket defaults to libvirt's path."""
+    in MiB; a doorbell's MSI on with ioeventfd.  A ``<server/>`` without path stays so (its default
+    socket is the command line's: :func:`pyvirt.qemu.argv_devices.shmem_server_path`)."""
     from .units import parse_size_bytes
 
     for shm in dom.devices.shmems:
@@ -258,8 +259,6 @@ def shmem_defaults(dom: Domain) -> None:
             size = parse_size_bytes(str(shm.size), shm.size_unit or "B", "<shmem><size>", shm.line, default_scale=1)
             if size % (1 << 20) == 0:
                 shm.size, shm.size_unit = size >> 20, "M"
-        if shm.server and shm.server_path is None:
-            shm.server_path = f"/var/lib/libvirt/shmem-{shm.name}-sock"
         if shm.server and shm.model_type == "ivshmem-doorbell":
             shm.msi = True
             if shm.msi_ioeventfd is None:
@@ -279,14 +278,19 @@ def placement_rules(dom: Domain) -> None:
     numad) on either ``<vcpu>`` or ``<numatune><memory>`` makes both automatic: an automatic vCPU
     placement gets ``<memory mode='strict' placement='auto'/>`` unless the memory placement is
     given, drops its ``cpuset``; an automatic memory placement makes an unset vCPU placement
-    automatic.  A ``<memory>`` without nodeset whose placement stays static is refused; one that
+    automatic.  An automatic memory placement makes the vCPU placement automatic too, even a
+    ``static`` one, unless something pins CPUs (a ``cpuset``, ``<vcpupin>``, ``<emulatorpin>``,
+    ``<iothreadpin>``: virDomainDefParseXML), and drops its own nodeset (virDomainNumatuneSet).
+    A ``<memory>`` without nodeset whose placement stays static is refused; one that
     is written always has its mode (``strict`` by default)."""
     from .domain import NumaTune
 
     tune = dom.numatune
     memory_auto = tune is not None and tune.memory_placement == "auto"
-    if dom.vcpu_placement is None and memory_auto:
+    if memory_auto and dom.vcpu_placement != "auto" and not _pins_cpus(dom):
         dom.vcpu_placement = "auto"
+    if memory_auto:
+        tune.memory_nodeset = None
     if dom.vcpu_placement == "auto":
         dom.vcpu_cpuset = None
         if tune is None:
@@ -301,6 +305,13 @@ def placement_rules(dom: Domain) -> None:
     if tune.memory_placement == "static":
         tune.memory_placement = None  # virDomainNumatuneFormatXML: a static placement is its nodeset
     tune.memory_mode = tune.memory_mode or "strict"
+
+
+def _pins_cpus(dom: Domain) -> bool:
+    """Whether the domain pins any thread to host CPUs (an automatic memory placement then
+    leaves the vCPU placement as it is)."""
+    tune = dom.cputune
+    return bool(dom.vcpu_cpuset or (tune is not None and (tune.vcpupins or tune.emulatorpin or tune.iothreadpins)))
 
 
 def bitmap_rules(dom: Domain) -> None:
