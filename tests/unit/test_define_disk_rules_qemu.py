@@ -93,3 +93,15 @@ def test_lun_needs_a_block_device_or_an_iscsi_lun_at_define() -> None:
         define("<disk type='file' device='lun'><source file='/a'/><target dev='sda' bus='scsi'/></disk>")
     out = define("<disk type='block' device='lun'><source dev='/dev/sdz'/><target dev='sda' bus='scsi'/></disk>")
     assert valid(out)
+
+
+@pytest.mark.parametrize("disk", [
+    "<disk type='file' device='cdrom'><driver name='qemu' type='iso'/><source file='/a.iso'/>"
+    "<target dev='hdc' bus='ide'/></disk>",
+    "<disk type='file'><driver name='qemu' type='qcow2'/><source file='/a.qcow2'/><backingStore type='file'>"
+    "<format type='iso'/><source file='/b.iso'/></backingStore><target dev='vda' bus='virtio'/></disk>",
+])
+def test_the_iso_format_is_refused_on_any_layer_of_the_chain(disk: str) -> None:
+    with pytest.raises(XMLError, match="storage format 'iso' is not directly supported by QEMU, use 'raw'"):
+        define(disk)
+    assert "type='raw'" in define(disk.replace("type='iso'", "type='raw'"))  # raw is accepted

@@ -79,7 +79,7 @@ def check_disk_rules(disk: Disk) -> None:
     """virDomainDiskDefValidate, qemuValidateDomainDeviceDefDisk*, qemuDomainValidateStorageSource:
     targets without partitions, which bus takes which device, a USB disk's address, shared
     writable images only raw, LUNs, LUKS2/librbd encryption, Linux AIO only uncached, no read-only IDE/SATA hard disk, a
-    directory disk is a read-only FAT image, transient disks."""
+    directory disk is a read-only FAT image, no 'iso' format on any layer, transient disks."""
     kind = disk.type or "file"
     device = disk.device or "disk"
     dev = disk.target_dev or ""
@@ -119,6 +119,14 @@ def check_disk_rules(disk: Disk) -> None:
             raise XMLConfigError("storage type 'dir' requires use of storage format 'fat'", disk.line)
         if not disk.readonly and device != "cdrom":
             raise XMLConfigError("virtual FAT storage can't be accessed in read-write mode", disk.line)
+    layers = [(disk.driver_type, disk.line)]
+    layer = disk.backing_store
+    while layer is not None:
+        layers.append((layer.format_type, layer.line))
+        layer = layer.backing_store
+    for fmt, line in layers:  # qemuDomainValidateStorageSource, on every layer of the chain the XML spells out
+        if fmt == "iso":
+            raise XMLConfigError("storage format 'iso' is not directly supported by QEMU, use 'raw' instead", line)
     if disk.transient:  # in libvirt's order: a CD-ROM is read-only, so that is what it is told
         if disk.readonly or device == "cdrom":
             raise XMLValidationError(f"transient disk '{dev}' must not be read-only", disk.line)
