@@ -109,6 +109,10 @@ LINES = [
     "attach-disk test /tmp/x.img vda --current; attach-interface test network default --current; "
     "detach-disk test vda --current; detach-interface test network --current; detach-disk test vda; "
     "destroy test; attach-disk test /tmp/x.img vda --current",
+    # migrate's option checks come first, in virsh's order; a URI without a scheme names no driver
+    "migrate test x --live --offline; migrate test x --timeout-suspend --timeout-postcopy; migrate test x "
+    "--timeout-postcopy --postcopy-after-precopy; migrate test x --timeout-postcopy; migrate nosuch x "
+    "--persistent-xml 1; migrate test x --tls-destination 1; migrate nosuch x --suspend; migrate test nosuch",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

@@ -75,9 +75,21 @@ def _options(p: Parsed) -> MigrateOptions:
         bandwidth=bandwidth or 0, tunnelled=p.bool("tunnelled"))
 
 
+#: virsh's cmdMigrate checks before anything else, in its order: (a, b) exclusive, or a needs b
+_EXCLUSIVE = (("live", "offline"), ("timeout-suspend", "timeout-postcopy"))
+_REQUIRES = (("postcopy-after-precopy", "postcopy"), ("timeout-postcopy", "postcopy"),
+             ("persistent-xml", "persistent"), ("tls-destination", "tls"))
+
+
 def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
-    _refuse_unsupported(p)
+    for a, b in _EXCLUSIVE:  # VSH_EXCLUSIVE_OPTIONS
+        if p.has(a) and p.has(b):
+            raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
+    for opt, needs in _REQUIRES:  # VSH_REQUIRE_OPTION
+        if p.has(opt) and not p.has(needs):
+            raise CmdError(f"Option --{needs} is required by option --{opt}")
     info = ctl.domain(p.str("domain") or "")
+    _refuse_unsupported(p)
     dest_uri = p.str("desturi") or ""
     opts = _options(p)
     from pyvirt.api import PyvirtError

@@ -38,4 +38,9 @@ def connect(uri: str | None = None, *, readonly: bool = False) -> Connection:
         from pyvirt.client.remote import RemoteConnection
 
         return RemoteConnection(uri, readonly=readonly)
+    scheme, colon, _ = uri.partition(":")
+    if not (colon and scheme[:1].isascii() and scheme[:1].isalpha()
+            and all(c.isascii() and (c.isalnum() or c in "+-.") for c in scheme)):
+        # virConnectOpenInternal: a URI without a scheme names no driver
+        uri = f"URI '{uri}' does not include a driver name"
     raise PyvirtError(f"no connection driver available for {uri}", ErrorCode.NO_CONNECT, ErrorDomain.NONE)
