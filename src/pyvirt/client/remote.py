@@ -12,7 +12,6 @@ the socket's place comes from :mod:`pyvirt.rundir`, which :mod:`pyvirt.paths` us
 from __future__ import annotations
 
 import time
-from abc import ABCMeta
 
 from pyvirt.api import (
     ConsoleStream,
@@ -157,35 +156,7 @@ class EventStream:
         self.sock.close()
 
 
-class _DocsMeta(ABCMeta):
-    """The metaclass of :class:`DeclaredDocs` (an ABCMeta, as RemoteConnection's bases'
-    are): an operation's name looked up on that class answers with the declaration's method,
-    read only then; for a declaration without a docstring, with a line naming the libvirt
-    call and the route from the operation's row."""
-
-    def __getattr__(cls, name: str) -> Any:
-        if cls is not DeclaredDocs or name not in ROWS:
-            raise AttributeError(name)
-        from types import SimpleNamespace
-
-        from pyvirt.connection import Connection
-
-        declared = getattr(Connection, name)
-        if declared.__doc__:
-            return declared
-        kind, route, api = ROWS[name][:3]
-        return SimpleNamespace(__doc__=f"{api}: the {kind} operation pyvirtd serves at {route}.")
-
-
-class DeclaredDocs(metaclass=_DocsMeta):
-    """Where ``help()`` finds a generated method's docstring: the method has none of its own
-    (reading ~250 docstrings into every ``pyvirt`` command would cost its start-up), so
-    pydoc and :func:`inspect.getdoc` look through RemoteConnection's bases for the name, and
-    this one hands them the declaration's method (pyvirt.connection, imported then).  A
-    lookup on an instance never reaches it: the generated method comes first."""
-
-
-class RemoteConnection(StorageClientMixin, BasesNotLoaded, DeclaredDocs):
+class RemoteConnection(StorageClientMixin, BasesNotLoaded):
     """pyvirtd's Connection.  Its operations' methods come from the generated table
     (pyvirt.optable), not from the declaration: ``Connection`` (pyvirt.connection) takes the
     placeholder's place with the first name only it defines (pyvirt.deferred)."""
@@ -421,10 +392,7 @@ def _method(name: str) -> Any:
     def method(self: RemoteConnection, *args: Any, **kwargs: Any) -> Any:
         return self._invoke(declared(name), args, kwargs)
 
-    method.__name__ = name
-    # inspect.getdoc/pydoc find the class by the qualified name, then the docstring in a base
-    # (DeclaredDocs, or the declaration itself once pyvirt.deferred has loaded it)
-    method.__qualname__ = "RemoteConnection." + name
+    method.__name__ = method.__qualname__ = name
     return method
 
 
