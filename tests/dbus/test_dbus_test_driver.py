@@ -389,6 +389,23 @@ def test_lifecycle_signals(client: Client) -> None:
         assert (msg.path, msg.interface) == (default, "org.libvirt.StoragePool")
 
 
+def test_node_device_signals_name_the_device_by_its_path(client: Client) -> None:
+    """A node device has no UUID: NodeDeviceEvent (o, event, detail) names it by the path its
+    lookup answers (virNodeDeviceEventLifecycleType: 0 created, 1 deleted)."""
+    nodedev = "org.libvirt.NodeDevice"
+    vhba = ("<device><parent>scsi_host2</parent><capability type='scsi_host'>"
+            "<capability type='fc_host'><wwnn>20000000c0ffee01</wwnn><wwpn>10000000c0ffee01</wwpn>"
+            "</capability></capability></device>")
+    with client.signals() as q:
+        created = client.one(TEST, CONNECT, "NodeDeviceCreateXML", "su", vhba, 0)
+        msg = wait_signal(q, "NodeDeviceEvent", lambda b: b == [created, 0, 0])
+        assert (msg.path, msg.interface, msg.signature) == (TEST, CONNECT, "oii")
+        name = client.get(created, nodedev, "Name")
+        assert client.one(TEST, CONNECT, "NodeDeviceLookupByName", "s", name) == created
+        client.call(created, nodedev, "Destroy")
+        wait_signal(q, "NodeDeviceEvent", lambda b: b == [created, 1, 0])
+
+
 def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     before = client.one(TEST, CONNECT, "ListDomains", "u", 0)
 

@@ -29,7 +29,7 @@ log = logging.getLogger("pyvirt.dbus")
 
 #: the event kinds that become signals: lifecycle ones on org.libvirt.Connect, the others on the
 #: object (service.py:SIGNALS, OBJECT_SIGNALS)
-EVENT_KINDS = ["Domain", "Network", "StoragePool", "Domain.device-added", "Domain.device-removed",
+EVENT_KINDS = ["Domain", "Network", "StoragePool", "NodeDevice", "Domain.device-added", "Domain.device-removed",
                "Domain.block-job-2", "StoragePool.refresh", "Secret", "Domain.tray-change",
                "Domain.balloon-change", "Domain.reboot", "Domain.agent-lifecycle", "Domain.metadata-change",
                "Domain.tunable", "Domain.job-completed"]

@@ -40,7 +40,8 @@ READ_ONLY = "org.freedesktop.DBus.Error.PropertyReadOnly"
 
 #: spine event kind -> (Connect signal, whether it carries a detail)
 SIGNALS = {"Domain": ("DomainEvent", True), "Network": ("NetworkEvent", False),
-           "StoragePool": ("StoragePoolEvent", True), "Secret": ("SecretEvent", True)}
+           "StoragePool": ("StoragePoolEvent", True), "Secret": ("SecretEvent", True),
+           "NodeDevice": ("NodeDeviceEvent", True)}
 #: spine event kind -> (object interface, signal, its arguments from the event); libvirt's numbers
 #: for block jobs (virDomainBlockJobType, virConnectDomainEventBlockJobStatus)
 _JOB_TYPES = {"Block Pull": 1, "Block Copy": 2, "Block Commit": 3, "Active Block Commit": 4}
@@ -264,18 +265,22 @@ class Service:
 
     # ------------------------------------------------------------------ signals
     def _emit(self, conn: str, event: Event) -> None:
-        if not event.uuid:
-            return
         conn_path = f"{paths.ROOT}/{conn}"
         if event.kind in SIGNALS:  # lifecycle: on the connection object, naming the object
             member, with_detail = SIGNALS[event.kind]
+            ident = _event_ident(event.kind, event)
+            if not ident:
+                return
             kind, path = "Connect", conn_path
-            body = [paths.object_path(conn_path, event.kind, event.uuid), event.event]
+            body = [paths.object_path(conn_path, event.kind, ident), event.event]
             if with_detail:
                 body.append(event.detail)
         elif event.kind in OBJECT_SIGNALS:  # the object's own signal
             kind, member, arguments = OBJECT_SIGNALS[event.kind]
-            path = paths.object_path(conn_path, kind, event.uuid)
+            ident = _event_ident(kind, event)
+            if not ident:
+                return
+            path = paths.object_path(conn_path, kind, ident)
             body = arguments(event)
         else:
             return
@@ -284,6 +289,12 @@ class Service:
             self.bus.send(Message.new_signal(path, interfaces.PREFIX + kind, member, signature, body))
         except Exception:  # noqa: BLE001
             log.exception("signal %s for %s", member, event)
+
+
+def _event_ident(kind: str, event: Event) -> str:
+    """What names the event's object in its path: the UUID of a kind named by UUID, else its
+    name (a node device has no UUID; libvirt-dbus names it by name, as its lookups do)."""
+    return event.uuid if kind in paths.BY_UUID else event.name
 
 
 # ---------------------------------------------------------------------- worker-thread bodies
