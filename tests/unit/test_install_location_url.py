@@ -184,6 +184,16 @@ def test_xen_pv_guest_takes_the_treeinfo_xen_images(capsys: pytest.CaptureFixtur
     assert install.findtext("os/kernel") == "/VIRTINST-TESTSUITE/vmlinuz"
 
 
+def test_http_error_status_is_worded_as_virt_install(capsys: pytest.CaptureFixture[str],
+                                                      server: str) -> None:
+    missing = f"{server}/fedora/images/pxeboot/noinitrd"
+    rc, _, err = _run(capsys, "--disk", "none", "--osinfo", "generic", "--install",
+                      f"kernel={server}/fedora/images/pxeboot/vmlinuz,initrd={missing}",
+                      "--print-step", "1")
+    assert rc == 1
+    assert f"Couldn't acquire file {missing}: 404 Client Error: File not found for url: {missing}" in err
+
+
 def test_reinstall_boots_the_media_and_keeps_the_definition(
         capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = _run(capsys, "--reinstall", "test-clone-simple", "--pxe", "--osinfo",

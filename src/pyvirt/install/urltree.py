@@ -44,6 +44,15 @@ def _ftp_login(location: str, shown: str) -> None:
         ftp.close()
 
 
+def _reason(exc: BaseException) -> str:
+    """Why a fetch failed, an HTTP error status worded as virt-install shows it (its HTTP
+    fetcher's raise_for_status: '404 Client Error: Not Found for url: URL')."""
+    if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 600:
+        side = "Client" if exc.code < 500 else "Server"
+        return f"{exc.code} {side} Error: {exc.reason} for url: {exc.url}"
+    return str(exc)
+
+
 class UrlReader:
     """Read-only access to an install tree on an http(s)/ftp server."""
 
@@ -113,7 +122,8 @@ class UrlReader:
         except BaseException as exc:
             os.unlink(dest)
             if isinstance(exc, (OSError, ValueError)) and not isinstance(exc, RuntimeError):
-                raise RuntimeError(f"Couldn't acquire file {self._url(rel)}: {exc}") from exc
+                raise RuntimeError(f"Couldn't acquire file {self._url(rel)}: "
+                                   f"{_reason(exc)}") from exc
             raise
         return dest
 
