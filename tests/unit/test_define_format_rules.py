@@ -277,6 +277,21 @@ def test_the_console_mirrors_the_whole_source_of_the_first_serial() -> None:
     assert tcp.find("devices/console/protocol").get("type") == "telnet"
 
 
+def test_a_domain_naming_no_machine_gets_the_default_machines_versioned_name() -> None:
+    from pyvirt.qemu.argv_common import DEFAULT_QEMU_VERSION
+    from pyvirt.xml.defaults import HostDefaults
+
+    major, minor = DEFAULT_QEMU_VERSION[:2]
+    for os_ in ("<os><type arch='x86_64'>hvm</type></os>", "<os><type arch='i686'>hvm</type></os>"):
+        doc = HEAD.format(virt="qemu", extra="", devices="").replace(
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os>", os_)
+        assert fill_defaults(parse_domain(doc)).os.machine == f"pc-i440fx-{major}.{minor}", os_
+    assert define().find("os/type").get("machine") == "pc"  # an alias given stays one
+    probed = HostDefaults(machine_aliases={"pc": "pc-i440fx-8.2"})
+    assert fill_defaults(parse_domain(HEAD.format(virt="qemu", extra="", devices="").replace(
+        " machine='pc'", "")), probed).os.machine == "pc-i440fx-8.2"
+
+
 def test_cpu_and_node_sets_are_written_canonically() -> None:
     root = define(extra="<vcpu>4</vcpu><numatune><memory mode='strict' nodeset='0-3,^1'/>"
                         "<memnode cellid='0' mode='strict' nodeset='0,0-1'/></numatune>"

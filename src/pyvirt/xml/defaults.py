@@ -78,6 +78,13 @@ class HostDefaults:
     arch: str = "x86_64"
 
 
+#: The default machine (virQEMUCapsGetPreferredMachine: the first, versioned name) of the QEMU
+#: assumed without a probed one -- QEMU 7.2, as libvirt 9.0's test capabilities and
+#: :data:`pyvirt.qemu.argv_common.DEFAULT_QEMU_VERSION`: a domain that names no machine is defined
+#: with it, as libvirt does (an alias given stays an alias without host facts).
+ASSUMED_DEFAULT_MACHINE = "pc-i440fx-7.2"
+
+
 def random_mac(rng: random.Random | None = None) -> str:
     """A MAC in QEMU/libvirt's locally administered 52:54:00 range."""
     r = rng or random.SystemRandom()
@@ -140,8 +147,8 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.os.type = "hvm"
     if dom.os.arch is None:
         dom.os.arch = host.arch
-    if dom.os.machine is None:
-        dom.os.machine = "pc"
+    if dom.os.machine is None:  # the emulator's default machine, by its versioned name
+        dom.os.machine = "pc" if host.machine_aliases else ASSUMED_DEFAULT_MACHINE
     if host.machine_aliases and dom.os.machine in host.machine_aliases:
         dom.os.machine = host.machine_aliases[dom.os.machine]
     if not dom.os.boot_devs and dom.os.kernel is None and not _has_boot_order(dom):
