@@ -113,6 +113,15 @@ LINES = [
     "migrate test x --live --offline; migrate test x --timeout-suspend --timeout-postcopy; migrate test x "
     "--timeout-postcopy --postcopy-after-precopy; migrate test x --timeout-postcopy; migrate nosuch x "
     "--persistent-xml 1; migrate test x --tls-destination 1; migrate nosuch x --suspend; migrate test nosuch",
+    # pool-define-as/-create-as read every option in virsh's order (an empty one refused), write the fc_host adapter;
+    # libvirt's own checks (type, target path) come before pyvirt's refusal of <source> parts a type does not take
+    "pool-define-as p2 scsi --adapter-wwnn a --adapter-wwpn b --adapter-parent p --print-xml; pool-define-as p2 scsi "
+    "--adapter-wwnn a --adapter-wwpn b --adapter-parent-wwnn c --adapter-parent-wwpn d --print-xml; pool-define-as "
+    "p2 scsi --adapter-wwnn a --adapter-wwpn b --adapter-parent-fabric-wwn e --print-xml; pool-define-as p2 scsi "
+    "--adapter-wwnn a --print-xml; pool-define-as p2 dir --adapter-wwpn=; pool-create-as p2 dir --source-host h; "
+    "pool-define-as p2 dir --source-dev d; pool-define-as p2 nosuch; pool-create-as p2 dir --source-format f; "
+    "pool-define-as p2 dir --source-protocol-ver 3 --target /x; pool-define-as p3 netfs --source-host h "
+    "--source-path /e --source-protocol-ver 3 --source-format glusterfs --target /y",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

@@ -22,7 +22,7 @@ def test_entities_refused():
 
 
 def test_unknown_type_refused():
-    with pytest.raises(XMLError, match="unknown storage pool type 'floppy'"):
+    with pytest.raises(XMLError, match="Invalid value for attribute 'type' in element 'pool': 'floppy'"):
         PoolDef.from_xml("<pool type='floppy'><name>r</name></pool>")
 
 

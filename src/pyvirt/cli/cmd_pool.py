@@ -169,13 +169,26 @@ def build_pool_xml(p: Parsed) -> str:
     order (its <source> children differ from libvirt's), so --print-xml matches."""
     from pyvirt.xml.pool import PoolDef, SourceAdapter, SourceAuth, SourceDevice, SourceHost, VirshPoolSource
 
-    host, path, dev, src_name, target = (p.str(k) for k in ("source-host", "source-path", "source-dev",
-                                                            "source-name", "target"))
-    src_fmt, initiator, adapter = p.str("source-format"), p.str("source-initiator"), p.str("adapter-name")
-    auth_type, auth_user = p.str("auth-type"), p.str("auth-username")
-    secret_usage, secret_uuid = p.str("secret-usage"), p.str("secret-uuid")
+    names = ("name", "type", "source-host", "source-path", "source-dev", "source-name", "source-format", "target",
+             "auth-type", "auth-username", "secret-usage", "secret-uuid", "source-initiator", "adapter-name",
+             "adapter-wwnn", "adapter-wwpn", "adapter-parent", "adapter-parent-wwnn", "adapter-parent-wwpn",
+             "adapter-parent-fabric-wwn", "source-protocol-ver")
+    o = {k: p.str(k) for k in names}  # read in virsh's order: the first empty one is refused
+    host, path, dev, src_name, target = (o[k] for k in ("source-host", "source-path", "source-dev",
+                                                        "source-name", "target"))
+    src_fmt, initiator, adapter = o["source-format"], o["source-initiator"], o["adapter-name"]
+    auth_type, auth_user = o["auth-type"], o["auth-username"]
+    secret_usage, secret_uuid = o["secret-usage"], o["secret-uuid"]
+    fc_host = None
+    if not adapter and o["adapter-wwnn"] and o["adapter-wwpn"]:  # a vHBA, its parent by one of three names
+        parent, pwwnn, pwwpn = o["adapter-parent"], o["adapter-parent-wwnn"], o["adapter-parent-wwpn"]
+        pair = not parent and pwwnn and pwwpn
+        fabric = not parent and not pair and o["adapter-parent-fabric-wwn"]
+        fc_host = SourceAdapter(type="fc_host", parent=parent or None, parent_wwnn=pwwnn if pair else None,
+                                parent_wwpn=pwwpn if pair else None, parent_fabric_wwn=fabric or None,
+                                wwnn=o["adapter-wwnn"], wwpn=o["adapter-wwpn"])
     source = None
-    if any((host, path, dev, src_name, src_fmt, initiator, auth_type, adapter)):
+    if any((host, path, dev, src_name, src_fmt, initiator, auth_type, adapter, fc_host)):
         auth = None
         if auth_type and auth_user and (secret_usage or secret_uuid):
             auth = SourceAuth(type=auth_type, username=auth_user, secret_usage=secret_usage or None,
@@ -183,10 +196,10 @@ def build_pool_xml(p: Parsed) -> str:
         source = VirshPoolSource(
             hosts=[SourceHost(name=host)] if host else [], dir=path or None,
             devices=[SourceDevice(path=dev)] if dev else [],
-            adapter=SourceAdapter(type="scsi_host", name=adapter) if adapter else None,
+            adapter=SourceAdapter(type="scsi_host", name=adapter) if adapter else fc_host,
             initiator_iqn=initiator or None, auth=auth, format=src_fmt or None, name=src_name or None,
-            protocol_ver=p.str("source-protocol-ver") or None)  # written as given, checked by define
-    return PoolDef(type=p.str("type") or "", name=p.str("name") or "", source=source,
+            protocol_ver=o["source-protocol-ver"] or None)  # written as given, checked by define
+    return PoolDef(type=o["type"] or "", name=o["name"] or "", source=source,
                    target_path=target or None).to_request_xml()
 
 

@@ -22,7 +22,7 @@ import re
 import uuid as uuidlib
 from dataclasses import dataclass
 
-from .errors import XMLError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLValidationError
 from .fields import Bool, Enum, Int, Octal, OwnerId, attr, child, children, line_field, scaled, text, values
 
 
@@ -243,7 +243,7 @@ class PoolDef:
         if not ptype:
             raise XMLError("storage pool missing type attribute", root.sourceline)
         if ptype not in KNOWN_TYPES:
-            raise XMLError(f"unknown storage pool type '{ptype}'", root.sourceline)
+            raise XMLError(f"Invalid value for attribute 'type' in element 'pool': '{ptype}'.", root.sourceline)
         pool: PoolDef = parse_model(root, cls, "storagepool")
         _normalise_pool(pool)
         return pool
@@ -297,6 +297,7 @@ def _normalise_pool(pool: PoolDef) -> None:
     if "name" in flags and src.name is None:
         src.name = pool.name  # source name defaults to the pool name
     _normalise_target(pool, ptype, flags, line)
+    _refuse_untaken(src, ptype, line)
     if pool.mount_opts:
         if ptype not in ("fs", "netfs"):
             raise XMLError("mount_opts is only valid for fs and netfs pools", line)
@@ -310,16 +311,23 @@ def _normalise_pool(pool: PoolDef) -> None:
             raise XMLError("rbd:option needs a name and a value", opt.line or line)
 
 
-def _check_source(src: PoolSource, ptype: str, line: int | None) -> None:
-    """What libvirt's parser checks inside ``<source>``; parts the type does not take are
-    refused by name (libvirt's schema has no place for them; its parser would drop them)."""
+def _refuse_untaken(src: PoolSource, ptype: str, line: int | None) -> None:
+    """Parts of ``<source>`` the type does not take, refused by name (libvirt's schema has no
+    place for them; its parser would drop them).  Checked after libvirt's own checks, so what
+    libvirt refuses is refused with its words first."""
     flags = _SOURCE_FLAGS[ptype]
     for flag, (field_name, tag) in _FLAG_FIELDS.items():
         if flag not in flags and getattr(src, field_name) not in (None, []):
             raise XMLError(f"unknown element <{tag}> in <source> of a {ptype} pool", src.line or line)
-    src.protocol_ver = src.protocol_ver or None  # an empty ver is no version (virXPathString)
     if src.protocol_ver is not None and ptype != "netfs":
         raise XMLError(f"unknown element <protocol> in <source> of a {ptype} pool", src.line or line)
+    if FORMATS.get(ptype) is None and src.format is not None:
+        raise XMLError(f"unknown element <format> in <source> of a {ptype} pool", src.line or line)
+
+
+def _check_source(src: PoolSource, ptype: str, line: int | None) -> None:
+    """What libvirt's parser checks inside ``<source>``."""
+    src.protocol_ver = src.protocol_ver or None  # an empty ver is no version (virXPathString)
     for dev in src.devices:
         if not dev.path:
             raise XMLError("missing storage pool source device path", dev.line)
@@ -336,14 +344,13 @@ def _check_source(src: PoolSource, ptype: str, line: int | None) -> None:
     src.name = src.name.strip() if src.name and src.name.strip() else None
     formats = FORMATS.get(ptype)
     if formats is None:
-        if src.format is not None:
-            raise XMLError(f"unknown element <format> in <source> of a {ptype} pool", src.line or line)
+        pass  # refused by _refuse_untaken, after libvirt's checks
     elif src.format is None:
         src.format = formats[0]
     elif src.format not in formats:
         raise XMLError(f"unknown pool format type {src.format}", src.line)
-    if src.protocol_ver is not None and src.format not in ("nfs", "auto"):
-        raise XMLError(f"storage pool protocol ver unsupported for pool type '{src.format}'", src.line)
+    if ptype == "netfs" and src.protocol_ver is not None and src.format not in ("nfs", "auto"):
+        raise XMLConfigError(f"storage pool protocol ver unsupported for pool type '{src.format}'", src.line)
     if src.protocol_ver is not None and "," in src.protocol_ver:  # it becomes one mount option
         raise XMLError(f"storage pool protocol ver '{src.protocol_ver}' must not contain ','", src.line)
     if src.auth is not None:
