@@ -122,6 +122,16 @@ LINES = [
     "pool-define-as p2 dir --source-dev d; pool-define-as p2 nosuch; pool-create-as p2 dir --source-format f; "
     "pool-define-as p2 dir --source-protocol-ver 3 --target /x; pool-define-as p3 netfs --source-host h "
     "--source-path /e --source-protocol-ver 3 --source-format glusterfs --target /y",
+    # block jobs check every option (empty values, --timeout as vshCommandOptTimeoutToMs, --verbose/--async
+    # without waiting) in virsh's order before the domain is looked up
+    "blockcommit test vda --verbose; blockcommit test vda --async; blockcommit test vda --timeout -5; blockcommit "
+    "test vda --timeout 0; blockcommit test vda --timeout 2147484; blockcommit test vda --base=; blockcommit nosuch "
+    "vda --top=; blockcommit test vda --timeout 2147483 --verbose",
+    "blockcopy test vda --bandwidth=x; blockcopy test vda --timeout=; blockcopy test vda --granularity=x; blockcopy "
+    "test vda --format=; blockcopy test vda --xml /nonexistent; blockcopy test vda --dest /tmp/y --xml /tmp/x; "
+    "blockcopy test vda --dest /tmp/y --async; blockcopy test vda --dest /tmp/y --pivot --finish; blockcopy "
+    "test vda --dest /tmp/y --buf-size -1; blockpull test vda --verbose; blockpull test vda --async; "
+    "blockpull test vda --timeout 0; blockpull test vda --base=; blockpull test vda --wait --timeout 1",
     # domid never by ID; set-user-password names the domain as given
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag

@@ -11,9 +11,9 @@ import sys
 import time
 
 from pyvirt.api import ErrorCode, PyvirtError, no_support
+from pyvirt.cli.cmd_lifecycle import read_file
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
-from pyvirt.cli.values import number
 
 #: virDomainBlockJobType -> virsh's label
 LABELS = {1: "Block Pull", 2: "Block Copy", 3: "Block Commit", 4: "Active Block Commit"}
@@ -36,6 +36,28 @@ def _bandwidth(p: Parsed) -> int:
     return value if p.bool("bytes") else value >> 20 << 20
 
 
+def _timeout(p: Parsed) -> int:
+    """vshCommandOptTimeoutToMs, in seconds (0: none): an unsigned number, not 0, whose
+    milliseconds fit an int."""
+    from pyvirt.cli.values import option_int
+
+    seconds = option_int(p, "timeout", unsigned=True)
+    if seconds is None:
+        return 0
+    if seconds == 0 or seconds > 0x7FFFFFFF // 1000:
+        raise CmdError(f"Numeric value '{seconds}' for <timeout> option is malformed or out of range")
+    return seconds
+
+
+def _need_blocking(p: Parsed, blocking: bool, finish: str) -> None:
+    """virsh: --verbose and --async only mean something when the command waits (`finish`: the
+    command's flag that ends the job, --keep-overlay or --finish)."""
+    if not blocking:
+        for opt in ("verbose", "async"):
+            if p.bool(opt):
+                raise CmdError(f"--{opt} requires at least one of --timeout, --wait, --pivot, or --{finish}")
+
+
 def _progress(info: dict) -> int:
     end = int(info.get("end", 0))
     return 100 if end == 0 else int(int(info.get("cur", 0)) * 100 // end)
@@ -43,7 +65,7 @@ def _progress(info: dict) -> int:
 
 def _wait(ctl: Ctl, p: Parsed, key: str, disk: str, until_ready: bool) -> str:
     """virshBlockJobWait: the job's final state ('ready' for a mirror that reached it)."""
-    timeout = number(p.str("timeout"), "timeout")
+    timeout = _timeout(p)
     deadline = time.monotonic() + timeout if timeout else None
     while True:
         info = ctl.conn.block_job_info(key, disk)
@@ -87,7 +109,13 @@ def _in_sync(ctl: Ctl, p: Parsed, key: str, disk: str, finish: str, finished: st
 
 
 def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdBlockPull: --verbose and --async need --wait; the options read before the domain."""
+    for opt in ("verbose", "async"):  # VSH_REQUIRE_OPTION
+        if p.bool(opt) and not p.bool("wait"):
+            raise CmdError(f"Option --wait is required by option --{opt}")
+    p.str("path"), p.str("base")  # an empty one is refused here, as virsh reads them
     bandwidth = _bandwidth(p)
+    _timeout(p)
     if p.bool("keep-relative"):
         raise CmdError("pyvirt keeps the base's name as the chain gives it: --keep-relative is not supported")
     key, disk = _start(ctl, p)
@@ -98,23 +126,26 @@ def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
         if base and exc.code == ErrorCode.NO_SUPPORT:  # virsh asks virDomainBlockRebase for a partial pull
             raise no_support("virDomainBlockRebase") from None
         raise
-    if not (p.bool("wait") or p.has("timeout")):
+    if not (p.bool("wait") or _timeout(p)):
         ctl.extra("Block Pull started")
         return True
     return _ended(ctl, "Pull", _wait(ctl, p, key, disk, until_ready=False))
 
 
 def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
-    bandwidth = _bandwidth(p)
+    """virsh's cmdBlockCommit: every option checked, in its order, before the domain is looked up."""
     if p.bool("pivot") and p.bool("keep-overlay"):
         raise CmdError("Options --pivot and --keep-overlay are mutually exclusive")
+    p.str("path"), p.str("base"), p.str("top")  # an empty one is refused here, as virsh reads them
+    bandwidth = _bandwidth(p)
+    active = p.bool("active") or p.bool("pivot") or p.bool("keep-overlay")
+    blocking = bool(p.bool("wait") or _timeout(p) or p.bool("pivot") or p.bool("keep-overlay"))
+    _need_blocking(p, blocking, "keep-overlay")
+    key, disk = _start(ctl, p)
     for opt in ("base", "top", "shallow", "delete", "keep-relative"):
         if p.has(opt):
             raise CmdError(f"pyvirt commits the active image into the bottom of its chain: --{opt} is not "
                            "supported yet")
-    active = p.bool("active") or p.bool("pivot") or p.bool("keep-overlay")
-    blocking = p.bool("wait") or p.has("timeout") or p.bool("pivot") or p.bool("keep-overlay")
-    key, disk = _start(ctl, p)
     ctl.conn.block_commit(key, disk, active=active, bandwidth=bandwidth)
     if not blocking:
         ctl.extra("Active Block Commit started" if active else "Block Commit started")
@@ -127,18 +158,28 @@ def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_blockcopy(ctl: Ctl, p: Parsed) -> bool:
-    if p.bool("pivot") and p.bool("finish"):
-        raise CmdError("Options --pivot and --finish are mutually exclusive")
-    if not p.has("dest") and not p.has("xml"):
-        raise CmdError("need either --dest or --xml")
+    """virsh's cmdBlockCopy: every option checked, in its order, before the domain is looked up;
+    what pyvirt does not do yet is refused after that."""
+    from pyvirt.cli.values import option_int
+
+    path, dest, xml, fmt = (p.str(k) for k in ("path", "dest", "xml", "format"))
     bandwidth = _bandwidth(p)
+    option_int(p, "granularity", unsigned=True), option_int(p, "buf-size", unsigned=True)
+    blocking = bool(p.bool("wait") or _timeout(p) or p.bool("pivot") or p.bool("finish"))
+    for a, b in (("dest", "xml"), ("format", "xml"), ("blockdev", "xml"), ("pivot", "finish")):
+        if p.has(a) and p.has(b):
+            raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
+    if dest is None and xml is None:
+        raise CmdError("need either --dest or --xml")
+    _need_blocking(p, blocking, "finish")
+    if xml is not None:
+        read_file(xml)
+    key, disk = _start(ctl, p)
     for opt in ("xml", "blockdev", "granularity", "buf-size", "transient-job", "synchronous-writes",
                 "print-xml"):
         if p.has(opt):
             raise CmdError(f"pyvirt's blockcopy does not support --{opt} yet")
-    blocking = p.bool("wait") or p.has("timeout") or p.bool("pivot") or p.bool("finish")
-    key, disk = _start(ctl, p)
-    ctl.conn.block_copy(key, disk, p.str("dest") or "", format=p.str("format"),
+    ctl.conn.block_copy(key, disk, dest or "", format=fmt,
                         reuse_external=p.bool("reuse-external"), bandwidth=bandwidth, shallow=p.bool("shallow"))
     if not blocking:
         ctl.extra("Block Copy started")
