@@ -292,6 +292,20 @@ def test_a_domain_naming_no_machine_gets_the_default_machines_versioned_name() -
         " machine='pc'", "")), probed).os.machine == "pc-i440fx-8.2"
 
 
+def test_a_direct_kernel_boot_still_gets_the_default_boot_device() -> None:
+    from pyvirt.qemu.argv import build_argv
+
+    kernel = "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>/k</kernel><initrd>/i</initrd></os>"
+    disk = "<disk type='file'><driver name='qemu' type='raw'/><source file='/a'/><target dev='vda' bus='virtio'/></disk>"
+    doc = HEAD.format(virt="qemu", extra="", devices=disk).replace("<os><type arch='x86_64' machine='pc'>hvm</type></os>",
+                                                                  kernel)
+    dom = fill_defaults(parse_domain(doc))
+    assert dom.os.boot_devs == ["hd"]
+    assert any('"bootindex":1' in a for a in build_argv(dom) if "virtio-blk" in a)  # as libvirt's argv has it
+    ordered = fill_defaults(parse_domain(doc.replace("<target dev='vda'", "<boot order='1'/><target dev='vda'")))
+    assert ordered.os.boot_devs == []  # a per-device boot order still says it all
+
+
 def test_cpu_and_node_sets_are_written_canonically() -> None:
     root = define(extra="<vcpu>4</vcpu><numatune><memory mode='strict' nodeset='0-3,^1'/>"
                         "<memnode cellid='0' mode='strict' nodeset='0,0-1'/></numatune>"

@@ -151,7 +151,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         dom.os.machine = "pc" if host.machine_aliases else ASSUMED_DEFAULT_MACHINE
     if host.machine_aliases and dom.os.machine in host.machine_aliases:
         dom.os.machine = host.machine_aliases[dom.os.machine]
-    if not dom.os.boot_devs and dom.os.kernel is None and not _has_boot_order(dom):
+    if not dom.os.boot_devs and not _has_boot_order(dom):  # virDomainDefBootOrderPostParse: a kernel too
         dom.os.boot_devs = ["hd"]
     if dom.cpu is None:
         dom.cpu = CPU(mode="custom", match="exact", check="none", model="qemu64", model_fallback="forbid")
