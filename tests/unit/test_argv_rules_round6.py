@@ -378,3 +378,16 @@ def test_only_qxl_and_virtio_video_can_be_secondary(model: str) -> None:
 def test_a_secondary_qxl_beside_a_bochs_primary_is_built() -> None:
     devs = _devices(build_argv(_dom("<video><model type='bochs'/></video><video><model type='qxl'/></video>", "q35")))
     assert (devs["video0"]["driver"], devs["video1"]["driver"]) == ("bochs-display", "qxl")
+
+
+@pytest.mark.parametrize("nic_type, source", [
+    ("user", ""), ("mcast", "<source address='230.0.0.1' port='5558'/>"),
+    ("server", "<source address='127.0.0.1' port='5558'/>"),
+])
+def test_an_mtu_on_a_nic_without_a_tap_is_refused_at_define(nic_type: str, source: str) -> None:
+    nic = (f"<interface type='{nic_type}'>{source}<mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+           "<mtu size='1400'/></interface>")
+    with pytest.raises(XMLError, match=f"setting MTU on interface type {nic_type} is not supported yet"):
+        _dom(nic)
+    bridged = nic.replace(f"type='{nic_type}'>{source}", "type='bridge'><source bridge='br0'/>")
+    assert "<mtu size='1400'/>" in _dom(bridged).to_xml(inactive=True)  # a tap's MTU is kept at define

@@ -375,3 +375,12 @@ def test_automatic_placement_of_vcpus_and_memory_go_together() -> None:
     no_advice.auto_nodeset = None  # a start without numad's advice (tests/unit/test_numad_placement.py)
     with pytest.raises(XMLUnsupportedError, match="numad"):
         build_argv(fill_defaults(parse_domain(doc)), runtime=no_advice)
+
+
+@pytest.mark.parametrize("event", ["on_poweroff", "on_reboot"])
+def test_preserve_on_poweroff_or_reboot_is_refused_by_the_qemu_driver(event: str) -> None:
+    from pyvirt.xml import XMLError
+
+    with pytest.raises(XMLError, match="qemu driver doesn't support the 'preserve' action"):
+        define(extra=f"<{event}>preserve</{event}>")
+    assert define(extra="<on_crash>preserve</on_crash>").findtext("on_crash") == "preserve"  # allowed on a crash

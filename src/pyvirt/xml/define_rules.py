@@ -58,6 +58,9 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     if not qemu:
         return
     check_loader(dom)
+    if "preserve" in (dom.on_poweroff, dom.on_reboot):  # qemuValidateLifecycleAction
+        raise XMLConfigError("qemu driver doesn't support the 'preserve' action for 'on_reboot'/'on_poweroff'",
+                             dom.line)
     for disk in dom.devices.disks:
         check_disk_rules(disk)
     _graphics(dom)
@@ -70,6 +73,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _vsock(dom)
     _smm_tseg(dom)
     _nic_queue_sizes(dom)
+    _nic_mtu(dom)
     for snd in dom.devices.sounds:  # qemuBuildSoundDevCmd has no device for it (libvirt 9.0)
         if snd.model == "ich7":
             raise XMLInternalError("sound card model 'ich7' is not supported by qemu", snd.line)
@@ -365,6 +369,18 @@ def _nic_queue_sizes(dom: Domain) -> None:
             size = getattr(nic, f"driver_{name}")
             if size is not None and size & (size - 1):
                 raise XMLConfigError(f"{name} has to be a power of two", nic.line)
+
+
+#: NIC types whose host side takes an MTU (qemuDomainNetSupportsMTU)
+_MTU_NIC_TYPES = ("network", "bridge", "ethernet", "vhostuser")
+
+
+def _nic_mtu(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefNetwork: ``<mtu>`` only where the host side is a tap or a
+    vhost-user socket (user, socket and the other types are refused at define)."""
+    for nic in dom.devices.interfaces:
+        if nic.mtu_size is not None and nic.type not in _MTU_NIC_TYPES:
+            raise XMLConfigError(f"setting MTU on interface type {nic.type} is not supported yet", nic.line)
 
 
 def _smm_tseg(dom: Domain) -> None:
