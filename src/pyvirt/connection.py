@@ -461,9 +461,13 @@ class Connection(abc.ABC):
         raise no_support("virDomainBlockPull")
 
     @op("Domain", "POST /v1/domains/{dom}/blockcommit", "virDomainBlockCommit")
-    def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0) -> None:
+    def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0, *,
+                     base: str | None = None, top: str | None = None, shallow: bool = False,
+                     delete: bool = False, keep_relative: bool = False) -> None:
         """Start committing the disk's active image into the bottom of its chain (`active`); the
-        job waits, ready, for block_job_abort(pivot=True) or an abort."""
+        job waits, ready, for block_job_abort(pivot=True) or an abort.  libvirt's other choices
+        (`base`/`top` images of the chain, `shallow`, `delete`, `keep_relative`) travel to the
+        driver, which refuses what it does not do."""
         raise no_support("virDomainBlockCommit")
 
     @op("Domain", "POST /v1/domains/{dom}/blockcopy", "virDomainBlockCopy")

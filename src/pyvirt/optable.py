@@ -70,7 +70,7 @@ ROWS = {
     'block_info': ('Domain', 'GET /v1/domains/{dom}/blockinfo', 'virDomainGetBlockInfo', None, False, None, False, ('dom', 'disk'), 2, (), {}, 'dict[str, int]'),
     'block_resize': ('Domain', 'POST /v1/domains/{dom}/blockresize', 'virDomainBlockResize', None, False, None, False, ('dom', 'disk', 'size'), 3, (), {}, 'None'),
     'block_pull': ('Domain', 'POST /v1/domains/{dom}/blockpull', 'virDomainBlockPull', None, False, None, False, ('dom', 'disk', 'bandwidth', 'base'), 4, (0, None), {}, 'None'),
-    'block_commit': ('Domain', 'POST /v1/domains/{dom}/blockcommit', 'virDomainBlockCommit', None, False, None, False, ('dom', 'disk', 'active', 'bandwidth'), 4, (False, 0), {}, 'None'),
+    'block_commit': ('Domain', 'POST /v1/domains/{dom}/blockcommit', 'virDomainBlockCommit', None, False, None, False, ('dom', 'disk', 'active', 'bandwidth', 'base', 'top', 'shallow', 'delete', 'keep_relative'), 4, (False, 0), {'base': None, 'top': None, 'shallow': False, 'delete': False, 'keep_relative': False}, 'None'),
     'block_copy': ('Domain', 'POST /v1/domains/{dom}/blockcopy', 'virDomainBlockCopy', None, False, None, False, ('dom', 'disk', 'dest', 'format', 'reuse_external', 'bandwidth', 'shallow'), 3, (), {'format': None, 'reuse_external': False, 'bandwidth': 0, 'shallow': False}, 'None'),
     'block_peek': ('Domain', 'GET /v1/domains/{dom}/blockpeek', 'virDomainBlockPeek', False, False, None, False, ('dom', 'disk', 'offset', 'size'), 4, (), {}, 'str'),
     'memory_peek': ('Domain', 'GET /v1/domains/{dom}/memorypeek', 'virDomainMemoryPeek', False, False, None, False, ('dom', 'offset', 'size', 'physical'), 4, (False,), {}, 'str'),

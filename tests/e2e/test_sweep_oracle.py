@@ -124,7 +124,8 @@ LINES = [
     "--source-path /e --source-protocol-ver 3 --source-format glusterfs --target /y",
     # block jobs check every option (empty values, --timeout as vshCommandOptTimeoutToMs, --verbose/--async
     # without waiting) in virsh's order before the domain is looked up
-    "blockcommit test vda --verbose; blockcommit test vda --async; blockcommit test vda --timeout -5; blockcommit "
+    "blockcommit test vda --base b; blockcommit test vda --top t; blockcommit test vda --shallow; blockcommit test "
+    "vda --delete; blockcommit test vda --keep-relative; blockcommit test vda --verbose; blockcommit test vda --async; blockcommit test vda --timeout -5; blockcommit "
     "test vda --timeout 0; blockcommit test vda --timeout 2147484; blockcommit test vda --base=; blockcommit nosuch "
     "vda --top=; blockcommit test vda --timeout 2147483 --verbose",
     "blockcopy test vda --bandwidth=x; blockcopy test vda --timeout=; blockcopy test vda --granularity=x; blockcopy "

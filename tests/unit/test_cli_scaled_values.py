@@ -1,5 +1,5 @@
 """virsh's number readers: strtoul as libvirt's virStrToLong_* read it, vshCommandOptScaledInt
-with virScaleInteger's reported error, --pass-fds, and pyvirtd's block-job bandwidth bound."""
+with virScaleInteger's reported error, --pass-fds, and pyvirtd's block-job bounds and refusals."""
 
 from __future__ import annotations
 
@@ -55,3 +55,17 @@ def test_pass_fds_reads_c_ints_separated_by_commas() -> None:
     for bad in ("x", "3,", "5 ", "2147483648"):
         with pytest.raises(CmdError, match="Unable to parse FD number"):
             fds(bad)
+
+
+def test_daemon_block_commit_refuses_libvirts_other_choices_by_name() -> None:
+    """pyvirtd commits the active image into the bottom of its chain only: --base, --top,
+    --shallow, --delete and --keep-relative reach it and are refused, before any lookup."""
+    import asyncio
+
+    from pyvirt.daemon.blockjobs import BlockJobsMixin
+
+    for kwargs, word in (({"base": "b"}, "--base"), ({"shallow": True}, "--shallow"),
+                         ({"keep_relative": True}, "--keep-relative")):
+        with pytest.raises(PyvirtError, match=word) as exc:
+            asyncio.run(BlockJobsMixin.block_commit(None, "d", "vda", **kwargs))  # type: ignore[arg-type]
+        assert exc.value.code == ErrorCode.OPERATION_UNSUPPORTED

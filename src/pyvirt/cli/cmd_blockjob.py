@@ -142,11 +142,8 @@ def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
     blocking = bool(p.bool("wait") or _timeout(p) or p.bool("pivot") or p.bool("keep-overlay"))
     _need_blocking(p, blocking, "keep-overlay")
     key, disk = _start(ctl, p)
-    for opt in ("base", "top", "shallow", "delete", "keep-relative"):
-        if p.has(opt):
-            raise CmdError(f"pyvirt commits the active image into the bottom of its chain: --{opt} is not "
-                           "supported yet")
-    ctl.conn.block_commit(key, disk, active=active, bandwidth=bandwidth)
+    ctl.conn.block_commit(key, disk, active=active, bandwidth=bandwidth, base=p.str("base"), top=p.str("top"),
+                          shallow=p.bool("shallow"), delete=p.bool("delete"), keep_relative=p.bool("keep-relative"))
     if not blocking:
         ctl.extra("Active Block Commit started" if active else "Block Commit started")
         return True

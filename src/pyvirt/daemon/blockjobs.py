@@ -125,10 +125,19 @@ class BlockJobsMixin:
                 args["speed"] = bandwidth
             await self._start_job(rec, found, "pull", "block-stream", args)
 
-    async def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0) -> None:
+    async def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0, *,
+                           base: str | None = None, top: str | None = None, shallow: bool = False,
+                           delete: bool = False, keep_relative: bool = False) -> None:
         """block-commit of the disk's image into the bottom of its chain: only the active layer can
-        be committed here (libvirt's --active), which waits in 'ready' for a pivot or an abort."""
+        be committed here (libvirt's --active), which waits in 'ready' for a pivot or an abort;
+        libvirt's choice of images and its other flags are refused by name."""
         check_bandwidth(bandwidth)
+        for what, given in (("base", base), ("top", top), ("shallow", shallow), ("delete", delete),
+                            ("keep-relative", keep_relative)):
+            if given:
+                raise PyvirtError(f"Operation not supported: pyvirt commits the active image into the bottom of its "
+                                  f"chain: --{what} is not supported yet", ErrorCode.OPERATION_UNSUPPORTED,
+                                  ErrorDomain.QEMU)
         rec = self.lookup(dom)
         async with rec.lock:
             await self._block_commit_locked(rec, disk, active, bandwidth)

@@ -806,16 +806,11 @@ def set_node_memory_parameters(ctx: Ctx, params: dict[str, Any]) -> None:
 
 @custom(4 | 16)  # VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | _BANDWIDTH_BYTES
 def block_commit(ctx: Ctx, disk: str, base: str, top: str, bandwidth: int) -> None:
-    """pyvirt commits the disk's active image into the bottom of its chain, what libvirt does
-    with ACTIVE and no base or top; a base or top image named is refused, not ignored.  Without
-    ACTIVE the spine refuses (only the top image can be committed)."""
-    for what, value in (("base", base), ("top", top)):
-        if value:
-            raise PyvirtError(f"Operation not supported: pyvirt commits the active image into the bottom of its "
-                              f"chain: {what} '{value}' cannot be chosen", ErrorCode.OPERATION_UNSUPPORTED,
-                              ErrorDomain.QEMU)
+    """virDomainBlockCommit: the images as given, the driver refusing what it does not do
+    (pyvirtd commits the active image into the bottom of its chain only); SHALLOW, DELETE and
+    RELATIVE are refused here as unsupported flags, as before."""
     ctx.conn.block_commit(ctx.target.ident[0], disk, active=bool(ctx.flags & 4),
-                          bandwidth=_bandwidth(bandwidth, bool(ctx.flags & 16)))
+                          bandwidth=_bandwidth(bandwidth, bool(ctx.flags & 16)), base=base or None, top=top or None)
 
 
 #: virDomainBlockCopy's typed parameters (VIR_DOMAIN_BLOCK_COPY_*); bandwidth is bytes/s here
