@@ -306,6 +306,21 @@ def test_a_direct_kernel_boot_still_gets_the_default_boot_device() -> None:
     assert ordered.os.boot_devs == []  # a per-device boot order still says it all
 
 
+def test_serial_ports_number_isa_first_then_the_others_and_each_type_names_its_model() -> None:
+    def ports(*targets: str) -> list[tuple[str, str, str]]:
+        devices = "".join(f"<serial type='pty'><target type='{t.split(':')[0]}'"
+                          + (f" port='{t.split(':')[1]}'" if ":" in t else "") + "/></serial>" for t in targets)
+        root = define(devices)
+        return [(t.get("type"), t.get("port"), t.find("model").get("name")) for t in root.findall("devices/serial/target")]
+
+    assert ports("pci-serial", "usb-serial", "isa-serial") == [
+        ("pci-serial", "1", "pci-serial"), ("usb-serial", "2", "usb-serial"), ("isa-serial", "0", "isa-serial")]
+    # an ISA port takes the lowest number no other ISA port holds, whatever a PCI one holds
+    assert [p for _, p, _ in ports("pci-serial:0", "isa-serial")] == ["0", "0"]
+    assert [p for _, p, _ in ports("isa-serial:0", "isa-serial", "isa-serial:1", "isa-serial")] == ["0", "2", "1", "3"]
+    assert [p for _, p, _ in ports("usb-serial", "isa-serial:3", "isa-serial")] == ["4", "3", "0"]
+
+
 def test_cpu_and_node_sets_are_written_canonically() -> None:
     root = define(extra="<vcpu>4</vcpu><numatune><memory mode='strict' nodeset='0-3,^1'/>"
                         "<memnode cellid='0' mode='strict' nodeset='0,0-1'/></numatune>"

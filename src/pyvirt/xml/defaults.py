@@ -282,14 +282,12 @@ def _chardevs(dom: Domain) -> None:
     for rd in devs.redirdevs:
         if rd.type == "dbus" and rd.source_channel is None:
             rd.source_channel = "org.qemu.usbredir"  # the name QEMU's D-Bus display offers USB redirection on
-    for ser in devs.serials:
-        if ser.target_port is None:  # virDomainChrDefPostParse: one past the highest port in use
-            ser.target_port = 1 + max((s.target_port for s in devs.serials if s.target_port is not None),
-                                      default=-1)
+    for ser in devs.serials:  # qemuDomainChrDefPostParse: the target type, and the model it implies
         if ser.target_type is None:
             ser.target_type = "isa-serial"
-        if ser.target_model_name is None and ser.target_type in ("isa-serial", "isa-debug"):
-            ser.target_model_name = {"isa-serial": "isa-serial", "isa-debug": "isa-debugcon"}[ser.target_type]
+        if ser.target_model_name is None:
+            ser.target_model_name = _SERIAL_TARGET_MODELS.get(ser.target_type)
+    _serial_ports(devs.serials)
     for par in devs.parallels:
         if par.target_port is None:
             par.target_port = 1 + max((p.target_port for p in devs.parallels if p.target_port is not None),
@@ -334,6 +332,26 @@ def _chardevs(dom: Domain) -> None:
 
 #: libvirt's system channel target directory (qemu.conf's channel_target_dir)
 CHANNEL_TARGET_DIR = "/var/lib/libvirt/qemu/channel/target"
+
+
+#: a serial target type's implied ``<model name=>`` (qemuDomainChrDefPostParse; x86 types only)
+_SERIAL_TARGET_MODELS = {"isa-serial": "isa-serial", "isa-debug": "isa-debugcon", "usb-serial": "usb-serial",
+                         "pci-serial": "pci-serial"}
+
+
+def _serial_ports(serials: list[CharDev]) -> None:
+    """Serial ports without ``target port=``, as libvirt 9.0 numbers them: ISA serial ports first,
+    each the lowest port no other ISA serial port holds (ISA ports are I/O port slots of their
+    own; a PCI or USB serial port may share a number with one), then the others in document
+    order, each one past the highest port of any serial port."""
+    isa = [s for s in serials if s.target_type == "isa-serial"]
+    for ser in isa:
+        if ser.target_port is None:
+            used = {s.target_port for s in isa if s.target_port is not None}
+            ser.target_port = next(p for p in range(len(isa) + 1) if p not in used)
+    for ser in serials:
+        if ser.target_port is None:
+            ser.target_port = 1 + max((s.target_port for s in serials if s.target_port is not None), default=-1)
 
 
 def _generated_channel_path(name: str) -> re.Pattern[str]:
