@@ -79,3 +79,33 @@ def test_graphics_video_smm_and_hugepage_rules() -> None:
     refused("hugepages: node 1 not found", top=pages.format(1))
     define(top=pages.format(0))  # a guest without NUMA cells has node 0
 
+
+
+DISK = "<disk type='file'><source file='/a'/><target dev='{dev}' bus='{bus}'{extra}/>{addr}</disk>"
+
+
+@pytest.mark.parametrize("devices,machine,message", [
+    ("<input type='tablet' bus='ps2'/>", "pc", "ps2 bus does not support tablet input device"),
+    (DISK.format(dev="vda", bus="virtio", extra=" removable='on'", addr=""), "q35", "removable is only valid for usb"),
+    (DISK.format(dev="sda", bus="sata", extra=" removable='off'", addr=""), "q35", "removable is only valid for usb"),
+    ("<controller type='ide' index='1'/>", "pc", "Only a single IDE controller is supported for this machine type"),
+    ("<controller type='ide' index='0'/>", "q35", "IDE controllers are unsupported for this QEMU binary or machine"),
+    ("<controller type='scsi'/>" + DISK.format(dev="sda", bus="scsi", extra="",
+                                               addr="<address type='drive' controller='0' bus='0' target='2' unit='0'/>"),
+     "pc", "target must be 0 for controller model 'lsilogic'"),
+])
+def test_invalid_inputs_controllers_and_drive_targets_are_refused(devices: str, machine: str, message: str) -> None:
+    refused(message, devices=devices, machine=machine)
+
+
+@pytest.mark.parametrize("devices,machine", [
+    ("<input type='mouse' bus='ps2'/><input type='tablet' bus='usb'/>", "pc"),
+    (DISK.format(dev="sda", bus="usb", extra=" removable='on'", addr=""), "q35"),
+    ("<controller type='ide' index='0'/>", "pc"),
+    ("<controller type='scsi' model='lsisas1068'/>" + DISK.format(
+        dev="sda", bus="scsi", extra="", addr="<address type='drive' controller='0' bus='0' target='2' unit='0'/>"), "pc"),
+    ("<controller type='scsi' model='virtio-scsi'/>" + DISK.format(
+        dev="sda", bus="scsi", extra="", addr="<address type='drive' controller='0' bus='0' target='2' unit='0'/>"), "pc"),
+])
+def test_their_valid_neighbours_are_accepted(devices: str, machine: str) -> None:
+    define(devices=devices, machine=machine)

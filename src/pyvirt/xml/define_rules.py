@@ -53,6 +53,11 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     for inp in dom.devices.inputs:  # virDomainInputDefParseXML
         if inp.bus == "usb" and inp.address is not None and inp.address.type not in (None, "usb"):
             raise XMLError("Invalid address for a USB device", inp.line)
+        if inp.bus == "ps2" and inp.type not in ("mouse", "keyboard"):
+            raise XMLInternalError(f"ps2 bus does not support {inp.type} input device", inp.line)
+    for disk in dom.devices.disks:  # virDomainDiskDefParseValidate
+        if disk.target_removable is not None and disk.target_bus != "usb":
+            raise XMLError("removable is only valid for usb disks", disk.line)
     if dom.os is not None and dom.os.bios_useserial and not dom.devices.serials:
         raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
     if not qemu:
@@ -73,6 +78,8 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _vsock(dom)
     _smm_tseg(dom)
     _nic_queue_sizes(dom)
+    _ide_controllers(dom)
+    _scsi_drive_targets(dom)
     _nic_mtu(dom)
     for snd in dom.devices.sounds:  # qemuBuildSoundDevCmd has no device for it (libvirt 9.0)
         if snd.model == "ich7":
@@ -369,6 +376,35 @@ def _nic_queue_sizes(dom: Domain) -> None:
             size = getattr(nic, f"driver_{name}")
             if size is not None and size & (size - 1):
                 raise XMLConfigError(f"{name} has to be a power of two", nic.line)
+
+
+def _ide_controllers(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefControllerIDE: i440fx machines have their one built-in IDE
+    controller, q35 none."""
+    for c in dom.devices.controllers:
+        if c.type != "ide":
+            continue
+        if is_q35(dom):
+            raise XMLConfigError("IDE controllers are unsupported for this QEMU binary or machine type", c.line)
+        if c.index:
+            raise XMLConfigError("Only a single IDE controller is supported for this machine type", c.line)
+
+
+def _scsi_drive_targets(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefAddressDrive: a drive on an LSI Logic controller has target 0
+    (libvirt 9.0 checks no other model's targets: lsisas, vmpvscsi, am53c974, ibmvscsi take any)."""
+    # these rules run before the defaults: a SCSI controller without model is lsilogic (as
+    # fill_defaults makes it, qemuDomainGetSCSIControllerModel); one not written is not checked
+    models = {c.index or 0: c.model or "lsilogic" for c in dom.devices.controllers if c.type == "scsi"}
+    users = [d for d in dom.devices.disks if d.target_bus == "scsi"]
+    users += [h for h in dom.devices.hostdevs if h.type == "scsi"]
+    for dev in users:
+        addr = dev.address
+        if addr is None or addr.type != "drive" or not addr.target:
+            continue
+        model = models.get(addr.controller or 0)
+        if model == "lsilogic":
+            raise XMLConfigError(f"target must be 0 for controller model '{model}'", dev.line)
 
 
 #: NIC types whose host side takes an MTU (qemuDomainNetSupportsMTU)
