@@ -109,3 +109,17 @@ def test_invalid_inputs_controllers_and_drive_targets_are_refused(devices: str, 
 ])
 def test_their_valid_neighbours_are_accepted(devices: str, machine: str) -> None:
     define(devices=devices, machine=machine)
+
+
+@pytest.mark.parametrize("bus,dev,extra,message", [
+    ("sata", "sda", "<wwn>0x5000c50015ea71ac</wwn>", "Only ide and scsi disk support wwn"),
+    ("virtio", "vda", "<wwn>0x5000c50015ea71ac</wwn>", "Only ide and scsi disk support wwn"),
+    ("ide", "hda", "<product>P</product>", "Only scsi disk supports vendor and product"),
+    ("sata", "sda", "<vendor>V</vendor>", "Only scsi disk supports vendor and product"),
+])
+def test_disk_identities_only_on_the_buses_that_carry_them(bus: str, dev: str, extra: str, message: str) -> None:
+    disk = f"<disk type='file'><source file='/a'/><target dev='{dev}' bus='{bus}'/>{extra}</disk>"
+    refused(message, devices=disk, machine="q35" if bus == "sata" else "pc")
+    define(devices=disk.replace(f"dev='{dev}' bus='{bus}'", "dev='sdb' bus='scsi'"))  # SCSI carries all three
+    define(devices="<disk type='file'><source file='/a'/><target dev='hda' bus='ide'/><wwn>0x5000c50015ea71ac</wwn>"
+                   "</disk>")  # and IDE a WWN

@@ -89,7 +89,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
 def check_disk_rules(disk: Disk) -> None:
     """virDomainDiskDefValidate, qemuValidateDomainDeviceDefDisk*, qemuDomainValidateStorageSource:
     targets without partitions, which bus takes which device, a USB disk's address, shared
-    writable images only raw, LUNs, LUKS2/librbd encryption, Linux AIO only uncached, no read-only IDE/SATA hard disk, a
+    writable images only raw, LUNs, LUKS2/librbd encryption, Linux AIO only uncached, wwn/vendor/product only where the bus has them, no read-only IDE/SATA hard disk, a
     directory disk is a read-only FAT image, no 'iso' format on any layer, transient disks."""
     kind = disk.type or "file"
     device = disk.device or "disk"
@@ -122,6 +122,10 @@ def check_disk_rules(disk: Disk) -> None:
     if disk.driver_io == "native" and disk.driver_cache not in ("none", "directsync"):
         # qemuValidateDomainDeviceDefDiskFrontend: Linux AIO needs O_DIRECT
         raise XMLConfigError("io='native' needs either no disk cache or directsync cache mode", disk.line)
+    if disk.wwn and bus not in ("ide", "scsi"):  # qemuValidateDomainDeviceDefDiskFrontend
+        raise XMLConfigError("Only ide and scsi disk support wwn", disk.line)
+    if (disk.vendor or disk.product) and bus != "scsi":
+        raise XMLConfigError("Only scsi disk supports vendor and product", disk.line)
     if disk.readonly and device == "disk" and bus in ("ide", "sata"):
         # qemuValidateDomainDeviceDefDiskFrontend: QEMU has no read-only IDE/SATA hard disk
         raise XMLConfigError(f"readonly {bus} disks are not supported", disk.line)
