@@ -7,7 +7,15 @@ import subprocess
 
 import pytest
 
-from pyvirt.api import DomainState, ErrorCode, EventType, ListFilter, PyvirtError
+from pyvirt.api import (
+    DomainState,
+    ErrorCode,
+    EventType,
+    ListFilter,
+    PyvirtError,
+    RunningReason,
+    StartedDetail,
+)
 from pyvirt.testdriver import open_test_connection
 from tests.conformance_data import VIRT_MANAGER
 
@@ -122,6 +130,18 @@ def test_events(conn):
     conn.destroy("test")
     got = [(e.event, e.detail) for e in stream]
     assert got == [(EventType.SUSPENDED, 0), (EventType.STOPPED, 1)]
+
+
+def test_start_after_managed_save_boots(conn):
+    """libvirt's test driver has no image to resume: a start drops the managed save and boots
+    (reason and STARTED detail BOOTED), where restore() is the one that says RESTORED."""
+    conn.managed_save("test")
+    assert conn.get_info("test").managed_save
+    stream = conn.events(timeout=0.2)
+    conn.start("test")
+    assert [(e.event, e.detail) for e in stream] == [(EventType.STARTED, StartedDetail.BOOTED)]
+    info = conn.get_info("test")
+    assert (info.state, info.reason, info.managed_save) == (DomainState.RUNNING, RunningReason.BOOTED, False)
 
 
 def test_readonly_and_console():

@@ -387,11 +387,12 @@ class DomainsMixin:
         if obj.state != DomainState.SHUTOFF:
             raise E.internal(f"Domain '{obj.name}' is already running")
         assert obj.config is not None
-        restored = obj.managed_save and not force_boot
+        # testDomainCreateWithFlags boots whether or not a managed save image exists (the image
+        # is dropped): state reason and STARTED detail are BOOTED, as libvirt 9.0 answers
         obj.managed_save = False
         import copy
 
-        self._start(obj, copy.deepcopy(obj.config), paused, restored)
+        self._start(obj, copy.deepcopy(obj.config), paused)
         return obj.info()
 
     def create_xml_with_files(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
