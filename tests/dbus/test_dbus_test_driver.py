@@ -98,12 +98,20 @@ def test_path_encoding_of_odd_bytes() -> None:
         target = paths.parse(f"{base}/storagevol/{element}", ["QEMU"])
         assert (target.kind, target.ident) == ("StorageVol", (name,))
     snap = paths.snapshot_path(base, "6695eb01-f6a4-8304-79aa-97f2502e193f", "before upgrade")
+    # libvirt-dbus's layout: a segment of its own, the domain's encoded UUID, "_", the encoded name
+    assert snap == f"{base}/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193f_before_20upgrade"
     target = paths.parse(snap, ["QEMU"])
     assert (target.kind, target.ident) == ("DomainSnapshot", ("6695eb01-f6a4-8304-79aa-97f2502e193f",
                                                               "before upgrade"))
+    underscored = paths.parse(paths.snapshot_path(base, "6695eb01-f6a4-8304-79aa-97f2502e193f", "_a_"), ["QEMU"])
+    assert underscored.ident == ("6695eb01-f6a4-8304-79aa-97f2502e193f", "_a_")
     for bad in ["/org/libvirt/QEMU/domain/test", "/org/libvirt/QEMU/nodedev/a_zz", "/org/libvirt/QEMU/nodedev/a_",
                 "/org/libvirt/Other", "/org/libvirt/QEMU/bogus/x", "/org/libvirt/QEMU/network/_1/snapshot/x",
-                "/org/libvirt/QEMU/nodedev/_ff"]:
+                "/org/libvirt/QEMU/nodedev/_ff", "/org/libvirt/QEMU/domainsnapshot/x",
+                "/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193f",
+                "/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193f_",
+                "/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193fxa",
+                "/org/libvirt/QEMU/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f/snapshot/a"]:
         with pytest.raises(paths.BadPath):
             paths.parse(bad, ["QEMU"])
 
@@ -195,10 +203,15 @@ def _exported_members(client: Client, path: str, name: str) -> dict[str, str]:
     return table
 
 
+def _snapshot(dom: str, element: str) -> str:
+    """The path of domain path `dom`'s snapshot whose encoded name is `element`."""
+    return f"{TEST}/domainsnapshot/{dom.rsplit('/', 1)[1]}_{element}"
+
+
 def _sample_paths(client: Client) -> dict[str, str]:
     dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
     uid = "_" + "0" * 8 + "_0000_0000_0000_" + "0" * 12
-    return {"Connect": TEST, "Domain": dom, "DomainSnapshot": f"{dom}/snapshot/none",
+    return {"Connect": TEST, "Domain": dom, "DomainSnapshot": _snapshot(dom, "none"),
             "Network": client.one(TEST, CONNECT, "NetworkLookupByName", "s", "default"),
             "StoragePool": client.one(TEST, CONNECT, "StoragePoolLookupByName", "s", "default-pool"),
             "StorageVol": f"{TEST}/storagevol/x", "NodeDevice": f"{TEST}/nodedev/x",
@@ -323,10 +336,10 @@ def _cockpit_calls(client: Client, dom: str) -> list[tuple[str, str, str, list[A
         (dom, DOMAIN, "SnapshotCreateXML", ["<domainsnapshot><name>s1</name></domainsnapshot>", 0]),
         (dom, DOMAIN, "ListDomainSnapshots", [0]), (dom, DOMAIN, "SnapshotCurrent", [0]),
         (dom, DOMAIN, "SnapshotLookupByName", ["s1", 0]),
-        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "GetXMLDesc", [0]),
-        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "IsCurrent", [0]),
-        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "Revert", [0]),
-        (f"{dom}/snapshot/s1", "org.libvirt.DomainSnapshot", "Delete", [0]),
+        (_snapshot(dom, "s1"), "org.libvirt.DomainSnapshot", "GetXMLDesc", [0]),
+        (_snapshot(dom, "s1"), "org.libvirt.DomainSnapshot", "IsCurrent", [0]),
+        (_snapshot(dom, "s1"), "org.libvirt.DomainSnapshot", "Revert", [0]),
+        (_snapshot(dom, "s1"), "org.libvirt.DomainSnapshot", "Delete", [0]),
         (dom, DOMAIN, "Reboot", [0]), (dom, DOMAIN, "Reset", [0]), (dom, DOMAIN, "Shutdown", [0]),
         (dom, DOMAIN, "Create", [0]), (dom, DOMAIN, "Destroy", [0]), (dom, DOMAIN, "Rename", ["cockpit2", 0]),
         (net, "org.libvirt.Network", "GetXMLDesc", [0]), (pool, "org.libvirt.StoragePool", "GetXMLDesc", [0]),
@@ -552,7 +565,7 @@ def test_snapshot_tree_over_dbus(client: Client) -> None:
     snap = "org.libvirt.DomainSnapshot"
     a = client.one(dom, DOMAIN, "SnapshotCreateXML", "su", "<domainsnapshot><name>a</name></domainsnapshot>", 0)
     b = client.one(dom, DOMAIN, "SnapshotCreateXML", "su", "<domainsnapshot><name>b c</name></domainsnapshot>", 0)
-    assert b == f"{dom}/snapshot/b_20c"  # names encoded as libvirt-dbus does
+    assert b == _snapshot(dom, "b_20c")  # names encoded as libvirt-dbus does
     assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 1) == [a]          # ROOTS
     assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 4) == [b]          # LEAVES
     assert client.one(dom, DOMAIN, "ListDomainSnapshots", "u", 1024) == [a, b]    # TOPOLOGICAL

@@ -4,7 +4,10 @@ Why two encodings: objects with a UUID (domains, networks, storage pools, secret
 named by it, so a rename keeps the path (``_`` + the UUID with ``-`` written ``_``); objects
 without one are named by their name, key or MAC, in which every byte outside ``[A-Za-z0-9]``
 becomes ``_`` + two lowercase hex digits (a D-Bus path element allows only ``[A-Za-z0-9_]``).
-Snapshots live under their domain: ``<domain path>/snapshot/<encoded name>``.
+Snapshots have a segment of their own, not a place under their domain: ``<connection
+path>/domainsnapshot/<encoded domain UUID>_<encoded name>`` (libvirt-dbus 1.4.1's
+virtDBusUtilBusPathForVirDomainSnapshot; its test driver answers e.g.
+``/org/libvirt/Test/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193f_my_5fsnapshot``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ SEGMENTS = {"Domain": "domain", "Network": "network", "StoragePool": "storagepoo
             "Secret": "secret", "NWFilter": "nwfilter"}
 KIND_OF_SEGMENT = {seg: kind for kind, seg in SEGMENTS.items()}
 BY_UUID = frozenset({"Domain", "Network", "StoragePool", "Secret", "NWFilter"})
-SNAPSHOT_SEGMENT = "snapshot"
+SNAPSHOT_SEGMENT = "domainsnapshot"
 
 _UUID_ELEMENT = re.compile(r"_([0-9a-f]{8})_([0-9a-f]{4})_([0-9a-f]{4})_([0-9a-f]{4})_([0-9a-f]{12})")
+_UUID_LENGTH = 37  # "_" and the 36 characters of a UUID
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _ENCODED = re.compile(r"(?:[A-Za-z0-9]|_[0-9a-f]{2})*")
 
@@ -70,7 +74,15 @@ def object_path(conn_path: str, kind: str, ident: str) -> str:
 
 
 def snapshot_path(conn_path: str, dom_uuid: str, name: str) -> str:
-    return f"{object_path(conn_path, 'Domain', dom_uuid)}/{SNAPSHOT_SEGMENT}/{encode_name(name)}"
+    return f"{conn_path}/{SNAPSHOT_SEGMENT}/{encode_uuid(dom_uuid)}_{encode_name(name)}"
+
+
+def _parse_snapshot(element: str) -> tuple[str, str]:
+    """(domain UUID, snapshot name) of a snapshot's element: the encoded UUID has a fixed length,
+    so the name's encoding, which may itself hold ``_``, is whatever follows it and one ``_``."""
+    if len(element) <= _UUID_LENGTH + 1 or element[_UUID_LENGTH] != "_":
+        raise BadPath(f"not a snapshot element: {element!r}")
+    return decode_uuid(element[:_UUID_LENGTH]), decode_name(element[_UUID_LENGTH + 1:])
 
 
 class Target:
@@ -104,13 +116,12 @@ def parse(path: str, connections: tuple[str, ...] | list[str]) -> Target:
         raise BadPath(path)
     if len(parts) == 1:
         return Target(parts[0], "Connect")
+    if len(parts) != 3:
+        raise BadPath(path)
+    if parts[1] == SNAPSHOT_SEGMENT:
+        return Target(parts[0], "DomainSnapshot", _parse_snapshot(parts[2]))
     kind = KIND_OF_SEGMENT.get(parts[1])
-    if kind is None or len(parts) not in (3, 5):
+    if kind is None:
         raise BadPath(path)
     decode = decode_uuid if kind in BY_UUID else decode_name
-    ident = decode(parts[2])
-    if len(parts) == 3:
-        return Target(parts[0], kind, (ident,))
-    if kind != "Domain" or parts[3] != SNAPSHOT_SEGMENT:
-        raise BadPath(path)
-    return Target(parts[0], "DomainSnapshot", (ident, decode_name(parts[4])))
+    return Target(parts[0], kind, (decode(parts[2]),))
