@@ -560,6 +560,17 @@ def test_tuning_members(client: Client) -> None:
     client.call(dom, DOMAIN, "Undefine", "u", 0)
 
 
+def test_connection_introspection_lists_every_object_subtree(client: Client) -> None:
+    """busctl tree walks from the connection object: it names a node for each kind's subtree,
+    snapshots' included, as libvirt-dbus 1.4.1 does, and the domain subtree lists the domains."""
+    node = Node.parse(client.one(TEST, "org.freedesktop.DBus.Introspectable", "Introspect"))
+    assert {n.name for n in node.nodes} == {"domain", "network", "storagepool", "storagevol", "nodedev",
+                                            "interface", "secret", "nwfilter", "domainsnapshot"}
+    domains = Node.parse(client.one(f"{TEST}/domain", "org.freedesktop.DBus.Introspectable", "Introspect"))
+    dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
+    assert dom.rsplit("/", 1)[1] in {n.name for n in domains.nodes}
+
+
 def test_snapshot_tree_over_dbus(client: Client) -> None:
     dom = _define(client, "snaps")
     snap = "org.libvirt.DomainSnapshot"

@@ -80,7 +80,7 @@ def _job_params(params: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-#: what a connection object lists as children in its introspection data
+#: the subtrees whose objects introspection lists (the others answer no child nodes)
 _CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}
 
 
@@ -251,8 +251,8 @@ class Service:
                     children = await self._children(parts[0], parts[1])
             if target is not None:
                 node.interfaces.append(interfaces.interfaces()[target.kind])
-                if target.kind == "Connect":
-                    children = list(_CHILD_LISTS)
+                if target.kind == "Connect":  # every kind's subtree, as libvirt-dbus registers them
+                    children = [*paths.SEGMENTS.values(), paths.SNAPSHOT_SEGMENT]
         element = node.to_xml()
         for child in children:
             ET.SubElement(element, "node", name=child)
