@@ -62,6 +62,26 @@ def test_format_is_libvirts() -> None:
     ("<filter name='a'><filterref/></filter>", "filterref has no filter attribute"),
     ("<filter name='a'><uuid>nope</uuid></filter>", "malformed uuid element"),
     ("<filter name='a'><bogus/></filter>", "unknown element <bogus> in <filter>"),
+    ("<filter name='a'><rule action='drop' direction='in'><vlan vlanid='4096'/></rule></filter>",
+     "vlanid has illegal value 4096 (in <vlan>)"),
+    ("<filter name='a'><rule action='drop' direction='in'><mac protocolid='0x5ff'/></rule></filter>",
+     "protocolid has illegal value 0x5ff (in <mac>)"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp-ipv6 flags='SYN/ALL'/></rule></filter>",
+     "unknown attribute 'flags' of <tcp-ipv6>"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp flags='SYN'/></rule></filter>",
+     "flags has illegal value SYN (in <tcp>)"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp flags='SYNX/ALL'/></rule></filter>",
+     "flags has illegal value SYNX/ALL"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp state='NEWISH'/></rule></filter>",
+     "state has illegal value NEWISH"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp srcipaddr='$V '/></rule></filter>",
+     "srcipaddr has illegal value $V "),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp srcipaddr='$V [1]'/></rule></filter>",
+     "srcipaddr has illegal value $V [1]"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp srcipaddr='$V[0x2]'/></rule></filter>",
+     "srcipaddr has illegal value $V[0x2]"),
+    ("<filter name='a'><rule action='drop' direction='in'><tcp srcipaddr='$V[4294967296]'/></rule></filter>",
+     "srcipaddr has illegal value $V[4294967296]"),
 ])
 def test_bad_documents_are_refused_by_name(xml: str, words: str) -> None:
     with pytest.raises(XMLError) as err:
@@ -146,3 +166,57 @@ def test_numbers_with_a_libvirt_name_are_written_by_name() -> None:
     for want in ("<ipv6 protocol='tcp'/>", "<ip protocol='18'/>", "<mac dstmacmask='ff:ff:f0:00:00:00' protocolid='ipv4'/>",
                  "<mac protocolid='0x1234'/>", "<arp opcode='ARP_NAK'/>", "<all ipset='s' ipsetflags='src,dst'/>"):
         assert want in text, want
+
+
+def _written(protocol: str, attrs: str, chain: str = "") -> str:
+    """The protocol element line pyvirt writes for one rule of a filter of our own."""
+    xml = f"<filter name='f'{chain}><rule action='accept' direction='in'><{protocol} {attrs}/></rule></filter>"
+    return next(line.strip() for line in FilterDef.from_xml(xml).to_xml().splitlines()
+                if line.strip().startswith(f"<{protocol}"))
+
+
+@pytest.mark.parametrize(("attrs", "written"), [
+    ("srcipaddr='$V[ 2 ]'", "srcipaddr='$V[2]'"),          # blanks inside the brackets
+    ("srcipaddr='$V[@ 3] '", "srcipaddr='$V[@3]'"),       # and after them
+    ("srcipaddr='$V[1]tail'", "srcipaddr='$V[1]'"),        # what follows ']' is not read
+    ("srcipaddr='$V[  @0 ]'", "srcipaddr='$V'"),           # iterator 0 is the default one
+    ("srcipaddr='$V[+4]'", "srcipaddr='$V[4]'"),
+    ("srcipaddr='$V[-1]'", "srcipaddr='$V[4294967295]'"),  # virStrToLong_ui wraps a negative
+])
+def test_variable_references_are_read_as_libvirt_reads_them(attrs: str, written: str) -> None:
+    assert _written("tcp", attrs) == f"<tcp {written}/>"
+
+
+@pytest.mark.parametrize(("flags", "written"), [
+    ("syn,Ack/all", "SYN,ACK/ALL"),        # any case
+    ("RST,SYN,SYN/FIN", "SYN,RST/FIN"),    # each set once, in libvirt's bit order
+    ("SYNACK/ URG", "SYN,ACK/URG"),        # words need no separator, blanks are skipped
+    ("SYN,ACK,URG,PSH,FIN,RST/NONE", "ALL/NONE"),
+    ("ALL,SYN/SYN,", "ALL/SYN"),
+    ("/SYN", "NONE/SYN"),
+])
+def test_tcp_flags_are_written_as_libvirts_bit_sets(flags: str, written: str) -> None:
+    assert _written("tcp", f"flags='{flags}'") == f"<tcp flags='{written}'/>"
+
+
+@pytest.mark.parametrize(("state", "written"), [
+    ("invalid, new", "NEW,INVALID"), ("NEW,NEW,related", "NEW,RELATED"), ("NEW,NONE", "NONE"),
+])
+def test_states_are_written_in_libvirts_order(state: str, written: str) -> None:
+    assert _written("tcp", f"state='{state}'") == f"<tcp state='{written}'/>"
+
+
+def test_vlan_and_ethertype_bounds() -> None:
+    assert _written("vlan", "vlanid='4095' encap-protocol='0x5ff'") == "<vlan vlanid='4095' encap-protocol='0x5ff'/>"
+    assert _written("mac", "protocolid='1536'") == "<mac protocolid='1536'/>"
+    assert _written("tcp-ipv6", "option='5'") == "<tcp-ipv6 option='5'/>"
+
+
+def test_stp_chains_have_no_implicit_priority() -> None:
+    """libvirt 9.0's chain_priorities has no 'stp' entry: an stp chain's priority is 0 (unwritten)
+    unless given, while the other prefixes carry theirs."""
+    head = FilterDef.from_xml("<filter name='f' chain='stp-x'/>").to_xml().splitlines()[0]
+    assert head == "<filter name='f' chain='stp-x'>"
+    head = FilterDef.from_xml("<filter name='f' chain='arp-x'/>").to_xml().splitlines()[0]
+    assert head == "<filter name='f' chain='arp-x' priority='-500'>"
+    assert FilterDef.from_xml("<filter name='f' chain='stp' priority='-810'/>").priority == -810
