@@ -272,6 +272,9 @@ _XML_ERRORS = {
 def from_xml_error(exc: Exception, domain: int) -> PyvirtError:
     """A pyvirt.xml error as libvirt reports it (code and message prefix, no line number), from
     `domain`."""
+    report = getattr(exc, "report", None)
+    if report:  # malformed: libvirt's whole catchXMLError text, with no prefix
+        return PyvirtError(report, ErrorCode.XML_DETAIL, domain)
     message = getattr(exc, "message", None) or str(exc)
     for cls in type(exc).__mro__:
         if cls.__name__ in _XML_ERRORS:
@@ -285,10 +288,11 @@ def check_schema(xml: str, kind: str, domain: int) -> None:
     installed (XML_INVALID_SCHEMA naming the first violation; malformed XML: libvirt's XML error)."""
     from pyvirt.xml import safe_parse
     from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.libxml_report import SCHEMA_URLS
     from pyvirt.xml.schema import schema_report
 
     try:
-        bad = schema_report(safe_parse(xml), kind)
+        bad = schema_report(safe_parse(xml, SCHEMA_URLS.get(kind)), kind)
     except XMLError as exc:
         raise from_xml_error(exc, domain) from None
     if bad is not None:

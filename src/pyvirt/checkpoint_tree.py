@@ -45,13 +45,15 @@ def parse_request(xml: str, *, redefine: bool) -> CheckpointDef:
     """The checkpoint XML as libvirt reads it: always against domaincheckpoint.rng (where the
     schema is installed), then the model's own rules; errors are libvirt's XML errors."""
     from pyvirt.xml.checkpoint import MISSING_TIME, parse_checkpoint
-    from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+    from pyvirt.xml.errors import XMLError, XMLMalformedError, XMLUnsupportedError
 
     check_schema(xml, "domaincheckpoint", ErrorDomain.DOMAIN_CHECKPOINT)
     try:
         chk = parse_checkpoint(xml, redefine=redefine, creation_time=int(time.time()))
     except XMLUnsupportedError as e:
         raise unsupported(e.message) from None
+    except XMLMalformedError as e:
+        raise PyvirtError(e.report, ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN_CHECKPOINT) from None
     except XMLError as e:
         if e.message.startswith(MISSING_TIME):  # libvirt reports this one as an internal error
             raise PyvirtError(f"internal error: {e.message}", ErrorCode.INTERNAL_ERROR,

@@ -51,13 +51,14 @@ def parse_cpu(xml: str, kind: str = "auto") -> CpuDef:
     CPU), "host" (libvirt's baseline reads every input as one) or "guest"."""
     from pyvirt.xml import safe_parse
     from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.libxml_report import URLS
 
     if not xml:
         raise cpu_error("missing CPU definition", ErrorCode.INVALID_ARG)
     try:
-        root = safe_parse(xml)
+        root = safe_parse(xml, URLS["cpu"])
     except XMLError as exc:
-        raise cpu_error(f"(CPU_definition): {exc.message}") from None
+        raise cpu_error(getattr(exc, "report", None) or f"(CPU_definition): {exc.message}") from None
     if root.tag != "cpu":
         raise cpu_error("XML does not contain expected 'cpu' element")
 

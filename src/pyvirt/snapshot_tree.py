@@ -49,7 +49,8 @@ def check_create_flags(redefine: bool, current: bool, no_metadata: bool) -> None
 
 def parse_request(xml: str, *, redefine: bool, validate: bool) -> SnapshotDef:
     """The snapshot XML as libvirt reports its errors (XML error / unsupported configuration)."""
-    from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+    from pyvirt.xml.errors import XMLError, XMLMalformedError, XMLUnsupportedError
+    from pyvirt.xml.libxml_report import URLS
     from pyvirt.xml.snapshot import parse_snapshot
 
     if validate:
@@ -57,7 +58,9 @@ def parse_request(xml: str, *, redefine: bool, validate: bool) -> SnapshotDef:
         from pyvirt.xml.schema import schema_error
 
         try:
-            bad = schema_error(safe_parse(xml), "domainsnapshot")
+            bad = schema_error(safe_parse(xml, URLS["domainsnapshot"]), "domainsnapshot")
+        except XMLMalformedError as e:
+            raise PyvirtError(e.report, ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN_SNAPSHOT) from None
         except XMLError as e:
             raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
         if bad is not None:
@@ -68,6 +71,8 @@ def parse_request(xml: str, *, redefine: bool, validate: bool) -> SnapshotDef:
     except XMLUnsupportedError as e:
         raise PyvirtError(f"unsupported configuration: {e.message}", ErrorCode.CONFIG_UNSUPPORTED,
                           ErrorDomain.DOMAIN_SNAPSHOT) from None
+    except XMLMalformedError as e:
+        raise PyvirtError(e.report, ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN_SNAPSHOT) from None
     except XMLError as e:
         raise PyvirtError(f"XML error: {e.message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN_SNAPSHOT) from None
 

@@ -158,6 +158,20 @@ POOL_LINES = [
     "pool-create new.xml; pool-create new.xml; pool-define new.xml; pool-info p2; pool-destroy p2; pool-list --all; "
     "pool-define new.xml; pool-autostart p2; pool-define new.xml; pool-list --all --autostart",
 ]
+#: malformed documents: libvirt reports libxml2's first fatal error with the document's name (by
+#: kind, or the file's), the line of input and a pointer (virxml.c catchXMLError)
+MALFORMED = {
+    "tag.xml": "<a>\n  <b>x</c>\n</a>\n", "junk.xml": "junk", "eof.xml": "<a>\n<b>\n", "attr.xml": "<a x=1/>",
+    "two.xml": "<a/>\n<b/>", "tab.xml": "\n\n<a>\t<b>\t</c>", "ent.xml": "<a>&foo;</a>",
+    "utf.xml": "<a>\u00e9\u00e9<b></c></a>",
+}
+MALFORMED_LINES = [
+    "define tag.xml; create junk.xml; net-define eof.xml; net-create attr.xml; pool-define two.xml; "
+    "pool-create tab.xml; vol-create default-pool ent.xml; iface-define utf.xml; nodedev-create tag.xml",
+    "snapshot-create test tag.xml; checkpoint-create test eof.xml; cpu-compare tab.xml; cpu-baseline attr.xml; "
+    "hypervisor-cpu-compare junk.xml; net-update default add ip-dhcp-host tag.xml; snapshot-create test junk.xml; "
+    "checkpoint-create test utf.xml",
+]
 _CPU_TIME = re.compile(r"^(CPU time:\s+)[0-9.]+s$", re.M)
 
 
@@ -186,5 +200,12 @@ def test_screenshot_matches_virsh(tmp_path: Path) -> None:
 @pytest.mark.parametrize("line", POOL_LINES)
 def test_pool_definitions_match_virsh(line: str, tmp_path: Path) -> None:
     for name, xml in POOLS.items():
+        (tmp_path / name).write_text(xml)
+    _same_answers(line, tmp_path)
+
+
+@pytest.mark.parametrize("line", MALFORMED_LINES)
+def test_malformed_xml_reports_match_virsh(line: str, tmp_path: Path) -> None:
+    for name, xml in MALFORMED.items():
         (tmp_path / name).write_text(xml)
     _same_answers(line, tmp_path)

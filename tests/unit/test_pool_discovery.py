@@ -64,4 +64,5 @@ def test_logical_groups_by_vg(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_spec_is_an_xml_error() -> None:
     with pytest.raises(PyvirtError) as exc:
         discovery.find_pool_sources("netfs", "<source><host")
-    assert exc.value.code == ErrorCode.XML_ERROR
+    assert exc.value.code == ErrorCode.XML_DETAIL  # malformed: libvirt's catchXMLError report
+    assert str(exc.value).startswith("(storage_source_specification):1: ")

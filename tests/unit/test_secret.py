@@ -192,7 +192,7 @@ def test_bad_input_changes_nothing(drv: SecretDriver, tmp_path: Path) -> None:
         assert err.code == ErrorCode.INVALID_ARG and message in err.message
         assert not value or value not in err.message  # a value never shows in an error
     assert _error(drv.define_secret, "<secret><usage type='tls'/></secret>").code == ErrorCode.INTERNAL_ERROR
-    assert _error(drv.define_secret, "<secret").code == ErrorCode.XML_ERROR
+    assert _error(drv.define_secret, "<secret").code == ErrorCode.XML_DETAIL  # catchXMLError's code
     err = _error(drv.define_secret, "<secret><bogus/></secret>", True)
     assert err.code == ErrorCode.XML_INVALID_SCHEMA or "bogus" in err.message
     err = _error(drv.lookup_secret, "nosuch")

@@ -38,9 +38,9 @@ def extract_cpus(path: str) -> list[str]:
     if text.startswith("<?xml") and "?>" in text:
         text = text[text.index("?>") + 2:]
     try:
-        root = safe_parse(f"<container>{text}</container>")
+        root = safe_parse(f"<container>{text}</container>", path)
     except XMLError as exc:
-        raise CmdError(f"XML error: {path}: {exc.message}") from None
+        raise CmdError(getattr(exc, "report", None) or f"XML error: {path}: {exc.message}") from None
     nodes = root.xpath(_CPU_PATHS)
     if not nodes:
         raise CmdError(f"File '{path}' does not contain any <cpu> element or valid domain XML, host "

@@ -53,6 +53,8 @@ def _xml_error(exc: Exception) -> PyvirtError:
     from pyvirt.xml.errors import XMLUnsupportedError
 
     message = getattr(exc, "message", str(exc))
+    if getattr(exc, "report", None):  # malformed: libvirt's whole catchXMLError text
+        return PyvirtError(exc.report, ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN)  # type: ignore[attr-defined]
     if isinstance(exc, XMLUnsupportedError):
         return _unsupported(message)
     return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN)

@@ -17,6 +17,9 @@ from pyvirt.xml.errors import XMLConfigError
 
 
 def xml_error(exc: XMLError) -> PyvirtError:
+    report = getattr(exc, "report", None)
+    if report:  # malformed: libvirt's whole catchXMLError text
+        return PyvirtError(report, ErrorCode.XML_DETAIL, ErrorDomain.XML)
     if isinstance(exc, XMLUnsupportedError | XMLConfigError):
         return PyvirtError(f"unsupported configuration: {exc}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
     if isinstance(exc, XMLValidationError):

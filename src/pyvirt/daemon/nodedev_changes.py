@@ -38,14 +38,17 @@ def _unsupported_type() -> PyvirtError:
 def _parse(xml: str, validate: bool) -> object:
     from pyvirt.api import check_schema
     from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.libxml_report import URLS
     from pyvirt.xml.safe import safe_parse
 
     if validate:
         check_schema(xml, "nodedev", ErrorDomain.NODEDEV)
     try:
-        root = safe_parse(xml)
+        root = safe_parse(xml, URLS["device"])
     except XMLError as exc:
-        raise _error(f"XML error: {exc.message}", ErrorCode.XML_ERROR) from None
+        report = getattr(exc, "report", None)  # malformed: libvirt's whole catchXMLError text
+        raise _error(report or f"XML error: {exc.message}", ErrorCode.XML_DETAIL if report else ErrorCode.XML_ERROR
+                     ) from None
     if root.tag != "device":
         raise _error(f"XML error: expecting root element of 'device', not '{root.tag}'", ErrorCode.XML_ERROR)
     if root.find("capability") is None:

@@ -29,9 +29,10 @@ class Binding:
     @classmethod
     def from_xml(cls, xml: str) -> Binding:
         """virNWFilterBindingDefParseXML: every part is required but the link device."""
+        from pyvirt.xml.libxml_report import URLS
         from pyvirt.xml.safe import safe_parse
 
-        root = safe_parse(xml)
+        root = safe_parse(xml, URLS["filterbinding"])
         if root.tag != "filterbinding":
             raise XMLError(f"unexpected root element <{root.tag}>, expecting <filterbinding>", root.sourceline)
         name = root.findtext("owner/name")

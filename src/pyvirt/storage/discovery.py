@@ -47,7 +47,9 @@ def parse_spec(spec: str | None) -> PoolSource | None:
     try:
         return parse_obj(parse_root(spec, "source"), PoolSource)  # type: ignore[no-any-return]
     except XMLError as exc:
-        raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
+        report = getattr(exc, "report", None)  # malformed: libvirt's whole catchXMLError text
+        raise storage_error(report or f"XML error: {exc}", ErrorCode.XML_DETAIL if report else ErrorCode.XML_ERROR
+                            ) from None
 
 
 def _tool(argv: list[str], what: str) -> subprocess.CompletedProcess[str]:

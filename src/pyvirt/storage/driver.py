@@ -42,7 +42,7 @@ from pyvirt.storage.errors import (
 from pyvirt.storage.model import PoolInfo, VolInfo
 from pyvirt.storage.records import FormatRecords
 from pyvirt.storage.volumes import FileVolumes
-from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+from pyvirt.xml.errors import XMLError, XMLMalformedError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef
 from pyvirt.xml.volume import VOLUME_FORMATS, VolumeDef, format_fits_pool
 
@@ -51,6 +51,8 @@ InUse = Callable[[str], str | None]
 
 
 def _xml_error(exc: XMLError) -> Exception:
+    if isinstance(exc, XMLMalformedError):  # libvirt's whole catchXMLError text
+        return storage_error(exc.report, ErrorCode.XML_DETAIL)
     code = ErrorCode.CONFIG_UNSUPPORTED if isinstance(exc, XMLUnsupportedError) else ErrorCode.XML_ERROR
     return storage_error(str(exc), code)
 

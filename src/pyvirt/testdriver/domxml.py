@@ -16,6 +16,7 @@ from lxml import etree
 from pyvirt import ids
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.testdriver.xmlutil import TEST_NS, parse_string, set_child_text, text
+from pyvirt.xml.libxml_report import URLS
 
 
 def _xml_error(message: str, code: int = ErrorCode.XML_ERROR) -> PyvirtError:
@@ -185,7 +186,7 @@ def parse_domain_xml(xml: str, *, use_model: bool = True,
 
     `unsupported_ok` keeps the model's XML errors (bad values, as libvirt's generic parser
     refuses them) but lets through what only pyvirt's QEMU driver would not run."""
-    root = parse_string(xml)
+    root = parse_string(xml, URLS["domain"])
     if not isinstance(root.tag, str):
         raise _xml_error("XML error: expecting root element of 'domain'")
     ext = strip_test_extensions(root)

@@ -24,7 +24,7 @@ from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
 from pyvirt.testdriver.xmlutil import text as text_of
-from pyvirt.xml.errors import XMLError
+from pyvirt.xml.errors import XMLError, XMLMalformedError
 from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -384,6 +384,8 @@ class ResourcesMixin:
             definition = InterfaceDef.from_xml(xml)
         except UnknownCauseError as exc:
             raise err(exc.message, ErrorCode.INTERNAL_ERROR) from None
+        except XMLMalformedError as exc:
+            raise from_xml_error(exc, ErrorDomain.INTERFACE) from None
         except XMLError as exc:
             raise err(f"XML error: {exc.message}", ErrorCode.XML_ERROR) from None
         obj = InterfaceObj(parse_string(definition.to_xml()), active=False)
@@ -481,9 +483,10 @@ class ResourcesMixin:
         driver cannot make them up) under a vport-capable parent; libvirt's mock then copies
         scsi_host11 as scsi_host12 with the new WWNs (the CREATED event)."""
         from pyvirt.testdriver.xmlutil import parse_string
+        from pyvirt.xml.libxml_report import URLS
 
         self._write("virNodeDeviceCreateXML")
-        root = parse_string(xml)
+        root = parse_string(xml, URLS["device"])
         if root.tag != "device":
             raise err(f"XML error: expecting root element of 'device', not '{root.tag}'", ErrorCode.XML_ERROR)
         caps = root.findall("capability")

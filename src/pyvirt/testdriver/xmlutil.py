@@ -32,14 +32,21 @@ def parser() -> etree.XMLParser:
                            huge_tree=False, load_dtd=False)
 
 
-def parse_string(text: str | bytes) -> etree._Element:
-    """Parse XML text or raise libvirt's XML_ERROR wording."""
+def parse_string(text: str | bytes, url: str | None = None) -> etree._Element:
+    """Parse XML text or raise libvirt's words: for a document a caller gave (`url` the name
+    libvirt's parser gives its kind, see pyvirt.xml.libxml_report), its report of malformed XML."""
     from lxml import etree
 
     data = text.encode() if isinstance(text, str) else text
+    xml_parser = parser()
     try:
-        return etree.fromstring(data, parser())
+        return etree.fromstring(data, xml_parser)
     except etree.XMLSyntaxError as exc:
+        if url is not None:
+            from pyvirt.xml.safe import malformed
+
+            raise PyvirtError(malformed(exc, xml_parser, data, url).report, ErrorCode.XML_DETAIL,
+                              ErrorDomain.XML) from exc
         raise PyvirtError(f"XML error: {exc}", ErrorCode.XML_ERROR, ErrorDomain.XML) from exc
 
 

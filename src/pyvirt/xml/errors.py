@@ -54,3 +54,13 @@ class XMLDriverError(XMLUnsupportedError):
 
 class XMLValidationError(XMLError):
     """Semantically invalid: duplicate target dev, duplicate PCI address, bad name, ..."""
+
+
+class XMLMalformedError(XMLError):
+    """Not well-formed XML.  `report` is libvirt's whole message for it (virxml.c's
+    catchXMLError: the document's name, the line, libxml2's words, the input line and a
+    pointer); drivers give it as VIR_ERR_XML_DETAIL, without the "XML error: " prefix."""
+
+    def __init__(self, message: str, line: int | None, report: str) -> None:
+        super().__init__(message, line)
+        self.report = report

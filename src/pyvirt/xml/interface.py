@@ -59,9 +59,10 @@ class InterfaceDef:
 
     @classmethod
     def from_xml(cls, xml: str | bytes) -> InterfaceDef:
+        from .libxml_report import URLS
         from .safe import safe_parse
 
-        root = safe_parse(xml)
+        root = safe_parse(xml, URLS["interface"])
         if root.tag != "interface":
             raise InterfaceXMLError(f"expecting root element of 'interface', not '{root.tag}'", root.sourceline)
         return _parse(root, top=True)

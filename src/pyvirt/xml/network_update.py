@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
+from .libxml_report import NETWORK_UPDATE
 from .mapping import UnknownNode, parse_obj
 from .network import (
     DHCP,
@@ -50,7 +51,7 @@ def update_network(net: Network, command: str, section: str, xml: str, parent_in
     if section not in SECTIONS:
         raise UpdateUnsupported(f"unrecognized network update section '{section}'")
     new = copy.deepcopy(net)
-    el = safe_parse(xml)
+    el = safe_parse(xml, NETWORK_UPDATE)
     tag = _ELEMENT.get(section)
     if tag is None:
         raise UpdateUnsupported(f"can't update '{section}' section of network '{net.name}'")

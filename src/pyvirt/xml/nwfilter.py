@@ -163,9 +163,10 @@ class FilterDef:
     def from_xml(cls, xml: str | bytes) -> FilterDef:
         """Read a ``<filter>`` (XMLError with the element, attribute and line); `uuid` stays None
         when the document has none (the driver keeps the old one or makes one)."""
+        from .libxml_report import URLS
         from .safe import safe_parse
 
-        root = safe_parse(xml)
+        root = safe_parse(xml, URLS["filter"])
         if root.tag != "filter":
             raise XMLError("unknown root element for nw filter", root.sourceline)
         _only(root, ("name", "chain", "priority"))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pyvirt.xml.lazy_etree import etree
 
-from .errors import XMLError
+from .errors import XMLError, XMLMalformedError
+from .libxml_report import URLS, report
 
 #: far above any real definition (a domain with 200 disks has ~5,000 elements), far below what
 #: costs the daemon: 1.5 million empty elements (9 MB) took ~380 MB and 3 s to parse
@@ -20,8 +21,9 @@ def _parser() -> etree.XMLParser:
                            remove_comments=True, remove_pis=True, dtd_validation=False)
 
 
-def safe_parse(xml: str | bytes) -> etree._Element:
-    """Parse a document and return its root element; XMLError (with line) when malformed."""
+def safe_parse(xml: str | bytes, url: str | None = None) -> etree._Element:
+    """Parse a document and return its root element; XMLMalformedError (with line, and libvirt's
+    report naming the document `url` as libvirt's parser names that kind) when malformed."""
     if isinstance(xml, str):
         xml = xml.encode("utf-8")
         # an encoding declaration in a str is meaningless; lxml refuses str with one
@@ -33,11 +35,11 @@ def safe_parse(xml: str | bytes) -> etree._Element:
     tags = xml.count(b"<") - xml.count(b"</")
     if tags > MAX_ELEMENTS:
         raise XMLError(f"XML document has too many elements ({tags}; at most {MAX_ELEMENTS})")
+    parser = _parser()
     try:
-        root = etree.fromstring(xml, _parser())
+        root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as e:
-        line = e.lineno if e.lineno else None
-        raise XMLError(f"malformed XML: {e.msg}", line) from None
+        raise malformed(e, parser, xml, url) from None
     if root is None:
         raise XMLError("empty XML document")
     for el in root.iter():
@@ -46,9 +48,22 @@ def safe_parse(xml: str | bytes) -> etree._Element:
     return root
 
 
+def malformed(exc: etree.XMLSyntaxError, parser: etree.XMLParser, data: bytes, url: str | None) -> XMLMalformedError:
+    """The error for a failed parse: libxml2's first fatal error, as libvirt reports it (it
+    reports the first one only: later ones find its error already set)."""
+    line = exc.lineno or None
+    entries = [e for e in parser.error_log if e.level_name == "FATAL"] or list(parser.error_log)
+    if not entries:
+        return XMLMalformedError(f"malformed XML: {exc.msg}", line, f"malformed XML: {exc.msg}")
+    first = entries[0]
+    return XMLMalformedError(f"malformed XML: {exc.msg}", line,
+                             report(url, first.message, data, first.line, first.column))
+
+
 def parse_root(xml: str | bytes, tag: str) -> etree._Element:
-    """:func:`safe_parse`, then insist on the document's root element ``tag``."""
-    root = safe_parse(xml)
+    """:func:`safe_parse` (the document named as libvirt's parser of ``tag`` names it), then
+    insist on the document's root element ``tag``."""
+    root = safe_parse(xml, URLS.get(tag))
     if root.tag != tag:
         raise XMLError(f"expected root element <{tag}>, found <{root.tag}>", root.sourceline)
     return root

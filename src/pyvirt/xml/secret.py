@@ -74,10 +74,11 @@ class SecretDef:
     def from_xml(cls, xml: str | bytes) -> SecretDef:
         """Read a ``<secret>`` document (XMLError and subclasses, with libvirt's words); `uuid`
         stays None when the document has none (the driver gives it one, as virSecretDefParse)."""
+        from .libxml_report import URLS
         from .mapping import parse_model
         from .safe import safe_parse
 
-        root = safe_parse(xml)
+        root = safe_parse(xml, URLS["secret"])
         if root.tag != "secret":
             raise XMLError(f"expecting root element of 'secret', not '{root.tag}'", root.sourceline)
         sec: SecretDef = parse_model(root, cls, "secret")
