@@ -5,6 +5,7 @@ persistent TPM state, virtio options on a virtio GPU.  Each asserts libvirt 9.0'
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pyvirt.daemon.firmware import tpm_state_dir
 from pyvirt.qemu.argv import build_argv
 from pyvirt.qemu.argv_common import RuntimePaths
 from pyvirt.xml import XMLError, fill_defaults, parse_domain
+from pyvirt.xml.errors import XMLConfigError
 
 BASE = """<domain type='qemu'><name>g</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
 <memory unit='MiB'>256</memory><vcpu>1</vcpu>
@@ -247,6 +249,44 @@ def test_pci_hostdev_is_vfio_pci_with_the_host_address() -> None:
                  "<address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source></hostdev>")
     dev = _device(argv, "vfio-pci")
     assert dev["host"] == "0000:06:12.5" and dev["bus"] == "pci.0" and "addr" in dev
+
+
+FAILOVER_NIC = ("<interface type='user'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+                "<teaming type='persistent'/><alias name='ua-net0'/></interface>")
+PCI_SOURCE = "<source><address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source>"
+
+
+def test_pci_hostdev_teaming_is_the_transient_half_of_a_failover_pair() -> None:
+    """A plain <hostdev> may be the transient half (libvirt 9.0's hostdev <teaming>): kept in the
+    inactive XML after <source> and before <boot>, and QEMU's vfio-pci gets failover_pair_id
+    naming the persistent virtio NIC, which gets failover=on."""
+    devices = (FAILOVER_NIC + "<hostdev mode='subsystem' type='pci' managed='yes'>" + PCI_SOURCE +
+               "<boot order='1'/><teaming type='transient' persistent='ua-net0'/></hostdev>")
+    xml = _dom(devices).to_xml(inactive=True)
+    hostdev = xml[xml.index("<hostdev"):xml.index("</hostdev>")]
+    assert hostdev.index("</source>") < hostdev.index("<teaming type='transient' persistent='ua-net0'/>") \
+        < hostdev.index("<boot order='1'/>")
+    argv = _argv(devices)
+    assert _device(argv, "vfio-pci")["failover_pair_id"] == "ua-net0"
+    assert _device(argv, "virtio-net-pci")["failover"] is True
+
+
+@pytest.mark.parametrize("hostdev, message", [
+    ("<hostdev mode='subsystem' type='pci'>" + PCI_SOURCE + "<teaming type='persistent'/></hostdev>",
+     "teaming hostdev devices must have type='transient'"),
+    ("<hostdev mode='subsystem' type='pci'>" + PCI_SOURCE + "<teaming type='transient'/></hostdev>",
+     "missing required persistent attribute in hostdev teaming element"),
+    ("<hostdev mode='subsystem' type='pci'>" + PCI_SOURCE + "<teaming persistent='ua-net0'/></hostdev>",
+     "unknown teaming type '(null)'"),
+    ("<hostdev mode='subsystem' type='pci'>" + PCI_SOURCE + "<teaming type='sometimes'/></hostdev>",
+     "unknown teaming type 'sometimes'"),
+    ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/><product id='0x2'/></source>"
+     "<teaming type='transient' persistent='ua-net0'/></hostdev>", "teaming is only supported for pci hostdev"),
+])
+def test_bad_hostdev_teaming_is_refused_in_libvirts_words(hostdev: str, message: str) -> None:
+    """virDomainHostdevDefValidate's refusals, for every driver (unsupported configuration)."""
+    with pytest.raises(XMLConfigError, match=re.escape(message)):
+        _dom(FAILOVER_NIC + hostdev)
 
 
 def test_mdev_display_and_ramfb() -> None:

@@ -881,6 +881,8 @@ def hostdev_opts(a: Argv, ctx: Ctx) -> None:
         boot = ctx.boot_index.get(id(h))
         if boot is not None and h.type != "scsi_host":
             props["bootindex"] = boot
+        if h.teaming_type == "transient":  # qemuBuildPCIHostdevDevProps: the failover pair's NIC
+            props["failover_pair_id"] = h.teaming_persistent
         if h.type in ("pci", "mdev"):
             props.update(rom_props(h))
         elif h.rom_enabled is not None or h.rom_bar is not None or h.rom_file is not None:

@@ -45,6 +45,8 @@ HEX = Int(base0=True)
 ALIAS_NAME = Pattern(r"[a-zA-Z0-9_\-.]+", "aliasName")
 #: the prefix of aliases users choose (virDomainDeviceAliasIsUserAlias): kept in the inactive XML
 USER_ALIAS_PREFIX = "ua-"
+#: virDomainNetTeamingInfoParseXML's refusal of a <teaming type> (NICs and host devices alike)
+TEAMING_UNKNOWN = "unknown teaming type '{}'"
 FEATURE_NAME = Pattern(r"[a-zA-Z0-9\-_.]+", "featureName")
 DISK_TARGET_DEV = Pattern(r"(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+", "diskTargetDev")
 
@@ -1456,7 +1458,7 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     tune_sndbuf: int | None = text("tune/sndbuf", Int(0))
     #: virtio failover (QEMU's failover=on): 'persistent' is the virtio NIC a 'transient' host
     #: device NIC (<interface type='hostdev'>, refused) falls back to; persistent= names it
-    teaming_type: str | None = attr("teaming/@type", Enum("persistent", "transient"))
+    teaming_type: str | None = attr("teaming/@type", Enum("persistent", "transient", unknown=TEAMING_UNKNOWN))
     teaming_persistent: str | None = attr("teaming/@persistent")
     link_state: str | None = attr("link/@state", Enum("up", "down", unknown="unknown interface link state '{}'"))
     mtu_size: int | None = attr("mtu/@size", Int(1))
@@ -1827,6 +1829,10 @@ class Hostdev(RomInfo, PCIDeviceInfo):
     source_address: HostdevSourceAddress | None = child("source/address", HostdevSourceAddress)
     readonly: bool = flag("readonly")
     shareable: bool = flag("shareable")
+    #: virtio failover (QEMU's failover_pair_id): a 'transient' PCI host device whose persistent=
+    #: names the user alias of the virtio NIC (teaming 'persistent') the guest falls back to
+    teaming_type: str | None = attr("teaming/@type", Enum("persistent", "transient", unknown=TEAMING_UNKNOWN))
+    teaming_persistent: str | None = attr("teaming/@persistent")
     boot_order: int | None = attr("boot/@order", Int(1))
     line: int | None = line_field()
 

@@ -967,6 +967,21 @@ def _graphics_auth(g: Graphics) -> None:
         g.passwd_valid_to = g.connected = None
 
 
+def _validate_hostdev_teaming(h: Hostdev) -> None:
+    """virDomainNetTeamingInfoParseXML + virDomainHostdevDefValidate: a host device in a failover
+    pair is its 'transient' half, names the persistent NIC, and is a PCI subsystem device."""
+    if h.teaming_type is None:
+        if h.teaming_persistent is not None:
+            raise XMLConfigError("unknown teaming type '(null)'", h.line)
+        return
+    if h.teaming_type != "transient":
+        raise XMLConfigError("teaming hostdev devices must have type='transient'", h.line)
+    if not h.teaming_persistent:
+        raise XMLConfigError("missing required persistent attribute in hostdev teaming element", h.line)
+    if h.mode not in (None, "subsystem") or h.type != "pci":
+        raise XMLConfigError("teaming is only supported for pci hostdev devices", h.line)
+
+
 def _validate_hostdevs(dom: Domain) -> None:
     """virDomainHostdevDefParseXMLSubsys's rules: what identifies each kind of host device, and
     the attributes that belong to one kind only."""
@@ -992,6 +1007,7 @@ def _validate_hostdevs(dom: Domain) -> None:
         if h.type != "usb" and h.source_guest_reset is not None:
             raise XMLValidationError(f"<source guestReset> is only valid for USB host devices, not {h.type!r}",
                                      h.line)
+        _validate_hostdev_teaming(h)
         virtio_model = h.type == "scsi_host" and (h.model or "virtio").startswith("virtio")
         if h.type != "mdev" and (h.display is not None or h.ramfb is not None
                                  or (h.model is not None and not virtio_model)):
