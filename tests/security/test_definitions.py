@@ -114,3 +114,26 @@ def test_failed_runtime_write_leaves_the_live_definition_unchanged(tmp_path: Pat
         await drv.destroy("live")
 
     run(tmp_path, scenario)
+
+
+def test_a_stored_config_a_newer_define_rule_refuses_stays_loaded_and_its_start_refuses(tmp_path: Path) -> None:
+    """libvirt loads its stored configs without validating them (SKIP_VALIDATE) and validates at
+    start: a definition an older pyvirt stored, which a define rule added since refuses, must not
+    come back broken after an upgrade."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        config = tmp_path / "config" / "qemu" / "old.xml"
+        text = domain_xml("old", emulator(), extra="<uuid>6e0a3c1d-2b4f-4c8e-9a1d-3f2e1d0c9b8a</uuid>"
+                          "<on_reboot>preserve</on_reboot>")
+        config.write_text(text)
+        second = new_driver(tmp_path)
+        await second.load()
+        await second.resume_guests()
+        old = second.lookup("old")
+        assert old.load_error is None and old.config is not None and old.config.on_reboot == "preserve"
+        with pytest.raises(PyvirtError, match="doesn't support the 'preserve' action") as exc:
+            await second.start("old")
+        assert exc.value.code == ErrorCode.CONFIG_UNSUPPORTED
+        assert config.read_text() == text and not second.lookup("old").active
+        await shut_down(second)
+
+    run(tmp_path, scenario)

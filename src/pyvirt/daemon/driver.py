@@ -698,6 +698,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         caps = await self.caps()
         dom = copy.deepcopy(definition) if definition is not None else rec.config_copy()
         assert dom is not None  # persistent, checked above
+        model.check_start_rules(dom)
         self._check_emulator(dom)  # again: the allowed list may have changed since define
         await self._check_accelerator(dom)
         volumes = self._resolve_volumes(dom)

@@ -62,9 +62,22 @@ def parse_definition(xml: str, caps: Any = None, validate: bool = False) -> Doma
 
 
 def parse_stored(xml: str) -> Domain:
-    """Re-read a definition pyvirt wrote itself (already complete)."""
+    """Re-read a definition pyvirt wrote itself (already complete), without the define-time
+    rules, as libvirt loads its configs: one a newer rule refuses stays loaded and usable, and
+    its start refuses it (`check_start_rules`)."""
     try:
-        return parse_domain(xml)
+        return parse_domain(xml, define_rules=False)
+    except XMLError as exc:
+        raise xml_error(exc) from exc
+
+
+def check_start_rules(dom: Domain) -> None:
+    """libvirt's define-time rules again at start (qemuProcessStartValidate validates the
+    definition anew): a stored definition was read without them (`parse_stored`)."""
+    from pyvirt.xml.define_rules import check_define_rules
+
+    try:
+        check_define_rules(dom)
     except XMLError as exc:
         raise xml_error(exc) from exc
 

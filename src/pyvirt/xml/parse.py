@@ -14,13 +14,18 @@ from .safe import parse_root
 from .validate import validate_domain
 
 
-def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool = True) -> Domain:
+def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool = True,
+                 define_rules: bool = True) -> Domain:
     """Parse libvirt domain XML into a :class:`Domain` (raises XMLError and subclasses).
 
     ``keep_unknown`` is for formatting only (the test driver): what the model does not
     declare is kept verbatim and written back instead of refused.  A domain read that way
     must never reach the QEMU driver.  ``validate=False`` (only with ``keep_unknown``)
-    lets a document the QEMU driver's semantic checks refuse still be read for formatting."""
+    lets a document the QEMU driver's semantic checks refuse still be read for formatting.
+    ``define_rules=False`` leaves out libvirt's define-time rules (xml/define_rules.py) for a
+    definition already stored, as libvirt loads its configs (VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE):
+    a rule added since that definition was written must not make it unloadable; a start checks
+    them again (pyvirt.daemon.driver)."""
     root = parse_root(xml, "domain")
     _one_of_each(root)
     if keep_unknown:
@@ -37,7 +42,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
         with contextlib.suppress(XMLError):
             validate_domain(dom)
         return dom
-    validate_domain(dom, qemu=not keep_unknown)
+    validate_domain(dom, qemu=not keep_unknown, define_rules=define_rules)
     return dom
 
 

@@ -581,11 +581,12 @@ def _usb_companion(c: Controller) -> bool:
     return c.master_startport is not None or (c.model or "").startswith("ich9-uhci")
 
 
-def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
+def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True) -> None:
     """Required elements, name, uuid, MACs, unique target devs and addresses.
 
     ``qemu=False`` leaves out what only libvirt's QEMU driver checks (qemuValidate*: which
-    machines take an IOMMU), as libvirt's test driver does."""
+    machines take an IOMMU), as libvirt's test driver does.  ``define_rules=False`` leaves out
+    :func:`check_define_rules` (a stored definition re-read: see parse_domain)."""
     if dom.type is None:
         raise XMLError("missing attribute 'type' of <domain>", dom.line)
     validate_name(dom.name, dom.line)
@@ -712,7 +713,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True) -> None:
             raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
         ctrl.add(k)
     # last: the formatting-only path reads past these refusals, after the normalisations above
-    check_define_rules(dom, qemu=qemu)
+    if define_rules:
+        check_define_rules(dom, qemu=qemu)
 
 
 def _canonical_cpuset(text: str | None, what: str, line: int | None) -> str:
