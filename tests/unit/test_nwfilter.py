@@ -82,6 +82,11 @@ def test_format_is_libvirts() -> None:
      "srcipaddr has illegal value $V[0x2]"),
     ("<filter name='a'><rule action='drop' direction='in'><tcp srcipaddr='$V[4294967296]'/></rule></filter>",
      "srcipaddr has illegal value $V[4294967296]"),
+    # several bad values: the last one in libvirt's attribute order is named, as libvirt names it
+    ("<filter name='a'><rule action='drop' direction='in'><tcp dstportstart='70000' srcipmask='33'/></rule>"
+     "</filter>", "dstportstart has illegal value 70000"),
+    ("<filter name='a'><rule action='drop' direction='in'><arp opcode='x' hwtype='65536'/></rule></filter>",
+     "opcode has illegal value x"),
 ])
 def test_bad_documents_are_refused_by_name(xml: str, words: str) -> None:
     with pytest.raises(XMLError) as err:

@@ -309,9 +309,17 @@ def _protocol(rule: Rule, element: object) -> None:
     for name in given:
         if name not in specs:
             raise XMLError(f"unknown attribute '{name}' of <{tag}>", line)
+    last_error: FilterXMLError | None = None
     for spec in PROTOCOLS[tag]:  # libvirt's order, whatever the document's
         if spec[0] in given:
-            rule.values.append(Value(spec[0], _value(tag, spec, given[spec[0]], line)))
+            # virNWFilterRuleDetailsParse reads on past a bad value and each report replaces
+            # the one before: the error names the last bad attribute in table order
+            try:
+                rule.values.append(Value(spec[0], _value(tag, spec, given[spec[0]], line)))
+            except FilterXMLError as err:
+                last_error = err
+    if last_error is not None:
+        raise last_error
 
 
 def _bad(tag: str, name: str, text: str, line: int | None) -> FilterXMLError:
