@@ -30,6 +30,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 #: what a class's __dict__ holds besides its own definitions
@@ -68,16 +69,20 @@ def _owner(cls: type) -> type:
     raise TypeError(f"{cls.__name__} has no deferred bases")
 
 
-def attach(owner: type, bases: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> None:
+def attach(owner: type, bases: tuple[tuple[str, str], ...], names: tuple[str, ...],
+           loaded: Callable[[], None] | None = None) -> None:
     """Give `owner` (whose bases hold :class:`BasesNotLoaded` where `bases` belong) a
     placeholder for each of `names` that neither it nor a base before the placeholder defines
-    (those win over the deferred bases', as before)."""
+    (those win over the deferred bases', as before).  `loaded` runs once the bases are in place,
+    before the abstract methods are counted again: what the class makes on demand (the remote
+    client's table methods) must then be made, or the bases' definitions would answer."""
     mro = owner.__mro__
     taken = set(owner.__dict__).union(*[klass.__dict__ for klass in mro[1:mro.index(BasesNotLoaded)]])
     for name in names:
         if name not in taken:
             setattr(owner, name, Deferred(name))
     owner._deferred_bases = bases  # type: ignore[attr-defined]
+    owner._deferred_loaded = loaded  # type: ignore[attr-defined]
 
 
 def base_classes(bases: tuple[tuple[str, str], ...]) -> tuple[type, ...]:
@@ -103,6 +108,9 @@ def load(owner: type) -> None:
         if type(value) is Deferred:
             with suppress(AttributeError):  # another thread removed it first
                 delattr(owner, name)
+    loaded = owner.__dict__.get("_deferred_loaded")
+    if loaded is not None:
+        loaded()
     abc.update_abstractmethods(owner)
 
 

@@ -26,12 +26,12 @@ def test_table_operations_bind_and_route_as_declared() -> None:
     fields = ("name", "kind", "method", "path", "libvirt", "readonly", "stream", "session", "waits", "args", "npos",
               "defaults", "kwdefaults", "returns", "path_params", "in_query", "returns_none")
     for name, op in OPERATIONS.items():
-        row = Operation(None, optable.ROWS[name], name)
+        row = Operation(None, operations.table_row(name), name)
         assert [getattr(row, f) for f in fields] == [getattr(op, f) for f in fields], name
         assert row.func is op.func  # the declared method, looked up on demand
-    op = Operation(None, optable.ROWS["list_domains"], "list_domains")
+    op = Operation(None, operations.table_row("list_domains"), "list_domains")
     assert op.bind((), {}) == {"flt": None}
-    start = Operation(None, optable.ROWS["start"], "start")
+    start = Operation(None, operations.table_row("start"), "start")
     assert start.bind(("d",), {"paused": True})["paused"] is True
     for args, kwargs, message in ((("a", "b"), {}, "takes 1 positional"), ((), {"bogus": 1}, "unexpected keyword"),
                                   (("d",), {"dom": "d"}, "multiple values"), ((), {}, "missing required")):
@@ -44,15 +44,26 @@ def test_table_operations_bind_and_route_as_declared() -> None:
 
 
 def test_remote_client_loads_the_declaration_only_when_asked() -> None:
+    """A table operation's method is made on its first lookup and then is a plain function in the
+    class; the declaration loads with the first name only it defines."""
     out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
         import sys
         from pyvirt.client.remote import RemoteConnection
+        held = "get_info" in RemoteConnection.__dict__
+        method = RemoteConnection.get_info
+        print(held, method.__name__, RemoteConnection.__dict__["get_info"] is method,
+              "get_xml" in RemoteConnection.__dict__)
+        conn = object.__new__(RemoteConnection)
+        print(conn.get_xml.__func__ is RemoteConnection.__dict__["get_xml"], hasattr(conn, "no_such_operation"),
+              hasattr(RemoteConnection, "events"), hasattr(conn, "open_graphics"))
         print("pyvirt.connection" in sys.modules, callable(RemoteConnection.list_domains))
         print(RemoteConnection.secret_events.__qualname__, "pyvirt.connection" in sys.modules)
         from pyvirt import api
         print(issubclass(RemoteConnection, api.Connection), sorted(RemoteConnection.__abstractmethods__))
+        # every table operation not looked up before is the table's method now, not the declaration's
+        print(RemoteConnection.__dict__["reboot"].__qualname__, RemoteConnection.get_info is method)
         print(RemoteConnection.upload_volume.__qualname__)  # the mixin's, not the declaration's default
     """)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["False True", "Connection.secret_events True", "True []",
-                                       "StorageClientMixin.upload_volume"]
+    assert out.stdout.splitlines() == ["False get_info True False", "True False True True", "False True", "Connection.secret_events True", "True []",
+                                       "reboot True", "StorageClientMixin.upload_volume"]

@@ -75,13 +75,14 @@ def cmd_start(ctl: Ctl, p: Parsed) -> bool:
     domain by name or UUID, never by id: a number that is only some running domain's id is
     "failed to get domain"."""
     from pyvirt.api import PyvirtError
-    from pyvirt.cli.values import pass_fds
 
     ref = p.str("domain") or ""
     flags = {"paused": p.bool("paused"), "autodestroy": p.bool("autodestroy"), "force_boot": p.bool("force-boot"),
              **({"bypass_cache": True} if p.bool("bypass-cache") else {})}
     fds: list[int] = []
     if p.has("pass-fds"):  # virsh checks the domain before it reads the descriptors
+        from pyvirt.cli.values import pass_fds  # not before the request otherwise (pyvirt.xml.units)
+
         _startable(ctl, ref)
         fds = pass_fds(p)
     try:

@@ -11,7 +11,9 @@ the socket's place comes from :mod:`pyvirt.rundir`, which :mod:`pyvirt.paths` us
 
 from __future__ import annotations
 
+import sys
 import time
+from abc import ABCMeta
 
 from pyvirt.api import (
     ConsoleStream,
@@ -25,7 +27,7 @@ from pyvirt.client.remote_storage import StorageClientMixin
 from pyvirt.connection_names import NAMES as CONNECTION_NAMES
 from pyvirt.deferred import BasesNotLoaded, attach
 from pyvirt.operations import READONLY_HEADER, Operation, declared, query_items
-from pyvirt.optable import ROWS
+from pyvirt.optable import ROWS, STREAMS
 from pyvirt.rundir import ensure_private_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -156,10 +158,26 @@ class EventStream:
         self.sock.close()
 
 
-class RemoteConnection(StorageClientMixin, BasesNotLoaded):
+class _TableOperations(ABCMeta):
+    """RemoteConnection's metaclass: a table operation looked up on the class before its method
+    is made (``RemoteConnection.start``) is made then, as on an instance."""
+
+    def __getattr__(cls, name: str) -> Any:
+        return _table_method(name)
+
+
+class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOperations):
     """pyvirtd's Connection.  Its operations' methods come from the generated table
-    (pyvirt.optable), not from the declaration: ``Connection`` (pyvirt.connection) takes the
-    placeholder's place with the first name only it defines (pyvirt.deferred)."""
+    (pyvirt.optable), each made on its first lookup, not from the declaration: ``Connection``
+    (pyvirt.connection) takes the placeholder's place with the first name only it defines
+    (pyvirt.deferred)."""
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for a name the class does not hold: a table operation's method, made now."""
+        try:
+            return _table_method(name).__get__(self, type(self))
+        except AttributeError:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'") from None
 
     def __init__(self, uri: str, readonly: bool = False, autostart: bool | None = None) -> None:
         """`autostart`: start a daemon when none answers; by default only for session URIs."""
@@ -396,14 +414,35 @@ def _method(name: str) -> Any:
     return method
 
 
+def _table_method(name: str) -> Any:
+    """The method of table operation `name`, made now and put in RemoteConnection's dict, so
+    later lookups find a plain function there (AttributeError: not a table operation).  Made on
+    first lookup instead of at import: a command uses one or two of the 235, and putting them
+    all in the class was ~1.1M instructions of every remote command (bench/cli.py)."""
+    if name not in ROWS or name in STREAMS:
+        raise AttributeError(f"type object 'RemoteConnection' has no attribute '{name}'")
+    method = _method(name)
+    setattr(RemoteConnection, name, method)
+    return method
+
+
+def _bind_remaining() -> None:
+    """Once ``Connection`` is a base (pyvirt.deferred), its declared methods would answer every
+    table name not looked up yet: each becomes its method now, unless a class before
+    ``Connection`` defines it (as :func:`_table_method` leaves those alone)."""
+    mro = RemoteConnection.__mro__
+    defined = set().union(*[vars(klass) for klass in mro[:mro.index(sys.modules["pyvirt.connection"].Connection)]])
+    for name in ROWS:
+        if name not in defined and name not in STREAMS:
+            _table_method(name)
+
+
 def _bind_operations() -> None:
-    """Every declared, non-stream operation becomes a method (unless the class writes its own),
-    from its row in the generated table; the rest of Connection's names wait for the declaration."""
-    own = RemoteConnection.__dict__
-    for name, row in ROWS.items():
-        if not row[4] and name not in own:  # row[4]: stream
-            setattr(RemoteConnection, name, _method(name))
-    attach(RemoteConnection, (("pyvirt.connection", "Connection"),), CONNECTION_NAMES)
+    """Every declared, non-stream operation is a method (unless a class before the declaration
+    writes its own), from its row in the generated table, made on its first lookup
+    (``__getattr__``); the rest of Connection's names wait for the declaration."""
+    names = tuple(name for name in CONNECTION_NAMES if name not in ROWS or name in STREAMS)
+    attach(RemoteConnection, (("pyvirt.connection", "Connection"),), names, loaded=_bind_remaining)
 
 
 _bind_operations()
