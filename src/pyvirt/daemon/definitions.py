@@ -125,7 +125,9 @@ class DefinitionsMixin:
         files = self.store.runtime_files(dom.name or "")
         caps = await self.caps()
         host_cpu = await self._host_cpu_features(dom, caps)  # type: ignore[attr-defined]
-        return model.native_command_line(dom, caps, str(files.pidfile), str(files.private_dir), host_cpu)
+        host_model = await self._host_model(dom, caps)  # type: ignore[attr-defined]
+        return model.native_command_line(dom, caps, str(files.pidfile), str(files.private_dir), host_cpu,
+                                         host_model)
 
     def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False) -> str:
         rec = self.lookup(dom)

@@ -572,6 +572,16 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         cmap = await asyncio.to_thread(cpu_map, dom.devices.emulator or caps.binary)
         return cmap.hypervisor.features if cmap.hypervisor is not None else None
 
+    async def _host_model(self, dom: Domain, caps: Any) -> Any:
+        """The CPU a TCG guest's host-model (or 'minimum') CPU is started as: the host-model
+        domcapabilities offers (argv_machine.needs_host_model)."""
+        from pyvirt.qemu.argv_machine import needs_host_model
+        from pyvirt.qemu.cpuprobe import tcg_host_model
+
+        if not needs_host_model(dom):
+            return None
+        return await asyncio.to_thread(tcg_host_model, dom.devices.emulator or caps.binary)
+
     async def _check_accelerator(self, dom: Domain) -> None:
         """type='kvm' only where the probe saw KVM run a standard guest; never a silent TCG fallback."""
         if dom.type != "kvm":
@@ -795,6 +805,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 if dom.vcpu_placement == "auto":
                     auto_cpus = numad.node_cpus(auto_nodes)
             host_cpu = await self._host_cpu_features(dom, caps)
+            host_model = await self._host_model(dom, caps)
             listener.bind(str(files.monitor))
             listener.listen(1)
             with self._volume_sources(dom, volumes):
@@ -806,7 +817,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                                                 vhost_scsi_fds=scsi_fds, tpm_passthrough_fds=tpm_fds,
                                                 nbd_tls=self._nbd_tls(dom), chardev_tls=self._chardev_tls(dom),
                                                 auto_nodeset=auto_nodes,
-                                                host_cpu_features=host_cpu)
+                                                host_cpu_features=host_cpu, host_model=host_model)
             if incoming is not None:
                 argv += ["-incoming", "defer"]
             if at_once:

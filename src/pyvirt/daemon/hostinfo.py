@@ -192,11 +192,9 @@ class HostInfo:
     async def host_model_cpu(self) -> Any:
         """The CPU a host-model guest gets under TCG (libvirt's host-model for virttype qemu):
         QEMU's "max" named by the closest model, as libvirt decodes it."""
-        from pyvirt.cpucompute import decode
+        from pyvirt.qemu.cpuprobe import tcg_host_model
 
-        cmap = await self._cpu_map()
-        hv = cmap.hypervisor
-        return None if hv is None else decode(cmap, set(hv.features), hv.vendor)
+        return await asyncio.to_thread(tcg_host_model, (await self.driver.caps()).binary)
 
     async def _hypervisor_map(self, emulator: str | None, arch: str | None, machine: str | None,
                               virttype: str | None) -> Any:

@@ -143,7 +143,7 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                        tpm_passthrough_fds: dict[str, tuple[int, int]] | None = None,
                        nbd_tls: Any = None, chardev_tls: Any = None,
                        auto_nodeset: frozenset[int] | None = None,
-                       host_cpu_features: frozenset[str] | None = None) -> list[str]:
+                       host_cpu_features: frozenset[str] | None = None, host_model: Any = None) -> list[str]:
     """The argv pyvirtd starts: the pure builder given this host's plumbing (hugetlbfs folders,
     taps, qemu.conf's SPICE TLS directory, the DRM render node OpenGL displays need)."""
     from pyvirt.daemon.qemuconf import host_render_node
@@ -177,6 +177,7 @@ def build_command_line(dom: Domain, caps: Any, monitor_fd: int, pidfile: str, pr
                                                           nbd_tls_secret=bool(nbd_tls and nbd_tls.secret_uuid),
                                                           auto_nodeset=auto_nodeset,
                                                           host_cpu_features=host_cpu_features,
+                                                          host_model=host_model,
                                                           **chardev_tls_runtime(chardev_tls)))
     except XMLError as exc:
         raise xml_error(exc) from exc
@@ -214,13 +215,14 @@ def qemu_environment(dom: Domain) -> dict[str, str] | None:
 
 
 def native_command_line(dom: Domain, caps: Any, pidfile: str, private_dir: str,
-                        host_cpu_features: frozenset[str] | None = None) -> str:
+                        host_cpu_features: frozenset[str] | None = None, host_model: Any = None) -> str:
     """`domxml-to-native qemu-argv`: the environment and command line on one line, as libvirt prints
     it.  The monitor is shown as fd 3; a real start passes whichever fd its listening socket has."""
     from pyvirt.qemu.argv import build_env
     from pyvirt.qemu.argv_format import shell_quote
 
-    argv = build_command_line(dom, caps, 3, pidfile, private_dir, host_cpu_features=host_cpu_features)
+    argv = build_command_line(dom, caps, 3, pidfile, private_dir, host_cpu_features=host_cpu_features,
+                              host_model=host_model)
     try:
         env = build_env(dom)
     except XMLError as exc:

@@ -94,12 +94,11 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
                 not path or chr_.kind in ("channel", "redirdev")):
             pairs += [("fd", TEST_FD), ("server", True), ("wait", False)]
         else:
-            if not path:
-                if chr_.kind != "channel" or not chr_.target_name:
-                    raise unsupported(f"{chr_.kind} unix socket without a path", chr_.line)
-                path = f"{ctx.runtime.channel_dir or ctx.runtime.domain_dir}/{chr_.target_name}"
+            generated = not path
+            if generated:
+                path = _generated_channel_path(chr_, ctx.runtime.channel_dir or ctx.runtime.domain_dir)
             pairs.append(("path", path))
-            if chr_.source_mode in (None, "bind"):
+            if generated or chr_.source_mode in (None, "bind"):  # QEMU makes the socket libvirt names
                 pairs += [("server", True), ("wait", False)]
             elif chr_.source_mode == "listen":  # a vhost-user server: QEMU waits for its backend
                 pairs.append(("server", True))
@@ -282,3 +281,18 @@ def generated_socket_names(dom: Any) -> list[str]:
     daemon can check their length before QEMU tries to bind them."""
     return [ch.target_name for ch in dom.devices.channels
             if ch.type == "unix" and not ch.source_path and ch.target_name]
+
+
+def _generated_channel_path(chr_: Any, directory: str | None) -> str:
+    """The socket libvirt 9.0 gives a virtio ``<channel type='unix'>`` without a path at start
+    (qemuDomainPrepareChannel): DIR/<target name>, or for an unnamed channel DIR/vioser-CC-BB-PP.sock
+    after its virtio-serial controller, bus and port."""
+    if chr_.kind != "channel" or getattr(chr_, "target_type", None) != "virtio":
+        raise unsupported(f"{chr_.kind} unix socket without a path", chr_.line)
+    if chr_.target_name:
+        return f"{directory}/{chr_.target_name}"
+    addr = chr_.address
+    if addr is None or addr.type != "virtio-serial":
+        raise unsupported("an unnamed virtio channel without its virtio-serial address", chr_.line)
+    return f"{directory}/vioser-{addr.controller or 0:02d}-{addr.bus or 0:02d}-{int(addr.port or 0):02d}.sock"
+

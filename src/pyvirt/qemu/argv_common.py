@@ -91,6 +91,10 @@ class RuntimePaths:
     #: type: QEMU's ``max`` under TCG), in libvirt's names, which a custom CPU's
     #: ``policy='optional'`` features are resolved against; None: not known (they are left off)
     host_cpu_features: frozenset[str] | None = None
+    #: the CPU a host-model guest gets under TCG, as domcapabilities offers it (a
+    #: :class:`pyvirt.cpudef.CpuDef`: QEMU's max named by the closest model, with features);
+    #: None: not known (QEMU's ``max`` is passed, the same features under another name)
+    host_model: Any = None
     #: where a UEFI guest's own variable store goes when its XML names none (qemu.conf's nvram dir)
     nvram_dir: str = "/var/lib/pyvirt/qemu/nvram"
     test_mode: bool = False

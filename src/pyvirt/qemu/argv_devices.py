@@ -71,6 +71,20 @@ def _socket_netdev(nic: Any) -> dict[str, Any]:
     return props
 
 
+def _user_networks(nic: Any) -> dict[str, Any]:
+    """A user NIC's ``<ip>`` as QEMU's slirp options (qemuBuildHostNetProps): the IPv4 network
+    (``net=ADDR[/PREFIX]``), the IPv6 prefix and its length."""
+    props: dict[str, Any] = {}
+    for ip in nic.ips:
+        if ip.family == "ipv4":
+            props["net"] = f"{ip.address}/{ip.prefix}" if ip.prefix else ip.address
+        else:
+            props["ipv6-prefix"] = ip.address
+            if ip.prefix:
+                props["ipv6-prefixlen"] = ip.prefix
+    return props
+
+
 def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(-netdev, -device) properties of one NIC: the command line and a hot-plug
     (netdev_add / device_add take the same JSON) share them.  A link set down in the XML is
@@ -96,7 +110,7 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise unsupported("<interface><port isolated='yes'> (bridge port isolation)", nic.line)
     props: dict[str, Any]
     if nic.type == "user":
-        props = {"type": "user", "id": netdev_id}
+        props = {"type": "user", **_user_networks(nic), "id": netdev_id}
     elif nic.type == "vhostuser":
         if (nic.model_type or "") not in ("virtio", "virtio-transitional", "virtio-non-transitional"):
             raise XMLError("Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. "

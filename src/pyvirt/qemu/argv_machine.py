@@ -109,10 +109,19 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         if cpu.migratable is not None:
             feats.append(("migratable", cpu.migratable))
     elif cpu.mode == "host-model" or cpu.match == "minimum":
-        # libvirt expands host-model to a named model from the host's CPU; pyvirt lets QEMU do it.
-        # A custom CPU matched 'minimum' is the host's CPU too (libvirt's virCPUUpdate): its model
-        # is not looked at, its features are
-        model = "host" if dom.type == "kvm" else "max"
+        # libvirt expands host-model to a named model from the host's CPU (virCPUUpdate).  A custom
+        # CPU matched 'minimum' is the host's CPU too: its model is not looked at, its features
+        # are.  Under TCG that is the CPU domcapabilities offers (RuntimePaths.host_model: QEMU's
+        # max named by the closest model); unknown there, or under KVM, QEMU expands it itself
+        hm = ctx.runtime.host_model if dom.type != "kvm" else None
+        if hm is None:
+            model = "host" if dom.type == "kvm" else "max"
+        else:
+            model = hm.model
+            for name, policy in hm.features:
+                switch = qemu_switch(name, policy == "require")
+                if switch is not None:
+                    feats.append(switch)
     else:
         # <vendor> only matters to libvirt's comparison with the host's CPU: its command line
         # has no vendor switch for a custom model, nor has pyvirt's
@@ -127,8 +136,8 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
     if cpu is not None and cpu.model_vendor_id and cpu.mode in (None, "custom", "host-model"):
         feats.append(("vendor", cpu.model_vendor_id))  # right after the model, as libvirt writes it
     if cpu is not None:
-        feats += _feature_switches(cpu, arch, ctx.runtime.host_cpu_features)
-    if cpu is not None and cpu.mode in (None, "custom") and arch in X86_ARCHES:
+        feats = _merged(feats, _feature_switches(cpu, arch, ctx.runtime.host_cpu_features))
+    if cpu is not None and cpu.mode in (None, "custom") and cpu.match != "minimum" and arch in X86_ARCHES:
         # features libvirt's definition of the model removed (QEMU's has them) go off, after the
         # CPU's own, unless it names them itself
         named = {f.name for f in cpu.features}
@@ -164,6 +173,21 @@ def needs_host_cpu(dom: Any) -> bool:
     a TCG guest's custom CPU with an 'optional' feature."""
     cpu = dom.cpu
     return dom.type == "qemu" and cpu is not None and any(f.policy == "optional" for f in cpu.features)
+
+
+def needs_host_model(dom: Any) -> bool:
+    """Whether building ``-cpu`` needs the CPU a host-model guest gets under TCG
+    (RuntimePaths.host_model): a TCG guest's host-model CPU or custom CPU matched 'minimum'."""
+    cpu = dom.cpu
+    return dom.type == "qemu" and cpu is not None and (cpu.mode == "host-model" or cpu.match == "minimum")
+
+
+def _merged(base: list[tuple[str, Any]], over: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """`over`'s switches set over `base`'s: a name both have keeps its place with `over`'s value
+    (the guest's own <feature> on an expanded host model, as virCPUDefUpdateFeature does)."""
+    out = dict(base)
+    out.update(over)
+    return list(out.items())
 
 
 def _feature_switches(cpu: Any, arch: str, host: frozenset[str] | None) -> list[tuple[str, Any]]:

@@ -175,3 +175,15 @@ def cpu_map(binary: str = DEFAULT_BINARY) -> Any:
             raise PyvirtError(f"internal error: cannot read the x86 CPU map from QEMU: {exc}",
                               ErrorCode.INTERNAL_ERROR, ErrorDomain.CPU) from exc
     return _MAPS[binary]
+
+
+def tcg_host_model(binary: str = DEFAULT_BINARY) -> Any:
+    """The CPU libvirt gives a host-model guest under TCG (its host-model for virttype qemu):
+    QEMU's ``max`` named by the closest model of the map, as libvirt decodes it
+    (:func:`pyvirt.cpucompute.decode`); None where QEMU has no ``max``.  domcapabilities offers
+    it and a TCG guest's host-model CPU is started as it, so the two agree."""
+    from pyvirt.cpucompute import decode
+
+    cmap = cpu_map(binary)
+    hv = cmap.hypervisor
+    return None if hv is None else decode(cmap, set(hv.features), hv.vendor)

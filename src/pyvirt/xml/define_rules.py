@@ -13,6 +13,8 @@ run at define.  The disk rules also run for a hot-plugged disk
 
 from __future__ import annotations
 
+from typing import Any
+
 from .domain import USER_ALIAS_PREFIX, Disk, Domain
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
 from .pciaddr import is_q35
@@ -81,6 +83,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _ide_controllers(dom)
     _scsi_drive_targets(dom)
     _nic_mtu(dom)
+    _nic_guest_ips(dom)
     for snd in dom.devices.sounds:  # qemuBuildSoundDevCmd has no device for it (libvirt 9.0)
         if snd.model == "ich7":
             raise XMLInternalError("sound card model 'ich7' is not supported by qemu", snd.line)
@@ -272,7 +275,12 @@ def _perf(dom: Domain) -> None:
 
 def _device_seclabels(dom: Domain) -> None:
     """virSecurityDeviceLabelDefParseXML on disk sources: one label per model, no label where
-    relabelling is off."""
+    relabelling is off; and virSecurityDeviceLabelDefValidate on every layer of the chain: a
+    layer's label (whatever its own relabel) overrides nothing for a model the domain's
+    ``<seclabel>`` does not relabel for (``type='static'`` or ``'none'`` without ``relabel='yes'``)."""
+    # a domain label without a model is given the host driver's at define (libvirt 9.0 then lets
+    # a model-less layer label through), so only named models count
+    frozen = {label.model for label in dom.seclabels if label.model and not _domain_relabels(label)}
     for disk in dom.devices.disks:
         models: set[str] = set()
         for label in disk.source_seclabels:
@@ -283,6 +291,21 @@ def _device_seclabels(dom: Domain) -> None:
             if label.relabel is False and label.label:
                 raise XMLError(f"Cannot specify a label if relabelling is turned off. model={label.model or ''}",
                                label.line)
+        layer: Any = disk
+        while layer is not None:
+            for label in layer.source_seclabels:
+                if label.model in frozen:
+                    raise XMLConfigError("label overrides require relabeling to be enabled at the domain level",
+                                         label.line)
+            layer = layer.backing_store
+
+
+def _domain_relabels(label: Any) -> bool:
+    """A domain ``<seclabel>``'s relabel as virSecurityLabelDefParseXML reads it: written, or on
+    for a dynamic label (the default type) and off for a static one or ``type='none'``."""
+    if label.relabel is not None:
+        return bool(label.relabel)
+    return label.type not in ("static", "none")
 
 
 def _audio_ids(dom: Domain) -> None:
@@ -334,9 +357,17 @@ def _watchdogs(dom: Domain) -> None:
 
 
 def _serials(dom: Domain) -> None:
+    """ISA serial ports: four at most; two serials both written ``<target type='isa-serial'
+    port='N'>`` may not share N (libvirt's parser checks the ports of written ISA targets only:
+    an untyped target is given its type later, so it may share a port, as libvirt 9.0 lets it)."""
+    written: set[int] = set()
     for s in dom.devices.serials:
         if (s.target_type or "isa-serial") == "isa-serial" and (s.target_port or 0) > 3:
             raise XMLValidationError("Maximum supported number of ISA serial ports is '4'", s.line)
+        if s.target_type == "isa-serial" and s.target_port is not None:
+            if s.target_port in written:
+                raise XMLInternalError(f"target port '{s.target_port}' already allocated", s.line)
+            written.add(s.target_port)
 
 
 def _videos(dom: Domain) -> None:
@@ -421,6 +452,28 @@ def _nic_mtu(dom: Domain) -> None:
     for nic in dom.devices.interfaces:
         if nic.mtu_size is not None and nic.type not in _MTU_NIC_TYPES:
             raise XMLConfigError(f"setting MTU on interface type {nic.type} is not supported yet", nic.line)
+
+
+def _nic_guest_ips(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefNetwork: guest-side ``<ip>`` only on a user NIC (QEMU's
+    user-mode stack takes its network), no peer, one IPv4 network of prefix 4-27 and one IPv6
+    prefix of length 64 (the family and a prefix 0 as none come from the parser)."""
+    for nic in dom.devices.interfaces:
+        if nic.ips and nic.type != "user":
+            raise XMLConfigError("Invalid attempt to set network interface guest-side IP route and/or address info, "
+                                 "not supported by QEMU", nic.line)
+        seen: set[str | None] = set()
+        for ip in nic.ips:
+            if ip.peer:
+                raise XMLConfigError("Invalid attempt to set peer IP for guest", ip.line)
+            if ip.family in seen:
+                raise XMLConfigError(f"Only one {'IPv4' if ip.family == 'ipv4' else 'IPv6'} address per interface "
+                                     "is allowed", ip.line)
+            seen.add(ip.family)
+            if ip.family == "ipv4" and ip.prefix is not None and not 4 <= ip.prefix <= 27:
+                raise XMLError("invalid prefix, must be in range of 4-27", ip.line)
+            if ip.family == "ipv6" and ip.prefix is not None and ip.prefix != 64:
+                raise XMLConfigError(f"unsupported IPv6 address prefix='{ip.prefix}' - must be 64", ip.line)
 
 
 def _smm_tseg(dom: Domain) -> None:

@@ -144,6 +144,8 @@ class Loader:
     type: str | None = attr("@type", Enum("rom", "pflash"))
     #: no NVRAM at all (libvirt 8.6): refused with an <nvram> by validate
     stateless: bool | None = attr("@stateless", YESNO)
+    #: the image format (libvirt 9.2); libvirt 9.0 drops it: refused by validate, with why
+    format: str | None = attr("@format")
     path: str | None = text(".")
     line: int | None = line_field()
 
@@ -156,6 +158,8 @@ class NVRam:
 
     type: str | None = attr("@type", Enum("file", "block", "network"))
     template: str | None = attr("@template")
+    #: the image format (libvirt 9.2); libvirt 9.0 drops it: refused by validate, with why
+    format: str | None = attr("@format")
     path: str | None = text(".")
     source_file: str | None = attr("source/@file")
     source_dev: str | None = attr("source/@dev")
@@ -1320,7 +1324,8 @@ class Bandwidth:
 @dataclass
 class NicHostIP:
     """``<interface type='ethernet'><source><ip address= family= prefix= peer=>``: an address
-    pyvirtd gives the host side of the tap (virNetDevIPInfoAddToDev)."""
+    pyvirtd gives the host side of the tap (virNetDevIPInfoAddToDev); as ``<interface
+    type='user'><ip>``, the network (IPv4) or prefix (IPv6) of the guest's user-mode stack."""
 
     address: str | None = attr("@address")
     family: str | None = attr("@family", Enum("ipv4", "ipv6"))
@@ -1414,6 +1419,8 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     bandwidth: Bandwidth | None = child("bandwidth", Bandwidth)
     #: <port isolated=>: the bridge port may talk only to non-isolated ports (refused at start)
     port_isolated: bool | None = attr("port/@isolated", YESNO)
+    #: user: the guest-side network of QEMU's user-mode stack (one IPv4 and one IPv6 at most)
+    ips: list[NicHostIP] = children("ip", NicHostIP)
     #: ethernet: a host program pyvirtd runs with the new tap's name once it is up (as libvirt)
     script_path: str | None = attr("script/@path")
     target_dev: str | None = attr("target/@dev")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid as uuidlib
 
@@ -18,6 +19,7 @@ from .domain import (
     Graphics,
     Hostdev,
     Interface,
+    NicHostIP,
     SecretRef,
     SysinfoEntry,
     SysinfoSection,
@@ -30,6 +32,7 @@ from .errors import (
     XMLUnsupportedError,
     XMLValidationError,
 )
+from .iptext import ip_text
 from .pciaddr import chipset_functions, is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -625,6 +628,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     _validate_expander_buses(dom, qemu)
     for nic in dom.devices.interfaces:
         _validate_teaming_coalesce(nic, qemu)
+        for ip in nic.ips:
+            _nic_ip_address(ip)
     for rule in dom.devices.redirfilter:
         redirfilter.normalise(rule)
     _validate_hostdevs(dom)
@@ -879,6 +884,24 @@ def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
         nic.coalesce_rx_frames = None  # libvirt writes no <coalesce> without a value
 
 
+def _nic_ip_address(ip: NicHostIP) -> None:
+    """virDomainNetIPParseXML: an interface ``<ip>`` needs an address of its family (the family
+    is then written, as libvirt formats it) and a prefix that fits it; prefix 0 is none."""
+    if not ip.address:
+        raise XMLError("Missing required address in <ip>", ip.line)
+    try:
+        addr = ipaddress.ip_address(ip.address)
+    except ValueError:
+        addr = None
+    family = None if addr is None else f"ipv{addr.version}"
+    if family is None or ip.family not in (None, family):
+        raise XMLError(f"Invalid address '{ip.address}' in <ip>", ip.line)
+    if ip.prefix is not None and ip.prefix > (32 if family == "ipv4" else 128):
+        raise XMLError(f"Invalid prefix value '{ip.prefix}' in <ip>", ip.line)
+    ip.address, ip.family = ip_text(addr), family
+    ip.prefix = ip.prefix or None
+
+
 def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
     """qemuValidateDomainDeviceDefControllerPCI's rules for pxb / pxb-pcie: the machine type,
     the bus number's range and a NUMA node the guest has."""
@@ -1089,6 +1112,13 @@ def _validate_firmware(dom: Domain) -> None:
     os_ = dom.os
     if os_ is None:
         return
+    for part, name in ((os_.loader, "loader"), (os_.nvram, "nvram")):
+        if part is not None and part.format is not None:
+            # libvirt 9.0 parses no format here: it drops the attribute and runs the image as raw,
+            # so a qcow2 store would not boot; pyvirt refuses it rather than drop it silently
+            raise XMLUnsupportedError(f"<os><{name} format='{part.format}'> is libvirt 9.2's: libvirt 9.0 drops the "
+                                      f"attribute and uses the {name} image as raw; give a raw image without "
+                                      "format=", part.line)
     if os_.loader is not None and os_.loader.stateless and os_.nvram is not None:
         if os_.nvram.local_path() or os_.nvram.type == "network":
             raise XMLValidationError("NVRAM is not permitted when loader is stateless", os_.nvram.line)
