@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pyvirt.xml import fill_defaults, parse_domain
-from pyvirt.xml.errors import XMLInternalError
+from pyvirt.xml.errors import XMLError, XMLInternalError
 
 BASE = ("<domain type='qemu'><name>g</name><memory unit='MiB'>64</memory>{cpu}"
         "<os><type arch='x86_64' machine='{machine}'>hvm</type></os><devices>{devices}</devices></domain>")
@@ -26,3 +26,16 @@ def test_serial_port_4_whose_type_is_left_to_the_defaults_is_defined(devices: st
 def test_serial_port_4_typed_isa_serial_is_refused_as_an_internal_error() -> None:
     with pytest.raises(XMLInternalError, match="Maximum supported number of ISA serial ports is '4'"):
         _define("<serial type='pty'><target type='isa-serial' port='4'/></serial>")
+
+
+def test_vnc_password_length_is_counted_in_bytes() -> None:
+    # five two-byte characters: libvirt 9.0 says 10 (strlen), the VNC key takes 8 bytes
+    with pytest.raises(XMLError, match="VNC password is 10 characters long, only 8 permitted"):
+        _define("<graphics type='vnc' passwd='\u00e9\u00e9\u00e9\u00e9\u00e9'/>")
+    assert _define("<graphics type='vnc' passwd='\u00e9\u00e9\u00e9\u00e9'/>").devices.graphics[0].passwd
+
+
+def test_cpu_vendor_id_with_a_tab_is_defined() -> None:
+    # libvirt 9.0 refuses only a comma (QEMU's option separator); a tab is 12 bytes like any other
+    cpu = "<cpu mode='custom'><model vendor_id='Genuine&#9;ntel'>qemu64</model></cpu>"
+    assert _define(cpu=cpu).cpu.model_vendor_id == "Genuine\tntel"

@@ -245,7 +245,7 @@ def _cpu(dom: Domain) -> None:
     vendor_id = cpu.model_vendor_id
     if vendor_id is not None and len(vendor_id.encode()) != 12:
         raise XMLError("vendor_id must be exactly 12 characters long", cpu.line)
-    if vendor_id is not None and ("," in vendor_id or not vendor_id.isprintable()):
+    if vendor_id is not None and "," in vendor_id:
         raise XMLError("vendor id is invalid", cpu.line)  # QEMU's -cpu could not carry it
     if cpu.vendor is not None and not cpu.model:
         raise XMLError("CPU vendor specified without CPU model", cpu.line)
@@ -398,8 +398,9 @@ def _graphics(dom: Domain) -> None:
     of at most 8 characters."""
     gfx = dom.devices.graphics
     for g in gfx:
-        if g.type == "vnc" and g.passwd is not None and len(g.passwd) > 8:  # the VNC protocol's DES key
-            raise XMLConfigError(f"VNC password is {len(g.passwd)} characters long, only 8 permitted", g.line)
+        size = len(g.passwd.encode()) if g.type == "vnc" and g.passwd is not None else 0
+        if size > 8:  # the VNC protocol's DES key; libvirt counts bytes (strlen), as the key does
+            raise XMLConfigError(f"VNC password is {size} characters long, only 8 permitted", g.line)
         if g.type == "egl-headless" and any(o.type not in ("vnc", "spice", "egl-headless") for o in gfx):
             raise XMLValidationError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' "
                                      "graphics types", g.line)
