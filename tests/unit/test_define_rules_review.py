@@ -39,3 +39,11 @@ def test_cpu_vendor_id_with_a_tab_is_defined() -> None:
     # libvirt 9.0 refuses only a comma (QEMU's option separator); a tab is 12 bytes like any other
     cpu = "<cpu mode='custom'><model vendor_id='Genuine&#9;ntel'>qemu64</model></cpu>"
     assert _define(cpu=cpu).cpu.model_vendor_id == "Genuine\tntel"
+
+
+def test_a_secondary_video_without_model_is_judged_as_the_default_model() -> None:
+    # libvirt 9.0 fills the model first: a second bare <video/> is a secondary cirrus, refused
+    with pytest.raises(XMLError, match="video type 'cirrus' is only valid as primary video device"):
+        _define("<video><model type='vga'/></video><video/>")
+    assert [v.model_type for v in _define("<video/><video><model type='virtio'/></video>").devices.videos] == [
+        "cirrus", "virtio"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .domain import (
     CPU,
+    DEFAULT_VIDEO_MODEL,
     OS,
     Address,
     Audio,
@@ -613,10 +614,10 @@ def _simple_devices(dom: Domain) -> None:
     if devs.graphics and not devs.videos:
         from .domain import Video
 
-        devs.videos.append(Video(model_type="cirrus"))
+        devs.videos.append(Video(model_type=DEFAULT_VIDEO_MODEL))
     for i, v in enumerate(devs.videos):
         if v.model_type is None:
-            v.model_type = "cirrus"
+            v.model_type = DEFAULT_VIDEO_MODEL
         for name, value in _VIDEO_DEFAULTS.get(v.model_type, {}).items():
             if getattr(v, name) is None:
                 setattr(v, name, value)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .domain import USER_ALIAS_PREFIX, Disk, Domain
+from .domain import DEFAULT_VIDEO_MODEL, USER_ALIAS_PREFIX, Disk, Domain
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
 from .pciaddr import is_q35
 
@@ -377,8 +377,9 @@ def _videos(dom: Domain) -> None:
     videos = dom.devices.videos
     primary = next((v for v in videos if v.model_primary), videos[0] if videos else None)
     for v in videos:
-        if v is not primary and v.model_type not in ("qxl", "virtio", None):
-            raise XMLConfigError(f"video type '{v.model_type}' is only valid as primary video device", v.line)
+        model = v.model_type or DEFAULT_VIDEO_MODEL  # these rules run before the defaults fill it
+        if v is not primary and model not in ("qxl", "virtio"):
+            raise XMLConfigError(f"video type '{model}' is only valid as primary video device", v.line)
         if v.model_accel2d:
             raise XMLConfigError("qemu does not support the accel2d setting", v.line)
         if v.model_type == "ramfb" and v.address is not None:

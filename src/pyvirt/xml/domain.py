@@ -1734,6 +1734,11 @@ class Audio:
     line: int | None = line_field()
 
 
+#: the video model a ``<video>`` without one gets (libvirt 9.0's QEMU driver on x86, i440fx and
+#: q35 alike): filled in by the defaults, and judged as such by the define rules
+DEFAULT_VIDEO_MODEL = "cirrus"
+
+
 @dataclass
 class Video(VirtioOptions, PCIDeviceInfo):
     """``<video><model type=...>`` (``<driver iommu= ...>``: virtio options of a virtio GPU)."""
