@@ -269,18 +269,23 @@ _XML_ERRORS = {
 }
 
 
+def xml_error_kind(exc: Exception) -> tuple[int, str]:
+    """(libvirt code, message prefix) for a pyvirt.xml error, by its class: the one table every
+    driver reports XML refusals through."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _XML_ERRORS:
+            return _XML_ERRORS[cls.__name__]
+    return ErrorCode.XML_ERROR, "XML error: "
+
+
 def from_xml_error(exc: Exception, domain: int) -> PyvirtError:
     """A pyvirt.xml error as libvirt reports it (code and message prefix, no line number), from
     `domain`."""
     report = getattr(exc, "report", None)
     if report:  # malformed: libvirt's whole catchXMLError text, with no prefix
         return PyvirtError(report, ErrorCode.XML_DETAIL, domain)
-    message = getattr(exc, "message", None) or str(exc)
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _XML_ERRORS:
-            code, prefix = _XML_ERRORS[cls.__name__]
-            return PyvirtError(f"{prefix}{message}", code, domain)
-    return PyvirtError(f"XML error: {message}", ErrorCode.XML_ERROR, domain)
+    code, prefix = xml_error_kind(exc)
+    return PyvirtError(f"{prefix}{getattr(exc, 'message', None) or exc}", code, domain)
 
 
 def check_schema(xml: str, kind: str, domain: int) -> None:

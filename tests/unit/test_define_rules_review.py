@@ -47,3 +47,13 @@ def test_a_secondary_video_without_model_is_judged_as_the_default_model() -> Non
         _define("<video><model type='vga'/></video><video/>")
     assert [v.model_type for v in _define("<video/><video><model type='virtio'/></video>").devices.videos] == [
         "cirrus", "virtio"]
+
+
+def test_pyvirtd_reports_a_parser_internal_error_as_libvirt_does() -> None:
+    # libvirt 9.0's virsh define: 'internal error: ps2 bus does not support tablet input device'
+    from pyvirt.api import ErrorCode, PyvirtError
+    from pyvirt.daemon import model
+
+    with pytest.raises(PyvirtError, match="^internal error: ps2 bus does not support tablet input device") as exc:
+        model.parse_definition(BASE.format(devices="<input type='tablet' bus='ps2'/>", machine="pc", cpu=""))
+    assert exc.value.code == ErrorCode.INTERNAL_ERROR

@@ -10,21 +10,24 @@ import os
 import shutil
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, xml_error_kind
 from pyvirt.xml import Domain, XMLError, XMLUnsupportedError, XMLValidationError, fill_defaults, parse_domain
 from pyvirt.xml.defaults import assign_usb_ports
-from pyvirt.xml.errors import XMLConfigError
+from pyvirt.xml.errors import XMLConfigError, XMLInternalError
 
 
 def xml_error(exc: XMLError) -> PyvirtError:
     report = getattr(exc, "report", None)
     if report:  # malformed: libvirt's whole catchXMLError text
         return PyvirtError(report, ErrorCode.XML_DETAIL, ErrorDomain.XML)
+    code, prefix = xml_error_kind(exc)  # api's table: an internal error says so, as libvirt's does
     if isinstance(exc, XMLUnsupportedError | XMLConfigError):
-        return PyvirtError(f"unsupported configuration: {exc}", ErrorCode.CONFIG_UNSUPPORTED, ErrorDomain.QEMU)
-    if isinstance(exc, XMLValidationError):
-        return PyvirtError(f"XML error: {exc}", ErrorCode.XML_DETAIL, ErrorDomain.DOMAIN)
-    return PyvirtError(f"XML error: {exc}", ErrorCode.XML_ERROR, ErrorDomain.XML)
+        domain = ErrorDomain.QEMU
+    elif isinstance(exc, XMLValidationError | XMLInternalError):
+        domain = ErrorDomain.DOMAIN
+    else:
+        domain = ErrorDomain.XML
+    return PyvirtError(f"{prefix}{exc}", code, domain)
 
 
 def validate_schema(xml: str) -> None:
