@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from pyvirt.xml import fill_defaults, parse_domain
+from pyvirt.xml import XMLError, fill_defaults, parse_domain
 
 HEAD = ("<domain type='{virt}'><name>g</name><memory>65536</memory>{extra}"
         "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>{devices}</devices></domain>")
@@ -399,3 +399,56 @@ def test_preserve_on_poweroff_or_reboot_is_refused_by_the_qemu_driver(event: str
     with pytest.raises(XMLError, match="qemu driver doesn't support the 'preserve' action"):
         define(extra=f"<{event}>preserve</{event}>")
     assert define(extra="<on_crash>preserve</on_crash>").findtext("on_crash") == "preserve"  # allowed on a crash
+
+
+@pytest.mark.parametrize(("device", "path"), [
+    ("<serial type='unix'><source path='/run/s.sock'/></serial>", "devices/serial/source"),
+    ("<serial type='tcp'><source host='127.0.0.1' service='4555'/></serial>", "devices/serial/source"),
+    ("<parallel type='unix'><source path='/run/p.sock'/></parallel>", "devices/parallel/source"),
+    ("<channel type='unix'><source path='/run/c.sock'/><target type='virtio' name='org.example.c'/></channel>",
+     "devices/channel/source"),
+    ("<redirdev bus='usb' type='unix'><source path='/run/r.sock'/></redirdev>", "devices/redirdev/source"),
+    ("<rng model='virtio'><backend model='egd' type='unix'><source path='/run/e.sock'/></backend></rng>",
+     "devices/rng/backend/source"),
+])
+def test_a_socket_source_without_mode_is_written_as_a_client(device: str, path: str) -> None:
+    """virDomainChrSourceDefFormat always writes a TCP source's mode, and a UNIX socket's when it
+    has a path: a source that names none is a client (connect)."""
+    assert define(device).find(path).get("mode") == "connect"
+
+
+def test_a_bound_socket_keeps_its_mode_and_a_pathless_one_has_none() -> None:
+    root = define("<serial type='tcp'><source mode='bind' host='127.0.0.1' service='4555'/></serial>"
+                  "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.example.c'/></channel>")
+    assert root.find("devices/serial/source").get("mode") == "bind"
+    assert root.find("devices/channel/source") is None  # libvirt makes the path at start
+
+
+def test_reconnect_timeout_is_kept_only_when_reconnecting() -> None:
+    """virDomainChrSourceReconnectDefParseXML reads the timeout only when enabled='yes'."""
+    root = define("<serial type='unix'><source mode='connect' path='/run/s.sock'>"
+                  "<reconnect enabled='no' timeout='5'/></source></serial>")
+    assert root.find("devices/serial/source/reconnect").attrib == {"enabled": "no"}
+
+
+@pytest.mark.parametrize(("device", "words"), [
+    # a listening socket refuses <reconnect>, enabled or not, a generated channel path included
+    ("<serial type='tcp'><source mode='bind' host='127.0.0.1' service='4555'><reconnect enabled='no'/>"
+     "</source></serial>", "chardev reconnect is possible only for connect mode"),
+    ("<channel type='unix'><source mode='connect' path='/x/domain-1-old/org.example.c'>"
+     "<reconnect enabled='yes' timeout='3'/></source><target type='virtio' name='org.example.c'/></channel>",
+     "chardev reconnect is possible only for connect mode"),
+    ("<redirdev bus='usb' type='unix'><source mode='bind' path='/run/r.sock'><reconnect enabled='yes' timeout='3'/>"
+     "</source></redirdev>", "chardev reconnect is possible only for connect mode"),
+    ("<rng model='virtio'><backend model='egd' type='tcp'><source mode='bind' host='127.0.0.1' service='1'>"
+     "<reconnect enabled='yes' timeout='3'/></source></backend></rng>",
+     "chardev reconnect is possible only for connect mode"),
+    ("<serial type='unix'><source path='/run/s.sock'><reconnect enabled='yes'/></source></serial>",
+     "Missing required attribute 'timeout' in element 'reconnect'"),
+    ("<serial type='unix'><source path='/run/s.sock'><reconnect enabled='yes' timeout='0'/></source></serial>",
+     "chardev reconnect source timeout cannot be '0'"),
+])
+def test_reconnect_rules_are_checked_at_define(device: str, words: str) -> None:
+    """libvirt 9.0 refuses these at define (virDomainChrSourceReconnectDefValidate), not at start."""
+    with pytest.raises(XMLError, match=words):
+        define(device)

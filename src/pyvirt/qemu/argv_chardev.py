@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyvirt.xml.errors import XMLError
+from pyvirt.xml.generic_defaults import reconnect_rule
 
 from .argv_common import TEST_FD, Argv, Ctx, pci_props, unsupported, usb_props
 
@@ -152,8 +153,9 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
 
 
 def _reconnect(chr_: Any) -> list[tuple[str, Any]]:
-    """``reconnect=N`` of a client socket (libvirt's qemuBuildChrChardevReconnect and the rules
-    of virDomainChrSourceReconnectDefParseXML)."""
+    """``reconnect=N`` of a client socket (libvirt's qemuBuildChrChardevReconnect); the rules are
+    :func:`reconnect_rule`'s, checked again here for sources that reach the command line without
+    a define (hot-plugged devices, vhost-user NICs and disks)."""
     enabled = getattr(chr_, "source_reconnect_enabled", None)
     timeout = getattr(chr_, "source_reconnect_timeout", None)
     if enabled is None:
@@ -162,17 +164,8 @@ def _reconnect(chr_: Any) -> list[tuple[str, Any]]:
         return []
     if chr_.type not in ("tcp", "unix"):
         raise XMLError(f"<reconnect> on a {chr_.type} character device (sockets only)", chr_.line)
-    # virDomainChrSourceDefParseMode: no mode is connect; a unix socket without a path is
-    # libvirt's own, bound (qemuDomainChrDefPostParse)
-    unbound = chr_.type == "unix" and not getattr(chr_, "source_path", None)
-    if (chr_.source_mode or ("bind" if unbound else "connect")) != "connect":
-        raise XMLError("chardev reconnect is possible only for connect mode", chr_.line)
-    if enabled and timeout is None:
-        raise XMLError("Missing required attribute 'timeout' in element 'reconnect'", chr_.line)
-    if enabled and timeout == 0:
-        raise XMLError("chardev reconnect source timeout cannot be '0'", chr_.line)
-    if not enabled and timeout is not None:
-        raise XMLError("chardev reconnect source timeout cannot be set if reconnect is disabled", chr_.line)
+    timeout = reconnect_rule(chr_.type, chr_.source_mode, getattr(chr_, "source_path", None), enabled, timeout,
+                             chr_.line)
     return [("reconnect", timeout if enabled else 0)]
 
 

@@ -34,7 +34,9 @@ from .generic_defaults import (
     assigned_scsi_address_free,
     bitmap_rules,
     blkio_defaults,
+    chardev_mode_rule,
     chardev_protocol_rule,
+    chardev_reconnect_rule,
     console_ports,
     disk_parse_rules,
     drive_address,
@@ -329,6 +331,8 @@ def _chardevs(dom: Domain) -> None:
             ch.source_mode = "bind"
         if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
             ch.source_mode = None  # libvirt generates the path at start
+    chardev_mode_rule(dom)
+    chardev_reconnect_rule(dom)
 
 
 #: libvirt's system channel target directory (qemu.conf's channel_target_dir)

@@ -21,7 +21,7 @@ from typing import Any
 from pyvirt.xml.lazy_etree import etree
 
 from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, Filesystem, NetHost, Video
-from .errors import XMLConfigError, XMLError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
 from .mapping import get_extras
 from .pciaddr import insert_controller
 from .validate import parse_cpuset
@@ -152,6 +152,8 @@ def fill_generic_defaults(dom: Domain) -> None:
     _graphics(dom)
     graphics_format_rules(dom)
     chardev_protocol_rule(dom)
+    chardev_mode_rule(dom)
+    chardev_reconnect_rule(dom)
 
 
 def _chardevs(dom: Domain) -> None:
@@ -525,6 +527,60 @@ def chardev_protocol_rule(dom: Domain) -> None:
     for rng in devs.rngs:
         if rng.backend_model == "egd" and rng.backend_type == "tcp" and rng.backend_protocol_type is None:
             rng.backend_protocol_type = "raw"
+
+
+def _chardev_sources(dom: Domain) -> list[Any]:
+    """Every device with a character-device ``<source>`` of its own (a smartcard only in
+    passthrough mode)."""
+    devs = dom.devices
+    return [dev for dev in (*devs.serials, *devs.parallels, *devs.consoles, *devs.channels, *devs.redirdevs,
+                            *devs.smartcards) if dev.kind != "smartcard" or dev.mode == "passthrough"]
+
+
+def chardev_mode_rule(dom: Domain) -> None:
+    """virDomainChrSourceDefParseMode/virDomainChrSourceDefFormat: a TCP source, and a UNIX
+    socket source with a path, is a client unless it says ``bind``, and libvirt always writes
+    which (``mode='connect'``), for every device with a character-device source, an egd RNG
+    backend's too.  (A UNIX socket without a path is libvirt's own, bound, and not written.)"""
+    for dev in _chardev_sources(dom):
+        if dev.source_mode is None and (dev.type == "tcp" or (dev.type == "unix" and dev.source_path)):
+            dev.source_mode = "connect"
+    for rng in dom.devices.rngs:
+        if rng.backend_model == "egd" and rng.backend_source_mode is None and \
+                (rng.backend_type == "tcp" or (rng.backend_type == "unix" and rng.backend_source_path)):
+            rng.backend_source_mode = "connect"
+
+
+def reconnect_rule(kind: str | None, mode: str | None, path: str | None, enabled: bool | None,
+                   timeout: int | None, line: int | None) -> int | None:
+    """virDomainChrSourceReconnectDefParseXML + virDomainChrSourceReconnectDefValidate for one
+    socket source: the timeout is read only when reconnecting is enabled (so it is returned, to
+    be kept, only then), and is required and non-zero there; a listening socket (``bind``, or a
+    UNIX socket whose path libvirt makes) refuses any ``<reconnect enabled=>``."""
+    if enabled is None:
+        return None
+    if enabled and timeout is None:
+        raise XMLError("Missing required attribute 'timeout' in element 'reconnect'", line, libvirt_words=True)
+    listening = mode not in (None, "connect") or (kind == "unix" and not path)  # bind (a vhost-user server)
+    if kind in ("tcp", "unix") and listening:
+        raise XMLInternalError("chardev reconnect is possible only for connect mode", line)
+    if enabled and timeout == 0:
+        raise XMLError("chardev reconnect source timeout cannot be '0'", line)
+    return timeout if enabled else None
+
+
+def chardev_reconnect_rule(dom: Domain) -> None:
+    """:func:`reconnect_rule` on every character-device source and egd RNG backend, after the
+    post-parse steps that decide whether a socket listens (a generated channel path dropped)."""
+    for dev in _chardev_sources(dom):
+        dev.source_reconnect_timeout = reconnect_rule(dev.type, dev.source_mode, dev.source_path,
+                                                      dev.source_reconnect_enabled, dev.source_reconnect_timeout,
+                                                      dev.line)
+    for rng in dom.devices.rngs:
+        if rng.backend_model == "egd":
+            rng.backend_source_reconnect_timeout = reconnect_rule(
+                rng.backend_type, rng.backend_source_mode, rng.backend_source_path,
+                rng.backend_source_reconnect_enabled, rng.backend_source_reconnect_timeout, rng.line)
 
 
 def graphics_format_rules(dom: Domain) -> None:
