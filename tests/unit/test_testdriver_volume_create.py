@@ -79,3 +79,16 @@ def test_vol_create_from_looks_in_inputpool_only(tmp_path: Path) -> None:
     run = virsh(f"vol-create-from fp {doc} --inputpool fp base; vol-key --pool fp copy")
     assert run.returncode == 0, run.stderr
     assert "/img/copy" in run.stdout
+
+
+def test_prealloc_metadata_is_refused_as_an_unsupported_flag_not_dropped(conn) -> None:  # type: ignore[no-untyped-def]
+    # libvirt 9.0's test driver: virCheckFlags(0) in testStorageVolCreateXML(From)
+    for call, function in ((lambda: conn.create_volume_xml("fp", VOL.format(name="n", cap=1, extra=""),
+                                                            prealloc_metadata=True), "testStorageVolCreateXML"),
+                           (lambda: conn.create_volume("fp", "n", 1, prealloc_metadata=True), "testStorageVolCreateXML"),
+                           (lambda: conn.create_volume_xml("fp", VOL.format(name="n", cap=1, extra=""),
+                                                           prealloc_metadata=True, from_pool="fp", from_vol="base"),
+                            "testStorageVolCreateXMLFrom")):
+        with pytest.raises(PyvirtError, match=rf"^unsupported flags \(0x1\) in function {function}$"):
+            call()
+    assert [v.name for v in conn.list_volumes("fp")] == ["base"]

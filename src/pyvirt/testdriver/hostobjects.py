@@ -51,6 +51,13 @@ def _bytes(size: int | str) -> int:
         raise E.invalid_arg(f"invalid size '{size}'") from None
 
 
+def _no_vol_flags(prealloc_metadata: bool, function: str) -> None:
+    """virCheckFlags(0) of libvirt's test driver volume creation: it has no preallocation, so
+    VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA is refused, never dropped."""
+    if prealloc_metadata:
+        raise E.unsupported_flags(1, function)
+
+
 _NO_INTERFACE = ErrorCode.NO_INTERFACE
 _NO_NODE_DEVICE = ErrorCode.NO_NODE_DEVICE
 _NODEDEV_CREATED, _NODEDEV_DELETED = 0, 1  # virNodeDeviceEventLifecycleType
@@ -257,8 +264,10 @@ class ResourcesMixin:
     def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,  # noqa: A002
                       allocation: int | str | None = None, backing: str | None = None,
                       prealloc_metadata: bool = False) -> VolInfo:
-        """vol-create-as, with testStorageVolCreateXML's checks: unique name, room in the pool."""
+        """vol-create-as, with testStorageVolCreateXML's checks: no flags, unique name, room in
+        the pool."""
         self._write("virStorageVolCreateXML")
+        _no_vol_flags(prealloc_metadata, "testStorageVolCreateXML")
         obj = self._active_pool(pool)
         if any(v.name == name for v in obj.volumes):
             raise E.failed("storage vol already exists")
@@ -293,6 +302,7 @@ class ResourcesMixin:
         from pyvirt.xml.volume import VolumeDef
 
         self._write("virStorageVolCreateXMLFrom" if from_vol else "virStorageVolCreateXML")
+        _no_vol_flags(prealloc_metadata, "testStorageVolCreateXMLFrom" if from_vol else "testStorageVolCreateXML")
         obj = self._active_pool(pool)
         try:
             doc = VolumeDef.from_xml(xml, pool_type=obj.xml.get("type"))
