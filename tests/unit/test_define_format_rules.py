@@ -452,3 +452,10 @@ def test_reconnect_rules_are_checked_at_define(device: str, words: str) -> None:
     """libvirt 9.0 refuses these at define (virDomainChrSourceReconnectDefValidate), not at start."""
     with pytest.raises(XMLError, match=words):
         define(device)
+
+
+def test_only_a_spicevmc_channel_gets_the_spice_agent_port_name() -> None:
+    root = define("<graphics type='spice'/><channel type='spicevmc'><target type='virtio'/></channel>"
+                  "<channel type='qemu-vdagent'><target type='virtio'/></channel>")
+    names = [t.get("name") for t in root.findall("devices/channel/target")]
+    assert names == ["com.redhat.spice.0", None]

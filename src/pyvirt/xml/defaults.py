@@ -323,8 +323,10 @@ def _chardevs(dom: Domain) -> None:
         devs.consoles.append(con)
     chardev_protocol_rule(dom)
     for ch in devs.channels:
-        if ch.type in ("spicevmc", "qemu-vdagent") and ch.target_type == "virtio" and ch.target_name is None:
-            ch.target_name = "com.redhat.spice.0"  # the SPICE agent's port, libvirt's default
+        if ch.type == "spicevmc" and ch.target_type == "virtio" and ch.target_name is None:
+            # the SPICE agent's port, libvirt's default for spicevmc only: a qemu-vdagent channel
+            # without a name keeps none (checked against libvirt 9.0's define)
+            ch.target_name = "com.redhat.spice.0"
         if ch.type == "unix" and ch.target_type == "virtio" and ch.source_path and ch.target_name and \
                 _generated_channel_path(ch.target_name).search(ch.source_path):
             ch.source_path = None  # qemuDomainChrDefDropDefaultPath: libvirt made it; it makes a new one
