@@ -139,7 +139,8 @@ def cmd_blockcommit(ctl: Ctl, p: Parsed) -> bool:
     p.str("path"), p.str("base"), p.str("top")  # an empty one is refused here, as virsh reads them
     bandwidth = _bandwidth(p)
     active = p.bool("active") or p.bool("pivot") or p.bool("keep-overlay")
-    blocking = bool(p.bool("wait") or _timeout(p) or p.bool("pivot") or p.bool("keep-overlay"))
+    timeout = _timeout(p)  # checked whatever else asks to wait, as virsh reads it
+    blocking = bool(p.bool("wait") or timeout or p.bool("pivot") or p.bool("keep-overlay"))
     _need_blocking(p, blocking, "keep-overlay")
     key, disk = _start(ctl, p)
     ctl.conn.block_commit(key, disk, active=active, bandwidth=bandwidth, base=p.str("base"), top=p.str("top"),
@@ -162,7 +163,8 @@ def cmd_blockcopy(ctl: Ctl, p: Parsed) -> bool:
     path, dest, xml, fmt = (p.str(k) for k in ("path", "dest", "xml", "format"))
     bandwidth = _bandwidth(p)
     option_int(p, "granularity", unsigned=True), option_int(p, "buf-size", unsigned=True)
-    blocking = bool(p.bool("wait") or _timeout(p) or p.bool("pivot") or p.bool("finish"))
+    timeout = _timeout(p)  # checked whatever else asks to wait, as virsh reads it
+    blocking = bool(p.bool("wait") or timeout or p.bool("pivot") or p.bool("finish"))
     for a, b in (("dest", "xml"), ("format", "xml"), ("blockdev", "xml"), ("pivot", "finish")):
         if p.has(a) and p.has(b):
             raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
