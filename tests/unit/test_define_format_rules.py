@@ -459,3 +459,17 @@ def test_only_a_spicevmc_channel_gets_the_spice_agent_port_name() -> None:
                   "<channel type='qemu-vdagent'><target type='virtio'/></channel>")
     names = [t.get("name") for t in root.findall("devices/channel/target")]
     assert names == ["com.redhat.spice.0", None]
+
+
+@pytest.mark.parametrize(("model", "version"), [("tpm-tis", "1.2"), ("tpm-crb", "2.0"), (None, "1.2")])
+def test_an_emulated_tpm_gets_its_models_default_version(model: str | None, version: str) -> None:
+    """qemuDomainTPMDefPostParse in libvirt 9.0: TPM 2.0 for a CRB device, 1.2 for TIS (the default
+    model), when the backend names no version."""
+    attr = f" model='{model}'" if model else ""
+    root = define(f"<tpm{attr}><backend type='emulator'/></tpm>")
+    assert root.find("devices/tpm/backend").get("version") == version
+
+
+def test_a_panic_device_without_model_is_the_isa_one_on_x86() -> None:
+    root = define("<panic/><panic model='hyperv'/>")
+    assert [p.get("model") for p in root.findall("devices/panic")] == ["isa", "hyperv"]

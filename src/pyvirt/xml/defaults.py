@@ -649,9 +649,13 @@ def _simple_devices(dom: Domain) -> None:
         if t.model is None:
             t.model = "tpm-tis"
         if t.backend_type == "emulator" and t.backend_version is None:
-            t.backend_version = "2.0"
+            # qemuDomainTPMDefPostParse (9.0): TPM 2.0 for a CRB or sPAPR device, 1.2 for TIS
+            t.backend_version = "2.0" if t.model in ("tpm-crb", "tpm-spapr") else "1.2"
         if t.backend_type == "external" and t.backend_source_mode is None:
             t.backend_source_mode = "connect"
+    for panic in devs.panics:
+        if panic.model is None and dom.os.arch in ("i686", "x86_64"):
+            panic.model = "isa"  # qemuDomainDefaultPanicModel: the ISA pvpanic device on x86
     for r in devs.rngs:
         if r.backend_model == "random" and not r.backend:
             r.backend = "/dev/random"  # libvirt 9.0's default for an empty random backend
