@@ -473,3 +473,24 @@ def test_an_emulated_tpm_gets_its_models_default_version(model: str | None, vers
 def test_a_panic_device_without_model_is_the_isa_one_on_x86() -> None:
     root = define("<panic/><panic model='hyperv'/>")
     assert [p.get("model") for p in root.findall("devices/panic")] == ["isa", "hyperv"]
+
+
+def test_host_devices_scsi_controllers_come_before_the_post_parse_ones() -> None:
+    """virDomainDefParseXML adds the SCSI controller a <hostdev type='scsi'> needs as it reads it:
+    after the parsed controllers, before the USB controller and PCI root the post-parse adds;
+    a SCSI disk's controller is one of the post-parse's (after them)."""
+    hostdev = ("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/>"
+               "<address bus='0' target='0' unit='0'/></source></hostdev>")
+    root = define("<controller type='ide'/>" + hostdev)
+    assert [c.get("type") for c in root.findall("devices/controller")] == ["ide", "scsi", "usb", "pci"]
+    root = define("<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/></disk>")
+    assert [c.get("type") for c in root.findall("devices/controller")] == ["usb", "pci", "scsi"]
+
+
+def test_every_subsystem_host_device_writes_managed() -> None:
+    root = define("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/>"
+                  "<address bus='0' target='0' unit='0'/></source></hostdev>"
+                  "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.5123456789abcde0'/>"
+                  "</hostdev><hostdev mode='subsystem' type='scsi' managed='yes'><source><adapter name='scsi_host1'/>"
+                  "<address bus='0' target='0' unit='1'/></source></hostdev>")
+    assert [h.get("managed") for h in root.findall("devices/hostdev")] == ["no", "no", "yes"]

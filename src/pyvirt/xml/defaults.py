@@ -434,6 +434,9 @@ def _controllers(dom: Domain) -> None:
             raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
                                      f"machine type, but model='{c.model}' was found instead", c.line)
         counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
+    # virDomainDefParseXML adds the SCSI controllers host devices need as it reads each one, so
+    # they follow the parsed controllers and come before every controller the post-parse adds
+    _hostdev_scsi_controllers(dom)
     # qemuDomainDefAddDefaultDevices looks for a USB controller with index 0, not for any
     _ensure(dom, "usb", 0, "qemu-xhci" if q35 else "piix3-uhci")
     for c in _ctrl(dom, "usb"):
@@ -460,14 +463,14 @@ def _controllers(dom: Domain) -> None:
                 c.model = "lsilogic"
     implicit_virtio_serial(dom)
     smartcard_defaults(dom)  # virDomainDefAddImplicitDevices: after the driver's default controllers
-    _hostdev_scsi_controllers(dom)  # virDomainDefMaybeAddHostdevSCSIcontroller, last
     for ch in devs.channels:
         if ch.target_type is None and ch.target_name is not None:
             ch.target_type = "virtio"
 
 
 def _hostdev_scsi_controllers(dom: Domain) -> None:
-    """virDomainDefMaybeAddHostdevSCSIcontroller: every SCSI controller index up to the highest a
+    """virDomainDefMaybeAddHostdevSCSIcontroller (at parse, after each host device): every SCSI
+    controller index up to the highest a
     SCSI host device's address names; a new one takes the model of the controller the last
     host device that raised that highest index sits on (libvirt keeps one model for all SCSI
     host devices when it adds a controller because the others are full), else lsilogic (the

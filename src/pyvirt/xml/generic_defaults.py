@@ -195,11 +195,11 @@ def console_ports(consoles: list[CharDev]) -> None:
 
 def hostdev_defaults(dom: Domain) -> None:
     """virDomainHostdevDef's parse defaults: PCI domain 0, and managed='no' written for
-    subsystem devices that did not say."""
+    subsystem devices that did not say, of every type (SCSI and vhost-scsi ones too)."""
     for hd in dom.devices.hostdevs:
         if hd.type == "pci" and hd.source_address is not None and hd.source_address.domain is None:
             hd.source_address.domain = 0
-        if hd.mode in (None, "subsystem") and hd.type in ("pci", "usb", "mdev") and hd.managed is None:
+        if hd.mode in (None, "subsystem") and hd.managed is None:
             hd.managed = False
         if hd.type == "scsi" and hd.source_protocol == "iscsi":
             hd.source_name = iscsi_lun_path(hd.source_name)  # virDomainHostdevDefPostParse
