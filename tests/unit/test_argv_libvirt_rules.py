@@ -201,8 +201,9 @@ def test_iothreads_hyperv_passthrough_blockio_rss() -> None:
     ids = _by_id(argv)
     assert (ids["ide0-0-0"]["logical_block_size"], ids["ide0-0-0"]["physical_block_size"]) == (512, 4096)
     assert ids["net0"]["rss"] is True and ids["net0"]["hash"] is False
-    with pytest.raises(XMLError, match="rss"):
-        _argv("<interface type='user'><model type='e1000'/><driver rss='on'/></interface>")
+    # libvirt 9.0 reads a NIC's <driver> options for virtio models only: an e1000's are dropped
+    e1000 = _by_id(_argv("<interface type='user'><model type='e1000'/><driver rss='on'/></interface>"))
+    assert "rss" not in e1000["net0"]
 
 
 def test_acpi_index_goes_to_the_pci_device_and_must_be_unique() -> None:

@@ -205,3 +205,22 @@ def test_host_model_unknown_or_under_kvm_is_left_to_qemu() -> None:
 ])
 def test_which_guests_pyvirtd_expands_a_host_model_for(cpu: str, type: str, needed: bool) -> None:
     assert needs_host_model(_dom(cpu=cpu, type=type)) is needed
+
+
+# --- a NIC's <driver> back-end options belong to virtio models --------------------------------
+
+@pytest.mark.parametrize("model", ["<model type='e1000'/>", "<model type='rtl8139'/>", ""])
+def test_backend_driver_options_of_a_non_virtio_nic_are_dropped_at_define(model: str) -> None:
+    nic = ("<interface type='user'><mac address='52:54:00:00:00:01'/>" + model +
+           "<driver name='vhost' queues='2' txmode='iothread' rx_queue_size='512'><host csum='off'/></driver>"
+           "</interface>")
+    dom = _dom(nic)
+    assert "<driver" not in dom.to_xml(inactive=True).split("<interface")[1]
+    assert _opt(build_argv(dom), "-netdev") == ['{"type":"user","id":"hostnet0"}']
+
+
+def test_backend_driver_options_of_a_virtio_nic_are_kept() -> None:
+    nic = ("<interface type='user'><mac address='52:54:00:00:00:01'/><model type='VIRTIO'/>"
+           "<driver txmode='iothread'/></interface>")
+    nics = [json.loads(v) for v in _opt(build_argv(_dom(nic)), "-device") if '"virtio-net-pci"' in v]
+    assert nics[0]["tx"] == "bh"

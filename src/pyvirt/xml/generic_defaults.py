@@ -15,12 +15,25 @@ Elements the model keeps verbatim (see ``keeping_unknown``) get libvirt's format
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from typing import Any
 
 from pyvirt.xml.lazy_etree import etree
 
-from .domain import OS, Address, CharDev, Clock, Controller, Disk, Domain, Filesystem, NetHost, Video
+from .domain import (
+    OS,
+    Address,
+    CharDev,
+    Clock,
+    Controller,
+    Disk,
+    Domain,
+    Filesystem,
+    NetHost,
+    Video,
+    VirtioOptions,
+)
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
 from .mapping import get_extras
 from .pciaddr import insert_controller
@@ -433,6 +446,22 @@ _NET_MODEL_BY_FOLDED = {name.casefold(): name for name in NET_MODEL_NAMES}
 def nic_model_name(model: str | None) -> str | None:
     """virDomainNetModelParseXML: a known model named in any case is that model."""
     return _NET_MODEL_BY_FOLDED.get(model.casefold(), model) if model else model
+
+
+VIRTIO_NIC_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+
+
+def nic_driver_rule(nic: Any) -> None:
+    """virDomainNetDefParseXML reads a NIC's ``<driver>`` back-end options (name, queues, txmode,
+    ioeventfd, event_idx, queue sizes, rss, host/guest offloads) for virtio models only: on any
+    other model, or none, libvirt 9.0 drops them at define, and so does pyvirt (they would mean
+    nothing to an e1000).  The virtio options (iommu, ats, packed) are refused there instead."""
+    if nic_model_name(nic.model_type) in VIRTIO_NIC_MODELS:
+        return
+    keep = {f.name for f in dataclasses.fields(VirtioOptions)}
+    for f in dataclasses.fields(nic):
+        if f.name.startswith("driver_") and f.name not in keep:
+            setattr(nic, f.name, None)
 
 
 _FS_BINARY = ("binary_path", "binary_xattr", "binary_cache_mode", "binary_sandbox_mode", "binary_lock_posix",

@@ -626,10 +626,13 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     _validate_audio_refs(dom, qemu)
     _validate_chardev_sources(dom)
     _validate_expander_buses(dom, qemu)
+    from .generic_defaults import nic_driver_rule
+
     for nic in dom.devices.interfaces:
         _validate_teaming_coalesce(nic, qemu)
         for ip in nic.ips:
             _nic_ip_address(ip)
+        nic_driver_rule(nic)
     for rule in dom.devices.redirfilter:
         redirfilter.normalise(rule)
     _validate_hostdevs(dom)
