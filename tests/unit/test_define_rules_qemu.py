@@ -123,3 +123,23 @@ def test_disk_identities_only_on_the_buses_that_carry_them(bus: str, dev: str, e
     define(devices=disk.replace(f"dev='{dev}' bus='{bus}'", "dev='sdb' bus='scsi'"))  # SCSI carries all three
     define(devices="<disk type='file'><source file='/a'/><target dev='hda' bus='ide'/><wwn>0x5000c50015ea71ac</wwn>"
                    "</disk>")  # and IDE a WWN
+
+
+@pytest.mark.parametrize("cpu,message", [
+    ("<cpu mode='host-model'><cache mode='passthrough'/></cpu>",
+     "CPU cache mode 'passthrough' can only be used with 'host-passthrough' / 'maximum' CPUs"),
+    ("<cpu mode='custom'><model>qemu64</model><cache mode='passthrough'/></cpu>", "'host-passthrough' / 'maximum'"),
+    ("<cpu mode='host-passthrough'><cache mode='emulate' level='2'/></cpu>",
+     "CPU cache mode 'emulate' can only be used with level='3'"),
+    ("<cpu mode='host-passthrough'><cache mode='passthrough' level='3'/></cpu>",
+     "unsupported CPU cache level for mode 'passthrough'"),
+])
+def test_cpu_cache_rules_refuse_at_define(cpu: str, message: str) -> None:
+    """qemuValidateDomainDefCpu: refused by libvirt 9.0's define, where pyvirt waited for a start."""
+    with pytest.raises(XMLError) as err:
+        parse_domain(HEAD.format(top=cpu, fw="", os="", feat="", devices="", machine="pc"))
+    assert message in str(err.value)
+
+
+def test_cpu_cache_passthrough_of_a_maximum_cpu_is_defined() -> None:
+    define(top="<cpu mode='maximum'><cache mode='passthrough'/></cpu>")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyvirt.xml.define_rules import check_cpu_cache
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.units import parse_size_bytes
 
@@ -87,15 +88,9 @@ def cache_props(dom: Any) -> list[tuple[str, Any]]:
     cpu = dom.cpu
     if cpu is None or cpu.cache_mode is None:
         return []
-    mode, level = cpu.cache_mode, cpu.cache_level
+    check_cpu_cache(dom)  # the define-time rules, for a document that reaches here without a define
+    mode = cpu.cache_mode
     host_like = cpu.mode in ("host-passthrough", "maximum")
-    if mode == "emulate" and level != 3:
-        raise XMLError("CPU cache mode 'emulate' can only be used with level='3'", cpu.line)
-    if mode == "passthrough" and not host_like:
-        raise XMLError("CPU cache mode 'passthrough' can only be used with 'host-passthrough' / 'maximum' CPUs",
-                       cpu.line)
-    if mode in ("passthrough", "disable") and level is not None:
-        raise XMLError(f"unsupported CPU cache level for mode '{mode}'", cpu.line)
     out: list[tuple[str, Any]] = []
     if mode == "emulate":
         out.append(("l3-cache", True))

@@ -65,6 +65,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     if not qemu:
         return
     check_loader(dom)
+    check_cpu_cache(dom)
     if "preserve" in (dom.on_poweroff, dom.on_reboot):  # qemuValidateLifecycleAction
         raise XMLConfigError("qemu driver doesn't support the 'preserve' action for 'on_reboot'/'on_poweroff'",
                              dom.line)
@@ -260,6 +261,23 @@ def _cpu(dom: Domain) -> None:
             raise XMLError(f"CPU feature '{f.name}' specified more than once", f.line)
         if f.name:
             named.add(f.name)
+
+
+def check_cpu_cache(dom: Domain) -> None:
+    """qemuValidateDomainDefCpu's <cpu><cache> rules, at define (pyvirt checked them only when
+    building the command line): emulation describes an L3 cache only; passing the host's
+    through needs a host-passthrough or maximum CPU; passthrough and disable name no level."""
+    cpu = dom.cpu
+    if cpu is None or cpu.cache_mode is None:
+        return
+    mode, level = cpu.cache_mode, cpu.cache_level
+    if mode == "emulate" and level != 3:
+        raise XMLConfigError("CPU cache mode 'emulate' can only be used with level='3'", cpu.line)
+    if mode == "passthrough" and cpu.mode not in ("host-passthrough", "maximum"):
+        raise XMLConfigError("CPU cache mode 'passthrough' can only be used with 'host-passthrough' / 'maximum' "
+                             "CPUs", cpu.line)
+    if mode in ("passthrough", "disable") and level is not None:
+        raise XMLConfigError(f"unsupported CPU cache level for mode '{mode}'", cpu.line)
 
 
 def _perf(dom: Domain) -> None:
