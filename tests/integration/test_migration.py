@@ -161,7 +161,7 @@ def _peer_to_peer_round_trip(a: DaemonHarness, b: DaemonHarness, name: str) -> N
     --tunnelled with --tls, a destination daemon a cannot reach."""
     conn = a.connect()
     for args, why in ((("--direct",), "direct migration is not supported"),
-                      (("--tunnelled",), "--tunnelled requires --p2p"),
+                      (("--tunnelled",), "cannot perform tunnelled migration without using peer2peer flag"),
                       (("--p2p", "--tunnelled", "--tls"), "--tls with --tunnelled"),
                       (("--p2p",), "cannot connect to the destination")):
         dest = "qemu+unix:///session?socket=/nonexistent/pyvirtd.sock" if why.startswith("cannot") else _uri(b)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from pyvirt.cli.cmd_lifecycle import read_file
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import pretty_capacity, typed_value
-from pyvirt.cli.grammar import Parsed
-from pyvirt.cli.values import number
+from pyvirt.cli.grammar import BOOL, Parsed
+from pyvirt.cli.values import number, option_int
 from pyvirt.client.migrate import JOB_TYPES as _JOB_TYPES
 
 if TYPE_CHECKING:
@@ -52,25 +52,18 @@ def _refuse_unsupported(p: Parsed) -> None:
     for name in _REFUSED:
         if p.has(name):
             raise CmdError(f"unsupported flag: pyvirt's migrate does not implement --{name}")
-    if p.bool("direct"):  # libvirt's QEMU driver has no direct migration either
-        raise CmdError("this function is not supported by the connection driver: direct migration is not "
-                       "supported by the QEMU driver (use --p2p, or no flag for a client-driven migration)")
-    if p.bool("tunnelled") and not p.bool("p2p"):
-        raise CmdError("migrate: --tunnelled requires --p2p")
 
 
-def _options(p: Parsed) -> MigrateOptions:
+def _options(p: Parsed, xml: str | None) -> MigrateOptions:
     from pyvirt.client.migrate import MigrateOptions
 
-    if p.bool("copy-storage-all") and p.bool("copy-storage-inc"):
-        raise CmdError("Options --copy-storage-all and --copy-storage-inc are mutually exclusive")
     bandwidth = number(p.str("bandwidth"), "bandwidth") if p.has("bandwidth") else 0
     return MigrateOptions(
         live=p.bool("live"), offline=p.bool("offline"), persistent=p.bool("persistent"),
         undefine_source=p.bool("undefinesource"),
         copy_storage="all" if p.bool("copy-storage-all") else "inc" if p.bool("copy-storage-inc") else None,
         auto_converge=p.bool("auto-converge"), postcopy=p.bool("postcopy"), tls=p.bool("tls"),
-        tls_destination=p.str("tls-destination"), xml=read_file(p.str("xml") or "") if p.str("xml") else None,
+        tls_destination=p.str("tls-destination"), xml=xml,
         listen_address=p.str("listen-address"), uri=p.str("migrateuri"), disks_uri=p.str("disks-uri"),
         bandwidth=bandwidth or 0, tunnelled=p.bool("tunnelled"))
 
@@ -78,10 +71,65 @@ def _options(p: Parsed) -> MigrateOptions:
 #: virsh's cmdMigrate checks before anything else, in its order: (a, b) exclusive, or a needs b
 _EXCLUSIVE = (("live", "offline"), ("timeout-suspend", "timeout-postcopy"))
 _REQUIRES = (("postcopy-after-precopy", "postcopy"), ("timeout-postcopy", "postcopy"),
-             ("persistent-xml", "persistent"), ("tls-destination", "tls"))
+             ("persistent-xml", "persistent"), ("tls-destination", "tls"), ("postcopy-resume", "postcopy"))
+
+
+#: virsh-only options: how virsh waits, not what it asks libvirt
+_VIRSH_ONLY = frozenset({"domain", "desturi", "verbose", "postcopy-after-precopy", "timeout", "timeout-suspend",
+                         "timeout-postcopy"})
+
+
+#: the numbers doMigrate reads: vshCommandOptInt (False) or vshCommandOptULongLong (True)
+_NUMBERS = {"disks-port": False, "comp-mt-level": False, "comp-mt-threads": False, "comp-mt-dthreads": False,
+            "comp-xbzrle-cache": True, "auto-converge-initial": False, "auto-converge-increment": False,
+            "postcopy-bandwidth": True, "parallel-connections": False, "bandwidth": True}
+
+
+def _read_options(ctl: Ctl, p: Parsed) -> tuple[set[str], set[str], str | None]:
+    """doMigrate's reading, after the domain: every valued option in virsh's order (an empty one
+    refused), --xml's file read; then the flags.  Returns (flags, typed parameters, XML)."""
+    from pyvirt.cli import table
+
+    cmd = table.lookup("migrate")
+    assert cmd is not None
+    params, xml = set(), None
+    for opt in cmd.opts:
+        if opt.kind == BOOL or opt.name in _VIRSH_ONLY or not p.has(opt.name):
+            continue
+        if opt.name in _NUMBERS:
+            option_int(p, opt.name, unsigned=_NUMBERS[opt.name])
+        value = p.str(opt.name)
+        params.add(opt.name)
+        if opt.name == "xml" and value is not None:
+            try:
+                xml = read_file(value)
+            except CmdError as exc:
+                ctl.error(f"cannot read file '{value}'")
+                raise exc from None
+    flags = {o.name for o in cmd.opts if o.kind == BOOL and o.name not in _VIRSH_ONLY and p.bool(o.name)}
+    if "copy-storage-synchronous-writes" in flags and not flags & {"copy-storage-all", "copy-storage-inc"}:
+        raise CmdError("'--copy-storage-synchronous-writes' requires one of '--copy-storage-all', 'copy-storage-inc'")
+    return flags, params, xml
+
+
+def _check_timeout(p: Parsed) -> None:
+    """cmdMigrate's --timeout rules (vshCommandOptTimeoutToMs), after the domain's lookup."""
+    from pyvirt.cli.cmd_blockjob import _timeout
+
+    timeout = _timeout(p)
+    if timeout and not p.bool("live"):
+        raise CmdError("migrate: Unexpected timeout for offline migration")
+    if not timeout and (p.bool("timeout-suspend") or p.bool("timeout-postcopy")):
+        raise CmdError("migrate: Unexpected --timeout-* option without --timeout")
 
 
 def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's order: its option rules, the domain, --timeout, the options read (doMigrate),
+    the destination connected (not for --p2p/--direct), libvirt's own checks by what the source
+    driver supports (pyvirt.client.migrate_checks), then pyvirt's refusals of what it does not do."""
+    from pyvirt.api import PyvirtError
+    from pyvirt.client import migrate_checks
+
     for a, b in _EXCLUSIVE:  # VSH_EXCLUSIVE_OPTIONS
         if p.has(a) and p.has(b):
             raise CmdError(f"Options --{a} and --{b} are mutually exclusive")
@@ -89,33 +137,42 @@ def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
         if p.has(opt) and not p.has(needs):
             raise CmdError(f"Option --{needs} is required by option --{opt}")
     info = ctl.domain(p.str("domain") or "")
-    _refuse_unsupported(p)
+    _check_timeout(p)
+    flags, params, xml = _read_options(ctl, p)
     dest_uri = p.str("desturi") or ""
-    opts = _options(p)
-    from pyvirt.api import PyvirtError
+    dest = None
+    if not flags & {"p2p", "direct"}:
+        from pyvirt.client import connect
 
+        try:
+            dest = connect(dest_uri)
+        except PyvirtError as exc:
+            raise CmdError(exc.message) from None
     try:
-        opts.check()
-    except PyvirtError as exc:
-        raise CmdError(exc.message.removeprefix("invalid argument: ")) from None
-    if p.bool("p2p"):
-        _peer_to_peer(ctl, info.name, dest_uri, opts, p.bool("verbose"))
-        return True
-    from pyvirt.client import connect
-    from pyvirt.client.migrate import dest_host, migrate
+        try:
+            migrate_checks.check(str(ctl.conn.get_version().get("hypervisor", "QEMU")), flags, params)
+        except PyvirtError as exc:
+            raise CmdError(exc.message) from None
+        _refuse_unsupported(p)
+        opts = _options(p, xml)
+        try:
+            opts.check()
+        except PyvirtError as exc:
+            raise CmdError(exc.message.removeprefix("invalid argument: ")) from None
+        if dest is None:
+            _peer_to_peer(ctl, info.name, dest_uri, opts, p.bool("verbose"))
+            return True
+        from pyvirt.client.migrate import dest_host, migrate
 
-    try:
-        dest = connect(dest_uri)
-    except PyvirtError as exc:
-        raise CmdError(exc.message) from None
-    verbose = p.bool("verbose")
-    try:
-        migrate(ctl.conn, dest, info.name, opts, lambda src, name: _watch(ctl, src, name, verbose),
-                dest_host=dest_host(dest))
-    except PyvirtError as exc:
-        raise CmdError(exc.message) from None
+        verbose = p.bool("verbose")
+        try:
+            migrate(ctl.conn, dest, info.name, opts, lambda src, name: _watch(ctl, src, name, verbose),
+                    dest_host=dest_host(dest))
+        except PyvirtError as exc:
+            raise CmdError(exc.message) from None
     finally:
-        dest.close()
+        if dest is not None:
+            dest.close()
     return True
 
 
@@ -225,7 +282,7 @@ def cmd_migrate_postcopy(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_migrate_compcache(ctl: Ctl, p: Parsed) -> bool:
     name = ctl.domain_arg(p).name
-    size = number(p.str("size"), "size")
+    size = option_int(p, "size", unsigned=True)  # vshCommandOptULongLong
     if size is not None:
         ctl.conn.migrate_set_compression_cache(name, size)
     value, unit = pretty_capacity(ctl.conn.migrate_get_compression_cache(name))
