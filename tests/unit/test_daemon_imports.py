@@ -24,6 +24,9 @@ PROBE = textwrap.dedent("""
             fh.readline()
         with open(os.path.join(root, "modules.json"), "w") as out:
             json.dump(sorted(sys.modules), out)
+        from aiohttp.web_fileresponse import CONTENT_TYPES
+        with open(os.path.join(root, "mimetypes.json"), "w") as out:
+            json.dump([sys.modules["mimetypes"].knownfiles, CONTENT_TYPES.guess_type("a.json")[0]], out)
         os.kill(os.getpid(), signal.SIGTERM)
     threading.Thread(target=watch, daemon=True).start()
     main(["--uri", "qemu:///session", "--state-root", root, "--ready-fd", str(write_fd),
@@ -46,7 +49,12 @@ def test_fresh_daemon_imports_what_serving_needs_only() -> None:
         assert os.path.exists(path), f"pyvirtd never got ready: {proc.stderr[-2000:]}"
         with open(path) as fh:
             loaded = set(json.load(fh))
+        with open(os.path.join(root, "mimetypes.json")) as fh:
+            mime_files, json_type = json.load(fh)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     assert {"aiohttp.web", "pyvirt.daemon.driver", "pyvirt.daemon.http_api"} <= loaded  # it did serve
     assert not loaded & LAZY, f"a fresh pyvirtd imported {sorted(loaded & LAZY)}"
+    # it serves no file by extension: the system's MIME type files were not read (~1 MiB), and
+    # Python's own table is still what aiohttp consults
+    assert mime_files == [] and json_type == "application/json"

@@ -25,10 +25,22 @@ from typing import Any
 _VERSION = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
 
 
-def import_server() -> None:
+def import_server(*, serves_files: bool = False) -> None:
     """Import ``aiohttp.web``; the package's ``__init__`` (the client half) runs only if something
     asks for it later.  When aiohttp is already imported, or its layout is not the expected one
-    (a version without ``__version__`` in its ``__init__``), aiohttp is imported the plain way."""
+    (a version without ``__version__`` in its ``__init__``), aiohttp is imported the plain way.
+
+    Unless the caller `serves_files` by their extension (pyvirtd never does: it answers JSON and
+    WebSockets), the system's MIME type files are not read: ``aiohttp.web_fileresponse`` builds a
+    ``MimeTypes()`` at import, which runs ``mimetypes.init()`` over every file of
+    ``mimetypes.knownfiles`` (/etc/mime.types: ~2,000 types, kept twice, in the module's tables
+    and that object's): ~1 MiB of pyvirtd's resident memory (bench/daemon_rss.py) for a table
+    it never reads.  Python's own table (the common types) is still there."""
+    if not serves_files:
+        import mimetypes
+
+        if not mimetypes.inited:
+            mimetypes.knownfiles = []
     if "aiohttp" not in sys.modules:
         package = _deferred_package()
         if package is not None:
