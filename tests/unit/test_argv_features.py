@@ -106,7 +106,7 @@ def test_virtio_options_reach_virtio_devices_only() -> None:
     devs = {d["driver"]: d for d in _json(build_argv(dom), "-device")}
     assert devs["virtio-net-pci"]["iommu_platform"] is True and devs["virtio-net-pci"]["packed"] is False
     assert devs["virtio-rng-pci"]["ats"] is True
-    with pytest.raises(XMLError, match="non-virtio interface"):
+    with pytest.raises(XMLError, match="ats driver option is only supported for virtio devices"):
         build_argv(_dom("<interface type='user'><model type='e1000'/><driver ats='on'/></interface>"))
 
 

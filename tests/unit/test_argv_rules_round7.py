@@ -224,3 +224,29 @@ def test_backend_driver_options_of_a_virtio_nic_are_kept() -> None:
            "<driver txmode='iothread'/></interface>")
     nics = [json.loads(v) for v in _opt(build_argv(_dom(nic)), "-device") if '"virtio-net-pci"' in v]
     assert nics[0]["tx"] == "bh"
+
+
+# --- virtio options on a device that is not virtio: refused at define ---------------------------
+
+@pytest.mark.parametrize(("device", "option"), [
+    ("<interface type='user'><model type='e1000'/><driver ats='on'/></interface>", "ats"),
+    ("<interface type='user'><driver iommu='on'/></interface>", "iommu"),            # rtl8139 by default
+    ("<disk type='file' device='disk'><driver name='qemu' type='raw' packed='on'/><source file='/i/a'/>"
+     "<target dev='sda' bus='sata'/></disk>", "packed"),
+    ("<disk type='file' device='disk'><driver name='qemu' type='raw' iommu='on'/><source file='/i/a'/>"
+     "<target dev='hda'/></disk>", "iommu"),                                        # ide by its name
+    ("<video><model type='vga'/><driver page_per_vq='on'/></video>", "page_per_vq"),
+])
+def test_virtio_options_on_a_non_virtio_device_are_refused_at_define(device: str, option: str) -> None:
+    with pytest.raises(XMLConfigError, match=f"^{option} driver option is only supported for virtio devices"):
+        parse_domain(BASE.format(type="qemu", cpu="", devices=device, tail=""))
+
+
+@pytest.mark.parametrize("device", [
+    "<interface type='user'><model type='virtio-transitional'/><driver iommu='on'/></interface>",
+    "<disk type='file' device='disk'><driver name='qemu' type='raw' ats='on'/><source file='/i/a'/>"
+    "<target dev='vdb'/></disk>",                                                   # virtio by its name
+    "<video><model type='virtio'/><driver iommu='on'/></video>",
+])
+def test_virtio_options_on_virtio_devices_are_kept(device: str) -> None:
+    assert "driver" in _dom(device).to_xml(inactive=True).split("<devices>")[1]

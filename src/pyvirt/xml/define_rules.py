@@ -85,6 +85,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _scsi_drive_targets(dom)
     _nic_mtu(dom)
     _nic_guest_ips(dom)
+    _virtio_options_absent(dom)
     for snd in dom.devices.sounds:  # qemuBuildSoundDevCmd has no device for it (libvirt 9.0)
         if snd.model == "ich7":
             raise XMLInternalError("sound card model 'ich7' is not supported by qemu", snd.line)
@@ -495,6 +496,31 @@ def _nic_guest_ips(dom: Domain) -> None:
                 raise XMLError("invalid prefix, must be in range of 4-27", ip.line)
             if ip.family == "ipv6" and ip.prefix is not None and ip.prefix != 64:
                 raise XMLConfigError(f"unsupported IPv6 address prefix='{ip.prefix}' - must be 64", ip.line)
+
+
+#: a disk target's name prefix -> the bus libvirt gives it (virDomainDiskDefAssignAddress's idea)
+_DISK_PREFIX_BUS = (("vd", "virtio"), ("hd", "ide"), ("sd", "scsi"), ("fd", "fdc"), ("xvd", "xen"), ("ub", "usb"))
+_VIRTIO_OPTION_NAMES = (("driver_iommu", "iommu"), ("driver_ats", "ats"), ("driver_packed", "packed"),
+                        ("driver_page_per_vq", "page_per_vq"))
+
+
+def _virtio_options_absent(dom: Domain) -> None:
+    """virDomainCheckVirtioOptionsAreAbsent, as qemuValidateDomainDeviceDef applies it at define:
+    a NIC of a non-virtio model, a disk on a non-virtio bus or a non-virtio video card may not
+    carry ``<driver iommu/ats/packed/page_per_vq>``."""
+    from .generic_defaults import VIRTIO_NIC_MODELS, nic_model_name
+
+    def bus(disk: Disk) -> str | None:
+        dev = disk.target_dev or ""
+        return disk.target_bus or next((b for p, b in _DISK_PREFIX_BUS if dev.startswith(p)), None)
+
+    devices: list[Any] = [n for n in dom.devices.interfaces if nic_model_name(n.model_type) not in VIRTIO_NIC_MODELS]
+    devices += [d for d in dom.devices.disks if bus(d) not in (None, "virtio")]
+    devices += [v for v in dom.devices.videos if v.model_type != "virtio"]
+    for dev in devices:
+        for field_name, option in _VIRTIO_OPTION_NAMES:
+            if getattr(dev, field_name, None) is not None:
+                raise XMLConfigError(f"{option} driver option is only supported for virtio devices", dev.line)
 
 
 def _smm_tseg(dom: Domain) -> None:
