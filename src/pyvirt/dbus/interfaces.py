@@ -10,8 +10,8 @@ reports in libvirt's "not supported" error.
 from __future__ import annotations
 
 import functools
+import os
 import re
-from importlib import resources
 
 from dbus_fast.introspection import Interface, Method, Node, Property, Signal
 
@@ -24,21 +24,30 @@ _FUNCTION = re.compile(r"#(vir\w+)")
 
 
 def data_files() -> dict[str, str]:
-    """file name -> text of each shipped introspection file."""
-    folder = resources.files("pyvirt.dbus") / "data"
-    return {f"{PREFIX}{kind}.xml": (folder / f"{PREFIX}{kind}.xml").read_text() for kind in KINDS}
+    """file name -> text of each shipped introspection file (a plain path beside this module:
+    importlib.resources would add tempfile, shutil, bz2 and lzma to the service's start)."""
+    return {f"{PREFIX}{kind}.xml": _read(kind) for kind in KINDS}
+
+
+def _read(kind: str) -> str:
+    with open(os.path.join(os.path.dirname(__file__), "data", f"{PREFIX}{kind}.xml"), encoding="utf-8") as file:
+        return file.read()
+
+
+def interfaces() -> dict[str, Interface]:
+    """kind ("Domain", …) -> the parsed interface."""
+    return {kind: interface(kind) for kind in KINDS}
 
 
 @functools.cache
-def interfaces() -> dict[str, Interface]:
-    """kind ("Domain", …) -> the parsed interface."""
-    out = {}
-    for name, text in data_files().items():
-        (iface,) = Node.parse(text).interfaces
-        if iface.name != name[:-4]:
-            raise ValueError(f"{name} declares {iface.name}")
-        out[iface.name[len(PREFIX):]] = iface
-    return out
+def interface(kind: str) -> Interface:
+    """One kind's parsed interface, parsed on first use: a first call on the Connect object
+    parses Connect's file only (the ten files take ~40 M instructions)."""
+    name = PREFIX + kind
+    (iface,) = Node.parse(_read(kind)).interfaces
+    if iface.name != name:
+        raise ValueError(f"{name}.xml declares {iface.name}")
+    return iface
 
 
 def _doc(member: Method | Property | Signal) -> str:
@@ -53,14 +62,14 @@ def libvirt_function(member: Method | Property) -> str:
 
 @functools.cache
 def methods(kind: str) -> dict[str, Method]:
-    return {m.name: m for m in interfaces()[kind].methods}
+    return {m.name: m for m in interface(kind).methods}
 
 
 @functools.cache
 def properties(kind: str) -> dict[str, Property]:
-    return {p.name: p for p in interfaces()[kind].properties}
+    return {p.name: p for p in interface(kind).properties}
 
 
 @functools.cache
 def signals(kind: str) -> dict[str, Signal]:
-    return {s.name: s for s in interfaces()[kind].signals}
+    return {s.name: s for s in interface(kind).signals}

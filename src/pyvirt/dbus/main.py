@@ -8,13 +8,32 @@ or gets SIGTERM/SIGINT; a second instance finds the name taken and exits with st
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
 import sys
+from types import ModuleType
 
 log = logging.getLogger("pyvirt.dbus")
+
+
+def import_asyncio() -> ModuleType:
+    """asyncio, imported with ``ssl`` hidden: asyncio imports ssl, and with it OpenSSL's libraries,
+    only for TLS transports, which the service never opens (its bus is a unix socket), and that
+    import is the largest single cost of the start (~28 M of ~310 M instructions, and mapping
+    libcrypto).  asyncio runs without ssl (it imports it in try/except ImportError, as for a
+    Python built without OpenSSL); ssl is hidden only for that import, so a later ``import ssl``
+    (a TLS connection of the spine's client) loads it as usual."""
+    if "asyncio" in sys.modules or "ssl" in sys.modules:
+        import asyncio
+
+        return asyncio
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # ImportError for `import ssl`
+    try:
+        import asyncio
+    finally:
+        del sys.modules["ssl"]
+    return asyncio
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,22 +55,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def serve(system: bool, threads: int) -> int:
+    import asyncio
+
     from dbus_fast import BusType, RequestNameReply
     from dbus_fast.aio import MessageBus
     from dbus_fast.constants import NameFlag
 
-    from pyvirt.dbus.service import BUS_NAME, Service, connection_uris
+    from pyvirt.dbus.claim import BUS_NAME, EarlyCalls
 
     # descriptors travel both ways: OpenGraphicsFD answers one, the *WithFiles members take some
     bus = await MessageBus(bus_type=BusType.SYSTEM if system else BusType.SESSION,
                            negotiate_unix_fd=True).connect()
-    service = Service(bus, connection_uris(system), threads)
-    service.start()
+    early = EarlyCalls(bus)
     reply = await bus.request_name(BUS_NAME, NameFlag.DO_NOT_QUEUE)
     if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
         print(f"pyvirt-dbus: the name {BUS_NAME} is owned by another process", file=sys.stderr)
         bus.disconnect()
         return 1
+    # the service is loaded once the name is owned: what a waiting client needs first is the
+    # name; calls that come meanwhile wait in `early` and are served in order
+    from pyvirt.dbus.service import Service, connection_uris
+
+    service = Service(bus, connection_uris(system), threads)
+    service.start()
+    early.release(service.handle_message)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -70,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="pyvirt-dbus: %(levelname)s: %(message)s")
     try:
-        return asyncio.run(serve(args.system, args.threads))
+        return import_asyncio().run(serve(args.system, args.threads))
     except OSError as exc:
         print(f"pyvirt-dbus: cannot connect to the {'system' if args.system else 'session'} bus: {exc}",
               file=sys.stderr)

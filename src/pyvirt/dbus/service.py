@@ -18,19 +18,17 @@ import os
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from dbus_fast import Message, MessageType, Variant
+from dbus_fast import Message, Variant
 from dbus_fast.introspection import Node
 
 from pyvirt.api import ErrorCode, Event, PyvirtError
 from pyvirt.dbus import interfaces, members, paths
 from pyvirt.dbus.backend import Backend
+from pyvirt.dbus.claim import INTROSPECT_IFACE, PROPERTIES_IFACE, claims
 
 log = logging.getLogger("pyvirt.dbus")
 
-BUS_NAME = "org.libvirt"
 ERROR = "org.libvirt.Error"
-PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
-INTROSPECT_IFACE = "org.freedesktop.DBus.Introspectable"
 UNKNOWN_OBJECT = "org.freedesktop.DBus.Error.UnknownObject"
 UNKNOWN_INTERFACE = "org.freedesktop.DBus.Error.UnknownInterface"
 UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"
@@ -107,22 +105,16 @@ class Service:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
-        self.bus.add_message_handler(self._on_message)
+        self.bus.add_message_handler(self.handle_message)
 
     def close(self) -> None:
         for backend in self.backends.values():
             backend.close()
 
     # ------------------------------------------------------------------ dispatch
-    def _on_message(self, msg: Message) -> bool | None:
-        if msg.message_type != MessageType.METHOD_CALL:
-            return None
-        path = msg.path or ""
-        if not (path == "/" or path == "/org" or path == paths.ROOT or path.startswith(paths.ROOT + "/")):
-            return None
-        if msg.interface not in (None, INTROSPECT_IFACE, PROPERTIES_IFACE) \
-                and not (msg.interface or "").startswith(interfaces.PREFIX):
-            return None  # Peer and the like: the library's own answers
+    def handle_message(self, msg: Message) -> bool | None:
+        if not claims(msg):
+            return None  # Peer, other paths and the like: the library's own answers
         task = asyncio.ensure_future(self._handle(msg))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -250,7 +242,7 @@ class Service:
                 if len(parts) == 2 and parts[0] in self.names and parts[1] in _CHILD_LISTS:
                     children = await self._children(parts[0], parts[1])
             if target is not None:
-                node.interfaces.append(interfaces.interfaces()[target.kind])
+                node.interfaces.append(interfaces.interface(target.kind))
                 if target.kind == "Connect":  # every kind's subtree, as libvirt-dbus registers them
                     children = [*paths.SEGMENTS.values(), paths.SNAPSHOT_SEGMENT]
         element = node.to_xml()
