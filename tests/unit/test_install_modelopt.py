@@ -294,3 +294,79 @@ def test_vcpus_unknown_per_vcpu_name_is_refused() -> None:
     from pyvirt.install.subopts import SubOptError
     with pytest.raises(SubOptError, match="vcpus.vcpu0.bogus"):
         _apply(_guest(), "--vcpus", "2,vcpus.vcpu0.bogus=1")
+
+
+def test_domain_level_handlers_edit_only_their_elements_through_the_model() -> None:
+    """--vcpus, --events, --boot and --clock edit <domain>'s children through a Domain
+    (modelopt.domain_part): each element in virt-install's place, its attributes in
+    virtinst's order whatever the order typed, values as given, the rest of the document
+    (elements the model does not declare) left as it was."""
+    g = _guest("<domain><name>n</name><bootloader>/b</bootloader><os><type>hvm</type></os>"
+               "<unknown a='1'/></domain>")
+    _apply(g, "--vcpus", "placement=static,cpuset=1-2,vcpu.current=1,vcpus=2,cores=2")
+    _apply(g, "--events", "on_lockfailure=pause,on_poweroff=destroy")
+    _apply(g, "--boot", "kernel=/k,boot1.dev=cdrom,boot0.dev=hd,loader.secure=on,loader=/l,initargs=a b")
+    _apply(g, "--clock", "offset=utc,timer1.name=pit,rtc_tickpolicy=catchup,timer0.catchup.slew=5")
+    root = g.root
+    assert [k.tag for k in root] == ["name", "vcpu", "bootloader", "os", "unknown", "cpu", "clock",
+                                     "on_poweroff", "on_lockfailure"]
+    assert root.findtext("bootloader") == "/b" and root.find("unknown").get("a") == "1"
+    assert list(root.find("vcpu").attrib.items()) == [("current", "1"), ("cpuset", "1-2"),
+                                                      ("placement", "static")]
+    assert root.findtext("vcpu") == "2" and root.find("cpu/topology").get("cores") == "2"
+    os_ = root.find("os")
+    assert [c.tag for c in os_] == ["type", "loader", "initarg", "initarg", "kernel", "boot", "boot"]
+    assert [b.get("dev") for b in os_.findall("boot")] == ["hd", "cdrom"]
+    assert [a.text for a in os_.findall("initarg")] == ["a", "b"]
+    assert (os_.findtext("loader"), os_.find("loader").get("secure")) == ("/l", "yes")
+    timers = root.findall("clock/timer")
+    # the NAME_attr shorthands first (virtinst's registration order), then timerN.*
+    assert [list(t.attrib.items()) for t in timers] == [[("name", "rtc"), ("tickpolicy", "catchup")],
+                                                        [("name", "pit")]]
+    assert timers[0].find("catchup").get("slew") == "5"
+
+
+def test_set_value_and_get_value_name_a_field_by_its_xml_path() -> None:
+    """A handler's object is set by XML paths (the text as given, None removes it); reading
+    through an element that is not there gives None without creating it."""
+    from pyvirt.xml.domain import Disk
+    disk = Disk()
+    assert modelopt.get_value(disk, "auth/secret/@uuid") is None and disk.auth is None
+    modelopt.set_value(disk, "driver/@type", "qcow2")
+    modelopt.set_value(disk, "source/host[]/@name", "h1")
+    assert (disk.driver_type, disk.source_hosts[0].name) == ("qcow2", "h1")
+    assert modelopt.get_value(disk, "driver/@type") == "qcow2"
+    modelopt.set_value(disk, "driver/@type", None)
+    assert disk.driver_type is None
+
+
+def test_disk_is_built_through_the_model() -> None:
+    """--disk's handler builds a Disk object: a URL path becomes a network source, its
+    host, port and transport a <host> (with a transport, the path is the host's socket)."""
+    from pyvirt.install.opts.disk import _source_from_url
+    from pyvirt.xml.domain import Disk
+    disk = Disk(type="network", device="disk")
+    _source_from_url(disk, "nbd+unix:///export?socket=/tmp/s")
+    assert (disk.source_protocol, disk.source_name, disk.source_query) == ("nbd", None, "socket=/tmp/s")
+    assert [(h.transport, h.socket) for h in disk.source_hosts] == [("unix", "/export")]
+    _source_from_url(disk := Disk(), "gluster://[fe80::1]:24007/vol/img")
+    assert [(h.name, h.port) for h in disk.source_hosts] == [("fe80::1", "24007")]
+    assert disk.source_name == "vol/img"
+
+
+def test_hostdev_capabilities_mode_is_a_model_object_a_driver_refuses() -> None:
+    """--hostdev NAME,type=net|misc|storage: <hostdev mode='capabilities'> built through the
+    model (its source's interface/char/block are declared unsupported): virt-install's
+    parsers write it, pyvirtd's read refuses it by name as before."""
+    from pyvirt.xml import parse_domain
+    from pyvirt.xml.errors import XMLError
+    g = _guest("<domain/>")
+    g.ci = type("CI", (), {"is_xen": staticmethod(lambda: False)})()
+    from pyvirt.install.opts.devices import apply_hostdev
+    apply_hostdev(g, "eth9,type=net")
+    el = g.root.find("devices/hostdev")
+    assert list(el.attrib.items()) == [("mode", "capabilities"), ("type", "net"), ("managed", "yes")]
+    assert el.findtext("source/interface") == "eth9"
+    with pytest.raises(XMLError, match="unsupported element <source/interface>"):
+        parse_domain("<domain type='qemu'><name>a</name><memory>1024</memory><os><type>hvm</type></os>"
+                     "<devices>" + etree.tostring(el, encoding="unicode") + "</devices></domain>")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from lxml import etree
 
+from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.xmltree import append, child, set_text
+from pyvirt.xml.domain import CPU
 
 USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
 
@@ -365,10 +367,11 @@ def _x86_kvm_cpu(g: Guest) -> None:
     if not model:
         return
     from pyvirt.install.opts.domain import _set_cpu_model
-    cpu = child(g.root, "cpu")
-    _set_cpu_model(g, cpu, model, True)
-    if dc.cpu_custom_models and dc.cpu_custom_models.get(model, "no") == "no":
-        cpu.remove(cpu.find("model"))
+    with modelopt.domain_part(g, "cpu") as dom:
+        cpu = dom.cpu = dom.cpu or CPU()
+        _set_cpu_model(g, cpu, model, True)
+        if dc.cpu_custom_models and dc.cpu_custom_models.get(model, "no") == "no":
+            cpu.model = None
 
 
 def _features(g: Guest) -> None:

@@ -116,6 +116,19 @@ class Guest:
         t = self.root.find("os/type")
         return None if t is None else t.text
 
+    def set_type(self, hypervisor: str) -> None:
+        """<domain type=>: the hypervisor (--virt-type, --boot domain_type=)."""
+        self.root.set("type", hypervisor)
+
+    def set_emulator(self, path: str) -> None:
+        """<devices><emulator>: the emulator binary (capabilities' default, --boot emulator=)."""
+        set_text(self.devices, "emulator", path)
+
+    def set_text(self, tag: str, value: str | None) -> None:
+        """A text child of <domain> the model does not hold (<bootloader>: Xen's, kept as
+        virt-install writes it), set in virt-install's place, or removed with None."""
+        set_text(self.root, tag, value)
+
     def set_os_type(self, *, os_type: str | None = None, arch: str | None = None,
                     machine: str | None = None) -> None:
         t = child(self.os, "type")
@@ -216,13 +229,13 @@ class Guest:
     def set_capabilities_defaults(self) -> None:
         info = self.lookup_capsinfo()
         wants_default = not self.type and not self.os_type
-        self.root.set("type", info.hypervisor_type)
+        self.set_type(info.hypervisor_type)
         self.set_os_type(os_type=info.os_type, arch=info.arch)
         if info.guest.loader and self.os.find("loader") is None:
             set_text(self.os, "loader", info.guest.loader)
         emu = self.root.find("devices/emulator")
         if emu is None and not self.is_xenpv() and self.type != "vz" and info.emulator:
-            set_text(self.devices, "emulator", info.emulator)
+            self.set_emulator(info.emulator)
         if not self.machine:
             rec = self._recommended_machine(info)
             if rec:

@@ -24,7 +24,8 @@ plain paths (pathset.set_path) on the element the model wrote.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -322,6 +323,35 @@ def write_part(root: etree._Element, obj: Domain, tags: set[str]) -> None:
                 root.replace(old[i], el)
             else:
                 insert(root, el)
+
+
+@contextmanager
+def domain_part(g: Guest, *tags: str) -> Iterator[Domain]:
+    """The Domain object of <domain>'s children of these tags (see :func:`read_part`), for a
+    handler to change; what it holds is written back when the block ends (domain-level
+    options: ``--memory`` edits ``<memory>``/``<currentMemory>``, ``--boot`` edits ``<os>``)."""
+    wanted = set(tags)
+    dom = read_part(g.root, wanted)
+    yield dom
+    write_part(g.root, dom, wanted)
+
+
+def get_value(obj: Any, path: str) -> Any:
+    """The value of the field at XML path `path` of model object `obj` (None when an
+    element on the way is absent); the reading half of :func:`set_value`."""
+    steps = resolve(type(obj), path)
+    node = obj
+    for step in steps[:-1]:
+        node = _descend(node, step, 0, False)
+        if node is None:
+            return None
+    return getattr(node, steps[-1][0])
+
+
+def set_value(obj: Any, path: str, value: str | int | None) -> None:
+    """Field at XML path `path` of model object `obj` set to `value` as virt-install writes
+    it (the text as given; None removes it), the way a table row is set (:func:`set_field`)."""
+    set_field(obj, path, False if value is None else str(value), [])
 
 
 def apply_rows(flag: str, g: Guest, opts: dict[str, str | None]) -> None:

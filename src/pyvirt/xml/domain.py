@@ -1839,6 +1839,11 @@ class Hostdev(RomInfo, PCIDeviceInfo):
     #: scsi: the host adapter (``scsi_hostN``) whose bus/target/unit source_address names
     source_adapter: str | None = attr("source/adapter/@name")
     source_address: HostdevSourceAddress | None = child("source/address", HostdevSourceAddress)
+    #: capabilities mode (libvirt's, not pyvirt's driver): the host's block device, character
+    #: device or network interface
+    source_block: str | None = attr("source/block", unsupported=True)
+    source_char: str | None = attr("source/char", unsupported=True)
+    source_interface: str | None = attr("source/interface", unsupported=True)
     readonly: bool = flag("readonly")
     shareable: bool = flag("shareable")
     #: virtio failover (QEMU's failover_pair_id): a 'transient' PCI host device whose persistent=
@@ -2257,6 +2262,8 @@ class Domain:
     on_poweroff: str | None = text("on_poweroff", LIFECYCLE)
     on_reboot: str | None = text("on_reboot", LIFECYCLE)
     on_crash: str | None = text("on_crash", LIFECYCLE)
+    #: what happens when the lock manager loses a lock (poweroff restart pause ignore)
+    on_lockfailure: str | None = text("on_lockfailure", unsupported=True)
     pm: PM | None = child("pm", PM)
     perf: Perf | None = child("perf", Perf)
     devices: Devices = child("devices", Devices, required=True)

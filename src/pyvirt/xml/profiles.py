@@ -83,6 +83,7 @@ domain/devices/memory/target: size node label block current requested readonly
 domain/devices/vsock: cid alias address boot driver
 domain/devices/iommu: driver alias address boot
 domain/devices/iommu/driver@: aw_bits intremap caching_mode eim iotlb
+domain/vcpu@: current cpuset placement
 domain/devices/controller@: type index model maxGrantFrames vectors ports
 domain/devices/disk@: type device snapshot sgio rawio
 domain/devices/disk/source@: file dev dir volume pool protocol name type managed namespace query

@@ -4,15 +4,19 @@ tpm, memballoon, watchdog, sound, filesystem, panic, redirdev, smartcard, vsock.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
+from pyvirt.install.modelopt import set_value
 from pyvirt.install.opts.charsource import Sources, host_port
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse
-from pyvirt.install.xmltree import Element, append, child
 from pyvirt.xml import domain as xd
 from pyvirt.xml.fields import Verbatim, VerbatimSize
 from pyvirt.xml.safe import safe_parse
+
+if TYPE_CHECKING:  # node devices' XML, read only
+    from lxml.etree import _Element as Element
 
 GRAPHICS = Spec("--graphics", keys=["type", "port", "tlsPort", "listen", "keymap"],
                 positional=("type",), aliases={"tlsport": "tlsPort"})
@@ -577,16 +581,13 @@ def apply_hostdev(g: Guest, optstr: str) -> None:
     name = o.get("name") or ""
     typ = o.get("type")
     caps_tags = {"net": "interface", "misc": "char", "storage": "block"}
-    if typ in caps_tags:
-        # capabilities mode (a host interface/char/block device): libvirt's, which the model
-        # does not declare, so this element is written as it is
-        el = append(g.devices, "hostdev", mode="capabilities", type=typ)
+    if typ in caps_tags:  # capabilities mode: a host interface, char or block device
+        hd = xd.Hostdev(mode="capabilities", type=Verbatim(typ))
         if name:
-            child(child(el, "source"), caps_tags[typ]).text = name
-        el.set("managed", "no" if g.ci.is_xen() else "yes")  # virtinst's DeviceHostdev.set_defaults
-        return
-    hd = xd.Hostdev(mode="subsystem", type=typ or None)
-    if name:
+            set_value(hd, f"source/{caps_tags[typ]}", name)
+    else:
+        hd = xd.Hostdev(mode="subsystem", type=typ or None)
+    if name and hd.mode == "subsystem":
         devs = _nodedevs(g)
         dev = _lookup_nodedev(g, name)
         _hostdev_from_nodedev(g, hd, dev, devs)

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lxml import etree
-
+from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest, log
+from pyvirt.install.modelopt import get_value, set_value
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, check_unknown, parse, yesno
-from pyvirt.install.xmltree import Element, append, child
+from pyvirt.xml.domain import Disk, NetHost
+from pyvirt.xml.fields import Verbatim
+from pyvirt.xml.mapping import specs
 from pyvirt.xml.safe import safe_parse
 
 if TYPE_CHECKING:
@@ -85,7 +87,7 @@ def _names_source(o: dict) -> bool:
                            "source.name", "source_name", "source_protocol")))
 
 
-def _source_from_url(src: Element, url: str) -> None:
+def _source_from_url(disk: Disk, url: str) -> None:
     """virtinst's DiskSource.set_from_url with its URI split: scheme[+transport]://
     [user@]host[:port]/path?query (an IPv6 host in brackets)."""
     from urllib.parse import unquote
@@ -112,30 +114,37 @@ def _source_from_url(src: Element, url: str) -> None:
         host, port = host.split(":", 1)
     path, query = unquote(path), unquote(query)
     if scheme:
-        src.set("protocol", scheme)
+        set_value(disk, "source/@protocol", scheme)
     hostel = None
     if host or port or transport:
-        hostel = append(src, "host")
-        if host:
-            hostel.set("name", host)
-        if port:
-            hostel.set("port", port)
-        if transport:
-            hostel.set("transport", transport)
+        hostel = NetHost(name=Verbatim(host) if host else None, port=Verbatim(port) if port else None,
+                                transport=Verbatim(transport) if transport else None)
+        disk.source_hosts.append(hostel)
     if path:
         if hostel is not None and transport:
-            hostel.set("socket", path)
+            hostel.socket = Verbatim(path)
         else:
-            src.set("name", path[1:] if path.startswith("/") else path)
+            set_value(disk, "source/@name", path[1:] if path.startswith("/") else path)
     if query:
-        src.set("query", query)
+        set_value(disk, "source/@query", query)
 
 
 #: pools whose volumes a guest reaches over the network (virtinst's network storage backends)
 NETWORK_POOLS = ("rbd", "sheepdog", "gluster", "iscsi-direct")
 
 
-def _network_volume_source(g: Guest, disk: Element, pool: str, name: str, path: str) -> None:
+def _clear_source(disk: Disk) -> None:
+    """Everything of the disk's <source> removed (a volume's path replaced by its network
+    source)."""
+    for field in SOURCE_FIELDS:
+        setattr(disk, field, [] if field == "source_hosts" else None)
+
+
+#: Disk's fields inside <source>
+SOURCE_FIELDS = tuple(name for name, spec in specs(Disk) if spec.path.split("/")[0] == "source")
+
+
+def _network_volume_source(g: Guest, disk: Disk, pool: str, name: str, path: str) -> None:
     """A network pool's volume as a network disk (virtinst's _set_source_network_from_storage
     and DiskSource.set_network_from_storage): the pool's hosts and auth, the pool type as
     protocol (iscsi-direct speaks iscsi), the volume named under the pool's source name or,
@@ -145,19 +154,18 @@ def _network_volume_source(g: Guest, disk: Element, pool: str, name: str, path: 
     except Exception:
         return
     ptype = root.get("type")
-    disk.set("type", "network")
-    for old in disk.findall("source"):
-        disk.remove(old)
+    set_value(disk, "@type", "network")
+    _clear_source(disk)
     auth = root.find("source/auth")
     if auth is not None and auth.get("type"):
-        el = child(disk, "auth", username=auth.get("username"))
+        set_value(disk, "auth/@username", auth.get("username"))
         sec = auth.find("secret")
-        child(el, "secret", type=auth.get("type"),
-              uuid=sec.get("uuid") if sec is not None else None)
-    src = child(disk, "source", protocol="iscsi" if ptype == "iscsi-direct" else ptype)
+        set_value(disk, "auth/secret/@type", auth.get("type"))
+        set_value(disk, "auth/secret/@uuid", sec.get("uuid") if sec is not None else None)
+    set_value(disk, "source/@protocol", "iscsi" if ptype == "iscsi-direct" else ptype)
     for host in root.findall("source/host"):
-        etree.SubElement(src, "host", {k: v for k, v in (("name", host.get("name")),
-                                                         ("port", host.get("port"))) if v})
+        disk.source_hosts.append(NetHost(name=_verbatim(host.get("name")),
+                                                port=_verbatim(host.get("port"))))
     if ptype == "iscsi-direct":
         vname = path.split("-iscsi-", 1)[-1] if "-iscsi-iqn." in path else ""
     else:
@@ -169,10 +177,25 @@ def _network_volume_source(g: Guest, disk: Element, pool: str, name: str, path: 
                 vname += "/"
         vname += name
     if vname:
-        src.set("name", vname)
-    drv = disk.find("driver")
-    if drv is not None and g.ci.is_qemu():
-        drv.set("type", "raw")
+        set_value(disk, "source/@name", vname)
+    if _has_driver(disk) and g.ci.is_qemu():
+        set_value(disk, "driver/@type", "raw")
+
+
+def _verbatim(value: str | None) -> Verbatim | None:
+    return None if value is None else Verbatim(value)
+
+
+#: Disk's fields on <driver>
+DRIVER_FIELDS = tuple(name for name, spec in specs(Disk) if spec.path.split("/")[0] == "driver")
+
+
+def _has_driver(disk: Disk) -> bool:
+    return any(getattr(disk, f) is not None for f in DRIVER_FIELDS)
+
+
+def _has_source(disk: Disk) -> bool:
+    return any(getattr(disk, f) not in (None, []) for f in SOURCE_FIELDS)
 
 
 def _pool_by_name(conn: Any, name: str) -> PoolInfo | None:
@@ -202,7 +225,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         raise CheckError(f"Unknown 'perms' value '{perms}'")
     if o.get("vol") and not (o.get("pool") and "/" not in o["vol"]) and o["vol"].count("/") != 1:
         raise SubOptError("Storage volume must be specified as vol=poolname/volname")
-    disk = etree.Element("disk", type="file", device=device)
+    disk = Disk(type=Verbatim("file"), device=Verbatim(device))
     netvol: tuple[str, str, str] | None = None  # a network pool's volume: (pool, name, path)
     # source.pool/source.volume name the volume in the XML itself (<disk type='volume'>,
     # virtinst's DeviceDisk.source); vol=POOL/VOL only finds the path of one.
@@ -249,7 +272,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         if pool is not None and pool.type in NETWORK_POOLS:
             netvol = (pool.name, os.path.basename(path), path)
         if g.ci.is_qemu():
-            child(disk, "driver", name="qemu", type=ext)
+            _set_driver(disk, name="qemu", type=ext)
     elif path and size and not o.get("vol") and not os.path.exists(path) and not path_is_url(path) \
             and _find_volume(conn, path)[1] is None:
         # A new file at an explicit path: its folder must be a pool, or a folder a dir pool
@@ -263,7 +286,7 @@ def apply_disk(g: Guest, optstr: str) -> None:
         _new_disk(g, pool, "", os.path.dirname(path), path, size, ext, sparse, o)
         new = True
         if g.ci.is_qemu():
-            child(disk, "driver", name="qemu", type=ext)
+            _set_driver(disk, name="qemu", type=ext)
     elif path and not size and not o.get("vol") and _wants_storage(g, path) \
             and not path_is_url(path):
         _need_size(size, path)
@@ -272,14 +295,14 @@ def apply_disk(g: Guest, optstr: str) -> None:
     if path and path_is_url(path):
         # virtinst's DiskSource.set_from_url: gluster://, nbd+unix://, https://... name a
         # network source, not a file
-        disk.set("type", "network")
+        set_value(disk, "@type", "network")
         if g.ci.is_qemu():
-            drv = child(disk, "driver", name="qemu")
+            _set_driver(disk, name="qemu")
             upool, uvol = _find_volume(conn, path)
             if uvol is not None and upool is not None:  # a network pool's volume
                 vfmt = _volume_format(conn, upool, uvol)
-                drv.set("type", "raw" if vfmt in (None, "iso") else vfmt)
-        _source_from_url(child(disk, "source"), path)
+                _set_driver(disk, type="raw" if vfmt in (None, "iso") else vfmt)
+        _source_from_url(disk, path)
     elif path:
         pool, vol = _find_volume(conn, path)
         if vol is not None and pool is not None:
@@ -287,44 +310,44 @@ def apply_disk(g: Guest, optstr: str) -> None:
             if vfmt is None and pool.type in ("dir", "fs", "netfs"):
                 vfmt = "raw"  # libvirt's default format for file volumes
             if pool.type in ("logical", "disk", "iscsi", "scsi", "mpath"):
-                disk.set("type", "block")
-            if g.ci.is_xen() and disk.get("type") == "block":
+                set_value(disk, "@type", "block")
+            if g.ci.is_xen() and disk.type == "block":
                 # Xen's recommended default for block devices (virtinst follows it).
-                child(disk, "driver", name="phy")
+                _set_driver(disk, name="phy")
             elif g.ci.is_qemu() or g.ci.is_xen():
-                drv = child(disk, "driver", name="qemu")
+                _set_driver(disk, name="qemu")
                 # virtinst's _qemu_sanitize_drvtype on the volume's own format (format= only
                 # names the format of storage it creates): block storage and ISO images
                 # are raw to QEMU; driver.type= is the XML property itself.
-                vtype = "raw" if disk.get("type") == "block" or vfmt == "iso" else vfmt
+                vtype = "raw" if disk.type == "block" or vfmt == "iso" else vfmt
                 if o.get("driver.type") or vtype:
-                    drv.set("type", o.get("driver.type") or vtype or "raw")
+                    _set_driver(disk, type=o.get("driver.type") or vtype or "raw")
         elif os.path.isdir(path):
-            disk.set("type", "dir")
+            set_value(disk, "@type", "dir")
         elif _is_block(path):
-            disk.set("type", "block")
+            set_value(disk, "@type", "block")
         elif g.ci.is_qemu():
-            drv = child(disk, "driver", name="qemu")
+            _set_driver(disk, name="qemu")
             if fmt:  # a file no pool knows: its format is not guessed (virt-install neither)
-                drv.set("type", fmt)
-        attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type", "file")]
-        child(disk, "source").set(attr, path)
+                _set_driver(disk, type=fmt)
+        set_value(disk, SOURCE_ATTR[disk.type or "file"], path)
     if o.get("type"):
         # the disk type as given (type=dir, type=block, type=nvme...); a path already
         # written moves to the attribute that type reads it from
-        src = disk.find("source")
-        new_attr = {"file": "file", "block": "dev", "dir": "dir"}.get(o["type"])
-        if src is not None and new_attr and disk.get("type") in ("file", "block", "dir"):
-            old_attr = {"file": "file", "block": "dev", "dir": "dir"}[disk.get("type")]
-            if old_attr in src.attrib and new_attr != old_attr:
-                src.set(new_attr, src.attrib.pop(old_attr))
-        disk.set("type", o["type"])
+        new_attr = SOURCE_ATTR.get(o["type"])
+        if new_attr and disk.type in SOURCE_ATTR:
+            old_attr = SOURCE_ATTR[disk.type or "file"]
+            moved = get_value(disk, old_attr)
+            if moved is not None and new_attr != old_attr:
+                set_value(disk, old_attr, None)
+                set_value(disk, new_attr, moved)
+        set_value(disk, "@type", o["type"])
     elif o.get("source.protocol"):
-        disk.set("type", "network")
-    elif disk.find("source") is None:
+        set_value(disk, "@type", "network")
+    elif not _has_source(disk):
         for key, typ in (("source.dev", "block"), ("source.dir", "dir")):
             if o.get(key):
-                disk.set("type", typ)
+                set_value(disk, "@type", typ)
     # a local source named by its sub-options is checked as a path is (virtinst's
     # DeviceDisk works on the source path whichever way it was given)
     src_path = None if path else next(
@@ -333,55 +356,57 @@ def apply_disk(g: Guest, optstr: str) -> None:
         raise SubOptError("Must specify storage creation parameters for non-existent path "
                           f"'{src_path}'.")
     if g.ci.is_qemu() and (path or _names_source(o)) \
-            and disk.get("type") in ("file", "block", "dir", "volume", "network"):
+            and disk.type in ("file", "block", "dir", "volume", "network"):
         # virtinst's _get_default_driver_name (qemu for any disk with a source) and
         # _qemu_sanitize_drvtype (block storage is raw to QEMU)
-        drv = child(disk, "driver")
-        if not drv.get("name"):
-            drv.set("name", "qemu")
-        if disk.get("type") == "block" and not drv.get("type"):
-            drv.set("type", "raw")
+        if not disk.driver_name:
+            _set_driver(disk, name="qemu")
+        if disk.type == "block" and not disk.driver_type:
+            _set_driver(disk, type="raw")
     if netvol is not None and not by_ref:
         _network_volume_source(g, disk, *netvol)
     if by_ref:
-        disk.set("type", "volume")
-        src = child(disk, "source")
-        src.attrib.clear()
-        src.set("volume", o["vol"])
-        src.set("pool", o["pool"])
-        drv = disk.find("driver")
+        set_value(disk, "@type", "volume")
+        _clear_source(disk)
+        set_value(disk, "source/@volume", o["vol"])
+        set_value(disk, "source/@pool", o["pool"])
         ref_pool = _pool_by_name(conn, o["pool"]) if conn else None
-        if drv is not None and drv.get("type") and not fmt and (
-                drv.get("type") == "iso" or ref_pool is None or ref_pool.type in NO_FORMAT_POOLS):
+        if disk.driver_type and not fmt and (
+                disk.driver_type == "iso" or ref_pool is None or ref_pool.type in NO_FORMAT_POOLS):
             # Only a file volume has a format of its own (virtinst's supports_format and
             # _qemu_sanitize_drvtype): anything else is raw to QEMU.
-            drv.set("type", "raw")
-    drv_keys = {"driver.name": "name", "driver.cache": "cache", "driver.io": "io",
-                "driver.discard": "discard"}
-    for k, attr in drv_keys.items():
-        if o.get(k):
-            child(disk, "driver").set(attr, o[k])
-    # virtinst's DeviceDisk orders its properties "target" (dev) before "bus".
-    if o.get("target.dev"):
-        child(disk, "target").set("dev", o["target.dev"])
-    if o.get("target.bus"):
-        child(disk, "target").set("bus", o["target.bus"])
+            _set_driver(disk, type="raw")
+    for key in ("driver.name", "driver.cache", "driver.io", "driver.discard"):
+        if o.get(key):
+            _set_driver(disk, **{key.split(".")[1]: o[key]})
+    for key in ("target.dev", "target.bus"):
+        if o.get(key):
+            set_value(disk, key.replace(".", "/@"), o[key])
     if perms == "ro" or (o.get("readonly") is not None and yesno(o.get("readonly") or "yes", "readonly")):
-        child(disk, "readonly")
+        disk.readonly = True
     if perms == "sh" or (o.get("shareable") is not None and yesno(o.get("shareable") or "yes", "shareable")):
-        child(disk, "shareable")
+        disk.shareable = True
     if new and sparse and device == "disk" and g.ci.is_qemu() and not o.get("driver.discard"):
-        child(disk, "driver").set("discard", "unmap")  # a sparse new volume: let TRIM free it
+        _set_driver(disk, discard="unmap")  # a sparse new volume: let TRIM free it
     if o.get("serial"):
-        child(disk, "serial").text = o["serial"]
+        set_value(disk, "serial", o["serial"])
     if o.get("boot.order"):
-        child(disk, "boot", order=o["boot.order"])
+        set_value(disk, "boot/@order", o["boot.order"])
     new_paths = {n.path for n in g.flags.extra.get("new_disks", [])}
     used = path or (src_path if not g.flags.extra.get("probe") else None)
     if used and used not in new_paths:
-        check_in_use(g, used, disk.find("readonly") is not None or device == "cdrom",
-                     disk.find("shareable") is not None)
-    g.add_device(disk)
+        check_in_use(g, used, bool(disk.readonly) or device == "cdrom", bool(disk.shareable))
+    modelopt.add(g, "--disk", disk)
+
+
+#: the <source> attribute a local disk of each type names its path with
+SOURCE_ATTR = {"file": "source/@file", "block": "source/@dev", "dir": "source/@dir"}
+
+
+def _set_driver(disk: Disk, **attrs: str) -> None:
+    """<driver> attributes of the disk (name=, type=, cache=...), each as given."""
+    for attr, value in attrs.items():
+        set_value(disk, "driver/@" + attr, value)
 
 
 @dataclass

@@ -7,21 +7,26 @@ import logging
 import re
 import shlex
 
-from lxml import etree
-
 from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest
+from pyvirt.install.modelopt import set_value
 from pyvirt.install.subopts import Spec, SubOptError, check_unknown, parse, split_tuples, yesno
-from pyvirt.install.xmltree import QEMU_NS, Element, append, child, set_text
 from pyvirt.xml.domain import (
+    CPU,
+    OS,
+    Clock,
+    CPUFeature,
     DomainSeclabel,
+    Features,
     LaunchSecurity,
     QemuArg,
     QemuEnv,
     Sysinfo,
     SysinfoEntry,
     SysinfoSection,
+    Timer,
 )
+from pyvirt.xml.fields import BARE_STATE, NAMESPACES, Verbatim
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,7 @@ VCPUS = Spec("--vcpus", keys=["vcpu", "vcpus", "maxvcpus", "vcpu.current", "sock
                               "cores", "threads", "cpuset", "vcpu.cpuset", "placement",
                               "vcpu.placement"],
              positional=("vcpu",), comma=("cpuset", "vcpu.cpuset"))
-CPU = Spec("--cpu", keys=["model", "mode", "match", "check", "migratable", "secure",
+CPU_SPEC = Spec("--cpu", keys=["model", "mode", "match", "check", "migratable", "secure",
                           r"(force|require|optional|disable|forbid)"],
            positional=("model",))
 BOOT = Spec("--boot", keys=["menu", "bootmenu", "bootmenu.enable", "kernel", "initrd", "dtb",
@@ -84,22 +89,21 @@ def apply_memory(g: Guest, optstr: str) -> None:
     o = parse(MEMORY, optstr)
     check_unknown(MEMORY, o)
     mem = o.get("memory") or o.get("currentMemory")
-    cur = o.get("currentMemory")
-    if "memory" in o and "currentMemory" in o:
-        set_text(g.root, "memory", _int(o["memory"], "memory") * 1024)
-        set_text(g.root, "currentMemory", _int(cur, "currentMemory") * 1024)
-    elif mem is not None:
-        set_text(g.root, "currentMemory", _int(mem, "--memory") * 1024)
-        g.flags.extra["memory_only_current"] = True
-    maxmem = o.get("maxmemory")
-    if maxmem:
-        set_text(g.root, "memory", _int(maxmem, "maxmemory") * 1024)
-    mm = o.get("maxMemory") or o.get("hotplugmemorymax")
-    if mm:
-        el = set_text(g.root, "maxMemory", _int(mm, "maxMemory") * 1024)
-        slots = o.get("maxMemory.slots") or o.get("hotplugmemoryslots")
-        if slots and el is not None:
-            el.set("slots", slots)
+    with modelopt.domain_part(g, "memory", "currentMemory", "maxMemory") as dom:
+        if "memory" in o and "currentMemory" in o:
+            set_value(dom, "memory", _int(o["memory"], "memory") * 1024)
+            set_value(dom, "currentMemory", _int(o["currentMemory"], "currentMemory") * 1024)
+        elif mem is not None:
+            set_value(dom, "currentMemory", _int(mem, "--memory") * 1024)
+            g.flags.extra["memory_only_current"] = True
+        if o.get("maxmemory"):
+            set_value(dom, "memory", _int(o["maxmemory"], "maxmemory") * 1024)
+        mm = o.get("maxMemory") or o.get("hotplugmemorymax")
+        if mm:
+            set_value(dom, "maxMemory", _int(mm, "maxMemory") * 1024)
+            slots = o.get("maxMemory.slots") or o.get("hotplugmemoryslots")
+            if slots:
+                set_value(dom, "maxMemory/@slots", slots)
     if "hugepages" in o:  # virt-install's alias of --memorybacking hugepages=
         modelopt.apply_rows("--memorybacking", g, {"hugepages": o["hugepages"] or "on"})
 
@@ -108,38 +112,35 @@ def apply_vcpus(g: Guest, optstr: str) -> None:
     o = parse(VCPUS, optstr)
     check_unknown(VCPUS, o)
     count = o.get("maxvcpus") or o.get("vcpu") or o.get("vcpus")
-    if count:
-        el = set_text(g.root, "vcpu", _int(count, "--vcpus"))
-        cur = o.get("vcpu.current") or (o.get("vcpu") if o.get("maxvcpus") else None)
-        if cur and el is not None and cur != count:
-            el.set("current", cur)
-    cpuset = o.get("cpuset") or o.get("vcpu.cpuset")
-    if cpuset:
-        if cpuset == "auto":
-            g.root.find("vcpu") if g.root.find("vcpu") is not None else set_text(g.root, "vcpu", 1)
-            g.root.find("vcpu").set("placement", "auto")
-        else:
-            vc = g.root.find("vcpu")
-            if vc is None:
-                vc = set_text(g.root, "vcpu", 0)
-                g.flags.extra["vcpu_placeholder"] = True
-            vc.set("cpuset", cpuset)
-    placement = o.get("placement") or o.get("vcpu.placement")
-    if placement:
-        vc = g.root.find("vcpu")
-        if vc is None:
-            vc = set_text(g.root, "vcpu", 0)
-            g.flags.extra["vcpu_placeholder"] = True
-        vc.set("placement", placement)
     topo = {k: o[k] for k in ("sockets", "dies", "cores", "threads") if o.get(k)}
-    if topo:
-        t = child(child(g.root, "cpu"), "topology")
-        for k, v in topo.items():
-            t.set(k, str(_int(v, k)))
+    with modelopt.domain_part(g, "vcpu", *(("cpu",) if topo else ())) as dom:
+        if count:
+            set_value(dom, "vcpu", _int(count, "--vcpus"))
+            cur = o.get("vcpu.current") or (o.get("vcpu") if o.get("maxvcpus") else None)
+            if cur and cur != count:
+                set_value(dom, "vcpu/@current", cur)
+        cpuset = o.get("cpuset") or o.get("vcpu.cpuset")
+        placement = o.get("placement") or o.get("vcpu.placement")
+        if cpuset == "auto":
+            if dom.vcpu is None:
+                set_value(dom, "vcpu", 1)
+            set_value(dom, "vcpu/@placement", "auto")
+        elif cpuset or placement:
+            if dom.vcpu is None:  # a count the install defaults fill in
+                set_value(dom, "vcpu", 0)
+                g.flags.extra["vcpu_placeholder"] = True
+            if cpuset:
+                set_value(dom, "vcpu/@cpuset", cpuset)
+        if placement:
+            set_value(dom, "vcpu/@placement", placement)
+        if topo:
+            dom.cpu = dom.cpu or CPU()
+            for k, v in topo.items():
+                set_value(dom.cpu, f"topology/@{k}", _int(v, k))
 
 
 def apply_cpu(g: Guest, optstr: str) -> None:
-    o = parse(CPU, optstr)
+    o = parse(CPU_SPEC, optstr)
     # virtinst's _convert_old_feature_options: every POLICY=NAME given counts (forbid=a,
     # forbid=b forbids both), each by its own word; +feat forces a feature, -feat disables it
     policies = ("force", "require", "optional", "disable", "forbid")
@@ -153,58 +154,56 @@ def apply_cpu(g: Guest, optstr: str) -> None:
     for pol in policies:
         if pol in features:
             o[pol] = ",".join(features[pol])
-    check_unknown(CPU, o)
+    check_unknown(CPU_SPEC, o)
     model = o.get("model")
     if model == "none":
         g.flags.cpu_default = "none"
         return
-    cpu = child(g.root, "cpu")
-    secure = yesno(o["secure"], "secure") if o.get("secure") else True
-    if model in ("host-passthrough", "host-model", "maximum", "host"):
-        cpu.set("mode", "host-model" if model == "host" else model)
-    elif model in ("host-copy", "host-model-only"):
-        if model == "host-copy":
-            log.warning("CPU mode=host-copy no longer supported, using mode=host-model-only")
-        # virt-install copies the host's CPU model name out of the capabilities (and
-        # leaves the CPU alone when the host reports none).
-        if g.ci.caps.host_cpu_model:
-            _set_cpu_model(g, cpu, g.ci.caps.host_cpu_model, secure)
-    elif model:
-        _set_cpu_model(g, cpu, model, secure)
-    for k in ("mode", "match", "check"):
-        if o.get(k):
-            cpu.set(k, o[k])
-    if o.get("migratable"):
-        cpu.set("migratable", "on" if yesno(o["migratable"], "migratable") else "off")
-    for pol in ("force", "require", "optional", "disable", "forbid"):
-        for name in (o.get(pol) or "").split(","):
-            if name:
-                append(cpu, "feature", policy=pol, name=name)
+    with modelopt.domain_part(g, "cpu") as dom:
+        cpu = dom.cpu = dom.cpu or CPU()
+        secure = yesno(o["secure"], "secure") if o.get("secure") else True
+        if model in ("host-passthrough", "host-model", "maximum", "host"):
+            set_value(cpu, "@mode", "host-model" if model == "host" else model)
+        elif model in ("host-copy", "host-model-only"):
+            if model == "host-copy":
+                log.warning("CPU mode=host-copy no longer supported, using mode=host-model-only")
+            # virt-install copies the host's CPU model name out of the capabilities (and
+            # leaves the CPU alone when the host reports none).
+            if g.ci.caps.host_cpu_model:
+                _set_cpu_model(g, cpu, g.ci.caps.host_cpu_model, secure)
+        elif model:
+            _set_cpu_model(g, cpu, model, secure)
+        for k in ("mode", "match", "check"):
+            if o.get(k):
+                set_value(cpu, "@" + k, o[k])
+        if o.get("migratable"):
+            set_value(cpu, "@migratable", "on" if yesno(o["migratable"], "migratable") else "off")
+        for pol in policies:
+            cpu.features.extend(CPUFeature(policy=pol, name=Verbatim(name))
+                                for name in (o.get(pol) or "").split(",") if name)
 
 
-def _set_cpu_model(g: Guest, cpu: Element, model: str, secure: bool) -> None:
+def _set_cpu_model(g: Guest, cpu: CPU, model: str, secure: bool) -> None:
     """A named CPU model, as virt-install's DomainCpu.set_model writes it.
 
     Unless secure=off, virt-install adds the host-model CPU's speculative-execution
     mitigations (from domcaps) as required features, so a guest with a fixed model is not
     left without flags the host offers; secure=off adds none.
     """
-    cpu.set("mode", "custom")
-    if not cpu.get("match"):
-        cpu.set("match", "exact")
-    child(cpu, "model").text = model
+    set_value(cpu, "@mode", "custom")
+    if not cpu.match:
+        set_value(cpu, "@match", "exact")
+    set_value(cpu, "model", model)
     if not secure:
         return
-    have = {f.get("name") for f in cpu.findall("feature")}
-    for name in g.ci.domcaps.cpu_security_features:
-        if name not in have:
-            append(cpu, "feature", policy="require", name=name)
+    have = {f.name for f in cpu.features}
+    cpu.features.extend(CPUFeature(policy="require", name=name)
+                        for name in g.ci.domcaps.cpu_security_features if name not in have)
 
 
 def apply_boot(g: Guest, optstr: str) -> None:
     o = parse(BOOT, optstr)
     check_unknown(BOOT, o)
-    os_ = g.os
     devs = [k for k, v in o.items() if v is None and k in ("hd", "cdrom", "fd", "network")]
     if devs:
         g.add_boot(devs)
@@ -212,17 +211,16 @@ def apply_boot(g: Guest, optstr: str) -> None:
     # bootN.dev by N (an unnumbered boot.dev is boot0), not by where they were written
     numbered = [(int(m.group(1) or 0), v) for k, v in o.items()
                 if v and (m := re.fullmatch(r"boot(\d*)\.dev", k))]
-    for _n, v in sorted(numbered, key=lambda item: item[0]):
-        append(os_, "boot", dev=v)
+    if numbered:
         g.flags.extra["boot_set"] = True
     # guest-level settings virt-install takes through --boot (set_*_cb of its ParserBoot)
     if o.get("domain_type"):
-        g.root.set("type", o["domain_type"])
+        g.set_type(o["domain_type"])
     if o.get("emulator"):
-        set_text(child(g.root, "devices"), "emulator", o["emulator"])
+        g.set_emulator(o["emulator"])
     for key in ("bootloader", "bootloader_args"):
         if o.get(key):
-            set_text(g.root, key, o[key])
+            g.set_text(key, o[key])
     if "uefi" in o:
         if g.flags.editing:  # virtinst's set_uefi_cb: an edit enables it right away
             from pyvirt.install.defaults import enable_uefi
@@ -232,43 +230,50 @@ def apply_boot(g: Guest, optstr: str) -> None:
                 raise SubOptError(str(exc)) from exc
         else:
             g.flags.uefi_requested = True
-    menu_key = next((k for k in ("menu", "bootmenu", "bootmenu.enable") if o.get(k)), None)
-    if menu_key:
-        child(os_, "bootmenu", enable="yes" if yesno(o[menu_key], menu_key) else "no")
-    for key, tag in (("kernel", "kernel"), ("initrd", "initrd"), ("dtb", "dtb")):
-        if o.get(key):
-            set_text(os_, tag, o[key])
-    # kernel_args, extra_args and cmdline are one property in virt-install: the last wins
-    args = next((v for k, v in reversed(o.items()) if k in ("kernel_args", "extra_args", "cmdline")),
-                None)
-    if args:
-        set_text(os_, "cmdline", args)
-    if o.get("loader"):
-        set_text(os_, "loader", o["loader"])
-    loader_attrs = {"loader_ro": "readonly", "loader.readonly": "readonly",
-                    "loader_type": "type", "loader.type": "type",
-                    "loader_secure": "secure", "loader.secure": "secure"}
-    for key, attr in loader_attrs.items():
-        if o.get(key):
-            val = o[key]
-            if attr in ("readonly", "secure"):
-                val = "yes" if yesno(val, key) else "no"
-            child(os_, "loader").set(attr, val)
-    if o.get("initargs"):
-        # virtinst's set_initargs_string: one <initarg> per shell word, replacing any
-        for old in os_.findall("initarg"):
-            os_.remove(old)
-        for word in shlex.split(o["initargs"]):
-            append(os_, "initarg").text = word
-    if o.get("firmware"):
-        os_.set("firmware", o["firmware"])
+    with modelopt.domain_part(g, "os") as dom:
+        dom.os = dom.os or OS()
+        dom.os.boot_devs.extend(Verbatim(v) for _n, v in sorted(numbered, key=lambda item: item[0]))
+        _boot_os(dom.os, o)
     if o.get("arch"):
         g.set_os_type(arch=o["arch"])
     if o.get("machine"):
         g.set_os_type(machine=o["machine"])
+
+
+#: --boot's keys for <loader>'s attributes (virt-install's old names and its new ones)
+_LOADER_ATTRS = {"loader_ro": "readonly", "loader.readonly": "readonly", "loader_type": "type",
+                 "loader.type": "type", "loader_secure": "secure", "loader.secure": "secure"}
+
+
+def _boot_os(os_: OS, o: dict[str, str | None]) -> None:
+    """--boot's <os> settings (but the boot order and the guest's type) set on `os_`."""
+    menu_key = next((k for k in ("menu", "bootmenu", "bootmenu.enable") if o.get(k)), None)
+    if menu_key:
+        set_value(os_, "bootmenu/@enable", "yes" if yesno(o[menu_key], menu_key) else "no")
+    for key in ("kernel", "initrd", "dtb"):
+        if o.get(key):
+            set_value(os_, key, o[key])
+    # kernel_args, extra_args and cmdline are one property in virt-install: the last wins
+    args = next((v for k, v in reversed(o.items()) if k in ("kernel_args", "extra_args", "cmdline")),
+                None)
+    if args:
+        set_value(os_, "cmdline", args)
+    if o.get("loader"):
+        set_value(os_, "loader", o["loader"])
+    for key, attr in _LOADER_ATTRS.items():
+        if o.get(key):
+            val = o[key] or ""
+            if attr in ("readonly", "secure"):
+                val = "yes" if yesno(val, key) else "no"
+            set_value(os_, "loader/@" + attr, val)
+    if o.get("initargs"):
+        # virtinst's set_initargs_string: one <initarg> per shell word, replacing any
+        os_.init_args[:] = [Verbatim(word) for word in shlex.split(o["initargs"])]
+    if o.get("firmware"):
+        set_value(os_, "@firmware", o["firmware"])
     smb = o.get("smbios_mode") or o.get("smbios.mode")
     if smb:
-        child(os_, "smbios", mode=smb)
+        set_value(os_, "smbios/@mode", smb)
 
 
 def apply_features(g: Guest, optstr: str) -> None:
@@ -276,7 +281,8 @@ def apply_features(g: Guest, optstr: str) -> None:
     everything else is a plain location (optmap, written by opts.generic)."""
     o = parse(FEATURES, optstr)
     check_unknown(FEATURES, o)
-    child(g.root, "features")
+    with modelopt.domain_part(g, "features") as dom:
+        dom.features = dom.features or Features()
     off = g.flags.extra.setdefault("features_off", set())
     for k in ("acpi", "apic", "pae"):
         if k in o and o[k] is not None and not yesno(o[k], k):
@@ -306,42 +312,37 @@ def apply_clock(g: Guest, optstr: str) -> None:
     for key in _NOOP_TICKPOLICY:
         o.pop(key, None)
     check_unknown(CLOCK, o)
-    clock = child(g.root, "clock")
-    if o.get("offset"):
-        clock.set("offset", o["offset"])
-    timers = clock.findall("timer")
-
-    def nth(idx: int) -> etree._Element:
-        while len(timers) <= idx:
-            timers.append(append(clock, "timer"))
-        return timers[idx]
-
-    for k, v in sorted(o.items(), key=lambda kv: _clock_rank(kv[0])):
-        if k.startswith("timer") and "." in k:
-            idx, attr = k[5:].split(".", 1)
-            t = nth(int(idx or 0))
-        elif "_" in k:
-            name, attr = k.rsplit("_", 1)
-            t = next((x for x in timers if x.get("name") == name), None)
-            if t is None:
-                t = append(clock, "timer", name=name)
-                timers.append(t)
-        else:
-            continue
-        val = v or ""
-        if attr.startswith("catchup."):
-            child(t, "catchup").set(attr.split(".", 1)[1], val)
-        elif attr == "present":
-            t.set(attr, "yes" if yesno(val, attr) else "no")
-        else:
-            t.set(attr, val)
+    with modelopt.domain_part(g, "clock") as dom:
+        clock = dom.clock = dom.clock or Clock()
+        if o.get("offset"):
+            set_value(clock, "@offset", o["offset"])
+        timers = clock.timers
+        for k, v in sorted(o.items(), key=lambda kv: _clock_rank(kv[0])):
+            if k.startswith("timer") and "." in k:
+                idx, attr = k[5:].split(".", 1)
+                while len(timers) <= int(idx or 0):
+                    timers.append(Timer())
+                t = timers[int(idx or 0)]
+            elif "_" in k:
+                name, attr = k.rsplit("_", 1)
+                t = next((x for x in timers if x.name == name), None)
+                if t is None:
+                    t = Timer(name=Verbatim(name))
+                    timers.append(t)
+            else:
+                continue
+            val = v or ""
+            if attr == "present":
+                val = "yes" if yesno(val, attr) else "no"
+            set_value(t, attr.replace("catchup.", "catchup/@") if "." in attr else "@" + attr, val)
 
 
 def apply_events(g: Guest, optstr: str) -> None:
     o = parse(EVENTS, optstr)
     check_unknown(EVENTS, o)
-    for k, v in o.items():
-        set_text(g.root, k, v)
+    with modelopt.domain_part(g, *o) as dom:
+        for k, v in o.items():
+            set_value(dom, k, v)
 
 
 def apply_metadata(g: Guest, optstr: str) -> None:
@@ -349,14 +350,15 @@ def apply_metadata(g: Guest, optstr: str) -> None:
     to generate one) and the libosinfo OS (os_name / os_full_id)."""
     o = parse(METADATA, optstr)
     check_unknown(METADATA, o)
-    for k in ("name", "uuid", "genid", "title", "description"):
-        if o.get(k):
-            set_text(g.root, k, o[k])
-    if o.get("genid_enable") is not None:
-        if yesno(o["genid_enable"], "genid_enable"):
-            child(g.root, "genid")
-        elif g.root.find("genid") is not None and not g.root.findtext("genid"):
-            g.root.remove(g.root.find("genid"))
+    with modelopt.domain_part(g, "name", "uuid", "genid", "title", "description") as dom:
+        for k in ("name", "uuid", "genid", "title", "description"):
+            if o.get(k):
+                set_value(dom, k, o[k])
+        if o.get("genid_enable") is not None:
+            if yesno(o["genid_enable"], "genid_enable"):
+                dom.genid = dom.genid or BARE_STATE  # an empty <genid/>: libvirt makes one up
+            elif not dom.genid:
+                dom.genid = None
     if o.get("os_name"):
         g.set_os_name(o["os_name"])
     if o.get("os_full_id"):
@@ -385,11 +387,12 @@ def apply_sysinfo(g: Guest, optstr: str) -> None:
     o = parse(SYSINFO, optstr)
     check_unknown(SYSINFO, o)
     typ = o.get("type") or "smbios"
-    if typ in ("host", "emulate"):
-        child(g.os, "smbios", mode=typ)
-        return
-    if typ == "smbios":
-        child(g.os, "smbios", mode="sysinfo")
+    if typ in ("host", "emulate", "smbios"):
+        with modelopt.domain_part(g, "os") as dom:
+            dom.os = dom.os or OS()
+            set_value(dom.os, "smbios/@mode", "sysinfo" if typ == "smbios" else typ)
+        if typ != "smbios":
+            return
     el = next((e for e in g.root.findall("sysinfo") if e.get("type") == typ), None)
     si = modelopt.read(el, Sysinfo) if el is not None else Sysinfo(type=typ)
     for section, fields in _SYSINFO_FIELDS.items():
@@ -399,7 +402,8 @@ def apply_sysinfo(g: Guest, optstr: str) -> None:
                 continue
             set_smbios_entry(si, section, field, val)
             if section == "system" and field == "uuid":
-                set_text(g.root, "uuid", val)
+                with modelopt.domain_part(g, "uuid") as dom:
+                    set_value(dom, "uuid", val)
     if el is None:
         modelopt.add(g, "--sysinfo", si)
     else:
@@ -454,12 +458,11 @@ def apply_seclabel(g: Guest, optstr: str) -> None:
 def apply_launchsec(g: Guest, optstr: str) -> None:
     o = parse(LAUNCHSEC, optstr)
     check_unknown(LAUNCHSEC, o)
-    el = child(g.root, "launchSecurity")
-    ls = modelopt.read(el, LaunchSecurity)
-    ls.type = o.get("type") or ls.type
-    # virtinst's default: 0x03 (SEV), 0x07 where the host can run SEV-ES guests
-    ls.policy = o.get("policy") or ("0x07" if g.ci.domcaps.sev_es else "0x03")
-    modelopt.write(el, ls)
+    with modelopt.domain_part(g, "launchSecurity") as dom:
+        ls = dom.launch_security = dom.launch_security or LaunchSecurity()
+        ls.type = o.get("type") or ls.type
+        # virtinst's default: 0x03 (SEV), 0x07 where the host can run SEV-ES guests
+        ls.policy = o.get("policy") or ("0x07" if g.ci.domcaps.sev_es else "0x03")
 
 
 QEMUCLI = Spec("--qemu-commandline", keys=["args", "env"], comma=("args", "env"))
@@ -472,7 +475,7 @@ def apply_qemu_commandline(g: Guest, optstr: str) -> None:
         kind, value = "env", optstr.split("=", 1)[1]
     else:
         kind, value = "args", optstr.split("=", 1)[1] if optstr.startswith("args=") else optstr
-    tags = {f"{{{QEMU_NS}}}commandline"}
+    tags = {f"{{{NAMESPACES['qemu']}}}commandline"}
     dom = modelopt.read_part(g.root, tags)
     if kind == "args":
         try:
@@ -489,7 +492,7 @@ def apply_qemu_commandline(g: Guest, optstr: str) -> None:
     modelopt.write_part(g.root, dom, tags)
 
 
-SPECS = {s.flag: s for s in (QEMUCLI, MEMORY, VCPUS, CPU, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
+SPECS = {s.flag: s for s in (QEMUCLI, MEMORY, VCPUS, CPU_SPEC, BOOT, FEATURES, CLOCK, EVENTS, METADATA,
                              SYSINFO, SECLABEL, LAUNCHSEC)}
 APPLY = {"--memory": apply_memory, "--vcpus": apply_vcpus, "--cpu": apply_cpu,
          "--boot": apply_boot, "--features": apply_features, "--clock": apply_clock,
