@@ -158,9 +158,9 @@ def test_websocket_frames_are_bounded() -> None:
 
 
 def test_an_endless_event_is_refused(server, monkeypatch) -> None:  # noqa: ANN001
-    from pyvirt.client import remote
+    from pyvirt.client import remote, streams
 
-    monkeypatch.setattr(remote, "MAX_EVENT", 1000)
+    monkeypatch.setattr(streams, "MAX_EVENT", 1000)
     srv = server([b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n: subscribed\n\ndata: "
                   + b"x" * 5000])
     stream = remote.EventStream(srv.path, None, 10)

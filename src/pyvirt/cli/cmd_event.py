@@ -132,7 +132,7 @@ def _resubscribing(ctl: Ctl, subscribe: Callable[[float | None], Iterator[Event]
                    loop: bool) -> Iterator[Event]:
     """Events until the deadline; a daemon that goes away is reported as virsh reports it, and
     with --loop the subscription is made again once a daemon answers (a restart ends no loop)."""
-    from pyvirt.client.remote import EventStreamClosed
+    from pyvirt.client.streams import EventStreamClosed
 
     while True:
         left = None if deadline is None else max(0.001, deadline - time.monotonic())

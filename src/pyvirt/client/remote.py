@@ -12,11 +12,9 @@ the socket's place comes from :mod:`pyvirt.rundir`, which :mod:`pyvirt.paths` us
 from __future__ import annotations
 
 import sys
-import time
 from abc import ABCMeta
 
 from pyvirt.api import (
-    ConsoleStream,
     ErrorCode,
     ErrorDomain,
     PyvirtError,
@@ -36,126 +34,30 @@ if TYPE_CHECKING:
     from typing import Any
 
     from pyvirt.apievents import Event
+    from pyvirt.client.streams import EventStream, RemoteConsole
     from pyvirt.paths import StatePaths
 
 SPAWN_TIMEOUT = 20.0
-MAX_EVENT = 1 << 20  # one Server-Sent Event (a lifecycle event is ~200 bytes)
 
 _q = wire.quote
 #: values a request carries as they are (optypes.encode leaves them alone): the type language is
 #: imported for a request only when it carries a record or a list, so `start` sends without it
 _JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
-_SOL_SOCKET, _SO_KEEPALIVE = 1, 9  # <sys/socket.h> on Linux, without importing socket
 
 
 
-def stream_error(exc: wire.WireError, what: str) -> PyvirtError:
-    """The daemon's refusal of a stream (its error object), or what went wrong on the way."""
-    body = exc.args[1] if len(exc.args) > 1 else None
-    if isinstance(body, dict) and "error" in body:
-        return PyvirtError.from_dict(body["error"])
-    return PyvirtError(f"{what}: {exc}", ErrorCode.RPC, ErrorDomain.RPC)
+#: the stream classes, in pyvirt.client.streams: a command that opens no stream never creates them
+_STREAMS = frozenset(("stream_error", "RemoteConsole", "EventStreamClosed", "EventStream", "MAX_EVENT"))
 
 
-class RemoteConsole(ConsoleStream):
-    def __init__(self, ws: wire.WebSocket) -> None:
-        self.ws = ws
-        self._pending = b""
+def __getattr__(name: str) -> Any:
+    """The stream classes under their old names here (``from pyvirt.client.remote import
+    EventStreamClosed``), loaded on first use (PEP 562)."""
+    if name not in _STREAMS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from pyvirt.client import streams
 
-    def read(self, size: int = 4096, timeout: float | None = None) -> bytes:
-        if not self._pending:
-            if timeout is not None and not self.ws.buf:
-                import select
-
-                ready, _, _ = select.select([self.ws.sock], [], [], timeout)
-                if not ready:
-                    raise TimeoutError("no console output")
-            data = self.ws.recv()
-            if data is None:
-                return b""
-            self._pending = data
-        out, self._pending = self._pending[:size], self._pending[size:]
-        return out
-
-    def write(self, data: bytes) -> None:
-        self.ws.send(data)
-
-    def close(self) -> None:
-        self.ws.close()
-
-    def fileno(self) -> int:
-        return self.ws.sock.fileno()
-
-    def has_buffered(self) -> bool:
-        return bool(self._pending or self.ws.buf)
-
-
-class EventStreamClosed(PyvirtError):
-    """The daemon ended the event stream (it stopped or restarted): not a timeout."""
-
-
-class EventStream:
-    """Subscribed on construction, so no event between subscribing and the next call is lost.
-
-    Iteration ends quietly at the timeout; it raises EventStreamClosed when the daemon goes away,
-    so a caller can tell the two apart (virsh reports the disconnect) and subscribe again.
-    """
-
-    def __init__(self, sock_path: Any, dom: str | None, timeout: float | None,
-                 kinds: list[str] | None = None) -> None:
-        query = {"dom": dom, "kinds": ",".join(kinds) if kinds else None}
-        items = {k: v for k, v in query.items() if v}
-        target = declared("events").path + ("?" + wire.urlencode(items) if items else "")
-        self.deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            self.sock, buffered = wire.open_stream(sock_path, target, None)
-        except wire.WireError as exc:
-            raise stream_error(exc, "cannot subscribe to events") from None
-        except OSError as exc:  # pyvirtd gone (socket missing, refused): libvirt's no-connect error
-            raise EventStreamClosed(f"Failed to connect socket to '{sock_path}': {exc.strerror or exc}",
-                                    ErrorCode.NO_CONNECT, ErrorDomain.RPC) from None
-        self.buf = buffered
-        self._read_until(b": subscribed\n\n")
-
-    def _read_until(self, marker: bytes) -> bytes | None:
-        while marker not in self.buf:
-            if len(self.buf) > MAX_EVENT:
-                self.close()
-                raise PyvirtError(f"internal error: pyvirtd sent an event larger than {MAX_EVENT} bytes",
-                                  ErrorCode.RPC, ErrorDomain.RPC)
-            remaining = None if self.deadline is None else self.deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return None
-            self.sock.settimeout(remaining)
-            try:
-                data = self.sock.recv(65536)
-            except TimeoutError:
-                return None
-            except OSError as exc:
-                raise EventStreamClosed(f"event stream broken: {exc}", ErrorCode.NO_CONNECT,
-                                        ErrorDomain.RPC) from None
-            if not data:
-                raise EventStreamClosed("end of file", ErrorCode.NO_CONNECT, ErrorDomain.RPC)
-            self.buf += data
-        chunk, _, self.buf = self.buf.partition(marker)
-        return chunk
-
-    def __iter__(self) -> Iterator[Event]:
-        from pyvirt.apievents import Event
-
-        try:
-            while True:
-                chunk = self._read_until(b"\n\n")
-                if chunk is None:
-                    return
-                for line in chunk.decode().splitlines():
-                    if line.startswith("data: "):
-                        yield Event.from_dict(wire.loads(line[6:]))
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self.sock.close()
+    return getattr(streams, name)
 
 
 class _TableOperations(ABCMeta):
@@ -329,6 +231,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
                 ws = wire.WebSocket.connect(self.endpoint, "/v1/session")
                 sid = ws.recv()
             except wire.WireError as exc:
+                from pyvirt.client.streams import stream_error
+
                 raise stream_error(exc, "cannot open a client session") from None
             except OSError as exc:
                 raise self._unreachable(exc) from exc
@@ -357,15 +261,19 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
     # ------------------------------------------------------------------ streams
     def events(self, dom: str | None = None, timeout: float | None = None, *,
                kinds: list[str] | None = None) -> Iterator[Event]:
-        return iter(EventStream(self.endpoint, dom, timeout, kinds))
+        return iter(self.subscribe(dom, timeout, kinds=kinds))
 
     def subscribe(self, dom: str | None = None, timeout: float | None = None, *,
                   kinds: list[str] | None = None) -> EventStream:
         """Like events(), but the subscription is live as soon as this returns."""
+        from pyvirt.client.streams import EventStream
+
         return EventStream(self.endpoint, dom, timeout, kinds)
 
     def open_console(self, dom: str, *, force: bool = False, safe: bool = False,
                      history: bool = False) -> RemoteConsole:
+        from pyvirt.client.streams import _SO_KEEPALIVE, _SOL_SOCKET, RemoteConsole, stream_error
+
         if self.readonly:  # libvirt's rule: a console is not for read-only connections
             raise read_only_denied()
         query = wire.urlencode({"force": int(force), "history": int(history)})
@@ -393,6 +301,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
     def _byte_stream(self, op: str, params: dict[str, str], query: str, what: str) -> RemoteConsole:
         """A stream operation's WebSocket of raw bytes, with no read timeout; refused to read-only
         connections (libvirt's rule for these calls)."""
+        from pyvirt.client.streams import RemoteConsole, stream_error
+
         if self.readonly:
             raise read_only_denied()
         target = self._target(declared(op), params)
