@@ -275,12 +275,10 @@ class StorageDriver:
         self._ensure_default()
         with self._lock:
             old = self._pools.get(pool.name)
+            self._check_source_conflict(pool)
             for other in self._pools.values():
                 if other.name != pool.name and other.uuid == pool.uuid:
                     raise storage_error(f"pool '{other.name}' is already defined with uuid {pool.uuid}",
-                                        ErrorCode.OPERATION_FAILED)
-                if other.name != pool.name and pool.target_path and other.target_path == pool.target_path:
-                    raise storage_error(f"Storage source conflict with pool: '{other.name}'",
                                         ErrorCode.OPERATION_FAILED)
             if old is not None:
                 if old.uuid != pool.uuid and "<uuid>" in xml:
@@ -305,18 +303,25 @@ class StorageDriver:
             if pool.name in self._pools:
                 raise storage_error(f"operation failed: pool '{pool.name}' already exists",
                                     ErrorCode.OPERATION_FAILED)
+            self._check_source_conflict(pool)
             for other in self._pools.values():
                 if other.uuid == pool.uuid:
                     raise storage_error(f"pool '{other.name}' is already defined with uuid {pool.uuid}",
-                                        ErrorCode.OPERATION_FAILED)
-                if pool.target_path and other.target_path == pool.target_path:
-                    raise storage_error(f"Storage source conflict with pool: '{other.name}'",
                                         ErrorCode.OPERATION_FAILED)
             self._activate(pool, build)
             self._pools[pool.name] = pool
             self._transient.add(pool.name)
             self._event(pool, PoolEv.STARTED)
             return self._info(pool)
+
+    def _check_source_conflict(self, pool: PoolDef) -> None:
+        """virStoragePoolObjSourceFindDuplicate, before the name and UUID checks: no other pool
+        may name the same storage (by type: a directory, a host's export, a source device)."""
+        from pyvirt.xml.poolsources import conflicting_defs
+
+        other = conflicting_defs(self._pools.values(), pool)
+        if other is not None:
+            raise storage_error(f"Storage source conflict with pool: '{other}'", ErrorCode.OPERATION_FAILED)
 
     def build_pool(self, pool: str, overwrite: bool = False, no_overwrite: bool = False) -> None:
         with self._lock:

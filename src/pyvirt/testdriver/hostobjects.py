@@ -175,9 +175,9 @@ class ResourcesMixin:
         sizes become the test driver's 100 GiB, nothing allocated."""
         from pyvirt.testdriver.loader import POOL_CAPACITY
         from pyvirt.testdriver.objects import PoolObj
-        from pyvirt.testdriver.poolsources import conflicting
         from pyvirt.testdriver.xmlutil import parse_string
         from pyvirt.xml.pool import PoolDef
+        from pyvirt.xml.poolsources import conflicting
 
         try:
             pool = PoolDef.from_xml(xml)

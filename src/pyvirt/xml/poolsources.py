@@ -4,7 +4,9 @@ libvirt refuses to define or create a pool whose storage another pool (of anothe
 already names, before any name or UUID check: "Storage source conflict with pool: 'x'".  Kept
 apart from the pool operations because the matching rules are per pool type, read off
 virstorageobj.c: directory-like pools by their directory (target path, or exported directory and
-host), device-backed pools by any shared source device (iSCSI also by initiator IQN).
+host), device-backed pools by any shared source device (iSCSI also by initiator IQN).  The one
+rule for both drivers: the test driver matches its pools' trees, pyvirtd's storage driver the
+trees of its parsed definitions (`conflicting_defs`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from lxml import etree
+
+    from pyvirt.xml.pool import PoolDef
 
 #: pool types compared by a source device (virStoragePoolObjSourceMatchTypeDEVICE)
 _DEVICE_TYPES = frozenset({"iscsi", "fs", "logical", "disk", "zfs"})
@@ -71,3 +75,12 @@ def conflicting(pools: Iterable[tuple[str, etree._Element]], new: etree._Element
     """The name of the first other-named pool whose source `new` (a <pool> tree) would reuse."""
     name = new.findtext("name")
     return next((other for other, xml in pools if other != name and _conflicts(xml, new)), None)
+
+
+def conflicting_defs(pools: Iterable[PoolDef], new: PoolDef) -> str | None:
+    """`conflicting` for parsed definitions (pyvirtd's storage driver): each compared as the
+    tree its normalised XML makes (target paths already sanitised by the parse)."""
+    from pyvirt.xml.safe import parse_root
+
+    tree = parse_root(new.to_xml(), "pool")
+    return conflicting(((p.name or "", parse_root(p.to_xml(), "pool")) for p in pools if p.name != new.name), tree)
