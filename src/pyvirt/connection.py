@@ -322,7 +322,8 @@ class Connection(abc.ABC):
 
     @op("Domain", "POST /v1/domains/{dom}/start-with-files", "virDomainCreateWithFiles")
     def start_with_files(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-                         force_boot: bool = False, bypass_cache: bool = False) -> DomainInfo:
+                         force_boot: bool = False, bypass_cache: bool = False,
+                         reset_nvram: bool = False) -> DomainInfo:
         """virDomainCreateWithFiles, as create_xml_with_files: not supported by libvirt's QEMU
         driver; the test driver ignores the files and acts as start."""
         raise no_support("virDomainCreateWithFiles")

@@ -69,3 +69,14 @@ def test_daemon_block_commit_refuses_libvirts_other_choices_by_name() -> None:
         with pytest.raises(PyvirtError, match=word) as exc:
             asyncio.run(BlockJobsMixin.block_commit(None, "d", "vda", **kwargs))  # type: ignore[arg-type]
         assert exc.value.code == ErrorCode.OPERATION_UNSUPPORTED
+
+
+def test_start_with_pass_fds_keeps_reset_nvram() -> None:
+    """virsh's start hands --reset-nvram to virDomainCreateWithFiles too: libvirt 9.0's test
+    driver refuses it there as in start (it was dropped, and the guest started)."""
+    from tests.unit.test_cli_commands import _run_on
+
+    out, err, ok = _run_on("test:///default", "destroy test; start test --pass-fds 0 --reset-nvram")
+    assert not ok and "started" not in out
+    assert err == ("error: Failed to start domain 'test'\n"
+                   "error: unsupported flags (0x20) in function testDomainCreateWithFlags\n")

@@ -78,7 +78,8 @@ def cmd_start(ctl: Ctl, p: Parsed) -> bool:
 
     ref = p.str("domain") or ""
     flags = {"paused": p.bool("paused"), "autodestroy": p.bool("autodestroy"), "force_boot": p.bool("force-boot"),
-             **({"bypass_cache": True} if p.bool("bypass-cache") else {})}
+             **({"bypass_cache": True} if p.bool("bypass-cache") else {}),
+             **({"reset_nvram": True} if p.bool("reset-nvram") else {})}
     fds: list[int] = []
     if p.has("pass-fds"):  # virsh checks the domain before it reads the descriptors
         from pyvirt.cli.values import pass_fds  # not before the request otherwise (pyvirt.xml.units)
@@ -86,10 +87,8 @@ def cmd_start(ctl: Ctl, p: Parsed) -> bool:
         _startable(ctl, ref)
         fds = pass_fds(p)
     try:
-        if fds:  # virDomainCreateWithFiles (no transport of pyvirt's carries the descriptors)
-            info = ctl.conn.start_with_files(ref, **flags)
-        else:
-            info = ctl.conn.start(ref, **flags, **({"reset_nvram": True} if p.bool("reset-nvram") else {}))
+        # with descriptors virDomainCreateWithFiles, the same flags (no transport of pyvirt's carries the files)
+        info = ctl.conn.start_with_files(ref, **flags) if fds else ctl.conn.start(ref, **flags)
     except PyvirtError as exc:
         found = _startable(ctl, ref)
         raise CmdError(f"Failed to start domain '{found.name}'", exc.message) from None

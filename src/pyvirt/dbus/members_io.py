@@ -101,7 +101,7 @@ def _rebase(ctx: Ctx, disk: str, base: str, bandwidth: int, flags: int) -> None:
 
 #: virDomainCreateFlags bits: the *WithFiles calls take what Create / DomainCreateXML take
 _XML_FLAGS = {1: "paused", 2: "autodestroy", 16: "validate"}
-_START_FLAGS = {1: "paused", 2: "autodestroy", 4: "bypass_cache", 8: "force_boot"}
+_START_FLAGS = {1: "paused", 2: "autodestroy", 4: "bypass_cache", 8: "force_boot", 32: "reset_nvram"}
 
 
 def _flag_kwargs(ctx: Ctx, bits: dict[int, str]) -> dict[str, bool]:

@@ -401,10 +401,11 @@ class DomainsMixin:
         return self.create_xml(xml, paused=paused, autodestroy=autodestroy, validate=validate)
 
     def start_with_files(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
-                         force_boot: bool = False, bypass_cache: bool = False) -> DomainInfo:
-        """testDomainCreateWithFiles: the files are ignored."""
+                         force_boot: bool = False, bypass_cache: bool = False,
+                         reset_nvram: bool = False) -> DomainInfo:
+        """testDomainCreateWithFiles: the files are ignored, the flags are start's."""
         return self.start(dom, paused=paused, autodestroy=autodestroy, force_boot=force_boot,
-                          bypass_cache=bypass_cache)
+                          bypass_cache=bypass_cache, reset_nvram=reset_nvram)
 
     def send_process_signal(self, dom: str, pid: int, signum: int) -> None:
         """testDomainSendProcessSignal: pid 1 and a known signal accepted, nothing done (the
