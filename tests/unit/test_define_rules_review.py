@@ -57,3 +57,23 @@ def test_pyvirtd_reports_a_parser_internal_error_as_libvirt_does() -> None:
     with pytest.raises(PyvirtError, match="^internal error: ps2 bus does not support tablet input device") as exc:
         model.parse_definition(BASE.format(devices="<input type='tablet' bus='ps2'/>", machine="pc", cpu=""))
     assert exc.value.code == ErrorCode.INTERNAL_ERROR
+
+
+@pytest.mark.parametrize(("top", "devices", "message"), [
+    ("<maxMemory slots='2' unit='KiB'>1048576</maxMemory>", "",
+     "At least one numa node has to be configured when enabling memory hotplug"),
+    ("", "<memory model='dimm'><target><size unit='KiB'>16384</size><node>0</node></target></memory>",
+     "cannot use/hotplug a memory device when domain 'maxMemory' is not defined"),
+    ("<maxMemory slots='2' unit='KiB'>1048576</maxMemory><cpu><numa><cell id='0' cpus='0' memory='65536' "
+     "unit='KiB'/></numa></cpu>", "<memory model='dimm'><target><size unit='KiB'>16384</size><node>0</node>"
+     "</target><address type='dimm' slot='5'/></memory>", "memory device slot '5' exceeds slots count '2'"),
+])
+def test_memory_hotplug_refusals_are_unsupported_configurations(top: str, devices: str, message: str) -> None:
+    # libvirt 9.0's virsh define: 'unsupported configuration: ...' for each (qemuDomainDefValidateMemoryHotplug)
+    from pyvirt.api import ErrorCode, PyvirtError
+    from pyvirt.daemon import model
+
+    doc = BASE.format(devices=devices, machine="pc", cpu="").replace("<os>", top + "<os>", 1)
+    with pytest.raises(PyvirtError, match=f"^unsupported configuration: {message}") as exc:
+        model.parse_definition(doc)
+    assert exc.value.code == ErrorCode.CONFIG_UNSUPPORTED

@@ -293,7 +293,8 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
     (the QEMU driver's, qemuDomainDefValidateMemoryHotplug: the test driver takes a DIMM
     without them); the devices' total within <memory> (virDomainDefPostParseMemory, every
     driver).  <maxMemory> alone enables hotplug, and QEMU would then add a NUMA node of its
-    own: libvirt asks for the guest's (ppc64 excepted) with or without a memory device."""
+    own: libvirt asks for the guest's (ppc64 excepted) with or without a memory device.  The
+    QEMU driver's refusals are 'unsupported configuration', as libvirt 9.0's define says them."""
     mems = dom.devices.memories
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
     total = sum(m.target_size or 0 for m in mems)
@@ -303,11 +304,11 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
     if not qemu:
         return
     if mems and dom.max_memory is None:
-        raise XMLValidationError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
+        raise XMLConfigError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
                                  mems[0].line)
     ppc64 = dom.os is not None and (dom.os.arch or "").startswith("ppc64")
     if dom.max_memory is not None and not cells and not ppc64:
-        raise XMLValidationError("At least one numa node has to be configured when enabling memory hotplug",
+        raise XMLConfigError("At least one numa node has to be configured when enabling memory hotplug",
                                  mems[0].line if mems else dom.line)
     for mem in mems:
         if mem.target_size is None:
@@ -320,7 +321,7 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
             if a.type != "dimm":
                 raise XMLValidationError("only 'dimm' addresses are supported for the pc-dimm device", mem.line)
             if a.slot is not None and dom.max_memory_slots is not None and a.slot >= dom.max_memory_slots:
-                raise XMLValidationError(f"memory device slot '{a.slot}' exceeds slots count "
+                raise XMLConfigError(f"memory device slot '{a.slot}' exceeds slots count "
                                          f"'{dom.max_memory_slots}'", mem.line)
         if mem.model == "virtio-mem" and mem.target_block is None:
             raise XMLError("virtio-mem device needs <target><block>", mem.line)
