@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbus_fast import Message, MessageType
+from dbus_fast import Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
 TEST = "/org/libvirt/Test"
@@ -134,7 +134,8 @@ class Client:
         return value
 
     def get_all(self, path: str, iface: str) -> dict[str, Any]:
-        return {k: v.value for k, v in self.one(path, PROPS, "GetAll", "s", iface).items()}
+        """GetAll's values (each sent as a variant of the property's variant, as libvirt-dbus)."""
+        return {k: v.value for k, v in unwrap_params(self.one(path, PROPS, "GetAll", "s", iface)).items()}
 
     def get(self, path: str, iface: str, name: str) -> Any:
         return self.one(path, PROPS, "Get", "ss", iface, name).value
@@ -153,6 +154,14 @@ class Client:
             self.bus.disconnect()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+def unwrap_params(answer: dict[str, Variant]) -> dict[str, Variant]:
+    """An a{sv} of typed parameters or of GetAll, as libvirt-dbus 1.4.1 sends it (each value a
+    variant holding the value's variant), with the outer variant checked and taken off."""
+    for name, value in answer.items():
+        assert value.signature == "v", f"{name}: {value.signature}, not a variant of a variant"
+    return {name: value.value for name, value in answer.items()}
 
 
 def wait_signal(q: queue.SimpleQueue[Message], member: str, body_match: Any, timeout: float = 30) -> Message:

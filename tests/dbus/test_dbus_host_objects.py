@@ -13,7 +13,7 @@ import pytest
 from dbus_fast import Variant
 
 from tests.daemon_harness import system_daemon
-from tests.dbus.bus import CONNECT, PROPS, QEMU, TEST, Client, DBusError, running_service
+from tests.dbus.bus import CONNECT, PROPS, QEMU, TEST, Client, DBusError, running_service, unwrap_params
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a system pyvirtd needs root")
 NWFILTER = "org.libvirt.NWFilter"
@@ -55,7 +55,7 @@ def test_node_memory_parameters(client: Client) -> None:
     scan = Path("/sys/kernel/mm/ksm/pages_to_scan")
     if not scan.exists():
         pytest.skip("kernel without KSM")
-    params = client.one(QEMU, CONNECT, "NodeGetMemoryParameters", "u", 0)
+    params = unwrap_params(client.one(QEMU, CONNECT, "NodeGetMemoryParameters", "u", 0))
     current = int(scan.read_text())
     assert params["shm_pages_to_scan"] == Variant("u", current)
     assert params["shm_full_scans"].signature == "t"
@@ -77,7 +77,7 @@ def test_nwfilters(client: Client) -> None:
     assert client.one(QEMU, CONNECT, "ListNWFilters", "u", 0) == []
     path = client.one(QEMU, CONNECT, "NWFilterDefineXML", "s",
                       "<filter name='dbus-f' chain='arp'><rule action='drop' direction='in'><arp/></rule></filter>")
-    props = client.one(path, PROPS, "GetAll", "s", NWFILTER)
+    props = unwrap_params(client.one(path, PROPS, "GetAll", "s", NWFILTER))
     assert props["Name"].value == "dbus-f" and path.endswith(props["UUID"].value.replace("-", "_"))
     assert client.one(QEMU, CONNECT, "ListNWFilters", "u", 0) == [path]
     assert client.one(QEMU, CONNECT, "NWFilterLookupByName", "s", "dbus-f") == path
@@ -103,7 +103,7 @@ def test_interfaces(client: Client) -> None:
     xml = "<interface type='ethernet' name='dbus0'><mac address='52:54:00:00:00:aa'/></interface>"
     client.call(TEST, CONNECT, "InterfaceChangeBegin", "u", 0)
     path = client.one(TEST, CONNECT, "InterfaceDefineXML", "su", xml, 0)
-    assert client.one(path, PROPS, "GetAll", "s", iface)["Active"].value is False
+    assert unwrap_params(client.one(path, PROPS, "GetAll", "s", iface))["Active"].value is False
     client.call(path, iface, "Create", "u", 0)
     assert client.get(path, iface, "Active") is True
     with pytest.raises(DBusError, match="Requested operation is not valid"):

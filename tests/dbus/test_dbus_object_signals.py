@@ -10,6 +10,7 @@ from pyvirt.api import EVENT_CLASSES
 from pyvirt.dbus import interfaces
 from pyvirt.dbus.backend import EVENT_KINDS
 from pyvirt.dbus.service import OBJECT_SIGNALS, SIGNALS
+from tests.dbus.bus import unwrap_params
 
 
 @pytest.mark.parametrize("kind", sorted(OBJECT_SIGNALS))
@@ -41,7 +42,7 @@ def test_backup_job_statistics_are_libvirts_backup_fields() -> None:
     from pyvirt.dbus.service import OBJECT_SIGNALS
 
     running = JobInfo(2, 9, 40, disk_total=100, disk_processed=60, disk_remaining=40)
-    stats = _job_stats(running)
+    stats = unwrap_params(_job_stats(running))
     assert {k: (v.signature, v.value) for k, v in stats.items()} == {
         "operation": ("i", 9), "time_elapsed": ("t", 40), "disk_total": ("t", 100), "disk_processed": ("t", 60),
         "disk_remaining": ("t", 40)}  # no "success" while it runs
@@ -50,7 +51,8 @@ def test_backup_job_statistics_are_libvirts_backup_fields() -> None:
                                             "success", "errmsg"]
     _iface, member, arguments = OBJECT_SIGNALS["Domain.job-completed"]
     event = type("E", (), {"params": pulled.backup_params()})()
-    (signal,) = arguments(event)
+    (sent,) = arguments(event)
+    signal = unwrap_params(sent)
     assert member == "JobCompleted"
     assert {k: v.signature for k, v in signal.items()} == {
         "operation": "i", "time_elapsed": "t", "disk_temp_used": "t", "disk_temp_total": "t", "success": "b",

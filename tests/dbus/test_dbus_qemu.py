@@ -21,7 +21,16 @@ from pyvirt.api import DefinedDetail, DomainState, EventType, StartedDetail, Sto
 from pyvirt.client.remote import RemoteConnection
 from pyvirt.testguest import READY_MARKER, TestGuest
 from tests.daemon_harness import DaemonHarness, wait_console, wait_state
-from tests.dbus.bus import CONNECT, DOMAIN, QEMU, Client, DBusError, running_service, wait_signal
+from tests.dbus.bus import (
+    CONNECT,
+    DOMAIN,
+    QEMU,
+    Client,
+    DBusError,
+    running_service,
+    unwrap_params,
+    wait_signal,
+)
 
 GUEST = "dbusguest"
 
@@ -67,7 +76,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         assert props["Active"] is True and 0 < props["Id"] < 0xFFFFFFFF and props["Name"] == GUEST
         assert list(client.one(dom, DOMAIN, "GetState", "u", 0)) == [1, 1]  # running, booted
         assert f"<name>{GUEST}</name>" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
-        stats = client.one(dom, DOMAIN, "GetStats", "uu", 1 | 4 | 8 | 32, 0)  # Cockpit's groups
+        stats = unwrap_params(client.one(dom, DOMAIN, "GetStats", "uu", 1 | 4 | 8 | 32, 0))  # Cockpit's groups
         assert stats["state.state"].value == 1 and stats["state.state"].signature == "i"
         assert stats["balloon.rss"].signature == "t" and stats["balloon.rss"].value > 1024  # Cockpit's Usage
         mem = client.one(QEMU, CONNECT, "NodeGetMemoryStats", "iu", -1, 0)
@@ -76,7 +85,7 @@ def test_guest_lifecycle_as_cockpit_drives_it(stack: tuple[DaemonHarness, Client
         assert "<domainCapabilities" in client.one(QEMU, CONNECT, "GetDomainCapabilities", "ssssu", "", "", "", "",
                                                    0)
         wait_console(conn, GUEST, READY_MARKER, timeout=120)
-        stats = client.one(dom, DOMAIN, "GetStats", "uu", 8, 0)  # the booted guest's vCPU has run
+        stats = unwrap_params(client.one(dom, DOMAIN, "GetStats", "uu", 8, 0))  # the booted guest's vCPU has run
         assert stats["vcpu.0.time"].signature == "t" and stats["vcpu.0.time"].value > 0
         _guest_agent_over_dbus(client, q, dom)
 
@@ -219,7 +228,7 @@ def _tuning_over_dbus(client: Client, dom: str) -> None:
     first = [n == 0 for n in range(width)]
     with client.signals() as q:
         client.call(dom, DOMAIN, "PinVcpu", "uabu", 0, first, 1)  # VIR_DOMAIN_AFFECT_LIVE
-        msg = wait_signal(q, "Tunable", lambda b: b == [{"cputune.vcpupin0": Variant("s", "0")}])
+        msg = wait_signal(q, "Tunable", lambda b: b == [{"cputune.vcpupin0": Variant("v", Variant("s", "0"))}])
         assert (msg.path, msg.signature) == (dom, "a{sv}")
     assert client.one(dom, DOMAIN, "GetVcpuPinInfo", "u", 1) == [first]
     assert "<vcpupin vcpu='0' cpuset='0'/>" in client.one(dom, DOMAIN, "GetXMLDesc", "u", 0)
@@ -228,16 +237,16 @@ def _tuning_over_dbus(client: Client, dom: str) -> None:
     client.call(dom, DOMAIN, "DelIOThread", "uu", 2, 1)
     assert client.one(dom, DOMAIN, "GetIOThreadInfo", "u", 1) == []
     client.call(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("t", 1 << 20)}, 2)
-    assert client.one(dom, DOMAIN, "GetMemoryParameters", "u", 2)["hard_limit"] == Variant("t", 1 << 20)
-    assert client.one(dom, DOMAIN, "GetMemoryParameters", "u", 1)["hard_limit"] == Variant("t", 9007199254740991)
+    assert unwrap_params(client.one(dom, DOMAIN, "GetMemoryParameters", "u", 2))["hard_limit"] == Variant("t", 1 << 20)
+    assert unwrap_params(client.one(dom, DOMAIN, "GetMemoryParameters", "u", 1))["hard_limit"] == Variant("t", 9007199254740991)
     client.call(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("t", 9007199254740991)}, 2)
     assert "memtune" not in client.one(dom, DOMAIN, "GetXMLDesc", "u", 2)
     assert list(client.get(dom, DOMAIN, "SchedulerType")) == ["posix", 3]
-    assert client.one(dom, DOMAIN, "GetSchedulerParameters", "u", 0)["cpu_shares"].signature == "t"
-    assert client.one(dom, DOMAIN, "GetPerfEvents", "u", 0)["cmt"] == Variant("b", False)
+    assert unwrap_params(client.one(dom, DOMAIN, "GetSchedulerParameters", "u", 0))["cpu_shares"].signature == "t"
+    assert unwrap_params(client.one(dom, DOMAIN, "GetPerfEvents", "u", 0))["cmt"] == Variant("b", False)
     with pytest.raises(DBusError, match="blkio cgroup isn't mounted"):  # a session guest has no blkio cgroup
         client.call(dom, DOMAIN, "GetBlockIOParameters", "u", 0)
-    assert client.one(dom, DOMAIN, "GetBlockIOParameters", "u", 2)["weight"] == Variant("u", 0)
+    assert unwrap_params(client.one(dom, DOMAIN, "GetBlockIOParameters", "u", 2))["weight"] == Variant("u", 0)
 
 
 def _guest_agent_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: str) -> None:
@@ -247,7 +256,7 @@ def _guest_agent_over_dbus(client: Client, q: queue.SimpleQueue[Message], dom: s
     assert (event.path, event.interface) == (dom, DOMAIN)
     assert client.one(dom, DOMAIN, "GetHostname", "u", 0) == "pyvirt-guest"
     assert client.one(dom, DOMAIN, "GetHostname", "u", 2) == "pyvirt-guest"  # VIR_DOMAIN_GET_HOSTNAME_AGENT
-    vcpus = client.one(dom, DOMAIN, "GetGuestVcpus", "u", 0)
+    vcpus = unwrap_params(client.one(dom, DOMAIN, "GetGuestVcpus", "u", 0))
     assert {k: v.value for k, v in vcpus.items()} == {"vcpus": "0", "online": "0", "offlinable": ""}
     assert client.one(dom, DOMAIN, "GetVcpus", "u", 8) == 1  # VIR_DOMAIN_VCPU_GUEST
     seconds, _ns = client.one(dom, DOMAIN, "GetTime", "u", 0)

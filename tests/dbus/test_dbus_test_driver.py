@@ -23,7 +23,17 @@ from dbus_fast.signature import SignatureTree
 
 from pyvirt.api import DefinedDetail, EventType, StartedDetail, StoppedDetail
 from pyvirt.dbus import interfaces, members, paths
-from tests.dbus.bus import CONNECT, DOMAIN, PROPS, TEST, Client, DBusError, running_service, wait_signal
+from tests.dbus.bus import (
+    CONNECT,
+    DOMAIN,
+    PROPS,
+    TEST,
+    Client,
+    DBusError,
+    running_service,
+    unwrap_params,
+    wait_signal,
+)
 from tests.dbus.cockpit_reference import LIBVIRT_DBUS, cockpit_members
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "pyvirt" / "dbus"
@@ -284,6 +294,26 @@ def test_cpu_baseline_and_compare_on_the_test_object(client: Client) -> None:
         client.call(TEST, CONNECT, "CompareCPU", "su", cpus[0], 0)
 
 
+def test_getall_and_typed_parameters_send_variants_of_variants(client: Client) -> None:
+    """GetAll's values and every typed parameter (GetStats, Get*Parameters) are variants holding
+    the value's variant, as libvirt-dbus 1.4.1 sends them and Cockpit Machines reads them
+    (``props.Active.v.v``, ``stats["state.state"].v.v``); Get answers the variant itself."""
+    dom = _define(client, "nested")
+    props = client.one(dom, PROPS, "GetAll", "s", DOMAIN)
+    assert props["Active"].signature == "v" and props["Active"].value == Variant("b", False)
+    assert props["Name"].value == Variant("s", "nested")
+    (single,) = client.call(dom, PROPS, "Get", "ss", DOMAIN, "Active")
+    assert single == Variant("b", False)
+    client.call(dom, DOMAIN, "Create", "u", 0)
+    stats = client.one(dom, DOMAIN, "GetStats", "uu", 1, 0)
+    assert stats["state.state"] == Variant("v", Variant("i", 1))
+    memory = client.one(dom, DOMAIN, "GetMemoryParameters", "u", 0)
+    assert {v.signature for v in memory.values()} == {"v"}
+    assert {v.value.signature for v in memory.values()} == {"t"}
+    client.call(dom, DOMAIN, "Destroy", "u", 0)
+    client.call(dom, DOMAIN, "Undefine", "u", 0)
+
+
 def test_domain_properties_getall_and_autostart(client: Client) -> None:
     dom = _define(client, "props")
     props = client.get_all(dom, DOMAIN)
@@ -519,15 +549,15 @@ def test_tuning_members(client: Client) -> None:
     client.call(dom, DOMAIN, "Create", "u", 0)
     count = len(client.one(TEST, CONNECT, "NodeGetCPUMap", "u", 0))
     client.call(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("t", 1048576)}, 0)
-    mem = client.one(dom, DOMAIN, "GetMemoryParameters", "u", 0)
+    mem = unwrap_params(client.one(dom, DOMAIN, "GetMemoryParameters", "u", 0))
     assert mem["hard_limit"] == Variant("t", 1048576) and mem["soft_limit"].signature == "t"
     client.call(dom, DOMAIN, "SetBlockIOParameters", "a{sv}u", {"weight": Variant("u", 300)}, 0)
-    assert client.one(dom, DOMAIN, "GetBlockIOParameters", "u", 0)["weight"] == Variant("u", 300)
+    assert unwrap_params(client.one(dom, DOMAIN, "GetBlockIOParameters", "u", 0))["weight"] == Variant("u", 300)
     client.call(dom, DOMAIN, "SetNumaParameters", "a{sv}u", {"numa_nodeset": Variant("s", "0")}, 0)
-    numa = client.one(dom, DOMAIN, "GetNumaParameters", "u", 0)
+    numa = unwrap_params(client.one(dom, DOMAIN, "GetNumaParameters", "u", 0))
     assert numa == {"numa_mode": Variant("i", 0), "numa_nodeset": Variant("s", "0")}
     client.call(dom, DOMAIN, "SetPerfEvents", "a{sv}u", {"cmt": Variant("b", True)}, 0)
-    assert client.one(dom, DOMAIN, "GetPerfEvents", "u", 0)["cmt"] == Variant("b", True)
+    assert unwrap_params(client.one(dom, DOMAIN, "GetPerfEvents", "u", 0))["cmt"] == Variant("b", True)
     assert list(client.get(dom, DOMAIN, "SchedulerType")) == ["fair", 1]
     with pytest.raises(DBusError, match=r"unsupported flags \(0x4\) in function testDomainGetSchedulerParametersFlags"):
         client.call(dom, DOMAIN, "GetSchedulerParameters", "u", 0)  # libvirt's test driver refuses the Flags call

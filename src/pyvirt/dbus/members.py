@@ -297,10 +297,18 @@ def _variant_type(key: str, value: Any) -> str:
     return "x" if value < 0 else "t"
 
 
-def typed_params(stats: dict[str, Any]) -> dict[str, Any]:
+def param_value(signature: str, value: Any) -> Any:
+    """One value of an a{sv} of typed parameters as libvirt-dbus 1.4.1 sends it: a variant holding
+    the variant of the value (virtDBusUtilTypedParamsToGVariant adds g_variant_new_variant(value)
+    with the "{sv}" format, which wraps it once more), which is what its clients read: Cockpit
+    Machines takes GetStats' ``n["state.state"].v.v``."""
     from dbus_fast import Variant
 
-    return {key: Variant(_variant_type(key, value), value) for key, value in stats.items()}
+    return Variant("v", Variant(signature, value))
+
+
+def typed_params(stats: dict[str, Any]) -> dict[str, Any]:
+    return {key: param_value(_variant_type(key, value), value) for key, value in stats.items()}
 
 
 # ------------------------------------------------------------------------------ Connect: custom
@@ -785,9 +793,7 @@ def typed_args(params: dict[str, Any], accepted: dict[str, str]) -> dict[str, An
 
 def _typed(pairs: list[tuple[str, str, Any]]) -> dict[str, Any]:
     """(name, D-Bus type, value) -> an a{sv} value, each parameter with libvirt's declared type."""
-    from dbus_fast import Variant
-
-    return {name: Variant(signature, value) for name, signature, value in pairs}
+    return {name: param_value(signature, value) for name, signature, value in pairs}
 
 
 #: virNodeSetMemoryParameters's writable fields and their types (the counters read back are ullong)

@@ -70,11 +70,11 @@ def _tunable_params(params: dict[str, Any]) -> dict[str, Any]:
 def _job_params(params: dict[str, Any]) -> dict[str, Any]:
     """a{sv} of a job-completed event: the operation an int, as libvirt types it; the rest as
     every typed parameter (figures 64-bit, success a boolean, errmsg a string)."""
-    from dbus_fast import Variant
+    from pyvirt.dbus.members import param_value
 
     typed = _tunable_params(params)
     if "operation" in params:
-        typed["operation"] = Variant("i", int(params["operation"]))
+        typed["operation"] = param_value("i", int(params["operation"]))
     return typed
 
 
@@ -200,7 +200,10 @@ class Service:
             if table is None:
                 return "a{sv}", [{}]
             values = await backend.run(_read_all, table, target, declared)
-            return "a{sv}", [{name: Variant(declared[name].signature, value) for name, value in values.items()}]
+            # each value a variant of the property's variant, as libvirt-dbus 1.4.1's GetAll
+            # answers and Cockpit Machines reads it (`props.Active.v.v`); Get answers one variant
+            return "a{sv}", [{name: Variant("v", Variant(declared[name].signature, value))
+                              for name, value in values.items()}]
         if member == "Get":
             _expect(msg, "ss")
             name = _property_name(msg.body, iface_name, declared)
