@@ -242,8 +242,6 @@ N2 = ("<cpu><numa><cell id='0' cpus='0' memory='131072' unit='KiB'/>"
 
 @pytest.mark.parametrize("devices, message, kw", [
     ("<audio id='1' type='none'/><audio id='1' type='none'/>", "audio ID 1 is used multiple times", {}),
-    ("<controller type='usb' index='0' model='piix3-uhci' ports='8'/>",
-     "usb controller type 'piix3-uhci' doesn't support 'ports' with this QEMU binary", {}),
     ("<controller type='usb' index='0' model='qemu-xhci' ports='20'/>",
      "'qemu-xhci' controller only supports up to '15' ports", {}),
     ("<input type='tablet' bus='usb'><address type='pci' domain='0' bus='0' slot='5' function='0'/></input>",

@@ -77,3 +77,22 @@ def test_memory_hotplug_refusals_are_unsupported_configurations(top: str, device
     with pytest.raises(PyvirtError, match=f"^unsupported configuration: {message}") as exc:
         model.parse_definition(doc)
     assert exc.value.code == ErrorCode.CONFIG_UNSUPPORTED
+
+
+@pytest.mark.parametrize("model", ["piix3-uhci", "ich9-ehci1"])
+def test_ports_on_a_usb_controller_other_than_xhci_are_defined_and_refused_when_built(model: str) -> None:
+    # libvirt 9.0 defines it; its command line (domxml-to-native) refuses it as a configuration
+    from pyvirt.qemu.argv import build_argv
+    from pyvirt.xml.errors import XMLConfigError
+
+    dom = _define(f"<controller type='usb' index='0' model='{model}' ports='4'/>")
+    with pytest.raises(XMLConfigError, match=f"usb controller type '{model}' doesn't support 'ports' with this "
+                                             "QEMU binary"):
+        build_argv(dom)
+
+
+def test_more_than_15_xhci_ports_are_an_unsupported_configuration() -> None:
+    from pyvirt.xml.errors import XMLConfigError
+
+    with pytest.raises(XMLConfigError, match="'nec-xhci' controller only supports up to '15' ports"):
+        _define("<controller type='usb' index='0' model='nec-xhci' ports='20'/>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyvirt.xml.defaults import USB_COMPANIONS
+from pyvirt.xml.errors import XMLConfigError
 
 from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus, usb_props, virtio_driver
 
@@ -69,6 +70,9 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         if c.ports is not None and model in ("qemu-xhci", "nec-xhci"):
             props["p2"] = c.ports
             props["p3"] = c.ports
+        elif c.ports is not None:  # qemuBuildUSBControllerDevProps: defined, refused when built
+            raise XMLConfigError(f"usb controller type '{model}' doesn't support 'ports' with this QEMU binary",
+                                 c.line)
         props.update(pci_props(ctx, c.address, "usb controller"))
         return props
     if c.type == "ide":
