@@ -99,8 +99,16 @@ def _scope(p: Parsed) -> tuple[bool, bool]:
     return p.bool("live"), p.bool("config")
 
 
+def _legacy_live(p: Parsed, live: bool, config: bool) -> bool:
+    """virsh calls the API without flags (virDomainSetMemory, virDomainSetVcpus) when no scope
+    is given, and every driver implements that one as the live change (VIR_DOMAIN_AFFECT_LIVE:
+    a shut-off domain is refused), not as --current."""
+    return live or not (config or p.bool("current"))
+
+
 def cmd_setmem(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
+    live = _legacy_live(p, live, config)
     info = ctl.domain(p.str("domain") or "")
     kib = scaled_kib(p.str("size") or "", "size")
     ctl.conn.set_memory(_key(info), kib, live=live, config=config)
@@ -127,6 +135,8 @@ def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
     if count is None or count <= 0:
         raise CmdError(f"Numeric value '{p.str('count')}' for <count> option is malformed or out of range")
     extra = {k: True for k in ("guest", "hotpluggable") if p.bool(k)}
+    if not extra and not p.bool("maximum"):
+        live = _legacy_live(p, live, config)
     if extra:
         ctl.conn.set_vcpus(_key(info), count, live=live, config=config, maximum=p.bool("maximum"), **extra)
     else:  # a driver that predates `guest` and `hotpluggable` keeps working

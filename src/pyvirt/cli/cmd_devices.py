@@ -105,17 +105,40 @@ def cmd_dommemstat(ctl: Ctl, p: Parsed) -> bool:
         with failing("Unable to change balloon collection period."):
             ctl.conn.set_memory_stats_period(info.uuid or info.name, period, live=live, config=config)
         return True
-    stats = ctl.conn.memory_stats(info.uuid or info.name)
+    with failing(f"Failed to get memory statistics for domain {p.str('domain')}"):  # the name as given
+        stats = ctl.conn.memory_stats(info.uuid or info.name)
     ctl.print("".join(f"{k} {v}\n" for k, v in stats.items()))
     return True
+
+
+def _stats_filter(p: Parsed):
+    """domstats' --list-* flags (VIR_CONNECT_GET_ALL_DOMAINS_STATS_*: active/inactive,
+    persistent/transient, states; each pair given both means no filter), None when none is given."""
+    from pyvirt.api import ListFilter
+    from pyvirt.cli.cmd_list import STATE_FLAGS
+
+    flt = ListFilter()
+    if p.bool("list-active") != p.bool("list-inactive"):
+        flt.active = p.bool("list-active")
+    if p.bool("list-persistent") != p.bool("list-transient"):
+        flt.persistent = p.bool("list-persistent")
+    flt.states = [s for flag, ss in STATE_FLAGS.items() if p.bool("list-" + flag.removeprefix("state-")) for s in ss]
+    return None if flt.active is None and flt.persistent is None and not flt.states else flt
 
 
 def cmd_domstats(ctl: Ctl, p: Parsed) -> bool:
     groups = [g for g in ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "perf", "iothread", "memory",
                           "dirtyrate", "vm") if p.bool(g)]
     refs = p.argv("domain")
-    doms = [(lambda i: i.uuid or i.name)(ctl.domain(r)) for r in refs] or None
-    records = ctl.conn.domain_stats(doms, groups or None)
+    infos = [ctl.domain(r) for r in refs]
+    flt = _stats_filter(p)
+    if flt is not None:  # the list flags filter the domains named too (virDomainListGetStats)
+        from pyvirt.api import ListFilter
+
+        infos = [i for i in (infos or ctl.conn.list_domains(ListFilter())) if flt.matches(i)]
+        if not infos:
+            return True
+    records = ctl.conn.domain_stats([i.uuid or i.name for i in infos] or None, groups or None)
     blocks = ["".join([f"Domain: '{rec['name']}'\n", *(f"  {k}={typed_value(v)}\n" for k, v in rec.get("stats", {}).items())])
               for rec in records]
     ctl.print("\n".join(blocks))  # a blank line between records; the runner's ends the last

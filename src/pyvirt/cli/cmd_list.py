@@ -6,7 +6,8 @@ from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import state_word, table
 from pyvirt.cli.grammar import Parsed
 
-_STATE_FLAGS = {"state-running": (1,), "state-paused": (3,), "state-shutoff": (5,),
+#: the --state-* flags (domstats: --list-*) and the DomainState values each keeps
+STATE_FLAGS = {"state-running": (1,), "state-paused": (3,), "state-shutoff": (5,),
                 "state-other": (0, 2, 4, 6, 7)}
 
 
@@ -15,7 +16,7 @@ def build_filter(p: Parsed):
     from pyvirt.api import ListFilter
 
     flt = ListFilter()
-    states = [s for flag, ss in _STATE_FLAGS.items() if p.bool(flag) for s in ss]
+    states = [s for flag, ss in STATE_FLAGS.items() if p.bool(flag) for s in ss]
     if p.bool("all") or states:
         flt.active = None
     elif p.bool("inactive"):

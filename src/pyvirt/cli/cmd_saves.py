@@ -106,8 +106,8 @@ def cmd_managedsave_dumpxml(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_managedsave_define(ctl: Ctl, p: Parsed) -> bool:
+    xml = read_file(p.str("xml") or "")  # virsh reads the file before it looks the domain up
     info = ctl.domain(p.str("domain") or "")
-    xml = read_file(p.str("xml") or "")
     with failing(f"Failed to update {info.name} XML configuration"):
         ctl.conn.managed_save_define(info.uuid or info.name, xml, **_state(p))
     ctl.extra(f"Managed save state file of domain '{info.name}' updated.\n")

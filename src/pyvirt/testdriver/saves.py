@@ -75,11 +75,14 @@ class SavesMixin:
         if not obj.active:
             raise E.invalid("domain is not running")
         data = obj.xml(inactive=False).encode()
+        step = "open failed"  # testDomainSaveImageWrite names the step that failed
         try:
             with open(path, "wb") as fh:
+                step = "write failed"
                 fh.write(MAGIC + _int32().pack(len(data)) + data)
         except OSError as exc:
-            raise E.err(f"saving domain '{obj.name}' to '{path}': {exc.strerror}", ErrorCode.SYSTEM_ERROR) from None
+            raise E.err(f"saving domain '{obj.name}' to '{path}': {step}: {exc.strerror}",
+                        ErrorCode.SYSTEM_ERROR) from None
         self._stop(obj, ShutoffReason.SAVED, StoppedDetail.SAVED)  # type: ignore[attr-defined]
 
     def restore(self, path: str, *, xml: str | None = None, bypass_cache: bool = False, running: bool = False,
