@@ -349,7 +349,9 @@ class Connection(abc.ABC):
 
     @op("Domain", "POST /v1/domains/{dom}/destroy", "virDomainDestroyFlags")
     @abc.abstractmethod
-    def destroy(self, dom: str, *, graceful: bool = False) -> None: ...
+    def destroy(self, dom: str, *, graceful: bool = False, remove_logs: bool = False) -> None:
+        """virDomainDestroyFlags; `remove_logs` (VIR_DOMAIN_DESTROY_REMOVE_LOGS) deletes the
+        domain's QEMU log once it is stopped."""
 
     @op("Domain", "POST /v1/domains/{dom}/inject-nmi", "virDomainInjectNMI")
     def inject_nmi(self, dom: str) -> None:

@@ -137,9 +137,10 @@ LINES = [
     "domid 1; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; set-user-password 1 root pw",
     # an edit starts from the current definition where the test driver refuses the inactive flag
     "net-edit default; pool-edit default-pool",
-    # setmem/setvcpus without a scope call the plain API (live: a shut-off domain refused); dommemstat's
-    # failure line; managedsave-define reads its file first
-    "managedsave-define nosuch /nonexistent/x.xml; destroy test; setmem test 2048; "
+    # destroy --remove-logs reaches the driver; setmem/setvcpus without a scope call the plain API (live: a shut-off
+    # domain refused); dommemstat's failure line; managedsave-define reads its file first
+    "destroy test --remove-logs; destroy test --graceful --remove-logs; managedsave-define nosuch /nonexistent/x.xml; "
+    "destroy test; setmem test 2048; "
     "setvcpus test 2; dommemstat test; setmem test 2048 --current; setvcpus test 1 --current; dominfo test",
     # domstats' --list-* flags filter the domains, named ones too
     "domstats test --list-inactive; domstats --list-active --list-persistent; domstats --list-transient; "

@@ -111,8 +111,8 @@ def cmd_create(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_destroy(ctl: Ctl, p: Parsed) -> bool:
-    graceful = p.bool("graceful")
-    return _act(ctl, p, "destroy", "destroyed", lambda d: ctl.conn.destroy(d, graceful=graceful))
+    graceful, remove_logs = p.bool("graceful"), p.bool("remove-logs")
+    return _act(ctl, p, "destroy", "destroyed", lambda d: ctl.conn.destroy(d, graceful=graceful, remove_logs=remove_logs))
 
 
 _MODES = ("acpi", "agent", "initctl", "signal", "paravirt")

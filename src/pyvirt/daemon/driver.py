@@ -126,6 +126,14 @@ def _recorded_ptys(dom: Domain) -> dict[str, str] | None:
     return ptys
 
 
+
+def remove_domain_logs(log_dir: Path, name: str) -> None:
+    """qemuDomainRemoveLogs: the domain's QEMU log NAME.log and its rotations NAME.log.N, not
+    the logs of its helpers (NAME-swtpm.log...) nor another domain's (NAME.log-x, NAMEx.log)."""
+    for log in log_dir.glob(f"{name}.log*"):
+        if log.name == f"{name}.log" or (log.name.startswith(f"{name}.log.") and log.name[len(name) + 5:].isdigit()):
+            log.unlink(missing_ok=True)
+
 class MonitorGone(PyvirtError):
     """QEMU's monitor closed under a command: the guest is ending, which is no internal error."""
 
@@ -1215,9 +1223,16 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             raise PyvirtError(f"internal error: QMP {command} failed: {exc}", ErrorCode.INTERNAL_ERROR,
                               ErrorDomain.QEMU) from exc
 
-    async def destroy(self, dom: str, graceful: bool = False) -> None:
+    async def destroy(self, dom: str, graceful: bool = False, remove_logs: bool = False) -> None:
         """Signal QEMU without waiting for the domain's lock: an operation stuck on a wedged
-        monitor holds that lock, and destroy is how a user gets out of exactly that."""
+        monitor holds that lock, and destroy is how a user gets out of exactly that.
+        `remove_logs`: the domain's QEMU log and its rotations go once QEMU is gone
+        (qemuDomainRemoveLogs)."""
+        await self._destroy(dom, graceful)
+        if remove_logs:
+            remove_domain_logs(self.paths.qemu_log, self.lookup(dom).name)
+
+    async def _destroy(self, dom: str, graceful: bool) -> None:
         rec = self.lookup(dom)
         run = rec.run
         if run is None or not rec.active:

@@ -1021,7 +1021,7 @@ METHODS: dict[str, Row] = {
     "Domain.BlockResize": block_resize,
     "Domain.Create": call("start", flags={1: "paused", 2: "autodestroy", 4: "bypass_cache", 8: "force_boot",
                                           32: "reset_nvram"}),
-    "Domain.Destroy": call("destroy", flags={1: "graceful"}),
+    "Domain.Destroy": call("destroy", flags={1: "graceful", 2: "remove_logs"}),
     "Domain.DetachDevice": call("detach_device", "xml", flags=AFFECT),
     "Domain.GetBlockJobInfo": block_job_info,
     "Domain.GetControlInfo": call("control_info", flags={},

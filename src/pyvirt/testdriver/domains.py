@@ -462,7 +462,9 @@ class DomainsMixin:
         if not self._get(dom).active:
             raise E.invalid("domain is not running")
 
-    def destroy(self, dom: str, *, graceful: bool = False) -> None:
+    def destroy(self, dom: str, *, graceful: bool = False, remove_logs: bool = False) -> None:
+        if remove_logs:  # testDomainDestroyFlags takes VIR_DOMAIN_DESTROY_GRACEFUL only
+            raise E.unsupported_flags(2, "testDomainDestroyFlags")
         self._write("virDomainDestroyFlags")
         obj = self._get(dom)
         if not obj.active:
