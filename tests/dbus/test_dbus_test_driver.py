@@ -318,7 +318,7 @@ def test_domain_properties_getall_and_autostart(client: Client) -> None:
     dom = _define(client, "props")
     props = client.get_all(dom, DOMAIN)
     assert props["Name"] == "props" and props["Active"] is False and props["Persistent"] is True
-    assert props["Id"] == 0xFFFFFFFF and props["OSType"] == "linux"  # libvirt's test driver says linux
+    assert props["Id"] == 0 and props["OSType"] == "linux"  # inactive: 0, as virtDBusDomainGetId; linux: the test driver
     assert props["Updated"] is False  # virDomainIsUpdated: 0 on libvirt's test driver, even after live changes
     assert dom.endswith(paths.encode_uuid(props["UUID"]))
     client.call(dom, PROPS, "Set", "ssv", DOMAIN, "Autostart", Variant("b", True))
@@ -599,6 +599,51 @@ def test_connection_introspection_lists_every_object_subtree(client: Client) -> 
     domains = Node.parse(client.one(f"{TEST}/domain", "org.freedesktop.DBus.Introspectable", "Introspect"))
     dom = client.one(TEST, CONNECT, "DomainLookupByName", "s", "test")
     assert dom.rsplit("/", 1)[1] in {n.name for n in domains.nodes}
+
+
+def _subtree(client: Client, path: str) -> tuple[list[str], set[str]]:
+    """(org.libvirt interfaces, child node paths) of an introspected node."""
+    node = Node.parse(client.one(path, "org.freedesktop.DBus.Introspectable", "Introspect"))
+    return ([i.name for i in node.interfaces if i.name.startswith("org.libvirt.")],
+            {f"{path}/{n.name}" for n in node.nodes})
+
+
+def test_every_subtree_lists_its_objects(client: Client) -> None:
+    """Each kind's subtree names its objects as child nodes, as libvirt-dbus 1.4.1 enumerates them:
+    node devices and interfaces as listed, the volumes of every pool, the snapshots of every domain;
+    secrets and nwfilters, which the test driver cannot list, none.  A subtree's node and any
+    element under it introspect with the kind's interface (GDBus subtrees: libvirt-dbus answers so)."""
+    ifaces, nodedevs = _subtree(client, f"{TEST}/nodedev")
+    assert ifaces == ["org.libvirt.NodeDevice"]
+    assert nodedevs == set(client.one(TEST, CONNECT, "ListNodeDevices", "u", 0)) and nodedevs
+    assert _subtree(client, f"{TEST}/interface")[1] == set(client.one(TEST, CONNECT, "ListInterfaces", "u", 0))
+    for kind in ("secret", "nwfilter"):
+        assert _subtree(client, f"{TEST}/{kind}") == ([f"org.libvirt.{'NWFilter' if kind == 'nwfilter' else 'Secret'}"],
+                                                      set())
+    pool = client.one(TEST, CONNECT, "StoragePoolLookupByName", "s", "default-pool")
+    vol = client.one(pool, "org.libvirt.StoragePool", "StorageVolCreateXML", "su",
+                     "<volume><name>subtree.img</name><capacity>1024</capacity></volume>", 0)
+    dom = _define(client, "subtree")
+    snap = client.one(dom, DOMAIN, "SnapshotCreateXML", "su", "<domainsnapshot><name>s_1</name></domainsnapshot>", 0)
+    try:
+        assert vol in _subtree(client, f"{TEST}/storagevol")[1]
+        assert _subtree(client, f"{TEST}/domainsnapshot") == (["org.libvirt.DomainSnapshot"], {snap})
+        assert _subtree(client, f"{TEST}/domain/notauuid") == (["org.libvirt.Domain"], set())
+        assert _subtree(client, f"{TEST}/domain/x/y") == ([], set())
+    finally:
+        client.call(vol, "org.libvirt.StorageVol", "Delete", "u", 0)
+        client.call(dom, DOMAIN, "Undefine", "u", 2)  # SNAPSHOTS_METADATA
+    assert vol not in _subtree(client, f"{TEST}/storagevol")[1]
+    assert _subtree(client, f"{TEST}/domainsnapshot")[1] == set()
+
+
+def test_node_device_without_parent_has_no_parent_property(client: Client) -> None:
+    """The root device: Get Parent fails (virNodeDeviceGetParent's error), GetAll leaves it out."""
+    root, child = (client.one(TEST, CONNECT, "NodeDeviceLookupByName", "s", n) for n in ("computer", "scsi_host1"))
+    assert client.get_all(root, "org.libvirt.NodeDevice") == {"Name": "computer"}
+    with pytest.raises(DBusError, match="no parent for this device"):
+        client.get(root, "org.libvirt.NodeDevice", "Parent")
+    assert client.get(child, "org.libvirt.NodeDevice", "Parent") == "computer"
 
 
 def test_snapshot_tree_over_dbus(client: Client) -> None:

@@ -36,8 +36,6 @@ from pyvirt.api import (
 from pyvirt.dbus import paths
 from pyvirt.operations import OPERATIONS
 
-UINT_MAX = 0xFFFFFFFF
-
 
 class Ctx:
     """One call: the connection, the object its path names, and the libvirt function (for errors)."""
@@ -696,6 +694,14 @@ def list_node_devices(ctx: Ctx) -> list[str]:
     return [ctx.path_of(d) for d in devices if not caps or caps & set(d.caps)]
 
 
+def _node_device_parent(device: NodeDeviceInfo) -> str:
+    """virNodeDeviceGetParent: a device without one (the root, ``computer``) is an error, so
+    GetAll leaves Parent out, as libvirt-dbus."""
+    if not device.parent:
+        raise PyvirtError("internal error: no parent for this device", ErrorCode.INTERNAL_ERROR)
+    return device.parent
+
+
 @custom(None)
 def node_device_by_name(ctx: Ctx, name: str) -> str:
     return ctx.path_of(_node_device(ctx.conn, name))
@@ -1223,7 +1229,7 @@ PROPERTIES: dict[str, Properties] = {
     }),
     "Domain": Properties(lambda ctx: _DomainFacts(ctx), {
         **_ACTIVE_AUTOSTART,
-        "Id": lambda i: i.id if i.id >= 0 else UINT_MAX,  # (unsigned)-1 when inactive, as libvirt
+        "Id": lambda i: max(i.id, 0),  # libvirt's (unsigned)-1 of an inactive domain: 0, as virtDBusDomainGetId
         "OSType": lambda i: i.os_type,
         "SchedulerType": lambda f: f.scheduler(),
         "Updated": lambda f: f.updated(),
@@ -1232,7 +1238,7 @@ PROPERTIES: dict[str, Properties] = {
     "StoragePool": Properties(_pool, dict(_ACTIVE_AUTOSTART), {"Autostart": _set_pool_autostart}),
     "Interface": Properties(Ctx.interface, {"Active": lambda i: bool(i.active), "MAC": lambda i: i.mac,
                                             "Name": lambda i: i.name}),
-    "NodeDevice": Properties(Ctx.node_device, {"Name": lambda d: d.name, "Parent": lambda d: d.parent}),
+    "NodeDevice": Properties(Ctx.node_device, {"Name": lambda d: d.name, "Parent": _node_device_parent}),
     "NWFilter": Properties(Ctx.nwfilter, {"Name": lambda f: f.name, "UUID": lambda f: f.uuid}),
     "Secret": Properties(lambda ctx: ctx.conn.lookup_secret(ctx.target.ident[0]), {
         "UUID": lambda s: s.uuid, "UsageID": lambda s: s.usage_id,

@@ -78,8 +78,13 @@ def _job_params(params: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-#: the subtrees whose objects introspection lists (the others answer no child nodes)
-_CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools"}
+#: subtree element -> its object kind: libvirt-dbus registers one GDBus subtree per kind, whose
+#: node and every element under it introspect with the kind's interface
+_SUBTREES = {**paths.KIND_OF_SEGMENT, paths.SNAPSHOT_SEGMENT: "DomainSnapshot"}
+#: subtree element -> the spine's listing of its objects (volumes and snapshots: see _child_elements)
+_CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools",
+                "nodedev": "list_node_devices", "interface": "list_interfaces", "secret": "list_secrets",
+                "nwfilter": "list_nwfilters"}
 
 
 class DBusFailure(Exception):
@@ -234,29 +239,23 @@ class Service:
         node = Node.default()
         node.interfaces = [i for i in node.interfaces if i.name != "org.freedesktop.DBus.ObjectManager"]
         children: list[str] = []
+        parts = path[len(paths.ROOT) + 1:].split("/") if path.startswith(paths.ROOT + "/") else []
         if path in ("/", "/org", paths.ROOT):
             children = {"/": ["org"], "/org": ["libvirt"], paths.ROOT: list(self.names)}[path]
-        else:
-            try:
-                target = paths.parse(path, self.names)
-            except paths.BadPath:
-                target = None
-                parts = path[len(paths.ROOT) + 1:].split("/")
-                if len(parts) == 2 and parts[0] in self.names and parts[1] in _CHILD_LISTS:
-                    children = await self._children(parts[0], parts[1])
-            if target is not None:
-                node.interfaces.append(interfaces.interface(target.kind))
-                if target.kind == "Connect":  # every kind's subtree, as libvirt-dbus registers them
-                    children = [*paths.SEGMENTS.values(), paths.SNAPSHOT_SEGMENT]
+        elif parts and parts[0] in self.names:
+            if len(parts) == 1:  # every kind's subtree, as libvirt-dbus registers them
+                node.interfaces.append(interfaces.interface("Connect"))
+                children = list(_SUBTREES)
+            elif len(parts) <= 3 and parts[1] in _SUBTREES:
+                node.interfaces.append(interfaces.interface(_SUBTREES[parts[1]]))
+                if len(parts) == 2:
+                    children = await self.backends[parts[0]].run(_child_elements, f"{paths.ROOT}/{parts[0]}",
+                                                                 parts[1])
         element = node.to_xml()
         for child in children:
             ET.SubElement(element, "node", name=child)
         header = Node().tostring().split("<node")[0]
         return header + ET.tostring(element, encoding="unicode")
-
-    async def _children(self, conn: str, segment: str) -> list[str]:
-        listing = await self.backends[conn].run(lambda c: getattr(c, _CHILD_LISTS[segment])())
-        return [paths.encode_uuid(i.uuid) for i in listing]
 
     # ------------------------------------------------------------------ signals
     def _emit(self, conn: str, event: Event) -> None:
@@ -301,6 +300,33 @@ def _run_row(conn: Any, row: members.Row, target: paths.Target, function: str, a
             # the spine was given the path's UUID: say so, as libvirt's lookup by UUID does
             raise members.not_found("Domain", "uuid", target.ident[0]) from None
         raise
+
+
+def _child_elements(conn: Any, conn_path: str, segment: str) -> list[str]:
+    """The child nodes of one subtree, as libvirt-dbus's enumerators list them: every object of
+    the kind, storage volumes of every pool that lists them, snapshots of every domain; none where
+    the driver cannot list the kind (libvirt-dbus's enumerator then returns an empty list)."""
+    ctx = members.Ctx(conn, paths.Target(conn_path.rsplit("/", 1)[1], "Connect"), "Introspect")
+    try:
+        if segment == paths.SNAPSHOT_SEGMENT:
+            found = [paths.snapshot_path(conn_path, dom.uuid, snap.name)
+                     for dom in conn.list_domains() for snap in _or_none(conn.list_snapshots, dom.uuid)]
+        elif segment == "storagevol":
+            found = [ctx.path_of(vol) for pool in conn.list_pools() for vol in _or_none(conn.list_volumes, pool.name)]
+        else:
+            found = [ctx.path_of(record) for record in getattr(conn, _CHILD_LISTS[segment])()]
+    except PyvirtError as exc:
+        log.debug("Introspect %s/%s: %s", conn_path, segment, exc)
+        return []
+    return [path.rsplit("/", 1)[1] for path in found]
+
+
+def _or_none(listing: Any, name: str) -> list[Any]:
+    """One object's listing, or none where it fails (an inactive pool, a domain gone meanwhile)."""
+    try:
+        return list(listing(name))
+    except PyvirtError:
+        return []
 
 
 def _read_all(conn: Any, table: members.Properties, target: paths.Target, declared: dict[str, Any]
