@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 from pyvirt.cli import table
-from pyvirt.cli.tables import INDEX, ORDER
+from pyvirt.cli.tables import INDEX, ORDER, group_of
 from pyvirt.testdriver.connection import BASES
 
 
@@ -24,6 +24,10 @@ def test_index_names_every_command_of_every_group_once() -> None:
     assert declared == INDEX  # dev/virsh_table.py writes both; a hand edit must keep them in step
     assert [c.name for c in table.COMMANDS] == list(INDEX)
     assert table.lookup("list") is table.lookup("list") and table.lookup("lis") is None
+    # the index is a text read by group_of: every command, and nothing that only spans its items
+    assert all(group_of(name) == keyword for name, keyword in declared.items())
+    for odd in ("lis", "ist", "", " ", "list:monitor", "domain attach-disk", "attach-disk:domain attach-device"):
+        assert group_of(odd) is None and table.lookup(odd) is None, odd
 
 
 def _loaded_after(argv: list[str], env_root: str | None = None) -> set[str]:

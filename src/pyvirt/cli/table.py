@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from pyvirt.cli.grammar import Cmd
-from pyvirt.cli.tables import INDEX, ORDER
+from pyvirt.cli.tables import ORDER, group_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _group(keyword: str) -> dict[str, Cmd]:
 
 def lookup(name: str) -> Cmd | None:
     """The command called `name` (no abbreviations, as virsh)."""
-    keyword = INDEX.get(name)
+    keyword = group_of(name)
     return None if keyword is None else _group(keyword).get(name)
 
 

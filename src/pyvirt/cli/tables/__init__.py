@@ -22,89 +22,95 @@ ORDER = (
     "virsh",
 )
 
-#: command -> the group module that defines it
-INDEX = {
-    "attach-device": "domain", "attach-disk": "domain", "attach-interface": "domain", "autostart": "domain",
-    "blkdeviotune": "domain", "blkiotune": "domain", "blockcommit": "domain", "blockcopy": "domain",
-    "blockjob": "domain", "blockpull": "domain", "blockresize": "domain", "change-media": "domain",
-    "console": "domain", "cpu-stats": "domain", "create": "domain", "define": "domain", "desc": "domain",
-    "destroy": "domain", "detach-device": "domain", "detach-device-alias": "domain", "detach-disk": "domain",
-    "detach-interface": "domain", "domdisplay": "domain", "domfsfreeze": "domain", "domfsthaw": "domain",
-    "domfsinfo": "domain", "domfstrim": "domain", "domhostname": "domain", "domid": "domain",
-    "domif-setlink": "domain", "domiftune": "domain", "domjobabort": "domain", "domjobinfo": "domain",
-    "domlaunchsecinfo": "domain", "domsetlaunchsecstate": "domain", "domname": "domain",
-    "domrename": "domain", "dompmsuspend": "domain", "dompmwakeup": "domain", "domuuid": "domain",
-    "domxml-from-native": "domain", "domxml-to-native": "domain", "dump": "domain", "dumpxml": "domain",
-    "edit": "domain", "get-user-sshkeys": "domain", "inject-nmi": "domain", "iothreadinfo": "domain",
-    "iothreadpin": "domain", "iothreadadd": "domain", "iothreadset": "domain", "iothreaddel": "domain",
-    "send-key": "domain", "send-process-signal": "domain", "lxc-enter-namespace": "domain",
-    "managedsave": "domain", "managedsave-remove": "domain", "managedsave-edit": "domain",
-    "managedsave-dumpxml": "domain", "managedsave-define": "domain", "memtune": "domain", "perf": "domain",
-    "metadata": "domain", "migrate": "domain", "migrate-setmaxdowntime": "domain",
-    "migrate-getmaxdowntime": "domain", "migrate-compcache": "domain", "migrate-setspeed": "domain",
-    "migrate-getspeed": "domain", "migrate-postcopy": "domain", "numatune": "domain", "qemu-attach": "domain",
-    "qemu-monitor-command": "domain", "qemu-monitor-event": "domain", "qemu-agent-command": "domain",
-    "guest-agent-timeout": "domain", "reboot": "domain", "reset": "domain", "restore": "domain",
-    "resume": "domain", "save": "domain", "save-image-define": "domain", "save-image-dumpxml": "domain",
-    "save-image-edit": "domain", "schedinfo": "domain", "screenshot": "domain",
-    "set-lifecycle-action": "domain", "set-user-sshkeys": "domain", "set-user-password": "domain",
-    "setmaxmem": "domain", "setmem": "domain", "setvcpus": "domain", "shutdown": "domain", "start": "domain",
-    "suspend": "domain", "ttyconsole": "domain", "undefine": "domain", "update-device": "domain",
-    "update-memory-device": "domain", "vcpucount": "domain", "vcpuinfo": "domain", "vcpupin": "domain",
-    "emulatorpin": "domain", "vncdisplay": "domain", "guestvcpus": "domain", "setvcpu": "domain",
-    "domblkthreshold": "domain", "guestinfo": "domain", "domdirtyrate-calc": "domain",
-    "dom-fd-associate": "domain",
-    "domblkerror": "monitor", "domblkinfo": "monitor", "domblklist": "monitor", "domblkstat": "monitor",
-    "domcontrol": "monitor", "domif-getlink": "monitor", "domifaddr": "monitor", "domiflist": "monitor",
-    "domifstat": "monitor", "dominfo": "monitor", "dommemstat": "monitor", "domstate": "monitor",
-    "domstats": "monitor", "domtime": "monitor", "list": "monitor",
-    "event": "events",
-    "allocpages": "host", "capabilities": "host", "cpu-baseline": "host", "cpu-compare": "host",
-    "cpu-models": "host", "domcapabilities": "host", "freecell": "host", "freepages": "host",
-    "hostname": "host", "hypervisor-cpu-baseline": "host", "hypervisor-cpu-compare": "host",
-    "maxvcpus": "host", "node-memory-tune": "host", "nodecpumap": "host", "nodecpustats": "host",
-    "nodeinfo": "host", "nodememstats": "host", "nodesevinfo": "host", "nodesuspend": "host",
-    "sysinfo": "host", "uri": "host", "version": "host",
-    "checkpoint-create": "checkpoint", "checkpoint-create-as": "checkpoint",
-    "checkpoint-delete": "checkpoint", "checkpoint-dumpxml": "checkpoint", "checkpoint-edit": "checkpoint",
-    "checkpoint-info": "checkpoint", "checkpoint-list": "checkpoint", "checkpoint-parent": "checkpoint",
-    "iface-begin": "interface", "iface-bridge": "interface", "iface-commit": "interface",
-    "iface-define": "interface", "iface-destroy": "interface", "iface-dumpxml": "interface",
-    "iface-edit": "interface", "iface-list": "interface", "iface-mac": "interface", "iface-name": "interface",
-    "iface-rollback": "interface", "iface-start": "interface", "iface-unbridge": "interface",
-    "iface-undefine": "interface",
-    "nwfilter-define": "filter", "nwfilter-dumpxml": "filter", "nwfilter-edit": "filter",
-    "nwfilter-list": "filter", "nwfilter-undefine": "filter", "nwfilter-binding-create": "filter",
-    "nwfilter-binding-delete": "filter", "nwfilter-binding-dumpxml": "filter",
-    "nwfilter-binding-list": "filter",
-    "net-autostart": "network", "net-create": "network", "net-define": "network", "net-destroy": "network",
-    "net-dhcp-leases": "network", "net-dumpxml": "network", "net-edit": "network", "net-event": "network",
-    "net-info": "network", "net-list": "network", "net-name": "network", "net-start": "network",
-    "net-undefine": "network", "net-update": "network", "net-uuid": "network", "net-port-list": "network",
-    "net-port-create": "network", "net-port-dumpxml": "network", "net-port-delete": "network",
-    "nodedev-create": "nodedev", "nodedev-destroy": "nodedev", "nodedev-detach": "nodedev",
-    "nodedev-dumpxml": "nodedev", "nodedev-list": "nodedev", "nodedev-reattach": "nodedev",
-    "nodedev-reset": "nodedev", "nodedev-event": "nodedev", "nodedev-define": "nodedev",
-    "nodedev-undefine": "nodedev", "nodedev-start": "nodedev", "nodedev-autostart": "nodedev",
-    "nodedev-info": "nodedev",
-    "secret-define": "secret", "secret-dumpxml": "secret", "secret-event": "secret",
-    "secret-get-value": "secret", "secret-list": "secret", "secret-set-value": "secret",
-    "secret-undefine": "secret",
-    "snapshot-create": "snapshot", "snapshot-create-as": "snapshot", "snapshot-current": "snapshot",
-    "snapshot-delete": "snapshot", "snapshot-dumpxml": "snapshot", "snapshot-edit": "snapshot",
-    "snapshot-info": "snapshot", "snapshot-list": "snapshot", "snapshot-parent": "snapshot",
-    "snapshot-revert": "snapshot",
-    "backup-begin": "backup", "backup-dumpxml": "backup",
-    "find-storage-pool-sources-as": "pool", "find-storage-pool-sources": "pool", "pool-autostart": "pool",
-    "pool-build": "pool", "pool-create-as": "pool", "pool-create": "pool", "pool-define-as": "pool",
-    "pool-define": "pool", "pool-delete": "pool", "pool-destroy": "pool", "pool-dumpxml": "pool",
-    "pool-edit": "pool", "pool-info": "pool", "pool-list": "pool", "pool-name": "pool",
-    "pool-refresh": "pool", "pool-start": "pool", "pool-undefine": "pool", "pool-uuid": "pool",
-    "pool-event": "pool", "pool-capabilities": "pool",
-    "vol-clone": "volume", "vol-create-as": "volume", "vol-create": "volume", "vol-create-from": "volume",
-    "vol-delete": "volume", "vol-download": "volume", "vol-dumpxml": "volume", "vol-info": "volume",
-    "vol-key": "volume", "vol-list": "volume", "vol-name": "volume", "vol-path": "volume",
-    "vol-pool": "volume", "vol-resize": "volume", "vol-upload": "volume", "vol-wipe": "volume",
-    "cd": "virsh", "echo": "virsh", "exit": "virsh", "help": "virsh", "pwd": "virsh", "quit": "virsh",
-    "connect": "virsh",
-}
+#: command -> the group module that defines it: " name:group" per command, in help order, a
+#: space after the last (a text: see group_of)
+_INDEX = (
+    " attach-device:domain attach-disk:domain attach-interface:domain autostart:domain"
+    " blkdeviotune:domain blkiotune:domain blockcommit:domain blockcopy:domain blockjob:domain"
+    " blockpull:domain blockresize:domain change-media:domain console:domain cpu-stats:domain"
+    " create:domain define:domain desc:domain destroy:domain detach-device:domain"
+    " detach-device-alias:domain detach-disk:domain detach-interface:domain domdisplay:domain"
+    " domfsfreeze:domain domfsthaw:domain domfsinfo:domain domfstrim:domain domhostname:domain"
+    " domid:domain domif-setlink:domain domiftune:domain domjobabort:domain domjobinfo:domain"
+    " domlaunchsecinfo:domain domsetlaunchsecstate:domain domname:domain domrename:domain"
+    " dompmsuspend:domain dompmwakeup:domain domuuid:domain domxml-from-native:domain"
+    " domxml-to-native:domain dump:domain dumpxml:domain edit:domain get-user-sshkeys:domain"
+    " inject-nmi:domain iothreadinfo:domain iothreadpin:domain iothreadadd:domain iothreadset:domain"
+    " iothreaddel:domain send-key:domain send-process-signal:domain lxc-enter-namespace:domain"
+    " managedsave:domain managedsave-remove:domain managedsave-edit:domain managedsave-dumpxml:domain"
+    " managedsave-define:domain memtune:domain perf:domain metadata:domain migrate:domain"
+    " migrate-setmaxdowntime:domain migrate-getmaxdowntime:domain migrate-compcache:domain"
+    " migrate-setspeed:domain migrate-getspeed:domain migrate-postcopy:domain numatune:domain"
+    " qemu-attach:domain qemu-monitor-command:domain qemu-monitor-event:domain qemu-agent-command:domain"
+    " guest-agent-timeout:domain reboot:domain reset:domain restore:domain resume:domain save:domain"
+    " save-image-define:domain save-image-dumpxml:domain save-image-edit:domain schedinfo:domain"
+    " screenshot:domain set-lifecycle-action:domain set-user-sshkeys:domain set-user-password:domain"
+    " setmaxmem:domain setmem:domain setvcpus:domain shutdown:domain start:domain suspend:domain"
+    " ttyconsole:domain undefine:domain update-device:domain update-memory-device:domain vcpucount:domain"
+    " vcpuinfo:domain vcpupin:domain emulatorpin:domain vncdisplay:domain guestvcpus:domain"
+    " setvcpu:domain domblkthreshold:domain guestinfo:domain domdirtyrate-calc:domain"
+    " dom-fd-associate:domain"
+    " domblkerror:monitor domblkinfo:monitor domblklist:monitor domblkstat:monitor domcontrol:monitor"
+    " domif-getlink:monitor domifaddr:monitor domiflist:monitor domifstat:monitor dominfo:monitor"
+    " dommemstat:monitor domstate:monitor domstats:monitor domtime:monitor list:monitor"
+    " event:events"
+    " allocpages:host capabilities:host cpu-baseline:host cpu-compare:host cpu-models:host"
+    " domcapabilities:host freecell:host freepages:host hostname:host hypervisor-cpu-baseline:host"
+    " hypervisor-cpu-compare:host maxvcpus:host node-memory-tune:host nodecpumap:host nodecpustats:host"
+    " nodeinfo:host nodememstats:host nodesevinfo:host nodesuspend:host sysinfo:host uri:host"
+    " version:host"
+    " checkpoint-create:checkpoint checkpoint-create-as:checkpoint checkpoint-delete:checkpoint"
+    " checkpoint-dumpxml:checkpoint checkpoint-edit:checkpoint checkpoint-info:checkpoint"
+    " checkpoint-list:checkpoint checkpoint-parent:checkpoint"
+    " iface-begin:interface iface-bridge:interface iface-commit:interface iface-define:interface"
+    " iface-destroy:interface iface-dumpxml:interface iface-edit:interface iface-list:interface"
+    " iface-mac:interface iface-name:interface iface-rollback:interface iface-start:interface"
+    " iface-unbridge:interface iface-undefine:interface"
+    " nwfilter-define:filter nwfilter-dumpxml:filter nwfilter-edit:filter nwfilter-list:filter"
+    " nwfilter-undefine:filter nwfilter-binding-create:filter nwfilter-binding-delete:filter"
+    " nwfilter-binding-dumpxml:filter nwfilter-binding-list:filter"
+    " net-autostart:network net-create:network net-define:network net-destroy:network"
+    " net-dhcp-leases:network net-dumpxml:network net-edit:network net-event:network net-info:network"
+    " net-list:network net-name:network net-start:network net-undefine:network net-update:network"
+    " net-uuid:network net-port-list:network net-port-create:network net-port-dumpxml:network"
+    " net-port-delete:network"
+    " nodedev-create:nodedev nodedev-destroy:nodedev nodedev-detach:nodedev nodedev-dumpxml:nodedev"
+    " nodedev-list:nodedev nodedev-reattach:nodedev nodedev-reset:nodedev nodedev-event:nodedev"
+    " nodedev-define:nodedev nodedev-undefine:nodedev nodedev-start:nodedev nodedev-autostart:nodedev"
+    " nodedev-info:nodedev"
+    " secret-define:secret secret-dumpxml:secret secret-event:secret secret-get-value:secret"
+    " secret-list:secret secret-set-value:secret secret-undefine:secret"
+    " snapshot-create:snapshot snapshot-create-as:snapshot snapshot-current:snapshot"
+    " snapshot-delete:snapshot snapshot-dumpxml:snapshot snapshot-edit:snapshot snapshot-info:snapshot"
+    " snapshot-list:snapshot snapshot-parent:snapshot snapshot-revert:snapshot"
+    " backup-begin:backup backup-dumpxml:backup"
+    " find-storage-pool-sources-as:pool find-storage-pool-sources:pool pool-autostart:pool"
+    " pool-build:pool pool-create-as:pool pool-create:pool pool-define-as:pool pool-define:pool"
+    " pool-delete:pool pool-destroy:pool pool-dumpxml:pool pool-edit:pool pool-info:pool pool-list:pool"
+    " pool-name:pool pool-refresh:pool pool-start:pool pool-undefine:pool pool-uuid:pool pool-event:pool"
+    " pool-capabilities:pool"
+    " vol-clone:volume vol-create-as:volume vol-create:volume vol-create-from:volume vol-delete:volume"
+    " vol-download:volume vol-dumpxml:volume vol-info:volume vol-key:volume vol-list:volume"
+    " vol-name:volume vol-path:volume vol-pool:volume vol-resize:volume vol-upload:volume vol-wipe:volume"
+    " cd:virsh echo:virsh exit:virsh help:virsh pwd:virsh quit:virsh connect:virsh"
+    " "
+)
+
+
+def group_of(name: str) -> str | None:
+    """The group module of command `name` (None: no such command), read off the text."""
+    if not name or " " in name or ":" in name:
+        return None
+    at = _INDEX.find(f" {name}:")
+    if at < 0:
+        return None
+    start = at + len(name) + 2
+    return _INDEX[start:_INDEX.index(" ", start)]
+
+
+def __getattr__(attr: str) -> dict[str, str]:
+    """``INDEX``, command -> group as a dict (help, tests), made from the text on first use."""
+    if attr != "INDEX":
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+    index = globals()["INDEX"] = dict(item.split(":") for item in _INDEX.split())
+    return index
