@@ -131,7 +131,7 @@ def test_host_mode_reads_the_host_descriptors(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_autoselection_takes_no_nvram_template() -> None:
-    with pytest.raises(XMLError, match="nvram template cannot be specified"):
+    with pytest.raises(XMLError, match="nvram attribute 'template' cannot be specified"):
         build_argv(_dom(" firmware='efi'|<nvram template='/fw/plain.vars'/>"))
 
 

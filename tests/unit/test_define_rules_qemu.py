@@ -57,7 +57,7 @@ def test_boot_order_beside_os_boot() -> None:
     (" firmware='efi'", "<loader readonly='yes'/>",
      "loader attribute 'readonly' cannot be specified when firmware autoselection is enabled"),
     (" firmware='efi'", "<nvram template='/t.fd'/>",
-     "nvram template cannot be specified when firmware autoselection is enabled"),
+     "nvram attribute 'template' cannot be specified when firmware autoselection is enabled"),
     ("", "<loader readonly='yes' type='pflash'/>", "no loader path specified and firmware auto selection disabled"),
     ("", "<loader readonly='yes' type='pflash'>/c.fd</loader>", "UEFI requires ACPI on this architecture"),
 ])

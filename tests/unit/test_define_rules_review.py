@@ -96,3 +96,44 @@ def test_more_than_15_xhci_ports_are_an_unsupported_configuration() -> None:
 
     with pytest.raises(XMLConfigError, match="'nec-xhci' controller only supports up to '15' ports"):
         _define("<controller type='usb' index='0' model='nec-xhci' ports='20'/>")
+
+
+DISK = "<disk type='file' device='{device}'><source file='/tmp/a.img'/><target dev='{dev}' bus='{bus}'/>{extra}</disk>"
+
+
+@pytest.mark.parametrize(("devices", "said"), [
+    # each line as libvirt 9.0's virsh define words it (qemu_validate.c / virDomainDiskDefValidate)
+    (DISK.format(device="disk", dev="vda1", bus="virtio", extra=""),
+     "unsupported configuration: invalid disk target 'vda1', partitions can't appear in disk targets"),
+    (DISK.format(device="cdrom", dev="vda", bus="virtio", extra=""),
+     "unsupported configuration: disk type of 'vda' does not support ejectable media"),
+    (DISK.format(device="floppy", dev="fda", bus="ide", extra=""),
+     "internal error: Invalid bus type 'ide' for floppy disk"),
+    (DISK.format(device="disk", dev="vda", bus="usb",
+                 extra="<address type='drive' controller='0' bus='0' target='0' unit='0'/>"),
+     "internal error: unexpected address type for usb disk"),
+    ("<panic model='hyperv'><address type='isa' iobase='0x505'/></panic>",
+     "unsupported configuration: setting the panic device address is not supported for model 'hyperv'"),
+    ("<video><model type='vga' heads='2'/></video>",
+     "unsupported configuration: video type 'vga' doesn't support multiple 'heads'"),
+    ("<vsock model='virtio'><cid auto='no' address='2'/></vsock>", "unsupported configuration: guest CIDs must be >= 3"),
+    ("<graphics type='egl-headless'/><graphics type='sdl'/>",
+     "unsupported configuration: graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' "
+     "graphics types"),
+])
+def test_pyvirtd_words_define_refusals_with_libvirts_error_class(devices: str, said: str) -> None:
+    from pyvirt.api import PyvirtError
+    from pyvirt.daemon import model
+
+    with pytest.raises(PyvirtError) as exc:
+        model.parse_definition(BASE.format(devices=devices, machine="pc", cpu=""))
+    assert exc.value.message.startswith(said)
+
+
+def test_nvram_template_with_autoselection_in_libvirts_words() -> None:
+    os_ = "<os firmware='efi'><type arch='x86_64' machine='pc'>hvm</type><nvram template='/tmp/x.fd'/></os>"
+    doc = BASE.format(devices="", machine="pc", cpu="<features><acpi/></features>")
+    doc = doc.replace("<os><type arch='x86_64' machine='pc'>hvm</type></os>", os_)
+    with pytest.raises(XMLError, match="^nvram attribute 'template' cannot be specified when firmware autoselection "
+                                       "is enabled"):
+        parse_domain(doc)

@@ -101,29 +101,29 @@ def check_disk_rules(disk: Disk) -> None:
     dev = disk.target_dev or ""
     bus = disk.target_bus
     if dev[-1:].isdigit():
-        raise XMLValidationError(f"invalid disk target '{dev}', partitions can't appear in disk targets", disk.line)
+        raise XMLConfigError(f"invalid disk target '{dev}', partitions can't appear in disk targets", disk.line)
     if device == "floppy" and bus not in (None, "fdc"):
-        raise XMLValidationError(f"Invalid bus type '{bus}' for floppy disk", disk.line)
+        raise XMLInternalError(f"Invalid bus type '{bus}' for floppy disk", disk.line)
     if device == "cdrom" and bus in _NOT_EJECTABLE:
-        raise XMLValidationError(f"disk type of '{dev}' does not support ejectable media", disk.line)
+        raise XMLConfigError(f"disk type of '{dev}' does not support ejectable media", disk.line)
     if bus == "usb" and disk.address is not None and disk.address.type != "usb":
-        raise XMLValidationError("unexpected address type for usb disk", disk.line)
+        raise XMLInternalError("unexpected address type for usb disk", disk.line)
     if bus == "scsi" and disk.address is not None and disk.address.type == "drive" and disk.address.bus:
         # qemuValidateDomainDeviceDefAddressDrive: QEMU's SCSI controllers have one bus, whatever the model
         raise XMLInternalError("SCSI controller only supports 1 bus", disk.line)
     if disk.shareable and not disk.readonly and (disk.driver_type or "raw") != "raw":
         # qemuBlockStorageSourceSupportsConcurrentAccess: only raw images can be shared writable
-        raise XMLValidationError(f"shared access for disk '{dev}' requires use of supported storage format",
+        raise XMLConfigError(f"shared access for disk '{dev}' requires use of supported storage format",
                                  disk.line)
     if device == "lun" and not (kind == "block" or (kind == "network" and disk.source_protocol == "iscsi")):
-        raise XMLValidationError("disk device='lun' is only valid for block type disk source", disk.line)
+        raise XMLConfigError("disk device='lun' is only valid for block type disk source", disk.line)
     for enc in (disk.encryption, disk.source_encryption):
         if enc is None:
             continue
         if enc.engine in (None, "qemu") and enc.format == "luks2":
-            raise XMLValidationError("luks2 is currently not supported by the qemu encryption engine", enc.line)
+            raise XMLConfigError("luks2 is currently not supported by the qemu encryption engine", enc.line)
         if enc.engine == "librbd" and not (kind == "network" and disk.source_protocol == "rbd"):
-            raise XMLValidationError("librbd encryption is supported only with RBD backed disks", enc.line)
+            raise XMLConfigError("librbd encryption is supported only with RBD backed disks", enc.line)
     if disk.driver_io == "native" and disk.driver_cache not in ("none", "directsync"):
         # qemuValidateDomainDeviceDefDiskFrontend: Linux AIO needs O_DIRECT
         raise XMLConfigError("io='native' needs either no disk cache or directsync cache mode", disk.line)
@@ -149,11 +149,11 @@ def check_disk_rules(disk: Disk) -> None:
             raise XMLConfigError("storage format 'iso' is not directly supported by QEMU, use 'raw' instead", line)
     if disk.transient:  # in libvirt's order: a CD-ROM is read-only, so that is what it is told
         if disk.readonly or device == "cdrom":
-            raise XMLValidationError(f"transient disk '{dev}' must not be read-only", disk.line)
+            raise XMLConfigError(f"transient disk '{dev}' must not be read-only", disk.line)
         if kind != "file":
-            raise XMLValidationError(f"transient disk supported only with 'file' type ({dev})", disk.line)
+            raise XMLConfigError(f"transient disk supported only with 'file' type ({dev})", disk.line)
         if device != "disk":
-            raise XMLValidationError(f"transient disk supported only with 'disk' type ({dev})", disk.line)
+            raise XMLConfigError(f"transient disk supported only with 'disk' type ({dev})", disk.line)
 
 
 def check_loader(dom: Domain) -> None:
@@ -171,7 +171,7 @@ def check_loader(dom: Domain) -> None:
                 raise XMLValidationError(f"loader attribute '{name}' cannot be specified when firmware "
                                          "autoselection is enabled", loader.line)
     if os_.firmware is not None and os_.nvram is not None and os_.nvram.template:
-        raise XMLValidationError("nvram template cannot be specified when firmware autoselection is enabled",
+        raise XMLValidationError("nvram attribute 'template' cannot be specified when firmware autoselection is enabled",
                                  os_.nvram.line)
     if os_.firmware == "bios" and os_.nvram is not None:
         raise XMLValidationError("firmware type 'bios' does not support nvram", os_.nvram.line)
@@ -179,7 +179,7 @@ def check_loader(dom: Domain) -> None:
         raise XMLValidationError("no loader path specified and firmware auto selection disabled", loader.line)
     uefi = os_.firmware == "efi" or (loader is not None and loader.type == "pflash")
     if uefi and not (dom.features is not None and dom.features.acpi):
-        raise XMLValidationError("UEFI requires ACPI on this architecture", os_.line)
+        raise XMLConfigError("UEFI requires ACPI on this architecture", os_.line)
 
 
 def _pci_addresses(dom: Domain) -> None:
@@ -205,7 +205,7 @@ def _memory_devices(dom: Domain) -> None:
     """The slots DIMMs need, and virtio-mem's block and requested sizes (QEMU driver)."""
     slotted = [m for m in dom.devices.memories if m.model in ("dimm", "nvdimm")]
     if dom.max_memory_slots is not None and len(slotted) > dom.max_memory_slots:
-        raise XMLValidationError("failed to find an empty memory slot", slotted[dom.max_memory_slots].line)
+        raise XMLInternalError("failed to find an empty memory slot", slotted[dom.max_memory_slots].line)
     for mem in dom.devices.memories:
         if mem.model != "virtio-mem" or not mem.target_block:
             continue
@@ -234,7 +234,7 @@ def _user_aliases(dom: Domain) -> None:
         if not name or not name.startswith(USER_ALIAS_PREFIX):
             continue
         if name in seen:
-            raise XMLValidationError(f"non unique alias detected: {name}", getattr(dev, "line", None))
+            raise XMLConfigError(f"non unique alias detected: {name}", getattr(dev, "line", None))
         seen.add(name)
 
 
@@ -254,7 +254,7 @@ def _cpu(dom: Domain) -> None:
     if cpu.features and not cpu.model and cpu.mode in (None, "custom"):
         raise XMLError("Non-empty feature list specified without CPU model", cpu.line)
     if cpu.migratable is not None and cpu.mode not in ("host-passthrough", "maximum"):
-        raise XMLValidationError("Attribute migratable is only allowed for 'host-passthrough' / 'maximum' "
+        raise XMLConfigError("Attribute migratable is only allowed for 'host-passthrough' / 'maximum' "
                                  "CPU mode", cpu.line)
     named: set[str] = set()
     for f in cpu.features:
@@ -350,7 +350,7 @@ def _audio_streams(dom: Domain) -> None:
     for audio in dom.devices.audios:
         for io in (audio.input, audio.output):
             if io is not None and io.fixed_settings and io.mixing_engine is False:
-                raise XMLValidationError("fixed audio settings requires mixing engine", audio.line)
+                raise XMLConfigError("fixed audio settings requires mixing engine", audio.line)
 
 
 def _panics(dom: Domain) -> None:
@@ -359,16 +359,16 @@ def _panics(dom: Domain) -> None:
         if a is None:
             continue
         if p.model == "hyperv":
-            raise XMLValidationError("setting the panic device address is not supported for model 'hyperv'",
+            raise XMLConfigError("setting the panic device address is not supported for model 'hyperv'",
                                      p.line)
         if p.model in (None, "isa") and a.type != "isa":
-            raise XMLValidationError("panic is supported only with ISA address type", p.line)
+            raise XMLConfigError("panic is supported only with ISA address type", p.line)
 
 
 def _watchdogs(dom: Domain) -> None:
     for w in dom.devices.watchdogs:
         if w.model == "ib700" and w.address is not None:
-            raise XMLValidationError("ib700 model of watchdog does not support configuring the address", w.line)
+            raise XMLConfigError("ib700 model of watchdog does not support configuring the address", w.line)
 
 
 def _serials(dom: Domain) -> None:
@@ -398,15 +398,15 @@ def _videos(dom: Domain) -> None:
         if v.model_accel2d:
             raise XMLConfigError("qemu does not support the accel2d setting", v.line)
         if v.model_type == "ramfb" and v.address is not None:
-            raise XMLValidationError("address not supported for video type ramfb", v.line)
+            raise XMLConfigError("address not supported for video type ramfb", v.line)
         if (v.model_heads or 1) > 1 and v.model_type not in _MULTIHEAD_VIDEO:
-            raise XMLValidationError(f"video type '{v.model_type}' doesn't support multiple 'heads'", v.line)
+            raise XMLConfigError(f"video type '{v.model_type}' doesn't support multiple 'heads'", v.line)
 
 
 def _vsock(dom: Domain) -> None:
     v = dom.devices.vsock
     if v is not None and v.cid_address is not None and v.cid_address < 3:
-        raise XMLValidationError("guest CIDs must be >= 3", v.line)
+        raise XMLConfigError("guest CIDs must be >= 3", v.line)
 
 
 def _graphics(dom: Domain) -> None:
@@ -418,7 +418,7 @@ def _graphics(dom: Domain) -> None:
         if size > 8:  # the VNC protocol's DES key; libvirt counts bytes (strlen), as the key does
             raise XMLConfigError(f"VNC password is {size} characters long, only 8 permitted", g.line)
         if g.type == "egl-headless" and any(o.type not in ("vnc", "spice", "egl-headless") for o in gfx):
-            raise XMLValidationError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' "
+            raise XMLConfigError("graphics type 'egl-headless' is only supported with one of: 'vnc', 'spice' "
                                      "graphics types", g.line)
 
 
@@ -523,4 +523,4 @@ def _smm_tseg(dom: Domain) -> None:
     """qemuValidateDomainDefFeatures: an SMM TSEG size is q35's."""
     f = dom.features
     if f is not None and f.smm_tseg is not None and f.smm and not is_q35(dom):
-        raise XMLValidationError("SMM TSEG is only supported with q35 machine type", f.line)
+        raise XMLConfigError("SMM TSEG is only supported with q35 machine type", f.line)
