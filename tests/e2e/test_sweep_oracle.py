@@ -145,6 +145,12 @@ LINES = [
     # domstats' --list-* flags filter the domains, named ones too
     "domstats test --list-inactive; domstats --list-active --list-persistent; domstats --list-transient; "
     "domstats --list-active --list-inactive --list-other; suspend test; domstats --list-paused --list-running --state",
+    # desc: --current exclusive with --live/--config, --edit in $EDITOR (unchanged: nothing set); undefine's
+    # storage option rules; send-key's codeset checked before the keys, --holdtime unsigned
+    "desc test --live --current; desc test --config --current; desc test --edit; desc test --title --edit; "
+    "desc test --edit hello; desc test; undefine test --wipe-storage; undefine test "
+    "--delete-storage-volume-snapshots --wipe-storage; send-key test KEY_A --codeset 1; send-key test KEY_A "
+    "--codeset XT; send-key test KEY_A --holdtime -5; send-key test 30 --codeset rfb --holdtime 5",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",

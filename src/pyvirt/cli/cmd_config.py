@@ -25,7 +25,8 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"Options --{keep} and --keep-{keep} are mutually exclusive")
     info = ctl.domain(p.str("domain") or "")
     remove_storage = None
-    if p.str("storage") or p.bool("remove-all-storage") or p.bool("delete-storage-volume-snapshots"):
+    if p.str("storage") or p.bool("remove-all-storage") or p.bool("delete-storage-volume-snapshots") \
+            or p.bool("wipe-storage"):
         from pyvirt.cli.cmd_vol import undefine_storage
 
         # volumes are resolved before the domain goes: a bad --storage changes nothing
@@ -66,11 +67,22 @@ def _metadata_text(xml: str, tag: str) -> str:
 
 
 def cmd_desc(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's cmdDesc: show, set, or (--edit) edit the text in $EDITOR starting from the words
+    given or the current text; an edit that leaves the domain's text as it was sets nothing."""
+    live, config = _scope(p)
     info = ctl.domain(p.str("domain") or "")
     title = p.bool("title")
     kind = "title" if title else "description"
-    live, config = p.bool("live"), p.bool("config")
     words = p.argv("new-desc")
+    if p.bool("edit"):
+        from pyvirt.cli.cmd_edit import edit_text
+
+        current = _metadata_text(ctl.conn.get_xml(_key(info), inactive=config), kind)
+        edited = edit_text(" ".join(words) if words else current)
+        if edited == current:  # compared with the domain's text, not with the words given
+            ctl.extra(f"Domain {kind} not changed\n")
+            return True
+        words = [edited]
     if not words:
         xml = ctl.conn.get_xml(_key(info), inactive=config)
         text = _metadata_text(xml, kind)

@@ -211,11 +211,14 @@ def cmd_ttyconsole(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_send_key(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.cli.keycodes import keycode
+    from pyvirt.cli.keycodes import CODESETS, keycode
+    from pyvirt.cli.values import option_int
 
     info = ctl.domain(p.str("domain") or "")
     codeset = p.str("codeset") or "linux"
-    holdtime = number(p.str("holdtime"), "holdtime", 0) or 0
+    if codeset not in CODESETS:  # virsh checks the codeset before the keys
+        raise CmdError(f"unknown codeset: '{codeset}'")
+    holdtime = option_int(p, "holdtime", unsigned=True) or 0
     codes = []
     for k in p.argv("keycode"):
         code = keycode(codeset, k)

@@ -31,6 +31,23 @@ def _run_editor(path: str) -> None:
         raise CmdError(f"{argv[0]}: command failed with exit status {rc}")
 
 
+def edit_text(text: str) -> str:
+    """vshEditWriteToTempFile, vshEditFile and vshEditReadBackFile: `text` in $VISUAL/$EDITOR,
+    what the user saved read back (its final newline, which editors add, removed as
+    virStringTrimOptionalNewline does)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", prefix="virsh", suffix=".xml", delete=False) as fh:
+        fh.write(text)
+    try:
+        _run_editor(fh.name)
+        with open(fh.name, encoding="utf-8", errors="replace") as back:
+            edited = back.read()
+    finally:
+        os.unlink(fh.name)
+    return edited[:-1] if edited.endswith("\n") else edited
+
+
 def _ask(ctl: Ctl) -> str:
     """One answer from the user: a single key in raw mode on a terminal, else a line from stdin."""
     while True:

@@ -337,8 +337,10 @@ def undefine_storage(ctl: Ctl, dom: str, p: Parsed) -> Callable[[], bool]:
 
     if p.has("storage") and p.bool("remove-all-storage"):
         raise CmdError("Options --storage and --remove-all-storage are mutually exclusive")
-    if p.bool("delete-storage-volume-snapshots") and not p.bool("remove-all-storage"):
-        raise CmdError("Option --delete-storage-volume-snapshots requires --remove-all-storage")
+    if p.bool("delete-storage-volume-snapshots") and not p.bool("remove-all-storage"):  # VSH_REQUIRE_OPTION
+        raise CmdError("Option --remove-all-storage is required by option --delete-storage-volume-snapshots")
+    if p.bool("wipe-storage") and not (p.has("storage") or p.bool("remove-all-storage")):
+        raise CmdError("'--wipe-storage' requires '--storage <string>' or '--remove-all-storage'")
     wanted = [t for t in (p.str("storage") or "").split(",") if t]
     if (wanted or p.bool("remove-all-storage")) and ctl.conn.lookup_domain(dom).id >= 0:
         raise CmdError("Storage volume deletion is supported only on stopped domains")

@@ -14,6 +14,10 @@ LINUX.update({"KEY_F11": 87, "KEY_F12": 88, "KEY_RIGHTCTRL": 97, "KEY_SYSRQ": 99
               "KEY_POWER": 116, "KEY_LEFTMETA": 125, "KEY_RIGHTMETA": 126})
 
 
+#: virKeycodeSet's names (rfb: qnum's older name), case as written
+CODESETS = frozenset({"linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb", "win32", "qnum", "rfb"})
+
+
 def keycode(codeset: str, name: str) -> int | None:
     """An integer keycode, or a symbolic name in the linux codeset; None when unknown."""
     try:
