@@ -12,13 +12,14 @@ to both, in the same order, and every answer that differs is printed:
 * the members Cockpit Machines 288 uses (../shared/reference/cockpit-machines-288.md), called as
   Cockpit calls them, in an order that leaves each one something to act on.
 
-Usage: .venv/bin/python dev/dbus_diff.py [--show-same]
+Usage: .venv/bin/python dev/dbus_diff.py [--show-same] [--tree-only] [--pyvirt-src DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,10 +35,12 @@ sys.path.insert(0, str(ROOT))
 from tests.dbus.bus import Client, DBusError, PrivateBus  # noqa: E402
 
 TEST = "/org/libvirt/Test"
+_UUID = re.compile(r"[0-9a-f]{8}([-_])[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}")
 P = "org.libvirt."
 DOMAIN_XML = ("<domain type='test'><name>{name}</name><memory>131072</memory><vcpu>1</vcpu>"
               "<os><type>hvm</type></os><devices/></domain>")
-NETWORK_XML = "<network><name>{name}</name><bridge name='virbr9'/><forward mode='nat'/></network>"
+NETWORK_XML = ("<network><name>{name}</name><bridge name='virbr9'/><forward mode='nat'/>"
+               "<ip address='192.168.9.1' netmask='255.255.255.0'/></network>")
 POOL_XML = "<pool type='dir'><name>{name}</name><target><path>/tmp/{name}</path></target></pool>"
 VOL_XML = "<volume><name>{name}</name><capacity unit='M'>1</capacity></volume>"
 
@@ -45,11 +48,13 @@ VOL_XML = "<volume><name>{name}</name><capacity unit='M'>1</capacity></volume>"
 class Side:
     """One service on a private bus of its own, and a client."""
 
-    def __init__(self, folder: Path, cmd: list[str]) -> None:
+    def __init__(self, folder: Path, cmd: list[str], src: Path | None = None) -> None:
         folder.mkdir()
         self.bus = PrivateBus(folder)
         env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.bus.address, PYVIRT_STATE_ROOT=str(folder / "state"),
                    XDG_RUNTIME_DIR=str(folder), HOME=str(folder))
+        if src is not None:  # another pyvirt's sources first on the path (e.g. an older commit's)
+            env["PYTHONPATH"] = str(src)
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client = Client(self.bus.address)
         import time
@@ -114,11 +119,11 @@ class Diff:
 
     def call(self, path: str | tuple[str, str], iface: str, member: str, signature: str, *args: Any) -> Any:
         """The same call on both (`path`: one for both, or each side's own, for objects made
-        here with UUIDs of their own); answers compared with each side's own paths as `@`."""
+        here: each service gives them UUIDs of its own, so answers are compared with every UUID,
+        plain or path-encoded, as <uuid>)."""
         own = path if isinstance(path, tuple) else (path, path)
         answers = [side.call(p, iface, member, signature, *args) for side, p in zip(self.sides, own, strict=True)]
-        shown = [str(a).replace(p.rsplit("/", 1)[1], "@") if p.count("/") > 4 else str(a)
-                 for a, p in zip(answers, own, strict=True)]
+        shown = [_UUID.sub("<uuid>", str(a)) for a in answers]
         self.compare(f"{own[1].replace(TEST, '~')} {iface.replace(P, '')}.{member}{tuple(args)!r:.80}", *shown)
         return answers
 
@@ -183,7 +188,7 @@ def scenario(diff: Diff) -> None:
     net = tuple(a[0] for a in diff.call(TEST, c, "NetworkDefineXML", "s", NETWORK_XML.format(name="cknet")))
     diff.call(TEST, c, "NetworkLookupByName", "s", "cknet")
     for member, sig, args in [("Create", "", []), ("GetXMLDesc", "u", [0]),
-                              ("Update", "uiisu", [4, 4, -1, "<ip address='192.168.9.1'/>", 0]),
+                              ("Update", "uuisu", [3, 4, -1, "<host mac='52:54:00:00:00:09' ip='192.168.9.9'/>", 0]),
                               ("Destroy", "", [])]:
         diff.call(net, n, member, sig, *args)
     diff.call(net, "org.freedesktop.DBus.Properties", "Set", "ssv", n, "Autostart", Variant("b", True))
@@ -213,10 +218,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show-same", action="store_true")
     parser.add_argument("--tree-only", action="store_true")
+    parser.add_argument("--pyvirt-src", type=Path, help="run pyvirt-dbus from these sources (e.g. `git archive` "
+                        "of an older commit's src/) instead of this checkout's")
     args = parser.parse_args()
     libvirt = shutil.which("libvirt-dbus") or "/usr/sbin/libvirt-dbus"
     with tempfile.TemporaryDirectory(prefix="dbus-diff-") as tmp:
-        sides = [Side(Path(tmp) / "pyvirt", [str(ROOT / ".venv" / "bin" / "pyvirt-dbus"), "--session"]),
+        sides = [Side(Path(tmp) / "pyvirt", [str(ROOT / ".venv" / "bin" / "python"), "-m", "pyvirt.dbus.main",
+                                             "--session"], args.pyvirt_src),
                  Side(Path(tmp) / "libvirt", [libvirt, "--session"])]
         try:
             diff = Diff(*sides, show_same=args.show_same)
