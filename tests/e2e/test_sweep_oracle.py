@@ -151,6 +151,15 @@ LINES = [
     "desc test --edit hello; desc test; undefine test --wipe-storage; undefine test "
     "--delete-storage-volume-snapshots --wipe-storage; send-key test KEY_A --codeset 1; send-key test KEY_A "
     "--codeset XT; send-key test KEY_A --holdtime -5; send-key test 30 --codeset rfb --holdtime 5",
+    # list's --with-/--without-snapshot/checkpoint filters; the test driver keeps snapshots and checkpoints apart
+    "list --with-snapshot; list --without-snapshot --all; snapshot-create-as test s1; list --with-snapshot; "
+    "list --with-checkpoint --without-checkpoint; checkpoint-create-as test c1; snapshot-delete test s1; "
+    "checkpoint-create-as test c1; list --with-checkpoint --name; list --without-checkpoint; snapshot-create-as test s2",
+    # vol-create-as is vol-create of the document virsh writes: the format checked for the pool's type, an empty
+    # --allocation read quietly as none
+    "vol-create-as default-pool v2 1M --allocation=; vol-create-as default-pool v3 1M --format 1; vol-create-as "
+    "default-pool v4 1M --format qcow2 --allocation 0; vol-dumpxml --pool default-pool v4; vol-create-as "
+    "default-pool v6 1M --format linux; vol-list default-pool --details; pool-info default-pool",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",

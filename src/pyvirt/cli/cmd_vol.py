@@ -134,8 +134,8 @@ def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
     name = p.str("name") or ""
     capacity = vol_size(p.str("capacity") or "")
-    alloc_text = p.str("allocation")
-    allocation = vol_size(alloc_text) if alloc_text is not None else None
+    alloc_text = p.str("allocation")  # read quietly: given empty, as if not given
+    allocation = vol_size(alloc_text) if alloc_text else None
     fmt = p.str("format")
     backing_ref, backing_fmt = p.str("backing-vol"), p.str("backing-vol-format")
     backing = None

@@ -25,7 +25,6 @@ from pyvirt.testdriver.errors import err
 from pyvirt.testdriver.xmlutil import scaled, set_child_text, to_string
 from pyvirt.testdriver.xmlutil import text as text_of
 from pyvirt.xml.errors import XMLError, XMLMalformedError
-from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -264,31 +263,15 @@ class ResourcesMixin:
     def create_volume(self, pool: str, name: str, capacity: int | str | None, *, format: str | None = None,  # noqa: A002
                       allocation: int | str | None = None, backing: str | None = None,
                       prealloc_metadata: bool = False) -> VolInfo:
-        """vol-create-as, with testStorageVolCreateXML's checks: no flags, unique name, room in
-        the pool."""
-        self._write("virStorageVolCreateXML")
-        _no_vol_flags(prealloc_metadata, "testStorageVolCreateXML")
-        obj = self._active_pool(pool)
-        if any(v.name == name for v in obj.volumes):
-            raise E.failed("storage vol already exists")
-        cap = _bytes(capacity or 0)
-        parts = [f"<volume type='file'><name>{escape_xml(name)}</name><capacity>{cap}</capacity>"]
-        if allocation is not None:
-            parts.append(f"<allocation>{_bytes(allocation)}</allocation>")
-        if format:
-            parts.append(f"<target><format type='{escape_xml(format)}'/></target>")
-        if backing:
-            parts.append(f"<backingStore><path>{escape_xml(backing)}</path></backingStore>")
-        from pyvirt.testdriver.loader import fill_volume
-        from pyvirt.testdriver.xmlutil import parse_string
+        """vol-create-as: virsh writes the document (as --print-xml shows it) and calls
+        virStorageVolCreateXML, so the test driver reads it as vol-create's (the format checked
+        for the pool's type, no flags, unique name, room in the pool)."""
+        from pyvirt.xml.volume import BackingStore, VolumeDef
 
-        vol = fill_volume(parse_string("".join(parts) + "</volume>"), obj)
-        used = scaled(obj.xml, "allocation", "bytes", "bytes")
-        if used + vol.allocation > scaled(obj.xml, "capacity", "bytes", "bytes"):
-            raise E.internal(f"Not enough free space in pool for volume '{name}'")
-        obj.volumes.append(vol)
-        obj.set_allocation(used + vol.allocation)
-        return VolInfo(pool=obj.name, **vol.record())
+        doc = VolumeDef(name=name, capacity=_bytes(capacity or 0),
+                        allocation=_bytes(allocation) if allocation is not None else None, format=format or None,
+                        backing=BackingStore(path=backing, format=None) if backing else None)
+        return self.create_volume_xml(pool, doc.to_request_xml(), prealloc_metadata=prealloc_metadata)
 
     def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
                           from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:

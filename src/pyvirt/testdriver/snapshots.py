@@ -84,6 +84,9 @@ class SnapshotsMixin:
         flags = sum(CREATE_FLAGS[k] for k, v in given.items() if v)
         if flags & ~TEST_CREATE_OK:
             raise E.unsupported_flags(flags & ~TEST_CREATE_OK, "testDomainSnapshotCreateXML")
+        if self.list_checkpoints(dom):  # type: ignore[attr-defined]  # the test driver keeps the two apart
+            raise E.err("Operation not supported: cannot create snapshot while checkpoint exists",
+                        ErrorCode.OPERATION_UNSUPPORTED)
         snap = parse_request(xml, redefine=redefine, validate=validate)
         snaps = self._snapset(obj)
         if redefine:

@@ -24,6 +24,8 @@ FILE_FORMATS = ("none", "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vd
 #: refuses the other one's names when a volume is created in it (:func:`format_fits_pool`).
 PARTITION_FORMATS = ("none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended")
 _FORMAT = Enum(*FILE_FORMATS, *(f for f in PARTITION_FORMATS if f not in FILE_FORMATS))
+#: a volume's own format: any other name is refused in virStorageVolDefParseXML's words
+_TARGET_FORMAT = Enum(*_FORMAT.values, unknown="unknown volume format type {}")
 #: libvirt's per-pool-type volume options (virStoragePoolTypeInfo.volOptions in storage_conf.c):
 #: the format names a pool type's volumes take and the one they get when none is given.  Pool
 #: types missing here (logical, iscsi, iscsi-direct, scsi, mpath, zfs) have no volume format
@@ -147,7 +149,7 @@ class VolumeDef:
     capacity: int | None = scaled("capacity", "bytes")
     allocation: int | None = scaled("allocation", "bytes")
     path: str | None = text("target/path")
-    format: str | None = attr("target/format/@type", _FORMAT)
+    format: str | None = attr("target/format/@type", _TARGET_FORMAT)
     permissions: Permissions | None = child("target/permissions", Permissions)
     timestamps: None = ignored("target/timestamps")
     encryption: Encryption | None = child("target/encryption", Encryption)
