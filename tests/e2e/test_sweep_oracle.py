@@ -160,6 +160,10 @@ LINES = [
     "vol-create-as default-pool v2 1M --allocation=; vol-create-as default-pool v3 1M --format 1; vol-create-as "
     "default-pool v4 1M --format qcow2 --allocation 0; vol-dumpxml --pool default-pool v4; vol-create-as "
     "default-pool v6 1M --format linux; vol-list default-pool --details; pool-info default-pool",
+    # net-port-*: the network, then net-port-create's file, then the driver; a missing network's lookup line only,
+    # exit status 0, for dumpxml/delete (virsh's quirk)
+    "net-port-create nosuch /nonexistent; net-port-create default /dev/null; net-port-create default /nonexistent; "
+    "net-port-dumpxml nosuch 11111111-2222-3333-4444-555555555555; net-port-delete nosuch 1",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",

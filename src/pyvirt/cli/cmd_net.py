@@ -217,16 +217,28 @@ def cmd_net_port_list(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_net_port_create(ctl: Ctl, p: Parsed) -> bool:
+    """Ports are not kept by pyvirt (libvirt's test driver has none either): virsh's network,
+    then its file, then the driver's answer under "Failed to create network from FILE"."""
+    get_network(ctl, p.str("network") or "")
+    from_file(p, "create network", _no_port_create)
+    return False
+
+
+def _no_port_create(xml: str) -> None:
     from pyvirt.api import no_support
 
-    get_network(ctl, p.str("network") or "")
     raise no_support("virNetworkPortCreateXML")
 
 
 def _port_lookup(ctl: Ctl, p: Parsed) -> bool:
     """Ports (libvirt's per-guest-NIC reservations) are not kept by pyvirt: no lookup succeeds.
-    virsh reports the miss but still exits 0 here (its cmd returns true), and so do we."""
-    get_network(ctl, p.str("network") or "")
+    virsh reports the miss, of the port or of its network (its first line only), but still
+    exits 0 here (virshCommandOptNetworkPort's failure leaves the command's result true)."""
+    try:
+        get_network(ctl, p.str("network") or "")
+    except CmdError:
+        ctl.error(f"failed to get network '{p.str('network') or ''}'")
+        return True
     ctl.error(f"failed to get network port '{p.str('port') or ''}'")
     return True
 
