@@ -370,3 +370,23 @@ def test_hostdev_capabilities_mode_is_a_model_object_a_driver_refuses() -> None:
     with pytest.raises(XMLError, match="unsupported element <source/interface>"):
         parse_domain("<domain type='qemu'><name>a</name><memory>1024</memory><os><type>hvm</type></os>"
                      "<devices>" + etree.tostring(el, encoding="unicode") + "</devices></domain>")
+
+
+def test_install_defaults_go_through_the_model_where_virtinst_orders_them() -> None:
+    """The domain-level defaults (clock timers, CPU mode, topology) are set through the
+    model; <pm>, which virtinst gives no property order, keeps --pm's element first."""
+    from pyvirt.install import defaults
+    g = _guest("<domain><vcpu>4</vcpu><os><type arch='x86_64'>hvm</type></os>"
+               "<cpu><topology cores='2'/></cpu><pm><suspend-to-disk enabled='yes'/></pm></domain>")
+    g.ci = type("CI", (), {"is_qemu": staticmethod(lambda: True), "is_test": staticmethod(lambda: False)})()
+    defaults.sync_vcpus(g, 1)
+    assert list(g.root.find("cpu/topology").attrib.items()) == [
+        ("sockets", "2"), ("dies", "1"), ("cores", "2"), ("threads", "1")]
+    defaults._pm(g)
+    assert [(e.tag, e.get("enabled")) for e in g.root.find("pm")] == [
+        ("suspend-to-disk", "yes"), ("suspend-to-mem", "no")]
+    defaults._clock(g)
+    assert [list(t.attrib.items()) for t in g.root.findall("clock/timer")] == [
+        [("name", "rtc"), ("tickpolicy", "catchup")], [("name", "pit"), ("tickpolicy", "delay")],
+        [("name", "hpet"), ("present", "no")]]
+    assert g.root.find("clock").get("offset") == "utc"

@@ -10,8 +10,9 @@ from lxml import etree
 
 from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest, log
-from pyvirt.install.xmltree import append, child, set_text
-from pyvirt.xml.domain import CPU
+from pyvirt.install.modelopt import get_value, set_value
+from pyvirt.install.xmltree import child, set_text
+from pyvirt.xml.domain import CPU, Clock, Timer
 
 USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
 
@@ -87,23 +88,29 @@ def sync_vcpus(g: Guest, default: int) -> None:
         n = default
         if topo is not None:
             n = 1
-            for k in ("sockets", "dies", "cores", "threads"):
+            for k in TOPOLOGY:
                 n *= int(topo.get(k) or 1)
-        set_text(g.root, "vcpu", n)
+        with modelopt.domain_part(g, "vcpu") as dom:
+            set_value(dom, "vcpu", n)
     if topo is not None:
         n = int(g.root.findtext("vcpu") or 1)
-        given = {k: int(topo.get(k)) for k in ("sockets", "dies", "cores", "threads") if topo.get(k)}
-        total = 1
-        for v in given.values():
-            total *= v
-        for k in ("sockets", "dies", "cores", "threads"):
-            if k not in given:
-                topo.set(k, str(1 if k == "dies" else n // total if k != "threads" or "cores" in given
-                                else n // total))
-                if k in ("sockets", "cores", "threads"):
-                    total *= int(topo.get(k))
-        for k in ("sockets", "dies", "cores", "threads"):
-            topo.attrib[k] = topo.attrib.pop(k)
+        with modelopt.domain_part(g, "cpu") as dom:
+            cpu = dom.cpu
+            given = {k: int(get_value(cpu, f"topology/@{k}")) for k in TOPOLOGY
+                     if get_value(cpu, f"topology/@{k}")}
+            total = 1
+            for v in given.values():
+                total *= v
+            for k in TOPOLOGY:  # the model writes them in this order
+                if k not in given:
+                    value = 1 if k == "dies" else n // total
+                    set_value(cpu, f"topology/@{k}", value)
+                    if k != "dies":
+                        total *= value
+
+
+#: <cpu><topology>'s attributes
+TOPOLOGY = ("sockets", "dies", "cores", "threads")
 
 
 def _default_machine(g: Guest) -> None:
@@ -320,16 +327,18 @@ def hyperv_supported(g: Guest) -> bool:
 def _clock(g: Guest) -> None:
     if not g.is_hvm():
         return
-    clock = child(g.root, "clock")
-    if clock.get("offset") is None:
-        clock.set("offset", g.osinfo.get_clock())
-    if clock.findall("timer") or not g.is_x86() or not g.ci.is_qemu():
-        return
-    append(clock, "timer", name="rtc", tickpolicy="catchup")
-    append(clock, "timer", name="pit", tickpolicy="delay")
-    append(clock, "timer", name="hpet", present="no")
-    if hyperv_supported(g):
-        append(clock, "timer", name="hypervclock", present="yes")
+    with modelopt.domain_part(g, "clock") as dom:
+        clock = dom.clock = dom.clock or Clock()
+        if clock.offset is None:
+            set_value(clock, "@offset", g.osinfo.get_clock())
+        if clock.timers or not g.is_x86() or not g.ci.is_qemu():
+            return
+        timers = [("rtc", "tickpolicy", "catchup"), ("pit", "tickpolicy", "delay"), ("hpet", "present", "no")]
+        if hyperv_supported(g):
+            timers.append(("hypervclock", "present", "yes"))
+        for name, attr, value in timers:
+            clock.timers.append(timer := Timer(name=name))
+            set_value(timer, "@" + attr, value)
 
 
 def _cpu(g: Guest) -> None:
@@ -341,10 +350,12 @@ def _cpu(g: Guest) -> None:
     if g.flags.cpu_default == "none":
         return
     if g.is_arm_machvirt() and g.type == "kvm":
-        child(g.root, "cpu").set("mode", "host-passthrough")
+        _cpu_mode(g, "host-passthrough")
     elif g.arch == "aarch64" and g.is_arm_machvirt():
-        cpu = child(g.root, "cpu", mode="custom", match="exact")
-        child(cpu, "model").text = "cortex-a57"
+        with modelopt.domain_part(g, "cpu") as dom:
+            dom.cpu = dom.cpu or CPU()
+            for path, value in (("@mode", "custom"), ("@match", "exact"), ("model", "cortex-a57")):
+                set_value(dom.cpu, path, value)
     elif g.is_x86() and g.type == "kvm" and g.arch == g.ci.caps.host_arch:
         # virtinst only gives the host CPU to a guest of the host's own arch (an i686
         # guest on an x86_64 host keeps QEMU's default model).
@@ -358,10 +369,10 @@ def _x86_kvm_cpu(g: Guest) -> None:
     capabilities list it as unusable."""
     dc = g.ci.domcaps
     if dc.cpu_passthrough_safe:
-        child(g.root, "cpu").set("mode", "host-passthrough")
+        _cpu_mode(g, "host-passthrough")
         return
     if dc.cpu_host_model_safe:
-        child(g.root, "cpu").set("mode", "host-model")
+        _cpu_mode(g, "host-model")
         return
     model = g.ci.caps.host_cpu_model
     if not model:
@@ -372,6 +383,12 @@ def _x86_kvm_cpu(g: Guest) -> None:
         _set_cpu_model(g, cpu, model, True)
         if dc.cpu_custom_models and dc.cpu_custom_models.get(model, "no") == "no":
             cpu.model = None
+
+
+def _cpu_mode(g: Guest, mode: str) -> None:
+    with modelopt.domain_part(g, "cpu") as dom:
+        dom.cpu = dom.cpu or CPU()
+        set_value(dom.cpu, "@mode", mode)
 
 
 def _features(g: Guest) -> None:
@@ -414,7 +431,8 @@ def _container_init(g: Guest) -> None:
         return
     root_fs = any(fs.find("target") is not None and fs.find("target").get("dir") == "/"
                   for fs in g.devs("filesystem"))
-    child(os_el, "init").text = "/sbin/init" if root_fs else "/bin/sh"
+    with modelopt.domain_part(g, "os") as dom:
+        set_value(dom.os, "init", "/sbin/init" if root_fs else "/bin/sh")
 
 
 def _pm(g: Guest) -> None:
@@ -422,6 +440,8 @@ def _pm(g: Guest) -> None:
     # check: QEMU and the test driver), so LXC, Xen and bhyve guests get no <pm>.
     if not g.is_x86() or not (g.ci.is_qemu() or g.ci.is_test()):
         return
+    # virtinst's DomainPm has no property order: what the defaults add goes after what
+    # --pm set (the model's writer would put suspend-to-mem first)
     pm = child(g.root, "pm")
     if pm.find("suspend-to-mem") is None:
         child(pm, "suspend-to-mem", enabled="no")
