@@ -494,3 +494,45 @@ def test_every_subsystem_host_device_writes_managed() -> None:
                   "</hostdev><hostdev mode='subsystem' type='scsi' managed='yes'><source><adapter name='scsi_host1'/>"
                   "<address bus='0' target='0' unit='1'/></source></hostdev>")
     assert [h.get("managed") for h in root.findall("devices/hostdev")] == ["no", "no", "yes"]
+
+
+def test_acpi_index_is_written_after_the_alias_and_rom() -> None:
+    """virDomainDeviceInfoFormat: boot, alias, rom, acpi, address."""
+    root = define("<interface type='user'><mac address='52:54:00:00:00:03'/><acpi index='4'/><rom bar='off'/>"
+                  "<alias name='ua-n'/><boot order='1'/></interface>"
+                  "<disk type='file'><source file='/a'/><target dev='vda' bus='virtio'/><acpi index='5'/>"
+                  "<alias name='ua-d'/></disk>")
+    nic = [c.tag for c in root.find("devices/interface")]
+    assert nic[nic.index("boot"):] == ["boot", "alias", "rom", "acpi", "address"]
+    disk = [c.tag for c in root.find("devices/disk")]
+    assert disk[disk.index("alias"):] == ["alias", "acpi", "address"]
+
+
+@pytest.mark.parametrize(("nic", "kept"), [
+    ("<interface type='bridge'><source bridge='br0'/><target dev='vnet7'/></interface>", None),
+    ("<interface type='network'><source network='default'/><target dev='macvtap0'/></interface>", None),
+    ("<interface type='user'><target dev='macvlan2'/></interface>", None),
+    ("<interface type='bridge'><source bridge='br0'/><target dev='tap0'/></interface>", "tap0"),
+    # an existing tap pyvirt does not manage keeps its name, whatever it is
+    ("<interface type='ethernet'><target dev='vnet3' managed='no'/></interface>", "vnet3"),
+])
+def test_a_generated_host_interface_name_is_not_kept(nic: str, kept: str | None) -> None:
+    """virDomainNetDefParseXML blanks a target name with the prefix of the names libvirt makes
+    (vnet, macvtap, macvlan): a running guest's, made anew at the next start."""
+    target = define(nic).find("devices/interface/target")
+    assert (target.get("dev") if target is not None else None) == kept
+
+
+@pytest.mark.parametrize(("target", "ok"), [
+    ("<target dev='sda' bus='sata' rotation_rate='7200'/>", True),
+    ("<target dev='sdb' rotation_rate='1'/>", True),  # sd* is a SCSI disk
+    ("<target dev='vda' bus='virtio' rotation_rate='1'/>", False),
+    ("<target dev='sdc' bus='usb' rotation_rate='1'/>", False),
+])
+def test_rotation_rate_only_on_scsi_ide_sata(target: str, ok: bool) -> None:
+    disk = f"<disk type='file'><source file='/a'/>{target}</disk>"
+    if ok:
+        define(disk)
+        return
+    with pytest.raises(XMLError, match="rotation rate is only valid for SCSI/IDE/SATA bus"):
+        define(disk)

@@ -44,6 +44,7 @@ from .generic_defaults import (
     filesystem_rules,
     fill_iothread_ids,
     format_cpuset,
+    generated_tap_name_rule,
     genid_default,
     graphics_format_rules,
     hostdev_defaults,
@@ -606,6 +607,7 @@ def _simple_devices(dom: Domain) -> None:
         if nic.mac_address is None:
             nic.mac_address = random_mac()
         nic.model_type = nic_model_name(nic.model_type) or "rtl8139"
+    generated_tap_name_rule(dom)
     for fs in devs.filesystems:
         if fs.multidevs == "default":
             fs.multidevs = None  # virDomainFSDefFormat writes it only when chosen

@@ -60,6 +60,8 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     for disk in dom.devices.disks:  # virDomainDiskDefParseValidate
         if disk.target_removable is not None and disk.target_bus != "usb":
             raise XMLError("removable is only valid for usb disks", disk.line)
+        if disk.target_rotation_rate is not None and _disk_bus(disk) not in ("scsi", "ide", "sata"):
+            raise XMLInternalError("rotation rate is only valid for SCSI/IDE/SATA bus", disk.line)
     if dom.os is not None and dom.os.bios_useserial and not dom.devices.serials:
         raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
     if not qemu:
@@ -89,6 +91,14 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     for snd in dom.devices.sounds:  # qemuBuildSoundDevCmd has no device for it (libvirt 9.0)
         if snd.model == "ich7":
             raise XMLInternalError("sound card model 'ich7' is not supported by qemu", snd.line)
+
+
+def _disk_bus(disk: Disk) -> str | None:
+    """The bus libvirt's parser gives a disk before any rule runs: the given one, else the one
+    its target name implies."""
+    from .defaults import disk_bus  # defaults imports this module (through validate)
+
+    return disk.target_bus or disk_bus(disk.target_dev or "")
 
 
 def check_disk_rules(disk: Disk) -> None:

@@ -103,14 +103,15 @@ class DeviceInfo:
     #: libvirt keeps a user alias (``ua-`` prefix) in the inactive XML; its own aliases are live
     alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True, tail=2,
                              inactive_if=lambda name: name.startswith(USER_ALIAS_PREFIX))
-    address: Address | None = child("address", Address, tail=4)
+    address: Address | None = child("address", Address, tail=5)
 
 
 @dataclass
 class PCIDeviceInfo(DeviceInfo):
-    """Device info of devices that may sit on PCI: also ``<acpi index=>`` (before the alias)."""
+    """Device info of devices that may sit on PCI: also ``<acpi index=>``, which
+    virDomainDeviceInfoFormat writes after the alias and the ROM, just before the address."""
 
-    acpi_index: int | None = attr("acpi/@index", Int(1), tail=1)
+    acpi_index: int | None = attr("acpi/@index", Int(1), tail=4)
 
 
 @dataclass
@@ -1544,7 +1545,7 @@ class Input(VirtioOptions, PCIDeviceInfo):
     #: virDomainInputDefFormat: the virtio <driver> comes before <source>
     xml_order = ("type", "bus", "model", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq",
                  "source_evdev", "source_dev", "source_grab", "source_grab_toggle", "source_repeat",
-                 "acpi_index", "alias", "address")
+                 "alias", "acpi_index", "address")
 
     type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", "evdev",
                                           unknown="unknown input device type '{}'"))
@@ -1765,8 +1766,8 @@ class Video(VirtioOptions, PCIDeviceInfo):
     #: libvirt writes ``<driver>`` (backend name, virtio options) before ``<model>`` (virDomainVideoDefFormat)
     xml_order = ("driver_name", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq", "model_type",
                  "model_ram", "model_vram", "model_vram64", "model_vgamem", "model_heads", "model_primary",
-                 "model_accel3d", "model_accel2d", "model_rendernode", "model_res_x", "model_res_y", "acpi_index",
-                 "alias", "address")
+                 "model_accel3d", "model_accel2d", "model_rendernode", "model_res_x", "model_res_y", "alias",
+                 "acpi_index", "address")
 
 
 @dataclass
@@ -1973,7 +1974,7 @@ class MemBalloon(VirtioOptions, PCIDeviceInfo):
     """``<memballoon model=>``."""
 
     #: virDomainMemballoonDefFormat: the virtio <driver> comes after the device info
-    xml_order = ("model", "autodeflate", "free_page_reporting", "stats_period", "acpi_index", "alias",
+    xml_order = ("model", "autodeflate", "free_page_reporting", "stats_period", "alias", "acpi_index",
                  "address", "driver_iommu", "driver_ats", "driver_packed", "driver_page_per_vq")
 
     model: str | None = attr("@model", Enum("virtio", "none", "virtio-transitional",
@@ -2098,7 +2099,7 @@ class Vsock(VirtioOptions, PCIDeviceInfo):
 
     #: libvirt's virDomainVsockDefFormat: <cid>, then the virtio <driver>, then the device info
     xml_order = ("model", "cid_auto", "cid_address", "driver_iommu", "driver_ats", "driver_packed",
-                 "driver_page_per_vq", "acpi_index", "alias", "address")
+                 "driver_page_per_vq", "alias", "acpi_index", "address")
 
 
 @dataclass

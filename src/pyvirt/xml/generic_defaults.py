@@ -154,6 +154,7 @@ def fill_generic_defaults(dom: Domain) -> None:
     for nic in dom.devices.interfaces:
         nic.mac_address = nic.mac_address or random_mac()
         nic.model_type = nic_model_name(nic.model_type)
+    generated_tap_name_rule(dom)
     for fs in dom.devices.filesystems:
         filesystem_rules(fs)
     hostdev_defaults(dom)
@@ -556,6 +557,20 @@ def chardev_protocol_rule(dom: Domain) -> None:
     for rng in devs.rngs:
         if rng.backend_model == "egd" and rng.backend_type == "tcp" and rng.backend_protocol_type is None:
             rng.backend_protocol_type = "raw"
+
+
+#: VIR_NET_GENERATED_VNET/MACVTAP/MACVLAN_PREFIX: host interface names libvirt makes up itself
+GENERATED_NIC_PREFIXES = ("vnet", "macvtap", "macvlan")
+
+
+def generated_tap_name_rule(dom: Domain) -> None:
+    """virDomainNetDefParseXML (inactive parse): a ``<target dev>`` with one of the prefixes of
+    the names libvirt generates is one a running guest got, blanked so that the next start
+    makes a new one - except the existing tap of an ethernet NIC with ``managed='no'``."""
+    for nic in dom.devices.interfaces:
+        if nic.target_dev and nic.target_dev.startswith(GENERATED_NIC_PREFIXES) and \
+                not (nic.type == "ethernet" and nic.target_managed is False):
+            nic.target_dev = None
 
 
 def _chardev_sources(dom: Domain) -> list[Any]:
