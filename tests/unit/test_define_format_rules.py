@@ -536,3 +536,12 @@ def test_rotation_rate_only_on_scsi_ide_sata(target: str, ok: bool) -> None:
         return
     with pytest.raises(XMLError, match="rotation rate is only valid for SCSI/IDE/SATA bus"):
         define(disk)
+
+
+def test_a_running_guests_tap_name_is_kept_when_its_live_document_is_completed() -> None:
+    """Only libvirt's inactive parse blanks generated names: a live hot-plug re-reads the running
+    guest's document (fill_defaults(live=True)) and keeps the tap it runs on."""
+    dom = parse_domain(HEAD.format(virt="qemu", extra="", devices="<interface type='bridge'><source bridge='br0'/>"
+                                                                   "<target dev='vnet7'/></interface>"))
+    assert fill_defaults(dom, live=True).devices.interfaces[0].target_dev == "vnet7"
+    assert fill_defaults(dom).devices.interfaces[0].target_dev is None

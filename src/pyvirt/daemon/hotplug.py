@@ -80,7 +80,7 @@ def with_device(dom: Domain, el: Any, *, inactive: bool) -> Domain:
     root.find("devices").append(copy.deepcopy(el))
     from lxml import etree
 
-    return model.parse_definition(etree.tostring(root, encoding="unicode"))
+    return model.parse_definition(etree.tostring(root, encoding="unicode"), live=not inactive)
 
 
 def probe_device(el: Any, kind: str) -> Any:

@@ -51,13 +51,14 @@ def validate_schema(xml: str) -> None:
                           ErrorCode.XML_INVALID_SCHEMA, ErrorDomain.DOMAIN)
 
 
-def parse_definition(xml: str, caps: Any = None, validate: bool = False) -> Domain:
+def parse_definition(xml: str, caps: Any = None, validate: bool = False, live: bool = False) -> Domain:
     """Parse and complete a definition as libvirt's define does (defaults, addresses, MACs;
-    USB ports too, which a plain parse leaves out: see assign_usb_ports)."""
+    USB ports too, which a plain parse leaves out: see assign_usb_ports).  ``live``: a running
+    guest's document (see fill_defaults)."""
     if validate:
         validate_schema(xml)
     try:
-        dom = fill_defaults(parse_domain(xml), caps)
+        dom = fill_defaults(parse_domain(xml), caps, live=live)
         assign_usb_ports(dom)
         return dom
     except XMLError as exc:

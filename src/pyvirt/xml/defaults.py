@@ -95,8 +95,10 @@ def random_mac(rng: random.Random | None = None) -> str:
     return "52:54:00:" + ":".join(f"{r.randrange(256):02x}" for _ in range(3))
 
 
-def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
-    """Return a copy of ``domain`` completed as libvirt completes it on define."""
+def fill_defaults(domain: Domain, caps: HostDefaults | None = None, *, live: bool = False) -> Domain:
+    """Return a copy of ``domain`` completed as libvirt completes it on define.  ``live``: the
+    document is a running guest's (a live hot-plug re-reads it), so the rules of libvirt's
+    inactive parse - blanking the host interface names it generated - do not apply."""
     dom = copy.deepcopy(domain)
     host = caps or HostDefaults()
     _top_level(dom, host)
@@ -107,6 +109,8 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None) -> Domain:
     _chardevs(dom)
     _controllers(dom)
     _simple_devices(dom)
+    if not live:
+        generated_tap_name_rule(dom)
     hostdev_defaults(dom)
     shmem_defaults(dom)
     vsock_defaults(dom)
@@ -607,7 +611,6 @@ def _simple_devices(dom: Domain) -> None:
         if nic.mac_address is None:
             nic.mac_address = random_mac()
         nic.model_type = nic_model_name(nic.model_type) or "rtl8139"
-    generated_tap_name_rule(dom)
     for fs in devs.filesystems:
         if fs.multidevs == "default":
             fs.multidevs = None  # virDomainFSDefFormat writes it only when chosen
