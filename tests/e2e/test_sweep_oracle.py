@@ -164,6 +164,9 @@ LINES = [
     # exit status 0, for dumpxml/delete (virsh's quirk)
     "net-port-create nosuch /nonexistent; net-port-create default /dev/null; net-port-create default /nonexistent; "
     "net-port-dumpxml nosuch 11111111-2222-3333-4444-555555555555; net-port-delete nosuch 1",
+    # the test driver's snapshots take --quiesce and --atomic (nothing to do), not --disk-only
+    "snapshot-create-as test s --quiesce; snapshot-create-as test t --atomic --halt; snapshot-create-as test u "
+    "--quiesce --disk-only; snapshot-list test --name; domstate test",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",

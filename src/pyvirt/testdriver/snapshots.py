@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: virDomainSnapshotCreateFlags and the ones libvirt's test driver accepts
 CREATE_FLAGS = {"redefine": 0x1, "current": 0x2, "no_metadata": 0x4, "halt": 0x8, "disk_only": 0x10,
                 "reuse_external": 0x20, "quiesce": 0x40, "atomic": 0x80, "live": 0x100, "validate": 0x200}
-TEST_CREATE_OK = 0x1 | 0x2 | 0x8 | 0x100 | 0x200
+TEST_CREATE_OK = 0x1 | 0x2 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200  # quiesce and atomic: accepted, nothing to do
 STATE_WORDS = {DomainState.RUNNING: "running", DomainState.BLOCKED: "blocked", DomainState.PAUSED: "paused",
                DomainState.SHUTDOWN: "shutdown", DomainState.SHUTOFF: "shutoff", DomainState.CRASHED: "crashed",
                DomainState.PMSUSPENDED: "pmsuspended"}
