@@ -109,6 +109,9 @@ LINES = [
     "attach-disk test /tmp/x.img vda --current; attach-interface test network default --current; "
     "detach-disk test vda --current; detach-interface test network --current; detach-disk test vda; "
     "destroy test; attach-disk test /tmp/x.img vda --current",
+    # --live too: virsh calls the Flags function whenever a scope flag is given
+    "attach-disk test /tmp/x.img vda --live; attach-interface test network default --live; detach-disk test vda "
+    "--live; detach-interface test network --live; attach-disk test /tmp/x.img vda; detach-disk test vda --config",
     # migrate's option checks come first, in virsh's order; a URI without a scheme names no driver
     "migrate test x --live --offline; migrate test x --timeout-suspend --timeout-postcopy; migrate test x "
     "--timeout-postcopy --postcopy-after-precopy; migrate test x --timeout-postcopy; migrate nosuch x "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from pyvirt.cli.cmd_hotplug import _key, _scope, check_scope, quoteattr
+from pyvirt.cli.cmd_hotplug import _key, _scope, check_scope, device_call, quoteattr
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
 
@@ -109,7 +109,7 @@ def cmd_attach_interface(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     live, config = _scope(ctl, p, info)
     with failing("Failed to attach interface"):
-        ctl.conn.attach_device(_key(info), xml, live=live, config=config)
+        device_call(p, ctl.conn.attach_device)(_key(info), xml, live=live, config=config)
     ctl.extra("Interface attached successfully\n")
     return True
 
@@ -158,7 +158,7 @@ def cmd_detach_interface(ctl: Ctl, p: Parsed) -> bool:
         return True
     with failing("Failed to detach interface"):
         for el, want_live, want_config in picked:
-            ctl.conn.detach_device(_key(info), dump(el), live=want_live, config=want_config)
+            device_call(p, ctl.conn.detach_device)(_key(info), dump(el), live=want_live, config=want_config)
     ctl.extra("Interface detached successfully\n")
     return True
 
