@@ -24,15 +24,20 @@ def is_q35(dom: Domain) -> bool:
     return machine == "q35" or machine.startswith("pc-q35")
 
 
+def _is_i440fx(dom: Domain) -> bool:
+    """An x86 PC machine (i440fx, PIIX): conventional PCI only."""
+    machine = (dom.os.machine if dom.os else None) or ""
+    return machine == "pc" or machine.startswith(("pc-i440fx", "pc-0.", "pc-1."))
+
+
 def chipset_functions(dom: Domain) -> tuple[tuple[int, int, int], ...]:
     """(bus, slot, function) of the chipset's own functions no device may take: the PIIX3's ISA
     bridge (00:01.0) and PIIX4 power management (00:01.3) on i440fx, the ICH9 LPC (00:1f.0) and
     SMBus (00:1f.3) on q35 (libvirt reserves them before any device; IDE, USB and SATA are
     devices of their own)."""
-    machine = (dom.os.machine if dom.os else None) or ""
     if is_q35(dom):
         return ((0, 0x1F, 0), (0, 0x1F, 3))
-    if machine == "pc" or machine.startswith(("pc-i440fx", "pc-0.", "pc-1.")):
+    if _is_i440fx(dom):
         return ((0, 1, 0), (0, 1, 3))
     return ()
 
@@ -370,7 +375,32 @@ def _assign_usb2(dom: Domain, slots: _Slots, ctrl: Controller, bus: int, first: 
     slots.take(where[0], where[1], fn)
 
 
+#: PCI Express controllers an i440fx machine has no bus for, and the controller libvirt 9.0's
+#: define then says it cannot add (an upstream port would need a root port)
+_NO_PCIE_BUS = {"pcie-root-port": "pcie-root-port", "pcie-switch-upstream-port": "pcie-root-port",
+                "pcie-switch-downstream-port": "pcie-switch-downstream-port",
+                "dmi-to-pci-bridge": "dmi-to-pci-bridge"}
+
+
+def _refuse_pcie_controllers(dom: Domain) -> None:
+    """A PCI Express controller without an address on a machine without PCI Express is refused
+    as libvirt 9.0 refuses it at define (its address assignment cannot plug it anywhere); pyvirt
+    accepted it, for QEMU to refuse at start.  Placed ones are _check_bus_connections'."""
+    if not _is_i440fx(dom):  # other machines (aarch64's virt...) may have a PCI Express root
+        return
+    ctrls = [c for c in dom.devices.controllers if c.type == "pci" and c.address is None]
+    for c in ctrls:
+        if c.model in _NO_PCIE_BUS:
+            raise XMLInternalError(f"a PCI slot is needed to connect a PCI controller model='{_NO_PCIE_BUS[c.model]}', "
+                                   "but none is available, and it cannot be automatically added", c.line)
+    for c in ctrls:
+        if c.model == "pcie-to-pci-bridge":
+            raise XMLInternalError("Cannot automatically add a new PCI bus for a device with connect flags 2000",
+                                   c.line)
+
+
 def _assign_pc(dom: Domain, slots: _Slots) -> None:
+    _refuse_pcie_controllers(dom)
     _fixed_pc(dom, slots)
     for dev, _pcie in _candidates(dom):
         if getattr(dev, "address", None) is None:

@@ -921,10 +921,10 @@ def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
         if not expander:
             continue
         if qemu and (c.model == "pcie-expander-bus") != q35:  # libvirt words the two differently
-            raise XMLValidationError("pcie-expander-bus controllers are not supported with this machine type"
-                                     if c.model == "pcie-expander-bus" else
-                                     "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
-                                     c.line)
+            raise XMLConfigError("pcie-expander-bus controllers are not supported with this machine type"
+                                 if c.model == "pcie-expander-bus" else
+                                 "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
+                                 c.line)
         if c.target_bus_nr is not None and not 1 <= c.target_bus_nr <= 254:
             raise XMLValidationError(f"PCI controller busNr '{c.target_bus_nr}' out of range - must be 1-254", c.line)
         if c.target_node is not None and c.target_node >= cells:
