@@ -170,6 +170,10 @@ LINES = [
     # the test driver's snapshots take --quiesce and --atomic (nothing to do), not --disk-only
     "snapshot-create-as test s --quiesce; snapshot-create-as test t --atomic --halt; snapshot-create-as test u "
     "--quiesce --disk-only; snapshot-list test --name; domstate test",
+    # vol-download/-upload: --offset unsigned, --length wrapping a negative (to the end), both before the lookup
+    "vol-create-as default-pool v1 1M; vol-download v1 /tmp/dl --length -5; vol-download v1 /tmp/dl --pool "
+    "default-pool --length -5; vol-download v1 /tmp/dl --pool default-pool --offset -1; vol-upload v1 /dev/null "
+    "--offset -5; vol-upload v1 /dev/null --length -5 --pool default-pool",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",

@@ -259,10 +259,14 @@ def _progress(verb: str) -> Callable[[int, int], None] | None:
 
 
 def _stream_args(p: Parsed) -> tuple[int, int | None]:
-    offset = number(p.str("offset"), "offset", 0) or 0
+    """virsh reads --offset unsigned (vshCommandOptULongLong) and --length wrapping a negative
+    (vshCommandOptULongLongWrap: -5 is 2^64-5, longer than any volume, so: to its end)."""
+    from pyvirt.cli.values import option_int
+
+    offset = option_int(p, "offset", unsigned=True) or 0
     length = number(p.str("length"), "length", 0) or None
-    if offset < 0 or (length is not None and length < 0):
-        raise CmdError("Numeric value for <offset> or <length> option is malformed or out of range")
+    if length is not None and length < 0:
+        length = None
     return offset, length
 
 
