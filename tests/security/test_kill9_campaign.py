@@ -128,7 +128,8 @@ def test_kill9_campaign(tmp_path: Path) -> None:
         states = check(harness)
     finally:
         harness.stop()
-        for pids in guests(tmp_path).values():
+        # the fake QEMUs' pidfiles sit under the harness's short alias of tmp_path, not tmp_path
+        for pids in guests(harness.root).values():
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
