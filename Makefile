@@ -78,8 +78,15 @@ lint: venv
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
+# The suite on one worker per core (at most 4), each test file on one worker so that its module
+# fixtures (a booted guest, a daemon) are shared as in a serial run.  The base temp directory is
+# short and per checkout: xdist adds popen-gwN/ to every tmp_path, and guests' unix sockets under
+# it must stay within AF_UNIX's 107 bytes.
+TEST_JOBS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; echo $$n)
+TEST_TMP ?= /tmp/pvt-$(shell echo '$(CURDIR)' | md5sum | cut -c1-8)
+
 test: test-deps venv web-assets guest lint
-	PYVIRT_REQUIRE_QEMU=1 $(PY) -m pytest -q -ra
+	PYVIRT_REQUIRE_QEMU=1 $(PY) -m pytest -q -ra -n $(TEST_JOBS) --dist loadfile --basetemp=$(TEST_TMP)
 
 # The demo guest uses user-mode networking; PYVIRT_NETWORK_AUTOSTART=0 keeps a pyvirtd it starts
 # from creating libvirt's `default` NAT bridge on this host (drop it to get that network).
