@@ -304,3 +304,11 @@ def test_qcow2_resize_rounds_up_to_512_as_libvirt(drv: StorageDriver) -> None:
     assert drv.resize_volume("default", "q", 2**21 + 1).capacity == 2**21 + 512
     drv.create_volume("default", "r", "1M")
     assert drv.resize_volume("default", "r", 2**21 + 1).capacity == 2**21 + 1
+
+
+def test_vol_create_from_refuses_prealloc_metadata_by_name(drv: StorageDriver) -> None:
+    """The copy is qemu-img convert's, run without preallocation: the flag is refused, not dropped."""
+    with pytest.raises(PyvirtError, match=r"^Operation not supported: --prealloc-metadata on a copy"):
+        drv.create_volume_xml("default", "<volume><name>b</name><capacity>1024</capacity></volume>",
+                              prealloc_metadata=True, from_vol="a")
+    assert [v.name for v in drv.list_volumes("default")] == []

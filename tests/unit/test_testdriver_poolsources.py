@@ -64,3 +64,4 @@ def test_pyvirtd_storage_driver_applies_the_same_rule(tmp_path) -> None:  # type
         define("d2", "dir", "", f"{tmp_path}/d/")
     define("f1", "fs", "<device path='/dev/sdy'/>", str(tmp_path / "d"))
     assert sorted(p.name for p in drv.list_pools()) == ["d1", "f1", "l1", "n1", "n2"]
+

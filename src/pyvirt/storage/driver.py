@@ -524,6 +524,9 @@ class StorageDriver:
         except ValueError as exc:
             raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
         if from_vol:
+            if prealloc_metadata:  # the copy is qemu-img convert's, which pyvirt runs without preallocation
+                raise unsupported("--prealloc-metadata on a copy (vol-create-from) is "
+                                  "not supported by pyvirt")
             info = self.clone_volume(from_pool or pool, from_vol, doc.name, format=doc.format,
                                      target_pool=pool)
             if doc.capacity and doc.capacity > info.capacity:
