@@ -174,6 +174,9 @@ LINES = [
     "vol-create-as default-pool v1 1M; vol-download v1 /tmp/dl --length -5; vol-download v1 /tmp/dl --pool "
     "default-pool --length -5; vol-download v1 /tmp/dl --pool default-pool --offset -1; vol-upload v1 /dev/null "
     "--offset -5; vol-upload v1 /dev/null --length -5 --pool default-pool",
+    # libvirt's library checks of cell and CPU numbers, before any driver
+    "freecell --cellno -5; freecell --cellno -1; nodecpustats --cpu -5; nodememstats --cell -5; "
+    "nodememstats --cell -1; freecell --cellno 0",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",
