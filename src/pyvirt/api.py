@@ -79,6 +79,7 @@ class ErrorCode(Numbering):
     OPERATION_FAILED = 9
     NO_KERNEL = 17
     NO_SOURCE = 19
+    NO_TARGET = 20
     NO_NAME = 21
     XML_ERROR = 27
     DOM_EXIST = 28
@@ -266,6 +267,8 @@ _XML_ERRORS = {
     "XMLConfigError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
     "XMLInternalError": (ErrorCode.INTERNAL_ERROR, "internal error: "),
     "XMLValidationError": (ErrorCode.XML_DETAIL, "XML error: "),
+    "XMLNoTargetError": (ErrorCode.NO_TARGET, ""),
+    "XMLInvalidArgError": (ErrorCode.INVALID_ARG, "invalid argument: "),
 }
 
 

@@ -444,3 +444,107 @@ def test_hostdev_mdev_is_built_through_the_model(capsys: pytest.CaptureFixture[s
     assert list(hd.attrib.items()) == [("mode", "subsystem"), ("type", "mdev"), ("managed", "no"),
                                        ("model", "vfio-ccw")]
     assert hd.find("source/address").attrib == {"uuid": "8e37ee90-2b51-45e3-9b25-bf8283c03110"}
+
+
+# issue 14, seventh round: <hyperv> children in set order and its defaults per property,
+# a direct NIC without a mode, virt-xml's NIC source by type and its timers edited in place
+def _hyperv(capsys: pytest.CaptureFixture[str], uri: str, osinfo: str, features: str) -> etree._Element:
+    rc, out = _run(capsys, uri, "--disk", "none", "--pxe", "--osinfo", osinfo, "--print-step", "1",
+                   "--features", features)
+    assert rc == 0, out
+    return _domain(out).find("features/hyperv")
+
+
+def test_hyperv_children_in_the_parsers_order(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """virtinst's ParserFeatures registers vapic before relaxed and sets them in that
+    order whatever order they were typed in; <hyperv> has no _XML_PROP_ORDER."""
+    for typed in ("hyperv.relaxed.state=on,hyperv.vapic.state=on",
+                  "hyperv.vapic.state=on,hyperv.relaxed.state=on"):
+        hv = _hyperv(capsys, kvm, "generic", typed)
+        assert [k.tag for k in hv] == ["vapic", "relaxed"], typed
+
+
+def test_windows_defaults_follow_what_the_options_set(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    hv = _hyperv(capsys, kvm, "win10", "hyperv.synic.state=on,hyperv.relaxed.state=off")
+    # the options' (relaxed before synic, registration order), then the defaults' (vapic, spinlocks)
+    assert [(k.tag, k.get("state")) for k in hv] == [
+        ("relaxed", "off"), ("synic", "on"), ("vapic", "on"), ("spinlocks", "on")]
+
+
+def test_windows_spinlocks_default_fills_each_unset_property(capsys: pytest.CaptureFixture[str],
+                                                             kvm: str) -> None:
+    """DomainFeatures.set_defaults sets hyperv_spinlocks and hyperv_spinlocks_retries each
+    when unset: a spinlocks state=off still gets the retries, retries alone gets state=on."""
+    off = _hyperv(capsys, kvm, "win10", "hyperv.spinlocks.state=off").find("spinlocks")
+    assert dict(off.attrib) == {"state": "off", "retries": "8191"}
+    only = _hyperv(capsys, kvm, "win10", "hyperv.spinlocks.retries=4096").find("spinlocks")
+    assert (only.get("state"), only.get("retries")) == ("on", "4096")
+
+
+def _virt_xml(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
+    from pyvirt.cli.xml import main
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    rc = main(["test-state-shutoff", "--print-xml", *args, "--connect", "test:///default"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    return out
+
+
+def test_direct_nic_gets_no_source_mode(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """virtinst leaves a macvtap's mode to libvirt (which reads none as vepa)."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--pxe", "--osinfo", "generic", "--print-step", "1",
+                   "--network", "type=direct,source=eth0")
+    assert rc == 0, out
+    assert dict(_domain(out).find("devices/interface/source").attrib) == {"dev": "eth0"}
+
+
+def test_virt_xml_nic_source_follows_the_interface_type(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """DeviceInterface.source sets the network of a network NIC (not a bridge)."""
+    nic = _domain(_virt_xml(capsys, monkeypatch, "--edit", "--network", "source=othernet")).find(
+        "devices/interface")
+    assert nic.get("type") == "network"
+    assert dict(nic.find("source").attrib) == {"network": "othernet"}
+
+
+def test_virt_xml_hyperv_edit_appends_in_set_order(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the domain has stays first, as it was; new children follow in the parser's order."""
+    hv = _domain(_virt_xml(capsys, monkeypatch, "--edit", "--features",
+                           "hyperv.synic.state=on,hyperv.relaxed.state=on,hyperv.vapic.state=on")).find(
+        "features/hyperv")
+    assert [(k.tag, k.get("state")) for k in hv] == [
+        ("vapic", "on"), ("spinlocks", "on"), ("relaxed", "on"), ("synic", "on")]
+
+
+def test_timer_placeholders_are_not_written(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """``timer2.*`` makes timers 0 and 1 in virtinst's list, but an object nothing was set
+    on has no XML: only what was set is written, in list order."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--pxe", "--osinfo", "generic", "--print-step", "1",
+                   "--clock", "timer2.name=rtc,timer0.present=no")
+    assert rc == 0, out
+    assert [dict(t.attrib) for t in _domain(out).find("clock")] == [{"present": "no"}, {"name": "rtc"}]
+
+
+def test_virt_xml_edits_the_domains_own_timers(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """virt-xml --edit --clock timer0.*: the domain's first timer, changed in place; a
+    NAME_tickpolicy shorthand finds its timer by name; a timer past the list is appended."""
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
+    from pyvirt.cli.xml import main
+
+    def timers(*args: str) -> list[dict[str, str]]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        rc = main(["test-for-virtxml", "--print-xml", "--edit", "--clock", *args,
+                   "--connect", "test:///default"])
+        out = capsys.readouterr().out
+        assert rc == 0, out
+        return [dict(t.attrib) for t in _domain(out).find("clock")]
+
+    before = timers("offset=utc")
+    edited = timers("timer0.tickpolicy=delay")
+    assert len(edited) == len(before) and edited[0] == {**before[0], "tickpolicy": "delay"}
+    assert edited[1:] == before[1:]
+    appended = timers(f"timer{len(before) + 2}.name=tsc")
+    assert appended == [*before, {"name": "tsc"}]

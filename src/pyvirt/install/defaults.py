@@ -414,11 +414,15 @@ def _features(g: Guest) -> None:
         hv = feats.find("hyperv")
         if hv is None:  # a default: after the features the options set (virtinst's set order)
             hv = etree.SubElement(feats, "hyperv")
-        for name in ("relaxed", "vapic"):
-            if hv.find(name) is None:
+        # virtinst's DomainFeatures.set_defaults: each property that is unset (an element
+        # the options made keeps what they set: spinlocks state=off still gets retries)
+        for name in ("relaxed", "vapic", "spinlocks"):
+            el = hv.find(name)
+            if el is None or el.get("state") is None:
                 child(hv, name, state="on")
-        if hv.find("spinlocks") is None:
-            child(hv, "spinlocks", state="on", retries="8191")
+        spin = hv.find("spinlocks")
+        if spin.get("retries") is None:
+            spin.set("retries", "8191")
     if not len(feats):
         g.root.remove(feats)
 

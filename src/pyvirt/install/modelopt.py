@@ -39,7 +39,7 @@ from pyvirt.xml.domain import Domain
 from pyvirt.xml.fields import BARE_STATE, Verbatim, VerbatimSize, keeping_unknown
 from pyvirt.xml.fields import Spec as FieldSpec
 from pyvirt.xml.mapping import FormatOptions, build_for, parse_obj, specs
-from pyvirt.xml.profiles import VIRTINST
+from pyvirt.xml.profiles import SET_ORDER, VIRTINST, element_path
 
 #: elements that are a boolean property and a container of child objects at once: virtinst
 #: writes one set as a boolean at that property's place (first), else where the children go
@@ -255,8 +255,10 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
     cls = model(flag)
     assert cls is not None, flag
     obj = read(el if len(el) or el.attrib else None, cls)
+    had = _set_order_children(el)
     _set_rows(flag, obj, opts, skip)
     write(el, obj)
+    _restore_set_order(flag, el, had, opts)
     _set_rows(flag, obj, opts, skip, el)
     for tag in BOOL_CONTAINERS.get(flag, ()):
         found = el.find(tag)
@@ -264,6 +266,41 @@ def apply_to(flag: str, el: etree._Element, opts: dict[str, str | None],
                 and pathset.convert("b", opts[tag], flag, tag) is True:
             el.remove(found)  # set as a boolean: at the boolean property's place, first
             el.insert(0, found)
+
+
+def _set_order_children(el: etree._Element) -> dict[str, list[str]]:
+    """The children (tags, in order) of each element under `el` that virtinst writes in
+    set order (:data:`pyvirt.xml.profiles.SET_ORDER`), by path relative to `el`."""
+    base = element_path(el)
+    return {element_path(node)[len(base) + 1:]: [k.tag for k in node]
+            for node in el.iter() if isinstance(node.tag, str) and element_path(node) in SET_ORDER}
+
+
+def _restore_set_order(flag: str, el: etree._Element, had: dict[str, list[str]],
+                       opts: dict[str, str | None]) -> None:
+    """The model writes children in its declaration order; where virtinst writes them in
+    the order they were set, put back those `el` had first (as they were), then the new
+    ones in the order the option's parser sets them: its registration order, which is the
+    table's row order, not the order the names were typed."""
+    first_row: dict[str, int] = {}
+    for i, (path, _kind) in enumerate(pathset.rows(flag).values()):
+        first_row.setdefault(path, i)
+    used = [(first_row.get(row[0], len(first_row)), row[0]) for key in opts
+            if (row := pathset.lookup(flag, key)) is not None]
+    base = element_path(el)
+    for node in list(el.iter()):
+        if not isinstance(node.tag, str) or element_path(node) not in SET_ORDER or len(node) < 2:
+            continue
+        rel = element_path(node)[len(base) + 1:]
+        old = had.get(rel, [])
+
+        def rank(kid: etree._Element, rel: str = rel, old: list[str] = old) -> tuple[int, int]:
+            if kid.tag in old:
+                return (0, old.index(kid.tag))
+            prefix = f"{rel}/{kid.tag}/" if rel else f"{kid.tag}/"
+            return (1, min((i for i, path in used if f"{path}/".startswith(prefix)), default=len(first_row)))
+
+        node[:] = sorted(node, key=rank)
 
 
 def _set_rows(flag: str, obj: Any, opts: dict[str, str | None], skip: set[str] | None,

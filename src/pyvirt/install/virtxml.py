@@ -434,6 +434,15 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         _edit_disk_path(target, path)
     if flag == "--graphics" and "listen" in opts and not do_clear:
         _edit_graphics_listen(target, opts.pop("listen") or "")
+    if flag == "--clock" and not do_clear and any(k.startswith("timer") or k.endswith(("_present", "_tickpolicy"))
+                                                  for k in opts):
+        # ParserClock edits the domain's own timer list (timerN is its Nth timer, a
+        # NAME_attr shorthand the first of that name): set in place, not matched to a probe
+        from pyvirt.install.opts.domain import set_clock
+        set_clock(dom.guest, opts)
+        opts = {}
+    if flag == "--network" and "source" in opts and "type" not in opts and not do_clear:
+        _edit_nic_source(target, opts.pop("source") or "")
     if opts:
         target = edit_element(target, opts, _probe_for(dom, flag), clear=do_clear)
     elif do_clear:
@@ -465,6 +474,27 @@ def _edit_graphics_listen(gfx: etree._Element, listen: str) -> None:
         gfx.set("listen", listen)
     else:
         gfx.attrib.pop("listen", None)
+
+
+def _edit_nic_source(nic: etree._Element, value: str) -> None:
+    """DeviceInterface.source's setter on an existing interface: the bridge, network and
+    source dev go, and the value becomes the source of the interface's own type (a network
+    interface's network: ``--edit --network source=default`` of a network NIC changes
+    nothing); other types take none.  The attribute comes first in <source>, where
+    virtinst's property order puts it."""
+    src = nic.find("source")
+    if src is not None:
+        for att in ("bridge", "network", "dev"):
+            src.attrib.pop(att, None)
+    att = {"network": "network", "bridge": "bridge", "direct": "dev"}.get(nic.get("type") or "")
+    if att and value:
+        from pyvirt.install.xmltree import child
+        src = child(nic, "source")
+        rest = list(src.attrib.items())
+        src.attrib.clear()
+        src.attrib.update([(att, value), *rest])
+    elif src is not None and not len(src) and not src.attrib:
+        nic.remove(src)
 
 
 def _edit_disk_path(disk: etree._Element, path: str) -> None:

@@ -208,7 +208,8 @@ def _max_memory(dom: Domain) -> None:
     if (dom.max_memory is None) != (dom.max_memory_slots is None):
         raise XMLError("both maximum memory size and memory slot count must be specified", dom.line)
     if dom.max_memory is not None and dom.max_memory < _total_memory(dom):
-        raise XMLError("maximum memory size must be equal or greater than the actual memory size", dom.line)
+        raise XMLError("maximum memory size must be equal or greater than the actual memory size", dom.line,
+                       libvirt_words=True)
 
 
 def _memory_devices(dom: Domain) -> None:

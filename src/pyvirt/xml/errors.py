@@ -38,6 +38,20 @@ class XMLConfigError(XMLError):
     libvirt_prefix = True
 
 
+class XMLNoTargetError(XMLError):
+    """A disk without a target name: libvirt's VIR_ERR_NO_TARGET, whose message is the error
+    code's own text ("missing target information for device SRC"), with no prefix."""
+
+    libvirt_prefix = True
+
+
+class XMLInvalidArgError(XMLError):
+    """A refusal libvirt's parser reports as VIR_ERR_INVALID_ARG ("invalid argument: …"), e.g. a
+    size with an unknown unit suffix (virScaleInteger)."""
+
+    libvirt_prefix = True
+
+
 class XMLInternalError(XMLError):
     """A refusal libvirt's generic parser reports as VIR_ERR_INTERNAL_ERROR ("internal error: …",
     e.g. a second watchdog or balloon), so every driver words it that way."""

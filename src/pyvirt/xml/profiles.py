@@ -44,7 +44,6 @@ domain/sysinfo: bios system baseBoard chassis oemStrings entry
 domain/os: type firmware loader nvram init initarg initenv initdir inituser initgroup kernel initrd cmdline dtb acpi boot bootmenu bios smbios
 domain/idmap: uid gid
 domain/features: acpi apic pae gic privnet hap viridian pmu hyperv vmport kvm pvspinlock smm vmcoreinfo ioapic
-domain/features/hyperv: relaxed vapic spinlocks vpindex runtime synic stimer reset vendor_id frequencies reenlightenment tlbflush ipi evmcs
 domain/features/kvm: hidden hint-dedicated poll-control
 domain/cpu: model vendor topology cache feature numa
 domain/cpu/numa: cell interconnects
@@ -103,6 +102,14 @@ domain/qemu:commandline: qemu:arg qemu:env
 """
 
 
+#: elements whose children virtinst writes in the order they were set (their class has no
+#: _XML_PROP_ORDER for them, XMLBuilder appends a new node last): an option's sub-options set
+#: them in its parser's registration order (optmap's row order), defaults come after, and
+#: virt-xml appends to what a domain already has.  DomainFeatures' hyperv_* properties:
+#: ``hyperv.relaxed.state=on,hyperv.vapic.state=on`` writes <vapic> first, as the parser
+#: registers vapic before relaxed; the Windows defaults add relaxed, vapic, spinlocks.
+SET_ORDER = frozenset({"domain/features/hyperv"})
+
 #: devices with a character device source (virtinst's _add_char_source_args), and their order
 _CHAR_SOURCES = ("serial", "parallel", "console", "channel", "smartcard", "redirdev", "rng/backend")
 _CHAR_SOURCE_ORDER = ("clipboard", "mouse", "seclabel")
@@ -153,7 +160,8 @@ def _rank(order: tuple[str, ...], el: etree._Element) -> int:
     return order.index(el.tag) if el.tag in order else len(order)
 
 
-def _chain(el: etree._Element) -> str:
+def element_path(el: etree._Element) -> str:
+    """`el`'s tags from the document root down, joined by slashes (``domain/features/hyperv``)."""
     tags = []
     node: etree._Element | None = el
     while node is not None:
@@ -176,7 +184,7 @@ class Profile:
     def order_for(self, parent: etree._Element) -> tuple[str, ...]:
         """The child order under `parent`, found by its path under <domain>; an element not
         (yet) in a domain is looked up as a device, then as a child of <domain>."""
-        return self._order(_chain(parent) + _variant(parent))
+        return self._order(element_path(parent) + _variant(parent))
 
     @cache  # noqa: B019 - the profiles are module constants, alive as long as the process
     def _order(self, chain: str) -> tuple[str, ...]:
@@ -210,7 +218,7 @@ class Profile:
                     ranked = sorted(kids, key=lambda k, o=order: _rank(o, k))
                     if ranked != kids:
                         node[:] = ranked
-                attrs = self._order(_chain(node) + "@") if isinstance(node.tag, str) else ()
+                attrs = self._order(element_path(node) + "@") if isinstance(node.tag, str) else ()
                 if attrs and len(node.attrib) > 1:
                     items = sorted(node.attrib.items(),
                                    key=lambda kv: attrs.index(kv[0]) if kv[0] in attrs else len(attrs))

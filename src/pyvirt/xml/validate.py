@@ -29,6 +29,8 @@ from .errors import (
     XMLDriverError,
     XMLError,
     XMLInternalError,
+    XMLInvalidArgError,
+    XMLNoTargetError,
     XMLUnsupportedError,
     XMLValidationError,
 )
@@ -263,7 +265,9 @@ def _validate_device_counts(dom: Domain, qemu: bool) -> None:
                              devs.videos[-1].line)
     if sum(1 for v in devs.videos if v.model_primary) > 1:
         raise XMLConfigError("Only one primary video device is supported", devs.videos[-1].line)
-    models = [p.model or "isa" for p in devs.panics]
+    # virDomainDefRejectDuplicatePanics runs after the driver's device post-parse: the QEMU
+    # driver has made a model-less x86 panic 'isa' by then, the test driver leaves it 'default'
+    models = [p.model or ("isa" if qemu else "default") for p in devs.panics]
     for model in set(models):
         if models.count(model) > 1:
             raise XMLValidationError(f"Multiple panic devices with model '{model}'", devs.panics[-1].line,
@@ -331,7 +335,7 @@ def _validate_iothreads(dom: Domain) -> None:
     """Unique ids; more ids than <iothreads> raise the count (libvirt's rule)."""
     ids = [t.id for t in dom.iothread_ids]
     if any(i is None for i in ids):
-        raise XMLError("missing attribute 'id' of <iothread>", dom.line)
+        raise XMLError("Missing required attribute 'id' in element 'iothread'", dom.line, libvirt_words=True)
     if len(set(ids)) != len(ids):
         raise XMLValidationError("duplicate iothread id in <iothreadids>", dom.line)
     for t in dom.iothread_ids:
@@ -394,16 +398,17 @@ def _validate_numa(dom: Domain) -> None:
     seen_cpus: set[int] = set()
     for cell in cells:
         if cell.memory is None:
-            raise XMLError("missing attribute 'memory' of <cell>", cell.line)
+            # virDomainParseMemory's words for a required scaled value
+            raise XMLError("missing element or attribute './@memory'", cell.line, libvirt_words=True)
         try:
             scale = unit_scale(cell.unit, 1024)
         except ValueError:
-            raise XMLError(f"invalid unit {cell.unit!r} of <cell>", cell.line) from None
+            raise XMLInvalidArgError(f"unknown suffix '{cell.unit}'", cell.line) from None
         cell.memory, cell.unit = (cell.memory * scale + 1023) // 1024, "KiB"
         if cell.cpus is not None:
             cpus = parse_cpuset(cell.cpus, cell.line)
             if dom.vcpu is not None and max(cpus) >= dom.vcpu:
-                raise XMLValidationError("Number of CPUs in <numa> exceeds the <vcpu> count", cell.line)
+                raise XMLInternalError("Number of CPUs in <numa> exceeds the <vcpu> count", cell.line)
             if cpus & seen_cpus:
                 raise XMLValidationError(f"NUMA cells {cell.id} and an earlier one share vCPUs", cell.line)
             seen_cpus |= cpus
@@ -430,7 +435,7 @@ def _validate_numa(dom: Domain) -> None:
             raise XMLError("'restrictive' mode is required in memnode element when mode is 'restrictive' in "
                            "memory element", mn.line)
         if mn.nodeset is None:
-            raise XMLError("missing attribute 'nodeset' of <memnode>", mn.line)
+            raise XMLError("Missing required nodeset attribute in memnode element", mn.line, libvirt_words=True)
         parse_cpuset(mn.nodeset, mn.line)
 
 
@@ -481,9 +486,14 @@ def _validate_roms(dom: Domain) -> None:
 
 def _validate_seclabels(dom: Domain) -> None:
     """virSecurityLabelDefsParseXML: several domain labels each name their security model, once;
-    a static label names its label."""
+    a static label names its label; a dynamic one relabels, a 'none' one does not."""
     labels = dom.seclabels
     for label in labels:
+        # the relabel rules of an explicit type (virSecurityLabelDefParseXML)
+        if label.type == "dynamic" and label.relabel is False:
+            raise XMLConfigError("dynamic label type must use resource relabeling", label.line)
+        if label.type == "none" and label.relabel is True:
+            raise XMLConfigError("resource relabeling is not compatible with 'none' label type", label.line)
         if label.type == "static" and not (label.label or "").strip():
             raise XMLError("security label is missing", label.line)
     if len(labels) > 1:
@@ -665,7 +675,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
         if qemu and fs.driver_type == "virtiofs":
             _validate_virtiofs(fs)
     if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
-        raise XMLValidationError("current vcpus count must not exceed maximum", dom.line)
+        raise XMLConfigError("maximum vCPU count must not be less than current vCPU count", dom.line)
     devs = dom.devices
     targets: dict[str, int | None] = {}
     for disk in devs.disks:
@@ -674,7 +684,11 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
         if disk.iotune is not None:
             _validate_iotune(disk.iotune, disk.target_dev)
         if disk.target_dev is None:
-            raise XMLError("missing attribute 'dev' of <disk/target>", disk.line)
+            # VIR_ERR_NO_TARGET, naming the source libvirt's parser read (none for a volume)
+            src = (disk.source_file or disk.source_dev or disk.source_dir or disk.source_name
+                   or disk.source_path if disk.type != "volume" else None)
+            raise XMLNoTargetError("missing target information for device" + (f" {src}" if src else ""),
+                                   disk.line)
         if disk.target_dev in targets:
             raise XMLValidationError(f"target '{disk.target_dev}' duplicated for disk sources", disk.line)
         if disk.device not in ("cdrom", "floppy") and _disk_source_empty(disk):
@@ -776,7 +790,8 @@ def _validate_cputune(dom: Domain) -> None:
     taken: dict[str, set[int]] = {"vcpus": set(), "iothreads": set()}
     for sched, ids in scheds:
         if getattr(sched, ids) is None:
-            raise XMLError(f"missing attribute '{ids}' of a scheduler element", sched.line)
+            raise XMLError(f"Missing attribute '{ids}' in element '{ids[:-1]}sched'", sched.line,
+                           libvirt_words=True)
         setattr(sched, ids, _canonical_cpuset(getattr(sched, ids), ids, sched.line))
         # virDomainThreadSchedParseHelper: every thread named exists, and only once per kind
         members = parse_cpuset(getattr(sched, ids), sched.line)
@@ -957,6 +972,8 @@ def _validate_chardev_sources(dom: Domain) -> None:
         if dev.type != "tcp":
             dev.source_tls = None
     for rng in d.rngs:
+        if rng.backend_model == "egd" and rng.backend_type is None:
+            raise XMLError("missing EGD backend type", rng.line, libvirt_words=True)
         if rng.backend_model == "egd":
             _check_chardev_source(rng.backend_type, rng.backend_source_host, rng.backend_source_service,
                                   rng.backend_source_path, False, rng.line)
@@ -972,7 +989,7 @@ def _check_chardev_source(kind: str | None, host: str | None, service: str | Non
                "path" if (kind == "unix" and not path_made_up or kind in ("file", "pipe", "dev")) and not path
                else None)
     if missing:
-        raise XMLError(f"Missing source {missing} attribute for char device", line)
+        raise XMLInternalError(f"Missing source {missing} attribute for char device", line)
 
 
 def _graphics_auth(g: Graphics) -> None:

@@ -307,8 +307,15 @@ def _clock_rank(key: str) -> tuple[int, int]:
 def apply_clock(g: Guest, optstr: str) -> None:
     """--clock: one list of timers, as virtinst's clock.timers: a NAME_attr shorthand sets
     the first timer of that name (appending one when there is none), ``timerN.attr`` the
-    Nth timer of the list (appending empty ones up to it), whichever made it."""
+    Nth timer of the list (appending empty ones up to it, which stay unwritten unless
+    something is set on them), whichever made it."""
     o = parse(CLOCK, optstr)
+    set_clock(g, o)
+
+
+def set_clock(g: Guest, o: dict[str, str | None]) -> None:
+    """Set parsed --clock sub-options on `g`'s <clock>, finding the timers it already has
+    (virt-xml --edit: ``timer0.*`` is the domain's first timer, changed in place)."""
     for key in _NOOP_TICKPOLICY:
         o.pop(key, None)
     check_unknown(CLOCK, o)
@@ -335,6 +342,8 @@ def apply_clock(g: Guest, optstr: str) -> None:
             if attr == "present":
                 val = "yes" if yesno(val, attr) else "no"
             set_value(t, attr.replace("catchup.", "catchup/@") if "." in attr else "@" + attr, val)
+        # the list's placeholders up to a timerN nothing was set on: virtinst writes none
+        timers[:] = [t for t in timers if t != Timer()]
 
 
 def apply_events(g: Guest, optstr: str) -> None:

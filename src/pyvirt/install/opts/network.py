@@ -38,7 +38,7 @@ def apply_network(g: Guest, optstr: str) -> None:
     elif typ == "bridge" and (o.get("bridge") or o.get("source")):
         nic.source_bridge = o.get("bridge") or o.get("source")
     elif typ == "direct" and o.get("source"):
-        nic.source_dev, nic.source_mode = o["source"], o.get("source.mode") or "vepa"
+        nic.source_dev = o["source"]  # no mode: virtinst leaves libvirt its default (vepa)
     nic.source_mode = o.get("source.mode") or nic.source_mode
     mac = o.get("mac")
     if mac and mac.upper() != "RANDOM":
