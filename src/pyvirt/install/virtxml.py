@@ -439,8 +439,20 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         # ParserClock edits the domain's own timer list (timerN is its Nth timer, a
         # NAME_attr shorthand the first of that name): set in place, not matched to a probe
         from pyvirt.install.opts.domain import set_clock
+        had = [list(t.attrib) for t in target.findall("timer")]
         set_clock(dom.guest, opts)
         opts = {}
+        written = dom.root.find("clock")
+        if written is not None and written is not target:  # rewritten: keep `target` in its place
+            target.attrib.clear()
+            target.attrib.update(written.attrib)
+            target[:] = list(written)
+            written.getparent().replace(written, target)
+        for timer, names in zip(target.findall("timer"), had, strict=False):
+            # virtinst sets an attribute on the timer it has: new ones after the old
+            items = sorted(timer.attrib.items(), key=lambda kv, n=names: n.index(kv[0]) if kv[0] in n else len(n))
+            timer.attrib.clear()
+            timer.attrib.update(items)
     if flag == "--network" and "source" in opts and "type" not in opts and not do_clear:
         _edit_nic_source(target, opts.pop("source") or "")
     if opts:
