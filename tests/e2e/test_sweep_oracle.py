@@ -177,6 +177,9 @@ LINES = [
     # libvirt's library checks of cell and CPU numbers, before any driver
     "freecell --cellno -5; freecell --cellno -1; nodecpustats --cpu -5; nodememstats --cell -5; "
     "nodememstats --cell -1; freecell --cellno 0",
+    # listing commands' own exclusive flags, checked first
+    "pool-list --inactive --all; pool-list --all --inactive --details --name; nodedev-list --inactive --all; "
+    "nodedev-list --tree --inactive --all; net-port-list nosuch --uuid --table; pool-list --all; nodedev-list --inactive",
     # vcpucount: --current goes with --live or --config
     "vcpucount test --live --current; vcpucount test --config --current; vcpucount test --live --config; "
     "vcpucount test --active --maximum; vcpucount test --guest --config; vcpucount test --current --maximum",

@@ -207,6 +207,8 @@ def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_net_port_list(ctl: Ctl, p: Parsed) -> bool:
+    if p.bool("uuid") and p.bool("table"):  # before the network is looked up
+        raise CmdError("Only one argument from --table and --uuid may be specified.")
     net = get_network(ctl, p.str("network") or "")
     ports = ctl.conn.list_network_ports(net.name)
     if p.bool("uuid"):

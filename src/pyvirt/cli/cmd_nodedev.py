@@ -60,6 +60,8 @@ def _caps(text: str | None) -> set[str]:
 
 def cmd_nodedev_list(ctl: Ctl, p: Parsed) -> bool:
     inactive, everything = p.bool("inactive"), p.bool("all")
+    if inactive and everything:  # virsh's first check
+        raise CmdError("Option --all is incompatible with --inactive")
     if p.bool("tree") and (p.str("cap") or inactive):
         raise CmdError("Option --tree is incompatible with --cap and --inactive")
     caps = _caps(p.str("cap"))

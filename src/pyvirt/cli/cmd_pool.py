@@ -55,6 +55,8 @@ def cmd_pool_list(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.xml.pool import KNOWN_TYPES
 
     details, by_name, by_uuid = p.bool("details"), p.bool("name"), p.bool("uuid")
+    if p.bool("all") and p.bool("inactive"):  # virsh's first check
+        raise CmdError("Options --all and --inactive are mutually exclusive")
     if details and (by_name or by_uuid):
         raise CmdError(f"Options --details and --{'name' if by_name else 'uuid'} are mutually exclusive")
     for kind in (p.str("type") or "").split(","):
