@@ -39,8 +39,9 @@ def cmd_list(ctl: Ctl, p: Parsed) -> bool:
     doms = ctl.conn.list_domains(build_filter(p))
     if p.bool("with-managed-save") != p.bool("without-managed-save"):  # both: no filter (libvirt)
         doms = [d for d in doms if d.managed_save == p.bool("with-managed-save")]
-    for kind, listing in (("snapshot", ctl.conn.list_snapshots), ("checkpoint", ctl.conn.list_checkpoints)):
+    for kind in ("snapshot", "checkpoint"):
         if p.bool(f"with-{kind}") != p.bool(f"without-{kind}"):  # VIR_CONNECT_LIST_DOMAINS_(NO_)HAS_*
+            listing = getattr(ctl.conn, f"list_{kind}s")  # only then: it loads the driver's snapshot code
             doms = [d for d in doms if bool(listing(d.uuid or d.name)) == p.bool(f"with-{kind}")]
     if by_name or by_uuid or by_id:
         lines = []
