@@ -548,3 +548,18 @@ def test_virt_xml_edits_the_domains_own_timers(capsys: pytest.CaptureFixture[str
     assert edited[1:] == before[1:]
     appended = timers(f"timer{len(before) + 2}.name=tsc")
     assert appended == [*before, {"name": "tsc"}]
+
+
+def test_table_only_device_options_take_xpaths(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """--audio, --shmem and --iommu have no handler: their xpathN.* (listed under
+    ``--OPTION=?``, refused before) run on the device the option built, the second one's
+    on the second device."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--osinfo", "generic", "--pxe", "--print-step", "1",
+                   "--shmem", "name=s1", "--shmem", "name=s2,xpath0.set=./@role=master",
+                   "--audio", "id=1,type=spice,xpath.create=./newel",
+                   "--iommu", "model=intel,xpath1.set=./@x=1")
+    assert rc == 0, out
+    dom = _domain(out)
+    assert [s.get("role") for s in dom.findall("devices/shmem")] == [None, "master"]
+    assert dom.find("devices/audio/newel") is not None
+    assert dom.find("devices/iommu").get("x") == "1"

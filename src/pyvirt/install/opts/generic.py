@@ -193,7 +193,11 @@ def xml_option(flag: str, handler: Apply, spec: Spec) -> Apply:
     written.  Both are taken out of the option string before its handler runs."""
     spec.add_keys(["clearxml", *EXTRA_KEYS.get(flag, ())])
     loc = pathset.where(table_flag(flag))
-    on_domain = flag not in NO_XPATH and loc is not None and not loc[0].startswith("devices/")
+    on_device = loc is not None and loc[0].startswith("devices/")
+    # a device option without a handler (--audio, --shmem, --iommu: table rows only) has
+    # no with_paths to take its xpaths: they are taken here and run on the device it built
+    rows_device = on_device and not spec.known("xpath0.set")
+    on_domain = flag not in NO_XPATH and loc is not None and (not on_device or rows_device)
     if on_domain:
         spec.add_keys([r"xpath[0-9]*\.(delete|set|create|value)"])
         spec.comma = tuple(spec.comma) + tuple(f"xpath[0-9]*.{k}" for k in XPATH_KINDS)
@@ -226,9 +230,12 @@ def xml_option(flag: str, handler: Apply, spec: Spec) -> Apply:
                 g.refresh_machine_type()
             except ValueError as exc:
                 raise SubOptError(str(exc)) from exc
+        before = g.devs(loc[1]) if rows_device and loc is not None else []
         if kept:
             handler(g, ",".join(kept))
-        if extra and loc is not None:
+        if extra and rows_device:
+            _queue_device_xpaths(g, flag, before, list(extra.items()))
+        elif extra and loc is not None:
             _queue_element_xpaths(g, loc[0], list(extra.items()))
     return apply
 
