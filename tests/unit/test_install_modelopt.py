@@ -390,3 +390,13 @@ def test_install_defaults_go_through_the_model_where_virtinst_orders_them() -> N
         [("name", "rtc"), ("tickpolicy", "catchup")], [("name", "pit"), ("tickpolicy", "delay")],
         [("name", "hpet"), ("present", "no")]]
     assert g.root.find("clock").get("offset") == "utc"
+
+
+def test_set_domain_value_edits_one_child_of_domain_in_place() -> None:
+    """--name/--uuid/--memory's defaults set one field of <domain> through the model: the
+    element goes to virt-install's place, an existing one keeps its attributes."""
+    g = _guest("<domain><vcpu cpuset='1'>0</vcpu><os/></domain>")
+    modelopt.set_domain_value(g, "vcpu", 4)
+    modelopt.set_domain_value(g, "name", "vm1")
+    assert [c.tag for c in g.root] == ["name", "vcpu", "os"]
+    assert (g.root.findtext("vcpu"), g.root.find("vcpu").get("cpuset")) == ("4", "1")

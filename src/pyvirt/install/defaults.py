@@ -11,7 +11,7 @@ from lxml import etree
 from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.modelopt import get_value, set_value
-from pyvirt.install.xmltree import child, set_text
+from pyvirt.install.xmltree import child
 from pyvirt.xml.domain import CPU, Clock, Timer
 
 USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
@@ -20,7 +20,7 @@ USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
 def set_defaults(g: Guest) -> None:
     g.set_capabilities_defaults()
     if g.root.find("uuid") is None:
-        set_text(g.root, "uuid", g.new_uuid())
+        modelopt.set_domain_value(g, "uuid", g.new_uuid())
     sync_vcpus(g, 1)
     _container_init(g)
     _default_machine(g)
@@ -90,8 +90,7 @@ def sync_vcpus(g: Guest, default: int) -> None:
             n = 1
             for k in TOPOLOGY:
                 n *= int(topo.get(k) or 1)
-        with modelopt.domain_part(g, "vcpu") as dom:
-            set_value(dom, "vcpu", n)
+        modelopt.set_domain_value(g, "vcpu", n)
     if topo is not None:
         n = int(g.root.findtext("vcpu") or 1)
         with modelopt.domain_part(g, "cpu") as dom:

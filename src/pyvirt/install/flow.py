@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pyvirt.install import modelopt
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, DomCaps
 from pyvirt.install.errors import INSTALL_METHODS, Fail
 from pyvirt.install.guest import ConnInfo, Guest, log
 from pyvirt.install.installer import DistroError, Installer
 from pyvirt.install.subopts import CheckError, Spec, SubOptError, parse, yesno
-from pyvirt.install.xmltree import set_text, to_string
+from pyvirt.install.xmltree import to_string
 
 # virt-install runs its parsers in this order (cli.py's registration order): later options
 # see what earlier ones built (e.g. --memdev after --memory, --events after devices).
@@ -353,11 +354,11 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     if o.reinstall:
         return _reinstall(o, g, ui)
     if o.name:
-        set_text(g.root, "name", o.name)
+        modelopt.set_domain_value(g, "name", o.name)
     if o.uuid:
-        set_text(g.root, "uuid", o.uuid)
+        modelopt.set_domain_value(g, "uuid", o.uuid)
     if o.description:
-        set_text(g.root, "description", o.description)
+        modelopt.set_domain_value(g, "description", o.description)
     if o.os_type:
         g.set_os_type(os_type=o.os_type)
     if o.virt_type:
@@ -382,7 +383,7 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     if not g.name:
         name = g.generate_name()
         out(f"Using default --name {name}")
-        set_text(g.root, "name", name)
+        modelopt.set_domain_value(g, "name", name)
     try:
         for flag in PARSE_ORDER:
             if flag in ("--boot", "--metadata"):
@@ -483,7 +484,7 @@ def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> 
     if g.is_container():
         if not _memory_specified(g):
             out("Using container default --memory 1024")
-            set_text(g.root, "currentMemory", 1024 * 1024)
+            modelopt.set_domain_value(g, "currentMemory", 1024 * 1024)
         return
     arch = g.arch or ""
     if _unattended_data(o) is not None and g.osinfo.is_windows():
@@ -498,13 +499,13 @@ def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> 
     if ram and not _memory_specified(g):
         mb = str(ram / (1024 * 1024)).rstrip("0").rstrip(".")
         out(f"Using {g.osinfo.name} default --memory {mb}")
-        set_text(g.root, "currentMemory", ram // 1024)
+        modelopt.set_domain_value(g, "currentMemory", ram // 1024)
     ncpus = g.osinfo.recommended("n-cpus", arch)
     if ncpus and (g.root.find("vcpu") is None or g.flags.extra.get("vcpu_placeholder")):
         from pyvirt.install.defaults import sync_vcpus
         if g.root.find("cpu/topology") is None:
             g.flags.extra.pop("vcpu_placeholder", None)
-            set_text(g.root, "vcpu", ncpus)
+            modelopt.set_domain_value(g, "vcpu", ncpus)
         sync_vcpus(g, ncpus)
     storage = g.osinfo.recommended("storage", arch)
     if storage and not (o.disk or o.filesystem):

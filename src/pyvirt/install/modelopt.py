@@ -373,6 +373,13 @@ def domain_part(g: Guest, *tags: str) -> Iterator[Domain]:
     write_part(g.root, dom, wanted)
 
 
+def set_domain_value(g: Guest, path: str, value: str | int | None) -> None:
+    """One field of <domain>'s own children (``name``, ``vcpu``, ``vcpu/@placement``) set as
+    :func:`set_value` sets it, through the element's model object."""
+    with domain_part(g, path.split("/")[0]) as dom:
+        set_value(dom, path, value)
+
+
 def get_value(obj: Any, path: str) -> Any:
     """The value of the field at XML path `path` of model object `obj` (None when an
     element on the way is absent); the reading half of :func:`set_value`."""

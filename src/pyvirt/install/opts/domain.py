@@ -411,8 +411,7 @@ def apply_sysinfo(g: Guest, optstr: str) -> None:
                 continue
             set_smbios_entry(si, section, field, val)
             if section == "system" and field == "uuid":
-                with modelopt.domain_part(g, "uuid") as dom:
-                    set_value(dom, "uuid", val)
+                modelopt.set_domain_value(g, "uuid", val)
     if el is None:
         modelopt.add(g, "--sysinfo", si)
     else:
