@@ -266,7 +266,9 @@ _XML_ERRORS = {
     "XMLUnsupportedError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
     "XMLConfigError": (ErrorCode.CONFIG_UNSUPPORTED, "unsupported configuration: "),
     "XMLInternalError": (ErrorCode.INTERNAL_ERROR, "internal error: "),
-    "XMLValidationError": (ErrorCode.XML_DETAIL, "XML error: "),
+    # virterror.c: VIR_ERR_XML_ERROR prints "XML error: %s", VIR_ERR_XML_DETAIL a bare "%s"
+    "XMLDetailError": (ErrorCode.XML_DETAIL, ""),
+    "XMLValidationError": (ErrorCode.XML_ERROR, "XML error: "),
     "XMLNoTargetError": (ErrorCode.NO_TARGET, ""),
     "XMLInvalidArgError": (ErrorCode.INVALID_ARG, "invalid argument: "),
 }

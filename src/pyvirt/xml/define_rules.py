@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .domain import DEFAULT_VIDEO_MODEL, USER_ALIAS_PREFIX, Disk, Domain
-from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
+from .errors import XMLConfigError, XMLDetailError, XMLError, XMLInternalError
 from .pciaddr import is_q35
 
 #: virPCIDeviceAddressIsValid's limits, with the way its messages spell them
@@ -178,15 +178,15 @@ def check_loader(dom: Domain) -> None:
         for name, given in (("readonly", loader.readonly is not None), ("type", bool(loader.type or loader.path)),
                             ("secure", loader.secure is False)):
             if given:
-                raise XMLValidationError(f"loader attribute '{name}' cannot be specified when firmware "
+                raise XMLDetailError(f"loader attribute '{name}' cannot be specified when firmware "
                                          "autoselection is enabled", loader.line)
     if os_.firmware is not None and os_.nvram is not None and os_.nvram.template:
-        raise XMLValidationError("nvram attribute 'template' cannot be specified when firmware autoselection is enabled",
+        raise XMLDetailError("nvram attribute 'template' cannot be specified when firmware autoselection is enabled",
                                  os_.nvram.line)
     if os_.firmware == "bios" and os_.nvram is not None:
-        raise XMLValidationError("firmware type 'bios' does not support nvram", os_.nvram.line)
+        raise XMLDetailError("firmware type 'bios' does not support nvram", os_.nvram.line)
     if os_.firmware is None and loader is not None and not loader.path:
-        raise XMLValidationError("no loader path specified and firmware auto selection disabled", loader.line)
+        raise XMLDetailError("no loader path specified and firmware auto selection disabled", loader.line)
     uefi = os_.firmware == "efi" or (loader is not None and loader.type == "pflash")
     if uefi and not (dom.features is not None and dom.features.acpi):
         raise XMLConfigError("UEFI requires ACPI on this architecture", os_.line)
@@ -222,9 +222,9 @@ def _memory_devices(dom: Domain) -> None:
             continue
         block = mem.target_block
         if block & (block - 1):
-            raise XMLValidationError("block size must be a power of two", mem.line)
+            raise XMLDetailError("block size must be a power of two", mem.line)
         if (mem.target_requested or 0) % block:
-            raise XMLValidationError("requested size must be an integer multiple of block size", mem.line)
+            raise XMLDetailError("requested size must be an integer multiple of block size", mem.line)
 
 
 def _total_memory(dom: Domain) -> int:

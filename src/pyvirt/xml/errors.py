@@ -70,6 +70,14 @@ class XMLValidationError(XMLError):
     """Semantically invalid: duplicate target dev, duplicate PCI address, bad name, ..."""
 
 
+class XMLDetailError(XMLValidationError):
+    """A rule libvirt reports as VIR_ERR_XML_DETAIL: virterror.c prints that code's message bare
+    ("%s", no "XML error: " prefix), e.g. the firmware autoselection rules of <loader>/<nvram>,
+    virtio-mem's block sizes, a memory device's NUMA node."""
+
+    libvirt_prefix = True
+
+
 class XMLMalformedError(XMLError):
     """Not well-formed XML.  `report` is libvirt's whole message for it (virxml.c's
     catchXMLError: the document's name, the line, libxml2's words, the input line and a

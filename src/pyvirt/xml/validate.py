@@ -26,6 +26,7 @@ from .domain import (
 )
 from .errors import (
     XMLConfigError,
+    XMLDetailError,
     XMLDriverError,
     XMLError,
     XMLInternalError,
@@ -318,8 +319,8 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
         if mem.target_size is None:
             raise XMLError("missing element <target><size> of <memory>", mem.line)
         if (mem.target_node or 0) >= len(cells):
-            raise XMLValidationError(f"can't add memory backend for guest node '{mem.target_node}' as the guest "
-                                     f"has only '{len(cells)}' NUMA nodes configured", mem.line)
+            raise XMLDetailError(f"can't add memory backend for guest node '{mem.target_node}' as the guest "
+                                 f"has only '{len(cells)}' NUMA nodes configured", mem.line)
         a = mem.address
         if mem.model == "dimm" and a is not None:
             if a.type != "dimm":

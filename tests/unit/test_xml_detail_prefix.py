@@ -1,0 +1,30 @@
+"""virterror.c's table: VIR_ERR_XML_DETAIL prints its message bare, VIR_ERR_XML_ERROR with "XML error: "."""
+
+import pytest
+
+from pyvirt.api import ErrorCode, ErrorDomain, from_xml_error
+from pyvirt.xml import parse_domain
+from pyvirt.xml.define_rules import check_define_rules
+from pyvirt.xml.errors import XMLError
+
+_LOADER = ("<domain type='qemu'><name>d</name><memory>65536</memory><features><acpi/></features>"
+           "<os firmware='efi'><type>hvm</type><loader readonly='yes'/></os></domain>")
+
+
+def _refusal(xml: str) -> XMLError:
+    with pytest.raises(XMLError) as exc:
+        check_define_rules(parse_domain(xml))
+    return exc.value
+
+
+def test_detail_rule_is_reported_without_prefix() -> None:
+    err = from_xml_error(_refusal(_LOADER), ErrorDomain.DOMAIN)
+    assert err.code == ErrorCode.XML_DETAIL
+    assert str(err) == "loader attribute 'readonly' cannot be specified when firmware autoselection is enabled"
+
+
+def test_xml_error_rule_keeps_its_prefix() -> None:
+    with pytest.raises(XMLError) as exc:
+        parse_domain(_LOADER.replace("<name>d<", "<name>a/b<"))
+    err = from_xml_error(exc.value, ErrorDomain.DOMAIN)
+    assert (err.code, str(err)) == (ErrorCode.XML_ERROR, "XML error: name a/b cannot contain '/'")
