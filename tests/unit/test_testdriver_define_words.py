@@ -98,6 +98,12 @@ TOP_CASES = [
     ("<seclabel type='dynamic' relabel='no'/>", "",
      "unsupported configuration: dynamic label type must use resource relabeling"),
     ("<seclabel model='dac' relabel='no'/>", "", None),
+    # enumerated values read by libvirt's older per-element parsers, in their words
+    ("<on_poweroff>bogus</on_poweroff>", "", "unsupported configuration: unknown on_poweroff action: bogus"),
+    ("<on_crash>bogus</on_crash>", "", "unsupported configuration: unknown on_crash action: bogus"),
+    ("<cpu mode='bogus'/>", "", "unsupported configuration: Invalid mode attribute 'bogus'"),
+    ("<clock offset='bogus'/>", "", "unsupported configuration: unknown clock offset 'bogus'"),
+    ("", "<watchdog model='bogus'/>", "unsupported configuration: unknown watchdog model 'bogus'"),
 ]
 VCPU_OVER_MAX = ("<domain type='test'><name>t</name><memory>65536</memory><vcpu current='2'>1</vcpu>"
                  "<os><type>hvm</type></os></domain>")

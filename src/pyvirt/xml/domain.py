@@ -654,7 +654,8 @@ for _name, _cls in (("distances", NumaSibling), ("caches", NumaCache)):
 class CPU:
     """``<cpu>``: mode (host-passthrough / host-model / custom), model, topology, features."""
 
-    mode: str | None = attr("@mode", Enum("custom", "host-model", "host-passthrough", "maximum"))
+    mode: str | None = attr("@mode", Enum("custom", "host-model", "host-passthrough", "maximum",
+                                          unknown="Invalid mode attribute '{}'"))
     match: str | None = attr("@match", Enum("minimum", "exact", "strict"))
     check: str | None = attr("@check", Enum("none", "partial", "full"))
     migratable: bool | None = attr("@migratable", ONOFF)
@@ -706,7 +707,8 @@ class Timer:
 class Clock:
     """``<clock offset=>`` with its timers."""
 
-    offset: str | None = attr("@offset", Enum("utc", "localtime", "timezone", "variable", "absolute"))
+    offset: str | None = attr("@offset", Enum("utc", "localtime", "timezone", "variable", "absolute",
+                                              unknown="unknown clock offset '{}'"))
     timezone: str | None = attr("@timezone")
     adjustment: str | None = attr("@adjustment")
     basis: str | None = attr("@basis", Enum("utc", "localtime"))
@@ -731,8 +733,11 @@ class Clock:
 
 # --------------------------------------------------------------------------- devices
 
-LIFECYCLE = Enum("destroy", "restart", "preserve", "rename-restart",
-                 known=("coredump-destroy", "coredump-restart"))
+def _lifecycle(event: str) -> Enum:
+    """An ``<on_EVENT>`` action; an unknown one refused in virDomainEventActionParseXML's words."""
+    return Enum("destroy", "restart", "preserve", "rename-restart",
+                known=("coredump-destroy", "coredump-restart"), unknown=f"unknown {event} action: {{}}")
+
 
 
 #: ``<iotune>`` children in libvirt's output order, with the QMP block_set_io_throttle argument
@@ -1963,7 +1968,8 @@ class Watchdog(PCIDeviceInfo):
     """``<watchdog model= action=>``."""
 
     # libvirt 9.0 knows no 'itco' model (9.1 added it): refused as 9.0's parser refuses it
-    model: str | None = attr("@model", Enum("i6300esb", "ib700", known=("diag288",)))
+    model: str | None = attr("@model", Enum("i6300esb", "ib700", known=("diag288",),
+                                            unknown="unknown watchdog model '{}'"))
     action: str | None = attr("@action", Enum("reset", "shutdown", "poweroff", "pause", "none", "dump",
                                               "inject-nmi", unknown="unknown watchdog action '{}'"))
     line: int | None = line_field()
@@ -2260,9 +2266,9 @@ class Domain:
     features: Features | None = child("features", Features)
     cpu: CPU | None = child("cpu", CPU)
     clock: Clock | None = child("clock", Clock)
-    on_poweroff: str | None = text("on_poweroff", LIFECYCLE)
-    on_reboot: str | None = text("on_reboot", LIFECYCLE)
-    on_crash: str | None = text("on_crash", LIFECYCLE)
+    on_poweroff: str | None = text("on_poweroff", _lifecycle("on_poweroff"))
+    on_reboot: str | None = text("on_reboot", _lifecycle("on_reboot"))
+    on_crash: str | None = text("on_crash", _lifecycle("on_crash"))
     #: what happens when the lock manager loses a lock (poweroff restart pause ignore)
     on_lockfailure: str | None = text("on_lockfailure", unsupported=True)
     pm: PM | None = child("pm", PM)
