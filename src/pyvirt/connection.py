@@ -1227,13 +1227,18 @@ class Connection(abc.ABC):
 
     @op("StoragePool", "POST /v1/pools/{pool}/volumes-xml", "virStorageVolCreateXMLFrom")
     def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
-                          from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:
-        """vol-create, or vol-create-from when `from_vol` is given."""
+                          from_pool: str | None = None, from_vol: str | None = None,
+                          reflink: bool = False) -> VolInfo:
+        """vol-create, or vol-create-from when `from_vol` is given (`reflink`: a copy-on-write
+        copy, VIR_STORAGE_VOL_CREATE_REFLINK)."""
         raise no_support("virStorageVolCreateXML")
 
     @op("StorageVol", "POST /v1/pools/{pool}/volumes/{src}/clone", "virStorageVolCreateXMLFrom")
     def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,  # noqa: A002
-                     target_pool: str | None = None, overlay: bool = False) -> VolInfo:
+                     target_pool: str | None = None, overlay: bool = False, prealloc_metadata: bool = False,
+                     reflink: bool = False) -> VolInfo:
+        """vol-clone; `prealloc_metadata` and `reflink` are virStorageVolCreateXMLFrom's flags,
+        honoured or refused as the pool's copier does."""
         raise no_support("virStorageVolCreateXMLFrom")
 
     @op("StorageVol", "DELETE /v1/pools/{pool}/volumes/{name}", "virStorageVolDelete")

@@ -306,9 +306,14 @@ def test_qcow2_resize_rounds_up_to_512_as_libvirt(drv: StorageDriver) -> None:
     assert drv.resize_volume("default", "r", 2**21 + 1).capacity == 2**21 + 1
 
 
-def test_vol_create_from_refuses_prealloc_metadata_by_name(drv: StorageDriver) -> None:
-    """The copy is qemu-img convert's, run without preallocation: the flag is refused, not dropped."""
-    with pytest.raises(PyvirtError, match=r"^Operation not supported: --prealloc-metadata on a copy"):
-        drv.create_volume_xml("default", "<volume><name>b</name><capacity>1024</capacity></volume>",
-                              prealloc_metadata=True, from_vol="a")
-    assert [v.name for v in drv.list_volumes("default")] == []
+def test_vol_create_from_honours_prealloc_metadata_as_libvirt(drv: StorageDriver) -> None:
+    """vol-create-from's copy takes the flag as libvirt's copier does: metadata preallocation
+    into qcow2, refused for a raw-to-raw copy (nothing left behind)."""
+    drv.create_volume("default", "a", "1M")
+    doc = "<volume><name>{}</name><capacity>1024</capacity><target><format type='{}'/></target></volume>"
+    plain = drv.create_volume_xml("default", doc.format("q0", "qcow2"), from_vol="a")
+    full = drv.create_volume_xml("default", doc.format("q1", "qcow2"), prealloc_metadata=True, from_vol="a")
+    assert full.allocation > plain.allocation
+    with pytest.raises(PyvirtError, match=r"^unsupported configuration: metadata preallocation is not supported"):
+        drv.create_volume_xml("default", doc.format("b", "raw"), prealloc_metadata=True, from_vol="a")
+    assert sorted(v.name for v in drv.list_volumes("default")) == ["a", "q0", "q1"]

@@ -171,7 +171,7 @@ def cmd_vol_create_from(ctl: Ctl, p: Parsed) -> bool:
     src = get_vol(ctl, p.str("vol") or "", p.str("inputpool"), pool_opt="inputpool")
     _, vol = from_file(p, "create vol", lambda xml: ctl.conn.create_volume_xml(
         pool.name, xml, prealloc_metadata=p.bool("prealloc-metadata"), from_pool=src.pool,
-        from_vol=src.name))
+        from_vol=src.name, reflink=p.bool("reflink")))
     ctl.extra(f"Vol {vol.name} created from input vol {src.name}\n")
     return True
 
@@ -187,7 +187,8 @@ def cmd_vol_clone(ctl: Ctl, p: Parsed) -> bool:
         ctl.print(doc.to_xml())
         return True
     with failing(f"Failed to clone vol from {src.name}"):
-        ctl.conn.clone_volume(src.pool, src.name, new)
+        ctl.conn.clone_volume(src.pool, src.name, new, prealloc_metadata=p.bool("prealloc-metadata"),
+                              reflink=p.bool("reflink"))
     ctl.extra(f"Vol {new} cloned from {src.name}\n")
     return True
 

@@ -641,11 +641,11 @@ def volume_wipe(ctx: Ctx, pattern: int) -> None:
     ctx.conn.wipe_volume(vol.pool, vol.name)
 
 
-@custom(1)
+@custom(3)  # VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA | _REFLINK
 def volume_create_from(ctx: Ctx, xml: str, key: str) -> str:
     src = ctx.conn.lookup_volume_by_path(key)
     vol = ctx.conn.create_volume_xml(ctx.target.ident[0], xml, prealloc_metadata=bool(ctx.flags & 1),
-                                     from_pool=src.pool, from_vol=src.name)
+                                     from_pool=src.pool, from_vol=src.name, reflink=bool(ctx.flags & 2))
     return ctx.path_of(vol)
 
 

@@ -505,6 +505,9 @@ class StorageDriver:
             if isinstance(backend, LogicalBackend):
                 if format != "raw" or backing:
                     raise unsupported("logical volumes are raw and have no backing store")
+                if prealloc_metadata:  # a raw LV has no metadata to preallocate: refused, not dropped
+                    raise storage_error("metadata preallocation is not supported for raw volumes",
+                                        ErrorCode.CONFIG_UNSUPPORTED)
                 if cap is None:
                     raise invalid_arg("volume capacity is required")
                 backend.create_lv(pool, name, cap)
@@ -513,7 +516,8 @@ class StorageDriver:
                                            prealloc_metadata=prealloc_metadata)
 
     def create_volume_xml(self, pool: str, xml: str, prealloc_metadata: bool = False,
-                          from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:
+                          from_pool: str | None = None, from_vol: str | None = None,
+                          reflink: bool = False) -> VolInfo:
         """virsh vol-create: a ``<volume>`` document; vol-create-from when `from_vol` is given
         (the document names the new volume and may pick a format, the data comes from
         `from_vol` in `from_pool`, by default this pool)."""
@@ -524,11 +528,8 @@ class StorageDriver:
         except ValueError as exc:
             raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
         if from_vol:
-            if prealloc_metadata:  # the copy is qemu-img convert's, which pyvirt runs without preallocation
-                raise unsupported("--prealloc-metadata on a copy (vol-create-from) is "
-                                  "not supported by pyvirt")
             info = self.clone_volume(from_pool or pool, from_vol, doc.name, format=doc.format,
-                                     target_pool=pool)
+                                     target_pool=pool, prealloc_metadata=prealloc_metadata, reflink=reflink)
             if doc.capacity and doc.capacity > info.capacity:
                 info = self.resize_volume(pool, doc.name, doc.capacity)
             return info
@@ -540,7 +541,8 @@ class StorageDriver:
             if not format_fits_pool(doc.format, pool.type):
                 raise storage_error(f"unknown volume format type {doc.format}", ErrorCode.CONFIG_UNSUPPORTED)
             if isinstance(BACKENDS[pool.type], LogicalBackend):
-                return self.create_volume(pool.name, doc.name, doc.capacity, "raw")
+                return self.create_volume(pool.name, doc.name, doc.capacity, "raw",
+                                          prealloc_metadata=prealloc_metadata)
             if doc.type != "file":
                 raise unsupported(f"volume type '{doc.type}' cannot be created in a file pool")
             return self._vols(pool).create(
@@ -550,29 +552,26 @@ class StorageDriver:
                 cluster_size=doc.cluster_size, features=doc.feature_names())
 
     def clone_volume(self, pool: str, src: str, name: str, format: str | None = None,
-                     overlay: bool = False, target_pool: str | None = None) -> VolInfo:
-        """virsh vol-clone: a full copy (qemu-img convert), or a qcow2 overlay over `src`."""
+                     overlay: bool = False, target_pool: str | None = None, *,
+                     prealloc_metadata: bool = False, reflink: bool = False) -> VolInfo:
+        """virsh vol-clone: a full copy (qemu-img convert, or a reflink of a raw file), or a
+        qcow2 overlay over `src`."""
         names.check_name(name, "storage volume")
         with self._lock:
             pool = self._active_pool(pool)
             self._vol_name(pool, src)
             dst_pool = self._active_pool(target_pool or pool.name)
             if dst_pool is pool:
-                return self._vols(pool).clone(src, name, format, overlay)
+                return self._vols(pool).clone(src, name, format, overlay, prealloc_metadata=prealloc_metadata,
+                                              reflink=reflink)
             src_vols = self._vols(pool)
-            return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.path_of(src)) \
-                if overlay else self._cross_pool_copy(src_vols, src, dst_pool, name, format)
-
-    def _cross_pool_copy(self, src_vols: FileVolumes, src: str, dst: PoolDef, name: str,
-                         fmt: str | None) -> VolInfo:
-        from pyvirt.storage import qemuimg
-
-        vols = self._vols(dst)
-        fmt = fmt or src_vols.format_of(src)
-        vols._check_new(name, fmt)
-        vols._guarded(name, fmt, lambda tmp: qemuimg.convert(
-            src_vols.path_of(src), src_vols.format_of(src), tmp, fmt))
-        return vols.describe(name)
+            if overlay:
+                if prealloc_metadata or reflink:
+                    raise invalid_arg("an overlay clone takes neither metadata preallocation nor a reflink")
+                return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.path_of(src))
+            return self._vols(dst_pool).copy_in(src_vols.path_of(src), src_vols.format_of(src), name,
+                                                format or src_vols.format_of(src),
+                                                prealloc_metadata=prealloc_metadata, reflink=reflink)
 
     def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         with self._lock:

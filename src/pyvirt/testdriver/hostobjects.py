@@ -50,11 +50,11 @@ def _bytes(size: int | str) -> int:
         raise E.invalid_arg(f"invalid size '{size}'") from None
 
 
-def _no_vol_flags(prealloc_metadata: bool, function: str) -> None:
-    """virCheckFlags(0) of libvirt's test driver volume creation: it has no preallocation, so
-    VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA is refused, never dropped."""
-    if prealloc_metadata:
-        raise E.unsupported_flags(1, function)
+def _no_vol_flags(prealloc_metadata: bool, function: str, reflink: bool = False) -> None:
+    """virCheckFlags(0) of libvirt's test driver volume creation: it has no preallocation nor
+    copy, so VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA and _REFLINK are refused, never dropped."""
+    if prealloc_metadata or reflink:
+        raise E.unsupported_flags(prealloc_metadata | reflink << 1, function)
 
 
 _NO_INTERFACE = ErrorCode.NO_INTERFACE
@@ -274,7 +274,8 @@ class ResourcesMixin:
         return self.create_volume_xml(pool, doc.to_request_xml(), prealloc_metadata=prealloc_metadata)
 
     def create_volume_xml(self, pool: str, xml: str, *, prealloc_metadata: bool = False,
-                          from_pool: str | None = None, from_vol: str | None = None) -> VolInfo:
+                          from_pool: str | None = None, from_vol: str | None = None,
+                          reflink: bool = False) -> VolInfo:
         """vol-create and vol-create-from as testStorageVolCreateXML(From) do them: the document
         read for the pool's type (capacity required), the name unique, a copy's source looked up
         in this same pool, room in the pool; the volume's path and key are the pool's target
@@ -285,7 +286,8 @@ class ResourcesMixin:
         from pyvirt.xml.volume import VolumeDef
 
         self._write("virStorageVolCreateXMLFrom" if from_vol else "virStorageVolCreateXML")
-        _no_vol_flags(prealloc_metadata, "testStorageVolCreateXMLFrom" if from_vol else "testStorageVolCreateXML")
+        _no_vol_flags(prealloc_metadata, "testStorageVolCreateXMLFrom" if from_vol else "testStorageVolCreateXML",
+                      reflink)
         obj = self._active_pool(pool)
         try:
             doc = VolumeDef.from_xml(xml, pool_type=obj.xml.get("type"))
@@ -307,11 +309,13 @@ class ResourcesMixin:
         return VolInfo(pool=obj.name, **vol.record())
 
     def clone_volume(self, pool: str, src: str, name: str, *, format: str | None = None,  # noqa: A002
-                     target_pool: str | None = None, overlay: bool = False) -> VolInfo:
+                     target_pool: str | None = None, overlay: bool = False, prealloc_metadata: bool = False,
+                     reflink: bool = False) -> VolInfo:
         """testStorageVolCreateXMLFrom: a volume like `src` (test volumes hold no data).  As
         libvirt's test driver does, the source is looked up in the pool the copy is made in,
         so a copy into another pool fails unless that pool has a volume of the same name."""
         self._write("virStorageVolCreateXMLFrom")
+        _no_vol_flags(prealloc_metadata, "testStorageVolCreateXMLFrom", reflink)
         into = self._active_pool(target_pool or pool)
         if any(v.name == name for v in into.volumes):
             raise E.failed("storage vol already exists")
