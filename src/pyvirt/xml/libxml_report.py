@@ -23,6 +23,7 @@ URLS = {
     "secret": "(definition_of_secret)", "filter": "(nwfilter_definition)",
     "filterbinding": "(nwfilterbinding_definition)", "networkport": "(networkport_definition)",
     "source": "(storage_source_specification)", "cpu": "(CPU_definition)",
+    "disk": "(disk_definition)",  # virDomainDiskDefParse: a lone <disk>, as block copy's destination
 }
 #: the same by libvirt's schema name, where that differs from the root element
 SCHEMA_URLS = {**URLS, "nodedev": URLS["device"], "nwfilter": URLS["filter"], "nwfilterbinding": URLS["filterbinding"],
