@@ -215,3 +215,23 @@ def test_graphics_password_reaches_qemu_by_qmp_never_by_argv(tmp_path: Path,
     caplog.set_level("DEBUG")
     run(tmp_path, scenario)
     assert secret not in caplog.text
+
+
+def test_reattach_with_unparsable_live_xml_says_so_and_stays_controllable(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("garbled", emulator()))
+        await drv.start("garbled")
+        await drv.close()
+        drv.store.runtime_files("garbled").live_xml.write_text("<domain")
+        second = new_driver(tmp_path)
+        with caplog.at_level("WARNING", logger="pyvirt"):
+            await second.load()
+            await second.resume_guests()
+        assert second.lookup("garbled").active
+        said = caplog.text
+        assert "garbled" in said and "live XML" in said and "does not parse" in said
+        await second.destroy("garbled")
+        assert not second.lookup("garbled").active and fake_pids(tmp_path) == []
+        await shut_down(second)
+
+    run(tmp_path, scenario)

@@ -320,9 +320,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                  and str(files.pidfile) in process.cmdline(ident.pid))
         rec = self._by_name.get(name)
         live = None
+        broken = None  # why the stored live XML did not parse: said, never passed over
         if live_xml:
-            with contextlib.suppress(PyvirtError):
+            try:
                 live = model.parse_stored(live_xml)
+            except PyvirtError as exc:
+                broken = str(exc)
+                log.error("domain %s: its stored live XML (%s) does not parse: %s", name, files.live_xml, broken)
         unfinished = live is None and record.get("state") == "starting"
         if alive and ident is not None and unfinished:
             # the last daemon died between spawning this QEMU and recording its live XML: a start
@@ -332,7 +336,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             alive = False
         if rec is None:
             if live is None:
-                log.error("runtime record for unknown domain %s without live XML: dropping", name)
+                log.error("runtime record for unknown domain %s %s: no definition to re-attach it with; "
+                          "killing its QEMU and dropping it", name,
+                          "whose live XML does not parse" if broken else "without live XML")
                 if alive and ident is not None:
                     process.kill(ident)
                 self.store.clear_runtime(name)
@@ -354,6 +360,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if rec.id == -1:
             rec.id = self._allocate_id()
         rec.live = live or copy.deepcopy(rec.config)
+        if live is None:  # what the guest runs may differ from its config: said, so nobody trusts it blindly
+            log.warning("domain %s: re-attached with a copy of its persistent config as its live XML "
+                        "(%s); hot-plugged devices and live changes are not known", name,
+                        "the stored one does not parse" if broken else "none was stored")
         held = [g.port for g in rec.live.devices.graphics if g.port and g.port >= 5900] if rec.live else []
         self.ports.taken.update(held)
         rec.run = Running(ident=ident, start_time=float(record.get("start_time", time.time())), ports=held)
