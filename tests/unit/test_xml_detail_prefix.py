@@ -28,3 +28,13 @@ def test_xml_error_rule_keeps_its_prefix() -> None:
         parse_domain(_LOADER.replace("<name>d<", "<name>a/b<"))
     err = from_xml_error(exc.value, ErrorDomain.DOMAIN)
     assert (err.code, str(err)) == (ErrorCode.XML_ERROR, "XML error: name a/b cannot contain '/'")
+
+
+def test_test_driver_applies_the_generic_loader_rule_bare() -> None:
+    """virDomainDefOSValidate is the generic parser's: test:///default refuses it too."""
+    from pyvirt.client import connect
+
+    doc = _LOADER.replace("'qemu'", "'test'").replace("<features><acpi/></features>", "")
+    with pytest.raises(Exception) as exc:
+        connect("test:///default").define_xml(doc)
+    assert str(exc.value) == "loader attribute 'readonly' cannot be specified when firmware autoselection is enabled"

@@ -64,9 +64,10 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
             raise XMLInternalError("rotation rate is only valid for SCSI/IDE/SATA bus", disk.line)
     if dom.os is not None and dom.os.bios_useserial and not dom.devices.serials:
         raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
+    check_loader(dom)  # virDomainDefOSValidate: the generic parser's, so the test driver's too
     if not qemu:
         return
-    check_loader(dom)
+    _uefi_acpi(dom)
     check_cpu_cache(dom)
     if "preserve" in (dom.on_poweroff, dom.on_reboot):  # qemuValidateLifecycleAction
         raise XMLConfigError("qemu driver doesn't support the 'preserve' action for 'on_reboot'/'on_poweroff'",
@@ -168,8 +169,7 @@ def check_disk_rules(disk: Disk) -> None:
 
 def check_loader(dom: Domain) -> None:
     """virDomainDefOSValidate: with autoselection a loader may only wish for secure boot and
-    names no NVRAM template, BIOS has no NVRAM; without it a loader needs its path; UEFI
-    (autoselected or a pflash loader) on x86 needs ACPI (qemuValidateDomainDefBoot)."""
+    names no NVRAM template, BIOS has no NVRAM; without it a loader needs its path."""
     os_ = dom.os
     if os_ is None:
         return
@@ -179,14 +179,22 @@ def check_loader(dom: Domain) -> None:
                             ("secure", loader.secure is False)):
             if given:
                 raise XMLDetailError(f"loader attribute '{name}' cannot be specified when firmware "
-                                         "autoselection is enabled", loader.line)
+                                     "autoselection is enabled", loader.line)
     if os_.firmware is not None and os_.nvram is not None and os_.nvram.template:
         raise XMLDetailError("nvram attribute 'template' cannot be specified when firmware autoselection is enabled",
-                                 os_.nvram.line)
+                             os_.nvram.line)
     if os_.firmware == "bios" and os_.nvram is not None:
         raise XMLDetailError("firmware type 'bios' does not support nvram", os_.nvram.line)
     if os_.firmware is None and loader is not None and not loader.path:
         raise XMLDetailError("no loader path specified and firmware auto selection disabled", loader.line)
+
+
+def _uefi_acpi(dom: Domain) -> None:
+    """qemuValidateDomainDefBoot: UEFI (autoselected or a pflash loader) on x86 needs ACPI."""
+    os_ = dom.os
+    if os_ is None:
+        return
+    loader = os_.loader
     uefi = os_.firmware == "efi" or (loader is not None and loader.type == "pflash")
     if uefi and not (dom.features is not None and dom.features.acpi):
         raise XMLConfigError("UEFI requires ACPI on this architecture", os_.line)
