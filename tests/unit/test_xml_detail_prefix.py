@@ -38,3 +38,20 @@ def test_test_driver_applies_the_generic_loader_rule_bare() -> None:
     with pytest.raises(Exception) as exc:
         connect("test:///default").define_xml(doc)
     assert str(exc.value) == "loader attribute 'readonly' cannot be specified when firmware autoselection is enabled"
+
+
+@pytest.mark.parametrize(("numa", "words"), [
+    ("<cpu><numa><cell id='0' cpus='0' memory='1048576'/></numa></cpu>",
+     "can't add memory backend for guest node '3' as the guest has only '1' NUMA nodes configured"),
+    ("", "can't add memory backend as guest has no NUMA nodes configured"),
+])
+def test_test_driver_checks_a_memory_device_node_bare(numa: str, words: str) -> None:
+    """virDomainMemoryDefValidate is every driver's: test:///default refuses a node the guest lacks."""
+    from pyvirt.client import connect
+
+    doc = (f"<domain type='test'><name>m</name><memory>1048576</memory>{numa}<os><type>hvm</type></os><devices>"
+           "<memory model='dimm'><target><size unit='KiB'>524288</size><node>3</node></target></memory>"
+           "</devices></domain>")
+    with pytest.raises(Exception) as exc:
+        connect("test:///default").define_xml(doc)
+    assert str(exc.value) == words

@@ -19,6 +19,7 @@ from .domain import (
     Graphics,
     Hostdev,
     Interface,
+    MemoryDevice,
     NicHostIP,
     SecretRef,
     SysinfoEntry,
@@ -294,8 +295,7 @@ def _validate_device_counts(dom: Domain, qemu: bool) -> None:
 
 
 def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
-    """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA, existing target node
-    (the QEMU driver's, qemuDomainDefValidateMemoryHotplug: the test driver takes a DIMM
+    """libvirt's memory hotplug rules: <maxMemory> with slots, guest NUMA (the QEMU driver's, qemuDomainDefValidateMemoryHotplug: the test driver takes a DIMM
     without them); the devices' total within <memory> (virDomainDefPostParseMemory, every
     driver).  <maxMemory> alone enables hotplug, and QEMU would then add a NUMA node of its
     own: libvirt asks for the guest's (ppc64 excepted) with or without a memory device.  The
@@ -307,6 +307,7 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
         raise XMLValidationError("Total size of memory devices exceeds the total memory size", mems[0].line,
                                  libvirt_words=True)
     if not qemu:
+        _memory_target_nodes(mems, len(cells))
         return
     if mems and dom.max_memory is None:
         raise XMLConfigError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined",
@@ -318,9 +319,6 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
     for mem in mems:
         if mem.target_size is None:
             raise XMLError("missing element <target><size> of <memory>", mem.line)
-        if (mem.target_node or 0) >= len(cells):
-            raise XMLDetailError(f"can't add memory backend for guest node '{mem.target_node}' as the guest "
-                                 f"has only '{len(cells)}' NUMA nodes configured", mem.line)
         a = mem.address
         if mem.model == "dimm" and a is not None:
             if a.type != "dimm":
@@ -330,6 +328,20 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
                                          f"'{dom.max_memory_slots}'", mem.line)
         if mem.model == "virtio-mem" and mem.target_block is None:
             raise XMLError("virtio-mem device needs <target><block>", mem.line)
+    _memory_target_nodes(mems, len(cells))
+
+
+def _memory_target_nodes(mems: list[MemoryDevice], cells: int) -> None:
+    """virDomainMemoryDefValidate (every driver, after the QEMU driver's own rules): a memory
+    device's explicit target node must be one of the guest's NUMA nodes."""
+    for mem in mems:
+        if mem.target_node is None:
+            continue
+        if not cells:
+            raise XMLDetailError("can't add memory backend as guest has no NUMA nodes configured", mem.line)
+        if mem.target_node >= cells:
+            raise XMLDetailError(f"can't add memory backend for guest node '{mem.target_node}' as the guest "
+                                 f"has only '{cells}' NUMA nodes configured", mem.line)
 
 
 def _validate_iothreads(dom: Domain) -> None:
