@@ -12,15 +12,14 @@ is virDomainBackupAlignDisks (the listed disks first, then every other disk of t
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 from .errors import XMLError, XMLUnsupportedError
-from .fields import Bool, Enum, Int, attr, child, children, line_field, text
+from .fields import Bool, Enum, Int, attr, child, children, line_field, model, text
 from .mapping import FormatOptions, build, parse_model, to_text
 from .safe import parse_root
 
 
-@dataclass
+@model
 class BackupServer:
     """``<server>``: where a pull-mode backup's NBD server listens."""
 
@@ -32,7 +31,7 @@ class BackupServer:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class BackupDisk:
     """``<disks><disk>``: one guest disk in the backup (by target), and where its copy goes."""
 
@@ -56,7 +55,7 @@ class BackupDisk:
         return self.target_file or self.target_dev or self.scratch_file or self.scratch_dev
 
 
-@dataclass
+@model
 class BackupDef:
     """One backup job's definition (``mode`` "push" or "pull")."""
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pyvirt.xml.lazy_etree import etree
 
 from .errors import XMLError
-from .fields import Enum, Int, attr, children, line_field, text
+from .fields import Enum, Int, attr, children, line_field, model, text
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
 from .safe import parse_root
 
@@ -39,7 +39,7 @@ MISSING_TIME = "missing creationTime from existing checkpoint"
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_\-][a-zA-Z0-9_\-.]*")
 
 
-@dataclass
+@model
 class CheckpointDisk:
     """``<disks><disk>``: whether one guest disk (by target or source path) gets a bitmap."""
 
@@ -51,7 +51,7 @@ class CheckpointDisk:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class CheckpointDef:
     """One checkpoint: its record (parent, time, guest definition) and its disks' bitmaps.
 

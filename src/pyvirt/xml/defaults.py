@@ -13,7 +13,6 @@ import dataclasses
 import random
 import re
 import uuid as uuidlib
-from dataclasses import dataclass
 
 from .domain import (
     CPU,
@@ -30,6 +29,7 @@ from .domain import (
     MemBalloon,
 )
 from .errors import XMLError, XMLValidationError
+from .fields import model
 from .generic_defaults import (
     assigned_scsi_address_free,
     bitmap_rules,
@@ -69,7 +69,7 @@ DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 I386_EMULATOR = "/usr/bin/qemu-system-i386"
 
 
-@dataclass
+@model
 class HostDefaults:
     """Host facts that refine defaults (from capabilities); without them pyvirt keeps aliases.
 

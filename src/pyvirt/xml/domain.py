@@ -11,7 +11,7 @@ Parsing, serializing and defaults live in :mod:`pyvirt.xml.mapping` and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from dataclasses import replace as dataclass_replace
 from types import MappingProxyType
 from typing import Any
@@ -31,6 +31,7 @@ from .fields import (
     flag,
     ignored,
     line_field,
+    model,
     raw,
     scaled,
     state,
@@ -51,7 +52,7 @@ FEATURE_NAME = Pattern(r"[a-zA-Z0-9\-_.]+", "featureName")
 DISK_TARGET_DEV = Pattern(r"(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+", "diskTargetDev")
 
 
-@dataclass
+@model
 class Address:
     """``<address>`` of a device: pci (domain/bus/slot/function), drive (controller/bus/target/unit),
     virtio-serial (controller/bus/port), usb (bus/port), isa (iobase/irq), ccid (controller/slot).
@@ -95,7 +96,7 @@ class Address:
 # --------------------------------------------------------------------------- top level
 
 
-@dataclass
+@model
 class DeviceInfo:
     """libvirt's device info (virDomainDeviceInfoFormat): the alias (live XML only) and the
     address any device may carry, declared once and written last in every device's element."""
@@ -106,7 +107,7 @@ class DeviceInfo:
     address: Address | None = child("address", Address, tail=5)
 
 
-@dataclass
+@model
 class PCIDeviceInfo(DeviceInfo):
     """Device info of devices that may sit on PCI: also ``<acpi index=>``, which
     virDomainDeviceInfoFormat writes after the alias and the ROM, just before the address."""
@@ -114,7 +115,7 @@ class PCIDeviceInfo(DeviceInfo):
     acpi_index: int | None = attr("acpi/@index", Int(1), tail=4)
 
 
-@dataclass
+@model
 class RomInfo:
     """``<rom enabled= bar= file=>`` of a PCI NIC or host device: its option ROM (libvirt
     writes it after the alias, before the address).  ``file=''`` is the old spelling of
@@ -125,7 +126,7 @@ class RomInfo:
     rom_file: str | None = attr("rom/@file", tail=3)
 
 
-@dataclass
+@model
 class VirtioOptions:
     """virDomainVirtioOptions: ``<driver iommu= ats= packed= page_per_vq=>`` of virtio devices,
     written after the driver element's own attributes (``late``)."""
@@ -136,7 +137,7 @@ class VirtioOptions:
     driver_page_per_vq: bool | None = attr("driver/@page_per_vq", ONOFF, late=True)
 
 
-@dataclass
+@model
 class Loader:
     """``<os><loader>``: firmware image (UEFI when type='pflash')."""
 
@@ -151,7 +152,7 @@ class Loader:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NVRam:
     """``<os><nvram>``: per-domain UEFI variable store, copied from ``template``; or (``type=``,
     libvirt 8.5) a storage source like a disk's: a file, a block device or a network image
@@ -193,7 +194,7 @@ class NVRam:
         return self.source_auth
 
 
-@dataclass
+@model
 class FirmwareFeature:
     """``<os><firmware><feature enabled= name=>``: a wish for firmware autoselection."""
 
@@ -202,7 +203,7 @@ class FirmwareFeature:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class InitEnv:
     """``<os><initenv name=>value</initenv>``: one environment variable of a container's init."""
 
@@ -211,7 +212,7 @@ class InitEnv:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class OS:
     """``<os>``: guest type, machine, firmware and boot configuration."""
 
@@ -269,7 +270,7 @@ SMBIOS_ENTRY_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
+@model
 class SysinfoEntry:
     """``<entry name=>value</entry>`` of a sysinfo section (``oemStrings`` entries have no name)."""
 
@@ -278,7 +279,7 @@ class SysinfoEntry:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SysinfoSection:
     """``<bios>``, ``<system>``, ``<baseBoard>``, ``<chassis>`` or ``<oemStrings>``: a list of entries.
 
@@ -297,7 +298,7 @@ class SysinfoSection:
         return None
 
 
-@dataclass
+@model
 class Sysinfo:
     """``<sysinfo type='smbios'>``: SMBIOS tables the guest sees (QEMU ``-smbios``) when
     ``<os><smbios mode='sysinfo'/>`` asks for them (cloud-init's ``ds=nocloud`` serial, say)."""
@@ -313,7 +314,7 @@ class Sysinfo:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class FWCfgEntry:
     """``<sysinfo type='fwcfg'><entry name= [file=]>value</entry>``."""
 
@@ -330,7 +331,7 @@ _fw_field.metadata = MappingProxyType({"xml": dataclass_replace(_fw_field.metada
 NUMA_MODES = Enum("strict", "preferred", "interleave", "restrictive")
 
 
-@dataclass
+@model
 class MemNode:
     """``<numatune><memnode cellid= mode= nodeset=>``: host binding of one guest NUMA cell."""
 
@@ -340,7 +341,7 @@ class MemNode:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NumaTune:
     """``<numatune>``: which host NUMA nodes guest RAM comes from."""
 
@@ -351,7 +352,7 @@ class NumaTune:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class IOThread:
     """``<iothreadids><iothread id= thread_pool_min= thread_pool_max=>``."""
 
@@ -363,7 +364,7 @@ class IOThread:
     autofill: bool = field(default=False, compare=False, repr=False)
 
 
-@dataclass
+@model
 class VcpuState:
     """``<vcpus><vcpu id= enabled= hotpluggable= order=>``: one vCPU's own state (libvirt's
     individual vCPUs).  Once a domain has them, every vCPU up to ``<vcpu>`` has an entry
@@ -378,7 +379,7 @@ class VcpuState:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class VcpuPin:
     """``<cputune><vcpupin vcpu= cpuset=>``: the host CPUs one vCPU's thread may run on."""
 
@@ -387,7 +388,7 @@ class VcpuPin:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class IOThreadPin:
     """``<cputune><iothreadpin iothread= cpuset=>``: the host CPUs one I/O thread may run on."""
 
@@ -399,7 +400,7 @@ class IOThreadPin:
 SCHEDULERS = Enum("batch", "idle", "fifo", "rr")
 
 
-@dataclass
+@model
 class ThreadSched:
     """``<vcpusched vcpus=>`` / ``<iothreadsched iothreads=>``: a Linux scheduling policy (and a
     real-time priority for fifo/rr) for a set of vCPU or I/O threads."""
@@ -411,7 +412,7 @@ class ThreadSched:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class CacheTuneCache:
     """``<cachetune><cache id= level= type= size= unit=>``: one host cache allocation."""
 
@@ -423,7 +424,7 @@ class CacheTuneCache:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class CacheTuneMonitor:
     """``<cachetune><monitor level= vcpus=>``: a cache occupancy monitor."""
 
@@ -432,7 +433,7 @@ class CacheTuneMonitor:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class CacheTune:
     """``<cputune><cachetune vcpus=>``: a resctrl cache allocation for some vCPUs (libvirt's;
     pyvirt's driver does not drive resctrl and refuses it)."""
@@ -443,7 +444,7 @@ class CacheTune:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class MemoryTuneNode:
     """``<memorytune><node id= bandwidth=>``: a memory bandwidth share on one host node."""
 
@@ -452,7 +453,7 @@ class MemoryTuneNode:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class MemoryTune:
     """``<cputune><memorytune vcpus=>``: a resctrl memory bandwidth allocation (libvirt's;
     refused by pyvirt's driver like <cachetune>)."""
@@ -462,7 +463,7 @@ class MemoryTune:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class CPUTune:
     """``<cputune>``: the guest's CPU weight and bandwidth (cgroup controls: shares and the global
     ones enforced by daemon/cgroups.py), and the pinning and scheduling of its vCPU, emulator and
@@ -495,7 +496,7 @@ class CPUTune:
         return [n for n in names if getattr(self, n) is not None]
 
 
-@dataclass
+@model
 class HugePage:
     """``<memoryBacking><hugepages><page size= unit= nodeset=>``."""
 
@@ -506,7 +507,7 @@ class HugePage:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class MemoryBacking:
     """``<memoryBacking>``: huge pages, memfd / shared guest RAM, locking, preallocation."""
 
@@ -522,7 +523,7 @@ class MemoryBacking:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Features:
     """``<features>``.  Presence-only features are bools; tristate ones hold 'on'/'off'."""
 
@@ -578,7 +579,7 @@ class Features:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class CPUFeature:
     """``<cpu><feature policy= name=>``."""
 
@@ -587,7 +588,7 @@ class CPUFeature:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NumaCell:
     """``<cpu><numa><cell>``: one guest NUMA node (memory normalised to KiB when read)."""
 
@@ -603,7 +604,7 @@ class NumaCell:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NumaSibling:
     """``<cell><distances><sibling id= value=>``: the guest's NUMA distance to cell *id*."""
 
@@ -612,7 +613,7 @@ class NumaSibling:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NumaCache:
     """``<cell><cache level= associativity= policy=><size value=/><line value=/>``: an HMAT
     memory-side cache of the node.  libvirt 9.0 reads the size as KiB and the line as bytes
@@ -629,7 +630,7 @@ class NumaCache:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NumaInterconnect:
     """``<numa><interconnects>``'s ``<latency>`` (ns) or ``<bandwidth>`` (KiB/s; ``kind``
     says which) between an initiator node and a target node, or the target's cache level
@@ -650,7 +651,7 @@ for _name, _cls in (("distances", NumaSibling), ("caches", NumaCache)):
     _sub_field.metadata = MappingProxyType({"xml": dataclass_replace(_sub_field.metadata["xml"], cls=_cls)})
 
 
-@dataclass
+@model
 class CPU:
     """``<cpu>``: mode (host-passthrough / host-model / custom), model, topology, features."""
 
@@ -682,7 +683,7 @@ class CPU:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Timer:
     """``<clock><timer>``."""
 
@@ -703,7 +704,7 @@ class Timer:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Clock:
     """``<clock offset=>`` with its timers."""
 
@@ -755,7 +756,7 @@ IOTUNE_FIELDS = (
 )
 
 
-@dataclass
+@model
 class IOTune:
     """``<disk><iotune>``: I/O throttling (bytes/s, IOPS, bursts, a shared throttle group)."""
 
@@ -802,7 +803,7 @@ NET_PROTOCOLS = ("nbd", "rbd", "sheepdog", "gluster", "iscsi", "http", "https", 
                  "tftp", "ssh", "vxhs", "nfs")
 
 
-@dataclass
+@model
 class NetHost:
     """``<source><host>`` of a network disk or image, attributes in libvirt's order
     (virDomainDiskSourceFormatNetwork: name, port, transport, socket)."""
@@ -814,7 +815,7 @@ class NetHost:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SecretRef:
     """``<secret type= uuid=|usage=>`` in a disk's ``<auth>`` or ``<encryption>``: names one of
     pyvirtd's secret objects, whose value reaches QEMU at start (never the XML)."""
@@ -825,7 +826,7 @@ class SecretRef:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class IdMapEntry:
     """``<idmap><uid|gid start= target= count=>``: container IDs ``start``.. seen as host IDs
     ``target``..  libvirt's generic parser reads and keeps it for every driver; only its LXC
@@ -838,7 +839,7 @@ class IdMapEntry:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class IdMap:
     """``<idmap>``: a container's user and group ID maps (see :class:`IdMapEntry`)."""
 
@@ -855,7 +856,7 @@ PERF_EVENTS = ("cmt", "mbmt", "mbml", "cpu_cycles", "instructions", "cache_refer
                "emulation_faults")
 
 
-@dataclass
+@model
 class PerfEvent:
     """``<perf><event name= enabled=>``: one host perf event counted for the guest's QEMU."""
 
@@ -864,7 +865,7 @@ class PerfEvent:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Perf:
     """``<perf>``: libvirt opens each enabled event on QEMU's threads (perf_event_open) for its
     ``perf.*`` statistics.  pyvirtd opens none: the element is kept, an enabled event refused at
@@ -879,7 +880,7 @@ class Perf:
         self.events.sort(key=lambda e: PERF_EVENTS.index(e.name) if e.name in PERF_EVENTS else len(PERF_EVENTS))
 
 
-@dataclass
+@model
 class PM:
     """``<pm>``: whether the guest may enter S3 / S4 (None: the machine type's default); QEMU's
     PM device gets ``disable_s3``/``disable_s4`` from it, and the agent's suspend checks it."""
@@ -889,7 +890,7 @@ class PM:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class MemTune:
     """``<memtune>``: the guest's memory limits, in KiB, enforced by its cgroup (pyvirtd's
     daemon/cgroups.py); libvirt's "unlimited" is any value from 2**53 - 1 KiB up."""
@@ -902,7 +903,7 @@ class MemTune:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class BlkioDevice:
     """``<blkiotune><device>``: one host block device's weight and throttles (0/absent: none)."""
 
@@ -915,7 +916,7 @@ class BlkioDevice:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class BlkioTune:
     """``<blkiotune>``: the guest's block I/O weight and per-device limits, enforced by its
     cgroup (pyvirtd's daemon/cgroups.py: blkio on cgroup v1, io on v2)."""
@@ -925,7 +926,7 @@ class BlkioTune:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Seclabel:
     """``<source><seclabel>``: a per-image security label override (``relabel='no'``: the
     image is left as it is; a ``<label>``: the owner it gets instead of QEMU's user)."""
@@ -937,7 +938,7 @@ class Seclabel:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DiskAuth:
     """``<auth username=>``: the credentials of a network disk (rbd: ceph, iscsi: CHAP)."""
 
@@ -946,7 +947,7 @@ class DiskAuth:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DiskEncryption:
     """``<encryption format= engine=>``: an image QEMU decrypts with the secret's value (LUKS)."""
 
@@ -956,7 +957,7 @@ class DiskEncryption:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Resource:
     """``<resource>``: the guest's resource partition (a cgroup path) and Fibre Channel
     application id.  The partition is kept and checked at start (``daemon/cgroups.py``
@@ -969,7 +970,7 @@ class Resource:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class KeyWrapCipher:
     """``<keywrap><cipher name= state=>``: one s390 CPACF key wrapping cipher on or off."""
 
@@ -978,7 +979,7 @@ class KeyWrapCipher:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class KeyWrap:
     """``<keywrap>``: s390 cryptographic key management (libvirt's; pyvirt's driver refuses it)."""
 
@@ -986,7 +987,7 @@ class KeyWrap:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class LaunchSecurity:
     """``<launchSecurity type='sev'>``: AMD SEV memory encryption parameters (libvirt's;
     pyvirt's driver refuses it: no SEV host support).  ``policy`` is SEV's 4-byte policy as
@@ -1002,7 +1003,7 @@ class LaunchSecurity:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DomainSeclabel:
     """``<domain><seclabel>``: how a security driver confines the guest (pyvirt has libvirt's
     ``dac`` driver: ``type='none'`` or ``relabel='no'`` leave every file as it is; a static
@@ -1017,7 +1018,7 @@ class DomainSeclabel:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NetCookie:
     """``<cookie name=>VALUE</cookie>`` of an http(s) disk source."""
 
@@ -1026,7 +1027,7 @@ class NetCookie:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NetSource:
     """The ``<source>`` of a network disk or backing image (``type='network'``): where the image
     lives (-blockdev driver = protocol, see argv_netdisk).  Declared once for `Disk` and
@@ -1052,7 +1053,7 @@ class NetSource:
     source_timeout: int | None = attr("source/timeout/@seconds", Int(1))
 
 
-@dataclass
+@model
 class BackingStore(NetSource):
     """``<disk><backingStore>``: one layer of the backing chain the XML spells out (libvirt then
     opens exactly that chain); an empty ``<backingStore/>`` says the chain ends here."""
@@ -1094,7 +1095,7 @@ _bs_field = BackingStore.__dataclass_fields__["backing_store"]
 _bs_field.metadata = MappingProxyType({"xml": dataclass_replace(_bs_field.metadata["xml"], cls=BackingStore)})
 
 
-@dataclass
+@model
 class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     """``<disk>``: file/block/volume/network backed disk, cdrom or floppy."""
 
@@ -1213,7 +1214,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
         return self.encryption or self.source_encryption
 
 
-@dataclass
+@model
 class Controller(VirtioOptions, PCIDeviceInfo):
     """``<controller>``: pci roots/ports, usb, sata, scsi, ide, virtio-serial."""
 
@@ -1258,7 +1259,7 @@ class Controller(VirtioOptions, PCIDeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Filesystem(VirtioOptions, PCIDeviceInfo):
     """``<filesystem type='mount'>``: a host directory shared with virtiofs or 9p."""
 
@@ -1304,7 +1305,7 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class BandwidthLimit:
     """``<bandwidth><inbound|outbound average= peak= floor= burst=>``: KiB/s (burst: KiB)."""
 
@@ -1315,7 +1316,7 @@ class BandwidthLimit:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Bandwidth:
     """``<bandwidth>`` of a NIC: the guest's inbound and outbound limits, applied with tc on the
     NIC's tap (network/bandwidth.py); written open and closed when empty, as libvirt."""
@@ -1327,7 +1328,7 @@ class Bandwidth:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NicHostIP:
     """``<interface type='ethernet'><source><ip address= family= prefix= peer=>``: an address
     pyvirtd gives the host side of the tap (virNetDevIPInfoAddToDev); as ``<interface
@@ -1340,7 +1341,7 @@ class NicHostIP:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class NicFilterParameter:
     """``<filterref><parameter name= value=>``: one value of a network filter variable (a name
     given several times makes a list, as libvirt's virNWFilterParseParamAttributes)."""
@@ -1349,7 +1350,7 @@ class NicFilterParameter:
     value: str | None = attr("@value")
 
 
-@dataclass
+@model
 class NicFilterRef:
     """``<interface><filterref filter=>``: the network filter pyvirtd applies to the NIC's tap
     (``pyvirt/nwfilter``), with the variables given to it."""
@@ -1363,7 +1364,7 @@ class NicFilterRef:
         self.parameters.sort(key=lambda p: (p.name or "").encode())
 
 
-@dataclass
+@model
 class NicHostRoute:
     """``<source><route family= address= prefix= gateway= metric=>``: a host route through the tap."""
 
@@ -1390,7 +1391,7 @@ _NIC_TYPES_WHY = {
 }
 
 
-@dataclass
+@model
 class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     """``<interface>``: user (slirp), network or bridge NIC."""
 
@@ -1503,7 +1504,7 @@ class UdpSources:
         after_build(self, el)
 
 
-@dataclass
+@model
 class CharDev(UdpSources, DeviceInfo):
     """``<serial>``, ``<console>``, ``<channel>`` or ``<parallel>`` (``kind`` says which)."""
 
@@ -1543,7 +1544,7 @@ class CharDev(UdpSources, DeviceInfo):
     source_bind_service: str | None = None
 
 
-@dataclass
+@model
 class Input(VirtioOptions, PCIDeviceInfo):
     """``<input type= bus=>``: mouse, keyboard, tablet, or a host evdev passed through (virtio)."""
 
@@ -1568,7 +1569,7 @@ class Input(VirtioOptions, PCIDeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class TPM(DeviceInfo):
     """``<tpm>``: an emulated (swtpm) or passthrough TPM."""
 
@@ -1598,7 +1599,7 @@ class TPM(DeviceInfo):
         return [bank for bank in ("sha1", "sha256", "sha384", "sha512") if getattr(self, f"pcr_{bank}")]
 
 
-@dataclass
+@model
 class Listen:
     """``<graphics><listen>``."""
 
@@ -1609,7 +1610,7 @@ class Listen:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class GraphicsChannel:
     """``<graphics type='spice'><channel name= mode=>``: whether one SPICE channel must use TLS."""
 
@@ -1619,7 +1620,7 @@ class GraphicsChannel:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Graphics:
     """``<graphics>``: VNC or SPICE display, or an OpenGL ``egl-headless`` display that renders
     on the host's GPU for another display (or a vGPU) to show."""
@@ -1669,7 +1670,7 @@ class Graphics:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Codec:
     """``<sound><codec type=>``."""
 
@@ -1677,7 +1678,7 @@ class Codec:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Sound(PCIDeviceInfo):
     """``<sound model=>``."""
 
@@ -1691,7 +1692,7 @@ class Sound(PCIDeviceInfo):
 AUDIO_FORMATS = Enum("s8", "u8", "s16", "u16", "s32", "u32", "f32")
 
 
-@dataclass
+@model
 class AudioIO:
     """``<audio><input>`` / ``<output>``: one stream direction of a host audio backend.
 
@@ -1720,7 +1721,7 @@ class AudioIO:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Audio:
     """``<audio id= type=>``: the host audio backend (QEMU's -audiodev)."""
 
@@ -1745,7 +1746,7 @@ class Audio:
 DEFAULT_VIDEO_MODEL = "cirrus"
 
 
-@dataclass
+@model
 class Video(VirtioOptions, PCIDeviceInfo):
     """``<video><model type=...>`` (``<driver iommu= ...>``: virtio options of a virtio GPU)."""
 
@@ -1775,7 +1776,7 @@ class Video(VirtioOptions, PCIDeviceInfo):
                  "acpi_index", "address")
 
 
-@dataclass
+@model
 class HostdevSourceAddress:
     """``<hostdev><source><address>``: a host PCI function (domain/bus/slot/function, written in
     hex), a host USB device (bus/device, written in decimal) or a mediated device (uuid)."""
@@ -1810,7 +1811,7 @@ _nvme_field = Disk.__dataclass_fields__["source_pci"]  # an NVMe disk's controll
 _nvme_field.metadata = MappingProxyType({"xml": dataclass_replace(_nvme_field.metadata["xml"], cls=HostdevSourceAddress)})
 
 
-@dataclass
+@model
 class Hostdev(RomInfo, PCIDeviceInfo):
     """``<hostdev mode='subsystem'>``: a host PCI function (VFIO), a host USB device, or a
     mediated device (a vGPU slice, ``type='mdev'``) given to the guest."""
@@ -1870,7 +1871,7 @@ class Hostdev(RomInfo, PCIDeviceInfo):
         return self.source_auth
 
 
-@dataclass
+@model
 class CharSource:
     """The host-side character device a ``<redirdev>`` and a passthrough ``<smartcard>``
     carry, declared once: each device writes the group after its own attributes
@@ -1901,7 +1902,7 @@ class CharSource:
     source_bind_service: str | None = None
 
 
-@dataclass
+@model
 class Redirdev(UdpSources, DeviceInfo, CharSource):
     """``<redirdev bus='usb'>``: a USB device redirected from a client over a character device
     (``spicevmc``: the SPICE client's USB, the default of virt-install; ``tcp``/``unix`` sockets).
@@ -1921,7 +1922,7 @@ class Redirdev(UdpSources, DeviceInfo, CharSource):
     kind: str = field(default="redirdev", compare=False, repr=False)
 
 
-@dataclass
+@model
 class Smartcard(UdpSources, DeviceInfo, CharSource):
     """``<smartcard mode=>`` on a CCID controller's slot: ``host`` (QEMU's NSS-emulated card
     on the host's reader), ``host-certificates`` (three NSS certificates, the database
@@ -1941,7 +1942,7 @@ class Smartcard(UdpSources, DeviceInfo, CharSource):
     kind: str = field(default="smartcard", compare=False, repr=False)
 
 
-@dataclass
+@model
 class RedirFilterRule:
     """``<redirfilter><usbdev>``: which USB devices a client may redirect (:mod:`.redirfilter`
     checks and normalises it; absent numbers match any device)."""
@@ -1954,7 +1955,7 @@ class RedirFilterRule:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Hub(DeviceInfo):
     """``<hub type='usb'>``: an 8-port USB hub (QEMU's ``usb-hub``), on a USB port like any
     USB device; devices below it have port paths (``1.3``)."""
@@ -1963,7 +1964,7 @@ class Hub(DeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Watchdog(PCIDeviceInfo):
     """``<watchdog model= action=>``."""
 
@@ -1975,7 +1976,7 @@ class Watchdog(PCIDeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class MemBalloon(VirtioOptions, PCIDeviceInfo):
     """``<memballoon model=>``."""
 
@@ -1991,7 +1992,7 @@ class MemBalloon(VirtioOptions, PCIDeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class RNG(VirtioOptions, PCIDeviceInfo):
     """``<rng model='virtio'>`` with a random (host device) or builtin backend."""
 
@@ -2043,7 +2044,7 @@ class RNG(VirtioOptions, PCIDeviceInfo):
         after_build(self, el, "backend/", "backend_source_")
 
 
-@dataclass
+@model
 class Panic(DeviceInfo):
     """``<panic model=>``."""
 
@@ -2052,7 +2053,7 @@ class Panic(DeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class MemoryDevice(DeviceInfo):
     """``<devices><memory model=>``: hot-pluggable guest RAM (a DIMM, or a virtio-mem region whose
     plugged size the guest driver adjusts); sizes in KiB."""
@@ -2080,7 +2081,7 @@ class MemoryDevice(DeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class IOMMU(DeviceInfo):
     """``<iommu model=>``: an emulated IOMMU (intel-iommu on q35, or virtio-iommu)."""
 
@@ -2093,7 +2094,7 @@ class IOMMU(DeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Vsock(VirtioOptions, PCIDeviceInfo):
     """``<vsock>``: a virtio socket device (host <-> guest AF_VSOCK), the guest's context id given
     (``<cid address=>``) or picked free at start (``auto='yes'``)."""
@@ -2108,7 +2109,7 @@ class Vsock(VirtioOptions, PCIDeviceInfo):
                  "driver_page_per_vq", "alias", "acpi_index", "address")
 
 
-@dataclass
+@model
 class Shmem(PCIDeviceInfo):
     """``<shmem name=>``: host shared memory for inter-VM communication (QEMU's ivshmem-plain on
     ``/dev/shm/NAME``, or ivshmem-doorbell talking to an ivshmem server's socket)."""
@@ -2127,7 +2128,7 @@ class Shmem(PCIDeviceInfo):
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Devices:
     """``<devices>``: one list per device kind, in libvirt's output order."""
 
@@ -2174,7 +2175,7 @@ class Devices:
                        "memballoon", "rng", "nvram", "panic", "shmem", "memory", "iommu", "vsock", "crypto")
 
 
-@dataclass
+@model
 class QemuArg:
     """``<qemu:commandline><qemu:arg value=>``: one word libvirt appends to QEMU's argv unchecked
     (the domain is then tainted ``custom-argv``)."""
@@ -2183,7 +2184,7 @@ class QemuArg:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class QemuEnv:
     """``<qemu:commandline><qemu:env name= value=>``: one variable set in QEMU's environment
     (no ``value``: set to the empty string, as libvirt does)."""
@@ -2193,7 +2194,7 @@ class QemuEnv:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class QemuCapability:
     """``<qemu:capabilities><qemu:add|del capability=>``: one of libvirt's own QEMU capability
     flags forced on or off (a developer's knob; see :mod:`pyvirt.qemu.argv_namespace`)."""
@@ -2202,7 +2203,7 @@ class QemuCapability:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class QemuProperty:
     """``<qemu:property name= type= value=>``: one property of a device's ``-device`` set
     (string, signed, unsigned, bool) or removed (``type='remove'``), after libvirt built it."""
@@ -2213,7 +2214,7 @@ class QemuProperty:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class QemuOverrideDevice:
     """``<qemu:override><qemu:device alias=>``: the overrides of the device with that alias."""
 
@@ -2222,7 +2223,7 @@ class QemuOverrideDevice:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Domain:
     """``<domain>``: the whole guest definition.
 

@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import dataclasses
 import re
+import reprlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,60 @@ class VerbatimSize(Verbatim):
         obj = super().__new__(cls, text)
         obj.unit = unit
         return obj
+
+
+#: per model class: the names of its fields that take part in ``==`` and in ``repr()``
+_COMPARED: dict[type, tuple[str, ...]] = {}
+_SHOWN: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cache: dict[type, tuple[str, ...]], cls: type, flag: str) -> tuple[str, ...]:
+    names = cache.get(cls)
+    if names is None:
+        names = cache[cls] = tuple(f.name for f in dataclasses.fields(cls) if getattr(f, flag))
+    return names
+
+
+def _model_eq(self: Any, other: Any) -> Any:
+    """dataclass's ``__eq__``: same class and equal compared fields, in declaration order."""
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    names = _field_names(_COMPARED, self.__class__, "compare")
+    return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
+
+
+@reprlib.recursive_repr()
+def _model_repr(self: Any) -> str:
+    """dataclass's ``__repr__``: ``Name(field=value, ...)`` over the fields shown."""
+    shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _field_names(_SHOWN, self.__class__, "repr"))
+    return f"{self.__class__.__qualname__}({shown})"
+
+
+def model(cls: Any = None, /, **options: Any) -> Any:
+    """``@dataclass`` for the XML model's classes, cheaper to create.
+
+    The model has over a hundred classes and every CLI run that reads XML imports them:
+    ``dataclasses`` compiles an ``__init__``, ``__repr__`` and ``__eq__`` per class with one
+    ``exec`` each, most of the import's cost.  Here only ``__init__`` is compiled; ``==`` and
+    ``repr()`` are shared functions that behave as the generated ones do (same class, fields
+    with ``compare``/``repr`` in declaration order; ``__hash__`` is None as for a mutable
+    dataclass).  Frozen classes, or ones that set ``eq``/``repr``, get plain ``dataclass``.
+    """
+    def wrap(c: Any) -> Any:
+        if options:
+            return dataclass(c, **options)
+        own_eq = "__eq__" in c.__dict__
+        class_hash = c.__dict__.get("__hash__", dataclasses.MISSING)
+        explicit_hash = not (class_hash is dataclasses.MISSING or (class_hash is None and own_eq))
+        c = dataclass(c, repr=False, eq=False)
+        if "__repr__" not in c.__dict__:
+            c.__repr__ = _model_repr
+        if not own_eq:
+            c.__eq__ = _model_eq
+            if not explicit_hash:
+                c.__hash__ = None
+        return c
+    return wrap if cls is None else wrap(cls)
 
 
 def convert(conv: Conv, text: str, where: str, line: int | None) -> Any:

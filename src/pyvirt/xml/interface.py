@@ -9,10 +9,11 @@ pyvirtd reads the host's own (daemon.hostdevs) and defines none, as libvirt with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .errors import XMLError
 from .escape import escape_xml
+from .fields import model
 
 TYPES = ("ethernet", "bridge", "bond", "vlan")
 START_MODES = ("none", "onboot", "hotplug")
@@ -29,7 +30,7 @@ class UnknownCauseError(XMLError):
     is unknown"): an MTU that is not a number."""
 
 
-@dataclass
+@model
 class Protocol:
     family: str
     autoconf: bool = False
@@ -39,7 +40,7 @@ class Protocol:
     gateway: str | None = None
 
 
-@dataclass
+@model
 class InterfaceDef:
     type: str
     name: str | None = None

@@ -31,6 +31,7 @@ from .fields import (
     format_value,
     keep_unknown_active,
     keep_verbatim_active,
+    model,
 )
 from .profiles import Profile
 from .units import parse_size_bytes, parse_size_kib
@@ -40,7 +41,7 @@ class UnknownNode(XMLUnsupportedError):
     """An element/attribute/text the model does not declare (classified later)."""
 
 
-@dataclass
+@model
 class Extra:
     """One undeclared piece kept verbatim: an attribute (``name``/``value``) or an element
     (``element``), found at ``steps`` below the object's element, after sibling ``prev``."""
@@ -52,7 +53,7 @@ class Extra:
     prev: str | None = None
 
 
-@dataclass
+@model
 class _Node:
     """What one element of a class's owned subtree may contain."""
 

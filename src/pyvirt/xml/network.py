@@ -12,16 +12,30 @@ means the same as with libvirt; starting one is refused by the driver, naming th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .domain import Bandwidth
-from .fields import INT, YESNO, Conv, Enum, Int, attr, child, children, ignored, line_field, raw, text, values
+from .fields import (
+    INT,
+    YESNO,
+    Conv,
+    Enum,
+    Int,
+    attr,
+    child,
+    children,
+    ignored,
+    line_field,
+    model,
+    raw,
+    text,
+    values,
+)
 
 FORWARD_MODES = ("nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev")
 
 
-@dataclass
+@model
 class PCIAddress:
     """``<forward><address type='pci' .../>``: a VF for hostdev networks (hex, libvirt's widths)."""
 
@@ -34,7 +48,7 @@ class PCIAddress:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class ForwardInterface:
     """``<forward><interface dev=>``: a host interface the network forwards through."""
 
@@ -43,7 +57,7 @@ class ForwardInterface:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class ForwardPF:
     """``<forward><pf dev=>``: the SR-IOV physical function of a hostdev/passthrough pool."""
 
@@ -51,7 +65,7 @@ class ForwardPF:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Nat:
     """``<forward><nat>``: SNAT address range and source port range, IPv6 NAT."""
 
@@ -63,7 +77,7 @@ class Nat:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Forward:
     """``<forward>``: how guests reach beyond the bridge (absent: isolated)."""
 
@@ -96,7 +110,7 @@ class StpSwitch(Conv):
         return "on" if value else "off"
 
 
-@dataclass
+@model
 class Bridge:
     """``<bridge>``: the host bridge's name, firewalld zone, STP and forward delay."""
 
@@ -108,7 +122,7 @@ class Bridge:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DNSForwarder:
     """``<dns><forwarder>``: an upstream server for all or one domain (``port`` is read and
     dropped: libvirt 9.0 does not know it)."""
@@ -119,7 +133,7 @@ class DNSForwarder:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DNSTxt:
     """``<dns><txt name= value=>``."""
 
@@ -128,7 +142,7 @@ class DNSTxt:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DNSSrv:
     """``<dns><srv>``: a service record."""
 
@@ -142,7 +156,7 @@ class DNSSrv:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DNSHost:
     """``<dns><host ip=>`` with its ``<hostname>`` names."""
 
@@ -151,7 +165,7 @@ class DNSHost:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DNS:
     """``<dns>``: the network's DNS server (dnsmasq) settings and records."""
 
@@ -164,7 +178,7 @@ class DNS:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Lease:
     """``<lease expiry= unit=>``: DHCP lease time (0: infinite; unit defaults to minutes)."""
 
@@ -173,7 +187,7 @@ class Lease:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DHCPRange:
     """``<dhcp><range start= end=>``."""
 
@@ -183,7 +197,7 @@ class DHCPRange:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DHCPHost:
     """``<dhcp><host>``: a static lease by MAC (IPv4) or DUID/name (IPv6)."""
 
@@ -195,7 +209,7 @@ class DHCPHost:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class DHCP:
     """``<ip><dhcp>``: address ranges, static hosts, PXE boot file."""
 
@@ -206,7 +220,7 @@ class DHCP:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class IP:
     """``<ip>``: the bridge's address in one subnet, and DHCP in it.
 
@@ -225,7 +239,7 @@ class IP:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Route:
     """``<route>``: a static route the network adds via a gateway inside one of its subnets."""
 
@@ -238,7 +252,7 @@ class Route:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class VlanTag:
     """``<vlan><tag id= nativeMode=>``."""
 
@@ -247,7 +261,7 @@ class VlanTag:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Vlan:
     """``<vlan trunk=>`` and its tags."""
 
@@ -256,7 +270,7 @@ class Vlan:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class VirtualPort:
     """``<virtualport type=>`` with its ``<parameters>`` (802.1Qbg/Qbh, openvswitch, midonet)."""
 
@@ -270,7 +284,7 @@ class VirtualPort:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class PortGroup:
     """``<portgroup>``: named settings (vlan, virtualport, bandwidth) guests can pick (always
     written open/closed, as libvirt does)."""
@@ -286,7 +300,7 @@ class PortGroup:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class Network:
     """``<network>``: a virtual network definition.
 

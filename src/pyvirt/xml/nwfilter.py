@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .errors import XMLError
 from .escape import escape_xml
+from .fields import model
 from .iptext import ip_text
 from .uuids import parse_uuid
 from .validate import validate_name
@@ -126,7 +127,7 @@ class FilterXMLError(XMLError):
     """libvirt reports most nwfilter parse errors as internal errors or invalid arguments."""
 
 
-@dataclass
+@model
 class Value:
     """One attribute of a protocol element: its text as libvirt formats it."""
 
@@ -134,7 +135,7 @@ class Value:
     text: str
 
 
-@dataclass
+@model
 class Rule:
     action: str
     direction: str
@@ -145,13 +146,13 @@ class Rule:
     values: list[Value] = field(default_factory=list)
 
 
-@dataclass
+@model
 class FilterRef:
     filter: str
     parameters: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass
+@model
 class FilterDef:
     name: str
     chain: str = "root"

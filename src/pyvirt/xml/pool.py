@@ -20,10 +20,23 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid as uuidlib
-from dataclasses import dataclass
 
 from .errors import XMLConfigError, XMLError, XMLValidationError
-from .fields import Bool, Enum, Int, Octal, OwnerId, attr, child, children, line_field, scaled, text, values
+from .fields import (
+    Bool,
+    Enum,
+    Int,
+    Octal,
+    OwnerId,
+    attr,
+    child,
+    children,
+    line_field,
+    model,
+    scaled,
+    text,
+    values,
+)
 
 
 def sanitize_path(path: str) -> str:
@@ -43,7 +56,7 @@ def check_name(name: str | None, what: str, line: int | None) -> str:
     return name
 
 
-@dataclass
+@model
 class Permissions:
     """``<permissions>``: mode/owner/group/label; ``None`` means "not given" (libvirt's -1)."""
 
@@ -95,7 +108,7 @@ _NO_TARGET = ("rbd", "sheepdog", "gluster", "iscsi-direct")
 _WWN = re.compile(r"(0x)?[0-9a-fA-F]{16}")
 
 
-@dataclass
+@model
 class SourceDevice:
     """``<source><device path=>``: a block device backing an fs or logical pool."""
 
@@ -104,7 +117,7 @@ class SourceDevice:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SourceHost:
     """``<source><host name= port=>``: the server of a network pool (port 0 is not written)."""
 
@@ -113,7 +126,7 @@ class SourceHost:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SourceAuth:
     """``<source><auth>``: CHAP (iscsi) or cephx (rbd) credentials, by secret uuid or usage."""
 
@@ -124,7 +137,7 @@ class SourceAuth:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class PCIAddress:
     """A host PCI address as libvirt's virPCIDeviceAddressFormat writes it (an scsi_host
     adapter's parent)."""
@@ -136,7 +149,7 @@ class PCIAddress:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SourceAdapter:
     """``<source><adapter>`` of an scsi pool: a SCSI host by name or by its parent's PCI address
     and unique id, or a (vHBA) fibre channel host by its WWNN/WWPN."""
@@ -155,7 +168,7 @@ class SourceAdapter:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class PoolSource:
     """``<source>``: what backs the pool (block devices, an NFS export, a volume group, an
     iSCSI target, a ceph pool...), in virStoragePoolSourceFormat's order.
@@ -179,7 +192,7 @@ class PoolSource:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SourceList:
     """``<sources>``: what virConnectFindStoragePoolSources found (virStoragePoolSourceListFormat),
     open and closed when empty."""
@@ -194,7 +207,7 @@ class SourceList:
         return format_document(self, "sources")
 
 
-@dataclass
+@model
 class VirshPoolSource(PoolSource):
     """The ``<source>`` of virsh's buildPoolXML (``pool-define-as --print-xml``), which writes
     its children in its own order, not libvirt's."""
@@ -203,7 +216,7 @@ class VirshPoolSource(PoolSource):
                  "format", "name", "protocol_ver", "vendor", "product")
 
 
-@dataclass
+@model
 class RbdOption:
     """``<rbd:config_opts><rbd:option name= value=>``: a ceph client option of an rbd pool."""
 
@@ -212,7 +225,7 @@ class RbdOption:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class PoolDef:
     """A storage pool's definition.  ``capacity``/``allocation``/``available`` are live figures:
     ignored on input (as libvirt), written by :meth:`to_xml` from what the driver measured."""

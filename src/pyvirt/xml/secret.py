@@ -9,10 +9,8 @@ people who compare them with libvirt's); output is virSecretDefFormat's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .errors import XMLError, XMLUnsupportedError
-from .fields import attr, child, line_field, text
+from .fields import attr, child, line_field, model, text
 from .uuids import parse_uuid
 
 #: virSecretUsageType, in libvirt's order (the index is the number virSecretGetUsageType returns)
@@ -29,7 +27,7 @@ class SecretXMLError(XMLError):
     """libvirt reports these as internal errors (VIR_ERR_INTERNAL_ERROR), not XML errors."""
 
 
-@dataclass
+@model
 class Usage:
     """``<usage type=>`` and the one element of its type that names what the secret is for."""
 
@@ -40,7 +38,7 @@ class Usage:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SecretDef:
     """A secret's attributes (never its value)."""
 

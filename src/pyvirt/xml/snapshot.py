@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pyvirt.xml.lazy_etree import etree
 
 from .domain import NET_PROTOCOLS, Domain, NetHost, Seclabel
 from .errors import XMLError, XMLUnsupportedError
-from .fields import Enum, Int, attr, child, children, ignored, line_field, raw, scaled, text
+from .fields import Enum, Int, attr, child, children, ignored, line_field, model, raw, scaled, text
 from .generic_defaults import net_host_rules
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
 from .safe import parse_root, safe_parse
@@ -42,7 +42,7 @@ IMAGE_FORMATS = ("raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fa
 SnapshotHost = NetHost
 
 
-@dataclass
+@model
 class SnapshotSource:
     """``<disk><source>`` of an external snapshot: the new image (file, block device or network)."""
 
@@ -59,7 +59,7 @@ class SnapshotSource:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class SnapshotDisk:
     """``<disks><disk>``: what happens to one guest disk (by target or source path)."""
 
@@ -81,7 +81,7 @@ class SnapshotDisk:
         return {"block": src.dev, "network": src.name}.get(self.type or "file", src.file)
 
 
-@dataclass
+@model
 class SnapshotDef:
     """One snapshot: its record (state, parent, time, guest definition) and what it holds.
 

@@ -12,10 +12,11 @@ devices, hubs are added first (qemuDomainUSBAddressAddHubs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .domain import Address, Domain, Hub
 from .errors import XMLError, XMLValidationError
+from .fields import model
 
 HUB_PORTS = 8
 MAX_PORT_DEPTH = 4
@@ -26,7 +27,7 @@ _MODEL_PORTS = {"piix3-uhci": 2, "piix4-uhci": 2, "vt82c686b-uhci": 2, "pci-ohci
 _COMPANIONS = ("ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
 
 
-@dataclass
+@model
 class _Hub:
     nports: int
     used: set[int] = field(default_factory=set)

@@ -8,10 +8,9 @@ stored definition (``<nocow/>``) are accepted and not written, as libvirt does.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 from .errors import XMLConfigError, XMLError
-from .fields import Enum, Int, attr, child, children, flag, ignored, line_field, scaled, text
+from .fields import Enum, Int, attr, child, children, flag, ignored, line_field, model, scaled, text
 from .pool import Permissions, _permissions, check_name
 from .uuids import parse_uuid
 
@@ -60,7 +59,7 @@ def pool_volume_format(fmt: str | None, pool_type: str, line: int | None = None)
     return fmt
 
 
-@dataclass
+@model
 class Secret:
     """``<encryption><secret type= uuid=|usage=>``: the secret object holding the passphrase,
     named by UUID or by usage (virSecretLookupParseSecret: exactly one of the two)."""
@@ -85,7 +84,7 @@ class Secret:
             self.uuid = canonical
 
 
-@dataclass
+@model
 class Encryption:
     """``<target><encryption format=>`` (parsed so that it can be refused by name at create);
     written open and closed even when empty, as virStorageEncryptionFormat writes it."""
@@ -116,7 +115,7 @@ class Encryption:
             raise XMLError("ivgen element missing ivgen name", self.line)
 
 
-@dataclass
+@model
 class QcowFeatures:
     """``<target><features>``: qcow2 features; present but empty is written ``<features/>``."""
 
@@ -128,7 +127,7 @@ class QcowFeatures:
         return [n for n in ("lazy_refcounts", "extended_l2") if getattr(self, n)]
 
 
-@dataclass
+@model
 class BackingStore:
     """``<backingStore>``: the image a copy-on-write volume reads through to."""
 
@@ -138,7 +137,7 @@ class BackingStore:
     line: int | None = line_field()
 
 
-@dataclass
+@model
 class VolumeDef:
     """A volume's definition: what to create, or what a pool reports about one."""
 
