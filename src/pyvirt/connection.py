@@ -267,7 +267,10 @@ class Connection(abc.ABC):
 
     @op("Domain", "GET /v1/domains/{dom}/xml", "virDomainGetXMLDesc")
     @abc.abstractmethod
-    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str: ...
+    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False,
+                update_cpu: bool = False, migratable: bool = False) -> str:
+        """VIR_DOMAIN_XML_UPDATE_CPU (0x4) and VIR_DOMAIN_XML_MIGRATABLE (0x8) are declared so a
+        driver that cannot honour them refuses them by name instead of the flags being dropped."""
 
     @op("Domain", "POST /v1/domains/{dom}/autostart", "virDomainSetAutostart")
     @abc.abstractmethod

@@ -225,6 +225,9 @@ def test_dumpxml_inactive_and_edit(cli: Cli) -> None:
     assert "<vcpu placement='static'>1</vcpu>" in cli("dumpxml", "--inactive", "e2e-edit").stdout
     unchanged = cli("edit", "e2e-edit", env={"EDITOR": "true"})
     assert unchanged.stdout == "Domain 'e2e-edit' XML configuration not changed.\n\n"
+    for flag in ("--update-cpu", "--migratable"):  # refused by name, never an unchanged document
+        refused = cli("dumpxml", flag, "e2e-edit")
+        assert refused.returncode == 1 and flag in refused.stderr and refused.stdout.strip() == "", refused
     assert cli("undefine", "e2e-edit").returncode == 0
 
 

@@ -30,6 +30,8 @@ LINES = [
     "dumpxml test --xpath=; dumpxml test --xpath 1; dumpxml test --xpath 'string(//name)'; "
     "dumpxml test --xpath '//a['; dumpxml test --xpath '$x'; net-dumpxml default --xpath 'count(//ip)'; "
     "iface-dumpxml eth1 --xpath 'true()'; nodedev-dumpxml computer --xpath \"'lit\"; pool-dumpxml default-pool --xpath=",
+    # dumpxml's --update-cpu is refused by the test driver, --migratable formats as usual
+    "dumpxml test --update-cpu; dumpxml test --migratable; dumpxml test --inactive --update-cpu",
     # domjobinfo's flags where the driver has no GetJobStats
     "domjobinfo test; domjobinfo test --completed; domjobinfo test --keep-completed; "
     "domjobinfo test --completed --keep-completed; domjobinfo test --rawstats; domjobinfo test --anystats",

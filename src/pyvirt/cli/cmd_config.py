@@ -43,7 +43,8 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
-    xml = ctl.conn.get_xml(_key(info), inactive=p.bool("inactive"), security_info=p.bool("security-info"))
+    xml = ctl.conn.get_xml(_key(info), inactive=p.bool("inactive"), security_info=p.bool("security-info"),
+                           update_cpu=p.bool("update-cpu"), migratable=p.bool("migratable"))
     ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
     return True
 

@@ -129,8 +129,16 @@ class DefinitionsMixin:
         return model.native_command_line(dom, caps, str(files.pidfile), str(files.private_dir), host_cpu,
                                          host_model)
 
-    def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False) -> str:
+    def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False,
+                update_cpu: bool = False, migratable: bool = False) -> str:
         rec = self.lookup(dom)
+        if update_cpu or migratable:
+            # libvirt's QEMU driver rewrites the CPU / drops its implicit devices for these; pyvirt
+            # has neither rewrite yet, and an unchanged document under these flags would mislead
+            flag = "--update-cpu (VIR_DOMAIN_XML_UPDATE_CPU)" if update_cpu else \
+                "--migratable (VIR_DOMAIN_XML_MIGRATABLE)"
+            raise PyvirtError(f"argument unsupported: pyvirt's QEMU driver does not support {flag} yet",
+                              ErrorCode.ARGUMENT_UNSUPPORTED)
         if inactive and rec.config is not None:
             return rec.config.to_xml(inactive=True, security_info=security_info)
         if rec.active and rec.live is not None and not inactive:

@@ -216,7 +216,12 @@ class DomainsMixin:
             self._domains.remove(obj)
             self.drop_snapshots(obj.uuid)
 
-    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False) -> str:
+    def get_xml(self, dom: str, *, inactive: bool = False, security_info: bool = False,
+                update_cpu: bool = False, migratable: bool = False) -> str:
+        """libvirt's testDomainGetXMLDesc takes SECURE, INACTIVE and MIGRATABLE (the generic
+        formatter: nothing of a test domain changes) and refuses UPDATE_CPU."""
+        if update_cpu:
+            raise E.unsupported_flags(0x4, "testDomainGetXMLDesc")
         return self._get(dom).xml(inactive)
 
     def set_autostart(self, dom: str, autostart: bool) -> None:
