@@ -138,7 +138,11 @@ def test_daemon_sigkill_with_running_guests(daemon: DaemonHarness, test_guest: T
     assert states["a"] == DomainState.RUNNING and states["c"] == DomainState.RUNNING
     assert states["b"] == DomainState.PAUSED
     assert states["d"] in (DomainState.RUNNING, DomainState.SHUTOFF)
-    assert sorted(daemon.qemu_pids()) == before  # no second QEMU for any of them
+    # no second QEMU for any of them; a QEMU for 'd' whose start the killed daemon never recorded is
+    # ended by the new one (tests/security/test_start_record.py), so 'd' may have lost its process
+    after = sorted(daemon.qemu_pids())
+    assert set(after) <= set(before), (before, after)
+    assert len(after) == 3 + (states["d"] == DomainState.RUNNING), (before, after, states)
     if states["d"] == DomainState.SHUTOFF:
         conn.start("d")
     conn.resume("b")
