@@ -41,7 +41,7 @@ from pyvirt.storage.errors import (
 )
 from pyvirt.storage.model import PoolInfo, VolInfo
 from pyvirt.storage.records import FormatRecords
-from pyvirt.storage.volumes import FileVolumes
+from pyvirt.storage.volumes import FileVolumes, check_overlay_flags, metadata_prealloc_refused
 from pyvirt.xml.errors import XMLError, XMLMalformedError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef
 from pyvirt.xml.volume import VOLUME_FORMATS, VolumeDef, format_fits_pool
@@ -506,8 +506,7 @@ class StorageDriver:
                 if format != "raw" or backing:
                     raise unsupported("logical volumes are raw and have no backing store")
                 if prealloc_metadata:  # a raw LV has no metadata to preallocate: refused, not dropped
-                    raise storage_error("metadata preallocation is not supported for raw volumes",
-                                        ErrorCode.CONFIG_UNSUPPORTED)
+                    raise metadata_prealloc_refused(raw_writer=True)
                 if cap is None:
                     raise invalid_arg("volume capacity is required")
                 backend.create_lv(pool, name, cap)
@@ -566,8 +565,7 @@ class StorageDriver:
                                               reflink=reflink)
             src_vols = self._vols(pool)
             if overlay:
-                if prealloc_metadata or reflink:
-                    raise invalid_arg("an overlay clone takes neither metadata preallocation nor a reflink")
+                check_overlay_flags(prealloc_metadata, reflink)
                 return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.path_of(src))
             return self._vols(dst_pool).copy_in(src_vols.path_of(src), src_vols.format_of(src), name,
                                                 format or src_vols.format_of(src),

@@ -26,6 +26,20 @@ TMP_PREFIX = ".pyvirt-tmp-"
 BackingResolver = Callable[[str], str | None]
 
 
+def metadata_prealloc_refused(raw_writer: bool) -> Exception:
+    """libvirt's refusal of VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA where nothing can take it: its
+    raw writer (storageBackendCreateRaw: a new raw file, a raw LV, a raw-to-raw copy) and its
+    qemu-img path into any format but qcow2 word it differently."""
+    return storage_error("metadata preallocation is not supported for raw volumes" if raw_writer
+                         else "metadata preallocation only available with qcow2", ErrorCode.CONFIG_UNSUPPORTED)
+
+
+def check_overlay_flags(prealloc_metadata: bool, reflink: bool) -> None:
+    """An overlay clone copies nothing, so neither copy flag applies: refused, not dropped."""
+    if prealloc_metadata or reflink:
+        raise invalid_arg("an overlay clone takes neither metadata preallocation nor a reflink")
+
+
 def copy_options(src_fmt: str, dst_fmt: str, *, prealloc_metadata: bool, reflink: bool) -> dict[str, str] | None:
     """libvirt's copier for a volume copy (storageBackendGetBuildVolFromFunction) and the flags
     each honours, so none is accepted and dropped: raw to raw is a plain file copy (a reflink
@@ -33,15 +47,14 @@ def copy_options(src_fmt: str, dst_fmt: str, *, prealloc_metadata: bool, reflink
     preallocation into qcow2 only, no reflink).  qemu-img's options, or None for the raw copy."""
     if src_fmt == "raw" and dst_fmt == "raw":
         if prealloc_metadata:
-            raise storage_error("metadata preallocation is not supported for raw volumes",
-                                ErrorCode.CONFIG_UNSUPPORTED)
+            raise metadata_prealloc_refused(raw_writer=True)
         return None
     if reflink:  # VIR_STORAGE_VOL_CREATE_REFLINK, which libvirt's qemu-img copier refuses
         raise invalid_arg("unsupported flags (0x2) in function storageBackendCreateQemuImg")
     if not prealloc_metadata:
         return {}
     if dst_fmt != "qcow2":
-        raise storage_error("metadata preallocation only available with qcow2", ErrorCode.CONFIG_UNSUPPORTED)
+        raise metadata_prealloc_refused(raw_writer=False)
     return {"preallocation": "metadata"}
 
 
@@ -206,8 +219,7 @@ class FileVolumes:
             opts["preallocation"] = "falloc" if allocation >= capacity else "off"
             self._check_space(allocation, f"volume '{name}'")
         if prealloc_metadata and fmt != "qcow2":  # libvirt's raw writer and qemu-img's rule
-            raise storage_error("metadata preallocation is not supported for raw volumes" if fmt == "raw"
-                                else "metadata preallocation only available with qcow2", ErrorCode.CONFIG_UNSUPPORTED)
+            raise metadata_prealloc_refused(raw_writer=fmt == "raw")
         if fmt == "qcow2":
             if prealloc_metadata:
                 if backing:
@@ -236,8 +248,7 @@ class FileVolumes:
         if overlay:
             if fmt not in (None, "qcow2"):
                 raise invalid_arg("an overlay clone is always qcow2")
-            if prealloc_metadata or reflink:  # the overlay copies nothing: neither applies
-                raise invalid_arg("an overlay clone takes neither metadata preallocation nor a reflink")
+            check_overlay_flags(prealloc_metadata, reflink)
             self._check_new(name, "qcow2")
             size = qcow2.read_header(src_path)[0] if src_fmt == "qcow2" else os.stat(src_path).st_size
             self._guarded(name, "qcow2", lambda tmp: qemuimg.create(
