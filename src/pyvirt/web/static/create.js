@@ -36,19 +36,28 @@ export function CreateGuest() {
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.type === 'number' ? Number(e.target.value)
     : e.target.type === 'checkbox' ? e.target.checked : e.target.value });
   // picking a known OS fills in osinfo-db's defaults (what pyvirt install would choose) and says
-  // which firmware and TPM the engine will give it
+  // which firmware and TPM the engine will give it. The defaults are derived from the typed id and
+  // the list of known ids together, so an id typed before the list arrives still gets them, and an
+  // answer for an id the user has since typed past is dropped rather than shown.
   const [osDefaults, setOsDefaults] = useState(null);
-  const pickOs = async (e) => {
+  const [osTyped, setOsTyped] = useState(false);
+  const pickOs = (e) => {
     const id = e.target.value;
+    setOsTyped(true);
     setForm((f) => ({ ...f, osinfo: id }));
-    if (!osids.includes(id.trim())) { setOsDefaults(null); return; }
-    try {
-      const d = await call('GET', `/osinfo/${encodeURIComponent(id.trim())}`);
-      setOsDefaults(d);
-      setForm((f) => (f.osinfo !== id ? f : { ...f, memory: d.memory_mib || f.memory, vcpus: d.vcpus || f.vcpus,
-        disk_size: d.disk_gib || f.disk_size }));
-    } catch { setOsDefaults(null); }
   };
+  useEffect(() => {
+    const id = form.osinfo.trim();
+    if (!osTyped || !osids.includes(id)) { setOsDefaults(null); return undefined; }
+    let current = true;
+    call('GET', `/osinfo/${encodeURIComponent(id)}`).then((d) => {
+      if (!current) return;
+      setOsDefaults(d);
+      setForm((f) => (f.osinfo.trim() !== id ? f : { ...f, memory: d.memory_mib || f.memory,
+        vcpus: d.vcpus || f.vcpus, disk_size: d.disk_gib || f.disk_size }));
+    }).catch(() => { if (current) setOsDefaults(null); });
+    return () => { current = false; };
+  }, [form.osinfo, osids, osTyped]);
   const has = (f) => FIELDS_OF[form.source].includes(f);
   const submit = async (e) => {
     e.preventDefault();
