@@ -59,7 +59,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m compileall -q src/pyvirt >/dev/null
 	touch $@
 
+# Bytecode of the sources as they are now (compileall skips what is up to date): shells here set
+# PYTHONDONTWRITEBYTECODE, so a module changed since the install would be compiled again, in
+# memory, by every process that imports it (pyvirt-dbus's start, each CLI command).
 venv: $(VENV)/.installed
+	@$(PY) -m compileall -q src/pyvirt >/dev/null
 
 # The web UI's front-end packages, exactly as package-lock.json pins them (served from the package).
 WEB := src/pyvirt/web

@@ -105,16 +105,28 @@ def callgrind_total(path: Path) -> int:
     return int(match.group(1))
 
 
-#: pyvirt-dbus's own main, ended (os._exit: callgrind still writes its counts) the moment its
-#: RequestName is answered: the instructions of exactly what it does before owning the name
+#: pyvirt-dbus's own main, ended (os._exit: callgrind still writes its counts) the moment the bus
+#: has answered its RequestName: the instructions of exactly what it does before owning the name
+#: (pyvirt.dbus.early's own() where the checkout has it, dbus-fast's request_name in older ones)
 UNTIL_OWNED = """
 import os, sys
-from dbus_fast.aio import MessageBus
-request_name = MessageBus.request_name
-async def request_and_exit(self, *args, **kwargs):
-    await request_name(self, *args, **kwargs)
-    os._exit(0)
-MessageBus.request_name = request_and_exit
+try:
+    from pyvirt.dbus import early
+except ImportError:
+    early = None
+if early is not None:
+    own = early.own
+    def own_and_exit(*args, **kwargs):
+        own(*args, **kwargs)
+        os._exit(0)
+    early.own = own_and_exit
+else:
+    from dbus_fast.aio import MessageBus
+    request_name = MessageBus.request_name
+    async def request_and_exit(self, *args, **kwargs):
+        await request_name(self, *args, **kwargs)
+        os._exit(0)
+    MessageBus.request_name = request_and_exit
 from pyvirt.dbus.main import main
 sys.exit(main(sys.argv[1:]))
 """
