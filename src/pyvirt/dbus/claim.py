@@ -70,7 +70,11 @@ def adopt(bus: Any, owned: Owned) -> None:
     pyvirt.dbus.early opened, as its own ``connect()`` would have left it after Hello: the socket
     non-blocking under the loop's reader, the unique name, the serials used, and the writer.  The
     messages early read besides its two replies are handed to the bus first, in order, so nothing
-    the bus sent is lost.  (dbus-fast >= 5: the socket is made by ``connect()``, not ``__init__``.)"""
+    the bus sent is lost.  (dbus-fast before 5 connected a socket of its own in ``__init__``: it
+    is closed, unauthenticated, before it would be used.)"""
+    if bus._sock is not None:
+        bus._stream.close()
+        bus._sock.close()
     sock = socket.socket(fileno=owned.sock.detach())
     sock.setblocking(False)
     bus._sock = sock
