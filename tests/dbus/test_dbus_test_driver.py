@@ -115,15 +115,32 @@ def test_path_encoding_of_odd_bytes() -> None:
                                                               "before upgrade"))
     underscored = paths.parse(paths.snapshot_path(base, "6695eb01-f6a4-8304-79aa-97f2502e193f", "_a_"), ["QEMU"])
     assert underscored.ident == ("6695eb01-f6a4-8304-79aa-97f2502e193f", "_a_")
-    for bad in ["/org/libvirt/QEMU/domain/test", "/org/libvirt/QEMU/nodedev/a_zz", "/org/libvirt/QEMU/nodedev/a_",
-                "/org/libvirt/Other", "/org/libvirt/QEMU/bogus/x", "/org/libvirt/QEMU/network/_1/snapshot/x",
-                "/org/libvirt/QEMU/nodedev/_ff", "/org/libvirt/QEMU/domainsnapshot/x",
-                "/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193f",
-                "/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193f_",
-                "/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193fxa",
+    for bad in ["/org/libvirt/Other", "/org/libvirt/QEMU/bogus/x", "/org/libvirt/QEMU/network/_1/snapshot/x",
+                "/org/libvirt/QEMU/domainsnapshot/x",
                 "/org/libvirt/QEMU/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f/snapshot/a"]:
         with pytest.raises(paths.BadPath):
             paths.parse(bad, ["QEMU"])
+
+
+def test_paths_decode_as_libvirt_dbus_decodes_them() -> None:
+    """libvirt-dbus hands every element under a kind's segment to the kind's lookup: names decode
+    leniently (virtDBusUtilDecodeStr: `_` and any two characters are one byte, a shorter tail stays,
+    the result ends at a NUL), and an element that is no encoded UUID is refused as the lookup by
+    UUID string refuses it (BadUUID, naming that function)."""
+    for element, name in [("a_zz", "aS"), ("a_", "a_"), ("_x", "_x"), ("_ff", "\ufffd"), ("ab_00cd", "ab"),
+                          ("_00000000_0000", ""), ("s1_extra", "s1\x01tra"), ("x_5fy", "x_y")]:
+        assert paths.decode_name(element) == name, element
+        assert paths.parse(f"/org/libvirt/QEMU/nodedev/{element}", ["QEMU"]).ident == (name,)
+    for path, kind in [("/org/libvirt/QEMU/domain/test", "Domain"), ("/org/libvirt/QEMU/network/_x", "Network"),
+                       ("/org/libvirt/QEMU/storagepool/_6695eb01_f6a4_8304_79aa_97f2502e193F", "StoragePool"),
+                       ("/org/libvirt/QEMU/domainsnapshot/_6695eb01_f6a4_8304_79aa_97f2502e193z_s1", "Domain")]:
+        with pytest.raises(paths.BadUUID) as bad:
+            paths.parse(path, ["QEMU"])
+        assert bad.value.function == f"vir{kind}LookupByUUIDString"
+    uuid_ = "6695eb01-f6a4-8304-79aa-97f2502e193f"
+    for element, name in [("_6695eb01_f6a4_8304_79aa_97f2502e193f", ""), ("_6695eb01_f6a4_8304_79aa_97f2502e193f_", ""),
+                          ("_6695eb01_f6a4_8304_79aa_97f2502e193fxa", "a")]:
+        assert paths.parse(f"/org/libvirt/QEMU/domainsnapshot/{element}", ["QEMU"]).ident == (uuid_, name)
 
 
 def test_conventions_examples_round_trip() -> None:
@@ -467,8 +484,17 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     assert error(TEST, CONNECT, "NoSuchMember", "").name == "org.freedesktop.DBus.Error.UnknownMethod"
     assert error(TEST, "org.libvirt.Nope", "ListDomains", "u", 0).name == \
         "org.freedesktop.DBus.Error.UnknownInterface"
-    assert error(f"{TEST}/domain/notauuid", DOMAIN, "GetState", "u", 0).name == \
-        "org.freedesktop.DBus.Error.UnknownObject"
+    err = error(f"{TEST}/domain/notauuid", DOMAIN, "GetState", "u", 0)  # as libvirt-dbus: the lookup's refusal
+    assert (err.name, err.text) == ("org.libvirt.Error", "uuidstr in virDomainLookupByUUIDString must be a valid UUID")
+    # each kind's object named in a path that holds none is not found by what the path holds
+    zero = paths.encode_uuid(str(uuid.UUID(int=0)))
+    for segment, iface, text in [("network", "Network", f"no network with matching uuid '{uuid.UUID(int=0)}'"),
+                                 ("storagepool", "StoragePool", f"no storage pool with matching uuid '{uuid.UUID(int=0)}'"),
+                                 ("storagevol", "StorageVol", "no storage vol with matching key '/nowhere'"),
+                                 ("nodedev", "NodeDevice", "no node device with matching name 'a'")]:
+        element = {"storagevol": paths.encode_name("/nowhere"), "nodedev": "a_00b"}.get(segment, zero)
+        err = error(f"{TEST}/{segment}/{element}", f"org.libvirt.{iface}", "GetXMLDesc", "u", 0)
+        assert err.name == "org.libvirt.Error" and err.text.endswith(text), err.text
     assert error("/org/libvirt/Elsewhere", CONNECT, "ListDomains", "u", 0).name == \
         "org.freedesktop.DBus.Error.UnknownObject"
     gone = f"{TEST}/domain/{paths.encode_uuid(str(uuid.uuid4()))}"

@@ -138,7 +138,9 @@ _NOT_FOUND = {"Domain": ("Domain not found: no domain", ErrorCode.NO_DOMAIN, Err
               "Network": ("Network not found: no network", ErrorCode.NO_NETWORK, ErrorDomain.NETWORK),
               "StoragePool": ("Storage pool not found: no storage pool", ErrorCode.NO_STORAGE_POOL,
                               ErrorDomain.STORAGE),
-              "NWFilter": ("Network filter not found: no nwfilter", ErrorCode.NO_NWFILTER, ErrorDomain.NWFILTER)}
+              "NWFilter": ("Network filter not found: no nwfilter", ErrorCode.NO_NWFILTER, ErrorDomain.NWFILTER),
+              "StorageVol": ("Storage volume not found: no storage vol", ErrorCode.NO_STORAGE_VOL,
+                             ErrorDomain.STORAGE)}
 
 
 def not_found(kind: str, key: str, value: Any) -> PyvirtError:

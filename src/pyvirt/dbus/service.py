@@ -188,6 +188,8 @@ class Service:
     def _target(self, path: str) -> paths.Target:
         try:
             return paths.parse(path, self.names)
+        except paths.BadUUID as exc:  # as libvirt-dbus: handed to the lookup, which refuses it
+            raise PyvirtError(f"uuidstr in {exc.function} must be a valid UUID", ErrorCode.INVALID_ARG) from None
         except paths.BadPath:
             raise DBusFailure(UNKNOWN_OBJECT, f"Unknown object '{path}'.") from None
 
@@ -292,14 +294,32 @@ def _event_ident(kind: str, event: Event) -> str:
 
 
 # ---------------------------------------------------------------------- worker-thread bodies
-def _run_row(conn: Any, row: members.Row, target: paths.Target, function: str, args: tuple[Any, ...]) -> Any:
+#: for each kind named in its path: the spine's not-found code for it, and what the path names it
+#: by (the spine looks a name or UUID up as one and says "name"; libvirt-dbus looks the path's
+#: UUID or key up, and libvirt's lookup says which: "no network with matching uuid '...'")
+_NAMED_BY = {"Domain": (ErrorCode.NO_DOMAIN, "Domain", "uuid"),
+             "DomainSnapshot": (ErrorCode.NO_DOMAIN, "Domain", "uuid"),
+             "Network": (ErrorCode.NO_NETWORK, "Network", "uuid"),
+             "StoragePool": (ErrorCode.NO_STORAGE_POOL, "StoragePool", "uuid"),
+             "NWFilter": (ErrorCode.NO_NWFILTER, "NWFilter", "uuid"),
+             "StorageVol": (ErrorCode.NO_STORAGE_VOL, "StorageVol", "key")}
+
+
+@contextlib.contextmanager
+def _named_by_path(target: paths.Target) -> Any:
+    """A not-found error of the path's own object said as a lookup by what the path holds."""
     try:
-        return row.handler(members.Ctx(conn, target, function), *args)
+        yield
     except PyvirtError as exc:
-        if exc.code == ErrorCode.NO_DOMAIN and target.kind in ("Domain", "DomainSnapshot"):
-            # the spine was given the path's UUID: say so, as libvirt's lookup by UUID does
-            raise members.not_found("Domain", "uuid", target.ident[0]) from None
+        named = _NAMED_BY.get(target.kind)
+        if named is not None and exc.code == named[0] and target.ident:
+            raise members.not_found(named[1], named[2], target.ident[0]) from None
         raise
+
+
+def _run_row(conn: Any, row: members.Row, target: paths.Target, function: str, args: tuple[Any, ...]) -> Any:
+    with _named_by_path(target):
+        return row.handler(members.Ctx(conn, target, function), *args)
 
 
 def _child_elements(conn: Any, conn_path: str, segment: str) -> list[str]:
@@ -333,7 +353,8 @@ def _read_all(conn: Any, table: members.Properties, target: paths.Target, declar
               ) -> dict[str, Any]:
     """Every property the object has; one that pyvirt cannot read is left out (GetAll still
     answers), as libvirt-dbus leaves out a property whose libvirt call fails."""
-    record = table.fetch(members.Ctx(conn, target, "GetAll"))
+    with _named_by_path(target):
+        record = table.fetch(members.Ctx(conn, target, "GetAll"))
     out = {}
     for name in declared:
         getter = table.getters.get(name)
@@ -347,11 +368,13 @@ def _read_all(conn: Any, table: members.Properties, target: paths.Target, declar
 
 
 def _read_one(conn: Any, table: members.Properties, target: paths.Target, getter: Any) -> Any:
-    return getter(table.fetch(members.Ctx(conn, target, "Get")))
+    with _named_by_path(target):
+        return getter(table.fetch(members.Ctx(conn, target, "Get")))
 
 
 def _write_one(conn: Any, setter: Any, target: paths.Target, value: Any) -> None:
-    setter(members.Ctx(conn, target, "Set"), value)
+    with _named_by_path(target):
+        setter(members.Ctx(conn, target, "Set"), value)
 
 
 def _property_name(body: list[Any], iface_name: str, declared: dict[str, Any]) -> str:
