@@ -60,6 +60,10 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         drv = _USB_DRIVERS.get(model)
         if drv is None:
             raise unsupported(f"usb controller model {model!r}", c.line)
+        if ctx.caps is not None and ctx.caps.device_types and drv not in ctx.caps.device_types:
+            # qemuValidateDomainDeviceDefControllerUSB: a model the probed QEMU was built without
+            # (x86's has no VIA southbridge's UHCI)
+            raise XMLConfigError(f"USB controller model '{model}' not supported in this QEMU binary", c.line)
         props: dict[str, Any] = {"driver": drv}
         if model in USB_COMPANIONS:
             props["masterbus"] = usb_bus(ctx, idx)

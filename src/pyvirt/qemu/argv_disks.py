@@ -504,7 +504,9 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
     if boot is not None and bus != "fdc":
         props["bootindex"] = boot
     if disk.serial:
-        props["serial"] = disk.serial
+        # libvirt escapes a space in the serial with a backslash (a -drive era escape it keeps
+        # under -device), so the guest reads 'a\ b' for <serial>a b</serial>: kept, the same disk
+        props["serial"] = disk.serial.replace(" ", "\\ ")
     if disk.wwn:
         props["wwn"] = int(disk.wwn, 16)
     if disk.shareable:

@@ -233,7 +233,9 @@ def backend_props(ctx: Ctx, ident: str, size: int, *, share: bool | None, memfd:
         props = {"qom-type": "memory-backend-ram", "id": ident}
     if props["qom-type"] != "memory-backend-ram" and share is not None:
         props["share"] = share
-    if discard is not None and props["qom-type"] != "memory-backend-ram":
+    if discard is not None and props["qom-type"] == "memory-backend-file":
+        # discard-data is a property of QEMU's file backend only (memfd has none: libvirt 9.0 writes
+        # it for memory-backend-file alone, and QEMU refuses it on memory-backend-memfd)
         props["discard-data"] = discard
     if huge is not None or (mb is not None and mb.allocation_mode == "immediate"):
         props["prealloc"] = True
@@ -266,6 +268,8 @@ def memory_device_opts(a: Argv, ctx: Ctx) -> None:
         huge = _page_kib(ctx, None) if mem.source_pagesize is None else (
             None if mem.source_pagesize == SYSTEM_PAGE_KIB else mem.source_pagesize)
         share = None if mem.access is None else mem.access == "shared"
+        if mem.model == "virtio-pmem":
+            share = True  # qemuBuildMemoryBackendProps: a virtio-pmem file is always mapped shared
         if share is None and mb is not None and mb.access_mode is not None:
             share = mb.access_mode == "shared"
         if mem.model in ("nvdimm", "virtio-pmem"):
@@ -315,8 +319,6 @@ def _file_backed(a: Argv, ctx: Ctx, mem: Any, ident: str, alias: str, share: boo
     props: dict[str, Any] = {"qom-type": "memory-backend-file", "id": ident, "mem-path": mem.source_path}
     if share is not None:
         props["share"] = share
-    if mem.discard is not None:
-        props["discard-data"] = mem.discard
     if mem.model == "nvdimm" and not mem.source_pmem:
         props["prealloc"] = True
     if mem.source_alignsize is not None:

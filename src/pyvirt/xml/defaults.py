@@ -62,7 +62,7 @@ from .generic_defaults import (
 )
 from .pciaddr import assign_pci_addresses, is_q35
 from .usbaddr import assign_usb_ports, check_usb_addresses, needs_usb_ports, usb_devices
-from .validate import check_addresses, parse_cpuset
+from .validate import check_addresses, check_pci_target_options, parse_cpuset
 
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 #: the capabilities' emulator of an i686 guest (QEMU's 32-bit build, as libvirt reports it)
@@ -120,6 +120,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None, *, live: boo
     _check_usb(dom)
     _virtio_serial_addresses(dom)  # before PCI: a full controller adds another (qemuDomainAssignAddresses)
     assign_pci_addresses(dom)
+    check_pci_target_options(dom)
     check_addresses(dom)
     return dom
 

@@ -13,6 +13,7 @@ run at define.  The disk rules also run for a hot-plugged disk
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 from .domain import DEFAULT_VIDEO_MODEL, USER_ALIAS_PREFIX, Disk, Domain
@@ -102,6 +103,10 @@ def _disk_bus(disk: Disk) -> str | None:
     return disk.target_bus or disk_bus(disk.target_dev or "")
 
 
+#: the characters libvirt lets through in a disk's <serial> (QEMU_SERIAL_PARAM_ACCEPTED_CHARS)
+_SERIAL_CHARS = string.ascii_letters + string.digits + " -_.+"
+
+
 def check_disk_rules(disk: Disk) -> None:
     """virDomainDiskDefValidate, qemuValidateDomainDeviceDefDisk*, qemuDomainValidateStorageSource:
     targets without partitions, which bus takes which device, a USB disk's address, shared
@@ -122,6 +127,17 @@ def check_disk_rules(disk: Disk) -> None:
     if bus == "scsi" and disk.address is not None and disk.address.type == "drive" and disk.address.bus:
         # qemuValidateDomainDeviceDefAddressDrive: QEMU's SCSI controllers have one bus, whatever the model
         raise XMLInternalError("SCSI controller only supports 1 bus", disk.line)
+    drive_bus = _disk_bus(disk)
+    if drive_bus in ("ide", "sata") and disk.address is not None and disk.address.type == "drive":
+        # qemuValidateDomainDeviceDefAddressDrive: an IDE channel has one target, AHCI one bus and
+        # one target (a port per unit)
+        if drive_bus == "sata" and disk.address.bus:
+            raise XMLConfigError("bus must be 0 for sata controller", disk.line)
+        if disk.address.target:
+            raise XMLConfigError(f"target must be 0 for {drive_bus} controller", disk.line)
+    if disk.serial is not None and disk.serial.strip(_SERIAL_CHARS):
+        # qemuValidateDomainDeviceDefDiskSerial: QEMU_SERIAL_PARAM_ACCEPTED_CHARS
+        raise XMLInternalError(f"driver serial '{disk.serial}' contains unsafe characters", disk.line)
     if disk.shareable and not disk.readonly and (disk.driver_type or "raw") != "raw":
         # qemuBlockStorageSourceSupportsConcurrentAccess: only raw images can be shared writable
         raise XMLConfigError(f"shared access for disk '{dev}' requires use of supported storage format",

@@ -326,6 +326,13 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
             if a.slot is not None and dom.max_memory_slots is not None and a.slot >= dom.max_memory_slots:
                 raise XMLConfigError(f"memory device slot '{a.slot}' exceeds slots count "
                                          f"'{dom.max_memory_slots}'", mem.line)
+        if mem.model == "virtio-pmem" and mem.access == "private":  # qemuValidateDomainDeviceDefMemory
+            raise XMLConfigError("shared access mode required for virtio-pmem device", mem.line)
+        if mem.model in ("nvdimm", "virtio-pmem") and mem.discard is True:
+            # virDomainMemoryDefValidate: their file is the guest's persistent data (and 'no',
+            # accepted, is not passed on: libvirt writes discard-data for RAM backends only)
+            raise XMLConfigError("discard is not supported for nvdimms" if mem.model == "nvdimm" else
+                                 "discard is not supported for model 'virtio-pmem'", mem.line)
         if mem.model == "virtio-mem" and mem.target_block is None:
             raise XMLError("virtio-mem device needs <target><block>", mem.line)
     _memory_target_nodes(mems, len(cells))
@@ -932,6 +939,27 @@ def _nic_ip_address(ip: NicHostIP) -> None:
         raise XMLError(f"Invalid prefix value '{ip.prefix}' in <ip>", ip.line)
     ip.address, ip.family = ip_text(addr), family
     ip.prefix = ip.prefix or None
+
+
+#: the <controller type='pci'><target> options each PCI controller model takes, by libvirt's
+#: name for them (qemuValidateDomainDeviceDefControllerPCI); other models refuse them
+_PCI_TARGET_OPTIONS = (("chassisNr", "target_chassis_nr", ("pci-bridge",)),
+                       ("chassis", "target_chassis", ("pcie-root-port", "pcie-switch-downstream-port")),
+                       ("port", "target_port", ("pcie-root-port", "pcie-switch-downstream-port")),
+                       ("busNr", "target_bus_nr", ("pci-expander-bus", "pcie-expander-bus")),
+                       ("hotplug", "target_hotplug", ("pci-root", "pcie-root-port", "pcie-switch-downstream-port")))
+
+
+def check_pci_target_options(dom: Domain) -> None:
+    """A PCI controller's <target> option its model has no use for is refused in libvirt's words
+    (the model name it gives is the QEMU device's, filled in at define: run after it)."""
+    for c in dom.devices.controllers:
+        if c.type != "pci" or c.model is None:
+            continue
+        for name, field, models in _PCI_TARGET_OPTIONS:
+            if getattr(c, field) is not None and c.model not in models:
+                raise XMLConfigError(f"Option '{name}' is not valid for PCI controller with index '{c.index}', "
+                                     f"model '{c.model}' and modelName '{c.model_name or 'none'}'", c.line)
 
 
 def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
