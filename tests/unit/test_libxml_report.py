@@ -50,3 +50,20 @@ def test_first_fatal_error_of_a_kind_reaches_drivers_without_prefix() -> None:
     with pytest.raises(XMLMalformedError) as caught:
         safe_parse("junk")
     assert caught.value.report.startswith("at line 1: Start tag expected")
+
+
+def test_file_bytes_reach_libxml2_as_virsh_hands_them_on(tmp_path) -> None:
+    """virsh reads a file as a C string (it ends at the first NUL) and passes bytes that are not
+    UTF-8 to libxml2 untouched: the parser reports them at their spot, not a later error."""
+    from pyvirt.cli.cmd_lifecycle import read_file
+
+    nul = tmp_path / "nul"
+    nul.write_bytes(b"<cpu/>\0garbage<")
+    assert read_file(str(nul)) == "<cpu/>"
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<cpu>\n  <model>Hasw\xe9ll</model>\n</cpu>\n")
+    with pytest.raises(XMLMalformedError) as err:
+        safe_parse(read_file(str(bad)), str(bad))
+    assert err.value.report.splitlines() == [
+        f"{bad}:2: Input is not proper UTF-8, indicate encoding !", "Bytes: 0xE9 0x6C 0x6C 0x3C",
+        "  <model>Hasw\ufffdll</model>", "-------------^"]

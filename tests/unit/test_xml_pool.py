@@ -2,6 +2,7 @@
 
 import pytest
 
+from pyvirt.api import PyvirtError
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.pool import PoolDef
 from pyvirt.xml.volume import VolumeDef
@@ -28,10 +29,20 @@ def test_unknown_type_refused():
 
 def test_malformed_and_bad_values():
     for doc in ("<pool type='dir'><name>p</name>", "<pool><name>p</name></pool>",
-                DIR.replace("<name>p</name>", "<name>a/b</name>").format(""),
-                DIR.replace("/x", "relative").format("")):
+                DIR.replace("<name>p</name>", "<name>a/b</name>").format("")):
         with pytest.raises(XMLError):
             PoolDef.from_xml(doc)
+
+
+def test_relative_target_read_as_libvirt_refused_where_built(tmp_path):
+    """libvirt's parser takes a relative target path (the test driver keeps it); pyvirtd, which
+    builds pools on this host, refuses it by name."""
+    from pyvirt.storage.driver import StorageDriver
+
+    doc = DIR.replace("/x", "relative").format("")
+    assert PoolDef.from_xml(doc).target_path == "relative"
+    with pytest.raises(PyvirtError, match="storage pool target path 'relative' must be absolute"):
+        StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images").define_pool(doc)
 
 
 def test_volume_units_and_refusals():

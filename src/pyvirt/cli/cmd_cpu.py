@@ -65,31 +65,36 @@ def cmd_cpu_baseline(ctl: Ctl, p: Parsed) -> bool:
 
 
 def _hv(p: Parsed) -> dict[str, str | None]:
-    return {"emulator": p.str("emulator"), "arch": p.str("arch"), "machine": p.str("machine"),
-            "virttype": p.str("virttype")}
+    """The hypervisor's options, read (an empty one refused) in virsh's order."""
+    return {name: p.str(name) for name in ("virttype", "emulator", "arch", "machine")}
 
 
 def cmd_hypervisor_cpu_baseline(ctl: Ctl, p: Parsed) -> bool:
-    if p.has("file") and p.has("model"):
+    # virsh reads every option (file, the hypervisor's, model) before it checks or opens any
+    path = p.str("file")
+    hv = _hv(p)
+    model = p.str("model")
+    if path is not None and model is not None:
         raise CmdError("Options --file and --model are mutually exclusive")
-    if p.has("file"):
-        cpus = extract_cpus(p.str("file") or "")
-    elif p.has("model"):
-        cpus = [f"<cpu><model>{p.str('model')}</model></cpu>"]
+    if path is not None:
+        cpus = extract_cpus(path)
+    elif model is not None:
+        cpus = [f"<cpu><model>{model}</model></cpu>"]
     else:
         raise CmdError("Either --file or --model must be provided")
     ctl.print(ctl.conn.baseline_hypervisor_cpu(
-        cpus, **_hv(p), **_flags(p, "features:expand_features", "migratable:migratable")))
+        cpus, **hv, **_flags(p, "features:expand_features", "migratable:migratable")))
     return True
 
 
 def _compare(ctl: Ctl, p: Parsed, hypervisor: bool) -> bool:
     path = p.str("file") or ""
+    hv = _hv(p) if hypervisor else {}  # read before the file is, as virsh does
     cpu = extract_cpus(path)[0]
     flags = _flags(p, "error:fail_incompatible", "validate:validate")
     with failing(f"Failed to compare {'hypervisor' if hypervisor else 'host'} CPU with {path}"):
         if hypervisor:
-            result = ctl.conn.compare_hypervisor_cpu(cpu, **_hv(p), **flags)
+            result = ctl.conn.compare_hypervisor_cpu(cpu, **hv, **flags)
         else:
             result = ctl.conn.compare_cpu(cpu, **flags)
     if result not in _VERDICTS:

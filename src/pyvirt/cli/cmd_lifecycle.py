@@ -20,14 +20,16 @@ if TYPE_CHECKING:
 
 
 def read_file(path: str) -> str:
-    """virFileReadAll's wording, which virsh shows when FILE cannot be read.  Bytes that are not
-    UTF-8 stay (as U+FFFD): what reads them (an XML parser, a driver) refuses them as virsh's
-    would, instead of this reader failing on them."""
+    """virFileReadAll's wording, which virsh shows when FILE cannot be read.  virsh hands what it
+    read on as a C string: it ends at the first NUL byte.  Bytes that are not UTF-8 travel as
+    they are (decoded with surrogateescape; safe_parse gives them back to libxml2), so the XML
+    parser reports them where libvirt's does, instead of this reader failing on them."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise CmdError(f"Failed to open file '{path}': {exc.strerror}") from None
+    return data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
 def from_file(p: Parsed, what: str, call: Callable[[str], T]) -> tuple[str, T]:

@@ -43,7 +43,7 @@ from pyvirt.storage.model import PoolInfo, VolInfo
 from pyvirt.storage.records import FormatRecords
 from pyvirt.storage.volumes import FileVolumes, check_overlay_flags, metadata_prealloc_refused
 from pyvirt.xml.errors import XMLError, XMLMalformedError, XMLUnsupportedError
-from pyvirt.xml.pool import PoolDef
+from pyvirt.xml.pool import PoolDef, check_absolute_target
 from pyvirt.xml.volume import VOLUME_FORMATS, VolumeDef, format_fits_pool
 
 log = logging.getLogger(__name__)
@@ -265,6 +265,10 @@ class StorageDriver:
             raise _xml_error(exc) from None
         except ValueError as exc:  # what the pool parser refuses before its own checks
             raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
+        try:
+            check_absolute_target(pool)
+        except XMLError as exc:
+            raise _xml_error(exc) from None
         names.check_name(pool.name, "storage pool")
         BACKENDS[pool.type].check(pool)
         return pool

@@ -37,7 +37,7 @@ def parse_string(text: str | bytes, url: str | None = None) -> etree._Element:
     libvirt's parser gives its kind, see pyvirt.xml.libxml_report), its report of malformed XML."""
     from lxml import etree
 
-    data = text.encode() if isinstance(text, str) else text
+    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text  # see safe_parse
     xml_parser = parser()
     try:
         return etree.fromstring(data, xml_parser)

@@ -25,8 +25,10 @@ def safe_parse(xml: str | bytes, url: str | None = None) -> etree._Element:
     """Parse a document and return its root element; XMLMalformedError (with line, and libvirt's
     report naming the document `url` as libvirt's parser names that kind) when malformed."""
     if isinstance(xml, str):
-        xml = xml.encode("utf-8")
-        # an encoding declaration in a str is meaningless; lxml refuses str with one
+        # an encoding declaration in a str is meaningless; lxml refuses str with one.  Bytes a
+        # file held that are not UTF-8 come as surrogates (cli read_file): they go back to
+        # libxml2 as the bytes they were, which reports them as libvirt's parser does
+        xml = xml.encode("utf-8", "surrogateescape")
     if not isinstance(xml, bytes):
         raise XMLError(f"expected XML text, got {type(xml).__name__}")
     if not xml.strip():
