@@ -200,6 +200,7 @@ def main() -> None:
     with open(out / "diff.txt", "w") as f:
         for ln, a, b in differ:
             f.write(f"=== {ln}\n--- virsh rc={a[2]}\n{a[0]}{a[1]}--- pyvirt rc={b[2]}\n{b[0]}{b[1]}\n")
+    shutil.rmtree(SCRATCH, ignore_errors=True)
     cmds = {ln.split()[0] for ln, _, _ in differ}
     print(f"lines {len(results)}, identical {len(same)}, differing {len(differ)} (in {len(cmds)} commands), "
           f"virsh hung on every try {len(hung)} (hung.txt; not counted as differences)")

@@ -460,11 +460,13 @@ class Connection(abc.ABC):
         raise no_support("virDomainBlockResize")
 
     @op("Domain", "POST /v1/domains/{dom}/blockpull", "virDomainBlockPull")
-    def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None) -> None:
+    def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None, *,
+                   keep_relative: bool = False) -> None:
         """Start pulling the backing chain into the disk's image (`bandwidth` in bytes/s): all of
         it, or (`base`, a file of the chain) only the images above that one, which then backs
-        the disk directly."""
-        raise no_support("virDomainBlockPull")
+        the disk directly.  `keep_relative` is libvirt's VIR_DOMAIN_BLOCK_REBASE_RELATIVE (virsh
+        asks virDomainBlockRebase for it, or for a `base`)."""
+        raise no_support("virDomainBlockRebase" if base is not None or keep_relative else "virDomainBlockPull")
 
     @op("Domain", "POST /v1/domains/{dom}/blockcommit", "virDomainBlockCommit")
     def block_commit(self, dom: str, disk: str, active: bool = False, bandwidth: int = 0, *,
@@ -880,8 +882,10 @@ class Connection(abc.ABC):
         raise no_support("virDomainGetJobInfo")  # what virsh names once it fell back from GetJobStats
 
     @op("Domain", "POST /v1/domains/{dom}/job/abort", "virDomainAbortJob")
-    def abort_job(self, dom: str) -> None:
-        raise no_support("virDomainAbortJob")
+    def abort_job(self, dom: str, *, postcopy: bool = False) -> None:
+        """`postcopy`: libvirt's VIR_DOMAIN_ABORT_JOB_POSTCOPY (virsh calls virDomainAbortJobFlags
+        for it), which pauses a migration in post-copy mode instead of cancelling it."""
+        raise no_support("virDomainAbortJobFlags" if postcopy else "virDomainAbortJob")
 
     @op("Domain", "PUT /v1/domains/{dom}/migration/max-downtime", "virDomainMigrateSetMaxDowntime")
     def migrate_set_max_downtime(self, dom: str, downtime: int) -> None:

@@ -79,11 +79,11 @@ def cmd_guestvcpus(ctl: Ctl, p: Parsed) -> bool:
     for flag in ("enable", "disable"):
         if p.bool(flag) and not p.has("cpulist"):
             raise CmdError(f"Option --cpulist is required by option --{flag}")
+    cpulist = p.str("cpulist")  # read and checked before the domain is looked up, as virsh does
+    if cpulist is not None and not (p.bool("enable") or p.bool("disable")):
+        raise CmdError("One of options --enable or --disable is required by option --cpulist")
     key, _ = _dom(ctl, p)
-    cpulist = p.str("cpulist")
     if cpulist is not None:
-        if not (p.bool("enable") or p.bool("disable")):
-            raise CmdError("One of options --enable or --disable is required by option --cpulist")
         ctl.conn.set_guest_vcpus(key, cpulist, p.bool("enable"))
         return True
     params = ctl.conn.guest_vcpus(key)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import time
 
-from pyvirt.api import ErrorCode, PyvirtError, no_support
 from pyvirt.cli.cmd_lifecycle import read_file
 from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.grammar import Parsed
@@ -116,16 +115,8 @@ def cmd_blockpull(ctl: Ctl, p: Parsed) -> bool:
     p.str("path"), p.str("base")  # an empty one is refused here, as virsh reads them
     bandwidth = _bandwidth(p)
     _timeout(p)
-    if p.bool("keep-relative"):
-        raise CmdError("pyvirt keeps the base's name as the chain gives it: --keep-relative is not supported")
     key, disk = _start(ctl, p)
-    base = p.str("base")
-    try:
-        ctl.conn.block_pull(key, disk, bandwidth=bandwidth, base=base)
-    except PyvirtError as exc:
-        if base and exc.code == ErrorCode.NO_SUPPORT:  # virsh asks virDomainBlockRebase for a partial pull
-            raise no_support("virDomainBlockRebase") from None
-        raise
+    ctl.conn.block_pull(key, disk, bandwidth=bandwidth, base=p.str("base"), keep_relative=p.bool("keep-relative"))
     if not (p.bool("wait") or _timeout(p)):
         ctl.extra("Block Pull started")
         return True

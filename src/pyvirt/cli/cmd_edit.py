@@ -91,13 +91,13 @@ def inactive_xml(get: Callable[..., str], name: str) -> str:
 
 def edit_loop(ctl: Ctl, original: str, name: str, label: str, define: Callable[[str, bool], str], *,
               tmp_prefix: str, validate: bool = True, relax: bool = False,
-              done_message: Callable[[str], str] | None = None) -> bool:
+              done_message: Callable[[str], str] | None = None, unchanged_message: str | None = None) -> bool:
     """virsh-edit.c's loop over a temporary copy of `original`.  `label` formats as the object
     (``"Domain '{}'"``, ``"Pool {}"``) in the not-changed/edited lines; `define(xml, validate)`
     redefines and returns the new name.  On failure: y edits again, n gives up, f redefines as it
     is, i redefines without validation where `relax` (otherwise it edits again, like y).
     `done_message(new_name)` replaces the "XML configuration edited." line where virsh words it
-    otherwise (snapshot-edit)."""
+    otherwise (snapshot-edit), `unchanged_message` the not-changed line (metadata --edit)."""
     from pyvirt.api import PyvirtError
 
     fd, path = tempfile.mkstemp(prefix=tmp_prefix, suffix=".xml")
@@ -111,7 +111,8 @@ def edit_loop(ctl: Ctl, original: str, name: str, label: str, define: Callable[[
             with open(path, encoding="utf-8") as fh:
                 new = fh.read()
             if new == original:
-                ctl.extra(f"{label.format(name)} XML configuration not changed.\n")
+                ctl.extra(unchanged_message if unchanged_message is not None
+                          else f"{label.format(name)} XML configuration not changed.\n")
                 return True
             try:
                 done = define(new, validate)

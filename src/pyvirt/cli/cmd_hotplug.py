@@ -122,7 +122,9 @@ def _disk_element(ctl: Ctl, info, target: str, inactive: bool) -> str:
         tgt, src = disk.find("target"), disk.find("source")
         sources = {src.get(a) for a in ("file", "dev", "name")} if src is not None else set()
         if (tgt is not None and tgt.get("dev") == target) or target in sources:
-            return ET.tostring(disk, encoding="unicode")
+            from pyvirt.cli.cmd_nic import dump
+
+            return dump(disk)  # as virsh's xmlNodeDump: no tail, no space before '/>'
     raise CmdError(f"No disk found whose source path or target is {target}")
 
 

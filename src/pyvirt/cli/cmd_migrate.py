@@ -361,8 +361,6 @@ def _job_text(job: JobInfo) -> str:
 
 
 def cmd_domjobabort(ctl: Ctl, p: Parsed) -> bool:
-    if p.bool("postcopy"):
-        raise CmdError("unsupported flag: pyvirt's domjobabort does not implement --postcopy")
     info = ctl.domain(p.str("domain") or "")
-    ctl.conn.abort_job(info.name)
+    ctl.conn.abort_job(info.name, postcopy=p.bool("postcopy"))  # virDomainAbortJobFlags for a flag
     return True

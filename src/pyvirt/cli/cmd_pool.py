@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
 from pyvirt.cli.fmt import keyvalues, table
-from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.grammar import Parsed, ParseError
 from pyvirt.cli.values import is_uuid
 
 if TYPE_CHECKING:
@@ -318,9 +318,13 @@ def cmd_find_storage_pool_sources_as(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.cli.values import required
     from pyvirt.xml.escape import escape_xml
 
-    host, port, initiator = (required(p.str(n), n) for n in ("host", "port", "initiator"))
+    host, initiator = (required(p.str(n), n) for n in ("host", "initiator"))
     spec = None
     if host:
+        try:  # virsh reads --port only for a host, and adds its own line when it cannot
+            port = p.str("port")
+        except ParseError as exc:
+            raise CmdError(*exc.messages, "missing argument") from None
         lines = ["<source>\n", f"  <host name='{escape_xml(host)}'"
                  + (f" port='{escape_xml(port)}'" if port else "") + "/>\n"]
         if initiator:

@@ -26,6 +26,15 @@ def _xml_option(p: Parsed) -> str | None:
     return read_file(path) if path else None
 
 
+def _finished(ctl: Ctl, p: Parsed, label: str) -> None:
+    """--verbose: virshWatchJob's last progress line (the call returns once the job is complete,
+    so the watch sees it at 100 %)."""
+    if p.bool("verbose"):
+        from pyvirt.cli.cmd_migrate import _progress
+
+        _progress(ctl, 0, 1, label)
+
+
 def cmd_save(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     ref = p.str("domain") or ""  # virsh names the domain as given
@@ -34,6 +43,7 @@ def cmd_save(ctl: Ctl, p: Parsed) -> bool:
     with failing(f"Failed to save domain '{ref}' to {path}"):
         ctl.conn.save(info.uuid or info.name, _abs(path), xml=xml, bypass_cache=p.bool("bypass-cache"),
                       **_state(p))
+    _finished(ctl, p, "Save")
     ctl.extra(f"\nDomain '{ref}' saved to {path}\n")
     return True
 
@@ -59,10 +69,7 @@ def cmd_dump(ctl: Ctl, p: Parsed) -> bool:
         ctl.conn.core_dump(info.uuid or info.name, _abs(path), dump_format=_DUMP_FORMATS.get(fmt or "elf", "raw"),
                            live=p.bool("live"), crash=p.bool("crash"), bypass_cache=p.bool("bypass-cache"),
                            reset=p.bool("reset"), memory_only=p.bool("memory-only"))
-    if p.bool("verbose"):  # virshWatchJob's last line: the call returns once the dump is complete
-        from pyvirt.cli.cmd_migrate import _progress
-
-        _progress(ctl, 0, 1, "Dump")
+    _finished(ctl, p, "Dump")
     ctl.extra(f"\nDomain '{ref}' dumped to {path}\n")
     return True
 
@@ -82,6 +89,7 @@ def cmd_managedsave(ctl: Ctl, p: Parsed) -> bool:
     ref = p.str("domain") or ""  # virsh names the domain as given
     with failing(f"Failed to save domain '{ref}' state"):
         ctl.conn.managed_save(info.uuid or info.name, bypass_cache=p.bool("bypass-cache"), **_state(p))
+    _finished(ctl, p, "Managedsave")
     ctl.extra(f"\nDomain '{ref}' state saved by libvirt\n")
     return True
 

@@ -48,13 +48,17 @@ def _params(ctl: Ctl, params: dict[str, Any]) -> None:
     ctl.print("".join(f"{name:<15}: {_value(value)}\n" for name, value in params.items()))
 
 
-def _get(ctl: Ctl, count_error: str, get_error: str, live: bool, config: bool, call: Any) -> dict[str, Any]:
+def _get(ctl: Ctl, count_error: str, get_error: str, live: bool, config: bool, call: Any, *,
+         scope_before_count: bool = True) -> dict[str, Any]:
     """virsh's two calls (how many parameters, then their values): both scopes at once fail the
-    first one, with its line; anything else is the second's."""
+    first one, with its line, where the driver picks the definition before it counts
+    (`scope_before_count`; libvirt's numa and interface getters count first, so the second call
+    fails); anything else is the second's."""
     if live and config:
         from pyvirt.api import ErrorCode, PyvirtError
 
-        raise CmdError(count_error, PyvirtError(EXCLUSIVE, ErrorCode.INVALID_ARG).message)
+        error = PyvirtError(EXCLUSIVE, ErrorCode.INVALID_ARG).message
+        raise CmdError(count_error if scope_before_count else get_error, error)
     with failing(get_error):
         return call()
 
@@ -264,7 +268,7 @@ def cmd_numatune(ctl: Ctl, p: Parsed) -> bool:
         params["numa_nodeset"] = p.str("nodeset") or ""
     if not params:
         got = _get(ctl, "Unable to get number of memory parameters", "Unable to get numa parameters", live, config,
-                   lambda: ctl.conn.numa_parameters(_key(info), live=live, config=config))
+                   lambda: ctl.conn.numa_parameters(_key(info), live=live, config=config), scope_before_count=False)
         for name, value in got.items():
             if name == "numa_mode" and isinstance(value, int) and 0 <= value < len(NUMA_MODES):
                 value = NUMA_MODES[value]
@@ -320,7 +324,8 @@ def cmd_domiftune(ctl: Ctl, p: Parsed) -> bool:
                 params[f"outbound.{name}"] = value
     if not params:
         got = _get(ctl, "Unable to get number of interface parameters", "Unable to get interface parameters", live,
-                   config, lambda: ctl.conn.interface_parameters(_key(info), device, live=live, config=config))
+                   config, lambda: ctl.conn.interface_parameters(_key(info), device, live=live, config=config),
+                   scope_before_count=False)
         _params(ctl, got)
         return True
     with failing("Unable to set interface parameters"):
@@ -600,16 +605,35 @@ def cmd_metadata(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.cli.values import required
 
     uri, key, value = p.str("uri") or "", p.str("key"), required(p.str("set"), "set")
+    if (value is not None or p.bool("edit")) and not key:
+        raise CmdError("namespace key is required when modifying metadata")
     if p.bool("edit"):
-        raise CmdError("--edit: pyvirt does not open an editor for metadata; use --set with the new XML")
+        return _edit_metadata(ctl, _key(info), uri, key or "", live, config)
     if value is not None or p.bool("remove"):
-        if value is not None and not key:
-            raise CmdError("namespace key is required when modifying metadata")
         ctl.conn.set_metadata(_key(info), "element", value, live=live, config=config, key=key, uri=uri)
         ctl.extra("Metadata removed\n" if p.bool("remove") else "Metadata modified\n")
         return True
     ctl.print(ctl.conn.get_metadata(_key(info), "element", uri, live=live, config=config) + "\n")
     return True
+
+
+def _edit_metadata(ctl: Ctl, dom: str, uri: str, key: str, live: bool, config: bool) -> bool:
+    """virsh's metadata --edit: the element (or an empty line where there is none,
+    virshDomainGetEditMetadata) in $EDITOR, set back with the key given when changed."""
+    from pyvirt.api import PyvirtError
+    from pyvirt.cli.cmd_edit import edit_loop
+
+    try:
+        current = ctl.conn.get_metadata(dom, "element", uri, live=live, config=config)
+    except PyvirtError:
+        current = "\n"
+
+    def define(xml: str, _validate: bool) -> str:
+        ctl.conn.set_metadata(dom, "element", xml, live=live, config=config, key=key, uri=uri)
+        return dom
+
+    return edit_loop(ctl, current, dom, "", define, tmp_prefix="virsh", unchanged_message="Metadata not changed",
+                     done_message=lambda _: "Metadata modified\n")
 
 
 _LIFECYCLE_TYPES = ("poweroff", "reboot", "crash")
@@ -631,14 +655,16 @@ def cmd_set_lifecycle_action(ctl: Ctl, p: Parsed) -> bool:
 
 # ------------------------------------------------------------------- setvcpu, thresholds
 def cmd_setvcpu(ctl: Ctl, p: Parsed) -> bool:
-    live, config = _scope(p)
-    info = ctl.domain_arg(p)
+    """virsh checks its options and reads the list before it looks the domain up."""
     enable, disable = p.bool("enable"), p.bool("disable")
     if enable and disable:
         raise CmdError("Options --enable and --disable are mutually exclusive")
+    live, config = _scope(p)
     if not enable and not disable:
         raise CmdError("one of --enable, --disable is required")
-    ctl.conn.set_vcpu(_key(info), p.str("vcpulist") or "", enable, live=live, config=config)
+    vcpulist = p.str("vcpulist") or ""
+    info = ctl.domain_arg(p)
+    ctl.conn.set_vcpu(_key(info), vcpulist, enable, live=live, config=config)
     return True
 
 
@@ -662,7 +688,7 @@ def cmd_update_memory_device(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
     info = ctl.domain_arg(p)
     alias = required(p.str("alias"), "alias")
-    node = _int_opt(p, "node")
+    node = _int_opt(p, "node", unsigned=True)  # vshCommandOptUInt
     size = p.str("requested-size")
     root = safe_parse(ctl.conn.get_xml(_key(info), inactive=config))
     mems = root.findall("devices/memory")

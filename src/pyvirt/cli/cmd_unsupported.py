@@ -53,8 +53,10 @@ def _run(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(f"Numeric value '{text}' for <{name}> option is malformed or out of range")
     if p.cmd.opt("domain") is not None and p.str("domain") is not None:
         ctl.domain(p.str("domain") or "")
-    if p.cmd.name == "domsetlaunchsecstate" and not (p.str("secrethdr") and p.str("secret")):
-        raise CmdError("Both secret and the secret header are required")
+    if p.cmd.name == "domsetlaunchsecstate":  # both read (an empty one refused), then checked
+        header, secret = p.str("secrethdr"), p.str("secret")
+        if not (header and secret):
+            raise CmdError("Both secret and the secret header are required")
     if p.cmd.name == "dom-fd-associate":  # virsh reads the descriptors; libvirt.c refuses none first
         from pyvirt.cli.values import pass_fds
 

@@ -83,12 +83,12 @@ class Cmd:
 #: for --xpath, "requires <device> option", the option taken as absent...).  A bare name is
 #: every command's option of that name; "CMD --name" one command's.
 EMPTY_READ_QUIETLY = frozenset({
-    "xpath", "pass-fds", "cpulist", "device-weights", "device-read-iops-sec", "device-write-iops-sec",
+    "xpath", "pass-fds", "vcpupin --cpulist", "emulatorpin --cpulist", "device-weights", "device-read-iops-sec", "device-write-iops-sec",
     "device-read-bytes-sec", "device-write-bytes-sec", "send-key --codeset", "undefine --storage",
     "domblkinfo --device", "domblkstat --device", "event --domain", "net-event --network",
     "nodedev-event --device", "secret-event --secret", "pool-event --pool", "nodedev-detach --driver",
     "nodedev-list --cap", "secret-set-value --file", "secret-set-value --base64",
-    "find-storage-pool-sources-as --port", "vol-create-as --allocation", "vol-wipe --algorithm", "cd --dir",
+    "vol-create-as --allocation", "vol-wipe --algorithm", "cd --dir",
     "help --command", "dump --format", "attach-disk --source",
 })
 

@@ -108,9 +108,18 @@ class BlockJobsMixin:
             raise
 
     # ------------------------------------------------------------------ starting jobs
-    async def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None) -> None:
+    async def block_pull(self, dom: str, disk: str, bandwidth: int = 0, base: str | None = None, *,
+                         keep_relative: bool = False) -> None:
         """block-stream into the disk's image: the whole chain (libvirt's full pull), or the
-        images above `base` (a partial pull; QEMU then writes `base` as the image's backing file)."""
+        images above `base` (a partial pull; QEMU then writes `base` as the image's backing file).
+        A relative backing name is refused by name (libvirt's rule first: it needs a base)."""
+        if keep_relative and not base:
+            raise PyvirtError("invalid argument: flag VIR_DOMAIN_BLOCK_REBASE_RELATIVE is valid only with non-null "
+                              "base", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
+        if keep_relative:  # QEMU writes the base's name as the chain has it
+            raise PyvirtError("Operation not supported: a relative backing name (VIR_DOMAIN_BLOCK_REBASE_RELATIVE): "
+                              "pyvirt keeps the base's name as the chain gives it", ErrorCode.OPERATION_UNSUPPORTED,
+                              ErrorDomain.QEMU)
         check_bandwidth(bandwidth)
         rec = self.lookup(dom)
         async with rec.lock:

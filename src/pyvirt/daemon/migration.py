@@ -730,11 +730,17 @@ class MigrationMixin:
             job.stats_read = not keep
         return _job_info(job)
 
-    async def abort_job(self, dom: str) -> None:
+    async def abort_job(self, dom: str, *, postcopy: bool = False) -> None:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
+        job = self._outgoing().get(rec.uuid)
+        if postcopy:  # qemuDomainAbortJobPostcopy's check first, then pyvirt's refusal
+            if job is None or not job.active or not str(job.stats.get("status", "")).startswith("postcopy"):
+                raise operation_invalid("current job is not outgoing migration in post-copy mode")
+            raise PyvirtError("Operation not supported: pyvirt does not pause a post-copy migration "
+                              "(VIR_DOMAIN_ABORT_JOB_POSTCOPY): it cannot resume one", ErrorCode.OPERATION_UNSUPPORTED,
+                              ErrorDomain.QEMU)
         if await self._abort_backup(rec):  # type: ignore[attr-defined]
             return
-        job = self._outgoing().get(rec.uuid)
         if job is None or not job.active:
             raise operation_invalid("no job is active on the domain")
         job.aborting = True

@@ -79,14 +79,7 @@ def _rebase(ctx: Ctx, disk: str, base: str, bandwidth: int, flags: int) -> None:
                           ErrorCode.OVERFLOW, ErrorDomain.QEMU)
     dom = ctx.target.ident[0]
     if not flags & REBASE_COPY:
-        if flags & REBASE_RELATIVE and not base:
-            raise PyvirtError("invalid argument: flag VIR_DOMAIN_BLOCK_REBASE_RELATIVE is valid only with non-null "
-                              "base", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
-        if flags & REBASE_RELATIVE:  # QEMU writes the base's name as the chain has it
-            raise PyvirtError("Operation not supported: a relative backing name (VIR_DOMAIN_BLOCK_REBASE_RELATIVE): "
-                              "pyvirt keeps the base's name as the chain gives it", ErrorCode.OPERATION_UNSUPPORTED,
-                              ErrorDomain.QEMU)
-        ctx.conn.block_pull(dom, disk, speed, base or None)
+        ctx.conn.block_pull(dom, disk, speed, base or None, keep_relative=bool(flags & REBASE_RELATIVE))
         return
     if flags & REBASE_RELATIVE:
         raise PyvirtError("argument unsupported: Relative backing during copy not supported yet",

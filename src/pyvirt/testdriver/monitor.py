@@ -114,8 +114,11 @@ class MonitorMixin:
                  "error": i % 2 + 1} for i, d in enumerate(disks)]
 
     def get_time(self, dom: str) -> dict[str, int]:
-        """testDomainGetTime: a fixed clock (1989-11-17 15:32:00 UTC)."""
-        if not self._get(dom).active:
+        """testDomainGetTime: a fixed clock (1989-11-17 15:32:00 UTC), read from a running
+        domain only (libvirt 9.0 answers "not running" for a paused one too; setting takes one)."""
+        from pyvirt.api import DomainState
+
+        if self._get(dom).state != DomainState.RUNNING:
             raise E.invalid("domain is not running")
         return {"seconds": 627319920, "nseconds": 0}
 

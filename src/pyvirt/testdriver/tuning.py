@@ -405,7 +405,8 @@ class TuningMixin:
         self._write("virDomainSetIOThreadParams")
         if config:
             raise E.unsupported_flags(2 | (1 if live else 0), "testDomainSetIOThreadParams")
-        check_params(params, dict.fromkeys(("poll_max_ns", "poll_grow", "poll_shrink"), int))
+        check_params(params, dict.fromkeys(("poll_max_ns", "poll_grow", "poll_shrink", "thread_pool_min",
+                                            "thread_pool_max"), int))
         tree = self._one_def(self._get(dom), live, False)
         if iothread not in iothread_ids(tree):
             raise E.invalid_arg(f"cannot find IOThread '{iothread}' in iothreadids")
