@@ -226,3 +226,68 @@ def test_usb_controller_model_missing_from_the_probed_qemu_is_refused() -> None:
     with pytest.raises(XMLConfigError, match="USB controller model 'vt82c686b-uhci' not supported in this QEMU"):
         build_argv(dom, _caps(("piix3-usb-uhci", "qemu-xhci")))
     assert build_argv(dom)  # no probed QEMU: nothing to say it lacks the device
+
+
+# --- i440fx: pci-bridges added when the root bus runs out ------------------------------------------
+
+def _disks(n: int, first: int = 0) -> str:
+    return "".join(f"<disk type='file' device='disk'><source file='/tmp/d{i}.img'/>"
+                   f"<target dev='vd{chr(97 + i // 26)}{chr(97 + i % 26)}' bus='virtio'/></disk>"
+                   for i in range(first, first + n))
+
+
+def _pci_devices(argv: list[str]) -> list[tuple[str, str, str]]:
+    out = []
+    for v in _opt(argv, "-device"):
+        d = json.loads(v)
+        if "addr" in d and d.get("bus", "").startswith("pci."):
+            out.append((d["driver"], d["bus"], d["addr"]))
+    return out
+
+
+BRIDGE = "<controller type='pci' index='1' model='pci-bridge'/>"
+
+
+@pytest.mark.parametrize(("devices", "bridges"), [
+    (_disks(29), 0),                        # 29 of the root bus's 30 free slots: one left over
+    (_disks(30), 1),                        # the root bus full: libvirt keeps a slot for a bridge
+    (_disks(33), 1),
+    (_disks(70), 2),
+    (BRIDGE + _disks(59), 0),               # 29 on the root bus, 30 of the bridge's 31
+    (BRIDGE + _disks(60), 1),
+], ids=["29", "30", "33", "70", "bridge+59", "bridge+60"])
+def test_pci_bridges_grow_with_the_devices(devices: str, bridges: int) -> None:
+    dom = _dom(devices)
+    argv = build_argv(dom)
+    found = [d for d in _pci_devices(argv) if d[0] == "pci-bridge"]
+    assert len([c for c in dom.devices.controllers if c.model == "pci-bridge"]) == len(found)
+    given = devices.count("pci-bridge")
+    assert len(found) == given + bridges
+    if bridges and not given:  # the first bridge takes the first free root slot, before any disk
+        assert found[0] == ("pci-bridge", "pci.0", "0x2")
+        assert ("virtio-blk-pci", "pci.1", "0x1") in _pci_devices(argv)
+
+
+def test_pci_bridge_growth_keeps_given_addresses() -> None:
+    addressed = ("<disk type='file' device='disk'><source file='/tmp/x.img'/><target dev='vdzz' bus='virtio'/>"
+                 "<address type='pci' domain='0' bus='0' slot='0x1f' function='0'/></disk>")
+    devs = _pci_devices(build_argv(_dom(_disks(29) + addressed)))
+    assert ("virtio-blk-pci", "pci.0", "0x1f") in devs and ("pci-bridge", "pci.0", "0x2") in devs
+
+
+# --- VMware SVGA ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("model", "mb"), [("<model type='vmvga'/>", 16), ("<model type='vmvga' vram='8192'/>", 8)])
+def test_vmvga_is_qemus_vmware_svga(model: str, mb: int) -> None:
+    dev = json.loads(_opt(build_argv(_dom(f"<video>{model}</video>")), "-device")[-1])
+    assert dev["driver"] == "vmware-svga" and dev["vgamem_mb"] == mb and dev["addr"] == "0x2"
+
+
+@pytest.mark.parametrize(("video", "words"), [
+    ("<video><model type='vga'/></video><video><model type='vmvga'/></video>",
+     "video type 'vmvga' is only valid as primary video device"),
+    ("<video><model type='vmvga' heads='2'/></video>", "video type 'vmvga' doesn't support multiple 'heads'"),
+])
+def test_vmvga_limits(video: str, words: str) -> None:
+    with pytest.raises(XMLConfigError, match=words):
+        build_argv(_dom(video))

@@ -47,10 +47,10 @@ def test_keep_mode_does_not_leak_outside_its_block() -> None:
 
 
 def test_a_known_value_pyvirt_does_not_implement_is_kept_for_formatting_only() -> None:
-    doc = DOC.replace("<lease>", "<video><model type='vmvga'/></video><lease>")
+    doc = DOC.replace("<lease>", "<video><model type='vbox'/></video><lease>")
     dom = parse_domain(doc, keep_unknown=True, validate=False)
-    assert dom.devices.videos[0].model_type == "vmvga"
-    with pytest.raises(XMLError, match="vmvga"):
+    assert dom.devices.videos[0].model_type == "vbox"
+    with pytest.raises(XMLError, match="vbox"):
         parse_domain(doc.replace("<blkiotune><weight>100</weight></blkiotune>", "")
                      .replace("<lease><lockspace>a</lockspace><key>k</key><target path='/p'/></lease>", "")
                      .replace(" display=':1'", "").replace("<keywrap><cipher name='aes' state='on'/></keywrap>", ""))

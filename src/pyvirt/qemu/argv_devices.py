@@ -514,6 +514,10 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
             props = {"driver": "VGA" if primary else "secondary-vga", "id": ctx.alias(v)}
             if v.model_vram:  # libvirt sizes a VGA's video memory by its vram (qemuBuildDeviceVideoStr)
                 props["vgamem_mb"] = v.model_vram // 1024
+        elif t == "vmvga":  # QEMU's VMware SVGA II, sized by its vram as a VGA is
+            props = {"driver": "vmware-svga", "id": ctx.alias(v)}
+            if v.model_vram:
+                props["vgamem_mb"] = v.model_vram // 1024
         elif t == "cirrus":
             props = {"driver": "cirrus-vga", "id": ctx.alias(v)}
         elif t == "qxl":

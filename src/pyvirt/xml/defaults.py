@@ -588,6 +588,7 @@ _VIDEO_DEFAULTS = {
     "cirrus": {"model_vram": 16384},
     "vga": {"model_vram": 16384},
     "bochs": {"model_vram": 16384},
+    "vmvga": {"model_vram": 16384},
     "qxl": {"model_ram": 65536, "model_vram": 65536, "model_vgamem": 16384},
 }
 

@@ -1751,7 +1751,7 @@ class Video(VirtioOptions, PCIDeviceInfo):
     """``<video><model type=...>`` (``<driver iommu= ...>``: virtio options of a virtio GPU)."""
 
     model_type: str | None = attr("model/@type", Enum("vga", "cirrus", "qxl", "virtio", "bochs", "none",
-                                                      "ramfb", known=("vmvga", "xen", "vbox", "gop"),
+                                                      "ramfb", "vmvga", known=("xen", "vbox", "gop"),
                                                       unknown="unknown video model '{}'"))
     model_ram: int | None = attr("model/@ram", Int(0))
     model_vram: int | None = attr("model/@vram", Int(0))

@@ -9,6 +9,7 @@ devices go behind a pcie-to-pci-bridge.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 
 from .domain import Address, Controller, Domain
@@ -198,6 +199,7 @@ def assign_pci_addresses(dom: Domain) -> None:
     if is_q35(dom):
         _assign_q35(dom, slots, had_pci)
     else:
+        _grow_pc_bridges(dom)
         _assign_pc(dom, slots)
     _set_all_multi(dom)
     _bridge_models(dom)
@@ -414,6 +416,43 @@ def _assign_pc(dom: Domain, slots: _Slots) -> None:
     _assign_integrated(dom, slots)
 
 
+def _grow_pc_bridges(dom: Domain) -> None:
+    """When the buses an i440fx guest has run out of slots, libvirt adds pci-bridge controllers
+    (qemuDomainAssignPCIAddresses' dry run, growing the set with virDomainPCIAddressSetGrow),
+    as many as the devices need, before the real assignment places them (a bridge, a PCI
+    controller, before the devices).  The dry run here is the assignment itself, tried on a copy;
+    as libvirt's, it also keeps one slot free for a future bridge (hotplug room) unless the XML's
+    own addresses already fill every bus."""
+    if not _is_i440fx(dom):
+        return
+    for _ in range(32):
+        trial = copy.deepcopy(dom)
+        slots = _Slots()
+        _mark_existing(trial, slots)
+        room = _has_free_slot(trial, slots)
+        try:
+            _assign_pc(trial, slots)
+            if room:
+                _next_pc_slot(trial, slots, None)
+            return
+        except _NoFreeSlot:
+            insert_controller(dom.devices.controllers,
+                              Controller(type="pci", index=_next_pci_index(dom), model="pci-bridge"))
+
+
+def _has_free_slot(dom: Domain, slots: _Slots) -> bool:
+    """Whether a bus has a slot the XML's own addresses leave free (the root bus from slot 2,
+    behind the chipset and the primary video's place)."""
+    if any(slots.slot_free(0, s) for s in range(2, 32)):
+        return True
+    return any(slots.slot_free(b.index or 0, s) for b in _conventional_buses(dom)
+               for s in range(_CONVENTIONAL_BUS_MIN_SLOT[b.model or ""], 32))
+
+
+class _NoFreeSlot(XMLUnsupportedError):
+    """No bus of the guest has a free slot for a device (a pci-bridge would make room)."""
+
+
 def _next_pc_slot(dom: Domain, slots: _Slots, dev: object) -> tuple[int, int]:
     """The first free slot of the root bus, else of the next bus (by index) that takes PCI
     devices (a pci-bridge from slot 1, a pci-expander-bus from slot 0), as libvirt's
@@ -429,7 +468,7 @@ def _next_pc_slot(dom: Domain, slots: _Slots, dev: object) -> tuple[int, int]:
         for s in range(_CONVENTIONAL_BUS_MIN_SLOT[bus.model or ""], 32):
             if slots.slot_free(idx, s):
                 return idx, s
-    raise XMLUnsupportedError("no free PCI slot (add a pci-bridge controller)", getattr(dev, "line", None))
+    raise _NoFreeSlot("no free PCI slot (add a pci-bridge controller)", getattr(dev, "line", None))
 
 
 def _assign_integrated(dom: Domain, slots: _Slots) -> None:
