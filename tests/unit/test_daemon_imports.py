@@ -36,7 +36,12 @@ PROBE = textwrap.dedent("""
 #: loaded with the first definition or operation that needs them, never by a fresh daemon
 LAZY = {"lxml", "lxml.etree", "aiohttp.client", "aiohttp.connector", "aiohttp.cookiejar", "aiohttp.tracing",
         "aiohttp.formdata", "pyvirt.xml.schema", "pyvirt.qemu.capsxml", "pyvirt.qemu.argv",
-        "pyvirt.network.driver", "pyvirt.nwfilter.driver", "pyvirt.install"}
+        "pyvirt.network.driver", "pyvirt.nwfilter.driver", "pyvirt.install",
+        # the domain model and the command line's builders: with the first definition parsed or guest started
+        "pyvirt.xml.domain", "pyvirt.xml.defaults", "pyvirt.xml.validate", "pyvirt.xml.vcpus", "pyvirt.xml.snapshot",
+        "pyvirt.qemu.argv_common", "pyvirt.qemu.argv_devices", "pyvirt.qemu.argv_disks",
+        # the QMP client: with the first guest's monitor
+        "qemu.qmp", "pyvirt.qemu.qmp"}
 
 
 def test_fresh_daemon_imports_what_serving_needs_only() -> None:

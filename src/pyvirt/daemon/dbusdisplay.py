@@ -19,7 +19,6 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.atomicio import write_atomic
 from pyvirt.daemon import guesthelpers
 from pyvirt.qemu import process
-from pyvirt.qemu.argv_devices import dbus_socket
 from pyvirt.xml.escape import escape_xml
 
 CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -51,6 +50,8 @@ def start(dom: Any, private_dir: Path, log: Path, user: Any = None) -> list[proc
     if binary is None:
         raise PyvirtError("operation failed: a D-Bus display needs dbus-daemon, which is not installed (Debian "
                           "package 'dbus-daemon')", ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
+    from pyvirt.qemu.argv_devices import dbus_socket  # the argv builders load with the first guest started
+
     sock = Path(dbus_socket(str(private_dir)))
     config = private_dir / "dbus.conf"
     write_atomic(config, CONFIG.format(path=escape_xml(str(sock))).encode(), mode=0o644, durable=False)

@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid as uuidlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
     DomainInfo,
@@ -27,8 +27,9 @@ from pyvirt.api import (
 from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord
-from pyvirt.xml import Domain, vcpus
-from pyvirt.xml.defaults import assign_start_defaults
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 
 class DefinitionsMixin:
@@ -120,6 +121,8 @@ class DefinitionsMixin:
         if native_format != "qemu-argv":  # qemuConnectDomainXMLToNative's words (libvirt 9.0)
             raise PyvirtError(f"invalid argument: unsupported config type {native_format}",
                               ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
+        from pyvirt.xml.defaults import assign_start_defaults
+
         dom = model.parse_definition(xml, None)
         assign_start_defaults(dom)
         files = self.store.runtime_files(dom.name or "")
@@ -299,6 +302,8 @@ class DefinitionsMixin:
                 await self._set_live_vcpus(rec, count)  # CPU hot-plug (daemon/vcpus.py)
             if not on_config:
                 return
+
+            from pyvirt.xml import vcpus
 
             def set_count(dom: Domain) -> None:
                 if maximum:

@@ -15,12 +15,16 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import no_support
 from pyvirt.atomicio import remove_quietly, write_atomic
-from pyvirt.qemu.argv_disks import cookie_string, encrypted_layers, encryption_purpose, secret_file
-from pyvirt.xml import Domain
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
+
+# pyvirt.qemu.argv_disks (the command line's rules, with the domain model) is imported where it is
+# used: a guest's start, never a fresh daemon's
 
 #: what a disk's <auth> secret must be for its protocol (virSecretUsageType words)
 _AUTH_USAGE = {"iscsi": "iscsi", "rbd": "ceph"}
@@ -84,6 +88,8 @@ class DiskSecrets:
 
     def write(self, guest_dir: Path, user: Any = None) -> None:
         """The files QEMU's secret objects read (0600; QEMU's user owns them)."""
+        from pyvirt.qemu.argv_disks import secret_file
+
         for dev, purpose, value in self.items:
             assert isinstance(value, bytes), "fetch() first"
             path = Path(secret_file(str(guest_dir), owner(dev), purpose))
@@ -113,6 +119,8 @@ class DiskSecretsMixin:
     def _disk_secret_refs(self, dom: Domain) -> DiskSecrets:
         """Every secret `dom` references, in the order its files are written; the values the
         secret driver holds are left to `DiskSecrets.fetch`."""
+        from pyvirt.qemu.argv_disks import cookie_string, encrypted_layers, encryption_purpose
+
         found = DiskSecrets()
         for disk in dom.devices.disks:
             for depth, enc in encrypted_layers(disk):  # the disk's image and its backing layers'

@@ -17,7 +17,7 @@ import socket
 import time
 import uuid as uuidlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
     DomainInfo,
@@ -87,16 +87,16 @@ from pyvirt.daemon.vcpus import VcpuMixin
 from pyvirt.daemon.volumes import VolumeDisksMixin
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
-from pyvirt.qemu.argv_chardev import generated_socket_names
-from pyvirt.qemu.argv_common import auto_placement
-from pyvirt.qemu.argv_disks import disk_qom_name
-from pyvirt.qemu.qmp import BoundedEventListener, Runstate
-from pyvirt.qemu.qmp import connect as qmp_connect
-from pyvirt.xml import Domain, XMLError
-from pyvirt.xml.defaults import assign_start_defaults
-from pyvirt.xml.domain import TAP_NIC_TYPES
-from pyvirt.xml.validate import parse_cpuset
-from pyvirt.xml.vcpus import startup_plugs
+from pyvirt.xml.errors import XMLError
+from pyvirt.xml.nictypes import TAP_NIC_TYPES
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
+
+# The domain model and the command line's modules (pyvirt.xml.domain, .defaults, .validate,
+# .vcpus, pyvirt.qemu.argv_*: ~3 MiB resident) and the QMP client (pyvirt.qemu.qmp, qemu.qmp) are
+# imported by the methods that use them: a daemon holding idle definitions as text, or none, and
+# no running guest, never loads them.
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             uuid = str(uuidlib.UUID(text))
         if uuid is None or uuid in self._by_uuid:
             uuid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"pyvirt-broken-config:{name}"))
+        from pyvirt.xml.domain import Domain
+
         rec = DomainRecord(name=name, uuid=uuid, config=Domain(name=name, uuid=uuid, type="qemu"),
                            state=DomainState.SHUTOFF, reason=ShutoffReason.FAILED,
                            autostart=self.store.is_autostart(name), load_error=error)
@@ -715,6 +717,11 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         ``-incoming defer``) before the guest runs: a restore, not a boot.  `from_snapshot`: a
         snapshot revert starts it, so the reasons and the STARTED event's detail say so (libvirt's
         "from snapshot"); the revert itself tells of a guest left paused."""
+        from pyvirt.qemu.argv_chardev import generated_socket_names
+        from pyvirt.qemu.argv_common import auto_placement
+        from pyvirt.xml.defaults import assign_start_defaults
+        from pyvirt.xml.vcpus import startup_plugs
+
         if self._by_name.get(rec.name) is not rec or (definition is None and not rec.persistent):
             raise no_domain(rec.name)
         if rec.active:
@@ -966,6 +973,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
     async def _connect_monitor(self, rec: DomainRecord, monitor: Any) -> None:
         """Connect to QEMU's monitor, giving up at once if QEMU exits (no waiting out the timeout)."""
+        from pyvirt.qemu.qmp import BoundedEventListener
+        from pyvirt.qemu.qmp import connect as qmp_connect
+
         run = rec.run
         assert run is not None
         connecting = asyncio.ensure_future(qmp_connect(monitor, timeout=self.connect_timeout, name=rec.name))
@@ -999,6 +1009,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
     async def _before_cont(self, rec: DomainRecord) -> None:
         """What is set on a QEMU still in prelaunch, before its vCPUs first run."""
+        from pyvirt.qemu.argv_disks import disk_qom_name
+        from pyvirt.xml.validate import parse_cpuset
+
         run, dom = rec.run, rec.live
         assert run is not None and dom is not None
         if dom.vcpu_cpuset:
@@ -1217,6 +1230,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
     async def _qmp(self, run: Running, command: str, args: dict[str, Any] | None = None,
                    timeout: float | None = None) -> Any:
         """Every monitor command goes through here: one deadline, one error mapping."""
+        from pyvirt.qemu.qmp import Runstate  # loaded with the first guest's monitor
+
         timeout = timeout or self.monitor_timeout
         if run.qmp is None or run.qmp.runstate != Runstate.RUNNING:
             raise MonitorGone("domain is not running")  # QEMU is on its way out (or never answered)

@@ -18,13 +18,14 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.qemu import process
-from pyvirt.qemu.argv_disks import secret_file
 from pyvirt.qemu.firmware import descriptors, fill_domain, needs_fill
-from pyvirt.xml.domain import Domain
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 SWTPM_WAIT = 10.0
 SETUP_TIMEOUT = 120.0  # creating the local CA and an RSA EK takes seconds, more under load
@@ -132,6 +133,8 @@ def start_swtpms(dom: Domain, private_dir: Path, state_root: Path, log_dir: Path
     it (``<private dir>/<alias>-swtpm.sock``); state kept per domain UUID across restarts.  With
     `user` (daemon.qemuuser.QemuUser: QEMU's), swtpm runs as that user too, its state is that
     user's, and it logs through the descriptor the daemon opened (the log dir stays root's)."""
+    from pyvirt.qemu.argv_disks import secret_file  # the command line's module: loaded by a start
+
     started: list[process.ProcessIdentity] = []
     try:
         for tpm in dom.devices.tpms:

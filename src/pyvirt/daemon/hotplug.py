@@ -14,10 +14,11 @@ import base64
 import contextlib
 import copy
 import dataclasses
+import functools
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
     DeviceAddedEvent,
@@ -29,9 +30,11 @@ from pyvirt.api import (
 )
 from pyvirt.daemon import model
 from pyvirt.daemon.records import DomainRecord, Running
-from pyvirt.xml import Domain, XMLError, safe_parse
-from pyvirt.xml.defaults import assign_start_defaults
-from pyvirt.xml.domain import Devices
+from pyvirt.xml.errors import XMLError
+from pyvirt.xml.safe import safe_parse
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 #: how long a detach waits for the guest to release the device (libvirt waits 5 s, then leaves it
 #: pending; pyvirt reports the timeout instead of keeping a half-removed device)
@@ -39,9 +42,16 @@ UNPLUG_TIMEOUT = 15.0
 _DEVICE_KINDS = ("disk", "interface")
 
 
-#: <devices> list -> element name (the words of libvirt's messages)
-DEVICE_TAGS = {f.name: f.metadata["xml"].path for f in dataclasses.fields(Devices)
-               if f.metadata.get("xml") is not None and f.metadata["xml"].kind in ("children", "child")}
+@functools.cache
+def device_tags() -> dict[str, str]:
+    """<devices> list -> element name (the words of libvirt's messages).  Made on first use, from
+    the domain model, which a fresh daemon does not load."""
+    from pyvirt.xml.domain import Devices
+
+    return {f.name: f.metadata["xml"].path for f in dataclasses.fields(Devices)
+            if f.metadata.get("xml") is not None and f.metadata["xml"].kind in ("children", "child")}
+
+
 #: what qemuDomainDetachDeviceConfig removes from a definition (of the kinds pyvirt models as lists)
 _CONFIG_DETACH = frozenset(("disks", "interfaces", "sounds", "hostdevs", "controllers", "filesystems", "rngs",
                             "memories", "redirdevs", "shmems", "watchdogs", "inputs", "tpms", "serials",
@@ -52,7 +62,7 @@ _LIVE_UNPLUG = {"disks": "_unplug_disk", "interfaces": "_unplug_nic", "inputs": 
 
 def device_kind_of(dom: Domain, alias: str) -> str | None:
     """The <devices> list holding the device named `alias` (virDomainDefFindDevice), or None."""
-    for kind in DEVICE_TAGS:
+    for kind in device_tags():
         held = getattr(dom.devices, kind)
         if any(getattr(d, "alias", None) == alias for d in (held if isinstance(held, list) else [held])):
             return kind
@@ -131,6 +141,8 @@ class HotplugMixin:
                 else:
                     new_live = with_device(current, el, inactive=False)
             if new_live is not None:
+                from pyvirt.xml.defaults import assign_start_defaults
+
                 assign_start_defaults(new_live)  # the new device's alias (and USB port), as at start
                 plugged = _find_disk(new_live, target_dev)
                 self._check_guest_paths(new_live)  # type: ignore[attr-defined]  # QemuDriver's
@@ -204,7 +216,7 @@ class HotplugMixin:
             if kind is None:
                 raise PyvirtError(f"internal error: no device found with alias {alias}", ErrorCode.INTERNAL_ERROR,
                                   ErrorDomain.QEMU)
-            tag = DEVICE_TAGS[kind]
+            tag = device_tags()[kind]
             if current is rec.config and kind not in _CONFIG_DETACH:
                 raise _unsupported(f"persistent detach of device '{tag}' is not supported")
             if current is not rec.config and kind not in _LIVE_UNPLUG:

@@ -16,15 +16,17 @@ import contextlib
 import copy
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import DeviceAddedEvent, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon import model
 from pyvirt.daemon.hotplug import probe_device, with_device
 from pyvirt.daemon.records import DomainRecord
-from pyvirt.xml import Domain, XMLError
-from pyvirt.xml.defaults import assign_start_defaults
-from pyvirt.xml.domain import TAP_NIC_TYPES
+from pyvirt.xml.errors import XMLError
+from pyvirt.xml.nictypes import TAP_NIC_TYPES
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,7 @@ class NicHotplugMixin:
     async def _plug_nic(self, rec: DomainRecord, live: Domain, nic: Any) -> None:
         from pyvirt.daemon import nics
         from pyvirt.qemu.hotplug import nic_plug
+        from pyvirt.xml.defaults import assign_start_defaults
 
         run = self._running(rec)
         caps = await self.caps()

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, xml_error_kind
-from pyvirt.xml import Domain, XMLError, XMLUnsupportedError, XMLValidationError, fill_defaults, parse_domain
-from pyvirt.xml.defaults import assign_usb_ports
-from pyvirt.xml.errors import XMLConfigError, XMLInternalError
+from pyvirt.xml.errors import (
+    XMLConfigError,
+    XMLError,
+    XMLInternalError,
+    XMLUnsupportedError,
+    XMLValidationError,
+)
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
+
+# The domain model (pyvirt.xml.domain, ~2 MiB resident) loads with the first definition parsed,
+# not with the daemon: the functions below import the parser when they run.
 
 
 def xml_error(exc: XMLError) -> PyvirtError:
@@ -55,6 +65,9 @@ def parse_definition(xml: str, caps: Any = None, validate: bool = False, live: b
     """Parse and complete a definition as libvirt's define does (defaults, addresses, MACs;
     USB ports too, which a plain parse leaves out: see assign_usb_ports).  ``live``: a running
     guest's document (see fill_defaults)."""
+    from pyvirt.xml.defaults import assign_usb_ports, fill_defaults
+    from pyvirt.xml.parse import parse_domain
+
     if validate:
         validate_schema(xml)
     try:
@@ -69,6 +82,8 @@ def parse_stored(xml: str) -> Domain:
     """Re-read a definition pyvirt wrote itself (already complete), without the define-time
     rules, as libvirt loads its configs: one a newer rule refuses stays loaded and usable, and
     its start refuses it (`check_start_rules`)."""
+    from pyvirt.xml.parse import parse_domain
+
     try:
         return parse_domain(xml, define_rules=False)
     except XMLError as exc:

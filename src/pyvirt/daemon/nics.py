@@ -17,11 +17,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.network import bridge_helper
-from pyvirt.xml.domain import TAP_NIC_TYPES, Domain
+from pyvirt.xml.nictypes import TAP_NIC_TYPES
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 log = logging.getLogger(__name__)
 

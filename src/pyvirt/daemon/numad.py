@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import TYPE_CHECKING
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.xml import Domain, XMLError
-from pyvirt.xml.validate import parse_cpuset
+from pyvirt.xml.errors import XMLError
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 #: numad answers at once; a hung one must not hold the start forever
 _TIMEOUT_S = 30
@@ -30,6 +33,8 @@ def advice(dom: Domain, numad: str | None = None) -> frozenset[int]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PyvirtError(f"internal error: Failed to query numad for the advisory nodeset: {exc}",
                           ErrorCode.INTERNAL_ERROR, ErrorDomain.QEMU) from exc
+    from pyvirt.xml.validate import parse_cpuset  # with the domain model, loaded by the first definition
+
     text = done.stdout.strip()
     try:
         if done.returncode != 0 or not text:
@@ -43,6 +48,8 @@ def advice(dom: Domain, numad: str | None = None) -> frozenset[int]:
 def node_cpus(nodes: frozenset[int], sysfs: str = "/sys/devices/system/node") -> frozenset[int]:
     """The host CPUs of *nodes* (each node's ``cpulist``), which an automatic vCPU placement
     pins QEMU's threads to (libvirt's virCapabilitiesHostNUMAGetCpus)."""
+    from pyvirt.xml.validate import parse_cpuset
+
     cpus: set[int] = set()
     for node in sorted(nodes):
         try:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import copy
 from dataclasses import dataclass, field
-from typing import Any
-
-from qemu.qmp import EventListener, QMPClient
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import DomainState, ShutoffReason
 from pyvirt.daemon.console import ConsoleRelay
 from pyvirt.qemu import process
-from pyvirt.xml import Domain
+
+if TYPE_CHECKING:
+    from qemu.qmp import EventListener, QMPClient
+
+    from pyvirt.xml.domain import Domain
 
 
 @dataclass

@@ -44,11 +44,11 @@ from pyvirt.atomicio import remove_quietly
 from pyvirt.daemon import model
 from pyvirt.daemon.firmware import copy_file, nvram_path, nvram_to_reset
 from pyvirt.snapshot_tree import SnapshotSet, default_overlay, is_external
-from pyvirt.xml.snapshot import SnapshotDef, SnapshotDisk, SnapshotSource
 
 if TYPE_CHECKING:
     from pyvirt.daemon.records import DomainRecord
     from pyvirt.xml import Domain
+    from pyvirt.xml.snapshot import SnapshotDef, SnapshotDisk
 
 
 def _snapshot_error(message: str) -> PyvirtError:
@@ -306,6 +306,8 @@ class ExternalSnapshotsMixin:
 
     @staticmethod
     def _record_revert(snaps: SnapshotSet, snap: SnapshotDef, new: dict[str, str]) -> None:
+        from pyvirt.xml.snapshot import SnapshotSource  # the snapshot model loads with the first snapshot
+
         cur = snaps.snaps.get(snaps.current or "")
         if cur is not None:
             cur.revert_disks = []

@@ -17,7 +17,9 @@ from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon.records import DomainRecord, Running
-from pyvirt.xml import vcpus as V
+
+# pyvirt.xml.vcpus (with the domain model) is imported by the methods that use it: a fresh daemon
+# loads no model
 
 #: QEMU_GUEST_VCPU_MAX_ID: the bitmap setvcpu parses has this many bits
 _MAX_IDS = 4096
@@ -106,6 +108,8 @@ class VcpuMixin:
         """qemuProcessSetupHotpluggableVcpus: the running hot-pluggable vCPUs of a ``<vcpus>``
         list, plugged by their order before the guest first runs; then every running vCPU's
         order as QEMU created them."""
+        from pyvirt.xml import vcpus as V
+
         run, dom = rec.run, rec.live
         assert run is not None and dom is not None
         if not dom.vcpu_states:
@@ -121,6 +125,8 @@ class VcpuMixin:
     async def _set_live_vcpus(self, rec: DomainRecord, count: int) -> None:
         """setvcpus --live (qemuDomainSelectHotplugVcpuEntities): plug the lowest free vCPUs or
         unplug the highest plugged ones until `count` run (the caller holds the lock)."""
+        from pyvirt.xml import vcpus as V
+
         run = self._running(rec)
         live = rec.live
         assert live is not None
@@ -156,6 +162,8 @@ class VcpuMixin:
         """qemuDomainSetVcpusLive: plug each chosen slot (lowest first) or unplug them (highest
         first); every vCPU the guest took or let go is committed to the live XML at once, even
         if a later one fails."""
+        from pyvirt.xml import vcpus as V
+
         run = self._running(rec)
         for first in (firsts if enable else reversed(firsts)):
             slot = slots[first]
@@ -185,6 +193,7 @@ class VcpuMixin:
     async def set_vcpu(self, dom: str, vcpus: str, enable: bool, live: bool = False, config: bool = False) -> None:
         """virDomainSetVcpu (qemuDomainSetVcpu): enable or disable the vCPUs of the cpuset text
         `vcpus`; live, one hot-plug slot at a time."""
+        from pyvirt.xml import vcpus as V
         from pyvirt.xml.errors import XMLError
         from pyvirt.xml.validate import parse_cpuset
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.xml import Domain
+
+if TYPE_CHECKING:
+    from pyvirt.xml.domain import Domain
 
 
 class VolumeDisksMixin:

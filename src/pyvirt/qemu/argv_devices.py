@@ -6,8 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from pyvirt.xml.domain import TAP_NIC_TYPES, Shmem
+from pyvirt.xml.domain import Shmem
 from pyvirt.xml.errors import XMLConfigError, XMLError
+from pyvirt.xml.nictypes import TAP_NIC_TYPES
 
 from .argv_chardev import chardev_backend, chardev_opt
 from .argv_common import (

@@ -38,6 +38,7 @@ from .fields import (
     text,
     values,
 )
+from .nictypes import TAP_NIC_TYPES  # noqa: F401  (named here too: the domain model's NIC types)
 
 ADDRESS_TYPES = ("pci", "drive", "virtio-serial", "usb", "isa", "ccid", "spapr-vio", "ccw",
                  "virtio-mmio", "s390", "unassigned", "dimm")
@@ -1374,10 +1375,6 @@ class NicHostRoute:
     gateway: str | None = attr("@gateway")
     metric: int | None = attr("@metric", Int(0))
     line: int | None = line_field()
-
-
-#: interface types whose host side is a tap device pyvirtd opens and passes to QEMU
-TAP_NIC_TYPES = ("network", "bridge", "ethernet")
 
 
 #: why pyvirt refuses these libvirt NIC types (told before anything only that type has)

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
-from .domain import PERF_EVENTS  # noqa: F401  (virPerfEventType names, declared with <perf>)
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from lxml import etree
+
+
+def __getattr__(name: str) -> Any:
+    """``PERF_EVENTS``: the domain model's virPerfEventType names (declared with ``<perf>``), named
+    here too.  Looked up on first use: pyvirtd's tuning code imports this module at start, and the
+    model (:mod:`pyvirt.xml.domain`) loads with the first definition, not with the daemon."""
+    if name == "PERF_EVENTS":
+        from .domain import PERF_EVENTS
+
+        return PERF_EVENTS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _err(message: str, code: int) -> PyvirtError:
