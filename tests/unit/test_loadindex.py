@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pyvirt import textindex
 from pyvirt.daemon import loadindex
 from pyvirt.daemon.records import DomainRecord
 
@@ -46,7 +47,7 @@ def test_malformed_file_or_entries_are_ignored(tmp_path: Path) -> None:
 
 def test_oversized_file_is_not_read(tmp_path: Path, monkeypatch: object) -> None:
     loadindex.save(tmp_path, "c", [("a", ENTRY)])
-    monkeypatch.setattr(loadindex, "MAX_INDEX_BYTES", 10)  # type: ignore[attr-defined]
+    monkeypatch.setattr(textindex, "MAX_INDEX_BYTES", 10)  # type: ignore[attr-defined]  (the rule of every index)
     assert loadindex.load(tmp_path, "c") == {}
 
 

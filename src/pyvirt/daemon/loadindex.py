@@ -23,52 +23,32 @@ on every start.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pyvirt.atomicio import write_atomic
+from pyvirt import textindex
+from pyvirt.textindex import digest  # noqa: F401  (named here too: the daemon's callers use it)
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "domain-index.json"
-#: the index is read whole: 1000 domains take ~250 KiB, so this is far above any real one
-MAX_INDEX_BYTES = 32 << 20
 FORMAT = 1
 
 #: one entry: (digest of the stored text, uuid, summary, disks); see DomainRecord.index_entry
 Entry = tuple[str, str, tuple[str, int, int, int, int], tuple[tuple[str | None, ...], ...]]
 
 
-def digest(xml: str) -> str:
-    return hashlib.sha256(xml.encode()).hexdigest()
-
-
 def code_files() -> list[Path]:
     """The modules whose change could change what a stored text parses or summarises to."""
-    import pyvirt.xml
-
     here = Path(__file__).resolve().parent
-    return [*sorted(Path(pyvirt.xml.__file__).resolve().parent.glob("*.py")),
-            here / "model.py", here / "records.py", Path(__file__).resolve()]
+    return [*textindex.xml_code_files(), here / "model.py", here / "records.py", Path(__file__).resolve()]
 
 
 def code_fingerprint(files: list[Path] | None = None) -> str:
     """pyvirt's version and the size and mtime of every one of `code_files()`."""
-    import pyvirt
-
-    parts = [pyvirt.__version__]
-    for path in code_files() if files is None else files:
-        try:
-            st = path.stat()
-        except OSError:
-            parts.append(f"{path}:missing")
-            continue
-        parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return textindex.code_fingerprint(code_files() if files is None else files)
 
 
 def _entry(value: Any) -> Entry | None:
@@ -90,20 +70,7 @@ def _entry(value: Any) -> Entry | None:
 
 def load(runtime: Path, fingerprint: str) -> dict[str, Entry]:
     """The entries of the index in *runtime*, or none when it is absent, foreign or malformed."""
-    path = runtime / INDEX_NAME
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_INDEX_BYTES + 1)
-    except OSError:
-        return {}
-    if len(data) > MAX_INDEX_BYTES:
-        log.warning("ignoring %s: larger than %d bytes", path, MAX_INDEX_BYTES)
-        return {}
-    try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        log.warning("ignoring %s: %s", path, exc)
-        return {}
+    doc = textindex.read_index(runtime / INDEX_NAME)
     if not (isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("code") == fingerprint
             and isinstance(doc.get("domains"), dict)):
         return {}
@@ -121,8 +88,4 @@ def save(runtime: Path, fingerprint: str, entries: Iterable[tuple[str, Entry]]) 
     doc = {"format": FORMAT, "code": fingerprint,
            "domains": {name: [sha, uuid, list(summary), [list(d) for d in disks]]
                        for name, (sha, uuid, summary, disks) in entries}}
-    try:
-        write_atomic(runtime / INDEX_NAME, json.dumps(doc, separators=(",", ":")), durable=False)
-    except OSError as exc:
-        log.warning("cannot write %s: %s", runtime / INDEX_NAME, exc)
-
+    textindex.write_index(runtime / INDEX_NAME, doc)

@@ -24,8 +24,9 @@ import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from pyvirt import textindex
 from pyvirt.api import ErrorCode, Event, StoragePoolEvent, StoragePoolRefreshEvent
 from pyvirt.api import StoragePoolEventType as PoolEv
 from pyvirt.atomicio import remove_quietly, write_atomic
@@ -84,6 +85,49 @@ def _check_format_flags(pool: PoolDef, overwrite: bool, no_overwrite: bool) -> N
                       "is not supported by pyvirt")
 
 
+#: the pool index in state_dir/storage (see _PoolTable)
+POOL_INDEX = "pool-index.json"
+
+
+class _Stored:
+    """A pool definition held as the text of its file until first use (see _PoolTable)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+
+
+class _PoolTable(dict[str, "PoolDef | _Stored"]):
+    """Pool name -> its definition.  A definition whose exact file text parsed before, under the
+    same parser code (the pool index, :mod:`pyvirt.textindex`), is held as that text and parsed
+    the first time it is looked up: a daemon restart reads pool files without parsing them, so
+    one that serves only domains never loads lxml and the model (~6 MiB resident) for a pool
+    (the ``default`` pool exists on nearly every host).  Broken or changed files are parsed at
+    load as before; this only defers the parse of a text already known to parse, to the same
+    result.  Names, membership and length never parse; lookups and iteration over the
+    definitions do."""
+
+    def _real(self, name: str, value: PoolDef | _Stored) -> PoolDef:
+        if isinstance(value, _Stored):
+            value = PoolDef.from_xml(value.text)
+            dict.__setitem__(self, name, value)
+        return value
+
+    def __getitem__(self, name: str) -> PoolDef:
+        return self._real(name, dict.__getitem__(self, name))
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = dict.get(self, name)
+        return default if value is None else self._real(name, value)
+
+    def values(self) -> list[PoolDef]:  # type: ignore[override]
+        return [self._real(n, v) for n, v in list(dict.items(self))]
+
+    def items(self) -> list[tuple[str, PoolDef]]:  # type: ignore[override]
+        return [(n, self._real(n, v)) for n, v in list(dict.items(self))]
+
+
 class StorageDriver:
     """Storage pools (dir, fs, netfs, logical) and their volumes: the StoragePool and StorageVol
     operations of pyvirt.api.Connection, under their declared names.  A `pool` argument is a
@@ -109,7 +153,7 @@ class StorageDriver:
         self.default_pool_path = str(default_pool_path)
         self.in_use = in_use or (lambda path: None)
         self._lock = threading.RLock()
-        self._pools: dict[str, PoolDef] = {}
+        self._pools = _PoolTable()
         self._transient: set[str] = set()
         for d in (self.config, self.config / "autostart", self.config / "volumes", self.state):
             d.mkdir(parents=True, exist_ok=True)
@@ -118,27 +162,47 @@ class StorageDriver:
     # -- persistence --------------------------------------------------------------------
 
     def _load(self) -> None:
-        for path in sorted(self.config.glob("*.xml")):
+        """Every pool file, parsed unless the pool index vouches for its very text (_PoolTable)."""
+        fingerprint = textindex.code_fingerprint([*textindex.xml_code_files(), Path(__file__).resolve()])
+        indexed = textindex.load_digests(self.state / POOL_INDEX, fingerprint)
+        digests: dict[str, str] = {}
+
+        def read(path: Path, key: str, what: str) -> PoolDef | _Stored | None:
             try:
-                pool = PoolDef.from_xml(path.read_bytes())
-            except (XMLError, OSError) as exc:
-                log.error("skipping unreadable pool file %s: %s", path, exc)
+                text = path.read_bytes()
+            except OSError as exc:
+                log.error("skipping unreadable %s %s: %s", what, path, exc)
+                return None
+            sha = textindex.digest(text)
+            if indexed.get(key) == sha:  # this very text parsed, to this name, before
+                digests[key] = sha
+                return _Stored(text)
+            try:
+                pool = PoolDef.from_xml(text)
+            except XMLError as exc:
+                log.error("skipping unreadable %s %s: %s", what, path, exc)
+                return None
+            if pool.name == path.stem:
+                digests[key] = sha
+            return pool
+
+        for path in sorted(self.config.glob("*.xml")):
+            pool = read(path, f"config/{path.name}", "pool file")
+            if pool is None:
                 continue
-            if pool.name != path.stem:
+            if isinstance(pool, PoolDef) and pool.name != path.stem:
                 log.error("skipping %s: it defines pool '%s'", path, pool.name)
                 continue
-            self._pools[pool.name] = pool
+            self._pools[path.stem] = pool
         for path in sorted(self.state.glob("*.xml")):
             if path.stem in self._pools:
                 continue
-            try:
-                pool = PoolDef.from_xml(path.read_bytes())
-            except (XMLError, OSError) as exc:
-                log.error("skipping unreadable transient pool file %s: %s", path, exc)
-                continue
-            if pool.name == path.stem:
-                self._pools[pool.name] = pool
-                self._transient.add(pool.name)
+            pool = read(path, f"state/{path.name}", "transient pool file")
+            if pool is not None and (isinstance(pool, _Stored) or pool.name == path.stem):
+                self._pools[path.stem] = pool
+                self._transient.add(path.stem)
+        if digests != indexed:
+            textindex.save_digests(self.state / POOL_INDEX, fingerprint, digests)
 
     def _save(self, pool: PoolDef) -> None:
         write_atomic(self.config / f"{pool.name}.xml", pool.to_xml())
