@@ -1,15 +1,18 @@
 """Where pyvirtd's resident memory goes: RSS after each stage of its imports, next to libvirtd.
 
-    python bench/daemon_rss.py [--runs 3] [--libvirt] [--before-src OLD/src]
+    python bench/daemon_rss.py [--runs 3] [--libvirt] [--before-src OLD/src] [--pool [--defined N]]
 
 A fresh interpreter imports what pyvirtd imports, stage by stage, in pyvirtd's own order (asyncio,
-then aiohttp's server half as pyvirtd imports it; then the daemon's modules; last lxml, which
-pyvirtd loads only with the first XML it parses or writes), and
+then aiohttp's server half as pyvirtd imports it; then the daemon's modules; last what pyvirtd
+loads only with its first domain (the domain model, the command line's builders, the QMP client)
+and lxml, loaded with the first XML it parses or writes), and
 prints VmRSS after each stage: what a stage costs is the difference.  Then a real pyvirtd
 (session URI, empty private state root) is started and its VmRSS read once it is ready, with a
 private session libvirtd's (bench/_rom.py) in the same run.  Medians of --runs; RSS does not
 depend on machine load, so a few runs suffice.  `--before-src` starts an older tree's pyvirtd
-(PYTHONPATH=OLD/src) in each run too, for a before/after of the fresh figure.
+(PYTHONPATH=OLD/src) in each run too, for a before/after of the fresh figure.  `--pool` adds a
+pyvirtd restarted with the ``default`` storage pool defined (what nearly every host has) and
+`--defined` idle domains, read at its second restart (the first one writes the pool index).
 
 What the stages show is what a memory cut can aim at: a stage that serving does not need can be
 loaded lazily; one it needs can only be replaced.
@@ -29,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, compile_pyvirt, median, rss_kib  # noqa: E402
+from _common import PrivateDaemon, compile_pyvirt, median, rss_kib, small_domain_xml  # noqa: E402
 
 #: (label, code run in that stage); each runs after the previous ones in one interpreter
 STAGES = [
@@ -38,12 +41,13 @@ STAGES = [
     ("ssl (asyncio and qemu.qmp import it)", "import ssl"),
     ("asyncio", "import asyncio"),
     ("aiohttp.web, as pyvirtd imports it", "from pyvirt.daemon.httpstack import import_server; import_server()"),
-    ("pyvirt XML model (pyvirt.xml.domain)", "import pyvirt.xml.domain"),
     ("QEMU driver (pyvirt.daemon.driver)", "import pyvirt.daemon.driver"),
     ("storage driver", "import pyvirt.storage.driver"),
     ("HTTP API, host info, config", "import pyvirt.daemon.http_api, pyvirt.daemon.hostinfo, pyvirt.daemon.config,"
                                     " pyvirt.daemon.tls_listener"),
     ("secrets, QEMU user", "import pyvirt.secret.driver, pyvirt.daemon.qemuuser"),
+    ("domain model, QEMU argv, QMP (first domain)", "import pyvirt.xml.domain, pyvirt.xml.defaults, pyvirt.qemu.argv,"
+                                                    " pyvirt.qemu.qmp"),
     ("lxml.etree (with the first XML parsed)", "import lxml.etree"),
 ]
 
@@ -79,6 +83,31 @@ def fresh_pyvirtd(top: Path, src: str | None = None) -> int:
         shutil.rmtree(daemon.root, ignore_errors=True)
 
 
+def pooled_pyvirtd(top: Path, src: str | None = None, defined: int = 0) -> int:
+    """RSS of a pyvirtd whose state holds the ``default`` pool and `defined` idle domains, at its
+    second restart (a listing answered first, as the fresh figure's daemon has)."""
+    daemon = PrivateDaemon(top / "pyvirtd-pool")
+    env = {"PYTHONPATH": src} if src else None
+    try:
+        for start in range(3):
+            daemon.start(env=env)
+            conn = daemon.connect()
+            if start == 0:
+                if conn.list_pools() == []:  # the first storage call makes the default pool
+                    raise RuntimeError("no default pool")
+                for i in range(defined):
+                    conn.define_xml(small_domain_xml(f"rss-idle-{i:04}"))
+            if len(conn.list_domains()) != defined:
+                raise RuntimeError("a defined domain went missing")
+            time.sleep(0.5)
+            rss = rss_kib(daemon.pid)
+            daemon.stop()
+        return rss
+    finally:
+        daemon.stop()
+        shutil.rmtree(daemon.root, ignore_errors=True)
+
+
 def fresh_libvirtd() -> int | None:
     from _rom import SessionLibvirtd
 
@@ -102,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--libvirt", action="store_true", help="a private session libvirtd's fresh RSS, same run")
     ap.add_argument("--before-src", default=None, help="an older tree's src/: its fresh pyvirtd too, same runs")
+    ap.add_argument("--pool", action="store_true", help="a pyvirtd restarted with the default pool too")
+    ap.add_argument("--defined", type=int, default=0, help="with --pool: that many idle domains defined too")
     args = ap.parse_args(argv)
     compile_pyvirt()
     before_src = str(Path(args.before_src).resolve()) if args.before_src else None
@@ -110,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     stages: list[list[int]] = []
     daemons: list[int] = []
     olds: list[int] = []
+    pooled: list[int] = []
+    old_pooled: list[int] = []
     libvirt: list[int] = []
     top = Path(tempfile.mkdtemp(prefix="pyvirt-bench-rss-"))
     try:
@@ -118,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             daemons.append(fresh_pyvirtd(top))
             if before_src:
                 olds.append(fresh_pyvirtd(top, before_src))
+            if args.pool:
+                pooled.append(pooled_pyvirtd(top, defined=args.defined))
+                if before_src:
+                    old_pooled.append(pooled_pyvirtd(top, before_src, args.defined))
             if args.libvirt:
                 got = fresh_libvirtd()
                 if got is not None:
@@ -136,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     if olds:
         print(f"{'pyvirtd of --before-src, fresh':44} {median(olds) / 1024:10.1f}"
               f"  (min {min(olds) / 1024:.1f}, max {max(olds) / 1024:.1f})")
+    with_what = f"default pool + {args.defined} idle" if args.defined else "the default pool"
+    for label, got in ((f"pyvirtd restarted, {with_what}", pooled),
+                       ("same, pyvirtd of --before-src", old_pooled)):
+        if got:
+            print(f"{label:44} {median(got) / 1024:10.1f}  (min {min(got) / 1024:.1f}, max {max(got) / 1024:.1f})")
     if libvirt:
         print(f"{'libvirtd 9.0, fresh (private session)':44} {median(libvirt) / 1024:10.1f}"
               f"  (min {min(libvirt) / 1024:.1f}, max {max(libvirt) / 1024:.1f})")
