@@ -132,23 +132,38 @@ class DefinitionsMixin:
         return model.native_command_line(dom, caps, str(files.pidfile), str(files.private_dir), host_cpu,
                                          host_model)
 
-    def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False,
-                update_cpu: bool = False, migratable: bool = False) -> str:
+    async def get_xml(self, dom: str, inactive: bool = False, security_info: bool = False,
+                      update_cpu: bool = False, migratable: bool = False) -> str:
         rec = self.lookup(dom)
-        if update_cpu or migratable:
-            # libvirt's QEMU driver rewrites the CPU / drops its implicit devices for these; pyvirt
-            # has neither rewrite yet, and an unchanged document under these flags would mislead
-            flag = "--update-cpu (VIR_DOMAIN_XML_UPDATE_CPU)" if update_cpu else \
-                "--migratable (VIR_DOMAIN_XML_MIGRATABLE)"
-            raise PyvirtError(f"argument unsupported: pyvirt's QEMU driver does not support {flag} yet",
-                              ErrorCode.ARGUMENT_UNSUPPORTED)
         if inactive and rec.config is not None:
-            return rec.config.to_xml(inactive=True, security_info=security_info)
-        if rec.active and rec.live is not None and not inactive:
-            live = rec.live
-            live.id = rec.id
-            return live.to_xml(security_info=security_info)
-        return rec.current().to_xml(inactive=True, security_info=security_info)
+            doc, live = rec.config, False
+        elif rec.active and rec.live is not None and not inactive:
+            doc, live = rec.live, True
+            doc.id = rec.id
+        else:
+            doc, live = rec.current(), False
+        if update_cpu or migratable:  # daemon.xmlflags: on a copy, as libvirt formats them
+            from pyvirt.daemon.xmlflags import formatted_copy
+
+            host_model = cmap = None
+            if update_cpu:
+                host_model, cmap = await self._update_cpu_host(doc)
+            doc = formatted_copy(doc, update_cpu=update_cpu, migratable=migratable, host_model=host_model,
+                                 cpu_map=cmap)
+        return doc.to_xml(security_info=security_info) if live else \
+            doc.to_xml(inactive=True, security_info=security_info)
+
+    async def _update_cpu_host(self, dom: Domain) -> tuple[Any, Any]:
+        """The host-model CPU domcapabilities offers for the domain's virt type (only TCG's on
+        x86_64 here: None otherwise) and the CPU map its features are read with."""
+        from pyvirt.qemu.cpuprobe import cpu_map, tcg_host_model
+
+        if dom.cpu is None or dom.cpu.mode in ("host-passthrough", "maximum"):
+            return None, None
+        binary = dom.devices.emulator or (await self.caps()).binary  # type: ignore[attr-defined]
+        tcg_x86 = dom.type == "qemu" and (dom.os is None or dom.os.arch in (None, "x86_64"))
+        host = await asyncio.to_thread(tcg_host_model, binary) if tcg_x86 else None
+        return host, await asyncio.to_thread(cpu_map, binary)
 
     async def set_autostart(self, dom: str, autostart: bool) -> None:
         rec = self.lookup(dom)

@@ -333,12 +333,7 @@ def _chardevs(dom: Domain) -> None:
             # the SPICE agent's port, libvirt's default for spicevmc only: a qemu-vdagent channel
             # without a name keeps none (checked against libvirt 9.0's define)
             ch.target_name = "com.redhat.spice.0"
-        if ch.type == "unix" and ch.target_type == "virtio" and ch.source_path and ch.target_name and \
-                _generated_channel_path(ch.target_name).search(ch.source_path):
-            ch.source_path = None  # qemuDomainChrDefDropDefaultPath: libvirt made it; it makes a new one
-            ch.source_mode = "bind"
-        if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
-            ch.source_mode = None  # libvirt generates the path at start
+        drop_generated_channel_path(ch)
     chardev_mode_rule(dom)
     chardev_reconnect_rule(dom)
 
@@ -365,6 +360,17 @@ def _serial_ports(serials: list[CharDev]) -> None:
     for ser in serials:
         if ser.target_port is None:
             ser.target_port = 1 + max((s.target_port for s in serials if s.target_port is not None), default=-1)
+
+
+def drop_generated_channel_path(ch: CharDev) -> None:
+    """qemuDomainChrDefDropDefaultPath: a virtio channel's socket path libvirt generated is
+    forgotten (it makes a new one at start); a bind source without a path says nothing."""
+    if ch.type == "unix" and ch.target_type == "virtio" and ch.source_path and ch.target_name and \
+            _generated_channel_path(ch.target_name).search(ch.source_path):
+        ch.source_path = None
+        ch.source_mode = "bind"
+    if ch.type == "unix" and ch.source_path is None and ch.source_mode == "bind":
+        ch.source_mode = None  # libvirt generates the path at start
 
 
 def _generated_channel_path(name: str) -> re.Pattern[str]:
@@ -593,7 +599,7 @@ _VIDEO_DEFAULTS = {
 }
 
 
-def _default_audio(graphics: list) -> str | None:
+def default_audio(graphics: list) -> str | None:
     """qemuDomainDefAddDefaultAudioBackend with qemu.conf's defaults: no display means 'none';
     else the last VNC or SPICE display decides ('none' / 'spice'), and a last SDL one leaves it
     to QEMU_AUDIO_DRV of libvirtd's environment (unset: no backend); egl-headless, dbus and
@@ -647,7 +653,7 @@ def _simple_devices(dom: Domain) -> None:
         if hd.type == "mdev" and hd.model == "vfio-pci" and hd.display is None:
             hd.display = False
     if not devs.audios:
-        kind = _default_audio(devs.graphics)
+        kind = default_audio(devs.graphics)
         if kind is not None:
             devs.audios.append(Audio(id=1, type=kind))
     if devs.memballoon is None:

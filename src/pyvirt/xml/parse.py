@@ -33,7 +33,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
             dom = parse_model(root, Domain, "domain")
     else:
         dom = parse_model(root, Domain, "domain")
-    _parse_order(dom)
+    parse_order(dom)
     fill_iothread_ids(dom)  # virDomainDefPostParse: in memory always, written only beside given ids
     vcpus.post_parse(dom)  # the <vcpus> list made whole, <vcpu current> derived from it
     if keep_unknown and not validate:
@@ -61,7 +61,7 @@ def _one_of_each(root: object) -> None:
             raise cls(f"only a single {what} device is supported", found[1].sourceline, libvirt_words=True)
 
 
-def _parse_order(dom: Domain) -> None:
+def parse_order(dom: Domain) -> None:
     """libvirt's parser inserts each controller where virDomainControllerInsertPreAlloced puts
     it (grouped by type, by index, USB2 masters before their companions), so a document reads
     back in that order whatever order it was written in.  A video with ``primary='yes'`` is
