@@ -217,3 +217,30 @@ def test_unreadable_state_files_are_skipped(tmp_path: Path) -> None:
     drv = SecretDriver(folder)
     drv.load()
     assert drv.list_secrets() == []
+
+
+def test_restart_defers_the_parse_of_indexed_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secret index (SecretDriver.load): a file whose very text loaded before is parsed when
+    its attributes are first read, not at load; an edited one is parsed and judged at load."""
+    import pyvirt.secret.driver as secret_driver
+
+    folder, run = tmp_path / "secrets", tmp_path / "run"
+    run.mkdir()  # pyvirtd's runtime dir
+    drv = SecretDriver(folder, index_dir=run)
+    drv.define_secret(_xml())
+    drv.set_secret_value(U1, _b64(b"k"))
+    drv.define_secret(_xml(U2, "<usage type='tls'><name>t</name></usage>"))
+    SecretDriver(folder, index_dir=run).load()  # indexes what it parsed
+    parsed: list[str] = []
+    real = secret_driver.parse_secret
+    monkeypatch.setattr(secret_driver, "parse_secret", lambda xml, validate=False: parsed.append(xml) or real(xml))
+    again = SecretDriver(folder, index_dir=run)
+    again.load()
+    assert parsed == []
+    assert again.secret_value("ceph", U1) == b"k" and len(parsed) == 1
+    assert again.list_secrets() == drv.list_secrets() and len(parsed) == 2
+    (folder / f"{U2}.xml").write_text(_xml(U1))  # edited since: names another UUID than its file
+    parsed.clear()
+    third = SecretDriver(folder, index_dir=run)
+    third.load()
+    assert len(parsed) == 1 and [s.uuid for s in third.list_secrets()] == [U1]

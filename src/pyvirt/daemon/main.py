@@ -101,7 +101,8 @@ async def _start_secrets(paths: StatePaths, driver: object) -> object:
     from pyvirt.secret.driver import SecretDriver
 
     secrets = SecretDriver(paths.config / "secrets",
-                           on_event=driver.events.threadsafe(asyncio.get_running_loop()))  # type: ignore[attr-defined]
+                           on_event=driver.events.threadsafe(asyncio.get_running_loop()),  # type: ignore[attr-defined]
+                           index_dir=paths.runtime)
     await asyncio.to_thread(secrets.load)
     driver.secrets = secrets  # type: ignore[attr-defined]
     return secrets

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pyvirt import textindex
 from pyvirt.api import (
     ErrorCode,
     ErrorDomain,
@@ -103,13 +104,27 @@ def info_of(sec: SecretDef) -> SecretInfo:
 
 
 class _Secret:
-    """One secret: its attributes and its value (None until one is set)."""
+    """One secret: its attributes and its value (None until one is set).  A secret loaded from a
+    file the secret index vouches for holds that file's text until its attributes are first
+    read (see SecretDriver.load)."""
 
-    __slots__ = ("definition", "value")
+    __slots__ = ("_definition", "_text", "value")
 
-    def __init__(self, definition: SecretDef, value: bytes | None = None) -> None:
-        self.definition = definition
+    def __init__(self, definition: SecretDef | None, value: bytes | None = None, text: str | None = None) -> None:
+        self._definition = definition
+        self._text = text
         self.value = value
+
+    @property
+    def definition(self) -> SecretDef:
+        if self._definition is None:
+            assert self._text is not None
+            self._definition, self._text = parse_secret(self._text), None
+        return self._definition
+
+    @definition.setter
+    def definition(self, value: SecretDef) -> None:
+        self._definition, self._text = value, None
 
 
 Listener = Callable[[Event], None]
@@ -120,8 +135,14 @@ class SecretDriver:
 
     BLOCKING = True  # files: pyvirtd calls these methods in worker threads
 
-    def __init__(self, config_dir: Path, on_event: Listener | None = None) -> None:
+    #: the secret index's file in `index_dir` (see load)
+    INDEX_NAME = "secret-index.json"
+
+    def __init__(self, config_dir: Path, on_event: Listener | None = None, index_dir: Path | None = None) -> None:
+        """`index_dir`: where the secret index lives (pyvirtd's runtime dir); None: no index,
+        every file is parsed at load."""
         self.config = Path(config_dir)
+        self.index_dir = Path(index_dir) if index_dir is not None else None
         self.config.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.config, 0o700)  # values live here: private to the owner even if made earlier
         self._secrets: dict[str, _Secret] = {}
@@ -137,24 +158,41 @@ class SecretDriver:
 
     def load(self) -> None:
         """Every persistent secret and its value (libvirt's virSecretLoadAllConfigs): a file
-        that does not read is logged and skipped, never the daemon's end."""
+        that does not read is logged and skipped, never the daemon's end.
+
+        A file whose exact text loaded before, under the same parser code, is not parsed again
+        (the secret index in `index_dir`, :mod:`pyvirt.textindex`): its text is held and parsed
+        when the secret's attributes are first read, so a restarted pyvirtd that uses no secret
+        loads no lxml for them.  Every other file is parsed and judged here as always."""
+        index = self.index_dir / self.INDEX_NAME if self.index_dir is not None else None
+        fingerprint = textindex.code_fingerprint([*textindex.xml_code_files(), Path(__file__).resolve()])
+        indexed = textindex.load_digests(index, fingerprint) if index is not None else {}
+        digests: dict[str, str] = {}
         with self._lock:
             for path in sorted(self.config.glob("*.xml")):
                 try:
-                    sec = parse_secret(path.read_text())
+                    text = path.read_text()
+                    sha = textindex.digest(text)
+                    if indexed.get(path.name) == sha:  # this very text loaded, as this UUID, before
+                        entry, uuid = _Secret(None, text=text), path.stem
+                    else:
+                        sec = parse_secret(text)
+                        entry, uuid = _Secret(sec), sec.uuid or ""
                 except (OSError, PyvirtError) as exc:
                     log.error("ignoring secret config %s: %s", path.name, exc)
                     continue
-                if sec.uuid != path.stem or sec.ephemeral:
+                if entry._definition is not None and (uuid != path.stem or entry.definition.ephemeral):
                     log.error("ignoring secret config %s: its UUID or ephemeral flag does not fit", path.name)
                     continue
-                value = None
+                digests[path.name] = sha
                 with contextlib.suppress(FileNotFoundError):
                     try:
-                        value = base64.b64decode(self._value_file(sec.uuid).read_bytes(), validate=True)
+                        entry.value = base64.b64decode(self._value_file(uuid).read_bytes(), validate=True)
                     except (OSError, binascii.Error):
-                        log.error("ignoring the unreadable value of secret %s", sec.uuid)
-                self._secrets[sec.uuid] = _Secret(sec, value)
+                        log.error("ignoring the unreadable value of secret %s", uuid)
+                self._secrets[uuid] = entry
+        if index is not None and digests != indexed:
+            textindex.save_digests(index, fingerprint, digests)
 
     def _save_config(self, sec: SecretDef) -> None:
         uuid = sec.uuid or ""
