@@ -291,3 +291,22 @@ def test_vmvga_is_qemus_vmware_svga(model: str, mb: int) -> None:
 def test_vmvga_limits(video: str, words: str) -> None:
     with pytest.raises(XMLConfigError, match=words):
         build_argv(_dom(video))
+
+
+# --- qemu-vdagent behind any character device front end ---------------------------------------------
+
+@pytest.mark.parametrize(("device", "frontend"), [
+    ("<serial type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source>"
+     "<target port='0'/></serial>", "isa-serial"),
+    ("<serial type='qemu-vdagent'><target type='pci-serial'/></serial>", "pci-serial"),
+    ("<parallel type='qemu-vdagent'/>", "isa-parallel"),
+    ("<console type='qemu-vdagent'><target type='virtio'/></console>", "virtconsole"),
+])
+def test_qemu_vdagent_is_a_back_end_like_any_other(device: str, frontend: str) -> None:
+    argv = build_argv(_dom(device))
+    chardev = next(v for v in _opt(argv, "-chardev") if v.startswith("qemu-vdagent,"))
+    assert ",name=vdagent" in chardev
+    assert ("clipboard=on,mouse=on" in chardev) is ("clipboard" in device)
+    ident = chardev.split("id=")[1].split(",")[0]
+    assert any(json.loads(v).get("chardev") == ident and json.loads(v)["driver"] == frontend
+               for v in _opt(argv, "-device"))

@@ -113,9 +113,9 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
         head = "spicevmc"
         pairs.append(("name", {"redirdev": "usbredir", "smartcard": "smartcard"}.get(chr_.kind, "vdagent")))
     elif t == "qemu-vdagent":
-        # QEMU's own SPICE agent (clipboard sharing with VNC/D-Bus clients; libvirt 9.0's rules)
-        if chr_.kind != "channel" or getattr(chr_, "target_type", None) != "virtio":
-            raise XMLError("qemu-vdagent is only valid as a virtio <channel>", chr_.line)
+        # QEMU's own SPICE agent (clipboard sharing with VNC/D-Bus clients): a back end like any
+        # other, which libvirt 9.0 puts behind whatever front end names it (a serial, console or
+        # parallel port, a guestfwd or virtio channel), its <source> options included
         head = "qemu-vdagent"
         pairs.append(("name", "vdagent"))
         if chr_.source_clipboard_copypaste is not None:
