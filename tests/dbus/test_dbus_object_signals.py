@@ -29,7 +29,7 @@ def test_lifecycle_kinds_are_subscribed() -> None:
 def test_signals_cockpit_listens_to_are_emitted() -> None:
     """Cockpit Machines 288 refreshes a VM on these object signals; pyvirt emits every one it has
     an event for (ControlError and DiskChange have no cause in pyvirt: no monitor is shared with
-    another process, and a disk startupPolicy, which could drop a missing medium, is refused)."""
+    another process, and a disk startupPolicy that would drop a missing medium is refused at start)."""
     emitted = {member for _iface, member, _args in OBJECT_SIGNALS.values()}
     assert {"BalloonChange", "DeviceAdded", "DeviceRemoved", "TrayChange"} <= emitted
 

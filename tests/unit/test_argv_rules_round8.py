@@ -12,7 +12,7 @@ from pyvirt.qemu.argv import build_argv
 from pyvirt.qemu.argv_common import RuntimePaths
 from pyvirt.qemu.caps import EmulatorCaps, MachineType
 from pyvirt.xml import fill_defaults, parse_domain
-from pyvirt.xml.errors import XMLConfigError, XMLInternalError
+from pyvirt.xml.errors import XMLConfigError, XMLError, XMLInternalError, XMLUnsupportedError
 
 BASE = """<domain type='qemu'><name>g</name><memory unit='KiB'>262144</memory>{pre}<vcpu>1</vcpu>
 <os><type arch='x86_64' machine='{machine}'>hvm</type></os>{mid}<devices>{devices}
@@ -310,3 +310,37 @@ def test_qemu_vdagent_is_a_back_end_like_any_other(device: str, frontend: str) -
     ident = chardev.split("id=")[1].split(",")[0]
     assert any(json.loads(v).get("chardev") == ident and json.loads(v)["driver"] == frontend
                for v in _opt(argv, "-device"))
+
+
+# --- <source startupPolicy=> ----------------------------------------------------------------------
+
+def _media(policy: str, path: str, device: str = "cdrom") -> str:
+    target = "<target dev='hdc' bus='ide'/><readonly/>" if device == "cdrom" else "<target dev='vda' bus='virtio'/>"
+    return f"<disk type='file' device='{device}'><source file='{path}' startupPolicy='{policy}'/>{target}</disk>"
+
+
+@pytest.mark.parametrize(("device", "words"), [
+    ("<disk type='network' device='cdrom'><source protocol='http' name='x.iso' startupPolicy='optional'>"
+     "<host name='e.org'/></source><target dev='hdc' bus='ide'/><readonly/></disk>",
+     "disk startupPolicy 'optional' is not allowed for disk of 'network' type"),
+    (_media("requisite", "/tmp/x.img", "disk"), "disk startupPolicy 'requisite' is allowed only for cdrom or floppy"),
+])
+def test_startup_policy_define_rules(device: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        _dom(device)
+
+
+@pytest.mark.parametrize("policy", ["mandatory", "requisite", "optional"])
+def test_startup_policy_with_a_present_source_starts_as_without(tmp_path, policy: str) -> None:
+    iso = tmp_path / "a.iso"
+    iso.write_bytes(b"")
+    argv = build_argv(_dom(_media(policy, str(iso))), runtime=_host_runtime())
+    assert any(str(iso) in v for v in _opt(argv, "-blockdev"))
+
+
+@pytest.mark.parametrize("policy", ["requisite", "optional"])
+def test_startup_policy_with_a_missing_source_is_refused(tmp_path, policy: str) -> None:
+    dom = _dom(_media(policy, str(tmp_path / "gone.iso")))
+    with pytest.raises(XMLUnsupportedError, match=f"startupPolicy='{policy}'> with a missing source"):
+        build_argv(dom, runtime=_host_runtime())
+    assert build_argv(dom)  # libvirt's harness checks no file

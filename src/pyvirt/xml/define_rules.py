@@ -127,6 +127,11 @@ def check_disk_rules(disk: Disk) -> None:
     if bus == "scsi" and disk.address is not None and disk.address.type == "drive" and disk.address.bus:
         # qemuValidateDomainDeviceDefAddressDrive: QEMU's SCSI controllers have one bus, whatever the model
         raise XMLInternalError("SCSI controller only supports 1 bus", disk.line)
+    policy = disk.source_startup_policy
+    if policy is not None and kind == "network":  # virDomainDiskDefValidateStartupPolicy
+        raise XMLError(f"disk startupPolicy '{policy}' is not allowed for disk of 'network' type", disk.line)
+    if policy == "requisite" and device not in ("cdrom", "floppy"):
+        raise XMLError("disk startupPolicy 'requisite' is allowed only for cdrom or floppy", disk.line)
     drive_bus = _disk_bus(disk)
     if drive_bus in ("ide", "sata") and disk.address is not None and disk.address.type == "drive":
         # qemuValidateDomainDeviceDefAddressDrive: an IDE channel has one target, AHCI one bus and
