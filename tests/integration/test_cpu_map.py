@@ -56,3 +56,29 @@ def test_baseline_of_real_models(cmap) -> None:  # noqa: ANN001
     amd = ["<cpu><arch>x86_64</arch><model>EPYC-Rome</model><vendor>AMD</vendor></cpu>",
            "<cpu><arch>x86_64</arch><model>EPYC-Milan</model><vendor>AMD</vendor></cpu>"]
     assert "<model fallback='allow'>EPYC-Rome</model>" in baseline_xml(cmap, amd)
+
+
+def _tcg_guest(cpu: str):  # noqa: ANN202 - pyvirt.xml.Domain
+    from pyvirt.xml import fill_defaults, parse_domain
+
+    return fill_defaults(parse_domain("<domain type='qemu'><name>g</name><memory>262144</memory><os><type "
+                                      f"arch='x86_64' machine='pc'>hvm</type></os>{cpu}<devices/></domain>"))
+
+
+@pytest.mark.parametrize(("cpu", "words"), [
+    ("<model>qemu64</model><feature policy='require' name='vmx'/>",
+     "Host CPU does not provide required features: vmx"),
+    ("<model>qemu64</model><feature policy='forbid' name='sse2'/>", "Host CPU provides forbidden features: sse2"),
+    ("<model>Nehalem</model><vendor>Intel</vendor>", "host CPU vendor does not match required CPU vendor Intel"),
+])
+def test_partial_check_compares_a_tcg_guest_cpu_with_tcgs(cmap, cpu: str, words: str) -> None:  # noqa: ANN001
+    """libvirt 9.0 compares a check='partial' custom CPU with the hypervisor's before a TCG start."""
+    from pyvirt.api import PyvirtError
+    from pyvirt.qemu.cpuprobe import check_guest_cpu
+
+    guest = _tcg_guest(f"<cpu mode='custom' match='exact' check='partial'>{cpu}</cpu>")
+    with pytest.raises(PyvirtError, match=f"the CPU is incompatible with host CPU: {words}"):
+        check_guest_cpu(guest)
+    for check in ("none", "full"):  # not compared before the start
+        check_guest_cpu(_tcg_guest(f"<cpu mode='custom' match='exact' check='{check}'>{cpu}</cpu>"))
+    check_guest_cpu(_tcg_guest("<cpu mode='custom' match='exact' check='partial'><model>qemu64</model></cpu>"))

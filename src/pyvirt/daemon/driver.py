@@ -583,10 +583,12 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
     async def _host_cpu_features(self, dom: Domain, caps: Any) -> frozenset[str] | None:
         """What TCG's CPU gives a guest (QEMU's ``max``, pyvirt's CPU map), when a custom CPU's
-        'optional' features are resolved against it (argv_machine.needs_host_cpu)."""
+        'optional' features are resolved against it (argv_machine.needs_host_cpu); a custom CPU
+        with check='partial' is compared with it first (cpuprobe.check_guest_cpu)."""
         from pyvirt.qemu.argv_machine import needs_host_cpu
-        from pyvirt.qemu.cpuprobe import cpu_map
+        from pyvirt.qemu.cpuprobe import check_guest_cpu, cpu_map
 
+        await asyncio.to_thread(check_guest_cpu, dom, dom.devices.emulator or caps.binary)
         if not needs_host_cpu(dom):
             return None
         cmap = await asyncio.to_thread(cpu_map, dom.devices.emulator or caps.binary)

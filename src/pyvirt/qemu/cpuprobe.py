@@ -187,3 +187,25 @@ def tcg_host_model(binary: str = DEFAULT_BINARY) -> Any:
     cmap = cpu_map(binary)
     hv = cmap.hypervisor
     return None if hv is None else decode(cmap, set(hv.features), hv.vendor)
+
+
+def check_guest_cpu(dom: Any, binary: str = DEFAULT_BINARY) -> None:
+    """A TCG guest's custom CPU with ``check='partial'`` is compared with the CPU TCG gives (QEMU's
+    ``max``) before the start, as libvirt 9.0 does (qemuProcessUpdateGuestCPU, virCPUCompare): a
+    model or required feature TCG lacks, or a forbidden one it has, is libvirt's CPU_INCOMPATIBLE
+    error naming them.  ``check='none'`` (TCG's default) and ``'full'`` (checked after QEMU
+    started, by the CPUID it reports) are not compared here."""
+    cpu = dom.cpu
+    if (dom.type != "qemu" or cpu is None or cpu.check != "partial" or cpu.mode not in (None, "custom")
+            or not cpu.model or cpu.match == "minimum"):
+        return
+    from pyvirt.cpucompute import compare
+    from pyvirt.cpudef import CpuDef
+
+    cmap = cpu_map(binary)
+    hv = cmap.hypervisor
+    if hv is None:
+        return
+    guest = CpuDef(host=False, model=cpu.model, vendor=cpu.vendor, match=cpu.match or "exact",
+                   features=[(f.name, f.policy or "require") for f in cpu.features])
+    compare(cmap, set(hv.features), hv.vendor, guest, fail_incompatible=True)
