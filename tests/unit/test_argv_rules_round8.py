@@ -344,3 +344,19 @@ def test_startup_policy_with_a_missing_source_is_refused(tmp_path, policy: str) 
     with pytest.raises(XMLUnsupportedError, match=f"startupPolicy='{policy}'> with a missing source"):
         build_argv(dom, runtime=_host_runtime())
     assert build_argv(dom)  # libvirt's harness checks no file
+
+
+# --- q35: NIC models libvirt has no name for are placed as PCI Express devices ------------------------
+
+@pytest.mark.parametrize(("model", "bridged"), [("e1000", True), ("rtl8139", True), ("vmxnet3", True),
+                                               ("virtio-transitional", True), ("virtio", False),
+                                               ("e1000e", False), ("pcnet", False), ("ne2k_pci", False),
+                                               ("i82559er", False)])
+def test_q35_nic_placement_by_model(model: str, bridged: bool) -> None:
+    nic = f"<interface type='user'><mac address='52:54:00:11:22:33'/><model type='{model}'/></interface>"
+    argv = build_argv(_dom(nic, machine="q35"))
+    devices = [json.loads(v) for v in _opt(argv, "-device")]
+    nic_dev = next(d for d in devices if d.get("mac") == "52:54:00:11:22:33")
+    bus = next(d for d in devices if d.get("id") == nic_dev["bus"])
+    assert bus["driver"] == ("pcie-pci-bridge" if bridged else "pcie-root-port")
+    assert any(d["driver"] == "pcie-pci-bridge" for d in devices) is bridged

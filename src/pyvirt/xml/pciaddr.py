@@ -51,6 +51,15 @@ def _virtio_pcie(model: str | None) -> bool:
     return model != "virtio-transitional"
 
 
+def _unknown_nic_model(model: str | None) -> bool:
+    """A NIC model libvirt has no name for (pcnet, ne2k_pci, i82559er...): libvirt 9.0 passes it
+    to QEMU as given and places it as a PCI Express device (a root port on q35), where the
+    conventional models it knows (e1000, rtl8139, vmxnet3...) go behind a pcie-to-pci-bridge."""
+    from .generic_defaults import NET_MODEL_NAMES, nic_model_name
+
+    return model is not None and nic_model_name(model) not in NET_MODEL_NAMES
+
+
 def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     """(device, is PCI Express) in libvirt's assignment order; only devices that want a PCI slot."""
     d = dom.devices
@@ -61,7 +70,7 @@ def _candidates(dom: Domain) -> Iterator[tuple[object, bool]]:
     for fs in d.filesystems:
         yield fs, _virtio_pcie(fs.model)
     for nic in d.interfaces:
-        yield nic, nic.model_type in _PCIE_NIC
+        yield nic, nic.model_type in _PCIE_NIC or _unknown_nic_model(nic.model_type)
     for s in d.sounds:
         if s.model in _SOUND_PCI:
             yield s, False
