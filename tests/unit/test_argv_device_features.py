@@ -392,7 +392,8 @@ def test_cputune_round_trips_canonically_in_libvirts_order() -> None:
     order = [body.index(t) for t in ("<shares>2048", "<period>1000000", "<quota>-1",
                                      "<vcpupin vcpu='1' cpuset='0-2'/>", "<emulatorpin cpuset='1-3'/>",
                                      "<iothreadpin iothread='2' cpuset='1'/>",
-                                     "<vcpusched vcpus='0-1' scheduler='fifo' priority='5'/>")]
+                                     "<vcpusched vcpus='0' scheduler='fifo' priority='5'/>",
+                                     "<vcpusched vcpus='1' scheduler='fifo' priority='5'/>")]
     assert order == sorted(order)
     assert "cputune" not in " ".join(build_argv(dom))  # pinning is applied to threads, not on argv
 

@@ -25,13 +25,13 @@ def _json(argv: list[str], opt: str) -> list[dict]:
 
 def test_audio_backend_with_streams() -> None:
     argv = build_argv(_dom("<audio id='1' type='oss' tryMMap='yes' dspPolicy='3'>"
-                           "<input fixedSettings='yes' dev='/dev/dsp0' tryPoll='no'>"
+                           "<input mixingEngine='yes' fixedSettings='yes' dev='/dev/dsp0' tryPoll='no'>"
                            "<settings frequency='44100' format='s16'/></input>"
-                           "<output fixedSettings='no'><settings channels='4'/></output></audio>"))
+                           "<output fixedSettings='no'/></audio>"))
     (au,) = _json(argv, "-audiodev")
     assert au == {"id": "audio1", "driver": "oss", "try-mmap": True, "dsp-policy": 3,
-                  "in": {"fixed-settings": True, "frequency": 44100, "format": "s16", "dev": "/dev/dsp0",
-                         "try-poll": False},
+                  "in": {"mixing-engine": True, "fixed-settings": True, "frequency": 44100, "format": "s16",
+                         "dev": "/dev/dsp0", "try-poll": False},
                   "out": {"fixed-settings": False}}
 
 

@@ -216,11 +216,11 @@ def test_timer_catchup_tuning_is_kept_and_builds_the_plain_catchup() -> None:
 def test_parser_defaults_on_define() -> None:
     xml = BASE.format(devices="<channel type='pty'><target type='virtio' name='a'/><address type='virtio-serial' "
                               "controller='0' port='2'/></channel>", machine="pc", top="",
-                      after_os="<features></features><cpu><topology sockets='1' cores='2' threads='1'/></cpu>")
+                      after_os="<features></features><cpu><topology sockets='1' cores='1' threads='1'/></cpu>")
     out = fill_defaults(parse_domain(xml.replace("</os>", "<loader>/usr/share/seabios/bios.bin</loader></os>")))
     text = out.to_xml(inactive=True)
     assert "<loader type='rom'>/usr/share/seabios/bios.bin</loader>" in text
-    assert "<topology sockets='1' dies='1' cores='2' threads='1'/>" in text
+    assert "<topology sockets='1' dies='1' cores='1' threads='1'/>" in text
     assert "<address type='virtio-serial' controller='0' bus='0' port='2'/>" in text
     assert "<features" not in text
 

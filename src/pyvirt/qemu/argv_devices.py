@@ -936,7 +936,7 @@ def shmem_opts(a: Argv, ctx: Ctx) -> None:
             if shm.server or shm.msi:
                 raise XMLError("shmem model 'ivshmem-plain' is not supported with server option enabled "
                                "and doesn't support msi", shm.line)
-            size = parse_size_bytes(str(shm.size or 4), shm.size_unit or ("M" if shm.size is None else "B"),
+            size = parse_size_bytes(str(shm.size if shm.size is not None else 4), shm.size_unit or ("M" if shm.size is None else "B"),
                                     "<shmem><size>", shm.line, default_scale=1)
             if size < (1 << 20):
                 raise XMLError("shmem size must be at least 1 MiB (1024 KiB)", shm.line)

@@ -42,7 +42,7 @@ def machine_opts(a: Argv, ctx: Ctx) -> None:
         pairs.append(("smm", feats.smm))
     if feats is not None and feats.ioapic_driver is not None:
         pairs.append(("kernel_irqchip", "split" if feats.ioapic_driver == "qemu" else "on"))
-    pairs.append(("dump-guest-core", False))
+    pairs.append(("dump-guest-core", bool(dom.memory_dump_core)))
     if dom.memory_backing is not None and dom.memory_backing.nosharepages:
         pairs.append(("mem-merge", False))
     if not _needs_no_backend(dom):

@@ -30,6 +30,7 @@ from .domain import (
 )
 from .errors import XMLError, XMLValidationError
 from .fields import model
+from .format_rules import apply_format_rules
 from .generic_defaults import (
     assigned_scsi_address_free,
     bitmap_rules,
@@ -111,6 +112,11 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None, *, live: boo
     _simple_devices(dom)
     if not live:
         generated_tap_name_rule(dom)
+        for g in dom.devices.graphics:  # virDomainGraphicsDefParseXMLVNC: an inactive parse keeps
+            if g.type == "vnc" and g.autoport:  # no port beside autoport='yes'
+                g.port = -1
+            elif g.type == "spice" and g.autoport:
+                g.port = g.tls_port = None
     hostdev_defaults(dom)
     shmem_defaults(dom)
     vsock_defaults(dom)
@@ -168,6 +174,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
         _cpu(dom.cpu, dom.type)
         _numa_cpus_rectify(dom)
     hugepage_sizes_in_kib(dom)
+    apply_format_rules(dom)
     if dom.clock is None:
         dom.clock = Clock(offset="utc")
     dom.on_poweroff = dom.on_poweroff or "destroy"
@@ -590,6 +597,8 @@ def _virtio_serial_addresses(dom: Domain) -> None:
 
 # ------------------------------------------------------------------ other devices
 
+#: video memory sizes libvirt 9.0's define rounds up to a power of two (probed per model)
+_VIDEO_POW2 = {"qxl": ("model_ram", "model_vram")}
 _VIDEO_DEFAULTS = {
     "cirrus": {"model_vram": 16384},
     "vga": {"model_vram": 16384},
@@ -643,6 +652,9 @@ def _simple_devices(dom: Domain) -> None:
         for name, value in _VIDEO_DEFAULTS.get(v.model_type, {}).items():
             if getattr(v, name) is None:
                 setattr(v, name, value)
+        for name in _VIDEO_POW2.get(v.model_type, ("model_vram",)):  # kept as powers of two, rounded up
+            if getattr(v, name):
+                setattr(v, name, 1 << (getattr(v, name) - 1).bit_length())
         if v.model_type != "none" and v.model_heads is None:
             v.model_heads = 1
         if i == 0 and v.model_type != "none" and v.model_primary is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from .define_rules_more import check_generic_rules, check_qemu_rules
 from .domain import DEFAULT_VIDEO_MODEL, USER_ALIAS_PREFIX, Disk, Domain
 from .errors import XMLConfigError, XMLDetailError, XMLError, XMLInternalError
 from .pciaddr import is_q35
@@ -66,8 +67,10 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     if dom.os is not None and dom.os.bios_useserial and not dom.devices.serials:
         raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
     check_loader(dom)  # virDomainDefOSValidate: the generic parser's, so the test driver's too
+    check_generic_rules(dom)
     if not qemu:
         return
+    check_qemu_rules(dom)
     _uefi_acpi(dom)
     check_cpu_cache(dom)
     if "preserve" in (dom.on_poweroff, dom.on_reboot):  # qemuValidateLifecycleAction
@@ -389,7 +392,7 @@ def _audio_streams(dom: Domain) -> None:
     """virDomainAudioDefValidate: fixed stream settings go through QEMU's mixing engine."""
     for audio in dom.devices.audios:
         for io in (audio.input, audio.output):
-            if io is not None and io.fixed_settings and io.mixing_engine is False:
+            if io is not None and io.fixed_settings and io.mixing_engine is not True:
                 raise XMLConfigError("fixed audio settings requires mixing engine", audio.line)
 
 

@@ -535,6 +535,8 @@ class Features:
     hap: bool | None = state("hap")
     viridian: bool = flag("viridian", unsupported=True)  # Xen's
     privnet: bool = flag("privnet", unsupported=True)  # LXC's
+    #: a bare ``<hyperv/>``: libvirt keeps it as ``mode='custom'`` with no enlightenment
+    hyperv: bool = flag("hyperv")
     hyperv_mode: str | None = attr("hyperv/@mode", Enum("custom", "passthrough"))
     # <hyperv mode='custom'> enlightenments, in libvirt's order (virDomainHyperv)
     hv_relaxed: bool | None = state("hyperv/relaxed")
@@ -1712,6 +1714,8 @@ class AudioIO:
     name: str | None = attr("@name")
     stream_name: str | None = attr("@streamName")
     latency: int | None = attr("@latency", Int(0))
+    #: ``<settings>`` is written whenever the settings are fixed, even with nothing in it
+    settings: bool = flag("settings")
     frequency: int | None = attr("settings/@frequency", Int(1))
     channels: int | None = attr("settings/@channels", Int(1))
     format: str | None = attr("settings/@format", AUDIO_FORMATS)
@@ -2242,6 +2246,9 @@ class Domain:
     max_memory: int | None = scaled("maxMemory")
     max_memory_slots: int | None = attr("maxMemory/@slots", Int(0))
     memory: int | None = scaled("memory")
+    #: ``<memory dumpCore=>``: whether the guest's memory goes into a core dump of QEMU (its
+    #: ``-machine dump-guest-core``; off when not said, as libvirt's qemu.conf default)
+    memory_dump_core: bool | None = attr("memory/@dumpCore", ONOFF)
     current_memory: int | None = scaled("currentMemory")
     blkiotune: BlkioTune | None = child("blkiotune", BlkioTune)
     memtune: MemTune | None = child("memtune", MemTune)

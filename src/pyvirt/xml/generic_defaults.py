@@ -35,6 +35,7 @@ from .domain import (
     VirtioOptions,
 )
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
+from .format_rules import apply_format_rules
 from .mapping import get_extras
 from .pciaddr import insert_controller
 from .validate import parse_cpuset
@@ -70,7 +71,7 @@ def feature_defaults(dom: Domain) -> None:
     f = dom.features
     if f is None:
         return
-    if f.hyperv_mode is None and any(getattr(f, n) is not None for n in vars(f) if n.startswith("hv_")):
+    if f.hyperv_mode is None and (f.hyperv or any(getattr(f, n) is not None for n in vars(f) if n.startswith("hv_"))):
         f.hyperv_mode = "custom"
     if f.smm_tseg is not None and f.smm_tseg_unit not in (None, "MiB", "M"):
         size = parse_size_bytes(str(f.smm_tseg), f.smm_tseg_unit, "<tseg>", f.line, default_scale=1)
@@ -168,6 +169,7 @@ def fill_generic_defaults(dom: Domain) -> None:
     chardev_protocol_rule(dom)
     chardev_mode_rule(dom)
     chardev_reconnect_rule(dom)
+    apply_format_rules(dom)
 
 
 def _chardevs(dom: Domain) -> None:
@@ -273,8 +275,7 @@ def shmem_defaults(dom: Domain) -> None:
             shm.size, shm.size_unit = 4, "M"
         elif shm.size is not None and shm.size_unit != "M":
             size = parse_size_bytes(str(shm.size), shm.size_unit or "B", "<shmem><size>", shm.line, default_scale=1)
-            if size % (1 << 20) == 0:
-                shm.size, shm.size_unit = size >> 20, "M"
+            shm.size, shm.size_unit = size >> 20, "M"  # kept in bytes, written in whole MiB
         if shm.server and shm.model_type == "ivshmem-doorbell":
             shm.msi = True
             if shm.msi_ioeventfd is None:

@@ -1,0 +1,126 @@
+"""More of libvirt 9.0's define-time refusals, found on the fifth xml2xml round's probes (each
+refused by the real libvirt 9.0's ``virsh define`` in these words, and accepted by pyvirt
+before): audio streams and ids, the domain title, filesystems, shmem, evdev inputs, TPMs,
+clock timers, CPU topology, fw_cfg names, lifecycle actions, QXL video memory, memory limits.
+
+:func:`check_generic_rules` are libvirt's generic parser's and validator's (its test driver
+refuses them too); :func:`check_qemu_rules` are its QEMU driver's (qemuValidateDomainDef*).
+Both run from :func:`pyvirt.xml.define_rules.check_define_rules`."""
+
+from __future__ import annotations
+
+from .domain import Domain
+from .errors import XMLConfigError, XMLError, XMLNoTargetError
+from .tunables import UNLIMITED
+
+
+def check_generic_rules(dom: Domain) -> None:
+    """virDomainDefParseXML / virDomainDefValidate rules every driver applies."""
+    if dom.title is not None and "\n" in dom.title:
+        raise XMLError("Domain title can't contain newlines", dom.line, libvirt_words=True)
+    tune = dom.memtune
+    for name in ("hard_limit", "soft_limit", "swap_hard_limit"):
+        value = getattr(tune, name) if tune is not None else None
+        if value is not None and value > UNLIMITED:  # virParseScaledValue's limit
+            raise XMLError(f"numerical overflow: value too large: {value}KiB", tune.line if tune else None)
+    for audio in dom.devices.audios:
+        if audio.id is None:
+            raise XMLError("Missing required attribute 'id' in element 'audio'", audio.line, libvirt_words=True)
+        for io in (audio.input, audio.output):  # virDomainAudioIOCommonValidate
+            if io is None:
+                continue
+            if io.fixed_settings:
+                if io.mixing_engine is not True:
+                    raise XMLConfigError("fixed audio settings requires mixing engine", audio.line)
+            elif io.settings:
+                raise XMLConfigError("audio settings specified without fixed settings flag", audio.line)
+    _timer_attributes(dom)
+    for fs in dom.devices.filesystems:  # virDomainFSDefParseXML
+        if not fs.target_dir:
+            src = fs.source_dir or fs.source_socket or fs.source_name
+            raise XMLNoTargetError("missing target information for device" + (f" {src}" if src else ""), fs.line)
+    for shm in dom.devices.shmems:  # virDomainShmemDefParseXML
+        if shm.msi and not shm.server:
+            raise XMLError("msi option is only supported with a server", shm.line, libvirt_words=True)
+    for inp in dom.devices.inputs:  # virDomainInputDefValidate
+        if inp.type == "evdev" and inp.bus is not None:
+            raise XMLConfigError("input evdev doesn't support bus element", inp.line)
+
+
+def _timer_attributes(dom: Domain) -> None:
+    """virDomainTimerDefParseXML / virDomainClockDefValidate: which timer takes which attribute."""
+    for t in dom.clock.timers if dom.clock is not None else []:
+        if t.name in ("kvmclock", "hypervclock") and t.tickpolicy is not None:
+            raise XMLConfigError(f"timer {t.name} doesn't support setting of timer tickpolicy", t.line)
+        if t.name not in ("rtc", "platform") and t.track is not None:
+            raise XMLConfigError(f"timer {t.name} doesn't support setting of timer track", t.line)
+        if t.name != "tsc" and t.frequency is not None:
+            raise XMLConfigError(f"timer {t.name} doesn't support setting of timer frequency", t.line)
+        catchup = (t.catchup_threshold, t.catchup_slew, t.catchup_limit)
+        if t.tickpolicy != "catchup" and any(v is not None for v in catchup):
+            raise XMLError("setting of timer catchup policies is only supported with tickpolicy='catchup'", t.line,
+                           libvirt_words=True)
+
+
+def check_qemu_rules(dom: Domain) -> None:
+    """qemuValidateDomainDef* rules of libvirt 9.0's QEMU driver, checked at define."""
+    _lifecycle(dom)
+    _timers(dom)
+    cpu = dom.cpu
+    if cpu is not None and cpu.sockets is not None:  # qemuValidateDomainCpuTopology
+        topology = (cpu.sockets or 1) * (cpu.dies or 1) * (cpu.cores or 1) * (cpu.threads or 1)
+        if topology != (dom.vcpu or 1):
+            raise XMLConfigError("CPU topology doesn't match maximum vcpu count", cpu.line)
+    for info in dom.sysinfos:  # qemuValidateDomainDefSysinfo
+        for e in info.fw_cfgs if info.type == "fwcfg" else []:
+            if e.name and not e.name.startswith("opt/"):
+                raise XMLConfigError("Invalid firmware name", e.line)
+    spice = any(g.type == "spice" for g in dom.devices.graphics)
+    for audio in dom.devices.audios:
+        if audio.type == "spice" and not spice:
+            raise XMLConfigError("Spice audio is not supported without spice graphics", audio.line)
+    for fs in dom.devices.filesystems:
+        if (fs.fmode is not None or fs.dmode is not None) and fs.accessmode != "mapped":
+            raise XMLConfigError("fmode and dmode must be used with accessmode=mapped", fs.line)
+    for shm in dom.devices.shmems:  # qemuValidateDomainDeviceDefShmem
+        if shm.model_type in (None, "ivshmem"):
+            raise XMLConfigError("ivshmem device is not supported with this QEMU binary", shm.line)
+        if shm.model_type == "ivshmem-doorbell" and not shm.server:
+            raise XMLConfigError("shmem model 'ivshmem-doorbell' is supported only with server option enabled",
+                                 shm.line)
+        if shm.model_type == "ivshmem-plain" and shm.server:
+            raise XMLConfigError("shmem model 'ivshmem-plain' is supported only with server option disabled",
+                                 shm.line)
+    for tpm in dom.devices.tpms:  # qemuValidateDomainDeviceDefTPM
+        if tpm.backend_type == "emulator" and tpm.backend_version == "1.2" and tpm.model == "tpm-crb":
+            raise XMLConfigError("Unsupported interface 'tpm-crb' for TPM 1.2", tpm.line)
+    for v in dom.devices.videos:  # qemuValidateDomainDeviceDefVideo
+        if v.model_type == "qxl" and v.model_vgamem:
+            if v.model_vgamem < 1024:
+                raise XMLConfigError("value for 'vgamem' must be at least 1 MiB (1024 KiB)", v.line)
+            if v.model_vgamem & (v.model_vgamem - 1):
+                raise XMLConfigError("value for 'vgamem' must be power of two", v.line)
+
+
+def _lifecycle(dom: Domain) -> None:
+    """qemuValidateLifecycleAction and qemuValidateDomainDef's on_reboot/on_poweroff pair."""
+    for action in (dom.on_poweroff, dom.on_reboot, dom.on_crash):
+        if action == "rename-restart":
+            raise XMLConfigError("qemu driver doesn't support the 'rename-restart' action for "
+                                 "'on_reboot'/'on_poweroff'/'on_crash'", dom.line)
+    if dom.on_reboot == "destroy" and dom.on_poweroff == "restart":
+        raise XMLConfigError("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to "
+                             "'reboot'", dom.line)
+
+
+def _timers(dom: Domain) -> None:
+    """qemuValidateDomainDefClockTimers: what QEMU has no switch for."""
+    for t in dom.clock.timers if dom.clock is not None else []:
+        if t.name == "platform":
+            raise XMLConfigError("unsupported timer type (name) 'platform'", t.line)
+        if t.name == "rtc" and t.track == "boot":
+            raise XMLConfigError("unsupported rtc timer track 'boot'", t.line)
+        if t.name == "rtc" and t.tickpolicy in ("merge", "discard"):
+            raise XMLConfigError(f"unsupported rtc timer tickpolicy '{t.tickpolicy}'", t.line)
+        if t.name == "pit" and t.tickpolicy == "merge":
+            raise XMLConfigError("unsupported pit tickpolicy 'merge'", t.line)
