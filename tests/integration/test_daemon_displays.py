@@ -81,10 +81,13 @@ def test_spice_tls_from_qemu_conf(daemon: DaemonHarness, test_guest: TestGuest, 
     """qemu.conf's spice_tls: QEMU serves SPICE over TLS on the XML's tlsPort with the
     certificates of spice_tls_x509_cert_dir; without it the same XML is refused at start."""
     conn = daemon.connect()
-    with contextlib.closing(socket.socket()) as probe:
+    with contextlib.closing(socket.socket()) as probe, contextlib.closing(socket.socket()) as probe2:
         probe.bind(("127.0.0.1", 0))
-        tls_port = probe.getsockname()[1]
-    spice = (f"<graphics type='spice' autoport='yes' tlsPort='{tls_port}' listen='127.0.0.1' defaultMode='secure'>"
+        probe2.bind(("127.0.0.1", 0))
+        tls_port, port = probe.getsockname()[1], probe2.getsockname()[1]
+    # fixed ports: with autoport='yes' a define drops both (libvirt 9.0 does), and picks them at start
+    spice = (f"<graphics type='spice' autoport='no' port='{port}' tlsPort='{tls_port}' listen='127.0.0.1' "
+             "defaultMode='secure'>"
              "<channel name='inputs' mode='insecure'/></graphics><video><model type='qxl'/></video>")
     conn.define_xml(guest_xml(test_guest, "tls", extra_devices=spice).replace("<video><model type='none'/></video>",
                                                                                ""))

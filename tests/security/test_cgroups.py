@@ -47,8 +47,9 @@ def test_libvirts_mapping_for_cgroup_v1_and_v2() -> None:
         ("memory.high", str(384 * mib)), ("memory.swap.max", str(512 * mib))}
     unlimited = _dom(f"<memtune><hard_limit>{cgroups.UNLIMITED_KIB}</hard_limit></memtune>"
                      "<cputune><global_quota>-1</global_quota></cputune>")
-    assert [v for _c, _f, v, _e in plan(unlimited, _ctl(2))] == ["max 100000", "max"]
-    assert [v for _c, _f, v, _e in plan(unlimited, _ctl(1))] == ["-1", "-1"]
+    # an unlimited memory limit is no limit in a definition (libvirt 9.0 does not keep it): nothing to write
+    assert [v for _c, _f, v, _e in plan(unlimited, _ctl(2))] == ["max 100000"]
+    assert [v for _c, _f, v, _e in plan(unlimited, _ctl(1))] == ["-1"]
     # the v1 memory limit is written before the mem+swap limit, which may not be below it
     files = [f for _c, f, _v, _e in plan(_dom(TUNED), _ctl(1))]
     assert files.index("memory.limit_in_bytes") < files.index("memory.memsw.limit_in_bytes")
