@@ -360,3 +360,24 @@ def test_q35_nic_placement_by_model(model: str, bridged: bool) -> None:
     bus = next(d for d in devices if d.get("id") == nic_dev["bus"])
     assert bus["driver"] == ("pcie-pci-bridge" if bridged else "pcie-root-port")
     assert any(d["driver"] == "pcie-pci-bridge" for d in devices) is bridged
+
+
+def test_pci_bridges_are_not_grown_for_a_live_hotplug() -> None:
+    """qemuDomainEnsurePCIAddress: a device hot-plugged into a running guest gets a free slot of
+    the buses it has, never a new bridge (a define or a --config attach does grow them)."""
+    from pyvirt.xml.pciaddr import assign_pci_addresses
+
+    dom = parse_domain(BASE.format(devices=_disks(30), pre="", mid="", machine="pc"))
+    live = fill_defaults(dom, live=True)
+    assert not [c for c in live.devices.controllers if c.model == "pci-bridge"]
+    assert [c.model for c in fill_defaults(dom).devices.controllers].count("pci-bridge") == 1
+    assign_pci_addresses(dom, grow=False)
+    assert not [c for c in dom.devices.controllers if c.model == "pci-bridge"]
+
+
+def test_pci_bridges_are_not_added_when_no_number_of_them_makes_room() -> None:
+    given = "".join(f"<disk type='file' device='disk'><source file='/tmp/g{s}.img'/><target dev='vdq{chr(97 + s % 26)}{chr(97 + s // 26)}' "
+                    f"bus='virtio'/><address type='pci' domain='0' bus='0' slot='{s}' function='0'/></disk>"
+                    for s in range(2, 32))
+    with pytest.raises(XMLUnsupportedError, match="no free PCI slot"):
+        _dom(given + _disks(1))

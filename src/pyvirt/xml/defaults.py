@@ -125,7 +125,7 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None, *, live: boo
     _memory_devices(dom)
     _check_usb(dom)
     _virtio_serial_addresses(dom)  # before PCI: a full controller adds another (qemuDomainAssignAddresses)
-    assign_pci_addresses(dom)
+    assign_pci_addresses(dom, grow=not live)
     check_pci_target_options(dom)
     check_addresses(dom)
     return dom

@@ -194,8 +194,10 @@ def spapr_vio_addresses(dom: Domain) -> None:
             c.address = Address(type="spapr-vio", reg=reg)
 
 
-def assign_pci_addresses(dom: Domain) -> None:
-    """Give every device that needs a PCI address one (never moving user-given addresses)."""
+def assign_pci_addresses(dom: Domain, *, grow: bool = True) -> None:
+    """Give every device that needs a PCI address one (never moving user-given addresses).
+    ``grow=False`` (a live hot-plug, qemuDomainEnsurePCIAddress): no pci-bridge is added, a device
+    gets a free slot of the buses the running guest has or none."""
     spapr_vio_addresses(dom)
     _normalise(dom)
     # qemuDomainAssignPCIAddresses' max_idx: the PCI controllers the XML itself has
@@ -208,7 +210,8 @@ def assign_pci_addresses(dom: Domain) -> None:
     if is_q35(dom):
         _assign_q35(dom, slots, had_pci)
     else:
-        _grow_pc_bridges(dom)
+        if grow:
+            _grow_pc_bridges(dom)
         _assign_pc(dom, slots)
     _set_all_multi(dom)
     _bridge_models(dom)
@@ -434,8 +437,10 @@ def _grow_pc_bridges(dom: Domain) -> None:
     own addresses already fill every bus."""
     if not _is_i440fx(dom):
         return
+    grown = copy.deepcopy(dom)
+    added: list[int] = []
     for _ in range(32):
-        trial = copy.deepcopy(dom)
+        trial = copy.deepcopy(grown)
         slots = _Slots()
         _mark_existing(trial, slots)
         room = _has_free_slot(trial, slots)
@@ -443,10 +448,14 @@ def _grow_pc_bridges(dom: Domain) -> None:
             _assign_pc(trial, slots)
             if room:
                 _next_pc_slot(trial, slots, None)
-            return
         except _NoFreeSlot:
-            insert_controller(dom.devices.controllers,
-                              Controller(type="pci", index=_next_pci_index(dom), model="pci-bridge"))
+            added.append(_next_pci_index(grown))
+            insert_controller(grown.devices.controllers, Controller(type="pci", index=added[-1], model="pci-bridge"))
+            continue
+        for index in added:  # the dry run found room: the bridges it took go into the definition
+            insert_controller(dom.devices.controllers, Controller(type="pci", index=index, model="pci-bridge"))
+        return
+    # no number of bridges makes room (each needs a slot too): the assignment itself says so
 
 
 def _has_free_slot(dom: Domain, slots: _Slots) -> bool:
