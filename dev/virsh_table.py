@@ -47,6 +47,10 @@ def virsh(args: list[str], env: dict[str, str], timeout: float = 10) -> subproce
         return subprocess.CompletedProcess(exc.cmd, -1, str(exc.stdout or ""), "TIMEOUT")
 
 
+#: virsh 9.0's hidden commands (VSH_CMD_FLAG_HIDDEN, group 'virsh'): they run, 'help' does not list them
+HIDDEN = ("self-test",)
+
+
 def groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
     """[(title, keyword, [(command, summary)])] in virsh's order."""
     out: list[tuple[str, str, list[tuple[str, str]]]] = []
@@ -57,6 +61,11 @@ def groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
         elif line.startswith("    "):
             name, _, summary = line[4:].partition(" ")
             out[-1][2].append((name, summary.strip()))
+    for name in HIDDEN:  # not listed by 'help', but 'help NAME' describes them: the NAME line's summary
+        text = virsh(["help", name], TEST).stdout
+        m = re.search(rf"^    {re.escape(name)} - (.*)$", text, re.M)
+        if m:
+            next(g for g in out if g[1] == "virsh")[2].append((name, m.group(1).strip()))
     return out
 
 
@@ -158,6 +167,8 @@ def render(title: str, keyword: str, cmds: list[dict], modules: dict[str, str]) 
         flags = ""
         if c["noconnect"]:
             flags += ", noconnect=True"
+        if c["name"] in HIDDEN:
+            flags += ", hidden=True"
         module = modules.get(c["name"], "cmd_unsupported")
         lines.append(f"    Cmd({_q(c['name'])}, _G, {_q(module)}, {_q(c['summary'])},")
         # options as a function: Cmd builds them when the command is parsed (pyvirt.cli.grammar.Cmd.opts)

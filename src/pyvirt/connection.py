@@ -235,6 +235,12 @@ class Connection(abc.ABC):
         {} where the driver has no security model (virsh then prints no Security lines)."""
         return {}
 
+    @op("Domain", "GET /v1/domains/{dom}/messages", "virDomainGetMessages")
+    def get_messages(self, dom: str) -> list[str]:
+        """virDomainGetMessages: the domain's taint and deprecation lines ("tainted: ...",
+        "deprecated configuration: ..."); [] where the driver keeps none."""
+        return []
+
     @op("Connect", "POST /v1/xml-to-native", "virConnectDomainXMLToNative", readonly=True)
     def domain_xml_to_native(self, native_format: str, xml: str) -> str:
         """virConnectDomainXMLToNative: for "qemu-argv", the command line the driver would run."""

@@ -84,6 +84,7 @@ NAMES = (
     'get_info',
     'get_interface_xml',
     'get_job_info',
+    'get_messages',
     'get_metadata',
     'get_network_xml',
     'get_node_device_xml',

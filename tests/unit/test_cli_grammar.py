@@ -19,8 +19,9 @@ def test_split_line_quoting_and_separators() -> None:
     assert split_line("list --all; domstate 'a b'") == [["list", "--all"], ["domstate", "a b"]]
     assert split_line('echo "x\\"y" a\\ b # comment') == [["echo", 'x"y', "a b"]]
     assert split_line(" ; ;list") == [["list"]]
-    with pytest.raises(ParseError):
-        split_line("echo 'unterminated")
+    assert split_line("echo 'unterminated") == [["echo", "unterminated"]]  # virsh: only " must close
+    with pytest.raises(ParseError, match='missing "'):
+        split_line('echo "unterminated')
 
 
 def test_positional_named_and_equals_forms() -> None:

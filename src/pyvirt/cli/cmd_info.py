@@ -24,8 +24,12 @@ def cmd_dominfo(ctl: Ctl, p: Parsed) -> bool:
     if info.cpu_time_ns:  # virsh's rule: shown whenever the driver reports any
         pairs.append(("CPU time", f"{info.cpu_time_ns / 1e9:.1f}s"))
     pairs.append(("Max memory", "no limit" if info.max_mem_kib >= 2**64 - 1 else f"{info.max_mem_kib} KiB"))
+    pairs.append(("Used memory", f"{info.mem_kib} KiB"))
+    if ctl.debugging(ctl.DEBUG):  # virsh logs the persistent flag as it asks for it
+        ctl.print(keyvalues(pairs))
+        ctl.debug_msg(ctl.DEBUG, f"Domain persistent flag value: {int(info.persistent)}\n")
+        pairs = []
     pairs += [
-        ("Used memory", f"{info.mem_kib} KiB"),
         ("Persistent", "yes" if info.persistent else "no"),
         ("Autostart", "enable" if info.autostart else "disable"),
         ("Managed save", "yes" if info.managed_save else "no"),
@@ -37,6 +41,9 @@ def cmd_dominfo(ctl: Ctl, p: Parsed) -> bool:
         if sec.get("label"):
             mode = "enforcing" if sec.get("enforcing", True) else "permissive"
             pairs.append(("Security label", f"{sec['label']} ({mode})"))
+    messages = ctl.conn.get_messages(info.uuid or info.name)
+    if messages:  # virsh: one "Messages:" line, the others under it at the value column
+        pairs.append(("Messages", ("\n" + " " * 16).join(messages)))
     ctl.print(keyvalues(pairs))
     return True
 

@@ -11,7 +11,8 @@ from pyvirt.cli.grammar import Parsed, help_text
 
 def _group_lines(group: str, keyword: str) -> str:
     lines = [f" {group} (help keyword '{keyword}'):\n"]
-    lines += [f"    {c.name:<30} {c.summary}\n" for c in table.COMMANDS if c.group == group]
+    lines += [f"    {c.name:<30} {c.summary}\n" for c in table.COMMANDS
+              if c.group == group and not c.hidden]
     return "".join(lines)
 
 
@@ -31,17 +32,52 @@ def cmd_help(ctl: Ctl, p: Parsed) -> bool:
     return True
 
 
+#: virBufferEscapeShell quotes a word only when it holds one of these
+_SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")
+#: virBufferEscapeString's XML escapes; the other C0 controls but tab, newline, CR are dropped
+_XML_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;",
+                **{chr(c): "" for c in range(1, 32) if chr(c) not in "\t\n\r"}}
+
+
+def shell_quote(word: str) -> str:
+    """A word as virBufferEscapeShell writes it: bare when safe, else in single quotes with each
+    ``'`` written ``'\\''`` (not Python's shlex.quote, whose safe set and quoting differ)."""
+    if word and not _SHELL_META.intersection(word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def split_commas(text: str) -> list[str]:
+    """virsh's vshStringToArray: split on ``,``, where ``,,`` stands for a literal comma."""
+    parts, cur, i = [], [], 0
+    while i < len(text):
+        if text[i] == ",":
+            if text[i + 1:i + 2] == ",":
+                cur.append(",")
+                i += 2
+                continue
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(text[i])
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
 def cmd_echo(ctl: Ctl, p: Parsed) -> bool:
+    for other in ("shell", "xml"):
+        if p.bool(other) and p.bool("split"):
+            raise CmdError(f"Options --{other} and --split are mutually exclusive")
     words = p.argv("string")
     if p.bool("xml"):
-        from xml.sax.saxutils import escape
-
-        words = [escape(w, {"'": "&apos;", '"': "&quot;"}) for w in words]
+        words = ["".join(_XML_ESCAPES.get(c, c) for c in w) for w in words]
     if p.bool("shell"):
-        import shlex
-
-        words = [shlex.quote(w) if w else "''" for w in words]
-    text = " ".join(words)  # no newline: the runner's line after the command ends it
+        words = [shell_quote(w) for w in words]
+    if p.bool("split"):  # each piece on its own line
+        text = "".join(piece + "\n" for w in words for piece in split_commas(w))
+    else:
+        text = " ".join(words)  # no newline: the runner's line after the command ends it
     if not words:  # virsh's buffer never written is NULL: nothing printed, not even "error: "
         return True
     if p.bool("err"):
@@ -49,6 +85,38 @@ def cmd_echo(ctl: Ctl, p: Parsed) -> bool:
     else:
         ctl.print(text)
     return True
+
+
+def table_problems() -> list[str]:
+    """What virsh's self-test (vshCmddefCheckInternals) would find wrong in the command tables:
+    a command without an implementation, an option twice, an alias naming no option."""
+    from pyvirt.cli.grammar import ALIASES
+    from pyvirt.cli.run import handler
+
+    problems = []
+    for cmd in table.COMMANDS:
+        try:
+            handler(cmd)
+        except (ImportError, AttributeError):
+            problems.append(f"command '{cmd.name}' has no implementation")
+        names = [o.name for o in cmd.opts]
+        problems += [f"command '{cmd.name}': option '{n}' defined twice" for n in sorted(set(names))
+                     if names.count(n) > 1]
+        for alias, target in ALIASES.get(cmd.name, {}).items():
+            if target.partition("=")[0] not in names:
+                problems.append(f"command '{cmd.name}': alias '{alias}' names no option")
+    return problems
+
+
+def cmd_self_test(ctl: Ctl, p: Parsed) -> bool:
+    """virsh's hidden consistency check of its own command tables: silent when all is well."""
+    if p.bool("completers-missing"):
+        raise CmdError("self-test: --completers-missing is not supported: pyvirt's completion is "
+                       "generic (commands, options, domain names), not per option")
+    problems = table_problems()
+    for problem in problems:
+        ctl.error(problem)
+    return not problems
 
 
 def cmd_cd(ctl: Ctl, p: Parsed) -> bool:

@@ -75,6 +75,18 @@ class Ctl:
         self._conn: Connection | None = None
         self.out = sys.stdout
         self.err = sys.stderr
+        self.cmdname = ""  # the command running, for debug lines
+
+    # -- debug lines (virsh -d N): vshDebug writes a message of `level` or above to stdout
+    DEBUG, INFO, NOTICE, WARNING, ERROR = range(5)  # VSH_ERR_*
+
+    def debugging(self, level: int) -> bool:
+        return level >= (self.ERROR if self.debug < 0 else self.debug)
+
+    def debug_msg(self, level: int, text: str) -> None:
+        if text and self.debugging(level):
+            self.out.write(text)
+            self.out.flush()
 
     # -- connection
     @property
@@ -96,6 +108,8 @@ class Ctl:
         except OSError as exc:
             raise ConnectError(str(exc)) from None
         self.uri, self.readonly = uri, readonly
+        if (uri or "").startswith("test:"):  # the test driver has no keepalive: virsh says so at INFO
+            self.debug_msg(self.INFO, "Failed to setup keepalive on connection\n")
 
     def close(self) -> None:
         if self._conn is not None:
@@ -110,12 +124,35 @@ class Ctl:
         """virsh's lookup by id, UUID or name; a miss is ``failed to get domain 'ref'``."""
         from pyvirt.api import ErrorCode, PyvirtError
 
+        conn = self.conn
+        self.debug_msg(self.INFO, f"{self.cmdname}: found option <domain>: {ref}\n")
+        found = None
         try:
-            return self.conn.lookup_domain(ref)
+            found = conn.lookup_domain(ref)
         except PyvirtError as exc:
             if exc.code in (ErrorCode.NO_DOMAIN, ErrorCode.INVALID_DOMAIN, ErrorCode.INVALID_ARG):
                 raise CmdError(f"failed to get domain '{ref}'") from None
             raise
+        finally:
+            if self.debugging(self.DEBUG):
+                self._debug_lookup(ref, found)
+        return found
+
+    def _debug_lookup(self, ref: str, found: DomainInfo | None) -> None:
+        """virshLookupDomainInternal's DEBUG lines: by ID when `ref` is a number, by UUID when it
+        has a UUID's length, by name last, each tried only when the one before found nothing."""
+        steps = []
+        if ref.isdigit():
+            steps.append("looks like ID")
+            by_id = found is not None and found.active and str(found.id) == ref
+        else:
+            by_id = False
+        if not by_id and len(ref) == 36:
+            steps.append("trying as domain UUID")
+            by_id = found is not None and found.uuid == ref.lower()
+        if not by_id:
+            steps.append("trying as domain NAME")
+        self.debug_msg(self.DEBUG, "".join(f"{self.cmdname}: <domain> {m}\n" for m in steps))
 
     def domain_arg(self, p: Parsed) -> DomainInfo:
         """The domain a command's ``<domain>`` argument names (virsh's vshCommandOptDomain)."""

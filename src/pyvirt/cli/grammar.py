@@ -49,10 +49,11 @@ class Opt:
 class Cmd:
     """A command's definition: name, help group, implementing module, and option table."""
 
-    __slots__ = ("name", "group", "module", "summary", "desc", "_opts", "noconnect")
+    __slots__ = ("name", "group", "module", "summary", "desc", "_opts", "noconnect", "hidden")
 
     def __init__(self, name: str, group: str, module: str, summary: str, desc: str,
-                 opts: Sequence[Opt] | Callable[[], Sequence[Opt]] = (), *, noconnect: bool = False) -> None:
+                 opts: Sequence[Opt] | Callable[[], Sequence[Opt]] = (), *, noconnect: bool = False,
+                 hidden: bool = False) -> None:
         self.name = name
         self.group = group
         self.module = module
@@ -60,6 +61,7 @@ class Cmd:
         self.desc = desc
         self._opts = opts
         self.noconnect = noconnect
+        self.hidden = hidden  # virsh's VSH_CMD_FLAG_HIDDEN: runs and has help, not listed by 'help'
 
     @property
     def opts(self) -> tuple[Opt, ...]:
@@ -93,14 +95,39 @@ EMPTY_READ_QUIETLY = frozenset({
 })
 
 
+#: virsh 9.0's hidden option aliases (VSH_OT_ALIAS), per command: the alias stands for the option
+#: it names (errors then name that option), and ``name=value`` makes it a flag that gives the
+#: option that value.  Not shown by help; found by trying every command of the reference virsh.
+_IOTUNE = ("total-bytes-sec", "read-bytes-sec", "write-bytes-sec", "total-iops-sec", "read-iops-sec",
+           "write-iops-sec", "size-iops-sec", "group-name")
+_IOTUNE_MAX = tuple(f"{a}-sec-{b}" for a in ("total-bytes", "read-bytes", "write-bytes", "total-iops",
+                                                "read-iops", "write-iops") for b in ("max", "max-length"))
+ALIASES: dict[str, dict[str, str]] = {
+    "echo": {"str": "string", "hi": "string=hello"},
+    "setmem": {"kilobytes": "size"},
+    "setmaxmem": {"kilobytes": "size"},
+    "domif-setlink": {"persistent": "config"},
+    "domif-getlink": {"persistent": "config"},
+    "blkdeviotune": {n.replace("-", "_"): n for n in _IOTUNE + _IOTUNE_MAX},
+}
+
+
 class Parsed:
     """A parsed command: its definition and option values (bool True, str, or list for argv)."""
 
-    __slots__ = ("cmd", "values")
+    __slots__ = ("cmd", "values", "trail")
 
-    def __init__(self, cmd: Cmd, values: dict[str, object]) -> None:
+    def __init__(self, cmd: Cmd, values: dict[str, object],
+                 trail: list[tuple[str, str | None]] | None = None) -> None:
         self.cmd = cmd
         self.values = values
+        self.trail = trail or []  # (option, its text or None for a bool) in the order given
+
+    def debug_lines(self) -> str:
+        """What vshCommandParse logs at level INFO as it saves each option: ``CMD: OPT(optdata): TEXT``
+        or ``CMD: OPT(bool): (none)``."""
+        return "".join(f"{self.cmd.name}: {name}(optdata): {value}\n" if value is not None
+                       else f"{self.cmd.name}: {name}(bool): (none)\n" for name, value in self.trail)
 
     def bool(self, name: str) -> bool:
         return bool(self.values.get(name))
@@ -131,50 +158,52 @@ class Parsed:
 
 
 def split_line(line: str) -> list[list[str]]:
-    """Split one shell line into commands (lists of words) with virsh's quoting rules.
+    """Split a command string into commands (lists of words) as virsh's vshCommandStringGetArg does.
 
-    Whitespace separates words; ``;`` ends a command; ``'...'`` is literal; ``"..."`` allows
-    backslash escapes; a backslash outside quotes escapes the next character; ``#`` at the
-    start of a word starts a comment running to the end of the line.
+    Blanks (space, tab) separate words; ``;`` and newline end a command; ``'...'`` is literal;
+    ``"..."`` keeps backslash escapes; a backslash outside single quotes takes the next character
+    literally, and a backslash-newline vanishes (a continued line); a word starting with ``#``
+    comments out the rest of its line (the next line is a new command).  An unterminated double
+    quote and a trailing backslash are errors; an unterminated single quote simply ends the word.
     """
     commands: list[list[str]] = []
     words: list[str] = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i] in " \t\n\r":
-            i += 1
+        while i < n and (line[i] in " \t" or (line[i] == "\\" and line[i + 1:i + 2] == "\n")):
+            i += 1 + (line[i] == "\\")
         if i >= n:
             break
         c = line[i]
-        if c == ";":
+        if c in ";\n" or c == "#":
+            if c == "#":
+                end = line.find("\n", i)
+                i = n if end < 0 else end
+            i += 1
             if words:
                 commands.append(words)
             words = []
-            i += 1
             continue
-        if c == "#":
-            break
         buf: list[str] = []
-        quote = ""
+        single = double = False
         while i < n:
             c = line[i]
-            if not quote and (c in " \t\n\r;"):
+            if not single and not double and c in " \t;\n":
                 break
-            if c == "\\" and quote != "'" and i + 1 < n:
-                buf.append(line[i + 1])
-                i += 2
-                continue
-            if quote:
-                if c == quote:
-                    quote = ""
-                else:
-                    buf.append(c)
-            elif c in "'\"":
-                quote = c
+            if not double and c == "'":
+                single = not single
+            elif not single and c == '"':
+                double = not double
+            elif not single and c == "\\":
+                i += 1
+                if i >= n:
+                    raise ParseError("dangling \\")
+                if line[i] != "\n":  # backslash-newline is elided entirely
+                    buf.append(line[i])
             else:
                 buf.append(c)
             i += 1
-        if quote:
+        if double:
             raise ParseError("missing \"")
         words.append("".join(buf))
     if words:
@@ -193,6 +222,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
     if cmd is None:
         raise ParseError(f"unknown command: '{name}'")
     values: dict[str, object] = {}
+    trail: list[tuple[str, str | None]] = []
     positional = [o for o in cmd.opts if o.pos]
     data_only = False
     wants_help = False
@@ -202,6 +232,13 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
         i += 1
         if not data_only and w.startswith("--") and len(w) > 2:
             oname, eq, inline = w[2:].partition("=")
+            alias = ALIASES.get(cmd.name, {}).get(oname)
+            if alias is not None:  # vshCmddefGetOption: the alias is replaced by what it names
+                oname, preset, value = alias.partition("=")
+                if preset:
+                    if eq:
+                        raise ParseError(f"invalid '=' after option --{w[2:].partition('=')[0]}")
+                    eq, inline = preset, value
             opt = cmd.opt(oname)
             if opt is None and oname == "help":  # every command's hidden --help: 'help CMD' instead
                 if eq:
@@ -218,6 +255,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
                 if eq:
                     raise ParseError(f"invalid '=' after option --{opt.name}")
                 values[opt.name] = True
+                trail.append((opt.name, None))
                 continue
             if eq:
                 value = inline
@@ -232,6 +270,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
                 lst.append(value)
             else:
                 values[opt.name] = value
+            trail.append((opt.name, value))
             continue
         if not data_only and w == "--":
             data_only = True
@@ -247,6 +286,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
             lst.append(w)
         else:
             values[slot.name] = w
+        trail.append((slot.name, w))
     if wants_help:  # vshCommandParse: the parsed command becomes 'help <cmdname>', nothing required
         return Parsed(lookup("help"), {"command": cmd.name})
     missing = [f"command '{cmd.name}' requires " + (f"<{o.name}>" if o.kind in (DATA, ARGV) else f"--{o.name}")
@@ -254,12 +294,14 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
                for o in cmd.opts if o.req and o.name not in values]
     if missing:  # vshCommandCheckOpts names every one
         raise ParseError(*missing)
-    return Parsed(cmd, values)
+    return Parsed(cmd, values, trail)
 
 
 def parse_line(commands: Iterable[Sequence[str]], lookup) -> list[Parsed]:
-    """Parse every command of a line first, as virsh does: one syntax error runs nothing."""
-    return [parse_command(words, lookup) for words in commands if words]
+    """Parse every command of a line first, as virsh does: one syntax error runs nothing.  A
+    command whose first word starts with ``#`` (quoted or escaped, so not a comment to the
+    tokenizer) is skipped whole, as vshCommandParse skips it."""
+    return [parse_command(words, lookup) for words in commands if words and not words[0].startswith("#")]
 
 
 def _type_word(opt: Opt) -> str:

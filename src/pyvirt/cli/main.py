@@ -123,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
                          " Hypervisors: QEMU/KVM Test\n")
         return 0
     from pyvirt.cli.context import ConnectError, Ctl
+    from pyvirt.lightos import getenv
 
-    ctl = Ctl(opts.get("connect") or None,  # type: ignore[arg-type]
+    # virsh's own default first (virshInit: VIRSH_DEFAULT_CONNECT_URI), then libvirt's (the client)
+    ctl = Ctl(opts.get("connect") or getenv("VIRSH_DEFAULT_CONNECT_URI") or None,  # type: ignore[arg-type]
               readonly=bool(opts.get("readonly")), quiet=bool(opts.get("quiet")),
               escape=str(opts.get("escape", "^]")), debug=int(str(opts.get("debug", -1)) or -1))
     try:
@@ -136,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         from pyvirt.cli.run import run_words
 
         if len(rest) == 1:
+            ctl.debug_msg(ctl.INFO, f'commands: "{rest[0]}"\n')
             try:
                 commands = split_line(rest[0])
             except ParseError as exc:

@@ -25,6 +25,8 @@ def run_words(ctl: Ctl, commands: Sequence[Sequence[str]]) -> bool | str:
         for message in exc.messages:
             ctl.error(message)
         return False
+    if ctl.debugging(ctl.INFO):
+        ctl.debug_msg(ctl.INFO, "".join(p.debug_lines() for p in parsed))
     ok: bool | str = True
     for p in parsed:
         ok = run_one(ctl, p)
@@ -44,6 +46,7 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
     cmd = p.cmd
     if cmd.name in ("quit", "exit"):
         return QUIT
+    ctl.cmdname = cmd.name
     try:
         if not cmd.noconnect:
             ctl.conn  # noqa: B018 - open the connection before the command, as virsh does

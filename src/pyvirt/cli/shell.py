@@ -32,7 +32,7 @@ class Completer:
         head = line[: len(line) - len(text)]
         current = head.rsplit(";", 1)[-1].split()
         if not current:
-            return sorted(c.name for c in table.COMMANDS if c.name.startswith(text))
+            return sorted(c.name for c in table.COMMANDS if c.name.startswith(text) and not c.hidden)
         cmd = table.lookup(current[0])
         if cmd is None:
             return []

@@ -153,6 +153,12 @@ class DomainsMixin:
             label.update(label="libvirt-test", enforcing=True)
         return label
 
+    def get_messages(self, dom: str) -> list[str]:
+        """What the node file's loading found (pyvirt.testdriver.taint); nothing for others."""
+        obj = self._get(dom)
+        obj.config  # noqa: B018 - a pending fixture domain is built (and checked) on first use
+        return list(obj.messages)
+
     def memory_stats(self, dom: str) -> dict[str, int]:
         """testDomainMemoryStats: fixed fractions of the current balloon, in virsh's order;
         `last_update` is the test driver's stopped guest clock."""

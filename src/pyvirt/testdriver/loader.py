@@ -134,14 +134,20 @@ def _domain(el: etree._Element, next_id: int) -> DomainObj:
         set_child_text(root, "uuid", str(uuid.uuid4()), after=("name",))
     normalise(root)
     root = format_like_libvirt(root)
+    from pyvirt.testdriver.taint import taint_messages
+
+    messages = taint_messages(root)
     state = ext.runstate if ext.runstate is not None else DomainState.RUNNING
     if state == DomainState.SHUTOFF or state not in DomainState.__members__.values():
-        return DomainObj(config=root, state=DomainState.SHUTOFF, managed_save=ext.has_managed_save)
-    live = root
-    generate_ifnames(live)  # before the copy: libvirt names them in the definition it loaded
-    config = None if ext.transient else copy.deepcopy(root)
-    return DomainObj(config=config, live=live, state=state, reason=0, id=next_id,
-                     managed_save=ext.has_managed_save)
+        obj = DomainObj(config=root, state=DomainState.SHUTOFF, managed_save=ext.has_managed_save)
+    else:
+        live = root
+        generate_ifnames(live)  # before the copy: libvirt names them in the definition it loaded
+        config = None if ext.transient else copy.deepcopy(root)
+        obj = DomainObj(config=config, live=live, state=state, reason=0, id=next_id,
+                        managed_save=ext.has_managed_save)
+    obj.messages = messages
+    return obj
 
 
 def pending_domain(source: bytes, summary: Any, next_id: int) -> DomainObj:
@@ -150,9 +156,11 @@ def pending_domain(source: bytes, summary: Any, next_id: int) -> DomainObj:
 
     def build() -> tuple[etree._Element | None, etree._Element | None]:
         dom = _domain(parse_string(source), next_id)
+        obj.messages = dom.messages
         return dom.config, dom.live
 
-    return DomainObj(state=DomainState.RUNNING, reason=0, id=next_id, pending=build, summary=summary)
+    obj = DomainObj(state=DomainState.RUNNING, reason=0, id=next_id, pending=build, summary=summary)
+    return obj
 
 
 #: testStoragePoolObjSetDefaults: every pool of a node file reports 100 GiB, whatever it says

@@ -30,7 +30,7 @@ class DomainObj:
     """One domain: its definitions, run state and the flags `dominfo` shows."""
 
     __slots__ = ("_config", "_live", "_pending", "_summary", "state", "reason", "id", "autostart",
-                 "managed_save", "frozen")
+                 "managed_save", "frozen", "messages")
 
     def __init__(self, config: etree._Element | None = None, live: etree._Element | None = None,
                  state: int = DomainState.SHUTOFF, reason: int = 0, id: int = -1,  # noqa: A002
@@ -48,6 +48,7 @@ class DomainObj:
         self.autostart = autostart
         self.managed_save = managed_save
         self.frozen: set[str] = set()  # the test driver's pretend filesystems frozen ("/", "/boot")
+        self.messages: tuple[str, ...] = ()  # virDomainGetMessages (pyvirt.testdriver.taint)
 
     def _materialise(self) -> None:
         if self._pending is not None:

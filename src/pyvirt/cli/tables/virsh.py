@@ -37,4 +37,8 @@ COMMANDS = (
             Opt("name", STRING, "hypervisor connection URI"),
             Opt("readonly", BOOL, "read-only connection"),
         )),
+    Cmd("self-test", _G, "cmd_shell", "internal command for testing virt shells",
+        "internal use only", lambda: (
+            Opt("completers-missing", BOOL, "output the list of options which are missing completers"),
+        ), noconnect=True, hidden=True),
 )
