@@ -191,3 +191,62 @@ def test_memory_dump_core_is_kept_and_reaches_the_machine_option() -> None:
         assert (f"dumpCore='{value}'" in dom.to_xml(inactive=True)) == bool(value)
         argv = build_argv(dom)
         assert expected in argv[argv.index("-machine") + 1]
+
+
+# ----------------------------------------------------------------------------- second batch
+
+def test_what_the_parser_reads_only_where_it_acts_is_dropped() -> None:
+    root = define(extra="<cputune><vcpupin vcpu='9' cpuset='0'/></cputune>"
+                  "<sysinfo type='fwcfg'><entry name='opt/x' file='/a'>v</entry></sysinfo>",
+                  features="<features><hyperv><stimer state='off'><direct state='on'/></stimer></hyperv>"
+                  "</features>",
+                  devices="<memballoon model='none'><address type='pci' domain='0x0000' bus='0x00' slot='0x07' "
+                  "function='0x0'/></memballoon>")
+    assert root.find("cputune") is None  # its only pin named a vCPU that does not exist
+    assert root.find("sysinfo/entry").text is None and root.find("sysinfo/entry").get("file") == "/a"
+    assert root.find("features/hyperv/stimer/direct") is None
+    assert root.find("devices/memballoon/address") is None
+    menu = define(extra="").find("os")
+    assert menu.find("bootmenu") is None
+    off = fill_defaults(parse_domain(text().replace("</os>", "<bootmenu enable='no' timeout='100'/></os>")))
+    assert "timeout" not in off.to_xml(inactive=True)
+    cpu = define(extra="<cpu mode='host-passthrough'><model>Haswell</model></cpu>").find("cpu")
+    assert cpu.find("model") is None
+    assert define(extra="<cpu mode='host-model' match='exact'/>").find("cpu").get("match") is None
+    assert define(features="<features><tcg><tb-cache unit='MiB'>0</tb-cache></tcg></features>").find(
+        "features") is None
+    assert define(extra="<cputune><shares>0</shares></cputune>").findtext("cputune/shares") == "0"
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"extra": "<blkiotune><device><weight>100</weight></device></blkiotune>"}, "missing per-device path"),
+    ({"extra": "<blkiotune><device><path>/dev/sda</path><weight>1</weight></device><device><path>/dev/sda</path>"
+               "<weight>2</weight></device></blkiotune>"}, "duplicate blkio device path '/dev/sda'"),
+    ({"extra": "<clock offset='absolute'/>"}, "missing 'start' attribute for clock with offset='absolute'"),
+    ({"extra": "<clock offset='timezone'/>"}, "missing 'timezone' attribute for clock with offset='timezone'"),
+    ({"extra": "<clock offset='utc'><timer present='no'/></clock>"},
+     "Missing required attribute 'name' in element 'timer'"),
+    ({"extra": "<cpu><model>qemu64</model><feature policy='require'/></cpu>"}, "Invalid CPU feature name"),
+    ({"extra": "<cpu><topology sockets='4'/></cpu>"}, "Missing required attribute 'cores' in element 'topology'"),
+    ({"extra": "<cpu><numa><cell id='0' cpus='0-3' memory='65536'><distances><sibling id='0' value='20'/>"
+               "</distances></cell></numa></cpu>"}, "'value 20' is invalid for 'sibling id 0' under NUMA 'cell id 0'"),
+    ({"features": "<features><hyperv><spinlocks state='on' retries='100'/></hyperv></features>"},
+     "HyperV spinlock retry count must be at least 4095"),
+    ({"features": "<features><hyperv><vendor_id state='on' value='0123456789abcdef'/></hyperv></features>"},
+     "HyperV vendor_id value must not be more than 12 characters."),
+    ({"features": "<features><kvm><dirty-ring state='on' size='100'/></kvm></features>"},
+     "dirty ring must be power of 2 and ranges [1024, 65536]"),
+    ({"features": "<features><kvm><dirty-ring state='on'/></kvm></features>"},
+     "Missing required attribute 'size' in element 'dirty-ring'"),
+    ({"devices": "<memballoon/>"}, "Missing required attribute 'model' in element 'memballoon'"),
+    ({"extra": "<iothreads>1</iothreads>", "devices": "<disk type='file'><driver name='qemu' type='raw' iothread='1'/>"
+               "<source file='/a'/><target dev='hda'/></disk>"}, "IOThreads not available for bus ide target hda"),
+    ({"extra": "<iothreads>1</iothreads>", "devices": "<disk type='file'><driver name='qemu' type='raw' iothread='3'/>"
+               "<source file='/a'/><target dev='vda'/></disk>"}, "Disk iothread '3' not defined in iothreadid"),
+    ({"extra": "<defaultiothread thread_pool_min='5' thread_pool_max='2'/>"},
+     "thread_pool_min must be smaller or equal to thread_pool_max"),
+    ({"extra": "<iothreads>2</iothreads><iothreadids><iothread id='1'/><iothread id='1'/></iothreadids>"},
+     "duplicate iothread id '1' found"),
+])
+def test_refused_at_define_in_libvirts_words_second_batch(kw: dict, message: str) -> None:
+    assert message in refused(**kw)

@@ -10,7 +10,7 @@ Both run from :func:`pyvirt.xml.define_rules.check_define_rules`."""
 from __future__ import annotations
 
 from .domain import Domain
-from .errors import XMLConfigError, XMLError, XMLNoTargetError
+from .errors import XMLConfigError, XMLError, XMLInternalError, XMLNoTargetError
 from .tunables import UNLIMITED
 
 
@@ -35,6 +35,19 @@ def check_generic_rules(dom: Domain) -> None:
             elif io.settings:
                 raise XMLConfigError("audio settings specified without fixed settings flag", audio.line)
     _timer_attributes(dom)
+    _clock_and_cpu(dom)
+    _hyperv_kvm(dom)
+    if dom.blkiotune is not None:  # virDomainBlkioDeviceParseXML, virDomainDefTunablesParse
+        paths: set[str] = set()
+        for dev in dom.blkiotune.devices:
+            if not dev.path:
+                raise XMLConfigError("missing per-device path", dom.blkiotune.line)
+            if dev.path in paths:
+                raise XMLConfigError(f"duplicate blkio device path '{dev.path}'", dom.blkiotune.line)
+            paths.add(dev.path)
+    mb = dom.devices.memballoon
+    if mb is not None and mb.model is None:
+        raise XMLError("Missing required attribute 'model' in element 'memballoon'", mb.line, libvirt_words=True)
     for fs in dom.devices.filesystems:  # virDomainFSDefParseXML
         if not fs.target_dir:
             src = fs.source_dir or fs.source_socket or fs.source_name
@@ -45,6 +58,55 @@ def check_generic_rules(dom: Domain) -> None:
     for inp in dom.devices.inputs:  # virDomainInputDefValidate
         if inp.type == "evdev" and inp.bus is not None:
             raise XMLConfigError("input evdev doesn't support bus element", inp.line)
+
+
+def _clock_and_cpu(dom: Domain) -> None:
+    """virDomainDefClockParse's offsets, virCPUDefParseXML's topology and features, and
+    virDomainNumaDefNodeDistanceParseXML's distances (10 to itself, more than 10 to the others)."""
+    clock = dom.clock
+    if clock is not None and clock.offset == "absolute" and clock.start is None:
+        raise XMLInternalError("missing 'start' attribute for clock with offset='absolute'", clock.line)
+    if clock is not None and clock.offset == "timezone" and not clock.timezone:
+        raise XMLInternalError("missing 'timezone' attribute for clock with offset='timezone'", clock.line)
+    for t in clock.timers if clock is not None else []:
+        if t.name is None:
+            raise XMLError("Missing required attribute 'name' in element 'timer'", t.line, libvirt_words=True)
+    cpu = dom.cpu
+    if cpu is None:
+        return
+    if any(getattr(cpu, n) is not None for n in ("sockets", "dies", "cores", "threads")):
+        for name in ("sockets", "cores", "threads"):
+            if getattr(cpu, name) is None:
+                raise XMLError(f"Missing required attribute '{name}' in element 'topology'", cpu.line,
+                               libvirt_words=True)
+    for f in cpu.features:
+        if not f.name:
+            raise XMLError("Invalid CPU feature name", f.line, libvirt_words=True)
+    for cell in cpu.numa_cells:
+        for sib in cell.distances:
+            if sib.value is None or sib.id is None:
+                continue
+            if (sib.id == cell.id and sib.value != 10) or (sib.id != cell.id and sib.value <= 10):
+                raise XMLError(f"'value {sib.value}' is invalid for 'sibling id {sib.id}' under NUMA "
+                               f"'cell id {cell.id}'", sib.line, libvirt_words=True)
+
+
+def _hyperv_kvm(dom: Domain) -> None:
+    """virDomainFeaturesHyperVDefParse / virDomainFeaturesKVMDefParse: value checks of an enabled
+    enlightenment."""
+    f = dom.features
+    if f is None:
+        return
+    if f.hv_spinlocks and f.hv_spinlocks_retries is not None and f.hv_spinlocks_retries < 0xFFF:
+        raise XMLError("HyperV spinlock retry count must be at least 4095", f.line, libvirt_words=True)
+    if f.hv_vendor_id and f.hv_vendor_id_value is not None and len(f.hv_vendor_id_value) > 12:
+        raise XMLError("HyperV vendor_id value must not be more than 12 characters.", f.line, libvirt_words=True)
+    if f.kvm_dirty_ring:
+        size = f.kvm_dirty_ring_size
+        if size is None:
+            raise XMLError("Missing required attribute 'size' in element 'dirty-ring'", f.line, libvirt_words=True)
+        if size & (size - 1) or not 1024 <= size <= 65536:
+            raise XMLError("dirty ring must be power of 2 and ranges [1024, 65536]", f.line, libvirt_words=True)
 
 
 def _timer_attributes(dom: Domain) -> None:
@@ -66,6 +128,21 @@ def check_qemu_rules(dom: Domain) -> None:
     """qemuValidateDomainDef* rules of libvirt 9.0's QEMU driver, checked at define."""
     _lifecycle(dom)
     _timers(dom)
+    threads = {t.id for t in dom.iothread_ids} | set(range(1, (dom.iothreads or 0) + 1))
+    for disk in dom.devices.disks:  # qemuValidateDomainDeviceDefDiskIOThreads
+        if disk.driver_iothread is None:
+            continue
+        from .defaults import disk_bus
+
+        bus = disk.target_bus or disk_bus(disk.target_dev or "")
+        if bus != "virtio":
+            raise XMLConfigError(f"IOThreads not available for bus {bus or ''} target {disk.target_dev or ''}",
+                                 disk.line)
+        if disk.driver_iothread not in threads:
+            raise XMLConfigError(f"Disk iothread '{disk.driver_iothread}' not defined in iothreadid", disk.line)
+    pool_min, pool_max = dom.default_iothread_pool_min, dom.default_iothread_pool_max
+    if pool_min is not None and pool_max is not None and pool_min > pool_max:
+        raise XMLConfigError("thread_pool_min must be smaller or equal to thread_pool_max", dom.line)
     cpu = dom.cpu
     if cpu is not None and cpu.sockets is not None:  # qemuValidateDomainCpuTopology
         topology = (cpu.sockets or 1) * (cpu.dies or 1) * (cpu.cores or 1) * (cpu.threads or 1)

@@ -31,6 +31,7 @@ def apply_format_rules(dom: Domain) -> None:
         while layer is not None:
             layer.source_seclabels = image_seclabels(layer.source_seclabels)
             layer = layer.backing_store
+    parse_only_when_used(dom)
     for audio in dom.devices.audios:  # virDomainAudioCommonFormat: fixed settings, written even if empty
         for io in (audio.input, audio.output):
             if io is not None:
@@ -119,3 +120,38 @@ def image_seclabels(labels: list) -> list:
         label.labelskip = None
         label.relabel = label.relabel is not False  # written yes or no (labelskip aside)
     return kept
+
+
+def parse_only_when_used(dom: Domain) -> None:
+    """What libvirt's parser reads only where it has an effect, so a define drops it: the boot
+    menu's timeout of a disabled menu, the model of a ``host-passthrough`` CPU, ``match`` off a
+    custom CPU, a disabled Hyper-V stimer's ``<direct>``, a zero TCG cache size, the value of a
+    fw_cfg entry read from a file, the address of ``<memballoon model='none'>``, and a
+    ``<cputune>`` left with nothing (its pins all named vCPUs that do not exist)."""
+    if dom.os is not None and dom.os.bootmenu_enable is False:
+        dom.os.bootmenu_timeout = None
+    cpu = dom.cpu
+    if cpu is not None and cpu.mode == "host-passthrough":
+        cpu.model = None
+    if cpu is not None and cpu.mode in ("host-model", "host-passthrough", "maximum"):
+        cpu.match = None
+    f = dom.features
+    if f is not None and f.hv_stimer is False:
+        f.hv_stimer_direct = None
+    if f is not None and f.tcg_tb_cache == 0:
+        f.tcg_tb_cache = None
+    for info in dom.sysinfos:
+        for e in info.fw_cfgs if info.type == "fwcfg" else []:
+            if e.file:
+                e.value = None
+    mb = dom.devices.memballoon
+    if mb is not None and mb.model == "none":
+        mb.address = None
+    tune = dom.cputune
+    if tune is not None and all(v is None or v == [] for k, v in vars(tune).items() if k != "line"):
+        dom.cputune = None
+    if f is not None:
+        from .defaults import _says_nothing  # noqa: PLC0415 - defaults imports this module
+
+        if _says_nothing(f):
+            dom.features = None

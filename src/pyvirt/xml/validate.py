@@ -357,11 +357,13 @@ def _validate_iothreads(dom: Domain) -> None:
     if any(i is None for i in ids):
         raise XMLError("Missing required attribute 'id' in element 'iothread'", dom.line, libvirt_words=True)
     if len(set(ids)) != len(ids):
-        raise XMLValidationError("duplicate iothread id in <iothreadids>", dom.line)
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise XMLError(f"duplicate iothread id '{dup}' found", dom.line, libvirt_words=True)
     for t in dom.iothread_ids:
         if t.thread_pool_min is not None and t.thread_pool_max is not None and \
                 t.thread_pool_min > t.thread_pool_max:
-            raise XMLValidationError(f"iothread {t.id}: thread_pool_min is greater than thread_pool_max", t.line)
+            # virDomainIOThreadIDDefParseXML, in its words
+            raise XMLConfigError("thread_pool_min must be smaller or equal to thread_pool_max", t.line)
     if ids and (dom.iothreads or 0) < len(ids):
         dom.iothreads = len(ids)
 
