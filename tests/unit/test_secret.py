@@ -244,3 +244,16 @@ def test_restart_defers_the_parse_of_indexed_secrets(tmp_path: Path, monkeypatch
     third = SecretDriver(folder, index_dir=run)
     third.load()
     assert len(parsed) == 1 and [s.uuid for s in third.list_secrets()] == [U1]
+
+
+def test_a_secret_without_a_value_file_loads_quietly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A defined secret has no value file until a value is set: normal, not 'unreadable'; a value
+    file that is there but not base64 is still reported."""
+    folder = tmp_path / "secrets"
+    drv = SecretDriver(folder)
+    drv.define_secret(_xml())
+    drv.define_secret(_xml(U2, "<usage type='tls'><name>t</name></usage>"))
+    (folder / f"{U2}.base64").write_text("not base64!")
+    with caplog.at_level("ERROR", logger="pyvirt.secret.driver"):
+        SecretDriver(folder).load()
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [f"ignoring the unreadable value of secret {U2}"]

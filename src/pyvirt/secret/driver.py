@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import logging
 import os
 import threading
@@ -185,11 +184,12 @@ class SecretDriver:
                     log.error("ignoring secret config %s: its UUID or ephemeral flag does not fit", path.name)
                     continue
                 digests[path.name] = sha
-                with contextlib.suppress(FileNotFoundError):
-                    try:
-                        entry.value = base64.b64decode(self._value_file(uuid).read_bytes(), validate=True)
-                    except (OSError, binascii.Error):
-                        log.error("ignoring the unreadable value of secret %s", uuid)
+                try:
+                    entry.value = base64.b64decode(self._value_file(uuid).read_bytes(), validate=True)
+                except FileNotFoundError:
+                    pass  # no value set yet: the usual state of a new secret, nothing to say
+                except (OSError, binascii.Error) as exc:
+                    log.error("ignoring the unreadable value of secret %s: %s", uuid, exc)
                 self._secrets[uuid] = entry
         if index is not None and digests != indexed:
             textindex.save_digests(index, fingerprint, digests)
