@@ -174,3 +174,17 @@ def test_fs_pool_with_two_devices_defines_and_is_refused_at_start(monkeypatch):
     with pytest.raises(PyvirtError, match="expected exactly 1 device for the storage pool"):
         backends.FsBackend().start(pool)
     assert ran == []
+
+
+def test_relative_target_in_a_stored_pool_file_is_skipped_at_load(tmp_path, caplog):
+    """A pool file written by hand (or by another libvirt) with a relative target path is not
+    loaded by pyvirtd either: it would build and list volumes relative to the daemon's working
+    directory.  (The parser took it since the test driver keeps it; the load did not refuse it.)"""
+    from pyvirt.storage.driver import StorageDriver
+
+    folder = tmp_path / "etc" / "storage"
+    folder.mkdir(parents=True)
+    (folder / "p.xml").write_text(DIR.replace("/x", "relative").format(""))
+    drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images")
+    assert [p.name for p in drv.list_pools() if p.name == "p"] == []
+    assert "storage pool target path 'relative' must be absolute" in caplog.text

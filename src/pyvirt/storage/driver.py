@@ -179,6 +179,7 @@ class StorageDriver:
                 return _Stored(text)
             try:
                 pool = PoolDef.from_xml(text)
+                check_absolute_target(pool)  # as define refuses it: never built relative to our cwd
             except XMLError as exc:
                 log.error("skipping unreadable %s %s: %s", what, path, exc)
                 return None
