@@ -86,8 +86,6 @@ def redefine_makes_current(chks: CheckpointSet, chk: CheckpointDef) -> bool:
 class CheckpointSet(SnapshotSet):
     """The checkpoints of one domain (``snaps`` holds :class:`CheckpointDef` records here)."""
 
-    WORD = "moment"
-
     @staticmethod
     def not_found(name: str) -> PyvirtError:
         return no_checkpoint(name)

@@ -109,9 +109,6 @@ class SnapshotSet:
             raise self.not_found(name)
         return snap
 
-    #: how libvirt's redefine checks name one (its snapshot and moment code word them apart)
-    WORD = "snapshot"
-
     @staticmethod
     def not_found(name: str) -> PyvirtError:
         return no_snapshot(name)
@@ -148,9 +145,9 @@ class SnapshotSet:
         if parent is None:
             return
         if parent == name:
-            raise self._invalid(f"cannot set {self.WORD} {name} as its own parent")
+            raise self._invalid(f"cannot set moment {name} as its own parent")  # virDomainMomentCheckCycles
         if parent not in self.snaps:
-            raise self._invalid(f"parent {parent} for {self.WORD} {name} not found")
+            raise self._invalid(f"parent {parent} for moment {name} not found")
         walk: str | None = parent
         while walk is not None:
             if walk == name:

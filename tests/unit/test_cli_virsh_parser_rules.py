@@ -86,3 +86,51 @@ def test_debug_lines_of_parsing_and_lookup() -> None:
 def test_self_test_finds_the_tables_consistent() -> None:
     assert table_problems() == []
     assert table.lookup("self-test").hidden
+
+
+def test_a_bad_cpuset_is_refused_in_virbitmapparse_words() -> None:
+    from pyvirt.xml.errors import XMLInvalidArgError
+    from pyvirt.xml.validate import parse_cpuset
+
+    with pytest.raises(XMLInvalidArgError, match="Failed to parse bitmap 'aaa'"):
+        parse_cpuset("aaa")
+
+
+def test_redefining_under_a_missing_parent_names_a_moment(tmp_path) -> None:
+    def run(line: str) -> tuple[str, str]:
+        ctl = Ctl("test:///default", quiet=True)
+        ctl.out, ctl.err = io.StringIO(), io.StringIO()
+        try:
+            run_words(ctl, split_line(line))
+        finally:
+            ctl.close()
+        return ctl.out.getvalue(), ctl.err.getvalue()
+
+    xml, _ = run("snapshot-create-as test s1; snapshot-create-as test s2; snapshot-dumpxml test s2")
+    (tmp_path / "s2.xml").write_text(xml[xml.index("<domainsnapshot>"):])
+    _, err = run(f"snapshot-create test --redefine {tmp_path}/s2.xml")  # a new connection: no s1
+    assert err == "error: invalid argument: parent s1 for moment s2 not found\n"
+
+
+def test_the_shell_shows_each_line_it_reads_from_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyvirt.cli import shell
+
+    lines = iter(["  # note", "echo a"])
+
+    def fake_input(prompt: str) -> str:
+        ctl.out.write(prompt)
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    monkeypatch.setattr(shell.sys.stdin, "isatty", lambda: False, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nonexistent-pyvirt-test")
+    ctl = Ctl("test:///default", quiet=True)
+    ctl.out = io.StringIO()
+    try:
+        shell.interactive(ctl)
+    finally:
+        ctl.close()
+    assert ctl.out.getvalue() == "pyvirt #   # note\npyvirt # echo a\napyvirt # \n"

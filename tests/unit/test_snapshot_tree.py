@@ -39,7 +39,7 @@ def test_delete_moves_children_up_and_hands_current_over() -> None:
 
 def test_redefine_checks_parent_and_cycles() -> None:
     snaps = _tree()
-    with pytest.raises(PyvirtError, match="parent zz for snapshot a not found"):
+    with pytest.raises(PyvirtError, match="parent zz for moment a not found"):
         snaps.add(SnapshotDef(name="a", parent="zz"), redefine=True)
     with pytest.raises(PyvirtError, match="would create cycle"):
         snaps.add(SnapshotDef(name="a", parent="c"), redefine=True)

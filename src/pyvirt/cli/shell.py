@@ -77,11 +77,16 @@ def interactive(ctl: Ctl) -> int:
     if not ctl.quiet:
         ctl.print(WELCOME)
     prompt = "pyvirt > " if ctl.readonly else "pyvirt # "
+    # virsh reads every line through readline, which shows what it read after the prompt even when
+    # the input is a pipe or a file; Python's input() uses readline only on a terminal
+    echo = not sys.stdin.isatty()
     ok: bool | str = True
     try:
         while True:
             try:
                 line = input(prompt)
+                if echo:
+                    ctl.print(line + "\n")
             except EOFError:
                 ctl.print("\n")
                 break

@@ -52,7 +52,7 @@ def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) 
     """libvirt's cpuset syntax (``0-3,^2,8``) -> the set of host CPUs; an empty result refused
     unless `empty_ok` (the caller has its own words for it)."""
     if not CPUSET_RE.fullmatch(text):
-        raise XMLError(f"invalid cpuset {text!r} (expected e.g. '0-3,^2,8')", line)
+        raise XMLInvalidArgError(f"Failed to parse bitmap '{text}'", line)  # virBitmapParse's words
     cpus: set[int] = set()
     for part in text.split(","):
         if part.startswith("^"):
