@@ -61,7 +61,7 @@ def read_index(path: Path) -> object:
         return None
     try:
         return json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # a corrupt file: any of them costs only the shortcut
         log.warning("ignoring %s: %s", path, exc)
         return None
 

@@ -38,6 +38,9 @@ def test_malformed_file_or_entries_are_ignored(tmp_path: Path) -> None:
     assert loadindex.load(tmp_path, "c") == {}  # absent
     path.write_text("{not json")
     assert loadindex.load(tmp_path, "c") == {}
+    for corrupt in (b"\xff\xfe{}", b"[" * 100_000):  # not UTF-8; nested past the parser's recursion limit
+        path.write_bytes(corrupt)
+        assert loadindex.load(tmp_path, "c") == {}
     good = [ENTRY[0], ENTRY[1], list(ENTRY[2]), [list(d) for d in ENTRY[3]]]
     bad = {"short": good[:3], "summary": [*good[:2], ["t", "64", 1, 1, 1], good[3]],
            "disk": [*good[:3], [["vda", 5, None, None, None]]], "bool": [*good[:2], ["t", True, 1, 1, 1], good[3]]}
