@@ -1,14 +1,34 @@
 """Atomic state-file writes: a crash at any instant leaves the old file or the new one, never half.
 
-Every state file pyvirt keeps (domain XML, runtime records, pool XML) goes through here.
+Every state file pyvirt keeps (domain XML, runtime records, pool XML) goes through here.  A start
+writes its runtime record before QEMU's exec, so the write is kept lean: the temp file is opened
+and written with plain file-descriptor calls (no buffered file object, no random name).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
-from pathlib import Path
+from itertools import count
+
+#: temp names are unique per process (pid) and per write (this counter); O_EXCL skips a name an
+#: earlier process with the same pid left behind (store.py sweeps such leftovers at start)
+_SEQUENCE = count()
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_TEMP_TRIES = 10000  # tempfile.TMP_MAX: then the directory is full of someone else's names
+
+
+def _open_temp(parent: str, name: str) -> tuple[int, str]:
+    """A new file in `parent`, mode 0600, never a symlink and never an existing file."""
+    # the temp name must fit the 255-byte file name limit whenever the target's does
+    stem = os.path.join(parent, f".{name[:64]}.{os.getpid()}.")
+    for _ in range(_TEMP_TRIES):
+        tmp = f"{stem}{next(_SEQUENCE)}.tmp"
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no usable temporary file name in {parent or '.'}")
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o600,
@@ -18,24 +38,26 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o
     `durable=False` keeps the all-or-nothing rename but skips the fsyncs: for runtime state that
     describes running QEMUs, which a power loss ends too (and which lives on tmpfs in /run).
     """
-    target = Path(path)
-    payload = data.encode() if isinstance(data, str) else data
-    # the temp name must fit the 255-byte file name limit whenever the target's does
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent)
+    target = os.fspath(path)
+    parent, name = os.path.split(target)
+    payload = memoryview(data.encode() if isinstance(data, str) else data)
+    fd, tmp = _open_temp(parent, name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
+        try:
+            while payload:
+                payload = payload[os.write(fd, payload):]
             if durable:
-                os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+                os.fsync(fd)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     if durable:
-        fsync_dir(target.parent)
+        fsync_dir(parent or ".")
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
