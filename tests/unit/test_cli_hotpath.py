@@ -118,7 +118,8 @@ def test_option_tables_are_built_on_first_use_once() -> None:
 def test_start_sends_its_request_before_loading_what_only_the_reply_needs(tmp_path) -> None:
     """`pyvirt start`'s request is what the guest waits for: the modules loaded when it leaves
     are the client's and the command's, not the type language (pyvirt.optypes, needed to read
-    the reply) nor the _json extension (a flat request body is written by pyvirt.client.wire)."""
+    the reply), the _json extension (a flat request body is written by pyvirt.client.wire) nor
+    pyvirt.api (its errors and records: a reply or a failure loads it)."""
     import socket
     import threading
 
@@ -165,6 +166,6 @@ def test_start_sends_its_request_before_loading_what_only_the_reply_needs(tmp_pa
     assert requests and requests[0].startswith(b"POST /v1/domains/g/start "), (requests, out.stderr)
     at_send = set(out.stdout.split())
     assert "pyvirt.cli.cmd_lifecycle" in at_send and "pyvirt.client.remote" in at_send
-    assert not at_send & {"pyvirt.optypes", "_json", "json", "stat", "pyvirt.connection", "pyvirt.apirecords",
-                          "pyvirt.cli.values", "pyvirt.xml.units"}  # those two: only with --pass-fds
+    assert not at_send & {"pyvirt.optypes", "_json", "json", "stat", "pyvirt.api", "pyvirt.connection",
+                          "pyvirt.apirecords", "pyvirt.cli.values", "pyvirt.xml.units"}  # those two: only with --pass-fds
     assert not at_send & HEAVY

@@ -7,7 +7,7 @@ the driver's own message.
 
 from __future__ import annotations
 
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, pyvirt_error
 from pyvirt.cli.grammar import Parsed
 
 TYPE_CHECKING = False  # no typing import at start-up (see context.py)
@@ -76,8 +76,6 @@ def cmd_start(ctl: Ctl, p: Parsed) -> bool:
     only a failure looks the domain up, to word the error as virsh does.  virsh's start finds its
     domain by name or UUID, never by id: a number that is only some running domain's id is
     "failed to get domain"."""
-    from pyvirt.api import PyvirtError
-
     ref = p.str("domain") or ""
     flags = {"paused": p.bool("paused"), "autodestroy": p.bool("autodestroy"), "force_boot": p.bool("force-boot"),
              **({"bypass_cache": True} if p.bool("bypass-cache") else {}),
@@ -91,9 +89,9 @@ def cmd_start(ctl: Ctl, p: Parsed) -> bool:
     try:
         # with descriptors virDomainCreateWithFiles, the same flags (no transport of pyvirt's carries the files)
         info = ctl.conn.start_with_files(ref, **flags) if fds else ctl.conn.start(ref, **flags)
-    except PyvirtError as exc:
+    except pyvirt_error() as exc:  # pyvirt.api loads with the reply, after the request left
         found = _startable(ctl, ref)
-        raise CmdError(f"Failed to start domain '{found.name}'", exc.message) from None
+        raise CmdError(f"Failed to start domain '{found.name}'", exc.message) from None  # type: ignore[attr-defined]
     ctl.extra(f"Domain '{info.name}' started\n")
     return _console(ctl, p, info.name)
 

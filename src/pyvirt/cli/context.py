@@ -61,6 +61,15 @@ class ConnectError(Exception):
     """The hypervisor could not be reached: virsh stops the whole invocation."""
 
 
+def pyvirt_error() -> type[Exception]:
+    """pyvirt.api.PyvirtError for an ``except`` clause, which Python evaluates only when an
+    exception reaches it: a command that works sends its request before pyvirt.api loads (its
+    reply or a failure loads it; `pyvirt start` -> first guest output, issue 18)."""
+    from pyvirt.api import PyvirtError
+
+    return PyvirtError
+
+
 class Ctl:
     """Global options, the lazily opened connection, and output helpers."""
 
@@ -97,14 +106,13 @@ class Ctl:
         return self._conn
 
     def connect(self, uri: str | None, readonly: bool) -> None:
-        from pyvirt.api import PyvirtError
         from pyvirt.client import connect
 
         self.close()
         try:
             self._conn = connect(uri, readonly=readonly)
-        except PyvirtError as exc:
-            raise ConnectError(exc.message) from None
+        except pyvirt_error() as exc:
+            raise ConnectError(exc.message) from None  # type: ignore[attr-defined]
         except OSError as exc:
             raise ConnectError(str(exc)) from None
         self.uri, self.readonly = uri, readonly

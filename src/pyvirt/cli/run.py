@@ -7,7 +7,7 @@ empty line after most commands (unless ``-q``) and exits with the status of the 
 from __future__ import annotations
 
 from pyvirt.cli import table
-from pyvirt.cli.context import CmdError, ConnectError, Ctl
+from pyvirt.cli.context import CmdError, ConnectError, Ctl, pyvirt_error
 from pyvirt.cli.grammar import Parsed, ParseError, parse_line
 
 TYPE_CHECKING = False  # collections.abc costs ~1.5 ms at start-up; only annotations need it
@@ -41,8 +41,6 @@ def handler(cmd: table.Cmd):
 
 
 def run_one(ctl: Ctl, p: Parsed) -> bool | str:
-    from pyvirt.api import PyvirtError
-
     cmd = p.cmd
     if cmd.name in ("quit", "exit"):
         return QUIT
@@ -61,8 +59,8 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
         for m in exc.messages:
             ctl.error(m)
         ok = False
-    except PyvirtError as exc:
-        ctl.error(exc.message)
+    except pyvirt_error() as exc:
+        ctl.error(exc.message)  # type: ignore[attr-defined]
         ok = False
     except KeyboardInterrupt:
         ok = False

@@ -6,7 +6,6 @@ client that talks to pyvirtd over its unix socket.  Stdlib only: this is the CLI
 
 from __future__ import annotations
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.lightos import getenv, geteuid
 
 TYPE_CHECKING = False
@@ -43,4 +42,6 @@ def connect(uri: str | None = None, *, readonly: bool = False) -> Connection:
             and all(c.isascii() and (c.isalnum() or c in "+-.") for c in scheme)):
         # virConnectOpenInternal: a URI without a scheme names no driver
         uri = f"URI '{uri}' does not include a driver name"
+    from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
     raise PyvirtError(f"no connection driver available for {uri}", ErrorCode.NO_CONNECT, ErrorDomain.NONE)

@@ -7,6 +7,8 @@ Every ``pyvirt`` command imports this module, so it imports only what one reques
 ``subprocess``/``fcntl`` (spawning), ``select`` (console reads), ``socket`` (streams) and
 ``pyvirt.paths`` (pathlib, dataclasses, tempfile) load when those paths run;
 the socket's place comes from :mod:`pyvirt.rundir`, which :mod:`pyvirt.paths` uses too.
+:mod:`pyvirt.api` (errors, records) is imported where an error is raised: a request that works
+leaves before it loads, and its reply loads it (issue 18: `pyvirt start` -> first guest output).
 """
 
 from __future__ import annotations
@@ -14,12 +16,6 @@ from __future__ import annotations
 import sys
 from abc import ABCMeta
 
-from pyvirt.api import (
-    ErrorCode,
-    ErrorDomain,
-    PyvirtError,
-    read_only_denied,
-)
 from pyvirt.client import wire
 from pyvirt.client.remote_storage import StorageClientMixin
 from pyvirt.connection_names import NAMES as CONNECTION_NAMES
@@ -33,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
+    from pyvirt.api import PyvirtError
     from pyvirt.apievents import Event
     from pyvirt.client.streams import EventStream, RemoteConsole
     from pyvirt.paths import StatePaths
@@ -116,6 +113,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         try:
             sock = wire.open_unix_fast(self.sock_path, 2.0)
         except wire.PeerNotTrusted as exc:
+            from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
             raise PyvirtError(f"Failed to connect socket to '{self.sock_path}': {exc}", ErrorCode.NO_CONNECT,
                               ErrorDomain.RPC) from None
         except OSError:
@@ -129,6 +128,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         if self._daemon_answers():
             return
         if not autostart:
+            from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
             raise PyvirtError(f"Failed to connect socket to '{self.sock_path}': no pyvirtd is running for "
                               f"{self.uri}; start it with: pyvirtd --uri {self.local_uri}",
                               ErrorCode.NO_CONNECT, ErrorDomain.RPC)
@@ -140,6 +141,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         import select
         import subprocess
         import sys
+
+        from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
         try:
             ensure_private_dir(self.paths.runtime)
@@ -171,6 +174,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
               headers: dict[str, str] | None = None, waits: bool = False) -> Any:
         if self.readonly:
             if mutating:
+                from pyvirt.api import read_only_denied
+
                 raise read_only_denied()
             headers = {READONLY_HEADER: "1", **(headers or {})}  # pyvirtd enforces it too
         if self._http is None:
@@ -180,14 +185,20 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         except (OSError, ValueError) as exc:
             raise self._unreachable(exc) from exc
         if isinstance(body, dict) and "error" in body:
+            from pyvirt.api import PyvirtError
+
             raise PyvirtError.from_dict(body["error"])
         if status >= 400 or not isinstance(body, dict):
+            from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
             raise PyvirtError(f"internal error: unexpected reply {status} from pyvirtd", ErrorCode.RPC,
                               ErrorDomain.RPC)
         return body.get("result")
 
     def _unreachable(self, exc: BaseException) -> PyvirtError:
         """A transport failure, with what the transport's helper said (ssh's own complaint)."""
+        from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
         said = self.transport.diagnostics()
         return PyvirtError(f"Cannot talk to pyvirtd at '{self.sock_path}': {exc}" + (f" ({said})" if said else ""),
                            ErrorCode.NO_CONNECT, ErrorDomain.RPC)
@@ -237,6 +248,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
             except OSError as exc:
                 raise self._unreachable(exc) from exc
             if not sid:
+                from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
                 ws.close()
                 raise PyvirtError("internal error: pyvirtd opened no client session", ErrorCode.RPC,
                                   ErrorDomain.RPC)
@@ -275,6 +288,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         from pyvirt.client.streams import _SO_KEEPALIVE, _SOL_SOCKET, RemoteConsole, stream_error
 
         if self.readonly:  # libvirt's rule: a console is not for read-only connections
+            from pyvirt.api import read_only_denied
+
             raise read_only_denied()
         query = wire.urlencode({"force": int(force), "history": int(history)})
         target = self._target(declared("open_console"), {"dom": dom})
@@ -304,6 +319,8 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         from pyvirt.client.streams import RemoteConsole, stream_error
 
         if self.readonly:
+            from pyvirt.api import read_only_denied
+
             raise read_only_denied()
         target = self._target(declared(op), params)
         try:

@@ -8,7 +8,6 @@ holds more than a piece of a volume in memory.
 
 from __future__ import annotations
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, read_only_denied
 from pyvirt.client import wire
 from pyvirt.operations import declared
 
@@ -16,6 +15,8 @@ TYPE_CHECKING = False  # remote.py imports this module on every command: no typi
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, BinaryIO
+
+    from pyvirt.api import PyvirtError
 
     Progress = Callable[[int, int], None]
 
@@ -29,6 +30,8 @@ def _query(**params: Any) -> str:
 
 
 def _reply_error(status: int, body: Any) -> PyvirtError:
+    from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
     if isinstance(body, dict) and "error" in body:
         return PyvirtError.from_dict(body["error"])
     return PyvirtError(f"internal error: unexpected reply {status} from pyvirtd", ErrorCode.RPC, ErrorDomain.RPC)
@@ -52,6 +55,13 @@ class StorageClientMixin:
     def upload_volume(self, pool: str, name: str, src: BinaryIO, *, offset: int = 0, length: int | None = None,
                       progress: Progress | None = None) -> int:
         """Send `src` (from its current position; `length` bytes or to its end) into the volume."""
+        from pyvirt.api import (  # not on every command's path
+            ErrorCode,
+            ErrorDomain,
+            PyvirtError,
+            read_only_denied,
+        )
+
         if getattr(self, "readonly", False):
             raise read_only_denied()
         self.lookup_volume(pool, name)  # a clean error before any byte is sent
@@ -112,6 +122,13 @@ class StorageClientMixin:
                         progress: Progress | None = None) -> int:
         """Write the volume's bytes to `dst` from its current position; zero pieces become holes
         when `dst` is a regular file and `sparse` is set (then the file is sized at the end)."""
+        from pyvirt.api import (  # not on every command's path
+            ErrorCode,
+            ErrorDomain,
+            PyvirtError,
+            read_only_denied,
+        )
+
         if getattr(self, "readonly", False):  # libvirt's rule: no disk content on read-only connections
             raise read_only_denied()
         target = self._data_target("download_volume", pool, name, offset, length)

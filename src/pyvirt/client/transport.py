@@ -19,11 +19,11 @@ Standard library only and cheap to import: the plain local case is on every comm
 
 from __future__ import annotations
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
+
+    from pyvirt.api import PyvirtError
 
 TLS_PORT = 16514  # libvirtd's listen_tls port
 #: parameters each transport understands (libvirt's names; pyvirt adds none)
@@ -36,6 +36,8 @@ HELPER = "pyvirt-ssh-helper"
 
 
 def uri_error(uri: str, message: str) -> PyvirtError:
+    from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError  # only a refused URI loads it
+
     return PyvirtError(f"invalid connection URI '{uri}': {message}", ErrorCode.INVALID_ARG, ErrorDomain.NONE)
 
 
@@ -219,6 +221,8 @@ class SSHTransport(Transport):
             proc = subprocess.Popen(argv, stdin=theirs, stdout=theirs, stderr=err, start_new_session=True,
                                     close_fds=True)
         except OSError as exc:
+            from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
+
             ours.close()
             err.close()
             raise PyvirtError(f"Cannot run '{argv[0]}' for {self.uri.uri}: {exc}", ErrorCode.NO_CONNECT,
