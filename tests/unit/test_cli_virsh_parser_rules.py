@@ -134,3 +134,20 @@ def test_the_shell_shows_each_line_it_reads_from_a_pipe(monkeypatch: pytest.Monk
     finally:
         ctl.close()
     assert ctl.out.getvalue() == "pyvirt #   # note\npyvirt # echo a\napyvirt # \n"
+
+
+def test_default_uri_order(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import pyvirt.client as client
+
+    (tmp_path / "libvirt").mkdir()
+    (tmp_path / "libvirt" / "libvirt.conf").write_text('# mine\nuri_default = "test:///default?cfg"\n')
+    for var in ("PYVIRT_DEFAULT_URI", "LIBVIRT_DEFAULT_URI"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setattr(client, "geteuid", lambda: 1000)
+    assert client.default_uri() == "test:///default?cfg"  # the user's libvirt.conf
+    monkeypatch.setenv("LIBVIRT_DEFAULT_URI", "test:///default?env")
+    assert client.default_uri() == "test:///default?env"  # the environment first
+    monkeypatch.delenv("LIBVIRT_DEFAULT_URI")
+    (tmp_path / "libvirt" / "libvirt.conf").write_text("uri_aliases = []\n")
+    assert client.default_uri() == "qemu:///session"

@@ -13,14 +13,36 @@ if TYPE_CHECKING:
     from pyvirt.api import Connection  # not at run time: a test:/// command never loads the declaration
 
 
+def _config_uri_default() -> str | None:
+    """``uri_default`` of libvirt's client config (virConnectGetDefaultURI): /etc/libvirt/libvirt.conf
+    for root, $XDG_CONFIG_HOME/libvirt/libvirt.conf (~/.config) for everybody else; a missing or
+    unreadable file is no setting."""
+    if geteuid() == 0:
+        path = "/etc/libvirt/libvirt.conf"
+    else:
+        base = getenv("XDG_CONFIG_HOME") or f"{getenv('HOME') or ''}/.config"
+        path = f"{base}/libvirt/libvirt.conf"
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():  # virConf's `name = "value"` (or 'value'), '#' comments
+        name, eq, value = line.partition("=")
+        value = value.strip()
+        if eq and name.strip() == "uri_default" and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            return value[1:-1]
+    return None
+
+
 def default_uri() -> str:
-    """-c is handled by callers; then PYVIRT_DEFAULT_URI, LIBVIRT_DEFAULT_URI, then system for
-    root and session for everybody else (libvirt's rule)."""
+    """-c is handled by callers; then PYVIRT_DEFAULT_URI, LIBVIRT_DEFAULT_URI, libvirt's client
+    config's uri_default, then system for root and session for everybody else (libvirt's rule)."""
     for var in ("PYVIRT_DEFAULT_URI", "LIBVIRT_DEFAULT_URI"):
         value = getenv(var)
         if value:
             return value
-    return "qemu:///system" if geteuid() == 0 else "qemu:///session"
+    return _config_uri_default() or ("qemu:///system" if geteuid() == 0 else "qemu:///session")
 
 
 def connect(uri: str | None = None, *, readonly: bool = False) -> Connection:
