@@ -189,7 +189,8 @@ def test_features_libvirts_model_removed_go_off_unless_named(cpu: str, expected:
 def test_a_model_this_qemu_lacks_is_refused_in_libvirts_words() -> None:
     from types import SimpleNamespace
 
-    caps = SimpleNamespace(cpu_models=[SimpleNamespace(name=n) for n in ("qemu64", "EPYC")], machines=None)
+    caps = SimpleNamespace(cpu_models=[SimpleNamespace(name=n) for n in ("qemu64", "EPYC")], machines=None,
+                           device_types=())  # no device list: only the CPU models are probed here
     for fallback, extra in (("forbid", ""), ("allow", " (libvirt 9.0, with fallback='allow', would give")):
         cpu = f"<cpu mode='custom' match='exact'><model fallback='{fallback}'>Icelake-Client</model></cpu>"
         with pytest.raises(XMLConfigError, match=re.escape(f"CPU model Icelake-Client is not supported by "

@@ -1,8 +1,8 @@
 """i440fx: once the root bus is full, devices go on the next bus that takes PCI devices, by
 index (a pci-expander-bus from slot 0, a pci-bridge from slot 1), as libvirt's
 virDomainPCIAddressGetNextAddr walks the buses (found on libvirt's unseen input pci-expander-bus,
-whose NICs 27-31 land on pci.1 0x0-0x4 in libvirt's expected command line); with nothing left the
-domain is refused by name, never with a crash."""
+whose NICs 27-31 land on pci.1 0x0-0x4 in libvirt's expected command line); with no bus left,
+a pci-bridge is added for them, as libvirt's address set grows (never a refusal or a crash)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 
 from pyvirt.qemu.argv import build_argv
 from pyvirt.xml import fill_defaults, parse_domain
-from pyvirt.xml.errors import XMLUnsupportedError
 
 
 def _doc(nics: int, extra: str) -> str:
@@ -41,6 +40,8 @@ def test_devices_overflow_onto_the_next_bus(controller: str, first: str) -> None
     assert buses["net30"][0] == "pci.1"
 
 
-def test_no_bus_left_is_refused_by_name() -> None:
-    with pytest.raises(XMLUnsupportedError, match="no free PCI slot"):
-        fill_defaults(parse_domain(_doc(31, "")))
+def test_no_bus_left_adds_a_bridge_for_the_rest() -> None:
+    # the added bridge takes the root bus's first free slot, as a given one would
+    buses = _buses(_doc(31, ""))
+    assert buses["pci.1"] == ("pci.0", "0x2")
+    assert buses["net28"] == ("pci.0", "0x1f") and buses["net29"] == ("pci.1", "0x1")
