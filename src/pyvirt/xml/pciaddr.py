@@ -437,7 +437,7 @@ def _grow_pc_bridges(dom: Domain) -> None:
     own addresses already fill every bus."""
     if not _is_i440fx(dom):
         return
-    grown = copy.deepcopy(dom)
+    grown = dom  # copied when a first bridge is tried: a guest with room pays one copy, not two
     added: list[int] = []
     for _ in range(32):
         trial = copy.deepcopy(grown)
@@ -449,6 +449,8 @@ def _grow_pc_bridges(dom: Domain) -> None:
             if room:
                 _next_pc_slot(trial, slots, None)
         except _NoFreeSlot:
+            if grown is dom:  # the definition itself changes only once a dry run finds room
+                grown = copy.deepcopy(dom)
             added.append(_next_pci_index(grown))
             insert_controller(grown.devices.controllers, Controller(type="pci", index=added[-1], model="pci-bridge"))
             continue
