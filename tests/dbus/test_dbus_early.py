@@ -58,6 +58,19 @@ def test_replies_read_as_dbus_fast_writes_them() -> None:
     assert (parsed.type, parsed.reply_serial, parsed.error_name) == (3, 5, "org.freedesktop.DBus.Error.AccessDenied")
 
 
+def test_malformed_header_fields_are_a_bus_error() -> None:
+    """A message whose header fields run past their declared length (here a string field leaves
+    one byte, so the next field's 8-byte alignment lands on the end of the message) is the bus's
+    BusError, which the service reports as a failed connection, never an IndexError traceback."""
+    fields = bytes((1, 1, ord("s"), 0)) + (0).to_bytes(4, "little") + b"\0" + b"\0"  # 10 bytes
+    raw = b"l\x02\x00\x01" + (0).to_bytes(4, "little") + (1).to_bytes(4, "little") + \
+        len(fields).to_bytes(4, "little") + fields + bytes(6)  # padded to 8, as read_message reads it
+    with pytest.raises(early.BusError, match="malformed"):
+        early.Reply(raw)
+    with pytest.raises(early.BusError, match="malformed"):  # a field cut short by the message's end
+        early.Reply(raw[:20])
+
+
 def test_own_on_a_bus_then_adopted_by_dbus_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first connection owns the name, a second is refused (not queued); the first, handed to
     dbus-fast, calls the bus and is sent the call a client made to the name before the hand-over;

@@ -145,6 +145,12 @@ class Reply:
     """What this module reads of a message: its type, reply serial, error name, and body."""
 
     def __init__(self, raw: bytes) -> None:
+        try:
+            self._parse(raw)
+        except IndexError:  # a field that runs past the message: not what a bus sends
+            raise BusError("the bus sent a malformed message header") from None
+
+    def _parse(self, raw: bytes) -> None:
         order = "little" if raw[0:1] == b"l" else "big"
         self.order = order
         self.type = raw[1]
@@ -152,8 +158,12 @@ class Reply:
         self.reply_serial = 0
         self.error_name = ""
         pos, end = 16, 16 + fields_len
+        if len(raw) < end:
+            raise IndexError(end)
         while pos < end:
             pos += _pad(pos, 8)
+            if pos + 4 > end:  # each field is at least code, signature length, type, NUL
+                raise IndexError(pos)
             code, sig_len = raw[pos], raw[pos + 1]
             sig = raw[pos + 2:pos + 2 + sig_len]
             pos += 3 + sig_len
