@@ -67,6 +67,26 @@ class DaemonHarness:
                 out += path.read_text()[-4000:]
         return out
 
+    SUBSCRIBED = b"event subscriber added"  # pyvirtd's debug line for each new event subscription
+
+    @contextlib.contextmanager
+    def new_subscriptions(self, count: int = 1, timeout: float = 120) -> Iterator[None]:
+        """Wait, at the end of the block, until `count` more event subscriptions were made than
+        at its start (pyvirtd logs each): a `pyvirt event` watcher started in the block listens
+        from then on, however long a loaded machine took to start it."""
+        before = self._log_bytes().count(self.SUBSCRIBED)
+        yield
+        deadline = time.monotonic() + timeout
+        while self._log_bytes().count(self.SUBSCRIBED) < before + count:
+            assert time.monotonic() < deadline, f"no {count} new event subscriptions in {timeout:g} s"
+            time.sleep(0.05)
+
+    def _log_bytes(self) -> bytes:
+        try:
+            return self.log.read_bytes()
+        except FileNotFoundError:
+            return b""
+
     def connect(self) -> RemoteConnection:
         old = os.environ.get("PYVIRT_STATE_ROOT")
         os.environ["PYVIRT_STATE_ROOT"] = str(self.root)
@@ -196,8 +216,10 @@ def guest_xml(guest: TestGuest, name: str, *, extra_devices: str = "", on_powero
                             on_poweroff=on_poweroff, on_reboot=on_reboot)
 
 
-def wait_console(conn: RemoteConnection, name: str, marker: str, timeout: float = 60.0) -> float:
-    """Seconds until `marker` shows on the serial console (history included)."""
+def wait_console(conn: RemoteConnection, name: str, marker: str, timeout: float = 180.0) -> float:
+    """Seconds until `marker` shows on the serial console (history included).  The default is
+    generous on purpose: a TCG boot takes 10 s on an idle 2-core machine and several times that
+    under the parallel suite; only a guest that never gets there should fail."""
     return wait_for_output(conn, name, marker, timeout)
 
 
@@ -212,7 +234,7 @@ def wait_state(conn: RemoteConnection, name: str, state: int, timeout: float = 3
         time.sleep(0.05)
 
 
-def guest_shell(conn: object, name: str, command: str, marker: str, timeout: float = 30) -> str:
+def guest_shell(conn: object, name: str, command: str, marker: str, timeout: float = 90) -> str:
     """Run `command` on the guest's console shell and return what the console showed until
     `marker` was printed (the echoed command line spells it split by quotes, so only the
     output matches)."""

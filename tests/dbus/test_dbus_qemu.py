@@ -490,8 +490,10 @@ def test_signals_resume_after_pyvirtd_restarts(stack: tuple[DaemonHarness, Clien
     """pyvirtd going away ends the service's event stream; it subscribes again, and calls and
     signals work against the new daemon."""
     daemon, client = stack
-    daemon.stop()
-    daemon.start()
+    client.one(QEMU, CONNECT, "ListDomains", "u", 0)  # connected: the service's event stream is open
+    with daemon.new_subscriptions(1):  # and opened again on the new daemon
+        daemon.stop()
+        daemon.start()
     with client.signals() as q:
         deadline = time.monotonic() + 30
         while True:  # the first call after the restart may still meet the old connection
@@ -501,9 +503,7 @@ def test_signals_resume_after_pyvirtd_restarts(stack: tuple[DaemonHarness, Clien
             except DBusError:
                 assert time.monotonic() < deadline
                 time.sleep(0.5)
-        # the event subscription is renewed within a second or so; a change after that is seen
-        time.sleep(3)
-        client.call(dom, DOMAIN, "Undefine", "u", 0)
+        client.call(dom, DOMAIN, "Undefine", "u", 0)  # seen: the subscription was renewed above
         wait_signal(q, "DomainEvent", lambda b: b[:2] == [dom, EventType.UNDEFINED])
 
 

@@ -107,10 +107,10 @@ def test_send_key(cli: Cli, running: str) -> None:
 
 
 def test_suspend_resume_with_events(cli: Cli, running: str) -> None:
-    watcher = subprocess.Popen([*PYVIRT, "-c", "qemu:///session", "event", "--all", "--loop", "--timeout", "15"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env)
+    with cli.harness.new_subscriptions(1):  # the watcher listens before anything happens
+        watcher = subprocess.Popen([*PYVIRT, "-c", "qemu:///session", "event", "--all", "--loop", "--timeout", "15"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env)
     try:
-        time.sleep(3)  # let the watcher connect and subscribe before anything happens
         suspended = cli("suspend", running)
         assert suspended.stdout == f"Domain '{running}' suspended\n\n", suspended.stderr
         assert cli("domstate", "--reason", running).stdout == "paused (user)\n\n"

@@ -268,10 +268,10 @@ def test_checkpoints_and_backups(daemon: DaemonHarness, test_guest: TestGuest, g
     assert (job.type, job.operation) == (2, 9)
     assert "mode='pull'" in conn.backup_xml("ck")
     assert _reads(export, 0xAA, 0, 64 * KiB)
-    watcher = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, "event", "ck", "--event",
-                                "job-completed", "--timeout", "60"], stdout=subprocess.PIPE, text=True,
-                               env=daemon.env())
-    time.sleep(3)  # virsh event subscribed
+    with daemon.new_subscriptions(1):  # the watcher listens before the abort
+        watcher = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", daemon.uri, "event", "ck",
+                                    "--event", "job-completed", "--timeout", "60"], stdout=subprocess.PIPE, text=True,
+                                   env=daemon.env())
     conn.abort_job("ck")
     assert not state.exists()
     out = watcher.communicate(timeout=60)[0]

@@ -124,10 +124,10 @@ def test_live_migration_with_shared_storage(pair: tuple[DaemonHarness, DaemonHar
     _boot_counting(src.connect(), test_guest, "mig1", disk)
     before = _last_tick(src.connect(), "mig1")
     env = {k: v for k, v in os.environ.items() if k != "PYVIRT_STATE_ROOT"}
-    watch = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", _uri(src), "event", "--domain", "mig1",
-                              "--event", "job-completed", "--timeout", "200"], stdout=subprocess.PIPE, text=True,
-                             env=env)
-    time.sleep(1.5)  # registered before the migration starts
+    with src.new_subscriptions(1):  # registered before the migration starts
+        watch = subprocess.Popen([sys.executable, "-m", "pyvirt.cli.main", "-c", _uri(src), "event", "--domain",
+                                  "mig1", "--event", "job-completed", "--timeout", "200"], stdout=subprocess.PIPE,
+                                 text=True, env=env)
     out = _pyvirt(src, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", "mig1", _uri(dst))
     assert out.returncode == 0, out.stderr
     assert "Migration: [100 %]" in out.stderr

@@ -36,6 +36,7 @@ SERVER = """
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+print("listening", flush=True)
 while True:
     c, peer = s.accept()
     data = c.recv(200)
@@ -125,10 +126,19 @@ def env(tmp_path_factory: pytest.TempPathFactory, test_guest) -> Iterator[Env]: 
             daemon.kill_all_guests()
 
 
+def _until(command: str, tries: int = 90) -> str:
+    """Guest shell text that runs `command` once a second until it succeeds (`tries` at most),
+    its exit status that of the last try: a guest waits for a condition, not for a guessed time."""
+    return (f"r=1; i=0; while [ $i -lt {tries} ]; do if {command}; then r=0; break; fi; i=$((i+1)); sleep 1; done; "
+            "[ $r = 0 ]")
+
+
 def _start_servers(env: Env) -> None:
+    """The two servers, each listening once this returns (it says so), however slowly it started."""
     for ns, addr in ((env.ns, "192.168.122.1"), (env.outside, OUTSIDE)):
-        subprocess.Popen(ns.cmd(sys.executable, "-c", SERVER, addr, "5555", str(env.seen)))
-    time.sleep(0.5)
+        server = subprocess.Popen(ns.cmd(sys.executable, "-c", SERVER, addr, "5555", str(env.seen)),
+                                  stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None and server.stdout.readline() == "listening\n", addr
 
 
 def test_default_network_created_on_first_start(env: Env) -> None:
@@ -161,7 +171,7 @@ def test_guest_gets_lease_and_reaches_host_and_outside(env: Env, test_guest) -> 
     _start_servers(env)
     env.guest_says("echo from-guest-1 | nc 192.168.122.1 5555", "NC1")
     env.guest_says(f"echo from-guest-2 | nc {OUTSIDE} 5555", "NC2")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while not (env.received("from-guest-1") and env.received("from-guest-2")) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert env.received("from-guest-1") == [ip]  # on the bridge: the guest's own address
@@ -179,7 +189,7 @@ def test_kill9_restart_keeps_network_and_connectivity(env: Env) -> None:
     dnsmasqs = env.ns.run("pgrep", "-f", f"conf-file={env.root}", check=False).stdout.split()
     assert len(dnsmasqs) == 1
     env.guest_says(f"echo from-guest-3 | nc {OUTSIDE} 5555", "NC3")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while not env.received("from-guest-3") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert env.received("from-guest-3") == [UPLINK]
@@ -204,7 +214,7 @@ def test_tap_nic_counters_and_hotplug(env: Env) -> None:
     (new_tap,) = [ln.split("'")[1] for ln in env.conn.get_xml("netguest").splitlines()
                   if "<target dev='vnet" in ln and f"'{tap}'" not in ln]
     assert new_tap in env.ns.run("ip", "-br", "link", "show", "master", bridge).stdout
-    env.guest_says("sleep 2; test -e /sys/class/net/eth1", "HPNIC1")
+    env.guest_says(_until("test -e /sys/class/net/eth1"), "HPNIC1", timeout=120)
     assert env.conn.interface_stats("netguest", "52:54:00:5e:00:43")["rx_errs"] == 0
     env.conn.detach_device("netguest", nic, live=True)
     assert new_tap not in env.ns.run("ip", "-br", "link").stdout
@@ -293,8 +303,9 @@ def _guests_reach_each_other(env: Env, ni1_ip: str) -> None:
     and still on `default`) connects to ni1's leased address and ni1 receives what it sent."""
     (lease,) = [x for x in env.conn.network_dhcp_leases("default") if x["mac"] == MAC]
     env.guest_says("(nc -l -p 6000 > /tmp/peer &)", "LISTEN", guest="ni1")
-    env.guest_says(f"sleep 1; echo from-{lease['ipaddr']} | nc {ni1_ip} 6000", "PEER")
-    env.guest_says(f"sleep 1; grep -q from-{lease['ipaddr']} /tmp/peer", "GOTPEER", guest="ni1")
+    # the listener is up once nc can connect, what it wrote is there once grep finds it
+    env.guest_says(_until(f"echo from-{lease['ipaddr']} | nc {ni1_ip} 6000"), "PEER", timeout=120)
+    env.guest_says(_until(f"grep -q from-{lease['ipaddr']} /tmp/peer"), "GOTPEER", guest="ni1", timeout=120)
 
 
 def test_install_network_and_bridge_options_get_leases(env: Env, test_guest) -> None:  # noqa: ANN001

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,9 +57,9 @@ def _threads(pid: int) -> dict[str, int]:
 def test_vcpu_and_emulator_pins_reach_the_threads(daemon: DaemonHarness) -> None:
     (pid,) = daemon.qemu_pids()
     threads = _threads(pid)
-    watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "tunable", "--timeout", "60"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=daemon.env())
-    time.sleep(1.5)  # subscribed
+    with daemon.new_subscriptions(1):  # the watcher listens before the pin
+        watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "tunable", "--timeout", "60"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=daemon.env())
     out = _cli(daemon, "vcpupin", DOM, "0", "1", "--live")
     assert out.returncode == 0, out.stderr
     seen, err = watcher.communicate(timeout=70)  # virsh's event ends after the first one
@@ -171,10 +170,10 @@ def test_config_tunables_and_refusals(daemon: DaemonHarness) -> None:
 def test_block_threshold_event_when_the_guest_writes_past_it(daemon: DaemonHarness) -> None:
     conn = daemon.connect()
     wait_console(conn, DOM, READY_MARKER, timeout=120)
-    watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "block-threshold", "--timeout", "90"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=daemon.env())
+    with daemon.new_subscriptions(1):  # the watcher listens before the threshold is set
+        watcher = subprocess.Popen([*PYVIRT, "event", DOM, "--event", "block-threshold", "--timeout", "90"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=daemon.env())
     try:
-        time.sleep(1.5)  # the watcher has subscribed
         assert _cli(daemon, "domblkthreshold", DOM, "vdb", "512K").returncode == 0
         # the guest's only disk, so vda inside it (its root is an initramfs)
         guest_shell(conn, DOM, "dd if=/dev/urandom of=/dev/vda bs=64k count=16 conv=fsync 2>/dev/null", "WROTE")

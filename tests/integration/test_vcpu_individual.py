@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,11 +56,18 @@ def _vcpuinfo_ids(daemon: DaemonHarness, dom: str = DOM) -> list[int]:
     return [int(n) for n in re.findall(r"^VCPU:\s+(\d+)$", _cli(daemon, "vcpuinfo", dom).stdout, re.M)]
 
 
-def _guest_cpus(daemon: DaemonHarness, marker: str) -> int:
-    text = guest_shell(daemon.connect(), DOM, "sleep 1; echo C''PUS $(ls -d /sys/devices/system/cpu/cpu[0-9]*)",
-                       marker)
-    words = text.split("CPUS", 1)[1].split(marker)[0].split()
-    return sum(1 for w in words if w.startswith("/sys/devices/system/cpu/cpu"))
+def _guest_cpus(daemon: DaemonHarness, marker: str, want: int) -> int:
+    """The CPUs the guest's kernel lists, once they are `want` (or at a deadline, for the caller's
+    assert): a TCG guest on a loaded machine takes its time to bring a plugged CPU up."""
+    deadline = time.monotonic() + 90
+    while True:
+        text = guest_shell(daemon.connect(), DOM, "echo C''PUS $(ls -d /sys/devices/system/cpu/cpu[0-9]*)", marker)
+        words = text.split("CPUS", 1)[1].split(marker)[0].split()
+        count = sum(1 for w in words if w.startswith("/sys/devices/system/cpu/cpu"))
+        if count == want or time.monotonic() > deadline:
+            return count
+        marker += "x"
+        time.sleep(0.5)
 
 
 def _qmp(daemon: DaemonHarness, dom: str, command: str) -> list[dict]:
@@ -105,7 +113,7 @@ def test_live_xml_lists_the_vcpus(daemon: DaemonHarness) -> None:
     assert _states(daemon, DOM, "--inactive") == {0: ("yes", "no", None), 1: ("no", "yes", None),
                                                   2: ("no", "yes", None)}
     assert "<vcpu placement='static' current='1'>3</vcpu>" in _cli(daemon, "dumpxml", DOM).stdout
-    assert _guest_cpus(daemon, "CPUA") == 1
+    assert _guest_cpus(daemon, "CPUA", 1) == 1
 
 
 def test_setvcpus_live_plugs_the_lowest_free_vcpu(daemon: DaemonHarness) -> None:
@@ -116,7 +124,7 @@ def test_setvcpus_live_plugs_the_lowest_free_vcpu(daemon: DaemonHarness) -> None
     assert _cli(daemon, "vcpucount", DOM, "--config").stdout == "1\n\n"  # the definition is unchanged
     assert _vcpuinfo_ids(daemon) == [0, 1]
     assert [c["qom-path"] for c in _qmp(daemon, DOM, "query-cpus-fast")][1:] == ["/machine/peripheral/vcpu1"]
-    assert _guest_cpus(daemon, "CPUB") == 2
+    assert _guest_cpus(daemon, "CPUB", 2) == 2
     below = _cli(daemon, "setvcpus", DOM, "1", "--config")  # config only: the running guest keeps both
     assert below.returncode == 0 and _states(daemon)[1] == ("yes", "yes", "2")
 
@@ -158,7 +166,7 @@ def test_setvcpu_live_enable(daemon: DaemonHarness) -> None:
     assert "<vcpu placement='static'>3</vcpu>" in _cli(daemon, "dumpxml", DOM).stdout  # all run: no current
     assert _cli(daemon, "vcpucount", DOM, "--live").stdout == "3\n\n"
     assert _vcpuinfo_ids(daemon) == [0, 1, 2]
-    assert _guest_cpus(daemon, "CPUC") == 3
+    assert _guest_cpus(daemon, "CPUC", 3) == 3
     over = _cli(daemon, "setvcpus", DOM, "4", "--live")
     assert over.stderr == ("error: invalid argument: requested vcpus is greater than max allowable vcpus for the "
                            "live domain: 4 > 3\n")

@@ -62,8 +62,12 @@ class EventBus:
         self._subscribers: set[asyncio.Queue[Event | None]] = set()
 
     def subscribe(self) -> asyncio.Queue[Event | None]:
+        """A new subscriber's queue, live from now on.  The debug line is what tells a watcher
+        started elsewhere (a `pyvirt event` subprocess of a test) has subscribed: waiting for it
+        replaces guessing with a sleep."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue(self.QUEUE_LIMIT)
         self._subscribers.add(queue)
+        log.debug("event subscriber added (%d now)", len(self._subscribers))
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
