@@ -124,7 +124,7 @@ def test_vhost_user_gpu_gets_its_backend(daemon: DaemonHarness, test_guest: Test
     log = (daemon.root / "log" / "qemu" / "vug-vhost-user-gpu.log")
     assert log.exists()  # the backend was started (its own log beside QEMU's)
     assert daemon.proc is not None
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while _children(daemon.proc.pid, b"vhost-user-gpu") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _children(daemon.proc.pid, b"vhost-user-gpu")

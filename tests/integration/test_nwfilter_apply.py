@@ -164,7 +164,7 @@ def test_ip_address_learnt_from_the_guests_arp(env: Env, tmp_path: Path) -> None
         ruleset = env.host.run("nft", "list", "table", "bridge", "pyvirt_nwf_vport0").stdout
         assert "ether saddr != 52:54:00:77:00:02 drop" in ruleset and G_IP not in ruleset
         assert env.connects()  # ARP for P from G's own address: learnt
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while f"ip saddr {G_IP} return" not in env.host.run("nft", "list", "table", "bridge",
                                                             "pyvirt_nwf_vport0").stdout:
             assert time.monotonic() < deadline, "the address was not learnt"

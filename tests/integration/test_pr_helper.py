@@ -52,7 +52,7 @@ def test_helper_serves_qemus_pr_manager_and_stops_with_the_guest(tmp_path: Path)
             qemu.wait()
     finally:
         guesthelpers.stop_all(tmp_path)  # what store.clear_runtime does at every end of the guest
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while process.identity_alive(ident) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not process.identity_alive(ident)

@@ -208,7 +208,7 @@ def test_graphics_password_reaches_qemu_by_qmp_never_by_argv(tmp_path: Path,
         set_pw = [c for c in commands if c["execute"] == "set_password"]
         assert set_pw and set_pw[0]["arguments"] == {"protocol": "vnc", "password": secret, "connected": "keep"}
         assert names.index("set_password") < names.index("cont")  # before the guest runs
-        assert secret not in drv.get_xml("pw")  # not without security_info
+        assert secret not in await drv.get_xml("pw")  # not without security_info
         assert secret not in (tmp_path / "log" / "qemu" / "pw.log").read_text()
         await drv.destroy("pw")
 
