@@ -12,7 +12,7 @@ import pytest
 
 from pyvirt import api
 from pyvirt.api import ErrorCode, PyvirtError
-from pyvirt.cli.cmd_secret import glib_b64decode
+from pyvirt.secret import glib_b64decode
 from pyvirt.secret.driver import SecretDriver, parse_secret
 from pyvirt.xml.errors import XMLError, XMLUnsupportedError
 from pyvirt.xml.secret import SecretDef, SecretXMLError
@@ -248,12 +248,25 @@ def test_restart_defers_the_parse_of_indexed_secrets(tmp_path: Path, monkeypatch
 
 def test_a_secret_without_a_value_file_loads_quietly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A defined secret has no value file until a value is set: normal, not 'unreadable'; a value
-    file that is there but not base64 is still reported."""
+    file that is there but cannot be read is still reported."""
     folder = tmp_path / "secrets"
     drv = SecretDriver(folder)
     drv.define_secret(_xml())
     drv.define_secret(_xml(U2, "<usage type='tls'><name>t</name></usage>"))
-    (folder / f"{U2}.base64").write_text("not base64!")
+    (folder / f"{U2}.base64").mkdir()  # there, but no file to read
     with caplog.at_level("ERROR", logger="pyvirt.secret.driver"):
         SecretDriver(folder).load()
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [f"ignoring the unreadable value of secret {U2}"]
+
+
+def test_stored_values_decode_as_glib_does(tmp_path: Path) -> None:
+    """virSecretLoadValue reads a value file with g_base64_decode, which skips what is not base64:
+    a file written by hand or by a tool (a trailing newline, wrapped lines) keeps its value."""
+    folder = tmp_path / "secrets"
+    drv = SecretDriver(folder)
+    drv.define_secret(_xml())
+    (folder / f"{U1}.base64").write_text(_b64(b"a key of some length, wrapped")[:20] + "\n"
+                                         + _b64(b"a key of some length, wrapped")[20:] + "\n")
+    again = SecretDriver(folder)
+    again.load()
+    assert again.secret_value("ceph", U1) == b"a key of some length, wrapped"

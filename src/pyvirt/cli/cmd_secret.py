@@ -17,6 +17,7 @@ from pyvirt.cli.context import CmdError, Ctl, failing
 from pyvirt.cli.fmt import table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
+from pyvirt.secret import glib_b64decode
 
 if TYPE_CHECKING:
     from pyvirt.api import SecretInfo
@@ -26,7 +27,6 @@ EVENT_NAMES = ("lifecycle", "value-changed")
 _EVENT_WORDS = ("Defined", "Undefined")
 #: virFileReadAll's limit in secret-set-value --file
 MAX_FILE = 1024
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def get_secret(ctl: Ctl, ref: str) -> SecretInfo:
@@ -44,29 +44,6 @@ def get_secret(ctl: Ctl, ref: str) -> SecretInfo:
         return ctl.conn.lookup_secret(uuid)
     except PyvirtError as exc:
         raise CmdError(f"failed to get secret '{ref}'", exc.message) from None
-
-
-def glib_b64decode(text: str | bytes) -> bytes:
-    """g_base64_decode: characters outside the alphabet are skipped, '=' ends a group; what a
-    user pastes (with newlines) decodes as it does for virsh."""
-    data = text.encode("latin-1", "replace") if isinstance(text, str) else text
-    out = bytearray()
-    acc = bits = 0
-    for byte in data:
-        ch = chr(byte)
-        if ch == "=":
-            acc = bits = 0  # padding: the group's spare bits are dropped
-            continue
-        index = _B64.find(ch)
-        if index < 0:
-            continue
-        acc = (acc << 6) | index
-        bits += 6
-        if bits >= 8:
-            bits -= 8
-            out.append((acc >> bits) & 0xFF)
-            acc &= (1 << bits) - 1
-    return bytes(out)
 
 
 # ------------------------------------------------------------------------------------ attributes

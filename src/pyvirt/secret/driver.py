@@ -39,6 +39,7 @@ from pyvirt.api import (
 )
 from pyvirt.atomicio import remove_quietly, write_atomic
 from pyvirt.ids import new_uuid
+from pyvirt.secret import glib_b64decode
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.secret import USAGE_TYPES, SecretDef, SecretXMLError
 from pyvirt.xml.uuids import parse_uuid
@@ -184,11 +185,11 @@ class SecretDriver:
                     log.error("ignoring secret config %s: its UUID or ephemeral flag does not fit", path.name)
                     continue
                 digests[path.name] = sha
-                try:
-                    entry.value = base64.b64decode(self._value_file(uuid).read_bytes(), validate=True)
+                try:  # virSecretLoadValue: g_base64_decode, which skips what is not base64
+                    entry.value = glib_b64decode(self._value_file(uuid).read_bytes())
                 except FileNotFoundError:
                     pass  # no value set yet: the usual state of a new secret, nothing to say
-                except (OSError, binascii.Error) as exc:
+                except OSError as exc:
                     log.error("ignoring the unreadable value of secret %s: %s", uuid, exc)
                 self._secrets[uuid] = entry
         if index is not None and digests != indexed:
