@@ -7,6 +7,7 @@ Each case was checked against the real virsh 9.0 on test:///default; the cases a
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -151,3 +152,61 @@ def test_default_uri_order(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.delenv("LIBVIRT_DEFAULT_URI")
     (tmp_path / "libvirt" / "libvirt.conf").write_text("uri_aliases = []\n")
     assert client.default_uri() == "qemu:///session"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("2", 2), (" 2", 2), ("+2", 2), ("-2", -2), ("010", 10),   # base 10, C's leading blanks and sign
+    ("0x2", None), ("2 ", None), ("1_0", None), ("", None), ("1" + "0" * 20, None),
+])
+def test_numeric_options_read_as_virstrtolong_base_10(text: str, value: int | None) -> None:
+    from pyvirt.cli.context import CmdError
+    from pyvirt.cli.values import number
+
+    if value is None:
+        with pytest.raises(CmdError, match=f"Numeric value '{text}' for <count> option is malformed"):
+            number(text, "count")
+    else:
+        assert number(text, "count") == value
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["-d", "abc"], "option -d takes a numeric argument"),
+    (["--debug=4x"], "option --debug takes a numeric argument"),
+    (["-k", "abc"], "Invalid value for option -k"),
+    (["-K", "-1"], "option -K requires a positive integer argument"),
+    (["-e", "xy"], "Invalid string 'xy' for escape sequence"),
+    (["-e", "^?"], "Invalid string '^?' for escape sequence"),
+])
+def test_global_option_values_are_checked(argv: list[str], message: str) -> None:
+    from pyvirt.cli.main import UsageError, parse_global
+
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse_global([*argv, "uri"])
+
+
+def test_global_option_values_virsh_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    from pyvirt.cli.main import parse_global
+
+    assert parse_global(["-k", "0x10", "-e", "^a", "-e", "~", "uri"])[0]["keepalive-interval"] == "0x10"
+    opts, _ = parse_global(["-d", "5", "uri"])  # out of range: said, and the default kept
+    assert "debug" not in opts
+    assert capsys.readouterr().err == "error: ignoring debug level 5 out of range [0-4]\n"
+
+
+def test_keepalive_asked_for_fails_on_the_test_driver(capsys: pytest.CaptureFixture[str]) -> None:
+    from pyvirt.cli.main import main
+
+    assert main(["-k", "3", "-c", "test:///default", "uri"]) == 1
+    assert capsys.readouterr().err == (
+        "error: Cannot setup keepalive on connection as requested, disconnecting\n"
+        "error: failed to connect to the hypervisor\n"
+        "error: this function is not supported by the connection driver: virConnectSetKeepAlive\n")
+    assert main(["-k", "0", "-c", "test:///default", "uri"]) == 0  # 0: no keepalive asked
+
+
+def test_a_connect_uri_is_connected_before_any_command(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    from pyvirt.cli.main import main
+
+    assert main(["-c", f"test://{tmp_path}/missing.xml", "echo", "a"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: failed to connect to the hypervisor\n")

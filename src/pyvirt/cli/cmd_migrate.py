@@ -252,7 +252,7 @@ def _watch(ctl: Ctl, src: Connection, name: str, verbose: bool) -> JobInfo:
 # ---------------------------------------------------------------- tunables
 def cmd_migrate_setmaxdowntime(ctl: Ctl, p: Parsed) -> bool:
     name = ctl.domain_arg(p).name
-    downtime = number(p.str("downtime"), "downtime") or 0
+    downtime = option_int(p, "downtime", unsigned=True) or 0  # vshCommandOptULongLong: no sign
     if downtime < 1:
         raise CmdError("migrate: Invalid downtime")
     ctl.conn.migrate_set_max_downtime(name, downtime)

@@ -85,6 +85,7 @@ class Ctl:
         self.out = sys.stdout
         self.err = sys.stderr
         self.cmdname = ""  # the command running, for debug lines
+        self.keepalive: int | None = None  # -k/-K given: the interval virsh would insist on
 
     # -- debug lines (virsh -d N): vshDebug writes a message of `level` or above to stdout
     DEBUG, INFO, NOTICE, WARNING, ERROR = range(5)  # VSH_ERR_*
@@ -116,8 +117,14 @@ class Ctl:
         except OSError as exc:
             raise ConnectError(str(exc)) from None
         self.uri, self.readonly = uri, readonly
-        if (uri or "").startswith("test:"):  # the test driver has no keepalive: virsh says so at INFO
-            self.debug_msg(self.INFO, "Failed to setup keepalive on connection\n")
+        if (uri or "").startswith("test:") and self.keepalive != 0:  # the test driver has no keepalive
+            if self.keepalive is None:  # virsh's default: said at INFO, and on it goes
+                self.debug_msg(self.INFO, "Failed to setup keepalive on connection\n")
+            else:  # asked for with -k/-K: virshConnect gives up the connection
+                self.error("Cannot setup keepalive on connection as requested, disconnecting")
+                self.close()
+                raise ConnectError("this function is not supported by the connection driver: "
+                                   "virConnectSetKeepAlive")
 
     def close(self) -> None:
         if self._conn is not None:

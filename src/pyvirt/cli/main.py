@@ -57,6 +57,52 @@ def _version() -> str:
     return __version__
 
 
+def _c_int(text: str, base: int) -> int | None:
+    """virStrToLong_i(text, NULL, base): C strtol's leading blanks, sign and (base 0) 0x/0 prefixes,
+    nothing after the number, within a C int; None otherwise."""
+    digits = text.lstrip(" \t\n\v\f\r")
+    negative = digits[:1] == "-"
+    if digits[:1] in ("+", "-"):
+        digits = digits[1:]
+    if base == 0:
+        if digits[:2].lower() == "0x" and len(digits) > 2:
+            base, digits = 16, digits[2:]
+        elif digits[:1] == "0" and len(digits) > 1:
+            base, digits = 8, digits[1:]
+        else:
+            base = 10
+    if not (digits.isascii() and digits.isalnum()):
+        return None
+    try:
+        n = int(digits, base)
+    except ValueError:
+        return None
+    n = -n if negative else n
+    return n if -(1 << 31) <= n < 1 << 31 else None
+
+
+def _check_global(name: str, key: str, value: str, opts: dict[str, str | bool]) -> None:
+    """virshParseArgv's checks of -d, -e, -k and -K values, in its words (the option as given)."""
+    if key == "debug":
+        level = _c_int(value, 10)
+        if level is None:
+            raise UsageError(f"option {name} takes a numeric argument")
+        if not 0 <= level <= 4:  # virsh goes on with its default level
+            sys.stderr.write(f"error: ignoring debug level {level} out of range [0-4]\n")
+            opts.pop("debug", None)
+    elif key == "escape":
+        raw = value.encode("utf-8", "surrogateescape")
+        if not ((len(raw) == 2 and value[0] == "^" and ("a" <= value[1] <= "z" or "@" <= value[1] <= "_"))
+                or (len(raw) == 1 and value != "^")):
+            raise UsageError(f"Invalid string '{value}' for escape sequence")
+    elif key in ("keepalive-interval", "keepalive-count"):
+        n = _c_int(value, 0)
+        if n is None:
+            raise UsageError(f"Invalid value for option {name}")
+        if n < 0:
+            raise UsageError(f"option {name} requires a positive integer argument")
+
+
 def parse_global(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
     """getopt with a leading '+': options stop at the first non-option word (the command)."""
     opts: dict[str, str | bool] = {}
@@ -74,13 +120,15 @@ def parse_global(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
                 raise UsageError(f"unknown option '--version={val}'")
             opts["version" if val == "short" else "long-version"] = True
         elif name in _WITH_ARG:
+            key = _WITH_ARG[name]
             if eq or val:
-                opts[_WITH_ARG[name]] = val
+                opts[key] = val
             elif i + 1 < len(argv):
                 i += 1
-                opts[_WITH_ARG[name]] = argv[i]
+                opts[key] = argv[i]
             else:
                 raise UsageError(f"option '{name}' requires an argument")
+            _check_global(name, key, str(opts[key]), opts)
         elif name in _FLAGS and not (val and not a.startswith("--")):
             opts[_FLAGS[name]] = True
         elif not a.startswith("--") and len(a) > 2 and all(f"-{c}" in _FLAGS for c in a[1:]):
@@ -129,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     ctl = Ctl(opts.get("connect") or getenv("VIRSH_DEFAULT_CONNECT_URI") or None,  # type: ignore[arg-type]
               readonly=bool(opts.get("readonly")), quiet=bool(opts.get("quiet")),
               escape=str(opts.get("escape", "^]")), debug=int(str(opts.get("debug", -1)) or -1))
+    if "keepalive-interval" in opts or "keepalive-count" in opts:  # asked for: a failure is fatal
+        ctl.keepalive = _c_int(str(opts.get("keepalive-interval", 5)), 0) or 0
     try:
         if not rest:
             from pyvirt.cli.shell import interactive
@@ -146,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         else:
             commands = [rest]
-        ok = run_words(ctl, commands)
+        # virshInit: a URI named with -c is connected once the line parsed, before anything runs
+        ok = run_words(ctl, commands, connect_first=bool(opts.get("connect")))
         return 0 if ok else 1
     except ConnectError:
         return 1

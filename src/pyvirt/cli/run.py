@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 QUIT = "quit"
 
 
-def run_words(ctl: Ctl, commands: Sequence[Sequence[str]]) -> bool | str:
-    """Parse and run commands; True/False is the last command's outcome, QUIT asks to leave."""
+def run_words(ctl: Ctl, commands: Sequence[Sequence[str]], *, connect_first: bool = False) -> bool | str:
+    """Parse and run commands; True/False is the last command's outcome, QUIT asks to leave.
+    `connect_first`: connect once the line parsed, before running any of it (virsh -c)."""
     try:
         parsed = parse_line(commands, table.lookup)
     except ParseError as exc:
@@ -27,6 +28,13 @@ def run_words(ctl: Ctl, commands: Sequence[Sequence[str]]) -> bool | str:
         return False
     if ctl.debugging(ctl.INFO):
         ctl.debug_msg(ctl.INFO, "".join(p.debug_lines() for p in parsed))
+    if connect_first:
+        try:
+            ctl.conn  # noqa: B018
+        except ConnectError as exc:
+            ctl.error("failed to connect to the hypervisor")
+            ctl.error(str(exc))
+            return False
     ok: bool | str = True
     for p in parsed:
         ok = run_one(ctl, p)

@@ -11,13 +11,18 @@ if TYPE_CHECKING:
 
 
 def number(value: str | None, name: str, default: int | None = None) -> int | None:
-    """vshCommandOptInt/UInt: decimal (or 0x hex) integer, else virsh's 'malformed' error."""
+    """vshCommandOptInt/UInt/ULongLong: virStrToLong_* in base 10 with nothing after the number
+    (leading blanks and a sign allowed; no 0x, no trailing blank, '010' is ten), within 64 bits;
+    else virsh's 'malformed' error.  (Python's int(x, 0) took 0x2 and '2 ', refused 010.)"""
     if value is None:
         return default
-    try:
-        n = int(value, 0)
-    except ValueError:
-        raise CmdError(f"Numeric value '{value}' for <{name}> option is malformed or out of range") from None
+    digits = value.lstrip(" \t\n\v\f\r")
+    negative = digits[:1] == "-"
+    if digits[:1] in ("+", "-"):
+        digits = digits[1:]
+    n = int(digits) * (-1 if negative else 1) if digits.isascii() and digits.isdigit() else None
+    if n is None or not -(1 << 63) <= n < 1 << 64:
+        raise CmdError(f"Numeric value '{value}' for <{name}> option is malformed or out of range")
     return n
 
 
