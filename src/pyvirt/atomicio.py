@@ -20,8 +20,10 @@ _TEMP_TRIES = 10000  # tempfile.TMP_MAX: then the directory is full of someone e
 
 def _open_temp(parent: str, name: str) -> tuple[int, str]:
     """A new file in `parent`, mode 0600, never a symlink and never an existing file."""
-    # the temp name must fit the 255-byte file name limit whenever the target's does
-    stem = os.path.join(parent, f".{name[:64]}.{os.getpid()}.")
+    # the temp name must fit the 255-byte file name limit whenever the target's does: the name's
+    # first 64 bytes (a character cut in two is dropped; surrogates are bytes of the file name)
+    short = os.fsencode(name)[:64].decode("utf-8", "ignore") if len(name) * 4 > 64 else name
+    stem = os.path.join(parent, f".{short}.{os.getpid()}.")
     for _ in range(_TEMP_TRIES):
         tmp = f"{stem}{next(_SEQUENCE)}.tmp"
         try:
