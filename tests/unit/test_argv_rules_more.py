@@ -302,7 +302,7 @@ def test_qcow2_metadata_cache_sizes_per_layer() -> None:
              if n.get("node-name", "").endswith("-format")}
     assert sorted(v for v in sizes.values() if v) == [12345, 1048576]
     assert "<max_size unit='bytes'>1048576</max_size>" in dom.to_xml(inactive=True)
-    with pytest.raises(XMLError, match="metadata_cache"):
+    with pytest.raises(XMLError, match="metadata cache max size control is supported only with qcow2 images"):
         _argv(disk.replace("type='qcow2'><metadata_cache><max_size>12345", "type='raw'><metadata_cache><max_size>1"))
 
 

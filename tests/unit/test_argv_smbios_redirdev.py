@@ -132,5 +132,5 @@ def test_redirdev_sockets_and_refusals() -> None:
     assert redir["bootindex"] == 1 and redir["port"] == "1"
     with pytest.raises(XMLError, match="chardev 'spicevmc' not supported without spice graphics"):  # as libvirt
         build_argv(_dom(smbios="", devices="<graphics type='vnc'/><redirdev bus='usb' type='spicevmc'/>"))
-    with pytest.raises(XMLUnsupportedError, match="spicevmc serial"):
-        build_argv(_dom(smbios="", devices="<graphics type='spice'/><serial type='spicevmc'/>"))
+    with pytest.raises(XMLError, match="spicevmc device type only supports virtio"):  # at define, as libvirt
+        _dom(smbios="", devices="<graphics type='spice'/><serial type='spicevmc'/>")

@@ -250,3 +250,51 @@ def test_what_the_parser_reads_only_where_it_acts_is_dropped() -> None:
 ])
 def test_refused_at_define_in_libvirts_words_second_batch(kw: dict, message: str) -> None:
     assert message in refused(**kw)
+
+
+# ----------------------------------------------------------------------------- third batch: devices
+
+_VD = "<disk type='file'>{drv}<source file='/a'/><target dev='{dev}'/>{extra}</disk>"
+
+
+def _disk(dev: str = "vda", drv: str = "<driver name='qemu' type='raw'/>", extra: str = "", attrs: str = "") -> str:
+    return _VD.format(dev=dev, drv=drv, extra=extra).replace("<disk type='file'", f"<disk type='file'{attrs}")
+
+
+def test_an_incomplete_disk_geometry_is_not_written() -> None:
+    assert define(_disk(extra="<geometry cyls='16383'/>")).find("devices/disk/geometry") is None
+    full = define(_disk(extra="<geometry cyls='16383' heads='16' secs='63'/>")).find("devices/disk/geometry")
+    assert full is not None and full.get("heads") == "16"
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"devices": _disk("hda", "<driver name='qemu' type='raw' ioeventfd='on'/>")},
+     "disk ioeventfd mode supported only for virtio bus"),
+    ({"devices": _disk("hda", attrs=" model='virtio'")}, "disk model 'virtio' not supported for bus 'ide'"),
+    ({"devices": _disk("sda", attrs=" rawio='yes'")}, "rawio can be used only with device='lun'"),
+    ({"devices": _disk("sda", attrs=" sgio='unfiltered'")}, "unfiltered sgio is no longer supported"),
+    ({"devices": _disk(extra="<geometry cyls='1' heads='1' secs='1' trans='lba'/>")},
+     "CHS translation mode can only be set for 'ide' bus not 'virtio'"),
+    ({"devices": _disk(extra="<iotune><group_name>g</group_name></iotune>")},
+     "group_name can be configured only together with settings"),
+    ({"devices": _disk(drv="<driver name='qemu' type='raw'><metadata_cache><max_size unit='KiB'>1</max_size>"
+                           "</metadata_cache></driver>")},
+     "metadata cache max size control is supported only with qcow2 images"),
+    ({"devices": "<disk type='vhostuser' device='disk'><driver name='qemu' type='raw'/><source type='unix' "
+                 "path='/tmp/v.sock'/><target dev='vda' bus='virtio'/></disk>"}, "'vhostuser' requires shared memory"),
+    ({"devices": "<interface type='bridge'><source/></interface>"},
+     "Missing required attribute 'bridge' in element 'source'"),
+    ({"devices": "<interface type='network'><source/></interface>"},
+     "Missing required attribute 'network' in element 'source'"),
+    ({"devices": "<interface type='server'><source address='127.0.0.1'/></interface>"},
+     "Missing required attribute 'port' in element 'source'"),
+    ({"devices": "<interface type='vhostuser'><source type='unix' path='/tmp/v' mode='client'/><model type='e1000'/>"
+                 "</interface>"}, "vhostuser requires the virtio-net* frontend"),
+    ({"devices": "<graphics type='spice'/><serial type='spicevmc'/>"}, "spicevmc device type only supports virtio"),
+    ({"devices": "<serial type='pty'><target type='isa-serial'><model name='pci-serial'/></target></serial>"},
+     "Target model 'pci-serial' requires target type 'pci-serial'"),
+    ({"devices": "<console type='pty'><target type='sclp'/></console>"},
+     "sclpconsole is not supported in this QEMU binary"),
+])
+def test_refused_at_define_in_libvirts_words_devices(kw: dict, message: str) -> None:
+    assert message in refused(**kw)

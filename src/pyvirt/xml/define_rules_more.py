@@ -45,6 +45,7 @@ def check_generic_rules(dom: Domain) -> None:
             if dev.path in paths:
                 raise XMLConfigError(f"duplicate blkio device path '{dev.path}'", dom.blkiotune.line)
             paths.add(dev.path)
+    _disks_and_nics(dom)
     mb = dom.devices.memballoon
     if mb is not None and mb.model is None:
         raise XMLError("Missing required attribute 'model' in element 'memballoon'", mb.line, libvirt_words=True)
@@ -58,6 +59,35 @@ def check_generic_rules(dom: Domain) -> None:
     for inp in dom.devices.inputs:  # virDomainInputDefValidate
         if inp.type == "evdev" and inp.bus is not None:
             raise XMLConfigError("input evdev doesn't support bus element", inp.line)
+
+
+def _disks_and_nics(dom: Domain) -> None:
+    """virDomainDiskDefValidate, virDomainNetDefParseXML/Validate, virDomainChrDefValidate."""
+    from .defaults import disk_bus
+
+    for disk in dom.devices.disks:
+        bus = disk.target_bus or disk_bus(disk.target_dev or "")
+        if disk.driver_ioeventfd is not None and bus != "virtio":
+            raise XMLConfigError("disk ioeventfd mode supported only for virtio bus", disk.line)
+        if disk.model is not None and bus != "virtio":
+            raise XMLConfigError(f"disk model '{disk.model}' not supported for bus '{bus}'", disk.line)
+        if disk.rawio is not None and disk.device != "lun":
+            raise XMLConfigError("rawio can be used only with device='lun'", disk.line)
+        if disk.sgio == "unfiltered":
+            raise XMLConfigError("unfiltered sgio is no longer supported", disk.line)
+    required = {"network": "network", "bridge": "bridge", "server": "port", "client": "port", "mcast": "port",
+                "udp": "port"}
+    for nic in dom.devices.interfaces:
+        name = required.get(nic.type or "")
+        value = {"network": nic.source_network, "bridge": nic.source_bridge}.get(name or "", nic.source_port)
+        if name is not None and value is None:
+            raise XMLError(f"Missing required attribute '{name}' in element 'source'", nic.line, libvirt_words=True)
+        if nic.type == "vhostuser" and not (nic.model_type or "").startswith("virtio"):
+            raise XMLInternalError("Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>."
+                                   " vhostuser requires the virtio-net* frontend", nic.line)
+    for chr_dev in dom.devices.serials:
+        if chr_dev.type == "spicevmc":
+            raise XMLConfigError("spicevmc device type only supports virtio", chr_dev.line)
 
 
 def _clock_and_cpu(dom: Domain) -> None:
@@ -140,6 +170,7 @@ def check_qemu_rules(dom: Domain) -> None:
                                  disk.line)
         if disk.driver_iothread not in threads:
             raise XMLConfigError(f"Disk iothread '{disk.driver_iothread}' not defined in iothreadid", disk.line)
+    _qemu_devices(dom)
     pool_min, pool_max = dom.default_iothread_pool_min, dom.default_iothread_pool_max
     if pool_min is not None and pool_max is not None and pool_min > pool_max:
         raise XMLConfigError("thread_pool_min must be smaller or equal to thread_pool_max", dom.line)
@@ -201,3 +232,36 @@ def _timers(dom: Domain) -> None:
             raise XMLConfigError(f"unsupported rtc timer tickpolicy '{t.tickpolicy}'", t.line)
         if t.name == "pit" and t.tickpolicy == "merge":
             raise XMLConfigError("unsupported pit tickpolicy 'merge'", t.line)
+
+
+#: serial target models and the target type each needs (virDomainChrTargetModel / Type)
+_SERIAL_MODEL_TYPE = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial"}
+
+
+def _qemu_devices(dom: Domain) -> None:
+    """qemuValidateDomainDeviceDefDisk*/Chr*: CHS translation only on IDE, a throttle group only
+    beside throttles, a metadata cache only for qcow2, a vhost-user disk only with shared guest
+    memory; serial target models matching their type; no s390 SCLP console."""
+    shared = (dom.memory_backing is not None and dom.memory_backing.access_mode == "shared") or any(
+        c.mem_access == "shared" for c in (dom.cpu.numa_cells if dom.cpu is not None else []))
+    from .defaults import disk_bus
+
+    for disk in dom.devices.disks:
+        bus = disk.target_bus or disk_bus(disk.target_dev or "")
+        if disk.geometry_trans is not None and bus != "ide":
+            raise XMLConfigError(f"CHS translation mode can only be set for 'ide' bus not '{bus}'", disk.line)
+        tune = disk.iotune
+        if tune is not None and tune.group_name is not None and not any(
+                getattr(tune, n) for n in vars(tune) if n not in ("group_name", "line")):
+            raise XMLConfigError("group_name can be configured only together with settings", disk.line)
+        if disk.driver_metadata_cache is not None and disk.driver_type != "qcow2":
+            raise XMLConfigError("metadata cache max size control is supported only with qcow2 images", disk.line)
+        if disk.type == "vhostuser" and not shared:
+            raise XMLConfigError("'vhostuser' requires shared memory", disk.line)
+    for s in dom.devices.serials:
+        need = _SERIAL_MODEL_TYPE.get(s.target_model_name or "")
+        if need is not None and s.target_type is not None and s.target_type != need:
+            raise XMLConfigError(f"Target model '{s.target_model_name}' requires target type '{need}'", s.line)
+    for c in dom.devices.consoles:
+        if c.target_type in ("sclp", "sclplm"):
+            raise XMLConfigError(f"{c.target_type}console is not supported in this QEMU binary", c.line)

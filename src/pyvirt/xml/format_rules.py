@@ -144,6 +144,9 @@ def parse_only_when_used(dom: Domain) -> None:
         for e in info.fw_cfgs if info.type == "fwcfg" else []:
             if e.file:
                 e.value = None
+    for disk in dom.devices.disks:  # virDomainDiskDefFormat: the geometry only when complete
+        if not (disk.geometry_cyls and disk.geometry_heads and disk.geometry_secs):
+            disk.geometry_cyls = disk.geometry_heads = disk.geometry_secs = disk.geometry_trans = None
     mb = dom.devices.memballoon
     if mb is not None and mb.model == "none":
         mb.address = None
