@@ -58,7 +58,7 @@ def _vhostuser_disk(a: Argv, ctx: Ctx, disk: Any) -> None:
                         ("discard", disk.driver_discard), ("detect_zeroes", disk.driver_detect_zeroes)):
         if value:
             raise XMLError(f"{what} is not supported with vhostuser disk", disk.line)
-    require_shared_memory(ctx.domain, "vhostuser disk", disk.line)
+    require_shared_memory(ctx.domain, "vhostuser", disk.line)
     alias = ctx.alias(disk)
     chr_ = SimpleNamespace(kind="disk", type="unix", source_mode="connect", source_path=disk.source_path,
                            source_host=None, source_service=None, protocol_type=None, source_append=None,

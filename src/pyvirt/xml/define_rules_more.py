@@ -242,8 +242,8 @@ def _qemu_devices(dom: Domain) -> None:
     """qemuValidateDomainDeviceDefDisk*/Chr*: CHS translation only on IDE, a throttle group only
     beside throttles, a metadata cache only for qcow2, a vhost-user disk only with shared guest
     memory; serial target models matching their type; no s390 SCLP console."""
-    shared = (dom.memory_backing is not None and dom.memory_backing.access_mode == "shared") or any(
-        c.mem_access == "shared" for c in (dom.cpu.numa_cells if dom.cpu is not None else []))
+    from pyvirt.qemu.argv_memory import require_shared_memory
+
     from .defaults import disk_bus
 
     for disk in dom.devices.disks:
@@ -256,8 +256,8 @@ def _qemu_devices(dom: Domain) -> None:
             raise XMLConfigError("group_name can be configured only together with settings", disk.line)
         if disk.driver_metadata_cache is not None and disk.driver_type != "qcow2":
             raise XMLConfigError("metadata cache max size control is supported only with qcow2 images", disk.line)
-        if disk.type == "vhostuser" and not shared:
-            raise XMLConfigError("'vhostuser' requires shared memory", disk.line)
+        if disk.type == "vhostuser":  # the start's own check, at define (qemuValidateDomainDeviceDefDisk)
+            require_shared_memory(dom, "vhostuser", disk.line)
     for s in dom.devices.serials:
         need = _SERIAL_MODEL_TYPE.get(s.target_model_name or "")
         if need is not None and s.target_type is not None and s.target_type != need:
