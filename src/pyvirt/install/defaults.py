@@ -12,14 +12,28 @@ from pyvirt.install import modelopt
 from pyvirt.install.guest import Guest, log
 from pyvirt.install.modelopt import get_value, set_value
 from pyvirt.install.xmltree import child
-from pyvirt.xml.domain import CPU, Clock, Timer
+from pyvirt.xml.domain import (
+    CPU,
+    RNG,
+    TPM,
+    CharDev,
+    Clock,
+    Controller,
+    Graphics,
+    Input,
+    MemBalloon,
+    Redirdev,
+    Sound,
+    Timer,
+    Video,
+)
 
 USB2_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
 
 
 def set_defaults(g: Guest) -> None:
     g.set_capabilities_defaults()
-    if g.root.find("uuid") is None:
+    if g.view("uuid").uuid is None:
         modelopt.set_domain_value(g, "uuid", g.new_uuid())
     sync_vcpus(g, 1)
     _container_init(g)
@@ -192,13 +206,13 @@ def _default_graphics(g: Guest) -> None:
         return
     if not g.is_x86() and not g.is_pseries():
         return
-    g.add_device(etree.Element("graphics"))
+    g.add("graphics", Graphics())
 
 
 def _default_video(g: Guest) -> None:
     if g.is_container() or g.devs("video") or not g.devs("graphics"):
         return
-    g.add_device(etree.Element("video"))
+    g.add("video", Video())
 
 
 def _default_input(g: Guest) -> None:
@@ -209,12 +223,12 @@ def _default_input(g: Guest) -> None:
     if g.is_arm_machvirt() or g.is_riscv_virt() or g.is_pseries():
         tablet = keyboard = True
     if tablet:
-        g.add_device(etree.Element("input", type="tablet", bus="usb"))
+        g.add("input", Input(type="tablet", bus="usb"))
     if keyboard:
-        g.add_device(etree.Element("input", type="keyboard", bus="usb"))
+        g.add("input", Input(type="keyboard", bus="usb"))
     if g.is_s390x() and g.osinfo.supports_virtioinput():
-        g.add_device(etree.Element("input", type="tablet", bus="virtio"))
-        g.add_device(etree.Element("input", type="keyboard", bus="virtio"))
+        g.add("input", Input(type="tablet", bus="virtio"))
+        g.add("input", Input(type="keyboard", bus="virtio"))
 
 
 def _default_console(g: Guest) -> None:
@@ -224,13 +238,12 @@ def _default_console(g: Guest) -> None:
         # bhyve has no pty consoles: virt-install pairs a null-modem device named after a
         # fresh UUID (master end A for bhyve, slave end B for the user).
         prefix = f"/dev/nmdm{g.new_uuid()}"
-        con = etree.Element("console", type="nmdm")
-        etree.SubElement(con, "source", master=prefix + "A", slave=prefix + "B")
+        con = CharDev(kind="console", type="nmdm", source_master=prefix + "A", source_slave=prefix + "B")
     else:
-        con = etree.Element("console", type="pty")
+        con = CharDev(kind="console", type="pty")
     if g.is_s390x():
-        etree.SubElement(con, "target", type="sclp")
-    g.add_device(con)
+        con.target_type = "sclp"
+    g.add("console", con)
 
 
 def _default_usb(g: Guest) -> None:
@@ -248,12 +261,10 @@ def _default_usb(g: Guest) -> None:
         usb3 = qemu_usb3
     if usb2:
         for model in USB2_MODELS:
-            c = etree.Element("controller", type="usb", model=model)
-            if model != "ich9-ehci1":
-                etree.SubElement(c, "master", startport=str((int(model[-1]) - 1) * 2))
-            g.add_device(c)
+            start = None if model == "ich9-ehci1" else (int(model[-1]) - 1) * 2
+            g.add("controller", Controller(type="usb", model=model, master_startport=start))
     elif usb3:
-        g.add_device(etree.Element("controller", type="usb", model=usb3_model(g), ports="15"))
+        g.add("controller", Controller(type="usb", model=usb3_model(g), ports=15))
 
 
 def usb3_model(g: Guest) -> str:
@@ -267,10 +278,8 @@ def _default_channels(g: Guest) -> None:
         return
     if g.ci.is_qemu() and (g.osinfo.supports_virtioserial() or g.is_arm_machvirt()
                            or g.is_riscv_virt() or g.is_s390x() or g.is_pseries()):
-        ch = etree.Element("channel", type="unix")
-        etree.SubElement(ch, "source", mode="bind")
-        etree.SubElement(ch, "target", type="virtio", name="org.qemu.guest_agent.0")
-        g.add_device(ch)
+        g.add("channel", CharDev(kind="channel", type="unix", source_mode="bind", target_type="virtio",
+                                 target_name="org.qemu.guest_agent.0"))
 
 
 def _modern_platform(g: Guest) -> bool:
@@ -282,16 +291,14 @@ def _default_rng(g: Guest) -> None:
     if g.flags.skip_rng or g.devs("rng") or not _modern_platform(g):
         return
     if g.ci.is_qemu() and g.osinfo.supports_virtiorng():
-        rng = etree.Element("rng", model="virtio")
-        etree.SubElement(rng, "backend", model="random").text = "/dev/urandom"
-        g.add_device(rng)
+        g.add("rng", RNG(model="virtio", backend_model="random", backend="/dev/urandom"))
 
 
 def _default_memballoon(g: Guest) -> None:
     if g.devs("memballoon") or not g.ci.is_qemu() or not _modern_platform(g):
         return
     if g.osinfo.supports_virtioballoon():
-        g.add_device(etree.Element("memballoon", model="virtio"))
+        g.add("memballoon", MemBalloon(model="virtio"))
 
 
 def tpm_defaults(g: Guest, tpm: etree._Element) -> None:
@@ -314,9 +321,7 @@ def _default_tpm(g: Guest) -> None:
         return
     if not g.ci.domcaps.supports_tpm_emulator():
         return
-    tpm = etree.Element("tpm")
-    etree.SubElement(tpm, "backend", type="emulator")
-    g.add_device(tpm)
+    g.add("tpm", TPM(backend_type="emulator"))
 
 
 def hyperv_supported(g: Guest) -> bool:
@@ -655,7 +660,7 @@ def _virtioscsi_controller(g: Guest) -> None:
         return
     if not any(d.find("target").get("bus") == "scsi" for d in g.devs("disk")):
         return
-    g.add_device(etree.Element("controller", type="scsi", model="virtio-scsi"))
+    g.add("controller", Controller(type="scsi", model="virtio-scsi"))
 
 
 def _pcie_controllers(g: Guest) -> None:
@@ -666,9 +671,9 @@ def _pcie_controllers(g: Guest) -> None:
     n = g.flags.num_pcie_root_ports
     if n <= 0:
         return
-    g.add_device(etree.Element("controller", type="pci", model="pcie-root"))
+    g.add("controller", Controller(type="pci", model="pcie-root"))
     for _ in range(n):
-        g.add_device(etree.Element("controller", type="pci", model="pcie-root-port"))
+        g.add("controller", Controller(type="pci", model="pcie-root-port"))
 
 
 def _spice_devices(g: Guest) -> None:
@@ -680,13 +685,12 @@ def _spice_devices(g: Guest) -> None:
         # <features> children other than acpi/apic/pae/gic in the order they were set
         etree.SubElement(child(g.root, "features"), "vmport", state="off")
     if not g.flags.skip_channel and not any(c.get("type") == "spicevmc" for c in g.devs("channel")):
-        ch = etree.Element("channel", type="spicevmc")
-        etree.SubElement(ch, "target", type="virtio", name="com.redhat.spice.0")
-        g.add_device(ch)
+        g.add("channel", CharDev(kind="channel", type="spicevmc", target_type="virtio",
+                                 target_name="com.redhat.spice.0"))
     if not g.flags.skip_sound and not g.devs("sound") and g.is_hvm():
         model = "ich9" if g.is_q35() else "ich6"
-        g.add_device(etree.Element("sound", model=model))
+        g.add("sound", Sound(model=model))
     if (not g.flags.skip_usbredir and not g.devs("redirdev") and not _usb_disabled(g)
             and g.is_x86()):
         for _ in range(2):
-            g.add_device(etree.Element("redirdev", bus="usb", type="spicevmc"))
+            g.add("redirdev", Redirdev(bus="usb", type="spicevmc"))

@@ -2,6 +2,9 @@
 
 `Guest` keeps the XML tree (in virt-install's element order, see `xmltree`) plus the
 facts the defaults depend on: connection kind, capabilities, domain capabilities, osinfo.
+Its own facts (hypervisor, OS type, arch, machine, name, emulator, boot order, osinfo
+metadata) are read and set as fields of the pyvirt.xml model (:meth:`Guest.view`,
+:meth:`Guest.edit`), not by paths into the tree.
 `set_defaults()` follows virtinst's Guest.set_defaults step by step, so an option that is
 given always wins and everything else comes out as virt-install would write it.
 """
@@ -9,15 +12,20 @@ given always wins and everything else comes out as virt-install would write it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
-
 from pyvirt import ids
+from pyvirt.install import modelopt
 from pyvirt.install import osinfo as osdb
 from pyvirt.install.caps import Capabilities, CapsInfo, DomCaps
-from pyvirt.install.xmltree import LIBOSINFO_NS, append, child, insert, set_text
+from pyvirt.install.xmltree import LIBOSINFO_NS, Element, child, insert, new_element, set_text
+from pyvirt.xml.domain import OS, Devices, Domain
+from pyvirt.xml.fields import Verbatim
+from pyvirt.xml.mapping import raw_string
+from pyvirt.xml.safe import safe_parse
 
 log = logging.getLogger("pyvirt.install")
 
@@ -75,54 +83,76 @@ class Guest:
 
     def __init__(self, ci: ConnInfo) -> None:
         self.ci = ci
-        self.root = etree.Element("domain")
+        self.root = new_element("domain")
         self.flags = Flags()
         self.osinfo: osdb.OsVariant = osdb.GENERIC
         self.os_set = False
         self._capsinfo: CapsInfo | None = None
 
+    # -- the domain's own facts, as model fields
+    def view(self, *tags: str) -> Domain:
+        """<domain>'s children of these tags and its type, as a model object to read."""
+        return modelopt.read_part(self.root, set(tags), ("type",))
+
+    @contextmanager
+    def edit(self, *tags: str) -> Iterator[Domain]:
+        """<domain>'s children of these tags and its type as a model object to change;
+        written back, each element in its place and with its attributes in the order they
+        were set (as virtinst's Guest properties write its document), when the block ends."""
+        with modelopt.part(self.root, *tags, attrs=("type",), set_order=True) as dom:
+            yield dom
+
+    def _os_value(self, path: str) -> str | None:
+        """A value under <os>; an empty one (``<type machine=.../>``) is no value."""
+        return modelopt.get_value(self.view("os"), path) or None
+
     # -- simple accessors
     @property
-    def os(self) -> etree._Element:
+    def os(self) -> Element:
         return child(self.root, "os")
 
     @property
-    def devices(self) -> etree._Element:
+    def devices(self) -> Element:
         return child(self.root, "devices")
 
-    def devs(self, tag: str) -> list[etree._Element]:
+    def devs(self, tag: str) -> list[Element]:
         d = self.root.find("devices")
         return [] if d is None else d.findall(tag)
 
-    def add_device(self, el: etree._Element) -> etree._Element:
+    def add_device(self, el: Element) -> Element:
         return insert(self.devices, el)
+
+    def add(self, tag: str, obj: Any) -> Element:
+        """A device model object (a default's <rng>, <console>...) written once, in
+        virt-install's profile, and put where virt-install puts it."""
+        return self.add_device(modelopt.element(obj, tag))
 
     @property
     def type(self) -> str | None:
-        return self.root.get("type")
+        return self.view().type
 
     @property
     def arch(self) -> str | None:
-        t = self.root.find("os/type")
-        return None if t is None else t.get("arch")
+        return self._os_value("os/type/@arch")
 
     @property
     def machine(self) -> str | None:
-        t = self.root.find("os/type")
-        return None if t is None else t.get("machine")
+        return self._os_value("os/type/@machine")
 
     @property
     def os_type(self) -> str | None:
-        t = self.root.find("os/type")
-        return None if t is None else t.text
+        return self._os_value("os/type")
 
     def set_type(self, hypervisor: str) -> None:
         """<domain type=>: the hypervisor (--virt-type, --boot domain_type=)."""
-        self.root.set("type", hypervisor)
+        with self.edit() as dom:
+            modelopt.set_value(dom, "@type", hypervisor)
 
     def set_emulator(self, path: str) -> None:
-        """<devices><emulator>: the emulator binary (capabilities' default, --boot emulator=)."""
-        set_text(self.devices, "emulator", path)
+        """<devices><emulator>: the emulator binary (capabilities' default, --boot emulator=);
+        only that child of <devices> is read and written."""
+        with modelopt.part(self.devices, "emulator", cls=Devices) as devs:
+            modelopt.set_value(devs, "emulator", path)
 
     def set_text(self, tag: str, value: str | None) -> None:
         """A text child of <domain> the model does not hold (<bootloader>: Xen's, kept as
@@ -131,13 +161,11 @@ class Guest:
 
     def set_os_type(self, *, os_type: str | None = None, arch: str | None = None,
                     machine: str | None = None) -> None:
-        t = child(self.os, "type")
-        if os_type:
-            t.text = os_type
-        if arch:
-            t.set("arch", arch)
-        if machine:
-            t.set("machine", machine)
+        with self.edit("os") as dom:
+            for path, value in (("os/type", os_type), ("os/type/@arch", arch),
+                                ("os/type/@machine", machine)):
+                if value:
+                    modelopt.set_value(dom, path, value)
 
     # -- os predicates (virtinst DomainOs)
     def is_x86(self) -> bool:
@@ -214,15 +242,15 @@ class Guest:
         lists (a capabilities machine with a canonical name) whose versioned names it
         starts with (pc: pc-i440fx-*, q35: pc-q35-*, others ALIAS-*); the machine is
         unset first, so the lookup works when QEMU no longer has the old one."""
-        typ = child(self.os, "type")
-        original = typ.get("machine") or ""
-        typ.attrib.pop("machine", None)
+        original = self.machine or ""
+        with self.edit("os") as dom:
+            modelopt.set_value(dom, "os/type/@machine", None)
         info = self.lookup_capsinfo()
         mobjs = (info.domain and info.domain.machines) or info.guest.machines
         for alias in [m.name for m in mobjs if m.canonical]:
             prefix = {"pc": "pc-i440fx-", "q35": "pc-q35-"}.get(alias, alias + "-")
             if original.startswith(prefix):
-                typ.set("machine", alias)
+                self.set_os_type(machine=alias)
                 return
         raise ValueError(f"Don't know how to refresh machine type '{original}'")
 
@@ -231,8 +259,10 @@ class Guest:
         wants_default = not self.type and not self.os_type
         self.set_type(info.hypervisor_type)
         self.set_os_type(os_type=info.os_type, arch=info.arch)
-        if info.guest.loader and self.os.find("loader") is None:
-            set_text(self.os, "loader", info.guest.loader)
+        if info.guest.loader:
+            with self.edit("os") as dom:
+                if modelopt.get_value(dom, "os/loader") is None:
+                    modelopt.set_value(dom, "os/loader", info.guest.loader)
         emu = self.root.find("devices/emulator")
         if emu is None and not self.is_xenpv() and self.type != "vz" and info.emulator:
             self.set_emulator(info.emulator)
@@ -291,18 +321,30 @@ class Guest:
 
     @property
     def name(self) -> str | None:
-        return self.root.findtext("name")
+        return self.view("name").name
 
     def set_metadata_osinfo(self) -> None:
+        """<metadata>'s libosinfo entry names the OS (virtinst's set_os_name): its <os>
+        children replaced by the one chosen, the entry's other content kept, a new entry
+        after the other metadata."""
         if self.osinfo.is_generic() or not self.osinfo.full_id:
             return
-        meta = child(self.root, "metadata")
-        lo = meta.find(f"{{{LIBOSINFO_NS}}}libosinfo")
-        if lo is None:
-            lo = etree.SubElement(meta, f"{{{LIBOSINFO_NS}}}libosinfo", nsmap={"libosinfo": LIBOSINFO_NS})
-        for old in lo.findall(f"{{{LIBOSINFO_NS}}}os"):
-            lo.remove(old)
-        etree.SubElement(lo, f"{{{LIBOSINFO_NS}}}os", id=self.osinfo.full_id)
+        entry = new_element(f"{{{LIBOSINFO_NS}}}libosinfo", nsmap={"libosinfo": LIBOSINFO_NS})
+        with self.edit("metadata") as dom:
+            items = list(dom.metadata or [])
+            found = next((i for i, x in enumerate(items)
+                          if safe_parse(x.encode()).tag == entry.tag), None)
+            if found is not None:
+                entry = safe_parse(items[found].encode())
+                for old in entry.findall(f"{{{LIBOSINFO_NS}}}os"):
+                    entry.remove(old)
+            new_element(f"{{{LIBOSINFO_NS}}}os", parent=entry, id=self.osinfo.full_id)
+            text = raw_string(entry)
+            if found is None:
+                items.append(text)
+            else:
+                items[found] = text
+            dom.metadata = items
 
     def new_uuid(self) -> str:
         return ids.new_uuid()
@@ -314,10 +356,10 @@ class Guest:
         """Replace the <boot> order.  at_end appends them after every other <os> child,
         as virt-install does when it rewrites the boot order of the install XML (a copy
         parsed from the final XML, where new children go last rather than in order)."""
-        for b in self.os.findall("boot"):
-            self.os.remove(b)
-        for d in devs:
-            if at_end:
-                etree.SubElement(self.os, "boot", dev=d)
-            else:
-                append(self.os, "boot", dev=d)
+        with self.edit("os") as dom:
+            dom.os = dom.os or OS()
+            dom.os.boot_devs = [Verbatim(d) for d in devs]
+        if at_end:
+            os_el = self.os
+            for b in os_el.findall("boot"):
+                os_el.append(b)  # moved after every other child

@@ -27,12 +27,11 @@ import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from pyvirt.install import pathset
-from pyvirt.install.guest import Guest
 from pyvirt.install.subopts import Spec, check_unknown, parse
 from pyvirt.install.xmltree import child, insert
 from pyvirt.xml.domain import Domain
@@ -40,6 +39,9 @@ from pyvirt.xml.fields import BARE_STATE, Verbatim, VerbatimSize, keeping_unknow
 from pyvirt.xml.fields import Spec as FieldSpec
 from pyvirt.xml.mapping import FormatOptions, build_for, parse_obj, specs
 from pyvirt.xml.profiles import SET_ORDER, VIRTINST, element_path
+
+if TYPE_CHECKING:  # the Guest reads and writes its own facts through this module
+    from pyvirt.install.guest import Guest
 
 #: elements that are a boolean property and a container of child objects at once: virtinst
 #: writes one set as a boolean at that property's place (first), else where the children go
@@ -205,6 +207,11 @@ def read(el: etree._Element | None, cls: type) -> Any:
         return parse_obj(el, cls)
 
 
+def element(obj: Any, tag: str) -> etree._Element:
+    """`obj` written as element `tag` in virt-install's profile (:func:`_build`)."""
+    return _build(obj, tag)
+
+
 def _build(obj: Any, tag: str) -> etree._Element:
     """`obj` as virt-install writes it: its profile, secrets included (a --graphics password
     is the user's own value, printed as given)."""
@@ -336,20 +343,35 @@ def _apply_to_domain(flag: str, root: etree._Element, opts: dict[str, str | None
     write_part(root, obj, tags)
 
 
-def read_part(root: etree._Element, tags: set[str]) -> Domain:
-    """A Domain holding only <domain>'s children of these tags (an option's own elements:
-    ``<iothreads>``, ``<qemu:commandline>``), read as virt-install keeps them."""
-    part = etree.Element("domain")
+def read_part(root: etree._Element, tags: set[str], attrs: tuple[str, ...] = (),
+              cls: type = Domain) -> Any:
+    """A model object of `root`'s class (`cls`, a Domain for <domain>) holding only its
+    children of these tags (an option's own elements: ``<iothreads>``,
+    ``<qemu:commandline>``; <devices>' ``<emulator>``) and its attributes named in `attrs`
+    (<domain type>), read as virt-install keeps them."""
+    part = etree.Element(root.tag)
+    for name in attrs:
+        if root.get(name) is not None:
+            part.set(name, root.get(name))
     for el in root:
         if el.tag in tags:
             part.append(copy.deepcopy(el))
-    return read(part, Domain)
+    return read(part, cls)
 
 
-def write_part(root: etree._Element, obj: Domain, tags: set[str]) -> None:
-    """Write back the elements of these tags from `obj` (see :func:`read_part`), each in its
-    place (a new one where virt-install puts it); the rest of the document is not touched."""
-    new = _build(obj, "domain")
+def write_part(root: etree._Element, obj: Any, tags: set[str], attrs: tuple[str, ...] = (),
+               set_order: bool = False) -> None:
+    """Write back the elements of these tags and these attributes of `root` from `obj`
+    (see :func:`read_part`), each in its place (a new one where virt-install puts it); the
+    rest of the document is not touched.  With `set_order`, an element that was there keeps
+    its attributes' order, new ones after them (virtinst's property set on its document:
+    ``--machine q35`` before the capabilities' arch writes ``<type machine= arch=>``)."""
+    new = _build(obj, root.tag)
+    for name in attrs:
+        if new.get(name) is None:
+            root.attrib.pop(name, None)
+        else:
+            root.set(name, new.get(name))
     for tag in sorted(tags):
         old = root.findall(tag)
         made = new.findall(tag)
@@ -357,20 +379,51 @@ def write_part(root: etree._Element, obj: Domain, tags: set[str]) -> None:
             root.remove(el)
         for i, el in enumerate(made):
             if i < len(old):
+                if set_order:
+                    _keep_attr_order(old[i], el)
                 root.replace(old[i], el)
             else:
                 insert(root, el)
 
 
+def _keep_attr_order(old: etree._Element, new: etree._Element) -> None:
+    """`new`'s attributes in `old`'s order where `old` had them, the others after, and so
+    for each child matched by tag and position among its like."""
+    if len(new.attrib) > 1 and old.attrib:
+        have = list(old.attrib)
+        items = sorted(new.attrib.items(), key=lambda kv: have.index(kv[0]) if kv[0] in have else len(have))
+        if [k for k, _v in items] != list(new.attrib):
+            new.attrib.clear()
+            new.attrib.update(items)
+    seen: dict[str, int] = {}
+    for kid in new:
+        if not isinstance(kid.tag, str):
+            continue
+        n = seen[kid.tag] = seen.get(kid.tag, -1) + 1
+        like = old.findall(kid.tag)
+        if n < len(like):
+            _keep_attr_order(like[n], kid)
+
+
 @contextmanager
-def domain_part(g: Guest, *tags: str) -> Iterator[Domain]:
-    """The Domain object of <domain>'s children of these tags (see :func:`read_part`), for a
-    handler to change; what it holds is written back when the block ends (domain-level
-    options: ``--memory`` edits ``<memory>``/``<currentMemory>``, ``--boot`` edits ``<os>``)."""
+def part(root: etree._Element, *tags: str, attrs: tuple[str, ...] = (), cls: type = Domain,
+         set_order: bool = False) -> Iterator[Any]:
+    """:func:`read_part` for a block that changes the object; what it holds is written back
+    when the block ends (`set_order`: see :func:`write_part`)."""
     wanted = set(tags)
-    dom = read_part(g.root, wanted)
-    yield dom
-    write_part(g.root, dom, wanted)
+    obj = read_part(root, wanted, attrs, cls)
+    yield obj
+    write_part(root, obj, wanted, attrs, set_order)
+
+
+@contextmanager
+def domain_part(g: Guest, *tags: str, attrs: tuple[str, ...] = ()) -> Iterator[Domain]:
+    """The Domain object of <domain>'s children of these tags and its own attributes named
+    in `attrs` (see :func:`read_part`), for a handler to change; what it holds is written
+    back when the block ends (domain-level options: ``--memory`` edits
+    ``<memory>``/``<currentMemory>``, ``--boot`` edits ``<os>``)."""
+    with part(g.root, *tags, attrs=attrs) as dom:
+        yield dom
 
 
 def set_domain_value(g: Guest, path: str, value: str | int | None) -> None:

@@ -12,10 +12,18 @@ from lxml import etree
 
 from pyvirt.xml.profiles import LIBOSINFO_NS, QEMU_NS, VIRTINST
 
-__all__ = ["LIBOSINFO_NS", "QEMU_NS", "Element", "append", "child", "insert", "remove_all", "set_attrs",
-           "set_text", "to_string"]
+__all__ = ["LIBOSINFO_NS", "QEMU_NS", "Element", "append", "child", "insert", "new_element", "remove_all",
+           "set_attrs", "set_text", "to_string"]
 
 Element = etree._Element
+
+
+def new_element(tag: str, parent: Element | None = None, nsmap: dict[str, str] | None = None,
+                **attrs: str | None) -> Element:
+    """A new element (the last child of `parent` when given), attributes as :func:`set_attrs`."""
+    el = etree.Element(tag, nsmap=nsmap) if parent is None else etree.SubElement(parent, tag, nsmap=nsmap)
+    set_attrs(el, **attrs)
+    return el
 
 
 def insert(parent: Element, el: Element) -> Element:

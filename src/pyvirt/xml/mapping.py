@@ -324,7 +324,7 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
                 kwargs[name] = parse_size_kib(target.text or "", target.get("unit"), f"<{target.tag}>",
                                               target.sourceline)
         elif spec.kind == "raw":
-            kwargs[name] = [_raw_string(sub) for sub in target if isinstance(sub.tag, str)]
+            kwargs[name] = [raw_string(sub) for sub in target if isinstance(sub.tag, str)]
         else:
             value = target.get(att) if att else (target.text or "")
             if value is not None:
@@ -390,7 +390,8 @@ def _strip_ws(el: etree._Element) -> None:
             sub.tail = None
 
 
-def _raw_string(el: etree._Element) -> str:
+def raw_string(el: etree._Element) -> str:
+    """An element as a ``raw`` field holds it: serialized, blank text removed."""
     copy = etree.fromstring(etree.tostring(el))
     _strip_ws(copy)
     copy.tail = None
