@@ -427,6 +427,23 @@ def test_vhostuser_disk_needs_shared_memory() -> None:
         build_argv(fill_defaults(parse_domain(shared.replace("type='raw'", "type='qcow2'"))))
 
 
+def test_vhostuser_shared_memory_is_a_config_error_in_libvirts_one_wording() -> None:
+    """qemuValidateDomainDefVhostUserRequireSharedMemory: VIR_ERR_CONFIG_UNSUPPORTED, and libvirt
+    9.0 has one message, "'%s' requires shared memory", with NUMA cells too (one cell without
+    shared access is enough)."""
+    from pyvirt.xml.errors import XMLConfigError
+
+    disk = ("<disk type='vhostuser' device='disk'><driver name='qemu' type='raw'/><source type='unix' "
+            "path='/run/vhost-blk.sock'/><target dev='vda' bus='virtio'/></disk>")
+    numa = ("<cpu><numa><cell id='0' cpus='0' memory='131072' unit='KiB' memAccess='shared'/>"
+            "<cell id='1' cpus='1' memory='131072' unit='KiB'/></numa></cpu>")
+    plain = BASE.format(machine="pc", boot="", devices=disk)
+    for xml in (plain, plain.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>" + numa)):
+        with pytest.raises(XMLConfigError) as err:
+            parse_domain(xml)
+        assert str(err.value).startswith("'vhostuser' requires shared memory") and "NUMA" not in str(err.value)
+
+
 def test_9p_fsdev_option_order_and_multidevs() -> None:
     argv = _argv("<filesystem type='mount' accessmode='mapped' multidevs='remap' fmode='644' dmode='755'>"
                  "<driver type='path' wrpolicy='immediate'/><source dir='/srv/a'/><target dir='a'/></filesystem>")
