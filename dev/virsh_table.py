@@ -134,6 +134,34 @@ def probe(cmd: dict) -> None:
         others = [w for p in opts if p["req"] and p is not o and p not in candidates[:i]
                   for w in (f"--{p['name']}", "x")]
         o["named"] = "already seen" not in _run_parse(name, [*before, *others, "y", f"--{o['name']}", "x"])
+    probe_ctypes(cmd)
+
+
+#: the test objects that let a command reach its numeric options on test:///default
+_FILL = {"domain": "test", "pool": "default-pool", "network": "default", "interface": "eth1"}
+#: which of 2^31, 2^32, 2^64 and -1 virsh calls malformed -> the C type it reads the option as
+#: (vshCommandOptInt, ...UInt, ...UIntWrap, ...ULongLong; pyvirt.cli.grammar.C_RANGES).  Other
+#: patterns (a command that fails before reading the option, a wrapping 64-bit read) leave the
+#: type unknown: pyvirt then checks 64 bits only.
+_CTYPES = {(True, True, True, False): "int", (True, True, True, True): "int",
+           (False, True, True, True): "uint", (False, True, True, False): "uintwrap",
+           (False, False, True, True): "ullong"}
+
+
+def probe_ctypes(cmd: dict) -> None:
+    """Fill in each number option's `ctype` by giving it the first value past each C type."""
+    name, opts = cmd["name"], cmd["opts"]
+    for o in opts:
+        if o["kind"] != "NUMBER":
+            continue
+        base = [w for p in opts if p["req"] and p is not o
+                for w in (f"--{p['name']}", "1" if p["kind"] == "NUMBER" else _FILL.get(p["name"], "x"))]
+        refused = []
+        for value in ("2147483648", "4294967296", "18446744073709551616", "-1"):
+            err = virsh(["-q", "-c", "test:///default", name, *base, f"--{o['name']}", value], TEST).stderr
+            refused.append(f"error: Numeric value '{value}' for <{o['name']}> option is malformed" in err)
+        if tuple(refused) in _CTYPES:
+            o["ctype"] = _CTYPES[tuple(refused)]
 
 
 def current_modules() -> dict[str, str]:
@@ -176,7 +204,8 @@ def render(title: str, keyword: str, cmds: list[dict], modules: dict[str, str]) 
         if not c["opts"]:
             continue
         for o in c["opts"]:
-            extra = (", req=True" if o["req"] else "") + (", named=True" if o.get("named") else "")
+            extra = ((", req=True" if o["req"] else "") + (", named=True" if o.get("named") else "")
+                     + (f", ctype={_q(o['ctype'])}" if o.get("ctype") else ""))
             lines.append(f"            Opt({_q(o['name'])}, {o['kind']}, {_q(o['help'])}{extra}),")
         lines.append(f"        ){flags}),")
     lines.append(")")

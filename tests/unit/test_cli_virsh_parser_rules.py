@@ -210,3 +210,20 @@ def test_a_connect_uri_is_connected_before_any_command(capsys: pytest.CaptureFix
     assert main(["-c", f"test://{tmp_path}/missing.xml", "echo", "a"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: failed to connect to the hypervisor\n")
+
+
+@pytest.mark.parametrize(("words", "name", "refused"), [
+    (["cpu-stats", "t", "--start", "2147483648"], "start", True),      # a C int
+    (["cpu-stats", "t", "--start", "-2147483648"], "start", False),
+    (["setvcpus", "t", "4294967296"], "count", True),                  # an unsigned int
+    (["setvcpus", "t", "4294967295"], "count", False),
+    (["setvcpus", "t", "-1"], "count", True),
+    (["setvcpus", "t", "abc"], "count", False),                        # no number: the command's to say
+])
+def test_numbers_past_their_c_type_are_malformed(words: list[str], name: str, refused: bool) -> None:
+    p = parse_command(words, table.lookup)
+    if refused:
+        with pytest.raises(ParseError, match=f"Numeric value '{words[-1]}' for <{name}> option is malformed"):
+            p.str(name)
+    else:
+        assert p.str(name) == words[-1]

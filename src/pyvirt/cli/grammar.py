@@ -35,15 +35,21 @@ class Opt:
     unless it is `named` (virsh's VSH_OFLAG_REQ_OPT: only ``--name value`` sets it).
     """
 
-    __slots__ = ("name", "kind", "help", "pos", "req")
+    __slots__ = ("name", "kind", "help", "pos", "req", "ctype")
 
     def __init__(self, name: str, kind: str = BOOL, help: str = "", *, req: bool = False,
-                 named: bool = False) -> None:
+                 named: bool = False, ctype: str | None = None) -> None:
         self.name = name
         self.kind = kind
         self.help = help
         self.pos = kind != BOOL and not named
         self.req = req
+        self.ctype = ctype  # a number's C type as virsh reads it (a C_RANGES key), if known
+
+
+#: the values each C type virsh reads a number option as can hold (vshCommandOptInt/UInt/ULongLong)
+C_RANGES = {"int": (-(1 << 31), 1 << 31), "uint": (0, 1 << 32), "uintwrap": (1 - (1 << 32), 1 << 32),
+            "ullong": (0, 1 << 64)}
 
 
 class Cmd:
@@ -112,6 +118,19 @@ ALIASES: dict[str, dict[str, str]] = {
 }
 
 
+def _past_c_type(text: str, ctype: str) -> bool:
+    """Whether `text`, a whole decimal number as virStrToLong_* reads it, is beyond what `ctype`
+    holds (what is no number at all is the reading command's to refuse)."""
+    digits = text.lstrip(" \t\n\v\f\r")
+    negative = digits[:1] == "-"
+    if digits[:1] in ("+", "-"):
+        digits = digits[1:]
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    low, high = C_RANGES[ctype]
+    return not low <= (-int(digits) if negative else int(digits)) < high
+
+
 class Parsed:
     """A parsed command: its definition and option values (bool True, str, or list for argv)."""
 
@@ -139,6 +158,9 @@ class Parsed:
         v = self.values.get(name)
         if not isinstance(v, str):
             return None
+        opt = self.cmd.opt(name)
+        if opt is not None and opt.ctype and _past_c_type(v, opt.ctype):
+            raise ParseError(f"Numeric value '{v}' for <{name}> option is malformed or out of range")
         if not v and name not in EMPTY_READ_QUIETLY and f"{self.cmd.name} --{name}" not in EMPTY_READ_QUIETLY:
             opt = self.cmd.opt(name)
             if opt is not None and opt.kind != NUMBER:

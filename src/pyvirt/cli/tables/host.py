@@ -13,8 +13,8 @@ COMMANDS = (
     Cmd("allocpages", _G, "cmd_host", "Manipulate pages pool size",
         "Allocate or free some pages in the pool for NUMA cell.", lambda: (
             Opt("pagesize", NUMBER, "page size (in kibibytes)", req=True),
-            Opt("pagecount", NUMBER, "page count", req=True),
-            Opt("cellno", NUMBER, "NUMA cell number"),
+            Opt("pagecount", NUMBER, "page count", req=True, ctype="ullong"),
+            Opt("cellno", NUMBER, "NUMA cell number", ctype="int"),
             Opt("add", BOOL, "instead of setting new pool size add pages to it"),
             Opt("all", BOOL, "set on all NUMA cells"),
         )),
@@ -45,12 +45,12 @@ COMMANDS = (
         )),
     Cmd("freecell", _G, "cmd_host", "NUMA free memory",
         "display available free memory for the NUMA cell.", lambda: (
-            Opt("cellno", NUMBER, "NUMA cell number"),
+            Opt("cellno", NUMBER, "NUMA cell number", ctype="int"),
             Opt("all", BOOL, "show free memory for all NUMA cells"),
         )),
     Cmd("freepages", _G, "cmd_host", "NUMA free pages",
         "display available free pages for the NUMA cell.", lambda: (
-            Opt("cellno", NUMBER, "NUMA cell number"),
+            Opt("cellno", NUMBER, "NUMA cell number", ctype="int"),
             Opt("pagesize", NUMBER, "page size (in kibibytes)"),
             Opt("all", BOOL, "show free pages for all NUMA cells"),
         )),
@@ -83,9 +83,9 @@ COMMANDS = (
         )),
     Cmd("node-memory-tune", _G, "cmd_host", "Get or set node memory parameters",
         "Get or set node memory parameters\n    To get the memory parameters, use following command: \n\n    virsh # node-memory-tune", lambda: (
-            Opt("shm-pages-to-scan", NUMBER, "number of pages to scan before the shared memory service goes to sleep"),
-            Opt("shm-sleep-millisecs", NUMBER, "number of millisecs the shared memory service should sleep before next scan"),
-            Opt("shm-merge-across-nodes", NUMBER, "Specifies if pages from different numa nodes can be merged"),
+            Opt("shm-pages-to-scan", NUMBER, "number of pages to scan before the shared memory service goes to sleep", ctype="uint"),
+            Opt("shm-sleep-millisecs", NUMBER, "number of millisecs the shared memory service should sleep before next scan", ctype="uint"),
+            Opt("shm-merge-across-nodes", NUMBER, "Specifies if pages from different numa nodes can be merged", ctype="uint"),
         )),
     Cmd("nodecpumap", _G, "cmd_host", "node cpu map",
         "Displays the node's total number of CPUs, the number of online CPUs and the list of online CPUs.", lambda: (
@@ -93,14 +93,14 @@ COMMANDS = (
         )),
     Cmd("nodecpustats", _G, "cmd_host", "Prints cpu stats of the node.",
         "Returns cpu stats of the node, in nanoseconds.", lambda: (
-            Opt("cpu", NUMBER, "prints specified cpu statistics only."),
+            Opt("cpu", NUMBER, "prints specified cpu statistics only.", ctype="int"),
             Opt("percent", BOOL, "prints by percentage during 1 second."),
         )),
     Cmd("nodeinfo", _G, "cmd_host", "node information",
         "Returns basic information about the node."),
     Cmd("nodememstats", _G, "cmd_host", "Prints memory stats of the node.",
         "Returns memory stats of the node, in kilobytes.", lambda: (
-            Opt("cell", NUMBER, "prints specified cell statistics only."),
+            Opt("cell", NUMBER, "prints specified cell statistics only.", ctype="int"),
         )),
     Cmd("nodesevinfo", _G, "cmd_unsupported", "node SEV information",
         "Returns basic SEV information about the node."),

@@ -17,7 +17,7 @@ COMMANDS = (
             Opt("interface", DATA, "existing interface name", req=True),
             Opt("bridge", DATA, "new bridge device name", req=True),
             Opt("no-stp", BOOL, "do not enable STP for this bridge"),
-            Opt("delay", NUMBER, "number of seconds to squelch traffic on newly connected ports"),
+            Opt("delay", NUMBER, "number of seconds to squelch traffic on newly connected ports", ctype="uint"),
             Opt("no-start", BOOL, "don't start the bridge immediately"),
         )),
     Cmd("iface-commit", _G, "cmd_iface", "commit changes made since iface-begin and free restore point",

@@ -67,7 +67,7 @@ COMMANDS = (
     Cmd("dommemstat", _G, "cmd_devices", "get memory statistics for a domain",
         "Get memory statistics for a running domain.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
-            Opt("period", NUMBER, "period in seconds to set collection", named=True),
+            Opt("period", NUMBER, "period in seconds to set collection", named=True, ctype="int"),
             Opt("config", BOOL, "affect next boot"),
             Opt("live", BOOL, "affect running domain"),
             Opt("current", BOOL, "affect current domain"),
