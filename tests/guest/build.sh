@@ -44,7 +44,9 @@ MODDIR=/lib/modules/$KVER
 [ -d "$MODDIR" ] || die "$MODDIR missing"
 
 BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -qx udhcpc || die "busybox-static missing: apt-get install busybox-static"
+# grep reads the whole list (no -q): with pipefail, -q quitting early makes busybox die of SIGPIPE and
+# the check fail at random under load
+[ -x "$BUSYBOX" ] && "$BUSYBOX" --list | grep -x udhcpc >/dev/null || die "busybox-static missing: apt-get install busybox-static"
 for tool in cpio gzip mke2fs qemu-img depmod; do
     command -v "$tool" >/dev/null || die "$tool missing (packages: cpio e2fsprogs qemu-utils kmod)"
 done
