@@ -12,6 +12,9 @@ socket.  What it does wrong is chosen with ``FAKEQEMU_MODE`` in a wrapper script
   huge-reply:CMD    answer CMD with one line larger than any sane read limit (32 MiB)
   lie:CMD           answer CMD with a reply of the wrong shape
   exit-on:CMD       exit 1 when CMD arrives, without answering
+  unplug-delay:SEC  answer device_del at once but emit DEVICE_DELETED only SEC seconds later (a
+                    guest slow to release the device), or at SIGUSR1 if that comes first (a test
+                    says when); without it, DEVICE_DELETED follows device_del's answer at once
   log-argv          write its command line to $FAKEQEMU_LOG, and every QMP command it receives,
                     one JSON line each, to $FAKEQEMU_LOG.qmp (to check what QEMU was given)
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -36,6 +40,17 @@ def _arg_after(argv: list[str], flag: str) -> str | None:
         if arg == flag:
             return argv[i + 1]
     return None
+
+
+def _args_after(argv: list[str], flag: str) -> list[str]:
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == flag]
+
+
+def _device_id(spec: str) -> str | None:
+    """The id of a -device argument (JSON or key=value)."""
+    if spec.startswith("{"):
+        return json.loads(spec).get("id")
+    return next((part[3:] for part in spec.split(",") if part.startswith("id=")), None)
 
 
 def _monitor_fd(argv: list[str]) -> int:
@@ -66,6 +81,9 @@ class Fake:
         self.conn: socket.socket | None = None
         self.pending_event: tuple[str, dict[str, object]] | None = None
         self.send_lock = threading.Lock()
+        self.held: dict[str, threading.Timer] = {}  # devices whose DEVICE_DELETED is yet to come
+        self.devices = set(filter(None, map(_device_id, _args_after(argv, "-device"))))  # qom-list's
+        signal.signal(signal.SIGUSR1, self.release_all)
         log = os.environ.get("FAKEQEMU_LOG")
         self.qmp_log = open(log + ".qmp", "a") if log and "log-argv" in modes else None  # noqa: SIM115
 
@@ -94,9 +112,54 @@ class Fake:
             return []
         elif cmd == "system_powerdown":
             self.pending_event = ("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+        elif cmd == "device_del":
+            self.unplug(str(args.get("id", "")))
+        elif cmd == "device_add" and args.get("id"):
+            self.devices.add(str(args["id"]))
+        elif cmd == "qom-list" and args.get("path") == "/machine/peripheral":
+            return [{"name": dev, "type": "child<device>"} for dev in sorted(self.devices)]
         elif cmd == "query-version":
             return {"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": "fake"}
         return {}
+
+    def unplug(self, dev: str) -> None:
+        """The guest lets `dev` go: DEVICE_DELETED right after the reply, or `unplug-delay` later."""
+        delay = next((float(m.split(":", 1)[1]) for m in self.modes if m.startswith("unplug-delay:")), None)
+        data: dict[str, object] = {"device": dev, "path": f"/machine/peripheral/{dev}"}
+        if delay is None:
+            self.devices.discard(dev)
+            self.pending_event = ("DEVICE_DELETED", data)
+        else:
+            timer = threading.Timer(delay, self.released, (dev,))
+            timer.daemon = True
+            self.held[dev] = timer
+            timer.start()
+
+    def release(self, dev: str) -> bool:
+        """The guest let a held device go (once: the timer and SIGUSR1 may both come); then
+        DEVICE_DELETED unless the caller sends it."""
+        timer = self.held.pop(dev, None)
+        if timer is None:
+            return False
+        timer.cancel()
+        self.devices.discard(dev)  # gone from QEMU even if no monitor client hears of it
+        return True
+
+    def released(self, dev: str) -> None:
+        if self.release(dev):
+            self.deleted([dev])
+
+    def deleted(self, devs: list[str]) -> None:
+        with contextlib.suppress(OSError, AssertionError):  # the monitor client may be gone by then
+            for dev in devs:
+                self.event("DEVICE_DELETED", {"device": dev, "path": f"/machine/peripheral/{dev}"})
+
+    def release_all(self, *_: object) -> None:
+        """SIGUSR1: every held device goes now, before the next command is read (the signal
+        handler runs in the main thread); the events go from a thread of their own, as the main
+        thread may hold the send lock."""
+        devs = [dev for dev in list(self.held) if self.release(dev)]
+        threading.Thread(target=self.deleted, args=(devs,), daemon=True).start()
 
     def serve(self) -> None:
         fd = _monitor_fd(self.argv)

@@ -431,7 +431,8 @@ class Connection(abc.ABC):
     @op("Domain", "POST /v1/domains/{dom}/devices/detach", "virDomainDetachDeviceFlags")
     def detach_device(self, dom: str, xml: str, live: bool = False, config: bool = False) -> None:
         """Remove the device `xml` names (a disk by its target) from the guest and/or definition;
-        live, it returns once the guest has released it (QEMU's DEVICE_DELETED)."""
+        live, it asks the guest to release it and waits a few seconds: the device is gone from the
+        live XML (and device-removed emitted) once the guest let go, which may be after it returned."""
         # virsh calls the plain function without scope flags (the running guest), else the Flags one
         raise no_support(f"virDomainDetachDevice{'Flags' if config or not live else ''}")
 

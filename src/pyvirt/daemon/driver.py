@@ -414,6 +414,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                     run.stop_reason, run.stop_detail = ShutoffReason.CRASHED, StoppedDetail.FAILED
                 await self._on_exit(rec, run)
                 return
+            try:
+                await self.unplugged_meanwhile(rec, record)
+            except Exception as exc:  # noqa: BLE001 - the guest runs on; its removals wait for their event
+                log.error("domain %s: cannot check the unplugs pending at restart: %s", rec.name, exc)
             if xml_changed or {**self._runtime_record(rec), "name": rec.name} != record:
                 self._save_runtime(rec, xml=xml_changed)
             run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
@@ -1120,6 +1124,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                   "persistent": rec.persistent, **rec.run.ident.to_dict()}
         if intent:
             record["intent"] = intent
+        if rec.run.unplugging:  # unplugs asked for, the guest not yet done (daemon.hotplug)
+            record["unplugging"] = rec.run.unplugging
         return record
 
     # ------------------------------------------------------------------ supervision
@@ -1181,9 +1187,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         elif name in BLOCK_JOB_EVENTS:
             await self.on_block_job_event(rec, run, name, data)
         elif name == "DEVICE_DELETED":
-            gone = run.unplugged.get(str(data.get("device", "")))
-            if gone is not None:
-                gone.set()
+            await self.device_deleted(rec, run, data)
         elif name == "BLOCK_WRITE_THRESHOLD":
             self.on_block_threshold(rec, run, data)
         elif name == "VSERPORT_CHANGE":

@@ -3,8 +3,11 @@
 attach/detach follow libvirt's QEMU driver: the new device is written into a copy of the live
 definition and completed as define would (address, alias), the QMP arguments come from the same
 builders as the command line (pyvirt.qemu.hotplug), and the live definition changes only once QEMU
-took the device.  A detach asks the guest to let go (device_del), waits for QEMU's DEVICE_DELETED,
-then frees the block nodes.  --config changes go through the same validation as define.
+took the device.  A detach asks the guest to let go (device_del) and waits a short while for QEMU's
+DEVICE_DELETED; the removal (backend freed, live definition changed, device-removed emitted) runs
+when that event comes, during the detach or later, from the monitor's event handler (libvirt's
+qemuDomainDetachDeviceLive and processDeviceDeletedEvent).  --config changes go through the same
+validation as define.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import contextlib
 import copy
 import dataclasses
 import functools
+import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
@@ -36,8 +40,13 @@ from pyvirt.xml.safe import safe_parse
 if TYPE_CHECKING:
     from pyvirt.xml.domain import Domain
 
-#: how long a detach waits for the guest to release the device (libvirt waits 5 s, then leaves it
-#: pending; pyvirt reports the timeout instead of keeping a half-removed device)
+log = logging.getLogger(__name__)
+
+#: how long a detach waits for the guest to release the device before it returns anyway
+#: (libvirt's qemuDomainRemoveDeviceWaitTime): the removal was requested, and completes when the
+#: guest lets go (DEVICE_DELETED, handled by device_deleted)
+DETACH_WAIT = 5.0
+#: how long a vCPU unplug waits: a vCPU the guest keeps is libvirt's "vcpu unplug request timed out"
 UNPLUG_TIMEOUT = 15.0
 _DEVICE_KINDS = ("disk", "interface")
 
@@ -56,8 +65,13 @@ def device_tags() -> dict[str, str]:
 _CONFIG_DETACH = frozenset(("disks", "interfaces", "sounds", "hostdevs", "controllers", "filesystems", "rngs",
                             "memories", "redirdevs", "shmems", "watchdogs", "inputs", "tpms", "serials",
                             "parallels", "channels", "consoles"))
-#: what pyvirtd unplugs from a running guest: list -> the driver's unplug method
-_LIVE_UNPLUG = {"disks": "_unplug_disk", "interfaces": "_unplug_nic", "inputs": "_unplug_frontend"}
+#: what pyvirtd unplugs from a running guest: list -> the driver's method that checks the device
+#: can go and says what its backend is (a `Backend`), read while QEMU's frontend still holds it
+_LIVE_UNPLUG = {"disks": "_disk_backend", "interfaces": "_nic_backend", "inputs": "_frontend_backend"}
+#: what to free once QEMU deleted a device's frontend: "nodes" (block nodes, in order), "netdev"
+#: (its id), "tap" (the host device whose filter binding goes); plain JSON, so the runtime record
+#: keeps it across a daemon restart while the guest has not let the device go
+Backend = dict[str, Any]
 
 
 def device_kind_of(dom: Domain, alias: str) -> str | None:
@@ -198,7 +212,7 @@ class HotplugMixin:
                                   ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
             return disk
 
-        await self._detach_from(rec, live, config, "disks", find, self._unplug_disk)
+        await self._detach_from(rec, live, config, "disks", find)
 
     async def detach_device_alias(self, dom: str, alias: str, live: bool = False, config: bool = False) -> None:
         """libvirt's qemuDomainDetachDeviceAliasLiveAndConfig: the device whose alias is `alias`
@@ -224,64 +238,154 @@ class HotplugMixin:
                     raise _unsupported(f"'{find(current).type}' controller cannot be hot unplugged.")
                 raise _unsupported(f"live detach of device '{tag}' is not supported")
 
-        async def unplug(rec: DomainRecord, dev: Any) -> None:
-            await getattr(self, _LIVE_UNPLUG[str(kind)])(rec, dev)
+        await self._detach_from(rec, live, config, str(kind), find)
 
-        await self._detach_from(rec, live, config, str(kind), find, unplug)
-
-    async def _unplug_frontend(self, rec: DomainRecord, dev: Any) -> None:
+    async def _frontend_backend(self, rec: DomainRecord, dev: Any) -> Backend:
         """A device with no backend of its own (USB/virtio input): device_del is all it takes."""
         if getattr(dev, "bus", None) not in ("usb", "virtio"):
             raise _unsupported(f"live detach of input bus '{dev.bus}' is not supported")
-        await self._unplug(self._running(rec), dev.alias or "")
+        return {}
 
     async def _detach_from(self, rec: DomainRecord, live: bool, config: bool, kind: str,
-                           find: Callable[[Domain], Any], unplug: Callable[[DomainRecord, Any], Awaitable[None]]) -> None:
+                           find: Callable[[Domain], Any]) -> None:
         """The one detach sequence of every device kind (`kind`: its list in <devices>): `find`
         it in each copy the flags name (raising before anything changes when one lacks it), drop
-        it from the persistent copy through define's validation, `unplug` it from the live guest,
-        commit both at once, and emit device-removed for the live one."""
-        removed = None
+        it from the persistent copy through define's validation, ask QEMU to unplug the live one
+        and wait DETACH_WAIT for the guest to let it go.  Either way the detach succeeds (libvirt's
+        qemuDomainDetachDeviceLive): if the guest let go, the removal is complete when this
+        returns; if not, the live definition keeps the device until DEVICE_DELETED comes."""
         async with rec.lock:
             found = [(current, find(current)) for current in self._targets(rec, live, config)]
-            new_config = new_live = None
+            new_config = plugged = None
             for current, dev in found:
-                changed = copy.deepcopy(current)
-                del getattr(changed.devices, kind)[getattr(current.devices, kind).index(dev)]
                 if current is rec.config:
+                    changed = copy.deepcopy(current)
+                    del getattr(changed.devices, kind)[getattr(current.devices, kind).index(dev)]
                     new_config = model.parse_definition(changed.to_xml(inactive=True, security_info=True))
                 else:
-                    await unplug(rec, dev)
-                    new_live, removed = changed, dev
-            self._commit(rec, config=new_config, live=new_live)
-            if new_live is not None:
-                await self._give_back_unused(rec)  # type: ignore[attr-defined]  # its image is root's again
-        if removed is not None:
-            self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, removed.alias or "", rec.id)
+                    plugged = dev
+            gone, run, alias = False, rec.run, (plugged.alias or "") if plugged is not None else ""
+            if plugged is not None:
+                run = self._running(rec)
+                # before device_del: it may ask QEMU what the frontend uses, for the removal's cleanup
+                asked = run.unplugging.get(alias)  # an earlier detach's, the guest not done yet
+                run.unplugging[alias] = asked or await getattr(self, _LIVE_UNPLUG[kind])(rec, plugged)
+                try:
+                    gone = await self._device_del(run, alias, DETACH_WAIT)
+                except BaseException:
+                    if asked is None:
+                        run.unplugging.pop(alias, None)
+                    raise
+                if not gone:
+                    log.info("%s: device %s unplug requested; it is removed when the guest releases it",
+                             rec.name, alias)
+            self._commit(rec, config=new_config)
+            if gone and run is not None:
+                await self._complete_removal(rec, run, alias)
 
-    async def _unplug_disk(self, rec: DomainRecord, disk: Any) -> None:
+    async def device_deleted(self, rec: DomainRecord, run: Running, data: dict[str, Any]) -> None:
+        """QEMU's DEVICE_DELETED (from the monitor's event handler): wake the detach waiting for it,
+        or, when none waits (the guest let go after the detach returned, or on its own), complete
+        the removal in a task of its own (libvirt's processDeviceDeletedEvent): the handler must
+        not wait for the domain's lock, which an operation waiting for another event may hold."""
+        alias = str(data.get("device") or "")
+        waiter = run.unplugged.get(alias)
+        if waiter is not None:
+            waiter.set()
+        elif alias:
+            task = asyncio.create_task(self._removed_later(rec, run, alias), name=f"device-deleted-{alias}")
+            run.removals.add(task)
+            task.add_done_callback(run.removals.discard)
+
+    async def _removed_later(self, rec: DomainRecord, run: Running, alias: str) -> None:
+        try:
+            async with rec.lock:
+                if rec.run is run:  # the guest is still the one that deleted the device
+                    await self._complete_removal(rec, run, alias)
+        except Exception:  # noqa: BLE001 - a task of its own: nobody else would hear of it
+            log.exception("%s: completing the removal of device %s failed", rec.name, alias)
+
+    async def _complete_removal(self, rec: DomainRecord, run: Running, alias: str) -> None:
+        """QEMU deleted device `alias` (rec.lock held): free its backend, drop it from the live
+        definition and emit device-removed (libvirt's qemuDomainRemoveDevice).  An alias the live
+        definition does not hold, or of a kind pyvirt does not unplug, is ignored, as libvirt
+        ignores the event for a device its definition lacks."""
+        backend = run.unplugging.pop(alias, None)
+        live = rec.live
+        kind = device_kind_of(live, alias) if live is not None else None
+        if live is None or kind not in _LIVE_UNPLUG:
+            log.debug("%s: DEVICE_DELETED for %r, which the live definition does not hold as a device "
+                      "pyvirt unplugs; ignored", rec.name, alias)
+            return
+        held = getattr(live.devices, kind)
+        dev = next(d for d in held if d.alias == alias)
+        with contextlib.suppress(PyvirtError):  # the frontend is gone whatever its backend does
+            if backend is None:  # nobody asked for this one here (the guest ejected it itself)
+                backend = await getattr(self, _LIVE_UNPLUG[kind])(rec, dev)
+            await self._free_backend(run, backend)
+        changed = copy.deepcopy(live)
+        del getattr(changed.devices, kind)[held.index(dev)]
+        self._commit(rec, live=changed)
+        await self._give_back_unused(rec)  # type: ignore[attr-defined]  # its image is root's again
+        self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, alias, rec.id)
+
+    async def _disk_backend(self, rec: DomainRecord, disk: Any) -> Backend:
+        """A disk's block nodes, found while its frontend still uses them (query-block)."""
         from pyvirt.qemu.hotplug import disk_nodes
 
-        run = self._running(rec)
-        node = await self._format_node(run, disk)
-        await self._unplug(run, disk.alias or "")
-        for name in disk_nodes(node) if node else []:
-            with contextlib.suppress(PyvirtError):
-                await self._qmp(run, "blockdev-del", {"node-name": name})
+        node = await self._format_node(self._running(rec), disk)
+        return {"nodes": disk_nodes(node) if node else []}
 
-    async def _unplug(self, run: Running, alias: str) -> None:
-        """device_del, then wait for QEMU's DEVICE_DELETED: the guest has let the device go."""
+    async def _free_backend(self, run: Running, backend: Backend) -> None:
+        """What a deleted device leaves behind in QEMU and on the host (libvirt's qemuDomainRemove*Device)."""
+        for name in backend.get("nodes") or []:
+            with contextlib.suppress(PyvirtError):
+                await self._qmp(run, "blockdev-del", {"node-name": str(name)})
+        if backend.get("netdev"):
+            with contextlib.suppress(PyvirtError):
+                await self._qmp(run, "netdev_del", {"id": str(backend["netdev"])})
+        nwfilters = getattr(self, "nwfilters", None)
+        if backend.get("tap") and nwfilters is not None:
+            await asyncio.to_thread(nwfilters.unbind, str(backend["tap"]))
+
+    async def unplugged_meanwhile(self, rec: DomainRecord, record: dict[str, Any]) -> None:
+        """At re-attach (rec.lock held): the unplugs the last daemon had asked for and not seen
+        complete (its runtime record's "unplugging").  A device QEMU no longer has (qom-list of
+        /machine/peripheral, libvirt's qemuProcessUpdateDevices) left while no daemon listened:
+        its removal completes now; the others wait for their DEVICE_DELETED as before."""
+        pending = record.get("unplugging")
+        run = rec.run
+        if not isinstance(pending, dict) or not pending or run is None:
+            return
+        run.unplugging.update({str(a): b for a, b in pending.items() if isinstance(b, dict)})
+        children = await self._qmp(run, "qom-list", {"path": "/machine/peripheral"})
+        if not isinstance(children, list):
+            log.warning("%s: qom-list answered %r; pending unplugs wait for their event", rec.name, children)
+            return
+        present = {c.get("name") for c in children if isinstance(c, dict)}
+        for alias in [a for a in run.unplugging if a not in present]:
+            await self._complete_removal(rec, run, alias)
+
+    async def _device_del(self, run: Running, alias: str, wait: float) -> bool:
+        """device_del, then wait up to `wait` s for QEMU's DEVICE_DELETED: True if the guest let
+        the device go in that time."""
         gone = run.unplugged.setdefault(alias, asyncio.Event())
         try:
             await self._qmp(run, "device_del", {"id": alias})
             try:
-                await asyncio.wait_for(gone.wait(), UNPLUG_TIMEOUT)
+                await asyncio.wait_for(gone.wait(), wait)
             except TimeoutError:
-                raise PyvirtError(f"Timed out during operation: the guest did not release device '{alias}' "
-                                  f"within {UNPLUG_TIMEOUT:g} s (no DEVICE_DELETED)",
-                                  ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU) from None
+                return False
+            return True
         finally:
             run.unplugged.pop(alias, None)
+
+    async def _unplug(self, run: Running, alias: str) -> None:
+        """device_del of a vCPU: one the guest keeps past UNPLUG_TIMEOUT is an error (the caller's)."""
+        if not await self._device_del(run, alias, UNPLUG_TIMEOUT):
+            raise PyvirtError(f"Timed out during operation: the guest did not release device '{alias}' "
+                              f"within {UNPLUG_TIMEOUT:g} s (no DEVICE_DELETED)",
+                              ErrorCode.OPERATION_TIMEOUT, ErrorDomain.QEMU)
 
     async def _format_node(self, run: Running, disk: Any) -> str | None:
         """The block node behind a disk's frontend (query-block names frontends by QOM path)."""

@@ -4,7 +4,7 @@ As libvirt's QEMU driver: a new NIC is completed as define would (MAC, PCI addre
 so the live and the persistent copies share its MAC; a tap NIC's tap is opened by pyvirtd and
 handed to QEMU over the monitor (SCM_RIGHTS + getfd) where a start passes it on the command line;
 netdev_add and device_add take the very JSON of -netdev and -device (pyvirt.qemu.hotplug).  An
-unplug waits for QEMU's DEVICE_DELETED, then removes the backend.  Both emit libvirt's
+unplug removes the backend when QEMU's DEVICE_DELETED comes (daemon.hotplug).  Both emit libvirt's
 device-added / device-removed events.  Which NIC an XML names is libvirt's virDomainNetFindIdx
 rule: by MAC when one is given, by PCI address when one is given, else the only one there is.
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import DeviceAddedEvent, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon import model
-from pyvirt.daemon.hotplug import probe_device, with_device
+from pyvirt.daemon.hotplug import Backend, probe_device, with_device
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.nictypes import TAP_NIC_TYPES
@@ -149,16 +149,11 @@ class NicHotplugMixin:
 
     async def _detach_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
         probe = probe_device(el, "interfaces")
-        await self._detach_from(rec, live, config, "interfaces", lambda current: find_nic(current, probe),
-                                self._unplug_nic)
+        await self._detach_from(rec, live, config, "interfaces", lambda current: find_nic(current, probe))
 
-    async def _unplug_nic(self, rec: DomainRecord, nic: Any) -> None:
-        run = self._running(rec)
-        await self._unplug(run, nic.alias or "")
-        with contextlib.suppress(PyvirtError):
-            await self._qmp(run, "netdev_del", {"id": f"host{nic.alias}"})
-        if self.nwfilters is not None and nic.target_dev:
-            await asyncio.to_thread(self.nwfilters.unbind, nic.target_dev)
+    async def _nic_backend(self, rec: DomainRecord, nic: Any) -> Backend:
+        """A NIC's backend: its netdev (the tap goes with QEMU's fd) and its filter binding."""
+        return {"netdev": f"host{nic.alias}", "tap": nic.target_dev}
 
     async def _update_nic(self, rec: DomainRecord, el: Any, live: bool, config: bool) -> None:
         """What libvirt changes on a NIC in place here: its link state (QMP set_link when live).

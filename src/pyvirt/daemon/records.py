@@ -37,6 +37,11 @@ class Running:
     auto_cpus: frozenset[int] | None = None  # <vcpu placement='auto'>: host CPUs of numad's nodes
     # device ids whose removal is awaited -> set by QEMU's DEVICE_DELETED for that id
     unplugged: dict[str, asyncio.Event] = field(default_factory=dict)
+    # device ids unplug was asked for -> their backend, freed once QEMU deleted them (hotplug.Backend;
+    # kept in the runtime record: a removal may complete after a daemon restart)
+    unplugging: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # removals completed after the detach returned (a late DEVICE_DELETED), running in their own tasks
+    removals: set[asyncio.Task[None]] = field(default_factory=set)
     # disk target -> its last block job (daemon/blockjobs.py: id, type, state, ...)
     block_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # block node name -> (disk target, source path) of a write threshold set (domblkthreshold)
