@@ -55,9 +55,9 @@ def test_lun_rules() -> None:
         build_argv(_dom(_lun("sda", " rawio='yes'")))
     with pytest.raises(XMLError, match="unfiltered sgio is no longer supported"):  # at define, as libvirt 9.0
         _dom(_lun("sda", " sgio='unfiltered'"))
-    with pytest.raises(XMLError, match="only supported for lun"):
-        build_argv(_dom("<disk type='block' device='disk' sgio='filtered'><source dev='/dev/x'/>"
-                        "<target dev='sda' bus='scsi'/></disk>"))
+    with pytest.raises(XMLError, match="sgio can be used only with device='lun'"):  # at define, as libvirt 9.0
+        _dom("<disk type='block' device='disk' sgio='filtered'><source dev='/dev/x'/>"
+             "<target dev='sda' bus='scsi'/></disk>")
 
 
 def test_scsi_hostdev_is_scsi_generic_numbered_after_the_disks() -> None:

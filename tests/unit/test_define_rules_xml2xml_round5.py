@@ -298,3 +298,16 @@ def test_an_incomplete_disk_geometry_is_not_written() -> None:
 ])
 def test_refused_at_define_in_libvirts_words_devices(kw: dict, message: str) -> None:
     assert message in refused(**kw)
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    # virDomainDiskDefValidate: unfiltered first, then what only a LUN takes, in this order
+    ({"devices": _disk("sda", attrs=" sgio='filtered'")}, "sgio can be used only with device='lun'"),
+    ({"devices": _disk("sda", attrs=" rawio='no' sgio='unfiltered'")}, "unfiltered sgio is no longer supported"),
+    ({"devices": _disk("sda", attrs=" rawio='no' sgio='filtered'")}, "rawio can be used only with device='lun'"),
+    ({"devices": "<disk type='block'><driver name='qemu' type='raw'/><source dev='/dev/sdz'>"
+                 "<reservations managed='yes'/></source><target dev='sda' bus='scsi'/></disk>"},
+     "<reservations/> allowed only for lun devices"),
+])
+def test_what_only_a_lun_takes_is_refused_at_define(kw: dict, message: str) -> None:
+    assert message in refused(**kw)

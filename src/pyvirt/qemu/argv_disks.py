@@ -280,9 +280,7 @@ def check_lun(disk: Any) -> None:
     """libvirt's rules for ``<disk device='lun'>`` (virDomainDiskDefValidate and
     qemuValidateDomainDeviceDefDisk): a block device or an iSCSI LUN on a SCSI bus; what it asks
     of the host (unfiltered SG_IO, CAP_SYS_RAWIO) is refused by name."""
-    if disk.device != "lun":
-        if disk.rawio is not None or disk.sgio is not None:
-            raise XMLError("rawio and sgio are only supported for lun disks", disk.line)
+    if disk.device != "lun":  # what only a LUN takes is refused at define (define_rules_more._lun_only)
         return
     # a block device or an iSCSI LUN: checked at define (xml.define_rules.check_disk_rules)
     if disk.target_bus == "virtio":

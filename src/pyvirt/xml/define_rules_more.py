@@ -9,7 +9,7 @@ Both run from :func:`pyvirt.xml.define_rules.check_define_rules`."""
 
 from __future__ import annotations
 
-from .domain import Domain
+from .domain import Disk, Domain
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLNoTargetError
 from .tunables import UNLIMITED
 
@@ -61,6 +61,22 @@ def check_generic_rules(dom: Domain) -> None:
             raise XMLConfigError("input evdev doesn't support bus element", inp.line)
 
 
+def _lun_only(disk: Disk) -> None:
+    """virDomainDiskDefValidate: unfiltered SG_IO is gone; raw I/O, SG_IO and persistent
+    reservations are a LUN's alone (in this order, libvirt's)."""
+    if disk.sgio == "unfiltered":
+        raise XMLConfigError("unfiltered sgio is no longer supported", disk.line)
+    if disk.device == "lun":
+        return
+    if any(v is not None for v in (disk.source_reservations_managed, disk.source_reservations_type,
+                                   disk.source_reservations_path, disk.source_reservations_mode)):
+        raise XMLConfigError("<reservations/> allowed only for lun devices", disk.line)
+    if disk.rawio is not None:
+        raise XMLConfigError("rawio can be used only with device='lun'", disk.line)
+    if disk.sgio is not None:
+        raise XMLConfigError("sgio can be used only with device='lun'", disk.line)
+
+
 def _disks_and_nics(dom: Domain) -> None:
     """virDomainDiskDefValidate, virDomainNetDefParseXML/Validate, virDomainChrDefValidate."""
     from .defaults import disk_bus
@@ -71,10 +87,7 @@ def _disks_and_nics(dom: Domain) -> None:
             raise XMLConfigError("disk ioeventfd mode supported only for virtio bus", disk.line)
         if disk.model is not None and bus != "virtio":
             raise XMLConfigError(f"disk model '{disk.model}' not supported for bus '{bus}'", disk.line)
-        if disk.rawio is not None and disk.device != "lun":
-            raise XMLConfigError("rawio can be used only with device='lun'", disk.line)
-        if disk.sgio == "unfiltered":
-            raise XMLConfigError("unfiltered sgio is no longer supported", disk.line)
+        _lun_only(disk)
     required = {"network": "network", "bridge": "bridge", "server": "port", "client": "port", "mcast": "port",
                 "udp": "port"}
     for nic in dom.devices.interfaces:
