@@ -197,6 +197,11 @@ LINES = [
     "--thread-pool-min -5; iothreadset test 1 --thread-pool-max 1; blockpull test /tmp --keep-relative; "
     "domjobabort test --postcopy; detach-disk test vda --print-xml; pool-define-as p2 dir --target x; "
     "pool-dumpxml p2 --xpath //path; pool-create-as p3 dir --target=-5; suspend test; domtime test",
+    # --xpath given empty fails the dumpxml commands silently before the driver is asked (nodedev's and
+    # checkpoint's before their lookup, snapshot's after it); domdisplay wants a running domain first
+    "managedsave-dumpxml test --xpath=; backup-dumpxml test --xpath=; checkpoint-dumpxml test --xpath=; "
+    "save-image-dumpxml /nonexistent/x.xml --xpath=; nodedev-dumpxml nosuch --xpath=; snapshot-dumpxml test "
+    "nosuch --xpath=; domdisplay test; destroy test; domdisplay test; domdisplay test --type=",
 ]
 #: pool definitions by UUID: a clash of UUID or of name, an existing pool redefined or re-created
 POOLS = {

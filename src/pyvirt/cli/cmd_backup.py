@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyvirt.cli.context import Ctl
+from pyvirt.cli.context import Ctl, xpath_option
 from pyvirt.cli.grammar import Parsed
 
 
@@ -23,5 +23,6 @@ def cmd_backup_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.cli.cmd_snapshot import _key
 
     info = ctl.domain(p.str("domain") or "")
-    ctl.print_xml(ctl.conn.backup_xml(_key(info)), p.str("xpath"), wrap=p.bool("wrap"))
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.backup_xml(_key(info)), xpath, wrap=p.bool("wrap"))
     return True

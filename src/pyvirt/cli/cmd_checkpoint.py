@@ -17,7 +17,7 @@ from pyvirt.cli.cmd_snapshot import (
     edited_name,
     moment_head,
 )
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.xml.escape import escape_xml
@@ -96,10 +96,11 @@ def cmd_checkpoint_delete(ctl: Ctl, p: Parsed) -> bool:
 def cmd_checkpoint_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     dom = _key(info)
+    xpath = xpath_option(p)  # before the checkpoint is looked up, as virsh reads it
     name = _lookup(ctl, p, dom).name
     xml = ctl.conn.checkpoint_xml(dom, name, security_info=p.bool("security-info"),
                                   no_domain=p.bool("no-domain"), size=p.bool("size"))
-    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(xml, xpath, wrap=p.bool("wrap"))
     return True
 
 

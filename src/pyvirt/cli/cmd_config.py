@@ -4,7 +4,7 @@ setmaxmem, setvcpus, domxml-to-native."""
 from __future__ import annotations
 
 from pyvirt.cli.cmd_lifecycle import from_file, read_file
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number, scaled_kib
 
@@ -43,9 +43,10 @@ def cmd_undefine(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
+    xpath = xpath_option(p)
     xml = ctl.conn.get_xml(_key(info), inactive=p.bool("inactive"), security_info=p.bool("security-info"),
                            update_cpu=p.bool("update-cpu"), migratable=p.bool("migratable"))
-    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(xml, xpath, wrap=p.bool("wrap"))
     return True
 
 

@@ -168,6 +168,8 @@ def cmd_domdisplay(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.api import ErrorCode, PyvirtError
 
     info = ctl.domain(p.str("domain") or "")
+    if not info.active:  # virsh asks virDomainIsActive before it reads any option
+        raise CmdError("Domain is not running")
     try:
         uri = ctl.conn.display_uri(info.uuid or info.name, p.str("type"))
     except PyvirtError as exc:

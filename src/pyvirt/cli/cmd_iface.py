@@ -9,7 +9,7 @@ test-driver interfaces, with definitions, state and the change transaction.
 from __future__ import annotations
 
 from pyvirt.api import InterfaceInfo
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import table
 from pyvirt.cli.grammar import Parsed
 
@@ -79,7 +79,8 @@ def cmd_iface_name(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_iface_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     iface = get_interface(ctl, p.str("interface") or "")
-    ctl.print_xml(ctl.conn.get_interface_xml(iface.name, inactive=p.bool("inactive")), p.str("xpath"),
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.get_interface_xml(iface.name, inactive=p.bool("inactive")), xpath,
                   wrap=p.bool("wrap"))
     return True
 

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
+from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import is_uuid, number
@@ -97,7 +97,8 @@ def cmd_net_name(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_net_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     net = get_network(ctl, p.str("network") or "")
-    ctl.print_xml(ctl.conn.get_network_xml(net.name, inactive=p.bool("inactive")), p.str("xpath"),
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.get_network_xml(net.name, inactive=p.bool("inactive")), xpath,
                   wrap=p.bool("wrap"))
     return True
 

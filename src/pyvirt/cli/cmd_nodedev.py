@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, tree
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
@@ -78,8 +78,9 @@ def cmd_nodedev_list(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_nodedev_dumpxml(ctl: Ctl, p: Parsed) -> bool:
+    xpath = xpath_option(p)  # before the device is looked up, as virsh reads it
     dev = get_device(ctl, p.str("device") or "")
-    ctl.print_xml(ctl.conn.get_node_device_xml(dev.name), p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(ctl.conn.get_node_device_xml(dev.name), xpath, wrap=p.bool("wrap"))
     return True
 
 

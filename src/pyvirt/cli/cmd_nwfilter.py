@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import table
 from pyvirt.cli.grammar import Parsed
 
@@ -59,7 +59,8 @@ def cmd_nwfilter_list(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_nwfilter_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = get_nwfilter(ctl, p.str("nwfilter") or "")
-    ctl.print_xml(ctl.conn.get_nwfilter_xml(info.name), p.str("xpath"), wrap=p.bool("wrap"))
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.get_nwfilter_xml(info.name), xpath, wrap=p.bool("wrap"))
     return True
 
 
@@ -87,7 +88,7 @@ def cmd_nwfilter_binding_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     ref = p.str("binding") or ""
     with failing(f"failed to get nwfilter binding '{ref}'"):
         xml = ctl.conn.get_nwfilter_binding_xml(ref)
-    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(xml, xpath_option(p), wrap=p.bool("wrap"))  # virsh reads it after the lookup
     return True
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match
+from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed, ParseError
 from pyvirt.cli.values import is_uuid
@@ -132,7 +132,8 @@ def cmd_pool_name(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_pool_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     pool = get_pool(ctl, p.str("pool") or "")
-    ctl.print_xml(ctl.conn.get_pool_xml(pool.name, inactive=p.bool("inactive")), p.str("xpath"),
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.get_pool_xml(pool.name, inactive=p.bool("inactive")), xpath,
                   wrap=p.bool("wrap"))
     return True
 

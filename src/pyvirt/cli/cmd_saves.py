@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from pyvirt.cli.cmd_lifecycle import read_file
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.grammar import Parsed
 
 
@@ -108,8 +108,9 @@ def cmd_managedsave_remove(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_managedsave_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
+    xpath = xpath_option(p)
     xml = ctl.conn.managed_save_xml(info.uuid or info.name, security_info=p.bool("security-info"))
-    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(xml, xpath, wrap=p.bool("wrap"))
     return True
 
 
@@ -139,8 +140,10 @@ def cmd_managedsave_edit(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_save_image_dumpxml(ctl: Ctl, p: Parsed) -> bool:
-    xml = ctl.conn.save_image_xml(_abs(p.str("file") or ""), security_info=p.bool("security-info"))
-    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    path = p.str("file") or ""
+    xpath = xpath_option(p)
+    xml = ctl.conn.save_image_xml(_abs(path), security_info=p.bool("security-info"))
+    ctl.print_xml(xml, xpath, wrap=p.bool("wrap"))
     return True
 
 
@@ -166,4 +169,5 @@ def cmd_save_image_edit(ctl: Ctl, p: Parsed) -> bool:
         return path
 
     return edit_loop(ctl, original, path, "State file {}", define, tmp_prefix="pyvirt-save-image-",
-                     done_message=lambda name: f"State file {name} edited.\n")
+                     done_message=lambda name: f"State file {name} edited.\n",
+                     unchanged_message=f"Saved image {path} XML configuration not changed.\n")

@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from pyvirt.cli.cmd_lifecycle import from_file
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
@@ -64,7 +64,8 @@ def cmd_secret_undefine(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_secret_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = get_secret(ctl, p.str("secret") or "")
-    ctl.print_xml(ctl.conn.get_secret_xml(info.uuid), p.str("xpath"), wrap=p.bool("wrap"))
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.get_secret_xml(info.uuid), xpath, wrap=p.bool("wrap"))
     return True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.xml.escape import escape_xml
@@ -188,7 +188,7 @@ def cmd_snapshot_delete(ctl: Ctl, p: Parsed) -> bool:
 def cmd_snapshot_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     xml = ctl.conn.snapshot_xml(_key(info), p.str("snapshotname") or "", security_info=p.bool("security-info"))
-    ctl.print_xml(xml, p.str("xpath"), wrap=p.bool("wrap"))
+    ctl.print_xml(xml, xpath_option(p), wrap=p.bool("wrap"))  # read once the snapshot is found, as virsh
     return True
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.cmd_pool import get_pool, pretty
-from pyvirt.cli.context import CmdError, Ctl, failing
+from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number
@@ -100,7 +100,8 @@ def cmd_vol_info(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_vol_dumpxml(ctl: Ctl, p: Parsed) -> bool:
     vol = _vol(ctl, p)
-    ctl.print_xml(ctl.conn.get_volume_xml(vol.pool, vol.name), p.str("xpath"), wrap=p.bool("wrap"))
+    xpath = xpath_option(p)
+    ctl.print_xml(ctl.conn.get_volume_xml(vol.pool, vol.name), xpath, wrap=p.bool("wrap"))
     return True
 
 

@@ -202,6 +202,15 @@ class Ctl:
         self.err.flush()
 
 
+def xpath_option(p: Any) -> str | None:
+    """--xpath as the dumpxml commands read it (vshCommandOptStringQuiet), before they ask the
+    driver for the document: given empty, the command fails there without a word."""
+    xpath = p.str("xpath")
+    if xpath == "":
+        raise CmdError()
+    return xpath
+
+
 def act_on(ctl: Ctl, name: str, fail: str, done: str, call: Callable[[str], object], given: str | None = None) -> bool:
     """Run `call(name)` on a named host object (pool, network) and print virsh's failure or
     success line, `fail`/`done` formatted with the object as the command line `given` it (virsh
