@@ -311,3 +311,49 @@ def test_refused_at_define_in_libvirts_words_devices(kw: dict, message: str) -> 
 ])
 def test_what_only_a_lun_takes_is_refused_at_define(kw: dict, message: str) -> None:
     assert message in refused(**kw)
+
+
+# ----------------------------------------------------------------------------- fourth batch: more devices
+
+_PCIHOST = ("<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x06' "
+            "slot='0x12' function='0x{f}'/></source>{extra}</hostdev>")
+
+
+def test_device_parts_libvirt_reads_only_for_some_models_are_dropped() -> None:
+    root = define("<controller type='pci' index='1' model='pci-bridge'><pcihole64>1024</pcihole64></controller>"
+                  + _PCIHOST.format(f="5", extra="<readonly/><shareable/>")
+                  + "<sound model='ac97'><codec type='duplex'/></sound><sound model='ich6'><codec type='micro'/></sound>"
+                  + "<graphics type='spice'><channel name='record' mode='secure'/><channel name='main' mode='insecure'/>"
+                  "<channel name='main' mode='secure'/></graphics>")
+    assert root.find("devices/controller[@model='pci-bridge']/pcihole64") is None
+    assert root.find("devices/hostdev/readonly") is None and root.find("devices/hostdev/shareable") is None
+    assert [len(s.findall("codec")) for s in root.findall("devices/sound")] == [0, 1]
+    assert [(c.get("name"), c.get("mode")) for c in root.findall("devices/graphics/channel")] == [
+        ("main", "secure"), ("record", "secure")]
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"devices": "<controller type='pci' index='1' model='pci-root'/>"},
+     "pci-root and pcie-root controllers should have index 0"),
+    ({"devices": "<controller type='scsi' model='lsilogic'><driver iothread='1'/></controller>",
+      "extra": "<iothreads>1</iothreads>"}, "'iothread' attribute only supported for virtio scsi controllers"),
+    ({"devices": "<controller type='scsi' model='lsilogic'><driver queues='4'/></controller>"},
+     "'queues' is only supported by virtio-scsi controller"),
+    ({"devices": "<controller type='scsi' model='virtio-scsi'><driver iothread='2'/></controller>"},
+     "controller iothread '2' not defined in iothreadid"),
+    ({"devices": "<audio id='1' type='none'/><graphics type='vnc'><audio id='2'/></graphics>"},
+     "no audio device with ID 2"),
+    ({"devices": "<hostdev mode='subsystem' type='mdev' model='vfio-pci' display='on'><source><address "
+                 "uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source></hostdev>"},
+     "graphics device is needed for attribute value 'display=on' in <hostdev>"),
+    ({"devices": _PCIHOST.format(f="9", extra="")}, "Invalid PCI address function=0x9, must be <= 7"),
+    ({"devices": "<hostdev mode='subsystem' type='scsi'><source><address bus='0' target='0' unit='0'/></source>"
+                 "</hostdev>"}, "'adapter' name must be specified for scsi hostdev source"),
+    ({"devices": "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost'/></hostdev>"},
+     "missing vhost-scsi hostdev source wwpn"),
+    ({"devices": "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='xyz'/></hostdev>"},
+     "malformed 'wwpn' value"),
+    ({"devices": "<rng model='virtio'/>"}, "only one RNG backend is supported"),
+])
+def test_refused_at_define_in_libvirts_words_more_devices(kw: dict, message: str) -> None:
+    assert message in refused(**kw)

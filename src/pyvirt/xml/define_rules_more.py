@@ -9,6 +9,8 @@ Both run from :func:`pyvirt.xml.define_rules.check_define_rules`."""
 
 from __future__ import annotations
 
+import re
+
 from .domain import Disk, Domain
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLNoTargetError
 from .tunables import UNLIMITED
@@ -46,6 +48,7 @@ def check_generic_rules(dom: Domain) -> None:
                 raise XMLConfigError(f"duplicate blkio device path '{dev.path}'", dom.blkiotune.line)
             paths.add(dev.path)
     _disks_and_nics(dom)
+    _controllers_hostdevs(dom)
     mb = dom.devices.memballoon
     if mb is not None and mb.model is None:
         raise XMLError("Missing required attribute 'model' in element 'memballoon'", mb.line, libvirt_words=True)
@@ -75,6 +78,30 @@ def _lun_only(disk: Disk) -> None:
         raise XMLConfigError("rawio can be used only with device='lun'", disk.line)
     if disk.sgio is not None:
         raise XMLConfigError("sgio can be used only with device='lun'", disk.line)
+_WWN = re.compile(r"naa\.(0x)?[0-9a-fA-F]{16}")
+
+
+def _controllers_hostdevs(dom: Domain) -> None:
+    """virDomainControllerDefParseXML, virDomainHostdevDefParseXMLSubsys, virDomainRNGDefParseXML."""
+    for c in dom.devices.controllers:
+        if c.type == "scsi" and c.driver_iothread is not None and c.model not in (None, "virtio-scsi"):
+            raise XMLError("'iothread' attribute only supported for virtio scsi controllers", c.line,
+                           libvirt_words=True)
+    for h in dom.devices.hostdevs:
+        a = h.source_address
+        if h.type == "pci" and a is not None and a.function is not None and a.function > 7:
+            raise XMLError(f"Invalid PCI address function=0x{a.function:x}, must be <= 7", h.line,
+                           libvirt_words=True)
+        if h.type == "scsi" and h.source_protocol != "iscsi" and not h.source_adapter:
+            raise XMLError("'adapter' name must be specified for scsi hostdev source", h.line, libvirt_words=True)
+        if h.type == "scsi_host":
+            if not h.source_wwpn:
+                raise XMLError("missing vhost-scsi hostdev source wwpn", h.line, libvirt_words=True)
+            if not _WWN.fullmatch(h.source_wwpn):
+                raise XMLError("malformed 'wwpn' value", h.line, libvirt_words=True)
+    for rng in dom.devices.rngs:
+        if rng.backend_model is None:  # libvirt 9.0 counts the backends and words it so
+            raise XMLError("only one RNG backend is supported", rng.line, libvirt_words=True)
 
 
 def _disks_and_nics(dom: Domain) -> None:
@@ -184,6 +211,15 @@ def check_qemu_rules(dom: Domain) -> None:
         if disk.driver_iothread not in threads:
             raise XMLConfigError(f"Disk iothread '{disk.driver_iothread}' not defined in iothreadid", disk.line)
     _qemu_devices(dom)
+    for c in dom.devices.controllers:  # qemuValidateDomainDeviceDefControllerAttributes, ...PCI
+        if c.type == "pci" and c.model in ("pci-root", "pcie-root") and (c.index or 0) != 0:
+            raise XMLError("pci-root and pcie-root controllers should have index 0", c.line, libvirt_words=True)
+        if c.type == "scsi" and c.driver_queues is not None and c.model not in (None, "virtio-scsi"):
+            raise XMLConfigError("'queues' is only supported by virtio-scsi controller", c.line)
+        if c.type == "scsi" and c.driver_iothread is not None and c.driver_iothread not in threads:
+            raise XMLConfigError(f"controller iothread '{c.driver_iothread}' not defined in iothreadid", c.line)
+    if any(h.type == "mdev" and h.display for h in dom.devices.hostdevs) and not dom.devices.graphics:
+        raise XMLConfigError("graphics device is needed for attribute value 'display=on' in <hostdev>", dom.line)
     pool_min, pool_max = dom.default_iothread_pool_min, dom.default_iothread_pool_max
     if pool_min is not None and pool_max is not None and pool_min > pool_max:
         raise XMLConfigError("thread_pool_min must be smaller or equal to thread_pool_max", dom.line)

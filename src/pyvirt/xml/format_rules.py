@@ -147,6 +147,19 @@ def parse_only_when_used(dom: Domain) -> None:
     for disk in dom.devices.disks:  # virDomainDiskDefFormat: the geometry only when complete
         if not (disk.geometry_cyls and disk.geometry_heads and disk.geometry_secs):
             disk.geometry_cyls = disk.geometry_heads = disk.geometry_secs = disk.geometry_trans = None
+    for c in dom.devices.controllers:  # only the root buses have a 64-bit PCI hole
+        if not (c.type == "pci" and c.model in ("pci-root", "pcie-root")):
+            c.pcihole64 = None
+    for h in dom.devices.hostdevs:  # read for SCSI host devices only
+        if h.type != "scsi":
+            h.readonly = h.shareable = False
+    for snd in dom.devices.sounds:  # codecs of the HDA models only
+        if snd.model not in ("ich6", "ich7", "ich9"):
+            snd.codecs = []
+    order = ("main", "display", "inputs", "cursor", "playback", "record", "smartcard", "usbredir")
+    for g in dom.devices.graphics:  # one mode per SPICE channel, the last given, in libvirt's order
+        last = {ch.name: ch for ch in g.channels}
+        g.channels = sorted(last.values(), key=lambda ch: order.index(ch.name) if ch.name in order else len(order))
     mb = dom.devices.memballoon
     if mb is not None and mb.model == "none":
         mb.address = None

@@ -1119,6 +1119,8 @@ def _validate_audio_refs(dom: Domain, qemu: bool) -> None:
         if snd.audio_id is not None and snd.audio_id not in audios:
             raise XMLError(f"no audio device with ID {snd.audio_id}", snd.line, libvirt_words=True)
     for g in dom.devices.graphics:
+        if g.audio_id is not None and g.audio_id not in audios:  # virDomainDefValidate's graphics check
+            raise XMLError(f"no audio device with ID {g.audio_id}", g.line, libvirt_words=True)
         if qemu and g.type == "dbus" and g.audio_id is not None:
             audio = audios.get(g.audio_id)
             if audio is not None and audio.type != "dbus":
