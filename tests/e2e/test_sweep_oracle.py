@@ -191,7 +191,8 @@ LINES = [
     "update-memory-device test --node -5; domsetlaunchsecstate test --secret=; detach-interface test network "
     "--mac=; find-storage-pool-sources-as dir --port=; find-storage-pool-sources-as dir --host h --port=; "
     "echo --err; echo --err ''; metadata test test:///default --edit; metadata test http://x --key k --edit",
-    # the test driver: its getters count before they pick a definition, thread-pool parameters, a relative pool
+    # the test driver: its getters count before they pick a definition, thread-pool parameters (refused, after
+    # the IOThread lookup), a relative pool
     # target, no block rebase or flagged job abort, time read from a running domain only; detach's element
     "domiftune test aa:bb:cc:dd:ee:ff --config --live; numatune test --config --live; iothreadset test 1 "
     "--thread-pool-min -5; iothreadset test 1 --thread-pool-max 1; blockpull test /tmp --keep-relative; "

@@ -13,7 +13,7 @@ import pytest
 
 from pyvirt.cli import table
 from pyvirt.cli.cmd_shell import shell_quote, split_commas, table_problems
-from pyvirt.cli.context import Ctl
+from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.grammar import ParseError, parse_command, parse_line, split_line
 from pyvirt.cli.run import run_words
 
@@ -223,7 +223,19 @@ def test_a_connect_uri_is_connected_before_any_command(capsys: pytest.CaptureFix
 def test_numbers_past_their_c_type_are_malformed(words: list[str], name: str, refused: bool) -> None:
     p = parse_command(words, table.lookup)
     if refused:
-        with pytest.raises(ParseError, match=f"Numeric value '{words[-1]}' for <{name}> option is malformed"):
+        # the command's failure (virsh's getter reports it inside the command, which may add its own line)
+        with pytest.raises(CmdError, match=f"Numeric value '{words[-1]}' for <{name}> option is malformed"):
             p.str(name)
     else:
         assert p.str(name) == words[-1]
+
+
+def test_a_number_past_its_c_type_fails_inside_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    # the command adds its own line to the getter's, and the rest of the line still runs, as in virsh
+    _run("blkdeviotune test vda --total-iops-sec -1; detach-interface test --type ''; echo done")
+    assert capsys.readouterr().err.splitlines() == [
+        "error: Numeric value '-1' for <total-iops-sec> option is malformed or out of range",
+        "error: Unable to parse integer parameter",
+        "error: Failed to get option 'type': Option argument is empty",
+        "error: Failed to detach interface",
+    ]

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 from pyvirt.cli.cmd_hotplug import _key, _scope, check_scope, device_call, quoteattr
 from pyvirt.cli.context import CmdError, Ctl, failing
-from pyvirt.cli.grammar import Parsed, ParseError
+from pyvirt.cli.grammar import Parsed
 
 #: interface types virsh 9.0's attach-interface can write (the rest: "No support for T in command")
 _SOURCE_ATTR = {"network": "network", "bridge": "bridge", "direct": "dev"}
@@ -147,8 +147,8 @@ def cmd_detach_interface(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(ctl, p, info)
     try:  # virsh's cleanup adds its failure line to an option it could not read
         kind, mac = p.str("type") or "", p.str("mac")
-    except ParseError as exc:
-        raise CmdError(*exc.messages, "Failed to detach interface") from None
+    except CmdError as exc:
+        raise exc.then("Failed to detach interface") from None
     # the persistent copy is picked from the inactive XML, the live one from the running guest's
     passes = ([(True, False, True)] if config else []) + ([(False, live, False)] if live or not config else [])
     try:

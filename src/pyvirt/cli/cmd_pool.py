@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pyvirt.cli.cmd_lifecycle import from_file
 from pyvirt.cli.context import CmdError, Ctl, act_on, failing, state_flags_match, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
-from pyvirt.cli.grammar import Parsed, ParseError
+from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import is_uuid
 
 if TYPE_CHECKING:
@@ -324,8 +324,8 @@ def cmd_find_storage_pool_sources_as(ctl: Ctl, p: Parsed) -> bool:
     if host:
         try:  # virsh reads --port only for a host, and adds its own line when it cannot
             port = p.str("port")
-        except ParseError as exc:
-            raise CmdError(*exc.messages, "missing argument") from None
+        except CmdError as exc:
+            raise exc.then("missing argument") from None
         lines = ["<source>\n", f"  <host name='{escape_xml(host)}'"
                  + (f" port='{escape_xml(port)}'" if port else "") + "/>\n"]
         if initiator:

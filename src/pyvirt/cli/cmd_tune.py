@@ -157,11 +157,11 @@ def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
         if opt == "group-name" and p.values.get(opt) == "":  # virsh adds its own line to the empty-value one
             raise CmdError("Failed to get option 'group-name': Option argument is empty",
                            "Unable to parse group-name parameter")
-        raw = p.str(opt)
-        if raw is None:
-            continue
         name = opt.replace("-", "_")
-        try:
+        try:  # reading the option is part of parsing it: a number past its C type fails here
+            raw = p.str(opt)
+            if raw is None:
+                continue
             if opt == "group-name":
                 params[name] = raw
             elif "bytes-sec" in opt and not opt.endswith("length"):

@@ -9,6 +9,8 @@ here word for word.  Pure functions only: no I/O, no connection, cheap to import
 
 from __future__ import annotations
 
+from pyvirt.cli.context import CmdError
+
 TYPE_CHECKING = False  # collections.abc costs ~1.5 ms at start-up; only annotations need it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -154,17 +156,19 @@ class Parsed:
     def str(self, name: str) -> str | None:
         """The option's text (None: not given).  Given empty, it is refused here, when the command
         reads it, as vshCommandOptStringReq refuses it, unless virsh reads that option otherwise
-        (EMPTY_READ_QUIETLY) or it is a number (vshCommandOptInt words that error itself)."""
+        (EMPTY_READ_QUIETLY) or it is a number (vshCommandOptInt words that error itself).  What
+        cannot be read is the command's failure (CmdError), as virsh's option getters report it
+        inside the command: a command that adds its own line to such a failure adds it here too."""
         v = self.values.get(name)
         if not isinstance(v, str):
             return None
         opt = self.cmd.opt(name)
         if opt is not None and opt.ctype and _past_c_type(v, opt.ctype):
-            raise ParseError(f"Numeric value '{v}' for <{name}> option is malformed or out of range")
+            raise CmdError(f"Numeric value '{v}' for <{name}> option is malformed or out of range")
         if not v and name not in EMPTY_READ_QUIETLY and f"{self.cmd.name} --{name}" not in EMPTY_READ_QUIETLY:
             opt = self.cmd.opt(name)
             if opt is not None and opt.kind != NUMBER:
-                raise ParseError(f"Failed to get option '{name}': Option argument is empty")
+                raise CmdError(f"Failed to get option '{name}': Option argument is empty")
         return v
 
     def argv(self, name: str) -> list[str]:

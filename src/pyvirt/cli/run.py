@@ -63,7 +63,7 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
         if not ctl.interactive:
             raise
         return False
-    except (CmdError, ParseError) as exc:  # ParseError: an option given empty (Parsed.str)
+    except CmdError as exc:
         for m in exc.messages:
             ctl.error(m)
         ok = False
