@@ -78,6 +78,9 @@ def _lun_only(disk: Disk) -> None:
         raise XMLConfigError("rawio can be used only with device='lun'", disk.line)
     if disk.sgio is not None:
         raise XMLConfigError("sgio can be used only with device='lun'", disk.line)
+
+
+#: a vhost-scsi target name (virDomainHostdevSubsysSCSIVHostDefParseXML: naa. and 16 hex digits)
 _WWN = re.compile(r"naa\.(0x)?[0-9a-fA-F]{16}")
 
 
