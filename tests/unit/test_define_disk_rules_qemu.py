@@ -60,6 +60,8 @@ def test_transient_disk_is_kept_at_define_and_refused_at_start() -> None:
      "transient disk 'vda' must not be read-only"),
     ("<disk type='file' device='cdrom'><source file='/a.iso'/><target dev='hdc'/><transient/></disk>",
      "transient disk 'hdc' must not be read-only"),
+    ("<disk type='file' device='floppy'><source file='/a.img'/><target dev='fda'/><transient/></disk>",
+     "transient disk supported only with 'disk' device (fda)"),
 ])
 def test_transient_disk_rules(disk: str, message: str) -> None:
     with pytest.raises(XMLError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -188,7 +188,7 @@ def check_disk_rules(disk: Disk) -> None:
         if kind != "file":
             raise XMLConfigError(f"transient disk supported only with 'file' type ({dev})", disk.line)
         if device != "disk":
-            raise XMLConfigError(f"transient disk supported only with 'disk' type ({dev})", disk.line)
+            raise XMLConfigError(f"transient disk supported only with 'disk' device ({dev})", disk.line)
 
 
 def check_loader(dom: Domain) -> None:
