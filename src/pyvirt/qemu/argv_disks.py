@@ -43,8 +43,9 @@ def _vhostuser_disk(a: Argv, ctx: Ctx, disk: Any) -> None:
     ``vhost-user-blk-pci`` device (libvirt 9.0's rules: virtio bus, raw, shared guest RAM)."""
     from types import SimpleNamespace
 
+    from pyvirt.xml.define_rules_more import require_shared_memory
+
     from .argv_chardev import chardev_backend
-    from .argv_memory import require_shared_memory
 
     if disk.target_bus != "virtio" or (disk.device or "disk") != "disk":
         raise XMLError("vhostuser disk supports only a disk device on the virtio bus", disk.line)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyvirt.xml import hmat
-from pyvirt.xml.errors import XMLConfigError, XMLError
+from pyvirt.xml.errors import XMLError
 from pyvirt.xml.units import unit_scale
 from pyvirt.xml.validate import parse_cpuset
 
@@ -347,13 +347,3 @@ def _file_backed(a: Argv, ctx: Ctx, mem: Any, ident: str, alias: str, share: boo
         dev.update(pci_props(ctx, mem.address, "virtio-pmem"))
     a.device(dev)
 
-
-def require_shared_memory(dom: Any, name: str, line: int | None) -> None:
-    """libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory: a vhost-user backend maps
-    guest RAM, so all of it must be shared (``<access mode='shared'/>``, or every NUMA cell's
-    ``memAccess='shared'``); a configuration error, in libvirt 9.0's one wording."""
-    mb = dom.memory_backing
-    default = mb.access_mode if mb is not None else None
-    cells = numa_cells(dom)
-    if any((c.mem_access or default) != "shared" for c in cells) if cells else default != "shared":
-        raise XMLConfigError(f"'{name}' requires shared memory", line)

@@ -290,12 +290,22 @@ def _timers(dom: Domain) -> None:
 _SERIAL_MODEL_TYPE = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial"}
 
 
+def require_shared_memory(dom: Domain, name: str, line: int | None) -> None:
+    """libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory: a vhost-user backend maps
+    guest RAM, so all of it must be shared (``<access mode='shared'/>``, or every NUMA cell's
+    ``memAccess='shared'``); a configuration error, in libvirt 9.0's one wording.  Checked at
+    define here and by the command line's builder at start (a stored definition)."""
+    mb = dom.memory_backing
+    default = mb.access_mode if mb is not None else None
+    cells = dom.cpu.numa_cells if dom.cpu is not None else []
+    if any((c.mem_access or default) != "shared" for c in cells) if cells else default != "shared":
+        raise XMLConfigError(f"'{name}' requires shared memory", line)
+
+
 def _qemu_devices(dom: Domain) -> None:
     """qemuValidateDomainDeviceDefDisk*/Chr*: CHS translation only on IDE, a throttle group only
     beside throttles, a metadata cache only for qcow2, a vhost-user disk only with shared guest
     memory; serial target models matching their type; no s390 SCLP console."""
-    from pyvirt.qemu.argv_memory import require_shared_memory
-
     from .defaults import disk_bus
 
     for disk in dom.devices.disks:
