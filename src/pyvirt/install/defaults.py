@@ -14,6 +14,7 @@ from pyvirt.install.modelopt import get_value, set_value
 from pyvirt.install.xmltree import child
 from pyvirt.xml.domain import (
     CPU,
+    OS,
     RNG,
     TPM,
     CharDev,
@@ -139,10 +140,10 @@ def _default_machine(g: Guest) -> None:
 
 
 def is_uefi(g: Guest) -> bool:
-    loader = g.root.find("os/loader")
-    if loader is not None and loader.get("type") == "pflash":
-        return True
-    return g.os.get("firmware") == "efi"
+    os_ = g.view("os").os
+    if os_ is None:
+        return False
+    return bool(os_.loader is not None and os_.loader.type == "pflash" or os_.firmware == "efi")
 
 
 def _prefers_uefi(g: Guest) -> bool:
@@ -152,9 +153,9 @@ def _prefers_uefi(g: Guest) -> bool:
 
 
 def _default_uefi(g: Guest) -> None:
-    os_ = g.os
-    use = (_prefers_uefi(g) and os_.find("kernel") is None and os_.find("loader") is None
-           and os_.find("nvram") is None and os_.get("firmware") is None)
+    os_ = g.view("os").os or OS()
+    use = (_prefers_uefi(g) and os_.kernel is None and os_.loader is None
+           and os_.nvram is None and os_.firmware is None)
     if not use and not g.flags.uefi_requested:
         return
     try:
@@ -169,7 +170,8 @@ def _default_uefi(g: Guest) -> None:
 def enable_uefi(g: Guest) -> None:
     dc = g.ci.domcaps
     if dc.supports_firmware_efi():
-        g.os.set("firmware", "efi")
+        with g.edit("os") as dom:
+            set_value(dom, "os/@firmware", "efi")
         return
     if not dc.loader_supported:
         raise RuntimeError("Libvirt version does not support UEFI.")
@@ -183,11 +185,14 @@ def enable_uefi(g: Guest) -> None:
     if not paths:
         raise RuntimeError(f"Did not find any UEFI binary path for arch '{g.arch}'")
     path = paths[0]
-    child(g.os, "loader", readonly="yes", type="pflash").text = path
+    with g.edit("os") as dom:
+        for where, value in (("os/loader/@readonly", "yes"), ("os/loader/@type", "pflash"), ("os/loader", path)):
+            set_value(dom, where, value)
     if g.is_x86() and "secboot" in path:
-        child(g.root.find("features") if g.root.find("features") is not None
-              else child(g.root, "features"), "smm", state="on")
-        g.os.find("loader").set("secure", "yes")
+        # <features> children come in the order they were set (see _features): a document edit
+        child(child(g.root, "features"), "smm", state="on")
+        with g.edit("os") as dom:
+            set_value(dom, "os/loader/@secure", "yes")
         if not g.is_q35():
             log.warning("Changing machine type from '%s' to 'q35' which is required for UEFI "
                         "secure boot.", g.machine)
@@ -434,8 +439,8 @@ def _features(g: Guest) -> None:
 def _container_init(g: Guest) -> None:
     """A container needs a program to run: /sbin/init when a filesystem is mounted at /
     (a full OS tree), else /bin/sh, as virtinst does."""
-    os_el = g.root.find("os")
-    if not g.is_container() or os_el is None or os_el.find("init") is not None:
+    os_ = g.view("os").os
+    if not g.is_container() or os_ is None or os_.init is not None:
         return
     root_fs = any(fs.find("target") is not None and fs.find("target").get("dir") == "/"
                   for fs in g.devs("filesystem"))

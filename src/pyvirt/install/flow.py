@@ -362,7 +362,7 @@ def run(o: argparse.Namespace, ui: Frontend) -> int:
     if o.os_type:
         g.set_os_type(os_type=o.os_type)
     if o.virt_type:
-        g.root.set("type", o.virt_type)
+        g.set_type(o.virt_type)
     if o.arch:
         g.set_os_type(arch=o.arch)
     if o.machine:
@@ -477,7 +477,8 @@ def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: s
 def _memory_specified(g: Guest) -> bool:
     """virt-install's memory_specified: <memory>, <currentMemory> or NUMA cells (whose
     sizes libvirt adds up)."""
-    return any(g.root.find(p) is not None for p in ("currentMemory", "memory", "cpu/numa/cell"))
+    dom = g.view("currentMemory", "memory", "cpu")
+    return dom.current_memory is not None or dom.memory is not None or bool(dom.cpu and dom.cpu.numa_cells)
 
 
 def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> None:

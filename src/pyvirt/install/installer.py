@@ -164,8 +164,15 @@ class Installer:
         return True
 
     def _can_set_bootorder(self, g: Guest) -> bool:
-        return (not g.is_container() and g.root.find("os/kernel") is None
+        os_ = g.view("os").os
+        return (not g.is_container() and (os_ is None or os_.kernel is None)
                 and not g.root.xpath("devices/*/boot[@order]"))
+
+    @staticmethod
+    def _has_boot_order(g: Guest) -> bool:
+        """<os> lists boot devices (--boot, or a domain being reinstalled)."""
+        os_ = g.view("os").os
+        return bool(os_ and os_.boot_devs)
 
     @staticmethod
     def _boot_order(g: Guest, bootdev: str) -> list[str]:
@@ -238,12 +245,12 @@ class Installer:
                 src = new.find("source")
                 if src is not None:
                     drive.append(src)
-        if not g.root.findall("os/boot") and self._can_set_bootorder(g):
+        if not self._has_boot_order(g) and self._can_set_bootorder(g):
             g.add_boot(self._boot_order(g, self._postinstall_bootdev(g)))
 
     def set_install_defaults(self, g: Guest) -> None:
         self._add_cdrom(g)
-        if not g.root.findall("os/boot") and self._can_set_bootorder(g):
+        if not self._has_boot_order(g) and self._can_set_bootorder(g):
             g.add_boot(self._boot_order(g, self._postinstall_bootdev(g)))
         for key, val in (("kernel", self.kernel), ("initrd", self.initrd)):
             if val and self.no_install:
