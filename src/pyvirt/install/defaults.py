@@ -94,12 +94,22 @@ def filesystem_defaults(g: Guest, fs: etree._Element) -> None:
         fs.set("accessmode", "mapped")
 
 
+def _count(text: str | None) -> int:
+    """A count as virtinst's is_int XMLProperty reads it (0 when unset or not a number)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
+
+
 def sync_vcpus(g: Guest, default: int) -> None:
     vcpu = g.root.find("vcpu")
     topo = g.root.find("cpu/topology")
-    if vcpu is None or g.flags.extra.pop("vcpu_placeholder", False):
+    placeholder = g.flags.extra.pop("vcpu_placeholder", False)
+    if vcpu is None or placeholder or not _count(vcpu.text):
         # --cpuset alone creates a <vcpu> holding 0 only to carry the attribute; the count
-        # still comes from the topology, osinfo or the default as if it were missing.
+        # still comes from the topology, osinfo or the default as if it were missing, as
+        # does a count of 0 (virtinst's sync_vcpus_topology tests `not self.vcpus`).
         n = default
         if topo is not None:
             n = 1

@@ -476,9 +476,15 @@ def _apply(apply: dict[str, Callable[..., None]], flag: str, g: Guest, optstr: s
 
 def _memory_specified(g: Guest) -> bool:
     """virt-install's memory_specified: <memory>, <currentMemory> or NUMA cells (whose
-    sizes libvirt adds up)."""
+    sizes libvirt adds up), each tested for truth as virtinst does: a size of 0 is none."""
     dom = g.view("currentMemory", "memory", "cpu")
-    return dom.current_memory is not None or dom.memory is not None or bool(dom.cpu and dom.cpu.numa_cells)
+
+    def given(value: object) -> bool:
+        try:
+            return value is not None and int(value) != 0  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return True
+    return given(dom.current_memory) or given(dom.memory) or bool(dom.cpu and dom.cpu.numa_cells)
 
 
 def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> None:

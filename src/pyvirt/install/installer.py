@@ -497,23 +497,41 @@ class Installer:
 
     @staticmethod
     def _ensure_default_pool(conn: object, path: str) -> bool:
-        """The 'default' pool, made at the new volume's folder when missing (virt-install
-        builds it the same way; pyvirtd already made its own on first use)."""
+        """The 'default' pool, made at the new volume's folder when missing as virtinst's
+        StoragePool.install(build=True, create=True, autostart=True) makes it: defined, built
+        (no flags), started (no flags), autostarted; a failed step is virtinst's "Couldn't
+        create default storage pool" (pyvirtd already made its own on first use).  False only
+        where the connection has no pool API."""
         from xml.sax.saxutils import escape
 
+        from pyvirt.api import ErrorCode, PyvirtError
         from pyvirt.install.opts.disk import _pool_by_name
+        if _pool_by_name(conn, "default") is not None:
+            return True
+        folder = os.path.dirname(path)
         try:
-            if _pool_by_name(conn, "default") is not None:
-                return True
-            folder = os.path.dirname(path)
             conn.define_pool(f"<pool type='dir'><name>default</name><target><path>{escape(folder)}"  # type: ignore[attr-defined]
                              "</path></target></pool>")
-            conn.start_pool("default", build=True)  # type: ignore[attr-defined]
-            conn.set_pool_autostart("default", True)  # type: ignore[attr-defined]
-            return True
-        except Exception as exc:
-            log.debug("Could not make the default pool: %s", exc)
+        except (AttributeError, NotImplementedError):
             return False
+        except PyvirtError as exc:
+            if exc.code == ErrorCode.NO_SUPPORT:
+                log.debug("Could not make the default pool: %s", exc)
+                return False
+            raise RuntimeError(f"Couldn't create default storage pool '{folder}': "
+                               f"Could not define storage pool: {exc}") from None
+        for step, words in ((lambda: conn.build_pool("default"), "build"),  # type: ignore[attr-defined]
+                            (lambda: conn.start_pool("default"), "start"),  # type: ignore[attr-defined]
+                            (lambda: conn.set_pool_autostart("default", True), "set pool autostart flag")):  # type: ignore[attr-defined]
+            try:
+                step()
+            except PyvirtError as exc:
+                with contextlib.suppress(PyvirtError):
+                    conn.undefine_pool("default")  # type: ignore[attr-defined]
+                what = f"{words} storage pool" if words != "set pool autostart flag" else words
+                raise RuntimeError(f"Couldn't create default storage pool '{folder}': "
+                                   f"Could not {what}: {exc}") from None
+        return True
 
     def cleanup_created(self, g: Guest) -> None:
         """After a failed install: delete what build_storage created, and the media."""

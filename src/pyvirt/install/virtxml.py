@@ -433,7 +433,10 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
                 raise Fail(f"Error: {flag} {optstr}: {exc}") from None
         _edit_disk_path(target, path)
     if flag == "--graphics" and "listen" in opts and not do_clear:
-        _edit_graphics_listen(target, opts.pop("listen") or "")
+        listen = opts.get("listen") or ""
+        _edit_graphics_listen(target, listen)
+        if listen in ("", "none", "socket"):
+            opts.pop("listen")
     if flag == "--clock" and not do_clear and any(k.startswith("timer") or k.endswith(("_present", "_tickpolicy"))
                                                   for k in opts):
         # ParserClock edits the domain's own timer list (timerN is its Nth timer, a
@@ -472,7 +475,10 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
 def _edit_graphics_listen(gfx: etree._Element, listen: str) -> None:
     """virtinst's DeviceGraphics._set_listen on graphics that exist: the <listen> children
     go; ``none`` also drops the ports, autoport and socket and adds <listen type='none'/>,
-    ``socket`` adds <listen type='socket'/>, an address is the listen attribute."""
+    ``socket`` adds <listen type='socket'/>; an address is the listen attribute, which the
+    caller leaves to edit_element so it lands in the property order with the other
+    sub-options (virtinst writes what was set in _XML_PROP_ORDER at get_xml time: keymap
+    before listen whatever order they were typed in)."""
     from pyvirt.install.xmltree import append
     for old in gfx.findall("listen"):
         gfx.remove(old)
@@ -482,9 +488,7 @@ def _edit_graphics_listen(gfx: etree._Element, listen: str) -> None:
         append(gfx, "listen", type="none")
     elif listen == "socket":
         append(gfx, "listen", type="socket")
-    elif listen:
-        gfx.set("listen", listen)
-    else:
+    elif not listen:
         gfx.attrib.pop("listen", None)
 
 

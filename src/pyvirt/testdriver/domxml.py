@@ -126,8 +126,8 @@ def check_with_model(root: etree._Element, *, unsupported_ok: bool = False) -> N
         from pyvirt.api import from_xml_error
 
         raise from_xml_error(refusal, ErrorDomain.DOMAIN) from refusal
-    enum_words = getattr(refusal, "libvirt_enum_message", None)
-    if enum_words:  # an enumerated attribute's bad value, as libvirt's virXMLPropEnum says it
+    enum_words = getattr(refusal, "libvirt_prop_message", None)
+    if enum_words:  # an attribute's bad value, as libvirt's virXMLPropEnum/virXMLPropUInt say it
         raise PyvirtError(f"XML error: {enum_words}", ErrorCode.XML_ERROR, ErrorDomain.DOMAIN) from refusal
     code = ErrorCode.CONFIG_UNSUPPORTED if isinstance(refusal, XMLUnsupportedError) else ErrorCode.XML_ERROR
     raise PyvirtError(str(refusal), code, ErrorDomain.DOMAIN) from refusal

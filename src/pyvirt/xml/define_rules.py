@@ -68,6 +68,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
         raise XMLError("need at least one serial port to use BIOS serial output", dom.os.line)
     check_loader(dom)  # virDomainDefOSValidate: the generic parser's, so the test driver's too
     check_generic_rules(dom)
+    _vsock(dom)  # virDomainVsockDefValidate (domain_validate.c), every driver's
     if not qemu:
         return
     check_qemu_rules(dom)
@@ -85,7 +86,6 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     _watchdogs(dom)
     _serials(dom)
     _videos(dom)
-    _vsock(dom)
     _smm_tseg(dom)
     _nic_queue_sizes(dom)
     _ide_controllers(dom)

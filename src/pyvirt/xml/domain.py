@@ -2102,7 +2102,7 @@ class Vsock(VirtioOptions, PCIDeviceInfo):
 
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
     cid_auto: bool | None = attr("cid/@auto", YESNO)
-    cid_address: int | None = attr("cid/@address", Int(0, 4294967295))
+    cid_address: int | None = attr("cid/@address", Int(1, 4294967295))
     line: int | None = line_field()
 
     #: libvirt's virDomainVsockDefFormat: <cid>, then the virtio <driver>, then the device info

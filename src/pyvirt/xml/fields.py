@@ -179,12 +179,30 @@ class Int(Conv):
         try:
             value = int(s, 16) if self.base0 and s.lower().startswith("0x") else int(s, 10)
         except ValueError:
-            raise XMLError(f"invalid integer {text!r} for {where}", line) from None
+            raise self._prop_error(f"invalid integer {text!r} for {where}", where, line, text) from None
         if self.minimum is not None and value < self.minimum:
-            raise XMLError(f"value {value} for {where} is below {self.minimum}", line)
+            raise self._prop_error(f"value {value} for {where} is below {self.minimum}", where, line, text,
+                                   zero=value == 0 and self.minimum == 1)
         if self.maximum is not None and value > self.maximum:
-            raise XMLError(f"value {value} for {where} is above {self.maximum}", line)
+            raise self._prop_error(f"value {value} for {where} is above {self.maximum}", where, line, text,
+                                   overflow=self.maximum in (_UINT_MAX, _INT_MAX))
         return value
+
+    def _prop_error(self, message: str, where: str, line: int | None, text: str, *,
+                    zero: bool = False, overflow: bool = False) -> XMLError:
+        """pyvirt's words, carrying virXMLPropUInt/virXMLPropInt's for an attribute, which the
+        test driver reports as libvirt does: a value that does not read as the C type (not a
+        number, a sign on an unsigned one, past its range) or a 0 refused as non-zero."""
+        error = XMLError(message, line)
+        named = _ATTRIBUTE_WHERE.fullmatch(where)
+        unsigned = self.minimum is not None and self.minimum >= 0
+        bad_type = not zero and (overflow or not re.fullmatch(r"\s*\+?\d+\s*", text)
+                                 if unsigned else not re.fullmatch(r"\s*[-+]?\d+\s*", text))
+        if named and (zero or bad_type):
+            head = f"Invalid value for attribute '{named[1]}' in element '{named[2]}': "
+            error.libvirt_prop_message = head + ("Zero is not permitted" if zero else  # type: ignore[attr-defined]
+                                                 f"'{text}'. Expected {'non-negative ' if unsigned else ''}integer value")
+        return error
 
     def format(self, value: Any) -> str:
         if self.hex_width is not None:
@@ -237,10 +255,13 @@ class Enum(Conv):
         error = XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
         named = _ATTRIBUTE_WHERE.fullmatch(where)
         if named:  # libvirt's generic parser (virXMLPropEnum) words the same refusal its own way
-            error.libvirt_enum_message = (f"Invalid value for attribute '{named[1]}' in element "
+            error.libvirt_prop_message = (f"Invalid value for attribute '{named[1]}' in element "
                                           f"'{named[2]}': '{text}'.")
         raise error
 
+
+#: the C types' limits virXMLPropUInt/virXMLPropInt read into
+_UINT_MAX, _INT_MAX = 2**32 - 1, 2**31 - 1
 
 #: ``where`` of an attribute value: "attribute 'type' of <disk>" or "... of <disk/target>"
 _ATTRIBUTE_WHERE = re.compile(r"attribute '([^']+)' of <(?:[^>]*/)?([^>/]+)>")

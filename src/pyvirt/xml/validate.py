@@ -50,7 +50,8 @@ CPUSET_MAX = 4096
 
 def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) -> frozenset[int]:
     """libvirt's cpuset syntax (``0-3,^2,8``) -> the set of host CPUs; an empty result refused
-    unless `empty_ok` (the caller has its own words for it)."""
+    unless `empty_ok` (the caller has its own words for it).  A syntax error or a CPU past
+    the bitmap's size is virBitmapParse's "Failed to parse bitmap", whoever reads the set."""
     if not CPUSET_RE.fullmatch(text):
         raise XMLInvalidArgError(f"Failed to parse bitmap '{text}'", line)  # virBitmapParse's words
     cpus: set[int] = set()
@@ -60,7 +61,7 @@ def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) 
         lo, _, hi = part.partition("-")
         first, last = int(lo), int(hi or lo)
         if first > last or last >= CPUSET_MAX:
-            raise XMLError(f"invalid cpuset range {part!r}", line)
+            raise XMLInvalidArgError(f"Failed to parse bitmap '{text}'", line)
         cpus.update(range(first, last + 1))
     for part in text.split(","):
         if part.startswith("^"):

@@ -8,6 +8,8 @@ stored definition (``<nocow/>``) are accepted and not written, as libvirt does.
 from __future__ import annotations
 
 import dataclasses
+import re
+from typing import Any
 
 from .errors import XMLConfigError, XMLError
 from .fields import Enum, Int, attr, child, children, flag, ignored, line_field, model, scaled, text
@@ -137,6 +139,16 @@ class BackingStore:
     line: int | None = line_field()
 
 
+def _check_sizes(root: Any) -> None:
+    """virStorageSize's refusal, before the generic size reader words it its own way: a
+    capacity or allocation that is not a base-10 unsigned number (a sign '-' included) is
+    "malformed capacity element" for both."""
+    for tag in ("capacity", "allocation"):
+        node = root.find(tag)
+        if node is not None and not re.fullmatch(r"\s*\d+\s*", node.text or ""):
+            raise XMLError("malformed capacity element", node.sourceline)
+
+
 @model
 class VolumeDef:
     """A volume's definition: what to create, or what a pool reports about one."""
@@ -169,7 +181,9 @@ class VolumeDef:
         from .mapping import parse_model
         from .safe import parse_root
 
-        vol: VolumeDef = parse_model(parse_root(xml, "volume"), cls, "storagevol")
+        root = parse_root(xml, "volume")
+        _check_sizes(root)
+        vol: VolumeDef = parse_model(root, cls, "storagevol")
         vol.type = vol.type or "file"
         vol.name = check_name(vol.name, "storage volume", vol.line)
         vol.key = vol.key or None

@@ -1,0 +1,121 @@
+"""General rules found by the seventh round of virt-install/virt-xml probes (each checked
+against Debian's virt-install/virt-xml 4.1 and libvirt 9.0's test driver first): counts of
+0 are no value (virtinst tests them for truth), the default pool is built and started as
+virtinst's StoragePool.install does, virStorageSize's and virBitmapParse's words, the vsock
+CID rule of every driver, virXMLPropUInt's words, and virt-xml writes what an edit sets in
+the object's property order.
+
+Runs the commands in-process against virt-manager's test driver state (no daemon)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from lxml import etree
+
+from tests.conformance_data import CONFORMANCE
+
+DATA = CONFORMANCE / "virt-manager-4.1.0" / "tree" / "tests" / "data"
+CAPS = DATA / "capabilities"
+needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared conformance data not present")
+
+
+@pytest.fixture
+def kvm(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testdriver.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
+    monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+    monkeypatch.setenv("VIRTCOMPAT_FAKEURI", "qemu:///system")
+    monkeypatch.setenv("VIRTCOMPAT_CAPS", str(CAPS / "kvm-x86_64.xml"))
+    monkeypatch.setenv("VIRTCOMPAT_DOMCAPS", str(CAPS / "kvm-x86_64-domcaps-latest.xml"))
+    from pyvirt import ids
+    ids.reset_predictable()
+    return "qemu:///system"
+
+
+def _run(capsys: pytest.CaptureFixture[str], uri: str, *args: str) -> tuple[int, str]:
+    from pyvirt.cli.install import main
+    rc = main(["--connect", uri, "--noautoconsole", "--osinfo", "generic", *args])
+    cap = capsys.readouterr()
+    return rc, cap.out + cap.err
+
+
+def _domain(out: str) -> etree._Element:
+    return etree.fromstring(out[out.index("<domain"):out.index("</domain>") + 9].encode())
+
+
+@needs_data
+def test_zero_counts_are_unset(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """``--vcpus 0`` is the default count; ``--memory 0`` is no memory, so required."""
+    rc, out = _run(capsys, kvm, "--ram", "64", "--disk", "none", "--pxe", "--print-step", "1",
+                   "--vcpus", "0")
+    assert rc == 0, out
+    assert _domain(out).findtext("vcpu") == "1"
+    rc, out = _run(capsys, kvm, "--disk", "none", "--pxe", "--memory", "0")
+    assert rc != 0 and "--memory amount in MiB is required" in out
+
+
+@needs_data
+def test_default_pool_is_built_then_started(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """The test driver refuses start-with-build flags: the pool is built, then started with
+    none, so the volume is really created; a negative size reaches the volume's parser."""
+    rc, out = _run(capsys, kvm, "--ram", "64", "--pxe", "--disk", "size=-1")
+    assert rc != 0
+    assert "Couldn't create storage volume 'vm1.qcow2': 'XML error: malformed capacity element'" in out
+
+
+def test_volume_sizes_in_virstoragesize_words() -> None:
+    from pyvirt.xml.errors import XMLError
+    from pyvirt.xml.volume import VolumeDef
+    for bad in ("-5", "abc", "1.5"):
+        for tag in ("capacity", "allocation"):
+            doc = f"<volume><name>v</name><capacity>1</capacity><{tag}>{bad}</{tag}></volume>"
+            doc = doc.replace("<capacity>1</capacity><capacity>", "<capacity>")
+            with pytest.raises(XMLError, match="^malformed capacity element"):
+                VolumeDef.from_xml(doc)
+    assert VolumeDef.from_xml("<volume><name>v</name><capacity> 7</capacity></volume>").capacity == 7
+
+
+def test_bitmaps_in_virbitmapparse_words() -> None:
+    from pyvirt.xml.errors import XMLInvalidArgError
+    from pyvirt.xml.validate import parse_cpuset
+    for bad in ("abc", "3-1", "0-5000"):
+        with pytest.raises(XMLInvalidArgError, match=f"^Failed to parse bitmap '{bad}'"):
+            parse_cpuset(bad)
+
+
+def test_vsock_cid_rules_of_every_driver() -> None:
+    """virDomainVsockDefValidate is generic (test driver too); the CID attribute is read by
+    virXMLPropUInt with NONZERO."""
+    from pyvirt.xml import parse_domain  # type: ignore[attr-defined]
+    from pyvirt.xml.errors import XMLConfigError, XMLError
+    base = ("<domain type='kvm'><name>d</name><memory>65536</memory><os><type>hvm</type></os>"
+            "<devices><vsock model='virtio'><cid address='{}'/></vsock></devices></domain>")
+    with pytest.raises(XMLConfigError, match="guest CIDs must be >= 3"):
+        parse_domain(base.format(2))
+    for value, words in (("0", "Zero is not permitted"),
+                         ("4294967296", "'4294967296'. Expected non-negative integer value"),
+                         ("-1", "'-1'. Expected non-negative integer value")):
+        with pytest.raises(XMLError) as exc:
+            parse_domain(base.format(value))
+        assert exc.value.libvirt_prop_message == (  # type: ignore[attr-defined]
+            f"Invalid value for attribute 'address' in element 'cid': {words}")
+
+
+@needs_data
+def test_virt_xml_edit_writes_in_property_order(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """virtinst writes what was set at get_xml time in _XML_PROP_ORDER: keymap before
+    listen, whichever was typed first; the <listen> children go."""
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
+    monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+    from pyvirt.cli.xml import main
+    for opt in ("listen=127.0.0.1,keymap=de", "keymap=de,listen=127.0.0.1"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        rc = main(["test-for-virtxml", "--print-xml", "--edit", "--graphics", opt,
+                   "--connect", "test:///default"])
+        out = capsys.readouterr().out
+        assert rc == 0, out
+        gfx = _domain(out).find("devices/graphics")
+        assert list(gfx.attrib)[-2:] == ["keymap", "listen"] and not len(gfx)
