@@ -80,7 +80,7 @@ def test_volume_sizes_in_virstoragesize_words() -> None:
 def test_bitmaps_in_virbitmapparse_words() -> None:
     from pyvirt.xml.errors import XMLInvalidArgError
     from pyvirt.xml.validate import parse_cpuset
-    for bad in ("abc", "3-1", "0-5000"):
+    for bad in ("abc", "3-1", "0-16384"):
         with pytest.raises(XMLInvalidArgError, match=f"^Failed to parse bitmap '{bad}'"):
             parse_cpuset(bad)
 
@@ -119,3 +119,62 @@ def test_virt_xml_edit_writes_in_property_order(capsys: pytest.CaptureFixture[st
         assert rc == 0, out
         gfx = _domain(out).find("devices/graphics")
         assert list(gfx.attrib)[-2:] == ["keymap", "listen"] and not len(gfx)
+
+
+def _children(out: str, path: str) -> list[str]:
+    return [k.tag for k in _domain(out).find(path)]
+
+
+@needs_data
+def test_device_children_in_virtinst_property_order(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """Device appends virtio_driver, alias and address to every class's _XML_PROP_ORDER:
+    what other properties make comes after them; a char device's <target> is ordered only
+    by type/name/state, an interface's <driver> early only when virtio options made it."""
+    rc, out = _run(capsys, kvm, "--ram", "64", "--disk", "none", "--pxe", "--print-step", "1",
+                   "--memballoon", "virtio,stats.period=10,driver.iommu=on,alias.name=ua-b",
+                   "--rng", "/dev/random,rate.bytes=5,alias.name=ua-r",
+                   "--serial", "pty,alias.name=ua-s,target.port=1",
+                   "--network", "default,model=virtio,driver.packed=on,alias.name=ua-n,link.state=up",
+                   "--tpm", "emulator,alias.name=ua-t")
+    assert rc == 0, out
+    assert _children(out, "devices/memballoon") == ["driver", "alias", "stats"]
+    assert _children(out, "devices/rng") == ["alias", "backend", "rate"]
+    assert _children(out, "devices/serial") == ["alias", "target"]
+    assert _children(out, "devices/interface")[-4:] == ["model", "driver", "alias", "link"]
+    assert _children(out, "devices/tpm") == ["alias", "backend"]
+    rc, out = _run(capsys, kvm, "--ram", "64", "--disk", "none", "--pxe", "--print-step", "1",
+                   "--network", "default,model=virtio,driver.name=vhost,alias.name=ua-n,link.state=up",
+                   "--serial", "pty,alias.name=ua-s,target.type=isa-serial")
+    assert _children(out, "devices/interface")[-3:] == ["alias", "link", "driver"]
+    assert _children(out, "devices/serial") == ["target", "alias"]
+
+
+@needs_data
+def test_memory_slots_and_vcpus_alias(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """maxMemory.slots is written without a size (libvirt then refuses the pair in its
+    words: an empty <maxMemory> is no size); ``vcpus=`` is ``vcpu=``, the current count
+    beside maxvcpus; libvirt 9.0's bitmaps reach CPU 16383."""
+    rc, out = _run(capsys, kvm, "--disk", "none", "--pxe", "--print-step", "1",
+                   "--memory", "64,maxMemory.slots=2", "--vcpus", "vcpus=2,maxvcpus=6",
+                   "--cputune", "emulatorpin.cpuset=5000")
+    assert rc == 0, out
+    dom = _domain(out)
+    assert dict(dom.find("maxMemory").attrib) == {"slots": "2"} and not dom.find("maxMemory").text
+    assert (dom.findtext("vcpu"), dom.find("vcpu").get("current")) == ("6", "2")
+    rc, out = _run(capsys, kvm, "--disk", "none", "--pxe", "--memory", "64,maxMemory.slots=2")
+    assert rc != 0 and "XML error: both maximum memory size and memory slot count must be specified" in out
+
+
+@needs_data
+def test_virt_xml_build_xml_guest_is_blank(capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """virt-xml --build-xml works on Guest(conn): no OS type, so no HVM NIC model."""
+    monkeypatch.setenv("VIRTCOMPAT_TEST_DRIVER_XML", str(DATA / "testdriver" / "testsuite.xml"))
+    monkeypatch.setenv("VIRTINST_TEST_SUITE", "1")
+    monkeypatch.setenv("VIRTCOMPAT_PREDICTABLE", "1")
+    from pyvirt.cli.xml import main
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    rc = main(["--build-xml", "--network", "network=default", "--connect", "test:///default"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert [k.tag for k in etree.fromstring(out.encode())] == ["source", "mac"]

@@ -776,9 +776,10 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
     elif stdinxml is not None:
         inactive = Domain(ci, stdinxml)
     else:
-        inactive = Domain(ci, "<domain type='%s'><os><type>hvm</type></os></domain>"
+        # virt-xml's Guest(conn, parsexml=None): a blank guest, no OS type nor capability
+        # defaults, so defaults that depend on them (an HVM NIC's model) are not made
+        inactive = Domain(ci, "<domain type='%s'/>"
                           % (ci.caps.lookup().hypervisor_type if ci.caps else "kvm"))
-        inactive.guest.set_capabilities_defaults()
 
     try:
         if act.name == "build-xml":

@@ -238,7 +238,8 @@ def _pci_addresses(dom: Domain) -> None:
 def _max_memory(dom: Domain) -> None:
     """virDomainDefParseMemory's <maxMemory> pair, and its size against the memory total."""
     if (dom.max_memory is None) != (dom.max_memory_slots is None):
-        raise XMLError("both maximum memory size and memory slot count must be specified", dom.line)
+        raise XMLError("both maximum memory size and memory slot count must be specified", dom.line,
+                       libvirt_words=True)
     if dom.max_memory is not None and dom.max_memory < _total_memory(dom):
         raise XMLError("maximum memory size must be equal or greater than the actual memory size", dom.line,
                        libvirt_words=True)

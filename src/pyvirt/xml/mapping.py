@@ -317,6 +317,10 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
         elif spec.kind == "scaled":
             if verbatim:  # virt-install keeps a size it did not set as written, unit and all
                 kwargs[name] = VerbatimSize(target.text or "", target.get("unit"))
+            elif not target.text:
+                # virXPathString answers NULL for an empty string: libvirt reads an empty
+                # size element (<maxMemory slots='2'/>) as no size, not as a bad number
+                continue
             elif spec.unit == "bytes":
                 kwargs[name] = parse_size_bytes(target.text or "", target.get("unit"), f"<{target.tag}>",
                                                 target.sourceline, default_scale=1)

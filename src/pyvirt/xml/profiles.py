@@ -54,32 +54,33 @@ domain/devices: emulator disk controller filesystem interface smartcard serial p
 domain/devices/disk: driver auth source target alias address serial wwn readonly shareable transient iotune blockio geometry boot
 domain/devices/disk/source: host address reservations seclabel
 domain/devices/disk/iotune: read_bytes_sec write_bytes_sec total_bytes_sec read_iops_sec write_iops_sec total_iops_sec
-domain/devices/controller: master driver target alias address boot
+domain/devices/controller: master driver alias address target boot
 domain/devices/filesystem: readonly space_hard_limit space_soft_limit source target binary driver alias address boot
 domain/devices/filesystem/binary: cache lock sandbox
 domain/devices/interface: source mac target model virtualport filterref rom mtu alias address link driver boot
+domain/devices/interface~virtio-driver: source mac target model virtualport filterref rom mtu driver alias address link boot
 domain/devices/smartcard: database alias address boot certificate source driver
-domain/devices/input: source alias address boot driver
-domain/devices/tpm: backend active_pcr_banks alias address boot driver
+domain/devices/input: driver alias address source boot
+domain/devices/tpm: alias address backend boot driver
 domain/devices/tpm/backend: device encryption
 domain/devices/tpm/active_pcr_banks: sha1 sha256 sha384 sha512
 domain/devices/graphics: gl image streaming clipboard mouse filetransfer zlib alias address boot listen driver
-domain/devices/sound: audio alias address boot codec driver
+domain/devices/sound: alias address audio boot codec driver
 domain/devices/audio: alias address boot driver
-domain/devices/video: model alias address boot driver
+domain/devices/video: model driver alias address boot
 domain/devices/hostdev: source alias address driver rom boot
 domain/devices/hostdev~late-source: alias address source driver rom boot
 domain/devices/hostdev/source: vendor product adapter address interface char block
 domain/devices/redirdev: source alias address boot driver
 domain/devices/watchdog: alias address boot driver
-domain/devices/memballoon: stats alias address boot driver
-domain/devices/rng: backend rate alias address boot driver
+domain/devices/memballoon: driver alias address stats boot
+domain/devices/rng: driver alias address backend rate boot
 domain/devices/panic: alias address boot driver
 domain/devices/shmem: model size server msi alias address boot driver
 domain/devices/memory: alias uuid address boot source target driver
 domain/devices/memory/source: pagesize path nodemask pmem alignsize
 domain/devices/memory/target: size node label block current requested readonly
-domain/devices/vsock: cid alias address boot driver
+domain/devices/vsock: driver alias address cid boot
 domain/devices/iommu: driver alias address boot
 domain/devices/iommu/driver@: aw_bits intremap caching_mode eim iotlb
 domain/vcpu@: current cpuset placement
@@ -114,6 +115,9 @@ SET_ORDER = frozenset({"domain/features/hyperv"})
 _CHAR_SOURCES = ("serial", "parallel", "console", "channel", "smartcard", "redirdev", "rng/backend")
 _CHAR_SOURCE_ORDER = ("clipboard", "mouse", "seclabel")
 _CHAR_ORDER = ("source", "protocol", "log", "target", "alias", "address", "boot", "driver")
+#: a <target> made only by properties outside _DeviceChar's _XML_PROP_ORDER (port, address)
+_CHAR_LATE_TARGET = ("source", "protocol", "log", "alias", "address", "target", "boot", "driver")
+_CHAR_TARGET_ORDERED = ("type", "name", "state")
 # Attribute orders shared by many elements: virtinst writes an object's properties in its
 # class's _XML_PROP_ORDER, then the others in their declaration order (DeviceAddress,
 # _DeviceChar's target, DeviceVirtioDriver).  A character source's attributes follow the
@@ -131,6 +135,7 @@ def _table(text: str) -> dict[str, tuple[str, ...]]:
         table[f"domain/devices/{dev}/source"] = _CHAR_SOURCE_ORDER
     for dev in _CHAR_SOURCES[:4]:
         table[f"domain/devices/{dev}"] = _CHAR_ORDER
+        table[f"domain/devices/{dev}~late-target"] = _CHAR_LATE_TARGET
         table.setdefault(f"domain/devices/{dev}/target@", tuple(_CHAR_TARGET_ATTRS.split()))
     for dev in table["domain/devices"]:
         table.setdefault(f"domain/devices/{dev}/address@", tuple(_ADDRESS_ATTRS.split()))
@@ -138,15 +143,29 @@ def _table(text: str) -> dict[str, tuple[str, ...]]:
     return table
 
 
-def _variant(el: etree._Element) -> str:
-    """Which of an element's orders applies, where virtinst's depends on the element.
+def _variant(el: etree._Element, new: etree._Element | None = None) -> str:
+    """Which of an element's orders applies, where virtinst's depends on the element
+    (`new`: a child about to be added, counted as one of them).
     virtinst writes a new object's children in its class's _XML_PROP_ORDER first, the other
     properties after them in the order they were set (XMLBuilder._do_add_parse_bits): a
     hostdev's <source> is made by ordered properties (vendor/product, the PCI address) only
-    for usb and pci devices; scsi, mdev and capabilities-mode sources follow alias/address."""
+    for usb and pci devices; scsi, mdev and capabilities-mode sources follow alias/address.
+    Every Device appends virtio_driver, alias and address to its order, so a <driver> made
+    by virtio options (ats, iommu, packed, page_per_vq) comes before alias; an interface's
+    <driver> made only by its own name/queues properties comes where they were set.  A
+    character device's <target> is ordered by its type/name/state properties; one made by
+    port or address alone comes after alias and address."""
     if el.tag == "hostdev" and (el.get("type") not in ("usb", "pci")
                                 or el.get("mode", "subsystem") != "subsystem"):
         return "~late-source"
+    if el.tag in _CHAR_SOURCES[:4]:
+        targets = [*el.findall("target"), *([new] if new is not None and new.tag == "target" else [])]
+        if targets and not any(t.get(a) is not None for t in targets for a in _CHAR_TARGET_ORDERED):
+            return "~late-target"
+    if el.tag == "interface":
+        kids = [*el.findall("driver"), *([new] if new is not None and new.tag == "driver" else [])]
+        if any(k.get(a) is not None for k in kids for a in _VIRTIO_DRIVER_ATTRS.split()):
+            return "~virtio-driver"
     return ""
 
 
@@ -196,7 +215,7 @@ class Profile:
     def insert(self, parent: etree._Element, el: etree._Element) -> etree._Element:
         """Put `el` under `parent` where the profile's order puts it: before the first
         sibling that comes later, else last (also when its tag has no place)."""
-        order = self.order_for(parent)
+        order = self._order(element_path(parent) + _variant(parent, el))
         rank = _rank(order, el)
         if rank < len(order):
             for idx, sib in enumerate(parent):

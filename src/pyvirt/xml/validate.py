@@ -45,7 +45,7 @@ NAME_MAX = 251  # bytes (UTF-8): NAME.xml must fit the file system's 255-byte na
 
 CPUSET_RE = re.compile(r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*")
 #: highest host CPU number a cpuset may name (libvirt's VIR_DOMAIN_CPUMASK_LEN)
-CPUSET_MAX = 4096
+CPUSET_MAX = 16384  # VIR_DOMAIN_CPUMASK_LEN in libvirt 9.0 (checked: 16383 taken, 16384 refused)
 
 
 def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) -> frozenset[int]:

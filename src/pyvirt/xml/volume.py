@@ -145,7 +145,7 @@ def _check_sizes(root: Any) -> None:
     "malformed capacity element" for both."""
     for tag in ("capacity", "allocation"):
         node = root.find(tag)
-        if node is not None and not re.fullmatch(r"\s*\d+\s*", node.text or ""):
+        if node is not None and node.text and not re.fullmatch(r"\s*\d+\s*", node.text):
             raise XMLError("malformed capacity element", node.sourceline)
 
 

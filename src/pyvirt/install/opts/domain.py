@@ -101,9 +101,9 @@ def apply_memory(g: Guest, optstr: str) -> None:
         mm = o.get("maxMemory") or o.get("hotplugmemorymax")
         if mm:
             set_value(dom, "maxMemory", _int(mm, "maxMemory") * 1024)
-            slots = o.get("maxMemory.slots") or o.get("hotplugmemoryslots")
-            if slots:
-                set_value(dom, "maxMemory/@slots", slots)
+        slots = o.get("maxMemory.slots") or o.get("hotplugmemoryslots")
+        if slots:  # its own property in virtinst: written with or without a size
+            set_value(dom, "maxMemory/@slots", slots)
     if "hugepages" in o:  # virt-install's alias of --memorybacking hugepages=
         modelopt.apply_rows("--memorybacking", g, {"hugepages": o["hugepages"] or "on"})
 
@@ -111,7 +111,9 @@ def apply_memory(g: Guest, optstr: str) -> None:
 def apply_vcpus(g: Guest, optstr: str) -> None:
     o = parse(VCPUS, optstr)
     check_unknown(VCPUS, o)
-    count = o.get("maxvcpus") or o.get("vcpu") or o.get("vcpus")
+    if "vcpus" in o:  # ParserVCPU's advertised alias, turned into vcpu before anything else
+        o["vcpu"] = o.pop("vcpus")
+    count = o.get("maxvcpus") or o.get("vcpu")
     topo = {k: o[k] for k in ("sockets", "dies", "cores", "threads") if o.get(k)}
     with modelopt.domain_part(g, "vcpu", *(("cpu",) if topo else ())) as dom:
         if count:
