@@ -479,9 +479,12 @@ class Installer:
                                        "Use libvirt APIs to manage the parent directory as a "
                                        "pool first.")
                 new.pool = pool.name
-            if new.pool == "default" and not self._ensure_default_pool(conn, new.path):
-                log.debug("No 'default' pool and none could be made; not creating %s", new.path)
-                continue
+            if new.pool == "default":
+                pool = self._ensure_default_pool(conn, new.path)
+                if pool is None:
+                    log.debug("No 'default' pool and none could be made; not creating %s", new.path)
+                    continue
+                new.pool = pool
             try:
                 if new.backing_store:
                     conn.create_volume_xml(new.pool, _overlay_request(conn, new))
@@ -496,28 +499,33 @@ class Installer:
             self._created_vols.append((new.pool, new.name))
 
     @staticmethod
-    def _ensure_default_pool(conn: object, path: str) -> bool:
-        """The 'default' pool, made at the new volume's folder when missing as virtinst's
-        StoragePool.install(build=True, create=True, autostart=True) makes it: defined, built
-        (no flags), started (no flags), autostarted; a failed step is virtinst's "Couldn't
-        create default storage pool" (pyvirtd already made its own on first use).  False only
-        where the connection has no pool API."""
+    def _ensure_default_pool(conn: object, path: str) -> str | None:
+        """The default pool's name, as virtinst's StoragePool.build_default_pool finds it: the
+        pool named 'default', else the one whose target is the default folder; when neither
+        exists, 'default' is made at that folder as StoragePool.install(build=True,
+        create=True, autostart=True) makes it: defined, built (no flags), started (no
+        flags), autostarted; a failed step is virtinst's "Couldn't create default storage
+        pool" (pyvirtd already made its own on first use).  None only where the connection
+        has no pool API."""
         from xml.sax.saxutils import escape
 
         from pyvirt.api import ErrorCode, PyvirtError
-        from pyvirt.install.opts.disk import _pool_by_name
+        from pyvirt.install.opts.disk import _pool_by_name, _pool_for_dir
         if _pool_by_name(conn, "default") is not None:
-            return True
+            return "default"
         folder = os.path.dirname(path)
+        found = _pool_for_dir(conn, folder, create=False)
+        if found is not None:
+            return found.name
         try:
             conn.define_pool(f"<pool type='dir'><name>default</name><target><path>{escape(folder)}"  # type: ignore[attr-defined]
                              "</path></target></pool>")
         except (AttributeError, NotImplementedError):
-            return False
+            return None
         except PyvirtError as exc:
             if exc.code == ErrorCode.NO_SUPPORT:
                 log.debug("Could not make the default pool: %s", exc)
-                return False
+                return None
             raise RuntimeError(f"Couldn't create default storage pool '{folder}': "
                                f"Could not define storage pool: {exc}") from None
         for step, words in ((lambda: conn.build_pool("default"), "build"),  # type: ignore[attr-defined]
@@ -531,7 +539,7 @@ class Installer:
                 what = f"{words} storage pool" if words != "set pool autostart flag" else words
                 raise RuntimeError(f"Couldn't create default storage pool '{folder}': "
                                    f"Could not {what}: {exc}") from None
-        return True
+        return "default"
 
     def cleanup_created(self, g: Guest) -> None:
         """After a failed install: delete what build_storage created, and the media."""

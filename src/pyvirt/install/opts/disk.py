@@ -495,7 +495,8 @@ def _pool_for_dir(conn: Any, dirname: str, create: bool = True) -> PoolInfo | No
     xml = PoolDef(type="dir", name=name, target_path=want).to_request_xml()
     try:
         conn.define_pool(xml)
-        conn.start_pool(name, build=True)
+        conn.build_pool(name)  # virtinst's StoragePool.install: build, then start without flags
+        conn.start_pool(name)
         conn.set_pool_autostart(name, True)
         return _pool_by_name(conn, name)
     except Exception as exc:
