@@ -48,7 +48,7 @@ def virsh_groups() -> dict[str, list[str]]:
 
 def test_every_virsh_command_is_known(virsh_groups: dict[str, list[str]]) -> None:
     theirs = [n for names in virsh_groups.values() for n in names]
-    ours = [c.name for c in table.COMMANDS]
+    ours = [c.name for c in table.COMMANDS if not c.hidden]  # hidden ones (self-test) are not in `help`
     assert len(theirs) >= 274
     assert sorted(ours) == sorted(theirs)
     assert [k for _, k in table.GROUPS] == list(virsh_groups)

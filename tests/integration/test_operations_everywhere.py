@@ -485,6 +485,7 @@ STEPS: list[Step] = [
     ("start", lambda c, x: c.start(x.dom)),  # resumes the managed save
     ("managed_save_remove", lambda c, x: c.managed_save_remove(x.dom)),
     ("get_info", lambda c, x: c.get_info(x.dom)),
+    ("get_messages", lambda c, x: c.get_messages(x.dom)),
     ("memory_stats", lambda c, x: c.memory_stats(x.dom)),
     ("set_memory_stats_period", _stats_period),
     ("qemu_monitor_command", lambda c, x: c.qemu_monitor_command(x.dom, '{"execute":"query-status"}')),
