@@ -566,25 +566,48 @@ def nic_defaults(g: Guest, nic: etree._Element) -> None:
         nic.set("type", "bridge")
     if nic.find("mac") is None:
         child(nic, "mac", address=g.new_mac())
-    if nic.get("type") == "bridge" and nic.find("source") is None and not g.ci.is_remote():
-        child(nic, "source", bridge="testsuitebr0" if _testsuite() else _host_bridge())
+    if nic.get("type") == "bridge" and nic.find("source") is None and default_bridge(g):
+        child(nic, "source", bridge=default_bridge(g))
     if nic.find("model") is None:
         model = default_nic_model(g)
         if model:
             child(nic, "model", type=model)
 
 
-def _testsuite() -> bool:
+def default_bridge(g: Guest) -> str | None:
+    """virtinst's _default_bridge: none on a remote connection, 'testsuitebr0' in its test suite,
+    else the host's (_host_default_bridge)."""
     import os
-    return bool(os.environ.get("VIRTINST_TEST_SUITE"))
+
+    if g.ci.is_remote():
+        return None
+    return "testsuitebr0" if os.environ.get("VIRTINST_TEST_SUITE") else _host_default_bridge()
 
 
-def _host_bridge() -> str | None:
+def _host_default_bridge() -> str | None:
+    """virtinst's _host_default_bridge: the device of the default route when it is a bridge, or the
+    old Xen layout's xenbrN beside a pethN bridge port (N the route device's last digit)."""
     import os
-    for name in sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else []:
-        if os.path.isdir(f"/sys/class/net/{name}/bridge") and os.path.exists(
-                f"/sys/class/net/{name}/brif"):
-            return name
+
+    dev = None
+    try:
+        with open("/proc/net/route") as routes:
+            for line in routes:
+                info = line.split()
+                if len(info) != 11:
+                    break
+                if info[1] == "00000000":
+                    dev = info[0]
+                    break
+    except OSError:
+        return None
+    if not dev:
+        return None
+    if os.path.exists(f"/sys/class/net/{dev}/bridge"):
+        return dev
+    if dev[-1:].isdigit() and os.path.exists(f"/sys/class/net/peth{dev[-1]}/brport") \
+            and os.path.exists(f"/sys/class/net/xenbr{dev[-1]}/bridge"):
+        return f"xenbr{dev[-1]}"
     return None
 
 

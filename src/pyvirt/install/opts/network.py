@@ -64,24 +64,17 @@ def _link_state(val: str) -> str:
 
 
 def _default_type(g: Guest, o: dict) -> str:
-    """virtinst's default source: user networking for session/test, else the 'default'
-    network when it is active, else the host bridge."""
-    import os
+    """virtinst's DeviceInterface.set_default_source: user networking for session and test
+    connections; else the host's default bridge (nic_defaults fills it in), or, where the host has
+    none (and on remote connections), the network 'default', whether or not it exists or runs."""
+    from pyvirt.install.defaults import default_bridge
+
     if g.ci.is_test() or g.ci.is_session():
         return "user"
-    if g.ci.is_remote():  # virtinst looks for a host bridge only on local connections
-        o["network"] = "default"
-        return "network"
-    if os.environ.get("VIRTINST_TEST_SUITE"):
+    if default_bridge(g):
         return "bridge"
-    try:
-        nets = {n.name: n for n in g.ci.conn.list_networks()}
-    except Exception:
-        nets = {}
-    if "default" in nets and nets["default"].active:
-        o["network"] = "default"
-        return "network"
-    return "bridge"
+    o["network"] = "default"
+    return "network"
 
 
 SPECS = {"--network": NETWORK}
