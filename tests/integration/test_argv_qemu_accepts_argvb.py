@@ -15,6 +15,7 @@ import pytest
 from pyvirt.qemu.argv import RuntimePaths, build_argv
 from pyvirt.qemu.argv_disks import encryption_purpose, secret_file
 from pyvirt.xml import fill_defaults, parse_domain
+from tests.qemu_img import qemu_img_create
 from tests.qemu_stays_up import running
 
 QEMU = shutil.which("qemu-system-x86_64")
@@ -26,8 +27,8 @@ U = "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f"
 def test_qemu_accepts_this_rounds_options(tmp_path: Path) -> None:
     base, top = tmp_path / "base.qcow2", tmp_path / "top.qcow2"
     key = ["--object", "secret,id=s0,data=pw"]
-    subprocess.run(["qemu-img", "create", "-q", *key, "-f", "qcow2", "-o",
-                    "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10", str(base), "16M"], check=True)
+    qemu_img_create("-q", *key, "-f", "qcow2", "-o", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10",
+                    str(base), "16M")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "qcow2", str(top)], check=True)
     enc = f"<encryption format='luks'><secret type='passphrase' uuid='{U}'/></encryption>"
     xml = f"""<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>acc</name>

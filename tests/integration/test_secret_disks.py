@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import http.server
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pytest
 from pyvirt.api import DomainState, ErrorCode, PyvirtError
 from pyvirt.testguest import rom_domain_xml, rom_image
 from tests.daemon_harness import DaemonHarness, live_processes
+from tests.qemu_img import qemu_img_create
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -34,9 +33,8 @@ def _luks_image(path: Path, key: bytes, fmt: str) -> None:
     keyfile = path.with_suffix(".key")
     keyfile.write_bytes(key)
     opts = "key-secret=sec0" if fmt == "luks" else "encrypt.format=luks,encrypt.key-secret=sec0"
-    subprocess.run([shutil.which("qemu-img") or "qemu-img", "create", "-q", "-f", fmt, "--object",
-                    f"secret,id=sec0,file={keyfile}", "-o", f"{opts},iter-time=10" if fmt == "luks" else
-                    f"{opts},encrypt.iter-time=10", str(path), "4M"], check=True)
+    qemu_img_create("-q", "-f", fmt, "--object", f"secret,id=sec0,file={keyfile}", "-o",
+                    f"{opts},iter-time=10" if fmt == "luks" else f"{opts},encrypt.iter-time=10", str(path), "4M")
     keyfile.unlink()
 
 
