@@ -566,8 +566,8 @@ def nic_defaults(g: Guest, nic: etree._Element) -> None:
         nic.set("type", "bridge")
     if nic.find("mac") is None:
         child(nic, "mac", address=g.new_mac())
-    if nic.get("type") == "bridge" and nic.find("source") is None and default_bridge(g):
-        child(nic, "source", bridge=default_bridge(g))
+    if nic.get("type") == "bridge" and nic.find("source") is None and (bridge := default_bridge(g)):
+        child(nic, "source", bridge=bridge)
     if nic.find("model") is None:
         model = default_nic_model(g)
         if model:
