@@ -317,3 +317,31 @@ def test_event_subscription_survives_a_daemon_restart(monkeypatch: pytest.Monkey
     assert seen[:6] == [("subscribed", None), (2, "a"), ("lost", None), ("subscribed", None), (5, "b"),
                         ("lost", None)]
     assert opened[0].closed  # the broken connection is not kept
+
+
+def test_json_body_read_whole_when_it_arrives_in_pieces() -> None:
+    """A JSON body that reaches the server in several TCP reads is read whole (StreamReader.read(n)
+    returns what is buffered, not n bytes): a large domain XML must not fail as malformed JSON."""
+    async def body(client: TestClient, auth: Auth, _: set[str]) -> None:
+        csrf = await login(client)
+        desc = "d" * 300_000
+        raw = ('{"xml": "<domain type=\'test\'><name>pieces</name><description>' + desc +
+               "</description><memory>1024</memory><os><type>hvm</type></os></domain>\"}").encode()
+
+        async def pieces():  # type: ignore[no-untyped-def]
+            for i in range(0, len(raw), 65536):
+                yield raw[i:i + 65536]
+                await asyncio.sleep(0.01)
+        resp = await client.post("/api/v1/domains", data=pieces(),
+                                 headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+        assert resp.status == 200, await resp.text()
+        over = b'{"xml": "' + b"x" * (5 << 20) + b'"}'
+
+        async def big():  # type: ignore[no-untyped-def]
+            for i in range(0, len(over), 1 << 20):
+                yield over[i:i + (1 << 20)]
+        refused = await client.post("/api/v1/domains", data=big(),
+                                    headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+        assert refused.status == 400, await refused.text()
+        assert "request body over" in (await refused.json())["error"]["message"]
+    run(body)

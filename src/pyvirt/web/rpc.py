@@ -35,13 +35,20 @@ def error_response(exc: PyvirtError) -> web.Response:
 
 
 async def read_object(request: web.Request) -> dict[str, Any]:
-    """The JSON object body ({} when there is none), read up to MAX_BODY bytes."""
+    """The JSON object body ({} when there is none), read whole up to MAX_BODY bytes.
+
+    ``StreamReader.read(n)`` answers with what is buffered (one TCP read's worth), not n bytes:
+    a body that arrives in pieces is read to its end here, and refused once it passes the bound."""
     if not request.can_read_body:
         return {}
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise PyvirtError(f"invalid argument: request body over {MAX_BODY} bytes", ErrorCode.INVALID_ARG)
-    return json_object(raw)
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(MAX_BODY + 1 - size):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise PyvirtError(f"invalid argument: request body over {MAX_BODY} bytes", ErrorCode.INVALID_ARG)
+    return json_object(b"".join(parts))
 
 
 async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
