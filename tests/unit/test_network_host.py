@@ -62,10 +62,29 @@ def test_dnsmasq_config_from_model(tmp_path: Path) -> None:
     conf, hosts = dnsmasq.config(Network.from_xml(NAT), "vbr7", files)
     lines = conf.splitlines()
     for want in ("interface=vbr7", "dhcp-range=10.7.0.10,10.7.0.19,255.255.255.0,1h", "domain=lab",
-                 "local=/lab/", "server=10.0.0.53", "no-resolv", "address=/db/10.7.0.9", "txt-record=t,v",
+                 "local=/lab/", "server=10.0.0.53", "no-resolv", f"addn-hosts={files.addnhosts}", "txt-record=t,v",
                  "srv-host=_ldap._tcp,db,389,0,0", f"dhcp-leasefile={files.leases}", "dhcp-lease-max=10"):
         assert want in lines, want
     assert hosts == "52:54:00:00:00:01,h1,10.7.0.5\n"
+    assert not any(line.startswith("address=") for line in lines)
+    assert dnsmasq.addn_hosts(Network.from_xml(NAT)) == "10.7.0.9\tdb\n"
+
+
+def test_dns_host_names_go_to_an_addn_hosts_file_never_into_address_lines(tmp_path: Path) -> None:
+    """<dns><host> names are exact names in an addn-hosts file, as libvirt writes them: a name
+    such as '#' or 'a/evil.example' must not become dnsmasq's address=/#/ (every domain) or a
+    second domain; a name the hosts-file reader would split or cut is refused by name."""
+    def net(*names: str) -> Network:
+        hostnames = "".join(f"<hostname>{n}</hostname>" for n in names)
+        return Network.from_xml(f"<network><name>n</name><dns><host ip='10.1.0.9'>{hostnames}</host></dns>"
+                                "<ip address='10.1.0.1' prefix='24'/></network>")
+    files = dnsmasq.Files.under(tmp_path, "n")
+    conf, _ = dnsmasq.config(net("a/evil.example", "web"), "vbr1", files)
+    assert "/evil.example/" not in conf and f"addn-hosts={files.addnhosts}" in conf.splitlines()
+    assert dnsmasq.addn_hosts(net("a/evil.example", "web")) == "10.1.0.9\ta/evil.example\tweb\n"
+    for bad in ("#", "a b", "x#y"):
+        with pytest.raises(PyvirtError, match=f"DNS host name '{bad}' cannot be passed to dnsmasq"):
+            dnsmasq.addn_hosts(net("ok", bad))
 
 
 def test_dnsmasq_refuses_values_that_would_change_its_config(tmp_path: Path) -> None:

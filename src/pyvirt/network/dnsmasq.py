@@ -35,11 +35,12 @@ class Files:
     pid: Path
     leases: Path
     hostsfile: Path
+    addnhosts: Path
 
     @classmethod
     def under(cls, directory: Path, network: str) -> Files:
         return cls(directory / f"{network}.conf", directory / f"{network}.pid", directory / f"{network}.leases",
-                   directory / f"{network}.hostsfile")
+                   directory / f"{network}.hostsfile", directory / f"{network}.addnhosts")
 
 
 def _clean(value: str, what: str) -> str:
@@ -79,9 +80,6 @@ def config(net: Network, bridge: str, files: Files) -> tuple[str, str]:
                          else f"server={target}")
         if any(fwd.addr and not fwd.domain for fwd in dns.forwarders):
             lines.append("no-resolv")
-        for host in dns.hosts:
-            names = "/".join(_clean(h, "DNS host name") for h in host.hostnames)
-            lines.append(f"address=/{names}/{host.ip}")
         for txt in dns.txts:
             lines.append(f"txt-record={_clean(txt.name or '', 'TXT name')},{_clean(txt.value or '', 'TXT value')}")
         for srv in dns.srvs:
@@ -122,6 +120,8 @@ def config(net: Network, bridge: str, files: Files) -> tuple[str, str]:
     if leases or hosts:
         lines += ["dhcp-no-override", "dhcp-authoritative", f"dhcp-lease-max={max(leases, 1)}",
                   f"dhcp-hostsfile={files.hostsfile}"]
+    if dns is not None and dns.hosts:
+        lines.append(f"addn-hosts={files.addnhosts}")
     if ra:
         lines.append("enable-ra")
     for opt in net.dnsmasq_options:  # <dnsmasq:options>: appended last, one line each, as libvirt
@@ -130,6 +130,24 @@ def config(net: Network, bridge: str, files: Files) -> tuple[str, str]:
                             ErrorCode.CONFIG_UNSUPPORTED)
         lines.append(opt)
     return "\n".join(lines) + "\n", "".join(h + "\n" for h in hosts)
+
+
+def addn_hosts(net: Network) -> str:
+    """The ``addn-hosts`` file of `net`'s ``<dns><host>`` records, one ``IP<TAB>NAME…`` line
+    each, as libvirt writes it (addnhostsWrite): exact names (with ``expand-hosts``, also under
+    the network's domain).  Not ``address=/NAME/IP``, which would also answer every subdomain,
+    and whose ``/``-separated list lets a name like ``#`` or ``a/b`` capture other domains.
+    A name dnsmasq's hosts-file reader would split (space, tab) or cut (``#``) is refused."""
+    lines = []
+    for host in net.dns.hosts if net.dns is not None else []:
+        names = []
+        for name in host.hostnames:
+            if any(c.isspace() or c in "#\0" or ord(c) < 32 for c in name):
+                raise net_error(f"unsupported configuration: DNS host name '{name}' cannot be passed to "
+                                "dnsmasq", ErrorCode.CONFIG_UNSUPPORTED)
+            names.append(name)
+        lines.append("\t".join([str(host.ip), *names]) + "\n")
+    return "".join(lines)
 
 
 def _lease_time(lease: object) -> str:
@@ -159,7 +177,9 @@ def pid_of(files: Files) -> int | None:
 def start(net: Network, bridge: str, files: Files) -> int:
     """Write the configuration and start dnsmasq (it daemonizes); its pid."""
     conf, hosts = config(net, bridge, files)
+    addn = addn_hosts(net)  # every check before the first file is written
     write_atomic(files.hostsfile, hosts.encode())
+    write_atomic(files.addnhosts, addn.encode())
     write_atomic(files.conf, conf.encode())
     with contextlib.suppress(FileNotFoundError):
         files.pid.unlink()
@@ -183,7 +203,7 @@ def stop(files: Files) -> None:
         if not os.path.exists(f"/proc/{pid}"):
             break
         time.sleep(0.02)
-    for path in (files.pid, files.conf, files.hostsfile):
+    for path in (files.pid, files.conf, files.hostsfile, files.addnhosts):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
