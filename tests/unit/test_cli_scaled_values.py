@@ -80,3 +80,24 @@ def test_start_with_pass_fds_keeps_reset_nvram() -> None:
     assert not ok and "started" not in out
     assert err == ("error: Failed to start domain 'test'\n"
                    "error: unsupported flags (0x20) in function testDomainCreateWithFlags\n")
+
+
+def test_vol_size_reads_as_virsh_vshvolsize() -> None:
+    """vol-create-as / vol-resize sizes: virStrToLong_ullp then virScaleInteger on exactly the
+    rest, so a blank between number and unit, or after it, is an unknown suffix (virsh 9.0
+    refuses '1 G' and '5 '; pyvirt made 1 GiB of the first), and '+5' or ' 5' are 5."""
+    from pyvirt.cli.cmd_vol import vol_size
+
+    assert vol_size("1G") == 1 << 30
+    assert vol_size(" 5") == 5 and vol_size("+5") == 5 and vol_size("7KiB") == 7168
+    for text, suffix in (("1 G", " G"), ("5 ", " "), ("0x10", "x10"), ("1.5G", ".5G"), ("1e3", "e3")):
+        with pytest.raises(CmdError) as exc:
+            vol_size(text)
+        assert exc.value.messages == [f"Malformed size {text}", f"invalid argument: unknown suffix '{suffix}'"]
+    for text in ("-1", "99999999999999999999999", ""):
+        with pytest.raises(CmdError) as exc:
+            vol_size(text)
+        assert exc.value.messages == [f"Malformed size {text}"]
+    with pytest.raises(CmdError) as exc:
+        vol_size("17EiB")
+    assert exc.value.messages == ["Malformed size 17EiB", "numerical overflow: value too large: 17EiB"]

@@ -9,7 +9,6 @@ Volumes come back from the connection as dicts; lookups follow virsh's vshComman
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -19,28 +18,28 @@ from pyvirt.cli.cmd_pool import get_pool, pretty
 from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
-from pyvirt.cli.values import number
+from pyvirt.cli.values import number, strtoul
 from pyvirt.xml.units import unit_scale
 
 if TYPE_CHECKING:
     from pyvirt.api import VolInfo
 
-_SIZE = re.compile(r"([0-9]+)\s*([A-Za-z]*)")
-
-
 def vol_size(text: str) -> int:
-    """vshVolSize: a scaled integer, bytes by default; virsh's "Malformed size" otherwise."""
-    m = _SIZE.fullmatch(text.strip())
-    if not m:
+    """vshVolSize: virStrToLong_ullp (blanks and a '+' before the digits, no '-', decimal only)
+    then virScaleInteger on exactly what follows, bytes by default; virsh's "Malformed size"
+    otherwise, with the error virScaleInteger left.  pyvirt's API takes sizes up to 2**63 - 1."""
+    got = strtoul(text, 0, 10, 64)
+    if got is None:
         raise CmdError(f"Malformed size {text}")
-    digits, suffix = m.groups()
+    digits, end = got
+    suffix = text[end:]
     try:
         scale = unit_scale(suffix, 1)
     except ValueError:
         raise CmdError(f"Malformed size {text}", f"invalid argument: unknown suffix '{suffix}'") from None
-    value = int(digits) * scale
+    value = digits * scale
     if value > 2**63 - 1:
-        raise CmdError(f"Malformed size {text}", "numerical overflow: value too large")
+        raise CmdError(f"Malformed size {text}", f"numerical overflow: value too large: {text}")
     return value
 
 
