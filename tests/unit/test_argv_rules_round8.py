@@ -381,3 +381,15 @@ def test_pci_bridges_are_not_added_when_no_number_of_them_makes_room() -> None:
                     for s in range(2, 32))
     with pytest.raises(XMLUnsupportedError, match="no free PCI slot"):
         _dom(given + _disks(1))
+
+
+@pytest.mark.parametrize(("timer", "message"), [
+    ("<timer name='rtc' tickpolicy='merge'/>", "unsupported rtc timer tickpolicy 'merge'"),
+    ("<timer name='rtc' tickpolicy='discard'/>", "unsupported rtc timer tickpolicy 'discard'"),
+    ("<timer name='pit' tickpolicy='merge'/>", "unsupported pit tickpolicy 'merge'"),
+])
+def test_stored_definition_timer_refused_at_start_in_define_words(timer: str, message: str) -> None:
+    """A definition stored before the define-time rule existed is refused by the command line's
+    builder with the same (one) rule and words, not a second spelling of it."""
+    with pytest.raises(XMLConfigError, match=message):
+        build_argv(_dom(mid=f"<clock offset='utc'>{timer}</clock>"))

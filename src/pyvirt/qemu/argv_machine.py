@@ -251,6 +251,9 @@ def smp_opts(a: Argv, ctx: Ctx) -> None:
 
 def rtc_opts(a: Argv, ctx: Ctx, env: dict[str, str]) -> None:
     """-rtc from <clock offset=> and the rtc timer; the pit timer's tick policy as a -global."""
+    from pyvirt.xml.define_rules_more import check_timers
+
+    check_timers(ctx.domain)
     clock = ctx.domain.clock
     offset = clock.offset if clock else "utc"
     pairs: list[tuple[str, Any]] = []
@@ -282,8 +285,6 @@ def rtc_opts(a: Argv, ctx: Ctx, env: dict[str, str]) -> None:
                 pairs.append(("clock", "host" if timer.track == "wall" else "rt"))
             if timer.tickpolicy == "catchup":
                 pairs.append(("driftfix", "slew"))
-            elif timer.tickpolicy not in (None, "delay"):
-                raise unsupported(f"rtc timer tickpolicy {timer.tickpolicy!r}", timer.line)
     a.kv("-rtc", None, [("base", base)] + pairs)
     for timer in (clock.timers if clock else []):
         if timer.name == "hpet" and timer.present is False and not machine_hpet(ctx):
@@ -292,8 +293,6 @@ def rtc_opts(a: Argv, ctx: Ctx, env: dict[str, str]) -> None:
             # libvirt writes delay for a <timer name='pit'> without tickpolicy too, whether
             # present or not (QEMU's in-kernel PIT would catch up otherwise)
             a.kv("-global", None, [("kvm-pit.lost_tick_policy", timer.tickpolicy or "delay")])
-        elif timer.name == "pit" and timer.tickpolicy not in (None, "catchup"):
-            raise unsupported(f"pit timer tickpolicy {timer.tickpolicy!r}", timer.line)
         elif timer.name in ("platform", "tsc") and timer.present is not None:
             raise unsupported(f"<timer name='{timer.name}'>", timer.line)
 

@@ -200,7 +200,7 @@ def _timer_attributes(dom: Domain) -> None:
 def check_qemu_rules(dom: Domain) -> None:
     """qemuValidateDomainDef* rules of libvirt 9.0's QEMU driver, checked at define."""
     _lifecycle(dom)
-    _timers(dom)
+    check_timers(dom)
     threads = {t.id for t in dom.iothread_ids} | set(range(1, (dom.iothreads or 0) + 1))
     for disk in dom.devices.disks:  # qemuValidateDomainDeviceDefDiskIOThreads
         if disk.driver_iothread is None:
@@ -273,8 +273,9 @@ def _lifecycle(dom: Domain) -> None:
                              "'reboot'", dom.line)
 
 
-def _timers(dom: Domain) -> None:
-    """qemuValidateDomainDefClockTimers: what QEMU has no switch for."""
+def check_timers(dom: Domain) -> None:
+    """qemuValidateDomainDefClockTimers: what QEMU has no switch for.  Checked at define and
+    again by the command line's builder at start (a definition stored before the rule)."""
     for t in dom.clock.timers if dom.clock is not None else []:
         if t.name == "platform":
             raise XMLConfigError("unsupported timer type (name) 'platform'", t.line)
