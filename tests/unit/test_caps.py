@@ -208,3 +208,37 @@ def test_domain_capabilities_host_model(caps: capsmod.EmulatorCaps) -> None:
                                                                                  ("disable", "vme")]
     plain = domain_capabilities_xml(caps, KvmVerdict(False, "", 0.0))
     assert etree.fromstring(plain.encode()).find("cpu/mode[@name='host-model']").get("supported") == "no"
+
+
+def test_domcapabilities_maps_only_its_refusals_to_invalid_argument(
+        caps: capsmod.EmulatorCaps, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyvirtd answers "invalid argument" for a machine the emulator lacks, but a ValueError
+    from a bug while the document is built stays a bug (the route's "internal error")."""
+    import asyncio
+
+    from pyvirt.api import ErrorCode, PyvirtError
+    from pyvirt.daemon.hostinfo import HostInfo as DaemonHostInfo
+    from pyvirt.qemu import capsxml
+
+    class Driver:
+        async def caps(self) -> capsmod.EmulatorCaps:
+            return caps
+
+        async def kvm(self) -> KvmVerdict:
+            return KvmVerdict(False, "", 0.0)
+
+    async def no_host_model(self: object) -> None:
+        return None
+
+    monkeypatch.setattr(DaemonHostInfo, "host_model_cpu", no_host_model)
+    info = DaemonHostInfo("qemu:///session", Driver())
+    with pytest.raises(PyvirtError) as refused:
+        asyncio.run(info.get_domain_capabilities(machine="virt"))
+    assert refused.value.code == ErrorCode.INVALID_ARG and "machine 'virt'" in str(refused.value)
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise ValueError("All strings must be XML compatible")
+
+    monkeypatch.setattr(capsxml, "domain_capabilities_xml", broken)
+    with pytest.raises(ValueError, match="XML compatible"):
+        asyncio.run(info.get_domain_capabilities())

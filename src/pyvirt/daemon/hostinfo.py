@@ -229,7 +229,7 @@ class HostInfo:
     async def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                       machine: str | None = None, virttype: str | None = None) -> str:
         from pyvirt.cpumodels import ARCHES
-        from pyvirt.qemu.capsxml import domain_capabilities_xml
+        from pyvirt.qemu.capsxml import DomainCapsRefused, domain_capabilities_xml
 
         if virttype is not None and virttype not in ("qemu", "kvm"):  # libvirt checks this first
             raise PyvirtError(f"invalid argument: unknown virttype: {virttype}", ErrorCode.INVALID_ARG,
@@ -253,5 +253,5 @@ class HostInfo:
             return domain_capabilities_xml(await self.driver.caps(), await self.kvm(), machine=machine,
                                            arch=arch or "x86_64", virttype=virttype or "qemu",
                                            host_model=host_model)
-        except ValueError as exc:
+        except DomainCapsRefused as exc:
             raise PyvirtError(f"invalid argument: {exc}", ErrorCode.INVALID_ARG, ErrorDomain.CAPABILITIES) from exc

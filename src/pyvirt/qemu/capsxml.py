@@ -224,6 +224,12 @@ def _video_models(caps: EmulatorCaps) -> list[str]:
     return [name for name, dev in table if caps.has_device(dev)] + ["none"]
 
 
+class DomainCapsRefused(ValueError):
+    """A domcapabilities request libvirt refuses as "invalid argument" (a machine or accelerator
+    this emulator lacks): its own class, so that no other ValueError raised while the document is
+    built (a bug) is reported to the client as its own mistake."""
+
+
 def domain_capabilities_xml(
     caps: EmulatorCaps,
     kvm: KvmVerdict,
@@ -236,16 +242,16 @@ def domain_capabilities_xml(
     """``virsh domcapabilities``: what a domain of ``virttype`` on ``machine`` may use;
     `host_model` (a :class:`pyvirt.cpudef.CpuDef`) is the CPU a host-model guest gets.
 
-    Raises ValueError for a machine the emulator lacks or ``kvm`` when KVM is unusable,
+    Raises DomainCapsRefused for a machine the emulator lacks or ``kvm`` when KVM is unusable,
     as libvirt refuses those requests.
     """
     if virttype not in ("qemu", "kvm"):
-        raise ValueError(f"unknown virttype: {virttype}")
+        raise DomainCapsRefused(f"unknown virttype: {virttype}")
     if virttype == "kvm" and not kvm.usable:
-        raise ValueError(f"the accel 'kvm' is not supported by '{caps.binary}' on this host")
+        raise DomainCapsRefused(f"the accel 'kvm' is not supported by '{caps.binary}' on this host")
     mt = caps.machine(machine or caps.default_machine or "pc")
     if mt is None:
-        raise ValueError(f"the machine '{machine}' is not supported by emulator '{caps.binary}'")
+        raise DomainCapsRefused(f"the machine '{machine}' is not supported by emulator '{caps.binary}'")
     q35 = "q35" in mt.name
     root = etree.Element("domainCapabilities")
     _sub(root, "path", caps.binary)
