@@ -76,6 +76,14 @@ class Spec:
         return sorted(names, key=lambda s: s.lower())
 
 
+def quote(value: str) -> str:
+    """`value` as one sub-option value that :func:`split_tuples` reads back exactly: in double
+    quotes, with ``\\`` and ``"`` escaped (shlex's POSIX rules, virt-install's).  For a program that
+    builds a sub-option string from values it did not write (the web UI's forms): unquoted, a
+    ``,`` starts another sub-option and ``'``, ``"`` or ``\\`` change the value."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def split_tuples(optstr: str) -> list[tuple[str, str | None]]:
     """Split on commas honouring quotes: ``a=1,b="x,y",c`` -> [(a,1), (b,'x,y'), (c,None)]."""
     lex = shlex.shlex(optstr or "", posix=True)

@@ -3,9 +3,10 @@ themselves (the virt-install and virt-clone engines): the form's fields become t
 line, run as a subprocess with an argv list (no shell), so the browser gets exactly what the CLI
 would build, defaults and validation included.
 
-Values travel as virt-install sub-option values, where a comma starts the next sub-option and
-a double quote starts a quoted value: fields that carry them are refused here with the field's
-name, instead of being allowed to add options the form does not show.
+Values that travel inside virt-install sub-options (where a comma starts the next sub-option and
+quotes and backslashes change the value) are quoted by ``pyvirt.install.subopts.quote``, so each
+stays exactly the one value the form's field gave: never another sub-option the form does not
+show, never a different file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiohttp import web
 
 from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.atomicio import write_atomic
+from pyvirt.install.subopts import quote
 from pyvirt.web.conns import add_route, backend_of
 from pyvirt.web.rpc import error_response, read_object
 from pyvirt.web.streams import SPOOL
@@ -29,8 +31,6 @@ INSTALL_TIMEOUT = 600.0
 FIELDS = {"name": str, "memory": int, "vcpus": int, "osinfo": str, "source": str, "disk": str, "kernel": str,
           "initrd": str, "cmdline": str, "iso": str, "url": str, "disk_size": int, "ssh_key": str,
           "root_password": bool, "network": str, "graphics": str}
-#: fields whose value is not a virt-install sub-option value (own argv element, or a file's content)
-FREE_TEXT = ("name", "cmdline", "ssh_key")
 SOURCES = ("disk", "kernel", "iso", "url", "pxe", "cloud")
 _osinfo_ids: list[str] | None = None
 
@@ -48,12 +48,17 @@ def _check(form: dict[str, Any]) -> None:
             raise _bad(key, f"must be {kind}")
         if isinstance(value, str) and ("\n" in value or "\0" in value or len(value) > 8192):
             raise _bad(key, "not a single line")
-        if key not in FREE_TEXT and isinstance(value, str) and ("," in value or '"' in value):
-            raise _bad(key, "may not contain ',' or '\"'")
     if key_missing := [k for k in ("name", "memory") if not form.get(k)]:
         raise _bad(key_missing[0], "required")
-    if '"' in form.get("cmdline", ""):
-        raise _bad("cmdline", "may not contain '\"'")
+
+
+def _osinfo(short_id: str) -> str:
+    """An osinfo short id (the form's list): pyvirt install reads a bare --osinfo value as a name
+    only while it has no '=' or ',' (else as sub-options), so nothing else is passed on."""
+    if not short_id.replace(".", "").replace("-", "").replace("_", "").replace("+", "").isalnum() \
+            or not short_id.isascii():
+        raise _bad("osinfo", f"'{short_id}' is not an osinfo short id")
+    return short_id
 
 
 def install_argv(uri: str, form: dict[str, Any], key_file: str | None = None) -> list[str]:
@@ -66,27 +71,28 @@ def install_argv(uri: str, form: dict[str, Any], key_file: str | None = None) ->
         raise _bad("source", f"one of {', '.join(SOURCES)}")
     # VALUE glued to its option: a value that starts with "-" stays a value, never an option
     argv = ["--connect", uri, f"--name={form['name']}", f"--memory={form['memory']}",
-            f"--vcpus={form.get('vcpus') or 1}", f"--osinfo={form.get('osinfo') or 'linux2022'}",
+            f"--vcpus={form.get('vcpus') or 1}", f"--osinfo={_osinfo(form.get('osinfo') or 'linux2022')}",
             "--noautoconsole"]
     need = {"disk": "disk", "cloud": "disk", "kernel": "kernel", "iso": "iso", "url": "url"}.get(source)
     if need and not form.get(need):
         raise _bad(need, f"required to boot from {source}")
     if source in ("disk", "kernel", "cloud"):
         argv.append("--import")
-        argv += [f"--disk=path={form['disk']}"] if form.get("disk") else ["--nodisks"]
+        argv += [f"--disk=path={quote(form['disk'])}"] if form.get("disk") else ["--nodisks"]
     else:
         size = form.get("disk_size") or 0
         if size <= 0:
             raise _bad("disk_size", "a new disk needs a size in GiB")
         argv.append(f"--disk=size={size}")
-        argv.append({"iso": f"--cdrom={form.get('iso')}", "url": f"--location={form.get('url')}",
+        # --cdrom takes a plain value; --location has sub-options (kernel=, initrd=)
+        argv.append({"iso": f"--cdrom={form.get('iso')}", "url": f"--location={quote(form.get('url') or '')}",
                      "pxe": "--pxe"}[source])
     if source == "kernel":
-        boot = f"kernel={form['kernel']}"
+        boot = f"kernel={quote(form['kernel'])}"
         if form.get("initrd"):
-            boot += f",initrd={form['initrd']}"
+            boot += f",initrd={quote(form['initrd'])}"
         if form.get("cmdline"):
-            boot += f',kernel_args="{form["cmdline"]}"'
+            boot += f",kernel_args={quote(form['cmdline'])}"
         argv.append(f"--boot={boot}")
     if source == "cloud":
         parts = []
@@ -95,12 +101,12 @@ def install_argv(uri: str, form: dict[str, Any], key_file: str | None = None) ->
         if form.get("ssh_key"):
             if key_file is None:
                 raise _bad("ssh_key", "no place to write it")
-            parts.append(f"root-ssh-key={key_file}")
+            parts.append(f"root-ssh-key={quote(key_file)}")
         if not parts:
             raise _bad("ssh_key", "a cloud image needs an SSH key or a generated root password")
         argv.append("--cloud-init=" + ",".join(parts))
     network = form.get("network") or "user"
-    argv.append("--network=" + (network if network in ("user", "none") else f"network={network}"))
+    argv.append("--network=" + (network if network in ("user", "none") else f"network={quote(network)}"))
     graphics = form.get("graphics") or "vnc"
     if graphics not in ("vnc", "none"):
         raise _bad("graphics", "vnc or none")
