@@ -295,7 +295,7 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
         if spec.kind == "values":
             out = []
             for sub in _find_all(el, steps):
-                raw_value = sub.get(att) if att else sub.text
+                raw_value = sub.get(att) if att else (sub.text or "")  # an empty element: empty text
                 if raw_value is None:
                     raise XMLError(f"missing attribute '{att}' of <{_name(sub)}>", sub.sourceline)
                 out.append(convert(spec.conv, raw_value, _where(sub, att), sub.sourceline))

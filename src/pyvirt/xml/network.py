@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .domain import Bandwidth
+from .errors import XMLError
 from .fields import (
     INT,
     YESNO,
@@ -252,6 +253,20 @@ class Route:
     line: int | None = line_field()
 
 
+class _Trunk(Conv):
+    """``<vlan trunk=>``: virNetDevVlanParse compares without regard to case (``YES`` is yes)."""
+
+    name = "boolean"
+
+    def parse(self, text: str, where: str, line: int | None) -> bool:
+        if text.lower() in ("yes", "no"):
+            return text.lower() == "yes"
+        raise XMLError(f"invalid \"trunk='{text}'\" in <vlan> - must be yes or no", line)
+
+    def format(self, value: Any) -> str:
+        return "yes" if value else "no"
+
+
 @model
 class VlanTag:
     """``<vlan><tag id= nativeMode=>``."""
@@ -265,7 +280,7 @@ class VlanTag:
 class Vlan:
     """``<vlan trunk=>`` and its tags."""
 
-    trunk: bool | None = attr("@trunk", YESNO)
+    trunk: bool | None = attr("@trunk", _Trunk())
     tags: list[VlanTag] = children("tag", VlanTag)
     line: int | None = line_field()
 

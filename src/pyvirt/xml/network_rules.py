@@ -17,7 +17,7 @@ import uuid as uuidlib
 
 from .bandwidth import bandwidth_rules
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
-from .iptext import ip_text
+from .iptext import ip_text, parse_ip
 from .mapping import parse_model
 from .network import (
     DHCP,
@@ -57,7 +57,7 @@ def parse_network(xml: str | bytes) -> Network:
 def ip_of(text: str | None, what: str, netname: str, line: int | None) -> IPAddr:
     """An IPv4/IPv6 address, or XMLError naming what it was for."""
     try:
-        return ipaddress.ip_address((text or "").strip())
+        return parse_ip(text)
     except ValueError:
         raise XMLError(f"Invalid {what} '{text}' in network '{netname}'", line) from None
 
@@ -94,7 +94,11 @@ def ip_prefix(ip: IP | Route) -> int:
 
 def route_destination(route: Route) -> str:
     """``ip route`` destination of a ``<route>`` (prefix as libvirt derives it for addresses)."""
-    prefix = ip_prefix(route)
+    zero = int(ipaddress.ip_address(route.address or "")) == 0
+    if zero and (route.prefix == 0 or (route.netmask is not None and route.netmask == "0.0.0.0")):
+        prefix = 0  # virNetDevIPRouteGetPrefix: a default route, given as such
+    else:
+        prefix = ip_prefix(route)
     if prefix < 0:
         raise XMLError(f"bad prefix for static route to {route.address}", route.line)
     return str(ipaddress.ip_network(f"{route.address}/{prefix}", strict=False))
@@ -346,7 +350,7 @@ def _route(route: Route, net: Network, netname: str) -> None:
     route.address, route.gateway = ip_text(addr), ip_text(gw)
     if route.netmask is not None:
         route.netmask = ip_text(ip_of(route.netmask, "route netmask", netname, route.line))
-    route.prefix = route.prefix if route.prefix else None
+    _route_is_network(route, addr, netname)
     for ip in net.ips:
         if ipaddress.ip_address(ip.address or "").version == gw.version and gw in ip_network(ip):
             return
@@ -354,12 +358,41 @@ def _route(route: Route, net: Network, netname: str) -> None:
                               route.line)
 
 
+def _route_is_network(route: Route, addr: IPAddr, netname: str) -> None:
+    """virNetDevIPRouteCreate: the destination must be a network address under the netmask, or
+    else the prefix -- 0 when neither is given, so a route without either is a default route
+    (0.0.0.0 or ::) or refused.  An explicit prefix, 0 included, is kept and written."""
+    if route.netmask is not None:
+        mask = int(ipaddress.ip_address(route.netmask))
+    else:
+        bits = 32 if addr.version == 4 else 128
+        prefix = min(route.prefix or 0, bits)
+        mask = ((1 << bits) - 1) ^ ((1 << (bits - prefix)) - 1)
+    if int(addr) & mask != int(addr):
+        raise XMLError(f"{netname}: Address '{ip_text(addr)}' in route definition is not a network address",
+                       route.line)
+
+
 def _vlan(vlan: Vlan) -> None:
-    """virNetDevVlanParse: more than one tag, or a native mode, makes a trunk."""
-    if vlan.trunk is False and len(vlan.tags) > 1:
-        raise XMLError("invalid \"trunk='no'\" setting in <vlan> - trunk='no' is not allowed with "
-                       "multiple vlan tags", vlan.line)
-    vlan.trunk = True if (vlan.trunk or len(vlan.tags) > 1 or any(t.native_mode for t in vlan.tags)) else None
+    """virNetDevVlanParse: every tag needs an id and at most one a native mode; ``trunk='no'``
+    (a single tag's, then not written) is refused with several tags or a native one; several
+    tags make a trunk, a native mode alone does not."""
+    if not vlan.tags:
+        raise XMLError("missing tag id - each <vlan> must have at least one <tag id='n'/> subelement", vlan.line)
+    for tag in vlan.tags:
+        if tag.id is None:
+            raise XMLError("Missing required attribute 'id' in element 'tag'", tag.line)
+    natives = [tag for tag in vlan.tags if tag.native_mode]
+    if len(natives) > 1:
+        raise XMLError("duplicate native vlan setting", natives[1].line)
+    if vlan.trunk is False:
+        if len(vlan.tags) > 1:
+            raise XMLError("invalid \"trunk='no'\" in <vlan> - trunk='yes' is required for more than one "
+                           "vlan tag", vlan.line)
+        if natives:
+            raise XMLError("invalid configuration in <vlan> - \"trunk='no'\" is not allowed with a native "
+                           "vlan id", vlan.line)
+    vlan.trunk = True if (vlan.trunk or len(vlan.tags) > 1) else None
 
 
 def _forward(fwd: Forward, netname: str) -> Forward | None:

@@ -15,14 +15,14 @@ rule priority 500 when not given, the chain's implicit priority).
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
 from dataclasses import field
 
 from .errors import XMLError
 from .escape import escape_xml
 from .fields import model
-from .iptext import ip_text
+from .iptext import ip_text, parse_ip
 from .uuids import parse_uuid
 from .validate import validate_name
 
@@ -433,7 +433,7 @@ def _mask_prefix(text: str, version: int) -> str | None:
     """A netmask written as an address (255.255.255.0, ffff:ffff::) as its prefix length, as
     libvirt stores it (virSocketAddrGetNumNetmaskBits); None unless its ones are contiguous."""
     try:
-        mask = ipaddress.ip_address(text)
+        mask = parse_ip(text, socket.AF_INET if version == 4 else socket.AF_INET6)
     except ValueError:
         return None
     if mask.version != version:
@@ -466,7 +466,7 @@ def typed_value(kind: str, text: str) -> str | None:
         return ":".join(f"{o:02x}" for o in octets)
     if kind in (IP, IP6):
         try:
-            address = ipaddress.ip_address(text)
+            address = parse_ip(text, socket.AF_INET if kind == IP else socket.AF_INET6)
         except ValueError:
             return None
         return ip_text(address) if address.version == (4 if kind == IP else 6) else None

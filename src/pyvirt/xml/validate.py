@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid as uuidlib
 
@@ -36,7 +35,7 @@ from .errors import (
     XMLUnsupportedError,
     XMLValidationError,
 )
-from .iptext import ip_text
+from .iptext import ip_text, parse_ip
 from .pciaddr import chipset_functions, is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -932,7 +931,7 @@ def _nic_ip_address(ip: NicHostIP) -> None:
     if not ip.address:
         raise XMLError("Missing required address in <ip>", ip.line)
     try:
-        addr = ipaddress.ip_address(ip.address)
+        addr = parse_ip(ip.address)
     except ValueError:
         addr = None
     family = None if addr is None else f"ipv{addr.version}"

@@ -1,0 +1,115 @@
+"""libvirt 9.0's XML rules found in the sixth xml2xml round (issue 14): networks, addresses,
+routes, VLANs.  Each was checked on the same small document against the real libvirt 9.0
+(``virsh -c test:///default net-define`` + ``net-dumpxml``, or a session daemon's define)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyvirt.xml.errors import XMLError
+from pyvirt.xml.iptext import parse_ip
+from pyvirt.xml.network import Network
+
+
+def _net(body: str, name: str = "n") -> str:
+    return Network.from_xml(f"<network><name>{name}</name>{body}</network>").to_xml()
+
+
+# --- virSocketAddrParse: getaddrinfo(AI_NUMERICHOST), i.e. inet_aton's IPv4 forms -------------
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("10.1", "10.0.0.1"), ("010.0.0.1", "8.0.0.1"), ("0x0a.0.0.1", "10.0.0.1"),
+    ("192.168.122.01", "192.168.122.1"), ("1", "0.0.0.1"), ("4294967295", "255.255.255.255"),
+    ("2001:DB8::1", "2001:db8::1"),
+])
+def test_addresses_read_as_getaddrinfo_reads_them(text: str, want: str) -> None:
+    assert str(parse_ip(text)) == want
+
+
+@pytest.mark.parametrize("text", [" 10.0.0.1", "10.0.0.1 ", "192.168.122.1.", "fe80::1%lo", "", "x"])
+def test_not_addresses(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_ip(text)
+
+
+def test_network_addresses_in_inet_aton_forms_are_written_canonically() -> None:
+    out = _net("<ip address='0x0a.0.0.1' prefix='24'><dhcp><range start='10.0.0.0x0a' end='10.0.0.20'/>"
+               "<host mac='00:16:3e:77:e2:ed' ip='10.0.0.010'/></dhcp></ip>")
+    assert "<ip address='10.0.0.1' prefix='24'>" in out
+    assert "<range start='10.0.0.10' end='10.0.0.20'/>" in out
+    assert "ip='10.0.0.8'" in out  # octal, as inet_aton
+
+
+def test_network_address_with_blanks_is_refused() -> None:
+    with pytest.raises(XMLError, match="Invalid address ' 10.0.0.1' in network 'n'"):
+        _net("<ip address=' 10.0.0.1' prefix='24'/>")
+
+
+def test_nwfilter_ip_values_read_the_same_way() -> None:
+    from pyvirt.xml.nwfilter import IP, typed_value
+    assert typed_value(IP, "10.1") == "10.0.0.1"
+    assert typed_value(IP, " 10.0.0.1") is None
+
+
+# --- virNetDevIPRouteCreate: the destination is a network address -------------------------------
+
+_GW = "<ip address='192.168.122.1' prefix='24'/>"
+
+
+@pytest.mark.parametrize("route", [
+    "address='10.0.0.1' prefix='16'", "address='10.0.0.1' netmask='255.255.0.0'",
+    "address='10.0.0.1'",  # no prefix: 0, so only a default route passes
+    "address='10.0.0.0' prefix='0'",
+])
+def test_route_to_a_host_address_is_refused(route: str) -> None:
+    with pytest.raises(XMLError, match="in route definition is not a network address"):
+        _net(f"<route {route} gateway='192.168.122.10'/>{_GW}")
+
+
+def test_ipv6_route_without_prefix_is_refused() -> None:
+    with pytest.raises(XMLError, match="Address '2001:db8:ca2:3::' in route definition is not a network"):
+        _net("<route family='ipv6' address='2001:db8:ca2:3::' gateway='2001:db8:ca2:2::2'/>"
+             "<ip family='ipv6' address='2001:db8:ca2:2::1' prefix='64'/>")
+
+
+def test_default_route_keeps_its_explicit_prefix_zero() -> None:
+    from pyvirt.xml.network_rules import route_destination
+    out = _net(f"<route address='0.0.0.0' prefix='0' gateway='192.168.122.10'/>{_GW}")
+    assert "<route address='0.0.0.0' prefix='0' gateway='192.168.122.10'/>" in out
+    net = Network.from_xml(f"<network><name>n</name><route address='0.0.0.0' prefix='0' "
+                           f"gateway='192.168.122.10'/>{_GW}</network>")
+    assert route_destination(net.routes[0]) == "0.0.0.0/0"
+
+
+# --- virNetDevVlanParse ---------------------------------------------------------------------------
+
+_BR = "<forward mode='bridge'/><bridge name='br0'/>"
+
+
+def test_native_mode_alone_does_not_make_a_trunk() -> None:
+    out = _net(f"{_BR}<vlan><tag id='5' nativeMode='tagged'/></vlan>")
+    assert "<vlan>\n" in out and "trunk" not in out
+
+
+def test_trunk_is_read_without_regard_to_case() -> None:
+    assert "<vlan trunk='yes'>" in _net(f"{_BR}<vlan trunk='YES'><tag id='5'/></vlan>")
+    assert "trunk" not in _net(f"{_BR}<vlan trunk='No'><tag id='5'/></vlan>")
+
+
+@pytest.mark.parametrize(("vlan", "message"), [
+    ("<vlan trunk='no'><tag id='5' nativeMode='tagged'/></vlan>", "not allowed with a native vlan id"),
+    ("<vlan trunk='no'><tag id='5'/><tag id='6'/></vlan>", "trunk='yes' is required for more than one"),
+    ("<vlan trunk='yes'><tag id='5' nativeMode='untagged'/><tag id='6' nativeMode='tagged'/></vlan>",
+     "duplicate native vlan setting"),
+    ("<vlan/>", "each <vlan> must have at least one <tag id='n'/>"),
+    ("<vlan><tag/></vlan>", "Missing required attribute 'id' in element 'tag'"),
+    ("<vlan trunk='maybe'><tag id='5'/></vlan>", "trunk='maybe'\" in <vlan> - must be yes or no"),
+])
+def test_vlan_refusals(vlan: str, message: str) -> None:
+    with pytest.raises(XMLError, match=message):
+        _net(f"{_BR}{vlan}")
+
+
+def test_empty_dns_hostname_named_as_libvirt_names_it() -> None:
+    with pytest.raises(XMLError, match="Missing hostname in network 'n' DNS HOST record"):
+        _net("<dns><host ip='192.168.122.2'><hostname></hostname></host></dns>")
