@@ -113,3 +113,39 @@ def test_vlan_refusals(vlan: str, message: str) -> None:
 def test_empty_dns_hostname_named_as_libvirt_names_it() -> None:
     with pytest.raises(XMLError, match="Missing hostname in network 'n' DNS HOST record"):
         _net("<dns><host ip='192.168.122.2'><hostname></hostname></host></dns>")
+
+
+_V6 = "<ip family='ipv6' address='2001:db8:ca2:2::1' prefix='64'/>"
+
+
+@pytest.mark.parametrize(("route", "ips", "message"), [
+    ("address='10.0.0.0' prefix='33' gateway='192.168.122.10'", _GW, "Invalid prefix 33 .* must be 0 - 32"),
+    ("address='10.0.0.0' prefix='8' netmask='255.0.0.0' gateway='192.168.122.10'", _GW,
+     "Route definition cannot have both a prefix and a netmask"),
+    ("address='10.0.0.0' prefix='0' netmask='255.0.0.0' gateway='192.168.122.10'", _GW,
+     "Route definition cannot have both a prefix and a netmask"),
+    ("address='10.0.0.0' netmask='ffff::' gateway='192.168.122.10'", _GW,
+     r"Invalid netmask 'ffff::' for address '10.0.0.0' \(both must be IPv4\)"),
+    ("address='2001:db8::' prefix='32' gateway='2001:db8:ca2:2::2'", _V6,
+     "No family specified for non-IPv4 address '2001:db8::'"),
+    ("address='10.0.0.0' prefix='8' gateway='2001:db8:ca2:2::2'", _V6,
+     "No family specified for non-IPv4 gateway '10.0.0.0'"),
+    ("family='ipv6' address='10.0.0.0' prefix='8' gateway='192.168.122.10'", _GW,
+     "ipv6 family specified for non-IPv6 address '10.0.0.0'"),
+    ("family='ipv6' address='2001:db8::' prefix='32' gateway='192.168.122.10'", _GW,
+     "ipv6 specified for non-IPv6 gateway address '192.168.122.10'"),
+    ("family='ipv6' address='2001:db8::' netmask='ffff::' gateway='2001:db8:ca2:2::2'", _V6,
+     "Specifying netmask invalid for IPv6 address"),
+    ("family='ipv6' address='2001:db8::' prefix='129' gateway='2001:db8:ca2:2::2'", _V6,
+     "Invalid prefix 129 .* must be 0 - 128"),
+    ("family='ipv4' address='10.0.0.0' prefix='8' gateway='2001:db8::2'", _GW,
+     "IPv4 family specified for non-IPv4 gateway '10.0.0.0'"),
+])
+def test_route_family_rules(route: str, ips: str, message: str) -> None:
+    with pytest.raises(XMLError, match=f"^n: {message}"):
+        _net(f"<route {route}/>{ips}")
+
+
+def test_route_with_a_non_contiguous_netmask_is_kept() -> None:
+    out = _net(f"<route address='10.0.0.0' netmask='255.0.255.0' gateway='192.168.122.10'/>{_GW}")
+    assert "netmask='255.0.255.0'" in out

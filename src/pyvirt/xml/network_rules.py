@@ -348,14 +348,51 @@ def _route(route: Route, net: Network, netname: str) -> None:
     addr = ip_of(route.address, "route address", netname, route.line)
     gw = ip_of(route.gateway, "route gateway", netname, route.line)
     route.address, route.gateway = ip_text(addr), ip_text(gw)
-    if route.netmask is not None:
-        route.netmask = ip_text(ip_of(route.netmask, "route netmask", netname, route.line))
+    _route_families(route, addr, gw, netname)
     _route_is_network(route, addr, netname)
     for ip in net.ips:
         if ipaddress.ip_address(ip.address or "").version == gw.version and gw in ip_network(ip):
             return
     raise XMLUnsupportedError(f"unreachable static route gateway '{gw}' specified for network '{netname}'",
                               route.line)
+
+
+def _route_families(route: Route, addr: IPAddr, gw: IPAddr, netname: str) -> None:
+    """virNetDevIPRouteCreate's checks, in its order and words: the address and gateway of the
+    route's family (IPv4 when none is named), a netmask only on IPv4 and never beside a
+    prefix (an explicit 0 included), a prefix within the family's width."""
+    def refuse(message: str) -> XMLError:
+        return XMLError(f"{netname}: {message}", route.line)
+    a = route.address
+    if route.family == "ipv6":
+        if addr.version != 6:
+            raise refuse(f"ipv6 family specified for non-IPv6 address '{a}' in route definition")
+        if gw.version != 6:
+            raise refuse(f"ipv6 specified for non-IPv6 gateway address '{route.gateway}' in route definition")
+        if route.netmask is not None:
+            raise refuse(f"Specifying netmask invalid for IPv6 address '{a}' in route definition")
+        if route.prefix is not None and route.prefix > 128:
+            raise refuse(f"Invalid prefix {route.prefix} specified in route definition, must be 0 - 128")
+        return
+    named = route.family == "ipv4"
+    if addr.version != 4:
+        raise refuse(f"{'IPv4 family' if named else 'No family'} specified for non-IPv4 address '{a}' in "
+                     "route definition")
+    if gw.version != 4:  # libvirt names the address here, not the gateway
+        raise refuse(f"{'IPv4 family' if named else 'No family'} specified for non-IPv4 gateway '{a}' in "
+                     "route definition")
+    if route.netmask is not None:
+        try:
+            mask = parse_ip(route.netmask)
+        except ValueError:
+            mask = None
+        if mask is None or mask.version != 4:
+            raise refuse(f"Invalid netmask '{route.netmask}' for address '{a}' (both must be IPv4)")
+        route.netmask = ip_text(mask)
+        if route.prefix is not None:
+            raise refuse("Route definition cannot have both a prefix and a netmask")
+    if route.prefix is not None and route.prefix > 32:
+        raise refuse(f"Invalid prefix {route.prefix} specified in route definition, must be 0 - 32")
 
 
 def _route_is_network(route: Route, addr: IPAddr, netname: str) -> None:
