@@ -58,6 +58,32 @@ def test_a_config_that_no_longer_loads_stays_listed_with_its_error(tmp_path: Pat
     run(tmp_path, scenario)
 
 
+def test_stored_configs_never_list_two_domains_of_one_uuid(tmp_path: Path) -> None:
+    """A copied config (another name, the same UUID) is listed as broken, as libvirt refuses it
+    at load, and a broken file that names a loadable domain's UUID ('a-copy.xml' defining
+    'other', read before 'good.xml') gives the UUID up: one domain per UUID, in either order;
+    each way, after a second restart from the load index too."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("good", emulator()))
+        uuid = drv.lookup("good").uuid
+        qemu = tmp_path / "config" / "qemu"
+        text = (qemu / "good.xml").read_text()
+        (qemu / "twin.xml").write_text(text.replace("<name>good</name>", "<name>twin</name>"))
+        (qemu / "a-copy.xml").write_text(text.replace("<name>good</name>", "<name>other</name>"))
+        for _ in range(2):
+            second = new_driver(tmp_path)
+            await second.load()
+            infos = second.list_domains()
+            assert sorted(i.name for i in infos) == ["a-copy", "good", "twin"]
+            assert len({i.uuid for i in infos}) == 3
+            assert second.lookup(uuid).name == "good" and second.lookup("good").load_error is None
+            assert "already defined with uuid" in (second.lookup("twin").load_error or "")
+            assert "it defines domain 'other'" in (second.lookup("a-copy").load_error or "")
+            await shut_down(second)
+
+    run(tmp_path, scenario)
+
+
 def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
     def full(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(errno.ENOSPC, "No space left on device")

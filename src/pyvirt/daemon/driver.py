@@ -134,6 +134,12 @@ def remove_domain_logs(log_dir: Path, name: str) -> None:
         if log.name == f"{name}.log" or (log.name.startswith(f"{name}.log.") and log.name[len(name) + 5:].isdigit()):
             log.unlink(missing_ok=True)
 
+
+def _broken_uuid(name: str) -> str:
+    """The UUID a stored definition that does not load is listed under when its own is unknown
+    or another domain's: stable per name, so it is the same after every restart."""
+    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"pyvirt-broken-config:{name}"))
+
 class MonitorGone(PyvirtError):
     """QEMU's monitor closed under a command: the guest is ending, which is no internal error."""
 
@@ -225,7 +231,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         for path, xml in self.store.iter_configs():
             entry = indexed.get(path.stem)
             if entry is not None and entry[0] == loadindex.digest(xml):  # this very text parsed before
-                self._index(DomainRecord.indexed(path.stem, xml, entry, path.stem in autostart))
+                self._index_loaded(DomainRecord.indexed(path.stem, xml, entry, path.stem in autostart), path, xml)
                 continue
             try:
                 dom = model.parse_stored(xml)
@@ -236,7 +242,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 continue
             rec = DomainRecord(name=dom.name, uuid=dom.uuid or "", config=dom, autostart=dom.name in autostart)
             rec.stored_as(xml)  # kept as text while idle
-            self._index(rec)
+            self._index_loaded(rec, path, xml)
         self.save_load_index(fingerprint)
         for name, record, live_xml in self.store.iter_runtime():
             await self._claim(name, record, live_xml)
@@ -251,6 +257,25 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 entries.append((rec.name, entry))
         loadindex.save(self.paths.runtime, fingerprint or loadindex.code_fingerprint(), entries)
 
+    def _index_loaded(self, rec: DomainRecord, path: Path, xml: str) -> None:
+        """A stored definition that loaded, unless its UUID is another loaded domain's: then it is
+        listed as broken (libvirt's virDomainObjListAddLocked refuses it at load), never as a
+        second domain of that UUID.  A broken record that took the UUID from its file gives it
+        up to the definition that loads (the files are read in name order, either may come first)."""
+        other = self._by_uuid.get(rec.uuid)
+        if other is not None and other.load_error is None:
+            self._index_broken(path.stem, xml, f"domain config {path} cannot be loaded: domain '{other.name}' "
+                               f"is already defined with uuid {rec.uuid}")
+            return
+        if other is not None:
+            from pyvirt.xml.domain import Domain
+
+            del self._by_uuid[other.uuid]
+            other.uuid = _broken_uuid(other.name)
+            other.config = Domain(name=other.name, uuid=other.uuid, type="qemu")
+            self._by_uuid[other.uuid] = other
+        self._index(rec)
+
     def _index_broken(self, name: str, xml: str, error: str) -> None:
         """A stored definition that no longer loads stays listed (shut off, reason "failed") with
         its error, and its file untouched, until the user defines it anew or undefines it."""
@@ -262,7 +287,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             text = (safe_parse(xml).findtext("uuid") or "").strip().lower()
             uuid = str(uuidlib.UUID(text))
         if uuid is None or uuid in self._by_uuid:
-            uuid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"pyvirt-broken-config:{name}"))
+            uuid = _broken_uuid(name)
         from pyvirt.xml.domain import Domain
 
         rec = DomainRecord(name=name, uuid=uuid, config=Domain(name=name, uuid=uuid, type="qemu"),
