@@ -295,8 +295,10 @@ def memory_device_opts(a: Argv, ctx: Ctx) -> None:
             props = {**{k: v for k, v in props.items() if k != "size"}, "reserve": False, "size": props["size"]}
             _bind_and_append(a, ctx, props, binding)
             dev = {"driver": "virtio-mem-pci", "node": mem.target_node or 0,
-                   "block-size": (mem.target_block or 2048) * 1024,
-                   "requested-size": (mem.target_requested or 0) * 1024, "memdev": ident}
+                   "block-size": (mem.target_block or 2048) * 1024}
+            if mem.target_requested:  # libvirt writes it when positive only (QEMU's default is 0)
+                dev["requested-size"] = mem.target_requested * 1024
+            dev["memdev"] = ident
             if prealloc:
                 dev["prealloc"] = True
             dev["id"] = alias

@@ -237,7 +237,7 @@ def _pci_addresses(dom: Domain) -> None:
 
 def _max_memory(dom: Domain) -> None:
     """virDomainDefParseMemory's <maxMemory> pair, and its size against the memory total."""
-    if (dom.max_memory is None) != (dom.max_memory_slots is None):
+    if bool(dom.max_memory) != bool(dom.max_memory_slots):  # a zero is libvirt's "not given"
         raise XMLError("both maximum memory size and memory slot count must be specified", dom.line,
                        libvirt_words=True)
     if dom.max_memory is not None and dom.max_memory < _total_memory(dom):
@@ -247,6 +247,10 @@ def _max_memory(dom: Domain) -> None:
 
 def _memory_devices(dom: Domain) -> None:
     """The slots DIMMs need, and virtio-mem's block and requested sizes (QEMU driver)."""
+    for mem in dom.devices.memories:  # virDomainDeviceDimmAddressParseXML: the slot is required
+        if mem.address is not None and mem.address.type == "dimm" and mem.address.slot is None:
+            raise XMLError("Missing required attribute 'slot' in element 'address'", mem.address.line or mem.line,
+                           libvirt_words=True)
     slotted = [m for m in dom.devices.memories if m.model in ("dimm", "nvdimm")]
     if dom.max_memory_slots is not None and len(slotted) > dom.max_memory_slots:
         raise XMLInternalError("failed to find an empty memory slot", slotted[dom.max_memory_slots].line)

@@ -161,6 +161,10 @@ def assign_usb_ports(dom: Domain) -> None:
             continue
         a = dev.address
         wanted = [a.bus or 0] if a is not None and a.type == "usb" and a.bus is not None else sorted(buses)
+        if buses and len(wanted) == 1 and wanted[0] not in buses and a is not None and a.bus is not None:
+            # virDomainUSBAddressFindBus: the bus asked for is no controller libvirt knows the ports of
+            raise XMLError(f"USB bus {wanted[0]} requested but no controller with that index is present",
+                           getattr(dev, "line", None))
         for index in wanted:
             path = buses[index].free_port() if index in buses else None
             if path is None:

@@ -320,12 +320,10 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
         if mem.target_size is None:
             raise XMLError("missing element <target><size> of <memory>", mem.line)
         a = mem.address
-        if mem.model == "dimm" and a is not None:
-            if a.type != "dimm":
-                raise XMLValidationError("only 'dimm' addresses are supported for the pc-dimm device", mem.line)
-            if a.slot is not None and dom.max_memory_slots is not None and a.slot >= dom.max_memory_slots:
-                raise XMLConfigError(f"memory device slot '{a.slot}' exceeds slots count "
-                                         f"'{dom.max_memory_slots}'", mem.line)
+        if mem.model == "dimm" and a is not None and a.type != "dimm":
+            raise XMLValidationError("only 'dimm' addresses are supported for the pc-dimm device", mem.line)
+        if mem.model in ("dimm", "nvdimm") and a is not None and a.type == "dimm":
+            _dimm_slot(dom, mem)
         if mem.model == "virtio-pmem" and mem.access == "private":  # qemuValidateDomainDeviceDefMemory
             raise XMLConfigError("shared access mode required for virtio-pmem device", mem.line)
         if mem.model in ("nvdimm", "virtio-pmem") and mem.discard is True:
@@ -335,7 +333,31 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
                                  "discard is not supported for model 'virtio-pmem'", mem.line)
         if mem.model == "virtio-mem" and mem.target_block is None:
             raise XMLError("virtio-mem device needs <target><block>", mem.line)
+    slotted = sum(1 for m in mems if m.model in ("dimm", "nvdimm"))
+    if dom.max_memory_slots and len(mems) > dom.max_memory_slots >= slotted:
+        # every memory device counts, virtio-mem and virtio-pmem too (libvirt 9.0); (NV)DIMMs
+        # beyond the slots are refused first, when libvirt assigns their slots
+        raise XMLConfigError(f"memory device count '{len(mems)}' exceeds slots count '{dom.max_memory_slots}'",
+                             mems[dom.max_memory_slots].line)
     _memory_target_nodes(mems, len(cells))
+
+
+def _dimm_slot(dom: Domain, mem: MemoryDevice) -> None:
+    """qemuDomainDefValidateMemoryHotplugDevice: a (NV)DIMM's given slot within the slots, and no
+    slot or base address another memory device holds."""
+    a = mem.address
+    if a.slot is not None and dom.max_memory_slots is not None and a.slot >= dom.max_memory_slots:
+        raise XMLConfigError(f"memory device slot '{a.slot}' exceeds slots count '{dom.max_memory_slots}'", mem.line)
+    for other in dom.devices.memories:
+        b = other.address
+        if other is mem or b is None or b.type != "dimm":
+            continue
+        if a.slot is not None and a.slot == b.slot:
+            raise XMLConfigError(f"memory device slot '{a.slot}' is already being used by another memory device",
+                                 mem.line)
+        if a.base and a.base == b.base:
+            raise XMLConfigError(f"memory device base '{a.base:#x}' is already being used by another memory "
+                                 "device", mem.line)
 
 
 def _memory_target_nodes(mems: list[MemoryDevice], cells: int) -> None:
