@@ -1,5 +1,6 @@
 """The console relay keeps the guest's last 64 KiB for late clients, whatever the size of the reads
-it gets (a serial console arrives a few bytes at a time), and trims in bulk rather than per read."""
+it gets (a serial console arrives a few bytes at a time), and trims in bulk rather than per read;
+a client it drops, and an event subscriber the bus ends, always find the end marker."""
 
 from __future__ import annotations
 
@@ -31,3 +32,51 @@ def test_history_is_the_last_64k_of_what_the_guest_printed() -> None:
     recent, held, sent = asyncio.run(run())
     assert recent == sent[-HISTORY_LIMIT:]
     assert HISTORY_LIMIT <= held <= 2 * HISTORY_LIMIT
+
+
+def test_a_dropped_client_always_gets_its_end_even_with_a_full_queue() -> None:
+    """A console client whose queue is full (it stopped reading) and is then dropped -- it fell
+    behind, another client forced the console, or the guest's QEMU went away -- still finds the
+    end marker after what it had queued: without it its relay waited on the queue for ever, the
+    console silently frozen and its connection held open."""
+    async def run() -> None:
+        master, slave = os.openpty()
+        relay = ConsoleRelay(os.ttyname(slave))
+        relay.open()
+        os.close(slave)
+        try:
+            for how in ("force", "behind", "close"):
+                queue = relay.attach(force=True)
+                while not queue.full():
+                    queue.put_nowait(b"x")
+                if how == "force":
+                    relay.attach(force=True)
+                elif how == "behind":
+                    os.write(master, b"more")
+                    await asyncio.wait_for(relay.wait_output(), 10)
+                else:
+                    relay.close()
+                items = [queue.get_nowait() for _ in range(queue.qsize())]
+                assert items[-1] is None, how
+        finally:
+            relay.close()
+            os.close(master)
+
+    asyncio.run(run())
+
+
+def test_every_event_subscriber_gets_its_end_when_the_bus_closes() -> None:
+    """pyvirtd's shutdown ends every event stream, a subscriber whose queue is full included
+    (it got no end marker, and its stream waited for ever)."""
+    from pyvirt.daemon.events import EventBus
+
+    async def run() -> None:
+        bus = EventBus()
+        idle, full = bus.subscribe(), bus.subscribe()
+        while not full.full():
+            full.put_nowait(object())  # type: ignore[arg-type]
+        bus.close()
+        for queue in (idle, full):
+            assert [queue.get_nowait() for _ in range(queue.qsize())][-1] is None
+
+    asyncio.run(run())

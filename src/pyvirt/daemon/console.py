@@ -86,9 +86,13 @@ class ConsoleRelay:
             self._client = None
 
     def _drop_client(self) -> None:
+        """End the current client: its queue ends with None whatever it holds.  A full queue
+        (the usual reason to drop it) gives up its oldest piece for the marker: without the
+        marker the client's relay would wait on the queue for ever."""
         if self._client is not None:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._client.put_nowait(None)
+            if self._client.full():
+                self._client.get_nowait()
+            self._client.put_nowait(None)
             self._client = None
 
     def write(self, data: bytes) -> None:

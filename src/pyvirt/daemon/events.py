@@ -106,11 +106,17 @@ class EventBus:
             except asyncio.QueueFull:
                 # a subscriber that stopped reading is cut off rather than growing without bound
                 self._subscribers.discard(queue)
-                queue.get_nowait()
-                queue.put_nowait(None)
+                _end(queue)
 
     def close(self) -> None:
         for queue in list(self._subscribers):
-            if not queue.full():
-                queue.put_nowait(None)
+            _end(queue)
         self._subscribers.clear()
+
+
+def _end(queue: asyncio.Queue[Event | None]) -> None:
+    """The end marker into a subscriber's queue, full or not (a full one gives up its oldest
+    event for it): a subscriber that never got it would wait on its queue for ever."""
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(None)
