@@ -149,3 +149,42 @@ def test_route_family_rules(route: str, ips: str, message: str) -> None:
 def test_route_with_a_non_contiguous_netmask_is_kept() -> None:
     out = _net(f"<route address='10.0.0.0' netmask='255.0.255.0' gateway='192.168.122.10'/>{_GW}")
     assert "netmask='255.0.255.0'" in out
+
+
+# --- storage pools: virFileSanitizePath, virStorageDefParsePerms ----------------------------------
+
+@pytest.mark.parametrize(("path", "want"), [
+    ("//", "//"), ("//x//y/", "//x/y"), ("///x", "/x"), ("/", "/"), ("/x/", "/x"),
+    ("/var//lib/./libvirt/images", "/var/lib/./libvirt/images"), ("gluster://h//v", "gluster://h//v"),
+])
+def test_paths_sanitised_as_libvirt(path: str, want: str) -> None:
+    from pyvirt.xml.pool import sanitize_path
+    assert sanitize_path(path) == want
+
+
+def _pool_perms(perms: str) -> str:
+    from pyvirt.xml.pool import PoolDef
+    return PoolDef.from_xml(f"<pool type='dir'><name>p</name><target><path>/x</path>"
+                            f"<permissions>{perms}</permissions></target></pool>").to_xml()
+
+
+@pytest.mark.parametrize(("perms", "written"), [
+    ("<mode>0000755</mode>", "<mode>0755</mode>"), ("<mode> 755</mode>", "<mode>0755</mode>"),
+    ("<mode>+755</mode>", "<mode>0755</mode>"), ("<owner> 5</owner>", "<owner>5</owner>"),
+    ("<group>+7</group>", "<group>7</group>"),
+])
+def test_permission_numbers_read_as_strtol(perms: str, written: str) -> None:
+    assert written in _pool_perms(perms)
+
+
+@pytest.mark.parametrize("perms", ["<mode></mode>", "<label></label>"])
+def test_empty_permission_values_are_absent(perms: str) -> None:
+    assert "<permissions>" not in _pool_perms(perms)
+
+
+@pytest.mark.parametrize("perms", ["<mode>7777</mode>", "<mode>01777</mode>", "<mode>-1</mode>",
+                                   "<mode>755 </mode>", "<owner>5 </owner>", "<owner>5.0</owner>",
+                                   "<owner></owner>"])
+def test_malformed_permissions_refused(perms: str) -> None:
+    with pytest.raises(XMLError, match="malformed"):
+        _pool_perms(perms)

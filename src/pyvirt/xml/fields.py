@@ -165,6 +165,13 @@ class Str(Conv):
     """Any string, kept as is."""
 
 
+class NonEmpty(Conv):
+    """A string read as libvirt's virXPathString reads one: an empty text is no value."""
+
+    def parse(self, text: str, where: str, line: int | None) -> str | None:
+        return text or None
+
+
 class Int(Conv):
     """A (by default non-negative) decimal integer; ``base0`` also accepts 0x-prefixed hex."""
 
@@ -289,11 +296,16 @@ class Octal(Conv):
 
     name = "octal mode"
 
-    def parse(self, text: str, where: str, line: int | None) -> int:
-        s = text.strip()
-        if not re.fullmatch(r"[0-7]{1,4}", s):
+    def parse(self, text: str, where: str, line: int | None) -> int | None:
+        # virStorageDefParsePerms: strtol base 8 over the whole text (leading blanks and a sign
+        # allowed), then no bit outside 0777 (so no setuid/setgid/sticky bit, no negative mode)
+        if text == "":  # virXPathString reads an empty element as absent
+            return None
+        m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?[0-7]+)", text)
+        value = int(m[1], 8) if m else -1
+        if value & ~0o777:
             raise XMLError(f"malformed octal mode {text!r} for {where}", line)
-        return int(s, 8)
+        return value
 
     def format(self, value: Any) -> str:
         return f"0{value:o}"
@@ -305,10 +317,10 @@ class OwnerId(Conv):
     name = "id"
 
     def parse(self, text: str, where: str, line: int | None) -> int | None:
-        s = text.strip()
-        if not re.fullmatch(r"-?[0-9]+", s):
+        m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)  # strtol's: blanks, a sign
+        if not m:
             raise XMLError(f"malformed {where} {text!r}", line)
-        value = int(s, 10)
+        value = int(m[1], 10)
         if value < -1 or value > 0xFFFFFFFF:
             raise XMLError(f"{where} {text!r} out of range", line)
         return None if value in (-1, 0xFFFFFFFF) else value

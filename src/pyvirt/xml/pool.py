@@ -26,6 +26,7 @@ from .fields import (
     Bool,
     Enum,
     Int,
+    NonEmpty,
     Octal,
     OwnerId,
     attr,
@@ -40,11 +41,19 @@ from .fields import (
 
 
 def sanitize_path(path: str) -> str:
-    """libvirt's virFileSanitizePath: collapse '//' runs and drop a trailing '/'."""
-    cleaned = re.sub(r"/{2,}", "/", path.strip())
-    if len(cleaned) > 1 and cleaned.endswith("/"):
-        cleaned = cleaned.rstrip("/") or "/"
-    return cleaned
+    """libvirt's virFileSanitizePath, step for step: a URI (``scheme://`` before any other
+    ``/``) is kept as it is; a leading ``//`` (exactly two: valid POSIX) is kept, other runs of
+    ``/`` become one, and a trailing ``/`` goes (``/`` alone stays); nothing else changes
+    (``.`` and ``..`` parts, blanks)."""
+    uri = path.find("://")
+    if uri >= 0 and "/" not in path[:uri]:
+        return path
+    head = "//" if path.startswith("//") and not path.startswith("///") else ""
+    rest = path[len(head):]
+    cleaned = re.sub(r"/{2,}", "/", rest)
+    if cleaned.endswith("/") and (head or len(cleaned) > 1):
+        cleaned = cleaned[:-1]
+    return head + cleaned
 
 
 def check_name(name: str | None, what: str, line: int | None) -> str:
@@ -63,7 +72,7 @@ class Permissions:
     mode: int | None = text("mode", Octal())
     owner: int | None = text("owner", OwnerId())
     group: int | None = text("group", OwnerId())
-    label: str | None = text("label")
+    label: str | None = text("label", NonEmpty())
     line: int | None = line_field()
 
 
