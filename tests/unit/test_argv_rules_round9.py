@@ -102,3 +102,48 @@ def test_usb_bus_without_a_controller() -> None:
                "</input><hub type='usb'><address type='usb' bus='1'/></hub>")
     with pytest.raises(XMLError, match="USB bus 1 requested but no controller with that index is present"):
         build_argv(_dom(devices))
+
+
+@pytest.mark.parametrize(("devices", "words"), [
+    ("<hub type='usb'/>", "Can't add USB hub: USB is disabled for this domain"),
+    ("<disk type='file' device='disk'><source file='/tmp/x.img'/><target dev='sda' bus='usb'/></disk>",
+     "USB is disabled for this domain, but USB devices are present in the domain XML"),
+    ("<sound model='usb'/>", "USB is disabled for this domain, but USB devices are present in the domain XML"),
+])
+def test_usb_devices_without_usb_are_an_unsupported_configuration(devices: str, words: str) -> None:
+    with pytest.raises(XMLConfigError, match=words):
+        _dom("<controller type='usb' model='none'/>" + devices)
+
+
+def test_two_controllers_with_one_index_in_libvirts_words() -> None:
+    devices = "<controller type='pci' index='1' model='pci-bridge'/><controller type='pci' index='1' model='pci-bridge'/>"
+    with pytest.raises(XMLError, match="Multiple 'pci' controllers with index '1'"):
+        _dom(devices)
+
+
+# --- boot options, SMM, SMBIOS ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("os_", "words"), [
+    ("<bios rebootTimeout='70000'/>", r"invalid value for rebootTimeout, must be in range \[-1,65535\]"),
+    ("<bios rebootTimeout='-2'/>", r"invalid value for rebootTimeout, must be in range \[-1,65535\]"),
+    ("<bootmenu enable='yes' timeout='70000'/>", r"invalid value for boot menu timeout, must be in range \[0,65535\]"),
+])
+def test_boot_timeout_ranges_are_an_unsupported_configuration(os_: str, words: str) -> None:
+    doc = BASE.format(devices="", pre="", mid="", machine="pc", memory=262144).replace("hvm</type>",
+                                                                                      "hvm</type>" + os_)
+    with pytest.raises(XMLConfigError, match=words):
+        fill_defaults(parse_domain(doc))
+
+
+def test_tseg_not_in_whole_mib_is_an_unsupported_configuration() -> None:
+    with pytest.raises(XMLConfigError, match="SMM TSEG size must be divisible by 1 MiB"):
+        _dom(mid="<features><smm state='on'><tseg unit='KiB'>1000</tseg></smm></features>", machine="q35")
+
+
+def test_bad_smbios_date_is_a_bare_detail_error() -> None:
+    from pyvirt.xml.errors import XMLDetailError
+
+    doc = BASE.format(devices="", pre="", machine="pc", memory=262144,
+                      mid="<sysinfo type='smbios'><bios><entry name='date'>2023-01-02</entry></bios></sysinfo>")
+    with pytest.raises(XMLDetailError, match="Invalid BIOS 'date' format"):
+        fill_defaults(parse_domain(doc.replace("hvm</type>", "hvm</type><smbios mode='sysinfo'/>")))

@@ -28,7 +28,7 @@ from .domain import (
     Listen,
     MemBalloon,
 )
-from .errors import XMLError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLValidationError
 from .fields import model
 from .format_rules import apply_format_rules
 from .generic_defaults import (
@@ -516,8 +516,12 @@ def _check_usb(dom: Domain) -> None:
     if not usb_devs:
         return
     if not any(c.type == "usb" and c.model != "none" for c in dom.devices.controllers):
-        raise XMLValidationError("USB is disabled for this domain, but USB devices are present in the domain XML",
-                                 getattr(usb_devs[0], "line", None))
+        # the QEMU driver's hub check runs with the devices', before the domain-wide one
+        # (both 'unsupported configuration' in libvirt 9.0)
+        if dom.devices.hubs:
+            raise XMLConfigError("Can't add USB hub: USB is disabled for this domain", dom.devices.hubs[0].line)
+        raise XMLConfigError("USB is disabled for this domain, but USB devices are present in the domain XML",
+                             getattr(usb_devs[0], "line", None))
     check_usb_addresses(dom)
 
 

@@ -20,6 +20,7 @@ from .define_rules_more import check_generic_rules, check_qemu_rules
 from .domain import DEFAULT_VIDEO_MODEL, USER_ALIAS_PREFIX, Disk, Domain
 from .errors import XMLConfigError, XMLDetailError, XMLError, XMLInternalError
 from .pciaddr import is_q35
+from .units import parse_size_bytes
 
 #: virPCIDeviceAddressIsValid's limits, with the way its messages spell them
 _PCI_LIMITS = (("domain", 0xFFFF, "domain='0x{v:x}', must be <= 0xFFFF"),
@@ -42,6 +43,7 @@ def check_define_rules(dom: Domain, *, qemu: bool = True) -> None:
     """Raise libvirt's error for the first rule `dom` breaks.  ``qemu=False`` keeps the generic
     parser's rules only, as libvirt's test driver does."""
     _pci_addresses(dom)
+    _boot_timeouts(dom)
     _max_memory(dom)
     _audio_streams(dom)
     _user_aliases(dom)
@@ -570,5 +572,20 @@ def _virtio_options_absent(dom: Domain) -> None:
 def _smm_tseg(dom: Domain) -> None:
     """qemuValidateDomainDefFeatures: an SMM TSEG size is q35's."""
     f = dom.features
-    if f is not None and f.smm_tseg is not None and f.smm and not is_q35(dom):
+    if f is None or f.smm_tseg is None or not f.smm:
+        return
+    if not is_q35(dom):
         raise XMLConfigError("SMM TSEG is only supported with q35 machine type", f.line)
+    if parse_size_bytes(str(f.smm_tseg), f.smm_tseg_unit or "MiB", "<tseg>", f.line, default_scale=1) % (1 << 20):
+        raise XMLConfigError("SMM TSEG size must be divisible by 1 MiB", f.line)
+
+
+def _boot_timeouts(dom: Domain) -> None:
+    """virDomainDefParseBootOptions' ranges, 'unsupported configuration' in libvirt 9.0."""
+    o = dom.os
+    if o is None:
+        return
+    if o.bios_reboot_timeout is not None and not -1 <= o.bios_reboot_timeout <= 65535:
+        raise XMLConfigError("invalid value for rebootTimeout, must be in range [-1,65535]", o.line)
+    if o.bootmenu_timeout is not None and o.bootmenu_timeout > 65535:
+        raise XMLConfigError("invalid value for boot menu timeout, must be in range [0,65535]", o.line)

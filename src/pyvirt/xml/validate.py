@@ -777,7 +777,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             continue  # USB2 companions share the index of their EHCI master
         k = (c.type, c.index)
         if c.index is not None and k in ctrl:
-            raise XMLValidationError(f"multiple {c.type} controllers with index {c.index}", c.line)
+            raise XMLValidationError(f"Multiple '{c.type}' controllers with index '{c.index}'", c.line)
         ctrl.add(k)
     # last: the formatting-only path reads past these refusals, after the normalisations above
     if define_rules:
@@ -1347,7 +1347,7 @@ def _validate_sysinfo(dom: Domain) -> None:
             m = _BIOS_DATE_RE.match(date)
             month, day, year = (int(x) for x in m.groups()) if m else (0, 0, -1)
             if not (1 <= month <= 12 and 1 <= day <= 31 and (0 <= year < 100 or year >= 1900)):
-                raise XMLValidationError("Invalid BIOS 'date' format", info.bios.line if info.bios else None)
+                raise XMLDetailError("Invalid BIOS 'date' format", info.bios.line if info.bios else None)
         sys_uuid = info.system.get("uuid") if info.system else None
         if sys_uuid is not None and info.system is not None:
             canon = normalize_uuid(sys_uuid, info.system.line)
