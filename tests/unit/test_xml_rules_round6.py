@@ -188,3 +188,35 @@ def test_empty_permission_values_are_absent(perms: str) -> None:
 def test_malformed_permissions_refused(perms: str) -> None:
     with pytest.raises(XMLError, match="malformed"):
         _pool_perms(perms)
+
+
+# --- virDomainStorageSourceParse: an empty path is no path ---------------------------------------
+
+def _dom_disk(disk: str) -> str:
+    from pyvirt.xml import fill_defaults, parse_domain
+    doc = (f"<domain type='qemu'><name>d</name><memory>65536</memory><os><type arch='x86_64' "
+           f"machine='pc'>hvm</type></os><devices>{disk}</devices></domain>")
+    return fill_defaults(parse_domain(doc.encode())).to_xml(inactive=True)
+
+
+@pytest.mark.parametrize("disk", [
+    "<disk type='file' device='cdrom'><source file=''/><target dev='hdc' bus='ide'/><readonly/></disk>",
+    "<disk type='block' device='cdrom'><source dev=''/><target dev='hdc' bus='ide'/><readonly/></disk>",
+    "<disk type='file' device='floppy'><source file=''/><target dev='fda' bus='fdc'/></disk>",
+])
+def test_empty_disk_source_path_is_no_source(disk: str) -> None:
+    assert "<source" not in _dom_disk(disk)
+
+
+def test_empty_backing_store_path_is_none() -> None:
+    out = _dom_disk("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                    "<source file='/x.qcow2'/><backingStore type='file'><format type='raw'/>"
+                    "<source file=''/></backingStore><target dev='vda' bus='virtio'/></disk>")
+    assert "<source file=''/>" not in out and "<format type='raw'/>" in out
+
+
+def test_empty_snapshot_image_path_is_none() -> None:
+    from pyvirt.xml.snapshot import parse_snapshot
+    snap = parse_snapshot(b"<domainsnapshot><disks><disk name='vda' snapshot='external'>"
+                          b"<source file=''/></disk></disks></domainsnapshot>")
+    assert snap.disks[0].path is None

@@ -24,6 +24,7 @@ from .fields import (
     YESNO,
     Enum,
     Int,
+    NonEmpty,
     Pattern,
     attr,
     child,
@@ -164,8 +165,8 @@ class NVRam:
     #: the image format (libvirt 9.2); libvirt 9.0 drops it: refused by validate, with why
     format: str | None = attr("@format")
     path: str | None = text(".")
-    source_file: str | None = attr("source/@file")
-    source_dev: str | None = attr("source/@dev")
+    source_file: str | None = attr("source/@file", NonEmpty())
+    source_dev: str | None = attr("source/@dev", NonEmpty())
     source_protocol: str | None = attr("source/@protocol", Enum("nbd", "iscsi", "rbd", "gluster", "http", "https",
                                                                 "ftp", "ftps", "nfs"))
     source_name: str | None = attr("source/@name")
@@ -1070,8 +1071,8 @@ class BackingStore(NetSource):
     format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
     #: qcow2 metadata (L2/refcount) cache of this layer, in bytes (QEMU's cache-size)
     format_metadata_cache: int | None = scaled("format/metadata_cache/max_size", unit="bytes", label="bytes")
-    source_file: str | None = attr("source/@file")
-    source_dev: str | None = attr("source/@dev")
+    source_file: str | None = attr("source/@file", NonEmpty())
+    source_dev: str | None = attr("source/@dev", NonEmpty())
     slice_type: str | None = attr("source/slices/slice/@type", Enum("storage"))
     slice_offset: int | None = attr("source/slices/slice/@offset", Int(0))
     slice_size: int | None = attr("source/slices/slice/@size", Int(1))
@@ -1136,8 +1137,8 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     driver_metadata_cache: int | None = scaled("driver/metadata_cache/max_size", unit="bytes", label="bytes")
     # <auth> and <encryption> as children of <disk> or of <source>: written back where they were
     auth: DiskAuth | None = child("auth", DiskAuth)
-    source_file: str | None = attr("source/@file")
-    source_dev: str | None = attr("source/@dev")
+    source_file: str | None = attr("source/@file", NonEmpty())
+    source_dev: str | None = attr("source/@dev", NonEmpty())
     #: vhostuser: the backend's unix socket, reconnected to after it went away
     #: vhostuser: ``unix``; nvme: ``pci`` (the controller is a host PCI function)
     source_type: str | None = attr("source/@type", Enum("unix", "pci"))
@@ -1150,7 +1151,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_volume: str | None = attr("source/@volume")
     source_mode: str | None = attr("source/@mode", Enum("host", "direct"))
     #: a directory QEMU shows the guest as a read-only FAT disk (``type='dir'``, QEMU's vvfat)
-    source_dir: str | None = attr("source/@dir")
+    source_dir: str | None = attr("source/@dir", NonEmpty())
     #: a block job's destination as libvirt's status XML records it: read only from live state,
     #: so a definition drops it (virDomainDiskDefParseXML with VIR_DOMAIN_DEF_PARSE_INACTIVE)
     #: and the command line never had it

@@ -25,7 +25,7 @@ from pyvirt.xml.lazy_etree import etree
 
 from .domain import NET_PROTOCOLS, Domain, NetHost, Seclabel
 from .errors import XMLError, XMLUnsupportedError
-from .fields import Enum, Int, attr, child, children, ignored, line_field, model, raw, scaled, text
+from .fields import Enum, Int, NonEmpty, attr, child, children, ignored, line_field, model, raw, scaled, text
 from .generic_defaults import net_host_rules
 from .mapping import FormatOptions, _strip_ws, build, parse_model, to_text
 from .safe import parse_root, safe_parse
@@ -46,8 +46,9 @@ SnapshotHost = NetHost
 class SnapshotSource:
     """``<disk><source>`` of an external snapshot: the new image (file, block device or network)."""
 
-    file: str | None = attr("@file")
-    dev: str | None = attr("@dev")
+    #: an empty path is none (virDomainStorageSourceParse: an old spelling of "no source")
+    file: str | None = attr("@file", NonEmpty())
+    dev: str | None = attr("@dev", NonEmpty())
     protocol: str | None = attr("@protocol", Enum(*NET_PROTOCOLS))
     name: str | None = attr("@name")
     #: a disk's startupPolicy means nothing for a snapshot's new image: libvirt's snapshot parser
