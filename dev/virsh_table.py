@@ -48,7 +48,7 @@ def virsh(args: list[str], env: dict[str, str], timeout: float = 10) -> subproce
 
 
 #: virsh 9.0's hidden commands (VSH_CMD_FLAG_HIDDEN, group 'virsh'): they run, 'help' does not list them
-HIDDEN = ("self-test",)
+HIDDEN = ("self-test", "complete")
 
 
 def groups() -> list[tuple[str, str, list[tuple[str, str]]]]:

@@ -6,7 +6,6 @@ import contextlib
 import os
 import sys
 
-from pyvirt.cli import table
 from pyvirt.cli.context import ConnectError, Ctl
 from pyvirt.cli.grammar import ParseError, split_line
 from pyvirt.cli.run import QUIT, run_words
@@ -22,29 +21,20 @@ def _history_path() -> str:
 
 
 class Completer:
-    """Commands for the first word, the command's --options after it, domain names for data."""
+    """TAB completion as virsh's readline completion (vshReadlineParse): the same engine as the
+    hidden ``complete`` command (pyvirt.cli.completion), on the line up to the cursor."""
 
     def __init__(self, ctl: Ctl) -> None:
         self.ctl = ctl
         self.matches: list[str] = []
 
     def candidates(self, line: str, text: str) -> list[str]:
-        head = line[: len(line) - len(text)]
-        current = head.rsplit(";", 1)[-1].split()
-        if not current:
-            return sorted(c.name for c in table.COMMANDS if c.name.startswith(text) and not c.hidden)
-        cmd = table.lookup(current[0])
-        if cmd is None:
+        from pyvirt.cli.completion import candidates
+
+        try:
+            return candidates(self.ctl, line, text) or []
+        except Exception:  # noqa: BLE001 - completion must never break the prompt
             return []
-        if text.startswith("-"):
-            return [f"--{o.name}" for o in cmd.opts if f"--{o.name}".startswith(text)
-                    and f"--{o.name}" not in current]
-        if any(o.name == "domain" for o in cmd.opts) and self.ctl._conn is not None:
-            try:
-                return sorted(d.name for d in self.ctl.conn.list_domains() if d.name.startswith(text))
-            except Exception:  # noqa: BLE001 - completion must never break the prompt
-                return []
-        return []
 
     def __call__(self, text: str, state: int) -> str | None:
         if state == 0:
@@ -52,7 +42,8 @@ class Completer:
 
             # Python's readline binding appends nothing after a unique completion: add the space
             # GNU readline (and so virsh) would, so the next word can be typed straight away
-            self.matches = [m + " " for m in self.candidates(readline.get_line_buffer(), text)]
+            line = readline.get_line_buffer()[:readline.get_endidx()]
+            self.matches = [m + " " for m in self.candidates(line, text)]
         return self.matches[state] if state < len(self.matches) else None
 
 
@@ -65,7 +56,7 @@ def interactive(ctl: Ctl) -> int:
     hist = _history_path()
     if readline is not None:
         readline.set_completer(Completer(ctl))
-        readline.set_completer_delims(" \t;")
+        readline.set_completer_delims(" \t\n`@$><=;|&{(")  # virsh's rl_basic_word_break_characters
         readline.parse_and_bind("tab: complete")
         with contextlib.suppress(OSError):
             readline.read_history_file(hist)

@@ -92,7 +92,7 @@ _INDEX = (
     " vol-clone:volume vol-create-as:volume vol-create:volume vol-create-from:volume vol-delete:volume"
     " vol-download:volume vol-dumpxml:volume vol-info:volume vol-key:volume vol-list:volume"
     " vol-name:volume vol-path:volume vol-pool:volume vol-resize:volume vol-upload:volume vol-wipe:volume"
-    " cd:virsh echo:virsh exit:virsh help:virsh pwd:virsh quit:virsh connect:virsh self-test:virsh"
+    " cd:virsh echo:virsh exit:virsh help:virsh pwd:virsh quit:virsh connect:virsh self-test:virsh complete:virsh"
     " "
 )
 

@@ -41,4 +41,8 @@ COMMANDS = (
         "internal use only", lambda: (
             Opt("completers-missing", BOOL, "output the list of options which are missing completers"),
         ), noconnect=True, hidden=True),
+    Cmd("complete", _G, "completion", "internal command for autocompletion",
+        "internal use only", lambda: (
+            Opt("string", ARGV, "partial string to autocomplete"),
+        ), noconnect=True, hidden=True),
 )
