@@ -90,7 +90,7 @@ def cmd_echo(ctl: Ctl, p: Parsed) -> bool:
 def table_problems() -> list[str]:
     """What virsh's self-test (vshCmddefCheckInternals) would find wrong in the command tables:
     a command without an implementation, an option twice, an alias naming no option."""
-    from pyvirt.cli.grammar import ALIASES
+    from pyvirt.cli.grammar import aliases
     from pyvirt.cli.run import handler
 
     problems = []
@@ -102,7 +102,7 @@ def table_problems() -> list[str]:
         names = [o.name for o in cmd.opts]
         problems += [f"command '{cmd.name}': option '{n}' defined twice" for n in sorted(set(names))
                      if names.count(n) > 1]
-        for alias, target in ALIASES.get(cmd.name, {}).items():
+        for alias, target in aliases(cmd).items():
             if target.partition("=")[0] not in names:
                 problems.append(f"command '{cmd.name}': alias '{alias}' names no option")
     return problems

@@ -10,7 +10,7 @@ checks, the typed parameters it builds, its first error lines and its output lay
 from __future__ import annotations
 
 from pyvirt.cli.context import CmdError, Ctl, failing
-from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.grammar import BOOL, Parsed
 from pyvirt.cli.values import option_int as _int_opt
 
 TYPE_CHECKING = False
@@ -139,13 +139,6 @@ def cmd_blkiotune(ctl: Ctl, p: Parsed) -> bool:
 
 
 # --------------------------------------------------------------------------- blkdeviotune
-_IOTUNE_OPTS = ("total-bytes-sec", "read-bytes-sec", "write-bytes-sec", "total-iops-sec", "read-iops-sec",
-                "write-iops-sec", "total-bytes-sec-max", "read-bytes-sec-max", "write-bytes-sec-max",
-                "total-iops-sec-max", "read-iops-sec-max", "write-iops-sec-max", "size-iops-sec", "group-name",
-                "total-bytes-sec-max-length", "read-bytes-sec-max-length", "write-bytes-sec-max-length",
-                "total-iops-sec-max-length", "read-iops-sec-max-length", "write-iops-sec-max-length")
-
-
 def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
     from pyvirt.cli.values import scaled_bytes
 
@@ -153,7 +146,8 @@ def cmd_blkdeviotune(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain_arg(p)
     disk = p.str("device") or ""
     params: dict[str, int | str] = {}
-    for opt in _IOTUNE_OPTS:
+    # the throttle settings are the command's valued options after <device>, read in table order
+    for opt in [o.name for o in p.cmd.opts if o.kind != BOOL and o.name not in ("domain", "device")]:
         if opt == "group-name" and p.values.get(opt) == "":  # virsh adds its own line to the empty-value one
             raise CmdError("Failed to get option 'group-name': Option argument is empty",
                            "Unable to parse group-name parameter")

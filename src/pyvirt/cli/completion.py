@@ -10,7 +10,7 @@ that list: the only match, or every match (readline's common-prefix entry skippe
 quietly when nothing matches.
 
 Which option has which completer is virsh's per-command table (`COMPLETERS`, found by asking
-the reference virsh's ``complete`` for every option, dev/virsh_completers.py); what a completer
+the reference virsh's ``complete`` for every option: dev/virsh_completers.py); what a completer
 lists is read from the connection, as virsh's do, or is libvirt's enum of accepted words.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pyvirt.cli import table
 from pyvirt.cli.context import CmdError, Ctl
-from pyvirt.cli.grammar import ALIASES, ARGV, BOOL, Cmd, Opt, Parsed
+from pyvirt.cli.grammar import ARGV, BOOL, Cmd, Opt, Parsed, aliases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _option(cmd: Cmd, word: str, seen: set[str]) -> tuple[Opt, str | None] | Non
     value: str | None = inline if eq else None
     if name == "help":
         return _HELP_OPT, value
-    alias = ALIASES.get(cmd.name, {}).get(name)
+    alias = aliases(cmd).get(name)
     if alias is not None:
         name, preset, pvalue = alias.partition("=")
         if preset:

@@ -106,18 +106,28 @@ EMPTY_READ_QUIETLY = frozenset({
 #: virsh 9.0's hidden option aliases (VSH_OT_ALIAS), per command: the alias stands for the option
 #: it names (errors then name that option), and ``name=value`` makes it a flag that gives the
 #: option that value.  Not shown by help; found by trying every command of the reference virsh.
-_IOTUNE = ("total-bytes-sec", "read-bytes-sec", "write-bytes-sec", "total-iops-sec", "read-iops-sec",
-           "write-iops-sec", "size-iops-sec", "group-name")
-_IOTUNE_MAX = tuple(f"{a}-sec-{b}" for a in ("total-bytes", "read-bytes", "write-bytes", "total-iops",
-                                                "read-iops", "write-iops") for b in ("max", "max-length"))
-ALIASES: dict[str, dict[str, str]] = {
+#: UNDERSCORED: every valued option of the command under its old name, '-' written '_'
+#: (blkdeviotune's throttle settings: the names are the command table's, written once there).
+UNDERSCORED = "_"
+ALIASES: dict[str, dict[str, str] | str] = {
     "echo": {"str": "string", "hi": "string=hello"},
     "setmem": {"kilobytes": "size"},
     "setmaxmem": {"kilobytes": "size"},
     "domif-setlink": {"persistent": "config"},
     "domif-getlink": {"persistent": "config"},
-    "blkdeviotune": {n.replace("-", "_"): n for n in _IOTUNE + _IOTUNE_MAX},
+    "blkdeviotune": UNDERSCORED,
 }
+
+
+def aliases(cmd: Cmd) -> dict[str, str]:
+    """The hidden aliases of `cmd`'s options (ALIASES, UNDERSCORED spelt out from its table)."""
+    found = ALIASES.get(cmd.name)
+    if found is None:
+        return {}
+    if found == UNDERSCORED:
+        return {o.name.replace("-", "_"): o.name for o in cmd.opts if o.kind != BOOL and "-" in o.name}
+    assert isinstance(found, dict)
+    return found
 
 
 def _past_c_type(text: str, ctype: str) -> bool:
@@ -258,7 +268,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
         i += 1
         if not data_only and w.startswith("--") and len(w) > 2:
             oname, eq, inline = w[2:].partition("=")
-            alias = ALIASES.get(cmd.name, {}).get(oname)
+            alias = aliases(cmd).get(oname)
             if alias is not None:  # vshCmddefGetOption: the alias is replaced by what it names
                 oname, preset, value = alias.partition("=")
                 if preset:
