@@ -147,3 +147,47 @@ def test_bad_smbios_date_is_a_bare_detail_error() -> None:
                       mid="<sysinfo type='smbios'><bios><entry name='date'>2023-01-02</entry></bios></sysinfo>")
     with pytest.raises(XMLDetailError, match="Invalid BIOS 'date' format"):
         fill_defaults(parse_domain(doc.replace("hvm</type>", "hvm</type><smbios mode='sysinfo'/>")))
+
+
+# --- disks -----------------------------------------------------------------------------------------
+
+def _disk(driver: str = "<driver name='qemu' type='raw'/>", extra: str = "", target: str = "dev='vda' bus='virtio'",
+          source: str = "<source file='/tmp/d.img'/>") -> str:
+    return f"<disk type='file' device='disk'>{driver}{source}<target {target}/>{extra}</disk>"
+
+
+@pytest.mark.parametrize(("disk", "words"), [
+    (_disk("<driver name='qemu' type='raw'/>", "<backingStore type='file'><format type='raw'/>"
+           "<source file='/tmp/b.raw'/></backingStore>"), "storage format 'raw' does not support backing store"),
+    (_disk("<driver name='qemu' type='qcow2'/>", "<backingStore type='file'><format type='raw'/>"
+           "<source file='/tmp/b.raw'/><backingStore type='file'><format type='raw'/><source file='/tmp/c.raw'/>"
+           "</backingStore></backingStore>"), "storage format 'raw' does not support backing store"),
+    (_disk("<driver name='qemu' type='raw' copy_on_read='on'/>", "<readonly/>"),
+     "copy_on_read is not compatible with read-only disk 'vda'"),
+    (_disk("<driver name='qemu' type='luks'/>"), "unknown driver format value 'luks'"),
+    (_disk("<driver name='tap' type='raw'/>"), "unsupported driver name 'tap' for disk 'vda'"),
+    (_disk("<driver name='qemu' type='raw' rerror_policy='enospace'/>"), "Invalid disk read error policy: 'enospace'"),
+    (_disk(extra="<vendor>VENDORLONG</vendor>", target="dev='sda' bus='scsi'"), "disk vendor is more than 8 characters"),
+    (_disk(extra="<product>PRODUCT-NAME-LONGER</product>", target="dev='sda' bus='scsi'"),
+     "disk product is more than 16 characters"),
+    (_disk(extra="<address type='drive' controller='0' bus='0' target='0' unit='0'/>"),
+     "virtio disk cannot have an address of type 'drive'"),
+    (_disk(extra="<address type='drive' controller='0' bus='0' target='1' unit='0'/>", target="dev='sda' bus='scsi'"),
+     "target must be 0 for controller model 'lsilogic'"),
+])
+def test_disk_rules_libvirt_refuses_as_unsupported_configuration(disk: str, words: str) -> None:
+    with pytest.raises(XMLConfigError, match=words):
+        build_argv(_dom(disk))
+
+
+def test_raw_layer_ending_the_chain_keeps_building() -> None:
+    argv = build_argv(_dom(_disk(extra="<backingStore/>")))
+    assert any('"filename":"/tmp/d.img"' in v for v in _opt(argv, "-blockdev"))
+
+
+def test_ide_controllers_the_disks_imply_beyond_the_first() -> None:
+    from pyvirt.xml.errors import XMLInternalError
+
+    disks = "".join(_disk(target=f"dev='hd{c}' bus='ide'", source=f"<source file='/tmp/{c}.img'/>") for c in "abcde")
+    with pytest.raises(XMLInternalError, match="Only 1 IDE controller is supported"):
+        build_argv(_dom(disks))

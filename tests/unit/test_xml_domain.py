@@ -279,6 +279,8 @@ def test_defaults_keep_user_addresses_and_input():
 
 
 def test_ide_on_q35_refused():
-    with pytest.raises(XMLValidationError):
+    from pyvirt.xml.errors import XMLConfigError
+
+    with pytest.raises(XMLConfigError, match="IDE controllers are unsupported"):  # libvirt 9.0's class
         fill_defaults(parse_domain(doc("    <disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>",
                                        "q35")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyvirt.xml.defaults import USB_COMPANIONS
-from pyvirt.xml.errors import XMLConfigError
+from pyvirt.xml.errors import XMLConfigError, XMLInternalError
 
 from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_bus, usb_props, virtio_driver
 
@@ -80,6 +80,8 @@ def _controller(ctx: Ctx, c: Any) -> dict[str, Any] | None:
         props.update(pci_props(ctx, c.address, "usb controller"))
         return props
     if c.type == "ide":
+        if not ctx.q35 and idx != 0:  # one the disks' addresses implied (a given one is refused at define)
+            raise XMLInternalError("Only 1 IDE controller is supported", c.line)
         if ctx.q35 or idx != 0:
             raise unsupported("an IDE controller on this machine", c.line)
         return None

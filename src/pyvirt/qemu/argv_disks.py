@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from pyvirt.xml.define_rules import check_disk_rules
-from pyvirt.xml.errors import XMLError
+from pyvirt.xml.errors import XMLConfigError, XMLError
 
 from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props, virtio_driver
 from .argv_netdisk import curl_order, is_network, net_storage
@@ -288,7 +288,7 @@ def check_lun(disk: Any) -> None:
         raise unsupported("<disk device='lun'> on the virtio bus (QEMU 7.2's virtio-blk has no SCSI "
                           "passthrough)", disk.line)
     if disk.target_bus != "scsi":
-        raise XMLError(f"disk device='lun' is not supported for bus='{disk.target_bus}'", disk.line)
+        raise XMLConfigError(f"disk device='lun' is not supported for bus='{disk.target_bus}'", disk.line)
     if disk.rawio:
         raise unsupported("<disk device='lun' rawio='yes'> (QEMU would need CAP_SYS_RAWIO)", disk.line)
     if disk.sgio == "unfiltered":
@@ -587,7 +587,7 @@ def scsi_bus(ctx: Ctx, disk: Any) -> dict[str, Any]:
         # the parallel SCSI HBAs: one bus per <address bus>, the unit is the SCSI id, no LUNs;
         # only lsilogic refuses a target (the ESP ones ignore it, as libvirt 9.0 does)
         if addr.target and model == "lsilogic":
-            raise XMLError(f"target must be 0 for controller model '{model}'", disk.line)
+            raise XMLConfigError(f"target must be 0 for controller model '{model}'", disk.line)
         return {"bus": f"{name}.{addr.bus or 0}", "scsi-id": addr.unit or 0}
     if model in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional", "vmpvscsi", "lsisas1068",
                  "lsisas1078", "ibmvscsi"):

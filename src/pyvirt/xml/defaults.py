@@ -270,8 +270,7 @@ def _disks(dom: Domain) -> None:
         if disk.target_bus is None:
             disk.target_bus = disk_bus(dev)
         if disk.target_bus == "ide" and q35:
-            raise XMLValidationError("IDE controllers are unsupported for this QEMU binary or machine type",
-                                     disk.line)
+            raise XMLConfigError("IDE controllers are unsupported for this QEMU binary or machine type", disk.line)
         if disk.driver_type is None and disk.type != "volume":
             disk.driver_type = "raw"  # qemuDomainDeviceDiskDefPostParse: empty CD-ROMs included
         if disk.driver_name is None:

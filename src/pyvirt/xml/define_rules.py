@@ -112,6 +112,10 @@ def _disk_bus(disk: Disk) -> str | None:
 _SERIAL_CHARS = string.ascii_letters + string.digits + " -_.+"
 
 
+#: the image formats libvirt follows a backing chain of (VIR_STORAGE_FILE_BACKING and after)
+_BACKING_FORMATS = frozenset({"cow", "qcow", "qcow2", "qed", "vmdk"})
+
+
 def check_disk_rules(disk: Disk) -> None:
     """virDomainDiskDefValidate, qemuValidateDomainDeviceDefDisk*, qemuDomainValidateStorageSource:
     targets without partitions, which bus takes which device, a USB disk's address, shared
@@ -164,6 +168,16 @@ def check_disk_rules(disk: Disk) -> None:
     if disk.driver_io == "native" and disk.driver_cache not in ("none", "directsync"):
         # qemuValidateDomainDeviceDefDiskFrontend: Linux AIO needs O_DIRECT
         raise XMLConfigError("io='native' needs either no disk cache or directsync cache mode", disk.line)
+    if disk.driver_name is not None and disk.driver_name != "qemu":  # qemuValidateDomainDeviceDefDisk
+        raise XMLConfigError(f"unsupported driver name '{disk.driver_name}' for disk '{dev}'", disk.line)
+    if disk.driver_rerror_policy == "enospace":  # qemuValidateDomainDeviceDefDiskFrontend
+        raise XMLConfigError("Invalid disk read error policy: 'enospace'", disk.line)
+    if disk.driver_copy_on_read and disk.readonly:
+        raise XMLConfigError(f"copy_on_read is not compatible with read-only disk '{dev}'", disk.line)
+    if disk.vendor is not None and len(disk.vendor) > 8:
+        raise XMLConfigError("disk vendor is more than 8 characters", disk.line)
+    if disk.product is not None and len(disk.product) > 16:
+        raise XMLConfigError("disk product is more than 16 characters", disk.line)
     if disk.wwn and bus not in ("ide", "scsi"):  # qemuValidateDomainDeviceDefDiskFrontend
         raise XMLConfigError("Only ide and scsi disk support wwn", disk.line)
     if (disk.vendor or disk.product) and bus != "scsi":
@@ -176,14 +190,18 @@ def check_disk_rules(disk: Disk) -> None:
             raise XMLConfigError("storage type 'dir' requires use of storage format 'fat'", disk.line)
         if not disk.readonly and device != "cdrom":
             raise XMLConfigError("virtual FAT storage can't be accessed in read-write mode", disk.line)
-    layers = [(disk.driver_type, disk.line)]
+    layers = [(disk.driver_type, disk.line, disk.backing_store)]
     layer = disk.backing_store
     while layer is not None:
-        layers.append((layer.format_type, layer.line))
+        layers.append((layer.format_type, layer.line, layer.backing_store))
         layer = layer.backing_store
-    for fmt, line in layers:  # qemuDomainValidateStorageSource, on every layer of the chain the XML spells out
+    for fmt, line, below in layers:  # qemuDomainValidateStorageSource, on every layer the XML spells out
         if fmt == "iso":
             raise XMLConfigError("storage format 'iso' is not directly supported by QEMU, use 'raw' instead", line)
+        if fmt == "luks":  # a LUKS image is <encryption> on a raw layer in libvirt 9.0, not a format
+            raise XMLConfigError("unknown driver format value 'luks'", line)
+        if fmt is not None and fmt not in _BACKING_FORMATS and below is not None and not below.terminator:
+            raise XMLConfigError(f"storage format '{fmt}' does not support backing store", line)
     if disk.transient:  # in libvirt's order: a CD-ROM is read-only, so that is what it is told
         if disk.readonly or device == "cdrom":
             raise XMLConfigError(f"transient disk '{dev}' must not be read-only", disk.line)

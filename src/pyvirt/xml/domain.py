@@ -1116,14 +1116,16 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     snapshot: str | None = attr("@snapshot", Enum("no", "internal", "external", "manual"))
     # libvirt's generic parser takes any driver name; Xen's (file, tap, tap2, phy) are the
     # ones other drivers use, kept by the test driver and refused as unsupported by QEMU's.
-    driver_name: str | None = attr("driver/@name", Enum("qemu", known=("file", "tap", "tap2", "phy")))
+    #: only "qemu" builds (define_rules refuses the others, in libvirt's words)
+    driver_name: str | None = attr("driver/@name", Enum("qemu", "file", "tap", "tap2", "phy"))
     driver_type: str | None = attr("driver/@type", Enum(*DISK_FORMATS))
     driver_cache: str | None = attr("driver/@cache", Enum("default", "none", "writethrough",
                                                           "writeback", "directsync", "unsafe"))
     #: what QEMU does on a write / read error (stop the guest, report it, ignore it; enospace:
     #: stop only when the host is out of space)
     driver_error_policy: str | None = attr("driver/@error_policy", Enum("stop", "report", "ignore", "enospace"))
-    driver_rerror_policy: str | None = attr("driver/@rerror_policy", Enum("stop", "report", "ignore"))
+    #: 'enospace' parses (libvirt's one policy enum) and is refused for reads (define_rules)
+    driver_rerror_policy: str | None = attr("driver/@rerror_policy", Enum("stop", "report", "ignore", "enospace"))
     driver_discard: str | None = attr("driver/@discard", Enum("unmap", "ignore"))
     driver_io: str | None = attr("driver/@io", Enum("threads", "native", "io_uring"))
     driver_copy_on_read: bool | None = attr("driver/@copy_on_read", ONOFF)
@@ -1200,8 +1202,9 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     transient_share_backing: bool | None = attr("transient/@shareBacking", YESNO)
     serial: str | None = text("serial")
     wwn: str | None = text("wwn")
-    vendor: str | None = text("vendor", Pattern(r"[\x20-\x7E]{0,8}", "vendor"))
-    product: str | None = text("product", Pattern(r"[\x20-\x7E]{0,16}", "product"))
+    #: printable ASCII (the schema's pattern); the length, 8 and 16, is the QEMU driver's rule
+    vendor: str | None = text("vendor", Pattern(r"[\x20-\x7E]*", "vendor"))
+    product: str | None = text("product", Pattern(r"[\x20-\x7E]*", "product"))
     encryption: DiskEncryption | None = child("encryption", DiskEncryption)
     boot_order: int | None = attr("boot/@order", Int(1))  # virDomainDeviceInfoFormat: after the disk's own
     boot_loadparm: str | None = attr("boot/@loadparm", unsupported=True)  # s390's boot menu entry

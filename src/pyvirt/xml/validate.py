@@ -282,8 +282,7 @@ def _validate_device_counts(dom: Domain, qemu: bool) -> None:
     for disk in devs.disks:
         a = disk.address
         if disk.target_bus == "virtio" and a is not None and a.type not in ("pci", None):
-            raise XMLValidationError(f"virtio disk '{disk.target_dev}' cannot have an address of type '{a.type}'",
-                                     disk.line)
+            raise XMLConfigError(f"virtio disk cannot have an address of type '{a.type}'", disk.line)
         if disk.target_bus in ("ide", "sata", "scsi", "fdc") and a is not None and a.type not in ("drive", None):
             raise XMLValidationError(f"{disk.target_bus} disk '{disk.target_dev}' needs an address of type "
                                      f"'drive', not '{a.type}'", disk.line)
