@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import WSServerHandshakeError
+from aiohttp import WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
 from pyvirt.client import connect
@@ -344,4 +344,56 @@ def test_json_body_read_whole_when_it_arrives_in_pieces() -> None:
                                     headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
         assert refused.status == 400, await refused.text()
         assert "request body over" in (await refused.json())["error"]["message"]
+    run(body)
+
+
+def test_open_consoles_leave_the_api_answering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each console tab's guest-to-browser pump blocks for the socket's life: in the loop's shared
+    executor (min(32, CPUs + 4) workers, 6 on a 2-CPU host) that many open consoles left no
+    worker for API calls and the whole UI hung.  Here the executor has 2 workers and 4 consoles
+    are open; the API still answers, and a console whose guest side ends closes its socket."""
+    import concurrent.futures
+    import threading
+    import time
+
+    from pyvirt.web import backend as web_backend
+
+    ended = threading.Event()
+
+    class Console:
+        def __init__(self, dom: str) -> None:
+            self.dom, self.closed = dom, False
+
+        def read(self, size: int, timeout: float | None = None) -> bytes:
+            if self.dom == "gone" and ended.is_set() or self.closed:
+                return b""
+            time.sleep(timeout or 0)
+            raise TimeoutError("no console output")
+
+        def write(self, data: bytes) -> None:
+            pass
+
+        def close(self) -> None:
+            self.closed = True
+
+    class Conn:
+        def open_console(self, dom: str, **kwargs: Any) -> Console:
+            return Console(dom)
+
+    monkeypatch.setattr(web_backend.Backend, "dedicated", lambda self: Conn())
+
+    async def body(client: TestClient, auth: Auth, _: set[str]) -> None:
+        asyncio.get_running_loop().set_default_executor(concurrent.futures.ThreadPoolExecutor(2))
+        await login(client)
+        origin = {"Origin": f"http://127.0.0.1:{client.server.port}"}
+        tabs = [await client.ws_connect(f"/api/v1/domains/{name}/console", headers=origin)
+                for name in ("a", "b", "c", "gone")]
+        listing = await asyncio.wait_for(client.get("/api/v1/domains"), 10)
+        assert listing.status == 200
+        ended.set()  # the guest side of 'gone' ends: its tab is closed, the others stay open
+        msg = await tabs[3].receive(timeout=10)
+        assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
+        assert not tabs[0].closed
+        for tab in tabs:
+            await tab.close()
     run(body)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -67,7 +68,12 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 async def console(request: web.Request) -> web.StreamResponse:
-    """The guest's serial console as binary WebSocket messages, both ways (history first)."""
+    """The guest's serial console as binary WebSocket messages, both ways (history first).
+
+    The guest-to-browser pump blocks on the console for the socket's whole life, so it runs in a
+    thread of its own: in the loop's shared executor (a handful of workers) a few open console
+    tabs would leave none for the API calls, and the whole UI would hang.  When the console ends
+    (the guest stopped, another client took it) the browser's socket is closed, not left silent."""
     backend = backend_of(request)
     dom = request.match_info["dom"]
     conn = await asyncio.to_thread(backend.dedicated)
@@ -79,23 +85,30 @@ async def console(request: web.Request) -> web.StreamResponse:
         return error_response(exc)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MSG)
     await ws.prepare(request)
-    stop = asyncio.Event()
+    loop = request.app[LOOP]
+    stop = threading.Event()
+    pumped = asyncio.Event()
 
-    def pump() -> None:  # guest -> browser, in a thread: the console read blocks
-        loop = request.app[LOOP]
-        while not stop.is_set():
-            try:
-                data = stream.read(65536, timeout=0.5)
-            except TimeoutError:
-                continue
-            except (OSError, PyvirtError):
-                break
-            if not data:
-                break
-            asyncio.run_coroutine_threadsafe(ws.send_bytes(data), loop).result(30)
-        loop.call_soon_threadsafe(stop.set)
+    def pump() -> None:  # guest -> browser
+        try:
+            while not stop.is_set():
+                try:
+                    data = stream.read(65536, timeout=0.5)
+                except TimeoutError:
+                    continue
+                except (OSError, PyvirtError):
+                    break
+                if not data:
+                    break
+                asyncio.run_coroutine_threadsafe(ws.send_bytes(data), loop).result(30)
+        except Exception:  # noqa: BLE001 - the browser stopped taking data (gone, or 30 s stalled)
+            log.debug("console relay of %s ended", dom, exc_info=True)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody left to tell
+                loop.call_soon_threadsafe(pumped.set)
+                asyncio.run_coroutine_threadsafe(ws.close(), loop)
 
-    pumping = asyncio.ensure_future(asyncio.to_thread(pump))
+    threading.Thread(target=pump, name=f"pyvirt-web-console-{dom}", daemon=True).start()
     try:
         async for msg in ws:
             if msg.type == WSMsgType.BINARY:
@@ -108,8 +121,8 @@ async def console(request: web.Request) -> web.StreamResponse:
         stop.set()
         with contextlib.suppress(Exception):
             stream.close()
-        with contextlib.suppress(Exception):
-            await pumping
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(pumped.wait(), 35)
         if not backend.shared:
             conn.close()
         await ws.close()
