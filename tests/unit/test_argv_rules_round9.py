@@ -191,3 +191,47 @@ def test_ide_controllers_the_disks_imply_beyond_the_first() -> None:
     disks = "".join(_disk(target=f"dev='hd{c}' bus='ide'", source=f"<source file='/tmp/{c}.img'/>") for c in "abcde")
     with pytest.raises(XMLInternalError, match="Only 1 IDE controller is supported"):
         build_argv(_dom(disks))
+
+
+# --- chardevs, virtio-serial, graphics, IOMMU ------------------------------------------------------
+
+def _channel(name: str, port: str = "") -> str:
+    addr = f"<address type='virtio-serial' controller='0' bus='0' port='{port}'/>" if port else ""
+    return f"<channel type='pty'><target type='virtio' name='{name}'/>{addr}</channel>"
+
+
+def test_virtio_channel_port_zero_is_none_given() -> None:
+    argv = build_argv(_dom(_channel("a", "0")))
+    port = next(d for d in _devices(argv) if d["driver"] == "virtserialport")
+    assert port["nr"] == 1
+
+
+def test_virtio_serial_port_taken_twice_in_libvirts_words() -> None:
+    with pytest.raises(XMLError, match="virtio serial port 2 on controller 0 is already occupied"):
+        _dom(_channel("a", "2") + _channel("b", "2"))
+
+
+@pytest.mark.parametrize("protocol", ["telnets", "tls"])
+def test_tcp_chardev_telnets_and_tls_protocols_are_plain_sockets(protocol: str) -> None:
+    serial = (f"<serial type='tcp'><source mode='bind' host='127.0.0.1' service='4555'/>"
+              f"<protocol type='{protocol}'/></serial>")
+    chardevs = _opt(build_argv(_dom(serial)), "-chardev")
+    serial_chr = next(c for c in chardevs if "charserial0" in c)
+    assert "telnet" not in serial_chr and "port=4555" in serial_chr
+
+
+@pytest.mark.parametrize(("devices", "machine", "words"), [
+    ("<graphics type='spice'/><graphics type='spice'/>", "pc",
+     r"only 1 graphics device of each type \(sdl, vnc, spice, headless, dbus\) is supported"),
+    ("<graphics type='vnc'/><graphics type='vnc'/>", "pc",
+     r"only 1 graphics device of each type \(sdl, vnc, spice, headless, dbus\) is supported"),
+    ("<redirdev bus='usb' type='spicevmc'/>", "pc", "chardev 'spicevmc' not supported without spice graphics"),
+    ("<iommu model='intel'/>", "pc", "IOMMU device: 'intel' is only supported with Q35 machines"),
+    ("<iommu model='virtio'/>", "pc", "IOMMU device: 'virtio' is only supported with Q35 and ARM Virt machines"),
+    ("<iommu model='virtio'/>", "q35", "IOMMU device: 'virtio' requires ACPI"),
+    ("<iommu model='intel'><driver intremap='on'/></iommu>", "q35",
+     r"IOMMU interrupt remapping requires split I/O APIC \(ioapic driver='qemu'\)"),
+])
+def test_device_refusals_libvirt_calls_unsupported_configuration(devices: str, machine: str, words: str) -> None:
+    with pytest.raises(XMLConfigError, match=words):
+        build_argv(_dom(devices, machine=machine))

@@ -316,9 +316,7 @@ def audio_opts(a: Argv, ctx: Ctx) -> None:
 
 def graphics_opts(a: Argv, ctx: Ctx) -> None:
     gfx = ctx.domain.devices.graphics
-    if len([g for g in gfx if g.type == "vnc"]) > 1 or len([g for g in gfx if g.type == "spice"]) > 1:
-        raise unsupported("more than one graphics device of a type")
-    if len([g for g in gfx if g.type == "dbus"]) > 1:  # qemuValidateDomainDefGraphics
+    if any(len([g for g in gfx if g.type == t]) > 1 for t in ("vnc", "spice", "dbus")):  # qemuValidateDomainDefGraphics
         raise XMLConfigError("only 1 graphics device of each type (sdl, vnc, spice, headless, dbus) is supported",
                              gfx[-1].line)
     for g in gfx:

@@ -568,6 +568,9 @@ def _virtio_serial_addresses(dom: Domain) -> None:
     used: dict[int, set[int]] = {}
     chans = [c for c in dom.devices.consoles + dom.devices.channels if c.target_type == "virtio"]
     for c in chans:
+        if c.kind == "channel" and c.address is not None and c.address.type == "virtio-serial" \
+                and c.address.port is not None and int(c.address.port) == 0:
+            c.address.port = None  # libvirt's parser reads port 0 as none given: the channel gets one
         if c.address is not None and c.address.port is not None:
             ctrl, port = c.address.controller or 0, int(c.address.port)
             if ctrl in size and port >= size[ctrl]:  # virDomainVirtioSerialAddrReserve

@@ -1531,7 +1531,9 @@ class CharDev(UdpSources, DeviceInfo):
     #: qemu-vdagent: share the clipboard with the display's client; the guest's mouse mode
     source_clipboard_copypaste: bool | None = attr("source/clipboard/@copypaste", YESNO)
     source_mouse_mode: str | None = attr("source/mouse/@mode", Enum("server", "client"))
-    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
+    #: 'telnets' and 'tls' build a plain socket in libvirt 9.0's QEMU driver, like 'raw' (TLS
+    #: comes from qemu.conf's chardev_tls and <source tls=>, not from the protocol)
+    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", "telnets", "tls"))
     log_file: str | None = attr("log/@file")
     log_append: bool | None = attr("log/@append", ONOFF)
     target_type: str | None = attr("target/@type")
@@ -1898,7 +1900,9 @@ class CharSource:
     source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel, unsupported=True)
     source_clipboard_copypaste: str | None = attr("source/clipboard/@copypaste", unsupported=True)
     source_mouse_mode: str | None = attr("source/mouse/@mode", unsupported=True)
-    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", known=("telnets", "tls")))
+    #: 'telnets' and 'tls' build a plain socket in libvirt 9.0's QEMU driver, like 'raw' (TLS
+    #: comes from qemu.conf's chardev_tls and <source tls=>, not from the protocol)
+    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", "telnets", "tls"))
     log_file: str | None = attr("log/@file", unsupported=True)
     log_append: str | None = attr("log/@append", unsupported=True)
     source_append: bool | None = None

@@ -508,6 +508,9 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         if key in seen and key[0] == "pci":  # libvirt's words (virDomainPCIAddressReserveAddrInternal)
             raise XMLValidationError("Attempted double use of PCI Address "
                                      f"{key[1]:04x}:{key[2]:02x}:{key[3]:02x}.{key[4]:x}", addr.line)
+        if key in seen and key[0] == "virtio-serial":  # virDomainVirtioSerialAddrReserve
+            raise XMLValidationError(f"virtio serial port {key[3]} on controller {key[1]} is already occupied",
+                                     addr.line)
         if key in seen:
             shown = key[2:] if addr.type == "drive" else key[1:]
             target = getattr(dev, "target_dev", None)
@@ -1018,7 +1021,7 @@ def _validate_spice_chardevs(dom: Domain) -> None:
     d = dom.devices
     for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
         if dev.type in ("spicevmc", "spiceport"):
-            raise XMLValidationError(f"chardev '{dev.type}' not supported without spice graphics", dev.line)
+            raise XMLConfigError(f"chardev '{dev.type}' not supported without spice graphics", dev.line)
 
 
 def _validate_chardev_sources(dom: Domain) -> None:
@@ -1229,20 +1232,20 @@ def _validate_iommu(dom: Domain) -> None:
         return
     if iommu.model == "intel":
         if not is_q35(dom):
-            raise XMLValidationError("IOMMU device: 'intel' is only supported with Q35 machines", iommu.line)
+            raise XMLConfigError("IOMMU device: 'intel' is only supported with Q35 machines", iommu.line)
         if iommu.driver_intremap and (dom.features is None or dom.features.ioapic_driver != "qemu"):
-            raise XMLValidationError("IOMMU interrupt remapping requires split I/O APIC "
-                                     "(ioapic driver='qemu')", iommu.line)
+            raise XMLConfigError("IOMMU interrupt remapping requires split I/O APIC (ioapic driver='qemu')",
+                                 iommu.line)
         if iommu.driver_eim and not iommu.driver_intremap:
-            raise XMLValidationError("IOMMU eim requires interrupt remapping to be enabled", iommu.line)
+            raise XMLConfigError("IOMMU eim requires interrupt remapping to be enabled", iommu.line)
         if iommu.address is not None:
-            raise XMLValidationError("IOMMU device: 'intel' does not support an address", iommu.line)
+            raise XMLValidationError("iommu model 'intel' can't have address", iommu.line)
     elif iommu.model == "virtio":
         if not is_q35(dom):
-            raise XMLValidationError("IOMMU device: 'virtio' is only supported with Q35 and ARM Virt machines",
-                                     iommu.line)
+            raise XMLConfigError("IOMMU device: 'virtio' is only supported with Q35 and ARM Virt machines",
+                                 iommu.line)
         if dom.features is None or not dom.features.acpi:
-            raise XMLValidationError("IOMMU device: 'virtio' requires ACPI (<features><acpi/>)", iommu.line)
+            raise XMLConfigError("IOMMU device: 'virtio' requires ACPI", iommu.line)
         extra = (iommu.driver_intremap, iommu.driver_caching_mode, iommu.driver_eim, iommu.driver_iotlb,
                  iommu.driver_aw_bits)
         if any(v is not None for v in extra):
