@@ -235,3 +235,30 @@ def test_tcp_chardev_telnets_and_tls_protocols_are_plain_sockets(protocol: str) 
 def test_device_refusals_libvirt_calls_unsupported_configuration(devices: str, machine: str, words: str) -> None:
     with pytest.raises(XMLConfigError, match=words):
         build_argv(_dom(devices, machine=machine))
+
+
+# --- vCPUs and NUMA --------------------------------------------------------------------------------
+
+def test_no_vcpu_online_is_refused_in_libvirts_words() -> None:
+    doc = BASE.format(devices="", pre="", mid="", machine="pc", memory=262144).replace("<vcpu>2</vcpu>",
+                                                                                      "<vcpu current='0'>2</vcpu>")
+    with pytest.raises(XMLConfigError, match="vcpu 0 can't be offline"):
+        fill_defaults(parse_domain(doc))
+
+
+def test_numa_cells_sharing_vcpus_name_both_cells() -> None:
+    cells = ("<cpu><numa><cell id='0' cpus='0-1' memory='524288' unit='KiB'/>"
+             "<cell id='1' cpus='1' memory='524288' unit='KiB'/></numa></cpu>")
+    with pytest.raises(XMLConfigError, match="NUMA cells 1 and 0 have overlapping vCPU ids"):
+        _dom(mid=cells)
+
+
+@pytest.mark.parametrize(("mid", "words"), [
+    ("<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>",
+     "Element 'memnode' is invalid without any guest NUMA cells"),
+    ("<numatune><memnode cellid='3' mode='strict' nodeset='0'/></numatune>" + NUMA,
+     "Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell"),
+])
+def test_memnode_cell_rules_in_libvirts_words(mid: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        _dom(mid=mid)

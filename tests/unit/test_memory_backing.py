@@ -117,7 +117,7 @@ def test_hugepages_per_cell_with_preallocation_thread_context() -> None:
 def test_numa_validation() -> None:
     with pytest.raises(XMLError, match="exceeds the <vcpu> count"):
         parse_domain(NUMA.format(mb="", tune="", cell1="").replace("cpus='2,3'", "cpus='2-4'"))
-    with pytest.raises(XMLError, match="non-existent guest NUMA node"):
+    with pytest.raises(XMLError, match="must correspond to existing guest.s NUMA cell"):
         parse_domain(NUMA.format(mb="", cell1="", tune="<numatune><memnode cellid='2' mode='strict' "
                                                        "nodeset='0'/></numatune>"))
 

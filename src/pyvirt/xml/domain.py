@@ -2263,7 +2263,7 @@ class Domain:
     memory_backing: MemoryBacking | None = child("memoryBacking", MemoryBacking)
     vcpu_placement: str | None = attr("vcpu/@placement", Enum("static", "auto"))
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
-    vcpu_current: int | None = attr("vcpu/@current", Int(1))
+    vcpu_current: int | None = attr("vcpu/@current", Int(0))  # 0: refused in libvirt's words (validate)
     vcpu: int | None = attr("vcpu", Int(1))
     vcpu_states: list[VcpuState] = children("vcpus/vcpu", VcpuState)
     iothreads: int | None = text("iothreads", Int(0))

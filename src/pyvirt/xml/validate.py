@@ -439,6 +439,7 @@ def _validate_numa(dom: Domain) -> None:
         seen_ids.add(cell.id)
     cells.sort(key=lambda c: c.id)  # libvirt keeps (and writes, and numbers its -numa nodes) by id
     seen_cpus: set[int] = set()
+    earlier: list[tuple[int | None, set[int]]] = []
     for cell in cells:
         if cell.memory is None:
             # virDomainParseMemory's words for a required scaled value
@@ -452,9 +453,11 @@ def _validate_numa(dom: Domain) -> None:
             cpus = parse_cpuset(cell.cpus, cell.line)
             if dom.vcpu is not None and max(cpus) >= dom.vcpu:
                 raise XMLInternalError("Number of CPUs in <numa> exceeds the <vcpu> count", cell.line)
-            if cpus & seen_cpus:
-                raise XMLValidationError(f"NUMA cells {cell.id} and an earlier one share vCPUs", cell.line)
+            if cpus & seen_cpus:  # virDomainNumaDefValidate
+                other = next(i for i, c in earlier if c & cpus)
+                raise XMLConfigError(f"NUMA cells {cell.id} and {other} have overlapping vCPU ids", cell.line)
             seen_cpus |= cpus
+            earlier.append((cell.id, cpus))
     if dom.cpu is not None:
         from . import hmat
 
@@ -467,10 +470,12 @@ def _validate_numa(dom: Domain) -> None:
     if tune.memnodes and tune.memory_placement == "auto":
         raise XMLValidationError("Per-node binding is not compatible with automatic NUMA placement.", tune.line)
     bound: set[int] = set()
-    for mn in tune.memnodes:
+    for mn in tune.memnodes:  # virDomainNumatuneNodeParseXML's words
+        if not cells:
+            raise XMLValidationError("Element 'memnode' is invalid without any guest NUMA cells", mn.line)
         if mn.cellid is None or mn.cellid >= len(cells):
-            raise XMLValidationError(f"Numatune memnode {mn.cellid} references non-existent guest NUMA node",
-                                     mn.line)
+            raise XMLValidationError("Argument 'cellid' in memnode element must correspond to existing guest's "
+                                     "NUMA cell", mn.line)
         if mn.cellid in bound:
             raise XMLError(f"Multiple memnode elements with cellid {mn.cellid}", mn.line)
         bound.add(mn.cellid)
@@ -722,6 +727,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             _validate_virtiofs(fs)
     if dom.vcpu_current is not None and dom.vcpu is not None and dom.vcpu_current > dom.vcpu:
         raise XMLConfigError("maximum vCPU count must not be less than current vCPU count", dom.line)
+    if dom.vcpu_current == 0:  # virDomainDefSetVcpus keeps vCPU 0 online
+        raise XMLConfigError("vcpu 0 can't be offline", dom.line)
     devs = dom.devices
     targets: dict[str, int | None] = {}
     for disk in devs.disks:
