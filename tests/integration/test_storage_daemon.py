@@ -364,3 +364,34 @@ def test_pool_lifecycle_events_share_the_event_stream(daemon: DaemonHarness, tmp
     ev = next(iter(refresh))
     assert (type(ev).__name__, ev.kind, ev.name) == ("StoragePoolRefreshEvent", "StoragePool.refresh", "p2")
     assert list(lifecycle) == []
+
+
+def test_stalled_uploads_leave_every_other_operation_answering(daemon: DaemonHarness, tmp_path: Path) -> None:
+    """An upload is read at its client's pace.  Held in a worker of pyvirtd's shared executor
+    (min(32, CPUs + 4) of them), that many stalled uploads left none, and every storage
+    operation hung (measured: pool-list did not answer in 15 s under 6 slow uploads on a 2-CPU
+    host); an upload now has a thread of its own (pyvirt/ownthread.py)."""
+    import socket
+
+    conn = daemon.connect()
+    conn.define_pool(dir_pool_xml("slow", tmp_path / "slow"))
+    conn.build_pool("slow")
+    conn.start_pool("slow")
+    stalled = []
+    try:
+        for i in range(min(32, (os.cpu_count() or 1) + 4) + 1):
+            conn.create_volume("slow", f"v{i}", 1 << 20)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(str(daemon.root / "run" / "pyvirtd.sock"))
+            sock.sendall(f"PUT /v1/pools/slow/volumes/v{i}/data HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Length: 1048576\r\n\r\n".encode() + b"x" * 4096)  # then nothing more
+            stalled.append(sock)
+        time.sleep(1)  # every upload has reached the storage driver and waits for its body
+        started = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", URI, "pool-list"], capture_output=True,
+                             text=True, env=daemon.env(), timeout=30)
+        assert out.returncode == 0 and "slow" in out.stdout, out.stderr
+        assert time.monotonic() - started < 15
+    finally:
+        for sock in stalled:
+            sock.close()

@@ -22,6 +22,7 @@ from pyvirt.api import EVENT_CLASSES, ErrorCode, ErrorDomain, PyvirtError
 from pyvirt.daemon.rest import Handler, from_text, ok
 from pyvirt.operations import KINDS
 from pyvirt.optypes import Type
+from pyvirt.ownthread import own_thread
 
 CHUNK = 1 << 20
 _BOOL, _COUNT, _KINDS = Type("bool"), Type("int", nullable=True), Type("list", Type("str"))
@@ -235,8 +236,9 @@ def _upload(storage: Any) -> Handler:
                     return
                 yield piece
 
-        written = await asyncio.to_thread(storage.upload_volume, pool, name, pieces(), offset=offset,
-                                          length=length, force=force)
+        # read at the client's pace: a thread of its own, never one of the shared executor's few
+        written = await own_thread(f"upload-{pool}-{name}", storage.upload_volume, pool, name, pieces(),
+                                   offset=offset, length=length, force=force)
         return ok({"bytes": written})
 
     return upload_volume

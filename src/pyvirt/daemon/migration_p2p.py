@@ -23,6 +23,7 @@ from typing import Any
 from pyvirt.api import PyvirtError
 from pyvirt.client.relay import SocketRelay
 from pyvirt.daemon.migration import TUNNEL_FD
+from pyvirt.ownthread import own_thread
 
 
 class _Here:
@@ -60,7 +61,10 @@ class MigrationPeerMixin:
         opts.check()
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         try:
-            await asyncio.to_thread(self._peer_to_peer, asyncio.get_running_loop(), rec.name, desturi, opts)
+            # as long as the migration: a thread of its own (pyvirt.ownthread), and the driver calls
+            # it makes back on the loop never wait for a worker of the shared executor it holds
+            await own_thread(f"migrate-{rec.name}", self._peer_to_peer, asyncio.get_running_loop(), rec.name,
+                             desturi, opts)
         finally:
             self._tunnels().discard(rec.uuid)  # type: ignore[attr-defined]
 

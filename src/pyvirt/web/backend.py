@@ -85,6 +85,17 @@ class Backend:
                 return fn(conn)
         return await asyncio.to_thread(go)
 
+    async def run_long(self, name: str, fn: Callable[[Connection], Any]) -> Any:
+        """`fn(connection)` for a transfer that lasts as long as a peer makes it last (volume
+        upload and download): a thread of its own (pyvirt.ownthread), so that a few slow ones
+        never take every worker the API calls share."""
+        from pyvirt.ownthread import own_thread
+
+        def go() -> Any:
+            with self.connection() as conn:
+                return fn(conn)
+        return await own_thread(name, go)
+
     def dedicated(self) -> Connection:
         """A connection of its own (consoles, uploads hold theirs for long; the test driver: the shared one)."""
         if self.shared:

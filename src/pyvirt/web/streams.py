@@ -210,7 +210,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
                     spool.write(chunk)
             spool.truncate(got)
             spool.seek(0)
-            sent = await backend.run(lambda conn: conn.upload_volume(pool, name, spool))
+            sent = await backend.run_long(f"upload-{name}", lambda conn: conn.upload_volume(pool, name, spool))
     except PyvirtError as exc:
         return error_response(exc)
     return web.json_response({"result": sent})
@@ -225,7 +225,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     pool, name = request.match_info["pool"], request.match_info["name"]
     with tempfile.TemporaryFile(dir=request.app[SPOOL]) as spool:
         try:
-            await backend.run(lambda conn: conn.download_volume(pool, name, spool))
+            await backend.run_long(f"download-{name}", lambda conn: conn.download_volume(pool, name, spool))
         except PyvirtError as exc:
             return error_response(exc)
         size = spool.seek(0, os.SEEK_END)
