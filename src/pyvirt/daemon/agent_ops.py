@@ -399,7 +399,7 @@ class AgentMixin:
             raise _invalid_arg(f"guest agent timeout '{timeout}' is less than the minimum '{BLOCK}'")
         request = json_command(command, "JSON")
         rec, agent = await self._agent(dom)
-        log.warning("%s: custom agent control taints the domain (qemu-agent-command)", rec.name)
+        self.taint(rec, "custom-ga-command")  # qemuDomainQemuAgentCommand: once the agent is there
         reply = await agent.raw(request, timeout=timeout)
         if reply is None:
             return ""

@@ -394,6 +394,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         held = [g.port for g in rec.live.devices.graphics if g.port and g.port >= 5900] if rec.live else []
         self.ports.taken.update(held)
         rec.run = Running(ident=ident, start_time=float(record.get("start_time", time.time())), ports=held)
+        rec.run.taints = {str(t) for t in record.get("taints", ()) if isinstance(t, str)}
+        rec.run.deprecations = [str(d) for d in record.get("deprecations", ()) if isinstance(d, str)]
         rec.state = DomainState.PAUSED if record.get("state") in ("paused", "starting") else DomainState.RUNNING
         rec.reason = int(record.get("reason", 0))
         self._claimed.append((rec, record, live is not None))
@@ -480,10 +482,22 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         return self.info(self.lookup(dom))
 
     def get_messages(self, dom: str) -> list[str]:
-        """virDomainGetMessages.  pyvirtd keeps no taint record yet (the qemu namespace taints are
-        only logged at start, see start()): no messages, so dominfo prints no Messages line."""
-        self.lookup(dom)
-        return []
+        """virDomainGetMessages: the running guest's taints and deprecations (daemon/taint.py);
+        a stopped guest has none, so dominfo prints no Messages line."""
+        from pyvirt.taints import messages
+
+        rec = self.lookup(dom)
+        run = rec.run if rec.active else None
+        return messages(run.taints, run.deprecations) if run is not None else []
+
+    def taint(self, rec: DomainRecord, word: str) -> None:
+        """Taint a running guest now (qemu-monitor-command, qemu-agent-command): logged once per run."""
+        from pyvirt.daemon import taint
+
+        run = rec.run
+        if run is not None and taint.record(run.taints, run.deprecations, rec.id, rec.name, rec.uuid,
+                                            self.store.runtime_files(rec.name).log, word):
+            self._save_runtime(rec, xml=False)
 
     def get_security_label(self, dom: str) -> dict[str, Any]:
         """A system daemon run by root has libvirt's DAC driver (daemon.qemuuser): model 'dac', DOI
@@ -891,11 +905,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             intent = {"state": "starting", "intent": "paused" if paused else "running", "id": dom_id,
                       "start_time": time.time()}
             self.store.save_runtime(rec.name, intent)
-            for taint, what in (("custom-argv", dom.qemu_args or dom.qemu_envs),  # libvirt's taint words
-                                ("custom-hypervisor-feature", dom.qemu_caps_add or dom.qemu_caps_del),
-                                ("custom-device", dom.qemu_overrides)):
-                if what:
-                    log.warning("%s: the qemu namespace taints the domain (%s)", rec.name, taint)
+            from pyvirt.daemon import taint
+
+            taints: set[str] = set()  # qemuDomainObjCheckTaint: logged before QEMU writes its own lines
+            deprecations: list[str] = []
+            for word, extra in taint.at_start(dom, privileged=self._privileged(), qemu_user=qemu_user, caps=caps,
+                                              incoming=incoming is not None):
+                taint.record(taints, deprecations, dom_id, rec.name, rec.uuid, files.log, word, extra)
             ident = process.spawn_detached(argv, files.log,
                                            pass_fds=(listener.fileno(), *(fd for g in taps.values() for fd in g),
                                                      *(vsock_claim[:1] if vsock_claim else ()), *gpu_fds.values(),
@@ -925,6 +941,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             os.close(fd)  # and the vhost-user GPUs' sockets, the vhost-scsi devices, host TPMs
         rec.run = Running(ident=ident, start_time=time.time(), ports=ports, auto_cpus=auto_cpus)
         rec.id, rec.live = dom_id, dom
+        rec.run.taints, rec.run.deprecations = taints, deprecations
         rec.state, rec.reason = DomainState.PAUSED, PausedReason.STARTING_UP
         try:
             # the pid and the live XML join the intent record
@@ -1151,6 +1168,10 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             record["intent"] = intent
         if rec.run.unplugging:  # unplugs asked for, the guest not yet done (daemon.hotplug)
             record["unplugging"] = rec.run.unplugging
+        if rec.run.taints:  # libvirt keeps them in the domain's status XML
+            record["taints"] = sorted(rec.run.taints)
+        if rec.run.deprecations:
+            record["deprecations"] = list(rec.run.deprecations)
         return record
 
     # ------------------------------------------------------------------ supervision

@@ -258,12 +258,12 @@ class IntrospectionMixin:
 
     async def qemu_monitor_command(self, dom: str, command: str, hmp: bool = False) -> str:
         """virDomainQemuMonitorCommand: QEMU's reply as text, its errors included (libvirt passes
-        them through too).  Like libvirt, pyvirt logs that the domain is now tainted."""
+        them through too).  Like libvirt, it taints the domain (custom-monitor)."""
         import json
 
         rec = self.lookup(dom)
         run = self._running(rec)
-        log.warning("%s: custom monitor control taints the domain (qemu-monitor-command)", rec.name)
+        self.taint(rec, "custom-monitor")  # qemuDomainQemuMonitorCommand: before the command runs
         if hmp:
             return str(await self._qmp(run, "human-monitor-command", {"command-line": command}))
         request = json_command(command, "QMP")

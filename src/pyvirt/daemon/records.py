@@ -47,6 +47,9 @@ class Running:
     # block node name -> (disk target, source path) of a write threshold set (domblkthreshold)
     thresholds: dict[str, tuple[str, str]] = field(default_factory=dict)
     agent: Any = None                       # its guest agent client (daemon/agent.py), made on first use
+    # libvirt's taint flags and deprecation messages of this run (daemon/taint.py; runtime record)
+    taints: set[str] = field(default_factory=set)
+    deprecations: list[str] = field(default_factory=list)
 
 
 class DomainRecord:

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-#: (libvirt's taint word, its message), in VIR_DOMAIN_TAINT_* order; only those the test driver sets
-_TAINTS = (
-    ("high-privileges", "running with undesirable elevated privileges"),
-    ("shell-scripts", "network configuration using opaque shell scripts"),
-    ("cdrom-passthrough", "use of host cdrom passthrough"),
-    ("custom-dtb", "custom device tree blob used"),
-    ("deprecated-config", "use of deprecated configuration settings"),
-)
+from pyvirt.taints import messages
+
+#: the taints the test driver sets (libvirt's words and messages: pyvirt.taints)
+_SET_HERE = ("high-privileges", "shell-scripts", "cdrom-passthrough", "custom-dtb", "deprecated-config")
 
 #: the one CPU model the test driver's CPU map marks deprecated
 DEPRECATED_CPU_MODEL = "Deprecated-Test"
@@ -50,7 +46,5 @@ def taint_messages(root: Any) -> tuple[str, ...]:
     model = _deprecated_cpu(root)
     if model:
         found.add("deprecated-config")
-    messages = [f"tainted: {text}" for word, text in _TAINTS if word in found]
-    if model:
-        messages.append(f"deprecated configuration: CPU model {model}")
-    return tuple(messages)
+    assert found <= set(_SET_HERE)
+    return tuple(messages(found, [f"CPU model {model}"] if model else []))
