@@ -9,6 +9,7 @@ console goes on counting from where the source stopped, and never shows the boot
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -45,6 +46,19 @@ def pair(tmp_path_factory: pytest.TempPathFactory, qemu_binary: str) -> Iterator
         for d in (src, dst):
             d.stop()
             d.kill_all_guests()
+
+
+@pytest.fixture(autouse=True)
+def _no_guest_left(pair: tuple[DaemonHarness, DaemonHarness]) -> Iterator[None]:
+    """Each test starts with neither daemon running a guest: one that failed half-way (its guest
+    left on either side) fails alone, not every test after it on `assert not qemu_pids()`."""
+    yield
+    for d in pair:
+        conn = d.connect()
+        for dom in conn.list_domains():
+            if dom.id != -1:
+                with contextlib.suppress(Exception):
+                    conn.destroy(dom.name)
 
 
 def _uri(d: DaemonHarness) -> str:
@@ -101,7 +115,19 @@ def _counts_past(conn: RemoteConnection, name: str, value: int, timeout: float =
         ticks, text = _ticks(conn, name, 1.0)
         if ticks and max(ticks) > value:
             return
-        assert time.monotonic() < deadline, f"{name} never counted past {value}: {text[-300:]!r}"
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{name} never counted past {value}: {text[-300:]!r}; QEMU: {_qemu_state(conn, name)}")
+
+
+def _qemu_state(conn: RemoteConnection, name: str) -> str:
+    """What the guest's QEMU says of its run state and its last migration (for a failure's message)."""
+    answers = []
+    for command in ("query-status", "query-migrate"):
+        try:
+            answers.append(conn.qemu_monitor_command(name, f'{{"execute": "{command}"}}'))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - a diagnostic only
+            answers.append(f"{command}: {exc}")
+    return "; ".join(answers)
 
 
 def _check_moved(src: DaemonHarness, dst: DaemonHarness, name: str, last_before: int) -> None:
