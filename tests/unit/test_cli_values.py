@@ -43,3 +43,22 @@ def test_global_options() -> None:
     assert opts["connect"] == "qemu:///session" and opts["readonly"] and rest == ["uri"]
     with pytest.raises(UsageError):
         parse_global(["--bogus"])
+
+
+def test_xml_file_arguments_are_read_as_virsh_reads_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """virFileReadAll(FILE, VSH_MAX_XML_FILE): at most 10 MiB, read no further (define /dev/zero
+    took this process's memory until a MemoryError trace), and virsh's words for each failure."""
+    from pyvirt.cli.cmd_lifecycle import MAX_XML_FILE, read_file
+
+    exact = tmp_path / "exact.xml"
+    exact.write_bytes(b"<a/>" + b" " * (MAX_XML_FILE - 4))
+    assert read_file(str(exact)).startswith("<a/>")
+    for path, words in (("/dev/zero", "Failed to read file '/dev/zero': Value too large for defined data type"),
+                        (str(tmp_path), f"Failed to read file '{tmp_path}': Is a directory"),
+                        (str(tmp_path / "no"), f"Failed to open file '{tmp_path / 'no'}': No such file or directory")):
+        try:
+            read_file(path)
+        except CmdError as exc:
+            assert exc.messages == [words]
+        else:
+            raise AssertionError(path)

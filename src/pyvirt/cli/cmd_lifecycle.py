@@ -19,16 +19,30 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
+#: virsh's VSH_MAX_XML_FILE: the most an XML file argument may hold
+MAX_XML_FILE = 10 << 20
+
+
 def read_file(path: str) -> str:
-    """virFileReadAll's wording, which virsh shows when FILE cannot be read.  virsh hands what it
-    read on as a C string: it ends at the first NUL byte.  Bytes that are not UTF-8 travel as
-    they are (decoded with surrogateescape; safe_parse gives them back to libxml2), so the XML
-    parser reports them where libvirt's does, instead of this reader failing on them."""
+    """virFileReadAll(path, VSH_MAX_XML_FILE)'s wording, which virsh shows when FILE cannot be
+    opened ("Failed to open"), read ("Failed to read": a directory) or is over 10 MiB (read no
+    further: /dev/zero must not take this process's memory).  virsh hands what it read on as a
+    C string: it ends at the first NUL byte.  Bytes that are not UTF-8 travel as they are
+    (decoded with surrogateescape; safe_parse gives them back to libxml2), so the XML parser
+    reports them where libvirt's does, instead of this reader failing on them."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        fh = open(path, "rb")  # noqa: SIM115 - open and read fail with different words
+    except IsADirectoryError as exc:  # C's open() takes a directory, its read() fails
+        raise CmdError(f"Failed to read file '{path}': {exc.strerror}") from None
     except OSError as exc:
         raise CmdError(f"Failed to open file '{path}': {exc.strerror}") from None
+    with fh:
+        try:
+            data = fh.read(MAX_XML_FILE + 1)
+        except OSError as exc:
+            raise CmdError(f"Failed to read file '{path}': {exc.strerror}") from None
+    if len(data) > MAX_XML_FILE:
+        raise CmdError(f"Failed to read file '{path}': Value too large for defined data type")
     return data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
