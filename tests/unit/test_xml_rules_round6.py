@@ -220,3 +220,45 @@ def test_empty_snapshot_image_path_is_none() -> None:
     snap = parse_snapshot(b"<domainsnapshot><disks><disk name='vda' snapshot='external'>"
                           b"<source file=''/></disk></disks></domainsnapshot>")
     assert snap.disks[0].path is None
+
+
+# --- virStrToLong_*: blanks before a number, nothing after it ------------------------------------
+
+@pytest.mark.parametrize(("text", "base", "want"), [
+    (" 5", 10, 5), ("+5", 10, 5), ("-5", 10, -5), ("5 ", 10, None), ("1_000", 10, None), ("", 10, None),
+    ("0x1f", 0, 31), ("010", 0, 8), ("0", 0, 0), ("08", 0, None), (" 0x03", 0, 3), ("0x03 ", 0, None),
+])
+def test_numbers_read_as_strtol(text: str, base: int, want: int | None) -> None:
+    from pyvirt.xml.fields import c_strtol
+    assert c_strtol(text, base) == want
+
+
+def _dom(body: str) -> str:
+    from pyvirt.xml import fill_defaults, parse_domain
+    doc = (f"<domain type='qemu'><name>d</name><memory>65536</memory>{body}<os><type arch='x86_64' "
+           f"machine='pc'>hvm</type></os></domain>")
+    return fill_defaults(parse_domain(doc.encode())).to_xml(inactive=True)
+
+
+@pytest.mark.parametrize("body", [
+    "<vcpu>2 </vcpu>", "<vcpu current='1 '>2</vcpu>", "<currentMemory>65536 </currentMemory>",
+    "<iothreads>2 </iothreads>", "<devices><controller type='usb' index='0 '/></devices>",
+    "<devices><video><model type='vga' vram='16384 '/></video></devices>",
+])
+def test_trailing_blank_after_a_number_refused(body: str) -> None:
+    with pytest.raises(XMLError):
+        _dom(body)
+
+
+@pytest.mark.parametrize("body", ["<vcpu> 2</vcpu>", "<vcpu current=' 1'>2</vcpu>",
+                                  "<currentMemory> 65536</currentMemory>"])
+def test_leading_blank_before_a_number_accepted(body: str) -> None:
+    assert "<vcpu" in _dom(body)
+
+
+def test_network_numbers_with_trailing_blanks_refused() -> None:
+    with pytest.raises(XMLError):
+        _net("<bridge name='virbr1' delay='5 '/>")
+    with pytest.raises(XMLError):
+        _net("<ip address='192.168.122.1' prefix='24 '/>")
+    assert "prefix='24'" in _net("<ip address='192.168.122.1' prefix=' 24'/>")

@@ -172,6 +172,26 @@ class NonEmpty(Conv):
         return text or None
 
 
+_C_NUMBER = {10: re.compile(r"[ \t\n\v\f\r]*([-+]?)([0-9]+)"),
+             0: re.compile(r"[ \t\n\v\f\r]*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")}
+
+
+def c_strtol(text: str, base: int = 10) -> int | None:
+    """``text`` as libvirt's virStrToLong_* reads a number (C's strtol over the whole text):
+    blanks before it and a sign are allowed, anything after it is not (``'5 '`` is refused,
+    where Python's int() would take it, and ``1_000``); base 0 reads ``0x`` as hex and a
+    leading ``0`` as octal, as C does.  None when it is no number."""
+    m = _C_NUMBER[base].fullmatch(text)
+    if m is None:
+        return None
+    digits = m[2]
+    if base == 0:
+        value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 8) if digits[0] == "0" else int(digits)
+    else:
+        value = int(digits, 10)
+    return -value if m[1] == "-" else value
+
+
 class Int(Conv):
     """A (by default non-negative) decimal integer; ``base0`` also accepts 0x-prefixed hex."""
 
@@ -182,11 +202,9 @@ class Int(Conv):
         self.minimum, self.maximum, self.base0, self.hex_width = minimum, maximum, base0, hex_width
 
     def parse(self, text: str, where: str, line: int | None) -> int:
-        s = text.strip()
-        try:
-            value = int(s, 16) if self.base0 and s.lower().startswith("0x") else int(s, 10)
-        except ValueError:
-            raise self._prop_error(f"invalid integer {text!r} for {where}", where, line, text) from None
+        value = c_strtol(text, 0 if self.base0 else 10)
+        if value is None:
+            raise self._prop_error(f"invalid integer {text!r} for {where}", where, line, text)
         if self.minimum is not None and value < self.minimum:
             raise self._prop_error(f"value {value} for {where} is below {self.minimum}", where, line, text,
                                    zero=value == 0 and self.minimum == 1)
@@ -203,8 +221,8 @@ class Int(Conv):
         error = XMLError(message, line)
         named = _ATTRIBUTE_WHERE.fullmatch(where)
         unsigned = self.minimum is not None and self.minimum >= 0
-        bad_type = not zero and (overflow or not re.fullmatch(r"\s*\+?\d+\s*", text)
-                                 if unsigned else not re.fullmatch(r"\s*[-+]?\d+\s*", text))
+        bad_type = not zero and (overflow or not re.fullmatch(r"\s*\+?\d+", text)
+                                 if unsigned else not re.fullmatch(r"\s*[-+]?\d+", text))
         if named and (zero or bad_type):
             head = f"Invalid value for attribute '{named[1]}' in element '{named[2]}': "
             error.libvirt_prop_message = head + ("Zero is not permitted" if zero else  # type: ignore[attr-defined]

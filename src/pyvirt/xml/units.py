@@ -40,8 +40,10 @@ def parse_size_bytes(number: str, unit: str | None, where: str, line: int | None
     """Parse ``number`` in ``unit`` to bytes; XMLError for a bad number, unit or overflow."""
     from .errors import XMLError  # here, not at import: the CLI's `list` scales sizes without it
 
-    s = number.strip()
-    if not s.isdigit():
+    # virStrToLong_ullp: blanks before the number and a '+' are allowed, nothing after it
+    s = number.lstrip(" \t\n\v\f\r")
+    s = s[1:] if s.startswith("+") else s
+    if not (s.isascii() and s.isdigit()):
         raise XMLError(f"invalid value {number!r} for {where}: expected a non-negative integer", line)
     try:
         scale = unit_scale(unit, default_scale)
