@@ -262,3 +262,22 @@ def test_network_numbers_with_trailing_blanks_refused() -> None:
     with pytest.raises(XMLError):
         _net("<ip address='192.168.122.1' prefix='24 '/>")
     assert "prefix='24'" in _net("<ip address='192.168.122.1' prefix=' 24'/>")
+
+
+@pytest.mark.parametrize(("base", "written"), [("100000000", "0x100000000"), ("0x100000000", "0x100000000"),
+                                               ("010", "0x10")])
+def test_dimm_base_is_hexadecimal(base: str, written: str) -> None:
+    out = _dom("<maxMemory slots='16' unit='KiB'>4194304</maxMemory><vcpu>2</vcpu>"
+               "<cpu><numa><cell id='0' cpus='0-1' memory='1048576' unit='KiB'/></numa></cpu>"
+               "<devices><memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node>"
+               f"</target><address type='dimm' slot='0' base='{base}'/></memory></devices>")
+    assert f"base='{written}'" in out
+
+
+def test_pci_address_numbers_are_c_base_0() -> None:
+    out = _dom("<devices><memballoon model='virtio'><address type='pci' domain='0' bus='0' slot='010' "
+               "function='0'/></memballoon></devices>")
+    assert "slot='0x08'" in out
+    with pytest.raises(XMLError):
+        _dom("<devices><memballoon model='virtio'><address type='pci' domain='0' bus='0' slot='08' "
+             "function='0'/></memballoon></devices>")

@@ -79,7 +79,8 @@ class Address:
     port: str | None = attr("@port")
     iobase: str | None = attr("@iobase")
     irq: str | None = attr("@irq")
-    base: int | None = attr("@base", HEX)
+    #: a DIMM's guest-physical base: hexadecimal with or without 0x (virXMLPropULongLong base 16)
+    base: int | None = attr("@base", Int(0, base16=True, hex_width=0))
     #: spapr-vio: the device's register (libvirt writes it 0x%08x)
     reg: int | None = attr("@reg", Int(0, base0=True, hex_width=8))
     # the ccw and zPCI address types' numbers: libvirt's, not pyvirt's (their address types are

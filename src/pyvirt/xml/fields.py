@@ -173,19 +173,23 @@ class NonEmpty(Conv):
 
 
 _C_NUMBER = {10: re.compile(r"[ \t\n\v\f\r]*([-+]?)([0-9]+)"),
-             0: re.compile(r"[ \t\n\v\f\r]*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")}
+             0: re.compile(r"[ \t\n\v\f\r]*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)"),
+             16: re.compile(r"[ \t\n\v\f\r]*([-+]?)((?:0[xX])?[0-9a-fA-F]+)")}
 
 
 def c_strtol(text: str, base: int = 10) -> int | None:
     """``text`` as libvirt's virStrToLong_* reads a number (C's strtol over the whole text):
     blanks before it and a sign are allowed, anything after it is not (``'5 '`` is refused,
     where Python's int() would take it, and ``1_000``); base 0 reads ``0x`` as hex and a
-    leading ``0`` as octal, as C does.  None when it is no number."""
+    leading ``0`` as octal, as C does; base 16 reads hex with or without ``0x``.  None when it
+    is no number."""
     m = _C_NUMBER[base].fullmatch(text)
     if m is None:
         return None
     digits = m[2]
-    if base == 0:
+    if base == 16:
+        value = int(digits, 16)
+    elif base == 0:
         value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 8) if digits[0] == "0" else int(digits)
     else:
         value = int(digits, 10)
@@ -198,11 +202,12 @@ class Int(Conv):
     name = "integer"
 
     def __init__(self, minimum: int | None = 0, maximum: int | None = None, base0: bool = False,
-                 hex_width: int | None = None) -> None:
+                 hex_width: int | None = None, base16: bool = False) -> None:
         self.minimum, self.maximum, self.base0, self.hex_width = minimum, maximum, base0, hex_width
+        self.base = 16 if base16 else 0 if base0 else 10
 
     def parse(self, text: str, where: str, line: int | None) -> int:
-        value = c_strtol(text, 0 if self.base0 else 10)
+        value = c_strtol(text, self.base)
         if value is None:
             raise self._prop_error(f"invalid integer {text!r} for {where}", where, line, text)
         if self.minimum is not None and value < self.minimum:
