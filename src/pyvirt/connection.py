@@ -45,6 +45,21 @@ if TYPE_CHECKING:
     from pyvirt.apievents import Event
 
 
+def check_metadata_args(kind: str, value: str | None, key: str | None, uri: str | None) -> None:
+    """virDomainSetMetadata's own argument checks (libvirt-domain.c, before any driver runs), so
+    every driver refuses alike: a known kind, a title on one line, a namespace URI for an
+    element and a key to set one."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if kind not in ("title", "description", "element"):
+        raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
+    if kind == "title" and value and "\n" in value:
+        raise PyvirtError("invalid argument: metadata title can't contain newlines", ErrorCode.INVALID_ARG)
+    if kind == "element" and (not uri or (value is not None and not key)):
+        raise PyvirtError(f"invalid argument: {'uri' if not uri else 'key'} in virDomainSetMetadata must not "
+                          "be NULL", ErrorCode.INVALID_ARG)
+
+
 def op(kind: str, route: str, libvirt: str, *, readonly: bool | None = None,
        stream: bool = False, session: str | None = None, waits: bool = False) -> Any:
     """Declare a Connection method as an operation (see pyvirt.operations): its object kind

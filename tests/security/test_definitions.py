@@ -142,6 +142,28 @@ def test_failed_runtime_write_leaves_the_live_definition_unchanged(tmp_path: Pat
     run(tmp_path, scenario)
 
 
+def test_a_title_with_a_newline_is_refused_live_and_in_the_config(tmp_path: Path) -> None:
+    """virDomainSetMetadata refuses a multi-line title before any driver runs; pyvirtd checked
+    only the config (as define does) and gave a running guest's live XML the title."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("titled", emulator()))
+        await drv.start("titled")
+        for live, config in ((True, False), (False, True), (False, False)):
+            with pytest.raises(PyvirtError, match="metadata title can't contain newlines") as refused:
+                await drv.set_metadata("titled", "title", "a\nb", live=live, config=config)
+            assert refused.value.code == ErrorCode.INVALID_ARG
+        rec = drv.lookup("titled")
+        assert rec.live.title is None and rec.config.title is None
+        await drv.destroy("titled")
+
+    run(tmp_path, scenario)
+    from pyvirt.client import connect
+
+    test = connect("test:///default")
+    with pytest.raises(PyvirtError, match="metadata title can't contain newlines"):
+        test.set_metadata("test", "title", "a\nb")
+
+
 def test_a_stored_config_a_newer_define_rule_refuses_stays_loaded_and_its_start_refuses(tmp_path: Path) -> None:
     """libvirt loads its stored configs without validating them (SKIP_VALIDATE) and validates at
     start: a definition an older pyvirt stored, which a define rule added since refuses, must not

@@ -175,15 +175,13 @@ class DefinitionsMixin:
 
     async def set_metadata(self, dom: str, kind: str, value: str | None, live: bool = False,
                            config: bool = False, key: str | None = None, uri: str | None = None) -> None:
+        from pyvirt.connection import check_metadata_args
+
+        check_metadata_args(kind, value, key, uri)
         rec = self.lookup(dom)
-        if kind not in ("title", "description", "element"):
-            raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
         if kind == "element":
             from pyvirt.daemon.tuning import write_metadata
 
-            if not uri or (value is not None and not key):
-                raise PyvirtError(f"invalid argument: {'uri' if not uri else 'key'} in virDomainSetMetadata must not "
-                                  "be NULL", ErrorCode.INVALID_ARG)
             async with rec.lock:
                 self._change(rec, self._targets(rec, live, config), lambda t: write_metadata(t, value, key, uri))
             self._metadata_changed(rec, kind, uri)

@@ -321,19 +321,14 @@ class DomainsMixin:
 
     def set_metadata(self, dom: str, kind: str, value: str | None, *, live: bool = False,
                      config: bool = False, key: str | None = None, uri: str | None = None) -> None:
+        from pyvirt.connection import check_metadata_args
+
         self._write("virDomainSetMetadata")
-        if kind not in ("title", "description", "element"):
-            raise E.invalid_arg(f"unknown metadata type '{kind}'")
-        if kind == "title" and value and "\n" in value:
-            raise E.err("XML error: title can't contain newlines", 27)
+        check_metadata_args(kind, value, key, uri)
         obj = self._get(dom)
         if kind == "element":
             from pyvirt.xml.tunables import write_metadata
 
-            if not uri:
-                raise E.invalid_arg("uri in virDomainSetMetadata must not be NULL")
-            if value is not None and not key:
-                raise E.invalid_arg("key in virDomainSetMetadata must not be NULL")
             tree = self._one_def(obj, live, config)
             write_metadata(tree, value, key, uri)
             self._metadata_changed(obj, kind, uri or "")
