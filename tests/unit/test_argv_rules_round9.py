@@ -262,3 +262,20 @@ def test_numa_cells_sharing_vcpus_name_both_cells() -> None:
 def test_memnode_cell_rules_in_libvirts_words(mid: str, words: str) -> None:
     with pytest.raises(XMLError, match=words):
         _dom(mid=mid)
+
+
+# --- NICs ------------------------------------------------------------------------------------------
+
+def test_user_nic_multiqueue_in_libvirts_words() -> None:
+    nic = ("<interface type='user'><mac address='52:54:00:11:22:33'/><model type='virtio'/>"
+           "<driver queues='4'/></interface>")
+    with pytest.raises(XMLConfigError, match="interface 52:54:00:11:22:33 - multiqueue is not supported for "
+                                             "network interfaces of type user"):
+        _dom(nic)
+
+
+def test_user_nic_coalesce_is_an_unsupported_configuration() -> None:
+    nic = ("<interface type='user'><mac address='52:54:00:11:22:33'/><model type='virtio'/>"
+           "<coalesce><rx><frames max='7'/></rx></coalesce></interface>")
+    with pytest.raises(XMLConfigError, match="coalesce settings on interface type user are not supported"):
+        _dom(nic)

@@ -929,9 +929,19 @@ def _graphics_listens(g: Graphics) -> None:
                                  first.line or g.line)
 
 
+#: NIC types libvirt 9.0 gives several queues (virDomainNetTypeSupportsMultiqueue... in qemu_validate.c)
+_MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
+
+
 def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
     """virDomainNetDefValidate / qemuValidateDomainDeviceDefNetwork: failover pairs (a virtio
-    'persistent' NIC, a host device 'transient' one naming it) and coalescing on tap NICs only."""
+    'persistent' NIC, a host device 'transient' one naming it), coalescing on tap NICs only,
+    multiqueue on the types whose back end has queues."""
+    virtio = (nic.model_type or "").lower() in ("virtio", "virtio-transitional", "virtio-non-transitional")
+    if qemu and virtio and (nic.driver_queues or 0) > 1 and nic.type not in _MULTIQUEUE_TYPES:
+        # (a non-virtio model's <driver> options are dropped at define: libvirt parses them for virtio)
+        raise XMLConfigError(f"interface {nic.mac_address} - multiqueue is not supported for network interfaces "
+                             f"of type {nic.type}", nic.line)
     kind = nic.teaming_type
     if kind == "transient" and not nic.teaming_persistent:
         raise XMLValidationError("teaming persistent attribute must be set if teaming type is 'transient'", nic.line)
@@ -951,7 +961,7 @@ def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
         raise XMLError(f"numerical overflow: value '{frames}' is too big for coalesce parameter, "
                        "maximum is '4294967295'", nic.line)
     if qemu and nic.type not in ("network", "bridge"):
-        raise XMLValidationError(f"coalesce settings on interface type {nic.type} are not supported", nic.line)
+        raise XMLConfigError(f"coalesce settings on interface type {nic.type} are not supported", nic.line)
     if frames == 0:
         nic.coalesce_rx_frames = None  # libvirt writes no <coalesce> without a value
 
