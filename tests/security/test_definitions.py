@@ -164,6 +164,27 @@ def test_a_title_with_a_newline_is_refused_live_and_in_the_config(tmp_path: Path
         test.set_metadata("test", "title", "a\nb")
 
 
+def test_a_domain_with_a_managed_save_image_is_not_renamed(tmp_path: Path) -> None:
+    """libvirt's qemuDomainRename refuses it: the image is kept under the domain's name, so a
+    renamed guest lost its saved state, and the image then kept a new domain of the old name
+    from starting ("belongs to another domain")."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("held", emulator()))
+        image = drv.managed_save_path(drv.lookup("held"))
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(b"saved state")
+        with pytest.raises(PyvirtError, match="domain with a managed saved state can't be renamed"):
+            await drv.rename("held", "moved")
+        assert drv.lookup("held").name == "held" and image.exists()
+        assert (tmp_path / "config" / "qemu" / "held.xml").exists()
+        assert not (tmp_path / "config" / "qemu" / "moved.xml").exists()
+        image.unlink()
+        await drv.rename("held", "moved")
+        assert drv.lookup("moved").name == "moved"
+
+    run(tmp_path, scenario)
+
+
 def test_a_stored_config_a_newer_define_rule_refuses_stays_loaded_and_its_start_refuses(tmp_path: Path) -> None:
     """libvirt loads its stored configs without validating them (SKIP_VALIDATE) and validates at
     start: a definition an older pyvirt stored, which a define rule added since refuses, must not

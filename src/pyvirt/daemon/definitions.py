@@ -337,6 +337,10 @@ class DefinitionsMixin:
                 raise operation_invalid("domain has to be inactive")
             if not rec.persistent:
                 raise operation_invalid("cannot rename a transient domain")
+            if self.has_managed_save(rec):  # type: ignore[attr-defined]
+                # the image is kept under the name (libvirt's refusal): renamed, the guest would
+                # lose its saved state and the image would block a new domain of the old name
+                raise operation_invalid("domain with a managed saved state can't be renamed")
             if new_name in self._by_name:
                 raise PyvirtError(f"operation failed: domain with name '{new_name}' already exists",
                                   ErrorCode.OPERATION_FAILED, ErrorDomain.QEMU)
