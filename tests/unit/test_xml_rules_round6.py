@@ -281,3 +281,14 @@ def test_pci_address_numbers_are_c_base_0() -> None:
     with pytest.raises(XMLError):
         _dom("<devices><memballoon model='virtio'><address type='pci' domain='0' bus='0' slot='08' "
              "function='0'/></memballoon></devices>")
+
+
+# --- qemuValidateDomainDeviceDefAddressDrive on the address a target name implies --------------
+
+def test_ide_target_past_hdd_implies_a_second_ide_controller_refused() -> None:
+    from pyvirt.xml.errors import XMLInternalError
+    with pytest.raises(XMLInternalError, match="Only 1 IDE controller is supported"):
+        _dom("<devices><disk type='file' device='disk'><source file='/x.img'/>"
+             "<target dev='hde' bus='ide'/></disk></devices>")
+    assert "dev='hdd'" in _dom("<devices><disk type='file' device='disk'><source file='/x.img'/>"
+                               "<target dev='hdd' bus='ide'/></disk></devices>")

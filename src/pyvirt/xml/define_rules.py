@@ -108,6 +108,22 @@ def _disk_bus(disk: Disk) -> str | None:
     return disk.target_bus or disk_bus(disk.target_dev or "")
 
 
+def _drive_address(disk: Disk, bus: str | None) -> Any:
+    """The drive address the disk has after libvirt's post-parse: its own, else the one
+    virDomainDiskDefAssignAddress derives from the target name (None: no drive address)."""
+    if disk.address is not None:
+        return disk.address if disk.address.type == "drive" else None
+    if bus not in ("ide", "sata", "fdc", "scsi") or not disk.target_dev:
+        return None
+    from .defaults import disk_index  # defaults imports this module (through validate)
+    from .generic_defaults import drive_address
+
+    try:
+        return drive_address(bus, disk_index(disk.target_dev))
+    except XMLError:  # an unknown target name: refused by its own rule
+        return None
+
+
 #: the characters libvirt lets through in a disk's <serial> (QEMU_SERIAL_PARAM_ACCEPTED_CHARS)
 _SERIAL_CHARS = string.ascii_letters + string.digits + " -_.+"
 
@@ -142,12 +158,16 @@ def check_disk_rules(disk: Disk) -> None:
     if policy == "requisite" and device not in ("cdrom", "floppy"):
         raise XMLError("disk startupPolicy 'requisite' is allowed only for cdrom or floppy", disk.line)
     drive_bus = _disk_bus(disk)
-    if drive_bus in ("ide", "sata") and disk.address is not None and disk.address.type == "drive":
-        # qemuValidateDomainDeviceDefAddressDrive: an IDE channel has one target, AHCI one bus and
-        # one target (a port per unit)
-        if drive_bus == "sata" and disk.address.bus:
+    addr = _drive_address(disk, drive_bus)
+    if drive_bus in ("ide", "sata") and addr is not None:
+        # qemuValidateDomainDeviceDefAddressDrive, on the address the post-parse gave (a given
+        # one, else the one the target name implies: hde is IDE controller 1): one IDE
+        # controller with one target per channel, AHCI one bus and one target (a port per unit)
+        if drive_bus == "ide" and addr.controller:
+            raise XMLInternalError("Only 1 IDE controller is supported", disk.line)
+        if drive_bus == "sata" and addr.bus:
             raise XMLConfigError("bus must be 0 for sata controller", disk.line)
-        if disk.address.target:
+        if addr.target:
             raise XMLConfigError(f"target must be 0 for {drive_bus} controller", disk.line)
     if disk.serial is not None and disk.serial.strip(_SERIAL_CHARS):
         # qemuValidateDomainDeviceDefDiskSerial: QEMU_SERIAL_PARAM_ACCEPTED_CHARS
