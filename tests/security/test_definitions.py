@@ -185,6 +185,31 @@ def test_a_domain_with_a_managed_save_image_is_not_renamed(tmp_path: Path) -> No
     run(tmp_path, scenario)
 
 
+def test_a_renamed_uefi_guest_keeps_its_variables_and_leaves_none_to_the_old_name(tmp_path: Path) -> None:
+    """A variable store the config does not name is NVRAM_DIR/NAME_VARS.fd, found by name at
+    start: a rename left it behind, so the guest booted with fresh variables and a new domain of
+    the old name would have started with the renamed guest's (its boot entries, its keys)."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        efi = "<features><acpi/></features>"
+        for name in ("uefi", "other"):
+            await drv.define_xml(domain_xml(name, emulator(), extra=efi).replace("<os>", "<os firmware='efi'>")
+                                 .replace("machine='pc'", "machine='q35'"))
+        nvram = drv.paths.data / "nvram"
+        nvram.mkdir(parents=True, exist_ok=True)
+        (nvram / "uefi_VARS.fd").write_bytes(b"the guest's variables")
+        await drv.rename("uefi", "renamed")
+        assert (nvram / "renamed_VARS.fd").read_bytes() == b"the guest's variables"
+        assert not (nvram / "uefi_VARS.fd").exists()
+        (nvram / "taken_VARS.fd").write_bytes(b"kept by undefine --keep-nvram")
+        (nvram / "other_VARS.fd").write_bytes(b"other's")
+        with pytest.raises(PyvirtError, match="NVRAM file .*taken_VARS.fd' of the new name already exists"):
+            await drv.rename("other", "taken")
+        assert drv.lookup("other").name == "other" and (nvram / "other_VARS.fd").read_bytes() == b"other's"
+        assert (nvram / "taken_VARS.fd").read_bytes() == b"kept by undefine --keep-nvram"
+
+    run(tmp_path, scenario)
+
+
 def test_a_stored_config_a_newer_define_rule_refuses_stays_loaded_and_its_start_refuses(tmp_path: Path) -> None:
     """libvirt loads its stored configs without validating them (SKIP_VALIDATE) and validates at
     start: a definition an older pyvirt stored, which a define rule added since refuses, must not

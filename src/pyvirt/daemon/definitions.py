@@ -349,6 +349,16 @@ class DefinitionsMixin:
             candidate.name = new_name
             checked = model.parse_definition(candidate.to_xml(inactive=True, security_info=True))
             old = rec.name
+            # a UEFI variable store the config does not name is found by the domain's name at
+            # start (NVRAM_DIR/NAME_VARS.fd): it moves with the name, or the renamed guest would
+            # boot with fresh variables and a new domain of the old name would get these
+            from pyvirt.daemon.firmware import nvram_path
+
+            old_vars = nvram_path(rec.config, self.paths.data / "nvram")
+            new_vars = nvram_path(checked, self.paths.data / "nvram")
+            move_vars = old_vars != new_vars and old_vars is not None and os.path.exists(old_vars)
+            if move_vars and new_vars is not None and os.path.lexists(new_vars):
+                raise operation_invalid(f"NVRAM file '{new_vars}' of the new name already exists")
             stored = checked.to_xml(inactive=True, security_info=True)
             self.store.save_config(new_name, stored)
             if rec.autostart:
@@ -359,6 +369,8 @@ class DefinitionsMixin:
                            self.paths.data / "nvram" / "snapshot" / old):
                 if folder.is_dir():
                     os.replace(folder, folder.with_name(new_name))
+            if move_vars:
+                os.replace(old_vars, new_vars)  # type: ignore[arg-type]
             self.store.delete_config(old)
             self._unindex(rec)
             rec.name, rec.config = new_name, checked
