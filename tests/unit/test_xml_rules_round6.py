@@ -292,3 +292,22 @@ def test_ide_target_past_hdd_implies_a_second_ide_controller_refused() -> None:
              "<target dev='hde' bus='ide'/></disk></devices>")
     assert "dev='hdd'" in _dom("<devices><disk type='file' device='disk'><source file='/x.img'/>"
                                "<target dev='hdd' bus='ide'/></disk></devices>")
+
+
+# --- virMacAddrParse -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("52:54:0:1:2:3", "52:54:00:01:02:03"), ("52:54:00:AB:CD:EF", "52:54:00:ab:cd:ef"),
+    ("52:54:00:ab:cd:ef xyz", "52:54:00:ab:cd:ef"), ("52:54:00:ab:cd:e", "52:54:00:ab:cd:0e"),
+    ("52:54:00:ab:cd:ef:", None), ("52:54:00:ab:cd:0ef", None), ("52-54-00-ab-cd-ef", None),
+    (" 52:54:00:ab:cd:ef", None),
+])
+def test_mac_addresses_read_as_libvirt(text: str, want: str | None) -> None:
+    from pyvirt.xml.macaddr import parse_mac
+    assert parse_mac(text) == want
+
+
+def test_short_mac_octets_written_in_full_in_domains_and_networks() -> None:
+    assert "<mac address='52:54:00:01:02:03'/>" in _dom(
+        "<devices><interface type='user'><mac address='52:54:0:1:2:3'/><model type='virtio'/></interface></devices>")
+    assert "<mac address='52:54:00:01:02:03'/>" in _net("<mac address='52:54:0:1:2:3'/>")

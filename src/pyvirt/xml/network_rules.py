@@ -18,6 +18,7 @@ import uuid as uuidlib
 from .bandwidth import bandwidth_rules
 from .errors import XMLError, XMLUnsupportedError, XMLValidationError
 from .iptext import ip_text, parse_ip
+from .macaddr import parse_mac
 from .mapping import parse_model
 from .network import (
     DHCP,
@@ -64,13 +65,12 @@ def ip_of(text: str | None, what: str, netname: str, line: int | None) -> IPAddr
 
 def format_mac(text: str, what: str, netname: str, line: int | None) -> str:
     """virMacAddrParse + virMacAddrFormat: six 1-2 digit hex octets, printed lower case."""
-    parts = text.split(":")
-    if len(parts) != 6 or not all(_MAC_PART.match(p) for p in parts):
+    mac = parse_mac(text)
+    if mac is None:
         raise XMLError(f"Invalid {what} '{text}' in network '{netname}'", line)
-    octets = [int(p, 16) for p in parts]
-    if octets[0] & 1:
+    if int(mac[:2], 16) & 1:
         raise XMLError(f"Invalid multicast {what} '{text}' in network '{netname}'", line)
-    return ":".join(f"{o:02x}" for o in octets)
+    return mac
 
 
 def ip_prefix(ip: IP | Route) -> int:

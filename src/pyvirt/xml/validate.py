@@ -36,6 +36,7 @@ from .errors import (
     XMLValidationError,
 )
 from .iptext import ip_text, parse_ip
+from .macaddr import parse_mac
 from .pciaddr import chipset_functions, is_q35
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -749,9 +750,10 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             raise XMLValidationError(f"missing source information for device {disk.target_dev}", disk.line)
         targets[disk.target_dev] = disk.line
     for nic in devs.interfaces:
-        if nic.mac_address is not None and not MAC_RE.match(nic.mac_address):
+        if nic.mac_address is not None and parse_mac(nic.mac_address) is None:
             raise XMLError(f"unable to parse mac address '{nic.mac_address}'", nic.line, libvirt_words=True)
         if nic.mac_address is not None:
+            nic.mac_address = parse_mac(nic.mac_address)
             if int(nic.mac_address[:2], 16) & 1:
                 raise XMLValidationError(f"expected unicast mac address, found multicast '{nic.mac_address}'",
                                          nic.line)
