@@ -279,3 +279,16 @@ def test_user_nic_coalesce_is_an_unsupported_configuration() -> None:
            "<coalesce><rx><frames max='7'/></rx></coalesce></interface>")
     with pytest.raises(XMLConfigError, match="coalesce settings on interface type user are not supported"):
         _dom(nic)
+
+
+# --- controller indexes ----------------------------------------------------------------------------
+
+def test_controller_without_index_takes_the_lowest_unused_one() -> None:
+    """virDomainAssignControllerIndexes runs after the whole document is read: an index written
+    later in the XML is already taken, and a gap below a written index is filled first."""
+    dom = _dom("<controller type='pci' model='pcie-root-port'/><controller type='pci' index='0' model='pcie-root'/>",
+               machine="q35")
+    assert [c.index for c in dom.devices.controllers if c.type == "pci" and c.model == "pcie-root-port"] == [1]
+    with pytest.raises(XMLError, match="The PCI controller with index='0' must be model='pcie-root'"):
+        _dom("<controller type='pci' index='1' model='pcie-root-port'/><controller type='pci' model='pcie-root-port'/>",
+             machine="q35")

@@ -434,7 +434,6 @@ def _joins_usb2_set(dom: Domain, new: Controller, prev: Controller) -> bool:
 def _controllers(dom: Domain) -> None:
     devs = dom.devices
     q35 = is_q35(dom)
-    counters: dict[str, int] = {}
     prev_usb: Controller | None = None
     for c in devs.controllers:
         if c.type == "usb" and c.index is None and prev_usb is not None and _joins_usb2_set(dom, c, prev_usb):
@@ -443,15 +442,15 @@ def _controllers(dom: Domain) -> None:
             c.master_startport = USB_COMPANIONS[c.model]  # the ports ICH9 wires it to
         if c.type == "usb":
             prev_usb = c
-        if c.index is None:
-            c.index = counters.get(c.type or "", 0)
+        if c.index is None:  # virDomainAssignControllerIndexes: the lowest one no controller of the type has
+            used = {o.index for o in devs.controllers if o.type == c.type and o.index is not None}
+            c.index = next(i for i in range(len(used) + 1) if i not in used)
         root = "pcie-root" if q35 else "pci-root"
         if c.type == "pci" and c.index == 0 and c.model not in (None, root):
             # index 0 is the machine's own root bus (qemuValidateDomainDeviceDefControllerPCI); a
             # controller written without an index gets 0 here first, as virDomainDefPostParse gives it
             raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
                                      f"machine type, but model='{c.model}' was found instead", c.line)
-        counters[c.type or ""] = max(counters.get(c.type or "", 0), c.index + 1)
     # virDomainDefParseXML adds the SCSI controllers host devices need as it reads each one, so
     # they follow the parsed controllers and come before every controller the post-parse adds
     _hostdev_scsi_controllers(dom)
