@@ -80,3 +80,44 @@ def test_every_event_subscriber_gets_its_end_when_the_bus_closes() -> None:
             assert [queue.get_nowait() for _ in range(queue.qsize())][-1] is None
 
     asyncio.run(run())
+
+
+def test_an_event_subscription_ends_soon_after_its_client_went_away(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """aiohttp does not tell a handler its client went away: an event stream with no event to
+    write kept its subscription until the next event, so on a quiet host every ended
+    `pyvirt event --timeout` left one behind.  A keepalive comment line now finds out."""
+    import socket
+
+    from aiohttp import web
+
+    from pyvirt.daemon import http_streams
+    from pyvirt.daemon.events import EventBus
+
+    monkeypatch.setattr(http_streams, "EVENT_KEEPALIVE", 0.1)
+
+    class Driver:
+        events = EventBus()
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_get("/events", http_streams.stream_handlers(Driver(), None)["events"])
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            await asyncio.get_running_loop().run_in_executor(None, sock.recv, 4096)
+            assert len(Driver.events._subscribers) == 1
+            sock.close()
+            for _ in range(100):
+                if not Driver.events._subscribers:
+                    break
+                await asyncio.sleep(0.05)
+            assert not Driver.events._subscribers
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(run())

@@ -41,6 +41,12 @@ def _count(request: web.Request, name: str) -> int | None:
     return value
 
 
+#: seconds without an event after which an event stream gets a comment line: aiohttp does not
+#: tell a handler its client went away, so without a write a subscription outlived its client
+#: until the next event (each `pyvirt event --timeout` of a quiet host left one behind)
+EVENT_KEEPALIVE = 30.0
+
+
 def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
     """The stream operations' handlers, by operation name."""
     out: dict[str, Handler] = {}
@@ -59,7 +65,11 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
             await resp.prepare(request)
             await resp.write(b": subscribed\n\n")
             while True:
-                ev = await queue.get()
+                try:
+                    ev = await asyncio.wait_for(queue.get(), EVENT_KEEPALIVE)
+                except TimeoutError:  # a comment line: a client gone is noticed (the write fails)
+                    await resp.write(b": keepalive\n\n")
+                    continue
                 if ev is None:
                     break
                 if ev.kind not in kinds or (only and only not in (ev.name, ev.uuid)):
