@@ -311,3 +311,12 @@ def test_short_mac_octets_written_in_full_in_domains_and_networks() -> None:
     assert "<mac address='52:54:00:01:02:03'/>" in _dom(
         "<devices><interface type='user'><mac address='52:54:0:1:2:3'/><model type='virtio'/></interface></devices>")
     assert "<mac address='52:54:00:01:02:03'/>" in _net("<mac address='52:54:0:1:2:3'/>")
+
+
+def test_volume_sizes_read_as_strtoull() -> None:
+    from pyvirt.xml.volume import VolumeDef
+    out = VolumeDef.from_xml("<volume><name>v</name><capacity unit='bytes'>+5</capacity></volume>", "dir").to_xml()
+    assert "<capacity unit='bytes'>5</capacity>" in out
+    for bad in ("5 ", "-5", "1.5"):
+        with pytest.raises(XMLError, match="malformed capacity element"):
+            VolumeDef.from_xml(f"<volume><name>v</name><capacity>{bad}</capacity></volume>", "dir")

@@ -141,11 +141,12 @@ class BackingStore:
 
 def _check_sizes(root: Any) -> None:
     """virStorageSize's refusal, before the generic size reader words it its own way: a
-    capacity or allocation that is not a base-10 unsigned number (a sign '-' included) is
-    "malformed capacity element" for both."""
+    capacity or allocation that virStrToLong_ullp does not read (blanks before it and a '+'
+    are allowed, a '-' or anything after the digits is not) is "malformed capacity element"
+    for both."""
     for tag in ("capacity", "allocation"):
         node = root.find(tag)
-        if node is not None and node.text and not re.fullmatch(r"\s*\d+\s*", node.text):
+        if node is not None and node.text and not re.fullmatch(r"[ \t\n\v\f\r]*\+?\d+", node.text):
             raise XMLError("malformed capacity element", node.sourceline)
 
 
