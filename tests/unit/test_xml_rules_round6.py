@@ -320,3 +320,44 @@ def test_volume_sizes_read_as_strtoull() -> None:
     for bad in ("5 ", "-5", "1.5"):
         with pytest.raises(XMLError, match="malformed capacity element"):
             VolumeDef.from_xml(f"<volume><name>v</name><capacity>{bad}</capacity></volume>", "dir")
+
+
+# --- virUUIDParse and virBitmapParse for every object -----------------------------------------------
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("c7a5fdbd edaf 9455 926a d65c16db1809", True), ("c7-a5-fd-bd-ed-af-94-55-92-6a-d6-5c-16-db-18-09", True),
+    ("c7a5fdbd-edaf-9455-926a-d65c16db1809-", False), ("{c7a5fdbd-edaf-9455-926a-d65c16db1809}", False),
+    ("urn:uuid:c7a5fdbd-edaf-9455-926a-d65c16db1809", False),
+])
+def test_domain_and_pool_uuids_read_as_virUUIDParse(text: str, ok: bool) -> None:
+    from pyvirt.xml.pool import PoolDef
+    from pyvirt.xml.validate import normalize_uuid
+    pool = f"<pool type='dir'><name>p</name><uuid>{text}</uuid><target><path>/x</path></target></pool>"
+    if ok:
+        assert normalize_uuid(text, None) == "c7a5fdbd-edaf-9455-926a-d65c16db1809"
+        assert "<uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>" in PoolDef.from_xml(pool).to_xml()
+    else:
+        with pytest.raises(XMLError, match="malformed uuid element"):
+            normalize_uuid(text, None)
+        with pytest.raises(XMLError, match="malformed uuid element"):
+            PoolDef.from_xml(pool)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("0-1, 3", {0, 1, 3}), (" 0-1", {0, 1}), ("0 -1", {0, 1}), ("0- 1", {0, 1}), ("0-1,", {0, 1}),
+    ("0-3,^2,8", {0, 1, 3, 8}), ("^2,0-3", {0, 1, 2, 3}),  # a ^N clears only what is set before it
+])
+def test_cpusets_read_as_virBitmapParse(text: str, want: set[int]) -> None:
+    from pyvirt.xml.validate import parse_cpuset
+    assert parse_cpuset(text) == want
+
+
+@pytest.mark.parametrize("text", [",0-1", "0-1,,3", "1-0", "3 4", "", "^1-2"])
+def test_cpuset_syntax_errors(text: str) -> None:
+    from pyvirt.xml.validate import parse_cpuset
+    with pytest.raises(XMLError, match="Failed to parse bitmap"):
+        parse_cpuset(text)
+
+
+def test_cpuset_with_blanks_written_canonically() -> None:
+    assert "cpuset='0-1,3'" in _dom("<vcpu cpuset='0-1, 3'>2</vcpu>")

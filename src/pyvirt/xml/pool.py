@@ -38,6 +38,7 @@ from .fields import (
     text,
     values,
 )
+from .uuids import parse_uuid
 
 
 def sanitize_path(path: str) -> str:
@@ -309,10 +310,10 @@ def _normalise_pool(pool: PoolDef) -> None:
     if pool.uuid is None:
         pool.uuid = str(uuidlib.uuid4())
     else:
-        try:
-            pool.uuid = str(uuidlib.UUID(pool.uuid.strip()))
-        except ValueError:
-            raise XMLError(f"malformed uuid element '{pool.uuid}'", line) from None
+        canonical = parse_uuid(pool.uuid)  # virUUIDParse, as for every other object
+        if canonical is None:
+            raise XMLError(f"malformed uuid element '{pool.uuid}'", line)
+        pool.uuid = canonical
     if pool.cow is not None and ptype not in ("fs", "dir"):
         raise XMLError("cow feature may only be used for 'fs' and 'dir' pools", line)
     _check_required(src, ptype, flags, line)
@@ -390,10 +391,10 @@ def _check_auth(auth: SourceAuth) -> None:
     if (auth.secret_uuid is None) == (auth.secret_usage is None):
         raise XMLError("auth <secret> needs either a uuid or a usage", auth.line)
     if auth.secret_uuid is not None:
-        try:
-            auth.secret_uuid = str(uuidlib.UUID(auth.secret_uuid.strip()))
-        except ValueError:
-            raise XMLError(f"malformed secret uuid '{auth.secret_uuid}'", auth.line) from None
+        canonical = parse_uuid(auth.secret_uuid)
+        if canonical is None:
+            raise XMLError(f"malformed secret uuid '{auth.secret_uuid}'", auth.line)
+        auth.secret_uuid = canonical
 
 
 def _check_adapter(ad: SourceAdapter) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid as uuidlib
 
 from . import redirfilter
 from .bandwidth import bandwidth_rules
@@ -48,24 +47,69 @@ CPUSET_RE = re.compile(r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+
 CPUSET_MAX = 16384  # VIR_DOMAIN_CPUMASK_LEN in libvirt 9.0 (checked: 16383 taken, 16384 refused)
 
 
+_SPACES = " \t\n\v\f\r"
+
+
+def _bitmap_bits(text: str) -> set[int] | None:
+    """virBitmapParseInternal, step for step: ``N``, ``N-M`` and ``^N`` items joined by ``,``,
+    blanks allowed around numbers, dashes and commas, one trailing comma allowed, ``^N``
+    clearing a CPU set by an item before it.  None on a syntax error (or a CPU past the
+    bitmap's size)."""
+    bits: set[int] = set()
+    n, i = len(text), 0
+
+    def skip(i: int) -> int:
+        while i < n and text[i] in _SPACES:
+            i += 1
+        return i
+
+    def number(i: int) -> tuple[int, int] | None:
+        j = i
+        while j < n and text[j].isascii() and text[j].isdigit():
+            j += 1
+        return (int(text[i:j]), j) if j > i else None
+
+    i = skip(i)
+    if i >= n:
+        return None
+    while i < n:
+        neg = text[i] == "^"
+        i += neg
+        got = number(i)
+        if got is None:
+            return None
+        start, i = got
+        i = skip(i)
+        if i >= n or text[i] == ",":
+            if start >= CPUSET_MAX:
+                return None
+            if neg:
+                bits.discard(start)
+            else:
+                bits.add(start)
+        elif text[i] == "-":
+            if neg:
+                return None
+            got = number(skip(i + 1))
+            if got is None or got[0] < start or got[0] >= CPUSET_MAX:
+                return None
+            bits.update(range(start, got[0] + 1))
+            i = skip(got[1])
+        if i < n and text[i] == ",":
+            i = skip(i + 1)
+        elif i < n:
+            return None
+    return bits
+
+
 def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) -> frozenset[int]:
-    """libvirt's cpuset syntax (``0-3,^2,8``) -> the set of host CPUs; an empty result refused
-    unless `empty_ok` (the caller has its own words for it).  A syntax error or a CPU past
-    the bitmap's size is virBitmapParse's "Failed to parse bitmap", whoever reads the set."""
-    if not CPUSET_RE.fullmatch(text):
+    """libvirt's cpuset syntax (``0-3,^2,8``, read as virBitmapParse reads it) -> the set of
+    host CPUs; an empty result refused unless `empty_ok` (the caller has its own words for
+    it).  A syntax error or a CPU past the bitmap's size is virBitmapParse's "Failed to parse
+    bitmap", whoever reads the set."""
+    cpus = _bitmap_bits(text)
+    if cpus is None:
         raise XMLInvalidArgError(f"Failed to parse bitmap '{text}'", line)  # virBitmapParse's words
-    cpus: set[int] = set()
-    for part in text.split(","):
-        if part.startswith("^"):
-            continue
-        lo, _, hi = part.partition("-")
-        first, last = int(lo), int(hi or lo)
-        if first > last or last >= CPUSET_MAX:
-            raise XMLInvalidArgError(f"Failed to parse bitmap '{text}'", line)
-        cpus.update(range(first, last + 1))
-    for part in text.split(","):
-        if part.startswith("^"):
-            cpus.discard(int(part[1:]))
     if not cpus and not empty_ok:
         raise XMLError(f"cpuset {text!r} selects no CPU", line)
     return frozenset(cpus)
@@ -94,11 +138,14 @@ def validate_name(name: str | None, line: int | None = None, what: str = "domain
 
 
 def normalize_uuid(value: str, line: int | None) -> str:
-    """libvirt accepts hex with or without dashes (and braces); store the canonical form."""
-    try:
-        return str(uuidlib.UUID(value.strip()))
-    except ValueError:
-        raise XMLInternalError("malformed uuid element", line) from None  # virUUIDParse's refusal
+    """virUUIDParse's reading (hex pairs, '-' or blanks between them, blanks around; no braces
+    or ``urn:uuid:``, which Python's UUID takes), stored in the canonical form."""
+    from .uuids import parse_uuid
+
+    canonical = parse_uuid(value)
+    if canonical is None:
+        raise XMLInternalError("malformed uuid element", line)  # virUUIDParse's refusal
+    return canonical
 
 
 def _secret_ref(ref: SecretRef, what: str) -> None:
