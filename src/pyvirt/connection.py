@@ -45,19 +45,33 @@ if TYPE_CHECKING:
     from pyvirt.apievents import Event
 
 
+def check_count(name: str, value: int, function: str) -> None:
+    """libvirt's virCheckNonZeroArg on an unsigned argument of its public API (the memory of
+    virDomainSetMemoryFlags, the nvcpus of virDomainSetVcpusFlags), before any driver runs: 0
+    is refused in its words (virRaiseErrorFull: code "invalid argument", no prefix in the
+    message), and a negative number, which libvirt's unsigned types cannot carry, too."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if value == 0:
+        raise PyvirtError(f"{name} in {function} must not be zero", ErrorCode.INVALID_ARG)
+    if value < 0:
+        raise PyvirtError(f"{name} in {function} must not be negative", ErrorCode.INVALID_ARG)
+
+
 def check_metadata_args(kind: str, value: str | None, key: str | None, uri: str | None) -> None:
     """virDomainSetMetadata's own argument checks (libvirt-domain.c, before any driver runs), so
     every driver refuses alike: a known kind, a title on one line, a namespace URI for an
-    element and a key to set one."""
+    element and a key to set one.  libvirt raises the last three with virReportInvalidArg /
+    virReportInvalidNullArg: code "invalid argument", no prefix in the message."""
     from pyvirt.api import ErrorCode, PyvirtError
 
     if kind not in ("title", "description", "element"):
         raise PyvirtError(f"invalid argument: unknown metadata type '{kind}'", ErrorCode.INVALID_ARG)
     if kind == "title" and value and "\n" in value:
-        raise PyvirtError("invalid argument: metadata title can't contain newlines", ErrorCode.INVALID_ARG)
+        raise PyvirtError("metadata title can't contain newlines", ErrorCode.INVALID_ARG)
     if kind == "element" and (not uri or (value is not None and not key)):
-        raise PyvirtError(f"invalid argument: {'uri' if not uri else 'key'} in virDomainSetMetadata must not "
-                          "be NULL", ErrorCode.INVALID_ARG)
+        raise PyvirtError(f"{'uri' if not uri else 'key'} in virDomainSetMetadata must not be NULL",
+                          ErrorCode.INVALID_ARG)
 
 
 def op(kind: str, route: str, libvirt: str, *, readonly: bool | None = None,

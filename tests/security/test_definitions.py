@@ -149,7 +149,7 @@ def test_a_title_with_a_newline_is_refused_live_and_in_the_config(tmp_path: Path
         await drv.define_xml(domain_xml("titled", emulator()))
         await drv.start("titled")
         for live, config in ((True, False), (False, True), (False, False)):
-            with pytest.raises(PyvirtError, match="metadata title can't contain newlines") as refused:
+            with pytest.raises(PyvirtError, match="^metadata title can't contain newlines$") as refused:
                 await drv.set_metadata("titled", "title", "a\nb", live=live, config=config)
             assert refused.value.code == ErrorCode.INVALID_ARG
         rec = drv.lookup("titled")
@@ -162,6 +162,29 @@ def test_a_title_with_a_newline_is_refused_live_and_in_the_config(tmp_path: Path
     test = connect("test:///default")
     with pytest.raises(PyvirtError, match="metadata title can't contain newlines"):
         test.set_metadata("test", "title", "a\nb")
+
+
+def test_zero_and_negative_memory_and_vcpu_counts_are_refused_by_every_driver(tmp_path: Path) -> None:
+    """libvirt's public API refuses memory 0 and nvcpus 0 (virCheckNonZeroArg) before a driver
+    runs; the test driver took setmem 0 and even -1 as the guest's current memory."""
+    from pyvirt.client import connect
+
+    test = connect("test:///default")
+    for call in (lambda n: test.set_memory("test", n), lambda n: test.set_vcpus("test", n)):
+        for n in (0, -1):
+            with pytest.raises(PyvirtError, match="must not be (zero|negative)") as refused:
+                call(n)
+            assert refused.value.code == ErrorCode.INVALID_ARG
+    assert test.get_info("test").mem_kib > 0
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("counts", emulator()))
+        with pytest.raises(PyvirtError, match="^memory in virDomainSetMemoryFlags must not be zero$"):
+            await drv.set_memory("counts", 0, config=True)
+        with pytest.raises(PyvirtError, match="^nvcpus in virDomainSetVcpusFlags must not be zero$"):
+            await drv.set_vcpus("counts", 0, config=True)
+
+    run(tmp_path, scenario)
 
 
 def test_a_domain_with_a_managed_save_image_is_not_renamed(tmp_path: Path) -> None:

@@ -259,9 +259,10 @@ class DefinitionsMixin:
 
     async def set_memory(self, dom: str, kib: int, live: bool = False, config: bool = False,
                          maximum: bool = False) -> None:
+        from pyvirt.connection import check_count
+
+        check_count("memory", kib, "virDomainSetMemoryFlags")
         rec = self.lookup(dom)
-        if kib <= 0:
-            raise PyvirtError("invalid argument: memory size must be positive", ErrorCode.INVALID_ARG)
         async with rec.lock:
             if maximum:
                 if live or (not config and rec.active):
@@ -291,6 +292,9 @@ class DefinitionsMixin:
 
     async def set_vcpus(self, dom: str, count: int, live: bool = False, config: bool = False,
                         maximum: bool = False, guest: bool = False, hotpluggable: bool = False) -> None:
+        from pyvirt.connection import check_count
+
+        check_count("nvcpus", count, "virDomainSetVcpusFlags")
         rec = self.lookup(dom)
         if guest:  # qemuDomainSetVcpusFlags: the guest agent, and nothing else changes
             if config or maximum:
@@ -299,8 +303,6 @@ class DefinitionsMixin:
                                   "are mutually exclusive", ErrorCode.INVALID_ARG, ErrorDomain.DOMAIN)
             await self.set_guest_vcpu_count(dom, count)  # type: ignore[attr-defined]
             return
-        if count <= 0:
-            raise PyvirtError("invalid argument: vcpu count must be positive", ErrorCode.INVALID_ARG)
         async with rec.lock:
             targets = self._targets(rec, live, config)
             on_live = any(t is rec.live for t in targets)

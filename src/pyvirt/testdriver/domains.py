@@ -273,7 +273,10 @@ class DomainsMixin:
 
     def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
                    maximum: bool = False) -> None:
+        from pyvirt.connection import check_count
+
         self._write("virDomainSetMemoryFlags")
+        check_count("memory", kib, "virDomainSetMemoryFlags")
         obj = self._get(dom)
         one = self._one_def(obj, live, config)  # testDomainSetMemoryFlags: virDomainObjGetOneDef first
         if maximum and (live or (not config and obj.active)):
@@ -292,12 +295,16 @@ class DomainsMixin:
 
     def set_vcpus(self, dom: str, count: int, *, live: bool = False, config: bool = False,
                   maximum: bool = False, guest: bool = False, hotpluggable: bool = False) -> None:
+        from pyvirt.connection import check_count
+
         self._write("virDomainSetVcpusFlags")
+        check_count("nvcpus", count, "virDomainSetVcpusFlags")
         if guest or hotpluggable:  # VIR_DOMAIN_VCPU_GUEST, _HOTPLUGGABLE: virCheckFlags refuses them
             raise E.unsupported_flags((0x10 if hotpluggable else 0) | (0x8 if guest else 0), "testDomainSetVcpusFlags")
         obj = self._get(dom)
-        if count < 1:
-            raise E.invalid_arg(f"argument unsupported: invalid vcpu count {count}")
+        if count > self.max_vcpus():  # type: ignore[attr-defined]  # testDomainSetVcpusFlags checks it first
+            raise E.invalid_arg(f"requested cpu amount exceeds maximum supported amount "
+                                f"({count} > {self.max_vcpus()})")  # type: ignore[attr-defined]
         if maximum and (live or (not config and obj.active)):
             raise E.invalid("cannot change maximum vCPUs on a live domain")
         for tree in self._targets(obj, live, config):
