@@ -101,3 +101,22 @@ def test_vol_size_reads_as_virsh_vshvolsize() -> None:
     with pytest.raises(CmdError) as exc:
         vol_size("17EiB")
     assert exc.value.messages == ["Malformed size 17EiB", "numerical overflow: value too large: 17EiB"]
+
+
+def test_memtune_sizes_read_as_virsh_memtune_get_size() -> None:
+    """virshMemtuneGetSize: virStrToLong_ll, negative is unlimited, virScaleInteger on exactly
+    the rest up to LLONG_MAX bytes.  pyvirt stripped blanks ('5 ' was 5 KiB, virsh refuses the
+    suffix ' ') and reported a long long overflow as an unknown suffix ''."""
+    from tests.unit.test_cli_commands import _run_on
+
+    def hard_limit(text: str) -> tuple[str, str]:
+        out, err, _ = _run_on("test:///default", f"memtune test --hard-limit '{text}'; memtune test")
+        return next((line for line in out.splitlines() if line.startswith("hard_limit")), ""), err
+
+    head = "error: Unable to parse integer parameter hard-limit\n"
+    assert hard_limit("5 ")[1] == head + "error: invalid argument: unknown suffix ' '\n"
+    assert hard_limit("99999999999999999999")[1] == head
+    assert hard_limit("9223372036854775807G")[1] == head + (
+        "error: numerical overflow: value too large: 9223372036854775807G\n")
+    assert hard_limit("-5")[0].split()[-1] == "unlimited"
+    assert hard_limit(" +5M")[0].split()[-1] == "5120"

@@ -65,27 +65,36 @@ def _get(ctl: Ctl, count_error: str, get_error: str, live: bool, config: bool, c
 
 # ------------------------------------------------------------------------------ memtune
 def _memtune_size(p: Parsed, name: str) -> int | None:
-    """virshMemtuneGetSize: a negative number is unlimited, else a scaled size in KiB."""
+    """virshMemtuneGetSize: virStrToLong_ll (blanks and a sign before the digits; out of the
+    long long range: refused alone), a negative number is unlimited, else virScaleInteger on
+    exactly the rest (KiB by default, up to LLONG_MAX bytes), in KiB rounded up."""
     raw = p.str(name)
     if raw is None:
         return None
-    s = raw.strip()
-    digits = s.lstrip("-+")
-    i = 0
-    while i < len(digits) and digits[i].isdigit():
-        i += 1
-    if not i:
-        raise CmdError(f"Unable to parse integer parameter {name}")
-    if s.startswith("-"):
-        return UNLIMITED
-    from pyvirt.cli.values import scaled_bytes
+    from pyvirt.cli.values import strtoul
+    from pyvirt.xml.units import unit_scale
 
+    i = len(raw) - len(raw.lstrip(" \t\n\v\f\r"))
+    negative = raw[i:i + 1] == "-"
+    got = strtoul(raw[:i] + raw[i + 1:] if negative else raw, 0, 10, 64)
+    if got is None or negative and raw[i + 1:i + 2] in ("+", "-"):
+        raise CmdError(f"Unable to parse integer parameter {name}")
+    number, end = got
+    end += 1 if negative else 0
+    if number > (1 << 63) - (0 if negative else 1):  # strtoll's range
+        raise CmdError(f"Unable to parse integer parameter {name}")
+    if negative and number:
+        return UNLIMITED
+    suffix = raw[end:]
     try:
-        return (scaled_bytes(s, name) + 1023) // 1024
-    except CmdError:
-        number = s[:len(s) - len(digits) + i]
+        scale = unit_scale(suffix, 1024)
+    except ValueError:
         raise CmdError(f"Unable to parse integer parameter {name}",
-                       f"invalid argument: unknown suffix '{s[len(number):]}'") from None
+                       f"invalid argument: unknown suffix '{suffix}'") from None
+    if number > ((1 << 63) - 1) // scale:
+        raise CmdError(f"Unable to parse integer parameter {name}",
+                       f"numerical overflow: value too large: {number}{suffix}")
+    return (number * scale + 1023) // 1024
 
 
 def cmd_memtune(ctl: Ctl, p: Parsed) -> bool:
