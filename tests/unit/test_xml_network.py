@@ -209,3 +209,23 @@ def test_ipv6_addresses_written_as_the_c_library_writes_them() -> None:
     assert "<ip family='ipv6' address='::ffff:10.1.2.1' prefix='120'>" in text
     assert "<range start='::ffff:10.1.2.2' end='::ffff:10.1.2.16'/>" in text
     assert Network.from_xml(text).to_xml() == text
+
+
+def test_bad_macs_are_refused_in_libvirts_words_for_where_they_are() -> None:
+    """virNetworkDHCPHostDefParseXML and virNetworkDefParseXML word a MAC they refuse
+    differently; pyvirt said "Invalid MAC address" for a DHCP host's."""
+    def net(body: str) -> str:
+        return f"<network><name>n</name>{body}<ip address='10.1.0.1' prefix='24'><dhcp>{{}}</dhcp></ip></network>"
+
+    cases = (
+        (net("").format("<host mac='zz' ip='10.1.0.5'/>"), "Cannot parse MAC address 'zz' in network 'n'"),
+        (net("").format("<host mac='01:00:00:00:00:01' ip='10.1.0.5'/>"),
+         "expected unicast mac address, found multicast '01:00:00:00:00:01' in network 'n'"),
+        (net("<mac address='zz'/>").format(""), "Invalid bridge mac address 'zz' in network 'n'"),
+        (net("<mac address='01:00:00:00:00:01'/>").format(""),
+         "Invalid multicast bridge mac address '01:00:00:00:00:01' in network 'n'"),
+    )
+    for xml, words in cases:
+        with pytest.raises(XMLError) as refused:
+            Network.from_xml(xml)
+        assert refused.value.message == words

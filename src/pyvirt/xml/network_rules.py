@@ -63,13 +63,24 @@ def ip_of(text: str | None, what: str, netname: str, line: int | None) -> IPAddr
         raise XMLError(f"Invalid {what} '{text}' in network '{netname}'", line) from None
 
 
-def format_mac(text: str, what: str, netname: str, line: int | None) -> str:
-    """virMacAddrParse + virMacAddrFormat: six 1-2 digit hex octets, printed lower case."""
+#: libvirt's words for a MAC it cannot parse, and for a multicast one, by where the MAC is
+_MAC_ERRORS = {
+    "bridge": ("Invalid bridge mac address '{mac}' in network '{net}'",  # virNetworkDefParseXML
+               "Invalid multicast bridge mac address '{mac}' in network '{net}'"),
+    "host": ("Cannot parse MAC address '{mac}' in network '{net}'",  # virNetworkDHCPHostDefParseXML
+             "expected unicast mac address, found multicast '{mac}' in network '{net}'"),
+}
+
+
+def format_mac(text: str, where: str, netname: str, line: int | None) -> str:
+    """virMacAddrParse + virMacAddrFormat: six 1-2 digit hex octets, printed lower case; `where`
+    ("bridge" or "host") picks libvirt's words for a refusal."""
+    bad, multicast = _MAC_ERRORS[where]
     mac = parse_mac(text)
     if mac is None:
-        raise XMLError(f"Invalid {what} '{text}' in network '{netname}'", line)
+        raise XMLError(bad.format(mac=text, net=netname), line)
     if int(mac[:2], 16) & 1:
-        raise XMLError(f"Invalid multicast {what} '{text}' in network '{netname}'", line)
+        raise XMLError(multicast.format(mac=text, net=netname), line)
     return mac
 
 
@@ -131,7 +142,7 @@ def normalize_network(net: Network) -> None:
     if net.domain_name is None:
         net.domain_local_only = None
     if net.mac is not None:
-        net.mac = format_mac(net.mac, "bridge mac address", name, net.line)
+        net.mac = format_mac(net.mac, "bridge", name, net.line)
     if net.dns is not None:
         net.dns = _dns(net.dns, name)
     for ip in net.ips:
@@ -291,7 +302,7 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
             if addr.version == 6:
                 raise XMLError(f"Invalid to specify MAC address '{host.mac}' in network '{netname}' IPv6 "
                                "static host definition", host.line)
-            format_mac(host.mac, "MAC address", netname, host.line)
+            format_mac(host.mac, "host", netname, host.line)
         if host.id is not None:
             bad = next((c for c in host.id if c not in "0123456789abcdefABCDEF:"), None)
             if bad is not None:
