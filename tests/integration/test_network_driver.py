@@ -115,7 +115,7 @@ def test_bad_networks_are_refused_and_leave_nothing(tmp_path: Path) -> None:
         assert "overlaps" in got["overlap"] and "'a'" in got["overlap"]
         assert "already in use" in got["in_use"]
         assert "longer than 15" in got["too_long"]
-        assert "not in network" in got["range"]
+        assert "is not entirely within network" in got["range"]
         assert "duplicate DHCP host mac" in got["dup_host"]
         assert "forward" in got["mode"] and "teleport" in got["mode"]
         assert "vepa" in got["vepa"] and "not supported" in got["vepa"]

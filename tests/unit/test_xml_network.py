@@ -63,10 +63,10 @@ def test_empty_settings_are_dropped() -> None:
 
 
 def test_dhcp_range_outside_subnet_is_refused() -> None:
-    with pytest.raises(XMLError, match="not in network"):
+    with pytest.raises(XMLError, match="is not entirely within network 10.9.8.1/24"):
         _net("<ip address='10.9.8.1' netmask='255.255.255.0'><dhcp><range start='10.9.9.2' end='10.9.9.9'/>"
              "</dhcp></ip>")
-    with pytest.raises(XMLError, match="before"):
+    with pytest.raises(XMLError, match="is reversed"):
         _net("<ip address='10.9.8.1' netmask='255.255.255.0'><dhcp><range start='10.9.8.9' end='10.9.8.2'/>"
              "</dhcp></ip>")
 
@@ -227,5 +227,29 @@ def test_bad_macs_are_refused_in_libvirts_words_for_where_they_are() -> None:
     )
     for xml, words in cases:
         with pytest.raises(XMLError) as refused:
+            Network.from_xml(xml)
+        assert refused.value.message == words
+
+
+def test_dhcp_and_nat_ranges_are_refused_as_virsocketaddrgetrange_does() -> None:
+    """libvirt checks every range with virSocketAddrGetRange: its own words, "internal error",
+    the network shown as its <ip address=>/prefix; pyvirt had words of its own as XML errors."""
+    from pyvirt.xml.errors import XMLInternalError
+
+    def dhcp(start: str, end: str) -> str:
+        return (f"<network><name>n</name><ip address='10.9.0.1' netmask='255.255.255.0'><dhcp>"
+                f"<range start='{start}' end='{end}'/></dhcp></ip></network>")
+
+    cases = (
+        (dhcp("10.9.0.250", "10.9.0.240"), "range 10.9.0.250 - 10.9.0.240 is reversed "),
+        (dhcp("10.9.0.2", "10.9.1.240"), "range 10.9.0.2 - 10.9.1.240 is not entirely within network 10.9.0.1/24"),
+        (dhcp("10.9.0.0", "10.9.0.5"),
+         "start of range 10.9.0.0 - 10.9.0.5 in network 10.9.0.1/24 is the network address"),
+        (dhcp("fd00::1", "10.9.0.5"), "mismatch of address family in range fd00::1 - 10.9.0.5"),
+        ("<network><name>n</name><forward mode='nat'><nat><address start='10.0.0.9' end='10.0.0.2'/></nat>"
+         "</forward><ip address='10.9.0.1' netmask='255.255.255.0'/></network>", "range 10.0.0.9 - 10.0.0.2 is reversed "),
+    )
+    for xml, words in cases:
+        with pytest.raises(XMLInternalError) as refused:
             Network.from_xml(xml)
         assert refused.value.message == words

@@ -16,7 +16,7 @@ import re
 import uuid as uuidlib
 
 from .bandwidth import bandwidth_rules
-from .errors import XMLError, XMLUnsupportedError, XMLValidationError
+from .errors import XMLError, XMLInternalError, XMLUnsupportedError, XMLValidationError
 from .iptext import ip_text, parse_ip
 from .macaddr import parse_mac
 from .mapping import parse_model
@@ -294,7 +294,7 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
             raise XMLError(f"Missing 'end' attribute in dhcp range for network '{netname}'", rng.line)
         start = ip_of(rng.start, "dhcp range start", netname, rng.line)
         end = ip_of(rng.end, "dhcp range end", netname, rng.line)
-        check_range(start, end, subnet, rng.line)
+        check_range(start, end, subnet, rng.line, addr)
         rng.start, rng.end = ip_text(start), ip_text(end)
         rng.lease = _lease(rng.lease)
     for host in dhcp.hosts:
@@ -332,23 +332,31 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
     return dhcp
 
 
-def check_range(start: IPAddr, end: IPAddr, subnet: ipaddress.IPv4Network | ipaddress.IPv6Network,
-                line: int | None) -> None:
-    """virSocketAddrGetRange: same family, inside the subnet, in order, not network/broadcast."""
-    where = f"{subnet.network_address}/{subnet.prefixlen}"
-    if start.version != subnet.version or end.version != subnet.version:
-        raise XMLError(f"range {start} - {end} is not in the same address family as network {where}", line)
-    if start not in subnet:
-        raise XMLError(f"range start address '{start}' is not in network '{where}'", line)
-    if end not in subnet:
-        raise XMLError(f"range end address '{end}' is not in network '{where}'", line)
+def check_range(start: IPAddr, end: IPAddr, subnet: ipaddress.IPv4Network | ipaddress.IPv6Network | None,
+                line: int | None, address: IPAddr | None = None) -> None:
+    """virSocketAddrGetRange, in its order and words (all "internal error"): one family, inside
+    the network (`subnet`, shown as its <ip address=> `address` and prefix, as libvirt shows it),
+    not the IPv4 network or broadcast address, and not reversed.  `subnet` None: a range outside
+    any network (<nat><address>), checked only for family and order."""
+    def refuse(message: str) -> XMLInternalError:
+        return XMLInternalError(message, line)
+
+    if start.version != end.version:
+        raise refuse(f"mismatch of address family in range {start} - {end}")
+    if subnet is not None:
+        where = f"{address if address is not None else subnet.network_address}/{subnet.prefixlen}"
+        if start.version != subnet.version:
+            raise refuse(f"mismatch of address family in range {start} - {end} for network "
+                         f"{address if address is not None else subnet.network_address}")
+        if start not in subnet or end not in subnet:
+            raise refuse(f"range {start} - {end} is not entirely within network {where}")
+        if subnet.version == 4 and subnet.prefixlen < 31:
+            if start == subnet.network_address:
+                raise refuse(f"start of range {start} - {end} in network {where} is the network address")
+            if end == subnet.broadcast_address:
+                raise refuse(f"end of range {start} - {end} in network {where} is the broadcast address")
     if end < start:
-        raise XMLError(f"range start address '{start}' must come before range end address '{end}'", line)
-    if subnet.version == 4 and subnet.prefixlen < 31:
-        if start == subnet.network_address:
-            raise XMLError(f"start of range {start} - {end} in network {where} is the network address", line)
-        if end == subnet.broadcast_address:
-            raise XMLError(f"end of range {start} - {end} in network {where} is the broadcast address", line)
+        raise refuse(f"range {start} - {end} is reversed ")  # libvirt's trailing blank
 
 
 def _route(route: Route, net: Network, netname: str) -> None:
@@ -507,8 +515,7 @@ def _nat(fwd: Forward, netname: str) -> None:
         if start.version != 4 or end.version != 4:
             raise XMLError(f"Bad ipv4 start address '{nat.address_start}' in <nat> in <forward> in network "
                            f"'{netname}'", nat.line)
-        if end < start:
-            raise XMLError(f"range start address '{start}' must come before range end address '{end}'", nat.line)
+        check_range(start, end, None, nat.line)
         nat.address_start, nat.address_end = ip_text(start), ip_text(end)
     if nat.port_start is not None or nat.port_end is not None:
         if nat.port_start is None or nat.port_start > 65535:
