@@ -57,13 +57,48 @@ def test_interface_counts_are_libvirt_dbus_1_4_1s() -> None:
     assert sum(len(i.signals) for i in ifaces) == 27
 
 
+def test_iftable_is_current() -> None:
+    """pyvirt/dbus/iftable.py is what `python -m pyvirt.dbus.interfaces` writes from the files."""
+    with open(Path(interfaces.__file__).with_name(interfaces.IFTABLE), encoding="utf-8") as fh:
+        assert fh.read() == interfaces.render_iftable(), "run: python -m pyvirt.dbus.interfaces"
+
+
+def test_iftable_reads_as_the_files() -> None:
+    """The dispatch table says of every member what dbus-fast's parse of the file says."""
+    for kind, iface in interfaces.interfaces().items():
+        methods, props, sigs = interfaces.methods(kind), interfaces.properties(kind), interfaces.signals(kind)
+        assert list(methods) == [m.name for m in iface.methods]
+        for m in iface.methods:
+            info = methods[m.name]
+            assert (info.in_signature, info.out_signature, info.n_out, info.function) == (
+                m.in_signature, m.out_signature, len(m.out_args), interfaces.libvirt_function(m))
+            assert info.in_names == tuple(a.name for a in m.in_args)
+        assert list(props) == [p.name for p in iface.properties]
+        for p in iface.properties:
+            assert (props[p.name].signature, props[p.name].writable) == (p.signature, p.access.value == "readwrite")
+            assert props[p.name].function == interfaces.libvirt_function(p)
+        assert {n: s.signature for n, s in sigs.items()} == {s.name: s.signature for s in iface.signals}
+    assert interfaces.methods("Domain")["Create"].function == "virDomainCreateWithFlags"
+
+
 def test_every_row_matches_its_members_arguments() -> None:
     """A row takes exactly the member's arguments (flags last) and serves a member that exists."""
     for key, row in members.METHODS.items():
         kind, name = key.split(".")
         method = interfaces.methods(kind)[name]
-        has_flags = bool(method.in_args) and method.in_args[-1].name == "flags"
-        assert (row.nargs, row.has_flags) == (len(method.in_args) - has_flags, has_flags), key
+        has_flags = bool(method.in_names) and method.in_names[-1] == "flags"
+        assert (row.nargs, row.has_flags) == (len(method.in_names) - has_flags, has_flags), key
+
+
+def test_every_call_row_names_its_operations_parameters() -> None:
+    """Rows resolve their operation on first use (not at import): each names a declared
+    operation and only parameters it has."""
+    for row in members.METHODS.values():
+        members.check_row(row)  # ValueError names the row's operation and parameter
+    with pytest.raises(ValueError, match="start has no parameter 'nope'"):
+        members.check_row(members.call("start", "nope"))
+    with pytest.raises(ValueError, match="no operation 'nope'"):
+        members.check_row(members.call("nope"))
 
 
 #: object kinds the spine has no operations for yet: their members answer libvirt's "not supported"
@@ -263,8 +298,8 @@ def test_every_method_answers_its_own_signature(client: Client) -> None:
     targets["Network"] = f"{TEST}/network/_{'1' * 8}_1111_1111_1111_{'1' * 12}"   # none such: no changes
     targets["StoragePool"] = f"{TEST}/storagepool/_{'1' * 8}_1111_1111_1111_{'1' * 12}"
     served = 0
-    for kind, methods in ((k, interfaces.methods(k)) for k in interfaces.KINDS):
-        for method in methods.values():
+    for kind, iface in interfaces.interfaces().items():  # dbus-fast's parse: each argument's signature
+        for method in iface.methods:
             if kind == "Connect" and method.name in ("DomainRestore", "DomainSaveImageDefineXML"):
                 args = ["/nonexistent"] + [_zero(a.signature) for a in method.in_args[1:]]
             else:

@@ -20,10 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyvirt.api import Connection, Event, PyvirtError
+from pyvirt.api import PyvirtError
 from pyvirt.client import connect
+
+if TYPE_CHECKING:  # the declaration (pyvirt.connection) and the event records load with their first use
+    from pyvirt.api import Connection, Event
 
 log = logging.getLogger("pyvirt.dbus")
 

@@ -34,7 +34,6 @@ from pyvirt.api import (
     VolInfo,
 )
 from pyvirt.dbus import paths
-from pyvirt.operations import OPERATIONS
 
 
 class Ctx:
@@ -160,15 +159,16 @@ Handler = Callable[..., Any]  # (ctx, *dbus_args) -> value of the out signature
 class Row:
     """How one member is served: `handler(ctx, *args)`; `nargs` the D-Bus arguments it takes
     before the flags argument, `has_flags` whether one follows (a test checks both against the
-    introspection files); `op` the operation of a :func:`call` row."""
+    introspection files); `op` the operation of a :func:`call` row, `names` the parameters it fills."""
 
-    __slots__ = ("handler", "op", "nargs", "has_flags")
+    __slots__ = ("handler", "op", "nargs", "has_flags", "names")
 
     def __init__(self, handler: Handler, nargs: int, has_flags: bool, op: str | None = None) -> None:
         self.handler = handler
         self.nargs = nargs
         self.has_flags = has_flags
         self.op = op
+        self.names: tuple[str, ...] = ()  # a call row's parameter names (check_row)
 
 
 def _none_if_empty(value: str) -> str | None:
@@ -182,20 +182,23 @@ def call(op_name: str, *args: str | tuple[str, Callable[[Any], Any]],
     named in `args` (a (name, convert) pair converts the D-Bus value first), the bits of `flags`
     set keyword arguments (``bit: "kwarg"`` sets it true, ``bit: ("kwarg", value)`` gives it that
     value; several values of one kwarg are joined with ","), any other bit is refused.  The result
-    goes through `out`, or becomes an object path (list) when it is a record (list)."""
-    op = OPERATIONS[op_name]
-    known = {p.name for p in op.params}
+    goes through `out`, or becomes an object path (list) when it is a record (list).
+
+    The operation is looked up on the row's first call, from the generated table
+    (:func:`pyvirt.operations.declared`), not here: building the ~180 rows at import used to
+    execute the whole declaration and parse each operation's signature (~25 M instructions,
+    a tenth of the service's start), for a first page that calls three members.
+    :func:`check_row` says whether the names are the operation's (a test runs it on every row)."""
     specs = [a if isinstance(a, tuple) else (a, None) for a in args]
-    for name, _ in specs:
-        if name not in known:
-            raise ValueError(f"{op_name} has no parameter {name!r}")
-    for target in (flags or {}).values():
-        name = target if isinstance(target, str) else target[0]
-        if name not in known:
-            raise ValueError(f"{op_name} has no parameter {name!r}")
+    names = tuple(name for name, _ in specs) + tuple(
+        target if isinstance(target, str) else target[0] for target in (flags or {}).values())
     allowed = sum(flags or {})
+    resolved: list[Any] = []  # the operation, on first use
 
     def handler(ctx: Ctx, *values: Any) -> Any:
+        if not resolved:
+            resolved.append(_operation(op_name, names))
+        op = resolved[0]
         kwargs = {k: v for k, v in ctx.identity().items() if k in op.path_params}
         if flags is not None:
             bits = values[-1]
@@ -213,9 +216,7 @@ def call(op_name: str, *args: str | tuple[str, Callable[[Any], Any]],
             kwargs[name] = convert(value) if convert else value
         # positional where the declaration has them: a driver may name them differently
         bound = op.bind((), kwargs)
-        code = op.func.__code__
-        positional = code.co_varnames[1:code.co_argcount]
-        args = [bound.pop(n) for n in positional]
+        args = [bound.pop(n) for n in op.args[:op.npos]]
         result = getattr(ctx.conn, op_name)(*args, **bound)
         if out is not None:
             return out(ctx, result)
@@ -225,7 +226,31 @@ def call(op_name: str, *args: str | tuple[str, Callable[[Any], Any]],
             return ctx.path_of(result)
         return result
 
-    return Row(handler, len(specs), flags is not None, op_name)
+    row = Row(handler, len(specs), flags is not None, op_name)
+    row.names = names
+    return row
+
+
+def _operation(op_name: str, names: tuple[str, ...]) -> Any:
+    """A call row's operation (from the generated table: the declaration is not executed);
+    ValueError when there is none of that name or the row names a parameter it does not have."""
+    from pyvirt.operations import declared
+
+    try:
+        op = declared(op_name)
+    except KeyError:
+        raise ValueError(f"no operation {op_name!r}") from None
+    for name in names:
+        if name not in op.args:
+            raise ValueError(f"{op_name} has no parameter {name!r}")
+    return op
+
+
+def check_row(row: Row) -> None:
+    """ValueError when a :func:`call` row names an operation or a parameter the declaration does
+    not have (what building the row checked when rows were resolved at import)."""
+    if row.op is not None:
+        _operation(row.op, row.names)
 
 
 def custom(flags: int | None = 0) -> Callable[[Handler], Row]:

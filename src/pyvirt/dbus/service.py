@@ -16,15 +16,18 @@ import contextlib
 import logging
 import os
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbus_fast import Message, Variant
 from dbus_fast.introspection import Node
 
-from pyvirt.api import ErrorCode, Event, PyvirtError
+from pyvirt.api import ErrorCode, PyvirtError
 from pyvirt.dbus import interfaces, members, paths
 from pyvirt.dbus.backend import Backend
 from pyvirt.dbus.claim import INTROSPECT_IFACE, PROPERTIES_IFACE, claims
+
+if TYPE_CHECKING:
+    from pyvirt.api import Event
 
 log = logging.getLogger("pyvirt.dbus")
 
@@ -174,16 +177,15 @@ class Service:
         if method is None:
             raise DBusFailure(UNKNOWN_METHOD, f"No such method '{member}'")
         _expect(msg, method.in_signature)
-        function = interfaces.libvirt_function(method)
+        function = method.function
         row = members.METHODS.get(f"{target.kind}.{member}")
         if row is None:
             raise PyvirtError(f"this function is not supported by the connection driver: {function}", 3)
         backend = self.backends[target.conn]
         result = await backend.run(_run_row, row, target, function, tuple(msg.body))
-        outs = method.out_args
-        if not outs:
+        if not method.n_out:
             return "", []
-        return method.out_signature, [result] if len(outs) == 1 else list(result)
+        return method.out_signature, [result] if method.n_out == 1 else list(result)
 
     def _target(self, path: str) -> paths.Target:
         try:
@@ -217,13 +219,13 @@ class Service:
             getter = table.getters.get(name) if table else None
             if getter is None:
                 raise PyvirtError("this function is not supported by the connection driver: "
-                                  f"{interfaces.libvirt_function(declared[name])}", 3)
+                                  f"{declared[name].function}", 3)
             value = await backend.run(_read_one, table, target, getter)
             return "v", [Variant(declared[name].signature, value)]
         if member == "Set":
             _expect(msg, "ssv")
             name = _property_name(msg.body, iface_name, declared)
-            if "write" not in declared[name].access.value:
+            if not declared[name].writable:
                 raise DBusFailure(READ_ONLY, f"Property '{name}' is not writable")
             value = msg.body[2]
             if value.signature != declared[name].signature:
