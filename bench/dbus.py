@@ -1,15 +1,26 @@
-"""D-Bus round trips of pyvirt-dbus next to Debian's libvirt-dbus + libvirtd, and their RSS.
+"""D-Bus service start and round trips of pyvirt-dbus next to Debian's libvirt-dbus + libvirtd, and
+their RSS.
 
-    python bench/dbus.py [-n 20] [--domains 1000] [--no-libvirt]
+    python bench/dbus.py [-n 20] [--starts 10] [--domains 1000] [--no-libvirt] [--before-src OLD/src]
 
 Each side gets its own private session bus and daemon holding the same `--domains` inactive
 definitions: pyvirt-dbus over a private pyvirtd (its own state root), libvirt-dbus over a
 private session libvirtd run as ``nobody`` in its own network namespace (bench/_rom.py's
 SessionLibvirtd: nothing touches the host's libvirt, bridges or firewall).  Timed from one
-dbus-fast client, the two services alternately (who goes first swaps every round):
+dbus-fast client, the services alternately (who goes first swaps every round):
 
+- the service's start (``--starts`` rounds, the daemon behind it already running, as when Cockpit
+  Machines' first page activates it): from its exec until it owns ``org.libvirt``, until it
+  answers the first ``Connect.ListDomains(0)`` on /org/libvirt/QEMU (made the moment the name is
+  owned), and until the first page's calls are answered (that ListDomains, then
+  ``Get(Connect, LibVersion)`` and one domain's ``GetAll``); each start is a fresh process, the
+  previous one stopped first.  pyvirt-dbus runs as installed (``bin/pyvirt-dbus`` beside this
+  interpreter: pyvirt's launcher after ``make venv``), libvirt-dbus through ``setpriv`` (as nobody);
 - ``Connect.ListDomains(0)`` on /org/libvirt/QEMU (every domain's object path);
 - ``Properties.GetAll("org.libvirt.Domain")`` on one domain (what Cockpit reads per VM).
+
+``--before-src OLD/src`` adds an older tree's pyvirt-dbus (``python -m pyvirt.dbus.main`` with
+``PYTHONPATH``, byte-compiled first, as pip's script runs it) on a bus of its own, same pyvirtd.
 
 Figures are medians with min and max in milliseconds; RSS is each process's VmRSS after the
 runs (the D-Bus services and, for scale, the daemons behind them).
@@ -27,10 +38,11 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import PrivateDaemon, median, rss_kib, small_domain_xml, terminate  # noqa: E402
+from _common import PrivateDaemon, compile_pyvirt, median, rss_kib, small_domain_xml, terminate  # noqa: E402
 
 CONNECT = "/org/libvirt/QEMU"
 LIBVIRT_DBUS = shutil.which("libvirt-dbus") or "/usr/sbin/libvirt-dbus"
@@ -54,22 +66,72 @@ def start_bus(config: Path, prefix: list[str]) -> subprocess.Popen[bytes]:
     return proc
 
 
-class Side:
-    """One service on its own bus: the client connection and the figures."""
+STARTS = ("owned", "first answer", "first page")
 
-    def __init__(self, name: str, address: str, service: subprocess.Popen[bytes], daemon_pid: Callable[[], int]):
+
+class Side:
+    """One service on its own bus: how to start it, the client connection and the figures."""
+
+    def __init__(self, name: str, address: str, spawn: Callable[[], subprocess.Popen[bytes]],
+                 daemon_pid: Callable[[], int]):
         self.name = name
         self.address = address
-        self.service = service
+        self.spawn = spawn
+        self.service: subprocess.Popen[bytes] | None = None
         self.daemon_pid = daemon_pid
         self.bus = None
         self.domain = ""
-        self.times: dict[str, list[float]] = {"ListDomains": [], "GetAll": []}
+        self.times: dict[str, list[float]] = {"ListDomains": [], "GetAll": [], **{k: [] for k in STARTS}}
+        self._owner: asyncio.Future[float] | None = None
+        self._released: asyncio.Future[None] | None = None
 
-    async def connect(self) -> None:
+    async def open_bus(self) -> None:
+        """The client connection, watching who owns org.libvirt (NameOwnerChanged)."""
+        from dbus_fast import Message
         from dbus_fast.aio import MessageBus
 
         self.bus = await MessageBus(bus_address=self.address).connect()
+        self.bus.add_message_handler(self._on_message)
+        await self.bus.call(Message(destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
+                                    interface="org.freedesktop.DBus", member="AddMatch", signature="s",
+                                    body=["type='signal',member='NameOwnerChanged',arg0='org.libvirt'"]))
+
+    def _on_message(self, msg: Any) -> None:
+        if msg.member != "NameOwnerChanged" or not msg.body or msg.body[0] != "org.libvirt":
+            return
+        waiting = self._owner if msg.body[2] else self._released
+        if waiting is not None and not waiting.done():
+            waiting.set_result(time.perf_counter())
+
+    async def stop_service(self) -> None:
+        if self.service is None or self.service.poll() is not None:
+            return
+        self._released = asyncio.get_running_loop().create_future()
+        self.service.terminate()
+        await asyncio.wait_for(self._released, 30)
+        await asyncio.get_running_loop().run_in_executor(None, self.service.wait)
+
+    async def timed_start(self) -> None:
+        """A fresh service: exec -> name owned -> first ListDomains answered -> first page answered."""
+        await self.stop_service()
+        self._owner = asyncio.get_running_loop().create_future()
+        t = time.perf_counter()
+        self.service = self.spawn()
+        owned = await asyncio.wait_for(self._owner, 60)
+        listed = await self.call(CONNECT, "org.libvirt.Connect", "ListDomains", "u", [0])
+        answered = time.perf_counter()
+        await self.call(CONNECT, "org.freedesktop.DBus.Properties", "Get", "ss", ["org.libvirt.Connect", "LibVersion"])
+        await self.call(listed[0][0], "org.freedesktop.DBus.Properties", "GetAll", "s", ["org.libvirt.Domain"])
+        page = time.perf_counter()
+        for label, stamp in zip(STARTS, (owned, answered, page), strict=True):
+            self.times[label].append((stamp - t) * 1000)
+
+    async def connect(self) -> None:
+        """A running service that has answered (started if none runs)."""
+        if self.bus is None:
+            await self.open_bus()
+        if self.service is None or self.service.poll() is not None:
+            self.service = self.spawn()
         deadline = time.monotonic() + 60
         while True:  # the service owns org.libvirt (and its first call opened its connection)
             try:
@@ -102,11 +164,38 @@ class Side:
                                                      ["org.libvirt.Domain"]))
 
 
+def spawner(cmd: list[str], env: dict[str, str], procs: list[subprocess.Popen[bytes]]
+            ) -> Callable[[], subprocess.Popen[bytes]]:
+    """Starts the service `cmd` anew each time (every process kept in `procs` for the cleanup)."""
+    def spawn() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        procs.append(proc)
+        return proc
+
+    return spawn
+
+
+def pyvirt_side(name: str, folder: Path, cmd: list[str], extra_env: dict[str, str], daemon: PrivateDaemon,
+                procs: list[subprocess.Popen[bytes]]) -> Side:
+    """A pyvirt-dbus on a bus of its own, its QEMU object at the bench's pyvirtd."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config, address = bus_config(folder)
+    procs.append(start_bus(config, []))
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address, PYVIRT_STATE_ROOT=str(daemon.root), **extra_env)
+    return Side(name, address, spawner(cmd, env, procs), lambda: daemon.pid)
+
+
 def cell(values: list[float]) -> str:
     return f"{median(values):8.2f} ({min(values):.2f}-{max(values):.2f})" if values else "      -"
 
 
-async def measure(sides: list[Side], n: int) -> None:
+async def measure(sides: list[Side], n: int, starts: int) -> None:
+    for side in sides:
+        await side.open_bus()
+    for i in range(starts):
+        for side in sides[i % len(sides):] + sides[:i % len(sides)]:  # each one first in turn
+            await side.timed_start()
     for side in sides:
         await side.connect()
         listed = await side.call(CONNECT, "org.libvirt.Connect", "ListDomains", "u", [0])
@@ -124,7 +213,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=20, help="rounds (GetAll: 5 calls per round)")
     ap.add_argument("--domains", type=int, default=1000)
+    ap.add_argument("--starts", type=int, default=10, help="service starts per side (0: none)")
     ap.add_argument("--no-libvirt", action="store_true", help="pyvirt-dbus only")
+    ap.add_argument("--before-src", default=None, help="an older tree's src/: its pyvirt-dbus too")
     args = ap.parse_args()
     if shutil.which("dbus-daemon") is None:
         sys.exit("dbus-daemon not installed")
@@ -142,13 +233,14 @@ def main() -> None:
         for i in range(args.domains):
             conn.define_xml(small_domain_xml(f"bench{i:04d}"))
         print(f"pyvirt: defined {args.domains} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        config, address = bus_config(root / "pyvirt")
-        procs.append(start_bus(config, []))
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address, PYVIRT_STATE_ROOT=str(daemon.root))
-        service = subprocess.Popen([sys.executable, "-m", "pyvirt.dbus.main", "--session"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        procs.append(service)
-        sides = [Side("pyvirt-dbus", address, service, lambda: daemon.pid)]
+        compile_pyvirt()
+        installed = Path(sys.executable).with_name("pyvirt-dbus")  # the launcher `make venv` writes
+        ours = [str(installed)] if installed.exists() else [sys.executable, "-m", "pyvirt.dbus.main"]
+        sides = [pyvirt_side("pyvirt-dbus", root / "pyvirt", [*ours, "--session"], {}, daemon, procs)]
+        if args.before_src:
+            compile_pyvirt(args.before_src)
+            sides.append(pyvirt_side("before", root / "before", [sys.executable, "-m", "pyvirt.dbus.main", "--session"],
+                                     {"PYTHONPATH": os.path.abspath(args.before_src)}, daemon, procs))
 
         why = "--no-libvirt" if args.no_libvirt else None
         if why is None:
@@ -175,25 +267,29 @@ def main() -> None:
             procs.append(start_bus(config, as_nobody))
             lv_env = {"HOME": str(lv.root / "home"), "XDG_RUNTIME_DIR": str(lv.root / "run"),
                       "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DBUS_SESSION_BUS_ADDRESS": lv_address}
-            theirs = subprocess.Popen([*as_nobody, LIBVIRT_DBUS, "--session"], env=lv_env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            procs.append(theirs)
-            sides.append(Side("libvirt-dbus", lv_address, theirs, lv.pid))
+            sides.append(Side("libvirt-dbus", lv_address, spawner([*as_nobody, LIBVIRT_DBUS, "--session"], lv_env, procs),
+                              lv.pid))
         else:
             print(f"libvirt: {why}; left out", file=sys.stderr)
 
-        asyncio.run(measure(sides, args.n))
-        print(f"D-Bus round trips, ms: median (min-max); {args.domains} domains defined, {args.n} rounds")
+        asyncio.run(measure(sides, args.n, args.starts))
+        load = os.getloadavg()
+        print(f"D-Bus, ms: median (min-max); {args.domains} domains defined, {args.n} rounds, "
+              f"{args.starts} starts; load average {load[0]:.1f} {load[1]:.1f}")
         print(f"{'':34}" + "".join(f"{s.name:>26}" for s in sides))
-        for label, what in (("ListDomains", f"Connect.ListDomains ({args.domains})"),
-                            ("GetAll", "Domain GetAll (one domain)")):
+        rows = [("ListDomains", f"Connect.ListDomains ({args.domains})"), ("GetAll", "Domain GetAll (one domain)")]
+        if args.starts:
+            rows = [("owned", "start: exec -> name owned"), ("first answer", "start: -> first ListDomains"),
+                    ("first page", "start: -> + LibVersion, GetAll"), *rows]
+        for label, what in rows:
             print(f"{what:34}" + "".join(f"{cell(s.times[label]):>26}" for s in sides))
-        if len(sides) == 2:
-            for label in ("ListDomains", "GetAll"):
-                ratio = median(sides[0].times[label]) / median(sides[1].times[label])
-                print(f"  {label}: pyvirt-dbus / libvirt-dbus = {ratio:.2f}")
+        for other in sides[1:]:
+            for label, _ in rows:
+                ratio = median(sides[0].times[label]) / median(other.times[label])
+                print(f"  {label}: {sides[0].name} / {other.name} = {ratio:.2f}")
         print("RSS, MiB (after the runs):")
         for side in sides:
+            assert side.service is not None
             print(f"  {side.name:14} {rss_kib(side.service.pid) / 1024:7.1f}   "
                   f"daemon behind it {rss_kib(side.daemon_pid()) / 1024:7.1f}")
     finally:

@@ -10,9 +10,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "dbus.py"
 
 
 def test_dbus_bench_small_run(qemu_binary: str) -> None:
-    out = subprocess.run([sys.executable, str(BENCH), "-n", "1", "--domains", "3", "--no-libvirt"],
+    out = subprocess.run([sys.executable, str(BENCH), "-n", "1", "--starts", "1", "--domains", "3", "--no-libvirt"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "pyvirt-dbus: 3 domains" in out.stderr
     assert "Connect.ListDomains (3)" in out.stdout and "Domain GetAll" in out.stdout
+    assert "start: -> first ListDomains" in out.stdout
     assert "pyvirt-dbus" in out.stdout.split("RSS")[1]

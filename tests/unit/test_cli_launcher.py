@@ -46,6 +46,23 @@ def test_launcher_runs_without_site_and_finds_this_pyvirt(script: str) -> None:
     assert listed.returncode == 0 and " test " in listed.stdout
 
 
+def test_dbus_launcher_runs_the_service_entry(tmp_path) -> None:
+    """pyvirt-dbus gets the same launcher (its start is waited for by the client that activates
+    it); its entry is pyvirt.dbus.main's main, whose status becomes the exit status."""
+    path = tmp_path / "pyvirt-dbus"
+    path.write_text(PIP_SCRIPT.replace("pyvirt.cli.main import run", "pyvirt.dbus.main import main")
+                    .replace("sys.exit(run())", "sys.exit(main())"))
+    with pytest.raises(SystemExit, match="not pyvirt's console script"):
+        launcher.install(str(path), sys.executable)  # pyvirt-dbus's script is not pyvirt's
+    launcher.install(str(path), sys.executable, "pyvirt-dbus")
+    text = path.read_text()
+    assert text.startswith(f"#!{sys.executable} -S\n") and "from pyvirt.dbus.main import main" in text
+    done = _run([str(path), "--help"])
+    assert done.returncode == 0 and "org.libvirt" in done.stdout
+    done = _run([str(path), "--session"], DBUS_SESSION_BUS_ADDRESS=f"unix:path={tmp_path}/none")
+    assert done.returncode == 1 and "cannot connect to the session bus" in done.stderr
+
+
 def test_launcher_resolves_what_site_adds() -> None:
     resolved = launcher.resolve(sys.executable)
     assert os.path.dirname(os.path.dirname(pyvirt.__file__)) in resolved["paths"]

@@ -1,6 +1,6 @@
-"""Write `pyvirt`'s own launcher over the console script pip generates.
+"""Write `pyvirt`'s (and `pyvirt-dbus`'s) own launcher over the console script pip generates.
 
-    python -m pyvirt.cli.launcher [--path BIN/pyvirt]
+    python -m pyvirt.cli.launcher [--path BIN/pyvirt [--script NAME]]
 
 pip's console script starts the interpreter with ``site`` enabled: it reads every ``.pth`` file
 (setuptools' ``distutils-precedence.pth`` imports ``_distutils_hack`` on every start), looks for
@@ -13,8 +13,12 @@ editable install's source folder from its ``.pth``) and the venv's ``sys.prefix`
 them it compares the modification times of the site folders and their ``.pth`` files with the
 ones recorded here (one ``stat`` each); when any changed (a package installed or removed since),
 it runs ``site`` as usual, so an install after this one is never missed.  ``PYTHONPATH`` is
-honoured as by any interpreter (its entries come first).  The launcher ends with
-:func:`pyvirt.cli.main.run`, like pip's script.
+honoured as by any interpreter (its entries come first).  The launcher ends with the script's
+entry point (:func:`pyvirt.cli.main.run`, :func:`pyvirt.dbus.main.main`), like pip's script.
+
+The scripts it writes are the ones whose start is waited for: ``pyvirt`` (every command) and
+``pyvirt-dbus`` (a D-Bus client that activates it waits for its first answer; ``site`` is ~9 M
+instructions of its ~250 M until then).
 
 pip cannot write this itself: it replaces a wheel script's whole ``#!python`` line, options
 included, with the bare interpreter path.  So the Makefile's ``venv`` step runs this module
@@ -31,9 +35,10 @@ import sys
 import sysconfig
 
 NAME = "pyvirt"
-ENTRY = "from pyvirt.cli.main import run"
-#: what marks a file in bin/ as one this module may replace: pip's script for our entry, or ours
-PIP_MARK = "from pyvirt.cli.main import "
+#: script name -> (its import, its call): the entry points pip's console scripts run
+SCRIPTS = {"pyvirt": ("from pyvirt.cli.main import run", "run()"),
+           "pyvirt-dbus": ("from pyvirt.dbus.main import main", "sys.exit(main())")}
+#: what marks a file in bin/ as one this module may replace: pip's script for its entry, or ours
 OWN_MARK = "# pyvirt launcher: written by python -m pyvirt.cli.launcher"
 
 _PROBE = ("import json, site, sys, pyvirt; "
@@ -75,7 +80,7 @@ else:
     site.main()
 {entry}
 
-run()
+{call}
 '''
 
 
@@ -109,36 +114,42 @@ def resolve(python: str) -> dict[str, object]:
     return {"paths": added, "prefix": full["prefix"], "exec_prefix": full["exec_prefix"], "stamps": stamps}
 
 
-def render(python: str, resolved: dict[str, object]) -> str:
-    return TEMPLATE.format(python=python, mark=OWN_MARK, entry=ENTRY, **resolved)
+def render(python: str, resolved: dict[str, object], script: str = NAME) -> str:
+    entry, call = SCRIPTS[script]
+    return TEMPLATE.format(python=python, mark=OWN_MARK, entry=entry, call=call, **resolved)
 
 
-def target_path() -> str:
-    return os.path.join(sysconfig.get_path("scripts"), NAME)
+def target_path(script: str = NAME) -> str:
+    return os.path.join(sysconfig.get_path("scripts"), script)
 
 
-def install(path: str, python: str) -> None:
-    """Replace pip's `pyvirt` script (or an older launcher) at `path` with a fresh launcher."""
+def install(path: str, python: str, script: str = NAME, resolved: dict[str, object] | None = None) -> None:
+    """Replace pip's console script `script` (or an older launcher) at `path` with a fresh launcher."""
     from pyvirt.atomicio import write_atomic
 
     try:
         with open(path, encoding="utf-8") as fh:
             current = fh.read(4096)
     except FileNotFoundError:
-        raise SystemExit(f"error: {path}: no pyvirt console script to replace (pip install pyvirt first)") from None
-    if PIP_MARK not in current and OWN_MARK not in current:
-        raise SystemExit(f"error: {path} is not pyvirt's console script; left as it is")
-    write_atomic(path, render(python, resolve(python)), mode=0o755, durable=False)
+        raise SystemExit(f"error: {path}: no {script} console script to replace (pip install pyvirt first)") from None
+    pip_mark = SCRIPTS[script][0].rsplit(" ", 1)[0] + " "  # "from pyvirt.cli.main import "
+    if pip_mark not in current and OWN_MARK not in current:
+        raise SystemExit(f"error: {path} is not {script}'s console script; left as it is")
+    write_atomic(path, render(python, resolved or resolve(python), script), mode=0o755, durable=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pyvirt.cli.launcher", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--path", default=None, help="the script to replace (default: this environment's bin/pyvirt)")
+    ap.add_argument("--path", default=None, help="the script to replace (default: each of this environment's "
+                    f"{', '.join(f'bin/{name}' for name in SCRIPTS)})")
+    ap.add_argument("--script", default=NAME, choices=sorted(SCRIPTS), help="whose script --path is")
     args = ap.parse_args(argv)
-    path = args.path or target_path()
-    install(path, sys.executable)
-    print(f"{path}: pyvirt's launcher (python -S, site's paths resolved)")
+    targets = [(args.path, args.script)] if args.path else [(target_path(name), name) for name in SCRIPTS]
+    resolved = resolve(sys.executable)
+    for path, script in targets:
+        install(path, sys.executable, script, resolved)
+        print(f"{path}: {script}'s launcher (python -S, site's paths resolved)")
     return 0
 
 
