@@ -142,6 +142,22 @@ def signature(func: Any) -> list[ParamSpec]:
     return out
 
 
+def parameters(names: tuple[str, ...], npos: int, defaults: tuple[Any, ...], kwdefaults: dict[str, Any],
+               notes: tuple[str | None, ...]) -> list[ParamSpec]:
+    """What :func:`signature` says of a method's parameters after ``self``, from what the
+    operation table holds of it (names, the count of positional ones, defaults, annotations)."""
+    first_default = npos - len(defaults)
+    out = []
+    for i, (name, note) in enumerate(zip(names, notes, strict=True)):
+        if i < npos:
+            default = defaults[i - first_default] if i >= first_default else _MISSING
+        else:
+            default = kwdefaults.get(name, _MISSING)
+        type_ = parse(note) if note else Type("any")
+        out.append(ParamSpec(name, type_, default is _MISSING, None if default is _MISSING else default))
+    return out
+
+
 _record_fields: dict[type, list[ParamSpec]] = {}
 
 

@@ -15,7 +15,7 @@ import textwrap
 # the real pyvirtd main(), in-process; once it reports ready, its module set is printed and it is
 # stopped with SIGTERM as a service manager would
 PROBE = textwrap.dedent("""
-    import json, os, signal, sys, threading
+    import json, os, signal, subprocess, sys, threading
     from pyvirt.daemon.main import main
     root = sys.argv[1]
     read_fd, write_fd = os.pipe()
@@ -23,6 +23,16 @@ PROBE = textwrap.dedent("""
         with os.fdopen(read_fd, "rb") as fh:
             fh.readline()
         with open(os.path.join(root, "modules.json"), "w") as out:
+            json.dump(sorted(sys.modules), out)
+        # requests of a client (another process) are checked and answered without the declaration
+        env = dict(os.environ, PYVIRT_STATE_ROOT=root)
+        xml = os.path.join(root, "d.xml")
+        with open(xml, "w") as out:
+            out.write("<domain type='qemu'><name>d</name><memory>65536</memory><os><type>hvm</type></os></domain>")
+        for args in (["list", "--all"], ["dominfo", "nosuch"], ["define", xml], ["dominfo", "d"]):
+            subprocess.run([sys.executable, "-m", "pyvirt.cli.main", "-c", "qemu:///session", *args], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        with open(os.path.join(root, "served.json"), "w") as out:
             json.dump(sorted(sys.modules), out)
         from aiohttp.web_fileresponse import CONTENT_TYPES
         with open(os.path.join(root, "mimetypes.json"), "w") as out:
@@ -33,8 +43,11 @@ PROBE = textwrap.dedent("""
           "--log-file", os.path.join(root, "pyvirtd.log")])
 """)
 
+#: never loaded by pyvirtd, even serving: the Connection declaration (its routes and request
+#: checks come from the generated table, pyvirt.optable)
+NEVER = {"pyvirt.connection"}
 #: loaded with the first definition or operation that needs them, never by a fresh daemon
-LAZY = {"lxml", "lxml.etree", "aiohttp.client", "aiohttp.connector", "aiohttp.cookiejar", "aiohttp.tracing",
+LAZY = {*NEVER, "lxml", "lxml.etree", "aiohttp.client", "aiohttp.connector", "aiohttp.cookiejar", "aiohttp.tracing",
         "aiohttp.formdata", "pyvirt.xml.schema", "pyvirt.qemu.capsxml", "pyvirt.qemu.argv",
         "pyvirt.network.driver", "pyvirt.nwfilter.driver", "pyvirt.install",
         # the domain model and the command line's builders: with the first definition parsed or guest started
@@ -56,10 +69,14 @@ def test_fresh_daemon_imports_what_serving_needs_only() -> None:
             loaded = set(json.load(fh))
         with open(os.path.join(root, "mimetypes.json")) as fh:
             mime_files, json_type = json.load(fh)
+        with open(os.path.join(root, "served.json")) as fh:
+            served = set(json.load(fh))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     assert {"aiohttp.web", "pyvirt.daemon.driver", "pyvirt.daemon.http_api"} <= loaded  # it did serve
     assert not loaded & LAZY, f"a fresh pyvirtd imported {sorted(loaded & LAZY)}"
+    assert "pyvirt.xml.domain" in served  # the define was served
+    assert not served & NEVER, f"serving imported {sorted(served & NEVER)}"
     # it serves no file by extension: the system's MIME type files were not read (~1 MiB), and
     # Python's own table is still what aiohttp consults
     assert mime_files == [] and json_type == "application/json"

@@ -43,6 +43,20 @@ def test_table_operations_bind_and_route_as_declared() -> None:
             raise AssertionError(f"bound {args} {kwargs}")
 
 
+def test_table_parameters_are_the_declarations() -> None:
+    """An operation's typed parameters come from its row (pyvirtd checks requests without
+    executing the declaration) and say what the declared method's signature says."""
+    from pyvirt.optypes import signature
+
+    def spec(p):  # noqa: ANN001, ANN202
+        return (p.name, repr(p.type), p.required, p.default)
+
+    for name, op in OPERATIONS.items():
+        row = Operation(None, operations.table_row(name), name)
+        assert [spec(p) for p in row.params] == [spec(p) for p in signature(op.func)[1:]], name
+        assert row._func is None, name  # the declared method was not looked up for it
+
+
 def test_remote_client_loads_the_declaration_only_when_asked() -> None:
     """A table operation's method is made on its first lookup and then is a plain function in the
     class; the declaration loads with the first name only it defines."""

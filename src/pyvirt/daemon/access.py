@@ -34,7 +34,7 @@ def is_readonly(request: web.Request) -> bool:
 
 def guard(op: Operation, handler: Handler) -> Handler:
     """`handler`, refusing read-only requests for what the declaration does not mark read-only."""
-    secret_params = [p for p in _SECRET_FLAGS if p in op.func.__code__.co_varnames]
+    secret_params = [p for p in _SECRET_FLAGS if p in op.args]
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         if is_readonly(request):

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, no_support
-from pyvirt.operations import HTTP_STATUS, OPERATIONS, Operation
+from pyvirt.operations import HTTP_STATUS, Operation, declared
 from pyvirt.optypes import check_result, encode_result, from_text, json_object, parse_query
 
 # HTTP_STATUS (operations), from_text and parse_query (optypes) are shared with the web face
@@ -127,8 +127,10 @@ def add_operation_routes(app: web.Application, impls: list[Any], streams: dict[s
     `sessions` (daemon.session.Sessions): calls carrying a session id run with it current.
     Every route refuses read-only requests for what its declaration does not mark read-only."""
     from pyvirt.daemon.access import guard
+    from pyvirt.optable import ROWS
 
-    for op in OPERATIONS.values():
+    for name in ROWS:  # the generated table, in declaration order: the declaration is not executed
+        op = declared(name)
         if op.stream:
             handler = streams.get(op.name)
             if handler is None:
