@@ -253,3 +253,31 @@ def test_dhcp_and_nat_ranges_are_refused_as_virsocketaddrgetrange_does() -> None
         with pytest.raises(XMLInternalError) as refused:
             Network.from_xml(xml)
         assert refused.value.message == words
+
+
+def test_ip_and_dns_refusals_carry_libvirts_codes() -> None:
+    """virNetworkIPDefParseXML reports its address rules as "unsupported configuration", the DNS
+    record rules bare (VIR_ERR_XML_DETAIL), a bad UUID as "internal error: malformed uuid
+    element"; pyvirt reported them all as "XML error" (and named the UUID, the DNS HOST address
+    in other words)."""
+    from pyvirt.xml.errors import XMLConfigError, XMLDetailError, XMLInternalError
+
+    def net(body: str) -> str:
+        return f"<network><name>a</name>{body}</network>"
+
+    cases = (
+        (net("<ip address='10.1.0.1' prefix='33'/>"), XMLConfigError, "Invalid IPv4 prefix '33' in network 'a'"),
+        (net("<ip address='10.1.0.1' prefix='24' netmask='255.255.255.0'/>"), XMLConfigError,
+         "Network 'a' IP address cannot have both a prefix and a netmask"),
+        (net("<ip family='ipv6' address='fd00::1' netmask='255.255.255.0'/>"), XMLConfigError,
+         "netmask not allowed for IPv6 address 'fd00::1' in network 'a'"),
+        (net("<dns><txt name='a b' value='v'/></dns>"), XMLDetailError,
+         "prohibited character in DNS TXT record name 'a b' of network a"),
+        (net("<dns><host ip='bogus'><hostname>h</hostname></host></dns>"), XMLDetailError,
+         "Invalid IP address in network 'a' DNS HOST record"),
+        (net("<uuid>nope</uuid>"), XMLInternalError, "malformed uuid element"),
+    )
+    for xml, kind, words in cases:
+        with pytest.raises(XMLError) as refused:
+            Network.from_xml(xml)
+        assert type(refused.value) is kind and refused.value.message == words, xml

@@ -16,7 +16,14 @@ import re
 import uuid as uuidlib
 
 from .bandwidth import bandwidth_rules
-from .errors import XMLError, XMLInternalError, XMLUnsupportedError, XMLValidationError
+from .errors import (
+    XMLConfigError,
+    XMLDetailError,
+    XMLError,
+    XMLInternalError,
+    XMLUnsupportedError,
+    XMLValidationError,
+)
 from .iptext import ip_text, parse_ip
 from .macaddr import parse_mac
 from .mapping import parse_model
@@ -129,7 +136,7 @@ def normalize_network(net: Network) -> None:
     if net.uuid is None:
         net.uuid = str(uuidlib.uuid4())
     elif (canonical := parse_uuid(net.uuid)) is None:
-        raise XMLError(f"malformed uuid element '{net.uuid}'", net.line)
+        raise XMLInternalError("malformed uuid element", net.line)  # virNetworkDefParseXML's words
     else:
         net.uuid = canonical
     net.mtu = net.mtu or None  # <mtu size='0'/> is no MTU
@@ -179,15 +186,18 @@ def _dns(dns: DNS, netname: str) -> DNS | None:
             raise XMLError(f"Missing hostname in network '{netname}' DNS HOST record", host.line)
         if host.ip is None:
             raise XMLError(f"Missing IP address in network '{netname}' DNS HOST record", host.line)
-        host.ip = ip_text(ip_of(host.ip, "IP address in DNS HOST record", netname, host.line))
+        try:
+            host.ip = ip_text(parse_ip(host.ip))
+        except ValueError:
+            raise XMLDetailError(f"Invalid IP address in network '{netname}' DNS HOST record", host.line) from None
     for srv in dns.srvs:
         _srv(srv, netname)
     for txt in dns.txts:
         if txt.name is None:
             raise XMLError(f"missing required name attribute in DNS TXT record of network {netname}", txt.line)
         if " " in txt.name or "," in txt.name:
-            raise XMLError(f"prohibited character in DNS TXT record name '{txt.name}' of network {netname}",
-                           txt.line)
+            raise XMLDetailError(f"prohibited character in DNS TXT record name '{txt.name}' of network {netname}",
+                                 txt.line)
         if txt.value is None:
             raise XMLError(f"missing required value attribute in DNS TXT record named '{txt.name}' "
                            f"of network {netname}", txt.line)
@@ -242,26 +252,26 @@ def _ip(ip: IP, netname: str) -> None:
         if ip.netmask is not None:
             mask = ip_of(ip.netmask, "netmask", netname, ip.line)
             if mask.version != 4:
-                raise XMLError(f"Invalid netmask '{ip.netmask}' for address '{addr}' in network "
-                               f"'{netname}' (both must be IPv4)", ip.line)
+                raise XMLConfigError(f"Invalid netmask '{ip.netmask}' for address '{addr}' in network "
+                                     f"'{netname}' (both must be IPv4)", ip.line)
             try:
                 ipaddress.ip_network(f"0.0.0.0/{mask}")
             except ValueError:
                 raise XMLError(f"Invalid netmask '{mask}' in network '{netname}'", ip.line) from None
             if ip.prefix:
-                raise XMLError(f"Network '{netname}' IP address cannot have both a prefix and a netmask",
-                               ip.line)
+                raise XMLConfigError(f"Network '{netname}' IP address cannot have both a prefix and a netmask",
+                                     ip.line)
             ip.netmask = str(mask)
         elif ip.prefix is not None and ip.prefix > 32:
-            raise XMLError(f"Invalid IPv4 prefix '{ip.prefix}' in network '{netname}'", ip.line)
+            raise XMLConfigError(f"Invalid IPv4 prefix '{ip.prefix}' in network '{netname}'", ip.line)
     else:
         if addr.version != 6:
             raise XMLUnsupportedError(f"Family 'ipv6' specified for non-IPv6 address '{addr}' in network "
                                       f"'{netname}'", ip.line)
         if ip.netmask is not None:
-            raise XMLError(f"netmask not allowed for IPv6 address '{addr}' in network '{netname}'", ip.line)
+            raise XMLConfigError(f"netmask not allowed for IPv6 address '{addr}' in network '{netname}'", ip.line)
         if ip.prefix is not None and ip.prefix > 128:
-            raise XMLError(f"Invalid IPv6 prefix '{ip.prefix}' in network '{netname}'", ip.line)
+            raise XMLConfigError(f"Invalid IPv6 prefix '{ip.prefix}' in network '{netname}'", ip.line)
     ip.prefix = ip.prefix or None
     if ip.dhcp is not None:
         ip.dhcp = _dhcp(ip.dhcp, ip, addr, netname)
