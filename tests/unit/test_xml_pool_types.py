@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pyvirt.xml.errors import XMLError
+from pyvirt.xml.errors import XMLConfigError, XMLError
 from pyvirt.xml.pool import PoolDef
 
 
@@ -78,9 +78,10 @@ def test_parts_a_type_does_not_take_are_refused_by_name() -> None:
     # after libvirt's own checks, which keep their words (it drops such parts instead)
     with pytest.raises(XMLError, match="missing storage pool target path"):
         pool("dir", "<source><host name='h'/></source>")
-    with pytest.raises(XMLError, match="unknown pool format type"):
+    with pytest.raises(XMLError, match="unknown pool format type") as unknown:
         pool("disk", "<source><device path='/dev/sdb'/><format type='ntfs'/></source>"
                      "<target><path>/dev</path></target>")
+    assert isinstance(unknown.value, XMLConfigError)  # virsh: "unsupported configuration: unknown pool format …"
 
 
 def test_adapters() -> None:

@@ -371,7 +371,7 @@ def _check_source(src: PoolSource, ptype: str, line: int | None) -> None:
     elif src.format is None:
         src.format = formats[0]
     elif src.format not in formats:
-        raise XMLError(f"unknown pool format type {src.format}", src.line)
+        raise XMLConfigError(f"unknown pool format type {src.format}", src.line)
     if ptype == "netfs" and src.protocol_ver is not None and src.format not in ("nfs", "auto"):
         raise XMLConfigError(f"storage pool protocol ver unsupported for pool type '{src.format}'", src.line)
     if src.protocol_ver is not None and "," in src.protocol_ver:  # it becomes one mount option
