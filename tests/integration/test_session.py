@@ -84,3 +84,25 @@ def test_autodestroy_needs_a_session(daemon: DaemonHarness, test_guest: TestGues
                                 {"xml": guest_xml(test_guest, "ad3")}, )
     assert status == 200
     assert "ad3" in [d.name for d in daemon.connect().list_domains()]
+
+
+def test_autodestroy_guest_survives_a_daemon_stop_while_its_client_lives(daemon: DaemonHarness,
+                                                                         tmp_path: Path) -> None:
+    """pyvirtd stopping is not the client going away: its guests keep running, autodestroy ones
+    too (libvirt runs no close callbacks at shutdown).  The server's shutdown closed the session
+    sockets and so ran their cleanups: the guest was destroyed while its client still lived."""
+    from pyvirt.testguest import rom_domain_xml, rom_image
+
+    rom = tmp_path / "rom.bin"
+    rom.write_bytes(rom_image())
+    client = daemon.connect()
+    client.create_xml(rom_domain_xml("ad4", rom), autodestroy=True)
+    pids = daemon.qemu_pids()
+    assert len(pids) == 1
+    started = time.monotonic()
+    daemon.stop()
+    assert time.monotonic() - started < 10  # the session socket does not hold the shutdown up
+    assert os.path.exists(f"/proc/{pids[0]}"), "the autodestroy guest was destroyed by pyvirtd stopping"
+    daemon.start()
+    assert daemon.connect().get_info("ad4").state == DomainState.RUNNING
+    client.close()

@@ -46,6 +46,11 @@ def make_app(driver: Any, host: Any, storage: Any = None, networks: Any = None,
     sessions = Sessions()
     add_operation_routes(app, impls, stream_handlers(driver, storage), sessions)
     app.router.add_get("/v1/session", sessions.serve)
+
+    async def end_sessions(app: web.Application) -> None:  # before the server closes its connections
+        await sessions.close_all()
+
+    app.on_shutdown.append(end_sessions)
     app.router.add_get("/openapi.json", openapi)
     return app
 

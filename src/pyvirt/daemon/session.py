@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from aiohttp.http import WSMsgType
+from aiohttp.http import WSCloseCode, WSMsgType
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 
@@ -60,6 +60,7 @@ current: contextvars.ContextVar[Session | None] = contextvars.ContextVar("pyvirt
 class Sessions:
     def __init__(self) -> None:
         self._by_id: dict[str, Session] = {}
+        self._sockets: dict[str, web.WebSocketResponse] = {}
 
     def get(self, sid: str) -> Session:
         session = self._by_id.get(sid)
@@ -72,7 +73,8 @@ class Sessions:
         """The session's WebSocket: its id first, then nothing until the client goes away."""
         session = Session(secrets.token_hex(16))
         self._by_id[session.id] = session
-        ws = web.WebSocketResponse(heartbeat=None)
+        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=4096)  # the client sends nothing
+        self._sockets[session.id] = ws
         try:
             await ws.prepare(request)
             await ws.send_str(session.id)
@@ -81,16 +83,23 @@ class Sessions:
                 if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
                     break
         finally:
-            del self._by_id[session.id]
-            log.info("client session %s closed", session.id)
-            with contextlib.suppress(Exception):
-                await session.close()
+            self._sockets.pop(session.id, None)
+            client_left = self._by_id.pop(session.id, None) is not None  # not ended by close_all
+            log.info("client session %s closed%s", session.id, "" if client_left else " (pyvirtd stopping)")
+            if client_left:
+                with contextlib.suppress(Exception):
+                    await session.close()
         return ws
 
     async def close_all(self) -> None:
         """Daemon shutdown: sessions end without their cleanups (guests keep running, as after a
-        daemon restart; libvirt's autodestroy also needs the daemon to see the client go)."""
+        daemon restart; libvirt's autodestroy also needs the daemon to see the client go).
+        Their sockets are closed at once: the server's shutdown does not wait for them."""
         self._by_id.clear()
+        sockets, self._sockets = list(self._sockets.values()), {}
+        for ws in sockets:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"pyvirtd stopping"), 1)
 
 
 def bind(request: web.Request, sessions: Sessions | None) -> contextvars.Token[Session | None] | None:
