@@ -20,7 +20,7 @@ COCKPIT_DEBS := .cache/debs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: deps test-deps venv web-assets guest test unit lint demo demo-stop clean install-dbus install-compat
+.PHONY: deps test-deps venv web-assets guest test unit lint demo demo-stop clean install-dbus install-compat install-bash-completion
 
 # Installs what is missing of PACKAGES (apt-get update only when something is).
 define apt_install
@@ -129,6 +129,12 @@ install-compat: venv
 	  link=$(DESTDIR)$(PREFIX)/bin/$$name; \
 	  if [ -e "$$link" ] && [ ! -L "$$link" ]; then echo "$$link exists and is not a link: left alone" >&2; exit 1; fi; \
 	  ln -sfn "$$target" "$$link" && echo "$$link -> $$target"; done
+
+# pyvirt's bash completion (data/bash-completion/pyvirt: it asks `pyvirt complete`, as virsh's does)
+BASH_COMPLETIONS ?= $(PREFIX)/share/bash-completion/completions
+
+install-bash-completion:
+	install -D -m 0644 data/bash-completion/pyvirt $(DESTDIR)$(BASH_COMPLETIONS)/pyvirt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -11,6 +11,7 @@ status matters run alone.  With several objects libvirt's test driver lists them
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -139,23 +140,38 @@ def test_node_batch_same_as_virsh(tmp_path: Path) -> None:
     assert _run(PYVIRT, uri, [line], ordered=False) == _run([VIRSH], uri, [line], ordered=False)
 
 
-def test_bash_completion_script_calls_complete(tmp_path: Path) -> None:
-    """virsh's bash completion (bash-completion's `virsh` file) works for pyvirt as it stands: it
-    runs ``$1 [-c URI] complete -- WORDS``; the words it would offer are virsh's."""
+#: command lines being completed at their end (bash's words split as bash splits them)
+BASH_LINES = ["dominfo --do", "net-inf", "list --table --st"]
+OUR_SCRIPT = Path(__file__).resolve().parents[2] / "data" / "bash-completion" / "pyvirt"
+
+
+def _bash_reply(script: Path, function: str, tool: str, line: str, prelude: str = "") -> str:
+    """What `function` of `script` offers (COMPREPLY, one per line) for ``TOOL -c test:///default LINE``:
+    with a `prelude` (virsh's script, whose helper joins the URI again) the words are split at
+    blanks only, else also at ':' as bash splits them."""
+    full = f"{tool} -c test:///default {line}"
+    words = (full if prelude else full.replace(":", " : ")).split() + ([""] if full.endswith(" ") else [])
+    prog = (f"{prelude} source {script}; COMP_LINE={shlex.quote(full)}; COMP_POINT=${{#COMP_LINE}}; "
+            f"COMP_WORDS=({' '.join(shlex.quote(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
+            f"{function} {tool}; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
+    return subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=60).stdout
+
+
+@pytest.mark.parametrize("line", BASH_LINES)
+def test_bash_completion_as_virshs(line: str, tmp_path: Path) -> None:
+    """pyvirt's bash completion (data/bash-completion/pyvirt) offers what virsh's own script
+    (libvirt-clients' completions/virsh, with the two bash-completion helpers it uses) offers with
+    virsh; and virsh's script works with pyvirt as it stands (pyvirt installed as virsh)."""
     script = Path("/usr/share/bash-completion/completions/virsh")
     if not script.exists():
         pytest.skip("virsh's completion script not installed")
-    # bash-completion's helpers, as far as the script uses them (the package need not be installed)
-    helpers = ('_get_comp_words_by_ref() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }; '
-               "__ltrim_colon_completions() { :; }; ")
     launcher = tmp_path / "pyvirt"
     launcher.write_text(f"#!/bin/sh\nexec {sys.executable} -m pyvirt.cli.main \"$@\"\n")
     launcher.chmod(0o755)
-    offered = {}
-    for tool in (str(launcher), VIRSH):
-        prog = (f"{helpers} source {script}; "
-                f"COMP_WORDS=({tool} -c test:///default dominfo --do); COMP_CWORD=4; "
-                f"COMP_LINE='{tool} -c test:///default dominfo --do'; COMP_POINT=${{#COMP_LINE}}; "
-                f"_virsh_complete {tool} --do {tool}; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
-        offered[tool] = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=60).stdout
-    assert offered[str(launcher)] == offered[VIRSH] == "--domain\n"
+    # bash-completion's helpers, as far as virsh's script uses them (the package need not be installed)
+    helpers = ('_get_comp_words_by_ref() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }; '
+               "__ltrim_colon_completions() { :; }; ")
+    theirs = _bash_reply(script, "_virsh_complete", VIRSH, line, helpers)
+    assert theirs.strip()  # virsh's script did offer something
+    assert _bash_reply(OUR_SCRIPT, "_pyvirt_complete", str(launcher), line) == theirs
+    assert _bash_reply(script, "_virsh_complete", str(launcher), line, helpers) == theirs
