@@ -52,6 +52,7 @@ BATCH = [
 #: lines whose exit status matters, or that change the state first
 LINES = [
     "complete", "complete -- dominfo nosuch", "complete -- start t", "complete -- 'list --'",
+    "self-test --completers-missing", "self-test",
     "complete -- nwfilter-dumpxml --nwfilter ''", "complete -- secret-dumpxml --secret ''",
     "complete -- domif-setlink nosuch --interface ''", "complete -- hypervisor-cpu-baseline --model ''",
     "destroy test; complete -- start ''; complete -- start --domain ''; complete -- resume --domain ''",

@@ -658,7 +658,7 @@ COMPLETERS: dict[str, str] = {
     "hypervisor-cpu-baseline --virttype": "virttype", "hypervisor-cpu-compare --virttype": "virttype",
     "maxvcpus --type": "virttype", "hypervisor-cpu-baseline --model": "cpumodel", "dompmsuspend --target": "suspendtarget", "nodesuspend --target": "suspendtarget",
     # other objects
-    "--network": "network", "net-name --network": "networkuuid", "--port": "port", "find-storage-pool-sources-as --port": "", "net-dhcp-leases --mac": "dhcpmac",
+    "--network": "network", "net-name --network": "networkuuid", "--port": "port", "find-storage-pool-sources-as --port": "empty", "net-dhcp-leases --mac": "dhcpmac",
     "--pool": "pool", "vol-create-from --inputpool": "inputpool", "--vol": "vol", "vol-name --vol": "volkey",
     "vol-pool --vol": "volkey", "--interface": "hostiface", "iface-name --interface": "hostifacemac",
     "iface-unbridge --bridge": "", "--device": "nodedev", "--secret": "secret", "domsetlaunchsecstate --secret": "", "--nwfilter": "nwfilter",
@@ -679,11 +679,43 @@ COMPLETERS: dict[str, str] = {
 }
 
 
+#: the options virsh gives a completer that offers nothing (virshCompleteEmpty: bash then offers
+#: file names): no words, as without one, but `self-test --completers-missing` does not list them
+_EMPTY = (
+    *(f"--{name}" for name in (
+        "address", "alias", "allocation", "auth-username", "backupxml", "base64", "capacity", "checkpointxml",
+        "config", "description", "desturi", "device-read-bytes-sec", "device-read-iops-sec", "device-weights",
+        "device-write-bytes-sec", "device-write-iops-sec", "disks-uri", "dname", "graphicsuri", "group-name",
+        "host", "inbound", "initiator", "listen-address", "mac", "migrateuri", "name", "new-name", "newname",
+        "outbound", "pass-fds", "password", "persistent-xml", "pid", "serial", "set", "source-host",
+        "source-host-name", "source-initiator", "srcSpec", "tls-destination", "wwn", "xml", "xmlfile", "xpath")),
+    *(f"{cmd} --file" for cmd in (
+        "attach-device", "cpu-baseline", "cpu-compare", "create", "define", "detach-device",
+        "hypervisor-cpu-baseline", "hypervisor-cpu-compare", "iface-define", "net-create", "net-define",
+        "net-port-create", "nodedev-create", "nodedev-define", "nwfilter-binding-create", "nwfilter-define",
+        "pool-create", "pool-define", "screenshot", "secret-define", "secret-set-value", "set-user-sshkeys",
+        "update-device", "vol-create", "vol-create-from", "vol-download", "vol-upload")),
+    "attach-disk --target", "attach-interface --target")
+for _key in _EMPTY:  # an option's own entry above wins
+    COMPLETERS.setdefault(_key, "empty")
+
+
+def missing_completers(cmd: Cmd) -> list[str]:
+    """The string and data options of `cmd` without a completer (virsh's self-test
+    --completers-missing lists them)."""
+    from pyvirt.cli.grammar import DATA, STRING
+
+    return [o.name for o in cmd.opts if o.kind in (STRING, DATA)
+            and not COMPLETERS.get(f"{cmd.name} --{o.name}", COMPLETERS.get(f"--{o.name}"))]
+
+
 def completer_of(cmd: str, opt: str) -> Callable[[Ctl, Partial], list[str] | None] | None:
     """The completer virsh gives option `opt` of command `cmd` (None: it has none)."""
     kind = COMPLETERS.get(f"{cmd} --{opt}", COMPLETERS.get(f"--{opt}"))
     if not kind:
         return None
+    if kind == "empty":
+        return lambda ctl, part: []
     if kind in _ENUMS:
         return _enum(_ENUMS[kind])
     return _DYNAMIC[kind]
