@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from pyvirt.cli.cmd_lifecycle import read_file
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import pretty_capacity, typed_value
-from pyvirt.cli.grammar import BOOL, Parsed
+from pyvirt.cli.grammar import BOOL, NUMBER, Parsed
 from pyvirt.cli.values import number, option_int
 from pyvirt.client.migrate import JOB_TYPES as _JOB_TYPES
 
@@ -79,12 +79,6 @@ _VIRSH_ONLY = frozenset({"domain", "desturi", "verbose", "postcopy-after-precopy
                          "timeout-postcopy"})
 
 
-#: the numbers doMigrate reads: vshCommandOptInt (False) or vshCommandOptULongLong (True)
-_NUMBERS = {"disks-port": False, "comp-mt-level": False, "comp-mt-threads": False, "comp-mt-dthreads": False,
-            "comp-xbzrle-cache": True, "auto-converge-initial": False, "auto-converge-increment": False,
-            "postcopy-bandwidth": True, "parallel-connections": False, "bandwidth": True}
-
-
 def _read_options(ctl: Ctl, p: Parsed) -> tuple[set[str], set[str], str | None]:
     """doMigrate's reading, after the domain: every valued option in virsh's order (an empty one
     refused), --xml's file read; then the flags.  Returns (flags, typed parameters, XML)."""
@@ -96,9 +90,9 @@ def _read_options(ctl: Ctl, p: Parsed) -> tuple[set[str], set[str], str | None]:
     for opt in cmd.opts:
         if opt.kind == BOOL or opt.name in _VIRSH_ONLY or not p.has(opt.name):
             continue
-        if opt.name in _NUMBERS:
-            option_int(p, opt.name, unsigned=_NUMBERS[opt.name])
-        value = p.str(opt.name)
+        value = p.str(opt.name)  # a number past the C type virsh reads it as (the table's) is refused here
+        if opt.kind == NUMBER and number(value, opt.name) == 0 and opt.name == "disks-port":
+            continue  # doMigrate passes the disks' port only when it is not 0
         params.add(opt.name)
         if opt.name == "xml" and value is not None:
             try:
@@ -113,10 +107,9 @@ def _read_options(ctl: Ctl, p: Parsed) -> tuple[set[str], set[str], str | None]:
 
 
 def _check_timeout(p: Parsed) -> None:
-    """cmdMigrate's --timeout rules (vshCommandOptTimeoutToMs), after the domain's lookup."""
-    from pyvirt.cli.cmd_blockjob import _timeout
-
-    timeout = _timeout(p)
+    """cmdMigrate's --timeout rules, after the domain's lookup: an unsigned int (the table's
+    type), 0 meaning none (not vshCommandOptTimeoutToMs's rules: any unsigned value is taken)."""
+    timeout = number(p.str("timeout"), "timeout") or 0
     if timeout and not p.bool("live"):
         raise CmdError("migrate: Unexpected timeout for offline migration")
     if not timeout and (p.bool("timeout-suspend") or p.bool("timeout-postcopy")):

@@ -65,36 +65,23 @@ def _get(ctl: Ctl, count_error: str, get_error: str, live: bool, config: bool, c
 
 # ------------------------------------------------------------------------------ memtune
 def _memtune_size(p: Parsed, name: str) -> int | None:
-    """virshMemtuneGetSize: virStrToLong_ll (blanks and a sign before the digits; out of the
-    long long range: refused alone), a negative number is unlimited, else virScaleInteger on
-    exactly the rest (KiB by default, up to LLONG_MAX bytes), in KiB rounded up."""
+    """virshMemtuneGetSize: virStrToLong_ll, a negative number is unlimited, else scaled
+    (virScaleInteger, KiB by default, up to LLONG_MAX bytes) and rounded up to KiB."""
+    from pyvirt.cli.values import c_integer, scale_integer
+
     raw = p.str(name)
     if raw is None:
         return None
-    from pyvirt.cli.values import strtoul
-    from pyvirt.xml.units import unit_scale
-
-    i = len(raw) - len(raw.lstrip(" \t\n\v\f\r"))
-    negative = raw[i:i + 1] == "-"
-    got = strtoul(raw[:i] + raw[i + 1:] if negative else raw, 0, 10, 64)
-    if got is None or negative and raw[i + 1:i + 2] in ("+", "-"):
+    got = c_integer(raw, "llong")
+    if got is None:
         raise CmdError(f"Unable to parse integer parameter {name}")
-    number, end = got
-    end += 1 if negative else 0
-    if number > (1 << 63) - (0 if negative else 1):  # strtoll's range
-        raise CmdError(f"Unable to parse integer parameter {name}")
-    if negative and number:
+    value, end = got
+    if value < 0:
         return UNLIMITED
-    suffix = raw[end:]
     try:
-        scale = unit_scale(suffix, 1024)
-    except ValueError:
-        raise CmdError(f"Unable to parse integer parameter {name}",
-                       f"invalid argument: unknown suffix '{suffix}'") from None
-    if number > ((1 << 63) - 1) // scale:
-        raise CmdError(f"Unable to parse integer parameter {name}",
-                       f"numerical overflow: value too large: {number}{suffix}")
-    return (number * scale + 1023) // 1024
+        return (scale_integer(value, raw[end:], 1024, (1 << 63) - 1) + 1023) // 1024
+    except ValueError as exc:
+        raise CmdError(f"Unable to parse integer parameter {name}", str(exc)) from None
 
 
 def cmd_memtune(ctl: Ctl, p: Parsed) -> bool:
@@ -203,16 +190,30 @@ def _sched_updates(p: Parsed, current: dict[str, int]) -> dict[str, int]:
     for name, value in wanted:
         if name not in current:
             raise CmdError(f"invalid scheduler option: {name}")
-        try:
-            number = int(value)
-        except ValueError:
-            from pyvirt.api import ErrorCode, PyvirtError
-
-            raise CmdError(PyvirtError(f"invalid argument: Invalid value for field '{name}': expected "
-                                       f"{'unsigned ' if current[name] >= 0 else ''}int",
-                                       ErrorCode.INVALID_ARG).message) from None
-        out[name] = number
+        out[name] = _typed_param(name, value)
     return out
+
+
+#: the C type of each scheduler parameter (libvirt's VIR_DOMAIN_SCHEDULER_*: the credit
+#: scheduler's weight and cap are unsigned ints; the CFS shares and periods unsigned long longs,
+#: the quotas long longs), and the words virTypedParamsAddFromString says it expected
+_SCHED_TYPES = {"weight": "uint", "cap": "uint", "cpu_shares": "ullong", "quota": "llong", "period": "ullong"}
+_TYPE_WORDS = {"int": "int", "uint": "unsigned int", "llong": "long long", "ullong": "unsigned long long"}
+
+
+def _typed_param(name: str, value: str) -> int:
+    """virTypedParamsAddFromString: the whole text as the parameter's C type (virStrToLong_i/ui/
+    ll/ull: the unsigned ones wrap a minus sign, as strtoul does)."""
+    from pyvirt.cli.values import c_integer
+
+    ctype = _SCHED_TYPES.get(name) or _SCHED_TYPES.get(name.rpartition("_")[2], "ullong")
+    got = c_integer(value, ctype + "wrap" if ctype.startswith("u") else ctype)
+    if got is None or got[1] != len(value):
+        from pyvirt.api import ErrorCode, PyvirtError
+
+        raise CmdError(PyvirtError(f"invalid argument: Invalid value for field '{name}': expected "
+                                   f"{_TYPE_WORDS[ctype]}", ErrorCode.INVALID_ARG).message)
+    return got[0]
 
 
 def cmd_schedinfo(ctl: Ctl, p: Parsed) -> bool:

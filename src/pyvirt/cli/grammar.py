@@ -49,9 +49,12 @@ class Opt:
         self.ctype = ctype  # a number's C type as virsh reads it (a C_RANGES key), if known
 
 
-#: the values each C type virsh reads a number option as can hold (vshCommandOptInt/UInt/ULongLong)
+#: the values each C type virsh reads a number as can hold: [low, high).  The one table of these
+#: ranges: the option table's `ctype` (vshCommandOptInt/UInt/UIntWrap/ULongLong), and the numbers
+#: commands read themselves (values.c_integer: virStrToLong_ll for memtune's sizes, typed
+#: parameters' uint/int/ullong/llong for schedinfo --set, a cpulist's int...).
 C_RANGES = {"int": (-(1 << 31), 1 << 31), "uint": (0, 1 << 32), "uintwrap": (1 - (1 << 32), 1 << 32),
-            "ullong": (0, 1 << 64)}
+            "llong": (-(1 << 63), 1 << 63), "ullong": (0, 1 << 64), "ullongwrap": (1 - (1 << 64), 1 << 64)}
 
 
 class Cmd:

@@ -26,11 +26,14 @@ def number(value: str | None, name: str, default: int | None = None) -> int | No
     return n
 
 
-def strtoul(text: str, pos: int, base: int, bits: int, *, wrap: bool = False) -> tuple[int, int] | None:
-    """C's strtoul at `pos` as libvirt's virStrToLong_* read it: leading blanks, a sign, 0x for
-    base 16; empty or too big is refused, and a minus sign too (the _uip/_ullp forms) unless
-    `wrap`, where it wraps into the unsigned type as strtoul does (virStrToLong_ul).
-    (value, end) or None."""
+def c_integer(text: str, ctype: str, pos: int = 0, base: int = 10) -> tuple[int, int] | None:
+    """libvirt's virStrToLong_* reading a C `ctype` (a grammar.C_RANGES key) at `pos`: leading
+    blanks, a sign, digits (0x for base 16); (value, end of the digits) or None when there are no
+    digits or the value is past the type.  A negative value of an unsigned type wraps where the
+    type says so (``uintwrap``, ``ullongwrap``: virStrToLong_ui/ull, strtoul's wrap) and is
+    refused otherwise (the _uip/_ullp forms).  What follows the digits is the caller's to judge."""
+    from pyvirt.cli.grammar import C_RANGES
+
     i = pos
     while i < len(text) and text[i] in " \t\n\v\f\r":
         i += 1
@@ -43,12 +46,19 @@ def strtoul(text: str, pos: int, base: int, bits: int, *, wrap: bool = False) ->
     start = i
     while i < len(text) and text[i].lower() in digits:
         i += 1
-    if i == start or (negative and not wrap):
+    if i == start:
         return None
-    value = int(text[start:i], base)
-    if value >= 1 << bits:
+    value = -int(text[start:i], base) if negative else int(text[start:i], base)
+    low, high = C_RANGES[ctype]
+    if not low <= value < high:
         return None
-    return (-value) % (1 << bits) if negative else value, i
+    return (value % high if value < 0 and ctype.endswith("wrap") else value), i
+
+
+def strtoul(text: str, pos: int, base: int, bits: int, *, wrap: bool = False) -> tuple[int, int] | None:
+    """C's strtoul at `pos` as libvirt's virStrToLong_ui/ul/ull read it (`bits` 32 or 64), a
+    minus sign refused unless `wrap` (c_integer over the uint/ullong types)."""
+    return c_integer(text, ("uint" if bits == 32 else "ullong") + ("wrap" if wrap else ""), pos, base)
 
 
 def option_int(p: Parsed, name: str, *, unsigned: bool = False) -> int | None:
@@ -87,23 +97,31 @@ def scaled_kib(value: str, name: str) -> int:
     return (scaled_bytes(value, name) + 1023) // 1024
 
 
+def scale_integer(n: int, suffix: str, default_scale: int, limit: int) -> int:
+    """virScaleInteger: `n` times the unit `suffix` names (`default_scale` without one), at most
+    `limit`; ValueError with libvirt's message (its error code's words first) otherwise."""
+    try:
+        scale = unit_scale(suffix, default_scale)
+    except ValueError:
+        raise ValueError(f"invalid argument: unknown suffix '{suffix}'") from None
+    if n and n > limit // scale:
+        raise ValueError(f"numerical overflow: value too large: {n}{suffix}")
+    return n * scale
+
+
 def scaled_bytes(value: str, name: str, default_scale: int = 1024, limit: int = 2**64 - 1) -> int:
     """vshCommandOptScaledInt in bytes: an unsigned decimal and a unit (virScaleInteger's,
     `default_scale` without one) up to `limit`; else virsh's line, then the error
     virScaleInteger left (an unknown suffix, a value too large) when it got that far."""
     head = f"Scaled numeric value '{value}' for <{name}> option is malformed or out of range"
-    got = strtoul(value, 0, 10, 64)
+    got = c_integer(value, "ullong")
     if got is None:
         raise CmdError(head)
     n, end = got
-    suffix = value[end:]
     try:
-        scale = unit_scale(suffix, default_scale)
-    except ValueError:
-        raise CmdError(head, reported=f"invalid argument: unknown suffix '{suffix}'") from None
-    if n and n > limit // scale:
-        raise CmdError(head, reported=f"numerical overflow: value too large: {n}{suffix}")
-    return n * scale
+        return scale_integer(n, value[end:], default_scale, limit)
+    except ValueError as exc:
+        raise CmdError(head, reported=str(exc)) from None
 
 
 def is_uuid(text: str) -> bool:
