@@ -120,11 +120,20 @@ def _legacy_live(p: Parsed, live: bool, config: bool) -> bool:
     return live or not (config or p.bool("current"))
 
 
+def _nonzero_memory(kib: int) -> None:
+    """libvirt's own check of virDomainSetMemoryFlags (virCheckNonZeroArgGoto), whatever the driver."""
+    if kib == 0:
+        from pyvirt.api import ErrorCode, PyvirtError
+
+        raise PyvirtError("memory in virDomainSetMemoryFlags must not be zero", ErrorCode.INVALID_ARG)
+
+
 def cmd_setmem(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
     live = _legacy_live(p, live, config)
     info = ctl.domain(p.str("domain") or "")
     kib = scaled_kib(p.str("size") or "", "size")
+    _nonzero_memory(kib)
     ctl.conn.set_memory(_key(info), kib, live=live, config=config)
     return True
 
@@ -134,6 +143,7 @@ def cmd_setmaxmem(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     kib = scaled_kib(p.str("size") or "", "size")
     with failing("Unable to change MaxMemorySize"):
+        _nonzero_memory(kib)
         ctl.conn.set_memory(_key(info), kib, live=live, config=config, maximum=True)
     return True
 
@@ -145,9 +155,9 @@ def cmd_setvcpus(ctl: Ctl, p: Parsed) -> bool:
     if p.bool("maximum") and not config:
         raise CmdError("Option --config is required by option --maximum")
     info = ctl.domain(p.str("domain") or "")
-    count = number(p.str("count"), "count")
-    if count is None or count <= 0:
-        raise CmdError(f"Numeric value '{p.str('count')}' for <count> option is malformed or out of range")
+    count = number(p.str("count"), "count")  # an unsigned int (the table's type)
+    if not count:
+        raise CmdError("Can't set 0 processors for a VM")
     extra = {k: True for k in ("guest", "hotpluggable") if p.bool(k)}
     if not extra and not p.bool("maximum"):
         live = _legacy_live(p, live, config)

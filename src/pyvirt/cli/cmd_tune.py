@@ -285,7 +285,10 @@ def cmd_numatune(ctl: Ctl, p: Parsed) -> bool:
 
 # ------------------------------------------------------------------------------ domiftune
 def _rate(text: str, direction: str) -> list[int]:
-    """virshParseRateStr: average,peak,burst,floor (empty fields are 0), each an unsigned int."""
+    """virshParseRateStr: average,peak,burst,floor (empty fields are 0), each an unsigned long
+    long, then no more than an unsigned int."""
+    from pyvirt.cli.values import c_integer
+
     fields = text.split(",")
     if len(fields) > 4:
         raise CmdError(f"Rate string '{text}' has too many fields")
@@ -294,9 +297,10 @@ def _rate(text: str, direction: str) -> list[int]:
         if not field:
             out.append(0)
             continue
-        if not field.isdigit():
+        got = c_integer(field, "ullong")  # virStrToLong_ullp, the whole field
+        if got is None or got[1] != len(field):
             raise CmdError(f"field '{name}' is malformed")
-        out.append(int(field))
+        out.append(got[0])
     if any(v > 0xFFFFFFFF for v in out):
         raise CmdError(f"{direction} rate larger than maximum 4294967295")
     return out + [0] * (4 - len(out))
@@ -386,22 +390,26 @@ def _cpumap_text(cpumap: list[bool], maxcpu: int) -> str:
     return format_cpuset({n for n, on in enumerate(cpumap[:width]) if on})
 
 
+#: the bits of the map virsh 9.0 parses a cpulist into (virshParseCPUList: 1023 is read, 1024 is not)
+_CPUMASK_LEN = 1024
+
+
 def _cpulist(text: str, maxcpu: int) -> list[bool]:
     """virshParseCPUList: "r" is every CPU; else libvirt's cpuset syntax within the host."""
     if text.startswith("r"):
         return [True] * maxcpu
     from pyvirt.xml.errors import XMLError
-    from pyvirt.xml.validate import CPUSET_RE, parse_cpuset
+    from pyvirt.xml.validate import parse_cpuset
 
-    if not CPUSET_RE.fullmatch(text):
+    try:  # virBitmapParse into _CPUMASK_LEN bits
+        cpus = parse_cpuset(text, empty_ok=True, size=_CPUMASK_LEN)
+    except XMLError as exc:
         from pyvirt.api import ErrorCode, PyvirtError
 
-        raise CmdError(f"Invalid cpulist '{text}'", PyvirtError(f"invalid argument: Failed to parse bitmap '{text}'",
-                                                                ErrorCode.INVALID_ARG).message)
-    try:
-        cpus = parse_cpuset(text)
-    except XMLError:
-        raise CmdError(f"Invalid cpulist '{text}'") from None
+        raise CmdError(f"Invalid cpulist '{text}'",
+                       PyvirtError(f"invalid argument: {exc.message}", ErrorCode.INVALID_ARG).message) from None
+    if not cpus:  # virsh's own check of an empty map
+        raise CmdError(f"Invalid cpulist '{text}'")
     last = max(cpus)
     if last >= maxcpu:
         raise CmdError(f"CPU {last} in cpulist '{text}' exceed the maxcpu {maxcpu}")
@@ -481,7 +489,9 @@ def cmd_vcpupin(ctl: Ctl, p: Parsed) -> bool:
         ncpus = ctl.conn.vcpu_count(_key(info), live=count_live, config=not count_live, maximum=True)
         if vcpu is not None and vcpu >= ncpus:
             which = "live" if count_live else "persistent"
-            raise CmdError(f"vcpu {vcpu} is out of range of {which} cpu count {ncpus}")
+            from pyvirt.cint import as_c_int
+
+            raise CmdError(f"vcpu {as_c_int(vcpu)} is out of range of {which} cpu count {ncpus}")
         maps = ctl.conn.vcpu_pin_info(_key(info), live=live, config=config)
         rows = [[str(n), _cpumap_text(m, maxcpu)] for n, m in enumerate(maps[:ncpus]) if vcpu is None or n == vcpu]
         ctl.print(table(["VCPU", "CPU Affinity"], rows))

@@ -19,6 +19,7 @@ import os
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.cint import as_c_int
 from pyvirt.xml import tunables as T
 
 EXCLUSIVE = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
@@ -363,12 +364,12 @@ class TuningMixin:
             live_change = self._live_target(rec, targets)  # before _change replaces rec.live
             for target in targets:
                 if not 0 <= vcpu < (target.vcpu or 1):
-                    raise _invalid_arg(f"vcpu {vcpu} is out of range of {'live' if target is rec.live else 'persistent'}"
+                    raise _invalid_arg(f"vcpu {as_c_int(vcpu)} is out of range of {'live' if target is rec.live else 'persistent'}"
                                        f" cpu count {target.vcpu or 1}")
             if self._live_target(rec, targets):
                 tid = self._vcpu_threads(rec).get(vcpu)
                 if tid is None:
-                    raise _invalid_arg(f"requested vcpu '{vcpu}' is not present in the domain")
+                    raise _invalid_arg(f"requested vcpu '{as_c_int(vcpu)}' is not present in the domain")
                 _set_affinity(tid, cpus)
 
             def mutate(target: Any) -> None:
@@ -494,12 +495,12 @@ class TuningMixin:
             live_change = self._live_target(rec, targets)  # before _change replaces rec.live
             for target in targets:
                 if iothread not in self._iothread_ids(target):
-                    raise _invalid_arg(f"iothreadid {iothread} not found")
+                    raise _invalid_arg(f"iothreadid {as_c_int(iothread)} not found")
             cpus = self._pin_cpus(cpumap, "IOThread")
             if self._live_target(rec, targets):
                 threads = iothread_threads(await self._qmp(self._running(rec), "query-iothreads"))  # type: ignore
                 if iothread not in threads:
-                    raise _invalid_arg(f"iothreadid {iothread} not found")
+                    raise _invalid_arg(f"iothreadid {as_c_int(iothread)} not found")
                 _set_affinity(threads[iothread], cpus)
 
             def mutate(target: Any) -> None:

@@ -23,6 +23,7 @@ from pyvirt.api import (
     UndefinedDetail,
     no_support,
 )
+from pyvirt.cint import as_c_int
 from pyvirt.lightos import join
 from pyvirt.testdriver import DATA_DIR
 from pyvirt.testdriver import errors as E
@@ -307,6 +308,9 @@ class DomainsMixin:
                                 f"({count} > {self.max_vcpus()})")  # type: ignore[attr-defined]
         if maximum and (live or (not config and obj.active)):
             raise E.invalid("cannot change maximum vCPUs on a live domain")
+        if count > self.max_vcpus():  # testConnectGetMaxVcpus; the count printed as the C int it is there
+            raise E.invalid_arg(f"requested cpu amount exceeds maximum supported amount "
+                                f"({as_c_int(count)} > {self.max_vcpus()})")
         for tree in self._targets(obj, live, config):
             vcpu = tree.find("vcpu")
             if vcpu is None:
@@ -316,7 +320,7 @@ class DomainsMixin:
             if maximum:
                 top, current = count, min(current, count)
             elif count > top:
-                raise E.invalid_arg(f"requested cpu amount exceeds maximum ({count} > {top})")
+                raise E.invalid_arg(f"requested cpu amount exceeds maximum ({as_c_int(count)} > {top})")
             else:
                 current = count
             current = _set_vcpu_list(tree, top, current, maximum)

@@ -12,6 +12,7 @@ run the same command lines through `virsh -c test:///default`.
 from __future__ import annotations
 
 from pyvirt.api import ErrorCode
+from pyvirt.cint import as_c_int
 from pyvirt.testdriver import errors as E
 from pyvirt.testdriver.xmlutil import TEST_NS
 from pyvirt.xml.tunables import (
@@ -336,7 +337,7 @@ class TuningMixin:
         if not obj.active or obj.live is None:
             raise E.invalid("cannot pin vcpus on an inactive domain")
         if not 0 <= vcpu < vcpu_current(obj.live):
-            raise E.invalid_arg(f"requested vcpu '{vcpu}' is not present in the domain")
+            raise E.invalid_arg(f"requested vcpu '{as_c_int(vcpu)}' is not present in the domain")
         set_pin(obj.live, "vcpupin", "vcpu", vcpu, cpus_of(cpumap))
 
     def emulator_pin_info(self, dom: str, live: bool = False, config: bool = False) -> list[bool]:
@@ -393,7 +394,7 @@ class TuningMixin:
         self._write("virDomainPinIOThread")
         tree = self._one_def(self._get(dom), live, config)
         if iothread not in iothread_ids(tree):
-            raise E.invalid_arg(f"iothreadid {iothread} not found")
+            raise E.invalid_arg(f"iothreadid {as_c_int(iothread)} not found")
         if not any(cpumap):
             raise E.invalid_arg("Empty iothread cpumap list for pinning")
         set_pin(tree, "iothreadpin", "iothread", iothread, cpus_of(cpumap))

@@ -50,7 +50,7 @@ CPUSET_MAX = 16384  # VIR_DOMAIN_CPUMASK_LEN in libvirt 9.0 (checked: 16383 take
 _SPACES = " \t\n\v\f\r"
 
 
-def _bitmap_bits(text: str) -> set[int] | None:
+def _bitmap_bits(text: str, size: int = CPUSET_MAX) -> set[int] | None:
     """virBitmapParseInternal, step for step: ``N``, ``N-M`` and ``^N`` items joined by ``,``,
     blanks allowed around numbers, dashes and commas, one trailing comma allowed, ``^N``
     clearing a CPU set by an item before it.  None on a syntax error (or a CPU past the
@@ -81,7 +81,7 @@ def _bitmap_bits(text: str) -> set[int] | None:
         start, i = got
         i = skip(i)
         if i >= n or text[i] == ",":
-            if start >= CPUSET_MAX:
+            if start >= size:
                 return None
             if neg:
                 bits.discard(start)
@@ -91,7 +91,7 @@ def _bitmap_bits(text: str) -> set[int] | None:
             if neg:
                 return None
             got = number(skip(i + 1))
-            if got is None or got[0] < start or got[0] >= CPUSET_MAX:
+            if got is None or got[0] < start or got[0] >= size:
                 return None
             bits.update(range(start, got[0] + 1))
             i = skip(got[1])
@@ -102,12 +102,13 @@ def _bitmap_bits(text: str) -> set[int] | None:
     return bits
 
 
-def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False) -> frozenset[int]:
+def parse_cpuset(text: str, line: int | None = None, *, empty_ok: bool = False,
+                 size: int = CPUSET_MAX) -> frozenset[int]:
     """libvirt's cpuset syntax (``0-3,^2,8``, read as virBitmapParse reads it) -> the set of
     host CPUs; an empty result refused unless `empty_ok` (the caller has its own words for
-    it).  A syntax error or a CPU past the bitmap's size is virBitmapParse's "Failed to parse
-    bitmap", whoever reads the set."""
-    cpus = _bitmap_bits(text)
+    it).  A syntax error or a CPU past the bitmap's `size` is virBitmapParse's "Failed to parse
+    bitmap", whoever reads the set (virsh parses its cpulists into fewer bits)."""
+    cpus = _bitmap_bits(text, size)
     if cpus is None:
         raise XMLInvalidArgError(f"Failed to parse bitmap '{text}'", line)  # virBitmapParse's words
     if not cpus and not empty_ok:
