@@ -140,13 +140,14 @@ def probe(cmd: dict) -> None:
 #: the test objects that let a command reach its numeric options on test:///default
 _FILL = {"domain": "test", "pool": "default-pool", "network": "default", "interface": "eth1",
          "desturi": "test:///default"}
-#: which of 2^31, 2^32, 2^64 and -1 virsh calls malformed -> the C type it reads the option as
-#: (vshCommandOptInt, ...UInt, ...UIntWrap, ...ULongLong; pyvirt.cli.grammar.C_RANGES).  Other
-#: patterns (a command that fails before reading the option, a wrapping 64-bit read) leave the
-#: type unknown: pyvirt then checks 64 bits only.
-_CTYPES = {(True, True, True, False): "int", (True, True, True, True): "int",
-           (False, True, True, True): "uint", (False, True, True, False): "uintwrap",
-           (False, False, True, True): "ullong"}
+#: which of 2^31, 2^32, 2^63, 2^64 and -1 virsh calls malformed -> the C type it reads the option
+#: as (vshCommandOptInt, ...UInt, ...UIntWrap, ...LongLong, ...ULongLong, ...ULongLongWrap;
+#: pyvirt.cli.grammar.C_RANGES).  Other patterns (a command that fails before reading the option)
+#: leave the type unknown: pyvirt then checks 64 bits only.
+_CTYPES = {(True, True, True, True, False): "int", (True, True, True, True, True): "int",
+           (False, True, True, True, True): "uint", (False, True, True, True, False): "uintwrap",
+           (False, False, True, True, False): "llong", (False, False, False, True, True): "ullong",
+           (False, False, False, True, False): "ullongwrap"}
 
 
 def probe_ctypes(cmd: dict) -> None:
@@ -158,7 +159,7 @@ def probe_ctypes(cmd: dict) -> None:
         base = [w for p in opts if p["req"] and p is not o
                 for w in (f"--{p['name']}", "1" if p["kind"] == "NUMBER" else _FILL.get(p["name"], "x"))]
         refused = []
-        for value in ("2147483648", "4294967296", "18446744073709551616", "-1"):
+        for value in ("2147483648", "4294967296", "9223372036854775808", "18446744073709551616", "-1"):
             for _ in range(10):  # virsh 9.0 hangs now and then in commands it runs in a watched job (migrate)
                 err = virsh(["-q", "-c", "test:///default", name, *base, f"--{o['name']}", value], TEST,
                             timeout=5).stderr

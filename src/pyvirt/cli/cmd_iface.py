@@ -198,15 +198,17 @@ def _define_and_start(ctl: Ctl, p: Parsed, root: ET.Element, words: tuple[str, s
     return True
 
 
-def _uint(text: str, option: str, stale: str) -> int:
-    """vshCommandOptUInt (an error carries `stale`, libvirt's last error, as virsh prints it)."""
-    try:
-        value = int(text, 0)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 0xFFFFFFFF:
+def _uint(p: Parsed, option: str, stale: str) -> int:
+    """vshCommandOptUInt (virStrToLong_uip, the whole text), its error followed by `stale`,
+    libvirt's last error, as virsh prints it: the text is read raw, not through Parsed.str,
+    whose own range error would come without that line."""
+    from pyvirt.cli.values import c_integer
+
+    text = str(p.values.get(option, ""))
+    got = c_integer(text, "uint")
+    if got is None or got[1] != len(text):
         raise CmdError(f"Numeric value '{text}' for <{option}> option is malformed or out of range", stale)
-    return value
+    return got[0]
 
 
 def cmd_iface_bridge(ctl: Ctl, p: Parsed) -> bool:
@@ -221,7 +223,7 @@ def cmd_iface_bridge(ctl: Ctl, p: Parsed) -> bool:
     # virsh prints it after any error of its own that follows (not after a driver's)
     stale = f"Interface not found: no interface with matching name '{bridge}'"
     stp = not p.bool("no-stp")
-    delay = 0 if p.str("delay") is None else _uint(p.str("delay") or "", "delay", stale)
+    delay = 0 if p.values.get("delay") is None else _uint(p, "delay", stale)
     top = _inactive_root(ctl, name)
     kind = _checked_type(top, name, lambda k: f"Existing device {name} is already a bridge" if k == "bridge" else None,
                          stale)

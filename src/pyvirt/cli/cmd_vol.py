@@ -19,28 +19,24 @@ from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
 from pyvirt.cli.values import number, strtoul
-from pyvirt.xml.units import unit_scale
 
 if TYPE_CHECKING:
     from pyvirt.api import VolInfo
 
 def vol_size(text: str) -> int:
     """vshVolSize: virStrToLong_ullp (blanks and a '+' before the digits, no '-', decimal only)
-    then virScaleInteger on exactly what follows, bytes by default; virsh's "Malformed size"
-    otherwise, with the error virScaleInteger left.  pyvirt's API takes sizes up to 2**63 - 1."""
+    then virScaleInteger on exactly what follows, bytes by default, up to ULLONG_MAX; virsh's
+    "Malformed size" otherwise, with the error virScaleInteger left."""
+    from pyvirt.cli.values import scale_integer
+
     got = strtoul(text, 0, 10, 64)
     if got is None:
         raise CmdError(f"Malformed size {text}")
     digits, end = got
-    suffix = text[end:]
     try:
-        scale = unit_scale(suffix, 1)
-    except ValueError:
-        raise CmdError(f"Malformed size {text}", f"invalid argument: unknown suffix '{suffix}'") from None
-    value = digits * scale
-    if value > 2**63 - 1:
-        raise CmdError(f"Malformed size {text}", f"numerical overflow: value too large: {text}")
-    return value
+        return scale_integer(digits, text[end:], 1, 2**64 - 1)
+    except ValueError as exc:
+        raise CmdError(f"Malformed size {text}", str(exc)) from None
 
 
 def get_vol(ctl: Ctl, ref: str, pool_ref: str | None, hint: bool = True, pool_opt: str = "pool") -> VolInfo:
@@ -151,6 +147,11 @@ def cmd_vol_create_as(ctl: Ctl, p: Parsed) -> bool:
         ctl.print(doc.to_request_xml())
         return True
     with failing(f"Failed to create vol {name}"):
+        for size in (capacity, allocation or 0):  # libvirt's volume XML (virsh sends it) holds a long long
+            if size > 2**63 - 1:
+                from pyvirt.api import ErrorCode, PyvirtError
+
+                raise PyvirtError(f"numerical overflow: value too large: {size}", ErrorCode.OVERFLOW)
         ctl.conn.create_volume(pool.name, name, capacity, format=fmt, allocation=allocation, backing=backing,
                                prealloc_metadata=p.bool("prealloc-metadata"))
     ctl.extra(f"Vol {name} created\n")

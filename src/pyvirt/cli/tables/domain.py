@@ -632,7 +632,7 @@ COMMANDS = (
     Cmd("migrate-setspeed", _G, "cmd_migrate", "Set the maximum migration bandwidth",
         "Set the maximum migration bandwidth (in MiB/s) for a domain which is being migrated to another host.", lambda: (
             Opt("domain", DATA, "domain name, id or uuid", req=True),
-            Opt("bandwidth", NUMBER, "migration bandwidth limit in MiB/s", req=True),
+            Opt("bandwidth", NUMBER, "migration bandwidth limit in MiB/s", req=True, ctype="ullongwrap"),
             Opt("postcopy", BOOL, "set post-copy migration bandwidth"),
         )),
     Cmd("migrate-getspeed", _G, "cmd_migrate", "Get the maximum migration bandwidth",

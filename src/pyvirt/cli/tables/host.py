@@ -107,7 +107,7 @@ COMMANDS = (
     Cmd("nodesuspend", _G, "cmd_host", "suspend the host node for a given time duration",
         "Suspend the host node for a given time duration and attempt to resume thereafter.", lambda: (
             Opt("target", DATA, "mem(Suspend-to-RAM), disk(Suspend-to-Disk), hybrid(Hybrid-Suspend)", req=True),
-            Opt("duration", NUMBER, "Suspend duration in seconds, at least 60", req=True),
+            Opt("duration", NUMBER, "Suspend duration in seconds, at least 60", req=True, ctype="llong"),
         )),
     Cmd("sysinfo", _G, "cmd_host", "print the hypervisor sysinfo",
         "output an XML string for the hypervisor sysinfo, if available"),

@@ -110,7 +110,7 @@ COMMANDS = (
             Opt("now", BOOL, "set to the time of the host running virsh"),
             Opt("pretty", BOOL, "print domain's time in human readable form"),
             Opt("sync", BOOL, "instead of setting given time, synchronize from domain's RTC"),
-            Opt("time", NUMBER, "time to set"),
+            Opt("time", NUMBER, "time to set", ctype="llong"),
         )),
     Cmd("list", _G, "cmd_list", "list domains",
         "Returns list of domains.", lambda: (
