@@ -26,3 +26,21 @@ def test_refused(text):
 def test_bad_names(name):
     with pytest.raises(PyvirtError):
         check_name(name, "storage volume")
+
+
+def test_bad_names_are_refused_in_clear_words() -> None:
+    """A '/' in libvirt's words and code (virsh vol-create-as builds XML, which
+    virStorageVolDefParseXML refuses); other refusals name the value once, not in doubled
+    quotes (pyvirt said "name ''a/b'' must not contain '/' or NUL")."""
+    from pyvirt.api import ErrorCode
+
+    with pytest.raises(PyvirtError) as slash:
+        check_name("../x", "storage volume")
+    assert slash.value.message == "XML error: volume name '../x' cannot contain '/'"
+    assert slash.value.code == ErrorCode.XML_ERROR
+    with pytest.raises(PyvirtError) as pool:
+        check_name("a/b", "storage pool")
+    assert pool.value.message == "XML error: name a/b cannot contain '/'"
+    with pytest.raises(PyvirtError) as control:
+        check_name("a\tb", "storage volume")
+    assert control.value.message == "invalid argument: storage volume name 'a\\tb' must not contain control characters"
