@@ -361,3 +361,37 @@ def test_cpuset_syntax_errors(text: str) -> None:
 
 def test_cpuset_with_blanks_written_canonically() -> None:
     assert "cpuset='0-1,3'" in _dom("<vcpu cpuset='0-1, 3'>2</vcpu>")
+
+
+# --- virXPathString: an element with no text is absent --------------------------------------------
+
+@pytest.mark.parametrize(("body", "gone"), [
+    ("<description></description>", "<description"), ("<title></title>", "<title"),
+    ("<devices><emulator></emulator></devices>", "<emulator/>"),
+    ("<devices><disk type='file' device='disk'><source file='/x.img'/><target dev='vda' bus='virtio'/>"
+     "<serial></serial></disk></devices>", "<serial"),
+])
+def test_empty_element_text_is_absent(body: str, gone: str) -> None:
+    assert gone not in _dom(body)
+
+
+def test_empty_kernel_cmdline_not_written() -> None:
+    from pyvirt.xml import fill_defaults, parse_domain
+    doc = ("<domain type='qemu'><name>d</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm"
+           "</type><kernel>/vmlinuz</kernel><cmdline></cmdline></os></domain>")
+    out = fill_defaults(parse_domain(doc.encode())).to_xml(inactive=True)
+    assert "<kernel>/vmlinuz</kernel>" in out and "cmdline" not in out
+
+
+def test_empty_genid_still_asks_for_one() -> None:
+    from pyvirt.xml import fill_defaults, parse_domain
+    doc = ("<domain type='qemu'><name>d</name><genid/><memory>65536</memory><os><type arch='x86_64' "
+           "machine='pc'>hvm</type></os></domain>")
+    assert fill_defaults(parse_domain(doc.encode())).genid
+
+
+@pytest.mark.parametrize("graphics", ["<graphics type='vnc' listen=''/>",
+                                      "<graphics type='vnc'><listen type='address' address=''/></graphics>"])
+def test_empty_graphics_listen_address_is_none(graphics: str) -> None:
+    out = _dom(f"<devices>{graphics}</devices>")
+    assert "address=''" not in out and "listen=''" not in out and "<listen type='address'/>" in out

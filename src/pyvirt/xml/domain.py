@@ -26,6 +26,7 @@ from .fields import (
     Int,
     NonEmpty,
     Pattern,
+    Present,
     attr,
     child,
     children,
@@ -1610,7 +1611,8 @@ class Listen:
     """``<graphics><listen>``."""
 
     type: str | None = attr("@type", Enum("address", "network", "socket", "none"))
-    address: str | None = attr("@address")
+    #: an empty address is none (virDomainGraphicsListenDefParseXML: virt-manager writes listen='')
+    address: str | None = attr("@address", NonEmpty())
     network: str | None = attr("@network")
     socket: str | None = attr("@socket")
     line: int | None = line_field()
@@ -1640,7 +1642,7 @@ class Graphics:
     tls_port: int | None = attr("@tlsPort", Int(-1, 65535))
     autoport: bool | None = attr("@autoport", YESNO)
     websocket: int | None = attr("@websocket", Int(-1, 65535))
-    listen: str | None = attr("@listen")
+    listen: str | None = attr("@listen", NonEmpty())
     socket: str | None = attr("@socket")
     #: the display's password (virDomainGraphicsAuthDefFormatAttr writes these three last)
     passwd: str | None = attr("@passwd", secret=True, late=True)
@@ -2248,7 +2250,7 @@ class Domain:
     name: str | None = text("name")
     uuid: str | None = text("uuid")
     #: the VM generation ID the guest reads through QEMU's vmgenid device
-    genid: str | None = text("genid")
+    genid: str | None = text("genid", Present())
     title: str | None = text("title")
     description: str | None = text("description")
     metadata: list[str] | None = raw("metadata")

@@ -153,6 +153,8 @@ class Conv:
     """Converts one XML string to a Python value and back; raises XMLError on bad input."""
 
     name = "string"
+    #: whether an element with no text is read (as "") rather than left out (see :class:`Present`)
+    keep_empty = False
 
     def parse(self, text: str, where: str, line: int | None) -> Any:
         return text
@@ -163,6 +165,14 @@ class Conv:
 
 class Str(Conv):
     """Any string, kept as is."""
+
+
+class Present(Conv):
+    """Element text where the element's presence with no text means something (libvirt reads
+    the node, not only its string: ``<genid/>`` asks for a generated ID), read as ``""``; any
+    other empty element text is read as absent, as virXPathString reads it."""
+
+    keep_empty = True
 
 
 class NonEmpty(Conv):
@@ -335,9 +345,11 @@ class Octal(Conv):
 
 
 class OwnerId(Conv):
-    """A uid/gid; -1 (or its unsigned 32-bit form) means "not given" and reads as ``None``."""
+    """A uid/gid; -1 (or its unsigned 32-bit form) means "not given" and reads as ``None``.
+    virStorageDefParsePerms looks for the node, so an empty ``<owner/>`` is malformed."""
 
     name = "id"
+    keep_empty = True
 
     def parse(self, text: str, where: str, line: int | None) -> int | None:
         m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)  # strtol's: blanks, a sign

@@ -330,6 +330,10 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
         elif spec.kind == "raw":
             kwargs[name] = [raw_string(sub) for sub in target if isinstance(sub.tag, str)]
         else:
+            if not att and not target.text and not verbatim and not spec.conv.keep_empty:
+                # virXPathString answers NULL for an empty string: an element with no text is
+                # read as absent (<kernel></kernel>, <description/>, <emulator/>), not as ""
+                continue
             value = target.get(att) if att else (target.text or "")
             if value is not None:
                 kwargs[name] = convert(spec.conv, value, _where(target, att), target.sourceline)
