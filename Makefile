@@ -55,8 +55,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
-	@# pyvirt's own launcher over pip's script (python -S, site's paths resolved once: see
-	@# pyvirt/cli/launcher.py) and its bytecode compiled now, not by the first commands
+	@# pyvirt's own launcher over pip's scripts for pyvirt and pyvirt-dbus (python -S, site's paths
+	@# resolved once: see pyvirt/cli/launcher.py) and its bytecode compiled now, not by the first commands
 	$(PY) -m pyvirt.cli.launcher
 	$(PY) -m compileall -q src/pyvirt >/dev/null
 	touch $@
