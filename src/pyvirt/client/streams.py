@@ -113,8 +113,9 @@ class EventStream:
         return chunk
 
     def __iter__(self) -> Iterator[Event]:
-        from pyvirt.apievents import Event
-
+        """The events as they come; the event records (``pyvirt.apievents``, ~2M instructions)
+        load with the first one, not while a subscriber such as pyvirt-dbus answers its first
+        calls."""
         try:
             while True:
                 chunk = self._read_until(b"\n\n")
@@ -122,6 +123,8 @@ class EventStream:
                     return
                 for line in chunk.decode().splitlines():
                     if line.startswith("data: "):
+                        from pyvirt.apievents import Event
+
                         yield Event.from_dict(wire.loads(line[6:]))
         finally:
             self.close()
