@@ -395,3 +395,35 @@ def test_empty_genid_still_asks_for_one() -> None:
 def test_empty_graphics_listen_address_is_none(graphics: str) -> None:
     out = _dom(f"<devices>{graphics}</devices>")
     assert "address=''" not in out and "listen=''" not in out and "<listen type='address'/>" in out
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("<vcpu></vcpu>", None), ("<vcpu current='1'></vcpu>", None),
+])
+def test_empty_vcpu_is_not_a_number(body: str, message: str | None) -> None:
+    with pytest.raises(XMLError):
+        _dom(body)
+
+
+@pytest.mark.parametrize("os", ["<os><boot dev='hd'/></os>", "<os><type arch='x86_64' machine='pc'></type></os>"])
+def test_os_without_type_refused(os: str) -> None:
+    from pyvirt.xml import parse_domain
+    with pytest.raises(XMLError, match="an os <type> must be specified"):
+        parse_domain(f"<domain type='qemu'><name>d</name><memory>65536</memory>{os}</domain>".encode())
+
+
+def test_empty_iotune_and_unit_only_tseg_not_written() -> None:
+    out = _dom("<devices><disk type='file' device='disk'><source file='/x.img'/><target dev='vda' bus='virtio'/>"
+               "<iotune><total_bytes_sec></total_bytes_sec></iotune></disk></devices>")
+    assert "iotune" not in out
+    from pyvirt.xml import fill_defaults, parse_domain
+    doc = ("<domain type='qemu'><name>d</name><memory>65536</memory><os><type arch='x86_64' machine='q35'>hvm"
+           "</type></os><features><smm state='on'><tseg unit='MiB'/></smm></features></domain>")
+    assert "tseg" not in fill_defaults(parse_domain(doc.encode())).to_xml(inactive=True)
+
+
+@pytest.mark.parametrize(("adjustment", "want"), [(" 5", "5"), ("+5", "5"), ("-5", "-5"), ("5 ", "0"),
+                                                  ("5.0", "0"), ("0x10", "0")])
+def test_variable_clock_adjustment_read_as_strtoll(adjustment: str, want: str) -> None:
+    out = _dom(f"<clock offset='variable' adjustment='{adjustment}' basis='utc'/>")
+    assert f"adjustment='{want}'" in out

@@ -28,6 +28,7 @@ from .fields import (
     Pattern,
     Present,
     attr,
+    c_strtol,
     child,
     children,
     flag,
@@ -726,15 +727,15 @@ class Clock:
     def xml_after_parse(self, el: Any) -> None:
         """virDomainDefParseClock: seconds on a utc or localtime clock make it a variable one
         from that basis ('reset' stays as it is); a variable clock's adjustment is read as
-        XPath's number(), anything but a whole number counting 0, from a utc basis unless told."""
+        virStrToLong_ll reads it (blanks before and a sign allowed), anything else counting 0
+        (``5 ``, ``5.0``), from a utc basis unless told."""
         adj = self.adjustment
         if self.offset in ("utc", "localtime") and adj is not None and adj != "reset":
             if not re.fullmatch(r"[+-]?\d+", adj):
                 raise XMLError(f"unknown clock adjustment '{adj}'", self.line)
             self.offset, self.basis, self.adjustment = "variable", self.offset, str(int(adj))
         elif self.offset == "variable":
-            number = re.fullmatch(r"\s*(-?)(\d+)(?:\.0*)?\s*", adj or "")
-            self.adjustment = str(int(number.group(1) + number.group(2))) if number else "0"
+            self.adjustment = str(c_strtol(adj or "") or 0)
             self.basis = self.basis or "utc"
 
 
@@ -2267,7 +2268,8 @@ class Domain:
     vcpu_placement: str | None = attr("vcpu/@placement", Enum("static", "auto"))
     vcpu_cpuset: str | None = attr("vcpu/@cpuset")
     vcpu_current: int | None = attr("vcpu/@current", Int(0))  # 0: refused in libvirt's words (validate)
-    vcpu: int | None = attr("vcpu", Int(1))
+    #: virDomainVcpuParse looks for the node: an empty <vcpu/> is "not an integer", not absent
+    vcpu: int | None = attr("vcpu", Present(Int(1)))
     vcpu_states: list[VcpuState] = children("vcpus/vcpu", VcpuState)
     iothreads: int | None = text("iothreads", Int(0))
     iothread_ids: list[IOThread] = children("iothreadids/iothread", IOThread)

@@ -169,10 +169,21 @@ class Str(Conv):
 
 class Present(Conv):
     """Element text where the element's presence with no text means something (libvirt reads
-    the node, not only its string: ``<genid/>`` asks for a generated ID), read as ``""``; any
-    other empty element text is read as absent, as virXPathString reads it."""
+    the node, not only its string: ``<genid/>`` asks for a generated ID, an empty ``<vcpu/>`` is
+    not a number), read through ``inner`` (the text as is by default) even when empty; any other
+    empty element text is read as absent, as virXPathString reads it."""
 
     keep_empty = True
+
+    def __init__(self, inner: Conv | None = None) -> None:
+        self.inner = inner if inner is not None else Conv()
+        self.name = self.inner.name
+
+    def parse(self, text: str, where: str, line: int | None) -> Any:
+        return self.inner.parse(text, where, line)
+
+    def format(self, value: Any) -> str:
+        return self.inner.format(value)
 
 
 class NonEmpty(Conv):

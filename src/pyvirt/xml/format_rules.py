@@ -9,6 +9,7 @@ virSecurityLabelDefParseXML/Format, virDomainTPMDefParseXML)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from .tunables import UNLIMITED
@@ -39,6 +40,21 @@ def apply_format_rules(dom: Domain) -> None:
     for tpm in dom.devices.tpms:
         if tpm.backend_type == "passthrough" and not tpm.backend_device_path:
             tpm.backend_device_path = DEFAULT_TPM_DEVICE
+    empty_elements_dropped(dom)
+
+
+def empty_elements_dropped(dom: Domain) -> None:
+    """libvirt writes these through a child buffer that it leaves out when nothing is in it: a
+    disk's ``<iotune>`` with no value set (``<iotune/>``, or one whose only value was an empty
+    element, read as none), and an SMM ``<tseg>`` without a size (its unit alone is not kept:
+    virDomainParseScaledValue found no size)."""
+    for disk in dom.devices.disks:
+        tune = disk.iotune
+        if tune is not None and all(getattr(tune, f.name) in (None, 0, "")
+                                    for f in dataclasses.fields(tune) if f.name != "line"):
+            disk.iotune = None
+    if dom.features is not None and dom.features.smm_tseg is None:
+        dom.features.smm_tseg_unit = None
 
 
 def cputune_order(dom: Domain) -> None:

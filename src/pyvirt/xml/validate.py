@@ -701,6 +701,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     ``qemu=False`` leaves out what only libvirt's QEMU driver checks (qemuValidate*: which
     machines take an IOMMU), as libvirt's test driver does.  ``define_rules=False`` leaves out
     :func:`check_define_rules` (a stored definition re-read: see parse_domain)."""
+    if dom.os is not None and dom.os.type is None:  # virDomainDefParseCaps: <os> needs a <type>
+        raise XMLError("an os <type> must be specified", dom.os.line, libvirt_words=True)
     if dom.type is None:
         raise XMLError("missing attribute 'type' of <domain>", dom.line)
     validate_name(dom.name, dom.line)
