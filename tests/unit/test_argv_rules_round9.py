@@ -292,3 +292,12 @@ def test_controller_without_index_takes_the_lowest_unused_one() -> None:
     with pytest.raises(XMLError, match="The PCI controller with index='0' must be model='pcie-root'"):
         _dom("<controller type='pci' index='1' model='pcie-root-port'/><controller type='pci' model='pcie-root-port'/>",
              machine="q35")
+
+
+def test_root_bus_index_is_checked_before_the_device_rules() -> None:
+    """libvirt's post-parse refuses a non-root PCI controller at index 0 before its validation of
+    devices (here a second primary video card) says anything."""
+    devices = ("<controller type='pci' model='pcie-root-port'/><video><model type='qxl' primary='yes'/></video>"
+               "<video><model type='vga' primary='yes'/></video>")
+    with pytest.raises(XMLError, match="The PCI controller with index='0' must be model='pcie-root'"):
+        _dom(devices, machine="q35")

@@ -695,6 +695,25 @@ def _usb_companion(c: Controller) -> bool:
     return c.master_startport is not None or (c.model or "").startswith("ich9-uhci")
 
 
+def _validate_pci_root_index(dom: Domain) -> None:
+    """The machine's root bus is PCI controller index 0 (qemuDomainDefPostParse, before the
+    device rules): checked here, with the indexes libvirt's post-parse gives controllers written
+    without one (the lowest unused, defaults._controllers assigns them), so that this refusal
+    comes before the device rules' as in libvirt 9.0."""
+    used = {c.index for c in dom.devices.controllers if c.type == "pci" and c.index is not None}
+    for c in dom.devices.controllers:
+        if c.type != "pci":
+            continue
+        index = c.index
+        if index is None:
+            index = next(i for i in range(len(used) + 1) if i not in used)
+            used.add(index)
+        root = "pcie-root" if is_q35(dom) else "pci-root"
+        if index == 0 and c.model not in (None, root):
+            raise XMLValidationError(f"The PCI controller with index='0' must be model='{root}' for this "
+                                     f"machine type, but model='{c.model}' was found instead", c.line)
+
+
 def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True) -> None:
     """Required elements, name, uuid, MACs, unique target devs and addresses.
 
@@ -731,6 +750,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     _validate_cputune(dom)
     _validate_memory_devices(dom, qemu)
     _validate_controller_models(dom)
+    if qemu:
+        _validate_pci_root_index(dom)
     _validate_usb_none(dom)
     _validate_chardev_targets(dom)
     _validate_device_counts(dom, qemu)
