@@ -58,6 +58,52 @@ def check_count(name: str, value: int, function: str) -> None:
         raise PyvirtError(f"{name} in {function} must not be negative", ErrorCode.INVALID_ARG)
 
 
+#: virDomainSendKey's VIR_DOMAIN_SEND_KEY_MAX_KEYS
+SEND_KEY_MAX_KEYS = 16
+
+
+def check_send_key(holdtime: int, keycodes: list[int]) -> None:
+    """virDomainSendKey's own checks, before any driver runs: at most 16 keys, and a holdtime
+    (unsigned in libvirt) that is not negative."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if len(keycodes) > SEND_KEY_MAX_KEYS:
+        raise PyvirtError(f"nkeycodes must be <= {SEND_KEY_MAX_KEYS}", ErrorCode.INVALID_ARG)
+    if holdtime < 0:
+        raise PyvirtError("holdtime in virDomainSendKey must not be negative", ErrorCode.INVALID_ARG)
+
+
+def keycode_table(codeset: str) -> dict[int, int]:
+    """A code set's codes and their qnum numbers (pyvirt.keymaps, from keycodemapdb); "rfb" is
+    qnum's old name.  A set pyvirt has no table for is refused by name."""
+    from pyvirt.api import ErrorCode, PyvirtError
+    from pyvirt.keymaps import QNUM
+
+    table = QNUM.get("qnum" if codeset == "rfb" else codeset)
+    if table is None:
+        raise PyvirtError(f"unsupported configuration: keycode set '{codeset}' is not supported by pyvirt "
+                          f"(supported: {', '.join(sorted(QNUM))})", ErrorCode.CONFIG_UNSUPPORTED)
+    return table
+
+
+def send_key_qnum(codeset: str, keycodes: list[int]) -> list[int]:
+    """Each keycode as the qnum number QEMU's send-key takes, translated from its code set as
+    libvirt's qemuDomainSendKey does (virKeycodeValueTranslate); qnum codes go as they are."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    table = keycode_table(codeset)
+    if codeset in ("qnum", "rfb"):
+        return list(keycodes)
+    out = []
+    for code in keycodes:
+        qnum = table.get(code, -1)
+        if qnum < 0:
+            raise PyvirtError(f"internal error: cannot translate keycode {code} of {codeset} codeset to qnum "
+                              "keycode", ErrorCode.INTERNAL_ERROR)
+        out.append(qnum)
+    return out
+
+
 def check_metadata_args(kind: str, value: str | None, key: str | None, uri: str | None) -> None:
     """virDomainSetMetadata's own argument checks (libvirt-domain.c, before any driver runs), so
     every driver refuses alike: a known kind, a title on one line, a namespace URI for an

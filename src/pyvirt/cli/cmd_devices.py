@@ -223,6 +223,8 @@ def cmd_send_key(ctl: Ctl, p: Parsed) -> bool:
     holdtime = option_int(p, "holdtime", unsigned=True) or 0
     codes = []
     for k in p.argv("keycode"):
+        if len(codes) == 16:  # VIR_DOMAIN_SEND_KEY_MAX_KEYS, checked by virsh as it reads them
+            raise CmdError("too many keycodes")
         code = keycode(codeset, k)
         if code is None:
             raise CmdError(f"invalid keycode: '{k}'")

@@ -1402,9 +1402,15 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self.events.emit(rec.name, rec.uuid, EventType.RESUMED, ResumedDetail.UNPAUSED, rec.id)
 
     async def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
+        """QEMU's send-key takes qnum numbers: every code set is translated to them first, as
+        libvirt's qemuDomainSendKey does (linux codes were sent as they were: KEY_DELETE 111
+        became another key, and a qnum code was sent as a qcode, which QEMU refused)."""
+        from pyvirt.connection import check_send_key, send_key_qnum
+
+        check_send_key(holdtime, keycodes)
         rec = self.lookup(dom)
-        kind = {"linux": "number", "qnum": "qcode"}.get(codeset, "number")
-        args: dict[str, Any] = {"keys": [{"type": kind, "data": k} for k in keycodes]}
+        qnums = send_key_qnum(codeset, keycodes)
+        args: dict[str, Any] = {"keys": [{"type": "number", "data": k} for k in qnums]}
         if holdtime:
             args["hold-time"] = holdtime
         await self._qmp(self._running(rec), "send-key", args)

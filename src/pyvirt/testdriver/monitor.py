@@ -275,9 +275,19 @@ class MonitorMixin:
         raise E.invalid_arg(f"'{device}' is not a known interface")
 
     def send_key(self, dom: str, codeset: str, holdtime: int, keycodes: list[int]) -> None:
-        """testDomainSendKey: the keys go nowhere, but only a running guest takes them."""
-        if not self._get(dom).active:
+        """testDomainSendKey: the keys go nowhere, but only a running guest takes them, and each
+        must be a code of its set; not on a read-only connection (virDomainSendKey's check)."""
+        from pyvirt.connection import check_send_key, keycode_table
+
+        self._write("virDomainSendKey")  # type: ignore[attr-defined]
+        check_send_key(holdtime, keycodes)
+        obj = self._get(dom)
+        if not obj.active:
             raise E.invalid("domain is not running")
+        table = keycode_table(codeset)
+        for code in keycodes:
+            if code not in table:
+                raise E.err(f"internal error: invalid keycode {code} of {codeset} codeset", E.ErrorCode.INTERNAL_ERROR)
 
     def launch_security_info(self, dom: str) -> dict[str, Any]:
         """testDomainGetLaunchSecurityInfo takes no flags, and virDomainGetLaunchSecurityInfo
