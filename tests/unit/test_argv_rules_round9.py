@@ -301,3 +301,22 @@ def test_root_bus_index_is_checked_before_the_device_rules() -> None:
                "<video><model type='vga' primary='yes'/></video>")
     with pytest.raises(XMLError, match="The PCI controller with index='0' must be model='pcie-root'"):
         _dom(devices, machine="q35")
+
+
+@pytest.mark.parametrize(("devices", "words"), [
+    ("<graphics type='rdp'/>", "rdp graphics are not supported with this QEMU"),
+    ("<graphics type='desktop'/>", "desktop graphics are not supported with this QEMU"),
+    ("<controller type='scsi' model='buslogic'/>", "Unsupported controller model: buslogic"),
+    ("<shmem name='s'><model type='ivshmem'/></shmem>", "ivshmem device is not supported with this QEMU binary"),
+])
+def test_devices_the_qemu_driver_refuses_in_libvirts_words(devices: str, words: str) -> None:
+    with pytest.raises(XMLConfigError, match=words):
+        build_argv(_dom(devices))
+
+
+def test_two_smbios_base_boards_in_libvirts_words() -> None:
+    sysinfo = ("<sysinfo type='smbios'><baseBoard><entry name='manufacturer'>A</entry></baseBoard>"
+               "<baseBoard><entry name='product'>B</entry></baseBoard></sysinfo>")
+    doc = BASE.format(devices="", pre="", mid=sysinfo, machine="pc", memory=262144)
+    with pytest.raises(XMLConfigError, match="qemu does not support more than one entry to Type 2 in SMBIOS table"):
+        build_argv(fill_defaults(parse_domain(doc.replace("hvm</type>", "hvm</type><smbios mode='sysinfo'/>"))))

@@ -427,7 +427,7 @@ def smbios_opts(a: Argv, ctx: Ctx) -> None:
         if not only_sku:
             a.kv("-smbios", "type=1", [(n, vals[n]) for n in names])
     if len(src.base_boards) > 1:
-        raise unsupported("more than one <baseBoard> (QEMU takes one SMBIOS type 2 entry)", src.line)
+        raise XMLConfigError("qemu does not support more than one entry to Type 2 in SMBIOS table", src.line)
     for board in src.base_boards:
         a.kv("-smbios", "type=2", [("manufacturer", board.get("manufacturer") or "")]
              + [(n, board.get(n)) for n in ("product", "version", "serial", "asset", "location")])

@@ -242,6 +242,12 @@ def check_qemu_rules(dom: Domain) -> None:
     for fs in dom.devices.filesystems:
         if (fs.fmode is not None or fs.dmode is not None) and fs.accessmode != "mapped":
             raise XMLConfigError("fmode and dmode must be used with accessmode=mapped", fs.line)
+    for g in dom.devices.graphics:  # qemuValidateDomainDeviceDefGraphics
+        if g.type in ("rdp", "desktop"):
+            raise XMLConfigError(f"{g.type} graphics are not supported with this QEMU", g.line)
+    for c in dom.devices.controllers:  # qemuDomainCheckSCSIControllerModel: no QEMU device for it
+        if c.type == "scsi" and c.model == "buslogic":
+            raise XMLConfigError("Unsupported controller model: buslogic", c.line)
     for shm in dom.devices.shmems:  # qemuValidateDomainDeviceDefShmem
         if shm.model_type in (None, "ivshmem"):
             raise XMLConfigError("ivshmem device is not supported with this QEMU binary", shm.line)

@@ -1634,7 +1634,8 @@ class Graphics:
     """``<graphics>``: VNC or SPICE display, or an OpenGL ``egl-headless`` display that renders
     on the host's GPU for another display (or a vGPU) to show."""
 
-    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", "sdl", "dbus", known=("rdp", "desktop")))
+    #: rdp and desktop parse (as in libvirt) and are refused by the QEMU driver's rule (define_rules_more)
+    type: str | None = attr("@type", Enum("vnc", "spice", "egl-headless", "sdl", "dbus", "rdp", "desktop"))
     #: D-Bus: a peer-to-peer display (clients through QMP) or the bus at ``address`` (default: a
     #: private bus pyvirtd runs for the guest, daemon/dbusdisplay.py)
     p2p: bool | None = attr("@p2p", YESNO)
@@ -2129,7 +2130,7 @@ class Shmem(PCIDeviceInfo):
 
     name: str | None = attr("@name")
     role: str | None = attr("@role", Enum("master", "peer"))
-    model_type: str | None = attr("model/@type", Enum("ivshmem-plain", "ivshmem-doorbell", known=("ivshmem",)))
+    model_type: str | None = attr("model/@type", Enum("ivshmem-plain", "ivshmem-doorbell", "ivshmem"))
     #: the size as written (libvirt's default unit here is bytes; it writes MiB)
     size: int | None = attr("size", Int(0))
     size_unit: str | None = attr("size/@unit")
