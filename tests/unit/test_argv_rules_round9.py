@@ -320,3 +320,25 @@ def test_two_smbios_base_boards_in_libvirts_words() -> None:
     doc = BASE.format(devices="", pre="", mid=sysinfo, machine="pc", memory=262144)
     with pytest.raises(XMLConfigError, match="qemu does not support more than one entry to Type 2 in SMBIOS table"):
         build_argv(fill_defaults(parse_domain(doc.replace("hvm</type>", "hvm</type><smbios mode='sysinfo'/>"))))
+
+
+@pytest.mark.parametrize("bus", ["none", "parallels"])
+def test_input_on_a_bus_with_no_qemu_device_builds_none(bus: str) -> None:
+    argv = build_argv(_dom(f"<input type='mouse' bus='{bus}'/>"))
+    assert not [d for d in _devices(argv) if "mouse" in d["driver"]]
+
+
+def test_xen_input_bus_in_libvirts_words() -> None:
+    from pyvirt.xml.errors import XMLInternalError
+
+    with pytest.raises(XMLInternalError, match="unsupported input bus xen"):
+        _dom("<input type='mouse' bus='xen'/>")
+
+
+@pytest.mark.parametrize("bus", ["xen", "uml"])
+def test_xen_and_uml_disks_define_and_are_refused_when_built(bus: str) -> None:
+    from pyvirt.xml.errors import XMLInternalError
+
+    dom = _dom(_disk(target=f"dev='xvda' bus='{bus}'"))  # libvirt 9.0 defines it
+    with pytest.raises(XMLInternalError, match=f"unsupported disk bus '{bus}' with device setup"):
+        build_argv(dom)

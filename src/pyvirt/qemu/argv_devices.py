@@ -197,6 +197,8 @@ def input_opts(a: Argv, ctx: Ctx) -> None:
                 obj["grab-toggle"] = inp.source_grab_toggle
             a.json("-object", obj)
             continue
+        if inp.bus in ("none", "parallels"):  # no QEMU device: libvirt 9.0 builds none either
+            continue
         if inp.bus in (None, "ps2"):
             if inp.type not in ("mouse", "keyboard"):
                 raise unsupported(f"{inp.type} on the ps2 bus", inp.line)

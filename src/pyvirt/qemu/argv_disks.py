@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from pyvirt.xml.define_rules import check_disk_rules
-from pyvirt.xml.errors import XMLConfigError, XMLError
+from pyvirt.xml.errors import XMLConfigError, XMLError, XMLInternalError
 
 from .argv_common import Argv, Ctx, iothread_name, pci_props, unsupported, usb_props, virtio_driver
 from .argv_netdisk import curl_order, is_network, net_storage
@@ -337,6 +337,8 @@ def _check_startup_policy(ctx: Ctx, disk: Any) -> None:
 
 
 def check_disk(disk: Any) -> None:
+    if disk.target_bus in ("xen", "uml"):  # defined by libvirt 9.0, refused when its device is built
+        raise XMLInternalError(f"unsupported disk bus '{disk.target_bus}' with device setup", disk.line)
     check_lun(disk)
     if disk.transient:
         raise unsupported("<disk><transient/> (libvirt puts a throwaway overlay over the image at start; pyvirt "

@@ -242,6 +242,9 @@ def check_qemu_rules(dom: Domain) -> None:
     for fs in dom.devices.filesystems:
         if (fs.fmode is not None or fs.dmode is not None) and fs.accessmode != "mapped":
             raise XMLConfigError("fmode and dmode must be used with accessmode=mapped", fs.line)
+    for inp in dom.devices.inputs:  # qemuValidateDomainDeviceDefInput
+        if inp.bus == "xen":
+            raise XMLInternalError("unsupported input bus xen", inp.line)
     for g in dom.devices.graphics:  # qemuValidateDomainDeviceDefGraphics
         if g.type in ("rdp", "desktop"):
             raise XMLConfigError(f"{g.type} graphics are not supported with this QEMU", g.line)

@@ -1190,7 +1190,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     blockio_physical: int | None = attr("blockio/@physical_block_size", Int(512))
     target_dev: str | None = attr("target/@dev", DISK_TARGET_DEV)
     target_bus: str | None = attr("target/@bus", Enum(
-        "virtio", "sata", "scsi", "ide", "usb", "fdc", known=("xen", "uml", "sd"),
+        "virtio", "sata", "scsi", "ide", "usb", "fdc", "xen", "uml", known=("sd",),
         why={"sd": "QEMU 7.2's x86 machines have no SD card bus (libvirt writes -drive if=sd, which QEMU "
                    "refuses: 'machine type does not support if=sd')"}))
     target_tray: str | None = attr("target/@tray", Enum("open", "closed"))
@@ -1563,7 +1563,8 @@ class Input(VirtioOptions, PCIDeviceInfo):
 
     type: str | None = attr("@type", Enum("mouse", "keyboard", "tablet", "passthrough", "evdev",
                                           unknown="unknown input device type '{}'"))
-    bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", known=("xen", "parallels", "none"),
+    #: parallels and none build no device (as libvirt 9.0's QEMU driver); xen is refused by its rule
+    bus: str | None = attr("@bus", Enum("ps2", "usb", "virtio", "xen", "parallels", "none",
                                         unknown="unknown input bus type '{}'"))
     #: virtio-(non-)transitional: libvirt's, not implemented by pyvirt
     model: str | None = attr("@model", unsupported=True)
