@@ -427,3 +427,18 @@ def test_empty_iotune_and_unit_only_tseg_not_written() -> None:
 def test_variable_clock_adjustment_read_as_strtoll(adjustment: str, want: str) -> None:
     out = _dom(f"<clock offset='variable' adjustment='{adjustment}' basis='utc'/>")
     assert f"adjustment='{want}'" in out
+
+
+@pytest.mark.parametrize(("vendor", "want"), [("1234", "0x04d2"), ("0x1234", "0x1234"), ("0X00ab", "0x00ab"),
+                                              (" 010", "0x0008"), ("0x12345", "0x12345")])
+def test_usb_host_ids_read_in_c_base_0(vendor: str, want: str) -> None:
+    out = _dom(f"<devices><hostdev mode='subsystem' type='usb'><source><vendor id='{vendor}'/>"
+               "<product id='1'/></source></hostdev></devices>")
+    assert f"<vendor id='{want}'/>" in out and "<product id='0x0001'/>" in out
+
+
+@pytest.mark.parametrize("vendor", ["", "abcd", "-1"])
+def test_bad_usb_host_ids_refused(vendor: str) -> None:
+    with pytest.raises(XMLError, match="Invalid value for attribute 'id' in element 'vendor'"):
+        _dom(f"<devices><hostdev mode='subsystem' type='usb'><source><vendor id='{vendor}'/>"
+             "<product id='1'/></source></hostdev></devices>")

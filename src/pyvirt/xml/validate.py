@@ -34,6 +34,7 @@ from .errors import (
     XMLUnsupportedError,
     XMLValidationError,
 )
+from .fields import c_strtol
 from .iptext import ip_text, parse_ip
 from .macaddr import parse_mac
 from .pciaddr import chipset_functions, is_q35
@@ -1191,6 +1192,16 @@ def _validate_hostdevs(dom: Domain) -> None:
     for h in dom.devices.hostdevs:
         a = h.source_address
         if h.type == "usb":
+            # virXMLPropUInt base 0: '1234' is decimal (0x04d2), a leading 0 octal; written 0x%.4x
+            for what in ("vendor", "product"):
+                text = getattr(h, f"source_{what}")
+                if text is None:
+                    continue
+                value = c_strtol(text, 0)
+                if value is None or not 0 <= value <= 0xFFFFFFFF or text.lstrip(" \t\n\v\f\r")[:1] == "-":
+                    raise XMLError(f"Invalid value for attribute 'id' in element '{what}': '{text}'. Expected "
+                                   "non-negative integer value", h.line, libvirt_words=True)
+                setattr(h, f"source_{what}", f"0x{value:04x}")
             if (h.source_vendor is None) != (h.source_product is None):
                 raise XMLError(f"usb hostdev: missing {'vendor' if h.source_vendor is None else 'product'} "
                                "(<source><vendor id=> and <product id=> go together)", h.line)
