@@ -342,3 +342,11 @@ def test_xen_and_uml_disks_define_and_are_refused_when_built(bus: str) -> None:
     dom = _dom(_disk(target=f"dev='xvda' bus='{bus}'"))  # libvirt 9.0 defines it
     with pytest.raises(XMLInternalError, match=f"unsupported disk bus '{bus}' with device setup"):
         build_argv(dom)
+
+
+@pytest.mark.parametrize("fs", ["<filesystem type='block'><source dev='/dev/sdz'/><target dir='t'/></filesystem>",
+                                "<filesystem type='ram'><source usage='1024' units='KiB'/><target dir='t'/></filesystem>",
+                                "<filesystem type='bind'><source dir='/tmp'/><target dir='t'/></filesystem>"])
+def test_filesystems_other_than_mount_in_libvirts_words(fs: str) -> None:
+    with pytest.raises(XMLConfigError, match="only supports mount filesystem type"):
+        _dom(fs)

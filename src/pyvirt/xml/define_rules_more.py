@@ -242,6 +242,9 @@ def check_qemu_rules(dom: Domain) -> None:
     for fs in dom.devices.filesystems:
         if (fs.fmode is not None or fs.dmode is not None) and fs.accessmode != "mapped":
             raise XMLConfigError("fmode and dmode must be used with accessmode=mapped", fs.line)
+    for fs in dom.devices.filesystems:  # qemuValidateDomainDeviceDefFS
+        if fs.type not in (None, "mount"):
+            raise XMLConfigError("only supports mount filesystem type", fs.line)
     for inp in dom.devices.inputs:  # qemuValidateDomainDeviceDefInput
         if inp.bus == "xen":
             raise XMLInternalError("unsupported input bus xen", inp.line)

@@ -1273,8 +1273,9 @@ class Controller(VirtioOptions, PCIDeviceInfo):
 class Filesystem(VirtioOptions, PCIDeviceInfo):
     """``<filesystem type='mount'>``: a host directory shared with virtiofs or 9p."""
 
-    type: str | None = attr("@type", Enum("mount", known=("block", "file", "template", "ram", "bind",
-                                                          "volume")))
+    #: only mount builds in the QEMU driver: the other types parse, as in libvirt, and are refused
+    #: by its rule (define_rules_more), in its words
+    type: str | None = attr("@type", Enum("mount", "block", "file", "template", "ram", "bind", "volume"))
     accessmode: str | None = attr("@accessmode", Enum("passthrough", "mapped", "squash"))
     #: 9p: the virtio PCI flavour (virtio-9p-pci, -transitional, -non-transitional)
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
@@ -1298,12 +1299,13 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     binary_thread_pool_size: int | None = attr("binary/thread_pool/@size", Int(0))
     source_dir: str | None = attr("source/@dir")
     # libvirt's sources of the other filesystem types (an image file, a block device, a
-    # template's name, a RAM filesystem's size); pyvirt shares directories only
-    source_file: str | None = attr("source/@file", unsupported=True)
-    source_dev: str | None = attr("source/@dev", unsupported=True)
-    source_name: str | None = attr("source/@name", unsupported=True)
-    source_usage: str | None = attr("source/@usage", unsupported=True)
-    source_units: str | None = attr("source/@units", unsupported=True)
+    # template's name, a RAM filesystem's size): read, never built (the QEMU driver shares
+    # directories only)
+    source_file: str | None = attr("source/@file")
+    source_dev: str | None = attr("source/@dev")
+    source_name: str | None = attr("source/@name")
+    source_usage: str | None = attr("source/@usage")
+    source_units: str | None = attr("source/@units")
     #: virtiofs served by a virtiofsd the user runs, on this vhost-user socket
     source_socket: str | None = attr("source/@socket")
     target_dir: str | None = attr("target/@dir")
