@@ -225,9 +225,11 @@ def check_peek_size(what: str, size: int) -> None:
                           ErrorCode.RPC, ErrorDomain.RPC)
 
 
-def read_only_denied() -> PyvirtError:
-    """libvirt's answer on a read-only connection to an operation that changes something."""
-    return PyvirtError("operation forbidden: read only access prevents this operation",
+def read_only_denied(function: str = "this operation") -> PyvirtError:
+    """libvirt's answer on a read-only connection to an operation that changes something (or
+    reads what read-only connections may not: a guest's screen, its agent, secrets), naming the
+    libvirt function as virCheckReadOnlyGoto does."""
+    return PyvirtError(f"operation forbidden: read only access prevents {function}",
                        ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
 
 

@@ -177,7 +177,7 @@ class Connection(abc.ABC):
         a page that says "KVM not usable" is only useful with it."""
         raise no_support("kvm_reason")
 
-    @op("Connect", "GET /v1/host/domcapabilities", "virConnectGetDomainCapabilities")
+    @op("Connect", "GET /v1/host/domcapabilities", "virConnectGetDomainCapabilities", readonly=False)  # libvirt: not read-only
     @abc.abstractmethod
     def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                 machine: str | None = None, virttype: str | None = None) -> str: ...
@@ -316,7 +316,7 @@ class Connection(abc.ABC):
         "deprecated configuration: ..."); [] where the driver keeps none."""
         return []
 
-    @op("Connect", "POST /v1/xml-to-native", "virConnectDomainXMLToNative", readonly=True)
+    @op("Connect", "POST /v1/xml-to-native", "virConnectDomainXMLToNative")  # not read-only: libvirt's rule
     def domain_xml_to_native(self, native_format: str, xml: str) -> str:
         """virConnectDomainXMLToNative: for "qemu-argv", the command line the driver would run."""
         raise no_support("virConnectDomainXMLToNative")
@@ -610,17 +610,17 @@ class Connection(abc.ABC):
         names: rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop."""
         raise no_support("virDomainInterfaceStats")
 
-    @op("Domain", "GET /v1/domains/{dom}/screenshot", "virDomainScreenshot")
+    @op("Domain", "GET /v1/domains/{dom}/screenshot", "virDomainScreenshot", readonly=False)  # libvirt: not read-only
     def screenshot(self, dom: str, screen: int = 0) -> str:
         """The guest's display as a PNG image, base64-encoded."""
         raise no_support("virDomainScreenshot")
 
-    @op("Domain", "GET /v1/domains/{dom}/hostname", "virDomainGetHostname")
+    @op("Domain", "GET /v1/domains/{dom}/hostname", "virDomainGetHostname", readonly=False)  # libvirt: not read-only
     def domain_hostname(self, dom: str, source: str | None = None) -> str:
         """The guest's hostname: `source` "agent" or "lease" (None: the driver's default)."""
         raise no_support("virDomainGetHostname")
 
-    @op("Domain", "GET /v1/domains/{dom}/launch-security", "virDomainGetLaunchSecurityInfo")
+    @op("Domain", "GET /v1/domains/{dom}/launch-security", "virDomainGetLaunchSecurityInfo", readonly=False)  # libvirt: not read-only
     def launch_security_info(self, dom: str) -> dict[str, Any]:
         """The launch security measurements of a guest (AMD SEV's sev-measurement...): none for
         a guest without <launchSecurity>, which pyvirt does not start."""
@@ -791,7 +791,7 @@ class Connection(abc.ABC):
         """The disks QEMU stopped on an I/O error: [{"disk": target, "error": virDomainDiskErrorCode}]."""
         raise no_support("virDomainGetDiskErrors")
 
-    @op("Domain", "GET /v1/domains/{dom}/time", "virDomainGetTime")
+    @op("Domain", "GET /v1/domains/{dom}/time", "virDomainGetTime", readonly=False)  # libvirt: not read-only
     def get_time(self, dom: str) -> dict[str, int]:
         """The guest's clock: {"seconds", "nseconds"} since the epoch."""
         raise no_support("virDomainGetTime")
@@ -817,19 +817,19 @@ class Connection(abc.ABC):
         """Discard unused blocks of the guest's filesystems (ranges of at least `minimum` bytes)."""
         raise no_support("virDomainFSTrim")
 
-    @op("Domain", "GET /v1/domains/{dom}/agent/fsinfo", "virDomainGetFSInfo")
+    @op("Domain", "GET /v1/domains/{dom}/agent/fsinfo", "virDomainGetFSInfo", readonly=False)  # libvirt: not read-only
     def fs_info(self, dom: str) -> list[dict[str, Any]]:
         """The guest's mounted filesystems: [{"mountpoint", "name", "fstype", "devices": [disk target, …]}]."""
         raise no_support("virDomainGetFSInfo")
 
-    @op("Domain", "GET /v1/domains/{dom}/agent/guestinfo", "virDomainGetGuestInfo")
+    @op("Domain", "GET /v1/domains/{dom}/agent/guestinfo", "virDomainGetGuestInfo", readonly=False)  # libvirt: not read-only
     def guest_info(self, dom: str, types: list[str] | None = None) -> dict[str, Any]:
         """virDomainGetGuestInfo's typed parameters under libvirt's names ("os.id", "fs.0.name", …)
         for the `types` asked for ("users", "os", "timezone", "hostname", "filesystem", "disks",
         "interfaces"; None: all)."""
         raise no_support("virDomainGetGuestInfo")
 
-    @op("Domain", "GET /v1/domains/{dom}/agent/vcpus", "virDomainGetGuestVcpus")
+    @op("Domain", "GET /v1/domains/{dom}/agent/vcpus", "virDomainGetGuestVcpus", readonly=False)  # libvirt: not read-only
     def guest_vcpus(self, dom: str) -> dict[str, str]:
         """The guest's view of its vCPUs: {"vcpus", "online", "offlinable"} as libvirt's CPU lists."""
         raise no_support("virDomainGetGuestVcpus")
@@ -839,7 +839,7 @@ class Connection(abc.ABC):
         """Bring the guest's vCPUs in `cpumap` (a CPU list: "1-3,^2") online or offline."""
         raise no_support("virDomainSetGuestVcpus")
 
-    @op("Domain", "GET /v1/domains/{dom}/agent/sshkeys", "virDomainAuthorizedSSHKeysGet")
+    @op("Domain", "GET /v1/domains/{dom}/agent/sshkeys", "virDomainAuthorizedSSHKeysGet", readonly=False)  # libvirt: not read-only
     def authorized_ssh_keys(self, dom: str, user: str) -> list[str]:
         """The public keys in the guest user's authorized_keys."""
         raise no_support("virDomainAuthorizedSSHKeysGet")

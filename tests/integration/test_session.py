@@ -106,3 +106,28 @@ def test_autodestroy_guest_survives_a_daemon_stop_while_its_client_lives(daemon:
     daemon.start()
     assert daemon.connect().get_info("ad4").state == DomainState.RUNNING
     client.close()
+
+
+def test_read_only_clients_get_what_libvirt_gives_read_only_connections(daemon: DaemonHarness) -> None:
+    """libvirt refuses read-only connections its screenshots, the guest agent's answers (time,
+    hostname, file systems, addresses from the agent), launch security data and domain
+    capabilities (virCheckReadOnlyGoto), naming the function; pyvirt declared them read-only,
+    so a read-only client (virsh -r, a tls_readonly DN) got them."""
+    from pyvirt.client import wire
+    from pyvirt.operations import READONLY_HEADER
+
+    http = wire.HTTPConnection(str(daemon.connect().sock_path))
+    ro = {READONLY_HEADER: "1"}
+    for target, function in (("/v1/domains/nosuch/screenshot", "virDomainScreenshot"),
+                             ("/v1/domains/nosuch/time", "virDomainGetTime"),
+                             ("/v1/domains/nosuch/hostname", "virDomainGetHostname"),
+                             ("/v1/domains/nosuch/agent/fsinfo", "virDomainGetFSInfo"),
+                             ("/v1/domains/nosuch/ifaddr?source=agent", "virDomainInterfaceAddresses"),
+                             ("/v1/host/domcapabilities", "virConnectGetDomainCapabilities")):
+        status, body = http.request("GET", target, headers=ro)
+        assert status == 403 and body["error"]["message"] == (
+            f"operation forbidden: read only access prevents {function}"), (target, body)
+    status, body = http.request("GET", "/v1/domains/nosuch/ifaddr?source=lease", headers=ro)
+    assert body["error"]["code"] == 42  # read-only may ask the DHCP leases: the domain is just not there
+    status, _ = http.request("GET", "/v1/host/domcapabilities")
+    assert status == 200

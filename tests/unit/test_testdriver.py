@@ -337,3 +337,24 @@ def test_pool_refresh_event_is_its_own_kind() -> None:
     assert [(type(ev).__name__, ev.kind, ev.name) for ev in got] == [
         ("StoragePoolRefreshEvent", "StoragePool.refresh", "default-pool")]
     assert [ev.event for ev in lifecycle] == [api.StoragePoolEventType.STOPPED]
+
+
+def test_read_only_test_connections_are_refused_what_libvirt_refuses_them() -> None:
+    """virCheckReadOnlyGoto's functions, on the test driver in-process: a read-only connection
+    got screenshots, agent answers, domain capabilities, pool source discovery, set-time."""
+    from pyvirt.client import connect
+
+    ro = connect("test:///default", readonly=True)
+    calls = {"virDomainScreenshot": lambda: ro.screenshot("test"),
+             "virDomainGetTime": lambda: ro.get_time("test"),
+             "virDomainSetTime": lambda: ro.set_time("test", 0),
+             "virDomainGetHostname": lambda: ro.domain_hostname("test"),
+             "virDomainGetFSInfo": lambda: ro.fs_info("test"),
+             "virDomainInterfaceAddresses": lambda: ro.interface_addresses("test", "agent"),
+             "virConnectGetDomainCapabilities": lambda: ro.get_domain_capabilities(),
+             "virConnectFindStoragePoolSources": lambda: ro.find_pool_sources("logical"),
+             "virDomainSendKey": lambda: ro.send_key("test", "linux", 0, [30])}
+    for function, call in calls.items():
+        with pytest.raises(PyvirtError, match=f"read only access prevents {function}$"):
+            call()
+    assert ro.interface_addresses("test", "lease")  # not the agent's: read-only may ask

@@ -170,13 +170,15 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
                 raise PyvirtError(f"Failed to start pyvirtd for {self.uri} (see {log_path})",
                                   ErrorCode.NO_CONNECT, ErrorDomain.RPC)
 
-    def _call(self, method: str, target: str, payload: Any = None, mutating: bool = False,
+    def _call(self, method: str, target: str, payload: Any = None, mutating: bool | str = False,
               headers: dict[str, str] | None = None, waits: bool = False) -> Any:
+        """`mutating`: True, or the libvirt function's name, for what a read-only connection may
+        not call (refused here before anything is sent; pyvirtd refuses it too)."""
         if self.readonly:
             if mutating:
                 from pyvirt.api import read_only_denied
 
-                raise read_only_denied()
+                raise read_only_denied(mutating if isinstance(mutating, str) else "this operation")
             headers = {READONLY_HEADER: "1", **(headers or {})}  # pyvirtd enforces it too
         if self._http is None:
             self._http = wire.HTTPConnection(self.endpoint)
@@ -227,7 +229,7 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
         headers = None
         if op.session and bound.get(op.session):
             headers = {"X-Pyvirt-Session": self._session_id()}
-        result = self._call(op.method, target, payload, mutating=not op.readonly, headers=headers, waits=op.waits)
+        result = self._call(op.method, target, payload, mutating=not op.readonly and op.libvirt, headers=headers, waits=op.waits)
         if op.returns_none:
             return None
         from pyvirt.optypes import decode

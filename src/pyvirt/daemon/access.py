@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READONLY_KEY = "pyvirt_readonly"
 _SECRET_FLAGS = ("security_info",)
+#: read-only operations that become writes with one argument's value (libvirt checks read-only
+#: access for them only then): interface addresses asked of the guest agent
+_WRITE_WHEN = {"interface_addresses": ("source", "agent")}
 
 
 def is_readonly(request: web.Request) -> bool:
@@ -39,7 +42,10 @@ def guard(op: Operation, handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         if is_readonly(request):
             if not op.readonly:
-                raise read_only_denied()
+                raise read_only_denied(op.libvirt)
+            write_when = _WRITE_WHEN.get(op.name)
+            if write_when is not None and request.query.get(write_when[0]) == write_when[1]:
+                raise read_only_denied(op.libvirt)
             if any(request.query.get(p, "") in ("1", "true", "yes") for p in secret_params):
                 raise PyvirtError("operation forbidden: virDomainGetXMLDesc with secure flag not allowed "
                                   "on a read only connection", ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)

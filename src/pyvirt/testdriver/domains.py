@@ -110,6 +110,7 @@ class DomainsMixin:
 
     def get_domain_capabilities(self, emulator: str | None = None, arch: str | None = None,
                                 machine: str | None = None, virttype: str | None = None) -> str:
+        self._write("virConnectGetDomainCapabilities")  # the public API refuses read-only connections
         caps = self._hook("VIRTCOMPAT_DOMCAPS")
         if caps is None:
             raise no_support("virConnectGetDomainCapabilities")
@@ -415,12 +416,14 @@ class DomainsMixin:
     def create_xml_with_files(self, xml: str, *, paused: bool = False, autodestroy: bool = False,
                               validate: bool = False) -> DomainInfo:
         """testDomainCreateXMLWithFiles: the files are ignored."""
+        self._write("virDomainCreateXMLWithFiles")
         return self.create_xml(xml, paused=paused, autodestroy=autodestroy, validate=validate)
 
     def start_with_files(self, dom: str, *, paused: bool = False, autodestroy: bool = False,
                          force_boot: bool = False, bypass_cache: bool = False,
                          reset_nvram: bool = False) -> DomainInfo:
         """testDomainCreateWithFiles: the files are ignored, the flags are start's."""
+        self._write("virDomainCreateWithFiles")
         return self.start(dom, paused=paused, autodestroy=autodestroy, force_boot=force_boot,
                           bypass_cache=bypass_cache, reset_nvram=reset_nvram)
 

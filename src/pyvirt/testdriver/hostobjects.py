@@ -82,6 +82,7 @@ class ResourcesMixin:
     def find_pool_sources(self, pool_type: str, spec: str | None = None) -> str:
         """testConnectFindStoragePoolSources: fixed volume groups, one export of the named host;
         "dir" (type number 0) reads as unknown there, and a type it does not know as undiscoverable."""
+        self._write("virConnectFindStoragePoolSources")  # type: ignore[attr-defined]
         from pyvirt.xml.pool import KNOWN_TYPES, PoolSource, SourceDevice, SourceHost, SourceList
 
         if pool_type == "dir":

@@ -85,6 +85,7 @@ class MonitorMixin:
     # -- guests
     def domain_hostname(self, dom: str, source: str | None = None) -> str:
         """testDomainGetHostname: a fixed name for a running domain; no source flags."""
+        self._write("virDomainGetHostname")  # type: ignore[attr-defined]
         if source is not None:
             raise E.unsupported_flags({"lease": 1, "agent": 2}.get(source, 0), "testDomainGetHostname")
         if not self._get(dom).active:
@@ -116,6 +117,7 @@ class MonitorMixin:
     def get_time(self, dom: str) -> dict[str, int]:
         """testDomainGetTime: a fixed clock (1989-11-17 15:32:00 UTC), read from a running
         domain only (libvirt 9.0 answers "not running" for a paused one too; setting takes one)."""
+        self._write("virDomainGetTime")  # type: ignore[attr-defined]
         from pyvirt.api import DomainState
 
         if self._get(dom).state != DomainState.RUNNING:
@@ -124,6 +126,7 @@ class MonitorMixin:
 
     def set_time(self, dom: str, seconds: int = 0, nseconds: int = 0, sync: bool = False) -> None:
         """testDomainSetTime: accepted, and changes nothing."""
+        self._write("virDomainSetTime")  # type: ignore[attr-defined]
         if not self._get(dom).active:
             raise E.invalid("domain is not running")
 
@@ -169,6 +172,7 @@ class MonitorMixin:
 
     def fs_info(self, dom: str) -> list[dict[str, Any]]:
         """testDomainGetFSInfo: "/" and "/boot" as partitions 1 and 2 of the first disk."""
+        self._write("virDomainGetFSInfo")  # type: ignore[attr-defined]
         obj = self._agent_domain(dom)
         tree = obj.live if obj.live is not None else obj.config
         for disk in tree.iterfind("devices/disk") if tree is not None else ():
@@ -195,6 +199,8 @@ class MonitorMixin:
         """testDomainInterfaceAddresses: interface i is testnet<i>; on a network it gets the
         address after the network's DHCP range start (or after its own address) plus i, with the
         network's prefix; other interfaces get 192.168.0.(1+i)/24."""
+        if source == "agent":  # virDomainInterfaceAddresses asks the guest: not read-only
+            self._write("virDomainInterfaceAddresses")  # type: ignore[attr-defined]
         tree = self._running_tree(dom)
         out: list[dict[str, Any]] = []
         for i, nic in enumerate(tree.iterfind("devices/interface") if tree is not None else ()):
@@ -292,11 +298,13 @@ class MonitorMixin:
     def launch_security_info(self, dom: str) -> dict[str, Any]:
         """testDomainGetLaunchSecurityInfo takes no flags, and virDomainGetLaunchSecurityInfo
         always adds VIR_TYPED_PARAM_STRING_OKAY: refused whatever the domain."""
+        self._write("virDomainGetLaunchSecurityInfo")  # type: ignore[attr-defined]
         raise E.unsupported_flags(0x4, "testDomainGetLaunchSecurityInfo")
 
     def screenshot(self, dom: str, screen: int = 0) -> str:
         """testDomainScreenshot: a fixed PNG whatever the guest's state or the screen asked for
         (libvirt sends a picture from its data directory; this driver draws its own)."""
+        self._write("virDomainScreenshot")  # type: ignore[attr-defined]
         import base64
 
         self._get(dom)
