@@ -131,3 +131,5 @@ def test_read_only_clients_get_what_libvirt_gives_read_only_connections(daemon: 
     assert body["error"]["code"] == 42  # read-only may ask the DHCP leases: the domain is just not there
     status, _ = http.request("GET", "/v1/host/domcapabilities")
     assert status == 200
+    status, body = http.request("GET", "/v1/domains/nosuch/xml?security_info=1", headers=ro)
+    assert status == 403 and body["error"]["message"] == "operation forbidden: virDomainGetXMLDesc with secure flag"

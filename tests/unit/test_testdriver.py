@@ -358,3 +358,6 @@ def test_read_only_test_connections_are_refused_what_libvirt_refuses_them() -> N
         with pytest.raises(PyvirtError, match=f"read only access prevents {function}$"):
             call()
     assert ro.interface_addresses("test", "lease")  # not the agent's: read-only may ask
+    with pytest.raises(PyvirtError, match="^operation forbidden: virDomainGetXMLDesc with secure flag$"):
+        ro.get_xml("test", security_info=True)
+    assert "<domain" in ro.get_xml("test")

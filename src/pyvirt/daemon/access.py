@@ -47,8 +47,8 @@ def guard(op: Operation, handler: Handler) -> Handler:
             if write_when is not None and request.query.get(write_when[0]) == write_when[1]:
                 raise read_only_denied(op.libvirt)
             if any(request.query.get(p, "") in ("1", "true", "yes") for p in secret_params):
-                raise PyvirtError("operation forbidden: virDomainGetXMLDesc with secure flag not allowed "
-                                  "on a read only connection", ErrorCode.OPERATION_DENIED, ErrorDomain.NONE)
+                raise PyvirtError(f"operation forbidden: {op.libvirt} with secure flag", ErrorCode.OPERATION_DENIED,
+                                  ErrorDomain.NONE)  # libvirt's public API's words
         return await handler(request)
 
     guarded.__name__ = getattr(handler, "__name__", op.name)

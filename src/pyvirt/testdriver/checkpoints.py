@@ -81,7 +81,9 @@ class CheckpointsMixin:
     def checkpoint_xml(self, dom: str, name: str, *, security_info: bool = False, no_domain: bool = False,
                        size: bool = False) -> str:
         obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
-        return self._chkset(obj).get(name).to_xml(no_domain=no_domain)
+        chk = self._chkset(obj).get(name)
+        self._secure(security_info, "virDomainCheckpointGetXMLDesc")  # type: ignore[attr-defined]
+        return chk.to_xml(no_domain=no_domain)
 
     def checkpoint_delete(self, dom: str, name: str, *, children: bool = False, children_only: bool = False,
                           metadata_only: bool = False) -> None:

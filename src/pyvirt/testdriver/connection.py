@@ -75,6 +75,11 @@ class TestConnection(BasesNotLoaded):
         if self._readonly:
             raise E.denied(function)
 
+    def _secure(self, security_info: bool, function: str) -> None:
+        """libvirt's public API refuses a secure XML (secrets included) to read-only connections."""
+        if security_info and self._readonly:
+            raise E.err(f"operation forbidden: {function} with secure flag", E.ErrorCode.OPERATION_DENIED)
+
     def _find(self, ref: str) -> DomainObj | None:
         low = ref.lower()
         for dom in self._domains:

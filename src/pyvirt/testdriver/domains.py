@@ -228,6 +228,7 @@ class DomainsMixin:
                 update_cpu: bool = False, migratable: bool = False) -> str:
         """libvirt's testDomainGetXMLDesc takes SECURE, INACTIVE and MIGRATABLE (the generic
         formatter: nothing of a test domain changes) and refuses UPDATE_CPU."""
+        self._secure(security_info, "virDomainGetXMLDesc")
         if update_cpu:
             raise E.unsupported_flags(0x4, "testDomainGetXMLDesc")
         return self._get(dom).xml(inactive)

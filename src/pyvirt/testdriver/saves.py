@@ -111,6 +111,7 @@ class SavesMixin:
         from pyvirt.testdriver.domains import _parse_domain_xml
         from pyvirt.testdriver.xmlutil import to_string
 
+        self._secure(security_info, "virDomainSaveImageGetXMLDesc")  # type: ignore[attr-defined]
         return to_string(_parse_domain_xml(_read_image(path), True))
 
     def save_image_define(self, path: str, xml: str, *, running: bool = False, paused: bool = False) -> None:

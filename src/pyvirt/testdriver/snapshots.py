@@ -142,7 +142,9 @@ class SnapshotsMixin:
 
     def snapshot_xml(self, dom: str, name: str, *, security_info: bool = False) -> str:
         obj: DomainObj = self._get(dom)  # type: ignore[attr-defined]
-        return self._snapset(obj).get(name).to_xml(obj.uuid)
+        snap = self._snapset(obj).get(name)
+        self._secure(security_info, "virDomainSnapshotGetXMLDesc")  # type: ignore[attr-defined]
+        return snap.to_xml(obj.uuid)
 
     def snapshot_revert(self, dom: str, name: str, *, running: bool = False, paused: bool = False,
                         force: bool = False, reset_nvram: bool = False) -> None:
