@@ -54,7 +54,11 @@ LAZY = {*NEVER, "lxml", "lxml.etree", "aiohttp.client", "aiohttp.connector", "ai
         "pyvirt.xml.domain", "pyvirt.xml.defaults", "pyvirt.xml.validate", "pyvirt.xml.vcpus", "pyvirt.xml.snapshot",
         "pyvirt.qemu.argv_common", "pyvirt.qemu.argv_devices", "pyvirt.qemu.argv_disks",
         # the QMP client: with the first guest's monitor
-        "qemu.qmp", "pyvirt.qemu.qmp"}
+        "qemu.qmp", "pyvirt.qemu.qmp",
+        # the QEMU driver's rarely used mixins (pyvirt.daemon.driver.DEFERRED_BASES): with their first name
+        "pyvirt.daemon.migration", "pyvirt.daemon.migration_p2p", "pyvirt.daemon.coredump", "pyvirt.daemon.backup",
+        "pyvirt.daemon.checkpoints", "pyvirt.daemon.snapshots", "pyvirt.daemon.snapshots_external",
+        "pyvirt.daemon.dirtyrate", "pyvirt.daemon.peek"}
 
 
 def test_fresh_daemon_imports_what_serving_needs_only() -> None:

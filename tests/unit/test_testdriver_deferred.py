@@ -83,3 +83,35 @@ def test_class_lookup_loads_too_and_super_chains_hold() -> None:
         print("ok")
     """).splitlines()
     assert out == ["CheckpointsMixin.drop_snapshots", "ok"]
+
+
+def test_qemu_driver_names_table_is_current() -> None:
+    """pyvirt.daemon.driver_names lists every name of the QEMU driver's deferred mixins."""
+    from pyvirt.daemon import driver_names
+
+    current = deferred.driver_names()
+    assert current == driver_names.NAMES, "stale: run python -m pyvirt.deferred"
+    with open(driver_names.__file__, encoding="utf-8") as fh:
+        assert fh.read() == deferred.render_driver(current)
+
+
+def test_qemu_driver_loads_its_rare_mixins_with_their_first_name() -> None:
+    """A fresh pyvirtd's driver holds placeholders for the migration, snapshot, backup, … mixins;
+    the first lookup of one of their names (as the routes' first call does) puts them among the
+    bases; no name of another base or of the class itself is shadowed by one of theirs."""
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import sys
+        from pyvirt.daemon.driver import DEFERRED_BASES, QemuDriver
+        from pyvirt.deferred import BasesNotLoaded, Deferred
+        modules = [m for m, _ in DEFERRED_BASES]
+        print(any(m in sys.modules for m in modules), BasesNotLoaded in QemuDriver.__bases__)
+        eager = {n for k in QemuDriver.__mro__[:QemuDriver.__mro__.index(BasesNotLoaded)]
+                 for n, v in vars(k).items() if type(v) is not Deferred}
+        fn = QemuDriver.snapshot_create
+        print(fn.__qualname__, all(m in sys.modules for m in modules), BasesNotLoaded in QemuDriver.__bases__)
+        late = {n for m, c in DEFERRED_BASES for n in vars(getattr(sys.modules[m], c))
+                if not n.startswith("__")}
+        print(sorted(late & eager))
+    """)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["False True", "SnapshotsMixin.snapshot_create True False", "[]"]

@@ -55,36 +55,29 @@ from pyvirt.daemon import (
 )
 from pyvirt.daemon.agent import agent_channel
 from pyvirt.daemon.agent_ops import AgentMixin
-from pyvirt.daemon.backup import BackupMixin
 from pyvirt.daemon.blkiotune import BlkioMixin
 from pyvirt.daemon.blockjobs import BLOCK_JOB_EVENTS, BlockJobsMixin
 from pyvirt.daemon.blockops import BlockOpsMixin
-from pyvirt.daemon.checkpoints import CheckpointsMixin
 from pyvirt.daemon.console import ConsoleRelay
-from pyvirt.daemon.coredump import CoreDumpMixin
 from pyvirt.daemon.definitions import DefinitionsMixin
-from pyvirt.daemon.dirtyrate import DirtyRateMixin
 from pyvirt.daemon.disksecrets import DiskSecretsMixin
+from pyvirt.daemon.driver_names import NAMES as _DEFERRED_NAMES
 from pyvirt.daemon.events import EventBus
 from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
 from pyvirt.daemon.graphics_fd import GraphicsFdMixin
 from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.hotplug_nic import NicHotplugMixin
 from pyvirt.daemon.introspect import IntrospectionMixin
-from pyvirt.daemon.migration import MigrationMixin
-from pyvirt.daemon.migration_p2p import MigrationPeerMixin
-from pyvirt.daemon.peek import PeekMixin
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.qemuconf import host_render_node
 from pyvirt.daemon.records import DomainRecord, Running
 from pyvirt.daemon.saves import SavesMixin
 from pyvirt.daemon.session import Session
-from pyvirt.daemon.snapshots import SnapshotsMixin
-from pyvirt.daemon.snapshots_external import ExternalSnapshotsMixin
 from pyvirt.daemon.store import DomainStore
 from pyvirt.daemon.tuning import TuningMixin, check_perf
 from pyvirt.daemon.vcpus import VcpuMixin
 from pyvirt.daemon.volumes import VolumeDisksMixin
+from pyvirt.deferred import BasesNotLoaded, attach
 from pyvirt.paths import StatePaths
 from pyvirt.qemu import process
 from pyvirt.xml.errors import XMLError
@@ -159,12 +152,24 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
                   "SUSPEND", "SUSPEND_DISK", "WAKEUP", *BLOCK_JOB_EVENTS, *events.PASSED_ON)
 
 
-class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, MigrationMixin,
-                 MigrationPeerMixin, SavesMixin, CoreDumpMixin, BackupMixin, CheckpointsMixin, SnapshotsMixin, ExternalSnapshotsMixin, DefinitionsMixin,
-                 VolumeDisksMixin, IntrospectionMixin, DirtyRateMixin, BlkioMixin,
-                 DiskSecretsMixin, TuningMixin, AgentMixin, PeekMixin,
-                 GraphicsFdMixin):
-    """The daemon-side implementation of the Connection API (async twin of api.Connection)."""
+#: the mixins of what most daemons never run (migration, core dumps, backups, checkpoints,
+#: snapshots, dirty-rate probes, memory peeks): ~3,500 lines in 9 modules and the 8 more only
+#: they import, taken as QemuDriver's bases with the first of their names looked up
+#: (pyvirt.deferred; names table: pyvirt.daemon.driver_names, `python -m pyvirt.deferred`).
+#: No two of the driver's mixins define the same name, so where they stand among the bases
+#: changes no lookup.
+DEFERRED_BASES = (("pyvirt.daemon.migration", "MigrationMixin"), ("pyvirt.daemon.migration_p2p", "MigrationPeerMixin"),
+                  ("pyvirt.daemon.coredump", "CoreDumpMixin"), ("pyvirt.daemon.backup", "BackupMixin"),
+                  ("pyvirt.daemon.checkpoints", "CheckpointsMixin"), ("pyvirt.daemon.snapshots", "SnapshotsMixin"),
+                  ("pyvirt.daemon.snapshots_external", "ExternalSnapshotsMixin"),
+                  ("pyvirt.daemon.dirtyrate", "DirtyRateMixin"), ("pyvirt.daemon.peek", "PeekMixin"))
+
+
+class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, VcpuMixin, SavesMixin, DefinitionsMixin,
+                 VolumeDisksMixin, IntrospectionMixin, BlkioMixin, DiskSecretsMixin, TuningMixin, AgentMixin,
+                 GraphicsFdMixin, BasesNotLoaded):
+    """The daemon-side implementation of the Connection API (async twin of api.Connection).
+    Its bases include :data:`DEFERRED_BASES` once any of their names is looked up."""
 
     def __init__(self, paths: StatePaths, emulator_caps: Any = None) -> None:
         self.paths = paths
@@ -1439,3 +1444,6 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                 run.console.close()
         self.save_load_index()  # what was defined since the start need not be parsed at the next
         self.events.close()
+
+
+attach(QemuDriver, DEFERRED_BASES, _DEFERRED_NAMES)

@@ -77,10 +77,21 @@ async def parse_request(op: Operation, request: web.Request) -> dict[str, Any]:
 def find_implementation(op: Operation, impls: list[Any]) -> tuple[Any, Callable[..., Any]] | None:
     """The first implementation object with a method of the operation's name."""
     for impl in impls:
+        if not _defines(impl, op.name):
+            continue
         fn = getattr(impl, op.name, None)
         if callable(fn):
             return impl, fn
     return None
+
+
+def _defines(impl: Any, name: str) -> bool:
+    """Whether `impl` has an attribute `name`, looked up without running descriptors: a name of
+    the QEMU driver's deferred mixins (pyvirt.deferred) is a placeholder until it is first used,
+    and making the routes must not load them all."""
+    if name in getattr(impl, "__dict__", ()):
+        return True
+    return any(name in klass.__dict__ for klass in type(impl).__mro__)
 
 
 async def call(impl: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
@@ -95,10 +106,14 @@ async def call(impl: Any, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any
 def make_handler(op: Operation, impls: list[Any], sessions: Any = None) -> Handler:
     from pyvirt.daemon import session
 
-    found = find_implementation(op, impls)
+    owner = next((impl for impl in impls if _defines(impl, op.name)), None)
+    bound: list[tuple[Any, Callable[..., Any]] | None] = []  # the method, bound at its first call
 
     async def handler(request: web.Request) -> web.Response:
         kwargs = await parse_request(op, request)
+        if not bound:
+            bound.append(find_implementation(op, impls) if owner is not None else None)
+        found = bound[0]
         if found is None:
             raise no_support(op.libvirt)
         token = session.bind(request, sessions)
