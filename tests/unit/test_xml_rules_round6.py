@@ -442,3 +442,26 @@ def test_bad_usb_host_ids_refused(vendor: str) -> None:
     with pytest.raises(XMLError, match="Invalid value for attribute 'id' in element 'vendor'"):
         _dom(f"<devices><hostdev mode='subsystem' type='usb'><source><vendor id='{vendor}'/>"
              "<product id='1'/></source></hostdev></devices>")
+
+
+# --- networks and pools: virXPathString("string(./@x)") reads an empty attribute as none -------
+
+def test_network_empty_attributes_are_absent() -> None:
+    out = _net("<forward mode='nat' dev=''/><ip address='192.168.122.1' prefix='24'/>")
+    assert "<forward mode='nat'/>" in out and "dev=''" not in out
+    with pytest.raises(XMLError, match="Missing required name attribute in portgroup"):
+        _net("<forward mode='bridge'/><bridge name='br0'/><portgroup name=''/>")
+
+
+def test_network_attributes_libvirt_reads_with_virXMLProp_keep_empty() -> None:
+    assert "<domain name=''/>" in _net("<domain name=''/>")
+    with pytest.raises(XMLError):
+        _net("<ip address='192.168.122.1' prefix=''/>")
+
+
+def test_pool_empty_initiator_iqn_is_none() -> None:
+    from pyvirt.xml.pool import PoolDef
+    out = PoolDef.from_xml("<pool type='iscsi'><name>p</name><source><host name='h'/><device path='iqn.x'/>"
+                           "<initiator><iqn name=''/></initiator></source><target><path>/dev/disk/by-path</path>"
+                           "</target></pool>").to_xml()
+    assert "initiator" not in out

@@ -48,6 +48,28 @@ def keeping_unknown(*, any_value: bool = False, verbatim: bool = False) -> Itera
         _KEEP_UNKNOWN.reset(token)
 
 
+#: Set while reading a document whose libvirt parser reads attributes with virXPathString
+#: ("string(./@x)"), which answers NULL for an empty string: networks and storage pools.  There
+#: an empty attribute is absent (``<forward dev=''>``, ``<portgroup name=''>``); the domain
+#: parser reads most attributes with virXMLPropString, where '' stays a (usually bad) value.
+_EMPTY_ATTR_ABSENT: contextvars.ContextVar[bool] = contextvars.ContextVar("empty_attr_absent", default=False)
+
+
+@contextlib.contextmanager
+def empty_attributes_absent() -> Iterator[None]:
+    """Within this block the XML engine reads ``attr=''`` as no attribute (see above)."""
+    token = _EMPTY_ATTR_ABSENT.set(True)
+    try:
+        yield
+    finally:
+        _EMPTY_ATTR_ABSENT.reset(token)
+
+
+def empty_attribute_absent() -> bool:
+    """Whether :func:`empty_attributes_absent` is in effect."""
+    return _EMPTY_ATTR_ABSENT.get()
+
+
 def keep_verbatim_active() -> bool:
     """Whether ``keeping_unknown(verbatim=True)`` is in effect: the document is rewritten for a
     tool that keeps everything it was given (virt-install), repeated elements included."""

@@ -28,6 +28,7 @@ from .fields import (
     Verbatim,
     VerbatimSize,
     convert,
+    empty_attribute_absent,
     format_value,
     keep_unknown_active,
     keep_verbatim_active,
@@ -335,6 +336,8 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
                 # read as absent (<kernel></kernel>, <description/>, <emulator/>), not as ""
                 continue
             value = target.get(att) if att else (target.text or "")
+            if att and value == "" and empty_attribute_absent() and not spec.conv.keep_empty:
+                continue  # virXPathString("string(./@x)"): an empty attribute is none
             if value is not None:
                 kwargs[name] = convert(spec.conv, value, _where(target, att), target.sourceline)
     obj = cls(**kwargs)

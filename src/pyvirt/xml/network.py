@@ -22,6 +22,7 @@ from .fields import (
     Conv,
     Enum,
     Int,
+    Present,
     attr,
     child,
     children,
@@ -233,7 +234,8 @@ class IP:
     family: str | None = attr("@family", Enum("ipv4", "ipv6"))
     address: str | None = attr("@address")
     netmask: str | None = attr("@netmask")
-    prefix: int | None = attr("@prefix", INT)
+    #: read with virXMLPropUInt (an empty prefix is a bad number, not none)
+    prefix: int | None = attr("@prefix", Present(INT))
     local_ptr: bool | None = attr("@localPtr", YESNO)
     tftp_root: str | None = attr("tftp/@root")
     dhcp: DHCP | None = child("dhcp", DHCP)
@@ -271,7 +273,7 @@ class _Trunk(Conv):
 class VlanTag:
     """``<vlan><tag id= nativeMode=>``."""
 
-    id: int | None = attr("@id", Int(0, 4095))
+    id: int | None = attr("@id", Present(Int(0, 4095)))  # virXMLPropUInt: '' is a bad id
     native_mode: str | None = attr("@nativeMode", Enum("tagged", "untagged"))
     line: int | None = line_field()
 
@@ -336,7 +338,7 @@ class Network:
     bridge: Bridge | None = child("bridge", Bridge)
     mtu: int | None = attr("mtu/@size", INT)  # 0: unset, as libvirt
     mac: str | None = attr("mac/@address")
-    domain_name: str | None = attr("domain/@name")
+    domain_name: str | None = attr("domain/@name", Present())  # virXMLPropString: '' is kept
     domain_local_only: bool | None = attr("domain/@localOnly", YESNO)
     dns: DNS | None = child("dns", DNS)
     vlan: Vlan | None = child("vlan", Vlan)

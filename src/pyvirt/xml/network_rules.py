@@ -24,6 +24,7 @@ from .errors import (
     XMLUnsupportedError,
     XMLValidationError,
 )
+from .fields import empty_attributes_absent
 from .iptext import ip_text, parse_ip
 from .macaddr import parse_mac
 from .mapping import parse_model
@@ -57,7 +58,8 @@ _MAC_PART = re.compile(r"^[0-9a-fA-F]{1,2}$")
 
 def parse_network(xml: str | bytes) -> Network:
     """Parse libvirt network XML into a normalised :class:`Network` (XMLError and subclasses)."""
-    net = parse_model(parse_root(xml, "network"), Network, "network")
+    with empty_attributes_absent():  # virNetworkDefParseXML reads attributes with virXPathString
+        net = parse_model(parse_root(xml, "network"), Network, "network")
     normalize_network(net)
     return net
 

@@ -29,9 +29,11 @@ from .fields import (
     NonEmpty,
     Octal,
     OwnerId,
+    Present,
     attr,
     child,
     children,
+    empty_attributes_absent,
     line_field,
     model,
     scaled,
@@ -122,7 +124,7 @@ _WWN = re.compile(r"(0x)?[0-9a-fA-F]{16}")
 class SourceDevice:
     """``<source><device path=>``: a block device backing an fs or logical pool."""
 
-    path: str | None = attr("@path")
+    path: str | None = attr("@path", Present())  # virXMLPropString: an empty path is kept
     part_separator: str | None = attr("@part_separator", Enum("yes", "no"))
     line: int | None = line_field()
 
@@ -131,7 +133,7 @@ class SourceDevice:
 class SourceHost:
     """``<source><host name= port=>``: the server of a network pool (port 0 is not written)."""
 
-    name: str | None = attr("@name")
+    name: str | None = attr("@name", Present())  # virXMLPropString: an empty name is kept
     port: int | None = attr("@port", Int(0, 65535))
     line: int | None = line_field()
 
@@ -267,7 +269,8 @@ class PoolDef:
             raise XMLError("storage pool missing type attribute", root.sourceline)
         if ptype not in KNOWN_TYPES:
             raise XMLError(f"Invalid value for attribute 'type' in element 'pool': '{ptype}'.", root.sourceline)
-        pool: PoolDef = parse_model(root, cls, "storagepool")
+        with empty_attributes_absent():  # virStoragePoolDefParseXML reads with virXPathString
+            pool: PoolDef = parse_model(root, cls, "storagepool")
         _normalise_pool(pool)
         return pool
 
