@@ -465,3 +465,9 @@ def test_pool_empty_initiator_iqn_is_none() -> None:
                            "<initiator><iqn name=''/></initiator></source><target><path>/dev/disk/by-path</path>"
                            "</target></pool>").to_xml()
     assert "initiator" not in out
+
+
+def test_empty_metadata_is_kept_as_libvirt_keeps_the_node() -> None:
+    assert "<metadata/>" in _dom("<metadata></metadata>")
+    assert "<metadata/>" in _net("<metadata/><bridge name='virbr3'/>")
+    assert "metadata" not in _dom("")

@@ -461,7 +461,9 @@ def build(obj: Any, tag: str, opts: FormatOptions) -> etree._Element:
     omit = getattr(obj, "xml_omit", None)  # a class's own rule for leaving a field unwritten
     for name, spec in _output_specs(type(obj)):
         value = getattr(obj, name)
-        if value is None or value is False and spec.kind == "flag" or value == [] :
+        # an empty list writes nothing, but for kept children (raw): an empty <metadata/> read
+        # is written back, as libvirt keeps the node it copied
+        if value is None or value is False and spec.kind == "flag" or value == [] and spec.kind != "raw":
             continue
         if omit is not None and omit(name, value):
             continue

@@ -146,8 +146,6 @@ def normalize_network(net: Network) -> None:
     net.connections = None  # runtime only, never read from a document
     if not net.ipv6:
         net.ipv6 = None  # libvirt prints ipv6='yes' only
-    if not net.metadata:
-        net.metadata = None
     if net.domain_name is None:
         net.domain_local_only = None
     if net.mac is not None:
