@@ -203,6 +203,18 @@ LINES = [
     "managedsave-dumpxml test --xpath=; backup-dumpxml test --xpath=; checkpoint-dumpxml test --xpath=; "
     "save-image-dumpxml /nonexistent/x.xml --xpath=; nodedev-dumpxml nosuch --xpath=; snapshot-dumpxml test "
     "nosuch --xpath=; domdisplay test; destroy test; domdisplay test; domdisplay test --type=",
+    # numbers as each command reads them: the C type of the option table (grammar.C_RANGES) or of
+    # the command's own reading (values.c_integer), virScaleInteger's words, C's %d of an unsigned
+    "memtune test --hard-limit=9223372036854775808; memtune test --soft-limit=99999999999T; "
+    "memtune test --hard-limit=1.5; schedinfo test --weight=4294967296; schedinfo test --set weight=-1; "
+    "schedinfo test --set weight=abc; migrate-setspeed test -1; blkdeviotune test vda --read_bytes_sec=1.5",
+    "setvcpus test 0; setvcpus test 2147483648; setvcpus test 33 --config; setmem test 0; "
+    "setmaxmem test 0 --config; vcpupin test --vcpu 4294967295 0; iothreadpin test 2147483648 0 --config",
+    "emulatorpin test --cpulist=1024; emulatorpin test --cpulist=5-3; emulatorpin test --cpulist='0,^0'; "
+    "domiftune test aa:bb:cc:dd:ee:ff --inbound=1,18446744073709551616; "
+    "nodesuspend x --duration=9223372036854775808; domtime test --time=9223372036854775808",
+    "iface-bridge eth1 x --delay=-1; vol-create-as default-pool v2 8E; vol-create-as default-pool v2 16E; "
+    "vol-create-as default-pool v2 1 --allocation 9223372036854775808",
 ]
 #: pool definitions by UUID: a clash of UUID or of name, an existing pool redefined or re-created
 POOLS = {
@@ -298,6 +310,9 @@ WATCHED_LINES = [
     "migrate test test:///default --live", "migrate test test:///default --p2p --offline",
     "migrate test test:///default --direct", "migrate test test:///default --listen-address 1 --dname d",
     "migrate test test:///default --xml 1", "migrate test test:///default --timeout 1",
+    "migrate test test:///default --timeout 0", "migrate test test:///default --timeout 2147483648",
+    "migrate test test:///default --disks-port 2147483648", "migrate test test:///default --disks-port 0",
+    "migrate test test:///default --comp-mt-level 4294967296",
     "managedsave test --verbose",  # last: it stops the domain; --verbose's progress line on stderr
 ]
 

@@ -120,20 +120,11 @@ def _legacy_live(p: Parsed, live: bool, config: bool) -> bool:
     return live or not (config or p.bool("current"))
 
 
-def _nonzero_memory(kib: int) -> None:
-    """libvirt's own check of virDomainSetMemoryFlags (virCheckNonZeroArgGoto), whatever the driver."""
-    if kib == 0:
-        from pyvirt.api import ErrorCode, PyvirtError
-
-        raise PyvirtError("memory in virDomainSetMemoryFlags must not be zero", ErrorCode.INVALID_ARG)
-
-
 def cmd_setmem(ctl: Ctl, p: Parsed) -> bool:
     live, config = _scope(p)
     live = _legacy_live(p, live, config)
     info = ctl.domain(p.str("domain") or "")
     kib = scaled_kib(p.str("size") or "", "size")
-    _nonzero_memory(kib)
     ctl.conn.set_memory(_key(info), kib, live=live, config=config)
     return True
 
@@ -143,7 +134,6 @@ def cmd_setmaxmem(ctl: Ctl, p: Parsed) -> bool:
     info = ctl.domain(p.str("domain") or "")
     kib = scaled_kib(p.str("size") or "", "size")
     with failing("Unable to change MaxMemorySize"):
-        _nonzero_memory(kib)
         ctl.conn.set_memory(_key(info), kib, live=live, config=config, maximum=True)
     return True
 

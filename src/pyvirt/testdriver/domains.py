@@ -307,12 +307,9 @@ class DomainsMixin:
         obj = self._get(dom)
         if count > self.max_vcpus():  # type: ignore[attr-defined]  # testDomainSetVcpusFlags checks it first
             raise E.invalid_arg(f"requested cpu amount exceeds maximum supported amount "
-                                f"({count} > {self.max_vcpus()})")  # type: ignore[attr-defined]
+                                f"({as_c_int(count)} > {self.max_vcpus()})")  # type: ignore[attr-defined]
         if maximum and (live or (not config and obj.active)):
             raise E.invalid("cannot change maximum vCPUs on a live domain")
-        if count > self.max_vcpus():  # testConnectGetMaxVcpus; the count printed as the C int it is there
-            raise E.invalid_arg(f"requested cpu amount exceeds maximum supported amount "
-                                f"({as_c_int(count)} > {self.max_vcpus()})")
         for tree in self._targets(obj, live, config):
             vcpu = tree.find("vcpu")
             if vcpu is None:
