@@ -96,7 +96,9 @@ NODE_BATCH = [
 ] + ["complete -- vol-info --pool pup --vol ''", "complete -- vol-info --pool pup --vol v", "complete -- vol-name ''",
      "complete -- iothreadpin ms1 --iothread ''", "complete -- detach-device-alias ms1 --alias ''",
      "complete -- domif-getlink run1 ''", "complete -- domif-getlink run1 --interface ''",
-     "complete -- blockjob run1 --path ''"]
+     "complete -- blockjob run1 --path ''",
+     # a node file's host has no NUMA cells (testOpenFromFile), test:///default's two
+     "complete -- freecell --cellno ''", "freecell --all", "freepages --all"]
 
 
 #: libvirt's own log lines (virsh's cmdComplete closes stdin, and closing it again in the next
