@@ -350,3 +350,19 @@ def test_xen_and_uml_disks_define_and_are_refused_when_built(bus: str) -> None:
 def test_filesystems_other_than_mount_in_libvirts_words(fs: str) -> None:
     with pytest.raises(XMLConfigError, match="only supports mount filesystem type"):
         _dom(fs)
+
+
+# --- firmware --------------------------------------------------------------------------------------
+
+SECURE = ("<loader readonly='yes' secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.secboot.fd</loader>"
+          "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.ms.fd'/>")
+
+
+@pytest.mark.parametrize(("machine", "features", "words"), [
+    ("q35", "<acpi/>", "Secure boot requires SMM feature enabled"),
+    ("pc", "<acpi/><smm state='on'/>", "Secure boot is supported with q35 machine types only"),
+])
+def test_manual_secure_boot_limits_in_libvirts_words(machine: str, features: str, words: str) -> None:
+    doc = BASE.format(devices="", pre="", mid=f"<features>{features}</features>", machine=machine, memory=262144)
+    with pytest.raises(XMLConfigError, match=words):
+        fill_defaults(parse_domain(doc.replace("hvm</type>", "hvm</type>" + SECURE)))

@@ -259,6 +259,14 @@ def _uefi_acpi(dom: Domain) -> None:
     if os_ is None:
         return
     loader = os_.loader
+    if loader is not None and loader.secure:  # QEMU's limits on secure boot, as libvirt 9.0 states them
+        if not is_q35(dom):
+            raise XMLConfigError("Secure boot is supported with q35 machine types only", loader.line)
+        if (os_.arch or "x86_64") != "x86_64":
+            raise XMLConfigError("Secure boot is supported for x86_64 architecture only", loader.line)
+        # with firmware autoselection SMM is turned on for a secure firmware
+        if os_.firmware is None and not (dom.features is not None and dom.features.smm):
+            raise XMLConfigError("Secure boot requires SMM feature enabled", loader.line)
     uefi = os_.firmware == "efi" or (loader is not None and loader.type == "pflash")
     if uefi and not (dom.features is not None and dom.features.acpi):
         raise XMLConfigError("UEFI requires ACPI on this architecture", os_.line)
