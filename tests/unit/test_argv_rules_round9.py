@@ -366,3 +366,11 @@ def test_manual_secure_boot_limits_in_libvirts_words(machine: str, features: str
     doc = BASE.format(devices="", pre="", mid=f"<features>{features}</features>", machine=machine, memory=262144)
     with pytest.raises(XMLConfigError, match=words):
         fill_defaults(parse_domain(doc.replace("hvm</type>", "hvm</type>" + SECURE)))
+
+
+@pytest.mark.parametrize("feature", ["<ps2 state='off'/>", "<ras state='on'/>", "<async-teardown enabled='yes'/>",
+                                     "<nosuchthing/>"])
+def test_a_feature_libvirt_9_0_has_no_name_for_is_unexpected(feature: str) -> None:
+    name = feature[1:].split(" ")[0].rstrip("/>")
+    with pytest.raises(XMLConfigError, match=f"unexpected feature '{name}'"):
+        _dom(mid=f"<features>{feature}</features>")

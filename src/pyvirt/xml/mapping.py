@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyvirt.xml.lazy_etree import etree
 
-from .errors import XMLError, XMLUnsupportedError
+from .errors import XMLConfigError, XMLError, XMLUnsupportedError
 from .escape import escape_xml
 from .fields import (
     BARE_STATE,
@@ -353,6 +354,13 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
     return obj
 
 
+#: the <features> children libvirt 9.0 knows (virDomainFeature); any other is "unexpected"
+LIBVIRT_FEATURES = frozenset({
+    "acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu",
+    "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm", "nested-hv", "msrs", "ccf-assist", "xen",
+    "cfpc", "sbbc", "ibs", "tcg"})
+
+
 def parse_model(root: etree._Element, cls: Any, schema_kind: str,
                 body: etree._Element | None = None) -> Any:
     """:func:`parse_obj` of a whole document (``body``: a trimmed copy of ``root`` to map).
@@ -364,6 +372,11 @@ def parse_model(root: etree._Element, cls: Any, schema_kind: str,
         return parse_obj(root if body is None else body, cls)
     except UnknownNode as e:
         from .schema import schema_error
+
+        feature = re.fullmatch(r"unsupported element <features/([^>]+)>.*", e.message, re.S)
+        if schema_kind == "domain" and feature and feature[1] not in LIBVIRT_FEATURES:
+            # virDomainFeaturesDefParse: a name libvirt 9.0 has no feature for, whatever the schema
+            raise XMLConfigError(f"unexpected feature '{feature[1]}'", e.line) from None
 
         bad = schema_error(root, schema_kind)
         if bad is not None:
