@@ -99,9 +99,17 @@ def _device_element(xml: str) -> Any:
 
 
 def with_device(dom: Domain, el: Any, *, inactive: bool) -> Domain:
-    """`dom` with the device added, completed as define completes a definition."""
+    """`dom` with the device added, completed as define completes a definition.  The device is
+    read as libvirt reads a device to attach (an inactive parse, live or not): an alias other than
+    a user alias is not the device's, and it gets the alias assigned at plug time."""
+    from pyvirt.xml.domain import is_user_alias
+
     root = safe_parse(dom.to_xml(inactive=inactive, security_info=True))
-    root.find("devices").append(copy.deepcopy(el))
+    added = copy.deepcopy(el)
+    alias = added.find("alias")
+    if alias is not None and not is_user_alias(alias.get("name")):
+        added.remove(alias)
+    root.find("devices").append(added)
     from lxml import etree
 
     return model.parse_definition(etree.tostring(root, encoding="unicode"), live=not inactive)

@@ -24,7 +24,7 @@ import dataclasses
 from typing import Any
 
 from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.xml.domain import USER_ALIAS_PREFIX, Audio, Domain
+from pyvirt.xml.domain import Audio, Domain, is_user_alias
 
 
 def formatted_copy(dom: Domain, *, update_cpu: bool, migratable: bool, host_model: Any = None,
@@ -79,7 +79,7 @@ def update_guest_cpu(cpu: Any, host: Any, cmap: Any) -> None:
 
 
 def _user_alias(dev: Any) -> bool:
-    return bool(dev.alias and dev.alias.startswith(USER_ALIAS_PREFIX))
+    return is_user_alias(dev.alias)
 
 
 def _only(devices: list, kind: str) -> Any:

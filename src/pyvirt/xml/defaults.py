@@ -27,6 +27,7 @@ from .domain import (
     Input,
     Listen,
     MemBalloon,
+    is_user_alias,
 )
 from .errors import XMLConfigError, XMLError, XMLValidationError
 from .fields import model
@@ -112,6 +113,9 @@ def fill_defaults(domain: Domain, caps: HostDefaults | None = None, *, live: boo
     _simple_devices(dom)
     if not live:
         generated_tap_name_rule(dom)
+        for dev in dom.all_devices():  # an inactive parse keeps user aliases only
+            if getattr(dev, "alias", None) is not None and not is_user_alias(dev.alias):
+                dev.alias = None
         for g in dom.devices.graphics:  # virDomainGraphicsDefParseXMLVNC: an inactive parse keeps
             if g.type == "vnc" and g.autoport:  # no port beside autoport='yes'
                 g.port = -1

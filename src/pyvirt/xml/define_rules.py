@@ -17,7 +17,7 @@ import string
 from typing import Any
 
 from .define_rules_more import check_generic_rules, check_qemu_rules
-from .domain import DEFAULT_VIDEO_MODEL, USER_ALIAS_PREFIX, Disk, Domain
+from .domain import DEFAULT_VIDEO_MODEL, Disk, Domain, is_user_alias
 from .errors import XMLConfigError, XMLDetailError, XMLError, XMLInternalError
 from .pciaddr import is_q35
 from .units import parse_size_bytes
@@ -327,7 +327,7 @@ def _user_aliases(dom: Domain) -> None:
     seen: set[str] = set()
     for dev in dom.all_devices():
         name = getattr(dev, "alias", None)
-        if not name or not name.startswith(USER_ALIAS_PREFIX):
+        if not is_user_alias(name):
             continue
         if name in seen:
             raise XMLConfigError(f"non unique alias detected: {name}", getattr(dev, "line", None))

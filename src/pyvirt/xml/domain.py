@@ -47,9 +47,18 @@ ADDRESS_TYPES = ("pci", "drive", "virtio-serial", "usb", "isa", "ccid", "spapr-v
                  "virtio-mmio", "s390", "unassigned", "dimm")
 HEX = Int(base0=True)
 #: libvirt's schema patterns for name-like values (domaincommon.rng / cputypes.rng)
-ALIAS_NAME = Pattern(r"[a-zA-Z0-9_\-.]+", "aliasName")
 #: the prefix of aliases users choose (virDomainDeviceAliasIsUserAlias): kept in the inactive XML
 USER_ALIAS_PREFIX = "ua-"
+#: the characters a user alias may hold (libvirt's USER_ALIAS_CHARS)
+USER_ALIAS_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890_-")
+
+
+def is_user_alias(name: str | None) -> bool:
+    """Whether an inactive definition keeps this alias (virDomainDeviceInfoParseXML): ``ua-``
+    and libvirt's user-alias characters only.  Any other alias a definition carries (one copied
+    from a live XML, ``net0``, ``ua-a.b``) is not part of the configuration: libvirt's
+    inactive parse reads past it and the guest gets the alias libvirt assigns at start."""
+    return bool(name) and name.startswith(USER_ALIAS_PREFIX) and set(name) <= USER_ALIAS_CHARS  # type: ignore[union-attr]
 #: virDomainNetTeamingInfoParseXML's refusal of a <teaming type> (NICs and host devices alike)
 TEAMING_UNKNOWN = "unknown teaming type '{}'"
 FEATURE_NAME = Pattern(r"[a-zA-Z0-9\-_.]+", "featureName")
@@ -107,8 +116,9 @@ class DeviceInfo:
     address any device may carry, declared once and written last in every device's element."""
 
     #: libvirt keeps a user alias (``ua-`` prefix) in the inactive XML; its own aliases are live
-    alias: str | None = attr("alias/@name", ALIAS_NAME, live_only=True, tail=2,
-                             inactive_if=lambda name: name.startswith(USER_ALIAS_PREFIX))
+    #: read as any text (libvirt reads past an alias it does not keep: ``''``, ``a b``); what a
+    #: definition keeps is decided by is_user_alias when it is completed (fill_defaults)
+    alias: str | None = attr("alias/@name", live_only=True, tail=2, inactive_if=is_user_alias)
     address: Address | None = child("address", Address, tail=5)
 
 
