@@ -69,3 +69,22 @@ def test_session_daemon_runs_its_users_emulator(tmp_path: Path) -> None:
         await drv.destroy("mine")
 
     run(tmp_path, scenario)
+
+
+def test_a_missing_emulator_is_refused_at_define_as_libvirt_does(tmp_path: Path) -> None:
+    """libvirt 9.0 looks the <emulator>'s capabilities up at define (virQEMUCapsCacheLookup):
+    a path that does not exist is refused there, in its words, not only at start."""
+    async def scenario() -> None:
+        drv = QemuDriver(state_paths("qemu:///session", tmp_path), emulator_caps=CAPS)
+        await drv.load()
+        try:
+            for call in (drv.define_xml, drv.create_xml):
+                with pytest.raises(PyvirtError, match="^Cannot check QEMU binary /nonexistent/qemu: "
+                                                      "No such file or directory") as err:
+                    await call(domain_xml("gone", "/nonexistent/qemu"))
+                assert err.value.code == ErrorCode.SYSTEM_ERROR
+            assert drv.list_domains() == []
+        finally:
+            await shut_down(drv)
+
+    asyncio.run(scenario())

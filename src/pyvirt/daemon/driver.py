@@ -629,7 +629,15 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         return self.info(rec)
 
     def _check_emulator(self, dom: Domain) -> None:
-        """A system daemon runs only the configured QEMU binaries (pyvirt.daemon.emulators)."""
+        """An <emulator> must exist (libvirt 9.0 looks its capabilities up at define and at start:
+        virQEMUCapsCacheLookup stats it first), and a system daemon runs only the configured QEMU
+        binaries (pyvirt.daemon.emulators)."""
+        if dom.devices.emulator:
+            try:
+                os.stat(dom.devices.emulator)
+            except OSError as exc:
+                raise PyvirtError(f"Cannot check QEMU binary {dom.devices.emulator}: {exc.strerror}",
+                                  ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU) from None
         if self._is_system():
             from pyvirt.daemon.emulators import check_emulator
 

@@ -58,14 +58,14 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
     elif t == "dev":
         # a host serial line or, for <parallel>, a host parallel port (QEMU's backend names)
         head = "parallel" if chr_.kind == "parallel" else "serial"
-        if not chr_.source_path:
+        if chr_.source_path is None:  # an empty path='' is written as given, as libvirt does
             raise XMLError(f"Missing source path attribute for char device ({chr_.kind})", chr_.line)
         pairs.append(("path", chr_.source_path))
     elif t == "stdio":
         head = "stdio"
     elif t == "pipe":
         head = "pipe"
-        if not chr_.source_path:
+        if chr_.source_path is None:  # an empty path='' is written as given, as libvirt does
             raise XMLError(f"Missing source path attribute for char device ({chr_.kind})", chr_.line)
         pairs.append(("path", chr_.source_path))
     elif t == "spiceport":
@@ -95,7 +95,7 @@ def chardev_backend(ctx: Ctx, chr_: Any, chr_id: str, tls_creds: str | None = No
                 not path or chr_.kind in ("channel", "redirdev")):
             pairs += [("fd", TEST_FD), ("server", True), ("wait", False)]
         else:
-            generated = not path
+            generated = path is None  # an empty path='' is used as given, as libvirt does
             if generated:
                 path = _generated_channel_path(chr_, ctx.runtime.channel_dir or ctx.runtime.domain_dir)
             pairs.append(("path", path))

@@ -258,9 +258,10 @@ class OS:
     boot_devs: list[str] = values("boot/@dev", Enum("hd", "cdrom", "network", "fd"))
     bootmenu_enable: bool | None = attr("bootmenu/@enable", YESNO)
     bootmenu_timeout: int | None = attr("bootmenu/@timeout", Int(0))  # range: define_rules
-    smbios_mode: str | None = attr("smbios/@mode", Enum("emulate", "host", "sysinfo"))
     bios_useserial: bool | None = attr("bios/@useserial", YESNO)
     bios_reboot_timeout: int | None = attr("bios/@rebootTimeout", Int(None))  # range: define_rules
+    #: written after <bios>, as virDomainDefFormatInternal writes it
+    smbios_mode: str | None = attr("smbios/@mode", Enum("emulate", "host", "sysinfo"))
     line: int | None = line_field()
 
     #: its hook reads every <acpi><table>, to refuse a second one in libvirt's words

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from . import vcpus
 from .domain import Domain
@@ -27,6 +28,7 @@ def parse_domain(xml: str | bytes, *, keep_unknown: bool = False, validate: bool
     a rule added since that definition was written must not make it unloadable; a start checks
     them again (pyvirt.daemon.driver)."""
     root = parse_root(xml, "domain")
+    merge_os(root)
     _one_of_each(root)
     if keep_unknown:
         with keeping_unknown(any_value=not validate):
@@ -52,6 +54,50 @@ _SINGLE_DEVICES = (("memballoon", "memory balloon", XMLInternalError),
                    ("nvram", "nvram", XMLInternalError),
                    ("iommu", "IOMMU", XMLValidationError),
                    ("vsock", "vsock", XMLValidationError))
+
+
+#: <os> children libvirt reads as a node set under every <os> (``./os/boot``, ``./os/initarg``…)
+_OS_LISTS = frozenset({"boot", "initarg", "initenv"})
+#: <os> children whose own children libvirt reads as a node set (``./os/acpi/table``,
+#: ``./os/firmware/feature``): a later copy's children join the first's
+_OS_LIST_PARENTS = frozenset({"acpi", "firmware"})
+#: <os> children libvirt reads attributes of as a string over every copy
+#: (``string(./os/type[1]/@arch)``): a later copy gives an attribute the first lacks
+_OS_STRING_READS = frozenset({"type"})
+
+
+def merge_os(root: Any) -> None:
+    """virDomainDefParseXML reads ``./os/…`` paths, which see every ``<os>`` of a domain at
+    once: the first in document order wins where one is read (``<type>`` text, ``<loader>``,
+    ``<bootmenu>``), every copy counts where a set is (``<boot>``, ACPI tables), and an
+    attribute read as a string (``@firmware``, ``type/@arch``) comes from the first copy that
+    has it.  Folding the later ``<os>`` elements into the first reads them the same way and
+    writes the one ``<os>`` libvirt writes back."""
+    copies = root.findall("os")
+    if len(copies) < 2:
+        return
+    first = copies[0]
+    for later in copies[1:]:
+        _fill_attributes(first, later)
+        for sub in list(later):
+            if not isinstance(sub.tag, str):
+                continue
+            have = first.find(sub.tag)
+            if have is None or sub.tag in _OS_LISTS:
+                first.append(sub)
+            elif sub.tag in _OS_LIST_PARENTS:
+                for grand in list(sub):
+                    have.append(grand)
+            elif sub.tag in _OS_STRING_READS:
+                _fill_attributes(have, sub)
+            # any other repeated child: libvirt reads the first copy only
+        root.remove(later)
+
+
+def _fill_attributes(into: Any, source: Any) -> None:
+    for name, value in source.attrib.items():
+        if into.get(name) is None:
+            into.set(name, value)
 
 
 def _one_of_each(root: object) -> None:

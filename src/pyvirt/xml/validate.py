@@ -1144,7 +1144,8 @@ def _check_chardev_source(kind: str | None, host: str | None, service: str | Non
     """The attributes virDomainChrSourceDefValidate requires of one character device source."""
     missing = ("host" if kind == "tcp" and not host else
                "service" if kind in ("tcp", "udp") and not service else
-               "path" if (kind == "unix" and not path_made_up or kind in ("file", "pipe", "dev")) and not path
+               # a NULL check: an empty path='' is kept and used as given (libvirt's parser keeps it)
+               "path" if (kind == "unix" and not path_made_up or kind in ("file", "pipe", "dev")) and path is None
                else None)
     if missing:
         raise XMLInternalError(f"Missing source {missing} attribute for char device", line)

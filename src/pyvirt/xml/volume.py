@@ -124,6 +124,9 @@ class QcowFeatures:
     lazy_refcounts: bool = flag("lazy_refcounts")
     extended_l2: bool = flag("extended_l2")
 
+    #: virStorageVolDefParseXML sets a bit per feature element, so a repeated one is the same one
+    xml_repeated = ("lazy_refcounts", "extended_l2")
+
     def names(self) -> list[str]:
         """The set features as qemu-img's option names."""
         return [n for n in ("lazy_refcounts", "extended_l2") if getattr(self, n)]
