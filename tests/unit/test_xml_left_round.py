@@ -3,7 +3,8 @@ qemuxml2xml round's "Left"): checked against a private libvirtd by hand, kept he
 
 from __future__ import annotations
 
-from pyvirt.xml import parse_domain
+from pyvirt.qemu.argv import build_argv
+from pyvirt.xml import fill_defaults, parse_domain
 from pyvirt.xml.volume import VolumeDef
 
 
@@ -32,11 +33,15 @@ def test_bios_is_written_before_smbios() -> None:
 
 
 def test_an_empty_chardev_path_is_kept() -> None:
-    for kind in ("file", "pipe", "dev"):
-        dom = parse_domain(_doc("<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
-                                f"<serial type='{kind}'><source path=''/></serial></devices>"))
+    # a NULL check in libvirt: path='' is kept, written back and put on QEMU's line as given
+    for kind, head, source in (("file", "file", "<source path=''/>"), ("pipe", "pipe", "<source path=''/>"),
+                               ("dev", "serial", "<source path=''/>"),
+                               ("unix", "socket", "<source mode='connect' path=''/>")):
+        dom = fill_defaults(parse_domain(_doc("<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+                                              f"<serial type='{kind}'><source path=''/></serial></devices>")))
         assert dom.devices.serials[0].source_path == ""
-        assert "<source path=''/>" in dom.to_xml(inactive=True)
+        assert source in dom.to_xml(inactive=True)
+        assert f"{head},id=charserial0,path=" in build_argv(dom)
 
 
 def test_a_repeated_qcow2_feature_is_one_feature() -> None:

@@ -586,13 +586,14 @@ def chardev_mode_rule(dom: Domain) -> None:
     """virDomainChrSourceDefParseMode/virDomainChrSourceDefFormat: a TCP source, and a UNIX
     socket source with a path, is a client unless it says ``bind``, and libvirt always writes
     which (``mode='connect'``), for every device with a character-device source, an egd RNG
-    backend's too.  (A UNIX socket without a path is libvirt's own, bound, and not written.)"""
+    backend's too.  (A UNIX socket without a path is libvirt's own, bound, and not written; an
+    empty ``path=''`` is a path to libvirt, a NULL check.)"""
     for dev in _chardev_sources(dom):
-        if dev.source_mode is None and (dev.type == "tcp" or (dev.type == "unix" and dev.source_path)):
+        if dev.source_mode is None and (dev.type == "tcp" or (dev.type == "unix" and dev.source_path is not None)):
             dev.source_mode = "connect"
     for rng in dom.devices.rngs:
         if rng.backend_model == "egd" and rng.backend_source_mode is None and \
-                (rng.backend_type == "tcp" or (rng.backend_type == "unix" and rng.backend_source_path)):
+                (rng.backend_type == "tcp" or (rng.backend_type == "unix" and rng.backend_source_path is not None)):
             rng.backend_source_mode = "connect"
 
 
