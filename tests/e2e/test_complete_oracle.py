@@ -48,6 +48,12 @@ BATCH = [
     "complete -- cpu-models --arch x", "complete -- maxvcpus --type ''", "complete -- perf test --enable c",
     "complete -- net-update default --section ip", "complete -- domname --domain ''",
     "complete -- snapshot-info --domain test ''", "complete -- domifaddr test --source ''",
+    # key names per --codeset, in libvirt's order (rows without a name left out, duplicates kept)
+    "complete -- send-key test KEY_LEFTC", "complete -- send-key test --keycode ''",
+    "complete -- send-key test KEY_A KEY_B", "complete -- send-key test --codeset win32 VK_",
+    "complete -- send-key test --codeset win32 --keycode ''", "complete -- send-key test --codeset os_x ''",
+    "complete -- send-key test --codeset rfb --keycode ''", "complete -- send-key test --codeset xt ''",
+    "complete -- send-key test --codeset Linux KEY_", "complete -- send-key test --codeset linux None",
 ]
 #: lines whose exit status matters, or that change the state first
 LINES = [

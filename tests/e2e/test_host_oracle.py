@@ -44,6 +44,15 @@ SEQUENCES = [
     "domifaddr test --source arp", "domifaddr test --source bogus", "destroy test; domifaddr test",
     "send-key test 1", "send-key test KEY_A KEY_B", "send-key test --codeset usb 4", "send-key test KEY_FOO",
     "send-key test --holdtime x 1", "destroy test; send-key test 1", "send-key nosuch 1",
+    # key names per code set (case-sensitive, none in xt/qnum/usb), numbers as strtoul reads them
+    "send-key test --codeset win32 VK_A VK_OEM_5; send-key test --codeset os_x ANSI_A Escape; "
+    "send-key test KEY_RESERVED KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE KEY_SYSRQ 30 0x1e 036 ' 30' +30; "
+    "send-key test key_a; send-key test A; send-key test --codeset win32 KEY_A; send-key test --codeset qnum KEY_A; "
+    "send-key test None; send-key test 70000; send-key test -1; send-key test 1_0; send-key test 08; send-key test 0x",
+    "send-key test 65535", "send-key test KEY_A X 30",
+    # os_x/win32 codes their pages list but libvirt's rows lack (win32 0x10, 0xa2), and row fillers
+    "send-key test --codeset win32 16; send-key test --codeset win32 0xa2; send-key test --codeset win32 0 0x11 160; "
+    "send-key test --codeset os_x 0 110 255; send-key test --codeset os_x 0xffff",
     # device changes: the XML attach-disk writes, scope flags, and what the test driver refuses
     "attach-disk test /tmp/a.img vdb --print-xml --targetbus virtio --subdriver qcow2 --driver qemu",
     "attach-disk test /tmp/a.img vdb --print-xml", "attach-disk test /tmp/a.img vdb --live --current",

@@ -34,6 +34,11 @@ def test_escape_and_keycodes() -> None:
     assert keycode("linux", "KEY_A") == 30
     assert keycode("linux", "28") == 28
     assert keycode("linux", "KEY_NOPE") is None
+    # strtoul's base 0 (octal, hex, blanks, "+"), nothing past 0xffff or negative, names per set
+    assert [keycode("linux", k) for k in ("036", "0x1E", " +30", "65535")] == [30, 30, 30, 65535]
+    assert [keycode("linux", k) for k in ("70000", "-1", "1_0", "08", "0x", "", "key_a", "None")] == [None] * 8
+    assert (keycode("win32", "VK_A"), keycode("os_x", "ANSI_A"), keycode("win32", "KEY_A")) == (0x41, 0, None)
+    assert keycode("qnum", "KEY_A") is None and keycode("xt", "KEY_A") is None
 
 
 def test_global_options() -> None:

@@ -554,12 +554,10 @@ def help_commands(ctl: Ctl, part: Partial) -> list[str]:
 
 
 def keycodes(ctl: Ctl, part: Partial) -> list[str]:
-    """virshKeycodeNameCompleter: the key names pyvirt knows (linux codeset only)."""
-    from pyvirt.cli.keycodes import LINUX
+    """virshKeycodeNameCompleter: the --codeset's key names (linux by default) in libvirt's order."""
+    from pyvirt.cli.keycodes import names
 
-    if (part.value("codeset") or "linux") != "linux":
-        return []
-    return sorted(LINUX, key=LINUX.__getitem__)
+    return names(part.value("codeset") or "linux")
 
 
 def _enum(words: Callable[[], tuple[str, ...] | list[str]]) -> Callable[[Ctl, Partial], list[str]]:

@@ -1,29 +1,57 @@
-"""Symbolic key names for ``send-key`` (Linux input codes; the common subset)."""
+"""``send-key``'s keycodes: numbers, or key names in the code sets that have them.
+
+virsh reads each keycode as virshKeyCodeGetInt's number (virStrToLong_uip, base 0, at most
+0xffff) and otherwise as a name of its code set (virKeycodeValueFromString: linux, os_x and
+win32 have names, matched case-sensitively, the first of a name's rows winning).  The names come
+from pyvirt.keymaps (generated from libvirt's virkeyname-*(7) pages), loaded only when a name is
+looked up or completed.
+"""
 
 from __future__ import annotations
 
-_ROWS = {
-    1: "ESC 1 2 3 4 5 6 7 8 9 0 MINUS EQUAL BACKSPACE TAB Q W E R T Y U I O P LEFTBRACE RIGHTBRACE ENTER "
-       "LEFTCTRL A S D F G H J K L SEMICOLON APOSTROPHE GRAVE LEFTSHIFT BACKSLASH Z X C V B N M COMMA DOT "
-       "SLASH RIGHTSHIFT KPASTERISK LEFTALT SPACE CAPSLOCK F1 F2 F3 F4 F5 F6 F7 F8 F9 F10",
-}
-LINUX: dict[str, int] = {f"KEY_{n}": i for i, n in enumerate(_ROWS[1].split(), start=1)}
-LINUX.update({"KEY_F11": 87, "KEY_F12": 88, "KEY_RIGHTCTRL": 97, "KEY_SYSRQ": 99, "KEY_RIGHTALT": 100,
-              "KEY_HOME": 102, "KEY_UP": 103, "KEY_PAGEUP": 104, "KEY_LEFT": 105, "KEY_RIGHT": 106,
-              "KEY_END": 107, "KEY_DOWN": 108, "KEY_PAGEDOWN": 109, "KEY_INSERT": 110, "KEY_DELETE": 111,
-              "KEY_POWER": 116, "KEY_LEFTMETA": 125, "KEY_RIGHTMETA": 126})
-
+import re
+from functools import cache
 
 #: virKeycodeSet's names (rfb: qnum's older name), case as written
 CODESETS = frozenset({"linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb", "win32", "qnum", "rfb"})
 
+#: strtoul's base-0 form virStrToLong_uip accepts whole: C blanks, an optional "+" (any "-" is
+#: refused), then hex, octal or decimal digits
+_NUMBER = re.compile(r"[ \t\n\v\f\r]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def _number(text: str) -> int | None:
+    """virshKeyCodeGetInt: the keycode a number spells, None when it is none or above 0xffff."""
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        return None
+    digits = m.group(1)
+    value = int(digits, 16 if digits[1:2] in ("x", "X") else 8 if digits.startswith("0") else 10)
+    return value if value <= 0xFFFF else None
+
+
+@cache
+def _lookup(codeset: str) -> dict[str, int]:
+    """A code set's name -> code, the first row of each name (as virKeycodeValueFromString's loop)."""
+    from pyvirt.keymaps import NAMES
+
+    table: dict[str, int] = {}
+    for name, code in NAMES.get(codeset, ()):
+        table.setdefault(name, code)
+    return table
+
+
+def names(codeset: str) -> list[str]:
+    """virshKeycodeNameCompleter: a code set's key names in libvirt's order ("rfb" and the sets
+    without names have none)."""
+    from pyvirt.keymaps import NAMES
+
+    return [name for name, _ in NAMES.get(codeset, ())]
+
 
 def keycode(codeset: str, name: str) -> int | None:
-    """An integer keycode, or a symbolic name in the linux codeset; None when unknown."""
-    try:
-        return int(name, 0)
-    except ValueError:
-        pass
-    if codeset == "linux":
-        return LINUX.get(name.upper() if name.upper().startswith("KEY_") else f"KEY_{name.upper()}")
-    return None
+    """A keycode as virsh reads it: a number, else a name of the code set; None when neither."""
+    value = _number(name)
+    if value is not None:
+        return value
+    return _lookup(codeset).get(name)
