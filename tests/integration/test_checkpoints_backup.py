@@ -125,6 +125,11 @@ def _ready(conn: object, disk: str = "vdb") -> None:
 def _since_c2(conn: object, path: Path) -> set[tuple[int, int]]:
     conn.backup_begin("ck", _push(path, "c2"))  # type: ignore[attr-defined]
     _backup_done(conn)
+    # a job reported completed has let go of its target: QEMU flushed and closed it (the
+    # backup was read half-written when the job was reported done before its clean-up)
+    nodes = json.loads(conn.qemu_monitor_command(  # type: ignore[attr-defined]
+        "ck", '{"execute": "query-named-block-nodes", "arguments": {"flat": true}}'))["return"]
+    assert str(path) not in {n.get("file") for n in nodes}
     return set(_data(path))
 
 

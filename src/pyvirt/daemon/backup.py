@@ -404,11 +404,14 @@ class BackupMixin:
         await self._end_backup(rec, run, job)
 
     async def _end_backup(self, rec: DomainRecord, run: Running, job: BackupJob) -> None:
-        if job.status == "active":
-            job.status = "completed"
+        """The job is reported finished only once its clean-up is done: a push backup's target
+        nodes are deleted (QEMU flushes and closes the files) before a client polling the job
+        sees it completed and reads the backup (it found a half-written qcow2 before)."""
         job.ended = time.monotonic()
         with contextlib.suppress(Exception):
-            await self._backup_cleanup(run, job, failed=job.status != "completed")
+            await self._backup_cleanup(run, job, failed=job.status != "active")
+        if job.status == "active":
+            job.status = "completed"
         with contextlib.suppress(OSError):
             self._keep_backup_state(rec, job)
         info = self._backup_job_info(rec, completed=True)
@@ -481,7 +484,7 @@ class BackupMixin:
     async def _abort_backup(self, rec: DomainRecord) -> bool:
         """domjobabort of a running backup: cancel its jobs and wait for the clean-up."""
         job = self._backup(rec)
-        if job is None or job.status != "active":
+        if job is None or job.status != "active" or job.ended is not None:  # ended: cleaning up
             return False
         run = self._running(rec)  # type: ignore[attr-defined]
         if job.backup.push:
