@@ -46,15 +46,7 @@ class Opt:
         self.help = help
         self.pos = kind != BOOL and not named
         self.req = req
-        self.ctype = ctype  # a number's C type as virsh reads it (a C_RANGES key), if known
-
-
-#: the values each C type virsh reads a number as can hold: [low, high).  The one table of these
-#: ranges: the option table's `ctype` (vshCommandOptInt/UInt/UIntWrap/ULongLong), and the numbers
-#: commands read themselves (values.c_integer: virStrToLong_ll for memtune's sizes, typed
-#: parameters' uint/int/ullong/llong for schedinfo --set, a cpulist's int...).
-C_RANGES = {"int": (-(1 << 31), 1 << 31), "uint": (0, 1 << 32), "uintwrap": (1 - (1 << 32), 1 << 32),
-            "llong": (-(1 << 63), 1 << 63), "ullong": (0, 1 << 64), "ullongwrap": (1 - (1 << 64), 1 << 64)}
+        self.ctype = ctype  # a number's C type as virsh reads it (a pyvirt.xml.cnumbers.C_RANGES key), if known
 
 
 class Cmd:
@@ -142,6 +134,8 @@ def _past_c_type(text: str, ctype: str) -> bool:
         digits = digits[1:]
     if not (digits.isascii() and digits.isdigit()):
         return False
+    from pyvirt.xml.cnumbers import C_RANGES
+
     low, high = C_RANGES[ctype]
     return not low <= (-int(digits) if negative else int(digits)) < high
 

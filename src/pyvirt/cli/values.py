@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyvirt.cli.context import CmdError
+from pyvirt.xml.cnumbers import c_integer
 from pyvirt.xml.units import unit_scale
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -24,35 +25,6 @@ def number(value: str | None, name: str, default: int | None = None) -> int | No
     if n is None or not -(1 << 63) <= n < 1 << 64:
         raise CmdError(f"Numeric value '{value}' for <{name}> option is malformed or out of range")
     return n
-
-
-def c_integer(text: str, ctype: str, pos: int = 0, base: int = 10) -> tuple[int, int] | None:
-    """libvirt's virStrToLong_* reading a C `ctype` (a grammar.C_RANGES key) at `pos`: leading
-    blanks, a sign, digits (0x for base 16); (value, end of the digits) or None when there are no
-    digits or the value is past the type.  A negative value of an unsigned type wraps where the
-    type says so (``uintwrap``, ``ullongwrap``: virStrToLong_ui/ull, strtoul's wrap) and is
-    refused otherwise (the _uip/_ullp forms).  What follows the digits is the caller's to judge."""
-    from pyvirt.cli.grammar import C_RANGES
-
-    i = pos
-    while i < len(text) and text[i] in " \t\n\v\f\r":
-        i += 1
-    negative = i < len(text) and text[i] == "-"
-    if i < len(text) and text[i] in "+-":
-        i += 1
-    digits = "0123456789abcdef"[:base]
-    if base == 16 and text[i:i + 2].lower() == "0x" and text[i + 2:i + 3].lower() in tuple(digits):
-        i += 2
-    start = i
-    while i < len(text) and text[i].lower() in digits:
-        i += 1
-    if i == start:
-        return None
-    value = -int(text[start:i], base) if negative else int(text[start:i], base)
-    low, high = C_RANGES[ctype]
-    if not low <= value < high:
-        return None
-    return (value % high if value < 0 and ctype.endswith("wrap") else value), i
 
 
 def strtoul(text: str, pos: int, base: int, bits: int, *, wrap: bool = False) -> tuple[int, int] | None:

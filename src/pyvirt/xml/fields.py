@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .cnumbers import c_strtol
 from .errors import XMLConfigError, XMLError, XMLUnsupportedError
 
 #: Set while reading for a formatter that must keep what the model does not declare (the test
@@ -213,30 +214,6 @@ class NonEmpty(Conv):
 
     def parse(self, text: str, where: str, line: int | None) -> str | None:
         return text or None
-
-
-_C_NUMBER = {10: re.compile(r"[ \t\n\v\f\r]*([-+]?)([0-9]+)"),
-             0: re.compile(r"[ \t\n\v\f\r]*([-+]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)"),
-             16: re.compile(r"[ \t\n\v\f\r]*([-+]?)((?:0[xX])?[0-9a-fA-F]+)")}
-
-
-def c_strtol(text: str, base: int = 10) -> int | None:
-    """``text`` as libvirt's virStrToLong_* reads a number (C's strtol over the whole text):
-    blanks before it and a sign are allowed, anything after it is not (``'5 '`` is refused,
-    where Python's int() would take it, and ``1_000``); base 0 reads ``0x`` as hex and a
-    leading ``0`` as octal, as C does; base 16 reads hex with or without ``0x``.  None when it
-    is no number."""
-    m = _C_NUMBER[base].fullmatch(text)
-    if m is None:
-        return None
-    digits = m[2]
-    if base == 16:
-        value = int(digits, 16)
-    elif base == 0:
-        value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 8) if digits[0] == "0" else int(digits)
-    else:
-        value = int(digits, 10)
-    return -value if m[1] == "-" else value
 
 
 class Int(Conv):
