@@ -121,6 +121,8 @@ def _run(tool: list[str], uri: str, args: list[str], *, ordered: bool = True) ->
         except subprocess.TimeoutExpired:
             continue
     else:
+        if tool[0] == VIRSH:  # the oracle itself hung every time: nothing to compare with
+            pytest.skip(f"{VIRSH} kept hanging on its way out (3 tries of 20 s)")
         pytest.fail(f"{tool[0]} did not answer {args}")
     out = proc.stdout if ordered else "\n".join(sorted(proc.stdout.split("\n")))
     return out, _LOG_LINE.sub("", proc.stderr), proc.returncode
