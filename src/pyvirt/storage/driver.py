@@ -595,14 +595,11 @@ class StorageDriver:
             raise _xml_error(exc) from None
         except ValueError as exc:
             raise storage_error(f"XML error: {exc}", ErrorCode.XML_ERROR) from None
-        if from_vol:
-            info = self.clone_volume(from_pool or pool, from_vol, doc.name, format=doc.format,
-                                     target_pool=pool, prealloc_metadata=prealloc_metadata, reflink=reflink)
-            if doc.capacity and doc.capacity > info.capacity:
-                info = self.resize_volume(pool, doc.name, doc.capacity)
-            return info
-        if doc.encryption:
+        if doc.encryption:  # with or without a volume to copy from: refused, never dropped
             raise unsupported("encrypted volumes are not supported by pyvirt")
+        if from_vol:
+            return self._create_from(pool, doc, from_pool or pool, from_vol,
+                                     prealloc_metadata=prealloc_metadata, reflink=reflink)
         names.check_name(doc.name, "storage volume")
         with self._lock:
             pool = self._active_pool(pool)
@@ -617,28 +614,68 @@ class StorageDriver:
                 doc.name, doc.capacity, doc.format or "raw", allocation=doc.allocation,
                 backing=doc.backing.path if doc.backing else None,
                 prealloc_metadata=prealloc_metadata, compat=doc.compat,
-                cluster_size=doc.cluster_size, features=doc.feature_names())
+                cluster_size=doc.cluster_size, features=doc.feature_names(), perms=doc.permissions)
+
+    def _create_from(self, pool: str, doc: VolumeDef, src_pool: str, src: str, *, prealloc_metadata: bool,
+                     reflink: bool) -> VolInfo:
+        """vol-create-from: a copy of `src` made as the document says (its name, format, qcow2
+        compat/clusterSize/features, permissions, a larger capacity), all or nothing: what the
+        copy cannot honour (another volume type, a backing store) is refused before anything
+        is made, and a copy that cannot be grown to the document's capacity is removed."""
+        names.check_name(doc.name, "storage volume")
+        if doc.type != "file":
+            raise unsupported(f"volume type '{doc.type}' cannot be created in a file pool")
+        if doc.backing is not None:
+            raise storage_error("<backingStore> in a volume copied from another (vol-create-from) is not "
+                                "supported by pyvirt", ErrorCode.CONFIG_UNSUPPORTED)
+        qcow2_options: dict[str, str] = {}
+        if doc.compat:
+            qcow2_options["compat"] = doc.compat
+        if doc.cluster_size:
+            qcow2_options["cluster_size"] = str(doc.cluster_size)
+        for feat in doc.feature_names() or ():
+            qcow2_options[feat] = "on"
+        with self._lock:
+            dst = self._active_pool(pool)
+            if not format_fits_pool(doc.format, dst.type):
+                raise storage_error(f"unknown volume format type {doc.format}", ErrorCode.CONFIG_UNSUPPORTED)
+            info = self._clone(src_pool, src, doc.name, doc.format, False, pool, prealloc_metadata=prealloc_metadata,
+                               reflink=reflink, qcow2_options=qcow2_options, perms=doc.permissions)
+            if doc.capacity and doc.capacity > info.capacity:
+                try:
+                    info = self.resize_volume(pool, doc.name, doc.capacity)
+                except BaseException:
+                    self._vols(dst).delete(doc.name)
+                    raise
+            return info
 
     def clone_volume(self, pool: str, src: str, name: str, format: str | None = None,
                      overlay: bool = False, target_pool: str | None = None, *,
                      prealloc_metadata: bool = False, reflink: bool = False) -> VolInfo:
         """virsh vol-clone: a full copy (qemu-img convert, or a reflink of a raw file), or a
         qcow2 overlay over `src`."""
+        return self._clone(pool, src, name, format, overlay, target_pool, prealloc_metadata=prealloc_metadata,
+                           reflink=reflink)
+
+    def _clone(self, pool: str, src: str, name: str, format: str | None, overlay: bool, target_pool: str | None,
+               *, prealloc_metadata: bool, reflink: bool, qcow2_options: dict[str, str] | None = None,
+               perms: Any = None) -> VolInfo:
         names.check_name(name, "storage volume")
         with self._lock:
             pool = self._active_pool(pool)
             self._vol_name(pool, src)
             dst_pool = self._active_pool(target_pool or pool.name)
-            if dst_pool is pool:
-                return self._vols(pool).clone(src, name, format, overlay, prealloc_metadata=prealloc_metadata,
-                                              reflink=reflink)
             src_vols = self._vols(pool)
             if overlay:
+                if dst_pool is pool:
+                    return src_vols.clone(src, name, format, overlay, prealloc_metadata=prealloc_metadata,
+                                          reflink=reflink)
                 check_overlay_flags(prealloc_metadata, reflink)
-                return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.path_of(src))
-            return self._vols(dst_pool).copy_in(src_vols.path_of(src), src_vols.format_of(src), name,
+                return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.require_file(src, "clone"))
+            return self._vols(dst_pool).copy_in(src_vols.require_file(src, "clone"), src_vols.format_of(src), name,
                                                 format or src_vols.format_of(src),
-                                                prealloc_metadata=prealloc_metadata, reflink=reflink)
+                                                prealloc_metadata=prealloc_metadata, reflink=reflink,
+                                                qcow2_options=qcow2_options, perms=perms)
 
     def delete_volume(self, pool: str, name: str, force: bool = False) -> None:
         with self._lock:

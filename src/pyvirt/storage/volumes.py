@@ -11,7 +11,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pyvirt.api import ErrorCode
 from pyvirt.atomicio import fsync_dir, remove_quietly
@@ -20,6 +20,9 @@ from pyvirt.storage.errors import invalid_arg, op_failed, op_invalid, storage_er
 from pyvirt.storage.model import VolInfo
 from pyvirt.storage.records import FormatRecords
 from pyvirt.storage.streams import chunks_of, read_chunks, write_chunks
+
+if TYPE_CHECKING:
+    from pyvirt.xml.pool import Permissions
 
 TMP_PREFIX = ".pyvirt-tmp-"
 # (path) -> recorded format of a volume inside some pool, or None when it is in none.
@@ -58,6 +61,17 @@ def copy_options(src_fmt: str, dst_fmt: str, *, prealloc_metadata: bool, reflink
     return {"preallocation": "metadata"}
 
 
+def _replace_keeping(tmp: str, path: str) -> None:
+    """Rename the finished `tmp` over the volume at `path`, which keeps its mode and owner: a
+    volume rewritten whole (wiped, uploaded) is still nobody else's to read, and still the
+    user's QEMU runs as."""
+    st = os.stat(path)
+    os.chmod(tmp, st.st_mode & 0o7777)
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        os.chown(tmp, st.st_uid, st.st_gid)
+    os.replace(tmp, path)
+
+
 def _clone_file(src: str, dst: str) -> None:
     """A copy-on-write clone (FICLONE), failing as libvirt's reflink copy does where the file
     system cannot share extents."""
@@ -92,6 +106,15 @@ class FileVolumes:
 
     def exists(self, name: str) -> bool:
         return os.path.lexists(self.path_of(name))
+
+    def require_file(self, name: str, what: str) -> str:
+        """The path of volume `name`, refused in libvirt's class when it is a directory (a dir
+        pool lists its subdirectories as volumes of type 'dir': they have no bytes to wipe,
+        resize, copy or move)."""
+        path = self.path_of(name)
+        if os.path.isdir(path):
+            raise op_invalid(f"cannot {what} volume '{name}' of pool '{self.pool}': it is a directory")
+        return path
 
     def names(self) -> list[str]:
         with os.scandir(self.root) as it:
@@ -156,11 +179,16 @@ class FileVolumes:
             remove_quietly(tmp)
         fsync_dir(self.root)
 
-    def _guarded(self, name: str, fmt: str, build: Callable[[str], None]) -> None:
+    def _guarded(self, name: str, fmt: str, build: Callable[[str], None], perms: Permissions | None = None) -> None:
+        """Build the volume at a temp name (mode, owner and group from `perms`, libvirt's
+        ``<target><permissions>``), then publish it: any failure leaves no volume."""
         tmp = self._tmp()
         try:
             build(tmp)
-            os.chmod(tmp, 0o600)  # libvirt's default: a guest's disk is nobody else's to read
+            # libvirt's default mode: a guest's disk is nobody else's to read
+            os.chmod(tmp, perms.mode if perms is not None and perms.mode is not None else 0o600)
+            if perms is not None and (perms.owner is not None or perms.group is not None):
+                os.chown(tmp, -1 if perms.owner is None else perms.owner, -1 if perms.group is None else perms.group)
             fd = os.open(tmp, os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -194,7 +222,7 @@ class FileVolumes:
     def create(self, name: str, capacity: int | None, fmt: str, *, allocation: int | None = None,
                backing: str | None = None, prealloc_metadata: bool = False,
                compat: str | None = None, cluster_size: int | None = None,
-               features: list[str] | None = None) -> VolInfo:
+               features: list[str] | None = None, perms: Permissions | None = None) -> VolInfo:
         self._check_new(name, fmt)
         backing_fmt = None
         if backing is not None:
@@ -231,17 +259,20 @@ class FileVolumes:
                 opts["cluster_size"] = str(cluster_size)
             for feat in features or ():
                 opts[feat] = "on"
-        self._guarded(name, fmt, lambda tmp: qemuimg.create(
-            tmp, fmt, capacity, backing=backing, backing_fmt=backing_fmt, options=opts))
-        if fmt == "raw" and allocation and allocation < capacity:
-            with open(self.path_of(name), "r+b") as fh:
-                os.posix_fallocate(fh.fileno(), 0, allocation)
+
+        def build(tmp: str) -> None:
+            qemuimg.create(tmp, fmt, capacity, backing=backing, backing_fmt=backing_fmt, options=opts)
+            if fmt == "raw" and allocation and allocation < capacity:  # before publishing: ENOSPC leaves nothing
+                with open(tmp, "r+b") as fh:
+                    os.posix_fallocate(fh.fileno(), 0, allocation)
+
+        self._guarded(name, fmt, build, perms)
         return self.describe(name)
 
     def clone(self, src: str, name: str, fmt: str | None = None, overlay: bool = False, *,
               prealloc_metadata: bool = False, reflink: bool = False) -> VolInfo:
         src_fmt = self.format_of(src)
-        src_path = self.path_of(src)
+        src_path = self.require_file(src, "clone")
         if not os.path.isfile(src_path):
             raise storage_error(f"no storage volume '{src}' in pool '{self.pool}'",
                                 ErrorCode.NO_STORAGE_VOL)
@@ -258,15 +289,24 @@ class FileVolumes:
         return self.copy_in(src_path, src_fmt, name, fmt, prealloc_metadata=prealloc_metadata, reflink=reflink)
 
     def copy_in(self, src_path: str, src_fmt: str, name: str, fmt: str, *, prealloc_metadata: bool = False,
-                reflink: bool = False) -> VolInfo:
-        """A new volume NAME of format FMT holding a copy of SRC_PATH (any pool's volume)."""
+                reflink: bool = False, qcow2_options: dict[str, str] | None = None,
+                perms: Permissions | None = None) -> VolInfo:
+        """A new volume NAME of format FMT holding a copy of SRC_PATH (any pool's volume);
+        `qcow2_options`: the new document's compat, cluster size and features (qemu-img's -o)."""
+        if os.path.isdir(src_path):
+            raise op_invalid(f"cannot copy '{src_path}': it is a directory")
         opts = copy_options(src_fmt, fmt, prealloc_metadata=prealloc_metadata, reflink=reflink)
+        if qcow2_options:
+            if fmt != "qcow2":
+                raise storage_error(f"compat, clusterSize and features need format qcow2, not {fmt}",
+                                    ErrorCode.CONFIG_UNSUPPORTED)
+            opts = {**(opts or {}), **qcow2_options}
         self._check_new(name, fmt)
         self._check_space(os.stat(src_path).st_blocks * 512, f"a copy of '{os.path.basename(src_path)}'")
         if opts is None and reflink:
-            self._guarded(name, fmt, lambda tmp: _clone_file(src_path, tmp))
+            self._guarded(name, fmt, lambda tmp: _clone_file(src_path, tmp), perms)
         else:
-            self._guarded(name, fmt, lambda tmp: qemuimg.convert(src_path, src_fmt, tmp, fmt, options=opts))
+            self._guarded(name, fmt, lambda tmp: qemuimg.convert(src_path, src_fmt, tmp, fmt, options=opts), perms)
         return self.describe(name)
 
     # -- changes ------------------------------------------------------------------------
@@ -282,6 +322,7 @@ class FileVolumes:
 
     def wipe(self, name: str) -> None:
         """Zero the volume: raw becomes all zeros (sparse); qcow2 is re-created empty."""
+        self.require_file(name, "wipe")
         vol = self.info(name)
         if vol.format == "raw":
             fd = os.open(vol.path, os.O_WRONLY)
@@ -301,12 +342,13 @@ class FileVolumes:
         tmp = self._tmp()
         try:
             build(tmp)
-            os.replace(tmp, vol.path)
+            _replace_keeping(tmp, vol.path)
         finally:
             remove_quietly(tmp)
         fsync_dir(self.root)
 
     def resize(self, name: str, capacity: int, shrink: bool = False, allocate: bool = False) -> VolInfo:
+        self.require_file(name, "resize")
         vol = self.info(name)
         if capacity < 0:
             raise invalid_arg("volume capacity must not be negative")
@@ -331,7 +373,7 @@ class FileVolumes:
         stream leaves the old volume intact.  A partial upload (offset/length) patches in
         place after checking that the pool has room for `length` bytes.
         """
-        path = self.path_of(name)
+        path = self.require_file(name, "upload to")
         if offset < 0 or (length is not None and length < 0):
             raise invalid_arg("offset and length must not be negative")
         fmt = self.format_of(name)
@@ -348,8 +390,7 @@ class FileVolumes:
                     os.close(fd)
                 if fmt == "qcow2":
                     self._check_uploaded_backing(tmp)
-                os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-                os.replace(tmp, path)
+                _replace_keeping(tmp, path)
             except OSError as exc:
                 remove_quietly(tmp)
                 if qemuimg.is_enospc(exc):
@@ -386,7 +427,7 @@ class FileVolumes:
 
     def download(self, name: str, offset: int = 0, length: int | None = None,
                  chunk: int = 1 << 20) -> Iterator[bytes]:
-        path = self.path_of(name)
+        path = self.require_file(name, "download")
         size = os.stat(path).st_size
         if offset < 0 or offset > size or (length is not None and length < 0):
             raise invalid_arg(f"offset/length outside the volume ({size} bytes)")

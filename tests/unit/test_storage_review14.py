@@ -1,0 +1,116 @@
+"""Session 14's review of the storage driver: every case failed before its fix.
+
+A volume keeps its mode when rewritten; a document is honoured or refused, never dropped; a
+directory listed as a volume is refused by name; a failing create leaves nothing; a pool
+redefined while it runs keeps running as it was started."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import ErrorCode, PyvirtError
+from pyvirt.storage import StorageDriver
+
+
+@pytest.fixture
+def drv(tmp_path: Path) -> StorageDriver:
+    d = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images")
+    d.ensure_default_pool()
+    return d
+
+
+def _names(drv: StorageDriver) -> list[str]:
+    return sorted(v.name for v in drv.list_volumes("default"))
+
+
+def test_wipe_keeps_the_volume_mode(drv: StorageDriver, tmp_path: Path) -> None:
+    """A qcow2 wipe re-creates the image: it came out with qemu-img's umask mode (0644, every
+    user could read the guest's disk) instead of the volume's 0600."""
+    info = drv.create_volume("default", "q", 1 << 20, "qcow2")
+    os.chmod(info.path, 0o640)
+    drv.wipe_volume("default", "q")
+    assert os.stat(info.path).st_mode & 0o7777 == 0o640
+
+
+def test_create_honours_permissions(drv: StorageDriver) -> None:
+    """<target><permissions> was dropped: every volume was 0600 root."""
+    xml = ("<volume><name>p</name><capacity>1024</capacity><target><permissions><mode>0640</mode>"
+           "<owner>1234</owner><group>99</group></permissions></target></volume>")
+    st = os.stat(drv.create_volume_xml("default", xml).path)
+    assert (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (0o640, 1234, 99)
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ("<target><format type='qcow2'/><encryption format='luks'><secret type='passphrase' "
+     "uuid='00000000-0000-0000-0000-000000000001'/></encryption></target>", "encrypted volumes"),
+    ("<backingStore><path>/etc/passwd</path></backingStore>", "<backingStore>"),
+])
+def test_create_from_refuses_what_it_cannot_honour(drv: StorageDriver, extra: str, words: str) -> None:
+    """vol-create-from made a plain copy, the document's encryption or backing store dropped."""
+    drv.create_volume("default", "src", 1 << 20, "qcow2")
+    with pytest.raises(PyvirtError, match=words):
+        drv.create_volume_xml("default", f"<volume><name>new</name><capacity>1048576</capacity>{extra}</volume>",
+                              from_vol="src")
+    assert _names(drv) == ["src"]
+    with pytest.raises(PyvirtError, match="volume type 'block'"):
+        drv.create_volume_xml("default", "<volume type='block'><name>new</name><capacity>1</capacity></volume>",
+                              from_vol="src")
+
+
+def test_create_from_honours_qcow2_features(drv: StorageDriver) -> None:
+    drv.create_volume("default", "src", 1 << 20, "raw")
+    xml = ("<volume><name>new</name><capacity>1048576</capacity><target><format type='qcow2'/>"
+           "<compat>1.1</compat><features><lazy_refcounts/></features></target></volume>")
+    path = drv.create_volume_xml("default", xml, from_vol="src").path
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", "-f", "qcow2", path],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert info["format-specific"]["data"]["lazy-refcounts"] is True
+
+
+def test_create_from_that_cannot_grow_leaves_nothing(drv: StorageDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    drv.create_volume("default", "src", 1 << 20, "raw")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise PyvirtError("operation failed: no room", ErrorCode.OPERATION_FAILED)
+
+    monkeypatch.setattr(drv, "resize_volume", fail)
+    with pytest.raises(PyvirtError, match="no room"):
+        drv.create_volume_xml("default", "<volume><name>new</name><capacity>4194304</capacity></volume>",
+                              from_vol="src")
+    assert _names(drv) == ["src"]
+
+
+def test_raw_allocation_failure_leaves_no_volume(drv: StorageDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The allocation was made after the volume was published: ENOSPC left a volume behind
+    (and escaped as an internal error)."""
+    def enospc(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", enospc)
+    with pytest.raises(PyvirtError, match="no space left") as exc:
+        drv.create_volume("default", "r", 1 << 20, "raw", allocation=4096)
+    assert exc.value.code == ErrorCode.OPERATION_FAILED
+    assert _names(drv) == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: d.wipe_volume("default", "sub"),
+    lambda d: list(d.download_volume("default", "sub")),
+    lambda d: d.upload_volume("default", "sub", [b"x"]),
+    lambda d: d.resize_volume("default", "sub", 4096),
+    lambda d: d.clone_volume("default", "sub", "copy"),
+])
+def test_directory_volume_is_refused_by_name(drv: StorageDriver, tmp_path: Path, call: object) -> None:
+    """A dir pool lists its subdirectories as volumes; wiping or downloading one escaped as
+    IsADirectoryError (pyvirtd's "internal error")."""
+    os.mkdir(tmp_path / "images" / "sub")
+    with pytest.raises(PyvirtError, match="'sub' of pool 'default': it is a directory") as exc:
+        call(drv)  # type: ignore[operator]
+    assert exc.value.code == ErrorCode.OPERATION_INVALID
+    assert os.path.isdir(tmp_path / "images" / "sub") and _names(drv) == ["sub"]
