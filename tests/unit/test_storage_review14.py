@@ -114,3 +114,24 @@ def test_directory_volume_is_refused_by_name(drv: StorageDriver, tmp_path: Path,
         call(drv)  # type: ignore[operator]
     assert exc.value.code == ErrorCode.OPERATION_INVALID
     assert os.path.isdir(tmp_path / "images" / "sub") and _names(drv) == ["sub"]
+
+
+def test_pool_redefined_while_running_keeps_running_as_started(tmp_path: Path) -> None:
+    """pool-define of an active pool replaced its running definition at once: its volumes were
+    looked for (and made) under the new target while the old one was still the active pool."""
+    def xml(target: Path) -> str:
+        return f"<pool type='dir'><name>p</name><target><path>{target}</path></target></pool>"
+
+    drv = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images")
+    drv.define_pool(xml(tmp_path / "a"))
+    drv.start_pool("p", build=True)
+    drv.create_volume("p", "v", 1024)
+    assert drv.define_pool(xml(tmp_path / "b")).path == str(tmp_path / "a")
+    assert drv.lookup_pool("p").path == str(tmp_path / "a")
+    assert [v.name for v in drv.list_volumes("p")] == ["v"]
+    assert str(tmp_path / "b") in drv.get_pool_xml("p", inactive=True)
+    assert str(tmp_path / "a") in drv.get_pool_xml("p")
+    again = StorageDriver(tmp_path / "etc", tmp_path / "run", tmp_path / "images")  # a pyvirtd restart
+    assert again.lookup_pool("p").path == str(tmp_path / "a")
+    again.destroy_pool("p")  # the new definition takes effect at the stop
+    assert again.lookup_pool("p").path == str(tmp_path / "b")

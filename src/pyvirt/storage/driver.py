@@ -154,6 +154,9 @@ class StorageDriver:
         self.in_use = in_use or (lambda path: None)
         self._lock = threading.RLock()
         self._pools = _PoolTable()
+        #: an active pool's definition as it was started stays in _pools while it runs; a
+        #: definition given meanwhile waits here until the pool stops (libvirt's newDef)
+        self._pending: dict[str, PoolDef] = {}
         self._transient: set[str] = set()
         for d in (self.config, self.config / "autostart", self.config / "volumes", self.state):
             d.mkdir(parents=True, exist_ok=True)
@@ -197,6 +200,7 @@ class StorageDriver:
             self._pools[path.stem] = pool
         for path in sorted(self.state.glob("*.xml")):
             if path.stem in self._pools:
+                self._load_running(path)
                 continue
             pool = read(path, f"state/{path.name}", "transient pool file")
             if pool is not None and (isinstance(pool, _Stored) or pool.name == path.stem):
@@ -204,6 +208,22 @@ class StorageDriver:
                 self._transient.add(path.stem)
         if digests != indexed:
             textindex.save_digests(self.state / POOL_INDEX, fingerprint, digests)
+
+    def _load_running(self, path: Path) -> None:
+        """An active persistent pool runs as its state file says: a definition saved while it
+        ran (a different config file) waits in _pending for its stop."""
+        name = path.stem
+        try:
+            live_text = path.read_bytes()
+            if live_text == (self.config / f"{name}.xml").read_bytes():
+                return
+            live = PoolDef.from_xml(live_text)
+        except (OSError, XMLError) as exc:
+            log.error("pool %s: its running definition %s is unreadable (%s); using its config", name, path, exc)
+            return
+        if live.name == name:
+            self._pending[name] = self._pools[name]
+            self._pools[name] = live
 
     def _save(self, pool: PoolDef) -> None:
         write_atomic(self.config / f"{pool.name}.xml", pool.to_xml())
@@ -318,6 +338,8 @@ class StorageDriver:
     def get_pool_xml(self, pool: str, inactive: bool = False) -> str:
         with self._lock:
             pool = self._pool(pool)  # type: ignore[assignment]
+            if inactive and pool.name in self._pending:
+                return self._pending[pool.name].to_xml()
             if inactive or not self._active(pool.name):
                 return pool.to_xml()
             info = self._info(pool)
@@ -357,8 +379,13 @@ class StorageDriver:
             if pool.target_path and os.path.isfile(pool.target_path):
                 raise invalid_arg(f"pool target path '{pool.target_path}' is a file, not a directory")
             self._save(pool)
-            self._pools[pool.name] = pool
             self._transient.discard(pool.name)
+            if old is not None and self._active(pool.name):
+                # the running pool keeps its definition (its target, its source) until it stops
+                self._pending[pool.name] = pool
+                self._event(pool, PoolEv.DEFINED)
+                return self._info(old)
+            self._pools[pool.name] = pool
             self._event(pool, PoolEv.DEFINED)
             return self._info(pool)
 
@@ -431,6 +458,8 @@ class StorageDriver:
             self._require_active(pool)
             BACKENDS[pool.type].stop(pool)
             remove_quietly(self.state / f"{name}.xml")
+            if name in self._pending:  # a definition given while it ran takes effect now
+                self._pools[name] = self._pending.pop(name)
             self._event(pool, PoolEv.STOPPED)
             if name in self._transient:
                 self._transient.discard(name)
