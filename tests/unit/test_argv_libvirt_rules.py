@@ -264,8 +264,6 @@ def test_cpu_features_policies_and_qemu_names() -> None:
      "only a single TPM"),
     (_disk("vda", "virtio").replace("</disk>", "<address type='drive' controller='0' bus='0' unit='0'/></disk>"),
      "cannot have an address of type 'drive'"),
-    ("<controller type='usb' model='qemu-xhci'><address type='pci' slot='0'/></controller>",
-     "double use of PCI Address 0000:00:00.0"),
     # a given address on the slot of i440FX's built-in IDE function (00:01.1)
     ("<controller type='ide' index='0'/><memballoon model='virtio'><address type='pci' slot='1' function='1'/>"
      "</memballoon>",

@@ -106,6 +106,23 @@ class Address:
     def is_pci(self) -> bool:
         return self.type == "pci"
 
+    def is_empty_pci(self) -> bool:
+        """virPCIDeviceAddressIsEmpty: a PCI address whose domain, bus and slot are all 0 (or
+        absent, ``<address type='pci'/>``) asks for one to be assigned, its function too."""
+        return self.type == "pci" and not (self.domain or self.bus or self.slot)
+
+    def xml_after_parse(self, el: Any) -> None:
+        """virPCIDeviceAddressParseXML: absent numbers are 0; an empty address keeps none of
+        them (libvirt formats only its ``multifunction``, and assigns it a slot where the
+        driver addresses PCI devices)."""
+        if self.type != "pci":
+            return
+        if self.is_empty_pci():
+            self.domain = self.bus = self.slot = self.function = None
+            return
+        self.domain, self.bus = self.domain or 0, self.bus or 0
+        self.slot, self.function = self.slot or 0, self.function or 0
+
 
 # --------------------------------------------------------------------------- top level
 

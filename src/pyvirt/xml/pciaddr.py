@@ -13,7 +13,7 @@ import copy
 from collections.abc import Iterator
 
 from .domain import Address, Controller, Domain
-from .errors import XMLError, XMLInternalError, XMLUnsupportedError
+from .errors import XMLDriverError, XMLError, XMLInternalError, XMLUnsupportedError
 
 _PCIE_NIC = {"virtio", "e1000e", "virtio-non-transitional"}
 _SOUND_PCI = {"ich6", "ich9", "ac97", "es1370"}
@@ -199,16 +199,20 @@ def assign_pci_addresses(dom: Domain, *, grow: bool = True) -> None:
     ``grow=False`` (a live hot-plug, qemuDomainEnsurePCIAddress): no pci-bridge is added, a device
     gets a free slot of the buses the running guest has or none."""
     spapr_vio_addresses(dom)
+    for dev in dom.all_devices():  # an empty PCI address is one to assign (multifunction goes too)
+        a = getattr(dev, "address", None)
+        if a is not None and a.is_empty_pci():
+            dev.address = None
     _normalise(dom)
     # qemuDomainAssignPCIAddresses' max_idx: the PCI controllers the XML itself has
     had_pci = any(c.type == "pci" and (c.index or 0) > 0 for c in dom.devices.controllers)
-    _add_missing_buses(dom)
+    grown = _add_missing_buses(dom)
     _check_bus_connections(dom)
     _check_bus_slots(dom)
     slots = _Slots()
     _mark_existing(dom, slots)
     if is_q35(dom):
-        _assign_q35(dom, slots, had_pci)
+        _assign_q35(dom, slots, had_pci, grown)
     else:
         if grow:
             _grow_pc_bridges(dom)
@@ -217,12 +221,12 @@ def assign_pci_addresses(dom: Domain, *, grow: bool = True) -> None:
     _bridge_models(dom)
 
 
-def _add_missing_buses(dom: Domain) -> None:
+def _add_missing_buses(dom: Domain) -> bool:
     """PCI controllers for bus numbers nothing defines: every index up to the highest a PCI
     controller has or a device address names (qemuDomainAssignPCIAddresses adds one per missing
     bus after its dry run).  On i440fx each is a pci-bridge; on q35 a pcie-root-port, except
     the bus a conventional PCI device names, which is a pcie-to-pci-bridge (behind the root
-    port before it), as virDomainPCIAddressSetGrow grows them."""
+    port before it), as virDomainPCIAddressSetGrow grows them.  Whether any was added."""
     ctrls = dom.devices.controllers
     have = {c.index or 0 for c in ctrls if c.type == "pci"}
     top = max(have, default=0)
@@ -234,14 +238,17 @@ def _add_missing_buses(dom: Domain) -> None:
             if not pcie:
                 conventional_bus.add(a.bus)
     q35 = is_q35(dom)
+    grown = False
     for idx in range(1, top + 1):
         if idx in have:
             continue
+        grown = True
         if not q35:
             model = "pci-bridge"
         else:
             model = "pcie-to-pci-bridge" if idx in conventional_bus else "pcie-root-port"
         ctrls.append(Controller(type="pci", index=idx, model=model))
+    return grown
 
 
 #: what each PCI controller's bus takes (virDomainPCIAddressBusSetModel's connect flags, as
@@ -295,6 +302,14 @@ def _check_bus_slots(dom: Domain) -> None:
     models = {c.index or 0: c.model for c in dom.devices.controllers if c.type == "pci"}
     for dev in dom.all_devices():
         a = getattr(dev, "address", None)
+        if a is not None and a.type == "pci" and a.domain:
+            raise XMLError(f"Invalid PCI address {a.domain:04x}:{a.bus or 0:02x}:{a.slot or 0:02x}.{a.function or 0}. "
+                           "Only PCI domain 0 is available", getattr(dev, "line", None))
+        if (isinstance(dev, Controller) and dev.type == "pci" and a is not None and a.type == "pci"
+                and a.slot is not None and (dev.index or 0) <= (a.bus or 0)):
+            # qemuValidateDomainDeviceDefControllerPCI: a bus number grows away from the root
+            raise XMLDriverError(f"PCI controller at index {dev.index or 0} (0x{dev.index or 0:02x}) has "
+                                 f"bus='0x{a.bus or 0:02x}', but index must be larger than bus", dev.line)
         if a is None or a.type != "pci" or not a.bus or a.slot is None:
             continue
         model = models.get(a.bus)
@@ -601,7 +616,7 @@ def _place_conventional(dom: Domain, slots: _Slots, dev: object) -> None:
                               getattr(dev, "line", None))
 
 
-def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool) -> None:
+def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool, grown: bool = False) -> None:
     for c in dom.devices.controllers:
         if c.type == "pci" and c.model == "dmi-to-pci-bridge" and c.address is None:
             # libvirt's preferred home of the DMI-to-PCI bridge is 00:1e.0
@@ -633,10 +648,11 @@ def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool) -> None:
                                    dev.line)
     new_bridge = bool(express) and _is_new_bridge(express[0])
     missing, bridge_after = _grown_ports(todo, len(free_ports), new_bridge)
-    if missing > 0:
-        # qemuDomainAssignPCIAddresses keeps one more port free for hotplug only when the XML
-        # had no PCI controller but the root
-        spare = 0 if had_pci else 1
+    # qemuDomainAssignPCIAddresses keeps one more port free for hotplug only when the XML had no
+    # PCI controller but the root and its dry run grew buses (for devices, or for the buses the
+    # XML's addresses name), and none is left empty after the devices took theirs
+    spare = 0 if had_pci or not (missing > 0 or (grown and len(free_ports) <= len(express))) else 1
+    if missing + spare > 0:
         for made in range(missing + spare):
             idx = _next_pci_index(dom)
             port = Controller(type="pci", index=idx, model="pcie-root-port")

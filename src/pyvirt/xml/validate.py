@@ -336,11 +336,6 @@ def _validate_device_counts(dom: Domain, qemu: bool) -> None:
         if disk.target_bus in ("ide", "sata", "scsi", "fdc") and a is not None and a.type not in ("drive", None):
             raise XMLValidationError(f"{disk.target_bus} disk '{disk.target_dev}' needs an address of type "
                                      f"'drive', not '{a.type}'", disk.line)
-    for dev in dom.all_devices():
-        a = getattr(dev, "address", None)
-        if a is not None and a.type == "pci" and not a.domain and not a.bus and a.slot == 0:
-            raise XMLValidationError("Attempted double use of PCI Address 0000:00:00.0 (the host bridge)",
-                                     a.line or getattr(dev, "line", None))
 
 
 def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
