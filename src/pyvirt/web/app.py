@@ -66,17 +66,17 @@ class Pages:
         token = request.query.get("token")
         if token is None:
             return self.login_page()
-        return self._login(request, token=token)
+        return await self._login(request, token=token)
 
     async def login_post(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        return self._login(request, token=str(form.get("token", "")), user=str(form.get("user", "")),
-                           password=str(form.get("password", "")))
+        return await self._login(request, token=str(form.get("token", "")), user=str(form.get("user", "")),
+                                 password=str(form.get("password", "")))
 
-    def _login(self, request: web.Request, **secrets: str) -> web.StreamResponse:
+    async def _login(self, request: web.Request, **secrets: str) -> web.StreamResponse:
         client = request.remote or "?"
         try:
-            sid = self.auth.login(client, **secrets)
+            sid = await self.auth.login_async(client, **secrets)
         except RateLimited as exc:
             page = self.login_page(str(exc), status=429)
             page.headers["Retry-After"] = str(int(exc.retry_after) + 1)

@@ -9,6 +9,8 @@ window passes (otherwise the limit would tell it which guess was right).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import secrets
 import time
@@ -60,12 +62,21 @@ class RateLimiter:
         if len(self._all) >= self.overall:
             raise RateLimited(self._all[0] + self.window - now)
 
-    def failed(self, client: str) -> None:
+    def failed(self, client: str) -> float:
+        """Count a failed attempt; its mark, for `forgive`."""
         now = time.monotonic()
         if len(self._failures) > 10000:  # bounded memory under a spray from many addresses
             self._failures.clear()
         self._failures.setdefault(client, deque()).append(now)
         self._all.append(now)
+        return now
+
+    def forgive(self, client: str, mark: float) -> None:
+        """Take back an attempt counted before its answer was known (it succeeded)."""
+        for q in (self._failures.get(client), self._all):
+            if q is not None:
+                with contextlib.suppress(ValueError):
+                    q.remove(mark)
 
 
 def pam_available() -> bool:
@@ -125,6 +136,23 @@ class Auth:
             self.limiter.failed(client)
             return None
         return self.new_session(who)
+
+    async def login_async(self, client: str, *, token: str = "", user: str = "", password: str = "") -> str | None:
+        """`login` for the web server's event loop.  PAM blocks for seconds on a wrong password
+        (pam_faildelay): it runs in a worker thread, so one login attempt never stalls every
+        page, console and event stream the process serves.  The attempt is counted as failed
+        while PAM runs (taken back if it succeeds), so guesses sent together cannot all pass
+        the limiter before the first of them is answered."""
+        self.limiter.check(client)
+        if token and self.token_ok(token):
+            return self.new_session("token", token=True)
+        mark = self.limiter.failed(client)
+        if not user or self.pam_group is None:
+            return None
+        if not await asyncio.to_thread(pam_login, user, password, self.pam_group):
+            return None
+        self.limiter.forgive(client, mark)
+        return self.new_session(user)
 
     def new_session(self, user: str, token: bool = False) -> str:
         if len(self.sessions) >= MAX_SESSIONS:
