@@ -156,7 +156,12 @@ class NetworkDriver:
                     continue
                 entry = self._nets.setdefault(live.name or path.stem, _Net(None))
                 entry.live = live
-                self._reattach(entry)
+                try:
+                    self._reattach(entry)
+                except Exception as exc:  # noqa: BLE001 - one network must not keep pyvirtd (and every guest's management) down
+                    # its bridge is up and guests use it: it stays active, as libvirt keeps a network
+                    # whose firewall or dnsmasq it could not restore (net-destroy, net-start mend it)
+                    log.error("network %s: could not restore it fully after a restart: %s", live.name or path.stem, exc)
 
     def _reattach(self, entry: _Net) -> None:
         """A network that was running when pyvirtd stopped: keep it if its bridge is still
@@ -506,23 +511,33 @@ class NetworkDriver:
             try:
                 new_live = update_network(entry.live, command, section, xml, parent_index) if live else None
                 new_config = update_network(entry.config, command, section, xml, parent_index) if config else None
+                if new_live is not None:  # refused before anything changes: --config too stays as it was
+                    check_unique_hosts(new_live)
             except XMLError as exc:
                 raise from_xml_error(exc, ErrorDomain.NETWORK) from None
+            if new_live is not None:  # the host first: a dnsmasq that will not start changes nothing
+                self._update_live(entry, new_live, section)
             if new_config is not None:
                 self._save_config(new_config)
                 entry.config = new_config
-            if new_live is not None:
-                try:
-                    check_unique_hosts(new_live)
-                except XMLError as exc:
-                    raise from_xml_error(exc, ErrorDomain.NETWORK) from None
-                name, bridge = new_live.name or "", new_live.bridge_name or ""
-                if new_live.forward_mode in BRIDGED_MODES and section.startswith(("ip", "dns")):
-                    dnsmasq.stop(self._files(name))
-                    if dnsmasq.needed(new_live):
-                        dnsmasq.start(new_live, bridge, self._files(name))
-                entry.live = new_live
-                self._save_live(new_live)
+
+    def _update_live(self, entry: _Net, new_live: Network, section: str) -> None:
+        """Run the network as `new_live` says (dnsmasq restarted for ip/dns changes); when the
+        new dnsmasq fails, the old one is started again and the error raised."""
+        old = entry.current
+        name, bridge = new_live.name or "", new_live.bridge_name or ""
+        if new_live.forward_mode in BRIDGED_MODES and section.startswith(("ip", "dns")):
+            dnsmasq.stop(self._files(name))
+            try:
+                if dnsmasq.needed(new_live):
+                    dnsmasq.start(new_live, bridge, self._files(name))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    if dnsmasq.needed(old):
+                        dnsmasq.start(old, bridge, self._files(name))
+                raise
+        entry.live = new_live
+        self._save_live(new_live)
 
     # ------------------------------------------------------------------ guests
     def network_dhcp_leases(self, name: str, mac: str | None = None) -> list[dict[str, Any]]:
