@@ -254,3 +254,22 @@ def test_a_stored_config_a_newer_define_rule_refuses_stays_loaded_and_its_start_
         await shut_down(second)
 
     run(tmp_path, scenario)
+
+
+def test_a_refused_undefine_keeps_the_managed_save_image(tmp_path: Path) -> None:
+    """undefine --managed-save removed the image before the snapshot check refused the undefine:
+    the domain stayed defined and its saved state was gone (session 14's review)."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("kept", emulator()))
+        await drv.snapshot_create("kept", "<domainsnapshot><name>s1</name><state>shutoff</state>"
+                                  "<creationTime>1</creationTime></domainsnapshot>", redefine=True)
+        image = drv.managed_save_path(drv.lookup("kept"))
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(b"saved state")
+        with pytest.raises(PyvirtError, match="cannot delete inactive domain with 1 snapshots"):
+            await drv.undefine("kept", managed_save=True)
+        assert image.read_bytes() == b"saved state" and drv.lookup("kept").persistent
+        await drv.undefine("kept", managed_save=True, snapshots_metadata=True)
+        assert not image.exists()
+
+    run(tmp_path, scenario)

@@ -83,21 +83,18 @@ class DefinitionsMixin:
             vars_file = nvram_path(rec.config, self.paths.data / "nvram")
             if vars_file and os.path.exists(vars_file) and not (nvram or keep_nvram):
                 raise operation_invalid("cannot undefine domain with nvram")
-            if self.has_managed_save(rec):  # type: ignore[attr-defined]
-                if not managed_save:
-                    raise operation_invalid("Refusing to undefine while domain managed save image exists")
-                remove_quietly(self.managed_save_path(rec))  # type: ignore[attr-defined]
+            saved = self.has_managed_save(rec)  # type: ignore[attr-defined]
+            if saved and not managed_save:
+                raise operation_invalid("Refusing to undefine while domain managed save image exists")
             count = self.has_snapshots(rec)  # type: ignore[attr-defined]
             checkpoints = len(self._chkset(rec).snaps)  # type: ignore[attr-defined]
             if checkpoints and not rec.active and not checkpoints_metadata and (snapshots_metadata or not count):
                 raise operation_invalid(f"cannot delete inactive domain with {checkpoints} checkpoints")
-            if count and not rec.active:
-                if not snapshots_metadata:
-                    raise operation_invalid(f"cannot delete inactive domain with {count} snapshots")
-                self.drop_snapshot_metadata(rec)  # type: ignore[attr-defined]
-            if checkpoints and not rec.active:
-                self.drop_checkpoint_metadata(rec)  # type: ignore[attr-defined]
-            if vars_file and nvram:
+            if count and not rec.active and not snapshots_metadata:
+                raise operation_invalid(f"cannot delete inactive domain with {count} snapshots")
+            # every check passed: from here on things are removed (a refusal above removed nothing,
+            # the managed save image included)
+            if vars_file and nvram:  # first: the one removal that can fail
                 try:
                     os.unlink(vars_file)
                 except FileNotFoundError:
@@ -105,6 +102,12 @@ class DefinitionsMixin:
                 except OSError as exc:
                     raise PyvirtError(f"failed to remove nvram: {vars_file}: {exc.strerror}",
                                       ErrorCode.SYSTEM_ERROR, ErrorDomain.QEMU) from None
+            if saved:
+                remove_quietly(self.managed_save_path(rec))  # type: ignore[attr-defined]
+            if count and not rec.active:
+                self.drop_snapshot_metadata(rec)  # type: ignore[attr-defined]
+            if checkpoints and not rec.active:
+                self.drop_checkpoint_metadata(rec)  # type: ignore[attr-defined]
             tpm_dir = tpm_state_dir(rec.config, self.paths.data / "swtpm", force=tpm)
             self.store.delete_config(rec.name)
             rec.config = None
