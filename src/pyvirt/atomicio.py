@@ -62,6 +62,30 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, mode: int = 0o
         fsync_dir(parent or ".")
 
 
+def remove_stale_temps(directory: str | os.PathLike[str]) -> list[str]:
+    """Remove the temp files of writes a killed process never finished (``.NAME.PID.N.tmp``):
+    the rename never happened, so the real file is intact and they are nobody's.  Every driver's
+    load calls it on the directories it writes: a secret's value half-written when pyvirtd was
+    killed must not outlive the secret.  Returns the names removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if name.startswith(".") and name.endswith(".tmp") and _is_temp_name(name) and not entry.is_dir():
+            remove_quietly(entry.path)
+            removed.append(name)
+    return removed
+
+
+def _is_temp_name(name: str) -> bool:
+    """Whether `name` is one _open_temp makes: ``.`` + a target name + ``.PID.N.tmp``."""
+    parts = name[1:-4].rsplit(".", 2)
+    return len(parts) == 3 and bool(parts[0]) and parts[1].isdigit() and parts[2].isdigit()
+
+
 def fsync_dir(path: str | os.PathLike[str]) -> None:
     """Make a rename or a new file durable: the directory entry is data too."""
     dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)

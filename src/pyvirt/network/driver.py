@@ -34,7 +34,7 @@ from pyvirt.api import (
     PyvirtError,
     from_xml_error,
 )
-from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.atomicio import remove_quietly, remove_stale_temps, write_atomic
 from pyvirt.network import dnsmasq, firewall, hostnet
 from pyvirt.network.hostnet import net_error
 from pyvirt.xml.errors import XMLError
@@ -141,6 +141,8 @@ class NetworkDriver:
     def load(self) -> None:
         """Read every definition, then find running networks again (never set up twice)."""
         with self._lock:
+            for directory in (self.config, self.config / "autostart", self.runtime):
+                remove_stale_temps(directory)
             for path in sorted(self.config.glob("*.xml")):
                 try:
                     net = _parse(path.read_text())

@@ -38,7 +38,7 @@ from pyvirt.api import (
     no_nwfilter,
     system_error,
 )
-from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.atomicio import remove_quietly, remove_stale_temps, write_atomic
 from pyvirt.ids import new_uuid
 from pyvirt.xml.errors import XMLError
 from pyvirt.xml.nwfilter import FilterDef, FilterXMLError
@@ -88,6 +88,8 @@ class NWFilterDriver:
         """Every NAME.xml of the directory (virNWFilterObjListLoadAllConfigs): a file that does
         not read, or whose name does not match, is logged and skipped."""
         with self._lock:
+            for directory in (self.config, self.binding_dir):
+                remove_stale_temps(directory)
             for path in sorted(self.config.glob("*.xml")):
                 try:
                     filt = FilterDef.from_xml(path.read_text())

@@ -37,7 +37,7 @@ from pyvirt.api import (
     no_secret,
     system_error,
 )
-from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.atomicio import remove_quietly, remove_stale_temps, write_atomic
 from pyvirt.ids import new_uuid
 from pyvirt.secret import glib_b64decode
 from pyvirt.xml.errors import XMLError
@@ -169,6 +169,7 @@ class SecretDriver:
         indexed = textindex.load_digests(index, fingerprint) if index is not None else {}
         digests: dict[str, str] = {}
         with self._lock:
+            remove_stale_temps(self.config)  # a value's copy a killed write left must not outlive its secret
             for path in sorted(self.config.glob("*.xml")):
                 try:
                     text = path.read_text()

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from pyvirt import textindex
 from pyvirt.api import ErrorCode, Event, StoragePoolEvent, StoragePoolRefreshEvent
 from pyvirt.api import StoragePoolEventType as PoolEv
-from pyvirt.atomicio import remove_quietly, write_atomic
+from pyvirt.atomicio import remove_quietly, remove_stale_temps, write_atomic
 from pyvirt.storage import names, sizes
 from pyvirt.storage.backends import BACKENDS, LogicalBackend
 from pyvirt.storage.errors import (
@@ -169,6 +169,8 @@ class StorageDriver:
         fingerprint = textindex.code_fingerprint([*textindex.xml_code_files(), Path(__file__).resolve()])
         indexed = textindex.load_digests(self.state / POOL_INDEX, fingerprint)
         digests: dict[str, str] = {}
+        for directory in (self.config, self.config / "autostart", self.config / "volumes", self.state):
+            remove_stale_temps(directory)
 
         def read(path: Path, key: str, what: str) -> PoolDef | _Stored | None:
             try:
