@@ -273,3 +273,32 @@ def test_a_refused_undefine_keeps_the_managed_save_image(tmp_path: Path) -> None
         assert not image.exists()
 
     run(tmp_path, scenario)
+
+
+def test_a_transient_domain_takes_its_snapshot_metadata_with_it(tmp_path: Path) -> None:
+    """A transient domain that ended left its snapshot and checkpoint folders (libvirt's
+    qemuDomainRemoveInactive discards them): the next domain of that name listed the old
+    guest's snapshots, and renaming another domain to that name failed half-way (its config
+    written under the new name, then OSError on the folder: two configs with one UUID)."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        snap = ("<domainsnapshot><name>s1</name><state>shutoff</state><creationTime>1</creationTime>"
+                "</domainsnapshot>")
+        await drv.create_xml(domain_xml("gone", emulator()))
+        await drv.snapshot_create("gone", snap, redefine=True)
+        await drv.destroy("gone")
+        await drv.define_xml(domain_xml("gone", emulator()))
+        assert drv.list_snapshots("gone") == []
+        await drv.undefine("gone")
+        await drv.define_xml(domain_xml("other", emulator()))
+        await drv.snapshot_create("other", snap, redefine=True)
+        await drv.rename("other", "gone")
+        assert [s.name for s in drv.list_snapshots("gone")] == ["s1"]
+        assert sorted(p.name for p in (tmp_path / "config" / "qemu").glob("*.xml")) == ["gone.xml"]
+        stale = tmp_path / "config" / "qemu" / "snapshot" / "third"  # left by an older pyvirt
+        stale.mkdir()
+        with pytest.raises(PyvirtError, match="snapshot/third' of the new name already exists"):
+            await drv.rename("gone", "third")
+        assert sorted(p.name for p in (tmp_path / "config" / "qemu").glob("*.xml")) == ["gone.xml"]
+        assert [s.name for s in drv.list_snapshots("gone")] == ["s1"]
+
+    run(tmp_path, scenario)

@@ -364,16 +364,22 @@ class DefinitionsMixin:
             move_vars = old_vars != new_vars and old_vars is not None and os.path.exists(old_vars)
             if move_vars and new_vars is not None and os.path.lexists(new_vars):
                 raise operation_invalid(f"NVRAM file '{new_vars}' of the new name already exists")
+            # snapshot and checkpoint metadata, and snapshots' copies of UEFI variables, are kept
+            # in folders named after the domain: one the new name already has (left by an older
+            # pyvirt) is refused before anything is written, never adopted or half-moved onto
+            folders = [(folder, folder.with_name(new_name)) for folder in (
+                self.paths.domains_config / "snapshot" / old, self.paths.domains_config / "checkpoint" / old,
+                self.paths.data / "nvram" / "snapshot" / old)]
+            for _, target in folders:
+                if os.path.lexists(target):
+                    raise operation_invalid(f"'{target}' of the new name already exists")
             stored = checked.to_xml(inactive=True, security_info=True)
             self.store.save_config(new_name, stored)
             if rec.autostart:
                 self.store.set_autostart(new_name, True)
-            # snapshot and checkpoint metadata, and snapshots' copies of UEFI variables, are kept
-            # in folders named after the domain
-            for folder in (self.paths.domains_config / "snapshot" / old, self.paths.domains_config / "checkpoint" / old,
-                           self.paths.data / "nvram" / "snapshot" / old):
+            for folder, target in folders:
                 if folder.is_dir():
-                    os.replace(folder, folder.with_name(new_name))
+                    os.replace(folder, target)
             if move_vars:
                 os.replace(old_vars, new_vars)  # type: ignore[arg-type]
             self.store.delete_config(old)

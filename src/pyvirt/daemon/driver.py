@@ -463,6 +463,17 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         self._by_name[rec.name] = rec
         self._by_uuid[rec.uuid] = rec
 
+    def _remove_inactive(self, rec: DomainRecord) -> None:
+        """A transient domain ended (libvirt's qemuDomainRemoveInactive): its snapshot and
+        checkpoint metadata, kept in folders named after it, go with it; left, they were the
+        next domain of that name's, and stood in the way of a rename to it."""
+        try:
+            self.drop_snapshot_metadata(rec)
+            self.drop_checkpoint_metadata(rec)
+        except OSError as exc:
+            log.error("%s: could not remove its snapshot or checkpoint metadata: %s", rec.name, exc)
+        self._unindex(rec)
+
     def _unindex(self, rec: DomainRecord) -> None:
         if self._by_name.get(rec.name) is rec:
             del self._by_name[rec.name]
@@ -1288,7 +1299,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         rec.state, rec.reason = DomainState.SHUTOFF, run.stop_reason
         run.exited.set()
         if not rec.persistent:
-            self._unindex(rec)
+            self._remove_inactive(rec)
         if emit:
             self.events.emit(rec.name, rec.uuid, EventType.STOPPED, run.stop_detail or 0, dom_id)
 
