@@ -12,6 +12,7 @@ socket.  What it does wrong is chosen with ``FAKEQEMU_MODE`` in a wrapper script
   huge-reply:CMD    answer CMD with one line larger than any sane read limit (32 MiB)
   lie:CMD           answer CMD with a reply of the wrong shape
   exit-on:CMD       exit 1 when CMD arrives, without answering
+  error-on:CMD      answer CMD with a QMP error (GenericError), as QEMU refuses a command
   unplug-delay:SEC  answer device_del at once but emit DEVICE_DELETED only SEC seconds later (a
                     guest slow to release the device), or at SIGUSR1 if that comes first (a test
                     says when); without it, DEVICE_DELETED follows device_del's answer at once
@@ -214,6 +215,9 @@ class Fake:
                 for _ in range(32):
                     self.conn.sendall(chunk)
                 self.conn.sendall(b'"}\r\n')
+            return
+        if self.has(f"error-on:{cmd}"):
+            self.send({"error": {"class": "GenericError", "desc": f"fake refusal of {cmd}"}, "id": reply_id})
             return
         if self.has(f"lie:{cmd}"):
             self.send({"return": ["not", "what", "was", "asked"], "id": reply_id})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pyvirt.api import DeviceRemovedEvent
+from pyvirt.api import DeviceRemovedEvent, PyvirtError
 from pyvirt.daemon import hotplug
 from tests.security.fakedriver import domain_xml, new_driver, qmp_log, run, shut_down
 
@@ -109,5 +109,23 @@ def test_device_released_while_the_daemon_was_down_is_removed_at_reattach(tmp_pa
             await second.destroy("restart")
         finally:
             await shut_down(second)
+
+    run(tmp_path, scenario)
+
+
+def test_a_failed_nic_attach_leaves_qemu_as_it_was(tmp_path: Path) -> None:
+    """A NIC attach that failed after device_add (set_link of a link='down' NIC refused) left
+    the device in QEMU and out of the live XML: the guest had a NIC nobody could see or
+    detach, and the next attach took the same alias (session 14's review)."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator("log-argv,error-on:set_link")
+        await drv.create_xml(domain_xml("nic", emu))
+        down = "<interface type='user'><model type='virtio'/><link state='down'/></interface>"
+        with pytest.raises(PyvirtError, match="fake refusal of set_link"):
+            await drv.attach_device("nic", down, live=True)
+        assert "<interface" not in await drv.get_xml("nic")
+        assert [c["arguments"] for c in _commands(emu, "device_del")] == [{"id": "net0"}]
+        assert [c["arguments"] for c in _commands(emu, "netdev_del")] == [{"id": "hostnet0"}]
+        await drv.destroy("nic")
 
     run(tmp_path, scenario)

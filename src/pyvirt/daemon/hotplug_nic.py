@@ -126,19 +126,26 @@ class NicHotplugMixin:
                 netdev, device = nic_plug(live, nic, caps, fd_name)
             except XMLError as exc:
                 raise model.xml_error(exc) from exc
-            if fd is not None:
-                assert run.qmp is not None
-                run.qmp.send_fd_scm(fd)
-                await self._qmp(run, "getfd", {"fdname": fd_name})
-            await self._qmp(run, "netdev_add", netdev)
+            undo: list[tuple[str, dict[str, Any]]] = []  # what QEMU was given, undone in reverse on failure
             try:
+                if fd is not None:
+                    assert run.qmp is not None
+                    run.qmp.send_fd_scm(fd)
+                    await self._qmp(run, "getfd", {"fdname": fd_name})
+                    undo.append(("closefd", {"fdname": fd_name}))
+                await self._qmp(run, "netdev_add", netdev)
+                undo[-1:] = [("netdev_del", {"id": netdev["id"]})]  # the netdev holds the fd now
                 await self._qmp(run, "device_add", device)
+                undo.append(("device_del", {"id": device["id"]}))
+                if nic.link_state == "down":
+                    await self._qmp(run, "set_link", {"name": nic.alias, "up": False})
             except BaseException:
-                with contextlib.suppress(Exception):
-                    await self._qmp(run, "netdev_del", {"id": netdev["id"]})
+                # the attach failed: QEMU keeps nothing of it (a device the live XML does not show
+                # could be neither seen nor detached, and the next NIC would take its alias)
+                for command, args in reversed(undo):
+                    with contextlib.suppress(Exception):
+                        await self._qmp(run, command, args)
                 raise
-            if nic.link_state == "down":
-                await self._qmp(run, "set_link", {"name": nic.alias, "up": False})
         except BaseException:
             if filtered:  # the tap goes with our fd: so do its rules
                 await asyncio.to_thread(self.nwfilters.unbind, nic.target_dev)
