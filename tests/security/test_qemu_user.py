@@ -288,3 +288,42 @@ def test_render_nodes_are_given_to_qemus_user() -> None:
     egl = "<graphics type='vnc' autoport='yes'/><graphics type='egl-headless'/>"
     assert render_nodes(dom(egl), default="/dev/dri/renderD128") == ["/dev/dri/renderD128"]
     assert render_nodes(dom("<graphics type='vnc' autoport='yes'/>"), default="/dev/dri/renderD128") == []
+
+
+def test_a_failed_disk_attach_gives_the_file_back(open_root: Path) -> None:
+    """The disk (or a new cdrom medium) was chowned to QEMU's user before the plug; a plug QEMU
+    refused left it QEMU's user's until the guest stopped (session 14's review): now it is given
+    back at once."""
+    from pyvirt.daemon.driver import QemuDriver
+    from tests.fakeqemu import make_emulator
+    from tests.security.fakedriver import CAPS, domain_xml
+
+    qemu = _default_user()
+    paths = state_paths("qemu:///system", open_root)
+    paths.ensure()
+    emulator = make_emulator(open_root, "error-on:device_add,error-on:blockdev-change-medium")
+    (paths.config / "emulators").write_text(f"{emulator}\n")  # the fake may be run
+    disk = open_root / "plugged.img"
+    disk.write_bytes(b"\0" * 4096)
+    disk.chmod(0o600)
+
+    async def scenario() -> None:
+        drv = QemuDriver(paths, emulator_caps=CAPS)
+        await drv.load()
+        try:
+            await drv.create_xml(domain_xml("refused", emulator, "<disk type='file' device='cdrom'>"
+                                            "<target dev='hdc' bus='ide'/><readonly/></disk>"))
+            assert drv.lookup("refused").run is not None
+            with pytest.raises(PyvirtError, match="fake refusal of device_add"):
+                await drv.attach_device("refused", f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                                                   f"<source file='{disk}'/><target dev='vdb' bus='virtio'/></disk>",
+                                        live=True)
+            assert (disk.stat().st_uid, disk.stat().st_gid) == (0, 0) != (qemu.pw_uid, qemu.pw_gid)
+            with pytest.raises(PyvirtError, match="fake refusal of blockdev-change-medium"):  # a new medium
+                await drv.update_device("refused", f"<disk type='file' device='cdrom'><source file='{disk}'/>"
+                                                   "<target dev='hdc' bus='ide'/><readonly/></disk>", live=True)
+            assert (disk.stat().st_uid, disk.stat().st_gid) == (0, 0)
+        finally:
+            await destroy_all(drv)
+
+    asyncio.run(scenario())

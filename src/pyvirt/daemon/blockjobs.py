@@ -248,6 +248,8 @@ class BlockJobsMixin:
                 if created:
                     with contextlib.suppress(OSError):
                         os.unlink(dest)
+                with contextlib.suppress(Exception):  # a reused destination is its owner's again now
+                    await self._give_back_unused(rec)  # type: ignore[attr-defined]
                 raise
 
     # ------------------------------------------------------------------ inspecting and ending jobs

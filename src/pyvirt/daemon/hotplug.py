@@ -170,11 +170,16 @@ class HotplugMixin:
                 self._check_guest_paths(new_live)  # type: ignore[attr-defined]  # QemuDriver's
                 await self._check_backing_chains(new_live)  # type: ignore[attr-defined]
                 user = self._qemu_user(new_live)  # type: ignore[attr-defined]
+                guest_dir = self.store.runtime_files(rec.name).private_dir
                 if user is not None:  # the new disk is QEMU's user's while the guest runs
                     from pyvirt.daemon.qemuuser import relabel
 
-                    await asyncio.to_thread(relabel, new_live, user, self.store.runtime_files(rec.name).private_dir)
-                await self._plug_disk(rec, new_live, plugged, caps)
+                    await asyncio.to_thread(relabel, new_live, user, guest_dir)
+                try:
+                    await self._plug_disk(rec, new_live, plugged, caps)
+                except BaseException:
+                    await self._give_back_unused(rec)  # type: ignore[attr-defined]  # not plugged: back now, not at stop
+                    raise
             self._commit(rec, config=new_config, live=new_live)
         if plugged is not None:
             self.events.emit_device(DeviceAddedEvent, rec.name, rec.uuid, plugged.alias or "", rec.id)
@@ -450,9 +455,13 @@ class HotplugMixin:
             raise PyvirtError(f"Cannot access storage file '{path}': No such file or directory",
                               ErrorCode.NO_SOURCE, ErrorDomain.QEMU)
         await self._give_files(rec, [(path, True)])  # type: ignore[attr-defined]  # QEMU's user may read it
-        await self._qmp(run, "blockdev-change-medium", {"id": disk.alias, "filename": path,
-                                                        "format": disk.driver_type or "raw",
-                                                        "read-only-mode": "read-only"})
+        try:
+            await self._qmp(run, "blockdev-change-medium", {"id": disk.alias, "filename": path,
+                                                            "format": disk.driver_type or "raw",
+                                                            "read-only-mode": "read-only"})
+        except BaseException:
+            await self._give_back_unused(rec)  # type: ignore[attr-defined]  # not inserted: back now, not at stop
+            raise
 
     # ------------------------------------------------------------------ monitoring
     async def block_stats(self, dom: str, disk: str) -> dict[str, int]:

@@ -150,6 +150,9 @@ class ExternalSnapshotsMixin:
             for path in created:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
+            if run is not None:  # a reused overlay is its owner's again now, not at stop
+                with contextlib.suppress(Exception):
+                    await self._give_back_unused(rec)  # type: ignore[attr-defined]
             raise
         self._move_disks(rec, {disk.target_dev: (new, "qcow2") for disk, new, _ in plan})
 
