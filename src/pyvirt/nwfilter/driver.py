@@ -180,14 +180,21 @@ class NWFilterDriver:
             filt.uuid = filt.uuid or (old.uuid if old is not None else new_uuid())
             if self._loops(filt):
                 raise _error("operation failed: filter would introduce a loop", ErrorCode.OPERATION_FAILED)
-            self._rebuild(filt)
-            self._save(filt)
+            rebuilt = self._rebuild(filt)
+            try:
+                self._save(filt)
+            except BaseException:  # not saved, so not the filter: its ports get the old rules back
+                for binding in rebuilt:
+                    with contextlib.suppress(PyvirtError):
+                        self._apply(binding, self._filters)
+                raise
             self._filters[filt.name] = filt
             return self._info(filt)
 
-    def _rebuild(self, filt: FilterDef) -> None:
+    def _rebuild(self, filt: FilterDef) -> list[Binding]:
         """Re-apply `filt` (about to replace its name's definition) to every binding that uses
-        it (virNWFilterTriggerRebuild); any failure puts the old rules back and refuses it."""
+        it (virNWFilterTriggerRebuild), which it returns; any failure puts the old rules back
+        and refuses it."""
         new = {**self._filters, filt.name: filt}
         users = [b for b in self._bindings.values() if self._uses(b, filt.name, new)]
         done: list[Binding] = []
@@ -200,6 +207,7 @@ class NWFilterDriver:
                 with contextlib.suppress(PyvirtError):
                     self._apply(binding, self._filters)
             raise
+        return done
 
     def _loops(self, new: FilterDef) -> bool:
         """_virNWFilterDefLoopDetect: whether following filterrefs from `new` (with `new` in place
