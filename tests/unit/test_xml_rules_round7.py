@@ -88,3 +88,104 @@ def test_a_pci_controller_sits_on_a_lower_bus(bus: int) -> None:
                                        "but index must be larger than bus"):
         _define("<controller type='pci' index='1' model='pci-bridge'>" + _addr(bus, 1) + "</controller>"
                 "<controller type='pci' index='2' model='pci-bridge'/>")
+
+
+# --- the other address readers (virDomainDeviceAddressParseXML) ---------------------------------
+
+def _serial(address: str, target: str = "isa-serial") -> str:
+    return f"<serial type='pty'><target type='{target}'/>{address}</serial>"
+
+
+@pytest.mark.parametrize(("given", "written"), [
+    ("iobase='2f8' irq='3'", "iobase='0x2f8' irq='0x3'"),   # base 16 with or without 0x
+    ("iobase='0x3F8' irq='0x4'", "iobase='0x3f8' irq='0x4'"),
+    ("iobase='0' irq='0x0'", ""),                           # 0 is not written
+])
+def test_isa_numbers_are_hexadecimal(given: str, written: str) -> None:
+    out = _define(_serial(f"<address type='isa' {given}/>"))
+    assert f"<address type='isa'{' ' + written if written else ''}/>" in out
+
+
+@pytest.mark.parametrize("given", ["iobase='xyz'", "irq='-1'", "irq='10'", "iobase='0x10000'"])
+def test_isa_numbers_that_are_none_or_past_the_schema_are_refused(given: str) -> None:
+    with pytest.raises(XMLError, match="attribute '(iobase|irq)' of <address>"):
+        _define(_serial(f"<address type='isa' {given}/>"))
+
+
+def test_drive_virtio_serial_and_usb_addresses_are_written_whole() -> None:
+    out = _define(_nic("<address type='drive'/>")
+                  + "<channel type='pty'><target type='virtio' name='a.1'/><address type='virtio-serial' port='2'/>"
+                    "</channel>", "q35")
+    assert "<address type='drive' controller='0' bus='0' target='0' unit='0'/>" in out
+    assert "<address type='virtio-serial' controller='0' bus='0' port='2'/>" in out
+    dom = parse_domain(_dom("<input type='tablet' bus='usb'><address type='usb'/></input>"))
+    assert "<address type='usb' bus='0'/>" in dom.to_xml()
+
+
+@pytest.mark.parametrize(("port", "written"), [("0", None), ("1.0", "1"), ("01", "1"), ("1 2", "1.2"), ("2.3", "2.3")])
+def test_usb_ports_read_as_libvirt_reads_them(port: str, written: str | None) -> None:
+    dom = parse_domain(_dom(f"<input type='tablet' bus='usb'><address type='usb' bus='0' port='{port}'/></input>"))
+    assert dom.devices.inputs[0].address.port == written
+
+
+@pytest.mark.parametrize("port", ["1.", "a", "1.a", "1.2.3.4.5", "-1"])
+def test_unreadable_usb_ports_are_refused(port: str) -> None:
+    with pytest.raises(XMLError, match="Cannot parse <address> 'port' attribute"):
+        parse_domain(_dom(f"<input type='tablet' bus='usb'><address type='usb' bus='0' port='{port}'/></input>"))
+
+
+def test_an_address_without_type_is_refused() -> None:
+    with pytest.raises(XMLError, match="No type specified for device address"):
+        parse_domain(_dom(_nic("<address slot='5'/>")))
+
+
+@pytest.mark.parametrize(("target", "address", "words"), [
+    ("isa-serial", "<address type='pci'/>", "Target type 'isa-serial' requires address type 'isa'"),
+    ("pci-serial", "<address type='usb' bus='0' port='1'/>", "Target type 'pci-serial' requires address type 'pci'"),
+    ("usb-serial", "<address type='pci'/>", "usb-serial requires address of usb type"),
+])
+def test_a_serial_target_type_names_its_address_type(target: str, address: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        _define(_serial(address, target))
+
+
+# --- disks: the bus a target implies, target names, duplicates ------------------------------------
+
+def _disk(target: str, device: str = "disk", bus: str = "", src: str = "/tmp/a.img") -> str:
+    b = f" bus='{bus}'" if bus else ""
+    s = f"<source file='{src}'/>" if device != "cdrom" else ""
+    return f"<disk type='file' device='{device}'>{s}<target dev='{target}'{b}/></disk>"
+
+
+@pytest.mark.parametrize(("disk", "bus"), [
+    (_disk("ubda"), "uml"), (_disk("fda", "cdrom"), "ide"), (_disk("hdc", "cdrom"), "ide"),
+])
+def test_the_bus_a_target_implies(disk: str, bus: str) -> None:
+    dom = fill_defaults(parse_domain(_dom(disk)))
+    assert dom.devices.disks[0].target_bus == bus
+
+
+@pytest.mark.parametrize(("disk", "words"), [
+    (_disk("fda"), "Invalid harddisk device name: fda"),
+    ("<disk type='block' device='lun'><source dev='/dev/sda'/><target dev='fdb' bus='scsi'/></disk>",
+     "Invalid harddisk device name: fdb"),
+    (_disk("hda", "floppy"), "Invalid floppy device name: hda"),
+])
+def test_target_names_of_the_wrong_kind_are_refused(disk: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        _define(disk, "q35")
+
+
+def test_a_third_floppy_unit_is_defined() -> None:
+    out = _define("<disk type='file' device='floppy'><source file='/tmp/f.img'/><target dev='fda' bus='fdc'/>"
+                  "<address type='drive' controller='0' bus='0' target='0' unit='2'/></disk>")
+    assert "unit='2'" in out
+
+
+def test_duplicates_are_named_as_libvirt_names_them() -> None:
+    with pytest.raises(XMLError, match="target 'vda' duplicated for disk sources '/tmp/a.img' and '/tmp/b.img'"):
+        _define(_disk("vda") + _disk("vda", src="/tmp/b.img"))
+    drive = "<address type='drive' controller='0' bus='1' target='0' unit='0'/>"
+    with pytest.raises(XMLError, match="Found duplicate drive address for disk with target name 'hda' "
+                                       "controller='0' bus='1' target='0' unit='0'"):
+        _define(_disk("hdc", bus="ide") + _disk("hda", bus="ide").replace("</disk>", drive + "</disk>"))

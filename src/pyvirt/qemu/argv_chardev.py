@@ -245,8 +245,8 @@ def channel_opts(a: Argv, ctx: Ctx) -> None:
         props = {"driver": "virtserialport"}
         props.update(_virtio_serial_props(ctx, ch))
         props.update({"chardev": f"char{alias}", "id": alias})
-        if ch.target_name:
-            props["name"] = ch.target_name
+        if ch.target_name or ch.type == "spicevmc":  # the SPICE agent's port unless named
+            props["name"] = ch.target_name or "com.redhat.spice.0"
         a.device(props)
 
 

@@ -489,6 +489,9 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
         if disk.device != "floppy":
             raise unsupported("fdc bus for a non-floppy disk", disk.line)
         props = {"driver": "floppy", "unit": addr.unit if addr and addr.unit is not None else 0}
+        if props["unit"] > 1:  # libvirt 9.0 defines it and leaves QEMU to fail; refused before
+            raise unsupported(f"floppy unit {props['unit']} (QEMU's floppy controller has units 0 and 1)",
+                              disk.line)
     else:
         raise unsupported(f"disk bus {bus!r}", disk.line)
     if bus != "virtio":

@@ -40,6 +40,7 @@ from .generic_defaults import (
     chardev_protocol_rule,
     chardev_reconnect_rule,
     console_ports,
+    disk_name_rules,
     disk_parse_rules,
     drive_address,
     feature_defaults,
@@ -231,15 +232,19 @@ def _has_boot_order(dom: Domain) -> bool:
 
 # ------------------------------------------------------------------ disks
 
-_BUS_BY_PREFIX = (("vd", "virtio"), ("hd", "ide"), ("sd", "scsi"), ("fd", "fdc"), ("xvd", "xen"))
+_BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
 
 
-def disk_bus(dev: str) -> str | None:
-    """The bus a disk target name implies (``vda``→virtio, ``hdc``→ide), libvirt's default."""
+def disk_bus(dev: str, device: str | None = None) -> str:
+    """The bus libvirt's parser gives a disk without one (virDomainDiskDefParseXML): ``fdc``
+    for a floppy, else the target name's (``vda``→virtio, ``hdc``→ide, ``ubda``→uml), else
+    ``ide`` (a CD-ROM ``fda`` too)."""
+    if device == "floppy":
+        return "fdc"
     for prefix, bus in _BUS_BY_PREFIX:
         if dev.startswith(prefix):
             return bus
-    return None
+    return "ide"
 
 
 def disk_index(dev: str) -> int:
@@ -270,9 +275,10 @@ def _disks(dom: Domain) -> None:
             disk.device = "disk"
         if disk.type == "network" and disk.source_protocol is None and disk.device in ("cdrom", "floppy"):
             disk.type = "file"  # an empty removable drive, whatever type it was given, is libvirt's empty 'file'
+        disk_name_rules(disk)
         dev = disk.target_dev or ""
         if disk.target_bus is None:
-            disk.target_bus = disk_bus(dev)
+            disk.target_bus = disk_bus(dev, disk.device)
         if disk.target_bus == "ide" and q35:
             raise XMLConfigError("IDE controllers are unsupported for this QEMU binary or machine type", disk.line)
         if disk.driver_type is None and disk.type != "volume":
@@ -339,10 +345,8 @@ def _chardevs(dom: Domain) -> None:
         devs.consoles.append(con)
     chardev_protocol_rule(dom)
     for ch in devs.channels:
-        if ch.type == "spicevmc" and ch.target_type == "virtio" and ch.target_name is None:
-            # the SPICE agent's port, libvirt's default for spicevmc only: a qemu-vdagent channel
-            # without a name keeps none (checked against libvirt 9.0's define)
-            ch.target_name = "com.redhat.spice.0"
+        # a spicevmc channel without a name keeps none at define (libvirt 9.0): the SPICE
+        # agent's port name is the command line's (qemuBuildVirtioSerialPortDevProps)
         drop_generated_channel_path(ch)
     chardev_mode_rule(dom)
     chardev_reconnect_rule(dom)

@@ -105,7 +105,7 @@ def _disk_bus(disk: Disk) -> str | None:
     its target name implies."""
     from .defaults import disk_bus  # defaults imports this module (through validate)
 
-    return disk.target_bus or disk_bus(disk.target_dev or "")
+    return disk.target_bus or disk_bus(disk.target_dev or "", disk.device)
 
 
 def _drive_address(disk: Disk, bus: str | None) -> Any:

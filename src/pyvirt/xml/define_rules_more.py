@@ -112,7 +112,7 @@ def _disks_and_nics(dom: Domain) -> None:
     from .defaults import disk_bus
 
     for disk in dom.devices.disks:
-        bus = disk.target_bus or disk_bus(disk.target_dev or "")
+        bus = disk.target_bus or disk_bus(disk.target_dev or "", disk.device)
         if disk.driver_ioeventfd is not None and bus != "virtio":
             raise XMLConfigError("disk ioeventfd mode supported only for virtio bus", disk.line)
         if disk.model is not None and bus != "virtio":
@@ -207,7 +207,7 @@ def check_qemu_rules(dom: Domain) -> None:
             continue
         from .defaults import disk_bus
 
-        bus = disk.target_bus or disk_bus(disk.target_dev or "")
+        bus = disk.target_bus or disk_bus(disk.target_dev or "", disk.device)
         if bus != "virtio":
             raise XMLConfigError(f"IOThreads not available for bus {bus or ''} target {disk.target_dev or ''}",
                                  disk.line)
@@ -299,6 +299,8 @@ def check_timers(dom: Domain) -> None:
             raise XMLConfigError("unsupported pit tickpolicy 'merge'", t.line)
 
 
+#: qemuValidateDomainChrDef: the address type each serial target type sits on
+_SERIAL_TARGET_ADDRESS = {"isa-serial": "isa", "usb-serial": "usb", "pci-serial": "pci", "spapr-vio-serial": "spapr-vio"}
 #: serial target models and the target type each needs (virDomainChrTargetModel / Type)
 _SERIAL_MODEL_TYPE = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial"}
 
@@ -322,7 +324,7 @@ def _qemu_devices(dom: Domain) -> None:
     from .defaults import disk_bus
 
     for disk in dom.devices.disks:
-        bus = disk.target_bus or disk_bus(disk.target_dev or "")
+        bus = disk.target_bus or disk_bus(disk.target_dev or "", disk.device)
         if disk.geometry_trans is not None and bus != "ide":
             raise XMLConfigError(f"CHS translation mode can only be set for 'ide' bus not '{bus}'", disk.line)
         tune = disk.iotune
@@ -334,6 +336,10 @@ def _qemu_devices(dom: Domain) -> None:
         if disk.type == "vhostuser":  # the start's own check, at define (qemuValidateDomainDeviceDefDisk)
             require_shared_memory(dom, "vhostuser", disk.line)
     for s in dom.devices.serials:
+        want = _SERIAL_TARGET_ADDRESS.get(s.target_type or "")
+        if want is not None and s.address is not None and s.address.type != want:
+            raise XMLConfigError("usb-serial requires address of usb type" if want == "usb" else  # the parser's
+                                 f"Target type '{s.target_type}' requires address type '{want}'", s.line)
         need = _SERIAL_MODEL_TYPE.get(s.target_model_name or "")
         if need is not None and s.target_type is not None and s.target_type != need:
             raise XMLConfigError(f"Target model '{s.target_model_name}' requires target type '{need}'", s.line)

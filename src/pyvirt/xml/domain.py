@@ -16,7 +16,8 @@ from dataclasses import replace as dataclass_replace
 from types import MappingProxyType
 from typing import Any
 
-from .errors import XMLError
+from .cnumbers import c_integer
+from .errors import XMLError, XMLInternalError
 from .fields import (
     INT,
     ONOFF,
@@ -63,6 +64,32 @@ def is_user_alias(name: str | None) -> bool:
 TEAMING_UNKNOWN = "unknown teaming type '{}'"
 FEATURE_NAME = Pattern(r"[a-zA-Z0-9\-_.]+", "featureName")
 DISK_TARGET_DEV = Pattern(r"(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+", "diskTargetDev")
+
+
+def _usb_port(text: str, line: int | None) -> str | None:
+    """virDomainDeviceUSBAddressParsePort: up to four numbers (virStrToLong_uip, blanks before
+    each), each followed by ``.`` or the end; written as far as the first 0 (``port='0'`` is no
+    port: one is assigned)."""
+    ports: list[int] = []
+    pos = 0
+    for _ in range(4):
+        got = c_integer(text, "uint", pos)
+        if got is None:
+            break
+        value, pos = got
+        ports.append(value)
+        if pos == len(text):
+            shown = ports[:ports.index(0)] if 0 in ports else ports
+            return ".".join(map(str, shown)) or None
+        if text[pos] == ".":
+            pos += 1
+    raise XMLInternalError("Cannot parse <address> 'port' attribute", line)
+
+
+#: an ISA address's numbers (virDomainDeviceISAAddressParseXML: unsigned, base 16), within the
+#: widths libvirt's schema gives them (an I/O port, an ISA IRQ: libvirt writes a larger one
+#: that its own schema refuses, so pyvirt refuses it)
+_ISA_NUMBERS = {"iobase": Int(0, 0xFFFF, base16=True), "irq": Int(0, 0xF, base16=True)}
 
 
 @model
@@ -112,9 +139,28 @@ class Address:
         return self.type == "pci" and not (self.domain or self.bus or self.slot)
 
     def xml_after_parse(self, el: Any) -> None:
-        """virPCIDeviceAddressParseXML: absent numbers are 0; an empty address keeps none of
-        them (libvirt formats only its ``multifunction``, and assigns it a slot where the
-        driver addresses PCI devices)."""
+        """virDomainDeviceAddressParseXML's readers.  PCI (virPCIDeviceAddressParseXML): absent
+        numbers are 0; an empty address keeps none of them (libvirt formats only its
+        ``multifunction``, and assigns it a slot where the driver addresses PCI devices).  A
+        drive address's absent numbers are 0 (it is written whole).  ISA: ``iobase`` and ``irq``
+        are hexadecimal with or without ``0x`` (virXMLPropUInt base 16), written ``0x%x``, 0 not
+        at all."""
+        if self.type is None:
+            raise XMLInternalError("No type specified for device address", self.line)
+        if self.type in ("virtio-serial", "usb"):  # written with controller/bus whatever was given
+            self.controller = self.controller or 0 if self.type == "virtio-serial" else self.controller
+            self.bus = self.bus or 0
+        if self.type == "usb" and self.port is not None:
+            self.port = _usb_port(self.port, self.line)
+        if self.type == "drive":
+            self.controller, self.bus = self.controller or 0, self.bus or 0
+            self.target, self.unit = self.target or 0, self.unit or 0
+        if self.type == "isa":
+            for key in ("iobase", "irq"):
+                text = getattr(self, key)
+                value = None if text is None else _ISA_NUMBERS[key].parse(text, f"attribute '{key}' of <address>",
+                                                                    self.line)
+                setattr(self, key, f"0x{value:x}" if value else None)
         if self.type != "pci":
             return
         if self.is_empty_pci():

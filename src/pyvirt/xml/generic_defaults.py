@@ -413,8 +413,9 @@ def _disk_addresses(dom: Domain) -> None:
     from .defaults import disk_bus, disk_index
 
     for disk in dom.devices.disks:
+        disk_name_rules(disk)
         if disk.target_bus is None and disk.target_dev:
-            disk.target_bus = disk_bus(disk.target_dev)
+            disk.target_bus = disk_bus(disk.target_dev, disk.device or "disk")
         disk.type = disk.type or "file"
         disk.device = disk.device or "disk"
         disk_parse_rules(disk)
@@ -480,6 +481,16 @@ def filesystem_rules(fs: Filesystem) -> None:
     if fs.driver_type != "virtiofs":
         for name in _FS_BINARY:
             setattr(fs, name, None)
+
+
+def disk_name_rules(disk: Disk) -> None:
+    """virDomainDiskDefValidate: a disk's (or LUN's) target name is a hard disk's, a floppy's
+    a floppy's, whatever the bus."""
+    dev = disk.target_dev or ""
+    if disk.device in (None, "disk", "lun") and not dev.startswith(("hd", "sd", "vd", "xvd", "ubd")):
+        raise XMLInternalError(f"Invalid harddisk device name: {dev}", disk.line)
+    if disk.device == "floppy" and not dev.startswith("fd"):
+        raise XMLInternalError(f"Invalid floppy device name: {dev}", disk.line)
 
 
 def disk_parse_rules(disk: Disk) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from . import redirfilter
 from .bandwidth import bandwidth_rules
@@ -537,6 +538,7 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
     and again after define-time address assignment (an assigned address may collide with a
     given one, which libvirt refuses too)."""
     seen: dict[tuple[object, ...], int | None] = {}
+    first: dict[tuple[object, ...], object] = {}
     if qemu:  # the chipset's functions are taken before any device (qemuDomainValidateDevicePCISlots*)
         seen.update({("pci", 0, *bsf): None for bsf in chipset_functions(dom)})
     for dev in dom.all_devices():
@@ -548,8 +550,8 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         if qemu and addr.type == "drive" and getattr(dev, "target_bus", None) == "fdc":
             for field, limit, what in (("controller", 0, "Only 1 fdc controller is supported"),
                                        ("bus", 0, "Only 1 fdc bus is supported"),
-                                       ("target", 0, "target must be 0 for controller fdc"),
-                                       ("unit", 1, "Only 2 fdc units are supported")):
+                                       ("target", 0, "target must be 0 for controller fdc")):
+                # (a unit above 1 is defined by libvirt 9.0 and refused at start)
                 if (getattr(addr, field) or 0) > limit:
                     raise XMLValidationError(what, addr.line or getattr(dev, "line", None))
         key = _addr_key(addr, dev)
@@ -561,12 +563,19 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
         if key in seen and key[0] == "virtio-serial":  # virDomainVirtioSerialAddrReserve
             raise XMLValidationError(f"virtio serial port {key[3]} on controller {key[1]} is already occupied",
                                      addr.line)
+        if key in seen and addr.type == "drive" and getattr(first[key], "target_dev", None):
+            # virDomainDefCheckDuplicateDriveAddresses names the earlier disk
+            a = first[key].address  # type: ignore[attr-defined]
+            raise XMLConfigError(f"Found duplicate drive address for disk with target name "
+                                 f"'{first[key].target_dev}' controller='{a.controller or 0}' "  # type: ignore[attr-defined]
+                                 f"bus='{a.bus or 0}' target='{a.target or 0}' unit='{a.unit or 0}'", addr.line)
         if key in seen:
             shown = key[2:] if addr.type == "drive" else key[1:]
             target = getattr(dev, "target_dev", None)
             whose = f" for disk with target name '{target}'" if addr.type == "drive" and target else ""
             raise XMLValidationError(f"duplicate {addr.type} address {shown}{whose}", addr.line)
         seen[key] = addr.line
+        first[key] = dev
 
 
 def _validate_roms(dom: Domain) -> None:
@@ -798,7 +807,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     if dom.vcpu_current == 0:  # virDomainDefSetVcpus keeps vCPU 0 online
         raise XMLConfigError("vcpu 0 can't be offline", dom.line)
     devs = dom.devices
-    targets: dict[str, int | None] = {}
+    targets: dict[str, Any] = {}
     for disk in devs.disks:
         _validate_nvme(disk)
         _validate_disk_secrets(disk)
@@ -810,12 +819,16 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
                    or disk.source_path if disk.type != "volume" else None)
             raise XMLNoTargetError("missing target information for device" + (f" {src}" if src else ""),
                                    disk.line)
-        if disk.target_dev in targets:
-            raise XMLValidationError(f"target '{disk.target_dev}' duplicated for disk sources", disk.line)
+        if disk.target_dev in targets:  # virDomainDiskDefCheckDuplicateInfo
+            def path(d: Any) -> str:
+                return (d.source_file or d.source_dev or d.source_dir or d.source_name
+                        if d.type != "volume" else None) or "<null>"
+            raise XMLValidationError(f"target '{disk.target_dev}' duplicated for disk sources "
+                                     f"'{path(targets[disk.target_dev])}' and '{path(disk)}'", disk.line)
         if disk.device not in ("cdrom", "floppy") and _disk_source_empty(disk):
             # virDomainDiskDefValidate: only removable media may be empty
             raise XMLValidationError(f"missing source information for device {disk.target_dev}", disk.line)
-        targets[disk.target_dev] = disk.line
+        targets[disk.target_dev] = disk
     for nic in devs.interfaces:
         if nic.mac_address is not None and parse_mac(nic.mac_address) is None:
             raise XMLError(f"unable to parse mac address '{nic.mac_address}'", nic.line, libvirt_words=True)
