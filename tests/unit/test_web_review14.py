@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-import time
 import types
 
 import pytest
@@ -27,10 +26,17 @@ def test_pam_login_does_not_stall_the_server(monkeypatch: pytest.MonkeyPatch) ->
     calls: list[str] = []
     lock = threading.Lock()
 
+    release = threading.Event()
+
+    inside: list[str] = []  # PAM calls under way
+
     def slow_pam(user: str, password: str, group: str, service: str = "login") -> bool:
         with lock:
             calls.append(user)
-        time.sleep(1.5)  # pam_faildelay
+            inside.append(user)
+        release.wait(5)  # pam_faildelay: PAM answers a wrong password seconds later
+        with lock:
+            inside.remove(user)
         return False
 
     monkeypatch.setitem(sys.modules, "pam", types.ModuleType("pam"))
@@ -40,12 +46,14 @@ def test_pam_login_does_not_stall_the_server(monkeypatch: pytest.MonkeyPatch) ->
         auth = Auth(token="right-token", pam_group="libvirt")
         app = make_app(Backend(URI, lambda: connect(URI)), auth, Guard(auth, None, tls=False))
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-            t0 = time.monotonic()
             guesses = [asyncio.ensure_future(client.post("/login", data={"user": "alice", "password": f"p{i}"}))
                        for i in range(PER_CLIENT + 3)]
-            await asyncio.sleep(0.2)  # the first guesses are in PAM now
-            page = await client.get("/login")  # answered while PAM still runs (1.5 s a guess)
-            assert page.status == 200 and time.monotonic() - t0 < 1.4
+            while not calls:  # the first guess is in PAM now
+                await asyncio.sleep(0.01)
+            page = await client.get("/login")
+            answered_while_pam_ran = bool(inside)  # in the loop, PAM would have finished first
+            release.set()
+            assert page.status == 200 and answered_while_pam_ran
             statuses = sorted([(await g).status for g in guesses])
             assert statuses.count(401) == PER_CLIENT and statuses.count(429) == 3
             assert len(calls) == PER_CLIENT  # the guesses over the limit never reached PAM
