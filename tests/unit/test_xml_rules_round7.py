@@ -189,3 +189,36 @@ def test_duplicates_are_named_as_libvirt_names_them() -> None:
     with pytest.raises(XMLError, match="Found duplicate drive address for disk with target name 'hda' "
                                        "controller='0' bus='1' target='0' unit='0'"):
         _define(_disk("hdc", bus="ide") + _disk("hda", bus="ide").replace("</disk>", drive + "</disk>"))
+
+
+# --- networks (virsh -c test:///default net-define + net-dumpxml) ---------------------------------
+
+def _net(body: str) -> str:
+    from pyvirt.xml.network import Network
+    return Network.from_xml(f"<network><name>n</name>{body}</network>").to_xml()
+
+
+_IP = "<ip address='192.168.50.1' netmask='255.255.255.0'>{}</ip>"
+
+
+def test_dns_txt_values_and_names_may_be_empty() -> None:
+    out = _net("<dns><txt name='a' value=''/><txt name='' value='x'/></dns>" + _IP.format(""))
+    assert "<txt name='a' value=''/>" in out and "<txt name='' value='x'/>" in out
+
+
+def test_a_bootp_without_file_is_read_past_and_an_empty_file_kept() -> None:
+    dhcp = "<dhcp><range start='192.168.50.2' end='192.168.50.9'/>{}</dhcp>"
+    assert "bootp" not in _net(_IP.format(dhcp.format("<bootp server='1.2.3.4'/>")))
+    assert "<bootp file='' server='1.2.3.4'/>" in _net(_IP.format(dhcp.format("<bootp file='' server='1.2.3.4'/>")))
+
+
+@pytest.mark.parametrize("name", ["xen", "default"])
+def test_forward_drivers_other_than_kvm_and_vfio_are_refused(name: str) -> None:
+    with pytest.raises(XMLError, match=f"Unknown forward <driver name='{name}'/> in network n"):
+        _net(f"<forward mode='hostdev'><driver name='{name}'/><pf dev='eth0'/></forward>")
+
+
+def test_bridge_options_outside_their_modes_in_libvirt_9_words() -> None:
+    with pytest.raises(XMLError, match=r"only allowed in route, nat, and isolated mode, not in bridge"):
+        _net("<forward mode='bridge'/><bridge name='br0' stp='off'/>")
+    assert "stp='off'" in _net("<forward mode='open'/><bridge name='virbr9' stp='off'/>" + _IP.format(""))

@@ -86,7 +86,8 @@ class Forward:
     dev: str | None = attr("@dev")
     mode: str | None = attr("@mode", Enum(*FORWARD_MODES, "none"))
     managed: bool | None = attr("@managed", YESNO)
-    driver_name: str | None = attr("driver/@name", Enum("kvm", "vfio", "xen"))
+    #: libvirt 9.0 knows kvm and vfio here (any other is refused by name in network_rules)
+    driver_name: str | None = attr("driver/@name")
     nat: Nat | None = child("nat", Nat)
     pfs: list[ForwardPF] = children("pf", ForwardPF)
     interfaces: list[ForwardInterface] = children("interface", ForwardInterface)
@@ -139,8 +140,8 @@ class DNSForwarder:
 class DNSTxt:
     """``<dns><txt name= value=>``."""
 
-    name: str | None = attr("@name")
-    value: str | None = attr("@value")
+    name: str | None = attr("@name", Present())  # virXMLPropString: '' is kept
+    value: str | None = attr("@value", Present())
     line: int | None = line_field()
 
 
@@ -217,7 +218,7 @@ class DHCP:
 
     ranges: list[DHCPRange] = children("range", DHCPRange)
     hosts: list[DHCPHost] = children("host", DHCPHost)
-    bootp_file: str | None = attr("bootp/@file")
+    bootp_file: str | None = attr("bootp/@file", Present())  # virXMLPropString: '' is kept
     bootp_server: str | None = attr("bootp/@server")
     line: int | None = line_field()
 
