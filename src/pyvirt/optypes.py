@@ -313,14 +313,26 @@ _PLAIN = frozenset((str, int, float, bool, type(None)))
 
 def encode(value: Any) -> Any:
     """A result as JSON data: records as objects, tuples as arrays.  Plain values are passed
-    through without a call each (a stats result holds tens of thousands of them)."""
+    through without a call each (a stats result holds tens of thousands of them), and a dict or
+    list with nothing to convert is sent as it is, not copied (one C-level pass over its values)."""
+    cls = type(value)
+    if cls is dict:
+        if _PLAIN.issuperset(map(type, value.values())):
+            return value
+        out = value  # copied only if a value changes (a stats record: its name and its plain stats)
+        for k, v in value.items():
+            if type(v) not in _PLAIN and (e := encode(v)) is not v:
+                if out is value:
+                    out = dict(value)
+                out[k] = e
+        return out
+    if cls is list and _PLAIN.issuperset(map(type, value)):
+        return value
     if isinstance(value, api.Record):
         return {k: encode(getattr(value, k)) for k in value._fields}
     if isinstance(value, (list, tuple)):
         return [v if type(v) in _PLAIN else encode(v) for v in value]
     if isinstance(value, dict):
-        if _PLAIN.issuperset(map(type, value.values())):
-            return value  # nothing to convert (one C-level pass): sent as it is, not copied
         return {k: v if type(v) in _PLAIN else encode(v) for k, v in value.items()}
     return value
 
