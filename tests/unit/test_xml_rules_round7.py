@@ -222,3 +222,26 @@ def test_bridge_options_outside_their_modes_in_libvirt_9_words() -> None:
     with pytest.raises(XMLError, match=r"only allowed in route, nat, and isolated mode, not in bridge"):
         _net("<forward mode='bridge'/><bridge name='br0' stp='off'/>")
     assert "stp='off'" in _net("<forward mode='open'/><bridge name='virbr9' stp='off'/>" + _IP.format(""))
+
+
+# --- snapshots of the test driver (virsh -c test:///default snapshot-create + snapshot-dumpxml) -----
+
+def _snapshot(body: str, *, stop: bool = False) -> str:
+    from pyvirt.testdriver import open_test_connection
+    conn = open_test_connection("test:///default")
+    if stop:
+        conn.destroy("test")
+    conn.snapshot_create("test", f"<domainsnapshot><name>s</name>{body}</domainsnapshot>")
+    return conn.snapshot_xml("test", "s")
+
+
+def test_the_memory_location_follows_the_guest_state_unless_external() -> None:
+    assert "<memory snapshot='internal'/>" in _snapshot("<memory snapshot='no'/>")
+    assert "<memory snapshot='no'/>" in _snapshot("<memory snapshot='internal'/>", stop=True)
+    assert "<memory snapshot='external' file='/tmp/m.img'/>" in _snapshot(
+        "<memory snapshot='external' file='/tmp/m.img'/><disks><disk name='vda' snapshot='no'/></disks>")
+
+
+def test_manual_disk_snapshots_are_refused_by_the_test_driver() -> None:
+    with pytest.raises(Exception, match="'manual' snapshot mode is not supported by the test driver"):
+        _snapshot("<disks><disk name='vda' snapshot='manual'/></disks>")
