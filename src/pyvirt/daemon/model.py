@@ -31,6 +31,10 @@ def xml_error(exc: XMLError) -> PyvirtError:
     if report:  # malformed: libvirt's whole catchXMLError text
         return PyvirtError(report, ErrorCode.XML_DETAIL, ErrorDomain.XML)
     code, prefix = xml_error_kind(exc)  # api's table: an internal error says so, as libvirt's does
+    prop = getattr(exc, "libvirt_prop_message", None)
+    if prop and not exc.libvirt_prefix:  # an attribute's bad value, as virXMLPropEnum/virXMLPropUInt say it
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        return PyvirtError(f"XML error: {prop}{where}", ErrorCode.XML_ERROR, ErrorDomain.XML)
     if isinstance(exc, XMLUnsupportedError | XMLConfigError):
         domain = ErrorDomain.QEMU
     elif isinstance(exc, XMLValidationError | XMLInternalError):

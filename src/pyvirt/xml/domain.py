@@ -105,7 +105,8 @@ class Address:
                                           "spapr-vio",
                                           known=tuple(t for t in ADDRESS_TYPES if t not in (
                                               "pci", "drive", "virtio-serial", "usb", "isa", "dimm", "ccid",
-                                              "unassigned", "spapr-vio"))))
+                                              "unassigned", "spapr-vio")),
+                                          unknown="unknown address type '{}'"))
     domain: int | None = attr("@domain", HEX)
     controller: int | None = attr("@controller", INT)
     bus: int | None = attr("@bus", HEX)

@@ -273,7 +273,12 @@ class Bool(Conv):
             return True
         if text == self.false:
             return False
-        raise XMLError(f"invalid value {text!r} for {where} (expected '{self.true}' or '{self.false}')", line)
+        error = XMLError(f"invalid value {text!r} for {where} (expected '{self.true}' or '{self.false}')", line)
+        named = _ATTRIBUTE_WHERE.fullmatch(where)
+        if named:  # virXMLPropTristateBool/virXMLPropTristateSwitch's words
+            error.libvirt_prop_message = (f"Invalid value for attribute '{named[1]}' in element "  # type: ignore[attr-defined]
+                                          f"'{named[2]}': '{text}'.")
+        raise error
 
     def format(self, value: Any) -> str:
         return self.true if value else self.false

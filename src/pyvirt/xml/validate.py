@@ -271,10 +271,50 @@ def _disk_source_empty(disk: Disk) -> bool:
     return not (disk.source_file or disk.source_dev or disk.source_dir)
 
 
+def _disk_source_name(disk: Disk) -> str:
+    """virDomainDiskGetSource as libvirt's messages print it (NULLSTR: '<null>' when none)."""
+    if disk.type == "volume":
+        return "<null>"
+    return disk.source_file or disk.source_dev or disk.source_dir or disk.source_name or "<null>"
+
+
+def _duplicate_disk_target(disks: list[Disk]) -> None:
+    """virDomainDefCheckDuplicateDiskInfo: the first pair with one target, in the order libvirt's
+    parser keeps disks (virDomainDiskInsertPreAlloced: grouped by bus, by target within a bus),
+    naming the earlier disk's source first."""
+    from .defaults import disk_bus, disk_index
+
+    def index(disk: Disk) -> int:
+        try:
+            return disk_index(disk.target_dev or "")
+        except ValueError:
+            return -1
+
+    def bus(disk: Disk) -> str | None:
+        return disk.target_bus or disk_bus(disk.target_dev or "")
+
+    ordered: list[Disk] = []
+    for disk in disks:
+        at = -1
+        for i in range(len(ordered) - 1, -1, -1):
+            if bus(ordered[i]) != bus(disk):
+                continue
+            if index(ordered[i]) > index(disk):
+                at = i
+            elif at == -1:
+                at = i + 1
+        ordered.insert(len(ordered) if at == -1 else at, disk)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1:]:
+            if a.target_dev == b.target_dev:
+                raise XMLError(f"target '{a.target_dev}' duplicated for disk sources '{_disk_source_name(a)}' "
+                               f"and '{_disk_source_name(b)}'", b.line, libvirt_words=True)
+
+
 def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
     """The identity of an address; drive addresses are per controller type (an IDE disk and a
     floppy may both sit at controller 0 unit 0)."""
-    if a.type == "pci" and a.slot is not None:
+    if a.type == "pci" and a.slot is not None and not a.is_empty_pci():
         return ("pci", a.domain or 0, a.bus or 0, a.slot, a.function or 0)
     if a.type == "drive":
         bus = getattr(dev, "target_bus", None) or type(dev).__name__
@@ -335,8 +375,13 @@ def _validate_device_counts(dom: Domain, qemu: bool) -> None:
         if disk.target_bus == "virtio" and a is not None and a.type not in ("pci", None):
             raise XMLConfigError(f"virtio disk cannot have an address of type '{a.type}'", disk.line)
         if disk.target_bus in ("ide", "sata", "scsi", "fdc") and a is not None and a.type not in ("drive", None):
-            raise XMLValidationError(f"{disk.target_bus} disk '{disk.target_dev}' needs an address of type "
-                                     f"'drive', not '{a.type}'", disk.line)
+            # virDomainDiskDefValidate (every driver)
+            raise XMLConfigError(f"Invalid address type '{a.type}' for the disk '{disk.target_dev}' with the "
+                                 f"bus type '{disk.target_bus}'", disk.line)
+    for c in devs.controllers:  # virDomainControllerDefValidate (every driver)
+        if c.type == "pci" and c.model in ("pci-root", "pcie-root") and c.address is not None \
+                and (c.index or 0) == 0:
+            raise XMLConfigError("pci-root and pcie-root controllers should not have an address", c.line)
 
 
 def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
@@ -569,6 +614,10 @@ def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
             raise XMLConfigError(f"Found duplicate drive address for disk with target name "
                                  f"'{first[key].target_dev}' controller='{a.controller or 0}' "  # type: ignore[attr-defined]
                                  f"bus='{a.bus or 0}' target='{a.target or 0}' unit='{a.unit or 0}'", addr.line)
+        if key in seen and addr.type == "drive" and isinstance(dev, Hostdev) and isinstance(first.get(key), Hostdev):
+            # virDomainDefDuplicateHostdevInfoValidate
+            raise XMLConfigError(f"SCSI host address controller='{key[2]}' bus='{key[3]}' target='{key[4]}' "
+                                 f"unit='{key[5]}' in use by another SCSI host device", addr.line)
         if key in seen:
             shown = key[2:] if addr.type == "drive" else key[1:]
             target = getattr(dev, "target_dev", None)
@@ -819,12 +868,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
                    or disk.source_path if disk.type != "volume" else None)
             raise XMLNoTargetError("missing target information for device" + (f" {src}" if src else ""),
                                    disk.line)
-        if disk.target_dev in targets:  # virDomainDiskDefCheckDuplicateInfo
-            def path(d: Any) -> str:
-                return (d.source_file or d.source_dev or d.source_dir or d.source_name
-                        if d.type != "volume" else None) or "<null>"
-            raise XMLValidationError(f"target '{disk.target_dev}' duplicated for disk sources "
-                                     f"'{path(targets[disk.target_dev])}' and '{path(disk)}'", disk.line)
+        if disk.target_dev in targets:
+            _duplicate_disk_target(devs.disks)
         if disk.device not in ("cdrom", "floppy") and _disk_source_empty(disk):
             # virDomainDiskDefValidate: only removable media may be empty
             raise XMLValidationError(f"missing source information for device {disk.target_dev}", disk.line)
