@@ -404,7 +404,7 @@ def test_cputune_round_trips_canonically_in_libvirts_order() -> None:
     ("<iothreadpin iothread='3' cpuset='0'/>", "Cannot find 'iothread' : 3"),
     ("<period>10</period>", "'period' must be in range"),
     ("<quota>10</quota>", "'quota' must be in range"),
-    ("<vcpusched vcpus='0' scheduler='rr'/>", "missing scheduler priority"),
+    ("<vcpusched vcpus='0' scheduler='rr'/>", "Missing required attribute 'priority' in element 'vcpusched'"),
     ("<vcpusched vcpus='0' scheduler='deadline'/>", "deadline"),
 ])
 def test_bad_cputune_is_refused_naming_the_element(tune: str, message: str) -> None:

@@ -372,7 +372,8 @@ def test_automatic_memory_placement_overrides_a_static_vcpu_placement_without_pi
 
 def test_automatic_placement_of_vcpus_and_memory_go_together() -> None:
     from pyvirt.qemu.argv import build_argv
-    from pyvirt.xml import XMLUnsupportedError, XMLValidationError
+    from pyvirt.xml import XMLUnsupportedError
+    from pyvirt.xml.errors import XMLConfigError
 
     vcpu_auto = define(extra="<vcpu placement='auto' cpuset='0-1'>2</vcpu>")
     assert vcpu_auto.find("vcpu").attrib == {"placement": "auto"}  # the cpuset goes
@@ -381,7 +382,7 @@ def test_automatic_placement_of_vcpus_and_memory_go_together() -> None:
     assert mem_auto.find("vcpu").get("placement") == "auto"
     static = define(extra="<vcpu>2</vcpu><numatune><memory nodeset='0' placement='static'/></numatune>")
     assert static.find("numatune/memory").attrib == {"mode": "strict", "nodeset": "0"}
-    with pytest.raises(XMLValidationError, match="nodeset for NUMA memory tuning must be set"):
+    with pytest.raises(XMLConfigError, match="nodeset for NUMA memory tuning must be set"):
         define(extra="<vcpu cpuset='0'>2</vcpu><numatune><memory mode='strict'/></numatune>")
     from pyvirt.qemu.argv import RuntimePaths
 

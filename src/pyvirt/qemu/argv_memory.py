@@ -239,7 +239,7 @@ def backend_props(ctx: Ctx, ident: str, size: int, *, share: bool | None, memfd:
         props["discard-data"] = discard
     if huge is not None or (mb is not None and mb.allocation_mode == "immediate"):
         props["prealloc"] = True
-    if mb is not None and mb.allocation_threads is not None:
+    if mb is not None and mb.allocation_threads:  # 0 is none given (libvirt writes no threads)
         props["prealloc-threads"] = mb.allocation_threads
     props["size"] = size
     return props

@@ -195,7 +195,7 @@ def _numa_cpus_rectify(dom: Domain) -> None:
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
     if not cells or not dom.vcpu:
         return
-    sets = [parse_cpuset(c.cpus, c.line) if c.cpus else frozenset() for c in cells]
+    sets = [parse_cpuset(c.cpus, c.line, empty_ok=True) if c.cpus else frozenset() for c in cells]
     if sum(len(s) for s in sets) >= dom.vcpu:
         return
     others = frozenset().union(*sets[1:])

@@ -156,10 +156,14 @@ def _clock_and_cpu(dom: Domain) -> None:
         if not f.name:
             raise XMLError("Invalid CPU feature name", f.line, libvirt_words=True)
     for cell in cpu.numa_cells:
-        for sib in cell.distances:
-            if sib.value is None or sib.id is None:
-                continue
-            if (sib.id == cell.id and sib.value != 10) or (sib.id != cell.id and sib.value <= 10):
+        for sib in cell.distances:  # virDomainNumaDefNodeDistanceParseXML
+            for name in ("id", "value"):
+                if getattr(sib, name) is None:
+                    raise XMLError(f"Missing required attribute '{name}' in element 'sibling'", sib.line,
+                                   libvirt_words=True)
+            assert sib.id is not None and sib.value is not None
+            if (sib.id == cell.id and sib.value != 10) or (sib.id != cell.id and sib.value <= 10) \
+                    or sib.value > 255:
                 raise XMLError(f"'value {sib.value}' is invalid for 'sibling id {sib.id}' under NUMA "
                                f"'cell id {cell.id}'", sib.line, libvirt_words=True)
 
@@ -224,6 +228,8 @@ def check_qemu_rules(dom: Domain) -> None:
     if any(h.type == "mdev" and h.display for h in dom.devices.hostdevs) and not dom.devices.graphics:
         raise XMLConfigError("graphics device is needed for attribute value 'display=on' in <hostdev>", dom.line)
     pool_min, pool_max = dom.default_iothread_pool_min, dom.default_iothread_pool_max
+    if pool_max == 0:
+        raise XMLConfigError("thread_pool_max must be a positive integer", dom.line)
     if pool_min is not None and pool_max is not None and pool_min > pool_max:
         raise XMLConfigError("thread_pool_min must be smaller or equal to thread_pool_max", dom.line)
     cpu = dom.cpu

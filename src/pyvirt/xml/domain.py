@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .cnumbers import c_integer
-from .errors import XMLError, XMLInternalError
+from .errors import XMLConfigError, XMLError, XMLInternalError
 from .fields import (
     INT,
     ONOFF,
@@ -425,9 +425,12 @@ class MemNode:
 class NumaTune:
     """``<numatune>``: which host NUMA nodes guest RAM comes from."""
 
-    memory_mode: str | None = attr("memory/@mode", NUMA_MODES)
+    # virDomainNumatuneParseXML words its own refusals of these two (memnode's are virXMLPropEnum's)
+    memory_mode: str | None = attr("memory/@mode", Enum("strict", "preferred", "interleave", "restrictive",
+                                                         unknown="Unsupported NUMA memory tuning mode '{}'"))
     memory_nodeset: str | None = attr("memory/@nodeset")
-    memory_placement: str | None = attr("memory/@placement", Enum("static", "auto"))
+    memory_placement: str | None = attr("memory/@placement", Enum(
+        "static", "auto", unknown="Unsupported NUMA memory placement mode '{}'"))
     memnodes: list[MemNode] = children("memnode", MemNode)
     line: int | None = line_field()
 
@@ -437,8 +440,8 @@ class IOThread:
     """``<iothreadids><iothread id= thread_pool_min= thread_pool_max=>``."""
 
     id: int | None = attr("@id", Int(1))
-    thread_pool_min: int | None = attr("@thread_pool_min", Int(0))
-    thread_pool_max: int | None = attr("@thread_pool_max", Int(1))
+    thread_pool_min: int | None = attr("@thread_pool_min", Int(0, signed=True))
+    thread_pool_max: int | None = attr("@thread_pool_max", Int(0, signed=True))
     line: int | None = line_field()
     #: filled in by libvirt's parser for a bare ``<iothreads>N`` (not in the XML, not compared)
     autofill: bool = field(default=False, compare=False, repr=False)
@@ -549,15 +552,17 @@ class CPUTune:
     ones enforced by daemon/cgroups.py), and the pinning and scheduling of its vCPU, emulator and
     I/O threads (daemon/cputune.py), in libvirt's order (virDomainCputuneDefFormat)."""
 
-    shares: int | None = text("shares", Int(0))
-    period: int | None = text("period", Int(0))
-    quota: int | None = text("quota", Int(None))
-    global_period: int | None = text("global_period", Int(1000, 1000000))
-    global_quota: int | None = text("global_quota", Int(None, 17592186044415))
-    emulator_period: int | None = text("emulator_period", Int(0))
-    emulator_quota: int | None = text("emulator_quota", Int(None))
-    iothread_period: int | None = text("iothread_period", Int(0))
-    iothread_quota: int | None = text("iothread_quota", Int(None))
+    # virDomainCputuneDefParse reads them with virXPath(U)LongLong and its own words; their
+    # ranges are virDomainDefCputuneValidate's (xml/validate.py)
+    shares: int | None = text("shares", Int(0, words="can't parse cputune shares value"))
+    period: int | None = text("period", Int(0, words="can't parse cputune period value"))
+    quota: int | None = text("quota", Int(None, words="can't parse cputune quota value"))
+    global_period: int | None = text("global_period", Int(0, words="can't parse cputune global period value"))
+    global_quota: int | None = text("global_quota", Int(None, words="can't parse cputune global quota value"))
+    emulator_period: int | None = text("emulator_period", Int(0, words="can't parse cputune emulator period value"))
+    emulator_quota: int | None = text("emulator_quota", Int(None, words="can't parse cputune emulator quota value"))
+    iothread_period: int | None = text("iothread_period", Int(0, words="can't parse cputune iothread period value"))
+    iothread_quota: int | None = text("iothread_quota", Int(None, words="can't parse cputune iothread quota value"))
     vcpupins: list[VcpuPin] = children("vcpupin", VcpuPin)
     emulatorpin: str | None = attr("emulatorpin/@cpuset")
     iothreadpins: list[IOThreadPin] = children("iothreadpin", IOThreadPin)
@@ -580,9 +585,10 @@ class CPUTune:
 class HugePage:
     """``<memoryBacking><hugepages><page size= unit= nodeset=>``."""
 
-    size: int | None = attr("@size", Int(1))
-    unit: str | None = attr("@unit", Enum("b", "bytes", "KiB", "k", "K", "KB", "M", "MiB", "MB", "G", "GiB",
-                                          "GB", "T", "TiB", "TB"))
+    # virDomainHugepagesParseNode reads them with virDomainParseMemory: its refusals are in
+    # xml/validate.py (_validate_hugepages), a unit libvirt's virScaleInteger knows is kept
+    size: int | None = attr("@size", Int(0))
+    unit: str | None = attr("@unit")
     nodeset: str | None = attr("@nodeset")
     line: int | None = line_field()
 
@@ -595,10 +601,13 @@ class MemoryBacking:
     pages: list[HugePage] = children("hugepages/page", HugePage)
     nosharepages: bool = flag("nosharepages")
     locked: bool = flag("locked")
-    source_type: str | None = attr("source/@type", Enum("anonymous", "memfd", "file"))
-    access_mode: str | None = attr("access/@mode", Enum("shared", "private"))
-    allocation_mode: str | None = attr("allocation/@mode", Enum("immediate", "ondemand"))
-    allocation_threads: int | None = attr("allocation/@threads", Int(1))
+    source_type: str | None = attr("source/@type", Enum(
+        "anonymous", "memfd", "file", unknown="unknown memoryBacking/source/type '{}'"))
+    access_mode: str | None = attr("access/@mode", Enum(
+        "shared", "private", unknown="unknown memoryBacking/access/mode '{}'"))
+    allocation_mode: str | None = attr("allocation/@mode", Enum(
+        "immediate", "ondemand", unknown="unknown memoryBacking/allocation/mode '{}'"))
+    allocation_threads: int | None = attr("allocation/@threads", Int(0))
     discard: bool = flag("discard")
     line: int | None = line_field()
 
@@ -977,11 +986,11 @@ class MemTune:
     """``<memtune>``: the guest's memory limits, in KiB, enforced by its cgroup (pyvirtd's
     daemon/cgroups.py); libvirt's "unlimited" is any value from 2**53 - 1 KiB up."""
 
-    hard_limit: int | None = scaled("hard_limit")
-    soft_limit: int | None = scaled("soft_limit")
+    hard_limit: int | None = scaled("hard_limit", xpath="./memtune/hard_limit[1]")
+    soft_limit: int | None = scaled("soft_limit", xpath="./memtune/soft_limit[1]")
     #: libvirt's guaranteed minimum (VMware/ESX only: its QEMU driver refuses it too)
     min_guarantee: int | None = scaled("min_guarantee", unsupported=True)
-    swap_hard_limit: int | None = scaled("swap_hard_limit")
+    swap_hard_limit: int | None = scaled("swap_hard_limit", xpath="./memtune/swap_hard_limit[1]")
     line: int | None = line_field()
 
 
@@ -990,11 +999,16 @@ class BlkioDevice:
     """``<blkiotune><device>``: one host block device's weight and throttles (0/absent: none)."""
 
     path: str | None = text("path")
-    weight: int | None = text("weight", Int(0))
-    read_iops_sec: int | None = text("read_iops_sec", Int(0))
-    write_iops_sec: int | None = text("write_iops_sec", Int(0))
-    read_bytes_sec: int | None = text("read_bytes_sec", Int(0))
-    write_bytes_sec: int | None = text("write_bytes_sec", Int(0))
+    # virDomainBlkioDeviceParseXML's words for a value it cannot read
+    weight: int | None = text("weight", Int(0, words="could not parse weight {}", words_error=XMLConfigError))
+    read_iops_sec: int | None = text("read_iops_sec", Int(0, words="could not parse read iops sec {}",
+                                                             words_error=XMLConfigError))
+    write_iops_sec: int | None = text("write_iops_sec", Int(0, words="could not parse write iops sec {}",
+                                                               words_error=XMLConfigError))
+    read_bytes_sec: int | None = text("read_bytes_sec", Int(0, words="could not parse read bytes sec {}",
+                                                               words_error=XMLConfigError))
+    write_bytes_sec: int | None = text("write_bytes_sec", Int(0, words="could not parse write bytes sec {}",
+                                                                 words_error=XMLConfigError))
     line: int | None = line_field()
 
 
@@ -1003,7 +1017,7 @@ class BlkioTune:
     """``<blkiotune>``: the guest's block I/O weight and per-device limits, enforced by its
     cgroup (pyvirtd's daemon/cgroups.py: blkio on cgroup v1, io on v2)."""
 
-    weight: int | None = text("weight", Int(0))
+    weight: int | None = text("weight", Int(0, words="can't parse blkiotune weight value"))
     devices: list[BlkioDevice] = children("device", BlkioDevice)
     line: int | None = line_field()
 
@@ -2334,13 +2348,13 @@ class Domain:
     title: str | None = text("title")
     description: str | None = text("description")
     metadata: list[str] | None = raw("metadata")
-    max_memory: int | None = scaled("maxMemory")
-    max_memory_slots: int | None = attr("maxMemory/@slots", Int(0))
-    memory: int | None = scaled("memory")
+    max_memory: int | None = scaled("maxMemory", xpath="./maxMemory[1]")
+    max_memory_slots: int | None = attr("maxMemory/@slots", Int(0, words="Failed to parse memory slot count"))
+    memory: int | None = scaled("memory", xpath="./memory[1]")
     #: ``<memory dumpCore=>``: whether the guest's memory goes into a core dump of QEMU (its
     #: ``-machine dump-guest-core``; off when not said, as libvirt's qemu.conf default)
     memory_dump_core: bool | None = attr("memory/@dumpCore", ONOFF)
-    current_memory: int | None = scaled("currentMemory")
+    current_memory: int | None = scaled("currentMemory", xpath="./currentMemory[1]")
     blkiotune: BlkioTune | None = child("blkiotune", BlkioTune)
     memtune: MemTune | None = child("memtune", MemTune)
     memory_backing: MemoryBacking | None = child("memoryBacking", MemoryBacking)
@@ -2350,10 +2364,10 @@ class Domain:
     #: virDomainVcpuParse looks for the node: an empty <vcpu/> is "not an integer", not absent
     vcpu: int | None = attr("vcpu", Present(Int(1)))
     vcpu_states: list[VcpuState] = children("vcpus/vcpu", VcpuState)
-    iothreads: int | None = text("iothreads", Int(0))
+    iothreads: int | None = text("iothreads", Int(0, words="invalid iothreads count '{}'"))
     iothread_ids: list[IOThread] = children("iothreadids/iothread", IOThread)
-    default_iothread_pool_min: int | None = attr("defaultiothread/@thread_pool_min", Int(0))
-    default_iothread_pool_max: int | None = attr("defaultiothread/@thread_pool_max", Int(1))
+    default_iothread_pool_min: int | None = attr("defaultiothread/@thread_pool_min", Int(0, signed=True))
+    default_iothread_pool_max: int | None = attr("defaultiothread/@thread_pool_max", Int(0, signed=True))
     cputune: CPUTune | None = child("cputune", CPUTune)
     numatune: NumaTune | None = child("numatune", NumaTune)
     resource: Resource | None = child("resource", Resource)

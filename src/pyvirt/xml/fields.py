@@ -222,11 +222,24 @@ class Int(Conv):
     name = "integer"
 
     def __init__(self, minimum: int | None = 0, maximum: int | None = None, base0: bool = False,
-                 hex_width: int | None = None, base16: bool = False) -> None:
+                 hex_width: int | None = None, base16: bool = False, words: str | None = None,
+                 words_error: type[XMLError] = XMLError, signed: bool = False) -> None:
         self.minimum, self.maximum, self.base0, self.hex_width = minimum, maximum, base0, hex_width
         self.base = 16 if base16 else 0 if base0 else 10
+        #: libvirt's own message for any value it cannot read (its virXPath*LongLong callers'
+        #: "can't parse ... value"), an XML error
+        self.words, self.words_error = words, words_error
+        #: libvirt reads it as a signed int refusing negatives (virXMLPropInt with
+        #: VIR_XML_PROP_NONNEGATIVE), which words its refusal differently
+        self.signed = signed
 
     def parse(self, text: str, where: str, line: int | None) -> int:
+        if self.words is not None:
+            value = c_strtol(text, self.base)
+            if value is None or (self.minimum is not None and value < self.minimum) \
+                    or (self.maximum is not None and value > self.maximum):
+                raise self.words_error(self.words.format(text), line, libvirt_words=True)
+            return value
         value = c_strtol(text, self.base)
         if value is None:
             raise self._prop_error(f"invalid integer {text!r} for {where}", where, line, text)
@@ -246,12 +259,16 @@ class Int(Conv):
         error = XMLError(message, line)
         named = _ATTRIBUTE_WHERE.fullmatch(where)
         unsigned = self.minimum is not None and self.minimum >= 0
+        if self.signed and named and re.fullmatch(r"\s*-\d+", text):
+            error.libvirt_prop_message = (f"Invalid value for attribute '{named[1]}' in element "  # type: ignore[attr-defined]
+                                          f"'{named[2]}': '{text}'. Expected non-negative value")
+            return error
         bad_type = not zero and (overflow or not re.fullmatch(r"\s*\+?\d+", text)
-                                 if unsigned else not re.fullmatch(r"\s*[-+]?\d+", text))
+                                 if unsigned and not self.signed else not re.fullmatch(r"\s*[-+]?\d+", text))
         if named and (zero or bad_type):
             head = f"Invalid value for attribute '{named[1]}' in element '{named[2]}': "
             error.libvirt_prop_message = head + ("Zero is not permitted" if zero else  # type: ignore[attr-defined]
-                                                 f"'{text}'. Expected {'non-negative ' if unsigned else ''}integer value")
+                                                 f"'{text}'. Expected {'non-negative ' if unsigned and not self.signed else ''}integer value")
         return error
 
     def format(self, value: Any) -> str:
@@ -415,6 +432,8 @@ class Spec:
     secret: bool = False
     unit: str = "KiB"
     unit_label: str | None = None
+    #: a scaled value's path as libvirt's refusal names it (``./memtune/hard_limit[1]``)
+    xpath: str | None = None
     parse_only: bool = False
     tail: int = 0
     late: bool = False
@@ -478,12 +497,14 @@ def values(path: str, conv: Conv = STR, *, unsupported: bool = False) -> Any:
     return _field(Spec(path, "values", conv, unsupported=unsupported), factory=list)
 
 
-def scaled(path: str, unit: str = "KiB", label: str | None = None, *, unsupported: bool = False) -> Any:
+def scaled(path: str, unit: str = "KiB", label: str | None = None, *, unsupported: bool = False,
+           xpath: str | None = None) -> Any:
     """A size with a ``unit`` attribute (``<memory unit='MiB'>4</memory>``), stored in KiB, or in
     bytes when ``unit='bytes'`` (where libvirt keeps bytes, e.g. a qcow2 metadata cache size).
     ``label``: the unit name written when libvirt spells it differently (``B``); ``unsupported``:
-    libvirt's, not pyvirt's (:attr:`Spec.unsupported`)."""
-    return _field(Spec(path, "scaled", unit=unit, unit_label=label, unsupported=unsupported))
+    libvirt's, not pyvirt's (:attr:`Spec.unsupported`); ``xpath``: the path libvirt's
+    virDomainParseScaledValue names in its refusal of a value that is not a number."""
+    return _field(Spec(path, "scaled", unit=unit, unit_label=label, unsupported=unsupported, xpath=xpath))
 
 
 def raw(path: str) -> Any:

@@ -34,7 +34,7 @@ from .domain import (
     Video,
     VirtioOptions,
 )
-from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLInternalError
 from .format_rules import apply_format_rules
 from .mapping import get_extras
 from .pciaddr import insert_controller
@@ -317,8 +317,8 @@ def placement_rules(dom: Domain) -> None:
     if tune is None or (tune.memory_mode is None and tune.memory_nodeset is None and tune.memory_placement is None):
         return
     if tune.memory_nodeset is None and tune.memory_placement != "auto":
-        raise XMLValidationError("nodeset for NUMA memory tuning must be set if 'placement' is 'static'",
-                                 tune.line)
+        raise XMLConfigError("nodeset for NUMA memory tuning must be set if 'placement' is 'static'",
+                             tune.line)
     if tune.memory_placement == "static":
         tune.memory_placement = None  # virDomainNumatuneFormatXML: a static placement is its nodeset
     tune.memory_mode = tune.memory_mode or "strict"
@@ -346,8 +346,8 @@ def bitmap_rules(dom: Domain) -> None:
             if node.nodeset:
                 node.nodeset = format_cpuset(parse_cpuset(node.nodeset, node.line))
     for cell in dom.cpu.numa_cells if dom.cpu is not None else ():
-        if cell.cpus:
-            cell.cpus = format_cpuset(parse_cpuset(cell.cpus, cell.line))
+        if cell.cpus:  # a set with no vCPU is none (libvirt formats no cpus='' for it)
+            cell.cpus = format_cpuset(parse_cpuset(cell.cpus, cell.line, empty_ok=True)) or None
     for page in dom.memory_backing.pages if dom.memory_backing is not None else ():
         if page.nodeset:
             page.nodeset = format_cpuset(parse_cpuset(page.nodeset, page.line))

@@ -325,10 +325,10 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
                 continue
             elif spec.unit == "bytes":
                 kwargs[name] = parse_size_bytes(target.text or "", target.get("unit"), f"<{target.tag}>",
-                                                target.sourceline, default_scale=1)
+                                                target.sourceline, default_scale=1, xpath=spec.xpath)
             else:
                 kwargs[name] = parse_size_kib(target.text or "", target.get("unit"), f"<{target.tag}>",
-                                              target.sourceline)
+                                              target.sourceline, xpath=spec.xpath)
         elif spec.kind == "raw":
             kwargs[name] = [raw_string(sub) for sub in target if isinstance(sub.tag, str)]
         else:

@@ -36,7 +36,7 @@ def unit_scale(unit: str | None, default: int = 1024) -> int:
 
 
 def parse_size_bytes(number: str, unit: str | None, where: str, line: int | None,
-                     default_scale: int = 1024) -> int:
+                     default_scale: int = 1024, xpath: str | None = None) -> int:
     """Parse ``number`` in ``unit`` to bytes; XMLError for a bad number, unit or overflow."""
     from .errors import XMLError  # here, not at import: the CLI's `list` scales sizes without it
 
@@ -44,17 +44,22 @@ def parse_size_bytes(number: str, unit: str | None, where: str, line: int | None
     s = number.lstrip(" \t\n\v\f\r")
     s = s[1:] if s.startswith("+") else s
     if not (s.isascii() and s.isdigit()):
+        if xpath is not None:  # virDomainParseScaledValue's words
+            raise XMLError(f"Invalid value '{number}' for element or attribute '{xpath}'", line,
+                           libvirt_words=True)
         raise XMLError(f"invalid value {number!r} for {where}: expected a non-negative integer", line)
     try:
         scale = unit_scale(unit, default_scale)
     except ValueError:
-        raise XMLError(f"unknown unit {unit!r} for {where}", line) from None
+        from .errors import XMLInvalidArgError
+
+        raise XMLInvalidArgError(f"unknown suffix '{unit}'", line) from None  # virScaleInteger's words
     value = int(s) * scale
     if value > MAX_BYTES:
         raise XMLError(f"value {number}{unit or ''} for {where} is too large", line)
     return value
 
 
-def parse_size_kib(number: str, unit: str | None, where: str, line: int | None) -> int:
+def parse_size_kib(number: str, unit: str | None, where: str, line: int | None, xpath: str | None = None) -> int:
     """Parse a memory size to KiB, rounding bytes up as libvirt does (VIR_DIV_UP)."""
-    return -(-parse_size_bytes(number, unit, where, line) // 1024)
+    return -(-parse_size_bytes(number, unit, where, line, xpath=xpath) // 1024)

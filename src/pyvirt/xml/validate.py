@@ -307,8 +307,9 @@ def _duplicate_disk_target(disks: list[Disk]) -> None:
     for i, a in enumerate(ordered):
         for b in ordered[i + 1:]:
             if a.target_dev == b.target_dev:
-                raise XMLError(f"target '{a.target_dev}' duplicated for disk sources '{_disk_source_name(a)}' "
-                               f"and '{_disk_source_name(b)}'", b.line, libvirt_words=True)
+                raise XMLValidationError(f"target '{a.target_dev}' duplicated for disk sources "
+                                         f"'{_disk_source_name(a)}' and '{_disk_source_name(b)}'", b.line,
+                                         libvirt_words=True)
 
 
 def _addr_key(a: Address, dev: object) -> tuple[object, ...] | None:
@@ -390,6 +391,9 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
     driver).  <maxMemory> alone enables hotplug, and QEMU would then add a NUMA node of its
     own: libvirt asks for the guest's (ppc64 excepted) with or without a memory device.  The
     QEMU driver's refusals are 'unsupported configuration', as libvirt 9.0's define says them."""
+    from .define_rules import _max_memory
+
+    _max_memory(dom)  # virDomainDefParseMemory's: the parser's, before any validation
     mems = dom.devices.memories
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
     total = sum(m.target_size or 0 for m in mems)
@@ -472,6 +476,8 @@ def _validate_iothreads(dom: Domain) -> None:
         dup = next(i for i in ids if ids.count(i) > 1)
         raise XMLError(f"duplicate iothread id '{dup}' found", dom.line, libvirt_words=True)
     for t in dom.iothread_ids:
+        if t.thread_pool_max == 0:  # virDomainIOThreadIDDefParseXML, in its words
+            raise XMLConfigError("thread_pool_max must be a positive integer", t.line)
         if t.thread_pool_min is not None and t.thread_pool_max is not None and \
                 t.thread_pool_min > t.thread_pool_max:
             # virDomainIOThreadIDDefParseXML, in its words
@@ -489,6 +495,17 @@ def _validate_hugepages(dom: Domain) -> None:
     mb = dom.memory_backing
     if mb is None:
         return
+    for page in mb.pages:  # virDomainHugepagesParseNode
+        if page.size is None:
+            raise XMLError("missing element or attribute './@size'", page.line, libvirt_words=True)
+        try:
+            unit_scale(page.unit, 1024)
+        except ValueError:
+            raise XMLInvalidArgError(f"unknown suffix '{page.unit}'", page.line) from None
+        if page.size == 0:
+            raise XMLDetailError("hugepage size can't be zero", page.line)
+    if (mb.hugepages or mb.pages) and mb.source_type == "anonymous":
+        raise XMLConfigError("hugepages are not allowed with anonymous memory source", mb.line)
     if not (dom.cpu is not None and dom.cpu.numa_cells):
         for page in mb.pages:
             if page.nodeset is not None and parse_cpuset(page.nodeset, page.line) == {0}:
@@ -500,16 +517,16 @@ def _validate_hugepages(dom: Domain) -> None:
     for i, page in enumerate(mb.pages):
         for other in mb.pages[:i]:
             if page.nodeset is None and other.nodeset is None:
-                raise XMLValidationError(f"two master hugepages detected: {kib(page)} and {kib(other)}", page.line)
+                raise XMLDetailError(f"two master hugepages detected: {kib(page)} and {kib(other)}", page.line)
             if page.nodeset is not None and other.nodeset is not None and \
                     parse_cpuset(page.nodeset, page.line) & parse_cpuset(other.nodeset, other.line):
-                raise XMLValidationError(f"nodeset attribute of hugepages of sizes {kib(page)} and {kib(other)} "
-                                         "intersect", page.line)
+                raise XMLDetailError(f"nodeset attribute of hugepages of sizes {kib(page)} and {kib(other)} "
+                                     "intersect", page.line)
     nodes = {c.id or 0 for c in dom.cpu.numa_cells} if dom.cpu is not None and dom.cpu.numa_cells else {0}
     for page in mb.pages:  # the nodes a page names exist (libvirt refuses this at define, not at start)
         missing = sorted(parse_cpuset(page.nodeset, page.line) - nodes) if page.nodeset is not None else []
         if missing:
-            raise XMLValidationError(f"hugepages: node {missing[0]} not found", page.line)
+            raise XMLDetailError(f"hugepages: node {missing[0]} not found", page.line)
 
 
 def _validate_numa(dom: Domain) -> None:
@@ -541,9 +558,12 @@ def _validate_numa(dom: Domain) -> None:
             raise XMLInvalidArgError(f"unknown suffix '{cell.unit}'", cell.line) from None
         cell.memory, cell.unit = (cell.memory * scale + 1023) // 1024, "KiB"
         if cell.cpus is not None:
-            cpus = parse_cpuset(cell.cpus, cell.line)
-            if dom.vcpu is not None and max(cpus) >= dom.vcpu:
-                raise XMLInternalError("Number of CPUs in <numa> exceeds the <vcpu> count", cell.line)
+            cpus = parse_cpuset(cell.cpus, cell.line, empty_ok=True)  # a cell may have no vCPU
+            if dom.vcpu is not None and cpus and max(cpus) >= dom.vcpu:
+                total = sum(len(parse_cpuset(c.cpus, c.line, empty_ok=True)) for c in cells if c.cpus)
+                # virDomainDefPostParseCheckFeatures... the count first, then the highest id
+                raise XMLInternalError("Number of CPUs in <numa> exceeds the <vcpu> count" if total > dom.vcpu
+                                       else "CPU IDs in <numa> exceed the <vcpu> count", cell.line)
             if cpus & seen_cpus:  # virDomainNumaDefValidate
                 other = next(i for i, c in earlier if c & cpus)
                 raise XMLConfigError(f"NUMA cells {cell.id} and {other} have overlapping vCPU ids", cell.line)
@@ -556,12 +576,14 @@ def _validate_numa(dom: Domain) -> None:
     tune = dom.numatune
     if tune is None:
         return
-    if tune.memory_nodeset is not None:
-        parse_cpuset(tune.memory_nodeset, tune.line)
+    if tune.memory_nodeset is not None and not parse_cpuset(tune.memory_nodeset, tune.line, empty_ok=True):
+        raise XMLConfigError(f"Invalid value of 'nodeset': {tune.memory_nodeset}", tune.line)
     if tune.memnodes and tune.memory_placement == "auto":
-        raise XMLValidationError("Per-node binding is not compatible with automatic NUMA placement.", tune.line)
+        raise XMLConfigError("Per-node binding is not compatible with automatic NUMA placement.", tune.line)
     bound: set[int] = set()
     for mn in tune.memnodes:  # virDomainNumatuneNodeParseXML's words
+        if mn.cellid is None and cells:
+            raise XMLError("Missing required attribute 'cellid' in element 'memnode'", mn.line, libvirt_words=True)
         if not cells:
             raise XMLValidationError("Element 'memnode' is invalid without any guest NUMA cells", mn.line)
         if mn.cellid is None or mn.cellid >= len(cells):
@@ -575,7 +597,8 @@ def _validate_numa(dom: Domain) -> None:
                            "memory element", mn.line)
         if mn.nodeset is None:
             raise XMLError("Missing required nodeset attribute in memnode element", mn.line, libvirt_words=True)
-        parse_cpuset(mn.nodeset, mn.line)
+        if not parse_cpuset(mn.nodeset, mn.line, empty_ok=True):
+            raise XMLConfigError(f"Invalid value of 'nodeset': {mn.nodeset}", mn.line)
 
 
 def check_addresses(dom: Domain, *, qemu: bool = True) -> None:
@@ -923,8 +946,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
 def _canonical_cpuset(text: str | None, what: str, line: int | None) -> str:
     from .generic_defaults import format_cpuset
 
-    if not text:
-        raise XMLError(f"missing cpuset for {what}", line)
+    if text is None:  # virDomainVcpuPinDefParseXML and its siblings
+        raise XMLInternalError(f"missing cpuset for {what}", line)
     return format_cpuset(parse_cpuset(text, line))
 
 
@@ -937,22 +960,21 @@ def _validate_cputune(dom: Domain) -> None:
     for name in ("period", "global_period", "emulator_period", "iothread_period"):
         value = getattr(tune, name)
         if value is not None and value != 0 and not 1000 <= value <= 1000000:
-            raise XMLValidationError(f"Value of cputune '{name}' must be in range [1000, 1000000]", tune.line)
+            raise XMLConfigError(f"Value of cputune '{name}' must be in range [1000, 1000000]", tune.line)
     for name in ("quota", "global_quota", "emulator_quota", "iothread_quota"):
         value = getattr(tune, name)
         if value is not None and value > 0 and not 1000 <= value <= 17592186044415:
-            raise XMLValidationError(f"Value of cputune '{name}' must be in range [1000, 17592186044415] or "
-                                     "less than 0", tune.line)
+            raise XMLConfigError(f"Value of cputune '{name}' must be in range [1000, 17592186044415]", tune.line)
     vcpus = dom.vcpu or 1
     seen: set[int] = set()
     for pin in tune.vcpupins:
-        if pin.vcpu is None:
-            raise XMLError("missing vcpu id in vcpupin", pin.line)
+        if pin.vcpu is None:  # virXMLPropUInt(..., VIR_XML_PROP_REQUIRED)
+            raise XMLError("Missing required attribute 'vcpu' in element 'vcpupin'", pin.line, libvirt_words=True)
     # virDomainVcpuPinDefParseXML: "Ignoring vcpupin for missing vcpus" (dropped, not refused)
     tune.vcpupins = [pin for pin in tune.vcpupins if pin.vcpu < vcpus]
     for pin in tune.vcpupins:
         if pin.vcpu in seen:
-            raise XMLValidationError(f"duplicate vcpupin for same vcpu '{pin.vcpu}'", pin.line)
+            raise XMLInternalError(f"duplicate vcpupin for vcpu '{pin.vcpu}'", pin.line)
         seen.add(pin.vcpu)
         pin.cpuset = _canonical_cpuset(pin.cpuset, "vcpupin", pin.line)
     if tune.emulatorpin is not None:
@@ -960,10 +982,13 @@ def _validate_cputune(dom: Domain) -> None:
     threads = {t.id for t in dom.iothread_ids} | set(range(1, (dom.iothreads or 0) + 1))
     seen = set()
     for ipin in tune.iothreadpins:
+        if ipin.iothread is None:
+            raise XMLError("Missing required attribute 'iothread' in element 'iothreadpin'", ipin.line,
+                           libvirt_words=True)
         if ipin.iothread not in threads:
-            raise XMLValidationError(f"Cannot find 'iothread' : {ipin.iothread}", ipin.line)
+            raise XMLConfigError(f"Cannot find 'iothread' : {ipin.iothread}", ipin.line)
         if ipin.iothread in seen:
-            raise XMLValidationError(f"duplicate iothreadpin for same iothread '{ipin.iothread}'", ipin.line)
+            raise XMLInternalError(f"duplicate iothreadpin for same iothread '{ipin.iothread}'", ipin.line)
         seen.add(ipin.iothread)
         ipin.cpuset = _canonical_cpuset(ipin.cpuset, "iothreadpin", ipin.line)
     scheds = [(s, "vcpus") for s in tune.vcpuscheds] + [(s, "iothreads") for s in tune.iothreadscheds]
@@ -977,19 +1002,24 @@ def _validate_cputune(dom: Domain) -> None:
         members = parse_cpuset(getattr(sched, ids), sched.line)
         for n in sorted(members):
             if ids == "vcpus" and n >= vcpus:
-                raise XMLValidationError(f"vCPU '{n}' is not present in domain definition", sched.line)
+                raise XMLConfigError(f"vCPU '{n}' is not present in domain definition", sched.line)
             if ids == "iothreads" and n not in threads:
-                raise XMLValidationError(f"Cannot find 'iothread' : {n}", sched.line)
+                raise XMLConfigError(f"Cannot find 'iothread' : {n}", sched.line)
         if members & taken[ids]:
             kind = "vcpusched" if ids == "vcpus" else "iothreadsched"
-            raise XMLValidationError(f"'{kind}' attributes '{ids}' must not overlap", sched.line)
+            raise XMLDetailError(f"'{kind}' attributes '{ids}' must not overlap", sched.line)
         taken[ids] |= members
-    for scheduler, priority, line in ([(s.scheduler, s.priority, s.line) for s, _ in scheds]
-                                      + [(tune.emulatorsched_scheduler, tune.emulatorsched_priority, tune.line)]):
+    # virDomainSchedulerParseCommonAttrs: the scheduler is required, and a priority with fifo/rr
+    emulator = [] if tune.emulatorsched_scheduler is None and tune.emulatorsched_priority is None else \
+        [(tune.emulatorsched_scheduler, tune.emulatorsched_priority, tune.line, "emulatorsched")]
+    for scheduler, priority, line, element in ([(s.scheduler, s.priority, s.line, f"{ids[:-1]}sched")
+                                                for s, ids in scheds] + emulator):
+        if scheduler is None:
+            raise XMLError(f"Missing required attribute 'scheduler' in element '{element}'", line,
+                           libvirt_words=True)
         if scheduler in ("fifo", "rr") and priority is None:
-            raise XMLError(f"missing scheduler priority for scheduler '{scheduler}'", line)
-        if scheduler is None and priority is not None:
-            raise XMLError("missing scheduler for a priority", line)
+            raise XMLError(f"Missing required attribute 'priority' in element '{element}'", line,
+                           libvirt_words=True)
 
 
 def _validate_tpms(dom: Domain) -> None:
