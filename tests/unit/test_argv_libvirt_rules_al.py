@@ -103,7 +103,7 @@ def test_hmat_xml_round_trip_is_libvirts() -> None:
     ("<latency initiator='0' target='0' type='access' value='1'/>" * 2, "", "Duplicate info for NUMA latencies"),
     ("<latency initiator='0' target='1' type='access' value='1'/><latency initiator='1' target='0' type='read' "
      "value='1'/>", "", "Link already defined"),
-    ("<latency initiator='0' target='0' value='1'/>", "", "missing attribute 'type' of <latency>"),
+    ("<latency initiator='0' target='0' value='1'/>", "", "Missing required attribute 'type' in element 'latency'"),
     ("", CACHE.format(level=4, assoc="direct", policy="writeback", size=1, unit="KiB", line=1),
      "Ain't nobody heard of that much cache level"),
     ("", CACHE.format(level=0, assoc="direct", policy="writeback", size=1, unit="KiB", line=1),

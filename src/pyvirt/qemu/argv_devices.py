@@ -408,12 +408,12 @@ def _vnc(a: Argv, ctx: Ctx, g: Any) -> None:
         # QEMU 7.2 spells a unix socket as the 'vnc' key (libvirt 9.0's vnc=unix:PATH)
         head = "vnc=unix:" + (value or f"{ctx.runtime.domain_dir}/vnc.sock")
     else:
+        if not g.autoport and not 5900 <= (g.port or 0) <= 65535:  # qemuBuildGraphicsVNCCommandLine
+            raise XMLConfigError("vnc port must be in range [5900,65535]", g.line)
         port = g.port if g.port is not None and g.port >= 5900 else None
         if port is None and ctx.runtime.vnc_port is not None:
             port = ctx.runtime.vnc_port
         if port is None:
-            if g.autoport is False and g.port is not None and g.port < 5900:
-                raise unsupported(f"VNC port {g.port}", g.line)
             port = 5900
         host = value or "127.0.0.1"
         if ":" in host:
@@ -451,9 +451,9 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
         pairs.append(("port", port if port is not None else 0))
         insecure = port is not None
         if g.tls_port not in (None, -1, 0):
-            if ctx.runtime.spice_tls_x509_dir is None:
-                raise XMLError("spice TLS port set in XML configuration, but TLS is disabled in qemu.conf "
-                               "(spice_tls, spice_tls_x509_cert_dir)", g.line)
+            if ctx.runtime.spice_tls_x509_dir is None:  # (qemu.conf's spice_tls, spice_tls_x509_cert_dir)
+                raise XMLConfigError("spice TLS port set in XML configuration, but TLS is disabled in qemu.conf",
+                                     g.line)
             pairs.append(("tls-port", g.tls_port))
             secure = True
         if value:

@@ -249,8 +249,10 @@ def check_loader(dom: Domain) -> None:
                              os_.nvram.line)
     if os_.firmware == "bios" and os_.nvram is not None:
         raise XMLDetailError("firmware type 'bios' does not support nvram", os_.nvram.line)
-    if os_.firmware is None and loader is not None and not loader.path:
-        raise XMLDetailError("no loader path specified and firmware auto selection disabled", loader.line)
+    # the parser keeps <nvram> in the loader's definition: an <nvram> alone is a loader without path
+    if os_.firmware is None and ((loader is not None and not loader.path) or (loader is None and os_.nvram is not None)):
+        raise XMLDetailError("no loader path specified and firmware auto selection disabled",
+                             (loader or os_.nvram).line)
 
 
 def _uefi_acpi(dom: Domain) -> None:

@@ -25,6 +25,7 @@ from .fields import (
     YESNO,
     Enum,
     Int,
+    LenientBool,
     NonEmpty,
     Pattern,
     Present,
@@ -295,11 +296,13 @@ class InitEnv:
 class OS:
     """``<os>``: guest type, machine, firmware and boot configuration."""
 
-    firmware: str | None = attr("@firmware", Enum("bios", "efi"))
-    type: str = attr("type", Enum("hvm", known=("xen", "linux", "exe", "uml")))
+    firmware: str | None = attr("@firmware", Enum("bios", "efi", unknown="unknown firmware value {}",
+                                                  unknown_error=XMLError))
+    type: str = attr("type", Enum("hvm", known=("xen", "linux", "exe", "uml"), unknown="unknown OS type '{}'"))
     arch: str | None = attr("type/@arch", Enum("x86_64", "i686",
                                                 known=("aarch64", "armv7l", "ppc64", "ppc64le", "s390x",
-                                                       "riscv64", "mips", "mipsel", "sparc", "ppc")))
+                                                       "riscv64", "mips", "mipsel", "sparc", "ppc"),
+                                                unknown="Unknown architecture {}"))
     machine: str | None = attr("type/@machine")
     firmware_features: list[FirmwareFeature] = children("firmware/feature", FirmwareFeature)
     # libvirt's container OS (type 'exe': LXC's init, its arguments, environment, directory and
@@ -318,14 +321,17 @@ class OS:
     dtb: str | None = text("dtb")
     #: an ACPI table file the firmware gets (libvirt 9.0 knows the SLIC one, for OEM activation)
     acpi_table: str | None = text("acpi/table")
-    acpi_table_type: str | None = attr("acpi/table/@type", Enum("slic"))
+    acpi_table_type: str | None = attr("acpi/table/@type", Enum("slic", unknown="Unknown acpi table type: {}",
+                                                                unknown_error=XMLError))
     boot_devs: list[str] = values("boot/@dev", Enum("hd", "cdrom", "network", "fd"))
     bootmenu_enable: bool | None = attr("bootmenu/@enable", YESNO)
     bootmenu_timeout: int | None = attr("bootmenu/@timeout", Int(0))  # range: define_rules
-    bios_useserial: bool | None = attr("bios/@useserial", YESNO)
+    #: virDomainDefParseBootXML ignores a value other than yes/no (validate drops it)
+    bios_useserial: bool | None = attr("bios/@useserial", LenientBool())
     bios_reboot_timeout: int | None = attr("bios/@rebootTimeout", Int(None))  # range: define_rules
     #: written after <bios>, as virDomainDefFormatInternal writes it
-    smbios_mode: str | None = attr("smbios/@mode", Enum("emulate", "host", "sysinfo"))
+    smbios_mode: str | None = attr("smbios/@mode", Enum("emulate", "host", "sysinfo",
+                                                        unknown="unknown smbios mode '{}'"))
     line: int | None = line_field()
 
     #: its hook reads every <acpi><table>, to refuse a second one in libvirt's words
@@ -1332,8 +1338,8 @@ class Controller(VirtioOptions, PCIDeviceInfo):
         known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
                "piix3", "piix4", "ich6"),
         unknown="Unknown model type '{}'"))
-    ports: int | None = attr("@ports", Int(1))
-    vectors: int | None = attr("@vectors", Int(0))
+    ports: int | None = attr("@ports", Int(1, signed=True))
+    vectors: int | None = attr("@vectors", Int(0, signed=True))
     model_name: str | None = attr("model/@name")
     #: pci-root / pcie-root: the 64-bit PCI hole's size (KiB)
     pcihole64: int | None = scaled("pcihole64")
@@ -1627,14 +1633,17 @@ class CharDev(UdpSources, DeviceInfo):
     source_mouse_mode: str | None = attr("source/mouse/@mode", Enum("server", "client"))
     #: 'telnets' and 'tls' build a plain socket in libvirt 9.0's QEMU driver, like 'raw' (TLS
     #: comes from qemu.conf's chardev_tls and <source tls=>, not from the protocol)
-    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", "telnets", "tls"))
+    protocol_type: str | None = attr("protocol/@type", Enum("raw", "telnet", "telnets", "tls",
+                                                             unknown="Unknown protocol '{}'"))
     log_file: str | None = attr("log/@file")
     log_append: bool | None = attr("log/@append", ONOFF)
     target_type: str | None = attr("target/@type")
     target_address: str | None = attr("target/@address")
-    target_port: int | None = attr("target/@port", Int(0))
+    #: -1 is libvirt's "none given" (virDomainChrDefParseTargetXML reads an int)
+    target_port: int | None = attr("target/@port", Int(-1))
     target_name: str | None = attr("target/@name")
-    target_state: str | None = attr("target/@state", Enum("connected", "disconnected"), live_only=True)
+    #: read for a running guest's XML only: a definition's is not even looked at (any value passes)
+    target_state: str | None = attr("target/@state", live_only=True)
     target_model_name: str | None = attr("target/model/@name")
     kind: str = field(default="serial", compare=True, repr=True)
     line: int | None = line_field()
@@ -1732,9 +1741,13 @@ class Graphics:
     #: private bus pyvirtd runs for the guest, daemon/dbusdisplay.py)
     p2p: bool | None = attr("@p2p", YESNO)
     bus_address: str | None = attr("@address")
-    port: int | None = attr("@port", Int(-1, 65535))
+    #: any int, as libvirt reads it (a VNC port outside 5900-65535 is refused at start, a SPICE
+    #: port under 1 is none)
+    port: int | None = attr("@port", Int(None))
     tls_port: int | None = attr("@tlsPort", Int(-1, 65535))
-    autoport: bool | None = attr("@autoport", YESNO)
+    #: VNC ignores a value other than yes/no (virStringParseYesNo's result is not checked):
+    #: kept as AUTOPORT_BAD for validate, which refuses it for SPICE
+    autoport: bool | None = attr("@autoport", LenientBool())
     websocket: int | None = attr("@websocket", Int(-1, 65535))
     listen: str | None = attr("@listen", NonEmpty())
     socket: str | None = attr("@socket")
@@ -1743,7 +1756,7 @@ class Graphics:
     #: when the password stops working (UTC, ``YYYY-MM-DDTHH:MM:SS``; QMP expire_password at start)
     passwd_valid_to: str | None = attr("@passwdValidTo", late=True)
     #: SPICE: what a password change does to connected clients (VNC: only 'keep')
-    connected: str | None = attr("@connected", Enum("fail", "disconnect", "keep"), late=True)
+    connected: str | None = attr("@connected", late=True)  # checked beside a password (validate)
     keymap: str | None = attr("@keymap")
     #: SDL: the X display and its authority file (QEMU's DISPLAY and XAUTHORITY), full screen
     display: str | None = attr("@display")

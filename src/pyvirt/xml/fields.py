@@ -311,8 +311,9 @@ class Enum(Conv):
     name = "enum"
 
     def __init__(self, *values: str, known: tuple[str, ...] = (), why: dict[str, str] | None = None,
-                 unknown: str | None = None) -> None:
+                 unknown: str | None = None, unknown_error: type[XMLError] = XMLConfigError) -> None:
         self.values, self.known, self.why, self.unknown = values, known, why or {}, unknown
+        self.unknown_error = unknown_error
 
     def parse(self, text: str, where: str, line: int | None) -> str:
         if text in self.values:
@@ -323,7 +324,7 @@ class Enum(Conv):
             reason = f": {self.why[text]}" if text in self.why else ""
             raise XMLUnsupportedError(f"unsupported value {text!r} for {where}{reason}", line)
         if self.unknown:
-            raise XMLConfigError(self.unknown.format(text), line)
+            raise self.unknown_error(self.unknown.format(text), line, libvirt_words=True)
         error = XMLError(f"invalid value {text!r} for {where} (expected one of {', '.join(self.values)})", line)
         named = _ATTRIBUTE_WHERE.fullmatch(where)
         if named:  # libvirt's generic parser (virXMLPropEnum) words the same refusal its own way
@@ -403,6 +404,26 @@ STR = Str()
 INT = Int()
 YESNO = Bool()
 ONOFF = Bool("on", "off")
+
+
+class BadBool(str):
+    """A yes/no attribute's value that is neither (LenientBool): false, for a rule to refuse."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class LenientBool(Bool):
+    """yes/no where libvirt's parser ignores any other value for some owners (it does not check
+    virStringParseYesNo's result): that value is kept as a :class:`BadBool`."""
+
+    def parse(self, text: str, where: str, line: int | None) -> bool:
+        if text in (self.true, self.false):
+            return text == self.true
+        return BadBool(text)  # type: ignore[return-value]
+
+    def format(self, value: Any) -> str:
+        return self.true if value else self.false
 
 
 @dataclass(frozen=True)

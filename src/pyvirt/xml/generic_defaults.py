@@ -622,7 +622,9 @@ def reconnect_rule(kind: str | None, mode: str | None, path: str | None, enabled
     if kind in ("tcp", "unix") and listening:
         raise XMLInternalError("chardev reconnect is possible only for connect mode", line)
     if enabled and timeout == 0:
-        raise XMLError("chardev reconnect source timeout cannot be '0'", line)
+        from .errors import XMLInvalidArgError
+
+        raise XMLInvalidArgError("chardev reconnect source timeout cannot be '0'", line)
     return timeout if enabled else None
 
 

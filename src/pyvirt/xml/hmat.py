@@ -75,9 +75,12 @@ def _check_link(link: Any) -> None:
     where = f"<{link.kind}>"
     if link.kind not in INTERCONNECT_KINDS:
         raise XMLError(f"unsupported element <{link.kind}> in <interconnects> (latency or bandwidth)", link.line)
-    for name in ("initiator", "target", "type", "value"):
+    for name in ("initiator", "target", "type", "value"):  # virDomainNumaDefParseXML's words
         if getattr(link, name) is None:
-            raise XMLError(f"missing attribute '{name}' of {where}", link.line)
+            if name == "value" and link.kind == "bandwidth":  # a scaled size (virDomainParseMemory)
+                raise XMLError("missing element or attribute './@value'", link.line, libvirt_words=True)
+            raise XMLError(f"Missing required attribute '{name}' in element '{link.kind}'", link.line,
+                           libvirt_words=True)
     if link.cache == 0:
         link.cache = None
     if link.kind == "latency":

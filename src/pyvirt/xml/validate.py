@@ -734,7 +734,7 @@ _CHAR_TARGET_TYPES = {
 def _validate_chardev_targets(dom: Domain) -> None:
     """virDomainChrDefParseTargetXML's refusals, in its words."""
     devs = dom.devices
-    for dev in [*devs.serials, *devs.consoles, *devs.channels]:
+    for dev in [*devs.serials, *devs.parallels, *devs.consoles, *devs.channels]:
         kinds = _CHAR_TARGET_TYPES.get(dev.kind)
         if kinds and dev.target_type is not None and dev.target_type not in kinds:
             raise XMLConfigError(f"unknown target type '{dev.target_type}' specified for character device",
@@ -742,6 +742,10 @@ def _validate_chardev_targets(dom: Domain) -> None:
         if dev.kind == "channel" and dev.target_type == "guestfwd" and not dev.target_address:
             raise XMLValidationError("guestfwd channel does not define a target address", dev.line,
                                      libvirt_words=True)
+        if dev.kind == "channel" and dev.target_type == "guestfwd" and dev.target_port is None:
+            raise XMLError("Missing required attribute 'port' in element 'target'", dev.line, libvirt_words=True)
+        if dev.kind in ("serial", "parallel", "console") and dev.target_port == -1:
+            dev.target_port = None  # virDomainChrDefParseTargetXML: -1 is no port given
 
 
 def _validate_usb_none(dom: Domain) -> None:
@@ -800,7 +804,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     if dom.os is not None and dom.os.type is None:  # virDomainDefParseCaps: <os> needs a <type>
         raise XMLError("an os <type> must be specified", dom.os.line, libvirt_words=True)
     if dom.type is None:
-        raise XMLError("missing attribute 'type' of <domain>", dom.line)
+        raise XMLInternalError("missing domain type attribute", dom.line)
     validate_name(dom.name, dom.line)
     if dom.uuid is not None:
         dom.uuid = normalize_uuid(dom.uuid, dom.line)
@@ -1046,7 +1050,17 @@ def _validate_tpms(dom: Domain) -> None:
 def _validate_graphics(dom: Domain) -> None:
     """virDomainGraphicsDefParseXML's rules for SPICE's TLS policy and OpenGL: <channel> needs a
     name and a mode, <gl> an ``enable`` on SPICE; each belongs to the display types that have it."""
+    from .fields import BadBool
+
     for g in dom.devices.graphics:
+        if isinstance(g.autoport, BadBool):
+            if g.type == "vnc":  # virDomainGraphicsDefParseXMLVNC ignores it: the port decides
+                g.autoport = None
+            else:  # SPICE reads it with virXMLPropTristateBool
+                error = XMLError(f"invalid value '{g.autoport}' for attribute 'autoport' of <graphics>", g.line)
+                error.libvirt_prop_message = (  # type: ignore[attr-defined]
+                    f"Invalid value for attribute 'autoport' in element 'graphics': '{g.autoport}'.")
+                raise error
         # SDL and D-Bus displays take <gl enable> too (SDL: -display sdl,gl=on)
         gl_here = g.type in ("dbus", "sdl") and g.channels == [] and g.default_mode is None
         if g.type != "spice" and not gl_here and (g.channels or g.default_mode is not None
@@ -1239,6 +1253,9 @@ def _graphics_auth(g: Graphics) -> None:
     VNC knows only ``connected='keep'``; both are kept (and written) only beside a password."""
     import datetime as dt
 
+    if g.passwd is None:  # the whole auth part is read only beside a password
+        g.passwd_valid_to = g.connected = None
+        return
     if g.passwd_valid_to is not None:
         m = re.fullmatch(r"\s*(\d{1,4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})", g.passwd_valid_to)
         try:
@@ -1246,13 +1263,13 @@ def _graphics_auth(g: Graphics) -> None:
         except ValueError:
             when = None
         if when is None:
-            raise XMLError(f"cannot parse password validity time '{g.passwd_valid_to}', expect "
-                           "YYYY-MM-DDTHH:MM:SS", g.line)
+            raise XMLInternalError(f"cannot parse password validity time '{g.passwd_valid_to}', expect "
+                                   "YYYY-MM-DDTHH:MM:SS", g.line)
         g.passwd_valid_to = when.strftime("%Y-%m-%dT%H:%M:%S")
+    if g.connected is not None and g.connected not in ("fail", "disconnect", "keep"):
+        raise XMLConfigError(f"unknown connected value {g.connected}", g.line)
     if g.connected is not None and g.type == "vnc" and g.connected != "keep":
-        raise XMLValidationError("VNC supports connected='keep' only", g.line)
-    if g.passwd is None:
-        g.passwd_valid_to = g.connected = None
+        raise XMLConfigError("VNC supports connected='keep' only", g.line)
 
 
 def _validate_hostdev_teaming(h: Hostdev) -> None:
@@ -1399,6 +1416,15 @@ def _validate_firmware(dom: Domain) -> None:
             raise XMLValidationError("NVRAM is not permitted when loader is stateless", os_.nvram.line)
         if os_.nvram.template:
             raise XMLValidationError("NVRAM template is not permitted when loader is stateless", os_.nvram.line)
+    from .fields import BadBool
+
+    if isinstance(os_.bios_useserial, BadBool):  # virDomainDefParseBootXML ignores it
+        os_.bios_useserial = None
+    for feat in os_.firmware_features:  # virDomainOSDefParseXML: virXMLPropEnum/virXMLPropTristateBool
+        for name in ("name", "enabled"):
+            if getattr(feat, name) is None:
+                raise XMLError(f"Missing required attribute '{name}' in element 'feature'", feat.line,
+                               libvirt_words=True)
     if not os_.firmware_features:
         return
     if os_.firmware is None:
@@ -1517,7 +1543,7 @@ def _validate_sysinfo(dom: Domain) -> None:
     uuid equal to the domain's (taken as the domain's when the domain has none)."""
     for info in dom.sysinfos:
         if info.type is None:
-            raise XMLError("missing attribute 'type' of <sysinfo>", info.line)
+            raise XMLError("Missing required attribute 'type' in element 'sysinfo'", info.line, libvirt_words=True)
         info.bios = _normalized_section(info.bios, "bios")
         info.system = _normalized_section(info.system, "system")
         info.base_boards = [b for b in (_normalized_section(b, "baseBoard") for b in info.base_boards)
