@@ -272,6 +272,7 @@ _XML_ERRORS = {
     "XMLDetailError": (ErrorCode.XML_DETAIL, ""),
     "XMLValidationError": (ErrorCode.XML_ERROR, "XML error: "),
     "XMLNoTargetError": (ErrorCode.NO_TARGET, ""),
+    "XMLNoSourceError": (ErrorCode.NO_SOURCE, ""),
     "XMLInvalidArgError": (ErrorCode.INVALID_ARG, "invalid argument: "),
 }
 

@@ -523,9 +523,11 @@ def video_opts(a: Argv, ctx: Ctx) -> None:
             props = {"driver": "cirrus-vga", "id": ctx.alias(v)}
         elif t == "qxl":
             props = {"driver": "qxl-vga" if primary else "qxl", "id": ctx.alias(v),
-                     "max_outputs": v.model_heads or 1, "ram_size": (v.model_ram or 65536) * 1024,
+                     "max_outputs": v.model_heads, "ram_size": (v.model_ram or 65536) * 1024,
                      "vram_size": (v.model_vram or 65536) * 1024, "vram64_size_mb": (v.model_vram64 or 0) // 1024,
                      "vgamem_mb": (v.model_vgamem or 16384) // 1024}
+            if not v.model_heads:  # heads='0' given: libvirt writes no head count
+                del props["max_outputs"]
         elif t == "virtio":
             props = _virtio_gpu(a, ctx, v, primary)
         elif t == "bochs":
@@ -675,7 +677,7 @@ def rng_opts(a: Argv, ctx: Ctx) -> None:
         props: dict[str, Any] = {"driver": virtio_driver("virtio-rng-pci", r.model)}
         ctx.virtio(r, props)
         props.update({"rng": f"obj{alias}", "id": alias})
-        if r.rate_bytes is not None:
+        if r.rate_bytes:  # 0 is no rate (qemuBuildRNGDevProps: only a positive one)
             props["max-bytes"] = r.rate_bytes
             props["period"] = r.rate_period or 1000
         props.update(pci_props(ctx, r.address, "rng"))

@@ -1376,8 +1376,8 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional"))
     #: 9p: how files of several host devices under the export keep distinct inode numbers
     multidevs: str | None = attr("@multidevs", Enum("default", "remap", "forbid", "warn"))
-    fmode: str | None = attr("@fmode", Pattern(r"[0-7]{1,4}", "createMode"))
-    dmode: str | None = attr("@dmode", Pattern(r"[0-7]{1,4}", "createMode"))
+    fmode: str | None = attr("@fmode", Pattern(r"[0-7]{1,4}", "createMode", octal_uint=True))
+    dmode: str | None = attr("@dmode", Pattern(r"[0-7]{1,4}", "createMode", octal_uint=True))
     driver_type: str | None = attr("driver/@type", Enum("virtiofs", "path", known=("handle", "loop",
                                                                                    "nbd", "ploop")))
     #: libvirt's image format of a file/block filesystem (LXC's loop/nbd drivers); not pyvirt's
@@ -1789,7 +1789,7 @@ class Graphics:
 class Codec:
     """``<sound><codec type=>``."""
 
-    type: str | None = attr("@type", Enum("duplex", "micro", "output"))
+    type: str | None = attr("@type", Enum("duplex", "micro", "output", unknown="unknown codec type '{}'"))
     line: int | None = line_field()
 
 
@@ -1870,12 +1870,15 @@ class Video(VirtioOptions, PCIDeviceInfo):
     model_type: str | None = attr("model/@type", Enum("vga", "cirrus", "qxl", "virtio", "bochs", "none",
                                                       "ramfb", "vmvga", known=("xen", "vbox", "gop"),
                                                       unknown="unknown video model '{}'"))
-    model_ram: int | None = attr("model/@ram", Int(0))
-    model_vram: int | None = attr("model/@vram", Int(0))
-    model_vram64: int | None = attr("model/@vram64", Int(0))
-    model_vgamem: int | None = attr("model/@vgamem", Int(0))
-    model_heads: int | None = attr("model/@heads", Int(1))
-    model_primary: bool | None = attr("model/@primary", YESNO)
+    # virDomainVideoModelDefParseXML's words for a value it cannot read
+    model_ram: int | None = attr("model/@ram", Int(0, words="cannot parse video ram '{}'"))
+    model_vram: int | None = attr("model/@vram", Int(0, words="cannot parse video vram '{}'"))
+    model_vram64: int | None = attr("model/@vram64", Int(0, words="cannot parse video vram64 '{}'"))
+    model_vgamem: int | None = attr("model/@vgamem", Int(0, words="cannot parse video vgamem '{}'"))
+    model_heads: int | None = attr("model/@heads", Int(0, words="cannot parse video heads '{}'",
+                                                       words_error=XMLInternalError))
+    #: only 'yes' means primary (virDomainVideoDefParseXML compares the text)
+    model_primary: bool | None = attr("model/@primary", LenientBool())
     model_accel3d: bool | None = attr("model/acceleration/@accel3d", YESNO)
     model_accel2d: bool | None = attr("model/acceleration/@accel2d", YESNO)
     model_rendernode: str | None = attr("model/acceleration/@rendernode")
@@ -2079,7 +2082,7 @@ class Hub(DeviceInfo):
     """``<hub type='usb'>``: an 8-port USB hub (QEMU's ``usb-hub``), on a USB port like any
     USB device; devices below it have port paths (``1.3``)."""
 
-    type: str | None = attr("@type", Enum("usb"))
+    type: str | None = attr("@type", Enum("usb", unknown="unknown hub device type '{}'"))
     line: int | None = line_field()
 
 
@@ -2107,7 +2110,7 @@ class MemBalloon(VirtioOptions, PCIDeviceInfo):
                                             "virtio-non-transitional", known=("xen",)))
     autodeflate: bool | None = attr("@autodeflate", ONOFF)
     free_page_reporting: bool | None = attr("@freePageReporting", ONOFF)
-    stats_period: int | None = attr("stats/@period", Int(0))
+    stats_period: int | None = attr("stats/@period", Int(None))  # virXMLPropInt: any int
     line: int | None = line_field()
 
 
@@ -2117,15 +2120,17 @@ class RNG(VirtioOptions, PCIDeviceInfo):
 
     model: str | None = attr("@model", Enum("virtio", "virtio-transitional", "virtio-non-transitional",
                                             unknown="unknown RNG model '{}'"))
-    rate_bytes: int | None = attr("rate/@bytes", Int(1))
-    rate_period: int | None = attr("rate/@period", Int(1))
+    # virDomainRNGDefParseXML's words; 0 is no rate (libvirt builds no max-bytes/period)
+    rate_bytes: int | None = attr("rate/@bytes", Int(0, words="invalid RNG rate bytes value"))
+    rate_period: int | None = attr("rate/@period", Int(0, words="invalid RNG rate period value"))
     backend_model: str | None = attr("backend/@model", Enum("random", "builtin", "egd",
                                                             unknown="unknown RNG backend model '{}'"))
     #: egd: the entropy daemon's character device (a socket, as a <serial>'s source)
     backend_type: str | None = attr("backend/@type", Enum("tcp", "unix", "udp",
                                                           known=("pty", "file", "dev", "pipe",
                                                                  "stdio", "null", "vc", "spicevmc",
-                                                                 "spiceport", "nmdm", "qemu-vdagent", "dbus")))
+                                                                 "spiceport", "nmdm", "qemu-vdagent", "dbus"),
+                                                          unknown="unknown backend type '{}' for egd"))
     backend_source_mode: str | None = attr("backend/source/@mode", Enum("bind", "connect"))
     backend_source_host: str | None = attr("backend/source/@host")
     backend_source_service: str | None = attr("backend/source/@service")

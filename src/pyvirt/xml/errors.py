@@ -45,6 +45,13 @@ class XMLNoTargetError(XMLError):
     libvirt_prefix = True
 
 
+class XMLNoSourceError(XMLError):
+    """A device without its source: libvirt's VIR_ERR_NO_SOURCE, whose message is the error
+    code's own text ("missing source information for device X"), with no prefix."""
+
+    libvirt_prefix = True
+
+
 class XMLInvalidArgError(XMLError):
     """A refusal libvirt's parser reports as VIR_ERR_INVALID_ARG ("invalid argument: …"), e.g. a
     size with an unknown unit suffix (virScaleInteger)."""

@@ -347,14 +347,22 @@ class Pattern(Conv):
     keeps a name such as ``sse2,model-id=x`` from ever reaching the command line builder.
     """
 
-    def __init__(self, pattern: str, schema_name: str) -> None:
+    def __init__(self, pattern: str, schema_name: str, octal_uint: bool = False) -> None:
         self.regex, self.name = re.compile(pattern), schema_name
+        #: libvirt's parser reads it with virXMLPropUInt base 8: a value that is not one is
+        #: refused in that function's words
+        self.octal_uint = octal_uint
 
     def parse(self, text: str, where: str, line: int | None) -> str:
         if self.regex.fullmatch(text):
             return text
-        raise XMLError(f"invalid value {text!r} for {where} (libvirt's {self.name} pattern is "
-                       f"{self.regex.pattern})", line)
+        error = XMLError(f"invalid value {text!r} for {where} (libvirt's {self.name} pattern is "
+                         f"{self.regex.pattern})", line)
+        named = _ATTRIBUTE_WHERE.fullmatch(where)
+        if self.octal_uint and named and not re.fullmatch(r"\s*\+?[0-7]+", text):
+            error.libvirt_prop_message = (f"Invalid value for attribute '{named[1]}' in element "  # type: ignore[attr-defined]
+                                          f"'{named[2]}': '{text}'. Expected non-negative integer value")
+        raise error
 
 
 class Octal(Conv):
@@ -455,6 +463,8 @@ class Spec:
     unit_label: str | None = None
     #: a scaled value's path as libvirt's refusal names it (``./memtune/hard_limit[1]``)
     xpath: str | None = None
+    #: ``values``: libvirt's words for a repeated element without the attribute
+    missing: str | None = None
     parse_only: bool = False
     tail: int = 0
     late: bool = False
@@ -512,10 +522,12 @@ def children(path: str, cls: Any, *, unsupported: bool = False) -> Any:
     return _field(Spec(path, "children", cls=cls, unsupported=unsupported), factory=list)
 
 
-def values(path: str, conv: Conv = STR, *, unsupported: bool = False) -> Any:
+def values(path: str, conv: Conv = STR, *, unsupported: bool = False, missing: str | None = None) -> Any:
     """A list of one attribute of repeated elements: ``values("boot/@dev")``; ``unsupported``:
-    libvirt's, not pyvirt's (:attr:`Spec.unsupported`)."""
-    return _field(Spec(path, "values", conv, unsupported=unsupported), factory=list)
+    libvirt's, not pyvirt's (:attr:`Spec.unsupported`); ``missing``: libvirt's own words (an
+    internal error) for an element without the attribute, where its parser does not say
+    virXMLPropEnum's "Missing required attribute"."""
+    return _field(Spec(path, "values", conv, unsupported=unsupported, missing=missing), factory=list)
 
 
 def scaled(path: str, unit: str = "KiB", label: str | None = None, *, unsupported: bool = False,

@@ -298,6 +298,10 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
             out = []
             for sub in _find_all(el, steps):
                 raw_value = sub.get(att) if att else (sub.text or "")  # an empty element: empty text
+                if raw_value is None and spec.missing:
+                    from .errors import XMLInternalError
+
+                    raise XMLInternalError(spec.missing, sub.sourceline)
                 if raw_value is None:  # virXMLPropEnum(..., VIR_XML_PROP_REQUIRED)'s words
                     raise XMLError(f"Missing required attribute '{att}' in element '{_name(sub)}'", sub.sourceline,
                                    libvirt_words=True)

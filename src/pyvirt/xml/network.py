@@ -351,7 +351,8 @@ class Network:
     portgroups: list[PortGroup] = children("portgroup", PortGroup)
     #: ``<dnsmasq:options>``: lines appended verbatim to the network's dnsmasq configuration
     #: (libvirt's dnsmasq namespace, written last as virNetworkDefFormatBuf does)
-    dnsmasq_options: list[str] = values("dnsmasq:options/dnsmasq:option/@value")
+    dnsmasq_options: list[str] = values("dnsmasq:options/dnsmasq:option/@value",
+                                        missing="No dnsmasq options value specified")
     line: int | None = line_field()
 
     @property

@@ -31,6 +31,7 @@ from .errors import (
     XMLError,
     XMLInternalError,
     XMLInvalidArgError,
+    XMLNoSourceError,
     XMLNoTargetError,
     XMLUnsupportedError,
     XMLValidationError,
@@ -872,7 +873,27 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             if index in seen_acpi:
                 raise XMLValidationError(f"non unique 'acpi index' '{index}'", getattr(dev, "line", None))
             seen_acpi.add(index)
+    from .fields import BadBool
+
+    for video in dom.devices.videos:  # only primary='yes' is read (virDomainVideoDefParseXML)
+        if isinstance(video.model_primary, BadBool):
+            video.model_primary = None
+    for shm in dom.devices.shmems:  # virDomainShmemDefParseXML
+        if not shm.name:
+            raise XMLValidationError("shmem element must contain 'name' attribute", shm.line, libvirt_words=True)
+        if "/" in shm.name:
+            raise XMLConfigError("shmem name cannot include '/' character", shm.line)
+    for wd in dom.devices.watchdogs:  # virDomainWatchdogDefParseXML
+        if wd.model is None:
+            raise XMLInternalError("watchdog must contain model name", wd.line)
+    for tpm in dom.devices.tpms:  # virDomainTPMDefParseXML
+        if tpm.backend_type is None:
+            raise XMLValidationError("missing TPM device backend", tpm.line, libvirt_words=True)
     for fs in dom.devices.filesystems:  # libvirt keeps create modes as 4 octal digits
+        sources = (fs.source_dir, fs.source_file, fs.source_dev, fs.source_name, fs.source_socket)
+        if fs.type not in ("ram", "volume") and not any(sources):  # virDomainFSDefParseXML
+            raise XMLNoSourceError("missing source information" + (f" for device {fs.target_dir}"
+                                                                   if fs.target_dir else ""), fs.line)
         for name in ("fmode", "dmode"):
             if getattr(fs, name) is not None:
                 setattr(fs, name, f"{int(getattr(fs, name), 8):04o}")
@@ -899,7 +920,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             _duplicate_disk_target(devs.disks)
         if disk.device not in ("cdrom", "floppy") and _disk_source_empty(disk):
             # virDomainDiskDefValidate: only removable media may be empty
-            raise XMLValidationError(f"missing source information for device {disk.target_dev}", disk.line)
+            raise XMLNoSourceError(f"missing source information for device {disk.target_dev}", disk.line)
         targets[disk.target_dev] = disk
     for nic in devs.interfaces:
         if nic.mac_address is not None and parse_mac(nic.mac_address) is None:
