@@ -19,6 +19,7 @@ from pyvirt.xml.errors import (
     XMLError,
     XMLInternalError,
     XMLInvalidArgError,
+    XMLNoSourceError,
     XMLValidationError,
 )
 
@@ -281,3 +282,165 @@ def test_iothread_pool_sizes_are_read_as_signed() -> None:
 def test_zero_preallocation_threads_is_none() -> None:
     argv = build_argv(_dom(pre="<memoryBacking><allocation mode='immediate' threads='0'/></memoryBacking>"))
     assert "prealloc-threads" not in " ".join(argv)
+
+
+# --- character devices ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("devices", "cls", "words"), [
+    ("<serial type='tcp'><source mode='connect' host='h' service='1'><reconnect enabled='yes' timeout='0'/>"
+     "</source></serial>", XMLInvalidArgError, "chardev reconnect source timeout cannot be '0'"),
+    ("<serial type='tcp'><source mode='connect' host='h' service='1'/><protocol type='foo'/></serial>",
+     XMLConfigError, "Unknown protocol 'foo'"),
+    ("<channel type='pty'><target type='guestfwd' address='10.0.2.1'/></channel>", XMLError,
+     "Missing required attribute 'port' in element 'target'"),
+])
+def test_chardev_refusals(devices: str, cls: type, words: str) -> None:
+    exc = _refusal(devices)
+    assert type(exc) is cls and exc.message == words
+
+
+def test_a_serial_port_of_minus_one_is_none() -> None:
+    dom = _dom("<serial type='pty'><target port='-1'/></serial>")
+    assert dom.devices.serials[0].target_port == 0
+
+
+def test_a_channel_state_is_not_read_in_a_definition() -> None:
+    _dom("<channel type='pty'><target type='virtio' name='a' state='foo'/></channel>")
+
+
+@pytest.mark.parametrize("attr", ["ports='-1'", "vectors='-1'"])
+def test_virtio_serial_counts_are_read_as_signed(attr: str) -> None:
+    exc = _refusal(f"<controller type='virtio-serial' {attr}/>")
+    name = attr.split("=")[0]
+    assert _said(exc) == (f"XML error: Invalid value for attribute '{name}' in element 'controller': '-1'. "
+                          "Expected non-negative value")
+
+
+# --- graphics ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("graphics", ["<graphics type='vnc' port='100'/>", "<graphics type='vnc' port='0'/>",
+                                      "<graphics type='vnc' port='70000'/>",
+                                      "<graphics type='vnc' port='-1' autoport='no'/>"])
+def test_a_vnc_port_outside_its_range_is_refused_when_built(graphics: str) -> None:
+    dom = _dom(graphics)  # defined as libvirt defines it
+    with pytest.raises(XMLConfigError, match=r"^vnc port must be in range \[5900,65535\]"):
+        build_argv(dom)
+
+
+def test_vnc_ignores_an_autoport_that_is_not_yes_or_no() -> None:
+    dom = _dom("<graphics type='vnc' port='5901' autoport='maybe'/>")
+    assert dom.devices.graphics[0].port == 5901 and not dom.devices.graphics[0].autoport
+    argv = build_argv(dom)
+    assert argv[argv.index("-vnc") + 1].startswith("127.0.0.1:1,")
+    exc = _refusal("<graphics type='spice' autoport='maybe'/>")
+    assert _said(exc) == "XML error: Invalid value for attribute 'autoport' in element 'graphics': 'maybe'."
+
+
+@pytest.mark.parametrize(("graphics", "cls", "words"), [
+    ("<graphics type='vnc' passwd='x' connected='foo'/>", XMLConfigError, "unknown connected value foo"),
+    ("<graphics type='vnc' passwd='x' connected='fail'/>", XMLConfigError, "VNC supports connected='keep' only"),
+    ("<graphics type='vnc' passwd='x' passwdValidTo='bad'/>", XMLInternalError,
+     "cannot parse password validity time 'bad', expect YYYY-MM-DDTHH:MM:SS"),
+])
+def test_display_password_refusals(graphics: str, cls: type, words: str) -> None:
+    exc = _refusal(graphics)
+    assert type(exc) is cls and exc.message == words
+
+
+def test_connected_without_a_password_is_not_read() -> None:
+    assert _dom("<graphics type='spice' connected='foo'/>").devices.graphics[0].connected is None
+
+
+# --- <os> ---------------------------------------------------------------------------------------------
+
+def _os_refusal(os_body: str, machine: str = "pc", firmware: str = "") -> XMLError:
+    doc = (f"<domain type='qemu'><name>g</name><memory>1048576</memory><os{firmware}>"
+           f"<type arch='x86_64' machine='{machine}'>hvm</type>{os_body}</os><devices/></domain>")
+    with pytest.raises(XMLError) as info:
+        fill_defaults(parse_domain(doc))
+    return info.value
+
+
+@pytest.mark.parametrize(("body", "firmware", "cls", "words"), [
+    ("<smbios mode='foo'/>", "", XMLConfigError, "unknown smbios mode 'foo'"),
+    ("<acpi><table type='foo'>/t</table></acpi>", "", XMLError, "Unknown acpi table type: foo"),
+    ("<boot/>", "", XMLError, "Missing required attribute 'dev' in element 'boot'"),
+    ("<nvram>/tmp/n</nvram>", "", XMLDetailError, "no loader path specified and firmware auto selection disabled"),
+    ("<firmware><feature enabled='yes'/></firmware>", " firmware='efi'", XMLError,
+     "Missing required attribute 'name' in element 'feature'"),
+    ("", " firmware='foo'", XMLError, "unknown firmware value foo"),
+])
+def test_os_refusals(body: str, firmware: str, cls: type, words: str) -> None:
+    exc = _os_refusal(body, firmware=firmware)
+    assert type(exc) is cls and exc.message == words
+
+
+@pytest.mark.parametrize(("type_", "words"), [("<type arch='foo' machine='pc'>hvm</type>", "Unknown architecture foo"),
+                                              ("<type arch='x86_64' machine='pc'>foo</type>", "unknown OS type 'foo'")])
+def test_os_type_and_arch_refusals(type_: str, words: str) -> None:
+    with pytest.raises(XMLConfigError) as info:
+        parse_domain(f"<domain type='qemu'><name>g</name><memory>1048576</memory><os>{type_}</os></domain>")
+    assert info.value.message == words
+
+
+def test_a_bios_useserial_that_is_not_yes_or_no_is_ignored() -> None:
+    doc = ("<domain type='qemu'><name>g</name><memory>1048576</memory><os><type arch='x86_64' machine='pc'>hvm"
+           "</type><bios useserial='maybe'/></os><devices/></domain>")
+    assert fill_defaults(parse_domain(doc)).os.bios_useserial is None
+
+
+def test_missing_domain_and_sysinfo_types() -> None:
+    with pytest.raises(XMLInternalError, match="^missing domain type attribute"):
+        parse_domain("<domain><name>g</name><memory>1048576</memory><os><type>hvm</type></os></domain>")
+    exc = _refusal(pre="<sysinfo><system><entry name='vendor'>x</entry></system></sysinfo>")
+    assert exc.message == "Missing required attribute 'type' in element 'sysinfo'"
+
+
+# --- other devices ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("devices", "cls", "words"), [
+    ("<filesystem type='mount'><target dir='t'/></filesystem>", XMLNoSourceError,
+     "missing source information for device t"),
+    ("<disk type='file' device='disk'><target dev='vda' bus='virtio'/></disk>", XMLNoSourceError,
+     "missing source information for device vda"),
+    ("<shmem/>", XMLValidationError, "shmem element must contain 'name' attribute"),
+    ("<shmem name='a/b'/>", XMLConfigError, "shmem name cannot include '/' character"),
+    ("<watchdog/>", XMLInternalError, "watchdog must contain model name"),
+    ("<tpm model='tpm-tis'/>", XMLValidationError, "missing TPM device backend"),
+    ("<sound model='ich6'><codec type='foo'/></sound>", XMLConfigError, "unknown codec type 'foo'"),
+    ("<hub type='foo'/>", XMLConfigError, "unknown hub device type 'foo'"),
+    ("<rng model='virtio'><backend model='egd' type='foo'/></rng>", XMLConfigError,
+     "unknown backend type 'foo' for egd"),
+    ("<rng model='virtio'><rate bytes='x'/><backend model='random'>/dev/urandom</backend></rng>", XMLError,
+     "invalid RNG rate bytes value"),
+    ("<video><model type='vga' vram='x'/></video>", XMLError, "cannot parse video vram 'x'"),
+    ("<video><model type='virtio' heads='-1'/></video>", XMLInternalError, "cannot parse video heads '-1'"),
+])
+def test_device_refusals(devices: str, cls: type, words: str) -> None:
+    exc = _refusal(devices)
+    assert type(exc) is cls and exc.message == words
+
+
+def test_no_source_is_reported_bare() -> None:
+    exc = _refusal("<filesystem type='mount'><target dir='t'/></filesystem>")
+    assert _said(exc) == "missing source information for device t"
+
+
+def test_a_filesystem_create_mode_that_is_not_octal() -> None:
+    exc = _refusal("<filesystem type='mount' fmode='999'><source dir='/s'/><target dir='t'/></filesystem>")
+    assert _said(exc) == ("XML error: Invalid value for attribute 'fmode' in element 'filesystem': '999'. "
+                          "Expected non-negative integer value")
+
+
+def test_zero_rng_rate_and_qxl_heads_build_nothing() -> None:
+    argv = build_argv(_dom("<rng model='virtio'><rate bytes='0'/><backend model='random'>/dev/urandom</backend>"
+                           "</rng><video><model type='qxl' heads='0'/></video>"))
+    devices = _devices(argv)
+    rng = next(d for d in devices if d["driver"] == "virtio-rng-pci")
+    qxl = next(d for d in devices if d["driver"] == "qxl-vga")
+    assert "max-bytes" not in rng and "period" not in rng and "max_outputs" not in qxl
+
+
+def test_a_video_primary_other_than_yes_is_ignored() -> None:
+    dom = _dom("<video><model type='cirrus' primary='maybe'/></video>")
+    assert dom.devices.videos[0].model_primary is True  # the only video: primary by position
