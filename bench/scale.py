@@ -127,15 +127,31 @@ def restart(side: Side, names: list[str], env: dict[str, str] | None = None) -> 
     return time.perf_counter() - t
 
 
+def samples(fn: Any, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
 def restart_pairs(side: Side, names: list[str], before_src: str, rounds: int) -> dict[str, list[float]]:
     """Restarts alternating the daemon of an older tree (PYTHONPATH=before_src) and this one,
-    over the same guests and definitions: before/after in the same minutes of machine load."""
+    over the same guests and definitions: before/after in the same minutes of machine load.
+    After each restart, 10 lists and 10 domain stats (state) from that daemon (this tree's client
+    for both: the daemon's share before/after)."""
     src = str(Path(before_src).resolve())
-    times: dict[str, list[float]] = {"before": [], "after": []}
+    times: dict[str, list[float]] = {"before": [], "after": [], "list_before": [], "list_after": [],
+                                     "stats_before": [], "stats_after": []}
     for i in range(rounds):
         for label in ("before", "after") if i % 2 == 0 else ("after", "before"):
             side.stop_daemon()
             times[label].append(restart(side, names, {"PYTHONPATH": src} if label == "before" else None))
+            side.list_all()  # the first of each is not counted (the daemon's first listing)
+            side.stats_all()
+            times[f"list_{label}"] += samples(side.list_all, 10)
+            times[f"stats_{label}"] += samples(side.stats_all, 10)
             log(f"restart {label}: {times[label][-1]:.2f} s")
     return times
 
@@ -389,6 +405,11 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, args: argparse.N
             vals = pairs[label]
             cell = f"{median(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
             print(f"{f'restart, {label} (alternating, median of {len(vals)})':44} {cell:>22}")
+        for what in ("list", "stats"):
+            for label in ("before", "after"):
+                vals = pairs.get(f"{what}_{label}") or [0.0]
+                cell = f"{median(vals):.1f} ({min(vals):.1f}-{max(vals):.1f})"
+                print(f"{f'{what} (ms), {label} (alternating, {len(vals)} calls)':44} {cell:>22}")
     print("medians (min-max) of 20 (dominfo: 50); libvirt: listAllDomains + state() each (as virsh list), "
           "getAllDomainStats(STATE), lookupByName + info()")
 
@@ -406,7 +427,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          "MemAvailable (default 0.5)")
     ap.add_argument("--before-src", default=None,
                     help="also restart pyvirtd alternately from this older tree (its src/, e.g. from `git archive`) "
-                         "and from this one, over the same guests: restart time before/after")
+                         "and from this one, over the same guests: restart time, list and domain stats before/after")
     ap.add_argument("--restarts", type=int, default=4, help="alternating restarts with --before-src (default 4)")
     ap.add_argument("--libvirt-worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

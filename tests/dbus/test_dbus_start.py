@@ -78,3 +78,20 @@ def test_main_owns_the_name_before_loading_the_service_and_asyncio_has_no_ssl() 
             "print(bool(ssl.OPENSSL_VERSION))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:3] == ["[]", "ran", "True"]
+
+
+def test_dbus_fast_comes_without_openssl_and_hashlib_still_works() -> None:
+    """dbus-fast loads without ``_hashlib`` (OpenSSL's libcrypto); its introspection cache key
+    still hashes, and a later ``import hashlib`` elsewhere is the usual one, OpenSSL's."""
+    code = ("import sys\n"
+            "from pyvirt.dbus import main\n"
+            "main.import_asyncio()\n"
+            "main.import_dbus_fast()\n"
+            "print(sorted(m for m in ('_hashlib', 'hashlib', 'ssl') if m in sys.modules))\n"
+            "from dbus_fast.introspection import Node\n"
+            "xml = '<node><interface name=\"a.b\"><method name=\"M\"/></interface></node>'\n"
+            "print(Node.parse(xml).interfaces[0].methods[0].name)\n"
+            "import hashlib\n"
+            "print(hashlib.sha256.__name__, '_hashlib' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:3] == ["[]", "M", "openssl_sha256 True"]

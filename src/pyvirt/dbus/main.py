@@ -51,6 +51,26 @@ def import_asyncio() -> ModuleType:
     return asyncio
 
 
+def import_dbus_fast() -> None:
+    """dbus-fast, imported with OpenSSL's ``_hashlib`` hidden: ``dbus_fast.introspection`` imports
+    ``hashlib`` for one ``sha256`` (a cache key), and ``_hashlib`` maps OpenSSL's libcrypto, the
+    only OpenSSL library the service would load (ssl is kept out, above): ~8 M instructions at
+    start and ~3 MiB resident.  Without ``_hashlib``, ``hashlib`` answers from CPython's own
+    ``_sha256`` (as on a Python built without OpenSSL).  That fallback module is left to
+    dbus-fast alone: it is taken out of ``sys.modules`` again, so a later ``import hashlib``
+    elsewhere gets the usual one."""
+    if "dbus_fast" in sys.modules or "hashlib" in sys.modules or "_hashlib" in sys.modules:
+        import dbus_fast  # noqa: F401 - imported for its side effect, loaded once here
+
+        return
+    sys.modules["_hashlib"] = None  # type: ignore[assignment]  # ImportError for `import _hashlib`
+    try:
+        import dbus_fast.aio  # noqa: F401
+    finally:
+        del sys.modules["_hashlib"]
+        sys.modules.pop("hashlib", None)
+
+
 def _quick_args(argv: list[str]) -> Options | None:
     """The options of a command line made only of the flags in _QUICK_FLAGS, each once and not both
     buses (libvirt-dbus's own usual lines: ``--session``, ``--system``); None for any other, which
@@ -102,6 +122,7 @@ async def serve(system: bool, threads: int, owned: early.Owned | None) -> int:
     import asyncio
     import signal
 
+    import_dbus_fast()
     from dbus_fast import BusType, RequestNameReply
     from dbus_fast.aio import MessageBus
     from dbus_fast.constants import NameFlag
