@@ -32,10 +32,14 @@ def test_server_half_only_then_the_whole_package_on_demand() -> None:
         version = aiohttp.__version__
         from aiohttp import ClientSession, WSMsgType  # names of the package itself: __init__ runs now
         from importlib.metadata import version as dist_version
-        print(json.dumps({"before": before, "after": sorted(sys.modules), "version": version,
+        import os, frozenlist
+        pure = ("frozenlist._frozenlist" not in sys.modules and frozenlist.FrozenList is frozenlist.PyFrozenList
+                and "FROZENLIST_NO_EXTENSIONS" not in os.environ)
+        print(json.dumps({"pure": pure, "before": before, "after": sorted(sys.modules), "version": version,
                           "dist": dist_version("aiohttp"), "session": ClientSession.__module__,
                           "same_web": aiohttp.web is web, "ws": WSMsgType.TEXT.name}))
     """)
+    assert got["pure"]  # frozenlist's Python class, the switch not left in the environment
     assert "aiohttp.web" in got["before"]
     assert not CLIENT_HALF & set(got["before"])
     assert set(got["after"]) >= CLIENT_HALF

@@ -17,6 +17,7 @@ pyvirtd's own code imports what it uses from the submodules.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 from types import ModuleType
@@ -41,6 +42,7 @@ def import_server(*, serves_files: bool = False) -> None:
 
         if not mimetypes.inited:
             mimetypes.knownfiles = []
+    _import_frozenlist()
     if "aiohttp" not in sys.modules:
         package = _deferred_package()
         if package is not None:
@@ -53,6 +55,22 @@ def import_server(*, serves_files: bool = False) -> None:
                 raise
             return
     import aiohttp.web  # noqa: F401,F811
+
+
+def _import_frozenlist() -> None:
+    """frozenlist as its pure-Python class (its own switch, ``FROZENLIST_NO_EXTENSIONS``, set only
+    for this import): the compiled one (a 0.7 MB Cython module) costs 1.1 MiB of pyvirtd's
+    resident memory (bench/daemon_rss.py), and aiohttp's server uses frozen lists only for its
+    signals and middleware list, read a few times per request, never in a loop over data."""
+    if "frozenlist" in sys.modules or "FROZENLIST_NO_EXTENSIONS" in os.environ:
+        return
+    os.environ["FROZENLIST_NO_EXTENSIONS"] = "1"  # read once, at frozenlist's import
+    try:
+        import frozenlist  # noqa: F401 - imported for its side effect, loaded once here
+    except ImportError:
+        pass  # aiohttp's own import says what is missing
+    finally:
+        del os.environ["FROZENLIST_NO_EXTENSIONS"]
 
 
 def _deferred_package() -> ModuleType | None:
