@@ -19,6 +19,9 @@ socket.  What it does wrong is chosen with ``FAKEQEMU_MODE`` in a wrapper script
   log-argv          write its command line to $FAKEQEMU_LOG, and every QMP command it receives,
                     one JSON line each, to $FAKEQEMU_LOG.qmp (to check what QEMU was given)
 
+SIGUSR2 is the guest powering itself off: as QEMU under ``-no-shutdown``, the fake stays, its
+status ``shutdown``, and a monitor client connected then gets SHUTDOWN (guest-shutdown).
+
 Everything else behaves like a quiet QEMU: ``-S`` starts in prelaunch, ``cont``/``stop`` switch
 state, ``system_powerdown`` emits SHUTDOWN (guest) and waits for ``quit``, SIGTERM exits.
 Standard library only; no pyvirt import, so it is exactly as foreign as a real QEMU.
@@ -79,12 +82,14 @@ class Fake:
         self.argv = argv
         self.modes = modes
         self.running = "-S" not in argv
+        self.off = False  # the guest powered off (SIGUSR2): status 'shutdown' until system_reset
         self.conn: socket.socket | None = None
         self.pending_event: tuple[str, dict[str, object]] | None = None
         self.send_lock = threading.Lock()
         self.held: dict[str, threading.Timer] = {}  # devices whose DEVICE_DELETED is yet to come
         self.devices = set(filter(None, map(_device_id, _args_after(argv, "-device"))))  # qom-list's
         signal.signal(signal.SIGUSR1, self.release_all)
+        signal.signal(signal.SIGUSR2, self.power_off)
         log = os.environ.get("FAKEQEMU_LOG")
         self.qmp_log = open(log + ".qmp", "a") if log and "log-argv" in modes else None  # noqa: SIM115
 
@@ -103,10 +108,12 @@ class Fake:
 
     def reply(self, cmd: str, args: dict[str, object]) -> object:
         if cmd == "query-status":
-            return {"status": "running" if self.running else "prelaunch", "running": self.running,
-                    "singlestep": False}
+            status = "shutdown" if self.off else "running" if self.running else "prelaunch"
+            return {"status": status, "running": self.running, "singlestep": False}
         if cmd == "cont":
-            self.running = True
+            self.running = not self.off
+        elif cmd == "system_reset":
+            self.off = False
         elif cmd == "stop":
             self.running = False
         elif cmd == "query-chardev":
@@ -161,6 +168,16 @@ class Fake:
         thread may hold the send lock."""
         devs = [dev for dev in list(self.held) if self.release(dev)]
         threading.Thread(target=self.deleted, args=(devs,), daemon=True).start()
+
+    def power_off(self, *_: object) -> None:
+        """SIGUSR2: the guest powers off; QEMU (-no-shutdown) stays, stopped, status 'shutdown'."""
+        self.running, self.off = False, True
+
+        def tell() -> None:
+            with contextlib.suppress(OSError, AssertionError):  # no monitor client may be there
+                self.event("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+
+        threading.Thread(target=tell, daemon=True).start()
 
     def serve(self) -> None:
         fd = _monitor_fd(self.argv)
@@ -218,6 +235,10 @@ class Fake:
             return
         if self.has(f"error-on:{cmd}"):
             self.send({"error": {"class": "GenericError", "desc": f"fake refusal of {cmd}"}, "id": reply_id})
+            return
+        if cmd == "device_add" and (msg.get("arguments") or {}).get("id") in self.devices:  # type: ignore[union-attr]
+            self.send({"error": {"class": "GenericError", "desc": f"Duplicate device ID "  # QEMU's words
+                                 f"'{msg['arguments']['id']}'"}, "id": reply_id})  # type: ignore[index]
             return
         if self.has(f"lie:{cmd}"):
             self.send({"return": ["not", "what", "was", "asked"], "id": reply_id})

@@ -152,6 +152,12 @@ HANDLED_EVENTS = ("SHUTDOWN", "GUEST_PANICKED", "DEVICE_DELETED", "BLOCK_WRITE_T
                   "SUSPEND", "SUSPEND_DISK", "WAKEUP", *BLOCK_JOB_EVENTS, *events.PASSED_ON)
 
 
+#: QEMU's run states (query-status) of a guest whose end QEMU held for the daemon (-no-shutdown, a
+#: panic that pauses), and the event that would have told it: what a re-attach finishes
+ENDED_MEANWHILE = {"shutdown": ("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}),
+                   "guest-panicked": ("GUEST_PANICKED", {"action": "pause"})}
+
+
 #: the mixins of what most daemons never run (migration, core dumps, backups, checkpoints,
 #: snapshots, dirty-rate probes, memory peeks): ~3,500 lines in 9 modules and the 8 more only
 #: they import, taken as QemuDriver's bases with the first of their names looked up
@@ -414,6 +420,7 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         run = rec.run
         assert run is not None
         files = self.store.runtime_files(rec.name)
+        ended: tuple[str, dict[str, Any]] | None = None
         try:
             try:
                 await self._connect_monitor(rec, files.monitor)
@@ -430,6 +437,12 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
                         await self._before_cont(rec)
                         await self._qmp(run, "cont")
                         rec.state, rec.reason = DomainState.RUNNING, RunningReason.BOOTED
+                elif qstatus in ENDED_MEANWHILE and record.get("state") == "running":
+                    # the guest powered off or panicked while no daemon listened: QEMU (-no-shutdown)
+                    # waits, stopped, and its event is lost; the end is finished below, as the
+                    # event would have (libvirt's qemuProcessReconnect: qemuProcessShutdownOrReboot)
+                    rec.state, rec.reason = DomainState.RUNNING, int(record.get("reason", RunningReason.BOOTED))
+                    ended = ENDED_MEANWHILE[qstatus]
                 elif status.get("running"):
                     rec.state = DomainState.RUNNING
                     rec.reason = int(record.get("reason", RunningReason.BOOTED)) \
@@ -455,6 +468,13 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
             run.supervisor = asyncio.create_task(self._supervise(rec), name=f"supervise-{rec.name}")
             await self._recover_backup(rec)  # a backup the last daemon left running
             log.info("re-attached to domain %s (pid %d)", rec.name, run.ident.pid)
+            if ended is not None:
+                log.warning("domain %s: the guest ended while pyvirtd was down (QEMU says %s); finishing it "
+                            "as its definition says", rec.name, qstatus)
+                try:
+                    await self._on_qmp_event(rec, run, *ended)
+                except Exception as exc:  # noqa: BLE001 - the guest stays as QEMU holds it
+                    log.error("domain %s: cannot finish its end: %s", rec.name, exc)
         finally:
             rec.lock.release()
 

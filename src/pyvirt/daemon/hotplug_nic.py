@@ -19,7 +19,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import DeviceAddedEvent, ErrorCode, ErrorDomain, PyvirtError
-from pyvirt.daemon import model
+from pyvirt.daemon import hotplug, model
 from pyvirt.daemon.hotplug import Backend, probe_device, with_device
 from pyvirt.daemon.records import DomainRecord
 from pyvirt.xml.errors import XMLError
@@ -97,7 +97,15 @@ class NicHotplugMixin:
                     new_live = changed
             if new_live is not None:
                 plugged = new_live.devices.interfaces[-1]  # appended last
-                await self._plug_nic(rec, new_live, plugged)
+                try:
+                    await self._plug_nic(rec, new_live, plugged)
+                except BaseException:
+                    if rec.run is not None and plugged.alias in rec.run.unplugging:
+                        # QEMU refused a later step and the guest has not let the new device go
+                        # yet: it stays in the live XML (seen, its alias taken) until its
+                        # DEVICE_DELETED completes the removal, as a detach's would
+                        self._commit(rec, live=new_live)
+                    raise
             self._commit(rec, config=new_config, live=new_live)
         if plugged is not None:
             self.events.emit_device(DeviceAddedEvent, rec.name, rec.uuid, plugged.alias or "", rec.id)
@@ -141,13 +149,23 @@ class NicHotplugMixin:
                     await self._qmp(run, "set_link", {"name": nic.alias, "up": False})
             except BaseException:
                 # the attach failed: QEMU keeps nothing of it (a device the live XML does not show
-                # could be neither seen nor detached, and the next NIC would take its alias)
+                # could be neither seen nor detached, and the next NIC would take its alias).  A
+                # device_add QEMU took is gone only when the guest lets it go (DEVICE_DELETED):
+                # its backend goes after it, now or, with a guest slow to release it, then
                 for command, args in reversed(undo):
                     with contextlib.suppress(Exception):
-                        await self._qmp(run, command, args)
+                        if command == "device_del":
+                            if not await self._device_del(run, nic.alias, hotplug.DETACH_WAIT):
+                                run.unplugging[nic.alias] = {"netdev": netdev["id"],
+                                                             "tap": nic.target_dev if filtered else None}
+                                log.info("%s: device %s of a failed attach is removed when the guest "
+                                         "releases it", rec.name, nic.alias)
+                                break
+                        else:
+                            await self._qmp(run, command, args)
                 raise
         except BaseException:
-            if filtered:  # the tap goes with our fd: so do its rules
+            if filtered and nic.alias not in run.unplugging:  # the tap goes with our fd: so do its rules
                 await asyncio.to_thread(self.nwfilters.unbind, nic.target_dev)
             raise
         finally:

@@ -1,0 +1,87 @@
+"""Session 14's second review, against the fake QEMU (no guest boots): each test failed before
+its fix (docs/HACKING.md, "Review, session 14, second pass")."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from pyvirt.api import DomainState, PyvirtError, ShutoffReason
+from pyvirt.daemon import hotplug
+from tests.security.fakedriver import domain_xml, new_driver, qmp_log, run, shut_down
+
+
+def _commands(emulator: str, name: str) -> list[dict]:  # type: ignore[type-arg]
+    return [m for m in qmp_log(emulator) if m.get("execute") == name]
+
+
+def test_a_failed_nic_attach_the_guest_holds_waits_for_device_deleted(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """device_add taken, then set_link refused: the rollback's device_del is answered, but the
+    device stays in QEMU until the guest lets go.  Its netdev was deleted at once under it and
+    the NIC dropped from the live XML: the next attach took the same alias and QEMU refused it
+    ("Duplicate device ID").  Now the device stays in the live XML until DEVICE_DELETED, whose
+    removal then frees the netdev."""
+    monkeypatch.setattr(hotplug, "DETACH_WAIT", 0.05)
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator("log-argv,error-on:set_link,unplug-delay:60")
+        await drv.create_xml(domain_xml("held", emu))
+        down = "<interface type='user'><model type='virtio'/><link state='down'/></interface>"
+        with pytest.raises(PyvirtError, match="fake refusal of set_link"):
+            await drv.attach_device("held", down, live=True)
+        assert _commands(emu, "netdev_del") == []  # not under a device the guest still has
+        assert "<alias name='net0'/>" in await drv.get_xml("held")  # seen, its alias taken
+        up = "<interface type='user'><model type='virtio'/></interface>"
+        await drv.attach_device("held", up, live=True)  # the next one is net1, which QEMU takes
+        assert [c["arguments"]["id"] for c in _commands(emu, "device_add")] == ["net0", "net1"]
+        rec = drv.lookup("held")
+        os.kill(rec.run.ident.pid, signal.SIGUSR1)  # the guest lets net0 go
+        for _ in range(200):
+            if _commands(emu, "netdev_del"):
+                break
+            await asyncio.sleep(0.02)
+        assert [c["arguments"] for c in _commands(emu, "netdev_del")] == [{"id": "hostnet0"}]
+        xml = await drv.get_xml("held")
+        assert "<alias name='net0'/>" not in xml and "<alias name='net1'/>" in xml
+        await drv.destroy("held")
+
+    run(tmp_path, scenario)
+
+
+@pytest.mark.parametrize("action", ["destroy", "restart"])
+def test_a_guest_that_powered_off_while_the_daemon_was_down(tmp_path: Path, action: str) -> None:
+    """QEMU runs with -no-shutdown: a guest that powers off while no daemon listens leaves QEMU
+    stopped in status 'shutdown', its SHUTDOWN event lost.  The re-attach listed it as paused
+    for ever; now it finishes the end as <on_poweroff> says (libvirt's qemuProcessReconnect)."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator("log-argv")
+        await drv.define_xml(domain_xml("off", emu, extra=f"<on_poweroff>{action}</on_poweroff>"))
+        await drv.start("off")
+        pid = drv.lookup("off").run.ident.pid
+        await drv.close()  # the daemon goes; the guest runs on
+        os.kill(pid, signal.SIGUSR2)  # and powers off meanwhile
+        second = new_driver(tmp_path)
+        try:
+            await second.load()
+            await second.resume_guests()
+            rec = second.lookup("off")
+            if action == "destroy":
+                await asyncio.wait_for(_until(lambda: rec.run is None), 10)
+                assert (rec.state, rec.reason) == (DomainState.SHUTOFF, ShutoffReason.SHUTDOWN)
+            else:
+                assert rec.state == DomainState.RUNNING and rec.run is not None
+                assert _commands(emu, "system_reset") and _commands(emu, "cont")
+        finally:
+            await shut_down(second)
+
+    run(tmp_path, scenario)
+
+
+async def _until(condition) -> None:  # type: ignore[no-untyped-def]
+    while not condition():
+        await asyncio.sleep(0.02)
