@@ -269,9 +269,10 @@ def test_memnode_cell_rules_in_libvirts_words(mid: str, words: str) -> None:
 def test_user_nic_multiqueue_in_libvirts_words() -> None:
     nic = ("<interface type='user'><mac address='52:54:00:11:22:33'/><model type='virtio'/>"
            "<driver queues='4'/></interface>")
+    dom = _dom(nic)  # libvirt 9.0 defines it (checked: a session daemon's define); the start refuses it
     with pytest.raises(XMLConfigError, match="interface 52:54:00:11:22:33 - multiqueue is not supported for "
                                              "network interfaces of type user"):
-        _dom(nic)
+        build_argv(dom)
 
 
 def test_user_nic_coalesce_is_an_unsupported_configuration() -> None:

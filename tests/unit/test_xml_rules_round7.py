@@ -245,3 +245,61 @@ def test_the_memory_location_follows_the_guest_state_unless_external() -> None:
 def test_manual_disk_snapshots_are_refused_by_the_test_driver() -> None:
     with pytest.raises(Exception, match="'manual' snapshot mode is not supported by the test driver"):
         _snapshot("<disks><disk name='vda' snapshot='manual'/></disks>")
+
+
+# --- leases, socket NICs, what 9.0 defines and refuses only at start ------------------------------
+
+def test_a_lease_is_kept_and_written_back() -> None:
+    out = _define(_nic("") + "<lease><lockspace>area</lockspace><key>k</key><target path='/p' offset='1024'/>"
+                  "</lease><lease><lockspace>b</lockspace><key>k2</key><target path='/q' offset='0'/></lease>")
+    assert ("<lease>\n      <lockspace>area</lockspace>\n      <key>k</key>\n      <target path='/p' offset='1024'/>"
+            "\n    </lease>") in out
+    assert "<target path='/q'/>" in out  # offset 0 is not written
+    assert out.rindex("</controller>") < out.index("<lease>") < out.index("<interface")  # libvirt's order
+
+
+@pytest.mark.parametrize(("lease", "words"), [
+    ("<lockspace>a</lockspace><target path='/p'/>", "Missing 'key' element for lease"),
+    ("<lockspace>a</lockspace><key>k</key>", "Missing 'target' element for lease"),
+    ("<lockspace>a</lockspace><key>k</key><target path='/p' offset='x'/>", "Malformed lease target offset x"),
+])
+def test_an_incomplete_lease_is_refused(lease: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        parse_domain(_dom(f"<lease>{lease}</lease>"))
+
+
+def _sock(kind: str, source: str) -> str:
+    return f"<interface type='{kind}'><mac address='52:54:00:00:02:01'/>{source}<model type='virtio'/></interface>"
+
+
+@pytest.mark.parametrize(("nic", "words"), [
+    (_sock("udp", ""), "interface type='udp' requires a 'source' element"),
+    (_sock("client", "<source port='5555'/>"), "Missing required attribute 'address' in element 'source'"),
+    (_sock("mcast", "<source port='5555'/>"), "Missing required attribute 'address' in element 'source'"),
+    (_sock("udp", "<source address='127.0.0.1' port='1'/>"), "'<local>' element missing for 'udp' socket interface"),
+    (_sock("udp", "<source address='127.0.0.1' port='1'><local port='2'/></source>"),
+     "Missing required attribute 'address' in element 'local'"),
+    (_sock("udp", "<source address='127.0.0.1' port='1'><local address='127.0.0.1'/></source>"),
+     "Missing required attribute 'port' in element 'local'"),
+])
+def test_socket_nic_sources_as_libvirt_reads_them(nic: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        _define(nic, "q35")
+
+
+def test_a_server_nic_keeps_no_local_address() -> None:
+    out = _define(_sock("server", "<source address='127.0.0.1' port='5555'><local address='127.0.0.1' port='1'/>"
+                                  "</source>"), "q35")
+    assert "<source address='127.0.0.1' port='5555'/>" in out
+
+
+def test_defined_by_9_0_refused_at_start() -> None:
+    from pyvirt.qemu.argv import build_argv
+    dup = (_nic("<acpi index='3'/>") + "<disk type='file' device='disk'><source file='/tmp/a.img'/>"
+           "<target dev='vda' bus='virtio'/><acpi index='3'/></disk>")
+    queues = "<interface type='user'><mac address='52:54:00:00:02:01'/><model type='virtio'/><driver queues='2'/>" \
+             "</interface>"
+    for devices, words in ((dup, "non unique 'acpi index' '3'"), (queues, "multiqueue is not supported")):
+        dom = fill_defaults(parse_domain(_dom(devices, "q35")))
+        with pytest.raises(XMLError, match=words):
+            build_argv(dom)

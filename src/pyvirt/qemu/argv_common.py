@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyvirt.xml.errors import XMLError, XMLUnsupportedError
+from pyvirt.xml.errors import XMLError, XMLUnsupportedError, XMLValidationError
 
 from .escape import json_value, kv_option
 
@@ -215,10 +215,15 @@ VIRTIO_OPTIONS = (("driver_iommu", "iommu_platform"), ("driver_ats", "ats"), ("d
 
 
 def collect_acpi_indexes(ctx: Ctx) -> None:
-    """Note every device's <acpi index>; :func:`pci_props` writes it as ``acpi-index``."""
+    """Note every device's <acpi index>; :func:`pci_props` writes it as ``acpi-index``.  Two
+    devices with one index are refused here, when the guest starts (libvirt 9.0 defines them)."""
+    seen: set[int] = set()
     for dev in ctx.domain.all_devices():
         index = getattr(dev, "acpi_index", None)
         if index is not None:
+            if index in seen:
+                raise XMLValidationError(f"non unique 'acpi index' '{index}'", getattr(dev, "line", None))
+            seen.add(index)
             ctx.acpi_indexes[id(dev.address)] = index  # type: ignore[attr-defined]
 
 

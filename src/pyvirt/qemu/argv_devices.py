@@ -8,7 +8,7 @@ from typing import Any
 
 from pyvirt.xml.domain import Shmem
 from pyvirt.xml.errors import XMLConfigError, XMLError
-from pyvirt.xml.nictypes import TAP_NIC_TYPES
+from pyvirt.xml.nictypes import MULTIQUEUE_TYPES, TAP_NIC_TYPES
 
 from .argv_chardev import chardev_backend, chardev_opt
 from .argv_common import (
@@ -92,6 +92,11 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     not a property: pyvirtd sets it with QMP set_link before the guest runs, as libvirt does."""
     alias = ctx.alias(nic)
     netdev_id = f"host{alias}"
+    virtio = (nic.model_type or "").lower() in ("virtio", "virtio-transitional", "virtio-non-transitional")
+    if virtio and (nic.driver_queues or 0) > 1 and nic.type not in MULTIQUEUE_TYPES:
+        # libvirt 9.0 defines it; the guest does not start
+        raise XMLConfigError(f"interface {nic.mac_address} - multiqueue is not supported for network interfaces "
+                             f"of type {nic.type}", nic.line)
     if nic.mtu_size or nic.driver_queues and nic.type != "vhostuser" or nic.target_dev and nic.type == "user":
         raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
     if nic.type != "vhostuser" and (nic.source_type or nic.source_path or nic.source_mode):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .domain import Disk, Domain
+from .domain import Disk, Domain, Interface
 from .errors import XMLConfigError, XMLError, XMLInternalError, XMLNoTargetError
 from .tunables import UNLIMITED
 
@@ -107,6 +107,25 @@ def _controllers_hostdevs(dom: Domain) -> None:
             raise XMLError("only one RNG backend is supported", rng.line, libvirt_words=True)
 
 
+def _socket_source(nic: Interface) -> None:
+    """virDomainNetDefParseXML for server/client/mcast/udp NICs: a ``<source>``, its address
+    (a server's may be left out), a udp one's ``<local>`` with address and port."""
+    if nic.type not in ("server", "client", "mcast", "udp"):
+        return
+    if nic.source_address is None and nic.source_port is None and nic.source_local_address is None \
+            and nic.source_local_port is None:
+        raise XMLError(f"interface type='{nic.type}' requires a 'source' element", nic.line, libvirt_words=True)
+    if nic.source_port is not None and nic.source_address is None and nic.type != "server":
+        raise XMLError("Missing required attribute 'address' in element 'source'", nic.line, libvirt_words=True)
+    if nic.type == "udp" and nic.source_port is not None:
+        if nic.source_local_address is None and nic.source_local_port is None:
+            raise XMLError("'<local>' element missing for 'udp' socket interface", nic.line, libvirt_words=True)
+        for name, value in (("address", nic.source_local_address), ("port", nic.source_local_port)):
+            if value is None:
+                raise XMLError(f"Missing required attribute '{name}' in element 'local'", nic.line,
+                               libvirt_words=True)
+
+
 def _disks_and_nics(dom: Domain) -> None:
     """virDomainDiskDefValidate, virDomainNetDefParseXML/Validate, virDomainChrDefValidate."""
     from .defaults import disk_bus
@@ -121,6 +140,7 @@ def _disks_and_nics(dom: Domain) -> None:
     required = {"network": "network", "bridge": "bridge", "server": "port", "client": "port", "mcast": "port",
                 "udp": "port"}
     for nic in dom.devices.interfaces:
+        _socket_source(nic)
         name = required.get(nic.type or "")
         value = {"network": nic.source_network, "bridge": nic.source_bridge}.get(name or "", nic.source_port)
         if name is not None and value is None:

@@ -1365,6 +1365,31 @@ class Controller(VirtioOptions, PCIDeviceInfo):
 
 
 @model
+class Lease:
+    """``<lease>``: a lock manager's lease (virDomainLeaseDefParseXML).  libvirt's default lock
+    manager ('nop') does nothing with it, and pyvirt has none: kept and written back, not used."""
+
+    lockspace: str | None = text("lockspace")
+    key: str | None = text("key")
+    target_path: str | None = attr("target/@path")
+    target_offset: str | None = attr("target/@offset")
+    line: int | None = line_field()
+
+    def xml_after_parse(self, el: Any) -> None:
+        if self.key is None:
+            raise XMLError("Missing 'key' element for lease", self.line)
+        if self.lockspace is None:  # libvirt 9.0 refuses it without saying why
+            raise XMLError("Missing 'lockspace' element for lease", self.line)
+        if self.target_path is None:
+            raise XMLError("Missing 'target' element for lease", self.line)
+        if self.target_offset is not None:
+            got = c_integer(self.target_offset, "ullongwrap")  # virStrToLong_ull
+            if got is None or got[1] != len(self.target_offset):
+                raise XMLError(f"Malformed lease target offset {self.target_offset}", self.line)
+            self.target_offset = str(got[0]) if got[0] else None  # 0 is not written
+
+
+@model
 class Filesystem(VirtioOptions, PCIDeviceInfo):
     """``<filesystem type='mount'>``: a host directory shared with virtiofs or 9p."""
 
@@ -1584,6 +1609,11 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     boot_order: int | None = attr("boot/@order", Int(1))
     boot_loadparm: str | None = attr("boot/@loadparm", unsupported=True)  # s390's boot menu entry
     line: int | None = line_field()
+
+    def xml_after_parse(self, el: Any) -> None:
+        """virDomainNetDefParseXML reads ``<source><local>`` for a udp NIC only."""
+        if self.type != "udp":
+            self.source_local_address = self.source_local_port = None
 
 
 CHAR_TYPES = Enum("pty", "file", "unix", "null", "stdio", "tcp", "spicevmc", "vc", "dev", "qemu-vdagent",
@@ -2265,6 +2295,7 @@ class Devices:
     emulator: str | None = text("emulator")
     disks: list[Disk] = children("disk", Disk)
     controllers: list[Controller] = children("controller", Controller)
+    leases: list[Lease] = children("lease", Lease)
     filesystems: list[Filesystem] = children("filesystem", Filesystem)
     interfaces: list[Interface] = children("interface", Interface)
     smartcards: list[Smartcard] = children("smartcard", Smartcard)

@@ -6,3 +6,7 @@ definition is parsed.
 """
 
 TAP_NIC_TYPES = ("network", "bridge", "ethernet")
+
+#: NIC types libvirt 9.0 gives several queues (checked when the guest starts: 9.0's define takes
+#: queues on any virtio NIC)
+MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})

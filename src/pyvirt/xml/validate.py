@@ -866,13 +866,6 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             for name, value in (("ram", v.model_ram), ("vram64", v.model_vram64), ("vgamem", v.model_vgamem)):
                 if value:
                     raise XMLValidationError(f"{name} attribute only supported for video type qxl", v.line)
-    seen_acpi: set[int] = set()
-    for dev in dom.all_devices():
-        index = getattr(dev, "acpi_index", None)
-        if index is not None:
-            if index in seen_acpi:
-                raise XMLValidationError(f"non unique 'acpi index' '{index}'", getattr(dev, "line", None))
-            seen_acpi.add(index)
     from .fields import BadBool
 
     for video in dom.devices.videos:  # only primary='yes' is read (virDomainVideoDefParseXML)
@@ -1121,19 +1114,10 @@ def _graphics_listens(g: Graphics) -> None:
                                  first.line or g.line)
 
 
-#: NIC types libvirt 9.0 gives several queues (virDomainNetTypeSupportsMultiqueue... in qemu_validate.c)
-_MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
-
-
 def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
     """virDomainNetDefValidate / qemuValidateDomainDeviceDefNetwork: failover pairs (a virtio
     'persistent' NIC, a host device 'transient' one naming it), coalescing on tap NICs only,
-    multiqueue on the types whose back end has queues."""
-    virtio = (nic.model_type or "").lower() in ("virtio", "virtio-transitional", "virtio-non-transitional")
-    if qemu and virtio and (nic.driver_queues or 0) > 1 and nic.type not in _MULTIQUEUE_TYPES:
-        # (a non-virtio model's <driver> options are dropped at define: libvirt parses them for virtio)
-        raise XMLConfigError(f"interface {nic.mac_address} - multiqueue is not supported for network interfaces "
-                             f"of type {nic.type}", nic.line)
+    (multiqueue on the types whose back end has queues is checked at start: qemu/argv_devices)."""
     kind = nic.teaming_type
     if kind == "transient" and not nic.teaming_persistent:
         raise XMLValidationError("teaming persistent attribute must be set if teaming type is 'transient'", nic.line)
