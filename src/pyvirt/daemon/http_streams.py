@@ -86,9 +86,6 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
         relay = driver.console(request.match_info["dom"])
         queue = relay.attach(force=_flag(request, "force"))
         ws = web.WebSocketResponse(max_msg_size=1 << 20)
-        await ws.prepare(request)
-        if _flag(request, "history") and relay.history:
-            await ws.send_bytes(relay.recent())
 
         async def pump_out() -> None:
             while True:
@@ -101,8 +98,13 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
         async def pump_in(data: bytes) -> None:
             relay.write(data)
 
-        try:
+        try:  # from the attach on: a client gone at any point (the handshake, the history) frees it
+            await ws.prepare(request)
+            if _flag(request, "history") and relay.history:
+                await ws.send_bytes(relay.recent())
             await _relay(ws, pump_out(), pump_in)
+        except ConnectionResetError:
+            pass
         finally:
             relay.detach(queue)
         return ws

@@ -1,0 +1,67 @@
+"""pyvirtd's stream transports with clients that go away mid-stream (session 14's second review)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from pyvirt.api import PyvirtError
+from pyvirt.daemon.console import ConsoleRelay
+from pyvirt.daemon.http_streams import stream_handlers
+
+
+class _Driver:
+    def __init__(self, relay: ConsoleRelay) -> None:
+        self.relay = relay
+
+    def console(self, ref: str) -> ConsoleRelay:
+        return self.relay
+
+
+def test_a_console_client_gone_before_its_history_is_sent_frees_the_console(monkeypatch: pytest.MonkeyPatch
+                                                                             ) -> None:
+    """The relay was attached before the WebSocket handshake and the history replay, outside the
+    handler's cleanup: a client gone meanwhile (the write fails) left the console taken, and every
+    later `console` was refused "Active console session exists" until one forced it."""
+
+    async def main() -> None:
+        guest, host = os.openpty()
+        relay = ConsoleRelay(os.ttyname(host))
+        relay.open()
+        relay.history += b"login: "
+        app = web.Application()
+        app.router.add_get("/console/{dom}", stream_handlers(_Driver(relay), None)["open_console"])
+        real_send = web.WebSocketResponse.send_bytes
+        calls = {"n": 0}
+
+        async def send_bytes(self: Any, data: bytes, *args: Any, **kwargs: Any) -> None:
+            calls["n"] += 1
+            if calls["n"] == 1:  # the history replay: the client has gone
+                raise ConnectionResetError("Cannot write to closing transport")
+            await real_send(self, data, *args, **kwargs)
+
+        monkeypatch.setattr(web.WebSocketResponse, "send_bytes", send_bytes)
+        async with TestServer(app) as server, aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.ClientError):
+                async with session.ws_connect(server.make_url("/console/g?history=1")) as ws:
+                    await ws.receive(timeout=5)
+                    raise aiohttp.ClientError("closed")
+            for _ in range(100):
+                if relay._client is None:
+                    break
+                await asyncio.sleep(0.02)
+            try:
+                relay.attach(force=False)  # free again
+            except PyvirtError as exc:
+                pytest.fail(f"the console stayed taken: {exc}")
+        relay.close()
+        os.close(guest)
+        os.close(host)
+
+    asyncio.run(main())
