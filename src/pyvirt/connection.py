@@ -58,19 +58,70 @@ def check_count(name: str, value: int, function: str) -> None:
         raise PyvirtError(f"{name} in {function} must not be negative", ErrorCode.INVALID_ARG)
 
 
+#: libvirt's virMemoryMaxValue(true) / 1024: the most KiB virDomainSetMemory* take
+MAX_MEMORY_KIB = ((1 << 63) - 1) // 1024
+
+
+def check_memory(kib: int, function: str) -> None:
+    """virDomainSetMemoryFlags' / virDomainSetMaxMemory's own checks: not zero, and no more KiB
+    than a byte count can carry (VIR_ERR_OVERFLOW, "input too large")."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    check_count("memory", kib, function)
+    if kib > MAX_MEMORY_KIB:
+        raise PyvirtError(f"numerical overflow: input too large: {kib}", ErrorCode.OVERFLOW)
+
+
+def check_non_negative(name: str, value: int, function: str) -> None:
+    """libvirt's virCheckNonNegativeArg (the period of virDomainSetMemoryStatsPeriod), before
+    any driver runs, in its words."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if value < 0:
+        raise PyvirtError(f"{name} in {function} must be zero or greater", ErrorCode.INVALID_ARG)
+
+
+def check_all_or_one(number: int, what: str) -> None:
+    """virNodeGetCPUStats' / virNodeGetMemoryStats' own check, before any driver: -1 (all) is the
+    only negative number taken (`what`: "cpuNum in virNodeGetCPUStats")."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if number < -1:
+        raise PyvirtError(f"{what} only accepts -1 as a negative value", ErrorCode.INVALID_ARG)
+
+
+def check_nonempty(name: str, value: str, function: str) -> None:
+    """libvirt's virCheckNonEmptyStringArg (the new name of virDomainRename), before any driver."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if not value:
+        raise PyvirtError(f"string {name} in {function} must not be empty", ErrorCode.INVALID_ARG)
+
+
+def check_cpumap(cpumap: list[bool], function: str) -> None:
+    """The pinning calls' own check (virDomainPinVcpuFlags, virDomainPinEmulator,
+    virDomainPinIOThread): a map of no bytes is libvirt's NULL cpumap, refused before any driver."""
+    from pyvirt.api import ErrorCode, PyvirtError
+
+    if not cpumap:
+        raise PyvirtError(f"cpumap in {function} must not be NULL", ErrorCode.INVALID_ARG)
+
+
 #: virDomainSendKey's VIR_DOMAIN_SEND_KEY_MAX_KEYS
 SEND_KEY_MAX_KEYS = 16
 
 
 def check_send_key(holdtime: int, keycodes: list[int]) -> None:
-    """virDomainSendKey's own checks, before any driver runs: at most 16 keys, and a holdtime
-    (unsigned in libvirt) that is not negative."""
+    """virDomainSendKey's own checks, before any driver runs: at most 16 keys, at least one, and
+    a holdtime (unsigned in libvirt) that is not negative."""
     from pyvirt.api import ErrorCode, PyvirtError
 
     if len(keycodes) > SEND_KEY_MAX_KEYS:
         raise PyvirtError(f"nkeycodes must be <= {SEND_KEY_MAX_KEYS}", ErrorCode.INVALID_ARG)
     if holdtime < 0:
         raise PyvirtError("holdtime in virDomainSendKey must not be negative", ErrorCode.INVALID_ARG)
+    if not keycodes:  # libvirt's NULL keycodes (QEMU refused an empty send-key: "internal error")
+        raise PyvirtError("keycodes in virDomainSendKey must not be NULL", ErrorCode.INVALID_ARG)
 
 
 def keycode_table(codeset: str) -> dict[int, int]:
@@ -214,6 +265,7 @@ class Connection(abc.ABC):
     @op("Connect", "GET /v1/host/memstats", "virNodeGetMemoryStats")
     def node_memory_stats(self, cell: int = -1) -> dict[str, int]:
         """Host memory in KiB of one NUMA cell (-1: all): total, free, buffers, cached."""
+        check_all_or_one(cell, "cellNum in virNodeGetMemoryStats")  # libvirt's, before any driver
         raise no_support("virNodeGetMemoryStats")
 
     @op("Connect", "POST /v1/pool-sources", "virConnectFindStoragePoolSources")

@@ -540,7 +540,7 @@ def test_bad_input_gets_errors_and_changes_nothing(client: Client) -> None:
     assert "unsupported flags (0x100)" in err.text
     assert "only sending a signal to pid 1" in error(dom, DOMAIN, "SendProcessSignal", "xuu", 2, 0, 0).text
     assert "coredump: failed to open /tmp: Is a directory" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp", 0, 0).text
-    assert "unknown core dump format 9" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 9, 0).text
+    assert "dumpformat '9' is not supported" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 9, 0).text
     assert "unsupported flags (0x20)" in error(dom, DOMAIN, "CoreDump", "suu", "/tmp/x", 0, 0x20).text
     assert error(dom, PROPS, "Get", "ss", DOMAIN, "Nope").name == "org.freedesktop.DBus.Error.InvalidArgs"
     err = error(dom, DOMAIN, "SetMemoryParameters", "a{sv}u", {"hard_limit": Variant("s", "1")}, 0)

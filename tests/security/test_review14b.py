@@ -85,3 +85,43 @@ def test_a_guest_that_powered_off_while_the_daemon_was_down(tmp_path: Path, acti
 async def _until(condition) -> None:  # type: ignore[no-untyped-def]
     while not condition():
         await asyncio.sleep(0.02)
+
+
+#: libvirt's public-API argument checks (libvirt-domain.c, libvirt-host.c), before any driver: the
+#: call, its refusal (libvirt's words, checked against libvirt-dbus 1.4.1 over test:///default)
+_API_REFUSALS = [
+    (lambda c: c.set_memory_stats_period("test", -1), "period in virDomainSetMemoryStatsPeriod must be zero or greater"),
+    (lambda c: c.pin_vcpu("test", 0, []), "cpumap in virDomainPinVcpuFlags must not be NULL"),
+    (lambda c: c.pin_emulator("test", []), "cpumap in virDomainPinEmulator must not be NULL"),
+    (lambda c: c.send_key("test", "linux", 0, []), "keycodes in virDomainSendKey must not be NULL"),
+    (lambda c: c.set_memory("test", 1 << 62), f"numerical overflow: input too large: {1 << 62}"),
+    (lambda c: c.rename("test", ""), "string new_name in virDomainRename must not be empty"),
+    (lambda c: c.node_cpu_stats(-5), "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value"),
+    (lambda c: c.node_memory_stats(-5), "cellNum in virNodeGetMemoryStats only accepts -1 as a negative value"),
+]
+
+
+def test_public_api_argument_checks_in_every_driver(tmp_path: Path) -> None:
+    """The test driver took a negative stats period, an empty cpumap, no keys, memory past what a
+    byte count carries and an empty new name (it renamed the domain to ''); pyvirtd sent an empty
+    send-key to QEMU (its refusal came back as an internal error) and took a negative CPU number."""
+    from pyvirt.client import connect
+    from pyvirt.daemon.hostinfo import HostInfo
+
+    test = connect("test:///default")
+    for call, words in _API_REFUSALS:
+        with pytest.raises(PyvirtError) as refused:
+            call(test)
+        assert (str(refused.value), refused.value.code) == (words, 8 if "overflow" not in words else 70)
+    assert test.get_info("test").name == "test"
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("test", emulator()))
+        for call, words in _API_REFUSALS:
+            target = HostInfo if "virNode" in words else None
+            with pytest.raises(PyvirtError, match=f"^{words}$"):
+                result = call(target.__new__(target) if target else drv)
+                if asyncio.iscoroutine(result):
+                    await result
+
+    run(tmp_path, scenario)

@@ -153,18 +153,9 @@ def cmd_nodecpumap(ctl: Ctl, p: Parsed) -> bool:
 _CPU_FIELDS = (("user", "user:"), ("system", "system:"), ("idle", "idle:"), ("iowait", "iowait:"))
 
 
-def _all_or_one(number: int, what: str) -> None:
-    """libvirt's library check before any driver: -1 (all) is the only negative number taken."""
-    if number < -1:
-        from pyvirt.api import ErrorCode, PyvirtError
-
-        raise PyvirtError(f"{what} only accepts -1 as a negative value", ErrorCode.INVALID_ARG)
-
-
 def cmd_nodecpustats(ctl: Ctl, p: Parsed) -> bool:
     cpu = number(p.str("cpu"), "cpu", -1)
     with failing("Unable to get number of cpu stats"):
-        _all_or_one(cpu, "cpuNum in virNodeGetCPUStats")
         first = ctl.conn.node_cpu_stats(cpu)
     if not p.bool("percent"):
         ctl.print("".join(f"{label:<15} {first[k]:20d}\n" for k, label in _CPU_FIELDS if k in first))
@@ -188,7 +179,6 @@ def cmd_nodecpustats(ctl: Ctl, p: Parsed) -> bool:
 def cmd_nodememstats(ctl: Ctl, p: Parsed) -> bool:
     cell = number(p.str("cell"), "cell", -1)
     with failing("Unable to get number of memory stats"):
-        _all_or_one(cell, "cellNum in virNodeGetMemoryStats")
         stats = ctl.conn.node_memory_stats(cell)
     ctl.print("".join(f"{k:<7}: {v:20d} KiB\n" for k, v in stats.items()))
     return True

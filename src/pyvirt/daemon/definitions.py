@@ -262,9 +262,9 @@ class DefinitionsMixin:
 
     async def set_memory(self, dom: str, kib: int, live: bool = False, config: bool = False,
                          maximum: bool = False) -> None:
-        from pyvirt.connection import check_count
+        from pyvirt.connection import check_memory
 
-        check_count("memory", kib, "virDomainSetMemoryFlags")
+        check_memory(kib, "virDomainSetMemoryFlags")
         rec = self.lookup(dom)
         async with rec.lock:
             if maximum:
@@ -336,6 +336,9 @@ class DefinitionsMixin:
             self._change(rec, self._targets(rec, False, True), set_count)
 
     async def rename(self, dom: str, new_name: str) -> None:
+        from pyvirt.connection import check_nonempty
+
+        check_nonempty("new_name", new_name, "virDomainRename")
         rec = self.lookup(dom)
         async with self._registry_lock, rec.lock:
             if rec.active:

@@ -136,9 +136,15 @@ class HostInfo:
         return hostnuma.cpu_map()
 
     def node_cpu_stats(self, cpu: int = -1) -> dict[str, int]:
+        from pyvirt.connection import check_all_or_one
+
+        check_all_or_one(cpu, "cpuNum in virNodeGetCPUStats")
         return hostnuma.cpu_stats(cpu)
 
     def node_memory_stats(self, cell: int = -1) -> dict[str, int]:
+        from pyvirt.connection import check_all_or_one
+
+        check_all_or_one(cell, "cellNum in virNodeGetMemoryStats")
         return hostnuma.memory_stats(cell)
 
     def node_free_pages(self, pages: list[int], start_cell: int = -1, cell_count: int = 1) -> list[int]:

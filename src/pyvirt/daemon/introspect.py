@@ -237,8 +237,9 @@ class IntrospectionMixin:
 
     async def set_memory_stats_period(self, dom: str, period: int, live: bool = False, config: bool = False) -> None:
         """<memballoon><stats period> and, live, QEMU's guest-stats-polling-interval (qom-set)."""
-        if period < 0:
-            raise PyvirtError("invalid argument: invalid statistics period", ErrorCode.INVALID_ARG, ErrorDomain.QEMU)
+        from pyvirt.connection import check_non_negative
+
+        check_non_negative("period", period, "virDomainSetMemoryStatsPeriod")
         rec = self.lookup(dom)
         async with rec.lock:
             targets = self._targets(rec, live, config)

@@ -382,6 +382,10 @@ class TuningMixin:
                 self._tunable(rec, {f"cputune.vcpupin{vcpu}": _fmt(cpus)})
 
     def _pin_cpus(self, cpumap: list[bool], what: str) -> frozenset[int]:
+        from pyvirt.connection import check_cpumap
+
+        check_cpumap(cpumap, {"vcpu": "virDomainPinVcpuFlags", "emulator": "virDomainPinEmulator"}.get(
+            what, "virDomainPinIOThread"))
         cpus = _cpus(cpumap)
         if not cpus:
             raise _invalid_arg("Empty cpu list for pinning")

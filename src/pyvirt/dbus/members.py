@@ -291,11 +291,22 @@ NETWORK_UPDATE_SECTIONS = (None, "bridge", "domain", "ip", "ip-dhcp-host", "ip-d
 VOL_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
 
 
+#: how libvirt refuses a number outside an enum it takes (message with {n}, code), by what it is;
+#: the others: "invalid argument: unknown WHAT N"
+_ENUM_REFUSALS = {
+    "source": ("argument unsupported: Unknown IP address data source {n}", ErrorCode.ARGUMENT_UNSUPPORTED),
+    "metadata type": ("invalid argument: unknown metadata type '{n}'", ErrorCode.INVALID_ARG),
+    "core dump format": ("dumpformat '{n}' is not supported", ErrorCode.INVALID_ARG),
+    "codeset": ("Unsupported codeset '{n}'", ErrorCode.INVALID_ARG),
+}
+
+
 def _index(names: tuple[str | None, ...], what: str) -> Callable[[int], str]:
     def convert(number: int) -> str:
         if 0 <= number < len(names) and names[number] is not None:
             return names[number]  # type: ignore[return-value]
-        raise PyvirtError(f"invalid argument: unknown {what} {number}", ErrorCode.INVALID_ARG)
+        text, code = _ENUM_REFUSALS.get(what, (f"invalid argument: unknown {what} {{n}}", ErrorCode.INVALID_ARG))
+        raise PyvirtError(text.format(n=number), code)
 
     return convert
 
@@ -417,11 +428,24 @@ def domain_by_uuid(ctx: Ctx, uuid: str) -> str:
 
 @custom(None)
 def domain_by_id(ctx: Ctx, number: int) -> str:
+    if number < 0:  # virDomainLookupByID's virCheckNonNegativeArg
+        raise PyvirtError("id in virDomainLookupByID must be zero or greater", ErrorCode.INVALID_ARG)
     info = ctx.conn.lookup_domain(str(number)) if number >= 0 else None
     if info is None or info.id != number:
         raise PyvirtError(f"Domain not found: no domain with matching id {number}", ErrorCode.NO_DOMAIN,
                           ErrorDomain.QEMU)
     return ctx.path_of(info)
+
+
+@custom(None)
+def volume_by_key(ctx: Ctx, key: str) -> str:
+    """A volume's key is its path here; one not found is said as libvirt's lookup by key says it."""
+    try:
+        return ctx.path_of(ctx.conn.lookup_volume_by_path(key))
+    except PyvirtError as exc:
+        if exc.code == ErrorCode.NO_STORAGE_VOL:
+            raise not_found("StorageVol", "key", key) from None
+        raise
 
 
 def _lookup(kind: str, lookup: str, key: str) -> Row:
@@ -1041,7 +1065,7 @@ METHODS: dict[str, Row] = {
     "Connect.SecretDefineXML": call("define_secret", "xml", flags={1: "validate"}),
     "Connect.SecretLookupByUUID": secret_by_uuid,
     "Connect.SecretLookupByUsage": secret_by_usage,
-    "Connect.StorageVolLookupByKey": call("lookup_volume_by_path", "path"),
+    "Connect.StorageVolLookupByKey": volume_by_key,
     "Connect.StorageVolLookupByPath": call("lookup_volume_by_path", "path"),
     # org.libvirt.Domain
     "Domain.AbortJob": call("abort_job"),

@@ -266,7 +266,10 @@ class DomainsMixin:
 
     def set_memory_stats_period(self, dom: str, period: int, *, live: bool = False, config: bool = False) -> None:
         """testDomainSetMemoryStatsPeriod: one definition (live or config), which needs a balloon."""
+        from pyvirt.connection import check_non_negative
+
         self._write("virDomainSetMemoryStatsPeriod")
+        check_non_negative("period", period, "virDomainSetMemoryStatsPeriod")
         obj = self._get(dom)
         if live and config:
             raise E.err("Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive",
@@ -285,10 +288,10 @@ class DomainsMixin:
 
     def set_memory(self, dom: str, kib: int, *, live: bool = False, config: bool = False,
                    maximum: bool = False) -> None:
-        from pyvirt.connection import check_count
+        from pyvirt.connection import check_memory
 
         self._write("virDomainSetMemoryFlags")
-        check_count("memory", kib, "virDomainSetMemoryFlags")
+        check_memory(kib, "virDomainSetMemoryFlags")
         obj = self._get(dom)
         one = self._one_def(obj, live, config)  # testDomainSetMemoryFlags: virDomainObjGetOneDef first
         if maximum and (live or (not config and obj.active)):
@@ -370,7 +373,10 @@ class DomainsMixin:
                                           type=METADATA_TYPES.index(kind), nsuri=uri))
 
     def rename(self, dom: str, new_name: str) -> None:
+        from pyvirt.connection import check_nonempty
+
         self._write("virDomainRename")
+        check_nonempty("new_name", new_name, "virDomainRename")
         obj = self._get(dom)
         if obj.active:
             raise E.invalid("cannot rename active domain")

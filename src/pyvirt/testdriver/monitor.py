@@ -80,6 +80,9 @@ class MonitorMixin:
         return list(_CPU_MAP)
 
     def node_cpu_stats(self, cpu: int = -1) -> dict[str, int]:
+        from pyvirt.connection import check_all_or_one
+
+        check_all_or_one(cpu, "cpuNum in virNodeGetCPUStats")
         return dict(_CPU_STATS)
 
     # -- guests

@@ -331,6 +331,9 @@ class TuningMixin:
     def pin_vcpu(self, dom: str, vcpu: int, cpumap: list[bool], live: bool = False, config: bool = False) -> None:
         """testDomainPinVcpuFlags: the running guest only (no scope flags)."""
         self._write("virDomainPinVcpuFlags")
+        from pyvirt.connection import check_cpumap
+
+        check_cpumap(cpumap, "virDomainPinVcpuFlags")
         if live or config:
             raise E.unsupported_flags((1 if live else 0) | (2 if config else 0), "testDomainPinVcpuFlags")
         obj = self._get(dom)
@@ -352,6 +355,9 @@ class TuningMixin:
 
     def pin_emulator(self, dom: str, cpumap: list[bool], live: bool = False, config: bool = False) -> None:
         self._write("virDomainPinEmulator")
+        from pyvirt.connection import check_cpumap
+
+        check_cpumap(cpumap, "virDomainPinEmulator")
         tree = self._one_def(self._get(dom), live, config)
         if not any(cpumap):
             raise E.invalid_arg("Empty cpu list for pinning")
@@ -392,6 +398,9 @@ class TuningMixin:
     def pin_iothread(self, dom: str, iothread: int, cpumap: list[bool], live: bool = False,
                      config: bool = False) -> None:
         self._write("virDomainPinIOThread")
+        from pyvirt.connection import check_cpumap
+
+        check_cpumap(cpumap, "virDomainPinIOThread")
         tree = self._one_def(self._get(dom), live, config)
         if iothread not in iothread_ids(tree):
             raise E.invalid_arg(f"iothreadid {as_c_int(iothread)} not found")
