@@ -303,3 +303,22 @@ def test_defined_by_9_0_refused_at_start() -> None:
         dom = fill_defaults(parse_domain(_dom(devices, "q35")))
         with pytest.raises(XMLError, match=words):
             build_argv(dom)
+
+
+# --- <metadata>: virXMLNodeSanitizeNamespaces ------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("<foo>bar</foo>", []),
+    ("<foo>bar</foo><a:x xmlns:a='http://a/'>1</a:x>", ["x"]),
+    ("<a:x xmlns:a='http://a/'>1</a:x><a:y xmlns:a='http://a/'>2</a:y><b:z xmlns:b='http://b/'/>", ["x", "z"]),
+    ("<x xmlns='http://a/'>1</x>", ["x"]),
+])
+def test_metadata_keeps_the_first_child_of_each_namespace(given: str, kept: list[str]) -> None:
+    from lxml import etree
+
+    from pyvirt.xml.network import Network
+    dom = parse_domain(_dom("").replace("<os>", f"<metadata>{given}</metadata><os>"))
+    net = Network.from_xml(f"<network><name>n</name><metadata>{given}</metadata></network>")
+    for md in (dom.metadata, net.metadata):
+        assert [etree.QName(etree.fromstring(x)).localname for x in md or []] == kept
+    assert ("<metadata/>" in dom.to_xml()) == (not kept)

@@ -2396,7 +2396,7 @@ class Domain:
     genid: str | None = text("genid", Present())
     title: str | None = text("title")
     description: str | None = text("description")
-    metadata: list[str] | None = raw("metadata")
+    metadata: list[str] | None = raw("metadata", namespaced=True)
     max_memory: int | None = scaled("maxMemory", xpath="./maxMemory[1]")
     max_memory_slots: int | None = attr("maxMemory/@slots", Int(0, words="Failed to parse memory slot count"))
     memory: int | None = scaled("memory", xpath="./memory[1]")

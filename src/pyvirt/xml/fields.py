@@ -466,6 +466,8 @@ class Spec:
     #: ``values``: libvirt's words for a repeated element without the attribute
     missing: str | None = None
     parse_only: bool = False
+    #: ``raw``: keep only namespaced children, the first of each namespace (virXMLNodeSanitizeNamespaces)
+    namespaced: bool = False
     tail: int = 0
     late: bool = False
     #: libvirt's, not implemented by pyvirt: refused (as an undeclared node) when read for a
@@ -540,9 +542,10 @@ def scaled(path: str, unit: str = "KiB", label: str | None = None, *, unsupporte
     return _field(Spec(path, "scaled", unit=unit, unit_label=label, unsupported=unsupported, xpath=xpath))
 
 
-def raw(path: str) -> Any:
-    """Children of the element at ``path`` kept verbatim as serialized XML strings."""
-    return _field(Spec(path, "raw"), default=None)
+def raw(path: str, *, namespaced: bool = False) -> Any:
+    """Children of the element at ``path`` kept verbatim as serialized XML strings;
+    ``namespaced``: only those in a namespace, the first of each (libvirt's ``<metadata>``)."""
+    return _field(Spec(path, "raw", namespaced=namespaced), default=None)
 
 
 def line_field() -> Any:

@@ -335,7 +335,11 @@ def parse_obj(el: etree._Element, cls: Any) -> Any:
                 kwargs[name] = parse_size_kib(target.text or "", target.get("unit"), f"<{target.tag}>",
                                               target.sourceline, xpath=spec.xpath)
         elif spec.kind == "raw":
-            kwargs[name] = [raw_string(sub) for sub in target if isinstance(sub.tag, str)]
+            subs = [sub for sub in target if isinstance(sub.tag, str)]
+            if spec.namespaced:  # virXMLNodeSanitizeNamespaces
+                uris = [etree.QName(sub).namespace for sub in subs]
+                subs = [sub for i, sub in enumerate(subs) if uris[i] and uris[i] not in uris[:i]]
+            kwargs[name] = [raw_string(sub) for sub in subs]
         else:
             if not att and not target.text and not verbatim and not spec.conv.keep_empty:
                 # virXPathString answers NULL for an empty string: an element with no text is

@@ -334,7 +334,7 @@ class Network:
     #: libvirt 9.0 has no network title or description (they came in 9.7): accepted, not kept
     title: None = ignored("title")
     description: None = ignored("description")
-    metadata: list[str] | None = raw("metadata")
+    metadata: list[str] | None = raw("metadata", namespaced=True)
     forward: Forward | None = child("forward", Forward)
     bridge: Bridge | None = child("bridge", Bridge)
     mtu: int | None = attr("mtu/@size", INT)  # 0: unset, as libvirt
