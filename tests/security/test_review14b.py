@@ -125,3 +125,34 @@ def test_public_api_argument_checks_in_every_driver(tmp_path: Path) -> None:
                     await result
 
     run(tmp_path, scenario)
+
+
+def test_a_failed_snapshot_revert_leaves_the_definition_as_it_was(tmp_path: Path) -> None:
+    """Reverting to an internal snapshot of a shut-off guest replaced the persistent definition
+    with the snapshot's first, then ran qemu-img: a revert that failed there (the image lost
+    its snapshot) left the domain defined as the snapshot was, its own definition gone.  libvirt
+    (qemuSnapshotRevertInactive) assigns the snapshot's definition only once the images are
+    reverted."""
+    import subprocess
+
+    image = tmp_path / "disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "1M"], check=True)
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            f"<source file='{image}'/><target dev='vda' bus='virtio'/></disk>")
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator()
+        uuid = "<uuid>3c3b8e2e-9f3e-4f59-8d2b-4b1f6f0a7c11</uuid>"
+        await drv.define_xml(domain_xml("snappy", emu, disk, uuid))
+        await drv.snapshot_create("snappy", "<domainsnapshot><name>s1</name></domainsnapshot>")
+        await drv.define_xml(domain_xml("snappy", emu, disk, uuid).replace("65536", "131072"))  # changed since
+        subprocess.run(["qemu-img", "snapshot", "-d", "s1", str(image)], check=True)  # the image lost it
+        with pytest.raises(PyvirtError, match="s1"):
+            await drv.snapshot_revert("snappy", "s1")
+        assert "<memory unit='KiB'>131072</memory>" in await drv.get_xml("snappy", inactive=True)
+        second = new_driver(tmp_path)  # and on disk
+        await second.load()
+        assert "<memory unit='KiB'>131072</memory>" in await second.get_xml("snappy", inactive=True)
+        await second.close()
+
+    run(tmp_path, scenario)

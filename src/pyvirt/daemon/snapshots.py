@@ -291,15 +291,17 @@ class SnapshotsMixin:
                 started = await self._revert_external(rec, snaps, snap, running, paused,  # type: ignore[attr-defined]
                                                       reset_nvram=reset_nvram, config=config)
             elif snap.state in ("running", "paused"):
+                # the snapshot's definition becomes the domain's once QEMU has loaded the snapshot
+                # (a guest shut off is started with it): a failed revert leaves it defined as it was
+                await self._revert_internal_running(rec, snap, running, paused, config)
                 if config is not None:
                     self._commit(rec, config=config)  # type: ignore[attr-defined]
-                await self._revert_internal_running(rec, snap, running, paused)
             else:
-                if config is not None:
-                    self._commit(rec, config=config)  # type: ignore[attr-defined]
                 if rec.active:
                     await self._stop_for_snapshot(rec)
-                await asyncio.to_thread(_qemu_img_all, "-a", name, _internal_images(rec.current(), snap))
+                await asyncio.to_thread(_qemu_img_all, "-a", name, _internal_images(config or rec.current(), snap))
+                if config is not None:  # the images are the snapshot's now: so is the definition
+                    self._commit(rec, config=config)  # type: ignore[attr-defined]
                 rec.state, rec.reason = DomainState.SHUTOFF, ShutoffReason.FROM_SNAPSHOT
                 if running or paused:
                     await self._start_locked(rec, paused=paused, from_snapshot=True)  # type: ignore[attr-defined]
@@ -324,13 +326,15 @@ class SnapshotsMixin:
         return model.parse_definition(model.parse_stored(xml).to_xml(inactive=True, security_info=True))
 
     async def _revert_internal_running(self, rec: DomainRecord, snap: SnapshotDef, running: bool,
-                                       paused: bool) -> None:
-        """QEMU loads the snapshot in place (started paused first if the guest is off); the events
-        are libvirt 9.0's: started, or suspended then resumed, each "from snapshot"."""
-        images = _internal_images(rec.current(), snap)
+                                       paused: bool, config: Domain | None = None) -> None:
+        """QEMU loads the snapshot in place (started paused first if the guest is off, with the
+        snapshot's definition `config` when there is one); the events are libvirt 9.0's: started,
+        or suspended then resumed, each "from snapshot"."""
         was_active = rec.active
+        images = _internal_images(rec.current() if was_active or config is None else config, snap)
         if not was_active:
-            await self._start_locked(rec, paused=True, from_snapshot=True)  # type: ignore[attr-defined]
+            await self._start_locked(rec, paused=True, definition=config,  # type: ignore[attr-defined]
+                                     from_snapshot=True)
         run = rec.run
         assert run is not None
         if was_active and rec.state == DomainState.RUNNING:
