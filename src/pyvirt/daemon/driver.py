@@ -1083,7 +1083,12 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
 
         run = rec.run
         assert run is not None
-        connecting = asyncio.ensure_future(qmp_connect(monitor, timeout=self.connect_timeout, name=rec.name))
+        listener = BoundedEventListener(HANDLED_EVENTS, owner=rec.name)
+        # qemu-monitor-event relays every event, through a bound of its own: a guest that floods
+        # its monitor (RTC_CHANGE…) fills that one, never the queue SHUTDOWN/DEVICE_DELETED wait in
+        relay = BoundedEventListener((), owner=rec.name)
+        connecting = asyncio.ensure_future(qmp_connect(monitor, timeout=self.connect_timeout, name=rec.name,
+                                                       listeners=(listener, relay)))
         exited = asyncio.ensure_future(process.wait_for_exit(run.ident))
         try:
             await asyncio.wait({connecting, exited}, return_when=asyncio.FIRST_COMPLETED)
@@ -1100,12 +1105,6 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         if not connecting.done() or connecting.cancelled():
             raise ProcessLookupError("QEMU exited before its monitor answered")
         client = connecting.result()
-        listener = BoundedEventListener(HANDLED_EVENTS, owner=rec.name)
-        # qemu-monitor-event relays every event, through a bound of its own: a guest that floods
-        # its monitor (RTC_CHANGE…) fills that one, never the queue SHUTDOWN/DEVICE_DELETED wait in
-        relay = BoundedEventListener((), owner=rec.name)
-        client.register_listener(listener)
-        client.register_listener(relay)
         run.qmp, run.listener, run.monitor_listener = client, listener, relay
         dom = rec.current()
         if (dom.on_reboot or "restart") == "destroy":

@@ -104,8 +104,12 @@ class _Client(QMPClient):
         return super()._cb_inbound(msg) if self.logger.isEnabledFor(logging.DEBUG) else msg
 
 
-async def connect(address: str | Path, timeout: float = 5.0, name: str | None = None) -> QMPClient:
-    """Connect and negotiate capabilities; retry while the socket is not there yet, up to ``timeout``."""
+async def connect(address: str | Path, timeout: float = 5.0, name: str | None = None,
+                  listeners: Sequence[EventListener] = ()) -> QMPClient:
+    """Connect and negotiate capabilities; retry while the socket is not there yet, up to ``timeout``.
+    `listeners` hear every event from the first one QEMU sends after the negotiation: registered
+    once connected, an event in between (a guest powering off as a restarted daemon re-attaches)
+    was lost."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -113,6 +117,8 @@ async def connect(address: str | Path, timeout: float = 5.0, name: str | None = 
         # the library's default listener keeps every event forever (queue and history): mute it;
         # callers that want events register a BoundedEventListener for the names they handle
         client.events.event_filter = _hear_nothing
+        for listener in listeners:
+            client.register_listener(listener)
         try:
             await asyncio.wait_for(client.connect(str(address)), max(0.01, deadline - loop.time()))
             return client
