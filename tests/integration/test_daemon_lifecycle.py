@@ -199,8 +199,8 @@ def test_bad_input_changes_nothing(daemon: DaemonHarness, test_guest: TestGuest,
     before = _state_files(tmp_path)
     bad = {
         "malformed": "<domain type='qemu'><name>x</name>",
-        "unsupported": guest_xml(test_guest, "u1", extra_devices="<lease><lockspace>s</lockspace><key>k</key>"
-                                                                   "<target path='/p'/></lease>"),
+        "unsupported": guest_xml(test_guest, "u1", extra_devices="<interface type='user'>"
+                                                                   "<backend tap='/dev/net/tun'/></interface>"),
         "slash": guest_xml(test_guest, "a/b"),
         "dotdot": guest_xml(test_guest, ".."),
         "same name other uuid": guest_xml(test_guest, "keep").replace(
