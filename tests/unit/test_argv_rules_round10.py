@@ -444,3 +444,73 @@ def test_zero_rng_rate_and_qxl_heads_build_nothing() -> None:
 def test_a_video_primary_other_than_yes_is_ignored() -> None:
     dom = _dom("<video><model type='cirrus' primary='maybe'/></video>")
     assert dom.devices.videos[0].model_primary is True  # the only video: primary by position
+
+
+# --- disks: sources, backing layers, tuning -------------------------------------------------------------
+
+QCOW = "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/tmp/a'/><target dev='vda' bus='virtio'/>{}</disk>"
+NET = "<disk type='network' device='disk'><source protocol='{p}' name='x'>{inner}</source><target dev='vda' bus='virtio'/></disk>"
+
+
+@pytest.mark.parametrize(("devices", "cls", "words"), [
+    (QCOW.format("<backingStore type='file'><source file='/tmp/b'/></backingStore>"), XMLError,
+     "missing disk backing store format"),
+    (QCOW.format("<backingStore type='block'><format type='raw'/></backingStore>"), XMLError,
+     "missing disk backing store source"),
+    (QCOW.format("<backingStore type='foo'><format type='raw'/></backingStore>"), XMLError,
+     "missing disk backing store source"),
+    (QCOW.format("<backingStore type='file'><format type='foo'/><source file='/tmp/b'/></backingStore>"), XMLError,
+     "unknown storage source format 'foo'"),
+    ("<disk type='file' device='disk'><driver name='qemu' type='foo'/><source file='/tmp/a'/>"
+     "<target dev='vda' bus='virtio'/></disk>", XMLConfigError, "unknown driver format value 'foo'"),
+    ("<disk type='network' device='disk'><source name='x'/><target dev='vda' bus='virtio'/></disk>", XMLError,
+     "Missing required attribute 'protocol' in element 'source'"),
+    (NET.format(p="nbd", inner="<host name='h' port='x'/>"), XMLInvalidArgError, "failed to parse port number 'x'"),
+    (NET.format(p="nbd", inner="<host name='h' transport='foo'/>"), XMLConfigError,
+     "unknown protocol transport type 'foo'"),
+    (NET.format(p="http", inner="<host name='h'/><cookies><cookie name='a'>b c</cookie></cookies>"), XMLError,
+     "value of cookie 'a' contains invalid characters"),
+    (NET.format(p="http", inner="<host name='h'/><cookies><cookie name='a b'>c</cookie></cookies>"), XMLError,
+     "cookie name 'a b' contains invalid characters"),
+    (NET.format(p="http", inner="<host name='h'/><cookies><cookie name='a'>1</cookie><cookie name='a'>2</cookie>"
+                              "</cookies>"), XMLError, "duplicate cookie 'a'"),
+    (QCOW.format("<iotune><total_bytes_sec>-1</total_bytes_sec></iotune>"), XMLError,
+     "disk iotune field 'total_bytes_sec' must be an integer"),
+    (QCOW.format("<wwn>xyz</wwn>"), XMLInternalError, "Malformed wwn: xyz"),
+    (QCOW.format("<encryption format='foo'/>"), XMLConfigError, "unknown volume encryption format type foo"),
+    ("<disk type='file' device='disk'><source file='/tmp/a'><slices><slice type='storage' offset='x' size='1'/>"
+     "</slices></source><target dev='vda' bus='virtio'/></disk>", XMLError,
+     "malformed value 'x' of 'offset' attribute of slice"),
+])
+def test_disk_source_refusals(devices: str, cls: type, words: str) -> None:
+    exc = _refusal(devices)
+    assert type(exc) is cls and exc.message == words
+
+
+def test_an_nbd_source_needs_one_host() -> None:
+    with pytest.raises(XMLInternalError, match="^nbd protocol accepts only one host"):
+        build_argv(_dom(NET.format(p="nbd", inner="")))
+
+
+def test_a_backing_store_without_type_ends_the_chain() -> None:
+    dom = _dom(QCOW.format("<backingStore><format type='raw'/><source file='/tmp/b'/></backingStore>"))
+    assert "/tmp/b" not in " ".join(build_argv(dom))
+
+
+@pytest.mark.parametrize("zero", ["<driver name='qemu' type='raw' queues='0'/>"])
+def test_zero_disk_queues_is_none(zero: str) -> None:
+    dom = _dom(f"<disk type='file' device='disk'>{zero}<source file='/tmp/a'/><target dev='vda' bus='virtio'/></disk>")
+    blk = next(d for d in _devices(build_argv(dom)) if d["driver"] == "virtio-blk-pci")
+    assert "num-queues" not in blk
+
+
+def test_a_slice_of_another_type_is_not_read() -> None:
+    dom = _dom("<disk type='file' device='disk'><source file='/tmp/a'><slices><slice type='foo' offset='0' "
+               "size='1'/></slices></source><target dev='vda' bus='virtio'/></disk>")
+    assert dom.devices.disks[0].slice_offset is None
+
+
+def test_zero_curl_readahead_and_timeout_are_none() -> None:
+    argv = " ".join(build_argv(_dom(NET.format(p="http", inner="<host name='h'/><readahead size='0'/>"
+                                                          "<timeout seconds='0'/>"))))
+    assert "readahead" not in argv and "timeout" not in argv

@@ -538,13 +538,10 @@ def frontend(ctx: Ctx, disk: Any, node: str | None) -> dict[str, Any]:
 
 
 def _geometry(disk: Any) -> dict[str, Any]:
-    """``<geometry>``: the BIOS geometry QEMU reports (only when cylinders, heads and sectors are
-    all given, as qemuBuildDiskDeviceProps)."""
-    if not (disk.geometry_cyls and disk.geometry_heads and disk.geometry_secs):
-        if disk.geometry_trans is not None:
-            raise unsupported("<geometry trans=...> without cyls, heads and secs", disk.line)
-        return {}
-    out: dict[str, Any] = {"cyls": disk.geometry_cyls, "heads": disk.geometry_heads, "secs": disk.geometry_secs}
+    """``<geometry>``: the BIOS geometry QEMU reports, each number when positive (qemuBuildDiskDeviceProps
+    adds them as 'p:' properties), the translation when given."""
+    out: dict[str, Any] = {k: v for k, v in (("cyls", disk.geometry_cyls), ("heads", disk.geometry_heads),
+                                             ("secs", disk.geometry_secs)) if v}
     if disk.geometry_trans is not None:
         out["bios-chs-trans"] = disk.geometry_trans
     return out

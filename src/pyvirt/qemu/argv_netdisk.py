@@ -16,7 +16,7 @@ import grp
 import pwd
 from typing import Any
 
-from pyvirt.xml.errors import XMLError
+from pyvirt.xml.errors import XMLError, XMLInternalError
 from pyvirt.xml.generic_defaults import NET_DEFAULT_PORTS
 
 from .argv_common import unsupported
@@ -62,13 +62,14 @@ def net_storage(disk: Any) -> dict[str, Any]:
 
 def _hosts(disk: Any, *, exactly_one: bool) -> list[Any]:
     hosts = list(disk.source_hosts)
-    if exactly_one and len(hosts) != 1:
-        raise XMLError(f"protocol '{disk.source_protocol}' accepts exactly one <host>, "
-                       f"got {len(hosts)}", disk.line)
+    if exactly_one and len(hosts) != 1:  # qemuBlockStorageSourceGet*Props' words
+        proto = disk.source_protocol
+        raise XMLInternalError(f"{proto} protocol accepts only one host" if proto in ("nbd", "ssh")
+                               else f"protocol '{proto}' accepts only one host", disk.line)
     for h in hosts:
         if (h.transport or "tcp") == "unix":
             if not h.socket:
-                raise XMLError("missing socket for unix transport of <source><host>", h.line or disk.line)
+                raise XMLError("missing socket for unix transport", h.line or disk.line, libvirt_words=True)
         elif not h.name:
             raise XMLError("missing name for host of <source><host>", h.line or disk.line)
         if h.transport == "rdma":
@@ -112,9 +113,9 @@ def _url(disk: Any) -> dict[str, Any]:
     props: dict[str, Any] = {"driver": disk.source_protocol, "url": url}
     if disk.source_ssl_verify is not None:
         props["sslverify"] = disk.source_ssl_verify
-    if disk.source_timeout is not None:
+    if disk.source_timeout:  # 0 is none (qemuBlockStorageSourceGetCURLProps: 'P:' properties)
         props["timeout"] = disk.source_timeout
-    if disk.source_readahead is not None:
+    if disk.source_readahead:
         props["readahead"] = disk.source_readahead
     return props
 

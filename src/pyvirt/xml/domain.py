@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .cnumbers import c_integer
-from .errors import XMLConfigError, XMLError, XMLInternalError
+from .errors import XMLConfigError, XMLError, XMLInternalError, XMLInvalidArgError
 from .fields import (
     INT,
     ONOFF,
@@ -853,30 +853,35 @@ IOTUNE_FIELDS = (
 )
 
 
+def _iotune(name: str) -> Any:
+    """An <iotune> number, refused in virDomainDiskDefIotuneParse's words when it is not one."""
+    return text(name, Int(0, words=f"disk iotune field '{name}' must be an integer"))
+
+
 @model
 class IOTune:
     """``<disk><iotune>``: I/O throttling (bytes/s, IOPS, bursts, a shared throttle group)."""
 
-    total_bytes_sec: int | None = text("total_bytes_sec", INT)
-    read_bytes_sec: int | None = text("read_bytes_sec", INT)
-    write_bytes_sec: int | None = text("write_bytes_sec", INT)
-    total_iops_sec: int | None = text("total_iops_sec", INT)
-    read_iops_sec: int | None = text("read_iops_sec", INT)
-    write_iops_sec: int | None = text("write_iops_sec", INT)
-    total_bytes_sec_max: int | None = text("total_bytes_sec_max", INT)
-    read_bytes_sec_max: int | None = text("read_bytes_sec_max", INT)
-    write_bytes_sec_max: int | None = text("write_bytes_sec_max", INT)
-    total_iops_sec_max: int | None = text("total_iops_sec_max", INT)
-    read_iops_sec_max: int | None = text("read_iops_sec_max", INT)
-    write_iops_sec_max: int | None = text("write_iops_sec_max", INT)
-    size_iops_sec: int | None = text("size_iops_sec", INT)
+    total_bytes_sec: int | None = _iotune("total_bytes_sec")
+    read_bytes_sec: int | None = _iotune("read_bytes_sec")
+    write_bytes_sec: int | None = _iotune("write_bytes_sec")
+    total_iops_sec: int | None = _iotune("total_iops_sec")
+    read_iops_sec: int | None = _iotune("read_iops_sec")
+    write_iops_sec: int | None = _iotune("write_iops_sec")
+    total_bytes_sec_max: int | None = _iotune("total_bytes_sec_max")
+    read_bytes_sec_max: int | None = _iotune("read_bytes_sec_max")
+    write_bytes_sec_max: int | None = _iotune("write_bytes_sec_max")
+    total_iops_sec_max: int | None = _iotune("total_iops_sec_max")
+    read_iops_sec_max: int | None = _iotune("read_iops_sec_max")
+    write_iops_sec_max: int | None = _iotune("write_iops_sec_max")
+    size_iops_sec: int | None = _iotune("size_iops_sec")
     group_name: str | None = text("group_name")
-    total_bytes_sec_max_length: int | None = text("total_bytes_sec_max_length", INT)
-    read_bytes_sec_max_length: int | None = text("read_bytes_sec_max_length", INT)
-    write_bytes_sec_max_length: int | None = text("write_bytes_sec_max_length", INT)
-    total_iops_sec_max_length: int | None = text("total_iops_sec_max_length", INT)
-    read_iops_sec_max_length: int | None = text("read_iops_sec_max_length", INT)
-    write_iops_sec_max_length: int | None = text("write_iops_sec_max_length", INT)
+    total_bytes_sec_max_length: int | None = _iotune("total_bytes_sec_max_length")
+    read_bytes_sec_max_length: int | None = _iotune("read_bytes_sec_max_length")
+    write_bytes_sec_max_length: int | None = _iotune("write_bytes_sec_max_length")
+    total_iops_sec_max_length: int | None = _iotune("total_iops_sec_max_length")
+    read_iops_sec_max_length: int | None = _iotune("read_iops_sec_max_length")
+    write_iops_sec_max_length: int | None = _iotune("write_iops_sec_max_length")
     line: int | None = line_field()
 
     def qmp_arguments(self, device_id: str) -> dict[str, object]:
@@ -906,8 +911,10 @@ class NetHost:
     (virDomainDiskSourceFormatNetwork: name, port, transport, socket)."""
 
     name: str | None = attr("@name")
-    port: int | None = attr("@port", Int(0, 65535))
-    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma"))
+    port: int | None = attr("@port", Int(0, 65535, words="failed to parse port number '{}'",
+                                             words_error=XMLInvalidArgError))
+    transport: str | None = attr("@transport", Enum("tcp", "unix", "rdma",
+                                                    unknown="unknown protocol transport type '{}'"))
     socket: str | None = attr("@socket")
     line: int | None = line_field()
 
@@ -917,7 +924,7 @@ class SecretRef:
     """``<secret type= uuid=|usage=>`` in a disk's ``<auth>`` or ``<encryption>``: names one of
     pyvirtd's secret objects, whose value reaches QEMU at start (never the XML)."""
 
-    type: str | None = attr("@type", Enum("passphrase", "ceph", "iscsi"))
+    type: str | None = attr("@type", Enum("passphrase", "ceph", "iscsi", unknown="unknown secret type '{}'"))
     uuid: str | None = attr("@uuid")
     usage: str | None = attr("@usage")
     line: int | None = line_field()
@@ -1053,7 +1060,8 @@ class DiskAuth:
 class DiskEncryption:
     """``<encryption format= engine=>``: an image QEMU decrypts with the secret's value (LUKS)."""
 
-    format: str | None = attr("@format", Enum("luks", "luks2", known=("default", "qcow", "luks-any")))
+    format: str | None = attr("@format", Enum("luks", "luks2", known=("default", "qcow", "luks-any"),
+                                              unknown="unknown volume encryption format type {}"))
     engine: str | None = attr("@engine", Enum("qemu", "librbd", known=("default",)))
     secrets: list[SecretRef] = children("secret", SecretRef)
     line: int | None = line_field()
@@ -1151,8 +1159,8 @@ class NetSource:
     #: read-ahead bytes and the request timeout
     source_ssl_verify: bool | None = attr("source/ssl/@verify", YESNO)
     source_cookies: list[NetCookie] = children("source/cookies/cookie", NetCookie)
-    source_readahead: int | None = attr("source/readahead/@size", Int(1))
-    source_timeout: int | None = attr("source/timeout/@seconds", Int(1))
+    source_readahead: int | None = attr("source/readahead/@size", Int(0))  # 0: none (QEMU's default)
+    source_timeout: int | None = attr("source/timeout/@seconds", Int(0))
 
 
 @model
@@ -1162,24 +1170,36 @@ class BackingStore(NetSource):
 
     xml_group_before = ((NetSource, "backing_store"),)
 
-    type: str | None = attr("@type", Enum("file", "block", "network"))
+    #: read as libvirt reads it (virDomainDiskBackingStoreParse checks the format first): validate
+    type: str | None = attr("@type")
+    #: whether the layer has a <source> element (libvirt requires one, even an empty one): set
+    #: by xml_after_parse, not an XML field
+    source_given: bool = field(default=False, compare=False, repr=False)
     #: libvirt's number of the layer (kept as written, as libvirt's qemuxml2xml keeps it; the
     #: command line numbers the nodes itself, as libvirt does at start)
     index: int | None = attr("@index", Int(1))
-    format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS))
+    format_type: str | None = attr("format/@type", Enum(*DISK_FORMATS, unknown="unknown storage source format '{}'",
+                                                        unknown_error=XMLError))
     #: qcow2 metadata (L2/refcount) cache of this layer, in bytes (QEMU's cache-size)
     format_metadata_cache: int | None = scaled("format/metadata_cache/max_size", unit="bytes", label="bytes")
     source_file: str | None = attr("source/@file", NonEmpty())
     source_dev: str | None = attr("source/@dev", NonEmpty())
-    slice_type: str | None = attr("source/slices/slice/@type", Enum("storage"))
-    slice_offset: int | None = attr("source/slices/slice/@offset", Int(0))
-    slice_size: int | None = attr("source/slices/slice/@size", Int(1))
+    #: only a 'storage' slice is read (virDomainStorageSourceParseSlices looks for that type):
+    #: one of another type is dropped by validate
+    slice_type: str | None = attr("source/slices/slice/@type")
+    slice_offset: int | None = attr("source/slices/slice/@offset",
+                                    Int(0, words="malformed value '{}' of 'offset' attribute of slice"))
+    slice_size: int | None = attr("source/slices/slice/@size",
+                                  Int(1, words="malformed value '{}' of 'size' attribute of slice"))
     #: this layer's own label (virDomainStorageSourceParse: every layer may carry one)
     source_seclabels: list[Seclabel] = children("source/seclabel", Seclabel)
     #: this layer's own LUKS encryption, with its own secret (QEMU opens each layer)
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
     backing_store: BackingStore | None = child("backingStore", None)  # the class itself: set below
     line: int | None = line_field()
+
+    def xml_after_parse(self, el: Any) -> None:
+        self.source_given = el.find("source") is not None
 
     @property
     def terminator(self) -> bool:
@@ -1216,7 +1236,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     # ones other drivers use, kept by the test driver and refused as unsupported by QEMU's.
     #: only "qemu" builds (define_rules refuses the others, in libvirt's words)
     driver_name: str | None = attr("driver/@name", Enum("qemu", "file", "tap", "tap2", "phy"))
-    driver_type: str | None = attr("driver/@type", Enum(*DISK_FORMATS))
+    driver_type: str | None = attr("driver/@type", Enum(*DISK_FORMATS, unknown="unknown driver format value '{}'"))
     driver_cache: str | None = attr("driver/@cache", Enum("default", "none", "writethrough",
                                                           "writeback", "directsync", "unsafe"))
     #: what QEMU does on a write / read error (stop the guest, report it, ignore it; enospace:
@@ -1231,7 +1251,7 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     driver_detect_zeroes: str | None = attr("driver/@detect_zeroes", Enum("off", "on", "unmap"))
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
     driver_event_idx: bool | None = attr("driver/@event_idx", ONOFF)
-    driver_queues: int | None = attr("driver/@queues", Int(1))
+    driver_queues: int | None = attr("driver/@queues", Int(0))  # 0: none given (virXMLPropUInt)
     driver_queue_size: int | None = attr("driver/@queue_size", Int(1))
     #: qcow2 metadata (L2/refcount) cache of the top image, in bytes (QEMU's cache-size)
     driver_metadata_cache: int | None = scaled("driver/metadata_cache/max_size", unit="bytes", label="bytes")
@@ -1266,9 +1286,13 @@ class Disk(NetSource, VirtioOptions, PCIDeviceInfo):
     source_auth: DiskAuth | None = child("source/auth", DiskAuth)
     source_encryption: DiskEncryption | None = child("source/encryption", DiskEncryption)
     #: <slices><slice type='storage' offset= size=>: the image is that byte range of the source
-    slice_type: str | None = attr("source/slices/slice/@type", Enum("storage"))
-    slice_offset: int | None = attr("source/slices/slice/@offset", Int(0))
-    slice_size: int | None = attr("source/slices/slice/@size", Int(1))
+    #: only a 'storage' slice is read (virDomainStorageSourceParseSlices looks for that type):
+    #: one of another type is dropped by validate
+    slice_type: str | None = attr("source/slices/slice/@type")
+    slice_offset: int | None = attr("source/slices/slice/@offset",
+                                    Int(0, words="malformed value '{}' of 'offset' attribute of slice"))
+    slice_size: int | None = attr("source/slices/slice/@size",
+                                  Int(1, words="malformed value '{}' of 'size' attribute of slice"))
     #: SCSI persistent reservations through qemu-pr-helper: one libvirt runs (managed) or the
     #: admin's, on the given unix socket
     source_reservations_managed: bool | None = attr("source/reservations/@managed", YESNO)

@@ -272,6 +272,59 @@ def _disk_source_empty(disk: Disk) -> bool:
     return not (disk.source_file or disk.source_dev or disk.source_dir)
 
 
+#: virStorageSourceCookie{Name,Value}InvalidChars: RFC 6265's token and cookie-octet
+_COOKIE_NAME_BAD = frozenset(chr(c) for c in range(1, 0x21)) | frozenset('()<>@,;:\\"/[]?={}\x7f')
+_COOKIE_VALUE_BAD = frozenset(chr(c) for c in range(1, 0x21)) | frozenset('",;\\\x7f')
+
+
+def _validate_net_source(src: object) -> None:
+    """virDomainStorageNetworkParse... rules of a network source (a disk's or a backing layer's):
+    the protocol is required once there is a <source>; cookies are RFC 6265's
+    (virStorageSourceNetCookiesValidate)."""
+    line = getattr(src, "line", None)
+    if getattr(src, "type", None) == "network" and src.source_protocol is None \
+            and (src.source_name or src.source_hosts):  # type: ignore[attr-defined]
+        raise XMLError("Missing required attribute 'protocol' in element 'source'", line, libvirt_words=True)
+    cookies = getattr(src, "source_cookies", ())
+    for i, cookie in enumerate(cookies):
+        name, value = cookie.name or "", cookie.value or ""
+        if not name:
+            raise XMLError("cookie name must not be empty", cookie.line or line, libvirt_words=True)
+        if set(name) & _COOKIE_NAME_BAD:
+            raise XMLError(f"cookie name '{name}' contains invalid characters", cookie.line or line,
+                           libvirt_words=True)
+        check = value
+        if value.startswith('"'):  # an optionally quoted value (an unbalanced quote is invalid)
+            check = value[1:-1] if len(value) >= 2 and value.endswith('"') else "\x01"
+        if set(check) & _COOKIE_VALUE_BAD:
+            raise XMLError(f"value of cookie '{name}' contains invalid characters", cookie.line or line,
+                           libvirt_words=True)
+        if any(other.name == name for other in cookies[i + 1:]):
+            raise XMLError(f"duplicate cookie '{name}'", cookie.line or line, libvirt_words=True)
+
+
+def _validate_layer(layer: object, top: bool) -> None:
+    """A disk's image or one backing layer: a slice other than 'storage' is not read; a backing
+    layer with a type needs a format and a source (virDomainDiskBackingStoreParse, in its order)."""
+    if getattr(layer, "slice_type", None) is not None and layer.slice_type != "storage":  # type: ignore[attr-defined]
+        layer.slice_type = layer.slice_offset = layer.slice_size = None  # type: ignore[attr-defined]
+    below = getattr(layer, "backing_store", None)
+    if below is not None and below.type is None and below != type(below)():
+        # a <backingStore> without type is the chain's end, whatever it holds (libvirt reads no more)
+        layer.backing_store = type(below)()  # type: ignore[attr-defined]
+    kind = getattr(layer, "type", None)
+    if not top and kind is not None:
+        line = getattr(layer, "line", None)
+        if layer.format_type is None:  # type: ignore[attr-defined]
+            raise XMLError("missing disk backing store format", line, libvirt_words=True)
+        if kind not in ("file", "block", "network", "dir", "volume", "nvme", "vhostuser", "vhostvdpa") \
+                or not layer.source_given:  # type: ignore[attr-defined]  # an unknown type reads no <source>
+            raise XMLError("missing disk backing store source", line, libvirt_words=True)
+        if kind not in ("file", "block", "network"):
+            raise XMLUnsupportedError(f"unsupported value '{kind}' for attribute 'type' of <backingStore>", line)
+    _validate_net_source(layer)
+
+
 def _disk_source_name(disk: Disk) -> str:
     """virDomainDiskGetSource as libvirt's messages print it (NULLSTR: '<null>' when none)."""
     if disk.type == "volume":
@@ -899,6 +952,14 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     devs = dom.devices
     targets: dict[str, Any] = {}
     for disk in devs.disks:
+        if disk.driver_queues == 0:  # virXMLPropUInt reads 0 as none given
+            disk.driver_queues = None
+        if disk.wwn is not None and not re.fullmatch(r"(0x)?[0-9a-fA-F]{16}", disk.wwn):  # virValidateWWN
+            raise XMLInternalError(f"Malformed wwn: {disk.wwn}", disk.line)
+        layer: object = disk
+        while layer is not None:
+            _validate_layer(layer, layer is disk)
+            layer = getattr(layer, "backing_store", None)
         _validate_nvme(disk)
         _validate_disk_secrets(disk)
         if disk.iotune is not None:
