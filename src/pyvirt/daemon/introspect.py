@@ -112,7 +112,8 @@ class IntrospectionMixin:
                            ) -> list[dict[str, Any]]:
         """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer."""
         wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "dirtyrate"))
-        recs = [self.lookup(r) for r in doms] if doms else sorted(self._by_name.values(), key=lambda r: r.name)
+        by_name = self._by_name
+        recs = [self.lookup(r) for r in doms] if doms else [by_name[name] for name in sorted(by_name)]
         out = []
         # Only what the groups asked for is read: the state group (virt-manager's and Cockpit's
         # poll) needs neither /proc nor the definition's summary.
