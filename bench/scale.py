@@ -8,7 +8,8 @@ and (with --libvirt) a private session libvirtd holding the same definitions, in
 
 - daemon RSS fresh, with --domains defined, and with --guests running: RSS per running guest;
 - start (paused) and destroy throughput, guests/s, with each --clients count of concurrent clients;
-- list of every domain with its state, and domain stats of every domain (median ms, min-max);
+- list of every domain with its state, and domain stats of every domain: the state group, and the
+  seven groups both answer (STATS_GROUPS) (median ms, min-max);
 - event latency under load: suspend/resume of one guest, from the call to its event arriving;
 - daemon restart with every guest running: time until each one answers a call that needs its
   monitor re-attached (a suspend of a paused guest waits for that guest's re-attach).
@@ -37,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the libv
 from _common import median, rss_kib  # noqa: E402 - bench/ is not a package; stdlib and pyvirt.testguest only
 
 from pyvirt.testguest import rom_domain_xml, rom_image  # noqa: E402 - stdlib only
+
+#: the domain stats groups both stacks answer (virsh domstats without options asks these and more)
+STATS_GROUPS = ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "dirtyrate")
 
 SMALL = ("<domain type='qemu'><name>{}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
          "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")
@@ -80,6 +84,7 @@ class Side:
     def list_all(self) -> int: raise NotImplementedError
     def info(self, name: str) -> Any: raise NotImplementedError
     def stats_all(self) -> int: raise NotImplementedError
+    def stats_groups(self) -> int: raise NotImplementedError
     def event_latency(self, name: str, rounds: int) -> dict[str, float]: raise NotImplementedError
     def stop_daemon(self) -> None: raise NotImplementedError
     def start_daemon(self, env: dict[str, str] | None = None) -> None: raise NotImplementedError
@@ -105,6 +110,7 @@ def measure(side: Side, args: argparse.Namespace, rom: Path) -> dict[str, Any]:
     out["rss_running_kib"] = rss_kib(side.pid())
     out["list"] = timed(side.list_all, 20)
     out["stats"] = timed(side.stats_all, 20)
+    out["stats_groups"] = timed(side.stats_groups, 10)
     out["info"] = timed(lambda: side.info(names[len(names) // 2]), 50)
     out["listed"] = side.list_all()
     out["events"] = side.event_latency(names[0], 20)
@@ -139,8 +145,8 @@ def samples(fn: Any, repeat: int) -> list[float]:
 def restart_pairs(side: Side, names: list[str], before_src: str, rounds: int) -> dict[str, list[float]]:
     """Restarts alternating the daemon of an older tree (PYTHONPATH=before_src) and this one,
     over the same guests and definitions: before/after in the same minutes of machine load.
-    After each restart, 10 lists and 10 domain stats (state) from that daemon (this tree's client
-    for both: the daemon's share before/after)."""
+    After each restart, 10 lists, 10 domain stats (state) and 5 of the 7 groups from that daemon
+    (this tree's client for both: the daemon's share before/after)."""
     src = str(Path(before_src).resolve())
     times: dict[str, list[float]] = {"before": [], "after": [], "list_before": [], "list_after": [],
                                      "stats_before": [], "stats_after": []}
@@ -152,6 +158,7 @@ def restart_pairs(side: Side, names: list[str], before_src: str, rounds: int) ->
             side.stats_all()
             times[f"list_{label}"] += samples(side.list_all, 10)
             times[f"stats_{label}"] += samples(side.stats_all, 10)
+            times.setdefault(f"groups_{label}", []).extend(samples(side.stats_groups, 5))
             log(f"restart {label}: {times[label][-1]:.2f} s")
     return times
 
@@ -196,6 +203,9 @@ class Pyvirt(Side):
 
     def stats_all(self) -> int:
         return len(self.conn.domain_stats(None, ["state"]))
+
+    def stats_groups(self) -> int:
+        return len(self.conn.domain_stats(None, list(STATS_GROUPS)))
 
     def info(self, name: str) -> Any:
         return self.conn.get_info(name)
@@ -274,6 +284,13 @@ class Libvirt(Side):
 
     def stats_all(self) -> int:
         return len(self.conn.getAllDomainStats(self.libvirt.VIR_DOMAIN_STATS_STATE))
+
+    def stats_groups(self) -> int:
+        lv = self.libvirt
+        return len(self.conn.getAllDomainStats(
+            lv.VIR_DOMAIN_STATS_STATE | lv.VIR_DOMAIN_STATS_CPU_TOTAL | lv.VIR_DOMAIN_STATS_BALLOON
+            | lv.VIR_DOMAIN_STATS_VCPU | lv.VIR_DOMAIN_STATS_INTERFACE | lv.VIR_DOMAIN_STATS_BLOCK
+            | lv.VIR_DOMAIN_STATS_DIRTYRATE))
 
     def info(self, name: str) -> Any:
         return self.conn.lookupByName(name).info()  # what virsh dominfo asks first
@@ -396,6 +413,7 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, args: argparse.N
               f"{both(lambda r, k=key: r['throughput'][k]['destroy'])}")
     print(f"{'list all with state (ms)':44} {both(lambda r: rng(r['list']), '{}')}")
     print(f"{'domain stats, state, all (ms)':44} {both(lambda r: rng(r['stats']), '{}')}")
+    print(f"{'domain stats, 7 groups, all (ms)':44} {both(lambda r: rng(r['stats_groups']), '{}')}")
     print(f"{'dominfo of one running guest (ms)':44} {both(lambda r: rng(r['info']), '{}')}")
     print(f"{'suspend/resume -> event (ms)':44} {both(lambda r: rng(r['events']), '{}')}")
     print(f"{'restart until all controllable (s)':44} {both(lambda r: r['restart_s'], '{:.2f}')}")
@@ -405,13 +423,13 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, args: argparse.N
             vals = pairs[label]
             cell = f"{median(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
             print(f"{f'restart, {label} (alternating, median of {len(vals)})':44} {cell:>22}")
-        for what in ("list", "stats"):
+        for what in ("list", "stats", "groups"):
             for label in ("before", "after"):
                 vals = pairs.get(f"{what}_{label}") or [0.0]
                 cell = f"{median(vals):.1f} ({min(vals):.1f}-{max(vals):.1f})"
                 print(f"{f'{what} (ms), {label} (alternating, {len(vals)} calls)':44} {cell:>22}")
     print("medians (min-max) of 20 (dominfo: 50); libvirt: listAllDomains + state() each (as virsh list), "
-          "getAllDomainStats(STATE), lookupByName + info()")
+          "getAllDomainStats(STATE), the same with the 7 groups' flags, lookupByName + info()")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
