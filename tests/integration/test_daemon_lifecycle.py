@@ -200,7 +200,7 @@ def test_bad_input_changes_nothing(daemon: DaemonHarness, test_guest: TestGuest,
     bad = {
         "malformed": "<domain type='qemu'><name>x</name>",
         "unsupported": guest_xml(test_guest, "u1", extra_devices="<interface type='user'>"
-                                                                   "<backend tap='/dev/net/tun'/></interface>"),
+                                                                   "<vlan><tag id='1'/></vlan></interface>"),
         "slash": guest_xml(test_guest, "a/b"),
         "dotdot": guest_xml(test_guest, ".."),
         "same name other uuid": guest_xml(test_guest, "keep").replace(

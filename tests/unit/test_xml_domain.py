@@ -114,10 +114,10 @@ def test_malformed_xml_has_line():
 
 def test_unsupported_element_names_element_and_line():
     # (a <lease> was the example until pyvirt kept leases as libvirt 9.0 does)
-    text = doc("    <interface type='user'><backend tap='/dev/net/tun'/></interface>")
+    text = doc("    <interface type='user'><vlan><tag id='1'/></vlan></interface>")
     with pytest.raises(XMLUnsupportedError) as e:
         parse_domain(text)
-    assert "<interface/backend>" in str(e.value)
+    assert "<interface/vlan>" in str(e.value)
     assert e.value.line == 9
     assert "line 9" in str(e.value)
 

@@ -322,3 +322,14 @@ def test_metadata_keeps_the_first_child_of_each_namespace(given: str, kept: list
     for md in (dom.metadata, net.metadata):
         assert [etree.QName(etree.fromstring(x)).localname for x in md or []] == kept
     assert ("<metadata/>" in dom.to_xml()) == (not kept)
+
+
+def test_a_nic_backend_is_kept_and_only_the_default_devices_start() -> None:
+    from pyvirt.qemu.argv import build_argv
+    nic = ("<interface type='user'><mac address='52:54:00:00:02:01'/><model type='virtio'/><driver txmode='iothread'/>"
+           "<backend tap='{}' vhost='/dev/vhost-net'/><link state='up'/></interface>")
+    out = _define(nic.format("/dev/net/tun"), "q35")
+    assert "<driver txmode='iothread'/>\n      <backend tap='/dev/net/tun' vhost='/dev/vhost-net'/>\n      <link" in out
+    build_argv(fill_defaults(parse_domain(_dom(nic.format("/dev/net/tun"), "q35"))))
+    with pytest.raises(XMLError, match="<backend tap= vhost=>"):
+        build_argv(fill_defaults(parse_domain(_dom(nic.format("/dev/mytun"), "q35"))))

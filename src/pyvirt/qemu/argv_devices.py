@@ -97,6 +97,8 @@ def nic_args(ctx: Ctx, nic: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         # libvirt 9.0 defines it; the guest does not start
         raise XMLConfigError(f"interface {nic.mac_address} - multiqueue is not supported for network interfaces "
                              f"of type {nic.type}", nic.line)
+    if nic.backend_tap not in (None, "/dev/net/tun") or nic.backend_vhost not in (None, "/dev/vhost-net"):
+        raise unsupported("<backend tap= vhost=> other than /dev/net/tun and /dev/vhost-net", nic.line)
     if nic.mtu_size or nic.driver_queues and nic.type != "vhostuser" or nic.target_dev and nic.type == "user":
         raise unsupported("<mtu>/<driver queues>/<target dev> on this interface", nic.line)
     if nic.type != "vhostuser" and (nic.source_type or nic.source_path or nic.source_mode):

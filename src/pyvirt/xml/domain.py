@@ -1618,6 +1618,10 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     virtualport_instanceid: str | None = attr("virtualport/parameters/@instanceid", unsupported=True)
     virtualport_profileid: str | None = attr("virtualport/parameters/@profileid", unsupported=True)
     virtualport_interfaceid: str | None = attr("virtualport/parameters/@interfaceid", unsupported=True)
+    #: the host devices a tap NIC's back end opens (libvirt's defaults: /dev/net/tun, /dev/vhost-net);
+    #: kept as written, other paths refused at start (pyvirtd opens the defaults)
+    backend_tap: str | None = attr("backend/@tap")
+    backend_vhost: str | None = attr("backend/@vhost")
     filterref: NicFilterRef | None = child("filterref", NicFilterRef)
     #: <tune><sndbuf>: the tap device's send buffer (bytes; QEMU's ``sndbuf``, tap backends only,
     #: as libvirt: other backends ignore it)
