@@ -150,3 +150,22 @@ def test_unimplemented_operations_answer_not_supported() -> None:
     status, body = _run(_request(FakeDriver(), "POST", "/v1/domains/vm/reset", json={}))
     assert status == 501 and body["error"]["code"] == api.ErrorCode.NO_SUPPORT
     assert "virDomainReset" in body["error"]["message"]
+
+
+def test_result_checks_and_wire_form_of_tables_and_plain_data() -> None:
+    """A listing's table passes its column checks; a wrong cell (a bool is not an int) is named;
+    record-free data is sent and decoded as it is (domain stats), records inside are converted."""
+    from pyvirt.optypes import check_result, decode, encode, encode_result
+
+    t = parse("list[DomainInfo]")
+    table_ = encode_result([api.DomainInfo(name=f"d{i}", uuid=f"u{i}", state=5) for i in range(3)], t)
+    check_result(table_, t)
+    assert [d.name for d in decode(table_, t)] == ["d0", "d1", "d2"]
+    bad = {"fields": table_["fields"], "rows": [list(r) for r in table_["rows"]]}
+    bad["rows"][1][table_["fields"].index("state")] = True
+    with pytest.raises(api.PyvirtError, match=r"result\[1\]\.state: must be an integer"):
+        check_result(bad, t)
+    stats = [{"name": "a", "stats": {"state.state": 1}}]
+    assert encode(stats)[0]["stats"] is stats[0]["stats"]
+    assert decode(stats, parse("list[dict[str, Any]]")) is stats
+    assert encode({"k": (1, api.DomainInfo(name="x", uuid="y"))})["k"][1]["name"] == "x"
