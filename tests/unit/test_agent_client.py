@@ -207,3 +207,22 @@ def test_a_call_behind_a_stuck_one_gives_up_in_libvirts_words(tmp_path: Path,
         assert await client.command("guest-ping") == {}  # the lock was given back
 
     run(_with_agent(tmp_path, {"guest-fsfreeze-freeze": {"return": 1}, "guest-ping": {"return": {}}}, body))
+
+
+def test_a_reply_nested_past_the_parsers_depth_is_skipped_as_not_json(tmp_path: Path) -> None:
+    """json.loads raises RecursionError, not ValueError, on a line nested deeper than Python's
+    recursion limit: a guest sending one made every agent call fail as pyvirtd's internal error
+    (with a trace in its log each time) instead of being skipped like any line that is not JSON."""
+    async def body(client: AgentClient, fake: FakeAgent) -> None:
+        assert await client.command("guest-get-time", timeout=5) == 5
+
+    run(_with_agent(tmp_path, {"guest-get-time": b"[" * 100000 + b'\n{"return": 5}\n'}, body))
+
+
+def test_a_raw_command_nested_past_the_parsers_depth_is_a_parse_error() -> None:
+    """qemu-monitor-command / qemu-agent-command text nested deeper than Python's recursion limit
+    raised RecursionError out of the driver (pyvirtd's internal error, with a trace)."""
+    from pyvirt.daemon.introspect import json_command
+
+    with pytest.raises(PyvirtError, match="^internal error: cannot parse json"):
+        json_command("[" * 100000, "QMP")

@@ -189,7 +189,7 @@ class AgentClient:
                 continue
             try:
                 obj = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested past the parser's depth: not JSON to us
                 log.info("%s: guest agent sent something that is not JSON: %.80r", self.name, line)
                 continue
             if isinstance(obj, dict):

@@ -69,7 +69,7 @@ def json_command(text: str, what: str) -> dict[str, Any]:
 
     try:
         request = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         raise PyvirtError(f"internal error: cannot parse json {text}: {exc}", ErrorCode.INTERNAL_ERROR,
                           ErrorDomain.QEMU) from None
     if not isinstance(request, dict) or not isinstance(request.get("execute"), str):
