@@ -16,6 +16,8 @@ socket.  What it does wrong is chosen with ``FAKEQEMU_MODE`` in a wrapper script
   unplug-delay:SEC  answer device_del at once but emit DEVICE_DELETED only SEC seconds later (a
                     guest slow to release the device), or at SIGUSR1 if that comes first (a test
                     says when); without it, DEVICE_DELETED follows device_del's answer at once
+  migrate-hold      a migration stays 'active' (query-migrate) until migrate_cancel; without
+                    it, migrate and migrate-incoming complete at once
   log-argv          write its command line to $FAKEQEMU_LOG, and every QMP command it receives,
                     one JSON line each, to $FAKEQEMU_LOG.qmp (to check what QEMU was given)
 
@@ -126,6 +128,12 @@ class Fake:
             self.devices.add(str(args["id"]))
         elif cmd == "qom-list" and args.get("path") == "/machine/peripheral":
             return [{"name": dev, "type": "child<device>"} for dev in sorted(self.devices)]
+        elif cmd in ("migrate", "migrate-incoming"):  # the state moves at once: completed
+            self.migration = "active" if self.has("migrate-hold") else "completed"
+        elif cmd == "migrate_cancel" and getattr(self, "migration", None) == "active":
+            self.migration = "cancelled"
+        elif cmd == "query-migrate":
+            return {"status": self.migration} if getattr(self, "migration", None) else {}
         elif cmd == "query-version":
             return {"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": "fake"}
         return {}

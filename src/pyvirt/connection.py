@@ -177,7 +177,8 @@ def op(kind: str, route: str, libvirt: str, *, readonly: bool | None = None,
     (libvirt-dbus's interface name), its HTTP route and the libvirt function it mirrors.
     `readonly` defaults to "GET is read-only"; `stream` marks hand-written transports;
     `session` names the flag argument that, when true, ties the call to the client's session
-    (what lives only as long as the client does, e.g. autodestroy); `waits` marks a call that
+    (what lives only as long as the client does, e.g. autodestroy), or is "*" for every call
+    (a migration's phases: what they leave is undone when their client goes away); `waits` marks a call that
     lasts as long as the job it runs (a peer-to-peer migration): clients wait for its reply
     without a read timeout."""
 
@@ -951,7 +952,7 @@ class Connection(abc.ABC):
         migrate_tls_force refuses one that is not)."""
         raise no_support("virDomainMigrateBegin3Params")
 
-    @op("Connect", "POST /v1/migrations/incoming", "virDomainMigratePrepare3Params")
+    @op("Connect", "POST /v1/migrations/incoming", "virDomainMigratePrepare3Params", session="*")
     def migrate_prepare(self, xml: str, *, disks: list[MigrationDisk] | None = None,
                         copy_storage: str | None = None, listen_address: str | None = None,
                         postcopy: bool = False, uri: str | None = None,
@@ -963,7 +964,7 @@ class Connection(abc.ABC):
         the stream comes through this daemon (migrate_tunnel) instead of a port QEMU listens on."""
         raise no_support("virDomainMigratePrepare3Params")
 
-    @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params")
+    @op("Domain", "POST /v1/domains/{dom}/migration/perform", "virDomainMigratePerform3Params", session="*")
     def migrate_perform(self, dom: str, uri: str, *, nbd: str | None = None, copy_storage: str | None = None,
                         live: bool = False, auto_converge: bool = False, postcopy: bool = False,
                         bandwidth: int = 0, tls: bool = False, tls_destination: str | None = None) -> None:

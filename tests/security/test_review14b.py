@@ -156,3 +156,53 @@ def test_a_failed_snapshot_revert_leaves_the_definition_as_it_was(tmp_path: Path
         await second.close()
 
     run(tmp_path, scenario)
+
+
+def test_an_arrived_migration_whose_client_went_away_is_not_left_paused(tmp_path: Path) -> None:
+    """The destination of a migration whose guest had arrived, but whose client (virsh migrate,
+    a source pyvirtd) went away before finish, kept its paused QEMU for ever: a second copy of
+    the guest beside the source's, which anyone could resume.  As libvirt's close callback
+    (qemuMigrationDstPrepareCleanup) the incoming guest goes with the session that prepared it."""
+    from pyvirt.daemon import session as sessions
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        client = sessions.Session("migrating-client")
+        token = sessions.current.set(client)
+        try:
+            await drv.migrate_prepare(domain_xml("mover", emulator()))
+        finally:
+            sessions.current.reset(token)
+        job = drv._incoming()["mover"]
+        await asyncio.wait_for(asyncio.shield(job.task), 10)  # the guest arrived, paused
+        rec = drv.lookup("mover")
+        pid = rec.run.ident.pid
+        await client.close()  # the client dies before finish
+        assert "mover" not in drv._incoming() and "mover" not in drv._by_name
+        await asyncio.wait_for(_until(lambda: not os.path.exists(f"/proc/{pid}")), 10)
+
+    run(tmp_path, scenario)
+
+
+def test_a_migration_whose_client_went_away_is_cancelled_on_the_source(tmp_path: Path) -> None:
+    """The source side of the same: a migration still copying when its client went away ran on
+    to its end (and then waited, paused, for a confirm nobody would send); it is cancelled and
+    the guest runs on here, as libvirt's qemuMigrationSrcCleanup does."""
+    from pyvirt.daemon import session as sessions
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator("log-argv,migrate-hold")
+        await drv.create_xml(domain_xml("leaver", emu))
+        client = sessions.Session("migrating-client")
+        token = sessions.current.set(client)
+        try:
+            await drv.migrate_perform("leaver", "tcp:127.0.0.1:49999")
+        finally:
+            sessions.current.reset(token)
+        job = drv._outgoing()[drv.lookup("leaver").uuid]
+        assert job.active
+        await client.close()
+        assert not job.active and job.status == "cancelled"
+        assert _commands(emu, "migrate_cancel")
+        assert drv.lookup("leaver").state == DomainState.RUNNING
+
+    run(tmp_path, scenario)

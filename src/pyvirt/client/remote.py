@@ -227,7 +227,7 @@ class RemoteConnection(StorageClientMixin, BasesNotLoaded, metaclass=_TableOpera
 
                 payload = encode(payload)
         headers = None
-        if op.session and bound.get(op.session):
+        if op.session and (op.session == "*" or bound.get(op.session)):
             headers = {"X-Pyvirt-Session": self._session_id()}
         result = self._call(op.method, target, payload, mutating=not op.readonly and op.libvirt, headers=headers, waits=op.waits)
         if op.returns_none:

@@ -50,7 +50,7 @@ from pyvirt.api import (
     StoppedDetail,
     operation_invalid,
 )
-from pyvirt.daemon import migration_tls, model
+from pyvirt.daemon import migration_tls, model, session
 from pyvirt.daemon.migstatus import POLL, wait_migration
 from pyvirt.daemon.migstatus import failed as _failed
 from pyvirt.daemon.saves import UNLIMITED_BANDWIDTH
@@ -395,6 +395,18 @@ class MigrationMixin:
                 cleanup.add_done_callback(self.__dict__["_cleanups"].discard)
 
         task.add_done_callback(arrived)
+        owner = session.current.get()
+        if owner is not None:  # libvirt's close callback (qemuMigrationDstPrepareCleanup)
+            async def client_gone() -> None:
+                # the client that prepared this went away before finish: the guest, arrived or
+                # not, must not stay paused here beside the source's (a second copy anyone
+                # could resume); the source keeps it, as after finish(cancelled)
+                if self._incoming().get(name) is job:
+                    log.warning("domain %s: the client of its incoming migration went away before "
+                                "finish; dropping what prepare made", name)
+                    await self._drop_incoming(job)
+
+            owner.on_close(client_gone)
         return MigrationTarget(name, uri, nbd)
 
     def _forget(self, rec: DomainRecord) -> None:
@@ -555,6 +567,22 @@ class MigrationMixin:
             self._arrived().pop(rec.uuid, None)
         job.task = asyncio.create_task(self._run_outgoing(rec, run, job, qemu_uri, nbd_server, copy_storage),
                                        name=f"migrate-out-{rec.name}")
+        owner = session.current.get()
+        if owner is not None:  # libvirt's close callback (qemuMigrationSrcCleanup)
+            async def client_gone() -> None:
+                if self._outgoing().get(rec.uuid) is not job:
+                    return
+                if job.active:  # still copying: cancelled, the guest goes on here
+                    log.warning("domain %s: the client of its migration went away; cancelling it", rec.name)
+                    with contextlib.suppress(PyvirtError):
+                        await self.abort_job(rec.uuid)
+                elif job.status == "completed" and rec.run is run:  # sent, never confirmed (libvirt's
+                    # PERFORM3_DONE): whether the guest runs on the destination is unknown here
+                    log.warning("domain %s: the client of its migration went away after the guest was "
+                                "sent; it stays paused here (resume it, or destroy it if it runs on the "
+                                "destination)", rec.name)
+
+            owner.on_close(client_gone)
 
     async def _run_outgoing(self, rec: DomainRecord, run: Running, job: OutgoingJob, uri: str,
                             nbd: dict[str, Any] | None, copy_storage: str | None) -> None:
@@ -563,9 +591,14 @@ class MigrationMixin:
             if nbd is not None:
                 await self._start_mirrors(rec, run, job, nbd, copy_storage)
                 await self._wait_mirrors_ready(run, job, deadline)
+            if job.aborting:  # an abort that came before QEMU's migration began
+                raise _failed("migration cancelled")
             await self._qmp(run, "migrate", {"uri": uri})  # type: ignore[attr-defined]
 
             async def query() -> dict[str, Any]:
+                if job.aborting:  # abort_job's migrate_cancel may have reached QEMU before migrate:
+                    # said again until QEMU's migration ends (a no-op once it has)
+                    await self._qmp(run, "migrate_cancel")  # type: ignore[attr-defined]
                 job.stats = await self._qmp(run, "query-migrate")  # type: ignore[attr-defined]
                 return job.stats
 
