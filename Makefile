@@ -115,6 +115,10 @@ install-dbus: venv
 	sed 's|@BINDIR@|$(BINDIR)|g' data/dbus/org.libvirt.service.in > $(DESTDIR)$(DBUS_SERVICES)/services/org.libvirt.service
 	sed 's|@BINDIR@|$(BINDIR)|g' data/dbus/org.libvirt.system.service.in > $(DESTDIR)$(DBUS_SERVICES)/system-services/org.libvirt.service
 	sed 's|@GROUP@|$(DBUS_GROUP)|g' data/dbus/org.libvirt.conf.in > $(DESTDIR)$(DBUS_POLICY)/org.libvirt.conf
+	@# readable by the bus daemons' users whatever the installer's umask (077 made them 0600: no
+	@# activation on either bus, whose daemons read .service files as their own users)
+	chmod 0644 $(DESTDIR)$(DBUS_SERVICES)/services/org.libvirt.service \
+	  $(DESTDIR)$(DBUS_SERVICES)/system-services/org.libvirt.service $(DESTDIR)$(DBUS_POLICY)/org.libvirt.conf
 	@if [ -z "$(DESTDIR)" ] && ! getent group $(DBUS_GROUP) >/dev/null; then $(SUDO) groupadd --system $(DBUS_GROUP); fi
 
 # The names Cockpit Machines (and scripts written for libvirt) run: virsh, virt-install, virt-xml,

@@ -59,6 +59,19 @@ def test_compat_names_point_at_pyvirts_commands(stage: Path) -> None:
     assert (bindir / "virsh").read_text() == "#!/bin/sh\n"
 
 
+def test_installed_files_are_readable_whatever_the_umask(tmp_path: Path) -> None:
+    """Written by `sed >` under root's umask 077, the activation files and the policy were 0600:
+    the bus daemons, which read them as their own users, could not (no activation at all)."""
+    if shutil.which("make") is None:
+        pytest.skip("make not installed")
+    subprocess.run(["make", "-s", "-C", str(REPO), "-o", "venv", "install-dbus", f"DESTDIR={tmp_path}",
+                    f"BINDIR={Path(sys.executable).parent}", f"DBUS_GROUP={GROUP}"], check=True,
+                   capture_output=True, preexec_fn=lambda: os.umask(0o077))
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) == 3
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o644)}
+
+
 def _daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
