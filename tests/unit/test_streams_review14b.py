@@ -65,3 +65,31 @@ def test_a_console_client_gone_before_its_history_is_sent_frees_the_console(monk
         os.close(host)
 
     asyncio.run(main())
+
+
+def test_console_input_the_guest_is_slow_to_take_is_kept_not_dropped() -> None:
+    """Input the pty could not take at once (a paste into the console of a guest busy reading)
+    was dropped silently: only what fitted in the pty's buffer reached the guest.  It waits, in
+    a bounded buffer, until the pty takes it."""
+
+    async def main() -> None:
+        guest, host = os.openpty()
+        os.set_blocking(guest, False)
+        relay = ConsoleRelay(os.ttyname(host))
+        relay.open()
+        sent = bytes(range(256)) * 800  # 200 KiB: far more than a pty holds
+        relay.write(sent)
+        got = bytearray()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while len(got) < len(sent) and loop.time() < deadline:
+            try:
+                got += os.read(guest, 65536)
+            except BlockingIOError:
+                await asyncio.sleep(0.01)
+        relay.close()
+        os.close(guest)
+        os.close(host)
+        assert len(got) == len(sent) and bytes(got) == sent
+
+    asyncio.run(main())

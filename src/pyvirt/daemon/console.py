@@ -19,6 +19,8 @@ from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 64 * 1024
+#: client input the pty has not taken yet (the guest reads slowly): kept up to this, then dropped
+INPUT_LIMIT = 1 << 20
 
 
 class ConsoleRelay:
@@ -28,6 +30,7 @@ class ConsoleRelay:
         self._fd: int | None = None
         self._client: asyncio.Queue[bytes | None] | None = None
         self._waiters: list[asyncio.Future[None]] = []
+        self._pending = bytearray()  # input waiting for room in the pty (written when writable)
 
     def open(self) -> None:
         fd = os.open(self.pty_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
@@ -96,20 +99,42 @@ class ConsoleRelay:
             self._client = None
 
     def write(self, data: bytes) -> None:
+        """The client's input, in order: what the pty cannot take now (a paste faster than the
+        guest reads) waits for room, up to INPUT_LIMIT; never blocking the daemon."""
         if self._fd is None:
             return
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(self._fd, view)
-            except BlockingIOError:
-                break  # a full pty: the guest is not reading; drop rather than block the daemon
-            view = view[written:]
+        room = INPUT_LIMIT - len(self._pending)
+        if len(data) > room:
+            log.warning("%s: console input dropped: the guest has not read the last %d bytes",
+                        self.pty_path, len(self._pending))
+            data = data[:max(room, 0)]
+        waiting = bool(self._pending)
+        self._pending += data
+        if not waiting:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self._fd is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                written = os.write(self._fd, self._pending)
+                del self._pending[:written]
+        except BlockingIOError:  # a full pty: the rest when the guest has read some
+            loop.add_writer(self._fd, self._flush)
+            return
+        except OSError:  # the guest side is gone: its input with it
+            self._pending.clear()
+        with contextlib.suppress(Exception):
+            loop.remove_writer(self._fd)
 
     def close(self) -> None:
         if self._fd is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self._fd)
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_writer(self._fd)
+            self._pending.clear()
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
