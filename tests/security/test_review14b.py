@@ -206,3 +206,31 @@ def test_a_migration_whose_client_went_away_is_cancelled_on_the_source(tmp_path:
         assert drv.lookup("leaver").state == DomainState.RUNNING
 
     run(tmp_path, scenario)
+
+
+def test_a_save_whose_image_cannot_be_completed_leaves_the_guest_running(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last step of a save (fsync and rename of the finished image) was outside the undo: a
+    disk that failed it (EIO, ENOSPC at fsync) left the guest paused by the save, its record still
+    saying running, and the error as pyvirtd's internal error."""
+    from pyvirt.daemon import saves
+
+    def failing_publish(fd: int, tmp: str, target: str, bypass_cache: bool) -> None:
+        os.close(fd)
+        os.unlink(tmp)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(saves, "publish_partial", failing_publish)
+
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator("log-argv")
+        await drv.create_xml(domain_xml("saver", emu))
+        with pytest.raises(PyvirtError) as refused:
+            await drv.save("saver", str(tmp_path / "saver.img"))
+        assert "Input/output error" in str(refused.value) and not str(refused.value).startswith("internal")
+        assert [c["execute"] for c in qmp_log(emu) if c.get("execute") in ("stop", "cont")] == ["stop", "cont"]
+        assert drv.lookup("saver").state == DomainState.RUNNING
+        assert not [f for f in os.listdir(tmp_path) if "saver.img" in f]  # neither image nor partial
+        await drv.destroy("saver")
+
+    run(tmp_path, scenario)

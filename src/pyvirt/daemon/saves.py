@@ -77,7 +77,11 @@ def publish_partial(fd: int, tmp: str, target: str, bypass_cache: bool) -> None:
         raise
     os.close(fd)
     os.replace(tmp, target)
-    fsync_dir(os.path.dirname(target))
+    try:
+        fsync_dir(os.path.dirname(target))
+    except BaseException:  # not known to be on disk: not left as the guest's saved state either
+        remove_quietly(target)
+        raise
 
 
 class SavesMixin:
@@ -240,14 +244,23 @@ class SavesMixin:
         await self._stop_saved(rec, run)
 
     async def _write_state_image(self, run: Running, target: str, header: saveimage.SaveHeader,
-                                 pause: bool, bypass_cache: bool = False) -> None:
+                                 pause: bool, bypass_cache: bool = False, running: bool | None = None) -> None:
         """QEMU's state into `target` behind `header` (a save, or an external snapshot's memory):
         written under a temporary name, marked complete and renamed into place.  QEMU is left
         paused ('postmigrate'); on failure nothing is left behind and a guest this paused
-        (`pause`) runs again.  `bypass_cache`: the image leaves no pages in the host's page cache
-        (libvirt's O_DIRECT iohelper; here the written pages are dropped once on disk)."""
+        (`pause`) runs again, as does one that ran before (`running`, for a live copy that QEMU
+        pauses only at its end).  `bypass_cache`: the image leaves no pages in the host's page
+        cache (libvirt's O_DIRECT iohelper; here the written pages are dropped once on disk)."""
         fd, tmp = open_partial(target)
         stopped = False
+        resume = pause if running is None else running
+
+        async def undo() -> None:
+            remove_quietly(tmp)
+            if stopped or resume:  # QEMU paused it (stop, or the end of a completed migration)
+                with contextlib.suppress(Exception):
+                    await self._qmp(run, "cont")  # type: ignore[attr-defined]
+
         try:
             os.write(fd, header.pack(partial=True))
             os.lseek(fd, header.stream_offset, os.SEEK_SET)
@@ -261,12 +274,16 @@ class SavesMixin:
             os.pwrite(fd, saveimage.MAGIC, 0)
         except BaseException:
             os.close(fd)
-            remove_quietly(tmp)
-            if stopped:
-                with contextlib.suppress(Exception):
-                    await self._qmp(run, "cont")  # type: ignore[attr-defined]
+            await undo()
             raise
-        publish_partial(fd, tmp, target, bypass_cache)
+        try:  # the last step can fail too (EIO, ENOSPC at fsync): the guest goes on as it was
+            publish_partial(fd, tmp, target, bypass_cache)  # closes fd whatever happens
+        except BaseException as exc:
+            await undo()
+            if isinstance(exc, OSError):
+                raise PyvirtError(f"unable to write save image '{target}': {exc.strerror}", ErrorCode.SYSTEM_ERROR,
+                                  ErrorDomain.QEMU) from None
+            raise
 
     async def _restore_locked(self, rec: DomainRecord, dom: Domain, source: str, header: saveimage.SaveHeader,
                               running: bool, paused: bool, from_snapshot: bool = False) -> None:

@@ -169,7 +169,8 @@ class ExternalSnapshotsMixin:
         run = self._running(rec)  # type: ignore[attr-defined]
         was_running = rec.state == DomainState.RUNNING
         header = saveimage.SaveHeader(rec.current().to_xml(inactive=True, security_info=True), was_running)
-        await self._write_state_image(run, target, header, pause=was_running and not live)  # type: ignore[attr-defined]
+        await self._write_state_image(run, target, header, pause=was_running and not live,  # type: ignore[attr-defined]
+                                      running=was_running)
         try:
             await self._external_snapshot(rec, snap, reuse_external)
         except BaseException:
