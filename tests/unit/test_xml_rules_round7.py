@@ -333,3 +333,13 @@ def test_a_nic_backend_is_kept_and_only_the_default_devices_start() -> None:
     build_argv(fill_defaults(parse_domain(_dom(nic.format("/dev/net/tun"), "q35"))))
     with pytest.raises(XMLError, match="<backend tap= vhost=>"):
         build_argv(fill_defaults(parse_domain(_dom(nic.format("/dev/mytun"), "q35"))))
+
+
+def test_a_zero_current_memory_is_the_whole_memory() -> None:
+    from pyvirt.testdriver import open_test_connection
+    doc = _dom("").replace("<os>", "<currentMemory>0</currentMemory><os>")
+    assert fill_defaults(parse_domain(doc)).current_memory == 131072
+    conn = open_test_connection("test:///default")  # virDomainDefPostParseMemory, every driver
+    conn.define_xml(doc.replace("type='qemu'", "type='test'").replace(
+        "<emulator>/usr/bin/qemu-system-x86_64</emulator>", ""))
+    assert "<currentMemory unit='KiB'>131072</currentMemory>" in conn.get_xml("d")

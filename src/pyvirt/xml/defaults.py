@@ -151,7 +151,7 @@ def _top_level(dom: Domain, host: HostDefaults) -> None:
     memory_from_numa(dom)
     if dom.memory is None and dom.max_memory is not None:
         dom.memory = dom.max_memory
-    if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
+    if not dom.current_memory or (dom.memory is not None and dom.current_memory > dom.memory):  # 0 too
         dom.current_memory = dom.memory
     if dom.vcpu is None:
         dom.vcpu = 1

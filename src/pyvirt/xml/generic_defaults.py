@@ -112,7 +112,7 @@ def fill_generic_defaults(dom: Domain) -> None:
     """Complete ``dom`` in place the way every libvirt driver does on parse and format."""
     memory_from_numa(dom)
     genid_default(dom)
-    if dom.current_memory is None or (dom.memory is not None and dom.current_memory > dom.memory):
+    if not dom.current_memory or (dom.memory is not None and dom.current_memory > dom.memory):  # 0 too
         dom.current_memory = dom.memory
     if dom.vcpu is not None and dom.vcpu_placement is None:
         dom.vcpu_placement = "static"
