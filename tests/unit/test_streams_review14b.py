@@ -93,3 +93,46 @@ def test_console_input_the_guest_is_slow_to_take_is_kept_not_dropped() -> None:
         assert len(got) == len(sent) and bytes(got) == sent
 
     asyncio.run(main())
+
+
+def test_an_event_client_that_stopped_reading_is_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event subscriber whose client stopped reading was cut off the bus once its queue filled,
+    but its handler waited in a write the client would never take: the connection and the
+    handler stayed for as long as the client lived.  A write that cannot finish within
+    EVENT_WRITE_TIMEOUT ends the stream."""
+    from pyvirt.daemon import http_streams
+    from pyvirt.daemon.events import EventBus
+
+    monkeypatch.setattr(http_streams, "EVENT_WRITE_TIMEOUT", 0.5)
+    bus = EventBus()
+
+    class Driver:
+        events = bus
+
+    ended = asyncio.Event()
+    handler = stream_handlers(Driver(), None)["events"]
+
+    async def watched(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        finally:
+            ended.set()
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/events", watched)
+        real_write = web.StreamResponse.write
+
+        async def write(self: Any, data: bytes) -> None:
+            if data.startswith(b"data:"):  # the peer takes nothing more: a write that never ends
+                await asyncio.sleep(3600)
+            await real_write(self, data)
+
+        monkeypatch.setattr(web.StreamResponse, "write", write)
+        async with TestServer(app) as server, aiohttp.ClientSession() as session, \
+                session.get(server.make_url("/events")) as resp:
+            assert await resp.content.readline() == b": subscribed\n"
+            bus.emit("g", "00000000-0000-0000-0000-000000000001", 0, 0)
+            await asyncio.wait_for(ended.wait(), 5)
+
+    asyncio.run(main())

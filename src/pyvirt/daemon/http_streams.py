@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import struct
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
@@ -23,6 +24,8 @@ from pyvirt.daemon.rest import Handler, from_text, ok
 from pyvirt.operations import KINDS
 from pyvirt.optypes import Type
 from pyvirt.ownthread import own_thread
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 _BOOL, _COUNT, _KINDS = Type("bool"), Type("int", nullable=True), Type("list", Type("str"))
@@ -45,6 +48,9 @@ def _count(request: web.Request, name: str) -> int | None:
 #: tell a handler its client went away, so without a write a subscription outlived its client
 #: until the next event (each `pyvirt event --timeout` of a quiet host left one behind)
 EVENT_KEEPALIVE = 30.0
+#: seconds one event line may take to leave: a client that stopped reading is let go (cut off the
+#: bus when its queue fills, its handler would otherwise wait in the write for as long as it lives)
+EVENT_WRITE_TIMEOUT = 60.0
 
 
 def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
@@ -61,20 +67,28 @@ def stream_handlers(driver: Any, storage: Any) -> dict[str, Handler]:
                               ErrorCode.INVALID_ARG)
         queue = driver.events.subscribe()
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+
+        async def send(line: bytes) -> None:
+            await asyncio.wait_for(resp.write(line), EVENT_WRITE_TIMEOUT)
+
         try:
             await resp.prepare(request)
-            await resp.write(b": subscribed\n\n")
+            await send(b": subscribed\n\n")
             while True:
                 try:
                     ev = await asyncio.wait_for(queue.get(), EVENT_KEEPALIVE)
                 except TimeoutError:  # a comment line: a client gone is noticed (the write fails)
-                    await resp.write(b": keepalive\n\n")
+                    await send(b": keepalive\n\n")
                     continue
                 if ev is None:
                     break
                 if ev.kind not in kinds or (only and only not in (ev.name, ev.uuid)):
                     continue
-                await resp.write(f"data: {json.dumps(ev.to_dict())}\n\n".encode())
+                await send(f"data: {json.dumps(ev.to_dict())}\n\n".encode())
+        except TimeoutError:  # the client stopped reading: its connection goes, half-written line and all
+            log.info("event stream: a client took nothing for %g s; closing it", EVENT_WRITE_TIMEOUT)
+            if request.transport is not None:
+                request.transport.abort()
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
