@@ -343,3 +343,23 @@ def test_a_zero_current_memory_is_the_whole_memory() -> None:
     conn.define_xml(doc.replace("type='qemu'", "type='test'").replace(
         "<emulator>/usr/bin/qemu-system-x86_64</emulator>", ""))
     assert "<currentMemory unit='KiB'>131072</currentMemory>" in conn.get_xml("d")
+
+
+# --- controllers ------------------------------------------------------------------------------------
+
+def test_a_scsi_controller_model_auto_is_the_default_model() -> None:
+    assert "<controller type='scsi' index='0' model='lsilogic'>" in _define(
+        "<controller type='scsi' index='0' model='auto'/>")
+
+
+@pytest.mark.parametrize(("controller", "words"), [
+    ("<controller type='scsi' model='lsilogic'><driver cmd_per_lun='8'/></controller>", "'cmd_per_lun' is only"),
+    ("<controller type='scsi' model='lsilogic'><driver max_sectors='8'/></controller>", "'max_sectors' is only"),
+    ("<controller type='scsi'><driver queues='2'/></controller>", "'queues' is only supported by virtio-scsi"),
+    ("<controller type='virtio-serial'><driver queues='2'/></controller>", "'queues' is only supported"),
+    ("<controller type='usb' index='0' model='none'/><controller type='usb' index='1' model='qemu-xhci'/>",
+     "Can't add another USB controller: USB is disabled for this domain"),
+])
+def test_controller_refusals_of_libvirt_9(controller: str, words: str) -> None:
+    with pytest.raises(XMLError, match=words):
+        _define(controller, "q35")

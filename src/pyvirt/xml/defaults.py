@@ -468,7 +468,7 @@ def _controllers(dom: Domain) -> None:
         if c.model is None:
             c.model = "qemu-xhci" if q35 else "piix3-uhci"
     for c in _ctrl(dom, "scsi"):
-        if c.model is None:
+        if c.model in (None, "auto"):  # qemuDomainControllerDefPostParse: 'auto' is the default too
             c.model = "lsilogic"
     # qemuDomainDefAddDefaultDevices (USB, q35's SATA, the PCI root) runs before the generic
     # virDomainDefAddImplicitControllers (a controller for each disk bus in use)

@@ -241,8 +241,13 @@ def check_qemu_rules(dom: Domain) -> None:
     for c in dom.devices.controllers:  # qemuValidateDomainDeviceDefControllerAttributes, ...PCI
         if c.type == "pci" and c.model in ("pci-root", "pcie-root") and (c.index or 0) != 0:
             raise XMLError("pci-root and pcie-root controllers should have index 0", c.line, libvirt_words=True)
-        if c.type == "scsi" and c.driver_queues is not None and c.model not in (None, "virtio-scsi"):
-            raise XMLConfigError("'queues' is only supported by virtio-scsi controller", c.line)
+        if c.type != "scsi" or c.model not in ("virtio-scsi", "virtio-transitional", "virtio-non-transitional"):
+            for attr_name, value in (("queues", c.driver_queues), ("cmd_per_lun", c.driver_cmd_per_lun),
+                                     ("max_sectors", c.driver_max_sectors), ("ioeventfd", c.driver_ioeventfd)):
+                if value is not None:
+                    raise XMLConfigError(f"'{attr_name}' is only supported by virtio-scsi controller", c.line)
+            if c.driver_iothread is not None:
+                raise XMLConfigError("'iothread' is only supported for virtio-scsi controller", c.line)
         if c.type == "scsi" and c.driver_iothread is not None and c.driver_iothread not in threads:
             raise XMLConfigError(f"controller iothread '{c.driver_iothread}' not defined in iothreadid", c.line)
     if any(h.type == "mdev" and h.display for h in dom.devices.hostdevs) and not dom.devices.graphics:

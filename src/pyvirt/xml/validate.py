@@ -806,8 +806,11 @@ def _validate_usb_none(dom: Domain) -> None:
     """virDomainDefParseXML: with ``<controller type='usb' model='none'/>`` no USB input or
     host device can be attached."""
     devs = dom.devices
-    if not any(c.type == "usb" and c.model == "none" for c in devs.controllers):
+    usb = [c for c in devs.controllers if c.type == "usb"]
+    if not any(c.model == "none" for c in usb):
         return
+    if len(usb) > 1:  # 'none' beside any other USB controller, or twice
+        raise XMLDetailError("Can't add another USB controller: USB is disabled for this domain", usb[1].line)
     for inp in devs.inputs:
         if inp.bus == "usb":
             raise XMLConfigError("Can't add USB input device. USB bus is disabled", inp.line)
