@@ -300,7 +300,7 @@ def test_mdev_display_and_ramfb() -> None:
 @pytest.mark.parametrize("hostdev, message", [
     ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>", "missing product"),
     ("<hostdev mode='subsystem' type='usb'><source><address bus='1'/></source></hostdev>", "missing device"),
-    ("<hostdev mode='subsystem' type='usb'><source/></hostdev>", "needs <vendor>/<product>"),
+    ("<hostdev mode='subsystem' type='usb'><source/></hostdev>", "USB host device is missing bus/device information"),
     ("<hostdev mode='subsystem' type='pci'><source><address bus='1' slot='2'/></source></hostdev>",
      "needs domain, bus, slot and function"),
     ("<hostdev mode='subsystem' type='mdev'><source><address uuid='x'/></source></hostdev>", "'model'"),

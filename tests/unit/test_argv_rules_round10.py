@@ -514,3 +514,52 @@ def test_zero_curl_readahead_and_timeout_are_none() -> None:
     argv = " ".join(build_argv(_dom(NET.format(p="http", inner="<host name='h'/><readahead size='0'/>"
                                                           "<timeout seconds='0'/>"))))
     assert "readahead" not in argv and "timeout" not in argv
+
+
+# --- NICs and host devices -------------------------------------------------------------------------------
+
+USER_NIC = "<interface type='user'><model type='virtio'/>{}</interface>"
+MDEV = "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>{}</source></hostdev>"
+
+
+@pytest.mark.parametrize(("devices", "cls", "words"), [
+    (USER_NIC.format("<coalesce><rx><frames max='x'/></rx></coalesce>"), XMLDetailError,
+     "cannot parse value 'x' for coalesce parameter"),
+    (USER_NIC.format("<bandwidth><inbound average='x'/></bandwidth>"), XMLConfigError,
+     "could not convert bandwidth average value 'x'"),
+    (USER_NIC.format("<bandwidth><inbound peak='10'/></bandwidth>"), XMLDetailError,
+     "Missing mandatory average or floor attributes"),
+    (USER_NIC.format("<mtu size='x'/>"), XMLError, "malformed mtu size"),
+    (USER_NIC.format("<teaming type='transient'/>"), XMLConfigError,
+     "teaming persistent attribute must be set if teaming type is 'transient'"),
+    ("<interface type='vhostuser'><source type='foo' path='/s' mode='client'/><model type='virtio'/></interface>",
+     XMLConfigError, "Type='foo' unsupported for <interface type='vhostuser'>"),
+    ("<hostdev mode='subsystem' type='usb'><source/></hostdev>", XMLInternalError,
+     "USB host device is missing bus/device information"),
+    ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>", XMLInternalError,
+     "missing product"),
+    ("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/></source></hostdev>", XMLError,
+     "'address' must be specified for scsi hostdev source"),
+    ("<hostdev mode='subsystem' type='scsi_host'><source protocol='foo' wwpn='naa.5123456789abcde0'/></hostdev>",
+     XMLConfigError, "Unknown scsi_host subsystem protocol 'foo'"),
+    (MDEV.format("<address domain='0' bus='6' slot='0x12' function='5'/>"), XMLConfigError,
+     "Missing 'uuid' attribute for element <address>"),
+    (MDEV.format("<address uuid='x'/>"), XMLInternalError, "Cannot parse uuid attribute of element <address>"),
+    ("<controller type='usb' index='0'/><input type='mouse' bus='usb'><address type='usb' bus='0' port='1.2.3'/>"
+     "</input>", XMLValidationError, "there is no hub at port 1 in USB address bus: 0 port: 1.2.3"),
+])
+def test_nic_and_hostdev_refusals(devices: str, cls: type, words: str) -> None:
+    exc = _refusal(devices)
+    assert type(exc) is cls and exc.message == words
+
+
+def test_a_vhostuser_nic_without_path() -> None:
+    dom = _dom("<interface type='vhostuser'><source type='unix' mode='client'/><model type='virtio'/></interface>")
+    with pytest.raises(XMLError, match="^Missing required attribute 'path' in element 'source'"):
+        build_argv(dom)
+
+
+def test_zero_mtu_is_none_and_a_hostdev_managed_other_than_yes_is_not_managed() -> None:
+    dom = _dom(USER_NIC.format("<mtu size='0'/>") + "<hostdev mode='subsystem' type='pci' managed='maybe'><source>"
+               "<address domain='0' bus='1' slot='0' function='0'/></source></hostdev>")
+    assert dom.devices.interfaces[0].mtu_size is None and not dom.devices.hostdevs[0].managed

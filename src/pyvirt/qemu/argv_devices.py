@@ -43,7 +43,9 @@ def net_opts(a: Argv, ctx: Ctx) -> None:
 def _vhostuser_chardev(nic: Any) -> SimpleNamespace:
     """The vhost-user socket of a NIC as a unix chardev source (libvirt's server mode is QEMU
     listening, and waiting for the backend: no ``wait=off``)."""
-    if nic.source_type != "unix" or not nic.source_path:
+    if not nic.source_path:  # virDomainNetDefParseXML's words
+        raise XMLError("Missing required attribute 'path' in element 'source'", nic.line, libvirt_words=True)
+    if nic.source_type != "unix":
         raise XMLError("a vhostuser interface needs <source type='unix' path=...>", nic.line)
     if nic.source_mode is None:
         raise XMLError("missing 'mode' attribute of the vhostuser <source>", nic.line)

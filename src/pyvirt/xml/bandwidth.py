@@ -11,7 +11,7 @@ without average (or floor), and keeps an element that had children even when not
 from __future__ import annotations
 
 from .domain import Bandwidth
-from .errors import XMLError, XMLUnsupportedError
+from .errors import XMLDetailError, XMLUnsupportedError
 
 
 def bandwidth_rules(bw: Bandwidth | None, *, allow_floor: bool) -> Bandwidth | None:
@@ -22,7 +22,7 @@ def bandwidth_rules(bw: Bandwidth | None, *, allow_floor: bool) -> Bandwidth | N
         if rate is None:
             continue
         if rate.average is None and rate.floor is None:
-            raise XMLError("Missing mandatory average or floor attributes", rate.line)
+            raise XMLDetailError("Missing mandatory average or floor attributes", rate.line)
         if (rate.peak is not None or rate.burst is not None) and rate.average is None:
             raise XMLUnsupportedError("'peak' and 'burst' require 'average' attribute", rate.line)
     if bw.outbound is not None and bw.outbound.floor is not None:

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .cnumbers import c_integer
-from .errors import XMLConfigError, XMLError, XMLInternalError, XMLInvalidArgError
+from .errors import XMLConfigError, XMLDetailError, XMLError, XMLInternalError, XMLInvalidArgError
 from .fields import (
     INT,
     ONOFF,
@@ -1465,10 +1465,15 @@ class Filesystem(VirtioOptions, PCIDeviceInfo):
 class BandwidthLimit:
     """``<bandwidth><inbound|outbound average= peak= floor= burst=>``: KiB/s (burst: KiB)."""
 
-    average: int | None = attr("@average", Int(0))
-    peak: int | None = attr("@peak", Int(0))
-    floor: int | None = attr("@floor", Int(0))
-    burst: int | None = attr("@burst", Int(0))
+    # virNetDevBandwidthParseRate's words for a value it cannot read
+    average: int | None = attr("@average", Int(0, words="could not convert bandwidth average value '{}'",
+                                                words_error=XMLConfigError))
+    peak: int | None = attr("@peak", Int(0, words="could not convert bandwidth peak value '{}'",
+                                          words_error=XMLConfigError))
+    floor: int | None = attr("@floor", Int(0, words="could not convert bandwidth floor value '{}'",
+                                            words_error=XMLConfigError))
+    burst: int | None = attr("@burst", Int(0, words="could not convert bandwidth burst value '{}'",
+                                            words_error=XMLConfigError))
     line: int | None = line_field()
 
 
@@ -1563,7 +1568,8 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     source_dev: str | None = attr("source/@dev", unsupported=True)
     source_portgroup: str | None = attr("source/@portgroup")
     #: vhostuser: the socket of the vhost-user backend (QEMU is its server or client)
-    source_type: str | None = attr("source/@type", Enum("unix"))
+    source_type: str | None = attr("source/@type", Enum(
+        "unix", unknown="Type='{}' unsupported for <interface type='vhostuser'>"))
     source_path: str | None = attr("source/@path")
     source_mode: str | None = attr("source/@mode", Enum("server", "client", known=("vepa", "bridge", "private", "passthrough")))
     #: server/client/mcast/udp: QEMU's socket network backend
@@ -1631,9 +1637,10 @@ class Interface(VirtioOptions, RomInfo, PCIDeviceInfo):
     teaming_type: str | None = attr("teaming/@type", Enum("persistent", "transient", unknown=TEAMING_UNKNOWN))
     teaming_persistent: str | None = attr("teaming/@persistent")
     link_state: str | None = attr("link/@state", Enum("up", "down", unknown="unknown interface link state '{}'"))
-    mtu_size: int | None = attr("mtu/@size", Int(1))
+    mtu_size: int | None = attr("mtu/@size", Int(0, words="malformed mtu size"))  # 0: none (validate)
     #: the host tap's rx-frames interrupt coalescing (set by pyvirtd, as virNetDevSetCoalesce)
-    coalesce_rx_frames: int | None = attr("coalesce/rx/frames/@max", Int(0))
+    coalesce_rx_frames: int | None = attr("coalesce/rx/frames/@max", Int(
+        0, words="cannot parse value '{}' for coalesce parameter", words_error=XMLDetailError))
     boot_order: int | None = attr("boot/@order", Int(1))
     boot_loadparm: str | None = attr("boot/@loadparm", unsupported=True)  # s390's boot menu entry
     line: int | None = line_field()
@@ -1997,7 +2004,8 @@ class Hostdev(RomInfo, PCIDeviceInfo):
     mode: str | None = attr("@mode", Enum("subsystem", known=("capabilities",), unknown="unknown hostdev mode '{}'"))
     type: str | None = attr("@type", Enum("pci", "usb", "mdev", "scsi", "scsi_host",
                                           unknown="unknown host device source address type '{}'"))
-    managed: bool | None = attr("@managed", YESNO)
+    #: only 'yes' manages (virDomainHostdevDefParseXML compares the text)
+    managed: bool | None = attr("@managed", LenientBool())
     #: scsi: whether the host filters the guest's SG_IO commands / gives QEMU CAP_SYS_RAWIO
     sgio: str | None = attr("@sgio", Enum("filtered", "unfiltered"))
     rawio: bool | None = attr("@rawio", YESNO)
@@ -2015,7 +2023,8 @@ class Hostdev(RomInfo, PCIDeviceInfo):
     source_product: str | None = attr("source/product/@id")
     #: scsi over iSCSI (protocol 'iscsi', name IQN[/LUN], one host, CHAP auth) or vhost-scsi
     #: (scsi_host, protocol 'vhost' and the target's wwpn)
-    source_protocol: str | None = attr("source/@protocol", Enum("iscsi", "vhost"))
+    source_protocol: str | None = attr("source/@protocol", Enum("iscsi", "vhost",
+                                                                unknown="Unknown scsi_host subsystem protocol '{}'"))
     source_name: str | None = attr("source/@name")
     source_wwpn: str | None = attr("source/@wwpn")
     source_hosts: list[NetHost] = children("source/host", NetHost)

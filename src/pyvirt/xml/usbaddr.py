@@ -92,10 +92,11 @@ def _reserve(buses: dict[int, _Hub], dev: object, is_hub: bool) -> None:
     if bus is None:  # a bus libvirt does not model (no ports known): leave it to QEMU
         return
     hub = bus
-    for depth, p in enumerate(path[:-1]):
+    for p in path[:-1]:
         if p not in hub.hubs:
-            raise XMLValidationError(f"there is no hub at port {p} in USB address bus {a.bus or 0} port "
-                                     f"{'.'.join(map(str, path[:depth + 1]))}", line)
+            # virDomainUSBAddressFindPort's words: the whole address
+            raise XMLValidationError(f"there is no hub at port {p} in USB address bus: {a.bus or 0} port: "
+                                     f"{'.'.join(map(str, path))}", line, libvirt_words=True)
         hub = hub.hubs[p]
     last = path[-1]
     if not 1 <= last <= hub.nports:

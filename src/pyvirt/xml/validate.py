@@ -36,7 +36,7 @@ from .errors import (
     XMLUnsupportedError,
     XMLValidationError,
 )
-from .fields import c_strtol
+from .fields import BadBool, c_strtol
 from .iptext import ip_text, parse_ip
 from .macaddr import parse_mac
 from .pciaddr import chipset_functions, is_q35
@@ -922,8 +922,6 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             for name, value in (("ram", v.model_ram), ("vram64", v.model_vram64), ("vgamem", v.model_vgamem)):
                 if value:
                     raise XMLValidationError(f"{name} attribute only supported for video type qxl", v.line)
-    from .fields import BadBool
-
     for video in dom.devices.videos:  # only primary='yes' is read (virDomainVideoDefParseXML)
         if isinstance(video.model_primary, BadBool):
             video.model_primary = None
@@ -980,6 +978,8 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
             raise XMLNoSourceError(f"missing source information for device {disk.target_dev}", disk.line)
         targets[disk.target_dev] = disk
     for nic in devs.interfaces:
+        if nic.mtu_size == 0:  # virXMLPropUInt: 0 is none given
+            nic.mtu_size = None
         if nic.mac_address is not None and parse_mac(nic.mac_address) is None:
             raise XMLError(f"unable to parse mac address '{nic.mac_address}'", nic.line, libvirt_words=True)
         if nic.mac_address is not None:
@@ -1128,8 +1128,6 @@ def _validate_tpms(dom: Domain) -> None:
 def _validate_graphics(dom: Domain) -> None:
     """virDomainGraphicsDefParseXML's rules for SPICE's TLS policy and OpenGL: <channel> needs a
     name and a mode, <gl> an ``enable`` on SPICE; each belongs to the display types that have it."""
-    from .fields import BadBool
-
     for g in dom.devices.graphics:
         if isinstance(g.autoport, BadBool):
             if g.type == "vnc":  # virDomainGraphicsDefParseXMLVNC ignores it: the port decides
@@ -1184,7 +1182,7 @@ def _validate_teaming_coalesce(nic: Interface, qemu: bool) -> None:
     (multiqueue on the types whose back end has queues is checked at start: qemu/argv_devices)."""
     kind = nic.teaming_type
     if kind == "transient" and not nic.teaming_persistent:
-        raise XMLValidationError("teaming persistent attribute must be set if teaming type is 'transient'", nic.line)
+        raise XMLConfigError("teaming persistent attribute must be set if teaming type is 'transient'", nic.line)
     if kind != "transient" and nic.teaming_persistent:
         raise XMLValidationError(f"teaming persistent attribute not allowed if teaming type is '{kind or 'none'}'",
                                  nic.line)
@@ -1372,25 +1370,30 @@ def _validate_hostdevs(dom: Domain) -> None:
                     raise XMLError(f"Invalid value for attribute 'id' in element '{what}': '{text}'. Expected "
                                    "non-negative integer value", h.line, libvirt_words=True)
                 setattr(h, f"source_{what}", f"0x{value:04x}")
-            if (h.source_vendor is None) != (h.source_product is None):
-                raise XMLError(f"usb hostdev: missing {'vendor' if h.source_vendor is None else 'product'} "
-                               "(<source><vendor id=> and <product id=> go together)", h.line)
+            if (h.source_vendor is None) != (h.source_product is None):  # virDomainHostdevSubsysUSBDefParseXML
+                raise XMLInternalError(f"missing {'vendor' if h.source_vendor is None else 'product'}", h.line)
             if a is not None and (a.bus is None or a.device is None):
                 raise XMLError(f"usb hostdev: missing {'bus' if a.bus is None else 'device'} in <source><address>",
                                a.line)
             if h.source_vendor is None and a is None:
-                raise XMLError("usb hostdev: <source> needs <vendor>/<product> or <address bus= device=>", h.line)
+                raise XMLInternalError("USB host device is missing bus/device information", h.line)
         elif h.type == "pci":
             if a is None or a.device is not None or a.uuid is not None or None in (a.bus, a.slot, a.function):
                 raise XMLError("pci hostdev: <source><address> needs domain, bus, slot and function", h.line)
         elif h.type == "mdev":
             if h.model is None:
                 raise XMLError("Missing 'model' attribute in mdev subsys source", h.line)
-            if a is None or a.uuid is None:
-                raise XMLError("mdev hostdev: missing <source><address uuid=>", h.line)
+            if a is None or a.uuid is None:  # virDomainHostdevSubsysMediatedDevDefParseXML
+                raise XMLConfigError("Missing 'uuid' attribute for element <address>", h.line)
+            if not re.fullmatch(r"\s*(?:[0-9a-fA-F]-?){32}\s*", a.uuid):  # virUUIDParse
+                raise XMLInternalError("Cannot parse uuid attribute of element <address>", h.line)
         if h.type != "usb" and h.source_guest_reset is not None:
             raise XMLValidationError(f"<source guestReset> is only valid for USB host devices, not {h.type!r}",
                                      h.line)
+        if isinstance(h.managed, BadBool):  # only 'yes' is read
+            h.managed = None
+        if h.type == "scsi" and h.source_protocol is None and h.source_address is None:
+            raise XMLError("'address' must be specified for scsi hostdev source", h.line, libvirt_words=True)
         _validate_hostdev_teaming(h)
         virtio_model = h.type == "scsi_host" and (h.model or "virtio").startswith("virtio")
         if h.type != "mdev" and (h.display is not None or h.ramfb is not None
@@ -1485,8 +1488,6 @@ def _validate_firmware(dom: Domain) -> None:
             raise XMLValidationError("NVRAM is not permitted when loader is stateless", os_.nvram.line)
         if os_.nvram.template:
             raise XMLValidationError("NVRAM template is not permitted when loader is stateless", os_.nvram.line)
-    from .fields import BadBool
-
     if isinstance(os_.bios_useserial, BadBool):  # virDomainDefParseBootXML ignores it
         os_.bios_useserial = None
     for feat in os_.firmware_features:  # virDomainOSDefParseXML: virXMLPropEnum/virXMLPropTristateBool
