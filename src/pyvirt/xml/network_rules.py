@@ -195,6 +195,8 @@ def _dns(dns: DNS, netname: str) -> DNS | None:
     for txt in dns.txts:
         if txt.name is None:
             raise XMLError(f"missing required name attribute in DNS TXT record of network {netname}", txt.line)
+        if txt.name == "":  # libvirt 9.0 keeps it and writes what its own schema refuses
+            raise XMLError(f"empty name in DNS TXT record of network {netname}", txt.line)
         if " " in txt.name or "," in txt.name:
             raise XMLDetailError(f"prohibited character in DNS TXT record name '{txt.name}' of network {netname}",
                                  txt.line)
@@ -335,6 +337,8 @@ def _dhcp(dhcp: DHCP, ip: IP, addr: IPAddr, netname: str) -> DHCP | None:
             dhcp.bootp_file = dhcp.bootp_server = None
         elif dhcp.bootp_file is None:  # virNetworkDHCPDefParseXML reads past a <bootp> without file
             dhcp.bootp_server = None
+        elif dhcp.bootp_file == "":  # libvirt 9.0 keeps it and writes what its own schema refuses
+            raise XMLError(f"empty 'file' of <bootp> in network {netname}", dhcp.line)
         elif dhcp.bootp_server is not None:
             dhcp.bootp_server = ip_text(ip_of(dhcp.bootp_server, "bootp server", netname, dhcp.line))
     if not (dhcp.ranges or dhcp.hosts):
