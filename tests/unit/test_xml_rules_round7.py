@@ -366,3 +366,17 @@ def test_a_scsi_controller_model_auto_is_the_default_model() -> None:
 def test_controller_refusals_of_libvirt_9(controller: str, words: str) -> None:
     with pytest.raises(XMLError, match=words):
         _define(controller, "q35")
+
+
+def test_an_empty_address_is_not_an_absent_one_for_ich9_homes() -> None:
+    """qemuDomainValidateDevicePCISlotsQ35 gives the DMI-to-PCI bridge 00:1e.0 and the first
+    USB2 set 00:1d.x only when the XML gave them no <address> at all."""
+    dmi = "<controller type='pci' index='1' model='dmi-to-pci-bridge'>{}</controller>"
+    assert "slot='0x1e'" in _define(dmi.format(""), "q35")
+    out = _define(dmi.format("<address type='pci'/>"), "q35")
+    assert "slot='0x1e'" not in out and "<address type='pci' domain='0x0000' bus='0x00' slot='0x01'" in out
+    usb2 = ("<controller type='usb' index='0' model='ich9-ehci1'>{0}</controller><controller type='usb' index='0' "
+            "model='ich9-uhci1'><master startport='0'/>{0}</controller>")
+    assert "slot='0x1d'" in _define(usb2.format(""), "q35")
+    out = _define(usb2.format("<address type='pci'/>"), "q35")
+    assert "slot='0x1d'" not in out and "model='pcie-to-pci-bridge'" in out

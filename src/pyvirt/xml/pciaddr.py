@@ -199,10 +199,12 @@ def assign_pci_addresses(dom: Domain, *, grow: bool = True) -> None:
     ``grow=False`` (a live hot-plug, qemuDomainEnsurePCIAddress): no pci-bridge is added, a device
     gets a free slot of the buses the running guest has or none."""
     spapr_vio_addresses(dom)
+    emptied: set[int] = set()  # ids of devices whose XML gave an empty PCI address
     for dev in dom.all_devices():  # an empty PCI address is one to assign (multifunction goes too)
         a = getattr(dev, "address", None)
         if a is not None and a.is_empty_pci():
             dev.address = None
+            emptied.add(id(dev))
     _normalise(dom)
     # qemuDomainAssignPCIAddresses' max_idx: the PCI controllers the XML itself has
     had_pci = any(c.type == "pci" and (c.index or 0) > 0 for c in dom.devices.controllers)
@@ -212,7 +214,7 @@ def assign_pci_addresses(dom: Domain, *, grow: bool = True) -> None:
     slots = _Slots()
     _mark_existing(dom, slots)
     if is_q35(dom):
-        _assign_q35(dom, slots, had_pci, grown)
+        _assign_q35(dom, slots, had_pci, grown, emptied)
     else:
         if grow:
             _grow_pc_bridges(dom)
@@ -513,25 +515,27 @@ def _assign_integrated(dom: Domain, slots: _Slots) -> None:
         slots.take(0, s)
 
 
-def _fixed_q35(dom: Domain, slots: _Slots) -> None:
+def _fixed_q35(dom: Domain, slots: _Slots, emptied: frozenset[int] | set[int] = frozenset()) -> None:
     slots.take(0, 0)
     for f in range(8):
         slots.take(0, 0x1F, f)
     ich9 = _ICH9_FUNCTION
     # qemuDomainValidateDevicePCISlotsQ35: the first two USB2 sets that have their UHCI1 sit
     # where ICH9 has them, the first at 00:1D.x and the second at 00:1A.x, whatever their
-    # indexes (a lone EHCI is an ordinary conventional PCI device, placed behind a bridge)
+    # indexes (a lone EHCI is an ordinary conventional PCI device, placed behind a bridge); only
+    # controllers the XML gave no address (an empty <address type='pci'/> is assigned as any device)
     for c in dom.devices.controllers:
         if c.address is None and c.type == "sata" and c.index == 0:
             c.address = _pci(0, 0x1F, 2)
     for uhci1 in [c for c in dom.devices.controllers if c.type == "usb" and c.model == "ich9-uhci1"]:
-        if uhci1.address is not None:
+        if uhci1.address is not None or id(uhci1) in emptied:
             continue
         slot = next((s for s in (0x1D, 0x1A) if slots.slot_free(0, s)), None)
         if slot is None:
             break
         for c in dom.devices.controllers:
-            if c.type == "usb" and c.index == uhci1.index and c.model in ich9 and c.address is None:
+            if (c.type == "usb" and c.index == uhci1.index and c.model in ich9 and c.address is None
+                    and id(c) not in emptied):
                 c.address = _pci(0, slot, ich9[c.model], True if c.model == "ich9-uhci1" else None)
                 slots.take(0, slot, ich9[c.model])
     # ... and the first ICH9 HDA without an address sits at 00:1B.0, where real ICH9 has it
@@ -616,14 +620,17 @@ def _place_conventional(dom: Domain, slots: _Slots, dev: object) -> None:
                               getattr(dev, "line", None))
 
 
-def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool, grown: bool = False) -> None:
+def _assign_q35(dom: Domain, slots: _Slots, had_pci: bool, grown: bool = False,
+                emptied: frozenset[int] | set[int] = frozenset()) -> None:
     for c in dom.devices.controllers:
         if c.type == "pci" and c.model == "dmi-to-pci-bridge" and c.address is None:
-            # libvirt's preferred home of the DMI-to-PCI bridge is 00:1e.0
-            s = 0x1E if slots.slot_free(0, 0x1E) else slots.next_slot(0)
+            # libvirt's preferred home of the DMI-to-PCI bridge is 00:1e.0, for one the XML gave
+            # no address (qemuDomainValidateDevicePCISlotsQ35: an empty <address type='pci'/>
+            # is assigned the first free slot like any device)
+            s = 0x1E if slots.slot_free(0, 0x1E) and id(c) not in emptied else slots.next_slot(0)
             c.address = _pci(0, s)
             slots.take(0, s)
-    _fixed_q35(dom, slots)
+    _fixed_q35(dom, slots, emptied)
     for c in dom.devices.controllers:  # libvirt addresses PCI controllers by index before devices
         if c.type == "pci" and c.model == "pcie-expander-bus" and c.address is None:
             s = slots.next_slot(0)
