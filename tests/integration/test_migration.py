@@ -116,7 +116,9 @@ def _counts_past(conn: RemoteConnection, name: str, value: int, timeout: float =
         if ticks and max(ticks) > value:
             return
         if time.monotonic() >= deadline:
-            pytest.fail(f"{name} never counted past {value}: {text[-300:]!r}; QEMU: {_qemu_state(conn, name)}")
+            # the console from this QEMU's start (a panic after the move prints there first) and its end
+            pytest.fail(f"{name} never counted past {value}: {text[:4000]!r} ... {text[-300:]!r}; "
+                        f"QEMU: {_qemu_state(conn, name)}")
 
 
 def _qemu_state(conn: RemoteConnection, name: str) -> str:

@@ -1291,6 +1291,8 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         elif name in ("SUSPEND", "SUSPEND_DISK", "WAKEUP"):
             self.on_pm_event(rec, name)
         elif name in events.PASSED_ON:
+            if name == "RESET":  # who reset the guest (the guest itself, a panic, QMP): in the log
+                log.info("%s: QEMU reset the guest (%s)", rec.name, data.get("reason", "no reason given"))
             passed = events.from_qmp(name, data, rec.name, rec.uuid, rec.id)
             if passed is not None:
                 self.events.publish(passed)
