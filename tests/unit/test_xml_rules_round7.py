@@ -380,3 +380,18 @@ def test_an_empty_address_is_not_an_absent_one_for_ich9_homes() -> None:
     assert "slot='0x1d'" in _define(usb2.format(""), "q35")
     out = _define(usb2.format("<address type='pci'/>"), "q35")
     assert "slot='0x1d'" not in out and "model='pcie-to-pci-bridge'" in out
+
+
+def test_ccid_and_console_virtio_serial_addresses_are_written_whole() -> None:
+    from pyvirt.qemu.argv import build_argv
+    out = _define("<smartcard mode='host'><address type='ccid' slot='0'/></smartcard>", "q35")
+    assert "<address type='ccid' controller='0' slot='0'/>" in out
+    doc = _dom("<console type='pty'><target type='virtio'/><address type='virtio-serial'/></console>", "q35")
+    assert "<address type='virtio-serial' controller='0' bus='0' port='0'/>" in _define(
+        "<console type='pty'><target type='virtio'/><address type='virtio-serial'/></console>", "q35")
+    assert '"nr"' not in next(a for a in build_argv(fill_defaults(parse_domain(doc))) if "virtconsole" in a)
+
+
+def test_a_serial_port_without_target_type_is_isa_and_needs_an_isa_address() -> None:
+    with pytest.raises(XMLError, match="Target type 'isa-serial' requires address type 'isa'"):
+        _define("<serial type='pty'><address type='spapr-vio'/></serial>")

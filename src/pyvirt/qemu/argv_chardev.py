@@ -223,7 +223,7 @@ def _virtio_serial_props(ctx: Ctx, dev: Any) -> dict[str, Any]:
     if addr is None or addr.type != "virtio-serial":
         raise unsupported(f"virtio {dev.kind} without a virtio-serial address", dev.line)
     props: dict[str, Any] = {"bus": f"virtio-serial{addr.controller or 0}.{addr.bus or 0}"}
-    if addr.port:
+    if addr.port and int(addr.port) > 0:  # libvirt's "p:nr": port 0 is QEMU's to choose
         props["nr"] = int(addr.port)
     return props
 

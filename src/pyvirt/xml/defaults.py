@@ -590,6 +590,9 @@ def _virtio_serial_addresses(dom: Domain) -> None:
     for c in chans:
         if c.address is not None and c.address.type == "virtio-serial" and c.address.bus is None:
             c.address.bus = 0  # virDomainDeviceVirtioSerialAddressParseXML's default
+        if c.kind != "channel" and c.address is not None and c.address.type == "virtio-serial" \
+                and c.address.port is None:
+            c.address.port = "0"  # a console keeps port 0 (written; QEMU's virtconsole takes it)
         if c.kind != "channel" or (c.address is not None and c.address.port is not None):
             continue
         if c.address is not None and c.address.type == "virtio-serial":

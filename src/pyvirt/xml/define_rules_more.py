@@ -367,10 +367,11 @@ def _qemu_devices(dom: Domain) -> None:
         if disk.type == "vhostuser":  # the start's own check, at define (qemuValidateDomainDeviceDefDisk)
             require_shared_memory(dom, "vhostuser", disk.line)
     for s in dom.devices.serials:
-        want = _SERIAL_TARGET_ADDRESS.get(s.target_type or "")
+        ttype = s.target_type or "isa-serial"  # qemuDomainChrDefPostParse's default (pyvirt's guests are x86)
+        want = _SERIAL_TARGET_ADDRESS.get(ttype)
         if want is not None and s.address is not None and s.address.type != want:
             raise XMLConfigError("usb-serial requires address of usb type" if want == "usb" else  # the parser's
-                                 f"Target type '{s.target_type}' requires address type '{want}'", s.line)
+                                 f"Target type '{ttype}' requires address type '{want}'", s.line)
         need = _SERIAL_MODEL_TYPE.get(s.target_model_name or "")
         if need is not None and s.target_type is not None and s.target_type != need:
             raise XMLConfigError(f"Target model '{s.target_model_name}' requires target type '{need}'", s.line)

@@ -152,6 +152,8 @@ class Address:
         if self.type in ("virtio-serial", "usb"):  # written with controller/bus whatever was given
             self.controller = self.controller or 0 if self.type == "virtio-serial" else self.controller
             self.bus = self.bus or 0
+        if self.type == "ccid":  # virDomainDeviceCCIDAddressParseXML: both 0 when absent
+            self.controller, self.slot = self.controller or 0, self.slot or 0
         if self.type == "usb" and self.port is not None:
             self.port = _usb_port(self.port, self.line)
         if self.type == "drive":
