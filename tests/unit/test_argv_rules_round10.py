@@ -563,3 +563,47 @@ def test_zero_mtu_is_none_and_a_hostdev_managed_other_than_yes_is_not_managed() 
     dom = _dom(USER_NIC.format("<mtu size='0'/>") + "<hostdev mode='subsystem' type='pci' managed='maybe'><source>"
                "<address domain='0' bus='1' slot='0' function='0'/></source></hostdev>")
     assert dom.devices.interfaces[0].mtu_size is None and not dom.devices.hostdevs[0].managed
+
+
+# --- CPU, features, clock, lifecycle, sysinfo ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("mid", "cls", "words"), [
+    ("<cpu><model fallback='foo'>qemu64</model></cpu>", XMLConfigError, "Invalid fallback attribute"),
+    ("<cpu><model>qemu64</model><feature policy='foo' name='sse2'/></cpu>", XMLConfigError,
+     "Invalid CPU feature policy"),
+    ("<cpu><cache level='5' mode='emulate'/></cpu>", XMLError, "invalid CPU cache level, must be in range [1,3]"),
+    ("<clock offset='variable' basis='foo'/>", XMLConfigError, "unknown clock basis 'foo'"),
+    ("<on_reboot>coredump-destroy</on_reboot>", XMLConfigError,
+     "Lifecycle event 'reboot' doesn't support 'coredump-destroy' action"),
+    ("<features><smm state='on'><tseg unit='foo'>48</tseg></smm></features>", XMLInvalidArgError,
+     "unknown suffix 'foo'"),
+    ("<features><tcg><tb-cache unit='MiB'>x</tb-cache></tcg></features>", XMLError,
+     "Invalid value 'x' for element or attribute './tb-cache'"),
+])
+def test_cpu_feature_clock_refusals(mid: str, cls: type, words: str) -> None:
+    exc = _refusal(mid=mid)
+    assert type(exc) is cls and exc.message == words
+
+
+def test_a_malformed_genid() -> None:
+    exc = _refusal(pre="<genid>x</genid>")
+    assert isinstance(exc, XMLInternalError) and exc.message == "malformed genid element"
+
+
+def test_a_tseg_without_smm_on_is_not_read() -> None:
+    dom = _dom(mid="<features><smm state='off'><tseg unit='MiB'>48</tseg></smm></features>", machine="q35")
+    assert dom.features.smm_tseg is None and "extended-tseg" not in " ".join(build_argv(dom))
+
+
+def test_an_unknown_cpu_model_is_an_internal_error() -> None:
+    with pytest.raises(XMLInternalError, match="^Unknown CPU model foo"):
+        build_argv(_dom(mid="<cpu><model>foo</model></cpu>"))
+
+
+def test_a_disk_on_a_scsi_hostdev_address_in_libvirts_words() -> None:
+    exc = _refusal("<controller type='scsi' model='virtio-scsi'/><disk type='block' device='disk'>"
+                   "<source dev='/dev/sdx'/><target dev='sda' bus='scsi'/></disk><hostdev mode='subsystem' "
+                   "type='scsi'><source><adapter name='scsi_host2'/><address bus='0' target='0' unit='1'/></source>"
+                   "<address type='drive' controller='0' bus='0' target='0' unit='0'/></hostdev>")
+    # libvirt 9.0's message has no closing quote after the unit
+    assert exc.message.endswith("controller='0' bus='0' target='0' unit='0")

@@ -124,8 +124,8 @@ def tseg_mbytes(ctx: Any) -> int | None:
     f = ctx.domain.features
     if f is None or f.smm_tseg is None:
         return None
-    if not f.smm:
-        raise XMLError("<tseg> needs SMM on (<smm state='on'>)", f.line)
+    if not f.smm:  # not read without SMM on (validate drops it)
+        return None
     size = parse_size_bytes(str(f.smm_tseg), f.smm_tseg_unit or "MiB", "<tseg>", f.line, default_scale=1)
     if size % (1 << 20):
         raise XMLError("SMM TSEG size must be divisible by 1 MiB", f.line)

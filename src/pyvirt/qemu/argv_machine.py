@@ -14,7 +14,7 @@ from pyvirt.cpufeatures_x86 import X86_FEATURES, X86_MODEL_REMOVED
 from pyvirt.cpumap import qemu_name, qemu_switch
 from pyvirt.cpumodels import X86_ARCHES, X86_MODELS
 from pyvirt.xml import hmat
-from pyvirt.xml.errors import XMLConfigError, XMLError, XMLValidationError
+from pyvirt.xml.errors import XMLConfigError, XMLError, XMLInternalError
 
 from . import argv_cpufeatures
 from .argv_common import Argv, Ctx, unsupported
@@ -136,7 +136,7 @@ def cpu_opts(a: Argv, ctx: Ctx) -> None:
         # has no vendor switch for a custom model, nor has pyvirt's
         model = cpu.model
         if model not in X86_MODELS:  # libvirt's x86 CPU driver knows only its cpu_map's models
-            raise XMLValidationError(f"Unknown CPU model {model}", cpu.line)
+            raise XMLInternalError(f"Unknown CPU model {model}", cpu.line)
         qemu_models = {m.name for m in getattr(ctx.caps, "cpu_models", None) or ()}
         if qemu_models and model not in qemu_models:  # a model of libvirt's map this QEMU dropped
             why = ("" if cpu.model_fallback == "forbid" else " (libvirt 9.0, with fallback='allow', would "

@@ -674,7 +674,7 @@ class Features:
     #: applies nothing (KVM's handling of unknown MSRs is the kvm module's ignore_msrs), so does pyvirt
     msrs: bool = flag("msrs")
     msrs_unknown: str | None = attr("msrs/@unknown", Enum("ignore", "fault"))
-    tcg_tb_cache: int | None = scaled("tcg/tb-cache")
+    tcg_tb_cache: int | None = scaled("tcg/tb-cache", xpath="./tb-cache")
     line: int | None = line_field()
 
 
@@ -682,7 +682,8 @@ class Features:
 class CPUFeature:
     """``<cpu><feature policy= name=>``."""
 
-    policy: str | None = attr("@policy", Enum("force", "require", "optional", "disable", "forbid"))
+    policy: str | None = attr("@policy", Enum("force", "require", "optional", "disable", "forbid",
+                                              unknown="Invalid CPU feature policy"))
     name: str | None = attr("@name", FEATURE_NAME)
     line: int | None = line_field()
 
@@ -759,7 +760,7 @@ class CPU:
     match: str | None = attr("@match", Enum("minimum", "exact", "strict"))
     check: str | None = attr("@check", Enum("none", "partial", "full"))
     migratable: bool | None = attr("@migratable", ONOFF)
-    model_fallback: str | None = attr("model/@fallback", Enum("allow", "forbid"))
+    model_fallback: str | None = attr("model/@fallback", Enum("allow", "forbid", unknown="Invalid fallback attribute"))
     #: the CPUID vendor string the guest sees instead of the model's (QEMU's ``vendor=``)
     model_vendor_id: str | None = attr("model/@vendor_id")
     model: str | None = text("model")
@@ -769,12 +770,12 @@ class CPU:
     cores: int | None = attr("topology/@cores", Int(1))
     threads: int | None = attr("topology/@threads", Int(1))
     #: <cache level= mode=>: the guest's CPU cache description (emulate / passthrough / disable)
-    cache_level: int | None = attr("cache/@level", Int(1, 3))
+    cache_level: int | None = attr("cache/@level", Int(0))  # range: validate (virCPUDefParseXML's words)
     cache_mode: str | None = attr("cache/@mode", Enum("emulate", "passthrough", "disable"))
     #: <maxphysaddr>: the guest's physical address bits, the host's or a number (QEMU's
     #: host-phys-bits / phys-bits)
     maxphysaddr_mode: str | None = attr("maxphysaddr/@mode", Enum("passthrough", "emulate"))
-    maxphysaddr_bits: int | None = attr("maxphysaddr/@bits", Int(0, 255))
+    maxphysaddr_bits: int | None = attr("maxphysaddr/@bits", Int(0, 255, signed=True))
     features: list[CPUFeature] = children("feature", CPUFeature)
     numa_cells: list[NumaCell] = children("numa/cell", NumaCell)
     #: HMAT latencies and bandwidths, in document order (``*``: either element)
@@ -811,7 +812,7 @@ class Clock:
                                               unknown="unknown clock offset '{}'"))
     timezone: str | None = attr("@timezone")
     adjustment: str | None = attr("@adjustment")
-    basis: str | None = attr("@basis", Enum("utc", "localtime"))
+    basis: str | None = attr("@basis", Enum("utc", "localtime", unknown="unknown clock basis '{}'"))
     start: int | None = attr("@start", INT)
     timers: list[Timer] = children("timer", Timer)
     line: int | None = line_field()
@@ -834,9 +835,14 @@ class Clock:
 # --------------------------------------------------------------------------- devices
 
 def _lifecycle(event: str) -> Enum:
-    """An ``<on_EVENT>`` action; an unknown one refused in virDomainEventActionParseXML's words."""
-    return Enum("destroy", "restart", "preserve", "rename-restart",
-                known=("coredump-destroy", "coredump-restart"), unknown=f"unknown {event} action: {{}}")
+    """An ``<on_EVENT>`` action; an unknown one refused in virDomainEventActionParseXML's words.
+    The core dump actions are a crash's (pyvirt does not dump): for the other events they are
+    read and refused by validate in libvirt's words (virDomainDefLifecycleActionAllowed)."""
+    dumps = ("coredump-destroy", "coredump-restart")
+    if event == "on_crash":
+        return Enum("destroy", "restart", "preserve", "rename-restart", known=dumps,
+                    unknown=f"unknown {event} action: {{}}")
+    return Enum("destroy", "restart", "preserve", "rename-restart", *dumps, unknown=f"unknown {event} action: {{}}")
 
 
 

@@ -405,7 +405,8 @@ def assigned_scsi_address_free(dom: Domain, disk: Disk) -> None:
         if hd.type == "scsi" and h is not None and h.type == "drive" and \
                 ((h.controller or 0), (h.bus or 0), (h.target or 0), (h.unit or 0)) == (a.controller, a.bus, a.target, a.unit):
             raise XMLConfigError(f"using disk target name '{disk.target_dev}' conflicts with SCSI host device address "
-                                 f"controller='{a.controller}' bus='{a.bus}' target='{a.target}' unit='{a.unit}'",
+                                 # libvirt 9.0's words end without the closing quote: kept as they are
+                                 f"controller='{a.controller}' bus='{a.bus}' target='{a.target}' unit='{a.unit}",
                                  disk.line)
 
 

@@ -866,7 +866,28 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     if dom.uuid is not None:
         dom.uuid = normalize_uuid(dom.uuid, dom.line)
     if dom.genid is not None and dom.genid.strip():
-        dom.genid = normalize_uuid(dom.genid.strip(), dom.line)
+        try:
+            dom.genid = normalize_uuid(dom.genid.strip(), dom.line)
+        except XMLInternalError:
+            raise XMLInternalError("malformed genid element", dom.line) from None  # virDomainDefParseXML's words
+    for event in ("poweroff", "reboot"):  # virDomainDefLifecycleActionAllowed: core dumps are for crashes
+        action = getattr(dom, f"on_{event}")
+        if action in ("coredump-destroy", "coredump-restart"):
+            raise XMLConfigError(f"Lifecycle event '{event}' doesn't support '{action}' action", dom.line)
+    cpu = dom.cpu
+    if cpu is not None and cpu.cache_level is not None and not 1 <= cpu.cache_level <= 3:
+        raise XMLError("invalid CPU cache level, must be in range [1,3]", cpu.line, libvirt_words=True)
+    f = dom.features
+    if f is not None and f.smm_tseg is not None:
+        if not f.smm:  # virDomainFeaturesDefParse reads <tseg> only with SMM on
+            f.smm_tseg = f.smm_tseg_unit = None
+        else:
+            from .units import unit_scale
+
+            try:
+                unit_scale(f.smm_tseg_unit, 1)
+            except ValueError:
+                raise XMLInvalidArgError(f"unknown suffix '{f.smm_tseg_unit}'", f.line) from None
     _validate_sysinfo(dom)
     _validate_idmap(dom)
     _validate_qemu_commandline(dom)
@@ -1544,16 +1565,13 @@ _BIOS_DATE_RE = re.compile(r"^([+-]?\d+)/([+-]?\d+)/([+-]?\d+)$")
 
 
 def _normalized_section(sec: SysinfoSection | None, kind: str) -> SysinfoSection | None:
-    """libvirt's virSysinfo*ParseXML: unknown names refused, the first non-empty value of each
-    name kept in libvirt's order, and a section without any value dropped (so the XML that comes
-    back, and the ``-smbios`` options, are libvirt's)."""
+    """libvirt's virSysinfo*ParseXML: the names it knows looked up (an entry of another name is
+    not read: libvirt 9.0 drops it), the first non-empty value of each kept in libvirt's order,
+    and a section without any value dropped (so the XML that comes back, and the ``-smbios``
+    options, are libvirt's)."""
     if sec is None:
         return None
     allowed = SMBIOS_ENTRY_NAMES[kind]
-    for e in sec.entries:
-        if e.name not in allowed:
-            raise XMLError(f"invalid entry name {e.name!r} in <sysinfo><{kind}> "
-                           f"(expected one of {', '.join(allowed)})", e.line or sec.line)
     kept = [SysinfoEntry(name=n, value=v) for n in allowed if (v := sec.get(n)) is not None]
     if not kept:
         return None
