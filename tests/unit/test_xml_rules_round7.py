@@ -395,3 +395,12 @@ def test_ccid_and_console_virtio_serial_addresses_are_written_whole() -> None:
 def test_a_serial_port_without_target_type_is_isa_and_needs_an_isa_address() -> None:
     with pytest.raises(XMLError, match="Target type 'isa-serial' requires address type 'isa'"):
         _define("<serial type='pty'><address type='spapr-vio'/></serial>")
+
+
+@pytest.mark.parametrize("model", ["piix3", "piix4", "ich6"])
+def test_ide_controller_models_are_kept_on_i440fx(model: str) -> None:
+    """libvirt 9.0 records the model; i440fx's built-in PIIX3 IDE serves the disks (no device)."""
+    from pyvirt.qemu.argv import build_argv
+    doc = _dom(f"<controller type='ide' index='0' model='{model}'/>" + _disk("hda", bus="ide"))
+    assert f"<controller type='ide' index='0' model='{model}'>" in fill_defaults(parse_domain(doc)).to_xml()
+    assert not [a for a in build_argv(fill_defaults(parse_domain(doc))) if f"\"driver\":\"{model}\"" in a]

@@ -1367,8 +1367,9 @@ class Controller(VirtioOptions, PCIDeviceInfo):
         "virtio-scsi", "lsilogic", "lsisas1068", "lsisas1078", "vmpvscsi", "auto", "buslogic",
         "virtio-transitional", "virtio-non-transitional", "ibmvscsi", "virtio",
         "am53c974", "dc390",
-        known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90",
-               "piix3", "piix4", "ich6"),
+        # IDE models: i440fx's built-in PIIX3 IDE serves whichever is named (libvirt 9.0 records it)
+        "piix3", "piix4", "ich6",
+        known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90"),
         unknown="Unknown model type '{}'"))
     ports: int | None = attr("@ports", Int(1, signed=True))
     vectors: int | None = attr("@vectors", Int(0, signed=True))
