@@ -234,3 +234,31 @@ def test_a_save_whose_image_cannot_be_completed_leaves_the_guest_running(tmp_pat
         await drv.destroy("saver")
 
     run(tmp_path, scenario)
+
+
+def test_job_and_migration_speed_calls_on_a_shut_off_domain_as_libvirt(tmp_path: Path) -> None:
+    """Checked against libvirt 9.0's QEMU driver (qemu:///session): domjobinfo and domjobabort of
+    a shut-off domain are refused "domain is not running" (pyvirt answered "no job" and an empty
+    job); migrate-setspeed of a shut-off domain is kept for its next migration and getspeed reads
+    it back, 8796093022207 MiB/s until one is set (pyvirt refused both, and said 0 for
+    unlimited); a speed past that is libvirt's overflow."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        await drv.define_xml(domain_xml("idle", emulator()))
+        for call in (lambda: drv.get_job_info("idle"), lambda: drv.abort_job("idle")):
+            with pytest.raises(PyvirtError, match="^Requested operation is not valid: domain is not running$"):
+                await call()
+        assert (await drv.get_job_info("idle", completed=True)).type == 0  # a finished job: none
+        assert await drv.migrate_get_max_speed("idle") == 8796093022207
+        await drv.migrate_set_max_speed("idle", 100)
+        assert await drv.migrate_get_max_speed("idle") == 100
+        with pytest.raises(PyvirtError, match="^numerical overflow: bandwidth must be less than 8796093022208$"):
+            await drv.migrate_set_max_speed("idle", 8796093022208)
+        with pytest.raises(PyvirtError, match="domain is not running"):
+            await drv.migrate_get_max_speed("idle", postcopy=True)
+        await drv.start("idle")  # the speed set while it was off is the one a migration now uses
+        assert await drv.migrate_get_max_speed("idle") == 100
+        await drv.destroy("idle")
+        with pytest.raises(PyvirtError, match=f"^Failed to open file '{tmp_path}/none.img': No such file or directory$"):
+            await drv.restore(str(tmp_path / "none.img"))  # qemuSaveImageOpen's words (it said "cannot read")
+
+    run(tmp_path, scenario)

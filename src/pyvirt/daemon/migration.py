@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MiB = 1 << 20
+#: libvirt's QEMU_DOMAIN_MIG_BANDWIDTH_MAX (MiB/s): the most migrate-setspeed takes, and what
+#: migrate-getspeed says until a speed is set
+MAX_SPEED_MIB = ((1 << 63) - 1) // MiB
 JOB_TIMEOUT = 900.0       # a whole migration; abort_job ends one sooner
 COPY_MODES = (None, "all", "inc")
 # libvirt's virDomainJobType and virDomainJobOperation
@@ -238,6 +241,10 @@ class MigrationMixin:
     def _tunnels(self) -> set[str]:
         """UUIDs of domains whose QEMU holds the tunnel fd pyvirtd passed it (p2p --tunnelled)."""
         return self.__dict__.setdefault("_tunnel_fds", set())
+
+    def _speeds_set(self) -> dict[str, int]:
+        """migrate-setspeed's value per domain as given (MiB/s), what migrate-getspeed answers."""
+        return self.__dict__.setdefault("_migration_speeds_set", {})
 
     def _speeds(self) -> dict[str, int]:
         """migrate-setspeed's value per domain (bytes/s), what its next migrations use, as libvirt
@@ -736,6 +743,8 @@ class MigrationMixin:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         if completed:
             return self._completed_job(rec, keep_completed)
+        if not rec.active:  # qemuDomainGetJobStats: a shut-off domain has no job to ask about
+            raise operation_invalid("domain is not running")
         backup = self._backup_job_info(rec, False)  # type: ignore[attr-defined]
         if backup is not None:
             return backup
@@ -766,6 +775,8 @@ class MigrationMixin:
     async def abort_job(self, dom: str, *, postcopy: bool = False) -> None:
         rec = self.lookup(dom)  # type: ignore[attr-defined]
         job = self._outgoing().get(rec.uuid)
+        if not rec.active:  # qemuDomainAbortJob's virDomainObjCheckActive, before the job is looked at
+            raise operation_invalid("domain is not running")
         if postcopy:  # qemuDomainAbortJobPostcopy's check first, then pyvirt's refusal
             if job is None or not job.active or not str(job.stats.get("status", "")).startswith("postcopy"):
                 raise operation_invalid("current job is not outgoing migration in post-copy mode")
@@ -802,15 +813,27 @@ class MigrationMixin:
         return int((await self._parameters(dom)).get("downtime-limit", 300))
 
     async def migrate_set_max_speed(self, dom: str, bandwidth: int, postcopy: bool = False) -> None:
-        if bandwidth < 0 or bandwidth * MiB > UNLIMITED_BANDWIDTH:
-            raise _invalid(f"bandwidth must be between 0 and {UNLIMITED_BANDWIDTH // MiB} MiB/s")
+        """libvirt's qemuDomainMigrateSetMaxSpeed: a shut-off domain keeps the (pre-copy) speed for
+        its next migration; a running one's QEMU gets it at once."""
+        if bandwidth < 0:
+            raise _invalid("bandwidth must not be negative")
+        if bandwidth > MAX_SPEED_MIB:
+            raise PyvirtError(f"numerical overflow: bandwidth must be less than {MAX_SPEED_MIB + 1}",
+                              ErrorCode.OVERFLOW, ErrorDomain.QEMU)
+        rec = self.lookup(dom)  # type: ignore[attr-defined]
         value = bandwidth * MiB if bandwidth else UNLIMITED_BANDWIDTH
-        await self._set_parameters(dom, {"max-postcopy-bandwidth" if postcopy else "max-bandwidth": value})
+        if postcopy or rec.active:
+            await self._set_parameters(dom, {"max-postcopy-bandwidth" if postcopy else "max-bandwidth": value})
         if not postcopy:
-            self._speeds()[self.lookup(dom).uuid] = value  # type: ignore[attr-defined]
+            self._speeds()[rec.uuid] = value
+            self._speeds_set()[rec.uuid] = bandwidth
 
     async def migrate_get_max_speed(self, dom: str, postcopy: bool = False) -> int:
-        value = int((await self._parameters(dom)).get("max-postcopy-bandwidth" if postcopy else "max-bandwidth", 0))
+        """The pre-copy speed as last set (libvirt's priv->migMaxBandwidth, running or not;
+        QEMU_DOMAIN_MIG_BANDWIDTH_MAX until set); the post-copy one as QEMU has it."""
+        if not postcopy:
+            return self._speeds_set().get(self.lookup(dom).uuid, MAX_SPEED_MIB)  # type: ignore[attr-defined]
+        value = int((await self._parameters(dom)).get("max-postcopy-bandwidth", 0))
         return 0 if value >= UNLIMITED_BANDWIDTH else value // MiB
 
     async def migrate_start_post_copy(self, dom: str) -> None:

@@ -71,7 +71,7 @@ def read_header(path: str) -> SaveHeader:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        raise PyvirtError(f"cannot read domain image '{path}': {exc.strerror}", ErrorCode.SYSTEM_ERROR,
+        raise PyvirtError(f"Failed to open file '{path}': {exc.strerror}", ErrorCode.SYSTEM_ERROR,  # qemuDomainOpenFile's
                           ErrorDomain.QEMU) from None
     with os.fdopen(fd, "rb") as fh:
         head = fh.read(HEADER.size)
