@@ -404,3 +404,21 @@ def test_ide_controller_models_are_kept_on_i440fx(model: str) -> None:
     doc = _dom(f"<controller type='ide' index='0' model='{model}'/>" + _disk("hda", bus="ide"))
     assert f"<controller type='ide' index='0' model='{model}'>" in fill_defaults(parse_domain(doc)).to_xml()
     assert not [a for a in build_argv(fill_defaults(parse_domain(doc))) if f"\"driver\":\"{model}\"" in a]
+
+
+def test_ich9_companions_follow_their_ehci_whatever_the_written_order() -> None:
+    out = _define("<controller type='usb' index='0' model='ich9-uhci2'/><controller type='usb' index='0' "
+                  "model='ich9-uhci1'/><controller type='usb' index='0' model='ich9-ehci1'/><controller "
+                  "type='usb' index='0' model='ich9-uhci3'/>")
+    models = [m for m in ("ich9-ehci1", "ich9-uhci2", "ich9-uhci1", "ich9-uhci3")]
+    assert sorted(models, key=lambda m: out.index(f"model='{m}'")) == models
+
+
+def test_the_test_driver_gives_ich9_companions_their_master() -> None:
+    from pyvirt.testdriver import open_test_connection
+    conn = open_test_connection("test:///default")
+    conn.define_xml("<domain type='test'><name>u</name><memory>131072</memory><os><type>hvm</type></os><devices>"
+                    "<controller type='usb' index='0' model='ich9-uhci2'/><controller type='usb' index='0' "
+                    "model='ich9-ehci1'/></devices></domain>")
+    xml = conn.get_xml("u")
+    assert xml.index("model='ich9-ehci1'") < xml.index("model='ich9-uhci2'>\n      <master startport='2'/>")

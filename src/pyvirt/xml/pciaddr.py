@@ -724,6 +724,14 @@ def _add_bridge(ctrls: list[Controller], bridge: Controller, dom: Domain) -> Non
         ctrls.append(bridge)
 
 
+def _companion(c: Controller) -> bool:
+    """A USB2 companion as the parser sees it when it inserts the controller: one with a
+    ``<master>``, or an ICH9 UHCI, whose master libvirt has already given it (checked against
+    libvirt 9.0: UHCI2, UHCI1, EHCI1, UHCI3 of one index read back EHCI1 first)."""
+    return c.master_startport is not None or (c.type == "usb" and c.model in ("ich9-uhci1", "ich9-uhci2",
+                                                                                "ich9-uhci3"))
+
+
 def insert_controller(ctrls: list[Controller], new: Controller) -> None:
     """libvirt's virDomainControllerInsertPreAlloced: among controllers of its type, before the
     first with a higher index (a USB2 master before the companions of its index), else after
@@ -738,7 +746,7 @@ def insert_controller(ctrls: list[Controller], new: Controller) -> None:
             break
         if (cur.index or 0) > new.index:
             insert_at = i
-        elif new.master_startport is None and cur.master_startport is not None and cur.index == new.index:
+        elif not _companion(new) and _companion(cur) and cur.index == new.index:
             insert_at = i  # put master controllers before companion controllers
         elif insert_at == -1:
             insert_at = i + 1
