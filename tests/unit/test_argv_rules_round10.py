@@ -607,3 +607,52 @@ def test_a_disk_on_a_scsi_hostdev_address_in_libvirts_words() -> None:
                    "<address type='drive' controller='0' bus='0' target='0' unit='0'/></hostdev>")
     # libvirt 9.0's message has no closing quote after the unit
     assert exc.message.endswith("controller='0' bus='0' target='0' unit='0")
+
+
+# --- controllers, memory devices, <boot> ---------------------------------------------------------------------
+
+MEMDEV = "<memory model='dimm'>{}<target><size unit='KiB'>{size}</size>{node}</target></memory>"
+
+
+@pytest.mark.parametrize(("devices", "cls", "words"), [
+    ("<controller type='pci' model='pci-bridge' index='1'><target chassisNr='0'/></controller>", XMLConfigError,
+     "PCI controller chassisNr '0' out of range - must be 1-255"),
+    ("<controller type='pci' index='1'/>", XMLInternalError, "PCI controller model was not set correctly"),
+    ("<controller type='pci' model='pci-expander-bus' index='1'><target><node>x</node></target></controller>",
+     XMLError, "invalid NUMA node in target"),
+    ("<controller type='usb' model='ich9-ehci1' index='0'><master startport='0'/></controller>", XMLDetailError,
+     "No master USB controller specified"),
+    ("<disk type='file' device='disk'><source file='/tmp/a'/><target dev='vda' bus='virtio'/><boot/></disk>",
+     XMLError, "Missing required attribute 'order' in element 'boot'"),
+])
+def test_controller_and_boot_refusals(devices: str, cls: type, words: str) -> None:
+    exc = _refusal(devices)
+    assert type(exc) is cls and exc.message == words
+
+
+@pytest.mark.parametrize(("attr", "words"), [
+    ("index='x'", "'x'. Expected integer value"), ("index='-1'", "'-1'. Expected non-negative value")])
+def test_a_controller_index_is_read_as_a_signed_int(attr: str, words: str) -> None:
+    exc = _refusal(f"<controller type='usb' {attr}/>")
+    assert _said(exc) == f"XML error: Invalid value for attribute 'index' in element 'controller': {words}"
+
+
+@pytest.mark.parametrize(("size", "node", "src", "words"), [
+    ("x", "<node>0</node>", "", "Invalid value 'x' for element or attribute './size'"),
+    ("524288", "<node>x</node>", "", "invalid value of memory device node"),
+    ("524288", "<node>0</node>", "<source><pagesize unit='KiB'>x</pagesize></source>",
+     "Invalid value 'x' for element or attribute './pagesize'"),
+])
+def test_memory_device_value_refusals(size: str, node: str, src: str, words: str) -> None:
+    exc = _refusal(MEMDEV.format(src, size=size, node=node), pre="<maxMemory slots='4' unit='KiB'>4194304</maxMemory>",
+                   mid=CELLS)
+    assert exc.message == words
+
+
+def test_zero_scsi_driver_values_are_none_and_zero_xhci_ports_are_kept() -> None:
+    dom = _dom("<controller type='scsi' model='virtio-scsi'><driver queues='0' cmd_per_lun='0'/></controller>"
+               "<controller type='usb' model='qemu-xhci' ports='0'/>")
+    devices = _devices(build_argv(dom))
+    scsi = next(d for d in devices if d["driver"] == "virtio-scsi-pci")
+    xhci = next(d for d in devices if d["driver"] == "qemu-xhci")
+    assert "num_queues" not in scsi and "cmd_per_lun" not in scsi and (xhci["p2"], xhci["p3"]) == (0, 0)

@@ -1357,7 +1357,7 @@ class Controller(VirtioOptions, PCIDeviceInfo):
 
     type: str | None = attr("@type", Enum("pci", "usb", "sata", "scsi", "ide", "virtio-serial", "fdc", "ccid",
                                           known=("xenbus", "isa")))
-    index: int | None = attr("@index", Int(0))
+    index: int | None = attr("@index", Int(0, signed=True))  # virXMLPropInt, NONNEGATIVE
     model: str | None = attr("@model", Enum(
         "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
         "dmi-to-pci-bridge", "pcie-switch-upstream-port", "pcie-switch-downstream-port",
@@ -1371,27 +1371,32 @@ class Controller(VirtioOptions, PCIDeviceInfo):
         "piix3", "piix4", "ich6",
         known=("spapr-pci-host-bridge", "usb-ehci", "qusb1", "qusb2", "ncr53c90"),
         unknown="Unknown model type '{}'"))
-    ports: int | None = attr("@ports", Int(1, signed=True))
+    ports: int | None = attr("@ports", Int(0, signed=True))  # 0 is kept (libvirt writes p2=0,p3=0)
     vectors: int | None = attr("@vectors", Int(0, signed=True))
-    model_name: str | None = attr("model/@name")
+    #: the QEMU device of a PCI controller (virDomainControllerPCIModelName)
+    model_name: str | None = attr("model/@name", Enum(
+        "pci-bridge", "i82801b11-bridge", "ioh3420", "pcie-root-port", "x3130-upstream", "xio3130-downstream",
+        "pxb", "pxb-pcie", "pcie-pci-bridge", known=("spapr-pci-host-bridge",)))
     #: pci-root / pcie-root: the 64-bit PCI hole's size (KiB)
     pcihole64: int | None = scaled("pcihole64")
-    driver_queues: int | None = attr("driver/@queues", Int(1))
-    driver_cmd_per_lun: int | None = attr("driver/@cmd_per_lun", Int(1))
-    driver_max_sectors: int | None = attr("driver/@max_sectors", Int(1))
+    # 0 is none given (virXMLPropUInt; validate)
+    driver_queues: int | None = attr("driver/@queues", Int(0))
+    driver_cmd_per_lun: int | None = attr("driver/@cmd_per_lun", Int(0))
+    driver_max_sectors: int | None = attr("driver/@max_sectors", Int(0))
     #: Xen's grant frames: libvirt's, not implemented by pyvirt
     max_grant_frames: str | None = attr("@maxGrantFrames", unsupported=True)
     driver_ioeventfd: bool | None = attr("driver/@ioeventfd", ONOFF)
-    driver_iothread: int | None = attr("driver/@iothread", Int(1))
-    target_chassis_nr: int | None = attr("target/@chassisNr", Int(1, 255))
-    target_chassis: int | None = attr("target/@chassis", Int(0))
-    target_port: int | None = attr("target/@port", Int(0, base0=True, hex_width=0))
-    target_bus_nr: int | None = attr("target/@busNr", Int(0))
+    driver_iothread: int | None = attr("driver/@iothread", Int(0))
+    # read as ints (virXMLPropInt), their ranges refused in libvirt's words by validate
+    target_chassis_nr: int | None = attr("target/@chassisNr", Int(None, signed=True))
+    target_chassis: int | None = attr("target/@chassis", Int(None, signed=True))
+    target_port: int | None = attr("target/@port", Int(None, base0=True, hex_width=0, signed=True))
+    target_bus_nr: int | None = attr("target/@busNr", Int(None, signed=True))
     target_hotplug: bool | None = attr("target/@hotplug", ONOFF)
     #: a pci-root/pcie-root's index on a pSeries host: libvirt's, not implemented by pyvirt
     target_index: str | None = attr("target/@index", unsupported=True)
     #: pci/pcie-expander-bus: the guest NUMA node the bus belongs to (QEMU's ``numa_node``)
-    target_node: int | None = text("target/node", Int(0))
+    target_node: int | None = text("target/node", Int(0, words="invalid NUMA node in target"))
     #: virDomainDeviceInfoFormat writes <master> right after the alias (same rank, declared later)
     master_startport: int | None = attr("master/@startport", Int(0), tail=2)
     line: int | None = line_field()
@@ -2268,11 +2273,11 @@ class MemoryDevice(DeviceInfo):
     source_alignsize: int | None = scaled("source/alignsize")
     source_pmem: bool = flag("source/pmem")
     source_nodemask: str | None = text("source/nodemask")
-    source_pagesize: int | None = scaled("source/pagesize")
-    target_size: int | None = scaled("target/size")
-    target_node: int | None = text("target/node", Int(0))
-    target_block: int | None = scaled("target/block")
-    target_requested: int | None = scaled("target/requested")
+    source_pagesize: int | None = scaled("source/pagesize", xpath="./pagesize")
+    target_size: int | None = scaled("target/size", xpath="./size")
+    target_node: int | None = text("target/node", Int(0, words="invalid value of memory device node"))
+    target_block: int | None = scaled("target/block", xpath="./block")
+    target_requested: int | None = scaled("target/requested", xpath="./requested")
     #: virtio-mem: the size the guest has plugged, as QEMU reports it (libvirt's live XML)
     target_current: int | None = scaled("target/current", unsupported=True)
     #: nvdimm: the label area's size, and a device the guest may not write

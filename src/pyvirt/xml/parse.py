@@ -105,6 +105,10 @@ def _one_of_each(root: object) -> None:
         found = root.findall(f"devices/{tag}")  # type: ignore[attr-defined]
         if len(found) > 1:
             raise cls(f"only a single {what} device is supported", found[1].sourceline, libvirt_words=True)
+    for boot in root.iterfind("devices/*/boot"):  # type: ignore[attr-defined]
+        if boot.get("order") is None:  # virDomainDeviceBootParseXML (pyvirt's model reads only the attribute)
+            raise XMLError("Missing required attribute 'order' in element 'boot'", boot.sourceline,
+                           libvirt_words=True)
 
 
 def parse_order(dom: Domain) -> None:

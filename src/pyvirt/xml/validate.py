@@ -449,6 +449,9 @@ def _validate_memory_devices(dom: Domain, qemu: bool) -> None:
 
     _max_memory(dom)  # virDomainDefParseMemory's: the parser's, before any validation
     mems = dom.devices.memories
+    for mem in mems:  # virDomainMemorySourceDefParseXML reads the node mask as a bitmap
+        if mem.source_nodemask is not None:
+            parse_cpuset(mem.source_nodemask, mem.line, empty_ok=True)
     cells = dom.cpu.numa_cells if dom.cpu is not None else []
     total = sum(m.target_size or 0 for m in mems)
     if mems and not cells and dom.memory is not None and total > dom.memory:  # with cells: memory is theirs
@@ -1033,7 +1036,7 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
     ctrl: set[tuple[str | None, int | None]] = set()
     usb = [c for c in devs.controllers if c.type == "usb" and c.model != "none"]
     if usb and all(_usb_companion(c) for c in usb):  # virDomainDefParseXML's usb_master check
-        raise XMLValidationError("No master USB controller specified", usb[0].line)
+        raise XMLDetailError("No master USB controller specified", usb[0].line)
     for c in devs.controllers:
         if c.type == "usb" and _usb_companion(c):
             continue  # USB2 companions share the index of their EHCI master
@@ -1270,8 +1273,22 @@ def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
     cells = len(dom.cpu.numa_cells) if dom.cpu is not None else 0
     q35 = is_q35(dom)
     for c in dom.devices.controllers:
+        # virXMLPropUInt: 0 is none given
+        for name in ("driver_queues", "driver_cmd_per_lun", "driver_max_sectors", "driver_iothread"):
+            if getattr(c, name) == 0:
+                setattr(c, name, None)
         if c.type != "pci":
             continue
+        # virDomainControllerDefValidate: -1 is none given, the others in range
+        for name, field, low, high in (("chassisNr", "target_chassis_nr", 1, 255), ("chassis", "target_chassis", 0, 255),
+                                       ("port", "target_port", 0, 255), ("busNr", "target_bus_nr", 1, 254)):
+            value = getattr(c, field)
+            if value == -1:
+                setattr(c, field, None)
+            elif value is not None and not low <= value <= high:
+                raise XMLConfigError(f"PCI controller {name} '{value}' out of range - must be {low}-{high}", c.line)
+        if c.model is None and (c.index or 0) > 0:  # only the root bus gets a model of its own
+            raise XMLInternalError("PCI controller model was not set correctly", c.line)
         expander = c.model in ("pci-expander-bus", "pcie-expander-bus")
         if c.target_node is not None and not expander:
             raise XMLError(f"<target><node> of a {c.model} controller (only pci-expander-bus and "
@@ -1283,8 +1300,6 @@ def _validate_expander_buses(dom: Domain, qemu: bool) -> None:
                                  if c.model == "pcie-expander-bus" else
                                  "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
                                  c.line)
-        if c.target_bus_nr is not None and not 1 <= c.target_bus_nr <= 254:
-            raise XMLValidationError(f"PCI controller busNr '{c.target_bus_nr}' out of range - must be 1-254", c.line)
         if c.target_node is not None and c.target_node >= cells:
             raise XMLError(f"{c.model} with index {c.index} is configured for a NUMA node ({c.target_node}) "
                            f"not present in the domain's <cpu><numa> array ({cells})", c.line)
