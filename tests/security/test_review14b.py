@@ -262,3 +262,33 @@ def test_job_and_migration_speed_calls_on_a_shut_off_domain_as_libvirt(tmp_path:
             await drv.restore(str(tmp_path / "none.img"))  # qemuSaveImageOpen's words (it said "cannot read")
 
     run(tmp_path, scenario)
+
+
+def test_a_plugged_device_stays_in_the_live_definition_when_its_record_cannot_be_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """QEMU took the new NIC, then the runtime record could not be written (state directory
+    full): the commit rolled the live definition back, so the device QEMU has was neither seen
+    nor detachable and the next attach took its alias (QEMU: "Duplicate device ID").  The live
+    definition follows QEMU (libvirt keeps vm->def when the status XML cannot be saved); the
+    persistent copy is rolled back and the error reported."""
+    async def scenario(drv, emulator):  # type: ignore[no-untyped-def]
+        emu = emulator("log-argv")
+        await drv.define_xml(domain_xml("full", emu))
+        await drv.start("full")
+        real_save = drv.store.save_runtime
+
+        def disk_full(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise PyvirtError("cannot write runtime record: No space left on device", 38)
+
+        monkeypatch.setattr(drv.store, "save_runtime", disk_full)
+        nic = "<interface type='user'><model type='virtio'/></interface>"
+        with pytest.raises(PyvirtError, match="No space left"):
+            await drv.attach_device("full", nic, live=True, config=True)
+        monkeypatch.setattr(drv.store, "save_runtime", real_save)
+        assert "<alias name='net0'/>" in await drv.get_xml("full")  # QEMU has it: so does the live XML
+        assert "<interface" not in await drv.get_xml("full", inactive=True)  # the config as it was
+        await drv.attach_device("full", nic, live=True)
+        assert [c["arguments"]["id"] for c in _commands(emu, "device_add")] == ["net0", "net1"]
+        await drv.destroy("full")
+
+    run(tmp_path, scenario)

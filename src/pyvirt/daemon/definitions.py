@@ -232,9 +232,13 @@ class DefinitionsMixin:
                 new_live = candidate
         self._commit(rec, config=new_config, live=new_live)
 
-    def _commit(self, rec: DomainRecord, config: Domain | None = None, live: Domain | None = None) -> None:
+    def _commit(self, rec: DomainRecord, config: Domain | None = None, live: Domain | None = None,
+                applied: bool = False) -> None:
         """Write first, then change what the daemon holds: a failed write (disk full) leaves the
-        file and the definition in memory as they were -- never one changed without the other."""
+        file and the definition in memory as they were -- never one changed without the other.
+        `applied`: QEMU already runs `live` (a device plugged or removed); a failed runtime write
+        then keeps it as the live definition, which must say what QEMU has (libvirt keeps vm->def
+        when the status XML cannot be saved), and only the persistent copy is rolled back."""
         # what a failed runtime write rolls back to (only an active domain has one to write)
         old_config, old_live = (rec.config, rec.live) if rec.active else (None, None)
         stored = None
@@ -248,7 +252,7 @@ class DefinitionsMixin:
             try:
                 self._save_runtime(rec)
             except BaseException:
-                rec.config, rec.live = old_config, old_live
+                rec.config, rec.live = old_config, live if applied and live is not None else old_live
                 if config is not None:
                     if old_config is not None:
                         with contextlib.suppress(PyvirtError):

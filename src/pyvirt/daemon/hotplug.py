@@ -180,7 +180,7 @@ class HotplugMixin:
                 except BaseException:
                     await self._give_back_unused(rec)  # type: ignore[attr-defined]  # not plugged: back now, not at stop
                     raise
-            self._commit(rec, config=new_config, live=new_live)
+            self._commit(rec, config=new_config, live=new_live, applied=True)
         if plugged is not None:
             self.events.emit_device(DeviceAddedEvent, rec.name, rec.uuid, plugged.alias or "", rec.id)
 
@@ -338,7 +338,7 @@ class HotplugMixin:
             await self._free_backend(run, backend)
         changed = copy.deepcopy(live)
         del getattr(changed.devices, kind)[held.index(dev)]
-        self._commit(rec, live=changed)
+        self._commit(rec, live=changed, applied=True)
         await self._give_back_unused(rec)  # type: ignore[attr-defined]  # its image is root's again
         self.events.emit_device(DeviceRemovedEvent, rec.name, rec.uuid, alias, rec.id)
 
@@ -443,7 +443,7 @@ class HotplugMixin:
                 else:
                     await self._change_medium(rec, mine, force)
                     new_live = changed
-            self._commit(rec, config=new_config, live=new_live)
+            self._commit(rec, config=new_config, live=new_live, applied=True)
 
     async def _change_medium(self, rec: DomainRecord, disk: Any, force: bool) -> None:
         run = self._running(rec)

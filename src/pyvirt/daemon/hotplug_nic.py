@@ -104,9 +104,9 @@ class NicHotplugMixin:
                         # QEMU refused a later step and the guest has not let the new device go
                         # yet: it stays in the live XML (seen, its alias taken) until its
                         # DEVICE_DELETED completes the removal, as a detach's would
-                        self._commit(rec, live=new_live)
+                        self._commit(rec, live=new_live, applied=True)
                     raise
-            self._commit(rec, config=new_config, live=new_live)
+            self._commit(rec, config=new_config, live=new_live, applied=True)
         if plugged is not None:
             self.events.emit_device(DeviceAddedEvent, rec.name, rec.uuid, plugged.alias or "", rec.id)
 
@@ -204,7 +204,7 @@ class NicHotplugMixin:
                         await self._qmp(self._running(rec), "set_link",
                                         {"name": nic.alias, "up": (probe.link_state or "up") == "up"})
                     new_live = changed
-            self._commit(rec, config=new_config, live=new_live)
+            self._commit(rec, config=new_config, live=new_live, applied=True)
 
     async def set_nic_links(self, rec: DomainRecord) -> None:
         """At start, before the guest runs: links the XML sets down (libvirt does the same)."""
