@@ -422,3 +422,16 @@ def test_the_test_driver_gives_ich9_companions_their_master() -> None:
                     "model='ich9-ehci1'/></devices></domain>")
     xml = conn.get_xml("u")
     assert xml.index("model='ich9-ehci1'") < xml.index("model='ich9-uhci2'>\n      <master startport='2'/>")
+
+
+def test_the_test_driver_keeps_a_given_memory_beside_numa_cells() -> None:
+    """virDomainDefPostParseMemory sums the cells only without <memory> (or under the QEMU
+    driver's ABI update, which libvirt's test driver does not ask for)."""
+    from pyvirt.testdriver import open_test_connection
+    conn = open_test_connection("test:///default")
+    cells = "<cpu><numa><cell cpus='0' memory='109550'/><cell cpus='1' memory='109550'/></numa></cpu>"
+    conn.define_xml(f"<domain type='test'><name>a</name><memory>2097152</memory><vcpu>2</vcpu><os><type>hvm</type>"
+                    f"</os>{cells}</domain>")
+    conn.define_xml(f"<domain type='test'><name>b</name><vcpu>2</vcpu><os><type>hvm</type></os>{cells}</domain>")
+    assert "<memory unit='KiB'>2097152</memory>" in conn.get_xml("a")
+    assert "<memory unit='KiB'>219100</memory>" in conn.get_xml("b")

@@ -160,13 +160,14 @@ def _numa_memory_kib(root: etree._Element) -> int:
 
 
 def normalise(root: etree._Element) -> None:
-    """Fill what libvirt always reports: a UUID, memory (from NUMA cells when they give it,
-    as virDomainDefPostParseMemory), currentMemory and vcpu."""
+    """Fill what libvirt always reports: a UUID, memory (from NUMA cells when the document gives
+    none, as virDomainDefPostParseMemory without the QEMU driver's ABI update: a given
+    ``<memory>`` is kept), currentMemory and vcpu."""
     if not text(root, "uuid"):
         set_child_text(root, "uuid", ids.new_uuid(), after=("name",))
     else:
         root.find("uuid").text = text(root, "uuid").lower()  # type: ignore[union-attr]
-    numa_kib = _numa_memory_kib(root)
+    numa_kib = _numa_memory_kib(root) if root.find("memory") is None else 0
     if numa_kib:
         total = set_child_text(root, "memory", str(numa_kib),
                                after=("name", "uuid", "genid", "title", "description", "metadata", "maxMemory"))
