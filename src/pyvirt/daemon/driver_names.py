@@ -71,6 +71,7 @@ NAMES = (
     '_snapshot_nodes',
     '_snapshot_running',
     '_speeds',
+    '_speeds_set',
     '_start_backup',
     '_start_mirrors',
     '_start_nbd',
