@@ -454,6 +454,7 @@ _MORE_RECORDS = frozenset((
     "ShutdownDetail",
     "PMSuspendedDetail",
     "CrashedDetail",
+    "DomainName",
     "SnapshotInfo",
     "CheckpointInfo",
     "NetworkEventType",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         CheckpointInfo,
         ConsoleStream,
         DomainInfo,
+        DomainName,
         InterfaceInfo,
         JobInfo,
         ListFilter,
@@ -379,6 +380,13 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def list_domains(self, flt: ListFilter | None = None) -> list[DomainInfo]:
         """All domains matching `flt`, active first by id, then inactive by name."""
+
+    @op("Connect", "GET /v1/domain-names", "virConnectListAllDomains")
+    def list_domain_names(self, flt: ListFilter | None = None) -> list[DomainName]:
+        """The domains `list_domains(flt)` returns, in its order, as their names, UUIDs and ids
+        only: none of what the full records cost (the summary of a running guest's live
+        definition, its CPU time, the managed-save check) and a third of the bytes."""
+        raise no_support("virConnectListAllDomains")
 
     @op("Connect", "GET /v1/domains/{ref}", "virDomainLookupByName")
     @abc.abstractmethod

@@ -115,6 +115,7 @@ NAMES = (
     'kvm_reason',
     'launch_security_info',
     'list_checkpoints',
+    'list_domain_names',
     'list_domains',
     'list_interfaces',
     'list_network_ports',

@@ -410,6 +410,7 @@ STEPS: list[Step] = [
     ("get_storage_pool_capabilities", lambda c, x: c.get_storage_pool_capabilities()),
     ("domain_xml_to_native", lambda c, x: c.domain_xml_to_native("qemu-argv", x.xml)),
     ("list_domains", lambda c, x: c.list_domains(api.ListFilter(active=False))),
+    ("list_domain_names", lambda c, x: c.list_domain_names(api.ListFilter(active=False))),
     ("define_xml", lambda c, x: c.define_xml(x.xml)),
     ("lookup_domain", lambda c, x: c.lookup_domain(x.dom)),
     ("get_xml", lambda c, x: c.get_xml(x.dom, inactive=True)),

@@ -98,6 +98,9 @@ def test_define_collisions_and_listing(conn):
     conn.define_xml(MINIMAL.format(name="a"))
     assert [d.name for d in conn.list_domains()] == ["test", "a", "b"]
     assert [d.name for d in conn.list_domains(ListFilter(active=False))] == ["a", "b"]
+    for flt in (None, ListFilter(active=False), ListFilter(states=[1]), ListFilter(persistent=True, autostart=False)):
+        assert [(n.name, n.uuid, n.id) for n in conn.list_domain_names(flt)] == [
+            (d.name, d.uuid, d.id) for d in conn.list_domains(flt)]
     other = MINIMAL.format(name="test").replace("<memory>", "<uuid>11111111-f6a4-8304-79aa-97f2502e193f</uuid><memory>")
     with pytest.raises(PyvirtError, match=f"domain 'test' already exists with uuid {TEST_UUID}") as exc:
         conn.define_xml(other)

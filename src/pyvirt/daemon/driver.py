@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyvirt.api import (
     DomainInfo,
+    DomainName,
     DomainState,
     ErrorCode,
     ErrorDomain,
@@ -589,6 +590,15 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
         infos = [i for i in infos if flt.matches(i)]
         infos.sort(key=lambda i: (0, i.id, "") if i.id != -1 else (1, 0, i.name))
         return infos
+
+    def list_domain_names(self, flt: ListFilter | None = None) -> list[DomainName]:
+        """`list_domains` without building the records: the filter reads the registry's own
+        fields (state, persistence, autostart), so nothing is parsed, read from /proc or listed."""
+        recs = list(self._by_name.values())
+        if flt is not None:
+            recs = [r for r in recs if flt.matches(r)]  # type: ignore[arg-type]  # the same fields
+        recs.sort(key=lambda r: (0, r.id, "") if r.id != -1 else (1, 0, r.name))
+        return [DomainName(r.name, r.uuid, r.id) for r in recs]
 
     # ------------------------------------------------------------------ lifecycle
     @staticmethod

@@ -22,6 +22,7 @@ from pyvirt import api
 from pyvirt.api import (
     CORE_DUMP_FORMATS,
     DomainInfo,
+    DomainName,
     ErrorCode,
     ErrorDomain,
     InterfaceInfo,
@@ -48,7 +49,7 @@ class Ctx:
     # -- paths of what the spine returns
     def path_of(self, value: Any) -> str:
         base = self.target.conn_path
-        if isinstance(value, DomainInfo):
+        if isinstance(value, (DomainInfo, DomainName)):
             return paths.object_path(base, "Domain", value.uuid)
         if isinstance(value, NetworkInfo):
             return paths.object_path(base, "Network", value.uuid)
@@ -350,10 +351,17 @@ def typed_params(stats: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ Connect: custom
 
 
-def domains_matching(conn: api.Connection, flags: int) -> list[DomainInfo]:
+#: virConnectListAllDomainsFlags' state bits -> the DomainState values each admits (OTHER: any
+#: state but running, paused and shut off)
+_STATE_BITS = ((16, (1,)), (32, (3,)), (64, (5,)), (128, (0, 2, 4, 6, 7)))
+
+
+def domains_matching(conn: api.Connection, flags: int) -> list[Any]:
     """virConnectListAllDomains's filter groups (bits shared with virConnectGetAllDomainStats):
     ACTIVE/INACTIVE, PERSISTENT/TRANSIENT, RUNNING/PAUSED/SHUTOFF/OTHER, MANAGEDSAVE/NO_,
-    AUTOSTART/NO_, HAS_SNAPSHOT/NO_; a group with no bit set does not filter."""
+    AUTOSTART/NO_, HAS_SNAPSHOT/NO_, HAS_CHECKPOINT/NO_; a group with no bit set does not filter,
+    one with both bits admits all.  Each result has the domain's name, uuid and id: the names
+    listing, unless the managed-save group needs the full records."""
     flt = api.ListFilter()
     if (flags & 3) in (1, 2):
         flt.active = bool(flags & 1)
@@ -361,18 +369,31 @@ def domains_matching(conn: api.Connection, flags: int) -> list[DomainInfo]:
         flt.persistent = bool(flags & 4)
     if (flags & 3072) in (1024, 2048):
         flt.autostart = bool(flags & 1024)
-    infos = conn.list_domains(flt)
-    if flags & 240:  # RUNNING, PAUSED, SHUTOFF, OTHER
-        want = {s for bit, s in ((16, 1), (32, 3), (64, 5)) if flags & bit}
-        infos = [i for i in infos if i.state in want or (flags & 128 and i.state not in (1, 3, 5))]
+    if flags & 240:  # RUNNING, PAUSED, SHUTOFF, OTHER: the states any of the set bits admits
+        flt.states = sorted({s for bit, states in _STATE_BITS if flags & bit for s in states})
+    found: list[Any]
     if (flags & 768) in (256, 512):
-        infos = [i for i in infos if i.managed_save == bool(flags & 256)]
-    if (flags & 12288) in (4096, 8192):
-        infos = [i for i in infos if bool(conn.list_snapshots(i.uuid)) == bool(flags & 4096)]
-    return infos
+        found = [i for i in conn.list_domains(flt) if i.managed_save == bool(flags & 256)]
+    else:
+        found = conn.list_domain_names(flt)
+    for has, has_not, listing in ((4096, 8192, conn.list_snapshots), (16384, 32768, conn.list_checkpoints)):
+        if (flags & (has | has_not)) in (has, has_not):
+            found = [i for i in found if _has_any(listing, i.uuid) == bool(flags & has)]
+    return found
 
 
-@custom(0x3FFF)  # ACTIVE … NO_SNAPSHOT
+def _has_any(listing: Callable[[str], list[Any]], uuid: str) -> bool | None:
+    """Whether the domain has snapshots (checkpoints); None for one undefined meanwhile (it
+    matches neither filter)."""
+    try:
+        return bool(listing(uuid))
+    except PyvirtError as exc:
+        if exc.code == ErrorCode.NO_DOMAIN:
+            return None
+        raise
+
+
+@custom(0xFFFF)  # ACTIVE … NO_CHECKPOINT
 def list_domains(ctx: Ctx) -> list[str]:
     return [ctx.path_of(i) for i in domains_matching(ctx.conn, ctx.flags)]
 

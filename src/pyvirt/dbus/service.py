@@ -85,7 +85,7 @@ def _job_params(params: dict[str, Any]) -> dict[str, Any]:
 #: node and every element under it introspect with the kind's interface
 _SUBTREES = {**paths.KIND_OF_SEGMENT, paths.SNAPSHOT_SEGMENT: "DomainSnapshot"}
 #: subtree element -> the spine's listing of its objects (volumes and snapshots: see _child_elements)
-_CHILD_LISTS = {"domain": "list_domains", "network": "list_networks", "storagepool": "list_pools",
+_CHILD_LISTS = {"domain": "list_domain_names", "network": "list_networks", "storagepool": "list_pools",
                 "nodedev": "list_node_devices", "interface": "list_interfaces", "secret": "list_secrets",
                 "nwfilter": "list_nwfilters"}
 
@@ -332,7 +332,7 @@ def _child_elements(conn: Any, conn_path: str, segment: str) -> list[str]:
     try:
         if segment == paths.SNAPSHOT_SEGMENT:
             found = [paths.snapshot_path(conn_path, dom.uuid, snap.name)
-                     for dom in conn.list_domains() for snap in _or_none(conn.list_snapshots, dom.uuid)]
+                     for dom in conn.list_domain_names() for snap in _or_none(conn.list_snapshots, dom.uuid)]
         elif segment == "storagevol":
             found = [ctx.path_of(vol) for pool in conn.list_pools() for vol in _or_none(conn.list_volumes, pool.name)]
         else:
