@@ -318,7 +318,7 @@ def domain_names(ctl: Ctl, part: Partial) -> list[str]:
 
 def domain_uuids(ctl: Ctl, part: Partial) -> list[str]:
     """virshDomainUUIDCompleter (domname)."""
-    return [d.uuid for d in ctl.conn.list_domains()]
+    return [d.uuid for d in ctl.conn.list_domain_names()]
 
 
 def disk_targets(ctl: Ctl, part: Partial) -> list[str]:

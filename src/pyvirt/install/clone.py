@@ -220,7 +220,7 @@ class Cloner:
                 nic.find("mac").set("address", mac)
 
     def _check_mac_free(self, mac: str) -> None:
-        for info in self.conn.list_domains():
+        for info in self.conn.list_domain_names():
             try:
                 xml = safe_parse(self.conn.get_xml(info.name))
             except Exception:

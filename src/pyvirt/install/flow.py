@@ -551,7 +551,7 @@ def _macs_in_use(g: Guest) -> set[str]:
     from pyvirt.xml.safe import safe_parse
     conn = g.ci.conn
     try:
-        doms = conn.list_domains()
+        doms = conn.list_domain_names()
     except Exception:
         return set()
     used: set[str] = set()

@@ -591,7 +591,7 @@ def _disk_users(conn: Any, skip: str | None, path: str, readonly: bool,
     """Names of the domains whose disks (or kernel/initrd/dtb) use `path`, directly or as
     the backing file of the volume they use (virtinst's path_in_use_by)."""
     try:
-        doms = conn.list_domains()
+        doms = conn.list_domain_names()
     except Exception:
         return []
     roots = []
