@@ -656,3 +656,22 @@ def test_zero_scsi_driver_values_are_none_and_zero_xhci_ports_are_kept() -> None
     scsi = next(d for d in devices if d["driver"] == "virtio-scsi-pci")
     xhci = next(d for d in devices if d["driver"] == "qemu-xhci")
     assert "num_queues" not in scsi and "cmd_per_lun" not in scsi and (xhci["p2"], xhci["p3"]) == (0, 0)
+
+
+def test_two_listens_on_one_display_are_refused() -> None:
+    exc = _refusal("<graphics type='vnc'><listen type='address' address='0.0.0.0'/>"
+                   "<listen type='address' address='::'/></graphics>")
+    assert isinstance(exc, XMLConfigError)
+    assert exc.message == "QEMU does not support multiple listens for one graphics device."
+
+
+def test_a_spice_listen_address_without_a_port_is_not_written() -> None:
+    argv = build_argv(_dom("<graphics type='spice' autoport='no'><listen type='address' address='::1'/></graphics>"))
+    spice = argv[argv.index("-spice") + 1]
+    assert spice.startswith("port=0,") and "addr=" not in spice
+
+
+def test_spice_secure_channels_without_tls_are_a_configuration_refusal() -> None:
+    with pytest.raises(XMLConfigError, match="^spice secure channels set in XML configuration, but TLS connection "
+                                             "is not available"):
+        build_argv(_dom("<graphics type='spice'><channel name='main' mode='secure'/></graphics>"))

@@ -465,10 +465,8 @@ def _spice(a: Argv, ctx: Ctx, g: Any) -> None:
                                      g.line)
             pairs.append(("tls-port", g.tls_port))
             secure = True
-        if value:
-            pairs.append(("addr", value))
-        elif port is not None or secure:  # qemu.conf's default spice_listen, for a port in use
-            pairs.append(("addr", "127.0.0.1"))
+        if port is not None or secure:  # an address only for a port in use (qemuBuildGraphicsSPICECommandLine)
+            pairs.append(("addr", value or "127.0.0.1"))  # else qemu.conf's default spice_listen
     if g.mouse_mode is not None:  # libvirt's order: after the listen address, before the ticket
         pairs.append(("agent-mouse", g.mouse_mode == "client"))
     if g.passwd is None and not ctx.runtime.spice_password:  # no password will ever be set
@@ -502,7 +500,7 @@ def _spice_channels(g: Any, secure: bool, insecure: bool) -> list[tuple[str, Any
         if mode == "secure":
             if not secure:
                 what = "defaultMode secure requested" if name == "default" else "secure channels set"
-                raise XMLError(f"spice {what} in XML configuration, but TLS connection is not available", line)
+                raise XMLConfigError(f"spice {what} in XML configuration, but TLS connection is not available", line)
             out.append(("tls-channel", name))
         elif mode == "insecure":
             if not insecure:

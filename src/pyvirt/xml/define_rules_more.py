@@ -282,6 +282,8 @@ def check_qemu_rules(dom: Domain) -> None:
     for g in dom.devices.graphics:  # qemuValidateDomainDeviceDefGraphics
         if g.type in ("rdp", "desktop"):
             raise XMLConfigError(f"{g.type} graphics are not supported with this QEMU", g.line)
+        if len(g.listens) > 1:
+            raise XMLConfigError("QEMU does not support multiple listens for one graphics device.", g.line)
     for c in dom.devices.controllers:  # qemuDomainCheckSCSIControllerModel: no QEMU device for it
         if c.type == "scsi" and c.model == "buslogic":
             raise XMLConfigError("Unsupported controller model: buslogic", c.line)
