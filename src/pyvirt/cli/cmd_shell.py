@@ -140,7 +140,11 @@ def cmd_pwd(ctl: Ctl, p: Parsed) -> bool:
 
 
 def cmd_connect(ctl: Ctl, p: Parsed) -> bool:
-    ctl.connect(p.str("name") or ctl.uri, p.bool("readonly"))
+    """virshReconnect: the URI given (empty: libvirt's default), else the one connected before;
+    the URI and read-only mode are kept only once connected (a failure leaves the shell
+    unconnected, to reconnect to the previous URI when a command needs it)."""
+    name = p.str("name")
+    ctl.connect((name or None) if name is not None else ctl.uri, p.bool("readonly"))
     return True
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pyvirt.cli import table
 from pyvirt.cli.context import CmdError, Ctl
-from pyvirt.cli.grammar import ARGV, BOOL, Cmd, Opt, Parsed, aliases
+from pyvirt.cli.grammar import ARGV, BOOL, TK_ARG, TK_END, TK_ERROR, Cmd, Opt, Parsed, aliases, next_token
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,59 +26,16 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------------------------------------
-# the partial parse (vshCommandParse with `partial`, vshCommandStringGetArg with report=false)
-
-_ARG, _SUBCMD_END, _END = range(3)
-
-
-def _next_token(line: str, pos: int) -> tuple[int, str, int]:
-    """(kind, text, position after) of the next token from `pos`.  At the end of the line the text
-    is what was left from `pos` (blanks: virsh's strdup of the rest) and the position stays put."""
-    rest = line[pos:]
-    p = pos
-    n = len(line)
-    while p < n and (line[p] in " \t" or (line[p] == "\\" and line[p + 1:p + 2] == "\n")):
-        p += 1 + (line[p] == "\\")
-    if p >= n:
-        return _END, rest, pos
-    if line[p] in ";\n":
-        return _SUBCMD_END, "", p + 1
-    if line[p] == "#":
-        end = line.find("\n", p)
-        return _SUBCMD_END, "", n if end < 0 else end + 1
-    buf: list[str] = []
-    single = double = False
-    while p < n:
-        c = line[p]
-        if not single and not double and c in " \t;\n":
-            break
-        if not double and c == "'":
-            single = not single
-            p += 1
-            continue
-        if not single and c == "\\":
-            p += 1
-            if p >= n:  # dangling backslash: a syntax error, which ends the parse
-                return -1, "", p
-            if line[p] == "\n":
-                p += 1
-                continue
-        elif not single and c == '"':
-            double = not double
-            p += 1
-            continue
-        buf.append(line[p])
-        p += 1
-    return _ARG, "".join(buf), p
-
+# the partial parse (vshCommandParse with `partial`, on grammar.next_token's words)
 
 class Partial:
     """What vshCommandParse leaves of a partial line: the command (None: none yet, or unknown)
     and its options so far, as (option, text, under the cursor) in the order given."""
 
-    def __init__(self, cmd: Cmd | None, opts: list[tuple[Opt, str, bool]]) -> None:
+    def __init__(self, cmd: Cmd | None, opts: list[tuple[Opt, str, bool]], error: str | None = None) -> None:
         self.cmd = cmd
         self.opts = opts
+        self.error = error  # the tokenizing error virsh's parse reports even here (vshError)
 
     def value(self, name: str) -> str | None:
         """The text given for option `name` (vshCommandOptStringQuiet on the partial command)."""
@@ -123,17 +80,17 @@ def parse_partial(line: str, point: int | None = None) -> Partial:
         opts: list[tuple[Opt, str, bool]] = []
         seen: set[str] = set()
         data_only = False
-        kind = _ARG
+        kind = TK_ARG
         while True:
-            kind, text, pos = _next_token(line, pos)
-            if kind < 0:
-                return Partial(cmd, opts)
-            if kind != _ARG:
+            kind, text, pos = next_token(line, pos)
+            if kind == TK_ERROR:  # read with report: virsh says it, then keeps what it parsed
+                return Partial(cmd, opts, text)
+            if kind != TK_ARG:
                 break
             if cmd is None:
-                if text.startswith("#"):  # a comment command: its words are skipped
-                    while kind == _ARG:
-                        kind, text, pos = _next_token(line, pos)
+                if text.startswith("#"):  # a comment command: its words are skipped, unreported
+                    while kind == TK_ARG:
+                        kind, text, pos = next_token(line, pos, report=False)
                     break
                 cmd = table.lookup(text)
                 if cmd is None:
@@ -149,11 +106,11 @@ def parse_partial(line: str, point: int | None = None) -> Partial:
                 opt, value = found
                 seen.add(opt.name)
                 if opt.kind != BOOL:
-                    if value is None:
-                        kind, value, pos = _next_token(line, pos)
-                        if kind < 0:
+                    if value is None:  # read without report: an open double quote ends the value
+                        kind, value, pos = next_token(line, pos, report=False)
+                        if kind == TK_ERROR:
                             return Partial(cmd, opts)
-                        if kind != _ARG:  # no value yet: the cursor may be where it goes
+                        if kind != TK_ARG:  # no value yet: the cursor may be where it goes
                             opts.append((opt, value, pos == point - 1))
                             return Partial(cmd, opts)
                 elif value is not None:
@@ -176,7 +133,7 @@ def parse_partial(line: str, point: int | None = None) -> Partial:
             helpcmd = table.lookup("help")
             assert helpcmd is not None
             cmd, opts = helpcmd, [(helpcmd.opts[0], cmd.name, False)]
-        if kind == _END:
+        if kind == TK_END:
             return Partial(cmd, opts)
 
 
@@ -199,6 +156,8 @@ def option_names(part: Partial) -> list[str]:
 def candidates(ctl: Ctl, line: str, text: str) -> list[str] | None:
     """vshReadlineParse's list for the word `text` that ends `line`: escaped and filtered."""
     part = parse_partial(line)
+    if part.error is not None:
+        ctl.error(part.error)
     cmd = part.cmd
     if cmd is not None and cmd.name == text:  # 'dump<TAB>': complete the command name itself
         cmd = None

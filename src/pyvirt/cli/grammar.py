@@ -93,7 +93,7 @@ EMPTY_READ_QUIETLY = frozenset({
     "domblkinfo --device", "domblkstat --device", "event --domain", "net-event --network",
     "nodedev-event --device", "secret-event --secret", "pool-event --pool", "nodedev-detach --driver",
     "nodedev-list --cap", "secret-set-value --file", "secret-set-value --base64",
-    "vol-create-as --allocation", "vol-wipe --algorithm", "cd --dir",
+    "vol-create-as --allocation", "vol-wipe --algorithm", "cd --dir", "connect --name",
     "help --command", "dump --format", "attach-disk --source",
 })
 
@@ -128,16 +128,13 @@ def aliases(cmd: Cmd) -> dict[str, str]:
 def _past_c_type(text: str, ctype: str) -> bool:
     """Whether `text`, a whole decimal number as virStrToLong_* reads it, is beyond what `ctype`
     holds (what is no number at all is the reading command's to refuse)."""
-    digits = text.lstrip(" \t\n\v\f\r")
-    negative = digits[:1] == "-"
-    if digits[:1] in ("+", "-"):
-        digits = digits[1:]
-    if not (digits.isascii() and digits.isdigit()):
-        return False
-    from pyvirt.xml.cnumbers import C_RANGES
+    from pyvirt.xml.cnumbers import C_RANGES, c_strtol
 
+    n = c_strtol(text)
+    if n is None:
+        return False
     low, high = C_RANGES[ctype]
-    return not low <= (-int(digits) if negative else int(digits)) < high
+    return not low <= n < high
 
 
 class Parsed:
@@ -190,58 +187,112 @@ class Parsed:
 # tokenizing
 
 
-def split_line(line: str) -> list[list[str]]:
-    """Split a command string into commands (lists of words) as virsh's vshCommandStringGetArg does.
+#: the kinds of token next_token reads (vsh.c's vshCommandToken)
+TK_ERROR, TK_ARG, TK_SUBCMD_END, TK_END = range(4)
 
-    Blanks (space, tab) separate words; ``;`` and newline end a command; ``'...'`` is literal;
-    ``"..."`` keeps backslash escapes; a backslash outside single quotes takes the next character
-    literally, and a backslash-newline vanishes (a continued line); a word starting with ``#``
-    comments out the rest of its line (the next line is a new command).  An unterminated double
-    quote and a trailing backslash are errors; an unterminated single quote simply ends the word.
-    """
+
+def next_token(line: str, pos: int, report: bool = True) -> tuple[int, str, int]:
+    """virsh's vshCommandStringGetArg: the next word of the command string `line` from `pos`, as
+    (kind, text, position after it) -- the one tokenizer of the command line, the partial parse
+    of completion included.
+
+    Blanks (space, tab) and backslash-newlines separate words; ``;`` and newline end a command
+    (TK_SUBCMD_END); a word starting with ``#`` comments out the rest of its line (TK_SUBCMD_END
+    after it); ``'...'`` is literal; ``"..."`` keeps backslash escapes; a backslash outside
+    single quotes takes the next character literally, a backslash-newline vanishes; an
+    unterminated single quote just ends the word.  At the end of the line (TK_END) the text is
+    what was left from `pos` (virsh's copy of the rest: completion's "quirk" reads it) and the
+    position stays.  TK_ERROR (the text is virsh's message; the position stays, as virsh leaves
+    its parser there): a trailing backslash always, an unterminated double quote only when
+    `report` (without it the word simply ends: completion's option values)."""
+    rest = line[pos:]
+    p, n = pos, len(line)
+    while p < n and (line[p] in " \t" or (line[p] == "\\" and line[p + 1:p + 2] == "\n")):
+        p += 1 + (line[p] == "\\")
+    if p >= n:
+        return TK_END, rest, pos
+    c = line[p]
+    if c in ";\n":
+        return TK_SUBCMD_END, "", p + 1
+    if c == "#":
+        end = line.find("\n", p)
+        return TK_SUBCMD_END, "", n if end < 0 else end + 1
+    buf: list[str] = []
+    single = double = False
+    while p < n:
+        c = line[p]
+        if not single and not double and c in " \t;\n":
+            break
+        if not double and c == "'":
+            single = not single
+            p += 1
+            continue
+        if not single and c == "\\":
+            p += 1
+            if p >= n:
+                return TK_ERROR, "dangling \\", pos
+            if line[p] == "\n":  # backslash-newline is elided entirely
+                p += 1
+                continue
+        elif not single and c == '"':
+            double = not double
+            p += 1
+            continue
+        buf.append(line[p])
+        p += 1
+    if double and report:
+        return TK_ERROR, 'missing "', pos
+    return TK_ARG, "".join(buf), p
+
+
+class Tokens:
+    """virsh's vshCommandParser: the words of a command line, read one at a time as the parse
+    asks for them, so that what the parse finds wrong in a command comes before a tokenizing
+    error later in the line (``nosuch; echo "x``: unknown command, not the missing quote).
+    A command string is read through next_token; argv words (``virsh CMD ARG...``) as they are."""
+
+    __slots__ = ("line", "pos", "words", "kind")
+
+    def __init__(self, line: str = "", words: Sequence[str] | None = None) -> None:
+        self.line = line
+        self.words = words
+        self.pos = 0
+        self.kind = TK_ARG  # what the last read found
+
+    def next(self, report: bool = True) -> str | None:
+        """The next word, or None where the command ends (`kind` says how: TK_SUBCMD_END,
+        TK_END, or TK_ERROR for an error not reported).  A tokenizing error is a ParseError
+        when `report`."""
+        if self.words is not None:  # vshCommandArgvGetArg: every word is a word
+            if self.pos >= len(self.words):
+                self.kind = TK_END
+                return None
+            self.pos += 1
+            return self.words[self.pos - 1]
+        self.kind, text, self.pos = next_token(self.line, self.pos, report)
+        if self.kind == TK_ARG:
+            return text
+        if self.kind == TK_ERROR and report:
+            raise ParseError(text)
+        return None
+
+
+def split_line(line: str) -> list[list[str]]:
+    """The commands (lists of words) of a command string, every word read by next_token; a
+    tokenizing error is a ParseError."""
+    tokens = Tokens(line)
     commands: list[list[str]] = []
     words: list[str] = []
-    i, n = 0, len(line)
     while True:
-        while i < n and (line[i] in " \t" or (line[i] == "\\" and line[i + 1:i + 2] == "\n")):
-            i += 1 + (line[i] == "\\")
-        if i >= n:
-            break
-        c = line[i]
-        if c in ";\n" or c == "#":
-            if c == "#":
-                end = line.find("\n", i)
-                i = n if end < 0 else end
-            i += 1
-            if words:
-                commands.append(words)
-            words = []
+        word = tokens.next()
+        if word is not None:
+            words.append(word)
             continue
-        buf: list[str] = []
-        single = double = False
-        while i < n:
-            c = line[i]
-            if not single and not double and c in " \t;\n":
-                break
-            if not double and c == "'":
-                single = not single
-            elif not single and c == '"':
-                double = not double
-            elif not single and c == "\\":
-                i += 1
-                if i >= n:
-                    raise ParseError("dangling \\")
-                if line[i] != "\n":  # backslash-newline is elided entirely
-                    buf.append(line[i])
-            else:
-                buf.append(c)
-            i += 1
-        if double:
-            raise ParseError("missing \"")
-        words.append("".join(buf))
-    if words:
-        commands.append(words)
-    return commands
+        if words:
+            commands.append(words)
+        words = []
+        if tokens.kind == TK_END:
+            return commands
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,7 +301,13 @@ def split_line(line: str) -> list[list[str]]:
 
 def parse_command(words: Sequence[str], lookup) -> Parsed:
     """Parse one command's words against its option table (``lookup(name) -> Cmd | None``)."""
-    name = words[0]
+    tokens = Tokens(words=words)
+    return _parse_command(tokens.next() or "", tokens, lookup)
+
+
+def _parse_command(name: str, tokens: Tokens, lookup) -> Parsed:
+    """vshCommandParse of one command named `name`, its words read from `tokens` up to the
+    command's end."""
     cmd = lookup(name)
     if cmd is None:
         raise ParseError(f"unknown command: '{name}'")
@@ -259,10 +316,7 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
     positional = [o for o in cmd.opts if o.pos]
     data_only = False
     wants_help = False
-    i = 1
-    while i < len(words):
-        w = words[i]
-        i += 1
+    while (w := tokens.next()) is not None:
         if not data_only and w.startswith("--") and len(w) > 2:
             oname, eq, inline = w[2:].partition("=")
             alias = aliases(cmd).get(oname)
@@ -292,11 +346,11 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
                 continue
             if eq:
                 value = inline
-            elif i < len(words):
-                value = words[i]
-                i += 1
             else:
-                raise ParseError(f"expected syntax: --{opt.name} <{_type_word(opt)}>")
+                got = tokens.next()
+                if got is None:
+                    raise ParseError(f"expected syntax: --{opt.name} <{_type_word(opt)}>")
+                value = got
             if opt.kind == ARGV:
                 lst = values.setdefault(opt.name, [])
                 assert isinstance(lst, list)
@@ -330,11 +384,29 @@ def parse_command(words: Sequence[str], lookup) -> Parsed:
     return Parsed(cmd, values, trail)
 
 
-def parse_line(commands: Iterable[Sequence[str]], lookup) -> list[Parsed]:
-    """Parse every command of a line first, as virsh does: one syntax error runs nothing.  A
-    command whose first word starts with ``#`` (quoted or escaped, so not a comment to the
-    tokenizer) is skipped whole, as vshCommandParse skips it."""
-    return [parse_command(words, lookup) for words in commands if words and not words[0].startswith("#")]
+def parse_line(line: str | Iterable[Sequence[str]], lookup) -> list[Parsed]:
+    """Parse every command of a line first, as virsh does: one syntax error runs nothing.  `line`
+    is a command string (read word by word as the parse goes, vshCommandStringParse) or commands
+    already split into words (argv: vshCommandArgvParse, one list per command).  A command whose
+    first word starts with ``#`` (quoted or escaped, so not a comment to the tokenizer) is
+    skipped whole, its words read without reporting errors, as vshCommandParse skips it."""
+    if not isinstance(line, str):
+        return [p for words in line for p in _parse_tokens(Tokens(words=words), lookup)]
+    return _parse_tokens(Tokens(line), lookup)
+
+
+def _parse_tokens(tokens: Tokens, lookup) -> list[Parsed]:
+    parsed: list[Parsed] = []
+    while True:
+        first = tokens.next()
+        if first is not None:
+            if first.startswith("#"):
+                while tokens.next(report=False) is not None:
+                    pass
+            else:
+                parsed.append(_parse_command(first, tokens, lookup))
+        if tokens.kind == TK_END:  # after an unreported error the same word is read again, reported
+            return parsed
 
 
 def _type_word(opt: Opt) -> str:

@@ -59,26 +59,11 @@ def _version() -> str:
 
 def _c_int(text: str, base: int) -> int | None:
     """virStrToLong_i(text, NULL, base): C strtol's leading blanks, sign and (base 0) 0x/0 prefixes,
-    nothing after the number, within a C int; None otherwise."""
-    digits = text.lstrip(" \t\n\v\f\r")
-    negative = digits[:1] == "-"
-    if digits[:1] in ("+", "-"):
-        digits = digits[1:]
-    if base == 0:
-        if digits[:2].lower() == "0x" and len(digits) > 2:
-            base, digits = 16, digits[2:]
-        elif digits[:1] == "0" and len(digits) > 1:
-            base, digits = 8, digits[1:]
-        else:
-            base = 10
-    if not (digits.isascii() and digits.isalnum()):
-        return None
-    try:
-        n = int(digits, base)
-    except ValueError:
-        return None
-    n = -n if negative else n
-    return n if -(1 << 31) <= n < 1 << 31 else None
+    nothing after the number, within a C int; None otherwise (cnumbers' one reader)."""
+    from pyvirt.xml.cnumbers import c_integer
+
+    got = c_integer(text, "int", 0, base)
+    return got[0] if got is not None and got[1] == len(text) else None
 
 
 def _check_global(name: str, key: str, value: str, opts: dict[str, str | bool]) -> None:
@@ -183,17 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         if not rest:
             from pyvirt.cli.shell import interactive
 
-            return interactive(ctl)
-        from pyvirt.cli.grammar import ParseError, split_line
+            return interactive(ctl, connect_first=bool(opts.get("connect")))
         from pyvirt.cli.run import run_words
 
-        if len(rest) == 1:
+        if len(rest) == 1:  # one word: a command string (vshCommandStringParse), else argv words
             ctl.debug_msg(ctl.INFO, f'commands: "{rest[0]}"\n')
-            try:
-                commands = split_line(rest[0])
-            except ParseError as exc:
-                sys.stderr.write(f"error: {exc}\n")
-                return 1
+            commands: str | list[list[str]] = rest[0]
         else:
             commands = [rest]
         # virshInit: a URI named with -c is connected once the line parsed, before anything runs

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 QUIT = "quit"
 
 
-def run_words(ctl: Ctl, commands: Sequence[Sequence[str]], *, connect_first: bool = False) -> bool | str:
-    """Parse and run commands; True/False is the last command's outcome, QUIT asks to leave.
-    `connect_first`: connect once the line parsed, before running any of it (virsh -c)."""
+def run_words(ctl: Ctl, commands: str | Sequence[Sequence[str]], *, connect_first: bool = False) -> bool | str:
+    """Parse and run a command string or commands split into words (grammar.parse_line); True/
+    False is the last command's outcome, QUIT asks to leave.  `connect_first`: connect once the
+    line parsed, before running any of it (virsh -c)."""
     try:
         parsed = parse_line(commands, table.lookup)
     except ParseError as exc:

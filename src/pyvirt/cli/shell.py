@@ -7,7 +7,6 @@ import os
 import sys
 
 from pyvirt.cli.context import ConnectError, Ctl
-from pyvirt.cli.grammar import ParseError, split_line
 from pyvirt.cli.run import QUIT, run_words
 
 WELCOME = ("Welcome to pyvirt, the virtualization interactive terminal.\n\n"
@@ -47,8 +46,19 @@ class Completer:
         return self.matches[state] if state < len(self.matches) else None
 
 
-def interactive(ctl: Ctl) -> int:
+def interactive(ctl: Ctl, *, connect_first: bool = False) -> int:
+    """virsh's interactive mode: a URI named with -c (`connect_first`) is connected before the
+    banner and must succeed (virshInit: its errors, exit 1); otherwise the connection is opened
+    when a command first needs it.  The exit status is 0 whatever the commands did, and the
+    shell ends with a line break (virsh's, after EOF and after quit alike)."""
     ctl.interactive = True
+    if connect_first:
+        try:
+            ctl.conn  # noqa: B018
+        except ConnectError as exc:
+            ctl.error("failed to connect to the hypervisor")
+            ctl.error(str(exc))
+            return 1
     try:
         import readline
     except ImportError:  # pragma: no cover - readline is part of Debian's python
@@ -60,41 +70,28 @@ def interactive(ctl: Ctl) -> int:
         readline.parse_and_bind("tab: complete")
         with contextlib.suppress(OSError):
             readline.read_history_file(hist)
-    try:
-        ctl.conn  # noqa: B018 - connect up front, like virsh, so errors show before the prompt
-    except ConnectError as exc:
-        ctl.error("failed to connect to the hypervisor")
-        ctl.error(str(exc))
     if not ctl.quiet:
         ctl.print(WELCOME)
-    prompt = "pyvirt > " if ctl.readonly else "pyvirt # "
     # virsh reads every line through readline, which shows what it read after the prompt even when
     # the input is a pipe or a file; Python's input() uses readline only on a terminal
     echo = not sys.stdin.isatty()
-    ok: bool | str = True
     try:
         while True:
             try:
-                line = input(prompt)
+                line = input("pyvirt > " if ctl.readonly else "pyvirt # ")  # as 'connect' left it
                 if echo:
                     ctl.print(line + "\n")
             except EOFError:
-                ctl.print("\n")
                 break
             except KeyboardInterrupt:
                 ctl.print("\n")
                 continue
             try:
-                commands = split_line(line)
-            except ParseError as exc:
-                ctl.error(str(exc))
-                continue
-            try:
-                ok = run_words(ctl, commands)
+                if line and run_words(ctl, line) == QUIT:
+                    break
             except ConnectError:
-                ok = False
-            if ok == QUIT:
-                break
+                pass
+        ctl.print("\n")  # virsh: "line break after alone prompt", its cmdstr freed after each line
     finally:
         if readline is not None:
             try:
@@ -104,4 +101,4 @@ def interactive(ctl: Ctl) -> int:
             except OSError:
                 pass
         sys.stdout.flush()
-    return 0 if ok else 1
+    return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyvirt.cli.context import CmdError
-from pyvirt.xml.cnumbers import c_integer
+from pyvirt.xml.cnumbers import c_integer, c_strtol
 from pyvirt.xml.units import unit_scale
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -12,16 +12,13 @@ if TYPE_CHECKING:
 
 
 def number(value: str | None, name: str, default: int | None = None) -> int | None:
-    """vshCommandOptInt/UInt/ULongLong: virStrToLong_* in base 10 with nothing after the number
-    (leading blanks and a sign allowed; no 0x, no trailing blank, '010' is ten), within 64 bits;
-    else virsh's 'malformed' error.  (Python's int(x, 0) took 0x2 and '2 ', refused 010.)"""
+    """vshCommandOptInt/UInt/ULongLong: virStrToLong_* in base 10 over the whole text (leading
+    blanks and a sign allowed; no 0x, no trailing blank, '010' is ten: cnumbers.c_strtol), within
+    64 bits (the option's own C type is checked where the parse reads it: Parsed.str); else
+    virsh's 'malformed' error.  (Python's int(x, 0) took 0x2 and '2 ', refused 010.)"""
     if value is None:
         return default
-    digits = value.lstrip(" \t\n\v\f\r")
-    negative = digits[:1] == "-"
-    if digits[:1] in ("+", "-"):
-        digits = digits[1:]
-    n = int(digits) * (-1 if negative else 1) if digits.isascii() and digits.isdigit() else None
+    n = c_strtol(value)
     if n is None or not -(1 << 63) <= n < 1 << 64:
         raise CmdError(f"Numeric value '{value}' for <{name}> option is malformed or out of range")
     return n
@@ -49,11 +46,10 @@ def pass_fds(p: Parsed) -> list[int]:
         return []
     fds = []
     for item in text.split(","):
-        number = item.lstrip(" \t\n\v\f\r")
-        digits = number[1:] if number[:1] in ("+", "-") else number
-        if not digits or digits.strip("0123456789") or not -(1 << 31) <= int(number) < 1 << 31:
+        got = c_integer(item, "int")
+        if got is None or got[1] != len(item):
             raise CmdError(f"Unable to parse FD number '{item}'")
-        fds.append(int(number))
+        fds.append(got[0])
     return fds
 
 

@@ -34,6 +34,9 @@ def node_file_for(uri: str) -> str:
         path = path[len("localhost"):]
     if path in ("/default", "/default/"):
         return DEFAULT_FIXTURE
+    if path in ("", "/"):
+        raise PyvirtError("invalid argument: testOpen: supply a path or use test:///default",
+                          ErrorCode.INVALID_ARG, ErrorDomain.TEST)
     if not path.startswith("/"):
         raise PyvirtError("testOpen: path on URI must be absolute", ErrorCode.INVALID_ARG, ErrorDomain.TEST)
     return path

@@ -51,14 +51,22 @@ def parse_string(text: str | bytes, url: str | None = None) -> etree._Element:
 
 
 def parse_file(path: str) -> etree._Element:
-    """Parse a file; unreadable or malformed files are libvirt's 'failed to open/parse' errors."""
+    """Parse a node file as testOpenFromFile does (virXMLParseFile): libxml2 says on stderr what
+    it could not read (a file it cannot open: libvirt's "failed to parse xml document"; a folder
+    reads as an empty document) and a malformed file is reported at its line, named by its path."""
+    import sys
+
     try:
         with open(path, "rb") as fh:
             data = fh.read()
+    except IsADirectoryError:
+        sys.stderr.write("I/O error : Is a directory\n")
+        data = b""
     except OSError as exc:
-        raise PyvirtError(f"Failed to open file '{path}': {exc.strerror}",
-                          ErrorCode.SYSTEM_ERROR, ErrorDomain.TEST) from exc
-    return parse_string(data)
+        sys.stderr.write(f'I/O warning : failed to load external entity "{path}"\n')
+        raise PyvirtError(f"XML error: failed to parse xml document '{path}'",
+                          ErrorCode.XML_ERROR, ErrorDomain.XML) from exc
+    return parse_string(data, url=path)
 
 
 def text(el: Any, path: str, default: str = "") -> str:

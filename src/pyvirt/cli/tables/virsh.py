@@ -36,7 +36,7 @@ COMMANDS = (
         "Connect to local hypervisor. This is built-in command after shell start up.", lambda: (
             Opt("name", STRING, "hypervisor connection URI"),
             Opt("readonly", BOOL, "read-only connection"),
-        )),
+        ), noconnect=True),
     Cmd("self-test", _G, "cmd_shell", "internal command for testing virt shells",
         "internal use only", lambda: (
             Opt("completers-missing", BOOL, "output the list of options which are missing completers"),
