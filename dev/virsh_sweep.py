@@ -7,7 +7,9 @@ pyvirt's command table (the options virsh 9.0 has), each command with its requir
 filled by the objects test:///default holds, then varied: nothing, a missing argument, an unknown
 name, the domain by ID and UUID and inactive, every bool flag, every valued option as
 ``--opt value``/``--opt=value``/bad value/missing value, the exclusive-flag pairs, an extra word,
-``--help`` and ``help CMD``.  Each line is one fresh process of each tool (the test driver's state
+``--help`` and ``help CMD``; every word of an option that takes one of libvirt's enums (its
+completer's list: shutdown modes, pool types, file formats, perf events...), and the plain line on
+a read-only connection (``-r``: libvirt refuses before the driver is asked).  Each line is one fresh process of each tool (the test driver's state
 resets per process).  Values that change from run to run (CPU time, clock-based counters, random
 UUIDs and MACs) are masked.  The oracle tests keep the lines fixed with it (tests/e2e).
 
@@ -31,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pyvirt.cli import table  # noqa: E402
+from pyvirt.cli import completion, table  # noqa: E402
 from pyvirt.cli.grammar import ARGV, BOOL, DATA  # noqa: E402
 from pyvirt.cli.tables import INDEX  # noqa: E402
 
@@ -91,6 +93,17 @@ _MASKS = [
 ]
 
 
+#: a line run on a read-only connection (virsh -r) starts so
+READONLY = "-r "
+
+
+def _enum_words(cmd: str, opt: str) -> list[str]:
+    """The words of the libvirt enum the option takes, as virsh's completer lists them (none when
+    its completer is not an enum's)."""
+    kind = completion.COMPLETERS.get(f"{cmd} --{opt}", completion.COMPLETERS.get(f"--{opt}"))
+    return list(completion._ENUMS[kind]()) if kind in completion._ENUMS else []
+
+
 def _good(cmd: str, opt: str) -> str:
     return BY_CMD.get((cmd, opt), GOOD.get(opt, "x"))
 
@@ -129,6 +142,8 @@ def lines_for(name: str) -> list[str]:
                     f"{prefix}{base} --{o.name}=", f"{prefix}{base} --{o.name} -5"]
             if o.kind == DATA:
                 out.append(f"{prefix}{base} {_good(name, o.name)}")
+            out += [f"{prefix}{base} --{o.name} {word}" for word in _enum_words(name, o.name)]
+    out.append(f"{READONLY}{prefix}{base}")
     flags = [o.name for o in cmd.opts if o.kind == BOOL and o.name in EXCLUSIVE]
     for i, a in enumerate(flags):
         for b in flags[i + 1:]:
@@ -154,7 +169,8 @@ def run(tool: list[str], line: str) -> tuple[str, str, int]:
     env = {**os.environ, "LC_ALL": "C", "EDITOR": "cat", "VISUAL": "cat"}
     for attempt in range(RETRIES):
         try:  # in a scratch folder: screenshot, save, dump... write files named by the line's words
-            proc = subprocess.run([*tool, "-c", "test:///default", line], capture_output=True, text=True,
+            options = ["-c", "test:///default"] + (["-r"] if line.startswith(READONLY) else [])
+            proc = subprocess.run([*tool, *options, line.removeprefix(READONLY)], capture_output=True, text=True,
                                   errors="replace", timeout=FIRST_TIMEOUT if attempt == 0 else TRY_TIMEOUT,
                                   env=env, stdin=subprocess.DEVNULL, cwd=SCRATCH)
             out, err, rc = proc.stdout, proc.stderr, proc.returncode

@@ -12,10 +12,11 @@ import re
 import pytest
 
 from pyvirt.cli import table
-from pyvirt.cli.cmd_shell import shell_quote, split_commas, table_problems
+from pyvirt.cli.cmd_shell import shell_quote, table_problems
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.grammar import ParseError, parse_command, parse_line, split_line
 from pyvirt.cli.run import run_words
+from pyvirt.cli.values import string_array
 
 
 @pytest.mark.parametrize(("line", "commands"), [
@@ -58,7 +59,7 @@ def test_hidden_option_aliases() -> None:
 def test_echo_shell_and_split_escapes() -> None:
     assert [shell_quote(w) for w in ("a", "=+./", "", "'", "a b", "*")] == [
         "a", "=+./", "''", "''\\'''", "'a b'", "'*'"]
-    assert split_commas(",a,,b,,,c,") == ["", "a,b,", "c", ""]
+    assert string_array(",a,,b,,,c,") == ["", "a,b,", "c", ""] and string_array("") == []
 
 
 def _run(line: str, debug: int = -1) -> str:

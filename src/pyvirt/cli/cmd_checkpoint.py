@@ -12,7 +12,6 @@ from pyvirt.cli.cmd_snapshot import (
     _descendants,
     _exclusive,
     _key,
-    _split_commas,
     _when,
     edited_name,
     moment_head,
@@ -20,6 +19,7 @@ from pyvirt.cli.cmd_snapshot import (
 from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import string_array
 from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False
@@ -42,7 +42,7 @@ def _lookup(ctl: Ctl, p: Parsed, dom: str, arg: str = "checkpointname") -> Check
 
 def _diskspec(spec: str) -> str:
     """virshParseCheckpointDiskspec: ``disk[,checkpoint=type][,bitmap=name]``."""
-    items = _split_commas(spec)
+    items = string_array(spec)
     values: dict[str, str] = {}
     for item in items[1:]:
         key, eq, value = item.partition("=")
@@ -50,7 +50,8 @@ def _diskspec(spec: str) -> str:
             raise CmdError(f"unable to parse diskspec: {spec}")
         values[key] = value
     attrs = "".join(f" {k}='{escape_xml(values[k])}'" for k in ("checkpoint", "bitmap") if k in values)
-    return f"    <disk name='{escape_xml(items[0])}'{attrs}/>\n"
+    name = f"<disk name='{escape_xml(items[0])}'" if items else ""  # none: virBufferEscapeString writes nothing
+    return f"    {name}{attrs}/>\n"
 
 
 def cmd_checkpoint_create(ctl: Ctl, p: Parsed) -> bool:

@@ -7,6 +7,7 @@ import os
 from pyvirt.cli import table
 from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.grammar import Parsed, help_text
+from pyvirt.cli.values import string_array
 
 
 def _group_lines(group: str, keyword: str) -> str:
@@ -47,24 +48,6 @@ def shell_quote(word: str) -> str:
     return "'" + word.replace("'", "'\\''") + "'"
 
 
-def split_commas(text: str) -> list[str]:
-    """virsh's vshStringToArray: split on ``,``, where ``,,`` stands for a literal comma."""
-    parts, cur, i = [], [], 0
-    while i < len(text):
-        if text[i] == ",":
-            if text[i + 1:i + 2] == ",":
-                cur.append(",")
-                i += 2
-                continue
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(text[i])
-        i += 1
-    parts.append("".join(cur))
-    return parts
-
-
 def cmd_echo(ctl: Ctl, p: Parsed) -> bool:
     for other in ("shell", "xml"):
         if p.bool(other) and p.bool("split"):
@@ -74,10 +57,9 @@ def cmd_echo(ctl: Ctl, p: Parsed) -> bool:
         words = ["".join(_XML_ESCAPES.get(c, c) for c in w) for w in words]
     if p.bool("shell"):
         words = [shell_quote(w) for w in words]
-    if p.bool("split"):  # each piece on its own line
-        text = "".join(piece + "\n" for w in words for piece in split_commas(w))
-    else:
-        text = " ".join(words)  # no newline: the runner's line after the command ends it
+    if p.bool("split"):  # each piece on its own line, the words still joined by a space (cmdEcho)
+        words = ["".join(piece + "\n" for piece in string_array(w)) for w in words]
+    text = " ".join(words)  # no newline: the runner's line after the command ends it
     if not words:  # virsh's buffer never written is NULL: nothing printed, not even "error: "
         return True
     if p.bool("err"):

@@ -13,6 +13,7 @@ import time
 from pyvirt.cli.context import CmdError, Ctl, failing, xpath_option
 from pyvirt.cli.fmt import keyvalues, table
 from pyvirt.cli.grammar import Parsed
+from pyvirt.cli.values import string_array
 from pyvirt.xml.escape import escape_xml
 
 TYPE_CHECKING = False
@@ -61,14 +62,9 @@ def _lookup(ctl: Ctl, p: Parsed, dom: str, *, exclusive: bool = True, arg: str =
     raise CmdError(f"--{arg} or --current is required")
 
 
-def _split_commas(s: str) -> list[str]:
-    """vshStringToArray: ',' separates, ',,' is a literal comma."""
-    return [part.replace("\0", ",") for part in s.replace(",,", "\0").split(",")]
-
-
 def _memspec(spec: str) -> str:
     snapshot = file = None
-    for item in _split_commas(spec):
+    for item in string_array(spec):
         if snapshot is None and item.startswith("snapshot="):
             snapshot = item[len("snapshot="):]
         elif file is None and item.startswith("file="):
@@ -82,14 +78,14 @@ def _memspec(spec: str) -> str:
 
 
 def _diskspec(spec: str) -> str:
-    items = _split_commas(spec)
+    items = string_array(spec)
     values: dict[str, str] = {}
     for item in items[1:]:
         key, eq, value = item.partition("=")
         if not eq or key not in ("snapshot", "driver", "stype", "file") or key in values:
             raise CmdError(f"unable to parse diskspec: {spec}")
         values[key] = value
-    out = f"    <disk name='{escape_xml(items[0])}'"
+    out = f"    <disk name='{escape_xml(items[0])}'" if items else "    "  # none: virBufferEscapeString wrote nothing
     if "snapshot" in values:
         out += f" snapshot='{values['snapshot']}'"
     stype = values.get("stype")

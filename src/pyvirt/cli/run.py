@@ -58,12 +58,10 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
         if not cmd.noconnect:
             ctl.conn  # noqa: B018 - open the connection before the command, as virsh does
         ok = handler(cmd)(ctl, p) is not False
-    except ConnectError as exc:
+    except ConnectError as exc:  # said, and the line goes on (the next command connects again)
         ctl.error("failed to connect to the hypervisor")
         ctl.error(str(exc))
-        if not ctl.interactive:
-            raise
-        return False
+        ok = False
     except CmdError as exc:
         for m in exc.messages:
             ctl.error(m)

@@ -92,6 +92,14 @@ def scaled_bytes(value: str, name: str, default_scale: int = 1024, limit: int = 
         raise CmdError(head, reported=str(exc)) from None
 
 
+def string_array(text: str) -> list[str]:
+    """virsh's vshStringToArray: the text split on ``,``, where ``,,`` stands for a literal comma
+    (taken from the left); an empty text has no item (g_strsplit's empty vector)."""
+    if not text:
+        return []
+    return [part.replace("\0", ",") for part in text.replace(",,", "\0").split(",")]
+
+
 def is_uuid(text: str) -> bool:
     """virUUIDParse's shape: 32 hex digits, dashes allowed (virsh tries a UUID lookup only then)."""
     digits = text.replace("-", "")

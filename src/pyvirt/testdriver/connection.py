@@ -143,4 +143,33 @@ class TestConnection(BasesNotLoaded):
         return info
 
 
-attach(TestConnection, BASES, _BASE_NAMES + CONNECTION_NAMES)
+def _read_only_first() -> None:
+    """libvirt's public API refuses a read-only connection (virCheckReadOnlyGoto) before it asks
+    the driver for the call: an operation that changes something (its declaration is not
+    read-only) which the test driver leaves to Connection's "not supported" default is refused
+    on a read-only connection, naming the function the default names.  Runs once the bases load."""
+    from pyvirt.api import ErrorCode, PyvirtError
+    from pyvirt.connection import Connection
+
+    def guard(default):  # noqa: ANN001, ANN202
+        def guarded(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            try:
+                return default(self, *args, **kwargs)
+            except PyvirtError as exc:
+                if self._readonly and exc.code == ErrorCode.NO_SUPPORT:
+                    raise E.denied(exc.message.rpartition(": ")[2]) from None
+                raise
+
+        guarded.__name__, guarded.__doc__, guarded._op = default.__name__, default.__doc__, default._op
+        return guarded
+
+    for name, default in vars(Connection).items():
+        spec = getattr(default, "_op", None)
+        if spec is None or getattr(TestConnection, name) is not default:
+            continue
+        readonly = spec[3] if spec[3] is not None else spec[1].startswith("GET ")
+        if not readonly:
+            setattr(TestConnection, name, guard(default))
+
+
+attach(TestConnection, BASES, _BASE_NAMES + CONNECTION_NAMES, loaded=_read_only_first)

@@ -203,7 +203,7 @@ class DomainsMixin:
 
     # -- configuration
     def define_xml(self, xml: str, validate: bool = False) -> DomainInfo:
-        self._write("virDomainDefineXML")
+        self._write("virDomainDefineXMLFlags" if validate else "virDomainDefineXML")  # virsh: Flags only with one
         root = _parse_domain_xml(xml, self._unsupported_ok)
         existing = self._check_collision(root)
         if existing is None:
@@ -475,10 +475,13 @@ class DomainsMixin:
         return base64.b64encode(bytes((offset + i) & 0xFF for i in range(size))).decode("ascii")
 
     def shutdown(self, dom: str, mode: str | None = None) -> None:
-        self._write("virDomainShutdownFlags")
+        self._write("virDomainShutdownFlags" if mode else "virDomainShutdown")
         obj = self._get(dom)
-        if mode not in (None, "", "acpi"):
-            raise E.unsupported_flags(2 if mode == "agent" else 0, "testDomainShutdownFlags")
+        flags = 0  # virsh's --mode words as VIR_DOMAIN_SHUTDOWN_* bits: testDomainShutdownFlags takes none
+        for word in (mode or "").split(","):
+            flags |= {"acpi": 1, "agent": 2, "initctl": 4, "signal": 8, "paravirt": 16}.get(word, 0)
+        if flags:
+            raise E.unsupported_flags(flags, "testDomainShutdownFlags")
         if obj.state == DomainState.SHUTOFF:
             raise E.internal(f"domain '{obj.name}' not running")
         self._stop(obj, ShutoffReason.SHUTDOWN, StoppedDetail.SHUTDOWN)
@@ -507,7 +510,7 @@ class DomainsMixin:
     def destroy(self, dom: str, *, graceful: bool = False, remove_logs: bool = False) -> None:
         if remove_logs:  # testDomainDestroyFlags takes VIR_DOMAIN_DESTROY_GRACEFUL only
             raise E.unsupported_flags(2, "testDomainDestroyFlags")
-        self._write("virDomainDestroyFlags")
+        self._write("virDomainDestroyFlags" if graceful else "virDomainDestroy")
         obj = self._get(dom)
         if not obj.active:
             raise E.invalid("domain is not running")

@@ -66,7 +66,8 @@ class SavesMixin:
     def save(self, dom: str, path: str, *, xml: str | None = None, bypass_cache: bool = False,
              running: bool = False, paused: bool = False) -> None:
         _exclusive_state(running, paused)
-        self._write("virDomainSaveFlags")  # type: ignore[attr-defined]
+        flags = xml is not None or bypass_cache or running or paused  # virsh calls the Flags form only then
+        self._write("virDomainSaveFlags" if flags else "virDomainSave")  # type: ignore[attr-defined]
         if _flags(bypass_cache, running, paused):
             raise E.unsupported_flags(_flags(bypass_cache, running, paused), "testDomainSaveFlags")
         if xml is not None:
@@ -88,7 +89,8 @@ class SavesMixin:
     def restore(self, path: str, *, xml: str | None = None, bypass_cache: bool = False, running: bool = False,
                 paused: bool = False, reset_nvram: bool = False) -> None:
         _exclusive_state(running, paused)
-        self._write("virDomainRestoreFlags")  # type: ignore[attr-defined]
+        flags = xml is not None or bypass_cache or running or paused or reset_nvram
+        self._write("virDomainRestoreFlags" if flags else "virDomainRestore")  # type: ignore[attr-defined]
         flags = _flags(bypass_cache, running, paused) | (8 if reset_nvram else 0)
         if flags:
             raise E.unsupported_flags(flags, "testDomainRestoreFlags")
