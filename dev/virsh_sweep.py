@@ -142,7 +142,9 @@ def lines_for(name: str) -> list[str]:
                     f"{prefix}{base} --{o.name}=", f"{prefix}{base} --{o.name} -5"]
             if o.kind == DATA:
                 out.append(f"{prefix}{base} {_good(name, o.name)}")
-            out += [f"{prefix}{base} --{o.name} {word}" for word in _enum_words(name, o.name)]
+            # the event commands wait for events without end unless told when to stop
+            wait = " --timeout 1" if name.endswith("event") and cmd.opt("timeout") else ""
+            out += [f"{prefix}{base} --{o.name} {word}{wait}" for word in _enum_words(name, o.name)]
     out.append(f"{READONLY}{prefix}{base}")
     flags = [o.name for o in cmd.opts if o.kind == BOOL and o.name in EXCLUSIVE]
     for i, a in enumerate(flags):

@@ -203,8 +203,7 @@ def cmd_net_event(ctl: Ctl, p: Parsed) -> bool:
     timeout = number(p.str("timeout"), "timeout")
     name = get_network(ctl, p.str("network") or "").uuid if p.str("network") else None
     line = object_event_line(kind, "network", _EVENT_WORDS)
-    event_loop(ctl, p, lambda left: ctl.conn.network_events(name, timeout=left), line, timeout)
-    return True
+    return event_loop(ctl, p, lambda left: ctl.conn.network_events(name, timeout=left), line, timeout) > 0  # virsh: no event is a failure
 
 
 def cmd_net_port_list(ctl: Ctl, p: Parsed) -> bool:

@@ -292,8 +292,7 @@ def cmd_pool_event(ctl: Ctl, p: Parsed) -> bool:
     name = get_pool(ctl, p.str("pool") or "").uuid if p.str("pool") else None
     line = object_event_line(kind, "storage pool", _POOL_EVENT_WORDS)
     kinds = ["StoragePool.refresh" if kind == "refresh" else "StoragePool"]
-    event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=kinds), line, timeout)
-    return True
+    return event_loop(ctl, p, lambda left: ctl.conn.events(name, timeout=left, kinds=kinds), line, timeout) > 0  # virsh: no event is a failure
 
 
 def _find_sources(ctl: Ctl, p: Parsed, spec: str | None) -> bool:

@@ -113,6 +113,7 @@ class SavesMixin:
         from pyvirt.testdriver.domains import _parse_domain_xml
         from pyvirt.testdriver.xmlutil import to_string
 
+        self._write("virDomainSaveImageGetXMLDesc")  # type: ignore[attr-defined]  # libvirt: read-only refused first
         self._secure(security_info, "virDomainSaveImageGetXMLDesc")  # type: ignore[attr-defined]
         return to_string(_parse_domain_xml(_read_image(path), True))
 
@@ -150,8 +151,9 @@ class SavesMixin:
         """libvirt's testDomainCoreDumpWithFormat: the file holds only the save magic; --crash stops the guest."""
         from pyvirt.api import CORE_DUMP_FORMATS, check_core_dump_flags
 
+        # virsh calls virDomainCoreDump for the raw format; libvirt refuses read-only first
+        self._write("virDomainCoreDump" if dump_format == "raw" else "virDomainCoreDumpWithFormat")  # type: ignore[attr-defined]
         check_core_dump_flags(crash, live, reset)
-        self._write("virDomainCoreDumpWithFormat")  # type: ignore[attr-defined]
         flags = (2 if live else 0) | (4 if bypass_cache else 0) | (8 if reset else 0) | (16 if memory_only else 0)
         if flags:
             raise E.unsupported_flags(flags, "testDomainCoreDumpWithFormat")
