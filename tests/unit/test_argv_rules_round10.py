@@ -675,3 +675,21 @@ def test_spice_secure_channels_without_tls_are_a_configuration_refusal() -> None
     with pytest.raises(XMLConfigError, match="^spice secure channels set in XML configuration, but TLS connection "
                                              "is not available"):
         build_argv(_dom("<graphics type='spice'><channel name='main' mode='secure'/></graphics>"))
+
+
+@pytest.mark.parametrize(("mid", "cls", "words"), [
+    ("<features><hyperv mode='custom'><relaxed/></hyperv></features>", XMLError,
+     "Missing required attribute 'state' in element 'relaxed'"),
+    ("<features><hyperv mode='custom'><spinlocks state='on'/></hyperv></features>", XMLError,
+     "Missing required attribute 'retries' in element 'spinlocks'"),
+    ("<features><hyperv mode='custom'><foo state='on'/></hyperv></features>", XMLConfigError,
+     "unsupported HyperV Enlightenment feature: foo"),
+    ("<features><kvm><hidden/></kvm></features>", XMLError, "Missing required attribute 'state' in element 'hidden'"),
+    ("<features><kvm><foo state='on'/></kvm></features>", XMLConfigError, "unsupported KVM feature: foo"),
+    ("<perf><event enabled='yes'/></perf>", XMLError, "Missing required attribute 'name' in element 'event'"),
+    ("<clock offset='absolute' start='x'/>", XMLInternalError,
+     "missing 'start' attribute for clock with offset='absolute'"),
+])
+def test_feature_perf_and_clock_refusals(mid: str, cls: type, words: str) -> None:
+    exc = _refusal(mid=mid)
+    assert type(exc) is cls and exc.message == words

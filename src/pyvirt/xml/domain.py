@@ -813,7 +813,9 @@ class Clock:
     timezone: str | None = attr("@timezone")
     adjustment: str | None = attr("@adjustment")
     basis: str | None = attr("@basis", Enum("utc", "localtime", unknown="unknown clock basis '{}'"))
-    start: int | None = attr("@start", INT)
+    #: virDomainClockDef... reads it with virStrToLong_ull: a value it cannot read is "missing"
+    start: int | None = attr("@start", Int(None, words="missing 'start' attribute for clock with offset='absolute'",
+                                          words_error=XMLInternalError))
     timers: list[Timer] = children("timer", Timer)
     line: int | None = line_field()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import vcpus
 from .domain import Domain
-from .errors import XMLError, XMLInternalError, XMLValidationError
+from .errors import XMLConfigError, XMLError, XMLInternalError, XMLValidationError
 from .fields import keeping_unknown
 from .generic_defaults import fill_iothread_ids
 from .mapping import parse_model
@@ -105,9 +105,40 @@ def _one_of_each(root: object) -> None:
         found = root.findall(f"devices/{tag}")  # type: ignore[attr-defined]
         if len(found) > 1:
             raise cls(f"only a single {what} device is supported", found[1].sourceline, libvirt_words=True)
+    _features_and_perf(root)
     for boot in root.iterfind("devices/*/boot"):  # type: ignore[attr-defined]
         if boot.get("order") is None:  # virDomainDeviceBootParseXML (pyvirt's model reads only the attribute)
             raise XMLError("Missing required attribute 'order' in element 'boot'", boot.sourceline,
+                           libvirt_words=True)
+
+
+#: the Hyper-V enlightenments and KVM features libvirt 9.0 knows (virDomainHyperv, virDomainKVM)
+_HYPERV = ("relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic", "stimer", "reset", "vendor_id",
+           "frequencies", "reenlightenment", "tlbflush", "ipi", "evmcs", "avic")
+_KVM = ("hidden", "hint-dedicated", "poll-control", "pv-ipi", "dirty-ring")
+
+
+def _features_and_perf(root: object) -> None:
+    """virDomainFeaturesHyperVDefParse / ...KVMDefParse and virPerfEventParse: each child needs
+    its state (its name for a perf event), an unknown one is refused in libvirt's words."""
+    for path, known, what in (("features/hyperv", _HYPERV, "HyperV Enlightenment"), ("features/kvm", _KVM, "KVM")):
+        for parent in root.iterfind(path):  # type: ignore[attr-defined]
+            if parent.get("mode") == "passthrough":
+                continue
+            for el in parent:
+                if not isinstance(el.tag, str):
+                    continue
+                if el.tag not in known:
+                    raise XMLConfigError(f"unsupported {what} feature: {el.tag}", el.sourceline)
+                if el.get("state") is None:
+                    raise XMLError(f"Missing required attribute 'state' in element '{el.tag}'", el.sourceline,
+                                   libvirt_words=True)
+                if el.tag == "spinlocks" and el.get("state") == "on" and el.get("retries") is None:
+                    raise XMLError("Missing required attribute 'retries' in element 'spinlocks'", el.sourceline,
+                                   libvirt_words=True)
+    for event in root.iterfind("perf/event"):  # type: ignore[attr-defined]
+        if event.get("name") is None:
+            raise XMLError("Missing required attribute 'name' in element 'event'", event.sourceline,
                            libvirt_words=True)
 
 
