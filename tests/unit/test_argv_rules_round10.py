@@ -693,3 +693,16 @@ def test_spice_secure_channels_without_tls_are_a_configuration_refusal() -> None
 def test_feature_perf_and_clock_refusals(mid: str, cls: type, words: str) -> None:
     exc = _refusal(mid=mid)
     assert type(exc) is cls and exc.message == words
+
+
+@pytest.mark.parametrize(("model", "who"), [("pseries", "pSeries"), ("s390", "S390")])
+def test_another_architectures_panic_model(model: str, who: str) -> None:
+    exc = _refusal(f"<panic model='{model}'/>")
+    assert isinstance(exc, XMLConfigError)
+    assert exc.message == f"only {who} guests support panic device of model '{model}'"
+
+
+def test_two_smartcards_are_a_configuration_refusal() -> None:
+    card = "<smartcard mode='host'><address type='ccid' controller='0' slot='0'/></smartcard>"
+    with pytest.raises(XMLConfigError, match="^this QEMU binary lacks multiple smartcard support"):
+        build_argv(_dom(card * 2))

@@ -1023,7 +1023,7 @@ def smartcard_opts(a: Argv, ctx: Ctx) -> None:
     card = cards[0]
     addr = card.address
     if len(cards) > 1 or addr is None or addr.type != "ccid" or addr.controller or addr.slot:
-        raise XMLError("this QEMU binary lacks multiple smartcard support", cards[-1].line)
+        raise XMLConfigError("this QEMU binary lacks multiple smartcard support", cards[-1].line)
     ccid = next((c for c in ctx.domain.devices.controllers if c.type == "ccid" and not c.index), None)
     if ccid is None:
         raise XMLError("no CCID controller for the smartcard", card.line)

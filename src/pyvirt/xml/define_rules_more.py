@@ -279,6 +279,10 @@ def check_qemu_rules(dom: Domain) -> None:
     for inp in dom.devices.inputs:  # qemuValidateDomainDeviceDefInput
         if inp.bus == "xen":
             raise XMLInternalError("unsupported input bus xen", inp.line)
+    for panic in dom.devices.panics:  # qemuValidateDomainDeviceDefPanic (x86 guests only here)
+        if panic.model in ("pseries", "s390"):
+            who = "pSeries" if panic.model == "pseries" else "S390"
+            raise XMLConfigError(f"only {who} guests support panic device of model '{panic.model}'", panic.line)
     for g in dom.devices.graphics:  # qemuValidateDomainDeviceDefGraphics
         if g.type in ("rdp", "desktop"):
             raise XMLConfigError(f"{g.type} graphics are not supported with this QEMU", g.line)
