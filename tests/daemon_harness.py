@@ -211,9 +211,9 @@ def live_processes() -> Iterator[tuple[int, list[bytes]]]:
 
 
 def guest_xml(guest: TestGuest, name: str, *, extra_devices: str = "", on_poweroff: str = "destroy",
-              on_reboot: str = "restart", memory_mib: int = 256, disk: Path | None = None, nic: bool = True) -> str:
+              on_reboot: str = "restart", memory_mib: int = 256, disk: Path | None = None) -> str:
     return guest.domain_xml(name, memory_mib=memory_mib, disk=disk, extra_devices=extra_devices,
-                            on_poweroff=on_poweroff, on_reboot=on_reboot, nic=nic)
+                            on_poweroff=on_poweroff, on_reboot=on_reboot)
 
 
 def wait_console(conn: RemoteConnection, name: str, marker: str, timeout: float = 180.0) -> float:

@@ -87,10 +87,9 @@ class TestGuest:
 
     def domain_xml(self, name: str, *, memory_mib: int = 256, title: str | None = None,
                    disk: str | os.PathLike[str] | None = None, extra_devices: str = "",
-                   on_poweroff: str = "destroy", on_reboot: str = "restart", nic: bool = True) -> str:
+                   on_poweroff: str = "destroy", on_reboot: str = "restart") -> str:
         """A libvirt domain that boots this guest under TCG: direct kernel boot, serial on a pty,
-        a virtio NIC on user networking (none with ``nic=False``), no display.  With `disk`, the
-        root is that qcow2 (virtio)."""
+        a virtio NIC on user networking, no display.  With `disk`, the root is that qcow2 (virtio)."""
         cmdline = self.disk_cmdline if disk is not None else self.cmdline
         disk_xml = ""
         if disk is not None:
@@ -113,7 +112,7 @@ class TestGuest:
   <devices>
     {disk_xml}
     <serial type='pty'/>
-    {"<interface type='user'><model type='virtio'/></interface>" if nic else ""}
+    <interface type='user'><model type='virtio'/></interface>
     <video><model type='none'/></video>
     {extra_devices}
   </devices>

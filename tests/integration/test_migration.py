@@ -5,15 +5,6 @@ guest under TCG: shared storage, --copy-storage-all, an interrupted migration, o
 The guest prints a counter on its serial console every 100 ms; after the move the destination's
 console goes on counting from where the source stopped, and never shows the boot marker again
 (no reboot: the same running guest).
-
-The guests have no NIC.  After an incoming migration QEMU asks a virtio-net guest to announce
-itself (VIRTIO_NET_S_ANNOUNCE, a config interrupt); the test guest's kernel (Debian 6.1 cloud)
-then now and then oopses in a timer a few hundred ms after the move when it was booted seconds
-before ("BUG: kernel NULL pointer dereference" in __queue_work from a delayed work's timer, the
-kworker running virtnet_config_changed_work; panic=-1 reboots it): 2 of ~150 such migrations on
-the loaded 2-core machine, each a failed test (no counter on the destination).  A guest kernel
-bug, not pyvirtd's: the announce is QEMU's own, which libvirt leaves on as pyvirtd does, and the
-guest's network is not what these tests move.
 """
 
 from __future__ import annotations
@@ -87,7 +78,7 @@ def _overlay(test_guest: TestGuest, path: Path) -> Path:
 
 
 def _boot_counting(conn: RemoteConnection, test_guest: TestGuest, name: str, disk: Path) -> None:
-    conn.define_xml(guest_xml(test_guest, name, memory_mib=MEMORY_MIB, disk=disk, nic=False))
+    conn.define_xml(guest_xml(test_guest, name, memory_mib=MEMORY_MIB, disk=disk))
     conn.start(name)
     wait_console(conn, name, READY_MARKER, timeout=180)
     guest_shell(conn, name, "(i=0; while :; do echo TICK$i; i=$((i+1)); sleep 0.1; done) >/dev/console 2>&1 & true",
@@ -285,7 +276,7 @@ def test_killing_the_destination_mid_way_leaves_the_guest_on_the_source(
 def test_offline_migration_moves_the_definition(pair: tuple[DaemonHarness, DaemonHarness],
                                                 test_guest: TestGuest) -> None:
     src, dst = pair
-    src.connect().define_xml(guest_xml(test_guest, "mig4", memory_mib=MEMORY_MIB, nic=False))
+    src.connect().define_xml(guest_xml(test_guest, "mig4", memory_mib=MEMORY_MIB))
     out = _pyvirt(src, "migrate", "--offline", "mig4", _uri(dst))
     assert out.returncode == 1 and "persistent" in out.stderr
     out = _pyvirt(src, "migrate", "--offline", "--persistent", "--undefinesource", "mig4", _uri(dst))
