@@ -53,6 +53,18 @@ CASES = [
     ("<redirdev bus='usb' type='spicevmc'/>", "",
      "unsupported configuration: cannot add redirected USB device: USB is disabled for this domain"),
     ("<controller type='usb' model='qemu-xhci'/><redirdev bus='usb' type='spicevmc'/>", "", None),
+    # virDomainFSDefParseXML: the source attribute of the filesystem's type (a socket stands for
+    # any), a RAM filesystem's usage, then the target
+    ("<filesystem type='mount'><source><socket>/s</socket></source></filesystem>", "",
+     "missing source information for device"),
+    ("<filesystem type='mount'><source file='/a'/><target dir='t'/></filesystem>", "",
+     "missing source information for device t"),
+    ("<filesystem type='block'><source dev='/a'/><target dir='t'/></filesystem>", "", None),
+    ("<filesystem type='bind'><source socket='/a'/><target dir='t'/></filesystem>", "", None),
+    ("<filesystem type='ram'><target dir='t'/></filesystem>", "",
+     "XML error: missing 'usage' attribute for RAM filesystem"),
+    ("<filesystem type='mount'><source dir='/a' socket='/b'/></filesystem>", "",
+     "missing target information for device /a"),
     # a document with something pyvirt's QEMU driver leaves unsupported still gets the
     # generic checks (it used to skip them all)
     ("<video><model type='vmvga'/></video>" + USB_HOSTDEV + USB_HOSTDEV, "",

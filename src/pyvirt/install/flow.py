@@ -524,12 +524,13 @@ def _cli_defaults(o: argparse.Namespace, g: Guest, out: Callable[..., None]) -> 
 
 
 def _check_devices(g: Guest) -> None:
-    """virt-install's checks once every option is parsed: new volumes that may outgrow their
-    pool (disk_size) and MAC addresses other guests use (mac_in_use)."""
-    from pyvirt.install.opts.disk import check_disk_size
+    """virt-install's checks once every option is parsed: each disk's (paths other guests
+    use, new volumes that may outgrow their pool), then MAC addresses other guests use
+    (mac_in_use)."""
+    from pyvirt.install.opts.disk import check_disks
     from pyvirt.install.subopts import CheckError
     try:
-        check_disk_size(g)
+        check_disks(g)
     except CheckError as exc:
         raise Fail(str(exc)) from exc
     macs = [m.get("address") for m in g.root.iterfind("devices/interface/mac") if m.get("address")]

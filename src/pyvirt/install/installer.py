@@ -605,20 +605,23 @@ class Installer:
             reboot = etree.SubElement(initial, "on_reboot")
         reboot.text = "destroy"
         self._set_install_ram(initial)
-        if self.kernel and not self.no_install:
-            set_text(initial.find("os"), "kernel", self._shown(self.kernel))
-            if self.initrd:
-                set_text(initial.find("os"), "initrd", self._shown(self.initrd))
-            if self.kernel_args:
-                set_text(initial.find("os"), "cmdline", self.kernel_args)
-        if self.bootdev and self._can_set_bootorder(ig):
-            # virt-install's install XML shows <boot> after later <os> children (smbios)
-            # only when the boot order was its own default; a --boot order set by the
-            # user stays in place (singleton-config-2 vs -3).
-            ig.add_boot(self._boot_order(ig, self.bootdev),
-                        at_end=not g.flags.extra.get("boot_set"))
+        # virtinst sets the kernel first, which leaves no boot order; the kernel elements
+        # are added after the order is written (the model would move them back into place)
+        if self.bootdev and not (self.kernel and not self.no_install) and self._can_set_bootorder(ig):
+            # virtinst's _set_bootorder on the copy parsed from the final XML: the old <boot>
+            # elements are removed and the new ones appended, after bootmenu, bios, smbios
+            ig.add_boot(self._boot_order(ig, self.bootdev), at_end=True)
         else:
             ig.add_boot([])
+        if self.kernel and not self.no_install:
+            # set on virtinst's copy parsed from the final XML: a new element goes last in
+            # <os> (after bootmenu, bios, smbios), one the options made is edited in place
+            os_el = initial.find("os")
+            for tag, value in (("kernel", self._shown(self.kernel)), ("initrd", self.initrd and
+                               self._shown(self.initrd)), ("cmdline", self.kernel_args)):
+                if value:
+                    el = os_el.find(tag)
+                    (el if el is not None else etree.SubElement(os_el, tag)).text = value
         if self.cloudinit:
             self._smbios_nocloud(ig)
         # the generated ISO (cloud-init seed or unattended scripts) is in both documents,

@@ -395,7 +395,10 @@ def apply_disk(g: Guest, optstr: str) -> None:
     new_paths = {n.path for n in g.flags.extra.get("new_disks", [])}
     used = path or (src_path if not g.flags.extra.get("probe") else None)
     if used and used not in new_paths:
-        check_in_use(g, used, bool(disk.readonly) or device == "cdrom", bool(disk.shareable))
+        # checked once every option is parsed (virt-install's validate_disk, in disk order
+        # with the size checks); virt-xml never checks it
+        g.flags.extra.setdefault("disk_checks", []).append(
+            (used, bool(disk.readonly) or device == "cdrom", bool(disk.shareable)))
     modelopt.add(g, "--disk", disk)
 
 
@@ -544,11 +547,15 @@ def _check_space(pool: PoolInfo | None, nbytes: int, sparse: bool) -> str | None
     return None
 
 
-def check_disk_size(g: Guest) -> None:
-    """virt-install's disk_size check, after every option was parsed."""
+def check_disks(g: Guest) -> None:
+    """virt-install's validate_disk after every option was parsed, disk by disk: another
+    guest's use of an existing path (path_in_use), a new volume that may outgrow its pool
+    (disk_size)."""
     checks = g.flags.extra.get("checks", {})
-    for new in g.flags.extra.get("new_disks", []):
-        if new.size_conflict and checks.get("disk_size", checks.get("all", True)):
+    for new in g.flags.extra.get("disk_checks", []):
+        if isinstance(new, tuple):
+            check_in_use(g, *new)
+        elif new.size_conflict and checks.get("disk_size", checks.get("all", True)):
             raise CheckError(f"{new.size_conflict} (Use --check disk_size=off or --check all=off "
                              "to override)")
 
@@ -563,11 +570,12 @@ def _new_disk(g: Guest, pool: PoolInfo | None, pool_name: str, folder: str | Non
     nbytes = int(float(size) * 1024 ** 3)
     conflict = _check_space(pool, nbytes, sparse)
     g.flags.extra.setdefault("new_disks", []).append(
-        NewDisk(pool=pool.name if pool else pool_name, name=os.path.basename(path), path=path,
+        new := NewDisk(pool=pool.name if pool else pool_name, name=os.path.basename(path), path=path,
                 size_bytes=nbytes, folder=None if pool else folder,
                 format=None if pool and pool.type in NO_FORMAT_POOLS else fmt, sparse=sparse,
                 size_conflict=conflict, backing_store=o.get("backing_store") or None,
                 backing_format=o.get("backing_format") or None))
+    g.flags.extra.setdefault("disk_checks", []).append(new)
 
 
 def _pool_paths(conn: Any) -> tuple[dict[tuple[str, str], str], dict[str, str]]:

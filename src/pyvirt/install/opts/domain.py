@@ -209,12 +209,9 @@ def apply_boot(g: Guest, optstr: str) -> None:
     devs = [k for k, v in o.items() if v is None and k in ("hd", "cdrom", "fd", "network")]
     if devs:
         g.add_boot(devs)
-        g.flags.extra["boot_set"] = True
     # bootN.dev by N (an unnumbered boot.dev is boot0), not by where they were written
     numbered = [(int(m.group(1) or 0), v) for k, v in o.items()
                 if v and (m := re.fullmatch(r"boot(\d*)\.dev", k))]
-    if numbered:
-        g.flags.extra["boot_set"] = True
     # guest-level settings virt-install takes through --boot (set_*_cb of its ParserBoot)
     if o.get("domain_type"):
         g.set_type(o["domain_type"])
