@@ -53,6 +53,19 @@ CASES = [
     ("<redirdev bus='usb' type='spicevmc'/>", "",
      "unsupported configuration: cannot add redirected USB device: USB is disabled for this domain"),
     ("<controller type='usb' model='qemu-xhci'/><redirdev bus='usb' type='spicevmc'/>", "", None),
+    # virDomainDiskDefValidate: a floppy is on the FDC and nothing else is; a host smartcard
+    # has no character device (its type is ignored)
+    ("<disk type='file' device='floppy'><source file='/a'/><target dev='fda' bus='sata'/></disk>", "",
+     "internal error: Invalid bus type 'sata' for floppy disk"),
+    ("<disk type='file' device='cdrom'><source file='/a'/><target dev='fda' bus='fdc'/></disk>", "",
+     "internal error: Invalid bus type 'fdc' for disk"),
+    ("<disk type='file' device='floppy'><source file='/a'/><target dev='vda' bus='fdc'/></disk>", "",
+     "internal error: Invalid floppy device name: vda"),
+    ("<disk type='file' device='disk'><source file='/a'/><target dev='fda' bus='virtio'/></disk>", "",
+     "internal error: Invalid harddisk device name: fda"),
+    ("<disk type='file' device='cdrom'><source file='/a'/><target dev='fdb' bus='ide'/></disk>", "", None),
+    ("<smartcard mode='host' type='tcp'/>", "", None),
+    ("<smartcard mode='passthrough' type='tcp'/>", "", "internal error: Missing source host attribute for char device"),
     # virDomainFSDefParseXML: the source attribute of the filesystem's type (a socket stands for
     # any), a RAM filesystem's usage, then the target
     ("<filesystem type='mount'><source><socket>/s</socket></source></filesystem>", "",

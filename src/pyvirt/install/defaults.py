@@ -76,6 +76,10 @@ def set_defaults(g: Guest) -> None:
                 acc.set("accel3d", "yes")
     for fs in g.devs("filesystem"):
         filesystem_defaults(g, fs)
+    for vsock in g.devs("vsock"):
+        vsock_defaults(vsock)
+    for card in g.devs("smartcard"):
+        smartcard_defaults(card)
     _virtioscsi_controller(g)
     _pcie_controllers(g)
     _spice_devices(g)
@@ -92,6 +96,26 @@ def filesystem_defaults(g: Guest, fs: etree._Element) -> None:
     driver = fs.find("driver")
     if fs.get("accessmode") is None and (driver is None or driver.get("type") != "virtiofs"):
         fs.set("accessmode", "mapped")
+
+
+def smartcard_defaults(card: etree._Element) -> None:
+    """virtinst's DeviceSmartcard.set_defaults: mode passthrough, and the type spicevmc for
+    passthrough, tcp otherwise (default_type)."""
+    if not card.get("mode"):
+        card.set("mode", "passthrough")
+    if not card.get("type"):
+        card.set("type", "spicevmc" if card.get("mode") == "passthrough" else "tcp")
+    items = sorted(card.attrib.items(), key=lambda kv: {"mode": 0, "type": 1}.get(kv[0], 2))
+    card.attrib.clear()
+    card.attrib.update(items)
+
+
+def vsock_defaults(vsock: etree._Element) -> None:
+    """virtinst's DeviceVsock.set_defaults: a vsock with neither a CID nor auto gets cid
+    auto=yes."""
+    cid = vsock.find("cid")
+    if cid is None or (cid.get("auto") is None and cid.get("address") is None):
+        child(vsock, "cid", auto="yes")
 
 
 def _count(text: str | None) -> int:

@@ -373,6 +373,14 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
             _perform(dom.root, kind_, xpath, value)
         return dom.root
     opts = _parse_opts(flag, optstr)
+    spec, _ = _apply_fn(flag)
+    # a bare word after the first sub-option is a sub-option's name, not the positional value
+    # (virtinst's _parse_optstr_to_dict): one the option does not know is refused here, since
+    # the option strings rebuilt below without clearxml= and the like would read it as one
+    stray = [k for k, v in opts.items() if v is None and spec is not None and not spec.known(k)
+             and not (flag == "--cpu" and k[:1] in "+-" and len(k) > 1)]
+    if stray:
+        raise Fail(f"Unknown {flag} options: {stray}")
     xpaths = pop_xpath_opts(opts)
     clear = opts.pop("clearxml", None)
     do_clear = False
@@ -641,6 +649,10 @@ def set_device_defaults(g: Guest, el: etree._Element) -> None:
         d.tpm_defaults(g, el)
     elif el.tag == "filesystem":
         d.filesystem_defaults(g, el)
+    elif el.tag == "vsock":
+        d.vsock_defaults(el)
+    elif el.tag == "smartcard":
+        d.smartcard_defaults(el)
     elif el.tag == "video" and el.find("model") is None:
         model = d.default_video_model(g)
         if model:
@@ -807,7 +819,10 @@ def run(o: argparse.Namespace, out: Callable[..., None]) -> int:
             devs, newxml = _prepare(o, inactive, act)
     except SubOptError as exc:
         msg = str(exc)
-        if isinstance(exc, CheckError) or msg.startswith(("Unknown ", "Error: ")):
+        # only "Unknown --OPT options: [...]" is bare (virtinst's _check_leftover_opts);
+        # other refusals of the option's parser ("Unknown hostdev address string format")
+        # carry its prefix
+        if isinstance(exc, CheckError) or msg.startswith("Error: ") or re.match(r"Unknown --[\w-]+ options: ", msg):
             raise Fail(msg) from exc
         raise Fail(f"Error: {act.flag} {act.values[-1]}: {msg}") from exc
     if not o.define:

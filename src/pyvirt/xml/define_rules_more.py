@@ -141,6 +141,11 @@ def _disks_and_nics(dom: Domain) -> None:
 
     for disk in dom.devices.disks:
         bus = disk.target_bus or disk_bus(disk.target_dev or "", disk.device)
+        # a floppy is on the FDC and nothing else is (an unnamed bus: the FDC for a floppy,
+        # never for another device, whatever its name)
+        if disk.target_bus is not None and (disk.device == "floppy") != (disk.target_bus == "fdc"):
+            kind = "floppy disk" if disk.device == "floppy" else "disk"
+            raise XMLInternalError(f"Invalid bus type '{disk.target_bus}' for {kind}", disk.line)
         if disk.driver_ioeventfd is not None and bus != "virtio":
             raise XMLConfigError("disk ioeventfd mode supported only for virtio bus", disk.line)
         if disk.model is not None and bus != "virtio":

@@ -1310,7 +1310,7 @@ def _validate_spice_chardevs(dom: Domain) -> None:
     if any(g.type == "spice" for g in dom.devices.graphics):
         return
     d = dom.devices
-    for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
+    for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *_passthrough(d.smartcards)):
         if dev.type in ("spicevmc", "spiceport"):
             raise XMLConfigError(f"chardev '{dev.type}' not supported without spice graphics", dev.line)
 
@@ -1321,7 +1321,7 @@ def _validate_chardev_sources(dom: Domain) -> None:
     (only a virtio or Xen <channel> gets one made up at start), a D-Bus or SPICE port one its name;
     ``tls`` is read for TCP sources only (libvirt's parser ignores it on the others)."""
     d = dom.devices
-    for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *d.smartcards):
+    for dev in (*d.serials, *d.parallels, *d.consoles, *d.channels, *d.redirdevs, *_passthrough(d.smartcards)):
         made_up = dev.kind == "channel" and dev.target_type in ("virtio", "xen")
         _check_chardev_source(dev.type, dev.source_host, dev.source_service, dev.source_path, made_up, dev.line)
         # a D-Bus redirdev's name has a default
@@ -1337,6 +1337,12 @@ def _validate_chardev_sources(dom: Domain) -> None:
                                   rng.backend_source_path, False, rng.line)
         if rng.backend_type != "tcp":
             rng.backend_source_tls = None
+
+
+def _passthrough(cards: list) -> list:
+    """The smartcards that have a character device: virDomainSmartcardDefParseXML reads a type
+    and source for mode='passthrough' only (a host card's type is ignored)."""
+    return [c for c in cards if c.mode == "passthrough"]
 
 
 def _check_chardev_source(kind: str | None, host: str | None, service: str | None, path: str | None,

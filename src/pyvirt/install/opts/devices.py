@@ -393,15 +393,15 @@ def apply_redirdev(g: Guest, optstr: str) -> None:
 
 
 def apply_smartcard(g: Guest, optstr: str) -> None:
-    """--smartcard MODE: passthrough by default; the type defaults to spicevmc for
-    passthrough and tcp otherwise (virt-install's DeviceSmartcard.default_type)."""
+    """--smartcard MODE (its mode and type defaults are virtinst's set_defaults,
+    install/defaults.py: virt-xml's --edit does not apply them)."""
     if optstr == "none":
         return
     o = parse(SMARTCARD, optstr)
     check_unknown(SMARTCARD, o)
-    mode = o.get("mode") if o.get("mode") not in (None, "default") else "passthrough"
+    mode = o.get("mode") if o.get("mode") not in (None, "default") else None
     typ = o.get("type") if o.get("type") not in (None, "default") else None
-    sc = xd.Smartcard(mode=mode, type=typ or ("spicevmc" if mode == "passthrough" else "tcp"))
+    sc = xd.Smartcard(mode=mode, type=typ)
     sources = Sources()
     sources.hosts(o)
     sources.store(sc, udp=sc.type == "udp")
@@ -409,12 +409,12 @@ def apply_smartcard(g: Guest, optstr: str) -> None:
 
 
 def apply_vsock(g: Guest, optstr: str) -> None:
-    """--vsock: model virtio; without a CID, cid.auto=yes."""
+    """--vsock: model virtio (without a CID, cid.auto=yes: a default, install/defaults.py,
+    which virt-xml's --edit does not apply)."""
     o = parse(VSOCK, optstr)
     check_unknown(VSOCK, o)
     model = o.get("model") if o.get("model") not in (None, "default") else "virtio"
-    auto = not any(k in o for k in ("cid.auto", "auto_cid", "cid.address", "cid"))
-    modelopt.add(g, "--vsock", xd.Vsock(model=model, cid_auto=True if auto else None))
+    modelopt.add(g, "--vsock", xd.Vsock(model=model))
 
 
 def _nodedevs(g: Guest) -> list[Element]:
