@@ -374,11 +374,11 @@ def edit_one(dom: Domain, flag: str, target: etree._Element, optstr: str) -> etr
         return dom.root
     opts = _parse_opts(flag, optstr)
     spec, _ = _apply_fn(flag)
-    # a bare word after the first sub-option is a sub-option's name, not the positional value
-    # (virtinst's _parse_optstr_to_dict): one the option does not know is refused here, since
-    # the option strings rebuilt below without clearxml= and the like would read it as one
-    stray = [k for k, v in opts.items() if v is None and spec is not None and not spec.known(k)
-             and not (flag == "--cpu" and k[:1] in "+-" and len(k) > 1)]
+    # a bare word after clearxml= is a sub-option's name, not the positional value (virtinst's
+    # _parse_optstr_to_dict): one the option does not know is refused here, since the option
+    # strings rebuilt below without clearxml= would read it as the positional value
+    stray = [k for k, v in opts.items() if v is None and "clearxml" in opts and spec is not None
+             and not spec.known(k) and not (flag == "--cpu" and k[:1] in "+-" and len(k) > 1)]
     if stray:
         raise Fail(f"Unknown {flag} options: {stray}")
     xpaths = pop_xpath_opts(opts)
