@@ -57,7 +57,12 @@ def test_redirdev_server_is_its_source() -> None:
 
 
 def test_smartcard_type_follows_the_mode_and_takes_a_source() -> None:
-    assert _device("--smartcard", "passthrough").get("type") == "spicevmc"
+    from pyvirt.install.defaults import smartcard_defaults
+    for optstr, want in (("passthrough", "spicevmc"), ("host", "tcp"), ("type=tcp", "tcp")):
+        dev = _device("--smartcard", optstr)
+        assert dev.get("type") in (None, "tcp")  # virtinst's set_defaults gives the rest
+        smartcard_defaults(dev)
+        assert list(dev.attrib.items())[:2] == [("mode", dev.get("mode")), ("type", want)]
     dev = _device("--smartcard", "passthrough,type=tcp,source.mode=bind,source.host=1.2.3.4,source.service=5678")
     assert _sources(dev) == [{"mode": "bind", "host": "1.2.3.4", "service": "5678"}]
 
