@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .domain import Disk, Domain, Interface
-from .errors import XMLConfigError, XMLError, XMLInternalError, XMLNoSourceError, XMLNoTargetError
+from .errors import XMLConfigError, XMLError, XMLInternalError, XMLNoTargetError
 from .tunables import UNLIMITED
 
 
@@ -53,17 +53,10 @@ def check_generic_rules(dom: Domain) -> None:
     if mb is not None and mb.model is None:
         raise XMLError("Missing required attribute 'model' in element 'memballoon'", mb.line, libvirt_words=True)
     for fs in dom.devices.filesystems:  # virDomainFSDefParseXML
-        # the source is the attribute of the filesystem's type; a RAM filesystem needs its
-        # usage, a volume has none to check, a vhost-user socket stands for any
-        src = {"mount": fs.source_dir, "bind": fs.source_dir, "file": fs.source_file,
-               "block": fs.source_dev, "template": fs.source_name}.get(fs.type or "mount")
-        if fs.type == "ram" and fs.source_usage is None:
-            raise XMLError("missing 'usage' attribute for RAM filesystem", fs.line, libvirt_words=True)
-        if src is None and fs.type not in ("ram", "volume") and not fs.source_socket:
-            raise XMLNoSourceError("missing source information for device"
-                                   + (f" {fs.target_dir}" if fs.target_dir else ""), fs.line)
+        # (its source and a RAM filesystem's usage: validate.py)
         if not fs.target_dir:
-            src = src or fs.source_socket
+            src = {"mount": fs.source_dir, "bind": fs.source_dir, "file": fs.source_file,
+                   "block": fs.source_dev, "template": fs.source_name}.get(fs.type or "mount") or fs.source_socket
             raise XMLNoTargetError("missing target information for device" + (f" {src}" if src else ""), fs.line)
     for shm in dom.devices.shmems:  # virDomainShmemDefParseXML
         if shm.msi and not shm.server:
@@ -138,6 +131,7 @@ def _socket_source(nic: Interface) -> None:
 def _disks_and_nics(dom: Domain) -> None:
     """virDomainDiskDefValidate, virDomainNetDefParseXML/Validate, virDomainChrDefValidate."""
     from .defaults import disk_bus
+    from .generic_defaults import disk_name_rules
 
     for disk in dom.devices.disks:
         bus = disk.target_bus or disk_bus(disk.target_dev or "", disk.device)
@@ -146,6 +140,7 @@ def _disks_and_nics(dom: Domain) -> None:
         if disk.target_bus is not None and (disk.device == "floppy") != (disk.target_bus == "fdc"):
             kind = "floppy disk" if disk.device == "floppy" else "disk"
             raise XMLInternalError(f"Invalid bus type '{disk.target_bus}' for {kind}", disk.line)
+        disk_name_rules(disk)
         if disk.driver_ioeventfd is not None and bus != "virtio":
             raise XMLConfigError("disk ioeventfd mode supported only for virtio bus", disk.line)
         if disk.model is not None and bus != "virtio":

@@ -961,10 +961,15 @@ def validate_domain(dom: Domain, *, qemu: bool = True, define_rules: bool = True
         if tpm.backend_type is None:
             raise XMLValidationError("missing TPM device backend", tpm.line, libvirt_words=True)
     for fs in dom.devices.filesystems:  # libvirt keeps create modes as 4 octal digits
-        sources = (fs.source_dir, fs.source_file, fs.source_dev, fs.source_name, fs.source_socket)
-        if fs.type not in ("ram", "volume") and not any(sources):  # virDomainFSDefParseXML
-            raise XMLNoSourceError("missing source information" + (f" for device {fs.target_dir}"
-                                                                   if fs.target_dir else ""), fs.line)
+        # virDomainFSDefParseXML: the source is the attribute of the filesystem's type (a
+        # vhost-user socket stands for any); a RAM filesystem needs its usage, a volume none
+        src = {"mount": fs.source_dir, "bind": fs.source_dir, "file": fs.source_file,
+               "block": fs.source_dev, "template": fs.source_name}.get(fs.type or "mount")
+        if fs.type == "ram" and fs.source_usage is None:
+            raise XMLError("missing 'usage' attribute for RAM filesystem", fs.line, libvirt_words=True)
+        if src is None and fs.type not in ("ram", "volume") and not fs.source_socket:
+            raise XMLNoSourceError("missing source information for device"
+                                   + (f" {fs.target_dir}" if fs.target_dir else ""), fs.line)
         for name in ("fmode", "dmode"):
             if getattr(fs, name) is not None:
                 setattr(fs, name, f"{int(getattr(fs, name), 8):04o}")
