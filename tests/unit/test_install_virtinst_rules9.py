@@ -87,3 +87,18 @@ def test_virt_xml_edit_and_add_device(capsys: pytest.CaptureFixture[str],
     assert dict(_domain(out).find("devices/smartcard").attrib) == {"mode": "host", "type": "tcp"}
     rc, out = xml("test-for-virtxml", "--edit", "--cpu", "clearxml=yes,host-passthrough")
     assert rc != 0 and "Unknown --cpu options: ['host-passthrough']" in out
+
+
+@needs_data
+def test_bare_word_after_clearxml_is_a_name(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """virtinst reads positional values only before the first NAME=VALUE: after clearxml= a
+    bare word is a sub-option's name (a CPU feature, or unknown), never the model; and
+    --boot's clearxml=yes clears the boot order the same option set."""
+    rc, out = _run(capsys, kvm, "--ram", "64", "--disk", "none", "--pxe", "--cpu", "clearxml=yes,host-passthrough")
+    assert rc != 0 and "Unknown --cpu options: ['host-passthrough']" in out
+    rc, out = _run(capsys, kvm, "--ram", "64", "--disk", "none", "--pxe", "--print-step", "2",
+                   "--cpu", "clearxml=no,+avx2", "--boot", "clearxml=yes,hd,menu=on")
+    assert rc == 0, out
+    dom = _domain(out)
+    assert dom.find("cpu/model") is None and dom.find("cpu/feature").get("name") == "avx2"
+    assert [b.get("dev") for b in dom.findall("os/boot")] == ["network"]

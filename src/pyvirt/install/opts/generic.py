@@ -219,11 +219,18 @@ def xml_option(flag: str, handler: Apply, spec: Spec) -> Apply:
                 kept.append(tok)
         if not taken:
             return handler(g, optstr)
+        if kept and _raw_tokens(optstr)[0] != kept[0] and "=" not in kept[0]:
+            # virtinst's _parse_optstr_to_dict reads positional values only before the first
+            # NAME=VALUE: after clearxml= (or an xpath) a bare word is a sub-option's name.
+            # A leading no-op NAME=VALUE keeps the handler from reading it as the value.
+            kept.insert(0, "clearxml=no")
         extra = parse(spec, ",".join(taken))
         if "clearxml" in extra:
             if flag in NO_CLEARXML:
                 raise SubOptError(f"Don't know how to clearxml for {flag}")
-            yesno(extra.pop("clearxml"), "clearxml")
+            if yesno(extra.pop("clearxml"), "clearxml") and flag == "--boot":
+                # ParserBoot sets the boot order before its clearxml= runs: it is cleared
+                kept = [t for t in kept if t not in ("hd", "cdrom", "fd", "network")]
         refresh = extra.pop("refresh-machine-type", None) if "refresh-machine-type" in extra else None
         if refresh is not None and yesno(refresh, "refresh-machine-type"):
             try:
