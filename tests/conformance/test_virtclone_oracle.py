@@ -21,7 +21,7 @@ from tests.virtinst_pair import ending_difference, run_pair
 
 VIRT_CLONE = Path("/usr/bin/virt-clone")
 LINES = Path(__file__).with_name("virtclone_oracle_cases.txt")
-SAME_FLOOR = 60
+SAME_FLOOR = 77
 EXIST = ("/tmp/__virtinst_cli_exist1.img", "/tmp/__virtinst_cli_exist2.img")
 NEW = tuple(f"/tmp/__virtinst_cli_new{i}.img" for i in (1, 2, 3))
 PLACES = dict(oracle.PLACES, EXISTIMG3=EXIST[0], EXISTIMG4=EXIST[1])

@@ -21,7 +21,7 @@ from tests.virtinst_pair import ending_difference, run_pair
 
 VIRT_XML = Path("/usr/bin/virt-xml")
 LINES = Path(__file__).with_name("virtxml_oracle_cases.txt")
-SAME_FLOOR = 431
+SAME_FLOOR = 551
 
 
 def _shown(text: str) -> list[str]:
