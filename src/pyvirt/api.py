@@ -414,6 +414,23 @@ class DomainInfo(Record):
         return super().from_dict(data)  # type: ignore[no-any-return]
 
 
+class DomainName(Record):
+    """A domain's identity alone (`list_domain_names`): its name, UUID and id (-1 when
+    inactive), for a caller that needs no more than these (object paths, `list --name`)."""
+
+    _fields = ("name", "uuid", "id")
+    __slots__ = _fields
+
+    def __init__(self, name: str, uuid: str, id: int = -1) -> None:  # noqa: A002
+        self.name = name
+        self.uuid = uuid
+        self.id = id
+
+    @property
+    def active(self) -> bool:
+        return self.id != -1
+
+
 class NodeInfo(Record):
     """virNodeInfo, as `nodeinfo` prints it."""
 
@@ -454,7 +471,6 @@ _MORE_RECORDS = frozenset((
     "ShutdownDetail",
     "PMSuspendedDetail",
     "CrashedDetail",
-    "DomainName",
     "SnapshotInfo",
     "CheckpointInfo",
     "NetworkEventType",

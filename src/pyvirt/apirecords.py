@@ -153,19 +153,6 @@ class CrashedDetail(Numbering):
     CRASHLOADED = 1
 
 
-class DomainName(Record):
-    """A domain's identity alone (`list_domain_names`): its name, UUID and id (-1 when
-    inactive), for a caller that needs no more than these (object paths, completions)."""
-
-    _fields = ("name", "uuid", "id")
-    __slots__ = _fields
-
-    def __init__(self, name: str, uuid: str, id: int = -1) -> None:  # noqa: A002
-        self.name = name
-        self.uuid = uuid
-        self.id = id
-
-
 class SnapshotInfo(Record):
     """One snapshot as the snapshot-* commands need it: listing a domain's snapshots is one call.
 

@@ -75,6 +75,9 @@ def test_list_loads_one_table_group_and_nothing_heavy() -> None:
     # nor the records and numberings a listing of domains does not use (pyvirt.api.__getattr__),
     # nor what the fixture's reading needs only for a node file without UUIDs or with bad sizes
     assert not {"pyvirt.apirecords", "pyvirt.ids", "itertools", "pyvirt.xml.errors"} & loaded
+    # `list --name` asks for names only (list_domain_names): still the driver's core alone
+    by_name = _loaded_after(["-c", "test:///default", "list", "--all", "--name"])
+    assert not ({m for m, _ in BASES} | {"pyvirt.apirecords"}) & by_name
 
 
 def test_remote_path_loads_only_the_client(tmp_path) -> None:

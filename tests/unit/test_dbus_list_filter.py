@@ -65,3 +65,14 @@ def conn():
 def test_list_flags_as_virsh_list(conn, options: str) -> None:
     flags, names = CASES[options]
     assert [d.name for d in domains_matching(conn, flags)] == names
+
+
+def test_virsh_list_name_uuid_id_forms(capsys) -> None:
+    """`list --uuid/--id/--name` (names only from the driver): virsh 9.0 prints UUID, id, name in
+    that order whatever the options' order (`virsh -c test:///default list --all --id --uuid`)."""
+    from pyvirt.cli.main import main
+
+    for argv, out in ((["--all", "--id", "--uuid", "--name"], "6695eb01-f6a4-8304-79aa-97f2502e193f 1 test\n\n"),
+                      (["--all", "--name", "--id"], "1 test\n\n"), (["--inactive", "--name"], "\n")):
+        assert main(["-c", "test:///default", "list", *argv]) in (0, None)
+        assert capsys.readouterr().out == out, argv

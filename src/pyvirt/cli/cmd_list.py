@@ -6,6 +6,10 @@ from pyvirt.cli.context import CmdError, Ctl
 from pyvirt.cli.fmt import state_word, table
 from pyvirt.cli.grammar import Parsed
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
 #: the --state-* flags (domstats: --list-*) and the DomainState values each keeps
 STATE_FLAGS = {"state-running": (1,), "state-paused": (3,), "state-shutoff": (5,),
                 "state-other": (0, 2, 4, 6, 7)}
@@ -36,8 +40,13 @@ def cmd_list(ctl: Ctl, p: Parsed) -> bool:
     if p.bool("table") and (by_name or by_uuid or by_id):
         other = "name" if by_name else "uuid" if by_uuid else "id"
         raise CmdError(f"Options --table and --{other} are mutually exclusive")
-    doms = ctl.conn.list_domains(build_filter(p))
-    if p.bool("with-managed-save") != p.bool("without-managed-save"):  # both: no filter (libvirt)
+    managed_save = p.bool("with-managed-save") != p.bool("without-managed-save")  # both: no filter (libvirt)
+    doms: list[Any]
+    if (by_name or by_uuid or by_id) and not managed_save:  # names, UUIDs, ids: no full records
+        doms = ctl.conn.list_domain_names(build_filter(p))
+    else:
+        doms = ctl.conn.list_domains(build_filter(p))
+    if managed_save:
         doms = [d for d in doms if d.managed_save == p.bool("with-managed-save")]
     for kind in ("snapshot", "checkpoint"):
         if p.bool(f"with-{kind}") != p.bool(f"without-{kind}"):  # VIR_CONNECT_LIST_DOMAINS_(NO_)HAS_*
@@ -48,11 +57,11 @@ def cmd_list(ctl: Ctl, p: Parsed) -> bool:
         for d in doms:
             if by_id and not d.active and not (by_name or by_uuid):
                 continue
-            fields = []
-            if by_id:
-                fields.append(str(d.id) if d.active else "-")
+            fields = []  # virsh's order: UUID, id, name
             if by_uuid:
                 fields.append(d.uuid)
+            if by_id:
+                fields.append(str(d.id) if d.active else "-")
             if by_name:
                 fields.append(d.name)
             lines.append(" ".join(fields) + "\n")

@@ -12,10 +12,8 @@ from pyvirt.api import (
     ConsoleStream,
     DefinedDetail,
     DomainInfo,
-    DomainName,
     DomainState,
     EventType,
-    ListFilter,
     NodeInfo,
     PausedReason,
     RunningReason,
@@ -184,13 +182,6 @@ class DomainsMixin:
         return {"actual": cur, "swap_in": 0, "swap_out": 0, "major_fault": 0, "minor_fault": 0,
                 "unused": cur // 2, "available": cur, "usable": cur // 2, "last_update": TEST_CLOCK,
                 "disk_caches": cur // 8, "hugetlb_pgalloc": 0, "hugetlb_pgfail": 0, "rss": cur // 2}
-
-    def list_domain_names(self, flt: ListFilter | None = None) -> list[DomainName]:
-        """`list_domains`'s domains, in its order, as names, UUIDs and ids (no definition read)."""
-        objs: list[DomainObj] = [d for d in self._domains  # type: ignore[attr-defined]
-                                 if flt is None or flt.matches(d)]  # type: ignore[arg-type]  # the same fields
-        objs.sort(key=lambda d: (0, d.id, "") if d.active else (1, 0, d.name))
-        return [DomainName(d.name, d.uuid, d.id) for d in objs]
 
     def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
                      ) -> list[dict[str, Any]]:
