@@ -60,7 +60,7 @@ def cmd_domstate(ctl: Ctl, p: Parsed) -> bool:
 
 def cmd_domid(ctl: Ctl, p: Parsed) -> bool:
     ref = _ref(p)
-    if ref.isdigit() and not any(d.name == ref for d in ctl.conn.list_domains()):
+    if ref.isdigit() and not any(d.name == ref for d in ctl.conn.list_domain_names()):
         raise CmdError(f"failed to get domain '{ref}'")  # virsh looks up by name or UUID only, never by ID
     info = ctl.domain(ref)
     ctl.print(f"{info.id}\n" if info.active else "-\n")
@@ -82,7 +82,7 @@ def cmd_domuuid(ctl: Ctl, p: Parsed) -> bool:
 
     ref = _ref(p)
     if is_uuid(ref) and not ref.isdigit():  # virsh looks up by ID or name only, never by UUID
-        matches = [d for d in ctl.conn.list_domains() if d.name == ref]
+        matches = [d for d in ctl.conn.list_domain_names() if d.name == ref]
         if not matches:
             raise CmdError(f"failed to get domain '{ref}'")
     ctl.print(ctl.domain(ref).uuid + "\n")
