@@ -30,7 +30,7 @@ from tests.virtinst_pair import TREE, ending_difference, run_pair
 VIRT_INSTALL = Path("/usr/bin/virt-install")
 DATA = TREE / "tests" / "data"
 LINES = Path(__file__).with_name("virtinst_oracle_cases.txt")
-SAME_FLOOR = 1042
+SAME_FLOOR = 1090
 TREEINFO = ("[general]\nfamily = Fedora\nversion = 17\narch = x86_64\n\n[images-x86_64]\n"
             "kernel = images/pxeboot/vmlinuz\ninitrd = images/pxeboot/initrd.img\n")
 

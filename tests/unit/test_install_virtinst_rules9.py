@@ -102,3 +102,14 @@ def test_bare_word_after_clearxml_is_a_name(capsys: pytest.CaptureFixture[str], 
     dom = _domain(out)
     assert dom.find("cpu/model") is None and dom.find("cpu/feature").get("name") == "avx2"
     assert [b.get("dev") for b in dom.findall("os/boot")] == ["network"]
+
+
+@needs_data
+def test_print_xml_creates_storage_unless_dry_run(capsys: pytest.CaptureFixture[str], kvm: str) -> None:
+    """virt-install's --print-xml builds the storage (start_install before it returns the
+    XML); --dry-run does not: the same new volume twice fails only without it."""
+    twice = ["--disk", "/pool-dir/newvol.img,size=1", "--disk", "/pool-dir/newvol.img,size=1"]
+    rc, out = _run(capsys, kvm, "--ram", "64", "--pxe", "--print-xml", *twice)
+    assert rc != 0 and "Couldn't create storage volume 'newvol.img'" in out
+    rc, out = _run(capsys, kvm, "--ram", "64", "--pxe", "--print-xml", "--dry-run", *twice)
+    assert rc == 0, out

@@ -670,6 +670,15 @@ def _finish(o: argparse.Namespace, g: Guest, inst: Installer, ui: Frontend) -> i
     # _prepare whatever `dry` says): the tree is read, the unattended scripts rendered and
     # logged, the initrd/ISO built, then removed again; only storage is left unbuilt.
     inst.prepare(g)
+    if o.xmlonly and not o.dry and not inst.reinstall_xml:
+        # virt-install's --print-xml creates the storage the guest needs (its man page: "By
+        # default this WILL do storage creation (can be disabled with --dry-run)"):
+        # start_install builds it before it returns the XML
+        try:
+            inst.build_storage(g)
+        except Exception as exc:
+            inst.cleanup_install_media(g)
+            raise Fail(str(exc)) from exc
     try:
         start_xml, final_xml = inst.build_xml(g)
     except BaseException:
