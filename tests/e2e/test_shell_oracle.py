@@ -59,6 +59,14 @@ LINES = [
     ["complete", "--", "dominfo", "\"te"], ["complete", "--", "dominfo", "--domain", "\"te"],
     ["complete", "--", "dominfo", "te\\"],
     ["-c", "test:///nosuchfile", "echo a"], ["-c", "test://", "echo a"], ["-c", "test:///", "echo a"],
+    # qemu-monitor-command's wrapping: arguments joined by commas in braces, judged as libvirt's
+    # JSON parser judges them (yajl's errors and offsets)
+    ["qemu-monitor-command test info extra; qemu-monitor-command test info a '' b; qemu-monitor-command test "
+     "info '\"x\":}'; qemu-monitor-command test info '\"x\":1 \"y\"'; qemu-monitor-command test info "
+     "'\"x\":[1 2]'; qemu-monitor-command test info '\"x\":NaN'; qemu-monitor-command test info '\"x\":\"abc'; "
+     "qemu-monitor-command test info '\"x\":1e'; qemu-monitor-command test info '\"x\":\"\\\\q\"'; "
+     "qemu-monitor-command test info '/*c*/'; qemu-monitor-command test info '\"a\":1,\"b\":2,\"c\":3,"
+     "\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8 zz'; qemu-monitor-command test '{\"execute\":' '\"x\"}'"],
     # read-only: libvirt refuses before it asks the driver, naming the function virsh called
     # (not save: virsh 9.0 runs it in a watched thread and hangs at random when it fails at once)
     ["-r", "destroy test; destroy test --graceful; shutdown test; shutdown test --mode acpi; "

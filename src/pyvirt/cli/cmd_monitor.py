@@ -13,24 +13,24 @@ from pyvirt.cli.grammar import Parsed
 
 
 def _qmp_wrap(words: list[str]) -> str:
-    """virsh's cmdQemuMonitorCommandQMPWrap."""
+    """virsh's cmdQemuMonitorCommandQMPWrap: the words joined by blanks when that is a JSON object
+    (as libvirt's parser judges it: pyvirt.cli.yajl), else the first word is the command and the
+    others, joined by commas inside braces, its arguments -- refused with virsh's line and
+    libvirt's parse error when they are no JSON object."""
     import json
 
+    from pyvirt.cli.yajl import parse_error
+
     full = " ".join(words)
-    try:
-        if isinstance(json.loads(full), dict):
-            return full
-    except ValueError:
-        pass
-    if not words or words[0].startswith("{"):
-        return full  # a broken object: QEMU's parser says what is wrong with it
-    command: dict[str, object] = {"execute": words[0]}
+    if full.lstrip(" \t\n\v\f\r").startswith("{") and parse_error(full) is None:
+        return full
+    command: dict[str, object] = {"execute": words[0] if words else ""}
     if len(words) > 1:
-        rest = " ".join(words[1:])
-        try:
-            command["arguments"] = json.loads(rest)
-        except ValueError:
-            raise CmdError(f"failed to wrap arguments '{rest}' into a QMP command wrapper") from None
+        arguments = "{" + ",".join(words[1:]) + "}"
+        error = parse_error(arguments)
+        if error is not None:
+            raise CmdError(f"failed to wrap arguments '{' '.join(words[1:])}' into a QMP command wrapper", error)
+        command["arguments"] = json.loads(arguments)
     return json.dumps(command, separators=(",", ":"))
 
 
