@@ -1044,7 +1044,8 @@ class Connection(abc.ABC):
         """MiB/s."""
         raise no_support("virDomainMigrateSetMaxSpeed")
 
-    @op("Domain", "GET /v1/domains/{dom}/migration/max-speed", "virDomainMigrateGetMaxSpeed")
+    @op("Domain", "GET /v1/domains/{dom}/migration/max-speed", "virDomainMigrateGetMaxSpeed",
+        readonly=False)  # libvirt's virDomainMigrateGetMaxSpeed refuses read-only connections
     def migrate_get_max_speed(self, dom: str, *, postcopy: bool = False) -> int:
         raise no_support("virDomainMigrateGetMaxSpeed")
 

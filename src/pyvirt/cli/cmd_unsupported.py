@@ -17,7 +17,7 @@ from pyvirt.cli.grammar import Parsed
 #: command -> "virApi" or "virApi|first line"
 _CALLS: dict[str, str] = {
     # -- Domain Management
-    "domsetlaunchsecstate": "virDomainSetLaunchSecurityState",
+    "domsetlaunchsecstate": "virDomainSetLaunchSecurityState|Unable to set launch security state",
     "domxml-from-native": "virConnectDomainXMLFromNative",
     "lxc-enter-namespace": "virDomainLxcOpenNamespace",
     "qemu-attach": "virDomainQemuAttach|Failed to attach to pid {pid}",
@@ -40,7 +40,7 @@ def api_of(name: str) -> str | None:
 
 
 def _run(ctl: Ctl, p: Parsed) -> bool:
-    from pyvirt.api import no_support
+    from pyvirt.api import no_support, read_only_denied
 
     api, _, first = _CALLS[p.cmd.name].partition("|")
     if p.cmd.name == "domxml-from-native":  # virsh reads the file before it calls
@@ -57,12 +57,17 @@ def _run(ctl: Ctl, p: Parsed) -> bool:
         header, secret = p.str("secrethdr"), p.str("secret")
         if not (header and secret):
             raise CmdError("Both secret and the secret header are required")
+        from pyvirt.cli.cmd_lifecycle import read_file
+
+        read_file(header)  # virsh reads both files (virFileReadAll) before it calls
+        read_file(secret)
     if p.cmd.name == "dom-fd-associate":  # virsh reads the descriptors; libvirt.c refuses none first
         from pyvirt.cli.values import pass_fds
 
         if not pass_fds(p):
             raise CmdError("nfds in virDomainFDAssociate must not be zero")
-    message = no_support(api).message
+    # each of these libvirt entry points refuses a read-only connection before it asks the driver
+    message = (read_only_denied(api) if ctl.readonly else no_support(api)).message
     if first:
         raise CmdError(first.format_map(_Values(p.values)), message)
     raise CmdError(message)

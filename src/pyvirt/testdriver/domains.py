@@ -528,6 +528,7 @@ class DomainsMixin:
                kinds: list[str] | None = None) -> Iterator[Event]:
         kinds = kinds or ["Domain"]
         if "Domain.qemu-monitor" in kinds:  # QEMU's own events: the test driver has no QEMU
+            self._write("virConnectDomainQemuMonitorEventRegister")  # libvirt refuses read-only first
             raise no_support("virConnectDomainQemuMonitorEventRegister")
         if all(k.partition(".")[0] == "Secret" for k in kinds):
             # libvirt's test driver has no secrets: asked for them alone, it refuses (mixed with
