@@ -143,7 +143,8 @@ def cmd_migrate(ctl: Ctl, p: Parsed) -> bool:
             raise CmdError(exc.message) from None
     try:
         try:
-            migrate_checks.check(str(ctl.conn.get_version().get("hypervisor", "QEMU")), flags, params)
+            migrate_checks.check(str(ctl.conn.get_version().get("hypervisor", "QEMU")), flags, params,
+                                 readonly=ctl.readonly)
         except PyvirtError as exc:
             raise CmdError(exc.message) from None
         _refuse_unsupported(p)

@@ -23,10 +23,15 @@ def _unsupported_arg(message: str) -> PyvirtError:
     return PyvirtError(f"argument unsupported: {message}", ErrorCode.ARGUMENT_UNSUPPORTED, ErrorDomain.DOMAIN)
 
 
-def check(driver: str, flags: set[str], params: set[str]) -> None:
+def check(driver: str, flags: set[str], params: set[str], *, readonly: bool = False) -> None:
     """Raise what libvirt's library raises for a migration from a `driver` connection with
     virsh's `flags` (option names: p2p, direct, offline, tunnelled, ...) and the typed
-    parameters given (option names); return when the driver is asked to migrate."""
+    parameters given (option names); return when the driver is asked to migrate.  A `readonly`
+    connection is refused first (virCheckReadOnlyGoto), naming the function virsh calls."""
+    if readonly:
+        from pyvirt.api import read_only_denied
+
+        raise read_only_denied("virDomainMigrateToURI3" if flags & {"p2p", "direct"} else "virDomainMigrate3")
     feats = FEATURES.get(driver, frozenset())
     if {"copy-storage-all", "copy-storage-inc"} <= flags:
         raise PyvirtError("Flags 'VIR_MIGRATE_NON_SHARED_DISK' and 'VIR_MIGRATE_NON_SHARED_INC' are mutually "
