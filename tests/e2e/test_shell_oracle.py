@@ -72,6 +72,9 @@ LINES = [
     ["-r", "destroy test; destroy test --graceful; shutdown test; shutdown test --mode acpi; "
      "restore /x; restore /x --paused; detach-device test /dev/null; "
      "blockresize test vda 1M; dompmwakeup test; nodesuspend mem 10; qemu-monitor-command test x"],
+    ["-r", "managedsave-dumpxml test --security-info; nodedev-detach computer; nwfilter-binding-delete tap0; "
+     "migrate test test:///default; migrate-getspeed test; lxc-enter-namespace test /bin/true; nodesevinfo; "
+     "qemu-attach 1; qemu-monitor-event --timeout 1"],
 ]
 
 

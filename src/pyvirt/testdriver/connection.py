@@ -153,12 +153,18 @@ def _read_only_first() -> None:
     """libvirt's public API refuses a read-only connection (virCheckReadOnlyGoto) before it asks
     the driver for the call: an operation that changes something (its declaration is not
     read-only) which the test driver leaves to Connection's "not supported" default is refused
-    on a read-only connection, naming the function the default names.  Runs once the bases load."""
+    on a read-only connection, naming the function the default names; a document asked for with
+    its secrets (``security_info``) is refused "with secure flag" as libvirt's GetXMLDesc family
+    refuses it there.  Runs once the bases load."""
     from pyvirt.api import ErrorCode, PyvirtError
     from pyvirt.connection import Connection
 
-    def guard(default):  # noqa: ANN001, ANN202
+    def guard(default, libvirt: str, mutating: bool):  # noqa: ANN001, ANN202
         def guarded(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if kwargs.get("security_info"):
+                self._secure(True, libvirt)
+            if not mutating:
+                return default(self, *args, **kwargs)
             try:
                 return default(self, *args, **kwargs)
             except PyvirtError as exc:
@@ -176,8 +182,8 @@ def _read_only_first() -> None:
         if spec is None or getattr(TestConnection, name) is not default:
             continue
         readonly = spec[3] if spec[3] is not None else spec[1].startswith("GET ")
-        if not readonly:
-            setattr(TestConnection, name, guard(default))
+        if not readonly or "security_info" in default.__code__.co_varnames:
+            setattr(TestConnection, name, guard(default, spec[2], not readonly))
 
 
 attach(TestConnection, BASES, _BASE_NAMES + CONNECTION_NAMES, loaded=_read_only_first)
