@@ -29,19 +29,26 @@ def run_words(ctl: Ctl, commands: str | Sequence[Sequence[str]], *, connect_firs
         return False
     if ctl.debugging(ctl.INFO):
         ctl.debug_msg(ctl.INFO, "".join(p.debug_lines() for p in parsed))
-    if connect_first:
-        try:
-            ctl.conn  # noqa: B018
-        except ConnectError as exc:
-            ctl.error("failed to connect to the hypervisor")
-            ctl.error(str(exc))
-            return False
+    if connect_first and not connect_or_report(ctl):
+        return False
     ok: bool | str = True
     for p in parsed:
         ok = run_one(ctl, p)
         if ok == QUIT:
             return QUIT
     return ok
+
+
+def connect_or_report(ctl: Ctl) -> bool:
+    """Open the connection named with -c now (virshInit's connect), reporting a failure in
+    virsh's two lines; False when it failed."""
+    try:
+        ctl.conn  # noqa: B018
+    except ConnectError as exc:
+        ctl.error("failed to connect to the hypervisor")
+        ctl.error(str(exc))
+        return False
+    return True
 
 
 def handler(cmd: table.Cmd):

@@ -7,7 +7,7 @@ import os
 import sys
 
 from pyvirt.cli.context import ConnectError, Ctl
-from pyvirt.cli.run import QUIT, run_words
+from pyvirt.cli.run import QUIT, connect_or_report, run_words
 
 WELCOME = ("Welcome to pyvirt, the virtualization interactive terminal.\n\n"
            "Type:  'help' for help with commands\n"
@@ -52,13 +52,8 @@ def interactive(ctl: Ctl, *, connect_first: bool = False) -> int:
     when a command first needs it.  The exit status is 0 whatever the commands did, and the
     shell ends with a line break (virsh's, after EOF and after quit alike)."""
     ctl.interactive = True
-    if connect_first:
-        try:
-            ctl.conn  # noqa: B018
-        except ConnectError as exc:
-            ctl.error("failed to connect to the hypervisor")
-            ctl.error(str(exc))
-            return 1
+    if connect_first and not connect_or_report(ctl):
+        return 1
     try:
         import readline
     except ImportError:  # pragma: no cover - readline is part of Debian's python

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pyvirt.xml.lazy_etree import etree
@@ -672,10 +673,11 @@ def hugepage_sizes_in_kib(dom: Domain) -> None:
             page.unit = "KiB"
 
 
-def order_disks(disks: list) -> list:
+def order_disks(disks: list, bus: Callable[[Any], object] | None = None) -> list:
     """Disks in libvirt's order: each inserted after the last disk of its bus whose target
     sorts before it (virDomainDiskInsertPreAlloced), so ``sdb`` follows ``sda`` wherever
-    the document put it."""
+    the document put it.  `bus` reads a disk's bus (default: its ``target_bus`` as written;
+    the duplicate-target check passes the bus its target name implies when none is given)."""
     from .defaults import disk_index
 
     def index(disk: object) -> int:
@@ -684,11 +686,12 @@ def order_disks(disks: list) -> list:
         except ValueError:
             return -1
 
+    bus_of = bus or (lambda disk: getattr(disk, "target_bus", None))
     out: list = []
     for disk in disks:
         insert_at = -1
         for i in range(len(out) - 1, -1, -1):
-            if out[i].target_bus != disk.target_bus:
+            if bus_of(out[i]) != bus_of(disk):
                 continue
             if index(out[i]) > index(disk):
                 insert_at = i

@@ -336,28 +336,10 @@ def _duplicate_disk_target(disks: list[Disk]) -> None:
     """virDomainDefCheckDuplicateDiskInfo: the first pair with one target, in the order libvirt's
     parser keeps disks (virDomainDiskInsertPreAlloced: grouped by bus, by target within a bus),
     naming the earlier disk's source first."""
-    from .defaults import disk_bus, disk_index
+    from .defaults import disk_bus
+    from .generic_defaults import order_disks
 
-    def index(disk: Disk) -> int:
-        try:
-            return disk_index(disk.target_dev or "")
-        except ValueError:
-            return -1
-
-    def bus(disk: Disk) -> str | None:
-        return disk.target_bus or disk_bus(disk.target_dev or "")
-
-    ordered: list[Disk] = []
-    for disk in disks:
-        at = -1
-        for i in range(len(ordered) - 1, -1, -1):
-            if bus(ordered[i]) != bus(disk):
-                continue
-            if index(ordered[i]) > index(disk):
-                at = i
-            elif at == -1:
-                at = i + 1
-        ordered.insert(len(ordered) if at == -1 else at, disk)
+    ordered = order_disks(disks, bus=lambda disk: disk.target_bus or disk_bus(disk.target_dev or ""))
     for i, a in enumerate(ordered):
         for b in ordered[i + 1:]:
             if a.target_dev == b.target_dev:
