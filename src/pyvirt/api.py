@@ -207,6 +207,20 @@ def check_core_dump_flags(crash: bool, live: bool, reset: bool) -> None:
                               ErrorDomain.DOMAIN)
 
 
+#: virDomainStatsTypes: each virConnectGetAllDomainStats group's bit (VIR_DOMAIN_STATS_*)
+STATS_GROUP_BITS = {"state": 1, "cpu-total": 2, "balloon": 4, "vcpu": 8, "interface": 16, "block": 32,
+                    "perf": 64, "iothread": 128, "memory": 256, "dirtyrate": 512, "vm": 1024}
+
+
+def enforce_stats_groups(groups: list[str] | None, supported: tuple[str, ...]) -> None:
+    """VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS: a group the driver cannot answer is
+    refused (without the flag libvirt leaves it out quietly, as the drivers do)."""
+    bits = sum(STATS_GROUP_BITS[g] for g in set(groups or ()) - set(supported) if g in STATS_GROUP_BITS)
+    if bits:
+        raise PyvirtError(f"argument unsupported: Stats types bits 0x{bits:x} are not supported by this daemon",
+                          ErrorCode.ARGUMENT_UNSUPPORTED)
+
+
 def no_support(function: str) -> PyvirtError:
     """libvirt's answer for an API the connection's driver does not implement."""
     return PyvirtError(f"this function is not supported by the connection driver: {function}",

@@ -543,9 +543,11 @@ class Connection(abc.ABC):
         raise no_support("virDomainStartDirtyRateCalc")
 
     @op("Connect", "GET /v1/domain-stats", "virConnectGetAllDomainStats")
-    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
-                     ) -> list[dict[str, Any]]:
-        """virConnectGetAllDomainStats: [{"name": …, "stats": {"state.state": 1, …}}]."""
+    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None,
+                     enforce: bool = False, backing: bool = False) -> list[dict[str, Any]]:
+        """virConnectGetAllDomainStats: [{"name": …, "stats": {"state.state": 1, …}}].  `enforce`
+        refuses a group the driver cannot answer (ENFORCE_STATS); `backing` asks for the block
+        group's backing-chain entries too (BACKING)."""
         raise no_support("virConnectGetAllDomainStats")
 
     @op("Domain", "GET /v1/domains/{dom}/ifaddr", "virDomainInterfaceAddresses")

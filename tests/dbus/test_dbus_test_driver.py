@@ -329,6 +329,17 @@ def test_connect_properties_and_lookups(client: Client) -> None:
     assert err.value.name == "org.libvirt.Error"
 
 
+def test_all_domain_stats_flags(client: Client) -> None:
+    """GetAllDomainStats takes ENFORCE_STATS (1<<31) and BACKING (1<<30) as libvirt-dbus passes
+    them to virConnectGetAllDomainStats: the test driver answers state and iothread only, so
+    under enforce perf (0x40) is refused by its bit, as virsh -c test:///default shows."""
+    stats = client.one(TEST, CONNECT, "GetAllDomainStats", "uu", 1, (1 << 31) | (1 << 30))
+    assert [name for name, _ in stats] == ["test"] and "state.state" in stats[0][1]
+    with pytest.raises(DBusError, match=r"Stats types bits 0x40 are not supported by this daemon$") as err:
+        client.call(TEST, CONNECT, "GetAllDomainStats", "uu", 65, 1 << 31)
+    assert err.value.name == "org.libvirt.Error"
+
+
 def test_cpu_baseline_and_compare_on_the_test_object(client: Client) -> None:
     """BaselineCPU as libvirt's test driver answers it (its flags as virConnectBaselineCPUFlags:
     EXPAND_FEATURES 1, MIGRATABLE refused); CompareCPU, which that driver lacks, not supported."""

@@ -58,6 +58,9 @@ SEQUENCES = [
     # the domain named as the command line named it; domuuid not by UUID, net-name by UUID only
     "destroy 1", "suspend 6695eb01-f6a4-8304-79aa-97f2502e193f", "autostart 1", "resume 1",
     "domuuid 6695eb01-f6a4-8304-79aa-97f2502e193f", "net-name 6695eb01-f6a4-8304-79aa-97f2502e193f",
+    # domstats --enforce refuses the groups the driver cannot answer (their bits), --backing
+    "domstats --enforce --perf test", "domstats --enforce --state --iothread test",
+    "domstats --enforce --vm --memory --cpu-total", "domstats --backing --block test",
 ]
 ARGV_SEQUENCES = [["list", "--all"], ["domstate", "test", "--reason"], ["list", ";", "uri"],
                   ["-q", "list --all"], ["-q", "destroy test; list --all; domstate test"],

@@ -123,6 +123,19 @@ def _pull_done(c: api.Connection, x: Ctx) -> None:
         time.sleep(0.2)
 
 
+def _domain_stats(c: api.Connection, x: Ctx) -> None:
+    """Both drivers answer the state group; under enforce a group neither answers (perf) is
+    refused by its bit, as libvirt's drivers refuse it (pyvirtd's routes carry the flags)."""
+    assert [r["stats"]["state.state"] for r in c.domain_stats([x.dom], ["state"], enforce=True)]
+    with pytest.raises(api.PyvirtError, match=r"Stats types bits 0x40 are not supported by this daemon"):
+        c.domain_stats([x.dom], ["perf", "state"], enforce=True)
+    if isinstance(c, TestConnection):  # no block group there: libvirt's test driver takes the flag
+        c.domain_stats([x.dom], ["block"], backing=True)
+    else:  # pyvirtd does not collect backing-chain entries: refused, not ignored
+        with pytest.raises(api.PyvirtError, match=r"backing chain statistics .* not supported by pyvirtd"):
+            c.domain_stats([x.dom], ["block"], backing=True)
+
+
 def _stats_period(c: api.Connection, x: Ctx) -> None:
     """pyvirtd's guest has libvirt's default balloon; the test driver's one has none (its error)."""
     try:
@@ -490,7 +503,7 @@ STEPS: list[Step] = [
     ("memory_stats", lambda c, x: c.memory_stats(x.dom)),
     ("set_memory_stats_period", _stats_period),
     ("qemu_monitor_command", lambda c, x: c.qemu_monitor_command(x.dom, '{"execute":"query-status"}')),
-    ("domain_stats", lambda c, x: c.domain_stats([x.dom], ["state"])),
+    ("domain_stats", _domain_stats),
     ("start_dirty_rate_calc", lambda c, x: c.start_dirty_rate_calc(x.dom, 1)),
     ("find_pool_sources", lambda c, x: c.find_pool_sources("logical")),
     ("interface_addresses", lambda c, x: c.interface_addresses(x.dom, "arp")),

@@ -138,7 +138,8 @@ def cmd_domstats(ctl: Ctl, p: Parsed) -> bool:
         infos = [i for i in (infos or ctl.conn.list_domains(ListFilter())) if flt.matches(i)]
         if not infos:
             return True
-    records = ctl.conn.domain_stats([i.uuid or i.name for i in infos] or None, groups or None)
+    records = ctl.conn.domain_stats([i.uuid or i.name for i in infos] or None, groups or None,
+                                    enforce=p.bool("enforce"), backing=p.bool("backing"))
     blocks = ["".join([f"Domain: '{rec['name']}'\n", *(f"  {k}={typed_value(v)}\n" for k, v in rec.get("stats", {}).items())])
               for rec in records]
     ctl.print("\n".join(blocks))  # a blank line between records; the runner's ends the last

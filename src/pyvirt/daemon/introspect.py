@@ -11,7 +11,7 @@ import logging
 import os
 from typing import Any
 
-from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, operation_invalid
+from pyvirt.api import ErrorCode, ErrorDomain, PyvirtError, enforce_stats_groups, operation_invalid
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ _GUEST_STATS = (("stat-swap-in", "swap_in", 1024), ("stat-swap-out", "swap_out",
                 ("stat-free-memory", "unused", 1024), ("stat-total-memory", "available", 1024),
                 ("stat-available-memory", "usable", 1024), ("stat-disk-caches", "disk_caches", 1024),
                 ("stat-htlb-pgalloc", "hugetlb_pgalloc", 1), ("stat-htlb-pgfail", "hugetlb_pgfail", 1))
+#: the virConnectGetAllDomainStats groups pyvirtd answers (the default set when none is named)
+STATS_GROUPS_ANSWERED = ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "dirtyrate")
 _STATS_ORDER = ("actual", "swap_in", "swap_out", "major_fault", "minor_fault", "unused", "available", "usable",
                 "last_update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail")
 
@@ -108,10 +110,17 @@ class IntrospectionMixin:
             stats["rss"] = rss
         return stats
 
-    async def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
-                           ) -> list[dict[str, Any]]:
-        """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer."""
-        wanted = set(groups or ("state", "cpu-total", "balloon", "vcpu", "interface", "block", "dirtyrate"))
+    async def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None,
+                           enforce: bool = False, backing: bool = False) -> list[dict[str, Any]]:
+        """virConnectGetAllDomainStats, libvirt's key names, for the groups pyvirt can answer
+        (others left out, or refused under `enforce`).  The block group's backing-chain entries
+        (`backing`) are not collected: refused rather than ignored."""
+        if enforce:
+            enforce_stats_groups(groups, STATS_GROUPS_ANSWERED)
+        if backing:
+            raise PyvirtError("argument unsupported: backing chain statistics (VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING)"
+                              " are not supported by pyvirtd", ErrorCode.ARGUMENT_UNSUPPORTED)
+        wanted = set(groups or STATS_GROUPS_ANSWERED)
         by_name = self._by_name
         recs = [self.lookup(r) for r in doms] if doms else [by_name[name] for name in sorted(by_name)]
         out = []

@@ -21,6 +21,7 @@ from typing import Any
 from pyvirt import api
 from pyvirt.api import (
     CORE_DUMP_FORMATS,
+    STATS_GROUP_BITS,
     DomainInfo,
     DomainName,
     ErrorCode,
@@ -283,8 +284,7 @@ CODESETS = ("linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb"
 MEMORY_TAGS = ("swap_in", "swap_out", "major_fault", "minor_fault", "unused", "available", "actual",
                "rss", "usable", "last_update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail")
 #: virDomainStatsTypes bits -> the group names of virConnectGetAllDomainStats
-STATS_GROUPS = {1: "state", 2: "cpu-total", 4: "balloon", 8: "vcpu", 16: "interface", 32: "block",
-                64: "perf", 128: "iothread", 256: "memory", 512: "dirtyrate", 1024: "vm"}
+STATS_GROUPS = {bit: group for group, bit in STATS_GROUP_BITS.items()}
 INTERFACE_SOURCES = ("lease", "agent", "arp")  # virDomainInterfaceAddressesSource
 NETWORK_UPDATE_COMMANDS = (None, "modify", "delete", "add-last", "add-first")
 NETWORK_UPDATE_SECTIONS = (None, "bridge", "domain", "ip", "ip-dhcp-host", "ip-dhcp-range", "forward",
@@ -487,13 +487,19 @@ def _groups(stats: int) -> list[str] | None:
     return [g for bit, g in STATS_GROUPS.items() if stats & bit] or None
 
 
-@custom(0xFF | STATS_NOWAIT)
+STATS_BACKING = 1 << 30  # VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING
+STATS_ENFORCE = 1 << 31  # VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS
+
+
+@custom(0xFF | STATS_NOWAIT | STATS_BACKING | STATS_ENFORCE)
 def all_domain_stats(ctx: Ctx, stats: int) -> list[tuple[str, dict[str, Any]]]:
     """a(sa{sv}): (domain name, typed parameters) per domain, filtered as ListDomains."""
     names = [i.uuid for i in domains_matching(ctx.conn, ctx.flags & 0xFF)] if ctx.flags & 0xFF else None
     if names == []:
         return []
-    return [(rec["name"], typed_params(rec["stats"])) for rec in ctx.conn.domain_stats(names, _groups(stats))]
+    records = ctx.conn.domain_stats(names, _groups(stats), enforce=bool(ctx.flags & STATS_ENFORCE),
+                                    backing=bool(ctx.flags & STATS_BACKING))
+    return [(rec["name"], typed_params(rec["stats"])) for rec in records]
 
 
 # ------------------------------------------------------------------------------- Domain: custom
@@ -503,9 +509,10 @@ def domain_state(ctx: Ctx) -> list[int]:
     return [info.state, info.reason]
 
 
-@custom(STATS_NOWAIT)  # one domain: no list filter flags (as virDomainListGetStats)
+@custom(STATS_NOWAIT | STATS_BACKING | STATS_ENFORCE)  # one domain: no list filter flags (virDomainListGetStats)
 def domain_stats(ctx: Ctx, stats: int) -> dict[str, Any]:
-    (record,) = ctx.conn.domain_stats([ctx.target.ident[0]], _groups(stats))
+    (record,) = ctx.conn.domain_stats([ctx.target.ident[0]], _groups(stats), enforce=bool(ctx.flags & STATS_ENFORCE),
+                                      backing=bool(ctx.flags & STATS_BACKING))
     return typed_params(record["stats"])
 
 

@@ -21,6 +21,7 @@ from pyvirt.api import (
     StartedDetail,
     StoppedDetail,
     UndefinedDetail,
+    enforce_stats_groups,
     no_support,
 )
 from pyvirt.cint import as_c_int
@@ -183,10 +184,14 @@ class DomainsMixin:
                 "unused": cur // 2, "available": cur, "usable": cur // 2, "last_update": TEST_CLOCK,
                 "disk_caches": cur // 8, "hugetlb_pgalloc": 0, "hugetlb_pgfail": 0, "rss": cur // 2}
 
-    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None
-                     ) -> list[dict[str, Any]]:
+    def domain_stats(self, doms: list[str] | None = None, groups: list[str] | None = None,
+                     enforce: bool = False, backing: bool = False) -> list[dict[str, Any]]:
         """virConnectGetAllDomainStats as libvirt's test driver answers it: only the `state`
-        group has values; asking for other groups gives each domain an empty record."""
+        group has values (its `iothread` group is empty: no test domain has I/O threads); other
+        groups give each domain an empty record, or are refused under `enforce`.  `backing`
+        changes nothing: there is no block group."""
+        if enforce:
+            enforce_stats_groups(groups, ("state", "iothread"))
         infos = [self._get(d).info() for d in doms] if doms else self.list_domains()
         want_state = not groups or "state" in groups
         return [{"name": i.name, "stats": {"state.state": i.state, "state.reason": i.reason} if want_state else {}}
