@@ -42,7 +42,7 @@ from pyvirt.storage.errors import (
 )
 from pyvirt.storage.model import PoolInfo, VolInfo
 from pyvirt.storage.records import FormatRecords
-from pyvirt.storage.volumes import FileVolumes, check_overlay_flags, metadata_prealloc_refused
+from pyvirt.storage.volumes import FileVolumes, check_overlay_flags, metadata_prealloc_refused, qcow2_options
 from pyvirt.xml.errors import XMLError, XMLMalformedError, XMLUnsupportedError
 from pyvirt.xml.pool import PoolDef, check_absolute_target
 from pyvirt.xml.volume import VOLUME_FORMATS, VolumeDef, format_fits_pool
@@ -659,19 +659,13 @@ class StorageDriver:
         if doc.backing is not None:
             raise storage_error("<backingStore> in a volume copied from another (vol-create-from) is not "
                                 "supported by pyvirt", ErrorCode.CONFIG_UNSUPPORTED)
-        qcow2_options: dict[str, str] = {}
-        if doc.compat:
-            qcow2_options["compat"] = doc.compat
-        if doc.cluster_size:
-            qcow2_options["cluster_size"] = str(doc.cluster_size)
-        for feat in doc.feature_names() or ():
-            qcow2_options[feat] = "on"
+        opts = qcow2_options(doc.compat, doc.cluster_size, doc.feature_names())
         with self._lock:
             dst = self._active_pool(pool)
             if not format_fits_pool(doc.format, dst.type):
                 raise storage_error(f"unknown volume format type {doc.format}", ErrorCode.CONFIG_UNSUPPORTED)
             info = self._clone(src_pool, src, doc.name, doc.format, False, pool, prealloc_metadata=prealloc_metadata,
-                               reflink=reflink, qcow2_options=qcow2_options, perms=doc.permissions)
+                               reflink=reflink, qcow2_options=opts, perms=doc.permissions)
             if doc.capacity and doc.capacity > info.capacity:
                 try:
                     info = self.resize_volume(pool, doc.name, doc.capacity)
@@ -699,12 +693,12 @@ class StorageDriver:
             src_vols = self._vols(pool)
             if overlay:
                 if dst_pool is pool:
-                    return src_vols.clone(src, name, format, overlay, prealloc_metadata=prealloc_metadata,
-                                          reflink=reflink)
+                    return src_vols.overlay_clone(src, name, format, prealloc_metadata=prealloc_metadata,
+                                                  reflink=reflink)
                 check_overlay_flags(prealloc_metadata, reflink)
                 return self._vols(dst_pool).create(name, None, "qcow2", backing=src_vols.require_file(src, "clone"))
-            return self._vols(dst_pool).copy_in(src_vols.require_file(src, "clone"), src_vols.format_of(src), name,
-                                                format or src_vols.format_of(src),
+            src_fmt = src_vols.format_of(src)
+            return self._vols(dst_pool).copy_in(src_vols.require_file(src, "clone"), src_fmt, name, format or src_fmt,
                                                 prealloc_metadata=prealloc_metadata, reflink=reflink,
                                                 qcow2_options=qcow2_options, perms=perms)
 

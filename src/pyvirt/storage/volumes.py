@@ -85,6 +85,18 @@ def _clone_file(src: str, dst: str) -> None:
                                 ErrorCode.SYSTEM_ERROR) from None
 
 
+def qcow2_options(compat: str | None, cluster_size: int | None, features: Iterable[str] | None) -> dict[str, str]:
+    """A qcow2 document's compat, cluster size and features as qemu-img's ``-o`` options."""
+    opts: dict[str, str] = {}
+    if compat:
+        opts["compat"] = compat
+    if cluster_size:
+        opts["cluster_size"] = str(cluster_size)
+    for feat in features or ():
+        opts[feat] = "on"
+    return opts
+
+
 class FileVolumes:
     """The volumes of one file-based pool, rooted at `root`."""
 
@@ -253,12 +265,7 @@ class FileVolumes:
                 if backing:
                     raise invalid_arg("metadata preallocation is not possible with a backing store")
                 opts["preallocation"] = "metadata"
-            if compat:
-                opts["compat"] = compat
-            if cluster_size:
-                opts["cluster_size"] = str(cluster_size)
-            for feat in features or ():
-                opts[feat] = "on"
+            opts.update(qcow2_options(compat, cluster_size, features))
 
         def build(tmp: str) -> None:
             qemuimg.create(tmp, fmt, capacity, backing=backing, backing_fmt=backing_fmt, options=opts)
@@ -269,24 +276,23 @@ class FileVolumes:
         self._guarded(name, fmt, build, perms)
         return self.describe(name)
 
-    def clone(self, src: str, name: str, fmt: str | None = None, overlay: bool = False, *,
-              prealloc_metadata: bool = False, reflink: bool = False) -> VolInfo:
+    def overlay_clone(self, src: str, name: str, fmt: str | None = None, *,
+                      prealloc_metadata: bool = False, reflink: bool = False) -> VolInfo:
+        """A qcow2 volume NAME over `src` of this pool (vol-clone's overlay); full copies are
+        :meth:`copy_in`."""
         src_fmt = self.format_of(src)
         src_path = self.require_file(src, "clone")
         if not os.path.isfile(src_path):
             raise storage_error(f"no storage volume '{src}' in pool '{self.pool}'",
                                 ErrorCode.NO_STORAGE_VOL)
-        if overlay:
-            if fmt not in (None, "qcow2"):
-                raise invalid_arg("an overlay clone is always qcow2")
-            check_overlay_flags(prealloc_metadata, reflink)
-            self._check_new(name, "qcow2")
-            size = qcow2.read_header(src_path)[0] if src_fmt == "qcow2" else os.stat(src_path).st_size
-            self._guarded(name, "qcow2", lambda tmp: qemuimg.create(
-                tmp, "qcow2", size, backing=src_path, backing_fmt=src_fmt))
-            return self.describe(name)
-        fmt = fmt or src_fmt
-        return self.copy_in(src_path, src_fmt, name, fmt, prealloc_metadata=prealloc_metadata, reflink=reflink)
+        if fmt not in (None, "qcow2"):
+            raise invalid_arg("an overlay clone is always qcow2")
+        check_overlay_flags(prealloc_metadata, reflink)
+        self._check_new(name, "qcow2")
+        size = qcow2.read_header(src_path)[0] if src_fmt == "qcow2" else os.stat(src_path).st_size
+        self._guarded(name, "qcow2", lambda tmp: qemuimg.create(
+            tmp, "qcow2", size, backing=src_path, backing_fmt=src_fmt))
+        return self.describe(name)
 
     def copy_in(self, src_path: str, src_fmt: str, name: str, fmt: str, *, prealloc_metadata: bool = False,
                 reflink: bool = False, qcow2_options: dict[str, str] | None = None,
