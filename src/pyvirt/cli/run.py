@@ -45,10 +45,15 @@ def connect_or_report(ctl: Ctl) -> bool:
     try:
         ctl.conn  # noqa: B018
     except ConnectError as exc:
-        ctl.error("failed to connect to the hypervisor")
-        ctl.error(str(exc))
+        _connect_failed(ctl, exc)
         return False
     return True
+
+
+def _connect_failed(ctl: Ctl, exc: ConnectError) -> None:
+    """virsh's two lines for a connection that could not be opened."""
+    ctl.error("failed to connect to the hypervisor")
+    ctl.error(str(exc))
 
 
 def handler(cmd: table.Cmd):
@@ -66,8 +71,7 @@ def run_one(ctl: Ctl, p: Parsed) -> bool | str:
             ctl.conn  # noqa: B018 - open the connection before the command, as virsh does
         ok = handler(cmd)(ctl, p) is not False
     except ConnectError as exc:  # said, and the line goes on (the next command connects again)
-        ctl.error("failed to connect to the hypervisor")
-        ctl.error(str(exc))
+        _connect_failed(ctl, exc)
         ok = False
     except CmdError as exc:
         for m in exc.messages:

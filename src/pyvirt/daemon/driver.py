@@ -68,7 +68,7 @@ from pyvirt.daemon.firmware import prepare_firmware, start_swtpms, stop_helpers
 from pyvirt.daemon.graphics_fd import GraphicsFdMixin
 from pyvirt.daemon.hotplug import HotplugMixin
 from pyvirt.daemon.hotplug_nic import NicHotplugMixin
-from pyvirt.daemon.introspect import IntrospectionMixin
+from pyvirt.daemon.introspect import IntrospectionMixin, proc_bytes
 from pyvirt.daemon.ports import PortAllocator
 from pyvirt.daemon.qemuconf import host_render_node
 from pyvirt.daemon.records import DomainRecord, Running
@@ -570,16 +570,9 @@ class QemuDriver(HotplugMixin, NicHotplugMixin, BlockOpsMixin, BlockJobsMixin, V
     def _cpu_time_ns(pid: int) -> int:
         """utime + stime of /proc/PID/stat (a thread id too).  One os.read of bytes: a text-mode
         open() costs ~3x as much, and list and domain stats read this for every running guest."""
-        try:
-            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
-        except OSError:
+        raw = proc_bytes(f"/proc/{pid}/stat")
+        if raw is None:
             return 0
-        try:
-            raw = os.read(fd, 4096)  # the line is a few hundred bytes; comm is at most 64
-        except OSError:
-            return 0
-        finally:
-            os.close(fd)
         fields = raw[raw.rfind(b")") + 2:].split()
         return (int(fields[11]) + int(fields[12])) * 1_000_000_000 // CLK_TCK
 

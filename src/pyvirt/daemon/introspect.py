@@ -28,7 +28,7 @@ _STATS_ORDER = ("actual", "swap_in", "swap_out", "major_fault", "minor_fault", "
                 "last_update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail")
 
 
-def _proc_bytes(path: str) -> bytes | None:
+def proc_bytes(path: str) -> bytes | None:
     """A small /proc file (a few KiB at most) with one os.read: domain stats read several per
     running guest, and a text-mode open() costs ~3x as much."""
     try:
@@ -44,7 +44,7 @@ def _proc_bytes(path: str) -> bytes | None:
 
 
 def _rss_kib(pid: int) -> int | None:
-    raw = _proc_bytes(f"/proc/{pid}/status")
+    raw = proc_bytes(f"/proc/{pid}/status")
     at = raw.find(b"\nVmRSS:") if raw is not None else -1
     if raw is None or at < 0:
         return None
@@ -57,7 +57,7 @@ def _vcpu_threads(pid: int) -> dict[int, int]:
     out: dict[int, int] = {}
     with contextlib.suppress(OSError):
         for tid in os.listdir(f"/proc/{pid}/task"):
-            comm = _proc_bytes(f"/proc/{pid}/task/{tid}/comm")
+            comm = proc_bytes(f"/proc/{pid}/task/{tid}/comm")
             if comm is not None and comm.startswith(b"CPU ") and b"/" in comm:
                 with contextlib.suppress(ValueError):
                     out[int(comm[4:comm.index(b"/")])] = int(tid)

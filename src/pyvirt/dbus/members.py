@@ -449,10 +449,11 @@ def domain_by_uuid(ctx: Ctx, uuid: str) -> str:
 
 @custom(None)
 def domain_by_id(ctx: Ctx, number: int) -> str:
-    if number < 0:  # virDomainLookupByID's virCheckNonNegativeArg
-        raise PyvirtError("id in virDomainLookupByID must be zero or greater", ErrorCode.INVALID_ARG)
-    info = ctx.conn.lookup_domain(str(number)) if number >= 0 else None
-    if info is None or info.id != number:
+    from pyvirt.connection import check_non_negative
+
+    check_non_negative("id", number, "virDomainLookupByID")
+    info = ctx.conn.lookup_domain(str(number))
+    if info.id != number:
         raise PyvirtError(f"Domain not found: no domain with matching id {number}", ErrorCode.NO_DOMAIN,
                           ErrorDomain.QEMU)
     return ctx.path_of(info)

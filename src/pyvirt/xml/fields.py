@@ -430,9 +430,6 @@ class LenientBool(Bool):
             return text == self.true
         return BadBool(text)  # type: ignore[return-value]
 
-    def format(self, value: Any) -> str:
-        return self.true if value else self.false
-
 
 @dataclass(frozen=True)
 class Spec:

@@ -707,16 +707,14 @@ def _ensure_controller(dom: Domain, type_: str, index: int) -> None:
         dom.devices.controllers.append(Controller(type=type_, index=index))
 
 
-#: an ICH9 UHCI companion's first port on its EHCI master (libvirt gives it at parse)
-_ICH9_COMPANION_PORTS = {"ich9-uhci1": 0, "ich9-uhci2": 2, "ich9-uhci3": 4}
-
-
 def _implicit_controllers(dom: Domain) -> None:
     """virDomainDefAddImplicitControllers: a controller for every drive address in use (all
     indexes up to the highest), virtio-serial for virtio consoles/channels, ccid for smartcards."""
+    from .defaults import USB_COMPANIONS  # an ICH9 UHCI companion's first port on its EHCI master
+
     for c in dom.devices.controllers:
-        if c.type == "usb" and c.master_startport is None and c.model in _ICH9_COMPANION_PORTS:
-            c.master_startport = _ICH9_COMPANION_PORTS[c.model]  # the parser's, every driver
+        if c.type == "usb" and c.master_startport is None and c.model in USB_COMPANIONS:
+            c.master_startport = USB_COMPANIONS[c.model]  # the parser's, every driver
         if c.index is None:  # the first index no controller of its type uses
             used = {o.index for o in dom.devices.controllers if o.type == c.type}
             c.index = next(i for i in range(len(used) + 1) if i not in used)
