@@ -56,12 +56,7 @@ def stats_ms(values: list[float]) -> dict[str, float]:
 
 
 def timed(fn: Any, repeat: int) -> dict[str, float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return stats_ms(out)
+    return stats_ms(samples(fn, repeat))
 
 
 def throughput(names: list[str], clients: int, call: Any) -> float:

@@ -9,25 +9,21 @@ looked up or completed.
 
 from __future__ import annotations
 
-import re
 from functools import cache
+
+from pyvirt.xml.cnumbers import c_integer
 
 #: virKeycodeSet's names (rfb: qnum's older name), case as written
 CODESETS = frozenset({"linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb", "win32", "qnum", "rfb"})
 
-#: strtoul's base-0 form virStrToLong_uip accepts whole: C blanks, an optional "+" (any "-" is
-#: refused), then hex, octal or decimal digits
-_NUMBER = re.compile(r"[ \t\n\v\f\r]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
-
-
 def _number(text: str) -> int | None:
-    """virshKeyCodeGetInt: the keycode a number spells, None when it is none or above 0xffff."""
-    m = _NUMBER.fullmatch(text)
-    if m is None:
+    """virshKeyCodeGetInt: the keycode a number spells whole, as virStrToLong_uip reads it (C
+    blanks, an optional "+", base 0: hex, octal or decimal; any "-" refused), None when it is
+    none or above 0xffff."""
+    got = c_integer(text, None, 0, 0)
+    if got is None or got[1] != len(text) or "-" in text or got[0] > 0xFFFF:
         return None
-    digits = m.group(1)
-    value = int(digits, 16 if digits[1:2] in ("x", "X") else 8 if digits.startswith("0") else 10)
-    return value if value <= 0xFFFF else None
+    return got[0]
 
 
 @cache
